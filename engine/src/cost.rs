@@ -1,0 +1,147 @@
+//! Counting every physical operation: what the simulator turns into time and what the
+//! benchmarks report.
+
+use serde::{Deserialize, Serialize};
+
+use crate::sync::{Ordering, StatCounter};
+
+/// The physical operations one device call performed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct IoCost {
+    /// Block reads from image A.
+    pub reads_a: u32,
+    /// Block writes to image A.
+    pub writes_a: u32,
+    /// Block reads from image B.
+    pub reads_b: u32,
+    /// Block writes to image B.
+    pub writes_b: u32,
+    /// Lookup-table probes.
+    pub table_lookups: u32,
+    /// Lookup-table entries created.
+    pub table_inserts: u32,
+    /// Lookup-table entries dropped.
+    pub table_removes: u32,
+}
+
+impl IoCost {
+    /// Image block reads, both images.
+    pub fn total_reads(&self) -> u32 {
+        self.reads_a + self.reads_b
+    }
+    /// Image block writes, both images.
+    pub fn total_writes(&self) -> u32 {
+        self.writes_a + self.writes_b
+    }
+    /// Table entries created or dropped.
+    pub fn table_updates(&self) -> u32 {
+        self.table_inserts + self.table_removes
+    }
+    /// Adds another call's operations to this one.
+    pub fn add(&mut self, other: IoCost) {
+        self.reads_a += other.reads_a;
+        self.writes_a += other.writes_a;
+        self.reads_b += other.reads_b;
+        self.writes_b += other.writes_b;
+        self.table_lookups += other.table_lookups;
+        self.table_inserts += other.table_inserts;
+        self.table_removes += other.table_removes;
+    }
+}
+
+/// Running totals since the device was made (or reopened).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Counters {
+    pub image_a_reads: u64,
+    pub image_a_writes: u64,
+    pub image_b_reads: u64,
+    pub image_b_writes: u64,
+    pub table_lookups: u64,
+    pub table_inserts: u64,
+    pub table_removes: u64,
+    /// Logical reads through VLUN A / VLUN B.
+    pub vlun_a_reads: u64,
+    pub vlun_b_reads: u64,
+    /// Logical writes through VLUN A / VLUN B.
+    pub vlun_a_writes: u64,
+    pub vlun_b_writes: u64,
+    /// Data-area slots in use now, and the most ever in use at once.
+    pub data_area_blocks: u64,
+    pub data_area_peak: u64,
+    /// Extra space now and at its peak: data-area slots plus, for mirroring, the second
+    /// full image while VLUN A is live.
+    pub extra_space_blocks: u64,
+    pub extra_space_peak: u64,
+}
+
+impl Counters {
+    /// Physical block writes per logical write (write amplification); 0 with no writes.
+    pub fn writes_per_logical_write(&self) -> f64 {
+        let logical = self.vlun_a_writes + self.vlun_b_writes;
+        if logical == 0 {
+            return 0.0;
+        }
+        (self.image_a_writes + self.image_b_writes) as f64 / logical as f64
+    }
+}
+
+/// The device's live counters (atomics, so the concurrent front can count).
+#[derive(Debug, Default)]
+pub(crate) struct CounterCells {
+    image_a_reads: StatCounter,
+    image_a_writes: StatCounter,
+    image_b_reads: StatCounter,
+    image_b_writes: StatCounter,
+    table_lookups: StatCounter,
+    table_inserts: StatCounter,
+    table_removes: StatCounter,
+    vlun_reads: [StatCounter; 2],
+    vlun_writes: [StatCounter; 2],
+}
+
+fn bump(c: &StatCounter, n: u32) {
+    if n != 0 {
+        c.fetch_add(u64::from(n), Ordering::Relaxed);
+    }
+}
+
+impl CounterCells {
+    pub(crate) fn charge(&self, cost: &IoCost) {
+        bump(&self.image_a_reads, cost.reads_a);
+        bump(&self.image_a_writes, cost.writes_a);
+        bump(&self.image_b_reads, cost.reads_b);
+        bump(&self.image_b_writes, cost.writes_b);
+        bump(&self.table_lookups, cost.table_lookups);
+        bump(&self.table_inserts, cost.table_inserts);
+        bump(&self.table_removes, cost.table_removes);
+    }
+
+    pub(crate) fn logical(&self, vlun: crate::Vlun, write: bool) {
+        let i = vlun as usize;
+        let c = if write {
+            &self.vlun_writes[i]
+        } else {
+            &self.vlun_reads[i]
+        };
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Everything but the space figures, which the device fills in.
+    pub(crate) fn snapshot(&self) -> Counters {
+        let l = |c: &StatCounter| c.load(Ordering::Relaxed);
+        Counters {
+            image_a_reads: l(&self.image_a_reads),
+            image_a_writes: l(&self.image_a_writes),
+            image_b_reads: l(&self.image_b_reads),
+            image_b_writes: l(&self.image_b_writes),
+            table_lookups: l(&self.table_lookups),
+            table_inserts: l(&self.table_inserts),
+            table_removes: l(&self.table_removes),
+            vlun_a_reads: l(&self.vlun_reads[0]),
+            vlun_b_reads: l(&self.vlun_reads[1]),
+            vlun_a_writes: l(&self.vlun_writes[0]),
+            vlun_b_writes: l(&self.vlun_writes[1]),
+            ..Counters::default()
+        }
+    }
+}

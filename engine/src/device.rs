@@ -1,0 +1,802 @@
+//! The one-way mirror device: VLUN A and VLUN B over two storage images.
+//!
+//! Every call routes by (variant, phase, VLUN) as DESIGN.md §2 tabulates, under the
+//! locks of [0070]/[00104]: group 2 (volume stripe locks, optional) then group 1 (the
+//! device's own per-block locks), then, briefly, the metadata lock that guards the
+//! lookup table and its journal. Phase changes take the phase lock exclusively, so a
+//! split or a retire never cuts through a call in flight. None of these locks lives
+//! in an image, so none is ever archived ([0054]).
+//!
+//! Write order (so that a crash never leaves a table entry pointing at data that was
+//! not written): data blocks first, then the table entry that makes them visible,
+//! then the acknowledgement. For copy-on-write the old block is preserved in A's data
+//! area and its entry recorded before the new data overwrites image B.
+
+use std::io::Write;
+
+use crate::cost::{CounterCells, Counters, IoCost};
+use crate::error::{Error, Result};
+use crate::meta::{Journal, MetaRecord};
+use crate::store::{BlockStore, MemStore};
+use crate::sync::{self, Mutex, MutexGuard, RwLock};
+use crate::table::{LookupTable, AREA_SLOTS_MAX};
+use crate::{Phase, Variant, Vlun};
+
+/// Group-2 locks: volume-level stripe locks (RAID-5 style), one per stripe of
+/// `stripe_blocks` consecutive blocks, folded onto `locks` mutexes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StripeLocks {
+    pub stripe_blocks: u64,
+    pub locks: usize,
+}
+
+/// How to build a device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceConfig {
+    pub variant: Variant,
+    /// Group-1 lock count: block `b` is guarded by lock `b % group1_locks`. One lock
+    /// is the patent's literal per-volume lock ([0071]); more let calls on different
+    /// blocks run in parallel.
+    pub group1_locks: usize,
+    /// Optional group-2 stripe locks, taken before group 1.
+    pub group2: Option<StripeLocks>,
+    /// Mutant switch for the loom tests only: skip the group-1 lock, to show that the
+    /// loom tests can find the torn reads and diverged mirrors it prevents.
+    #[cfg(loom)]
+    pub skip_group1_for_mutant_test: bool,
+}
+
+impl DeviceConfig {
+    /// Default locks for `variant`: 64 group-1 locks, no group-2 locks.
+    pub fn new(variant: Variant) -> Self {
+        DeviceConfig {
+            variant,
+            group1_locks: 64,
+            group2: None,
+            #[cfg(loom)]
+            skip_group1_for_mutant_test: false,
+        }
+    }
+}
+
+/// What `backup_a` wrote to the archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackupReport {
+    pub blocks: u64,
+    pub bytes: u64,
+    pub cost: IoCost,
+}
+
+/// The lookup table (if the variant and phase have one) and the journal that records
+/// its changes: one lock, so the journal's order is the table's order.
+struct Meta {
+    table: Option<LookupTable>,
+    area_peak: u64,
+    journal: Option<Box<dyn Journal>>,
+}
+
+impl Meta {
+    fn log(&mut self, record: MetaRecord) -> Result<()> {
+        if let Some(j) = self.journal.as_mut() {
+            j.append(&record)?;
+        }
+        Ok(())
+    }
+    fn note_peak(&mut self) {
+        if let Some(t) = &self.table {
+            self.area_peak = self.area_peak.max(t.in_use());
+        }
+    }
+}
+
+/// The one-way mirror device over two images of type `S`.
+pub struct Device<S: BlockStore> {
+    variant: Variant,
+    block_size: usize,
+    volume_blocks: u64,
+    area_slots: u64,
+    image_a: S,
+    image_b: S,
+    phase: RwLock<Phase>,
+    meta: Mutex<Meta>,
+    group1: Box<[Mutex<()>]>,
+    group2: Option<(u64, Box<[Mutex<()>]>)>,
+    counters: CounterCells,
+    config: DeviceConfig,
+}
+
+/// The locks one block access holds (group 2, then group 1), released on drop.
+struct BlockGuard<'a> {
+    _group1: Option<MutexGuard<'a, ()>>,
+    _group2: Option<MutexGuard<'a, ()>>,
+}
+
+impl Device<MemStore> {
+    /// A device on two zero-filled in-memory images, with a data area as large as the
+    /// volume (so it never fills).
+    pub fn in_memory(variant: Variant, block_size: usize, volume_blocks: u64) -> Result<Self> {
+        Self::in_memory_with(
+            DeviceConfig::new(variant),
+            block_size,
+            volume_blocks,
+            volume_blocks,
+        )
+    }
+
+    /// A device on zero-filled in-memory images with the given locks and data area.
+    pub fn in_memory_with(
+        config: DeviceConfig,
+        block_size: usize,
+        volume_blocks: u64,
+        area_slots: u64,
+    ) -> Result<Self> {
+        let (a, b) = config.variant.image_blocks(volume_blocks, area_slots);
+        let image_a = MemStore::new(block_size, a)?;
+        let image_b = MemStore::new(block_size, b)?;
+        Device::new(config, image_a, image_b)
+    }
+}
+
+impl<S: BlockStore> Device<S> {
+    /// A device in the single-volume phase over `image_a` and `image_b`, laid out as
+    /// [`Variant::image_blocks`] says: mirroring, two equal images (already in sync:
+    /// the RAID-1 mirror that exists before the request, [0062]); write logging, the
+    /// volume on image A and the log area on image B; copy-on-write, the volume on
+    /// image B and the preserved-block area on image A.
+    pub fn new(config: DeviceConfig, image_a: S, image_b: S) -> Result<Self> {
+        let variant = config.variant;
+        let geometry = |reason: String| Error::Geometry { variant, reason };
+        if image_a.block_size() != image_b.block_size() {
+            return Err(geometry(format!(
+                "image A has {}-byte blocks, image B {}-byte blocks",
+                image_a.block_size(),
+                image_b.block_size()
+            )));
+        }
+        let (volume_blocks, area_slots) = match variant {
+            Variant::WriteMirroring => {
+                if image_a.block_count() != image_b.block_count() {
+                    return Err(geometry(format!(
+                        "mirrored images differ in size: {} and {} blocks",
+                        image_a.block_count(),
+                        image_b.block_count()
+                    )));
+                }
+                (image_a.block_count(), 0)
+            }
+            Variant::WriteLogging => (image_a.block_count(), image_b.block_count()),
+            Variant::CopyOnWrite => (image_b.block_count(), image_a.block_count()),
+        };
+        if volume_blocks == 0 {
+            return Err(geometry("the volume has no blocks".into()));
+        }
+        if area_slots > AREA_SLOTS_MAX {
+            return Err(geometry(format!(
+                "data area of {area_slots} slots exceeds {AREA_SLOTS_MAX}"
+            )));
+        }
+        if config.group1_locks == 0 {
+            return Err(geometry("at least one group-1 lock is needed".into()));
+        }
+        let group2 = match config.group2 {
+            None => None,
+            Some(StripeLocks {
+                stripe_blocks,
+                locks,
+            }) => {
+                if stripe_blocks == 0 || locks == 0 {
+                    return Err(geometry(
+                        "group-2 stripe locks need a width and a count".into(),
+                    ));
+                }
+                Some((stripe_blocks, (0..locks).map(|_| Mutex::new(())).collect()))
+            }
+        };
+        Ok(Device {
+            variant,
+            block_size: image_a.block_size(),
+            volume_blocks,
+            area_slots,
+            image_a,
+            image_b,
+            phase: RwLock::new(Phase::Single),
+            meta: Mutex::new(Meta {
+                table: None,
+                area_peak: 0,
+                journal: None,
+            }),
+            group1: (0..config.group1_locks).map(|_| Mutex::new(())).collect(),
+            group2,
+            counters: CounterCells::default(),
+            config,
+        })
+    }
+
+    /// Installs restored metadata (phase, table, journal): used when reopening a
+    /// file-backed device.
+    pub(crate) fn restore(
+        mut self,
+        phase: Phase,
+        table: Option<LookupTable>,
+        area_peak: u64,
+        journal: Box<dyn Journal>,
+    ) -> Self {
+        self.phase = RwLock::new(phase);
+        self.meta = Mutex::new(Meta {
+            table,
+            area_peak,
+            journal: Some(journal),
+        });
+        self
+    }
+
+    /// Attaches a journal that will receive every later metadata change.
+    pub(crate) fn set_journal(&self, journal: Box<dyn Journal>) {
+        sync::lock(&self.meta).journal = Some(journal);
+    }
+
+    /// The variant.
+    pub fn variant(&self) -> Variant {
+        self.variant
+    }
+    /// Bytes per block.
+    pub fn block_size(&self) -> usize {
+        self.block_size
+    }
+    /// Blocks in each VLUN.
+    pub fn volume_blocks(&self) -> u64 {
+        self.volume_blocks
+    }
+    /// Slots in the variant's data area (0 for mirroring).
+    pub fn area_slots(&self) -> u64 {
+        self.area_slots
+    }
+    /// The lock configuration.
+    pub fn config(&self) -> &DeviceConfig {
+        &self.config
+    }
+    /// The current phase.
+    pub fn phase(&self) -> Phase {
+        *sync::read(&self.phase)
+    }
+    /// The images `(A, B)`, for inspection.
+    pub fn images(&self) -> (&S, &S) {
+        (&self.image_a, &self.image_b)
+    }
+    /// Consumes the device, returning its images `(A, B)`.
+    pub fn into_images(self) -> (S, S) {
+        (self.image_a, self.image_b)
+    }
+
+    /// A copy of the lookup table, if the variant and phase have one.
+    pub fn table(&self) -> Option<LookupTable> {
+        sync::lock(&self.meta).table.clone()
+    }
+
+    /// Blocks of extra space held now: data-area slots in use, plus for mirroring the
+    /// second full image while VLUN A exists.
+    pub fn extra_space_blocks(&self) -> u64 {
+        self.counters().extra_space_blocks
+    }
+
+    /// Running totals of logical and physical operations, and the space figures.
+    pub fn counters(&self) -> Counters {
+        let phase = self.phase();
+        let mut c = self.counters.snapshot();
+        let (area_now, area_peak) = {
+            let m = sync::lock(&self.meta);
+            (m.table.as_ref().map_or(0, |t| t.in_use()), m.area_peak)
+        };
+        let mirror = match self.variant {
+            Variant::WriteMirroring if phase != Phase::Retired => self.volume_blocks,
+            _ => 0,
+        };
+        let mirror_peak = match self.variant {
+            Variant::WriteMirroring => self.volume_blocks,
+            _ => 0,
+        };
+        c.data_area_blocks = area_now;
+        c.data_area_peak = area_peak;
+        c.extra_space_blocks = area_now + mirror;
+        c.extra_space_peak = area_peak + mirror_peak;
+        c
+    }
+
+    fn check(&self, vlun: Vlun, block: u64, len: usize) -> Result<()> {
+        if block >= self.volume_blocks {
+            return Err(Error::OutOfRange {
+                vlun,
+                block,
+                blocks: self.volume_blocks,
+            });
+        }
+        if len != self.block_size {
+            return Err(Error::BufferSize {
+                vlun,
+                block,
+                len,
+                block_size: self.block_size,
+            });
+        }
+        Ok(())
+    }
+
+    fn lock_block(&self, block: u64) -> BlockGuard<'_> {
+        let group2 = self.group2.as_ref().map(|(width, locks)| {
+            sync::lock(&locks[((block / width) % locks.len() as u64) as usize])
+        });
+        #[cfg(loom)]
+        let skip = self.config.skip_group1_for_mutant_test;
+        #[cfg(not(loom))]
+        let skip = false;
+        let group1 =
+            (!skip).then(|| sync::lock(&self.group1[(block % self.group1.len() as u64) as usize]));
+        BlockGuard {
+            _group1: group1,
+            _group2: group2,
+        }
+    }
+
+    // ---- physical operations, each counted ----
+
+    fn read_image(&self, vlun: Vlun, block: u64, buf: &mut [u8], cost: &mut IoCost) -> Result<()> {
+        match vlun {
+            Vlun::A => {
+                cost.reads_a += 1;
+                self.image_a.read_block(block, buf)?
+            }
+            Vlun::B => {
+                cost.reads_b += 1;
+                self.image_b.read_block(block, buf)?
+            }
+        }
+        Ok(())
+    }
+
+    fn write_image(&self, vlun: Vlun, block: u64, data: &[u8], cost: &mut IoCost) -> Result<()> {
+        match vlun {
+            Vlun::A => {
+                cost.writes_a += 1;
+                self.image_a.write_block(block, data)?
+            }
+            Vlun::B => {
+                cost.writes_b += 1;
+                self.image_b.write_block(block, data)?
+            }
+        }
+        Ok(())
+    }
+
+    fn lookup(&self, block: u64, cost: &mut IoCost) -> Option<u32> {
+        let m = sync::lock(&self.meta);
+        let table = m.table.as_ref()?;
+        cost.table_lookups += 1;
+        table.lookup(block)
+    }
+
+    /// Drops `block`'s entry, if it has one, and journals it.
+    fn drop_entry(&self, block: u64, cost: &mut IoCost) -> Result<()> {
+        let mut m = sync::lock(&self.meta);
+        let Some(table) = m.table.as_mut() else {
+            return Ok(());
+        };
+        cost.table_lookups += 1;
+        if table.remove(block).is_some() {
+            cost.table_removes += 1;
+            m.log(MetaRecord::Remove { block })?;
+        }
+        Ok(())
+    }
+
+    /// Allocates a slot for `block` and publishes the entry in memory (invisible to
+    /// other calls, which cannot touch `block` while we hold its group-1 lock). It is
+    /// journaled by [`Device::commit_entry`] once its data is written.
+    fn allocate_entry(&self, vlun: Vlun, block: u64, cost: &mut IoCost) -> Result<u32> {
+        let mut m = sync::lock(&self.meta);
+        let table = m.table.as_mut().expect("a table exists while allocating");
+        let slot = table.insert(block).map_err(|_| Error::DataAreaFull {
+            variant: self.variant,
+            vlun,
+            block,
+            slots: self.area_slots,
+        })?;
+        cost.table_inserts += 1;
+        m.note_peak();
+        Ok(slot)
+    }
+
+    fn commit_entry(&self, block: u64, slot: u32) -> Result<()> {
+        sync::lock(&self.meta).log(MetaRecord::Insert { block, slot })
+    }
+
+    /// Takes back an entry whose data could not be written.
+    fn abandon_entry(&self, block: u64) {
+        if let Some(t) = sync::lock(&self.meta).table.as_mut() {
+            t.remove(block);
+        }
+    }
+
+    // ---- the VLUN interface ----
+
+    /// Reads `block` of `vlun` into `buf` (one block long).
+    pub fn read(&self, vlun: Vlun, block: u64, buf: &mut [u8]) -> Result<IoCost> {
+        self.check(vlun, block, buf.len())?;
+        let phase = sync::read(&self.phase);
+        let _locks = self.lock_block(block);
+        let mut cost = IoCost::default();
+        let result = self.route_read(*phase, vlun, block, buf, &mut cost);
+        self.counters.charge(&cost);
+        if result.is_ok() {
+            self.counters.logical(vlun, false);
+        }
+        result.map(|()| cost)
+    }
+
+    fn route_read(
+        &self,
+        phase: Phase,
+        vlun: Vlun,
+        block: u64,
+        buf: &mut [u8],
+        cost: &mut IoCost,
+    ) -> Result<()> {
+        use Variant::*;
+        match (phase, vlun) {
+            (Phase::Single, Vlun::B) => {
+                return Err(Error::IllegalState {
+                    op: "read VLUN B",
+                    phase,
+                })
+            }
+            (Phase::Retired, Vlun::A) => {
+                return Err(Error::IllegalState {
+                    op: "read VLUN A",
+                    phase,
+                })
+            }
+            _ => {}
+        }
+        match (self.variant, vlun) {
+            (WriteMirroring, v) => self.read_image(v, block, buf, cost),
+            (WriteLogging, Vlun::A) => self.read_image(Vlun::A, block, buf, cost),
+            (WriteLogging, Vlun::B) => match self.lookup(block, cost) {
+                Some(slot) => self.read_image(Vlun::B, u64::from(slot), buf, cost),
+                None => self.read_image(Vlun::A, block, buf, cost),
+            },
+            (CopyOnWrite, Vlun::A) => match self.lookup(block, cost) {
+                Some(slot) => self.read_image(Vlun::A, u64::from(slot), buf, cost),
+                None => self.read_image(Vlun::B, block, buf, cost),
+            },
+            (CopyOnWrite, Vlun::B) => self.read_image(Vlun::B, block, buf, cost),
+        }
+    }
+
+    /// Writes `data` (one block) to `block` of `vlun`. When this returns `Ok`, the write
+    /// is acknowledged: every image the variant routes it to holds it.
+    pub fn write(&self, vlun: Vlun, block: u64, data: &[u8]) -> Result<IoCost> {
+        self.check(vlun, block, data.len())?;
+        let phase = sync::read(&self.phase);
+        let _locks = self.lock_block(block);
+        let mut cost = IoCost::default();
+        let result = self.route_write(*phase, vlun, block, data, &mut cost);
+        self.counters.charge(&cost);
+        if result.is_ok() {
+            self.counters.logical(vlun, true);
+        }
+        result.map(|()| cost)
+    }
+
+    fn route_write(
+        &self,
+        phase: Phase,
+        vlun: Vlun,
+        block: u64,
+        data: &[u8],
+        cost: &mut IoCost,
+    ) -> Result<()> {
+        use Variant::*;
+        match (phase, vlun) {
+            (Phase::Single, Vlun::B) => {
+                return Err(Error::IllegalState {
+                    op: "write VLUN B",
+                    phase,
+                })
+            }
+            (Phase::BackedUp | Phase::Retired, Vlun::A) => {
+                return Err(Error::IllegalState {
+                    op: "write VLUN A",
+                    phase,
+                })
+            }
+            _ => {}
+        }
+        match (self.variant, vlun) {
+            // Fig 13: A writes land on both images; B writes on image B only.
+            (WriteMirroring, Vlun::A) => {
+                self.write_image(Vlun::A, block, data, cost)?;
+                self.write_image(Vlun::B, block, data, cost)
+            }
+            (WriteMirroring, Vlun::B) => self.write_image(Vlun::B, block, data, cost),
+            // Fig 17/18: an A write supersedes B's logged copy, which is dropped.
+            (WriteLogging, Vlun::A) => {
+                self.write_image(Vlun::A, block, data, cost)?;
+                self.drop_entry(block, cost)
+            }
+            (WriteLogging, Vlun::B) if phase == Phase::Retired => {
+                // VLUN B now lives on image A; a leftover entry is merged by this write.
+                self.write_image(Vlun::A, block, data, cost)?;
+                self.drop_entry(block, cost)
+            }
+            (WriteLogging, Vlun::B) => match self.lookup(block, cost) {
+                Some(slot) => self.write_image(Vlun::B, u64::from(slot), data, cost),
+                None => {
+                    let slot = self.allocate_entry(vlun, block, cost)?;
+                    if let Err(e) = self.write_image(Vlun::B, u64::from(slot), data, cost) {
+                        self.abandon_entry(block);
+                        return Err(e);
+                    }
+                    self.commit_entry(block, slot)
+                }
+            },
+            // Fig 27: an A write goes to image B and drops A's preserved copy.
+            (CopyOnWrite, Vlun::A) => {
+                self.write_image(Vlun::B, block, data, cost)?;
+                self.drop_entry(block, cost)
+            }
+            (CopyOnWrite, Vlun::B) if phase == Phase::Single || phase == Phase::Retired => {
+                self.write_image(Vlun::B, block, data, cost)
+            }
+            // Fig 25: B's first write to a block preserves the old block for VLUN A.
+            (CopyOnWrite, Vlun::B) => {
+                if self.lookup(block, cost).is_none() {
+                    let slot = self.allocate_entry(vlun, block, cost)?;
+                    let mut old = vec![0u8; self.block_size];
+                    let copied = self
+                        .read_image(Vlun::B, block, &mut old, cost)
+                        .and_then(|()| self.write_image(Vlun::A, u64::from(slot), &old, cost));
+                    if let Err(e) = copied {
+                        self.abandon_entry(block);
+                        return Err(e);
+                    }
+                    self.commit_entry(block, slot)?;
+                }
+                self.write_image(Vlun::B, block, data, cost)
+            }
+        }
+    }
+
+    // ---- life cycle ----
+
+    fn transition(&self, op: &'static str, from: &[Phase], to: Phase) -> Result<()> {
+        let mut phase = sync::write(&self.phase);
+        if !from.contains(&phase) {
+            return Err(Error::IllegalState { op, phase: *phase });
+        }
+        let mut m = sync::lock(&self.meta);
+        m.log(MetaRecord::Phase(to))?;
+        if to == Phase::Split && self.variant != Variant::WriteMirroring {
+            m.table = Some(LookupTable::new(self.volume_blocks, self.area_slots));
+        }
+        *phase = to;
+        Ok(())
+    }
+
+    /// The backup request: VLUN B is created from VLUN A. From now on old transactions
+    /// use VLUN A and new ones VLUN B.
+    pub fn split(&self) -> Result<()> {
+        self.transition("split", &[Phase::Single], Phase::Split)
+    }
+
+    /// Streams VLUN A, block by block, to `archive` (e.g. a raw image file or a tape).
+    /// VLUN A becomes read-only first: it was declared consistent, and an archive must
+    /// equal A at that moment. Can be repeated (e.g. after a failed archive write).
+    pub fn backup_a(&self, archive: &mut impl Write) -> Result<BackupReport> {
+        self.transition(
+            "back up VLUN A",
+            &[Phase::Split, Phase::BackedUp],
+            Phase::BackedUp,
+        )?;
+        let mut buf = vec![0u8; self.block_size];
+        let mut cost = IoCost::default();
+        for block in 0..self.volume_blocks {
+            let c = self.read(Vlun::A, block, &mut buf)?;
+            cost.add(c);
+            archive.write_all(&buf).map_err(|source| Error::Archive {
+                blocks_done: block,
+                source,
+            })?;
+        }
+        archive.flush().map_err(|source| Error::Archive {
+            blocks_done: self.volume_blocks,
+            source,
+        })?;
+        Ok(BackupReport {
+            blocks: self.volume_blocks,
+            bytes: self.volume_blocks * self.block_size as u64,
+            cost,
+        })
+    }
+
+    /// Discards VLUN A and frees the variant's extra space: mirroring releases image A;
+    /// copy-on-write drops A's preserved blocks; write logging merges B's logged blocks
+    /// into image A, where VLUN B lives from now on. VLUN B stays live throughout.
+    pub fn retire_a(&self) -> Result<IoCost> {
+        self.transition("retire VLUN A", &[Phase::BackedUp], Phase::Retired)?;
+        let mut cost = IoCost::default();
+        if self.variant == Variant::WriteLogging {
+            let entries: Vec<(u64, u32)> = self
+                .table()
+                .map(|t| t.entries().collect())
+                .unwrap_or_default();
+            let mut buf = vec![0u8; self.block_size];
+            for (block, _) in entries {
+                let _locks = self.lock_block(block);
+                // A B write may have merged this block meanwhile: look again under its lock.
+                if let Some(slot) = self.lookup(block, &mut cost) {
+                    self.read_image(Vlun::B, u64::from(slot), &mut buf, &mut cost)?;
+                    self.write_image(Vlun::A, block, &buf, &mut cost)?;
+                    self.drop_entry(block, &mut cost)?;
+                }
+            }
+        }
+        {
+            let mut m = sync::lock(&self.meta);
+            if let Some(t) = m.table.take() {
+                cost.table_removes += t.in_use() as u32;
+                m.log(MetaRecord::Clear)?;
+            }
+        }
+        self.counters.charge(&cost);
+        Ok(cost)
+    }
+
+    /// Copies VLUN B to `b_prime` so that it no longer shares physical storage with
+    /// image A ([0048]), and ends this device: `b_prime` is returned, holding the live
+    /// volume, ready to become the base of a new device.
+    pub fn detach_b(self, b_prime: S) -> Result<S> {
+        self.detach_b_to(b_prime)
+    }
+
+    /// Like [`Device::detach_b`], onto a store of any type (e.g. a file for a device
+    /// that lived in memory).
+    pub fn detach_b_to<T: BlockStore>(self, b_prime: T) -> Result<T> {
+        let phase = self.phase();
+        if phase != Phase::Retired {
+            return Err(Error::IllegalState {
+                op: "copy VLUN B to B'",
+                phase,
+            });
+        }
+        if b_prime.block_size() != self.block_size || b_prime.block_count() < self.volume_blocks {
+            return Err(Error::Geometry {
+                variant: self.variant,
+                reason: format!(
+                    "B' ({}) holds {} blocks of {} bytes; VLUN B needs {} of {}",
+                    b_prime.name(),
+                    b_prime.block_count(),
+                    b_prime.block_size(),
+                    self.volume_blocks,
+                    self.block_size
+                ),
+            });
+        }
+        let mut buf = vec![0u8; self.block_size];
+        for block in 0..self.volume_blocks {
+            self.read(Vlun::B, block, &mut buf)?;
+            b_prime.write_block(block, &buf)?;
+        }
+        b_prime.flush()?;
+        Ok(b_prime)
+    }
+
+    /// Makes every acknowledged write durable: both images, then the metadata.
+    pub fn flush(&self) -> Result<()> {
+        self.image_a.flush()?;
+        self.image_b.flush()?;
+        let mut m = sync::lock(&self.meta);
+        if let Some(j) = m.journal.as_mut() {
+            j.sync()?;
+        }
+        Ok(())
+    }
+
+    /// The metadata as a compact record list: header, phase, table.
+    pub(crate) fn snapshot_records(&self) -> Vec<MetaRecord> {
+        let phase = self.phase();
+        let m = sync::lock(&self.meta);
+        let mut out = vec![MetaRecord::Header {
+            variant: self.variant,
+            block_size: self.block_size as u32,
+            volume_blocks: self.volume_blocks,
+            area_slots: self.area_slots,
+        }];
+        for p in [Phase::Split, Phase::BackedUp, Phase::Retired] {
+            if p <= phase {
+                out.push(MetaRecord::Phase(p));
+            }
+        }
+        if let Some(t) = &m.table {
+            let (next_fresh, free) = t.allocator();
+            out.push(MetaRecord::Table {
+                next_fresh,
+                peak: m.area_peak.min(u64::from(u32::MAX)) as u32,
+                free: free.to_vec(),
+                entries: t.entries().collect(),
+            });
+        } else if phase == Phase::Retired && self.variant != Variant::WriteMirroring {
+            out.push(MetaRecord::Clear);
+        }
+        out
+    }
+
+    /// Rewrites the journal as a snapshot (a no-op without a journal).
+    pub fn compact_metadata(&self) -> Result<()> {
+        let records = self.snapshot_records();
+        let mut m = sync::lock(&self.meta);
+        if let Some(j) = m.journal.as_mut() {
+            j.compact(&records)?;
+        }
+        Ok(())
+    }
+}
+
+impl<S: BlockStore + Clone> Clone for Device<S> {
+    /// A copy with the same images, phase and table, fresh locks and counters, and no
+    /// journal (the copy is not the file-backed device).
+    fn clone(&self) -> Self {
+        let phase = self.phase();
+        let m = sync::lock(&self.meta);
+        let mut d = Device::new(
+            self.config.clone(),
+            self.image_a.clone(),
+            self.image_b.clone(),
+        )
+        .expect("a valid device's geometry is valid");
+        d.phase = RwLock::new(phase);
+        d.meta = Mutex::new(Meta {
+            table: m.table.clone(),
+            area_peak: m.area_peak,
+            journal: None,
+        });
+        d
+    }
+}
+
+impl<S: BlockStore + PartialEq> PartialEq for Device<S> {
+    /// Equal when what the hosts and the metadata can observe is equal: variant, phase,
+    /// table and image contents (not counters or locks).
+    fn eq(&self, other: &Self) -> bool {
+        self.variant == other.variant
+            && self.phase() == other.phase()
+            && self.table() == other.table()
+            && self.image_a == other.image_a
+            && self.image_b == other.image_b
+    }
+}
+
+impl<S: BlockStore + Eq> Eq for Device<S> {}
+
+impl<S: BlockStore + std::hash::Hash> std::hash::Hash for Device<S> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.variant.hash(state);
+        self.phase().hash(state);
+        self.table().hash(state);
+        self.image_a.hash(state);
+        self.image_b.hash(state);
+    }
+}
+
+impl<S: BlockStore + std::fmt::Debug> std::fmt::Debug for Device<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Device")
+            .field("variant", &self.variant)
+            .field("phase", &self.phase())
+            .field(
+                "table",
+                &self.table().map(|t| t.entries().collect::<Vec<_>>()),
+            )
+            .field("image_a", &self.image_a)
+            .field("image_b", &self.image_b)
+            .finish()
+    }
+}

@@ -1,0 +1,52 @@
+//! The engine's typed errors: what the world can do wrong (bad files, failing disks,
+//! calls out of order). Bugs in the engine are assertions, never these.
+
+use crate::store::StoreError;
+use crate::{Phase, Variant, Vlun};
+
+/// Everything a device call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A store failed; the error names the image and the block.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The call is not legal in the device's current phase.
+    #[error("cannot {op} while the device is {phase}")]
+    IllegalState { op: &'static str, phase: Phase },
+    /// A block index past the end of the volume.
+    #[error("{vlun}: block {block} is out of range (the volume has {blocks} blocks)")]
+    OutOfRange { vlun: Vlun, block: u64, blocks: u64 },
+    /// A buffer that is not one block long.
+    #[error("{vlun}: block {block}: buffer of {len} bytes, the block size is {block_size}")]
+    BufferSize {
+        vlun: Vlun,
+        block: u64,
+        len: usize,
+        block_size: usize,
+    },
+    /// The images do not fit the variant's layout.
+    #[error("{variant}: {reason}")]
+    Geometry { variant: Variant, reason: String },
+    /// The data area that holds the variant's extra copies is full: the write was not
+    /// done (VLUN B refuses it, as a full dm-snapshot does; VLUN A is unharmed).
+    #[error("{variant}: data area full ({slots} slots): write to {vlun} block {block} refused")]
+    DataAreaFull {
+        variant: Variant,
+        vlun: Vlun,
+        block: u64,
+        slots: u64,
+    },
+    /// The archive writer failed during `backup_a`.
+    #[error("backup of VLUN A: archive write failed after {blocks_done} blocks: {source}")]
+    Archive {
+        blocks_done: u64,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The device metadata file is corrupt, truncated or unreadable.
+    #[error(transparent)]
+    Meta(#[from] crate::meta::MetaError),
+}
+
+/// Result of a device call.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

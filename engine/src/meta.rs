@@ -1,0 +1,436 @@
+//! Device metadata: what must survive a close (or a crash) besides the images — the
+//! phase and the lookup table — as an append-only journal of checksummed records.
+//!
+//! File layout: the magic `OWMMETA1`, then frames `len: u32 LE | crc32: u32 LE |
+//! payload` where the CRC covers the length bytes and the payload. The running device
+//! appends one small frame per table or phase change, after the data it describes is
+//! written (so an entry never points at unwritten space); a compaction rewrites the
+//! whole file atomically (temporary file, fsync, rename) as a header, the phase and
+//! one table snapshot.
+//!
+//! A frame cut short at the end of the file is an append that never completed: it was
+//! never acknowledged, so it is dropped. Anything else that does not decode — a bad
+//! checksum before the end, an unknown record, an impossible table — is corruption
+//! and a typed error naming the file and the byte offset.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::{Phase, Variant};
+
+/// The first bytes of every metadata file.
+pub const MAGIC: &[u8; 8] = b"OWMMETA1";
+/// Largest frame an append can leave half-written (compaction never tears).
+const APPEND_FRAME_MAX: usize = 8 + 32;
+/// Largest payload accepted at all.
+const PAYLOAD_MAX: usize = 1 << 30;
+
+/// One journal record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetaRecord {
+    /// The device's geometry; always the first record.
+    Header {
+        variant: Variant,
+        block_size: u32,
+        volume_blocks: u64,
+        area_slots: u64,
+    },
+    /// The device entered a phase.
+    Phase(Phase),
+    /// A lookup-table entry: volume block → data-area slot.
+    Insert { block: u64, slot: u32 },
+    /// A lookup-table entry dropped (its slot freed).
+    Remove { block: u64 },
+    /// The lookup table dropped whole (VLUN A retired).
+    Clear,
+    /// A whole lookup table, written by compaction.
+    Table {
+        next_fresh: u32,
+        peak: u32,
+        free: Vec<u32>,
+        entries: Vec<(u64, u32)>,
+    },
+}
+
+/// Corrupt, truncated or unreadable metadata.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {}{reason}", offset.map(|o| format!("byte {o}: ")).unwrap_or_default())]
+pub struct MetaError {
+    pub path: String,
+    pub offset: Option<u64>,
+    pub reason: String,
+}
+
+impl MetaError {
+    pub(crate) fn at(path: &str, offset: u64, reason: impl Into<String>) -> Self {
+        MetaError {
+            path: path.to_string(),
+            offset: Some(offset),
+            reason: reason.into(),
+        }
+    }
+    fn io(path: &Path, what: &str, e: std::io::Error) -> Self {
+        MetaError {
+            path: path.display().to_string(),
+            offset: None,
+            reason: format!("{what}: {e}"),
+        }
+    }
+}
+
+const TAG_HEADER: u8 = 1;
+const TAG_PHASE: u8 = 2;
+const TAG_INSERT: u8 = 3;
+const TAG_REMOVE: u8 = 4;
+const TAG_CLEAR: u8 = 5;
+const TAG_TABLE: u8 = 6;
+
+fn variant_code(v: Variant) -> u8 {
+    match v {
+        Variant::WriteMirroring => 0,
+        Variant::WriteLogging => 1,
+        Variant::CopyOnWrite => 2,
+    }
+}
+
+fn phase_code(p: Phase) -> u8 {
+    match p {
+        Phase::Single => 0,
+        Phase::Split => 1,
+        Phase::BackedUp => 2,
+        Phase::Retired => 3,
+    }
+}
+
+impl MetaRecord {
+    fn payload(&self) -> Vec<u8> {
+        let mut p = Vec::with_capacity(24);
+        match self {
+            MetaRecord::Header {
+                variant,
+                block_size,
+                volume_blocks,
+                area_slots,
+            } => {
+                p.push(TAG_HEADER);
+                p.push(variant_code(*variant));
+                p.extend_from_slice(&block_size.to_le_bytes());
+                p.extend_from_slice(&volume_blocks.to_le_bytes());
+                p.extend_from_slice(&area_slots.to_le_bytes());
+            }
+            MetaRecord::Phase(phase) => {
+                p.push(TAG_PHASE);
+                p.push(phase_code(*phase));
+            }
+            MetaRecord::Insert { block, slot } => {
+                p.push(TAG_INSERT);
+                p.extend_from_slice(&block.to_le_bytes());
+                p.extend_from_slice(&slot.to_le_bytes());
+            }
+            MetaRecord::Remove { block } => {
+                p.push(TAG_REMOVE);
+                p.extend_from_slice(&block.to_le_bytes());
+            }
+            MetaRecord::Clear => p.push(TAG_CLEAR),
+            MetaRecord::Table {
+                next_fresh,
+                peak,
+                free,
+                entries,
+            } => {
+                p.push(TAG_TABLE);
+                p.extend_from_slice(&next_fresh.to_le_bytes());
+                p.extend_from_slice(&peak.to_le_bytes());
+                p.extend_from_slice(&(free.len() as u64).to_le_bytes());
+                for s in free {
+                    p.extend_from_slice(&s.to_le_bytes());
+                }
+                p.extend_from_slice(&(entries.len() as u64).to_le_bytes());
+                for (b, s) in entries {
+                    p.extend_from_slice(&b.to_le_bytes());
+                    p.extend_from_slice(&s.to_le_bytes());
+                }
+            }
+        }
+        p
+    }
+
+    /// The record as one frame, ready to append.
+    pub fn encode(&self) -> Vec<u8> {
+        let payload = self.payload();
+        let len = (payload.len() as u32).to_le_bytes();
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&len);
+        crc.update(&payload);
+        let mut frame = Vec::with_capacity(8 + payload.len());
+        frame.extend_from_slice(&len);
+        frame.extend_from_slice(&crc.finalize().to_le_bytes());
+        frame.extend_from_slice(&payload);
+        frame
+    }
+}
+
+/// A cursor over one payload; every read is bounds-checked.
+struct Fields<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Fields<'_> {
+    fn take<const N: usize>(&mut self) -> Result<[u8; N], String> {
+        let end = self.at + N;
+        let slice = self
+            .bytes
+            .get(self.at..end)
+            .ok_or_else(|| "record shorter than its fields".to_string())?;
+        self.at = end;
+        let mut out = [0u8; N];
+        out.copy_from_slice(slice);
+        Ok(out)
+    }
+    fn u8(&mut self) -> Result<u8, String> {
+        Ok(self.take::<1>()?[0])
+    }
+    fn u32(&mut self) -> Result<u32, String> {
+        Ok(u32::from_le_bytes(self.take()?))
+    }
+    fn u64(&mut self) -> Result<u64, String> {
+        Ok(u64::from_le_bytes(self.take()?))
+    }
+    fn count(&mut self, item_bytes: usize) -> Result<usize, String> {
+        let n = self.u64()?;
+        let left = (self.bytes.len() - self.at) as u64;
+        if n.saturating_mul(item_bytes as u64) > left {
+            return Err(format!("list of {n} items does not fit in the record"));
+        }
+        Ok(n as usize)
+    }
+    fn done(&self) -> Result<(), String> {
+        if self.at != self.bytes.len() {
+            return Err(format!(
+                "{} unexpected bytes after the record",
+                self.bytes.len() - self.at
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn decode_payload(payload: &[u8]) -> Result<MetaRecord, String> {
+    let mut f = Fields {
+        bytes: payload,
+        at: 0,
+    };
+    let rec = match f.u8()? {
+        TAG_HEADER => {
+            let variant = match f.u8()? {
+                0 => Variant::WriteMirroring,
+                1 => Variant::WriteLogging,
+                2 => Variant::CopyOnWrite,
+                v => return Err(format!("unknown variant code {v}")),
+            };
+            MetaRecord::Header {
+                variant,
+                block_size: f.u32()?,
+                volume_blocks: f.u64()?,
+                area_slots: f.u64()?,
+            }
+        }
+        TAG_PHASE => MetaRecord::Phase(match f.u8()? {
+            0 => Phase::Single,
+            1 => Phase::Split,
+            2 => Phase::BackedUp,
+            3 => Phase::Retired,
+            p => return Err(format!("unknown phase code {p}")),
+        }),
+        TAG_INSERT => MetaRecord::Insert {
+            block: f.u64()?,
+            slot: f.u32()?,
+        },
+        TAG_REMOVE => MetaRecord::Remove { block: f.u64()? },
+        TAG_CLEAR => MetaRecord::Clear,
+        TAG_TABLE => {
+            let next_fresh = f.u32()?;
+            let peak = f.u32()?;
+            let n = f.count(4)?;
+            let free = (0..n).map(|_| f.u32()).collect::<Result<_, _>>()?;
+            let n = f.count(12)?;
+            let entries = (0..n)
+                .map(|_| Ok((f.u64()?, f.u32()?)))
+                .collect::<Result<_, String>>()?;
+            MetaRecord::Table {
+                next_fresh,
+                peak,
+                free,
+                entries,
+            }
+        }
+        t => return Err(format!("unknown record tag {t}")),
+    };
+    f.done()?;
+    Ok(rec)
+}
+
+/// What [`decode`] found: the records with their byte offsets, and how many bytes of
+/// the file they cover (less than its length when a torn append was dropped).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    pub records: Vec<(u64, MetaRecord)>,
+    pub valid_len: u64,
+}
+
+/// Decodes a whole metadata file. `path` only names the file in errors.
+pub fn decode(path: &str, bytes: &[u8]) -> Result<Decoded, MetaError> {
+    if bytes.len() < MAGIC.len() {
+        return Err(MetaError::at(
+            path,
+            0,
+            "file too short for the metadata header",
+        ));
+    }
+    if &bytes[..MAGIC.len()] != MAGIC {
+        return Err(MetaError::at(
+            path,
+            0,
+            "not an owm metadata file (bad magic)",
+        ));
+    }
+    let mut at = MAGIC.len();
+    let mut records = Vec::new();
+    while at < bytes.len() {
+        let left = bytes.len() - at;
+        let torn = left <= APPEND_FRAME_MAX;
+        if left < 8 {
+            if torn {
+                break;
+            }
+            return Err(MetaError::at(path, at as u64, "truncated frame header"));
+        }
+        let len_bytes: [u8; 4] = bytes[at..at + 4].try_into().expect("4 bytes");
+        let crc = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().expect("4 bytes"));
+        let len = u32::from_le_bytes(len_bytes) as usize;
+        if len > PAYLOAD_MAX || left - 8 < len {
+            if torn {
+                break;
+            }
+            return Err(MetaError::at(
+                path,
+                at as u64,
+                format!("frame of {len} bytes runs past the end of the file"),
+            ));
+        }
+        let payload = &bytes[at + 8..at + 8 + len];
+        let mut h = crc32fast::Hasher::new();
+        h.update(&len_bytes);
+        h.update(payload);
+        if h.finalize() != crc {
+            if torn && at + 8 + len == bytes.len() {
+                break;
+            }
+            return Err(MetaError::at(path, at as u64, "checksum mismatch"));
+        }
+        let rec = decode_payload(payload).map_err(|r| MetaError::at(path, at as u64, r))?;
+        records.push((at as u64, rec));
+        at += 8 + len;
+    }
+    Ok(Decoded {
+        records,
+        valid_len: at as u64,
+    })
+}
+
+/// Where a device writes its metadata records.
+pub trait Journal: Send {
+    /// Appends one record (not yet durable).
+    fn append(&mut self, record: &MetaRecord) -> Result<(), MetaError>;
+    /// Makes every appended record durable.
+    fn sync(&mut self) -> Result<(), MetaError>;
+    /// Replaces the whole journal with `records`, atomically.
+    fn compact(&mut self, records: &[MetaRecord]) -> Result<(), MetaError>;
+}
+
+/// The journal of a file-backed device: a metadata file beside its images.
+#[derive(Debug)]
+pub struct FileJournal {
+    path: PathBuf,
+    file: File,
+}
+
+impl FileJournal {
+    /// Writes a fresh journal holding `records` at `path` (atomically) and opens it.
+    pub fn create(path: &Path, records: &[MetaRecord]) -> Result<Self, MetaError> {
+        write_atomically(path, records)?;
+        Self::open_append(path)
+    }
+
+    /// Reads and decodes the journal at `path`; drops a torn tail from the file.
+    pub fn load(path: &Path) -> Result<Decoded, MetaError> {
+        let bytes = std::fs::read(path).map_err(|e| MetaError::io(path, "read", e))?;
+        let decoded = decode(&path.display().to_string(), &bytes)?;
+        if decoded.valid_len < bytes.len() as u64 {
+            let f = OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| MetaError::io(path, "open", e))?;
+            f.set_len(decoded.valid_len)
+                .map_err(|e| MetaError::io(path, "truncate torn tail", e))?;
+        }
+        Ok(decoded)
+    }
+
+    /// Opens an existing journal for appending.
+    pub fn open_append(path: &Path) -> Result<Self, MetaError> {
+        let file = OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(|e| MetaError::io(path, "open", e))?;
+        Ok(FileJournal {
+            path: path.to_path_buf(),
+            file,
+        })
+    }
+}
+
+impl Journal for FileJournal {
+    fn append(&mut self, record: &MetaRecord) -> Result<(), MetaError> {
+        self.file
+            .write_all(&record.encode())
+            .map_err(|e| MetaError::io(&self.path, "append", e))
+    }
+    fn sync(&mut self) -> Result<(), MetaError> {
+        self.file
+            .sync_data()
+            .map_err(|e| MetaError::io(&self.path, "fsync", e))
+    }
+    fn compact(&mut self, records: &[MetaRecord]) -> Result<(), MetaError> {
+        write_atomically(&self.path, records)?;
+        *self = Self::open_append(&self.path)?;
+        Ok(())
+    }
+}
+
+/// Writes `records` as a complete metadata file: temporary file, fsync, rename, fsync
+/// of the directory, so a reader sees either the old file or the new one.
+fn write_atomically(path: &Path, records: &[MetaRecord]) -> Result<(), MetaError> {
+    let mut bytes = MAGIC.to_vec();
+    for r in records {
+        bytes.extend_from_slice(&r.encode());
+    }
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
+    tmp_name.push(".tmp");
+    let tmp = dir.join(tmp_name);
+    let io = |what, e| MetaError::io(path, what, e);
+    let mut f = File::create(&tmp).map_err(|e| io("create temporary file", e))?;
+    f.write_all(&bytes).map_err(|e| io("write", e))?;
+    f.sync_all().map_err(|e| io("fsync", e))?;
+    std::fs::rename(&tmp, path).map_err(|e| io("rename", e))?;
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}

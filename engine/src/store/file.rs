@@ -1,0 +1,174 @@
+//! The file-backed store: a raw image file, one block after another, no header.
+//!
+//! A raw image is what `cmp`, `dd` and `qemu-img` understand, so an archive or an image
+//! can be inspected with ordinary tools. Reads and writes are positioned
+//! (`pread`/`pwrite`), so concurrent commands need no shared file offset; `flush` is
+//! `fsync`.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use super::{check_access, BlockStore, StoreError};
+
+/// A block store on a raw image file.
+#[derive(Debug)]
+pub struct FileStore {
+    file: File,
+    path: PathBuf,
+    block_size: usize,
+    block_count: u64,
+}
+
+impl FileStore {
+    /// Creates (or truncates) `path` as a zero-filled image of `block_count` blocks.
+    pub fn create(
+        path: impl AsRef<Path>,
+        block_size: usize,
+        block_count: u64,
+    ) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        check_geometry(&path, block_size)?;
+        let io = |op, source| StoreError::Io {
+            store: path.display().to_string(),
+            op,
+            block: None,
+            source,
+        };
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .map_err(|e| io("create", e))?;
+        let len =
+            block_count
+                .checked_mul(block_size as u64)
+                .ok_or_else(|| StoreError::Geometry {
+                    store: path.display().to_string(),
+                    reason: format!("{block_count} blocks of {block_size} bytes overflow"),
+                })?;
+        file.set_len(len).map_err(|e| io("set length", e))?;
+        Ok(FileStore {
+            file,
+            path,
+            block_size,
+            block_count,
+        })
+    }
+
+    /// Opens an existing image; its length must be a whole number of blocks and, when
+    /// `expected_blocks` is given, at least that many blocks (the store then presents
+    /// exactly `expected_blocks`).
+    pub fn open(
+        path: impl AsRef<Path>,
+        block_size: usize,
+        expected_blocks: Option<u64>,
+    ) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        check_geometry(&path, block_size)?;
+        let store = path.display().to_string();
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(|source| StoreError::Io {
+                store: store.clone(),
+                op: "open",
+                block: None,
+                source,
+            })?;
+        let len = file
+            .metadata()
+            .map_err(|source| StoreError::Io {
+                store: store.clone(),
+                op: "stat",
+                block: None,
+                source,
+            })?
+            .len();
+        if !len.is_multiple_of(block_size as u64) {
+            return Err(StoreError::Misaligned {
+                store,
+                len,
+                block_size,
+            });
+        }
+        let found = len / block_size as u64;
+        let block_count = match expected_blocks {
+            Some(expected) if found < expected => {
+                return Err(StoreError::Short {
+                    store,
+                    found,
+                    expected,
+                    block_size,
+                })
+            }
+            Some(expected) => expected,
+            None => found,
+        };
+        Ok(FileStore {
+            file,
+            path,
+            block_size,
+            block_count,
+        })
+    }
+
+    /// The image file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn io_error(&self, op: &'static str, block: u64, source: std::io::Error) -> StoreError {
+        StoreError::Io {
+            store: self.name(),
+            op,
+            block: Some(block),
+            source,
+        }
+    }
+}
+
+fn check_geometry(path: &Path, block_size: usize) -> Result<(), StoreError> {
+    if block_size == 0 {
+        return Err(StoreError::Geometry {
+            store: path.display().to_string(),
+            reason: "block size 0".into(),
+        });
+    }
+    Ok(())
+}
+
+impl BlockStore for FileStore {
+    fn block_size(&self) -> usize {
+        self.block_size
+    }
+    fn block_count(&self) -> u64 {
+        self.block_count
+    }
+    fn name(&self) -> String {
+        self.path.display().to_string()
+    }
+    fn read_block(&self, block: u64, buf: &mut [u8]) -> Result<(), StoreError> {
+        check_access(self, block, buf.len())?;
+        self.file
+            .read_exact_at(buf, block * self.block_size as u64)
+            .map_err(|e| self.io_error("read", block, e))
+    }
+    fn write_block(&self, block: u64, data: &[u8]) -> Result<(), StoreError> {
+        check_access(self, block, data.len())?;
+        self.file
+            .write_all_at(data, block * self.block_size as u64)
+            .map_err(|e| self.io_error("write", block, e))
+    }
+    fn flush(&self) -> Result<(), StoreError> {
+        self.file.sync_data().map_err(|source| StoreError::Io {
+            store: self.name(),
+            op: "flush",
+            block: None,
+            source,
+        })
+    }
+}

@@ -1,0 +1,150 @@
+//! Block stores: the physical storage images under the one-way mirror.
+//!
+//! A store is a fixed array of equal-sized blocks, addressed by index, like a disk.
+//! Its methods take `&self` because a disk accepts concurrent commands: ordering
+//! between them is the business of the device's locks (group 1 and group 2), not
+//! of the store. A store guarantees atomicity only per 8-byte word (the memory
+//! store) or per the operating system's write (the file store); a block write racing
+//! another write or read of the same block can tear, which is exactly what the
+//! device's group-1 locks exist to prevent.
+
+mod faulty;
+mod file;
+mod mem;
+
+pub use faulty::{FaultKind, FaultyStore};
+pub use file::FileStore;
+pub use mem::MemStore;
+
+/// An error from a block store: always names the store and, where one is involved,
+/// the block.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The operating system refused a read, write, flush or open.
+    #[error("{store}: {op}{}: {source}", block_suffix(*.block))]
+    Io {
+        store: String,
+        op: &'static str,
+        block: Option<u64>,
+        #[source]
+        source: std::io::Error,
+    },
+    /// An image file whose length is not a whole number of blocks.
+    #[error("{store}: length {len} bytes is not a whole number of {block_size}-byte blocks")]
+    Misaligned {
+        store: String,
+        len: u64,
+        block_size: usize,
+    },
+    /// An image file shorter than the geometry it was opened with.
+    #[error("{store}: holds {found} blocks of {block_size} bytes, {expected} expected")]
+    Short {
+        store: String,
+        found: u64,
+        expected: u64,
+        block_size: usize,
+    },
+    /// A block index past the end of the store.
+    #[error("{store}: block {block} is out of range (the store has {blocks} blocks)")]
+    OutOfRange {
+        store: String,
+        block: u64,
+        blocks: u64,
+    },
+    /// A buffer whose length is not the block size.
+    #[error("{store}: block {block}: buffer of {len} bytes, the block size is {block_size}")]
+    BufferSize {
+        store: String,
+        block: u64,
+        len: usize,
+        block_size: usize,
+    },
+    /// A geometry no store can have (zero or unaligned block size).
+    #[error("{store}: invalid geometry: {reason}")]
+    Geometry { store: String, reason: String },
+    /// A fault injected by a [`FaultyStore`].
+    #[error("{store}: block {block}: injected {op} fault")]
+    Injected {
+        store: String,
+        op: &'static str,
+        block: u64,
+    },
+}
+
+fn block_suffix(block: Option<u64>) -> String {
+    block.map(|b| format!(" block {b}")).unwrap_or_default()
+}
+
+impl StoreError {
+    /// The block this error concerns, if any.
+    pub fn block(&self) -> Option<u64> {
+        match self {
+            StoreError::Io { block, .. } => *block,
+            StoreError::OutOfRange { block, .. }
+            | StoreError::BufferSize { block, .. }
+            | StoreError::Injected { block, .. } => Some(*block),
+            _ => None,
+        }
+    }
+}
+
+/// A fixed-geometry array of blocks: the storage image the device reads and writes.
+pub trait BlockStore: Send + Sync {
+    /// Bytes per block.
+    fn block_size(&self) -> usize;
+    /// Number of blocks.
+    fn block_count(&self) -> u64;
+    /// A name for error messages (a file path, or `memory`).
+    fn name(&self) -> String;
+    /// Reads block `block` into `buf` (exactly one block long).
+    fn read_block(&self, block: u64, buf: &mut [u8]) -> Result<(), StoreError>;
+    /// Writes `data` (exactly one block long) to block `block`.
+    fn write_block(&self, block: u64, data: &[u8]) -> Result<(), StoreError>;
+    /// Makes every completed write durable (`fsync` for a file).
+    fn flush(&self) -> Result<(), StoreError>;
+}
+
+/// Checks a block index and buffer length against a store's geometry.
+pub(crate) fn check_access(
+    store: &impl BlockStore,
+    block: u64,
+    len: usize,
+) -> Result<(), StoreError> {
+    if block >= store.block_count() {
+        return Err(StoreError::OutOfRange {
+            store: store.name(),
+            block,
+            blocks: store.block_count(),
+        });
+    }
+    if len != store.block_size() {
+        return Err(StoreError::BufferSize {
+            store: store.name(),
+            block,
+            len,
+            block_size: store.block_size(),
+        });
+    }
+    Ok(())
+}
+
+impl<T: BlockStore + ?Sized> BlockStore for Box<T> {
+    fn block_size(&self) -> usize {
+        (**self).block_size()
+    }
+    fn block_count(&self) -> u64 {
+        (**self).block_count()
+    }
+    fn name(&self) -> String {
+        (**self).name()
+    }
+    fn read_block(&self, block: u64, buf: &mut [u8]) -> Result<(), StoreError> {
+        (**self).read_block(block, buf)
+    }
+    fn write_block(&self, block: u64, data: &[u8]) -> Result<(), StoreError> {
+        (**self).write_block(block, data)
+    }
+    fn flush(&self) -> Result<(), StoreError> {
+        (**self).flush()
+    }
+}

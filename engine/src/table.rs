@@ -1,0 +1,215 @@
+//! The lookup table and its data area ([0075], [0093]).
+//!
+//! Entries are in the pointer form: volume block offset → slot in the data area of the
+//! image that owns the table. Slots come from an allocator; dropping an entry frees its
+//! slot at once, so the extra space in use is known at every moment. The allocator is
+//! deterministic (last freed, first reused; then never-used slots in order), so a
+//! replay of the same operations yields the same slots, which the metadata journal
+//! relies on.
+
+use serde::{Deserialize, Serialize};
+
+/// Marks a volume block with no entry.
+const NONE: u32 = u32::MAX;
+
+/// Largest data area a table can address.
+pub const AREA_SLOTS_MAX: u64 = (u32::MAX - 1) as u64;
+
+/// A lookup table with its slot allocator.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct LookupTable {
+    /// Slot per volume block, or `NONE`.
+    slots: Vec<u32>,
+    /// Freed slots, reused last-in first-out.
+    free: Vec<u32>,
+    /// Slots `next_fresh..capacity` have never been used.
+    next_fresh: u32,
+    capacity: u32,
+    in_use: u32,
+    peak: u32,
+}
+
+/// The data area has no free slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AreaFull;
+
+impl LookupTable {
+    /// An empty table for `volume_blocks` blocks over a data area of `capacity` slots.
+    pub fn new(volume_blocks: u64, capacity: u64) -> Self {
+        assert!(capacity <= AREA_SLOTS_MAX, "data area too large");
+        LookupTable {
+            slots: vec![NONE; volume_blocks as usize],
+            free: Vec::new(),
+            next_fresh: 0,
+            capacity: capacity as u32,
+            in_use: 0,
+            peak: 0,
+        }
+    }
+
+    /// The slot holding `block`'s data, if the table has an entry for it.
+    pub fn lookup(&self, block: u64) -> Option<u32> {
+        match self.slots[block as usize] {
+            NONE => None,
+            slot => Some(slot),
+        }
+    }
+
+    /// The slot the next [`LookupTable::insert`] would use.
+    pub fn next_slot(&self) -> Option<u32> {
+        self.free.last().copied().or({
+            if self.next_fresh < self.capacity {
+                Some(self.next_fresh)
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Creates an entry for `block` (which must have none) in a newly allocated slot.
+    pub fn insert(&mut self, block: u64) -> Result<u32, AreaFull> {
+        debug_assert_eq!(self.slots[block as usize], NONE);
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None if self.next_fresh < self.capacity => {
+                self.next_fresh += 1;
+                self.next_fresh - 1
+            }
+            None => return Err(AreaFull),
+        };
+        self.slots[block as usize] = slot;
+        self.in_use += 1;
+        self.peak = self.peak.max(self.in_use);
+        Ok(slot)
+    }
+
+    /// Drops `block`'s entry, freeing its slot; returns the slot it had.
+    pub fn remove(&mut self, block: u64) -> Option<u32> {
+        let slot = std::mem::replace(&mut self.slots[block as usize], NONE);
+        if slot == NONE {
+            return None;
+        }
+        self.free.push(slot);
+        self.in_use -= 1;
+        Some(slot)
+    }
+
+    /// Drops every entry; the whole data area becomes free (and never-used again).
+    pub fn clear(&mut self) {
+        self.slots.iter_mut().for_each(|s| *s = NONE);
+        self.free.clear();
+        self.next_fresh = 0;
+        self.in_use = 0;
+    }
+
+    /// Entries as `(block, slot)` in block order.
+    pub fn entries(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| **s != NONE)
+            .map(|(b, s)| (b as u64, *s))
+    }
+
+    /// Slots in use now.
+    pub fn in_use(&self) -> u64 {
+        u64::from(self.in_use)
+    }
+
+    /// Most slots ever in use at once.
+    pub fn peak(&self) -> u64 {
+        u64::from(self.peak)
+    }
+
+    /// Data-area capacity in slots.
+    pub fn capacity(&self) -> u64 {
+        u64::from(self.capacity)
+    }
+
+    /// Volume blocks the table covers.
+    pub fn volume_blocks(&self) -> u64 {
+        self.slots.len() as u64
+    }
+
+    /// The allocator's state, for the metadata snapshot: `(next_fresh, free list)`.
+    pub(crate) fn allocator(&self) -> (u32, &[u32]) {
+        (self.next_fresh, &self.free)
+    }
+
+    /// Rebuilds a table from a snapshot, checking that it is self-consistent: every slot
+    /// below `next_fresh` is either free or held by exactly one entry, and none is both.
+    pub(crate) fn from_parts(
+        volume_blocks: u64,
+        capacity: u64,
+        next_fresh: u32,
+        free: Vec<u32>,
+        entries: &[(u64, u32)],
+        peak: u32,
+    ) -> Result<Self, String> {
+        if u64::from(next_fresh) > capacity {
+            return Err(format!(
+                "allocator mark {next_fresh} is past the data area ({capacity} slots)"
+            ));
+        }
+        let mut t = LookupTable::new(volume_blocks, capacity);
+        let mut owner = vec![false; next_fresh as usize];
+        for &slot in &free {
+            let cell = owner
+                .get_mut(slot as usize)
+                .ok_or_else(|| format!("free slot {slot} was never allocated"))?;
+            if std::mem::replace(cell, true) {
+                return Err(format!("slot {slot} is listed twice"));
+            }
+        }
+        for &(block, slot) in entries {
+            if block >= volume_blocks {
+                return Err(format!(
+                    "entry for block {block} past the volume ({volume_blocks} blocks)"
+                ));
+            }
+            let cell = owner
+                .get_mut(slot as usize)
+                .ok_or_else(|| format!("block {block} points at slot {slot}, never allocated"))?;
+            if std::mem::replace(cell, true) {
+                return Err(format!(
+                    "block {block} points at slot {slot}, already used or free"
+                ));
+            }
+            if t.slots[block as usize] != NONE {
+                return Err(format!("block {block} has two entries"));
+            }
+            t.slots[block as usize] = slot;
+        }
+        if let Some(lost) = owner.iter().position(|o| !o) {
+            return Err(format!("slot {lost} is neither free nor in use"));
+        }
+        t.free = free;
+        t.next_fresh = next_fresh;
+        t.in_use = entries.len() as u32;
+        t.peak = peak.max(t.in_use);
+        Ok(t)
+    }
+}
+
+impl LookupTable {
+    /// Creates the entry `block → slot` with a slot chosen elsewhere (journal replay):
+    /// the slot is taken from the free list, or from the never-used range (whose
+    /// skipped slots become free).
+    pub(crate) fn insert_at(&mut self, block: u64, slot: u32) -> Result<(), String> {
+        if slot >= self.capacity {
+            return Err(format!("slot {slot} is past the data area"));
+        }
+        if slot >= self.next_fresh {
+            self.free.extend((self.next_fresh..slot).rev());
+            self.next_fresh = slot + 1;
+        } else if let Some(i) = self.free.iter().position(|s| *s == slot) {
+            self.free.remove(i);
+        } else {
+            return Err(format!("slot {slot} is already in use"));
+        }
+        self.slots[block as usize] = slot;
+        self.in_use += 1;
+        self.peak = self.peak.max(self.in_use);
+        Ok(())
+    }
+}
