@@ -16,7 +16,7 @@ use std::io::Write;
 
 use crate::cost::{CounterCells, Counters, IoCost};
 use crate::error::{Error, Result};
-use crate::meta::{Journal, MetaRecord};
+use crate::meta::{Journal, MetaError, MetaRecord};
 use crate::store::{BlockStore, MemStore};
 use crate::sync::{self, Mutex, MutexGuard, RwLock};
 use crate::table::{LookupTable, AREA_SLOTS_MAX};
@@ -73,17 +73,49 @@ struct Meta {
     table: Option<LookupTable>,
     area_peak: u64,
     journal: Option<Box<dyn Journal>>,
+    /// The first journal failure. After it the journal's contents are unknown (an
+    /// append may be half-written, an fsync may have dropped pages), so every later
+    /// metadata change fails with it: the device stops changing its table rather
+    /// than journal records a replay could not follow. Writes that need no table
+    /// change still work, and everything acknowledged before stays findable.
+    journal_failed: Option<MetaError>,
 }
 
 impl Meta {
-    fn log(&mut self, record: MetaRecord) -> Result<()> {
-        if let Some(j) = self.journal.as_mut() {
-            j.append(&record)?;
+    fn new(table: Option<LookupTable>, area_peak: u64, journal: Option<Box<dyn Journal>>) -> Self {
+        Meta {
+            table,
+            area_peak,
+            journal,
+            journal_failed: None,
         }
-        Ok(())
     }
+
+    /// Journals `record`; the caller changes the in-memory state only if this succeeds,
+    /// so memory never runs ahead of what a reopen would restore.
+    fn log(&mut self, record: MetaRecord) -> Result<()> {
+        self.journal_op(|j| j.append(&record))
+    }
+
+    fn journal_op(
+        &mut self,
+        op: impl FnOnce(&mut dyn Journal) -> std::result::Result<(), MetaError>,
+    ) -> Result<()> {
+        if let Some(e) = &self.journal_failed {
+            return Err(e.clone().into());
+        }
+        let Some(j) = self.journal.as_mut() else {
+            return Ok(());
+        };
+        op(j.as_mut()).map_err(|e| {
+            self.journal_failed = Some(e.clone());
+            e.into()
+        })
+    }
+
     fn note_peak(&mut self) {
-        if let Some(t) = &self.table {
+        if let Some(t) = self.table.as_mut() {
+            t.note_peak();
             self.area_peak = self.area_peak.max(t.in_use());
         }
     }
@@ -200,11 +232,7 @@ impl<S: BlockStore> Device<S> {
             image_a,
             image_b,
             phase: RwLock::new(Phase::Single),
-            meta: Mutex::new(Meta {
-                table: None,
-                area_peak: 0,
-                journal: None,
-            }),
+            meta: Mutex::new(Meta::new(None, 0, None)),
             group1: (0..config.group1_locks).map(|_| Mutex::new(())).collect(),
             group2,
             counters: CounterCells::default(),
@@ -222,11 +250,7 @@ impl<S: BlockStore> Device<S> {
         journal: Box<dyn Journal>,
     ) -> Self {
         self.phase = RwLock::new(phase);
-        self.meta = Mutex::new(Meta {
-            table,
-            area_peak,
-            journal: Some(journal),
-        });
+        self.meta = Mutex::new(Meta::new(table, area_peak, Some(journal)));
         self
     }
 
@@ -374,45 +398,66 @@ impl<S: BlockStore> Device<S> {
         table.lookup(block)
     }
 
-    /// Drops `block`'s entry, if it has one, and journals it.
+    /// Drops `block`'s entry, if it has one: journaled first, then dropped in memory
+    /// (both under the metadata lock, so no other call sees the difference).
     fn drop_entry(&self, block: u64, cost: &mut IoCost) -> Result<()> {
         let mut m = sync::lock(&self.meta);
-        let Some(table) = m.table.as_mut() else {
+        let Some(table) = m.table.as_ref() else {
             return Ok(());
         };
         cost.table_lookups += 1;
-        if table.remove(block).is_some() {
-            cost.table_removes += 1;
+        if table.lookup(block).is_some() {
             m.log(MetaRecord::Remove { block })?;
+            let table = m.table.as_mut().expect("checked above");
+            table.remove(block);
+            cost.table_removes += 1;
         }
         Ok(())
     }
 
-    /// Allocates a slot for `block` and publishes the entry in memory (invisible to
+    /// Reserves a slot for `block` and publishes the entry in memory (invisible to
     /// other calls, which cannot touch `block` while we hold its group-1 lock). It is
-    /// journaled by [`Device::commit_entry`] once its data is written.
+    /// journaled by [`Device::commit_entry`] once its data is written, or taken back
+    /// by [`Device::abandon_entry`] if the data cannot be written.
     fn allocate_entry(&self, vlun: Vlun, block: u64, cost: &mut IoCost) -> Result<u32> {
         let mut m = sync::lock(&self.meta);
+        if let Some(e) = &m.journal_failed {
+            // The entry could never be committed: refuse before writing any data.
+            return Err(e.clone().into());
+        }
         let table = m.table.as_mut().expect("a table exists while allocating");
-        let slot = table.insert(block).map_err(|_| Error::DataAreaFull {
+        let slot = table.reserve(block).map_err(|_| Error::DataAreaFull {
             variant: self.variant,
             vlun,
             block,
             slots: self.area_slots,
         })?;
         cost.table_inserts += 1;
-        m.note_peak();
         Ok(slot)
     }
 
+    /// Journals the entry whose data is now written; if the journal refuses, the entry
+    /// is taken back, so the table never shows what a reopen would not.
     fn commit_entry(&self, block: u64, slot: u32) -> Result<()> {
-        sync::lock(&self.meta).log(MetaRecord::Insert { block, slot })
+        let mut m = sync::lock(&self.meta);
+        match m.log(MetaRecord::Insert { block, slot }) {
+            Ok(()) => {
+                m.note_peak();
+                Ok(())
+            }
+            Err(e) => {
+                if let Some(t) = m.table.as_mut() {
+                    t.cancel(block);
+                }
+                Err(e)
+            }
+        }
     }
 
-    /// Takes back an entry whose data could not be written.
+    /// Takes back a reserved entry whose data could not be written.
     fn abandon_entry(&self, block: u64) {
         if let Some(t) = sync::lock(&self.meta).table.as_mut() {
-            t.remove(block);
+            t.cancel(block);
         }
     }
 
@@ -620,9 +665,25 @@ impl<S: BlockStore> Device<S> {
     /// Discards VLUN A and frees the variant's extra space: mirroring releases image A;
     /// copy-on-write drops A's preserved blocks; write logging merges B's logged blocks
     /// into image A, where VLUN B lives from now on. VLUN B stays live throughout.
+    ///
+    /// The phase changes first (journaled), then the space is freed; if that is cut
+    /// short (an I/O error, a crash), reopening the file device finishes it.
     pub fn retire_a(&self) -> Result<IoCost> {
         self.transition("retire VLUN A", &[Phase::BackedUp], Phase::Retired)?;
+        self.finish_retire()
+    }
+
+    /// Frees what VLUN A held, in the retired phase: merges write logging's logged
+    /// blocks into image A, then drops the table. Safe to repeat after a failure.
+    pub(crate) fn finish_retire(&self) -> Result<IoCost> {
+        assert_eq!(self.phase(), Phase::Retired);
         let mut cost = IoCost::default();
+        let result = self.merge_and_clear(&mut cost);
+        self.counters.charge(&cost);
+        result.map(|()| cost)
+    }
+
+    fn merge_and_clear(&self, cost: &mut IoCost) -> Result<()> {
         if self.variant == Variant::WriteLogging {
             let entries: Vec<(u64, u32)> = self
                 .table()
@@ -632,22 +693,20 @@ impl<S: BlockStore> Device<S> {
             for (block, _) in entries {
                 let _locks = self.lock_block(block);
                 // A B write may have merged this block meanwhile: look again under its lock.
-                if let Some(slot) = self.lookup(block, &mut cost) {
-                    self.read_image(Vlun::B, u64::from(slot), &mut buf, &mut cost)?;
-                    self.write_image(Vlun::A, block, &buf, &mut cost)?;
-                    self.drop_entry(block, &mut cost)?;
+                if let Some(slot) = self.lookup(block, cost) {
+                    self.read_image(Vlun::B, u64::from(slot), &mut buf, cost)?;
+                    self.write_image(Vlun::A, block, &buf, cost)?;
+                    self.drop_entry(block, cost)?;
                 }
             }
         }
-        {
-            let mut m = sync::lock(&self.meta);
-            if let Some(t) = m.table.take() {
-                cost.table_removes += t.in_use() as u32;
-                m.log(MetaRecord::Clear)?;
-            }
+        let mut m = sync::lock(&self.meta);
+        if m.table.is_some() {
+            m.log(MetaRecord::Clear)?;
+            let t = m.table.take().expect("checked above");
+            cost.table_removes += t.in_use() as u32;
         }
-        self.counters.charge(&cost);
-        Ok(cost)
+        Ok(())
     }
 
     /// Copies VLUN B to `b_prime` so that it no longer shares physical storage with
@@ -690,20 +749,24 @@ impl<S: BlockStore> Device<S> {
     }
 
     /// Makes every acknowledged write durable: both images, then the metadata.
+    ///
+    /// Acknowledged writes survive the process ending (their data and journal records
+    /// are in the operating system's hands when `write` returns); they survive a power
+    /// loss once `flush` returns.
     pub fn flush(&self) -> Result<()> {
         self.image_a.flush()?;
         self.image_b.flush()?;
-        let mut m = sync::lock(&self.meta);
-        if let Some(j) = m.journal.as_mut() {
-            j.sync()?;
-        }
-        Ok(())
+        sync::lock(&self.meta).journal_op(|j| j.sync())
     }
 
     /// The metadata as a compact record list: header, phase, table.
     pub(crate) fn snapshot_records(&self) -> Vec<MetaRecord> {
         let phase = self.phase();
         let m = sync::lock(&self.meta);
+        self.snapshot_of(phase, &m)
+    }
+
+    fn snapshot_of(&self, phase: Phase, m: &Meta) -> Vec<MetaRecord> {
         let mut out = vec![MetaRecord::Header {
             variant: self.variant,
             block_size: self.block_size as u32,
@@ -730,13 +793,15 @@ impl<S: BlockStore> Device<S> {
     }
 
     /// Rewrites the journal as a snapshot (a no-op without a journal).
+    ///
+    /// Takes the phase lock exclusively, so no call is in flight: a reserved entry
+    /// whose data is not yet written never reaches the snapshot, and no record
+    /// appended between the snapshot and the rewrite is lost.
     pub fn compact_metadata(&self) -> Result<()> {
-        let records = self.snapshot_records();
+        let phase = sync::write(&self.phase);
         let mut m = sync::lock(&self.meta);
-        if let Some(j) = m.journal.as_mut() {
-            j.compact(&records)?;
-        }
-        Ok(())
+        let records = self.snapshot_of(*phase, &m);
+        m.journal_op(|j| j.compact(&records))
     }
 }
 
@@ -753,11 +818,7 @@ impl<S: BlockStore + Clone> Clone for Device<S> {
         )
         .expect("a valid device's geometry is valid");
         d.phase = RwLock::new(phase);
-        d.meta = Mutex::new(Meta {
-            table: m.table.clone(),
-            area_peak: m.area_peak,
-            journal: None,
-        });
+        d.meta = Mutex::new(Meta::new(m.table.clone(), m.area_peak, None));
         d
     }
 }

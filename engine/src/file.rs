@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::device::{Device, DeviceConfig};
 use crate::error::Result;
 use crate::meta::{FileJournal, MetaError, MetaRecord};
-use crate::store::FileStore;
+use crate::store::{BlockStore, FileStore};
 use crate::table::LookupTable;
 use crate::{Phase, Variant};
 
@@ -44,6 +44,17 @@ pub struct Geometry {
 
 /// Creates a device on new zero-filled image files (overwriting any at those paths).
 pub fn create(paths: &DevicePaths, config: DeviceConfig, g: Geometry) -> Result<Device<FileStore>> {
+    create_with(paths, config, g, |store| store)
+}
+
+/// Like [`create`], with each image file wrapped by `wrap` before the device takes it
+/// (e.g. in a [`crate::FaultyStore`] to inject I/O errors into a file-backed device).
+pub fn create_with<S: BlockStore>(
+    paths: &DevicePaths,
+    config: DeviceConfig,
+    g: Geometry,
+    wrap: impl Fn(FileStore) -> S,
+) -> Result<Device<S>> {
     let area = if config.variant == Variant::WriteMirroring {
         0
     } else {
@@ -52,42 +63,112 @@ pub fn create(paths: &DevicePaths, config: DeviceConfig, g: Geometry) -> Result<
     let (a, b) = config.variant.image_blocks(g.volume_blocks, area);
     let image_a = FileStore::create(&paths.image_a, g.block_size, a)?;
     let image_b = FileStore::create(&paths.image_b, g.block_size, b)?;
-    let device = Device::new(config, image_a, image_b)?;
+    let device = Device::new(config, wrap(image_a), wrap(image_b))?;
     let journal = FileJournal::create(&paths.meta, &device.snapshot_records())?;
     device.set_journal(Box::new(journal));
     Ok(device)
 }
 
 /// Reopens a device from its files, replaying the metadata journal; then compacts it.
+///
+/// Checks, in order: the journal decodes (else [`MetaError`] with the byte offset),
+/// it was made for `config.variant` (else [`MetaError`]), each image file is a whole
+/// number of blocks and at least as long as the journal's geometry says (else
+/// [`crate::StoreError`] naming the file), and every journaled step is one the device
+/// could have taken. A retire that was cut short is finished.
 pub fn open(paths: &DevicePaths, config: DeviceConfig) -> Result<Device<FileStore>> {
+    open_with(paths, config, |store| store)
+}
+
+/// Like [`open`], with each image file wrapped by `wrap` before the device takes it.
+pub fn open_with<S: BlockStore>(
+    paths: &DevicePaths,
+    config: DeviceConfig,
+    wrap: impl Fn(FileStore) -> S,
+) -> Result<Device<S>> {
     let decoded = FileJournal::load(&paths.meta)?;
     let name = paths.meta.display().to_string();
-    let restored = replay(&name, &decoded.records)?;
-    if restored.variant != config.variant {
+    let header = header(&name, &decoded.records)?;
+    if header.variant != config.variant {
         return Err(MetaError::at(
             &name,
-            0,
+            HEADER_OFFSET,
             format!(
                 "the device was made for {}, not {}",
-                restored.variant, config.variant
+                header.variant, config.variant
             ),
         )
         .into());
     }
-    let (a, b) = restored
+    // The images before the replay: their sizes bound the table the replay builds.
+    let (a, b) = header
         .variant
-        .image_blocks(restored.volume_blocks, restored.area_slots);
-    let image_a = FileStore::open(&paths.image_a, restored.block_size, Some(a))?;
-    let image_b = FileStore::open(&paths.image_b, restored.block_size, Some(b))?;
+        .image_blocks(header.volume_blocks, header.area_slots);
+    let image_a = FileStore::open(&paths.image_a, header.block_size, Some(a))?;
+    let image_b = FileStore::open(&paths.image_b, header.block_size, Some(b))?;
+    let restored = replay(&name, &decoded.records)?;
     let journal = FileJournal::open_append(&paths.meta)?;
-    let device = Device::new(config, image_a, image_b)?.restore(
+    let device = Device::new(config, wrap(image_a), wrap(image_b))?.restore(
         restored.phase,
         restored.table,
         restored.area_peak,
         Box::new(journal),
     );
+    if restored.phase == Phase::Retired && device.table().is_some() {
+        device.finish_retire()?;
+    }
     device.compact_metadata()?;
     Ok(device)
+}
+
+/// Byte offset of the header record in a metadata file (right after the magic).
+const HEADER_OFFSET: u64 = crate::meta::MAGIC.len() as u64;
+
+/// Largest volume a journal may declare: the lookup table holds one word per volume
+/// block in memory, so an absurd size is refused before anything is allocated.
+const VOLUME_BLOCKS_MAX: u64 = 1 << 36;
+
+/// The geometry the journal's first record declares, checked for sanity.
+fn header(path: &str, records: &[(u64, MetaRecord)]) -> Result<Restored, MetaError> {
+    let Some((
+        _,
+        MetaRecord::Header {
+            variant,
+            block_size,
+            volume_blocks,
+            area_slots,
+        },
+    )) = records.first()
+    else {
+        return Err(MetaError::at(
+            path,
+            HEADER_OFFSET,
+            "the first record is not the device header",
+        ));
+    };
+    if *block_size == 0 || *volume_blocks == 0 || *area_slots > crate::table::AREA_SLOTS_MAX {
+        return Err(MetaError::at(
+            path,
+            HEADER_OFFSET,
+            "impossible geometry in the header",
+        ));
+    }
+    if *volume_blocks > VOLUME_BLOCKS_MAX {
+        return Err(MetaError::at(
+            path,
+            HEADER_OFFSET,
+            "volume too large for a lookup table",
+        ));
+    }
+    Ok(Restored {
+        variant: *variant,
+        block_size: *block_size as usize,
+        volume_blocks: *volume_blocks,
+        area_slots: *area_slots,
+        phase: Phase::Single,
+        table: None,
+        area_peak: 0,
+    })
 }
 
 /// The device state a journal describes.
@@ -105,45 +186,9 @@ pub struct Restored {
 /// Replays decoded records into a device state, checking that every step is one the
 /// device could have taken; an impossible step is corruption at that record.
 pub fn replay(path: &str, records: &[(u64, MetaRecord)]) -> Result<Restored, MetaError> {
-    let mut iter = records.iter();
-    let Some((
-        _,
-        MetaRecord::Header {
-            variant,
-            block_size,
-            volume_blocks,
-            area_slots,
-        },
-    )) = iter.next()
-    else {
-        return Err(MetaError::at(
-            path,
-            8,
-            "the first record is not the device header",
-        ));
-    };
-    if *block_size == 0 || *volume_blocks == 0 || *area_slots > crate::table::AREA_SLOTS_MAX {
-        return Err(MetaError::at(path, 8, "impossible geometry in the header"));
-    }
-    // A table is one entry per volume block in memory: refuse absurd sizes before
-    // allocating (the images' own sizes are checked when they are opened).
-    if *volume_blocks > (1u64 << 36) {
-        return Err(MetaError::at(
-            path,
-            8,
-            "volume too large for a lookup table",
-        ));
-    }
-    let mut s = Restored {
-        variant: *variant,
-        block_size: *block_size as usize,
-        volume_blocks: *volume_blocks,
-        area_slots: *area_slots,
-        phase: Phase::Single,
-        table: None,
-        area_peak: 0,
-    };
-    let has_table = *variant != Variant::WriteMirroring;
+    let mut s = header(path, records)?;
+    let iter = records.iter().skip(1);
+    let has_table = s.variant != Variant::WriteMirroring;
     for (at, rec) in iter {
         let bad = |r: String| MetaError::at(path, *at, r);
         match rec {

@@ -53,8 +53,9 @@ pub enum MetaRecord {
     },
 }
 
-/// Corrupt, truncated or unreadable metadata.
-#[derive(Debug, thiserror::Error)]
+/// Corrupt, truncated or unreadable metadata: names the file and, where the fault is
+/// in its contents, the byte offset of the frame at fault.
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{path}: {}{reason}", offset.map(|o| format!("byte {o}: ")).unwrap_or_default())]
 pub struct MetaError {
     pub path: String,

@@ -15,6 +15,12 @@ const NONE: u32 = u32::MAX;
 /// Largest data area a table can address.
 pub const AREA_SLOTS_MAX: u64 = (u32::MAX - 1) as u64;
 
+/// Most never-used slots one journaled insert may skip. Entries are journaled when
+/// their data is written, so with several calls in flight a later slot can be
+/// journaled before an earlier one; the gap is bounded by the calls in flight. A
+/// larger gap is corruption, refused before it could allocate a huge free list.
+const RESERVATIONS_IN_FLIGHT_MAX: u32 = 1 << 16;
+
 /// A lookup table with its slot allocator.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct LookupTable {
@@ -68,7 +74,20 @@ impl LookupTable {
 
     /// Creates an entry for `block` (which must have none) in a newly allocated slot.
     pub fn insert(&mut self, block: u64) -> Result<u32, AreaFull> {
-        debug_assert_eq!(self.slots[block as usize], NONE);
+        let slot = self.reserve(block)?;
+        self.note_peak();
+        Ok(slot)
+    }
+
+    /// Like [`LookupTable::insert`] but leaves the peak alone: the device reserves a
+    /// slot before writing its data, and counts it in the peak only once the entry is
+    /// committed ([`LookupTable::note_peak`]) or takes it back ([`LookupTable::cancel`])
+    /// — so a failed write leaves the table exactly as a journal replay rebuilds it.
+    pub(crate) fn reserve(&mut self, block: u64) -> Result<u32, AreaFull> {
+        assert_eq!(
+            self.slots[block as usize], NONE,
+            "block {block} already has an entry"
+        );
         let slot = match self.free.pop() {
             Some(slot) => slot,
             None if self.next_fresh < self.capacity => {
@@ -79,8 +98,27 @@ impl LookupTable {
         };
         self.slots[block as usize] = slot;
         self.in_use += 1;
-        self.peak = self.peak.max(self.in_use);
         Ok(slot)
+    }
+
+    /// Raises the peak to the slots in use now.
+    pub(crate) fn note_peak(&mut self) {
+        self.peak = self.peak.max(self.in_use);
+    }
+
+    /// Takes back the entry [`LookupTable::reserve`] just made for `block`, returning
+    /// its slot to where it came from: the never-used range if it was the last slot
+    /// taken from there, else the free list. With no reservation in between, the
+    /// allocator is then exactly as it was before the reservation.
+    pub(crate) fn cancel(&mut self, block: u64) {
+        let slot = std::mem::replace(&mut self.slots[block as usize], NONE);
+        assert_ne!(slot, NONE, "cancel of block {block}, which has no entry");
+        self.in_use -= 1;
+        if slot + 1 == self.next_fresh {
+            self.next_fresh -= 1;
+        } else {
+            self.free.push(slot);
+        }
     }
 
     /// Drops `block`'s entry, freeing its slot; returns the slot it had.
@@ -151,6 +189,15 @@ impl LookupTable {
                 "allocator mark {next_fresh} is past the data area ({capacity} slots)"
             ));
         }
+        // Every slot below the mark is free or in use: check the count before
+        // allocating anything sized by the (untrusted) mark.
+        if next_fresh as usize != free.len() + entries.len() {
+            return Err(format!(
+                "allocator mark {next_fresh} but {} free and {} used slots",
+                free.len(),
+                entries.len()
+            ));
+        }
         let mut t = LookupTable::new(volume_blocks, capacity);
         let mut owner = vec![false; next_fresh as usize];
         for &slot in &free {
@@ -198,6 +245,15 @@ impl LookupTable {
     pub(crate) fn insert_at(&mut self, block: u64, slot: u32) -> Result<(), String> {
         if slot >= self.capacity {
             return Err(format!("slot {slot} is past the data area"));
+        }
+        if block >= self.volume_blocks() || self.slots[block as usize] != NONE {
+            return Err(format!("block {block} is out of range or has an entry"));
+        }
+        if slot >= self.next_fresh && slot - self.next_fresh > RESERVATIONS_IN_FLIGHT_MAX {
+            return Err(format!(
+                "slot {slot} skips {} never-used slots",
+                slot - self.next_fresh
+            ));
         }
         if slot >= self.next_fresh {
             self.free.extend((self.next_fresh..slot).rev());
