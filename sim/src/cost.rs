@@ -1,0 +1,172 @@
+//! What a run costs its users (DESIGN.md §6), as typed results. The simulator knows
+//! nothing of plots or CSV: the `reports` crate turns these into files.
+//! All times are in ticks (1 tick = 1 µs).
+
+use engine::Vlun;
+use serde::Serialize;
+
+use crate::clock::Tick;
+use crate::oracle::Violation;
+use crate::policy::Policy;
+use crate::record::TxnId;
+
+/// Everything one run produced, but the execution record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunResult {
+    /// Scenario name.
+    pub scenario: String,
+    /// Workload kind: fig3, fig4-5, bank, generated.
+    pub workload: String,
+    pub policy: Policy,
+    pub seed: u64,
+    /// Microseconds per tick.
+    pub tick_us: u64,
+    /// Virtual time when the last event fired.
+    pub end_ticks: Tick,
+    /// Events the queue processed.
+    pub events: u64,
+    /// The backup's milestones.
+    pub marks: Marks,
+    pub costs: Costs,
+    /// One row per transaction attempt, in id order (empty when the scenario turns the
+    /// timeline off).
+    pub transactions: Vec<TxnTimeline>,
+    /// What the oracle found (empty when the history was not recorded, or all hold).
+    pub violations: Vec<Violation>,
+}
+
+/// Milestones of the backup, in ticks; `None` when it did not happen.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Marks {
+    /// The backup request (350 in Fig 3, 521 in Fig 4).
+    pub request: Option<Tick>,
+    /// The volume was split into VLUN A and VLUN B.
+    pub split: Option<Tick>,
+    /// VLUN B set up: new transactions may begin (450 in Fig 3C).
+    pub vlun_b_ready: Option<Tick>,
+    /// VLUN A declared consistent (451 in Fig 3C, 522 in Fig 4).
+    pub a_consistent: Option<Tick>,
+    /// The archive copy of A finished.
+    pub archive_copy: Option<Tick>,
+    /// VLUN A retired, its extra space freed.
+    pub retire: Option<Tick>,
+}
+
+/// Summary of a set of delays.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DelayStats {
+    pub count: u64,
+    pub mean_ticks: f64,
+    /// 99th percentile (nearest rank).
+    pub p99_ticks: Tick,
+    pub max_ticks: Tick,
+}
+
+impl DelayStats {
+    /// Statistics of `xs` (sorted in place).
+    pub fn of(xs: &mut [Tick]) -> Self {
+        if xs.is_empty() {
+            return Self::default();
+        }
+        xs.sort_unstable();
+        let n = xs.len();
+        let sum: u128 = xs.iter().map(|&x| u128::from(x)).sum();
+        let rank = (n * 99).div_ceil(100).max(1) - 1;
+        Self {
+            count: n as u64,
+            mean_ticks: sum as f64 / n as f64,
+            p99_ticks: xs[rank],
+            max_ticks: xs[n - 1],
+        }
+    }
+}
+
+/// The costs of DESIGN.md §6.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Costs {
+    /// Transaction attempts committed / aborted (voluntary or deadlock victims).
+    pub committed: u64,
+    pub aborted: u64,
+    pub deadlock_aborts: u64,
+    /// Time NEW transactions were held at the admission gate by the backup.
+    pub admission_delay: DelayStats,
+    /// Arrival → end of every committed attempt (the users' response time).
+    pub response_time: DelayStats,
+    /// Backup request → VLUN A consistent.
+    pub request_to_a_consistent_ticks: Option<Tick>,
+    /// Ticks the admission gate was closed (no transaction could begin).
+    pub unavailable_ticks: Tick,
+    /// Block writes the transactions issued (logical writes, rollbacks included).
+    pub logical_writes: u64,
+    pub logical_reads: u64,
+    /// Image block reads / writes those calls caused.
+    pub physical_reads: u64,
+    pub physical_writes: u64,
+    pub physical_reads_per_logical_write: f64,
+    pub physical_writes_per_logical_write: f64,
+    /// Extra space (mirror copy, log area or COW area), peak and at the end.
+    pub extra_space_peak_blocks: u64,
+    pub extra_space_end_blocks: u64,
+    pub table_lookups: u64,
+    pub table_updates: u64,
+    /// Application lock waits (type (b) waits included): how many, total, longest.
+    pub lock_waits: u64,
+    pub lock_wait_total_ticks: Tick,
+    pub lock_wait_max_ticks: Tick,
+    /// Ticks calls spent queued for a device channel.
+    pub device_queue_ticks: Tick,
+}
+
+/// Why a transaction was waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WaitKind {
+    /// In queue 502 for a free process (Fig 4/5).
+    Queue,
+    /// For an application lock another transaction holds.
+    Lock,
+    /// For a type (b) lock held from the split until the old transactions end.
+    TypeB,
+    /// At the admission gate, for the backup (quiesce, setup window).
+    Gate,
+    /// Backing off before a retry after a deadlock abort.
+    Backoff,
+}
+
+/// A waiting interval of one transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Wait {
+    pub kind: WaitKind,
+    pub from_ticks: Tick,
+    pub until_ticks: Tick,
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Committed,
+    Aborted,
+    /// Still running when the run stopped.
+    Unfinished,
+}
+
+/// One transaction attempt on the timeline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TxnTimeline {
+    pub txn: TxnId,
+    /// 301-306 for fig3, otherwise a sequence number (retries keep it).
+    pub label: u32,
+    /// The process that ran it (503/504/507/508 in Fig 4/5).
+    pub process: Option<u32>,
+    /// Began before the split (uses VLUN A).
+    pub old: bool,
+    /// The VLUN it began on.
+    pub vlun: Option<Vlun>,
+    pub arrived_ticks: Tick,
+    /// When it began (was admitted).
+    pub admitted_ticks: Option<Tick>,
+    pub ended_ticks: Option<Tick>,
+    pub outcome: Outcome,
+    pub waits: Vec<Wait>,
+}

@@ -1,0 +1,21 @@
+//! The simulator's typed errors: bad scenarios, engine failures, exceeded limits.
+
+use crate::clock::Tick;
+
+/// Everything a run can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// The scenario is not usable.
+    #[error("scenario: {0}")]
+    Config(String),
+    /// The engine refused a call.
+    #[error("engine at tick {at}: {source}")]
+    Engine {
+        at: Tick,
+        #[source]
+        source: engine::Error,
+    },
+    /// A limit in `Scenario::limits` was reached.
+    #[error("limit reached: {0}")]
+    Limit(String),
+}

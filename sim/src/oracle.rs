@@ -1,0 +1,554 @@
+//! The invariants of DESIGN.md §4, each one pure function over an execution record.
+//!
+//! The simulator's oracle and the model checker's properties call these same
+//! functions. Each returns the first violation it finds, naming the invariant and the
+//! index of the last event of the smallest prefix of the record that shows it (for
+//! the end-state invariants that is the event carrying the image that is wrong).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use engine::Vlun;
+use serde::{Deserialize, Serialize};
+
+use crate::record::{block_digest, read_record, stamp_of, write_record, Event, History, TxnId};
+
+/// The invariants, named once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Invariant {
+    AConsistent,
+    AIsolated,
+    BComplete,
+    NoTornWrite,
+    BankConserved,
+    NonDisruption,
+    BackupFaithful,
+    SpaceReclaimed,
+}
+
+impl Invariant {
+    /// Every invariant, in DESIGN.md order.
+    pub const ALL: [Invariant; 8] = [
+        Invariant::AConsistent,
+        Invariant::AIsolated,
+        Invariant::BComplete,
+        Invariant::NoTornWrite,
+        Invariant::BankConserved,
+        Invariant::NonDisruption,
+        Invariant::BackupFaithful,
+        Invariant::SpaceReclaimed,
+    ];
+
+    /// The name used in code, reports and CI output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Invariant::AConsistent => "A-consistent",
+            Invariant::AIsolated => "A-isolated",
+            Invariant::BComplete => "B-complete",
+            Invariant::NoTornWrite => "no-torn-write",
+            Invariant::BankConserved => "bank-conserved",
+            Invariant::NonDisruption => "non-disruption",
+            Invariant::BackupFaithful => "backup-faithful",
+            Invariant::SpaceReclaimed => "space-reclaimed",
+        }
+    }
+
+    /// The check for this invariant.
+    pub fn check(self, h: &History) -> Result<(), Violation> {
+        match self {
+            Invariant::AConsistent => a_consistent(h),
+            Invariant::AIsolated => a_isolated(h),
+            Invariant::BComplete => b_complete(h),
+            Invariant::NoTornWrite => no_torn_write(h),
+            Invariant::BankConserved => bank_conserved(h),
+            Invariant::NonDisruption => non_disruption(h),
+            Invariant::BackupFaithful => backup_faithful(h),
+            Invariant::SpaceReclaimed => space_reclaimed(h),
+        }
+    }
+}
+
+impl fmt::Display for Invariant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A broken invariant: which, where, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Violation {
+    pub invariant: Invariant,
+    /// Index of the last event of the smallest prefix of `History::events` that shows
+    /// the violation (prefix length = `event_index + 1`).
+    pub event_index: usize,
+    /// What is wrong, in words (transactions, records, values).
+    pub detail: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} violated (smallest prefix: events 0..={}): {}",
+            self.invariant, self.event_index, self.detail
+        )
+    }
+}
+
+/// Every invariant that fails, in [`Invariant::ALL`] order.
+pub fn check_all(h: &History) -> Vec<Violation> {
+    Invariant::ALL
+        .iter()
+        .filter_map(|i| i.check(h).err())
+        .collect()
+}
+
+fn violation(invariant: Invariant, event_index: usize, detail: String) -> Violation {
+    Violation {
+        invariant,
+        event_index,
+        detail,
+    }
+}
+
+/// What the record says about one transaction attempt.
+#[derive(Debug, Default, Clone)]
+struct TxnInfo {
+    begin: Option<usize>,
+    vlun: Option<Vlun>,
+    /// Began before the split.
+    old: bool,
+    /// Index of its Commit, if it committed.
+    commit: Option<usize>,
+    /// Index of its Commit or Abort.
+    end: Option<usize>,
+    /// Indices of its ReadRecord / WriteRecord events, in order.
+    ops: Vec<usize>,
+    writes: bool,
+}
+
+struct Index {
+    split: Option<usize>,
+    txns: BTreeMap<TxnId, TxnInfo>,
+}
+
+fn index(h: &History) -> Index {
+    let split = h.split_index();
+    let mut txns: BTreeMap<TxnId, TxnInfo> = BTreeMap::new();
+    for (i, s) in h.events.iter().enumerate() {
+        match s.event {
+            Event::Begin { txn, vlun, .. } => {
+                let t = txns.entry(txn).or_default();
+                t.begin = Some(i);
+                t.vlun = Some(vlun);
+                t.old = split.is_some_and(|sp| i < sp);
+            }
+            Event::ReadRecord { txn, .. } => txns.entry(txn).or_default().ops.push(i),
+            Event::WriteRecord { txn, .. } => {
+                let t = txns.entry(txn).or_default();
+                t.ops.push(i);
+                t.writes = true;
+            }
+            Event::Commit { txn } => {
+                let t = txns.entry(txn).or_default();
+                t.commit = Some(i);
+                t.end = Some(i);
+            }
+            Event::Abort { txn } => txns.entry(txn).or_default().end = Some(i),
+            _ => {}
+        }
+    }
+    Index { split, txns }
+}
+
+/// Replays the committed transactions `include` selects, in commit order, over the
+/// initial image. Each writing transaction's reads must see what the serial order
+/// gives (else: a stale read made durable). Returns the image, or the commit index of
+/// the first transaction whose reads disagree and why.
+fn replay(
+    h: &History,
+    ix: &Index,
+    include: impl Fn(&TxnInfo) -> bool,
+) -> Result<Vec<u8>, (usize, String)> {
+    let layout = h.layout;
+    let mut commits: Vec<(usize, TxnId)> = ix
+        .txns
+        .iter()
+        .filter(|(_, t)| include(t))
+        .filter_map(|(&id, t)| t.commit.map(|c| (c, id)))
+        .collect();
+    commits.sort_unstable();
+    let mut image = h.initial.clone();
+    let mut own: Vec<(u64, i64)> = Vec::new();
+    for (ci, id) in commits {
+        let t = &ix.txns[&id];
+        if !t.writes {
+            continue;
+        }
+        own.clear();
+        for &oi in &t.ops {
+            match h.events[oi].event {
+                Event::ReadRecord { record, value, .. } => {
+                    let expected = match own.iter().rev().find(|(r, _)| *r == record) {
+                        Some(&(_, v)) => (v, stamp_of(id)),
+                        None => read_record(&image[layout.offset_in_image(record)..]),
+                    };
+                    if expected.0 != value {
+                        return Err((
+                            ci,
+                            format!(
+                                "txn {id} (committed at event {ci}) used record {record} = {value} \
+                                 (read at event {oi}), but in commit order it holds {} written by {}",
+                                expected.0,
+                                writer(expected.1)
+                            ),
+                        ));
+                    }
+                }
+                Event::WriteRecord { record, value, .. } => own.push((record, value)),
+                _ => {}
+            }
+        }
+        for &(record, value) in &own {
+            let off = layout.offset_in_image(record);
+            write_record(&mut image[off..], value, stamp_of(id));
+        }
+    }
+    Ok(image)
+}
+
+fn writer(stamp: u64) -> String {
+    if stamp == 0 {
+        "the initial image".to_string()
+    } else {
+        format!("txn {}", stamp - 1)
+    }
+}
+
+/// The first record where two images differ, in words.
+fn diff_images(h: &History, expected: &[u8], actual: &[u8]) -> Option<String> {
+    if expected.len() != actual.len() {
+        return Some(format!(
+            "image is {} bytes, expected {}",
+            actual.len(),
+            expected.len()
+        ));
+    }
+    if expected == actual {
+        return None;
+    }
+    let l = h.layout;
+    for r in 0..l.records() {
+        let off = l.offset_in_image(r);
+        let e = &expected[off..off + l.record_size];
+        let a = &actual[off..off + l.record_size];
+        if e != a {
+            let (ev, es) = read_record(e);
+            let (av, as_) = read_record(a);
+            return Some(format!(
+                "record {r} (block {}): holds {av} written by {}, expected {ev} written by {}",
+                l.block_of(r),
+                writer(as_),
+                writer(es)
+            ));
+        }
+    }
+    Some("images differ outside the records".to_string())
+}
+
+/// **A-consistent**: once every OLD transaction has ended, VLUN A equals the initial
+/// image with exactly the committed OLD transactions applied in commit order. Judged
+/// on the image the policy declared consistent (`AConsistent`).
+pub fn a_consistent(h: &History) -> Result<(), Violation> {
+    let ix = index(h);
+    let Some((ci, image)) = h
+        .events
+        .iter()
+        .enumerate()
+        .find_map(|(i, s)| match &s.event {
+            Event::AConsistent { image } => Some((i, image)),
+            _ => None,
+        })
+    else {
+        return Ok(());
+    };
+    let last_old_end = ix
+        .txns
+        .values()
+        .filter(|t| t.old)
+        .filter_map(|t| t.end)
+        .max()
+        .unwrap_or(0);
+    let at = ci.max(last_old_end);
+    let expected = replay(h, &ix, |t| t.old)
+        .map_err(|(i, d)| violation(Invariant::AConsistent, i.max(ci), d))?;
+    match diff_images(h, &expected, image) {
+        None => Ok(()),
+        Some(d) => {
+            let open: Vec<TxnId> = ix
+                .txns
+                .iter()
+                .filter(|(_, t)| t.old && t.end.is_none_or(|e| e > ci))
+                .map(|(&id, _)| id)
+                .collect();
+            let note = if open.is_empty() {
+                String::new()
+            } else {
+                format!("; OLD txns still active when A was declared consistent: {open:?}")
+            };
+            Err(violation(
+                Invariant::AConsistent,
+                at,
+                format!("VLUN A image at event {ci}: {d}{note}"),
+            ))
+        }
+    }
+}
+
+/// **A-isolated**: no write of a NEW transaction is ever visible through VLUN A.
+/// NEW transactions must not write through A, and no read through A (nor the image
+/// declared consistent) may return a block content that only a write through VLUN B
+/// produced.
+pub fn a_isolated(h: &History) -> Result<(), Violation> {
+    let ix = index(h);
+    let Some(split) = ix.split else {
+        return Ok(());
+    };
+    let mut via_a: BTreeSet<(u64, u64)> = BTreeSet::new();
+    let mut via_b: BTreeSet<(u64, u64)> = BTreeSet::new();
+    let bs = h.layout.block_size;
+    for (b, chunk) in h.initial.chunks(bs).enumerate() {
+        via_a.insert((b as u64, block_digest(chunk)));
+    }
+    let new_txn = |txn: &TxnId| ix.txns.get(txn).is_some_and(|t| !t.old);
+    let leaked = |via_a: &BTreeSet<(u64, u64)>, via_b: &BTreeSet<(u64, u64)>, key| {
+        via_b.contains(&key) && !via_a.contains(&key)
+    };
+    for (i, s) in h.events.iter().enumerate() {
+        match &s.event {
+            Event::WriteBlock {
+                txn,
+                vlun: Vlun::A,
+                block,
+                digest,
+            } => {
+                if i > split && new_txn(txn) {
+                    return Err(violation(
+                        Invariant::AIsolated,
+                        i,
+                        format!("NEW txn {txn} wrote block {block} through VLUN A"),
+                    ));
+                }
+                via_a.insert((*block, *digest));
+            }
+            Event::WriteBlock {
+                vlun: Vlun::B,
+                block,
+                digest,
+                ..
+            } => {
+                via_b.insert((*block, *digest));
+            }
+            Event::ReadBlock {
+                txn,
+                vlun: Vlun::A,
+                block,
+                digest,
+            } if leaked(&via_a, &via_b, (*block, *digest)) => {
+                return Err(violation(
+                    Invariant::AIsolated,
+                    i,
+                    format!("txn {txn} read block {block} through VLUN A and got content written through VLUN B"),
+                ));
+            }
+            Event::AConsistent { image } => {
+                for (b, chunk) in image.chunks(bs).enumerate() {
+                    if leaked(&via_a, &via_b, (b as u64, block_digest(chunk))) {
+                        return Err(violation(
+                            Invariant::AIsolated,
+                            i,
+                            format!("VLUN A image block {b} holds content written through VLUN B"),
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// **B-complete**: at the end, the live volume (VLUN B after a split) equals the
+/// initial image with all committed transactions applied in commit order, and no
+/// writing transaction's reads disagree with that order (no lost update, no stale read
+/// made durable). Commit order is a serial order of the execution under strict 2PL.
+pub fn b_complete(h: &History) -> Result<(), Violation> {
+    let Some((ei, live)) = h
+        .events
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(i, s)| match &s.event {
+            Event::End { live } => Some((i, live)),
+            _ => None,
+        })
+    else {
+        return Ok(());
+    };
+    let ix = index(h);
+    let expected =
+        replay(h, &ix, |_| true).map_err(|(i, d)| violation(Invariant::BComplete, i, d))?;
+    match diff_images(h, &expected, live) {
+        None => Ok(()),
+        Some(d) => Err(violation(
+            Invariant::BComplete,
+            ei,
+            format!("live volume at the end: {d}"),
+        )),
+    }
+}
+
+/// **no-torn-write**: every block read returns the content of exactly one write to
+/// that block (through either VLUN: A writes reach B) or its initial content.
+pub fn no_torn_write(h: &History) -> Result<(), Violation> {
+    let bs = h.layout.block_size;
+    let mut seen: BTreeSet<(u64, u64)> = h
+        .initial
+        .chunks(bs)
+        .enumerate()
+        .map(|(b, c)| (b as u64, block_digest(c)))
+        .collect();
+    for (i, s) in h.events.iter().enumerate() {
+        match s.event {
+            Event::WriteBlock { block, digest, .. } => {
+                seen.insert((block, digest));
+            }
+            Event::ReadBlock {
+                txn,
+                vlun,
+                block,
+                digest,
+            } if !seen.contains(&(block, digest)) => {
+                return Err(violation(
+                    Invariant::NoTornWrite,
+                    i,
+                    format!("txn {txn} read block {block} through {vlun}: content {digest:#018x} was never written"),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Sum of all record values in an image (wrapping: transfers conserve it modulo 2^64).
+pub fn image_sum(h: &History, image: &[u8]) -> i64 {
+    let l = h.layout;
+    (0..l.records())
+        .map(|r| read_record(&image[l.offset_in_image(r)..]).0)
+        .fold(0i64, |a, v| a.wrapping_add(v))
+}
+
+/// **bank-conserved**: when the workload conserves the sum of balances, every image
+/// claimed consistent (the A image, the archive, the live volume at the end) sums to
+/// the initial total.
+pub fn bank_conserved(h: &History) -> Result<(), Violation> {
+    if !h.sum_conserved {
+        return Ok(());
+    }
+    let initial = image_sum(h, &h.initial);
+    for (i, s) in h.events.iter().enumerate() {
+        let (what, image) = match &s.event {
+            Event::AConsistent { image } => ("the VLUN A image", image),
+            Event::Archive { image } => ("the archive", image),
+            Event::End { live } => ("the live volume at the end", live),
+            _ => continue,
+        };
+        if image.len() != h.initial.len() {
+            continue; // backup-faithful reports a wrong-sized image
+        }
+        let sum = image_sum(h, image);
+        if sum != initial {
+            return Err(violation(
+                Invariant::BankConserved,
+                i,
+                format!("balances in {what} sum to {sum}, initially {initial}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// **non-disruption**: no NEW transaction waits at the admission gate longer than the
+/// policy's limit (the setup window under the OWM policies).
+pub fn non_disruption(h: &History) -> Result<(), Violation> {
+    let Some(limit) = h.gate_wait_limit_ticks else {
+        return Ok(());
+    };
+    for (i, s) in h.events.iter().enumerate() {
+        if let Event::Begin {
+            txn,
+            gate_wait_ticks,
+            ..
+        } = s.event
+        {
+            if gate_wait_ticks > limit {
+                return Err(violation(
+                    Invariant::NonDisruption,
+                    i,
+                    format!(
+                        "txn {txn} waited {gate_wait_ticks} ticks for the backup, limit {limit}"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// **backup-faithful**: every archive is byte-identical to the VLUN A image declared
+/// consistent before it.
+pub fn backup_faithful(h: &History) -> Result<(), Violation> {
+    let mut declared: Option<&Vec<u8>> = None;
+    for (i, s) in h.events.iter().enumerate() {
+        match &s.event {
+            Event::AConsistent { image } => declared = Some(image),
+            Event::Archive { image } => match declared {
+                None => {
+                    return Err(violation(
+                        Invariant::BackupFaithful,
+                        i,
+                        "archive written before VLUN A was declared consistent".to_string(),
+                    ))
+                }
+                Some(d) if d != image => {
+                    let detail = diff_images(h, d, image).unwrap_or_default();
+                    return Err(violation(
+                        Invariant::BackupFaithful,
+                        i,
+                        format!("archive differs from VLUN A as declared consistent: {detail}"),
+                    ));
+                }
+                Some(_) => {}
+            },
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// **space-reclaimed**: after VLUN A is retired, the variant's extra space is freed.
+pub fn space_reclaimed(h: &History) -> Result<(), Violation> {
+    for (i, s) in h.events.iter().enumerate() {
+        if let Event::Retire { extra_space_blocks } = s.event {
+            if extra_space_blocks != 0 {
+                return Err(violation(
+                    Invariant::SpaceReclaimed,
+                    i,
+                    format!("{extra_space_blocks} blocks of extra space still held after retiring VLUN A"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,108 @@
+//! Backup policies: when the split happens, who waits, and when A is declared
+//! consistent, archived and retired.
+//!
+//! - **quiesce** (prior art, Fig 3B, [0044]/[0047]): at the request the admission gate
+//!   closes; when the last active transaction ends the volume is split (the
+//!   point-in-time copy, taking the setup window), A is archived and retired, and the
+//!   gate reopens. New transactions wait for the old ones *and* the copy.
+//! - **crash-consistent**: at the request the volume is split and A archived at once,
+//!   with no waiting; transactions in flight carry on through VLUN B. What a plain
+//!   volume snapshot gives: the archive may hold half a transaction.
+//! - **OWM** (one of the three engine variants, Fig 3C / Fig 4): split at the request;
+//!   old transactions keep VLUN A (their writes mirrored to B), new ones wait only for
+//!   the setup window and then use VLUN B; when the last old one ends A is consistent,
+//!   archived, then retired.
+
+use std::fmt;
+use std::str::FromStr;
+
+use engine::Variant;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Which backup policy a run uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Policy {
+    /// Hold new transactions, wait for the active ones, copy, resume (Fig 3B).
+    Quiesce,
+    /// Copy at the request, no waiting (a plain volume snapshot).
+    CrashConsistent,
+    /// The one-way mirror in one of its variants (Fig 3C).
+    Owm(Variant),
+}
+
+impl Policy {
+    /// Every policy: the two baselines, then the three OWM variants.
+    pub const ALL: [Policy; 5] = [
+        Policy::Quiesce,
+        Policy::CrashConsistent,
+        Policy::Owm(Variant::WriteMirroring),
+        Policy::Owm(Variant::WriteLogging),
+        Policy::Owm(Variant::CopyOnWrite),
+    ];
+
+    /// The three OWM policies.
+    pub const OWM: [Policy; 3] = [
+        Policy::Owm(Variant::WriteMirroring),
+        Policy::Owm(Variant::WriteLogging),
+        Policy::Owm(Variant::CopyOnWrite),
+    ];
+
+    /// Short name: `quiesce`, `crash-consistent`, `mirroring`, `logging`, `cow`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Policy::Quiesce => "quiesce",
+            Policy::CrashConsistent => "crash-consistent",
+            Policy::Owm(v) => v.as_str(),
+        }
+    }
+
+    /// True for the one-way-mirror policies.
+    pub fn is_owm(self) -> bool {
+        matches!(self, Policy::Owm(_))
+    }
+}
+
+impl fmt::Display for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Policy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "quiesce" => Ok(Policy::Quiesce),
+            "crash-consistent" | "crash" | "snapshot" => Ok(Policy::CrashConsistent),
+            other => other.parse::<Variant>().map(Policy::Owm).map_err(|_| {
+                format!("unknown policy `{other}` (expected quiesce, crash-consistent, mirroring, logging or cow)")
+            }),
+        }
+    }
+}
+
+impl Serialize for Policy {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Policy {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for p in Policy::ALL {
+            assert_eq!(p.as_str().parse::<Policy>(), Ok(p));
+        }
+        assert!("tape".parse::<Policy>().is_err());
+    }
+}

@@ -1,0 +1,344 @@
+//! The execution record: everything the oracle needs to judge a run, and nothing
+//! about how it was produced. The simulator fills one in as it runs; the model checker
+//! builds its own, event by event, with [`History::new`] and [`History::push`].
+//!
+//! ## Data layout the oracle assumes
+//!
+//! The volume is `volume_blocks` blocks of `block_size` bytes, holding records of
+//! `record_size` bytes (`block_size / record_size` per block; record `r` lives in
+//! block `r / records_per_block`). Bytes 0..8 of a record are its value (`i64`, little
+//! endian), bytes 8..16 its *stamp*: `txn + 1` of the last transaction that wrote it
+//! (0 = initial content). The stamp makes every written block content unique, so a
+//! block's digest tells which write produced it (no-torn-write, A-isolated). Other
+//! bytes of a record are never written.
+
+use engine::Vlun;
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Tick;
+
+/// A transaction attempt. A retried transaction gets a new id.
+pub type TxnId = u32;
+
+/// Bytes of a record the layout uses: value (8) and stamp (8).
+pub const RECORD_HEADER_BYTES: usize = 16;
+
+/// Geometry of the volume as the oracle sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Layout {
+    /// Bytes per block (a multiple of 8, at least `record_size`).
+    pub block_size: usize,
+    /// Blocks in the volume.
+    pub volume_blocks: u64,
+    /// Bytes per record (at least [`RECORD_HEADER_BYTES`], divides `block_size`).
+    pub record_size: usize,
+}
+
+impl Layout {
+    /// Records sharing one block.
+    pub fn records_per_block(&self) -> u64 {
+        (self.block_size / self.record_size) as u64
+    }
+    /// Records in the volume.
+    pub fn records(&self) -> u64 {
+        self.records_per_block() * self.volume_blocks
+    }
+    /// The block holding record `r`.
+    pub fn block_of(&self, r: u64) -> u64 {
+        r / self.records_per_block()
+    }
+    /// Byte offset of record `r` inside its block.
+    pub fn offset_in_block(&self, r: u64) -> usize {
+        (r % self.records_per_block()) as usize * self.record_size
+    }
+    /// Byte offset of record `r` in a whole-volume image.
+    pub fn offset_in_image(&self, r: u64) -> usize {
+        self.block_of(r) as usize * self.block_size + self.offset_in_block(r)
+    }
+    /// Bytes in a whole-volume image.
+    pub fn image_bytes(&self) -> usize {
+        self.block_size * self.volume_blocks as usize
+    }
+    /// True when the layout is usable: records fit, at least one block.
+    pub fn is_valid(&self) -> bool {
+        self.record_size >= RECORD_HEADER_BYTES
+            && self.block_size >= self.record_size
+            && self.block_size % 8 == 0
+            && self.block_size % self.record_size == 0
+            && self.volume_blocks > 0
+    }
+}
+
+/// The value and stamp stored in a record's first 16 bytes.
+pub fn read_record(bytes: &[u8]) -> (i64, u64) {
+    let v = i64::from_le_bytes(bytes[0..8].try_into().expect("8 bytes"));
+    let s = u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes"));
+    (v, s)
+}
+
+/// Writes a record's value and stamp into its first 16 bytes.
+pub fn write_record(bytes: &mut [u8], value: i64, stamp: u64) {
+    bytes[0..8].copy_from_slice(&value.to_le_bytes());
+    bytes[8..16].copy_from_slice(&stamp.to_le_bytes());
+}
+
+/// The stamp a transaction's writes carry.
+pub fn stamp_of(txn: TxnId) -> u64 {
+    u64::from(txn) + 1
+}
+
+/// FNV-1a 64-bit digest of a block's content (not cryptographic: it names contents).
+pub fn block_digest(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// One thing that happened. Transactions are OLD when their `Begin` precedes the
+/// `Split`, NEW otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Event {
+    /// A transaction attempt starts and is bound to a VLUN. `gate_wait_ticks`: how long
+    /// it was held at the admission gate (the backup's doing) just before.
+    Begin {
+        txn: TxnId,
+        vlun: Vlun,
+        gate_wait_ticks: Tick,
+    },
+    /// A block read through `vlun` returned content with this digest.
+    ReadBlock {
+        txn: TxnId,
+        vlun: Vlun,
+        block: u64,
+        digest: u64,
+    },
+    /// A whole block with this digest was written through `vlun` (and acknowledged).
+    WriteBlock {
+        txn: TxnId,
+        vlun: Vlun,
+        block: u64,
+        digest: u64,
+    },
+    /// The transaction's logic used this value of a record.
+    ReadRecord { txn: TxnId, record: u64, value: i64 },
+    /// The transaction set a record to this value (its stamp is `stamp_of(txn)`).
+    WriteRecord { txn: TxnId, record: u64, value: i64 },
+    /// The attempt committed.
+    Commit { txn: TxnId },
+    /// The attempt aborted; its before-images were written back first.
+    Abort { txn: TxnId },
+    /// The backup request was served by splitting the volume into VLUN A and VLUN B.
+    Split,
+    /// VLUN B is set up; new transactions may begin.
+    BReady,
+    /// The image of VLUN A the policy declares consistent and backs up.
+    AConsistent { image: Vec<u8> },
+    /// The bytes of the archive (tape) copy of VLUN A.
+    Archive { image: Vec<u8> },
+    /// VLUN A was retired; the variant's extra space left afterwards.
+    Retire { extra_space_blocks: u64 },
+    /// End of the run: the image of the live volume (B after a split, else A).
+    End { live: Vec<u8> },
+}
+
+/// An event and the virtual time it happened at.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Step {
+    pub time: Tick,
+    pub event: Event,
+}
+
+/// The execution record of one run (or one model-checker path).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct History {
+    /// The volume geometry.
+    pub layout: Layout,
+    /// The whole-volume image before the first event.
+    pub initial: Vec<u8>,
+    /// True when the workload keeps the sum of all record values (bank transfers).
+    pub sum_conserved: bool,
+    /// The longest gate wait a NEW transaction may see (non-disruption): the setup
+    /// window under the OWM policies; `None` when the policy promises nothing.
+    pub gate_wait_limit_ticks: Option<Tick>,
+    /// The seed that produced the run, when there is one.
+    pub seed: Option<u64>,
+    /// What happened, in order.
+    pub events: Vec<Step>,
+}
+
+impl History {
+    /// An empty record over `initial` (must be `layout.image_bytes()` long).
+    pub fn new(layout: Layout, initial: Vec<u8>) -> Self {
+        debug_assert_eq!(initial.len(), layout.image_bytes());
+        Self {
+            layout,
+            initial,
+            sum_conserved: false,
+            gate_wait_limit_ticks: None,
+            seed: None,
+            events: Vec::new(),
+        }
+    }
+
+    /// Appends an event.
+    pub fn push(&mut self, time: Tick, event: Event) {
+        self.events.push(Step { time, event });
+    }
+
+    /// The index of the `Split` event, if any.
+    pub fn split_index(&self) -> Option<usize> {
+        self.events
+            .iter()
+            .position(|s| matches!(s.event, Event::Split))
+    }
+
+    /// A canonical byte encoding (stable across runs and platforms): the thing the
+    /// determinism tests compare.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64 + self.initial.len() + self.events.len() * 24);
+        let u = |out: &mut Vec<u8>, x: u64| out.extend_from_slice(&x.to_le_bytes());
+        u(&mut out, self.layout.block_size as u64);
+        u(&mut out, self.layout.volume_blocks);
+        u(&mut out, self.layout.record_size as u64);
+        u(&mut out, u64::from(self.sum_conserved));
+        u(&mut out, self.gate_wait_limit_ticks.map_or(u64::MAX, |x| x));
+        u(&mut out, self.seed.map_or(u64::MAX, |x| x));
+        u(&mut out, self.initial.len() as u64);
+        out.extend_from_slice(&self.initial);
+        let v = |x: Vlun| u64::from(x == Vlun::B);
+        for s in &self.events {
+            u(&mut out, s.time);
+            match &s.event {
+                Event::Begin {
+                    txn,
+                    vlun,
+                    gate_wait_ticks,
+                } => {
+                    out.push(1);
+                    u(&mut out, u64::from(*txn));
+                    u(&mut out, v(*vlun));
+                    u(&mut out, *gate_wait_ticks);
+                }
+                Event::ReadBlock {
+                    txn,
+                    vlun,
+                    block,
+                    digest,
+                } => {
+                    out.push(2);
+                    u(&mut out, u64::from(*txn));
+                    u(&mut out, v(*vlun));
+                    u(&mut out, *block);
+                    u(&mut out, *digest);
+                }
+                Event::WriteBlock {
+                    txn,
+                    vlun,
+                    block,
+                    digest,
+                } => {
+                    out.push(3);
+                    u(&mut out, u64::from(*txn));
+                    u(&mut out, v(*vlun));
+                    u(&mut out, *block);
+                    u(&mut out, *digest);
+                }
+                Event::ReadRecord { txn, record, value } => {
+                    out.push(4);
+                    u(&mut out, u64::from(*txn));
+                    u(&mut out, *record);
+                    u(&mut out, *value as u64);
+                }
+                Event::WriteRecord { txn, record, value } => {
+                    out.push(5);
+                    u(&mut out, u64::from(*txn));
+                    u(&mut out, *record);
+                    u(&mut out, *value as u64);
+                }
+                Event::Commit { txn } => {
+                    out.push(6);
+                    u(&mut out, u64::from(*txn));
+                }
+                Event::Abort { txn } => {
+                    out.push(7);
+                    u(&mut out, u64::from(*txn));
+                }
+                Event::Split => out.push(8),
+                Event::BReady => out.push(9),
+                Event::AConsistent { image } => {
+                    out.push(10);
+                    u(&mut out, image.len() as u64);
+                    out.extend_from_slice(image);
+                }
+                Event::Archive { image } => {
+                    out.push(11);
+                    u(&mut out, image.len() as u64);
+                    out.extend_from_slice(image);
+                }
+                Event::Retire { extra_space_blocks } => {
+                    out.push(12);
+                    u(&mut out, *extra_space_blocks);
+                }
+                Event::End { live } => {
+                    out.push(13);
+                    u(&mut out, live.len() as u64);
+                    out.extend_from_slice(live);
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_places_records() {
+        let l = Layout {
+            block_size: 64,
+            volume_blocks: 4,
+            record_size: 16,
+        };
+        assert!(l.is_valid());
+        assert_eq!(l.records_per_block(), 4);
+        assert_eq!(l.records(), 16);
+        assert_eq!(l.block_of(5), 1);
+        assert_eq!(l.offset_in_block(5), 16);
+        assert_eq!(l.offset_in_image(5), 80);
+        let bad = Layout {
+            record_size: 8,
+            ..l
+        };
+        assert!(!bad.is_valid());
+    }
+
+    #[test]
+    fn record_round_trips_and_digest_tells_contents_apart() {
+        let mut b = vec![0u8; 32];
+        write_record(&mut b[16..], -5, 9);
+        assert_eq!(read_record(&b[16..]), (-5, 9));
+        let d1 = block_digest(&b);
+        write_record(&mut b[16..], -5, 10);
+        assert_ne!(d1, block_digest(&b));
+    }
+
+    #[test]
+    fn encoding_distinguishes_histories() {
+        let l = Layout {
+            block_size: 16,
+            volume_blocks: 1,
+            record_size: 16,
+        };
+        let mut h1 = History::new(l, vec![0; 16]);
+        h1.push(3, Event::Split);
+        let mut h2 = h1.clone();
+        assert_eq!(h1.encode(), h2.encode());
+        h2.push(4, Event::BReady);
+        assert_ne!(h1.encode(), h2.encode());
+    }
+}

@@ -1,0 +1,214 @@
+//! The typed scenario a run replays: workload, locking, device, backup, limits.
+//! Loaded by the CLI from TOML; every field has a documented default, unknown fields
+//! are refused.
+
+use engine::Variant;
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Tick;
+use crate::device_model::DeviceModelConfig;
+use crate::error::SimError;
+use crate::record::{Layout, RECORD_HEADER_BYTES};
+use crate::workload::WorkloadConfig;
+
+/// One scenario: everything but the policy and the seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Scenario {
+    /// A name for reports (default "fig3").
+    pub name: String,
+    /// What the transactions do (default: fig3).
+    pub workload: WorkloadConfig,
+    /// Block geometry (default 64-byte blocks, 4 records per block).
+    pub geometry: GeometryConfig,
+    /// The applications' locking (default conservative 2PL, block granularity).
+    pub locking: LockingConfig,
+    /// Device latencies and channels.
+    pub device: DeviceModelConfig,
+    /// The backup request and its timings.
+    pub backup: BackupConfig,
+    /// Probability a transaction aborts (rolls back) instead of committing (default 0).
+    pub abort_probability: f64,
+    /// Ticks a deadlock victim waits before its retry (default 50).
+    pub retry_backoff_ticks: Tick,
+    /// Keep the execution record for the oracle (default true; off for big benchmarks).
+    pub record_history: bool,
+    /// Keep the per-transaction timeline in the result (default true).
+    pub record_timeline: bool,
+    /// Safety limits.
+    pub limits: Limits,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Self {
+            name: "fig3".to_string(),
+            workload: WorkloadConfig::default(),
+            geometry: GeometryConfig::default(),
+            locking: LockingConfig::default(),
+            device: DeviceModelConfig::default(),
+            backup: BackupConfig::default(),
+            abort_probability: 0.0,
+            retry_backoff_ticks: 50,
+            record_history: true,
+            record_timeline: true,
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl Scenario {
+    /// A default scenario running `workload`, named after it.
+    pub fn with_workload(workload: WorkloadConfig) -> Self {
+        Self {
+            name: workload.kind().to_string(),
+            workload,
+            ..Self::default()
+        }
+    }
+
+    /// The volume layout the workload needs: enough blocks for its records.
+    pub fn layout(&self) -> Result<Layout, SimError> {
+        let g = &self.geometry;
+        if g.records_per_block == 0 || g.block_size_bytes % 8 != 0 {
+            return Err(SimError::Config(format!(
+                "geometry: block_size_bytes {} must be a multiple of 8 and records_per_block > 0",
+                g.block_size_bytes
+            )));
+        }
+        let record_size = g.block_size_bytes / g.records_per_block as usize;
+        let records = self.workload.records();
+        let layout = Layout {
+            block_size: g.block_size_bytes,
+            volume_blocks: records.div_ceil(g.records_per_block).max(1),
+            record_size,
+        };
+        if !layout.is_valid() || g.block_size_bytes % g.records_per_block as usize != 0 {
+            return Err(SimError::Config(format!(
+                "geometry: {} records per {}-byte block leaves {record_size} bytes per record; \
+                 need at least {RECORD_HEADER_BYTES} and an exact fit",
+                g.records_per_block, g.block_size_bytes
+            )));
+        }
+        Ok(layout)
+    }
+}
+
+/// Block geometry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GeometryConfig {
+    /// Bytes per block, a multiple of 8 (default 64).
+    pub block_size_bytes: usize,
+    /// Records sharing one block (default 4: 16-byte records).
+    pub records_per_block: u64,
+}
+
+impl Default for GeometryConfig {
+    fn default() -> Self {
+        Self {
+            block_size_bytes: 64,
+            records_per_block: 4,
+        }
+    }
+}
+
+/// When transactions take their application locks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Discipline {
+    /// Conservative 2PL ([0053]): every lock, in ascending order, before the
+    /// transaction begins. Deadlock-free by construction (one global order, and a
+    /// begun transaction never asks for another lock).
+    Conservative,
+    /// Ordinary incremental 2PL: each lock just before the first access, in the
+    /// transaction's own order; deadlocks are detected on the wait-for graph when a
+    /// transaction blocks and the requester is aborted (rolled back, retried later).
+    Incremental,
+}
+
+/// What one application lock covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Granularity {
+    /// One record (a bank account).
+    Record,
+    /// One whole block.
+    Block,
+}
+
+/// The applications' locks (group "application", outside the volumes [0054]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LockingConfig {
+    /// Default conservative.
+    pub discipline: Discipline,
+    /// Default block.
+    pub granularity: Granularity,
+    /// Blocks holding type (b) data ([0053]): locked from the split until the old
+    /// transactions end, so no new transaction touches them meanwhile (default none).
+    pub type_b_blocks: Vec<u64>,
+}
+
+impl Default for LockingConfig {
+    fn default() -> Self {
+        Self {
+            discipline: Discipline::Conservative,
+            granularity: Granularity::Block,
+            type_b_blocks: Vec::new(),
+        }
+    }
+}
+
+/// The backup request and the times its steps take.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackupConfig {
+    /// When the backup is requested; `None`: the workload's own time (fig3: 350,
+    /// fig4-5: 521, bank and generated: about mid-run).
+    pub request_at_ticks: Option<Tick>,
+    /// Setting up VLUN B (OWM) or taking the point-in-time copy (quiesce); new
+    /// transactions wait for it (default 100: the patent's 350 → 450).
+    pub setup_window_ticks: Tick,
+    /// Ticks to copy one block of VLUN A to the archive (tape) (default 1).
+    pub archive_block_ticks: Tick,
+    /// The engine variant under the two baselines (default mirroring: a split mirror,
+    /// [0055]).
+    pub baseline_variant: Variant,
+    /// No backup at all (default false): the run measures the workload alone.
+    pub disabled: bool,
+}
+
+impl Default for BackupConfig {
+    fn default() -> Self {
+        Self {
+            request_at_ticks: None,
+            setup_window_ticks: 100,
+            archive_block_ticks: 1,
+            baseline_variant: Variant::WriteMirroring,
+            disabled: false,
+        }
+    }
+}
+
+/// Bounds on a run; exceeding one is an error, never a hang.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Events processed at most (default 200 million).
+    pub events_max: u64,
+    /// Virtual time at most (default 10^12 ticks, about 11.6 days).
+    pub time_max_ticks: Tick,
+    /// Transaction attempts at most, retries included (default 20 million).
+    pub attempts_max: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            events_max: 200_000_000,
+            time_max_ticks: 1_000_000_000_000,
+            attempts_max: 20_000_000,
+        }
+    }
+}

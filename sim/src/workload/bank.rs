@@ -1,0 +1,113 @@
+//! Bank: `accounts` records, each holding a balance; every transaction transfers an
+//! amount from one account to another (two read-modify-writes), so the sum of all
+//! balances never changes. Several accounts share a block (geometry).
+
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use super::{distinct, Workload};
+use crate::clock::Tick;
+use crate::rng;
+use crate::txn::{Op, TxnSpec};
+
+/// Parameters of the bank workload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BankConfig {
+    /// Accounts, one record each (default 64).
+    pub accounts: u64,
+    /// Opening balance of every account (default 1000).
+    pub initial_balance: i64,
+    /// Transfers (default 300).
+    pub transactions: u64,
+    /// Mean ticks between arrivals, Poisson (default 20).
+    pub arrival_mean_ticks: u64,
+    /// Largest amount moved by one transfer (default 100).
+    pub amount_max: i64,
+    /// Compute ticks per transfer, uniform in this range (default 5..=30).
+    pub compute_ticks_min: Tick,
+    pub compute_ticks_max: Tick,
+}
+
+impl Default for BankConfig {
+    fn default() -> Self {
+        Self {
+            accounts: 64,
+            initial_balance: 1000,
+            transactions: 300,
+            arrival_mean_ticks: 20,
+            amount_max: 100,
+            compute_ticks_min: 5,
+            compute_ticks_max: 30,
+        }
+    }
+}
+
+pub(crate) struct Bank {
+    c: BankConfig,
+    arrivals: ChaCha8Rng,
+    shapes: ChaCha8Rng,
+    emitted: u64,
+}
+
+impl Bank {
+    pub(crate) fn new(c: BankConfig, arrivals: ChaCha8Rng, shapes: ChaCha8Rng) -> Self {
+        Self {
+            c,
+            arrivals,
+            shapes,
+            emitted: 0,
+        }
+    }
+}
+
+impl Workload for Bank {
+    fn initial_value(&self, r: u64) -> i64 {
+        if r < self.c.accounts {
+            self.c.initial_balance
+        } else {
+            0
+        }
+    }
+    fn start(&mut self) -> Vec<(Tick, Option<u32>)> {
+        if self.c.transactions == 0 {
+            return Vec::new();
+        }
+        vec![(
+            rng::exponential(&mut self.arrivals, self.c.arrival_mean_ticks as f64),
+            None,
+        )]
+    }
+    fn next_arrival(&mut self, now: Tick) -> Option<Tick> {
+        (self.emitted < self.c.transactions)
+            .then(|| now + rng::exponential(&mut self.arrivals, self.c.arrival_mean_ticks as f64))
+    }
+    fn client_done(&mut self, _client: u32, _now: Tick) -> Option<Tick> {
+        None
+    }
+    fn shape(&mut self, _client: Option<u32>) -> TxnSpec {
+        self.emitted += 1;
+        let n = self.c.accounts.max(2);
+        let pair = distinct(&mut self.shapes, 2, n, |r| rng::uniform(r, 0, n - 1));
+        let amount = rng::uniform(&mut self.shapes, 1, self.c.amount_max.max(1) as u64) as i64;
+        TxnSpec {
+            label: self.emitted as u32,
+            client: None,
+            ops: vec![
+                Op::Add {
+                    record: pair[0],
+                    delta: -amount,
+                },
+                Op::Add {
+                    record: pair[1],
+                    delta: amount,
+                },
+            ],
+            compute_ticks: rng::uniform(
+                &mut self.shapes,
+                self.c.compute_ticks_min,
+                self.c.compute_ticks_max,
+            ),
+        }
+    }
+}

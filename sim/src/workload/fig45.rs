@@ -1,0 +1,116 @@
+//! Fig 4/5: transaction sources (501) put transactions into the request queue (502);
+//! processes 503 and 504 take them from it before the split, 507 and 508 after
+//! (time 521); when 503/504 finish what they hold (time 522), VLUN A is consistent.
+
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use super::{distinct, Workload};
+use crate::clock::Tick;
+use crate::rng;
+use crate::txn::{Op, TxnSpec};
+
+/// Parameters of the Fig 4/5 workload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Fig45Config {
+    /// Records the transactions share (default 32).
+    pub records: u64,
+    /// Transactions the sources emit (default 40).
+    pub transactions: u64,
+    /// Mean ticks between arrivals into queue 502, Poisson (default 30).
+    pub arrival_mean_ticks: u64,
+    /// Processes serving the queue before the split, and again after it (default 2:
+    /// 503/504, then 507/508).
+    pub processes: u32,
+    /// Records each transaction updates, at least / at most (default 1 / 3).
+    pub updates_min: u32,
+    pub updates_max: u32,
+    /// Compute ticks per transaction, uniform in this range (default 20..=80).
+    pub compute_ticks_min: Tick,
+    pub compute_ticks_max: Tick,
+    /// Initial value of every record (default 100).
+    pub initial_value: i64,
+}
+
+impl Default for Fig45Config {
+    fn default() -> Self {
+        Self {
+            records: 32,
+            transactions: 40,
+            arrival_mean_ticks: 30,
+            processes: 2,
+            updates_min: 1,
+            updates_max: 3,
+            compute_ticks_min: 20,
+            compute_ticks_max: 80,
+            initial_value: 100,
+        }
+    }
+}
+
+pub(crate) struct Fig45 {
+    c: Fig45Config,
+    arrivals: ChaCha8Rng,
+    shapes: ChaCha8Rng,
+    emitted: u64,
+}
+
+impl Fig45 {
+    pub(crate) fn new(c: Fig45Config, arrivals: ChaCha8Rng, shapes: ChaCha8Rng) -> Self {
+        Self {
+            c,
+            arrivals,
+            shapes,
+            emitted: 0,
+        }
+    }
+}
+
+impl Workload for Fig45 {
+    fn initial_value(&self, _r: u64) -> i64 {
+        self.c.initial_value
+    }
+    fn start(&mut self) -> Vec<(Tick, Option<u32>)> {
+        if self.c.transactions == 0 {
+            return Vec::new();
+        }
+        vec![(
+            rng::exponential(&mut self.arrivals, self.c.arrival_mean_ticks as f64),
+            None,
+        )]
+    }
+    fn next_arrival(&mut self, now: Tick) -> Option<Tick> {
+        (self.emitted < self.c.transactions)
+            .then(|| now + rng::exponential(&mut self.arrivals, self.c.arrival_mean_ticks as f64))
+    }
+    fn client_done(&mut self, _client: u32, _now: Tick) -> Option<Tick> {
+        None
+    }
+    fn shape(&mut self, _client: Option<u32>) -> TxnSpec {
+        self.emitted += 1;
+        let lo = u64::from(self.c.updates_min.max(1));
+        let n = rng::uniform(&mut self.shapes, lo, u64::from(self.c.updates_max).max(lo)) as usize;
+        let records = self.c.records;
+        let picks = distinct(&mut self.shapes, n, records, |r| {
+            rng::uniform(r, 0, records - 1)
+        });
+        let ops = picks
+            .into_iter()
+            .map(|record| Op::Add {
+                record,
+                delta: rng::uniform(&mut self.shapes, 1, 9) as i64,
+            })
+            .collect();
+        TxnSpec {
+            label: self.emitted as u32,
+            client: None,
+            ops,
+            compute_ticks: rng::uniform(
+                &mut self.shapes,
+                self.c.compute_ticks_min,
+                self.c.compute_ticks_max,
+            ),
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Generated load: open-loop Poisson arrivals or a closed loop of clients with think
+//! times; transaction length uniform in a range; each access a write with a given
+//! probability; records chosen uniformly or from a Zipf hot spot.
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use super::{distinct, Workload};
+use crate::clock::Tick;
+use crate::rng;
+use crate::txn::{Op, TxnSpec};
+
+/// How transactions arrive.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Arrivals {
+    /// Poisson arrivals, independent of the system's speed.
+    Open { mean_interarrival_ticks: u64 },
+    /// `clients` users, each issuing its next transaction an exponential think time
+    /// after its previous one ends.
+    Closed { clients: u32, think_mean_ticks: u64 },
+}
+
+/// Which records transactions touch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "shape", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum HotSpot {
+    /// Every record equally likely.
+    Uniform,
+    /// Record `k` (0-based) with probability ∝ 1 / (k+1)^exponent.
+    Zipf { exponent: f64 },
+}
+
+/// Parameters of the generated workload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GeneratedConfig {
+    /// Records (default 256).
+    pub records: u64,
+    /// Transactions in all (default 1000).
+    pub transactions: u64,
+    /// Default open, mean 20 ticks.
+    pub arrivals: Arrivals,
+    /// Accesses per transaction, uniform in this range (default 1..=8).
+    pub length_min: u32,
+    pub length_max: u32,
+    /// Probability an access writes (default 0.5).
+    pub write_fraction: f64,
+    /// Default uniform.
+    pub hot_spot: HotSpot,
+    /// Compute ticks per transaction, uniform in this range (default 5..=50).
+    pub compute_ticks_min: Tick,
+    pub compute_ticks_max: Tick,
+}
+
+impl Default for GeneratedConfig {
+    fn default() -> Self {
+        Self {
+            records: 256,
+            transactions: 1000,
+            arrivals: Arrivals::Open {
+                mean_interarrival_ticks: 20,
+            },
+            length_min: 1,
+            length_max: 8,
+            write_fraction: 0.5,
+            hot_spot: HotSpot::Uniform,
+            compute_ticks_min: 5,
+            compute_ticks_max: 50,
+        }
+    }
+}
+
+pub(crate) struct Generated {
+    c: GeneratedConfig,
+    arrivals: ChaCha8Rng,
+    shapes: ChaCha8Rng,
+    emitted: u64,
+    scheduled: u64,
+    /// Cumulative Zipf weights, normalised to 1 (empty for uniform).
+    zipf_cdf: Vec<f64>,
+}
+
+impl Generated {
+    pub(crate) fn new(c: GeneratedConfig, arrivals: ChaCha8Rng, shapes: ChaCha8Rng) -> Self {
+        let zipf_cdf = match c.hot_spot {
+            HotSpot::Uniform => Vec::new(),
+            HotSpot::Zipf { exponent } => {
+                let mut acc = 0.0;
+                let mut v: Vec<f64> = (0..c.records.max(1))
+                    .map(|k| {
+                        acc += 1.0 / ((k + 1) as f64).powf(exponent);
+                        acc
+                    })
+                    .collect();
+                let total = acc;
+                v.iter_mut().for_each(|x| *x /= total);
+                v
+            }
+        };
+        Self {
+            c,
+            arrivals,
+            shapes,
+            emitted: 0,
+            scheduled: 0,
+            zipf_cdf,
+        }
+    }
+
+    fn think(&mut self, mean: u64) -> Tick {
+        rng::exponential(&mut self.arrivals, mean as f64)
+    }
+}
+
+fn pick(cdf: &[f64], records: u64, r: &mut ChaCha8Rng) -> u64 {
+    if cdf.is_empty() {
+        return rng::uniform(r, 0, records - 1);
+    }
+    let u: f64 = r.random();
+    (cdf.partition_point(|&x| x < u) as u64).min(records - 1)
+}
+
+impl Workload for Generated {
+    fn initial_value(&self, _r: u64) -> i64 {
+        0
+    }
+    fn start(&mut self) -> Vec<(Tick, Option<u32>)> {
+        match self.c.arrivals.clone() {
+            Arrivals::Open {
+                mean_interarrival_ticks,
+            } => {
+                if self.c.transactions == 0 {
+                    return Vec::new();
+                }
+                self.scheduled = 1;
+                vec![(self.think(mean_interarrival_ticks), None)]
+            }
+            Arrivals::Closed {
+                clients,
+                think_mean_ticks,
+            } => {
+                let n = u64::from(clients).min(self.c.transactions);
+                self.scheduled = n;
+                (0..n as u32)
+                    .map(|i| (self.think(think_mean_ticks), Some(i)))
+                    .collect()
+            }
+        }
+    }
+    fn next_arrival(&mut self, now: Tick) -> Option<Tick> {
+        match self.c.arrivals {
+            Arrivals::Open {
+                mean_interarrival_ticks,
+            } if self.scheduled < self.c.transactions => {
+                self.scheduled += 1;
+                Some(now + self.think(mean_interarrival_ticks))
+            }
+            _ => None,
+        }
+    }
+    fn client_done(&mut self, _client: u32, now: Tick) -> Option<Tick> {
+        match self.c.arrivals {
+            Arrivals::Closed {
+                think_mean_ticks, ..
+            } if self.scheduled < self.c.transactions => {
+                self.scheduled += 1;
+                Some(now + self.think(think_mean_ticks))
+            }
+            _ => None,
+        }
+    }
+    fn shape(&mut self, client: Option<u32>) -> TxnSpec {
+        self.emitted += 1;
+        let lo = u64::from(self.c.length_min.max(1));
+        let n = rng::uniform(&mut self.shapes, lo, u64::from(self.c.length_max).max(lo)) as usize;
+        let records = self.c.records.max(1);
+        let cdf = std::mem::take(&mut self.zipf_cdf);
+        let picks = distinct(&mut self.shapes, n, records, |r| pick(&cdf, records, r));
+        self.zipf_cdf = cdf;
+        let ops = picks
+            .into_iter()
+            .map(|record| {
+                if rng::chance(&mut self.shapes, self.c.write_fraction) {
+                    Op::Add {
+                        record,
+                        delta: rng::uniform(&mut self.shapes, 1, 9) as i64,
+                    }
+                } else {
+                    Op::Read { record }
+                }
+            })
+            .collect();
+        TxnSpec {
+            label: self.emitted as u32,
+            client,
+            ops,
+            compute_ticks: rng::uniform(
+                &mut self.shapes,
+                self.c.compute_ticks_min,
+                self.c.compute_ticks_max,
+            ),
+        }
+    }
+}

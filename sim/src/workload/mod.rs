@@ -1,0 +1,152 @@
+//! Workloads: who arrives when, and what each transaction does.
+//!
+//! Each workload draws arrival times from the `Arrivals` stream and transaction shapes
+//! from the `Shapes` stream, lazily (a million transactions cost no memory up front).
+
+mod bank;
+mod fig3;
+mod fig45;
+mod generated;
+
+pub use bank::BankConfig;
+pub use fig3::Fig3Config;
+pub use fig45::Fig45Config;
+pub use generated::{Arrivals, GeneratedConfig, HotSpot};
+
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Tick;
+use crate::txn::TxnSpec;
+
+/// Which workload, with its parameters. In TOML: `[workload] kind = "bank" ...`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum WorkloadConfig {
+    /// Fig 3A: processes 301-306, request at 350, setup window to 450.
+    Fig3(Fig3Config),
+    /// Fig 4/5: sources → queue 502 → processes 503/504, then 507/508 after the split.
+    #[serde(rename = "fig4-5", alias = "fig45")]
+    Fig45(Fig45Config),
+    /// Bank transfers between accounts; the sum of balances is conserved.
+    Bank(BankConfig),
+    /// Generated load: open or closed arrivals, length and mix, uniform or Zipf.
+    Generated(GeneratedConfig),
+}
+
+impl Default for WorkloadConfig {
+    fn default() -> Self {
+        WorkloadConfig::Fig3(Fig3Config::default())
+    }
+}
+
+impl WorkloadConfig {
+    /// The name used in files.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            WorkloadConfig::Fig3(_) => "fig3",
+            WorkloadConfig::Fig45(_) => "fig4-5",
+            WorkloadConfig::Bank(_) => "bank",
+            WorkloadConfig::Generated(_) => "generated",
+        }
+    }
+
+    /// Records the workload addresses (the volume is sized to hold them).
+    pub fn records(&self) -> u64 {
+        match self {
+            WorkloadConfig::Fig3(c) => c.records,
+            WorkloadConfig::Fig45(c) => c.records,
+            WorkloadConfig::Bank(c) => c.accounts,
+            WorkloadConfig::Generated(c) => c.records,
+        }
+        .max(1)
+    }
+
+    /// True when every transaction keeps the sum of record values (bank).
+    pub fn conserves_sum(&self) -> bool {
+        matches!(self, WorkloadConfig::Bank(_))
+    }
+
+    /// The backup request time when the scenario does not give one.
+    pub fn default_request_ticks(&self) -> Tick {
+        match self {
+            WorkloadConfig::Fig3(_) => 350,
+            WorkloadConfig::Fig45(_) => 521,
+            WorkloadConfig::Bank(c) => c.transactions * c.arrival_mean_ticks / 2,
+            WorkloadConfig::Generated(c) => match c.arrivals {
+                Arrivals::Open {
+                    mean_interarrival_ticks,
+                } => c.transactions * mean_interarrival_ticks / 2,
+                Arrivals::Closed { .. } => 10_000,
+            },
+        }
+    }
+
+    /// The process pool of Fig 4/5, if the workload has one: (labels before the
+    /// split, labels after).
+    pub fn process_pool(&self) -> Option<(Vec<u32>, Vec<u32>)> {
+        match self {
+            WorkloadConfig::Fig45(c) => {
+                let n = c.processes.max(1);
+                let before = (0..n).map(|i| 503 + i).collect();
+                let after = (0..n).map(|i| 507 + i).collect();
+                Some((before, after))
+            }
+            _ => None,
+        }
+    }
+
+    /// A fresh generator for this configuration.
+    pub(crate) fn generator(&self, arrivals: ChaCha8Rng, shapes: ChaCha8Rng) -> Box<dyn Workload> {
+        match self {
+            WorkloadConfig::Fig3(c) => Box::new(fig3::Fig3::new(c.clone(), shapes)),
+            WorkloadConfig::Fig45(c) => Box::new(fig45::Fig45::new(c.clone(), arrivals, shapes)),
+            WorkloadConfig::Bank(c) => Box::new(bank::Bank::new(c.clone(), arrivals, shapes)),
+            WorkloadConfig::Generated(c) => {
+                Box::new(generated::Generated::new(c.clone(), arrivals, shapes))
+            }
+        }
+    }
+}
+
+/// A generator of transactions.
+pub(crate) trait Workload {
+    /// The initial value of record `r`.
+    fn initial_value(&self, r: u64) -> i64;
+    /// Arrivals known at time 0: `(time, client)`. Open-loop workloads give their first
+    /// arrival; closed-loop ones one per client.
+    fn start(&mut self) -> Vec<(Tick, Option<u32>)>;
+    /// After an open-loop arrival at `now`, the next arrival time, if any.
+    fn next_arrival(&mut self, now: Tick) -> Option<Tick>;
+    /// After a closed-loop client's transaction ends at `now`, its next arrival.
+    fn client_done(&mut self, client: u32, now: Tick) -> Option<Tick>;
+    /// The shape of the transaction arriving now.
+    fn shape(&mut self, client: Option<u32>) -> TxnSpec;
+}
+
+/// `n` distinct records out of `0..records`, drawn with `pick`.
+pub(crate) fn distinct(
+    rng: &mut ChaCha8Rng,
+    n: usize,
+    records: u64,
+    mut pick: impl FnMut(&mut ChaCha8Rng) -> u64,
+) -> Vec<u64> {
+    let n = n.min(records as usize);
+    let mut out: Vec<u64> = Vec::with_capacity(n);
+    let mut tries = 0;
+    while out.len() < n {
+        let r = pick(rng);
+        tries += 1;
+        if !out.contains(&r) {
+            out.push(r);
+        } else if tries > 64 * n {
+            // A very skewed distribution: fill with the next free records instead.
+            let mut x = r;
+            while out.contains(&x) {
+                x = (x + 1) % records;
+            }
+            out.push(x);
+        }
+    }
+    out
+}
