@@ -1,1 +1,26 @@
-//! placeholder
+//! Reports of simulator runs: CSV tables and pictures (timing diagrams in the style of
+//! the patent's Fig 3 and Fig 4, line plots for sweeps), as PNG and SVG.
+//!
+//! The simulator knows nothing of files or plots; this crate reads its typed results.
+//! Pictures use one embedded font (DejaVu Sans), so output does not depend on the
+//! fonts a machine has, and the same run gives byte-identical CSV and SVG files.
+//! Every file is written atomically (temp file + rename).
+
+mod atomic;
+mod error;
+pub mod fonts;
+pub mod lines;
+pub mod timing;
+
+pub use atomic::write_atomic;
+pub use error::Error;
+
+/// Encodes an RGB8 buffer as PNG.
+pub(crate) fn png_bytes(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, Error> {
+    use image::ImageEncoder;
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(rgb, width, height, image::ColorType::Rgb8)
+        .map_err(|e| Error::draw("PNG encoding", e))?;
+    Ok(out)
+}
