@@ -1,1 +1,47 @@
-//! placeholder
+//! # owm model: model checking the one-way mirror
+//!
+//! [`check`] explores every interleaving of a small configuration of the protocol —
+//! old transactions on VLUN A, new ones on VLUN B, the split, the end of the old
+//! transactions, the backup of A and its retirement — with stateright, over the real
+//! engine ([`engine::Device`] on in-memory images), and judges each state with the
+//! simulator's oracle ([`sim::oracle`]), the same named functions the simulator uses.
+//! A violated invariant comes back as the shortest [`Trace`], told in the patent's
+//! terms and saved as a text file that [`replay`] re-executes against the engine.
+//!
+//! The engine's own locks are checked separately with loom
+//! (`engine/tests/loom_device.rs`, run by `.ci/loom`).
+//!
+//! ```
+//! let report = model::check(&model::CheckConfig::default()).unwrap();
+//! assert!(report.ok(), "{}", report.render());
+//! ```
+
+mod check;
+pub mod config;
+pub mod protocol;
+pub mod trace;
+
+pub use check::{
+    check, check_with_progress, CheckReport, Outcome, Progress, PropertyReport,
+    SHORTEST_SEARCH_STATES_MAX,
+};
+pub use config::{CheckConfig, Discipline, Locks, Strategy};
+pub use protocol::{Action, Op, OwmModel, INVARIANTS, PARTNERS};
+pub use trace::{render, replay, Replayed, Trace};
+
+/// What can go wrong outside the model's own findings.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// The configuration cannot be modelled.
+    #[error("invalid model configuration: {0}")]
+    Config(String),
+    /// A trace file or flag string does not parse.
+    #[error("cannot parse: {0}")]
+    Parse(String),
+    /// A trace does not replay (a step is impossible, or the violation does not recur).
+    #[error("replay failed: {0}")]
+    Replay(String),
+    /// The checker itself failed.
+    #[error("checker failed: {0}")]
+    Checker(String),
+}

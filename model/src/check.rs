@@ -1,0 +1,340 @@
+//! Running the checker: [`check`] explores a configuration with stateright and reports
+//! each property, with the shortest counterexample for every violated invariant.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt::Write as _;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::time::{Duration, Instant};
+
+use stateright::{Checker, Expectation, Model};
+
+use crate::config::{CheckConfig, Strategy};
+use crate::protocol::{Action, OwmModel, State, PARTNERS};
+use crate::trace::{self, Trace};
+use crate::ModelError;
+
+/// States the shortest-counterexample search may visit before it settles for the
+/// checker's own (possibly longer) path.
+pub const SHORTEST_SEARCH_STATES_MAX: usize = 2_000_000;
+
+/// What became of one property.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// An `always` property held on every explored state.
+    Held,
+    /// An `always` property failed; the shortest trace found.
+    Violated {
+        trace: Trace,
+        /// Numbered steps in patent terms.
+        steps: Vec<String>,
+        /// The oracle's words.
+        detail: String,
+    },
+    /// A `sometimes` property: an example state was reached.
+    Reached,
+    /// A `sometimes` property never held: its `always` partners hold vacuously.
+    NotReached,
+}
+
+/// One property's result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PropertyReport {
+    pub name: &'static str,
+    /// `always` or `sometimes`.
+    pub kind: &'static str,
+    pub outcome: Outcome,
+}
+
+/// The result of [`check`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckReport {
+    pub config: CheckConfig,
+    pub properties: Vec<PropertyReport>,
+    /// Distinct states explored (stateright's `unique_state_count`).
+    pub unique_states: usize,
+    /// States generated, with repeats.
+    pub generated_states: usize,
+    pub max_depth: usize,
+    pub elapsed: Duration,
+}
+
+/// Progress while checking.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    pub unique_states: usize,
+    pub elapsed: Duration,
+}
+
+impl Progress {
+    /// Unique states per second so far.
+    pub fn states_per_sec(&self) -> f64 {
+        rate(self.unique_states, self.elapsed)
+    }
+}
+
+fn rate(n: usize, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64().max(1e-9)
+}
+
+impl CheckReport {
+    /// Unique states per second.
+    pub fn states_per_sec(&self) -> f64 {
+        rate(self.unique_states, self.elapsed)
+    }
+
+    /// True when every `always` held and every `sometimes` was reached.
+    pub fn ok(&self) -> bool {
+        self.properties
+            .iter()
+            .all(|p| matches!(p.outcome, Outcome::Held | Outcome::Reached))
+    }
+
+    /// The names of the violated invariants.
+    pub fn violated(&self) -> Vec<&'static str> {
+        self.properties
+            .iter()
+            .filter(|p| matches!(p.outcome, Outcome::Violated { .. }))
+            .map(|p| p.name)
+            .collect()
+    }
+
+    /// The outcome of the property `name`.
+    pub fn outcome(&self, name: &str) -> Option<&Outcome> {
+        self.properties
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| &p.outcome)
+    }
+
+    /// "held" / "VIOLATED" / "reached" / "NOT REACHED" for `name`.
+    pub fn verdict(&self, name: &str) -> &'static str {
+        match self.outcome(name) {
+            Some(Outcome::Held) => "held",
+            Some(Outcome::Violated { .. }) => "VIOLATED",
+            Some(Outcome::Reached) => "reached",
+            Some(Outcome::NotReached) => "NOT REACHED",
+            None => "unknown",
+        }
+    }
+
+    /// The report as `owm check` prints it.
+    pub fn render(&self) -> String {
+        let mut out = format!("model: {}\n", self.config.model_flags());
+        let _ = writeln!(
+            out,
+            "explored {} unique states ({} generated, depth {}{}) in {:.2} s: {:.0} states/s",
+            self.unique_states,
+            self.generated_states,
+            self.max_depth,
+            self.config
+                .depth
+                .map_or(String::new(), |d| format!(", bounded at {d}")),
+            self.elapsed.as_secs_f64(),
+            self.states_per_sec()
+        );
+        for p in &self.properties {
+            let partner = PARTNERS
+                .iter()
+                .find(|(a, _)| *a == p.name)
+                .map_or(String::new(), |(_, s)| format!("  (witness: {s})"));
+            let _ = writeln!(
+                out,
+                "  {:9} {:36} {}{}",
+                p.kind,
+                p.name,
+                self.verdict(p.name),
+                partner
+            );
+        }
+        for p in &self.properties {
+            if let Outcome::Violated { steps, detail, .. } = &p.outcome {
+                let _ = writeln!(out, "\n{} violated; shortest trace:", p.name);
+                for s in steps {
+                    let _ = writeln!(out, "{s}");
+                }
+                let _ = writeln!(out, "oracle: {detail}");
+            }
+        }
+        out
+    }
+}
+
+/// Checks `cfg`.
+pub fn check(cfg: &CheckConfig) -> Result<CheckReport, ModelError> {
+    check_with_progress(cfg, None)
+}
+
+/// Checks `cfg`, calling `progress` about every half second while exploring.
+pub fn check_with_progress(
+    cfg: &CheckConfig,
+    progress: Option<&mut dyn FnMut(Progress)>,
+) -> Result<CheckReport, ModelError> {
+    cfg.validate()?;
+    let model = OwmModel::new(cfg);
+    let mut builder = model.clone().checker().threads(cfg.threads);
+    if let Some(d) = cfg.depth {
+        builder = builder.target_max_depth(d);
+    }
+    let start = Instant::now();
+    match cfg.strategy {
+        Strategy::Bfs => finish(&model, builder.spawn_bfs(), start, progress),
+        Strategy::Dfs => finish(&model, builder.spawn_dfs(), start, progress),
+    }
+}
+
+fn finish<C: Checker<OwmModel>>(
+    model: &OwmModel,
+    mut checker: C,
+    start: Instant,
+    progress: Option<&mut dyn FnMut(Progress)>,
+) -> Result<CheckReport, ModelError> {
+    if let Some(p) = progress {
+        // Polling is the only progress signal stateright offers; it never affects results.
+        while !checker.is_done() {
+            p(Progress {
+                unique_states: checker.unique_state_count(),
+                elapsed: start.elapsed(),
+            });
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+    for h in checker.handles() {
+        h.join()
+            .map_err(|_| ModelError::Checker("a checker thread panicked".into()))?;
+    }
+    let elapsed = start.elapsed();
+    let discoveries = checker.discoveries();
+    let props = model.properties();
+    let violated: Vec<usize> = props
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.expectation == Expectation::Always && discoveries.contains_key(p.name))
+        .map(|(i, _)| i)
+        .collect();
+    let mut shortest = shortest_counterexamples(model, &violated, cfg_depth(model));
+    let mut properties = Vec::new();
+    for (i, p) in props.iter().enumerate() {
+        let found = discoveries.get(p.name);
+        let (kind, outcome) = match p.expectation {
+            Expectation::Always => match found {
+                None => ("always", Outcome::Held),
+                Some(path) => {
+                    let actions = shortest
+                        .remove(&i)
+                        .unwrap_or_else(|| path.clone().into_actions());
+                    ("always", violated_outcome(model, p.name, actions)?)
+                }
+            },
+            Expectation::Sometimes => (
+                "sometimes",
+                if found.is_some() {
+                    Outcome::Reached
+                } else {
+                    Outcome::NotReached
+                },
+            ),
+            Expectation::Eventually => unreachable!("the model has no eventually properties"),
+        };
+        properties.push(PropertyReport {
+            name: p.name,
+            kind,
+            outcome,
+        });
+    }
+    Ok(CheckReport {
+        config: model.cfg.clone(),
+        properties,
+        unique_states: checker.unique_state_count(),
+        generated_states: checker.state_count(),
+        max_depth: checker.max_depth(),
+        elapsed,
+    })
+}
+
+fn cfg_depth(model: &OwmModel) -> Option<usize> {
+    model.cfg.depth
+}
+
+fn violated_outcome(
+    model: &OwmModel,
+    name: &'static str,
+    actions: Vec<Action>,
+) -> Result<Outcome, ModelError> {
+    let trace = Trace {
+        config: model.cfg.clone(),
+        violates: name.to_string(),
+        actions,
+    };
+    let replayed = trace::replay(&trace)?;
+    Ok(Outcome::Violated {
+        trace,
+        steps: replayed.steps,
+        detail: replayed.violation.to_string(),
+    })
+}
+
+fn fingerprint(s: &State) -> u64 {
+    let mut h = DefaultHasher::new();
+    s.hash(&mut h);
+    h.finish()
+}
+
+/// Breadth-first search, single-threaded and in action order, for the shortest path
+/// to a state violating each property in `targets` (indices into the model's
+/// properties). stateright keeps the *last* violating state it visits as the
+/// discovery, which is not the shortest one; this search is, and it is deterministic.
+fn shortest_counterexamples(
+    model: &OwmModel,
+    targets: &[usize],
+    depth: Option<usize>,
+) -> HashMap<usize, Vec<Action>> {
+    let mut found = HashMap::new();
+    if targets.is_empty() {
+        return found;
+    }
+    let props = model.properties();
+    // Nodes: (parent, action); the path to a node is read back through its parents.
+    let mut nodes: Vec<(usize, Option<Action>)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut queue = VecDeque::new();
+    for s in model.init_states() {
+        if seen.insert(fingerprint(&s)) {
+            nodes.push((usize::MAX, None));
+            queue.push_back((s, nodes.len() - 1, 0usize));
+        }
+    }
+    let path_to = |nodes: &Vec<(usize, Option<Action>)>, mut i: usize| {
+        let mut out = Vec::new();
+        while let Some(a) = nodes[i].1 {
+            out.push(a);
+            i = nodes[i].0;
+        }
+        out.reverse();
+        out
+    };
+    let mut actions = Vec::new();
+    while let Some((s, node, d)) = queue.pop_front() {
+        // stateright numbers the initial state depth 1 and skips states at the bound.
+        if depth.is_some_and(|max| d + 1 >= max) {
+            continue;
+        }
+        for &t in targets {
+            if !found.contains_key(&t) && !(props[t].condition)(model, &s) {
+                found.insert(t, path_to(&nodes, node));
+            }
+        }
+        if found.len() == targets.len() || nodes.len() > SHORTEST_SEARCH_STATES_MAX {
+            break;
+        }
+        actions.clear();
+        model.actions(&s, &mut actions);
+        for &a in &actions {
+            let next = model.apply(&s, a, None);
+            if seen.insert(fingerprint(&next)) {
+                nodes.push((node, Some(a)));
+                queue.push_back((next, nodes.len() - 1, d + 1));
+            }
+        }
+    }
+    found
+}

@@ -1,0 +1,266 @@
+//! What to check: the parameters of one model-checking run.
+//!
+//! Every field is a knob a researcher turns to ask "does the one-way mirror still give a
+//! transaction-consistent backup when the applications lock like *this*?". The names
+//! match the `owm check` flags.
+
+use std::fmt;
+use std::str::FromStr;
+
+use engine::Variant;
+use serde::{Deserialize, Serialize};
+
+use crate::ModelError;
+
+/// Most transactions (old + new) a model may have: each adds a dimension to the
+/// interleavings, and the state count grows about tenfold per transaction.
+pub const TXNS_MAX: usize = 4;
+/// Most records sharing one block (block size = 16 bytes per record).
+pub const RECORDS_PER_BLOCK_MAX: u64 = 4;
+
+/// What an application lock covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Locks {
+    /// One lock per record (a bank account): the patent's type (a) locks ([0053]).
+    Record,
+    /// One lock per block: what the VLUN actually writes.
+    Block,
+}
+
+/// When a transaction takes its application locks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Discipline {
+    /// All locks before the transaction starts ([0053]: "acquired before the transaction
+    /// starts and released when the transaction completes").
+    Conservative,
+    /// Each lock just before the first access it guards, all released at the end
+    /// (ordinary strict two-phase locking).
+    Incremental,
+}
+
+/// How the state space is explored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// Breadth first: more memory, finds short counterexamples first.
+    Bfs,
+    /// Depth first: far less memory.
+    Dfs,
+}
+
+/// One model-checking run.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CheckConfig {
+    pub variant: Variant,
+    /// Transactions active at the split (they use VLUN A).
+    pub old: usize,
+    /// Transactions starting after the split (they use VLUN B).
+    pub new: usize,
+    pub records_per_block: u64,
+    pub locks: Locks,
+    pub discipline: Discipline,
+    /// Type (b) locks ([0053]): taken at the split on the blocks the old transactions
+    /// update, released when the last old transaction ends.
+    pub type_b: bool,
+    /// Any transaction that has written may abort, writing its before-images back.
+    pub aborts: bool,
+    /// Checker threads.
+    pub threads: usize,
+    /// Explore no deeper than this many steps (`None`: the whole space).
+    pub depth: Option<usize>,
+    pub strategy: Strategy,
+}
+
+impl Default for CheckConfig {
+    /// The default `owm check`: two old transactions and one new one, block locks taken
+    /// up front, copy-on-write. It holds, and checks in well under a second.
+    fn default() -> Self {
+        CheckConfig {
+            variant: Variant::CopyOnWrite,
+            old: 2,
+            new: 1,
+            records_per_block: 1,
+            locks: Locks::Block,
+            discipline: Discipline::Conservative,
+            type_b: false,
+            aborts: false,
+            threads: 1,
+            depth: None,
+            strategy: Strategy::Bfs,
+        }
+    }
+}
+
+impl CheckConfig {
+    /// Rejects configurations the model cannot represent.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        let bad = |reason: String| Err(ModelError::Config(reason));
+        if self.old == 0 || self.new == 0 {
+            return bad(format!(
+                "need at least one old and one new transaction (got old={}, new={}): \
+                 with none, the split has nothing to separate",
+                self.old, self.new
+            ));
+        }
+        if self.old + self.new > TXNS_MAX {
+            return bad(format!(
+                "old + new = {} exceeds {TXNS_MAX} transactions",
+                self.old + self.new
+            ));
+        }
+        if self.records_per_block == 0 || self.records_per_block > RECORDS_PER_BLOCK_MAX {
+            return bad(format!(
+                "records per block must be 1..={RECORDS_PER_BLOCK_MAX}, got {}",
+                self.records_per_block
+            ));
+        }
+        if self.threads == 0 {
+            return bad("threads must be at least 1".into());
+        }
+        if self.depth == Some(0) {
+            return bad("depth must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// The parameters that define the model (not how it is explored), as `owm check`
+    /// flags: the line a trace file starts with.
+    pub fn model_flags(&self) -> String {
+        format!(
+            "--variant {} --old {} --new {} --records-per-block {} --locks {} --discipline {} --type-b {} --aborts {}",
+            self.variant,
+            self.old,
+            self.new,
+            self.records_per_block,
+            self.locks,
+            self.discipline,
+            on_off(self.type_b),
+            on_off(self.aborts)
+        )
+    }
+
+    /// Parses the output of [`CheckConfig::model_flags`] (any subset; the rest default).
+    pub fn from_model_flags(s: &str) -> Result<Self, ModelError> {
+        let mut cfg = CheckConfig::default();
+        let words: Vec<&str> = s.split_whitespace().collect();
+        if !words.len().is_multiple_of(2) {
+            return Err(ModelError::Parse(format!("flags come in pairs: `{s}`")));
+        }
+        for pair in words.chunks(2) {
+            let (flag, value) = (pair[0], pair[1]);
+            let perr = |e: String| ModelError::Parse(format!("{flag} {value}: {e}"));
+            let num = |v: &str| v.parse::<usize>().map_err(|e| perr(e.to_string()));
+            match flag {
+                "--variant" => cfg.variant = value.parse().map_err(perr)?,
+                "--old" => cfg.old = num(value)?,
+                "--new" => cfg.new = num(value)?,
+                "--records-per-block" => cfg.records_per_block = num(value)? as u64,
+                "--locks" => cfg.locks = value.parse().map_err(perr)?,
+                "--discipline" => cfg.discipline = value.parse().map_err(perr)?,
+                "--type-b" => cfg.type_b = parse_on_off(value).map_err(perr)?,
+                "--aborts" => cfg.aborts = parse_on_off(value).map_err(perr)?,
+                other => return Err(ModelError::Parse(format!("unknown flag `{other}`"))),
+            }
+        }
+        Ok(cfg)
+    }
+}
+
+fn on_off(b: bool) -> &'static str {
+    if b {
+        "on"
+    } else {
+        "off"
+    }
+}
+
+/// `on`/`off` (also `true`/`false`, `yes`/`no`).
+pub fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" | "true" | "yes" => Ok(true),
+        "off" | "false" | "no" => Ok(false),
+        other => Err(format!("expected on or off, got `{other}`")),
+    }
+}
+
+macro_rules! names {
+    ($t:ty, $what:literal, $($v:ident => $s:literal),+) => {
+        impl $t {
+            /// The name used on the command line and in trace files.
+            pub fn as_str(self) -> &'static str {
+                match self { $(<$t>::$v => $s),+ }
+            }
+        }
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl FromStr for $t {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($s => Ok(<$t>::$v),)+
+                    other => Err(format!(concat!("unknown ", $what, " `{}` (expected {})"), other,
+                        [$($s),+].join(" or "))),
+                }
+            }
+        }
+    };
+}
+
+names!(Locks, "lock granularity", Record => "record", Block => "block");
+names!(Discipline, "locking discipline", Conservative => "conservative", Incremental => "incremental");
+names!(Strategy, "strategy", Bfs => "bfs", Dfs => "dfs");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_flags_round_trip() {
+        let cfg = CheckConfig {
+            variant: Variant::WriteLogging,
+            old: 1,
+            new: 2,
+            records_per_block: 2,
+            locks: Locks::Record,
+            discipline: Discipline::Incremental,
+            type_b: true,
+            aborts: true,
+            ..CheckConfig::default()
+        };
+        let back = CheckConfig::from_model_flags(&cfg.model_flags()).unwrap();
+        assert_eq!(back, cfg);
+        assert!(CheckConfig::from_model_flags("--locks page").is_err());
+        assert!(CheckConfig::from_model_flags("--old").is_err());
+    }
+
+    #[test]
+    fn validate_rejects_what_the_model_cannot_hold() {
+        assert!(CheckConfig::default().validate().is_ok());
+        for bad in [
+            CheckConfig {
+                new: 0,
+                ..CheckConfig::default()
+            },
+            CheckConfig {
+                old: 3,
+                new: 2,
+                ..CheckConfig::default()
+            },
+            CheckConfig {
+                records_per_block: 0,
+                ..CheckConfig::default()
+            },
+            CheckConfig {
+                threads: 0,
+                ..CheckConfig::default()
+            },
+        ] {
+            assert!(bad.validate().is_err(), "{bad:?}");
+        }
+    }
+}

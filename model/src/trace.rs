@@ -1,0 +1,213 @@
+//! Counterexample traces: saved, reloaded, replayed against the engine, and told in
+//! the patent's terms.
+//!
+//! A trace file is plain text, one item per line, so it can be read, diffed and
+//! checked in:
+//!
+//! ```text
+//! owm-model-trace v1
+//! model --variant mirroring --old 1 --new 1 --records-per-block 2 --locks record ...
+//! violates B-complete
+//! step T0 begin-locked
+//! step split
+//! step T1 write 1
+//! ...
+//! ```
+//!
+//! `#` starts a comment. [`replay`] rebuilds the model from the `model` line, checks
+//! that each step is one the model allows at that point, re-executes it against a
+//! fresh engine, and confirms that the oracle finds the named invariant violated.
+
+use std::fmt::Write as _;
+
+use sim::oracle::{Invariant, Violation};
+use stateright::Model;
+
+use crate::config::CheckConfig;
+use crate::protocol::{Action, Op, OwmModel, State};
+use crate::ModelError;
+
+const MAGIC: &str = "owm-model-trace v1";
+
+/// A path through the model from its initial state, and the invariant it breaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trace {
+    /// The model parameters (exploration settings are irrelevant to a replay).
+    pub config: CheckConfig,
+    /// The name of the violated invariant (e.g. `B-complete`).
+    pub violates: String,
+    pub actions: Vec<Action>,
+}
+
+/// What a replay found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replayed {
+    /// The oracle's finding for the invariant the trace names.
+    pub violation: Violation,
+    /// The numbered steps in patent terms (as [`render`] prints them).
+    pub steps: Vec<String>,
+}
+
+impl Trace {
+    /// The trace as a file.
+    pub fn to_text(&self) -> String {
+        let mut out = format!(
+            "{MAGIC}\nmodel {}\nviolates {}\n",
+            self.config.model_flags(),
+            self.violates
+        );
+        for a in &self.actions {
+            let _ = writeln!(out, "step {}", action_text(*a));
+        }
+        out
+    }
+
+    /// Parses a trace file.
+    pub fn from_text(text: &str) -> Result<Self, ModelError> {
+        let mut lines = text
+            .lines()
+            .map(|l| l.split('#').next().unwrap_or("").trim())
+            .filter(|l| !l.is_empty());
+        if lines.next() != Some(MAGIC) {
+            return Err(ModelError::Parse(format!(
+                "a trace file starts with `{MAGIC}`"
+            )));
+        }
+        let mut config = None;
+        let mut violates = None;
+        let mut actions = Vec::new();
+        for line in lines {
+            let (word, rest) = line.split_once(' ').unwrap_or((line, ""));
+            match word {
+                "model" => config = Some(CheckConfig::from_model_flags(rest)?),
+                "violates" => violates = Some(rest.to_string()),
+                "step" => actions.push(parse_action(rest)?),
+                other => {
+                    return Err(ModelError::Parse(format!(
+                        "unknown trace line `{other} {rest}`"
+                    )))
+                }
+            }
+        }
+        Ok(Trace {
+            config: config.ok_or_else(|| ModelError::Parse("no `model` line".into()))?,
+            violates: violates.ok_or_else(|| ModelError::Parse("no `violates` line".into()))?,
+            actions,
+        })
+    }
+}
+
+/// One action as a trace-file word list.
+pub fn action_text(a: Action) -> String {
+    match a {
+        Action::Txn(t, op) => match op {
+            Op::Begin => format!("T{t} begin"),
+            Op::LockAll => format!("T{t} lock-all"),
+            Op::BeginLocked => format!("T{t} begin-locked"),
+            Op::Lock(i) => format!("T{t} lock {i}"),
+            Op::Read(r) => format!("T{t} read {r}"),
+            Op::Write(r) => format!("T{t} write {r}"),
+            Op::Commit => format!("T{t} commit"),
+        },
+        Action::Abort(t) => format!("T{t} abort"),
+        Action::Split => "split".into(),
+        Action::OldEnded => "old-ended".into(),
+        Action::BackupA => "backup-a".into(),
+        Action::RetireA => "retire-a".into(),
+        Action::End => "end".into(),
+    }
+}
+
+fn parse_action(s: &str) -> Result<Action, ModelError> {
+    let bad = || ModelError::Parse(format!("unknown step `{s}`"));
+    let w: Vec<&str> = s.split_whitespace().collect();
+    let num = |x: &str| x.parse::<u8>().map_err(|_| bad());
+    Ok(match w.as_slice() {
+        ["split"] => Action::Split,
+        ["old-ended"] => Action::OldEnded,
+        ["backup-a"] => Action::BackupA,
+        ["retire-a"] => Action::RetireA,
+        ["end"] => Action::End,
+        [t, rest @ ..] if t.starts_with('T') => {
+            let t = num(&t[1..])?;
+            match rest {
+                ["begin"] => Action::Txn(t, Op::Begin),
+                ["lock-all"] => Action::Txn(t, Op::LockAll),
+                ["begin-locked"] => Action::Txn(t, Op::BeginLocked),
+                ["lock", i] => Action::Txn(t, Op::Lock(num(i)?)),
+                ["read", r] => Action::Txn(t, Op::Read(num(r)?)),
+                ["write", r] => Action::Txn(t, Op::Write(num(r)?)),
+                ["commit"] => Action::Txn(t, Op::Commit),
+                ["abort"] => Action::Abort(t),
+                _ => return Err(bad()),
+            }
+        }
+        _ => return Err(bad()),
+    })
+}
+
+/// Runs `actions` from the model's initial state, checking each is allowed; returns
+/// the final state and the numbered steps in patent terms.
+pub fn execute(model: &OwmModel, actions: &[Action]) -> Result<(State, Vec<String>), ModelError> {
+    let mut s = model
+        .init_states()
+        .pop()
+        .expect("the model has one initial state");
+    let mut steps = Vec::new();
+    for (i, &a) in actions.iter().enumerate() {
+        let mut allowed = Vec::new();
+        model.actions(&s, &mut allowed);
+        if !allowed.contains(&a) {
+            return Err(ModelError::Replay(format!(
+                "step {}: `{}` is not possible here (possible: {})",
+                i + 1,
+                action_text(a),
+                allowed
+                    .iter()
+                    .map(|x| action_text(*x))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        let mut notes = Vec::new();
+        s = model.apply(&s, a, Some(&mut notes));
+        steps.push(format!("{:>3}. {}", i + 1, notes.join("; ")));
+    }
+    Ok((s, steps))
+}
+
+/// Re-executes `trace` against a fresh engine and confirms the oracle finds the
+/// invariant it names violated.
+pub fn replay(trace: &Trace) -> Result<Replayed, ModelError> {
+    trace.config.validate()?;
+    let invariant = Invariant::ALL
+        .into_iter()
+        .find(|i| i.as_str() == trace.violates)
+        .ok_or_else(|| ModelError::Parse(format!("unknown invariant `{}`", trace.violates)))?;
+    let model = OwmModel::new(&trace.config);
+    let (state, steps) = execute(&model, &trace.actions)?;
+    match invariant.check(&state.history) {
+        Err(violation) => Ok(Replayed { violation, steps }),
+        Ok(()) => Err(ModelError::Replay(format!(
+            "after {} steps the oracle finds {} holding: the trace does not reproduce",
+            trace.actions.len(),
+            trace.violates
+        ))),
+    }
+}
+
+/// The trace told in patent terms: parameters, numbered steps, and the oracle's words.
+pub fn render(trace: &Trace) -> Result<String, ModelError> {
+    let r = replay(trace)?;
+    let mut out = format!(
+        "counterexample: {} violated\nmodel: {}\n",
+        trace.violates,
+        trace.config.model_flags()
+    );
+    for s in &r.steps {
+        out.push_str(s);
+        out.push('\n');
+    }
+    let _ = writeln!(out, "oracle: {}", r.violation);
+    Ok(out)
+}
