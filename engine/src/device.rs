@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::meta::{Journal, MetaError, MetaRecord};
 use crate::store::{BlockStore, MemStore};
 use crate::sync::{self, Mutex, MutexGuard, RwLock};
-use crate::table::{LookupTable, AREA_SLOTS_MAX};
+use crate::table::{LookupTable, Reservation, AREA_SLOTS_MAX};
 use crate::{Phase, Variant, Vlun};
 
 /// Group-2 locks: volume-level stripe locks (RAID-5 style), one per stripe of
@@ -419,27 +419,28 @@ impl<S: BlockStore> Device<S> {
     /// other calls, which cannot touch `block` while we hold its group-1 lock). It is
     /// journaled by [`Device::commit_entry`] once its data is written, or taken back
     /// by [`Device::abandon_entry`] if the data cannot be written.
-    fn allocate_entry(&self, vlun: Vlun, block: u64, cost: &mut IoCost) -> Result<u32> {
+    fn allocate_entry(&self, vlun: Vlun, block: u64, cost: &mut IoCost) -> Result<Reservation> {
         let mut m = sync::lock(&self.meta);
         if let Some(e) = &m.journal_failed {
             // The entry could never be committed: refuse before writing any data.
             return Err(e.clone().into());
         }
         let table = m.table.as_mut().expect("a table exists while allocating");
-        let slot = table.reserve(block).map_err(|_| Error::DataAreaFull {
+        let reservation = table.reserve(block).map_err(|_| Error::DataAreaFull {
             variant: self.variant,
             vlun,
             block,
             slots: self.area_slots,
         })?;
         cost.table_inserts += 1;
-        Ok(slot)
+        Ok(reservation)
     }
 
     /// Journals the entry whose data is now written; if the journal refuses, the entry
     /// is taken back, so the table never shows what a reopen would not.
-    fn commit_entry(&self, block: u64, slot: u32) -> Result<()> {
+    fn commit_entry(&self, r: Reservation) -> Result<()> {
         let mut m = sync::lock(&self.meta);
+        let (block, slot) = (r.block, r.slot);
         match m.log(MetaRecord::Insert { block, slot }) {
             Ok(()) => {
                 m.note_peak();
@@ -447,7 +448,7 @@ impl<S: BlockStore> Device<S> {
             }
             Err(e) => {
                 if let Some(t) = m.table.as_mut() {
-                    t.cancel(block);
+                    t.cancel(r);
                 }
                 Err(e)
             }
@@ -455,9 +456,9 @@ impl<S: BlockStore> Device<S> {
     }
 
     /// Takes back a reserved entry whose data could not be written.
-    fn abandon_entry(&self, block: u64) {
+    fn abandon_entry(&self, r: Reservation) {
         if let Some(t) = sync::lock(&self.meta).table.as_mut() {
-            t.cancel(block);
+            t.cancel(r);
         }
     }
 
@@ -575,12 +576,12 @@ impl<S: BlockStore> Device<S> {
             (WriteLogging, Vlun::B) => match self.lookup(block, cost) {
                 Some(slot) => self.write_image(Vlun::B, u64::from(slot), data, cost),
                 None => {
-                    let slot = self.allocate_entry(vlun, block, cost)?;
-                    if let Err(e) = self.write_image(Vlun::B, u64::from(slot), data, cost) {
-                        self.abandon_entry(block);
+                    let r = self.allocate_entry(vlun, block, cost)?;
+                    if let Err(e) = self.write_image(Vlun::B, u64::from(r.slot), data, cost) {
+                        self.abandon_entry(r);
                         return Err(e);
                     }
-                    self.commit_entry(block, slot)
+                    self.commit_entry(r)
                 }
             },
             // Fig 27: an A write goes to image B and drops A's preserved copy.
@@ -594,16 +595,16 @@ impl<S: BlockStore> Device<S> {
             // Fig 25: B's first write to a block preserves the old block for VLUN A.
             (CopyOnWrite, Vlun::B) => {
                 if self.lookup(block, cost).is_none() {
-                    let slot = self.allocate_entry(vlun, block, cost)?;
+                    let r = self.allocate_entry(vlun, block, cost)?;
                     let mut old = vec![0u8; self.block_size];
                     let copied = self
                         .read_image(Vlun::B, block, &mut old, cost)
-                        .and_then(|()| self.write_image(Vlun::A, u64::from(slot), &old, cost));
+                        .and_then(|()| self.write_image(Vlun::A, u64::from(r.slot), &old, cost));
                     if let Err(e) = copied {
-                        self.abandon_entry(block);
+                        self.abandon_entry(r);
                         return Err(e);
                     }
-                    self.commit_entry(block, slot)?;
+                    self.commit_entry(r)?;
                 }
                 self.write_image(Vlun::B, block, data, cost)
             }
@@ -787,6 +788,14 @@ impl<S: BlockStore> Device<S> {
                 entries: t.entries().collect(),
             });
         } else if phase == Phase::Retired && self.variant != Variant::WriteMirroring {
+            // The table is gone, but its peak is a figure the device reports: keep it
+            // in an empty snapshot before the drop, so a reopen restores it too.
+            out.push(MetaRecord::Table {
+                next_fresh: 0,
+                peak: m.area_peak.min(u64::from(u32::MAX)) as u32,
+                free: Vec::new(),
+                entries: Vec::new(),
+            });
             out.push(MetaRecord::Clear);
         }
         out

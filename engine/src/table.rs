@@ -35,6 +35,15 @@ pub struct LookupTable {
     peak: u32,
 }
 
+/// A slot taken by [`LookupTable::reserve`] for a block, and whether it came from
+/// the never-used range (`fresh`) or the free list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Reservation {
+    pub(crate) block: u64,
+    pub(crate) slot: u32,
+    fresh: bool,
+}
+
 /// The data area has no free slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AreaFull;
@@ -74,31 +83,31 @@ impl LookupTable {
 
     /// Creates an entry for `block` (which must have none) in a newly allocated slot.
     pub fn insert(&mut self, block: u64) -> Result<u32, AreaFull> {
-        let slot = self.reserve(block)?;
+        let reservation = self.reserve(block)?;
         self.note_peak();
-        Ok(slot)
+        Ok(reservation.slot)
     }
 
     /// Like [`LookupTable::insert`] but leaves the peak alone: the device reserves a
     /// slot before writing its data, and counts it in the peak only once the entry is
     /// committed ([`LookupTable::note_peak`]) or takes it back ([`LookupTable::cancel`])
     /// — so a failed write leaves the table exactly as a journal replay rebuilds it.
-    pub(crate) fn reserve(&mut self, block: u64) -> Result<u32, AreaFull> {
+    pub(crate) fn reserve(&mut self, block: u64) -> Result<Reservation, AreaFull> {
         assert_eq!(
             self.slots[block as usize], NONE,
             "block {block} already has an entry"
         );
-        let slot = match self.free.pop() {
-            Some(slot) => slot,
+        let (slot, fresh) = match self.free.pop() {
+            Some(slot) => (slot, false),
             None if self.next_fresh < self.capacity => {
                 self.next_fresh += 1;
-                self.next_fresh - 1
+                (self.next_fresh - 1, true)
             }
             None => return Err(AreaFull),
         };
         self.slots[block as usize] = slot;
         self.in_use += 1;
-        Ok(slot)
+        Ok(Reservation { block, slot, fresh })
     }
 
     /// Raises the peak to the slots in use now.
@@ -106,15 +115,15 @@ impl LookupTable {
         self.peak = self.peak.max(self.in_use);
     }
 
-    /// Takes back the entry [`LookupTable::reserve`] just made for `block`, returning
-    /// its slot to where it came from: the never-used range if it was the last slot
-    /// taken from there, else the free list. With no reservation in between, the
-    /// allocator is then exactly as it was before the reservation.
-    pub(crate) fn cancel(&mut self, block: u64) {
-        let slot = std::mem::replace(&mut self.slots[block as usize], NONE);
-        assert_ne!(slot, NONE, "cancel of block {block}, which has no entry");
+    /// Takes back the entry `r` reserved, returning its slot to where it came from:
+    /// the never-used range if it was the last slot taken from there, else the end of
+    /// the free list. With no other reservation in between, the allocator is then
+    /// exactly as it was before `r`.
+    pub(crate) fn cancel(&mut self, r: Reservation) {
+        let slot = std::mem::replace(&mut self.slots[r.block as usize], NONE);
+        assert_eq!(slot, r.slot, "cancel of block {}: entry changed", r.block);
         self.in_use -= 1;
-        if slot + 1 == self.next_fresh {
+        if r.fresh && slot + 1 == self.next_fresh {
             self.next_fresh -= 1;
         } else {
             self.free.push(slot);

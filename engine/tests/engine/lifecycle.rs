@@ -1,0 +1,136 @@
+//! The life cycle Single → split → Split → backup_a → BackedUp → retire_a → Retired →
+//! detach_b: every call out of its phase is `Error::IllegalState` naming the call and
+//! the phase, for every variant, and changes nothing — no I/O, no table change, no
+//! journal record.
+
+use engine::file::{self, DevicePaths, Geometry};
+use engine::{BlockStore, Device, DeviceConfig, Error, MemStore, Phase, Variant, Vlun};
+
+use crate::common::pattern;
+
+const BS: usize = 64;
+const N: u64 = 8;
+
+/// Asserts that `call` is refused as illegal in `phase` and leaves the device as it was.
+fn refused<S: BlockStore, T: std::fmt::Debug>(
+    d: &Device<S>,
+    journal: Option<&std::path::Path>,
+    what: &str,
+    call: impl FnOnce(&Device<S>) -> engine::Result<T>,
+) {
+    let phase = d.phase();
+    let counters = d.counters();
+    let table = d.table();
+    let journal_len = journal.map(|p| std::fs::metadata(p).unwrap().len());
+    match call(d) {
+        Err(e @ Error::IllegalState { .. }) => {
+            let Error::IllegalState { phase: p, op } = &e else {
+                unreachable!()
+            };
+            assert_eq!(*p, phase, "{what}: wrong phase in {e}");
+            assert!(e.to_string().contains(op), "{e}");
+            assert!(e.to_string().contains(&phase.to_string()), "{e}");
+        }
+        other => panic!(
+            "{}: {what} in phase {phase}: expected IllegalState, got {other:?}",
+            d.variant()
+        ),
+    }
+    assert_eq!(d.phase(), phase, "{what}");
+    assert_eq!(d.counters(), counters, "{what}: an illegal call did I/O");
+    assert_eq!(d.table(), table, "{what}");
+    let after = journal.map(|p| std::fs::metadata(p).unwrap().len());
+    assert_eq!(after, journal_len, "{what}: an illegal call was journaled");
+}
+
+fn walk<S: BlockStore>(d: &Device<S>, journal: Option<&std::path::Path>) {
+    let data = pattern(BS, 1, 1);
+    let mut buf = vec![0u8; BS];
+    let sink = |d: &Device<S>| d.backup_a(&mut std::io::sink());
+
+    assert_eq!(d.phase(), Phase::Single);
+    refused(d, journal, "write B before split", |d| {
+        d.write(Vlun::B, 1, &data)
+    });
+    refused(d, journal, "read B before split", |d| {
+        d.read(Vlun::B, 1, &mut [0; BS])
+    });
+    refused(d, journal, "backup before split", sink);
+    refused(d, journal, "retire before split", |d| d.retire_a());
+    d.write(Vlun::A, 1, &data).unwrap();
+
+    d.split().unwrap();
+    refused(d, journal, "split twice", |d| d.split());
+    refused(d, journal, "retire before backup", |d| d.retire_a());
+    d.write(Vlun::B, 2, &data).unwrap();
+    d.write(Vlun::A, 3, &data).unwrap();
+
+    sink(d).unwrap();
+    assert_eq!(d.phase(), Phase::BackedUp);
+    refused(d, journal, "write A after backup", |d| {
+        d.write(Vlun::A, 1, &data)
+    });
+    refused(d, journal, "split after backup", |d| d.split());
+    d.read(Vlun::A, 1, &mut buf).unwrap();
+    d.write(Vlun::B, 4, &data).unwrap();
+
+    d.retire_a().unwrap();
+    assert_eq!(d.phase(), Phase::Retired);
+    refused(d, journal, "read A after retire", |d| {
+        d.read(Vlun::A, 1, &mut [0; BS])
+    });
+    refused(d, journal, "write A after retire", |d| {
+        d.write(Vlun::A, 1, &data)
+    });
+    refused(d, journal, "retire twice", |d| d.retire_a());
+    refused(d, journal, "backup after retire", sink);
+    refused(d, journal, "split after retire", |d| d.split());
+    d.write(Vlun::B, 5, &data).unwrap();
+    d.read(Vlun::B, 5, &mut buf).unwrap();
+}
+
+#[test]
+fn illegal_calls_are_typed_and_change_nothing_in_memory() {
+    for variant in Variant::ALL {
+        let d = Device::in_memory(variant, BS, N).unwrap();
+        walk(&d, None);
+        d.detach_b_to(MemStore::new(BS, N).unwrap()).unwrap();
+    }
+}
+
+#[test]
+fn illegal_calls_are_typed_and_journal_nothing_on_file() {
+    for variant in Variant::ALL {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = DevicePaths::in_dir(dir.path());
+        let g = Geometry {
+            block_size: BS,
+            volume_blocks: N,
+            area_slots: N,
+        };
+        let d = file::create(&paths, DeviceConfig::new(variant), g).unwrap();
+        walk(&d, Some(&paths.meta));
+    }
+}
+
+/// B → B' is only for a retired device; before that the call is refused (the device
+/// is consumed either way: `detach_b` ends it).
+#[test]
+fn detach_before_retire_is_illegal() {
+    for variant in Variant::ALL {
+        for steps in 0..3 {
+            let d = Device::in_memory(variant, BS, N).unwrap();
+            if steps >= 1 {
+                d.split().unwrap();
+            }
+            if steps >= 2 {
+                d.backup_a(&mut std::io::sink()).unwrap();
+            }
+            let phase = d.phase();
+            match d.detach_b(MemStore::new(BS, N).unwrap()) {
+                Err(Error::IllegalState { phase: p, .. }) => assert_eq!(p, phase),
+                other => panic!("{variant}: detach in {phase}: {:?}", other.map(|_| ())),
+            }
+        }
+    }
+}
