@@ -1,14 +1,44 @@
-//! `owm`: the command-line face of the one-way mirror.
+//! `owm`: the command-line face of the one-way mirror. Thin: parsing and printing
+//! here, files in `reports`, simulation in `sim`; `anyhow` only in this binary.
+
+/// Prints a line to stdout; a closed pipe (`owm run ... | head`) is not an error worth
+/// a panic, so write errors are ignored.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+mod config;
+mod run;
+mod sweep;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use engine::{Device, Variant, Vlun};
 
+const EXAMPLES: &str = "\
+Examples:
+  owm run scenarios/fig3.toml                  Fig 3A/3B/3C: no backup, quiesce, one-way mirror
+  owm run scenarios/fig4-5.toml --seed 7       Fig 4 on seed 7, outputs in out/fig4-5
+  owm run scenarios/bank.toml --out /tmp/bank  bank transfers under every policy
+  owm sweep scenarios/sweep-admission.toml     a parameter grid: one CSV, one plot per metric
+  owm sweep S.toml --shard 2/4 --out part2     the 2nd of 4 slices of the grid (job arrays)
+  owm merge part1 part2 part3 part4 --out all  join the slices: same bytes as one run
+  owm demo                                     one backup cycle per engine variant
+
+Scenario file reference: scenarios/README.md";
+
 #[derive(Parser)]
 #[command(
     name = "owm",
     version,
-    about = "One-way data mirror: transaction-consistent backup while every user keeps working"
+    about = "One-way data mirror: transaction-consistent backup while every user keeps working",
+    after_help = EXAMPLES
 )]
 struct Cli {
     #[command(subcommand)]
@@ -17,6 +47,52 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run every policy a scenario file names on one seed: print a comparison table,
+    /// write summary.csv, trace.csv and timing diagrams (PNG and SVG).
+    #[command(
+        after_help = "Examples:\n  owm run scenarios/fig3.toml\n  owm run scenarios/fig3.toml --seed 42 --out /tmp/fig3"
+    )]
+    Run {
+        /// The scenario file (TOML; reference in scenarios/README.md).
+        scenario: PathBuf,
+        /// The seed (default: the file's `seed`, else 1). Printed with the command that
+        /// reproduces the run.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output directory (default out/<file stem>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Run a grid of scenarios (axes x policies x seeds): one CSV row per point, one line
+    /// plot per metric with a line per policy.
+    #[command(
+        after_help = "Examples:\n  owm sweep scenarios/sweep-admission.toml\n  owm sweep scenarios/sweep-admission.toml --shard 1/3 --out part1\n\n\
+--shard K/N runs the grid points whose index i (0-based, in the CSV's `index` column)\n\
+satisfies i % N == K - 1; `owm merge` joins the N outputs."
+    )]
+    Sweep {
+        /// The sweep file (TOML; reference in scenarios/README.md).
+        sweep: PathBuf,
+        /// Output directory (default out/<file stem>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Run only slice K of N (1 <= K <= N): the points with index % N == K - 1.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<sweep::Shard>,
+        /// Worker threads (results do not depend on it).
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+    },
+    /// Join the outputs of `owm sweep --shard` into the files one unsharded run writes.
+    #[command(after_help = "Example:\n  owm merge part1 part2 part3 --out all")]
+    Merge {
+        /// The shard output directories.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output directory.
+        #[arg(long, default_value = "out/merged")]
+        out: PathBuf,
+    },
     /// Take every variant through one backup cycle (split, writes on both VLUNs,
     /// backup of A, retire) and print what each physical operation cost.
     Demo {
@@ -29,16 +105,46 @@ enum Command {
     },
 }
 
-fn main() -> Result<()> {
-    match Cli::parse().command {
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
+        Command::Run {
+            scenario,
+            seed,
+            out,
+        } => run::run(run::RunArgs {
+            scenario,
+            seed,
+            out,
+        }),
+        Command::Sweep {
+            sweep,
+            out,
+            shard,
+            jobs,
+        } => sweep::sweep(&sweep, out, shard, jobs),
+        Command::Merge { dirs, out } => sweep::merge(&dirs, &out),
         Command::Demo { blocks, block_size } => demo(blocks, block_size),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }
 
 fn demo(blocks: u64, block_size: usize) -> Result<()> {
-    println!(
+    say!(
         "{:<10} {:>8} {:>8} {:>8} {:>8} {:>8} {:>10} {:>8}",
-        "variant", "A reads", "A writes", "B reads", "B writes", "table", "extra peak", "wr/write"
+        "variant",
+        "A reads",
+        "A writes",
+        "B reads",
+        "B writes",
+        "table",
+        "extra peak",
+        "wr/write"
     );
     for variant in Variant::ALL {
         let dev = Device::in_memory(variant, block_size, blocks)?;
@@ -56,7 +162,7 @@ fn demo(blocks: u64, block_size: usize) -> Result<()> {
         dev.backup_a(&mut std::io::sink())?;
         dev.retire_a()?;
         let c = dev.counters();
-        println!(
+        say!(
             "{:<10} {:>8} {:>8} {:>8} {:>8} {:>8} {:>10} {:>8.2}",
             variant.as_str(),
             c.image_a_reads,

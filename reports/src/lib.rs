@@ -8,12 +8,15 @@
 
 mod atomic;
 mod error;
+pub mod figure;
 pub mod fonts;
 pub mod lines;
+pub mod tables;
 pub mod timing;
 
 pub use atomic::write_atomic;
 pub use error::Error;
+pub use tables::NamedRun;
 
 /// Encodes an RGB8 buffer as PNG.
 pub(crate) fn png_bytes(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, Error> {

@@ -96,11 +96,19 @@ impl Diagram {
     }
 }
 
-/// The time span covering every diagram, from 0, padded 3 % on the right so the last
-/// bar does not touch the frame. Panels drawn with one range compare at a glance.
+/// The time span covering every diagram, padded 3 % on the right so the last bar does
+/// not touch the frame; from 0 unless everything happens far from 0 (a window of a
+/// long run). Panels drawn with one range compare at a glance.
 pub fn shared_range(diagrams: &[Diagram]) -> (u64, u64) {
+    let lo = diagrams.iter().map(|d| d.extent().0).min().unwrap_or(0);
     let hi = diagrams.iter().map(|d| d.extent().1).max().unwrap_or(1);
-    (0, hi + hi.div_ceil(33).max(1))
+    let pad = (hi - lo).div_ceil(33).max(1);
+    let lo = if lo < hi - lo {
+        0
+    } else {
+        lo.saturating_sub(pad)
+    };
+    (lo, hi + pad)
 }
 
 const WIDTH: u32 = 1100;
@@ -491,6 +499,11 @@ fn draw_segment<DB: DrawingBackend>(
             x += 5;
         }
         root.draw(&Rectangle::new([a, b], WAIT_HATCH))?;
+    }
+    if s.fill != Fill::Wait && s.text.is_some() && b.0 - a.0 > 2 {
+        // A labelled running stretch starts a new transaction on a process row: a thin
+        // white edge keeps back-to-back transactions apart.
+        root.draw(&PathElement::new(vec![(a.0, a.1), (a.0, b.1)], WHITE))?;
     }
     if let Some(t) = &s.text {
         let w = text_w(t, FONT_PX - 2).unwrap_or(i32::MAX);

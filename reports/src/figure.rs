@@ -1,0 +1,293 @@
+//! From a simulator result to a timing diagram in the patent's style: Fig 3A (no
+//! backup), Fig 3B (quiesce), Fig 3C (one-way mirror) for the fig3 workload, Fig 4 for
+//! fig4-5 (one bar per process, 503/504 then 507/508), and a window of transactions
+//! around the backup request for the bigger workloads.
+//!
+//! Colour rule: a running stretch before the split is the single volume; after the
+//! split it takes the colour of the VLUN the transaction used (`TxnTimeline::vlun`,
+//! which the simulator sets to B for the in-flight transactions of a crash-consistent
+//! snapshot). Waiting is everything between arrival and the end that is not running.
+
+use std::collections::BTreeMap;
+
+use engine::Vlun;
+use sim::{Policy, RunResult, TxnTimeline, WaitKind};
+
+use crate::tables::NamedRun;
+use crate::timing::{Diagram, Fill, Mark, MarkKind, Row, Segment};
+
+/// Bars at most in one transaction diagram; a bigger run shows a window around the
+/// backup request (the title says which).
+pub const ROWS_MAX: usize = 40;
+
+/// The diagram's title: the patent figure it corresponds to, when there is one.
+pub fn title(run: &NamedRun) -> String {
+    let r = &run.result;
+    let backup = r.marks.request.is_some();
+    let what = match (backup, r.policy) {
+        (false, _) => "no backup".to_string(),
+        (true, Policy::Quiesce) => {
+            "quiesce (prior art): hold new transactions, copy, resume".to_string()
+        }
+        (true, Policy::CrashConsistent) => "crash-consistent snapshot at the request".to_string(),
+        (true, Policy::Owm(v)) => format!("one-way mirror, {v} variant"),
+    };
+    let fig = match (r.workload.as_str(), backup, r.policy) {
+        ("fig3", false, _) => Some("Fig 3A"),
+        ("fig3", true, Policy::Quiesce) => Some("Fig 3B"),
+        ("fig3", true, Policy::Owm(_)) => Some("Fig 3C"),
+        ("fig4-5", true, Policy::Owm(_)) => Some("Fig 4"),
+        _ => None,
+    };
+    match fig {
+        Some(f) => format!("{f} — {what} (scenario {}, seed {})", r.scenario, r.seed),
+        None => format!(
+            "{} — {what} (policy {}, seed {})",
+            r.scenario, run.name, r.seed
+        ),
+    }
+}
+
+fn wait_text(k: WaitKind) -> &'static str {
+    match k {
+        WaitKind::Queue => "queue",
+        WaitKind::Lock => "lock",
+        WaitKind::TypeB => "type b",
+        WaitKind::Gate => "gate",
+        WaitKind::Backoff => "backoff",
+    }
+}
+
+/// The stretches of one transaction: waits, and running split at the split time.
+/// `with_queue` false leaves out waits in queue 502 (a process row does not wait for
+/// its own next transaction).
+fn segments(
+    t: &TxnTimeline,
+    r: &RunResult,
+    with_queue: bool,
+    text: Option<String>,
+) -> Vec<Segment> {
+    let end = t.ended_ticks.unwrap_or(r.end_ticks).max(t.arrived_ticks);
+    let start = t.admitted_ticks.unwrap_or(end).clamp(t.arrived_ticks, end);
+    let mut waits: Vec<(u64, u64, Option<WaitKind>)> = t
+        .waits
+        .iter()
+        .filter(|w| with_queue || w.kind != WaitKind::Queue)
+        .map(|w| (w.from_ticks, w.until_ticks.max(w.from_ticks), Some(w.kind)))
+        .collect();
+    waits.sort_by_key(|w| (w.0, w.1));
+    let mut out = Vec::new();
+    // Uncovered time before admission is waiting too (unlabelled), but only when the
+    // row shows the transaction's queueing.
+    let mut cursor = if with_queue { t.arrived_ticks } else { start };
+    let push_gap = |from: u64, until: u64, out: &mut Vec<Segment>| {
+        if until <= from {
+            return;
+        }
+        if until <= start {
+            out.push(Segment {
+                from,
+                until,
+                fill: Fill::Wait,
+                text: None,
+            });
+            return;
+        }
+        let from_run = from.max(start);
+        if from < from_run {
+            out.push(Segment {
+                from,
+                until: from_run,
+                fill: Fill::Wait,
+                text: None,
+            });
+        }
+        run_pieces(from_run, until, t, r, &text, out);
+    };
+    for &(from, until, kind) in &waits {
+        let from = from.max(cursor);
+        if until <= from {
+            continue;
+        }
+        push_gap(cursor, from, &mut out);
+        out.push(Segment {
+            from,
+            until,
+            fill: Fill::Wait,
+            text: kind.map(|k| wait_text(k).to_string()),
+        });
+        cursor = until;
+    }
+    push_gap(cursor, end, &mut out);
+    out
+}
+
+/// A running stretch, cut at the split into single-volume and VLUN parts.
+fn run_pieces(
+    from: u64,
+    until: u64,
+    t: &TxnTimeline,
+    r: &RunResult,
+    text: &Option<String>,
+    out: &mut Vec<Segment>,
+) {
+    let after = match t.vlun {
+        Some(Vlun::A) => Fill::VlunA,
+        Some(Vlun::B) => Fill::VlunB,
+        None => Fill::Single,
+    };
+    match r.marks.split {
+        Some(s) if s <= from => out.push(Segment {
+            from,
+            until,
+            fill: after,
+            text: text.clone(),
+        }),
+        Some(s) if s < until => {
+            out.push(Segment {
+                from,
+                until: s,
+                fill: Fill::Single,
+                text: text.clone(),
+            });
+            out.push(Segment {
+                from: s,
+                until,
+                fill: after,
+                text: None,
+            });
+        }
+        _ => out.push(Segment {
+            from,
+            until,
+            fill: Fill::Single,
+            text: text.clone(),
+        }),
+    }
+}
+
+fn marks(r: &RunResult) -> Vec<Mark> {
+    let m = &r.marks;
+    let (req, ready, cons): (&str, &str, &str) = match r.workload.as_str() {
+        "fig3" if r.policy == Policy::Quiesce => ("350 ", "", "351 "),
+        "fig3" => ("350 ", "450 ", "451 "),
+        "fig4-5" => ("521 ", "", "522 "),
+        _ => ("", "", ""),
+    };
+    let (ready_name, cons_name) = match r.policy {
+        Policy::Quiesce => ("copy taken, new transactions resume", "point-in-time copy"),
+        Policy::CrashConsistent => ("VLUN B ready", "A copied as is (not consistent)"),
+        Policy::Owm(_) => ("VLUN B ready", "A consistent"),
+    };
+    let list = [
+        (m.request, MarkKind::Request, format!("{req}backup request")),
+        (
+            m.vlun_b_ready,
+            MarkKind::BReady,
+            format!("{ready}{ready_name}"),
+        ),
+        (
+            m.a_consistent,
+            MarkKind::AConsistent,
+            format!("{cons}{cons_name}"),
+        ),
+        (
+            m.archive_copy,
+            MarkKind::ArchiveCopy,
+            "archive copy done".to_string(),
+        ),
+        (m.retire, MarkKind::Retire, "A retired".to_string()),
+    ];
+    list.into_iter()
+        .filter_map(|(at, kind, name)| {
+            at.map(|at| Mark {
+                at,
+                kind,
+                label: format!("{name} (t={at})"),
+            })
+        })
+        .collect()
+}
+
+/// The timing diagram of one run.
+pub fn diagram(run: &NamedRun) -> Diagram {
+    let r = &run.result;
+    let by_process = r.workload == "fig4-5"
+        && r.transactions.iter().any(|t| t.process.is_some())
+        && r.transactions
+            .iter()
+            .all(|t| t.process.is_some() || t.admitted_ticks.is_none());
+    let mut d = if by_process {
+        process_rows(r)
+    } else {
+        transaction_rows(r)
+    };
+    d.title = format!("{}{}", title(run), d.title);
+    d.marks = marks(r);
+    d
+}
+
+fn label_of(r: &RunResult, t: &TxnTimeline) -> String {
+    if r.workload == "fig3" {
+        t.label.to_string()
+    } else {
+        format!("#{}", t.label)
+    }
+}
+
+fn transaction_rows(r: &RunResult) -> Diagram {
+    let mut ts: Vec<&TxnTimeline> = r.transactions.iter().collect();
+    ts.sort_by_key(|t| (t.arrived_ticks, t.txn));
+    let n = ts.len();
+    let mut suffix = String::new();
+    if n > ROWS_MAX {
+        // The window: the transactions arriving around the backup request.
+        let at = r.marks.request.unwrap_or(r.end_ticks / 2);
+        let k = ts.partition_point(|t| t.arrived_ticks < at);
+        let lo = k.saturating_sub(ROWS_MAX / 2).min(n - ROWS_MAX);
+        ts = ts[lo..lo + ROWS_MAX].to_vec();
+        suffix = format!(" — {ROWS_MAX} of {n} transactions, around the request");
+    }
+    let rows = ts
+        .into_iter()
+        .map(|t| Row {
+            label: label_of(r, t),
+            segments: segments(t, r, true, None),
+        })
+        .collect();
+    Diagram {
+        title: suffix,
+        rows,
+        marks: Vec::new(),
+        y_label: "transaction".into(),
+    }
+}
+
+fn process_rows(r: &RunResult) -> Diagram {
+    let mut rows: BTreeMap<u32, Vec<Segment>> = BTreeMap::new();
+    let mut ts: Vec<&TxnTimeline> = r
+        .transactions
+        .iter()
+        .filter(|t| t.process.is_some())
+        .collect();
+    ts.sort_by_key(|t| (t.admitted_ticks, t.txn));
+    for t in ts {
+        let p = t.process.unwrap_or_default();
+        rows.entry(p)
+            .or_default()
+            .extend(segments(t, r, false, Some(label_of(r, t))));
+    }
+    let rows = rows
+        .into_iter()
+        .map(|(p, segments)| Row {
+            label: p.to_string(),
+            segments,
+        })
+        .collect();
+    Diagram {
+        title: String::new(),
+        rows,
+        marks: Vec::new(),
+        y_label: "process (transaction ids in the bars)".into(),
+    }
+}
