@@ -1,9 +1,9 @@
 //! The device time model: how long the physical operations of one engine call take.
 //!
 //! The engine counts what each call did ([`engine::IoCost`]); this model prices it:
-//! `reads × read_latency + writes × write_latency + table updates × table_update_latency
-//! + lookups × table_lookup_latency` (+ optional jitter), served on one of `channels`
-//! parallel channels. When every channel is busy the call queues (FIFO by issue
+//! `reads × read_latency + writes × write_latency + table updates ×
+//! table_update_latency + lookups × table_lookup_latency` (+ optional jitter), served
+//! on one of `channels` parallel channels. When every channel is busy the call queues (FIFO by issue
 //! order; ties go to the lowest channel number). The two image writes of a mirrored
 //! A write are priced one after the other: the acknowledgement needs both ([0051]).
 

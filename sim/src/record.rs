@@ -63,8 +63,8 @@ impl Layout {
     pub fn is_valid(&self) -> bool {
         self.record_size >= RECORD_HEADER_BYTES
             && self.block_size >= self.record_size
-            && self.block_size % 8 == 0
-            && self.block_size % self.record_size == 0
+            && self.block_size.is_multiple_of(8)
+            && self.block_size.is_multiple_of(self.record_size)
             && self.volume_blocks > 0
     }
 }

@@ -29,7 +29,8 @@ pub struct Scenario {
     pub backup: BackupConfig,
     /// Probability a transaction aborts (rolls back) instead of committing (default 0).
     pub abort_probability: f64,
-    /// Ticks a deadlock victim waits before its retry (default 50).
+    /// A deadlock victim waits a uniform 1..=this × 2^retries ticks before its retry
+    /// (retries capped at 10; default 50).
     pub retry_backoff_ticks: Tick,
     /// Keep the execution record for the oracle (default true; off for big benchmarks).
     pub record_history: bool,
@@ -70,7 +71,7 @@ impl Scenario {
     /// The volume layout the workload needs: enough blocks for its records.
     pub fn layout(&self) -> Result<Layout, SimError> {
         let g = &self.geometry;
-        if g.records_per_block == 0 || g.block_size_bytes % 8 != 0 {
+        if g.records_per_block == 0 || !g.block_size_bytes.is_multiple_of(8) {
             return Err(SimError::Config(format!(
                 "geometry: block_size_bytes {} must be a multiple of 8 and records_per_block > 0",
                 g.block_size_bytes
@@ -83,7 +84,11 @@ impl Scenario {
             volume_blocks: records.div_ceil(g.records_per_block).max(1),
             record_size,
         };
-        if !layout.is_valid() || g.block_size_bytes % g.records_per_block as usize != 0 {
+        if !layout.is_valid()
+            || !g
+                .block_size_bytes
+                .is_multiple_of(g.records_per_block as usize)
+        {
             return Err(SimError::Config(format!(
                 "geometry: {} records per {}-byte block leaves {record_size} bytes per record; \
                  need at least {RECORD_HEADER_BYTES} and an exact fit",

@@ -56,7 +56,8 @@ enum Stage {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum WaitOn {
     Lock(u32),
-    TypeB,
+    /// A type (b) area (the lock id asked for).
+    TypeB(u32),
 }
 
 /// One transaction attempt in flight. Slots are recycled; vectors keep their capacity.
@@ -71,6 +72,10 @@ struct Txn {
     ops: Vec<Op>,
     compute_ticks: Tick,
     arrived: Tick,
+    /// Arrival of the first attempt (retries keep it): age for deadlock victims.
+    origin: Tick,
+    /// Attempts before this one (deadlock victims retry).
+    retries: u32,
     admitted: Option<Tick>,
     vlun: Vlun,
     old: bool,
@@ -105,6 +110,8 @@ impl Txn {
             ops: Vec::new(),
             compute_ticks: 0,
             arrived: 0,
+            origin: 0,
+            retries: 0,
             admitted: None,
             vlun: Vlun::A,
             old: false,
@@ -404,6 +411,8 @@ impl<'a> World<'a> {
         t.abort_planned = false;
         t.waits.clear();
         t.arrived = self.q.now();
+        t.origin = t.arrived;
+        t.retries = 0;
         Ok(slot)
     }
 
@@ -522,53 +531,71 @@ impl<'a> World<'a> {
                 let t = &mut self.txns[slot as usize];
                 t.waiting = Some((WaitKind::Lock, now));
                 t.waiting_on = Some(WaitOn::Lock(lock));
-                if self.scenario.locking.discipline == Discipline::Incremental
-                    && self.deadlocked(slot, holder)
-                {
-                    self.locks.withdraw(lock, slot);
-                    self.deadlock_abort(slot)?;
+                if self.scenario.locking.discipline == Discipline::Incremental {
+                    if let Some(cycle) = self.find_cycle(slot, holder) {
+                        self.break_cycle(slot, cycle)?;
+                    }
                 }
                 Ok(false)
             }
             Acquire::TypeB => {
                 let t = &mut self.txns[slot as usize];
                 t.waiting = Some((WaitKind::TypeB, now));
-                t.waiting_on = Some(WaitOn::TypeB);
-                if self.scenario.locking.discipline == Discipline::Incremental
-                    && self.deadlocked_on_type_b(slot)
-                {
-                    self.locks.withdraw(lock, slot);
-                    self.deadlock_abort(slot)?;
+                t.waiting_on = Some(WaitOn::TypeB(lock));
+                if self.scenario.locking.discipline == Discipline::Incremental {
+                    let olds: Vec<Slot> = self.active_old().collect();
+                    if let Some(cycle) = olds.into_iter().find_map(|o| self.find_cycle(slot, o)) {
+                        self.break_cycle(slot, cycle)?;
+                    }
                 }
                 Ok(false)
             }
         }
     }
 
-    /// True when waiting for `holder` closes a cycle back to `me` in the wait-for graph
-    /// (a type (b) wait waits for every active OLD attempt).
-    fn deadlocked(&self, me: Slot, holder: Slot) -> bool {
-        let mut stack = vec![holder];
-        let mut seen: Vec<Slot> = Vec::new();
-        while let Some(x) = stack.pop() {
+    /// Aborts the youngest attempt of a wait-for cycle (latest first arrival, so an
+    /// old transaction is never starved by younger ones). Every member is waiting for
+    /// a lock during its reads, so it has written nothing.
+    fn break_cycle(&mut self, me: Slot, mut cycle: Vec<Slot>) -> Result<(), SimError> {
+        cycle.push(me);
+        let victim = cycle
+            .iter()
+            .copied()
+            .max_by_key(|&s| (self.txns[s as usize].origin, self.txns[s as usize].id))
+            .expect("a cycle has members");
+        match self.txns[victim as usize].waiting_on {
+            Some(WaitOn::Lock(l) | WaitOn::TypeB(l)) => self.locks.withdraw(l, victim),
+            None => debug_assert!(false, "a cycle member is not waiting"),
+        }
+        self.deadlock_abort(victim)
+    }
+
+    /// When `me` waiting for `first` closes a cycle in the wait-for graph, the other
+    /// members of that cycle (a type (b) wait waits for every active OLD attempt).
+    fn find_cycle(&self, me: Slot, first: Slot) -> Option<Vec<Slot>> {
+        let mut stack = vec![(first, me)];
+        let mut parent: Vec<(Slot, Slot)> = Vec::new();
+        while let Some((x, from)) = stack.pop() {
             if x == me {
-                return true;
+                let mut path = Vec::new();
+                let mut cur = from;
+                while cur != me {
+                    path.push(cur);
+                    cur = parent.iter().find(|(c, _)| *c == cur).expect("visited").1;
+                }
+                return Some(path);
             }
-            if seen.contains(&x) {
+            if parent.iter().any(|(c, _)| *c == x) {
                 continue;
             }
-            seen.push(x);
+            parent.push((x, from));
             match self.txns[x as usize].waiting_on {
-                Some(WaitOn::Lock(l)) => stack.extend(self.locks.holder(l)),
-                Some(WaitOn::TypeB) => stack.extend(self.active_old()),
+                Some(WaitOn::Lock(l)) => stack.extend(self.locks.holder(l).map(|h| (h, x))),
+                Some(WaitOn::TypeB(_)) => stack.extend(self.active_old().map(|o| (o, x))),
                 None => {}
             }
         }
-        false
-    }
-
-    fn deadlocked_on_type_b(&self, me: Slot) -> bool {
-        self.active_old().any(|o| self.deadlocked(me, o))
+        None
     }
 
     fn active_old(&self) -> impl Iterator<Item = Slot> + '_ {
@@ -886,16 +913,16 @@ impl<'a> World<'a> {
         let id = self.txns[slot as usize].id;
         self.log(Event::Abort { txn: id });
         let now = self.q.now();
-        let backoff = rng::uniform(
-            &mut self.backoff_rng,
-            1,
-            self.scenario.retry_backoff_ticks.max(1),
-        );
+        // Exponential backoff: a victim that keeps colliding waits longer each time.
+        let retries = self.txns[slot as usize].retries + 1;
+        let window = self.scenario.retry_backoff_ticks.max(1) << retries.min(10);
+        let backoff = rng::uniform(&mut self.backoff_rng, 1, window);
         let (label, client, compute) = {
             let t = &self.txns[slot as usize];
             (t.label, t.client, t.compute_ticks)
         };
         let ops = std::mem::take(&mut self.txns[slot as usize].ops);
+        let origin = self.txns[slot as usize].origin;
         self.finish_attempt(slot, Outcome::Aborted)?;
         let retry = self.new_slot()?;
         self.load_spec(
@@ -908,6 +935,8 @@ impl<'a> World<'a> {
             },
         );
         let t = &mut self.txns[retry as usize];
+        t.origin = origin;
+        t.retries = retries;
         t.stage = Stage::Backoff;
         t.waiting = Some((WaitKind::Backoff, now));
         let gen = t.gen;
@@ -935,7 +964,7 @@ impl<'a> World<'a> {
         match outcome {
             Outcome::Committed => {
                 self.tally.committed += 1;
-                self.tally.response.push(now - t.arrived);
+                self.tally.response.push(now - t.origin);
             }
             Outcome::Aborted => self.tally.aborted += 1,
             Outcome::Unfinished => {}

@@ -1,0 +1,65 @@
+//! Helpers shared by the integration tests.
+
+use sim::{
+    run_with_history, BankConfig, Fig3Config, Fig45Config, History, Policy, RunResult, Scenario,
+    WorkloadConfig,
+};
+
+/// Seeds every property runs over in the default `cargo test`.
+pub const SEEDS: u64 = 1000;
+
+pub fn fig3() -> Scenario {
+    Scenario::with_workload(WorkloadConfig::Fig3(Fig3Config::default()))
+}
+
+pub fn fig45() -> Scenario {
+    Scenario::with_workload(WorkloadConfig::Fig45(Fig45Config::default()))
+}
+
+/// The bank at a size that keeps 1000 seeds × 3 variants quick: 32 accounts (8
+/// blocks of 4), 120 transfers around the request.
+pub fn bank() -> Scenario {
+    Scenario::with_workload(WorkloadConfig::Bank(BankConfig {
+        accounts: 32,
+        transactions: 120,
+        ..BankConfig::default()
+    }))
+}
+
+pub fn workloads() -> Vec<Scenario> {
+    vec![fig3(), fig45(), bank()]
+}
+
+/// Runs and returns the result and the history (scenarios in tests keep it).
+pub fn run(s: &Scenario, p: Policy, seed: u64) -> (RunResult, History) {
+    let (r, h) =
+        run_with_history(s, p, seed).unwrap_or_else(|e| panic!("{} {p} seed {seed}: {e}", s.name));
+    (r, h.expect("tests keep the history"))
+}
+
+/// A report line for a violation: invariant, scenario, policy, seed, prefix, detail.
+pub fn describe(s: &Scenario, p: Policy, seed: u64, r: &RunResult) -> String {
+    r.violations
+        .iter()
+        .map(|v| format!("{} / {p} / seed {seed}: {v}", s.name))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Prints the first `n` events of a history: the trace of a counterexample.
+pub fn trace(h: &History, upto: usize) -> String {
+    h.events
+        .iter()
+        .take(upto + 1)
+        .enumerate()
+        .map(|(i, s)| match &s.event {
+            sim::Event::AConsistent { .. } => {
+                format!("{i:>5} @{:>6} AConsistent {{ image }}", s.time)
+            }
+            sim::Event::Archive { .. } => format!("{i:>5} @{:>6} Archive {{ image }}", s.time),
+            sim::Event::End { .. } => format!("{i:>5} @{:>6} End {{ live }}", s.time),
+            e => format!("{i:>5} @{:>6} {e:?}", s.time),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,6 @@
+mod common;
+mod configurations;
+mod determinism;
+mod oracle;
+mod policies;
+mod scenario_files;

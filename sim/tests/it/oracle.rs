@@ -1,0 +1,384 @@
+//! The oracle's invariants on small hand-built histories, the way the model checker
+//! builds them: each invariant has a history that keeps it and one that breaks it
+//! (so no check can pass vacuously), and the reported prefix is the smallest one.
+
+use engine::Vlun;
+use sim::record::{block_digest, stamp_of, write_record};
+use sim::{check_all, oracle, Event, History, Invariant, Layout};
+
+const L: Layout = Layout {
+    block_size: 32,
+    volume_blocks: 2,
+    record_size: 16,
+};
+
+/// Four records (two per block), all 100.
+fn initial() -> Vec<u8> {
+    let mut v = vec![0u8; L.image_bytes()];
+    for r in 0..L.records() {
+        write_record(&mut v[L.offset_in_image(r)..], 100, 0);
+    }
+    v
+}
+
+/// `image` with record `r` set to `value` by `txn`.
+fn with(image: &[u8], r: u64, value: i64, txn: u32) -> Vec<u8> {
+    let mut v = image.to_vec();
+    write_record(&mut v[L.offset_in_image(r)..], value, stamp_of(txn));
+    v
+}
+
+fn block(image: &[u8], b: u64) -> u64 {
+    let bs = L.block_size;
+    block_digest(&image[b as usize * bs..(b as usize + 1) * bs])
+}
+
+/// txn 0 (OLD, on A) moves 10 from record 0 to record 2; txn 1 (NEW, on B) adds 5 to
+/// record 1. The backup: split, A consistent, archive, retire, end.
+fn good() -> (History, Vec<u8>, Vec<u8>) {
+    let init = initial();
+    let a1 = with(&init, 0, 90, 0);
+    let a2 = with(&a1, 2, 110, 0);
+    let b = with(&a2, 1, 105, 1);
+    let mut h = History::new(L, init.clone());
+    h.gate_wait_limit_ticks = Some(100);
+    h.push(
+        0,
+        Event::Begin {
+            txn: 0,
+            vlun: Vlun::A,
+            gate_wait_ticks: 0,
+        },
+    );
+    h.push(
+        1,
+        Event::ReadBlock {
+            txn: 0,
+            vlun: Vlun::A,
+            block: 0,
+            digest: block(&init, 0),
+        },
+    );
+    h.push(
+        1,
+        Event::ReadRecord {
+            txn: 0,
+            record: 0,
+            value: 100,
+        },
+    );
+    h.push(
+        2,
+        Event::ReadBlock {
+            txn: 0,
+            vlun: Vlun::A,
+            block: 1,
+            digest: block(&init, 1),
+        },
+    );
+    h.push(
+        2,
+        Event::ReadRecord {
+            txn: 0,
+            record: 2,
+            value: 100,
+        },
+    );
+    h.push(3, Event::Split);
+    h.push(
+        4,
+        Event::WriteBlock {
+            txn: 0,
+            vlun: Vlun::A,
+            block: 0,
+            digest: block(&a1, 0),
+        },
+    );
+    h.push(
+        4,
+        Event::WriteRecord {
+            txn: 0,
+            record: 0,
+            value: 90,
+        },
+    );
+    h.push(5, Event::BReady);
+    h.push(
+        5,
+        Event::WriteBlock {
+            txn: 0,
+            vlun: Vlun::A,
+            block: 1,
+            digest: block(&a2, 1),
+        },
+    );
+    h.push(
+        5,
+        Event::WriteRecord {
+            txn: 0,
+            record: 2,
+            value: 110,
+        },
+    );
+    h.push(6, Event::Commit { txn: 0 });
+    h.push(6, Event::AConsistent { image: a2.clone() });
+    h.push(
+        7,
+        Event::Begin {
+            txn: 1,
+            vlun: Vlun::B,
+            gate_wait_ticks: 3,
+        },
+    );
+    h.push(
+        8,
+        Event::ReadBlock {
+            txn: 1,
+            vlun: Vlun::B,
+            block: 0,
+            digest: block(&a2, 0),
+        },
+    );
+    h.push(
+        8,
+        Event::ReadRecord {
+            txn: 1,
+            record: 1,
+            value: 100,
+        },
+    );
+    h.push(
+        9,
+        Event::WriteBlock {
+            txn: 1,
+            vlun: Vlun::B,
+            block: 0,
+            digest: block(&b, 0),
+        },
+    );
+    h.push(
+        9,
+        Event::WriteRecord {
+            txn: 1,
+            record: 1,
+            value: 105,
+        },
+    );
+    h.push(10, Event::Commit { txn: 1 });
+    h.push(11, Event::Archive { image: a2.clone() });
+    h.push(
+        11,
+        Event::Retire {
+            extra_space_blocks: 0,
+        },
+    );
+    h.push(12, Event::End { live: b.clone() });
+    (h, a2, b)
+}
+
+fn only(h: &History) -> Vec<Invariant> {
+    check_all(h).into_iter().map(|v| v.invariant).collect()
+}
+
+#[test]
+fn a_correct_history_keeps_every_invariant() {
+    let (h, _, _) = good();
+    assert_eq!(check_all(&h), vec![]);
+    for i in Invariant::ALL {
+        assert!(i.check(&h).is_ok(), "{i}");
+    }
+}
+
+#[test]
+fn names_are_the_design_names() {
+    let names: Vec<&str> = Invariant::ALL.iter().map(|i| i.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "A-consistent",
+            "A-isolated",
+            "B-complete",
+            "no-torn-write",
+            "bank-conserved",
+            "non-disruption",
+            "backup-faithful",
+            "space-reclaimed"
+        ]
+    );
+}
+
+#[test]
+fn a_consistent_catches_a_half_done_transaction_in_a() {
+    let (mut h, a2, _) = good();
+    let i = h
+        .events
+        .iter()
+        .position(|s| matches!(s.event, Event::AConsistent { .. }))
+        .unwrap();
+    // Declared consistent after only the first of txn 0's two writes.
+    let half = with(&initial(), 0, 90, 0);
+    h.events[i].event = Event::AConsistent {
+        image: half.clone(),
+    };
+    h.events[i + 8].event = Event::Archive { image: half }; // keep backup-faithful
+    let v = oracle::a_consistent(&h).unwrap_err();
+    assert_eq!(v.invariant, Invariant::AConsistent);
+    assert_eq!(v.event_index, i);
+    assert!(v.detail.contains("record 2"), "{}", v.detail);
+    let _ = a2;
+    h.sum_conserved = true;
+    assert!(only(&h).contains(&Invariant::BankConserved));
+}
+
+#[test]
+fn a_isolated_catches_a_new_write_seen_through_a() {
+    let (mut h, _, b) = good();
+    h.push(
+        13,
+        Event::ReadBlock {
+            txn: 0,
+            vlun: Vlun::A,
+            block: 0,
+            digest: block(&b, 0),
+        },
+    );
+    let v = oracle::a_isolated(&h).unwrap_err();
+    assert_eq!(v.event_index, h.events.len() - 1);
+    // And a NEW transaction writing through A.
+    let (mut h2, _, _) = good();
+    h2.push(
+        13,
+        Event::WriteBlock {
+            txn: 1,
+            vlun: Vlun::A,
+            block: 1,
+            digest: 7,
+        },
+    );
+    assert_eq!(
+        oracle::a_isolated(&h2).unwrap_err().event_index,
+        h2.events.len() - 1
+    );
+}
+
+#[test]
+fn b_complete_catches_a_lost_update() {
+    let (mut h, a2, _) = good();
+    // The live volume lost txn 1's update of record 1.
+    let last = h.events.len() - 1;
+    h.events[last].event = Event::End { live: a2 };
+    let v = oracle::b_complete(&h).unwrap_err();
+    assert_eq!(v.event_index, last);
+    assert!(v.detail.contains("record 1"), "{}", v.detail);
+}
+
+#[test]
+fn b_complete_catches_a_stale_read_made_durable() {
+    let (mut h, _, _) = good();
+    // txn 2 (NEW) reads record 0 as 100 after txn 0 committed 90, and writes 95.
+    let init = initial();
+    let end = h.events.pop().unwrap();
+    h.push(
+        12,
+        Event::Begin {
+            txn: 2,
+            vlun: Vlun::B,
+            gate_wait_ticks: 0,
+        },
+    );
+    h.push(
+        12,
+        Event::ReadRecord {
+            txn: 2,
+            record: 0,
+            value: 100,
+        },
+    );
+    h.push(
+        12,
+        Event::WriteRecord {
+            txn: 2,
+            record: 0,
+            value: 95,
+        },
+    );
+    h.push(12, Event::Commit { txn: 2 });
+    let commit = h.events.len() - 1;
+    h.events.push(end);
+    let _ = init;
+    let v = oracle::b_complete(&h).unwrap_err();
+    assert_eq!(v.event_index, commit);
+    assert!(v.detail.contains("txn 2"), "{}", v.detail);
+}
+
+#[test]
+fn no_torn_write_catches_content_nobody_wrote() {
+    let (mut h, _, _) = good();
+    h.push(
+        13,
+        Event::ReadBlock {
+            txn: 1,
+            vlun: Vlun::B,
+            block: 1,
+            digest: 0x1234,
+        },
+    );
+    assert_eq!(
+        oracle::no_torn_write(&h).unwrap_err().event_index,
+        h.events.len() - 1
+    );
+}
+
+#[test]
+fn non_disruption_catches_a_long_gate_wait_and_ignores_it_without_a_limit() {
+    let (mut h, _, _) = good();
+    h.push(
+        13,
+        Event::Begin {
+            txn: 3,
+            vlun: Vlun::B,
+            gate_wait_ticks: 101,
+        },
+    );
+    assert_eq!(
+        oracle::non_disruption(&h).unwrap_err().event_index,
+        h.events.len() - 1
+    );
+    h.gate_wait_limit_ticks = None;
+    assert!(oracle::non_disruption(&h).is_ok());
+}
+
+#[test]
+fn backup_faithful_and_space_reclaimed() {
+    let (mut h, _, b) = good();
+    let i = h
+        .events
+        .iter()
+        .position(|s| matches!(s.event, Event::Archive { .. }))
+        .unwrap();
+    h.events[i].event = Event::Archive { image: b };
+    assert_eq!(oracle::backup_faithful(&h).unwrap_err().event_index, i);
+    let (mut h2, _, _) = good();
+    let j = h2
+        .events
+        .iter()
+        .position(|s| matches!(s.event, Event::Retire { .. }))
+        .unwrap();
+    h2.events[j].event = Event::Retire {
+        extra_space_blocks: 3,
+    };
+    assert_eq!(only(&h2), vec![Invariant::SpaceReclaimed]);
+}
+
+#[test]
+fn bank_conserved_only_when_the_workload_conserves() {
+    let (mut h, _, _) = good();
+    let last = h.events.len() - 1;
+    h.events[last].event = Event::End {
+        live: with(&initial(), 3, 1, 9),
+    };
+    h.sum_conserved = true;
+    assert!(oracle::bank_conserved(&h).is_err());
+    h.sum_conserved = false;
+    assert!(oracle::bank_conserved(&h).is_ok());
+}

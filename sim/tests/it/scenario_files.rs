@@ -1,0 +1,78 @@
+//! Scenarios load from TOML with defaults for every missing field, and refuse unknown
+//! fields.
+
+use sim::{Discipline, Granularity, Scenario, WorkloadConfig};
+
+#[test]
+fn a_scenario_file_loads_with_defaults() {
+    let s: Scenario = toml::from_str(
+        r#"
+        name = "bank-record"
+        [workload]
+        kind = "bank"
+        accounts = 128
+        [locking]
+        granularity = "record"
+        [backup]
+        request_at_ticks = 1000
+        "#,
+    )
+    .unwrap();
+    assert_eq!(s.name, "bank-record");
+    let WorkloadConfig::Bank(b) = &s.workload else {
+        panic!("not bank")
+    };
+    assert_eq!(b.accounts, 128);
+    assert_eq!(b.transactions, sim::BankConfig::default().transactions);
+    assert_eq!(s.locking.granularity, Granularity::Record);
+    assert_eq!(s.locking.discipline, Discipline::Conservative);
+    assert_eq!(s.backup.request_at_ticks, Some(1000));
+    assert_eq!(s.backup.setup_window_ticks, 100);
+    let empty: Scenario = toml::from_str("").unwrap();
+    assert_eq!(empty, Scenario::default());
+}
+
+#[test]
+fn unknown_fields_are_refused() {
+    for bad in [
+        "nmae = \"x\"",
+        "[workload]\nkind = \"bank\"\naccount = 3",
+        "[backup]\nsetup_window = 3",
+        "[workload]\nkind = \"tape\"",
+    ] {
+        assert!(toml::from_str::<Scenario>(bad).is_err(), "accepted: {bad}");
+    }
+}
+
+#[test]
+fn fig45_and_generated_parse() {
+    let s: Scenario = toml::from_str(
+        r#"
+        [workload]
+        kind = "fig4-5"
+        processes = 3
+        "#,
+    )
+    .unwrap();
+    assert!(matches!(s.workload, WorkloadConfig::Fig45(ref c) if c.processes == 3));
+    let g: Scenario = toml::from_str(
+        r#"
+        [workload]
+        kind = "generated"
+        arrivals = { mode = "closed", clients = 4, think_mean_ticks = 10 }
+        hot_spot = { shape = "zipf", exponent = 0.9 }
+        "#,
+    )
+    .unwrap();
+    assert!(matches!(g.workload, WorkloadConfig::Generated(_)));
+}
+
+#[test]
+fn a_bad_geometry_is_a_typed_error() {
+    let mut s = Scenario::default();
+    s.geometry.records_per_block = 8; // 8-byte records cannot hold value + stamp
+    assert!(matches!(
+        sim::run(&s, sim::Policy::Quiesce, 1),
+        Err(sim::SimError::Config(_))
+    ));
+}
