@@ -1,0 +1,246 @@
+//! loom over the device's concurrent front: every interleaving (within the preemption
+//! bound) of two or three threads calling one device.
+//!
+//! Run with `.ci/loom`:
+//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 CARGO_TARGET_DIR=target/loom \
+//!  cargo test -p owm-engine --test loom_device --release`.
+//!
+//! The stores hold 8-byte words as loom atomics, so a 16-byte block is two words and
+//! can tear between them if two calls race on it without the group-1 lock ([0071],
+//! [00105]-[00108]). What is asserted:
+//! - no read returns a torn block: both words of every block read come from one write
+//!   (each write fills a block with one repeated word);
+//! - mirrored images never diverge: after two racing writes through VLUN A, image A and
+//!   image B hold the same block (write mirroring);
+//! - VLUN A never shows a VLUN B write, and the lookup table and the data area agree
+//!   (every entry's slot holds the preserved block; the space in use equals the
+//!   entries), while a copy-on-write or a log entry races with other calls.
+//!
+//! The mutant tests remove the group-1 lock (`skip_group1_for_mutant_test`) and require
+//! loom to find a violation, so these tests are shown able to fail.
+
+#![cfg(loom)]
+
+use engine::{BlockStore, Device, DeviceConfig, MemStore, Variant, Vlun};
+use loom::sync::Arc;
+use loom::thread;
+
+/// Bytes per block: two 8-byte words, the smallest block that can tear.
+const BLOCK: usize = 16;
+/// Blocks per volume.
+const BLOCKS: u64 = 2;
+
+/// Explores `f` with loom, with a preemption bound of 2 unless `LOOM_MAX_PREEMPTIONS`
+/// says otherwise (unbounded exploration would not finish in CI).
+fn explore<F: Fn() + Sync + Send + 'static>(f: F) {
+    let mut b = loom::model::Builder::new();
+    if b.preemption_bound.is_none() {
+        b.preemption_bound = Some(2);
+    }
+    b.check(f);
+}
+
+/// A block whose two words are both `w`: a torn block has two different words.
+fn fill(w: u8) -> [u8; BLOCK] {
+    [w; BLOCK]
+}
+
+/// The word a block was filled with; panics on a torn block.
+fn word_of(vlun: Vlun, block: u64, buf: &[u8]) -> u8 {
+    assert!(
+        buf.iter().all(|&b| b == buf[0]),
+        "torn read: {vlun} block {block} returned {buf:?}, mixing two writes"
+    );
+    buf[0]
+}
+
+fn device(variant: Variant, mutant: bool) -> Arc<Device<MemStore>> {
+    let mut cfg = DeviceConfig::new(variant);
+    cfg.group1_locks = 2;
+    cfg.skip_group1_for_mutant_test = mutant;
+    let dev = Device::in_memory_with(cfg, BLOCK, BLOCKS, BLOCKS).expect("device");
+    for b in 0..BLOCKS {
+        dev.write(Vlun::A, b, &fill(1)).expect("initial image");
+    }
+    dev.split().expect("split");
+    Arc::new(dev)
+}
+
+fn read(dev: &Device<MemStore>, vlun: Vlun, block: u64) -> u8 {
+    let mut buf = [0u8; BLOCK];
+    dev.read(vlun, block, &mut buf).expect("read");
+    word_of(vlun, block, &buf)
+}
+
+/// Every table entry's slot holds what VLUN A reads for that block, and the data
+/// area in use is exactly the entries.
+fn table_agrees_with_data_area(dev: &Device<MemStore>) {
+    let Some(table) = dev.table() else { return };
+    let entries: Vec<(u64, u32)> = table.entries().collect();
+    assert_eq!(
+        table.in_use(),
+        entries.len() as u64,
+        "space in use vs entries"
+    );
+    assert_eq!(dev.counters().data_area_blocks, entries.len() as u64);
+    let (a, b) = dev.images();
+    let area = match dev.variant() {
+        Variant::CopyOnWrite => a,
+        _ => b,
+    };
+    for (block, slot) in entries {
+        let mut buf = [0u8; BLOCK];
+        area.read_block(u64::from(slot), &mut buf).unwrap();
+        let w = word_of(Vlun::A, block, &buf);
+        let via = match dev.variant() {
+            Variant::CopyOnWrite => read(dev, Vlun::A, block),
+            _ => read(dev, Vlun::B, block),
+        };
+        assert_eq!(
+            w, via,
+            "entry for block {block} (slot {slot}) is not what the VLUN reads"
+        );
+    }
+}
+
+/// Two old-transaction writes through VLUN A race on block 0 while a new transaction
+/// reads it through VLUN B: mirroring writes both images under one group-1 lock.
+fn mirrored_writes_race(mutant: bool) {
+    explore(move || {
+        let dev = device(Variant::WriteMirroring, mutant);
+        let writers: Vec<_> = [2u8, 3]
+            .into_iter()
+            .map(|w| {
+                let d = dev.clone();
+                thread::spawn(move || {
+                    d.write(Vlun::A, 0, &fill(w)).unwrap();
+                })
+            })
+            .collect();
+        let seen = read(&dev, Vlun::B, 0);
+        assert!([1, 2, 3].contains(&seen), "VLUN B read {seen}");
+        for h in writers {
+            h.join().unwrap();
+        }
+        let (a, b) = dev.images();
+        let (mut ia, mut ib) = ([0u8; BLOCK], [0u8; BLOCK]);
+        a.read_block(0, &mut ia).unwrap();
+        b.read_block(0, &mut ib).unwrap();
+        assert_eq!(ia, ib, "mirrored images diverged on block 0");
+        word_of(Vlun::A, 0, &ia);
+    });
+}
+
+#[test]
+fn mirroring_a_writes_never_tear_and_images_never_diverge() {
+    mirrored_writes_race(false);
+}
+
+#[test]
+fn mutant_without_group1_lock_tears_or_diverges_mirroring() {
+    let found = std::panic::catch_unwind(|| mirrored_writes_race(true));
+    assert!(
+        found.is_err(),
+        "loom must find a torn block or diverged mirror once the group-1 lock is gone"
+    );
+}
+
+/// An old transaction writes block 0 through VLUN A while a new one writes it through
+/// VLUN B and a third thread reads it through VLUN A. Whatever the order, VLUN A shows
+/// only the initial block or the A write (never B's), no read tears, VLUN B ends with
+/// one of the two writes (the A write if it came last: it is applied to B too), and
+/// the table agrees with the data area.
+fn a_and_b_writes_race(variant: Variant, mutant: bool) {
+    explore(move || {
+        let dev = device(variant, mutant);
+        let d = dev.clone();
+        let old = thread::spawn(move || {
+            d.write(Vlun::A, 0, &fill(2)).unwrap();
+        });
+        let d = dev.clone();
+        let new = thread::spawn(move || {
+            d.write(Vlun::B, 0, &fill(3)).unwrap();
+        });
+        let seen = read(&dev, Vlun::A, 0);
+        assert!(
+            seen == 1 || seen == 2,
+            "VLUN A showed {seen}: a VLUN B write leaked"
+        );
+        old.join().unwrap();
+        new.join().unwrap();
+        assert_eq!(
+            read(&dev, Vlun::A, 0),
+            2,
+            "VLUN A lost the old transaction's write"
+        );
+        let b = read(&dev, Vlun::B, 0);
+        assert!(b == 2 || b == 3, "VLUN B holds {b}");
+        table_agrees_with_data_area(&dev);
+    });
+}
+
+#[test]
+fn cow_copy_races_a_write_and_a_read() {
+    a_and_b_writes_race(Variant::CopyOnWrite, false);
+}
+
+#[test]
+fn logging_entry_races_a_write_and_a_read() {
+    a_and_b_writes_race(Variant::WriteLogging, false);
+}
+
+#[test]
+fn mirroring_a_and_b_writes_race() {
+    a_and_b_writes_race(Variant::WriteMirroring, false);
+}
+
+#[test]
+fn mutant_without_group1_lock_breaks_cow() {
+    let found = std::panic::catch_unwind(|| a_and_b_writes_race(Variant::CopyOnWrite, true));
+    assert!(
+        found.is_err(),
+        "loom must find the copy-on-write race once the group-1 lock is gone"
+    );
+}
+
+/// Two new-transaction writes through VLUN B race on a block with no entry yet: only
+/// one may create the entry and preserve the old block (copy-on-write) or log it
+/// (write logging); VLUN A keeps the initial block, and a concurrent VLUN B read never
+/// tears.
+fn two_first_b_writes_race(variant: Variant) {
+    explore(move || {
+        let dev = device(variant, false);
+        let writers: Vec<_> = [2u8, 3]
+            .into_iter()
+            .map(|w| {
+                let d = dev.clone();
+                thread::spawn(move || {
+                    d.write(Vlun::B, 1, &fill(w)).unwrap();
+                })
+            })
+            .collect();
+        let seen = read(&dev, Vlun::B, 1);
+        assert!([1, 2, 3].contains(&seen), "VLUN B read {seen}");
+        for h in writers {
+            h.join().unwrap();
+        }
+        assert_eq!(
+            read(&dev, Vlun::A, 1),
+            1,
+            "VLUN A must keep the block from before the split"
+        );
+        let table = dev.table().expect("a table after the split");
+        assert_eq!(table.in_use(), 1, "exactly one entry for block 1");
+        table_agrees_with_data_area(&dev);
+    });
+}
+
+#[test]
+fn cow_first_writes_through_b_race() {
+    two_first_b_writes_race(Variant::CopyOnWrite);
+}
+
+#[test]
+fn logging_first_writes_through_b_race() {
+    two_first_b_writes_race(Variant::WriteLogging);
+}
