@@ -83,6 +83,8 @@ pub struct Violation {
     pub event_index: usize,
     /// What is wrong, in words (transactions, records, values).
     pub detail: String,
+    /// The transaction attempts involved (for a trace: `History::involving`).
+    pub txns: Vec<TxnId>,
 }
 
 impl fmt::Display for Violation {
@@ -103,13 +105,27 @@ pub fn check_all(h: &History) -> Vec<Violation> {
         .collect()
 }
 
-fn violation(invariant: Invariant, event_index: usize, detail: String) -> Violation {
+fn violation(
+    invariant: Invariant,
+    event_index: usize,
+    detail: String,
+    txns: Vec<TxnId>,
+) -> Violation {
     Violation {
         invariant,
         event_index,
         detail,
+        txns,
     }
 }
+
+/// The transaction that wrote a stamp (none for the initial content).
+fn writer_txn(stamp: u64) -> Option<TxnId> {
+    stamp.checked_sub(1).map(|t| t as TxnId)
+}
+
+/// Why a replay disagrees: where, what, who.
+type ReplayError = (usize, String, Vec<TxnId>);
 
 /// What the record says about one transaction attempt.
 #[derive(Debug, Default, Clone)]
@@ -169,7 +185,7 @@ fn replay(
     h: &History,
     ix: &Index,
     include: impl Fn(&TxnInfo) -> bool,
-) -> Result<Vec<u8>, (usize, String)> {
+) -> Result<Vec<u8>, ReplayError> {
     let layout = h.layout;
     let mut commits: Vec<(usize, TxnId)> = ix
         .txns
@@ -194,6 +210,15 @@ fn replay(
                         None => read_record(&image[layout.offset_in_image(record)..]),
                     };
                     if expected.0 != value {
+                        let mut who = vec![id];
+                        who.extend(writer_txn(expected.1));
+                        // The last block write the reader saw: who put the value there.
+                        let block = layout.block_of(record);
+                        let culprit = h.events[..oi].iter().rev().find_map(|s| match s.event {
+                            Event::WriteBlock { txn, block: b, .. } if b == block => Some(txn),
+                            _ => None,
+                        });
+                        who.extend(culprit.filter(|c| !who.contains(c)));
                         return Err((
                             ci,
                             format!(
@@ -202,6 +227,7 @@ fn replay(
                                 expected.0,
                                 writer(expected.1)
                             ),
+                            who,
                         ));
                     }
                 }
@@ -225,13 +251,16 @@ fn writer(stamp: u64) -> String {
     }
 }
 
-/// The first record where two images differ, in words.
-fn diff_images(h: &History, expected: &[u8], actual: &[u8]) -> Option<String> {
+/// The first record where two images differ, in words, and the writers involved.
+fn diff_images(h: &History, expected: &[u8], actual: &[u8]) -> Option<(String, Vec<TxnId>)> {
     if expected.len() != actual.len() {
-        return Some(format!(
-            "image is {} bytes, expected {}",
-            actual.len(),
-            expected.len()
+        return Some((
+            format!(
+                "image is {} bytes, expected {}",
+                actual.len(),
+                expected.len()
+            ),
+            Vec::new(),
         ));
     }
     if expected == actual {
@@ -245,15 +274,19 @@ fn diff_images(h: &History, expected: &[u8], actual: &[u8]) -> Option<String> {
         if e != a {
             let (ev, es) = read_record(e);
             let (av, as_) = read_record(a);
-            return Some(format!(
-                "record {r} (block {}): holds {av} written by {}, expected {ev} written by {}",
-                l.block_of(r),
-                writer(as_),
-                writer(es)
+            let who = writer_txn(es).into_iter().chain(writer_txn(as_)).collect();
+            return Some((
+                format!(
+                    "record {r} (block {}): holds {av} written by {}, expected {ev} written by {}",
+                    l.block_of(r),
+                    writer(as_),
+                    writer(es)
+                ),
+                who,
             ));
         }
     }
-    Some("images differ outside the records".to_string())
+    Some(("images differ outside the records".to_string(), Vec::new()))
 }
 
 /// **A-consistent**: once every OLD transaction has ended, VLUN A equals the initial
@@ -281,16 +314,21 @@ pub fn a_consistent(h: &History) -> Result<(), Violation> {
         .unwrap_or(0);
     let at = ci.max(last_old_end);
     let expected = replay(h, &ix, |t| t.old)
-        .map_err(|(i, d)| violation(Invariant::AConsistent, i.max(ci), d))?;
+        .map_err(|(i, d, who)| violation(Invariant::AConsistent, i.max(ci), d, who))?;
     match diff_images(h, &expected, image) {
         None => Ok(()),
-        Some(d) => {
+        Some((d, mut who)) => {
             let open: Vec<TxnId> = ix
                 .txns
                 .iter()
                 .filter(|(_, t)| t.old && t.end.is_none_or(|e| e > ci))
                 .map(|(&id, _)| id)
                 .collect();
+            for &t in &open {
+                if !who.contains(&t) {
+                    who.push(t);
+                }
+            }
             let note = if open.is_empty() {
                 String::new()
             } else {
@@ -300,6 +338,7 @@ pub fn a_consistent(h: &History) -> Result<(), Violation> {
                 Invariant::AConsistent,
                 at,
                 format!("VLUN A image at event {ci}: {d}{note}"),
+                who,
             ))
         }
     }
@@ -337,6 +376,7 @@ pub fn a_isolated(h: &History) -> Result<(), Violation> {
                         Invariant::AIsolated,
                         i,
                         format!("NEW txn {txn} wrote block {block} through VLUN A"),
+                        vec![*txn],
                     ));
                 }
                 via_a.insert((*block, *digest));
@@ -359,6 +399,7 @@ pub fn a_isolated(h: &History) -> Result<(), Violation> {
                     Invariant::AIsolated,
                     i,
                     format!("txn {txn} read block {block} through VLUN A and got content written through VLUN B"),
+                    vec![*txn],
                 ));
             }
             Event::AConsistent { image } => {
@@ -368,6 +409,7 @@ pub fn a_isolated(h: &History) -> Result<(), Violation> {
                             Invariant::AIsolated,
                             i,
                             format!("VLUN A image block {b} holds content written through VLUN B"),
+                            Vec::new(),
                         ));
                     }
                 }
@@ -396,14 +438,15 @@ pub fn b_complete(h: &History) -> Result<(), Violation> {
         return Ok(());
     };
     let ix = index(h);
-    let expected =
-        replay(h, &ix, |_| true).map_err(|(i, d)| violation(Invariant::BComplete, i, d))?;
+    let expected = replay(h, &ix, |_| true)
+        .map_err(|(i, d, who)| violation(Invariant::BComplete, i, d, who))?;
     match diff_images(h, &expected, live) {
         None => Ok(()),
-        Some(d) => Err(violation(
+        Some((d, who)) => Err(violation(
             Invariant::BComplete,
             ei,
             format!("live volume at the end: {d}"),
+            who,
         )),
     }
 }
@@ -433,6 +476,7 @@ pub fn no_torn_write(h: &History) -> Result<(), Violation> {
                     Invariant::NoTornWrite,
                     i,
                     format!("txn {txn} read block {block} through {vlun}: content {digest:#018x} was never written"),
+                    vec![txn],
                 ));
             }
             _ => {}
@@ -473,6 +517,7 @@ pub fn bank_conserved(h: &History) -> Result<(), Violation> {
                 Invariant::BankConserved,
                 i,
                 format!("balances in {what} sum to {sum}, initially {initial}"),
+                Vec::new(),
             ));
         }
     }
@@ -499,6 +544,7 @@ pub fn non_disruption(h: &History) -> Result<(), Violation> {
                     format!(
                         "txn {txn} waited {gate_wait_ticks} ticks for the backup, limit {limit}"
                     ),
+                    vec![txn],
                 ));
             }
         }
@@ -519,14 +565,16 @@ pub fn backup_faithful(h: &History) -> Result<(), Violation> {
                         Invariant::BackupFaithful,
                         i,
                         "archive written before VLUN A was declared consistent".to_string(),
+                        Vec::new(),
                     ))
                 }
                 Some(d) if d != image => {
-                    let detail = diff_images(h, d, image).unwrap_or_default();
+                    let (detail, who) = diff_images(h, d, image).unwrap_or_default();
                     return Err(violation(
                         Invariant::BackupFaithful,
                         i,
                         format!("archive differs from VLUN A as declared consistent: {detail}"),
+                        who,
                     ));
                 }
                 Some(_) => {}
@@ -546,6 +594,7 @@ pub fn space_reclaimed(h: &History) -> Result<(), Violation> {
                     Invariant::SpaceReclaimed,
                     i,
                     format!("{extra_space_blocks} blocks of extra space still held after retiring VLUN A"),
+                    Vec::new(),
                 ));
             }
         }

@@ -144,6 +144,22 @@ pub enum Event {
     End { live: Vec<u8> },
 }
 
+impl Event {
+    /// The transaction attempt the event belongs to, if any.
+    pub fn txn(&self) -> Option<TxnId> {
+        match *self {
+            Event::Begin { txn, .. }
+            | Event::ReadBlock { txn, .. }
+            | Event::WriteBlock { txn, .. }
+            | Event::ReadRecord { txn, .. }
+            | Event::WriteRecord { txn, .. }
+            | Event::Commit { txn }
+            | Event::Abort { txn } => Some(txn),
+            _ => None,
+        }
+    }
+}
+
 /// An event and the virtual time it happened at.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Step {
@@ -193,6 +209,23 @@ impl History {
         self.events
             .iter()
             .position(|s| matches!(s.event, Event::Split))
+    }
+
+    /// The events up to `upto` (inclusive) that involve one of `txns`, plus the
+    /// backup's milestones: the trace of a violation, with `Violation::txns`.
+    pub fn involving<'a>(
+        &'a self,
+        txns: &'a [TxnId],
+        upto: usize,
+    ) -> impl Iterator<Item = (usize, &'a Step)> + 'a {
+        self.events
+            .iter()
+            .enumerate()
+            .take(upto.saturating_add(1))
+            .filter(move |(_, s)| match s.event.txn() {
+                Some(t) => txns.contains(&t),
+                None => true,
+            })
     }
 
     /// A canonical byte encoding (stable across runs and platforms): the thing the

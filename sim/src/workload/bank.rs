@@ -48,6 +48,8 @@ pub(crate) struct Bank {
     arrivals: ChaCha8Rng,
     shapes: ChaCha8Rng,
     emitted: u64,
+    /// Arrivals scheduled so far.
+    scheduled: u64,
 }
 
 impl Bank {
@@ -57,6 +59,7 @@ impl Bank {
             arrivals,
             shapes,
             emitted: 0,
+            scheduled: 0,
         }
     }
 }
@@ -73,14 +76,17 @@ impl Workload for Bank {
         if self.c.transactions == 0 {
             return Vec::new();
         }
+        self.scheduled = 1;
         vec![(
             rng::exponential(&mut self.arrivals, self.c.arrival_mean_ticks as f64),
             None,
         )]
     }
     fn next_arrival(&mut self, now: Tick) -> Option<Tick> {
-        (self.emitted < self.c.transactions)
-            .then(|| now + rng::exponential(&mut self.arrivals, self.c.arrival_mean_ticks as f64))
+        (self.scheduled < self.c.transactions).then(|| {
+            self.scheduled += 1;
+            now + rng::exponential(&mut self.arrivals, self.c.arrival_mean_ticks as f64)
+        })
     }
     fn client_done(&mut self, _client: u32, _now: Tick) -> Option<Tick> {
         None

@@ -54,6 +54,8 @@ pub(crate) struct Fig45 {
     arrivals: ChaCha8Rng,
     shapes: ChaCha8Rng,
     emitted: u64,
+    /// Arrivals scheduled so far.
+    scheduled: u64,
 }
 
 impl Fig45 {
@@ -63,6 +65,7 @@ impl Fig45 {
             arrivals,
             shapes,
             emitted: 0,
+            scheduled: 0,
         }
     }
 }
@@ -75,14 +78,17 @@ impl Workload for Fig45 {
         if self.c.transactions == 0 {
             return Vec::new();
         }
+        self.scheduled = 1;
         vec![(
             rng::exponential(&mut self.arrivals, self.c.arrival_mean_ticks as f64),
             None,
         )]
     }
     fn next_arrival(&mut self, now: Tick) -> Option<Tick> {
-        (self.emitted < self.c.transactions)
-            .then(|| now + rng::exponential(&mut self.arrivals, self.c.arrival_mean_ticks as f64))
+        (self.scheduled < self.c.transactions).then(|| {
+            self.scheduled += 1;
+            now + rng::exponential(&mut self.arrivals, self.c.arrival_mean_ticks as f64)
+        })
     }
     fn client_done(&mut self, _client: u32, _now: Tick) -> Option<Tick> {
         None

@@ -46,12 +46,10 @@ pub fn describe(s: &Scenario, p: Policy, seed: u64, r: &RunResult) -> String {
         .join("\n")
 }
 
-/// Prints the first `n` events of a history: the trace of a counterexample.
-pub fn trace(h: &History, upto: usize) -> String {
-    h.events
-        .iter()
-        .take(upto + 1)
-        .enumerate()
+/// The trace of a counterexample: the events of the smallest prefix that involve the
+/// violation's transactions, and the backup's milestones.
+pub fn trace(h: &History, v: &sim::Violation) -> String {
+    h.involving(&v.txns, v.event_index)
         .map(|(i, s)| match &s.event {
             sim::Event::AConsistent { .. } => {
                 format!("{i:>5} @{:>6} AConsistent {{ image }}", s.time)

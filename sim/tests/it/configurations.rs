@@ -56,17 +56,10 @@ fn search(
                 );
                 if v.invariant == want && found.is_none() {
                     let report = format!(
-                        "{}\ntrace (last 12 events of the smallest prefix):\n{}",
+                        "{}\ntrace (txns {:?} and the backup, smallest prefix):\n{}",
                         describe(s, policy, seed, &r),
-                        trace(&h, v.event_index)
-                            .lines()
-                            .rev()
-                            .take(12)
-                            .collect::<Vec<_>>()
-                            .into_iter()
-                            .rev()
-                            .collect::<Vec<_>>()
-                            .join("\n")
+                        v.txns,
+                        trace(&h, v)
                     );
                     found = Some((seed, policy, report));
                 }

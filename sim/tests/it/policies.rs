@@ -171,7 +171,7 @@ fn crash_consistent_snapshot_breaks_a_consistent() {
             let (r, h) = run(&s, Policy::CrashConsistent, seed);
             for v in &r.violations {
                 if v.invariant == Invariant::AConsistent && found_a.is_none() {
-                    found_a = Some((seed, v.clone(), trace(&h, v.event_index)));
+                    found_a = Some((seed, v.clone(), trace(&h, v)));
                 }
                 if v.invariant == Invariant::BankConserved && found_sum.is_none() {
                     found_sum = Some((seed, v.clone()));
@@ -187,7 +187,7 @@ fn crash_consistent_snapshot_breaks_a_consistent() {
                 describe(&s, Policy::CrashConsistent, seed, &r)
             );
         }
-        let (seed, v, _trace) = found_a.unwrap_or_else(|| {
+        let (seed, v, trace) = found_a.unwrap_or_else(|| {
             panic!(
                 "{}: no seed broke A-consistent under crash-consistent",
                 s.name
@@ -197,9 +197,39 @@ fn crash_consistent_snapshot_breaks_a_consistent() {
             "{} / crash-consistent / seed {seed}: {} violated, smallest prefix 0..={}: {}",
             s.name, v.invariant, v.event_index, v.detail
         );
+        println!("{trace}");
         if s.workload.conserves_sum() {
             let (seed, v) = found_sum.expect("bank: no seed broke bank-conserved");
             println!("{} / crash-consistent / seed {seed}: {v}", s.name);
+        }
+    }
+}
+
+/// Every transaction a workload emits is served exactly once and commits (no aborts
+/// configured), under every policy.
+#[test]
+fn every_transaction_commits_exactly_once() {
+    for s in workloads() {
+        let expected = match &s.workload {
+            sim::WorkloadConfig::Fig3(_) => 6,
+            sim::WorkloadConfig::Fig45(c) => c.transactions,
+            sim::WorkloadConfig::Bank(c) => c.transactions,
+            sim::WorkloadConfig::Generated(c) => c.transactions,
+        };
+        for policy in Policy::ALL {
+            for seed in 0..20 {
+                let (r, _) = run(&s, policy, seed);
+                assert_eq!(
+                    r.costs.committed, expected,
+                    "{} {policy} seed {seed}",
+                    s.name
+                );
+                assert_eq!(r.transactions.len() as u64, expected);
+                let mut labels: Vec<u32> = r.transactions.iter().map(|t| t.label).collect();
+                labels.sort_unstable();
+                labels.dedup();
+                assert_eq!(labels.len() as u64, expected, "labels repeat");
+            }
         }
     }
 }
