@@ -144,17 +144,19 @@ fn run_pieces(
             text: text.clone(),
         }),
         Some(s) if s < until => {
+            // The text goes on the longer piece, where it is more likely to fit.
+            let first = s - from >= until - s;
             out.push(Segment {
                 from,
                 until: s,
                 fill: Fill::Single,
-                text: text.clone(),
+                text: if first { text.clone() } else { None },
             });
             out.push(Segment {
                 from: s,
                 until,
                 fill: after,
-                text: None,
+                text: if first { None } else { text.clone() },
             });
         }
         _ => out.push(Segment {
@@ -285,9 +287,9 @@ fn process_rows(r: &RunResult) -> Diagram {
         })
         .collect();
     Diagram {
-        title: String::new(),
+        title: " — bars: transaction ids".into(),
         rows,
         marks: Vec::new(),
-        y_label: "process (transaction ids in the bars)".into(),
+        y_label: "process".into(),
     }
 }

@@ -35,6 +35,20 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(23, 190, 207),
 ];
 
+/// A policy keeps its colour across plots (and matches the timing diagrams: VLUN A
+/// blue is not used for a policy); other names take the palette in order.
+fn series_color(name: &str, i: usize) -> RGBColor {
+    match name {
+        "quiesce" => PALETTE[0],
+        "crash-consistent" => PALETTE[1],
+        "mirroring" => PALETTE[4],
+        "logging" => PALETTE[3],
+        "cow" => PALETTE[5],
+        "none" => BLACK,
+        _ => PALETTE[i % PALETTE.len()],
+    }
+}
+
 fn font(px: f64) -> FontDesc<'static> {
     FontDesc::new(FontFamily::Name(fonts::FAMILY), px, FontStyle::Normal)
 }
@@ -85,18 +99,38 @@ fn draw<DB: DrawingBackend>(
         .axis_desc_style(font(14.0))
         .draw()?;
     for (i, s) in p.series.iter().enumerate() {
-        let c = PALETTE[i % PALETTE.len()];
+        let c = series_color(&s.name, i);
         let pts: Vec<(f64, f64)> = s
             .points
             .iter()
             .copied()
             .filter(|q| q.1.is_finite())
             .collect();
-        chart
-            .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))?
-            .label(s.name.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
-        chart.draw_series(pts.into_iter().map(|q| Circle::new(q, 3, c.filled())))?;
+        // Lines that coincide (two variants with equal cost) must stay visible: later
+        // series are drawn thinner and dashed, each with its own marker shape.
+        let width = (4 - i as u32).max(1);
+        let style = c.stroke_width(width);
+        if i % 2 == 0 {
+            chart
+                .draw_series(LineSeries::new(pts.clone(), style))?
+                .label(s.name.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+        } else {
+            chart
+                .draw_series(DashedLineSeries::new(pts.clone(), 8, 5, style))?
+                .label(s.name.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 8, y), (x + 13, y), (x + 20, y)], style)
+                });
+        }
+        match i % 3 {
+            0 => chart.draw_series(pts.into_iter().map(|q| Circle::new(q, 4, c.filled())))?,
+            1 => chart.draw_series(
+                pts.into_iter()
+                    .map(|q| TriangleMarker::new(q, 6, c.filled())),
+            )?,
+            _ => chart.draw_series(pts.into_iter().map(|q| Cross::new(q, 5, c.stroke_width(2))))?,
+        };
     }
     chart
         .configure_series_labels()

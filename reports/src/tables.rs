@@ -98,6 +98,11 @@ pub const METRICS: &[(&str, Getter)] = &[
     ("violations", |r| r.violations.len().to_string()),
 ];
 
+/// The position of metric `name` in [`METRICS`].
+pub fn metric_index(name: &str) -> Option<usize> {
+    METRICS.iter().position(|(n, _)| *n == name)
+}
+
 /// The value of metric `name` for `r`, if there is such a metric.
 pub fn metric(r: &RunResult, name: &str) -> Option<String> {
     METRICS

@@ -97,8 +97,8 @@ impl Diagram {
 }
 
 /// The time span covering every diagram, padded 3 % on the right so the last bar does
-/// not touch the frame; from 0 unless everything happens far from 0 (a window of a
-/// long run). Panels drawn with one range compare at a glance.
+/// not touch the frame; from 0 unless everything happens late (a window of a long
+/// run). Panels drawn with one range compare at a glance.
 pub fn shared_range(diagrams: &[Diagram]) -> (u64, u64) {
     let lo = diagrams.iter().map(|d| d.extent().0).min().unwrap_or(0);
     let hi = diagrams.iter().map(|d| d.extent().1).max().unwrap_or(1);
