@@ -9,11 +9,15 @@ use model::{check, replay, CheckConfig, Outcome, Trace};
 /// (model flags, unique states, violated invariants). Every configuration not listed as
 /// violating holds every invariant and reaches every `sometimes` witness.
 const PINNED: &[(&str, usize, &[&str])] = &[
-    // The default `owm check`: conservative 2PL with block locks holds in every variant.
-    ("--variant cow --old 2 --new 1", 125, &[]),
-    ("--variant mirroring --old 2 --new 1", 111, &[]),
-    ("--variant logging --old 2 --new 1", 125, &[]),
-    ("--variant cow --old 1 --new 2", 237, &[]),
+    // The default `owm check` (two old, two new, aborts) and smaller cousins:
+    // conservative 2PL with block locks holds in every variant.
+    ("--variant cow", 6789, &[]),
+    ("--variant mirroring", 4857, &[]),
+    ("--variant logging", 8385, &[]),
+    ("--variant cow --old 2 --new 1 --aborts off", 125, &[]),
+    ("--variant mirroring --old 2 --new 1 --aborts off", 111, &[]),
+    ("--variant logging --old 2 --new 1 --aborts off", 125, &[]),
+    ("--variant cow --old 1 --new 2 --aborts off", 237, &[]),
     // Aborts write before-images back through the same VLUN: still consistent.
     ("--variant cow --old 2 --new 1 --aborts on", 905, &[]),
     ("--variant mirroring --old 1 --new 1 --aborts on", 148, &[]),
@@ -21,51 +25,51 @@ const PINNED: &[(&str, usize, &[&str])] = &[
     // Record locks on records sharing a block: an old transaction's read-modify-write
     // through VLUN A carries A's stale copy of the neighbour record onto B.
     (
-        "--variant cow --old 1 --new 1 --records-per-block 2 --locks record",
+        "--variant cow --old 1 --new 1 --records-per-block 2 --locks record --aborts off",
         169,
         &["B-complete", "bank-conserved"],
     ),
     (
-        "--variant mirroring --old 1 --new 1 --records-per-block 2 --locks record",
+        "--variant mirroring --old 1 --new 1 --records-per-block 2 --locks record --aborts off",
         141,
         &["B-complete", "bank-conserved"],
     ),
     (
-        "--variant logging --old 1 --new 1 --records-per-block 2 --locks record",
+        "--variant logging --old 1 --new 1 --records-per-block 2 --locks record --aborts off",
         169,
         &["B-complete", "bank-conserved"],
     ),
     // ... type (b) locks on the old transactions' blocks close that hole,
     (
-        "--variant cow --old 1 --new 1 --records-per-block 2 --locks record --type-b on",
+        "--variant cow --old 1 --new 1 --records-per-block 2 --locks record --type-b on --aborts off",
         59,
         &[],
     ),
     // ... and so do block locks.
     (
-        "--variant cow --old 1 --new 1 --records-per-block 2 --locks block",
+        "--variant cow --old 1 --new 1 --records-per-block 2 --locks block --aborts off",
         57,
         &[],
     ),
     // Incremental 2PL: a new transaction may update a record before an old one locks
     // and reads it through VLUN A; the old one's stale write is mirrored onto B.
     (
-        "--variant cow --old 1 --new 1 --discipline incremental",
+        "--variant cow --old 1 --new 1 --discipline incremental --aborts off",
         85,
         &["B-complete"],
     ),
     (
-        "--variant mirroring --old 1 --new 1 --discipline incremental",
+        "--variant mirroring --old 1 --new 1 --discipline incremental --aborts off",
         78,
         &["B-complete"],
     ),
     (
-        "--variant logging --old 1 --new 1 --discipline incremental",
+        "--variant logging --old 1 --new 1 --discipline incremental --aborts off",
         85,
         &["B-complete"],
     ),
     (
-        "--variant cow --old 1 --new 1 --discipline incremental --type-b on",
+        "--variant cow --old 1 --new 1 --discipline incremental --type-b on --aborts off",
         69,
         &[],
     ),
@@ -157,7 +161,7 @@ fn counterexample_is_pinned(flags: &str, invariant: &str, stem: &str) -> model::
 #[test]
 fn record_locks_on_a_shared_block_lose_a_new_update() {
     let r = counterexample_is_pinned(
-        "--variant cow --old 1 --new 1 --records-per-block 2 --locks record",
+        "--variant cow --old 1 --new 1 --records-per-block 2 --locks record --aborts off",
         "B-complete",
         "record-locks-shared-block",
     );
@@ -172,7 +176,7 @@ fn record_locks_on_a_shared_block_lose_a_new_update() {
 #[test]
 fn incremental_2pl_makes_an_old_stale_read_durable() {
     let r = counterexample_is_pinned(
-        "--variant mirroring --old 1 --new 1 --discipline incremental",
+        "--variant mirroring --old 1 --new 1 --discipline incremental --aborts off",
         "B-complete",
         "incremental-2pl",
     );
@@ -239,10 +243,16 @@ fn properties_can_fail() {
 
 #[test]
 fn strategies_and_threads_explore_the_same_space() {
-    let base = cfg("--variant logging --old 2 --new 1 --discipline incremental --type-b on");
-    let bfs = check(&base).unwrap();
+    let base =
+        cfg("--variant logging --old 2 --new 1 --discipline incremental --type-b on --aborts off");
+    let bfs = check(&CheckConfig {
+        threads: 1,
+        ..base.clone()
+    })
+    .unwrap();
     let dfs = check(&CheckConfig {
         strategy: model::Strategy::Dfs,
+        threads: 1,
         ..base.clone()
     })
     .unwrap();
@@ -259,12 +269,12 @@ fn strategies_and_threads_explore_the_same_space() {
 #[test]
 fn a_depth_bound_cuts_the_space_and_says_so() {
     let full = check(&cfg(
-        "--variant cow --old 1 --new 1 --discipline incremental",
+        "--variant cow --old 1 --new 1 --discipline incremental --aborts off",
     ))
     .unwrap();
     let bounded = check(&CheckConfig {
         depth: Some(8),
-        ..cfg("--variant cow --old 1 --new 1 --discipline incremental")
+        ..cfg("--variant cow --old 1 --new 1 --discipline incremental --aborts off")
     })
     .unwrap();
     assert!(bounded.unique_states < full.unique_states);
