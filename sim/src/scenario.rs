@@ -127,8 +127,10 @@ pub enum Discipline {
     /// begun transaction never asks for another lock).
     Conservative,
     /// Ordinary incremental 2PL: each lock just before the first access, in the
-    /// transaction's own order; deadlocks are detected on the wait-for graph when a
-    /// transaction blocks and the requester is aborted (rolled back, retried later).
+    /// transaction's own order. Deadlocks are detected on the wait-for graph each time
+    /// a transaction blocks; the youngest member of the cycle (latest first arrival)
+    /// is aborted and retried after a backoff. Locks are taken only during the reads,
+    /// so a victim has written nothing and needs no rollback.
     Incremental,
 }
 

@@ -26,7 +26,7 @@ pub const FIG3_SCHEDULE: [(u32, Tick, Tick); 6] = [
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Fig3Config {
-    /// Records the processes share (default 256: 64 blocks of 4, so that the six
+    /// Records the processes share (default 1024: 256 blocks of 4, so that the six
     /// processes seldom collide, as in the figure).
     pub records: u64,
     /// Records each process updates, at least / at most (default 2 / 3).
@@ -41,7 +41,7 @@ pub struct Fig3Config {
 impl Default for Fig3Config {
     fn default() -> Self {
         Self {
-            records: 256,
+            records: 1024,
             updates_min: 2,
             updates_max: 3,
             jitter_ticks: 10,

@@ -4,3 +4,4 @@ mod determinism;
 mod oracle;
 mod policies;
 mod scenario_files;
+mod swarm;

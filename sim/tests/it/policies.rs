@@ -233,3 +233,59 @@ fn every_transaction_commits_exactly_once() {
         }
     }
 }
+
+/// The Fig 3A shape: on most seeds 301-303 are running at the request (OLD, on VLUN
+/// A) and 304-306 begin after it (NEW, on VLUN B); under OWM A becomes consistent
+/// when the last of 301-303 ends.
+#[test]
+fn fig3_has_the_shape_of_fig_3a() {
+    let s = fig3();
+    let mut as_drawn = 0;
+    let seeds = 200;
+    for seed in 0..seeds {
+        let (r, _) = run(&s, Policy::Owm(engine::Variant::WriteMirroring), seed);
+        let old: Vec<u32> = r
+            .transactions
+            .iter()
+            .filter(|t| t.old)
+            .map(|t| t.label)
+            .collect();
+        let new_on_b = r
+            .transactions
+            .iter()
+            .filter(|t| !t.old)
+            .all(|t| t.vlun == Some(engine::Vlun::B));
+        assert!(new_on_b);
+        let last_old_end = r
+            .transactions
+            .iter()
+            .filter(|t| t.old)
+            .filter_map(|t| t.ended_ticks)
+            .max();
+        assert_eq!(r.marks.a_consistent, last_old_end.max(r.marks.request));
+        if old == [301, 302, 303] {
+            as_drawn += 1;
+        }
+    }
+    assert!(
+        as_drawn * 10 >= seeds * 9,
+        "only {as_drawn} of {seeds} seeds look like Fig 3A"
+    );
+}
+
+/// One million bank transfers through the real engine (release: about 1.5 s; see
+/// `examples/bank_million.rs` for the timing).
+#[test]
+#[ignore = "long: one million transactions"]
+fn a_million_bank_transfers_complete() {
+    let mut s = Scenario::with_workload(sim::WorkloadConfig::Bank(sim::BankConfig {
+        accounts: 10_000,
+        transactions: 1_000_000,
+        ..sim::BankConfig::default()
+    }));
+    s.record_history = false;
+    s.record_timeline = false;
+    let r = sim::run(&s, Policy::Owm(engine::Variant::CopyOnWrite), 1).unwrap();
+    assert_eq!(r.costs.committed, 1_000_000);
+    assert!(r.costs.admission_delay.max_ticks <= s.backup.setup_window_ticks);
+}
