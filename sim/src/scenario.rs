@@ -68,6 +68,45 @@ impl Scenario {
         }
     }
 
+    /// Checks everything a run relies on; a bad scenario is a typed error, never a
+    /// panic. [`crate::run`] calls it.
+    pub fn validate(&self) -> Result<Layout, SimError> {
+        let layout = self.layout()?;
+        self.workload.validate()?;
+        if layout.records() > u64::from(u32::MAX) {
+            return Err(SimError::Config(format!(
+                "{} records: at most {} (lock ids are 32-bit)",
+                layout.records(),
+                u32::MAX
+            )));
+        }
+        if layout.image_bytes() as u64 > self.limits.volume_bytes_max {
+            return Err(SimError::Config(format!(
+                "the volume needs {} bytes, limits.volume_bytes_max is {}",
+                layout.image_bytes(),
+                self.limits.volume_bytes_max
+            )));
+        }
+        if !(0.0..=1.0).contains(&self.abort_probability) {
+            return Err(SimError::Config(format!(
+                "abort_probability {} is not in 0..=1",
+                self.abort_probability
+            )));
+        }
+        if let Some(&b) = self
+            .locking
+            .type_b_blocks
+            .iter()
+            .find(|&&b| b >= layout.volume_blocks)
+        {
+            return Err(SimError::Config(format!(
+                "locking.type_b_blocks: block {b} is past the volume ({} blocks)",
+                layout.volume_blocks
+            )));
+        }
+        Ok(layout)
+    }
+
     /// The volume layout the workload needs: enough blocks for its records.
     pub fn layout(&self) -> Result<Layout, SimError> {
         let g = &self.geometry;
@@ -208,6 +247,8 @@ pub struct Limits {
     pub time_max_ticks: Tick,
     /// Transaction attempts at most, retries included (default 20 million).
     pub attempts_max: u64,
+    /// Bytes of the simulated volume at most (default 1 GiB).
+    pub volume_bytes_max: u64,
 }
 
 impl Default for Limits {
@@ -216,6 +257,7 @@ impl Default for Limits {
             events_max: 200_000_000,
             time_max_ticks: 1_000_000_000_000,
             attempts_max: 20_000_000,
+            volume_bytes_max: 1 << 30,
         }
     }
 }

@@ -215,13 +215,7 @@ fn engine_err(at: Tick) -> impl Fn(engine::Error) -> SimError {
 
 impl<'a> World<'a> {
     pub(crate) fn new(scenario: &'a Scenario, policy: Policy, seed: u64) -> Result<Self, SimError> {
-        let layout = scenario.layout()?;
-        if !(0.0..=1.0).contains(&scenario.abort_probability) {
-            return Err(SimError::Config(format!(
-                "abort_probability {} is not in 0..=1",
-                scenario.abort_probability
-            )));
-        }
+        let layout = scenario.validate()?;
         let variant = match policy {
             Policy::Owm(v) => v,
             _ => scenario.backup.baseline_variant,
@@ -247,12 +241,6 @@ impl<'a> World<'a> {
         } as usize;
         let mut type_b = Vec::new();
         for &b in &scenario.locking.type_b_blocks {
-            if b >= layout.volume_blocks {
-                return Err(SimError::Config(format!(
-                    "locking.type_b_blocks: block {b} is past the volume ({} blocks)",
-                    layout.volume_blocks
-                )));
-            }
             match scenario.locking.granularity {
                 Granularity::Block => type_b.push(b as u32),
                 Granularity::Record => {

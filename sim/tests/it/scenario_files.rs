@@ -76,3 +76,27 @@ fn a_bad_geometry_is_a_typed_error() {
         Err(sim::SimError::Config(_))
     ));
 }
+
+#[test]
+fn bad_workload_parameters_are_typed_errors_not_panics() {
+    for bad in [
+        "[workload]\nkind = \"fig3\"\nrecords = 0",
+        "[workload]\nkind = \"fig4-5\"\nprocesses = 0",
+        "[workload]\nkind = \"bank\"\naccounts = 1",
+        "[workload]\nkind = \"generated\"\nwrite_fraction = 1.5",
+        "[workload]\nkind = \"generated\"\nhot_spot = { shape = \"zipf\", exponent = -1.0 }",
+        "abort_probability = 2.0",
+        "[locking]\ntype_b_blocks = [100000]",
+        "[geometry]\nblock_size_bytes = 0",
+        "[workload]\nkind = \"bank\"\naccounts = 100000000000",
+    ] {
+        let s: Scenario = toml::from_str(bad).unwrap();
+        assert!(
+            matches!(
+                sim::run(&s, sim::Policy::Quiesce, 1),
+                Err(sim::SimError::Config(_))
+            ),
+            "accepted: {bad}"
+        );
+    }
+}
