@@ -553,19 +553,27 @@ impl OwmModel {
         let p = &self.programs[t];
         let vlun = p.role.vlun();
         let txn = t as u32;
+        let mut undone = Vec::new();
         for pos in [1usize, 0] {
             if n.txns[t].written & (1 << pos) != 0 {
                 let record = p.records()[pos];
                 let (value, stamp) = n.txns[t].reads[pos].expect("a written record was read");
-                self.rmw(n, txn, vlun, record, value, stamp);
+                let cost = self.rmw(n, txn, vlun, record, value, stamp);
+                undone.push(format!(
+                    "record {record} = {value} ({}) [physical block writes: image A {}, image B {}]",
+                    short_writer(stamp),
+                    cost.0,
+                    cost.1
+                ));
             }
         }
         n.txns[t].status = Status::Aborted;
         release(&mut n.locks, t);
         push(&mut n.history, Event::Abort { txn });
         note(format!(
-            "{} txn T{t} ({vlun}) aborts: writes its before-images back and releases its locks",
-            p.role.as_str()
+            "{} txn T{t} ({vlun}) aborts: writes back its before-images {} and releases its locks",
+            p.role.as_str(),
+            undone.join(", ")
         ));
     }
 

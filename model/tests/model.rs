@@ -188,6 +188,22 @@ fn incremental_2pl_makes_an_old_stale_read_durable() {
 }
 
 #[test]
+fn an_old_abort_under_incremental_2pl_undoes_a_new_commit_on_b() {
+    // The old transaction's undo writes A's before-image through VLUN A; the device
+    // applies it to VLUN B as well, erasing a committed new transaction's debit.
+    let r = counterexample_is_pinned(
+        "--variant logging --old 1 --new 1 --discipline incremental --aborts on",
+        "bank-conserved",
+        "incremental-2pl-abort",
+    );
+    assert!(
+        r.steps.iter().any(|s| s.contains("aborts")),
+        "{:?}",
+        r.steps
+    );
+}
+
+#[test]
 fn a_trace_that_does_not_fit_the_model_is_refused() {
     let text = std::fs::read_to_string(expected_path("incremental-2pl.trace")).unwrap();
     let mut t = Trace::from_text(&text).unwrap();
