@@ -237,6 +237,74 @@ pub fn locate(src: &str, key: &str) -> Option<usize> {
     None
 }
 
+/// A scenario's deserialisation error, made precise. The workload is an internally
+/// tagged enum (`kind = ...`), which serde buffers before choosing the variant, so an
+/// error inside it loses its position and points at the `[workload]` header. In that
+/// case the workload's table is deserialised again on its own, directly into the
+/// variant's struct, from a copy of the text where everything else is blanked (offsets
+/// kept): the error then points at the offending key's line.
+pub fn scenario_error(path: &Path, src: &str, prefix: &str, e: &toml::de::Error) -> FileError {
+    let table = format!("{prefix}workload");
+    let first = FileError::toml(path, src, e);
+    if first.key.as_deref() != Some(table.as_str()) {
+        return first;
+    }
+    match probe_workload(src, &table) {
+        Some(precise) if precise.span().is_some() => FileError::toml(path, src, &precise),
+        _ => first,
+    }
+}
+
+/// Re-reads the workload table of `src` (the table named `table`) as its variant's
+/// struct; `Some(error)` when that fails.
+fn probe_workload(src: &str, table: &str) -> Option<toml::de::Error> {
+    let raw: toml::Table = toml::from_str(src).ok()?;
+    let mut t = &raw;
+    for part in table.split('.') {
+        t = t.get(part)?.as_table()?;
+    }
+    let kind = t.get("kind")?.as_str()?.to_string();
+    let mut current = String::new();
+    let mut out = String::with_capacity(src.len());
+    for line in src.split_inclusive('\n') {
+        let body_len = line.trim_end_matches(['\n', '\r']).len();
+        let (body, end) = line.split_at(body_len);
+        let key = line_key(body);
+        if let Some((p, true)) = &key {
+            current = p.clone();
+        }
+        let inside = current == table || current.starts_with(&format!("{table}."));
+        let keep = match &key {
+            Some((p, true)) if p == table => None,
+            Some((p, true)) if inside => {
+                // `[workload.arrivals]` becomes `[arrivals]`, padded to the same length.
+                let short = format!("[{}]", &p[table.len() + 1..]);
+                Some(format!("{short:<width$}", width = body.len()))
+            }
+            Some((k, false)) if inside && current == table && k == "kind" => None,
+            _ if inside => Some(body.to_string()),
+            _ => None,
+        };
+        match keep {
+            Some(b) => out.push_str(&b),
+            None => out.extend(std::iter::repeat_n(' ', body.chars().count())),
+        }
+        out.push_str(end);
+    }
+    // Blanking by characters keeps byte offsets only for ASCII; elsewhere give up.
+    if out.len() != src.len() {
+        return None;
+    }
+    let result = match kind.as_str() {
+        "fig3" => toml::from_str::<sim::Fig3Config>(&out).err(),
+        "fig4-5" | "fig45" => toml::from_str::<sim::Fig45Config>(&out).err(),
+        "bank" => toml::from_str::<sim::BankConfig>(&out).err(),
+        "generated" => toml::from_str::<sim::GeneratedConfig>(&out).err(),
+        _ => None,
+    };
+    result
+}
+
 /// The CLI keys of a run file, with where they are.
 #[derive(Deserialize, Default)]
 struct CliKeys {
@@ -281,7 +349,8 @@ pub fn load_run_file(path: &Path) -> Result<RunFile, FileError> {
         blank(&mut rest, span);
     }
     let rest = String::from_utf8(rest).map_err(|_| FileError::whole(path, "not UTF-8"))?;
-    let scenario: Scenario = toml::from_str(&rest).map_err(|e| FileError::toml(path, &src, &e))?;
+    let scenario: Scenario =
+        toml::from_str(&rest).map_err(|e| scenario_error(path, &src, "", &e))?;
     let policies = match keys.policies {
         Some(p) if p.get_ref().is_empty() => {
             return Err(FileError::key(

@@ -168,7 +168,8 @@ fn axis_line(src: &str, key: &str) -> Option<usize> {
 }
 
 fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
-    let spec: SweepFile = toml::from_str(src).map_err(|e| FileError::toml(path, src, &e))?;
+    let spec: SweepFile =
+        toml::from_str(src).map_err(|e| config::scenario_error(path, src, "scenario.", &e))?;
     let raw: toml::Table = toml::from_str(src).map_err(|e| FileError::toml(path, src, &e))?;
     let base = match raw.get("scenario") {
         Some(toml::Value::Table(t)) => t.clone(),

@@ -1,0 +1,148 @@
+//! Bad input: a clear message naming the file, the line and the key; a non-zero exit;
+//! never a panic.
+
+use crate::util::*;
+
+/// Writes `text` as a scenario file and runs it.
+fn run_file(text: &str) -> (tempfile::TempDir, String, std::process::Output) {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(tmp.path(), "bad.toml", text);
+    let o = owm(&["run", &f, "--out", &s(&tmp.path().join("o"))]);
+    (tmp, f, o)
+}
+
+#[test]
+fn unknown_key_names_file_line_and_key() {
+    let (_t, f, o) = run_file("policies = [\"cow\"]\n[workload]\nkind = \"fig3\"\nrecordz = 3\n");
+    fails_with(
+        &o,
+        &[
+            &format!("{f}:4:"),
+            "key `workload.recordz`",
+            "unknown field",
+        ],
+    );
+    let (_t, f, o) = run_file("name = \"x\"\n\n[devic]\nchannels = 2\n");
+    fails_with(&o, &[&format!("{f}:3:"), "key `devic`", "unknown field"]);
+}
+
+#[test]
+fn wrong_type_names_file_line_and_key() {
+    let (_t, f, o) =
+        run_file("policies = [\"cow\"]\n\n[workload]\nkind = \"fig3\"\nrecords = \"many\"\n");
+    fails_with(
+        &o,
+        &[&format!("{f}:5:"), "key `workload.records`", "invalid type"],
+    );
+    let (_t, f, o) = run_file("seed = \"one\"\n");
+    fails_with(&o, &[&format!("{f}:1:"), "key `seed`", "invalid type"]);
+}
+
+#[test]
+fn out_of_range_value_names_file_line_and_key() {
+    let text = "policies = [\"cow\"]\n[workload]\nkind = \"generated\"\ntransactions = 10\nwrite_fraction = 1.5\n";
+    let (_t, f, o) = run_file(text);
+    fails_with(
+        &o,
+        &[
+            &format!("{f}:5:"),
+            "key `workload.write_fraction`",
+            "out of range",
+        ],
+    );
+    let (_t, f, o) = run_file("[geometry]\nrecords_per_block = 0\n");
+    fails_with(
+        &o,
+        &[
+            &format!("{f}:2:"),
+            "key `geometry.records_per_block`",
+            "out of range",
+        ],
+    );
+    let (_t, f, o) = run_file("policies = [\"mirroring\", \"tape\"]\n");
+    fails_with(
+        &o,
+        &[
+            &format!("{f}:1:"),
+            "key `policies`",
+            "unknown policy `tape`",
+        ],
+    );
+}
+
+#[test]
+fn missing_file_is_named() {
+    let o = owm(&["run", "scenarios/no-such-file.toml"]);
+    fails_with(&o, &["scenarios/no-such-file.toml", "cannot read"]);
+    let o = owm(&["sweep", "scenarios/no-such-sweep.toml"]);
+    fails_with(&o, &["scenarios/no-such-sweep.toml", "cannot read"]);
+}
+
+#[test]
+fn unwritable_output_directory_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A regular file where a directory must go: refused even to root.
+    let blocker = write(tmp.path(), "blocker", "x");
+    let out = format!("{blocker}/out");
+    let o = owm(&["run", "scenarios/fig3.toml", "--out", &out]);
+    fails_with(&o, &[&out, "cannot create the output directory"]);
+}
+
+#[test]
+fn malformed_shard_is_refused() {
+    for bad in ["0/3", "4/3", "3", "a/b", "1/0", "-1/2"] {
+        let o = owm(&[
+            "sweep",
+            "scenarios/sweep-space.toml",
+            &format!("--shard={bad}"),
+        ]);
+        fails_with(&o, &["--shard", "K/N"]);
+    }
+}
+
+#[test]
+fn bad_sweep_files_name_file_line_and_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = "[scenario.workload]\nkind = \"generated\"\ntransactions = 10\n";
+    let f = write(
+        tmp.path(),
+        "a.toml",
+        &format!("metrics = [\"speed\"]\n{base}"),
+    );
+    fails_with(
+        &owm(&["sweep", &f]),
+        &[
+            &format!("{f}:1:"),
+            "key `metrics`",
+            "unknown metric `speed`",
+        ],
+    );
+    let f = write(
+        tmp.path(),
+        "b.toml",
+        &format!("[[axis]]\nkey = \"workload.write_fraction\"\nvalues = [0.5, 2.0]\n\n{base}"),
+    );
+    fails_with(
+        &owm(&["sweep", &f]),
+        &[
+            &format!("{f}:2:"),
+            "key `workload.write_fraction`",
+            "2",
+            "out of range",
+        ],
+    );
+    let f = write(tmp.path(), "c.toml", &format!("{base}colour = 3\n"));
+    fails_with(
+        &owm(&["sweep", &f]),
+        &[
+            &format!("{f}:4:"),
+            "key `scenario.workload.colour`",
+            "unknown field",
+        ],
+    );
+    let f = write(tmp.path(), "d.toml", &format!("seeds = []\n{base}"));
+    fails_with(
+        &owm(&["sweep", &f]),
+        &[&format!("{f}:1:"), "key `seeds`", "empty"],
+    );
+}

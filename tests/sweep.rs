@@ -1,0 +1,138 @@
+//! `owm sweep` and `owm merge`: sharded runs merge into the unsharded bytes.
+
+use std::path::Path;
+
+use crate::util::*;
+
+/// 3 write fractions x 2 policies x 2 seeds = 12 small grid points.
+const SWEEP: &str = r#"
+title = "tiny"
+policies = ["mirroring", "cow"]
+seeds = [1, 2]
+x = "workload.write_fraction"
+metrics = ["physical_writes_per_logical_write", "extra_space_peak_blocks"]
+
+[[axis]]
+key = "workload.write_fraction"
+values = [0.2, 0.5, 0.8]
+
+[scenario.workload]
+kind = "generated"
+records = 64
+transactions = 40
+arrivals = { mode = "open", mean_interarrival_ticks = 30 }
+"#;
+
+fn files(dir: &Path) -> Vec<String> {
+    names(dir)
+        .into_iter()
+        .filter(|n| n != "shard.toml")
+        .collect()
+}
+
+#[test]
+fn all_shards_merged_equal_one_unsharded_run_byte_for_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(tmp.path(), "tiny.toml", SWEEP);
+    let whole = tmp.path().join("whole");
+    ok(&owm(&["sweep", &f, "--out", &s(&whole)]));
+    let csv = String::from_utf8(bytes(&whole, "sweep.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 13, "header + 12 points:\n{csv}");
+    let mut parts = Vec::new();
+    let mut rows = 0;
+    for k in 1..=3 {
+        let d = tmp.path().join(format!("part{k}"));
+        ok(&owm(&[
+            "sweep",
+            &f,
+            "--shard",
+            &format!("{k}/3"),
+            "--out",
+            &s(&d),
+        ]));
+        let part = String::from_utf8(bytes(&d, "sweep.csv")).unwrap();
+        for line in part.lines().skip(1) {
+            let index: u64 = line.split(',').next().unwrap().parse().unwrap();
+            assert_eq!(index % 3, k - 1, "shard {k}/3 ran point {index}");
+            rows += 1;
+        }
+        parts.push(s(&d));
+    }
+    assert_eq!(rows, 12, "the shards together ran every point once");
+    let merged = tmp.path().join("merged");
+    // Out of order on purpose: merge sorts by grid index.
+    let mut args = vec![
+        "merge",
+        parts[2].as_str(),
+        parts[0].as_str(),
+        parts[1].as_str(),
+        "--out",
+    ];
+    let m = s(&merged);
+    args.push(&m);
+    ok(&owm(&args));
+    assert_eq!(files(&whole), files(&merged));
+    assert!(files(&whole).iter().filter(|n| n.ends_with(".svg")).count() == 2);
+    for name in files(&whole) {
+        if name.ends_with(".csv") || name.ends_with(".svg") || name.ends_with(".toml") {
+            assert!(
+                bytes(&whole, &name) == bytes(&merged, &name),
+                "{name} differs after merge"
+            );
+        }
+    }
+}
+
+#[test]
+fn merge_refuses_an_incomplete_or_mixed_set() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(tmp.path(), "tiny.toml", SWEEP);
+    let p1 = s(&tmp.path().join("p1"));
+    let p2 = s(&tmp.path().join("p2"));
+    ok(&owm(&["sweep", &f, "--shard", "1/2", "--out", &p1]));
+    ok(&owm(&["sweep", &f, "--shard", "2/2", "--out", &p2]));
+    let out = s(&tmp.path().join("m"));
+    fails_with(&owm(&["merge", &p1, "--out", &out]), &["grid point"]);
+    fails_with(
+        &owm(&["merge", &p1, &p1, &p2, "--out", &out]),
+        &["exactly once"],
+    );
+    // A shard of another sweep.
+    let g = write(
+        tmp.path(),
+        "other.toml",
+        &SWEEP.replace("seeds = [1, 2]", "seeds = [3, 4]"),
+    );
+    let p3 = s(&tmp.path().join("p3"));
+    ok(&owm(&["sweep", &g, "--shard", "2/2", "--out", &p3]));
+    fails_with(
+        &owm(&["merge", &p1, &p3, "--out", &out]),
+        &["different sweeps"],
+    );
+}
+
+#[test]
+fn threads_do_not_change_the_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(tmp.path(), "tiny.toml", SWEEP);
+    let a = tmp.path().join("a");
+    let b = tmp.path().join("b");
+    ok(&owm(&["sweep", &f, "--out", &s(&a)]));
+    ok(&owm(&["sweep", &f, "--jobs", "3", "--out", &s(&b)]));
+    assert!(bytes(&a, "sweep.csv") == bytes(&b, "sweep.csv"));
+}
+
+#[test]
+fn the_shipped_sweeps_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    for f in ["sweep-admission", "sweep-space"] {
+        let out = tmp.path().join(f);
+        ok(&owm(&[
+            "sweep",
+            &format!("scenarios/{f}.toml"),
+            "--out",
+            &s(&out),
+        ]));
+        assert!(names(&out).iter().any(|n| n.ends_with(".png")));
+    }
+}

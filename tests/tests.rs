@@ -1,0 +1,8 @@
+//! End-to-end tests of the `owm` binary: one test binary, one module per concern.
+
+mod util;
+
+mod atomic;
+mod errors;
+mod run;
+mod sweep;
