@@ -1,0 +1,139 @@
+//! The backup policy's control flow: the request, the split, the admission gate,
+//! A declared consistent, the archive copy and the retirement of VLUN A.
+
+use super::*;
+
+impl World<'_> {
+    pub(super) fn close_gate(&mut self) {
+        if self.gate_open {
+            self.gate_open = false;
+            self.gate_closed_since = self.q.now();
+        }
+    }
+
+    pub(super) fn request(&mut self) -> Result<(), SimError> {
+        let now = self.q.now();
+        self.marks.request = Some(now);
+        match self.policy {
+            Policy::Owm(_) => {
+                self.close_gate();
+                self.split()?;
+                self.locks.hold_type_b();
+                let setup = self.scenario.backup.setup_window_ticks;
+                self.q.schedule_in(setup, Ev::BReady);
+                self.after_end()
+            }
+            Policy::Quiesce => {
+                self.close_gate();
+                self.quiesce_pending = true;
+                self.after_end()
+            }
+            Policy::CrashConsistent => {
+                self.split()?;
+                // Everyone in flight carries on through VLUN B; A is copied as it is.
+                for t in self.txns.iter_mut() {
+                    if t.begun && t.stage != Stage::Done {
+                        t.vlun = Vlun::B;
+                    }
+                }
+                self.marks.vlun_b_ready = Some(now);
+                self.log(Event::BReady);
+                self.declare_a_consistent()
+            }
+        }
+    }
+
+    pub(super) fn split(&mut self) -> Result<(), SimError> {
+        let now = self.q.now();
+        self.dev.split().map_err(engine_err(now))?;
+        self.split_done = true;
+        self.old_active = self.active;
+        self.marks.split = Some(now);
+        self.log(Event::Split);
+        if self.policy != Policy::Quiesce {
+            if let Some(pool) = self.pool.as_mut() {
+                // 503/504 finish what they hold; 507/508 take the queue from now on.
+                pool.labels = pool.after.clone();
+                pool.busy = vec![false; pool.labels.len()];
+                pool.generation += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Called whenever an attempt ends (and at the request): A may be consistent now.
+    pub(super) fn after_end(&mut self) -> Result<(), SimError> {
+        if self.quiesce_pending && self.active == 0 {
+            self.quiesce_pending = false;
+            self.split()?;
+            self.declare_a_consistent()?;
+            let setup = self.scenario.backup.setup_window_ticks;
+            self.q.schedule_in(setup, Ev::BReady);
+        }
+        if self.policy.is_owm()
+            && self.split_done
+            && !self.a_consistent_done
+            && self.old_active == 0
+        {
+            self.declare_a_consistent()?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn declare_a_consistent(&mut self) -> Result<(), SimError> {
+        let now = self.q.now();
+        self.a_consistent_done = true;
+        self.marks.a_consistent = Some(now);
+        if self.history.is_some() {
+            let image = self.read_image(Vlun::A)?;
+            self.log(Event::AConsistent { image });
+        }
+        for (slot, _) in self.locks.release_type_b() {
+            let gen = self.txns[slot as usize].gen;
+            self.end_wait(slot);
+            self.q.schedule_in(0, Ev::Resume { slot, gen });
+        }
+        let copy = self.layout.volume_blocks * self.scenario.backup.archive_block_ticks;
+        self.q.schedule_in(copy, Ev::ArchiveDone);
+        Ok(())
+    }
+
+    pub(super) fn b_ready(&mut self) -> Result<(), SimError> {
+        let now = self.q.now();
+        self.marks.vlun_b_ready = Some(now);
+        self.log(Event::BReady);
+        if !self.gate_open {
+            self.gate_open = true;
+            self.tally.unavailable += now - self.gate_closed_since;
+        }
+        let waiters = std::mem::take(&mut self.gate_waiters);
+        for slot in waiters {
+            self.begin(slot)?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn archive_done(&mut self) -> Result<(), SimError> {
+        let now = self.q.now();
+        let mut archive: Vec<u8> = Vec::new();
+        if self.history.is_some() {
+            archive.reserve(self.layout.image_bytes());
+            self.dev.backup_a(&mut archive).map_err(engine_err(now))?;
+        } else {
+            self.dev
+                .backup_a(&mut std::io::sink())
+                .map_err(engine_err(now))?;
+        }
+        self.marks.archive_copy = Some(now);
+        if self.history.is_some() {
+            self.log(Event::Archive { image: archive });
+        }
+        self.dev.retire_a().map_err(engine_err(now))?;
+        self.marks.retire = Some(now);
+        let extra = self.dev.extra_space_blocks();
+        self.log(Event::Retire {
+            extra_space_blocks: extra,
+        });
+        Ok(())
+    }
+}

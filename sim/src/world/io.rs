@@ -1,0 +1,228 @@
+//! A begun attempt's block I/O through the engine: reads, read-modify-writes,
+//! rollback of before-images; each call priced by the device model.
+
+use super::*;
+
+impl World<'_> {
+    pub(super) fn io_done(&mut self, slot: Slot) -> Result<(), SimError> {
+        if self.txns[slot as usize].stage == Stage::RollingBack {
+            let id = self.txns[slot as usize].id;
+            self.log(Event::Abort { txn: id });
+            return self.finish(slot, Outcome::Aborted);
+        }
+        self.step(slot)
+    }
+
+    pub(super) fn complete_io(&mut self, slot: Slot, cost: &IoCost) {
+        let now = self.q.now();
+        self.tally.io.add(cost);
+        let at = self.device_model.complete_at(now, cost);
+        let gen = self.txns[slot as usize].gen;
+        self.q.schedule_at(at, Ev::IoDone { slot, gen });
+    }
+
+    /// The next step of a begun attempt: one read, the compute, one write, or the end.
+    pub(super) fn step(&mut self, slot: Slot) -> Result<(), SimError> {
+        match self.txns[slot as usize].stage {
+            Stage::Reading => self.read_step(slot),
+            Stage::Writing => self.write_step(slot),
+            _ => Ok(()),
+        }
+    }
+
+    pub(super) fn read_step(&mut self, slot: Slot) -> Result<(), SimError> {
+        let now = self.q.now();
+        let t = &self.txns[slot as usize];
+        let Some(&op) = t.ops.get(t.op) else {
+            let t = &mut self.txns[slot as usize];
+            t.stage = Stage::Computing;
+            let (gen, c) = (t.gen, t.compute_ticks);
+            self.q.schedule_in(c, Ev::ComputeDone { slot, gen });
+            return Ok(());
+        };
+        let record = op.record();
+        if self.scenario.locking.discipline == Discipline::Incremental {
+            let lock = self.lock_of(record);
+            let is_new = !self.txns[slot as usize].old;
+            if !self.txns[slot as usize].held.contains(&lock)
+                && !self.take_lock(slot, lock, is_new)?
+            {
+                return Ok(());
+            }
+        }
+        let block = self.layout.block_of(record);
+        let (vlun, id) = (self.txns[slot as usize].vlun, self.txns[slot as usize].id);
+        let cost = self
+            .dev
+            .read(vlun, block, &mut self.buf)
+            .map_err(engine_err(now))?;
+        self.tally.logical_reads += 1;
+        let off = self.layout.offset_in_block(record);
+        let (value, _) = read_record(&self.buf[off..]);
+        if self.history.is_some() {
+            let digest = block_digest(&self.buf);
+            self.log(Event::ReadBlock {
+                txn: id,
+                vlun,
+                block,
+                digest,
+            });
+            self.log(Event::ReadRecord {
+                txn: id,
+                record,
+                value,
+            });
+        }
+        let gran = self.scenario.locking.granularity;
+        let t = &mut self.txns[slot as usize];
+        t.values.push(value);
+        if gran == Granularity::Block {
+            match t.cache.iter_mut().find(|(b, _)| *b == block) {
+                Some((_, c)) => c.copy_from_slice(&self.buf),
+                None => t.cache.push((block, self.buf.clone())),
+            }
+        }
+        t.op += 1;
+        self.complete_io(slot, &cost);
+        Ok(())
+    }
+
+    pub(super) fn write_step(&mut self, slot: Slot) -> Result<(), SimError> {
+        let now = self.q.now();
+        let t = &self.txns[slot as usize];
+        let next = (t.op..t.ops.len()).find(|&i| t.ops[i].writes());
+        let Some(i) = next else {
+            return if self.txns[slot as usize].abort_planned {
+                self.rollback(slot)
+            } else {
+                let id = self.txns[slot as usize].id;
+                self.log(Event::Commit { txn: id });
+                self.finish(slot, Outcome::Committed)
+            };
+        };
+        let Op::Add { record, delta } = t.ops[i] else {
+            unreachable!("writes() is true only for Add");
+        };
+        let value = t.values[i].wrapping_add(delta);
+        let (vlun, id) = (t.vlun, t.id);
+        let block = self.layout.block_of(record);
+        let off = self.layout.offset_in_block(record);
+        let mut cost = IoCost::default();
+        let gran = self.scenario.locking.granularity;
+        match gran {
+            Granularity::Block => {
+                let (_, c) = t
+                    .cache
+                    .iter()
+                    .find(|(b, _)| *b == block)
+                    .expect("a block is read before it is written");
+                self.buf.copy_from_slice(c);
+            }
+            Granularity::Record => {
+                cost = self
+                    .dev
+                    .read(vlun, block, &mut self.buf)
+                    .map_err(engine_err(now))?;
+                if self.history.is_some() {
+                    let digest = block_digest(&self.buf);
+                    self.log(Event::ReadBlock {
+                        txn: id,
+                        vlun,
+                        block,
+                        digest,
+                    });
+                }
+            }
+        }
+        // Before-image for rollback, on the first write of this record / block.
+        let key = match gran {
+            Granularity::Record => record,
+            Granularity::Block => block,
+        };
+        let rs = self.layout.record_size;
+        let t = &mut self.txns[slot as usize];
+        if !t.before.iter().any(|(k, _)| *k == key) {
+            let bytes = match gran {
+                Granularity::Record => self.buf[off..off + rs].to_vec(),
+                Granularity::Block => self.buf.clone(),
+            };
+            t.before.push((key, bytes));
+        }
+        write_record(&mut self.buf[off..], value, stamp_of(id));
+        let w = self
+            .dev
+            .write(vlun, block, &self.buf)
+            .map_err(engine_err(now))?;
+        cost.add(w);
+        self.tally.logical_writes += 1;
+        if gran == Granularity::Block {
+            if let Some((_, c)) = t.cache.iter_mut().find(|(b, _)| *b == block) {
+                c.copy_from_slice(&self.buf);
+            }
+        }
+        t.op = i + 1;
+        if self.history.is_some() {
+            let digest = block_digest(&self.buf);
+            self.log(Event::WriteBlock {
+                txn: id,
+                vlun,
+                block,
+                digest,
+            });
+            self.log(Event::WriteRecord {
+                txn: id,
+                record,
+                value,
+            });
+        }
+        self.complete_io(slot, &cost);
+        Ok(())
+    }
+
+    /// Writes the before-images back (newest first), then aborts.
+    pub(super) fn rollback(&mut self, slot: Slot) -> Result<(), SimError> {
+        let now = self.q.now();
+        let befores = std::mem::take(&mut self.txns[slot as usize].before);
+        let (vlun, id) = (self.txns[slot as usize].vlun, self.txns[slot as usize].id);
+        let mut cost = IoCost::default();
+        let gran = self.scenario.locking.granularity;
+        for (key, bytes) in befores.iter().rev() {
+            let block = match gran {
+                Granularity::Record => {
+                    let block = self.layout.block_of(*key);
+                    let c = self
+                        .dev
+                        .read(vlun, block, &mut self.buf)
+                        .map_err(engine_err(now))?;
+                    cost.add(c);
+                    let off = self.layout.offset_in_block(*key);
+                    self.buf[off..off + bytes.len()].copy_from_slice(bytes);
+                    block
+                }
+                Granularity::Block => {
+                    self.buf.copy_from_slice(bytes);
+                    *key
+                }
+            };
+            let c = self
+                .dev
+                .write(vlun, block, &self.buf)
+                .map_err(engine_err(now))?;
+            cost.add(c);
+            self.tally.logical_writes += 1;
+            if self.history.is_some() {
+                let digest = block_digest(&self.buf);
+                self.log(Event::WriteBlock {
+                    txn: id,
+                    vlun,
+                    block,
+                    digest,
+                });
+            }
+        }
+        self.txns[slot as usize].before = befores;
+        self.txns[slot as usize].stage = Stage::RollingBack;
+        self.complete_io(slot, &cost);
+        Ok(())
+    }
+}

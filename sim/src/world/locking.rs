@@ -1,0 +1,176 @@
+//! Application locks: conservative acquisition, incremental acquisition with
+//! deadlock detection on the wait-for graph, hand-over to waiters, deadlock victims.
+
+use super::*;
+
+impl World<'_> {
+    pub(super) fn lock_of(&self, record: u64) -> u32 {
+        match self.scenario.locking.granularity {
+            Granularity::Record => record as u32,
+            Granularity::Block => self.layout.block_of(record) as u32,
+        }
+    }
+
+    /// Conservative 2PL: takes the locks in ascending order, then asks to begin.
+    pub(super) fn lock_step(&mut self, slot: Slot) -> Result<(), SimError> {
+        loop {
+            let t = &self.txns[slot as usize];
+            let Some(&lock) = t.locks.get(t.next_lock) else {
+                return self.try_begin(slot);
+            };
+            if !self.take_lock(slot, lock, self.split_done)? {
+                return Ok(());
+            }
+            self.txns[slot as usize].next_lock += 1;
+        }
+    }
+
+    /// Asks for a lock; true when held now, false when the attempt waits (or was
+    /// aborted as a deadlock victim).
+    pub(super) fn take_lock(
+        &mut self,
+        slot: Slot,
+        lock: u32,
+        is_new: bool,
+    ) -> Result<bool, SimError> {
+        let now = self.q.now();
+        match self.locks.acquire(lock, slot, is_new) {
+            Acquire::Granted => {
+                let t = &mut self.txns[slot as usize];
+                if !t.held.contains(&lock) {
+                    t.held.push(lock);
+                }
+                Ok(true)
+            }
+            Acquire::Queued { holder } => {
+                let t = &mut self.txns[slot as usize];
+                t.waiting = Some((WaitKind::Lock, now));
+                t.waiting_on = Some(WaitOn::Lock(lock));
+                if self.scenario.locking.discipline == Discipline::Incremental {
+                    if let Some(cycle) = self.find_cycle(slot, holder) {
+                        self.break_cycle(slot, cycle)?;
+                    }
+                }
+                Ok(false)
+            }
+            Acquire::TypeB => {
+                let t = &mut self.txns[slot as usize];
+                t.waiting = Some((WaitKind::TypeB, now));
+                t.waiting_on = Some(WaitOn::TypeB(lock));
+                if self.scenario.locking.discipline == Discipline::Incremental {
+                    let olds: Vec<Slot> = self.active_old().collect();
+                    if let Some(cycle) = olds.into_iter().find_map(|o| self.find_cycle(slot, o)) {
+                        self.break_cycle(slot, cycle)?;
+                    }
+                }
+                Ok(false)
+            }
+        }
+    }
+
+    /// Aborts the youngest attempt of a wait-for cycle (latest first arrival, so an
+    /// old transaction is never starved by younger ones). Every member is waiting for
+    /// a lock during its reads, so it has written nothing.
+    pub(super) fn break_cycle(&mut self, me: Slot, mut cycle: Vec<Slot>) -> Result<(), SimError> {
+        cycle.push(me);
+        let victim = cycle
+            .iter()
+            .copied()
+            .max_by_key(|&s| (self.txns[s as usize].origin, self.txns[s as usize].id))
+            .expect("a cycle has members");
+        match self.txns[victim as usize].waiting_on {
+            Some(WaitOn::Lock(l) | WaitOn::TypeB(l)) => self.locks.withdraw(l, victim),
+            None => debug_assert!(false, "a cycle member is not waiting"),
+        }
+        self.deadlock_abort(victim)
+    }
+
+    /// When `me` waiting for `first` closes a cycle in the wait-for graph, the other
+    /// members of that cycle (a type (b) wait waits for every active OLD attempt).
+    pub(super) fn find_cycle(&self, me: Slot, first: Slot) -> Option<Vec<Slot>> {
+        let mut stack = vec![(first, me)];
+        let mut parent: Vec<(Slot, Slot)> = Vec::new();
+        while let Some((x, from)) = stack.pop() {
+            if x == me {
+                let mut path = Vec::new();
+                let mut cur = from;
+                while cur != me {
+                    path.push(cur);
+                    cur = parent.iter().find(|(c, _)| *c == cur).expect("visited").1;
+                }
+                return Some(path);
+            }
+            if parent.iter().any(|(c, _)| *c == x) {
+                continue;
+            }
+            parent.push((x, from));
+            match self.txns[x as usize].waiting_on {
+                Some(WaitOn::Lock(l)) => stack.extend(self.locks.holder(l).map(|h| (h, x))),
+                Some(WaitOn::TypeB(_)) => stack.extend(self.active_old().map(|o| (o, x))),
+                None => {}
+            }
+        }
+        None
+    }
+
+    pub(super) fn active_old(&self) -> impl Iterator<Item = Slot> + '_ {
+        self.txns
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.old && t.begun && t.stage != Stage::Done)
+            .map(|(i, _)| i as Slot)
+    }
+
+    /// A released lock passed to a waiter: it holds it now and resumes.
+    pub(super) fn grant(&mut self, slot: Slot, lock: u32) {
+        self.end_wait(slot);
+        let t = &mut self.txns[slot as usize];
+        t.held.push(lock);
+        let gen = t.gen;
+        if t.stage == Stage::Locking {
+            t.next_lock += 1;
+        }
+        self.q.schedule_in(0, Ev::Resume { slot, gen });
+    }
+
+    /// A deadlock victim: it has written nothing yet (incremental 2PL takes every
+    /// lock during its reads), so it just aborts, releases, and retries after a
+    /// random backoff as a new attempt.
+    pub(super) fn deadlock_abort(&mut self, slot: Slot) -> Result<(), SimError> {
+        debug_assert!(self.txns[slot as usize].before.is_empty());
+        self.end_wait(slot);
+        self.tally.deadlock_aborts += 1;
+        let id = self.txns[slot as usize].id;
+        self.log(Event::Abort { txn: id });
+        let now = self.q.now();
+        // Exponential backoff: a victim that keeps colliding waits longer each time.
+        let retries = self.txns[slot as usize].retries + 1;
+        let window = self.scenario.retry_backoff_ticks.max(1) << retries.min(10);
+        let backoff = rng::uniform(&mut self.backoff_rng, 1, window);
+        let (label, client, compute) = {
+            let t = &self.txns[slot as usize];
+            (t.label, t.client, t.compute_ticks)
+        };
+        let ops = std::mem::take(&mut self.txns[slot as usize].ops);
+        let origin = self.txns[slot as usize].origin;
+        self.finish_attempt(slot, Outcome::Aborted)?;
+        let retry = self.new_slot()?;
+        self.load_spec(
+            retry,
+            TxnSpec {
+                label,
+                client,
+                ops,
+                compute_ticks: compute,
+            },
+        );
+        let t = &mut self.txns[retry as usize];
+        t.origin = origin;
+        t.retries = retries;
+        t.stage = Stage::Backoff;
+        t.waiting = Some((WaitKind::Backoff, now));
+        let gen = t.gen;
+        self.q.schedule_in(backoff, Ev::Retry { slot: retry, gen });
+        Ok(())
+    }
+}

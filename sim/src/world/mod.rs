@@ -1,0 +1,420 @@
+//! The simulated world: the real engine device, the event queue, the transactions'
+//! state machines and the backup policy's control flow, driven one event at a time.
+//!
+//! Every engine call happens at one instant of virtual time (the engine's state
+//! changes at once, under the device's own locks); the device model only decides when
+//! the call *completes*, which is when the transaction may take its next step. A
+//! read-modify-write of a record is one instant too (a block latch): re-read the
+//! block, patch the record, write the block.
+
+use std::collections::VecDeque;
+
+use engine::{Device, IoCost, MemStore, Vlun};
+use rand_chacha::ChaCha8Rng;
+
+use crate::clock::{EventQueue, Tick};
+use crate::cost::{Outcome, TxnTimeline, Wait, WaitKind};
+use crate::device_model::DeviceModel;
+use crate::error::SimError;
+use crate::locks::{Acquire, LockTable, Slot};
+use crate::policy::Policy;
+use crate::record::{
+    block_digest, read_record, stamp_of, write_record, Event, History, Layout, TxnId,
+};
+use crate::rng::{self, Component};
+use crate::scenario::{Discipline, Granularity, Scenario};
+use crate::txn::{Op, TxnSpec};
+use crate::workload::Workload;
+
+/// What the queue holds. Transaction events carry the slot's generation, so an event
+/// for a recycled slot is recognised and dropped.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Ev {
+    Arrive { client: Option<u32> },
+    Retry { slot: Slot, gen: u32 },
+    Resume { slot: Slot, gen: u32 },
+    IoDone { slot: Slot, gen: u32 },
+    ComputeDone { slot: Slot, gen: u32 },
+    Request,
+    BReady,
+    ArchiveDone,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Queued,
+    Locking,
+    Gate,
+    Reading,
+    Computing,
+    Writing,
+    RollingBack,
+    Backoff,
+    Done,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WaitOn {
+    Lock(u32),
+    /// A type (b) area (the lock id asked for).
+    TypeB(u32),
+}
+
+/// One transaction attempt in flight. Slots are recycled; vectors keep their capacity.
+#[derive(Debug)]
+struct Txn {
+    id: TxnId,
+    gen: u32,
+    label: u32,
+    client: Option<u32>,
+    process: Option<u32>,
+    pool_seat: Option<(u32, usize)>,
+    ops: Vec<Op>,
+    compute_ticks: Tick,
+    arrived: Tick,
+    /// Arrival of the first attempt (retries keep it): age for deadlock victims.
+    origin: Tick,
+    /// Attempts before this one (deadlock victims retry).
+    retries: u32,
+    admitted: Option<Tick>,
+    vlun: Vlun,
+    old: bool,
+    begun: bool,
+    stage: Stage,
+    /// Conservative: every lock, sorted; incremental: filled as taken.
+    locks: Vec<u32>,
+    next_lock: usize,
+    held: Vec<u32>,
+    op: usize,
+    values: Vec<i64>,
+    /// Block granularity: the blocks read, as last seen/written (the txn holds them).
+    cache: Vec<(u64, Vec<u8>)>,
+    /// Rollback data: (record or block id, bytes before the first write).
+    before: Vec<(u64, Vec<u8>)>,
+    waiting: Option<(WaitKind, Tick)>,
+    waiting_on: Option<WaitOn>,
+    gate_wait: Tick,
+    abort_planned: bool,
+    waits: Vec<Wait>,
+}
+
+impl Txn {
+    fn empty() -> Self {
+        Txn {
+            id: 0,
+            gen: 0,
+            label: 0,
+            client: None,
+            process: None,
+            pool_seat: None,
+            ops: Vec::new(),
+            compute_ticks: 0,
+            arrived: 0,
+            origin: 0,
+            retries: 0,
+            admitted: None,
+            vlun: Vlun::A,
+            old: false,
+            begun: false,
+            stage: Stage::Done,
+            locks: Vec::new(),
+            next_lock: 0,
+            held: Vec::new(),
+            op: 0,
+            values: Vec::new(),
+            cache: Vec::new(),
+            before: Vec::new(),
+            waiting: None,
+            waiting_on: None,
+            gate_wait: 0,
+            abort_planned: false,
+            waits: Vec::new(),
+        }
+    }
+}
+
+/// Fig 4/5's processes: the seats that take transactions from queue 502.
+#[derive(Debug)]
+struct Pool {
+    after: Vec<u32>,
+    labels: Vec<u32>,
+    busy: Vec<bool>,
+    generation: u32,
+}
+
+/// Running sums of the costs.
+#[derive(Debug, Default)]
+pub(crate) struct Tally {
+    pub committed: u64,
+    pub aborted: u64,
+    pub deadlock_aborts: u64,
+    pub logical_reads: u64,
+    pub logical_writes: u64,
+    pub io: IoCostSum,
+    pub lock_waits: u64,
+    pub lock_wait_total: Tick,
+    pub lock_wait_max: Tick,
+    pub admission: Vec<Tick>,
+    pub response: Vec<Tick>,
+    pub unavailable: Tick,
+}
+
+/// IoCost summed in u64.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct IoCostSum {
+    pub reads: u64,
+    pub writes: u64,
+    pub lookups: u64,
+    pub updates: u64,
+}
+
+impl IoCostSum {
+    fn add(&mut self, c: &IoCost) {
+        self.reads += u64::from(c.total_reads());
+        self.writes += u64::from(c.total_writes());
+        self.lookups += u64::from(c.table_lookups);
+        self.updates += u64::from(c.table_updates());
+    }
+}
+
+pub(crate) struct World<'a> {
+    pub(crate) scenario: &'a Scenario,
+    pub(crate) policy: Policy,
+    pub(crate) layout: Layout,
+    pub(crate) dev: Device<MemStore>,
+    pub(crate) q: EventQueue<Ev>,
+    device_model: DeviceModel,
+    workload: Box<dyn Workload>,
+    locks: LockTable,
+    txns: Vec<Txn>,
+    free_slots: Vec<Slot>,
+    next_id: TxnId,
+    pub(crate) history: Option<History>,
+    pub(crate) timeline: Vec<TxnTimeline>,
+    pub(crate) tally: Tally,
+    pub(crate) marks: crate::cost::Marks,
+    aborts_rng: ChaCha8Rng,
+    backoff_rng: ChaCha8Rng,
+    buf: Vec<u8>,
+    // Policy state.
+    split_done: bool,
+    gate_open: bool,
+    gate_closed_since: Tick,
+    gate_waiters: Vec<Slot>,
+    quiesce_pending: bool,
+    a_consistent_done: bool,
+    active: u32,
+    old_active: u32,
+    pool: Option<Pool>,
+    queue_502: VecDeque<Slot>,
+}
+
+fn engine_err(at: Tick) -> impl Fn(engine::Error) -> SimError {
+    move |source| SimError::Engine { at, source }
+}
+
+mod admission;
+mod backup;
+mod io;
+mod locking;
+
+impl<'a> World<'a> {
+    pub(crate) fn new(scenario: &'a Scenario, policy: Policy, seed: u64) -> Result<Self, SimError> {
+        let layout = scenario.validate()?;
+        let variant = match policy {
+            Policy::Owm(v) => v,
+            _ => scenario.backup.baseline_variant,
+        };
+        let dev = Device::in_memory(variant, layout.block_size, layout.volume_blocks)
+            .map_err(engine_err(0))?;
+        let workload = scenario.workload.generator(
+            rng::stream(seed, Component::Arrivals),
+            rng::stream(seed, Component::Shapes),
+        );
+        // The initial image: every record's value, stamp 0.
+        let mut initial = vec![0u8; layout.image_bytes()];
+        for r in 0..layout.records() {
+            let off = layout.offset_in_image(r);
+            write_record(&mut initial[off..], workload.initial_value(r), 0);
+        }
+        for (b, chunk) in initial.chunks(layout.block_size).enumerate() {
+            dev.write(Vlun::A, b as u64, chunk).map_err(engine_err(0))?;
+        }
+        let lock_count = match scenario.locking.granularity {
+            Granularity::Record => layout.records(),
+            Granularity::Block => layout.volume_blocks,
+        } as usize;
+        let mut type_b = Vec::new();
+        for &b in &scenario.locking.type_b_blocks {
+            match scenario.locking.granularity {
+                Granularity::Block => type_b.push(b as u32),
+                Granularity::Record => {
+                    let rpb = layout.records_per_block();
+                    type_b.extend((b * rpb..(b + 1) * rpb).map(|r| r as u32));
+                }
+            }
+        }
+        let history = scenario.record_history.then(|| {
+            let mut h = History::new(layout, initial);
+            h.sum_conserved = scenario.workload.conserves_sum();
+            h.gate_wait_limit_ticks = policy
+                .is_owm()
+                .then_some(scenario.backup.setup_window_ticks);
+            h.seed = Some(seed);
+            h
+        });
+        let pool = scenario
+            .workload
+            .process_pool()
+            .map(|(before, after)| Pool {
+                busy: vec![false; before.len()],
+                labels: before,
+                after,
+                generation: 0,
+            });
+        Ok(World {
+            scenario,
+            policy,
+            layout,
+            dev,
+            q: EventQueue::new(),
+            device_model: DeviceModel::new(
+                scenario.device.clone(),
+                rng::stream(seed, Component::Device),
+            ),
+            workload,
+            locks: LockTable::new(lock_count, &type_b),
+            txns: Vec::new(),
+            free_slots: Vec::new(),
+            next_id: 0,
+            history,
+            timeline: Vec::new(),
+            tally: Tally::default(),
+            marks: crate::cost::Marks::default(),
+            aborts_rng: rng::stream(seed, Component::Aborts),
+            backoff_rng: rng::stream(seed, Component::Backoff),
+            buf: vec![0u8; layout.block_size],
+            split_done: false,
+            gate_open: true,
+            gate_closed_since: 0,
+            gate_waiters: Vec::new(),
+            quiesce_pending: false,
+            a_consistent_done: false,
+            active: 0,
+            old_active: 0,
+            pool,
+            queue_502: VecDeque::new(),
+        })
+    }
+
+    pub(super) fn log(&mut self, event: Event) {
+        if let Some(h) = self.history.as_mut() {
+            h.push(self.q.now(), event);
+        }
+    }
+
+    /// Runs to the end: every arrival served, the backup done, the queue empty.
+    pub(crate) fn run(&mut self) -> Result<(), SimError> {
+        for (t, client) in self.workload.start() {
+            self.q.schedule_at(t, Ev::Arrive { client });
+        }
+        if !self.scenario.backup.disabled {
+            let at = self
+                .scenario
+                .backup
+                .request_at_ticks
+                .unwrap_or_else(|| self.scenario.workload.default_request_ticks());
+            self.q.schedule_at(at, Ev::Request);
+        }
+        let limits = &self.scenario.limits;
+        while let Some((now, ev)) = self.q.pop() {
+            if self.q.fired() > limits.events_max {
+                return Err(SimError::Limit(format!(
+                    "more than {} events",
+                    limits.events_max
+                )));
+            }
+            if now > limits.time_max_ticks {
+                return Err(SimError::Limit(format!(
+                    "virtual time past {} ticks",
+                    limits.time_max_ticks
+                )));
+            }
+            self.fire(ev)?;
+        }
+        self.finish_run()
+    }
+
+    pub(super) fn fire(&mut self, ev: Ev) -> Result<(), SimError> {
+        let live = |w: &Self, slot: Slot, gen: u32| w.txns[slot as usize].gen == gen;
+        match ev {
+            Ev::Arrive { client } => self.arrive(client),
+            Ev::Retry { slot, gen } if live(self, slot, gen) => self.start(slot),
+            Ev::Resume { slot, gen } if live(self, slot, gen) => self.resume(slot),
+            Ev::IoDone { slot, gen } if live(self, slot, gen) => self.io_done(slot),
+            Ev::ComputeDone { slot, gen } if live(self, slot, gen) => {
+                self.txns[slot as usize].stage = Stage::Writing;
+                self.txns[slot as usize].op = 0;
+                self.step(slot)
+            }
+            Ev::Request => self.request(),
+            Ev::BReady => self.b_ready(),
+            Ev::ArchiveDone => self.archive_done(),
+            _ => Ok(()),
+        }
+    }
+
+    /// The whole image of a VLUN, read outside the cost accounting (for the oracle).
+    pub(super) fn read_image(&mut self, vlun: Vlun) -> Result<Vec<u8>, SimError> {
+        let now = self.q.now();
+        let mut image = vec![0u8; self.layout.image_bytes()];
+        for (b, chunk) in image.chunks_mut(self.layout.block_size).enumerate() {
+            self.dev
+                .read(vlun, b as u64, chunk)
+                .map_err(engine_err(now))?;
+        }
+        Ok(image)
+    }
+
+    pub(super) fn finish_run(&mut self) -> Result<(), SimError> {
+        // Attempts still waiting (e.g. the run's limits cut them off) are reported.
+        let unfinished: Vec<Slot> = self
+            .txns
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.stage != Stage::Done)
+            .map(|(i, _)| i as Slot)
+            .collect();
+        for slot in unfinished {
+            let t = &self.txns[slot as usize];
+            if self.scenario.record_timeline {
+                self.timeline.push(TxnTimeline {
+                    txn: t.id,
+                    label: t.label,
+                    process: t.process,
+                    old: t.begun && t.old,
+                    vlun: t.begun.then_some(t.vlun),
+                    arrived_ticks: t.arrived,
+                    admitted_ticks: t.admitted,
+                    ended_ticks: None,
+                    outcome: Outcome::Unfinished,
+                    waits: t.waits.clone(),
+                });
+            }
+        }
+        if !self.gate_open {
+            self.tally.unavailable += self.q.now() - self.gate_closed_since;
+        }
+        if self.history.is_some() {
+            let live = if self.split_done { Vlun::B } else { Vlun::A };
+            let image = self.read_image(live)?;
+            self.log(Event::End { live: image });
+        }
+        self.timeline.sort_by_key(|r| r.txn);
+        Ok(())
+    }
+
+    pub(crate) fn device_queue_ticks(&self) -> Tick {
+        self.device_model.queued_ticks
+    }
+}
