@@ -335,3 +335,49 @@ fn larger_configurations() {
         }
     }
 }
+
+/// Walks every path of the model as a tree (no state merging), judging each state's
+/// own history with the oracle, and returns the invariants some path violates and the
+/// number of paths.
+fn violations_on_every_path(m: &model::OwmModel) -> (Vec<&'static str>, usize) {
+    use stateright::Model;
+    let mut violated = std::collections::BTreeSet::new();
+    let mut stack = m.init_states();
+    let mut paths = 0;
+    let mut actions = Vec::new();
+    while let Some(s) = stack.pop() {
+        for inv in model::INVARIANTS {
+            if inv.check(&s.history).is_err() {
+                violated.insert(inv);
+            }
+        }
+        actions.clear();
+        m.actions(&s, &mut actions);
+        if actions.is_empty() {
+            paths += 1;
+        }
+        for &a in &actions {
+            stack.push(m.apply(&s, a, None));
+        }
+    }
+    (violated.into_iter().map(|i| i.as_str()).collect(), paths)
+}
+
+/// The checker merges states that differ only in their history (see `protocol`'s
+/// module doc). Walking every path without merging must find exactly the same
+/// violated invariants, or the merge would be hiding something.
+#[test]
+fn merging_histories_loses_no_violation() {
+    for flags in [
+        "--variant cow --old 1 --new 1 --discipline incremental --aborts on",
+        "--variant logging --old 1 --new 1 --records-per-block 2 --locks record --aborts on",
+        "--variant mirroring --old 2 --new 1 --aborts on",
+    ] {
+        let c = cfg(flags);
+        let checked = check(&c).unwrap();
+        let (walked, paths) = violations_on_every_path(&model::OwmModel::new(&c));
+        eprintln!("{flags}: {paths} paths, {} states", checked.unique_states);
+        assert!(paths > checked.unique_states, "{flags}: {paths} paths");
+        assert_eq!(checked.violated(), walked, "{flags} ({paths} paths)");
+    }
+}
