@@ -10,6 +10,7 @@ macro_rules! say {
     }};
 }
 
+mod check;
 mod config;
 mod run;
 mod sweep;
@@ -29,6 +30,7 @@ Examples:
   owm sweep scenarios/sweep-admission.toml     a parameter grid: one CSV, one plot per metric
   owm sweep S.toml --shard 2/4 --out part2     the 2nd of 4 slices of the grid (job arrays)
   owm merge part1 part2 part3 part4 --out all  join the slices: same bytes as one run
+  owm check --variant logging --old 2 --new 2  model-check every interleaving
   owm demo                                     one backup cycle per engine variant
 
 Scenario file reference: scenarios/README.md";
@@ -83,6 +85,13 @@ satisfies i % N == K - 1; `owm merge` joins the N outputs."
         #[arg(long, default_value_t = 1)]
         jobs: usize,
     },
+    /// Model-check a small configuration of the protocol over the real engine: every
+    /// interleaving, each invariant held or violated with its shortest trace.
+    /// Non-zero exit on any violation.
+    #[command(
+        after_help = "Examples:\n  owm check\n  owm check --variant logging --old 1 --new 2 --records-per-block 2 --locks record\n  owm check --discipline incremental --type-b off\n  owm check --replay out/check/b-complete.trace"
+    )]
+    Check(check::CheckArgs),
     /// Join the outputs of `owm sweep --shard` into the files one unsharded run writes.
     #[command(after_help = "Example:\n  owm merge part1 part2 part3 --out all")]
     Merge {
@@ -123,6 +132,7 @@ fn main() -> ExitCode {
             jobs,
         } => sweep::sweep(&sweep, out, shard, jobs),
         Command::Merge { dirs, out } => sweep::merge(&dirs, &out),
+        Command::Check(args) => check::check(&args),
         Command::Demo { blocks, block_size } => demo(blocks, block_size),
     };
     match result {

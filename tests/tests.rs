@@ -3,6 +3,7 @@
 mod util;
 
 mod atomic;
+mod check;
 mod errors;
 mod run;
 mod sweep;
