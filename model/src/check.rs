@@ -98,6 +98,18 @@ impl CheckReport {
             .collect()
     }
 
+    /// Each violated invariant's name and its shortest trace (write each with
+    /// [`Trace::to_text`], e.g. to `owm-check-<name>.trace`, for [`crate::replay`]).
+    pub fn counterexamples(&self) -> Vec<(&'static str, &Trace)> {
+        self.properties
+            .iter()
+            .filter_map(|p| match &p.outcome {
+                Outcome::Violated { trace, .. } => Some((p.name, trace)),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The outcome of the property `name`.
     pub fn outcome(&self, name: &str) -> Option<&Outcome> {
         self.properties
