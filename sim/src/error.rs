@@ -15,6 +15,14 @@ pub enum SimError {
         #[source]
         source: engine::Error,
     },
+    /// Nothing left to happen, yet some attempts never ended: a wait nobody will end
+    /// (a bug, or a configuration that cannot make progress).
+    #[error("stuck at tick {at}: {unfinished} attempts never ended ({detail})")]
+    Stuck {
+        at: Tick,
+        unfinished: u64,
+        detail: String,
+    },
     /// A limit in `Scenario::limits` was reached.
     #[error("limit reached: {0}")]
     Limit(String),

@@ -42,36 +42,53 @@ impl World<'_> {
                 }
                 Ok(true)
             }
-            Acquire::Queued { holder } => {
+            Acquire::Queued { .. } => {
                 let t = &mut self.txns[slot as usize];
                 t.waiting = Some((WaitKind::Lock, now));
                 t.waiting_on = Some(WaitOn::Lock(lock));
-                if self.scenario.locking.discipline == Discipline::Incremental {
-                    if let Some(cycle) = self.find_cycle(slot, holder) {
-                        self.break_cycle(slot, cycle)?;
-                    }
-                }
+                self.resolve_deadlocks(slot)?;
                 Ok(false)
             }
             Acquire::TypeB => {
                 let t = &mut self.txns[slot as usize];
                 t.waiting = Some((WaitKind::TypeB, now));
                 t.waiting_on = Some(WaitOn::TypeB(lock));
-                if self.scenario.locking.discipline == Discipline::Incremental {
-                    let olds: Vec<Slot> = self.active_old().collect();
-                    if let Some(cycle) = olds.into_iter().find_map(|o| self.find_cycle(slot, o)) {
-                        self.break_cycle(slot, cycle)?;
-                    }
-                }
+                self.resolve_deadlocks(slot)?;
                 Ok(false)
             }
         }
     }
 
+    /// Incremental 2PL: `me` just blocked. While its wait closes a cycle in the
+    /// wait-for graph, abort a victim of that cycle (a type (b) wait fans out to every
+    /// active OLD attempt, so more than one cycle may pass through `me`). Conservative
+    /// 2PL cannot deadlock: nothing to do.
+    pub(super) fn resolve_deadlocks(&mut self, me: Slot) -> Result<(), SimError> {
+        if self.scenario.locking.discipline != Discipline::Incremental {
+            return Ok(());
+        }
+        loop {
+            let cycle = match self.txns[me as usize].waiting_on {
+                Some(WaitOn::Lock(l)) => self.locks.holder(l).and_then(|h| self.find_cycle(me, h)),
+                Some(WaitOn::TypeB(_)) => {
+                    let olds: Vec<Slot> = self.active_old().collect();
+                    olds.into_iter().find_map(|o| self.find_cycle(me, o))
+                }
+                None => None,
+            };
+            let Some(cycle) = cycle else {
+                return Ok(());
+            };
+            if self.break_cycle(me, cycle)? {
+                return Ok(());
+            }
+        }
+    }
+
     /// Aborts the youngest attempt of a wait-for cycle (latest first arrival, so an
-    /// old transaction is never starved by younger ones). Every member is waiting for
-    /// a lock during its reads, so it has written nothing.
-    pub(super) fn break_cycle(&mut self, me: Slot, mut cycle: Vec<Slot>) -> Result<(), SimError> {
+    /// old transaction is never starved by younger ones); true when that was `me`.
+    /// Every member is waiting for a lock during its reads, so it has written nothing.
+    pub(super) fn break_cycle(&mut self, me: Slot, mut cycle: Vec<Slot>) -> Result<bool, SimError> {
         cycle.push(me);
         let victim = cycle
             .iter()
@@ -82,7 +99,8 @@ impl World<'_> {
             Some(WaitOn::Lock(l) | WaitOn::TypeB(l)) => self.locks.withdraw(l, victim),
             None => debug_assert!(false, "a cycle member is not waiting"),
         }
-        self.deadlock_abort(victim)
+        self.deadlock_abort(victim)?;
+        Ok(victim == me)
     }
 
     /// When `me` waiting for `first` closes a cycle in the wait-for graph, the other

@@ -377,30 +377,29 @@ impl<'a> World<'a> {
     }
 
     pub(super) fn finish_run(&mut self) -> Result<(), SimError> {
-        // Attempts still waiting (e.g. the run's limits cut them off) are reported.
-        let unfinished: Vec<Slot> = self
+        // The queue is empty: every attempt must have ended.
+        let stuck: Vec<&Txn> = self
             .txns
             .iter()
-            .enumerate()
-            .filter(|(_, t)| t.stage != Stage::Done)
-            .map(|(i, _)| i as Slot)
+            .filter(|t| t.stage != Stage::Done)
             .collect();
-        for slot in unfinished {
-            let t = &self.txns[slot as usize];
-            if self.scenario.record_timeline {
-                self.timeline.push(TxnTimeline {
-                    txn: t.id,
-                    label: t.label,
-                    process: t.process,
-                    old: t.begun && t.old,
-                    vlun: t.begun.then_some(t.vlun),
-                    arrived_ticks: t.arrived,
-                    admitted_ticks: t.admitted,
-                    ended_ticks: None,
-                    outcome: Outcome::Unfinished,
-                    waits: t.waits.clone(),
-                });
-            }
+        if !stuck.is_empty() {
+            let detail = stuck
+                .iter()
+                .take(5)
+                .map(|t| {
+                    format!(
+                        "txn {} ({:?}, waiting on {:?})",
+                        t.id, t.stage, t.waiting_on
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(SimError::Stuck {
+                at: self.q.now(),
+                unfinished: stuck.len() as u64,
+                detail,
+            });
         }
         if !self.gate_open {
             self.tally.unavailable += self.q.now() - self.gate_closed_since;

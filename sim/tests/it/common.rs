@@ -61,3 +61,13 @@ pub fn trace(h: &History, v: &sim::Violation) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// How many transactions a scenario's workload emits.
+pub fn emitted(s: &Scenario) -> u64 {
+    match &s.workload {
+        WorkloadConfig::Fig3(_) => 6,
+        WorkloadConfig::Fig45(c) => c.transactions,
+        WorkloadConfig::Bank(c) => c.transactions,
+        WorkloadConfig::Generated(c) => c.transactions,
+    }
+}

@@ -210,12 +210,7 @@ fn crash_consistent_snapshot_breaks_a_consistent() {
 #[test]
 fn every_transaction_commits_exactly_once() {
     for s in workloads() {
-        let expected = match &s.workload {
-            sim::WorkloadConfig::Fig3(_) => 6,
-            sim::WorkloadConfig::Fig45(c) => c.transactions,
-            sim::WorkloadConfig::Bank(c) => c.transactions,
-            sim::WorkloadConfig::Generated(c) => c.transactions,
-        };
+        let expected = super::common::emitted(&s);
         for policy in Policy::ALL {
             for seed in 0..20 {
                 let (r, _) = run(&s, policy, seed);

@@ -95,6 +95,12 @@ fn every_invariant_holds_across_drawn_configurations() {
     for seed in 0..2000 {
         let (s, policy) = draw(seed);
         let (r, _) = run(&s, policy, seed);
+        let c = &r.costs;
+        assert_eq!(
+            c.committed + c.aborted - c.deadlock_aborts,
+            super::common::emitted(&s),
+            "seed {seed}: every transaction ends once (deadlock victims retry)"
+        );
         committed += r.costs.committed;
         aborted += r.costs.aborted;
         old_at_split += u64::from(
