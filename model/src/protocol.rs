@@ -18,13 +18,21 @@
 //! A transaction's program: begin (dispatch, binding it to its VLUN); under
 //! conservative 2PL take every lock in one step (an old transaction together with its
 //! begin: it is active at the split only once it holds its locks; a new one after it:
-//! the device admits it to VLUN B at once, the application locks may hold it); then for its two records in
-//! ascending order (incremental 2PL: lock first) read the record, then write both records, then commit and release. Reading
-//! a record reads its whole block through the transaction's VLUN; writing one is a
-//! read-modify-write of the whole block through that VLUN, done as one step (a page
-//! latch: the model does not let two transactions tear one block read-modify-write,
-//! so every failure found is the one-way mirror's, not the page cache's). An abort
-//! (when enabled) writes the before-images back the same way and releases the locks.
+//! the device admits it to VLUN B at once, the application locks may hold it); then,
+//! for its two records in ascending order (incremental 2PL: lock first), read the
+//! record; then write both records; then commit and release. Reading a record reads
+//! its whole block through the transaction's VLUN; writing one is a read-modify-write
+//! of the whole block through that VLUN, done as one step (a page latch: the model
+//! does not let two transactions tear one block read-modify-write, so every failure
+//! found is the one-way mirror's, not the page cache's). An abort (when enabled)
+//! writes the before-images back the same way and releases the locks.
+//!
+//! Why the merge is sound, invariant by invariant: the oracle replays committed
+//! transactions in commit order from their recorded reads (kept in [`TxnState`]);
+//! no-torn-write and A-isolated compare later reads with the block contents written
+//! so far through each VLUN (`via_a`, `via_b`); backup-faithful and A-consistent judge
+//! the declared image (`declared`); every verdict already reached is kept (`violated`)
+//! and none un-happens. The tests check it by walking every path without merging.
 //!
 //! Old transactions begin before the split and use VLUN A; new ones begin after it
 //! and use VLUN B. When every old transaction has ended, VLUN A is declared
