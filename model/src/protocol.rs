@@ -27,13 +27,6 @@
 //! found is the one-way mirror's, not the page cache's). An abort (when enabled)
 //! writes the before-images back the same way and releases the locks.
 //!
-//! Why the merge is sound, invariant by invariant: the oracle replays committed
-//! transactions in commit order from their recorded reads (kept in [`TxnState`]);
-//! no-torn-write and A-isolated compare later reads with the block contents written
-//! so far through each VLUN (`via_a`, `via_b`); backup-faithful and A-consistent judge
-//! the declared image (`declared`); every verdict already reached is kept (`violated`)
-//! and none un-happens. The tests check it by walking every path without merging.
-//!
 //! Old transactions begin before the split and use VLUN A; new ones begin after it
 //! and use VLUN B. When every old transaction has ended, VLUN A is declared
 //! consistent (its image read through the engine), backed up, and retired; the run
@@ -48,6 +41,13 @@
 //! everything the oracle's functions can still see of the past is in that key (see
 //! [`State`]'s `Hash`), so merging them loses no violation while it keeps the state
 //! space a DAG instead of a tree of histories.
+//!
+//! Why the merge is sound, invariant by invariant: the oracle replays committed
+//! transactions in commit order from their recorded reads (kept in [`TxnState`]);
+//! no-torn-write and A-isolated compare later reads with the block contents written
+//! so far through each VLUN (`via_a`, `via_b`); backup-faithful and A-consistent judge
+//! the declared image (`declared`); every verdict already reached is kept (`violated`)
+//! and none un-happens. The tests check it by walking every path without merging.
 
 use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
