@@ -91,6 +91,7 @@ fn quiesce_holds_new_transactions_until_old_ones_end() {
                 m.vlun_b_ready.unwrap(),
             );
             assert_eq!(ready, consistent + setup, "the copy takes the setup window");
+            assert_eq!(r.costs.unavailable_ticks, ready - request);
             for t in &r.transactions {
                 if let Some(admitted) = t.admitted_ticks {
                     assert!(
@@ -283,4 +284,47 @@ fn a_million_bank_transfers_complete() {
     let r = sim::run(&s, Policy::Owm(engine::Variant::CopyOnWrite), 1).unwrap();
     assert_eq!(r.costs.committed, 1_000_000);
     assert!(r.costs.admission_delay.max_ticks <= s.backup.setup_window_ticks);
+}
+
+/// Fig 4/5: before the split processes 503/504 serve queue 502, after it 507/508;
+/// the old transactions are the ones 503/504 hold, and VLUN A is consistent (522)
+/// when the last of them ends.
+#[test]
+fn fig45_hands_the_queue_from_503_504_to_507_508() {
+    let s = fig45();
+    for policy in Policy::OWM {
+        for seed in 0..200 {
+            let (r, _) = run(&s, policy, seed);
+            let split = r.marks.split.unwrap();
+            for t in &r.transactions {
+                let p = t.process.expect("every fig4-5 transaction has a process");
+                if t.old {
+                    assert!(
+                        p == 503 || p == 504,
+                        "seed {seed}: old txn {} on {p}",
+                        t.txn
+                    );
+                    assert_eq!(t.vlun, Some(engine::Vlun::A));
+                }
+                if t.waits
+                    .iter()
+                    .all(|w| w.kind != sim::WaitKind::Queue || w.until_ticks >= split)
+                    && t.arrived_ticks >= split
+                {
+                    assert!(
+                        p == 507 || p == 508,
+                        "seed {seed}: txn {} after the split on {p}",
+                        t.txn
+                    );
+                }
+            }
+            let last_old = r
+                .transactions
+                .iter()
+                .filter(|t| t.old)
+                .filter_map(|t| t.ended_ticks)
+                .max();
+            assert_eq!(r.marks.a_consistent, last_old.max(Some(split)));
+        }
+    }
 }
