@@ -262,6 +262,10 @@ fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
                 None => FileError::key(path, src, &format!("scenario.{key}"), msg),
             });
         }
+        if let Err(e) = s.validate() {
+            let (a, v) = first_axis(&spec.axis, &values);
+            return Err(axis_error(path, src, &a, &v, &e.to_string()));
+        }
         built.push((values, s));
     }
     let title = spec.title.clone().unwrap_or_else(|| {
