@@ -100,3 +100,15 @@ fn bad_workload_parameters_are_typed_errors_not_panics() {
         );
     }
 }
+
+/// What the CLI prints as the effective configuration loads back to the same scenario.
+#[test]
+fn scenarios_round_trip_through_toml() {
+    for mut s in super::common::workloads() {
+        s.backup.request_at_ticks = Some(777);
+        s.locking.type_b_blocks = vec![0, 2];
+        let text = toml::to_string(&s).unwrap();
+        let back: Scenario = toml::from_str(&text).unwrap();
+        assert_eq!(back, s, "{text}");
+    }
+}
