@@ -201,13 +201,18 @@ fn finish<C: Checker<OwmModel>>(
     progress: Option<&mut dyn FnMut(Progress)>,
 ) -> Result<CheckReport, ModelError> {
     if let Some(p) = progress {
-        // Polling is the only progress signal stateright offers; it never affects results.
+        // Polling is the only progress signal stateright offers; it never affects
+        // results. Poll often (so a quick check is not held up), report every 500 ms.
+        let mut last: Option<Instant> = None;
         while !checker.is_done() {
-            p(Progress {
-                unique_states: checker.unique_state_count(),
-                elapsed: start.elapsed(),
-            });
-            std::thread::sleep(Duration::from_millis(500));
+            if last.is_none_or(|t| t.elapsed() >= Duration::from_millis(500)) {
+                p(Progress {
+                    unique_states: checker.unique_state_count(),
+                    elapsed: start.elapsed(),
+                });
+                last = Some(Instant::now());
+            }
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
     for h in checker.handles() {
