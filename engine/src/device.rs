@@ -505,6 +505,8 @@ impl<S: BlockStore> Device<S> {
         match (self.variant, vlun) {
             (WriteMirroring, v) => self.read_image(v, block, buf, cost),
             (WriteLogging, Vlun::A) => self.read_image(Vlun::A, block, buf, cost),
+            // Fig 18: a B write lands in B's log; its first one to a block creates the
+            // entry (reserved now, journaled once the data is in its slot).
             (WriteLogging, Vlun::B) => match self.lookup(block, cost) {
                 Some(slot) => self.read_image(Vlun::B, u64::from(slot), buf, cost),
                 None => self.read_image(Vlun::A, block, buf, cost),
@@ -563,7 +565,9 @@ impl<S: BlockStore> Device<S> {
                 self.write_image(Vlun::B, block, data, cost)
             }
             (WriteMirroring, Vlun::B) => self.write_image(Vlun::B, block, data, cost),
-            // Fig 17/18: an A write supersedes B's logged copy, which is dropped.
+            // Fig 16: an A write supersedes B's logged copy, which is dropped. The patent
+            // drops the entry first; we write image A first, so a crash in between leaves
+            // B reading its own (acknowledged) logged copy, not A's older block.
             (WriteLogging, Vlun::A) => {
                 self.write_image(Vlun::A, block, data, cost)?;
                 self.drop_entry(block, cost)
@@ -573,6 +577,8 @@ impl<S: BlockStore> Device<S> {
                 self.write_image(Vlun::A, block, data, cost)?;
                 self.drop_entry(block, cost)
             }
+            // Fig 18: a B write lands in B's log; its first one to a block creates the
+            // entry (reserved now, journaled once the data is in its slot).
             (WriteLogging, Vlun::B) => match self.lookup(block, cost) {
                 Some(slot) => self.write_image(Vlun::B, u64::from(slot), data, cost),
                 None => {
@@ -584,7 +590,9 @@ impl<S: BlockStore> Device<S> {
                     self.commit_entry(r)
                 }
             },
-            // Fig 27: an A write goes to image B and drops A's preserved copy.
+            // Fig 23: an A write goes to image B and drops A's preserved copy. The patent
+            // drops the entry first; we write image B first, so a crash in between leaves
+            // A reading its preserved copy, never B's newer block (A-isolated).
             (CopyOnWrite, Vlun::A) => {
                 self.write_image(Vlun::B, block, data, cost)?;
                 self.drop_entry(block, cost)
@@ -592,7 +600,8 @@ impl<S: BlockStore> Device<S> {
             (CopyOnWrite, Vlun::B) if phase == Phase::Single || phase == Phase::Retired => {
                 self.write_image(Vlun::B, block, data, cost)
             }
-            // Fig 25: B's first write to a block preserves the old block for VLUN A.
+            // Fig 25: B's first write to a block preserves the old block for VLUN A: the
+            // copy is written and its entry journaled before image B is overwritten.
             (CopyOnWrite, Vlun::B) => {
                 if self.lookup(block, cost).is_none() {
                     let r = self.allocate_entry(vlun, block, cost)?;

@@ -17,6 +17,37 @@
 //! Every physical operation is counted ([`IoCost`] per call, [`Counters`] in total).
 //! All methods take `&self`: the device is shared between threads, ordered by its own
 //! group-1 locks and optional group-2 stripe locks ([`DeviceConfig`]).
+//!
+//! ```
+//! use engine::{Device, Variant, Vlun};
+//!
+//! let d = Device::in_memory(Variant::CopyOnWrite, 512, 64)?;
+//! d.write(Vlun::A, 0, &[1; 512])?; // before the request: one volume
+//! d.split()?; // the backup request
+//! d.write(Vlun::B, 0, &[2; 512])?; // a new transaction: never reaches A
+//! let mut archive = Vec::new();
+//! d.backup_a(&mut archive)?; // A is consistent once the old transactions end
+//! assert_eq!(&archive[..512], &[1; 512][..]);
+//! d.retire_a()?; // frees the copy-on-write area
+//! assert_eq!(d.extra_space_blocks(), 0);
+//! # Ok::<(), engine::Error>(())
+//! ```
+//!
+//! ## Errors, acknowledgement, durability
+//!
+//! What the world can do wrong is an [`Error`]: a store's I/O error names the image and
+//! the block, a bad image file or metadata file names the file (and the byte offset),
+//! a call out of phase is [`Error::IllegalState`]. A broken invariant of the engine's
+//! own is an assertion (a panic): a bug, never bad input.
+//!
+//! A write that returns `Ok` is acknowledged: every image it is routed to holds it, and
+//! the table entry that makes it visible is journaled (data first, then the entry), so
+//! it survives the process ending; [`Device::flush`] makes it survive a power loss too.
+//! A write that returns an error may have reached some images (its block then reads as
+//! the old or the new data, per VLUN) but never leaves a table entry pointing at data
+//! that was not written, and a failed VLUN B write never shows through VLUN A. After a
+//! metadata journal failure the device refuses every further table or phase change
+//! (fail-stop) rather than journal records that a reopen could not follow.
 
 mod cost;
 mod device;
