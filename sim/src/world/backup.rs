@@ -21,7 +21,8 @@ impl World<'_> {
                 self.locks.hold_type_b();
                 let setup = self.scenario.backup.setup_window_ticks;
                 self.q.schedule_in(setup, Ev::BReady);
-                self.after_end()
+                self.after_end()?;
+                self.dispatch()
             }
             Policy::Quiesce => {
                 self.close_gate();
@@ -38,7 +39,8 @@ impl World<'_> {
                 }
                 self.marks.vlun_b_ready = Some(now);
                 self.log(Event::BReady);
-                self.declare_a_consistent()
+                self.declare_a_consistent()?;
+                self.dispatch()
             }
         }
     }
@@ -56,9 +58,53 @@ impl World<'_> {
                 pool.labels = pool.after.clone();
                 pool.busy = vec![false; pool.labels.len()];
                 pool.generation += 1;
+                self.hand_back_unbegun();
             }
         }
         Ok(())
+    }
+
+    /// Fig 4/5 at the split: a transaction 503/504 took but has not begun (still
+    /// taking its locks, or at the gate) is a new one, and no new transaction goes to
+    /// 503/504 ([0051]): it returns to the head of queue 502, in arrival order,
+    /// releasing any lock it took (it has done nothing under them), for 507/508.
+    fn hand_back_unbegun(&mut self) {
+        let now = self.q.now();
+        let mut back: Vec<Slot> = self
+            .txns
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| {
+                !t.begun && t.pool_seat.is_some() && matches!(t.stage, Stage::Locking | Stage::Gate)
+            })
+            .map(|(i, _)| i as Slot)
+            .collect();
+        back.sort_by_key(|&s| (self.txns[s as usize].arrived, self.txns[s as usize].id));
+        for &slot in back.iter().rev() {
+            if let Some(WaitOn::Lock(l) | WaitOn::TypeB(l)) = self.txns[slot as usize].waiting_on {
+                self.locks.withdraw(l, slot);
+            }
+            self.end_wait(slot);
+            self.gate_waiters.retain(|&g| g != slot);
+            let held = std::mem::take(&mut self.txns[slot as usize].held);
+            for &lock in &held {
+                if let Some(next) = self.locks.release(lock, slot) {
+                    self.grant(next, lock);
+                }
+            }
+            let t = &mut self.txns[slot as usize];
+            t.held = held;
+            t.held.clear();
+            t.locks.clear();
+            t.next_lock = 0;
+            t.pool_seat = None;
+            t.process = None;
+            t.stage = Stage::Queued;
+            t.waiting = Some((WaitKind::Queue, now));
+            // Drop any pending resume of the attempt it was.
+            t.gen = t.gen.wrapping_add(1);
+            self.queue_502.push_front(slot);
+        }
     }
 
     /// Called whenever an attempt ends (and at the request): A may be consistent now.
