@@ -154,16 +154,6 @@ fn mark_color(k: MarkKind) -> RGBColor {
     }
 }
 
-fn mark_name(k: MarkKind) -> &'static str {
-    match k {
-        MarkKind::Request => "backup request",
-        MarkKind::BReady => "VLUN B ready",
-        MarkKind::AConsistent => "A consistent",
-        MarkKind::ArchiveCopy => "archive copy done",
-        MarkKind::Retire => "A retired",
-    }
-}
-
 fn font(px: u32) -> FontDesc<'static> {
     FontDesc::new(
         FontFamily::Name(fonts::FAMILY),
@@ -265,6 +255,15 @@ fn layout(diagrams: &[Diagram], range: (u64, u64)) -> Result<Layout, Error> {
     })
 }
 
+/// A mark's label without its time (" (t=...)") and leading reference number ("350 ").
+fn legend_name(label: &str) -> String {
+    let base = label.split(" (t=").next().unwrap_or(label).trim();
+    match base.split_once(' ') {
+        Some((first, rest)) if first.chars().all(|c| c.is_ascii_digit()) => rest.to_string(),
+        _ => base.to_string(),
+    }
+}
+
 /// Widens the time range until every mark label, drawn right of its line, fits in the
 /// picture: the last milestone (the retire) is often the last event of a run.
 fn widen_for_labels(
@@ -311,8 +310,22 @@ fn legend_layout(diagrams: &[Diagram], top: i32) -> Result<(Vec<LegendItem>, i32
         MarkKind::Retire,
     ];
     for k in kinds {
-        if diagrams.iter().any(|d| d.marks.iter().any(|m| m.kind == k)) {
-            items.push((Swatch::Mark(k), mark_name(k).to_string()));
+        // The legend says what the marks of this kind are called in these panels
+        // (quiesce names its milestones differently), without reference numbers
+        // or times.
+        let mut names: Vec<String> = Vec::new();
+        for m in diagrams
+            .iter()
+            .flat_map(|d| d.marks.iter())
+            .filter(|m| m.kind == k)
+        {
+            let n = legend_name(&m.label);
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+        if !names.is_empty() {
+            items.push((Swatch::Mark(k), names.join(" / ")));
         }
     }
     let mut out = Vec::with_capacity(items.len());
@@ -607,6 +620,12 @@ mod tests {
         assert_eq!(rows, vec![0, 1]);
         let (lx0, lx1) = (l.panels[0].mark_slots[0].1, l.panels[0].mark_slots[1].1);
         assert!(lx0 < lx1, "labels start right of their own lines");
+    }
+
+    #[test]
+    fn legend_names_drop_numbers_and_times() {
+        assert_eq!(legend_name("350 backup request (t=350)"), "backup request");
+        assert_eq!(legend_name("A retired (t=9)"), "A retired");
     }
 
     #[test]
