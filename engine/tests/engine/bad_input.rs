@@ -25,7 +25,7 @@ fn geometry() -> Geometry {
 /// A split file device in a fresh directory with `b_writes` blocks written through B
 /// (each appends an `Insert` record for logging and copy-on-write), then closed.
 fn made(variant: Variant, b_writes: u64) -> (tempfile::TempDir, DevicePaths) {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::common::scratch_dir();
     let paths = DevicePaths::in_dir(dir.path());
     let d = file::create(&paths, DeviceConfig::new(variant), geometry()).unwrap();
     d.write(Vlun::A, 0, &pattern(BS, 0, 1)).unwrap();
@@ -108,7 +108,7 @@ fn misaligned_image_is_a_typed_error_naming_the_file() {
         }
     }
     // The store alone says the same, and a missing image names its path.
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::common::scratch_dir();
     let path = dir.path().join("odd.img");
     std::fs::write(&path, vec![0u8; BS + 1]).unwrap();
     let e = FileStore::open(&path, BS, None).unwrap_err();
@@ -147,7 +147,7 @@ fn append_cut_short_is_dropped_but_a_cut_snapshot_is_corruption() {
     for variant in [Variant::WriteLogging, Variant::CopyOnWrite] {
         // A torn append (the last, unacknowledged record cut mid-way) is dropped:
         // the device reopens with the table as it was before that write.
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::common::scratch_dir();
         let paths = DevicePaths::in_dir(dir.path());
         let d = file::create(&paths, DeviceConfig::new(variant), geometry()).unwrap();
         d.split().unwrap();

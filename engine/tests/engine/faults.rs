@@ -145,7 +145,7 @@ fn entries_point_at_written_data<S: BlockStore>(
 /// Runs one fault scenario; returns whether the fault surfaced as an error.
 fn scenario(variant: Variant, side: Vlun, kind: FaultKind, op: Op) -> bool {
     let ctx = format!("{variant}, {kind:?} fault on image {side:?}, {op:?}");
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::common::scratch_dir();
     let paths = DevicePaths::in_dir(dir.path());
     let g = Geometry {
         block_size: BS,
@@ -289,7 +289,7 @@ fn injected_faults_lose_no_acknowledged_write_across_reopen() {
 /// A flush fault names the image; the device stays usable and nothing is lost.
 #[test]
 fn flush_fault_is_typed_and_harmless() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::common::scratch_dir();
     let paths = DevicePaths::in_dir(dir.path());
     let g = Geometry {
         block_size: BS,

@@ -101,7 +101,7 @@ fn illegal_calls_are_typed_and_change_nothing_in_memory() {
 #[test]
 fn illegal_calls_are_typed_and_journal_nothing_on_file() {
     for variant in Variant::ALL {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::common::scratch_dir();
         let paths = DevicePaths::in_dir(dir.path());
         let g = Geometry {
             block_size: BS,

@@ -35,6 +35,20 @@ pub mod common {
         buf
     }
 
+    /// A scratch directory for file devices: in `/dev/shm` where it exists, because the
+    /// metadata compaction on every reopen fsyncs, and on a disk shared with other
+    /// builds those fsyncs, not the engine, would dominate the test time. What the
+    /// tests check (contents, journal decoding, replay) does not depend on the medium.
+    pub fn scratch_dir() -> tempfile::TempDir {
+        let shm = std::path::Path::new("/dev/shm");
+        if shm.is_dir() {
+            if let Ok(dir) = tempfile::tempdir_in(shm) {
+                return dir;
+            }
+        }
+        tempfile::tempdir().unwrap()
+    }
+
     /// A small deterministic generator (xorshift64*), fixed seed: no OS randomness.
     pub struct Rng(pub u64);
 

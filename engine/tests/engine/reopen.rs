@@ -141,7 +141,7 @@ proptest! {
         ops in prop::collection::vec(op(), 1..50),
     ) {
         let variant = Variant::ALL[v];
-        let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (one, two) = (crate::common::scratch_dir(), crate::common::scratch_dir());
         let first = run(one.path(), variant, &ops)?;
         let second = run(two.path(), variant, &ops)?;
         prop_assert!(first == second, "the same history gave different files");
