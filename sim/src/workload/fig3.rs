@@ -12,11 +12,12 @@ use crate::rng;
 use crate::txn::{Op, TxnSpec};
 
 /// The Fig 3A schedule: (process, arrival tick, nominal duration in ticks). The old
-/// ones end in the order 301, 302, 303, the last near 451 as in Fig 3C.
+/// ones end in the order 301, 302, 303, the last just after VLUN B is ready (450),
+/// near 451 as in Fig 3C, so 304 and 305 start on B while 303 still writes A.
 pub const FIG3_SCHEDULE: [(u32, Tick, Tick); 6] = [
     (301, 40, 370),
-    (302, 120, 310),
-    (303, 230, 215),
+    (302, 120, 320),
+    (303, 230, 245),
     (304, 380, 200),
     (305, 430, 150),
     (306, 520, 250),

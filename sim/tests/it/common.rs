@@ -17,11 +17,14 @@ pub fn fig45() -> Scenario {
 }
 
 /// The bank at a size that keeps 1000 seeds × 3 variants quick: 32 accounts (8
-/// blocks of 4), 120 transfers around the request.
+/// blocks of 4), 120 transfers around the request; transfers compute long enough
+/// that old ones are still writing A when new ones start on B.
 pub fn bank() -> Scenario {
     Scenario::with_workload(WorkloadConfig::Bank(BankConfig {
         accounts: 32,
         transactions: 120,
+        compute_ticks_min: 20,
+        compute_ticks_max: 250,
         ..BankConfig::default()
     }))
 }

@@ -15,6 +15,7 @@ fn owm_holds(s: &Scenario, seeds: u64) {
     for policy in Policy::OWM {
         let mut old_at_split = 0;
         let mut new_waited = 0;
+        let mut overlapped = 0;
         for seed in 0..seeds {
             let (r, _) = run(s, policy, seed);
             assert!(r.violations.is_empty(), "{}", describe(s, policy, seed, &r));
@@ -31,6 +32,14 @@ fn owm_holds(s: &Scenario, seeds: u64) {
             if r.costs.admission_delay.max_ticks > 0 {
                 new_waited += 1;
             }
+            // The heart of the patent: new transactions on B while old ones still
+            // write A (and the engine mirrors those writes onto B).
+            if r.transactions
+                .iter()
+                .any(|t| !t.old && t.admitted_ticks < m.a_consistent)
+            {
+                overlapped += 1;
+            }
             assert!(m.retire.is_some(), "seed {seed}: VLUN A never retired");
         }
         assert!(
@@ -41,6 +50,11 @@ fn owm_holds(s: &Scenario, seeds: u64) {
         assert!(
             new_waited > 0,
             "{} {policy}: no seed had a new transaction in the setup window",
+            s.name
+        );
+        assert!(
+            overlapped * 10 >= seeds,
+            "{} {policy}: only {overlapped} of {seeds} seeds ran new transactions on B while old ones were on A",
             s.name
         );
     }
