@@ -880,7 +880,7 @@ impl<S: BlockStore + std::fmt::Debug> std::fmt::Debug for Device<S> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     //! The journal's fail-stop rule, with a journal that refuses on command (the file
     //! journal cannot be made to fail from a test without root-proof tricks).

@@ -1,11 +1,15 @@
 //! Determinism of the allocator and the journal: closing and reopening a file device
 //! restores its lookup table (entries, allocator state, peak), phase, extra space and
 //! contents exactly — also after injected write faults — and the same history gives
-//! byte-identical files.
+//! byte-identical files. Along the way, over random histories with faults: every
+//! block reads as its last acknowledged write (or as a write that failed since).
 
 use engine::file::{self, DevicePaths, Geometry};
+use std::collections::BTreeSet;
+
 use engine::{
-    Device, DeviceConfig, FaultKind, FaultyStore, FileStore, LookupTable, Phase, Variant, Vlun,
+    Device, DeviceConfig, Error, FaultKind, FaultyStore, FileStore, IoCost, LookupTable, Phase,
+    Variant, Vlun,
 };
 use proptest::prelude::*;
 
@@ -69,17 +73,66 @@ fn state(d: &Dev) -> State {
     }
 }
 
-fn apply(d: &Dev, op: &Op) {
+/// What each block of each VLUN may read as: exactly its last acknowledged write,
+/// or, after writes that failed with a store error, also any of those (a failed write
+/// may have reached some images). Refused writes (illegal phase, full area) add nothing.
+struct Allowed {
+    views: [Vec<BTreeSet<Vec<u8>>>; 2],
+}
+
+impl Allowed {
+    fn new() -> Self {
+        let zeros = || (0..N).map(|_| BTreeSet::from([vec![0u8; BS]])).collect();
+        Allowed {
+            views: [zeros(), zeros()],
+        }
+    }
+
+    fn record(&mut self, vlun: Vlun, block: u64, data: &[u8], result: &engine::Result<IoCost>) {
+        // An A write is also a B write (one-way mirror); a B write never reaches A.
+        let views: &[usize] = if vlun == Vlun::A { &[0, 1] } else { &[1] };
+        for &v in views {
+            let set = &mut self.views[v][block as usize];
+            match result {
+                Ok(_) => *set = BTreeSet::from([data.to_vec()]),
+                Err(Error::Store(_)) => {
+                    set.insert(data.to_vec());
+                }
+                Err(Error::IllegalState { .. } | Error::DataAreaFull { .. }) => {}
+                Err(e) => panic!("unexpected error {e}"),
+            }
+        }
+    }
+
+    /// No acknowledged write is lost, and no failed or refused one shows elsewhere.
+    fn check(&self, state: &State) -> Result<(), TestCaseError> {
+        for (i, got) in state.contents.iter().enumerate() {
+            let (view, block) = (i / N as usize, i % N as usize);
+            if let Some(got) = got {
+                prop_assert!(
+                    self.views[view][block].contains(got),
+                    "{} block {block} reads neither its acknowledged write nor a failed one",
+                    if view == 0 { "VLUN A" } else { "VLUN B" }
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+fn apply(d: &Dev, op: &Op, allowed: &mut Allowed) {
     // Refusals (illegal phase, full data area, injected faults) are part of the history.
     match op {
         Op::Write(v, b, x) => {
-            let _ = d.write(*v, *b, &pattern(BS, *b, *x));
+            let data = pattern(BS, *b, *x);
+            allowed.record(*v, *b, &data, &d.write(*v, *b, &data));
         }
         Op::FaultyWrite(on_b, v, b, x) => {
             let (a, bb) = d.images();
             let image = if *on_b { bb } else { a };
             image.fail_after(FaultKind::Write, 0);
-            let _ = d.write(*v, *b, &pattern(BS, *b, *x));
+            let data = pattern(BS, *b, *x);
+            allowed.record(*v, *b, &data, &d.write(*v, *b, &data));
             image.heal();
         }
         Op::Split => {
@@ -95,8 +148,14 @@ fn apply(d: &Dev, op: &Op) {
     }
 }
 
-fn reopen(d: Dev, paths: &DevicePaths, config: &DeviceConfig) -> Result<Dev, TestCaseError> {
+fn reopen(
+    d: Dev,
+    paths: &DevicePaths,
+    config: &DeviceConfig,
+    allowed: &Allowed,
+) -> Result<Dev, TestCaseError> {
     let before = state(&d);
+    allowed.check(&before)?;
     drop(d);
     let d = file::open_with(paths, config.clone(), FaultyStore::new).unwrap();
     prop_assert_eq!(state(&d), before);
@@ -118,13 +177,14 @@ fn run(dir: &std::path::Path, variant: Variant, ops: &[Op]) -> Result<Vec<Vec<u8
         area_slots: AREA,
     };
     let mut d = file::create_with(&paths, config.clone(), g, FaultyStore::new).unwrap();
+    let mut allowed = Allowed::new();
     for op in ops {
         match op {
-            Op::Reopen => d = reopen(d, &paths, &config)?,
-            op => apply(&d, op),
+            Op::Reopen => d = reopen(d, &paths, &config, &allowed)?,
+            op => apply(&d, op, &mut allowed),
         }
     }
-    d = reopen(d, &paths, &config)?;
+    d = reopen(d, &paths, &config, &allowed)?;
     drop(d);
     Ok([&paths.meta, &paths.image_a, &paths.image_b]
         .iter()
