@@ -677,9 +677,13 @@ impl<S: BlockStore> Device<S> {
     /// into image A, where VLUN B lives from now on. VLUN B stays live throughout.
     ///
     /// The phase changes first (journaled), then the space is freed; if that is cut
-    /// short (an I/O error, a crash), reopening the file device finishes it.
+    /// short (an I/O error, a crash), calling `retire_a` again, or reopening the file
+    /// device, finishes it. Once it has finished, another call is illegal.
     pub fn retire_a(&self) -> Result<IoCost> {
-        self.transition("retire VLUN A", &[Phase::BackedUp], Phase::Retired)?;
+        let unfinished = self.phase() == Phase::Retired && sync::lock(&self.meta).table.is_some();
+        if !unfinished {
+            self.transition("retire VLUN A", &[Phase::BackedUp], Phase::Retired)?;
+        }
         self.finish_retire()
     }
 

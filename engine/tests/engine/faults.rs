@@ -316,3 +316,68 @@ fn flush_fault_is_typed_and_harmless() {
         assert_eq!(read(&d, Vlun::A, b), acked.get(Vlun::A, b));
     }
 }
+
+/// A retire cut short by an I/O error (write logging merges its log into image A)
+/// leaves VLUN B whole; calling `retire_a` again, or reopening, finishes it.
+#[test]
+fn interrupted_retire_is_finished_by_a_retry_or_a_reopen() {
+    for retry in [true, false] {
+        let dir = crate::common::scratch_dir();
+        let paths = DevicePaths::in_dir(dir.path());
+        let g = Geometry {
+            block_size: BS,
+            volume_blocks: N,
+            area_slots: N,
+        };
+        let config = DeviceConfig::new(Variant::WriteLogging);
+        let d = file::create_with(&paths, config.clone(), g, FaultyStore::new).unwrap();
+        let mut acked = Acked::default();
+        history(&d, &mut acked);
+        for b in 5..9 {
+            let data = pattern(BS, b, 4);
+            d.write(Vlun::B, b, &data).unwrap();
+            acked.write(Vlun::B, b, &data);
+        }
+        d.backup_a(&mut std::io::sink()).unwrap();
+        d.images().0.fail_after(FaultKind::Write, 2);
+        match d.retire_a() {
+            Err(Error::Store(e)) => {
+                assert!(
+                    e.to_string().contains(&paths.image_a.display().to_string()),
+                    "{e}"
+                )
+            }
+            other => panic!("expected a store error, got {other:?}"),
+        }
+        d.images().0.heal();
+        assert_eq!(d.phase(), engine::Phase::Retired);
+        assert!(
+            d.extra_space_blocks() > 0,
+            "nothing left to merge: the test is vacuous"
+        );
+        for b in 0..N {
+            assert_eq!(
+                read(&d, Vlun::B, b),
+                acked.get(Vlun::B, b),
+                "mid-retire B block {b}"
+            );
+        }
+        let d = if retry {
+            d.retire_a().unwrap();
+            d
+        } else {
+            drop(d);
+            file::open_with(&paths, config, FaultyStore::new).unwrap()
+        };
+        assert_eq!(d.extra_space_blocks(), 0, "retry {retry}");
+        assert_eq!(d.table(), None);
+        assert!(matches!(d.retire_a(), Err(Error::IllegalState { .. })));
+        for b in 0..N {
+            assert_eq!(
+                read(&d, Vlun::B, b),
+                acked.get(Vlun::B, b),
+                "retired B block {b}"
+            );
+        }
+    }
+}
