@@ -1,11 +1,11 @@
 //! The one-way mirror device: VLUN A and VLUN B over two storage images.
 //!
 //! Every call routes by (variant, phase, VLUN) as DESIGN.md §2 tabulates, under the
-//! locks of [0070]/[00104]: group 2 (volume stripe locks, optional) then group 1 (the
+//! locks of \[0070\]/\[00104\]: group 2 (volume stripe locks, optional) then group 1 (the
 //! device's own per-block locks), then, briefly, the metadata lock that guards the
 //! lookup table and its journal. Phase changes take the phase lock exclusively, so a
 //! split or a retire never cuts through a call in flight. None of these locks lives
-//! in an image, so none is ever archived ([0054]).
+//! in an image, so none is ever archived (\[0054\]).
 //!
 //! Write order (so that a crash never leaves a table entry pointing at data that was
 //! not written): data blocks first, then the table entry that makes them visible,
@@ -35,7 +35,7 @@ pub struct StripeLocks {
 pub struct DeviceConfig {
     pub variant: Variant,
     /// Group-1 lock count: block `b` is guarded by lock `b % group1_locks`. One lock
-    /// is the patent's literal per-volume lock ([0071]); more let calls on different
+    /// is the patent's literal per-volume lock (\[0071\]); more let calls on different
     /// blocks run in parallel.
     pub group1_locks: usize,
     /// Optional group-2 stripe locks, taken before group 1.
@@ -172,7 +172,7 @@ impl Device<MemStore> {
 impl<S: BlockStore> Device<S> {
     /// A device in the single-volume phase over `image_a` and `image_b`, laid out as
     /// [`Variant::image_blocks`] says: mirroring, two equal images (already in sync:
-    /// the RAID-1 mirror that exists before the request, [0062]); write logging, the
+    /// the RAID-1 mirror that exists before the request, \[0062\]); write logging, the
     /// volume on image A and the log area on image B; copy-on-write, the volume on
     /// image B and the preserved-block area on image A.
     pub fn new(config: DeviceConfig, image_a: S, image_b: S) -> Result<Self> {
@@ -724,7 +724,7 @@ impl<S: BlockStore> Device<S> {
     }
 
     /// Copies VLUN B to `b_prime` so that it no longer shares physical storage with
-    /// image A ([0048]), and ends this device: `b_prime` is returned, holding the live
+    /// image A (\[0048\]), and ends this device: `b_prime` is returned, holding the live
     /// volume, ready to become the base of a new device.
     pub fn detach_b(self, b_prime: S) -> Result<S> {
         self.detach_b_to(b_prime)

@@ -13,7 +13,7 @@
 //! copy-on-write (A's preserved blocks in a data area with a lookup table on image A).
 //!
 //! Storage is any [`BlockStore`]: [`MemStore`] in memory, [`FileStore`] on a raw
-//! image file; [`file`] builds a device whose metadata survives close and reopen.
+//! image file; [`file`](mod@file) builds a device whose metadata survives close and reopen.
 //! Every physical operation is counted ([`IoCost`] per call, [`Counters`] in total).
 //! All methods take `&self`: the device is shared between threads, ordered by its own
 //! group-1 locks and optional group-2 stripe locks ([`DeviceConfig`]).

@@ -1,4 +1,4 @@
-//! The lookup table and its data area ([0075], [0093]).
+//! The lookup table and its data area (\[0075\], \[0093\]).
 //!
 //! Entries are in the pointer form: volume block offset → slot in the data area of the
 //! image that owns the table. Slots come from an allocator; dropping an entry frees its
