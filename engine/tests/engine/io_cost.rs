@@ -203,7 +203,17 @@ proptest! {
                 }
             }
         }
-        d.backup_a(&mut std::io::sink()).unwrap();
+        // The backup reads each block once, from where VLUN A keeps it: copy-on-write
+        // reads the preserved copies from image A and the shared rest from image B.
+        let report = d.backup_a(&mut std::io::sink()).unwrap();
+        let k = diverged.len() as u32;
+        let n = N as u32;
+        let want = match variant {
+            Variant::WriteMirroring => cost(n, 0, 0, 0, 0, 0, 0),
+            Variant::WriteLogging => cost(n, 0, 0, 0, 0, 0, 0),
+            Variant::CopyOnWrite => cost(k, 0, n - k, 0, n, 0, 0),
+        };
+        prop_assert_eq!(report.cost, want);
         d.retire_a().unwrap();
         prop_assert_eq!(d.counters().extra_space_blocks, 0);
         if variant != Variant::WriteMirroring {

@@ -289,8 +289,11 @@ fn concurrent_front_in_memory_tears_loses_and_misroutes_nothing() {
         locks: 3,
     });
     for variant in Variant::ALL {
-        let d = Device::in_memory_with(config(variant, 4, stripes), BS, N, N).unwrap();
-        stress(&d);
+        // Few group-1 locks with stripe locks; then the patent's literal single lock.
+        for (group1, group2) in [(4, stripes), (1, None)] {
+            let d = Device::in_memory_with(config(variant, group1, group2), BS, N, N).unwrap();
+            stress(&d);
+        }
     }
 }
 
