@@ -53,6 +53,9 @@ fn font(px: f64) -> FontDesc<'static> {
     FontDesc::new(FontFamily::Name(fonts::FAMILY), px, FontStyle::Normal)
 }
 
+/// The plot's ranges: x padded 5 %, y from 0 when the data is positive and 35 % of
+/// headroom on top, so the legend (upper left, up to ~22 % of the height for five
+/// policies) never covers a line.
 fn bounds(p: &LinePlot) -> ((f64, f64), (f64, f64)) {
     let pts = || p.series.iter().flat_map(|s| s.points.iter());
     let fold = |f: fn(&(f64, f64)) -> f64| {
@@ -73,7 +76,7 @@ fn bounds(p: &LinePlot) -> ((f64, f64), (f64, f64)) {
             } else {
                 span * 0.05
             },
-            hi + span * 0.08,
+            hi + span * if from_zero { 0.35 } else { 0.05 },
         )
     };
     (pad(fold(|p| p.0), false), pad(fold(|p| p.1), true))
