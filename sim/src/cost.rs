@@ -99,9 +99,13 @@ pub struct Costs {
     /// Block writes the transactions issued (logical writes, rollbacks included).
     pub logical_writes: u64,
     pub logical_reads: u64,
-    /// Image block reads / writes those calls caused.
+    /// Image block reads / writes the transactions' engine calls caused (reads for
+    /// the logical reads included; the oracle's and the archive's reads excluded).
     pub physical_reads: u64,
     pub physical_writes: u64,
+    /// `physical_reads / logical_writes`, `physical_writes / logical_writes` (write
+    /// amplification: 1 for a plain write, 2 for a mirrored A write, a COW first
+    /// write to B adds a read and a write); 0 with no writes.
     pub physical_reads_per_logical_write: f64,
     pub physical_writes_per_logical_write: f64,
     /// Extra space (mirror copy, log area or COW area), peak and at the end.
@@ -169,4 +173,19 @@ pub struct TxnTimeline {
     pub ended_ticks: Option<Tick>,
     pub outcome: Outcome,
     pub waits: Vec<Wait>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delay_stats_nearest_rank() {
+        let mut xs: Vec<Tick> = (1..=200).rev().collect();
+        let d = DelayStats::of(&mut xs);
+        assert_eq!((d.count, d.p99_ticks, d.max_ticks), (200, 198, 200));
+        assert!((d.mean_ticks - 100.5).abs() < 1e-9);
+        assert_eq!(DelayStats::of(&mut []), DelayStats::default());
+        assert_eq!(DelayStats::of(&mut [7]).p99_ticks, 7);
+    }
 }
