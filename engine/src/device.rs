@@ -79,7 +79,15 @@ struct Meta {
     /// than journal records a replay could not follow. Writes that need no table
     /// change still work, and everything acknowledged before stays findable.
     journal_failed: Option<MetaError>,
+    /// Records appended since the journal was last written whole: [`Device::flush`]
+    /// compacts it past [`JOURNAL_APPENDS_MAX`], so the file stays bounded.
+    appended: u64,
 }
+
+/// Appends after which [`Device::flush`] rewrites the journal as a snapshot. A snapshot
+/// is at most about 16 bytes per table entry, an append about 20 bytes, so this bounds
+/// the metadata file to a few MiB beyond the snapshot.
+pub const JOURNAL_APPENDS_MAX: u64 = 1 << 17;
 
 impl Meta {
     fn new(table: Option<LookupTable>, area_peak: u64, journal: Option<Box<dyn Journal>>) -> Self {
@@ -88,13 +96,16 @@ impl Meta {
             area_peak,
             journal,
             journal_failed: None,
+            appended: 0,
         }
     }
 
     /// Journals `record`; the caller changes the in-memory state only if this succeeds,
     /// so memory never runs ahead of what a reopen would restore.
     fn log(&mut self, record: MetaRecord) -> Result<()> {
-        self.journal_op(|j| j.append(&record))
+        self.journal_op(|j| j.append(&record))?;
+        self.appended += 1;
+        Ok(())
     }
 
     fn journal_op(
@@ -767,10 +778,21 @@ impl<S: BlockStore> Device<S> {
     /// Acknowledged writes survive the process ending (their data and journal records
     /// are in the operating system's hands when `write` returns); they survive a power
     /// loss once `flush` returns.
+    ///
+    /// Past [`JOURNAL_APPENDS_MAX`] appended records, the journal is also compacted
+    /// (which waits, like a phase change, for the calls in flight).
     pub fn flush(&self) -> Result<()> {
         self.image_a.flush()?;
         self.image_b.flush()?;
-        sync::lock(&self.meta).journal_op(|j| j.sync())
+        let long = {
+            let mut m = sync::lock(&self.meta);
+            m.journal_op(|j| j.sync())?;
+            m.appended > JOURNAL_APPENDS_MAX
+        };
+        if long {
+            self.compact_metadata()?;
+        }
+        Ok(())
     }
 
     /// The metadata as a compact record list: header, phase, table.
@@ -823,7 +845,9 @@ impl<S: BlockStore> Device<S> {
         let phase = sync::write(&self.phase);
         let mut m = sync::lock(&self.meta);
         let records = self.snapshot_of(*phase, &m);
-        m.journal_op(|j| j.compact(&records))
+        m.journal_op(|j| j.compact(&records))?;
+        m.appended = 0;
+        Ok(())
     }
 }
 

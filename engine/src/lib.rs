@@ -60,7 +60,7 @@ pub mod table;
 mod variant;
 
 pub use cost::{Counters, IoCost};
-pub use device::{BackupReport, Device, DeviceConfig, StripeLocks};
+pub use device::{BackupReport, Device, DeviceConfig, StripeLocks, JOURNAL_APPENDS_MAX};
 pub use error::{Error, Result};
 pub use store::{BlockStore, FaultKind, FaultyStore, FileStore, MemStore, StoreError};
 pub use table::LookupTable;

@@ -207,3 +207,39 @@ proptest! {
         prop_assert!(first == second, "the same history gave different files");
     }
 }
+
+/// The journal stays bounded: `flush` compacts it once it has grown past
+/// `JOURNAL_APPENDS_MAX` records, and the compacted device reopens the same.
+#[test]
+fn flush_compacts_a_long_journal() {
+    let dir = crate::common::scratch_dir();
+    let paths = DevicePaths::in_dir(dir.path());
+    let config = DeviceConfig::new(Variant::WriteLogging);
+    let g = Geometry {
+        block_size: BS,
+        volume_blocks: N,
+        area_slots: N,
+    };
+    let d = file::create(&paths, config.clone(), g).unwrap();
+    d.split().unwrap();
+    // Each B-then-A pair over a block appends an insert and a remove.
+    let pairs = engine::JOURNAL_APPENDS_MAX / 2 + 1;
+    for i in 0..pairs {
+        let b = i % N;
+        d.write(Vlun::B, b, &pattern(BS, b, i as u8)).unwrap();
+        d.write(Vlun::A, b, &pattern(BS, b, !(i as u8))).unwrap();
+    }
+    d.write(Vlun::B, 3, &pattern(BS, 3, 7)).unwrap();
+    let long = std::fs::metadata(&paths.meta).unwrap().len();
+    assert!(long > 16 * engine::JOURNAL_APPENDS_MAX, "{long} bytes");
+    d.flush().unwrap();
+    let short = std::fs::metadata(&paths.meta).unwrap().len();
+    assert!(short < 200, "flush left {short} bytes");
+    let table = d.table();
+    drop(d);
+    let d = file::open(&paths, config).unwrap();
+    assert_eq!(d.table(), table);
+    let mut buf = vec![0u8; BS];
+    d.read(Vlun::B, 3, &mut buf).unwrap();
+    assert_eq!(buf, pattern(BS, 3, 7));
+}
