@@ -382,3 +382,36 @@ fn bank_conserved_only_when_the_workload_conserves() {
     h.sum_conserved = false;
     assert!(oracle::bank_conserved(&h).is_ok());
 }
+
+/// A malformed record (e.g. a hand-edited counterexample file) is reported, never a
+/// panic.
+#[test]
+fn malformed_histories_do_not_panic() {
+    let (mut h, _, _) = good();
+    h.push(
+        13,
+        Event::Begin {
+            txn: 9,
+            vlun: Vlun::B,
+            gate_wait_ticks: 0,
+        },
+    );
+    h.push(
+        13,
+        Event::WriteRecord {
+            txn: 9,
+            record: 999,
+            value: 1,
+        },
+    );
+    h.push(13, Event::Commit { txn: 9 });
+    assert!(oracle::b_complete(&h)
+        .unwrap_err()
+        .detail
+        .contains("past the volume"));
+    let (mut h2, _, _) = good();
+    h2.initial.truncate(5);
+    h2.sum_conserved = true;
+    let found = check_all(&h2);
+    assert!(!found.is_empty());
+}
