@@ -210,8 +210,10 @@ impl<S: BlockStore> Device<S> {
             Variant::WriteLogging => (image_a.block_count(), image_b.block_count()),
             Variant::CopyOnWrite => (image_b.block_count(), image_a.block_count()),
         };
-        if volume_blocks == 0 {
-            return Err(geometry("the volume has no blocks".into()));
+        if volume_blocks == 0 || image_a.block_size() == 0 {
+            return Err(geometry(
+                "the volume has no blocks, or blocks of 0 bytes".into(),
+            ));
         }
         if area_slots > AREA_SLOTS_MAX {
             return Err(geometry(format!(
