@@ -2,7 +2,7 @@
 //! nothing of plots or CSV: the `reports` crate turns these into files.
 //! All times are in ticks (1 tick = 1 µs).
 
-use engine::Vlun;
+use engine::{Variant, Vlun};
 use serde::Serialize;
 
 use crate::clock::Tick;
@@ -18,6 +18,9 @@ pub struct RunResult {
     /// Workload kind: fig3, fig4-5, bank, generated.
     pub workload: String,
     pub policy: Policy,
+    /// The engine variant under the policy (the baselines use
+    /// `backup.baseline_variant`).
+    pub engine_variant: Variant,
     pub seed: u64,
     /// Microseconds per tick.
     pub tick_us: u64,
