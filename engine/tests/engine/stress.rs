@@ -15,7 +15,7 @@
 //! call: if `end(w1) < start(w2)`, `w1` finished before `w2` began.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use engine::file::{self, DevicePaths, Geometry};
 use engine::{BlockStore, Device, DeviceConfig, StripeLocks, Variant, Vlun};
@@ -90,7 +90,13 @@ struct Shared<'a, S: BlockStore> {
     d: &'a Device<S>,
     clock: &'a AtomicU64,
     stop: &'a AtomicBool,
+    /// Old writers that have done their pre-split share of writes and wait for the split.
+    before_split: &'a AtomicU32,
+    split_done: &'a AtomicBool,
 }
+
+/// Operations each old writer does on the single volume before the split.
+const OPS_BEFORE_SPLIT: u32 = 300;
 
 /// One writer thread: writes (70%) and reads (30%) through its VLUN on its block range.
 fn worker<S: BlockStore>(
@@ -106,6 +112,15 @@ fn worker<S: BlockStore>(
     for seq in 1..=ops {
         if !is_old(writer) && seq > 500 && s.stop.load(Ordering::SeqCst) {
             break;
+        }
+        if is_old(writer) && seq == OPS_BEFORE_SPLIT {
+            // The backup request comes while this transaction is running. Writer 0
+            // waits for it, so some A writes surely follow the split; the others run
+            // on, so the split races with A writes in flight.
+            s.before_split.fetch_add(1, Ordering::SeqCst);
+            while writer == 0 && !s.split_done.load(Ordering::SeqCst) {
+                std::thread::yield_now();
+            }
         }
         let block = blocks.start + rng.below(blocks.end - blocks.start);
         if rng.below(10) < 7 {
@@ -204,13 +219,16 @@ impl History {
 
 fn stress<S: BlockStore>(d: &Device<S>) {
     let variant = d.variant();
-    d.split().unwrap();
     let clock = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
+    let before_split = AtomicU32::new(0);
+    let split_done = AtomicBool::new(false);
     let shared = Shared {
         d,
         clock: &clock,
         stop: &stop,
+        before_split: &before_split,
+        split_done: &split_done,
     };
     let (archive, a_after, logs) = std::thread::scope(|scope| {
         let spawn = |writer: u32, blocks: std::ops::Range<u64>| {
@@ -218,8 +236,14 @@ fn stress<S: BlockStore>(d: &Device<S>) {
             scope.spawn(move || worker(shared, writer, blocks))
         };
         // Old writers share blocks 0..24, new ones 8..32: overlap with each other and
-        // across the VLUNs.
+        // across the VLUNs. The old writers start on the single volume; the backup
+        // request (split) comes while they are running, as at time 350 of Fig 3C.
         let old: Vec<_> = (0..OLD_WRITERS).map(|w| spawn(w, 0..24)).collect();
+        while before_split.load(Ordering::SeqCst) < OLD_WRITERS {
+            std::thread::yield_now();
+        }
+        d.split().unwrap();
+        split_done.store(true, Ordering::SeqCst);
         let new: Vec<_> = (0..NEW_WRITERS)
             .map(|w| spawn(OLD_WRITERS + w, 8..N))
             .collect();
