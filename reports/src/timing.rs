@@ -103,7 +103,7 @@ pub fn shared_range(diagrams: &[Diagram]) -> (u64, u64) {
     let lo = diagrams.iter().map(|d| d.extent().0).min().unwrap_or(0);
     let hi = diagrams.iter().map(|d| d.extent().1).max().unwrap_or(1);
     let pad = (hi - lo).div_ceil(33).max(1);
-    let lo = if lo < hi - lo {
+    let lo = if lo.saturating_mul(10) < hi {
         0
     } else {
         lo.saturating_sub(pad)
@@ -620,6 +620,22 @@ mod tests {
         assert_eq!(rows, vec![0, 1]);
         let (lx0, lx1) = (l.panels[0].mark_slots[0].1, l.panels[0].mark_slots[1].1);
         assert!(lx0 < lx1, "labels start right of their own lines");
+    }
+
+    #[test]
+    fn the_time_axis_starts_at_zero_unless_everything_is_late() {
+        let d = sample();
+        assert_eq!(shared_range(std::slice::from_ref(&d)).0, 0);
+        let mut late = d.clone();
+        for s in late.rows.iter_mut().flat_map(|r| r.segments.iter_mut()) {
+            s.from += 10_000;
+            s.until += 10_000;
+        }
+        for m in &mut late.marks {
+            m.at += 10_000;
+        }
+        let (lo, hi) = shared_range(&[late]);
+        assert!(lo > 9_000 && lo <= 10_040 && hi > 10_420, "{lo}..{hi}");
     }
 
     #[test]
