@@ -1,7 +1,8 @@
 //! The concurrent front under load: old writers on VLUN A and new writers on VLUN B,
 //! on overlapping blocks, through few group-1 locks and group-2 stripe locks, while
-//! the main thread archives and retires A. Every block carries who wrote it, which
-//! write, where, and a checksum, so the checks need no timing assumptions:
+//! the main thread splits the volume (old writers already running), then archives and
+//! retires A. Every block carries who wrote it, which write, where, and a checksum, so
+//! the checks need no timing assumptions:
 //!
 //! - no-torn-write: every block read (during the run, in the archive, at the end)
 //!   passes its checksum and names the block it was read from;
