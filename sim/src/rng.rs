@@ -46,8 +46,62 @@ pub fn exponential(rng: &mut ChaCha8Rng, mean: f64) -> u64 {
     }
     // 1 - u is in (0, 1], so the logarithm is finite.
     let u: f64 = rng.random::<f64>();
-    let x = -(1.0 - u).ln() * mean;
+    let x = -ln(1.0 - u) * mean;
     x.round() as u64
+}
+
+/// Natural logarithm from IEEE arithmetic only (no platform libm), so draws are
+/// identical on every machine: x = m·2^e with m in [1, 2), ln m = 2·atanh((m-1)/(m+1)).
+/// Defined for finite x > 0; relative error below 1e-15.
+pub fn ln(x: f64) -> f64 {
+    debug_assert!(x > 0.0 && x.is_finite());
+    let bits = x.to_bits();
+    let mut e = ((bits >> 52) & 0x7ff) as i64 - 1023;
+    let mut m = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000);
+    if (bits >> 52) & 0x7ff == 0 {
+        // Subnormal: scale into the normal range first.
+        return ln(x * pow2(64)) - 64.0 * std::f64::consts::LN_2;
+    }
+    if m > std::f64::consts::SQRT_2 {
+        m /= 2.0;
+        e += 1;
+    }
+    let z = (m - 1.0) / (m + 1.0);
+    let z2 = z * z;
+    let (mut term, mut sum, mut k) = (z, 0.0, 1.0);
+    while k < 60.0 {
+        sum += term / k;
+        term *= z2;
+        k += 2.0;
+    }
+    2.0 * sum + e as f64 * std::f64::consts::LN_2
+}
+
+/// 2^n, exactly, built from its bits (n in -1022..=1023).
+fn pow2(n: i64) -> f64 {
+    f64::from_bits(((n.clamp(-1022, 1023) + 1023) as u64) << 52)
+}
+
+/// e^x from IEEE arithmetic only (see [`ln`]): x = n·ln 2 + r, |r| ≤ ln 2 / 2, Taylor
+/// series for e^r. 0 below -700, infinity above 700.
+pub fn exp(x: f64) -> f64 {
+    if x.is_nan() {
+        return x;
+    }
+    if x < -700.0 {
+        return 0.0;
+    }
+    if x > 700.0 {
+        return f64::INFINITY;
+    }
+    let n = (x / std::f64::consts::LN_2).round();
+    let r = x - n * std::f64::consts::LN_2;
+    let (mut term, mut sum) = (1.0, 1.0);
+    for k in 1..30 {
+        term *= r / k as f64;
+        sum += term;
+    }
+    sum * pow2(n as i64)
 }
 
 /// True with probability `p` (clamped to 0..=1).
@@ -93,6 +147,26 @@ mod tests {
         assert_eq!(a1, a2);
         assert_ne!(a1, s);
         assert_ne!(a1, other_seed);
+    }
+
+    #[test]
+    fn ln_and_exp_agree_with_libm() {
+        for &x in &[
+            1e-300, 1e-9, 0.001, 0.3, 0.5, 0.999_999, 1.0, 1.5, 2.0, 10.0, 12345.678, 1e200,
+        ] {
+            let (ours, std) = (ln(x), x.ln());
+            assert!(
+                (ours - std).abs() <= 1e-14 * std.abs().max(1.0),
+                "ln({x}): {ours} vs {std}"
+            );
+        }
+        for &x in &[-300.0, -5.0, -0.1, 0.0, 0.7, 3.3, 100.0] {
+            let (ours, std) = (exp(x), f64::exp(x));
+            assert!(
+                (ours - std).abs() <= 1e-13 * std,
+                "exp({x}): {ours} vs {std}"
+            );
+        }
     }
 
     #[test]
