@@ -248,6 +248,8 @@ fn properties_can_fail() {
             extra_space_blocks: 1,
         },
     );
+    // The state's verdicts are the oracle's on its history (`apply` keeps them).
+    s.violated = model::protocol::verdicts(&s.history);
     let failing: Vec<&str> = m
         .properties()
         .iter()
@@ -379,5 +381,46 @@ fn merging_histories_loses_no_violation() {
         eprintln!("{flags}: {paths} paths, {} states", checked.unique_states);
         assert!(paths > checked.unique_states, "{flags}: {paths} paths");
         assert_eq!(checked.violated(), walked, "{flags} ({paths} paths)");
+    }
+}
+
+/// `apply` runs the oracle only for the invariants the new events can trip
+/// (`protocol::judge`). On every reachable state, and on every path of a small model,
+/// the verdicts it keeps must be exactly what the oracle finds on the whole history.
+#[test]
+fn verdicts_are_incremental() {
+    use stateright::Model;
+    for flags in [
+        "--variant cow --old 2 --new 2 --aborts on",
+        "--variant logging --old 1 --new 1 --records-per-block 2 --locks record --aborts on",
+        "--variant mirroring --old 1 --new 1 --discipline incremental --aborts on",
+        "--variant logging --old 1 --new 1 --discipline incremental --aborts on",
+        "--variant cow --old 1 --new 1 --records-per-block 2 --locks record --discipline incremental --type-b on --aborts on",
+    ] {
+        let m = model::OwmModel::new(&cfg(flags));
+        let mut stack = m.init_states();
+        let mut actions = Vec::new();
+        // The device's locks are its interior mutability; nothing mutates a stored key.
+        #[allow(clippy::mutable_key_type)]
+        let mut seen = std::collections::HashSet::new();
+        let mut violated = 0u8;
+        while let Some(s) = stack.pop() {
+            assert_eq!(
+                s.violated,
+                model::protocol::verdicts(&s.history),
+                "{flags}: after {:?}",
+                s.history.events.last()
+            );
+            violated |= s.violated;
+            actions.clear();
+            m.actions(&s, &mut actions);
+            for &a in &actions {
+                let next = m.apply(&s, a, None);
+                if seen.insert(next.clone()) {
+                    stack.push(next);
+                }
+            }
+        }
+        eprintln!("{flags}: {} states, violated bits {violated:#b}", seen.len());
     }
 }

@@ -1,0 +1,132 @@
+//! Checker throughput: unique states, states/s and peak memory for the default and two
+//! larger configurations, on 1 and 2 threads (issue 7; figures in BENCHMARKS.md).
+//!
+//! ```text
+//! cargo run --release -p owm-model --example bench            # the table (a few minutes)
+//! cargo run --release -p owm-model --example bench -- --quick # smoke: default config only
+//! cargo run --release -p owm-model --example bench -- --one --threads 2 --variant cow ...
+//! ```
+//!
+//! Each measurement runs in a child process of its own (`--one`), so its peak resident
+//! memory (`VmHWM` in /proc/self/status) is that run's and nobody else's. A figure is
+//! the best of `--repeat N` runs (default 3; the machine is shared, so the best run is
+//! the one least disturbed).
+
+use std::process::Command;
+use std::time::Instant;
+
+/// (name, model flags): the default `owm check` and two larger configurations.
+const CONFIGS: &[(&str, &str)] = &[
+    ("default", "--variant cow --old 2 --new 2 --aborts on"),
+    (
+        "record locks",
+        "--variant cow --old 2 --new 2 --aborts on --records-per-block 2 --locks record",
+    ),
+    (
+        "record locks, incremental",
+        "--variant logging --old 2 --new 2 --aborts on --records-per-block 2 --locks record --discipline incremental",
+    ),
+];
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--one") {
+        one(&args[1..]);
+        return;
+    }
+    let quick = args.iter().any(|a| a == "--quick");
+    let repeat = args
+        .iter()
+        .position(|a| a == "--repeat")
+        .and_then(|i| args.get(i + 1))
+        .map_or(if quick { 1 } else { 3 }, |n| {
+            n.parse().expect("--repeat N")
+        });
+    let configs = if quick { &CONFIGS[..1] } else { CONFIGS };
+    let threads: &[usize] = if quick { &[1] } else { &[1, 2] };
+    println!(
+        "| configuration | threads | unique states | search (s) | states/s | total (s) | peak RSS (MiB) |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for &(name, flags) in configs {
+        for &t in threads {
+            let runs: Vec<Run> = (0..repeat).map(|_| child(t, flags)).collect();
+            let best = runs
+                .iter()
+                .min_by(|a, b| a.secs.total_cmp(&b.secs))
+                .expect("at least one run");
+            let peak = runs.iter().map(|r| r.peak_kib).max().unwrap_or(0);
+            println!(
+                "| {name} (`{flags}`) | {t} | {} | {:.3} | {:.0} | {:.3} | {:.0} |",
+                best.states,
+                best.secs,
+                best.states as f64 / best.secs,
+                best.total_secs,
+                peak as f64 / 1024.0
+            );
+        }
+    }
+}
+
+struct Run {
+    states: usize,
+    /// The exploration (stateright's search), as `CheckReport::elapsed`.
+    secs: f64,
+    /// All of `check`: the search, then the shortest-counterexample search and the
+    /// replay of each violated invariant's trace.
+    total_secs: f64,
+    peak_kib: u64,
+}
+
+/// Runs one measurement in a child process.
+fn child(threads: usize, flags: &str) -> Run {
+    let exe = std::env::current_exe().expect("own path");
+    let out = Command::new(exe)
+        .arg("--one")
+        .args(["--threads", &threads.to_string()])
+        .args(flags.split_whitespace())
+        .output()
+        .expect("run the child");
+    assert!(
+        out.status.success(),
+        "child failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let w: Vec<&str> = text.split_whitespace().collect();
+    Run {
+        states: w[0].parse().expect("states"),
+        secs: w[1].parse().expect("seconds"),
+        total_secs: w[2].parse().expect("seconds"),
+        peak_kib: w[3].parse().expect("peak"),
+    }
+}
+
+/// Child mode: `--threads T <model flags>`; prints `states search_s total_s peak_kib`.
+fn one(args: &[String]) {
+    let threads: usize = args[1].parse().expect("--threads T");
+    let mut cfg = model::CheckConfig::from_model_flags(&args[2..].join(" ")).expect("flags");
+    cfg.threads = threads;
+    let start = Instant::now();
+    let r = model::check(&cfg).expect("check");
+    let total = start.elapsed().as_secs_f64();
+    println!(
+        "{} {:.6} {total:.6} {}",
+        r.unique_states,
+        r.elapsed.as_secs_f64(),
+        peak_kib()
+    );
+}
+
+/// Peak resident set size of this process (`VmHWM`), in KiB.
+fn peak_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
