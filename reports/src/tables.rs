@@ -293,3 +293,48 @@ pub fn read_table(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), Error>
     }
     Ok((header, rows))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_names_are_unique_and_found() {
+        for (i, (name, _)) in METRICS.iter().enumerate() {
+            assert_eq!(metric_index(name), Some(i), "{name} is listed twice");
+        }
+        assert_eq!(metric_index("speed"), None);
+    }
+
+    #[test]
+    fn rows_match_the_header_and_trace_is_in_time_order() {
+        let scenario = sim::Scenario::default();
+        let result =
+            sim::run(&scenario, sim::Policy::Owm(engine::Variant::CopyOnWrite), 3).unwrap();
+        let runs = vec![NamedRun {
+            name: "cow".into(),
+            result,
+        }];
+        let rows = summary_csv(&runs);
+        assert_eq!(rows[0].len(), summary_header().len());
+        let trace = trace_rows(&runs);
+        assert!(trace.iter().all(|r| r.len() == TRACE_HEADER.len()));
+        let times: Vec<u64> = trace.iter().map(|r| r[1].parse().unwrap()).collect();
+        assert!(
+            times.windows(2).all(|w| w[0] <= w[1]),
+            "trace not in time order"
+        );
+        let events: Vec<&str> = trace.iter().map(|r| r[2].as_str()).collect();
+        for e in [
+            "backup-request",
+            "split",
+            "a-consistent",
+            "retire",
+            "arrive",
+            "admit",
+            "end",
+        ] {
+            assert!(events.contains(&e), "no {e} event");
+        }
+    }
+}
