@@ -18,6 +18,7 @@
 
 mod check;
 pub mod config;
+pub mod events;
 pub mod protocol;
 pub mod trace;
 

@@ -51,6 +51,7 @@
 
 use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use engine::{Device, DeviceConfig, MemStore, Phase, Vlun};
 use sim::oracle::Invariant;
@@ -59,7 +60,8 @@ use sim::record::{
 };
 use stateright::{Model, Property};
 
-use crate::config::{CheckConfig, Discipline, Locks};
+use crate::config::{CheckConfig, Discipline, Locks, RECORDS_PER_BLOCK_MAX, TXNS_MAX};
+use crate::events::EventLog;
 
 /// Blocks in the modelled volume.
 pub const BLOCKS: u64 = 2;
@@ -182,7 +184,7 @@ pub enum Status {
 }
 
 /// A transaction's progress.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TxnState {
     /// Index of the next program op.
     pub pc: u8,
@@ -199,38 +201,76 @@ impl TxnState {
     }
 }
 
+/// Most application lock items: one per record.
+pub const LOCK_ITEMS_MAX: usize = BLOCKS as usize * RECORDS_PER_BLOCK_MAX as usize;
+/// Largest block: [`RECORDS_PER_BLOCK_MAX`] records.
+const BLOCK_BYTES_MAX: usize = RECORD_BYTES * RECORDS_PER_BLOCK_MAX as usize;
+
+/// Transactions in commit order (a short list kept inline: no allocation per state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Commits {
+    len: u8,
+    order: [u8; TXNS_MAX],
+}
+
+impl Commits {
+    const EMPTY: Commits = Commits {
+        len: 0,
+        order: [u8::MAX; TXNS_MAX],
+    };
+    fn push(&mut self, t: u8) {
+        self.order[usize::from(self.len)] = t;
+        self.len += 1;
+    }
+    /// The committed transactions, first committed first.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.order[..usize::from(self.len)]
+    }
+}
+
 /// One model state. Equality and hashing cover everything except `history` (see the
 /// module doc for why that is sound).
+///
+/// Kept compact, since the checker makes one per generated successor: fixed-size
+/// arrays instead of vectors (unused entries stay at their initial value, so they
+/// never tell two states apart), and what an action rarely changes — the device, the
+/// sets of written contents, the declared image — is shared with the parent state
+/// (`Arc`) and copied only by the action that changes it. The device is hashed
+/// through `device_key`, its digest taken when it last changed.
 #[derive(Clone, Debug)]
 pub struct State {
-    pub device: Device<MemStore>,
-    pub txns: Vec<TxnState>,
-    /// Owner of each application lock item.
-    pub locks: Vec<Option<u8>>,
+    pub device: Arc<Device<MemStore>>,
+    /// Digest of `device` (its `Hash`: variant, phase, table, images).
+    device_key: u64,
+    /// Per transaction (the first `programs.len()` entries are used).
+    pub txns: [TxnState; TXNS_MAX],
+    /// Owner of each application lock item (the first `items` entries are used).
+    pub locks: [Option<u8>; LOCK_ITEMS_MAX],
     /// Blocks held by type (b) locks (bit per block).
     pub type_b: u8,
     /// VLUN A's image when it was declared consistent.
-    pub declared: Option<Vec<u8>>,
+    pub declared: Option<Arc<Vec<u8>>>,
     pub ended: bool,
     /// Transactions in commit order.
-    pub commits: Vec<u8>,
+    pub commits: Commits,
     /// (block, digest) of every content written through VLUN A / VLUN B.
-    pub via_a: BTreeSet<(u64, u64)>,
-    pub via_b: BTreeSet<(u64, u64)>,
+    pub via_a: Arc<BTreeSet<(u64, u64)>>,
+    pub via_b: Arc<BTreeSet<(u64, u64)>>,
     /// Bit per [`INVARIANTS`] entry: the oracle finds it violated on `history`.
     pub violated: u8,
-    /// The execution record of the path that first reached this state.
-    pub history: History,
+    /// The execution record of the path that first reached this state (shared with
+    /// the states before it on that path; [`OwmModel::history`] gives the whole).
+    pub history: EventLog,
 }
 
 /// Everything but the device and the history: what identifies a state (with the device).
 type StateKey<'a> = (
-    &'a [TxnState],
-    &'a [Option<u8>],
+    &'a [TxnState; TXNS_MAX],
+    &'a [Option<u8>; LOCK_ITEMS_MAX],
     u8,
-    &'a Option<Vec<u8>>,
+    Option<&'a [u8]>,
     bool,
-    &'a [u8],
+    Commits,
     (&'a BTreeSet<(u64, u64)>, &'a BTreeSet<(u64, u64)>),
     u8,
 );
@@ -241,12 +281,33 @@ impl State {
             &self.txns,
             &self.locks,
             self.type_b,
-            &self.declared,
+            self.declared.as_deref().map(Vec::as_slice),
             self.ended,
-            &self.commits,
+            self.commits,
             (&self.via_a, &self.via_b),
             self.violated,
         )
+    }
+
+    /// The device, to change: copied first if the parent state still shares it.
+    fn device_mut(&mut self) -> &Device<MemStore> {
+        Arc::make_mut(&mut self.device)
+    }
+
+    /// Takes the device's digest after an action changed it.
+    fn rekey_device(&mut self) {
+        self.device_key = device_key(&self.device);
+    }
+
+    /// Notes that `(block, digest)` was written through `vlun`.
+    fn wrote(&mut self, vlun: Vlun, block: u64, digest: u64) {
+        let set = match vlun {
+            Vlun::A => &mut self.via_a,
+            Vlun::B => &mut self.via_b,
+        };
+        if !set.contains(&(block, digest)) {
+            Arc::make_mut(set).insert((block, digest));
+        }
     }
     /// False when the oracle finds `inv` violated on this state's history.
     pub fn holds(&self, inv: Invariant) -> bool {
@@ -255,6 +316,58 @@ impl State {
     /// The device phase.
     pub fn phase(&self) -> Phase {
         self.device.phase()
+    }
+}
+
+fn device_key(d: &Device<MemStore>) -> u64 {
+    let mut h = Mix64::default();
+    d.hash(&mut h);
+    h.finish()
+}
+
+/// The hasher for the device digest: each 8-byte word is folded in through the
+/// splitmix64 finaliser (a bijection with full avalanche), a few instructions a word
+/// where SipHash takes tens; it feeds stateright's own fingerprint of the state.
+#[derive(Default)]
+struct Mix64(u64);
+
+impl Mix64 {
+    fn word(&mut self, w: u64) {
+        let mut z = (self.0 ^ w).wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        self.0 = z ^ (z >> 31);
+    }
+}
+
+impl Hasher for Mix64 {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.word(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            // The length keeps "ab" and "ab\0" apart.
+            self.word(u64::from_le_bytes(b) ^ ((rest.len() as u64) << 56));
+        }
+    }
+    fn write_u8(&mut self, x: u8) {
+        self.word(u64::from(x));
+    }
+    fn write_u32(&mut self, x: u32) {
+        self.word(u64::from(x));
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.word(x);
+    }
+    fn write_usize(&mut self, x: usize) {
+        self.word(x as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
@@ -267,7 +380,7 @@ impl Eq for State {}
 impl Hash for State {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.key().hash(state);
-        self.device.hash(state);
+        self.device_key.hash(state);
     }
 }
 
@@ -379,13 +492,13 @@ impl OwmModel {
     /// patent terms (for traces); the checker passes `None`.
     pub fn apply(&self, s: &State, action: Action, notes: Option<&mut Vec<String>>) -> State {
         let mut n = s.clone();
-        let first = n.history.events.len();
+        let first = n.history.len();
         let mut note = Notes(notes);
         match action {
             Action::Txn(t, op) => self.apply_op(&mut n, t as usize, op, &mut note),
             Action::Abort(t) => self.apply_abort(&mut n, t as usize, &mut note),
             Action::Split => {
-                n.device.split().expect("split from the single phase");
+                n.device_mut().split().expect("split from the single phase");
                 push(&mut n.history, Event::Split);
                 push(&mut n.history, Event::BReady);
                 if self.cfg.type_b {
@@ -425,12 +538,14 @@ impl OwmModel {
                     )
                 });
                 n.type_b = 0;
-                n.declared = Some(image.clone());
+                n.declared = Some(Arc::new(image.clone()));
                 push(&mut n.history, Event::AConsistent { image });
             }
             Action::BackupA => {
                 let mut tape = Vec::new();
-                n.device.backup_a(&mut tape).expect("backing up VLUN A");
+                n.device_mut()
+                    .backup_a(&mut tape)
+                    .expect("backing up VLUN A");
                 note.add(|| {
                     format!(
                         "VLUN A copied to the archive: {}",
@@ -440,7 +555,7 @@ impl OwmModel {
                 push(&mut n.history, Event::Archive { image: tape });
             }
             Action::RetireA => {
-                n.device
+                n.device_mut()
                     .retire_a()
                     .expect("retiring VLUN A after its backup");
                 let extra = n.device.extra_space_blocks();
@@ -464,7 +579,10 @@ impl OwmModel {
                 push(&mut n.history, Event::End { live });
             }
         }
-        n.violated |= judge(&n.history, first, n.violated);
+        if matches!(action, Action::Split | Action::BackupA | Action::RetireA) {
+            n.rekey_device();
+        }
+        n.violated |= self.judge(&n.history, first, n.violated);
         n
     }
 
@@ -602,11 +720,13 @@ impl OwmModel {
         });
     }
 
-    /// Reads `block` through `vlun` into a buffer, recording the read.
-    fn read_block(&self, n: &mut State, txn: u32, vlun: Vlun, block: u64) -> Vec<u8> {
-        let mut buf = vec![0u8; self.layout.block_size];
+    /// Reads `block` through `vlun` into a buffer (its first `block_size` bytes),
+    /// recording the read.
+    fn read_block(&self, n: &mut State, txn: u32, vlun: Vlun, block: u64) -> [u8; BLOCK_BYTES_MAX] {
+        let mut buf = [0u8; BLOCK_BYTES_MAX];
+        let bytes = &mut buf[..self.layout.block_size];
         n.device
-            .read(vlun, block, &mut buf)
+            .read(vlun, block, bytes)
             .expect("a block read the model issues is legal");
         push(
             &mut n.history,
@@ -614,7 +734,7 @@ impl OwmModel {
                 txn,
                 vlun,
                 block,
-                digest: block_digest(&buf),
+                digest: block_digest(bytes),
             },
         );
         buf
@@ -633,20 +753,19 @@ impl OwmModel {
     ) -> (u32, u32) {
         let block = self.layout.block_of(record);
         let mut buf = self.read_block(n, txn, vlun, block);
+        let bytes = &mut buf[..self.layout.block_size];
         write_record(
-            &mut buf[self.layout.offset_in_block(record)..],
+            &mut bytes[self.layout.offset_in_block(record)..],
             value,
             stamp,
         );
         let cost = n
-            .device
-            .write(vlun, block, &buf)
+            .device_mut()
+            .write(vlun, block, bytes)
             .expect("a block write the model issues is legal");
-        let digest = block_digest(&buf);
-        match vlun {
-            Vlun::A => n.via_a.insert((block, digest)),
-            Vlun::B => n.via_b.insert((block, digest)),
-        };
+        n.rekey_device();
+        let digest = block_digest(bytes);
+        n.wrote(vlun, block, digest);
         push(
             &mut n.history,
             Event::WriteBlock {
@@ -770,9 +889,8 @@ impl Notes<'_> {
     }
 }
 
-fn push(h: &mut History, event: Event) {
-    let time = h.events.len() as u64;
-    h.push(time, event);
+fn push(h: &mut EventLog, event: Event) {
+    h.push(event);
 }
 
 fn release(locks: &mut [Option<u8>], t: usize) {
@@ -805,11 +923,7 @@ fn short_writer(stamp: u64) -> String {
 
 /// Bit `i` set when the oracle finds `INVARIANTS[i]` violated on `h`.
 pub fn verdicts(h: &History) -> u8 {
-    INVARIANTS
-        .iter()
-        .enumerate()
-        .filter(|(_, inv)| inv.check(h).is_err())
-        .fold(0, |m, (i, _)| m | (1 << i))
+    violations(h, u8::MAX)
 }
 
 /// The bit of `inv` in [`State::violated`].
@@ -843,14 +957,9 @@ pub fn judged_at(event: &Event) -> u8 {
     }
 }
 
-/// The invariants newly violated on `h`, whose events from `first` on are new and
-/// whose earlier prefix had the verdicts `before`: the oracle runs only for the
-/// invariants the new events can trip ([`judged_at`]) and not yet violated.
-pub fn judge(h: &History, first: usize, before: u8) -> u8 {
-    let due = h.events[first..]
-        .iter()
-        .fold(0, |m, s| m | judged_at(&s.event))
-        & !before;
+/// The invariants among `due` (bits of [`State::violated`]) that the oracle finds
+/// violated on `h`.
+pub fn violations(h: &History, due: u8) -> u8 {
     INVARIANTS
         .iter()
         .enumerate()
@@ -858,36 +967,55 @@ pub fn judge(h: &History, first: usize, before: u8) -> u8 {
         .fold(0, |m, (i, _)| m | (1 << i))
 }
 
+impl OwmModel {
+    /// The invariants newly violated on `log`, whose events from `first` on are new and
+    /// whose earlier prefix had the verdicts `before`: the oracle runs only for the
+    /// invariants the new events can trip ([`judged_at`]) and not yet violated.
+    pub fn judge(&self, log: &EventLog, first: usize, before: u8) -> u8 {
+        let mut due = 0;
+        log.for_each_since(first, |e| due |= judged_at(e));
+        due &= !before;
+        if due == 0 {
+            return 0;
+        }
+        log.judge(self.layout, &self.initial, |h| violations(h, due))
+    }
+
+    /// The whole execution record of the path that first reached `s`.
+    pub fn history(&self, s: &State) -> History {
+        s.history.to_history(self.layout, &self.initial)
+    }
+}
+
 impl Model for OwmModel {
     type State = State;
     type Action = Action;
 
     fn init_states(&self) -> Vec<State> {
-        let mut history = History::new(self.layout, self.initial.clone());
-        history.sum_conserved = true;
+        let history = EventLog::default();
         let items = match self.cfg.locks {
             Locks::Record => self.layout.records() as usize,
             Locks::Block => BLOCKS as usize,
         };
-        let violated = verdicts(&history);
+        assert!(items <= LOCK_ITEMS_MAX && self.programs.len() <= TXNS_MAX);
+        let violated = verdicts(&history.to_history(self.layout, &self.initial));
+        let device = self.initial_device();
         vec![State {
-            device: self.initial_device(),
-            txns: vec![
-                TxnState {
-                    pc: 0,
-                    status: Status::Idle,
-                    reads: [None; 2],
-                    written: 0,
-                };
-                self.programs.len()
-            ],
-            locks: vec![None; items],
+            device_key: device_key(&device),
+            device: Arc::new(device),
+            txns: [TxnState {
+                pc: 0,
+                status: Status::Idle,
+                reads: [None; 2],
+                written: 0,
+            }; TXNS_MAX],
+            locks: [None; LOCK_ITEMS_MAX],
             type_b: 0,
             declared: None,
             ended: false,
-            commits: Vec::new(),
-            via_a: BTreeSet::new(),
-            via_b: BTreeSet::new(),
+            commits: Commits::EMPTY,
+            via_a: Arc::default(),
+            via_b: Arc::default(),
             violated,
             history,
         }]
@@ -922,7 +1050,9 @@ impl Model for OwmModel {
             Phase::Split if s.declared.is_none() && old_ended => actions.push(Action::OldEnded),
             Phase::Split if s.declared.is_some() => actions.push(Action::BackupA),
             Phase::BackedUp => actions.push(Action::RetireA),
-            Phase::Retired if !s.ended && s.txns.iter().all(TxnState::ended) => {
+            Phase::Retired
+                if !s.ended && s.txns[..self.programs.len()].iter().all(TxnState::ended) =>
+            {
                 actions.push(Action::End)
             }
             _ => {}

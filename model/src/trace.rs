@@ -186,7 +186,7 @@ pub fn replay(trace: &Trace) -> Result<Replayed, ModelError> {
         .ok_or_else(|| ModelError::Parse(format!("unknown invariant `{}`", trace.violates)))?;
     let model = OwmModel::new(&trace.config);
     let (state, steps) = execute(&model, &trace.actions)?;
-    match invariant.check(&state.history) {
+    match invariant.check(&model.history(&state)) {
         Err(violation) => Ok(Replayed { violation, steps }),
         Ok(()) => Err(ModelError::Replay(format!(
             "after {} steps the oracle finds {} holding: the trace does not reproduce",

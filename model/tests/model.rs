@@ -233,23 +233,17 @@ fn properties_can_fail() {
     // constant `true`.
     let m = model::OwmModel::new(&CheckConfig::default());
     let mut s = m.init_states().pop().unwrap();
-    s.history.push(
-        0,
-        sim::record::Event::ReadBlock {
-            txn: 0,
-            vlun: engine::Vlun::A,
-            block: 0,
-            digest: 42,
-        },
-    );
-    s.history.push(
-        1,
-        sim::record::Event::Retire {
-            extra_space_blocks: 1,
-        },
-    );
+    s.history.push(sim::record::Event::ReadBlock {
+        txn: 0,
+        vlun: engine::Vlun::A,
+        block: 0,
+        digest: 42,
+    });
+    s.history.push(sim::record::Event::Retire {
+        extra_space_blocks: 1,
+    });
     // The state's verdicts are the oracle's on its history (`apply` keeps them).
-    s.violated = model::protocol::verdicts(&s.history);
+    s.violated = model::protocol::verdicts(&m.history(&s));
     let failing: Vec<&str> = m
         .properties()
         .iter()
@@ -348,8 +342,9 @@ fn violations_on_every_path(m: &model::OwmModel) -> (Vec<&'static str>, usize) {
     let mut paths = 0;
     let mut actions = Vec::new();
     while let Some(s) = stack.pop() {
+        let h = m.history(&s);
         for inv in model::INVARIANTS {
-            if inv.check(&s.history).is_err() {
+            if inv.check(&h).is_err() {
                 violated.insert(inv);
             }
         }
@@ -405,11 +400,12 @@ fn verdicts_are_incremental() {
         let mut seen = std::collections::HashSet::new();
         let mut violated = 0u8;
         while let Some(s) = stack.pop() {
+            let h = m.history(&s);
             assert_eq!(
                 s.violated,
-                model::protocol::verdicts(&s.history),
+                model::protocol::verdicts(&h),
                 "{flags}: after {:?}",
-                s.history.events.last()
+                h.events.last()
             );
             violated |= s.violated;
             actions.clear();
