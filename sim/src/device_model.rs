@@ -85,12 +85,13 @@ impl DeviceModel {
             service += rng::uniform(&mut self.rng, 0, self.config.jitter_ticks_max);
         }
         // Earliest free channel; ties to the lowest index (deterministic).
-        let (i, &free) = self
-            .free_at
-            .iter()
-            .enumerate()
-            .min_by_key(|&(i, &t)| (t, i))
-            .expect("at least one channel");
+        let mut i = 0;
+        for (j, &t) in self.free_at.iter().enumerate().skip(1) {
+            if t < self.free_at[i] {
+                i = j;
+            }
+        }
+        let free = self.free_at[i];
         let start = now.max(free);
         self.queued_ticks += start - now;
         let end = start + service;

@@ -91,24 +91,30 @@ impl Workload for Bank {
     fn client_done(&mut self, _client: u32, _now: Tick) -> Option<Tick> {
         None
     }
-    fn shape(&mut self, _client: Option<u32>) -> TxnSpec {
+    fn shape(&mut self, _client: Option<u32>, mut ops: Vec<Op>) -> TxnSpec {
         self.emitted += 1;
         let n = self.c.accounts.max(2);
-        let pair = distinct(&mut self.shapes, 2, n, |r| rng::uniform(r, 0, n - 1));
+        distinct(
+            &mut self.shapes,
+            2,
+            n,
+            |r| rng::uniform(r, 0, n - 1),
+            &mut ops,
+        );
         let amount = rng::uniform(&mut self.shapes, 1, self.c.amount_max.max(1) as u64) as i64;
+        let (from, to) = (ops[0].record(), ops[1].record());
+        ops[0] = Op::Add {
+            record: from,
+            delta: -amount,
+        };
+        ops[1] = Op::Add {
+            record: to,
+            delta: amount,
+        };
         TxnSpec {
             label: self.emitted as u32,
             client: None,
-            ops: vec![
-                Op::Add {
-                    record: pair[0],
-                    delta: -amount,
-                },
-                Op::Add {
-                    record: pair[1],
-                    delta: amount,
-                },
-            ],
+            ops,
             compute_ticks: rng::uniform(
                 &mut self.shapes,
                 self.c.compute_ticks_min,

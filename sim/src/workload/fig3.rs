@@ -87,7 +87,7 @@ impl Workload for Fig3 {
     fn client_done(&mut self, _client: u32, _now: Tick) -> Option<Tick> {
         None
     }
-    fn shape(&mut self, _client: Option<u32>) -> TxnSpec {
+    fn shape(&mut self, _client: Option<u32>, mut ops: Vec<Op>) -> TxnSpec {
         let (label, _, nominal) = FIG3_SCHEDULE[self.next.min(FIG3_SCHEDULE.len() - 1)];
         self.next += 1;
         let n = rng::uniform(
@@ -96,16 +96,19 @@ impl Workload for Fig3 {
             u64::from(self.c.updates_max.max(self.c.updates_min.max(1))),
         ) as usize;
         let records = self.c.records;
-        let picks = distinct(&mut self.shapes, n, records, |r| {
-            rng::uniform(r, 0, records - 1)
-        });
-        let ops: Vec<Op> = picks
-            .into_iter()
-            .map(|record| Op::Add {
-                record,
+        distinct(
+            &mut self.shapes,
+            n,
+            records,
+            |r| rng::uniform(r, 0, records - 1),
+            &mut ops,
+        );
+        for op in &mut ops {
+            *op = Op::Add {
+                record: op.record(),
                 delta: rng::uniform(&mut self.shapes, 1, 9) as i64,
-            })
-            .collect();
+            };
+        }
         // Roughly: one read (10) and one read-modify-write (30) per record.
         let io = 40 * ops.len() as Tick;
         let j = self.c.jitter_ticks;

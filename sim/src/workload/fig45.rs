@@ -93,21 +93,24 @@ impl Workload for Fig45 {
     fn client_done(&mut self, _client: u32, _now: Tick) -> Option<Tick> {
         None
     }
-    fn shape(&mut self, _client: Option<u32>) -> TxnSpec {
+    fn shape(&mut self, _client: Option<u32>, mut ops: Vec<Op>) -> TxnSpec {
         self.emitted += 1;
         let lo = u64::from(self.c.updates_min.max(1));
         let n = rng::uniform(&mut self.shapes, lo, u64::from(self.c.updates_max).max(lo)) as usize;
         let records = self.c.records;
-        let picks = distinct(&mut self.shapes, n, records, |r| {
-            rng::uniform(r, 0, records - 1)
-        });
-        let ops = picks
-            .into_iter()
-            .map(|record| Op::Add {
-                record,
+        distinct(
+            &mut self.shapes,
+            n,
+            records,
+            |r| rng::uniform(r, 0, records - 1),
+            &mut ops,
+        );
+        for op in &mut ops {
+            *op = Op::Add {
+                record: op.record(),
                 delta: rng::uniform(&mut self.shapes, 1, 9) as i64,
-            })
-            .collect();
+            };
+        }
         TxnSpec {
             label: self.emitted as u32,
             client: None,

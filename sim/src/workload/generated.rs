@@ -172,27 +172,31 @@ impl Workload for Generated {
             _ => None,
         }
     }
-    fn shape(&mut self, client: Option<u32>) -> TxnSpec {
+    fn shape(&mut self, client: Option<u32>, mut ops: Vec<Op>) -> TxnSpec {
         self.emitted += 1;
         let lo = u64::from(self.c.length_min.max(1));
         let n = rng::uniform(&mut self.shapes, lo, u64::from(self.c.length_max).max(lo)) as usize;
         let records = self.c.records.max(1);
         let cdf = std::mem::take(&mut self.zipf_cdf);
-        let picks = distinct(&mut self.shapes, n, records, |r| pick(&cdf, records, r));
+        distinct(
+            &mut self.shapes,
+            n,
+            records,
+            |r| pick(&cdf, records, r),
+            &mut ops,
+        );
         self.zipf_cdf = cdf;
-        let ops = picks
-            .into_iter()
-            .map(|record| {
-                if rng::chance(&mut self.shapes, self.c.write_fraction) {
-                    Op::Add {
-                        record,
-                        delta: rng::uniform(&mut self.shapes, 1, 9) as i64,
-                    }
-                } else {
-                    Op::Read { record }
+        for op in &mut ops {
+            let record = op.record();
+            *op = if rng::chance(&mut self.shapes, self.c.write_fraction) {
+                Op::Add {
+                    record,
+                    delta: rng::uniform(&mut self.shapes, 1, 9) as i64,
                 }
-            })
-            .collect();
+            } else {
+                Op::Read { record }
+            };
+        }
         TxnSpec {
             label: self.emitted as u32,
             client,

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Tick;
 use crate::error::SimError;
-use crate::txn::TxnSpec;
+use crate::txn::{Op, TxnSpec};
 
 /// Which workload, with its parameters. In TOML: `[workload] kind = "bank" ...`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -148,33 +148,39 @@ pub(crate) trait Workload {
     fn next_arrival(&mut self, now: Tick) -> Option<Tick>;
     /// After a closed-loop client's transaction ends at `now`, its next arrival.
     fn client_done(&mut self, client: u32, now: Tick) -> Option<Tick>;
-    /// The shape of the transaction arriving now.
-    fn shape(&mut self, client: Option<u32>) -> TxnSpec;
+    /// The shape of the transaction arriving now; its accesses go into `ops`, an
+    /// empty vector recycled from an earlier attempt (so a transaction's shape costs
+    /// no allocation).
+    fn shape(&mut self, client: Option<u32>, ops: Vec<Op>) -> TxnSpec;
 }
 
-/// `n` distinct records out of `0..records`, drawn with `pick`.
+/// Appends `n` accesses to distinct records out of `0..records`, drawn with `pick`,
+/// to `out` (empty on entry) as [`Op::Read`]; the caller then turns each into the
+/// access it wants, in order. Filling the caller's vector, not a new one, keeps a
+/// transaction's shape free of allocation.
 pub(crate) fn distinct(
     rng: &mut ChaCha8Rng,
     n: usize,
     records: u64,
     mut pick: impl FnMut(&mut ChaCha8Rng) -> u64,
-) -> Vec<u64> {
+    out: &mut Vec<Op>,
+) {
+    debug_assert!(out.is_empty());
     let n = n.min(records as usize);
-    let mut out: Vec<u64> = Vec::with_capacity(n);
+    let taken = |out: &[Op], r: u64| out.iter().any(|o| o.record() == r);
     let mut tries = 0;
     while out.len() < n {
         let r = pick(rng);
         tries += 1;
-        if !out.contains(&r) {
-            out.push(r);
+        if !taken(out, r) {
+            out.push(Op::Read { record: r });
         } else if tries > 64 * n {
             // A very skewed distribution: fill with the next free records instead.
             let mut x = r;
-            while out.contains(&x) {
+            while taken(out, x) {
                 x = (x + 1) % records;
             }
-            out.push(x);
+            out.push(Op::Read { record: x });
         }
     }
-    out
 }

@@ -34,8 +34,12 @@ impl World<'_> {
         t.held.clear();
         t.op = 0;
         t.values.clear();
-        t.cache.clear();
-        t.before.clear();
+        while let Some((_, b)) = t.cache.pop() {
+            self.spare_bufs.push(b);
+        }
+        while let Some((_, b)) = t.before.pop() {
+            self.spare_bufs.push(b);
+        }
         t.waiting = None;
         t.waiting_on = None;
         t.gate_wait = 0;
@@ -54,8 +58,12 @@ impl World<'_> {
                 self.q.schedule_at(t, Ev::Arrive { client: None });
             }
         }
-        let spec = self.workload.shape(client);
+        // The slot first, so its old access list is recycled for the new shape (the
+        // slot draws no random number: the order of draws is unchanged).
         let slot = self.new_slot()?;
+        let mut ops = std::mem::take(&mut self.txns[slot as usize].ops);
+        ops.clear();
+        let spec = self.workload.shape(client, ops);
         self.load_spec(slot, spec);
         if self.pool.is_some() {
             let t = &mut self.txns[slot as usize];

@@ -79,7 +79,9 @@ impl World<'_> {
         if gran == Granularity::Block {
             match t.cache.iter_mut().find(|(b, _)| *b == block) {
                 Some((_, c)) => c.copy_from_slice(&self.buf),
-                None => t.cache.push((block, self.buf.clone())),
+                None => t
+                    .cache
+                    .push((block, recycled_copy(&mut self.spare_bufs, &self.buf))),
             }
         }
         t.op += 1;
@@ -143,9 +145,10 @@ impl World<'_> {
         let t = &mut self.txns[slot as usize];
         if !t.before.iter().any(|(k, _)| *k == key) {
             let bytes = match gran {
-                Granularity::Record => self.buf[off..off + rs].to_vec(),
-                Granularity::Block => self.buf.clone(),
+                Granularity::Record => &self.buf[off..off + rs],
+                Granularity::Block => &self.buf[..],
             };
+            let bytes = recycled_copy(&mut self.spare_bufs, bytes);
             t.before.push((key, bytes));
         }
         write_record(&mut self.buf[off..], value, stamp_of(id));

@@ -196,6 +196,10 @@ pub(crate) struct World<'a> {
     aborts_rng: ChaCha8Rng,
     backoff_rng: ChaCha8Rng,
     buf: Vec<u8>,
+    /// Byte buffers of finished attempts' block cache and before-images, reused so a
+    /// transaction's copies cost no allocation (at most as many as the attempts in
+    /// flight ever held at once).
+    spare_bufs: Vec<Vec<u8>>,
     // Policy state.
     split_done: bool,
     gate_open: bool,
@@ -207,6 +211,14 @@ pub(crate) struct World<'a> {
     old_active: u32,
     pool: Option<Pool>,
     queue_502: VecDeque<Slot>,
+}
+
+/// A copy of `src` in a recycled buffer from `spare` (a new one only when it is empty).
+fn recycled_copy(spare: &mut Vec<Vec<u8>>, src: &[u8]) -> Vec<u8> {
+    let mut v = spare.pop().unwrap_or_default();
+    v.clear();
+    v.extend_from_slice(src);
+    v
 }
 
 fn engine_err(at: Tick) -> impl Fn(engine::Error) -> SimError {
@@ -294,6 +306,7 @@ impl<'a> World<'a> {
             aborts_rng: rng::stream(seed, Component::Aborts),
             backoff_rng: rng::stream(seed, Component::Backoff),
             buf: vec![0u8; layout.block_size],
+            spare_bufs: Vec::new(),
             split_done: false,
             gate_open: true,
             gate_closed_since: 0,
