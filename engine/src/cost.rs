@@ -22,6 +22,9 @@ pub struct IoCost {
     pub table_inserts: u32,
     /// Lookup-table entries dropped.
     pub table_removes: u32,
+    /// Flush barriers: image flushes and journal syncs the call waited for
+    /// ([`crate::Durability::PowerSafe`] orders its writes with them).
+    pub flushes: u32,
 }
 
 impl IoCost {
@@ -46,6 +49,7 @@ impl IoCost {
         self.table_lookups += other.table_lookups;
         self.table_inserts += other.table_inserts;
         self.table_removes += other.table_removes;
+        self.flushes += other.flushes;
     }
 }
 
@@ -59,6 +63,9 @@ pub struct Counters {
     pub table_lookups: u64,
     pub table_inserts: u64,
     pub table_removes: u64,
+    /// Flush barriers (image flushes and journal syncs), including those of
+    /// [`crate::Device::flush`].
+    pub flushes: u64,
     /// Logical reads through VLUN A / VLUN B.
     pub vlun_a_reads: u64,
     pub vlun_b_reads: u64,
@@ -95,6 +102,7 @@ pub(crate) struct CounterCells {
     table_lookups: StatCounter,
     table_inserts: StatCounter,
     table_removes: StatCounter,
+    flushes: StatCounter,
     vlun_reads: [StatCounter; 2],
     vlun_writes: [StatCounter; 2],
 }
@@ -114,6 +122,7 @@ impl CounterCells {
         bump(&self.table_lookups, cost.table_lookups);
         bump(&self.table_inserts, cost.table_inserts);
         bump(&self.table_removes, cost.table_removes);
+        bump(&self.flushes, cost.flushes);
     }
 
     pub(crate) fn logical(&self, vlun: crate::Vlun, write: bool) {
@@ -137,6 +146,7 @@ impl CounterCells {
             table_lookups: l(&self.table_lookups),
             table_inserts: l(&self.table_inserts),
             table_removes: l(&self.table_removes),
+            flushes: l(&self.flushes),
             vlun_a_reads: l(&self.vlun_reads[0]),
             vlun_b_reads: l(&self.vlun_reads[1]),
             vlun_a_writes: l(&self.vlun_writes[0]),

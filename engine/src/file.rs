@@ -4,6 +4,7 @@
 //! because every table or phase change is journaled after the data it makes visible
 //! and before the write is acknowledged.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::device::{Device, DeviceConfig};
@@ -108,17 +109,7 @@ pub fn open_with<S: BlockStore>(
     let image_b = FileStore::open(&paths.image_b, header.block_size, Some(b))?;
     let restored = replay(&name, &decoded.records)?;
     let journal = FileJournal::open_append(&paths.meta)?;
-    let device = Device::new(config, wrap(image_a), wrap(image_b))?.restore(
-        restored.phase,
-        restored.table,
-        restored.area_peak,
-        Box::new(journal),
-    );
-    if restored.phase == Phase::Retired && device.table().is_some() {
-        device.finish_retire()?;
-    }
-    device.compact_metadata()?;
-    Ok(device)
+    Device::new(config, wrap(image_a), wrap(image_b))?.recover_from(restored, Box::new(journal))
 }
 
 /// Byte offset of the header record in a metadata file (right after the magic).
@@ -168,6 +159,8 @@ fn header(path: &str, records: &[(u64, MetaRecord)]) -> Result<Restored, MetaErr
         phase: Phase::Single,
         table: None,
         area_peak: 0,
+        dirty: BTreeSet::new(),
+        diverged: BTreeSet::new(),
     })
 }
 
@@ -181,6 +174,11 @@ pub struct Restored {
     pub phase: Phase,
     pub table: Option<LookupTable>,
     pub area_peak: u64,
+    /// Mirroring: blocks written through VLUN A that no completed flush covers; a
+    /// crash may have left images A and B different there.
+    pub dirty: BTreeSet<u64>,
+    /// Mirroring, split phase: blocks VLUN B has written (recovery leaves them alone).
+    pub diverged: BTreeSet<u64>,
 }
 
 /// Replays decoded records into a device state, checking that every step is one the
@@ -189,6 +187,8 @@ pub fn replay(path: &str, records: &[(u64, MetaRecord)]) -> Result<Restored, Met
     let mut s = header(path, records)?;
     let iter = records.iter().skip(1);
     let has_table = s.variant != Variant::WriteMirroring;
+    // Dirty blocks before the last flush mark (cleaned by its `Clean`), and after it.
+    let mut dirty_flushing = BTreeSet::new();
     for (at, rec) in iter {
         let bad = |r: String| MetaError::at(path, *at, r);
         match rec {
@@ -259,7 +259,29 @@ pub fn replay(path: &str, records: &[(u64, MetaRecord)]) -> Result<Restored, Met
                 s.area_peak = t.peak();
                 s.table = Some(t);
             }
+            MetaRecord::Dirty { block } => {
+                if has_table || *block >= s.volume_blocks {
+                    return Err(bad(format!("dirty mark of block {block} out of place")));
+                }
+                s.dirty.insert(*block);
+            }
+            MetaRecord::Diverged { block } => {
+                if has_table || *block >= s.volume_blocks {
+                    return Err(bad(format!(
+                        "divergence mark of block {block} out of place"
+                    )));
+                }
+                s.diverged.insert(*block);
+            }
+            MetaRecord::FlushMark => dirty_flushing.append(&mut s.dirty),
+            MetaRecord::Clean => dirty_flushing.clear(),
         }
+    }
+    s.dirty.append(&mut dirty_flushing);
+    s.dirty.retain(|b| !s.diverged.contains(b));
+    if s.phase != Phase::Split {
+        // Only the split phase writes through VLUN A and VLUN B both.
+        s.diverged.clear();
     }
     Ok(s)
 }

@@ -54,14 +54,21 @@ mod device;
 mod error;
 pub mod file;
 pub mod meta;
+mod recover;
 pub mod store;
 mod sync;
 pub mod table;
 mod variant;
 
 pub use cost::{Counters, IoCost};
-pub use device::{BackupReport, Device, DeviceConfig, StripeLocks, JOURNAL_APPENDS_MAX};
+pub use device::{
+    BackupReport, Device, DeviceConfig, Durability, StripeLocks, JOURNAL_APPENDS_MAX,
+};
 pub use error::{Error, Result};
-pub use store::{BlockStore, FaultKind, FaultyStore, FileStore, MemStore, StoreError};
+pub use meta::MemJournal;
+pub use store::{
+    BlockStore, CrashStore, CrashSwitch, Fate, FaultKind, FaultyStore, FileStore, MemStore,
+    PendingWrite, StoreError,
+};
 pub use table::LookupTable;
 pub use variant::{Phase, Variant, Vlun};

@@ -17,6 +17,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::store::Tick;
 use crate::{Phase, Variant};
 
 /// The first bytes of every metadata file.
@@ -44,6 +45,19 @@ pub enum MetaRecord {
     Remove { block: u64 },
     /// The lookup table dropped whole (VLUN A retired).
     Clear,
+    /// Mirroring: `block` is about to be written through VLUN A, to both images; until
+    /// a flush covers it, a crash may leave the images different there (the write
+    /// intent of md RAID-1's bitmap). Recovery copies image A to image B for it.
+    Dirty { block: u64 },
+    /// Mirroring, after the split: VLUN B wrote `block`, so image B holds data of its
+    /// own there, which recovery must never overwrite with image A's.
+    Diverged { block: u64 },
+    /// Mirroring: a flush begins; every block made dirty before this mark is covered
+    /// by it.
+    FlushMark,
+    /// Mirroring: the flush begun at the last [`MetaRecord::FlushMark`] completed; the
+    /// blocks made dirty before that mark are in sync again.
+    Clean,
     /// A whole lookup table, written by compaction.
     Table {
         next_fresh: u32,
@@ -86,6 +100,10 @@ const TAG_INSERT: u8 = 3;
 const TAG_REMOVE: u8 = 4;
 const TAG_CLEAR: u8 = 5;
 const TAG_TABLE: u8 = 6;
+const TAG_DIRTY: u8 = 7;
+const TAG_FLUSH_MARK: u8 = 8;
+const TAG_CLEAN: u8 = 9;
+const TAG_DIVERGED: u8 = 10;
 
 fn variant_code(v: Variant) -> u8 {
     match v {
@@ -134,6 +152,16 @@ impl MetaRecord {
                 p.extend_from_slice(&block.to_le_bytes());
             }
             MetaRecord::Clear => p.push(TAG_CLEAR),
+            MetaRecord::Dirty { block } => {
+                p.push(TAG_DIRTY);
+                p.extend_from_slice(&block.to_le_bytes());
+            }
+            MetaRecord::Diverged { block } => {
+                p.push(TAG_DIVERGED);
+                p.extend_from_slice(&block.to_le_bytes());
+            }
+            MetaRecord::FlushMark => p.push(TAG_FLUSH_MARK),
+            MetaRecord::Clean => p.push(TAG_CLEAN),
             MetaRecord::Table {
                 next_fresh,
                 peak,
@@ -251,6 +279,10 @@ fn decode_payload(payload: &[u8]) -> Result<MetaRecord, String> {
         },
         TAG_REMOVE => MetaRecord::Remove { block: f.u64()? },
         TAG_CLEAR => MetaRecord::Clear,
+        TAG_DIRTY => MetaRecord::Dirty { block: f.u64()? },
+        TAG_DIVERGED => MetaRecord::Diverged { block: f.u64()? },
+        TAG_FLUSH_MARK => MetaRecord::FlushMark,
+        TAG_CLEAN => MetaRecord::Clean,
         TAG_TABLE => {
             let next_fresh = f.u32()?;
             let peak = f.u32()?;
@@ -434,4 +466,122 @@ fn write_atomically(path: &Path, records: &[MetaRecord]) -> Result<(), MetaError
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// A journal held in memory with a disk's durability (ARCHITECTURE.md, "Durability
+/// model"): appended frames are volatile until [`Journal::sync`]; a crash keeps only a
+/// prefix of them, possibly cutting the last one short (a torn append, which
+/// [`decode`] drops); a compaction replaces the whole journal atomically and durably,
+/// as the file journal's rename does. Cloning gives another handle to the same
+/// journal, so a test or the simulator keeps one while the device owns the other.
+#[derive(Debug, Clone, Default)]
+pub struct MemJournal {
+    state: std::sync::Arc<std::sync::Mutex<MemJournalState>>,
+}
+
+#[derive(Debug, Default)]
+struct MemJournalState {
+    durable: Vec<u8>,
+    pending: Vec<u8>,
+    switch: Option<crate::store::CrashSwitch>,
+}
+
+/// The name a memory journal's errors carry.
+pub const MEM_JOURNAL_NAME: &str = "memory journal";
+
+impl MemJournal {
+    /// An empty journal (a device writes its first snapshot into it).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A journal whose durable contents are `bytes` (e.g. a metadata file's).
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        let j = Self::default();
+        j.lock().durable = bytes;
+        j
+    }
+
+    /// Arms (or disarms) a crash switch shared with the device's stores: appends,
+    /// syncs and compactions count as operations.
+    pub fn set_switch(&self, switch: Option<crate::store::CrashSwitch>) {
+        self.lock().switch = switch;
+    }
+
+    /// What survives a crash now: the synced bytes.
+    pub fn durable_bytes(&self) -> Vec<u8> {
+        self.lock().durable.clone()
+    }
+
+    /// Drops durable bytes past `len` (a torn append found by recovery).
+    pub(crate) fn truncate_durable(&self, len: usize) {
+        self.lock().durable.truncate(len);
+    }
+
+    /// Bytes appended and not yet synced.
+    pub fn pending_len(&self) -> usize {
+        self.lock().pending.len()
+    }
+
+    /// The power fails: of the unsynced bytes, the first `keep(pending_len)` survive
+    /// (clamped; a cut inside a frame is a torn append). The journal then works again,
+    /// disarmed, holding only durable bytes.
+    pub fn crash(&self, keep: impl FnOnce(usize) -> usize) {
+        let mut s = self.lock();
+        let pending = std::mem::take(&mut s.pending);
+        let n = keep(pending.len()).min(pending.len());
+        s.durable.extend_from_slice(&pending[..n]);
+        s.switch = None;
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, MemJournalState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn refused(what: &str) -> MetaError {
+        MetaError {
+            path: MEM_JOURNAL_NAME.into(),
+            offset: None,
+            reason: format!("{what} cut by power loss"),
+        }
+    }
+}
+
+impl Journal for MemJournal {
+    fn append(&mut self, record: &MetaRecord) -> Result<(), MetaError> {
+        let mut s = self.lock();
+        let tick = s.switch.as_ref().map_or(Tick::Go, |w| w.tick());
+        match tick {
+            Tick::Go => s.pending.extend_from_slice(&record.encode()),
+            Tick::InFlight => {
+                // Half-written: a crash may keep any prefix of it.
+                s.pending.extend_from_slice(&record.encode());
+                return Err(Self::refused("append"));
+            }
+            Tick::Dead => return Err(Self::refused("append")),
+        }
+        Ok(())
+    }
+    fn sync(&mut self) -> Result<(), MetaError> {
+        let mut s = self.lock();
+        if s.switch.as_ref().map_or(Tick::Go, |w| w.tick()) != Tick::Go {
+            return Err(Self::refused("sync"));
+        }
+        let pending = std::mem::take(&mut s.pending);
+        s.durable.extend_from_slice(&pending);
+        Ok(())
+    }
+    fn compact(&mut self, records: &[MetaRecord]) -> Result<(), MetaError> {
+        let mut s = self.lock();
+        if s.switch.as_ref().map_or(Tick::Go, |w| w.tick()) != Tick::Go {
+            return Err(Self::refused("compaction"));
+        }
+        let mut bytes = MAGIC.to_vec();
+        for r in records {
+            bytes.extend_from_slice(&r.encode());
+        }
+        s.durable = bytes;
+        s.pending.clear();
+        Ok(())
+    }
 }

@@ -8,13 +8,17 @@
 //! another write or read of the same block can tear, which is exactly what the
 //! device's group-1 locks exist to prevent.
 
+mod crash;
 mod faulty;
 mod file;
 mod mem;
 
+pub use crash::{
+    CrashStore, CrashSwitch, Fate, PendingWrite, Tick, PENDING_WRITES_MAX, SECTOR_BYTES,
+};
 pub use faulty::{FaultKind, FaultyStore};
 pub use file::FileStore;
-pub use mem::MemStore;
+pub use mem::{MemStore, WORD_BYTES};
 
 /// An error from a block store: always names the store and, where one is involved,
 /// the block.

@@ -1,0 +1,276 @@
+//! A simulated disk that can lose power: a durable image plus a volatile cache of the
+//! writes not yet flushed, for crash tests and the simulator's fault injection.
+//!
+//! The durability model (ARCHITECTURE.md, "Durability model"):
+//! - a write that completed before the last successful [`BlockStore::flush`] survives;
+//! - a write not yet flushed may survive or be lost, each one independently (a disk
+//!   cache writes back in any order), as the caller decides at [`CrashStore::crash`];
+//! - the write in flight when the power failed (the operation a [`CrashSwitch`] stopped)
+//!   may also be *torn*: some of its sectors new, the others old. A sector is
+//!   [`SECTOR_BYTES`] for a file image; an in-memory image may use
+//!   [`super::WORD_BYTES`] (the memory store's unit of atomicity).
+//!
+//! Nothing here draws a random number: which writes survive is the caller's choice (a
+//! closure, usually fed by the caller's seeded generator), so a run is reproducible.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use super::{check_access, BlockStore, StoreError};
+
+/// A disk sector: the unit a file image's block write can tear at.
+pub const SECTOR_BYTES: usize = 512;
+
+/// Unflushed writes a [`CrashStore`] holds before it writes the oldest back by itself,
+/// as a disk cache does when it fills (the written-back write becomes durable).
+pub const PENDING_WRITES_MAX: usize = 1 << 12;
+
+/// A countdown of physical operations shared by the stores and the journal of one
+/// simulated machine: the first `ops_ok` operations succeed, the next one is *in
+/// flight* when the power fails (it fails, and a block write may land torn), and every
+/// later one fails, as on a dead machine. Counts writes, flushes, journal appends,
+/// syncs and compactions, not reads (a read changes nothing a crash could expose).
+#[derive(Debug, Clone)]
+pub struct CrashSwitch {
+    done: Arc<AtomicU64>,
+    ops_ok: u64,
+}
+
+/// What a [`CrashSwitch`] lets one operation do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tick {
+    /// Performed normally.
+    Go,
+    /// The operation the power failed during: not completed, may be partly done.
+    InFlight,
+    /// The machine is down: nothing is done.
+    Dead,
+}
+
+impl CrashSwitch {
+    /// A switch that never trips, only counts (to learn a workload's operation count).
+    pub fn never() -> Self {
+        Self::after(u64::MAX)
+    }
+
+    /// Trips at operation number `ops_ok` (0-based): that one is in flight.
+    pub fn after(ops_ok: u64) -> Self {
+        CrashSwitch {
+            done: Arc::new(AtomicU64::new(0)),
+            ops_ok,
+        }
+    }
+
+    /// Operations counted so far (including the in-flight and refused ones).
+    pub fn ops(&self) -> u64 {
+        self.done.load(Ordering::SeqCst)
+    }
+
+    /// Whether the switch has tripped.
+    pub fn tripped(&self) -> bool {
+        self.ops() > self.ops_ok
+    }
+
+    /// Counts one operation and says what it may do.
+    pub fn tick(&self) -> Tick {
+        let n = self.done.fetch_add(1, Ordering::SeqCst);
+        match n.cmp(&self.ops_ok) {
+            std::cmp::Ordering::Less => Tick::Go,
+            std::cmp::Ordering::Equal => Tick::InFlight,
+            std::cmp::Ordering::Greater => Tick::Dead,
+        }
+    }
+}
+
+/// One unflushed write, as [`CrashStore::crash`] shows it to the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingWrite {
+    pub block: u64,
+    pub data: Vec<u8>,
+    /// The write the power failed during (it was never completed).
+    pub in_flight: bool,
+}
+
+/// What becomes of one unflushed write at a crash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fate {
+    /// Never reached the medium.
+    Lost,
+    /// Reached the medium whole.
+    Kept,
+    /// Torn: sector `i` is new where `sectors[i]` is true, old elsewhere (the vector
+    /// has one flag per sector of the block).
+    Torn(Vec<bool>),
+}
+
+#[derive(Debug, Default)]
+struct Volatile {
+    pending: Vec<PendingWrite>,
+    switch: Option<CrashSwitch>,
+}
+
+/// A store whose writes stay volatile until flushed; see the module doc.
+#[derive(Debug)]
+pub struct CrashStore<S> {
+    durable: S,
+    sector_bytes: usize,
+    volatile: Mutex<Volatile>,
+}
+
+fn crashed(store: String, op: &'static str, block: u64) -> StoreError {
+    StoreError::Injected { store, op, block }
+}
+
+impl<S: BlockStore> CrashStore<S> {
+    /// Wraps `durable`, whose contents are what survives; writes tear at
+    /// `sector_bytes` (which must divide the block size).
+    pub fn new(durable: S, sector_bytes: usize) -> Self {
+        assert!(
+            sector_bytes > 0 && durable.block_size().is_multiple_of(sector_bytes),
+            "sector size must divide the block size"
+        );
+        CrashStore {
+            durable,
+            sector_bytes,
+            volatile: Mutex::new(Volatile::default()),
+        }
+    }
+
+    /// Arms (or, with `None`, disarms) a crash switch shared with other stores.
+    pub fn set_switch(&self, switch: Option<CrashSwitch>) {
+        self.lock().switch = switch;
+    }
+
+    /// Sectors per block: the length of a [`Fate::Torn`] vector.
+    pub fn sectors_per_block(&self) -> usize {
+        self.durable.block_size() / self.sector_bytes
+    }
+
+    /// The writes not yet durable, oldest first.
+    pub fn pending(&self) -> Vec<PendingWrite> {
+        self.lock().pending.clone()
+    }
+
+    /// The power fails: each unflushed write (oldest first) meets the fate `fate`
+    /// gives it; the survivors reach the durable image, the rest vanish. The store
+    /// then works again, disarmed, holding only durable data (a restarted machine).
+    pub fn crash(&self, mut fate: impl FnMut(&PendingWrite) -> Fate) -> Result<(), StoreError> {
+        let pending = {
+            let mut v = self.lock();
+            v.switch = None;
+            std::mem::take(&mut v.pending)
+        };
+        for w in &pending {
+            match fate(w) {
+                Fate::Lost => {}
+                Fate::Kept => self.durable.write_block(w.block, &w.data)?,
+                Fate::Torn(sectors) => {
+                    assert_eq!(
+                        sectors.len(),
+                        self.sectors_per_block(),
+                        "one flag per sector"
+                    );
+                    let mut merged = vec![0u8; w.data.len()];
+                    self.durable.read_block(w.block, &mut merged)?;
+                    let chunks = merged.chunks_exact_mut(self.sector_bytes);
+                    for ((old, new), keep) in chunks
+                        .zip(w.data.chunks_exact(self.sector_bytes))
+                        .zip(&sectors)
+                    {
+                        if *keep {
+                            old.copy_from_slice(new);
+                        }
+                    }
+                    self.durable.write_block(w.block, &merged)?;
+                }
+            }
+        }
+        self.durable.flush()
+    }
+
+    /// A crash that loses every unflushed write.
+    pub fn crash_losing_all(&self) -> Result<(), StoreError> {
+        self.crash(|_| Fate::Lost)
+    }
+
+    /// The durable image (what a crash now would leave, pending writes aside).
+    pub fn durable(&self) -> &S {
+        &self.durable
+    }
+
+    /// Unwraps the durable image, dropping pending writes (call [`CrashStore::crash`]
+    /// or [`BlockStore::flush`] first to decide their fate).
+    pub fn into_durable(self) -> S {
+        self.durable
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Volatile> {
+        self.volatile.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn tick(v: &Volatile) -> Tick {
+        v.switch.as_ref().map_or(Tick::Go, CrashSwitch::tick)
+    }
+}
+
+impl<S: BlockStore> BlockStore for CrashStore<S> {
+    fn block_size(&self) -> usize {
+        self.durable.block_size()
+    }
+    fn block_count(&self) -> u64 {
+        self.durable.block_count()
+    }
+    fn name(&self) -> String {
+        self.durable.name()
+    }
+    fn read_block(&self, block: u64, buf: &mut [u8]) -> Result<(), StoreError> {
+        check_access(self, block, buf.len())?;
+        let v = self.lock();
+        if v.switch.as_ref().is_some_and(CrashSwitch::tripped) {
+            return Err(crashed(self.name(), "read after power loss", block));
+        }
+        // The newest completed write of the block, else the durable image.
+        match v
+            .pending
+            .iter()
+            .rev()
+            .find(|w| w.block == block && !w.in_flight)
+        {
+            Some(w) => buf.copy_from_slice(&w.data),
+            None => self.durable.read_block(block, buf)?,
+        }
+        Ok(())
+    }
+    fn write_block(&self, block: u64, data: &[u8]) -> Result<(), StoreError> {
+        check_access(self, block, data.len())?;
+        let mut v = self.lock();
+        let in_flight = match Self::tick(&v) {
+            Tick::Go => false,
+            Tick::InFlight => true,
+            Tick::Dead => return Err(crashed(self.name(), "write after power loss", block)),
+        };
+        if v.pending.len() >= PENDING_WRITES_MAX {
+            let oldest = v.pending.remove(0);
+            self.durable.write_block(oldest.block, &oldest.data)?;
+        }
+        v.pending.push(PendingWrite {
+            block,
+            data: data.to_vec(),
+            in_flight,
+        });
+        if in_flight {
+            return Err(crashed(self.name(), "write cut by power loss", block));
+        }
+        Ok(())
+    }
+    fn flush(&self) -> Result<(), StoreError> {
+        let mut v = self.lock();
+        if Self::tick(&v) != Tick::Go {
+            return Err(crashed(self.name(), "flush cut by power loss", 0));
+        }
+        for w in std::mem::take(&mut v.pending) {
+            self.durable.write_block(w.block, &w.data)?;
+        }
+        self.durable.flush()
+    }
+}
