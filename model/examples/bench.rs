@@ -5,6 +5,7 @@
 //! cargo run --release -p owm-model --example bench            # the table (a few minutes)
 //! cargo run --release -p owm-model --example bench -- --quick # smoke: default config only
 //! cargo run --release -p owm-model --example bench -- --one --threads 2 --variant cow ...
+//! cargo run --release -p owm-model --example bench -- --floor 2  # stateright alone
 //! ```
 //!
 //! Each measurement runs in a child process of its own (`--one`), so its peak resident
@@ -32,6 +33,10 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--one") {
         one(&args[1..]);
+        return;
+    }
+    if args.first().map(String::as_str) == Some("--floor") {
+        floor(&args[1..]);
         return;
     }
     let quick = args.iter().any(|a| a == "--quick");
@@ -102,11 +107,18 @@ fn child(threads: usize, flags: &str) -> Run {
     }
 }
 
-/// Child mode: `--threads T <model flags>`; prints `states search_s total_s peak_kib`.
+/// Child mode: `--threads T [--strategy bfs|dfs] <model flags>`; prints `states search_s total_s peak_kib`.
 fn one(args: &[String]) {
     let threads: usize = args[1].parse().expect("--threads T");
-    let mut cfg = model::CheckConfig::from_model_flags(&args[2..].join(" ")).expect("flags");
+    let mut rest = &args[2..];
+    let mut strategy = model::Strategy::Bfs;
+    if rest.first().map(String::as_str) == Some("--strategy") {
+        strategy = rest[1].parse().expect("--strategy bfs|dfs");
+        rest = &rest[2..];
+    }
+    let mut cfg = model::CheckConfig::from_model_flags(&rest.join(" ")).expect("flags");
     cfg.threads = threads;
+    cfg.strategy = strategy;
     let start = Instant::now();
     let r = model::check(&cfg).expect("check");
     let total = start.elapsed().as_secs_f64();
@@ -116,6 +128,46 @@ fn one(args: &[String]) {
         r.elapsed.as_secs_f64(),
         peak_kib()
     );
+}
+
+/// stateright's own cost per state, the floor under any model's: a model whose state
+/// is six counters of 0..8 (262,144 states, each successor one counter up, paths 42
+/// steps long like the mirror model's 30-40), with as many properties as the one-way
+/// mirror model (seven `always`, five `sometimes`), checked by BFS.
+/// `--floor THREADS` prints `states seconds states_per_s`.
+fn floor(args: &[String]) {
+    use stateright::{Checker, Model, Property};
+    const DIGITS: usize = 6;
+    const BASE: u8 = 8;
+    struct Counters;
+    impl Model for Counters {
+        type State = [u8; DIGITS];
+        type Action = usize;
+        fn init_states(&self) -> Vec<[u8; DIGITS]> {
+            vec![[0; DIGITS]]
+        }
+        fn actions(&self, s: &[u8; DIGITS], actions: &mut Vec<usize>) {
+            actions.extend((0..DIGITS).filter(|&i| s[i] + 1 < BASE));
+        }
+        fn next_state(&self, s: &[u8; DIGITS], i: usize) -> Option<[u8; DIGITS]> {
+            let mut n = *s;
+            n[i] += 1;
+            Some(n)
+        }
+        fn properties(&self) -> Vec<Property<Self>> {
+            let always = ["a0", "a1", "a2", "a3", "a4", "a5", "a6"]
+                .map(|n| Property::<Self>::always(n, |_, s| s[0] < BASE));
+            let sometimes = ["s0", "s1", "s2", "s3", "s4"]
+                .map(|n| Property::<Self>::sometimes(n, |_, s| s.iter().all(|&d| d + 1 == BASE)));
+            always.into_iter().chain(sometimes).collect()
+        }
+    }
+    let threads: usize = args[0].parse().expect("--floor THREADS");
+    let start = Instant::now();
+    let c = Counters.checker().threads(threads).spawn_bfs().join();
+    let secs = start.elapsed().as_secs_f64();
+    let states = c.unique_state_count();
+    println!("{states} {secs:.6} {:.0}", states as f64 / secs);
 }
 
 /// Peak resident set size of this process (`VmHWM`), in KiB.
