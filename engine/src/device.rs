@@ -1326,7 +1326,6 @@ pub(crate) mod mutant {
         COW_UNSAFE.with(Cell::get)
     }
 
-    #[allow(dead_code)] // used by the crash-point test
     pub(crate) fn set_cow_unsafe(on: bool) {
         COW_UNSAFE.with(|c| c.set(on));
     }

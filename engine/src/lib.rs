@@ -50,6 +50,8 @@
 //! (fail-stop) rather than journal records that a reopen could not follow.
 
 mod cost;
+#[cfg(all(test, not(loom)))]
+mod crash_test;
 mod device;
 mod error;
 pub mod file;

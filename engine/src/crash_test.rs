@@ -1,0 +1,544 @@
+//! The crash-point test (issue 8): a scripted workload per variant — writes through A
+//! and B before and after the split, flushes, a slot freed and reused, backup, retire
+//! — is cut by a power loss at every physical operation in turn (block write, flush,
+//! journal append, sync, compaction), the unflushed writes meet a fate (all lost, all
+//! kept, images kept and journal lost, the reverse, and seeded mixes with the write in
+//! flight torn at sector granularity), the device is recovered, and the checker
+//! demands:
+//!
+//! - **durable**: every write acknowledged before the last durability point (a
+//!   successful flush, or a phase change: a power-safe device flushes there) reads
+//!   through the VLUN it was written to, unless a later write replaced it; nothing
+//!   reads as a value never written to that block through a VLUN that sees it;
+//! - **A-isolated**: VLUN A never reads a value written through VLUN B;
+//! - **mirror**: a block never written through VLUN B reads the same through A and B;
+//! - **entries**: the table's entries point into the data area (contents are covered by
+//!   the first point: a stale slot would read as another block's data);
+//! - **live**: the device keeps working: new writes read back, the life cycle runs to
+//!   retire, the extra space is freed.
+//!
+//! It runs in memory (`CrashStore<MemStore>`, 8-byte sectors, [`Device::recover`]) and
+//! on files (`CrashStore<FileStore>`, 512-byte sectors; the journal's durable bytes
+//! become the metadata file, reopened by [`crate::file::open`]). The mutant test turns
+//! on a copy-on-write order that overwrites image B before the preserved copy is
+//! durable and shows the checker reports it.
+
+use std::collections::BTreeSet;
+
+use crate::device::mutant;
+use crate::file::{self, DevicePaths};
+use crate::meta::MemJournal;
+use crate::store::{CrashStore, CrashSwitch, Fate, FileStore, MemStore, SECTOR_BYTES, WORD_BYTES};
+use crate::{BlockStore, Device, DeviceConfig, Phase, Variant, Vlun};
+
+const N: u64 = 6;
+
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    W(Vlun, u64, u8),
+    Flush,
+    Split,
+    Backup,
+    Retire,
+}
+
+use Step::*;
+use Vlun::{A, B};
+
+/// Writes before and after the split through A and B; an A write over a block B wrote
+/// (frees a slot), a B write that reuses it; flushes in between; backup and retire.
+const SCRIPT: &[Step] = &[
+    W(A, 0, 1),
+    W(A, 1, 2),
+    Flush,
+    W(A, 2, 3),
+    Split,
+    W(B, 0, 4),
+    W(A, 1, 5),
+    W(B, 1, 6),
+    W(A, 0, 7),
+    W(B, 2, 8),
+    Flush,
+    W(A, 3, 9),
+    W(B, 3, 10),
+    W(B, 4, 11),
+    Backup,
+    W(B, 5, 12),
+    W(B, 2, 13),
+    Retire,
+    W(B, 1, 14),
+    Flush,
+    W(B, 0, 15),
+];
+
+/// Block `block`'s content for write `x`: unique per block and write, so a misrouted
+/// or stale block never passes for the right one.
+fn value(bs: usize, block: u64, x: u8) -> Vec<u8> {
+    (0..bs)
+        .map(|i| x ^ (i as u8).wrapping_mul(31) ^ ((block as u8) << 4) ^ 0x5a)
+        .collect()
+}
+
+/// What each VLUN may read after a crash.
+#[derive(Clone)]
+struct Model {
+    bs: usize,
+    phase: Phase,
+    /// The phase after the step in flight, if it was a phase change.
+    phase_maybe: Option<Phase>,
+    /// Per VLUN and block: the value at the last durability point, and every value
+    /// written since (acknowledged or in flight).
+    durable: [Vec<Vec<u8>>; 2],
+    since: [Vec<BTreeSet<Vec<u8>>>; 2],
+    current: [Vec<Vec<u8>>; 2],
+    written_via_b: Vec<bool>,
+    b_values: BTreeSet<Vec<u8>>,
+    /// The block of the write in flight (may tear).
+    torn_block: Option<u64>,
+}
+
+impl Model {
+    fn new(bs: usize) -> Self {
+        let zeros = vec![vec![0u8; bs]; N as usize];
+        Model {
+            bs,
+            phase: Phase::Single,
+            phase_maybe: None,
+            durable: [zeros.clone(), zeros.clone()],
+            since: [
+                vec![BTreeSet::new(); N as usize],
+                vec![BTreeSet::new(); N as usize],
+            ],
+            current: [zeros.clone(), zeros],
+            written_via_b: vec![false; N as usize],
+            b_values: BTreeSet::new(),
+            torn_block: None,
+        }
+    }
+
+    /// VLUNs a write through `vlun` reaches: an A write is also a B write (before the
+    /// split B is A); a B write never reaches A.
+    fn reach(vlun: Vlun) -> &'static [usize] {
+        match vlun {
+            A => &[0, 1],
+            B => &[1],
+        }
+    }
+
+    fn durability_point(&mut self) {
+        self.durable = self.current.clone();
+        for v in &mut self.since {
+            v.iter_mut().for_each(BTreeSet::clear);
+        }
+    }
+
+    fn done(&mut self, step: Step) {
+        match step {
+            W(vlun, b, x) => {
+                let data = value(self.bs, b, x);
+                for &v in Self::reach(vlun) {
+                    self.current[v][b as usize] = data.clone();
+                    self.since[v][b as usize].insert(data.clone());
+                }
+                if vlun == B {
+                    self.written_via_b[b as usize] = true;
+                    self.b_values.insert(data);
+                }
+            }
+            Flush => self.durability_point(),
+            Split | Backup | Retire => {
+                self.phase = to_phase(step);
+                self.durability_point();
+            }
+        }
+    }
+
+    fn in_flight(&mut self, step: Step) {
+        match step {
+            W(vlun, b, x) => {
+                let data = value(self.bs, b, x);
+                for &v in Self::reach(vlun) {
+                    self.since[v][b as usize].insert(data.clone());
+                }
+                if vlun == B {
+                    self.written_via_b[b as usize] = true;
+                    self.b_values.insert(data);
+                }
+                self.torn_block = Some(b);
+            }
+            Flush => {}
+            Split | Backup | Retire => self.phase_maybe = Some(to_phase(step)),
+        }
+    }
+
+    fn allowed(&self, v: usize, b: u64) -> BTreeSet<Vec<u8>> {
+        let mut s = self.since[v][b as usize].clone();
+        s.insert(self.durable[v][b as usize].clone());
+        s
+    }
+}
+
+fn to_phase(step: Step) -> Phase {
+    match step {
+        Split => Phase::Split,
+        Backup => Phase::BackedUp,
+        Retire => Phase::Retired,
+        _ => unreachable!("not a phase change"),
+    }
+}
+
+fn readable(phase: Phase, vlun: Vlun) -> bool {
+    match vlun {
+        A => phase != Phase::Retired,
+        B => phase != Phase::Single,
+    }
+}
+
+/// Runs `step`; `Err` is the crash (or a bug, which the checker then exposes).
+fn run_step<S: BlockStore>(d: &Device<S>, step: Step, bs: usize) -> crate::Result<()> {
+    match step {
+        W(vlun, b, x) => d.write(vlun, b, &value(bs, b, x)).map(drop),
+        Flush => d.flush(),
+        Split => d.split(),
+        Backup => d.backup_a(&mut std::io::sink()).map(drop),
+        Retire => d.retire_a().map(drop),
+    }
+}
+
+/// How the unflushed writes fare at the crash.
+#[derive(Debug, Clone, Copy)]
+enum Pass {
+    LoseAll,
+    KeepAll,
+    ImagesKeptJournalLost,
+    JournalKeptImagesLost,
+    /// Each pending write kept or lost by a seeded draw, the write in flight torn, a
+    /// random prefix of the journal's unsynced bytes kept.
+    Seeded(u64),
+}
+
+/// The passes each crash point runs.
+fn passes(seeds: u64) -> Vec<Pass> {
+    let mut p = vec![
+        Pass::LoseAll,
+        Pass::KeepAll,
+        Pass::ImagesKeptJournalLost,
+        Pass::JournalKeptImagesLost,
+    ];
+    p.extend((0..seeds).map(Pass::Seeded));
+    p
+}
+
+/// xorshift64*: the test's own generator, seeded per run.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
+    }
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+fn crash<S: BlockStore>(a: &CrashStore<S>, b: &CrashStore<S>, j: &MemJournal, pass: Pass) {
+    let mut rng = Rng::new(match pass {
+        Pass::Seeded(s) => s,
+        _ => 0,
+    });
+    let sectors = a.sectors_per_block();
+    let mut fate = |w: &crate::store::PendingWrite| match pass {
+        Pass::LoseAll | Pass::JournalKeptImagesLost => Fate::Lost,
+        Pass::KeepAll | Pass::ImagesKeptJournalLost => Fate::Kept,
+        Pass::Seeded(_) if w.in_flight => {
+            Fate::Torn((0..sectors).map(|_| rng.next() & 1 == 1).collect())
+        }
+        Pass::Seeded(_) => {
+            if rng.next() & 1 == 1 {
+                Fate::Kept
+            } else {
+                Fate::Lost
+            }
+        }
+    };
+    a.crash(&mut fate)
+        .expect("the durable image accepts the survivors");
+    b.crash(&mut fate)
+        .expect("the durable image accepts the survivors");
+    let cut = rng.next();
+    j.crash(|len| match pass {
+        Pass::LoseAll | Pass::ImagesKeptJournalLost => 0,
+        Pass::KeepAll | Pass::JournalKeptImagesLost => len,
+        Pass::Seeded(_) => (cut % (len as u64 + 1)) as usize,
+    });
+}
+
+/// Where a campaign's devices live.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Medium {
+    Memory,
+    Files,
+}
+
+impl Medium {
+    fn block_size(self) -> usize {
+        match self {
+            Medium::Memory => 64,
+            Medium::Files => 2 * SECTOR_BYTES,
+        }
+    }
+}
+
+/// One run: the workload cut at operation `k` (`u64::MAX`: never), the crash with
+/// `pass`, recovery, checks. Returns the operations counted and the violations found.
+fn run_once(variant: Variant, medium: Medium, k: u64, pass: Pass) -> (u64, Vec<String>) {
+    let bs = medium.block_size();
+    let config = DeviceConfig::new(variant);
+    let (na, nb) = variant.image_blocks(N, N);
+    let dir = scratch_dir();
+    let paths = DevicePaths::in_dir(dir.path());
+    let switch = if k == u64::MAX {
+        CrashSwitch::never()
+    } else {
+        CrashSwitch::after(k)
+    };
+    let journal = MemJournal::new();
+    let device = match medium {
+        Medium::Memory => {
+            let a = CrashStore::new(
+                Box::new(MemStore::new(bs, na).unwrap()) as Box<dyn BlockStore>,
+                WORD_BYTES,
+            );
+            let b = CrashStore::new(
+                Box::new(MemStore::new(bs, nb).unwrap()) as Box<dyn BlockStore>,
+                WORD_BYTES,
+            );
+            Device::with_journal(config.clone(), a, b, journal.clone()).unwrap()
+        }
+        Medium::Files => {
+            let a = FileStore::create(&paths.image_a, bs, na).unwrap();
+            let b = FileStore::create(&paths.image_b, bs, nb).unwrap();
+            let a = CrashStore::new(Box::new(a) as Box<dyn BlockStore>, SECTOR_BYTES);
+            let b = CrashStore::new(Box::new(b) as Box<dyn BlockStore>, SECTOR_BYTES);
+            Device::with_journal(config.clone(), a, b, journal.clone()).unwrap()
+        }
+    };
+    let (ia, ib) = device.images();
+    ia.set_switch(Some(switch.clone()));
+    ib.set_switch(Some(switch.clone()));
+    journal.set_switch(Some(switch.clone()));
+
+    let mut model = Model::new(bs);
+    for &step in SCRIPT {
+        match run_step(&device, step, bs) {
+            Ok(()) => model.done(step),
+            Err(_) => {
+                model.in_flight(step);
+                break;
+            }
+        }
+    }
+    let ops = switch.ops();
+    let (ia, ib) = device.images();
+    crash(ia, ib, &journal, pass);
+    let (a, b) = device.into_images();
+    let (a, b) = (a.into_durable(), b.into_durable());
+    let ctx = format!("{variant}, crash at operation {k}, {pass:?}");
+    let violations = match medium {
+        Medium::Memory => match Device::recover(config, a, b, journal) {
+            Ok(d) => check(&d, &model, &ctx),
+            Err(e) => vec![format!("{ctx}: recovery failed: {e}")],
+        },
+        Medium::Files => {
+            drop((a, b));
+            std::fs::write(&paths.meta, journal.durable_bytes()).unwrap();
+            match file::open(&paths, config) {
+                Ok(d) => check(&d, &model, &ctx),
+                Err(e) => vec![format!("{ctx}: reopen failed: {e}")],
+            }
+        }
+    };
+    (ops, violations)
+}
+
+fn scratch_dir() -> tempfile::TempDir {
+    let shm = std::path::Path::new("/dev/shm");
+    if shm.is_dir() {
+        if let Ok(dir) = tempfile::tempdir_in(shm) {
+            return dir;
+        }
+    }
+    tempfile::tempdir().unwrap()
+}
+
+/// The checker: see the module doc.
+fn check<S: BlockStore>(d: &Device<S>, m: &Model, ctx: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let phase = d.phase();
+    if phase != m.phase && Some(phase) != m.phase_maybe {
+        out.push(format!(
+            "{ctx}: phase: recovered {phase}, expected {}",
+            m.phase
+        ));
+        return out;
+    }
+    let mut views: [Vec<Option<Vec<u8>>>; 2] = [Vec::new(), Vec::new()];
+    for (vi, vlun) in [A, B].into_iter().enumerate() {
+        for b in 0..N {
+            if !readable(phase, vlun) {
+                views[vi].push(None);
+                continue;
+            }
+            let mut buf = vec![0u8; m.bs];
+            if let Err(e) = d.read(vlun, b, &mut buf) {
+                out.push(format!("{ctx}: live: reading {vlun} block {b}: {e}"));
+                views[vi].push(None);
+                continue;
+            }
+            let allowed = m.allowed(vi, b);
+            if vlun == A && m.b_values.contains(&buf) {
+                out.push(format!(
+                    "{ctx}: A-isolated: VLUN A block {b} reads a VLUN B write"
+                ));
+            } else {
+                let torn = m.torn_block == Some(b) && sector_mix(&buf, &allowed, d);
+                if !allowed.contains(&buf) && !torn {
+                    out.push(format!(
+                        "{ctx}: durable: {vlun} block {b} reads neither its durable value nor a write since"
+                    ));
+                }
+            }
+            views[vi].push(Some(buf));
+        }
+    }
+    for (b, (x, y)) in views[0].iter().zip(&views[1]).enumerate() {
+        if let (Some(x), Some(y)) = (x, y) {
+            if !m.written_via_b[b] && x != y {
+                out.push(format!(
+                    "{ctx}: mirror: block {b} reads differently through A and B"
+                ));
+            }
+        }
+    }
+    if let Some(t) = d.table() {
+        for (block, slot) in t.entries() {
+            if u64::from(slot) >= d.area_slots() || block >= N {
+                out.push(format!("{ctx}: entries: {block} → {slot} out of range"));
+            }
+        }
+    }
+    out.extend(keeps_working(d, ctx));
+    out
+}
+
+/// Whether every sector of `got` is the same sector of some allowed value: a torn
+/// write in flight.
+fn sector_mix<S: BlockStore>(got: &[u8], allowed: &BTreeSet<Vec<u8>>, d: &Device<S>) -> bool {
+    let sector = if d.block_size() >= SECTOR_BYTES {
+        SECTOR_BYTES
+    } else {
+        WORD_BYTES
+    };
+    got.chunks(sector).enumerate().all(|(i, s)| {
+        allowed
+            .iter()
+            .any(|v| &v[i * sector..(i * sector + s.len())] == s)
+    })
+}
+
+/// New writes read back; the life cycle runs to retire and frees the extra space.
+fn keeps_working<S: BlockStore>(d: &Device<S>, ctx: &str) -> Vec<String> {
+    let bs = d.block_size();
+    let go = || -> crate::Result<Option<String>> {
+        if d.phase() == Phase::Single {
+            d.split()?;
+        }
+        if d.phase() == Phase::Split {
+            d.write(A, 0, &value(bs, 0, 101))?;
+        }
+        for b in 0..N {
+            d.write(B, b, &value(bs, b, 100))?;
+        }
+        if d.phase() == Phase::Split {
+            d.backup_a(&mut std::io::sink())?;
+        }
+        if d.phase() == Phase::BackedUp {
+            d.retire_a()?;
+        }
+        d.flush()?;
+        for b in 0..N {
+            let mut buf = vec![0u8; bs];
+            d.read(B, b, &mut buf)?;
+            if buf != value(bs, b, 100) {
+                return Ok(Some(format!("block {b} does not read back")));
+            }
+        }
+        if d.extra_space_blocks() != 0 {
+            return Ok(Some("extra space not freed".into()));
+        }
+        Ok(None)
+    };
+    match go() {
+        Ok(None) => Vec::new(),
+        Ok(Some(e)) => vec![format!("{ctx}: live: {e}")],
+        Err(e) => vec![format!("{ctx}: live: {e}")],
+    }
+}
+
+/// Every crash point of `variant`'s script under every pass: `(points, runs,
+/// violations)`.
+fn campaign(variant: Variant, medium: Medium, seeds: u64) -> (u64, u64, Vec<String>) {
+    let (ops, clean) = run_once(variant, medium, u64::MAX, Pass::LoseAll);
+    assert!(clean.is_empty(), "uncrashed run: {clean:?}");
+    let mut runs = 0;
+    let mut violations = Vec::new();
+    // Point `ops` is "after the last operation": a crash at the end of the workload.
+    for k in 0..=ops {
+        for pass in passes(seeds) {
+            violations.extend(run_once(variant, medium, k, pass).1);
+            runs += 1;
+        }
+    }
+    (ops + 1, runs, violations)
+}
+
+fn assert_clean(medium: Medium, seeds: u64) {
+    for variant in Variant::ALL {
+        let (points, runs, violations) = campaign(variant, medium, seeds);
+        assert!(points > 20, "{variant}: only {points} crash points");
+        assert!(
+            violations.is_empty(),
+            "{variant}: {} violations in {runs} runs over {points} crash points, first: {}",
+            violations.len(),
+            violations[0]
+        );
+        eprintln!("crash points, {variant}: {points} points, {runs} runs, no violation");
+    }
+}
+
+#[test]
+fn every_crash_point_recovers_in_memory() {
+    assert_clean(Medium::Memory, 8);
+}
+
+#[test]
+fn every_crash_point_recovers_on_files() {
+    assert_clean(Medium::Files, 2);
+}
+
+/// The mutant: copy-on-write overwrites image B before the preserved copy and its
+/// entry are durable. A crash that keeps image B's write and loses the others leaves
+/// VLUN A reading VLUN B's data: the checker must say so.
+#[test]
+fn unsafe_copy_on_write_order_is_caught() {
+    mutant::set_cow_unsafe(true);
+    let (points, _, violations) = campaign(Variant::CopyOnWrite, Medium::Memory, 2);
+    mutant::set_cow_unsafe(false);
+    assert!(
+        violations.iter().any(|v| v.contains("A-isolated")),
+        "the mutant survived {points} crash points: {violations:?}"
+    );
+}
