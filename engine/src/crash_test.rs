@@ -25,7 +25,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::device::mutant;
+use crate::device::mutant::{self, Mutant};
 use crate::file::{self, DevicePaths};
 use crate::meta::MemJournal;
 use crate::store::{CrashStore, CrashSwitch, Fate, FileStore, MemStore, SECTOR_BYTES, WORD_BYTES};
@@ -529,16 +529,57 @@ fn every_crash_point_recovers_on_files() {
     assert_clean(Medium::Files, 2);
 }
 
-/// The mutant: copy-on-write overwrites image B before the preserved copy and its
-/// entry are durable. A crash that keeps image B's write and loses the others leaves
-/// VLUN A reading VLUN B's data: the checker must say so.
+/// Runs `variant`'s campaign in memory with mutant `m` on; returns the violations.
+fn with_mutant(m: Mutant, variant: Variant) -> Vec<String> {
+    mutant::set(m);
+    let (_, _, violations) = campaign(variant, Medium::Memory, 8);
+    mutant::set(Mutant::None);
+    violations
+}
+
+/// The mutant the issue asks for: copy-on-write overwrites image B before the
+/// preserved copy and its entry are durable. A crash that keeps image B's write and
+/// loses the others leaves VLUN A reading VLUN B's data: the checker must say so.
 #[test]
 fn unsafe_copy_on_write_order_is_caught() {
-    mutant::set_cow_unsafe(true);
-    let (points, _, violations) = campaign(Variant::CopyOnWrite, Medium::Memory, 2);
-    mutant::set_cow_unsafe(false);
+    let violations = with_mutant(Mutant::CowCopyNotDurable, Variant::CopyOnWrite);
     assert!(
         violations.iter().any(|v| v.contains("A-isolated")),
-        "the mutant survived {points} crash points: {violations:?}"
+        "the mutant survived: {violations:?}"
     );
+}
+
+/// Every other barrier of the write order is needed too: dropping any one of them
+/// makes the same test fail.
+#[test]
+fn every_dropped_barrier_is_caught() {
+    for (m, variant, invariant) in [
+        (Mutant::LogSlotNotDurable, Variant::WriteLogging, "durable"),
+        (
+            Mutant::SlotReusedBeforeRemoveDurable,
+            Variant::WriteLogging,
+            "durable",
+        ),
+        (
+            Mutant::SlotReusedBeforeRemoveDurable,
+            Variant::CopyOnWrite,
+            "",
+        ),
+        (
+            Mutant::MirrorWithoutIntent,
+            Variant::WriteMirroring,
+            "mirror",
+        ),
+    ] {
+        let violations = with_mutant(m, variant);
+        assert!(
+            violations.iter().any(|v| v.contains(invariant)),
+            "{m:?} on {variant} survived: {violations:?}"
+        );
+        eprintln!(
+            "mutant {m:?} on {variant}: {} violations, first: {}",
+            violations.len(),
+            violations[0]
+        );
+    }
 }

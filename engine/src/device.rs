@@ -499,6 +499,18 @@ impl<S: BlockStore> Device<S> {
         sync::lock(&self.meta).sync(cost)
     }
 
+    /// Before data goes into a newly reserved slot: the removal that freed it (if it
+    /// was freed) must be durable, else a crash could restore the old entry pointing
+    /// at the new data. Syncs whatever is unsynced (removals are the only records a
+    /// power-safe device leaves unsynced in the table variants).
+    fn reuse_barrier(&self, cost: &mut IoCost) -> Result<()> {
+        #[cfg(test)]
+        if mutant::on(mutant::Mutant::SlotReusedBeforeRemoveDurable) {
+            return Ok(());
+        }
+        self.journal_barrier(cost)
+    }
+
     /// Drops `block`'s entry, if it has one, once the data that replaces what it
     /// pointed at is durable on image `written` (a barrier, so a crash never keeps the
     /// removal without that data): journaled, then dropped in memory. The caller
@@ -716,9 +728,15 @@ impl<S: BlockStore> Device<S> {
                 None => {
                     let r = self.allocate_entry(vlun, block, cost)?;
                     let written = self
-                        .journal_barrier(cost)
+                        .reuse_barrier(cost)
                         .and_then(|()| self.write_image(Vlun::B, u64::from(r.slot), data, cost))
-                        .and_then(|()| self.barrier(Vlun::B, cost));
+                        .and_then(|()| {
+                            #[cfg(test)]
+                            if mutant::on(mutant::Mutant::LogSlotNotDurable) {
+                                return Ok(());
+                            }
+                            self.barrier(Vlun::B, cost)
+                        });
                     if let Err(e) = written {
                         self.abandon_entry(r);
                         return Err(e);
@@ -757,12 +775,12 @@ impl<S: BlockStore> Device<S> {
         let r = self.allocate_entry(vlun, block, cost)?;
         let mut old = vec![0u8; self.block_size];
         let copied = self
-            .journal_barrier(cost)
+            .reuse_barrier(cost)
             .and_then(|()| self.read_image(Vlun::B, block, &mut old, cost))
             .and_then(|()| self.write_image(Vlun::A, u64::from(r.slot), &old, cost))
             .and_then(|()| {
                 #[cfg(test)]
-                if mutant::cow_unsafe() {
+                if mutant::on(mutant::Mutant::CowCopyNotDurable) {
                     return Ok(());
                 }
                 self.barrier(Vlun::A, cost)
@@ -772,7 +790,7 @@ impl<S: BlockStore> Device<S> {
             return Err(e);
         }
         #[cfg(test)]
-        let durable = self.power_safe() && !mutant::cow_unsafe();
+        let durable = self.power_safe() && !mutant::on(mutant::Mutant::CowCopyNotDurable);
         #[cfg(not(test))]
         let durable = self.power_safe();
         self.commit_entry(r, durable, cost)
@@ -798,6 +816,10 @@ impl<S: BlockStore> Device<S> {
     /// which blocks a crash may have left different. Without a journal there is no
     /// recovery, so nothing is recorded.
     fn mark_dirty(&self, block: u64, cost: &mut IoCost) -> Result<()> {
+        #[cfg(test)]
+        if mutant::on(mutant::Mutant::MirrorWithoutIntent) {
+            return Ok(());
+        }
         let mut m = sync::lock(&self.meta);
         if m.journal.is_none() || m.dirty_new.contains(&block) || m.diverged.contains(&block) {
             // A diverged block is never repaired: no mark needed.
@@ -1311,22 +1333,37 @@ mod tests {
     }
 }
 
-/// The test-only mutant of the crash-point test: copy-on-write overwrites image B
-/// before the preserved copy and its entry are durable (no barrier, no sync). The
-/// crash test must catch it. Per thread, so parallel tests do not see it.
+/// The test-only mutants of the crash-point test: each drops one barrier of the
+/// write order (ARCHITECTURE.md, "Write order"); the crash test must catch every one.
+/// Per thread, so parallel tests do not see them.
 #[cfg(test)]
 pub(crate) mod mutant {
     use std::cell::Cell;
 
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub(crate) enum Mutant {
+        None,
+        /// Copy-on-write overwrites image B before the preserved copy and its entry are
+        /// durable (no image-A flush, no journal sync).
+        CowCopyNotDurable,
+        /// Write logging journals a new entry before its slot is durable.
+        LogSlotNotDurable,
+        /// A freed slot is reused before the removal that freed it is durable.
+        SlotReusedBeforeRemoveDurable,
+        /// Mirroring writes through VLUN A with no dirty mark.
+        MirrorWithoutIntent,
+    }
+
     thread_local! {
-        static COW_UNSAFE: Cell<bool> = const { Cell::new(false) };
+        static ON: Cell<Mutant> = const { Cell::new(Mutant::None) };
     }
 
-    pub(crate) fn cow_unsafe() -> bool {
-        COW_UNSAFE.with(Cell::get)
+    /// Whether mutant `m` is on.
+    pub(crate) fn on(m: Mutant) -> bool {
+        ON.with(|c| c.get() == m)
     }
 
-    pub(crate) fn set_cow_unsafe(on: bool) {
-        COW_UNSAFE.with(|c| c.set(on));
+    pub(crate) fn set(m: Mutant) {
+        ON.with(|c| c.set(m));
     }
 }
