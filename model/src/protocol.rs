@@ -242,6 +242,8 @@ pub struct State {
     pub device: Arc<Device<MemStore>>,
     /// Digest of `device` (its `Hash`: variant, phase, table, images).
     device_key: u64,
+    /// The device's phase (part of `device_key`).
+    phase: Phase,
     /// Per transaction (the first `programs.len()` entries are used).
     pub txns: [TxnState; TXNS_MAX],
     /// Owner of each application lock item (the first `items` entries are used).
@@ -297,6 +299,7 @@ impl State {
     /// Takes the device's digest after an action changed it.
     fn rekey_device(&mut self) {
         self.device_key = device_key(&self.device);
+        self.phase = self.device.phase();
     }
 
     /// Notes that `(block, digest)` was written through `vlun`.
@@ -313,9 +316,9 @@ impl State {
     pub fn holds(&self, inv: Invariant) -> bool {
         self.violated & bit(inv) == 0
     }
-    /// The device phase.
+    /// The device phase (read from the device when it last changed).
     pub fn phase(&self) -> Phase {
-        self.device.phase()
+        self.phase
     }
 }
 
@@ -1002,6 +1005,7 @@ impl Model for OwmModel {
         let device = self.initial_device();
         vec![State {
             device_key: device_key(&device),
+            phase: device.phase(),
             device: Arc::new(device),
             txns: [TxnState {
                 pc: 0,
