@@ -43,6 +43,19 @@
 //! A write that returns `Ok` is acknowledged: every image it is routed to holds it, and
 //! the table entry that makes it visible is journaled (data first, then the entry), so
 //! it survives the process ending; [`Device::flush`] makes it survive a power loss too.
+//! Under the default [`Durability::PowerSafe`], flush barriers inside the calls keep a
+//! power loss from leaving an entry that points at data that is not durable (counted in
+//! [`IoCost::flushes`]); recovery on open repairs what a crash can leave half done.
+//! ARCHITECTURE.md (at the workspace root) states the durability model, the write order
+//! of each variant step by step, and the recovery routine.
+//!
+//! ## Crashes, simulated
+//!
+//! [`CrashStore`] is a disk with a volatile write cache and [`MemJournal`] a journal with
+//! unsynced appends; a [`CrashSwitch`] cuts the power at a chosen physical operation, and
+//! the caller decides which unflushed writes survive ([`Fate`]), with no randomness of
+//! their own. [`Device::with_journal`] builds a device on them, [`Device::recover`]
+//! rebuilds one from the durable state, [`Device::power_cycle`] does both in one call.
 //! A write that returns an error may have reached some images (its block then reads as
 //! the old or the new data, per VLUN) but never leaves a table entry pointing at data
 //! that was not written, and a failed VLUN B write never shows through VLUN A. After a

@@ -14,8 +14,8 @@ use crate::device::{Device, DeviceConfig};
 use crate::error::Result;
 use crate::file::{replay, Restored};
 use crate::meta::{self, Journal, MemJournal, MetaError, MEM_JOURNAL_NAME};
-use crate::store::BlockStore;
-use crate::{Phase, Variant};
+use crate::store::{BlockStore, CrashStore, Fate, PendingWrite};
+use crate::{Phase, Variant, Vlun};
 
 impl<S: BlockStore> Device<S> {
     /// A device in the single-volume phase over `image_a` and `image_b` (as
@@ -134,5 +134,46 @@ impl<S: BlockStore> Device<S> {
         let result = repair();
         self.charge(&cost);
         result
+    }
+}
+
+impl<S: BlockStore> Device<CrashStore<S>> {
+    /// A power loss and restart of a device on simulated disks: each unflushed image
+    /// write meets the fate `fate(image, write)` gives it, the journal keeps the first
+    /// `keep(unsynced_len)` of its unsynced bytes, then the device is recovered on the
+    /// same (now disarmed) stores and journal. `journal` is the handle given to
+    /// [`Device::with_journal`] (or to the recovery that made this device).
+    ///
+    /// ```
+    /// use engine::{CrashStore, Device, DeviceConfig, Fate, MemJournal, MemStore, Variant, Vlun};
+    ///
+    /// let disk = |blocks| CrashStore::new(MemStore::new(512, blocks).unwrap(), 8);
+    /// let journal = MemJournal::new();
+    /// let d = Device::with_journal(DeviceConfig::new(Variant::CopyOnWrite), disk(64), disk(64), journal.clone())?;
+    /// d.write(Vlun::A, 0, &[1; 512])?;
+    /// d.flush()?; // durable from here on
+    /// d.split()?;
+    /// d.write(Vlun::B, 0, &[2; 512])?; // acknowledged, not flushed
+    /// let d = d.power_cycle(&journal, |_, _| Fate::Lost, |_| 0)?;
+    /// let mut buf = [0; 512];
+    /// d.read(Vlun::A, 0, &mut buf)?;
+    /// assert_eq!(buf, [1; 512]); // VLUN A never sees B's write, flushed or not
+    /// # Ok::<(), engine::Error>(())
+    /// ```
+    pub fn power_cycle(
+        self,
+        journal: &MemJournal,
+        mut fate: impl FnMut(Vlun, &PendingWrite) -> Fate,
+        keep: impl FnOnce(usize) -> usize,
+    ) -> Result<Self> {
+        let config = self.config().clone();
+        {
+            let (a, b) = self.images();
+            a.crash(|w| fate(Vlun::A, w))?;
+            b.crash(|w| fate(Vlun::B, w))?;
+        }
+        journal.crash(keep);
+        let (a, b) = self.into_images();
+        Device::recover(config, a, b, journal.clone())
     }
 }

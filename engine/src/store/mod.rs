@@ -1,4 +1,5 @@
-//! Block stores: the physical storage images under the one-way mirror.
+//! Block stores: the physical storage images under the one-way mirror, and
+//! [`CrashStore`], a simulated disk that can lose its unflushed writes.
 //!
 //! A store is a fixed array of equal-sized blocks, addressed by index, like a disk.
 //! Its methods take `&self` because a disk accepts concurrent commands: ordering
