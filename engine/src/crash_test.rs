@@ -24,12 +24,13 @@
 //! durable and shows the checker reports it.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use crate::device::mutant::{self, Mutant};
 use crate::file::{self, DevicePaths};
 use crate::meta::MemJournal;
 use crate::store::{CrashStore, CrashSwitch, Fate, FileStore, MemStore, SECTOR_BYTES, WORD_BYTES};
-use crate::{BlockStore, Device, DeviceConfig, Phase, Variant, Vlun};
+use crate::{BlockStore, Device, DeviceConfig, Durability, Phase, Variant, Vlun};
 
 const N: u64 = 6;
 
@@ -95,6 +96,11 @@ struct Model {
     b_values: BTreeSet<Vec<u8>>,
     /// The block of the write in flight (may tear).
     torn_block: Option<u64>,
+    /// The write in flight: VLUNs it reaches, block, data.
+    in_flight_write: Option<(Vlun, u64, Vec<u8>)>,
+    /// A process crash: every acknowledged write must be there, not just the durable
+    /// ones.
+    strict: bool,
 }
 
 impl Model {
@@ -113,6 +119,8 @@ impl Model {
             written_via_b: vec![false; N as usize],
             b_values: BTreeSet::new(),
             torn_block: None,
+            in_flight_write: None,
+            strict: false,
         }
     }
 
@@ -165,6 +173,7 @@ impl Model {
                     self.b_values.insert(data);
                 }
                 self.torn_block = Some(b);
+                self.in_flight_write = Some((vlun, b, value(self.bs, b, x)));
             }
             Flush => {}
             Split | Backup | Retire => self.phase_maybe = Some(to_phase(step)),
@@ -172,6 +181,15 @@ impl Model {
     }
 
     fn allowed(&self, v: usize, b: u64) -> BTreeSet<Vec<u8>> {
+        if self.strict {
+            let mut s = BTreeSet::from([self.current[v][b as usize].clone()]);
+            if let Some((vlun, wb, data)) = &self.in_flight_write {
+                if *wb == b && Self::reach(*vlun).contains(&v) {
+                    s.insert(data.clone());
+                }
+            }
+            return s;
+        }
         let mut s = self.since[v][b as usize].clone();
         s.insert(self.durable[v][b as usize].clone());
         s
@@ -212,6 +230,9 @@ enum Pass {
     KeepAll,
     ImagesKeptJournalLost,
     JournalKeptImagesLost,
+    /// The process ends, the machine does not: every completed write and appended
+    /// record survives; the write in flight did not happen.
+    ProcessCrash,
     /// Each pending write kept or lost by a seeded draw, the write in flight torn, a
     /// random prefix of the journal's unsynced bytes kept.
     Seeded(u64),
@@ -253,6 +274,8 @@ fn crash<S: BlockStore>(a: &CrashStore<S>, b: &CrashStore<S>, j: &MemJournal, pa
     let mut fate = |w: &crate::store::PendingWrite| match pass {
         Pass::LoseAll | Pass::JournalKeptImagesLost => Fate::Lost,
         Pass::KeepAll | Pass::ImagesKeptJournalLost => Fate::Kept,
+        Pass::ProcessCrash if w.in_flight => Fate::Lost,
+        Pass::ProcessCrash => Fate::Kept,
         Pass::Seeded(_) if w.in_flight => {
             Fate::Torn((0..sectors).map(|_| rng.next() & 1 == 1).collect())
         }
@@ -271,13 +294,13 @@ fn crash<S: BlockStore>(a: &CrashStore<S>, b: &CrashStore<S>, j: &MemJournal, pa
     let cut = rng.next();
     j.crash(|len| match pass {
         Pass::LoseAll | Pass::ImagesKeptJournalLost => 0,
-        Pass::KeepAll | Pass::JournalKeptImagesLost => len,
+        Pass::KeepAll | Pass::JournalKeptImagesLost | Pass::ProcessCrash => len,
         Pass::Seeded(_) => (cut % (len as u64 + 1)) as usize,
     });
 }
 
 /// Where a campaign's devices live.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Medium {
     Memory,
     Files,
@@ -292,11 +315,48 @@ impl Medium {
     }
 }
 
-/// One run: the workload cut at operation `k` (`u64::MAX`: never), the crash with
-/// `pass`, recovery, checks. Returns the operations counted and the violations found.
-fn run_once(variant: Variant, medium: Medium, k: u64, pass: Pass) -> (u64, Vec<String>) {
+/// One run's parameters.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    variant: Variant,
+    medium: Medium,
+    durability: Durability,
+    /// The operation the power fails at (`u64::MAX`: never).
+    k: u64,
+    pass: Pass,
+    /// In memory: the power fails again at this operation of the first recovery (a
+    /// crash during recovery), losing everything unflushed; a second recovery follows.
+    k_recovery: Option<u64>,
+}
+
+impl Run {
+    fn new(variant: Variant, medium: Medium, k: u64, pass: Pass) -> Self {
+        Run {
+            variant,
+            medium,
+            durability: Durability::PowerSafe,
+            k,
+            pass,
+            k_recovery: None,
+        }
+    }
+}
+
+/// One run: the workload cut at operation `k`, the crash with `pass`, recovery,
+/// checks. Returns the operations counted and the violations found.
+fn run_once(run: Run) -> (u64, Vec<String>) {
+    let Run {
+        variant,
+        medium,
+        k,
+        pass,
+        ..
+    } = run;
     let bs = medium.block_size();
-    let config = DeviceConfig::new(variant);
+    let config = DeviceConfig {
+        durability: run.durability,
+        ..DeviceConfig::new(variant)
+    };
     let (na, nb) = variant.image_blocks(N, N);
     let dir = scratch_dir();
     let paths = DevicePaths::in_dir(dir.path());
@@ -346,9 +406,10 @@ fn run_once(variant: Variant, medium: Medium, k: u64, pass: Pass) -> (u64, Vec<S
     crash(ia, ib, &journal, pass);
     let (a, b) = device.into_images();
     let (a, b) = (a.into_durable(), b.into_durable());
-    let ctx = format!("{variant}, crash at operation {k}, {pass:?}");
+    let ctx = format!("{run:?}");
+    model.strict = matches!(pass, Pass::ProcessCrash);
     let violations = match medium {
-        Medium::Memory => match Device::recover(config, a, b, journal) {
+        Medium::Memory => match recover_crashing(&config, a, b, &journal, run.k_recovery) {
             Ok(d) => check(&d, &model, &ctx),
             Err(e) => vec![format!("{ctx}: recovery failed: {e}")],
         },
@@ -362,6 +423,82 @@ fn run_once(variant: Variant, medium: Medium, k: u64, pass: Pass) -> (u64, Vec<S
         }
     };
     (ops, violations)
+}
+
+/// Recovers; with `k_recovery`, the power fails at that operation of the recovery
+/// (losing every unflushed write and unsynced record), and a second recovery follows.
+fn recover_crashing(
+    config: &DeviceConfig,
+    a: Box<dyn BlockStore>,
+    b: Box<dyn BlockStore>,
+    journal: &MemJournal,
+    k_recovery: Option<u64>,
+) -> crate::Result<Device<CrashStore<Box<dyn BlockStore>>>> {
+    // The durable images outlive a failed recovery (which drops its stores, and with
+    // them their unflushed writes: a power loss that loses them all).
+    let (a, b) = (Arc::new(to_mem(&*a)), Arc::new(to_mem(&*b)));
+    let disk = |s: &Arc<MemStore>| {
+        CrashStore::new(
+            Box::new(Shared(s.clone())) as Box<dyn BlockStore>,
+            WORD_BYTES,
+        )
+    };
+    let Some(k) = k_recovery else {
+        return Device::recover(config.clone(), disk(&a), disk(&b), journal.clone());
+    };
+    let switch = CrashSwitch::after(k);
+    let (ca, cb) = (disk(&a), disk(&b));
+    ca.set_switch(Some(switch.clone()));
+    cb.set_switch(Some(switch.clone()));
+    journal.set_switch(Some(switch.clone()));
+    match Device::recover(config.clone(), ca, cb, journal.clone()) {
+        Ok(d) if !switch.tripped() => {
+            let (ca, cb) = d.images();
+            ca.set_switch(None);
+            cb.set_switch(None);
+            journal.set_switch(None);
+            Ok(d)
+        }
+        Ok(d) => d.power_cycle(journal, |_, _| Fate::Lost, |_| 0),
+        Err(_) => {
+            journal.crash(|_| 0);
+            Device::recover(config.clone(), disk(&a), disk(&b), journal.clone())
+        }
+    }
+}
+
+/// A store shared with the test, which keeps a handle to it.
+struct Shared(Arc<MemStore>);
+
+impl BlockStore for Shared {
+    fn block_size(&self) -> usize {
+        self.0.block_size()
+    }
+    fn block_count(&self) -> u64 {
+        self.0.block_count()
+    }
+    fn name(&self) -> String {
+        self.0.name()
+    }
+    fn read_block(&self, block: u64, buf: &mut [u8]) -> Result<(), crate::StoreError> {
+        self.0.read_block(block, buf)
+    }
+    fn write_block(&self, block: u64, data: &[u8]) -> Result<(), crate::StoreError> {
+        self.0.write_block(block, data)
+    }
+    fn flush(&self) -> Result<(), crate::StoreError> {
+        self.0.flush()
+    }
+}
+
+fn to_mem(s: &dyn BlockStore) -> MemStore {
+    let m = MemStore::new(s.block_size(), s.block_count()).unwrap();
+    let mut buf = vec![0u8; s.block_size()];
+    for b in 0..s.block_count() {
+        s.read_block(b, &mut buf).unwrap();
+        m.write_block(b, &buf).unwrap();
+    }
+    m
 }
 
 fn scratch_dir() -> tempfile::TempDir {
@@ -488,34 +625,90 @@ fn keeps_working<S: BlockStore>(d: &Device<S>, ctx: &str) -> Vec<String> {
     }
 }
 
-/// Every crash point of `variant`'s script under every pass: `(points, runs,
-/// violations)`.
-fn campaign(variant: Variant, medium: Medium, seeds: u64) -> (u64, u64, Vec<String>) {
-    let (ops, clean) = run_once(variant, medium, u64::MAX, Pass::LoseAll);
+/// Every crash point of `base`'s script under every pass of `passes` (and, with
+/// `recovery_points`, a second crash at each of the first operations of recovery):
+/// `(points, runs, violations)`.
+fn campaign_of(base: Run, passes: &[Pass], recovery_points: u64) -> (u64, u64, Vec<String>) {
+    let (ops, clean) = run_once(Run {
+        k: u64::MAX,
+        pass: Pass::LoseAll,
+        ..base
+    });
     assert!(clean.is_empty(), "uncrashed run: {clean:?}");
     let mut runs = 0;
     let mut violations = Vec::new();
+    let k_recovery: Vec<Option<u64>> = if recovery_points == 0 {
+        vec![None]
+    } else {
+        (0..recovery_points).map(Some).collect()
+    };
     // Point `ops` is "after the last operation": a crash at the end of the workload.
     for k in 0..=ops {
-        for pass in passes(seeds) {
-            violations.extend(run_once(variant, medium, k, pass).1);
-            runs += 1;
+        for &pass in passes {
+            for &k_recovery in &k_recovery {
+                let run = Run {
+                    k,
+                    pass,
+                    k_recovery,
+                    ..base
+                };
+                violations.extend(run_once(run).1);
+                runs += 1;
+            }
         }
     }
     (ops + 1, runs, violations)
 }
 
+fn campaign(variant: Variant, medium: Medium, seeds: u64) -> (u64, u64, Vec<String>) {
+    let base = Run::new(variant, medium, 0, Pass::LoseAll);
+    campaign_of(base, &passes(seeds), 0)
+}
+
+fn report(what: &str, variant: Variant, (points, runs, violations): (u64, u64, Vec<String>)) {
+    assert!(points > 20, "{variant}: only {points} crash points");
+    assert!(
+        violations.is_empty(),
+        "{what}, {variant}: {} violations in {runs} runs over {points} crash points, first: {}",
+        violations.len(),
+        violations[0]
+    );
+    eprintln!("{what}, {variant}: {points} crash points, {runs} runs, no violation");
+}
+
 fn assert_clean(medium: Medium, seeds: u64) {
     for variant in Variant::ALL {
-        let (points, runs, violations) = campaign(variant, medium, seeds);
-        assert!(points > 20, "{variant}: only {points} crash points");
-        assert!(
-            violations.is_empty(),
-            "{variant}: {} violations in {runs} runs over {points} crash points, first: {}",
-            violations.len(),
-            violations[0]
-        );
-        eprintln!("crash points, {variant}: {points} points, {runs} runs, no violation");
+        report("power loss", variant, campaign(variant, medium, seeds));
+    }
+}
+
+/// A process crash (both durabilities): every acknowledged write survives, flushed or
+/// not.
+#[test]
+fn process_crash_keeps_every_acknowledged_write() {
+    for durability in [Durability::PowerSafe, Durability::ProcessCrashSafe] {
+        for variant in Variant::ALL {
+            let base = Run {
+                durability,
+                ..Run::new(variant, Medium::Memory, 0, Pass::ProcessCrash)
+            };
+            report(
+                &format!("process crash, {durability:?}"),
+                variant,
+                campaign_of(base, &[Pass::ProcessCrash], 0),
+            );
+        }
+    }
+}
+
+/// A second power loss during recovery (at each of its first operations: repair,
+/// finishing a retire, compaction), then a recovery that must still hold everything.
+#[test]
+fn crash_during_recovery_recovers() {
+    for variant in Variant::ALL {
+        let base = Run::new(variant, Medium::Memory, 0, Pass::LoseAll);
+        let passes = [Pass::LoseAll, Pass::KeepAll, Pass::ImagesKeptJournalLost];
+        report("crash in recovery", variant, campaign_of(base, &passes, 4));
     }
 }
 
