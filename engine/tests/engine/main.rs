@@ -1,6 +1,7 @@
 //! The engine's behaviour tests, one binary (modules per concern) so they build once.
 //!
 //! - `io_cost`: physical I/O per logical call per variant, and the space each keeps.
+//! - `crash_disk`: the simulated disk and journal keep the durability model.
 //! - `archive`: `backup_a` writes VLUN A byte for byte, as a plain raw image.
 //! - `bad_input`: short, misaligned and corrupt files give typed errors, never panics.
 //! - `faults`: injected store errors lose no acknowledged write, across a reopen.
@@ -10,6 +11,7 @@
 
 mod archive;
 mod bad_input;
+mod crash_disk;
 mod faults;
 mod io_cost;
 mod lifecycle;
