@@ -5,7 +5,7 @@
 //! (group `sim-transactions`); the event count of a run is fixed by its seed, so it is
 //! taken from one untimed run first.
 //!
-//! Run: `cargo bench -p owm-sim --bench simulator` (about 40 s: 10 samples, 3 s of
+//! Run: `cargo bench -p owm-sim --bench simulator` (about 50 s: 10 samples, 4 s of
 //! measurement each). 10^6 transactions, and peak memory, come from the one-shot
 //! `cargo run --release -p owm-sim --example scale` (one fresh process per size).
 //!
@@ -59,7 +59,7 @@ fn simulator(c: &mut Criterion) {
         let mut g = c.benchmark_group(format!("sim-{unit}"));
         g.sample_size(10)
             .warm_up_time(Duration::from_millis(500))
-            .measurement_time(Duration::from_secs(3))
+            .measurement_time(Duration::from_secs(4))
             .sampling_mode(SamplingMode::Flat);
         for &(load, n, events) in &cases {
             let elements = if unit == "events" { events } else { n };
