@@ -50,9 +50,9 @@ fn main() {
     let configs = if quick { &CONFIGS[..1] } else { CONFIGS };
     let threads: &[usize] = if quick { &[1] } else { &[1, 2] };
     println!(
-        "| configuration | threads | unique states | search (s) | states/s | total (s) | peak RSS (MiB) |"
+        "| configuration | threads | unique states | search (s) | states/s | total (s) | CPU (s) | states per CPU-s | peak RSS (MiB) |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for &(name, flags) in configs {
         for &t in threads {
             let runs: Vec<Run> = (0..repeat).map(|_| child(t, flags)).collect();
@@ -62,11 +62,13 @@ fn main() {
                 .expect("at least one run");
             let peak = runs.iter().map(|r| r.peak_kib).max().unwrap_or(0);
             println!(
-                "| {name} (`{flags}`) | {t} | {} | {:.3} | {:.0} | {:.3} | {:.0} |",
+                "| {name} (`{flags}`) | {t} | {} | {:.3} | {:.0} | {:.3} | {:.2} | {:.0} | {:.0} |",
                 best.states,
                 best.secs,
                 best.states as f64 / best.secs,
                 best.total_secs,
+                best.cpu_secs,
+                best.states as f64 / best.cpu_secs.max(0.01),
                 peak as f64 / 1024.0
             );
         }
@@ -80,6 +82,8 @@ struct Run {
     /// All of `check`: the search, then the shortest-counterexample search and the
     /// replay of each violated invariant's trace.
     total_secs: f64,
+    /// User + system CPU time of the whole child process (10 ms resolution).
+    cpu_secs: f64,
     peak_kib: u64,
 }
 
@@ -104,10 +108,12 @@ fn child(threads: usize, flags: &str) -> Run {
         secs: w[1].parse().expect("seconds"),
         total_secs: w[2].parse().expect("seconds"),
         peak_kib: w[3].parse().expect("peak"),
+        cpu_secs: w[4].parse().expect("cpu"),
     }
 }
 
-/// Child mode: `--threads T [--strategy bfs|dfs] <model flags>`; prints `states search_s total_s peak_kib`.
+/// Child mode: `--threads T [--strategy bfs|dfs] <model flags>`; prints
+/// `states search_s total_s peak_kib cpu_s`.
 fn one(args: &[String]) {
     let threads: usize = args[1].parse().expect("--threads T");
     let mut rest = &args[2..];
@@ -123,10 +129,11 @@ fn one(args: &[String]) {
     let r = model::check(&cfg).expect("check");
     let total = start.elapsed().as_secs_f64();
     println!(
-        "{} {:.6} {total:.6} {}",
+        "{} {:.6} {total:.6} {} {:.2}",
         r.unique_states,
         r.elapsed.as_secs_f64(),
-        peak_kib()
+        peak_kib(),
+        cpu_secs()
     );
 }
 
@@ -168,6 +175,23 @@ fn floor(args: &[String]) {
     let secs = start.elapsed().as_secs_f64();
     let states = c.unique_state_count();
     println!("{states} {secs:.6} {:.0}", states as f64 / secs);
+}
+
+/// User + system CPU time of this process so far (`/proc/self/stat`, clock ticks of
+/// 10 ms): on a shared machine, the work done, whatever the other processes take.
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    match (f.get(11), f.get(12)) {
+        (Some(u), Some(s)) => (u + s) as f64 / 100.0,
+        _ => 0.0,
+    }
 }
 
 /// Peak resident set size of this process (`VmHWM`), in KiB.
