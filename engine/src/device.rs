@@ -10,7 +10,10 @@
 //! Write order (so that a crash never leaves a table entry pointing at data that was
 //! not written): data blocks first, then the table entry that makes them visible,
 //! then the acknowledgement. For copy-on-write the old block is preserved in A's data
-//! area and its entry recorded before the new data overwrites image B.
+//! area and its entry recorded before the new data overwrites image B. Under
+//! [`Durability::PowerSafe`] flush barriers between these steps make the order hold
+//! across a power loss too; mirroring marks the blocks it writes through VLUN A dirty
+//! so recovery can bring image B back in line. ARCHITECTURE.md lists every step.
 
 use std::collections::BTreeSet;
 use std::io::Write;
