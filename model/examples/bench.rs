@@ -16,16 +16,20 @@
 use std::process::Command;
 use std::time::Instant;
 
-/// (name, model flags): the default `owm check` and two larger configurations.
-const CONFIGS: &[(&str, &str)] = &[
-    ("default", "--variant cow --old 2 --new 2 --aborts on"),
+/// (name, model flags, checks per child process): the default `owm check` and two
+/// larger configurations. The default one is checked 20 times per process, so that
+/// its CPU time (counted in 10 ms ticks) is measured to a few percent.
+const CONFIGS: &[(&str, &str, usize)] = &[
+    ("default", "--variant cow --old 2 --new 2 --aborts on", 20),
     (
         "record locks",
         "--variant cow --old 2 --new 2 --aborts on --records-per-block 2 --locks record",
+        1,
     ),
     (
         "record locks, incremental",
         "--variant logging --old 2 --new 2 --aborts on --records-per-block 2 --locks record --discipline incremental",
+        1,
     ),
 ];
 
@@ -53,9 +57,9 @@ fn main() {
         "| configuration | threads | unique states | search (s) | states/s | total (s) | CPU (s) | states per CPU-s | peak RSS (MiB) |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
-    for &(name, flags) in configs {
+    for &(name, flags, loops) in configs {
         for &t in threads {
-            let runs: Vec<Run> = (0..repeat).map(|_| child(t, flags)).collect();
+            let runs: Vec<Run> = (0..repeat).map(|_| child(t, flags, loops)).collect();
             let best = runs
                 .iter()
                 .min_by(|a, b| a.secs.total_cmp(&b.secs))
@@ -88,11 +92,12 @@ struct Run {
 }
 
 /// Runs one measurement in a child process.
-fn child(threads: usize, flags: &str) -> Run {
+fn child(threads: usize, flags: &str, loops: usize) -> Run {
     let exe = std::env::current_exe().expect("own path");
     let out = Command::new(exe)
         .arg("--one")
         .args(["--threads", &threads.to_string()])
+        .args(["--loops", &loops.to_string()])
         .args(flags.split_whitespace())
         .output()
         .expect("run the child");
@@ -112,11 +117,17 @@ fn child(threads: usize, flags: &str) -> Run {
     }
 }
 
-/// Child mode: `--threads T [--strategy bfs|dfs] <model flags>`; prints
-/// `states search_s total_s peak_kib cpu_s`.
+/// Child mode: `--threads T [--loops N] [--strategy bfs|dfs] <model flags>`; checks N
+/// times (default 1) and prints `states search_s total_s peak_kib cpu_s`: the fastest
+/// check's times, and the CPU time per check.
 fn one(args: &[String]) {
     let threads: usize = args[1].parse().expect("--threads T");
     let mut rest = &args[2..];
+    let mut loops = 1;
+    if rest.first().map(String::as_str) == Some("--loops") {
+        loops = rest[1].parse().expect("--loops N");
+        rest = &rest[2..];
+    }
     let mut strategy = model::Strategy::Bfs;
     if rest.first().map(String::as_str) == Some("--strategy") {
         strategy = rest[1].parse().expect("--strategy bfs|dfs");
@@ -125,16 +136,20 @@ fn one(args: &[String]) {
     let mut cfg = model::CheckConfig::from_model_flags(&rest.join(" ")).expect("flags");
     cfg.threads = threads;
     cfg.strategy = strategy;
-    let start = Instant::now();
-    let r = model::check(&cfg).expect("check");
-    let total = start.elapsed().as_secs_f64();
-    println!(
-        "{} {:.6} {total:.6} {} {:.2}",
-        r.unique_states,
-        r.elapsed.as_secs_f64(),
-        peak_kib(),
-        cpu_secs()
-    );
+    let cpu_before = cpu_secs();
+    let mut best: Option<(usize, f64, f64)> = None;
+    for _ in 0..loops {
+        let start = Instant::now();
+        let r = model::check(&cfg).expect("check");
+        let total = start.elapsed().as_secs_f64();
+        let search = r.elapsed.as_secs_f64();
+        if best.is_none_or(|(_, s, _)| search < s) {
+            best = Some((r.unique_states, search, total));
+        }
+    }
+    let (states, search, total) = best.expect("at least one check");
+    let cpu = (cpu_secs() - cpu_before) / loops as f64;
+    println!("{states} {search:.6} {total:.6} {} {cpu:.4}", peak_kib());
 }
 
 /// stateright's own cost per state, the floor under any model's: a model whose state
