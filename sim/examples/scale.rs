@@ -3,6 +3,11 @@
 //! transactions, each run once in a fresh process so its peak memory (VmHWM from
 //! /proc/self/status) is its own.
 //!
+//! Rates are per second of CPU time of the run (`/proc/thread-self/schedstat`,
+//! nanoseconds on a CPU): the time on one core, so that a machine shared with other
+//! builds does not cut them; the wall time is printed too (on an idle machine the two
+//! agree).
+//!
 //! `cargo run --release -p owm-sim --example scale -- [policy] [max transactions]`
 //! (defaults: cow, 1000000). The example re-executes itself once per load and size as
 //! `scale --one <load> <transactions> <policy>` and prints one table row per child.
@@ -46,11 +51,12 @@ fn main() {
     let exe = std::env::current_exe().expect("own path");
     println!("policy {policy}, seed {SEED}, history and timeline off, one process per row");
     println!(
-        "{:<7} {:>12} {:>12} {:>9} {:>12} {:>12} {:>11} {:>12}",
+        "{:<7} {:>12} {:>10} {:>8} {:>8} {:>12} {:>10} {:>8} {:>13}",
         "load",
         "transactions",
         "events",
         "wall s",
+        "CPU s",
         "M events/s",
         "k txn/s",
         "ns/txn",
@@ -73,16 +79,17 @@ fn main() {
                 .split_whitespace()
                 .map(|x| x.parse().expect("number"))
                 .collect();
-            let (events, secs, hwm_kib) = (f[0], f[1], f[2]);
+            let (events, wall, cpu, hwm_kib) = (f[0], f[1], f[2], f[3]);
             println!(
-                "{:<7} {:>12} {:>12} {:>9.3} {:>12.2} {:>12.0} {:>11.0} {:>12.1}",
+                "{:<7} {:>12} {:>10} {:>8.3} {:>8.3} {:>12.2} {:>10.0} {:>8.0} {:>13.1}",
                 load.name(),
                 n,
                 events,
-                secs,
-                events / secs / 1e6,
-                n as f64 / secs / 1e3,
-                secs * 1e9 / n as f64,
+                wall,
+                cpu,
+                events / cpu / 1e6,
+                n as f64 / cpu / 1e3,
+                cpu * 1e9 / n as f64,
                 hwm_kib / 1024.0
             );
             n *= 10;
@@ -90,14 +97,25 @@ fn main() {
     }
 }
 
-/// One run; prints `events wall_seconds peak_rss_kib` for the parent.
+/// One run; prints `events wall_seconds cpu_seconds peak_rss_kib` for the parent.
 fn one(load: Load, n: u64, policy: Policy) {
     let scenario = load.scenario(n);
+    let cpu_started = cpu_ns();
     let started = Instant::now();
     let r = run(&scenario, policy, SEED).expect("run");
-    let secs = started.elapsed().as_secs_f64();
+    let wall = started.elapsed().as_secs_f64();
+    let cpu = (cpu_ns() - cpu_started) as f64 / 1e9;
     assert_eq!(r.costs.committed, n, "every transaction commits");
-    println!("{} {secs} {}", r.events, peak_rss_kib());
+    println!("{} {wall} {cpu} {}", r.events, peak_rss_kib());
+}
+
+/// Nanoseconds this thread has spent on a CPU (first field of
+/// /proc/thread-self/schedstat; the run is single-threaded).
+fn cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .expect("/proc/thread-self/schedstat (Linux)")
 }
 
 /// VmHWM of this process in KiB (0 where /proc is missing).
