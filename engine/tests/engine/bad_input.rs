@@ -349,6 +349,12 @@ fn record() -> impl Strategy<Value = MetaRecord> {
         (small.clone(), slot.clone()).prop_map(|(block, slot)| MetaRecord::Insert { block, slot }),
         small.clone().prop_map(|block| MetaRecord::Remove { block }),
         Just(MetaRecord::Clear),
+        small.clone().prop_map(|block| MetaRecord::Dirty { block }),
+        small
+            .clone()
+            .prop_map(|block| MetaRecord::Diverged { block }),
+        Just(MetaRecord::FlushMark),
+        Just(MetaRecord::Clean),
         (
             0..14u32,
             0..14u32,

@@ -118,3 +118,45 @@ fn the_same_choices_give_the_same_disk() {
         assert_eq!(run(seed), run(seed));
     }
 }
+
+/// Recovery refuses, with typed errors, a journal for another variant, images of
+/// another geometry, and bytes that are not a journal.
+#[test]
+fn recover_refuses_a_journal_that_does_not_fit() {
+    use engine::{Device, DeviceConfig, Error, Variant};
+    let journal = MemJournal::new();
+    let d = Device::with_journal(
+        DeviceConfig::new(Variant::CopyOnWrite),
+        MemStore::new(BS, 4).unwrap(),
+        MemStore::new(BS, 4).unwrap(),
+        journal.clone(),
+    )
+    .unwrap();
+    d.split().unwrap();
+    drop(d);
+    let fresh = |n| MemStore::new(BS, n).unwrap();
+    let config = |v| DeviceConfig::new(v);
+    let wrong_variant = Device::recover(
+        config(Variant::WriteLogging),
+        fresh(4),
+        fresh(4),
+        journal.clone(),
+    );
+    assert!(matches!(wrong_variant, Err(Error::Meta(_))));
+    let wrong_size = Device::recover(
+        config(Variant::CopyOnWrite),
+        fresh(4),
+        fresh(5),
+        journal.clone(),
+    );
+    assert!(matches!(wrong_size, Err(Error::Meta(_))));
+    let garbage = Device::recover(
+        config(Variant::CopyOnWrite),
+        fresh(4),
+        fresh(4),
+        MemJournal::from_bytes(b"not a journal".to_vec()),
+    );
+    assert!(matches!(garbage, Err(Error::Meta(_))));
+    let ok = Device::recover(config(Variant::CopyOnWrite), fresh(4), fresh(4), journal).unwrap();
+    assert_eq!(ok.phase(), engine::Phase::Split);
+}
