@@ -3,8 +3,8 @@
 //! transactions, each run once in a fresh process so its peak memory (VmHWM from
 //! /proc/self/status) is its own.
 //!
-//! Rates are per second of CPU time of the run (`/proc/thread-self/schedstat`,
-//! nanoseconds on a CPU): the time on one core, so that a machine shared with other
+//! Rates are per second of CPU time of the run (`benches/common/cpu.rs`: the thread's
+//! CPU clock): the time on one core, so that a machine shared with other
 //! builds does not cut them; the wall time is printed too (on an idle machine the two
 //! agree).
 //!
@@ -19,6 +19,8 @@ use std::time::Instant;
 
 use sim::{run, Policy};
 
+#[path = "../benches/common/cpu.rs"]
+mod cpu;
 #[path = "../benches/common/loads.rs"]
 mod loads;
 use loads::Load;
@@ -100,22 +102,13 @@ fn main() {
 /// One run; prints `events wall_seconds cpu_seconds peak_rss_kib` for the parent.
 fn one(load: Load, n: u64, policy: Policy) {
     let scenario = load.scenario(n);
-    let cpu_started = cpu_ns();
+    let cpu_started = cpu::thread_cpu_ns();
     let started = Instant::now();
     let r = run(&scenario, policy, SEED).expect("run");
     let wall = started.elapsed().as_secs_f64();
-    let cpu = (cpu_ns() - cpu_started) as f64 / 1e9;
+    let cpu = (cpu::thread_cpu_ns() - cpu_started) as f64 / 1e9;
     assert_eq!(r.costs.committed, n, "every transaction commits");
     println!("{} {wall} {cpu} {}", r.events, peak_rss_kib());
-}
-
-/// Nanoseconds this thread has spent on a CPU (first field of
-/// /proc/thread-self/schedstat; the run is single-threaded).
-fn cpu_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .expect("/proc/thread-self/schedstat (Linux)")
 }
 
 /// VmHWM of this process in KiB (0 where /proc is missing).
