@@ -24,6 +24,7 @@ pub mod clock;
 pub mod cost;
 pub mod device_model;
 pub mod error;
+pub mod faults;
 pub mod locks;
 pub mod oracle;
 pub mod policy;
@@ -38,6 +39,7 @@ pub use clock::{Tick, TICK_US};
 pub use cost::{Costs, DelayStats, Marks, Outcome, RunResult, TxnTimeline, Wait, WaitKind};
 pub use device_model::DeviceModelConfig;
 pub use error::SimError;
+pub use faults::{FaultCounts, FaultsConfig};
 pub use oracle::{check_all, Invariant, Violation};
 pub use policy::Policy;
 pub use record::{Event, History, Layout, Step, TxnId};
@@ -62,11 +64,33 @@ pub fn run_with_history(
     policy: Policy,
     seed: u64,
 ) -> Result<(RunResult, Option<History>), SimError> {
+    run_with_faults(scenario, policy, seed).map(|r| (r.result, r.history))
+}
+
+/// A run with what its injected faults did ([`faults`]).
+#[derive(Debug)]
+pub struct FaultedRun {
+    pub result: RunResult,
+    pub history: Option<History>,
+    /// Crashes, torn and lost writes, errors, spikes (all zero without `[faults]`).
+    pub faults: FaultCounts,
+}
+
+/// Like [`run_with_history`], and also counts the faults the run saw.
+pub fn run_with_faults(
+    scenario: &Scenario,
+    policy: Policy,
+    seed: u64,
+) -> Result<FaultedRun, SimError> {
     let mut w = World::new(scenario, policy, seed)?;
     w.run()?;
     let violations = w.history.as_ref().map(check_all).unwrap_or_default();
     let result = build_result(&mut w, seed, violations);
-    Ok((result, w.history.take()))
+    Ok(FaultedRun {
+        result,
+        history: w.history.take(),
+        faults: w.fault_counts(),
+    })
 }
 
 fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> RunResult {

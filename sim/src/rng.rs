@@ -21,6 +21,8 @@ pub enum Component {
     Aborts = 4,
     /// Retry backoff after a deadlock abort.
     Backoff = 5,
+    /// Injected faults: crashes' torn and lost writes, I/O errors, latency spikes.
+    Faults = 6,
 }
 
 /// The random stream of one component.

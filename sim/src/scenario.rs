@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::Tick;
 use crate::device_model::DeviceModelConfig;
 use crate::error::SimError;
+use crate::faults::FaultsConfig;
 use crate::record::{Layout, RECORD_HEADER_BYTES};
 use crate::workload::WorkloadConfig;
 
@@ -38,6 +39,9 @@ pub struct Scenario {
     pub record_timeline: bool,
     /// Safety limits.
     pub limits: Limits,
+    /// Injected faults: crashes, torn and lost writes, I/O errors, latency spikes
+    /// (default: none).
+    pub faults: FaultsConfig,
 }
 
 impl Default for Scenario {
@@ -54,6 +58,7 @@ impl Default for Scenario {
             record_history: true,
             record_timeline: true,
             limits: Limits::default(),
+            faults: FaultsConfig::default(),
         }
     }
 }
@@ -73,6 +78,8 @@ impl Scenario {
     pub fn validate(&self) -> Result<Layout, SimError> {
         let layout = self.layout()?;
         self.workload.validate()?;
+        self.faults.validate()?;
+        self.check_tick_fields()?;
         if layout.records() > u64::from(u32::MAX) {
             return Err(SimError::Config(format!(
                 "{} records: at most {} (lock ids are 32-bit)",
@@ -107,6 +114,76 @@ impl Scenario {
         Ok(layout)
     }
 
+    /// Every duration and time a scenario gives is at most [`FIELD_TICKS_MAX`], so no
+    /// sum or product of them in a run can overflow (a typed error, not a panic).
+    fn check_tick_fields(&self) -> Result<(), SimError> {
+        use crate::workload::{Arrivals, WorkloadConfig as W};
+        let d = &self.device;
+        let b = &self.backup;
+        let f = &self.faults;
+        let mut fields = vec![
+            ("device.read_latency_ticks", d.read_latency_ticks),
+            ("device.write_latency_ticks", d.write_latency_ticks),
+            (
+                "device.table_update_latency_ticks",
+                d.table_update_latency_ticks,
+            ),
+            (
+                "device.table_lookup_latency_ticks",
+                d.table_lookup_latency_ticks,
+            ),
+            ("device.jitter_ticks_max", d.jitter_ticks_max),
+            ("backup.request_at_ticks", b.request_at_ticks.unwrap_or(0)),
+            ("backup.setup_window_ticks", b.setup_window_ticks),
+            ("backup.archive_block_ticks", b.archive_block_ticks),
+            ("retry_backoff_ticks", self.retry_backoff_ticks),
+            ("faults.latency_spike_ticks_max", f.latency_spike_ticks_max),
+            ("faults.io_retry_ticks", f.io_retry_ticks),
+            ("faults.heal_at_ticks", f.heal_at_ticks.unwrap_or(0)),
+        ];
+        fields.extend(
+            f.crash_at_ticks
+                .iter()
+                .map(|&t| ("faults.crash_at_ticks", t)),
+        );
+        match &self.workload {
+            W::Fig3(c) => fields.push(("workload.jitter_ticks", c.jitter_ticks)),
+            W::Fig45(c) => fields.extend([
+                ("workload.arrival_mean_ticks", c.arrival_mean_ticks),
+                ("workload.compute_ticks_max", c.compute_ticks_max),
+                ("workload.compute_ticks_min", c.compute_ticks_min),
+            ]),
+            W::Bank(c) => fields.extend([
+                ("workload.arrival_mean_ticks", c.arrival_mean_ticks),
+                ("workload.compute_ticks_max", c.compute_ticks_max),
+                ("workload.compute_ticks_min", c.compute_ticks_min),
+            ]),
+            W::Generated(c) => {
+                fields.extend([
+                    ("workload.compute_ticks_max", c.compute_ticks_max),
+                    ("workload.compute_ticks_min", c.compute_ticks_min),
+                ]);
+                fields.push(match c.arrivals {
+                    Arrivals::Open {
+                        mean_interarrival_ticks,
+                    } => (
+                        "workload.arrivals.mean_interarrival_ticks",
+                        mean_interarrival_ticks,
+                    ),
+                    Arrivals::Closed {
+                        think_mean_ticks, ..
+                    } => ("workload.arrivals.think_mean_ticks", think_mean_ticks),
+                });
+            }
+        }
+        match fields.iter().find(|(_, t)| *t > FIELD_TICKS_MAX) {
+            Some((name, t)) => Err(SimError::Config(format!(
+                "{name} {t} exceeds {FIELD_TICKS_MAX} ticks"
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// The volume layout the workload needs: enough blocks for its records.
     pub fn layout(&self) -> Result<Layout, SimError> {
         let g = &self.geometry;
@@ -137,6 +214,10 @@ impl Scenario {
         Ok(layout)
     }
 }
+
+/// The largest time or duration a scenario field may give: 2^40 ticks (about 12.7
+/// days of simulated time), so that no run arithmetic on them can overflow.
+pub const FIELD_TICKS_MAX: Tick = 1 << 40;
 
 /// Block geometry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -139,7 +139,8 @@ impl World<'_> {
             self.end_wait(slot);
             self.q.schedule_in(0, Ev::Resume { slot, gen });
         }
-        let copy = self.layout.volume_blocks * self.scenario.backup.archive_block_ticks;
+        let copy =
+            (self.layout.volume_blocks).saturating_mul(self.scenario.backup.archive_block_ticks);
         self.q.schedule_in(copy, Ev::ArchiveDone);
         Ok(())
     }
@@ -161,6 +162,8 @@ impl World<'_> {
 
     pub(super) fn archive_done(&mut self) -> Result<(), SimError> {
         let now = self.q.now();
+        // The backup's own I/O is not subject to injected errors (see crate::faults).
+        let armed = self.set_faults_armed(false);
         let mut archive: Vec<u8> = Vec::new();
         if self.history.is_some() {
             archive.reserve(self.layout.image_bytes());
@@ -175,6 +178,7 @@ impl World<'_> {
             self.log(Event::Archive { image: archive });
         }
         self.dev.retire_a().map_err(engine_err(now))?;
+        self.set_faults_armed(armed);
         self.marks.retire = Some(now);
         let extra = self.dev.extra_space_blocks();
         self.log(Event::Retire {

@@ -6,6 +6,8 @@ use super::*;
 impl World<'_> {
     pub(super) fn io_done(&mut self, slot: Slot) -> Result<(), SimError> {
         if self.txns[slot as usize].stage == Stage::RollingBack {
+            // An abort is acknowledged once its rollback is durable.
+            self.durability_flush()?;
             let id = self.txns[slot as usize].id;
             self.log(Event::Abort { txn: id });
             return self.finish(slot, Outcome::Aborted);
@@ -16,7 +18,10 @@ impl World<'_> {
     pub(super) fn complete_io(&mut self, slot: Slot, cost: &IoCost) {
         let now = self.q.now();
         self.tally.io.add(cost);
-        let at = self.device_model.complete_at(now, cost);
+        let at = self
+            .device_model
+            .complete_at(now, cost)
+            .saturating_add(self.latency_spike());
         let gen = self.txns[slot as usize].gen;
         self.q.schedule_at(at, Ev::IoDone { slot, gen });
     }
@@ -52,10 +57,11 @@ impl World<'_> {
         }
         let block = self.layout.block_of(record);
         let (vlun, id) = (self.txns[slot as usize].vlun, self.txns[slot as usize].id);
-        let cost = self
-            .dev
-            .read(vlun, block, &mut self.buf)
-            .map_err(engine_err(now))?;
+        let cost = match self.dev.read(vlun, block, &mut self.buf) {
+            Ok(cost) => cost,
+            Err(e) if faults::injected(&e) => return self.io_failed(slot),
+            Err(e) => return Err(engine_err(now)(e)),
+        };
         self.tally.logical_reads += 1;
         let off = self.layout.offset_in_block(record);
         let (value, _) = read_record(&self.buf[off..]);
@@ -97,6 +103,8 @@ impl World<'_> {
             return if self.txns[slot as usize].abort_planned {
                 self.rollback(slot)
             } else {
+                // Commit implies flush: a committed write survives any crash.
+                self.durability_flush()?;
                 let id = self.txns[slot as usize].id;
                 self.log(Event::Commit { txn: id });
                 self.finish(slot, Outcome::Committed)
@@ -121,10 +129,11 @@ impl World<'_> {
                 self.buf.copy_from_slice(c);
             }
             Granularity::Record => {
-                cost = self
-                    .dev
-                    .read(vlun, block, &mut self.buf)
-                    .map_err(engine_err(now))?;
+                cost = match self.dev.read(vlun, block, &mut self.buf) {
+                    Ok(cost) => cost,
+                    Err(e) if faults::injected(&e) => return self.io_failed(slot),
+                    Err(e) => return Err(engine_err(now)(e)),
+                };
                 if self.history.is_some() {
                     let digest = block_digest(&self.buf);
                     self.log(Event::ReadBlock {
@@ -152,12 +161,17 @@ impl World<'_> {
             t.before.push((key, bytes));
         }
         write_record(&mut self.buf[off..], value, stamp_of(id));
-        let w = self
-            .dev
-            .write(vlun, block, &self.buf)
-            .map_err(engine_err(now))?;
+        let w = match self.dev.write(vlun, block, &self.buf) {
+            Ok(w) => w,
+            Err(e) if faults::injected(&e) => {
+                self.log_block_write(id, vlun, block);
+                return self.write_failed(slot);
+            }
+            Err(e) => return Err(engine_err(now)(e)),
+        };
         cost.add(w);
         self.tally.logical_writes += 1;
+        let t = &mut self.txns[slot as usize];
         if gran == Granularity::Block {
             if let Some((_, c)) = t.cache.iter_mut().find(|(b, _)| *b == block) {
                 c.copy_from_slice(&self.buf);
@@ -182,10 +196,36 @@ impl World<'_> {
         Ok(())
     }
 
-    /// Writes the before-images back (newest first), then aborts.
+    /// Writes the before-images back (newest first), then aborts. A rollback that
+    /// meets an injected error is repeated whole after `io_retry_ticks`.
     pub(super) fn rollback(&mut self, slot: Slot) -> Result<(), SimError> {
         let now = self.q.now();
+        match self.undo(slot) {
+            Ok(cost) => {
+                self.txns[slot as usize].stage = Stage::RollingBack;
+                self.complete_io(slot, &cost);
+                Ok(())
+            }
+            Err(e) if faults::injected(&e) => self.io_failed(slot),
+            Err(e) => Err(engine_err(now)(e)),
+        }
+    }
+
+    /// Writes an attempt's before-images back through its VLUN, newest first, each
+    /// write recorded; returns what it cost. Idempotent: repeating it after a failure
+    /// (or at a crash) leaves the same content.
+    pub(super) fn undo(&mut self, slot: Slot) -> Result<IoCost, engine::Error> {
         let befores = std::mem::take(&mut self.txns[slot as usize].before);
+        let result = self.write_befores(slot, &befores);
+        self.txns[slot as usize].before = befores;
+        result
+    }
+
+    fn write_befores(
+        &mut self,
+        slot: Slot,
+        befores: &[(u64, Vec<u8>)],
+    ) -> Result<IoCost, engine::Error> {
         let (vlun, id) = (self.txns[slot as usize].vlun, self.txns[slot as usize].id);
         let mut cost = IoCost::default();
         let gran = self.scenario.locking.granularity;
@@ -193,10 +233,7 @@ impl World<'_> {
             let block = match gran {
                 Granularity::Record => {
                     let block = self.layout.block_of(*key);
-                    let c = self
-                        .dev
-                        .read(vlun, block, &mut self.buf)
-                        .map_err(engine_err(now))?;
+                    let c = self.dev.read(vlun, block, &mut self.buf)?;
                     cost.add(c);
                     let off = self.layout.offset_in_block(*key);
                     self.buf[off..off + bytes.len()].copy_from_slice(bytes);
@@ -207,25 +244,29 @@ impl World<'_> {
                     *key
                 }
             };
-            let c = self
-                .dev
-                .write(vlun, block, &self.buf)
-                .map_err(engine_err(now))?;
+            let c = self.dev.write(vlun, block, &self.buf);
+            if c.is_err() {
+                // A failed write may still show through some VLUN: recorded.
+                self.log_block_write(id, vlun, block);
+            }
+            let c = c?;
             cost.add(c);
             self.tally.logical_writes += 1;
-            if self.history.is_some() {
-                let digest = block_digest(&self.buf);
-                self.log(Event::WriteBlock {
-                    txn: id,
-                    vlun,
-                    block,
-                    digest,
-                });
-            }
+            self.log_block_write(id, vlun, block);
         }
-        self.txns[slot as usize].before = befores;
-        self.txns[slot as usize].stage = Stage::RollingBack;
-        self.complete_io(slot, &cost);
-        Ok(())
+        Ok(cost)
+    }
+
+    /// Records a block write of `self.buf` (its digest names the content).
+    fn log_block_write(&mut self, txn: TxnId, vlun: Vlun, block: u64) {
+        if self.history.is_some() {
+            let digest = block_digest(&self.buf);
+            self.log(Event::WriteBlock {
+                txn,
+                vlun,
+                block,
+                digest,
+            });
+        }
     }
 }

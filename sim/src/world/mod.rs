@@ -9,13 +9,14 @@
 
 use std::collections::VecDeque;
 
-use engine::{Device, IoCost, MemStore, Vlun};
+use engine::{Device, DeviceConfig, IoCost, MemJournal, Vlun};
 use rand_chacha::ChaCha8Rng;
 
 use crate::clock::{EventQueue, Tick};
 use crate::cost::{Outcome, TxnTimeline, Wait, WaitKind};
 use crate::device_model::DeviceModel;
 use crate::error::SimError;
+use crate::faults::{self, Faults, SimStore};
 use crate::locks::{Acquire, LockTable, Slot};
 use crate::policy::Policy;
 use crate::record::{
@@ -30,14 +31,37 @@ use crate::workload::Workload;
 /// for a recycled slot is recognised and dropped.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Ev {
-    Arrive { client: Option<u32> },
-    Retry { slot: Slot, gen: u32 },
-    Resume { slot: Slot, gen: u32 },
-    IoDone { slot: Slot, gen: u32 },
-    ComputeDone { slot: Slot, gen: u32 },
+    Arrive {
+        client: Option<u32>,
+    },
+    Retry {
+        slot: Slot,
+        gen: u32,
+    },
+    Resume {
+        slot: Slot,
+        gen: u32,
+    },
+    IoDone {
+        slot: Slot,
+        gen: u32,
+    },
+    ComputeDone {
+        slot: Slot,
+        gen: u32,
+    },
     Request,
     BReady,
     ArchiveDone,
+    /// Retry a transaction's failed I/O (an injected error).
+    IoRetry {
+        slot: Slot,
+        gen: u32,
+    },
+    /// The device crashes and restarts.
+    Crash,
+    /// Faults stop: errors and spikes are no longer injected.
+    Heal,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,7 +205,7 @@ pub(crate) struct World<'a> {
     pub(crate) scenario: &'a Scenario,
     pub(crate) policy: Policy,
     pub(crate) layout: Layout,
-    pub(crate) dev: Device<MemStore>,
+    pub(crate) dev: Device<SimStore>,
     pub(crate) q: EventQueue<Ev>,
     device_model: DeviceModel,
     workload: Box<dyn Workload>,
@@ -195,6 +219,11 @@ pub(crate) struct World<'a> {
     pub(crate) marks: crate::cost::Marks,
     aborts_rng: ChaCha8Rng,
     backoff_rng: ChaCha8Rng,
+    /// The fault injector, when the scenario has faults (`None`: nothing is injected,
+    /// nothing is flushed, the run is the fault-free one).
+    faults: Option<Faults>,
+    /// The device's metadata journal, with faults (the engine recovers from it).
+    journal: Option<MemJournal>,
     buf: Vec<u8>,
     /// Byte buffers of finished attempts' block cache and before-images, reused so a
     /// transaction's copies cost no allocation (at most as many as the attempts in
@@ -227,6 +256,7 @@ fn engine_err(at: Tick) -> impl Fn(engine::Error) -> SimError {
 
 mod admission;
 mod backup;
+mod fault;
 mod io;
 mod locking;
 
@@ -237,8 +267,26 @@ impl<'a> World<'a> {
             Policy::Owm(v) => v,
             _ => scenario.backup.baseline_variant,
         };
-        let dev = Device::in_memory(variant, layout.block_size, layout.volume_blocks)
-            .map_err(engine_err(0))?;
+        // The images of `Device::in_memory` (a data area as large as the volume), on
+        // the simulated disk.
+        let faults = scenario
+            .faults
+            .active()
+            .then(|| faults::injector(&scenario.faults, rng::stream(seed, Component::Faults)));
+        let (a_blocks, b_blocks) = variant.image_blocks(layout.volume_blocks, layout.volume_blocks);
+        let store = |name, blocks| {
+            SimStore::new(name, layout.block_size, blocks, faults.clone())
+                .map_err(|e| engine_err(0)(e.into()))
+        };
+        let (image_a, image_b) = (store("image A", a_blocks)?, store("image B", b_blocks)?);
+        let config = DeviceConfig::new(variant);
+        // With faults the metadata is journaled, so that a crash can be recovered.
+        let journal = faults.as_ref().map(|_| MemJournal::new());
+        let dev = match &journal {
+            Some(j) => Device::with_journal(config, image_a, image_b, j.clone()),
+            None => Device::new(config, image_a, image_b),
+        }
+        .map_err(engine_err(0))?;
         let workload = scenario.workload.generator(
             rng::stream(seed, Component::Arrivals),
             rng::stream(seed, Component::Shapes),
@@ -251,6 +299,10 @@ impl<'a> World<'a> {
         }
         for (b, chunk) in initial.chunks(layout.block_size).enumerate() {
             dev.write(Vlun::A, b as u64, chunk).map_err(engine_err(0))?;
+        }
+        if faults.is_some() {
+            // The initial image is durable before the first transaction.
+            dev.flush().map_err(engine_err(0))?;
         }
         let lock_count = match scenario.locking.granularity {
             Granularity::Record => layout.records(),
@@ -305,6 +357,8 @@ impl<'a> World<'a> {
             marks: crate::cost::Marks::default(),
             aborts_rng: rng::stream(seed, Component::Aborts),
             backoff_rng: rng::stream(seed, Component::Backoff),
+            faults,
+            journal,
             buf: vec![0u8; layout.block_size],
             spare_bufs: Vec::new(),
             split_done: false,
@@ -339,6 +393,7 @@ impl<'a> World<'a> {
                 .unwrap_or_else(|| self.scenario.workload.default_request_ticks());
             self.q.schedule_at(at, Ev::Request);
         }
+        self.schedule_faults();
         let limits = &self.scenario.limits;
         while let Some((now, ev)) = self.q.pop() {
             if self.q.fired() > limits.events_max {
@@ -373,6 +428,12 @@ impl<'a> World<'a> {
             Ev::Request => self.request(),
             Ev::BReady => self.b_ready(),
             Ev::ArchiveDone => self.archive_done(),
+            Ev::IoRetry { slot, gen } if live(self, slot, gen) => self.step(slot),
+            Ev::Crash => self.crash(),
+            Ev::Heal => {
+                self.heal();
+                Ok(())
+            }
             _ => Ok(()),
         }
     }
@@ -381,11 +442,13 @@ impl<'a> World<'a> {
     pub(super) fn read_image(&mut self, vlun: Vlun) -> Result<Vec<u8>, SimError> {
         let now = self.q.now();
         let mut image = vec![0u8; self.layout.image_bytes()];
-        for (b, chunk) in image.chunks_mut(self.layout.block_size).enumerate() {
-            self.dev
-                .read(vlun, b as u64, chunk)
-                .map_err(engine_err(now))?;
-        }
+        let armed = self.set_faults_armed(false);
+        let read = image
+            .chunks_mut(self.layout.block_size)
+            .enumerate()
+            .try_for_each(|(b, chunk)| self.dev.read(vlun, b as u64, chunk).map(|_| ()));
+        self.set_faults_armed(armed);
+        read.map_err(engine_err(now))?;
         Ok(image)
     }
 

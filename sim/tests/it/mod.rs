@@ -1,6 +1,8 @@
 mod common;
 mod configurations;
 mod determinism;
+mod faults;
+mod fuzz;
 mod oracle;
 mod policies;
 mod scenario_files;

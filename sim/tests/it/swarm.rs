@@ -13,7 +13,7 @@ use sim::{
 
 use super::common::{describe, run};
 
-fn draw(seed: u64) -> (Scenario, Policy) {
+pub(super) fn draw(seed: u64) -> (Scenario, Policy) {
     let mut r = ChaCha8Rng::seed_from_u64(seed);
     let workload = match r.random_range(0..3) {
         0 => WorkloadConfig::Fig45(Fig45Config {

@@ -1,0 +1,385 @@
+//! Fault injection (issue 8): the simulated disk's durability model, and the faults a
+//! run's seed draws — device crashes and restarts, torn and lost unflushed writes,
+//! transient read and write errors, latency spikes.
+//!
+//! ## Durability model of the simulated disk ([`SimStore`])
+//!
+//! The engine's (ARCHITECTURE.md §2), made executable by its [`CrashStore`] and
+//! [`MemJournal`]: a block write lands in the disk's volatile cache (reads see it at
+//! once); a flush makes the cache durable; at a **crash** each unflushed write (oldest
+//! first) is, independently, *kept*, *lost* or *torn* (each 8-byte sector old or new)
+//! with `torn_write_probability` / `lost_write_probability`, and the journal keeps a
+//! random prefix of its unsynced bytes (a cut inside a frame is a torn append). The
+//! device is then rebuilt by the engine's own recovery, [`engine::Device::recover`],
+//! from the surviving images and journal — so the engine's flush barriers (write order
+//! per variant) are what keeps the invariants after a crash.
+//!
+//! ## What "acknowledged" means in the simulator
+//!
+//! A block write returning `Ok` is acknowledged to the transaction but may still be
+//! volatile. With faults on, **commit implies flush**: a transaction's `Commit` is
+//! recorded only after a device flush, so every committed write survives any later
+//! crash; an abort is recorded after its rollback is flushed. The applications keep a
+//! write-ahead undo log (their before-images, outside the device, never lost): at a
+//! crash every begun, unfinished transaction aborts and its before-images are written
+//! back through its VLUN (newest transaction first) before anything else runs, then
+//! flushed. Without faults nothing is ever lost, so no flush is issued and no journal
+//! kept (runs stay bit-identical to the fault-free simulator).
+//!
+//! ## Transient errors and latency spikes
+//!
+//! Each physical block read or write fails with `read_error_probability` /
+//! `write_error_probability` (an [`engine::StoreError::Injected`]). A transaction
+//! whose **read** fails retries it after `io_retry_ticks`; one whose **write** fails
+//! (the write may have reached some images) rolls back its before-images and aborts —
+//! its rollback is retried after `io_retry_ticks` until it succeeds. Each priced device
+//! call is delayed by a uniform `1..=latency_spike_ticks_max` with
+//! `latency_spike_probability` (the device stalls answering it; the channel is not
+//! held). The backup's own I/O (archive copy, retire) and the oracle's image reads are
+//! not subject to faults.
+//!
+//! Errors and spikes stop at `heal_at_ticks` (crashes must come before it): the run
+//! then continues without faults and must converge — end, and hold every invariant.
+//! All draws come from the run's seed, stream [`crate::rng::Component::Faults`], so
+//! turning faults on or off never shifts another component's numbers.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use engine::{BlockStore, CrashStore, Fate, MemJournal, MemStore, StoreError};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Tick;
+use crate::error::SimError;
+use crate::rng;
+
+/// Crashes a scenario may ask for at most.
+pub const CRASHES_MAX: usize = 64;
+
+/// The `[faults]` section of a scenario. Every fault is off by default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FaultsConfig {
+    /// Virtual times at which the device crashes and restarts (default none; at most
+    /// [`CRASHES_MAX`], each before `heal_at_ticks`).
+    pub crash_at_ticks: Vec<Tick>,
+    /// From this time on no error or spike is injected (default none: faults last the
+    /// whole run).
+    pub heal_at_ticks: Option<Tick>,
+    /// Probability a physical block read fails (default 0; below 1).
+    pub read_error_probability: f64,
+    /// Probability a physical block write fails (default 0; below 1).
+    pub write_error_probability: f64,
+    /// At a crash, probability an unflushed block write is torn (default 0.25).
+    pub torn_write_probability: f64,
+    /// At a crash, probability an unflushed block write is lost (default 0.25; torn +
+    /// lost at most 1; the rest are kept).
+    pub lost_write_probability: f64,
+    /// Probability a device call's completion is delayed by a spike (default 0).
+    pub latency_spike_probability: f64,
+    /// A spike delays the call by a uniform 1..=this many ticks (default 1000).
+    pub latency_spike_ticks_max: Tick,
+    /// Ticks a transaction waits before retrying a failed I/O (default 20).
+    pub io_retry_ticks: Tick,
+}
+
+impl Default for FaultsConfig {
+    fn default() -> Self {
+        Self {
+            crash_at_ticks: Vec::new(),
+            heal_at_ticks: None,
+            read_error_probability: 0.0,
+            write_error_probability: 0.0,
+            torn_write_probability: 0.25,
+            lost_write_probability: 0.25,
+            latency_spike_probability: 0.0,
+            latency_spike_ticks_max: 1000,
+            io_retry_ticks: 20,
+        }
+    }
+}
+
+impl FaultsConfig {
+    /// True when any fault can happen: the run then uses the crash-capable store and
+    /// flushes at commit. False for the default section.
+    pub fn active(&self) -> bool {
+        !self.crash_at_ticks.is_empty()
+            || self.read_error_probability > 0.0
+            || self.write_error_probability > 0.0
+            || self.latency_spike_probability > 0.0
+    }
+
+    /// Checks the section; a bad value is a typed error.
+    pub fn validate(&self) -> Result<(), SimError> {
+        let bad = |m: String| Err(SimError::Config(format!("faults: {m}")));
+        for (name, p, below_one) in [
+            ("read_error_probability", self.read_error_probability, true),
+            (
+                "write_error_probability",
+                self.write_error_probability,
+                true,
+            ),
+            ("torn_write_probability", self.torn_write_probability, false),
+            ("lost_write_probability", self.lost_write_probability, false),
+            (
+                "latency_spike_probability",
+                self.latency_spike_probability,
+                false,
+            ),
+        ] {
+            let ok = if below_one {
+                (0.0..1.0).contains(&p)
+            } else {
+                (0.0..=1.0).contains(&p)
+            };
+            if !ok {
+                let range = if below_one { "0..1" } else { "0..=1" };
+                return bad(format!("{name} {p} is not in {range}"));
+            }
+        }
+        if self.torn_write_probability + self.lost_write_probability > 1.0 {
+            return bad("torn_write_probability + lost_write_probability exceeds 1".into());
+        }
+        if self.crash_at_ticks.len() > CRASHES_MAX {
+            return bad(format!(
+                "{} crashes, at most {CRASHES_MAX}",
+                self.crash_at_ticks.len()
+            ));
+        }
+        if let (Some(heal), Some(&late)) = (
+            self.heal_at_ticks,
+            self.crash_at_ticks
+                .iter()
+                .find(|&&c| Some(c) >= self.heal_at_ticks),
+        ) {
+            return bad(format!(
+                "crash at {late} is not before heal_at_ticks {heal}"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// How many faults a run saw.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FaultCounts {
+    /// Device crashes (each followed by a restart).
+    pub crashes: u64,
+    /// Transactions aborted by a crash (their before-images written back).
+    pub crash_aborts: u64,
+    /// Unflushed block writes torn at a crash (content neither old nor new).
+    pub torn_writes: u64,
+    /// Unflushed block writes lost at a crash.
+    pub lost_writes: u64,
+    /// Unflushed block writes kept at a crash.
+    pub kept_writes: u64,
+    /// Injected physical read errors.
+    pub read_errors: u64,
+    /// Injected physical write errors.
+    pub write_errors: u64,
+    /// Transactions aborted (rolled back) because a write failed.
+    pub write_error_aborts: u64,
+    /// Device calls delayed by a latency spike.
+    pub latency_spikes: u64,
+    /// Device flushes issued (commit, abort, table-entry barrier, retire, recovery).
+    pub flushes: u64,
+}
+
+/// The fault source shared by both images and the world: one random stream, so the
+/// draws follow the (deterministic) order of the physical operations.
+#[derive(Debug)]
+pub(crate) struct Injector {
+    rng: ChaCha8Rng,
+    config: FaultsConfig,
+    /// Errors and spikes are injected only while armed (not during the initial image,
+    /// recovery, the backup's own I/O, the oracle's reads, nor after healing).
+    armed: bool,
+    pub(crate) counts: FaultCounts,
+}
+
+/// A handle on the shared injector.
+pub(crate) type Faults = Arc<Mutex<Injector>>;
+
+pub(crate) fn injector(config: &FaultsConfig, rng: ChaCha8Rng) -> Faults {
+    Arc::new(Mutex::new(Injector {
+        rng,
+        config: config.clone(),
+        armed: false,
+        counts: FaultCounts::default(),
+    }))
+}
+
+pub(crate) fn lock(f: &Faults) -> MutexGuard<'_, Injector> {
+    // The simulator is single-threaded; a poisoned lock only follows a panic already
+    // on its way.
+    f.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Injector {
+    /// Arms or disarms error and spike injection; returns the previous state.
+    pub(crate) fn set_armed(&mut self, armed: bool) -> bool {
+        std::mem::replace(&mut self.armed, armed)
+    }
+
+    /// Ticks of latency spike for one device call (0 for none).
+    pub(crate) fn spike(&mut self) -> Tick {
+        if !self.armed || !rng::chance(&mut self.rng, self.config.latency_spike_probability) {
+            return 0;
+        }
+        self.counts.latency_spikes += 1;
+        rng::uniform(&mut self.rng, 1, self.config.latency_spike_ticks_max.max(1))
+    }
+
+    fn fails(&mut self, write: bool) -> bool {
+        if !self.armed {
+            return false;
+        }
+        let p = if write {
+            self.config.write_error_probability
+        } else {
+            self.config.read_error_probability
+        };
+        let fail = rng::chance(&mut self.rng, p);
+        if fail {
+            if write {
+                self.counts.write_errors += 1;
+            } else {
+                self.counts.read_errors += 1;
+            }
+        }
+        fail
+    }
+}
+
+/// True when an engine error is one the injector caused (a transient fault the
+/// transaction handles), not a bug or a refused call.
+pub(crate) fn injected(e: &engine::Error) -> bool {
+    matches!(e, engine::Error::Store(StoreError::Injected { .. }))
+}
+
+/// The simulated disk under one engine image. Without faults, a plain [`MemStore`]
+/// (the fault-free simulator, unchanged). With faults, the engine's crash-capable
+/// [`CrashStore`] (a durable [`MemStore`] plus a volatile cache of unflushed writes,
+/// tearing at 8-byte sectors) and injected read and write errors.
+pub struct SimStore {
+    name: &'static str,
+    disk: Disk,
+    faults: Option<Faults>,
+}
+
+enum Disk {
+    Plain(MemStore),
+    Crash(CrashStore<MemStore>),
+}
+
+/// Sector of the simulated disk: the memory store's unit of atomicity.
+pub const SECTOR_BYTES: usize = engine::store::WORD_BYTES;
+
+impl SimStore {
+    pub(crate) fn new(
+        name: &'static str,
+        block_size: usize,
+        blocks: u64,
+        faults: Option<Faults>,
+    ) -> Result<Self, StoreError> {
+        let platter = MemStore::new(block_size, blocks)?;
+        let disk = match faults {
+            Some(_) => Disk::Crash(CrashStore::new(platter, SECTOR_BYTES)),
+            None => Disk::Plain(platter),
+        };
+        Ok(SimStore { name, disk, faults })
+    }
+
+    fn store(&self) -> &dyn BlockStore {
+        match &self.disk {
+            Disk::Plain(s) => s,
+            Disk::Crash(s) => s,
+        }
+    }
+
+    /// Power loss: every unflushed write is kept, lost or torn (drawn from the fault
+    /// stream, oldest first); the store then holds only what survived.
+    pub(crate) fn crash(&self) -> Result<(), StoreError> {
+        let (Disk::Crash(disk), Some(faults)) = (&self.disk, &self.faults) else {
+            return Ok(());
+        };
+        let mut inj = lock(faults);
+        let inj = &mut *inj;
+        let (torn_p, lost_p) = (
+            inj.config.torn_write_probability,
+            inj.config.lost_write_probability,
+        );
+        let sectors = disk.sectors_per_block();
+        disk.crash(|_| {
+            let u: f64 = inj.rng.random();
+            if u < lost_p {
+                inj.counts.lost_writes += 1;
+                Fate::Lost
+            } else if u < lost_p + torn_p {
+                let flags: Vec<bool> = (0..sectors).map(|_| inj.rng.random_bool(0.5)).collect();
+                let mixed = flags.iter().any(|&f| f) && flags.iter().any(|&f| !f);
+                inj.counts.torn_writes += u64::from(mixed);
+                Fate::Torn(flags)
+            } else {
+                inj.counts.kept_writes += 1;
+                Fate::Kept
+            }
+        })
+    }
+}
+
+/// Power loss of the metadata journal: a random prefix of its unsynced bytes survives
+/// (a cut inside a frame is a torn append).
+pub(crate) fn crash_journal(journal: &MemJournal, faults: &Faults) {
+    let mut inj = lock(faults);
+    journal.crash(|len| rng::uniform(&mut inj.rng, 0, len as u64) as usize);
+}
+
+impl BlockStore for SimStore {
+    fn block_size(&self) -> usize {
+        self.store().block_size()
+    }
+    fn block_count(&self) -> u64 {
+        self.store().block_count()
+    }
+    fn name(&self) -> String {
+        self.name.to_string()
+    }
+    fn read_block(&self, block: u64, buf: &mut [u8]) -> Result<(), StoreError> {
+        if let Some(f) = &self.faults {
+            if lock(f).fails(false) {
+                return Err(StoreError::Injected {
+                    store: self.name(),
+                    op: "read",
+                    block,
+                });
+            }
+        }
+        self.store().read_block(block, buf)
+    }
+    fn write_block(&self, block: u64, data: &[u8]) -> Result<(), StoreError> {
+        if let Some(f) = &self.faults {
+            if lock(f).fails(true) {
+                return Err(StoreError::Injected {
+                    store: self.name(),
+                    op: "write",
+                    block,
+                });
+            }
+        }
+        self.store().write_block(block, data)
+    }
+    fn flush(&self) -> Result<(), StoreError> {
+        self.store().flush()
+    }
+}
+
+impl std::fmt::Debug for SimStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimStore")
+            .field("name", &self.name)
+            .field("faults", &self.faults.is_some())
+            .finish()
+    }
+}
