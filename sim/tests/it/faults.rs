@@ -111,17 +111,29 @@ fn add(total: &mut FaultCounts, c: &FaultCounts) {
 /// the faults really happened (the property is not vacuous).
 #[test]
 fn every_invariant_holds_after_faults_heal() {
+    check_seeds(0..SEEDS);
+}
+
+/// The long run: `cargo test --release -p owm-sim faults_heal_long -- --ignored`.
+#[test]
+#[ignore = "long: 20,000 seeds per OWM variant"]
+fn every_invariant_holds_after_faults_heal_long() {
+    check_seeds(0..20_000);
+}
+
+fn check_seeds(seeds: std::ops::Range<u64>) {
+    let n = seeds.end - seeds.start;
     for policy in Policy::OWM {
         let mut total = FaultCounts::default();
         let mut committed = 0;
-        for seed in 0..SEEDS {
+        for seed in seeds.clone() {
             let (mut s, _) = draw(seed);
             draw_faults(seed, &mut s);
             let run = run_checked(&s, policy, seed);
             add(&mut total, &run.faults);
             committed += run.result.costs.committed;
         }
-        println!("faults / {policy}: {SEEDS} seeds, {committed} committed, {total:?}");
+        println!("faults / {policy}: {n} seeds, {committed} committed, {total:?}");
         assert!(
             total.crashes > 100
                 && total.crash_aborts > 0
