@@ -34,8 +34,11 @@
 //!
 //! ## State identity
 //!
-//! Each state carries the execution record ([`History`]) of the path that first
-//! reached it, judged by the oracle. Two paths that reach the same device, the same
+//! Each state carries the execution record of the path that first reached it (an
+//! [`EventLog`] sharing its events with the states before it on that path; as a
+//! [`History`] through [`OwmModel::history`]), judged by the oracle as each action
+//! adds to it: only the invariants the action's new events can trip are judged again
+//! ([`judged_at`]), the others keep their verdict. Two paths that reach the same device, the same
 //! transaction states, the same commit order, the same sets of block contents written
 //! through each VLUN, the same declared A image and the same verdicts are one state:
 //! everything the oracle's functions can still see of the past is in that key (see

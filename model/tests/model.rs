@@ -307,7 +307,7 @@ fn the_default_configuration_holds() {
 
 /// Two old and two new transactions with aborts: about 10^5 states per configuration.
 #[test]
-#[ignore = "larger configurations: run with --ignored (about a minute in release)"]
+#[ignore = "larger configurations: run with --ignored (about 40 s in release)"]
 fn larger_configurations() {
     let cases: &[(&str, &[&str])] = &[
         ("--old 2 --new 2 --aborts on", &[]),
