@@ -82,6 +82,10 @@ pub struct FaultsConfig {
     pub latency_spike_ticks_max: Tick,
     /// Ticks a transaction waits before retrying a failed I/O (default 20).
     pub io_retry_ticks: Tick,
+    /// The engine's power-safe write order, with its flush barriers (default true).
+    /// `false` runs the engine's `Durability::ProcessCrashSafe` order (no barriers):
+    /// a crash can then break the device — to see what the barriers buy.
+    pub power_safe: bool,
 }
 
 impl Default for FaultsConfig {
@@ -96,6 +100,7 @@ impl Default for FaultsConfig {
             latency_spike_probability: 0.0,
             latency_spike_ticks_max: 1000,
             io_retry_ticks: 20,
+            power_safe: true,
         }
     }
 }

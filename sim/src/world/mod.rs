@@ -279,7 +279,10 @@ impl<'a> World<'a> {
                 .map_err(|e| engine_err(0)(e.into()))
         };
         let (image_a, image_b) = (store("image A", a_blocks)?, store("image B", b_blocks)?);
-        let config = DeviceConfig::new(variant);
+        let mut config = DeviceConfig::new(variant);
+        if !scenario.faults.power_safe {
+            config.durability = engine::Durability::ProcessCrashSafe;
+        }
         // With faults the metadata is journaled, so that a crash can be recovered.
         let journal = faults.as_ref().map(|_| MemJournal::new());
         let dev = match &journal {

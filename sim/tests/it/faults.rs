@@ -202,6 +202,35 @@ fn a_crash_mid_run_keeps_the_bank_balanced() {
     assert!(aborts > 0 && torn > 0, "{aborts} aborts, {torn} torn/lost");
 }
 
+/// Mutant: without the engine's flush barriers (`power_safe = false`) the same faults
+/// break runs — so the faulted runs above would catch an unsafe write order.
+#[test]
+fn without_the_engines_barriers_crashes_break_runs() {
+    let mut broken = 0;
+    let mut how = std::collections::BTreeMap::new();
+    for policy in Policy::OWM {
+        for seed in 0..200 {
+            let (mut s, _) = draw(seed);
+            draw_faults(seed, &mut s);
+            s.faults.power_safe = false;
+            let what = match run_with_faults(&s, policy, seed) {
+                Err(e) => format!(
+                    "{policy}: no convergence ({})",
+                    e.to_string().split(':').nth(1).unwrap_or("").trim()
+                ),
+                Ok(r) if !r.result.violations.is_empty() => {
+                    format!("{policy}: {}", r.result.violations[0].invariant)
+                }
+                Ok(_) => continue,
+            };
+            broken += 1;
+            *how.entry(what).or_insert(0) += 1;
+        }
+    }
+    println!("without barriers: {broken} of 600 runs broken: {how:#?}");
+    assert!(broken > 0);
+}
+
 /// The reproduction file is a scenario the CLI's parser reads back as the same one.
 #[test]
 fn reproduction_files_round_trip() {
