@@ -123,6 +123,9 @@ struct Meta {
 /// the metadata file to a few MiB beyond the snapshot.
 pub const JOURNAL_APPENDS_MAX: u64 = 1 << 17;
 
+/// Largest block the copy-on-write copy buffers on the stack.
+const COPY_STACK_BYTES: usize = 4096;
+
 impl Meta {
     fn new(table: Option<LookupTable>, area_peak: u64, journal: Option<Box<dyn Journal>>) -> Self {
         Meta {
@@ -199,6 +202,14 @@ pub struct Device<S: BlockStore> {
     flush_lock: Mutex<()>,
     counters: CounterCells,
     config: DeviceConfig,
+    /// Whether a journal is attached: set once, before the device is shared (by
+    /// [`Device::restore`] or [`Device::set_journal`], which every caller runs on a
+    /// device it has just built). It lets the calls that only journal (mirroring's
+    /// dirty and diverged marks, the journal barriers) skip the metadata lock on a
+    /// device with no journal, where that lock would guard nothing. A plain `std`
+    /// atomic like [`crate::sync::StatCounter`]: it orders nothing, since it never
+    /// changes while calls run.
+    journaled: std::sync::atomic::AtomicBool,
 }
 
 /// The locks one block access holds (group 2, then group 1), released on drop.
@@ -304,6 +315,7 @@ impl<S: BlockStore> Device<S> {
             flush_lock: Mutex::new(()),
             counters: CounterCells::default(),
             config,
+            journaled: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -318,6 +330,7 @@ impl<S: BlockStore> Device<S> {
     ) -> Self {
         self.phase = RwLock::new(phase);
         self.meta = Mutex::new(Meta::new(table, area_peak, Some(journal)));
+        *self.journaled.get_mut() = true;
         self
     }
 
@@ -329,6 +342,13 @@ impl<S: BlockStore> Device<S> {
     /// Attaches a journal that will receive every later metadata change.
     pub(crate) fn set_journal(&self, journal: Box<dyn Journal>) {
         sync::lock(&self.meta).journal = Some(journal);
+        self.journaled
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether a journal is attached (see the `journaled` field).
+    fn journaled(&self) -> bool {
+        self.journaled.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Adds physical operations done outside a VLUN call (recovery) to the counters.
@@ -496,7 +516,7 @@ impl<S: BlockStore> Device<S> {
     /// A journal barrier (power-safe devices only): every record appended so far is
     /// durable before anything that follows.
     fn journal_barrier(&self, cost: &mut IoCost) -> Result<()> {
-        if !self.power_safe() {
+        if !self.power_safe() || !self.journaled() {
             return Ok(());
         }
         sync::lock(&self.meta).sync(cost)
@@ -776,11 +796,20 @@ impl<S: BlockStore> Device<S> {
     /// the copy is written and flushed, then the entry appended and synced.
     fn preserve_for_a(&self, vlun: Vlun, block: u64, cost: &mut IoCost) -> Result<()> {
         let r = self.allocate_entry(vlun, block, cost)?;
-        let mut old = vec![0u8; self.block_size];
+        // The copy goes through a stack buffer for blocks up to 4 KiB (no allocation
+        // per first write); larger blocks use the heap.
+        let mut stack = [0u8; COPY_STACK_BYTES];
+        let mut heap = Vec::new();
+        let old: &mut [u8] = if self.block_size <= COPY_STACK_BYTES {
+            &mut stack[..self.block_size]
+        } else {
+            heap.resize(self.block_size, 0u8);
+            &mut heap
+        };
         let copied = self
             .reuse_barrier(cost)
-            .and_then(|()| self.read_image(Vlun::B, block, &mut old, cost))
-            .and_then(|()| self.write_image(Vlun::A, u64::from(r.slot), &old, cost))
+            .and_then(|()| self.read_image(Vlun::B, block, old, cost))
+            .and_then(|()| self.write_image(Vlun::A, u64::from(r.slot), old, cost))
             .and_then(|()| {
                 #[cfg(test)]
                 if mutant::on(mutant::Mutant::CowCopyNotDurable) {
@@ -805,6 +834,9 @@ impl<S: BlockStore> Device<S> {
     /// record after it, including any later dirty mark that could trigger a copy
     /// (and a power-safe dirty mark is synced, taking this record with it).
     fn mark_diverged(&self, phase: Phase, block: u64) -> Result<()> {
+        if phase != Phase::Split || !self.journaled() {
+            return Ok(());
+        }
         let mut m = sync::lock(&self.meta);
         if phase != Phase::Split || m.journal.is_none() || m.diverged.contains(&block) {
             return Ok(());
@@ -821,6 +853,9 @@ impl<S: BlockStore> Device<S> {
     fn mark_dirty(&self, block: u64, cost: &mut IoCost) -> Result<()> {
         #[cfg(test)]
         if mutant::on(mutant::Mutant::MirrorWithoutIntent) {
+            return Ok(());
+        }
+        if !self.journaled() {
             return Ok(());
         }
         let mut m = sync::lock(&self.meta);
