@@ -123,9 +123,6 @@ struct Meta {
 /// the metadata file to a few MiB beyond the snapshot.
 pub const JOURNAL_APPENDS_MAX: u64 = 1 << 17;
 
-/// Largest block the copy-on-write copy buffers on the stack.
-const COPY_STACK_BYTES: usize = 4096;
-
 impl Meta {
     fn new(table: Option<LookupTable>, area_peak: u64, journal: Option<Box<dyn Journal>>) -> Self {
         Meta {
@@ -796,20 +793,11 @@ impl<S: BlockStore> Device<S> {
     /// the copy is written and flushed, then the entry appended and synced.
     fn preserve_for_a(&self, vlun: Vlun, block: u64, cost: &mut IoCost) -> Result<()> {
         let r = self.allocate_entry(vlun, block, cost)?;
-        // The copy goes through a stack buffer for blocks up to 4 KiB (no allocation
-        // per first write); larger blocks use the heap.
-        let mut stack = [0u8; COPY_STACK_BYTES];
-        let mut heap = Vec::new();
-        let old: &mut [u8] = if self.block_size <= COPY_STACK_BYTES {
-            &mut stack[..self.block_size]
-        } else {
-            heap.resize(self.block_size, 0u8);
-            &mut heap
-        };
+        let mut old = vec![0u8; self.block_size];
         let copied = self
             .reuse_barrier(cost)
-            .and_then(|()| self.read_image(Vlun::B, block, old, cost))
-            .and_then(|()| self.write_image(Vlun::A, u64::from(r.slot), old, cost))
+            .and_then(|()| self.read_image(Vlun::B, block, &mut old, cost))
+            .and_then(|()| self.write_image(Vlun::A, u64::from(r.slot), &old, cost))
             .and_then(|()| {
                 #[cfg(test)]
                 if mutant::on(mutant::Mutant::CowCopyNotDurable) {
