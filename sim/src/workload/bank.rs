@@ -5,7 +5,7 @@
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{distinct, Workload};
+use super::{distinct, PoissonArrivals, Workload};
 use crate::clock::Tick;
 use crate::rng;
 use crate::txn::{Op, TxnSpec};
@@ -45,21 +45,19 @@ impl Default for BankConfig {
 
 pub(crate) struct Bank {
     c: BankConfig,
-    arrivals: ChaCha8Rng,
+    arrivals: PoissonArrivals,
     shapes: ChaCha8Rng,
     emitted: u64,
-    /// Arrivals scheduled so far.
-    scheduled: u64,
 }
 
 impl Bank {
     pub(crate) fn new(c: BankConfig, arrivals: ChaCha8Rng, shapes: ChaCha8Rng) -> Self {
+        let arrivals = PoissonArrivals::new(arrivals, c.arrival_mean_ticks, c.transactions);
         Self {
             c,
             arrivals,
             shapes,
             emitted: 0,
-            scheduled: 0,
         }
     }
 }
@@ -73,20 +71,10 @@ impl Workload for Bank {
         }
     }
     fn start(&mut self) -> Vec<(Tick, Option<u32>)> {
-        if self.c.transactions == 0 {
-            return Vec::new();
-        }
-        self.scheduled = 1;
-        vec![(
-            rng::exponential(&mut self.arrivals, self.c.arrival_mean_ticks as f64),
-            None,
-        )]
+        self.arrivals.start()
     }
     fn next_arrival(&mut self, now: Tick) -> Option<Tick> {
-        (self.scheduled < self.c.transactions).then(|| {
-            self.scheduled += 1;
-            now + rng::exponential(&mut self.arrivals, self.c.arrival_mean_ticks as f64)
-        })
+        self.arrivals.next(now)
     }
     fn client_done(&mut self, _client: u32, _now: Tick) -> Option<Tick> {
         None

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Tick;
 use crate::error::SimError;
+use crate::rng;
 use crate::txn::{Op, TxnSpec};
 
 /// Which workload, with its parameters. In TOML: `[workload] kind = "bank" ...`.
@@ -152,6 +153,46 @@ pub(crate) trait Workload {
     /// empty vector recycled from an earlier attempt (so a transaction's shape costs
     /// no allocation).
     fn shape(&mut self, client: Option<u32>, ops: Vec<Op>) -> TxnSpec;
+}
+
+/// An open-loop Poisson source of `total` arrivals, `mean_ticks` apart on average: the
+/// arrival process of the fig4-5 and bank workloads (its own random stream, so the
+/// transactions' shapes never shift the arrival times).
+pub(crate) struct PoissonArrivals {
+    rng: ChaCha8Rng,
+    mean_ticks: f64,
+    total: u64,
+    /// Arrivals scheduled so far.
+    scheduled: u64,
+}
+
+impl PoissonArrivals {
+    pub(crate) fn new(rng: ChaCha8Rng, mean_ticks: u64, total: u64) -> Self {
+        Self {
+            rng,
+            mean_ticks: mean_ticks as f64,
+            total,
+            scheduled: 0,
+        }
+    }
+
+    /// The first arrival (none when the source has no transactions), as
+    /// [`Workload::start`] returns it.
+    pub(crate) fn start(&mut self) -> Vec<(Tick, Option<u32>)> {
+        if self.total == 0 {
+            return Vec::new();
+        }
+        self.scheduled = 1;
+        vec![(rng::exponential(&mut self.rng, self.mean_ticks), None)]
+    }
+
+    /// The arrival after the one at `now`, until `total` have been scheduled.
+    pub(crate) fn next(&mut self, now: Tick) -> Option<Tick> {
+        (self.scheduled < self.total).then(|| {
+            self.scheduled += 1;
+            now + rng::exponential(&mut self.rng, self.mean_ticks)
+        })
+    }
 }
 
 /// Appends `n` accesses to distinct records out of `0..records`, drawn with `pick`,
