@@ -6,7 +6,7 @@
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{distinct, Workload};
+use super::{small_updates, Workload};
 use crate::clock::Tick;
 use crate::rng;
 use crate::txn::{Op, TxnSpec};
@@ -90,25 +90,13 @@ impl Workload for Fig3 {
     fn shape(&mut self, _client: Option<u32>, mut ops: Vec<Op>) -> TxnSpec {
         let (label, _, nominal) = FIG3_SCHEDULE[self.next.min(FIG3_SCHEDULE.len() - 1)];
         self.next += 1;
-        let n = rng::uniform(
+        small_updates(
             &mut self.shapes,
-            u64::from(self.c.updates_min.max(1)),
-            u64::from(self.c.updates_max.max(self.c.updates_min.max(1))),
-        ) as usize;
-        let records = self.c.records;
-        distinct(
-            &mut self.shapes,
-            n,
-            records,
-            |r| rng::uniform(r, 0, records - 1),
+            self.c.updates_min,
+            self.c.updates_max,
+            self.c.records,
             &mut ops,
         );
-        for op in &mut ops {
-            *op = Op::Add {
-                record: op.record(),
-                delta: rng::uniform(&mut self.shapes, 1, 9) as i64,
-            };
-        }
         // Roughly: one read (10) and one read-modify-write (30) per record.
         let io = 40 * ops.len() as Tick;
         let j = self.c.jitter_ticks;

@@ -5,7 +5,7 @@
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{distinct, PoissonArrivals, Workload};
+use super::{small_updates, PoissonArrivals, Workload};
 use crate::clock::Tick;
 use crate::rng;
 use crate::txn::{Op, TxnSpec};
@@ -83,22 +83,13 @@ impl Workload for Fig45 {
     }
     fn shape(&mut self, _client: Option<u32>, mut ops: Vec<Op>) -> TxnSpec {
         self.emitted += 1;
-        let lo = u64::from(self.c.updates_min.max(1));
-        let n = rng::uniform(&mut self.shapes, lo, u64::from(self.c.updates_max).max(lo)) as usize;
-        let records = self.c.records;
-        distinct(
+        small_updates(
             &mut self.shapes,
-            n,
-            records,
-            |r| rng::uniform(r, 0, records - 1),
+            self.c.updates_min,
+            self.c.updates_max,
+            self.c.records,
             &mut ops,
         );
-        for op in &mut ops {
-            *op = Op::Add {
-                record: op.record(),
-                delta: rng::uniform(&mut self.shapes, 1, 9) as i64,
-            };
-        }
         TxnSpec {
             label: self.emitted as u32,
             client: None,

@@ -195,6 +195,27 @@ impl PoissonArrivals {
     }
 }
 
+/// Fills `ops` (empty on entry) with the shape fig3 and fig4-5 share: between
+/// `updates_min` (at least 1) and `updates_max` distinct records out of `0..records`,
+/// each updated by adding 1..=9.
+pub(crate) fn small_updates(
+    rng: &mut ChaCha8Rng,
+    updates_min: u32,
+    updates_max: u32,
+    records: u64,
+    ops: &mut Vec<Op>,
+) {
+    let lo = u64::from(updates_min.max(1));
+    let n = rng::uniform(rng, lo, u64::from(updates_max).max(lo)) as usize;
+    distinct(rng, n, records, |r| rng::uniform(r, 0, records - 1), ops);
+    for op in ops.iter_mut() {
+        *op = Op::Add {
+            record: op.record(),
+            delta: rng::uniform(rng, 1, 9) as i64,
+        };
+    }
+}
+
 /// Appends `n` accesses to distinct records out of `0..records`, drawn with `pick`,
 /// to `out` (empty on entry) as [`Op::Read`]; the caller then turns each into the
 /// access it wants, in order. Filling the caller's vector, not a new one, keeps a
