@@ -4,6 +4,7 @@ mod util;
 
 mod atomic;
 mod check;
+mod digests;
 mod errors;
 mod run;
 mod sweep;

@@ -1,0 +1,75 @@
+//! Every shipped scenario and sweep against checked-in SHA-256 digests of every file
+//! it writes (`tests/data/output-digests.txt`): a change that moves one byte of a
+//! shipped output is a visible, reviewed event. `OWM_BLESS=1 cargo test digests`
+//! rewrites the file after an intended change.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::util::*;
+
+const DIGESTS: &str = "tests/data/output-digests.txt";
+
+/// `scenario/file -> sha256` for every output of every file in `scenarios/`.
+fn current() -> BTreeMap<String, String> {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut files: Vec<String> = std::fs::read_dir(repo().join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 6, "shipped scenarios: {files:?}");
+    let mut out = BTreeMap::new();
+    for f in files {
+        let stem = f.trim_end_matches(".toml").to_owned();
+        let dir = tmp.path().join(&stem);
+        let command = if stem.starts_with("sweep") {
+            "sweep"
+        } else {
+            "run"
+        };
+        ok(&owm(&[
+            command,
+            &format!("scenarios/{f}"),
+            "--out",
+            &s(&dir),
+        ]));
+        digest_dir(&dir, &stem, &mut out);
+    }
+    out
+}
+
+fn digest_dir(dir: &Path, stem: &str, out: &mut BTreeMap<String, String>) {
+    for name in names(dir) {
+        let hash = Sha256::digest(bytes(dir, &name));
+        let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+        out.insert(format!("{stem}/{name}"), hex);
+    }
+}
+
+#[test]
+fn shipped_outputs_match_their_checked_in_digests() {
+    let now = current();
+    let text: String = now.iter().map(|(k, v)| format!("{v}  {k}\n")).collect();
+    let path = repo().join(DIGESTS);
+    if std::env::var_os("OWM_BLESS").is_some() {
+        std::fs::write(&path, &text).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (OWM_BLESS=1 writes it)", path.display()));
+    let mut diff = Vec::new();
+    for line in want.lines().chain(text.lines()) {
+        if !(want.lines().any(|l| l == line) && text.lines().any(|l| l == line)) {
+            diff.push(line.to_owned());
+        }
+    }
+    assert!(
+        diff.is_empty(),
+        "outputs differ from {DIGESTS} (lines present on one side only):\n{}",
+        diff.join("\n")
+    );
+}
