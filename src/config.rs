@@ -458,7 +458,7 @@ pub fn validate(s: &Scenario) -> Result<(), (String, String)> {
         W::Fig45(c) => {
             at_least("workload.records", c.records, 1)?;
             at_least("workload.processes", u64::from(c.processes), 1)?;
-            at_least("workload.arrival_mean_ticks", c.arrival_mean_ticks, 1)?;
+            at_least("workload.arrival_ticks_mean", c.arrival_ticks_mean, 1)?;
             at_least("workload.updates_min", u64::from(c.updates_min), 1)?;
             ordered(
                 "workload.updates_min",
@@ -475,7 +475,7 @@ pub fn validate(s: &Scenario) -> Result<(), (String, String)> {
         }
         W::Bank(c) => {
             at_least("workload.accounts", c.accounts, 2)?;
-            at_least("workload.arrival_mean_ticks", c.arrival_mean_ticks, 1)?;
+            at_least("workload.arrival_ticks_mean", c.arrival_ticks_mean, 1)?;
             at_least("workload.amount_max", c.amount_max.max(0) as u64, 1)?;
             ordered(
                 "workload.compute_ticks_min",
@@ -502,10 +502,10 @@ pub fn validate(s: &Scenario) -> Result<(), (String, String)> {
             )?;
             match c.arrivals {
                 Arrivals::Open {
-                    mean_interarrival_ticks,
+                    interarrival_ticks_mean,
                 } => at_least(
-                    "workload.arrivals.mean_interarrival_ticks",
-                    mean_interarrival_ticks,
+                    "workload.arrivals.interarrival_ticks_mean",
+                    interarrival_ticks_mean,
                     1,
                 )?,
                 Arrivals::Closed { clients, .. } => {
@@ -529,13 +529,13 @@ pub fn validate(s: &Scenario) -> Result<(), (String, String)> {
 mod tests {
     use super::*;
 
-    const SRC: &str = "policies = [\"none\",\n  \"cow\"]\nseed = 9\nname = \"x\"\n\n[workload]\nkind = \"generated\" # c\nwrite_fraction = 1.5\narrivals = { mode = \"open\", mean_interarrival_ticks = 0 }\n";
+    const SRC: &str = "policies = [\"none\",\n  \"cow\"]\nseed = 9\nname = \"x\"\n\n[workload]\nkind = \"generated\" # c\nwrite_fraction = 1.5\narrivals = { mode = \"open\", interarrival_ticks_mean = 0 }\n";
 
     #[test]
     fn locates_keys_in_tables_and_inline_tables() {
         assert_eq!(locate(SRC, "workload.write_fraction"), Some(8));
         assert_eq!(
-            locate(SRC, "workload.arrivals.mean_interarrival_ticks"),
+            locate(SRC, "workload.arrivals.interarrival_ticks_mean"),
             Some(9)
         );
         assert_eq!(locate(SRC, "workload"), Some(6));

@@ -20,7 +20,7 @@ values = [0.2, 0.5, 0.8]
 kind = "generated"
 records = 64
 transactions = 40
-arrivals = { mode = "open", mean_interarrival_ticks = 30 }
+arrivals = { mode = "open", interarrival_ticks_mean = 30 }
 "#;
 
 fn files(dir: &Path) -> Vec<String> {

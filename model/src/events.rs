@@ -1,4 +1,4 @@
-//! The execution record of a path, shared between the states along it.
+//! The history of a path, shared between the states along it.
 //!
 //! Every model state carries the record of the path that first reached it, and the
 //! checker makes one state per generated successor. Copying the whole record into each
@@ -17,7 +17,7 @@ use std::cell::RefCell;
 use std::fmt;
 use std::sync::Arc;
 
-use sim::record::{Event, History, Layout};
+use sim::history::{Event, History, Layout};
 
 /// Most events one segment holds (an abort writes two before-images: five events).
 const SEGMENT_EVENTS_MAX: usize = 6;

@@ -34,7 +34,7 @@
 //!
 //! ## State identity
 //!
-//! Each state carries the execution record of the path that first reached it (an
+//! Each state carries the history of the path that first reached it (an
 //! [`EventLog`] sharing its events with the states before it on that path; as a
 //! [`History`] through [`OwmModel::history`]), judged by the oracle as each action
 //! adds to it: only the invariants the action's new events can trip are judged again
@@ -57,10 +57,10 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use engine::{Device, DeviceConfig, MemStore, Phase, Vlun};
-use sim::oracle::Invariant;
-use sim::record::{
+use sim::history::{
     block_digest, read_record, stamp_of, write_record, Event, History, Layout, RECORD_HEADER_BYTES,
 };
+use sim::oracle::Invariant;
 use stateright::{Model, Property};
 
 use crate::config::{CheckConfig, Discipline, Locks, RECORDS_PER_BLOCK_MAX, TXNS_MAX};
@@ -144,7 +144,7 @@ pub enum Action {
     /// The backup request: the device splits into VLUN A and VLUN B.
     Split,
     /// The last old transaction has ended: VLUN A is declared consistent.
-    OldEnded,
+    AConsistent,
     /// VLUN A is archived.
     BackupA,
     /// VLUN A is discarded and its extra space freed.
@@ -263,7 +263,7 @@ pub struct State {
     pub via_b: Arc<BTreeSet<(u64, u64)>>,
     /// Bit per [`INVARIANTS`] entry: the oracle finds it violated on `history`.
     pub violated: u8,
-    /// The execution record of the path that first reached this state (shared with
+    /// The history of the path that first reached this state (shared with
     /// the states before it on that path; [`OwmModel::history`] gives the whole).
     pub history: EventLog,
 }
@@ -530,7 +530,7 @@ impl OwmModel {
                     )
                 });
             }
-            Action::OldEnded => {
+            Action::AConsistent => {
                 let image = self.image(&n.device, Vlun::A);
                 note.add(|| {
                     format!(
@@ -987,7 +987,7 @@ impl OwmModel {
         log.judge(self.layout, &self.initial, |h| violations(h, due))
     }
 
-    /// The whole execution record of the path that first reached `s`.
+    /// The whole history of the path that first reached `s`.
     pub fn history(&self, s: &State) -> History {
         s.history.to_history(self.layout, &self.initial)
     }
@@ -1054,7 +1054,7 @@ impl Model for OwmModel {
             .all(|(p, t)| p.role == Role::New || t.ended());
         match s.phase() {
             Phase::Single if old_begun => actions.push(Action::Split),
-            Phase::Split if s.declared.is_none() && old_ended => actions.push(Action::OldEnded),
+            Phase::Split if s.declared.is_none() && old_ended => actions.push(Action::AConsistent),
             Phase::Split if s.declared.is_some() => actions.push(Action::BackupA),
             Phase::BackedUp => actions.push(Action::RetireA),
             Phase::Retired

@@ -111,7 +111,7 @@ pub fn action_text(a: Action) -> String {
         },
         Action::Abort(t) => format!("T{t} abort"),
         Action::Split => "split".into(),
-        Action::OldEnded => "old-ended".into(),
+        Action::AConsistent => "a-consistent".into(),
         Action::BackupA => "backup-a".into(),
         Action::RetireA => "retire-a".into(),
         Action::End => "end".into(),
@@ -124,7 +124,7 @@ fn parse_action(s: &str) -> Result<Action, ModelError> {
     let num = |x: &str| x.parse::<u8>().map_err(|_| bad());
     Ok(match w.as_slice() {
         ["split"] => Action::Split,
-        ["old-ended"] => Action::OldEnded,
+        ["a-consistent"] => Action::AConsistent,
         ["backup-a"] => Action::BackupA,
         ["retire-a"] => Action::RetireA,
         ["end"] => Action::End,

@@ -233,13 +233,13 @@ fn properties_can_fail() {
     // constant `true`.
     let m = model::OwmModel::new(&CheckConfig::default());
     let mut s = m.init_states().pop().unwrap();
-    s.history.push(sim::record::Event::ReadBlock {
+    s.history.push(sim::history::Event::ReadBlock {
         txn: 0,
         vlun: engine::Vlun::A,
         block: 0,
         digest: 42,
     });
-    s.history.push(sim::record::Event::Retire {
+    s.history.push(sim::history::Event::Retire {
         extra_space_blocks: 1,
     });
     // The state's verdicts are the oracle's on its history (`apply` keeps them).

@@ -84,9 +84,9 @@ pub const METRICS: &[(&str, Getter)] = &[
     ("table_updates", |r| int(r.costs.table_updates)),
     ("lock_waits", |r| int(r.costs.lock_waits)),
     ("lock_wait_total_ticks", |r| {
-        int(r.costs.lock_wait_total_ticks)
+        int(r.costs.lock_wait_ticks_total)
     }),
-    ("lock_wait_max_ticks", |r| int(r.costs.lock_wait_max_ticks)),
+    ("lock_wait_max_ticks", |r| int(r.costs.lock_wait_ticks_max)),
     ("device_queue_ticks", |r| int(r.costs.device_queue_ticks)),
     ("request_at_ticks", |r| opt(r.marks.request)),
     ("vlun_b_ready_at_ticks", |r| opt(r.marks.vlun_b_ready)),

@@ -1,7 +1,7 @@
 //! One million bank transfers through the real engine, to time the simulator.
 //! `cargo run --release -p owm-sim --example bank_million -- [transactions] [policy]`
 //!
-//! The execution record and the timeline are off (they would hold every event);
+//! The history and the timeline are off (they would hold every event);
 //! the costs are still computed. Prints wall time and events per second (the only
 //! place the simulator looks at a wall clock, and it is outside the library).
 
@@ -24,8 +24,8 @@ fn main() {
         transactions,
         ..BankConfig::default()
     }));
-    s.record_history = false;
-    s.record_timeline = false;
+    s.keep_history = false;
+    s.keep_timeline = false;
     let started = Instant::now();
     let r = run(&s, policy, 1).expect("run");
     let secs = started.elapsed().as_secs_f64();

@@ -15,12 +15,12 @@ fn main() {
     let mut s = Scenario::with_workload(WorkloadConfig::Fig45(Fig45Config {
         records: 4096,
         transactions,
-        arrival_mean_ticks: 60,
+        arrival_ticks_mean: 60,
         ..Fig45Config::default()
     }));
     s.backup.request_at_ticks = Some(transactions * 30);
-    s.record_history = false;
-    s.record_timeline = false;
+    s.keep_history = false;
+    s.keep_timeline = false;
     let started = Instant::now();
     let r = run(&s, policy, 1).expect("run");
     let secs = started.elapsed().as_secs_f64();

@@ -6,11 +6,11 @@ use engine::{Variant, Vlun};
 use serde::Serialize;
 
 use crate::clock::Tick;
+use crate::history::TxnId;
 use crate::oracle::Violation;
 use crate::policy::Policy;
-use crate::record::TxnId;
 
-/// Everything one run produced, but the execution record.
+/// Everything one run produced, but the history.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunResult {
     /// Scenario name.
@@ -118,8 +118,8 @@ pub struct Costs {
     pub table_updates: u64,
     /// Application lock waits (type (b) waits included): how many, total, longest.
     pub lock_waits: u64,
-    pub lock_wait_total_ticks: Tick,
-    pub lock_wait_max_ticks: Tick,
+    pub lock_wait_ticks_total: Tick,
+    pub lock_wait_ticks_max: Tick,
     /// Ticks calls spent queued for a device channel.
     pub device_queue_ticks: Tick,
 }

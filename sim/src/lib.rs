@@ -9,7 +9,7 @@
 //! - One `u64` seed, one ChaCha stream per component ([`rng`]).
 //! - The engine's counted physical operations become time through a device model
 //!   ([`device_model`]).
-//! - Every run can keep an execution record ([`record::History`]); the
+//! - Every run can keep a history ([`history::History`]); the
 //!   [`oracle`] judges it against the invariants of DESIGN.md §4, and the model checker
 //!   calls the same functions.
 //! - Results are typed ([`RunResult`]); plotting and CSV live in the `reports` crate.
@@ -25,10 +25,10 @@ pub mod cost;
 pub mod device_model;
 pub mod error;
 pub mod faults;
+pub mod history;
 pub mod locks;
 pub mod oracle;
 pub mod policy;
-pub mod record;
 pub mod rng;
 pub mod scenario;
 pub mod txn;
@@ -40,9 +40,9 @@ pub use cost::{Costs, DelayStats, Marks, Outcome, RunResult, TxnTimeline, Wait, 
 pub use device_model::DeviceModelConfig;
 pub use error::SimError;
 pub use faults::{FaultCounts, FaultsConfig};
+pub use history::{Event, History, Layout, Step, TxnId};
 pub use oracle::{check_all, Invariant, Violation};
 pub use policy::Policy;
-pub use record::{Event, History, Layout, Step, TxnId};
 pub use scenario::{
     BackupConfig, Discipline, GeometryConfig, Granularity, Limits, LockingConfig, Scenario,
 };
@@ -58,7 +58,7 @@ pub fn run(scenario: &Scenario, policy: Policy, seed: u64) -> Result<RunResult, 
     run_with_history(scenario, policy, seed).map(|(r, _)| r)
 }
 
-/// Like [`run`], and also returns the execution record (when the scenario keeps it).
+/// Like [`run`], and also returns the history (when the scenario keeps it).
 pub fn run_with_history(
     scenario: &Scenario,
     policy: Policy,
@@ -125,8 +125,8 @@ fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> Run
         table_lookups: t.io.lookups,
         table_updates: t.io.updates,
         lock_waits: t.lock_waits,
-        lock_wait_total_ticks: t.lock_wait_total,
-        lock_wait_max_ticks: t.lock_wait_max,
+        lock_wait_ticks_total: t.lock_wait_total,
+        lock_wait_ticks_max: t.lock_wait_max,
         device_queue_ticks: w.device_queue_ticks(),
     };
     RunResult {

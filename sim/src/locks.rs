@@ -10,7 +10,7 @@
 use std::collections::VecDeque;
 
 /// Index of a transaction attempt in the simulator's table.
-pub type Slot = u32;
+pub type Attempt = u32;
 
 /// Result of a lock request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,7 +18,7 @@ pub enum Acquire {
     /// The caller holds the lock now.
     Granted,
     /// Another attempt holds it; the caller was queued behind it.
-    Queued { holder: Slot },
+    Queued { holder: Attempt },
     /// The lock is a type (b) area and the caller is NEW: queued until A is consistent.
     TypeB,
 }
@@ -26,12 +26,12 @@ pub enum Acquire {
 /// The lock table: one entry per lock id.
 #[derive(Debug)]
 pub struct LockTable {
-    holder: Vec<Option<Slot>>,
+    holder: Vec<Option<Attempt>>,
     /// FIFO of waiters per lock; allocated only for locks that ever had a waiter.
-    waiters: Vec<Option<VecDeque<Slot>>>,
+    waiters: Vec<Option<VecDeque<Attempt>>>,
     type_b: Vec<bool>,
     type_b_active: bool,
-    type_b_waiters: Vec<(Slot, u32)>,
+    type_b_waiters: Vec<(Attempt, u32)>,
 }
 
 impl LockTable {
@@ -53,7 +53,7 @@ impl LockTable {
     }
 
     /// Who holds `lock`.
-    pub fn holder(&self, lock: u32) -> Option<Slot> {
+    pub fn holder(&self, lock: u32) -> Option<Attempt> {
         self.holder[lock as usize]
     }
 
@@ -69,14 +69,14 @@ impl LockTable {
 
     /// Releases the type (b) locks (when A is consistent); returns the waiters, in
     /// arrival order, with the lock each was asking for. They must ask again.
-    pub fn release_type_b(&mut self) -> Vec<(Slot, u32)> {
+    pub fn release_type_b(&mut self) -> Vec<(Attempt, u32)> {
         self.type_b_active = false;
         std::mem::take(&mut self.type_b_waiters)
     }
 
     /// Asks for `lock` on behalf of `txn` (`is_new`: began, or will begin, after the
     /// split).
-    pub fn acquire(&mut self, lock: u32, txn: Slot, is_new: bool) -> Acquire {
+    pub fn acquire(&mut self, lock: u32, txn: Attempt, is_new: bool) -> Acquire {
         let i = lock as usize;
         if is_new && self.type_b_active && self.type_b[i] {
             self.type_b_waiters.push((txn, lock));
@@ -98,7 +98,7 @@ impl LockTable {
     }
 
     /// Releases `lock` held by `txn`; returns the waiter it passed to, if any.
-    pub fn release(&mut self, lock: u32, txn: Slot) -> Option<Slot> {
+    pub fn release(&mut self, lock: u32, txn: Attempt) -> Option<Attempt> {
         let i = lock as usize;
         debug_assert_eq!(self.holder[i], Some(txn), "release of a lock not held");
         let next = self.waiters[i].as_mut().and_then(|q| q.pop_front());
@@ -107,7 +107,7 @@ impl LockTable {
     }
 
     /// Withdraws `txn` from the queue of `lock` (it was aborted while waiting).
-    pub fn withdraw(&mut self, lock: u32, txn: Slot) {
+    pub fn withdraw(&mut self, lock: u32, txn: Attempt) {
         if let Some(q) = self.waiters[lock as usize].as_mut() {
             q.retain(|&t| t != txn);
         }

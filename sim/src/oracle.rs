@@ -1,4 +1,4 @@
-//! The invariants of DESIGN.md §4, each one pure function over an execution record.
+//! The invariants of DESIGN.md §4, each one pure function over a history.
 //!
 //! The simulator's oracle and the model checker's properties call these same
 //! functions. Each returns the first violation it finds, naming the invariant and the
@@ -11,7 +11,7 @@ use std::fmt;
 use engine::Vlun;
 use serde::{Deserialize, Serialize};
 
-use crate::record::{block_digest, read_record, stamp_of, write_record, Event, History, TxnId};
+use crate::history::{block_digest, read_record, stamp_of, write_record, Event, History, TxnId};
 
 /// The invariants, named once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -9,7 +9,7 @@ use crate::clock::Tick;
 use crate::device_model::DeviceModelConfig;
 use crate::error::SimError;
 use crate::faults::FaultsConfig;
-use crate::record::{Layout, RECORD_HEADER_BYTES};
+use crate::history::{Layout, RECORD_HEADER_BYTES};
 use crate::workload::WorkloadConfig;
 
 /// One scenario: everything but the policy and the seed.
@@ -33,10 +33,10 @@ pub struct Scenario {
     /// A deadlock victim waits a uniform 1..=this × 2^retries ticks before its retry
     /// (retries capped at 10; default 50).
     pub retry_backoff_ticks: Tick,
-    /// Keep the execution record for the oracle (default true; off for big benchmarks).
-    pub record_history: bool,
+    /// Keep the history for the oracle (default true; off for big benchmarks).
+    pub keep_history: bool,
     /// Keep the per-transaction timeline in the result (default true).
-    pub record_timeline: bool,
+    pub keep_timeline: bool,
     /// Safety limits.
     pub limits: Limits,
     /// Injected faults: crashes, torn and lost writes, I/O errors, latency spikes
@@ -55,8 +55,8 @@ impl Default for Scenario {
             backup: BackupConfig::default(),
             abort_probability: 0.0,
             retry_backoff_ticks: 50,
-            record_history: true,
-            record_timeline: true,
+            keep_history: true,
+            keep_timeline: true,
             limits: Limits::default(),
             faults: FaultsConfig::default(),
         }
@@ -149,12 +149,12 @@ impl Scenario {
         match &self.workload {
             W::Fig3(c) => fields.push(("workload.jitter_ticks", c.jitter_ticks)),
             W::Fig45(c) => fields.extend([
-                ("workload.arrival_mean_ticks", c.arrival_mean_ticks),
+                ("workload.arrival_ticks_mean", c.arrival_ticks_mean),
                 ("workload.compute_ticks_max", c.compute_ticks_max),
                 ("workload.compute_ticks_min", c.compute_ticks_min),
             ]),
             W::Bank(c) => fields.extend([
-                ("workload.arrival_mean_ticks", c.arrival_mean_ticks),
+                ("workload.arrival_ticks_mean", c.arrival_ticks_mean),
                 ("workload.compute_ticks_max", c.compute_ticks_max),
                 ("workload.compute_ticks_min", c.compute_ticks_min),
             ]),
@@ -165,14 +165,14 @@ impl Scenario {
                 ]);
                 fields.push(match c.arrivals {
                     Arrivals::Open {
-                        mean_interarrival_ticks,
+                        interarrival_ticks_mean,
                     } => (
-                        "workload.arrivals.mean_interarrival_ticks",
-                        mean_interarrival_ticks,
+                        "workload.arrivals.interarrival_ticks_mean",
+                        interarrival_ticks_mean,
                     ),
                     Arrivals::Closed {
-                        think_mean_ticks, ..
-                    } => ("workload.arrivals.think_mean_ticks", think_mean_ticks),
+                        think_ticks_mean, ..
+                    } => ("workload.arrivals.think_ticks_mean", think_ticks_mean),
                 });
             }
         }
@@ -325,7 +325,7 @@ pub struct Limits {
     /// Events processed at most (default 200 million).
     pub events_max: u64,
     /// Virtual time at most (default 10^12 ticks, about 11.6 days).
-    pub time_max_ticks: Tick,
+    pub time_ticks_max: Tick,
     /// Transaction attempts at most, retries included (default 20 million).
     pub attempts_max: u64,
     /// Bytes of the simulated volume at most (default 1 GiB).
@@ -336,7 +336,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             events_max: 200_000_000,
-            time_max_ticks: 1_000_000_000_000,
+            time_ticks_max: 1_000_000_000_000,
             attempts_max: 20_000_000,
             volume_bytes_max: 1 << 30,
         }

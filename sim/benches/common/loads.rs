@@ -2,7 +2,7 @@
 //! `examples/scale.rs` (included there with `#[path]`), so the criterion figures and
 //! the one-shot scale runs measure the same load.
 //!
-//! Both run with the execution record and the timeline off (they would hold every
+//! Both run with the history and the timeline off (they would hold every
 //! event and every transaction); the costs are still computed.
 
 use sim::{BankConfig, Fig45Config, Scenario, WorkloadConfig};
@@ -40,7 +40,7 @@ impl Load {
                 let mut s = Scenario::with_workload(WorkloadConfig::Fig45(Fig45Config {
                     records: 4096,
                     transactions,
-                    arrival_mean_ticks: 60,
+                    arrival_ticks_mean: 60,
                     ..Fig45Config::default()
                 }));
                 s.backup.request_at_ticks = Some(transactions * 30);
@@ -52,8 +52,8 @@ impl Load {
                 ..BankConfig::default()
             })),
         };
-        s.record_history = false;
-        s.record_timeline = false;
+        s.keep_history = false;
+        s.keep_timeline = false;
         s
     }
 }

@@ -21,7 +21,7 @@ pub struct BankConfig {
     /// Transfers (default 300).
     pub transactions: u64,
     /// Mean ticks between arrivals, Poisson (default 20).
-    pub arrival_mean_ticks: u64,
+    pub arrival_ticks_mean: u64,
     /// Largest amount moved by one transfer (default 100).
     pub amount_max: i64,
     /// Compute ticks per transfer, uniform in this range (default 5..=30).
@@ -35,7 +35,7 @@ impl Default for BankConfig {
             accounts: 64,
             initial_balance: 1000,
             transactions: 300,
-            arrival_mean_ticks: 20,
+            arrival_ticks_mean: 20,
             amount_max: 100,
             compute_ticks_min: 5,
             compute_ticks_max: 30,
@@ -52,7 +52,7 @@ pub(crate) struct Bank {
 
 impl Bank {
     pub(crate) fn new(c: BankConfig, arrivals: ChaCha8Rng, shapes: ChaCha8Rng) -> Self {
-        let arrivals = PoissonArrivals::new(arrivals, c.arrival_mean_ticks, c.transactions);
+        let arrivals = PoissonArrivals::new(arrivals, c.arrival_ticks_mean, c.transactions);
         Self {
             c,
             arrivals,

@@ -19,7 +19,7 @@ pub struct Fig45Config {
     /// Transactions the sources emit (default 40).
     pub transactions: u64,
     /// Mean ticks between arrivals into queue 502, Poisson (default 30).
-    pub arrival_mean_ticks: u64,
+    pub arrival_ticks_mean: u64,
     /// Processes serving the queue before the split, and again after it (default 2:
     /// 503/504, then 507/508).
     pub processes: u32,
@@ -38,7 +38,7 @@ impl Default for Fig45Config {
         Self {
             records: 32,
             transactions: 40,
-            arrival_mean_ticks: 30,
+            arrival_ticks_mean: 30,
             processes: 2,
             updates_min: 1,
             updates_max: 3,
@@ -58,7 +58,7 @@ pub(crate) struct Fig45 {
 
 impl Fig45 {
     pub(crate) fn new(c: Fig45Config, arrivals: ChaCha8Rng, shapes: ChaCha8Rng) -> Self {
-        let arrivals = PoissonArrivals::new(arrivals, c.arrival_mean_ticks, c.transactions);
+        let arrivals = PoissonArrivals::new(arrivals, c.arrival_ticks_mean, c.transactions);
         Self {
             c,
             arrivals,

@@ -16,10 +16,10 @@ use crate::txn::{Op, TxnSpec};
 #[serde(tag = "mode", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Arrivals {
     /// Poisson arrivals, independent of the system's speed.
-    Open { mean_interarrival_ticks: u64 },
+    Open { interarrival_ticks_mean: u64 },
     /// `clients` users, each issuing its next transaction an exponential think time
     /// after its previous one ends.
-    Closed { clients: u32, think_mean_ticks: u64 },
+    Closed { clients: u32, think_ticks_mean: u64 },
 }
 
 /// Which records transactions touch.
@@ -60,7 +60,7 @@ impl Default for GeneratedConfig {
             records: 256,
             transactions: 1000,
             arrivals: Arrivals::Open {
-                mean_interarrival_ticks: 20,
+                interarrival_ticks_mean: 20,
             },
             length_min: 1,
             length_max: 8,
@@ -130,22 +130,22 @@ impl Workload for Generated {
     fn start(&mut self) -> Vec<(Tick, Option<u32>)> {
         match self.c.arrivals.clone() {
             Arrivals::Open {
-                mean_interarrival_ticks,
+                interarrival_ticks_mean,
             } => {
                 if self.c.transactions == 0 {
                     return Vec::new();
                 }
                 self.scheduled = 1;
-                vec![(self.think(mean_interarrival_ticks), None)]
+                vec![(self.think(interarrival_ticks_mean), None)]
             }
             Arrivals::Closed {
                 clients,
-                think_mean_ticks,
+                think_ticks_mean,
             } => {
                 let n = u64::from(clients).min(self.c.transactions);
                 self.scheduled = n;
                 (0..n as u32)
-                    .map(|i| (self.think(think_mean_ticks), Some(i)))
+                    .map(|i| (self.think(think_ticks_mean), Some(i)))
                     .collect()
             }
         }
@@ -153,10 +153,10 @@ impl Workload for Generated {
     fn next_arrival(&mut self, now: Tick) -> Option<Tick> {
         match self.c.arrivals {
             Arrivals::Open {
-                mean_interarrival_ticks,
+                interarrival_ticks_mean,
             } if self.scheduled < self.c.transactions => {
                 self.scheduled += 1;
-                Some(now + self.think(mean_interarrival_ticks))
+                Some(now + self.think(interarrival_ticks_mean))
             }
             _ => None,
         }
@@ -164,10 +164,10 @@ impl Workload for Generated {
     fn client_done(&mut self, _client: u32, now: Tick) -> Option<Tick> {
         match self.c.arrivals {
             Arrivals::Closed {
-                think_mean_ticks, ..
+                think_ticks_mean, ..
             } if self.scheduled < self.c.transactions => {
                 self.scheduled += 1;
-                Some(now + self.think(think_mean_ticks))
+                Some(now + self.think(think_ticks_mean))
             }
             _ => None,
         }

@@ -101,11 +101,11 @@ impl WorkloadConfig {
         match self {
             WorkloadConfig::Fig3(_) => 350,
             WorkloadConfig::Fig45(_) => 521,
-            WorkloadConfig::Bank(c) => c.transactions.saturating_mul(c.arrival_mean_ticks) / 2,
+            WorkloadConfig::Bank(c) => c.transactions.saturating_mul(c.arrival_ticks_mean) / 2,
             WorkloadConfig::Generated(c) => match c.arrivals {
                 Arrivals::Open {
-                    mean_interarrival_ticks,
-                } => c.transactions.saturating_mul(mean_interarrival_ticks) / 2,
+                    interarrival_ticks_mean,
+                } => c.transactions.saturating_mul(interarrival_ticks_mean) / 2,
                 Arrivals::Closed { .. } => 10_000,
             },
         }

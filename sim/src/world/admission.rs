@@ -4,23 +4,23 @@
 use super::*;
 
 impl World<'_> {
-    pub(super) fn new_slot(&mut self) -> Result<Slot, SimError> {
+    pub(super) fn new_attempt(&mut self) -> Result<Attempt, SimError> {
         if u64::from(self.next_id) >= self.scenario.limits.attempts_max {
             return Err(SimError::Limit(format!(
                 "more than {} transaction attempts",
                 self.scenario.limits.attempts_max
             )));
         }
-        let slot = match self.free_slots.pop() {
+        let att = match self.free_attempts.pop() {
             Some(s) => s,
             None => {
                 self.txns.push(Txn::empty());
-                (self.txns.len() - 1) as Slot
+                (self.txns.len() - 1) as Attempt
             }
         };
         let id = self.next_id;
         self.next_id += 1;
-        let t = &mut self.txns[slot as usize];
+        let t = &mut self.txns[att as usize];
         t.id = id;
         t.gen = t.gen.wrapping_add(1);
         t.process = None;
@@ -48,7 +48,7 @@ impl World<'_> {
         t.arrived = self.q.now();
         t.origin = t.arrived;
         t.retries = 0;
-        Ok(slot)
+        Ok(att)
     }
 
     pub(super) fn arrive(&mut self, client: Option<u32>) -> Result<(), SimError> {
@@ -58,26 +58,26 @@ impl World<'_> {
                 self.q.schedule_at(t, Ev::Arrive { client: None });
             }
         }
-        // The slot first, so its old access list is recycled for the new shape (the
-        // slot draws no random number: the order of draws is unchanged).
-        let slot = self.new_slot()?;
-        let mut ops = std::mem::take(&mut self.txns[slot as usize].ops);
+        // The att first, so its old access list is recycled for the new shape (the
+        // att draws no random number: the order of draws is unchanged).
+        let att = self.new_attempt()?;
+        let mut ops = std::mem::take(&mut self.txns[att as usize].ops);
         ops.clear();
         let spec = self.workload.shape(client, ops);
-        self.load_spec(slot, spec);
+        self.load_spec(att, spec);
         if self.pool.is_some() {
-            let t = &mut self.txns[slot as usize];
+            let t = &mut self.txns[att as usize];
             t.stage = Stage::Queued;
             t.waiting = Some((WaitKind::Queue, now));
-            self.queue_502.push_back(slot);
+            self.queue_502.push_back(att);
             self.dispatch()
         } else {
-            self.start(slot)
+            self.start(att)
         }
     }
 
-    pub(super) fn load_spec(&mut self, slot: Slot, spec: TxnSpec) {
-        let t = &mut self.txns[slot as usize];
+    pub(super) fn load_spec(&mut self, att: Attempt, spec: TxnSpec) {
+        let t = &mut self.txns[att as usize];
         t.label = spec.label;
         t.client = spec.client;
         t.ops = spec.ops;
@@ -93,67 +93,67 @@ impl World<'_> {
             let Some(seat) = pool.busy.iter().position(|b| !b) else {
                 return Ok(());
             };
-            let Some(slot) = self.queue_502.pop_front() else {
+            let Some(att) = self.queue_502.pop_front() else {
                 return Ok(());
             };
             pool.busy[seat] = true;
             let (label, generation) = (pool.labels[seat], pool.generation);
-            let t = &mut self.txns[slot as usize];
+            let t = &mut self.txns[att as usize];
             t.process = Some(label);
             t.pool_seat = Some((generation, seat));
-            self.end_wait(slot);
-            self.start(slot)?;
+            self.end_wait(att);
+            self.start(att)?;
         }
     }
 
     /// The attempt starts working: conservative 2PL takes its locks first.
-    pub(super) fn start(&mut self, slot: Slot) -> Result<(), SimError> {
-        if let Some((WaitKind::Backoff, _)) = self.txns[slot as usize].waiting {
-            self.end_wait(slot);
+    pub(super) fn start(&mut self, att: Attempt) -> Result<(), SimError> {
+        if let Some((WaitKind::Backoff, _)) = self.txns[att as usize].waiting {
+            self.end_wait(att);
         }
         match self.scenario.locking.discipline {
             Discipline::Conservative => {
-                let mut locks = std::mem::take(&mut self.txns[slot as usize].locks);
+                let mut locks = std::mem::take(&mut self.txns[att as usize].locks);
                 locks.clear();
                 locks.extend(
-                    self.txns[slot as usize]
+                    self.txns[att as usize]
                         .ops
                         .iter()
                         .map(|op| self.lock_of(op.record())),
                 );
                 locks.sort_unstable();
                 locks.dedup();
-                let t = &mut self.txns[slot as usize];
+                let t = &mut self.txns[att as usize];
                 t.locks = locks;
                 t.next_lock = 0;
                 t.stage = Stage::Locking;
-                self.lock_step(slot)
+                self.lock_step(att)
             }
-            Discipline::Incremental => self.try_begin(slot),
+            Discipline::Incremental => self.try_begin(att),
         }
     }
 
-    pub(super) fn try_begin(&mut self, slot: Slot) -> Result<(), SimError> {
+    pub(super) fn try_begin(&mut self, att: Attempt) -> Result<(), SimError> {
         if self.gate_open {
-            return self.begin(slot);
+            return self.begin(att);
         }
-        let t = &mut self.txns[slot as usize];
+        let t = &mut self.txns[att as usize];
         t.stage = Stage::Gate;
         t.waiting = Some((WaitKind::Gate, self.q.now()));
-        self.gate_waiters.push(slot);
+        self.gate_waiters.push(att);
         Ok(())
     }
 
-    pub(super) fn begin(&mut self, slot: Slot) -> Result<(), SimError> {
+    pub(super) fn begin(&mut self, att: Attempt) -> Result<(), SimError> {
         let now = self.q.now();
-        let gate_wait = match self.txns[slot as usize].waiting {
+        let gate_wait = match self.txns[att as usize].waiting {
             Some((WaitKind::Gate, since)) => now - since,
             _ => 0,
         };
-        self.end_wait(slot);
+        self.end_wait(att);
         let abort = rng::chance(&mut self.aborts_rng, self.scenario.abort_probability);
         let split = self.split_done;
-        let t = &mut self.txns[slot as usize];
+        let t = &mut self.txns[att as usize];
         t.vlun = if split { Vlun::B } else { Vlun::A };
         t.old = !split;
         t.begun = true;
@@ -172,13 +172,13 @@ impl World<'_> {
             vlun,
             gate_wait_ticks: gate_wait,
         });
-        self.step(slot)
+        self.step(att)
     }
 
-    pub(super) fn end_wait(&mut self, slot: Slot) {
+    pub(super) fn end_wait(&mut self, att: Attempt) {
         let now = self.q.now();
-        let record_timeline = self.scenario.record_timeline;
-        let t = &mut self.txns[slot as usize];
+        let keep_timeline = self.scenario.keep_timeline;
+        let t = &mut self.txns[att as usize];
         t.waiting_on = None;
         if let Some((kind, since)) = t.waiting.take() {
             if matches!(kind, WaitKind::Lock | WaitKind::TypeB) {
@@ -187,7 +187,7 @@ impl World<'_> {
                 self.tally.lock_wait_total += d;
                 self.tally.lock_wait_max = self.tally.lock_wait_max.max(d);
             }
-            if record_timeline {
+            if keep_timeline {
                 t.waits.push(Wait {
                     kind,
                     from_ticks: since,
@@ -197,19 +197,19 @@ impl World<'_> {
         }
     }
 
-    pub(super) fn resume(&mut self, slot: Slot) -> Result<(), SimError> {
-        match self.txns[slot as usize].stage {
-            Stage::Locking => self.lock_step(slot),
-            Stage::Reading => self.step(slot),
-            Stage::Gate => self.begin(slot),
+    pub(super) fn resume(&mut self, att: Attempt) -> Result<(), SimError> {
+        match self.txns[att as usize].stage {
+            Stage::Locking => self.lock_step(att),
+            Stage::Reading => self.step(att),
+            Stage::Gate => self.begin(att),
             _ => Ok(()),
         }
     }
 
     /// The attempt ends for good (commit or voluntary abort).
-    pub(super) fn finish(&mut self, slot: Slot, outcome: Outcome) -> Result<(), SimError> {
-        let client = self.txns[slot as usize].client;
-        self.finish_attempt(slot, outcome)?;
+    pub(super) fn finish(&mut self, att: Attempt, outcome: Outcome) -> Result<(), SimError> {
+        let client = self.txns[att as usize].client;
+        self.finish_attempt(att, outcome)?;
         if let Some(c) = client {
             if let Some(t) = self.workload.client_done(c, self.q.now()) {
                 self.q.schedule_at(t, Ev::Arrive { client: Some(c) });
@@ -219,9 +219,13 @@ impl World<'_> {
     }
 
     /// Ends an attempt: timeline row, locks released, policy told.
-    pub(super) fn finish_attempt(&mut self, slot: Slot, outcome: Outcome) -> Result<(), SimError> {
+    pub(super) fn finish_attempt(
+        &mut self,
+        att: Attempt,
+        outcome: Outcome,
+    ) -> Result<(), SimError> {
         let now = self.q.now();
-        let t = &mut self.txns[slot as usize];
+        let t = &mut self.txns[att as usize];
         t.stage = Stage::Done;
         match outcome {
             Outcome::Committed => {
@@ -231,7 +235,7 @@ impl World<'_> {
             Outcome::Aborted => self.tally.aborted += 1,
             Outcome::Unfinished => {}
         }
-        if self.scenario.record_timeline {
+        if self.scenario.keep_timeline {
             self.timeline.push(TxnTimeline {
                 txn: t.id,
                 label: t.label,
@@ -248,14 +252,14 @@ impl World<'_> {
         let held = std::mem::take(&mut t.held);
         let (begun, old, seat) = (t.begun, t.old, t.pool_seat);
         for &lock in &held {
-            if let Some(next) = self.locks.release(lock, slot) {
+            if let Some(next) = self.locks.release(lock, att) {
                 self.grant(next, lock);
             }
         }
-        self.txns[slot as usize].held = held;
-        self.txns[slot as usize].held.clear();
-        self.txns[slot as usize].gen = self.txns[slot as usize].gen.wrapping_add(1);
-        self.free_slots.push(slot);
+        self.txns[att as usize].held = held;
+        self.txns[att as usize].held.clear();
+        self.txns[att as usize].gen = self.txns[att as usize].gen.wrapping_add(1);
+        self.free_attempts.push(att);
         if let (Some(pool), Some((generation, seat))) = (self.pool.as_mut(), seat) {
             if pool.generation == generation {
                 pool.busy[seat] = false;

@@ -70,29 +70,29 @@ impl World<'_> {
     /// releasing any lock it took (it has done nothing under them), for 507/508.
     fn hand_back_unbegun(&mut self) {
         let now = self.q.now();
-        let mut back: Vec<Slot> = self
+        let mut back: Vec<Attempt> = self
             .txns
             .iter()
             .enumerate()
             .filter(|(_, t)| {
                 !t.begun && t.pool_seat.is_some() && matches!(t.stage, Stage::Locking | Stage::Gate)
             })
-            .map(|(i, _)| i as Slot)
+            .map(|(i, _)| i as Attempt)
             .collect();
         back.sort_by_key(|&s| (self.txns[s as usize].arrived, self.txns[s as usize].id));
-        for &slot in back.iter().rev() {
-            if let Some(WaitOn::Lock(l) | WaitOn::TypeB(l)) = self.txns[slot as usize].waiting_on {
-                self.locks.withdraw(l, slot);
+        for &att in back.iter().rev() {
+            if let Some(WaitOn::Lock(l) | WaitOn::TypeB(l)) = self.txns[att as usize].waiting_on {
+                self.locks.withdraw(l, att);
             }
-            self.end_wait(slot);
-            self.gate_waiters.retain(|&g| g != slot);
-            let held = std::mem::take(&mut self.txns[slot as usize].held);
+            self.end_wait(att);
+            self.gate_waiters.retain(|&g| g != att);
+            let held = std::mem::take(&mut self.txns[att as usize].held);
             for &lock in &held {
-                if let Some(next) = self.locks.release(lock, slot) {
+                if let Some(next) = self.locks.release(lock, att) {
                     self.grant(next, lock);
                 }
             }
-            let t = &mut self.txns[slot as usize];
+            let t = &mut self.txns[att as usize];
             t.held = held;
             t.held.clear();
             t.locks.clear();
@@ -103,7 +103,7 @@ impl World<'_> {
             t.waiting = Some((WaitKind::Queue, now));
             // Drop any pending resume of the attempt it was.
             t.gen = t.gen.wrapping_add(1);
-            self.queue_502.push_front(slot);
+            self.queue_502.push_front(att);
         }
     }
 
@@ -134,10 +134,10 @@ impl World<'_> {
             let image = self.read_image(Vlun::A)?;
             self.log(Event::AConsistent { image });
         }
-        for (slot, _) in self.locks.release_type_b() {
-            let gen = self.txns[slot as usize].gen;
-            self.end_wait(slot);
-            self.q.schedule_in(0, Ev::Resume { slot, gen });
+        for (att, _) in self.locks.release_type_b() {
+            let gen = self.txns[att as usize].gen;
+            self.end_wait(att);
+            self.q.schedule_in(0, Ev::Resume { att, gen });
         }
         let copy =
             (self.layout.volume_blocks).saturating_mul(self.scenario.backup.archive_block_ticks);
@@ -154,8 +154,8 @@ impl World<'_> {
             self.tally.unavailable += now - self.gate_closed_since;
         }
         let waiters = std::mem::take(&mut self.gate_waiters);
-        for slot in waiters {
-            self.begin(slot)?;
+        for att in waiters {
+            self.begin(att)?;
         }
         Ok(())
     }

@@ -76,24 +76,24 @@ impl World<'_> {
     /// A transaction's I/O failed with an injected error: retry the same step after
     /// `io_retry_ticks` (a read, or a rollback, is simply repeated; a failed write has
     /// already set `abort_planned`, so the retry rolls back).
-    pub(super) fn io_failed(&mut self, slot: Slot) -> Result<(), SimError> {
-        let gen = self.txns[slot as usize].gen;
+    pub(super) fn io_failed(&mut self, att: Attempt) -> Result<(), SimError> {
+        let gen = self.txns[att as usize].gen;
         let delay = self.scenario.faults.io_retry_ticks;
-        self.q.schedule_in(delay, Ev::IoRetry { slot, gen });
+        self.q.schedule_in(delay, Ev::IoRetry { att, gen });
         Ok(())
     }
 
     /// A block write of a transaction failed: it may have reached some images, so it is
     /// recorded (its content may be visible), and the transaction rolls back and aborts.
-    pub(super) fn write_failed(&mut self, slot: Slot) -> Result<(), SimError> {
-        let t = &mut self.txns[slot as usize];
+    pub(super) fn write_failed(&mut self, att: Attempt) -> Result<(), SimError> {
+        let t = &mut self.txns[att as usize];
         if !t.abort_planned {
             t.abort_planned = true;
             self.count(|c| c.write_error_aborts += 1);
         }
-        let t = &mut self.txns[slot as usize];
+        let t = &mut self.txns[att as usize];
         t.op = t.ops.len();
-        self.io_failed(slot)
+        self.io_failed(att)
     }
 
     /// The device crashes and restarts at this instant. Unflushed writes are kept, lost
@@ -106,7 +106,7 @@ impl World<'_> {
         let armed = self.set_faults_armed(false);
         self.count(|c| c.crashes += 1);
         self.power_cycle().map_err(engine_err(now))?;
-        let mut victims: Vec<Slot> = (0..self.txns.len() as Slot)
+        let mut victims: Vec<Attempt> = (0..self.txns.len() as Attempt)
             .filter(|&s| {
                 let t = &self.txns[s as usize];
                 t.begun && t.stage != Stage::Done
@@ -114,20 +114,20 @@ impl World<'_> {
             .collect();
         // Newest first, like an undo log read backwards.
         victims.sort_by_key(|&s| std::cmp::Reverse(self.txns[s as usize].id));
-        for &slot in &victims {
-            if let Some(WaitOn::Lock(l) | WaitOn::TypeB(l)) = self.txns[slot as usize].waiting_on {
-                self.locks.withdraw(l, slot);
+        for &att in &victims {
+            if let Some(WaitOn::Lock(l) | WaitOn::TypeB(l)) = self.txns[att as usize].waiting_on {
+                self.locks.withdraw(l, att);
             }
-            self.end_wait(slot);
-            let cost = self.undo(slot).map_err(engine_err(now))?;
+            self.end_wait(att);
+            let cost = self.undo(att).map_err(engine_err(now))?;
             self.tally.io.add(&cost);
         }
         self.durability_flush()?;
-        for &slot in &victims {
-            let id = self.txns[slot as usize].id;
+        for &att in &victims {
+            let id = self.txns[att as usize].id;
             self.log(Event::Abort { txn: id });
             self.count(|c| c.crash_aborts += 1);
-            self.finish(slot, Outcome::Aborted)?;
+            self.finish(att, Outcome::Aborted)?;
         }
         self.set_faults_armed(armed);
         Ok(())

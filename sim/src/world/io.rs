@@ -4,62 +4,62 @@
 use super::*;
 
 impl World<'_> {
-    pub(super) fn io_done(&mut self, slot: Slot) -> Result<(), SimError> {
-        if self.txns[slot as usize].stage == Stage::RollingBack {
+    pub(super) fn io_done(&mut self, att: Attempt) -> Result<(), SimError> {
+        if self.txns[att as usize].stage == Stage::RollingBack {
             // An abort is acknowledged once its rollback is durable.
             self.durability_flush()?;
-            let id = self.txns[slot as usize].id;
+            let id = self.txns[att as usize].id;
             self.log(Event::Abort { txn: id });
-            return self.finish(slot, Outcome::Aborted);
+            return self.finish(att, Outcome::Aborted);
         }
-        self.step(slot)
+        self.step(att)
     }
 
-    pub(super) fn complete_io(&mut self, slot: Slot, cost: &IoCost) {
+    pub(super) fn complete_io(&mut self, att: Attempt, cost: &IoCost) {
         let now = self.q.now();
         self.tally.io.add(cost);
         let at = self
             .device_model
             .complete_at(now, cost)
             .saturating_add(self.latency_spike());
-        let gen = self.txns[slot as usize].gen;
-        self.q.schedule_at(at, Ev::IoDone { slot, gen });
+        let gen = self.txns[att as usize].gen;
+        self.q.schedule_at(at, Ev::IoDone { att, gen });
     }
 
     /// The next step of a begun attempt: one read, the compute, one write, or the end.
-    pub(super) fn step(&mut self, slot: Slot) -> Result<(), SimError> {
-        match self.txns[slot as usize].stage {
-            Stage::Reading => self.read_step(slot),
-            Stage::Writing => self.write_step(slot),
+    pub(super) fn step(&mut self, att: Attempt) -> Result<(), SimError> {
+        match self.txns[att as usize].stage {
+            Stage::Reading => self.read_step(att),
+            Stage::Writing => self.write_step(att),
             _ => Ok(()),
         }
     }
 
-    pub(super) fn read_step(&mut self, slot: Slot) -> Result<(), SimError> {
+    pub(super) fn read_step(&mut self, att: Attempt) -> Result<(), SimError> {
         let now = self.q.now();
-        let t = &self.txns[slot as usize];
+        let t = &self.txns[att as usize];
         let Some(&op) = t.ops.get(t.op) else {
-            let t = &mut self.txns[slot as usize];
+            let t = &mut self.txns[att as usize];
             t.stage = Stage::Computing;
             let (gen, c) = (t.gen, t.compute_ticks);
-            self.q.schedule_in(c, Ev::ComputeDone { slot, gen });
+            self.q.schedule_in(c, Ev::ComputeDone { att, gen });
             return Ok(());
         };
         let record = op.record();
         if self.scenario.locking.discipline == Discipline::Incremental {
             let lock = self.lock_of(record);
-            let is_new = !self.txns[slot as usize].old;
-            if !self.txns[slot as usize].held.contains(&lock)
-                && !self.take_lock(slot, lock, is_new)?
+            let is_new = !self.txns[att as usize].old;
+            if !self.txns[att as usize].held.contains(&lock)
+                && !self.take_lock(att, lock, is_new)?
             {
                 return Ok(());
             }
         }
         let block = self.layout.block_of(record);
-        let (vlun, id) = (self.txns[slot as usize].vlun, self.txns[slot as usize].id);
+        let (vlun, id) = (self.txns[att as usize].vlun, self.txns[att as usize].id);
         let cost = match self.dev.read(vlun, block, &mut self.buf) {
             Ok(cost) => cost,
-            Err(e) if faults::injected(&e) => return self.io_failed(slot),
+            Err(e) if faults::injected(&e) => return self.io_failed(att),
             Err(e) => return Err(engine_err(now)(e)),
         };
         self.tally.logical_reads += 1;
@@ -80,7 +80,7 @@ impl World<'_> {
             });
         }
         let gran = self.scenario.locking.granularity;
-        let t = &mut self.txns[slot as usize];
+        let t = &mut self.txns[att as usize];
         t.values.push(value);
         if gran == Granularity::Block {
             match t.cache.iter_mut().find(|(b, _)| *b == block) {
@@ -91,23 +91,23 @@ impl World<'_> {
             }
         }
         t.op += 1;
-        self.complete_io(slot, &cost);
+        self.complete_io(att, &cost);
         Ok(())
     }
 
-    pub(super) fn write_step(&mut self, slot: Slot) -> Result<(), SimError> {
+    pub(super) fn write_step(&mut self, att: Attempt) -> Result<(), SimError> {
         let now = self.q.now();
-        let t = &self.txns[slot as usize];
+        let t = &self.txns[att as usize];
         let next = (t.op..t.ops.len()).find(|&i| t.ops[i].writes());
         let Some(i) = next else {
-            return if self.txns[slot as usize].abort_planned {
-                self.rollback(slot)
+            return if self.txns[att as usize].abort_planned {
+                self.rollback(att)
             } else {
                 // Commit implies flush: a committed write survives any crash.
                 self.durability_flush()?;
-                let id = self.txns[slot as usize].id;
+                let id = self.txns[att as usize].id;
                 self.log(Event::Commit { txn: id });
-                self.finish(slot, Outcome::Committed)
+                self.finish(att, Outcome::Committed)
             };
         };
         let Op::Add { record, delta } = t.ops[i] else {
@@ -131,7 +131,7 @@ impl World<'_> {
             Granularity::Record => {
                 cost = match self.dev.read(vlun, block, &mut self.buf) {
                     Ok(cost) => cost,
-                    Err(e) if faults::injected(&e) => return self.io_failed(slot),
+                    Err(e) if faults::injected(&e) => return self.io_failed(att),
                     Err(e) => return Err(engine_err(now)(e)),
                 };
                 if self.history.is_some() {
@@ -151,7 +151,7 @@ impl World<'_> {
             Granularity::Block => block,
         };
         let rs = self.layout.record_size;
-        let t = &mut self.txns[slot as usize];
+        let t = &mut self.txns[att as usize];
         if !t.before.iter().any(|(k, _)| *k == key) {
             let bytes = match gran {
                 Granularity::Record => &self.buf[off..off + rs],
@@ -165,13 +165,13 @@ impl World<'_> {
             Ok(w) => w,
             Err(e) if faults::injected(&e) => {
                 self.log_block_write(id, vlun, block);
-                return self.write_failed(slot);
+                return self.write_failed(att);
             }
             Err(e) => return Err(engine_err(now)(e)),
         };
         cost.add(w);
         self.tally.logical_writes += 1;
-        let t = &mut self.txns[slot as usize];
+        let t = &mut self.txns[att as usize];
         if gran == Granularity::Block {
             if let Some((_, c)) = t.cache.iter_mut().find(|(b, _)| *b == block) {
                 c.copy_from_slice(&self.buf);
@@ -192,21 +192,21 @@ impl World<'_> {
                 value,
             });
         }
-        self.complete_io(slot, &cost);
+        self.complete_io(att, &cost);
         Ok(())
     }
 
     /// Writes the before-images back (newest first), then aborts. A rollback that
     /// meets an injected error is repeated whole after `io_retry_ticks`.
-    pub(super) fn rollback(&mut self, slot: Slot) -> Result<(), SimError> {
+    pub(super) fn rollback(&mut self, att: Attempt) -> Result<(), SimError> {
         let now = self.q.now();
-        match self.undo(slot) {
+        match self.undo(att) {
             Ok(cost) => {
-                self.txns[slot as usize].stage = Stage::RollingBack;
-                self.complete_io(slot, &cost);
+                self.txns[att as usize].stage = Stage::RollingBack;
+                self.complete_io(att, &cost);
                 Ok(())
             }
-            Err(e) if faults::injected(&e) => self.io_failed(slot),
+            Err(e) if faults::injected(&e) => self.io_failed(att),
             Err(e) => Err(engine_err(now)(e)),
         }
     }
@@ -214,19 +214,19 @@ impl World<'_> {
     /// Writes an attempt's before-images back through its VLUN, newest first, each
     /// write recorded; returns what it cost. Idempotent: repeating it after a failure
     /// (or at a crash) leaves the same content.
-    pub(super) fn undo(&mut self, slot: Slot) -> Result<IoCost, engine::Error> {
-        let befores = std::mem::take(&mut self.txns[slot as usize].before);
-        let result = self.write_befores(slot, &befores);
-        self.txns[slot as usize].before = befores;
+    pub(super) fn undo(&mut self, att: Attempt) -> Result<IoCost, engine::Error> {
+        let befores = std::mem::take(&mut self.txns[att as usize].before);
+        let result = self.write_befores(att, &befores);
+        self.txns[att as usize].before = befores;
         result
     }
 
     fn write_befores(
         &mut self,
-        slot: Slot,
+        att: Attempt,
         befores: &[(u64, Vec<u8>)],
     ) -> Result<IoCost, engine::Error> {
-        let (vlun, id) = (self.txns[slot as usize].vlun, self.txns[slot as usize].id);
+        let (vlun, id) = (self.txns[att as usize].vlun, self.txns[att as usize].id);
         let mut cost = IoCost::default();
         let gran = self.scenario.locking.granularity;
         for (key, bytes) in befores.iter().rev() {

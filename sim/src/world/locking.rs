@@ -12,16 +12,16 @@ impl World<'_> {
     }
 
     /// Conservative 2PL: takes the locks in ascending order, then asks to begin.
-    pub(super) fn lock_step(&mut self, slot: Slot) -> Result<(), SimError> {
+    pub(super) fn lock_step(&mut self, att: Attempt) -> Result<(), SimError> {
         loop {
-            let t = &self.txns[slot as usize];
+            let t = &self.txns[att as usize];
             let Some(&lock) = t.locks.get(t.next_lock) else {
-                return self.try_begin(slot);
+                return self.try_begin(att);
             };
-            if !self.take_lock(slot, lock, self.split_done)? {
+            if !self.take_lock(att, lock, self.split_done)? {
                 return Ok(());
             }
-            self.txns[slot as usize].next_lock += 1;
+            self.txns[att as usize].next_lock += 1;
         }
     }
 
@@ -29,31 +29,31 @@ impl World<'_> {
     /// aborted as a deadlock victim).
     pub(super) fn take_lock(
         &mut self,
-        slot: Slot,
+        att: Attempt,
         lock: u32,
         is_new: bool,
     ) -> Result<bool, SimError> {
         let now = self.q.now();
-        match self.locks.acquire(lock, slot, is_new) {
+        match self.locks.acquire(lock, att, is_new) {
             Acquire::Granted => {
-                let t = &mut self.txns[slot as usize];
+                let t = &mut self.txns[att as usize];
                 if !t.held.contains(&lock) {
                     t.held.push(lock);
                 }
                 Ok(true)
             }
             Acquire::Queued { .. } => {
-                let t = &mut self.txns[slot as usize];
+                let t = &mut self.txns[att as usize];
                 t.waiting = Some((WaitKind::Lock, now));
                 t.waiting_on = Some(WaitOn::Lock(lock));
-                self.resolve_deadlocks(slot)?;
+                self.resolve_deadlocks(att)?;
                 Ok(false)
             }
             Acquire::TypeB => {
-                let t = &mut self.txns[slot as usize];
+                let t = &mut self.txns[att as usize];
                 t.waiting = Some((WaitKind::TypeB, now));
                 t.waiting_on = Some(WaitOn::TypeB(lock));
-                self.resolve_deadlocks(slot)?;
+                self.resolve_deadlocks(att)?;
                 Ok(false)
             }
         }
@@ -63,7 +63,7 @@ impl World<'_> {
     /// wait-for graph, abort a victim of that cycle (a type (b) wait fans out to every
     /// active OLD attempt, so more than one cycle may pass through `me`). Conservative
     /// 2PL cannot deadlock: nothing to do.
-    pub(super) fn resolve_deadlocks(&mut self, me: Slot) -> Result<(), SimError> {
+    pub(super) fn resolve_deadlocks(&mut self, me: Attempt) -> Result<(), SimError> {
         if self.scenario.locking.discipline != Discipline::Incremental {
             return Ok(());
         }
@@ -71,7 +71,7 @@ impl World<'_> {
             let cycle = match self.txns[me as usize].waiting_on {
                 Some(WaitOn::Lock(l)) => self.locks.holder(l).and_then(|h| self.find_cycle(me, h)),
                 Some(WaitOn::TypeB(_)) => {
-                    let olds: Vec<Slot> = self.active_old().collect();
+                    let olds: Vec<Attempt> = self.active_old().collect();
                     olds.into_iter().find_map(|o| self.find_cycle(me, o))
                 }
                 None => None,
@@ -88,7 +88,11 @@ impl World<'_> {
     /// Aborts the youngest attempt of a wait-for cycle (latest first arrival, so an
     /// old transaction is never starved by younger ones); true when that was `me`.
     /// Every member is waiting for a lock during its reads, so it has written nothing.
-    pub(super) fn break_cycle(&mut self, me: Slot, mut cycle: Vec<Slot>) -> Result<bool, SimError> {
+    pub(super) fn break_cycle(
+        &mut self,
+        me: Attempt,
+        mut cycle: Vec<Attempt>,
+    ) -> Result<bool, SimError> {
         cycle.push(me);
         let victim = cycle
             .iter()
@@ -105,9 +109,9 @@ impl World<'_> {
 
     /// When `me` waiting for `first` closes a cycle in the wait-for graph, the other
     /// members of that cycle (a type (b) wait waits for every active OLD attempt).
-    pub(super) fn find_cycle(&self, me: Slot, first: Slot) -> Option<Vec<Slot>> {
+    pub(super) fn find_cycle(&self, me: Attempt, first: Attempt) -> Option<Vec<Attempt>> {
         let mut stack = vec![(first, me)];
-        let mut parent: Vec<(Slot, Slot)> = Vec::new();
+        let mut parent: Vec<(Attempt, Attempt)> = Vec::new();
         while let Some((x, from)) = stack.pop() {
             if x == me {
                 let mut path = Vec::new();
@@ -131,48 +135,48 @@ impl World<'_> {
         None
     }
 
-    pub(super) fn active_old(&self) -> impl Iterator<Item = Slot> + '_ {
+    pub(super) fn active_old(&self) -> impl Iterator<Item = Attempt> + '_ {
         self.txns
             .iter()
             .enumerate()
             .filter(|(_, t)| t.old && t.begun && t.stage != Stage::Done)
-            .map(|(i, _)| i as Slot)
+            .map(|(i, _)| i as Attempt)
     }
 
     /// A released lock passed to a waiter: it holds it now and resumes.
-    pub(super) fn grant(&mut self, slot: Slot, lock: u32) {
-        self.end_wait(slot);
-        let t = &mut self.txns[slot as usize];
+    pub(super) fn grant(&mut self, att: Attempt, lock: u32) {
+        self.end_wait(att);
+        let t = &mut self.txns[att as usize];
         t.held.push(lock);
         let gen = t.gen;
         if t.stage == Stage::Locking {
             t.next_lock += 1;
         }
-        self.q.schedule_in(0, Ev::Resume { slot, gen });
+        self.q.schedule_in(0, Ev::Resume { att, gen });
     }
 
     /// A deadlock victim: it has written nothing yet (incremental 2PL takes every
     /// lock during its reads), so it just aborts, releases, and retries after a
     /// random backoff as a new attempt.
-    pub(super) fn deadlock_abort(&mut self, slot: Slot) -> Result<(), SimError> {
-        debug_assert!(self.txns[slot as usize].before.is_empty());
-        self.end_wait(slot);
+    pub(super) fn deadlock_abort(&mut self, att: Attempt) -> Result<(), SimError> {
+        debug_assert!(self.txns[att as usize].before.is_empty());
+        self.end_wait(att);
         self.tally.deadlock_aborts += 1;
-        let id = self.txns[slot as usize].id;
+        let id = self.txns[att as usize].id;
         self.log(Event::Abort { txn: id });
         let now = self.q.now();
         // Exponential backoff: a victim that keeps colliding waits longer each time.
-        let retries = self.txns[slot as usize].retries + 1;
+        let retries = self.txns[att as usize].retries + 1;
         let window = self.scenario.retry_backoff_ticks.max(1) << retries.min(10);
         let backoff = rng::uniform(&mut self.backoff_rng, 1, window);
         let (label, client, compute) = {
-            let t = &self.txns[slot as usize];
+            let t = &self.txns[att as usize];
             (t.label, t.client, t.compute_ticks)
         };
-        let ops = std::mem::take(&mut self.txns[slot as usize].ops);
-        let origin = self.txns[slot as usize].origin;
-        self.finish_attempt(slot, Outcome::Aborted)?;
-        let retry = self.new_slot()?;
+        let ops = std::mem::take(&mut self.txns[att as usize].ops);
+        let origin = self.txns[att as usize].origin;
+        self.finish_attempt(att, Outcome::Aborted)?;
+        let retry = self.new_attempt()?;
         self.load_spec(
             retry,
             TxnSpec {
@@ -188,7 +192,7 @@ impl World<'_> {
         t.stage = Stage::Backoff;
         t.waiting = Some((WaitKind::Backoff, now));
         let gen = t.gen;
-        self.q.schedule_in(backoff, Ev::Retry { slot: retry, gen });
+        self.q.schedule_in(backoff, Ev::Retry { att: retry, gen });
         Ok(())
     }
 }

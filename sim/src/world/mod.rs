@@ -17,37 +17,37 @@ use crate::cost::{Outcome, TxnTimeline, Wait, WaitKind};
 use crate::device_model::DeviceModel;
 use crate::error::SimError;
 use crate::faults::{self, Faults, SimStore};
-use crate::locks::{Acquire, LockTable, Slot};
-use crate::policy::Policy;
-use crate::record::{
+use crate::history::{
     block_digest, read_record, stamp_of, write_record, Event, History, Layout, TxnId,
 };
+use crate::locks::{Acquire, Attempt, LockTable};
+use crate::policy::Policy;
 use crate::rng::{self, Component};
 use crate::scenario::{Discipline, Granularity, Scenario};
 use crate::txn::{Op, TxnSpec};
 use crate::workload::Workload;
 
-/// What the queue holds. Transaction events carry the slot's generation, so an event
-/// for a recycled slot is recognised and dropped.
+/// What the queue holds. Transaction events carry the attempt's generation, so an event
+/// for a recycled entry is recognised and dropped.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Ev {
     Arrive {
         client: Option<u32>,
     },
     Retry {
-        slot: Slot,
+        att: Attempt,
         gen: u32,
     },
     Resume {
-        slot: Slot,
+        att: Attempt,
         gen: u32,
     },
     IoDone {
-        slot: Slot,
+        att: Attempt,
         gen: u32,
     },
     ComputeDone {
-        slot: Slot,
+        att: Attempt,
         gen: u32,
     },
     Request,
@@ -55,7 +55,7 @@ pub(crate) enum Ev {
     ArchiveDone,
     /// Retry a transaction's failed I/O (an injected error).
     IoRetry {
-        slot: Slot,
+        att: Attempt,
         gen: u32,
     },
     /// The device crashes and restarts.
@@ -84,7 +84,7 @@ enum WaitOn {
     TypeB(u32),
 }
 
-/// One transaction attempt in flight. Slots are recycled; vectors keep their capacity.
+/// One transaction attempt in flight. Entries are recycled; vectors keep their capacity.
 #[derive(Debug)]
 struct Txn {
     id: TxnId,
@@ -211,7 +211,7 @@ pub(crate) struct World<'a> {
     workload: Box<dyn Workload>,
     locks: LockTable,
     txns: Vec<Txn>,
-    free_slots: Vec<Slot>,
+    free_attempts: Vec<Attempt>,
     next_id: TxnId,
     pub(crate) history: Option<History>,
     pub(crate) timeline: Vec<TxnTimeline>,
@@ -233,13 +233,13 @@ pub(crate) struct World<'a> {
     split_done: bool,
     gate_open: bool,
     gate_closed_since: Tick,
-    gate_waiters: Vec<Slot>,
+    gate_waiters: Vec<Attempt>,
     quiesce_pending: bool,
     a_consistent_done: bool,
     active: u32,
     old_active: u32,
     pool: Option<Pool>,
-    queue_502: VecDeque<Slot>,
+    queue_502: VecDeque<Attempt>,
 }
 
 /// A copy of `src` in a recycled buffer from `spare` (a new one only when it is empty).
@@ -321,7 +321,7 @@ impl<'a> World<'a> {
                 }
             }
         }
-        let history = scenario.record_history.then(|| {
+        let history = scenario.keep_history.then(|| {
             let mut h = History::new(layout, initial);
             h.sum_conserved = scenario.workload.conserves_sum();
             h.gate_wait_limit_ticks = policy
@@ -352,7 +352,7 @@ impl<'a> World<'a> {
             workload,
             locks: LockTable::new(lock_count, &type_b),
             txns: Vec::new(),
-            free_slots: Vec::new(),
+            free_attempts: Vec::new(),
             next_id: 0,
             history,
             timeline: Vec::new(),
@@ -405,10 +405,10 @@ impl<'a> World<'a> {
                     limits.events_max
                 )));
             }
-            if now > limits.time_max_ticks {
+            if now > limits.time_ticks_max {
                 return Err(SimError::Limit(format!(
                     "virtual time past {} ticks",
-                    limits.time_max_ticks
+                    limits.time_ticks_max
                 )));
             }
             self.fire(ev)?;
@@ -417,21 +417,21 @@ impl<'a> World<'a> {
     }
 
     pub(super) fn fire(&mut self, ev: Ev) -> Result<(), SimError> {
-        let live = |w: &Self, slot: Slot, gen: u32| w.txns[slot as usize].gen == gen;
+        let live = |w: &Self, att: Attempt, gen: u32| w.txns[att as usize].gen == gen;
         match ev {
             Ev::Arrive { client } => self.arrive(client),
-            Ev::Retry { slot, gen } if live(self, slot, gen) => self.start(slot),
-            Ev::Resume { slot, gen } if live(self, slot, gen) => self.resume(slot),
-            Ev::IoDone { slot, gen } if live(self, slot, gen) => self.io_done(slot),
-            Ev::ComputeDone { slot, gen } if live(self, slot, gen) => {
-                self.txns[slot as usize].stage = Stage::Writing;
-                self.txns[slot as usize].op = 0;
-                self.step(slot)
+            Ev::Retry { att, gen } if live(self, att, gen) => self.start(att),
+            Ev::Resume { att, gen } if live(self, att, gen) => self.resume(att),
+            Ev::IoDone { att, gen } if live(self, att, gen) => self.io_done(att),
+            Ev::ComputeDone { att, gen } if live(self, att, gen) => {
+                self.txns[att as usize].stage = Stage::Writing;
+                self.txns[att as usize].op = 0;
+                self.step(att)
             }
             Ev::Request => self.request(),
             Ev::BReady => self.b_ready(),
             Ev::ArchiveDone => self.archive_done(),
-            Ev::IoRetry { slot, gen } if live(self, slot, gen) => self.step(slot),
+            Ev::IoRetry { att, gen } if live(self, att, gen) => self.step(att),
             Ev::Crash => self.crash(),
             Ev::Heal => {
                 self.heal();

@@ -27,7 +27,7 @@ fn bank_busy() -> Scenario {
     let mut s = Scenario::with_workload(WorkloadConfig::Bank(BankConfig {
         accounts: 16,
         transactions: 80,
-        arrival_mean_ticks: 10,
+        arrival_ticks_mean: 10,
         compute_ticks_min: 20,
         compute_ticks_max: 120,
         ..BankConfig::default()
@@ -148,7 +148,7 @@ fn incremental_deadlocks_are_detected_and_retried() {
             length_min: 2,
             length_max: 6,
             arrivals: sim::Arrivals::Open {
-                mean_interarrival_ticks: 100,
+                interarrival_ticks_mean: 100,
             },
             ..GeneratedConfig::default()
         }));
@@ -183,7 +183,7 @@ fn generated_closed_loop_zipf_holds() {
         transactions: 300,
         arrivals: sim::Arrivals::Closed {
             clients: 8,
-            think_mean_ticks: 30,
+            think_ticks_mean: 30,
         },
         hot_spot: sim::HotSpot::Zipf { exponent: 1.1 },
         ..GeneratedConfig::default()

@@ -1,4 +1,4 @@
-//! The same scenario and seed give byte-identical execution records and results;
+//! The same scenario and seed give byte-identical histories and results;
 //! different seeds give different ones.
 
 use sim::Policy;

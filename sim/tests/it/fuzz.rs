@@ -88,7 +88,7 @@ fn small(mut s: Scenario) -> Option<Scenario> {
     s.limits.events_max = s.limits.events_max.min(100_000);
     s.limits.attempts_max = s.limits.attempts_max.min(5_000);
     s.limits.volume_bytes_max = s.limits.volume_bytes_max.min(1 << 20);
-    s.limits.time_max_ticks = s.limits.time_max_ticks.min(1 << 40);
+    s.limits.time_ticks_max = s.limits.time_ticks_max.min(1 << 40);
     let ok = match &s.workload {
         WorkloadConfig::Fig3(c) => c.updates_max <= 64,
         WorkloadConfig::Fig45(c) => {

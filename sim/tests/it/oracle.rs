@@ -3,7 +3,7 @@
 //! (so no check can pass vacuously), and the reported prefix is the smallest one.
 
 use engine::Vlun;
-use sim::record::{block_digest, stamp_of, write_record};
+use sim::history::{block_digest, stamp_of, write_record};
 use sim::{check_all, oracle, Event, History, Invariant, Layout};
 
 const L: Layout = Layout {

@@ -293,8 +293,8 @@ fn a_million_bank_transfers_complete() {
         transactions: 1_000_000,
         ..sim::BankConfig::default()
     }));
-    s.record_history = false;
-    s.record_timeline = false;
+    s.keep_history = false;
+    s.keep_timeline = false;
     let r = sim::run(&s, Policy::Owm(engine::Variant::CopyOnWrite), 1).unwrap();
     assert_eq!(r.costs.committed, 1_000_000);
     assert!(r.costs.admission_delay.max_ticks <= s.backup.setup_window_ticks);

@@ -59,7 +59,7 @@ fn fig45_and_generated_parse() {
         r#"
         [workload]
         kind = "generated"
-        arrivals = { mode = "closed", clients = 4, think_mean_ticks = 10 }
+        arrivals = { mode = "closed", clients = 4, think_ticks_mean = 10 }
         hot_spot = { shape = "zipf", exponent = 0.9 }
         "#,
     )

@@ -19,14 +19,14 @@ pub(super) fn draw(seed: u64) -> (Scenario, Policy) {
         0 => WorkloadConfig::Fig45(Fig45Config {
             records: r.random_range(4..64),
             transactions: r.random_range(5..60),
-            arrival_mean_ticks: r.random_range(5..80),
+            arrival_ticks_mean: r.random_range(5..80),
             processes: r.random_range(1..4),
             ..Fig45Config::default()
         }),
         1 => WorkloadConfig::Bank(BankConfig {
             accounts: r.random_range(2..64),
             transactions: r.random_range(5..150),
-            arrival_mean_ticks: r.random_range(5..60),
+            arrival_ticks_mean: r.random_range(5..60),
             compute_ticks_max: r.random_range(5..200),
             ..BankConfig::default()
         }),
@@ -35,12 +35,12 @@ pub(super) fn draw(seed: u64) -> (Scenario, Policy) {
             transactions: r.random_range(5..150),
             arrivals: if r.random_bool(0.5) {
                 Arrivals::Open {
-                    mean_interarrival_ticks: r.random_range(20..120),
+                    interarrival_ticks_mean: r.random_range(20..120),
                 }
             } else {
                 Arrivals::Closed {
                     clients: r.random_range(1..8),
-                    think_mean_ticks: r.random_range(0..100),
+                    think_ticks_mean: r.random_range(0..100),
                 }
             },
             length_max: r.random_range(1..6),

@@ -1,4 +1,4 @@
-//! The execution record: everything the oracle needs to judge a run, and nothing
+//! The history: everything the oracle needs to judge a run, and nothing
 //! about how it was produced. The simulator fills one in as it runs; the model checker
 //! builds its own, event by event, with [`History::new`] and [`History::push`].
 //!
@@ -167,7 +167,7 @@ pub struct Step {
     pub event: Event,
 }
 
-/// The execution record of one run (or one model-checker path).
+/// The history of one run (or one model-checker path).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct History {
     /// The volume geometry.
