@@ -9,8 +9,10 @@ use std::time::{Duration, Instant};
 use stateright::{Checker, Expectation, Model};
 
 use crate::config::{CheckConfig, Strategy};
-use crate::protocol::{Action, OwmModel, State, PARTNERS};
+use crate::protocol::{Action, OwmModel};
+use crate::state::State;
 use crate::trace::{self, Trace};
+use crate::verdicts::PARTNERS;
 use crate::ModelError;
 
 /// States the shortest-counterexample search may visit before it settles for the

@@ -36,7 +36,7 @@ impl Segment {
     fn events(&self) -> impl Iterator<Item = &Event> {
         self.events[..self.count]
             .iter()
-            .map(|e| e.as_ref().expect("a used slot"))
+            .map(|e| e.as_ref().expect("a used entry"))
     }
     fn start(&self) -> usize {
         self.len - self.count

@@ -19,16 +19,23 @@
 mod check;
 pub mod config;
 pub mod events;
+mod narrate;
+pub mod program;
 pub mod protocol;
+pub mod state;
 pub mod trace;
+pub mod verdicts;
 
 pub use check::{
     check, check_with_progress, CheckReport, Outcome, Progress, PropertyReport,
     SHORTEST_SEARCH_STATES_MAX,
 };
 pub use config::{CheckConfig, Discipline, Locks, Strategy};
-pub use protocol::{Action, Op, OwmModel, INVARIANTS, PARTNERS};
+pub use program::Op;
+pub use protocol::{Action, OwmModel};
+pub use state::State;
 pub use trace::{render, replay, Replayed, Trace};
+pub use verdicts::{INVARIANTS, PARTNERS};
 
 /// What can go wrong outside the model's own findings.
 #[derive(Debug, thiserror::Error)]

@@ -24,7 +24,9 @@ use sim::oracle::{Invariant, Violation};
 use stateright::Model;
 
 use crate::config::CheckConfig;
-use crate::protocol::{Action, Op, OwmModel, State};
+use crate::program::Op;
+use crate::protocol::{Action, OwmModel};
+use crate::state::State;
 use crate::ModelError;
 
 const MAGIC: &str = "owm-model-trace v1";

@@ -243,7 +243,7 @@ fn properties_can_fail() {
         extra_space_blocks: 1,
     });
     // The state's verdicts are the oracle's on its history (`apply` keeps them).
-    s.violated = model::protocol::verdicts(&m.history(&s));
+    s.violated = model::verdicts::verdicts(&m.history(&s));
     let failing: Vec<&str> = m
         .properties()
         .iter()
@@ -360,7 +360,7 @@ fn violations_on_every_path(m: &model::OwmModel) -> (Vec<&'static str>, usize) {
     (violated.into_iter().map(|i| i.as_str()).collect(), paths)
 }
 
-/// The checker merges states that differ only in their history (see `protocol`'s
+/// The checker merges states that differ only in their history (see `state`'s
 /// module doc). Walking every path without merging must find exactly the same
 /// violated invariants, or the merge would be hiding something.
 #[test]
@@ -380,7 +380,7 @@ fn merging_histories_loses_no_violation() {
 }
 
 /// `apply` runs the oracle only for the invariants the new events can trip
-/// (`protocol::judge`). On every reachable state, and on every path of a small model,
+/// (`OwmModel::judge`). On every reachable state, and on every path of a small model,
 /// the verdicts it keeps must be exactly what the oracle finds on the whole history.
 #[test]
 fn verdicts_are_incremental() {
@@ -403,7 +403,7 @@ fn verdicts_are_incremental() {
             let h = m.history(&s);
             assert_eq!(
                 s.violated,
-                model::protocol::verdicts(&h),
+                model::verdicts::verdicts(&h),
                 "{flags}: after {:?}",
                 h.events.last()
             );

@@ -1,0 +1,278 @@
+//! The model's state and what identifies it.
+//!
+//! Each state carries the history of the path that first reached it (an
+//! [`EventLog`] sharing its events with the states before it on that path; as a
+//! [`sim::history::History`] through [`crate::OwmModel::history`]), judged by the oracle
+//! as each action adds to it: only the invariants the action's new events can trip are
+//! judged again ([`crate::verdicts::judged_at`]), the others keep their verdict. Two
+//! paths that reach the same device, the same transaction states, the same commit
+//! order, the same sets of block contents written through each VLUN, the same declared
+//! A image and the same verdicts are one state: everything the oracle's functions can
+//! still see of the past is in that key (see [`State`]'s `Hash`), so merging them
+//! loses no violation while it keeps the state space a DAG instead of a tree of
+//! histories.
+//!
+//! Why the merge is sound, invariant by invariant: the oracle replays committed
+//! transactions in commit order from their recorded reads (kept in [`TxnState`]);
+//! no-torn-write and A-isolated compare later reads with the block contents written
+//! so far through each VLUN (`via_a`, `via_b`); backup-faithful and A-consistent judge
+//! the declared image (`declared`); every verdict already reached is kept (`violated`)
+//! and none un-happens. The tests check it by walking every path without merging.
+
+use std::collections::BTreeSet;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use engine::{Device, MemStore, Phase, Vlun};
+use sim::oracle::Invariant;
+
+use crate::config::{RECORDS_PER_BLOCK_MAX, TXNS_MAX};
+use crate::events::EventLog;
+use crate::program::{BLOCKS, RECORD_BYTES};
+use crate::verdicts::bit;
+
+/// Where a transaction is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Status {
+    Idle,
+    Active,
+    Committed,
+    Aborted,
+}
+
+/// A transaction's progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TxnState {
+    /// Index of the next program op.
+    pub pc: u8,
+    pub status: Status,
+    /// (value, stamp) read for each of its two records (ascending record order).
+    pub reads: [Option<(i64, u64)>; 2],
+    /// Bit `p` set: the record at position `p` was written.
+    pub written: u8,
+}
+
+impl TxnState {
+    pub(crate) fn ended(&self) -> bool {
+        matches!(self.status, Status::Committed | Status::Aborted)
+    }
+}
+
+/// Most application lock items: one per record.
+pub const LOCK_ITEMS_MAX: usize = BLOCKS as usize * RECORDS_PER_BLOCK_MAX as usize;
+/// Largest block: [`RECORDS_PER_BLOCK_MAX`] records.
+pub(crate) const BLOCK_BYTES_MAX: usize = RECORD_BYTES * RECORDS_PER_BLOCK_MAX as usize;
+
+/// Transactions in commit order (a short list kept inline: no allocation per state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Commits {
+    len: u8,
+    order: [u8; TXNS_MAX],
+}
+
+impl Commits {
+    pub(crate) const EMPTY: Commits = Commits {
+        len: 0,
+        order: [u8::MAX; TXNS_MAX],
+    };
+    pub(crate) fn push(&mut self, t: u8) {
+        self.order[usize::from(self.len)] = t;
+        self.len += 1;
+    }
+    /// The committed transactions, first committed first.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.order[..usize::from(self.len)]
+    }
+}
+
+/// One model state. Equality and hashing cover everything except `history` (see the
+/// module doc for why that is sound).
+///
+/// Kept compact, since the checker makes one per generated successor: fixed-size
+/// arrays instead of vectors (unused entries stay at their initial value, so they
+/// never tell two states apart), and what an action rarely changes — the device, the
+/// sets of written contents, the declared image — is shared with the parent state
+/// (`Arc`) and copied only by the action that changes it. The device is hashed
+/// through `device_key`, its digest taken when it last changed.
+#[derive(Clone, Debug)]
+pub struct State {
+    pub device: Arc<Device<MemStore>>,
+    /// Digest of `device` (its `Hash`: variant, phase, table, images).
+    device_key: u64,
+    /// The device's phase (part of `device_key`).
+    phase: Phase,
+    /// Per transaction (the first `programs.len()` entries are used).
+    pub txns: [TxnState; TXNS_MAX],
+    /// Owner of each application lock item (the first `items` entries are used).
+    pub locks: [Option<u8>; LOCK_ITEMS_MAX],
+    /// Blocks held by type (b) locks (bit per block).
+    pub type_b: u8,
+    /// VLUN A's image when it was declared consistent.
+    pub declared: Option<Arc<Vec<u8>>>,
+    pub ended: bool,
+    /// Transactions in commit order.
+    pub commits: Commits,
+    /// (block, digest) of every content written through VLUN A / VLUN B.
+    pub via_a: Arc<BTreeSet<(u64, u64)>>,
+    pub via_b: Arc<BTreeSet<(u64, u64)>>,
+    /// Bit per [`INVARIANTS`] entry: the oracle finds it violated on `history`.
+    pub violated: u8,
+    /// The history of the path that first reached this state (shared with
+    /// the states before it on that path; [`OwmModel::history`] gives the whole).
+    pub history: EventLog,
+}
+
+/// Everything but the device and the history: what identifies a state (with the device).
+type StateKey<'a> = (
+    &'a [TxnState; TXNS_MAX],
+    &'a [Option<u8>; LOCK_ITEMS_MAX],
+    u8,
+    Option<&'a [u8]>,
+    bool,
+    Commits,
+    (&'a BTreeSet<(u64, u64)>, &'a BTreeSet<(u64, u64)>),
+    u8,
+);
+
+impl State {
+    fn key(&self) -> StateKey<'_> {
+        (
+            &self.txns,
+            &self.locks,
+            self.type_b,
+            self.declared.as_deref().map(Vec::as_slice),
+            self.ended,
+            self.commits,
+            (&self.via_a, &self.via_b),
+            self.violated,
+        )
+    }
+
+    /// The state before anything happened: `device` holds the initial image, no
+    /// transaction has begun, `history` is empty and judged `violated`.
+    pub(crate) fn initial(device: Device<MemStore>, history: EventLog, violated: u8) -> State {
+        State {
+            device_key: device_key(&device),
+            phase: device.phase(),
+            device: Arc::new(device),
+            txns: [TxnState {
+                pc: 0,
+                status: Status::Idle,
+                reads: [None; 2],
+                written: 0,
+            }; TXNS_MAX],
+            locks: [None; LOCK_ITEMS_MAX],
+            type_b: 0,
+            declared: None,
+            ended: false,
+            commits: Commits::EMPTY,
+            via_a: Arc::default(),
+            via_b: Arc::default(),
+            violated,
+            history,
+        }
+    }
+
+    /// The device, to change: copied first if the parent state still shares it.
+    pub(crate) fn device_mut(&mut self) -> &Device<MemStore> {
+        Arc::make_mut(&mut self.device)
+    }
+
+    /// Takes the device's digest after an action changed it.
+    pub(crate) fn rekey_device(&mut self) {
+        self.device_key = device_key(&self.device);
+        self.phase = self.device.phase();
+    }
+
+    /// Notes that `(block, digest)` was written through `vlun`.
+    pub(crate) fn wrote(&mut self, vlun: Vlun, block: u64, digest: u64) {
+        let set = match vlun {
+            Vlun::A => &mut self.via_a,
+            Vlun::B => &mut self.via_b,
+        };
+        if !set.contains(&(block, digest)) {
+            Arc::make_mut(set).insert((block, digest));
+        }
+    }
+    /// False when the oracle finds `inv` violated on this state's history.
+    pub fn holds(&self, inv: Invariant) -> bool {
+        self.violated & bit(inv) == 0
+    }
+    /// The device phase (read from the device when it last changed).
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+}
+
+fn device_key(d: &Device<MemStore>) -> u64 {
+    let mut h = Mix64::default();
+    d.hash(&mut h);
+    h.finish()
+}
+
+/// The hasher for the device digest: each 8-byte word is folded in through the
+/// splitmix64 finaliser (a bijection with full avalanche), a few instructions a word
+/// where SipHash takes tens; it feeds stateright's own fingerprint of the state.
+#[derive(Default)]
+struct Mix64(u64);
+
+impl Mix64 {
+    fn word(&mut self, w: u64) {
+        let mut z = (self.0 ^ w).wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        self.0 = z ^ (z >> 31);
+    }
+}
+
+impl Hasher for Mix64 {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.word(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            // The length keeps "ab" and "ab\0" apart.
+            self.word(u64::from_le_bytes(b) ^ ((rest.len() as u64) << 56));
+        }
+    }
+    fn write_u8(&mut self, x: u8) {
+        self.word(u64::from(x));
+    }
+    fn write_u32(&mut self, x: u32) {
+        self.word(u64::from(x));
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.word(x);
+    }
+    fn write_usize(&mut self, x: usize) {
+        self.word(x as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl PartialEq for State {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key() && self.device == other.device
+    }
+}
+impl Eq for State {}
+impl Hash for State {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.key().hash(state);
+        self.device_key.hash(state);
+    }
+}
+
+pub(crate) fn release(locks: &mut [Option<u8>], t: usize) {
+    for l in locks.iter_mut() {
+        if *l == Some(t as u8) {
+            *l = None;
+        }
+    }
+}
