@@ -120,8 +120,21 @@ pub struct Costs {
     pub lock_waits: u64,
     pub lock_wait_ticks_total: Tick,
     pub lock_wait_ticks_max: Tick,
-    /// Ticks calls spent queued for a device channel.
+    /// Ticks calls spent queued for a device channel (the backup's calls included).
     pub device_queue_ticks: Tick,
+    /// Flush barriers the transactions' engine calls waited for (each costs
+    /// `device.flush_latency_ticks`).
+    pub flushes: u64,
+    /// Backup request → VLUN A retired (its archive landed, its extra space freed):
+    /// the backup window.
+    pub request_to_retire_ticks: Option<Tick>,
+    /// The backup's own physical I/O on the device: the archive's reads of VLUN A and
+    /// retire's merge (write logging), priced on the same channels as the users'.
+    pub backup_physical_reads: u64,
+    pub backup_physical_writes: u64,
+    pub backup_flushes: u64,
+    /// Bytes the archive target received.
+    pub archive_bytes: u64,
 }
 
 /// Why a transaction was waiting.

@@ -2,7 +2,8 @@
 //!
 //! The engine counts what each call did ([`engine::IoCost`]); this model prices it:
 //! `reads × read_latency + writes × write_latency + table updates ×
-//! table_update_latency + lookups × table_lookup_latency` (+ optional jitter), served
+//! table_update_latency + lookups × table_lookup_latency + flushes × flush_latency`
+//! (+ optional jitter), served
 //! on one of `channels` parallel channels. When every channel is busy the call queues (FIFO by issue
 //! order; ties go to the lowest channel number). The two image writes of a mirrored
 //! A write are priced one after the other: the acknowledgement needs both ([0051]).
@@ -27,6 +28,10 @@ pub struct DeviceModelConfig {
     pub table_update_latency_ticks: Tick,
     /// Ticks per lookup-table probe (default 0: the table is in memory).
     pub table_lookup_latency_ticks: Tick,
+    /// Ticks per flush barrier the call waited for (default 20): an image flush or a
+    /// journal sync ([`IoCost::flushes`]; a copy-on-write first write waits for two,
+    /// so that the preserved copy is durable before the overwrite).
+    pub flush_latency_ticks: Tick,
     /// Parallel channels; calls queue when all are busy (default 4).
     pub channels: u32,
     /// Extra uniform jitter of 0..=jitter ticks per call, from the device stream (default 2).
@@ -40,6 +45,7 @@ impl Default for DeviceModelConfig {
             write_latency_ticks: 20,
             table_update_latency_ticks: 2,
             table_lookup_latency_ticks: 0,
+            flush_latency_ticks: 20,
             channels: 4,
             jitter_ticks_max: 2,
         }
@@ -53,6 +59,7 @@ impl DeviceModelConfig {
             + u64::from(cost.total_writes()) * self.write_latency_ticks
             + u64::from(cost.table_updates()) * self.table_update_latency_ticks
             + u64::from(cost.table_lookups) * self.table_lookup_latency_ticks
+            + u64::from(cost.flushes) * self.flush_latency_ticks
     }
 }
 
@@ -126,5 +133,22 @@ mod tests {
         // Third call waits for channel 0 (free at 10).
         assert_eq!(d.complete_at(0, &cost(1, 1)), 40);
         assert_eq!(d.queued_ticks, 10);
+    }
+
+    #[test]
+    fn every_flush_costs_its_latency() {
+        let cfg = DeviceModelConfig {
+            flush_latency_ticks: 300,
+            ..DeviceModelConfig::default()
+        };
+        let plain = cost(1, 1);
+        let barriered = IoCost {
+            flushes: 2,
+            ..plain
+        };
+        assert_eq!(
+            cfg.service_ticks(&barriered),
+            cfg.service_ticks(&plain) + 600
+        );
     }
 }

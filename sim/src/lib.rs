@@ -20,6 +20,7 @@
 //! assert!(result.violations.is_empty());
 //! ```
 
+pub mod archive;
 pub mod clock;
 pub mod cost;
 pub mod device_model;
@@ -35,6 +36,7 @@ pub mod txn;
 pub mod workload;
 mod world;
 
+pub use archive::ArchiveConfig;
 pub use clock::{Tick, TICK_US};
 pub use cost::{Costs, DelayStats, Marks, Outcome, RunResult, TxnTimeline, Wait, WaitKind};
 pub use device_model::DeviceModelConfig;
@@ -94,6 +96,7 @@ pub fn run_with_faults(
 }
 
 fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> RunResult {
+    let device_queue_ticks = w.device_queue_ticks();
     let t = &mut w.tally;
     let counters = w.dev.counters();
     let per = |x: u64| {
@@ -127,7 +130,16 @@ fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> Run
         lock_waits: t.lock_waits,
         lock_wait_ticks_total: t.lock_wait_total,
         lock_wait_ticks_max: t.lock_wait_max,
-        device_queue_ticks: w.device_queue_ticks(),
+        device_queue_ticks,
+        flushes: t.io.flushes,
+        request_to_retire_ticks: match (w.marks.request, w.marks.retire) {
+            (Some(r), Some(a)) => Some(a.saturating_sub(r)),
+            _ => None,
+        },
+        backup_physical_reads: t.backup_io.reads,
+        backup_physical_writes: t.backup_io.writes,
+        backup_flushes: t.backup_io.flushes,
+        archive_bytes: t.archive_bytes,
     };
     RunResult {
         scenario: w.scenario.name.clone(),

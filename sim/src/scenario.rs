@@ -5,6 +5,7 @@
 use engine::Variant;
 use serde::{Deserialize, Serialize};
 
+use crate::archive::ArchiveConfig;
 use crate::clock::Tick;
 use crate::device_model::DeviceModelConfig;
 use crate::error::SimError;
@@ -28,6 +29,8 @@ pub struct Scenario {
     pub device: DeviceModelConfig,
     /// The backup request and its timings.
     pub backup: BackupConfig,
+    /// The archive target the backup copies VLUN A to.
+    pub archive: ArchiveConfig,
     /// Probability a transaction aborts (rolls back) instead of committing (default 0).
     pub abort_probability: f64,
     /// A deadlock victim waits a uniform 1..=this × 2^retries ticks before its retry
@@ -53,6 +56,7 @@ impl Default for Scenario {
             locking: LockingConfig::default(),
             device: DeviceModelConfig::default(),
             backup: BackupConfig::default(),
+            archive: ArchiveConfig::default(),
             abort_probability: 0.0,
             retry_backoff_ticks: 50,
             keep_history: true,
@@ -92,6 +96,12 @@ impl Scenario {
                 "the volume needs {} bytes, limits.volume_bytes_max is {}",
                 layout.image_bytes(),
                 self.limits.volume_bytes_max
+            )));
+        }
+        if self.archive.bandwidth_bytes_per_s == 0 || self.archive.extent_blocks == 0 {
+            return Err(SimError::Config(format!(
+                "archive.bandwidth_bytes_per_s ({}) and archive.extent_blocks ({}) must be at least 1",
+                self.archive.bandwidth_bytes_per_s, self.archive.extent_blocks
             )));
         }
         if !(0.0..=1.0).contains(&self.abort_probability) {
@@ -135,7 +145,8 @@ impl Scenario {
             ("device.jitter_ticks_max", d.jitter_ticks_max),
             ("backup.request_at_ticks", b.request_at_ticks.unwrap_or(0)),
             ("backup.setup_window_ticks", b.setup_window_ticks),
-            ("backup.archive_block_ticks", b.archive_block_ticks),
+            ("device.flush_latency_ticks", d.flush_latency_ticks),
+            ("archive.latency_ticks", self.archive.latency_ticks),
             ("retry_backoff_ticks", self.retry_backoff_ticks),
             ("faults.latency_spike_ticks_max", f.latency_spike_ticks_max),
             ("faults.io_retry_ticks", f.io_retry_ticks),
@@ -297,8 +308,6 @@ pub struct BackupConfig {
     /// Setting up VLUN B (OWM) or taking the point-in-time copy (quiesce); new
     /// transactions wait for it (default 100: the patent's 350 → 450).
     pub setup_window_ticks: Tick,
-    /// Ticks to copy one block of VLUN A to the archive (tape) (default 1).
-    pub archive_block_ticks: Tick,
     /// The engine variant under the two baselines (default mirroring: a split mirror,
     /// [0055]).
     pub baseline_variant: Variant,
@@ -311,7 +320,6 @@ impl Default for BackupConfig {
         Self {
             request_at_ticks: None,
             setup_window_ticks: 100,
-            archive_block_ticks: 1,
             baseline_variant: Variant::WriteMirroring,
             disabled: false,
         }

@@ -139,9 +139,7 @@ impl World<'_> {
             self.end_wait(att);
             self.q.schedule_in(0, Ev::Resume { att, gen });
         }
-        let copy =
-            (self.layout.volume_blocks).saturating_mul(self.scenario.backup.archive_block_ticks);
-        self.q.schedule_in(copy, Ev::ArchiveDone);
+        self.start_archive();
         Ok(())
     }
 
@@ -157,33 +155,6 @@ impl World<'_> {
         for att in waiters {
             self.begin(att)?;
         }
-        Ok(())
-    }
-
-    pub(super) fn archive_done(&mut self) -> Result<(), SimError> {
-        let now = self.q.now();
-        // The backup's own I/O is not subject to injected errors (see crate::faults).
-        let armed = self.set_faults_armed(false);
-        let mut archive: Vec<u8> = Vec::new();
-        if self.history.is_some() {
-            archive.reserve(self.layout.image_bytes());
-            self.dev.backup_a(&mut archive).map_err(engine_err(now))?;
-        } else {
-            self.dev
-                .backup_a(&mut std::io::sink())
-                .map_err(engine_err(now))?;
-        }
-        self.marks.archive_copy = Some(now);
-        if self.history.is_some() {
-            self.log(Event::Archive { image: archive });
-        }
-        self.dev.retire_a().map_err(engine_err(now))?;
-        self.set_faults_armed(armed);
-        self.marks.retire = Some(now);
-        let extra = self.dev.extra_space_blocks();
-        self.log(Event::Retire {
-            extra_space_blocks: extra,
-        });
         Ok(())
     }
 }

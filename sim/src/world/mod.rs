@@ -52,6 +52,9 @@ pub(crate) enum Ev {
     },
     Request,
     BReady,
+    /// Read the next extent of VLUN A for the archive.
+    ArchiveRead,
+    /// The archive's last extent has landed on the target.
     ArchiveDone,
     /// Retry a transaction's failed I/O (an injected error).
     IoRetry {
@@ -181,6 +184,10 @@ pub(crate) struct Tally {
     pub admission: Vec<Tick>,
     pub response: Vec<Tick>,
     pub unavailable: Tick,
+    /// The backup's own engine calls: archive reads, retire's merge.
+    pub backup_io: IoCostSum,
+    /// Bytes sent to the archive target.
+    pub archive_bytes: u64,
 }
 
 /// IoCost summed in u64.
@@ -190,6 +197,7 @@ pub(crate) struct IoCostSum {
     pub writes: u64,
     pub lookups: u64,
     pub updates: u64,
+    pub flushes: u64,
 }
 
 impl IoCostSum {
@@ -198,6 +206,7 @@ impl IoCostSum {
         self.writes += u64::from(c.total_writes());
         self.lookups += u64::from(c.table_lookups);
         self.updates += u64::from(c.table_updates());
+        self.flushes += u64::from(c.flushes);
     }
 }
 
@@ -207,7 +216,7 @@ pub(crate) struct World<'a> {
     pub(crate) layout: Layout,
     pub(crate) dev: Device<SimStore>,
     pub(crate) q: EventQueue<Ev>,
-    device_model: DeviceModel,
+    pub(crate) device_model: DeviceModel,
     workload: Box<dyn Workload>,
     locks: LockTable,
     txns: Vec<Txn>,
@@ -240,6 +249,7 @@ pub(crate) struct World<'a> {
     old_active: u32,
     pool: Option<Pool>,
     queue_502: VecDeque<Attempt>,
+    archive_copy: Option<archive::ArchiveCopy>,
 }
 
 /// A copy of `src` in a recycled buffer from `spare` (a new one only when it is empty).
@@ -255,6 +265,7 @@ fn engine_err(at: Tick) -> impl Fn(engine::Error) -> SimError {
 }
 
 mod admission;
+mod archive;
 mod backup;
 mod fault;
 mod io;
@@ -374,6 +385,7 @@ impl<'a> World<'a> {
             old_active: 0,
             pool,
             queue_502: VecDeque::new(),
+            archive_copy: None,
         })
     }
 
@@ -430,6 +442,7 @@ impl<'a> World<'a> {
             }
             Ev::Request => self.request(),
             Ev::BReady => self.b_ready(),
+            Ev::ArchiveRead => self.archive_read(),
             Ev::ArchiveDone => self.archive_done(),
             Ev::IoRetry { att, gen } if live(self, att, gen) => self.step(att),
             Ev::Crash => self.crash(),

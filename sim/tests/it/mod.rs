@@ -1,3 +1,4 @@
+mod archive;
 mod common;
 mod configurations;
 mod determinism;

@@ -66,7 +66,8 @@ pub(super) fn draw(seed: u64) -> (Scenario, Policy) {
     s.device.jitter_ticks_max = r.random_range(0..10);
     s.backup.setup_window_ticks = r.random_range(0..300);
     s.backup.request_at_ticks = Some(r.random_range(0..3000));
-    s.backup.archive_block_ticks = r.random_range(0..4);
+    s.archive.bandwidth_bytes_per_s = r.random_range(1_000_000..200_000_000);
+    s.archive.extent_blocks = r.random_range(1..100);
     s.abort_probability = if r.random_bool(0.3) { 0.2 } else { 0.0 };
     match r.random_range(0..3) {
         0 => {}

@@ -1,0 +1,95 @@
+//! The archive copy of VLUN A and the retirement of A, priced on the device model and
+//! the archive target ([`crate::archive`]).
+
+use super::*;
+
+/// Where the archive copy stands.
+#[derive(Debug, Default)]
+pub(crate) struct ArchiveCopy {
+    /// The first block not yet read.
+    pub next_block: u64,
+    /// When the target has accepted every extent sent so far.
+    pub target_free_at: Tick,
+}
+
+impl World<'_> {
+    /// A was declared consistent: start copying it, one extent at a time.
+    pub(super) fn start_archive(&mut self) {
+        self.archive_copy = Some(ArchiveCopy::default());
+        self.q.schedule_in(0, Ev::ArchiveRead);
+    }
+
+    /// Reads the next extent of VLUN A through the engine; its reads queue on the
+    /// device's channels like any user call. When they complete the extent goes to the
+    /// target; the next read starts once the extent before this one has landed.
+    pub(super) fn archive_read(&mut self) -> Result<(), SimError> {
+        let now = self.q.now();
+        let extent = self.scenario.archive.extent_blocks.max(1);
+        let Some(copy) = self.archive_copy.as_ref() else {
+            return Ok(());
+        };
+        let first = copy.next_block;
+        let end = (first + extent).min(self.layout.volume_blocks);
+        // The backup's own I/O is not subject to injected errors (see crate::faults).
+        let armed = self.set_faults_armed(false);
+        let mut cost = IoCost::default();
+        let mut buf = std::mem::take(&mut self.buf);
+        let read =
+            (first..end).try_for_each(|b| self.dev.read(Vlun::A, b, &mut buf).map(|c| cost.add(c)));
+        self.buf = buf;
+        self.set_faults_armed(armed);
+        read.map_err(engine_err(now))?;
+        self.tally.backup_io.add(&cost);
+        let read_done = self.device_model.complete_at(now, &cost);
+        let bytes = (end - first) * self.layout.block_size as u64;
+        let send = self.scenario.archive.send_ticks(bytes);
+        let copy = self.archive_copy.as_mut().expect("checked above");
+        // Double buffering: this extent's read may overlap the previous one's send.
+        let previous_landed = copy.target_free_at;
+        copy.target_free_at = read_done.max(copy.target_free_at) + send;
+        copy.next_block = end;
+        self.tally.archive_bytes += bytes;
+        if end < self.layout.volume_blocks {
+            self.q
+                .schedule_at(read_done.max(previous_landed), Ev::ArchiveRead);
+        } else {
+            let landed = copy.target_free_at;
+            self.q.schedule_at(landed, Ev::ArchiveDone);
+        }
+        Ok(())
+    }
+
+    /// The last extent has landed: the archive is complete ([`engine::Device::backup_a`]
+    /// turns A read-only and yields the image the oracle compares; its reads repeat the
+    /// priced extent reads, so they are not charged again), then A is retired. Retire's
+    /// own I/O (write logging's merge of B's logged blocks into image A) is priced on
+    /// the device's channels; the retirement mark is when it completes.
+    pub(super) fn archive_done(&mut self) -> Result<(), SimError> {
+        let now = self.q.now();
+        let armed = self.set_faults_armed(false);
+        let mut archive: Vec<u8> = Vec::new();
+        if self.history.is_some() {
+            archive.reserve(self.layout.image_bytes());
+            self.dev.backup_a(&mut archive).map_err(engine_err(now))?;
+        } else {
+            self.dev
+                .backup_a(&mut std::io::sink())
+                .map_err(engine_err(now))?;
+        }
+        self.marks.archive_copy = Some(now);
+        if self.history.is_some() {
+            self.log(Event::Archive { image: archive });
+        }
+        let retire = self.dev.retire_a().map_err(engine_err(now));
+        self.set_faults_armed(armed);
+        let cost = retire?;
+        self.tally.backup_io.add(&cost);
+        let retired = self.device_model.complete_at(now, &cost);
+        self.marks.retire = Some(retired);
+        let extra = self.dev.extra_space_blocks();
+        self.log(Event::Retire {
+            extra_space_blocks: extra,
+        });
+        Ok(())
+    }
+}
