@@ -300,6 +300,7 @@ fn probe_workload(src: &str, table: &str) -> Option<toml::de::Error> {
         "fig4-5" | "fig45" => toml::from_str::<sim::Fig45Config>(&out).err(),
         "bank" => toml::from_str::<sim::BankConfig>(&out).err(),
         "generated" => toml::from_str::<sim::GeneratedConfig>(&out).err(),
+        "trace" => toml::from_str::<sim::TraceConfig>(&out).err(),
         _ => None,
     };
     result
@@ -349,8 +350,9 @@ pub fn load_run_file(path: &Path) -> Result<RunFile, FileError> {
         blank(&mut rest, span);
     }
     let rest = String::from_utf8(rest).map_err(|_| FileError::whole(path, "not UTF-8"))?;
-    let scenario: Scenario =
+    let mut scenario: Scenario =
         toml::from_str(&rest).map_err(|e| scenario_error(path, &src, "", &e))?;
+    load_trace(path, &src, "workload.path", &mut scenario)?;
     let policies = match keys.policies {
         Some(p) if p.get_ref().is_empty() => {
             return Err(FileError::key(
@@ -369,6 +371,14 @@ pub fn load_run_file(path: &Path) -> Result<RunFile, FileError> {
         seed: keys.seed.map(|s| s.into_inner()),
         scenario,
     })
+}
+
+/// Reads a trace workload's file (a path relative to the scenario file at `path`);
+/// its errors name the trace file and line, located at `key` in `src`.
+pub fn load_trace(path: &Path, src: &str, key: &str, s: &mut Scenario) -> Result<(), FileError> {
+    let dir = path.parent().unwrap_or(Path::new(""));
+    s.load_trace(dir)
+        .map_err(|e| FileError::key(path, src, key, e.to_string()))
 }
 
 /// Range checks with file lines ([`validate`]), then the simulator's own
@@ -521,6 +531,8 @@ pub fn validate(s: &Scenario) -> Result<(), (String, String)> {
                 }
             }
         }
+        // The simulator checks a trace's keys when it loads it.
+        W::Trace(_) => {}
     }
     Ok(())
 }
@@ -577,6 +589,7 @@ mod tests {
             sim::WorkloadConfig::Fig45(Default::default()),
             sim::WorkloadConfig::Bank(Default::default()),
             sim::WorkloadConfig::Generated(Default::default()),
+            sim::WorkloadConfig::Trace(Default::default()),
         ];
         let mut keys = Vec::new();
         for w in kinds {

@@ -249,12 +249,13 @@ fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
             set_path(&mut t, &a.key, v.clone())
                 .map_err(|m| axis_error(path, src, &a.key, v, &m))?;
         }
-        let s: Scenario = toml::Value::Table(t)
+        let mut s: Scenario = toml::Value::Table(t)
             .try_into()
             .map_err(|e: toml::de::Error| {
                 let (a, v) = first_axis(&spec.axis, &values);
                 axis_error(path, src, &a, &v, e.message().trim())
             })?;
+        config::load_trace(path, src, "scenario.workload.path", &mut s)?;
         if let Err((key, msg)) = config::validate(&s) {
             let at = spec.axis.iter().position(|a| a.key == key);
             return Err(match at {

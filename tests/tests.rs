@@ -8,3 +8,4 @@ mod digests;
 mod errors;
 mod run;
 mod sweep;
+mod traces;

@@ -49,7 +49,8 @@ pub use scenario::{
     BackupConfig, Discipline, GeometryConfig, Granularity, Limits, LockingConfig, Scenario,
 };
 pub use workload::{
-    Arrivals, BankConfig, Fig3Config, Fig45Config, GeneratedConfig, HotSpot, WorkloadConfig,
+    Arrivals, BankConfig, Fig3Config, Fig45Config, GeneratedConfig, HotSpot, TraceConfig,
+    WorkloadConfig,
 };
 
 use world::World;

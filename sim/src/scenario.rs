@@ -186,6 +186,10 @@ impl Scenario {
                     } => ("workload.arrivals.think_ticks_mean", think_ticks_mean),
                 });
             }
+            W::Trace(c) => fields.extend([
+                ("workload.compute_ticks", c.compute_ticks),
+                ("workload.idle_gap_ticks", c.idle_gap_ticks),
+            ]),
         }
         match fields.iter().find(|(_, t)| *t > FIELD_TICKS_MAX) {
             Some((name, t)) => Err(SimError::Config(format!(

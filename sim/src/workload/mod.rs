@@ -7,11 +7,13 @@ mod bank;
 mod fig3;
 mod fig45;
 mod generated;
+pub mod trace;
 
 pub use bank::BankConfig;
 pub use fig3::Fig3Config;
 pub use fig45::Fig45Config;
 pub use generated::{Arrivals, GeneratedConfig, HotSpot};
+pub use trace::TraceConfig;
 
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -34,6 +36,8 @@ pub enum WorkloadConfig {
     Bank(BankConfig),
     /// Generated load: open or closed arrivals, length and mix, uniform or Zipf.
     Generated(GeneratedConfig),
+    /// A recorded block trace replayed as transactions ([`trace`]).
+    Trace(TraceConfig),
 }
 
 impl Default for WorkloadConfig {
@@ -50,6 +54,7 @@ impl WorkloadConfig {
             WorkloadConfig::Fig45(_) => "fig4-5",
             WorkloadConfig::Bank(_) => "bank",
             WorkloadConfig::Generated(_) => "generated",
+            WorkloadConfig::Trace(_) => "trace",
         }
     }
 
@@ -60,11 +65,14 @@ impl WorkloadConfig {
             WorkloadConfig::Fig45(c) => c.records,
             WorkloadConfig::Bank(c) => c.accounts,
             WorkloadConfig::Generated(c) => c.records,
+            // Each block's first record is the one a block access reads and writes.
+            WorkloadConfig::Trace(c) => c.records(),
         }
         .max(1)
     }
 
-    /// Refuses parameters the generators cannot work with.
+    /// Refuses parameters the generators cannot work with (a trace must be loaded:
+    /// [`crate::Scenario::load_trace`]).
     pub fn validate(&self) -> Result<(), SimError> {
         let bad = |what: &str| {
             Err(SimError::Config(format!(
@@ -87,6 +95,7 @@ impl WorkloadConfig {
             }) if !exponent.is_finite() || *exponent < 0.0 => {
                 bad("the Zipf exponent must be a finite number ≥ 0")
             }
+            WorkloadConfig::Trace(c) => c.validate().or_else(|m| bad(&m)),
             _ => Ok(()),
         }
     }
@@ -108,6 +117,7 @@ impl WorkloadConfig {
                 } => c.transactions.saturating_mul(interarrival_ticks_mean) / 2,
                 Arrivals::Closed { .. } => 10_000,
             },
+            WorkloadConfig::Trace(c) => c.default_request_ticks(),
         }
     }
 
@@ -134,6 +144,7 @@ impl WorkloadConfig {
             WorkloadConfig::Generated(c) => {
                 Box::new(generated::Generated::new(c.clone(), arrivals, shapes))
             }
+            WorkloadConfig::Trace(c) => Box::new(trace::Replay::new(c, shapes)),
         }
     }
 }

@@ -72,5 +72,6 @@ pub fn emitted(s: &Scenario) -> u64 {
         WorkloadConfig::Fig45(c) => c.transactions,
         WorkloadConfig::Bank(c) => c.transactions,
         WorkloadConfig::Generated(c) => c.transactions,
+        WorkloadConfig::Trace(c) => c.loaded.as_ref().map_or(0, |m| m.txns.len() as u64),
     }
 }

@@ -8,3 +8,4 @@ mod oracle;
 mod policies;
 mod scenario_files;
 mod swarm;
+mod traces;

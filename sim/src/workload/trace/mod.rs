@@ -1,0 +1,484 @@
+//! Block-trace workloads: the I/O a real system issued, replayed as transactions.
+//!
+//! A trace file (fio's iolog v2/v3, blkparse's text output, the MSR-Cambridge / SNIA
+//! block-trace CSV, or a plain `time,op,offset,length` CSV) is parsed into a list of
+//! [`TraceIo`]s (one file per format: [`fio`], [`blkparse`], [`msr`], [`plain`]);
+//! [`mapping`] turns them into transactions over the scenario's blocks. The rules,
+//! in short (scenarios/README.md has them in full):
+//!
+//! - **Blocks.** An I/O of `length` bytes at byte `offset` touches blocks
+//!   `offset / B ..= (offset + length - 1) / B` of the scenario's block size `B`; each
+//!   is one block access (the block's first record). A read reads the block; a write
+//!   is a read-modify-write of the block (exact for a partial block; a whole-block
+//!   write costs one block read more than a blind write would).
+//! - **Transactions.** One I/O each (`grouping = "io"`), or the consecutive I/Os of
+//!   one stream (fio file, blkparse process id, MSR disk, CSV `stream` column) that
+//!   follow each other within `idle_gap_ticks`, at most `ios_per_transaction_max`
+//!   (`grouping = "stream"`). A block touched twice by one transaction is one access,
+//!   a write if either touch writes. Locks: the scenario's `[locking]`, on the blocks.
+//! - **Time.** 1 tick = 1 µs. `timing = "recorded"`: a transaction arrives at its
+//!   first I/O's recorded time (relative to the trace's first I/O) × `time_scale`;
+//!   `timing = "closed"`: each stream issues its next transaction as soon as its
+//!   previous one ends (as fast as the device allows), the first at its recorded time.
+//! - **Backup request.** Unless `backup.request_at_ticks` says otherwise, at the
+//!   middle of the (scaled) recorded span.
+//! - Syncs, trims, discards and zero-length I/Os carry no data and are skipped
+//!   (counted in [`Trace::skipped`]).
+
+pub mod blkparse;
+pub mod fio;
+pub mod mapping;
+pub mod msr;
+pub mod plain;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use super::Workload;
+use crate::clock::Tick;
+use crate::error::SimError;
+use crate::rng;
+use crate::scenario::Scenario;
+use crate::txn::{Op, TxnSpec};
+
+pub use mapping::{MappedTrace, TraceTxn};
+
+/// The file formats a trace may come in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TraceFormat {
+    /// fio's `write_iolog` output, versions 2 and 3 (`fio version N iolog`).
+    FioIolog,
+    /// `blkparse` default text output (one event per line).
+    Blkparse,
+    /// The MSR-Cambridge / SNIA IOTTA block-trace CSV:
+    /// `Timestamp,Hostname,DiskNumber,Type,Offset,Size,ResponseTime`.
+    MsrCsv,
+    /// `time,op,offset,length[,stream]`: time in µs, op `R`/`W` (or `read`/`write`).
+    Csv,
+}
+
+impl TraceFormat {
+    /// The name used in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TraceFormat::FioIolog => "fio-iolog",
+            TraceFormat::Blkparse => "blkparse",
+            TraceFormat::MsrCsv => "msr-csv",
+            TraceFormat::Csv => "csv",
+        }
+    }
+}
+
+/// How trace time becomes arrival time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Timing {
+    /// Each transaction at its recorded time × `time_scale` (open loop).
+    Recorded,
+    /// Each stream's next transaction as soon as its previous one ends (closed loop).
+    Closed,
+}
+
+/// How I/Os become transactions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Grouping {
+    /// One I/O, one transaction.
+    Io,
+    /// A stream's consecutive I/Os within `idle_gap_ticks` of each other.
+    Stream,
+}
+
+/// Where a trace's byte offsets land on the volume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Addresses {
+    /// Block `offset / B`: the volume is as large as the highest block touched.
+    AsRecorded,
+    /// The distinct blocks touched, renumbered 0, 1, 2 … in ascending order (order
+    /// and adjacency kept, gaps removed): a trace of a large disk on a small volume.
+    Dense,
+}
+
+/// Parameters of a trace workload. In TOML: `[workload] kind = "trace"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TraceConfig {
+    /// The trace file, relative to the scenario file (required).
+    pub path: PathBuf,
+    /// Its format (default `fio-iolog`).
+    pub format: TraceFormat,
+    /// Default `recorded`.
+    pub timing: Timing,
+    /// Recorded time × this = arrival ticks, `timing = "recorded"` only (default 1.0).
+    pub time_scale: f64,
+    /// Default `io`.
+    pub grouping: Grouping,
+    /// `grouping = "stream"`: a longer pause between two I/Os of a stream (recorded
+    /// µs) ends its transaction (default 1000).
+    pub idle_gap_ticks: Tick,
+    /// `grouping = "stream"`: I/Os per transaction at most (default 16).
+    pub ios_per_transaction_max: u32,
+    /// Default `as-recorded`.
+    pub addresses: Addresses,
+    /// Compute ticks between a transaction's reads and its writes (default 0).
+    pub compute_ticks: Tick,
+    /// blkparse: the event that is an I/O (default `Q`, queued; `D` issued, `C`
+    /// completed).
+    pub blkparse_event: String,
+    /// The parsed and mapped trace, filled by [`Scenario::load_trace`].
+    #[serde(skip)]
+    pub loaded: Option<Arc<MappedTrace>>,
+}
+
+impl Default for TraceConfig {
+    fn default() -> Self {
+        Self {
+            path: PathBuf::new(),
+            format: TraceFormat::FioIolog,
+            timing: Timing::Recorded,
+            time_scale: 1.0,
+            grouping: Grouping::Io,
+            idle_gap_ticks: 1000,
+            ios_per_transaction_max: 16,
+            addresses: Addresses::AsRecorded,
+            compute_ticks: 0,
+            blkparse_event: "Q".to_string(),
+            loaded: None,
+        }
+    }
+}
+
+/// One data I/O of a trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TraceIo {
+    /// Recorded time in µs, relative to the trace's first I/O.
+    pub time_us: u64,
+    /// A write (else a read).
+    pub write: bool,
+    /// Byte offset on the traced device or file.
+    pub offset_bytes: u64,
+    /// Bytes, at least 1.
+    pub length_bytes: u64,
+    /// Who issued it: fio file, blkparse process id, MSR disk, CSV `stream`
+    /// (numbered 0, 1, … in order of first appearance).
+    pub stream: u32,
+    /// The file line it came from (1-based).
+    pub line: u64,
+}
+
+/// A parsed trace: its data I/Os in file order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Trace {
+    pub ios: Vec<TraceIo>,
+    /// Lines that carry no data access (syncs, trims, discards, zero lengths, other
+    /// blkparse events).
+    pub skipped: u64,
+}
+
+/// A bad trace file: which file, which line, what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceError {
+    pub path: PathBuf,
+    /// 1-based; `None` for the file as a whole.
+    pub line: Option<u64>,
+    pub message: String,
+}
+
+impl fmt::Display for TraceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for TraceError {}
+
+impl TraceError {
+    pub(crate) fn at(path: &Path, line: u64, message: impl Into<String>) -> Self {
+        TraceError {
+            path: path.to_path_buf(),
+            line: Some(line),
+            message: message.into(),
+        }
+    }
+}
+
+/// Trace I/Os at most (a typo in a path should not fill the memory).
+pub const TRACE_IOS_MAX: usize = 10_000_000;
+
+/// Parses `text` (the contents of `path`, named in errors) in `format`.
+pub fn parse(
+    format: TraceFormat,
+    path: &Path,
+    text: &str,
+    blkparse_event: &str,
+) -> Result<Trace, TraceError> {
+    let mut trace = match format {
+        TraceFormat::FioIolog => fio::parse(path, text)?,
+        TraceFormat::Blkparse => blkparse::parse(path, text, blkparse_event)?,
+        TraceFormat::MsrCsv => msr::parse(path, text)?,
+        TraceFormat::Csv => plain::parse(path, text)?,
+    };
+    if trace.ios.is_empty() {
+        return Err(TraceError {
+            path: path.to_path_buf(),
+            line: None,
+            message: format!(
+                "no read or write I/O in this {} trace ({} lines skipped)",
+                format.as_str(),
+                trace.skipped
+            ),
+        });
+    }
+    // Times relative to the first I/O.
+    let t0 = trace.ios.iter().map(|io| io.time_us).min().unwrap_or(0);
+    trace.ios.iter_mut().for_each(|io| io.time_us -= t0);
+    Ok(trace)
+}
+
+/// Reads and parses the trace file at `path`.
+pub fn read(format: TraceFormat, path: &Path, blkparse_event: &str) -> Result<Trace, TraceError> {
+    let text = std::fs::read_to_string(path).map_err(|e| TraceError {
+        path: path.to_path_buf(),
+        line: None,
+        message: format!("cannot read: {e}"),
+    })?;
+    parse(format, path, &text, blkparse_event)
+}
+
+/// Numbers streams 0, 1, … in order of first appearance.
+#[derive(Debug, Default)]
+pub(crate) struct Streams {
+    names: Vec<String>,
+}
+
+impl Streams {
+    pub(crate) fn id(&mut self, name: &str) -> u32 {
+        match self.names.iter().position(|n| n == name) {
+            Some(i) => i as u32,
+            None => {
+                self.names.push(name.to_string());
+                (self.names.len() - 1) as u32
+            }
+        }
+    }
+}
+
+/// Parses an unsigned integer field, naming it in the error.
+pub(crate) fn number(path: &Path, line: u64, what: &str, s: &str) -> Result<u64, TraceError> {
+    s.trim()
+        .parse::<u64>()
+        .map_err(|_| TraceError::at(path, line, format!("{what} `{}` is not a number", s.trim())))
+}
+
+/// Streams that are separate files or disks (fio, MSR) are laid one after another
+/// on the volume: stream k starts at the first MiB boundary past the highest byte
+/// streams 0..k touch. A no-op with one stream.
+pub(crate) fn lay_streams_end_to_end(trace: &mut Trace) {
+    const ALIGN_BYTES: u64 = 1 << 20;
+    let streams = trace.ios.iter().map(|io| io.stream + 1).max().unwrap_or(0) as usize;
+    if streams < 2 {
+        return;
+    }
+    let mut extent = vec![0u64; streams];
+    for io in &trace.ios {
+        let end = io.offset_bytes.saturating_add(io.length_bytes);
+        extent[io.stream as usize] = extent[io.stream as usize].max(end);
+    }
+    let mut base = vec![0u64; streams];
+    for k in 1..streams {
+        base[k] = base[k - 1].saturating_add(extent[k - 1].div_ceil(ALIGN_BYTES) * ALIGN_BYTES);
+    }
+    for io in &mut trace.ios {
+        io.offset_bytes = io.offset_bytes.saturating_add(base[io.stream as usize]);
+    }
+}
+
+impl Scenario {
+    /// Reads, parses and maps the trace of a `kind = "trace"` workload, its path
+    /// taken relative to `base_dir` (the scenario file's directory) unless absolute;
+    /// a no-op for the other workloads. Call it after the geometry is final: the
+    /// mapping depends on the block size. Errors name the trace file and line.
+    pub fn load_trace(&mut self, base_dir: &Path) -> Result<(), SimError> {
+        let geometry = self.geometry.clone();
+        let super::WorkloadConfig::Trace(c) = &mut self.workload else {
+            return Ok(());
+        };
+        if c.path.as_os_str().is_empty() {
+            return Err(SimError::Config(
+                "workload.path: a trace workload needs the trace file's path".into(),
+            ));
+        }
+        if geometry.block_size_bytes == 0 || geometry.records_per_block == 0 {
+            return Err(SimError::Config(
+                "geometry: the block size and records per block must be positive".into(),
+            ));
+        }
+        let path = base_dir.join(&c.path);
+        let trace = read(c.format, &path, &c.blkparse_event)
+            .map_err(|e| SimError::Config(format!("workload.path: {e}")))?;
+        let mapped = mapping::map(
+            &trace,
+            c,
+            geometry.block_size_bytes as u64,
+            geometry.records_per_block,
+        )
+        .map_err(|e| SimError::Config(format!("workload.path: {}: {e}", path.display())))?;
+        c.loaded = Some(Arc::new(mapped));
+        Ok(())
+    }
+}
+
+impl TraceConfig {
+    /// Records the volume needs: the blocks the mapped trace touches × records per
+    /// block (0 before [`Scenario::load_trace`]).
+    pub fn records(&self) -> u64 {
+        self.loaded
+            .as_ref()
+            .map_or(0, |m| m.blocks.saturating_mul(m.records_per_block))
+    }
+
+    /// Refuses what the mapping cannot work with.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.time_scale.is_finite() && self.time_scale >= 0.0) {
+            return Err(format!(
+                "time_scale {} must be a finite number ≥ 0",
+                self.time_scale
+            ));
+        }
+        if self.ios_per_transaction_max == 0 {
+            return Err("ios_per_transaction_max must be at least 1".into());
+        }
+        match &self.loaded {
+            None => Err(format!(
+                "the trace {} is not loaded (Scenario::load_trace)",
+                self.path.display()
+            )),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// The backup request: the middle of the scaled recorded span.
+    pub fn default_request_ticks(&self) -> Tick {
+        self.loaded.as_ref().map_or(0, |m| m.span_ticks / 2)
+    }
+}
+
+/// The replay of a mapped trace.
+pub(crate) struct Replay {
+    trace: Arc<MappedTrace>,
+    timing: Timing,
+    compute_ticks: Tick,
+    shapes: ChaCha8Rng,
+    /// Open loop: the next transaction to arrive and the next to be shaped.
+    next_arrival: usize,
+    next_shape: usize,
+    /// Closed loop: per stream, its transactions (indices, in order) and how many
+    /// have been shaped.
+    per_stream: Vec<(Vec<usize>, usize)>,
+}
+
+impl Replay {
+    pub(crate) fn new(c: &TraceConfig, shapes: ChaCha8Rng) -> Self {
+        let trace = c.loaded.clone().unwrap_or_default();
+        let mut per_stream: Vec<(Vec<usize>, usize)> = Vec::new();
+        if c.timing == Timing::Closed {
+            for (i, t) in trace.txns.iter().enumerate() {
+                let s = t.stream as usize;
+                if per_stream.len() <= s {
+                    per_stream.resize_with(s + 1, Default::default);
+                }
+                per_stream[s].0.push(i);
+            }
+        }
+        Replay {
+            trace,
+            timing: c.timing,
+            compute_ticks: c.compute_ticks,
+            shapes,
+            next_arrival: 0,
+            next_shape: 0,
+            per_stream,
+        }
+    }
+}
+
+impl Workload for Replay {
+    fn initial_value(&self, _r: u64) -> i64 {
+        0
+    }
+
+    fn start(&mut self) -> Vec<(Tick, Option<u32>)> {
+        match self.timing {
+            Timing::Recorded => match self.trace.txns.first() {
+                Some(t) => {
+                    self.next_arrival = 1;
+                    vec![(t.arrival_ticks, None)]
+                }
+                None => Vec::new(),
+            },
+            Timing::Closed => self
+                .per_stream
+                .iter()
+                .enumerate()
+                .filter_map(|(s, (txns, _))| {
+                    let first = *txns.first()?;
+                    Some((self.trace.txns[first].arrival_ticks, Some(s as u32)))
+                })
+                .collect(),
+        }
+    }
+
+    fn next_arrival(&mut self, now: Tick) -> Option<Tick> {
+        let t = self.trace.txns.get(self.next_arrival)?;
+        self.next_arrival += 1;
+        Some(t.arrival_ticks.max(now))
+    }
+
+    fn client_done(&mut self, client: u32, now: Tick) -> Option<Tick> {
+        let (txns, shaped) = self.per_stream.get(client as usize)?;
+        (*shaped < txns.len()).then_some(now)
+    }
+
+    fn shape(&mut self, client: Option<u32>, mut ops: Vec<Op>) -> TxnSpec {
+        let index = match client {
+            Some(c) => {
+                let (txns, shaped) = &mut self.per_stream[c as usize];
+                *shaped += 1;
+                txns[*shaped - 1]
+            }
+            None => {
+                self.next_shape += 1;
+                self.next_shape - 1
+            }
+        };
+        let t = &self.trace.txns[index];
+        debug_assert!(ops.is_empty());
+        ops.extend(t.blocks.iter().map(|&(block, write)| {
+            let record = block * self.trace.records_per_block;
+            if write {
+                Op::Add {
+                    record,
+                    delta: rng::uniform(&mut self.shapes, 1, 9) as i64,
+                }
+            } else {
+                Op::Read { record }
+            }
+        }));
+        TxnSpec {
+            label: (index + 1) as u32,
+            client,
+            ops,
+            compute_ticks: self.compute_ticks,
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! The MSR-Cambridge block-trace CSV (Narayanan, Donnelly, Rowstron, "Write
+//! off-loading", FAST 2008; published by SNIA IOTTA), one I/O per line, no header:
+//!
+//! ```text
+//! Timestamp,Hostname,DiskNumber,Type,Offset,Size,ResponseTime
+//! 128166372003061629,hm,1,Read,3941425152,8192,1575
+//! ```
+//!
+//! `Timestamp` is a Windows FILETIME (100 ns units since 1601), `Type` `Read` or
+//! `Write`, `Offset` and `Size` in bytes, `ResponseTime` in 100 ns units (read but
+//! not used: the simulator's device model decides how long an I/O takes). A header
+//! line naming the columns is accepted. The stream is the host and disk number; a file
+//! of several disks lays each after the previous one on the volume (as fio's files).
+
+use std::path::Path;
+
+use super::{lay_streams_end_to_end, number, Streams, Trace, TraceError, TraceIo, TRACE_IOS_MAX};
+
+/// Parses an MSR-Cambridge / SNIA CSV trace.
+pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let mut trace = Trace::default();
+    let mut streams = Streams::default();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| csv_error(path, &e))?;
+        let n = record.position().map_or(i as u64 + 1, |p| p.line());
+        if i == 0 && record.get(0) == Some("Timestamp") {
+            continue;
+        }
+        if record.len() == 1 && record.get(0) == Some("") {
+            continue;
+        }
+        let [ts, host, disk, kind, offset, size, response] = <[&str; 7]>::try_from(
+            record.iter().collect::<Vec<_>>(),
+        )
+        .map_err(|f| {
+            TraceError::at(
+                path,
+                n,
+                format!(
+                    "{} fields; expected 7: Timestamp,Hostname,DiskNumber,Type,Offset,Size,ResponseTime",
+                    f.len()
+                ),
+            )
+        })?;
+        let time_us = number(path, n, "Timestamp", ts)? / 10;
+        number(path, n, "DiskNumber", disk)?;
+        number(path, n, "ResponseTime", response)?;
+        let write = match kind {
+            k if k.eq_ignore_ascii_case("write") => true,
+            k if k.eq_ignore_ascii_case("read") => false,
+            other => {
+                return Err(TraceError::at(
+                    path,
+                    n,
+                    format!("Type `{other}` is neither Read nor Write"),
+                ))
+            }
+        };
+        let offset_bytes = number(path, n, "Offset", offset)?;
+        let length_bytes = number(path, n, "Size", size)?;
+        if length_bytes == 0 {
+            trace.skipped += 1;
+            continue;
+        }
+        if trace.ios.len() >= TRACE_IOS_MAX {
+            return Err(TraceError::at(
+                path,
+                n,
+                format!("more than {TRACE_IOS_MAX} I/Os"),
+            ));
+        }
+        trace.ios.push(TraceIo {
+            time_us,
+            write,
+            offset_bytes,
+            length_bytes,
+            stream: streams.id(&format!("{host}/{disk}")),
+            line: n,
+        });
+    }
+    lay_streams_end_to_end(&mut trace);
+    Ok(trace)
+}
+
+/// A CSV syntax error (bad UTF-8, I/O) with its line.
+pub(crate) fn csv_error(path: &Path, e: &csv::Error) -> TraceError {
+    TraceError {
+        path: path.to_path_buf(),
+        line: e.position().map(|p| p.line()),
+        message: e.to_string(),
+    }
+}

@@ -1,0 +1,87 @@
+//! A plain CSV trace, for traces converted from any other tool:
+//!
+//! ```text
+//! time,op,offset,length,stream
+//! 0,W,4096,512,db
+//! 150,R,0,8192,db
+//! ```
+//!
+//! `time` in µs (integer), `op` `R`/`W` (or `read`/`write`, any case), `offset` and
+//! `length` in bytes, `stream` optional (any name; default one stream). A first line
+//! starting with `time` is the header.
+
+use std::path::Path;
+
+use super::msr::csv_error;
+use super::{number, Streams, Trace, TraceError, TraceIo, TRACE_IOS_MAX};
+
+/// Parses a `time,op,offset,length[,stream]` CSV trace.
+pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .comment(Some(b'#'))
+        .from_reader(text.as_bytes());
+    let mut trace = Trace::default();
+    let mut streams = Streams::default();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| csv_error(path, &e))?;
+        let n = record.position().map_or(i as u64 + 1, |p| p.line());
+        if i == 0 && record.get(0) == Some("time") {
+            continue;
+        }
+        if record.len() == 1 && record.get(0) == Some("") {
+            continue;
+        }
+        let fields: Vec<&str> = record.iter().collect();
+        let (time, op, offset, length, stream) = match fields.as_slice() {
+            [t, o, off, len] => (*t, *o, *off, *len, "0"),
+            [t, o, off, len, s] => (*t, *o, *off, *len, *s),
+            other => {
+                return Err(TraceError::at(
+                    path,
+                    n,
+                    format!(
+                        "{} fields; expected time,op,offset,length[,stream]",
+                        other.len()
+                    ),
+                ))
+            }
+        };
+        let time_us = number(path, n, "time", time)?;
+        let write = match op.to_ascii_lowercase().as_str() {
+            "w" | "write" => true,
+            "r" | "read" => false,
+            _ => {
+                return Err(TraceError::at(
+                    path,
+                    n,
+                    format!("op `{op}` is neither R nor W"),
+                ))
+            }
+        };
+        let offset_bytes = number(path, n, "offset", offset)?;
+        let length_bytes = number(path, n, "length", length)?;
+        if length_bytes == 0 {
+            trace.skipped += 1;
+            continue;
+        }
+        if trace.ios.len() >= TRACE_IOS_MAX {
+            return Err(TraceError::at(
+                path,
+                n,
+                format!("more than {TRACE_IOS_MAX} I/Os"),
+            ));
+        }
+        trace.ios.push(TraceIo {
+            time_us,
+            write,
+            offset_bytes,
+            length_bytes,
+            stream: streams.id(stream),
+            line: n,
+        });
+    }
+    Ok(trace)
+}
