@@ -1,15 +1,22 @@
 //! `owm check`: the model checker's face. Explores every interleaving of a small
 //! configuration (model crate, stateright over the real engine), prints each property
 //! held / violated, writes every counterexample as a trace file that `owm check
-//! --replay` (or a test) re-executes, and exits non-zero on any violation so a CI
-//! pipeline fails.
+//! --replay` (or a test) re-executes, and says in its exit status what was established:
+//!
+//! | exit | meaning |
+//! |---|---|
+//! | 0 | the whole space was explored: every invariant held, every witness was reached |
+//! | 1 | an invariant was violated (or a witness never reached, so its invariants hold vacuously); `--replay`: the violation was reproduced |
+//! | 2 | bad input: a flag, a trace file that cannot be read, parsed or replayed |
+//! | 3 | incomplete: a depth, state or time bound cut the search, so nothing is claimed beyond it |
 
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use model::{CheckConfig, Discipline, Locks, Outcome, Strategy, Trace};
+use model::{CheckConfig, CheckReport, Discipline, Locks, Outcome, Strategy, Trace};
 
 /// Flags of `owm check`; every model flag defaults to `CheckConfig::default()`.
 #[derive(clap::Args)]
@@ -41,19 +48,37 @@ pub struct CheckArgs {
     /// Checker threads (default: every core).
     #[arg(long)]
     threads: Option<usize>,
-    /// Explore at most this many steps deep (default: the whole space).
+    /// Explore at most this many steps deep (stateright's depth: the initial state is
+    /// depth 1). States reached at the bound are not explored: exit 3 when any were.
     #[arg(long)]
     depth: Option<usize>,
+    /// Stop after about this many generated states (exit 3 if that cut the search).
+    #[arg(long, value_name = "N")]
+    states_max: Option<usize>,
+    /// Stop after this many seconds (exit 3 if that cut the search).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    timeout: Option<Duration>,
     /// Depth first (far less memory) instead of breadth first (shortest traces).
     #[arg(long)]
     dfs: bool,
-    /// Where counterexample traces are written (default out/check).
+    /// Exit 0 even when an invariant is violated (to study a broken configuration).
+    #[arg(long)]
+    allow_violations: bool,
+    /// Where counterexample traces are written (default out/check); traces of an
+    /// earlier check in it are removed.
     #[arg(long, default_value = "out/check")]
     trace_dir: PathBuf,
     /// Replay a trace file instead of checking: re-run its steps against the engine
-    /// and confirm the violation it names.
+    /// and confirm the violation it names (exit 1 reproduced, 2 could not replay).
     #[arg(long, value_name = "TRACE")]
     replay: Option<PathBuf>,
+}
+
+fn parse_seconds(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|e| format!("`{s}`: expected seconds ({e})"))?;
+    Duration::try_from_secs_f64(secs).map_err(|e| format!("`{s}`: {e}"))
 }
 
 impl CheckArgs {
@@ -71,6 +96,8 @@ impl CheckArgs {
         c.aborts = self.aborts.unwrap_or(c.aborts);
         c.threads = self.threads.unwrap_or(c.threads);
         c.depth = self.depth.or(c.depth);
+        c.states_max = self.states_max.or(c.states_max);
+        c.timeout = self.timeout.or(c.timeout);
         if self.dfs {
             c.strategy = Strategy::Dfs;
         }
@@ -78,7 +105,39 @@ impl CheckArgs {
     }
 }
 
-pub fn check(args: &CheckArgs) -> Result<()> {
+/// The exit status contract of `owm check` (module doc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Held,
+    Violated,
+    BadInput,
+    Incomplete,
+}
+
+impl Status {
+    fn code(self) -> u8 {
+        match self {
+            Status::Held => 0,
+            Status::Violated => 1,
+            Status::BadInput => 2,
+            Status::Incomplete => 3,
+        }
+    }
+}
+
+/// Runs `owm check` and returns its exit status (module doc); errors are bad input.
+pub fn run(args: &CheckArgs) -> ExitCode {
+    let status = match check(args) {
+        Ok(status) => status,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            Status::BadInput
+        }
+    };
+    ExitCode::from(status.code())
+}
+
+fn check(args: &CheckArgs) -> Result<Status> {
     if let Some(path) = &args.replay {
         return replay(path);
     }
@@ -100,35 +159,97 @@ pub fn check(args: &CheckArgs) -> Result<()> {
     bar.finish_and_clear();
     let report = report?;
     say!("{}", report.render().trim_end());
-    let mut written = Vec::new();
+    let mut traces = Vec::new();
     for p in &report.properties {
         if let Outcome::Violated { trace, .. } = &p.outcome {
-            written.push(write_trace(&args.trace_dir, trace)?);
+            traces.push(trace);
         }
     }
-    for w in &written {
+    for w in write_traces(&args.trace_dir, &traces)? {
         say!(
             "counterexample written to {} (replay: owm check --replay {})",
             w.display(),
             w.display()
         );
     }
-    say!("reproduce: owm check {}", cfg.model_flags());
-    if !report.ok() {
-        let violated = report.violated();
-        if violated.is_empty() {
-            bail!("a `sometimes` property was never reached: its invariants hold vacuously");
-        }
-        bail!("violated: {}", violated.join(", "));
-    }
-    Ok(())
+    say!("reproduce: {}", reproduce(&cfg, args.allow_violations));
+    let (status, words) = verdict(&report, args.allow_violations);
+    eprintln!("verdict: {words} (exit {})", status.code());
+    Ok(status)
 }
 
-fn write_trace(dir: &Path, trace: &Trace) -> Result<PathBuf> {
+/// The command line that gives the same verdict: the model, the search and its bounds.
+fn reproduce(cfg: &CheckConfig, allow_violations: bool) -> String {
+    format!(
+        "owm check {} {}{}",
+        cfg.model_flags(),
+        cfg.search_flags(),
+        if allow_violations {
+            " --allow-violations"
+        } else {
+            ""
+        }
+    )
+}
+
+/// The exit status of a report and the verdict in words.
+fn verdict(report: &CheckReport, allow_violations: bool) -> (Status, String) {
+    let violated = report.violated();
+    if !violated.is_empty() {
+        let words = format!("violated: {}", violated.join(", "));
+        let status = if allow_violations {
+            Status::Held
+        } else {
+            Status::Violated
+        };
+        return (status, words);
+    }
+    if !report.complete() {
+        return (
+            Status::Incomplete,
+            format!(
+                "incomplete: held within {}, {} states cut",
+                report.config.bounds().unwrap_or_default(),
+                report.cut_states
+            ),
+        );
+    }
+    if !report.ok() {
+        return (
+            Status::Violated,
+            "a `sometimes` witness was never reached: its invariants hold vacuously".into(),
+        );
+    }
+    (
+        Status::Held,
+        "held: every invariant, every witness reached".into(),
+    )
+}
+
+/// Writes each trace as `<invariant>.trace` in `dir`, removing the `.trace` files an
+/// earlier check left there, so the directory holds this check's traces only.
+fn write_traces(dir: &Path, traces: &[&Trace]) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("{}: cannot create the trace directory", dir.display()))?;
-    let name: String = trace
-        .violates
+    let paths: Vec<PathBuf> = traces
+        .iter()
+        .map(|t| dir.join(format!("{}.trace", file_stem(&t.violates))))
+        .collect();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("{}", dir.display()))? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "trace") && !paths.contains(&path) {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("{}: cannot remove a stale trace", path.display()))?;
+        }
+    }
+    for (t, path) in traces.iter().zip(&paths) {
+        reports::write_atomic(path, t.to_text().as_bytes())?;
+    }
+    Ok(paths)
+}
+
+fn file_stem(invariant: &str) -> String {
+    invariant
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' {
@@ -137,22 +258,23 @@ fn write_trace(dir: &Path, trace: &Trace) -> Result<PathBuf> {
                 '-'
             }
         })
-        .collect();
-    let path = dir.join(format!("{name}.trace"));
-    reports::write_atomic(&path, trace.to_text().as_bytes())?;
-    Ok(path)
+        .collect()
 }
 
-fn replay(path: &Path) -> Result<()> {
+/// Replays a trace: exit 1 when the violation it names is reproduced, an error (exit
+/// 2) when the file cannot be read or parsed or its steps do not reproduce it.
+fn replay(path: &Path) -> Result<Status> {
     let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read", path.display()))?;
-    let trace = Trace::from_text(&text).with_context(|| format!("{}", path.display()))?;
-    let shown = model::render(&trace).with_context(|| format!("{}", path.display()))?;
+        .with_context(|| format!("could not replay {}: cannot read", path.display()))?;
+    let trace =
+        Trace::from_text(&text).with_context(|| format!("could not replay {}", path.display()))?;
+    let shown =
+        model::render(&trace).with_context(|| format!("could not replay {}", path.display()))?;
     say!("{}", shown.trim_end());
-    // The exit status says what `owm check` would: an invariant is violated.
-    bail!(
-        "violated: {} (reproduced from {})",
+    eprintln!(
+        "verdict: violation reproduced: {} violated (from {}; exit 1)",
         trace.violates,
         path.display()
-    )
+    );
+    Ok(Status::Violated)
 }

@@ -1,6 +1,32 @@
-//! `owm check`: verdicts, exit status, replayable counterexamples.
+//! `owm check`: verdicts, the exit-status contract (0 held, 1 violated, 2 bad input,
+//! 3 incomplete), honest bounds, replayable counterexamples.
+
+use std::process::Output;
 
 use crate::util::*;
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("an exit status, not a signal")
+}
+
+/// The arguments of the `reproduce:` line.
+fn reproduce_args(o: &Output) -> Vec<String> {
+    let text = stdout(o);
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("reproduce: owm "))
+        .unwrap_or_else(|| panic!("no reproduce line:\n{text}"));
+    line.split_whitespace().map(str::to_string).collect()
+}
+
+/// The lines a verdict is read from: each property's and the coverage line.
+fn verdict_lines(o: &Output) -> Vec<String> {
+    stdout(o)
+        .lines()
+        .filter(|l| l.starts_with("  ") || l.starts_with("complete") || l.starts_with("INCOMPLETE"))
+        .map(str::to_string)
+        .collect()
+}
 
 #[test]
 fn the_default_configuration_holds() {
@@ -11,17 +37,25 @@ fn the_default_configuration_holds() {
         text.contains("A-consistent") && text.contains("held"),
         "{text}"
     );
-    assert!(!text.contains("VIOLATED"), "{text}");
     assert!(
-        text.contains("reproduce: owm check --variant cow"),
+        !text.contains("VIOLATED") && !text.contains("within"),
         "{text}"
     );
+    assert!(text.contains("complete: every reachable state"), "{text}");
+    assert!(
+        text.contains("reproduce: owm check --variant cow") && text.contains("--threads 1"),
+        "{text}"
+    );
+    assert!(stderr(&o).contains("verdict: held"), "{}", stderr(&o));
 }
 
 #[test]
-fn a_violation_exits_non_zero_and_writes_a_trace_that_replays() {
+fn a_violation_exits_1_and_writes_a_trace_that_replays() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = s(&tmp.path().join("traces"));
+    let dir = tmp.path().join("traces");
+    std::fs::create_dir_all(&dir).unwrap();
+    // A trace of an earlier check must not survive beside the new ones.
+    write(&dir, "a-consistent.trace", "owm-model-trace v1\n");
     let args = [
         "check",
         "--discipline",
@@ -33,29 +67,142 @@ fn a_violation_exits_non_zero_and_writes_a_trace_that_replays() {
         "--threads",
         "1",
     ];
-    let o = owm(&[&args[..], &["--trace-dir", &dir]].concat());
+    let o = owm(&[&args[..], &["--trace-dir", &s(&dir)]].concat());
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
     fails_with(&o, &["violated:", "B-complete"]);
     assert!(stdout(&o).contains("VIOLATED"), "{}", stdout(&o));
-    let trace = tmp.path().join("traces").join("b-complete.trace");
+    let written = names(&dir);
     assert!(
-        trace.exists(),
-        "no trace file: {:?}",
-        names(&tmp.path().join("traces"))
+        written.contains(&"b-complete.trace".to_string())
+            && !written.contains(&"a-consistent.trace".to_string()),
+        "{written:?}"
     );
+    let trace = dir.join("b-complete.trace");
     let o = owm(&["check", "--replay", &s(&trace)]);
-    fails_with(&o, &["violated: B-complete", "reproduced"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    fails_with(&o, &["violation reproduced", "B-complete"]);
     assert!(stdout(&o).contains("oracle:"), "{}", stdout(&o));
+
+    // --allow-violations: the same verdict, exit 0.
+    let o = owm(&[&args[..], &["--trace-dir", &s(&dir), "--allow-violations"]].concat());
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("violated: B-complete"),
+        "{}",
+        stderr(&o)
+    );
+
+    // A trace whose steps do not reproduce the violation: could not replay, exit 2.
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let cut: String = text
+        .lines()
+        .filter(|l| !l.starts_with("step end"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let bad = write(tmp.path(), "short.trace", &cut);
+    let o = owm(&["check", "--replay", &bad]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["could not replay", "short.trace"]);
+}
+
+/// Issue 14's case: at depth 21 the search is cut before any run ends, so B-complete
+/// (violated at depth 22) is not claimed; the verdict says so, exits 3, and the
+/// reproduce line gives the same verdict.
+#[test]
+fn a_depth_bound_that_cuts_the_search_is_incomplete_exit_3() {
+    let model = [
+        "check",
+        "--variant",
+        "cow",
+        "--old",
+        "1",
+        "--new",
+        "1",
+        "--discipline",
+        "incremental",
+        "--type-b",
+        "off",
+        "--threads",
+        "1",
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let traces = ["--trace-dir", &s(tmp.path())];
+    let o = owm(&[&model[..], &["--depth", "21"], &traces[..]].concat());
+    assert_eq!(code(&o), 3, "{}{}", stdout(&o), stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("held within depth 21"), "{text}");
+    assert!(
+        !text.contains(" held\n") && !text.contains("VIOLATED"),
+        "{text}"
+    );
+    let cut: usize = text
+        .lines()
+        .find_map(|l| l.strip_prefix("INCOMPLETE: "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no cut count:\n{text}"));
+    assert!(cut > 0, "{text}");
+    assert!(
+        stderr(&o).contains(&format!(
+            "incomplete: held within depth 21, {cut} states cut"
+        )),
+        "{}",
+        stderr(&o)
+    );
+    let again = reproduce_args(&o);
+    assert!(
+        again.windows(2).any(|w| w == ["--depth", "21"])
+            && again.windows(2).any(|w| w == ["--threads", "1"]),
+        "{again:?}"
+    );
+    let mut rerun: Vec<&str> = again.iter().map(String::as_str).collect();
+    rerun.extend(traces);
+    let r = owm(&rerun);
+    assert_eq!(code(&r), 3);
+    assert_eq!(verdict_lines(&r), verdict_lines(&o));
+
+    // One step deeper the violation is found: the cut hid it.
+    let o = owm(&[&model[..], &["--depth", "22"], &traces[..]].concat());
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    // A bound the space never reaches cuts nothing: a complete verdict, exit 0 (the
+    // configuration with type (b) locks holds).
+    let held = [
+        &model[..9],
+        &["--type-b", "on", "--threads", "1", "--depth", "60"],
+    ]
+    .concat();
+    let o = owm(&[&held[..], &traces[..]].concat());
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("complete: the bounds (depth 60) cut nothing"));
 }
 
 #[test]
-fn bad_check_flags_are_refused() {
-    fails_with(&owm(&["check", "--locks", "sideways"]), &["--locks"]);
-    fails_with(
-        &owm(&["check", "--old", "0", "--threads", "1"]),
-        &["at least one old"],
+fn a_state_budget_that_cuts_the_search_is_incomplete_exit_3() {
+    let o = owm(&["check", "--threads", "1", "--states-max", "500"]);
+    assert_eq!(code(&o), 3, "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("held within 500 states"),
+        "{}",
+        stdout(&o)
     );
-    fails_with(
-        &owm(&["check", "--replay", "no/such.trace"]),
-        &["no/such.trace"],
-    );
+    assert!(reproduce_args(&o)
+        .windows(2)
+        .any(|w| w == ["--states-max", "500"]));
+}
+
+#[test]
+fn bad_check_flags_are_refused_with_exit_2() {
+    for (args, needle) in [
+        (&["check", "--locks", "sideways"][..], "--locks"),
+        (
+            &["check", "--old", "0", "--threads", "1"][..],
+            "at least one old",
+        ),
+        (&["check", "--timeout", "soon"][..], "--timeout"),
+        (&["check", "--replay", "no/such.trace"][..], "no/such.trace"),
+    ] {
+        let o = owm(args);
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+        fails_with(&o, &[needle]);
+    }
 }

@@ -57,7 +57,12 @@ pub struct CheckReport {
     /// States generated, with repeats.
     pub generated_states: usize,
     pub max_depth: usize,
+    /// Time from the start of the search to the end of its last thread.
     pub elapsed: Duration,
+    /// Distinct states reached but never explored: generated at the depth bound, or
+    /// still queued when a state or time budget stopped the search. 0 means the search
+    /// was complete, whatever bounds were set.
+    pub cut_states: usize,
 }
 
 /// Progress while checking.
@@ -84,7 +89,25 @@ impl CheckReport {
         rate(self.unique_states, self.elapsed)
     }
 
-    /// True when every `always` held and every `sometimes` was reached.
+    /// True when nothing was cut: the verdicts cover the whole space.
+    pub fn complete(&self) -> bool {
+        self.cut_states == 0
+    }
+
+    /// "within depth 21" when the search was cut, "" when complete.
+    fn within(&self) -> String {
+        if self.complete() {
+            String::new()
+        } else {
+            format!(
+                " within {}",
+                self.config.bounds().unwrap_or_else(|| "the search".into())
+            )
+        }
+    }
+
+    /// True when every `always` held and every `sometimes` was reached (within the
+    /// bounds: see [`CheckReport::complete`]).
     pub fn ok(&self) -> bool {
         self.properties
             .iter()
@@ -120,14 +143,29 @@ impl CheckReport {
             .map(|p| &p.outcome)
     }
 
-    /// "held" / "VIOLATED" / "reached" / "NOT REACHED" for `name`.
-    pub fn verdict(&self, name: &str) -> &'static str {
+    /// "held" / "VIOLATED" / "reached" / "NOT REACHED" for `name`; a search that was
+    /// cut says "held within depth 21" (never a bare "held") and "not reached within …".
+    pub fn verdict(&self, name: &str) -> String {
         match self.outcome(name) {
-            Some(Outcome::Held) => "held",
-            Some(Outcome::Violated { .. }) => "VIOLATED",
-            Some(Outcome::Reached) => "reached",
-            Some(Outcome::NotReached) => "NOT REACHED",
-            None => "unknown",
+            Some(Outcome::Held) => format!("held{}", self.within()),
+            Some(Outcome::Violated { .. }) => "VIOLATED".into(),
+            Some(Outcome::Reached) => "reached".into(),
+            Some(Outcome::NotReached) if self.complete() => "NOT REACHED".into(),
+            Some(Outcome::NotReached) => format!("not reached{}", self.within()),
+            None => "unknown".into(),
+        }
+    }
+
+    /// The line saying what the search covered.
+    pub fn coverage_line(&self) -> String {
+        match (self.complete(), self.config.bounds()) {
+            (true, None) => "complete: every reachable state was explored".into(),
+            (true, Some(b)) => format!("complete: the bounds ({b}) cut nothing"),
+            (false, b) => format!(
+                "INCOMPLETE: {} states reached but not explored (cut by {}); verdicts hold only within it",
+                self.cut_states,
+                b.unwrap_or_else(|| "an interrupt".into())
+            ),
         }
     }
 
@@ -136,16 +174,14 @@ impl CheckReport {
         let mut out = format!("model: {}\n", self.config.model_flags());
         let _ = writeln!(
             out,
-            "explored {} unique states ({} generated, depth {}{}) in {:.2} s: {:.0} states/s",
+            "explored {} unique states ({} generated, depth {}) in {:.3} s: {:.0} states/s",
             self.unique_states,
             self.generated_states,
             self.max_depth,
-            self.config
-                .depth
-                .map_or(String::new(), |d| format!(", bounded at {d}")),
             self.elapsed.as_secs_f64(),
             self.states_per_sec()
         );
+        let _ = writeln!(out, "{}", self.coverage_line());
         for p in &self.properties {
             let partner = PARTNERS
                 .iter()
@@ -189,6 +225,12 @@ pub fn check_with_progress(
     if let Some(d) = cfg.depth {
         builder = builder.target_max_depth(d);
     }
+    if let Some(n) = cfg.states_max {
+        builder = builder.target_state_count(n);
+    }
+    if let Some(t) = cfg.timeout {
+        builder = builder.timeout(t);
+    }
     let start = Instant::now();
     match cfg.strategy {
         Strategy::Bfs => finish(&model, builder.spawn_bfs(), start, progress),
@@ -202,26 +244,40 @@ fn finish<C: Checker<OwmModel>>(
     start: Instant,
     progress: Option<&mut dyn FnMut(Progress)>,
 ) -> Result<CheckReport, ModelError> {
+    // The search threads are joined on a thread of their own, which takes the time the
+    // moment the last one ends: the rate is the search's, not a poll's.
+    let handles = checker.handles();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let joiner = std::thread::spawn(move || {
+        let panicked = handles
+            .into_iter()
+            .map(|h| h.join().is_err())
+            .fold(false, |any, p| any | p);
+        let elapsed = start.elapsed();
+        let _ = done_tx.send(());
+        (panicked, elapsed)
+    });
     if let Some(p) = progress {
-        // Polling is the only progress signal stateright offers; it never affects
-        // results. Poll often (so a quick check is not held up), report every 500 ms.
-        let mut last: Option<Instant> = None;
-        while !checker.is_done() {
-            if last.is_none_or(|t| t.elapsed() >= Duration::from_millis(500)) {
-                p(Progress {
-                    unique_states: checker.unique_state_count(),
-                    elapsed: start.elapsed(),
-                });
-                last = Some(Instant::now());
-            }
-            std::thread::sleep(Duration::from_millis(10));
+        // Progress is polled (stateright offers no other signal); it never affects
+        // results or the measured time.
+        while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+            done_rx.recv_timeout(Duration::from_millis(500))
+        {
+            p(Progress {
+                unique_states: checker.unique_state_count(),
+                elapsed: start.elapsed(),
+            });
         }
     }
-    for h in checker.handles() {
-        h.join()
-            .map_err(|_| ModelError::Checker("a checker thread panicked".into()))?;
+    let (panicked, elapsed) = joiner
+        .join()
+        .map_err(|_| ModelError::Checker("the joining thread panicked".into()))?;
+    if panicked {
+        return Err(ModelError::Checker("a checker thread panicked".into()));
     }
-    let elapsed = start.elapsed();
+    // Read before `discoveries`, which replays paths through the model.
+    let expanded = model.expanded.load(std::sync::atomic::Ordering::Relaxed);
+    let unique_states = checker.unique_state_count();
     let discoveries = checker.discoveries();
     let props = model.properties();
     let violated: Vec<usize> = props
@@ -263,10 +319,11 @@ fn finish<C: Checker<OwmModel>>(
     Ok(CheckReport {
         config: model.cfg.clone(),
         properties,
-        unique_states: checker.unique_state_count(),
+        unique_states,
         generated_states: checker.state_count(),
         max_depth: checker.max_depth(),
         elapsed,
+        cut_states: unique_states.saturating_sub(expanded),
     })
 }
 

@@ -6,6 +6,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::time::Duration;
 
 use engine::Variant;
 use serde::{Deserialize, Serialize};
@@ -71,6 +72,10 @@ pub struct CheckConfig {
     /// Explore no deeper than this many steps (`None`: the whole space).
     pub depth: Option<usize>,
     pub strategy: Strategy,
+    /// Stop the search after this long (`None`: no limit).
+    pub timeout: Option<Duration>,
+    /// Stop the search once about this many states were generated (`None`: no limit).
+    pub states_max: Option<usize>,
 }
 
 impl Default for CheckConfig {
@@ -90,6 +95,8 @@ impl Default for CheckConfig {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             depth: None,
             strategy: Strategy::Bfs,
+            timeout: None,
+            states_max: None,
         }
     }
 }
@@ -123,6 +130,12 @@ impl CheckConfig {
         if self.depth == Some(0) {
             return bad("depth must be at least 1".into());
         }
+        if self.states_max == Some(0) {
+            return bad("states-max must be at least 1".into());
+        }
+        if self.timeout == Some(Duration::ZERO) {
+            return bad("timeout must be more than 0 s".into());
+        }
         Ok(())
     }
 
@@ -140,6 +153,41 @@ impl CheckConfig {
             on_off(self.type_b),
             on_off(self.aborts)
         )
+    }
+
+    /// How the space is explored, as `owm check` flags: every flag besides the model's
+    /// that can change a result (a bound cuts the space; threads and strategy change
+    /// which counterexample a cut search meets first).
+    pub fn search_flags(&self) -> String {
+        let mut out = format!("--threads {}", self.threads);
+        if self.strategy == Strategy::Dfs {
+            out += " --dfs";
+        }
+        if let Some(d) = self.depth {
+            out += &format!(" --depth {d}");
+        }
+        if let Some(n) = self.states_max {
+            out += &format!(" --states-max {n}");
+        }
+        if let Some(t) = self.timeout {
+            out += &format!(" --timeout {}", t.as_secs_f64());
+        }
+        out
+    }
+
+    /// The bounds set on the search, in words ("depth 21, 5 s"); `None` when unbounded.
+    pub fn bounds(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(d) = self.depth {
+            parts.push(format!("depth {d}"));
+        }
+        if let Some(n) = self.states_max {
+            parts.push(format!("{n} states"));
+        }
+        if let Some(t) = self.timeout {
+            parts.push(format!("{} s", t.as_secs_f64()));
+        }
+        (!parts.is_empty()).then(|| parts.join(", "))
     }
 
     /// Parses the output of [`CheckConfig::model_flags`] (any subset; the rest default).

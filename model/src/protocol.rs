@@ -20,6 +20,7 @@
 //! consistent (its image read through the engine), backed up, and retired; the run
 //! ends when every transaction has ended and A is retired, with VLUN B's image.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use engine::{Device, DeviceConfig, MemStore, Phase, Vlun};
@@ -62,6 +63,9 @@ pub struct OwmModel {
     pub layout: Layout,
     pub programs: Vec<Program>,
     pub initial: Vec<u8>,
+    /// States whose actions the checker asked for (shared by the clones the checker
+    /// makes): with the unique-state count, what a bounded search left unexplored.
+    pub expanded: Arc<AtomicUsize>,
 }
 
 impl OwmModel {
@@ -73,6 +77,7 @@ impl OwmModel {
             programs: program::programs(cfg, &layout),
             initial: program::initial_image(&layout),
             layout,
+            expanded: Arc::default(),
         }
     }
 
@@ -459,6 +464,7 @@ impl Model for OwmModel {
     }
 
     fn actions(&self, s: &State, actions: &mut Vec<Action>) {
+        self.expanded.fetch_add(1, Ordering::Relaxed);
         for (t, (p, ts)) in self.programs.iter().zip(&s.txns).enumerate() {
             if ts.ended() {
                 continue;

@@ -290,12 +290,55 @@ fn a_depth_bound_cuts_the_space_and_says_so() {
     })
     .unwrap();
     assert!(bounded.unique_states < full.unique_states);
-    // Too shallow to reach the end of a run: B-complete cannot be judged, and the
-    // `sometimes` witness says so instead of letting it pass silently.
-    assert_eq!(bounded.verdict("B-complete"), "held");
-    assert_eq!(bounded.verdict("run ended"), "NOT REACHED");
+    assert!(full.complete() && full.cut_states == 0);
+    // Too shallow to reach the end of a run: B-complete cannot be judged, the verdict
+    // says it held only within the bound, and the `sometimes` witness says it was not
+    // reached instead of letting the invariant pass silently.
+    assert!(!bounded.complete() && bounded.cut_states > 0);
+    assert_eq!(bounded.verdict("B-complete"), "held within depth 8");
+    assert_eq!(bounded.verdict("run ended"), "not reached within depth 8");
     assert!(!bounded.ok());
-    assert!(bounded.render().contains("bounded at 8"));
+    let text = bounded.render();
+    assert!(
+        text.contains(&format!("INCOMPLETE: {} states", bounded.cut_states)),
+        "{text}"
+    );
+    // A bound deeper than the space cuts nothing: the search is complete.
+    let deep = check(&CheckConfig {
+        depth: Some(full.max_depth + 1),
+        ..cfg("--variant cow --old 1 --new 1 --discipline incremental --aborts off")
+    })
+    .unwrap();
+    assert!(deep.complete(), "{}", deep.render());
+    assert_eq!(deep.unique_states, full.unique_states);
+    assert_eq!(deep.verdict("B-complete"), "VIOLATED");
+}
+
+/// The cut count is exact: with a depth bound, the states cut are those the full
+/// search finds at exactly that depth (breadth first, one thread).
+#[test]
+fn the_cut_count_is_the_states_at_the_bound() {
+    let base = cfg("--variant mirroring --old 1 --new 1 --aborts on");
+    let at = |d: usize| {
+        check(&CheckConfig {
+            depth: Some(d),
+            threads: 1,
+            ..base.clone()
+        })
+        .unwrap()
+    };
+    for d in [3, 6, 9] {
+        let (shallower, bounded) = (at(d - 1), at(d));
+        // Explored under bound d: every state at depth < d, which is what bound d - 1
+        // generates; the rest of what bound d generates is cut.
+        assert_eq!(
+            bounded.unique_states - bounded.cut_states,
+            shallower.unique_states,
+            "depth {d}"
+        );
+        let shallow = bounded;
+        assert!(shallow.cut_states > 0, "depth {d}");
+    }
 }
 
 #[test]
