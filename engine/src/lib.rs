@@ -55,7 +55,8 @@
 //! unsynced appends; a [`CrashSwitch`] cuts the power at a chosen physical operation, and
 //! the caller decides which unflushed writes survive ([`Fate`]), with no randomness of
 //! their own. [`Device::with_journal`] builds a device on them, [`Device::recover`]
-//! rebuilds one from the durable state, [`Device::power_cycle`] does both in one call.
+//! rebuilds one from the durable state, [`Device::power_cycle`] does both in one call
+//! on any store that can lose power ([`PowerLoss`]).
 //! A write that returns an error may have reached some images (its block then reads as
 //! the old or the new data, per VLUN) but never leaves a table entry pointing at data
 //! that was not written, and a failed VLUN B write never shows through VLUN A. After a
@@ -83,7 +84,7 @@ pub use error::{Error, Result};
 pub use meta::MemJournal;
 pub use store::{
     BlockStore, CrashStore, CrashSwitch, Fate, FaultKind, FaultyStore, FileStore, MemStore,
-    PendingWrite, StoreError,
+    PendingWrite, PowerLoss, StoreError,
 };
 pub use table::LookupTable;
-pub use variant::{Phase, Variant, Vlun};
+pub use variant::{Geometry, Image, Phase, Variant, Vlun};

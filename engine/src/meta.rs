@@ -17,15 +17,15 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::store::Tick;
+use crate::store::Power;
 use crate::{Phase, Variant};
 
 /// The first bytes of every metadata file.
 pub const MAGIC: &[u8; 8] = b"OWMMETA1";
 /// Largest frame an append can leave half-written (compaction never tears).
-const APPEND_FRAME_MAX: usize = 8 + 32;
+const APPEND_FRAME_BYTES_MAX: usize = 8 + 32;
 /// Largest payload accepted at all.
-const PAYLOAD_MAX: usize = 1 << 30;
+const PAYLOAD_BYTES_MAX: usize = 1 << 30;
 
 /// One journal record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -333,7 +333,7 @@ pub fn decode(path: &str, bytes: &[u8]) -> Result<Decoded, MetaError> {
     let mut records = Vec::new();
     while at < bytes.len() {
         let left = bytes.len() - at;
-        let torn = left <= APPEND_FRAME_MAX;
+        let torn = left <= APPEND_FRAME_BYTES_MAX;
         if left < 8 {
             if torn {
                 break;
@@ -343,7 +343,7 @@ pub fn decode(path: &str, bytes: &[u8]) -> Result<Decoded, MetaError> {
         let len_bytes: [u8; 4] = bytes[at..at + 4].try_into().expect("4 bytes");
         let crc = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().expect("4 bytes"));
         let len = u32::from_le_bytes(len_bytes) as usize;
-        if len > PAYLOAD_MAX || left - 8 < len {
+        if len > PAYLOAD_BYTES_MAX || left - 8 < len {
             if torn {
                 break;
             }
@@ -550,21 +550,21 @@ impl MemJournal {
 impl Journal for MemJournal {
     fn append(&mut self, record: &MetaRecord) -> Result<(), MetaError> {
         let mut s = self.lock();
-        let tick = s.switch.as_ref().map_or(Tick::Go, |w| w.tick());
-        match tick {
-            Tick::Go => s.pending.extend_from_slice(&record.encode()),
-            Tick::InFlight => {
+        let power = s.switch.as_ref().map_or(Power::On, |w| w.next_op());
+        match power {
+            Power::On => s.pending.extend_from_slice(&record.encode()),
+            Power::Failing => {
                 // Half-written: a crash may keep any prefix of it.
                 s.pending.extend_from_slice(&record.encode());
                 return Err(Self::refused("append"));
             }
-            Tick::Dead => return Err(Self::refused("append")),
+            Power::Off => return Err(Self::refused("append")),
         }
         Ok(())
     }
     fn sync(&mut self) -> Result<(), MetaError> {
         let mut s = self.lock();
-        if s.switch.as_ref().map_or(Tick::Go, |w| w.tick()) != Tick::Go {
+        if s.switch.as_ref().map_or(Power::On, |w| w.next_op()) != Power::On {
             return Err(Self::refused("sync"));
         }
         let pending = std::mem::take(&mut s.pending);
@@ -573,7 +573,7 @@ impl Journal for MemJournal {
     }
     fn compact(&mut self, records: &[MetaRecord]) -> Result<(), MetaError> {
         let mut s = self.lock();
-        if s.switch.as_ref().map_or(Tick::Go, |w| w.tick()) != Tick::Go {
+        if s.switch.as_ref().map_or(Power::On, |w| w.next_op()) != Power::On {
             return Err(Self::refused("compaction"));
         }
         let mut bytes = MAGIC.to_vec();

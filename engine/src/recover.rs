@@ -9,13 +9,15 @@
 //! of the variants makes the rest unnecessary: no durable entry can point at data that
 //! is not durable, so nothing has to be verified or dropped.
 
+use std::collections::BTreeSet;
+
 use crate::cost::IoCost;
 use crate::device::{Device, DeviceConfig};
 use crate::error::Result;
-use crate::file::{replay, Restored};
-use crate::meta::{self, Journal, MemJournal, MetaError, MEM_JOURNAL_NAME};
-use crate::store::{BlockStore, CrashStore, Fate, PendingWrite};
-use crate::{Phase, Variant, Vlun};
+use crate::meta::{self, Journal, MemJournal, MetaError, MetaRecord, MEM_JOURNAL_NAME};
+use crate::store::{BlockStore, Fate, PendingWrite, PowerLoss};
+use crate::table::LookupTable;
+use crate::{Image, Phase, Variant};
 
 impl<S: BlockStore> Device<S> {
     /// A device in the single-volume phase over `image_a` and `image_b` (as
@@ -48,65 +50,65 @@ impl<S: BlockStore> Device<S> {
         image_b: S,
         journal: MemJournal,
     ) -> Result<Self> {
+        let mut device = Device::new(config, image_a, image_b)?;
+        device.recover_memory_journal(journal)?;
+        Ok(device)
+    }
+
+    /// Recovery from a memory journal's durable bytes, in place (see [`Device::recover`]).
+    fn recover_memory_journal(&mut self, journal: MemJournal) -> Result<()> {
         let bytes = journal.durable_bytes();
         let decoded = meta::decode(MEM_JOURNAL_NAME, &bytes)?;
         // A torn last append is dropped for good, so later appends follow whole frames.
         journal.truncate_durable(decoded.valid_len as usize);
         let restored = replay(MEM_JOURNAL_NAME, &decoded.records)?;
-        if restored.variant != config.variant {
-            return Err(MetaError::at(
-                MEM_JOURNAL_NAME,
-                meta::MAGIC.len() as u64,
-                format!(
-                    "the device was made for {}, not {}",
-                    restored.variant, config.variant
-                ),
-            )
-            .into());
-        }
-        Device::new(config, image_a, image_b)?.recover_from(restored, Box::new(journal))
+        made_for(MEM_JOURNAL_NAME, restored.variant, self.variant())?;
+        self.recover_from(MEM_JOURNAL_NAME, restored, Box::new(journal))
     }
 
-    /// The recovery routine over a replayed journal (see the module doc).
+    /// The recovery routine over a replayed journal (see the module doc), in place:
+    /// the journal's geometry is checked against the images', its state installed,
+    /// the mirror repaired, a cut-short retire finished, the journal compacted.
+    /// `path` names the journal in errors.
     pub(crate) fn recover_from(
-        self,
+        &mut self,
+        path: &str,
         restored: Restored,
         journal: Box<dyn Journal>,
-    ) -> Result<Self> {
-        let geometry = (
-            restored.block_size,
-            restored.volume_blocks,
-            restored.area_slots,
-        );
+    ) -> Result<()> {
         let area = if restored.variant == Variant::WriteMirroring {
             0
         } else {
             restored.area_slots
         };
-        if geometry.0 != self.block_size()
-            || geometry.1 != self.volume_blocks()
+        if restored.block_size != self.block_size()
+            || restored.volume_blocks != self.volume_blocks()
             || area != self.area_slots()
         {
             return Err(MetaError {
-                path: "journal".into(),
-                offset: Some(meta::MAGIC.len() as u64),
+                path: path.into(),
+                offset: Some(HEADER_OFFSET),
                 reason: format!(
                     "the journal describes {} blocks of {} bytes and {} slots; the images hold {} blocks of {} bytes and {} slots",
-                    geometry.1, geometry.0, area, self.volume_blocks(), self.block_size(), self.area_slots()
+                    restored.volume_blocks, restored.block_size, area, self.volume_blocks(), self.block_size(), self.area_slots()
                 ),
             }
             .into());
         }
-        let device = self.restore(restored.phase, restored.table, restored.area_peak, journal);
-        device.restore_diverged(restored.diverged);
+        self.restore(
+            restored.phase,
+            restored.table,
+            restored.area_peak,
+            restored.diverged,
+            journal,
+        );
         if restored.phase <= Phase::Split {
-            device.repair_mirror(&restored.dirty)?;
+            self.repair_mirror(&restored.dirty)?;
         }
-        if restored.phase == Phase::Retired && device.table().is_some() {
-            device.finish_retire()?;
+        if restored.phase == Phase::Retired && self.table().is_some() {
+            self.finish_retire()?;
         }
-        device.compact_metadata()?;
-        Ok(device)
+        self.compact_metadata()
     }
 
     /// Mirroring: makes image B equal image A on every dirty block (A is the side
@@ -137,43 +139,248 @@ impl<S: BlockStore> Device<S> {
     }
 }
 
-impl<S: BlockStore> Device<CrashStore<S>> {
-    /// A power loss and restart of a device on simulated disks: each unflushed image
-    /// write meets the fate `fate(image, write)` gives it, the journal keeps the first
-    /// `keep(unsynced_len)` of its unsynced bytes, then the device is recovered on the
-    /// same (now disarmed) stores and journal. `journal` is the handle given to
-    /// [`Device::with_journal`] (or to the recovery that made this device).
+impl<S: PowerLoss> Device<S> {
+    /// A power loss and restart of a device on stores that can lose power (the
+    /// engine's [`crate::CrashStore`], or a simulator's disk around one), in place:
+    /// each unflushed write to image `i` meets the fate `fate(i, write)` gives it (image
+    /// A's writes first, oldest first, then image B's), the journal keeps the first
+    /// `keep(unsynced_len)` of its unsynced bytes, then the recovery routine rebuilds
+    /// the device from what survived, with fresh counters. `journal` is the handle
+    /// given to [`Device::with_journal`] (or to the recovery that made this device).
+    ///
+    /// Errors: those of [`Device::recover`]. After an error the device did not
+    /// recover: it refuses every table or phase change (fail-stop) and should be
+    /// dropped.
     ///
     /// ```
     /// use engine::{CrashStore, Device, DeviceConfig, Fate, MemJournal, MemStore, Variant, Vlun};
     ///
     /// let disk = |blocks| CrashStore::new(MemStore::new(512, blocks).unwrap(), 8);
     /// let journal = MemJournal::new();
-    /// let d = Device::with_journal(DeviceConfig::new(Variant::CopyOnWrite), disk(64), disk(64), journal.clone())?;
+    /// let mut d = Device::with_journal(DeviceConfig::new(Variant::CopyOnWrite), disk(64), disk(64), journal.clone())?;
     /// d.write(Vlun::A, 0, &[1; 512])?;
     /// d.flush()?; // durable from here on
     /// d.split()?;
     /// d.write(Vlun::B, 0, &[2; 512])?; // acknowledged, not flushed
-    /// let d = d.power_cycle(&journal, |_, _| Fate::Lost, |_| 0)?;
+    /// d.power_cycle(&journal, |_, _| Fate::Lost, |_| 0)?;
     /// let mut buf = [0; 512];
     /// d.read(Vlun::A, 0, &mut buf)?;
     /// assert_eq!(buf, [1; 512]); // VLUN A never sees B's write, flushed or not
     /// # Ok::<(), engine::Error>(())
     /// ```
     pub fn power_cycle(
-        self,
+        &mut self,
         journal: &MemJournal,
-        mut fate: impl FnMut(Vlun, &PendingWrite) -> Fate,
+        mut fate: impl FnMut(Image, &PendingWrite) -> Fate,
         keep: impl FnOnce(usize) -> usize,
-    ) -> Result<Self> {
-        let config = self.config().clone();
-        {
-            let (a, b) = self.images();
-            a.crash(|w| fate(Vlun::A, w))?;
-            b.crash(|w| fate(Vlun::B, w))?;
+    ) -> Result<()> {
+        let result = self.lose_power(journal, &mut fate, keep).and_then(|()| self.recover_memory_journal(journal.clone()));
+        if let Err(e) = &result {
+            self.fail_stop(MetaError {
+                path: MEM_JOURNAL_NAME.into(),
+                offset: None,
+                reason: format!("recovery after a power loss failed: {e}"),
+            });
         }
-        journal.crash(keep);
-        let (a, b) = self.into_images();
-        Device::recover(config, a, b, journal.clone())
+        result
     }
+
+    fn lose_power(
+        &self,
+        journal: &MemJournal,
+        fate: &mut impl FnMut(Image, &PendingWrite) -> Fate,
+        keep: impl FnOnce(usize) -> usize,
+    ) -> Result<()> {
+        let (a, b) = self.images();
+        a.lose_power(&mut |w| fate(Image::A, w))?;
+        b.lose_power(&mut |w| fate(Image::B, w))?;
+        journal.crash(keep);
+        Ok(())
+    }
+}
+
+/// Refuses a journal made for another variant than the one the caller opens it as.
+pub(crate) fn made_for(path: &str, made: Variant, opened: Variant) -> Result<(), MetaError> {
+    if made == opened {
+        return Ok(());
+    }
+    Err(MetaError::at(
+        path,
+        HEADER_OFFSET,
+        format!("the device was made for {made}, not {opened}"),
+    ))
+}
+
+/// Byte offset of the header record in a metadata file (right after the magic).
+pub(crate) const HEADER_OFFSET: u64 = meta::MAGIC.len() as u64;
+
+/// Largest volume a journal may declare: the lookup table holds one word per volume
+/// block in memory, so an absurd size is refused before anything is allocated.
+const VOLUME_BLOCKS_MAX: u64 = 1 << 36;
+
+/// The geometry the journal's first record declares, checked for sanity.
+pub(crate) fn header(path: &str, records: &[(u64, MetaRecord)]) -> Result<Restored, MetaError> {
+    let Some((
+        _,
+        MetaRecord::Header {
+            variant,
+            block_size,
+            volume_blocks,
+            area_slots,
+        },
+    )) = records.first()
+    else {
+        return Err(MetaError::at(
+            path,
+            HEADER_OFFSET,
+            "the first record is not the device header",
+        ));
+    };
+    if *block_size == 0 || *volume_blocks == 0 || *area_slots > crate::table::AREA_SLOTS_MAX {
+        return Err(MetaError::at(
+            path,
+            HEADER_OFFSET,
+            "impossible geometry in the header",
+        ));
+    }
+    if *volume_blocks > VOLUME_BLOCKS_MAX {
+        return Err(MetaError::at(
+            path,
+            HEADER_OFFSET,
+            "volume too large for a lookup table",
+        ));
+    }
+    Ok(Restored {
+        variant: *variant,
+        block_size: *block_size as usize,
+        volume_blocks: *volume_blocks,
+        area_slots: *area_slots,
+        phase: Phase::Single,
+        table: None,
+        area_peak: 0,
+        dirty: BTreeSet::new(),
+        diverged: BTreeSet::new(),
+    })
+}
+
+/// The device state a journal describes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Restored {
+    pub variant: Variant,
+    pub block_size: usize,
+    pub volume_blocks: u64,
+    pub area_slots: u64,
+    pub phase: Phase,
+    pub table: Option<LookupTable>,
+    pub area_peak: u64,
+    /// Mirroring: blocks written through VLUN A that no completed flush covers; a
+    /// crash may have left images A and B different there.
+    pub dirty: BTreeSet<u64>,
+    /// Mirroring, split phase: blocks VLUN B has written (recovery leaves them alone).
+    pub diverged: BTreeSet<u64>,
+}
+
+/// Replays decoded records into a device state, checking that every step is one the
+/// device could have taken; an impossible step is corruption at that record.
+pub fn replay(path: &str, records: &[(u64, MetaRecord)]) -> Result<Restored, MetaError> {
+    let mut s = header(path, records)?;
+    let iter = records.iter().skip(1);
+    let has_table = s.variant != Variant::WriteMirroring;
+    // Dirty blocks before the last flush mark (cleaned by its `Clean`), and after it.
+    let mut dirty_flushing = BTreeSet::new();
+    for (at, rec) in iter {
+        let bad = |r: String| MetaError::at(path, *at, r);
+        match rec {
+            MetaRecord::Header { .. } => return Err(bad("a second header".into())),
+            MetaRecord::Phase(p) => {
+                let legal = matches!(
+                    (s.phase, p),
+                    (Phase::Single, Phase::Split)
+                        | (Phase::Split, Phase::BackedUp)
+                        | (Phase::BackedUp, Phase::BackedUp)
+                        | (Phase::BackedUp, Phase::Retired)
+                );
+                if !legal {
+                    return Err(bad(format!("phase {} cannot follow {}", p, s.phase)));
+                }
+                if *p == Phase::Split && has_table {
+                    s.table = Some(LookupTable::new(s.volume_blocks, s.area_slots));
+                }
+                s.phase = *p;
+            }
+            MetaRecord::Insert { block, slot } => {
+                let t = s
+                    .table
+                    .as_mut()
+                    .ok_or_else(|| bad("entry with no table".into()))?;
+                if *block >= s.volume_blocks || u64::from(*slot) >= s.area_slots {
+                    return Err(bad(format!("entry {block} → {slot} out of range")));
+                }
+                if t.lookup(*block).is_some() {
+                    return Err(bad(format!("block {block} already has an entry")));
+                }
+                t.insert_at(*block, *slot).map_err(bad)?;
+                s.area_peak = s.area_peak.max(t.in_use());
+            }
+            MetaRecord::Remove { block } => {
+                let t = s
+                    .table
+                    .as_mut()
+                    .ok_or_else(|| bad("removal with no table".into()))?;
+                if *block >= s.volume_blocks || t.remove(*block).is_none() {
+                    return Err(bad(format!("removal of block {block}, which has no entry")));
+                }
+            }
+            MetaRecord::Clear => {
+                if s.phase != Phase::Retired {
+                    return Err(bad("table dropped before VLUN A was retired".into()));
+                }
+                s.table = None;
+            }
+            MetaRecord::Table {
+                next_fresh,
+                peak,
+                free,
+                entries,
+            } => {
+                if !has_table || s.phase == Phase::Single {
+                    return Err(bad("table snapshot where there is no table".into()));
+                }
+                let t = LookupTable::from_parts(
+                    s.volume_blocks,
+                    s.area_slots,
+                    *next_fresh,
+                    free.clone(),
+                    entries,
+                    *peak,
+                )
+                .map_err(bad)?;
+                s.area_peak = t.peak();
+                s.table = Some(t);
+            }
+            MetaRecord::Dirty { block } => {
+                if has_table || *block >= s.volume_blocks {
+                    return Err(bad(format!("dirty mark of block {block} out of place")));
+                }
+                s.dirty.insert(*block);
+            }
+            MetaRecord::Diverged { block } => {
+                if has_table || *block >= s.volume_blocks {
+                    return Err(bad(format!(
+                        "divergence mark of block {block} out of place"
+                    )));
+                }
+                s.diverged.insert(*block);
+            }
+            MetaRecord::FlushMark => dirty_flushing.append(&mut s.dirty),
+            MetaRecord::Clean => dirty_flushing.clear(),
+        }
+    }
+    s.dirty.append(&mut dirty_flushing);
+    s.dirty.retain(|b| !s.diverged.contains(b));
+    if s.phase != Phase::Split {
+        // Only the split phase writes through VLUN A and VLUN B both.
+        s.diverged.clear();
+    }
+    Ok(s)
 }

@@ -1,5 +1,6 @@
 //! The names the patent gives the device's parts: its three variants, its two
-//! virtual volumes, and the phases of its life.
+//! virtual volumes (what hosts see), its two storage images (the physical stores), the
+//! phases of its life, and its geometry.
 
 use serde::{Deserialize, Serialize};
 
@@ -38,11 +39,11 @@ impl Variant {
     }
 
     /// Which image holds the lookup table and data area, if the variant has one.
-    pub fn table_image(self) -> Option<Vlun> {
+    pub fn table_image(self) -> Option<Image> {
         match self {
             Variant::WriteMirroring => None,
-            Variant::WriteLogging => Some(Vlun::B),
-            Variant::CopyOnWrite => Some(Vlun::A),
+            Variant::WriteLogging => Some(Image::B),
+            Variant::CopyOnWrite => Some(Image::A),
         }
     }
 
@@ -95,6 +96,39 @@ impl std::fmt::Display for Vlun {
             Vlun::B => "VLUN B",
         })
     }
+}
+
+/// One of the two storage images: the physical stores under the VLUNs (the patent's
+/// "storage image A" and "storage image B", \[0058\]). Hosts address a [`Vlun`]; the
+/// device routes each call to one image or both (DESIGN.md §2, "Routing").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Image {
+    /// Storage image A: the volume (mirroring, write logging) or copy-on-write's area
+    /// of preserved blocks.
+    A,
+    /// Storage image B: the mirror (mirroring), write logging's log area, or the
+    /// volume (copy-on-write).
+    B,
+}
+
+impl std::fmt::Display for Image {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Image::A => "image A",
+            Image::B => "image B",
+        })
+    }
+}
+
+/// The geometry of a device: block size, volume size, data-area size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Geometry {
+    /// Bytes per block.
+    pub block_size: usize,
+    /// Blocks in each VLUN.
+    pub volume_blocks: u64,
+    /// Data-area slots for write logging and copy-on-write (ignored by mirroring).
+    pub area_slots: u64,
 }
 
 /// Where the device is in its life cycle.

@@ -45,7 +45,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use engine::{BlockStore, CrashStore, Fate, MemJournal, MemStore, StoreError};
+use engine::{BlockStore, CrashStore, Fate, MemStore, PendingWrite, StoreError};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -278,8 +278,9 @@ enum Disk {
     Crash(CrashStore<MemStore>),
 }
 
-/// Sector of the simulated disk: the memory store's unit of atomicity.
-pub const SECTOR_BYTES: usize = engine::store::WORD_BYTES;
+/// Bytes of the simulated disk's unit of atomicity, at which an unflushed write can
+/// tear: the memory store's word.
+pub const TEAR_BYTES: usize = engine::store::WORD_BYTES;
 
 impl SimStore {
     pub(crate) fn new(
@@ -290,7 +291,7 @@ impl SimStore {
     ) -> Result<Self, StoreError> {
         let platter = MemStore::new(block_size, blocks)?;
         let disk = match faults {
-            Some(_) => Disk::Crash(CrashStore::new(platter, SECTOR_BYTES)),
+            Some(_) => Disk::Crash(CrashStore::new(platter, TEAR_BYTES)),
             None => Disk::Plain(platter),
         };
         Ok(SimStore { name, disk, faults })
@@ -303,42 +304,46 @@ impl SimStore {
         }
     }
 
-    /// Power loss: every unflushed write is kept, lost or torn (drawn from the fault
-    /// stream, oldest first); the store then holds only what survived.
-    pub(crate) fn crash(&self) -> Result<(), StoreError> {
-        let (Disk::Crash(disk), Some(faults)) = (&self.disk, &self.faults) else {
-            return Ok(());
-        };
-        let mut inj = lock(faults);
-        let inj = &mut *inj;
-        let (torn_p, lost_p) = (
-            inj.config.torn_write_probability,
-            inj.config.lost_write_probability,
-        );
-        let sectors = disk.sectors_per_block();
-        disk.crash(|_| {
-            let u: f64 = inj.rng.random();
-            if u < lost_p {
-                inj.counts.lost_writes += 1;
-                Fate::Lost
-            } else if u < lost_p + torn_p {
-                let flags: Vec<bool> = (0..sectors).map(|_| inj.rng.random_bool(0.5)).collect();
-                let mixed = flags.iter().any(|&f| f) && flags.iter().any(|&f| !f);
-                inj.counts.torn_writes += u64::from(mixed);
-                Fate::Torn(flags)
-            } else {
-                inj.counts.kept_writes += 1;
-                Fate::Kept
-            }
-        })
+}
+
+impl engine::PowerLoss for SimStore {
+    /// Power loss: without faults nothing is volatile, so nothing is lost.
+    fn lose_power(&self, fate: &mut dyn FnMut(&PendingWrite) -> Fate) -> Result<(), StoreError> {
+        match &self.disk {
+            Disk::Crash(disk) => disk.crash(fate),
+            Disk::Plain(_) => Ok(()),
+        }
     }
 }
 
-/// Power loss of the metadata journal: a random prefix of its unsynced bytes survives
-/// (a cut inside a frame is a torn append).
-pub(crate) fn crash_journal(journal: &MemJournal, faults: &Faults) {
+/// The fate of one unflushed write at a power loss: kept, lost or torn (each sector
+/// of `sectors` old or new), drawn from the fault stream.
+pub(crate) fn draw_fate(faults: &Faults, sectors: usize) -> Fate {
     let mut inj = lock(faults);
-    journal.crash(|len| rng::uniform(&mut inj.rng, 0, len as u64) as usize);
+    let inj = &mut *inj;
+    let (torn_p, lost_p) = (
+        inj.config.torn_write_probability,
+        inj.config.lost_write_probability,
+    );
+    let u: f64 = inj.rng.random();
+    if u < lost_p {
+        inj.counts.lost_writes += 1;
+        Fate::Lost
+    } else if u < lost_p + torn_p {
+        let flags: Vec<bool> = (0..sectors).map(|_| inj.rng.random_bool(0.5)).collect();
+        let mixed = flags.iter().any(|&f| f) && flags.iter().any(|&f| !f);
+        inj.counts.torn_writes += u64::from(mixed);
+        Fate::Torn(flags)
+    } else {
+        inj.counts.kept_writes += 1;
+        Fate::Kept
+    }
+}
+
+/// Power loss of the metadata journal: of its `len` unsynced bytes, a random prefix
+/// survives (a cut inside a frame is a torn append).
+pub(crate) fn draw_journal_keep(faults: &Faults, len: usize) -> usize {
+    rng::uniform(&mut lock(faults).rng, 0, len as u64) as usize
 }
 
 impl BlockStore for SimStore {

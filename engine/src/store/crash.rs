@@ -18,7 +18,8 @@ use std::sync::{Arc, Mutex};
 
 use super::{check_access, BlockStore, StoreError};
 
-/// A disk sector: the unit a file image's block write can tear at.
+/// A disk sector: the unit a file image's block write can tear at (the only meaning of
+/// "sector" in the engine; an in-memory image tears at [`super::WORD_BYTES`]).
 pub const SECTOR_BYTES: usize = 512;
 
 /// Unflushed writes a [`CrashStore`] holds before it writes the oldest back by itself,
@@ -36,15 +37,15 @@ pub struct CrashSwitch {
     ops_ok: u64,
 }
 
-/// What a [`CrashSwitch`] lets one operation do.
+/// The power as one operation finds it: what a [`CrashSwitch`] lets it do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tick {
+pub enum Power {
     /// Performed normally.
-    Go,
+    On,
     /// The operation the power failed during: not completed, may be partly done.
-    InFlight,
+    Failing,
     /// The machine is down: nothing is done.
-    Dead,
+    Off,
 }
 
 impl CrashSwitch {
@@ -71,13 +72,13 @@ impl CrashSwitch {
         self.ops() > self.ops_ok
     }
 
-    /// Counts one operation and says what it may do.
-    pub fn tick(&self) -> Tick {
+    /// Counts one operation and says what the power lets it do.
+    pub fn next_op(&self) -> Power {
         let n = self.done.fetch_add(1, Ordering::SeqCst);
         match n.cmp(&self.ops_ok) {
-            std::cmp::Ordering::Less => Tick::Go,
-            std::cmp::Ordering::Equal => Tick::InFlight,
-            std::cmp::Ordering::Greater => Tick::Dead,
+            std::cmp::Ordering::Less => Power::On,
+            std::cmp::Ordering::Equal => Power::Failing,
+            std::cmp::Ordering::Greater => Power::Off,
         }
     }
 }
@@ -101,6 +102,21 @@ pub enum Fate {
     /// Torn: sector `i` is new where `sectors[i]` is true, old elsewhere (the vector
     /// has one flag per sector of the block).
     Torn(Vec<bool>),
+}
+
+/// A store that can lose power: what [`crate::Device::power_cycle`] needs of each
+/// image. [`CrashStore`] implements it; a simulated disk wrapping a `CrashStore` (with
+/// its own injected errors) implements it by delegating, so there is one power cycle.
+pub trait PowerLoss: BlockStore {
+    /// The power fails: each unflushed write, oldest first, meets the fate `fate`
+    /// gives it ([`CrashStore::crash`]); the store then holds only what survived.
+    fn lose_power(&self, fate: &mut dyn FnMut(&PendingWrite) -> Fate) -> Result<(), StoreError>;
+}
+
+impl<S: BlockStore> PowerLoss for CrashStore<S> {
+    fn lose_power(&self, fate: &mut dyn FnMut(&PendingWrite) -> Fate) -> Result<(), StoreError> {
+        self.crash(fate)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -208,8 +224,8 @@ impl<S: BlockStore> CrashStore<S> {
         self.volatile.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn tick(v: &Volatile) -> Tick {
-        v.switch.as_ref().map_or(Tick::Go, CrashSwitch::tick)
+    fn power(v: &Volatile) -> Power {
+        v.switch.as_ref().map_or(Power::On, CrashSwitch::next_op)
     }
 }
 
@@ -244,10 +260,10 @@ impl<S: BlockStore> BlockStore for CrashStore<S> {
     fn write_block(&self, block: u64, data: &[u8]) -> Result<(), StoreError> {
         check_access(self, block, data.len())?;
         let mut v = self.lock();
-        let in_flight = match Self::tick(&v) {
-            Tick::Go => false,
-            Tick::InFlight => true,
-            Tick::Dead => return Err(crashed(self.name(), "write after power loss", block)),
+        let in_flight = match Self::power(&v) {
+            Power::On => false,
+            Power::Failing => true,
+            Power::Off => return Err(crashed(self.name(), "write after power loss", block)),
         };
         if v.pending.len() >= PENDING_WRITES_MAX {
             let oldest = v.pending.remove(0);
@@ -265,7 +281,7 @@ impl<S: BlockStore> BlockStore for CrashStore<S> {
     }
     fn flush(&self) -> Result<(), StoreError> {
         let mut v = self.lock();
-        if Self::tick(&v) != Tick::Go {
+        if Self::power(&v) != Power::On {
             return Err(crashed(self.name(), "flush cut by power loss", 0));
         }
         for w in std::mem::take(&mut v.pending) {

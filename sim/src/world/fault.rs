@@ -133,24 +133,19 @@ impl World<'_> {
         Ok(())
     }
 
-    /// Power loss and restart: the images keep, lose or tear their unflushed
-    /// writes, the journal keeps a prefix of its unsynced bytes, and the engine's
-    /// recovery rebuilds the device from what survived (replacing the old one).
+    /// Power loss and restart, the engine's own ([`Device::power_cycle`]): the images
+    /// keep, lose or tear their unflushed writes, the journal keeps a prefix of its
+    /// unsynced bytes (both drawn from the fault stream), and the engine's recovery
+    /// rebuilds the device from what survived.
     fn power_cycle(&mut self) -> Result<(), engine::Error> {
         let (Some(f), Some(journal)) = (self.faults.clone(), self.journal.clone()) else {
             return Ok(());
         };
-        let variant = self.dev.variant();
-        let config = self.dev.config().clone();
-        // A one-block stand-in while the crashed device is taken apart.
-        let tiny = || SimStore::new("stand-in", self.layout.block_size, 1, None);
-        let stand_in = Device::new(DeviceConfig::new(variant), tiny()?, tiny()?)?;
-        let crashed = std::mem::replace(&mut self.dev, stand_in);
-        let (a, b) = crashed.into_images();
-        a.crash()?;
-        b.crash()?;
-        faults::crash_journal(&journal, &f);
-        self.dev = Device::recover(config, a, b, journal)?;
-        Ok(())
+        let sectors = self.layout.block_size / faults::TEAR_BYTES;
+        self.dev.power_cycle(
+            &journal,
+            |_, _| faults::draw_fate(&f, sectors),
+            |len| faults::draw_journal_keep(&f, len),
+        )
     }
 }

@@ -1,0 +1,112 @@
+//! The table-entry protocol: an entry is reserved under its block's group-1 lock,
+//! its data written, then it is journaled (committed) or taken back (abandoned); an
+//! entry is dropped only once the data that replaces it is durable. So the table
+//! never shows, and no replay restores, an entry pointing at data not written.
+
+use super::Device;
+use crate::cost::IoCost;
+use crate::error::{Error, Result};
+use crate::meta::MetaRecord;
+use crate::store::BlockStore;
+use crate::sync;
+use crate::table::Reservation;
+use crate::{Image, Vlun};
+
+impl<S: BlockStore> Device<S> {
+    /// The slot of `block`'s entry, if the table has one (counted as a lookup).
+    pub(super) fn lookup(&self, block: u64, cost: &mut IoCost) -> Option<u32> {
+        let m = sync::lock(&self.meta);
+        let table = m.table.as_ref()?;
+        cost.table_lookups += 1;
+        table.lookup(block)
+    }
+
+    /// Drops `block`'s entry, if it has one, once the data that replaces what it
+    /// pointed at is durable on image `written` (a barrier, so a crash never keeps the
+    /// removal without that data): journaled, then dropped in memory. The caller
+    /// holds `block`'s group-1 lock, so the entry cannot change in between.
+    pub(super) fn drop_entry(&self, block: u64, written: Image, cost: &mut IoCost) -> Result<()> {
+        {
+            let m = sync::lock(&self.meta);
+            let Some(table) = m.table.as_ref() else {
+                return Ok(());
+            };
+            cost.table_lookups += 1;
+            if table.lookup(block).is_none() {
+                return Ok(());
+            }
+        }
+        self.barrier(written, cost)?;
+        self.remove_entry(block, cost)
+    }
+
+    /// Journals and drops `block`'s entry, if it still has one.
+    pub(super) fn remove_entry(&self, block: u64, cost: &mut IoCost) -> Result<()> {
+        let mut m = sync::lock(&self.meta);
+        let Some(table) = m.table.as_ref() else {
+            return Ok(());
+        };
+        if table.lookup(block).is_some() {
+            m.log(MetaRecord::Remove { block })?;
+            let table = m.table.as_mut().expect("checked above");
+            table.remove(block);
+            cost.table_removes += 1;
+        }
+        Ok(())
+    }
+
+    /// Reserves a slot for `block` and publishes the entry in memory (invisible to
+    /// other calls, which cannot touch `block` while we hold its group-1 lock). It is
+    /// journaled by [`Device::commit_entry`] once its data is written, or taken back
+    /// by [`Device::abandon_entry`] if the data cannot be written.
+    pub(super) fn allocate_entry(&self, vlun: Vlun, block: u64, cost: &mut IoCost) -> Result<Reservation> {
+        let mut m = sync::lock(&self.meta);
+        if let Some(e) = &m.journal_failed {
+            // The entry could never be committed: refuse before writing any data.
+            return Err(e.clone().into());
+        }
+        let table = m.table.as_mut().expect("a table exists while allocating");
+        let reservation = table.reserve(block).map_err(|_| Error::DataAreaFull {
+            variant: self.variant,
+            vlun,
+            block,
+            slots: self.area_slots,
+        })?;
+        cost.table_inserts += 1;
+        Ok(reservation)
+    }
+
+    /// Journals the entry whose data is now written (and, with `durable`, syncs it);
+    /// if the journal refuses, the entry is taken back, so the table never shows what
+    /// a reopen would not.
+    pub(super) fn commit_entry(&self, r: Reservation, durable: bool, cost: &mut IoCost) -> Result<()> {
+        let mut m = sync::lock(&self.meta);
+        let (block, slot) = (r.block, r.slot);
+        let logged = m.log(MetaRecord::Insert { block, slot }).and_then(|()| {
+            if durable {
+                m.sync(cost)
+            } else {
+                Ok(())
+            }
+        });
+        match logged {
+            Ok(()) => {
+                m.note_peak();
+                Ok(())
+            }
+            Err(e) => {
+                if let Some(t) = m.table.as_mut() {
+                    t.cancel(r);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Takes back a reserved entry whose data could not be written.
+    pub(super) fn abandon_entry(&self, r: Reservation) {
+        if let Some(t) = sync::lock(&self.meta).table.as_mut() {
+            t.cancel(r);
+        }
+    }
+}

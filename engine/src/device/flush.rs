@@ -1,0 +1,84 @@
+//! Flush and compaction: making acknowledged writes survive a power loss, and keeping
+//! the journal bounded.
+
+use super::{Device, JOURNAL_APPENDS_MAX};
+use crate::cost::IoCost;
+use crate::error::Result;
+use crate::meta::MetaRecord;
+use crate::store::BlockStore;
+use crate::sync;
+use crate::Variant;
+
+impl<S: BlockStore> Device<S> {
+    /// Makes every acknowledged write durable: both images, then the metadata.
+    ///
+    /// Acknowledged writes survive the process ending (their data and journal records
+    /// are in the operating system's hands when `write` returns); they survive a power
+    /// loss once `flush` returns.
+    ///
+    /// Past [`JOURNAL_APPENDS_MAX`] appended records, the journal is also compacted
+    /// (which waits, like a phase change, for the calls in flight).
+    ///
+    /// Mirroring marks the blocks it writes through VLUN A dirty; a flush cleans them:
+    /// a `FlushMark` (taken with no call in flight, so every write it covers has
+    /// completed), the image flushes, then `Clean`.
+    pub fn flush(&self) -> Result<()> {
+        let _one_at_a_time = sync::lock(&self.flush_lock);
+        let mut cost = IoCost::default();
+        let result = self.flush_all(&mut cost);
+        self.counters.charge(&cost);
+        let long = result?;
+        if long {
+            self.compact_metadata()?;
+        }
+        Ok(())
+    }
+
+    fn flush_all(&self, cost: &mut IoCost) -> Result<bool> {
+        let marked = self.variant == Variant::WriteMirroring && {
+            let _no_call_in_flight = sync::write(&self.phase);
+            let mut m = sync::lock(&self.meta);
+            if m.dirty_new.is_empty() {
+                false
+            } else {
+                m.log(MetaRecord::FlushMark)?;
+                let new = std::mem::take(&mut m.dirty_new);
+                m.dirty_flushing.extend(new);
+                true
+            }
+        };
+        cost.flushes += 2;
+        self.image_a.flush()?;
+        self.image_b.flush()?;
+        let mut m = sync::lock(&self.meta);
+        if marked || !m.dirty_flushing.is_empty() {
+            m.log(MetaRecord::Clean)?;
+            m.dirty_flushing.clear();
+        }
+        m.unsynced = true; // sync even with nothing appended: the contract is a sync
+        m.sync(cost)?;
+        Ok(m.appended > JOURNAL_APPENDS_MAX)
+    }
+
+    /// The metadata as a compact record list: header, phase, table.
+    pub(crate) fn snapshot_records(&self) -> Vec<MetaRecord> {
+        let phase = self.phase();
+        let m = sync::lock(&self.meta);
+        m.snapshot(self.variant, self.geometry(), phase)
+    }
+
+    /// Rewrites the journal as a snapshot (a no-op without a journal).
+    ///
+    /// Takes the phase lock exclusively, so no call is in flight: a reserved entry
+    /// whose data is not yet written never reaches the snapshot, and no record
+    /// appended between the snapshot and the rewrite is lost.
+    pub fn compact_metadata(&self) -> Result<()> {
+        let phase = sync::write(&self.phase);
+        let mut m = sync::lock(&self.meta);
+        let records = m.snapshot(self.variant, self.geometry(), *phase);
+        m.journal_op(|j| j.compact(&records))?;
+        m.appended = 0;
+        Ok(())
+    }
+}
+

@@ -1,0 +1,79 @@
+//! The physical operations under every VLUN call, each counted in the call's
+//! [`IoCost`]: image reads and writes, and the flush barriers of the write order
+//! (ARCHITECTURE.md, "Write order").
+
+use super::{Device, Durability};
+use crate::cost::IoCost;
+use crate::error::Result;
+use crate::store::BlockStore;
+use crate::sync;
+use crate::Image;
+
+impl<S: BlockStore> Device<S> {
+    pub(super) fn read_image(&self, image: Image, block: u64, buf: &mut [u8], cost: &mut IoCost) -> Result<()> {
+        match image {
+            Image::A => {
+                cost.reads_a += 1;
+                self.image_a.read_block(block, buf)?
+            }
+            Image::B => {
+                cost.reads_b += 1;
+                self.image_b.read_block(block, buf)?
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn write_image(&self, image: Image, block: u64, data: &[u8], cost: &mut IoCost) -> Result<()> {
+        match image {
+            Image::A => {
+                cost.writes_a += 1;
+                self.image_a.write_block(block, data)?
+            }
+            Image::B => {
+                cost.writes_b += 1;
+                self.image_b.write_block(block, data)?
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn power_safe(&self) -> bool {
+        self.config.durability == Durability::PowerSafe
+    }
+
+    /// A flush barrier on `image` (power-safe devices only): its completed writes
+    /// are durable before anything that follows.
+    pub(super) fn barrier(&self, image: Image, cost: &mut IoCost) -> Result<()> {
+        if !self.power_safe() {
+            return Ok(());
+        }
+        cost.flushes += 1;
+        match image {
+            Image::A => self.image_a.flush()?,
+            Image::B => self.image_b.flush()?,
+        }
+        Ok(())
+    }
+
+    /// A journal barrier (power-safe devices only): every record appended so far is
+    /// durable before anything that follows.
+    pub(super) fn journal_barrier(&self, cost: &mut IoCost) -> Result<()> {
+        if !self.power_safe() || !self.journaled() {
+            return Ok(());
+        }
+        sync::lock(&self.meta).sync(cost)
+    }
+
+    /// Before data goes into a newly reserved slot: the removal that freed it (if it
+    /// was freed) must be durable, else a crash could restore the old entry pointing
+    /// at the new data. Syncs whatever is unsynced (removals are the only records a
+    /// power-safe device leaves unsynced in the table variants).
+    pub(super) fn reuse_barrier(&self, cost: &mut IoCost) -> Result<()> {
+        #[cfg(test)]
+        if super::mutant::on(super::mutant::Mutant::SlotReusedBeforeRemoveDurable) {
+            return Ok(());
+        }
+        self.journal_barrier(cost)
+    }
+}

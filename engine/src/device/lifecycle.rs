@@ -1,0 +1,192 @@
+//! The life cycle: split (the backup request), backup of VLUN A, retire of VLUN A,
+//! detach of VLUN B onto B'. Each phase change is journaled with no call in flight.
+
+use std::io::Write;
+
+use super::{BackupReport, Device};
+use crate::cost::IoCost;
+use crate::error::{Error, Result};
+use crate::meta::MetaRecord;
+use crate::store::BlockStore;
+use crate::sync;
+use crate::table::LookupTable;
+use crate::{Image, Phase, Variant, Vlun};
+
+impl<S: BlockStore> Device<S> {
+    fn transition(&self, op: &'static str, from: &[Phase], to: Phase) -> Result<()> {
+        let mut phase = sync::write(&self.phase);
+        if !from.contains(&phase) {
+            return Err(Error::IllegalState { op, phase: *phase });
+        }
+        let mut cost = IoCost::default();
+        let result = self.change_phase(to, &mut cost);
+        self.counters.charge(&cost);
+        result?;
+        *phase = to;
+        Ok(())
+    }
+
+    /// Journals the phase change, with no call in flight (the caller holds the phase
+    /// lock exclusively). A phase change is a barrier: on a power-safe device every
+    /// write before it is durable first and the record is synced, so no crash brings
+    /// back a write from the other side of the split; the mirror's dirty blocks are
+    /// clean then (both images were written).
+    fn change_phase(&self, to: Phase, cost: &mut IoCost) -> Result<()> {
+        self.barrier(Image::A, cost)?;
+        self.barrier(Image::B, cost)?;
+        let mut m = sync::lock(&self.meta);
+        if !m.dirty_new.is_empty() || !m.dirty_flushing.is_empty() {
+            m.log(MetaRecord::FlushMark)?;
+            m.log(MetaRecord::Clean)?;
+            m.dirty_new.clear();
+            m.dirty_flushing.clear();
+        }
+        m.log(MetaRecord::Phase(to))?;
+        if to != Phase::Split {
+            m.diverged.clear();
+        }
+        if self.power_safe() {
+            m.sync(cost)?;
+        }
+        if to == Phase::Split && self.variant != Variant::WriteMirroring {
+            m.table = Some(LookupTable::new(self.volume_blocks, self.area_slots));
+        }
+        Ok(())
+    }
+
+    /// The backup request: VLUN B is created from VLUN A. From now on old transactions
+    /// use VLUN A and new ones VLUN B.
+    pub fn split(&self) -> Result<()> {
+        self.transition("split", &[Phase::Single], Phase::Split)
+    }
+
+    /// Streams VLUN A, block by block, to `archive` (e.g. a raw image file or a tape).
+    /// VLUN A becomes read-only first: it was declared consistent, and an archive must
+    /// equal A at that moment. Can be repeated (e.g. after a failed archive write).
+    pub fn backup_a(&self, archive: &mut impl Write) -> Result<BackupReport> {
+        self.transition(
+            "back up VLUN A",
+            &[Phase::Split, Phase::BackedUp],
+            Phase::BackedUp,
+        )?;
+        let mut buf = vec![0u8; self.block_size];
+        let mut cost = IoCost::default();
+        for block in 0..self.volume_blocks {
+            let c = self.read(Vlun::A, block, &mut buf)?;
+            cost.add(c);
+            archive.write_all(&buf).map_err(|source| Error::Archive {
+                blocks_done: block,
+                source,
+            })?;
+        }
+        archive.flush().map_err(|source| Error::Archive {
+            blocks_done: self.volume_blocks,
+            source,
+        })?;
+        Ok(BackupReport {
+            blocks: self.volume_blocks,
+            bytes: self.volume_blocks * self.block_size as u64,
+            cost,
+        })
+    }
+
+    /// Discards VLUN A and frees the variant's extra space: mirroring releases image A;
+    /// copy-on-write drops A's preserved blocks; write logging merges B's logged blocks
+    /// into image A, where VLUN B lives from now on. VLUN B stays live throughout.
+    ///
+    /// The phase changes first (journaled), then the space is freed; if that is cut
+    /// short (an I/O error, a crash), calling `retire_a` again, or reopening the file
+    /// device, finishes it. Once it has finished, another call is illegal.
+    pub fn retire_a(&self) -> Result<IoCost> {
+        let unfinished = self.phase() == Phase::Retired && sync::lock(&self.meta).table.is_some();
+        if !unfinished {
+            self.transition("retire VLUN A", &[Phase::BackedUp], Phase::Retired)?;
+        }
+        self.finish_retire()
+    }
+
+    /// Frees what VLUN A held, in the retired phase: merges write logging's logged
+    /// blocks into image A, then drops the table. Safe to repeat after a failure.
+    pub(crate) fn finish_retire(&self) -> Result<IoCost> {
+        assert_eq!(self.phase(), Phase::Retired);
+        let mut cost = IoCost::default();
+        let result = self.merge_and_clear(&mut cost);
+        self.counters.charge(&cost);
+        result.map(|()| cost)
+    }
+
+    /// Write logging merges in two passes: every logged block copied to image A, one
+    /// barrier, then every entry dropped, so the removals never outrun the copies. No
+    /// slot is reused meanwhile (the retired device creates no entries).
+    fn merge_and_clear(&self, cost: &mut IoCost) -> Result<()> {
+        if self.variant == Variant::WriteLogging {
+            let entries: Vec<(u64, u32)> = self
+                .table()
+                .map(|t| t.entries().collect())
+                .unwrap_or_default();
+            let mut buf = vec![0u8; self.block_size];
+            for &(block, _) in &entries {
+                let _locks = self.lock_block(block);
+                // A B write may have merged this block meanwhile: look again under its lock.
+                if let Some(slot) = self.lookup(block, cost) {
+                    self.read_image(Image::B, u64::from(slot), &mut buf, cost)?;
+                    self.write_image(Image::A, block, &buf, cost)?;
+                }
+            }
+            if !entries.is_empty() {
+                self.barrier(Image::A, cost)?;
+            }
+            for &(block, _) in &entries {
+                let _locks = self.lock_block(block);
+                cost.table_lookups += 1;
+                self.remove_entry(block, cost)?;
+            }
+        }
+        let mut m = sync::lock(&self.meta);
+        if m.table.is_some() {
+            m.log(MetaRecord::Clear)?;
+            let t = m.table.take().expect("checked above");
+            cost.table_removes += t.in_use() as u32;
+        }
+        Ok(())
+    }
+
+    /// Copies VLUN B to `b_prime` so that it no longer shares physical storage with
+    /// image A (\[0048\]), and ends this device: `b_prime` is returned, holding the live
+    /// volume, ready to become the base of a new device.
+    pub fn detach_b(self, b_prime: S) -> Result<S> {
+        self.detach_b_to(b_prime)
+    }
+
+    /// Like [`Device::detach_b`], onto a store of any type (e.g. a file for a device
+    /// that lived in memory).
+    pub fn detach_b_to<T: BlockStore>(self, b_prime: T) -> Result<T> {
+        let phase = self.phase();
+        if phase != Phase::Retired {
+            return Err(Error::IllegalState {
+                op: "copy VLUN B to B'",
+                phase,
+            });
+        }
+        if b_prime.block_size() != self.block_size || b_prime.block_count() < self.volume_blocks {
+            return Err(Error::Geometry {
+                variant: self.variant,
+                reason: format!(
+                    "B' ({}) holds {} blocks of {} bytes; VLUN B needs {} of {}",
+                    b_prime.name(),
+                    b_prime.block_count(),
+                    b_prime.block_size(),
+                    self.volume_blocks,
+                    self.block_size
+                ),
+            });
+        }
+        let mut buf = vec![0u8; self.block_size];
+        for block in 0..self.volume_blocks {
+            self.read(Vlun::B, block, &mut buf)?;
+            b_prime.write_block(block, &buf)?;
+        }
+        b_prime.flush()?;
+        Ok(b_prime)
+    }
+}

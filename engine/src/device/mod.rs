@@ -1,0 +1,456 @@
+//! The one-way mirror device: VLUN A and VLUN B over two storage images.
+//!
+//! Every call routes by (variant, phase, VLUN) as DESIGN.md §2 tabulates, under the
+//! locks of \[0070\]/\[00104\]: group 2 (volume stripe locks, optional) then group 1 (the
+//! device's own per-block locks), then, briefly, the metadata lock that guards the
+//! lookup table and its journal. Phase changes take the phase lock exclusively, so a
+//! split or a retire never cuts through a call in flight. None of these locks lives
+//! in an image, so none is ever archived (\[0054\]).
+//!
+//! Write order (so that a crash never leaves a table entry pointing at data that was
+//! not written): data blocks first, then the table entry that makes them visible,
+//! then the acknowledgement. For copy-on-write the old block is preserved in A's data
+//! area and its entry recorded before the new data overwrites image B. Under
+//! [`Durability::PowerSafe`] flush barriers between these steps make the order hold
+//! across a power loss too; mirroring marks the blocks it writes through VLUN A dirty
+//! so recovery can bring image B back in line. ARCHITECTURE.md lists every step.
+
+//!
+//! One concept per file: the metadata state ([`metadata`]), the physical operations
+//! and barriers (`io`), the table-entry protocol (`entry`), the VLUN routing
+//! (`route`), the life cycle (`lifecycle`), flush and compaction (`flush`).
+
+use std::collections::BTreeSet;
+
+use crate::cost::{CounterCells, Counters, IoCost};
+use crate::error::{Error, Result};
+use crate::meta::Journal;
+use crate::store::{BlockStore, MemStore};
+use crate::sync::{self, Mutex, MutexGuard, RwLock};
+use crate::table::{LookupTable, AREA_SLOTS_MAX};
+use crate::{Geometry, Phase, Variant, Vlun};
+
+mod entry;
+mod flush;
+mod io;
+mod lifecycle;
+pub(crate) mod metadata;
+#[cfg(test)]
+pub(crate) mod mutant;
+mod route;
+#[cfg(all(test, not(loom)))]
+mod tests;
+
+use metadata::Metadata;
+pub use metadata::JOURNAL_APPENDS_MAX;
+
+/// Group-2 locks: volume-level stripe locks (RAID-5 style), one per stripe of
+/// `stripe_blocks` consecutive blocks, folded onto `locks` mutexes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StripeLocks {
+    pub stripe_blocks: u64,
+    pub locks: usize,
+}
+
+/// Which crash the device's write order is made to survive (ARCHITECTURE.md, "Write
+/// order"). Either way an acknowledged write is durable only after [`Device::flush`];
+/// the difference is what a crash can do to writes *not yet flushed*.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Durability {
+    /// Survives a power loss: flush barriers order data before the metadata that
+    /// points at it (copy-on-write: the preserved copy and its entry are durable
+    /// before image B is overwritten; write logging: a log slot is durable before
+    /// its entry, an image-A block before the entry that stops hiding it). Costs
+    /// image flushes and journal syncs on first writes ([`IoCost::flushes`]).
+    #[default]
+    PowerSafe,
+    /// Survives the process ending, not a power loss: no barriers (every completed
+    /// write is already in the operating system's hands). The order of writes is the
+    /// same, so only a power loss can break what PowerSafe guarantees.
+    ProcessCrashSafe,
+}
+
+/// How to build a device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceConfig {
+    pub variant: Variant,
+    /// Which crash the write order survives; [`Durability::PowerSafe`] by default.
+    pub durability: Durability,
+    /// Group-1 lock count: block `b` is guarded by lock `b % group1_locks`. One lock
+    /// is the patent's literal per-volume lock (\[0071\]); more let calls on different
+    /// blocks run in parallel.
+    pub group1_locks: usize,
+    /// Optional group-2 stripe locks, taken before group 1.
+    pub group2: Option<StripeLocks>,
+    /// Mutant switch for the loom tests only: skip the group-1 lock, to show that the
+    /// loom tests can find the torn reads and diverged mirrors it prevents.
+    #[cfg(loom)]
+    pub skip_group1_for_mutant_test: bool,
+}
+
+impl DeviceConfig {
+    /// Default locks for `variant`: 64 group-1 locks, no group-2 locks; power-safe.
+    pub fn new(variant: Variant) -> Self {
+        DeviceConfig {
+            variant,
+            durability: Durability::PowerSafe,
+            group1_locks: 64,
+            group2: None,
+            #[cfg(loom)]
+            skip_group1_for_mutant_test: false,
+        }
+    }
+}
+
+/// What `backup_a` wrote to the archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackupReport {
+    pub blocks: u64,
+    pub bytes: u64,
+    pub cost: IoCost,
+}
+
+/// The one-way mirror device over two images of type `S`.
+pub struct Device<S: BlockStore> {
+    variant: Variant,
+    block_size: usize,
+    volume_blocks: u64,
+    area_slots: u64,
+    image_a: S,
+    image_b: S,
+    phase: RwLock<Phase>,
+    meta: Mutex<Metadata>,
+    group1: Box<[Mutex<()>]>,
+    group2: Option<(u64, Box<[Mutex<()>]>)>,
+    /// Serialises [`Device::flush`]es, so one flush's `Clean` never covers blocks
+    /// another flush's mark moved.
+    flush_lock: Mutex<()>,
+    counters: CounterCells,
+    config: DeviceConfig,
+    /// Whether a journal is attached: set once, before the device is shared (by
+    /// [`Device::restore`] or [`Device::set_journal`], which every caller runs on a
+    /// device it has just built). It lets the calls that only journal (mirroring's
+    /// dirty and diverged marks, the journal barriers) skip the metadata lock on a
+    /// device with no journal, where that lock would guard nothing. A plain `std`
+    /// atomic like [`crate::sync::StatCounter`]: it orders nothing, since it never
+    /// changes while calls run.
+    journaled: std::sync::atomic::AtomicBool,
+}
+
+/// The locks one block access holds (group 2, then group 1), released on drop.
+struct BlockGuard<'a> {
+    _group1: Option<MutexGuard<'a, ()>>,
+    _group2: Option<MutexGuard<'a, ()>>,
+}
+
+impl Device<MemStore> {
+    /// A device on two zero-filled in-memory images, with a data area as large as the
+    /// volume (so it never fills).
+    pub fn in_memory(variant: Variant, block_size: usize, volume_blocks: u64) -> Result<Self> {
+        Self::in_memory_with(
+            DeviceConfig::new(variant),
+            block_size,
+            volume_blocks,
+            volume_blocks,
+        )
+    }
+
+    /// A device on zero-filled in-memory images with the given locks and data area.
+    pub fn in_memory_with(
+        config: DeviceConfig,
+        block_size: usize,
+        volume_blocks: u64,
+        area_slots: u64,
+    ) -> Result<Self> {
+        let (a, b) = config.variant.image_blocks(volume_blocks, area_slots);
+        let image_a = MemStore::new(block_size, a)?;
+        let image_b = MemStore::new(block_size, b)?;
+        Device::new(config, image_a, image_b)
+    }
+}
+
+impl<S: BlockStore> Device<S> {
+    /// A device in the single-volume phase over `image_a` and `image_b`, laid out as
+    /// [`Variant::image_blocks`] says: mirroring, two equal images (already in sync:
+    /// the RAID-1 mirror that exists before the request, \[0062\]); write logging, the
+    /// volume on image A and the log area on image B; copy-on-write, the volume on
+    /// image B and the preserved-block area on image A.
+    pub fn new(config: DeviceConfig, image_a: S, image_b: S) -> Result<Self> {
+        let variant = config.variant;
+        let geometry = |reason: String| Error::Geometry { variant, reason };
+        if image_a.block_size() != image_b.block_size() {
+            return Err(geometry(format!(
+                "image A has {}-byte blocks, image B {}-byte blocks",
+                image_a.block_size(),
+                image_b.block_size()
+            )));
+        }
+        let (volume_blocks, area_slots) = match variant {
+            Variant::WriteMirroring => {
+                if image_a.block_count() != image_b.block_count() {
+                    return Err(geometry(format!(
+                        "mirrored images differ in size: {} and {} blocks",
+                        image_a.block_count(),
+                        image_b.block_count()
+                    )));
+                }
+                (image_a.block_count(), 0)
+            }
+            Variant::WriteLogging => (image_a.block_count(), image_b.block_count()),
+            Variant::CopyOnWrite => (image_b.block_count(), image_a.block_count()),
+        };
+        if volume_blocks == 0 || image_a.block_size() == 0 {
+            return Err(geometry(
+                "the volume has no blocks, or blocks of 0 bytes".into(),
+            ));
+        }
+        if area_slots > AREA_SLOTS_MAX {
+            return Err(geometry(format!(
+                "data area of {area_slots} slots exceeds {AREA_SLOTS_MAX}"
+            )));
+        }
+        if config.group1_locks == 0 {
+            return Err(geometry("at least one group-1 lock is needed".into()));
+        }
+        let group2 = match config.group2 {
+            None => None,
+            Some(StripeLocks {
+                stripe_blocks,
+                locks,
+            }) => {
+                if stripe_blocks == 0 || locks == 0 {
+                    return Err(geometry(
+                        "group-2 stripe locks need a width and a count".into(),
+                    ));
+                }
+                Some((stripe_blocks, (0..locks).map(|_| Mutex::new(())).collect()))
+            }
+        };
+        Ok(Device {
+            variant,
+            block_size: image_a.block_size(),
+            volume_blocks,
+            area_slots,
+            image_a,
+            image_b,
+            phase: RwLock::new(Phase::Single),
+            meta: Mutex::new(Metadata::new(None, 0, None)),
+            group1: (0..config.group1_locks).map(|_| Mutex::new(())).collect(),
+            group2,
+            flush_lock: Mutex::new(()),
+            counters: CounterCells::default(),
+            config,
+            journaled: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    /// Installs restored metadata (phase, table, mirror marks, journal) in place of
+    /// whatever the device held, with fresh counters: used by recovery, on open and
+    /// after a power cycle.
+    pub(crate) fn restore(
+        &mut self,
+        phase: Phase,
+        table: Option<LookupTable>,
+        area_peak: u64,
+        diverged: BTreeSet<u64>,
+        journal: Box<dyn Journal>,
+    ) {
+        let mut metadata = Metadata::new(table, area_peak, Some(journal));
+        metadata.diverged = diverged;
+        self.phase = RwLock::new(phase);
+        self.meta = Mutex::new(metadata);
+        self.counters = CounterCells::default();
+        *self.journaled.get_mut() = true;
+    }
+
+    /// Stops every later table or phase change with `reason` (fail-stop, as after a
+    /// journal failure): a device whose recovery did not complete must not journal.
+    pub(crate) fn fail_stop(&self, reason: crate::meta::MetaError) {
+        sync::lock(&self.meta).journal_failed = Some(reason);
+    }
+
+    /// Attaches a journal that will receive every later metadata change.
+    pub(crate) fn set_journal(&self, journal: Box<dyn Journal>) {
+        sync::lock(&self.meta).journal = Some(journal);
+        self.journaled
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether a journal is attached (see the `journaled` field).
+    fn journaled(&self) -> bool {
+        self.journaled.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Adds physical operations done outside a VLUN call (recovery) to the counters.
+    pub(crate) fn charge(&self, cost: &IoCost) {
+        self.counters.charge(cost);
+    }
+
+    /// The variant.
+    pub fn variant(&self) -> Variant {
+        self.variant
+    }
+    /// Bytes per block.
+    pub fn block_size(&self) -> usize {
+        self.block_size
+    }
+    /// Blocks in each VLUN.
+    pub fn volume_blocks(&self) -> u64 {
+        self.volume_blocks
+    }
+    /// Slots in the variant's data area (0 for mirroring).
+    pub fn area_slots(&self) -> u64 {
+        self.area_slots
+    }
+    /// Block size, volume size and data-area size together.
+    pub fn geometry(&self) -> Geometry {
+        Geometry {
+            block_size: self.block_size,
+            volume_blocks: self.volume_blocks,
+            area_slots: self.area_slots,
+        }
+    }
+    /// The lock configuration.
+    pub fn config(&self) -> &DeviceConfig {
+        &self.config
+    }
+    /// The current phase.
+    pub fn phase(&self) -> Phase {
+        *sync::read(&self.phase)
+    }
+    /// The images `(A, B)`, for inspection.
+    pub fn images(&self) -> (&S, &S) {
+        (&self.image_a, &self.image_b)
+    }
+    /// Consumes the device, returning its images `(A, B)`.
+    pub fn into_images(self) -> (S, S) {
+        (self.image_a, self.image_b)
+    }
+
+    /// A copy of the lookup table, if the variant and phase have one.
+    pub fn table(&self) -> Option<LookupTable> {
+        sync::lock(&self.meta).table.clone()
+    }
+
+    /// Blocks of extra space held now: data-area slots in use, plus for mirroring the
+    /// second full image while VLUN A exists.
+    pub fn extra_space_blocks(&self) -> u64 {
+        self.counters().extra_space_blocks
+    }
+
+    /// Running totals of logical and physical operations, and the space figures.
+    pub fn counters(&self) -> Counters {
+        let phase = self.phase();
+        let mut c = self.counters.snapshot();
+        let (area_now, area_peak) = {
+            let m = sync::lock(&self.meta);
+            (m.table.as_ref().map_or(0, |t| t.in_use()), m.area_peak)
+        };
+        let mirror = match self.variant {
+            Variant::WriteMirroring if phase != Phase::Retired => self.volume_blocks,
+            _ => 0,
+        };
+        let mirror_peak = match self.variant {
+            Variant::WriteMirroring => self.volume_blocks,
+            _ => 0,
+        };
+        c.data_area_blocks = area_now;
+        c.data_area_peak = area_peak;
+        c.extra_space_blocks = area_now + mirror;
+        c.extra_space_peak = area_peak + mirror_peak;
+        c
+    }
+
+    fn check(&self, vlun: Vlun, block: u64, len: usize) -> Result<()> {
+        if block >= self.volume_blocks {
+            return Err(Error::OutOfRange {
+                vlun,
+                block,
+                blocks: self.volume_blocks,
+            });
+        }
+        if len != self.block_size {
+            return Err(Error::BufferSize {
+                vlun,
+                block,
+                len,
+                block_size: self.block_size,
+            });
+        }
+        Ok(())
+    }
+
+    fn lock_block(&self, block: u64) -> BlockGuard<'_> {
+        let group2 = self.group2.as_ref().map(|(width, locks)| {
+            sync::lock(&locks[((block / width) % locks.len() as u64) as usize])
+        });
+        #[cfg(loom)]
+        let skip = self.config.skip_group1_for_mutant_test;
+        #[cfg(not(loom))]
+        let skip = false;
+        let group1 =
+            (!skip).then(|| sync::lock(&self.group1[(block % self.group1.len() as u64) as usize]));
+        BlockGuard {
+            _group1: group1,
+            _group2: group2,
+        }
+    }
+}
+
+impl<S: BlockStore + Clone> Clone for Device<S> {
+    /// A copy with the same images, phase and table, fresh locks and counters, and no
+    /// journal (the copy is not the file-backed device).
+    fn clone(&self) -> Self {
+        let phase = self.phase();
+        let m = sync::lock(&self.meta);
+        let mut d = Device::new(
+            self.config.clone(),
+            self.image_a.clone(),
+            self.image_b.clone(),
+        )
+        .expect("a valid device's geometry is valid");
+        d.phase = RwLock::new(phase);
+        d.meta = Mutex::new(Metadata::new(m.table.clone(), m.area_peak, None));
+        d
+    }
+}
+
+impl<S: BlockStore + PartialEq> PartialEq for Device<S> {
+    /// Equal when what the hosts and the metadata can observe is equal: variant, phase,
+    /// table and image contents (not counters or locks).
+    fn eq(&self, other: &Self) -> bool {
+        self.variant == other.variant
+            && self.phase() == other.phase()
+            && self.table() == other.table()
+            && self.image_a == other.image_a
+            && self.image_b == other.image_b
+    }
+}
+
+impl<S: BlockStore + Eq> Eq for Device<S> {}
+
+impl<S: BlockStore + std::hash::Hash> std::hash::Hash for Device<S> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.variant.hash(state);
+        self.phase().hash(state);
+        self.table().hash(state);
+        self.image_a.hash(state);
+        self.image_b.hash(state);
+    }
+}
+
+impl<S: BlockStore + std::fmt::Debug> std::fmt::Debug for Device<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Device")
+            .field("variant", &self.variant)
+            .field("phase", &self.phase())
+            .field(
+                "table",
+                &self.table().map(|t| t.entries().collect::<Vec<_>>()),
+            )
+            .field("image_a", &self.image_a)
+            .field("image_b", &self.image_b)
+            .finish()
+    }
+}
+

@@ -1,0 +1,251 @@
+//! The VLUN interface: every read and write routed by (variant, phase, VLUN) to the
+//! storage images, as DESIGN.md §2's routing table has it (VLUN in, image out), with
+//! the write order of ARCHITECTURE.md ("Write order") per variant.
+
+use super::Device;
+use crate::cost::IoCost;
+use crate::error::{Error, Result};
+use crate::meta::MetaRecord;
+use crate::store::BlockStore;
+use crate::sync;
+use crate::{Image, Phase, Variant, Vlun};
+
+impl<S: BlockStore> Device<S> {
+    /// Reads `block` of `vlun` into `buf` (one block long).
+    pub fn read(&self, vlun: Vlun, block: u64, buf: &mut [u8]) -> Result<IoCost> {
+        self.check(vlun, block, buf.len())?;
+        let phase = sync::read(&self.phase);
+        let _locks = self.lock_block(block);
+        let mut cost = IoCost::default();
+        let result = self.route_read(*phase, vlun, block, buf, &mut cost);
+        self.counters.charge(&cost);
+        if result.is_ok() {
+            self.counters.logical(vlun, false);
+        }
+        result.map(|()| cost)
+    }
+
+    fn route_read(
+        &self,
+        phase: Phase,
+        vlun: Vlun,
+        block: u64,
+        buf: &mut [u8],
+        cost: &mut IoCost,
+    ) -> Result<()> {
+        use Variant::*;
+        match (phase, vlun) {
+            (Phase::Single, Vlun::B) => {
+                return Err(Error::IllegalState {
+                    op: "read VLUN B",
+                    phase,
+                })
+            }
+            (Phase::Retired, Vlun::A) => {
+                return Err(Error::IllegalState {
+                    op: "read VLUN A",
+                    phase,
+                })
+            }
+            _ => {}
+        }
+        match (self.variant, vlun) {
+            (WriteMirroring, Vlun::A) => self.read_image(Image::A, block, buf, cost),
+            (WriteMirroring, Vlun::B) => self.read_image(Image::B, block, buf, cost),
+            (WriteLogging, Vlun::A) => self.read_image(Image::A, block, buf, cost),
+            // Fig 18: a B write lands in B's log; its first one to a block creates the
+            // entry (reserved now, journaled once the data is in its slot).
+            (WriteLogging, Vlun::B) => match self.lookup(block, cost) {
+                Some(slot) => self.read_image(Image::B, u64::from(slot), buf, cost),
+                None => self.read_image(Image::A, block, buf, cost),
+            },
+            (CopyOnWrite, Vlun::A) => match self.lookup(block, cost) {
+                Some(slot) => self.read_image(Image::A, u64::from(slot), buf, cost),
+                None => self.read_image(Image::B, block, buf, cost),
+            },
+            (CopyOnWrite, Vlun::B) => self.read_image(Image::B, block, buf, cost),
+        }
+    }
+
+    /// Writes `data` (one block) to `block` of `vlun`. When this returns `Ok`, the write
+    /// is acknowledged: every image the variant routes it to holds it.
+    pub fn write(&self, vlun: Vlun, block: u64, data: &[u8]) -> Result<IoCost> {
+        self.check(vlun, block, data.len())?;
+        let phase = sync::read(&self.phase);
+        let _locks = self.lock_block(block);
+        let mut cost = IoCost::default();
+        let result = self.route_write(*phase, vlun, block, data, &mut cost);
+        self.counters.charge(&cost);
+        if result.is_ok() {
+            self.counters.logical(vlun, true);
+        }
+        result.map(|()| cost)
+    }
+
+    fn route_write(
+        &self,
+        phase: Phase,
+        vlun: Vlun,
+        block: u64,
+        data: &[u8],
+        cost: &mut IoCost,
+    ) -> Result<()> {
+        use Variant::*;
+        match (phase, vlun) {
+            (Phase::Single, Vlun::B) => {
+                return Err(Error::IllegalState {
+                    op: "write VLUN B",
+                    phase,
+                })
+            }
+            (Phase::BackedUp | Phase::Retired, Vlun::A) => {
+                return Err(Error::IllegalState {
+                    op: "write VLUN A",
+                    phase,
+                })
+            }
+            _ => {}
+        }
+        match (self.variant, vlun) {
+            // Fig 13: A writes land on both images; B writes on image B only. The
+            // block is marked dirty first, so a crash between the two writes is
+            // repaired at recovery (image A copied to image B).
+            (WriteMirroring, Vlun::A) => {
+                self.mark_dirty(block, cost)?;
+                self.write_image(Image::A, block, data, cost)?;
+                self.write_image(Image::B, block, data, cost)
+            }
+            (WriteMirroring, Vlun::B) => {
+                self.write_image(Image::B, block, data, cost)?;
+                self.mark_diverged(phase, block)
+            }
+            // Fig 16: an A write supersedes B's logged copy, which is dropped. The patent
+            // drops the entry first; we write image A first (and make it durable), so a
+            // crash in between leaves B reading its own logged copy, not A's older block.
+            (WriteLogging, Vlun::A) => {
+                self.write_image(Image::A, block, data, cost)?;
+                self.drop_entry(block, Image::A, cost)
+            }
+            (WriteLogging, Vlun::B) if phase == Phase::Retired => {
+                // VLUN B now lives on image A; a leftover entry is merged by this write.
+                self.write_image(Image::A, block, data, cost)?;
+                self.drop_entry(block, Image::A, cost)
+            }
+            // Fig 18: a B write lands in B's log; its first one to a block creates the
+            // entry (reserved now, journaled once the data is durable in its slot).
+            (WriteLogging, Vlun::B) => match self.lookup(block, cost) {
+                Some(slot) => self.write_image(Image::B, u64::from(slot), data, cost),
+                None => {
+                    let r = self.allocate_entry(vlun, block, cost)?;
+                    let written = self
+                        .reuse_barrier(cost)
+                        .and_then(|()| self.write_image(Image::B, u64::from(r.slot), data, cost))
+                        .and_then(|()| {
+                            #[cfg(test)]
+                            if super::mutant::on(super::mutant::Mutant::LogSlotNotDurable) {
+                                return Ok(());
+                            }
+                            self.barrier(Image::B, cost)
+                        });
+                    if let Err(e) = written {
+                        self.abandon_entry(r);
+                        return Err(e);
+                    }
+                    // Not synced: losing the entry loses only this unflushed write.
+                    self.commit_entry(r, false, cost)
+                }
+            },
+            // Fig 23: an A write goes to image B and drops A's preserved copy. The patent
+            // drops the entry first; we write image B first (and make it durable), so a
+            // crash in between leaves A reading its preserved copy, never B's newer
+            // block (A-isolated).
+            (CopyOnWrite, Vlun::A) => {
+                self.write_image(Image::B, block, data, cost)?;
+                self.drop_entry(block, Image::B, cost)
+            }
+            (CopyOnWrite, Vlun::B) if phase == Phase::Single || phase == Phase::Retired => {
+                self.write_image(Image::B, block, data, cost)
+            }
+            // Fig 25: B's first write to a block preserves the old block for VLUN A: the
+            // copy and its entry are durable before image B is overwritten.
+            (CopyOnWrite, Vlun::B) => {
+                if self.lookup(block, cost).is_none() {
+                    self.preserve_for_a(vlun, block, cost)?;
+                }
+                self.write_image(Image::B, block, data, cost)
+            }
+        }
+    }
+
+    /// Copy-on-write: copies image B's `block` into a new slot of A's data area and
+    /// journals the entry, durably (power-safe): the removals that freed slots are
+    /// synced first (so the slot's old owner cannot come back pointing at it), then
+    /// the copy is written and flushed, then the entry appended and synced.
+    fn preserve_for_a(&self, vlun: Vlun, block: u64, cost: &mut IoCost) -> Result<()> {
+        let r = self.allocate_entry(vlun, block, cost)?;
+        let mut old = vec![0u8; self.block_size];
+        let copied = self
+            .reuse_barrier(cost)
+            .and_then(|()| self.read_image(Image::B, block, &mut old, cost))
+            .and_then(|()| self.write_image(Image::A, u64::from(r.slot), &old, cost))
+            .and_then(|()| {
+                #[cfg(test)]
+                if super::mutant::on(super::mutant::Mutant::CowCopyNotDurable) {
+                    return Ok(());
+                }
+                self.barrier(Image::A, cost)
+            });
+        if let Err(e) = copied {
+            self.abandon_entry(r);
+            return Err(e);
+        }
+        #[cfg(test)]
+        let durable = self.power_safe() && !super::mutant::on(super::mutant::Mutant::CowCopyNotDurable);
+        #[cfg(not(test))]
+        let durable = self.power_safe();
+        self.commit_entry(r, durable, cost)
+    }
+
+    /// Mirroring, split phase: journals (once per block, not synced) that VLUN B wrote
+    /// `block`, after the write. Recovery then never copies image A over it: image B
+    /// holds B's own data there. The record needs no sync: if it is lost, so is every
+    /// record after it, including any later dirty mark that could trigger a copy
+    /// (and a power-safe dirty mark is synced, taking this record with it).
+    fn mark_diverged(&self, phase: Phase, block: u64) -> Result<()> {
+        if phase != Phase::Split || !self.journaled() {
+            return Ok(());
+        }
+        let mut m = sync::lock(&self.meta);
+        if phase != Phase::Split || m.journal.is_none() || m.diverged.contains(&block) {
+            return Ok(());
+        }
+        m.log(MetaRecord::Diverged { block })?;
+        m.diverged.insert(block);
+        Ok(())
+    }
+
+    /// Mirroring: journals that `block` is about to be written to both images (once
+    /// per block between flushes; synced on a power-safe device), so recovery knows
+    /// which blocks a crash may have left different. Without a journal there is no
+    /// recovery, so nothing is recorded.
+    fn mark_dirty(&self, block: u64, cost: &mut IoCost) -> Result<()> {
+        #[cfg(test)]
+        if super::mutant::on(super::mutant::Mutant::MirrorWithoutIntent) {
+            return Ok(());
+        }
+        if !self.journaled() {
+            return Ok(());
+        }
+        let mut m = sync::lock(&self.meta);
+        if m.journal.is_none() || m.dirty_new.contains(&block) || m.diverged.contains(&block) {
+            // A diverged block is never repaired: no mark needed.
+            return Ok(());
+        }
+        m.log(MetaRecord::Dirty { block })?;
+        m.dirty_new.insert(block);
+        if self.power_safe() {
+            m.sync(cost)?;
+        }
+        Ok(())
+    }
+}

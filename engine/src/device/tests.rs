@@ -1,0 +1,150 @@
+//! The journal's fail-stop rule, with a journal that refuses on command (the file
+//! journal cannot be made to fail from a test without root-proof tricks).
+
+use std::sync::{Arc, Mutex as StdMutex};
+
+use super::*;
+use crate::meta::{Journal, MetaError, MetaRecord};
+use crate::store::MemStore;
+use crate::table::LookupTable;
+use crate::{Phase, Variant, Vlun};
+
+/// Accepts `budget` appends, then fails every one.
+struct Refusing {
+    budget: usize,
+    kept: Arc<StdMutex<Vec<MetaRecord>>>,
+}
+
+impl Journal for Refusing {
+    fn append(&mut self, record: &MetaRecord) -> std::result::Result<(), MetaError> {
+        if self.budget == 0 {
+            return Err(MetaError {
+                path: "test.owm".into(),
+                offset: None,
+                reason: "no space left".into(),
+            });
+        }
+        self.budget -= 1;
+        self.kept.lock().unwrap().push(record.clone());
+        Ok(())
+    }
+    fn sync(&mut self) -> std::result::Result<(), MetaError> {
+        Ok(())
+    }
+    fn compact(&mut self, _: &[MetaRecord]) -> std::result::Result<(), MetaError> {
+        Ok(())
+    }
+}
+
+const BS: usize = 16;
+
+fn block(x: u8) -> Vec<u8> {
+    vec![x; BS]
+}
+
+fn read(d: &Device<MemStore>, vlun: Vlun, b: u64) -> Vec<u8> {
+    let mut buf = vec![0u8; BS];
+    d.read(vlun, b, &mut buf).unwrap();
+    buf
+}
+
+fn is_journal_error(r: Result<IoCost>) -> bool {
+    matches!(r, Err(Error::Meta(e)) if e.path == "test.owm")
+}
+
+/// After the first refused append the device changes no table entry again, keeps
+/// memory equal to what the journal holds, and still serves every write that needs
+/// no table change.
+#[test]
+fn journal_failure_stops_table_changes_and_keeps_memory_equal_to_journal() {
+    for variant in [Variant::WriteLogging, Variant::CopyOnWrite] {
+        let d = Device::in_memory(variant, BS, 8).unwrap();
+        let kept = Arc::new(StdMutex::new(Vec::new()));
+        d.set_journal(Box::new(Refusing {
+            budget: 2,
+            kept: kept.clone(),
+        }));
+        d.split().unwrap();
+        d.write(Vlun::B, 1, &block(1)).unwrap(); // the second and last append
+        let table = d.table();
+
+        // A first B write needs an Insert: refused, and the table is as before.
+        assert!(
+            is_journal_error(d.write(Vlun::B, 2, &block(2))),
+            "{variant}"
+        );
+        assert_eq!(d.table(), table, "{variant}");
+        assert_eq!(read(&d, Vlun::B, 2), block(0), "{variant}");
+        assert_eq!(read(&d, Vlun::A, 2), block(0), "{variant}");
+        // Refused before any data is written now that the journal is known bad.
+        let before = d.counters();
+        assert!(
+            is_journal_error(d.write(Vlun::B, 3, &block(3))),
+            "{variant}"
+        );
+        let after = d.counters();
+        assert_eq!(
+            after.image_a_writes + after.image_b_writes,
+            before.image_a_writes + before.image_b_writes
+        );
+
+        // An A write over B's entry needs a Remove: refused, the entry stays. The
+        // unacknowledged data reached the image written first (logging: image A,
+        // hidden from B by B's entry; copy-on-write: image B, hidden from A by A's
+        // preserved copy), exactly as a reopen would find it.
+        assert!(
+            is_journal_error(d.write(Vlun::A, 1, &block(4))),
+            "{variant}"
+        );
+        assert_eq!(d.table(), table, "{variant}");
+        let (a_sees, b_sees) = match variant {
+            Variant::WriteLogging => (block(4), block(1)),
+            _ => (block(0), block(4)),
+        };
+        assert_eq!(read(&d, Vlun::A, 1), a_sees, "{variant}");
+        assert_eq!(read(&d, Vlun::B, 1), b_sees, "{variant}");
+
+        // Writes needing no table change go on.
+        d.write(Vlun::B, 1, &block(5)).unwrap();
+        d.write(Vlun::A, 6, &block(6)).unwrap();
+        assert_eq!(read(&d, Vlun::B, 1), block(5), "{variant}");
+        assert_eq!(read(&d, Vlun::B, 6), block(6), "{variant}");
+        assert_eq!(read(&d, Vlun::A, 6), block(6), "{variant}");
+
+        // Phase changes are refused too: the journal is fail-stop for every change.
+        assert!(matches!(
+            d.backup_a(&mut std::io::sink()),
+            Err(Error::Meta(_))
+        ));
+        assert_eq!(d.phase(), Phase::Split);
+        assert_eq!(
+            *kept.lock().unwrap(),
+            vec![
+                MetaRecord::Phase(Phase::Split),
+                MetaRecord::Insert { block: 1, slot: 0 }
+            ],
+            "{variant}"
+        );
+    }
+}
+
+/// A cancelled reservation leaves the allocator exactly as before, whether its slot
+/// came from the free list or from the never-used range.
+#[test]
+fn cancel_restores_the_allocator() {
+    let mut t = LookupTable::new(8, 4);
+    t.insert(0).unwrap();
+    t.insert(1).unwrap();
+    t.remove(0);
+    for _ in 0..2 {
+        let before = t.clone();
+        let r = t.reserve(5).unwrap(); // from the free list
+        t.cancel(r);
+        assert_eq!(t, before);
+        let r1 = t.reserve(5).unwrap();
+        let r2 = t.reserve(6).unwrap(); // fresh
+        t.cancel(r2);
+        t.cancel(r1);
+        assert_eq!(t, before);
+    }
+}
