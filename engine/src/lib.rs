@@ -78,7 +78,7 @@ mod variant;
 
 pub use cost::{Counters, IoCost};
 pub use device::{
-    BackupReport, Device, DeviceConfig, Durability, StripeLocks, JOURNAL_APPENDS_MAX,
+    BackupReport, Device, DeviceConfig, Durability, EntryContents, StripeLocks, JOURNAL_APPENDS_MAX,
 };
 pub use error::{Error, Result};
 pub use meta::MemJournal;

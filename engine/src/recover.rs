@@ -174,7 +174,9 @@ impl<S: PowerLoss> Device<S> {
         mut fate: impl FnMut(Image, &PendingWrite) -> Fate,
         keep: impl FnOnce(usize) -> usize,
     ) -> Result<()> {
-        let result = self.lose_power(journal, &mut fate, keep).and_then(|()| self.recover_memory_journal(journal.clone()));
+        let result = self
+            .lose_power(journal, &mut fate, keep)
+            .and_then(|()| self.recover_memory_journal(journal.clone()));
         if let Err(e) = &result {
             self.fail_stop(MetaError {
                 path: MEM_JOURNAL_NAME.into(),

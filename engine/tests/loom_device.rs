@@ -82,33 +82,20 @@ fn read(dev: &Device<MemStore>, vlun: Vlun, block: u64) -> u8 {
     word_of(vlun, block, &buf)
 }
 
-/// Every table entry's slot holds what VLUN A reads for that block, and the data
+/// Every table entry's slot holds what its VLUN reads for that block, and the data
 /// area in use is exactly the entries.
 fn table_agrees_with_data_area(dev: &Device<MemStore>) {
-    let Some(table) = dev.table() else { return };
-    let entries: Vec<(u64, u32)> = table.entries().collect();
-    assert_eq!(
-        table.in_use(),
-        entries.len() as u64,
-        "space in use vs entries"
-    );
+    let entries = dev.table_contents().expect("table image reads");
     assert_eq!(dev.counters().data_area_blocks, entries.len() as u64);
-    let (a, b) = dev.images();
-    let area = match dev.variant() {
-        Variant::CopyOnWrite => a,
-        _ => b,
-    };
-    for (block, slot) in entries {
-        let mut buf = [0u8; BLOCK];
-        area.read_block(u64::from(slot), &mut buf).unwrap();
-        let w = word_of(Vlun::A, block, &buf);
-        let via = match dev.variant() {
-            Variant::CopyOnWrite => read(dev, Vlun::A, block),
-            _ => read(dev, Vlun::B, block),
-        };
+    for e in entries {
+        let w = word_of(Vlun::A, e.block, &e.data);
         assert_eq!(
-            w, via,
-            "entry for block {block} (slot {slot}) is not what the VLUN reads"
+            w,
+            read(dev, e.vlun, e.block),
+            "entry for block {} (slot {}) is not what {} reads",
+            e.block,
+            e.slot,
+            e.vlun
         );
     }
 }

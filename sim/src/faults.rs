@@ -303,7 +303,6 @@ impl SimStore {
             Disk::Crash(s) => s,
         }
     }
-
 }
 
 impl engine::PowerLoss for SimStore {

@@ -51,12 +51,19 @@ pub(super) fn check<S: BlockStore>(d: &Device<S>, m: &Model, ctx: &str) -> Vec<S
             }
         }
     }
-    if let Some(t) = d.table() {
-        for (block, slot) in t.entries() {
-            if u64::from(slot) >= d.area_slots() || block >= N {
-                out.push(format!("{ctx}: entries: {block} → {slot} out of range"));
+    match d.table_contents() {
+        Ok(entries) => {
+            for e in entries {
+                let mut via = vec![0u8; d.block_size()];
+                if d.read(e.vlun, e.block, &mut via).is_err() || via != e.data {
+                    out.push(format!(
+                        "{ctx}: entries: {} -> {} is not what {} reads",
+                        e.block, e.slot, e.vlun
+                    ));
+                }
             }
         }
+        Err(e) => out.push(format!("{ctx}: entries: {e}")),
     }
     out.extend(keeps_working(d, ctx));
     out
@@ -64,7 +71,11 @@ pub(super) fn check<S: BlockStore>(d: &Device<S>, m: &Model, ctx: &str) -> Vec<S
 
 /// Whether every sector of `got` is the same sector of some allowed value: a torn
 /// write in flight.
-pub(super) fn sector_mix<S: BlockStore>(got: &[u8], allowed: &BTreeSet<Vec<u8>>, d: &Device<S>) -> bool {
+pub(super) fn sector_mix<S: BlockStore>(
+    got: &[u8],
+    allowed: &BTreeSet<Vec<u8>>,
+    d: &Device<S>,
+) -> bool {
     let sector = if d.block_size() >= SECTOR_BYTES {
         SECTOR_BYTES
     } else {

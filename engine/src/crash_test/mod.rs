@@ -228,8 +228,6 @@ fn run_step<S: BlockStore>(d: &Device<S>, step: Step, bs: usize) -> crate::Resul
     }
 }
 
-/// How the unflushed writes fare at the crash.
-
 /// Every crash point of `base`'s script under every pass of `passes` (and, with
 /// `recovery_points`, a second crash at each of the first operations of recovery):
 /// `(points, runs, violations)`.
@@ -381,4 +379,3 @@ fn every_dropped_barrier_is_caught() {
         );
     }
 }
-

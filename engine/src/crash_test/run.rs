@@ -47,7 +47,12 @@ impl Rng {
     }
 }
 
-pub(super) fn crash<S: BlockStore>(a: &CrashStore<S>, b: &CrashStore<S>, j: &MemJournal, pass: Pass) {
+pub(super) fn crash<S: BlockStore>(
+    a: &CrashStore<S>,
+    b: &CrashStore<S>,
+    j: &MemJournal,
+    pass: Pass,
+) {
     let mut rng = Rng::new(match pass {
         Pass::Seeded(s) => s,
         _ => 0,

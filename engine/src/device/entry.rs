@@ -12,7 +12,61 @@ use crate::sync;
 use crate::table::Reservation;
 use crate::{Image, Vlun};
 
+/// One lookup-table entry and what its slot holds ([`Device::table_contents`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryContents {
+    /// The volume block the entry stands for.
+    pub block: u64,
+    /// Its data-area slot (a block of the variant's table image).
+    pub slot: u32,
+    /// The VLUN that reads the slot: VLUN B for write logging (B's logged copy),
+    /// VLUN A for copy-on-write (A's preserved copy).
+    pub vlun: Vlun,
+    /// The slot's bytes, one block.
+    pub data: Vec<u8>,
+}
+
 impl<S: BlockStore> Device<S> {
+    /// Every lookup-table entry with what its slot holds, by block (empty without a
+    /// table): for tests and tools that check that entries point at what their VLUN
+    /// reads. Asserts the table's own bookkeeping (every entry in range, the slots in
+    /// use equal to the entries). Reads the table image directly, outside the VLUN
+    /// locks: call it with no write in flight. Errors: a store read error.
+    pub fn table_contents(&self) -> Result<Vec<EntryContents>> {
+        let Some(table) = self.table() else {
+            return Ok(Vec::new());
+        };
+        let (image, vlun) = match self.variant {
+            crate::Variant::WriteLogging => (Image::B, Vlun::B),
+            _ => (Image::A, Vlun::A),
+        };
+        let entries: Vec<(u64, u32)> = table.entries().collect();
+        assert_eq!(
+            table.in_use(),
+            entries.len() as u64,
+            "slots in use vs entries"
+        );
+        let (a, b) = self.images();
+        let store = if image == Image::A { a } else { b };
+        entries
+            .into_iter()
+            .map(|(block, slot)| {
+                assert!(
+                    block < self.volume_blocks && u64::from(slot) < self.area_slots,
+                    "entry {block} -> {slot} out of range"
+                );
+                let mut data = vec![0u8; self.block_size];
+                store.read_block(u64::from(slot), &mut data)?;
+                Ok(EntryContents {
+                    block,
+                    slot,
+                    vlun,
+                    data,
+                })
+            })
+            .collect()
+    }
+
     /// The slot of `block`'s entry, if the table has one (counted as a lookup).
     pub(super) fn lookup(&self, block: u64, cost: &mut IoCost) -> Option<u32> {
         let m = sync::lock(&self.meta);
@@ -59,7 +113,12 @@ impl<S: BlockStore> Device<S> {
     /// other calls, which cannot touch `block` while we hold its group-1 lock). It is
     /// journaled by [`Device::commit_entry`] once its data is written, or taken back
     /// by [`Device::abandon_entry`] if the data cannot be written.
-    pub(super) fn allocate_entry(&self, vlun: Vlun, block: u64, cost: &mut IoCost) -> Result<Reservation> {
+    pub(super) fn allocate_entry(
+        &self,
+        vlun: Vlun,
+        block: u64,
+        cost: &mut IoCost,
+    ) -> Result<Reservation> {
         let mut m = sync::lock(&self.meta);
         if let Some(e) = &m.journal_failed {
             // The entry could never be committed: refuse before writing any data.
@@ -79,7 +138,12 @@ impl<S: BlockStore> Device<S> {
     /// Journals the entry whose data is now written (and, with `durable`, syncs it);
     /// if the journal refuses, the entry is taken back, so the table never shows what
     /// a reopen would not.
-    pub(super) fn commit_entry(&self, r: Reservation, durable: bool, cost: &mut IoCost) -> Result<()> {
+    pub(super) fn commit_entry(
+        &self,
+        r: Reservation,
+        durable: bool,
+        cost: &mut IoCost,
+    ) -> Result<()> {
         let mut m = sync::lock(&self.meta);
         let (block, slot) = (r.block, r.slot);
         let logged = m.log(MetaRecord::Insert { block, slot }).and_then(|()| {

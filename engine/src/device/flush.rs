@@ -81,4 +81,3 @@ impl<S: BlockStore> Device<S> {
         Ok(())
     }
 }
-

@@ -10,7 +10,13 @@ use crate::sync;
 use crate::Image;
 
 impl<S: BlockStore> Device<S> {
-    pub(super) fn read_image(&self, image: Image, block: u64, buf: &mut [u8], cost: &mut IoCost) -> Result<()> {
+    pub(super) fn read_image(
+        &self,
+        image: Image,
+        block: u64,
+        buf: &mut [u8],
+        cost: &mut IoCost,
+    ) -> Result<()> {
         match image {
             Image::A => {
                 cost.reads_a += 1;
@@ -24,7 +30,13 @@ impl<S: BlockStore> Device<S> {
         Ok(())
     }
 
-    pub(super) fn write_image(&self, image: Image, block: u64, data: &[u8], cost: &mut IoCost) -> Result<()> {
+    pub(super) fn write_image(
+        &self,
+        image: Image,
+        block: u64,
+        data: &[u8],
+        cost: &mut IoCost,
+    ) -> Result<()> {
         match image {
             Image::A => {
                 cost.writes_a += 1;

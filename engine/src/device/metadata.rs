@@ -44,7 +44,11 @@ pub(crate) struct Metadata {
 pub const JOURNAL_APPENDS_MAX: u64 = 1 << 17;
 
 impl Metadata {
-    pub(super) fn new(table: Option<LookupTable>, area_peak: u64, journal: Option<Box<dyn Journal>>) -> Self {
+    pub(super) fn new(
+        table: Option<LookupTable>,
+        area_peak: u64,
+        journal: Option<Box<dyn Journal>>,
+    ) -> Self {
         Metadata {
             table,
             area_peak,

@@ -41,6 +41,7 @@ mod route;
 #[cfg(all(test, not(loom)))]
 mod tests;
 
+pub use entry::EntryContents;
 use metadata::Metadata;
 pub use metadata::JOURNAL_APPENDS_MAX;
 
@@ -453,4 +454,3 @@ impl<S: BlockStore + std::fmt::Debug> std::fmt::Debug for Device<S> {
             .finish()
     }
 }
-

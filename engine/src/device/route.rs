@@ -200,7 +200,8 @@ impl<S: BlockStore> Device<S> {
             return Err(e);
         }
         #[cfg(test)]
-        let durable = self.power_safe() && !super::mutant::on(super::mutant::Mutant::CowCopyNotDurable);
+        let durable =
+            self.power_safe() && !super::mutant::on(super::mutant::Mutant::CowCopyNotDurable);
         #[cfg(not(test))]
         let durable = self.power_safe();
         self.commit_entry(r, durable, cost)

@@ -15,8 +15,7 @@ mod file;
 mod mem;
 
 pub use crash::{
-    CrashStore, CrashSwitch, Fate, PendingWrite, Power, PowerLoss, PENDING_WRITES_MAX,
-    SECTOR_BYTES,
+    CrashStore, CrashSwitch, Fate, PendingWrite, Power, PowerLoss, PENDING_WRITES_MAX, SECTOR_BYTES,
 };
 pub use faulty::{FaultKind, FaultyStore};
 pub use file::FileStore;

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use engine::file::{self, DevicePaths, Geometry};
+use engine::file;
 use engine::{BlockStore, Device, DeviceConfig, Variant, Vlun};
 
 use crate::common::{pattern, read, Rng};
@@ -74,13 +74,7 @@ fn qemu_compare(expected: &Path, archive: &Path) -> Option<bool> {
 #[test]
 fn file_archive_is_a_raw_image_of_vlun_a() {
     for (i, variant) in Variant::ALL.into_iter().enumerate() {
-        let dir = tempfile::tempdir().unwrap();
-        let paths = DevicePaths::in_dir(dir.path());
-        let g = Geometry {
-            block_size: BS,
-            volume_blocks: N,
-            area_slots: N,
-        };
+        let (dir, paths, g) = crate::common::file_device_parts(BS, N);
         let d = file::create(&paths, DeviceConfig::new(variant), g).unwrap();
         let a = history(&d, 0x5eed + i as u64);
         let archive_path = dir.path().join("archive.img");

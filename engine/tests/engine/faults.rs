@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use engine::file::{self, DevicePaths, Geometry};
+use engine::file;
 use engine::{
     BlockStore, Device, DeviceConfig, Error, FaultKind, FaultyStore, FileStore, IoCost, StoreError,
     Variant, Vlun,
@@ -119,25 +119,15 @@ fn entries_point_at_written_data<S: BlockStore>(
     acked: &Acked,
     loose: Option<(u64, &[u8])>,
 ) {
-    let Some(table) = d.table() else { return };
-    let (image_a, image_b) = d.images();
-    for (block, slot) in table.entries() {
-        let mut buf = vec![0u8; BS];
-        let want = match d.variant() {
-            Variant::WriteLogging => {
-                image_b.read_block(u64::from(slot), &mut buf).unwrap();
-                acked.get(Vlun::B, block)
-            }
-            _ => {
-                image_a.read_block(u64::from(slot), &mut buf).unwrap();
-                acked.get(Vlun::A, block)
-            }
-        };
-        let ok = buf == want || matches!(loose, Some((b, new)) if b == block && buf == new);
+    for e in d.table_contents().unwrap() {
+        let ok = e.data == acked.get(e.vlun, e.block)
+            || matches!(loose, Some((b, new)) if b == e.block && e.data == new);
         assert!(
             ok,
-            "{}: entry {block} -> slot {slot} holds other data",
-            d.variant()
+            "{}: entry {} -> slot {} holds other data",
+            d.variant(),
+            e.block,
+            e.slot
         );
     }
 }
@@ -145,13 +135,7 @@ fn entries_point_at_written_data<S: BlockStore>(
 /// Runs one fault scenario; returns whether the fault surfaced as an error.
 fn scenario(variant: Variant, side: Vlun, kind: FaultKind, op: Op) -> bool {
     let ctx = format!("{variant}, {kind:?} fault on image {side:?}, {op:?}");
-    let dir = crate::common::scratch_dir();
-    let paths = DevicePaths::in_dir(dir.path());
-    let g = Geometry {
-        block_size: BS,
-        volume_blocks: N,
-        area_slots: N,
-    };
+    let (_dir, paths, g) = crate::common::file_device_parts(BS, N);
     let config = DeviceConfig::new(variant);
     let d = file::create_with(&paths, config.clone(), g, FaultyStore::new).unwrap();
     let mut acked = Acked::default();
@@ -298,13 +282,7 @@ fn injected_faults_lose_no_acknowledged_write_across_reopen() {
 /// A flush fault names the image; the device stays usable and nothing is lost.
 #[test]
 fn flush_fault_is_typed_and_harmless() {
-    let dir = crate::common::scratch_dir();
-    let paths = DevicePaths::in_dir(dir.path());
-    let g = Geometry {
-        block_size: BS,
-        volume_blocks: N,
-        area_slots: N,
-    };
+    let (_dir, paths, g) = crate::common::file_device_parts(BS, N);
     let config = DeviceConfig::new(Variant::WriteLogging);
     let d: Device<FaultyStore<FileStore>> =
         file::create_with(&paths, config.clone(), g, FaultyStore::new).unwrap();
@@ -331,13 +309,7 @@ fn flush_fault_is_typed_and_harmless() {
 #[test]
 fn interrupted_retire_is_finished_by_a_retry_or_a_reopen() {
     for retry in [true, false] {
-        let dir = crate::common::scratch_dir();
-        let paths = DevicePaths::in_dir(dir.path());
-        let g = Geometry {
-            block_size: BS,
-            volume_blocks: N,
-            area_slots: N,
-        };
+        let (_dir, paths, g) = crate::common::file_device_parts(BS, N);
         let config = DeviceConfig::new(Variant::WriteLogging);
         let d = file::create_with(&paths, config.clone(), g, FaultyStore::new).unwrap();
         let mut acked = Acked::default();

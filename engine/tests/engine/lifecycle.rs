@@ -3,7 +3,7 @@
 //! the phase, for every variant, and changes nothing — no I/O, no table change, no
 //! journal record.
 
-use engine::file::{self, DevicePaths, Geometry};
+use engine::file;
 use engine::{BlockStore, Device, DeviceConfig, Error, MemStore, Phase, Variant, Vlun};
 
 use crate::common::pattern;
@@ -101,13 +101,7 @@ fn illegal_calls_are_typed_and_change_nothing_in_memory() {
 #[test]
 fn illegal_calls_are_typed_and_journal_nothing_on_file() {
     for variant in Variant::ALL {
-        let dir = crate::common::scratch_dir();
-        let paths = DevicePaths::in_dir(dir.path());
-        let g = Geometry {
-            block_size: BS,
-            volume_blocks: N,
-            area_slots: N,
-        };
+        let (_dir, paths, g) = crate::common::file_device_parts(BS, N);
         let d = file::create(&paths, DeviceConfig::new(variant), g).unwrap();
         walk(&d, Some(&paths.meta));
     }

@@ -20,6 +20,7 @@ mod stress;
 
 /// Shared helpers.
 pub mod common {
+    use engine::file::{DevicePaths, Geometry};
     use engine::{BlockStore, Device, Vlun};
 
     /// A block whose every byte says which block and which write it is.
@@ -49,6 +50,23 @@ pub mod common {
             }
         }
         tempfile::tempdir().unwrap()
+    }
+
+    /// A scratch directory, the paths of a file device in it, and a geometry of
+    /// `volume_blocks` blocks of `block_size` bytes with a data area as large as the
+    /// volume (it never fills). Keep the directory alive as long as the device.
+    pub fn file_device_parts(
+        block_size: usize,
+        volume_blocks: u64,
+    ) -> (tempfile::TempDir, DevicePaths, Geometry) {
+        let dir = scratch_dir();
+        let paths = DevicePaths::in_dir(dir.path());
+        let g = Geometry {
+            block_size,
+            volume_blocks,
+            area_slots: volume_blocks,
+        };
+        (dir, paths, g)
     }
 
     /// A small deterministic generator (xorshift64*), fixed seed: no OS randomness.
