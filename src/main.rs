@@ -12,7 +12,9 @@ macro_rules! say {
 
 mod check;
 mod config;
+mod device_cmd;
 mod run;
+mod serve_cmd;
 mod sweep;
 
 use std::path::PathBuf;
@@ -32,6 +34,9 @@ Examples:
   owm merge part1 part2 part3 part4 --out all  join the slices: same bytes as one run
   owm check --variant logging --old 2 --new 2  model-check every interleaving
   owm demo                                     one backup cycle per engine variant
+  owm serve DIR --create --variant cow --socket /tmp/owm.sock
+                                               VLUN A and VLUN B as NBD exports
+  owm device split --dir DIR                   the backup request, against `owm serve`
 
 Scenario file reference: scenarios/README.md";
 
@@ -112,6 +117,16 @@ satisfies i % N == K - 1; `owm merge` joins the N outputs."
         #[arg(long, default_value_t = 512)]
         block_size: usize,
     },
+    /// Serve a file-backed device over NBD (through nbdkit): exports `vlun-a` and
+    /// `vlun-b` (before the split: `vlun-a`, also the default export), and a control
+    /// socket for `owm device`.
+    #[command(
+        after_help = "Examples:\n  owm serve /tmp/dev --create --variant cow --socket /tmp/owm.sock\n  qemu-io -f raw -c 'write -P 1 0 1M' 'nbd+unix:///vlun-a?socket=/tmp/owm.sock'\n  owm device split --dir /tmp/dev"
+    )]
+    Serve(serve_cmd::ServeArgs),
+    /// The life cycle of a served device: split, status, backup --to FILE, retire,
+    /// detach --to FILE (through the control socket of `owm serve`).
+    Device(device_cmd::DeviceArgs),
 }
 
 fn main() -> ExitCode {
@@ -135,6 +150,8 @@ fn main() -> ExitCode {
         // `owm check` keeps the whole exit-status contract itself (src/check.rs).
         Command::Check(args) => return check::run(&args),
         Command::Demo { blocks, block_size } => demo(blocks, block_size),
+        Command::Serve(args) => serve_cmd::serve(&args),
+        Command::Device(args) => device_cmd::device(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,5 +7,6 @@ mod check;
 mod digests;
 mod errors;
 mod run;
+mod serve;
 mod sweep;
 mod traces;

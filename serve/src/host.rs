@@ -1,0 +1,413 @@
+//! The served device: one file-backed [`Device`] shared by every NBD connection and the
+//! control socket, and the rules that map an export name to a VLUN.
+//!
+//! Exports (patent \[0064\]-\[0066\]: each VLUN presents a conventional storage interface):
+//! - `vlun-a`: VLUN A. Before the split it is the one volume. A connection opened
+//!   before the split is an old transaction and may keep writing VLUN A until the
+//!   backup starts (the engine then refuses A writes: `EPERM`); a connection opened
+//!   after the split is read-only (a backup tool pulls it). Gone once A is retired.
+//! - `vlun-b`: VLUN B, from the split on (refused before it: there is no VLUN B yet).
+//! - `""` (the default export) and `vlun`: the live volume, VLUN A before the split and
+//!   VLUN B after it.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, RwLock};
+
+use engine::file::{self, DevicePaths};
+use engine::{Device, DeviceConfig, FileStore, Phase, Variant, Vlun};
+
+/// An error for an NBD client: the errno nbdkit turns into the protocol's error, and
+/// the message it logs.
+#[derive(Debug)]
+pub struct IoError {
+    pub errno: i32,
+    pub message: String,
+}
+
+impl IoError {
+    fn new(errno: i32, message: impl Into<String>) -> Self {
+        IoError {
+            errno,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<engine::Error> for IoError {
+    /// A call out of phase (a write to a frozen VLUN A) is `EPERM`, a full data area
+    /// `ENOSPC`, a block past the end `EINVAL`, anything from the disk `EIO`.
+    fn from(e: engine::Error) -> Self {
+        let errno = match &e {
+            engine::Error::IllegalState { .. } => libc::EPERM,
+            engine::Error::DataAreaFull { .. } => libc::ENOSPC,
+            engine::Error::OutOfRange { .. } | engine::Error::BufferSize { .. } => libc::EINVAL,
+            _ => libc::EIO,
+        };
+        IoError::new(errno, e.to_string())
+    }
+}
+
+/// What one NBD connection reads and writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attachment {
+    pub vlun: Vlun,
+    pub writable: bool,
+}
+
+/// The archive a completed `backup` wrote, remembered in `archive.json` beside the
+/// device so that a restarted server still knows VLUN A may be retired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Archive {
+    pub path: PathBuf,
+    pub bytes: u64,
+}
+
+/// Group-1-like stripes for partial-block writes (read, patch, write back): two
+/// requests patching the same block must not interleave.
+const PATCH_STRIPES: usize = 64;
+
+/// The device and what the control plane knows beside it.
+pub struct Host {
+    dir: PathBuf,
+    variant: Variant,
+    block_size: usize,
+    volume_blocks: u64,
+    /// `None` once VLUN B was detached (the device no longer exists).
+    device: RwLock<Option<Device<FileStore>>>,
+    patch: Vec<Mutex<()>>,
+    archive: Mutex<Option<Archive>>,
+}
+
+fn archive_marker(dir: &Path) -> PathBuf {
+    dir.join("archive.json")
+}
+
+impl Host {
+    /// Opens the device in `dir` (its variant read from the metadata journal's header).
+    pub fn open(dir: &Path) -> Result<Self, String> {
+        let paths = DevicePaths::in_dir(dir);
+        let variant = journal_variant(&paths)?;
+        let device = file::open(&paths, DeviceConfig::new(variant)).map_err(|e| e.to_string())?;
+        let archive = read_marker(dir);
+        Ok(Host {
+            dir: dir.to_path_buf(),
+            variant,
+            block_size: device.block_size(),
+            volume_blocks: device.volume_blocks(),
+            device: RwLock::new(Some(device)),
+            patch: (0..PATCH_STRIPES).map(|_| Mutex::new(())).collect(),
+            archive: Mutex::new(archive),
+        })
+    }
+
+    /// Volume size in bytes (both VLUNs have it).
+    pub fn size_bytes(&self) -> u64 {
+        self.volume_blocks * self.block_size as u64
+    }
+
+    fn with_device<T>(
+        &self,
+        f: impl FnOnce(&Device<FileStore>) -> Result<T, IoError>,
+    ) -> Result<T, IoError> {
+        let guard = self.device.read().unwrap_or_else(|p| p.into_inner());
+        match guard.as_ref() {
+            Some(d) => f(d),
+            None => Err(IoError::new(
+                libc::ESHUTDOWN,
+                "VLUN B was detached: the device no longer exists",
+            )),
+        }
+    }
+
+    /// What a new connection to `export` gets (see the module docs), or why it is
+    /// refused (`ENOENT`).
+    pub fn attach(&self, export: &str, readonly: bool) -> Result<Attachment, IoError> {
+        let phase = self.with_device(|d| Ok(d.phase()))?;
+        let refuse = |why: String| Err(IoError::new(libc::ENOENT, why));
+        let (vlun, writable) = match (export, phase) {
+            ("" | "vlun", Phase::Single) | ("vlun-a", Phase::Single) => (Vlun::A, true),
+            ("vlun-a", Phase::Split | Phase::BackedUp) => (Vlun::A, false),
+            ("vlun-a", Phase::Retired) => return refuse("vlun-a: VLUN A was retired".into()),
+            ("vlun-b", Phase::Single) => {
+                return refuse("vlun-b: there is no VLUN B before the split".into())
+            }
+            ("" | "vlun" | "vlun-b", _) => (Vlun::B, true),
+            (other, _) => {
+                return refuse(format!(
+                    "no export named `{other}` (exports: vlun-a, vlun-b, vlun)"
+                ))
+            }
+        };
+        Ok(Attachment {
+            vlun,
+            writable: writable && !readonly,
+        })
+    }
+
+    /// Reads `buf.len()` bytes at byte `offset` of `vlun` (any alignment; nbdkit has
+    /// checked the range against [`Host::size_bytes`]).
+    pub fn read(&self, vlun: Vlun, buf: &mut [u8], offset: u64) -> Result<(), IoError> {
+        let bs = self.block_size;
+        self.with_device(|d| {
+            let mut block_buf = vec![0u8; bs];
+            let mut done = 0usize;
+            while done < buf.len() {
+                let at = offset + done as u64;
+                let block = at / bs as u64;
+                let within = (at % bs as u64) as usize;
+                let n = (bs - within).min(buf.len() - done);
+                if within == 0 && n == bs {
+                    d.read(vlun, block, &mut buf[done..done + bs])?;
+                } else {
+                    d.read(vlun, block, &mut block_buf)?;
+                    buf[done..done + n].copy_from_slice(&block_buf[within..within + n]);
+                }
+                done += n;
+            }
+            Ok(())
+        })
+    }
+
+    /// Writes `data` at byte `offset` of `vlun`; `None` writes zeros. A partial block is
+    /// read, patched and written back under its stripe lock.
+    pub fn write(
+        &self,
+        vlun: Vlun,
+        data: Option<&[u8]>,
+        len: usize,
+        offset: u64,
+    ) -> Result<(), IoError> {
+        let bs = self.block_size;
+        self.with_device(|d| {
+            let zeros = vec![0u8; bs];
+            let mut block_buf = vec![0u8; bs];
+            let mut done = 0usize;
+            while done < len {
+                let at = offset + done as u64;
+                let block = at / bs as u64;
+                let within = (at % bs as u64) as usize;
+                let n = (bs - within).min(len - done);
+                let src = data.map(|s| &s[done..done + n]);
+                let _patching = self.patch[(block % PATCH_STRIPES as u64) as usize]
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
+                if within == 0 && n == bs {
+                    d.write(vlun, block, src.unwrap_or(&zeros))?;
+                } else {
+                    d.read(vlun, block, &mut block_buf)?;
+                    match src {
+                        Some(s) => block_buf[within..within + n].copy_from_slice(s),
+                        None => block_buf[within..within + n].fill(0),
+                    }
+                    d.write(vlun, block, &block_buf)?;
+                }
+                done += n;
+            }
+            Ok(())
+        })
+    }
+
+    /// The engine's flush: every acknowledged write made durable (images, then metadata).
+    pub fn flush(&self) -> Result<(), IoError> {
+        self.with_device(|d| d.flush().map_err(IoError::from))
+    }
+
+    /// The backup request.
+    pub fn split(&self) -> Result<(), ControlError> {
+        self.control(|d| d.split())
+    }
+
+    /// Streams VLUN A to `to` (through `to` + `.partial`, renamed when complete and
+    /// synced, so no half-written archive ever carries the name), and records it.
+    /// VLUN A is read-only from the first block on.
+    pub fn backup(&self, to: &Path) -> Result<Archive, ControlError> {
+        let partial = PathBuf::from(format!("{}.partial", to.display()));
+        let file_err = |what: &str, e: std::io::Error| {
+            ControlError::io(format!("{what} {}: {e}", partial.display()))
+        };
+        let f = File::create(&partial).map_err(|e| file_err("cannot create", e))?;
+        let mut w = BufWriter::new(f);
+        let report = self.control(|d| d.backup_a(&mut w));
+        let report = match report {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = std::fs::remove_file(&partial);
+                return Err(e);
+            }
+        };
+        let f = w
+            .into_inner()
+            .map_err(|e| file_err("cannot write", e.into_error()))?;
+        f.sync_all().map_err(|e| file_err("cannot sync", e))?;
+        std::fs::rename(&partial, to).map_err(|e| file_err("cannot rename", e))?;
+        let archive = Archive {
+            path: to.to_path_buf(),
+            bytes: report.bytes,
+        };
+        write_marker(&self.dir, &archive).map_err(ControlError::io)?;
+        *self.archive.lock().unwrap_or_else(|p| p.into_inner()) = Some(archive.clone());
+        Ok(archive)
+    }
+
+    /// Retires VLUN A, only once an archive of it completed.
+    pub fn retire(&self) -> Result<(), ControlError> {
+        let phase = self.control(|d| Ok(d.phase()))?;
+        let archived = self.archive().is_some();
+        if phase == Phase::BackedUp && !archived {
+            return Err(ControlError {
+                kind: "out-of-order",
+                message: "cannot retire VLUN A: no backup of it has completed".into(),
+            });
+        }
+        self.control(|d| d.retire_a().map(|_| ()))?;
+        let _ = std::fs::remove_file(archive_marker(&self.dir));
+        Ok(())
+    }
+
+    /// Copies VLUN B to a new image file `to` and ends the device (\[0048\]).
+    pub fn detach(&self, to: &Path) -> Result<(), ControlError> {
+        let mut guard = self.device.write().unwrap_or_else(|p| p.into_inner());
+        let Some(d) = guard.as_ref() else {
+            return Err(ControlError::detached());
+        };
+        if d.phase() != Phase::Retired {
+            return Err(ControlError {
+                kind: "out-of-order",
+                message: format!(
+                    "cannot detach VLUN B while the device is {}: retire VLUN A first",
+                    d.phase()
+                ),
+            });
+        }
+        let b_prime = FileStore::create(to, self.block_size, self.volume_blocks)
+            .map_err(|e| ControlError::io(e.to_string()))?;
+        let d = guard.take().expect("checked above");
+        d.detach_b_to(b_prime)
+            .map_err(|e| ControlError::io(e.to_string()))?;
+        Ok(())
+    }
+
+    /// The status the control plane prints, as JSON.
+    pub fn status(&self) -> Result<serde_json::Value, ControlError> {
+        let (phase, entries, extra) = self.control(|d| {
+            Ok((
+                d.phase(),
+                d.table().map(|t| t.in_use()).unwrap_or(0),
+                d.extra_space_blocks(),
+            ))
+        })?;
+        let archive = self.archive();
+        Ok(serde_json::json!({
+            "ok": true,
+            "variant": self.variant.as_str(),
+            "phase": phase.to_string(),
+            "block_size": self.block_size,
+            "volume_blocks": self.volume_blocks,
+            "table_entries": entries,
+            "extra_space_blocks": extra,
+            "archive_completed": archive.is_some(),
+            "archive": archive.map(|a| serde_json::json!({
+                "path": a.path.display().to_string(),
+                "bytes": a.bytes,
+            })),
+        }))
+    }
+
+    fn archive(&self) -> Option<Archive> {
+        self.archive
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn control<T>(
+        &self,
+        f: impl FnOnce(&Device<FileStore>) -> engine::Result<T>,
+    ) -> Result<T, ControlError> {
+        let guard = self.device.read().unwrap_or_else(|p| p.into_inner());
+        let d = guard.as_ref().ok_or_else(ControlError::detached)?;
+        f(d).map_err(ControlError::from)
+    }
+
+    /// The final flush on shutdown.
+    pub fn shutdown(&self) -> Result<(), String> {
+        match self.flush() {
+            Ok(()) => Ok(()),
+            Err(e) if e.errno == libc::ESHUTDOWN => Ok(()),
+            Err(e) => Err(e.message),
+        }
+    }
+}
+
+/// A refused control command: a kind scripts can match on and a message.
+#[derive(Debug)]
+pub struct ControlError {
+    /// `out-of-order` (the device's phase does not allow it), `io`, `detached`,
+    /// `bad-request`.
+    pub kind: &'static str,
+    pub message: String,
+}
+
+impl ControlError {
+    fn io(message: impl Into<String>) -> Self {
+        ControlError {
+            kind: "io",
+            message: message.into(),
+        }
+    }
+    fn detached() -> Self {
+        ControlError {
+            kind: "detached",
+            message: "VLUN B was detached: the device no longer exists".into(),
+        }
+    }
+}
+
+impl From<engine::Error> for ControlError {
+    fn from(e: engine::Error) -> Self {
+        let kind = match e {
+            engine::Error::IllegalState { .. } => "out-of-order",
+            _ => "io",
+        };
+        ControlError {
+            kind,
+            message: e.to_string(),
+        }
+    }
+}
+
+/// The variant a device's metadata journal was made for (its header record).
+pub fn journal_variant(paths: &DevicePaths) -> Result<Variant, String> {
+    let decoded = engine::meta::FileJournal::load(&paths.meta).map_err(|e| e.to_string())?;
+    match decoded.records.first() {
+        Some((_, engine::meta::MetaRecord::Header { variant, .. })) => Ok(*variant),
+        _ => Err(format!(
+            "{}: the first record is not the device header",
+            paths.meta.display()
+        )),
+    }
+}
+
+fn read_marker(dir: &Path) -> Option<Archive> {
+    let text = std::fs::read_to_string(archive_marker(dir)).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    Some(Archive {
+        path: PathBuf::from(v.get("path")?.as_str()?),
+        bytes: v.get("bytes")?.as_u64()?,
+    })
+}
+
+fn write_marker(dir: &Path, a: &Archive) -> Result<(), String> {
+    let path = archive_marker(dir);
+    let tmp = dir.join("archive.json.partial");
+    let text = serde_json::json!({"path": a.path.display().to_string(), "bytes": a.bytes});
+    let write = || -> std::io::Result<()> {
+        let mut f = File::create(&tmp)?;
+        f.write_all(text.to_string().as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &path)
+    };
+    write().map_err(|e| format!("cannot record the archive in {}: {e}", path.display()))
+}

@@ -1,0 +1,113 @@
+//! `owm device split|status|backup|retire|detach`: the life cycle of a device that
+//! `owm serve` is serving, through its control socket (protocol in
+//! `serve/src/control.rs`: one JSON line each way).
+//!
+//! Exit status: 0 when the server did it; 1 when it refused (the message names why,
+//! e.g. `out-of-order: cannot retire VLUN A: no backup of it has completed`) or could
+//! not be reached. With `--json` the server's reply is printed as is, on success and
+//! on refusal.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
+
+/// Arguments of `owm device`.
+#[derive(clap::Args)]
+pub struct DeviceArgs {
+    #[command(subcommand)]
+    pub op: DeviceOp,
+    /// The device directory `owm serve` serves (its control socket is DIR/control.sock).
+    #[arg(global = true, long, default_value = ".")]
+    pub dir: PathBuf,
+    /// The control socket, when `owm serve --control` put it elsewhere.
+    #[arg(global = true, long)]
+    pub control: Option<PathBuf>,
+    /// Print the server's reply as one JSON object.
+    #[arg(global = true, long)]
+    pub json: bool,
+}
+
+#[derive(clap::Subcommand)]
+pub enum DeviceOp {
+    /// The backup request: VLUN B is created from VLUN A (the export `vlun-b` appears).
+    Split,
+    /// Phase, lookup-table entries, extra space in use, and whether an archive completed.
+    Status,
+    /// Stream VLUN A to an archive file (raw image); VLUN A is read-only from now on.
+    Backup {
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Discard VLUN A and free the variant's extra space (after a completed backup).
+    Retire,
+    /// Copy VLUN B to a new raw image file and end the device (the server stops).
+    Detach {
+        #[arg(long)]
+        to: PathBuf,
+    },
+}
+
+pub fn device(args: &DeviceArgs) -> Result<()> {
+    let socket = args
+        .control
+        .clone()
+        .unwrap_or_else(|| args.dir.join("control.sock"));
+    let abs = |p: &Path| {
+        std::path::absolute(p)
+            .with_context(|| format!("{}: cannot make the path absolute", p.display()))
+    };
+    let request = match &args.op {
+        DeviceOp::Split => json!({"op": "split"}),
+        DeviceOp::Status => json!({"op": "status"}),
+        DeviceOp::Backup { to } => json!({"op": "backup", "to": abs(to)?}),
+        DeviceOp::Retire => json!({"op": "retire"}),
+        DeviceOp::Detach { to } => json!({"op": "detach", "to": abs(to)?}),
+    };
+    let reply = call(&socket, &request)?;
+    if args.json {
+        say!("{reply}");
+    }
+    if reply.get("ok") != Some(&Value::Bool(true)) {
+        let kind = reply.get("kind").and_then(Value::as_str).unwrap_or("error");
+        let msg = reply.get("error").and_then(Value::as_str).unwrap_or("");
+        bail!("{}: {kind}: {msg}", socket.display());
+    }
+    if !args.json {
+        print_human(&reply);
+    }
+    Ok(())
+}
+
+/// Sends one request and reads the one-line reply.
+fn call(socket: &Path, request: &Value) -> Result<Value> {
+    let mut stream = UnixStream::connect(socket).with_context(|| {
+        format!(
+            "{}: cannot reach the control socket (is `owm serve` running?)",
+            socket.display()
+        )
+    })?;
+    writeln!(stream, "{request}").with_context(|| format!("{}: write", socket.display()))?;
+    let mut line = String::new();
+    BufReader::new(&stream)
+        .read_line(&mut line)
+        .with_context(|| format!("{}: read", socket.display()))?;
+    serde_json::from_str(&line)
+        .with_context(|| format!("{}: not a JSON reply: {line:?}", socket.display()))
+}
+
+fn print_human(reply: &Value) {
+    let Some(obj) = reply.as_object() else { return };
+    for (k, v) in obj {
+        if k == "ok" {
+            continue;
+        }
+        match v {
+            Value::String(s) => say!("{k}: {s}"),
+            Value::Null => say!("{k}: none"),
+            other => say!("{k}: {other}"),
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! `owm serve`: VLUN A and VLUN B of a file-backed device as NBD exports, through
+//! nbdkit and the `owm-serve` plugin (`libowm_nbdkit.so`). The process becomes nbdkit
+//! (same process id): SIGINT/SIGTERM stop it cleanly, after a final flush.
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{anyhow, bail, Context, Result};
+use engine::file::{self, DevicePaths, Geometry};
+use engine::{DeviceConfig, Variant};
+
+/// Arguments of `owm serve`.
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// The device directory (image-a.img, image-b.img, device.owm).
+    pub dir: PathBuf,
+    /// Listen on this Unix socket instead of TCP.
+    #[arg(long, conflicts_with = "tcp")]
+    pub socket: Option<PathBuf>,
+    /// Listen on this TCP address (loopback only unless told otherwise).
+    #[arg(long, default_value = "127.0.0.1:10809")]
+    pub tcp: std::net::SocketAddr,
+    /// The control socket for `owm device` (default DIR/control.sock).
+    #[arg(long)]
+    pub control: Option<PathBuf>,
+    /// Create a new device in DIR first (overwrites one there).
+    #[arg(long, requires = "variant")]
+    pub create: bool,
+    /// Variant of the new device: mirroring, logging or cow.
+    #[arg(long, requires = "create")]
+    pub variant: Option<Variant>,
+    /// Size of the new device's volume, in bytes (a multiple of --block-size).
+    #[arg(long, default_value_t = 64 << 20)]
+    pub size_bytes: u64,
+    /// Block size of the new device, in bytes.
+    #[arg(long, default_value_t = 4096)]
+    pub block_size: usize,
+    /// Data-area slots of a new logging or cow device (default: one per volume block).
+    #[arg(long)]
+    pub area_slots: Option<u64>,
+}
+
+/// The plugin: `$OWM_NBDKIT_PLUGIN`, else `libowm_nbdkit.so` next to the `owm`
+/// executable (where `cargo build -p owm-serve` puts it), else in `../lib/owm/`.
+pub fn plugin_path() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("OWM_NBDKIT_PLUGIN") {
+        return Ok(PathBuf::from(p));
+    }
+    let exe = std::env::current_exe().context("cannot locate the owm executable")?;
+    let dir = exe.parent().unwrap_or(Path::new("."));
+    let candidates = [
+        dir.join("libowm_nbdkit.so"),
+        dir.join("../lib/owm/libowm_nbdkit.so"),
+    ];
+    candidates
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .ok_or_else(|| {
+            anyhow!(
+                "the nbdkit plugin libowm_nbdkit.so is not next to {} (build it with \
+             `cargo build --release -p owm-serve`, or set OWM_NBDKIT_PLUGIN)",
+                exe.display()
+            )
+        })
+}
+
+fn absolute(p: &Path) -> Result<PathBuf> {
+    std::path::absolute(p)
+        .with_context(|| format!("{}: cannot make the path absolute", p.display()))
+}
+
+pub fn serve(args: &ServeArgs) -> Result<()> {
+    let dir = absolute(&args.dir)?;
+    let paths = DevicePaths::in_dir(&dir);
+    if args.create {
+        create(&dir, &paths, args)?;
+    } else if !paths.meta.is_file() {
+        bail!(
+            "{}: no device here (no device.owm); create one with --create --variant V",
+            dir.display()
+        );
+    }
+    let plugin = plugin_path()?;
+    let control = match &args.control {
+        Some(c) => absolute(c)?,
+        None => dir.join("control.sock"),
+    };
+    let mut cmd = Command::new("nbdkit");
+    cmd.arg("--foreground");
+    match &args.socket {
+        Some(s) => {
+            cmd.arg("--unix").arg(absolute(s)?);
+        }
+        None => {
+            cmd.arg("--ipaddr")
+                .arg(args.tcp.ip().to_string())
+                .arg("--port")
+                .arg(args.tcp.port().to_string());
+        }
+    }
+    cmd.arg(&plugin)
+        .arg(format!("dir={}", dir.display()))
+        .arg(format!("control={}", control.display()));
+    let err = cmd.exec();
+    if err.kind() == std::io::ErrorKind::NotFound {
+        bail!("nbdkit is not installed (Debian: apt-get install nbdkit)");
+    }
+    Err(err).context("cannot start nbdkit")
+}
+
+fn create(dir: &Path, paths: &DevicePaths, args: &ServeArgs) -> Result<()> {
+    let variant = args.variant.expect("clap: --create requires --variant");
+    if args.block_size == 0
+        || args.size_bytes == 0
+        || !args.size_bytes.is_multiple_of(args.block_size as u64)
+    {
+        bail!(
+            "--size-bytes {} is not a positive multiple of --block-size {}",
+            args.size_bytes,
+            args.block_size
+        );
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    let volume_blocks = args.size_bytes / args.block_size as u64;
+    let g = Geometry {
+        block_size: args.block_size,
+        volume_blocks,
+        area_slots: args.area_slots.unwrap_or(volume_blocks),
+    };
+    // A new device has no archive yet.
+    let _ = std::fs::remove_file(dir.join("archive.json"));
+    let device = file::create(paths, DeviceConfig::new(variant), g)
+        .with_context(|| format!("{}: cannot create the device", dir.display()))?;
+    device.flush()?;
+    Ok(())
+}

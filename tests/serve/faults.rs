@@ -1,0 +1,291 @@
+//! Bad input and faults: each gets the protocol's error or a typed control error, the
+//! server keeps serving the others, and nothing acknowledged is lost.
+
+use std::sync::mpsc;
+
+use super::client::{Nbd, EINVAL, ENOSPC, EPERM};
+use super::harness::{have, text, Server};
+
+const BLOCKS: u64 = 64;
+const BS: usize = 4096;
+
+fn block(byte: u8) -> Vec<u8> {
+    vec![byte; BS]
+}
+
+fn read_block(c: &mut Nbd, b: u64) -> Vec<u8> {
+    c.read(b * BS as u64, BS as u32)
+        .expect("connection alive")
+        .expect("read accepted")
+}
+
+#[test]
+fn a_request_past_the_end_is_einval_and_the_connection_goes_on() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let s = Server::create("cow", BLOCKS);
+    let mut c = Nbd::connect(&s.socket(), "vlun-a").unwrap();
+    assert_eq!(c.size, BLOCKS * BS as u64);
+    assert_eq!(c.write(0, &block(7)).unwrap(), 0);
+    assert_eq!(c.read(c.size - 512, 4096).unwrap(), Err(EINVAL));
+    // The protocol's error for a write past the end is ENOSPC.
+    assert_eq!(c.write(c.size, &block(9)).unwrap(), ENOSPC);
+    assert_eq!(c.read(u64::MAX - 4095, 4096).unwrap(), Err(EINVAL));
+    assert_eq!(read_block(&mut c, 0), block(7));
+    let mut other = Nbd::connect(&s.socket(), "vlun-a").unwrap();
+    assert_eq!(read_block(&mut other, 0), block(7));
+}
+
+#[test]
+fn a_client_dying_mid_request_harms_no_one() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let s = Server::create("logging", BLOCKS);
+    let mut c = Nbd::connect(&s.socket(), "vlun-a").unwrap();
+    assert_eq!(c.write(0, &block(0xAB)).unwrap(), 0);
+    assert_eq!(c.flush().unwrap(), 0);
+    // Half a write's payload, then gone.
+    Nbd::connect(&s.socket(), "vlun-a")
+        .unwrap()
+        .die_mid_write(0, BS as u32, 100);
+    // Half a request header, then gone.
+    {
+        use std::io::Write;
+        let mut raw = std::os::unix::net::UnixStream::connect(s.socket()).unwrap();
+        let _ = raw.write_all(b"NBDM");
+    }
+    // The old connection and a new one both see the acknowledged block, untouched.
+    assert_eq!(read_block(&mut c, 0), block(0xAB));
+    let mut fresh = Nbd::connect(&s.socket(), "vlun-a").unwrap();
+    assert_eq!(read_block(&mut fresh, 0), block(0xAB));
+    assert_eq!(fresh.write(BS as u64, &block(1)).unwrap(), 0);
+}
+
+#[test]
+fn a_new_client_of_vlun_a_after_the_split_cannot_write() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let s = Server::create("mirroring", BLOCKS);
+    let mut before = Nbd::connect(&s.socket(), "vlun-a").unwrap();
+    assert!(!before.read_only());
+    assert_eq!(before.write(0, &block(1)).unwrap(), 0);
+    s.device_ok(&["split"]);
+    let mut after = Nbd::connect(&s.socket(), "vlun-a").unwrap();
+    assert!(after.read_only(), "vlun-a is read-only for a new client");
+    assert_eq!(after.write(0, &block(2)).unwrap(), EPERM);
+    assert_eq!(read_block(&mut after, 0), block(1));
+    // The old transaction keeps writing VLUN A, and VLUN B sees it (mirroring).
+    assert_eq!(before.write(BS as u64, &block(3)).unwrap(), 0);
+    let mut b = Nbd::connect(&s.socket(), "vlun-b").unwrap();
+    assert!(!b.read_only());
+    assert_eq!(read_block(&mut b, 1), block(3));
+    assert_eq!(b.write(0, &block(4)).unwrap(), 0);
+    assert_eq!(read_block(&mut after, 0), block(1), "a B write reached A");
+}
+
+#[test]
+fn vlun_a_is_read_only_once_the_backup_starts() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let s = Server::create("cow", BLOCKS);
+    let mut old = Nbd::connect(&s.socket(), "vlun-a").unwrap();
+    assert_eq!(old.write(0, &block(1)).unwrap(), 0);
+    s.device_ok(&["split"]);
+    assert_eq!(old.write(BS as u64, &block(2)).unwrap(), 0);
+    let archive = s.path("a.img");
+    s.device_ok(&["backup", "--to", archive.to_str().unwrap()]);
+    assert_eq!(old.write(2 * BS as u64, &block(3)).unwrap(), EPERM);
+    // Still served: the refused write left nothing, the archive holds both A writes.
+    assert_eq!(read_block(&mut old, 2), block(0));
+    let bytes = std::fs::read(&archive).unwrap();
+    assert_eq!(&bytes[..BS], &block(1)[..]);
+    assert_eq!(&bytes[BS..2 * BS], &block(2)[..]);
+    assert_eq!(&bytes[2 * BS..3 * BS], &block(0)[..]);
+}
+
+#[test]
+fn unknown_exports_are_refused() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let s = Server::create("logging", BLOCKS);
+    assert!(
+        Nbd::connect(&s.socket(), "vlun-b").is_err(),
+        "no B before the split"
+    );
+    assert!(Nbd::connect(&s.socket(), "vlun-c").is_err());
+    let mut live = Nbd::connect(&s.socket(), "").unwrap();
+    assert_eq!(live.write(0, &block(5)).unwrap(), 0);
+    let mut a = Nbd::connect(&s.socket(), "vlun-a").unwrap();
+    assert_eq!(
+        read_block(&mut a, 0),
+        block(5),
+        "the default export is VLUN A"
+    );
+}
+
+#[test]
+fn control_commands_out_of_order_are_typed_errors() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let s = Server::create("cow", BLOCKS);
+    let refused = |args: &[&str], needle: &str| {
+        let o = s.device(args);
+        assert!(!o.status.success(), "owm device {args:?} succeeded");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(needle), "owm device {args:?}: {}", text(&o));
+        assert!(!err.contains("panicked"), "{err}");
+    };
+    let archive = s.path("a.img");
+    let to = archive.to_str().unwrap();
+    refused(&["backup", "--to", to], "out-of-order");
+    assert!(!archive.exists(), "a refused backup left a file");
+    refused(&["retire"], "out-of-order");
+    refused(&["detach", "--to", to], "out-of-order");
+    s.device_ok(&["split"]);
+    refused(&["split"], "out-of-order");
+    refused(&["retire"], "out-of-order");
+    // A backup that cannot write its archive: an I/O error, no file, no completed archive.
+    refused(&["backup", "--to", "/nonexistent-dir/a.img"], "io");
+    let st = s.device_ok(&["status", "--json"]);
+    assert!(st.contains("\"archive_completed\":false"), "{st}");
+    refused(
+        &["retire"],
+        "cannot retire VLUN A while the device is split",
+    );
+    // The JSON reply of a refusal.
+    let o = s.device(&["retire", "--json"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("\"ok\":false") && out.contains("\"kind\":\"out-of-order\""),
+        "{out}"
+    );
+    // In order, all is accepted; the NBD side served throughout.
+    s.device_ok(&["backup", "--to", to]);
+    s.device_ok(&["retire"]);
+    let mut b = Nbd::connect(&s.socket(), "vlun-b").unwrap();
+    assert_eq!(b.write(0, &block(1)).unwrap(), 0);
+}
+
+#[test]
+fn control_socket_absent_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_owm"))
+        .args(["device", "status", "--dir"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("control.sock") && err.contains("owm serve"),
+        "{err}"
+    );
+}
+
+/// kill -9 while a client writes and flushes: after `owm serve` again, every write a
+/// completed FLUSH covered is there.
+fn kill_and_restart(variant: &str, split: bool) {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let mut s = Server::create(variant, BLOCKS);
+    let export = if split {
+        s.device_ok(&["split"]);
+        "vlun-b"
+    } else {
+        "vlun-a"
+    };
+    let mut c = Nbd::connect(&s.socket(), export).unwrap();
+    let (flushed_tx, flushed_rx) = mpsc::channel::<u64>();
+    let writer = std::thread::spawn(move || {
+        // Block i gets byte i+1, again and again; each round ends with a flush.
+        for round in 0u64.. {
+            for i in 0..BLOCKS {
+                let byte = ((round * BLOCKS + i) % 251 + 1) as u8;
+                if c.write(i * BS as u64, &block(byte))
+                    .map_or(true, |e| e != 0)
+                {
+                    return;
+                }
+                if i % 4 == 3 {
+                    if c.flush().map_or(true, |e| e != 0) {
+                        return;
+                    }
+                    if flushed_tx.send(round * BLOCKS + i).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    // Kill in the middle of the second round (the first fills every block).
+    let mut last = 0;
+    while last < BLOCKS + BLOCKS / 2 {
+        last = flushed_rx.recv().expect("the writer is flushing");
+    }
+    s.kill9();
+    let _ = writer.join();
+    // Every flush acknowledged before the kill covers the writes before it.
+    let durable = std::iter::from_fn(|| flushed_rx.try_recv().ok())
+        .last()
+        .unwrap_or(last)
+        .max(last);
+    s.restart();
+    let mut c = Nbd::connect(&s.socket(), export).unwrap();
+    for i in 0..BLOCKS {
+        // The newest write to block i that a flush covered.
+        let mut k = (durable / BLOCKS) * BLOCKS + i;
+        if k > durable {
+            k -= BLOCKS;
+        }
+        let flushed = (k % 251 + 1) as u8;
+        let next = ((k + BLOCKS) % 251 + 1) as u8;
+        let got = read_block(&mut c, i);
+        assert!(
+            got == block(flushed) || got == block(next),
+            "{variant}: block {i} after kill -9 holds {:#x}, a flushed write was {:#x}",
+            got[0],
+            flushed
+        );
+    }
+}
+
+#[test]
+fn kill_9_keeps_every_flushed_write_mirroring() {
+    kill_and_restart("mirroring", false);
+    kill_and_restart("mirroring", true);
+}
+
+#[test]
+fn kill_9_keeps_every_flushed_write_logging() {
+    kill_and_restart("logging", true);
+}
+
+#[test]
+fn kill_9_keeps_every_flushed_write_cow() {
+    kill_and_restart("cow", false);
+    kill_and_restart("cow", true);
+}
+
+#[test]
+fn sigterm_stops_cleanly_and_keeps_the_data() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let mut s = Server::create("logging", BLOCKS);
+    s.device_ok(&["split"]);
+    let mut c = Nbd::connect(&s.socket(), "vlun-b").unwrap();
+    assert_eq!(c.write(0, &block(9)).unwrap(), 0);
+    c.disconnect();
+    let status = s.terminate();
+    assert!(status.success(), "exit after SIGTERM: {status}");
+    s.restart();
+    let mut c = Nbd::connect(&s.socket(), "vlun-b").unwrap();
+    assert_eq!(read_block(&mut c, 0), block(9));
+}

@@ -1,0 +1,202 @@
+//! Starting `owm serve` on a Unix socket in a temporary directory, and the tools.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+
+/// Whether `tool` runs; prints why a test is skipped when it does not.
+pub fn have(tools: &[&str]) -> bool {
+    for tool in tools {
+        let ok = Command::new(tool)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok();
+        if !ok {
+            eprintln!("SKIPPED: `{tool}` is not installed (Debian: see .ci/run)");
+            return false;
+        }
+    }
+    true
+}
+
+/// The plugin, built once per test run (`cargo build -p owm-serve`; the integration
+/// tests' own build does not build a cdylib of another package).
+pub fn plugin() -> PathBuf {
+    static PLUGIN: OnceLock<PathBuf> = OnceLock::new();
+    PLUGIN
+        .get_or_init(|| {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = Command::new(cargo)
+                .args(["build", "--quiet", "-p", "owm-serve"])
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .status()
+                .expect("cargo runs");
+            assert!(status.success(), "cargo build -p owm-serve failed");
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+            let p = target.join("debug").join("libowm_nbdkit.so");
+            assert!(p.is_file(), "{} was not built", p.display());
+            p
+        })
+        .clone()
+}
+
+/// A running `owm serve` (killed when dropped, if still running).
+pub struct Server {
+    pub tmp: tempfile::TempDir,
+    pub child: Child,
+}
+
+impl Server {
+    /// Creates a device of `variant` (`blocks` blocks of 4 KiB) and serves it.
+    pub fn create(variant: &str, blocks: u64) -> Server {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let size = (blocks * 4096).to_string();
+        let child = spawn_serve(
+            tmp.path(),
+            &["--create", "--variant", variant, "--size-bytes", &size],
+        );
+        Server { tmp, child }
+    }
+
+    /// Serves the device already in this server's directory again (after a stop).
+    pub fn restart(&mut self) {
+        self.child = spawn_serve(self.tmp.path(), &[]);
+    }
+
+    pub fn dir(&self) -> PathBuf {
+        self.tmp.path().join("dev")
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.tmp.path().join("nbd.sock")
+    }
+
+    /// The NBD URI of `export`.
+    pub fn uri(&self, export: &str) -> String {
+        format!("nbd+unix:///{export}?socket={}", self.socket().display())
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.tmp.path().join(name)
+    }
+
+    /// `owm device OP ARGS… --dir DIR`.
+    pub fn device(&self, args: &[&str]) -> Output {
+        let dir = self.dir();
+        Command::new(env!("CARGO_BIN_EXE_owm"))
+            .arg("device")
+            .args(args)
+            .arg("--dir")
+            .arg(&dir)
+            .output()
+            .expect("owm runs")
+    }
+
+    /// Like [`Server::device`], asserting success.
+    pub fn device_ok(&self, args: &[&str]) -> String {
+        let o = self.device(args);
+        assert!(o.status.success(), "owm device {args:?}: {}", text(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    /// SIGKILL, and wait.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, and the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        self.child.wait().expect("wait")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.kill9();
+        }
+    }
+}
+
+fn spawn_serve(tmp: &Path, extra: &[&str]) -> Child {
+    let dir = tmp.join("dev");
+    let socket = tmp.join("nbd.sock");
+    let _ = std::fs::remove_file(&socket);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_owm"))
+        .arg("serve")
+        .arg(&dir)
+        .arg("--socket")
+        .arg(&socket)
+        .args(extra)
+        .env("OWM_NBDKIT_PLUGIN", plugin())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("owm serve starts");
+    // Wait for both sockets to accept (bounded: 20 s), or for the server to die.
+    let control = dir.join("control.sock");
+    for _ in 0..2000 {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("owm serve exited early: {status}");
+        }
+        let up = std::os::unix::net::UnixStream::connect(&socket).is_ok()
+            && std::os::unix::net::UnixStream::connect(&control).is_ok();
+        if up {
+            return child;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    panic!("owm serve did not listen on {}", socket.display());
+}
+
+/// stdout and stderr of a finished command, for assertion messages.
+pub fn text(o: &Output) -> String {
+    format!(
+        "status {}\nstdout:\n{}\nstderr:\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Runs a tool, asserting success.
+pub fn run_ok(cmd: &mut Command) -> String {
+    let o = cmd.output().expect("tool runs");
+    assert!(o.status.success(), "{cmd:?}: {}", text(&o));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// `qemu-io -f raw -c C1 -c C2 … URI`, asserting success and no failed verification.
+pub fn qemu_io(uri: &str, cmds: &[String]) -> String {
+    let mut c = Command::new("qemu-io");
+    c.args(["-f", "raw"]);
+    for cmd in cmds {
+        c.arg("-c").arg(cmd);
+    }
+    c.arg(uri);
+    let out = run_ok(&mut c);
+    assert!(
+        !out.contains("Pattern verification failed"),
+        "qemu-io {cmds:?} on {uri}:\n{out}"
+    );
+    out
+}
+
+/// `qemu-img compare` of two raw images: true when identical.
+pub fn images_identical(a: &Path, b: &Path) -> bool {
+    let o = Command::new("qemu-img")
+        .args(["compare", "-f", "raw", "-F", "raw"])
+        .arg(a)
+        .arg(b)
+        .output()
+        .expect("qemu-img runs");
+    o.status.success()
+}

@@ -1,0 +1,8 @@
+//! `owm serve` end to end, through real NBD clients (qemu-io, qemu-img, nbdcopy, fio)
+//! and a minimal raw client for exact protocol errors. Each test skips, with a message,
+//! when nbdkit or a client tool is not installed.
+
+mod client;
+mod e2e;
+mod faults;
+mod harness;
