@@ -36,6 +36,22 @@ pub enum Error {
         block: u64,
         slots: u64,
     },
+    /// Reading VLUN A failed during `backup_a`: `blocks_done` blocks were archived,
+    /// `block` could not be read (the source error names the image and its block).
+    #[error("backup of VLUN A: reading block {block} failed after {blocks_done} blocks archived: {source}")]
+    BackupRead {
+        blocks_done: u64,
+        block: u64,
+        #[source]
+        source: Box<Error>,
+    },
+    /// `retire_a` without a complete archive of VLUN A: retiring would lose the only
+    /// consistent image. Run `backup_a` to completion first (or retire explicitly with
+    /// `retire_a_without_archive`).
+    #[error(
+        "cannot retire VLUN A: no backup of it has completed (run backup_a to completion first)"
+    )]
+    NoArchive,
     /// The archive writer failed during `backup_a`.
     #[error("backup of VLUN A: archive write failed after {blocks_done} blocks: {source}")]
     Archive {

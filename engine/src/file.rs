@@ -81,7 +81,7 @@ pub fn open_with<S: BlockStore>(
     config: DeviceConfig,
     wrap: impl Fn(FileStore) -> S,
 ) -> Result<Device<S>> {
-    let decoded = FileJournal::load(&paths.meta)?;
+    let decoded = FileJournal::read(&paths.meta)?;
     let name = paths.meta.display().to_string();
     let header = header(&name, &decoded.records)?;
     made_for(&name, header.variant, config.variant)?;
@@ -91,6 +91,8 @@ pub fn open_with<S: BlockStore>(
         .image_blocks(header.volume_blocks, header.area_slots);
     let image_a = FileStore::open(&paths.image_a, header.block_size, Some(a))?;
     let image_b = FileStore::open(&paths.image_b, header.block_size, Some(b))?;
+    // Only now, with both images locked, may the metadata file change.
+    FileJournal::drop_torn_tail(&paths.meta, &decoded)?;
     let restored = replay(&name, &decoded.records)?;
     let journal = FileJournal::open_append(&paths.meta)?;
     let mut device = Device::new(config, wrap(image_a), wrap(image_b))?;

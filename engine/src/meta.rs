@@ -58,6 +58,9 @@ pub enum MetaRecord {
     /// Mirroring: the flush begun at the last [`MetaRecord::FlushMark`] completed; the
     /// blocks made dirty before that mark are in sync again.
     Clean,
+    /// `backup_a` finished writing a complete archive of VLUN A: from here on
+    /// `retire_a` may discard VLUN A.
+    ArchiveComplete,
     /// A whole lookup table, written by compaction.
     Table {
         next_fresh: u32,
@@ -104,6 +107,7 @@ const TAG_DIRTY: u8 = 7;
 const TAG_FLUSH_MARK: u8 = 8;
 const TAG_CLEAN: u8 = 9;
 const TAG_DIVERGED: u8 = 10;
+const TAG_ARCHIVE_COMPLETE: u8 = 11;
 
 fn variant_code(v: Variant) -> u8 {
     match v {
@@ -162,6 +166,7 @@ impl MetaRecord {
             }
             MetaRecord::FlushMark => p.push(TAG_FLUSH_MARK),
             MetaRecord::Clean => p.push(TAG_CLEAN),
+            MetaRecord::ArchiveComplete => p.push(TAG_ARCHIVE_COMPLETE),
             MetaRecord::Table {
                 next_fresh,
                 peak,
@@ -283,6 +288,7 @@ fn decode_payload(payload: &[u8]) -> Result<MetaRecord, String> {
         TAG_DIVERGED => MetaRecord::Diverged { block: f.u64()? },
         TAG_FLUSH_MARK => MetaRecord::FlushMark,
         TAG_CLEAN => MetaRecord::Clean,
+        TAG_ARCHIVE_COMPLETE => MetaRecord::ArchiveComplete,
         TAG_TABLE => {
             let next_fresh = f.u32()?;
             let peak = f.u32()?;
@@ -311,6 +317,8 @@ fn decode_payload(payload: &[u8]) -> Result<MetaRecord, String> {
 pub struct Decoded {
     pub records: Vec<(u64, MetaRecord)>,
     pub valid_len: u64,
+    /// Bytes of the input (`valid_len` or more).
+    pub file_len: u64,
 }
 
 /// Decodes a whole metadata file. `path` only names the file in errors.
@@ -370,6 +378,7 @@ pub fn decode(path: &str, bytes: &[u8]) -> Result<Decoded, MetaError> {
     Ok(Decoded {
         records,
         valid_len: at as u64,
+        file_len: bytes.len() as u64,
     })
 }
 
@@ -399,9 +408,22 @@ impl FileJournal {
 
     /// Reads and decodes the journal at `path`; drops a torn tail from the file.
     pub fn load(path: &Path) -> Result<Decoded, MetaError> {
+        let decoded = Self::read(path)?;
+        Self::drop_torn_tail(path, &decoded)?;
+        Ok(decoded)
+    }
+
+    /// Reads and decodes the journal at `path`, changing nothing.
+    pub fn read(path: &Path) -> Result<Decoded, MetaError> {
         let bytes = std::fs::read(path).map_err(|e| MetaError::io(path, "read", e))?;
-        let decoded = decode(&path.display().to_string(), &bytes)?;
-        if decoded.valid_len < bytes.len() as u64 {
+        let mut decoded = decode(&path.display().to_string(), &bytes)?;
+        decoded.file_len = bytes.len() as u64;
+        Ok(decoded)
+    }
+
+    /// Cuts the torn tail [`FileJournal::read`] found (if any) from the file.
+    pub fn drop_torn_tail(path: &Path, decoded: &Decoded) -> Result<(), MetaError> {
+        if decoded.valid_len < decoded.file_len {
             let f = OpenOptions::new()
                 .write(true)
                 .open(path)
@@ -409,7 +431,7 @@ impl FileJournal {
             f.set_len(decoded.valid_len)
                 .map_err(|e| MetaError::io(path, "truncate torn tail", e))?;
         }
-        Ok(decoded)
+        Ok(())
     }
 
     /// Opens an existing journal for appending.

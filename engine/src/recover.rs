@@ -102,6 +102,7 @@ impl<S: BlockStore> Device<S> {
             restored.diverged,
             journal,
         );
+        self.set_archive_complete(restored.archive_complete);
         if restored.phase <= Phase::Split {
             self.repair_mirror(&restored.dirty)?;
         }
@@ -238,7 +239,8 @@ pub(crate) fn header(path: &str, records: &[(u64, MetaRecord)]) -> Result<Restor
             "the first record is not the device header",
         ));
     };
-    if *block_size == 0 || *volume_blocks == 0 || *area_slots > crate::table::AREA_SLOTS_MAX {
+    let block_size_ok = crate::store::check_block_size(path, *block_size as usize).is_ok();
+    if !block_size_ok || *volume_blocks == 0 || *area_slots > crate::table::AREA_SLOTS_MAX {
         return Err(MetaError::at(
             path,
             HEADER_OFFSET,
@@ -262,6 +264,7 @@ pub(crate) fn header(path: &str, records: &[(u64, MetaRecord)]) -> Result<Restor
         area_peak: 0,
         dirty: BTreeSet::new(),
         diverged: BTreeSet::new(),
+        archive_complete: false,
     })
 }
 
@@ -280,6 +283,8 @@ pub struct Restored {
     pub dirty: BTreeSet<u64>,
     /// Mirroring, split phase: blocks VLUN B has written (recovery leaves them alone).
     pub diverged: BTreeSet<u64>,
+    /// Backed-up phase: an archive of VLUN A was completed, so it may be retired.
+    pub archive_complete: bool,
 }
 
 /// Replays decoded records into a device state, checking that every step is one the
@@ -373,6 +378,12 @@ pub fn replay(path: &str, records: &[(u64, MetaRecord)]) -> Result<Restored, Met
                     )));
                 }
                 s.diverged.insert(*block);
+            }
+            MetaRecord::ArchiveComplete => {
+                if s.phase != Phase::BackedUp {
+                    return Err(bad(format!("archive completed while {}", s.phase)));
+                }
+                s.archive_complete = true;
             }
             MetaRecord::FlushMark => dirty_flushing.append(&mut s.dirty),
             MetaRecord::Clean => dirty_flushing.clear(),

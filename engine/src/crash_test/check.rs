@@ -101,7 +101,7 @@ pub(super) fn keeps_working<S: BlockStore>(d: &Device<S>, ctx: &str) -> Vec<Stri
         for b in 0..N {
             d.write(B, b, &value(bs, b, 100))?;
         }
-        if d.phase() == Phase::Split {
+        if d.phase() == Phase::Split || !d.archive_complete() {
             d.backup_a(&mut std::io::sink())?;
         }
         if d.phase() == Phase::BackedUp {

@@ -61,8 +61,16 @@ impl<S: BlockStore> Device<S> {
     }
 
     /// Streams VLUN A, block by block, to `archive` (e.g. a raw image file or a tape).
-    /// VLUN A becomes read-only first: it was declared consistent, and an archive must
-    /// equal A at that moment. Can be repeated (e.g. after a failed archive write).
+    /// VLUN A becomes read-only first ([`Phase::BackedUp`]): it was declared
+    /// consistent, and an archive must equal A at that moment. Only when every block
+    /// and the final `flush` of `archive` succeeded is the archive recorded as complete
+    /// (journaled; [`Device::archive_complete`]), which [`Device::retire_a`] requires.
+    /// Can be repeated (e.g. after a failed archive write).
+    ///
+    /// Errors: [`Error::Archive`] when `archive` refuses a write or its flush,
+    /// [`Error::BackupRead`] when reading VLUN A fails; both say how many blocks were
+    /// done. After an error the stream holds a partial archive: it is the caller's to
+    /// discard (write to a temporary file and rename it only after `Ok`).
     pub fn backup_a(&self, archive: &mut impl Write) -> Result<BackupReport> {
         self.transition(
             "back up VLUN A",
@@ -72,7 +80,13 @@ impl<S: BlockStore> Device<S> {
         let mut buf = vec![0u8; self.block_size];
         let mut cost = IoCost::default();
         for block in 0..self.volume_blocks {
-            let c = self.read(Vlun::A, block, &mut buf)?;
+            let c = self
+                .read(Vlun::A, block, &mut buf)
+                .map_err(|source| Error::BackupRead {
+                    blocks_done: block,
+                    block,
+                    source: Box::new(source),
+                })?;
             cost.add(c);
             archive.write_all(&buf).map_err(|source| Error::Archive {
                 blocks_done: block,
@@ -83,6 +97,13 @@ impl<S: BlockStore> Device<S> {
             blocks_done: self.volume_blocks,
             source,
         })?;
+        {
+            let mut m = sync::lock(&self.meta);
+            if !m.archive_complete {
+                m.log(MetaRecord::ArchiveComplete)?;
+                m.archive_complete = true;
+            }
+        }
         Ok(BackupReport {
             blocks: self.volume_blocks,
             bytes: self.volume_blocks * self.block_size as u64,
@@ -97,7 +118,21 @@ impl<S: BlockStore> Device<S> {
     /// The phase changes first (journaled), then the space is freed; if that is cut
     /// short (an I/O error, a crash), calling `retire_a` again, or reopening the file
     /// device, finishes it. Once it has finished, another call is illegal.
+    ///
+    /// Errors: [`Error::NoArchive`] unless a [`Device::backup_a`] completed (VLUN A
+    /// would be lost with no whole archive of it; [`Device::retire_a_without_archive`]
+    /// is the explicit way to do that); [`Error::IllegalState`] out of phase.
     pub fn retire_a(&self) -> Result<IoCost> {
+        let phase = self.phase();
+        if phase == Phase::BackedUp && !self.archive_complete() {
+            return Err(Error::NoArchive);
+        }
+        self.retire_a_without_archive()
+    }
+
+    /// [`Device::retire_a`] without the complete-archive check: discards VLUN A even
+    /// if no archive of it was completed (the caller has another copy, or gives it up).
+    pub fn retire_a_without_archive(&self) -> Result<IoCost> {
         let unfinished = self.phase() == Phase::Retired && sync::lock(&self.meta).table.is_some();
         if !unfinished {
             self.transition("retire VLUN A", &[Phase::BackedUp], Phase::Retired)?;

@@ -36,6 +36,8 @@ pub(crate) struct Metadata {
     pub(super) dirty_flushing: BTreeSet<u64>,
     /// Mirroring with a journal, split phase: blocks VLUN B has written.
     pub(super) diverged: BTreeSet<u64>,
+    /// Backed-up phase: an archive of VLUN A completed (journaled `ArchiveComplete`).
+    pub(super) archive_complete: bool,
 }
 
 /// Appends after which [`Device::flush`](super::Device::flush) rewrites the journal as a snapshot. A snapshot
@@ -59,6 +61,7 @@ impl Metadata {
             dirty_new: BTreeSet::new(),
             dirty_flushing: BTreeSet::new(),
             diverged: BTreeSet::new(),
+            archive_complete: false,
         }
     }
 
@@ -118,6 +121,9 @@ impl Metadata {
             if p <= phase {
                 out.push(MetaRecord::Phase(p));
             }
+        }
+        if phase == Phase::BackedUp && self.archive_complete {
+            out.push(MetaRecord::ArchiveComplete);
         }
         let peak = self.area_peak.min(u64::from(u32::MAX)) as u32;
         if let Some(t) = &self.table {

@@ -200,11 +200,10 @@ impl<S: BlockStore> Device<S> {
             Variant::WriteLogging => (image_a.block_count(), image_b.block_count()),
             Variant::CopyOnWrite => (image_b.block_count(), image_a.block_count()),
         };
-        if volume_blocks == 0 || image_a.block_size() == 0 {
-            return Err(geometry(
-                "the volume has no blocks, or blocks of 0 bytes".into(),
-            ));
+        if volume_blocks == 0 {
+            return Err(geometry("the volume has no blocks".into()));
         }
+        crate::store::check_block_size(&image_a.name(), image_a.block_size())?;
         if area_slots > AREA_SLOTS_MAX {
             return Err(geometry(format!(
                 "data area of {area_slots} slots exceeds {AREA_SLOTS_MAX}"
@@ -262,6 +261,18 @@ impl<S: BlockStore> Device<S> {
         self.meta = Mutex::new(metadata);
         self.counters = CounterCells::default();
         *self.journaled.get_mut() = true;
+    }
+
+    /// Installs the restored "archive complete" fact.
+    pub(crate) fn set_archive_complete(&self, done: bool) {
+        sync::lock(&self.meta).archive_complete = done;
+    }
+
+    /// Whether a complete archive of VLUN A was written by [`Device::backup_a`] (and
+    /// journaled) since the split: what [`Device::retire_a`] requires. The phase says
+    /// VLUN A is frozen ([`Phase::BackedUp`]); this says the archive is whole.
+    pub fn archive_complete(&self) -> bool {
+        sync::lock(&self.meta).archive_complete
     }
 
     /// Stops every later table or phase change with `reason` (fail-stop, as after a

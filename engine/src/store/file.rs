@@ -3,7 +3,8 @@
 //! A raw image is what `cmp`, `dd` and `qemu-img` understand, so an archive or an image
 //! can be inspected with ordinary tools. Reads and writes are positioned
 //! (`pread`/`pwrite`), so concurrent commands need no shared file offset; `flush` is
-//! `fsync`.
+//! `fsync`. Every open image holds an exclusive advisory lock on its file
+//! (`flock`, via `File::try_lock`) until it closes, so two devices never share one.
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
@@ -39,9 +40,12 @@ impl FileStore {
             .read(true)
             .write(true)
             .create(true)
-            .truncate(true)
+            .truncate(false)
             .open(&path)
             .map_err(|e| io("create", e))?;
+        // Locked before it is emptied: an image an open device holds is never cut.
+        lock(&file, &path)?;
+        file.set_len(0).map_err(|e| io("truncate", e))?;
         let len =
             block_count
                 .checked_mul(block_size as u64)
@@ -79,6 +83,7 @@ impl FileStore {
                 block: None,
                 source,
             })?;
+        lock(&file, &path)?;
         let len = file
             .metadata()
             .map_err(|source| StoreError::Io {
@@ -131,14 +136,24 @@ impl FileStore {
     }
 }
 
-fn check_geometry(path: &Path, block_size: usize) -> Result<(), StoreError> {
-    if block_size == 0 {
-        return Err(StoreError::Geometry {
-            store: path.display().to_string(),
-            reason: "block size 0".into(),
-        });
+/// Takes the exclusive advisory lock of an image file for the life of `file` (released
+/// when it closes): one open device per image.
+fn lock(file: &File, path: &Path) -> Result<(), StoreError> {
+    let store = path.display().to_string();
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Locked { store }),
+        Err(std::fs::TryLockError::Error(source)) => Err(StoreError::Io {
+            store,
+            op: "lock",
+            block: None,
+            source,
+        }),
     }
-    Ok(())
+}
+
+fn check_geometry(path: &Path, block_size: usize) -> Result<(), StoreError> {
+    super::check_block_size(&path.display().to_string(), block_size)
 }
 
 impl BlockStore for FileStore {

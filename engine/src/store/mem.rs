@@ -23,14 +23,7 @@ impl MemStore {
     /// A zero-filled store of `block_count` blocks of `block_size` bytes (a positive
     /// multiple of 8).
     pub fn new(block_size: usize, block_count: u64) -> Result<Self, StoreError> {
-        if block_size == 0 || !block_size.is_multiple_of(WORD_BYTES) {
-            return Err(StoreError::Geometry {
-                store: "memory".into(),
-                reason: format!(
-                    "block size {block_size} is not a positive multiple of {WORD_BYTES}"
-                ),
-            });
-        }
+        super::check_block_size("memory", block_size)?;
         let words_per_block = (block_size / WORD_BYTES) as u64;
         let total = block_count
             .checked_mul(words_per_block)

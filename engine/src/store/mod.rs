@@ -67,6 +67,10 @@ pub enum StoreError {
     /// A geometry no store can have (zero or unaligned block size).
     #[error("{store}: invalid geometry: {reason}")]
     Geometry { store: String, reason: String },
+    /// The image file is held by another open device: its exclusive advisory lock
+    /// (taken for the life of every [`FileStore`]) is held elsewhere.
+    #[error("{store}: in use by another open device (its exclusive lock is held)")]
+    Locked { store: String },
     /// A fault injected by a [`FaultyStore`].
     #[error("{store}: block {block}: injected {op} fault")]
     Injected {
@@ -107,6 +111,20 @@ pub trait BlockStore: Send + Sync {
     fn write_block(&self, block: u64, data: &[u8]) -> Result<(), StoreError>;
     /// Makes every completed write durable (`fsync` for a file).
     fn flush(&self) -> Result<(), StoreError>;
+}
+
+/// The one block-size rule of every store and device constructor: a positive
+/// multiple of [`WORD_BYTES`] (the memory store's unit of atomicity; a file image's
+/// 512-byte sectors are multiples of it). Errors: [`StoreError::Geometry`] naming
+/// `store`.
+pub fn check_block_size(store: &str, block_size: usize) -> Result<(), StoreError> {
+    if block_size == 0 || !block_size.is_multiple_of(WORD_BYTES) {
+        return Err(StoreError::Geometry {
+            store: store.to_string(),
+            reason: format!("block size {block_size} is not a positive multiple of {WORD_BYTES}"),
+        });
+    }
+    Ok(())
 }
 
 /// Checks a block index and buffer length against a store's geometry.

@@ -8,6 +8,8 @@
 //! - `stress`: the concurrent front tears, loses and misroutes nothing.
 //! - `lifecycle`: calls out of phase are `Error::IllegalState` and change nothing.
 //! - `reopen`: reopening a file device restores table, phase and space exactly.
+//! - `trust`: no retire without a complete archive, one open per device, one
+//!   block-size rule (issue 13's cases 1, 5, 8).
 
 mod archive;
 mod bad_input;
@@ -17,6 +19,7 @@ mod io_cost;
 mod lifecycle;
 mod reopen;
 mod stress;
+mod trust;
 
 /// Shared helpers.
 pub mod common {

@@ -1,0 +1,221 @@
+//! Issue 13's cases against the public API: a backup that did not complete cannot be
+//! retired (case 1), one device per set of files (case 5), one block-size rule for
+//! every constructor (case 8).
+//!
+//! The device of the cases: file-backed, 512-byte blocks, 16 blocks, a data area of 8
+//! slots; 1 written everywhere through A, flush, split, A0 = 2, B1 = 3, B0 = 4, flush.
+//! VLUN A then reads [2,1,1,…], VLUN B [4,3,1,…].
+
+use std::io::Write;
+
+use engine::file::{self, DevicePaths, Geometry};
+use engine::{
+    Device, DeviceConfig, Error, FaultKind, FaultyStore, FileStore, MemStore, Phase, StoreError,
+    Variant, Vlun,
+};
+
+use crate::common::{read, scratch_dir};
+
+const BS: usize = 512;
+const N: u64 = 16;
+const AREA: u64 = 8;
+
+fn geometry() -> Geometry {
+    Geometry {
+        block_size: BS,
+        volume_blocks: N,
+        area_slots: AREA,
+    }
+}
+
+/// Writes the cases' history on `d`.
+fn history<S: engine::BlockStore>(d: &Device<S>) {
+    for b in 0..N {
+        d.write(Vlun::A, b, &[1; BS]).unwrap();
+    }
+    d.flush().unwrap();
+    d.split().unwrap();
+    d.write(Vlun::A, 0, &[2; BS]).unwrap();
+    d.write(Vlun::B, 1, &[3; BS]).unwrap();
+    d.write(Vlun::B, 0, &[4; BS]).unwrap();
+    d.flush().unwrap();
+}
+
+fn vlun_a_expected(b: u64) -> Vec<u8> {
+    vec![if b == 0 { 2 } else { 1 }; BS]
+}
+
+/// Accepts `blocks_ok` blocks, then refuses with `StorageFull`.
+struct FailingWriter {
+    bytes: Vec<u8>,
+    bytes_max: usize,
+}
+
+impl Write for FailingWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > self.bytes_max {
+            return Err(std::io::ErrorKind::StorageFull.into());
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Case 1: an archive that failed after 3 blocks is not a backup: `retire_a` refuses
+/// (before and after a reopen), VLUN A stays whole; a completed retry allows it.
+#[test]
+fn retire_refuses_without_a_completed_archive() {
+    for variant in Variant::ALL {
+        let dir = scratch_dir();
+        let paths = DevicePaths::in_dir(dir.path());
+        let config = DeviceConfig::new(variant);
+        let d = file::create(&paths, config.clone(), geometry()).unwrap();
+        history(&d);
+        let mut partial = FailingWriter {
+            bytes: Vec::new(),
+            bytes_max: 3 * BS,
+        };
+        let e = d.backup_a(&mut partial).unwrap_err();
+        assert!(
+            matches!(e, Error::Archive { blocks_done: 3, .. }),
+            "{variant}: {e}"
+        );
+        assert_eq!(d.phase(), Phase::BackedUp, "{variant}: VLUN A is frozen");
+        assert!(!d.archive_complete(), "{variant}");
+        assert!(matches!(d.retire_a(), Err(Error::NoArchive)), "{variant}");
+        for b in 0..N {
+            assert_eq!(read(&d, Vlun::A, b), vlun_a_expected(b), "{variant}");
+        }
+        drop(d);
+
+        // The refusal survives a reopen; the retried archive is faithful and allows it.
+        let d = file::open(&paths, config.clone()).unwrap();
+        assert!(matches!(d.retire_a(), Err(Error::NoArchive)), "{variant}");
+        let mut archive = Vec::new();
+        d.backup_a(&mut archive).unwrap();
+        assert!(d.archive_complete(), "{variant}");
+        for b in 0..N {
+            let at = b as usize * BS;
+            assert_eq!(&archive[at..at + BS], &vlun_a_expected(b)[..], "{variant}");
+        }
+        drop(d);
+        let d = file::open(&paths, config).unwrap();
+        assert!(d.archive_complete(), "{variant}: journaled");
+        d.retire_a().unwrap();
+        assert_eq!(read(&d, Vlun::B, 0), vec![4; BS], "{variant}");
+        assert_eq!(read(&d, Vlun::B, 1), vec![3; BS], "{variant}");
+    }
+}
+
+/// Case 1, source side: a read error of VLUN A during `backup_a` says it is the
+/// backup's, how many blocks were done, which block and which image file.
+#[test]
+fn backup_read_error_carries_the_backup_context() {
+    for variant in Variant::ALL {
+        let dir = scratch_dir();
+        let paths = DevicePaths::in_dir(dir.path());
+        let d = file::create_with(
+            &paths,
+            DeviceConfig::new(variant),
+            geometry(),
+            FaultyStore::new,
+        )
+        .unwrap();
+        history(&d);
+        // Every VLUN A block not preserved by copy-on-write reads from the volume's image.
+        let (volume_image, path) = match variant {
+            Variant::CopyOnWrite => (d.images().1, &paths.image_b),
+            _ => (d.images().0, &paths.image_a),
+        };
+        volume_image.fail_after(FaultKind::Read, 5);
+        let e = d.backup_a(&mut Vec::new()).unwrap_err();
+        let Error::BackupRead {
+            blocks_done, block, ..
+        } = &e
+        else {
+            panic!("{variant}: {e}");
+        };
+        assert_eq!(blocks_done, block, "{variant}");
+        assert!(*block >= 5, "{variant}: {e}");
+        let text = e.to_string();
+        assert!(text.contains("backup of VLUN A"), "{text}");
+        assert!(text.contains(&path.display().to_string()), "{text}");
+        assert!(!d.archive_complete());
+        assert!(matches!(d.retire_a(), Err(Error::NoArchive)));
+    }
+}
+
+/// Case 5: a second open of an open device is a typed error naming the held file; the
+/// first handle is unharmed, and once it closes the files open again.
+#[test]
+fn second_open_is_refused_while_the_first_is_open() {
+    for variant in Variant::ALL {
+        let dir = scratch_dir();
+        let paths = DevicePaths::in_dir(dir.path());
+        let config = DeviceConfig::new(variant);
+        let d = file::create(&paths, config.clone(), geometry()).unwrap();
+        history(&d);
+        let e = file::open(&paths, config.clone()).unwrap_err();
+        match &e {
+            Error::Store(StoreError::Locked { store }) => {
+                assert_eq!(store, &paths.image_a.display().to_string(), "{variant}")
+            }
+            other => panic!("{variant}: {other}"),
+        }
+        // Creating over it is refused too, before anything is cut.
+        assert!(matches!(
+            file::create(&paths, config.clone(), geometry()),
+            Err(Error::Store(StoreError::Locked { .. }))
+        ));
+        d.write(Vlun::B, 3, &[7; BS]).unwrap();
+        d.flush().unwrap();
+        drop(d);
+        let d = file::open(&paths, config).unwrap();
+        assert_eq!(read(&d, Vlun::B, 3), vec![7; BS], "{variant}");
+        assert_eq!(read(&d, Vlun::A, 3), vec![1; BS], "{variant}");
+        assert_eq!(read(&d, Vlun::A, 0), vec![2; BS], "{variant}");
+    }
+}
+
+/// Case 8: one block-size rule (a positive multiple of 8 bytes) in every constructor.
+#[test]
+fn block_size_is_validated_the_same_everywhere() {
+    let dir = scratch_dir();
+    for bad in [0usize, 7, 12, 513] {
+        let paths = DevicePaths::in_dir(dir.path());
+        let g = Geometry {
+            block_size: bad,
+            ..geometry()
+        };
+        for variant in Variant::ALL {
+            let file_err = file::create(&paths, DeviceConfig::new(variant), g).unwrap_err();
+            let mem_err = Device::in_memory(variant, bad, N).unwrap_err();
+            for e in [&file_err, &mem_err] {
+                assert!(
+                    matches!(e, Error::Store(StoreError::Geometry { reason, .. })
+                        if reason.contains(&format!("block size {bad} "))),
+                    "{variant}, {bad}: {e}"
+                );
+            }
+        }
+        assert!(matches!(
+            MemStore::new(bad, 4),
+            Err(StoreError::Geometry { .. })
+        ));
+        assert!(matches!(
+            FileStore::create(dir.path().join("x.img"), bad, 4),
+            Err(StoreError::Geometry { .. })
+        ));
+    }
+    // The rule's edge: 8 bytes is a valid block everywhere.
+    let paths = DevicePaths::in_dir(dir.path());
+    let g = Geometry {
+        block_size: 8,
+        ..geometry()
+    };
+    file::create(&paths, DeviceConfig::new(Variant::CopyOnWrite), g).unwrap();
+    Device::in_memory(Variant::CopyOnWrite, 8, N).unwrap();
+}
