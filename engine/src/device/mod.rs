@@ -422,17 +422,20 @@ impl<S: BlockStore + Clone> Clone for Device<S> {
         )
         .expect("a valid device's geometry is valid");
         d.phase = RwLock::new(phase);
-        d.meta = Mutex::new(Metadata::new(m.table.clone(), m.area_peak, None));
+        let mut metadata = Metadata::new(m.table.clone(), m.area_peak, None);
+        metadata.archive_complete = m.archive_complete;
+        d.meta = Mutex::new(metadata);
         d
     }
 }
 
 impl<S: BlockStore + PartialEq> PartialEq for Device<S> {
     /// Equal when what the hosts and the metadata can observe is equal: variant, phase,
-    /// table and image contents (not counters or locks).
+    /// archive state, table and image contents (not counters or locks).
     fn eq(&self, other: &Self) -> bool {
         self.variant == other.variant
             && self.phase() == other.phase()
+            && self.archive_complete() == other.archive_complete()
             && self.table() == other.table()
             && self.image_a == other.image_a
             && self.image_b == other.image_b
@@ -445,6 +448,7 @@ impl<S: BlockStore + std::hash::Hash> std::hash::Hash for Device<S> {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         self.variant.hash(state);
         self.phase().hash(state);
+        self.archive_complete().hash(state);
         self.table().hash(state);
         self.image_a.hash(state);
         self.image_b.hash(state);
