@@ -306,12 +306,21 @@ pub fn replay(path: &str, records: &[(u64, MetaRecord)]) -> Result<Restored, Met
                         | (Phase::Split, Phase::BackedUp)
                         | (Phase::BackedUp, Phase::BackedUp)
                         | (Phase::BackedUp, Phase::Retired)
+                        | (Phase::Retired, Phase::Split)
                 );
                 if !legal {
                     return Err(bad(format!("phase {} cannot follow {}", p, s.phase)));
                 }
+                if *p == Phase::Split && s.phase == Phase::Retired && s.table.is_some() {
+                    return Err(bad("split before the retire finished".into()));
+                }
                 if *p == Phase::Split && has_table {
-                    s.table = Some(LookupTable::new(s.volume_blocks, s.area_slots));
+                    s.table = Some(
+                        LookupTable::new(s.volume_blocks, s.area_slots).with_peak(s.area_peak),
+                    );
+                }
+                if *p == Phase::Split {
+                    s.archive_complete = false;
                 }
                 s.phase = *p;
             }

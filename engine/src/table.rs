@@ -110,6 +110,14 @@ impl LookupTable {
         Ok(Reservation { block, slot, fresh })
     }
 
+    /// An empty table whose peak starts at `peak` (a new backup cycle keeps the
+    /// device's peak of earlier cycles, as the journal's snapshot does).
+    pub(crate) fn with_peak(mut self, peak: u64) -> Self {
+        self.peak = peak.min(u64::from(u32::MAX)) as u32;
+        self.note_peak();
+        self
+    }
+
     /// Raises the peak to the slots in use now.
     pub(crate) fn note_peak(&mut self) {
         self.peak = self.peak.max(self.in_use);

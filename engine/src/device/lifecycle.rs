@@ -19,7 +19,7 @@ impl<S: BlockStore> Device<S> {
             return Err(Error::IllegalState { op, phase: *phase });
         }
         let mut cost = IoCost::default();
-        let result = self.change_phase(to, &mut cost);
+        let result = self.change_phase(*phase, to, &mut cost);
         self.counters.charge(&cost);
         result?;
         *phase = to;
@@ -31,7 +31,12 @@ impl<S: BlockStore> Device<S> {
     /// write before it is durable first and the record is synced, so no crash brings
     /// back a write from the other side of the split; the mirror's dirty blocks are
     /// clean then (both images were written).
-    fn change_phase(&self, to: Phase, cost: &mut IoCost) -> Result<()> {
+    fn change_phase(&self, from: Phase, to: Phase, cost: &mut IoCost) -> Result<()> {
+        if from == Phase::Retired && self.variant == Variant::WriteMirroring {
+            // A new cycle: image A, released at the retire, mirrors the live volume
+            // again before VLUN A reads it (the RAID-1 mirror that exists at a request).
+            self.resync_image_a(cost)?;
+        }
         self.barrier(Image::A, cost)?;
         self.barrier(Image::B, cost)?;
         let mut m = sync::lock(&self.meta);
@@ -44,20 +49,45 @@ impl<S: BlockStore> Device<S> {
         m.log(MetaRecord::Phase(to))?;
         if to != Phase::Split {
             m.diverged.clear();
+        } else {
+            m.archive_complete = false;
         }
         if self.power_safe() {
             m.sync(cost)?;
         }
         if to == Phase::Split && self.variant != Variant::WriteMirroring {
-            m.table = Some(LookupTable::new(self.volume_blocks, self.area_slots));
+            let peak = m.area_peak;
+            m.table = Some(LookupTable::new(self.volume_blocks, self.area_slots).with_peak(peak));
         }
         Ok(())
     }
 
     /// The backup request: VLUN B is created from VLUN A. From now on old transactions
     /// use VLUN A and new ones VLUN B.
+    ///
+    /// Also legal once VLUN A of the previous cycle is retired (the retire finished):
+    /// a new backup cycle over the live volume, which VLUN A and VLUN B both show at
+    /// the split (mirroring first copies image B, the live volume, back to image A).
+    /// So a device can be backed up on a schedule: split, backup, retire, split, …
     pub fn split(&self) -> Result<()> {
-        self.transition("split", &[Phase::Single], Phase::Split)
+        if self.phase() == Phase::Retired && sync::lock(&self.meta).table.is_some() {
+            return Err(Error::IllegalState {
+                op: "split before the retire finished (call retire_a again)",
+                phase: Phase::Retired,
+            });
+        }
+        self.transition("split", &[Phase::Single, Phase::Retired], Phase::Split)
+    }
+
+    /// Mirroring, at a new cycle's split: copies every block of image B to image A.
+    /// Cost: one read and one write per volume block (the barrier follows).
+    fn resync_image_a(&self, cost: &mut IoCost) -> Result<()> {
+        let mut buf = vec![0u8; self.block_size];
+        for block in 0..self.volume_blocks {
+            self.read_image(Image::B, block, &mut buf, cost)?;
+            self.write_image(Image::A, block, &buf, cost)?;
+        }
+        Ok(())
     }
 
     /// Streams VLUN A, block by block, to `archive` (e.g. a raw image file or a tape).

@@ -84,7 +84,6 @@ fn walk<S: BlockStore>(d: &Device<S>, journal: Option<&std::path::Path>) {
     });
     refused(d, journal, "retire twice", |d| d.retire_a());
     refused(d, journal, "backup after retire", sink);
-    refused(d, journal, "split after retire", |d| d.split());
     d.write(Vlun::B, 5, &data).unwrap();
     d.read(Vlun::B, 5, &mut buf).unwrap();
 }

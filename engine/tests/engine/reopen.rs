@@ -136,7 +136,11 @@ fn apply(d: &Dev, op: &Op, allowed: &mut Allowed) {
             image.heal();
         }
         Op::Split => {
-            let _ = d.split();
+            let new_cycle = d.phase() == Phase::Retired;
+            if d.split().is_ok() && new_cycle {
+                // A new cycle: VLUN A shows the live volume, as VLUN B does.
+                allowed.views[0] = allowed.views[1].clone();
+            }
         }
         Op::Backup => {
             let _ = d.backup_a(&mut std::io::sink());

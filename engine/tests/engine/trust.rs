@@ -1,6 +1,6 @@
 //! Issue 13's cases against the public API: a backup that did not complete cannot be
 //! retired (case 1), one device per set of files (case 5), one block-size rule for
-//! every constructor (case 8).
+//! every constructor (case 8), a new backup cycle after a retire (case 7).
 //!
 //! The device of the cases: file-backed, 512-byte blocks, 16 blocks, a data area of 8
 //! slots; 1 written everywhere through A, flush, split, A0 = 2, B1 = 3, B0 = 4, flush.
@@ -218,4 +218,45 @@ fn block_size_is_validated_the_same_everywhere() {
     };
     file::create(&paths, DeviceConfig::new(Variant::CopyOnWrite), g).unwrap();
     Device::in_memory(Variant::CopyOnWrite, 8, N).unwrap();
+}
+
+/// Case 7: after `retire_a` the device splits again, a new cycle over the live volume
+/// (VLUN A then shows what VLUN B showed), through a reopen, on every variant.
+#[test]
+fn a_retired_device_splits_again_for_the_next_backup() {
+    for variant in Variant::ALL {
+        let dir = scratch_dir();
+        let paths = DevicePaths::in_dir(dir.path());
+        let config = DeviceConfig::new(variant);
+        let d = file::create(&paths, config.clone(), geometry()).unwrap();
+        history(&d);
+        d.backup_a(&mut std::io::sink()).unwrap();
+        d.retire_a().unwrap();
+        d.write(Vlun::B, 2, &[5; BS]).unwrap();
+        d.split().unwrap();
+        assert!(
+            !d.archive_complete(),
+            "{variant}: a new cycle has no archive yet"
+        );
+        d.write(Vlun::B, 0, &[6; BS]).unwrap();
+        drop(d);
+        let d = file::open(&paths, config).unwrap();
+        assert_eq!(d.phase(), Phase::Split, "{variant}");
+        // The live volume at the second split: B0 = 4, B1 = 3, B2 = 5, 1 elsewhere.
+        let live = |b: u64| vec![[4u8, 3, 5].get(b as usize).copied().unwrap_or(1); BS];
+        let mut archive = Vec::new();
+        d.backup_a(&mut archive).unwrap();
+        for b in 0..N {
+            assert_eq!(read(&d, Vlun::A, b), live(b), "{variant}: VLUN A block {b}");
+            let at = b as usize * BS;
+            assert_eq!(
+                &archive[at..at + BS],
+                &live(b)[..],
+                "{variant}: archive block {b}"
+            );
+        }
+        assert_eq!(read(&d, Vlun::B, 0), vec![6; BS], "{variant}");
+        d.retire_a().unwrap();
+        assert_eq!(d.extra_space_blocks(), 0, "{variant}");
+    }
 }
