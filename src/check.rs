@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use model::{CheckConfig, CheckReport, Discipline, Locks, Outcome, Strategy, Trace};
 
@@ -58,6 +58,10 @@ pub struct CheckArgs {
     /// Stop after this many seconds (exit 3 if that cut the search).
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     timeout: Option<Duration>,
+    /// Memory the search may use, in GiB (default: what the machine has available);
+    /// beyond four transactions a configuration predicted to need more is refused.
+    #[arg(long, value_name = "GIB")]
+    memory_max: Option<f64>,
     /// Depth first (far less memory) instead of breadth first (shortest traces).
     #[arg(long)]
     dfs: bool,
@@ -142,6 +146,24 @@ fn check(args: &CheckArgs) -> Result<Status> {
         return replay(path);
     }
     let cfg = args.config();
+    if let Some(e) = model::estimate(&cfg)? {
+        say!("estimate: {e}");
+        let budget = cfg.states_max.is_some() || cfg.timeout.is_some();
+        let limit = args
+            .memory_max
+            .map(|gib| gib * f64::from(1u32 << 30))
+            .or_else(model::estimate::available_bytes);
+        if let Some(avail) = limit {
+            if e.bytes > avail && !budget {
+                bail!(
+                    "refused: {} transactions need {e}, and {:.1} MiB of memory is available; \
+                     search depth first (--dfs), or set a budget (--states-max, --timeout), or allow more (--memory-max)",
+                    cfg.old + cfg.new,
+                    avail / f64::from(1u32 << 20)
+                );
+            }
+        }
+    }
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg}")

@@ -206,3 +206,37 @@ fn bad_check_flags_are_refused_with_exit_2() {
         fails_with(&o, &[needle]);
     }
 }
+
+/// Beyond four transactions `owm check` predicts the size from the same configuration
+/// with three and four, prints it, and refuses a search that cannot fit in memory
+/// (bad usage, exit 2) instead of a hard-coded limit; five transactions run.
+#[test]
+fn large_configurations_are_estimated_and_refused_when_they_cannot_fit() {
+    let five = ["check", "--old", "3", "--new", "2", "--aborts", "off"];
+    let o = owm(&[&five[..], &["--threads", "1", "--memory-max", "0.0001"]].concat());
+    assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
+    fails_with(
+        &o,
+        &[
+            "refused: 5 transactions need about",
+            "0.1 MiB of memory",
+            "--dfs",
+        ],
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let o = owm(&[
+        "check",
+        "--old",
+        "3",
+        "--new",
+        "2",
+        "--aborts",
+        "off",
+        "--threads",
+        "1",
+        "--trace-dir",
+        &s(tmp.path()),
+    ]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("estimate: about"), "{}", stdout(&o));
+}

@@ -13,9 +13,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::ModelError;
 
-/// Most transactions (old + new) a model may have: each adds a dimension to the
-/// interleavings, and the state count grows about tenfold per transaction.
-pub const TXNS_MAX: usize = 4;
+/// Most transactions (old + new) the model's state can hold. Each adds a dimension to
+/// the interleavings and multiplies the state count by about 7-14, so the binding limit
+/// is the machine's memory and time, which [`crate::estimate`] predicts before a large
+/// check: this one is far above what any machine can exhaust.
+pub const TXNS_MAX: usize = 8;
 /// Most records sharing one block (block size = 16 bytes per record).
 pub const RECORDS_PER_BLOCK_MAX: u64 = 4;
 
@@ -296,8 +298,8 @@ mod tests {
                 ..CheckConfig::default()
             },
             CheckConfig {
-                old: 3,
-                new: 2,
+                old: 5,
+                new: 4,
                 ..CheckConfig::default()
             },
             CheckConfig {

@@ -18,6 +18,7 @@
 
 mod check;
 pub mod config;
+pub mod estimate;
 pub mod events;
 mod narrate;
 pub mod program;
@@ -31,6 +32,7 @@ pub use check::{
     SHORTEST_SEARCH_STATES_MAX,
 };
 pub use config::{CheckConfig, Discipline, Locks, Strategy};
+pub use estimate::{estimate, Estimate};
 pub use program::Op;
 pub use protocol::{Action, OwmModel};
 pub use state::State;

@@ -460,7 +460,12 @@ impl Model for OwmModel {
         };
         assert!(items <= LOCK_ITEMS_MAX && self.programs.len() <= TXNS_MAX);
         let violated = verdicts(&history.to_history(self.layout, &self.initial));
-        vec![State::initial(self.initial_device(), history, violated)]
+        vec![State::initial(
+            self.initial_device(),
+            self.programs.len(),
+            history,
+            violated,
+        )]
     }
 
     fn actions(&self, s: &State, actions: &mut Vec<Action>) {

@@ -101,8 +101,10 @@ pub struct State {
     device_key: u64,
     /// The device's phase (part of `device_key`).
     phase: Phase,
-    /// Per transaction (the first `programs.len()` entries are used).
+    /// Per transaction (the first `txn_count` entries are used).
     pub txns: [TxnState; TXNS_MAX],
+    /// Transactions in the model: only their entries of `txns` identify the state.
+    txn_count: u8,
     /// Owner of each application lock item (the first `items` entries are used).
     pub locks: [Option<u8>; LOCK_ITEMS_MAX],
     /// Blocks held by type (b) locks (bit per block).
@@ -124,7 +126,7 @@ pub struct State {
 
 /// Everything but the device and the history: what identifies a state (with the device).
 type StateKey<'a> = (
-    &'a [TxnState; TXNS_MAX],
+    &'a [TxnState],
     &'a [Option<u8>; LOCK_ITEMS_MAX],
     u8,
     Option<&'a [u8]>,
@@ -137,7 +139,7 @@ type StateKey<'a> = (
 impl State {
     fn key(&self) -> StateKey<'_> {
         (
-            &self.txns,
+            &self.txns[..usize::from(self.txn_count)],
             &self.locks,
             self.type_b,
             self.declared.as_deref().map(Vec::as_slice),
@@ -149,9 +151,16 @@ impl State {
     }
 
     /// The state before anything happened: `device` holds the initial image, no
-    /// transaction has begun, `history` is empty and judged `violated`.
-    pub(crate) fn initial(device: Device<MemStore>, history: EventLog, violated: u8) -> State {
+    /// transaction of the `txn_count` has begun, `history` is empty and judged `violated`.
+    pub(crate) fn initial(
+        device: Device<MemStore>,
+        txn_count: usize,
+        history: EventLog,
+        violated: u8,
+    ) -> State {
+        assert!(txn_count <= TXNS_MAX, "at most {TXNS_MAX} transactions");
         State {
+            txn_count: txn_count as u8,
             device_key: device_key(&device),
             phase: device.phase(),
             device: Arc::new(device),
