@@ -129,7 +129,7 @@ mod tests {
             ..CheckConfig::default()
         };
         let s = shrunk(&c, 3);
-        assert_eq!((s.old, s.new), (2, 1));
+        assert_eq!((s.old, s.new), (1, 2));
         let s = shrunk(&c, 4);
         assert_eq!((s.old, s.new), (2, 2));
     }
