@@ -83,6 +83,8 @@ pub fn open_with<S: BlockStore>(
 ) -> Result<Device<S>> {
     let decoded = FileJournal::read(&paths.meta)?;
     let name = paths.meta.display().to_string();
+    let (_, durable_len) = crate::superblock::read_durable_len(&paths.meta)?;
+    crate::superblock::check(&paths.meta, decoded.valid_len, durable_len)?;
     let header = header(&name, &decoded.records)?;
     made_for(&name, header.variant, config.variant)?;
     // The images before the replay: their sizes bound the table the replay builds.

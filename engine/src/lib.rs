@@ -72,6 +72,7 @@ pub mod file;
 pub mod meta;
 mod recover;
 pub mod store;
+pub mod superblock;
 mod sync;
 pub mod table;
 mod variant;

@@ -397,13 +397,21 @@ pub trait Journal: Send {
 pub struct FileJournal {
     path: PathBuf,
     file: File,
+    /// The superblock's write sequence ([`crate::superblock`]).
+    superblock_seq: u64,
 }
 
 impl FileJournal {
     /// Writes a fresh journal holding `records` at `path` (atomically) and opens it.
     pub fn create(path: &Path, records: &[MetaRecord]) -> Result<Self, MetaError> {
+        // A superblock of an earlier device at this path no longer applies.
+        crate::superblock::write(path, 0, 0)?;
+        crate::superblock::write(path, 1, 0)?;
         write_atomically(path, records)?;
-        Self::open_append(path)
+        let mut journal = Self::open_append(path)?;
+        let len = journal.len()?;
+        journal.record_durable_len(len)?;
+        Ok(journal)
     }
 
     /// Reads and decodes the journal at `path`; drops a torn tail from the file.
@@ -440,10 +448,26 @@ impl FileJournal {
             .append(true)
             .open(path)
             .map_err(|e| MetaError::io(path, "open", e))?;
+        let (seq, _) = crate::superblock::read_durable_len(path)?;
         Ok(FileJournal {
             path: path.to_path_buf(),
             file,
+            superblock_seq: seq,
         })
+    }
+
+    /// Writes the superblock recording `durable_len`.
+    fn record_durable_len(&mut self, durable_len: u64) -> Result<(), MetaError> {
+        self.superblock_seq += 1;
+        crate::superblock::write(&self.path, self.superblock_seq, durable_len)
+    }
+
+    fn len(&self) -> Result<u64, MetaError> {
+        Ok(self
+            .file
+            .metadata()
+            .map_err(|e| MetaError::io(&self.path, "stat", e))?
+            .len())
     }
 }
 
@@ -456,12 +480,19 @@ impl Journal for FileJournal {
     fn sync(&mut self) -> Result<(), MetaError> {
         self.file
             .sync_data()
-            .map_err(|e| MetaError::io(&self.path, "fsync", e))
+            .map_err(|e| MetaError::io(&self.path, "fsync", e))?;
+        // Every synced byte may be relied on (a flush, or a barrier of the write
+        // order): the superblock records the length, so a later cut is refused.
+        let len = self.len()?;
+        self.record_durable_len(len)
     }
     fn compact(&mut self, records: &[MetaRecord]) -> Result<(), MetaError> {
+        // Unknown while the file is replaced; then the new file's length.
+        self.record_durable_len(0)?;
         write_atomically(&self.path, records)?;
         *self = Self::open_append(&self.path)?;
-        Ok(())
+        let len = self.len()?;
+        self.record_durable_len(len)
     }
 }
 
