@@ -135,6 +135,12 @@ pub struct Costs {
     pub backup_flushes: u64,
     /// Bytes the archive target received.
     pub archive_bytes: u64,
+    /// Logical writes through VLUN B while VLUN A was live (split → retire): what the
+    /// one-way mirror's variants pay for ([0049]-[0052]).
+    pub vlun_b_writes_a_live: u64,
+    /// Of those, the ones issued while OLD transactions were still running on VLUN A
+    /// (Fig 4: 507/508 on B while 503/504 finish on A).
+    pub vlun_b_writes_old_active: u64,
 }
 
 /// Why a transaction was waiting.

@@ -141,6 +141,8 @@ fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> Run
         backup_physical_writes: t.backup_io.writes,
         backup_flushes: t.backup_io.flushes,
         archive_bytes: t.archive_bytes,
+        vlun_b_writes_a_live: t.vlun_b_writes_a_live,
+        vlun_b_writes_old_active: t.vlun_b_writes_old_active,
     };
     RunResult {
         scenario: w.scenario.name.clone(),

@@ -58,8 +58,8 @@ impl World<'_> {
                 self.q.schedule_at(t, Ev::Arrive { client: None });
             }
         }
-        // The att first, so its old access list is recycled for the new shape (the
-        // att draws no random number: the order of draws is unchanged).
+        // The attempt first, so its old access list is recycled for the new shape (the
+        // attempt draws no random number: the order of draws is unchanged).
         let att = self.new_attempt()?;
         let mut ops = std::mem::take(&mut self.txns[att as usize].ops);
         ops.clear();

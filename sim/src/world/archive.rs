@@ -83,6 +83,7 @@ impl World<'_> {
         let retire = self.dev.retire_a().map_err(engine_err(now));
         self.set_faults_armed(armed);
         let cost = retire?;
+        self.a_retired = true;
         self.tally.backup_io.add(&cost);
         let retired = self.device_model.complete_at(now, &cost);
         self.marks.retire = Some(retired);

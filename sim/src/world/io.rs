@@ -171,6 +171,12 @@ impl World<'_> {
         };
         cost.add(w);
         self.tally.logical_writes += 1;
+        if vlun == Vlun::B && !self.a_retired {
+            self.tally.vlun_b_writes_a_live += 1;
+            if self.old_active > 0 {
+                self.tally.vlun_b_writes_old_active += 1;
+            }
+        }
         let t = &mut self.txns[att as usize];
         if gran == Granularity::Block {
             if let Some((_, c)) = t.cache.iter_mut().find(|(b, _)| *b == block) {

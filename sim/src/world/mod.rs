@@ -188,6 +188,10 @@ pub(crate) struct Tally {
     pub backup_io: IoCostSum,
     /// Bytes sent to the archive target.
     pub archive_bytes: u64,
+    /// Writes through VLUN B while VLUN A was live (split → retire), and those while
+    /// OLD transactions were still running on A.
+    pub vlun_b_writes_a_live: u64,
+    pub vlun_b_writes_old_active: u64,
 }
 
 /// IoCost summed in u64.
@@ -250,6 +254,7 @@ pub(crate) struct World<'a> {
     pool: Option<Pool>,
     queue_502: VecDeque<Attempt>,
     archive_copy: Option<archive::ArchiveCopy>,
+    a_retired: bool,
 }
 
 /// A copy of `src` in a recycled buffer from `spare` (a new one only when it is empty).
@@ -386,6 +391,7 @@ impl<'a> World<'a> {
             pool,
             queue_502: VecDeque::new(),
             archive_copy: None,
+            a_retired: false,
         })
     }
 

@@ -7,5 +7,6 @@ mod fuzz;
 mod oracle;
 mod policies;
 mod scenario_files;
+mod shipped;
 mod swarm;
 mod traces;
