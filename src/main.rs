@@ -16,6 +16,7 @@ mod device_cmd;
 mod run;
 mod serve_cmd;
 mod sweep;
+pub mod verdict;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -157,7 +158,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            verdict::exit_of_error(&e).into()
         }
     }
 }

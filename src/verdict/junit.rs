@@ -1,0 +1,129 @@
+//! JUnit XML of a [`Report`], the format CI servers (GitHub Actions reporters, GitLab's
+//! `artifacts:reports:junit`, Jenkins) read: one `<testsuite>` per suite (a policy of
+//! a run, a grid point of a sweep, a check), one `<testcase>` per invariant. A
+//! violation is a `<failure>`, a case that failed to run an `<error>`, an unchecked or
+//! cut case `<skipped>`.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::Writer;
+
+use super::{Case, Outcome, Report};
+
+#[derive(Default)]
+struct Counts {
+    tests: usize,
+    failures: usize,
+    errors: usize,
+    skipped: usize,
+}
+
+impl Counts {
+    fn of<'a>(cases: impl Iterator<Item = &'a Case>) -> Self {
+        let mut c = Counts::default();
+        for case in cases {
+            c.tests += 1;
+            match &case.outcome {
+                Outcome::Violated { .. } => c.failures += 1,
+                Outcome::Failed { .. } => c.errors += 1,
+                Outcome::Unchecked { .. } | Outcome::HeldWithin { cut: 1.., .. } => c.skipped += 1,
+                Outcome::Held | Outcome::HeldWithin { .. } => {}
+            }
+        }
+        c
+    }
+
+    fn attrs(&self, e: &mut BytesStart<'_>) {
+        e.push_attribute(("tests", self.tests.to_string().as_str()));
+        e.push_attribute(("failures", self.failures.to_string().as_str()));
+        e.push_attribute(("errors", self.errors.to_string().as_str()));
+        e.push_attribute(("skipped", self.skipped.to_string().as_str()));
+    }
+}
+
+type W = Writer<Vec<u8>>;
+
+fn leaf(w: &mut W, tag: &str, message: &str, body: Option<&str>) -> std::io::Result<()> {
+    let mut e = BytesStart::new(tag);
+    e.push_attribute(("message", message));
+    match body {
+        None => w.write_event(Event::Empty(e)),
+        Some(text) => {
+            w.write_event(Event::Start(e))?;
+            w.write_event(Event::Text(BytesText::new(text)))?;
+            w.write_event(Event::End(BytesEnd::new(tag)))
+        }
+    }
+}
+
+fn case(w: &mut W, c: &Case) -> std::io::Result<()> {
+    let mut e = BytesStart::new("testcase");
+    e.push_attribute(("name", c.name.as_str()));
+    e.push_attribute(("classname", c.suite.as_str()));
+    if c.outcome.exit(false) == super::Exit::Held {
+        return w.write_event(Event::Empty(e));
+    }
+    w.write_event(Event::Start(e))?;
+    match &c.outcome {
+        Outcome::Violated { count, detail } => leaf(
+            w,
+            "failure",
+            &format!("{} violated {count} times", c.name),
+            Some(detail),
+        )?,
+        Outcome::Failed { reason } => leaf(w, "error", reason, None)?,
+        Outcome::Unchecked { reason } => leaf(w, "skipped", &format!("unchecked: {reason}"), None)?,
+        Outcome::HeldWithin { bound, cut } => leaf(
+            w,
+            "skipped",
+            &format!("held within {bound}; {cut} cut at the bound"),
+            None,
+        )?,
+        Outcome::Held => {}
+    }
+    w.write_event(Event::End(BytesEnd::new("testcase")))
+}
+
+/// The report as JUnit XML.
+pub fn to_string(report: &Report) -> Result<String> {
+    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
+    let io = || "writing JUnit XML";
+    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
+        .context(io())?;
+    let mut root = BytesStart::new("testsuites");
+    root.push_attribute(("name", format!("owm {}", report.command).as_str()));
+    Counts::of(report.cases.iter()).attrs(&mut root);
+    w.write_event(Event::Start(root)).context(io())?;
+    // Suites in order of first appearance.
+    let mut suites: Vec<&str> = Vec::new();
+    for c in &report.cases {
+        if !suites.contains(&c.suite.as_str()) {
+            suites.push(&c.suite);
+        }
+    }
+    for s in suites {
+        let cases = || report.cases.iter().filter(move |c| c.suite == s);
+        let mut e = BytesStart::new("testsuite");
+        e.push_attribute(("name", s));
+        Counts::of(cases()).attrs(&mut e);
+        w.write_event(Event::Start(e)).context(io())?;
+        for c in cases() {
+            case(&mut w, c).context(io())?;
+        }
+        w.write_event(Event::End(BytesEnd::new("testsuite")))
+            .context(io())?;
+    }
+    w.write_event(Event::End(BytesEnd::new("testsuites")))
+        .context(io())?;
+    let mut s = String::from_utf8(w.into_inner()).context(io())?;
+    s.push('\n');
+    Ok(s)
+}
+
+/// Writes the report to `path` atomically.
+pub fn write(path: &Path, report: &Report) -> Result<()> {
+    reports::write_atomic(path, to_string(report)?.as_bytes())?;
+    Ok(())
+}

@@ -1,0 +1,270 @@
+//! Verdicts a CI pipeline can trust: the exit-status contract every command keeps, and
+//! the per-invariant verdicts it writes as JSON ([`json`]) and JUnit XML ([`junit`]).
+//!
+//! | exit | meaning |
+//! | ---- | ------- |
+//! | 0 | everything requested was checked and held |
+//! | 1 | an invariant was violated (with `--allow-violations`: 0) |
+//! | 2 | bad input or usage: a file, a flag, an unwritable output directory |
+//! | 3 | incomplete: a bound, a limit, a budget or an interrupt cut the work, or an invariant could not be judged, so no verdict is claimed |
+//!
+//! When several cases disagree the most informative wins: a violation (1) is a verdict
+//! even when other cases are incomplete; incomplete (3) beats held (0).
+
+pub mod json;
+pub mod junit;
+
+use std::fmt;
+use std::process::ExitCode;
+
+use serde::{Deserialize, Serialize};
+
+/// The process exit status of `run`, `sweep`, `check` and `merge`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Exit {
+    /// 0: everything requested was checked and held.
+    Held,
+    /// 3: something was cut or not judged; no verdict is claimed.
+    Incomplete,
+    /// 1: an invariant was violated.
+    Violated,
+    /// 2: bad input or usage.
+    BadInput,
+}
+
+impl Exit {
+    /// The numeric status.
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Held => 0,
+            Exit::Violated => 1,
+            Exit::BadInput => 2,
+            Exit::Incomplete => 3,
+        }
+    }
+
+    /// The status of two results together: bad input, then a violation, then
+    /// incomplete, then held.
+    pub fn and(self, other: Exit) -> Exit {
+        self.max(other)
+    }
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        ExitCode::from(e.code())
+    }
+}
+
+/// An error that means "incomplete" (exit 3) rather than "bad input" (exit 2): a limit
+/// reached, an interrupt. Attach it with `anyhow::Error::new(Incomplete(..))` or
+/// `.context(Incomplete(..))`; `main` looks for it in the error's chain.
+#[derive(Debug, Clone)]
+pub struct Incomplete(pub String);
+
+impl fmt::Display for Incomplete {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Incomplete {}
+
+/// The exit status of a failed command: 3 when an [`Incomplete`] is in the error's
+/// chain, else 2.
+pub fn exit_of_error(e: &anyhow::Error) -> Exit {
+    if e.chain().any(|c| c.is::<Incomplete>()) {
+        Exit::Incomplete
+    } else {
+        Exit::BadInput
+    }
+}
+
+/// What was established about one invariant (or property) in one case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "verdict", rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Checked over everything and held.
+    Held,
+    /// Held over the part explored; `cut` states or steps were left unexplored at the
+    /// bound (held within depth N). Exit 3 unless `cut` is 0.
+    HeldWithin { bound: String, cut: u64 },
+    /// Violated `count` times; `detail` is the first violation.
+    Violated { count: u64, detail: String },
+    /// Not judged (history off, a run that ended early, an interrupt).
+    Unchecked { reason: String },
+    /// The case itself failed to run (a limit hit, an engine error).
+    Failed { reason: String },
+}
+
+impl Outcome {
+    /// The exit status this outcome alone calls for.
+    pub fn exit(&self, allow_violations: bool) -> Exit {
+        match self {
+            Outcome::Held => Exit::Held,
+            Outcome::HeldWithin { cut: 0, .. } => Exit::Held,
+            Outcome::HeldWithin { .. } => Exit::Incomplete,
+            Outcome::Violated { .. } if allow_violations => Exit::Held,
+            Outcome::Violated { .. } => Exit::Violated,
+            Outcome::Unchecked { .. } | Outcome::Failed { .. } => Exit::Incomplete,
+        }
+    }
+
+    /// One word for tables: held, held within ..., violated, unchecked, failed.
+    pub fn word(&self) -> String {
+        match self {
+            Outcome::Held => "held".into(),
+            Outcome::HeldWithin { bound, cut } => format!("held within {bound} ({cut} cut)"),
+            Outcome::Violated { count, .. } => format!("violated ({count})"),
+            Outcome::Unchecked { .. } => "unchecked".into(),
+            Outcome::Failed { .. } => "failed".into(),
+        }
+    }
+}
+
+/// One test case: an invariant in a suite (a policy of a run, a grid point of a sweep,
+/// the configuration of a check).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    /// The suite: `cow`, `grid point 3 (workload.records=10, cow, seed 1)`, `check`.
+    pub suite: String,
+    /// The invariant or property: `b-complete`.
+    pub name: String,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// Everything a command established: the JSON summary's shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// `run`, `sweep`, `check`, `merge`.
+    pub command: String,
+    /// The owm version (`CARGO_PKG_VERSION`).
+    pub version: String,
+    /// The seed, when one seed was used.
+    pub seed: Option<u64>,
+    /// The seeds of a sweep (empty otherwise).
+    #[serde(default)]
+    pub seeds: Vec<u64>,
+    /// A command line that reproduces this result.
+    pub reproduce: String,
+    /// Whether violations were allowed (`--allow-violations`).
+    pub allow_violations: bool,
+    /// The exit status the command returned, with its number.
+    pub exit: Exit,
+    pub exit_code: u8,
+    pub cases: Vec<Case>,
+}
+
+impl Report {
+    /// A report with no cases yet.
+    pub fn new(command: &str, reproduce: String, allow_violations: bool) -> Self {
+        Report {
+            command: command.to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            seed: None,
+            seeds: Vec::new(),
+            reproduce,
+            allow_violations,
+            exit: Exit::Held,
+            exit_code: 0,
+            cases: Vec::new(),
+        }
+    }
+
+    /// Adds a case and folds its outcome into the exit status.
+    pub fn push(&mut self, suite: impl Into<String>, name: impl Into<String>, outcome: Outcome) {
+        self.exit = self.exit.and(outcome.exit(self.allow_violations));
+        self.exit_code = self.exit.code();
+        self.cases.push(Case {
+            suite: suite.into(),
+            name: name.into(),
+            outcome,
+        });
+    }
+
+    /// Marks the whole report incomplete (an interrupt, a cut grid).
+    pub fn cut(&mut self) {
+        self.exit = self.exit.and(Exit::Incomplete);
+        self.exit_code = self.exit.code();
+    }
+
+    /// Cases whose outcome is a violation.
+    pub fn violations(&self) -> usize {
+        self.cases
+            .iter()
+            .filter(|c| matches!(c.outcome, Outcome::Violated { .. }))
+            .count()
+    }
+
+    /// Cases neither held nor violated (unchecked or failed or cut at a bound).
+    pub fn incomplete(&self) -> usize {
+        self.cases
+            .iter()
+            .filter(|c| c.outcome.exit(true) == Exit::Incomplete)
+            .count()
+    }
+
+    /// The last line a command prints: the verdict in words with the exit status.
+    pub fn summary_line(&self) -> String {
+        let what = match self.exit {
+            Exit::Held if self.violations() > 0 => "violations allowed",
+            Exit::Held => "held",
+            Exit::Violated => "violated",
+            Exit::Incomplete => "incomplete",
+            Exit::BadInput => "bad input",
+        };
+        format!(
+            "verdict: {what} ({} cases: {} violated, {} unchecked or incomplete; exit {})",
+            self.cases.len(),
+            self.violations(),
+            self.incomplete(),
+            self.exit.code()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_most_informative_status_wins() {
+        use Exit::*;
+        assert_eq!(Held.and(Incomplete), Incomplete);
+        assert_eq!(Incomplete.and(Violated), Violated);
+        assert_eq!(Violated.and(BadInput), BadInput);
+        assert_eq!(Held.and(Held), Held);
+        assert_eq!(
+            [Held, Violated, BadInput, Incomplete].map(Exit::code),
+            [0, 1, 2, 3]
+        );
+    }
+
+    #[test]
+    fn outcomes_map_to_statuses() {
+        let v = Outcome::Violated {
+            count: 2,
+            detail: "x".into(),
+        };
+        assert_eq!(v.exit(false), Exit::Violated);
+        assert_eq!(v.exit(true), Exit::Held);
+        let cut = |cut| Outcome::HeldWithin {
+            bound: "depth 21".into(),
+            cut,
+        };
+        assert_eq!(cut(0).exit(false), Exit::Held);
+        assert_eq!(cut(5).exit(false), Exit::Incomplete);
+        let u = Outcome::Unchecked { reason: "r".into() };
+        assert_eq!(u.exit(true), Exit::Incomplete);
+        let mut r = Report::new("run", "owm run x".into(), false);
+        r.push("cow", "b-complete", Outcome::Held);
+        assert_eq!(r.exit, Exit::Held);
+        r.push("cow", "a-consistent", u);
+        assert_eq!((r.exit, r.exit_code), (Exit::Incomplete, 3));
+        r.push("quiesce", "a-consistent", v);
+        assert_eq!((r.exit, r.exit_code), (Exit::Violated, 1));
+        assert!(r.summary_line().contains("exit 1"), "{}", r.summary_line());
+    }
+}
