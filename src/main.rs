@@ -13,7 +13,9 @@ macro_rules! say {
 mod check;
 mod config;
 mod device_cmd;
+mod locate;
 mod run;
+mod runfile;
 mod serve_cmd;
 mod sweep;
 pub mod verdict;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use reports::{figure, tables, timing, NamedRun};
 
-use crate::config::{self, RunPolicy};
+use crate::runfile::{self, RunPolicy};
 
 /// The seed when neither the command line nor the file gives one: fixed, printed, never
 /// drawn from the OS, so every run can be repeated.
@@ -35,7 +35,7 @@ pub fn make_out_dir(out: &Path) -> Result<()> {
 }
 
 pub fn run(args: RunArgs) -> Result<()> {
-    let file = config::load_run_file(&args.scenario)?;
+    let file = runfile::load_run_file(&args.scenario)?;
     let seed = args.seed.or(file.seed).unwrap_or(DEFAULT_SEED);
     let out = args
         .out

@@ -146,3 +146,31 @@ fn bad_sweep_files_name_file_line_and_key() {
         &[&format!("{f}:1:"), "key `seeds`", "empty"],
     );
 }
+
+/// The simulator's own checks (faults, type (b) blocks, tick bounds) reach the user
+/// with the line and key too: one validator, located by the key it names.
+#[test]
+fn simulator_checks_name_file_line_and_key() {
+    for (text, line, key) in [
+        (
+            "name = \"x\"\n[faults]\nread_error_probability = 1.0\n",
+            3,
+            "faults.read_error_probability",
+        ),
+        (
+            "[locking]\ntype_b_blocks = [100000]\n",
+            2,
+            "locking.type_b_blocks",
+        ),
+        ("[device]\nchannels = 0\n", 2, "device.channels"),
+        (
+            "\n\nretry_backoff_ticks = 1099511627777\n",
+            3,
+            "retry_backoff_ticks",
+        ),
+    ] {
+        let (_t, f, o) = run_file(text);
+        fails_with(&o, &[&format!("{f}:{line}:"), &format!("key `{key}`")]);
+        assert_eq!(o.status.code(), Some(2), "bad input exits 2");
+    }
+}

@@ -5,9 +5,10 @@ use crate::clock::Tick;
 /// Everything a run can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
-    /// The scenario is not usable.
-    #[error("scenario: {0}")]
-    Config(String),
+    /// The scenario is not usable: `key` is the dotted key at fault
+    /// (`workload.write_fraction`), `message` what is wrong with its value.
+    #[error("scenario: key `{key}`: {message}")]
+    Config { key: String, message: String },
     /// The engine refused a call.
     #[error("engine at tick {at}: {source}")]
     Engine {

@@ -51,7 +51,6 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Tick;
-use crate::error::SimError;
 use crate::rng;
 
 /// Crashes a scenario may ask for at most.
@@ -113,56 +112,6 @@ impl FaultsConfig {
             || self.read_error_probability > 0.0
             || self.write_error_probability > 0.0
             || self.latency_spike_probability > 0.0
-    }
-
-    /// Checks the section; a bad value is a typed error.
-    pub fn validate(&self) -> Result<(), SimError> {
-        let bad = |m: String| Err(SimError::Config(format!("faults: {m}")));
-        for (name, p, below_one) in [
-            ("read_error_probability", self.read_error_probability, true),
-            (
-                "write_error_probability",
-                self.write_error_probability,
-                true,
-            ),
-            ("torn_write_probability", self.torn_write_probability, false),
-            ("lost_write_probability", self.lost_write_probability, false),
-            (
-                "latency_spike_probability",
-                self.latency_spike_probability,
-                false,
-            ),
-        ] {
-            let ok = if below_one {
-                (0.0..1.0).contains(&p)
-            } else {
-                (0.0..=1.0).contains(&p)
-            };
-            if !ok {
-                let range = if below_one { "0..1" } else { "0..=1" };
-                return bad(format!("{name} {p} is not in {range}"));
-            }
-        }
-        if self.torn_write_probability + self.lost_write_probability > 1.0 {
-            return bad("torn_write_probability + lost_write_probability exceeds 1".into());
-        }
-        if self.crash_at_ticks.len() > CRASHES_MAX {
-            return bad(format!(
-                "{} crashes, at most {CRASHES_MAX}",
-                self.crash_at_ticks.len()
-            ));
-        }
-        if let (Some(heal), Some(&late)) = (
-            self.heal_at_ticks,
-            self.crash_at_ticks
-                .iter()
-                .find(|&&c| Some(c) >= self.heal_at_ticks),
-        ) {
-            return bad(format!(
-                "crash at {late} is not before heal_at_ticks {heal}"
-            ));
-        }
-        Ok(())
     }
 }
 

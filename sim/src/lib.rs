@@ -33,6 +33,7 @@ pub mod policy;
 pub mod rng;
 pub mod scenario;
 pub mod txn;
+mod validate;
 pub mod workload;
 mod world;
 

@@ -10,7 +10,7 @@ use crate::clock::Tick;
 use crate::device_model::DeviceModelConfig;
 use crate::error::SimError;
 use crate::faults::FaultsConfig;
-use crate::history::{Layout, RECORD_HEADER_BYTES};
+use crate::history::Layout;
 use crate::workload::WorkloadConfig;
 
 /// One scenario: everything but the policy and the seed.
@@ -77,156 +77,17 @@ impl Scenario {
         }
     }
 
-    /// Checks everything a run relies on; a bad scenario is a typed error, never a
-    /// panic. [`crate::run`] calls it.
+    /// Checks everything a run relies on and returns the volume layout; a bad
+    /// scenario is a [`SimError::Config`] naming the dotted key at fault, never a panic.
+    /// [`crate::run`] calls it; the checks are in `validate.rs`.
     pub fn validate(&self) -> Result<Layout, SimError> {
-        let layout = self.layout()?;
-        self.workload.validate()?;
-        self.faults.validate()?;
-        self.check_tick_fields()?;
-        if layout.records() > u64::from(u32::MAX) {
-            return Err(SimError::Config(format!(
-                "{} records: at most {} (lock ids are 32-bit)",
-                layout.records(),
-                u32::MAX
-            )));
-        }
-        if layout.image_bytes() as u64 > self.limits.volume_bytes_max {
-            return Err(SimError::Config(format!(
-                "the volume needs {} bytes, limits.volume_bytes_max is {}",
-                layout.image_bytes(),
-                self.limits.volume_bytes_max
-            )));
-        }
-        if self.archive.bandwidth_bytes_per_s == 0 || self.archive.extent_blocks == 0 {
-            return Err(SimError::Config(format!(
-                "archive.bandwidth_bytes_per_s ({}) and archive.extent_blocks ({}) must be at least 1",
-                self.archive.bandwidth_bytes_per_s, self.archive.extent_blocks
-            )));
-        }
-        if !(0.0..=1.0).contains(&self.abort_probability) {
-            return Err(SimError::Config(format!(
-                "abort_probability {} is not in 0..=1",
-                self.abort_probability
-            )));
-        }
-        if let Some(&b) = self
-            .locking
-            .type_b_blocks
-            .iter()
-            .find(|&&b| b >= layout.volume_blocks)
-        {
-            return Err(SimError::Config(format!(
-                "locking.type_b_blocks: block {b} is past the volume ({} blocks)",
-                layout.volume_blocks
-            )));
-        }
-        Ok(layout)
+        crate::validate::scenario(self)
     }
 
-    /// Every duration and time a scenario gives is at most [`FIELD_TICKS_MAX`], so no
-    /// sum or product of them in a run can overflow (a typed error, not a panic).
-    fn check_tick_fields(&self) -> Result<(), SimError> {
-        use crate::workload::{Arrivals, WorkloadConfig as W};
-        let d = &self.device;
-        let b = &self.backup;
-        let f = &self.faults;
-        let mut fields = vec![
-            ("device.read_latency_ticks", d.read_latency_ticks),
-            ("device.write_latency_ticks", d.write_latency_ticks),
-            (
-                "device.table_update_latency_ticks",
-                d.table_update_latency_ticks,
-            ),
-            (
-                "device.table_lookup_latency_ticks",
-                d.table_lookup_latency_ticks,
-            ),
-            ("device.jitter_ticks_max", d.jitter_ticks_max),
-            ("backup.request_at_ticks", b.request_at_ticks.unwrap_or(0)),
-            ("backup.setup_window_ticks", b.setup_window_ticks),
-            ("device.flush_latency_ticks", d.flush_latency_ticks),
-            ("archive.latency_ticks", self.archive.latency_ticks),
-            ("retry_backoff_ticks", self.retry_backoff_ticks),
-            ("faults.latency_spike_ticks_max", f.latency_spike_ticks_max),
-            ("faults.io_retry_ticks", f.io_retry_ticks),
-            ("faults.heal_at_ticks", f.heal_at_ticks.unwrap_or(0)),
-        ];
-        fields.extend(
-            f.crash_at_ticks
-                .iter()
-                .map(|&t| ("faults.crash_at_ticks", t)),
-        );
-        match &self.workload {
-            W::Fig3(c) => fields.push(("workload.jitter_ticks", c.jitter_ticks)),
-            W::Fig45(c) => fields.extend([
-                ("workload.arrival_ticks_mean", c.arrival_ticks_mean),
-                ("workload.compute_ticks_max", c.compute_ticks_max),
-                ("workload.compute_ticks_min", c.compute_ticks_min),
-            ]),
-            W::Bank(c) => fields.extend([
-                ("workload.arrival_ticks_mean", c.arrival_ticks_mean),
-                ("workload.compute_ticks_max", c.compute_ticks_max),
-                ("workload.compute_ticks_min", c.compute_ticks_min),
-            ]),
-            W::Generated(c) => {
-                fields.extend([
-                    ("workload.compute_ticks_max", c.compute_ticks_max),
-                    ("workload.compute_ticks_min", c.compute_ticks_min),
-                ]);
-                fields.push(match c.arrivals {
-                    Arrivals::Open {
-                        interarrival_ticks_mean,
-                    } => (
-                        "workload.arrivals.interarrival_ticks_mean",
-                        interarrival_ticks_mean,
-                    ),
-                    Arrivals::Closed {
-                        think_ticks_mean, ..
-                    } => ("workload.arrivals.think_ticks_mean", think_ticks_mean),
-                });
-            }
-            W::Trace(c) => fields.extend([
-                ("workload.compute_ticks", c.compute_ticks),
-                ("workload.idle_gap_ticks", c.idle_gap_ticks),
-            ]),
-        }
-        match fields.iter().find(|(_, t)| *t > FIELD_TICKS_MAX) {
-            Some((name, t)) => Err(SimError::Config(format!(
-                "{name} {t} exceeds {FIELD_TICKS_MAX} ticks"
-            ))),
-            None => Ok(()),
-        }
-    }
-
-    /// The volume layout the workload needs: enough blocks for its records.
+    /// The volume layout the workload needs: enough blocks for its records (a
+    /// [`SimError::Config`] on `geometry.*` when the geometry cannot hold them).
     pub fn layout(&self) -> Result<Layout, SimError> {
-        let g = &self.geometry;
-        if g.records_per_block == 0 || !g.block_size_bytes.is_multiple_of(8) {
-            return Err(SimError::Config(format!(
-                "geometry: block_size_bytes {} must be a multiple of 8 and records_per_block > 0",
-                g.block_size_bytes
-            )));
-        }
-        let record_size = g.block_size_bytes / g.records_per_block as usize;
-        let records = self.workload.records();
-        let layout = Layout {
-            block_size: g.block_size_bytes,
-            volume_blocks: records.div_ceil(g.records_per_block).max(1),
-            record_size,
-        };
-        if !layout.is_valid()
-            || !g
-                .block_size_bytes
-                .is_multiple_of(g.records_per_block as usize)
-        {
-            return Err(SimError::Config(format!(
-                "geometry: {} records per {}-byte block leaves {record_size} bytes per record; \
-                 need at least {RECORD_HEADER_BYTES} and an exact fit",
-                g.records_per_block, g.block_size_bytes
-            )));
-        }
-        Ok(layout)
+        crate::validate::layout(self)
     }
 }
 

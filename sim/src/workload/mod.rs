@@ -19,7 +19,6 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Tick;
-use crate::error::SimError;
 use crate::rng;
 use crate::txn::{Op, TxnSpec};
 
@@ -69,35 +68,6 @@ impl WorkloadConfig {
             WorkloadConfig::Trace(c) => c.records(),
         }
         .max(1)
-    }
-
-    /// Refuses parameters the generators cannot work with (a trace must be loaded:
-    /// [`crate::Scenario::load_trace`]).
-    pub fn validate(&self) -> Result<(), SimError> {
-        let bad = |what: &str| {
-            Err(SimError::Config(format!(
-                "workload {}: {what}",
-                self.kind()
-            )))
-        };
-        match self {
-            WorkloadConfig::Fig3(c) if c.records == 0 => bad("records must be at least 1"),
-            WorkloadConfig::Fig45(c) if c.records == 0 => bad("records must be at least 1"),
-            WorkloadConfig::Fig45(c) if c.processes == 0 => bad("processes must be at least 1"),
-            WorkloadConfig::Bank(c) if c.accounts < 2 => bad("a transfer needs 2 accounts"),
-            WorkloadConfig::Generated(c) if c.records == 0 => bad("records must be at least 1"),
-            WorkloadConfig::Generated(c) if !(0.0..=1.0).contains(&c.write_fraction) => {
-                bad("write_fraction must be in 0..=1")
-            }
-            WorkloadConfig::Generated(GeneratedConfig {
-                hot_spot: HotSpot::Zipf { exponent },
-                ..
-            }) if !exponent.is_finite() || *exponent < 0.0 => {
-                bad("the Zipf exponent must be a finite number ≥ 0")
-            }
-            WorkloadConfig::Trace(c) => c.validate().or_else(|m| bad(&m)),
-            _ => Ok(()),
-        }
     }
 
     /// True when every transaction keeps the sum of record values (bank).

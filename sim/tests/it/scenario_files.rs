@@ -73,7 +73,7 @@ fn a_bad_geometry_is_a_typed_error() {
     s.geometry.records_per_block = 8; // 8-byte records cannot hold value + stamp
     assert!(matches!(
         sim::run(&s, sim::Policy::Quiesce, 1),
-        Err(sim::SimError::Config(_))
+        Err(sim::SimError::Config { .. })
     ));
 }
 
@@ -94,7 +94,7 @@ fn bad_workload_parameters_are_typed_errors_not_panics() {
         assert!(
             matches!(
                 sim::run(&s, sim::Policy::Quiesce, 1),
-                Err(sim::SimError::Config(_))
+                Err(sim::SimError::Config { .. })
             ),
             "accepted: {bad}"
         );
@@ -110,5 +110,27 @@ fn scenarios_round_trip_through_toml() {
         let text = toml::to_string(&s).unwrap();
         let back: Scenario = toml::from_str(&text).unwrap();
         assert_eq!(back, s, "{text}");
+    }
+}
+
+/// The range checks the command line applies are the library's: each bad value is a
+/// `SimError::Config` naming its dotted key.
+#[test]
+fn every_refusal_names_its_key() {
+    for (bad, key) in [
+        ("[device]\nchannels = 0", "device.channels"),
+        ("[limits]\nevents_max = 0", "limits.events_max"),
+        ("[workload]\nkind = \"fig3\"\nupdates_min = 5\nupdates_max = 2", "workload.updates_min"),
+        ("[workload]\nkind = \"bank\"\namount_max = 0", "workload.amount_max"),
+        ("[workload]\nkind = \"generated\"\narrivals = { mode = \"closed\", clients = 0, think_ticks_mean = 1 }", "workload.arrivals.clients"),
+        ("[geometry]\nrecords_per_block = 0", "geometry.records_per_block"),
+        ("[faults]\nlatency_spike_probability = 2.0", "faults.latency_spike_probability"),
+        ("abort_probability = 2.0", "abort_probability"),
+    ] {
+        let s: Scenario = toml::from_str(bad).unwrap();
+        match s.validate() {
+            Err(sim::SimError::Config { key: k, .. }) => assert_eq!(k, key, "{bad}"),
+            other => panic!("{bad}: {other:?}"),
+        }
     }
 }

@@ -314,25 +314,34 @@ impl Scenario {
             return Ok(());
         };
         if c.path.as_os_str().is_empty() {
-            return Err(SimError::Config(
-                "workload.path: a trace workload needs the trace file's path".into(),
-            ));
+            return Err(SimError::Config {
+                key: "workload.path".into(),
+                message: "a trace workload needs the trace file's path".into(),
+            });
         }
         if geometry.block_size_bytes == 0 || geometry.records_per_block == 0 {
-            return Err(SimError::Config(
-                "geometry: the block size and records per block must be positive".into(),
-            ));
+            return Err(crate::validate::layout(self)
+                .err()
+                .unwrap_or(SimError::Config {
+                    key: "geometry.block_size_bytes".into(),
+                    message: "the block size and records per block must be positive".into(),
+                }));
         }
         let path = base_dir.join(&c.path);
-        let trace = read(c.format, &path, &c.blkparse_event)
-            .map_err(|e| SimError::Config(format!("workload.path: {e}")))?;
+        let trace = read(c.format, &path, &c.blkparse_event).map_err(|e| SimError::Config {
+            key: "workload.path".into(),
+            message: e.to_string(),
+        })?;
         let mapped = mapping::map(
             &trace,
             c,
             geometry.block_size_bytes as u64,
             geometry.records_per_block,
         )
-        .map_err(|e| SimError::Config(format!("workload.path: {}: {e}", path.display())))?;
+        .map_err(|e| SimError::Config {
+            key: "workload.path".into(),
+            message: format!("{}: {e}", path.display()),
+        })?;
         c.loaded = Some(Arc::new(mapped));
         Ok(())
     }
@@ -345,26 +354,6 @@ impl TraceConfig {
         self.loaded
             .as_ref()
             .map_or(0, |m| m.blocks.saturating_mul(m.records_per_block))
-    }
-
-    /// Refuses what the mapping cannot work with.
-    pub fn validate(&self) -> Result<(), String> {
-        if !(self.time_scale.is_finite() && self.time_scale >= 0.0) {
-            return Err(format!(
-                "time_scale {} must be a finite number ≥ 0",
-                self.time_scale
-            ));
-        }
-        if self.ios_per_transaction_max == 0 {
-            return Err("ios_per_transaction_max must be at least 1".into());
-        }
-        match &self.loaded {
-            None => Err(format!(
-                "the trace {} is not loaded (Scenario::load_trace)",
-                self.path.display()
-            )),
-            Some(_) => Ok(()),
-        }
     }
 
     /// The backup request: the middle of the scaled recorded span.

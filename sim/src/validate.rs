@@ -1,0 +1,378 @@
+//! The one validator of a scenario: every range check a run relies on, each failure a
+//! [`SimError::Config`] naming the dotted key at fault (`workload.write_fraction`), so
+//! the CLI only has to find that key's line in the file. [`Scenario::validate`] calls
+//! it; the CLI, the sweep grid and the fuzz tests all go through it, so the library
+//! refuses exactly what the command line refuses.
+
+use crate::error::SimError;
+use crate::faults::{FaultsConfig, CRASHES_MAX};
+use crate::history::{Layout, RECORD_HEADER_BYTES};
+use crate::scenario::{Scenario, FIELD_TICKS_MAX};
+use crate::workload::{Arrivals, HotSpot, TraceConfig, WorkloadConfig as W};
+
+fn bad(key: &str, message: String) -> SimError {
+    SimError::Config {
+        key: key.to_string(),
+        message,
+    }
+}
+
+fn in_unit(key: &str, x: f64) -> Result<(), SimError> {
+    if (0.0..=1.0).contains(&x) {
+        Ok(())
+    } else {
+        Err(bad(key, format!("{x} is out of range 0..=1")))
+    }
+}
+
+fn at_least(key: &str, x: u64, min: u64) -> Result<(), SimError> {
+    if x >= min {
+        Ok(())
+    } else {
+        Err(bad(
+            key,
+            format!("{x} is out of range: must be at least {min}"),
+        ))
+    }
+}
+
+fn ordered(min_key: &str, min: u64, max_key: &str, max: u64) -> Result<(), SimError> {
+    if min <= max {
+        Ok(())
+    } else {
+        Err(bad(
+            min_key,
+            format!("{min} is greater than {max_key} = {max}"),
+        ))
+    }
+}
+
+/// Checks `s` and returns the volume layout it needs.
+pub(crate) fn scenario(s: &Scenario) -> Result<Layout, SimError> {
+    in_unit("abort_probability", s.abort_probability)?;
+    let layout = layout(s)?;
+    at_least("device.channels", u64::from(s.device.channels), 1)?;
+    at_least("limits.events_max", s.limits.events_max, 1)?;
+    at_least("limits.attempts_max", s.limits.attempts_max, 1)?;
+    workload(&s.workload)?;
+    faults(&s.faults)?;
+    tick_fields(s)?;
+    if layout.records() > u64::from(u32::MAX) {
+        let key = match s.workload {
+            W::Bank(_) => "workload.accounts",
+            _ => "workload.records",
+        };
+        return Err(bad(
+            key,
+            format!(
+                "{} records: at most {} (lock ids are 32-bit)",
+                layout.records(),
+                u32::MAX
+            ),
+        ));
+    }
+    if layout.image_bytes() as u64 > s.limits.volume_bytes_max {
+        return Err(bad(
+            "limits.volume_bytes_max",
+            format!(
+                "the volume needs {} bytes, limits.volume_bytes_max is {}",
+                layout.image_bytes(),
+                s.limits.volume_bytes_max
+            ),
+        ));
+    }
+    at_least(
+        "archive.bandwidth_bytes_per_s",
+        s.archive.bandwidth_bytes_per_s,
+        1,
+    )?;
+    at_least("archive.extent_blocks", s.archive.extent_blocks, 1)?;
+    if let Some(&b) = s
+        .locking
+        .type_b_blocks
+        .iter()
+        .find(|&&b| b >= layout.volume_blocks)
+    {
+        return Err(bad(
+            "locking.type_b_blocks",
+            format!(
+                "block {b} is past the volume ({} blocks)",
+                layout.volume_blocks
+            ),
+        ));
+    }
+    Ok(layout)
+}
+
+/// The volume layout the workload needs: enough blocks for its records.
+pub(crate) fn layout(s: &Scenario) -> Result<Layout, SimError> {
+    let g = &s.geometry;
+    at_least("geometry.records_per_block", g.records_per_block, 1)?;
+    if g.block_size_bytes == 0 || !g.block_size_bytes.is_multiple_of(8) {
+        return Err(bad(
+            "geometry.block_size_bytes",
+            format!(
+                "{} is out of range: must be a positive multiple of 8",
+                g.block_size_bytes
+            ),
+        ));
+    }
+    let record_size = g.block_size_bytes / g.records_per_block as usize;
+    let layout = Layout {
+        block_size: g.block_size_bytes,
+        volume_blocks: s.workload.records().div_ceil(g.records_per_block).max(1),
+        record_size,
+    };
+    if !layout.is_valid()
+        || !g
+            .block_size_bytes
+            .is_multiple_of(g.records_per_block as usize)
+    {
+        return Err(bad(
+            "geometry.records_per_block",
+            format!(
+                "{} records per {}-byte block leaves {record_size} bytes per record; \
+                 need at least {RECORD_HEADER_BYTES} and an exact fit",
+                g.records_per_block, g.block_size_bytes
+            ),
+        ));
+    }
+    Ok(layout)
+}
+
+/// The workload's parameters.
+fn workload(w: &W) -> Result<(), SimError> {
+    match w {
+        W::Fig3(c) => {
+            at_least("workload.records", c.records, 1)?;
+            at_least("workload.updates_min", u64::from(c.updates_min), 1)?;
+            ordered(
+                "workload.updates_min",
+                c.updates_min.into(),
+                "updates_max",
+                c.updates_max.into(),
+            )?;
+        }
+        W::Fig45(c) => {
+            at_least("workload.records", c.records, 1)?;
+            at_least("workload.processes", u64::from(c.processes), 1)?;
+            at_least("workload.arrival_ticks_mean", c.arrival_ticks_mean, 1)?;
+            at_least("workload.updates_min", u64::from(c.updates_min), 1)?;
+            ordered(
+                "workload.updates_min",
+                c.updates_min.into(),
+                "updates_max",
+                c.updates_max.into(),
+            )?;
+            ordered(
+                "workload.compute_ticks_min",
+                c.compute_ticks_min,
+                "compute_ticks_max",
+                c.compute_ticks_max,
+            )?;
+        }
+        W::Bank(c) => {
+            at_least("workload.accounts", c.accounts, 2)?;
+            at_least("workload.arrival_ticks_mean", c.arrival_ticks_mean, 1)?;
+            at_least("workload.amount_max", c.amount_max.max(0) as u64, 1)?;
+            ordered(
+                "workload.compute_ticks_min",
+                c.compute_ticks_min,
+                "compute_ticks_max",
+                c.compute_ticks_max,
+            )?;
+        }
+        W::Trace(c) => trace(c)?,
+        W::Generated(c) => {
+            at_least("workload.records", c.records, 1)?;
+            in_unit("workload.write_fraction", c.write_fraction)?;
+            at_least("workload.length_min", u64::from(c.length_min), 1)?;
+            ordered(
+                "workload.length_min",
+                c.length_min.into(),
+                "length_max",
+                c.length_max.into(),
+            )?;
+            ordered(
+                "workload.compute_ticks_min",
+                c.compute_ticks_min,
+                "compute_ticks_max",
+                c.compute_ticks_max,
+            )?;
+            match c.arrivals {
+                Arrivals::Open {
+                    interarrival_ticks_mean,
+                } => at_least(
+                    "workload.arrivals.interarrival_ticks_mean",
+                    interarrival_ticks_mean,
+                    1,
+                )?,
+                Arrivals::Closed { clients, .. } => {
+                    at_least("workload.arrivals.clients", clients.into(), 1)?
+                }
+            }
+            if let HotSpot::Zipf { exponent } = c.hot_spot {
+                if !(exponent.is_finite() && exponent >= 0.0) {
+                    return Err(bad(
+                        "workload.hot_spot.exponent",
+                        format!("{exponent} is out of range: must be finite and at least 0"),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A trace workload: its knobs, and the trace must have been loaded
+/// (`Scenario::load_trace`).
+fn trace(c: &TraceConfig) -> Result<(), SimError> {
+    if !(c.time_scale.is_finite() && c.time_scale >= 0.0) {
+        return Err(bad(
+            "workload.time_scale",
+            format!(
+                "{} is out of range: must be finite and at least 0",
+                c.time_scale
+            ),
+        ));
+    }
+    at_least(
+        "workload.ios_per_transaction_max",
+        c.ios_per_transaction_max.into(),
+        1,
+    )?;
+    if c.loaded.is_none() {
+        return Err(bad(
+            "workload.path",
+            format!(
+                "the trace {} is not loaded (Scenario::load_trace)",
+                c.path.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The `[faults]` section.
+fn faults(f: &FaultsConfig) -> Result<(), SimError> {
+    for (name, p, below_one) in [
+        ("read_error_probability", f.read_error_probability, true),
+        ("write_error_probability", f.write_error_probability, true),
+        ("torn_write_probability", f.torn_write_probability, false),
+        ("lost_write_probability", f.lost_write_probability, false),
+        (
+            "latency_spike_probability",
+            f.latency_spike_probability,
+            false,
+        ),
+    ] {
+        let ok = if below_one {
+            (0.0..1.0).contains(&p)
+        } else {
+            (0.0..=1.0).contains(&p)
+        };
+        if !ok {
+            let range = if below_one { "0..1" } else { "0..=1" };
+            return Err(bad(
+                &format!("faults.{name}"),
+                format!("{p} is out of range {range}"),
+            ));
+        }
+    }
+    if f.torn_write_probability + f.lost_write_probability > 1.0 {
+        return Err(bad(
+            "faults.lost_write_probability",
+            "torn_write_probability + lost_write_probability exceeds 1".into(),
+        ));
+    }
+    if f.crash_at_ticks.len() > CRASHES_MAX {
+        return Err(bad(
+            "faults.crash_at_ticks",
+            format!("{} crashes, at most {CRASHES_MAX}", f.crash_at_ticks.len()),
+        ));
+    }
+    if let (Some(heal), Some(&late)) = (
+        f.heal_at_ticks,
+        f.crash_at_ticks
+            .iter()
+            .find(|&&c| Some(c) >= f.heal_at_ticks),
+    ) {
+        return Err(bad(
+            "faults.heal_at_ticks",
+            format!("crash at {late} is not before heal_at_ticks {heal}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Every duration and time a scenario gives is at most [`FIELD_TICKS_MAX`], so no sum
+/// or product of them in a run can overflow (a typed error, not a panic).
+fn tick_fields(s: &Scenario) -> Result<(), SimError> {
+    let d = &s.device;
+    let b = &s.backup;
+    let f = &s.faults;
+    let mut fields = vec![
+        ("device.read_latency_ticks", d.read_latency_ticks),
+        ("device.write_latency_ticks", d.write_latency_ticks),
+        (
+            "device.table_update_latency_ticks",
+            d.table_update_latency_ticks,
+        ),
+        (
+            "device.table_lookup_latency_ticks",
+            d.table_lookup_latency_ticks,
+        ),
+        ("device.jitter_ticks_max", d.jitter_ticks_max),
+        ("backup.request_at_ticks", b.request_at_ticks.unwrap_or(0)),
+        ("backup.setup_window_ticks", b.setup_window_ticks),
+        ("device.flush_latency_ticks", d.flush_latency_ticks),
+        ("archive.latency_ticks", s.archive.latency_ticks),
+        ("retry_backoff_ticks", s.retry_backoff_ticks),
+        ("faults.latency_spike_ticks_max", f.latency_spike_ticks_max),
+        ("faults.io_retry_ticks", f.io_retry_ticks),
+        ("faults.heal_at_ticks", f.heal_at_ticks.unwrap_or(0)),
+    ];
+    fields.extend(
+        f.crash_at_ticks
+            .iter()
+            .map(|&t| ("faults.crash_at_ticks", t)),
+    );
+    match &s.workload {
+        W::Fig3(c) => fields.push(("workload.jitter_ticks", c.jitter_ticks)),
+        W::Fig45(c) => fields.extend([
+            ("workload.arrival_ticks_mean", c.arrival_ticks_mean),
+            ("workload.compute_ticks_max", c.compute_ticks_max),
+            ("workload.compute_ticks_min", c.compute_ticks_min),
+        ]),
+        W::Bank(c) => fields.extend([
+            ("workload.arrival_ticks_mean", c.arrival_ticks_mean),
+            ("workload.compute_ticks_max", c.compute_ticks_max),
+            ("workload.compute_ticks_min", c.compute_ticks_min),
+        ]),
+        W::Generated(c) => {
+            fields.extend([
+                ("workload.compute_ticks_max", c.compute_ticks_max),
+                ("workload.compute_ticks_min", c.compute_ticks_min),
+            ]);
+            fields.push(match c.arrivals {
+                Arrivals::Open {
+                    interarrival_ticks_mean,
+                } => (
+                    "workload.arrivals.interarrival_ticks_mean",
+                    interarrival_ticks_mean,
+                ),
+                Arrivals::Closed {
+                    think_ticks_mean, ..
+                } => ("workload.arrivals.think_ticks_mean", think_ticks_mean),
+            });
+        }
+        W::Trace(c) => fields.extend([
+            ("workload.compute_ticks", c.compute_ticks),
+            ("workload.idle_gap_ticks", c.idle_gap_ticks),
+        ]),
+    }
+    match fields.iter().find(|(_, t)| *t > FIELD_TICKS_MAX) {
+        Some((name, t)) => Err(bad(name, format!("{t} exceeds {FIELD_TICKS_MAX} ticks"))),
+        None => Ok(()),
+    }
+}

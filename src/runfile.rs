@@ -1,0 +1,160 @@
+//! The run file of `owm run`: a `sim::Scenario` (fields at the top level, exactly as
+//! the simulator defines them) plus two CLI keys, `policies` and `seed`. The
+//! simulator's struct refuses unknown fields, and serde's `flatten` would defeat that,
+//! so the CLI keys are read first (with their spans) and then blanked out of the text
+//! — replaced by spaces, newlines kept — before the rest is deserialised into
+//! `Scenario`: every line and column in an error stays the user's.
+
+use std::ops::Range;
+use std::path::Path;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer};
+use sim::{Policy, Scenario};
+
+use crate::config::{check_scenario, load_trace, read, scenario_error, FileError};
+
+/// A policy a run file may name: a simulator policy, or `none` (the workload with no
+/// backup at all: Fig 3A).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunPolicy {
+    NoBackup,
+    Backup(Policy),
+}
+
+impl RunPolicy {
+    pub fn name(self) -> &'static str {
+        match self {
+            RunPolicy::NoBackup => "none",
+            RunPolicy::Backup(p) => p.as_str(),
+        }
+    }
+
+    /// The scenario and simulator policy that run this: `none` is the scenario with
+    /// `backup.disabled` set (under the quiesce policy, which then never acts).
+    pub fn apply(self, scenario: &Scenario) -> (Scenario, Policy) {
+        match self {
+            RunPolicy::NoBackup => {
+                let mut s = scenario.clone();
+                s.backup.disabled = true;
+                (s, Policy::Quiesce)
+            }
+            RunPolicy::Backup(p) => (scenario.clone(), p),
+        }
+    }
+}
+
+impl FromStr for RunPolicy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "none" => Ok(RunPolicy::NoBackup),
+            other => other
+                .parse::<Policy>()
+                .map(RunPolicy::Backup)
+                .map_err(|e| format!("{e}, or none")),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RunPolicy {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// The policies a file names when it names none: all of them, baselines first.
+pub fn default_policies() -> Vec<RunPolicy> {
+    sim::Policy::ALL
+        .iter()
+        .map(|&p| RunPolicy::Backup(p))
+        .collect()
+}
+
+/// The CLI keys of a run file, with where they are.
+#[derive(Deserialize, Default)]
+struct CliKeys {
+    policies: Option<toml::Spanned<Vec<RunPolicy>>>,
+    seed: Option<toml::Spanned<u64>>,
+}
+
+/// A parsed run file.
+#[derive(Debug, Clone)]
+pub struct RunFile {
+    pub policies: Vec<RunPolicy>,
+    pub seed: Option<u64>,
+    pub scenario: Scenario,
+}
+
+/// Blanks the key/value pair whose value spans `span`: from the start of its line to
+/// the end of the value, keeping newlines, so every other offset is unchanged.
+fn blank(src: &mut [u8], span: Range<usize>) {
+    let start = src[..span.start]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    for b in &mut src[start..span.end] {
+        if *b != b'\n' {
+            *b = b' ';
+        }
+    }
+}
+
+/// Loads a run file.
+pub fn load_run_file(path: &Path) -> Result<RunFile, FileError> {
+    let src = read(path)?;
+    let keys: CliKeys = toml::from_str(&src).map_err(|e| FileError::toml(path, &src, &e))?;
+    let mut rest = src.clone().into_bytes();
+    for span in [
+        keys.policies.as_ref().map(|p| p.span()),
+        keys.seed.as_ref().map(|s| s.span()),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        blank(&mut rest, span);
+    }
+    let rest = String::from_utf8(rest).map_err(|_| FileError::whole(path, "not UTF-8"))?;
+    let mut scenario: Scenario =
+        toml::from_str(&rest).map_err(|e| scenario_error(path, &src, "", &e))?;
+    load_trace(path, &src, "workload.path", &mut scenario)?;
+    let policies = match keys.policies {
+        Some(p) if p.get_ref().is_empty() => {
+            return Err(FileError::key(
+                path,
+                &src,
+                "policies",
+                "is empty; name at least one policy",
+            ));
+        }
+        Some(p) => p.into_inner(),
+        None => default_policies(),
+    };
+    check_scenario(path, &src, "", &scenario)?;
+    Ok(RunFile {
+        policies,
+        seed: keys.seed.map(|s| s.into_inner()),
+        scenario,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blanking_keeps_offsets() {
+        const SRC: &str = "policies = [\"none\",\n  \"cow\"]\nseed = 9\nname = \"x\"\n";
+        let mut b = SRC.as_bytes().to_vec();
+        let start = SRC.find("[\"none\"").unwrap();
+        let end = SRC.find("]\nseed").unwrap() + 1;
+        blank(&mut b, start..end);
+        let s = String::from_utf8(b).unwrap();
+        assert_eq!(s.len(), SRC.len());
+        assert!(s.starts_with("            "));
+        assert_eq!(s.lines().count(), SRC.lines().count());
+        assert!(s.contains("seed = 9"));
+    }
+}

@@ -1,0 +1,232 @@
+//! The sweep file: its keys, and loading it into a [`Sweep`] whose every grid point's
+//! scenario is built and checked (by the simulator's validator) before anything runs.
+//! Errors name the file, the line and the key (for a value an axis gives: that axis's
+//! `key = ...` line).
+
+use std::path::Path;
+
+use reports::tables;
+use serde::Deserialize;
+use sim::Scenario;
+
+use super::grid::Sweep;
+use crate::config::{self, FileError};
+use crate::locate::Keys;
+use crate::runfile::{self, RunPolicy};
+
+/// Grid points at most: a typo in a sweep file should not start a week-long run.
+pub const POINTS_MAX: usize = 1_000_000;
+
+/// One swept parameter: a dotted key of the scenario and the values it takes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AxisSpec {
+    pub key: String,
+    pub values: Vec<toml::Value>,
+}
+
+fn default_seeds() -> Vec<u64> {
+    vec![crate::run::DEFAULT_SEED]
+}
+
+fn default_metrics() -> Vec<String> {
+    vec![
+        "admission_delay_mean_ticks".into(),
+        "admission_delay_p99_ticks".into(),
+    ]
+}
+
+/// The sweep file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepFile {
+    /// Plot titles start with it (default: the file stem).
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default = "runfile::default_policies")]
+    pub policies: Vec<RunPolicy>,
+    #[serde(default = "default_seeds")]
+    pub seeds: Vec<u64>,
+    /// The axis on the plots' x axis (default the first axis).
+    #[serde(default)]
+    pub x: Option<String>,
+    /// Metric columns to plot (names as in summary.csv).
+    #[serde(default = "default_metrics")]
+    pub metrics: Vec<String>,
+    #[serde(default)]
+    pub axis: Vec<AxisSpec>,
+    /// The base scenario; typed here so its errors carry lines.
+    #[serde(default)]
+    #[allow(dead_code)]
+    scenario: Scenario,
+}
+
+pub fn value_text(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Integer(i) => i.to_string(),
+        toml::Value::Float(f) => f.to_string(),
+        toml::Value::Boolean(b) => b.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Sets `value` at dotted `key` in `table`, creating tables on the way.
+fn set_path(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<(), String> {
+    let mut parts: Vec<&str> = key.split('.').collect();
+    let last = parts.pop().ok_or("empty key")?;
+    let mut t = table;
+    for p in parts {
+        let entry = t
+            .entry(p.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        t = entry
+            .as_table_mut()
+            .ok_or_else(|| format!("`{p}` is not a table"))?;
+    }
+    t.insert(last.to_string(), value);
+    Ok(())
+}
+
+pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
+    let spec: SweepFile =
+        toml::from_str(src).map_err(|e| config::scenario_error(path, src, "scenario.", &e))?;
+    let raw: toml::Table = toml::from_str(src).map_err(|e| FileError::toml(path, src, &e))?;
+    let base = match raw.get("scenario") {
+        Some(toml::Value::Table(t)) => t.clone(),
+        _ => toml::Table::new(),
+    };
+    if spec.policies.is_empty() {
+        return Err(FileError::key(
+            path,
+            src,
+            "policies",
+            "is empty; name at least one policy",
+        ));
+    }
+    if spec.seeds.is_empty() {
+        return Err(FileError::key(
+            path,
+            src,
+            "seeds",
+            "is empty; give at least one seed",
+        ));
+    }
+    for m in &spec.metrics {
+        if tables::metric_index(m).is_none() {
+            let names: Vec<&str> = tables::METRICS.iter().map(|(n, _)| *n).collect();
+            return Err(FileError::key(
+                path,
+                src,
+                "metrics",
+                format!("unknown metric `{m}`; known: {}", names.join(", ")),
+            ));
+        }
+    }
+    for (i, a) in spec.axis.iter().enumerate() {
+        if a.values.is_empty() {
+            return Err(FileError::key(
+                path,
+                src,
+                &format!("axis.{i}.values"),
+                format!("axis `{}` has no values", a.key),
+            ));
+        }
+    }
+    if let Some(x) = &spec.x {
+        if !spec.axis.iter().any(|a| &a.key == x) {
+            return Err(FileError::key(
+                path,
+                src,
+                "x",
+                format!("`{x}` is not the key of an [[axis]]"),
+            ));
+        }
+    }
+    // The cartesian product of the axes, first axis outermost.
+    let mut combos: Vec<Vec<toml::Value>> = vec![Vec::new()];
+    for a in &spec.axis {
+        combos = combos
+            .into_iter()
+            .flat_map(|c| {
+                a.values.iter().map(move |v| {
+                    let mut c = c.clone();
+                    c.push(v.clone());
+                    c
+                })
+            })
+            .collect();
+        if combos.len() * spec.policies.len() * spec.seeds.len() > POINTS_MAX {
+            return Err(FileError::key(
+                path,
+                src,
+                "axis",
+                format!("the grid has more than {POINTS_MAX} points"),
+            ));
+        }
+    }
+    let mut built = Vec::with_capacity(combos.len());
+    for values in combos {
+        let mut t = base.clone();
+        for (a, v) in spec.axis.iter().zip(&values) {
+            set_path(&mut t, &a.key, v.clone())
+                .map_err(|m| axis_error(path, src, &spec.axis, &a.key, v, &m))?;
+        }
+        let mut s: Scenario = toml::Value::Table(t)
+            .try_into()
+            .map_err(|e: toml::de::Error| {
+                let (a, v) = first_axis(&spec.axis, &values);
+                axis_error(path, src, &spec.axis, &a, &v, e.message().trim())
+            })?;
+        config::load_trace(path, src, "scenario.workload.path", &mut s)?;
+        if let Err(e) = config::check_scenario(path, src, "scenario.", &s) {
+            // A key an axis sets is reported at that axis, with the value.
+            let key = e.key.as_deref().and_then(|k| k.strip_prefix("scenario."));
+            let at = spec.axis.iter().position(|a| Some(a.key.as_str()) == key);
+            return Err(match (at, key) {
+                (Some(i), Some(key)) => {
+                    axis_error(path, src, &spec.axis, key, &values[i], &e.message)
+                }
+                _ => e,
+            });
+        }
+        built.push((values, s));
+    }
+    let title = spec.title.clone().unwrap_or_else(|| {
+        path.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
+    Ok(Sweep {
+        title,
+        spec,
+        combos: built,
+    })
+}
+
+fn first_axis(axes: &[AxisSpec], values: &[toml::Value]) -> (String, toml::Value) {
+    match (axes.first(), values.first()) {
+        (Some(a), Some(v)) => (a.key.clone(), v.clone()),
+        _ => ("scenario".into(), toml::Value::Boolean(true)),
+    }
+}
+
+/// An error about the grid points where axis `key` takes value `v`, at the line of that
+/// axis's `key = ...`.
+fn axis_error(
+    path: &Path,
+    src: &str,
+    axes: &[AxisSpec],
+    key: &str,
+    v: &toml::Value,
+    msg: &str,
+) -> FileError {
+    let at = axes.iter().position(|a| a.key == key).unwrap_or(0);
+    FileError {
+        path: path.to_path_buf(),
+        line: Keys::of(src).line(&format!("axis.{at}.key")),
+        key: Some(key.to_string()),
+        message: format!("with value {}: {msg}", value_text(v)),
+        snippet: None,
+    }
+}

@@ -1,0 +1,136 @@
+//! The grid of a sweep: its points in order (axes, then policies, then seeds), shards
+//! of it, and running a set of its points on worker threads.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use anyhow::{anyhow, bail, Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use reports::tables;
+use sim::Scenario;
+
+use super::file::{value_text, SweepFile};
+use crate::run::run_one;
+
+/// A slice of a sweep's grid: the points with `index % n == k - 1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub k: u64,
+    pub n: u64,
+}
+
+impl FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}` is not K/N with 1 <= K <= N (e.g. 2/4)");
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let k: u64 = k.trim().parse().map_err(|_| bad())?;
+        let n: u64 = n.trim().parse().map_err(|_| bad())?;
+        if k == 0 || n == 0 || k > n {
+            return Err(bad());
+        }
+        Ok(Shard { k, n })
+    }
+}
+
+impl Shard {
+    pub fn holds(self, index: usize) -> bool {
+        index as u64 % self.n == self.k - 1
+    }
+}
+
+/// A loaded sweep: the spec, and every grid point's scenario, built and checked before
+/// anything runs.
+pub struct Sweep {
+    pub title: String,
+    pub spec: SweepFile,
+    /// Per combination of axis values (in grid order): the values and the scenario.
+    pub combos: Vec<(Vec<toml::Value>, Scenario)>,
+}
+
+impl Sweep {
+    pub fn points(&self) -> usize {
+        self.combos.len() * self.spec.policies.len() * self.spec.seeds.len()
+    }
+
+    /// (combination, policy, seed) of grid index `i`.
+    pub fn point(&self, i: usize) -> (usize, usize, usize) {
+        let s = self.spec.seeds.len();
+        let p = self.spec.policies.len();
+        (i / (s * p), (i / s) % p, i % s)
+    }
+
+    pub fn header(&self) -> Vec<String> {
+        let mut h = vec!["index".to_string()];
+        h.extend(self.spec.axis.iter().map(|a| a.key.clone()));
+        h.push("policy".into());
+        h.push("seed".into());
+        h.extend(tables::METRICS.iter().map(|(n, _)| n.to_string()));
+        h
+    }
+}
+
+/// Runs the grid points `selected` on `jobs` threads; rows come back in index order
+/// whatever the thread timing.
+pub fn run_points(
+    path: &Path,
+    sw: &Sweep,
+    selected: &[usize],
+    jobs: usize,
+) -> Result<Vec<Vec<String>>> {
+    let bar =
+        ProgressBar::with_draw_target(Some(selected.len() as u64), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} points, {elapsed} elapsed, ETA {eta}")
+            .map_err(|e| anyhow!("progress bar: {e}"))?,
+    );
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<Vec<String>>>>> =
+        Mutex::new((0..selected.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1) {
+            scope.spawn(|| loop {
+                let slot = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&index) = selected.get(slot) else {
+                    break;
+                };
+                let row = run_point(path, sw, index);
+                let failed = row.is_err();
+                results.lock().unwrap_or_else(|e| e.into_inner())[slot] = Some(row);
+                bar.inc(1);
+                if failed {
+                    // Stop handing out work; the first error is reported below.
+                    next.store(selected.len(), Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    bar.finish_and_clear();
+    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut rows = Vec::with_capacity(selected.len());
+    for r in results {
+        match r {
+            Some(Ok(row)) => rows.push(row),
+            Some(Err(e)) => return Err(e),
+            None => bail!("internal: a grid point was not run"),
+        }
+    }
+    Ok(rows)
+}
+
+fn run_point(path: &Path, sw: &Sweep, index: usize) -> Result<Vec<String>> {
+    let (c, p, s) = sw.point(index);
+    let (values, scenario) = &sw.combos[c];
+    let policy = sw.spec.policies[p];
+    let seed = sw.spec.seeds[s];
+    let run =
+        run_one(path, scenario, policy, seed).with_context(|| format!("grid point {index}"))?;
+    let mut row = vec![index.to_string()];
+    row.extend(values.iter().map(value_text));
+    row.push(policy.name().to_string());
+    row.push(seed.to_string());
+    row.extend(tables::METRICS.iter().map(|(_, get)| get(&run.result)));
+    Ok(row)
+}
