@@ -140,85 +140,77 @@ pub(crate) fn layout(s: &Scenario) -> Result<Layout, SimError> {
     Ok(layout)
 }
 
-/// The workload's parameters.
+/// The workload's parameters: per kind, the keys with a least value and the
+/// `_min`/`_max` pairs (`min` at least `least`, at most `max`), then what is special.
 fn workload(w: &W) -> Result<(), SimError> {
-    match w {
-        W::Fig3(c) => {
-            at_least("workload.records", c.records, 1)?;
-            at_least("workload.updates_min", u64::from(c.updates_min), 1)?;
-            ordered(
-                "workload.updates_min",
-                c.updates_min.into(),
-                "updates_max",
-                c.updates_max.into(),
-            )?;
+    type Least = (&'static str, u64, u64);
+    type Range = (&'static str, u64, u64, u64);
+    let (least, ranges): (Vec<Least>, Vec<Range>) = match w {
+        W::Fig3(c) => (
+            vec![("records", c.records, 1)],
+            vec![("updates", c.updates_min.into(), c.updates_max.into(), 1)],
+        ),
+        W::Fig45(c) => (
+            vec![
+                ("records", c.records, 1),
+                ("processes", c.processes.into(), 1),
+                ("arrival_ticks_mean", c.arrival_ticks_mean, 1),
+            ],
+            vec![
+                ("updates", c.updates_min.into(), c.updates_max.into(), 1),
+                ("compute_ticks", c.compute_ticks_min, c.compute_ticks_max, 0),
+            ],
+        ),
+        W::Bank(c) => (
+            vec![
+                ("accounts", c.accounts, 2),
+                ("arrival_ticks_mean", c.arrival_ticks_mean, 1),
+                ("amount_max", c.amount_max.max(0) as u64, 1),
+            ],
+            vec![("compute_ticks", c.compute_ticks_min, c.compute_ticks_max, 0)],
+        ),
+        W::Trace(_) => (Vec::new(), Vec::new()),
+        W::Generated(c) => (
+            vec![("records", c.records, 1)],
+            vec![
+                ("length", c.length_min.into(), c.length_max.into(), 1),
+                ("compute_ticks", c.compute_ticks_min, c.compute_ticks_max, 0),
+            ],
+        ),
+    };
+    for (name, x, min) in least {
+        at_least(&format!("workload.{name}"), x, min)?;
+    }
+    for (stem, min, max, lowest) in ranges {
+        let min_key = format!("workload.{stem}_min");
+        at_least(&min_key, min, lowest)?;
+        ordered(&min_key, min, &format!("{stem}_max"), max)?;
+    }
+    if let W::Trace(c) = w {
+        return trace(c);
+    }
+    let W::Generated(c) = w else {
+        return Ok(());
+    };
+    in_unit("workload.write_fraction", c.write_fraction)?;
+    match c.arrivals {
+        Arrivals::Open {
+            interarrival_ticks_mean,
+        } => at_least(
+            "workload.arrivals.interarrival_ticks_mean",
+            interarrival_ticks_mean,
+            1,
+        )?,
+        Arrivals::Closed { clients, .. } => {
+            at_least("workload.arrivals.clients", clients.into(), 1)?
         }
-        W::Fig45(c) => {
-            at_least("workload.records", c.records, 1)?;
-            at_least("workload.processes", u64::from(c.processes), 1)?;
-            at_least("workload.arrival_ticks_mean", c.arrival_ticks_mean, 1)?;
-            at_least("workload.updates_min", u64::from(c.updates_min), 1)?;
-            ordered(
-                "workload.updates_min",
-                c.updates_min.into(),
-                "updates_max",
-                c.updates_max.into(),
-            )?;
-            ordered(
-                "workload.compute_ticks_min",
-                c.compute_ticks_min,
-                "compute_ticks_max",
-                c.compute_ticks_max,
-            )?;
-        }
-        W::Bank(c) => {
-            at_least("workload.accounts", c.accounts, 2)?;
-            at_least("workload.arrival_ticks_mean", c.arrival_ticks_mean, 1)?;
-            at_least("workload.amount_max", c.amount_max.max(0) as u64, 1)?;
-            ordered(
-                "workload.compute_ticks_min",
-                c.compute_ticks_min,
-                "compute_ticks_max",
-                c.compute_ticks_max,
-            )?;
-        }
-        W::Trace(c) => trace(c)?,
-        W::Generated(c) => {
-            at_least("workload.records", c.records, 1)?;
-            in_unit("workload.write_fraction", c.write_fraction)?;
-            at_least("workload.length_min", u64::from(c.length_min), 1)?;
-            ordered(
-                "workload.length_min",
-                c.length_min.into(),
-                "length_max",
-                c.length_max.into(),
-            )?;
-            ordered(
-                "workload.compute_ticks_min",
-                c.compute_ticks_min,
-                "compute_ticks_max",
-                c.compute_ticks_max,
-            )?;
-            match c.arrivals {
-                Arrivals::Open {
-                    interarrival_ticks_mean,
-                } => at_least(
-                    "workload.arrivals.interarrival_ticks_mean",
-                    interarrival_ticks_mean,
-                    1,
-                )?,
-                Arrivals::Closed { clients, .. } => {
-                    at_least("workload.arrivals.clients", clients.into(), 1)?
-                }
-            }
-            if let HotSpot::Zipf { exponent } = c.hot_spot {
-                if !(exponent.is_finite() && exponent >= 0.0) {
-                    return Err(bad(
-                        "workload.hot_spot.exponent",
-                        format!("{exponent} is out of range: must be finite and at least 0"),
-                    ));
-                }
-            }
+    }
+    if let HotSpot::Zipf { exponent } = c.hot_spot {
+        if !(exponent.is_finite() && exponent >= 0.0) {
+            return Err(bad(
+                "workload.hot_spot.exponent",
+                format!("{exponent} is out of range: must be finite and at least 0"),
+            ));
         }
     }
     Ok(())
