@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use reports::{figure, tables, timing, NamedRun};
 
-use crate::runfile::{self, RunPolicy};
+use crate::runfile;
 
 /// The seed when neither the command line nor the file gives one: fixed, printed, never
 /// drawn from the OS, so every run can be repeated.
@@ -62,12 +62,16 @@ pub fn run(args: RunArgs) -> Result<()> {
 }
 
 /// Runs one policy; a simulator error names the scenario file.
-pub fn run_one(path: &Path, scenario: &sim::Scenario, p: RunPolicy, seed: u64) -> Result<NamedRun> {
-    let (s, policy) = p.apply(scenario);
-    let result = sim::run(&s, policy, seed)
-        .with_context(|| format!("{}: policy {} with seed {seed}", path.display(), p.name()))?;
+pub fn run_one(
+    path: &Path,
+    scenario: &sim::Scenario,
+    p: sim::Policy,
+    seed: u64,
+) -> Result<NamedRun> {
+    let result = sim::run(scenario, p, seed)
+        .with_context(|| format!("{}: policy {p} with seed {seed}", path.display()))?;
     Ok(NamedRun {
-        name: p.name().to_string(),
+        name: p.as_str().to_string(),
         result,
     })
 }

@@ -7,83 +7,29 @@
 
 use std::ops::Range;
 use std::path::Path;
-use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use sim::{Policy, Scenario};
 
 use crate::config::{check_scenario, load_trace, read, scenario_error, FileError};
 
-/// A policy a run file may name: a simulator policy, or `none` (the workload with no
-/// backup at all: Fig 3A).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunPolicy {
-    NoBackup,
-    Backup(Policy),
-}
-
-impl RunPolicy {
-    pub fn name(self) -> &'static str {
-        match self {
-            RunPolicy::NoBackup => "none",
-            RunPolicy::Backup(p) => p.as_str(),
-        }
-    }
-
-    /// The scenario and simulator policy that run this: `none` is the scenario with
-    /// `backup.disabled` set (under the quiesce policy, which then never acts).
-    pub fn apply(self, scenario: &Scenario) -> (Scenario, Policy) {
-        match self {
-            RunPolicy::NoBackup => {
-                let mut s = scenario.clone();
-                s.backup.disabled = true;
-                (s, Policy::Quiesce)
-            }
-            RunPolicy::Backup(p) => (scenario.clone(), p),
-        }
-    }
-}
-
-impl FromStr for RunPolicy {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "none" => Ok(RunPolicy::NoBackup),
-            other => other
-                .parse::<Policy>()
-                .map(RunPolicy::Backup)
-                .map_err(|e| format!("{e}, or none")),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for RunPolicy {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
-    }
-}
-
-/// The policies a file names when it names none: all of them, baselines first.
-pub fn default_policies() -> Vec<RunPolicy> {
-    sim::Policy::ALL
-        .iter()
-        .map(|&p| RunPolicy::Backup(p))
-        .collect()
+/// The policies a file names when it names none: every backup policy, baselines first
+/// (`none`, no backup, is named explicitly).
+pub fn default_policies() -> Vec<Policy> {
+    Policy::ALL.to_vec()
 }
 
 /// The CLI keys of a run file, with where they are.
 #[derive(Deserialize, Default)]
 struct CliKeys {
-    policies: Option<toml::Spanned<Vec<RunPolicy>>>,
+    policies: Option<toml::Spanned<Vec<Policy>>>,
     seed: Option<toml::Spanned<u64>>,
 }
 
 /// A parsed run file.
 #[derive(Debug, Clone)]
 pub struct RunFile {
-    pub policies: Vec<RunPolicy>,
+    pub policies: Vec<Policy>,
     pub seed: Option<u64>,
     pub scenario: Scenario,
 }

@@ -25,7 +25,7 @@ pub fn title(run: &NamedRun) -> String {
     let r = &run.result;
     let backup = r.marks.request.is_some();
     let what = match (backup, r.policy) {
-        (false, _) => "no backup".to_string(),
+        (false, _) | (_, Policy::None) => "no backup".to_string(),
         (true, Policy::Quiesce) => {
             "quiesce (prior art): hold new transactions, copy, resume".to_string()
         }
@@ -170,42 +170,37 @@ fn run_pieces(
 
 fn marks(r: &RunResult) -> Vec<Mark> {
     let m = &r.marks;
-    let (req, ready, cons): (&str, &str, &str) = match r.workload.as_str() {
-        "fig3" if r.policy == Policy::Quiesce => ("350 ", "", "351 "),
-        "fig3" => ("350 ", "450 ", "451 "),
-        "fig4-5" => ("521 ", "", "522 "),
-        _ => ("", "", ""),
+    let (req, ready, cons) = match r.workload.as_str() {
+        "fig3" if r.policy == Policy::Quiesce => (Some(350), None, Some(351)),
+        "fig3" => (Some(350), Some(450), Some(451)),
+        "fig4-5" => (Some(521), None, Some(522)),
+        _ => (None, None, None),
     };
     let (ready_name, cons_name) = match r.policy {
+        Policy::None => ("", ""),
         Policy::Quiesce => ("copy taken, new transactions resume", "point-in-time copy"),
         Policy::CrashConsistent => ("VLUN B ready", "A copied as is (not consistent)"),
         Policy::Owm(_) => ("VLUN B ready", "A consistent"),
     };
     let list = [
-        (m.request, MarkKind::Request, format!("{req}backup request")),
-        (
-            m.vlun_b_ready,
-            MarkKind::BReady,
-            format!("{ready}{ready_name}"),
-        ),
-        (
-            m.a_consistent,
-            MarkKind::AConsistent,
-            format!("{cons}{cons_name}"),
-        ),
+        (m.request, MarkKind::Request, req, "backup request"),
+        (m.vlun_b_ready, MarkKind::BReady, ready, ready_name),
+        (m.a_consistent, MarkKind::AConsistent, cons, cons_name),
         (
             m.archive_copy,
             MarkKind::ArchiveCopy,
-            "archive copy done".to_string(),
+            None,
+            "archive copy done",
         ),
-        (m.retire, MarkKind::Retire, "A retired".to_string()),
+        (m.retire, MarkKind::Retire, None, "A retired"),
     ];
     list.into_iter()
-        .filter_map(|(at, kind, name)| {
+        .filter_map(|(at, kind, numeral, name)| {
             at.map(|at| Mark {
                 at,
                 kind,
-                label: format!("{name} (t={at})"),
+                numeral,
+                name: name.to_string(),
             })
         })
         .collect()

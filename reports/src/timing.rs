@@ -65,8 +65,21 @@ pub struct Row {
 pub struct Mark {
     pub at: u64,
     pub kind: MarkKind,
-    /// Text above the panel, e.g. "350 backup request".
-    pub label: String,
+    /// The patent's reference numeral for the moment, when it has one (350, 451, 522).
+    pub numeral: Option<u32>,
+    /// What happened, e.g. "backup request" (the legend's text).
+    pub name: String,
+}
+
+impl Mark {
+    /// The text above the panel: numeral, name and time, e.g. "350 backup request
+    /// (t=350)".
+    pub fn label(&self) -> String {
+        match self.numeral {
+            Some(n) => format!("{n} {} (t={})", self.name, self.at),
+            None => format!("{} (t={})", self.name, self.at),
+        }
+    }
 }
 
 /// One panel: a title, bars top to bottom, marks.
@@ -227,7 +240,7 @@ fn layout(diagrams: &[Diagram], range: (u64, u64)) -> Result<Layout, Error> {
         let mut slots = vec![(0, 0); d.marks.len()];
         for i in order {
             let m = &d.marks[i];
-            let w = text_w(&m.label, FONT_PX)?;
+            let w = text_w(&m.label(), FONT_PX)?;
             let lx = x_pixel(left, range, m.at) + MARK_TEXT_GAP;
             match row_right.last_mut() {
                 Some(r) if *r + 10 <= lx => *r = lx + w,
@@ -255,15 +268,6 @@ fn layout(diagrams: &[Diagram], range: (u64, u64)) -> Result<Layout, Error> {
     })
 }
 
-/// A mark's label without its time (" (t=...)") and leading reference number ("350 ").
-fn legend_name(label: &str) -> String {
-    let base = label.split(" (t=").next().unwrap_or(label).trim();
-    match base.split_once(' ') {
-        Some((first, rest)) if first.chars().all(|c| c.is_ascii_digit()) => rest.to_string(),
-        _ => base.to_string(),
-    }
-}
-
 /// Widens the time range until every mark label, drawn right of its line, fits in the
 /// picture: the last milestone (the retire) is often the last event of a run.
 fn widen_for_labels(
@@ -274,7 +278,8 @@ fn widen_for_labels(
     let (t0, mut t1) = range;
     let plot_w = f64::from(WIDTH as i32 - left - RIGHT);
     for m in diagrams.iter().flat_map(|d| d.marks.iter()) {
-        let room = f64::from(WIDTH as i32 - 4 - MARK_TEXT_GAP - text_w(&m.label, FONT_PX)? - left);
+        let room =
+            f64::from(WIDTH as i32 - 4 - MARK_TEXT_GAP - text_w(&m.label(), FONT_PX)? - left);
         if room > 1.0 && x_pixel(left, (t0, t1), m.at) > left + room as i32 {
             let need = t0 as f64 + (m.at.saturating_sub(t0)) as f64 * plot_w / room;
             t1 = t1.max(need.ceil() as u64);
@@ -319,7 +324,7 @@ fn legend_layout(diagrams: &[Diagram], top: i32) -> Result<(Vec<LegendItem>, i32
             .flat_map(|d| d.marks.iter())
             .filter(|m| m.kind == k)
         {
-            let n = legend_name(&m.label);
+            let n = m.name.clone();
             if !names.contains(&n) {
                 names.push(n);
             }
@@ -457,11 +462,7 @@ fn draw_panel<DB: DrawingBackend>(
         let c = mark_color(m.kind);
         let (x, y_bottom) = chart.backend_coord(&(m.at as f64, 0.0));
         let ty = p.top + TITLE_H + row * MARK_ROW_H;
-        root.draw(&Text::new(
-            m.label.clone(),
-            (lx, ty),
-            small.clone().color(&c),
-        ))?;
+        root.draw(&Text::new(m.label(), (lx, ty), small.clone().color(&c)))?;
         let line_top = ty + MARK_ROW_H - 3;
         root.draw(&PathElement::new(
             vec![(x, line_top), (x, y_bottom)],
@@ -597,12 +598,14 @@ mod tests {
                 Mark {
                     at: 350,
                     kind: MarkKind::Request,
-                    label: "350 request".into(),
+                    numeral: Some(350),
+                    name: "request".into(),
                 },
                 Mark {
                     at: 351,
                     kind: MarkKind::BReady,
-                    label: "450 B ready".into(),
+                    numeral: Some(450),
+                    name: "B ready".into(),
                 },
             ],
         }
@@ -639,9 +642,15 @@ mod tests {
     }
 
     #[test]
-    fn legend_names_drop_numbers_and_times() {
-        assert_eq!(legend_name("350 backup request (t=350)"), "backup request");
-        assert_eq!(legend_name("A retired (t=9)"), "A retired");
+    fn labels_give_numeral_name_and_time() {
+        let d = sample();
+        assert_eq!(d.marks[0].label(), "350 request (t=350)");
+        let m = Mark {
+            numeral: None,
+            name: "A retired".into(),
+            ..d.marks[0].clone()
+        };
+        assert_eq!(m.label(), "A retired (t=350)");
     }
 
     #[test]

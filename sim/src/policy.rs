@@ -22,6 +22,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// Which backup policy a run uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Policy {
+    /// No backup at all: the workload alone (Fig 3A). The run never splits the volume;
+    /// the engine variant is `backup.baseline_variant`.
+    None,
     /// Hold new transactions, wait for the active ones, copy, resume (Fig 3B).
     Quiesce,
     /// Copy at the request, no waiting (a plain volume snapshot).
@@ -31,7 +34,8 @@ pub enum Policy {
 }
 
 impl Policy {
-    /// Every policy: the two baselines, then the three OWM variants.
+    /// Every backup policy (what a scenario file that names none runs): the two
+    /// baselines, then the three OWM variants. [`Policy::None`] is named explicitly.
     pub const ALL: [Policy; 5] = [
         Policy::Quiesce,
         Policy::CrashConsistent,
@@ -50,6 +54,7 @@ impl Policy {
     /// Short name: `quiesce`, `crash-consistent`, `mirroring`, `logging`, `cow`.
     pub fn as_str(self) -> &'static str {
         match self {
+            Policy::None => "none",
             Policy::Quiesce => "quiesce",
             Policy::CrashConsistent => "crash-consistent",
             Policy::Owm(v) => v.as_str(),
@@ -72,10 +77,11 @@ impl FromStr for Policy {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
+            "none" => Ok(Policy::None),
             "quiesce" => Ok(Policy::Quiesce),
             "crash-consistent" | "crash" | "snapshot" => Ok(Policy::CrashConsistent),
             other => other.parse::<Variant>().map(Policy::Owm).map_err(|_| {
-                format!("unknown policy `{other}` (expected quiesce, crash-consistent, mirroring, logging or cow)")
+                format!("unknown policy `{other}` (expected quiesce, crash-consistent, mirroring, logging, cow or none)")
             }),
         }
     }
@@ -100,7 +106,7 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for p in Policy::ALL {
+        for p in Policy::ALL.into_iter().chain([Policy::None]) {
             assert_eq!(p.as_str().parse::<Policy>(), Ok(p));
         }
         assert!("tape".parse::<Policy>().is_err());

@@ -176,8 +176,6 @@ pub struct BackupConfig {
     /// The engine variant under the two baselines (default mirroring: a split mirror,
     /// [0055]).
     pub baseline_variant: Variant,
-    /// No backup at all (default false): the run measures the workload alone.
-    pub disabled: bool,
 }
 
 impl Default for BackupConfig {
@@ -186,7 +184,6 @@ impl Default for BackupConfig {
             request_at_ticks: None,
             setup_window_ticks: 100,
             baseline_variant: Variant::WriteMirroring,
-            disabled: false,
         }
     }
 }

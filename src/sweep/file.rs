@@ -12,7 +12,8 @@ use sim::Scenario;
 use super::grid::Sweep;
 use crate::config::{self, FileError};
 use crate::locate::Keys;
-use crate::runfile::{self, RunPolicy};
+use crate::runfile;
+use sim::Policy;
 
 /// Grid points at most: a typo in a sweep file should not start a week-long run.
 pub const POINTS_MAX: usize = 1_000_000;
@@ -44,7 +45,7 @@ pub struct SweepFile {
     #[serde(default)]
     pub title: Option<String>,
     #[serde(default = "runfile::default_policies")]
-    pub policies: Vec<RunPolicy>,
+    pub policies: Vec<Policy>,
     #[serde(default = "default_seeds")]
     pub seeds: Vec<u64>,
     /// The axis on the plots' x axis (default the first axis).

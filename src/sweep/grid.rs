@@ -129,7 +129,7 @@ fn run_point(path: &Path, sw: &Sweep, index: usize) -> Result<Vec<String>> {
         run_one(path, scenario, policy, seed).with_context(|| format!("grid point {index}"))?;
     let mut row = vec![index.to_string()];
     row.extend(values.iter().map(value_text));
-    row.push(policy.name().to_string());
+    row.push(policy.as_str().to_string());
     row.push(seed.to_string());
     row.extend(tables::METRICS.iter().map(|(_, get)| get(&run.result)));
     Ok(row)

@@ -53,7 +53,7 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                 for (xi, x) in xs.iter().enumerate() {
                     let ys: Vec<f64> = rows
                         .iter()
-                        .filter(|r| r[col("policy").unwrap_or(0)] == policy.name())
+                        .filter(|r| r[col("policy").unwrap_or(0)] == policy.as_str())
                         .filter(|r| x_pos.is_none_or(|i| &r[1 + i] == x))
                         .filter(|r| {
                             others
@@ -69,7 +69,7 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                     }
                 }
                 series.push(Series {
-                    name: policy.name().to_string(),
+                    name: policy.as_str().to_string(),
                     points,
                 });
             }

@@ -24,6 +24,8 @@ impl World<'_> {
                 self.after_end()?;
                 self.dispatch()
             }
+            // Never requested (`run` schedules no request under `None`).
+            Policy::None => Ok(()),
             Policy::Quiesce => {
                 self.close_gate();
                 self.quiesce_pending = true;

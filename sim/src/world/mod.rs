@@ -406,7 +406,7 @@ impl<'a> World<'a> {
         for (t, client) in self.workload.start() {
             self.q.schedule_at(t, Ev::Arrive { client });
         }
-        if !self.scenario.backup.disabled {
+        if self.policy != Policy::None {
             let at = self
                 .scenario
                 .backup
