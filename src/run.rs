@@ -77,17 +77,18 @@ pub fn run_one(
 }
 
 fn print_table(runs: &[NamedRun]) {
-    let cols: [(&str, &str); 10] = [
-        ("committed", "committed"),
-        ("adm mean", "admission_delay_mean_ticks"),
-        ("adm p99", "admission_delay_p99_ticks"),
-        ("adm max", "admission_delay_max_ticks"),
-        ("req→A ok", "request_to_a_consistent_ticks"),
-        ("unavail", "unavailable_ticks"),
-        ("wr/lw", "physical_writes_per_logical_write"),
-        ("extra pk", "extra_space_peak_blocks"),
-        ("lock wt", "lock_waits"),
-        ("violations", "violations"),
+    use tables::Metric as M;
+    let cols: [(&str, M); 10] = [
+        ("committed", M::Committed),
+        ("adm mean", M::AdmissionDelayMeanTicks),
+        ("adm p99", M::AdmissionDelayP99Ticks),
+        ("adm max", M::AdmissionDelayMaxTicks),
+        ("req→A ok", M::RequestToAConsistentTicks),
+        ("unavail", M::UnavailableTicks),
+        ("wr/lw", M::PhysicalWritesPerLogicalWrite),
+        ("extra pk", M::ExtraSpacePeakBlocks),
+        ("lock wt", M::LockWaits),
+        ("violations", M::Violations),
     ];
     let name_w = runs.iter().map(|r| r.name.len()).max().unwrap_or(6).max(6);
     let mut line = format!("{:<name_w$}", "policy");
@@ -98,7 +99,7 @@ fn print_table(runs: &[NamedRun]) {
     for run in runs {
         let mut line = format!("{:<name_w$}", run.name);
         for (_, metric) in cols {
-            let v = tables::metric(&run.result, metric).unwrap_or_default();
+            let v = metric.value(&run.result);
             line.push_str(&format!(" {:>10}", if v.is_empty() { "-" } else { &v }));
         }
         say!("{line}");

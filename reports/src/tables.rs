@@ -33,82 +33,89 @@ fn frac(x: f64) -> String {
     format!("{x:.3}")
 }
 
-/// Every metric column: name and how to read it from a result. The order is the
-/// column order of `summary.csv` and of a sweep's CSV.
-pub const METRICS: &[(&str, Getter)] = &[
-    ("committed", |r| int(r.costs.committed)),
-    ("aborted", |r| int(r.costs.aborted)),
-    ("deadlock_aborts", |r| int(r.costs.deadlock_aborts)),
-    ("admission_delay_count", |r| {
-        int(r.costs.admission_delay.count)
-    }),
-    ("admission_delay_mean_ticks", |r| {
-        frac(r.costs.admission_delay.mean_ticks)
-    }),
-    ("admission_delay_p99_ticks", |r| {
-        int(r.costs.admission_delay.p99_ticks)
-    }),
-    ("admission_delay_max_ticks", |r| {
-        int(r.costs.admission_delay.max_ticks)
-    }),
-    ("response_mean_ticks", |r| {
-        frac(r.costs.response_time.mean_ticks)
-    }),
-    ("response_p99_ticks", |r| {
-        int(r.costs.response_time.p99_ticks)
-    }),
-    ("response_max_ticks", |r| {
-        int(r.costs.response_time.max_ticks)
-    }),
-    ("request_to_a_consistent_ticks", |r| {
-        opt(r.costs.request_to_a_consistent_ticks)
-    }),
-    ("unavailable_ticks", |r| int(r.costs.unavailable_ticks)),
-    ("logical_reads", |r| int(r.costs.logical_reads)),
-    ("logical_writes", |r| int(r.costs.logical_writes)),
-    ("physical_reads", |r| int(r.costs.physical_reads)),
-    ("physical_writes", |r| int(r.costs.physical_writes)),
-    ("physical_reads_per_logical_write", |r| {
-        frac(r.costs.physical_reads_per_logical_write)
-    }),
-    ("physical_writes_per_logical_write", |r| {
-        frac(r.costs.physical_writes_per_logical_write)
-    }),
-    ("extra_space_peak_blocks", |r| {
-        int(r.costs.extra_space_peak_blocks)
-    }),
-    ("extra_space_end_blocks", |r| {
-        int(r.costs.extra_space_end_blocks)
-    }),
-    ("table_lookups", |r| int(r.costs.table_lookups)),
-    ("table_updates", |r| int(r.costs.table_updates)),
-    ("lock_waits", |r| int(r.costs.lock_waits)),
-    ("lock_wait_total_ticks", |r| {
-        int(r.costs.lock_wait_ticks_total)
-    }),
-    ("lock_wait_max_ticks", |r| int(r.costs.lock_wait_ticks_max)),
-    ("device_queue_ticks", |r| int(r.costs.device_queue_ticks)),
-    ("request_at_ticks", |r| opt(r.marks.request)),
-    ("vlun_b_ready_at_ticks", |r| opt(r.marks.vlun_b_ready)),
-    ("a_consistent_at_ticks", |r| opt(r.marks.a_consistent)),
-    ("archive_copy_at_ticks", |r| opt(r.marks.archive_copy)),
-    ("retire_at_ticks", |r| opt(r.marks.retire)),
-    ("end_ticks", |r| int(r.end_ticks)),
-    ("events", |r| int(r.events)),
-    ("violations", |r| r.violations.len().to_string()),
-];
+/// Declares [`Metric`]: one variant per column, its name and how to read it.
+macro_rules! metrics {
+    ($($variant:ident = $name:literal => $get:expr,)*) => {
+        /// A metric column of `summary.csv` and of a sweep's CSV. [`Metric::ALL`] is the
+        /// column order; [`Metric::name`] the header; [`Metric::value`] the cell.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Metric {
+            $($variant,)*
+        }
 
-/// The position of metric `name` in [`METRICS`].
-pub fn metric_index(name: &str) -> Option<usize> {
-    METRICS.iter().position(|(n, _)| *n == name)
+        impl Metric {
+            /// Every metric, in column order.
+            pub const ALL: &'static [Metric] = &[$(Metric::$variant,)*];
+
+            /// The column name (`admission_delay_mean_ticks`).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Metric::$variant => $name,)*
+                }
+            }
+
+            /// The cell of result `r` (fixed format: integers plain, fractions with 3
+            /// decimals, absent values empty).
+            pub fn value(self, r: &RunResult) -> String {
+                let get: Getter = match self {
+                    $(Metric::$variant => $get,)*
+                };
+                get(r)
+            }
+        }
+    };
 }
 
-/// The value of metric `name` for `r`, if there is such a metric.
-pub fn metric(r: &RunResult, name: &str) -> Option<String> {
-    METRICS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, get)| get(r))
+metrics! {
+    Committed = "committed" => |r| int(r.costs.committed),
+    Aborted = "aborted" => |r| int(r.costs.aborted),
+    DeadlockAborts = "deadlock_aborts" => |r| int(r.costs.deadlock_aborts),
+    AdmissionDelayCount = "admission_delay_count" => |r| int(r.costs.admission_delay.count),
+    AdmissionDelayMeanTicks = "admission_delay_mean_ticks" => |r| frac(r.costs.admission_delay.mean_ticks),
+    AdmissionDelayP99Ticks = "admission_delay_p99_ticks" => |r| int(r.costs.admission_delay.p99_ticks),
+    AdmissionDelayMaxTicks = "admission_delay_max_ticks" => |r| int(r.costs.admission_delay.max_ticks),
+    ResponseMeanTicks = "response_mean_ticks" => |r| frac(r.costs.response_time.mean_ticks),
+    ResponseP99Ticks = "response_p99_ticks" => |r| int(r.costs.response_time.p99_ticks),
+    ResponseMaxTicks = "response_max_ticks" => |r| int(r.costs.response_time.max_ticks),
+    RequestToAConsistentTicks = "request_to_a_consistent_ticks" => |r| opt(r.costs.request_to_a_consistent_ticks),
+    UnavailableTicks = "unavailable_ticks" => |r| int(r.costs.unavailable_ticks),
+    LogicalReads = "logical_reads" => |r| int(r.costs.logical_reads),
+    LogicalWrites = "logical_writes" => |r| int(r.costs.logical_writes),
+    PhysicalReads = "physical_reads" => |r| int(r.costs.physical_reads),
+    PhysicalWrites = "physical_writes" => |r| int(r.costs.physical_writes),
+    PhysicalReadsPerLogicalWrite = "physical_reads_per_logical_write" => |r| frac(r.costs.physical_reads_per_logical_write),
+    PhysicalWritesPerLogicalWrite = "physical_writes_per_logical_write" => |r| frac(r.costs.physical_writes_per_logical_write),
+    ExtraSpacePeakBlocks = "extra_space_peak_blocks" => |r| int(r.costs.extra_space_peak_blocks),
+    ExtraSpaceEndBlocks = "extra_space_end_blocks" => |r| int(r.costs.extra_space_end_blocks),
+    TableLookups = "table_lookups" => |r| int(r.costs.table_lookups),
+    TableUpdates = "table_updates" => |r| int(r.costs.table_updates),
+    LockWaits = "lock_waits" => |r| int(r.costs.lock_waits),
+    LockWaitTotalTicks = "lock_wait_total_ticks" => |r| int(r.costs.lock_wait_ticks_total),
+    LockWaitMaxTicks = "lock_wait_max_ticks" => |r| int(r.costs.lock_wait_ticks_max),
+    DeviceQueueTicks = "device_queue_ticks" => |r| int(r.costs.device_queue_ticks),
+    RequestAtTicks = "request_at_ticks" => |r| opt(r.marks.request),
+    VlunBReadyAtTicks = "vlun_b_ready_at_ticks" => |r| opt(r.marks.vlun_b_ready),
+    AConsistentAtTicks = "a_consistent_at_ticks" => |r| opt(r.marks.a_consistent),
+    ArchiveCopyAtTicks = "archive_copy_at_ticks" => |r| opt(r.marks.archive_copy),
+    RetireAtTicks = "retire_at_ticks" => |r| opt(r.marks.retire),
+    EndTicks = "end_ticks" => |r| int(r.end_ticks),
+    Events = "events" => |r| int(r.events),
+    Violations = "violations" => |r| r.violations.len().to_string(),
+}
+
+impl std::str::FromStr for Metric {
+    type Err = String;
+    /// A metric by its column name; the error lists the known names.
+    fn from_str(s: &str) -> Result<Self, String> {
+        Metric::ALL
+            .iter()
+            .copied()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Metric::ALL.iter().map(|m| m.name()).collect();
+                format!("unknown metric `{s}`; known: {}", names.join(", "))
+            })
+    }
 }
 
 /// Serialises rows to CSV bytes.
@@ -137,7 +144,7 @@ pub fn summary_csv(runs: &[NamedRun]) -> Vec<Vec<String>> {
                 run.name.clone(),
                 r.seed.to_string(),
             ];
-            row.extend(METRICS.iter().map(|(_, get)| get(r)));
+            row.extend(Metric::ALL.iter().map(|m| m.value(r)));
             row
         })
         .collect()
@@ -146,7 +153,7 @@ pub fn summary_csv(runs: &[NamedRun]) -> Vec<Vec<String>> {
 /// The header of `summary.csv`.
 pub fn summary_header() -> Vec<&'static str> {
     let mut h = vec!["scenario", "workload", "policy", "seed"];
-    h.extend(METRICS.iter().map(|(n, _)| *n));
+    h.extend(Metric::ALL.iter().map(|m| m.name()));
     h
 }
 
@@ -300,10 +307,11 @@ mod tests {
 
     #[test]
     fn metric_names_are_unique_and_found() {
-        for (i, (name, _)) in METRICS.iter().enumerate() {
-            assert_eq!(metric_index(name), Some(i), "{name} is listed twice");
+        for &m in Metric::ALL {
+            assert_eq!(m.name().parse::<Metric>(), Ok(m), "{m:?} is listed twice");
         }
-        assert_eq!(metric_index("speed"), None);
+        assert_eq!(Metric::ALL.len(), 34);
+        assert!("speed".parse::<Metric>().is_err());
     }
 
     #[test]

@@ -114,14 +114,8 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
         ));
     }
     for m in &spec.metrics {
-        if tables::metric_index(m).is_none() {
-            let names: Vec<&str> = tables::METRICS.iter().map(|(n, _)| *n).collect();
-            return Err(FileError::key(
-                path,
-                src,
-                "metrics",
-                format!("unknown metric `{m}`; known: {}", names.join(", ")),
-            ));
+        if let Err(e) = m.parse::<tables::Metric>() {
+            return Err(FileError::key(path, src, "metrics", e));
         }
     }
     for (i, a) in spec.axis.iter().enumerate() {

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use anyhow::{anyhow, bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use reports::tables;
+use reports::tables::Metric;
 use sim::Scenario;
 
 use super::file::{value_text, SweepFile};
@@ -67,7 +67,7 @@ impl Sweep {
         h.extend(self.spec.axis.iter().map(|a| a.key.clone()));
         h.push("policy".into());
         h.push("seed".into());
-        h.extend(tables::METRICS.iter().map(|(n, _)| n.to_string()));
+        h.extend(Metric::ALL.iter().map(|m| m.name().to_string()));
         h
     }
 }
@@ -131,6 +131,6 @@ fn run_point(path: &Path, sw: &Sweep, index: usize) -> Result<Vec<String>> {
     row.extend(values.iter().map(value_text));
     row.push(policy.as_str().to_string());
     row.push(seed.to_string());
-    row.extend(tables::METRICS.iter().map(|(_, get)| get(&run.result)));
+    row.extend(Metric::ALL.iter().map(|m| m.value(&run.result)));
     Ok(row)
 }
