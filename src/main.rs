@@ -13,7 +13,9 @@ macro_rules! say {
 mod check;
 mod config;
 mod device_cmd;
+mod interrupt;
 mod locate;
+mod outdir;
 mod run;
 mod runfile;
 mod serve_cmd;
@@ -69,9 +71,12 @@ enum Command {
         /// reproduces the run.
         #[arg(long)]
         seed: Option<u64>,
-        /// Output directory (default out/<file stem>).
+        /// Output directory (default out/<file stem>); replaced whole when the run
+        /// completes.
         #[arg(long)]
         out: Option<PathBuf>,
+        #[command(flatten)]
+        verdict: verdict::VerdictArgs,
     },
     /// Run a grid of scenarios (axes x policies x seeds): one CSV row per point, one line
     /// plot per metric with a line per policy.
@@ -92,6 +97,8 @@ satisfies i % N == K - 1; `owm merge` joins the N outputs."
         /// Worker threads (results do not depend on it).
         #[arg(long, default_value_t = 1)]
         jobs: usize,
+        #[command(flatten)]
+        verdict: verdict::VerdictArgs,
     },
     /// Model-check a small configuration of the protocol over the real engine: every
     /// interleaving, each invariant held or violated with its shortest trace.
@@ -106,9 +113,11 @@ satisfies i % N == K - 1; `owm merge` joins the N outputs."
         /// The shard output directories.
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
-        /// Output directory.
+        /// Output directory (not one of the inputs).
         #[arg(long, default_value = "out/merged")]
         out: PathBuf,
+        #[command(flatten)]
+        verdict: verdict::VerdictArgs,
     },
     /// Take every variant through one backup cycle (split, writes on both VLUNs,
     /// backup of A, retire) and print what each physical operation cost.
@@ -138,26 +147,37 @@ fn main() -> ExitCode {
             scenario,
             seed,
             out,
-        } => run::run(run::RunArgs {
-            scenario,
-            seed,
-            out,
-        }),
+            verdict,
+        } => {
+            interrupt::install();
+            run::run(run::RunArgs {
+                scenario,
+                seed,
+                out,
+                verdict,
+            })
+        }
         Command::Sweep {
             sweep,
             out,
             shard,
             jobs,
-        } => sweep::sweep(&sweep, out, shard, jobs),
-        Command::Merge { dirs, out } => sweep::merge(&dirs, &out),
+            verdict,
+        } => {
+            interrupt::install();
+            sweep::sweep(&sweep, out, shard, jobs, &verdict)
+        }
+        Command::Merge { dirs, out, verdict } => sweep::merge(&dirs, &out, &verdict),
         // `owm check` keeps the whole exit-status contract itself (src/check.rs).
         Command::Check(args) => return check::run(&args),
-        Command::Demo { blocks, block_size } => demo(blocks, block_size),
-        Command::Serve(args) => serve_cmd::serve(&args),
-        Command::Device(args) => device_cmd::device(&args),
+        Command::Demo { blocks, block_size } => {
+            demo(blocks, block_size).map(|()| verdict::Exit::Held)
+        }
+        Command::Serve(args) => serve_cmd::serve(&args).map(|()| verdict::Exit::Held),
+        Command::Device(args) => device_cmd::device(&args).map(|()| verdict::Exit::Held),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(exit) => exit.into(),
         Err(e) => {
             eprintln!("error: {e:#}");
             verdict::exit_of_error(&e).into()

@@ -3,10 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use reports::{figure, tables, timing, NamedRun};
 
-use crate::runfile;
+use crate::verdict::{self, Exit, Incomplete, Report, VerdictArgs};
+use crate::{interrupt, outdir, runfile};
 
 /// The seed when neither the command line nor the file gives one: fixed, printed, never
 /// drawn from the OS, so every run can be repeated.
@@ -17,6 +18,7 @@ pub struct RunArgs {
     pub scenario: PathBuf,
     pub seed: Option<u64>,
     pub out: Option<PathBuf>,
+    pub verdict: VerdictArgs,
 }
 
 /// The default output directory: `out/<file stem>`.
@@ -28,37 +30,58 @@ pub fn default_out(file: &Path) -> PathBuf {
     Path::new("out").join(stem)
 }
 
-/// Creates the output directory, with an error that names it.
-pub fn make_out_dir(out: &Path) -> Result<()> {
-    std::fs::create_dir_all(out)
-        .with_context(|| format!("{}: cannot create the output directory", out.display()))
-}
-
-pub fn run(args: RunArgs) -> Result<()> {
+/// `owm run`: checks the output directory, runs every policy, writes the files into a
+/// staging directory that then replaces `--out` whole, and returns the verdict's exit
+/// status.
+pub fn run(args: RunArgs) -> Result<Exit> {
     let file = runfile::load_run_file(&args.scenario)?;
     let seed = args.seed.or(file.seed).unwrap_or(DEFAULT_SEED);
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| default_out(&args.scenario));
-    make_out_dir(&out)?;
+    let staging = outdir::prepare(&out)?;
+    let reproduce = format!(
+        "owm run {} --seed {seed} --out {}{}",
+        args.scenario.display(),
+        out.display(),
+        args.verdict.reproduce_suffix()
+    );
+    let mut report = Report::new("run", reproduce.clone(), args.verdict.allow_violations);
+    report.seed = Some(seed);
     let mut runs = Vec::with_capacity(file.policies.len());
     for &p in &file.policies {
+        if interrupt::requested() {
+            say!(
+                "interrupted before policy {p}: nothing written, {} left as it was",
+                out.display()
+            );
+            report.cut();
+            return args.verdict.finish(&report);
+        }
         runs.push(run_one(&args.scenario, &file.scenario, p, seed)?);
     }
-    print_table(&runs);
-    write_outputs(&out, &runs)?;
+    let kept = file.scenario.keep_history;
+    print_table(&runs, kept);
+    for run in &runs {
+        verdict::of_run(&mut report, &run.name, &run.result, kept);
+    }
+    let written = write_outputs(staging.path(), &runs)?;
+    outdir::pause_point("commit");
+    staging.commit()?;
+    for w in written {
+        say!("wrote {}", out.join(w).display());
+    }
     for run in &runs {
         for v in &run.result.violations {
             say!("violation under {}: {v}", run.name);
         }
     }
-    say!(
-        "reproduce: owm run {} --seed {seed} --out {}",
-        args.scenario.display(),
-        out.display()
-    );
-    Ok(())
+    if !kept {
+        say!("invariants unchecked: the scenario sets keep_history = false");
+    }
+    say!("reproduce: {reproduce}");
+    args.verdict.finish(&report)
 }
 
 /// Runs one policy; a simulator error names the scenario file.
@@ -68,15 +91,23 @@ pub fn run_one(
     p: sim::Policy,
     seed: u64,
 ) -> Result<NamedRun> {
-    let result = sim::run(scenario, p, seed)
-        .with_context(|| format!("{}: policy {p} with seed {seed}", path.display()))?;
+    let result = sim::run(scenario, p, seed).map_err(|e| {
+        let what = format!("{}: policy {p} with seed {seed}", path.display());
+        match e {
+            // A limit or a run that cannot progress cut the work: no verdict.
+            sim::SimError::Limit(_) | sim::SimError::Stuck { .. } => {
+                anyhow::Error::new(e).context(Incomplete(what))
+            }
+            e => anyhow::Error::new(e).context(what),
+        }
+    })?;
     Ok(NamedRun {
         name: p.as_str().to_string(),
         result,
     })
 }
 
-fn print_table(runs: &[NamedRun]) {
+fn print_table(runs: &[NamedRun], history_kept: bool) {
     use tables::Metric as M;
     let cols: [(&str, M); 10] = [
         ("committed", M::Committed),
@@ -99,7 +130,10 @@ fn print_table(runs: &[NamedRun]) {
     for run in runs {
         let mut line = format!("{:<name_w$}", run.name);
         for (_, metric) in cols {
-            let v = metric.value(&run.result);
+            let v = match metric {
+                M::Violations if !history_kept => "unchecked".to_string(),
+                _ => metric.value(&run.result),
+            };
             line.push_str(&format!(" {:>10}", if v.is_empty() { "-" } else { &v }));
         }
         say!("{line}");
@@ -108,8 +142,9 @@ fn print_table(runs: &[NamedRun]) {
 }
 
 /// Writes `summary.csv`, `trace.csv`, and the timing diagrams: one PNG and SVG per
-/// policy, and `timing.{png,svg}` with every policy stacked on one time scale.
-pub fn write_outputs(out: &Path, runs: &[NamedRun]) -> Result<()> {
+/// policy, and `timing.{png,svg}` with every policy stacked on one time scale. Returns
+/// the paths written (below `out`).
+pub fn write_outputs(out: &Path, runs: &[NamedRun]) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     let p = out.join("summary.csv");
     tables::write_summary(&p, runs)?;
@@ -129,10 +164,10 @@ pub fn write_outputs(out: &Path, runs: &[NamedRun]) -> Result<()> {
         )?);
     }
     written.extend(write_picture(out, "timing", &diagrams, range)?);
-    for w in &written {
-        say!("wrote {}", w.display());
-    }
-    Ok(())
+    Ok(written
+        .into_iter()
+        .map(|p| p.strip_prefix(out).map(Path::to_path_buf).unwrap_or(p))
+        .collect())
 }
 
 fn write_picture(

@@ -31,11 +31,14 @@ fn current() -> BTreeMap<String, String> {
         } else {
             "run"
         };
+        // The crash-consistent baseline violates A-consistent on some workloads by
+        // design: the digests pin the outputs, not the verdict.
         ok(&owm(&[
             command,
             &format!("scenarios/{f}"),
             "--out",
             &s(&dir),
+            "--allow-violations",
         ]));
         digest_dir(&dir, &stem, &mut out);
     }

@@ -160,9 +160,130 @@ fn every_scenario_file_runs() {
             &format!("scenarios/{f}.toml"),
             "--out",
             &s(&tmp.path().join(f)),
+            "--allow-violations",
         ]);
         ok(&o);
     }
+}
+
+/// The exit status is the verdict: 0 when every invariant held, 1 when one was
+/// violated (the crash-consistent baseline breaks A-consistent on the bank workload,
+/// and the violations are printed), 0 again with `--allow-violations`.
+#[test]
+fn a_violation_exits_1_and_is_printed_unless_allowed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = s(&tmp.path().join("o"));
+    let o = owm(&["run", "scenarios/fig3.toml", "--out", &out]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("verdict: held"), "{}", stdout(&o));
+    let o = owm(&["run", "scenarios/bank.toml", "--out", &out]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("violation under crash-consistent: A-consistent violated"),
+        "{text}"
+    );
+    assert!(!text.contains("violation under cow"), "{text}");
+    assert!(text.contains("verdict: violated"), "{text}");
+    let o = owm(&[
+        "run",
+        "scenarios/bank.toml",
+        "--out",
+        &out,
+        "--allow-violations",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("violation under crash-consistent"));
+    assert!(stdout(&o).contains("reproduce: owm run scenarios/bank.toml --seed 1"));
+    assert!(stdout(&o).contains("--allow-violations"));
+}
+
+/// History off: nothing is judged, the table and the verdict say `unchecked`, and the
+/// exit status is 3 (incomplete), even with `--allow-violations`.
+#[test]
+fn history_off_is_unchecked_not_clean() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo().join("scenarios/bank.toml")).unwrap();
+    let f = write(
+        tmp.path(),
+        "bank.toml",
+        &format!("keep_history = false\n{text}"),
+    );
+    let out = s(&tmp.path().join("o"));
+    let json = tmp.path().join("v.json");
+    for allow in [false, true] {
+        let mut args = vec!["run", &f, "--out", &out, "--json"];
+        let j = s(&json);
+        args.push(&j);
+        if allow {
+            args.push("--allow-violations");
+        }
+        let o = owm(&args);
+        assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+        let t = stdout(&o);
+        assert!(t.contains("unchecked"), "{t}");
+        assert!(t.contains("verdict: incomplete"), "{t}");
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        assert_eq!(v["exit_code"], 3);
+        assert!(v["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["verdict"] == "unchecked"));
+    }
+}
+
+/// The JSON verdict names the command, version, seed, every policy × invariant and the
+/// reproduce command; it reads back through serde into the same shape.
+#[test]
+fn the_json_verdict_round_trips_through_serde() {
+    #[derive(serde::Deserialize, serde::Serialize, PartialEq, Debug)]
+    struct Case {
+        suite: String,
+        name: String,
+        verdict: String,
+        #[serde(default)]
+        count: Option<u64>,
+        #[serde(default)]
+        detail: Option<String>,
+    }
+    #[derive(serde::Deserialize, serde::Serialize, PartialEq, Debug)]
+    struct Verdicts {
+        command: String,
+        version: String,
+        seed: Option<u64>,
+        reproduce: String,
+        exit_code: u8,
+        cases: Vec<Case>,
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let json = tmp.path().join("v.json");
+    let o = owm(&[
+        "run",
+        "scenarios/bank.toml",
+        "--out",
+        &s(&tmp.path().join("o")),
+        "--json",
+        &s(&json),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = std::fs::read_to_string(&json).unwrap();
+    let v: Verdicts = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        (v.command.as_str(), v.seed, v.exit_code),
+        ("run", Some(1), 1)
+    );
+    assert_eq!(v.version, env!("CARGO_PKG_VERSION"));
+    assert!(v
+        .reproduce
+        .starts_with("owm run scenarios/bank.toml --seed 1"));
+    assert_eq!(v.cases.len(), 5 * 8, "five policies x eight invariants");
+    let violated: Vec<&Case> = v.cases.iter().filter(|c| c.verdict == "violated").collect();
+    assert!(!violated.is_empty());
+    assert!(violated.iter().all(|c| c.suite == "crash-consistent"));
+    let again: Verdicts = serde_json::from_str(&serde_json::to_string(&v).unwrap()).unwrap();
+    assert_eq!(again, v);
 }
 
 #[test]

@@ -92,10 +92,13 @@ fn merge_refuses_an_incomplete_or_mixed_set() {
     ok(&owm(&["sweep", &f, "--shard", "1/2", "--out", &p1]));
     ok(&owm(&["sweep", &f, "--shard", "2/2", "--out", &p2]));
     let out = s(&tmp.path().join("m"));
-    fails_with(&owm(&["merge", &p1, "--out", &out]), &["grid point"]);
+    fails_with(
+        &owm(&["merge", &p1, "--out", &out]),
+        &["shard 2/2 is missing", "grid index 1"],
+    );
     fails_with(
         &owm(&["merge", &p1, &p1, &p2, "--out", &out]),
-        &["exactly once"],
+        &["shard 1/2", "given twice"],
     );
     // A shard of another sweep.
     let g = write(

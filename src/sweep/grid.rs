@@ -6,7 +6,7 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use reports::tables::Metric;
 use sim::Scenario;
@@ -72,14 +72,19 @@ impl Sweep {
     }
 }
 
-/// Runs the grid points `selected` on `jobs` threads; rows come back in index order
-/// whatever the thread timing.
+/// What became of one grid point: its CSV row and result, or why it failed (a limit
+/// hit, an engine error: reported, not fatal to the grid).
+pub type Point = std::result::Result<(Vec<String>, sim::RunResult), String>;
+
+/// Runs the grid points `selected` on `jobs` threads; outcomes come back in index order
+/// whatever the thread timing. After SIGINT no new point starts: the points not run
+/// are `None`.
 pub fn run_points(
     path: &Path,
     sw: &Sweep,
     selected: &[usize],
     jobs: usize,
-) -> Result<Vec<Vec<String>>> {
+) -> Result<Vec<Option<Point>>> {
     let bar =
         ProgressBar::with_draw_target(Some(selected.len() as u64), ProgressDrawTarget::stderr());
     bar.set_style(
@@ -87,7 +92,7 @@ pub fn run_points(
             .map_err(|e| anyhow!("progress bar: {e}"))?,
     );
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<Vec<String>>>>> =
+    let results: Mutex<Vec<Option<Point>>> =
         Mutex::new((0..selected.len()).map(|_| None).collect());
     std::thread::scope(|scope| {
         for _ in 0..jobs.max(1) {
@@ -96,41 +101,53 @@ pub fn run_points(
                 let Some(&index) = selected.get(slot) else {
                     break;
                 };
-                let row = run_point(path, sw, index);
-                let failed = row.is_err();
-                results.lock().unwrap_or_else(|e| e.into_inner())[slot] = Some(row);
-                bar.inc(1);
-                if failed {
-                    // Stop handing out work; the first error is reported below.
-                    next.store(selected.len(), Ordering::Relaxed);
+                if crate::interrupt::requested() {
+                    break;
                 }
+                let point = run_point(path, sw, index).map_err(|e| format!("{e:#}"));
+                results.lock().unwrap_or_else(|e| e.into_inner())[slot] = Some(point);
+                bar.inc(1);
             });
         }
     });
     bar.finish_and_clear();
-    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
-    let mut rows = Vec::with_capacity(selected.len());
-    for r in results {
-        match r {
-            Some(Ok(row)) => rows.push(row),
-            Some(Err(e)) => return Err(e),
-            None => bail!("internal: a grid point was not run"),
-        }
-    }
-    Ok(rows)
+    Ok(results.into_inner().unwrap_or_else(|e| e.into_inner()))
 }
 
-fn run_point(path: &Path, sw: &Sweep, index: usize) -> Result<Vec<String>> {
+/// The first cells of grid point `index`'s row: index, axis values, policy, seed.
+pub fn row_key(sw: &Sweep, index: usize) -> Vec<String> {
     let (c, p, s) = sw.point(index);
-    let (values, scenario) = &sw.combos[c];
+    let mut row = vec![index.to_string()];
+    row.extend(sw.combos[c].0.iter().map(value_text));
+    row.push(sw.spec.policies[p].as_str().to_string());
+    row.push(sw.spec.seeds[s].to_string());
+    row
+}
+
+/// The name of grid point `index` in verdicts: `point 3 (workload.records=10, cow,
+/// seed 1)`.
+pub fn point_name(sw: &Sweep, index: usize) -> String {
+    let (c, p, s) = sw.point(index);
+    let mut parts: Vec<String> = sw
+        .spec
+        .axis
+        .iter()
+        .zip(&sw.combos[c].0)
+        .map(|(a, v)| format!("{}={}", a.key, value_text(v)))
+        .collect();
+    parts.push(sw.spec.policies[p].as_str().to_string());
+    parts.push(format!("seed {}", sw.spec.seeds[s]));
+    format!("point {index} ({})", parts.join(", "))
+}
+
+fn run_point(path: &Path, sw: &Sweep, index: usize) -> Result<(Vec<String>, sim::RunResult)> {
+    let (c, p, s) = sw.point(index);
+    let scenario = &sw.combos[c].1;
     let policy = sw.spec.policies[p];
     let seed = sw.spec.seeds[s];
     let run =
         run_one(path, scenario, policy, seed).with_context(|| format!("grid point {index}"))?;
-    let mut row = vec![index.to_string()];
-    row.extend(values.iter().map(value_text));
-    row.push(policy.as_str().to_string());
-    row.push(seed.to_string());
+    let mut row = row_key(sw, index);
     row.extend(Metric::ALL.iter().map(|m| m.value(&run.result)));
-    Ok(row)
+    Ok((row, run.result))
 }

@@ -20,17 +20,27 @@ use reports::tables;
 
 pub use grid::Shard;
 
-use crate::config;
-use crate::run::{default_out, make_out_dir};
+use crate::run::default_out;
+use crate::verdict::{Exit, Outcome, Report, VerdictArgs};
+use crate::{config, outdir};
 use file::load;
 use grid::{run_points, Sweep};
 use plots::line_plots;
 
-pub fn sweep(file: &Path, out: Option<PathBuf>, shard: Option<Shard>, jobs: usize) -> Result<()> {
+/// `owm sweep`: loads and checks the whole grid and the output directory, runs the
+/// points (a failed point is reported, not fatal), writes into a staging directory
+/// that replaces `--out` whole, and returns the verdict's exit status.
+pub fn sweep(
+    file: &Path,
+    out: Option<PathBuf>,
+    shard: Option<Shard>,
+    jobs: usize,
+    verdict: &VerdictArgs,
+) -> Result<Exit> {
     let src = config::read(file)?;
     let sw = load(file, &src)?;
     let out = out.unwrap_or_else(|| default_out(file));
-    make_out_dir(&out)?;
+    let staging = outdir::prepare(&out)?;
     let total = sw.points();
     let selected: Vec<usize> = (0..total)
         .filter(|&i| shard.is_none_or(|s| s.holds(i)))
@@ -45,29 +55,74 @@ pub fn sweep(file: &Path, out: Option<PathBuf>, shard: Option<Shard>, jobs: usiz
             .map(|s| format!(", shard {}/{}: {} points", s.k, s.n, selected.len()))
             .unwrap_or_default()
     );
-    let rows = run_points(file, &sw, &selected, jobs)?;
-    match shard {
-        Some(s) => {
-            write_files(&out, &src, &sw, &rows, false)?;
-            let marker = format!("shard = \"{}/{}\"\npoints = {total}\n", s.k, s.n);
-            reports::write_atomic(&out.join(SHARD_FILE), marker.as_bytes())?;
-            say!("wrote {}", out.join(SHARD_FILE).display());
-            say!(
-                "merge with: owm merge <the {} shard directories> --out DIR",
-                s.n
-            );
-        }
-        None => write_files(&out, &src, &sw, &rows, true)?,
-    }
     let shard_arg = shard
         .map(|s| format!(" --shard {}/{}", s.k, s.n))
         .unwrap_or_default();
-    say!(
-        "reproduce: owm sweep {}{shard_arg} --out {}",
+    let reproduce = format!(
+        "owm sweep {}{shard_arg} --out {}{}",
         file.display(),
-        out.display()
+        out.display(),
+        verdict.reproduce_suffix()
     );
-    Ok(())
+    let mut report = Report::new("sweep", reproduce.clone(), verdict.allow_violations);
+    report.seeds = sw.spec.seeds.clone();
+    let points = run_points(file, &sw, &selected, jobs)?;
+    if points.iter().any(Option::is_none) {
+        let done = points.iter().filter(|p| p.is_some()).count();
+        say!(
+            "interrupted after {done} of {} points: nothing written, {} left as it was",
+            selected.len(),
+            out.display()
+        );
+        report.cut();
+        return verdict.finish(&report);
+    }
+    let mut rows = Vec::with_capacity(points.len());
+    for (&index, point) in selected.iter().zip(points.into_iter().flatten()) {
+        let name = grid::point_name(&sw, index);
+        match point {
+            Ok((row, result)) => {
+                let kept = sw.combos[sw.point(index).0].1.keep_history;
+                crate::verdict::of_run(&mut report, &name, &result, kept);
+                for v in &result.violations {
+                    say!("violation at {name}: {v}");
+                }
+                rows.push(row);
+            }
+            Err(e) => {
+                say!("failed: {name}: {e}");
+                report.push(&name, "run", Outcome::Failed { reason: e });
+                // The row names the point; its metric cells stay empty.
+                let mut row = grid::row_key(&sw, index);
+                row.resize(sw.header().len(), String::new());
+                rows.push(row);
+            }
+        }
+    }
+    let written = match shard {
+        Some(s) => {
+            let mut w = write_files(staging.path(), &src, &sw, &rows, false)?;
+            let csv = std::fs::read(staging.path().join(CSV_FILE))
+                .with_context(|| format!("{}: cannot read back", CSV_FILE))?;
+            let marker = shard_file(s, total, &src, &csv)?;
+            reports::write_atomic(&staging.path().join(SHARD_FILE), marker.as_bytes())?;
+            w.push(SHARD_FILE.to_string());
+            w
+        }
+        None => write_files(staging.path(), &src, &sw, &rows, true)?,
+    };
+    staging.commit()?;
+    for w in written {
+        say!("wrote {}", out.join(w).display());
+    }
+    if let Some(s) = shard {
+        say!(
+            "merge with: owm merge <the {} shard directories> --out DIR",
+            s.n
+        );
+    }
+    say!("reproduce: {reproduce}");
+    verdict.finish(&report)
 }
 
 const SHARD_FILE: &str = "shard.toml";
@@ -75,87 +130,224 @@ const CSV_FILE: &str = "sweep.csv";
 const SPEC_FILE: &str = "sweep.toml";
 
 /// Writes `sweep.csv`, a copy of the sweep file (`sweep.toml`: what merge re-reads), and
-/// with `plots` the line plots.
-fn write_files(out: &Path, src: &str, sw: &Sweep, rows: &[Vec<String>], plots: bool) -> Result<()> {
-    let mut written = vec![out.join(CSV_FILE), out.join(SPEC_FILE)];
-    tables::write_table(&written[0], &sw.header(), rows)?;
-    reports::write_atomic(&written[1], src.as_bytes())?;
+/// with `plots` the line plots, into `out`; returns the file names.
+fn write_files(
+    out: &Path,
+    src: &str,
+    sw: &Sweep,
+    rows: &[Vec<String>],
+    plots: bool,
+) -> Result<Vec<String>> {
+    let mut written = vec![CSV_FILE.to_string(), SPEC_FILE.to_string()];
+    tables::write_table(&out.join(CSV_FILE), &sw.header(), rows)?;
+    reports::write_atomic(&out.join(SPEC_FILE), src.as_bytes())?;
     if plots {
         for (name, plot) in line_plots(sw, rows) {
-            let svg = out.join(format!("{name}.svg"));
-            reports::write_atomic(&svg, reports::lines::render_svg(&plot)?.as_bytes())?;
-            let png = out.join(format!("{name}.png"));
-            reports::write_atomic(&png, &reports::lines::render_png(&plot)?)?;
+            let svg = format!("{name}.svg");
+            reports::write_atomic(
+                &out.join(&svg),
+                reports::lines::render_svg(&plot)?.as_bytes(),
+            )?;
+            let png = format!("{name}.png");
+            reports::write_atomic(&out.join(&png), &reports::lines::render_png(&plot)?)?;
             written.push(svg);
             written.push(png);
         }
     }
-    for w in written {
-        say!("wrote {}", w.display());
-    }
-    Ok(())
+    Ok(written)
 }
 
-/// Joins shard outputs: checks they come from the same sweep file and together hold
-/// every grid point exactly once, then writes what one unsharded run writes.
-pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
+/// The hex SHA-256 of `bytes`.
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `shard.toml`: which slice, of how many points, and digests of the sweep file and of
+/// the shard's own CSV, so `merge` can refuse edited or foreign shards.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShardFile {
+    shard: String,
+    points: usize,
+    version: String,
+    sweep_sha256: String,
+    rows_sha256: String,
+}
+
+fn shard_file(s: Shard, total: usize, src: &str, csv: &[u8]) -> Result<String> {
+    let f = ShardFile {
+        shard: format!("{}/{}", s.k, s.n),
+        points: total,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        sweep_sha256: sha256(src.as_bytes()),
+        rows_sha256: sha256(csv),
+    };
+    toml::to_string(&f).context("encoding shard.toml")
+}
+
+/// Joins shard outputs, refusing anything that does not add up: `--out` one of the
+/// inputs, a shard whose sweep file or rows do not match the digests it recorded, shards
+/// of different sweeps or owm versions, a shard given twice or missing, a row that is
+/// not its grid point's. Every refusal names the shard K/N and the grid index.
+pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit> {
+    let canon = |p: &Path| std::fs::canonicalize(p).ok();
+    if let Some(d) = dirs
+        .iter()
+        .find(|d| canon(d).is_some() && canon(d) == canon(out))
+    {
+        bail!(
+            "--out {} is one of the input shards ({}): merge into a new directory",
+            out.display(),
+            d.display()
+        );
+    }
+    struct Part {
+        dir: PathBuf,
+        shard: Shard,
+        rows: Vec<Vec<String>>,
+    }
     let mut src: Option<(PathBuf, String)> = None;
-    let mut header: Option<Vec<String>> = None;
-    let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
+    let mut parts: Vec<Part> = Vec::new();
     for d in dirs {
         let spec_path = d.join(SPEC_FILE);
         let s = config::read(&spec_path).context("not a sweep output directory")?;
-        config::read(&d.join(SHARD_FILE)).context("not a shard output (no shard.toml)")?;
+        let marker_path = d.join(SHARD_FILE);
+        let marker = config::read(&marker_path).context("not a shard output (no shard.toml)")?;
+        let marker: ShardFile = toml::from_str(&marker)
+            .map_err(|e| config::FileError::toml(&marker_path, &marker, &e))?;
+        let shard: Shard = marker
+            .shard
+            .parse()
+            .map_err(|e| anyhow!("{}: shard: {e}", marker_path.display()))?;
+        let k_n = format!("shard {}/{} ({})", shard.k, shard.n, d.display());
+        if marker.version != env!("CARGO_PKG_VERSION") {
+            bail!(
+                "{k_n}: written by owm {}, this is {}",
+                marker.version,
+                env!("CARGO_PKG_VERSION")
+            );
+        }
+        if sha256(s.as_bytes()) != marker.sweep_sha256 {
+            bail!("{k_n}: sweep.toml does not match the digest in shard.toml (edited?)");
+        }
+        let csv_path = d.join(CSV_FILE);
+        let csv = std::fs::read(&csv_path)
+            .with_context(|| format!("{}: cannot read", csv_path.display()))?;
+        if sha256(&csv) != marker.rows_sha256 {
+            bail!("{k_n}: sweep.csv does not match the digest in shard.toml (edited?)");
+        }
         match &src {
-            Some((first, text)) if *text != s => {
-                bail!(
-                    "{}: differs from {}: the shards come from different sweeps",
-                    spec_path.display(),
-                    first.display()
-                )
-            }
+            Some((first, text)) if *text != s => bail!(
+                "{k_n}: {} differs from {}: the shards come from different sweeps",
+                spec_path.display(),
+                first.display()
+            ),
             Some(_) => {}
             None => src = Some((spec_path.clone(), s)),
         }
-        let csv_path = d.join(CSV_FILE);
-        let (h, rs) = tables::read_table(&csv_path)?;
-        match &header {
-            Some(h0) if *h0 != h => bail!(
-                "{}: header differs from the other shards'",
-                csv_path.display()
-            ),
-            Some(_) => {}
-            None => header = Some(h),
+        if let Some(p) = parts.iter().find(|p| p.shard.k == shard.k) {
+            bail!(
+                "{k_n}: given twice (also {}); each of the {} shards once",
+                p.dir.display(),
+                shard.n
+            );
         }
-        for r in rs {
-            let i: usize = r
-                .first()
-                .and_then(|x| x.parse().ok())
-                .ok_or_else(|| anyhow!("{}: a row without an index", csv_path.display()))?;
-            rows.push((i, r));
+        if let Some(p) = parts.iter().find(|p| p.shard.n != shard.n) {
+            bail!(
+                "{k_n}: of {} shards, but {} is of {}",
+                shard.n,
+                p.dir.display(),
+                p.shard.n
+            );
         }
+        let (_, rows) = tables::read_table(&csv_path)?;
+        parts.push(Part {
+            dir: d.clone(),
+            shard,
+            rows,
+        });
     }
     let (spec_path, src) = src.ok_or_else(|| anyhow!("no shard directories given"))?;
     let sw = load(&spec_path, &src)?;
-    if header.as_ref() != Some(&sw.header()) {
+    let total = sw.points();
+    let n = parts[0].shard.n;
+    if let Some(k) = (1..=n).find(|&k| !parts.iter().any(|p| p.shard.k == k)) {
+        let first = (0..total).find(|&i| Shard { k, n }.holds(i));
         bail!(
-            "{}: the CSV header does not match the sweep file",
-            spec_path.display()
+            "shard {k}/{n} is missing (it holds grid index {}{}): give all {n} shard directories",
+            first.map_or("none".into(), |i| i.to_string()),
+            if total > n as usize { " and more" } else { "" }
         );
     }
-    rows.sort_by_key(|(i, _)| *i);
-    let total = sw.points();
-    for (expect, (i, _)) in rows.iter().enumerate() {
-        if *i != expect {
-            bail!("the shards do not hold grid point {expect} exactly once (found {i}); {total} points expected");
+    let width = sw.header().len();
+    let mut merged: Vec<Option<Vec<String>>> = vec![None; total];
+    for p in &parts {
+        let k_n = format!("shard {}/{} ({})", p.shard.k, p.shard.n, p.dir.display());
+        for r in &p.rows {
+            let i: usize = r
+                .first()
+                .and_then(|x| x.parse().ok())
+                .filter(|&i| i < total)
+                .ok_or_else(|| anyhow!("{k_n}: a row without a grid index below {total}"))?;
+            if !p.shard.holds(i) {
+                bail!("{k_n}: holds grid index {i}, which belongs to another shard");
+            }
+            let key = grid::row_key(&sw, i);
+            if r.len() != width || r[..key.len()] != key[..] {
+                bail!(
+                    "{k_n}: the row for grid index {i} is not that grid point's ({})",
+                    grid::point_name(&sw, i)
+                );
+            }
+            if merged[i].replace(r.clone()).is_some() {
+                bail!("{k_n}: holds grid index {i} twice");
+            }
+        }
+        if let Some(i) = (0..total).find(|&i| p.shard.holds(i) && merged[i].is_none()) {
+            bail!("{k_n}: lacks grid index {i} ({})", grid::point_name(&sw, i));
         }
     }
-    if rows.len() != total {
-        bail!("the shards hold {} of {total} grid points", rows.len());
+    let rows: Vec<Vec<String>> = merged.into_iter().flatten().collect();
+    let staging = outdir::prepare(out)?;
+    let written = write_files(staging.path(), &src, &sw, &rows, true)?;
+    staging.commit()?;
+    for w in written {
+        say!("wrote {}", out.join(w).display());
     }
-    make_out_dir(out)?;
-    let rows: Vec<Vec<String>> = rows.into_iter().map(|(_, r)| r).collect();
-    write_files(out, &src, &sw, &rows, true)
+    let mut report = Report::new(
+        "merge",
+        format!(
+            "owm merge {} --out {}",
+            dirs.iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+            out.display()
+        ),
+        verdict.allow_violations,
+    );
+    report.seeds = sw.spec.seeds.clone();
+    let violations = tables::Metric::Violations.name();
+    let col = sw.header().iter().position(|h| h == violations);
+    for (i, r) in rows.iter().enumerate() {
+        let name = grid::point_name(&sw, i);
+        let outcome = match col.map(|c| r[c].as_str()) {
+            Some("") | None => Outcome::Failed {
+                reason: "the point failed in its shard".into(),
+            },
+            Some("0") => Outcome::Held,
+            Some(v) => Outcome::Violated {
+                count: v.parse().unwrap_or(1),
+                detail: format!("{v} violations (see the shard's output)"),
+            },
+        };
+        report.push(&name, "invariants", outcome);
+    }
+    verdict.finish(&report)
 }
 
 #[cfg(test)]

@@ -72,12 +72,76 @@ impl fmt::Display for Incomplete {
 impl std::error::Error for Incomplete {}
 
 /// The exit status of a failed command: 3 when an [`Incomplete`] is in the error's
-/// chain, else 2.
+/// chain (as an error or as context), else 2.
 pub fn exit_of_error(e: &anyhow::Error) -> Exit {
-    if e.chain().any(|c| c.is::<Incomplete>()) {
+    if e.downcast_ref::<Incomplete>().is_some() || e.chain().any(|c| c.is::<Incomplete>()) {
         Exit::Incomplete
     } else {
         Exit::BadInput
+    }
+}
+
+/// The verdict flags every checking command takes (`#[command(flatten)]`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct VerdictArgs {
+    /// Exit 0 even when an invariant is violated (for studying a broken
+    /// configuration); unchecked or incomplete work still exits 3.
+    #[arg(long)]
+    pub allow_violations: bool,
+    /// Write every verdict as JUnit XML (one test case per suite × invariant).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<std::path::PathBuf>,
+    /// Write every verdict as JSON (command, version, seed, verdicts, reproduce line).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<std::path::PathBuf>,
+}
+
+impl VerdictArgs {
+    /// The flags as they appear on a reproduce line (`--allow-violations` only: the
+    /// file flags do not change the verdict).
+    pub fn reproduce_suffix(&self) -> &'static str {
+        if self.allow_violations {
+            " --allow-violations"
+        } else {
+            ""
+        }
+    }
+
+    /// Writes the requested verdict files, prints the verdict line, and returns the
+    /// exit status.
+    pub fn finish(&self, report: &Report) -> anyhow::Result<Exit> {
+        if let Some(p) = &self.junit {
+            junit::write(p, report)?;
+            say!("wrote {}", p.display());
+        }
+        if let Some(p) = &self.json {
+            json::write(p, report)?;
+            say!("wrote {}", p.display());
+        }
+        say!("{}", report.summary_line());
+        Ok(report.exit)
+    }
+}
+
+/// The verdicts of one simulator run: per invariant held or violated (with the count
+/// and the first violation), or unchecked when the run kept no history.
+pub fn of_run(report: &mut Report, suite: &str, r: &sim::RunResult, history_kept: bool) {
+    for inv in sim::Invariant::ALL {
+        let found: Vec<&sim::Violation> =
+            r.violations.iter().filter(|v| v.invariant == inv).collect();
+        let outcome = if !history_kept {
+            Outcome::Unchecked {
+                reason: "keep_history = false: the run kept no history to judge".into(),
+            }
+        } else if let Some(first) = found.first() {
+            Outcome::Violated {
+                count: found.len() as u64,
+                detail: first.to_string(),
+            }
+        } else {
+            Outcome::Held
+        };
+        report.push(suite, inv.as_str(), outcome);
     }
 }
 

@@ -1,0 +1,22 @@
+//! SIGINT (Ctrl-C): the first one asks the command to stop at the next safe point
+//! (between policies of a run, between grid points of a sweep); the command then says
+//! what it kept and exits 3 (incomplete). A second one ends the process at once.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static REQUESTED: AtomicBool = AtomicBool::new(false);
+
+/// Installs the handler (once; later calls do nothing).
+pub fn install() {
+    let _ = ctrlc::set_handler(|| {
+        if REQUESTED.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("interrupted: stopping at the next safe point (Ctrl-C again to quit now)");
+    });
+}
+
+/// True once SIGINT has been received.
+pub fn requested() -> bool {
+    REQUESTED.load(Ordering::SeqCst)
+}
