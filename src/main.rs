@@ -43,6 +43,12 @@ Examples:
                                                VLUN A and VLUN B as NBD exports
   owm device split --dir DIR                   the backup request, against `owm serve`
 
+Exit status (run, sweep, merge, check):
+  0  everything requested was checked and held
+  1  an invariant was violated (0 with --allow-violations)
+  2  bad input or usage (file, flag, output directory)
+  3  incomplete: a limit, bound or interrupt cut the work, or an invariant was unchecked
+
 Scenario file reference: scenarios/README.md";
 
 #[derive(Parser)]

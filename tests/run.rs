@@ -297,3 +297,16 @@ fn help_shows_examples() {
     );
     assert!(h.contains("--shard 2/4"), "{h}");
 }
+
+#[test]
+fn help_states_the_exit_status_contract() {
+    let h = stdout(&owm(&["--help"]));
+    for line in [
+        "0  everything requested",
+        "1  an invariant was violated",
+        "2  bad input",
+        "3  incomplete",
+    ] {
+        assert!(h.contains(line), "{h}");
+    }
+}

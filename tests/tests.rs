@@ -10,3 +10,4 @@ mod run;
 mod serve;
 mod sweep;
 mod traces;
+mod verdicts;

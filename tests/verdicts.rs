@@ -1,0 +1,256 @@
+//! The exit-status contract of `sweep` and `merge`, their JUnit and JSON verdicts, failed
+//! grid points, and every refusal of `merge`.
+
+use std::path::Path;
+
+use crate::util::*;
+
+/// The bank workload under a policy that breaks A-consistent (crash-consistent) and one
+/// that does not (cow), on two seeds: 4 grid points × 8 invariants.
+const VIOLATING: &str = r#"
+policies = ["crash-consistent", "cow"]
+seeds = [1, 2]
+metrics = ["violations"]
+
+[[axis]]
+key = "workload.transactions"
+values = [300]
+
+[scenario.workload]
+kind = "bank"
+accounts = 64
+initial_balance = 1000
+transactions = 300
+arrival_ticks_mean = 40
+amount_max = 100
+"#;
+
+/// A violating sweep exits 1, prints every violation with its grid point, and its JUnit
+/// file (parsed with roxmltree) counts one failure per violated point × invariant, all
+/// under crash-consistent.
+#[test]
+fn a_violating_sweep_exits_1_and_its_junit_counts_the_failures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(tmp.path(), "bank.toml", VIOLATING);
+    let junit = tmp.path().join("junit.xml");
+    let json = tmp.path().join("v.json");
+    let o = owm(&[
+        "sweep",
+        &f,
+        "--out",
+        &s(&tmp.path().join("o")),
+        "--junit",
+        &s(&junit),
+        "--json",
+        &s(&json),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("violation at point 0 (workload.transactions=300, crash-consistent, seed 1)"),
+        "{text}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let cases: Vec<roxmltree::Node> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    assert_eq!(cases.len(), 4 * 8);
+    let failed: Vec<&roxmltree::Node> = cases
+        .iter()
+        .filter(|c| c.children().any(|k| k.has_tag_name("failure")))
+        .collect();
+    assert!(!failed.is_empty());
+    assert!(failed.iter().all(|c| c
+        .attribute("classname")
+        .unwrap()
+        .contains("crash-consistent")));
+    let root = doc.root_element();
+    assert_eq!(
+        root.attribute("failures"),
+        Some(failed.len().to_string().as_str())
+    );
+    // The JSON verdict agrees: as many violated cases.
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let violated = v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["verdict"] == "violated")
+        .count();
+    assert_eq!(violated, failed.len());
+    assert_eq!(v["seeds"], serde_json::json!([1, 2]));
+    // Allowed: exit 0, same files.
+    let o = owm(&[
+        "sweep",
+        &f,
+        "--out",
+        &s(&tmp.path().join("o")),
+        "--allow-violations",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
+
+/// A grid point that hits a limit is reported (in the output, the CSV row with empty
+/// metrics, the verdict) and the other points still run; the sweep exits 3.
+#[test]
+fn a_failed_point_is_reported_and_the_grid_goes_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "limits.toml",
+        r#"
+policies = ["cow"]
+metrics = ["committed"]
+
+[[axis]]
+key = "limits.events_max"
+values = [5, 200000000]
+
+[scenario.workload]
+kind = "generated"
+records = 64
+transactions = 20
+"#,
+    );
+    let out = tmp.path().join("o");
+    let o = owm(&["sweep", &f, "--out", &s(&out)]);
+    assert_eq!(o.status.code(), Some(3), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("failed: point 0 (limits.events_max=5"),
+        "{}",
+        stdout(&o)
+    );
+    let csv = String::from_utf8(bytes(&out, "sweep.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    assert!(rows[0].starts_with("0,5,cow,1,,"), "{csv}");
+    assert!(rows[1].starts_with("1,200000000,cow,1,20,"), "{csv}");
+}
+
+const SWEEP: &str = r#"
+policies = ["mirroring", "cow"]
+seeds = [1, 2]
+metrics = ["committed"]
+
+[[axis]]
+key = "workload.write_fraction"
+values = [0.2, 0.8]
+
+[scenario.workload]
+kind = "generated"
+records = 64
+transactions = 20
+"#;
+
+fn shards(tmp: &Path) -> (String, String, String) {
+    let f = write(tmp, "s.toml", SWEEP);
+    let p1 = s(&tmp.join("p1"));
+    let p2 = s(&tmp.join("p2"));
+    ok(&owm(&["sweep", &f, "--shard", "1/2", "--out", &p1]));
+    ok(&owm(&["sweep", &f, "--shard", "2/2", "--out", &p2]));
+    (f, p1, p2)
+}
+
+fn edit(dir: &str, file: &str, from: &str, to: &str) {
+    let p = Path::new(dir).join(file);
+    let text = std::fs::read_to_string(&p).unwrap();
+    assert!(text.contains(from), "{file} lacks {from}:\n{text}");
+    std::fs::write(&p, text.replacen(from, to, 1)).unwrap();
+}
+
+/// Every merge refusal names the shard K/N (and the grid index where there is one) and
+/// exits 2: an edited metric, axis value, policy or seed (the rows' digest), an edited
+/// sweep file or shard.toml, rows that do not match their grid points even with a
+/// matching digest, a missing or duplicated shard, and `--out` equal to an input.
+#[test]
+fn merge_refuses_edited_missing_duplicated_or_overwritten_shards() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_f, p1, p2) = shards(tmp.path());
+    let out = s(&tmp.path().join("m"));
+    ok(&owm(&["merge", &p1, &p2, "--out", &out]));
+    let refuse = |args: &[&str], needles: &[&str]| {
+        let o = owm(args);
+        fails_with(&o, needles);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    };
+    refuse(
+        &["merge", &p1, &p2, "--out", &p1],
+        &["--out", "one of the input shards"],
+    );
+    refuse(
+        &["merge", &p1, "--out", &out],
+        &["shard 2/2 is missing", "grid index 1"],
+    );
+    refuse(
+        &["merge", &p1, &p2, &p2, "--out", &out],
+        &["shard 2/2", "given twice"],
+    );
+    // Edits of the rows: a metric value, an axis value, a policy, a seed.
+    for (from, to) in [
+        (",mirroring,1,20,", ",mirroring,1,21,"),
+        ("0,0.2,", "0,0.3,"),
+        (",mirroring,1,", ",cow,1,"),
+        (",mirroring,1,", ",mirroring,7,"),
+    ] {
+        let (_f, q1, q2) = shards(&tmp.path().join(format!("e{}", to.len())).tap_mkdir());
+        edit(&q1, "sweep.csv", from, to);
+        refuse(
+            &["merge", &q1, &q2, "--out", &out],
+            &["shard 1/2", "sweep.csv does not match the digest"],
+        );
+    }
+    // The sweep file and shard.toml.
+    let (_f, q1, q2) = shards(&tmp.path().join("sf").tap_mkdir());
+    edit(&q2, "sweep.toml", "records = 64", "records = 65");
+    refuse(
+        &["merge", &q1, &q2, "--out", &out],
+        &["shard 2/2", "sweep.toml does not match"],
+    );
+    let (_f, q1, q2) = shards(&tmp.path().join("st").tap_mkdir());
+    edit(&q2, "shard.toml", "shard = \"2/2\"", "shard = \"1/2\"");
+    refuse(
+        &["merge", &q1, &q2, "--out", &out],
+        &["shard 1/2", "given twice"],
+    );
+    // A row moved to another grid index, with its digest recomputed: the grid check
+    // catches it and names the index.
+    let (_f, q1, q2) = shards(&tmp.path().join("gi").tap_mkdir());
+    edit(&q1, "sweep.csv", "\n2,0.2,", "\n6,0.2,");
+    let csv = std::fs::read(Path::new(&q1).join("sweep.csv")).unwrap();
+    let digest: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(&csv)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let marker = std::fs::read_to_string(Path::new(&q1).join("shard.toml")).unwrap();
+    let line = marker
+        .lines()
+        .find(|l| l.starts_with("rows_sha256"))
+        .unwrap()
+        .to_string();
+    std::fs::write(
+        Path::new(&q1).join("shard.toml"),
+        marker.replace(&line, &format!("rows_sha256 = \"{digest}\"")),
+    )
+    .unwrap();
+    refuse(
+        &["merge", &q1, &q2, "--out", &out],
+        &["shard 1/2", "grid index 6"],
+    );
+}
+
+trait TapMkdir {
+    fn tap_mkdir(self) -> Self;
+}
+
+impl TapMkdir for std::path::PathBuf {
+    fn tap_mkdir(self) -> Self {
+        std::fs::create_dir_all(&self).unwrap();
+        self
+    }
+}
