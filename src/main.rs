@@ -103,6 +103,10 @@ satisfies i % N == K - 1; `owm merge` joins the N outputs."
         /// Worker threads (results do not depend on it).
         #[arg(long, default_value_t = 1)]
         jobs: usize,
+        /// Reuse the grid points an interrupted run of the same sweep file kept, and
+        /// run only the rest.
+        #[arg(long)]
+        resume: bool,
         #[command(flatten)]
         verdict: verdict::VerdictArgs,
     },
@@ -168,10 +172,11 @@ fn main() -> ExitCode {
             out,
             shard,
             jobs,
+            resume,
             verdict,
         } => {
             interrupt::install();
-            sweep::sweep(&sweep, out, shard, jobs, &verdict)
+            sweep::sweep(&sweep, out, shard, jobs, resume, &verdict)
         }
         Command::Merge { dirs, out, verdict } => sweep::merge(&dirs, &out, &verdict),
         // `owm check` keeps the whole exit-status contract itself (src/check.rs).

@@ -51,6 +51,7 @@ pub fn run(args: RunArgs) -> Result<Exit> {
     report.seed = Some(seed);
     let mut runs = Vec::with_capacity(file.policies.len());
     for &p in &file.policies {
+        outdir::pause_point(&format!("policy {p}"));
         if interrupt::requested() {
             say!(
                 "interrupted before policy {p}: nothing written, {} left as it was",

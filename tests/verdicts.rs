@@ -254,3 +254,106 @@ impl TapMkdir for std::path::PathBuf {
         self
     }
 }
+
+/// Spawns `owm args` with `OWM_PAUSE_AT=point`, waits until it pauses there, sends it
+/// SIGINT, lets it go on, and returns its output.
+fn interrupt_at(args: &[&str], point: &str) -> std::process::Output {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_owm"))
+        .args(args)
+        .current_dir(repo())
+        .env("OWM_PAUSE_AT", point)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("paused at") {
+        line.clear();
+        assert!(
+            err.read_line(&mut line).unwrap() > 0,
+            "never paused at {point}"
+        );
+    }
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    // The handler runs on its own thread: wait until it says it saw the signal.
+    let mut seen = String::new();
+    while !seen.contains("interrupted: stopping") {
+        seen.clear();
+        assert!(err.read_line(&mut seen).unwrap() > 0, "SIGINT not seen");
+    }
+    line.push_str(&seen);
+    drop(child.stdin.take()); // ends the pause
+    let mut rest = String::new();
+    err.read_to_string(&mut rest).unwrap();
+    let mut o = child.wait_with_output().unwrap();
+    o.stderr = format!("{line}{rest}").into_bytes();
+    o
+}
+
+/// SIGINT during a run: it stops before the next policy, writes nothing, leaves the
+/// earlier output as it was, says so, and exits 3.
+#[test]
+fn sigint_stops_a_run_with_exit_3_and_keeps_the_old_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    ok(&owm(&["run", "scenarios/fig3.toml", "--out", &s(&out)]));
+    let before: Vec<Vec<u8>> = names(&out).iter().map(|n| bytes(&out, n)).collect();
+    let o = interrupt_at(
+        &[
+            "run",
+            "scenarios/fig3.toml",
+            "--seed",
+            "2",
+            "--out",
+            &s(&out),
+        ],
+        "policy quiesce",
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("interrupted before policy quiesce"),
+        "{}",
+        stdout(&o)
+    );
+    let after: Vec<Vec<u8>> = names(&out).iter().map(|n| bytes(&out, n)).collect();
+    assert!(before == after, "the earlier output is untouched");
+}
+
+/// SIGINT during a sweep keeps the finished grid points; `--resume` runs only the rest
+/// and writes exactly the bytes of an uninterrupted sweep.
+#[test]
+fn an_interrupted_sweep_resumes_to_identical_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(tmp.path(), "s.toml", SWEEP);
+    let whole = tmp.path().join("whole");
+    ok(&owm(&["sweep", &f, "--out", &s(&whole)]));
+    let out = tmp.path().join("o");
+    let o = interrupt_at(&["sweep", &f, "--out", &s(&out)], "point 5");
+    assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("5 of 8 grid points done and kept"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!out.exists(), "nothing written on an interrupt");
+    let o = owm(&["sweep", &f, "--out", &s(&out), "--resume"]);
+    ok(&o);
+    assert!(
+        stdout(&o).contains("resuming: 5 grid points kept"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(names(&out), names(&whole));
+    for n in names(&whole) {
+        assert!(bytes(&out, &n) == bytes(&whole, &n), "{n} differs");
+    }
+    assert!(
+        !names(tmp.path()).iter().any(|n| n.ends_with(".points")),
+        "the kept points are removed once the sweep completes"
+    );
+}

@@ -13,6 +13,7 @@ use sim::Scenario;
 
 use super::file::{value_text, SweepFile};
 use crate::run::run_one;
+use crate::verdict::{self, Case, Outcome, Report};
 
 /// A slice of a sweep's grid: the points with `index % n == k - 1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,18 +73,26 @@ impl Sweep {
     }
 }
 
-/// What became of one grid point: its CSV row and result, or why it failed (a limit
-/// hit, an engine error: reported, not fatal to the grid).
-pub type Point = std::result::Result<(Vec<String>, sim::RunResult), String>;
+/// What became of one grid point: its CSV row (metric cells empty when it failed), its
+/// verdicts (per invariant, or one `failed` case), and the lines to print about it (its
+/// violations, its failure). Kept as JSON between an interrupted sweep and its
+/// `--resume`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Point {
+    pub row: Vec<String>,
+    pub cases: Vec<Case>,
+    pub messages: Vec<String>,
+}
 
-/// Runs the grid points `selected` on `jobs` threads; outcomes come back in index order
-/// whatever the thread timing. After SIGINT no new point starts: the points not run
-/// are `None`.
+/// Runs the grid points `selected` on `jobs` threads, handing each finished point to
+/// `done` (which keeps it); outcomes come back in index order whatever the thread
+/// timing. After SIGINT no new point starts: the points not run are `None`.
 pub fn run_points(
     path: &Path,
     sw: &Sweep,
     selected: &[usize],
     jobs: usize,
+    done: &(dyn Fn(usize, &Point) -> Result<()> + Sync),
 ) -> Result<Vec<Option<Point>>> {
     let bar =
         ProgressBar::with_draw_target(Some(selected.len() as u64), ProgressDrawTarget::stderr());
@@ -101,10 +110,14 @@ pub fn run_points(
                 let Some(&index) = selected.get(slot) else {
                     break;
                 };
+                crate::outdir::pause_point(&format!("point {index}"));
                 if crate::interrupt::requested() {
                     break;
                 }
-                let point = run_point(path, sw, index).map_err(|e| format!("{e:#}"));
+                let point = run_point(path, sw, index);
+                if let Err(e) = done(index, &point) {
+                    eprintln!("warning: grid point {index} not kept for --resume: {e:#}");
+                }
                 results.lock().unwrap_or_else(|e| e.into_inner())[slot] = Some(point);
                 bar.inc(1);
             });
@@ -140,14 +153,39 @@ pub fn point_name(sw: &Sweep, index: usize) -> String {
     format!("point {index} ({})", parts.join(", "))
 }
 
-fn run_point(path: &Path, sw: &Sweep, index: usize) -> Result<(Vec<String>, sim::RunResult)> {
+fn run_point(path: &Path, sw: &Sweep, index: usize) -> Point {
     let (c, p, s) = sw.point(index);
     let scenario = &sw.combos[c].1;
     let policy = sw.spec.policies[p];
     let seed = sw.spec.seeds[s];
-    let run =
-        run_one(path, scenario, policy, seed).with_context(|| format!("grid point {index}"))?;
+    let name = point_name(sw, index);
     let mut row = row_key(sw, index);
-    row.extend(Metric::ALL.iter().map(|m| m.value(&run.result)));
-    Ok((row, run.result))
+    let mut report = Report::new("sweep", String::new(), false);
+    let mut messages = Vec::new();
+    match run_one(path, scenario, policy, seed).with_context(|| format!("grid point {index}")) {
+        Ok(run) => {
+            row.extend(Metric::ALL.iter().map(|m| m.value(&run.result)));
+            verdict::of_run(&mut report, &name, &run.result, scenario.keep_history);
+            for v in &run.result.violations {
+                messages.push(format!("violation at {name}: {v}"));
+            }
+        }
+        Err(e) => {
+            // The row names the point; its metric cells stay empty.
+            row.resize(sw.header().len(), String::new());
+            messages.push(format!("failed: {name}: {e:#}"));
+            report.push(
+                &name,
+                "run",
+                Outcome::Failed {
+                    reason: format!("{e:#}"),
+                },
+            );
+        }
+    }
+    Point {
+        row,
+        cases: report.cases,
+        messages,
+    }
 }

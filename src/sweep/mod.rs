@@ -12,6 +12,7 @@
 mod file;
 mod grid;
 mod plots;
+mod resume;
 
 use std::path::{Path, PathBuf};
 
@@ -35,6 +36,7 @@ pub fn sweep(
     out: Option<PathBuf>,
     shard: Option<Shard>,
     jobs: usize,
+    resume: bool,
     verdict: &VerdictArgs,
 ) -> Result<Exit> {
     let src = config::read(file)?;
@@ -66,38 +68,45 @@ pub fn sweep(
     );
     let mut report = Report::new("sweep", reproduce.clone(), verdict.allow_violations);
     report.seeds = sw.spec.seeds.clone();
-    let points = run_points(file, &sw, &selected, jobs)?;
-    if points.iter().any(Option::is_none) {
-        let done = points.iter().filter(|p| p.is_some()).count();
+    let (kept, mut finished) = resume::Kept::open(&out, &src, resume)?;
+    if !finished.is_empty() {
         say!(
-            "interrupted after {done} of {} points: nothing written, {} left as it was",
+            "resuming: {} grid points kept from an interrupted run",
+            finished.len()
+        );
+    }
+    let todo: Vec<usize> = selected
+        .iter()
+        .copied()
+        .filter(|i| !finished.contains_key(i))
+        .collect();
+    let points = run_points(file, &sw, &todo, jobs, &|i, p| kept.keep(i, p))?;
+    let ran = points.iter().filter(|p| p.is_some()).count();
+    for (&i, p) in todo.iter().zip(points) {
+        if let Some(p) = p {
+            finished.insert(i, p);
+        }
+    }
+    if finished.len() < selected.len() {
+        say!(
+            "interrupted: {} of {} grid points done and kept ({ran} in this run); \
+             {} left as it was; rerun with --resume to finish",
+            finished.len(),
             selected.len(),
             out.display()
         );
         report.cut();
         return verdict.finish(&report);
     }
-    let mut rows = Vec::with_capacity(points.len());
-    for (&index, point) in selected.iter().zip(points.into_iter().flatten()) {
-        let name = grid::point_name(&sw, index);
-        match point {
-            Ok((row, result)) => {
-                let kept = sw.combos[sw.point(index).0].1.keep_history;
-                crate::verdict::of_run(&mut report, &name, &result, kept);
-                for v in &result.violations {
-                    say!("violation at {name}: {v}");
-                }
-                rows.push(row);
-            }
-            Err(e) => {
-                say!("failed: {name}: {e}");
-                report.push(&name, "run", Outcome::Failed { reason: e });
-                // The row names the point; its metric cells stay empty.
-                let mut row = grid::row_key(&sw, index);
-                row.resize(sw.header().len(), String::new());
-                rows.push(row);
-            }
+    let mut rows = Vec::with_capacity(selected.len());
+    for point in finished.into_values() {
+        for m in &point.messages {
+            say!("{m}");
         }
+        for c in point.cases {
+            report.push(c.suite, c.name, c.outcome);
+        }
+        rows.push(point.row);
     }
     let written = match shard {
         Some(s) => {
@@ -112,6 +121,7 @@ pub fn sweep(
         None => write_files(staging.path(), &src, &sw, &rows, true)?,
     };
     staging.commit()?;
+    kept.finish();
     for w in written {
         say!("wrote {}", out.join(w).display());
     }
