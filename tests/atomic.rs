@@ -69,8 +69,6 @@ fn a_foreign_directory_is_refused() {
 /// step through a test hook (`OWM_PAUSE_AT=replace`), so no timing is involved.
 #[test]
 fn sigkill_while_replacing_leaves_one_complete_run_and_the_next_run_cleans_up() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("o");
     let fresh = |seed: &str| {
@@ -94,28 +92,18 @@ fn sigkill_while_replacing_leaves_one_complete_run_and_the_next_run_cleans_up() 
         "--out",
         &s(&out),
     ]));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_owm"))
-        .args([
+    let mut paused = spawn_paused(
+        &[
             "run",
             "scenarios/fig3.toml",
             "--seed",
             "2",
             "--out",
             &s(&out),
-        ])
-        .current_dir(repo())
-        .env("OWM_PAUSE_AT", "replace")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("paused at replace") {
-        line.clear();
-        assert!(err.read_line(&mut line).unwrap() > 0, "no pause");
-    }
+        ],
+        "replace",
+    );
+    let child = &mut paused.child;
     child.kill().unwrap();
     child.wait().unwrap();
     let same = |a: &std::path::Path, b: &std::path::Path| {

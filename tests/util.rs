@@ -74,3 +74,53 @@ pub fn write(dir: &Path, name: &str, text: &str) -> String {
 pub fn s(p: &Path) -> String {
     p.to_string_lossy().into_owned()
 }
+
+/// A running `owm` paused at a test hook point (`OWM_PAUSE_AT`), with its stderr.
+pub struct Paused {
+    pub child: std::process::Child,
+    pub stderr: std::io::BufReader<std::process::ChildStderr>,
+    /// The stderr lines read so far.
+    pub said: String,
+}
+
+impl Paused {
+    /// Reads stderr until a line contains `needle` (the process must say it).
+    pub fn wait_for(&mut self, needle: &str) {
+        use std::io::BufRead;
+        loop {
+            let mut line = String::new();
+            assert!(
+                self.stderr.read_line(&mut line).unwrap() > 0,
+                "owm never said `{needle}`; said:\n{}",
+                self.said
+            );
+            self.said.push_str(&line);
+            if line.contains(needle) {
+                return;
+            }
+        }
+    }
+}
+
+/// Spawns `owm args` from the repository root with `OWM_PAUSE_AT=point` and returns
+/// once it has paused there (it waits for its stdin to close).
+pub fn spawn_paused(args: &[&str], point: &str) -> Paused {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_owm"))
+        .args(args)
+        .current_dir(repo())
+        .env("OWM_PAUSE_AT", point)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the owm binary runs");
+    let stderr = std::io::BufReader::new(child.stderr.take().expect("piped"));
+    let mut p = Paused {
+        child,
+        stderr,
+        said: String::new(),
+    };
+    p.wait_for(&format!("paused at {point}"));
+    p
+}

@@ -101,19 +101,15 @@ fn a_failed_point_is_reported_and_the_grid_goes_on() {
     let f = write(
         tmp.path(),
         "limits.toml",
-        r#"
-policies = ["cow"]
-metrics = ["committed"]
-
-[[axis]]
-key = "limits.events_max"
-values = [5, 200000000]
-
-[scenario.workload]
-kind = "generated"
-records = 64
-transactions = 20
-"#,
+        &SWEEP
+            .replace(
+                "policies = [\"mirroring\", \"cow\"]\nseeds = [1, 2]",
+                "policies = [\"cow\"]",
+            )
+            .replace(
+                "key = \"workload.write_fraction\"\nvalues = [0.2, 0.8]",
+                "key = \"limits.events_max\"\nvalues = [5, 200000000]",
+            ),
     );
     let out = tmp.path().join("o");
     let o = owm(&["sweep", &f, "--out", &s(&out)]);
@@ -258,40 +254,17 @@ impl TapMkdir for std::path::PathBuf {
 /// Spawns `owm args` with `OWM_PAUSE_AT=point`, waits until it pauses there, sends it
 /// SIGINT, lets it go on, and returns its output.
 fn interrupt_at(args: &[&str], point: &str) -> std::process::Output {
-    use std::io::{BufRead, BufReader, Read};
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_owm"))
-        .args(args)
-        .current_dir(repo())
-        .env("OWM_PAUSE_AT", point)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("paused at") {
-        line.clear();
-        assert!(
-            err.read_line(&mut line).unwrap() > 0,
-            "never paused at {point}"
-        );
-    }
+    use std::io::Read;
+    let mut p = spawn_paused(args, point);
     // SAFETY: sending a signal to our own child process.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    assert_eq!(unsafe { libc::kill(p.child.id() as i32, libc::SIGINT) }, 0);
     // The handler runs on its own thread: wait until it says it saw the signal.
-    let mut seen = String::new();
-    while !seen.contains("interrupted: stopping") {
-        seen.clear();
-        assert!(err.read_line(&mut seen).unwrap() > 0, "SIGINT not seen");
-    }
-    line.push_str(&seen);
-    drop(child.stdin.take()); // ends the pause
+    p.wait_for("interrupted: stopping");
+    drop(p.child.stdin.take()); // ends the pause
     let mut rest = String::new();
-    err.read_to_string(&mut rest).unwrap();
-    let mut o = child.wait_with_output().unwrap();
-    o.stderr = format!("{line}{rest}").into_bytes();
+    p.stderr.read_to_string(&mut rest).unwrap();
+    let mut o = p.child.wait_with_output().unwrap();
+    o.stderr = format!("{}{rest}", p.said).into_bytes();
     o
 }
 
