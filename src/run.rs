@@ -92,16 +92,18 @@ pub fn run_one(
     p: sim::Policy,
     seed: u64,
 ) -> Result<NamedRun> {
-    let result = sim::run(scenario, p, seed).map_err(|e| {
-        let what = format!("{}: policy {p} with seed {seed}", path.display());
-        match e {
-            // A limit or a run that cannot progress cut the work: no verdict.
-            sim::SimError::Limit(_) | sim::SimError::Stuck { .. } => {
-                anyhow::Error::new(e).context(Incomplete(what))
+    let result = sim::run(scenario, p, seed)
+        .map_err(|e| {
+            let what = format!("{}: policy {p} with seed {seed}", path.display());
+            match e {
+                // A limit or a run that cannot progress cut the work: no verdict.
+                sim::SimError::Limit(_) | sim::SimError::Stuck { .. } => {
+                    anyhow::Error::new(e).context(Incomplete(what))
+                }
+                e => anyhow::Error::new(e).context(what),
             }
-            e => anyhow::Error::new(e).context(what),
-        }
-    })?;
+        })?
+        .result;
     Ok(NamedRun {
         name: p.as_str().to_string(),
         result,

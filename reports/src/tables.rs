@@ -317,8 +317,9 @@ mod tests {
     #[test]
     fn rows_match_the_header_and_trace_is_in_time_order() {
         let scenario = sim::Scenario::default();
-        let result =
-            sim::run(&scenario, sim::Policy::Owm(engine::Variant::CopyOnWrite), 3).unwrap();
+        let result = sim::run(&scenario, sim::Policy::Owm(engine::Variant::CopyOnWrite), 3)
+            .unwrap()
+            .result;
         let runs = vec![NamedRun {
             name: "cow".into(),
             result,

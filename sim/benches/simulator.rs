@@ -83,7 +83,7 @@ fn simulator(c: &mut Criterion<CpuTime>) {
     let mut cases = Vec::new();
     for load in Load::ALL {
         for &n in sizes {
-            let r = run(&load.scenario(n), POLICY, SEED).expect("run");
+            let r = run(&load.scenario(n), POLICY, SEED).expect("run").result;
             assert_eq!(
                 r.costs.committed,
                 n,
@@ -104,7 +104,7 @@ fn simulator(c: &mut Criterion<CpuTime>) {
             g.throughput(Throughput::Elements(elements));
             let scenario = load.scenario(n);
             g.bench_with_input(BenchmarkId::new(load.name(), n), &scenario, |b, s| {
-                b.iter(|| run(black_box(s), POLICY, SEED).expect("run").events)
+                b.iter(|| run(black_box(s), POLICY, SEED).expect("run").result.events)
             });
         }
         g.finish();

@@ -27,7 +27,7 @@ fn main() {
     s.keep_history = false;
     s.keep_timeline = false;
     let started = Instant::now();
-    let r = run(&s, policy, 1).expect("run");
+    let r = run(&s, policy, 1).expect("run").result;
     let secs = started.elapsed().as_secs_f64();
     println!(
         "bank {transactions} transfers, {policy}: {} events in {secs:.2} s = {:.2} M events/s, {:.0} transactions/s; \

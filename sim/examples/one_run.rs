@@ -16,7 +16,7 @@ fn main() {
     let scenario = Scenario::with_workload(workload);
     for policy in Policy::ALL {
         match run(&scenario, policy, seed) {
-            Ok(r) => {
+            Ok(sim::Run { result: r, .. }) => {
                 println!(
                     "{policy:>16}: marks {:?}\n  admission {:?} unavailable {} committed {} lock waits {} w/lw {:.2} extra peak {}",
                     r.marks,

@@ -104,7 +104,7 @@ fn one(load: Load, n: u64, policy: Policy) {
     let scenario = load.scenario(n);
     let cpu_started = cpu::thread_cpu_ns();
     let started = Instant::now();
-    let r = run(&scenario, policy, SEED).expect("run");
+    let r = run(&scenario, policy, SEED).expect("run").result;
     let wall = started.elapsed().as_secs_f64();
     let cpu = (cpu::thread_cpu_ns() - cpu_started) as f64 / 1e9;
     assert_eq!(r.costs.committed, n, "every transaction commits");

@@ -16,7 +16,9 @@
 //!
 //! ```
 //! use sim::{run, Policy, Scenario};
-//! let result = run(&Scenario::default(), Policy::Owm(engine::Variant::CopyOnWrite), 7).unwrap();
+//! let result = run(&Scenario::default(), Policy::Owm(engine::Variant::CopyOnWrite), 7)
+//!     .unwrap()
+//!     .result;
 //! assert!(result.violations.is_empty());
 //! ```
 
@@ -56,41 +58,24 @@ pub use workload::{
 
 use world::World;
 
-/// Runs `scenario` under `policy` with `seed`. When the scenario records the history,
-/// the oracle checks it and the result lists any violation.
-pub fn run(scenario: &Scenario, policy: Policy, seed: u64) -> Result<RunResult, SimError> {
-    run_with_history(scenario, policy, seed).map(|(r, _)| r)
-}
-
-/// Like [`run`], and also returns the history (when the scenario keeps it).
-pub fn run_with_history(
-    scenario: &Scenario,
-    policy: Policy,
-    seed: u64,
-) -> Result<(RunResult, Option<History>), SimError> {
-    run_with_faults(scenario, policy, seed).map(|r| (r.result, r.history))
-}
-
-/// A run with what its injected faults did ([`faults`]).
+/// What one run produced: the typed result (costs, marks, timeline, the oracle's
+/// violations), the history (when the scenario keeps it) and what its injected faults
+/// did ([`faults`]; all zero without `[faults]`).
 #[derive(Debug)]
-pub struct FaultedRun {
+pub struct Run {
     pub result: RunResult,
     pub history: Option<History>,
-    /// Crashes, torn and lost writes, errors, spikes (all zero without `[faults]`).
     pub faults: FaultCounts,
 }
 
-/// Like [`run_with_history`], and also counts the faults the run saw.
-pub fn run_with_faults(
-    scenario: &Scenario,
-    policy: Policy,
-    seed: u64,
-) -> Result<FaultedRun, SimError> {
+/// Runs `scenario` under `policy` with `seed`. When the scenario keeps the history,
+/// the oracle checks it and the result lists any violation.
+pub fn run(scenario: &Scenario, policy: Policy, seed: u64) -> Result<Run, SimError> {
     let mut w = World::new(scenario, policy, seed)?;
     w.run()?;
     let violations = w.history.as_ref().map(check_all).unwrap_or_default();
     let result = build_result(&mut w, seed, violations);
-    Ok(FaultedRun {
+    Ok(Run {
         result,
         history: w.history.take(),
         faults: w.fault_counts(),

@@ -25,8 +25,8 @@ fn a_slower_archive_target_lengthens_the_window_and_raises_the_extra_space_peak(
             let fast = steady_writes();
             let mut slow = steady_writes();
             slow.archive.bandwidth_bytes_per_s = 2_000_000;
-            let f = run(&fast, Policy::Owm(v), seed).unwrap();
-            let s = run(&slow, Policy::Owm(v), seed).unwrap();
+            let f = run(&fast, Policy::Owm(v), seed).unwrap().result;
+            let s = run(&slow, Policy::Owm(v), seed).unwrap().result;
             assert!(f.violations.is_empty() && s.violations.is_empty());
             let (fw, sw) = (
                 f.costs.request_to_retire_ticks.unwrap(),
@@ -52,8 +52,8 @@ fn a_rate_limit_slows_the_copy_like_a_slower_target() {
     let mut limited = steady_writes();
     limited.archive.rate_limit_bytes_per_s = 2_000_000;
     let p = Policy::Owm(Variant::CopyOnWrite);
-    let f = run(&fast, p, 3).unwrap();
-    let l = run(&limited, p, 3).unwrap();
+    let f = run(&fast, p, 3).unwrap().result;
+    let l = run(&limited, p, 3).unwrap().result;
     let copy = |r: &sim::RunResult| r.marks.archive_copy.unwrap() - r.marks.a_consistent.unwrap();
     // 65,536 bytes at 2 MB/s: at least 32,768 ticks.
     assert!(copy(&l) >= 32_768, "{}", copy(&l));
@@ -68,8 +68,8 @@ fn flushes_are_priced() {
     let mut dear = steady_writes();
     dear.device.flush_latency_ticks = 2_000;
     let p = Policy::Owm(Variant::CopyOnWrite);
-    let c = run(&cheap, p, 1).unwrap();
-    let d = run(&dear, p, 1).unwrap();
+    let c = run(&cheap, p, 1).unwrap().result;
+    let d = run(&dear, p, 1).unwrap().result;
     assert!(c.costs.flushes > 0);
     assert!(
         d.costs.response_time.mean_ticks > c.costs.response_time.mean_ticks,

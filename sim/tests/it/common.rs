@@ -1,8 +1,7 @@
 //! Helpers shared by the integration tests.
 
 use sim::{
-    run_with_history, BankConfig, Fig3Config, Fig45Config, History, Policy, RunResult, Scenario,
-    WorkloadConfig,
+    BankConfig, Fig3Config, Fig45Config, History, Policy, RunResult, Scenario, WorkloadConfig,
 };
 
 /// Seeds every property runs over in the default `cargo test`.
@@ -35,8 +34,9 @@ pub fn workloads() -> Vec<Scenario> {
 
 /// Runs and returns the result and the history (scenarios in tests keep it).
 pub fn run(s: &Scenario, p: Policy, seed: u64) -> (RunResult, History) {
-    let (r, h) =
-        run_with_history(s, p, seed).unwrap_or_else(|e| panic!("{} {p} seed {seed}: {e}", s.name));
+    let (r, h) = sim::run(s, p, seed)
+        .map(|r| (r.result, r.history))
+        .unwrap_or_else(|e| panic!("{} {p} seed {seed}: {e}", s.name));
     (r, h.expect("tests keep the history"))
 }
 

@@ -6,7 +6,7 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sim::{run_with_faults, FaultCounts, FaultedRun, Policy, Scenario};
+use sim::{run, FaultCounts, Policy, Run, Scenario};
 
 use super::common::emitted;
 use super::swarm::draw;
@@ -62,8 +62,8 @@ pub(super) fn reproduce(s: &Scenario, policy: Policy, seed: u64) -> String {
     }
 }
 
-fn run_checked(s: &Scenario, policy: Policy, seed: u64) -> FaultedRun {
-    let run = run_with_faults(s, policy, seed).unwrap_or_else(|e| {
+fn run_checked(s: &Scenario, policy: Policy, seed: u64) -> Run {
+    let run = run(s, policy, seed).unwrap_or_else(|e| {
         panic!(
             "{} / {policy} / seed {seed}: did not converge: {e}\n{}",
             s.name,
@@ -213,7 +213,7 @@ fn without_the_engines_barriers_crashes_break_runs() {
             let (mut s, _) = draw(seed);
             draw_faults(seed, &mut s);
             s.faults.power_safe = false;
-            let what = match run_with_faults(&s, policy, seed) {
+            let what = match run(&s, policy, seed) {
                 Err(e) => format!(
                     "{policy}: no convergence ({})",
                     e.to_string().split(':').nth(1).unwrap_or("").trim()

@@ -295,7 +295,9 @@ fn a_million_bank_transfers_complete() {
     }));
     s.keep_history = false;
     s.keep_timeline = false;
-    let r = sim::run(&s, Policy::Owm(engine::Variant::CopyOnWrite), 1).unwrap();
+    let r = sim::run(&s, Policy::Owm(engine::Variant::CopyOnWrite), 1)
+        .unwrap()
+        .result;
     assert_eq!(r.costs.committed, 1_000_000);
     assert!(r.costs.admission_delay.max_ticks <= s.backup.setup_window_ticks);
 }
