@@ -96,7 +96,9 @@ fn every_shipped_scenario_exercises_the_one_way_mirror() {
             let mut rows: Vec<(Variant, RunResult)> = Vec::new();
             for &p in &policies {
                 let Policy::Owm(v) = p else { continue };
-                let r = run(&s, p, seed).unwrap_or_else(|e| panic!("{label} {p}: {e}"));
+                let r = run(&s, p, seed)
+                    .unwrap_or_else(|e| panic!("{label} {p}: {e}"))
+                    .result;
                 let c = &r.costs;
                 assert!(r.violations.is_empty(), "{label} {p}: {:?}", r.violations);
                 check(
