@@ -145,6 +145,14 @@ impl Scenario {
             ("device.jitter_ticks_max", d.jitter_ticks_max),
             ("backup.request_at_ticks", b.request_at_ticks.unwrap_or(0)),
             ("backup.setup_window_ticks", b.setup_window_ticks),
+            (
+                "backup.quiesce_deadline_ticks",
+                b.quiesce_deadline_ticks.unwrap_or(0),
+            ),
+            (
+                "backup.quiesce_retry_backoff_ticks",
+                b.quiesce_retry_backoff_ticks,
+            ),
             ("device.flush_latency_ticks", d.flush_latency_ticks),
             ("archive.latency_ticks", self.archive.latency_ticks),
             ("retry_backoff_ticks", self.retry_backoff_ticks),
@@ -317,6 +325,16 @@ pub struct BackupConfig {
     pub baseline_variant: Variant,
     /// No backup at all (default false): the run measures the workload alone.
     pub disabled: bool,
+    /// Quiesce only: how long the admission gate may stay closed waiting for the active
+    /// transactions to end (a VSS-style freeze limit; VSS gives writers 60 s to freeze
+    /// and holds writes at most 10 s). When it passes, the attempt fails: the gate
+    /// reopens and the backup is retried after `quiesce_retry_backoff_ticks`, at most
+    /// `quiesce_retries_max` times, then given up. Default none: wait as long as it takes.
+    pub quiesce_deadline_ticks: Option<Tick>,
+    /// Retries after a missed quiesce deadline (default 2).
+    pub quiesce_retries_max: u32,
+    /// Ticks between a missed deadline and the next attempt (default 1,000,000: 1 s).
+    pub quiesce_retry_backoff_ticks: Tick,
 }
 
 impl Default for BackupConfig {
@@ -326,6 +344,9 @@ impl Default for BackupConfig {
             setup_window_ticks: 100,
             baseline_variant: Variant::WriteMirroring,
             disabled: false,
+            quiesce_deadline_ticks: None,
+            quiesce_retries_max: 2,
+            quiesce_retry_backoff_ticks: 1_000_000,
         }
     }
 }
