@@ -15,8 +15,11 @@ mod check;
 mod config;
 mod device_cmd;
 mod run;
+mod seeds;
 mod serve_cmd;
+mod stats;
 mod sweep;
+mod sweep_stats;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -9,4 +9,5 @@ mod errors;
 mod run;
 mod serve;
 mod sweep;
+mod sweep_stats;
 mod traces;
