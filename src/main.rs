@@ -10,6 +10,7 @@ macro_rules! say {
     }};
 }
 
+mod calibrate_cmd;
 mod check;
 mod config;
 mod device_cmd;
@@ -18,8 +19,11 @@ mod locate;
 mod outdir;
 mod run;
 mod runfile;
+mod seeds;
 mod serve_cmd;
+mod stats;
 mod sweep;
+mod sweep_stats;
 pub mod verdict;
 
 use std::path::PathBuf;
@@ -149,6 +153,11 @@ satisfies i % N == K - 1; `owm merge` joins the N outputs."
     /// The life cycle of a served device: split, status, backup --to FILE, retire,
     /// detach --to FILE (through the control socket of `owm serve`).
     Device(device_cmd::DeviceArgs),
+    /// Measure the file store's block read, write and flush latencies on a directory's
+    /// file system; write them as a device profile (`[device]` table, 1 tick = 1 µs)
+    /// and print what it predicts per phase and variant for random 4 KiB writes.
+    #[command(after_help = "Example:\n  owm calibrate /tmp/owm-cal")]
+    Calibrate(calibrate_cmd::CalibrateArgs),
 }
 
 fn main() -> ExitCode {
@@ -186,6 +195,7 @@ fn main() -> ExitCode {
         }
         Command::Serve(args) => serve_cmd::serve(&args).map(|()| verdict::Exit::Held),
         Command::Device(args) => device_cmd::device(&args).map(|()| verdict::Exit::Held),
+        Command::Calibrate(args) => calibrate_cmd::calibrate(&args).map(|()| verdict::Exit::Held),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -9,5 +9,6 @@ mod errors;
 mod run;
 mod serve;
 mod sweep;
+mod sweep_stats;
 mod traces;
 mod verdicts;

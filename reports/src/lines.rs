@@ -10,6 +10,9 @@ pub struct Series {
     pub name: String,
     /// (x, y), in x order.
     pub points: Vec<(f64, f64)>,
+    /// Error bars: (x, low, high), e.g. a 95 % confidence interval of the mean
+    /// (empty: none drawn).
+    pub intervals: Vec<(f64, f64, f64)>,
 }
 
 /// One plot.
@@ -57,7 +60,18 @@ fn font(px: f64) -> FontDesc<'static> {
 /// headroom on top, so the legend (upper left, up to ~22 % of the height for five
 /// policies) never covers a line.
 fn bounds(p: &LinePlot) -> ((f64, f64), (f64, f64)) {
-    let pts = || p.series.iter().flat_map(|s| s.points.iter());
+    let bars = p.series.iter().flat_map(|s| {
+        s.intervals
+            .iter()
+            .flat_map(|&(x, lo, hi)| [(x, lo), (x, hi)])
+    });
+    let all: Vec<(f64, f64)> = p
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().copied())
+        .chain(bars)
+        .collect();
+    let pts = || all.iter();
     let fold = |f: fn(&(f64, f64)) -> f64| {
         pts()
             .map(f)
@@ -125,6 +139,23 @@ fn draw<DB: DrawingBackend>(
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 8, y), (x + 13, y), (x + 20, y)], style)
                 });
+        }
+        // Error bars with caps 1 % of the x range wide, offset a little per series so
+        // that coinciding intervals stay distinguishable.
+        let cap = (x1 - x0) * 0.01;
+        let shift = (i as f64 - (p.series.len() as f64 - 1.0) / 2.0) * cap * 0.8;
+        for &(x, lo, hi) in s
+            .intervals
+            .iter()
+            .filter(|b| b.1.is_finite() && b.2.is_finite())
+        {
+            let x = x + shift;
+            let bar = c.stroke_width(1);
+            chart.draw_series([
+                PathElement::new(vec![(x, lo), (x, hi)], bar),
+                PathElement::new(vec![(x - cap, lo), (x + cap, lo)], bar),
+                PathElement::new(vec![(x - cap, hi), (x + cap, hi)], bar),
+            ])?;
         }
         match i % 3 {
             0 => chart.draw_series(pts.into_iter().map(|q| Circle::new(q, 4, c.filled())))?,

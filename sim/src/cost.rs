@@ -141,6 +141,12 @@ pub struct Costs {
     /// Of those, the ones issued while OLD transactions were still running on VLUN A
     /// (Fig 4: 507/508 on B while 503/504 finish on A).
     pub vlun_b_writes_old_active: u64,
+    /// Quiesce attempts abandoned at `backup.quiesce_deadline_ticks` (the gate reopened
+    /// with transactions still active).
+    pub quiesce_timeouts: u64,
+    /// The backup was given up after `backup.quiesce_retries_max` retries: no split,
+    /// no archive.
+    pub backup_given_up: bool,
 }
 
 /// Why a transaction was waiting.

@@ -129,6 +129,8 @@ fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> Run
         archive_bytes: t.archive_bytes,
         vlun_b_writes_a_live: t.vlun_b_writes_a_live,
         vlun_b_writes_old_active: t.vlun_b_writes_old_active,
+        quiesce_timeouts: t.quiesce_timeouts,
+        backup_given_up: t.backup_given_up,
     };
     RunResult {
         scenario: w.scenario.name.clone(),

@@ -176,6 +176,16 @@ pub struct BackupConfig {
     /// The engine variant under the two baselines (default mirroring: a split mirror,
     /// [0055]).
     pub baseline_variant: Variant,
+    /// Quiesce only: how long the admission gate may stay closed waiting for the active
+    /// transactions to end (a VSS-style freeze limit; VSS gives writers 60 s to freeze
+    /// and holds writes at most 10 s). When it passes, the attempt fails: the gate
+    /// reopens and the backup is retried after `quiesce_retry_backoff_ticks`, at most
+    /// `quiesce_retries_max` times, then given up. Default none: wait as long as it takes.
+    pub quiesce_deadline_ticks: Option<Tick>,
+    /// Retries after a missed quiesce deadline (default 2).
+    pub quiesce_retries_max: u32,
+    /// Ticks between a missed deadline and the next attempt (default 1,000,000: 1 s).
+    pub quiesce_retry_backoff_ticks: Tick,
 }
 
 impl Default for BackupConfig {
@@ -184,6 +194,9 @@ impl Default for BackupConfig {
             request_at_ticks: None,
             setup_window_ticks: 100,
             baseline_variant: Variant::WriteMirroring,
+            quiesce_deadline_ticks: None,
+            quiesce_retries_max: 2,
+            quiesce_retry_backoff_ticks: 1_000_000,
         }
     }
 }

@@ -317,6 +317,14 @@ fn tick_fields(s: &Scenario) -> Result<(), SimError> {
         ("device.jitter_ticks_max", d.jitter_ticks_max),
         ("backup.request_at_ticks", b.request_at_ticks.unwrap_or(0)),
         ("backup.setup_window_ticks", b.setup_window_ticks),
+        (
+            "backup.quiesce_deadline_ticks",
+            b.quiesce_deadline_ticks.unwrap_or(0),
+        ),
+        (
+            "backup.quiesce_retry_backoff_ticks",
+            b.quiesce_retry_backoff_ticks,
+        ),
         ("device.flush_latency_ticks", d.flush_latency_ticks),
         ("archive.latency_ticks", s.archive.latency_ticks),
         ("retry_backoff_ticks", s.retry_backoff_ticks),

@@ -46,8 +46,16 @@ pub struct SweepFile {
     pub title: Option<String>,
     #[serde(default = "runfile::default_policies")]
     pub policies: Vec<Policy>,
-    #[serde(default = "default_seeds")]
+    /// A list, `"A..=B"`, or `{ count = N, first = S }`.
+    #[serde(
+        default = "default_seeds",
+        deserialize_with = "crate::seeds::deserialize"
+    )]
     pub seeds: Vec<u64>,
+    /// The policy the others are compared with, seed by seed (`stats.csv`'s diff
+    /// columns and the `…--vs-<baseline>` plots).
+    #[serde(default)]
+    pub baseline: Option<Policy>,
     /// The axis on the plots' x axis (default the first axis).
     #[serde(default)]
     pub x: Option<String>,
@@ -112,6 +120,16 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
             "seeds",
             "is empty; give at least one seed",
         ));
+    }
+    if let Some(b) = spec.baseline {
+        if !spec.policies.contains(&b) {
+            return Err(FileError::key(
+                path,
+                src,
+                "baseline",
+                format!("`{}` is not one of the sweep's policies", b.as_str()),
+            ));
+        }
     }
     for m in &spec.metrics {
         if let Err(e) = m.parse::<tables::Metric>() {

@@ -22,6 +22,7 @@ use reports::tables;
 pub use grid::Shard;
 
 use crate::run::default_out;
+use crate::sweep_stats;
 use crate::verdict::{Exit, Outcome, Report, VerdictArgs};
 use crate::{config, outdir};
 use file::load;
@@ -138,6 +139,7 @@ pub fn sweep(
 const SHARD_FILE: &str = "shard.toml";
 const CSV_FILE: &str = "sweep.csv";
 const SPEC_FILE: &str = "sweep.toml";
+const STATS_FILE: &str = "stats.csv";
 
 /// Writes `sweep.csv`, a copy of the sweep file (`sweep.toml`: what merge re-reads), and
 /// with `plots` the line plots, into `out`; returns the file names.
@@ -152,6 +154,15 @@ fn write_files(
     tables::write_table(&out.join(CSV_FILE), &sw.header(), rows)?;
     reports::write_atomic(&out.join(SPEC_FILE), src.as_bytes())?;
     if plots {
+        let axes: Vec<String> = sw.spec.axis.iter().map(|a| a.key.clone()).collect();
+        let baseline = sw.spec.baseline.map(|b| b.as_str());
+        let stats = sweep_stats::rows(&sw.header(), rows, axes.len(), &sw.spec.metrics, baseline);
+        tables::write_table(
+            &out.join(STATS_FILE),
+            &sweep_stats::header(&axes, baseline.is_some()),
+            &stats,
+        )?;
+        written.push(STATS_FILE.to_string());
         for (name, plot) in line_plots(sw, rows) {
             let svg = format!("{name}.svg");
             reports::write_atomic(

@@ -5,9 +5,8 @@ use reports::lines::{LinePlot, Series};
 
 use super::file::{value_text, AxisSpec};
 use super::grid::Sweep;
+use crate::stats::Summary;
 
-/// One plot per metric (and per combination of the axes other than x): x the swept
-/// value, one line per policy, y the mean over the seeds.
 pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
     let header = sw.header();
     let axes = &sw.spec.axis;
@@ -39,62 +38,110 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
         .filter(|(i, _)| Some(*i) != x_pos)
         .map(|(_, a)| a)
         .collect();
+    let seed_col = col("seed").unwrap_or(0);
+    let policy_col = col("policy").unwrap_or(0);
+    // (seed, value) of metric column `m` for `policy` at x value `x` in group `g`.
+    let values = |m: usize, policy: &str, x: &str, g: &[String]| -> Vec<(String, f64)> {
+        rows.iter()
+            .filter(|r| r[policy_col] == policy)
+            .filter(|r| x_pos.is_none_or(|i| r[1 + i] == x))
+            .filter(|r| {
+                others
+                    .iter()
+                    .zip(g)
+                    .all(|(a, v)| col(&a.key).is_some_and(|c| &r[c] == v))
+            })
+            .filter_map(|r| Some((r[seed_col].clone(), r[m].parse::<f64>().ok()?)))
+            .collect()
+    };
+    let xs: Vec<String> = match x_pos {
+        Some(i) => axes[i].values.iter().map(value_text).collect(),
+        None => vec![String::new()],
+    };
+    let n = sw.spec.seeds.len();
+    let baseline = sw.spec.baseline.map(|b| b.as_str());
     let mut out = Vec::new();
     for metric in &sw.spec.metrics {
         let Some(m) = col(metric) else { continue };
-        for (gi, g) in groups.iter().enumerate() {
-            let mut series = Vec::new();
-            for policy in &sw.spec.policies {
-                let mut points: Vec<(f64, f64)> = Vec::new();
-                let xs: Vec<String> = match x_pos {
-                    Some(i) => axes[i].values.iter().map(value_text).collect(),
-                    None => vec![String::new()],
-                };
-                for (xi, x) in xs.iter().enumerate() {
-                    let ys: Vec<f64> = rows
-                        .iter()
-                        .filter(|r| r[col("policy").unwrap_or(0)] == policy.as_str())
-                        .filter(|r| x_pos.is_none_or(|i| &r[1 + i] == x))
-                        .filter(|r| {
-                            others
-                                .iter()
-                                .zip(g)
-                                .all(|(a, v)| col(&a.key).is_some_and(|c| &r[c] == v))
-                        })
-                        .filter_map(|r| r[m].parse::<f64>().ok())
-                        .collect();
-                    if !ys.is_empty() {
-                        let xv = x.parse::<f64>().unwrap_or(xi as f64);
-                        points.push((xv, ys.iter().sum::<f64>() / ys.len() as f64));
+        // The metric itself, then (with a baseline) its paired differences.
+        for against in [None, baseline]
+            .into_iter()
+            .enumerate()
+            .filter_map(|(k, b)| (k == 0 || b.is_some()).then_some(b))
+        {
+            for (gi, g) in groups.iter().enumerate() {
+                let mut series = Vec::new();
+                for policy in &sw.spec.policies {
+                    if against == Some(policy.as_str()) {
+                        continue;
                     }
+                    let mut points = Vec::new();
+                    let mut intervals = Vec::new();
+                    for (xi, x) in xs.iter().enumerate() {
+                        let ys = values(m, policy.as_str(), x, g);
+                        let summary = match against {
+                            None => Summary::of(&ys.iter().map(|y| y.1).collect::<Vec<_>>()),
+                            Some(b) => {
+                                let bs = values(m, b, x, g);
+                                let (p, q): (Vec<f64>, Vec<f64>) = ys
+                                    .iter()
+                                    .filter_map(|(seed, y)| {
+                                        let (_, z) = bs.iter().find(|(s2, _)| s2 == seed)?;
+                                        Some((*y, *z))
+                                    })
+                                    .unzip();
+                                crate::stats::paired(&p, &q).difference
+                            }
+                        };
+                        if summary.n > 0 {
+                            let xv = x.parse::<f64>().unwrap_or(xi as f64);
+                            points.push((xv, summary.mean));
+                            if let Some((lo, hi)) = summary.interval() {
+                                intervals.push((xv, lo, hi));
+                            }
+                        }
+                    }
+                    series.push(Series {
+                        name: policy.as_str().to_string(),
+                        points,
+                        intervals,
+                    });
                 }
-                series.push(Series {
-                    name: policy.as_str().to_string(),
-                    points,
-                });
+                let suffix: Vec<String> = others
+                    .iter()
+                    .zip(g)
+                    .map(|(a, v)| format!("{}={v}", a.key))
+                    .collect();
+                let what = match against {
+                    None => metric.clone(),
+                    Some(b) => format!("{metric} minus {b}'s, seed by seed"),
+                };
+                let mut name = match against {
+                    None => metric.clone(),
+                    Some(b) => format!("{metric}--vs-{b}"),
+                };
+                if groups.len() > 1 {
+                    name = format!("{name}--{}", gi + 1);
+                }
+                let title = if suffix.is_empty() {
+                    format!("{}: {what}", sw.title)
+                } else {
+                    format!("{}: {what} ({})", sw.title, suffix.join(", "))
+                };
+                let y_label = match against {
+                    None => format!("{metric}: mean of {n} seeds, 95 % CI"),
+                    Some(b) => {
+                        format!("{metric} − {b}: mean paired difference of {n} seeds, 95 % CI")
+                    }
+                };
+                let plot = LinePlot {
+                    title,
+                    x_label: x_axis.clone().unwrap_or_else(|| "(no axis)".into()),
+                    y_label,
+                    series,
+                };
+                out.push((name, plot));
             }
-            let suffix: Vec<String> = others
-                .iter()
-                .zip(g)
-                .map(|(a, v)| format!("{}={v}", a.key))
-                .collect();
-            let name = if groups.len() > 1 {
-                format!("{metric}--{}", gi + 1)
-            } else {
-                metric.clone()
-            };
-            let title = if suffix.is_empty() {
-                format!("{}: {metric}", sw.title)
-            } else {
-                format!("{}: {metric} ({})", sw.title, suffix.join(", "))
-            };
-            let plot = LinePlot {
-                title,
-                x_label: x_axis.clone().unwrap_or_else(|| "(no axis)".into()),
-                y_label: format!("{metric} (mean of {} seeds)", sw.spec.seeds.len()),
-                series,
-            };
-            out.push((name, plot));
         }
     }
     out

@@ -27,8 +27,7 @@ impl World<'_> {
             // Never requested (`run` schedules no request under `None`).
             Policy::None => Ok(()),
             Policy::Quiesce => {
-                self.close_gate();
-                self.quiesce_pending = true;
+                self.quiesce_attempt();
                 self.after_end()
             }
             Policy::CrashConsistent => {
@@ -45,6 +44,43 @@ impl World<'_> {
                 self.dispatch()
             }
         }
+    }
+
+    /// Quiesce: close the gate and wait for the active transactions to end, within the
+    /// deadline when there is one.
+    pub(super) fn quiesce_attempt(&mut self) {
+        self.close_gate();
+        self.quiesce_pending = true;
+        self.quiesce_attempts += 1;
+        if let Some(d) = self.scenario.backup.quiesce_deadline_ticks {
+            let attempt = self.quiesce_attempts;
+            self.q.schedule_in(d, Ev::QuiesceDeadline { attempt });
+        }
+    }
+
+    /// A retry after a missed deadline.
+    pub(super) fn quiesce_retry(&mut self) -> Result<(), SimError> {
+        self.quiesce_attempt();
+        self.after_end()
+    }
+
+    /// The freeze limit passed: if the active transactions have not all ended, the
+    /// attempt fails, the gate reopens, and the backup is retried after the back-off or,
+    /// past `quiesce_retries_max`, given up (the run ends without a backup).
+    pub(super) fn quiesce_deadline(&mut self, attempt: u32) -> Result<(), SimError> {
+        if !self.quiesce_pending || attempt != self.quiesce_attempts {
+            return Ok(());
+        }
+        self.quiesce_pending = false;
+        self.tally.quiesce_timeouts += 1;
+        self.open_gate()?;
+        if attempt <= self.scenario.backup.quiesce_retries_max {
+            let backoff = self.scenario.backup.quiesce_retry_backoff_ticks;
+            self.q.schedule_in(backoff, Ev::QuiesceRetry);
+        } else {
+            self.tally.backup_given_up = true;
+        }
+        Ok(())
     }
 
     pub(super) fn split(&mut self) -> Result<(), SimError> {
@@ -149,6 +185,12 @@ impl World<'_> {
         let now = self.q.now();
         self.marks.vlun_b_ready = Some(now);
         self.log(Event::BReady);
+        self.open_gate()
+    }
+
+    /// Reopens the admission gate: every transaction held there begins.
+    pub(super) fn open_gate(&mut self) -> Result<(), SimError> {
+        let now = self.q.now();
         if !self.gate_open {
             self.gate_open = true;
             self.tally.unavailable += now - self.gate_closed_since;

@@ -52,6 +52,12 @@ pub(crate) enum Ev {
     },
     Request,
     BReady,
+    /// Quiesce's freeze limit for attempt `attempt` (1-based) passes.
+    QuiesceDeadline {
+        attempt: u32,
+    },
+    /// Quiesce tries again after a missed deadline.
+    QuiesceRetry,
     /// Read the next extent of VLUN A for the archive.
     ArchiveRead,
     /// The archive's last extent has landed on the target.
@@ -192,6 +198,9 @@ pub(crate) struct Tally {
     /// OLD transactions were still running on A.
     pub vlun_b_writes_a_live: u64,
     pub vlun_b_writes_old_active: u64,
+    /// Quiesce attempts whose deadline passed, and whether the backup was given up.
+    pub quiesce_timeouts: u64,
+    pub backup_given_up: bool,
 }
 
 /// IoCost summed in u64.
@@ -248,6 +257,7 @@ pub(crate) struct World<'a> {
     gate_closed_since: Tick,
     gate_waiters: Vec<Attempt>,
     quiesce_pending: bool,
+    quiesce_attempts: u32,
     a_consistent_done: bool,
     active: u32,
     old_active: u32,
@@ -385,6 +395,7 @@ impl<'a> World<'a> {
             gate_closed_since: 0,
             gate_waiters: Vec::new(),
             quiesce_pending: false,
+            quiesce_attempts: 0,
             a_consistent_done: false,
             active: 0,
             old_active: 0,
@@ -449,6 +460,8 @@ impl<'a> World<'a> {
             Ev::Request => self.request(),
             Ev::BReady => self.b_ready(),
             Ev::ArchiveRead => self.archive_read(),
+            Ev::QuiesceDeadline { attempt } => self.quiesce_deadline(attempt),
+            Ev::QuiesceRetry => self.quiesce_retry(),
             Ev::ArchiveDone => self.archive_done(),
             Ev::IoRetry { att, gen } if live(self, att, gen) => self.step(att),
             Ev::Crash => self.crash(),

@@ -6,6 +6,7 @@ mod faults;
 mod fuzz;
 mod oracle;
 mod policies;
+mod quiesce;
 mod scenario_files;
 mod shipped;
 mod swarm;

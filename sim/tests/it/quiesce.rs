@@ -1,0 +1,60 @@
+//! Quiesce's freeze limit (`backup.quiesce_deadline_ticks`): when the active
+//! transactions do not all end in time the attempt fails, the gate reopens, and the
+//! backup is retried after the back-off or given up.
+
+use sim::{run, GeneratedConfig, Policy, Scenario, WorkloadConfig};
+
+/// Transactions up to 3,000 ticks long, a new one every 300 on average.
+fn long_transactions() -> Scenario {
+    let mut s = Scenario::with_workload(WorkloadConfig::Generated(GeneratedConfig {
+        records: 4096,
+        transactions: 400,
+        compute_ticks_min: 20,
+        compute_ticks_max: 3000,
+        arrivals: sim::Arrivals::Open {
+            interarrival_ticks_mean: 300,
+        },
+        ..GeneratedConfig::default()
+    }));
+    s.backup.request_at_ticks = Some(60_000);
+    s
+}
+
+#[test]
+fn a_missed_deadline_reopens_the_gate_and_gives_up_after_the_retries() {
+    let mut given_up = 0;
+    for seed in 1..=20 {
+        let mut s = long_transactions();
+        s.backup.quiesce_deadline_ticks = Some(1);
+        s.backup.quiesce_retries_max = 1;
+        s.backup.quiesce_retry_backoff_ticks = 5_000;
+        let r = run(&s, Policy::Quiesce, seed).unwrap().result;
+        assert!(r.violations.is_empty(), "seed {seed}: {:?}", r.violations);
+        assert_eq!(r.costs.committed, 400, "seed {seed}");
+        if r.costs.backup_given_up {
+            given_up += 1;
+            // Both attempts timed out; nothing was split, archived or retired.
+            assert_eq!(r.costs.quiesce_timeouts, 2, "seed {seed}");
+            assert_eq!((r.marks.split, r.marks.retire), (None, None), "seed {seed}");
+            // The gate was closed only for the two 1-tick attempts.
+            assert!(r.costs.unavailable_ticks <= 2, "seed {seed}");
+        } else {
+            assert!(r.marks.retire.is_some(), "seed {seed}");
+        }
+    }
+    // sometimes: with transactions in flight at the request, the backup is given up.
+    assert!(given_up > 0);
+}
+
+#[test]
+fn a_generous_deadline_changes_nothing() {
+    for seed in 1..=5 {
+        let plain = long_transactions();
+        let mut generous = long_transactions();
+        generous.backup.quiesce_deadline_ticks = Some(10_000_000);
+        let a = run(&plain, Policy::Quiesce, seed).unwrap().result;
+        let b = run(&generous, Policy::Quiesce, seed).unwrap().result;
+        assert_eq!(a.costs, b.costs, "seed {seed}");
+        assert_eq!(a.costs.quiesce_timeouts, 0);
+    }
+}

@@ -1,0 +1,104 @@
+//! The `seeds` key of a sweep file, in three forms: a list (`[1, 2, 3]`), an
+//! inclusive range (`"1..=30"`), or `{ count = 30, first = 1 }` (first defaults to 1).
+
+use serde::de::{self, Deserializer};
+use serde::Deserialize;
+
+/// Seeds a sweep may list at most.
+pub const SEEDS_MAX: u64 = 100_000;
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Form {
+    List(Vec<u64>),
+    Range(String),
+    Count(CountForm),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CountForm {
+    count: u64,
+    #[serde(default = "one")]
+    first: u64,
+}
+
+fn one() -> u64 {
+    1
+}
+
+/// Parses `"A..=B"` (A ≤ B) into its seeds.
+pub fn parse_range(s: &str) -> Result<Vec<u64>, String> {
+    let bad = || format!("`{s}` is not a seed range like \"1..=30\"");
+    let (a, b) = s.split_once("..=").ok_or_else(bad)?;
+    let a: u64 = a.trim().parse().map_err(|_| bad())?;
+    let b: u64 = b.trim().parse().map_err(|_| bad())?;
+    if a > b {
+        return Err(format!("`{s}`: the first seed is after the last"));
+    }
+    counted(a, b - a + 1)
+}
+
+fn counted(first: u64, count: u64) -> Result<Vec<u64>, String> {
+    if count > SEEDS_MAX {
+        return Err(format!("{count} seeds: at most {SEEDS_MAX}"));
+    }
+    let last = first
+        .checked_add(count.saturating_sub(1))
+        .ok_or("the seeds pass 2^64")?;
+    Ok((first..=last).take(count as usize).collect())
+}
+
+/// `#[serde(deserialize_with = "crate::seeds::deserialize")]` for a `Vec<u64>`.
+pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
+    match Form::deserialize(d)? {
+        Form::List(v) => Ok(v),
+        Form::Range(s) => parse_range(&s).map_err(de::Error::custom),
+        Form::Count(c) => counted(c.first, c.count).map_err(de::Error::custom),
+    }
+    .and_then(|v| {
+        let mut sorted = v.clone();
+        sorted.sort_unstable();
+        match sorted.windows(2).find(|w| w[0] == w[1]) {
+            Some(w) => Err(de::Error::custom(format!("seed {} is listed twice", w[0]))),
+            None => Ok(v),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize, Debug)]
+    struct F {
+        #[serde(deserialize_with = "deserialize")]
+        seeds: Vec<u64>,
+    }
+
+    fn seeds(src: &str) -> Result<Vec<u64>, String> {
+        toml::from_str::<F>(src)
+            .map(|f| f.seeds)
+            .map_err(|e| e.message().to_string())
+    }
+
+    #[test]
+    fn the_three_forms() {
+        assert_eq!(seeds("seeds = [3, 1]").unwrap(), [3, 1]);
+        assert_eq!(
+            seeds("seeds = \"1..=30\"").unwrap(),
+            (1..=30).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            seeds("seeds = { count = 4, first = 10 }").unwrap(),
+            [10, 11, 12, 13]
+        );
+        assert_eq!(seeds("seeds = { count = 2 }").unwrap(), [1, 2]);
+        assert!(seeds("seeds = \"1..30\"").unwrap_err().contains("1..=30"));
+        assert!(seeds("seeds = \"5..=1\"").is_err());
+        assert!(seeds("seeds = [1, 1]").unwrap_err().contains("twice"));
+        assert!(seeds("seeds = { count = 1000000 }")
+            .unwrap_err()
+            .contains("at most"));
+    }
+}

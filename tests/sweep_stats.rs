@@ -1,0 +1,175 @@
+//! Replications and intervals: `stats.csv`, the paired comparisons against a
+//! baseline, the seed forms, and the shipped sweeps' intervals.
+
+use std::path::Path;
+
+use crate::util::*;
+
+/// `stats.csv` of `dir` as (header, rows).
+fn stats(dir: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = String::from_utf8(bytes(dir, "stats.csv")).unwrap();
+    let mut lines = text
+        .lines()
+        .map(|l| l.split(',').map(String::from).collect::<Vec<_>>());
+    (lines.next().unwrap(), lines.collect())
+}
+
+fn col(h: &[String], name: &str) -> usize {
+    h.iter()
+        .position(|c| c == name)
+        .unwrap_or_else(|| panic!("no {name} in {h:?}"))
+}
+
+/// The admission sweep's scenario at one load, with `seeds`.
+fn admission_at_20(seeds: &str) -> String {
+    let shipped = std::fs::read_to_string(repo().join("scenarios/sweep-admission.toml")).unwrap();
+    let base = &shipped[shipped.find("\n[scenario]\n").unwrap()..];
+    format!(
+        "policies = [\"quiesce\", \"mirroring\", \"cow\"]\nseeds = {seeds}\nbaseline = \"quiesce\"\n\
+         metrics = [\"admission_delay_mean_ticks\", \"response_mean_ticks\", \"response_p99_ticks\"]\n\
+         [[axis]]\nkey = \"workload.arrivals.interarrival_ticks_mean\"\nvalues = [20]\n{base}"
+    )
+}
+
+/// Half-widths of the 95 % intervals, by (policy, metric).
+fn half_widths(dir: &Path) -> Vec<((String, String), f64)> {
+    let (h, rows) = stats(dir);
+    let (p, m, lo, hi) = (
+        col(&h, "policy"),
+        col(&h, "metric"),
+        col(&h, "ci95_low"),
+        col(&h, "ci95_high"),
+    );
+    rows.iter()
+        .map(|r| {
+            let w = (r[hi].parse::<f64>().unwrap() - r[lo].parse::<f64>().unwrap()) / 2.0;
+            ((r[p].clone(), r[m].clone()), w)
+        })
+        .collect()
+}
+
+/// From 10 to 40 seeds the interval narrows about as 1/√n: by 2 × t(0.975, 9) /
+/// t(0.975, 39) ≈ 2.24 when the standard deviation stays put.
+#[test]
+fn intervals_shrink_as_one_over_sqrt_n_from_10_to_40_seeds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut widths = Vec::new();
+    for (name, seeds) in [("s10", "\"1..=10\""), ("s40", "{ count = 40, first = 1 }")] {
+        let file = write(tmp.path(), &format!("{name}.toml"), &admission_at_20(seeds));
+        let out = tmp.path().join(name);
+        ok(&owm(&["sweep", &file, "--out", &s(&out)]));
+        widths.push(half_widths(&out));
+    }
+    let mut ratios = Vec::new();
+    for ((key, w10), (key40, w40)) in widths[0].iter().zip(&widths[1]) {
+        assert_eq!(key, key40);
+        if *w40 > 0.0 {
+            ratios.push((key.clone(), w10 / w40));
+        }
+    }
+    assert!(ratios.len() >= 6, "{ratios:?}");
+    let mean = ratios.iter().map(|r| r.1).sum::<f64>() / ratios.len() as f64;
+    assert!((1.7..=2.8).contains(&mean), "mean ratio {mean}: {ratios:?}");
+    for (key, r) in &ratios {
+        assert!((1.2..=4.0).contains(r), "{key:?}: {r} ({ratios:?})");
+    }
+}
+
+/// Every policy sees the same arrivals for a seed, so the seed-by-seed difference to
+/// the baseline has a narrower interval than the difference of two independent means.
+#[test]
+fn paired_intervals_are_narrower_than_unpaired_on_the_admission_sweep() {
+    let tmp = tempfile::tempdir().unwrap();
+    ok(&owm(&[
+        "sweep",
+        "scenarios/sweep-admission.toml",
+        "--out",
+        &s(tmp.path()),
+    ]));
+    let (h, rows) = stats(tmp.path());
+    let (p, m) = (col(&h, "policy"), col(&h, "metric"));
+    let (lo, hi, un) = (
+        col(&h, "diff_ci95_low"),
+        col(&h, "diff_ci95_high"),
+        col(&h, "unpaired_ci95_half_width"),
+    );
+    let (mut paired_sum, mut unpaired_sum, mut responses) = (0.0, 0.0, 0);
+    let mut significant = 0;
+    for r in rows.iter().filter(|r| r[p] != "quiesce") {
+        let paired = (r[hi].parse::<f64>().unwrap() - r[lo].parse::<f64>().unwrap()) / 2.0;
+        let unpaired: f64 = r[un].parse().unwrap();
+        match r[m].as_str() {
+            // The response time carries the load, common to every policy on a seed:
+            // pairing cancels it.
+            "response_mean_ticks" => {
+                assert!(paired < unpaired / 1.15, "{r:?}");
+                responses += 1;
+            }
+            // The admission delays are hardly correlated across policies: narrower on
+            // the whole, not at every point.
+            "admission_delay_mean_ticks" | "admission_delay_p99_ticks" => {
+                paired_sum += paired;
+                unpaired_sum += unpaired;
+            }
+            _ => {}
+        }
+        if r[m] == "admission_delay_mean_ticks" {
+            // The one-way mirror's mean admission delay is below quiesce's: the
+            // difference is negative, and significant at most loads.
+            assert!(
+                r[col(&h, "diff_mean")].parse::<f64>().unwrap() < 0.0,
+                "{r:?}"
+            );
+            significant += usize::from(r[col(&h, "diff_excludes_0")] == "true");
+        }
+    }
+    assert_eq!(responses, 5 * 3);
+    assert!(significant >= 2 * 3, "{significant}");
+    assert!(paired_sum < unpaired_sum, "{paired_sum} vs {unpaired_sum}");
+    assert!(names(tmp.path()).contains(&"admission_delay_mean_ticks--vs-quiesce.svg".to_string()));
+}
+
+/// The shipped sweeps replicate at least 20 seeds per point and draw the intervals.
+#[test]
+fn shipped_sweeps_have_at_least_20_seeds_and_show_intervals() {
+    for sweep in ["sweep-admission", "sweep-space"] {
+        let tmp = tempfile::tempdir().unwrap();
+        ok(&owm(&[
+            "sweep",
+            &format!("scenarios/{sweep}.toml"),
+            "--out",
+            &s(tmp.path()),
+        ]));
+        let (h, rows) = stats(tmp.path());
+        let n = col(&h, "n");
+        assert!(
+            rows.iter().all(|r| r[n].parse::<u64>().unwrap() >= 20),
+            "{sweep}"
+        );
+        let svgs: Vec<String> = names(tmp.path())
+            .into_iter()
+            .filter(|f| f.ends_with(".svg"))
+            .collect();
+        assert!(!svgs.is_empty());
+        for f in svgs {
+            let svg = String::from_utf8(bytes(tmp.path(), &f)).unwrap();
+            assert!(svg.contains("seeds, 95 % CI"), "{sweep}/{f}");
+        }
+    }
+}
+
+#[test]
+fn bad_seed_forms_and_baselines_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (seeds, says) in [("\"1..30\"", "1..=30"), ("[2, 2]", "twice")] {
+        let file = write(tmp.path(), "bad.toml", &admission_at_20(seeds));
+        fails_with(&owm(&["sweep", &file]), &["bad.toml", says]);
+    }
+    let text =
+        admission_at_20("[1, 2]").replace("baseline = \"quiesce\"", "baseline = \"logging\"");
+    let file = write(tmp.path(), "bad.toml", &text);
+    fails_with(
+        &owm(&["sweep", &file]),
+        &["bad.toml:3", "baseline", "not one of the sweep's policies"],
+    );
+}
