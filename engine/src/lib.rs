@@ -63,6 +63,7 @@
 //! metadata journal failure the device refuses every further table or phase change
 //! (fail-stop) rather than journal records that a reopen could not follow.
 
+pub mod atomic;
 mod cost;
 #[cfg(all(test, not(loom)))]
 mod crash_test;

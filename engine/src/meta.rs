@@ -496,29 +496,14 @@ impl Journal for FileJournal {
     }
 }
 
-/// Writes `records` as a complete metadata file: temporary file, fsync, rename, fsync
-/// of the directory, so a reader sees either the old file or the new one.
+/// Writes `records` as a complete metadata file, atomically
+/// ([`crate::atomic::write_atomic`]): a reader sees either the old file or the new one.
 fn write_atomically(path: &Path, records: &[MetaRecord]) -> Result<(), MetaError> {
     let mut bytes = MAGIC.to_vec();
     for r in records {
         bytes.extend_from_slice(&r.encode());
     }
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
-    tmp_name.push(".tmp");
-    let tmp = dir.join(tmp_name);
-    let io = |what, e| MetaError::io(path, what, e);
-    let mut f = File::create(&tmp).map_err(|e| io("create temporary file", e))?;
-    f.write_all(&bytes).map_err(|e| io("write", e))?;
-    f.sync_all().map_err(|e| io("fsync", e))?;
-    std::fs::rename(&tmp, path).map_err(|e| io("rename", e))?;
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    crate::atomic::write_atomic(path, &bytes).map_err(|e| MetaError::io(path, "replace", e))
 }
 
 /// A journal held in memory with a disk's durability (ARCHITECTURE.md, "Durability

@@ -3,41 +3,14 @@
 //! leaves either the old file or the new one, never a truncated one; a failed write
 //! leaves the old file untouched.
 
-use std::io::Write;
 use std::path::Path;
 
 use crate::Error;
 
-/// Writes `bytes` to `path` atomically (temp file in the same directory + rename).
+/// Writes `bytes` to `path` atomically (temporary file in the same directory, fsync,
+/// rename: [`engine::atomic::write_atomic`]); errors name the file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    // The temporary name starts with a dot and the target's name so a leftover (after
-    // a kill -9) is recognisable; tempfile removes it on every error path.
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(path, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
-    // tempfile creates 0600; a report is an ordinary file others may read.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::Permissions::from_mode(0o644);
-        tmp.as_file()
-            .set_permissions(mode)
-            .map_err(|e| Error::io(path, e))?;
-    }
-    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
+    engine::atomic::write_atomic(path, bytes).map_err(|e| Error::io(path, e))
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@
 //!   VLUN B after it.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock};
 
@@ -401,13 +401,7 @@ fn read_marker(dir: &Path) -> Option<Archive> {
 
 fn write_marker(dir: &Path, a: &Archive) -> Result<(), String> {
     let path = archive_marker(dir);
-    let tmp = dir.join("archive.json.partial");
     let text = serde_json::json!({"path": a.path.display().to_string(), "bytes": a.bytes});
-    let write = || -> std::io::Result<()> {
-        let mut f = File::create(&tmp)?;
-        f.write_all(text.to_string().as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &path)
-    };
-    write().map_err(|e| format!("cannot record the archive in {}: {e}", path.display()))
+    engine::atomic::write_atomic(&path, text.to_string().as_bytes())
+        .map_err(|e| format!("cannot record the archive in {}: {e}", path.display()))
 }
