@@ -41,31 +41,26 @@ fn walk(prefix: &str, table: &dyn TableLike, out: &mut Vec<Entry>) {
         match item {
             Item::None => {}
             Item::Value(v) => value(&path, key.span(), v, out),
-            Item::Table(t) => {
-                if let Some(span) = t.span() {
-                    out.push(Entry {
-                        path: path.clone(),
-                        span,
-                        header: true,
-                    });
-                }
-                walk(&path, t, out);
-            }
+            Item::Table(t) => table_header(&path, t, out),
             Item::ArrayOfTables(a) => {
                 for (i, t) in a.iter().enumerate() {
-                    let path = join(&path, &i.to_string());
-                    if let Some(span) = t.span() {
-                        out.push(Entry {
-                            path: path.clone(),
-                            span,
-                            header: true,
-                        });
-                    }
-                    walk(&path, t, out);
+                    table_header(&join(&path, &i.to_string()), t, out);
                 }
             }
         }
     }
+}
+
+/// A `[table]` header at `path` (its span, when the table has one), then its keys.
+fn table_header(path: &str, t: &toml_edit::Table, out: &mut Vec<Entry>) {
+    if let Some(span) = t.span() {
+        out.push(Entry {
+            path: path.to_string(),
+            span,
+            header: true,
+        });
+    }
+    walk(path, t, out);
 }
 
 fn value(path: &str, key: Option<Range<usize>>, v: &Value, out: &mut Vec<Entry>) {
