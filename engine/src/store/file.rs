@@ -136,6 +136,16 @@ impl FileStore {
     }
 }
 
+/// Releases the image's lock explicitly before the file closes: a lock belongs to the
+/// open file description, which a child process forked at that moment (any
+/// `std::process::Command` of the same program) shares until it execs, so closing alone
+/// could leave the image locked for a while after its device is gone.
+impl Drop for FileStore {
+    fn drop(&mut self) {
+        let _ = self.file.unlock();
+    }
+}
+
 /// Takes the exclusive advisory lock of an image file for the life of `file` (released
 /// when it closes): one open device per image.
 fn lock(file: &File, path: &Path) -> Result<(), StoreError> {
