@@ -18,7 +18,7 @@
 
 use std::path::Path;
 
-use super::{number, Streams, Trace, TraceError, TraceIo, TRACE_IOS_MAX};
+use super::{number, Streams, Trace, TraceError, TraceIo};
 
 /// Bytes per sector in blkparse's output.
 pub const SECTOR_BYTES: u64 = 512;
@@ -100,22 +100,18 @@ pub fn parse(path: &Path, text: &str, event: &str) -> Result<Trace, TraceError> 
             trace.skipped += 1;
             continue;
         }
-        if trace.ios.len() >= TRACE_IOS_MAX {
-            return Err(TraceError::at(
-                path,
-                n,
-                format!("more than {TRACE_IOS_MAX} I/Os"),
-            ));
-        }
         let too_big = || TraceError::at(path, n, "sector × 512 overflows 64 bits");
-        trace.ios.push(TraceIo {
-            time_us,
-            write,
-            offset_bytes: sector.checked_mul(SECTOR_BYTES).ok_or_else(too_big)?,
-            length_bytes: sectors.checked_mul(SECTOR_BYTES).ok_or_else(too_big)?,
-            stream: streams.id(f[4]),
-            line: n,
-        });
+        trace.push(
+            path,
+            TraceIo {
+                time_us,
+                write,
+                offset_bytes: sector.checked_mul(SECTOR_BYTES).ok_or_else(too_big)?,
+                length_bytes: sectors.checked_mul(SECTOR_BYTES).ok_or_else(too_big)?,
+                stream: streams.id(f[4]),
+                line: n,
+            },
+        )?;
     }
     Ok(trace)
 }

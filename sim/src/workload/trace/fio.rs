@@ -21,7 +21,7 @@
 
 use std::path::Path;
 
-use super::{lay_streams_end_to_end, number, Streams, Trace, TraceError, TraceIo, TRACE_IOS_MAX};
+use super::{lay_streams_end_to_end, number, Streams, Trace, TraceError, TraceIo};
 
 /// Parses an fio iolog (v2 or v3).
 pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
@@ -113,25 +113,21 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
                 }
                 let offset_bytes = number(path, n, "offset", offset)?;
                 let length_bytes = number(path, n, "length", length)?;
-                if !matches!(action, "read" | "write") || length_bytes == 0 {
+                if !matches!(action, "read" | "write") {
                     trace.skipped += 1;
                     continue;
                 }
-                if trace.ios.len() >= TRACE_IOS_MAX {
-                    return Err(TraceError::at(
-                        path,
-                        n,
-                        format!("more than {TRACE_IOS_MAX} I/Os"),
-                    ));
-                }
-                trace.ios.push(TraceIo {
-                    time_us: clock_us,
-                    write: action == "write",
-                    offset_bytes,
-                    length_bytes,
-                    stream,
-                    line: n,
-                });
+                trace.push(
+                    path,
+                    TraceIo {
+                        time_us: clock_us,
+                        write: action == "write",
+                        offset_bytes,
+                        length_bytes,
+                        stream,
+                        line: n,
+                    },
+                )?;
             }
             ("sync" | "datasync", []) => trace.skipped += 1,
             _ => {

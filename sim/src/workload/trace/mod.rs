@@ -181,6 +181,27 @@ pub struct Trace {
     pub skipped: u64,
 }
 
+impl Trace {
+    /// Adds one parsed I/O: a zero-length one carries no data and is counted in
+    /// [`Trace::skipped`]; past [`TRACE_IOS_MAX`] I/Os the trace is refused at the
+    /// I/O's line.
+    pub(crate) fn push(&mut self, path: &Path, io: TraceIo) -> Result<(), TraceError> {
+        if io.length_bytes == 0 {
+            self.skipped += 1;
+            return Ok(());
+        }
+        if self.ios.len() >= TRACE_IOS_MAX {
+            return Err(TraceError::at(
+                path,
+                io.line,
+                format!("more than {TRACE_IOS_MAX} I/Os"),
+            ));
+        }
+        self.ios.push(io);
+        Ok(())
+    }
+}
+
 /// A bad trace file: which file, which line, what.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TraceError {

@@ -14,7 +14,7 @@
 
 use std::path::Path;
 
-use super::{lay_streams_end_to_end, number, Streams, Trace, TraceError, TraceIo, TRACE_IOS_MAX};
+use super::{lay_streams_end_to_end, number, Streams, Trace, TraceError, TraceIo};
 
 /// Parses an MSR-Cambridge / SNIA CSV trace.
 pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
@@ -63,25 +63,17 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
         };
         let offset_bytes = number(path, n, "Offset", offset)?;
         let length_bytes = number(path, n, "Size", size)?;
-        if length_bytes == 0 {
-            trace.skipped += 1;
-            continue;
-        }
-        if trace.ios.len() >= TRACE_IOS_MAX {
-            return Err(TraceError::at(
-                path,
-                n,
-                format!("more than {TRACE_IOS_MAX} I/Os"),
-            ));
-        }
-        trace.ios.push(TraceIo {
-            time_us,
-            write,
-            offset_bytes,
-            length_bytes,
-            stream: streams.id(&format!("{host}/{disk}")),
-            line: n,
-        });
+        trace.push(
+            path,
+            TraceIo {
+                time_us,
+                write,
+                offset_bytes,
+                length_bytes,
+                stream: streams.id(&format!("{host}/{disk}")),
+                line: n,
+            },
+        )?;
     }
     lay_streams_end_to_end(&mut trace);
     Ok(trace)

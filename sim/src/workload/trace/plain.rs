@@ -13,7 +13,7 @@
 use std::path::Path;
 
 use super::msr::csv_error;
-use super::{number, Streams, Trace, TraceError, TraceIo, TRACE_IOS_MAX};
+use super::{number, Streams, Trace, TraceError, TraceIo};
 
 /// Parses a `time,op,offset,length[,stream]` CSV trace.
 pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
@@ -63,25 +63,17 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
         };
         let offset_bytes = number(path, n, "offset", offset)?;
         let length_bytes = number(path, n, "length", length)?;
-        if length_bytes == 0 {
-            trace.skipped += 1;
-            continue;
-        }
-        if trace.ios.len() >= TRACE_IOS_MAX {
-            return Err(TraceError::at(
-                path,
-                n,
-                format!("more than {TRACE_IOS_MAX} I/Os"),
-            ));
-        }
-        trace.ios.push(TraceIo {
-            time_us,
-            write,
-            offset_bytes,
-            length_bytes,
-            stream: streams.id(stream),
-            line: n,
-        });
+        trace.push(
+            path,
+            TraceIo {
+                time_us,
+                write,
+                offset_bytes,
+                length_bytes,
+                stream: streams.id(stream),
+                line: n,
+            },
+        )?;
     }
     Ok(trace)
 }
