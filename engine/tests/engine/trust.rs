@@ -28,6 +28,24 @@ fn geometry() -> Geometry {
     }
 }
 
+/// A file device of `variant` in a scratch directory, after the cases' history; keep
+/// the directory alive as long as the device.
+fn device_after_history(
+    variant: Variant,
+) -> (
+    tempfile::TempDir,
+    DevicePaths,
+    DeviceConfig,
+    Device<engine::FileStore>,
+) {
+    let dir = scratch_dir();
+    let paths = DevicePaths::in_dir(dir.path());
+    let config = DeviceConfig::new(variant);
+    let d = file::create(&paths, config.clone(), geometry()).unwrap();
+    history(&d);
+    (dir, paths, config, d)
+}
+
 /// Writes the cases' history on `d`.
 fn history<S: engine::BlockStore>(d: &Device<S>) {
     for b in 0..N {
@@ -69,11 +87,7 @@ impl Write for FailingWriter {
 #[test]
 fn retire_refuses_without_a_completed_archive() {
     for variant in Variant::ALL {
-        let dir = scratch_dir();
-        let paths = DevicePaths::in_dir(dir.path());
-        let config = DeviceConfig::new(variant);
-        let d = file::create(&paths, config.clone(), geometry()).unwrap();
-        history(&d);
+        let (_dir, paths, config, d) = device_after_history(variant);
         let mut partial = FailingWriter {
             bytes: Vec::new(),
             bytes_max: 3 * BS,
@@ -153,11 +167,7 @@ fn backup_read_error_carries_the_backup_context() {
 #[test]
 fn second_open_is_refused_while_the_first_is_open() {
     for variant in Variant::ALL {
-        let dir = scratch_dir();
-        let paths = DevicePaths::in_dir(dir.path());
-        let config = DeviceConfig::new(variant);
-        let d = file::create(&paths, config.clone(), geometry()).unwrap();
-        history(&d);
+        let (_dir, paths, config, d) = device_after_history(variant);
         let e = file::open(&paths, config.clone()).unwrap_err();
         match &e {
             Error::Store(StoreError::Locked { store }) => {
@@ -225,11 +235,7 @@ fn block_size_is_validated_the_same_everywhere() {
 #[test]
 fn a_retired_device_splits_again_for_the_next_backup() {
     for variant in Variant::ALL {
-        let dir = scratch_dir();
-        let paths = DevicePaths::in_dir(dir.path());
-        let config = DeviceConfig::new(variant);
-        let d = file::create(&paths, config.clone(), geometry()).unwrap();
-        history(&d);
+        let (_dir, paths, config, d) = device_after_history(variant);
         d.backup_a(&mut std::io::sink()).unwrap();
         d.retire_a().unwrap();
         d.write(Vlun::B, 2, &[5; BS]).unwrap();
@@ -268,11 +274,7 @@ fn a_retired_device_splits_again_for_the_next_backup() {
 #[test]
 fn metadata_cut_at_every_byte_refuses_before_the_flush_end_and_keeps_flushed_writes() {
     for variant in Variant::ALL {
-        let dir = scratch_dir();
-        let paths = DevicePaths::in_dir(dir.path());
-        let config = DeviceConfig::new(variant);
-        let d = file::create(&paths, config.clone(), geometry()).unwrap();
-        history(&d);
+        let (_dir, paths, config, d) = device_after_history(variant);
         assert!(std::fs::metadata(&paths.meta).unwrap().len() > 0);
         // Not flushed since: new entries appended (synced by copy-on-write's barrier).
         d.write(Vlun::B, 5, &[9; BS]).unwrap();
