@@ -59,6 +59,27 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A file of a file-backed device does not belong to it: `file` (an image file or
+    /// the metadata file) is another device's, the other image, of another layout or
+    /// length, stale, or unlabelled ([`crate::identity`]). Nothing was changed.
+    #[error("{file}: does not belong to this device: {mismatch}")]
+    Identity {
+        file: String,
+        mismatch: crate::identity::Mismatch,
+    },
+    /// Integrity mode: a block read back does not match its checksum — the disk rotted
+    /// it, tore it, or wrote it elsewhere (a misdirected write). `block` is the
+    /// physical block of `image` (the file `store`), `logical` the volume block whose
+    /// data it should hold. Nothing is returned for it.
+    #[error(
+        "{store} ({image}): block {block} (volume block {logical}) does not match its checksum"
+    )]
+    Integrity {
+        image: crate::Image,
+        store: String,
+        block: u64,
+        logical: u64,
+    },
     /// The device metadata file is corrupt, truncated or unreadable.
     #[error(transparent)]
     Meta(#[from] crate::meta::MetaError),

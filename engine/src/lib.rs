@@ -70,6 +70,7 @@ mod crash_test;
 mod device;
 mod error;
 pub mod file;
+pub mod identity;
 pub mod meta;
 mod recover;
 pub mod store;
@@ -83,6 +84,7 @@ pub use device::{
     BackupReport, Device, DeviceConfig, Durability, EntryContents, StripeLocks, JOURNAL_APPENDS_MAX,
 };
 pub use error::{Error, Result};
+pub use identity::{Identity, Mismatch};
 pub use meta::MemJournal;
 pub use store::{
     BlockStore, CrashStore, CrashSwitch, Fate, FaultKind, FaultyStore, FileStore, MemStore,

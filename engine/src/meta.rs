@@ -1,7 +1,7 @@
 //! Device metadata: what must survive a close (or a crash) besides the images — the
 //! phase and the lookup table — as an append-only journal of checksummed records.
 //!
-//! File layout: the magic `OWMMETA1`, then frames `len: u32 LE | crc32: u32 LE |
+//! File layout: the magic `OWMMETA2`, then frames `len: u32 LE | crc32: u32 LE |
 //! payload` where the CRC covers the length bytes and the payload. The running device
 //! appends one small frame per table or phase change, after the data it describes is
 //! written (so an entry never points at unwritten space); a compaction rewrites the
@@ -21,7 +21,10 @@ use crate::store::Power;
 use crate::{Phase, Variant};
 
 /// The first bytes of every metadata file.
-pub const MAGIC: &[u8; 8] = b"OWMMETA1";
+pub const MAGIC: &[u8; 8] = b"OWMMETA2";
+/// The magic of the first format (no device identity, no integrity mode): refused
+/// with a message that says so, never read as if it were this one.
+pub const MAGIC_V1: &[u8; 8] = b"OWMMETA1";
 /// Largest frame an append can leave half-written (compaction never tears).
 const APPEND_FRAME_BYTES_MAX: usize = 8 + 32;
 /// Largest payload accepted at all.
@@ -30,12 +33,19 @@ const PAYLOAD_BYTES_MAX: usize = 1 << 30;
 /// One journal record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MetaRecord {
-    /// The device's geometry; always the first record.
+    /// The device's identity and geometry; always the first record. `device_id` is
+    /// drawn at creation (random for a file device, all zero for an in-memory one);
+    /// `generation` counts the opens of a file device (each image's label carries it
+    /// too, so an image from an earlier open is recognised as stale); `integrity`
+    /// says whether every block carries a checksum ([`crate::DeviceConfig::integrity`]).
     Header {
         variant: Variant,
         block_size: u32,
         volume_blocks: u64,
         area_slots: u64,
+        device_id: [u8; 16],
+        generation: u64,
+        integrity: bool,
     },
     /// The device entered a phase.
     Phase(Phase),
@@ -135,12 +145,18 @@ impl MetaRecord {
                 block_size,
                 volume_blocks,
                 area_slots,
+                device_id,
+                generation,
+                integrity,
             } => {
                 p.push(TAG_HEADER);
                 p.push(variant_code(*variant));
                 p.extend_from_slice(&block_size.to_le_bytes());
                 p.extend_from_slice(&volume_blocks.to_le_bytes());
                 p.extend_from_slice(&area_slots.to_le_bytes());
+                p.extend_from_slice(device_id);
+                p.extend_from_slice(&generation.to_le_bytes());
+                p.push(u8::from(*integrity));
             }
             MetaRecord::Phase(phase) => {
                 p.push(TAG_PHASE);
@@ -269,6 +285,13 @@ fn decode_payload(payload: &[u8]) -> Result<MetaRecord, String> {
                 block_size: f.u32()?,
                 volume_blocks: f.u64()?,
                 area_slots: f.u64()?,
+                device_id: f.take()?,
+                generation: f.u64()?,
+                integrity: match f.u8()? {
+                    0 => false,
+                    1 => true,
+                    v => return Err(format!("integrity flag {v} is neither 0 nor 1")),
+                },
             }
         }
         TAG_PHASE => MetaRecord::Phase(match f.u8()? {
@@ -328,6 +351,15 @@ pub fn decode(path: &str, bytes: &[u8]) -> Result<Decoded, MetaError> {
             path,
             0,
             "file too short for the metadata header",
+        ));
+    }
+    if &bytes[..MAGIC.len()] == MAGIC_V1 {
+        return Err(MetaError::at(
+            path,
+            0,
+            "made by an older owm (metadata format 1, without a device identity): \
+             this version cannot check that the images belong to it; copy the volume \
+             out with the older version (e.g. backup_a, detach_b) and adopt it as a new device",
         ));
     }
     if &bytes[..MAGIC.len()] != MAGIC {

@@ -43,14 +43,17 @@ impl<S: BlockStore> Device<S> {
     ///
     /// Errors: a journal that does not decode or replay ([`MetaError`] with the byte
     /// offset), one made for another variant or geometry than the images', and any
-    /// store error during the repair.
+    /// store error during the repair. The journal's integrity mode is the device's,
+    /// whatever `config` says (its checksums are loaded from the images).
     pub fn recover(
-        config: DeviceConfig,
+        mut config: DeviceConfig,
         image_a: S,
         image_b: S,
         journal: MemJournal,
     ) -> Result<Self> {
-        let mut device = Device::new(config, image_a, image_b)?;
+        let decoded = meta::decode(MEM_JOURNAL_NAME, &journal.durable_bytes())?;
+        config.integrity = header(MEM_JOURNAL_NAME, &decoded.records)?.integrity;
+        let mut device = Device::build(config, image_a, image_b)?;
         device.recover_memory_journal(journal)?;
         Ok(device)
     }
@@ -95,6 +98,7 @@ impl<S: BlockStore> Device<S> {
             }
             .into());
         }
+        self.set_identity(restored.device_id, restored.generation);
         self.restore(
             restored.phase,
             restored.table,
@@ -103,6 +107,10 @@ impl<S: BlockStore> Device<S> {
             journal,
         );
         self.set_archive_complete(restored.archive_complete);
+        let mut cost = IoCost::default();
+        let loaded = self.load_sums(&mut cost);
+        self.charge(&cost);
+        loaded?;
         if restored.phase <= Phase::Split {
             self.repair_mirror(&restored.dirty)?;
         }
@@ -127,8 +135,10 @@ impl<S: BlockStore> Device<S> {
             for &block in dirty {
                 cost.reads_a += 1;
                 a.read_block(block, &mut buf)?;
-                cost.writes_b += 1;
-                b.write_block(block, &buf)?;
+                // Image A is the repair's source: in integrity mode its checksum is
+                // made to match what it holds (a crash may have kept one of the two).
+                self.resum(Image::A, block, &mut cost)?;
+                self.write_image(Image::B, block, &buf, &mut cost)?;
             }
             cost.flushes += 1;
             b.flush()?;
@@ -230,6 +240,9 @@ pub(crate) fn header(path: &str, records: &[(u64, MetaRecord)]) -> Result<Restor
             block_size,
             volume_blocks,
             area_slots,
+            device_id,
+            generation,
+            integrity,
         },
     )) = records.first()
     else {
@@ -259,6 +272,9 @@ pub(crate) fn header(path: &str, records: &[(u64, MetaRecord)]) -> Result<Restor
         block_size: *block_size as usize,
         volume_blocks: *volume_blocks,
         area_slots: *area_slots,
+        device_id: *device_id,
+        generation: *generation,
+        integrity: *integrity,
         phase: Phase::Single,
         table: None,
         area_peak: 0,
@@ -275,6 +291,11 @@ pub struct Restored {
     pub block_size: usize,
     pub volume_blocks: u64,
     pub area_slots: u64,
+    /// The device's id and generation ([`crate::identity`]).
+    pub device_id: [u8; 16],
+    pub generation: u64,
+    /// Whether the device runs in integrity mode.
+    pub integrity: bool,
     pub phase: Phase,
     pub table: Option<LookupTable>,
     pub area_peak: u64,

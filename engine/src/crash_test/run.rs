@@ -168,6 +168,9 @@ pub(super) fn run_once(run: Run) -> (u64, Vec<String>) {
         Medium::Files => {
             let a = FileStore::create(&paths.image_a, bs, na).unwrap();
             let b = FileStore::create(&paths.image_b, bs, nb).unwrap();
+            // Labelled as the in-memory journal's device (id 0, generation 0), so
+            // `file::open` accepts them beside its bytes.
+            crate::file::label_for_test(&a, &b, variant, bs, N);
             let a = CrashStore::new(Box::new(a) as Box<dyn BlockStore>, SECTOR_BYTES);
             let b = CrashStore::new(Box::new(b) as Box<dyn BlockStore>, SECTOR_BYTES);
             Device::with_journal(config.clone(), a, b, journal.clone()).unwrap()

@@ -64,7 +64,7 @@ impl<S: BlockStore> Device<S> {
     pub(crate) fn snapshot_records(&self) -> Vec<MetaRecord> {
         let phase = self.phase();
         let m = sync::lock(&self.meta);
-        m.snapshot(self.variant, self.geometry(), phase)
+        m.snapshot(&self.identity(), phase)
     }
 
     /// Rewrites the journal as a snapshot (a no-op without a journal).
@@ -75,7 +75,7 @@ impl<S: BlockStore> Device<S> {
     pub fn compact_metadata(&self) -> Result<()> {
         let phase = sync::write(&self.phase);
         let mut m = sync::lock(&self.meta);
-        let records = m.snapshot(self.variant, self.geometry(), *phase);
+        let records = m.snapshot(&self.identity(), *phase);
         m.journal_op(|j| j.compact(&records))?;
         m.appended = 0;
         Ok(())

@@ -10,10 +10,24 @@ use crate::sync;
 use crate::Image;
 
 impl<S: BlockStore> Device<S> {
-    pub(super) fn read_image(
+    /// Reads volume block `block` of `image` (its own logical block).
+    pub(crate) fn read_image(
         &self,
         image: Image,
         block: u64,
+        buf: &mut [u8],
+        cost: &mut IoCost,
+    ) -> Result<()> {
+        self.read_image_at(image, block, block, buf, cost)
+    }
+
+    /// Reads physical block `block` of `image`, which holds volume block `logical`'s
+    /// data (a data-area slot holds its entry's block), verified in integrity mode.
+    pub(crate) fn read_image_at(
+        &self,
+        image: Image,
+        block: u64,
+        logical: u64,
         buf: &mut [u8],
         cost: &mut IoCost,
     ) -> Result<()> {
@@ -27,13 +41,27 @@ impl<S: BlockStore> Device<S> {
                 self.image_b.read_block(block, buf)?
             }
         }
-        Ok(())
+        self.verify(image, block, logical, buf)
     }
 
-    pub(super) fn write_image(
+    /// Writes volume block `block` of `image` (its own logical block).
+    pub(crate) fn write_image(
         &self,
         image: Image,
         block: u64,
+        data: &[u8],
+        cost: &mut IoCost,
+    ) -> Result<()> {
+        self.write_image_at(image, block, block, data, cost)
+    }
+
+    /// Writes physical block `block` of `image` with volume block `logical`'s data;
+    /// in integrity mode its checksum follows.
+    pub(crate) fn write_image_at(
+        &self,
+        image: Image,
+        block: u64,
+        logical: u64,
         data: &[u8],
         cost: &mut IoCost,
     ) -> Result<()> {
@@ -47,7 +75,7 @@ impl<S: BlockStore> Device<S> {
                 self.image_b.write_block(block, data)?
             }
         }
-        Ok(())
+        self.note_written(image, block, logical, data, cost)
     }
 
     pub(super) fn power_safe(&self) -> bool {

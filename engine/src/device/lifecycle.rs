@@ -194,7 +194,7 @@ impl<S: BlockStore> Device<S> {
                 let _locks = self.lock_block(block);
                 // A B write may have merged this block meanwhile: look again under its lock.
                 if let Some(slot) = self.lookup(block, cost) {
-                    self.read_image(Image::B, u64::from(slot), &mut buf, cost)?;
+                    self.read_image_at(Image::B, u64::from(slot), block, &mut buf, cost)?;
                     self.write_image(Image::A, block, &buf, cost)?;
                 }
             }

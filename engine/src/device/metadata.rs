@@ -10,7 +10,7 @@ use crate::cost::IoCost;
 use crate::error::Result;
 use crate::meta::{Journal, MetaError, MetaRecord};
 use crate::table::LookupTable;
-use crate::{Geometry, Phase, Variant};
+use crate::{Identity, Phase, Variant};
 
 /// The lookup table and the journal that records its changes: one lock, so the
 /// journal's order is the table's order.
@@ -110,12 +110,16 @@ impl Metadata {
 
     /// The metadata as a compact record list (header, phase, table, marks): what a
     /// compaction writes and a replay of it restores.
-    pub(super) fn snapshot(&self, variant: Variant, g: Geometry, phase: Phase) -> Vec<MetaRecord> {
+    pub(super) fn snapshot(&self, id: &Identity, phase: Phase) -> Vec<MetaRecord> {
+        let (variant, g) = (id.variant, id.geometry);
         let mut out = vec![MetaRecord::Header {
             variant,
             block_size: g.block_size as u32,
             volume_blocks: g.volume_blocks,
             area_slots: g.area_slots,
+            device_id: id.device_id,
+            generation: id.generation,
+            integrity: id.integrity,
         }];
         for p in [Phase::Split, Phase::BackedUp, Phase::Retired] {
             if p <= phase {

@@ -28,10 +28,11 @@ use crate::meta::Journal;
 use crate::store::{BlockStore, MemStore};
 use crate::sync::{self, Mutex, MutexGuard, RwLock};
 use crate::table::{LookupTable, AREA_SLOTS_MAX};
-use crate::{Geometry, Phase, Variant, Vlun};
+use crate::{Geometry, Identity, Phase, Variant, Vlun};
 
 mod entry;
 mod flush;
+mod integrity;
 mod io;
 mod lifecycle;
 pub(crate) mod metadata;
@@ -42,6 +43,7 @@ mod route;
 mod tests;
 
 pub use entry::EntryContents;
+pub use integrity::sum_blocks;
 use metadata::Metadata;
 pub use metadata::JOURNAL_APPENDS_MAX;
 
@@ -83,6 +85,15 @@ pub struct DeviceConfig {
     pub group1_locks: usize,
     /// Optional group-2 stripe locks, taken before group 1.
     pub group2: Option<StripeLocks>,
+    /// Integrity mode (off by default): every block of both images carries a CRC-32
+    /// of its content and address in a checksum area after the image's data blocks,
+    /// reads and `backup_a` verify it, and a mismatch is [`Error::Integrity`]
+    /// naming image and block. Costs one more image write per block write (its
+    /// checksum block) and a CRC per call; the images are larger
+    /// ([`DeviceConfig::image_blocks`]). Without it, blocks are not checked: a block
+    /// a disk rots or misdirects is served as it reads back. Chosen at creation and
+    /// recorded in the metadata: reopening and recovery follow the recorded mode.
+    pub integrity: bool,
     /// Mutant switch for the loom tests only: skip the group-1 lock, to show that the
     /// loom tests can find the torn reads and diverged mirrors it prevents.
     #[cfg(loom)]
@@ -97,9 +108,26 @@ impl DeviceConfig {
             durability: Durability::PowerSafe,
             group1_locks: 64,
             group2: None,
+            integrity: false,
             #[cfg(loom)]
             skip_group1_for_mutant_test: false,
         }
+    }
+
+    /// Blocks each image store must hold for a volume of `volume_blocks` and a data
+    /// area of `area_slots` slots of `block_size` bytes: [`Variant::image_blocks`],
+    /// plus in integrity mode each image's checksum area ([`sum_blocks`]).
+    pub fn image_blocks(
+        &self,
+        block_size: usize,
+        volume_blocks: u64,
+        area_slots: u64,
+    ) -> (u64, u64) {
+        let (a, b) = self.variant.image_blocks(volume_blocks, area_slots);
+        if !self.integrity || block_size < 4 {
+            return (a, b);
+        }
+        (a + sum_blocks(a, block_size), b + sum_blocks(b, block_size))
     }
 }
 
@@ -128,6 +156,12 @@ pub struct Device<S: BlockStore> {
     flush_lock: Mutex<()>,
     counters: CounterCells,
     config: DeviceConfig,
+    /// Who the device is (with variant and geometry, [`Device::identity`]): set before
+    /// the device is shared, by the file device or by recovery.
+    device_id: [u8; 16],
+    generation: u64,
+    /// Integrity mode's checksums ([`integrity`]), `None` when it is off.
+    sums: Option<integrity::Sums>,
     /// Whether a journal is attached: set once, before the device is shared (by
     /// [`Device::restore`] or [`Device::set_journal`], which every caller runs on a
     /// device it has just built). It lets the calls that only journal (mirroring's
@@ -163,7 +197,7 @@ impl Device<MemStore> {
         volume_blocks: u64,
         area_slots: u64,
     ) -> Result<Self> {
-        let (a, b) = config.variant.image_blocks(volume_blocks, area_slots);
+        let (a, b) = config.image_blocks(block_size, volume_blocks, area_slots);
         let image_a = MemStore::new(block_size, a)?;
         let image_b = MemStore::new(block_size, b)?;
         Device::new(config, image_a, image_b)
@@ -176,7 +210,24 @@ impl<S: BlockStore> Device<S> {
     /// the RAID-1 mirror that exists before the request, \[0062\]); write logging, the
     /// volume on image A and the log area on image B; copy-on-write, the volume on
     /// image B and the preserved-block area on image A.
+    ///
+    /// In integrity mode ([`DeviceConfig::integrity`]) each store holds its data blocks
+    /// then its checksum area ([`DeviceConfig::image_blocks`]); every data block is
+    /// read and summed as it is now, and the checksum areas written.
+    ///
+    /// Errors: [`Error::Geometry`] for images that do not fit the variant's layout,
+    /// a block size that is not a positive multiple of 8 bytes ([`StoreError`]), a
+    /// store error while summing.
+    ///
+    /// [`StoreError`]: crate::StoreError
     pub fn new(config: DeviceConfig, image_a: S, image_b: S) -> Result<Self> {
+        let device = Self::build(config, image_a, image_b)?;
+        device.sum_every_block()?;
+        Ok(device)
+    }
+
+    /// [`Device::new`] without summing: recovery loads the checksums instead.
+    pub(crate) fn build(config: DeviceConfig, image_a: S, image_b: S) -> Result<Self> {
         let variant = config.variant;
         let geometry = |reason: String| Error::Geometry { variant, reason };
         if image_a.block_size() != image_b.block_size() {
@@ -186,24 +237,39 @@ impl<S: BlockStore> Device<S> {
                 image_b.block_size()
             )));
         }
+        crate::store::check_block_size(&image_a.name(), image_a.block_size())?;
+        let bs = image_a.block_size();
+        let data = |store: &S| {
+            if !config.integrity {
+                return Ok(store.block_count());
+            }
+            integrity::data_blocks(store.block_count(), bs).ok_or_else(|| {
+                geometry(format!(
+                    "{}: {} blocks are not data blocks followed by their checksum area",
+                    store.name(),
+                    store.block_count()
+                ))
+            })
+        };
+        let (data_a, data_b) = (data(&image_a)?, data(&image_b)?);
         let (volume_blocks, area_slots) = match variant {
             Variant::WriteMirroring => {
-                if image_a.block_count() != image_b.block_count() {
+                if data_a != data_b {
                     return Err(geometry(format!(
-                        "mirrored images differ in size: {} and {} blocks",
-                        image_a.block_count(),
-                        image_b.block_count()
+                        "mirrored images differ in size: {data_a} and {data_b} blocks"
                     )));
                 }
-                (image_a.block_count(), 0)
+                (data_a, 0)
             }
-            Variant::WriteLogging => (image_a.block_count(), image_b.block_count()),
-            Variant::CopyOnWrite => (image_b.block_count(), image_a.block_count()),
+            Variant::WriteLogging => (data_a, data_b),
+            Variant::CopyOnWrite => (data_b, data_a),
         };
+        let sums = config
+            .integrity
+            .then(|| integrity::Sums::new(bs, [data_a, data_b]));
         if volume_blocks == 0 {
             return Err(geometry("the volume has no blocks".into()));
         }
-        crate::store::check_block_size(&image_a.name(), image_a.block_size())?;
         if area_slots > AREA_SLOTS_MAX {
             return Err(geometry(format!(
                 "data area of {area_slots} slots exceeds {AREA_SLOTS_MAX}"
@@ -240,6 +306,9 @@ impl<S: BlockStore> Device<S> {
             flush_lock: Mutex::new(()),
             counters: CounterCells::default(),
             config,
+            device_id: [0; 16],
+            generation: 0,
+            sums,
             journaled: std::sync::atomic::AtomicBool::new(false),
         })
     }
@@ -302,6 +371,26 @@ impl<S: BlockStore> Device<S> {
     pub fn variant(&self) -> Variant {
         self.variant
     }
+    /// Who the device is: its id (drawn at [`crate::file::create`]; all zero for a
+    /// device made in memory), its generation (advanced by every
+    /// [`crate::file::open`]), variant, geometry and integrity mode. The metadata
+    /// header records it, and each image file's label ([`crate::identity`]).
+    pub fn identity(&self) -> Identity {
+        Identity {
+            device_id: self.device_id,
+            generation: self.generation,
+            variant: self.variant,
+            geometry: self.geometry(),
+            integrity: self.sums.is_some(),
+        }
+    }
+
+    /// Sets the id and generation (before the device is shared).
+    pub(crate) fn set_identity(&mut self, device_id: [u8; 16], generation: u64) {
+        self.device_id = device_id;
+        self.generation = generation;
+    }
+
     /// Bytes per block.
     pub fn block_size(&self) -> usize {
         self.block_size
@@ -415,13 +504,15 @@ impl<S: BlockStore + Clone> Clone for Device<S> {
     fn clone(&self) -> Self {
         let phase = self.phase();
         let m = sync::lock(&self.meta);
-        let mut d = Device::new(
+        let mut d = Device::build(
             self.config.clone(),
             self.image_a.clone(),
             self.image_b.clone(),
         )
         .expect("a valid device's geometry is valid");
+        d.sums = self.sums.clone();
         d.phase = RwLock::new(phase);
+        d.set_identity(self.device_id, self.generation);
         let mut metadata = Metadata::new(m.table.clone(), m.area_peak, None);
         metadata.archive_complete = m.archive_complete;
         d.meta = Mutex::new(metadata);

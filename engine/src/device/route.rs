@@ -56,11 +56,11 @@ impl<S: BlockStore> Device<S> {
             // Fig 18: a B write lands in B's log; its first one to a block creates the
             // entry (reserved now, journaled once the data is in its slot).
             (WriteLogging, Vlun::B) => match self.lookup(block, cost) {
-                Some(slot) => self.read_image(Image::B, u64::from(slot), buf, cost),
+                Some(slot) => self.read_image_at(Image::B, u64::from(slot), block, buf, cost),
                 None => self.read_image(Image::A, block, buf, cost),
             },
             (CopyOnWrite, Vlun::A) => match self.lookup(block, cost) {
-                Some(slot) => self.read_image(Image::A, u64::from(slot), buf, cost),
+                Some(slot) => self.read_image_at(Image::A, u64::from(slot), block, buf, cost),
                 None => self.read_image(Image::B, block, buf, cost),
             },
             (CopyOnWrite, Vlun::B) => self.read_image(Image::B, block, buf, cost),
@@ -134,12 +134,14 @@ impl<S: BlockStore> Device<S> {
             // Fig 18: a B write lands in B's log; its first one to a block creates the
             // entry (reserved now, journaled once the data is durable in its slot).
             (WriteLogging, Vlun::B) => match self.lookup(block, cost) {
-                Some(slot) => self.write_image(Image::B, u64::from(slot), data, cost),
+                Some(slot) => self.write_image_at(Image::B, u64::from(slot), block, data, cost),
                 None => {
                     let r = self.allocate_entry(vlun, block, cost)?;
                     let written = self
                         .reuse_barrier(cost)
-                        .and_then(|()| self.write_image(Image::B, u64::from(r.slot), data, cost))
+                        .and_then(|()| {
+                            self.write_image_at(Image::B, u64::from(r.slot), block, data, cost)
+                        })
                         .and_then(|()| {
                             #[cfg(test)]
                             if super::mutant::on(super::mutant::Mutant::LogSlotNotDurable) {
@@ -187,7 +189,7 @@ impl<S: BlockStore> Device<S> {
         let copied = self
             .reuse_barrier(cost)
             .and_then(|()| self.read_image(Image::B, block, &mut old, cost))
-            .and_then(|()| self.write_image(Image::A, u64::from(r.slot), &old, cost))
+            .and_then(|()| self.write_image_at(Image::A, u64::from(r.slot), block, &old, cost))
             .and_then(|()| {
                 #[cfg(test)]
                 if super::mutant::on(super::mutant::Mutant::CowCopyNotDurable) {

@@ -121,6 +121,38 @@ impl FileStore {
         })
     }
 
+    /// Opens and locks `path` as a store of `block_count` blocks, whatever its length
+    /// (the file device checks the length against the image's label first).
+    pub(crate) fn open_locked(
+        path: &Path,
+        block_size: usize,
+        block_count: u64,
+    ) -> Result<Self, StoreError> {
+        check_geometry(path, block_size)?;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(|source| StoreError::Io {
+                store: path.display().to_string(),
+                op: "open",
+                block: None,
+                source,
+            })?;
+        lock(&file, path)?;
+        Ok(FileStore {
+            file,
+            path: path.to_path_buf(),
+            block_size,
+            block_count,
+        })
+    }
+
+    /// The open file (for the label past the last block, [`crate::identity`]).
+    pub(crate) fn file(&self) -> &File {
+        &self.file
+    }
+
     /// The image file's path.
     pub fn path(&self) -> &Path {
         &self.path

@@ -77,14 +77,19 @@ fn short_image_is_a_typed_error_naming_the_file() {
         } else {
             &paths.image_a
         };
+        let len = std::fs::metadata(image).unwrap().len();
         set_len(image, (N - 2) * BS as u64);
         match open(&paths, variant) {
-            Err(Error::Store(e @ StoreError::Short { .. })) => {
+            Err(e @ Error::Identity { .. }) => {
                 let shown = e.to_string();
                 assert!(shown.contains(&image.display().to_string()), "{shown}");
-                assert!(shown.contains(&format!("{N} expected")), "{shown}");
+                assert!(
+                    shown.contains(&format!("resized: {} bytes", (N - 2) * BS as u64)),
+                    "{shown}"
+                );
+                assert!(shown.contains(&format!("image is {len} bytes")), "{shown}");
             }
-            other => panic!("{variant}: expected Short, got {:?}", other.err()),
+            other => panic!("{variant}: expected Identity, got {:?}", other.err()),
         }
     }
 }
@@ -96,15 +101,18 @@ fn misaligned_image_is_a_typed_error_naming_the_file() {
         let len = std::fs::metadata(&paths.image_b).unwrap().len();
         set_len(&paths.image_b, len + 100);
         match open(&paths, variant) {
-            Err(Error::Store(e @ StoreError::Misaligned { .. })) => {
-                let shown = e.to_string();
-                assert!(
-                    shown.contains(&paths.image_b.display().to_string()),
-                    "{shown}"
-                );
-                assert!(shown.contains(&format!("{}", len + 100)), "{shown}");
+            Err(Error::Identity {
+                file,
+                mismatch:
+                    engine::Mismatch::Resized {
+                        expected_bytes,
+                        found_bytes,
+                    },
+            }) => {
+                assert_eq!(file, paths.image_b.display().to_string());
+                assert_eq!((expected_bytes, found_bytes), (len, len + 100));
             }
-            other => panic!("{variant}: expected Misaligned, got {:?}", other.err()),
+            other => panic!("{variant}: expected Resized, got {:?}", other.err()),
         }
     }
     // The store alone says the same, and a missing image names its path.
@@ -253,6 +261,9 @@ fn valid_journal() -> Vec<u8> {
             block_size: 512,
             volume_blocks: 8,
             area_slots: 4,
+            device_id: [9; 16],
+            generation: 2,
+            integrity: false,
         },
         MetaRecord::Phase(Phase::Split),
         MetaRecord::Insert { block: 3, slot: 0 },
@@ -350,6 +361,9 @@ fn record() -> impl Strategy<Value = MetaRecord> {
                 block_size: bs,
                 volume_blocks: n,
                 area_slots: a,
+                device_id: [v as u8; 16],
+                generation: n,
+                integrity: a % 2 == 0,
             }
         }),
         phase.prop_map(MetaRecord::Phase),

@@ -8,6 +8,9 @@
 //! - `stress`: the concurrent front tears, loses and misroutes nothing.
 //! - `lifecycle`: calls out of phase are `Error::IllegalState` and change nothing.
 //! - `reopen`: reopening a file device restores table, phase and space exactly.
+//! - `identity`: swapped, foreign, resized, stale and unlabelled files are refused,
+//!   naming the file (issue 13's cases 2 and 3).
+//! - `integrity`: misdirected and rotted blocks are errors in integrity mode (case 6).
 //! - `trust`: no retire without a complete archive, one open per device, one
 //!   block-size rule (issue 13's cases 1, 5, 8).
 
@@ -15,6 +18,8 @@ mod archive;
 mod bad_input;
 mod crash_disk;
 mod faults;
+mod identity;
+mod integrity;
 mod io_cost;
 mod lifecycle;
 mod reopen;

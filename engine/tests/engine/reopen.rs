@@ -213,10 +213,24 @@ fn run(dir: &std::path::Path, variant: Variant, ops: &[Op]) -> Result<Vec<Vec<u8
     }
     d = reopen(d, &paths, &config, &allowed)?;
     drop(d);
-    Ok([&paths.meta, &paths.image_a, &paths.image_b]
-        .iter()
-        .map(|p| std::fs::read(p).unwrap())
-        .collect())
+    // The device id is drawn at random: compare the metadata's records with it left
+    // out, and the images' blocks (their labels carry it).
+    let mut records = engine::meta::FileJournal::read(&paths.meta)
+        .unwrap()
+        .records;
+    if let Some((_, engine::meta::MetaRecord::Header { device_id, .. })) = records.first_mut() {
+        *device_id = [0; 16];
+    }
+    let blocks = |p: &std::path::Path| {
+        let mut bytes = std::fs::read(p).unwrap();
+        bytes.truncate(bytes.len() - engine::identity::LABEL_BYTES as usize);
+        bytes
+    };
+    Ok(vec![
+        format!("{records:?}").into_bytes(),
+        blocks(&paths.image_a),
+        blocks(&paths.image_b),
+    ])
 }
 
 proptest! {

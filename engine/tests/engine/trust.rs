@@ -328,3 +328,58 @@ fn metadata_cut_at_every_byte_refuses_before_the_flush_end_and_keeps_flushed_wri
         );
     }
 }
+
+/// Case 7, nightly on files: split → backup → retire → detach VLUN B onto B' → adopt
+/// B' as a new device (its own identity) → split again → backup → retire, every
+/// variant; the second archive is the first cycle's live volume plus what followed.
+#[test]
+fn detached_b_prime_becomes_a_device_that_is_backed_up_again() {
+    for variant in Variant::ALL {
+        let (dir, _paths, config, d) = device_after_history(variant);
+        let old_id = d.identity().device_id;
+        d.backup_a(&mut std::io::sink()).unwrap();
+        d.retire_a().unwrap();
+        d.write(Vlun::B, 2, &[5; BS]).unwrap();
+        let b_prime_path = dir.path().join("b-prime.img");
+        let b_prime = FileStore::create(&b_prime_path, BS, N).unwrap();
+        drop(d.detach_b_to(b_prime).unwrap());
+
+        let next_dir = scratch_dir();
+        let next = DevicePaths::in_dir(next_dir.path());
+        let d = file::adopt(&b_prime_path, &next, config.clone(), geometry()).unwrap();
+        assert_ne!(
+            d.identity().device_id,
+            old_id,
+            "{variant}: a device of its own"
+        );
+        assert_eq!(d.phase(), Phase::Single, "{variant}");
+        drop(d);
+        let d = file::open(&next, config.clone()).unwrap();
+        d.split().unwrap();
+        d.write(Vlun::B, 0, &[6; BS]).unwrap();
+        let live = |b: u64| vec![[4u8, 3, 5].get(b as usize).copied().unwrap_or(1); BS];
+        let mut archive = Vec::new();
+        d.backup_a(&mut archive).unwrap();
+        for b in 0..N {
+            let at = b as usize * BS;
+            assert_eq!(&archive[at..at + BS], &live(b)[..], "{variant}: block {b}");
+        }
+        d.retire_a().unwrap();
+        assert_eq!(read(&d, Vlun::B, 0), vec![6; BS], "{variant}");
+        assert_eq!(read(&d, Vlun::B, 2), vec![5; BS], "{variant}");
+        // B' is only read: a short one is refused, naming it.
+        let short = dir.path().join("short.img");
+        FileStore::create(&short, BS, N - 1).unwrap();
+        let e = file::adopt(
+            &short,
+            &DevicePaths::in_dir(scratch_dir().path()),
+            config,
+            geometry(),
+        );
+        assert!(
+            matches!(e, Err(Error::Store(StoreError::Short { .. }))),
+            "{variant}: {:?}",
+            e.err()
+        );
+    }
+}
