@@ -15,6 +15,9 @@
 //! `PowerSafe`, adds the flush barriers ARCHITECTURE.md lists (fsyncs on first writes),
 //! which these benchmarks do not measure.
 //!
+//! `<variant>-integrity-mem` is the same device in integrity mode
+//! (`DeviceConfig::integrity`): what checking every block costs.
+//!
 //! Run: `cargo bench -p owm-engine --bench throughput` (about 1.3 s per benchmark,
 //! no plots);
 //! `-- --quick` for a smoke run.
@@ -137,6 +140,13 @@ fn throughput(c: &mut Criterion) {
         for variant in Variant::ALL {
             let mem = Device::in_memory(variant, bs, VOLUME).unwrap();
             bench_device(&mut g, &format!("{variant}-mem"), mem);
+            // Integrity mode: a CRC per call and one checksum-block write per block write.
+            let checked = DeviceConfig {
+                integrity: true,
+                ..DeviceConfig::new(variant)
+            };
+            let mem = Device::in_memory_with(checked, bs, VOLUME, VOLUME).unwrap();
+            bench_device(&mut g, &format!("{variant}-integrity-mem"), mem);
             let file = file_device(dir.path(), variant, bs);
             bench_device(&mut g, &format!("{variant}-file"), file);
         }
