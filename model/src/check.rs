@@ -4,6 +4,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use stateright::{Checker, Expectation, Model};
@@ -220,7 +221,15 @@ pub fn check_with_progress(
     progress: Option<&mut dyn FnMut(Progress)>,
 ) -> Result<CheckReport, ModelError> {
     cfg.validate()?;
-    let model = OwmModel::new(cfg);
+    let mut model = OwmModel::new(cfg);
+    if cfg.threads == 1 && cfg.strategy == Strategy::Bfs {
+        // One thread breadth first visits states in the order of the shortest-path
+        // search below (first-in first-out, successors in action order, each state
+        // reached first by its first path): the first violating state it judges is the
+        // one that search would find, so its discovery is the shortest trace and no
+        // second search is needed.
+        model.first_violation = Some(Arc::default());
+    }
     let mut builder = model.clone().checker().threads(cfg.threads);
     if let Some(d) = cfg.depth {
         builder = builder.target_max_depth(d);
@@ -286,7 +295,12 @@ fn finish<C: Checker<OwmModel>>(
         .filter(|(_, p)| p.expectation == Expectation::Always && discoveries.contains_key(p.name))
         .map(|(i, _)| i)
         .collect();
-    let mut shortest = shortest_counterexamples(model, &violated, cfg_depth(model));
+    let mut shortest = if model.first_violation.is_some() {
+        // The discoveries are already the shortest traces (`check_with_progress`).
+        HashMap::new()
+    } else {
+        shortest_counterexamples(model, &violated, cfg_depth(model))
+    };
     let mut properties = Vec::new();
     for (i, p) in props.iter().enumerate() {
         let found = discoveries.get(p.name);

@@ -20,7 +20,7 @@
 //! consistent (its image read through the engine), backed up, and retired; the run
 //! ends when every transaction has ended and A is retired, with VLUN B's image.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use engine::{Device, DeviceConfig, MemStore, Phase, Vlun};
@@ -63,21 +63,36 @@ pub struct OwmModel {
     pub layout: Layout,
     pub programs: Vec<Program>,
     pub initial: Vec<u8>,
+    /// The digest of each block of `initial`.
+    pub initial_digests: Vec<u64>,
     /// States whose actions the checker asked for (shared by the clones the checker
     /// makes): with the unique-state count, what a bounded search left unexplored.
     pub expanded: Arc<AtomicUsize>,
+    /// With `Some`, each `always` property fails on the first violating state the
+    /// checker judges and on no later one (bit per [`crate::INVARIANTS`] entry: already
+    /// reported), so stateright's discovery is the first violating state of its
+    /// search, not the last it met. Breadth first on one thread that is the shortest
+    /// path, in action order (see `check`). `None`: the properties are the plain
+    /// verdicts (traces, the Explorer, tests).
+    pub first_violation: Option<Arc<AtomicU8>>,
 }
 
 impl OwmModel {
     /// The model for `cfg` (which must be valid).
     pub fn new(cfg: &CheckConfig) -> Self {
         let layout = program::layout(cfg);
+        let initial = program::initial_image(&layout);
         OwmModel {
             cfg: cfg.clone(),
             programs: program::programs(cfg, &layout),
-            initial: program::initial_image(&layout),
+            initial_digests: initial
+                .chunks(layout.block_size)
+                .map(block_digest)
+                .collect(),
+            initial,
             layout,
             expanded: Arc::default(),
+            first_violation: None,
         }
     }
 
@@ -377,13 +392,15 @@ impl OwmModel {
         n.device
             .read(vlun, block, bytes)
             .expect("a block read the model issues is legal");
+        let digest = block_digest(bytes);
+        n.violated |= self.judge_block_read(n, vlun, block, digest);
         push(
             &mut n.history,
             Event::ReadBlock {
                 txn,
                 vlun,
                 block,
-                digest: block_digest(bytes),
+                digest,
             },
         );
         buf
@@ -414,6 +431,7 @@ impl OwmModel {
             .expect("a block write the model issues is legal");
         n.rekey_device();
         let digest = block_digest(bytes);
+        n.violated |= self.judge_block_write(txn as usize, vlun);
         n.wrote(vlun, block, digest);
         push(
             &mut n.history,
@@ -532,26 +550,44 @@ impl Model for OwmModel {
 // The properties. Each `always` reads the verdict of the oracle function of the same
 // name on the path's record, found when the state was made (`apply`, `judge`).
 
-fn a_consistent(_: &OwmModel, s: &State) -> bool {
-    s.holds(Invariant::AConsistent)
+fn a_consistent(m: &OwmModel, s: &State) -> bool {
+    m.holds(s, Invariant::AConsistent)
 }
-fn a_isolated(_: &OwmModel, s: &State) -> bool {
-    s.holds(Invariant::AIsolated)
+fn a_isolated(m: &OwmModel, s: &State) -> bool {
+    m.holds(s, Invariant::AIsolated)
 }
-fn b_complete(_: &OwmModel, s: &State) -> bool {
-    s.holds(Invariant::BComplete)
+fn b_complete(m: &OwmModel, s: &State) -> bool {
+    m.holds(s, Invariant::BComplete)
 }
-fn no_torn_write(_: &OwmModel, s: &State) -> bool {
-    s.holds(Invariant::NoTornWrite)
+fn no_torn_write(m: &OwmModel, s: &State) -> bool {
+    m.holds(s, Invariant::NoTornWrite)
 }
-fn bank_conserved(_: &OwmModel, s: &State) -> bool {
-    s.holds(Invariant::BankConserved)
+fn bank_conserved(m: &OwmModel, s: &State) -> bool {
+    m.holds(s, Invariant::BankConserved)
 }
-fn backup_faithful(_: &OwmModel, s: &State) -> bool {
-    s.holds(Invariant::BackupFaithful)
+fn backup_faithful(m: &OwmModel, s: &State) -> bool {
+    m.holds(s, Invariant::BackupFaithful)
 }
-fn space_reclaimed(_: &OwmModel, s: &State) -> bool {
-    s.holds(Invariant::SpaceReclaimed)
+fn space_reclaimed(m: &OwmModel, s: &State) -> bool {
+    m.holds(s, Invariant::SpaceReclaimed)
+}
+
+impl OwmModel {
+    /// The `always` property of `inv` on `s`: its verdict, except that with
+    /// [`OwmModel::first_violation`] set only the first violating state fails.
+    fn holds(&self, s: &State, inv: Invariant) -> bool {
+        if s.holds(inv) {
+            return true;
+        }
+        match &self.first_violation {
+            None => false,
+            Some(reported) => {
+                let b = crate::verdicts::bit(inv);
+                reported.load(Ordering::Relaxed) & b != 0
+                    || reported.fetch_or(b, Ordering::Relaxed) & b != 0
+            }
+        }
+    }
 }
 
 /// The split happened while an old and a new transaction were both active.

@@ -117,6 +117,10 @@ pub struct State {
     /// (block, digest) of every content written through VLUN A / VLUN B.
     pub via_a: Arc<BTreeSet<(u64, u64)>>,
     pub via_b: Arc<BTreeSet<(u64, u64)>>,
+    /// Digests of `via_a` and `via_b` (what `Hash` feeds in their place): the wrapping
+    /// sum of each member's [`Mix64`] digest, kept up to date by [`State::wrote`], so
+    /// hashing a state never walks a set.
+    via_keys: [u64; 2],
     /// Bit per [`INVARIANTS`] entry: the oracle finds it violated on `history`.
     pub violated: u8,
     /// The history of the path that first reached this state (shared with
@@ -132,7 +136,6 @@ type StateKey<'a> = (
     Option<&'a [u8]>,
     bool,
     Commits,
-    (&'a BTreeSet<(u64, u64)>, &'a BTreeSet<(u64, u64)>),
     u8,
 );
 
@@ -145,7 +148,6 @@ impl State {
             self.declared.as_deref().map(Vec::as_slice),
             self.ended,
             self.commits,
-            (&self.via_a, &self.via_b),
             self.violated,
         )
     }
@@ -177,6 +179,7 @@ impl State {
             commits: Commits::EMPTY,
             via_a: Arc::default(),
             via_b: Arc::default(),
+            via_keys: [0; 2],
             violated,
             history,
         }
@@ -195,12 +198,16 @@ impl State {
 
     /// Notes that `(block, digest)` was written through `vlun`.
     pub(crate) fn wrote(&mut self, vlun: Vlun, block: u64, digest: u64) {
-        let set = match vlun {
-            Vlun::A => &mut self.via_a,
-            Vlun::B => &mut self.via_b,
+        let (set, key) = match vlun {
+            Vlun::A => (&mut self.via_a, &mut self.via_keys[0]),
+            Vlun::B => (&mut self.via_b, &mut self.via_keys[1]),
         };
         if !set.contains(&(block, digest)) {
             Arc::make_mut(set).insert((block, digest));
+            let mut h = Mix64::default();
+            h.word(block);
+            h.word(digest);
+            *key = key.wrapping_add(h.finish());
         }
     }
     /// False when the oracle finds `inv` violated on this state's history.
@@ -267,13 +274,17 @@ impl Hasher for Mix64 {
 
 impl PartialEq for State {
     fn eq(&self, other: &Self) -> bool {
-        self.key() == other.key() && self.device == other.device
+        self.key() == other.key()
+            && self.via_a == other.via_a
+            && self.via_b == other.via_b
+            && self.device == other.device
     }
 }
 impl Eq for State {}
 impl Hash for State {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.key().hash(state);
+        self.via_keys.hash(state);
         self.device_key.hash(state);
     }
 }

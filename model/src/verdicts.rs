@@ -71,15 +71,56 @@ pub fn violations(h: &History, due: u8) -> u8 {
 impl OwmModel {
     /// The invariants newly violated on `log`, whose events from `first` on are new and
     /// whose earlier prefix had the verdicts `before`: the oracle runs only for the
-    /// invariants the new events can trip ([`judged_at`]) and not yet violated.
+    /// invariants the new events can trip ([`judged_at`]) and not yet violated. Block
+    /// reads and writes are not judged here: [`OwmModel::judge_block_read`] and
+    /// [`OwmModel::judge_block_write`] judged them as they happened.
     pub fn judge(&self, log: &EventLog, first: usize, before: u8) -> u8 {
         let mut due = 0;
-        log.for_each_since(first, |e| due |= judged_at(e));
+        log.for_each_since(first, |e| {
+            if !matches!(e, Event::ReadBlock { .. } | Event::WriteBlock { .. }) {
+                due |= judged_at(e);
+            }
+        });
         due &= !before;
         if due == 0 {
             return 0;
         }
         log.judge(self.layout, &self.initial, |h| violations(h, due))
+    }
+
+    /// The verdicts of a block read about to be recorded on `s`'s path (content
+    /// `digest` of `block` through `vlun`), judged from what the state already keeps
+    /// instead of the whole record: the oracle's `no_torn_write` fails at a read whose
+    /// content is neither the block's initial content nor any content written to it
+    /// through either VLUN, and `a_isolated` at a read through VLUN A of content
+    /// written through VLUN B and never through A (nor initial). `s.via_a`/`s.via_b`
+    /// hold exactly the contents written before this read (an action records its read
+    /// before its write). `verdicts_are_incremental` checks the result against the
+    /// oracle on every reachable state.
+    pub(crate) fn judge_block_read(&self, s: &State, vlun: Vlun, block: u64, digest: u64) -> u8 {
+        let key = (block, digest);
+        let initial = self.initial_digests[block as usize] == digest;
+        let via_a = initial || s.via_a.contains(&key);
+        let via_b = s.via_b.contains(&key);
+        let mut out = 0;
+        if !via_a && !via_b {
+            out |= bit(Invariant::NoTornWrite);
+        }
+        if vlun == Vlun::A && via_b && !via_a {
+            out |= bit(Invariant::AIsolated);
+        }
+        out
+    }
+
+    /// The verdict of a block write by transaction `txn` through `vlun`: the oracle's
+    /// `a_isolated` fails at a write through VLUN A by a transaction that began after
+    /// the split (a new one); no other invariant is judged at a write.
+    pub(crate) fn judge_block_write(&self, txn: usize, vlun: Vlun) -> u8 {
+        if vlun == Vlun::A && self.programs[txn].role == crate::program::Role::New {
+            bit(Invariant::AIsolated)
+        } else {
+            0
+        }
     }
 
     /// The whole history of the path that first reached `s`.

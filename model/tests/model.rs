@@ -491,3 +491,33 @@ fn verdicts_are_incremental() {
         eprintln!("{flags}: {} states, violated bits {violated:#b}", seen.len());
     }
 }
+
+/// Breadth first on one thread, a violated invariant's trace is stateright's own
+/// discovery (the first violating state it judges); on two threads it comes from the
+/// separate shortest-path search. Both must give the same, shortest, trace.
+#[test]
+fn one_thread_discoveries_are_the_shortest_traces() {
+    let mut compared = 0;
+    for &(flags, _, violated) in PINNED.iter().filter(|p| !p.2.is_empty()) {
+        let at = |threads| {
+            check(&CheckConfig {
+                threads,
+                ..cfg(flags)
+            })
+            .unwrap()
+        };
+        let (one, two) = (at(1), at(2));
+        assert_eq!(one.violated(), violated, "{flags}");
+        for (name, trace) in one.counterexamples() {
+            let Some(Outcome::Violated {
+                trace: shortest, ..
+            }) = two.outcome(name)
+            else {
+                panic!("{flags}: {name} violated on one thread only");
+            };
+            assert_eq!(trace.actions, shortest.actions, "{flags}: {name}");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 8, "{compared} traces compared");
+}
