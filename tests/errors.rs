@@ -174,3 +174,26 @@ fn simulator_checks_name_file_line_and_key() {
         assert_eq!(o.status.code(), Some(2), "bad input exits 2");
     }
 }
+
+#[test]
+fn a_run_too_large_for_memory_is_refused_before_it_starts_with_the_estimate() {
+    // A 1 TiB volume (2^28 blocks of 4 KiB) with the history on: its whole-volume
+    // images alone are terabytes.
+    let text = "policies = [\"cow\"]\n\
+                [workload]\nkind = \"generated\"\nrecords = 268435456\ntransactions = 1000\n\
+                [geometry]\nblock_size_bytes = 4096\nrecords_per_block = 1\n\
+                [limits]\nvolume_bytes_max = 2199023255552\n";
+    let (t, f, o) = run_file(text);
+    fails_with(
+        &o,
+        &[
+            &f,
+            "limits.memory_bytes_max",
+            "the run would hold about",
+            "history 6.00 TiB",
+            "keep_history",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "a refused run is bad input");
+    assert!(!t.path().join("o").exists(), "nothing written");
+}

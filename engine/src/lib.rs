@@ -12,8 +12,8 @@
 //! write logging (B's differences in a log area with a lookup table on image B) and
 //! copy-on-write (A's preserved blocks in a data area with a lookup table on image A).
 //!
-//! Storage is any [`BlockStore`]: [`MemStore`] in memory, [`FileStore`] on a raw
-//! image file; [`file`](mod@file) builds a device whose metadata survives close and reopen.
+//! Storage is any [`BlockStore`]: [`MemStore`] in memory, [`SparseStore`] in memory
+//! holding only the blocks written, [`FileStore`] on a raw image file; [`file`](mod@file) builds a device whose metadata survives close and reopen.
 //! Every physical operation is counted ([`IoCost`] per call, [`Counters`] in total).
 //! All methods take `&self`: the device is shared between threads, ordered by its own
 //! group-1 locks and optional group-2 stripe locks ([`DeviceConfig`]).
@@ -87,8 +87,8 @@ pub use error::{Error, Result};
 pub use identity::{Identity, Mismatch};
 pub use meta::MemJournal;
 pub use store::{
-    BlockStore, CrashStore, CrashSwitch, Fate, FaultKind, FaultyStore, FileStore, MemStore,
-    PendingWrite, PowerLoss, StoreError,
+    BlockStore, CrashStore, CrashSwitch, Fate, FaultKind, FaultyStore, FileStore, InitialContent,
+    MemStore, PendingWrite, PowerLoss, SparseStore, StoreError,
 };
 pub use table::LookupTable;
 pub use variant::{Geometry, Image, Phase, Variant, Vlun};

@@ -24,6 +24,20 @@ pub enum SimError {
         unfinished: u64,
         detail: String,
     },
+    /// The run would need more memory than `limits.memory_bytes_max` allows: refused
+    /// before it starts. `estimate` lists the parts ([`crate::footprint`]).
+    #[error(
+        "scenario: key `limits.memory_bytes_max`: the run would hold about {} \
+         ({estimate}), more than limits.memory_bytes_max = {}; raise that key, or shrink \
+         the run (fewer transactions, a smaller volume, keep_history or keep_timeline off)",
+        crate::footprint::human_bytes(*.estimate_bytes),
+        crate::footprint::human_bytes(*.bound_bytes)
+    )]
+    TooLarge {
+        estimate_bytes: u64,
+        bound_bytes: u64,
+        estimate: String,
+    },
     /// A limit in `Scenario::limits` was reached.
     #[error("limit reached: {0}")]
     Limit(String),

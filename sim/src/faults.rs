@@ -45,7 +45,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use engine::{BlockStore, CrashStore, Fate, MemStore, PendingWrite, StoreError};
+use engine::{BlockStore, CrashStore, Fate, InitialContent, PendingWrite, SparseStore, StoreError};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -212,10 +212,12 @@ pub(crate) fn injected(e: &engine::Error) -> bool {
     matches!(e, engine::Error::Store(StoreError::Injected { .. }))
 }
 
-/// The simulated disk under one engine image. Without faults, a plain [`MemStore`]
+/// The simulated disk under one engine image: a [`SparseStore`], holding only the
+/// blocks written (a 1 TiB volume costs the memory of the blocks the run touches),
+/// every other block reading as its initial content. Without faults, the plain store
 /// (the fault-free simulator, unchanged). With faults, the engine's crash-capable
-/// [`CrashStore`] (a durable [`MemStore`] plus a volatile cache of unflushed writes,
-/// tearing at 8-byte sectors) and injected read and write errors.
+/// [`CrashStore`] (a durable [`SparseStore`] plus a volatile cache of unflushed
+/// writes, tearing at 8-byte sectors) and injected read and write errors.
 pub struct SimStore {
     name: &'static str,
     disk: Disk,
@@ -223,8 +225,8 @@ pub struct SimStore {
 }
 
 enum Disk {
-    Plain(MemStore),
-    Crash(CrashStore<MemStore>),
+    Plain(SparseStore),
+    Crash(CrashStore<SparseStore>),
 }
 
 /// Bytes of the simulated disk's unit of atomicity, at which an unflushed write can
@@ -232,13 +234,19 @@ enum Disk {
 pub const TEAR_BYTES: usize = engine::store::WORD_BYTES;
 
 impl SimStore {
+    /// `blocks` blocks of `block_size` bytes; a block never written reads as `initial`
+    /// gives it (zeros when `None`).
     pub(crate) fn new(
         name: &'static str,
         block_size: usize,
         blocks: u64,
+        initial: Option<InitialContent>,
         faults: Option<Faults>,
     ) -> Result<Self, StoreError> {
-        let platter = MemStore::new(block_size, blocks)?;
+        let platter = match initial {
+            Some(f) => SparseStore::with_initial(block_size, blocks, f)?,
+            None => SparseStore::new(block_size, blocks)?,
+        };
         let disk = match faults {
             Some(_) => Disk::Crash(CrashStore::new(platter, TEAR_BYTES)),
             None => Disk::Plain(platter),

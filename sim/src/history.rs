@@ -16,6 +16,7 @@ use engine::Vlun;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Tick;
+use crate::workload::InitialValues;
 
 /// A transaction attempt. A retried transaction gets a new id.
 pub type TxnId = u32;
@@ -80,6 +81,22 @@ pub fn read_record(bytes: &[u8]) -> (i64, u64) {
 pub fn write_record(bytes: &mut [u8], value: i64, stamp: u64) {
     bytes[0..8].copy_from_slice(&value.to_le_bytes());
     bytes[8..16].copy_from_slice(&stamp.to_le_bytes());
+}
+
+/// Block `block`'s content before the first transaction: each of its records holds
+/// its initial value (`values`) and stamp 0, every other byte is 0; a block past the
+/// volume (a variant's data area) is all zeros. `buf` is one block. The simulator's
+/// stores read every block never written this way, so the content of the whole volume
+/// is known without being stored.
+pub fn initial_block(layout: &Layout, values: InitialValues, block: u64, buf: &mut [u8]) {
+    buf.fill(0);
+    if block >= layout.volume_blocks {
+        return;
+    }
+    let per = layout.records_per_block();
+    for (i, record) in buf.chunks_exact_mut(layout.record_size).enumerate() {
+        write_record(record, values.of(block * per + i as u64), 0);
+    }
 }
 
 /// The stamp a transaction's writes carry.

@@ -28,6 +28,7 @@ pub mod cost;
 pub mod device_model;
 pub mod error;
 pub mod faults;
+pub mod footprint;
 pub mod history;
 pub mod locks;
 pub mod oracle;
@@ -52,8 +53,8 @@ pub use scenario::{
     BackupConfig, Discipline, GeometryConfig, Granularity, Limits, LockingConfig, Scenario,
 };
 pub use workload::{
-    Arrivals, BankConfig, Fig3Config, Fig45Config, GeneratedConfig, HotSpot, TraceConfig,
-    WorkloadConfig,
+    Arrivals, BankConfig, Fig3Config, Fig45Config, GeneratedConfig, HotSpot, InitialValues,
+    TraceConfig, WorkloadConfig,
 };
 
 use world::World;

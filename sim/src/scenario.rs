@@ -213,6 +213,10 @@ pub struct Limits {
     pub attempts_max: u64,
     /// Bytes of the simulated volume at most (default 1 GiB).
     pub volume_bytes_max: u64,
+    /// Bytes of memory the run may hold at most, as estimated before it starts
+    /// ([`crate::footprint`]; default 4 GiB). A run estimated above it is refused
+    /// ([`crate::SimError::TooLarge`]).
+    pub memory_bytes_max: u64,
 }
 
 impl Default for Limits {
@@ -222,6 +226,7 @@ impl Default for Limits {
             time_ticks_max: 1_000_000_000_000,
             attempts_max: 20_000_000,
             volume_bytes_max: 1 << 30,
+            memory_bytes_max: 4 << 30,
         }
     }
 }

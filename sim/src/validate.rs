@@ -81,6 +81,14 @@ pub(crate) fn scenario(s: &Scenario) -> Result<Layout, SimError> {
             ),
         ));
     }
+    let footprint = crate::footprint::estimate(s, &layout);
+    if footprint.total_bytes() > s.limits.memory_bytes_max {
+        return Err(SimError::TooLarge {
+            estimate_bytes: footprint.total_bytes(),
+            bound_bytes: s.limits.memory_bytes_max,
+            estimate: footprint.describe(),
+        });
+    }
     at_least(
         "archive.bandwidth_bytes_per_s",
         s.archive.bandwidth_bytes_per_s,

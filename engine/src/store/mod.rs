@@ -1,5 +1,7 @@
-//! Block stores: the physical storage images under the one-way mirror, and
-//! [`CrashStore`], a simulated disk that can lose its unflushed writes.
+//! Block stores: the physical storage images under the one-way mirror (on files,
+//! [`FileStore`]; in memory, dense [`MemStore`] or [`SparseStore`], which holds only
+//! the blocks written), and [`CrashStore`], a simulated disk that can lose its
+//! unflushed writes.
 //!
 //! A store is a fixed array of equal-sized blocks, addressed by index, like a disk.
 //! Its methods take `&self` because a disk accepts concurrent commands: ordering
@@ -13,6 +15,7 @@ mod crash;
 mod faulty;
 mod file;
 mod mem;
+mod sparse;
 
 pub use crash::{
     CrashStore, CrashSwitch, Fate, PendingWrite, Power, PowerLoss, PENDING_WRITES_MAX, SECTOR_BYTES,
@@ -20,6 +23,7 @@ pub use crash::{
 pub use faulty::{FaultKind, FaultyStore};
 pub use file::FileStore;
 pub use mem::{MemStore, WORD_BYTES};
+pub use sparse::{InitialContent, SparseStore, HELD_BLOCK_OVERHEAD_BYTES};
 
 /// An error from a block store: always names the store and, where one is involved,
 /// the block.

@@ -11,6 +11,8 @@
 //! - `identity`: swapped, foreign, resized, stale and unlabelled files are refused,
 //!   naming the file (issue 13's cases 2 and 3).
 //! - `integrity`: misdirected and rotted blocks are errors in integrity mode (case 6).
+//! - `sparse`: the sparse store reads and writes as the dense one from the same
+//!   initial content, and holds only the blocks written.
 //! - `trust`: no retire without a complete archive, one open per device, one
 //!   block-size rule (issue 13's cases 1, 5, 8).
 
@@ -23,6 +25,7 @@ mod integrity;
 mod io_cost;
 mod lifecycle;
 mod reopen;
+mod sparse;
 mod stress;
 mod trust;
 

@@ -63,13 +63,6 @@ impl Bank {
 }
 
 impl Workload for Bank {
-    fn initial_value(&self, r: u64) -> i64 {
-        if r < self.c.accounts {
-            self.c.initial_balance
-        } else {
-            0
-        }
-    }
     fn start(&mut self) -> Vec<(Tick, Option<u32>)> {
         self.arrivals.start()
     }

@@ -72,9 +72,6 @@ impl Fig3 {
 }
 
 impl Workload for Fig3 {
-    fn initial_value(&self, _r: u64) -> i64 {
-        self.c.initial_value
-    }
     fn start(&mut self) -> Vec<(Tick, Option<u32>)> {
         self.scheduled = 1;
         vec![(FIG3_SCHEDULE[0].1, None)]

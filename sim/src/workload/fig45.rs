@@ -69,9 +69,6 @@ impl Fig45 {
 }
 
 impl Workload for Fig45 {
-    fn initial_value(&self, _r: u64) -> i64 {
-        self.c.initial_value
-    }
     fn start(&mut self) -> Vec<(Tick, Option<u32>)> {
         self.arrivals.start()
     }

@@ -124,9 +124,6 @@ fn pick(cdf: &[f64], records: u64, r: &mut ChaCha8Rng) -> u64 {
 }
 
 impl Workload for Generated {
-    fn initial_value(&self, _r: u64) -> i64 {
-        0
-    }
     fn start(&mut self) -> Vec<(Tick, Option<u32>)> {
         match self.c.arrivals.clone() {
             Arrivals::Open {

@@ -70,6 +70,39 @@ impl WorkloadConfig {
         .max(1)
     }
 
+    /// Every record's value before the first transaction (a pure function of the
+    /// record: the volume's initial content is computed from it, never stored).
+    pub fn initial_values(&self) -> InitialValues {
+        let all = |value| InitialValues {
+            value,
+            records: u64::MAX,
+        };
+        match self {
+            WorkloadConfig::Fig3(c) => all(c.initial_value),
+            WorkloadConfig::Fig45(c) => all(c.initial_value),
+            WorkloadConfig::Bank(c) => InitialValues {
+                value: c.initial_balance,
+                records: c.accounts,
+            },
+            WorkloadConfig::Generated(_) | WorkloadConfig::Trace(_) => all(0),
+        }
+    }
+
+    /// The most transactions the workload issues and the most records one of them
+    /// accesses (retries aside): what sizes a run's memory ([`crate::footprint`]).
+    pub fn size(&self) -> (u64, u64) {
+        match self {
+            WorkloadConfig::Fig3(c) => (6, u64::from(c.updates_max)),
+            WorkloadConfig::Fig45(c) => (c.transactions, u64::from(c.updates_max)),
+            WorkloadConfig::Bank(c) => (c.transactions, 2),
+            WorkloadConfig::Generated(c) => (c.transactions, u64::from(c.length_max)),
+            WorkloadConfig::Trace(c) => c.loaded.as_ref().map_or((0, 0), |m| {
+                let longest = m.txns.iter().map(|t| t.blocks.len()).max().unwrap_or(0);
+                (m.txns.len() as u64, longest as u64)
+            }),
+        }
+    }
+
     /// True when every transaction keeps the sum of record values (bank).
     pub fn conserves_sum(&self) -> bool {
         matches!(self, WorkloadConfig::Bank(_))
@@ -119,10 +152,27 @@ impl WorkloadConfig {
     }
 }
 
+/// The records' values before the first transaction: `value` for the records below
+/// `records`, 0 for the others (the padding of the last block included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InitialValues {
+    pub value: i64,
+    pub records: u64,
+}
+
+impl InitialValues {
+    /// The initial value of record `r`.
+    pub fn of(&self, r: u64) -> i64 {
+        if r < self.records {
+            self.value
+        } else {
+            0
+        }
+    }
+}
+
 /// A generator of transactions.
 pub(crate) trait Workload {
-    /// The initial value of record `r`.
-    fn initial_value(&self, r: u64) -> i64;
     /// Arrivals known at time 0: `(time, client)`. Open-loop workloads give their first
     /// arrival; closed-loop ones one per client.
     fn start(&mut self) -> Vec<(Tick, Option<u32>)>;

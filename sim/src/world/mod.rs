@@ -9,7 +9,9 @@
 
 use std::collections::VecDeque;
 
-use engine::{Device, DeviceConfig, IoCost, MemJournal, Vlun};
+use std::sync::Arc;
+
+use engine::{Device, DeviceConfig, Image, InitialContent, IoCost, MemJournal, Vlun};
 use rand_chacha::ChaCha8Rng;
 
 use crate::clock::{EventQueue, Tick};
@@ -18,7 +20,7 @@ use crate::device_model::DeviceModel;
 use crate::error::SimError;
 use crate::faults::{self, Faults, SimStore};
 use crate::history::{
-    block_digest, read_record, stamp_of, write_record, Event, History, Layout, TxnId,
+    block_digest, initial_block, read_record, stamp_of, write_record, Event, History, Layout, TxnId,
 };
 use crate::locks::{Acquire, Attempt, LockTable};
 use crate::policy::Policy;
@@ -294,17 +296,24 @@ impl<'a> World<'a> {
             _ => scenario.backup.baseline_variant,
         };
         // The images of `Device::in_memory` (a data area as large as the volume), on
-        // the simulated disk.
+        // the simulated disk. The image(s) holding the volume start with the initial
+        // content (computed per block, never stored); a data-area image with zeros.
         let faults = scenario
             .faults
             .active()
             .then(|| faults::injector(&scenario.faults, rng::stream(seed, Component::Faults)));
         let (a_blocks, b_blocks) = variant.image_blocks(layout.volume_blocks, layout.volume_blocks);
-        let store = |name, blocks| {
-            SimStore::new(name, layout.block_size, blocks, faults.clone())
+        let values = scenario.workload.initial_values();
+        let content: InitialContent =
+            Arc::new(move |b, buf: &mut [u8]| initial_block(&layout, values, b, buf));
+        let store = |name, image, blocks| {
+            let holds_volume = variant.table_image() != Some(image);
+            let initial = holds_volume.then(|| content.clone());
+            SimStore::new(name, layout.block_size, blocks, initial, faults.clone())
                 .map_err(|e| engine_err(0)(e.into()))
         };
-        let (image_a, image_b) = (store("image A", a_blocks)?, store("image B", b_blocks)?);
+        let image_a = store("image A", Image::A, a_blocks)?;
+        let image_b = store("image B", Image::B, b_blocks)?;
         let mut config = DeviceConfig::new(variant);
         if !scenario.faults.power_safe {
             config.durability = engine::Durability::ProcessCrashSafe;
@@ -320,17 +329,10 @@ impl<'a> World<'a> {
             rng::stream(seed, Component::Arrivals),
             rng::stream(seed, Component::Shapes),
         );
-        // The initial image: every record's value, stamp 0.
-        let mut initial = vec![0u8; layout.image_bytes()];
-        for r in 0..layout.records() {
-            let off = layout.offset_in_image(r);
-            write_record(&mut initial[off..], workload.initial_value(r), 0);
-        }
-        for (b, chunk) in initial.chunks(layout.block_size).enumerate() {
-            dev.write(Vlun::A, b as u64, chunk).map_err(engine_err(0))?;
-        }
         if faults.is_some() {
-            // The initial image is durable before the first transaction.
+            // The initial image is durable before the first transaction (it is the
+            // stores' initial content, so there is nothing to flush; the barrier is
+            // kept so that the journal starts synced).
             dev.flush().map_err(engine_err(0))?;
         }
         let lock_count = match scenario.locking.granularity {
@@ -348,6 +350,10 @@ impl<'a> World<'a> {
             }
         }
         let history = scenario.keep_history.then(|| {
+            let mut initial = vec![0u8; layout.image_bytes()];
+            for (b, chunk) in initial.chunks_mut(layout.block_size).enumerate() {
+                initial_block(&layout, values, b as u64, chunk);
+            }
             let mut h = History::new(layout, initial);
             h.sum_conserved = scenario.workload.conserves_sum();
             h.gate_wait_limit_ticks = policy

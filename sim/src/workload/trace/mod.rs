@@ -423,10 +423,6 @@ impl Replay {
 }
 
 impl Workload for Replay {
-    fn initial_value(&self, _r: u64) -> i64 {
-        0
-    }
-
     fn start(&mut self) -> Vec<(Tick, Option<u32>)> {
         match self.timing {
             Timing::Recorded => match self.trace.txns.first() {

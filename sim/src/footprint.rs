@@ -1,0 +1,189 @@
+//! What a run will hold in memory, estimated before it starts, so that a run too large
+//! for the machine is refused with the estimate instead of exhausting memory.
+//!
+//! The estimate is an upper-bound-minded sum of the parts that grow with the scenario
+//! (the parts of fixed size, under a few MiB, are left out):
+//!
+//! - **images**: the simulated disk holds only the blocks written
+//!   ([`engine::SparseStore`]): at most the blocks the workload can write (transactions
+//!   × accesses, at most the volume) per image, the volume's image(s) and the variant's
+//!   data area, each block its bytes plus [`engine::HELD_BLOCK_OVERHEAD_BYTES`];
+//! - **locks**: the application lock table, one entry per lock (record or block);
+//! - **history** (`keep_history`): the whole-volume images it carries (initial, VLUN A
+//!   declared consistent, the archive, the live volume at the end) and the oracle's two
+//!   replayed images, plus about `2 + 4 × accesses` events per transaction and the
+//!   oracle's index and digest sets over them;
+//! - **timeline** (`keep_timeline`): one row per transaction attempt;
+//! - **samples**: the response and admission delays kept for exact percentiles
+//!   (16 bytes per transaction);
+//! - **workload**: a Zipf hot spot's cumulative weights (8 bytes per record).
+//!
+//! Retries (aborts, deadlock victims) add attempts the estimate does not foresee; it
+//! counts each transaction once.
+
+use std::mem::size_of;
+
+use engine::store::HELD_BLOCK_OVERHEAD_BYTES;
+
+use crate::cost::TxnTimeline;
+use crate::history::{Layout, Step};
+use crate::scenario::{Granularity, Scenario};
+use crate::workload::{GeneratedConfig, HotSpot, WorkloadConfig};
+
+/// Bytes per application lock (holder, waiter queue, type (b) flag).
+const LOCK_BYTES: u64 = 48;
+/// Bytes the oracle keeps per history event it indexes (its transaction index entry
+/// and the ordered digest sets of no-torn-write and A-isolated).
+const ORACLE_BYTES_PER_EVENT: u64 = 64;
+
+/// The estimate, part by part, in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Footprint {
+    pub images_bytes: u64,
+    pub locks_bytes: u64,
+    pub history_bytes: u64,
+    pub timeline_bytes: u64,
+    pub samples_bytes: u64,
+    pub workload_bytes: u64,
+}
+
+impl Footprint {
+    /// The sum of the parts.
+    pub fn total_bytes(&self) -> u64 {
+        [
+            self.images_bytes,
+            self.locks_bytes,
+            self.history_bytes,
+            self.timeline_bytes,
+            self.samples_bytes,
+            self.workload_bytes,
+        ]
+        .iter()
+        .fold(0u64, |a, &b| a.saturating_add(b))
+    }
+
+    /// The parts in words, for an error message: `images 1.2 GiB, history …`.
+    pub fn describe(&self) -> String {
+        let parts = [
+            ("images", self.images_bytes),
+            ("locks", self.locks_bytes),
+            ("history", self.history_bytes),
+            ("timeline", self.timeline_bytes),
+            ("delay samples", self.samples_bytes),
+            ("workload", self.workload_bytes),
+        ];
+        parts
+            .iter()
+            .filter(|(_, b)| *b > 0)
+            .map(|(name, b)| format!("{name} {}", human_bytes(*b)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// `n` bytes in binary units with three significant digits (`1.50 GiB`).
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut x = n as f64;
+    let mut unit = 0;
+    while x >= 1024.0 && unit + 1 < UNITS.len() {
+        x /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{x:.2} {}", UNITS[unit])
+    }
+}
+
+/// The estimated footprint of running `scenario` (with volume `layout`), under any
+/// policy (each keeps two images of the same bound).
+pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
+    let (transactions, accesses) = scenario.workload.size();
+    let block = layout.block_size as u64;
+    let volume = layout.volume_blocks;
+    let image = layout.image_bytes() as u64;
+    let written_blocks = transactions.saturating_mul(accesses).min(volume);
+    // Two images: the volume on both (mirroring), or the volume on one and the data
+    // area on the other (logging, copy-on-write); each holds at most the blocks written.
+    let images_bytes = written_blocks
+        .saturating_mul(block + HELD_BLOCK_OVERHEAD_BYTES)
+        .saturating_mul(2);
+    let locks = match scenario.locking.granularity {
+        Granularity::Record => layout.records(),
+        Granularity::Block => volume,
+    };
+    let events = transactions.saturating_mul(2 + 4 * accesses);
+    let history_bytes = if scenario.keep_history {
+        let images = image.saturating_mul(6);
+        let per_event = size_of::<Step>() as u64 + ORACLE_BYTES_PER_EVENT;
+        images.saturating_add(events.saturating_mul(per_event))
+    } else {
+        0
+    };
+    let timeline_bytes = if scenario.keep_timeline {
+        transactions.saturating_mul(size_of::<TxnTimeline>() as u64)
+    } else {
+        0
+    };
+    let workload_bytes = match &scenario.workload {
+        WorkloadConfig::Generated(GeneratedConfig {
+            hot_spot: HotSpot::Zipf { .. },
+            records,
+            ..
+        }) => records.saturating_mul(8),
+        _ => 0,
+    };
+    Footprint {
+        images_bytes,
+        locks_bytes: locks.saturating_mul(LOCK_BYTES),
+        history_bytes,
+        timeline_bytes,
+        samples_bytes: transactions.saturating_mul(16),
+        workload_bytes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn generated(transactions: u64) -> Scenario {
+        Scenario::with_workload(WorkloadConfig::Generated(GeneratedConfig {
+            transactions,
+            ..GeneratedConfig::default()
+        }))
+    }
+
+    #[test]
+    fn the_estimate_grows_linearly_with_transactions_and_drops_what_is_off() {
+        let small = generated(1_000);
+        let layout = small.layout().unwrap();
+        let (a, b) = (
+            estimate(&small, &layout),
+            estimate(&generated(2_000), &layout),
+        );
+        // The parts that depend on transactions double (the volume of 256 records is
+        // fully written by both, so the images do not).
+        assert_eq!(b.timeline_bytes, 2 * a.timeline_bytes);
+        assert_eq!(b.samples_bytes, 2 * a.samples_bytes);
+        let image = 6 * layout.image_bytes() as u64;
+        assert_eq!(b.history_bytes - image, 2 * (a.history_bytes - image));
+        assert!(a.total_bytes() < small.limits.memory_bytes_max);
+        let mut off = small.clone();
+        off.keep_history = false;
+        off.keep_timeline = false;
+        let o = estimate(&off, &layout);
+        assert_eq!((o.history_bytes, o.timeline_bytes), (0, 0));
+        assert_eq!(o.images_bytes, a.images_bytes);
+        assert!(o.describe().starts_with("images "));
+    }
+
+    #[test]
+    fn human_bytes_reads_well() {
+        assert_eq!(human_bytes(12), "12 B");
+        assert_eq!(human_bytes(3 << 29), "1.50 GiB");
+        assert_eq!(human_bytes(1 << 40), "1.00 TiB");
+    }
+}
