@@ -1,4 +1,5 @@
 mod archive;
+mod bench_scenarios;
 mod common;
 mod configurations;
 mod determinism;

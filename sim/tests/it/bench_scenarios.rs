@@ -1,0 +1,51 @@
+//! The benchmark scenarios (`scenarios/bench/*.toml`, cited in BENCHMARKS.md) are valid
+//! and, scaled down, do what their comments claim: the full-size runs are benchmarks,
+//! run by hand with the commands BENCHMARKS.md gives.
+
+use std::path::PathBuf;
+
+use engine::Variant;
+use sim::{run, Policy, Scenario, WorkloadConfig};
+
+/// The scenario part of a run file (`policies` and `seed` are the command line's).
+fn load(name: &str) -> Scenario {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../scenarios/bench")
+        .join(name);
+    let mut t: toml::Table = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    t.remove("policies");
+    t.remove("seed");
+    let s: Scenario = t.try_into().unwrap_or_else(|e| panic!("{name}: {e}"));
+    s.validate().unwrap_or_else(|e| panic!("{name}: {e}"));
+    s
+}
+
+#[test]
+fn the_simpy_workload_is_simpys_and_a_scaled_down_run_backs_up_under_load() {
+    let mut s = load("simpy.toml");
+    assert_eq!(s.layout().unwrap().volume_blocks, 1024);
+    let WorkloadConfig::Generated(g) = &mut s.workload else {
+        panic!("simpy.toml: a generated workload");
+    };
+    // SimPy's shape: 1024 blocks, 4 distinct block writes per transaction.
+    assert_eq!((g.records, g.length_min, g.length_max), (1024, 4, 4));
+    assert_eq!((g.write_fraction, g.transactions), (1.0, 1_000_000));
+    g.transactions = 5_000;
+    let d = &s.device;
+    assert_eq!((d.read_latency_ticks, d.write_latency_ticks), (100, 150));
+    assert_eq!((d.table_update_latency_ticks, d.channels), (10, 4));
+    let r = run(&s, Policy::Owm(Variant::CopyOnWrite), 1)
+        .unwrap()
+        .result;
+    let c = &r.costs;
+    assert_eq!(c.committed, 5_000);
+    assert!(
+        r.marks.split.is_some() && r.marks.retire.is_some(),
+        "{:?}",
+        r.marks
+    );
+    // Copy-on-write does its work while A is live: B writes, table updates.
+    assert!(c.vlun_b_writes_a_live > 0 && c.table_updates > 0, "{c:?}");
+    // Utilisation 0.7 before the backup: transactions wait for the device sometimes.
+    assert!(c.device_queue_ticks > 0, "{c:?}");
+}
