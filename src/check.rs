@@ -9,14 +9,18 @@
 //! | 1 | an invariant was violated (or a witness never reached, so its invariants hold vacuously); `--replay`: the violation was reproduced |
 //! | 2 | bad input: a flag, a trace file that cannot be read, parsed or replayed |
 //! | 3 | incomplete: a depth, state or time bound cut the search, so nothing is claimed beyond it |
+//!
+//! The verdict is the shared one of `run` and `sweep` ([`crate::verdict`]): one case per
+//! property, written as JSON (`--json`) and JUnit XML (`--junit`) on request.
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use model::{CheckConfig, CheckReport, Discipline, Locks, Outcome, Strategy, Trace};
+use model::{CheckConfig, CheckReport, Discipline, Locks, Strategy, Trace};
+
+use crate::verdict::{Exit, Outcome, Report, VerdictArgs};
 
 /// Flags of `owm check`; every model flag defaults to `CheckConfig::default()`.
 #[derive(clap::Args)]
@@ -65,9 +69,8 @@ pub struct CheckArgs {
     /// Depth first (far less memory) instead of breadth first (shortest traces).
     #[arg(long)]
     dfs: bool,
-    /// Exit 0 even when an invariant is violated (to study a broken configuration).
-    #[arg(long)]
-    allow_violations: bool,
+    #[command(flatten)]
+    verdict: VerdictArgs,
     /// Where counterexample traces are written (default out/check); traces of an
     /// earlier check in it are removed.
     #[arg(long, default_value = "out/check")]
@@ -109,39 +112,9 @@ impl CheckArgs {
     }
 }
 
-/// The exit status contract of `owm check` (module doc).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Status {
-    Held,
-    Violated,
-    BadInput,
-    Incomplete,
-}
-
-impl Status {
-    fn code(self) -> u8 {
-        match self {
-            Status::Held => 0,
-            Status::Violated => 1,
-            Status::BadInput => 2,
-            Status::Incomplete => 3,
-        }
-    }
-}
-
-/// Runs `owm check` and returns its exit status (module doc); errors are bad input.
-pub fn run(args: &CheckArgs) -> ExitCode {
-    let status = match check(args) {
-        Ok(status) => status,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            Status::BadInput
-        }
-    };
-    ExitCode::from(status.code())
-}
-
-fn check(args: &CheckArgs) -> Result<Status> {
+/// Runs `owm check` (or `--replay`) and returns its exit status (module doc); an
+/// error is bad input (exit 2).
+pub fn run(args: &CheckArgs) -> Result<Exit> {
     if let Some(path) = &args.replay {
         return replay(path);
     }
@@ -181,12 +154,7 @@ fn check(args: &CheckArgs) -> Result<Status> {
     bar.finish_and_clear();
     let report = report?;
     say!("{}", report.render().trim_end());
-    let mut traces = Vec::new();
-    for p in &report.properties {
-        if let Outcome::Violated { trace, .. } = &p.outcome {
-            traces.push(trace);
-        }
-    }
+    let traces: Vec<&Trace> = report.counterexamples().into_iter().map(|(_, t)| t).collect();
     for w in write_traces(&args.trace_dir, &traces)? {
         say!(
             "counterexample written to {} (replay: owm check --replay {})",
@@ -194,58 +162,77 @@ fn check(args: &CheckArgs) -> Result<Status> {
             w.display()
         );
     }
-    say!("reproduce: {}", reproduce(&cfg, args.allow_violations));
-    let (status, words) = verdict(&report, args.allow_violations);
-    eprintln!("verdict: {words} (exit {})", status.code());
-    Ok(status)
+    let reproduce = reproduce(&cfg, &args.verdict);
+    say!("reproduce: {reproduce}");
+    say!("{}", in_words(&report));
+    args.verdict
+        .finish(&verdicts(&report, reproduce, args.verdict.allow_violations))
 }
 
 /// The command line that gives the same verdict: the model, the search and its bounds.
-fn reproduce(cfg: &CheckConfig, allow_violations: bool) -> String {
+fn reproduce(cfg: &CheckConfig, verdict: &VerdictArgs) -> String {
     format!(
         "owm check {} {}{}",
         cfg.model_flags(),
         cfg.search_flags(),
-        if allow_violations {
-            " --allow-violations"
-        } else {
-            ""
-        }
+        verdict.reproduce_suffix()
     )
 }
 
-/// The exit status of a report and the verdict in words.
-fn verdict(report: &CheckReport, allow_violations: bool) -> (Status, String) {
+/// The verdicts of a check, one case per property (suite `check <model flags>`): an
+/// `always` property held over the whole space is held, over a cut space held within
+/// the bounds; a `sometimes` witness reached is held, never reached in the whole space
+/// a violation (its invariants would hold vacuously), not reached in a cut space
+/// unchecked.
+fn verdicts(cr: &CheckReport, reproduce: String, allow_violations: bool) -> Report {
+    let mut r = Report::new("check", reproduce, allow_violations);
+    let suite = format!("check {}", cr.config.model_flags());
+    let bound = cr
+        .config
+        .bounds()
+        .unwrap_or_else(|| "an interrupted search".into());
+    let cut = cr.cut_states as u64;
+    for p in &cr.properties {
+        let outcome = match &p.outcome {
+            model::Outcome::Held | model::Outcome::Reached if cr.complete() => Outcome::Held,
+            model::Outcome::Held => Outcome::HeldWithin {
+                bound: bound.clone(),
+                cut,
+            },
+            model::Outcome::Reached => Outcome::Held,
+            model::Outcome::Violated { detail, .. } => Outcome::Violated {
+                count: 1,
+                detail: detail.clone(),
+            },
+            model::Outcome::NotReached if cr.complete() => Outcome::Violated {
+                count: 1,
+                detail: "never reached: the invariants it witnesses hold vacuously".into(),
+            },
+            model::Outcome::NotReached => Outcome::Unchecked {
+                reason: format!("not reached within {bound} ({cut} states cut)"),
+            },
+        };
+        r.push(&suite, p.name, outcome);
+    }
+    r
+}
+
+/// The check's result in words: which invariants were violated, or what a bound cut.
+fn in_words(report: &CheckReport) -> String {
     let violated = report.violated();
     if !violated.is_empty() {
-        let words = format!("violated: {}", violated.join(", "));
-        let status = if allow_violations {
-            Status::Held
-        } else {
-            Status::Violated
-        };
-        return (status, words);
+        format!("result: violated: {}", violated.join(", "))
+    } else if !report.complete() {
+        format!(
+            "result: incomplete: held within {}, {} states cut",
+            report.config.bounds().unwrap_or_default(),
+            report.cut_states
+        )
+    } else if !report.ok() {
+        "result: a `sometimes` witness was never reached: its invariants hold vacuously".into()
+    } else {
+        "result: held: every invariant, every witness reached".into()
     }
-    if !report.complete() {
-        return (
-            Status::Incomplete,
-            format!(
-                "incomplete: held within {}, {} states cut",
-                report.config.bounds().unwrap_or_default(),
-                report.cut_states
-            ),
-        );
-    }
-    if !report.ok() {
-        return (
-            Status::Violated,
-            "a `sometimes` witness was never reached: its invariants hold vacuously".into(),
-        );
-    }
-    (
-        Status::Held,
-        "held: every invariant, every witness reached".into(),
-    )
 }
 
 /// Writes each trace as `<invariant>.trace` in `dir`, removing the `.trace` files an
@@ -285,7 +272,7 @@ fn file_stem(invariant: &str) -> String {
 
 /// Replays a trace: exit 1 when the violation it names is reproduced, an error (exit
 /// 2) when the file cannot be read or parsed or its steps do not reproduce it.
-fn replay(path: &Path) -> Result<Status> {
+fn replay(path: &Path) -> Result<Exit> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("could not replay {}: cannot read", path.display()))?;
     let trace =
@@ -298,5 +285,5 @@ fn replay(path: &Path) -> Result<Status> {
         trace.violates,
         path.display()
     );
-    Ok(Status::Violated)
+    Ok(Exit::Violated)
 }

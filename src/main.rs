@@ -188,8 +188,7 @@ fn main() -> ExitCode {
             sweep::sweep(&sweep, out, shard, jobs, resume, &verdict)
         }
         Command::Merge { dirs, out, verdict } => sweep::merge(&dirs, &out, &verdict),
-        // `owm check` keeps the whole exit-status contract itself (src/check.rs).
-        Command::Check(args) => return check::run(&args),
+        Command::Check(args) => check::run(&args),
         Command::Demo { blocks, block_size } => {
             demo(blocks, block_size).map(|()| verdict::Exit::Held)
         }

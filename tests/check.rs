@@ -46,7 +46,7 @@ fn the_default_configuration_holds() {
         text.contains("reproduce: owm check --variant cow") && text.contains("--threads 1"),
         "{text}"
     );
-    assert!(stderr(&o).contains("verdict: held"), "{}", stderr(&o));
+    assert!(stdout(&o).contains("verdict: held"), "{}", stdout(&o));
 }
 
 #[test]
@@ -69,8 +69,11 @@ fn a_violation_exits_1_and_writes_a_trace_that_replays() {
     ];
     let o = owm(&[&args[..], &["--trace-dir", &s(&dir)]].concat());
     assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
-    fails_with(&o, &["violated:", "B-complete"]);
-    assert!(stdout(&o).contains("VIOLATED"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("result: violated: B-complete") && stdout(&o).contains("VIOLATED"),
+        "{}",
+        stdout(&o)
+    );
     let written = names(&dir);
     assert!(
         written.contains(&"b-complete.trace".to_string())
@@ -87,9 +90,9 @@ fn a_violation_exits_1_and_writes_a_trace_that_replays() {
     let o = owm(&[&args[..], &["--trace-dir", &s(&dir), "--allow-violations"]].concat());
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("violated: B-complete"),
+        stdout(&o).contains("violated: B-complete"),
         "{}",
-        stderr(&o)
+        stdout(&o)
     );
 
     // A trace whose steps do not reproduce the violation: could not replay, exit 2.
@@ -143,11 +146,10 @@ fn a_depth_bound_that_cuts_the_search_is_incomplete_exit_3() {
         .unwrap_or_else(|| panic!("no cut count:\n{text}"));
     assert!(cut > 0, "{text}");
     assert!(
-        stderr(&o).contains(&format!(
+        text.contains(&format!(
             "incomplete: held within depth 21, {cut} states cut"
         )),
-        "{}",
-        stderr(&o)
+        "{text}"
     );
     let again = reproduce_args(&o);
     assert!(
@@ -239,4 +241,133 @@ fn large_configurations_are_estimated_and_refused_when_they_cannot_fit() {
     ]);
     assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("estimate: about"), "{}", stdout(&o));
+}
+
+/// The JUnit file (parsed with roxmltree) and the JSON verdict (read back with serde)
+/// of a check hold one case per property, with the check's own exit status: a bounded
+/// search that cut states (exit 3: every `always` skipped as "held within depth 21",
+/// none passed or failed), a violating one (exit 1: B-complete a failure) and a
+/// complete clean one (exit 0: every case passed).
+#[test]
+fn check_writes_junit_and_json_verdicts_per_property() {
+    #[derive(serde::Deserialize, serde::Serialize, PartialEq, Debug)]
+    struct Case {
+        suite: String,
+        name: String,
+        verdict: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bound: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cut: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        count: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    }
+    #[derive(serde::Deserialize, serde::Serialize, PartialEq, Debug)]
+    struct Verdicts {
+        command: String,
+        version: String,
+        seed: Option<u64>,
+        seeds: Vec<u64>,
+        reproduce: String,
+        allow_violations: bool,
+        exit: String,
+        exit_code: u8,
+        cases: Vec<Case>,
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let incremental = [
+        "--variant",
+        "cow",
+        "--old",
+        "1",
+        "--new",
+        "1",
+        "--discipline",
+        "incremental",
+        "--type-b",
+        "off",
+    ];
+    let runs: [(&[&str], i32); 3] = [
+        (&[&incremental[..], &["--depth", "21"]].concat(), 3),
+        (&incremental, 1),
+        (&[], 0),
+    ];
+    for (flags, want) in runs {
+        let junit = tmp.path().join("check.xml");
+        let json = tmp.path().join("check.json");
+        let mut args = vec!["check", "--threads", "1"];
+        args.extend(flags);
+        let (j, x, t) = (s(&json), s(&junit), s(&tmp.path().join("traces")));
+        args.extend(["--json", &j, "--junit", &x, "--trace-dir", &t]);
+        let o = owm(&args);
+        assert_eq!(code(&o), want, "{flags:?}: {}{}", stdout(&o), stderr(&o));
+        let properties = stdout(&o)
+            .lines()
+            .filter(|l| l.starts_with("  always") || l.starts_with("  sometimes"))
+            .count();
+        assert!(properties >= 10, "{}", stdout(&o));
+
+        let text = std::fs::read_to_string(&json).unwrap();
+        let raw: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let v: Verdicts = serde_json::from_value(raw.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&v).unwrap(), raw, "round trip");
+        assert_eq!((v.command.as_str(), v.exit_code), ("check", want as u8));
+        assert_eq!(v.cases.len(), properties);
+        assert!(v.reproduce.starts_with("owm check --variant"), "{}", v.reproduce);
+
+        let xml = std::fs::read_to_string(&junit).unwrap();
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let cases: Vec<roxmltree::Node> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("testcase"))
+            .collect();
+        assert_eq!(cases.len(), properties);
+        let with = |tag: &str| -> Vec<&str> {
+            cases
+                .iter()
+                .filter(|c| c.children().any(|k| k.has_tag_name(tag)))
+                .map(|c| c.attribute("name").unwrap())
+                .collect()
+        };
+        let (failed, skipped) = (with("failure"), with("skipped"));
+        let root = doc.root_element();
+        assert_eq!(root.attribute("tests"), Some(properties.to_string().as_str()));
+        assert_eq!(root.attribute("failures"), Some(failed.len().to_string().as_str()));
+        assert_eq!(root.attribute("skipped"), Some(skipped.len().to_string().as_str()));
+        match want {
+            3 => {
+                assert!(failed.is_empty(), "{failed:?}");
+                assert!(skipped.contains(&"B-complete"), "{skipped:?}");
+                let b = v.cases.iter().find(|c| c.name == "B-complete").unwrap();
+                assert_eq!(
+                    (b.verdict.as_str(), b.bound.as_deref()),
+                    ("held-within", Some("depth 21"))
+                );
+                assert!(b.cut.unwrap() > 0);
+                let msg = cases
+                    .iter()
+                    .find(|c| c.attribute("name") == Some("B-complete"))
+                    .and_then(|c| c.children().find(|k| k.has_tag_name("skipped")))
+                    .and_then(|k| k.attribute("message"))
+                    .unwrap();
+                assert!(msg.starts_with("held within depth 21;"), "{msg}");
+            }
+            1 => {
+                assert!(failed.contains(&"B-complete"), "{failed:?}");
+                assert!(!failed.contains(&"A-consistent"), "{failed:?}");
+                assert!(v
+                    .cases
+                    .iter()
+                    .any(|c| c.name == "B-complete" && c.verdict == "violated"));
+            }
+            _ => {
+                assert!(failed.is_empty() && skipped.is_empty(), "{xml}");
+                assert!(v.cases.iter().all(|c| c.verdict == "held"), "{text}");
+            }
+        }
+    }
 }
