@@ -154,7 +154,11 @@ pub fn run(args: &CheckArgs) -> Result<Exit> {
     bar.finish_and_clear();
     let report = report?;
     say!("{}", report.render().trim_end());
-    let traces: Vec<&Trace> = report.counterexamples().into_iter().map(|(_, t)| t).collect();
+    let traces: Vec<&Trace> = report
+        .counterexamples()
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
     for w in write_traces(&args.trace_dir, &traces)? {
         say!(
             "counterexample written to {} (replay: owm check --replay {})",

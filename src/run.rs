@@ -64,8 +64,9 @@ pub fn run(args: RunArgs) -> Result<Exit> {
     }
     let kept = file.scenario.keep_history;
     print_table(&runs, kept);
+    print_verdicts(&runs);
     for run in &runs {
-        verdict::of_run(&mut report, &run.name, &run.result, kept);
+        verdict::of_run(&mut report, &run.name, &run.result);
     }
     let written = write_outputs(staging.path(), &runs)?;
     outdir::pause_point("commit");
@@ -74,8 +75,11 @@ pub fn run(args: RunArgs) -> Result<Exit> {
         say!("wrote {}", out.join(w).display());
     }
     for run in &runs {
-        for v in &run.result.violations {
+        for v in run.result.claimed_violations() {
             say!("violation under {}: {v}", run.name);
+        }
+        for v in run.result.unclaimed_violations() {
+            say!("not claimed by {} (observed, not judged): {v}", run.name);
         }
     }
     if !kept {
@@ -141,7 +145,50 @@ fn print_table(runs: &[NamedRun], history_kept: bool) {
         }
         say!("{line}");
     }
-    say!("(times in ticks, 1 tick = 1 µs; adm = admission delay of new transactions; wr/lw = physical writes per logical write)");
+    say!("(times in ticks, 1 tick = 1 µs; adm = admission delay of new transactions; wr/lw = physical writes per logical write; violations of the invariants the policy claims)");
+}
+
+/// The verdict table: one row per invariant, one column per policy; an invariant the
+/// policy does not claim says so, with what was observed (`not claimed (violated 2)`).
+fn print_verdicts(runs: &[NamedRun]) {
+    let cells: Vec<Vec<String>> = runs
+        .iter()
+        .map(|r| {
+            r.result
+                .judgements()
+                .iter()
+                .map(|j| j.to_string())
+                .collect()
+        })
+        .collect();
+    let widths: Vec<usize> = runs
+        .iter()
+        .zip(&cells)
+        .map(|(r, c)| {
+            c.iter()
+                .map(String::len)
+                .chain([r.name.len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let name_w = sim::Invariant::ALL
+        .iter()
+        .map(|i| i.as_str().len())
+        .max()
+        .unwrap_or(9);
+    let mut line = format!("{:<name_w$}", "invariant");
+    for (r, w) in runs.iter().zip(&widths) {
+        line.push_str(&format!("  {:<w$}", r.name));
+    }
+    say!("{}", line.trim_end());
+    for (k, inv) in sim::Invariant::ALL.iter().enumerate() {
+        let mut line = format!("{:<name_w$}", inv.as_str());
+        for (c, w) in cells.iter().zip(&widths) {
+            line.push_str(&format!("  {:<w$}", c[k]));
+        }
+        say!("{}", line.trim_end());
+    }
 }
 
 /// Writes `summary.csv`, `trace.csv`, and the timing diagrams: one PNG and SVG per

@@ -317,7 +317,11 @@ fn check_writes_junit_and_json_verdicts_per_property() {
         assert_eq!(serde_json::to_value(&v).unwrap(), raw, "round trip");
         assert_eq!((v.command.as_str(), v.exit_code), ("check", want as u8));
         assert_eq!(v.cases.len(), properties);
-        assert!(v.reproduce.starts_with("owm check --variant"), "{}", v.reproduce);
+        assert!(
+            v.reproduce.starts_with("owm check --variant"),
+            "{}",
+            v.reproduce
+        );
 
         let xml = std::fs::read_to_string(&junit).unwrap();
         let doc = roxmltree::Document::parse(&xml).unwrap();
@@ -335,9 +339,18 @@ fn check_writes_junit_and_json_verdicts_per_property() {
         };
         let (failed, skipped) = (with("failure"), with("skipped"));
         let root = doc.root_element();
-        assert_eq!(root.attribute("tests"), Some(properties.to_string().as_str()));
-        assert_eq!(root.attribute("failures"), Some(failed.len().to_string().as_str()));
-        assert_eq!(root.attribute("skipped"), Some(skipped.len().to_string().as_str()));
+        assert_eq!(
+            root.attribute("tests"),
+            Some(properties.to_string().as_str())
+        );
+        assert_eq!(
+            root.attribute("failures"),
+            Some(failed.len().to_string().as_str())
+        );
+        assert_eq!(
+            root.attribute("skipped"),
+            Some(skipped.len().to_string().as_str())
+        );
         match want {
             3 => {
                 assert!(failed.is_empty(), "{failed:?}");

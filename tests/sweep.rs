@@ -124,18 +124,3 @@ fn threads_do_not_change_the_results() {
     ok(&owm(&["sweep", &f, "--jobs", "3", "--out", &s(&b)]));
     assert!(bytes(&a, "sweep.csv") == bytes(&b, "sweep.csv"));
 }
-
-#[test]
-fn the_shipped_sweeps_run() {
-    let tmp = tempfile::tempdir().unwrap();
-    for f in ["sweep-admission", "sweep-space"] {
-        let out = tmp.path().join(f);
-        ok(&owm(&[
-            "sweep",
-            &format!("scenarios/{f}.toml"),
-            "--out",
-            &s(&out),
-        ]));
-        assert!(names(&out).iter().any(|n| n.ends_with(".png")));
-    }
-}

@@ -6,6 +6,7 @@ mod atomic;
 mod check;
 mod digests;
 mod errors;
+mod exits;
 mod run;
 mod serve;
 mod sweep;

@@ -5,33 +5,31 @@ use std::path::Path;
 
 use crate::util::*;
 
-/// The bank workload under a policy that breaks A-consistent (crash-consistent) and one
-/// that does not (cow), on two seeds: 4 grid points × 8 invariants.
-const VIOLATING: &str = r#"
-policies = ["crash-consistent", "cow"]
-seeds = [1, 2]
-metrics = ["violations"]
+/// The bank workload under incremental 2PL with record locks (`run::BROKEN_BANK`) on
+/// two seeds, under crash-consistent and cow: 4 grid points x 8 invariants. cow breaks
+/// B-complete, which it claims; crash-consistent breaks A-consistent, which it does not.
+pub fn violating_sweep() -> String {
+    let mut text = String::from(
+        "policies = [\"crash-consistent\", \"cow\"]\nseeds = [1, 2]\nmetrics = [\"violations\"]\n\n\
+         [[axis]]\nkey = \"workload.transactions\"\nvalues = [300]\n",
+    );
+    let scenario = crate::run::BROKEN_BANK
+        .replace("policies = [\"crash-consistent\", \"cow\"]\n", "")
+        .replace("[workload]", "[scenario.workload]")
+        .replace("[geometry]", "[scenario.geometry]")
+        .replace("[locking]", "[scenario.locking]");
+    text.push_str(&scenario);
+    text
+}
 
-[[axis]]
-key = "workload.transactions"
-values = [300]
-
-[scenario.workload]
-kind = "bank"
-accounts = 64
-initial_balance = 1000
-transactions = 300
-arrival_ticks_mean = 40
-amount_max = 100
-"#;
-
-/// A violating sweep exits 1, prints every violation with its grid point, and its JUnit
-/// file (parsed with roxmltree) counts one failure per violated point × invariant, all
-/// under crash-consistent.
+/// A violating sweep exits 1, prints every claimed violation with its grid point, and
+/// its JUnit file (parsed with roxmltree) counts one failure per violated point x
+/// claimed invariant, all under cow; crash-consistent's A-consistent is skipped as not
+/// claimed. The JSON verdict agrees.
 #[test]
 fn a_violating_sweep_exits_1_and_its_junit_counts_the_failures() {
     let tmp = tempfile::tempdir().unwrap();
-    let f = write(tmp.path(), "bank.toml", VIOLATING);
+    let f = write(tmp.path(), "bank.toml", &violating_sweep());
     let junit = tmp.path().join("junit.xml");
     let json = tmp.path().join("v.json");
     let o = owm(&[
@@ -47,9 +45,10 @@ fn a_violating_sweep_exits_1_and_its_junit_counts_the_failures() {
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     let text = stdout(&o);
     assert!(
-        text.contains("violation at point 0 (workload.transactions=300, crash-consistent, seed 1)"),
+        text.contains("violation at point 2 (workload.transactions=300, cow, seed 1)"),
         "{text}"
     );
+    assert!(!text.contains("violation at point 0"), "{text}");
     let xml = std::fs::read_to_string(&junit).unwrap();
     let doc = roxmltree::Document::parse(&xml).unwrap();
     let cases: Vec<roxmltree::Node> = doc
@@ -57,15 +56,29 @@ fn a_violating_sweep_exits_1_and_its_junit_counts_the_failures() {
         .filter(|n| n.has_tag_name("testcase"))
         .collect();
     assert_eq!(cases.len(), 4 * 8);
-    let failed: Vec<&roxmltree::Node> = cases
-        .iter()
-        .filter(|c| c.children().any(|k| k.has_tag_name("failure")))
-        .collect();
+    let with = |tag: &str| -> Vec<&roxmltree::Node> {
+        cases
+            .iter()
+            .filter(|c| c.children().any(|k| k.has_tag_name(tag)))
+            .collect()
+    };
+    let failed = with("failure");
     assert!(!failed.is_empty());
-    assert!(failed.iter().all(|c| c
+    assert!(failed
+        .iter()
+        .all(|c| c.attribute("classname").unwrap().contains("cow")));
+    let skipped = with("skipped");
+    assert!(skipped.iter().any(|c| c
         .attribute("classname")
         .unwrap()
-        .contains("crash-consistent")));
+        .contains("crash-consistent")
+        && c.attribute("name") == Some("A-consistent")));
+    assert!(skipped.iter().all(|c| c
+        .children()
+        .find(|k| k.has_tag_name("skipped"))
+        .and_then(|k| k.attribute("message"))
+        .unwrap()
+        .starts_with("not claimed by ")));
     let root = doc.root_element();
     assert_eq!(
         root.attribute("failures"),
@@ -98,19 +111,7 @@ fn a_violating_sweep_exits_1_and_its_junit_counts_the_failures() {
 #[test]
 fn a_failed_point_is_reported_and_the_grid_goes_on() {
     let tmp = tempfile::tempdir().unwrap();
-    let f = write(
-        tmp.path(),
-        "limits.toml",
-        &SWEEP
-            .replace(
-                "policies = [\"mirroring\", \"cow\"]\nseeds = [1, 2]",
-                "policies = [\"cow\"]",
-            )
-            .replace(
-                "key = \"workload.write_fraction\"\nvalues = [0.2, 0.8]",
-                "key = \"limits.events_max\"\nvalues = [5, 200000000]",
-            ),
-    );
+    let f = write(tmp.path(), "limits.toml", &failing_sweep());
     let out = tmp.path().join("o");
     let o = owm(&["sweep", &f, "--out", &s(&out)]);
     assert_eq!(o.status.code(), Some(3), "{}\n{}", stdout(&o), stderr(&o));
@@ -126,7 +127,21 @@ fn a_failed_point_is_reported_and_the_grid_goes_on() {
     assert!(rows[1].starts_with("1,200000000,cow,1,20,"), "{csv}");
 }
 
-const SWEEP: &str = r#"
+/// [`SWEEP`] with one grid point (index 0) that hits its event limit.
+pub fn failing_sweep() -> String {
+    SWEEP
+        .replace(
+            "policies = [\"mirroring\", \"cow\"]\nseeds = [1, 2]",
+            "policies = [\"cow\"]",
+        )
+        .replace(
+            "key = \"workload.write_fraction\"\nvalues = [0.2, 0.8]",
+            "key = \"limits.events_max\"\nvalues = [5, 200000000]",
+        )
+}
+
+/// A clean sweep: 2 write fractions x 2 OWM variants x 2 seeds.
+pub const SWEEP: &str = r#"
 policies = ["mirroring", "cow"]
 seeds = [1, 2]
 metrics = ["committed"]

@@ -1,5 +1,5 @@
 //! CSV tables of simulator results: `summary.csv` (one row per policy: the costs of
-//! DESIGN.md §6), `trace.csv` (one row per transaction event or backup milestone), and
+//! DESIGN.md §6 and every invariant's verdict), `trace.csv` (one row per transaction event or backup milestone), and
 //! the metric columns a sweep writes per grid point.
 //!
 //! Numbers are written in a fixed format (integers plain, fractions with 3 decimals,
@@ -100,7 +100,22 @@ metrics! {
     RetireAtTicks = "retire_at_ticks" => |r| opt(r.marks.retire),
     EndTicks = "end_ticks" => |r| int(r.end_ticks),
     Events = "events" => |r| int(r.events),
-    Violations = "violations" => |r| r.violations.len().to_string(),
+    Violations = "violations" => |r| violations(r, true),
+    ViolationsNotClaimed = "violations_not_claimed" => |r| violations(r, false),
+}
+
+/// Violations of the invariants the policy claims (`claimed`) or does not claim;
+/// empty when the run was not judged (no history: unchecked is not zero).
+fn violations(r: &RunResult, claimed: bool) -> String {
+    if !r.invariants_judged {
+        return String::new();
+    }
+    let n = if claimed {
+        r.claimed_violations().len()
+    } else {
+        r.unclaimed_violations().len()
+    };
+    n.to_string()
 }
 
 impl std::str::FromStr for Metric {
@@ -145,15 +160,19 @@ pub fn summary_csv(runs: &[NamedRun]) -> Vec<Vec<String>> {
                 r.seed.to_string(),
             ];
             row.extend(Metric::ALL.iter().map(|m| m.value(r)));
+            row.extend(r.judgements().iter().map(|j| j.to_string()));
             row
         })
         .collect()
 }
 
-/// The header of `summary.csv`.
+/// The header of `summary.csv`: the run, every metric, then one column per invariant
+/// (`held`, `violated 2`, `unchecked`, or for one the policy does not claim `not
+/// claimed (violated 2)`: `sim::Judgement`).
 pub fn summary_header() -> Vec<&'static str> {
     let mut h = vec!["scenario", "workload", "policy", "seed"];
     h.extend(Metric::ALL.iter().map(|m| m.name()));
+    h.extend(sim::Invariant::ALL.iter().map(|i| i.as_str()));
     h
 }
 

@@ -34,7 +34,11 @@ pub struct RunResult {
     /// One row per transaction attempt, in id order (empty when the scenario turns the
     /// timeline off).
     pub transactions: Vec<TxnTimeline>,
-    /// What the oracle found (empty when the history was not recorded, or all hold).
+    /// True when the oracle judged the run (the scenario kept its history); false:
+    /// every invariant is unchecked, and `violations` is empty for that reason.
+    pub invariants_judged: bool,
+    /// What the oracle found, claimed by the policy or not (empty when the history was
+    /// not recorded, or all hold); [`RunResult::judgements`] sorts them by claim.
     pub violations: Vec<Violation>,
 }
 

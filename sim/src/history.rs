@@ -194,7 +194,7 @@ pub struct History {
     /// True when the workload keeps the sum of all record values (bank transfers).
     pub sum_conserved: bool,
     /// The longest gate wait a NEW transaction may see (non-disruption): the setup
-    /// window under the OWM policies; `None` when the policy promises nothing.
+    /// window under every policy that takes a backup; `None` without a backup.
     pub gate_wait_limit_ticks: Option<Tick>,
     /// The seed that produced the run, when there is one.
     pub seed: Option<u64>,

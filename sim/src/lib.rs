@@ -30,6 +30,7 @@ pub mod error;
 pub mod faults;
 pub mod footprint;
 pub mod history;
+pub mod judgement;
 pub mod locks;
 pub mod oracle;
 pub mod policy;
@@ -47,6 +48,7 @@ pub use device_model::DeviceModelConfig;
 pub use error::SimError;
 pub use faults::{FaultCounts, FaultsConfig};
 pub use history::{Event, History, Layout, Step, TxnId};
+pub use judgement::{Judgement, Observed};
 pub use oracle::{check_all, Invariant, Violation};
 pub use policy::Policy;
 pub use scenario::{
@@ -74,8 +76,10 @@ pub struct Run {
 pub fn run(scenario: &Scenario, policy: Policy, seed: u64) -> Result<Run, SimError> {
     let mut w = World::new(scenario, policy, seed)?;
     w.run()?;
+    let judged = w.history.is_some();
     let violations = w.history.as_ref().map(check_all).unwrap_or_default();
-    let result = build_result(&mut w, seed, violations);
+    let mut result = build_result(&mut w, seed, violations);
+    result.invariants_judged = judged;
     Ok(Run {
         result,
         history: w.history.take(),
@@ -145,6 +149,7 @@ fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> Run
         marks: w.marks.clone(),
         costs,
         transactions: std::mem::take(&mut w.timeline),
+        invariants_judged: false,
         violations,
     }
 }

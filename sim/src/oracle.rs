@@ -550,7 +550,8 @@ pub fn bank_conserved(h: &History) -> Result<(), Violation> {
 }
 
 /// **non-disruption**: no NEW transaction waits at the admission gate longer than the
-/// policy's limit (the setup window under the OWM policies).
+/// history's limit (the setup window under every policy that takes a backup; claimed by
+/// the one-way mirror and the crash-consistent snapshot, not by quiesce).
 pub fn non_disruption(h: &History) -> Result<(), Violation> {
     let Some(limit) = h.gate_wait_limit_ticks else {
         return Ok(());

@@ -12,12 +12,28 @@
 //!   old transactions keep VLUN A (their writes mirrored to B), new ones wait only for
 //!   the setup window and then use VLUN B; when the last old one ends A is consistent,
 //!   archived, then retired.
+//!
+//! What each policy promises ([`Policy::claims`], the one claim table; verdicts are
+//! judged on claimed invariants only, the others reported as "not claimed"):
+//!
+//! | invariant | none | quiesce | crash-consistent | OWM |
+//! |---|---|---|---|---|
+//! | A-consistent | - | yes | - (the archive may hold half a transaction) | yes |
+//! | A-isolated | - | yes | yes | yes |
+//! | B-complete | yes | yes | yes | yes |
+//! | no-torn-write | yes | yes | yes | yes |
+//! | bank-conserved | yes (the live volume) | yes | - (its A image is crash-consistent only; the live volume's sum follows from B-complete) | yes |
+//! | non-disruption | - (no backup to wait for) | - (new transactions wait for the old ones and the copy: measured) | yes | yes |
+//! | backup-faithful | - | yes | yes | yes |
+//! | space-reclaimed | - | yes | yes | yes |
 
 use std::fmt;
 use std::str::FromStr;
 
 use engine::Variant;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::oracle::Invariant;
 
 /// Which backup policy a run uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -58,6 +74,20 @@ impl Policy {
             Policy::Quiesce => "quiesce",
             Policy::CrashConsistent => "crash-consistent",
             Policy::Owm(v) => v.as_str(),
+        }
+    }
+
+    /// Whether this policy promises `invariant` (the table in the module doc). `none`
+    /// takes no backup, so no backup invariant applies; quiesce makes new transactions
+    /// wait (non-disruption is what it gives up); a crash-consistent snapshot promises
+    /// a point-in-time image, not a transaction-consistent one.
+    pub fn claims(self, invariant: Invariant) -> bool {
+        use Invariant::*;
+        match self {
+            Policy::None => matches!(invariant, BComplete | NoTornWrite | BankConserved),
+            Policy::Quiesce => invariant != NonDisruption,
+            Policy::CrashConsistent => !matches!(invariant, AConsistent | BankConserved),
+            Policy::Owm(_) => true,
         }
     }
 
@@ -110,5 +140,21 @@ mod tests {
             assert_eq!(p.as_str().parse::<Policy>(), Ok(p));
         }
         assert!("tape".parse::<Policy>().is_err());
+    }
+
+    #[test]
+    fn the_one_way_mirror_claims_everything_the_baselines_do_not() {
+        for inv in Invariant::ALL {
+            for v in Policy::OWM {
+                assert!(v.claims(inv));
+            }
+        }
+        let claimed = |p: Policy| Invariant::ALL.into_iter().filter(|&i| p.claims(i)).count();
+        assert_eq!(claimed(Policy::None), 3);
+        assert_eq!(claimed(Policy::Quiesce), 7);
+        assert_eq!(claimed(Policy::CrashConsistent), 6);
+        assert!(!Policy::CrashConsistent.claims(Invariant::AConsistent));
+        assert!(!Policy::Quiesce.claims(Invariant::NonDisruption));
+        assert!(!Policy::None.claims(Invariant::BackupFaithful));
     }
 }

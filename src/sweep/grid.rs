@@ -165,8 +165,8 @@ fn run_point(path: &Path, sw: &Sweep, index: usize) -> Point {
     match run_one(path, scenario, policy, seed).with_context(|| format!("grid point {index}")) {
         Ok(run) => {
             row.extend(Metric::ALL.iter().map(|m| m.value(&run.result)));
-            verdict::of_run(&mut report, &name, &run.result, scenario.keep_history);
-            for v in &run.result.violations {
+            verdict::of_run(&mut report, &name, &run.result);
+            for v in run.result.claimed_violations() {
                 messages.push(format!("violation at {name}: {v}"));
             }
         }

@@ -352,21 +352,45 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
         verdict.allow_violations,
     );
     report.seeds = sw.spec.seeds.clone();
-    let violations = tables::Metric::Violations.name();
-    let col = sw.header().iter().position(|h| h == violations);
+    // Per point, from its CSV row: a point whose metrics are empty failed in its
+    // shard; an empty violation count is a run that was not judged (no history).
+    let header = sw.header();
+    let col = |m: tables::Metric| header.iter().position(|h| h == m.name());
+    let committed = col(tables::Metric::Committed);
+    let claimed = col(tables::Metric::Violations);
+    let unclaimed = col(tables::Metric::ViolationsNotClaimed);
+    let cell = |r: &Vec<String>, c: Option<usize>| c.map_or("", |c| r[c].as_str()).to_string();
     for (i, r) in rows.iter().enumerate() {
         let name = grid::point_name(&sw, i);
-        let outcome = match col.map(|c| r[c].as_str()) {
-            Some("") | None => Outcome::Failed {
+        let count = |v: &str| v.parse::<u64>().unwrap_or(1);
+        let outcome = match (cell(r, committed).as_str(), cell(r, claimed).as_str()) {
+            ("", _) => Outcome::Failed {
                 reason: "the point failed in its shard".into(),
             },
-            Some("0") => Outcome::Held,
-            Some(v) => Outcome::Violated {
-                count: v.parse().unwrap_or(1),
+            (_, "") => Outcome::Unchecked {
+                reason: "keep_history = false: the run kept no history to judge".into(),
+            },
+            (_, "0") => Outcome::Held,
+            (_, v) => Outcome::Violated {
+                count: count(v),
                 detail: format!("{v} violations (see the shard's output)"),
             },
         };
         report.push(&name, "invariants", outcome);
+        match cell(r, unclaimed).as_str() {
+            "" | "0" => {}
+            v => report.push(
+                &name,
+                "invariants not claimed",
+                Outcome::NotClaimed {
+                    policy: r[header.len() - tables::Metric::ALL.len() - 2].clone(),
+                    observed: Box::new(Outcome::Violated {
+                        count: count(v),
+                        detail: format!("{v} violations (see the shard's output)"),
+                    }),
+                },
+            ),
+        }
     }
     verdict.finish(&report)
 }

@@ -2,7 +2,8 @@
 //! `artifacts:reports:junit`, Jenkins) read: one `<testsuite>` per suite (a policy of
 //! a run, a grid point of a sweep, a check), one `<testcase>` per invariant. A
 //! violation is a `<failure>`, a case that failed to run an `<error>`, an unchecked or
-//! cut case `<skipped>`.
+//! cut case, or one of an invariant its policy does not claim, `<skipped>` (with what
+//! was observed in its message).
 
 use std::path::Path;
 
@@ -28,7 +29,9 @@ impl Counts {
             match &case.outcome {
                 Outcome::Violated { .. } => c.failures += 1,
                 Outcome::Failed { .. } => c.errors += 1,
-                Outcome::Unchecked { .. } | Outcome::HeldWithin { cut: 1.., .. } => c.skipped += 1,
+                Outcome::Unchecked { .. }
+                | Outcome::NotClaimed { .. }
+                | Outcome::HeldWithin { cut: 1.., .. } => c.skipped += 1,
                 Outcome::Held | Outcome::HeldWithin { .. } => {}
             }
         }
@@ -62,7 +65,10 @@ fn case(w: &mut W, c: &Case) -> std::io::Result<()> {
     let mut e = BytesStart::new("testcase");
     e.push_attribute(("name", c.name.as_str()));
     e.push_attribute(("classname", c.suite.as_str()));
-    if c.outcome.exit(false) == super::Exit::Held {
+    if matches!(
+        c.outcome,
+        Outcome::Held | Outcome::HeldWithin { cut: 0, .. }
+    ) {
         return w.write_event(Event::Empty(e));
     }
     w.write_event(Event::Start(e))?;
@@ -79,6 +85,12 @@ fn case(w: &mut W, c: &Case) -> std::io::Result<()> {
             w,
             "skipped",
             &format!("held within {bound}; {cut} cut at the bound"),
+            None,
+        )?,
+        Outcome::NotClaimed { policy, observed } => leaf(
+            w,
+            "skipped",
+            &format!("not claimed by {policy} ({}); not judged", observed.word()),
             None,
         )?,
         Outcome::Held => {}

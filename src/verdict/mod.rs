@@ -123,25 +123,31 @@ impl VerdictArgs {
     }
 }
 
-/// The verdicts of one simulator run: per invariant held or violated (with the count
-/// and the first violation), or unchecked when the run kept no history.
-pub fn of_run(report: &mut Report, suite: &str, r: &sim::RunResult, history_kept: bool) {
-    for inv in sim::Invariant::ALL {
-        let found: Vec<&sim::Violation> =
-            r.violations.iter().filter(|v| v.invariant == inv).collect();
-        let outcome = if !history_kept {
-            Outcome::Unchecked {
-                reason: "keep_history = false: the run kept no history to judge".into(),
-            }
-        } else if let Some(first) = found.first() {
-            Outcome::Violated {
-                count: found.len() as u64,
+/// The verdicts of one simulator run, one case per invariant: held, violated (with the
+/// count and the first violation) or unchecked (no history) for the invariants the
+/// policy claims; `not claimed` with what was observed for the others
+/// (`sim::Policy::claims`, `sim::Judgement`).
+pub fn of_run(report: &mut Report, suite: &str, r: &sim::RunResult) {
+    for j in r.judgements() {
+        let observed = match j.observed {
+            sim::Observed::Held => Outcome::Held,
+            sim::Observed::Violated { count, first } => Outcome::Violated {
+                count,
                 detail: first.to_string(),
-            }
-        } else {
-            Outcome::Held
+            },
+            sim::Observed::Unchecked => Outcome::Unchecked {
+                reason: "keep_history = false: the run kept no history to judge".into(),
+            },
         };
-        report.push(suite, inv.as_str(), outcome);
+        let outcome = if j.claimed {
+            observed
+        } else {
+            Outcome::NotClaimed {
+                policy: r.policy.to_string(),
+                observed: Box::new(observed),
+            }
+        };
+        report.push(suite, j.invariant.as_str(), outcome);
     }
 }
 
@@ -160,6 +166,12 @@ pub enum Outcome {
     Unchecked { reason: String },
     /// The case itself failed to run (a limit hit, an engine error).
     Failed { reason: String },
+    /// The policy does not promise this invariant (`sim::Policy::claims`): what was
+    /// observed is reported, and counts neither as a pass nor as a failure.
+    NotClaimed {
+        policy: String,
+        observed: Box<Outcome>,
+    },
 }
 
 impl Outcome {
@@ -172,17 +184,20 @@ impl Outcome {
             Outcome::Violated { .. } if allow_violations => Exit::Held,
             Outcome::Violated { .. } => Exit::Violated,
             Outcome::Unchecked { .. } | Outcome::Failed { .. } => Exit::Incomplete,
+            Outcome::NotClaimed { .. } => Exit::Held,
         }
     }
 
-    /// One word for tables: held, held within ..., violated, unchecked, failed.
+    /// The verdict in words, as tables print it (`sim::Judgement`'s words): held,
+    /// held within ..., violated 2, unchecked, failed, not claimed (violated 2).
     pub fn word(&self) -> String {
         match self {
             Outcome::Held => "held".into(),
             Outcome::HeldWithin { bound, cut } => format!("held within {bound} ({cut} cut)"),
-            Outcome::Violated { count, .. } => format!("violated ({count})"),
+            Outcome::Violated { count, .. } => format!("violated {count}"),
             Outcome::Unchecked { .. } => "unchecked".into(),
             Outcome::Failed { .. } => "failed".into(),
+            Outcome::NotClaimed { observed, .. } => format!("not claimed ({})", observed.word()),
         }
     }
 }
@@ -262,6 +277,14 @@ impl Report {
             .count()
     }
 
+    /// Cases of invariants their policy does not claim.
+    pub fn not_claimed(&self) -> usize {
+        self.cases
+            .iter()
+            .filter(|c| matches!(c.outcome, Outcome::NotClaimed { .. }))
+            .count()
+    }
+
     /// Cases neither held nor violated (unchecked or failed or cut at a bound).
     pub fn incomplete(&self) -> usize {
         self.cases
@@ -279,8 +302,12 @@ impl Report {
             Exit::Incomplete => "incomplete",
             Exit::BadInput => "bad input",
         };
+        let not_claimed = match self.not_claimed() {
+            0 => String::new(),
+            n => format!(", {n} not claimed"),
+        };
         format!(
-            "verdict: {what} ({} cases: {} violated, {} unchecked or incomplete; exit {})",
+            "verdict: {what} ({} cases: {} violated, {} unchecked or incomplete{not_claimed}; exit {})",
             self.cases.len(),
             self.violations(),
             self.incomplete(),
@@ -330,5 +357,30 @@ mod tests {
         r.push("quiesce", "a-consistent", v);
         assert_eq!((r.exit, r.exit_code), (Exit::Violated, 1));
         assert!(r.summary_line().contains("exit 1"), "{}", r.summary_line());
+    }
+
+    #[test]
+    fn an_unclaimed_invariant_is_reported_never_judged() {
+        let broken = Outcome::NotClaimed {
+            policy: "crash-consistent".into(),
+            observed: Box::new(Outcome::Violated {
+                count: 2,
+                detail: "x".into(),
+            }),
+        };
+        assert_eq!(broken.exit(false), Exit::Held);
+        assert_eq!(broken.word(), "not claimed (violated 2)");
+        let mut r = Report::new("run", "owm run x".into(), false);
+        r.push("crash-consistent", "A-consistent", broken);
+        r.push("crash-consistent", "B-complete", Outcome::Held);
+        assert_eq!(
+            (r.exit, r.violations(), r.not_claimed()),
+            (Exit::Held, 0, 1)
+        );
+        assert!(
+            r.summary_line().contains("1 not claimed; exit 0"),
+            "{}",
+            r.summary_line()
+        );
     }
 }

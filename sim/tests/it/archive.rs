@@ -27,7 +27,7 @@ fn a_slower_archive_target_lengthens_the_window_and_raises_the_extra_space_peak(
             slow.archive.bandwidth_bytes_per_s = 2_000_000;
             let f = run(&fast, Policy::Owm(v), seed).unwrap().result;
             let s = run(&slow, Policy::Owm(v), seed).unwrap().result;
-            assert!(f.violations.is_empty() && s.violations.is_empty());
+            assert!(f.claimed_violations().is_empty() && s.claimed_violations().is_empty());
             let (fw, sw) = (
                 f.costs.request_to_retire_ticks.unwrap(),
                 s.costs.request_to_retire_ticks.unwrap(),

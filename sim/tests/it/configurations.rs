@@ -126,7 +126,7 @@ fn aborts_roll_back_under_every_policy_but_crash() {
             for seed in 0..200 {
                 let (r, _) = run(&s, policy, seed);
                 assert!(
-                    r.violations.is_empty(),
+                    r.claimed_violations().is_empty(),
                     "{}",
                     describe(&s, policy, seed, &r)
                 );
@@ -159,7 +159,7 @@ fn incremental_deadlocks_are_detected_and_retried() {
     for seed in 0..100 {
         let (r, _) = run(&s, Policy::None, seed);
         assert!(
-            r.violations.is_empty(),
+            r.claimed_violations().is_empty(),
             "{}",
             describe(&s, Policy::None, seed, &r)
         );
@@ -191,7 +191,7 @@ fn generated_closed_loop_zipf_holds() {
         for seed in 0..50 {
             let (r, _) = run(&s, policy, seed);
             assert!(
-                r.violations.is_empty(),
+                r.claimed_violations().is_empty(),
                 "{}",
                 describe(&s, policy, seed, &r)
             );

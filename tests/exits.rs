@@ -1,0 +1,153 @@
+//! The README's exit-status table, row by row, for every command that keeps it. Each
+//! (status, command) pair has a test asserting exactly that status:
+//!
+//! | exit | run | sweep | merge | check |
+//! |---|---|---|---|---|
+//! | 0 | `run::a_violation_exits_1_and_is_printed_unless_allowed` (fig3, bank) | [`a_clean_sweep_exits_0`] | [`merge_exits_as_its_shards_say`] | `check::the_default_configuration_holds` |
+//! | 1 | `run::a_violation_exits_1_and_is_printed_unless_allowed` | `verdicts::a_violating_sweep_exits_1_and_its_junit_counts_the_failures` | [`merge_exits_as_its_shards_say`] | `check::a_violation_exits_1_and_writes_a_trace_that_replays` |
+//! | 2 | [`bad_input_exits_2`] | [`bad_input_exits_2`] | `verdicts::merge_refuses_edited_missing_duplicated_or_overwritten_shards` | `check::bad_check_flags_are_refused_with_exit_2` |
+//! | 3 | `verdicts::sigint_stops_a_run_with_exit_3_and_keeps_the_old_output`, `run::history_off_is_unchecked_not_clean` | `verdicts::a_failed_point_is_reported_and_the_grid_goes_on`, `verdicts::an_interrupted_sweep_resumes_to_identical_bytes` | [`merge_exits_as_its_shards_say`] (a shard holds a failed point) | `check::a_depth_bound_that_cuts_the_search_is_incomplete_exit_3` |
+//!
+//! `--allow-violations` (1 becomes 0): `run::a_violation_exits_1_and_is_printed_unless_allowed`,
+//! `verdicts::a_violating_sweep_exits_1_and_its_junit_counts_the_failures`,
+//! `check::a_violation_exits_1_and_writes_a_trace_that_replays`. And every shipped
+//! scenario and sweep exits 0 unless its comment says it demonstrates a violation
+//! ([`every_shipped_file_exits_as_its_comment_says`]).
+
+use std::path::Path;
+
+use crate::util::*;
+use crate::verdicts::{failing_sweep, violating_sweep, SWEEP};
+
+fn code(o: &std::process::Output) -> i32 {
+    o.status.code().expect("an exit status, not a signal")
+}
+
+#[test]
+fn a_clean_sweep_exits_0() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(tmp.path(), "s.toml", SWEEP);
+    let o = owm(&["sweep", &f, "--out", &s(&tmp.path().join("o"))]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("verdict: held (64 cases: 0 violated"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+/// Runs `text` as a sweep in two shards under `dir`, each with the status `shards`
+/// says, and merges them.
+fn merged(dir: &Path, text: &str, shards: [i32; 2]) -> std::process::Output {
+    std::fs::create_dir_all(dir).unwrap();
+    let f = write(dir, "s.toml", text);
+    let mut parts = Vec::new();
+    for (k, want) in [1, 2].into_iter().zip(shards) {
+        let p = s(&dir.join(format!("p{k}")));
+        let o = owm(&["sweep", &f, "--shard", &format!("{k}/2"), "--out", &p]);
+        assert_eq!(code(&o), want, "shard {k}/2: {}", stdout(&o));
+        parts.push(p);
+    }
+    let out = s(&dir.join("m"));
+    owm(&["merge", &parts[0], &parts[1], "--out", &out])
+}
+
+/// Merge's status is the verdict of the merged rows: 0 when every point held, 1 when a
+/// shard's point violated a claimed invariant, 3 when a shard's point failed (its row
+/// has no metrics: nothing was judged there).
+#[test]
+fn merge_exits_as_its_shards_say() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = merged(&tmp.path().join("clean"), SWEEP, [0, 0]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("verdict: held"), "{}", stdout(&o));
+
+    // Shard 1/2 holds points 0 and 2 (crash-consistent and cow on seed 1), shard 2/2
+    // points 1 and 3 (seed 2): cow breaks B-complete in both.
+    let o = merged(&tmp.path().join("violating"), &violating_sweep(), [1, 1]);
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("verdict: violated ("), "{text}");
+    assert!(text.contains(" cases: 2 violated"), "{text}");
+    assert!(text.contains(" not claimed; exit 1)"), "{text}");
+
+    // Point 0 (shard 1/2) hits its event limit.
+    let o = merged(&tmp.path().join("failed"), &failing_sweep(), [3, 0]);
+    assert_eq!(code(&o), 3, "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("verdict: incomplete"), "{}", stdout(&o));
+}
+
+/// Bad input is exit 2 for run and sweep: a key the file may not hold, a metric that
+/// does not exist, an output directory that cannot be made.
+#[test]
+fn bad_input_exits_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "bad.toml",
+        "[workload]\nkind = \"fig3\"\nrecordz = 3\n",
+    );
+    let o = owm(&["run", &f, "--out", &s(&tmp.path().join("o"))]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["key `workload.recordz`"]);
+    let blocker = write(tmp.path(), "blocker", "x");
+    let o = owm(&[
+        "run",
+        "scenarios/fig3.toml",
+        "--out",
+        &format!("{blocker}/o"),
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let f = write(
+        tmp.path(),
+        "bad-sweep.toml",
+        "metrics = [\"speed\"]\n[scenario.workload]\nkind = \"fig3\"\n",
+    );
+    let o = owm(&["sweep", &f, "--out", &s(&tmp.path().join("o"))]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["unknown metric `speed`"]);
+    let o = owm(&["sweep", "scenarios/sweep-space.toml", "--shard", "3/2"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+}
+
+/// Every shipped scenario and sweep (`scenarios/*.toml`) exits 0, its verdicts judged
+/// on the invariants each policy claims, unless its leading comment says it
+/// "demonstrates a violation" (then 1). A sweep also draws its plots.
+#[test]
+fn every_shipped_file_exits_as_its_comment_says() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut files: Vec<String> = std::fs::read_dir(repo().join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 7, "{files:?}");
+    for f in files {
+        let path = format!("scenarios/{f}");
+        let text = std::fs::read_to_string(repo().join(&path)).unwrap();
+        let comment: String = text
+            .lines()
+            .take_while(|l| l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let want = if comment.contains("demonstrates a violation") {
+            1
+        } else {
+            0
+        };
+        let stem = f.trim_end_matches(".toml");
+        let sweep = stem.starts_with("sweep");
+        let out = tmp.path().join(stem);
+        let o = owm(&[
+            if sweep { "sweep" } else { "run" },
+            &path,
+            "--out",
+            &s(&out),
+        ]);
+        assert_eq!(code(&o), want, "{path}:\n{}{}", stdout(&o), stderr(&o));
+        if sweep {
+            assert!(names(&out).iter().any(|n| n.ends_with(".png")), "{path}");
+        }
+    }
+}
