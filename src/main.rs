@@ -19,7 +19,6 @@ mod locate;
 mod outdir;
 mod run;
 mod runfile;
-mod seeds;
 mod serve_cmd;
 mod stats;
 mod sweep;

@@ -36,6 +36,7 @@ pub mod oracle;
 pub mod policy;
 pub mod rng;
 pub mod scenario;
+pub mod seeds;
 pub mod txn;
 mod validate;
 pub mod workload;

@@ -49,7 +49,7 @@ pub struct SweepFile {
     /// A list, `"A..=B"`, or `{ count = N, first = S }`.
     #[serde(
         default = "default_seeds",
-        deserialize_with = "crate::seeds::deserialize"
+        deserialize_with = "sim::seeds::deserialize"
     )]
     pub seeds: Vec<u64>,
     /// The policy the others are compared with, seed by seed (`stats.csv`'s diff

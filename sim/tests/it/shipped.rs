@@ -27,23 +27,6 @@ fn set(table: &mut toml::Table, key: &str, value: toml::Value) {
     t.insert(last.to_string(), value);
 }
 
-/// A sweep file's seeds: a list, `"A..=B"`, or `{ count = N, first = S }`.
-fn seeds(v: &toml::Value) -> Vec<u64> {
-    match v {
-        toml::Value::Array(a) => a.iter().map(|s| s.as_integer().unwrap() as u64).collect(),
-        toml::Value::String(r) => {
-            let (a, b) = r.split_once("..=").expect("seeds range A..=B");
-            (a.trim().parse().unwrap()..=b.trim().parse().unwrap()).collect()
-        }
-        toml::Value::Table(t) => {
-            let first = t.get("first").map_or(1, |f| f.as_integer().unwrap() as u64);
-            let count = t["count"].as_integer().unwrap() as u64;
-            (first..first + count).collect()
-        }
-        other => panic!("seeds: {other}"),
-    }
-}
-
 /// (label, scenario, policies, seeds) for every run file and every sweep point.
 fn shipped() -> Vec<(String, Scenario, Vec<Policy>, Vec<u64>)> {
     let mut out = Vec::new();
@@ -64,7 +47,11 @@ fn shipped() -> Vec<(String, Scenario, Vec<Policy>, Vec<u64>)> {
             .filter_map(|p| p.as_str().unwrap().parse().ok())
             .collect();
         if let Some(base) = t.get("scenario").and_then(|s| s.as_table()).cloned() {
-            let seeds = seeds(&t["seeds"]);
+            let seeds = t["seeds"]
+                .clone()
+                .try_into::<sim::seeds::Seeds>()
+                .unwrap_or_else(|e| panic!("{name}: seeds: {e}"))
+                .0;
             for axis in t["axis"].as_array().unwrap() {
                 let key = axis["key"].as_str().unwrap();
                 for v in axis["values"].as_array().unwrap() {

@@ -1,5 +1,6 @@
-//! The `seeds` key of a sweep file, in three forms: a list (`[1, 2, 3]`), an
+//! A set of seeds as a sweep file gives it, in three forms: a list (`[1, 2, 3]`), an
 //! inclusive range (`"1..=30"`), or `{ count = 30, first = 1 }` (first defaults to 1).
+//! The one parser: the command line's sweep file and the shipped-scenario tests use it.
 
 use serde::de::{self, Deserializer};
 use serde::Deserialize;
@@ -49,7 +50,20 @@ fn counted(first: u64, count: u64) -> Result<Vec<u64>, String> {
     Ok((first..=last).take(count as usize).collect())
 }
 
-/// `#[serde(deserialize_with = "crate::seeds::deserialize")]` for a `Vec<u64>`.
+/// Seeds in any of the three forms, as a value of their own (e.g.
+/// `toml::Value::try_into::<Seeds>()`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seeds(pub Vec<u64>);
+
+impl<'de> Deserialize<'de> for Seeds {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        deserialize(d).map(Seeds)
+    }
+}
+
+/// `#[serde(deserialize_with = "sim::seeds::deserialize")]` for a `Vec<u64>`: a list,
+/// `"A..=B"` or `{ count, first }`; a seed listed twice and more than [`SEEDS_MAX`]
+/// seeds are errors.
 pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
     match Form::deserialize(d)? {
         Form::List(v) => Ok(v),
