@@ -49,3 +49,27 @@ fn the_simpy_workload_is_simpys_and_a_scaled_down_run_backs_up_under_load() {
     // Utilisation 0.7 before the backup: transactions wait for the device sometimes.
     assert!(c.device_queue_ticks > 0, "{c:?}");
 }
+
+#[test]
+fn the_1gib_volume_is_sparse_and_refused_with_the_history_on() {
+    let mut s = load("generated-1gib.toml");
+    let layout = s.layout().unwrap();
+    assert_eq!((layout.volume_blocks, layout.block_size), (262_144, 4096));
+    assert!(!s.keep_history && !s.keep_timeline);
+    let mut on = s.clone();
+    on.keep_history = true;
+    on.keep_timeline = true;
+    assert!(matches!(on.validate(), Err(sim::SimError::TooLarge { .. })));
+    // Scaled down: a few hundred transactions split, copy on write while A is live.
+    let WorkloadConfig::Generated(g) = &mut s.workload else {
+        panic!("generated-1gib.toml: a generated workload");
+    };
+    g.transactions = 400;
+    s.backup.request_at_ticks = Some(60_000);
+    let r = run(&s, Policy::Owm(Variant::CopyOnWrite), 1)
+        .unwrap()
+        .result;
+    let c = &r.costs;
+    assert_eq!(c.committed, 400);
+    assert!(c.vlun_b_writes_a_live > 0 && c.table_updates > 0, "{c:?}");
+}
