@@ -1,24 +1,27 @@
-//! `owm calibrate DIR`: measures the file store's block read, block write, flush and
-//! metadata-append latencies on the file system of `DIR`, writes them as a device
-//! profile (a `[device]` table the simulator's scenario files accept, 1 tick = 1 µs),
-//! and prints what that profile predicts for random 4 KiB writes in each phase of each
-//! variant, priced from the engine's own counted operations.
+//! `owm calibrate DIR`: measures the file store's block read, block write and image
+//! flush, and the metadata journal's record append and sync, on the file system of
+//! `DIR`, each the way the file-backed engine issues it (`FileStore`, `FileJournal`);
+//! writes them as a device profile (a `[device]` table the simulator's scenario files
+//! accept, 1 tick = 1 µs); then runs the simulator with that profile on the pattern of
+//! the NBD experiment (`serve/bench/fio-phases.sh`: random 4 KiB writes, each block of
+//! a region once, closed loop at queue depth 1 and 8) in each phase of each variant,
+//! and prints the predicted IOPS, mean latency and slowdown.
 
-use std::fs::OpenOptions;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result};
-use engine::{BlockStore, Device, FileStore, IoCost, Variant, Vlun};
+use anyhow::{bail, Context, Result};
+use engine::meta::{FileJournal, Journal, MetaRecord};
+use engine::{BlockStore, FileStore, Variant};
 use rand::{rngs::StdRng, seq::SliceRandom, Rng, SeedableRng};
-use sim::DeviceModelConfig;
+use sim::workload::trace::{Addresses, Grouping, Timing, TraceFormat};
+use sim::{DeviceModelConfig, GeometryConfig, Outcome, Policy, RunResult, Scenario, Tick};
 
 /// Arguments of `owm calibrate`.
 #[derive(clap::Args)]
 pub struct CalibrateArgs {
-    /// A directory on the file system to measure (a 16 MiB scratch image is written
-    /// there and removed).
+    /// A directory on the file system to measure (a 16 MiB scratch image and a scratch
+    /// journal are written there and removed; the profile and the pattern's traces stay).
     pub dir: PathBuf,
     /// Block size, bytes.
     #[arg(long, default_value_t = 4096)]
@@ -29,10 +32,25 @@ pub struct CalibrateArgs {
     /// Where the profile goes (default DIR/device-profile.toml).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Blocks written in each phase of the predicted pattern (fio's job: each block of
-    /// a region once, in random order).
+    /// Blocks written in each phase of the predicted pattern (fio's job over a region
+    /// of this many blocks: each block once, in random order; 8192 = 32 MiB of 4 KiB).
     #[arg(long, default_value_t = 8192)]
     pub pattern_writes: u64,
+    /// The mean latency, µs, of the same fio job against a raw file over NBD (nbdkit's
+    /// file plugin, BENCHMARKS.md "Calibration"): what a request costs through the
+    /// transport and a bare file. It less the measured block write is the time each
+    /// write spends outside the device (the NBD round trip, the server's own work),
+    /// simulated as the transaction's compute time. Default 0: none.
+    #[arg(long, default_value_t = 0.0)]
+    pub baseline_latency_us: f64,
+    /// Predict from this profile (one `owm calibrate` wrote) instead of measuring.
+    #[arg(long)]
+    pub profile: Option<PathBuf>,
+    /// Price the pattern on a device without the metadata journal (its syncs unpaid,
+    /// every flush at the image flush's latency): the cost model before journal syncs
+    /// were counted, for comparison.
+    #[arg(long)]
+    pub without_journal: bool,
 }
 
 /// Measured medians, microseconds (fractional).
@@ -41,11 +59,18 @@ struct Measured {
     write_us: f64,
     flush_us: f64,
     append_us: f64,
+    journal_sync_us: f64,
 }
 
 fn median_us(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
+}
+
+fn time(f: &mut dyn FnMut() -> Result<()>) -> Result<f64> {
+    let t = Instant::now();
+    f()?;
+    Ok(t.elapsed().as_secs_f64() * 1e6)
 }
 
 fn measure(dir: &Path, bs: usize, samples: usize) -> Result<Measured> {
@@ -54,53 +79,72 @@ fn measure(dir: &Path, bs: usize, samples: usize) -> Result<Measured> {
     let store = FileStore::create(&img, bs, BLOCKS)?;
     let mut rng = StdRng::seed_from_u64(1);
     let data: Vec<u8> = (0..bs).map(|i| (i % 251) as u8).collect();
-    // Fill every block first: a read of a hole is not a read of the disk.
-    for b in 0..BLOCKS {
+    // Fill the first half: a read of a hole is not a read of the disk. The second half
+    // stays sparse, as a new device's images are: the pattern's writes and barriers
+    // land on never-written blocks, which the file system allocates.
+    let filled = BLOCKS / 2;
+    for b in 0..filled {
         store.write_block(b, &data)?;
     }
     store.flush()?;
+    let mut fresh: Vec<u64> = (filled..BLOCKS).collect();
+    fresh.shuffle(&mut rng);
+    let mut fresh = fresh.into_iter();
     let mut buf = vec![0u8; bs];
-    let time = |f: &mut dyn FnMut() -> Result<()>| -> Result<f64> {
-        let t = Instant::now();
-        f()?;
-        Ok(t.elapsed().as_secs_f64() * 1e6)
-    };
     let mut reads = Vec::with_capacity(samples);
     let mut writes = Vec::with_capacity(samples);
     for _ in 0..samples {
-        let b = rng.random_range(0..BLOCKS);
+        let b = rng.random_range(0..filled);
         reads.push(time(&mut || Ok(store.read_block(b, &mut buf)?))?);
         let b = rng.random_range(0..BLOCKS);
         writes.push(time(&mut || Ok(store.write_block(b, &data)?))?);
     }
-    let mut flushes = Vec::with_capacity(samples / 10 + 1);
-    for _ in 0..samples / 10 + 1 {
-        let b = rng.random_range(0..BLOCKS);
-        store.write_block(b, &data)?;
+    store.flush()?;
+    // The metadata journal as the engine keeps it: one record appended per table
+    // update; a sync is the journal's fdatasync, then the superblock recording the
+    // durable length, written and synced.
+    let path = dir.join("calibrate-scratch.owm");
+    let header = MetaRecord::Header {
+        variant: Variant::CopyOnWrite,
+        block_size: bs as u32,
+        volume_blocks: BLOCKS,
+        area_slots: BLOCKS,
+    };
+    let mut journal = FileJournal::create(&path, &[header])?;
+    // A first write's barriers, in the engine's order, each after a block written to a
+    // never-written block of the image: an image flush (a copy-on-write preserved copy,
+    // a write-logging log slot), and a journal record appended and synced (a durable
+    // table entry, a mirroring dirty mark).
+    let barriers = (samples / 10).clamp(1, (BLOCKS - filled) as usize / 2);
+    let mut flushes = Vec::with_capacity(barriers);
+    let mut syncs = Vec::with_capacity(barriers);
+    for i in 0..barriers as u64 {
+        store.write_block(fresh.next().expect("sized above"), &data)?;
         flushes.push(time(&mut || Ok(store.flush()?))?);
+        store.write_block(fresh.next().expect("sized above"), &data)?;
+        let record = MetaRecord::Insert {
+            block: i,
+            slot: i as u32,
+        };
+        journal.append(&record)?;
+        syncs.push(time(&mut || Ok(journal.sync()?))?);
+    }
+    let mut appends = Vec::with_capacity(samples);
+    for i in 0..samples as u64 {
+        let record = MetaRecord::Remove { block: i % BLOCKS };
+        appends.push(time(&mut || Ok(journal.append(&record)?))?);
     }
     drop(store);
+    drop(journal);
     let _ = std::fs::remove_file(&img);
-    // A metadata record: the journal appends about 32 bytes per table entry.
-    let journal = dir.join("calibrate-scratch.owm");
-    let mut f = OpenOptions::new()
-        .create(true)
-        .truncate(true)
-        .write(true)
-        .open(&journal)
-        .with_context(|| format!("{}: cannot create", journal.display()))?;
-    let record = [0x5Au8; 32];
-    let mut appends = Vec::with_capacity(samples);
-    for _ in 0..samples {
-        appends.push(time(&mut || Ok(f.write_all(&record)?))?);
-    }
-    drop(f);
-    let _ = std::fs::remove_file(&journal);
+    let _ = std::fs::remove_file(&path);
+    let _ = std::fs::remove_file(engine::superblock::path_of(&path));
     Ok(Measured {
         read_us: median_us(reads),
         write_us: median_us(writes),
         flush_us: median_us(flushes),
         append_us: median_us(appends),
+        journal_sync_us: median_us(syncs),
     })
 }
 
@@ -108,54 +152,168 @@ fn ticks(us: f64) -> u64 {
     us.round().max(1.0) as u64
 }
 
-/// The phases of the experiment, with the VLUN fio writes in each.
-const PHASES: [(&str, Vlun); 3] = [
-    ("before split", Vlun::A),
-    ("backup window", Vlun::B),
-    ("after retire", Vlun::B),
-];
-
-/// Total counted operations of `writes` first-touch random block writes in each phase
-/// of `variant`, on an in-memory device of the same geometry as the fio experiment.
-fn pattern_costs(variant: Variant, bs: usize, writes: u64) -> Result<[IoCost; 3]> {
-    let volume_blocks = writes * 2;
-    let d = Device::in_memory(variant, bs, volume_blocks)?;
-    let data = vec![0x44u8; bs];
-    let mut order: Vec<u64> = (0..writes).collect();
-    order.shuffle(&mut StdRng::seed_from_u64(2));
-    let mut out = [IoCost::default(); 3];
-    for (i, (_, vlun)) in PHASES.iter().enumerate() {
-        match i {
-            1 => d.split()?,
-            2 => {
-                d.backup_a(&mut std::io::sink())?;
-                d.retire_a()?;
-            }
-            _ => {}
-        }
-        for &b in &order {
-            out[i].add(d.write(*vlun, b, &data)?);
-        }
-    }
-    Ok(out)
+fn ticks_or_zero(us: f64) -> u64 {
+    us.round().max(0.0) as u64
 }
 
-pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
-    std::fs::create_dir_all(&args.dir)
-        .with_context(|| format!("{}: cannot create", args.dir.display()))?;
-    let m = measure(&args.dir, args.block_size, args.samples.max(10))?;
+/// The phases of the experiment.
+#[derive(Clone, Copy, PartialEq)]
+enum Phase {
+    /// The single volume (VLUN A), no backup requested.
+    Before,
+    /// VLUN B after the split; VLUN A still live (its archive not yet complete).
+    Window,
+    /// VLUN B after VLUN A was archived and retired.
+    After,
+}
+
+const PHASES: [(Phase, &str); 3] = [
+    (Phase::Before, "before split"),
+    (Phase::Window, "backup window"),
+    (Phase::After, "after retire"),
+];
+
+/// Queue depths of the experiment.
+const DEPTHS: [u32; 2] = [1, 8];
+
+/// When the pattern's writers start: late enough for the split, the archive copy and
+/// the retirement of VLUN A to be over in the after-retire phase (checked).
+const WRITERS_START_TICKS: Tick = 10_000_000;
+
+/// Writes the pattern as a CSV trace: a read of block 0 at time 0 (it starts the run's
+/// clock, so the backup request at tick 0 comes first), then every block of the region
+/// once, in random order, dealt round-robin to `depth` streams that start together
+/// (closed loop: each stream issues its next write when the previous one completes).
+fn write_pattern(dir: &Path, bs: usize, blocks: u64, depth: u32) -> Result<PathBuf> {
+    let mut order: Vec<u64> = (0..blocks).collect();
+    order.shuffle(&mut StdRng::seed_from_u64(2));
+    let mut text = String::from("time,op,offset,length,stream\n");
+    text.push_str(&format!("0,R,0,{bs},start\n"));
+    for (i, b) in order.iter().enumerate() {
+        text.push_str(&format!(
+            "{WRITERS_START_TICKS},W,{},{bs},w{}\n",
+            b * bs as u64,
+            i as u64 % u64::from(depth)
+        ));
+    }
+    let path = dir.join(format!("calibrate-pattern-qd{depth}.csv"));
+    reports::write_atomic(&path, text.as_bytes())
+        .with_context(|| format!("{}: cannot write the pattern", path.display()))?;
+    Ok(path)
+}
+
+/// The scenario of one phase: the pattern's trace replayed closed-loop on a device of
+/// `profile`; the backup requested at tick 0 (window and after-retire phases), with an
+/// archive target that takes 100 s per extent in the window phase (so VLUN A is still
+/// live while the writers run) and the default one (100 MB/s) after retire.
+fn scenario(
+    trace: &Path,
+    bs: usize,
+    profile: &DeviceModelConfig,
+    variant: Variant,
+    phase: Phase,
+    overhead: Tick,
+) -> Result<Scenario> {
+    let mut s = Scenario {
+        name: format!("calibrate-{}", variant.as_str()),
+        workload: sim::WorkloadConfig::Trace(sim::TraceConfig {
+            path: trace.to_path_buf(),
+            format: TraceFormat::Csv,
+            timing: Timing::Closed,
+            grouping: Grouping::Io,
+            addresses: Addresses::AsRecorded,
+            compute_ticks: overhead,
+            ..sim::TraceConfig::default()
+        }),
+        geometry: GeometryConfig {
+            block_size_bytes: bs,
+            records_per_block: 1,
+        },
+        device: profile.clone(),
+        keep_history: false,
+        keep_timeline: true,
+        ..Scenario::default()
+    };
+    s.backup.request_at_ticks = Some(0);
+    s.backup.baseline_variant = variant;
+    if phase == Phase::Window {
+        s.archive.latency_ticks = 100_000_000;
+    }
+    s.load_trace(Path::new("/"))?;
+    Ok(s)
+}
+
+/// Predicted IOPS and mean latency (µs) of the pattern's writes in one run.
+struct Predicted {
+    iops: f64,
+    latency_us: f64,
+}
+
+fn predicted(r: &RunResult, phase: Phase, writes: u64) -> Result<Predicted> {
+    let w: Vec<(Tick, Tick)> = r
+        .transactions
+        .iter()
+        .filter(|t| t.arrived_ticks >= WRITERS_START_TICKS && t.outcome == Outcome::Committed)
+        .filter_map(|t| Some((t.arrived_ticks, t.ended_ticks?)))
+        .collect();
+    if w.len() as u64 != writes {
+        bail!("{} of {writes} pattern writes committed", w.len());
+    }
+    let last = w
+        .iter()
+        .map(|&(_, e)| e)
+        .max()
+        .unwrap_or(WRITERS_START_TICKS);
+    let retire = r.marks.retire;
+    let live_a = match phase {
+        Phase::Before => r.marks.split.is_none(),
+        Phase::Window => r.marks.split.is_some() && retire.is_none_or(|t| t > last),
+        Phase::After => retire.is_some_and(|t| t < WRITERS_START_TICKS),
+    };
+    if !live_a {
+        bail!("the run's backup marks do not fit the phase: {:?}", r.marks);
+    }
+    let span = (last - WRITERS_START_TICKS).max(1) as f64;
+    let total: Tick = w.iter().map(|&(a, e)| e - a).sum();
+    Ok(Predicted {
+        iops: w.len() as f64 / span * 1e6 / sim::TICK_US as f64,
+        latency_us: total as f64 / w.len() as f64 * sim::TICK_US as f64,
+    })
+}
+
+/// The profile a run of `owm calibrate` wrote (its `[device]` table), for `--profile`.
+#[derive(serde::Deserialize)]
+struct ProfileFile {
+    device: DeviceModelConfig,
+}
+
+fn read_profile(path: &Path) -> Result<DeviceModelConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read the profile", path.display()))?;
+    let file: ProfileFile = toml::from_str(&text)
+        .with_context(|| format!("{}: not a device profile", path.display()))?;
+    Ok(file.device)
+}
+
+/// Measures the file store and writes the profile; returns it.
+fn measure_profile(args: &CalibrateArgs, dir: &Path) -> Result<DeviceModelConfig> {
+    let samples = args.samples.max(10);
+    let m = measure(dir, args.block_size, samples)?;
     let profile = DeviceModelConfig {
         read_latency_ticks: ticks(m.read_us),
         write_latency_ticks: ticks(m.write_us),
         table_update_latency_ticks: ticks(m.append_us),
         table_lookup_latency_ticks: 0,
         flush_latency_ticks: ticks(m.flush_us),
+        journal_sync_latency_ticks: Some(ticks(m.journal_sync_us)),
+        journaled: true,
         channels: 1,
         jitter_ticks_max: 0,
     };
     let text = format!(
-        "# owm calibrate {dir}: medians of {n} samples, {bs}-byte blocks, 1 tick = 1 us.\n\
-         # Measured: read {r:.1} us, write {w:.1} us, flush {f:.1} us, 32-byte journal append {a:.1} us.\n\
+        "# owm calibrate {dir}: medians of {n} samples ({nb} of each barrier), {bs}-byte\n\
+         # blocks, 1 tick = 1 us. Measured: block read {r:.1} us, block write {w:.1} us,\n\
+         # image flush {f:.1} us, journal record append {a:.1} us, journal sync {j:.1} us.\n\
          # Paste into a scenario file.\n\
          [device]\n\
          read_latency_ticks = {rt}\n\
@@ -163,55 +321,84 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
          table_update_latency_ticks = {at}\n\
          table_lookup_latency_ticks = 0\n\
          flush_latency_ticks = {ft}\n\
+         journal_sync_latency_ticks = {jt}\n\
+         journaled = true\n\
          channels = 1\n\
          jitter_ticks_max = 0\n",
-        dir = args.dir.display(),
-        n = args.samples,
+        dir = dir.display(),
+        n = samples,
+        nb = (samples / 10).clamp(1, 1024),
         bs = args.block_size,
         r = m.read_us,
         w = m.write_us,
         f = m.flush_us,
         a = m.append_us,
+        j = m.journal_sync_us,
         rt = profile.read_latency_ticks,
         wt = profile.write_latency_ticks,
         at = profile.table_update_latency_ticks,
         ft = profile.flush_latency_ticks,
+        jt = ticks(m.journal_sync_us),
     );
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| args.dir.join("device-profile.toml"));
+        .unwrap_or_else(|| dir.join("device-profile.toml"));
     reports::write_atomic(&out, text.as_bytes())
         .with_context(|| format!("{}: cannot write the profile", out.display()))?;
     say!("{text}");
     say!("profile written to {}", out.display());
+    Ok(profile)
+}
+
+pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
+    std::fs::create_dir_all(&args.dir)
+        .with_context(|| format!("{}: cannot create", args.dir.display()))?;
+    let dir = std::path::absolute(&args.dir)?;
+    let mut profile = match &args.profile {
+        Some(p) => read_profile(p)?,
+        None => measure_profile(args, &dir)?,
+    };
+    let overhead = ticks_or_zero(args.baseline_latency_us - profile.write_latency_ticks as f64);
+    if args.without_journal {
+        profile.journaled = false;
+        profile.journal_sync_latency_ticks = None;
+    }
     say!("");
     say!(
-        "predicted mean service per 4 KiB random write ({} first-touch writes per phase), µs:",
-        args.pattern_writes
+        "simulated: {} random {}-byte writes per phase (each block once), closed loop, \
+         {overhead} ticks outside the device per write{}",
+        args.pattern_writes,
+        args.block_size,
+        if args.without_journal {
+            ", device without the metadata journal"
+        } else {
+            ""
+        }
     );
-    say!(
-        "{:<10} {:<14} {:>10} {:>9}",
-        "variant",
-        "phase",
-        "service",
-        "slowdown"
-    );
-    for variant in Variant::ALL {
-        let costs = pattern_costs(variant, args.block_size, args.pattern_writes)?;
-        let n = args.pattern_writes as f64;
-        let service: Vec<f64> = costs
-            .iter()
-            .map(|c| profile.service_ticks(c) as f64 / n)
-            .collect();
-        for (i, (phase, _)) in PHASES.iter().enumerate() {
-            say!(
-                "{:<10} {:<14} {:>10.1} {:>9.2}",
-                variant.as_str(),
-                phase,
-                service[i],
-                service[i] / service[0]
-            );
+    say!("variant,phase,iodepth,iops,lat_mean_us,slowdown");
+    for depth in DEPTHS {
+        let trace = write_pattern(&dir, args.block_size, args.pattern_writes, depth)?;
+        for variant in Variant::ALL {
+            let mut before = None;
+            for (phase, name) in PHASES {
+                let s = scenario(&trace, args.block_size, &profile, variant, phase, overhead)?;
+                let policy = match phase {
+                    Phase::Before => Policy::None,
+                    _ => Policy::Owm(variant),
+                };
+                let run = sim::run(&s, policy, 1)?;
+                let p = predicted(&run.result, phase, args.pattern_writes)
+                    .with_context(|| format!("{} {name} qd{depth}", variant.as_str()))?;
+                let base = *before.get_or_insert(p.latency_us);
+                say!(
+                    "{},{name},{depth},{:.0},{:.1},{:.2}",
+                    variant.as_str(),
+                    p.iops,
+                    p.latency_us,
+                    p.latency_us / base
+                );
+            }
         }
     }
     Ok(())

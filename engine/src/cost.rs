@@ -25,9 +25,22 @@ pub struct IoCost {
     /// Flush barriers: image flushes and journal syncs the call waited for
     /// ([`crate::Durability::PowerSafe`] orders its writes with them).
     pub flushes: u32,
+    /// Of [`IoCost::flushes`], the metadata journal syncs (a file-backed device's
+    /// journal `fdatasync` and its superblock's write and `fdatasync`); the rest are
+    /// image flushes. 0 on a device without a journal.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub journal_syncs: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl IoCost {
+    /// Image flushes: the flush barriers that are not journal syncs.
+    pub fn image_flushes(&self) -> u32 {
+        self.flushes - self.journal_syncs
+    }
     /// Image block reads, both images.
     pub fn total_reads(&self) -> u32 {
         self.reads_a + self.reads_b
@@ -50,6 +63,7 @@ impl IoCost {
         self.table_inserts += other.table_inserts;
         self.table_removes += other.table_removes;
         self.flushes += other.flushes;
+        self.journal_syncs += other.journal_syncs;
     }
 }
 

@@ -2,8 +2,8 @@
 //!
 //! The engine counts what each call did ([`engine::IoCost`]); this model prices it:
 //! `reads × read_latency + writes × write_latency + table updates ×
-//! table_update_latency + lookups × table_lookup_latency + flushes × flush_latency`
-//! (+ optional jitter), served
+//! table_update_latency + lookups × table_lookup_latency + image flushes ×
+//! flush_latency + journal syncs × journal_sync_latency` (+ optional jitter), served
 //! on one of `channels` parallel channels. When every channel is busy the call queues (FIFO by issue
 //! order; ties go to the lowest channel number). The two image writes of a mirrored
 //! A write are priced one after the other: the acknowledgement needs both ([0051]).
@@ -32,6 +32,18 @@ pub struct DeviceModelConfig {
     /// journal sync ([`IoCost::flushes`]; a copy-on-write first write waits for two,
     /// so that the preserved copy is durable before the overwrite).
     pub flush_latency_ticks: Tick,
+    /// Ticks per metadata journal sync the call waited for ([`IoCost::journal_syncs`]:
+    /// on a file-backed device the journal's `fdatasync` plus the superblock's write
+    /// and `fdatasync`, about two image flushes); default: `flush_latency_ticks`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub journal_sync_latency_ticks: Option<Tick>,
+    /// The engine keeps its metadata journal (in memory), as a file-backed device
+    /// does, so the calls pay the journal's syncs: mirroring's dirty mark before each
+    /// first VLUN A write to a block since the last flush, copy-on-write's durable
+    /// entry, write logging's sync of the previous entry before reusing the log
+    /// (default false: the journal only with `[faults]`, which need it to recover).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub journaled: bool,
     /// Parallel channels; calls queue when all are busy (default 4).
     pub channels: u32,
     /// Extra uniform jitter of 0..=jitter ticks per call, from the device stream (default 2).
@@ -46,6 +58,8 @@ impl Default for DeviceModelConfig {
             table_update_latency_ticks: 2,
             table_lookup_latency_ticks: 0,
             flush_latency_ticks: 20,
+            journal_sync_latency_ticks: None,
+            journaled: false,
             channels: 4,
             jitter_ticks_max: 2,
         }
@@ -59,7 +73,14 @@ impl DeviceModelConfig {
             + u64::from(cost.total_writes()) * self.write_latency_ticks
             + u64::from(cost.table_updates()) * self.table_update_latency_ticks
             + u64::from(cost.table_lookups) * self.table_lookup_latency_ticks
-            + u64::from(cost.flushes) * self.flush_latency_ticks
+            + u64::from(cost.image_flushes()) * self.flush_latency_ticks
+            + u64::from(cost.journal_syncs) * self.journal_sync_latency()
+    }
+
+    /// Ticks per journal sync: `journal_sync_latency_ticks`, else `flush_latency_ticks`.
+    pub fn journal_sync_latency(&self) -> Tick {
+        self.journal_sync_latency_ticks
+            .unwrap_or(self.flush_latency_ticks)
     }
 }
 
@@ -149,6 +170,20 @@ mod tests {
         assert_eq!(
             cfg.service_ticks(&barriered),
             cfg.service_ticks(&plain) + 600
+        );
+        // One of the two a journal sync: priced at its own latency when one is given.
+        let synced = IoCost {
+            journal_syncs: 1,
+            ..barriered
+        };
+        assert_eq!(cfg.service_ticks(&synced), cfg.service_ticks(&barriered));
+        let cfg = DeviceModelConfig {
+            journal_sync_latency_ticks: Some(1000),
+            ..cfg
+        };
+        assert_eq!(
+            cfg.service_ticks(&synced),
+            cfg.service_ticks(&plain) + 300 + 1000
         );
     }
 }

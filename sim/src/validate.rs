@@ -334,6 +334,10 @@ fn tick_fields(s: &Scenario) -> Result<(), SimError> {
             b.quiesce_retry_backoff_ticks,
         ),
         ("device.flush_latency_ticks", d.flush_latency_ticks),
+        (
+            "device.journal_sync_latency_ticks",
+            d.journal_sync_latency_ticks.unwrap_or(0),
+        ),
         ("archive.latency_ticks", s.archive.latency_ticks),
         ("retry_backoff_ticks", s.retry_backoff_ticks),
         ("faults.latency_spike_ticks_max", f.latency_spike_ticks_max),

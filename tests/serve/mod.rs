@@ -2,6 +2,7 @@
 //! and a minimal raw client for exact protocol errors. Each test skips, with a message,
 //! when nbdkit or a client tool is not installed.
 
+mod bench;
 mod client;
 mod e2e;
 mod faults;

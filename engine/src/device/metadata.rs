@@ -82,6 +82,7 @@ impl Metadata {
         self.journal_op(|j| j.sync())?;
         self.unsynced = false;
         cost.flushes += 1;
+        cost.journal_syncs += 1;
         Ok(())
     }
 

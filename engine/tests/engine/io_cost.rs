@@ -32,6 +32,7 @@ fn cost(
         table_inserts: inserts,
         table_removes: removes,
         flushes: 0,
+        journal_syncs: 0,
     }
 }
 
@@ -238,14 +239,15 @@ proptest! {
 }
 
 /// The flush barriers a power-safe device pays (ARCHITECTURE.md, "Write order"), per
-/// first write, with a journal (the barriers order data before journal records):
-/// copy-on-write's first B write flushes image A and syncs the journal; write
-/// logging's flushes image B; a mirroring A write syncs its dirty mark once per block
-/// between flushes; writes that change no metadata pay nothing.
+/// first write, with a journal (the barriers order data before journal records), as
+/// (flushes, of which journal syncs): copy-on-write's first B write flushes image A and
+/// syncs the journal; write logging's flushes image B; a mirroring A write syncs its
+/// dirty mark once per block between flushes; writes that change no metadata pay
+/// nothing; a write reusing a freed slot first syncs the removal that freed it.
 #[test]
 fn power_safe_barriers_are_counted() {
     use engine::{CrashStore, MemJournal, MemStore};
-    let flushes = |variant: Variant, steps: &[(Vlun, u64)]| -> Vec<u32> {
+    let flushes = |variant: Variant, steps: &[(Vlun, u64)]| -> Vec<(u32, u32)> {
         let (na, nb) = variant.image_blocks(N, N);
         let disk = |n| CrashStore::new(MemStore::new(BS, n).unwrap(), 8);
         let d = Device::with_journal(
@@ -258,22 +260,25 @@ fn power_safe_barriers_are_counted() {
         d.split().unwrap();
         steps
             .iter()
-            .map(|&(v, b)| d.write(v, b, &pattern(BS, b, 1)).unwrap().flushes)
+            .map(|&(v, b)| {
+                let c = d.write(v, b, &pattern(BS, b, 1)).unwrap();
+                (c.flushes, c.journal_syncs)
+            })
             .collect()
     };
     use Vlun::{A, B};
     // First B write, second B write, A write over B's entry, B write reusing the slot.
     assert_eq!(
         flushes(Variant::CopyOnWrite, &[(B, 0), (B, 0), (A, 0), (B, 1)]),
-        [2, 0, 1, 3]
+        [(2, 1), (0, 0), (1, 0), (3, 2)]
     );
     assert_eq!(
         flushes(Variant::WriteLogging, &[(B, 0), (B, 0), (A, 0), (B, 1)]),
-        [1, 0, 1, 2]
+        [(1, 0), (0, 0), (1, 0), (2, 1)]
     );
     // A write (marks the block), again (already marked), B write, A write elsewhere.
     assert_eq!(
         flushes(Variant::WriteMirroring, &[(A, 0), (A, 0), (B, 0), (A, 1)]),
-        [1, 0, 0, 1]
+        [(1, 1), (0, 0), (0, 0), (1, 1)]
     );
 }

@@ -318,8 +318,9 @@ impl<'a> World<'a> {
         if !scenario.faults.power_safe {
             config.durability = engine::Durability::ProcessCrashSafe;
         }
-        // With faults the metadata is journaled, so that a crash can be recovered.
-        let journal = faults.as_ref().map(|_| MemJournal::new());
+        // With faults the metadata is journaled, so that a crash can be recovered; a
+        // `device.journaled` device keeps it too, to pay its syncs as a file device does.
+        let journal = (faults.is_some() || scenario.device.journaled).then(MemJournal::new);
         let dev = match &journal {
             Some(j) => Device::with_journal(config, image_a, image_b, j.clone()),
             None => Device::new(config, image_a, image_b),
@@ -329,7 +330,7 @@ impl<'a> World<'a> {
             rng::stream(seed, Component::Arrivals),
             rng::stream(seed, Component::Shapes),
         );
-        if faults.is_some() {
+        if journal.is_some() {
             // The initial image is durable before the first transaction (it is the
             // stores' initial content, so there is nothing to flush; the barrier is
             // kept so that the journal starts synced).

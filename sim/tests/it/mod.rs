@@ -5,6 +5,7 @@ mod configurations;
 mod determinism;
 mod faults;
 mod fuzz;
+mod journaled;
 mod oracle;
 mod policies;
 mod quiesce;

@@ -1,0 +1,148 @@
+//! The calibration experiment's script (`serve/bench/fio-phases.sh`): its parsing of
+//! fio's output and its summary, on captured and made-up files (no fio run, no timing),
+//! and `owm calibrate`'s profile and prediction on a small pattern.
+
+use std::process::Command;
+
+use super::harness::have;
+use crate::util::{ok, owm, repo, stdout, write};
+
+fn script(args: &[&str]) -> std::process::Output {
+    Command::new("bash")
+        .arg(repo().join("serve/bench/fio-phases.sh"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("bash runs")
+}
+
+/// fio's NBD engine prints "fio: connected to NBD server" before its JSON document;
+/// the script reads the document from its first line starting with `{`.
+#[test]
+fn the_script_parses_fio_json_after_the_nbd_preamble() {
+    if !have(&["bash", "python3"]) {
+        return;
+    }
+    let captured = repo().join("tests/data/fio/nbd-randwrite.out");
+    let text = std::fs::read_to_string(&captured).unwrap();
+    assert!(
+        text.starts_with("fio: connected to NBD server\n{"),
+        "{text:.60}"
+    );
+    let o = script(&["--parse", captured.to_str().unwrap()]);
+    ok(&o);
+    // write.iops 64000, write.lat_ns.mean 113747.0 ns in the captured run.
+    assert_eq!(stdout(&o), "64000,113.7\n");
+
+    // fio failed: no JSON document, a non-zero exit that says so.
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = write(
+        tmp.path(),
+        "bad.out",
+        "fio: connected to NBD server\nfio: pid=1, err=5\n",
+    );
+    let o = script(&["--parse", &bad]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no JSON document"));
+}
+
+/// The summary: medians over rounds, slowdowns against the phase before the split (per
+/// round, then the median), the ratio to the raw file, measured vs predicted.
+#[test]
+fn the_script_summarises_rounds_into_medians_slowdowns_and_ratios() {
+    if !have(&["bash", "python3"]) {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = write(
+        tmp.path(),
+        "run.csv",
+        "round,target,phase,iodepth,iops,lat_mean_us\n\
+         1,raw file (nbdkit file),-,1,1000,100.0\n\
+         2,raw file (nbdkit file),-,1,500,200.0\n\
+         1,sim cow,before split,1,1000,100.0,1.00\n\
+         1,sim cow,backup window,1,100,1000.0,10.00\n\
+         2,sim cow,before split,1,1000,100.0,1.00\n\
+         2,sim cow,backup window,1,100,1000.0,10.00\n\
+         1,cow,before split,1,1000,100.0\n\
+         1,cow,backup window,1,200,500.0\n\
+         2,cow,before split,1,500,200.0\n\
+         2,cow,backup window,1,200,600.0\n",
+    );
+    let o = script(&["--summary", &csv]);
+    ok(&o);
+    let out = stdout(&o);
+    // Slowdown per round 5 and 3: median 4; iops / raw per round 0.2 and 0.4.
+    assert!(
+        out.contains("cow,backup window,1,2,\"200 (200-200)\",\"550.0 (500.0-600.0)\",\"4.00 (3.00-5.00)\",\"0.30 (0.20-0.40)\""),
+        "{out}"
+    );
+    // Predicted 10 against measured 4.
+    assert!(
+        out.contains("cow,backup window,1,4.00,10.00,2.50,550.0,1000.0,1.82"),
+        "{out}"
+    );
+}
+
+/// `owm calibrate`: a profile the simulator accepts, and one predicted line per
+/// variant, phase and queue depth, the backup window of the table variants dearer than
+/// the phase before the split (it pays an image flush and a journal sync per write).
+#[test]
+fn calibrate_writes_a_profile_and_predicts_every_phase() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cal");
+    let d = dir.to_str().unwrap();
+    let o = owm(&[
+        "calibrate",
+        d,
+        "--samples",
+        "20",
+        "--pattern-writes",
+        "64",
+        "--baseline-latency-us",
+        "40",
+    ]);
+    ok(&o);
+    let profile = std::fs::read_to_string(dir.join("device-profile.toml")).unwrap();
+    assert!(profile.contains("journaled = true"), "{profile}");
+    // The profile is a scenario's [device] table: a run file built on it runs.
+    let trace = dir.join("calibrate-pattern-qd1.csv");
+    let run = write(
+        tmp.path(),
+        "run.toml",
+        &format!(
+            "policies = [\"cow\"]\n[workload]\nkind = \"trace\"\npath = {:?}\nformat = \"csv\"\ntiming = \"closed\"\n\
+             [geometry]\nblock_size_bytes = 4096\nrecords_per_block = 1\n\n{profile}",
+            trace.to_str().unwrap()
+        ),
+    );
+    let out = tmp.path().join("out");
+    ok(&owm(&["run", &run, "--out", out.to_str().unwrap()]));
+
+    let text = stdout(&o);
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .filter(|l| {
+            l.starts_with("mirroring,") || l.starts_with("logging,") || l.starts_with("cow,")
+        })
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows.len(), 3 * 3 * 2, "{text}");
+    let lat = |v: &str, phase: &str, qd: &str| -> f64 {
+        let r = rows
+            .iter()
+            .find(|r| r[0] == v && r[1] == phase && r[2] == qd)
+            .unwrap_or_else(|| panic!("{v} {phase} {qd} missing:\n{text}"));
+        r[4].parse().unwrap()
+    };
+    for qd in ["1", "8"] {
+        for v in ["logging", "cow"] {
+            assert!(
+                lat(v, "backup window", qd) > lat(v, "before split", qd),
+                "{v} qd{qd}"
+            );
+        }
+        // Mirroring pays its dirty mark's journal sync before the split only.
+        assert!(lat("mirroring", "before split", qd) > lat("mirroring", "after retire", qd));
+    }
+}
