@@ -20,8 +20,9 @@ use sim::{DeviceModelConfig, GeometryConfig, Outcome, Policy, RunResult, Scenari
 /// Arguments of `owm calibrate`.
 #[derive(clap::Args)]
 pub struct CalibrateArgs {
-    /// A directory on the file system to measure (a 16 MiB scratch image and a scratch
-    /// journal are written there and removed; the profile and the pattern's traces stay).
+    /// A directory on the file system to measure (scratch images of 16 MiB and of the
+    /// pattern's region, and a scratch journal, are written there and removed; the
+    /// profile and the pattern's traces stay).
     pub dir: PathBuf,
     /// Block size, bytes.
     #[arg(long, default_value_t = 4096)]
@@ -73,7 +74,7 @@ fn time(f: &mut dyn FnMut() -> Result<()>) -> Result<f64> {
     Ok(t.elapsed().as_secs_f64() * 1e6)
 }
 
-fn measure(dir: &Path, bs: usize, samples: usize) -> Result<Measured> {
+fn measure(dir: &Path, bs: usize, samples: usize, region_blocks: u64) -> Result<Measured> {
     const BLOCKS: u64 = 4096;
     let img = dir.join("calibrate-scratch.img");
     let store = FileStore::create(&img, bs, BLOCKS)?;
@@ -111,6 +112,14 @@ fn measure(dir: &Path, bs: usize, samples: usize) -> Result<Measured> {
         area_slots: BLOCKS,
     };
     let mut journal = FileJournal::create(&path, &[header])?;
+    // The state the pattern's barriers meet: the phase before the split wrote every
+    // block of the region once and nothing flushed it (the file system still holds
+    // those writes, unallocated or unwritten, when the backup window's barriers run).
+    let region_path = dir.join("calibrate-scratch-region.img");
+    let region = FileStore::create(&region_path, bs, region_blocks.max(1))?;
+    for b in 0..region_blocks {
+        region.write_block(b, &data)?;
+    }
     // A first write's barriers, in the engine's order, each after a block written to a
     // never-written block of the image: an image flush (a copy-on-write preserved copy,
     // a write-logging log slot), and a journal record appended and synced (a durable
@@ -136,7 +145,9 @@ fn measure(dir: &Path, bs: usize, samples: usize) -> Result<Measured> {
     }
     drop(store);
     drop(journal);
+    drop(region);
     let _ = std::fs::remove_file(&img);
+    let _ = std::fs::remove_file(&region_path);
     let _ = std::fs::remove_file(&path);
     let _ = std::fs::remove_file(engine::superblock::path_of(&path));
     Ok(Measured {
@@ -298,7 +309,7 @@ fn read_profile(path: &Path) -> Result<DeviceModelConfig> {
 /// Measures the file store and writes the profile; returns it.
 fn measure_profile(args: &CalibrateArgs, dir: &Path) -> Result<DeviceModelConfig> {
     let samples = args.samples.max(10);
-    let m = measure(dir, args.block_size, samples)?;
+    let m = measure(dir, args.block_size, samples, args.pattern_writes)?;
     let profile = DeviceModelConfig {
         read_latency_ticks: ticks(m.read_us),
         write_latency_ticks: ticks(m.write_us),
