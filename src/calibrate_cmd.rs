@@ -110,6 +110,9 @@ fn measure(dir: &Path, bs: usize, samples: usize, region_blocks: u64) -> Result<
         block_size: bs as u32,
         volume_blocks: BLOCKS,
         area_slots: BLOCKS,
+        device_id: [0; 16],
+        generation: 0,
+        integrity: false,
     };
     let mut journal = FileJournal::create(&path, &[header])?;
     // The state the pattern's barriers meet: the phase before the split wrote every
