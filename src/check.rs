@@ -49,6 +49,10 @@ pub struct CheckArgs {
     /// Transactions may abort and roll back: on or off (default on).
     #[arg(long, value_parser = model::config::parse_on_off)]
     aborts: Option<bool>,
+    /// A record write's block read-modify-write: atomic (one step, a page latch) or
+    /// split (the read and the write back are two steps) (default atomic).
+    #[arg(long)]
+    rmw: Option<model::Rmw>,
     /// Checker threads (default: every core).
     #[arg(long)]
     threads: Option<usize>,
@@ -66,7 +70,8 @@ pub struct CheckArgs {
     /// beyond four transactions a configuration predicted to need more is refused.
     #[arg(long, value_name = "GIB")]
     memory_max: Option<f64>,
-    /// Depth first (far less memory) instead of breadth first (shortest traces).
+    /// Depth first (far less memory; a counterexample is the first the search met,
+    /// not always the shortest) instead of breadth first (shortest traces).
     #[arg(long)]
     dfs: bool,
     #[command(flatten)]
@@ -101,6 +106,7 @@ impl CheckArgs {
         c.discipline = self.discipline.unwrap_or(c.discipline);
         c.type_b = self.type_b.unwrap_or(c.type_b);
         c.aborts = self.aborts.unwrap_or(c.aborts);
+        c.rmw = self.rmw.unwrap_or(c.rmw);
         c.threads = self.threads.unwrap_or(c.threads);
         c.depth = self.depth.or(c.depth);
         c.states_max = self.states_max.or(c.states_max);

@@ -1,10 +1,16 @@
 //! Prints the verdicts of a matrix of configurations (used to write the docs).
+//! `--full`: every variant, with and without aborts (else mirroring, no aborts);
+//! `--rmw split`: record writes as a block read and a later write back.
 use engine::Variant;
-use model::{check, CheckConfig, Discipline, Locks};
+use model::{check, CheckConfig, Discipline, Locks, Rmw};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let full = args.iter().any(|a| a == "--full");
+    let rmw = match args.iter().position(|a| a == "--rmw") {
+        Some(i) => args[i + 1].parse().expect("--rmw atomic|split"),
+        None => Rmw::Atomic,
+    };
     for variant in Variant::ALL {
         for (old, new) in [(1, 1), (2, 1), (1, 2), (2, 2)] {
             for rpb in [1, 2] {
@@ -24,6 +30,7 @@ fn main() {
                                     discipline,
                                     type_b,
                                     aborts,
+                                    rmw,
                                     ..CheckConfig::default()
                                 };
                                 let r = check(&cfg).unwrap();

@@ -25,7 +25,8 @@ pub const SHORTEST_SEARCH_STATES_MAX: usize = 2_000_000;
 pub enum Outcome {
     /// An `always` property held on every explored state.
     Held,
-    /// An `always` property failed; the shortest trace found.
+    /// An `always` property failed; the shortest trace found (breadth first; depth
+    /// first: the first trace met).
     Violated {
         trace: Trace,
         /// Numbered steps in patent terms.
@@ -199,7 +200,11 @@ impl CheckReport {
         }
         for p in &self.properties {
             if let Outcome::Violated { steps, detail, .. } = &p.outcome {
-                let _ = writeln!(out, "\n{} violated; shortest trace:", p.name);
+                let which = match self.config.strategy {
+                    Strategy::Bfs => "shortest trace",
+                    Strategy::Dfs => "trace (depth first: the first met, not always the shortest)",
+                };
+                let _ = writeln!(out, "\n{} violated; {which}:", p.name);
                 for s in steps {
                     let _ = writeln!(out, "{s}");
                 }
@@ -222,12 +227,13 @@ pub fn check_with_progress(
 ) -> Result<CheckReport, ModelError> {
     cfg.validate()?;
     let mut model = OwmModel::new(cfg);
-    if cfg.threads == 1 && cfg.strategy == Strategy::Bfs {
+    if cfg.threads == 1 || cfg.strategy == Strategy::Dfs {
         // One thread breadth first visits states in the order of the shortest-path
         // search below (first-in first-out, successors in action order, each state
         // reached first by its first path): the first violating state it judges is the
         // one that search would find, so its discovery is the shortest trace and no
-        // second search is needed.
+        // second search is needed. Depth first (chosen to save memory, which a second,
+        // breadth-first search would spend) reports the first violating state it met.
         model.first_violation = Some(Arc::default());
     }
     let mut builder = model.clone().checker().threads(cfg.threads);

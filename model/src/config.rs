@@ -43,6 +43,18 @@ pub enum Discipline {
     Incremental,
 }
 
+/// How a transaction writes a record into its block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rmw {
+    /// Read the block, change the record and write the block back in one step (a page
+    /// latch: no other transaction's step comes between).
+    Atomic,
+    /// Read the block in one step and write it back in a later one (a host with no
+    /// page latch): another transaction's steps may come between.
+    Split,
+}
+
 /// How the state space is explored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -69,6 +81,8 @@ pub struct CheckConfig {
     pub type_b: bool,
     /// Any transaction that has written may abort, writing its before-images back.
     pub aborts: bool,
+    /// How a record write reads and writes its block (an abort's undo stays atomic).
+    pub rmw: Rmw,
     /// Checker threads.
     pub threads: usize,
     /// Explore no deeper than this many steps (`None`: the whole space).
@@ -94,6 +108,7 @@ impl Default for CheckConfig {
             discipline: Discipline::Conservative,
             type_b: false,
             aborts: true,
+            rmw: Rmw::Atomic,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             depth: None,
             strategy: Strategy::Bfs,
@@ -142,10 +157,15 @@ impl CheckConfig {
     }
 
     /// The parameters that define the model (not how it is explored), as `owm check`
-    /// flags: the line a trace file starts with.
+    /// flags: the line a trace file starts with (`--rmw` only when split, so files
+    /// written before the flag existed keep their bytes).
     pub fn model_flags(&self) -> String {
+        let rmw = match self.rmw {
+            Rmw::Atomic => "",
+            Rmw::Split => " --rmw split",
+        };
         format!(
-            "--variant {} --old {} --new {} --records-per-block {} --locks {} --discipline {} --type-b {} --aborts {}",
+            "--variant {} --old {} --new {} --records-per-block {} --locks {} --discipline {} --type-b {} --aborts {}{rmw}",
             self.variant,
             self.old,
             self.new,
@@ -212,6 +232,7 @@ impl CheckConfig {
                 "--discipline" => cfg.discipline = value.parse().map_err(perr)?,
                 "--type-b" => cfg.type_b = parse_on_off(value).map_err(perr)?,
                 "--aborts" => cfg.aborts = parse_on_off(value).map_err(perr)?,
+                "--rmw" => cfg.rmw = value.parse().map_err(perr)?,
                 other => return Err(ModelError::Parse(format!("unknown flag `{other}`"))),
             }
         }
@@ -264,6 +285,7 @@ macro_rules! names {
 
 names!(Locks, "lock granularity", Record => "record", Block => "block");
 names!(Discipline, "locking discipline", Conservative => "conservative", Incremental => "incremental");
+names!(Rmw, "read-modify-write", Atomic => "atomic", Split => "split");
 names!(Strategy, "strategy", Bfs => "bfs", Dfs => "dfs");
 
 #[cfg(test)]
@@ -281,6 +303,7 @@ mod tests {
             discipline: Discipline::Incremental,
             type_b: true,
             aborts: true,
+            rmw: Rmw::Split,
             ..CheckConfig::default()
         };
         let back = CheckConfig::from_model_flags(&cfg.model_flags()).unwrap();

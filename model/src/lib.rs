@@ -31,7 +31,7 @@ pub use check::{
     check, check_with_progress, CheckReport, Outcome, Progress, PropertyReport,
     SHORTEST_SEARCH_STATES_MAX,
 };
-pub use config::{CheckConfig, Discipline, Locks, Strategy};
+pub use config::{CheckConfig, Discipline, Locks, Rmw, Strategy};
 pub use estimate::{estimate, Estimate};
 pub use program::Op;
 pub use protocol::{Action, OwmModel};

@@ -51,10 +51,15 @@ impl OwmModel {
         let mut buf = vec![0u8; self.layout.block_size];
         dev.read(vlun, block, &mut buf)
             .expect("reading a block to describe it");
+        self.describe_bytes(block, &buf)
+    }
+
+    /// The records of `block` as `bytes` holds them (a transaction's buffer).
+    pub(crate) fn describe_bytes(&self, block: u64, bytes: &[u8]) -> String {
         let rpb = self.layout.records_per_block();
         (0..rpb)
             .map(|i| {
-                let (v, s) = read_record(&buf[i as usize * RECORD_BYTES..]);
+                let (v, s) = read_record(&bytes[i as usize * RECORD_BYTES..]);
                 format!("r{}={v} ({})", block * rpb + i, short_writer(s))
             })
             .collect::<Vec<_>>()

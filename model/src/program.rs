@@ -14,12 +14,13 @@
 //! begin: it is active at the split only once it holds its locks; a new one after it:
 //! the device admits it to VLUN B at once, the application locks may hold it); then,
 //! for its two records in ascending order (incremental 2PL: lock first), read the
-//! record; then write both records; then commit and release.
+//! record; then write both records (`--rmw split`: each as a block read, then a
+//! later write back); then commit and release.
 
 use engine::Vlun;
 use sim::history::{write_record, Layout, RECORD_HEADER_BYTES};
 
-use crate::config::{CheckConfig, Discipline, Locks};
+use crate::config::{CheckConfig, Discipline, Locks, Rmw};
 
 /// Blocks in the modelled volume.
 pub const BLOCKS: u64 = 2;
@@ -71,8 +72,13 @@ pub enum Op {
     Lock(u8),
     /// Read a record (its whole block) through the transaction's VLUN.
     Read(u8),
-    /// Read-modify-write a record's block through the transaction's VLUN.
+    /// Read-modify-write a record's block through the transaction's VLUN, in one step.
     Write(u8),
+    /// `--rmw split`, first step of a record write: read the record's block through the
+    /// transaction's VLUN and change the record in the transaction's buffer.
+    ReadForWrite(u8),
+    /// `--rmw split`, second step: write the buffered block back.
+    WriteBack(u8),
     /// Commit and release every lock.
     Commit,
 }
@@ -139,7 +145,13 @@ pub fn program(
             ops.push(Op::Read(hi as u8));
         }
     }
-    ops.extend([Op::Write(lo as u8), Op::Write(hi as u8), Op::Commit]);
+    for r in [lo as u8, hi as u8] {
+        match cfg.rmw {
+            Rmw::Atomic => ops.push(Op::Write(r)),
+            Rmw::Split => ops.extend([Op::ReadForWrite(r), Op::WriteBack(r)]),
+        }
+    }
+    ops.push(Op::Commit);
     Program {
         role,
         from,

@@ -148,7 +148,9 @@ impl OwmModel {
                 .iter()
                 .all(|&it| self.may_lock(s, txn, it)),
             Op::Lock(item) => self.may_lock(s, txn, item),
-            Op::Read(_) | Op::Write(_) | Op::Commit => true,
+            Op::Read(_) | Op::Write(_) | Op::ReadForWrite(_) | Op::WriteBack(_) | Op::Commit => {
+                true
+            }
         }
     }
 
@@ -313,33 +315,58 @@ impl OwmModel {
             }
             Op::Write(record) => {
                 let record = u64::from(record);
-                let pos = p.position(record);
-                let (old, _) = n.txns[t].reads[pos].expect("a record is read before it is written");
-                let value = if record == p.from {
-                    old - p.amount
-                } else {
-                    old + p.amount
-                };
+                let (old, value) = self.new_value(n, t, record);
                 let cost = self.rmw(n, txn, vlun, record, value, stamp_of(txn));
-                n.txns[t].written |= 1 << pos;
-                push(&mut n.history, Event::WriteRecord { txn, record, value });
+                self.wrote_record(n, t, record, value);
                 let block = self.layout.block_of(record);
                 note.add(|| {
-                    let mut what = format!(
+                    format!(
                         "{} writes record {record} = {value} (was {old}): read-modify-write of \
-                         block {block} [physical block writes: image A {}, image B {}]",
+                         block {block} [physical block writes: image A {}, image B {}]{}",
                         who(),
                         cost.0,
-                        cost.1
-                    );
-                    if matches!(n.phase(), Phase::Split | Phase::BackedUp) {
-                        what += &format!(
-                            "; block {block} now reads {} through VLUN A, {} through VLUN B",
-                            self.describe_block(&n.device, Vlun::A, block),
-                            self.describe_block(&n.device, Vlun::B, block)
-                        );
-                    }
-                    what
+                        cost.1,
+                        self.block_now(n, block)
+                    )
+                });
+            }
+            Op::ReadForWrite(record) => {
+                let record = u64::from(record);
+                let (old, value) = self.new_value(n, t, record);
+                let block = self.layout.block_of(record);
+                let mut buf = self.read_block(n, txn, vlun, block);
+                let off = self.layout.offset_in_block(record);
+                write_record(&mut buf[off..], value, stamp_of(txn));
+                n.held[t] = buf;
+                n.held_mask |= 1 << t;
+                note.add(|| {
+                    format!(
+                        "{} reads block {block} to write record {record} = {value} (was {old}); \
+                         its buffer now holds {}",
+                        who(),
+                        self.describe_bytes(block, &buf[..self.layout.block_size])
+                    )
+                });
+            }
+            Op::WriteBack(record) => {
+                let record = u64::from(record);
+                let block = self.layout.block_of(record);
+                let buf = n.held[t];
+                n.held[t] = [0; BLOCK_BYTES_MAX];
+                n.held_mask &= !(1 << t);
+                let cost = self.write_block(n, txn, vlun, block, &buf[..self.layout.block_size]);
+                let (value, _) = read_record(&buf[self.layout.offset_in_block(record)..]);
+                self.wrote_record(n, t, record, value);
+                note.add(|| {
+                    format!(
+                        "{} writes block {block} back from its buffer ({}) \
+                         [physical block writes: image A {}, image B {}]{}",
+                        who(),
+                        self.describe_bytes(block, &buf[..self.layout.block_size]),
+                        cost.0,
+                        cost.1,
+                        self.block_now(n, block)
+                    )
                 });
             }
             Op::Commit => {
@@ -373,6 +400,8 @@ impl OwmModel {
             }
         }
         n.txns[t].status = Status::Aborted;
+        n.held[t] = [0; BLOCK_BYTES_MAX];
+        n.held_mask &= !(1 << t);
         release(&mut n.locks, t);
         push(&mut n.history, Event::Abort { txn });
         note.add(|| {
@@ -425,6 +454,19 @@ impl OwmModel {
             value,
             stamp,
         );
+        self.write_block(n, txn, vlun, block, bytes)
+    }
+
+    /// Writes `bytes` to `block` through `vlun`, recording the write; returns the
+    /// physical block writes to images A and B.
+    fn write_block(
+        &self,
+        n: &mut State,
+        txn: u32,
+        vlun: Vlun,
+        block: u64,
+        bytes: &[u8],
+    ) -> (u32, u32) {
         let cost = n
             .device_mut()
             .write(vlun, block, bytes)
@@ -443,6 +485,46 @@ impl OwmModel {
             },
         );
         (cost.writes_a, cost.writes_b)
+    }
+
+    /// Transaction `t`'s record `record`: the value it read and the value it writes.
+    fn new_value(&self, n: &State, t: usize, record: u64) -> (i64, i64) {
+        let p = &self.programs[t];
+        let (old, _) =
+            n.txns[t].reads[p.position(record)].expect("a record is read before it is written");
+        let value = if record == p.from {
+            old - p.amount
+        } else {
+            old + p.amount
+        };
+        (old, value)
+    }
+
+    /// Notes that transaction `t` wrote `value` to `record`.
+    fn wrote_record(&self, n: &mut State, t: usize, record: u64, value: i64) {
+        n.txns[t].written |= 1 << self.programs[t].position(record);
+        push(
+            &mut n.history,
+            Event::WriteRecord {
+                txn: t as u32,
+                record,
+                value,
+            },
+        );
+    }
+
+    /// After a split, "; block B now reads … through VLUN A, … through VLUN B" (for
+    /// traces).
+    fn block_now(&self, n: &State, block: u64) -> String {
+        if matches!(n.phase(), Phase::Split | Phase::BackedUp) {
+            format!(
+                "; block {block} now reads {} through VLUN A, {} through VLUN B",
+                self.describe_block(&n.device, Vlun::A, block),
+                self.describe_block(&n.device, Vlun::B, block)
+            )
+        } else {
+            String::new()
+        }
     }
 
     /// The whole image of `vlun`, read block by block through the engine.

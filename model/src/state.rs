@@ -121,6 +121,11 @@ pub struct State {
     /// sum of each member's [`Mix64`] digest, kept up to date by [`State::wrote`], so
     /// hashing a state never walks a set.
     via_keys: [u64; 2],
+    /// `--rmw split`: the block each transaction read for a write it has not yet
+    /// written back (its record already changed); bit `t` of `held_mask` set while
+    /// transaction `t` holds one. Unused entries stay zero.
+    pub held: [[u8; BLOCK_BYTES_MAX]; TXNS_MAX],
+    pub held_mask: u8,
     /// Bit per [`INVARIANTS`] entry: the oracle finds it violated on `history`.
     pub violated: u8,
     /// The history of the path that first reached this state (shared with
@@ -180,6 +185,8 @@ impl State {
             via_a: Arc::default(),
             via_b: Arc::default(),
             via_keys: [0; 2],
+            held: [[0; BLOCK_BYTES_MAX]; TXNS_MAX],
+            held_mask: 0,
             violated,
             history,
         }
@@ -277,6 +284,8 @@ impl PartialEq for State {
         self.key() == other.key()
             && self.via_a == other.via_a
             && self.via_b == other.via_b
+            && self.held_mask == other.held_mask
+            && self.held == other.held
             && self.device == other.device
     }
 }
@@ -286,6 +295,12 @@ impl Hash for State {
         self.key().hash(state);
         self.via_keys.hash(state);
         self.device_key.hash(state);
+        self.held_mask.hash(state);
+        for (t, block) in self.held.iter().enumerate() {
+            if self.held_mask & (1 << t) != 0 {
+                block.hash(state);
+            }
+        }
     }
 }
 
