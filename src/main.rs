@@ -17,6 +17,7 @@ mod device_cmd;
 mod interrupt;
 mod locate;
 mod outdir;
+mod progress;
 mod run;
 mod runfile;
 mod serve_cmd;
@@ -84,6 +85,9 @@ enum Command {
         /// completes.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// No progress on stderr (a bar on a terminal, else a line every few seconds).
+        #[arg(long)]
+        quiet: bool,
         #[command(flatten)]
         verdict: verdict::VerdictArgs,
     },
@@ -103,9 +107,13 @@ satisfies i % N == K - 1; `owm merge` joins the N outputs."
         /// Run only slice K of N (1 <= K <= N): the points with index % N == K - 1.
         #[arg(long, value_name = "K/N")]
         shard: Option<sweep::Shard>,
-        /// Worker threads (results do not depend on it).
-        #[arg(long, default_value_t = 1)]
-        jobs: usize,
+        /// Worker threads for the grid points and the plots (default: the available
+        /// cores; results do not depend on it).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// No progress on stderr (a bar on a terminal, else a line every few seconds).
+        #[arg(long)]
+        quiet: bool,
         /// Reuse the grid points an interrupted run of the same sweep file kept, and
         /// run only the rest.
         #[arg(long)]
@@ -165,6 +173,7 @@ fn main() -> ExitCode {
             scenario,
             seed,
             out,
+            quiet,
             verdict,
         } => {
             interrupt::install();
@@ -172,6 +181,7 @@ fn main() -> ExitCode {
                 scenario,
                 seed,
                 out,
+                quiet,
                 verdict,
             })
         }
@@ -180,11 +190,13 @@ fn main() -> ExitCode {
             out,
             shard,
             jobs,
+            quiet,
             resume,
             verdict,
         } => {
             interrupt::install();
-            sweep::sweep(&sweep, out, shard, jobs, resume, &verdict)
+            let jobs = jobs.unwrap_or_else(sweep::cores);
+            sweep::sweep(&sweep, out, shard, jobs, quiet, resume, &verdict)
         }
         Command::Merge { dirs, out, verdict } => sweep::merge(&dirs, &out, &verdict),
         Command::Check(args) => check::run(&args),

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use reports::{figure, tables, timing, NamedRun};
 
+use crate::progress::Progress;
 use crate::verdict::{self, Exit, Incomplete, Report, VerdictArgs};
 use crate::{interrupt, outdir, runfile};
 
@@ -18,6 +19,8 @@ pub struct RunArgs {
     pub scenario: PathBuf,
     pub seed: Option<u64>,
     pub out: Option<PathBuf>,
+    /// No progress on stderr.
+    pub quiet: bool,
     pub verdict: VerdictArgs,
 }
 
@@ -50,7 +53,8 @@ pub fn run(args: RunArgs) -> Result<Exit> {
     let mut report = Report::new("run", reproduce.clone(), args.verdict.allow_violations);
     report.seed = Some(seed);
     let mut runs = Vec::with_capacity(file.policies.len());
-    for &p in &file.policies {
+    let progress = Progress::new("policies", file.policies.len() as u64, args.quiet);
+    for (k, &p) in file.policies.iter().enumerate() {
         outdir::pause_point(&format!("policy {p}"));
         if interrupt::requested() {
             say!(
@@ -60,8 +64,18 @@ pub fn run(args: RunArgs) -> Result<Exit> {
             report.cut();
             return args.verdict.finish(&report);
         }
-        runs.push(run_one(&args.scenario, &file.scenario, p, seed)?);
+        let mut tick = |events: u64, now: sim::Tick| {
+            progress.update(k as u64, &format!("{p}: {events} events, t = {now} ticks"));
+        };
+        runs.push(run_one(
+            &args.scenario,
+            &file.scenario,
+            p,
+            seed,
+            Some(&mut tick),
+        )?);
     }
+    progress.finish();
     let kept = file.scenario.keep_history;
     print_table(&runs, kept);
     print_verdicts(&runs);
@@ -95,8 +109,9 @@ pub fn run_one(
     scenario: &sim::Scenario,
     p: sim::Policy,
     seed: u64,
+    progress: Option<&mut dyn FnMut(u64, sim::Tick)>,
 ) -> Result<NamedRun> {
-    let result = sim::run(scenario, p, seed)
+    let result = sim::run_with_progress(scenario, p, seed, progress)
         .map_err(|e| {
             let what = format!("{}: policy {p} with seed {seed}", path.display());
             match e {

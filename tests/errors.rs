@@ -197,3 +197,24 @@ fn a_run_too_large_for_memory_is_refused_before_it_starts_with_the_estimate() {
     assert_eq!(o.status.code(), Some(2), "a refused run is bad input");
     assert!(!t.path().join("o").exists(), "nothing written");
 }
+
+/// Two [[axis]] with one key would give two columns under one name: refused, naming
+/// the file, the second axis's line and key, and the first one's line.
+#[test]
+fn a_duplicated_axis_key_is_refused_with_file_line_and_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "dup.toml",
+        "[[axis]]\nkey = \"workload.records\"\nvalues = [10]\n\n[[axis]]\nkey = \"workload.records\"\nvalues = [20]\n\n[scenario.workload]\nkind = \"generated\"\n",
+    );
+    let o = owm(&["sweep", &f]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            &format!("{f}:6: key `axis.1.key`"),
+            "`workload.records` is swept twice (also by [[axis]] 1 at line 2)",
+        ],
+    );
+}

@@ -113,14 +113,3 @@ fn merge_refuses_an_incomplete_or_mixed_set() {
         &["different sweeps"],
     );
 }
-
-#[test]
-fn threads_do_not_change_the_results() {
-    let tmp = tempfile::tempdir().unwrap();
-    let f = write(tmp.path(), "tiny.toml", SWEEP);
-    let a = tmp.path().join("a");
-    let b = tmp.path().join("b");
-    ok(&owm(&["sweep", &f, "--out", &s(&a)]));
-    ok(&owm(&["sweep", &f, "--jobs", "3", "--out", &s(&b)]));
-    assert!(bytes(&a, "sweep.csv") == bytes(&b, "sweep.csv"));
-}

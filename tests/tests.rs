@@ -7,6 +7,7 @@ mod check;
 mod digests;
 mod errors;
 mod exits;
+mod plots;
 mod run;
 mod serve;
 mod sweep;

@@ -124,3 +124,13 @@ pub fn spawn_paused(args: &[&str], point: &str) -> Paused {
     p.wait_for(&format!("paused at {point}"));
     p
 }
+
+/// Runs `owm args...` from the repository root with extra environment variables.
+pub fn owm_env(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_owm"))
+        .args(args)
+        .envs(envs.iter().copied())
+        .current_dir(repo())
+        .output()
+        .expect("the owm binary runs")
+}

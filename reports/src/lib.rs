@@ -11,6 +11,7 @@ mod error;
 pub mod figure;
 pub mod fonts;
 pub mod lines;
+pub mod names;
 pub mod tables;
 pub mod timing;
 

@@ -1,5 +1,10 @@
-//! Line plots for sweeps: one line per policy, a metric against a swept parameter.
+//! Line plots for sweeps: one line per policy, a metric against a swept parameter. The x
+//! axis is linear, logarithmic, or a row of named categories ([`XScale`]).
 
+use std::ops::Range;
+
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::{fonts, Error};
@@ -15,12 +20,48 @@ pub struct Series {
     pub intervals: Vec<(f64, f64, f64)>,
 }
 
+/// How the x axis is drawn.
+#[derive(Debug, Clone, PartialEq)]
+pub enum XScale {
+    /// Linear, ticks where plotters puts them.
+    Linear,
+    /// Logarithmic (every x > 0), a tick at each of these values.
+    Log(Vec<f64>),
+    /// Named categories at x = 0, 1, 2, …, evenly spaced, each tick labelled with its
+    /// name.
+    Categories(Vec<String>),
+}
+
+impl XScale {
+    /// The scale of a swept axis: categories when any value is not a number; else log
+    /// when asked (`Some(true)`) or, unasked (`None`), when the values are positive and
+    /// span two decades or more (max / min ≥ 100); linear otherwise (a log axis needs
+    /// every value positive).
+    pub fn of(values: &[String], log: Option<bool>) -> XScale {
+        let nums: Option<Vec<f64>> = values.iter().map(|v| v.parse::<f64>().ok()).collect();
+        let Some(nums) = nums.filter(|n| n.iter().all(|x| x.is_finite())) else {
+            return XScale::Categories(values.to_vec());
+        };
+        let positive = nums.iter().all(|&x| x > 0.0);
+        let (lo, hi) = nums
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+        if positive && log.unwrap_or(hi / lo >= 100.0) {
+            XScale::Log(nums)
+        } else {
+            XScale::Linear
+        }
+    }
+}
+
 /// One plot.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinePlot {
     pub title: String,
     pub x_label: String,
     pub y_label: String,
+    /// The x axis; with [`XScale::Categories`] a point's x is its category's index.
+    pub x_scale: XScale,
     pub series: Vec<Series>,
 }
 
@@ -93,7 +134,50 @@ fn bounds(p: &LinePlot) -> ((f64, f64), (f64, f64)) {
             hi + span * if from_zero { 0.35 } else { 0.05 },
         )
     };
-    (pad(fold(|p| p.0), false), pad(fold(|p| p.1), true))
+    let x = match &p.x_scale {
+        XScale::Linear => pad(fold(|p| p.0), false),
+        XScale::Log(_) => {
+            let (lo, hi) = fold(|p| p.0);
+            if lo > hi || lo <= 0.0 {
+                (1.0, 10.0)
+            } else {
+                (lo / 1.25, hi * 1.25)
+            }
+        }
+        XScale::Categories(names) => (-0.5, names.len().max(1) as f64 - 0.5),
+    };
+    (x, pad(fold(|p| p.1), true))
+}
+
+/// An x coordinate (linear or log) with a tick at each of `ticks` and nowhere else.
+struct Ticks<R> {
+    inner: R,
+    ticks: Vec<f64>,
+}
+
+impl<R: Ranged<ValueType = f64>> Ranged for Ticks<R> {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> Range<f64> {
+        self.inner.range()
+    }
+
+    fn axis_pixel_range(&self, limit: (i32, i32)) -> Range<i32> {
+        self.inner.axis_pixel_range(limit)
+    }
 }
 
 fn draw<DB: DrawingBackend>(
@@ -102,19 +186,83 @@ fn draw<DB: DrawingBackend>(
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
     let ((x0, x1), (y0, y1)) = bounds(p);
-    let mut chart = ChartBuilder::on(&root)
+    let mut builder = ChartBuilder::on(&root);
+    builder
         .caption(&p.title, font(18.0))
         .margin(16)
         .x_label_area_size(50)
-        .y_label_area_size(80)
-        .build_cartesian_2d(x0..x1, y0..y1)?;
-    chart
-        .configure_mesh()
-        .x_desc(p.x_label.as_str())
-        .y_desc(p.y_label.as_str())
-        .label_style(font(13.0))
-        .axis_desc_style(font(14.0))
-        .draw()?;
+        .y_label_area_size(80);
+    match &p.x_scale {
+        XScale::Linear => {
+            let chart = builder.build_cartesian_2d(x0..x1, y0..y1)?;
+            lines(chart, p, None, &|x| x, &|u| u)
+        }
+        XScale::Log(ticks) => {
+            let log: LogCoord<f64> = (x0..x1).log_scale().into();
+            let chart = builder.build_cartesian_2d(
+                Ticks {
+                    inner: log,
+                    ticks: ticks.clone(),
+                },
+                y0..y1,
+            )?;
+            let label = |v: &f64| {
+                let t = format!("{v:.3}");
+                t.trim_end_matches('0').trim_end_matches('.').to_string()
+            };
+            lines(chart, p, Some(&label), &f64::log10, &|u| 10f64.powf(u))
+        }
+        XScale::Categories(names) => {
+            let at: Vec<f64> = (0..names.len()).map(|i| i as f64).collect();
+            let linear: RangedCoordf64 = (x0..x1).into();
+            let chart = builder.build_cartesian_2d(
+                Ticks {
+                    inner: linear,
+                    ticks: at,
+                },
+                y0..y1,
+            )?;
+            let label = |v: &f64| {
+                let i = v.round();
+                if (v - i).abs() < 1e-9 && i >= 0.0 {
+                    names.get(i as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            };
+            lines(chart, p, Some(&label), &|x| x, &|u| u)
+        }
+    }
+}
+
+/// Draws the mesh, the series, their error bars and the legend on a chart whose x axis
+/// maps data through `fwd` (its inverse `inv`): the error bars' caps and offsets are a
+/// share of the axis in that space, so they look the same on a log axis.
+fn lines<'a, DB: DrawingBackend + 'a, X>(
+    mut chart: ChartContext<'a, DB, Cartesian2d<X, RangedCoordf64>>,
+    p: &LinePlot,
+    x_format: Option<&dyn Fn(&f64) -> String>,
+    fwd: &dyn Fn(f64) -> f64,
+    inv: &dyn Fn(f64) -> f64,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
+where
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let (x0, x1) = {
+        let r = chart.x_range();
+        (fwd(r.start), fwd(r.end))
+    };
+    {
+        let mut mesh = chart.configure_mesh();
+        mesh.x_desc(p.x_label.as_str())
+            .y_desc(p.y_label.as_str())
+            .label_style(font(13.0))
+            .axis_desc_style(font(14.0));
+        if let Some(f) = x_format {
+            mesh.x_label_formatter(f);
+        }
+        mesh.draw()?;
+    }
     for (i, s) in p.series.iter().enumerate() {
         let c = series_color(&s.name, i);
         let pts: Vec<(f64, f64)> = s
@@ -149,12 +297,13 @@ fn draw<DB: DrawingBackend>(
             .iter()
             .filter(|b| b.1.is_finite() && b.2.is_finite())
         {
-            let x = x + shift;
+            let u = fwd(x) + shift;
+            let (x, left, right) = (inv(u), inv(u - cap), inv(u + cap));
             let bar = c.stroke_width(1);
             chart.draw_series([
                 PathElement::new(vec![(x, lo), (x, hi)], bar),
-                PathElement::new(vec![(x - cap, lo), (x + cap, lo)], bar),
-                PathElement::new(vec![(x - cap, hi), (x + cap, hi)], bar),
+                PathElement::new(vec![(left, lo), (right, lo)], bar),
+                PathElement::new(vec![(left, hi), (right, hi)], bar),
             ])?;
         }
         match i % 3 {
@@ -198,4 +347,63 @@ pub fn render_png(p: &LinePlot) -> Result<Vec<u8>, Error> {
         root.present().map_err(|e| Error::draw(&p.title, e))?;
     }
     crate::png_bytes(&buf, SIZE.0, SIZE.1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(xs: &[&str]) -> Vec<String> {
+        xs.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn the_x_scale_follows_the_values() {
+        assert_eq!(XScale::of(&v(&["1", "10", "99"]), None), XScale::Linear);
+        assert_eq!(
+            XScale::of(&v(&["1", "10", "100"]), None),
+            XScale::Log(vec![1.0, 10.0, 100.0])
+        );
+        assert_eq!(
+            XScale::of(&v(&["1", "10", "100"]), Some(false)),
+            XScale::Linear
+        );
+        assert_eq!(
+            XScale::of(&v(&["50", "100"]), Some(true)),
+            XScale::Log(vec![50.0, 100.0])
+        );
+        // Not every value positive: no log axis, even when asked.
+        assert_eq!(
+            XScale::of(&v(&["0", "10", "1000"]), Some(true)),
+            XScale::Linear
+        );
+        assert_eq!(
+            XScale::of(&v(&["bank", "generated"]), None),
+            XScale::Categories(v(&["bank", "generated"]))
+        );
+    }
+
+    #[test]
+    fn category_names_are_the_ticks() {
+        let p = LinePlot {
+            title: "t".into(),
+            x_label: "workload".into(),
+            y_label: "y".into(),
+            x_scale: XScale::Categories(v(&["fig3", "bank", "generated"])),
+            series: vec![Series {
+                name: "cow".into(),
+                points: vec![(0.0, 1.0), (1.0, 2.0), (2.0, 1.5)],
+                intervals: vec![],
+            }],
+        };
+        assert_eq!(bounds(&p).0, (-0.5, 2.5));
+        let svg = render_svg(&p).unwrap();
+        for name in ["fig3", "bank", "generated"] {
+            assert!(
+                svg.contains(&format!(">{name}<")) || svg.contains(&format!(">\n{name}\n<")),
+                "{name}"
+            );
+        }
+        assert!(!svg.contains(">0.5<"), "no tick between categories");
+    }
 }

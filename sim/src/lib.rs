@@ -75,8 +75,22 @@ pub struct Run {
 /// Runs `scenario` under `policy` with `seed`. When the scenario keeps the history,
 /// the oracle checks it and the result lists any violation.
 pub fn run(scenario: &Scenario, policy: Policy, seed: u64) -> Result<Run, SimError> {
+    run_with_progress(scenario, policy, seed, None)
+}
+
+/// Events between two calls of a run's progress callback.
+pub const PROGRESS_EVENTS: u64 = 4096;
+
+/// [`run`], calling `progress(events fired, virtual time)` every [`PROGRESS_EVENTS`]
+/// events (for a progress line; it cannot change the run).
+pub fn run_with_progress(
+    scenario: &Scenario,
+    policy: Policy,
+    seed: u64,
+    progress: Option<&mut dyn FnMut(u64, Tick)>,
+) -> Result<Run, SimError> {
     let mut w = World::new(scenario, policy, seed)?;
-    w.run()?;
+    w.run(progress)?;
     let judged = w.history.is_some();
     let violations = w.history.as_ref().map(check_all).unwrap_or_default();
     let mut result = build_result(&mut w, seed, violations);

@@ -24,6 +24,18 @@ pub const POINTS_MAX: usize = 1_000_000;
 pub struct AxisSpec {
     pub key: String,
     pub values: Vec<toml::Value>,
+    /// The plots' x scale when this axis is x (default: log when the values span two
+    /// decades or more, else linear; values that are not numbers are categories).
+    #[serde(default)]
+    pub scale: Option<Scale>,
+}
+
+/// `scale = "linear" | "log"` of an [[axis]].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scale {
+    Linear,
+    Log,
 }
 
 fn default_seeds() -> Vec<u64> {
@@ -137,6 +149,22 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
         }
     }
     for (i, a) in spec.axis.iter().enumerate() {
+        if let Some(j) = spec.axis[..i].iter().position(|b| b.key == a.key) {
+            return Err(FileError::key(
+                path,
+                src,
+                &format!("axis.{i}.key"),
+                format!(
+                    "`{}` is swept twice (also by [[axis]] {}{}); give each key one [[axis]]",
+                    a.key,
+                    j + 1,
+                    Keys::of(src)
+                        .line(&format!("axis.{j}.key"))
+                        .map(|l| format!(" at line {l}"))
+                        .unwrap_or_default()
+                ),
+            ));
+        }
         if a.values.is_empty() {
             return Err(FileError::key(
                 path,

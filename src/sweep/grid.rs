@@ -6,12 +6,12 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use anyhow::{anyhow, Context, Result};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use anyhow::{Context, Result};
 use reports::tables::Metric;
 use sim::Scenario;
 
 use super::file::{value_text, SweepFile};
+use crate::progress::Progress;
 use crate::run::run_one;
 use crate::verdict::{self, Case, Outcome, Report};
 
@@ -92,14 +92,11 @@ pub fn run_points(
     sw: &Sweep,
     selected: &[usize],
     jobs: usize,
+    quiet: bool,
     done: &(dyn Fn(usize, &Point) -> Result<()> + Sync),
 ) -> Result<Vec<Option<Point>>> {
-    let bar =
-        ProgressBar::with_draw_target(Some(selected.len() as u64), ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} points, {elapsed} elapsed, ETA {eta}")
-            .map_err(|e| anyhow!("progress bar: {e}"))?,
-    );
+    let progress = Progress::new("points", selected.len() as u64, quiet);
+    let finished = AtomicUsize::new(0);
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Point>>> =
         Mutex::new((0..selected.len()).map(|_| None).collect());
@@ -119,11 +116,12 @@ pub fn run_points(
                     eprintln!("warning: grid point {index} not kept for --resume: {e:#}");
                 }
                 results.lock().unwrap_or_else(|e| e.into_inner())[slot] = Some(point);
-                bar.inc(1);
+                let n = finished.fetch_add(1, Ordering::Relaxed) + 1;
+                progress.update(n as u64, "");
             });
         }
     });
-    bar.finish_and_clear();
+    progress.finish();
     Ok(results.into_inner().unwrap_or_else(|e| e.into_inner()))
 }
 
@@ -162,7 +160,8 @@ fn run_point(path: &Path, sw: &Sweep, index: usize) -> Point {
     let mut row = row_key(sw, index);
     let mut report = Report::new("sweep", String::new(), false);
     let mut messages = Vec::new();
-    match run_one(path, scenario, policy, seed).with_context(|| format!("grid point {index}")) {
+    match run_one(path, scenario, policy, seed, None).with_context(|| format!("grid point {index}"))
+    {
         Ok(run) => {
             row.extend(Metric::ALL.iter().map(|m| m.value(&run.result)));
             verdict::of_run(&mut report, &name, &run.result);

@@ -37,6 +37,7 @@ pub fn sweep(
     out: Option<PathBuf>,
     shard: Option<Shard>,
     jobs: usize,
+    quiet: bool,
     resume: bool,
     verdict: &VerdictArgs,
 ) -> Result<Exit> {
@@ -81,7 +82,7 @@ pub fn sweep(
         .copied()
         .filter(|i| !finished.contains_key(i))
         .collect();
-    let points = run_points(file, &sw, &todo, jobs, &|i, p| kept.keep(i, p))?;
+    let points = run_points(file, &sw, &todo, jobs, quiet, &|i, p| kept.keep(i, p))?;
     let ran = points.iter().filter(|p| p.is_some()).count();
     for (&i, p) in todo.iter().zip(points) {
         if let Some(p) = p {
@@ -111,7 +112,7 @@ pub fn sweep(
     }
     let written = match shard {
         Some(s) => {
-            let mut w = write_files(staging.path(), &src, &sw, &rows, false)?;
+            let mut w = write_files(staging.path(), &src, &sw, &rows, None)?;
             let csv = std::fs::read(staging.path().join(CSV_FILE))
                 .with_context(|| format!("{}: cannot read back", CSV_FILE))?;
             let marker = shard_file(s, total, &src, &csv)?;
@@ -119,7 +120,7 @@ pub fn sweep(
             w.push(SHARD_FILE.to_string());
             w
         }
-        None => write_files(staging.path(), &src, &sw, &rows, true)?,
+        None => write_files(staging.path(), &src, &sw, &rows, Some(jobs))?,
     };
     staging.commit()?;
     kept.finish();
@@ -141,19 +142,25 @@ const CSV_FILE: &str = "sweep.csv";
 const SPEC_FILE: &str = "sweep.toml";
 const STATS_FILE: &str = "stats.csv";
 
+/// The available cores: the default of `--jobs`.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// Writes `sweep.csv`, a copy of the sweep file (`sweep.toml`: what merge re-reads), and
-/// with `plots` the line plots, into `out`; returns the file names.
+/// with `plots_jobs` the statistics and the line plots (drawn on that many threads,
+/// written in order: the bytes do not depend on it), into `out`; returns the file names.
 fn write_files(
     out: &Path,
     src: &str,
     sw: &Sweep,
     rows: &[Vec<String>],
-    plots: bool,
+    plots_jobs: Option<usize>,
 ) -> Result<Vec<String>> {
     let mut written = vec![CSV_FILE.to_string(), SPEC_FILE.to_string()];
     tables::write_table(&out.join(CSV_FILE), &sw.header(), rows)?;
     reports::write_atomic(&out.join(SPEC_FILE), src.as_bytes())?;
-    if plots {
+    if let Some(jobs) = plots_jobs {
         let axes: Vec<String> = sw.spec.axis.iter().map(|a| a.key.clone()).collect();
         let baseline = sw.spec.baseline.map(|b| b.as_str());
         let stats = sweep_stats::rows(&sw.header(), rows, axes.len(), &sw.spec.metrics, baseline);
@@ -163,16 +170,28 @@ fn write_files(
             &stats,
         )?;
         written.push(STATS_FILE.to_string());
-        for (name, plot) in line_plots(sw, rows) {
-            let svg = format!("{name}.svg");
-            reports::write_atomic(
-                &out.join(&svg),
-                reports::lines::render_svg(&plot)?.as_bytes(),
-            )?;
-            let png = format!("{name}.png");
-            reports::write_atomic(&out.join(&png), &reports::lines::render_png(&plot)?)?;
-            written.push(svg);
-            written.push(png);
+        let plots = line_plots(sw, rows);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs.max(1))
+            .build()
+            .context("starting the plot threads")?;
+        let drawn: Vec<(String, String, Vec<u8>)> = pool.install(|| {
+            use rayon::prelude::*;
+            plots
+                .par_iter()
+                .map(|(name, plot)| {
+                    let svg = reports::lines::render_svg(plot)?;
+                    let png = reports::lines::render_png(plot)?;
+                    Ok((name.clone(), svg, png))
+                })
+                .collect::<Result<Vec<_>>>()
+        })?;
+        for (name, svg, png) in drawn {
+            let (svg_name, png_name) = (format!("{name}.svg"), format!("{name}.png"));
+            reports::write_atomic(&out.join(&svg_name), svg.as_bytes())?;
+            reports::write_atomic(&out.join(&png_name), &png)?;
+            written.push(svg_name);
+            written.push(png_name);
         }
     }
     Ok(written)
@@ -334,7 +353,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
     }
     let rows: Vec<Vec<String>> = merged.into_iter().flatten().collect();
     let staging = outdir::prepare(out)?;
-    let written = write_files(staging.path(), &src, &sw, &rows, true)?;
+    let written = write_files(staging.path(), &src, &sw, &rows, Some(cores()))?;
     staging.commit()?;
     for w in written {
         say!("wrote {}", out.join(w).display());

@@ -1,9 +1,13 @@
 //! The line plots of a sweep: one per metric (and per combination of the axes other
-//! than x), x the swept value, one line per policy, y the mean over the seeds.
+//! than x), x the swept value, one line per policy, y the mean over the seeds. Axis
+//! labels and titles come from `reports::names` (words and units, never raw keys); the
+//! x axis is logarithmic when asked (`scale = "log"`) or when its values span two
+//! decades, and categorical (evenly spaced, named ticks) when they are not numbers.
 
-use reports::lines::{LinePlot, Series};
+use reports::lines::{LinePlot, Series, XScale};
+use reports::names;
 
-use super::file::{value_text, AxisSpec};
+use super::file::{value_text, AxisSpec, Scale};
 use super::grid::Sweep;
 use crate::stats::Summary;
 
@@ -58,6 +62,12 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
         Some(i) => axes[i].values.iter().map(value_text).collect(),
         None => vec![String::new()],
     };
+    let x_scale = match x_pos {
+        Some(i) => XScale::of(&xs, axes[i].scale.map(|s| s == Scale::Log)),
+        None => XScale::Categories(vec![String::new()]),
+    };
+    let categorical = matches!(x_scale, XScale::Categories(_));
+    let x_key = x_axis.clone().unwrap_or_default();
     let n = sw.spec.seeds.len();
     let baseline = sw.spec.baseline.map(|b| b.as_str());
     let mut out = Vec::new();
@@ -94,7 +104,10 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                             }
                         };
                         if summary.n > 0 {
-                            let xv = x.parse::<f64>().unwrap_or(xi as f64);
+                            let xv = match x.parse::<f64>() {
+                                Ok(v) if !categorical => v,
+                                _ => xi as f64,
+                            };
                             points.push((xv, summary.mean));
                             if let Some((lo, hi)) = summary.interval() {
                                 intervals.push((xv, lo, hi));
@@ -110,11 +123,15 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                 let suffix: Vec<String> = others
                     .iter()
                     .zip(g)
-                    .map(|(a, v)| format!("{}={v}", a.key))
+                    .map(|(a, v)| format!("{} = {v}", names::name(&a.key)))
                     .collect();
                 let what = match against {
-                    None => metric.clone(),
-                    Some(b) => format!("{metric} minus {b}'s, seed by seed"),
+                    None => format!("{} vs {}", names::name(metric), names::name(&x_key)),
+                    Some(b) => format!(
+                        "{} minus {b}'s, seed by seed, vs {}",
+                        names::name(metric),
+                        names::name(&x_key)
+                    ),
                 };
                 let mut name = match against {
                     None => metric.clone(),
@@ -129,15 +146,19 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                     format!("{}: {what} ({})", sw.title, suffix.join(", "))
                 };
                 let y_label = match against {
-                    None => format!("{metric}: mean of {n} seeds, 95 % CI"),
-                    Some(b) => {
-                        format!("{metric} − {b}: mean paired difference of {n} seeds, 95 % CI")
-                    }
+                    None => format!("{}: mean of {n} seeds, 95 % CI", names::label(metric)),
+                    Some(b) => format!(
+                        "{} − {b}'s: mean paired difference of {n} seeds, 95 % CI",
+                        names::label(metric)
+                    ),
                 };
                 let plot = LinePlot {
                     title,
-                    x_label: x_axis.clone().unwrap_or_else(|| "(no axis)".into()),
+                    x_label: x_axis
+                        .as_deref()
+                        .map_or_else(|| "(no axis)".into(), names::label),
                     y_label,
+                    x_scale: x_scale.clone(),
                     series,
                 };
                 out.push((name, plot));

@@ -422,7 +422,12 @@ impl<'a> World<'a> {
     }
 
     /// Runs to the end: every arrival served, the backup done, the queue empty.
-    pub(crate) fn run(&mut self) -> Result<(), SimError> {
+    /// Runs to the end; `progress` (when given) is called every [`crate::PROGRESS_EVENTS`]
+    /// events with the events fired and the virtual time.
+    pub(crate) fn run(
+        &mut self,
+        mut progress: Option<&mut dyn FnMut(u64, Tick)>,
+    ) -> Result<(), SimError> {
         for (t, client) in self.workload.start() {
             self.q.schedule_at(t, Ev::Arrive { client });
         }
@@ -450,6 +455,11 @@ impl<'a> World<'a> {
                 )));
             }
             self.fire(ev)?;
+            if let Some(p) = progress.as_mut() {
+                if self.q.fired().is_multiple_of(crate::PROGRESS_EVENTS) {
+                    p(self.q.fired(), now);
+                }
+            }
         }
         self.finish_run()
     }

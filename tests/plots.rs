@@ -1,0 +1,230 @@
+//! Plots a researcher can publish: axis labels and titles in words with units, log and
+//! categorical x axes, progress lines for batch jobs, and outputs independent of
+//! `--jobs`.
+
+use std::path::Path;
+
+use crate::util::*;
+
+/// The SVG's text elements: (text, x).
+fn texts(svg: &str) -> Vec<(String, f64)> {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| {
+            let x = n.attribute("x")?.parse().ok()?;
+            Some((n.text()?.trim().to_string(), x))
+        })
+        .collect()
+}
+
+fn x_of(t: &[(String, f64)], label: &str) -> f64 {
+    t.iter()
+        .find(|(s, _)| s == label)
+        .unwrap_or_else(|| panic!("no text `{label}` in {t:?}"))
+        .1
+}
+
+fn sweep(dir: &Path, text: &str) -> std::path::PathBuf {
+    let f = write(dir, "s.toml", text);
+    let out = dir.join("o");
+    let o = owm(&["sweep", &f, "--out", &s(&out), "--quiet"]);
+    ok(&o);
+    out
+}
+
+const BASE: &str = r#"
+policies = ["mirroring", "cow"]
+seeds = [1, 2]
+metrics = ["admission_delay_mean_ticks"]
+"#;
+
+const WORKLOAD: &str = r#"
+[scenario.workload]
+kind = "generated"
+records = 64
+transactions = 20
+"#;
+
+/// The x and y labels are words with units from the name table, and the title says
+/// what is plotted (the metric against the swept key), never a raw key.
+#[test]
+fn labels_and_titles_come_from_the_name_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = sweep(
+        tmp.path(),
+        &format!(
+            "{BASE}[[axis]]\nkey = \"workload.arrivals.interarrival_ticks_mean\"\nvalues = [50, 100]\n{WORKLOAD}arrivals = {{ mode = \"open\", interarrival_ticks_mean = 50 }}\n"
+        ),
+    );
+    let svg = String::from_utf8(bytes(&out, "admission_delay_mean_ticks.svg")).unwrap();
+    let t: Vec<String> = texts(&svg).into_iter().map(|(s, _)| s).collect();
+    assert!(
+        t.contains(&"mean inter-arrival time (ticks)".to_string()),
+        "{t:?}"
+    );
+    assert!(
+        t.contains(&"mean admission delay (ticks): mean of 2 seeds, 95 % CI".to_string()),
+        "{t:?}"
+    );
+    assert!(
+        t.iter()
+            .any(|s| s.ends_with(": mean admission delay vs mean inter-arrival time")),
+        "{t:?}"
+    );
+    assert!(
+        !svg.contains("interarrival_ticks_mean"),
+        "a raw key on the plot"
+    );
+}
+
+/// `scale = "log"` puts equal ratios at equal distances (50 → 100 as far as 100 →
+/// 200), with a tick at each swept value; values spanning two decades get a log axis
+/// unasked; `scale = "linear"` keeps them linear.
+#[test]
+fn log_axes_when_asked_or_when_values_span_two_decades() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = |values: &str, scale: &str| {
+        format!(
+            "{BASE}[[axis]]\nkey = \"workload.transactions\"\nvalues = {values}\n{scale}\n{WORKLOAD}"
+        )
+    };
+    let gaps = |dir: &str, text: String, ticks: [&str; 3]| -> (f64, f64) {
+        let d = tmp.path().join(dir);
+        std::fs::create_dir_all(&d).unwrap();
+        let out = sweep(&d, &text);
+        let svg = String::from_utf8(bytes(&out, "admission_delay_mean_ticks.svg")).unwrap();
+        let t = texts(&svg);
+        let [a, b, c] = ticks.map(|l| x_of(&t, l));
+        (b - a, c - b)
+    };
+    let (g1, g2) = gaps(
+        "asked",
+        file("[5, 10, 20]", "scale = \"log\""),
+        ["5", "10", "20"],
+    );
+    assert!((g1 - g2).abs() < 1.5, "log: {g1} vs {g2}");
+    let (g1, g2) = gaps("span", file("[2, 20, 200]", ""), ["2", "20", "200"]);
+    assert!((g1 - g2).abs() < 1.5, "two decades: {g1} vs {g2}");
+    let ticks = |dir: &str| -> Vec<String> {
+        let svg = bytes(
+            &tmp.path().join(dir).join("o"),
+            "admission_delay_mean_ticks.svg",
+        );
+        texts(&String::from_utf8(svg).unwrap())
+            .into_iter()
+            .map(|t| t.0)
+            .collect()
+    };
+    assert!(
+        !ticks("span").iter().any(|t| t == "100"),
+        "log ticks: the values only"
+    );
+    // Linear on request: plotters' round ticks ("100.0"), not one per swept value.
+    let d = tmp.path().join("linear");
+    std::fs::create_dir_all(&d).unwrap();
+    sweep(&d, &file("[2, 20, 200]", "scale = \"linear\""));
+    assert!(
+        !ticks("linear").iter().any(|t| t == "2" || t == "20"),
+        "{:?}",
+        ticks("linear")
+    );
+}
+
+/// String values (a workload kind) are categories: evenly spaced, each tick named.
+#[test]
+fn categorical_axes_are_evenly_spaced_and_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = sweep(
+        tmp.path(),
+        &format!(
+            "{BASE}[[axis]]\nkey = \"workload.kind\"\nvalues = [\"fig3\", \"fig4-5\", \"generated\"]\n[scenario.workload]\nkind = \"generated\"\n"
+        ),
+    );
+    let svg = String::from_utf8(bytes(&out, "admission_delay_mean_ticks.svg")).unwrap();
+    let t = texts(&svg);
+    let xs = ["fig3", "fig4-5", "generated"].map(|l| x_of(&t, l));
+    let (g1, g2) = (xs[1] - xs[0], xs[2] - xs[1]);
+    assert!(g1 > 100.0 && (g1 - g2).abs() < 1.5, "{xs:?}");
+    assert!(t.iter().any(|(s, _)| s == "workload"), "{t:?}");
+}
+
+/// `--jobs` changes nothing in the outputs: every file, plots included, has the same
+/// bytes with 1 and 3 worker threads.
+#[test]
+fn every_output_is_the_same_for_any_jobs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "s.toml",
+        &format!(
+            "{BASE}[[axis]]\nkey = \"workload.write_fraction\"\nvalues = [0.2, 0.5, 0.8]\n{WORKLOAD}"
+        ),
+    );
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    ok(&owm(&["sweep", &f, "--jobs", "1", "--out", &s(&a)]));
+    ok(&owm(&["sweep", &f, "--jobs", "3", "--out", &s(&b)]));
+    assert_eq!(names(&a), names(&b));
+    assert!(names(&a).iter().filter(|n| n.ends_with(".png")).count() >= 1);
+    for n in names(&a) {
+        assert!(bytes(&a, &n) == bytes(&b, &n), "{n} differs");
+    }
+}
+
+/// When stderr is not a terminal, a sweep prints progress lines (points done / total,
+/// elapsed, ETA) and a long run prints lines per policy (events, virtual time);
+/// `--quiet` prints none. The interval is set to 0 so that every update prints.
+#[test]
+fn progress_lines_when_not_a_terminal_and_none_with_quiet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "s.toml",
+        &format!(
+            "{BASE}[[axis]]\nkey = \"workload.write_fraction\"\nvalues = [0.2, 0.8]\n{WORKLOAD}"
+        ),
+    );
+    let lines = |o: &std::process::Output| -> Vec<String> {
+        stderr(o)
+            .lines()
+            .filter(|l| l.starts_with("progress: "))
+            .map(str::to_string)
+            .collect()
+    };
+    let out = s(&tmp.path().join("o"));
+    let o = owm_env(
+        &["sweep", &f, "--out", &out],
+        &[("OWM_PROGRESS_INTERVAL_MS", "0")],
+    );
+    ok(&o);
+    let l = lines(&o);
+    assert_eq!(l.len(), 8, "{l:?}");
+    assert!(
+        l.iter().any(|x| x.starts_with("progress: 8/8 points, ")),
+        "{l:?}"
+    );
+    assert!(l.iter().all(|x| x.contains(" elapsed, ETA ")), "{l:?}");
+    let o = owm_env(
+        &["sweep", &f, "--out", &out, "--quiet"],
+        &[("OWM_PROGRESS_INTERVAL_MS", "0")],
+    );
+    ok(&o);
+    assert!(lines(&o).is_empty(), "{}", stderr(&o));
+
+    let run = ["run", "scenarios/generated.toml", "--out", &out];
+    let o = owm_env(&run, &[("OWM_PROGRESS_INTERVAL_MS", "0")]);
+    ok(&o);
+    let l = lines(&o);
+    assert!(
+        l.iter()
+            .any(|x| x.starts_with("progress: 0/5 policies (quiesce: 4096 events, t = ")),
+        "{l:?}"
+    );
+    assert!(l.iter().any(|x| x.contains("/5 policies (cow: ")), "{l:?}");
+    let o = owm_env(
+        &[&run[..], &["--quiet"]].concat(),
+        &[("OWM_PROGRESS_INTERVAL_MS", "0")],
+    );
+    ok(&o);
+    assert!(lines(&o).is_empty(), "{}", stderr(&o));
+}
