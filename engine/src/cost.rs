@@ -106,9 +106,9 @@ impl Counters {
     }
 }
 
-/// The device's live counters (atomics, so the concurrent front can count).
+/// One set of live counters.
 #[derive(Debug, Default)]
-pub(crate) struct CounterCells {
+struct Cells {
     image_a_reads: StatCounter,
     image_a_writes: StatCounter,
     image_b_reads: StatCounter,
@@ -121,51 +121,110 @@ pub(crate) struct CounterCells {
     vlun_writes: [StatCounter; 2],
 }
 
-fn bump(c: &StatCounter, n: u32) {
-    if n != 0 {
-        c.fetch_add(u64::from(n), Ordering::Relaxed);
+impl Cells {
+    /// Adds `cost` with `add`, skipping the zero fields.
+    fn add(&self, cost: &IoCost, add: impl Fn(&StatCounter, u64)) {
+        let fields = [
+            (&self.image_a_reads, cost.reads_a),
+            (&self.image_a_writes, cost.writes_a),
+            (&self.image_b_reads, cost.reads_b),
+            (&self.image_b_writes, cost.writes_b),
+            (&self.table_lookups, cost.table_lookups),
+            (&self.table_inserts, cost.table_inserts),
+            (&self.table_removes, cost.table_removes),
+            (&self.flushes, cost.flushes),
+        ];
+        for (c, n) in fields {
+            if n != 0 {
+                add(c, u64::from(n));
+            }
+        }
     }
-}
 
-impl CounterCells {
-    pub(crate) fn charge(&self, cost: &IoCost) {
-        bump(&self.image_a_reads, cost.reads_a);
-        bump(&self.image_a_writes, cost.writes_a);
-        bump(&self.image_b_reads, cost.reads_b);
-        bump(&self.image_b_writes, cost.writes_b);
-        bump(&self.table_lookups, cost.table_lookups);
-        bump(&self.table_inserts, cost.table_inserts);
-        bump(&self.table_removes, cost.table_removes);
-        bump(&self.flushes, cost.flushes);
-    }
-
-    pub(crate) fn logical(&self, vlun: crate::Vlun, write: bool) {
+    fn logical(&self, vlun: crate::Vlun, write: bool) -> &StatCounter {
         let i = vlun as usize;
-        let c = if write {
+        if write {
             &self.vlun_writes[i]
         } else {
             &self.vlun_reads[i]
-        };
-        c.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn sum_into(&self, c: &mut Counters) {
+        let l = |x: &StatCounter| x.load(Ordering::Relaxed);
+        c.image_a_reads += l(&self.image_a_reads);
+        c.image_a_writes += l(&self.image_a_writes);
+        c.image_b_reads += l(&self.image_b_reads);
+        c.image_b_writes += l(&self.image_b_writes);
+        c.table_lookups += l(&self.table_lookups);
+        c.table_inserts += l(&self.table_inserts);
+        c.table_removes += l(&self.table_removes);
+        c.flushes += l(&self.flushes);
+        c.vlun_a_reads += l(&self.vlun_reads[0]);
+        c.vlun_b_reads += l(&self.vlun_reads[1]);
+        c.vlun_a_writes += l(&self.vlun_writes[0]);
+        c.vlun_b_writes += l(&self.vlun_writes[1]);
+    }
+}
+
+/// A stripe of counters on its own cache lines (no false sharing between stripes).
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Stripe(Cells);
+
+/// The device's live counters: one stripe per group-1 lock, which a VLUN call updates
+/// while it holds that lock — so a plain relaxed load and store suffice (no locked
+/// read-modify-write on the hot path: the lock already orders every update of the
+/// stripe) — and one shared set, updated with `fetch_add`, for what runs outside the
+/// block locks (phase changes, flush, retire, recovery). A snapshot sums them all.
+#[derive(Debug)]
+pub(crate) struct CounterCells {
+    shared: Cells,
+    stripes: Box<[Stripe]>,
+}
+
+impl CounterCells {
+    /// Counters for a device with `stripes` group-1 locks.
+    pub(crate) fn new(stripes: usize) -> Self {
+        CounterCells {
+            shared: Cells::default(),
+            stripes: (0..stripes.max(1)).map(|_| Stripe::default()).collect(),
+        }
+    }
+
+    /// Adds operations done outside the block locks.
+    pub(crate) fn charge(&self, cost: &IoCost) {
+        self.shared
+            .add(cost, |c, n| _ = c.fetch_add(n, Ordering::Relaxed));
+    }
+
+    /// Adds one VLUN call's operations, and the logical call if it succeeded, to
+    /// stripe `stripe`. The caller holds group-1 lock `stripe` (the only writer of
+    /// that stripe), so the update is a relaxed load and store.
+    pub(crate) fn charge_call(
+        &self,
+        stripe: usize,
+        cost: &IoCost,
+        vlun: crate::Vlun,
+        write: bool,
+        ok: bool,
+    ) {
+        let cells = &self.stripes[stripe].0;
+        let bump =
+            |c: &StatCounter, n: u64| c.store(c.load(Ordering::Relaxed) + n, Ordering::Relaxed);
+        cells.add(cost, bump);
+        if ok {
+            bump(cells.logical(vlun, write), 1);
+        }
     }
 
     /// Everything but the space figures, which the device fills in.
     pub(crate) fn snapshot(&self) -> Counters {
-        let l = |c: &StatCounter| c.load(Ordering::Relaxed);
-        Counters {
-            image_a_reads: l(&self.image_a_reads),
-            image_a_writes: l(&self.image_a_writes),
-            image_b_reads: l(&self.image_b_reads),
-            image_b_writes: l(&self.image_b_writes),
-            table_lookups: l(&self.table_lookups),
-            table_inserts: l(&self.table_inserts),
-            table_removes: l(&self.table_removes),
-            flushes: l(&self.flushes),
-            vlun_a_reads: l(&self.vlun_reads[0]),
-            vlun_b_reads: l(&self.vlun_reads[1]),
-            vlun_a_writes: l(&self.vlun_writes[0]),
-            vlun_b_writes: l(&self.vlun_writes[1]),
-            ..Counters::default()
+        let mut c = Counters::default();
+        self.shared.sum_into(&mut c);
+        for s in self.stripes.iter() {
+            s.0.sum_into(&mut c);
         }
+        c
     }
 }

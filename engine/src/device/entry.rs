@@ -69,10 +69,9 @@ impl<S: BlockStore> Device<S> {
 
     /// The slot of `block`'s entry, if the table has one (counted as a lookup).
     pub(super) fn lookup(&self, block: u64, cost: &mut IoCost) -> Option<u32> {
-        let m = sync::lock(&self.meta);
-        let table = m.table.as_ref()?;
+        let entry = self.entries.get(block)?;
         cost.table_lookups += 1;
-        table.lookup(block)
+        entry
     }
 
     /// Drops `block`'s entry, if it has one, once the data that replaces what it
@@ -80,15 +79,8 @@ impl<S: BlockStore> Device<S> {
     /// removal without that data): journaled, then dropped in memory. The caller
     /// holds `block`'s group-1 lock, so the entry cannot change in between.
     pub(super) fn drop_entry(&self, block: u64, written: Image, cost: &mut IoCost) -> Result<()> {
-        {
-            let m = sync::lock(&self.meta);
-            let Some(table) = m.table.as_ref() else {
-                return Ok(());
-            };
-            cost.table_lookups += 1;
-            if table.lookup(block).is_none() {
-                return Ok(());
-            }
+        if self.lookup(block, cost).is_none() {
+            return Ok(());
         }
         self.barrier(written, cost)?;
         self.remove_entry(block, cost)
@@ -104,6 +96,7 @@ impl<S: BlockStore> Device<S> {
             m.log(MetaRecord::Remove { block })?;
             let table = m.table.as_mut().expect("checked above");
             table.remove(block);
+            self.entries.set(block, None);
             cost.table_removes += 1;
         }
         Ok(())
@@ -132,6 +125,7 @@ impl<S: BlockStore> Device<S> {
             slots: self.area_slots,
         })?;
         cost.table_inserts += 1;
+        self.entries.set(block, Some(reservation.slot));
         Ok(reservation)
     }
 
@@ -161,6 +155,7 @@ impl<S: BlockStore> Device<S> {
             Err(e) => {
                 if let Some(t) = m.table.as_mut() {
                     t.cancel(r);
+                    self.entries.set(r.block, None);
                 }
                 Err(e)
             }
@@ -171,6 +166,7 @@ impl<S: BlockStore> Device<S> {
     pub(super) fn abandon_entry(&self, r: Reservation) {
         if let Some(t) = sync::lock(&self.meta).table.as_mut() {
             t.cancel(r);
+            self.entries.set(r.block, None);
         }
     }
 }

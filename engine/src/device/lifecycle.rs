@@ -58,6 +58,7 @@ impl<S: BlockStore> Device<S> {
         if to == Phase::Split && self.variant != Variant::WriteMirroring {
             let peak = m.area_peak;
             m.table = Some(LookupTable::new(self.volume_blocks, self.area_slots).with_peak(peak));
+            self.entries.reset(m.table.as_ref());
         }
         Ok(())
     }
@@ -211,6 +212,7 @@ impl<S: BlockStore> Device<S> {
         if m.table.is_some() {
             m.log(MetaRecord::Clear)?;
             let t = m.table.take().expect("checked above");
+            self.entries.drop_table();
             cost.table_removes += t.in_use() as u32;
         }
         Ok(())

@@ -31,6 +31,7 @@ use crate::table::{LookupTable, AREA_SLOTS_MAX};
 use crate::{Geometry, Identity, Phase, Variant, Vlun};
 
 mod entry;
+mod entry_index;
 mod flush;
 mod integrity;
 mod io;
@@ -149,6 +150,8 @@ pub struct Device<S: BlockStore> {
     image_b: S,
     phase: RwLock<Phase>,
     meta: Mutex<Metadata>,
+    /// The table's block → slot map, read without the metadata lock ([`entry_index`]).
+    entries: entry_index::EntryIndex,
     group1: Box<[Mutex<()>]>,
     group2: Option<(u64, Box<[Mutex<()>]>)>,
     /// Serialises [`Device::flush`]es, so one flush's `Clean` never covers blocks
@@ -301,10 +304,16 @@ impl<S: BlockStore> Device<S> {
             image_b,
             phase: RwLock::new(Phase::Single),
             meta: Mutex::new(Metadata::new(None, 0, None)),
+            // Mirroring has no table: no index.
+            entries: entry_index::EntryIndex::new(if variant.table_image().is_some() {
+                volume_blocks
+            } else {
+                0
+            }),
             group1: (0..config.group1_locks).map(|_| Mutex::new(())).collect(),
             group2,
             flush_lock: Mutex::new(()),
-            counters: CounterCells::default(),
+            counters: CounterCells::new(config.group1_locks),
             config,
             device_id: [0; 16],
             generation: 0,
@@ -324,11 +333,12 @@ impl<S: BlockStore> Device<S> {
         diverged: BTreeSet<u64>,
         journal: Box<dyn Journal>,
     ) {
+        self.entries.reset(table.as_ref());
         let mut metadata = Metadata::new(table, area_peak, Some(journal));
         metadata.diverged = diverged;
         self.phase = RwLock::new(phase);
         self.meta = Mutex::new(metadata);
-        self.counters = CounterCells::default();
+        self.counters = CounterCells::new(self.group1.len());
         *self.journaled.get_mut() = true;
     }
 
@@ -481,6 +491,11 @@ impl<S: BlockStore> Device<S> {
         Ok(())
     }
 
+    /// The group-1 lock (and counter stripe) of `block`.
+    fn stripe(&self, block: u64) -> usize {
+        (block % self.group1.len() as u64) as usize
+    }
+
     fn lock_block(&self, block: u64) -> BlockGuard<'_> {
         let group2 = self.group2.as_ref().map(|(width, locks)| {
             sync::lock(&locks[((block / width) % locks.len() as u64) as usize])
@@ -489,8 +504,7 @@ impl<S: BlockStore> Device<S> {
         let skip = self.config.skip_group1_for_mutant_test;
         #[cfg(not(loom))]
         let skip = false;
-        let group1 =
-            (!skip).then(|| sync::lock(&self.group1[(block % self.group1.len() as u64) as usize]));
+        let group1 = (!skip).then(|| sync::lock(&self.group1[self.stripe(block)]));
         BlockGuard {
             _group1: group1,
             _group2: group2,
@@ -513,6 +527,7 @@ impl<S: BlockStore + Clone> Clone for Device<S> {
         d.sums = self.sums.clone();
         d.phase = RwLock::new(phase);
         d.set_identity(self.device_id, self.generation);
+        d.entries.reset(m.table.as_ref());
         let mut metadata = Metadata::new(m.table.clone(), m.area_peak, None);
         metadata.archive_complete = m.archive_complete;
         d.meta = Mutex::new(metadata);

@@ -18,10 +18,9 @@ impl<S: BlockStore> Device<S> {
         let _locks = self.lock_block(block);
         let mut cost = IoCost::default();
         let result = self.route_read(*phase, vlun, block, buf, &mut cost);
-        self.counters.charge(&cost);
-        if result.is_ok() {
-            self.counters.logical(vlun, false);
-        }
+        let stripe = self.stripe(block);
+        self.counters
+            .charge_call(stripe, &cost, vlun, false, result.is_ok());
         result.map(|()| cost)
     }
 
@@ -75,10 +74,9 @@ impl<S: BlockStore> Device<S> {
         let _locks = self.lock_block(block);
         let mut cost = IoCost::default();
         let result = self.route_write(*phase, vlun, block, data, &mut cost);
-        self.counters.charge(&cost);
-        if result.is_ok() {
-            self.counters.logical(vlun, true);
-        }
+        let stripe = self.stripe(block);
+        self.counters
+            .charge_call(stripe, &cost, vlun, true, result.is_ok());
         result.map(|()| cost)
     }
 
