@@ -4,6 +4,7 @@ mod util;
 
 mod atomic;
 mod check;
+mod costs;
 mod digests;
 mod errors;
 mod exits;

@@ -19,8 +19,8 @@ pub struct RunResult {
     pub workload: String,
     pub policy: Policy,
     /// The engine variant under the policy (the baselines use
-    /// `backup.baseline_variant`).
-    pub engine_variant: Variant,
+    /// `backup.baseline_variant`); `None` for a plain single volume (policy `none`).
+    pub engine_variant: Option<Variant>,
     pub seed: u64,
     /// Microseconds per tick.
     pub tick_us: u64,

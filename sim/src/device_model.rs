@@ -9,6 +9,7 @@
 //! A write are priced one after the other: the acknowledgement needs both ([0051]).
 
 use engine::IoCost;
+use rand::RngCore;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
@@ -85,32 +86,41 @@ impl DeviceModelConfig {
 }
 
 /// The channels' state: when each becomes free.
+///
+/// Jitter is a function of the call, not of the order of calls (common random
+/// numbers): a call named `call` draws the same jitter under every policy, so two
+/// policies run on the same seed differ only by what they really do, and a backup's
+/// extra calls never hand a user's call a luckier draw.
 #[derive(Debug)]
 pub struct DeviceModel {
     config: DeviceModelConfig,
     free_at: Vec<Tick>,
-    rng: ChaCha8Rng,
+    /// The seed's key for the per-call jitter (drawn once from the device stream).
+    jitter_key: u64,
     /// Ticks calls spent queued for a channel, summed.
     pub queued_ticks: u64,
 }
 
 impl DeviceModel {
     /// A device with every channel free at time 0 (at least one channel).
-    pub fn new(config: DeviceModelConfig, rng: ChaCha8Rng) -> Self {
+    pub fn new(config: DeviceModelConfig, mut rng: ChaCha8Rng) -> Self {
         let channels = config.channels.max(1) as usize;
         Self {
             config,
             free_at: vec![0; channels],
-            rng,
+            jitter_key: rng.next_u64(),
             queued_ticks: 0,
         }
     }
 
-    /// Prices a call issued at `now`: returns the tick at which it completes.
-    pub fn complete_at(&mut self, now: Tick, cost: &IoCost) -> Tick {
+    /// Prices call `call` (an identity unique in the run: [`call_id`]) issued at `now`:
+    /// returns the tick at which it completes.
+    pub fn complete_at(&mut self, now: Tick, cost: &IoCost, call: u64) -> Tick {
         let mut service = self.config.service_ticks(cost);
-        if self.config.jitter_ticks_max > 0 && service > 0 {
-            service += rng::uniform(&mut self.rng, 0, self.config.jitter_ticks_max);
+        let jitter = self.config.jitter_ticks_max;
+        if jitter > 0 && service > 0 {
+            let draw = rng::mix64(self.jitter_key ^ rng::mix64(call));
+            service += draw % (jitter + 1);
         }
         // Earliest free channel; ties to the lowest index (deterministic).
         let mut i = 0;
@@ -125,6 +135,15 @@ impl DeviceModel {
         let end = start + service;
         self.free_at[i] = end;
         end
+    }
+}
+
+/// The identity of a device call for its jitter: the `index`-th call of transaction
+/// attempt `txn`, or (`txn = None`) the `index`-th call of the backup itself.
+pub fn call_id(txn: Option<u64>, index: u64) -> u64 {
+    match txn {
+        Some(t) => (t << 24) ^ index,
+        None => (1 << 63) | index,
     }
 }
 
@@ -149,10 +168,10 @@ mod tests {
             ..DeviceModelConfig::default()
         };
         let mut d = DeviceModel::new(cfg, stream(1, Component::Device));
-        assert_eq!(d.complete_at(0, &cost(1, 0)), 10);
-        assert_eq!(d.complete_at(0, &cost(0, 1)), 20);
+        assert_eq!(d.complete_at(0, &cost(1, 0), 1), 10);
+        assert_eq!(d.complete_at(0, &cost(0, 1), 2), 20);
         // Third call waits for channel 0 (free at 10).
-        assert_eq!(d.complete_at(0, &cost(1, 1)), 40);
+        assert_eq!(d.complete_at(0, &cost(1, 1), 3), 40);
         assert_eq!(d.queued_ticks, 10);
     }
 

@@ -156,7 +156,7 @@ fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> Run
         scenario: w.scenario.name.clone(),
         workload: w.scenario.workload.kind().to_string(),
         policy: w.policy,
-        engine_variant: w.dev.variant(),
+        engine_variant: (w.policy != Policy::None).then(|| w.dev.variant()),
         seed,
         tick_us: TICK_US,
         end_ticks: w.q.now(),

@@ -38,8 +38,9 @@ use crate::oracle::Invariant;
 /// Which backup policy a run uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Policy {
-    /// No backup at all: the workload alone (Fig 3A). The run never splits the volume;
-    /// the engine variant is `backup.baseline_variant`.
+    /// No backup at all: the workload alone (Fig 3A) on a plain single volume: no
+    /// mirror, no lookup table, one physical write per logical write (the fair
+    /// baseline every backup policy is compared with). The run never splits.
     None,
     /// Hold new transactions, wait for the active ones, copy, resume (Fig 3B).
     Quiesce,
@@ -74,6 +75,19 @@ impl Policy {
             Policy::Quiesce => "quiesce",
             Policy::CrashConsistent => "crash-consistent",
             Policy::Owm(v) => v.as_str(),
+        }
+    }
+
+    /// The engine variant the device runs under this policy: the OWM variant, or for
+    /// quiesce and crash-consistent `baseline` (`backup.baseline_variant`, the
+    /// point-in-time copy mechanism: by default a split mirror standing in sync before
+    /// the request). `None` runs copy-on-write's layout, which before any split is a
+    /// plain volume (one image, no table): see [`Policy::None`].
+    pub fn engine_variant(self, baseline: Variant) -> Variant {
+        match self {
+            Policy::Owm(v) => v,
+            Policy::None => Variant::CopyOnWrite,
+            Policy::Quiesce | Policy::CrashConsistent => baseline,
         }
     }
 

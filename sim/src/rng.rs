@@ -32,6 +32,16 @@ pub fn stream(seed: u64, component: Component) -> ChaCha8Rng {
     rng
 }
 
+/// SplitMix64's finaliser: a bijective mix of `x` whose output bits each depend on
+/// every input bit (Steele, Lea, Flood, "Fast splittable pseudorandom number
+/// generators", OOPSLA 2014). Turns a call's identity into a draw.
+pub fn mix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
 /// A uniform draw in `lo..=hi` (returns `lo` when the range is empty).
 pub fn uniform(rng: &mut ChaCha8Rng, lo: u64, hi: u64) -> u64 {
     if hi <= lo {

@@ -44,6 +44,7 @@ impl World<'_> {
         t.waiting_on = None;
         t.gate_wait = 0;
         t.abort_planned = false;
+        t.calls = 0;
         t.waits.clear();
         t.arrived = self.q.now();
         t.origin = t.arrived;

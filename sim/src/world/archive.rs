@@ -13,6 +13,13 @@ pub(crate) struct ArchiveCopy {
 }
 
 impl World<'_> {
+    /// Prices one of the backup's own device calls issued at `now`: when it completes.
+    fn backup_call(&mut self, now: Tick, cost: &IoCost) -> Tick {
+        let call = crate::device_model::call_id(None, self.tally.backup_calls);
+        self.tally.backup_calls += 1;
+        self.device_model.complete_at(now, cost, call)
+    }
+
     /// A was declared consistent: start copying it, one extent at a time.
     pub(super) fn start_archive(&mut self) {
         self.archive_copy = Some(ArchiveCopy::default());
@@ -40,7 +47,7 @@ impl World<'_> {
         self.set_faults_armed(armed);
         read.map_err(engine_err(now))?;
         self.tally.backup_io.add(&cost);
-        let read_done = self.device_model.complete_at(now, &cost);
+        let read_done = self.backup_call(now, &cost);
         let bytes = (end - first) * self.layout.block_size as u64;
         let send = self.scenario.archive.send_ticks(bytes);
         let copy = self.archive_copy.as_mut().expect("checked above");
@@ -85,7 +92,7 @@ impl World<'_> {
         let cost = retire?;
         self.a_retired = true;
         self.tally.backup_io.add(&cost);
-        let retired = self.device_model.complete_at(now, &cost);
+        let retired = self.backup_call(now, &cost);
         self.marks.retire = Some(retired);
         let extra = self.dev.extra_space_blocks();
         self.log(Event::Retire {

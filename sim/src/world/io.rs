@@ -18,9 +18,12 @@ impl World<'_> {
     pub(super) fn complete_io(&mut self, att: Attempt, cost: &IoCost) {
         let now = self.q.now();
         self.tally.io.add(cost);
+        let t = &mut self.txns[att as usize];
+        let call = crate::device_model::call_id(Some(u64::from(t.id)), u64::from(t.calls));
+        t.calls += 1;
         let at = self
             .device_model
-            .complete_at(now, cost)
+            .complete_at(now, cost, call)
             .saturating_add(self.latency_spike());
         let gen = self.txns[att as usize].gen;
         self.q.schedule_at(at, Ev::IoDone { att, gen });

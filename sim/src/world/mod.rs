@@ -131,6 +131,8 @@ struct Txn {
     gate_wait: Tick,
     abort_planned: bool,
     waits: Vec<Wait>,
+    /// Device calls this attempt has issued (names each call's jitter).
+    calls: u32,
 }
 
 impl Txn {
@@ -164,6 +166,7 @@ impl Txn {
             gate_wait: 0,
             abort_planned: false,
             waits: Vec::new(),
+            calls: 0,
         }
     }
 }
@@ -196,6 +199,8 @@ pub(crate) struct Tally {
     pub backup_io: IoCostSum,
     /// Bytes sent to the archive target.
     pub archive_bytes: u64,
+    /// The backup's own device calls so far (names each call's jitter).
+    pub backup_calls: u64,
     /// Writes through VLUN B while VLUN A was live (split → retire), and those while
     /// OLD transactions were still running on A.
     pub vlun_b_writes_a_live: u64,
@@ -291,18 +296,22 @@ mod locking;
 impl<'a> World<'a> {
     pub(crate) fn new(scenario: &'a Scenario, policy: Policy, seed: u64) -> Result<Self, SimError> {
         let layout = scenario.validate()?;
-        let variant = match policy {
-            Policy::Owm(v) => v,
-            _ => scenario.backup.baseline_variant,
-        };
-        // The images of `Device::in_memory` (a data area as large as the volume), on
-        // the simulated disk. The image(s) holding the volume start with the initial
-        // content (computed per block, never stored); a data-area image with zeros.
+        let variant = policy.engine_variant(scenario.backup.baseline_variant);
+        // The images on the simulated disk. The image(s) holding the volume start with
+        // the initial content (computed per block, never stored); a data-area image
+        // with zeros.
         let faults = scenario
             .faults
             .active()
             .then(|| faults::injector(&scenario.faults, rng::stream(seed, Component::Faults)));
-        let (a_blocks, b_blocks) = variant.image_blocks(layout.volume_blocks, layout.volume_blocks);
+        // No backup runs a plain single volume: the copy-on-write layout before any
+        // split is one image holding the volume, no table, one physical write per
+        // logical write; its data area is empty (never used: nothing is ever split).
+        let area_slots = match policy {
+            Policy::None => 0,
+            _ => layout.volume_blocks,
+        };
+        let (a_blocks, b_blocks) = variant.image_blocks(layout.volume_blocks, area_slots);
         let values = scenario.workload.initial_values();
         let content: InitialContent =
             Arc::new(move |b, buf: &mut [u8]| initial_block(&layout, values, b, buf));

@@ -3,6 +3,7 @@ mod bench_scenarios;
 mod common;
 mod configurations;
 mod determinism;
+mod fairness;
 mod faults;
 mod fuzz;
 mod journaled;
