@@ -173,7 +173,8 @@ fn ticks_or_zero(us: f64) -> u64 {
 /// The phases of the experiment.
 #[derive(Clone, Copy, PartialEq)]
 enum Phase {
-    /// The single volume (VLUN A), no backup requested.
+    /// The single volume (VLUN A) on the variant's device before its split (the backup
+    /// is requested long after the pattern).
     Before,
     /// VLUN B after the split; VLUN A still live (its archive not yet complete).
     Window,
@@ -193,6 +194,10 @@ const DEPTHS: [u32; 2] = [1, 8];
 /// When the pattern's writers start: late enough for the split, the archive copy and
 /// the retirement of VLUN A to be over in the after-retire phase (checked).
 const WRITERS_START_TICKS: Tick = 10_000_000;
+
+/// The backup request of the "before split" phase: far past any pattern's last write
+/// (10^5 s of virtual time), so every write runs on the unsplit device.
+const BEFORE_REQUEST_TICKS: Tick = 100_000_000_000;
 
 /// Writes the pattern as a CSV trace: a read of block 0 at time 0 (it starts the run's
 /// clock, so the backup request at tick 0 comes first), then every block of the region
@@ -248,7 +253,13 @@ fn scenario(
         keep_timeline: true,
         ..Scenario::default()
     };
-    s.backup.request_at_ticks = Some(0);
+    // Before the split the device is the variant's own (mirroring already pays its
+    // second write): the backup is requested long after the pattern's last write.
+    s.backup.request_at_ticks = Some(if phase == Phase::Before {
+        BEFORE_REQUEST_TICKS
+    } else {
+        0
+    });
     s.backup.baseline_variant = variant;
     if phase == Phase::Window {
         s.archive.latency_ticks = 100_000_000;
@@ -280,7 +291,7 @@ fn predicted(r: &RunResult, phase: Phase, writes: u64) -> Result<Predicted> {
         .unwrap_or(WRITERS_START_TICKS);
     let retire = r.marks.retire;
     let live_a = match phase {
-        Phase::Before => r.marks.split.is_none(),
+        Phase::Before => r.marks.split.is_none_or(|t| t > last),
         Phase::Window => r.marks.split.is_some() && retire.is_none_or(|t| t > last),
         Phase::After => retire.is_some_and(|t| t < WRITERS_START_TICKS),
     };
@@ -397,11 +408,7 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
             let mut before = None;
             for (phase, name) in PHASES {
                 let s = scenario(&trace, args.block_size, &profile, variant, phase, overhead)?;
-                let policy = match phase {
-                    Phase::Before => Policy::None,
-                    _ => Policy::Owm(variant),
-                };
-                let run = sim::run(&s, policy, 1)?;
+                let run = sim::run(&s, Policy::Owm(variant), 1)?;
                 let p = predicted(&run.result, phase, args.pattern_writes)
                     .with_context(|| format!("{} {name} qd{depth}", variant.as_str()))?;
                 let base = *before.get_or_insert(p.latency_us);
