@@ -38,6 +38,10 @@ pub enum SimError {
         bound_bytes: u64,
         estimate: String,
     },
+    /// The engine granted a call it must refuse (VLUN A retired with no complete
+    /// archive of it).
+    #[error("engine at tick {at}: {detail}")]
+    Unsafe { at: Tick, detail: String },
     /// A limit in `Scenario::limits` was reached.
     #[error("limit reached: {0}")]
     Limit(String),

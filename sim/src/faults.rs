@@ -35,8 +35,12 @@
 //! its rollback is retried after `io_retry_ticks` until it succeeds. Each priced device
 //! call is delayed by a uniform `1..=latency_spike_ticks_max` with
 //! `latency_spike_probability` (the device stalls answering it; the channel is not
-//! held). The backup's own I/O (archive copy, retire) and the oracle's image reads are
-//! not subject to faults.
+//! held). The backup's archive pass (the engine's `backup_a`) fails a read with
+//! `backup_read_error_probability` and its target refuses a block with
+//! `archive_write_error_probability`: the pass then fails, the engine must refuse to
+//! retire VLUN A (asked, and counted), and the archive is copied again from its first
+//! block after `io_retry_ticks`. Retire's own I/O and the oracle's image reads are not
+//! subject to faults.
 //!
 //! Errors and spikes stop at `heal_at_ticks` (crashes must come before it): the run
 //! then continues without faults and must converge — end, and hold every invariant.
@@ -81,6 +85,14 @@ pub struct FaultsConfig {
     pub latency_spike_ticks_max: Tick,
     /// Ticks a transaction waits before retrying a failed I/O (default 20).
     pub io_retry_ticks: Tick,
+    /// Probability a block read of the backup's archive pass (the engine's
+    /// `backup_a` reading VLUN A) fails (default 0; below 1). The backup then fails
+    /// with `BackupRead`, VLUN A is not retired, and the archive is copied again from
+    /// its first block after `io_retry_ticks`.
+    pub backup_read_error_probability: f64,
+    /// Probability the archive target refuses a block (default 0; below 1): the
+    /// backup fails with `Archive` and is retried as for a read error.
+    pub archive_write_error_probability: f64,
     /// The engine's power-safe write order, with its flush barriers (default true).
     /// `false` runs the engine's `Durability::ProcessCrashSafe` order (no barriers):
     /// a crash can then break the device — to see what the barriers buy.
@@ -99,6 +111,8 @@ impl Default for FaultsConfig {
             latency_spike_probability: 0.0,
             latency_spike_ticks_max: 1000,
             io_retry_ticks: 20,
+            backup_read_error_probability: 0.0,
+            archive_write_error_probability: 0.0,
             power_safe: true,
         }
     }
@@ -112,6 +126,8 @@ impl FaultsConfig {
             || self.read_error_probability > 0.0
             || self.write_error_probability > 0.0
             || self.latency_spike_probability > 0.0
+            || self.backup_read_error_probability > 0.0
+            || self.archive_write_error_probability > 0.0
     }
 }
 
@@ -138,6 +154,15 @@ pub struct FaultCounts {
     pub latency_spikes: u64,
     /// Device flushes issued (commit, abort, table-entry barrier, retire, recovery).
     pub flushes: u64,
+    /// Injected read errors of the backup's archive pass.
+    pub backup_read_errors: u64,
+    /// Blocks the archive target refused.
+    pub archive_write_errors: u64,
+    /// Archive passes that failed (each copied again from its first block).
+    pub backup_failures: u64,
+    /// Times the engine refused to retire VLUN A after a failed archive pass (the
+    /// simulator asks after every failure; a retire granted there is an error).
+    pub retires_refused: u64,
 }
 
 /// The fault source shared by both images and the world: one random stream, so the
@@ -149,6 +174,9 @@ pub(crate) struct Injector {
     /// Errors and spikes are injected only while armed (not during the initial image,
     /// recovery, the backup's own I/O, the oracle's reads, nor after healing).
     armed: bool,
+    /// The backup's archive pass is reading: reads fail with
+    /// `backup_read_error_probability` instead.
+    backup: bool,
     pub(crate) counts: FaultCounts,
 }
 
@@ -160,6 +188,7 @@ pub(crate) fn injector(config: &FaultsConfig, rng: ChaCha8Rng) -> Faults {
         rng,
         config: config.clone(),
         armed: false,
+        backup: false,
         counts: FaultCounts::default(),
     }))
 }
@@ -176,6 +205,20 @@ impl Injector {
         std::mem::replace(&mut self.armed, armed)
     }
 
+    /// Switches the backup's archive pass on or off (its reads draw
+    /// `backup_read_error_probability`; it writes nothing to the images).
+    pub(crate) fn set_backup(&mut self, backup: bool) {
+        self.backup = backup;
+    }
+
+    /// Whether the archive target refuses the block being sent.
+    pub(crate) fn archive_write_fails(&mut self) -> bool {
+        let fail =
+            self.armed && rng::chance(&mut self.rng, self.config.archive_write_error_probability);
+        self.counts.archive_write_errors += u64::from(fail);
+        fail
+    }
+
     /// Ticks of latency spike for one device call (0 for none).
     pub(crate) fn spike(&mut self) -> Tick {
         if !self.armed || !rng::chance(&mut self.rng, self.config.latency_spike_probability) {
@@ -189,14 +232,17 @@ impl Injector {
         if !self.armed {
             return false;
         }
-        let p = if write {
-            self.config.write_error_probability
-        } else {
-            self.config.read_error_probability
+        let p = match (self.backup, write) {
+            (true, false) => self.config.backup_read_error_probability,
+            (true, true) => 0.0,
+            (false, true) => self.config.write_error_probability,
+            (false, false) => self.config.read_error_probability,
         };
         let fail = rng::chance(&mut self.rng, p);
         if fail {
-            if write {
+            if self.backup {
+                self.counts.backup_read_errors += 1;
+            } else if write {
                 self.counts.write_errors += 1;
             } else {
                 self.counts.read_errors += 1;

@@ -258,6 +258,16 @@ fn faults(f: &FaultsConfig) -> Result<(), SimError> {
     for (name, p, below_one) in [
         ("read_error_probability", f.read_error_probability, true),
         ("write_error_probability", f.write_error_probability, true),
+        (
+            "backup_read_error_probability",
+            f.backup_read_error_probability,
+            true,
+        ),
+        (
+            "archive_write_error_probability",
+            f.archive_write_error_probability,
+            true,
+        ),
         ("torn_write_probability", f.torn_write_probability, false),
         ("lost_write_probability", f.lost_write_probability, false),
         (

@@ -71,18 +71,34 @@ impl World<'_> {
     /// priced extent reads, so they are not charged again), then A is retired. Retire's
     /// own I/O (write logging's merge of B's logged blocks into image A) is priced on
     /// the device's channels; the retirement mark is when it completes.
+    ///
+    /// With backup faults ([`crate::faults`]) the pass can fail: its partial archive
+    /// is discarded, the engine must refuse to retire A (asked, counted), and the copy
+    /// starts again from the first extent after `io_retry_ticks`.
     pub(super) fn archive_done(&mut self) -> Result<(), SimError> {
         let now = self.q.now();
-        let armed = self.set_faults_armed(false);
         let mut archive: Vec<u8> = Vec::new();
         if self.history.is_some() {
             archive.reserve(self.layout.image_bytes());
-            self.dev.backup_a(&mut archive).map_err(engine_err(now))?;
-        } else {
-            self.dev
-                .backup_a(&mut std::io::sink())
-                .map_err(engine_err(now))?;
         }
+        let keep = self.history.is_some().then_some(&mut archive);
+        let faults = self.faults.clone();
+        if let Some(f) = &faults {
+            faults::lock(f).set_backup(true);
+        }
+        let backup = self.dev.backup_a(&mut Target {
+            archive: keep,
+            faults: faults.as_ref(),
+        });
+        if let Some(f) = &faults {
+            faults::lock(f).set_backup(false);
+        }
+        match backup {
+            Ok(_) => {}
+            Err(e) if backup_fault(&e) => return self.archive_failed(),
+            Err(e) => return Err(engine_err(now)(e)),
+        }
+        let armed = self.set_faults_armed(false);
         self.marks.archive_copy = Some(now);
         if self.history.is_some() {
             self.log(Event::Archive { image: archive });
@@ -99,5 +115,76 @@ impl World<'_> {
             extra_space_blocks: extra,
         });
         Ok(())
+    }
+
+    /// An archive pass failed under injected faults: VLUN A must stay (the engine
+    /// refuses to retire it without a complete archive), and the copy starts over.
+    fn archive_failed(&mut self) -> Result<(), SimError> {
+        let now = self.q.now();
+        let armed = self.set_faults_armed(false);
+        let retire = self.dev.retire_a();
+        self.set_faults_armed(armed);
+        match retire {
+            Err(engine::Error::NoArchive) => {}
+            Ok(_) => {
+                return Err(SimError::Unsafe {
+                    at: now,
+                    detail: "VLUN A retired after a failed archive pass".into(),
+                })
+            }
+            Err(e) => return Err(engine_err(now)(e)),
+        }
+        if let Some(f) = &self.faults {
+            let mut inj = faults::lock(f);
+            inj.counts.backup_failures += 1;
+            inj.counts.retires_refused += 1;
+        }
+        self.archive_copy = None;
+        let delay = self.scenario.faults.io_retry_ticks;
+        self.q.schedule_in(delay, Ev::ArchiveRestart);
+        Ok(())
+    }
+}
+
+/// The archive target of the simulated backup: keeps the bytes (for the oracle) when
+/// the run has a history, and refuses a block with the injected
+/// `archive_write_error_probability`. `backup_a` writes one block per call.
+struct Target<'a> {
+    archive: Option<&'a mut Vec<u8>>,
+    faults: Option<&'a Faults>,
+}
+
+/// The error the archive target returns for an injected refusal.
+#[derive(Debug, thiserror::Error)]
+#[error("injected archive write error")]
+struct InjectedArchiveError;
+
+impl std::io::Write for Target<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self
+            .faults
+            .is_some_and(|f| faults::lock(f).archive_write_fails())
+        {
+            return Err(std::io::Error::other(InjectedArchiveError));
+        }
+        if let Some(a) = self.archive.as_mut() {
+            a.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// True when a failed `backup_a` was caused by an injected fault (a read of VLUN A or
+/// the archive target), not by a bug or a refused call.
+fn backup_fault(e: &engine::Error) -> bool {
+    match e {
+        engine::Error::BackupRead { source, .. } => faults::injected(source),
+        engine::Error::Archive { source, .. } => source
+            .get_ref()
+            .is_some_and(|inner| inner.is::<InjectedArchiveError>()),
+        _ => false,
     }
 }

@@ -64,6 +64,8 @@ pub(crate) enum Ev {
     ArchiveRead,
     /// The archive's last extent has landed on the target.
     ArchiveDone,
+    /// Copy the archive again from its first block (the last pass failed).
+    ArchiveRestart,
     /// Retry a transaction's failed I/O (an injected error).
     IoRetry {
         att: Attempt,
@@ -491,6 +493,10 @@ impl<'a> World<'a> {
             Ev::QuiesceDeadline { attempt } => self.quiesce_deadline(attempt),
             Ev::QuiesceRetry => self.quiesce_retry(),
             Ev::ArchiveDone => self.archive_done(),
+            Ev::ArchiveRestart => {
+                self.start_archive();
+                Ok(())
+            }
             Ev::IoRetry { att, gen } if live(self, att, gen) => self.step(att),
             Ev::Crash => self.crash(),
             Ev::Heal => {

@@ -1,5 +1,6 @@
 mod archive;
 mod bench_scenarios;
+mod backup_faults;
 mod common;
 mod configurations;
 mod determinism;
