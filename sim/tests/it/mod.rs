@@ -1,6 +1,6 @@
 mod archive;
-mod bench_scenarios;
 mod backup_faults;
+mod bench_scenarios;
 mod common;
 mod configurations;
 mod determinism;
