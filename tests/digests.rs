@@ -15,12 +15,7 @@ const DIGESTS: &str = "tests/data/output-digests.txt";
 /// `scenario/file -> sha256` for every output of every file in `scenarios/`.
 fn current() -> BTreeMap<String, String> {
     let tmp = tempfile::tempdir().unwrap();
-    let mut files: Vec<String> = std::fs::read_dir(repo().join("scenarios"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".toml"))
-        .collect();
-    files.sort();
+    let files = shipped_files();
     assert!(files.len() >= 6, "shipped scenarios: {files:?}");
     let mut out = BTreeMap::new();
     for f in files {

@@ -116,12 +116,7 @@ fn bad_input_exits_2() {
 #[test]
 fn every_shipped_file_exits_as_its_comment_says() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut files: Vec<String> = std::fs::read_dir(repo().join("scenarios"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".toml"))
-        .collect();
-    files.sort();
+    let files = shipped_files();
     assert!(files.len() >= 7, "{files:?}");
     for f in files {
         let path = format!("scenarios/{f}");

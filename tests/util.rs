@@ -8,6 +8,17 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The file names of every shipped scenario and sweep (`scenarios/*.toml`), sorted.
+pub fn shipped_files() -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(repo().join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".toml"))
+        .collect();
+    files.sort();
+    files
+}
+
 /// Runs `owm args...` from the repository root.
 pub fn owm(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_owm"))
