@@ -28,8 +28,11 @@ pub struct RunResult {
     pub end_ticks: Tick,
     /// Events the queue processed.
     pub events: u64,
-    /// The backup's milestones.
+    /// The backup's milestones (of the first cycle; every cycle's are in `cycles`).
     pub marks: Marks,
+    /// One entry per backup cycle requested ([`crate::schedule`]), in order; empty
+    /// under policy `none`.
+    pub cycles: Vec<CycleResult>,
     pub costs: Costs,
     /// One row per transaction attempt, in id order (empty when the scenario turns the
     /// timeline off).
@@ -57,6 +60,38 @@ pub struct Marks {
     pub archive_copy: Option<Tick>,
     /// VLUN A retired, its extra space freed.
     pub retire: Option<Tick>,
+}
+
+/// One backup cycle (request → split → A consistent → archive → retire) of a run with
+/// a schedule ([`crate::schedule`]). Counts are what happened from this cycle's
+/// request until its retire completed (or, for the last cycle, until the run ended).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CycleResult {
+    /// 1-based.
+    pub cycle: u32,
+    /// The cycle's milestones; `request` is when the schedule asked for it.
+    pub marks: Marks,
+    /// Ticks the request waited for the previous cycle's retire (0: none).
+    pub request_deferred_ticks: Tick,
+    /// Logical writes through VLUN B while this cycle's VLUN A was live, and of those
+    /// the ones issued while its OLD transactions still ran.
+    pub vlun_b_writes_a_live: u64,
+    pub vlun_b_writes_old_active: u64,
+    /// Lookup-table entries created or dropped (users' calls and the backup's).
+    pub table_updates: u64,
+    /// The most extra space held at once while this cycle's VLUN A was live, blocks.
+    pub extra_space_peak_blocks: u64,
+    /// The backup's own physical I/O in this cycle: the split (mirroring's resync of
+    /// image A at a later cycle, the barriers), the archive reads, retire's merge.
+    pub backup_physical_reads: u64,
+    pub backup_physical_writes: u64,
+    pub backup_flushes: u64,
+    /// Bytes the archive target received in this cycle.
+    pub archive_bytes: u64,
+    /// Quiesce attempts of this cycle abandoned at the deadline; whether the cycle was
+    /// given up (no split, no archive).
+    pub quiesce_timeouts: u64,
+    pub given_up: bool,
 }
 
 /// Summary of a set of delays.

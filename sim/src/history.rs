@@ -177,6 +177,17 @@ impl Event {
     }
 }
 
+/// One backup cycle of a history ([`History::cycles`]): events `from..until`, split at
+/// event `split` (transactions that began before it are its OLD ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cycle {
+    /// 1-based.
+    pub number: u32,
+    pub split: usize,
+    pub from: usize,
+    pub until: usize,
+}
+
 /// An event and the virtual time it happened at.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Step {
@@ -226,6 +237,39 @@ impl History {
         self.events
             .iter()
             .position(|s| matches!(s.event, Event::Split))
+    }
+
+    /// The backup cycles: per `Split`, its index and the index its cycle ends before
+    /// (the next `Split`, or the end of the record). The first cycle's window starts at
+    /// event 0; a record without a split has one cycle, split at 0. The invariants
+    /// that concern one backup (A-consistent, A-isolated, backup-faithful) are judged
+    /// per cycle, each with the OLD transactions of its own split.
+    pub fn cycles(&self) -> Vec<Cycle> {
+        let splits: Vec<usize> = self
+            .events
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| matches!(s.event, Event::Split))
+            .map(|(i, _)| i)
+            .collect();
+        if splits.is_empty() {
+            return vec![Cycle {
+                number: 1,
+                split: 0,
+                from: 0,
+                until: self.events.len(),
+            }];
+        }
+        splits
+            .iter()
+            .enumerate()
+            .map(|(k, &split)| Cycle {
+                number: k as u32 + 1,
+                split,
+                from: if k == 0 { 0 } else { split },
+                until: splits.get(k + 1).copied().unwrap_or(self.events.len()),
+            })
+            .collect()
     }
 
     /// The events up to `upto` (inclusive) that involve one of `txns`, plus the

@@ -36,6 +36,7 @@ pub mod oracle;
 pub mod policy;
 pub mod rng;
 pub mod scenario;
+pub mod schedule;
 pub mod seeds;
 pub mod txn;
 mod validate;
@@ -44,11 +45,13 @@ mod world;
 
 pub use archive::ArchiveConfig;
 pub use clock::{Tick, TICK_US};
-pub use cost::{Costs, DelayStats, Marks, Outcome, RunResult, TxnTimeline, Wait, WaitKind};
+pub use cost::{
+    Costs, CycleResult, DelayStats, Marks, Outcome, RunResult, TxnTimeline, Wait, WaitKind,
+};
 pub use device_model::DeviceModelConfig;
 pub use error::SimError;
 pub use faults::{FaultCounts, FaultsConfig};
-pub use history::{Event, History, Layout, Step, TxnId};
+pub use history::{Cycle, Event, History, Layout, Step, TxnId};
 pub use judgement::{Judgement, Observed};
 pub use oracle::{check_all, Invariant, Violation};
 pub use policy::Policy;
@@ -104,6 +107,9 @@ pub fn run_with_progress(
 
 fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> RunResult {
     let device_queue_ticks = w.device_queue_ticks();
+    let cycles = w.cycle_results();
+    // The run-wide marks and windows are the first cycle's.
+    let first = cycles.first().map(|c| c.marks.clone()).unwrap_or_default();
     let t = &mut w.tally;
     let counters = w.dev.counters();
     let per = |x: u64| {
@@ -119,7 +125,7 @@ fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> Run
         deadlock_aborts: t.deadlock_aborts,
         admission_delay: DelayStats::of(&mut t.admission),
         response_time: DelayStats::of(&mut t.response),
-        request_to_a_consistent_ticks: match (w.marks.request, w.marks.a_consistent) {
+        request_to_a_consistent_ticks: match (first.request, first.a_consistent) {
             (Some(r), Some(a)) => Some(a.saturating_sub(r)),
             _ => None,
         },
@@ -139,7 +145,7 @@ fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> Run
         lock_wait_ticks_max: t.lock_wait_max,
         device_queue_ticks,
         flushes: t.io.flushes,
-        request_to_retire_ticks: match (w.marks.request, w.marks.retire) {
+        request_to_retire_ticks: match (first.request, first.retire) {
             (Some(r), Some(a)) => Some(a.saturating_sub(r)),
             _ => None,
         },
@@ -161,7 +167,8 @@ fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> Run
         tick_us: TICK_US,
         end_ticks: w.q.now(),
         events: w.q.fired(),
-        marks: w.marks.clone(),
+        marks: first,
+        cycles,
         costs,
         transactions: std::mem::take(&mut w.timeline),
         invariants_judged: false,

@@ -11,7 +11,9 @@ use std::fmt;
 use engine::Vlun;
 use serde::{Deserialize, Serialize};
 
-use crate::history::{block_digest, read_record, stamp_of, write_record, Event, History, TxnId};
+use crate::history::{
+    block_digest, read_record, stamp_of, write_record, Cycle, Event, History, TxnId,
+};
 
 /// The invariants, named once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -316,37 +318,58 @@ fn diff_images(h: &History, expected: &[u8], actual: &[u8]) -> Option<(String, V
 
 /// **A-consistent**: once every OLD transaction has ended, VLUN A equals the initial
 /// image with exactly the committed OLD transactions applied in commit order. Judged
-/// on the image the policy declared consistent (`AConsistent`).
+/// on the image the policy declared consistent (`AConsistent`), in every backup cycle
+/// ([`History::cycles`]) with that cycle's OLD transactions (begun before its split).
 pub fn a_consistent(h: &History) -> Result<(), Violation> {
     let ix = index(h);
-    let Some((ci, image)) = h
-        .events
-        .iter()
-        .enumerate()
-        .find_map(|(i, s)| match &s.event {
-            Event::AConsistent { image } => Some((i, image)),
-            _ => None,
-        })
+    let cycles = h.cycles();
+    for c in &cycles {
+        a_consistent_in(h, &ix, c, cycles.len() > 1)?;
+    }
+    Ok(())
+}
+
+/// "cycle 2: " in a history of several cycles, nothing in one of a single cycle.
+fn cycle_note(c: &Cycle, several: bool) -> String {
+    if several {
+        format!("cycle {}: ", c.number)
+    } else {
+        String::new()
+    }
+}
+
+fn a_consistent_in(h: &History, ix: &Index, c: &Cycle, several: bool) -> Result<(), Violation> {
+    let Some((ci, image)) =
+        h.events[c.from..c.until]
+            .iter()
+            .enumerate()
+            .find_map(|(i, s)| match &s.event {
+                Event::AConsistent { image } => Some((c.from + i, image)),
+                _ => None,
+            })
     else {
         return Ok(());
     };
+    let old = |t: &TxnInfo| t.begin.is_some_and(|b| b < c.split);
     let last_old_end = ix
         .txns
         .values()
-        .filter(|t| t.old)
+        .filter(|t| old(t))
         .filter_map(|t| t.end)
         .max()
         .unwrap_or(0);
     let at = ci.max(last_old_end);
-    let expected = replay(h, &ix, |t| t.old)
-        .map_err(|(i, d, who)| violation(Invariant::AConsistent, i.max(ci), d, who))?;
+    let note = cycle_note(c, several);
+    let expected = replay(h, ix, old).map_err(|(i, d, who)| {
+        violation(Invariant::AConsistent, i.max(ci), format!("{note}{d}"), who)
+    })?;
     match diff_images(h, &expected, image) {
         None => Ok(()),
         Some((d, mut who)) => {
             let open: Vec<TxnId> = ix
                 .txns
                 .iter()
-                .filter(|(_, t)| t.old && t.end.is_none_or(|e| e > ci))
+                .filter(|(_, t)| old(t) && t.end.is_none_or(|e| e > ci))
                 .map(|(&id, _)| id)
                 .collect();
             for &t in &open {
@@ -354,7 +377,7 @@ pub fn a_consistent(h: &History) -> Result<(), Violation> {
                     who.push(t);
                 }
             }
-            let note = if open.is_empty() {
+            let open_note = if open.is_empty() {
                 String::new()
             } else {
                 format!("; OLD txns still active when A was declared consistent: {open:?}")
@@ -362,7 +385,7 @@ pub fn a_consistent(h: &History) -> Result<(), Violation> {
             Err(violation(
                 Invariant::AConsistent,
                 at,
-                format!("VLUN A image at event {ci}: {d}{note}"),
+                format!("{note}VLUN A image at event {ci}: {d}{open_note}"),
                 who,
             ))
         }
@@ -372,74 +395,87 @@ pub fn a_consistent(h: &History) -> Result<(), Violation> {
 /// **A-isolated**: no write of a NEW transaction is ever visible through VLUN A.
 /// NEW transactions must not write through A, and no read through A (nor the image
 /// declared consistent) may return a block content that only a write through VLUN B
-/// produced.
+/// produced. Judged per backup cycle: at each split, whatever the live volume held
+/// (written through either VLUN before it) is VLUN A's own content, and the NEW
+/// transactions are those begun after that split.
 pub fn a_isolated(h: &History) -> Result<(), Violation> {
     let ix = index(h);
-    let Some(split) = ix.split else {
+    if ix.split.is_none() {
         return Ok(());
-    };
+    }
+    let cycles = h.cycles();
+    let several = cycles.len() > 1;
     let mut via_a: BTreeSet<(u64, u64)> = BTreeSet::new();
     let mut via_b: BTreeSet<(u64, u64)> = BTreeSet::new();
     let bs = h.layout.block_size;
     for (b, chunk) in h.initial.chunks(bs).enumerate() {
         via_a.insert((b as u64, block_digest(chunk)));
     }
-    let new_txn = |txn: &TxnId| ix.txns.get(txn).is_some_and(|t| !t.old);
     let leaked = |via_a: &BTreeSet<(u64, u64)>, via_b: &BTreeSet<(u64, u64)>, key| {
         via_b.contains(&key) && !via_a.contains(&key)
     };
-    for (i, s) in h.events.iter().enumerate() {
-        match &s.event {
-            Event::WriteBlock {
-                txn,
-                vlun: Vlun::A,
-                block,
-                digest,
-            } => {
-                if i > split && new_txn(txn) {
-                    return Err(violation(
-                        Invariant::AIsolated,
-                        i,
-                        format!("NEW txn {txn} wrote block {block} through VLUN A"),
-                        vec![*txn],
-                    ));
-                }
-                via_a.insert((*block, *digest));
-            }
-            Event::WriteBlock {
-                vlun: Vlun::B,
-                block,
-                digest,
-                ..
-            } => {
-                via_b.insert((*block, *digest));
-            }
-            Event::ReadBlock {
-                txn,
-                vlun: Vlun::A,
-                block,
-                digest,
-            } if leaked(&via_a, &via_b, (*block, *digest)) => {
-                return Err(violation(
-                    Invariant::AIsolated,
-                    i,
-                    format!("txn {txn} read block {block} through VLUN A and got content written through VLUN B"),
-                    vec![*txn],
-                ));
-            }
-            Event::AConsistent { image } => {
-                for (b, chunk) in image.chunks(bs).enumerate() {
-                    if leaked(&via_a, &via_b, (b as u64, block_digest(chunk))) {
+    for c in &cycles {
+        let new_txn = |txn: &TxnId| {
+            ix.txns
+                .get(txn)
+                .is_some_and(|t| t.begin.is_none_or(|b| b >= c.split))
+        };
+        let note = cycle_note(c, several);
+        // The live volume at this split is VLUN A's content.
+        via_a.append(&mut via_b);
+        for (i, s) in h.events.iter().enumerate().take(c.until).skip(c.from) {
+            match &s.event {
+                Event::WriteBlock {
+                    txn,
+                    vlun: Vlun::A,
+                    block,
+                    digest,
+                } => {
+                    if i > c.split && new_txn(txn) {
                         return Err(violation(
                             Invariant::AIsolated,
                             i,
-                            format!("VLUN A image block {b} holds content written through VLUN B"),
-                            Vec::new(),
+                            format!("{note}NEW txn {txn} wrote block {block} through VLUN A"),
+                            vec![*txn],
                         ));
                     }
+                    via_a.insert((*block, *digest));
                 }
+                Event::WriteBlock {
+                    vlun: Vlun::B,
+                    block,
+                    digest,
+                    ..
+                } => {
+                    via_b.insert((*block, *digest));
+                }
+                Event::ReadBlock {
+                    txn,
+                    vlun: Vlun::A,
+                    block,
+                    digest,
+                } if leaked(&via_a, &via_b, (*block, *digest)) => {
+                    return Err(violation(
+                        Invariant::AIsolated,
+                        i,
+                        format!("{note}txn {txn} read block {block} through VLUN A and got content written through VLUN B"),
+                        vec![*txn],
+                    ));
+                }
+                Event::AConsistent { image } => {
+                    for (b, chunk) in image.chunks(bs).enumerate() {
+                        if leaked(&via_a, &via_b, (b as u64, block_digest(chunk))) {
+                            return Err(violation(
+                                Invariant::AIsolated,
+                                i,
+                                format!("{note}VLUN A image block {b} holds content written through VLUN B"),
+                                Vec::new(),
+                            ));
+                        }
+                    }
+                }
+                _ => {}
             }
-            _ => {}
         }
     }
     Ok(())
@@ -579,32 +615,48 @@ pub fn non_disruption(h: &History) -> Result<(), Violation> {
 }
 
 /// **backup-faithful**: every archive is byte-identical to the VLUN A image declared
-/// consistent before it.
+/// consistent before it in the same backup cycle (a split starts a new cycle).
 pub fn backup_faithful(h: &History) -> Result<(), Violation> {
     let mut declared: Option<&Vec<u8>> = None;
+    let several = h.cycles().len() > 1;
+    let (mut cycle, mut split_seen) = (1, false);
     for (i, s) in h.events.iter().enumerate() {
+        let note = if several {
+            format!("cycle {cycle}: ")
+        } else {
+            String::new()
+        };
         match &s.event {
-            Event::AConsistent { image } => declared = Some(image),
-            Event::Archive { image } => match declared {
-                None => {
-                    return Err(violation(
-                        Invariant::BackupFaithful,
-                        i,
-                        "archive written before VLUN A was declared consistent".to_string(),
-                        Vec::new(),
-                    ))
+            Event::Split => {
+                if split_seen {
+                    cycle += 1;
+                    declared = None;
                 }
-                Some(d) if d != image => {
-                    let (detail, who) = diff_images(h, d, image).unwrap_or_default();
-                    return Err(violation(
+                split_seen = true;
+            }
+            Event::AConsistent { image } => declared = Some(image),
+            Event::Archive { image } => {
+                match declared {
+                    None => {
+                        return Err(violation(
+                            Invariant::BackupFaithful,
+                            i,
+                            format!("{note}archive written before VLUN A was declared consistent"),
+                            Vec::new(),
+                        ))
+                    }
+                    Some(d) if d != image => {
+                        let (detail, who) = diff_images(h, d, image).unwrap_or_default();
+                        return Err(violation(
                         Invariant::BackupFaithful,
                         i,
-                        format!("archive differs from VLUN A as declared consistent: {detail}"),
+                        format!("{note}archive differs from VLUN A as declared consistent: {detail}"),
                         who,
                     ));
+                    }
+                    Some(_) => {}
                 }
-                Some(_) => {}
-            },
+            }
             _ => {}
         }
     }

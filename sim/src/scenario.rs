@@ -186,6 +186,18 @@ pub struct BackupConfig {
     pub quiesce_retries_max: u32,
     /// Ticks between a missed deadline and the next attempt (default 1,000,000: 1 s).
     pub quiesce_retry_backoff_ticks: Tick,
+    /// A backup schedule: the request time of each cycle, strictly ascending (at most
+    /// [`crate::schedule::CYCLES_MAX`]). Excludes `request_at_ticks`, `period_ticks` and
+    /// `cycles`. Default empty: one cycle ([`BackupConfig::request_times`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub schedule_at_ticks: Vec<Tick>,
+    /// A periodic schedule: `cycles` requests, `period_ticks` apart, the first at
+    /// `request_at_ticks` (or the workload's own time). Default none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period_ticks: Option<Tick>,
+    /// Cycles of a periodic schedule (with `period_ticks`; at least 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cycles: Option<u32>,
 }
 
 impl Default for BackupConfig {
@@ -197,6 +209,9 @@ impl Default for BackupConfig {
             quiesce_deadline_ticks: None,
             quiesce_retries_max: 2,
             quiesce_retry_backoff_ticks: 1_000_000,
+            schedule_at_ticks: Vec::new(),
+            period_ticks: None,
+            cycles: None,
         }
     }
 }

@@ -57,6 +57,7 @@ pub(crate) fn scenario(s: &Scenario) -> Result<Layout, SimError> {
     workload(&s.workload)?;
     faults(&s.faults)?;
     tick_fields(s)?;
+    crate::schedule::validate(&s.backup)?;
     if layout.records() > u64::from(u32::MAX) {
         let key = match s.workload {
             W::Bank(_) => "workload.accounts",

@@ -13,7 +13,7 @@ use crate::table::LookupTable;
 use crate::{Image, Phase, Variant, Vlun};
 
 impl<S: BlockStore> Device<S> {
-    fn transition(&self, op: &'static str, from: &[Phase], to: Phase) -> Result<()> {
+    fn transition(&self, op: &'static str, from: &[Phase], to: Phase) -> Result<IoCost> {
         let mut phase = sync::write(&self.phase);
         if !from.contains(&phase) {
             return Err(Error::IllegalState { op, phase: *phase });
@@ -23,7 +23,7 @@ impl<S: BlockStore> Device<S> {
         self.counters.charge(&cost);
         result?;
         *phase = to;
-        Ok(())
+        Ok(cost)
     }
 
     /// Journals the phase change, with no call in flight (the caller holds the phase
@@ -71,6 +71,14 @@ impl<S: BlockStore> Device<S> {
     /// the split (mirroring first copies image B, the live volume, back to image A).
     /// So a device can be backed up on a schedule: split, backup, retire, split, …
     pub fn split(&self) -> Result<()> {
+        self.split_counted().map(|_| ())
+    }
+
+    /// [`Device::split`], returning the physical operations it performed (also in
+    /// [`Device::counters`]): its barriers and journal sync on a power-safe device, and
+    /// at a later cycle under mirroring the resync of image A (one read and one write
+    /// per volume block).
+    pub fn split_counted(&self) -> Result<IoCost> {
         if self.phase() == Phase::Retired && sync::lock(&self.meta).table.is_some() {
             return Err(Error::IllegalState {
                 op: "split before the retire finished (call retire_a again)",

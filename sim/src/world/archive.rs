@@ -14,7 +14,7 @@ pub(crate) struct ArchiveCopy {
 
 impl World<'_> {
     /// Prices one of the backup's own device calls issued at `now`: when it completes.
-    fn backup_call(&mut self, now: Tick, cost: &IoCost) -> Tick {
+    pub(super) fn backup_call(&mut self, now: Tick, cost: &IoCost) -> Tick {
         let call = crate::device_model::call_id(None, self.tally.backup_calls);
         self.tally.backup_calls += 1;
         self.device_model.complete_at(now, cost, call)
@@ -114,6 +114,7 @@ impl World<'_> {
         self.log(Event::Retire {
             extra_space_blocks: extra,
         });
+        self.end_cycle(retired);
         Ok(())
     }
 

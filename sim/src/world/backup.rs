@@ -1,5 +1,6 @@
 //! The backup policy's control flow: the request, the split, the admission gate,
 //! A declared consistent, the archive copy and the retirement of VLUN A.
+//! One pass of it is one backup cycle ([`super::cycle`]).
 
 use super::*;
 
@@ -11,9 +12,10 @@ impl World<'_> {
         }
     }
 
-    pub(super) fn request(&mut self) -> Result<(), SimError> {
+    /// A cycle's request (asked for at `asked`, served now).
+    pub(super) fn request(&mut self, asked: Tick) -> Result<(), SimError> {
         let now = self.q.now();
-        self.marks.request = Some(now);
+        self.marks.request = Some(asked);
         match self.policy {
             Policy::Owm(_) => {
                 self.close_gate();
@@ -33,11 +35,7 @@ impl World<'_> {
             Policy::CrashConsistent => {
                 self.split()?;
                 // Everyone in flight carries on through VLUN B; A is copied as it is.
-                for t in self.txns.iter_mut() {
-                    if t.begun && t.stage != Stage::Done {
-                        t.vlun = Vlun::B;
-                    }
-                }
+                self.in_flight_to(Vlun::B);
                 self.marks.vlun_b_ready = Some(now);
                 self.log(Event::BReady);
                 self.declare_a_consistent()?;
@@ -74,23 +72,52 @@ impl World<'_> {
         self.quiesce_pending = false;
         self.tally.quiesce_timeouts += 1;
         self.open_gate()?;
-        if attempt <= self.scenario.backup.quiesce_retries_max {
+        let before = self.cycle.as_ref().map_or(0, |c| c.quiesce_attempts_before);
+        if attempt - before <= self.scenario.backup.quiesce_retries_max {
             let backoff = self.scenario.backup.quiesce_retry_backoff_ticks;
             self.q.schedule_in(backoff, Ev::QuiesceRetry);
         } else {
             self.tally.backup_given_up = true;
+            if let Some(c) = self.cycle.as_mut() {
+                c.given_up = true;
+            }
+            self.end_cycle(self.q.now());
         }
         Ok(())
     }
 
+    /// Every begun transaction still running goes on through `vlun`, as an OLD one of
+    /// the cycle being split.
+    fn in_flight_to(&mut self, vlun: Vlun) {
+        for t in self.txns.iter_mut() {
+            if t.begun && t.stage != Stage::Done {
+                t.vlun = vlun;
+                t.old = true;
+            }
+        }
+    }
+
+    /// Splits the volume: the engine's split, priced on the device's channels (its
+    /// barriers; at a later cycle under mirroring, the resync of image A from the live
+    /// image B: one read and one write per block).
     pub(super) fn split(&mut self) -> Result<(), SimError> {
         let now = self.q.now();
-        self.dev.split().map_err(engine_err(now))?;
+        let first = !self.split_done;
+        let cost = self.dev.split_counted().map_err(engine_err(now))?;
+        self.tally.backup_io.add(&cost);
+        self.backup_call(now, &cost);
         self.split_done = true;
         self.old_active = self.active;
+        if !first && self.policy.is_owm() {
+            // The transactions running on VLUN B (the live volume since the last
+            // retire) are this cycle's OLD ones: they finish on VLUN A, which shows
+            // the live volume at the split.
+            self.in_flight_to(Vlun::A);
+        }
+        self.sample_extra_space();
         self.marks.split = Some(now);
         self.log(Event::Split);
-        if self.policy != Policy::Quiesce {
+        if first && self.policy != Policy::Quiesce {
             if let Some(pool) = self.pool.as_mut() {
                 // 503/504 finish what they hold; 507/508 take the queue from now on.
                 pool.labels = pool.after.clone();
@@ -185,6 +212,7 @@ impl World<'_> {
         let now = self.q.now();
         self.marks.vlun_b_ready = Some(now);
         self.log(Event::BReady);
+        self.end_cycle_if_retired();
         self.open_gate()
     }
 

@@ -173,6 +173,9 @@ impl World<'_> {
             Err(e) => return Err(engine_err(now)(e)),
         };
         cost.add(w);
+        if w.table_inserts > 0 {
+            self.sample_extra_space();
+        }
         self.tally.logical_writes += 1;
         if vlun == Vlun::B && !self.a_retired {
             self.tally.vlun_b_writes_a_live += 1;

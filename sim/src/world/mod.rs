@@ -52,7 +52,10 @@ pub(crate) enum Ev {
         att: Attempt,
         gen: u32,
     },
+    /// A scheduled backup request ([`crate::schedule`]).
     Request,
+    /// The previous cycle retired: the next queued request starts.
+    NextCycle,
     BReady,
     /// Quiesce's freeze limit for attempt `attempt` (1-based) passes.
     QuiesceDeadline {
@@ -274,6 +277,11 @@ pub(crate) struct World<'a> {
     queue_502: VecDeque<Attempt>,
     archive_copy: Option<archive::ArchiveCopy>,
     a_retired: bool,
+    /// The backup cycle in progress, those finished, and the requests queued behind
+    /// the one in progress (when each was asked for).
+    cycle: Option<cycle::CycleState>,
+    done_cycles: Vec<crate::cost::CycleResult>,
+    deferred_requests: VecDeque<Tick>,
 }
 
 /// A copy of `src` in a recycled buffer from `spare` (a new one only when it is empty).
@@ -291,6 +299,7 @@ fn engine_err(at: Tick) -> impl Fn(engine::Error) -> SimError {
 mod admission;
 mod archive;
 mod backup;
+mod cycle;
 mod fault;
 mod io;
 mod locking;
@@ -423,6 +432,9 @@ impl<'a> World<'a> {
             queue_502: VecDeque::new(),
             archive_copy: None,
             a_retired: false,
+            cycle: None,
+            done_cycles: Vec::new(),
+            deferred_requests: VecDeque::new(),
         })
     }
 
@@ -443,12 +455,10 @@ impl<'a> World<'a> {
             self.q.schedule_at(t, Ev::Arrive { client });
         }
         if self.policy != Policy::None {
-            let at = self
-                .scenario
-                .backup
-                .request_at_ticks
-                .unwrap_or_else(|| self.scenario.workload.default_request_ticks());
-            self.q.schedule_at(at, Ev::Request);
+            let default = self.scenario.workload.default_request_ticks();
+            for at in self.scenario.backup.request_times(default) {
+                self.q.schedule_at(at, Ev::Request);
+            }
         }
         self.schedule_faults();
         let limits = &self.scenario.limits;
@@ -487,7 +497,8 @@ impl<'a> World<'a> {
                 self.txns[att as usize].op = 0;
                 self.step(att)
             }
-            Ev::Request => self.request(),
+            Ev::Request => self.scheduled_request(),
+            Ev::NextCycle => self.next_cycle(),
             Ev::BReady => self.b_ready(),
             Ev::ArchiveRead => self.archive_read(),
             Ev::QuiesceDeadline { attempt } => self.quiesce_deadline(attempt),

@@ -12,6 +12,7 @@ mod oracle;
 mod policies;
 mod quiesce;
 mod scenario_files;
+mod schedule;
 mod shipped;
 mod swarm;
 mod traces;

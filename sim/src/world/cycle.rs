@@ -1,0 +1,153 @@
+//! Backup cycles on a schedule ([`crate::schedule`]): a request starts a cycle unless
+//! the previous one has not retired VLUN A yet (then it is queued); a retired (or given
+//! up) cycle starts the next queued request; each cycle's counts are kept apart.
+
+use super::*;
+use crate::cost::{CycleResult, Marks};
+
+/// Running totals a cycle's counts are the difference of.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct CycleBase {
+    vlun_b_writes_a_live: u64,
+    vlun_b_writes_old_active: u64,
+    table_updates: u64,
+    backup: IoCostSum,
+    archive_bytes: u64,
+    quiesce_timeouts: u64,
+}
+
+impl CycleBase {
+    fn of(t: &Tally) -> Self {
+        Self {
+            vlun_b_writes_a_live: t.vlun_b_writes_a_live,
+            vlun_b_writes_old_active: t.vlun_b_writes_old_active,
+            table_updates: t.io.updates + t.backup_io.updates,
+            backup: t.backup_io,
+            archive_bytes: t.archive_bytes,
+            quiesce_timeouts: t.quiesce_timeouts,
+        }
+    }
+}
+
+/// The cycle in progress.
+#[derive(Debug)]
+pub(crate) struct CycleState {
+    /// 1-based.
+    pub number: u32,
+    /// When the schedule asked for it, and when it started (later when it was queued).
+    pub asked: Tick,
+    pub started: Tick,
+    base: CycleBase,
+    /// The most extra space seen while its VLUN A was live.
+    pub extra_space_peak: u64,
+    /// Quiesce attempts made before this cycle (its retries count from there).
+    pub quiesce_attempts_before: u32,
+    pub given_up: bool,
+    /// Retired before VLUN B was ready (the setup window outlasted the archive): the
+    /// cycle ends at VLUN B ready, the retire's completion kept here.
+    retired_at: Option<Tick>,
+}
+
+impl World<'_> {
+    /// A scheduled request fires: start a cycle now, or queue it behind the cycle in
+    /// progress.
+    pub(super) fn scheduled_request(&mut self) -> Result<(), SimError> {
+        let now = self.q.now();
+        if self.cycle.is_some() {
+            self.deferred_requests.push_back(now);
+            return Ok(());
+        }
+        self.start_cycle(now)
+    }
+
+    fn start_cycle(&mut self, asked: Tick) -> Result<(), SimError> {
+        let number = self.done_cycles.len() as u32 + 1;
+        self.cycle = Some(CycleState {
+            number,
+            asked,
+            started: self.q.now(),
+            base: CycleBase::of(&self.tally),
+            extra_space_peak: 0,
+            quiesce_attempts_before: self.quiesce_attempts,
+            given_up: false,
+            retired_at: None,
+        });
+        self.marks = Marks::default();
+        self.a_consistent_done = false;
+        self.a_retired = false;
+        self.request(asked)
+    }
+
+    /// Samples the device's extra space for the cycle's peak (after a call that may
+    /// have grown it).
+    pub(super) fn sample_extra_space(&mut self) {
+        if let Some(c) = self.cycle.as_mut() {
+            c.extra_space_peak = c.extra_space_peak.max(self.dev.extra_space_blocks());
+        }
+    }
+
+    /// The cycle ends (its retire completed at `at`, or it was given up now): its
+    /// counts are kept, and the next queued request starts at `at`.
+    pub(super) fn end_cycle(&mut self, at: Tick) {
+        let b_pending = self.marks.split.is_some() && self.marks.vlun_b_ready.is_none();
+        if let Some(c) = self.cycle.as_mut().filter(|_| b_pending) {
+            c.retired_at = Some(at);
+            return;
+        }
+        let Some(c) = self.cycle.take() else {
+            return;
+        };
+        self.done_cycles.push(self.cycle_result(&c));
+        if !self.deferred_requests.is_empty() {
+            self.q.schedule_at(at, Ev::NextCycle);
+        }
+    }
+
+    /// VLUN B became ready: a cycle that had already retired ends now.
+    pub(super) fn end_cycle_if_retired(&mut self) {
+        let now = self.q.now();
+        if let Some(at) = self.cycle.as_ref().and_then(|c| c.retired_at) {
+            self.end_cycle(at.max(now));
+        }
+    }
+
+    /// The next queued request starts (the previous cycle's retire has completed).
+    pub(super) fn next_cycle(&mut self) -> Result<(), SimError> {
+        if self.cycle.is_some() {
+            return Ok(());
+        }
+        match self.deferred_requests.pop_front() {
+            Some(asked) => self.start_cycle(asked),
+            None => Ok(()),
+        }
+    }
+
+    fn cycle_result(&self, c: &CycleState) -> CycleResult {
+        let now = CycleBase::of(&self.tally);
+        let b = c.base;
+        CycleResult {
+            cycle: c.number,
+            marks: self.marks.clone(),
+            request_deferred_ticks: c.started - c.asked,
+            vlun_b_writes_a_live: now.vlun_b_writes_a_live - b.vlun_b_writes_a_live,
+            vlun_b_writes_old_active: now.vlun_b_writes_old_active - b.vlun_b_writes_old_active,
+            table_updates: now.table_updates - b.table_updates,
+            extra_space_peak_blocks: c.extra_space_peak,
+            backup_physical_reads: now.backup.reads - b.backup.reads,
+            backup_physical_writes: now.backup.writes - b.backup.writes,
+            backup_flushes: now.backup.flushes - b.backup.flushes,
+            archive_bytes: now.archive_bytes - b.archive_bytes,
+            quiesce_timeouts: now.quiesce_timeouts - b.quiesce_timeouts,
+            given_up: c.given_up,
+        }
+    }
+
+    /// Every cycle's result, the one in progress (if any) last.
+    pub(crate) fn cycle_results(&self) -> Vec<CycleResult> {
+        let mut all = self.done_cycles.clone();
+        if let Some(c) = &self.cycle {
+            all.push(self.cycle_result(c));
+        }
+        all
+    }
+}
