@@ -332,6 +332,7 @@ fn measure_profile(args: &CalibrateArgs, dir: &Path) -> Result<DeviceModelConfig
         flush_latency_ticks: ticks(m.flush_us),
         journal_sync_latency_ticks: Some(ticks(m.journal_sync_us)),
         journaled: true,
+        integrity: false,
         channels: 1,
         jitter_ticks_max: 0,
     };

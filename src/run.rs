@@ -89,6 +89,18 @@ pub fn run(args: RunArgs) -> Result<Exit> {
         say!("wrote {}", out.join(w).display());
     }
     for run in &runs {
+        let c = &run.result.costs;
+        if c.misdirected_writes + c.corrupted_blocks + c.integrity_detections > 0 {
+            say!(
+                "faults under {}: {} misdirected writes, {} rotted blocks; integrity: {} detections, {} blocks of the checked images unreadable{}",
+                run.name,
+                c.misdirected_writes,
+                c.corrupted_blocks,
+                c.integrity_detections,
+                c.unreadable_blocks,
+                if c.backup_given_up { "; backup given up, VLUN A kept" } else { "" }
+            );
+        }
         for v in run.result.claimed_violations() {
             say!("violation under {}: {v}", run.name);
         }

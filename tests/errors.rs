@@ -162,6 +162,16 @@ fn simulator_checks_name_file_line_and_key() {
             2,
             "locking.type_b_blocks",
         ),
+        (
+            "[faults]\nheal_at_ticks = 9\nmisdirected_write_probability = 1.0\n",
+            3,
+            "faults.misdirected_write_probability",
+        ),
+        (
+            "[faults]\ncorrupt_block_probability = -0.5\n",
+            2,
+            "faults.corrupt_block_probability",
+        ),
         ("[device]\nchannels = 0\n", 2, "device.channels"),
         (
             "\n\nretry_backoff_ticks = 1099511627777\n",

@@ -8,6 +8,7 @@ mod costs;
 mod digests;
 mod errors;
 mod exits;
+mod integrity;
 mod plots;
 mod run;
 mod serve;

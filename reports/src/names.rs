@@ -50,6 +50,10 @@ const NAMES: &[(&str, &str)] = &[
     ("admission_delay_count", "new transactions admitted"),
     ("extra_space_end_blocks", "extra space at the end (blocks)"),
     ("device_queue_ticks", "device queue time (ticks)"),
+    ("misdirected_writes", "misdirected writes"),
+    ("corrupted_blocks", "rotted blocks"),
+    ("integrity_detections", "checksum mismatches detected"),
+    ("unreadable_blocks", "image blocks refused at the checks"),
 ];
 
 /// Units a name may end with (before its statistic): shown in brackets.

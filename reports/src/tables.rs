@@ -100,6 +100,10 @@ metrics! {
     RetireAtTicks = "retire_at_ticks" => |r| opt(r.marks.retire),
     EndTicks = "end_ticks" => |r| int(r.end_ticks),
     Events = "events" => |r| int(r.events),
+    MisdirectedWrites = "misdirected_writes" => |r| int(r.costs.misdirected_writes),
+    CorruptedBlocks = "corrupted_blocks" => |r| int(r.costs.corrupted_blocks),
+    IntegrityDetections = "integrity_detections" => |r| int(r.costs.integrity_detections),
+    UnreadableBlocks = "unreadable_blocks" => |r| int(r.costs.unreadable_blocks),
     Violations = "violations" => |r| violations(r, true),
     ViolationsNotClaimed = "violations_not_claimed" => |r| violations(r, false),
 }
@@ -329,7 +333,7 @@ mod tests {
         for &m in Metric::ALL {
             assert_eq!(m.name().parse::<Metric>(), Ok(m), "{m:?} is listed twice");
         }
-        assert_eq!(Metric::ALL.len(), 35);
+        assert_eq!(Metric::ALL.len(), 39);
         assert!("speed".parse::<Metric>().is_err());
     }
 

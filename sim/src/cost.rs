@@ -183,9 +183,21 @@ pub struct Costs {
     /// Quiesce attempts abandoned at `backup.quiesce_deadline_ticks` (the gate reopened
     /// with transactions still active).
     pub quiesce_timeouts: u64,
-    /// The backup was given up after `backup.quiesce_retries_max` retries: no split,
-    /// no archive.
+    /// The backup was given up: after `backup.quiesce_retries_max` retries (no split,
+    /// no archive), or when an archive pass met a block of VLUN A failing its
+    /// checksum (no faithful archive can be made; VLUN A kept).
     pub backup_given_up: bool,
+    /// Physical block writes that landed on a neighbouring block (`[faults]
+    /// misdirected_write_probability`).
+    pub misdirected_writes: u64,
+    /// Stored blocks that rotted before a read (`[faults] corrupt_block_probability`).
+    pub corrupted_blocks: u64,
+    /// Checksum mismatches integrity mode (`[device] integrity`) reported to the run's
+    /// own calls: damaged blocks refused, never served ([`crate::FaultCounts`]).
+    pub integrity_detections: u64,
+    /// Blocks of the oracle's whole-image reads (A declared consistent, the live volume
+    /// at the end) that integrity mode refused: known lost, not judged.
+    pub unreadable_blocks: u64,
 }
 
 /// Why a transaction was waiting.

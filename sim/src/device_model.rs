@@ -45,6 +45,13 @@ pub struct DeviceModelConfig {
     /// (default false: the journal only with `[faults]`, which need it to recover).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub journaled: bool,
+    /// The engine's integrity mode ([`engine::DeviceConfig::integrity`]): a CRC-32 of
+    /// every block's content and address, verified on every read, so a rotted or
+    /// misdirected block is refused instead of served. Its checksum-block writes (one
+    /// per block write) are counted image writes, priced like any other (default
+    /// false).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub integrity: bool,
     /// Parallel channels; calls queue when all are busy (default 4).
     pub channels: u32,
     /// Extra uniform jitter of 0..=jitter ticks per call, from the device stream (default 2).
@@ -61,6 +68,7 @@ impl Default for DeviceModelConfig {
             flush_latency_ticks: 20,
             journal_sync_latency_ticks: None,
             journaled: false,
+            integrity: false,
             channels: 4,
             jitter_ticks_max: 2,
         }

@@ -42,6 +42,29 @@
 //! block after `io_retry_ticks`. Retire's own I/O and the oracle's image reads are not
 //! subject to faults.
 //!
+//! ## Misdirected writes and rotted blocks
+//!
+//! A physical block write lands on the next or the previous block of the same image
+//! instead with `misdirected_write_probability` (acknowledged all the same: the block
+//! meant keeps its old bytes, its neighbour is overwritten); a physical read finds
+//! its block rotted at rest with `corrupt_block_probability` (one byte flipped on the
+//! platter before the read, kept until the block is written again). Without the
+//! engine's integrity mode (`[device] integrity`) both are served as they read back,
+//! and the oracle sees the consequences; with it, the engine refuses the block
+//! ([`engine::Error::Integrity`]), counted in `integrity_detections`, and:
+//!
+//! - a transaction whose read or write meets it **aborts**: it rolls back its
+//!   before-images and ends `Aborted`, not retried (`integrity_aborts`); no value it
+//!   read from that block is used. A before-image whose block itself fails its
+//!   checksum cannot be written back and is skipped: the block stays refused.
+//! - an archive pass that meets it **fails** (the engine is asked to retire VLUN A and
+//!   must refuse, as after an injected backup fault) and is **not retried**: the block
+//!   of VLUN A is lost, so no faithful archive can be made; the backup is given up
+//!   (`backup_given_up`) and VLUN A is kept.
+//! - the oracle's reads of a whole VLUN image (A declared consistent, the live volume
+//!   at the end) record each refused block ([`crate::Event::Unreadable`],
+//!   `unreadable_blocks`); the invariants judge the image's other blocks.
+//!
 //! Errors and spikes stop at `heal_at_ticks` (crashes must come before it): the run
 //! then continues without faults and must converge — end, and hold every invariant.
 //! All draws come from the run's seed, stream [`crate::rng::Component::Faults`], so
@@ -93,6 +116,16 @@ pub struct FaultsConfig {
     /// Probability the archive target refuses a block (default 0; below 1): the
     /// backup fails with `Archive` and is retried as for a read error.
     pub archive_write_error_probability: f64,
+    /// Probability a physical block write lands on a neighbouring block of the same
+    /// image instead (the next or the previous one, even odds; default 0; below 1):
+    /// the disk acknowledges it, the block meant keeps its old bytes and its
+    /// neighbour is overwritten — the firmware fault dm-integrity and ZFS guard
+    /// against.
+    pub misdirected_write_probability: f64,
+    /// Probability a stored block has rotted at rest by the time a physical read
+    /// reaches it (default 0; below 1): one of its bytes is flipped on the platter
+    /// before the read, and stays flipped until the block is written again.
+    pub corrupt_block_probability: f64,
     /// The engine's power-safe write order, with its flush barriers (default true).
     /// `false` runs the engine's `Durability::ProcessCrashSafe` order (no barriers):
     /// a crash can then break the device — to see what the barriers buy.
@@ -113,6 +146,8 @@ impl Default for FaultsConfig {
             io_retry_ticks: 20,
             backup_read_error_probability: 0.0,
             archive_write_error_probability: 0.0,
+            misdirected_write_probability: 0.0,
+            corrupt_block_probability: 0.0,
             power_safe: true,
         }
     }
@@ -128,6 +163,8 @@ impl FaultsConfig {
             || self.latency_spike_probability > 0.0
             || self.backup_read_error_probability > 0.0
             || self.archive_write_error_probability > 0.0
+            || self.misdirected_write_probability > 0.0
+            || self.corrupt_block_probability > 0.0
     }
 }
 
@@ -163,6 +200,18 @@ pub struct FaultCounts {
     /// Times the engine refused to retire VLUN A after a failed archive pass (the
     /// simulator asks after every failure; a retire granted there is an error).
     pub retires_refused: u64,
+    /// Physical block writes that landed on a neighbouring block.
+    pub misdirected_writes: u64,
+    /// Stored blocks that rotted (a byte flipped at rest) before a read.
+    pub corrupted_blocks: u64,
+    /// Checksum mismatches the integrity mode reported to the run's own calls (a
+    /// transaction's read or write, a rollback, the archive pass): wrong data refused.
+    pub integrity_detections: u64,
+    /// Transactions aborted because a call met a checksum mismatch.
+    pub integrity_aborts: u64,
+    /// Blocks the oracle's reads of a whole VLUN image (A declared consistent, the
+    /// live volume at the end) found failing their checksum: lost, and known lost.
+    pub unreadable_blocks: u64,
 }
 
 /// The fault source shared by both images and the world: one random stream, so the
@@ -228,6 +277,38 @@ impl Injector {
         rng::uniform(&mut self.rng, 1, self.config.latency_spike_ticks_max.max(1))
     }
 
+    /// Where a write meant for `block` of a store of `blocks` blocks lands: `None` for
+    /// `block` itself, else its next or previous neighbour (drawn), with
+    /// `misdirected_write_probability` while armed.
+    fn misdirect(&mut self, block: u64, blocks: u64) -> Option<u64> {
+        if !self.armed
+            || blocks < 2
+            || !rng::chance(&mut self.rng, self.config.misdirected_write_probability)
+        {
+            return None;
+        }
+        let up = self.rng.random_bool(0.5);
+        let target = match (up, block) {
+            (true, b) if b + 1 < blocks => b + 1,
+            (false, 0) => 1,
+            (_, b) => b - 1,
+        };
+        self.counts.misdirected_writes += 1;
+        Some(target)
+    }
+
+    /// Whether the block about to be read has rotted, with `corrupt_block_probability`
+    /// while armed: the byte offset (below `block_size`) to flip and the bits to flip
+    /// (never zero).
+    fn rot(&mut self, block_size: usize) -> Option<(usize, u8)> {
+        if !self.armed || !rng::chance(&mut self.rng, self.config.corrupt_block_probability) {
+            return None;
+        }
+        let offset = rng::uniform(&mut self.rng, 0, block_size as u64 - 1) as usize;
+        let mask = rng::uniform(&mut self.rng, 1, 255) as u8;
+        Some((offset, mask))
+    }
+
     fn fails(&mut self, write: bool) -> bool {
         if !self.armed {
             return false;
@@ -256,6 +337,11 @@ impl Injector {
 /// transaction handles), not a bug or a refused call.
 pub(crate) fn injected(e: &engine::Error) -> bool {
     matches!(e, engine::Error::Store(StoreError::Injected { .. }))
+}
+
+/// True when an engine error is integrity mode's checksum mismatch.
+pub(crate) fn integrity(e: &engine::Error) -> bool {
+    matches!(e, engine::Error::Integrity { .. })
 }
 
 /// The simulated disk under one engine image: a [`SparseStore`], holding only the
@@ -305,6 +391,26 @@ impl SimStore {
             Disk::Plain(s) => s,
             Disk::Crash(s) => s,
         }
+    }
+
+    /// Flips `mask` into byte `offset` of `block` as it lies on the platter (the
+    /// durable copy; a block with a write still in the disk's cache reads the cached
+    /// bytes, so it is left alone). Returns whether the block rotted.
+    fn rot(&self, block: u64, offset: usize, mask: u8) -> Result<bool, StoreError> {
+        let platter: &dyn BlockStore = match &self.disk {
+            Disk::Plain(s) => s,
+            Disk::Crash(s) => {
+                if s.pending().iter().any(|w| w.block == block) {
+                    return Ok(false);
+                }
+                s.durable()
+            }
+        };
+        let mut bytes = vec![0u8; platter.block_size()];
+        platter.read_block(block, &mut bytes)?;
+        bytes[offset] ^= mask;
+        platter.write_block(block, &bytes)?;
+        Ok(true)
     }
 }
 
@@ -360,27 +466,41 @@ impl BlockStore for SimStore {
     }
     fn read_block(&self, block: u64, buf: &mut [u8]) -> Result<(), StoreError> {
         if let Some(f) = &self.faults {
-            if lock(f).fails(false) {
+            let mut inj = lock(f);
+            if inj.fails(false) {
                 return Err(StoreError::Injected {
                     store: self.name(),
                     op: "read",
                     block,
                 });
             }
+            if block < self.block_count() {
+                if let Some((offset, mask)) = inj.rot(self.block_size()) {
+                    if self.rot(block, offset, mask)? {
+                        inj.counts.corrupted_blocks += 1;
+                    }
+                }
+            }
         }
         self.store().read_block(block, buf)
     }
     fn write_block(&self, block: u64, data: &[u8]) -> Result<(), StoreError> {
+        let mut target = block;
         if let Some(f) = &self.faults {
-            if lock(f).fails(true) {
+            let mut inj = lock(f);
+            if inj.fails(true) {
                 return Err(StoreError::Injected {
                     store: self.name(),
                     op: "write",
                     block,
                 });
             }
+            if block < self.block_count() {
+                target = inj.misdirect(block, self.block_count()).unwrap_or(block);
+            }
         }
-        self.store().write_block(block, data)
+        // A misdirected write is acknowledged like any other.
+        self.store().write_block(target, data)
     }
     fn flush(&self) -> Result<(), StoreError> {
         self.store().flush()

@@ -16,7 +16,12 @@
 //! - **timeline** (`keep_timeline`): one row per transaction attempt;
 //! - **samples**: the response and admission delays kept for exact percentiles
 //!   (16 bytes per transaction);
-//! - **workload**: a Zipf hot spot's cumulative weights (8 bytes per record).
+//! - **workload**: a Zipf hot spot's cumulative weights (8 bytes per record);
+//! - **engine**: the device's lock-free entry index (4 bytes per volume block, for the
+//!   variants with a lookup table), and in integrity mode (`[device] integrity`) its
+//!   checksums in memory (8 bytes per data block of each image: the volume on both,
+//!   or the volume and a data area as large) plus the checksum areas written on the
+//!   simulated disk (4 bytes per data block, in whole blocks).
 //!
 //! Retries (aborts, deadlock victims) add attempts the estimate does not foresee; it
 //! counts each transaction once.
@@ -30,6 +35,11 @@ use crate::history::{Layout, Step};
 use crate::scenario::{Granularity, Scenario};
 use crate::workload::{GeneratedConfig, HotSpot, WorkloadConfig};
 
+/// Bytes of the engine's entry index per volume block (`engine/src/device/entry_index.rs`).
+const ENTRY_INDEX_BYTES_PER_BLOCK: u64 = 4;
+/// Bytes of integrity mode's in-memory checksum per data block of an image
+/// (`engine/src/device/integrity.rs`: one atomic u64 each).
+const SUM_BYTES_IN_MEMORY: u64 = 8;
 /// Bytes per application lock (holder, waiter queue, type (b) flag).
 const LOCK_BYTES: u64 = 48;
 /// Bytes the oracle keeps per history event it indexes (its transaction index entry
@@ -45,6 +55,7 @@ pub struct Footprint {
     pub timeline_bytes: u64,
     pub samples_bytes: u64,
     pub workload_bytes: u64,
+    pub engine_bytes: u64,
 }
 
 impl Footprint {
@@ -57,6 +68,7 @@ impl Footprint {
             self.timeline_bytes,
             self.samples_bytes,
             self.workload_bytes,
+            self.engine_bytes,
         ]
         .iter()
         .fold(0u64, |a, &b| a.saturating_add(b))
@@ -71,6 +83,7 @@ impl Footprint {
             ("timeline", self.timeline_bytes),
             ("delay samples", self.samples_bytes),
             ("workload", self.workload_bytes),
+            ("engine", self.engine_bytes),
         ];
         parts
             .iter()
@@ -135,7 +148,22 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
         }) => records.saturating_mul(8),
         _ => 0,
     };
+    // Entry index: 4 bytes per volume block (logging, copy-on-write).
+    let mut engine_bytes = volume.saturating_mul(ENTRY_INDEX_BYTES_PER_BLOCK);
+    if scenario.device.integrity {
+        // Two images of at most the volume's blocks each (the data area is the
+        // volume's size): checksums in memory, and the checksum areas on the disk.
+        let data_blocks = volume.saturating_mul(2);
+        let mut mirrored = engine::DeviceConfig::new(engine::Variant::WriteMirroring);
+        mirrored.integrity = true;
+        let (with_sums, _) = mirrored.image_blocks(layout.block_size, volume, 0);
+        let area_blocks = 2 * with_sums.saturating_sub(volume);
+        engine_bytes = engine_bytes
+            .saturating_add(data_blocks.saturating_mul(SUM_BYTES_IN_MEMORY))
+            .saturating_add(area_blocks.saturating_mul(block + HELD_BLOCK_OVERHEAD_BYTES));
+    }
     Footprint {
+        engine_bytes,
         images_bytes,
         locks_bytes: locks.saturating_mul(LOCK_BYTES),
         history_bytes,
@@ -178,6 +206,16 @@ mod tests {
         assert_eq!((o.history_bytes, o.timeline_bytes), (0, 0));
         assert_eq!(o.images_bytes, a.images_bytes);
         assert!(o.describe().starts_with("images "));
+        // The engine's entry index, and integrity mode's checksums on top.
+        assert_eq!(a.engine_bytes, 4 * layout.volume_blocks);
+        let mut checked = small.clone();
+        checked.device.integrity = true;
+        let c = estimate(&checked, &layout);
+        assert!(c.engine_bytes >= a.engine_bytes + 16 * layout.volume_blocks);
+        assert_eq!(
+            c.total_bytes() - c.engine_bytes,
+            a.total_bytes() - a.engine_bytes
+        );
     }
 
     #[test]

@@ -159,6 +159,11 @@ pub enum Event {
     Retire { extra_space_blocks: u64 },
     /// End of the run: the image of the live volume (B after a split, else A).
     End { live: Vec<u8> },
+    /// Integrity mode refused block `block` of `vlun` (it fails its checksum) while the
+    /// whole image carried by the next event (`AConsistent` or `End`) was read: that
+    /// block of the image is unknown (zeros) and the invariants judge the others.
+    /// Logged just before the image event, one per refused block.
+    Unreadable { vlun: Vlun, block: u64 },
 }
 
 impl Event {
@@ -380,6 +385,11 @@ impl History {
                     out.push(13);
                     u(&mut out, live.len() as u64);
                     out.extend_from_slice(live);
+                }
+                Event::Unreadable { vlun, block } => {
+                    out.push(14);
+                    u(&mut out, v(*vlun));
+                    u(&mut out, *block);
                 }
             }
         }

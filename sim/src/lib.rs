@@ -110,6 +110,7 @@ fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> Run
     let cycles = w.cycle_results();
     // The run-wide marks and windows are the first cycle's.
     let first = cycles.first().map(|c| c.marks.clone()).unwrap_or_default();
+    let faults = w.fault_counts();
     let t = &mut w.tally;
     let counters = w.dev.counters();
     let per = |x: u64| {
@@ -157,6 +158,10 @@ fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> Run
         vlun_b_writes_old_active: t.vlun_b_writes_old_active,
         quiesce_timeouts: t.quiesce_timeouts,
         backup_given_up: t.backup_given_up,
+        misdirected_writes: faults.misdirected_writes,
+        corrupted_blocks: faults.corrupted_blocks,
+        integrity_detections: faults.integrity_detections,
+        unreadable_blocks: faults.unreadable_blocks,
     };
     RunResult {
         scenario: w.scenario.name.clone(),

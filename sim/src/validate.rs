@@ -269,6 +269,16 @@ fn faults(f: &FaultsConfig) -> Result<(), SimError> {
             f.archive_write_error_probability,
             true,
         ),
+        (
+            "misdirected_write_probability",
+            f.misdirected_write_probability,
+            true,
+        ),
+        (
+            "corrupt_block_probability",
+            f.corrupt_block_probability,
+            true,
+        ),
         ("torn_write_probability", f.torn_write_probability, false),
         ("lost_write_probability", f.lost_write_probability, false),
         (

@@ -45,7 +45,11 @@ impl World<'_> {
             (first..end).try_for_each(|b| self.dev.read(Vlun::A, b, &mut buf).map(|c| cost.add(c)));
         self.buf = buf;
         self.set_faults_armed(armed);
-        read.map_err(engine_err(now))?;
+        match read {
+            Ok(()) => {}
+            Err(e) if faults::integrity(&e) => return self.archive_lost(),
+            Err(e) => return Err(engine_err(now)(e)),
+        }
         self.tally.backup_io.add(&cost);
         let read_done = self.backup_call(now, &cost);
         let bytes = (end - first) * self.layout.block_size as u64;
@@ -95,6 +99,9 @@ impl World<'_> {
         }
         match backup {
             Ok(_) => {}
+            Err(engine::Error::BackupRead { source, .. }) if faults::integrity(&source) => {
+                return self.archive_lost()
+            }
             Err(e) if backup_fault(&e) => return self.archive_failed(),
             Err(e) => return Err(engine_err(now)(e)),
         }
@@ -103,10 +110,23 @@ impl World<'_> {
         if self.history.is_some() {
             self.log(Event::Archive { image: archive });
         }
-        let retire = self.dev.retire_a().map_err(engine_err(now));
+        let retire = self.dev.retire_a();
         self.set_faults_armed(armed);
-        let cost = retire?;
         self.a_retired = true;
+        let cost = match retire {
+            Ok(cost) => cost,
+            // Write logging's merge read a logged block of VLUN B that fails its
+            // checksum: VLUN A is gone, but the merge stops there; the engine keeps
+            // the entries not merged (VLUN B reads them through the table and refuses
+            // the lost one). No retirement mark: the extra space is not reclaimed.
+            // The cycle stays open: no later cycle splits this device.
+            Err(e) if faults::integrity(&e) => {
+                self.count(|c| c.integrity_detections += 1);
+                self.stop_cycles();
+                return Ok(());
+            }
+            Err(e) => return Err(engine_err(now)(e)),
+        };
         self.tally.backup_io.add(&cost);
         let retired = self.backup_call(now, &cost);
         self.marks.retire = Some(retired);
@@ -121,12 +141,47 @@ impl World<'_> {
     /// An archive pass failed under injected faults: VLUN A must stay (the engine
     /// refuses to retire it without a complete archive), and the copy starts over.
     fn archive_failed(&mut self) -> Result<(), SimError> {
+        self.refuse_retire()?;
+        let delay = self.scenario.faults.io_retry_ticks;
+        self.q.schedule_in(delay, Ev::ArchiveRestart);
+        Ok(())
+    }
+
+    /// An archive pass met a block of VLUN A failing its checksum (integrity mode):
+    /// the pass fails and VLUN A must stay, as for an injected fault, but copying
+    /// again cannot help — the block is lost — so the backup is given up. The cycle
+    /// stays open (VLUN A is kept, so the device cannot split again): requests of
+    /// later cycles queue behind it and are not served.
+    fn archive_lost(&mut self) -> Result<(), SimError> {
+        self.count(|c| c.integrity_detections += 1);
+        self.refuse_retire()?;
+        self.tally.backup_given_up = true;
+        self.stop_cycles();
+        Ok(())
+    }
+
+    /// Marks the cycle in progress given up, leaving it open: no later cycle starts.
+    fn stop_cycles(&mut self) {
+        if let Some(c) = self.cycle.as_mut() {
+            c.given_up = true;
+        }
+    }
+
+    /// After a failed archive pass: the engine is asked to retire VLUN A and must
+    /// refuse (a granted retire is [`SimError::Unsafe`]): `NoArchive` after a failed
+    /// `backup_a`, or `IllegalState` when the pass failed in its priced reads, before
+    /// `backup_a` froze VLUN A. The pass is dropped.
+    fn refuse_retire(&mut self) -> Result<(), SimError> {
         let now = self.q.now();
         let armed = self.set_faults_armed(false);
         let retire = self.dev.retire_a();
         self.set_faults_armed(armed);
         match retire {
             Err(engine::Error::NoArchive) => {}
+            Err(engine::Error::IllegalState {
+                phase: engine::Phase::Split,
+                ..
+            }) => {}
             Ok(_) => {
                 return Err(SimError::Unsafe {
                     at: now,
@@ -135,14 +190,11 @@ impl World<'_> {
             }
             Err(e) => return Err(engine_err(now)(e)),
         }
-        if let Some(f) = &self.faults {
-            let mut inj = faults::lock(f);
-            inj.counts.backup_failures += 1;
-            inj.counts.retires_refused += 1;
-        }
+        self.count(|c| {
+            c.backup_failures += 1;
+            c.retires_refused += 1;
+        });
         self.archive_copy = None;
-        let delay = self.scenario.faults.io_retry_ticks;
-        self.q.schedule_in(delay, Ev::ArchiveRestart);
         Ok(())
     }
 }

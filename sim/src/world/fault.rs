@@ -49,7 +49,7 @@ impl World<'_> {
             .unwrap_or_default()
     }
 
-    fn count(&self, f: impl FnOnce(&mut FaultCounts)) {
+    pub(super) fn count(&self, f: impl FnOnce(&mut FaultCounts)) {
         if let Some(inj) = &self.faults {
             f(&mut faults::lock(inj).counts);
         }
@@ -94,6 +94,21 @@ impl World<'_> {
         let t = &mut self.txns[att as usize];
         t.op = t.ops.len();
         self.io_failed(att)
+    }
+
+    /// A transaction's read or write met a checksum mismatch (integrity mode): the
+    /// block's data is refused, so the transaction aborts at once — its before-images
+    /// are written back and it ends `Aborted`, not retried (see [`crate::faults`]).
+    pub(super) fn integrity_failed(&mut self, att: Attempt) -> Result<(), SimError> {
+        self.count(|c| {
+            c.integrity_detections += 1;
+            c.integrity_aborts += 1;
+        });
+        let t = &mut self.txns[att as usize];
+        t.abort_planned = true;
+        t.stage = Stage::Writing;
+        t.op = t.ops.len();
+        self.rollback(att)
     }
 
     /// The device crashes and restarts at this instant. Unflushed writes are kept, lost

@@ -63,6 +63,7 @@ impl World<'_> {
         let cost = match self.dev.read(vlun, block, &mut self.buf) {
             Ok(cost) => cost,
             Err(e) if faults::injected(&e) => return self.io_failed(att),
+            Err(e) if faults::integrity(&e) => return self.integrity_failed(att),
             Err(e) => return Err(engine_err(now)(e)),
         };
         self.tally.logical_reads += 1;
@@ -135,6 +136,7 @@ impl World<'_> {
                 cost = match self.dev.read(vlun, block, &mut self.buf) {
                     Ok(cost) => cost,
                     Err(e) if faults::injected(&e) => return self.io_failed(att),
+                    Err(e) if faults::integrity(&e) => return self.integrity_failed(att),
                     Err(e) => return Err(engine_err(now)(e)),
                 };
                 if self.history.is_some() {
@@ -170,6 +172,9 @@ impl World<'_> {
                 self.log_block_write(id, vlun, block);
                 return self.write_failed(att);
             }
+            // A block the write had to read first (copy-on-write's preserved copy)
+            // failed its checksum: nothing was written.
+            Err(e) if faults::integrity(&e) => return self.integrity_failed(att),
             Err(e) => return Err(engine_err(now)(e)),
         };
         cost.add(w);
@@ -245,8 +250,16 @@ impl World<'_> {
             let block = match gran {
                 Granularity::Record => {
                     let block = self.layout.block_of(*key);
-                    let c = self.dev.read(vlun, block, &mut self.buf)?;
-                    cost.add(c);
+                    match self.dev.read(vlun, block, &mut self.buf) {
+                        Ok(c) => cost.add(c),
+                        // The block fails its checksum: its before-image cannot be
+                        // patched in; the block stays refused (see crate::faults).
+                        Err(e) if faults::integrity(&e) => {
+                            self.count(|c| c.integrity_detections += 1);
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    }
                     let off = self.layout.offset_in_block(*key);
                     self.buf[off..off + bytes.len()].copy_from_slice(bytes);
                     block
@@ -257,7 +270,12 @@ impl World<'_> {
                 }
             };
             let c = self.dev.write(vlun, block, &self.buf);
-            if c.is_err() {
+            if let Err(e) = &c {
+                if faults::integrity(e) {
+                    // Nothing was written (a preserved copy's read failed).
+                    self.count(|c| c.integrity_detections += 1);
+                    continue;
+                }
                 // A failed write may still show through some VLUN: recorded.
                 self.log_block_write(id, vlun, block);
             }

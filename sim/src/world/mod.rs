@@ -322,7 +322,14 @@ impl<'a> World<'a> {
             Policy::None => 0,
             _ => layout.volume_blocks,
         };
-        let (a_blocks, b_blocks) = variant.image_blocks(layout.volume_blocks, area_slots);
+        let mut config = DeviceConfig::new(variant);
+        config.integrity = scenario.device.integrity;
+        if !scenario.faults.power_safe {
+            config.durability = engine::Durability::ProcessCrashSafe;
+        }
+        // In integrity mode each image also holds its checksum area.
+        let (a_blocks, b_blocks) =
+            config.image_blocks(layout.block_size, layout.volume_blocks, area_slots);
         let values = scenario.workload.initial_values();
         let content: InitialContent =
             Arc::new(move |b, buf: &mut [u8]| initial_block(&layout, values, b, buf));
@@ -334,10 +341,6 @@ impl<'a> World<'a> {
         };
         let image_a = store("image A", Image::A, a_blocks)?;
         let image_b = store("image B", Image::B, b_blocks)?;
-        let mut config = DeviceConfig::new(variant);
-        if !scenario.faults.power_safe {
-            config.durability = engine::Durability::ProcessCrashSafe;
-        }
         // With faults the metadata is journaled, so that a crash can be recovered; a
         // `device.journaled` device keeps it too, to pay its syncs as a file device does.
         let journal = (faults.is_some() || scenario.device.journaled).then(MemJournal::new);
@@ -519,16 +522,31 @@ impl<'a> World<'a> {
     }
 
     /// The whole image of a VLUN, read outside the cost accounting (for the oracle).
+    /// A block integrity mode refuses reads as zeros and is logged
+    /// ([`Event::Unreadable`], just before the caller logs the image).
     pub(super) fn read_image(&mut self, vlun: Vlun) -> Result<Vec<u8>, SimError> {
         let now = self.q.now();
         let mut image = vec![0u8; self.layout.image_bytes()];
+        let mut unreadable = Vec::new();
         let armed = self.set_faults_armed(false);
         let read = image
             .chunks_mut(self.layout.block_size)
             .enumerate()
-            .try_for_each(|(b, chunk)| self.dev.read(vlun, b as u64, chunk).map(|_| ()));
+            .try_for_each(|(b, chunk)| match self.dev.read(vlun, b as u64, chunk) {
+                Ok(_) => Ok(()),
+                Err(e) if faults::integrity(&e) => {
+                    chunk.fill(0);
+                    unreadable.push(b as u64);
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            });
         self.set_faults_armed(armed);
         read.map_err(engine_err(now))?;
+        self.count(|c| c.unreadable_blocks += unreadable.len() as u64);
+        for block in unreadable {
+            self.log(Event::Unreadable { vlun, block });
+        }
         Ok(image)
     }
 

@@ -7,6 +7,7 @@ mod determinism;
 mod fairness;
 mod faults;
 mod fuzz;
+mod integrity;
 mod journaled;
 mod oracle;
 mod policies;

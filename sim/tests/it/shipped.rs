@@ -27,6 +27,13 @@ fn set(table: &mut toml::Table, key: &str, value: toml::Value) {
     t.insert(last.to_string(), value);
 }
 
+/// Whether the leading comment of shipped file `name` says it demonstrates a violation.
+fn demonstrates_a_violation(name: &str) -> bool {
+    let text = std::fs::read_to_string(scenarios_dir().join(name)).unwrap();
+    let comment: Vec<&str> = text.lines().take_while(|l| l.starts_with('#')).collect();
+    comment.join(" ").contains("demonstrates a violation")
+}
+
 /// (label, scenario, policies, seeds) for every run file and every sweep point.
 fn shipped() -> Vec<(String, Scenario, Vec<Policy>, Vec<u64>)> {
     let mut out = Vec::new();
@@ -99,7 +106,11 @@ fn every_shipped_scenario_exercises_the_one_way_mirror() {
                     .unwrap_or_else(|e| panic!("{label} {p}: {e}"))
                     .result;
                 let c = &r.costs;
-                assert!(r.violations.is_empty(), "{label} {p}: {:?}", r.violations);
+                // A file whose comment says it demonstrates a violation (the
+                // exit-status convention of tests/exits.rs) is judged by its own test.
+                if !demonstrates_a_violation(&file) {
+                    assert!(r.violations.is_empty(), "{label} {p}: {:?}", r.violations);
+                }
                 check(
                     c.vlun_b_writes_a_live > 0,
                     format!("{label} {p} seed {seed}: no B write while A live"),
