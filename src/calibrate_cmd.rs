@@ -52,6 +52,14 @@ pub struct CalibrateArgs {
     /// were counted, for comparison.
     #[arg(long)]
     pub without_journal: bool,
+    /// Take the barriers' latencies from the served device instead: the JSON that
+    /// `owm device timings --json` printed after a phase (the engine's own image
+    /// flushes and journal syncs, timed where it issued them, under the load of that
+    /// moment). The image flush latency is the mean over both images' flushes, the
+    /// journal sync's the mean `fdatasync` plus the mean superblock write; a kind the
+    /// phase did not issue keeps the profile's value.
+    #[arg(long)]
+    pub barrier_timings: Option<PathBuf>,
 }
 
 /// Measured medians, microseconds (fractional).
@@ -320,6 +328,85 @@ fn read_profile(path: &Path) -> Result<DeviceModelConfig> {
     Ok(file.device)
 }
 
+/// The part of `owm device timings --json` the profile takes: each barrier kind's
+/// count and total wall time.
+#[derive(serde::Deserialize)]
+struct TimingsFile {
+    barriers: Barriers,
+}
+
+#[derive(serde::Deserialize)]
+struct Barriers {
+    image_a_flush: Option<Timed>,
+    image_b_flush: Option<Timed>,
+    journal_fdatasync: Option<Timed>,
+    superblock_write: Option<Timed>,
+}
+
+#[derive(serde::Deserialize, Default, Clone, Copy)]
+struct Timed {
+    count: u64,
+    total_us: f64,
+}
+
+impl Timed {
+    fn mean_us(self) -> Option<f64> {
+        (self.count > 0).then(|| self.total_us / self.count as f64)
+    }
+}
+
+/// Sets the profile's barrier latencies from a served device's timings (see
+/// [`CalibrateArgs::barrier_timings`]); returns the values taken, µs.
+fn apply_barrier_timings(
+    path: &Path,
+    profile: &mut DeviceModelConfig,
+) -> Result<(Option<f64>, Option<f64>)> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read the timings", path.display()))?;
+    let file: TimingsFile = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{}: not the output of `owm device timings --json`",
+            path.display()
+        )
+    })?;
+    let b = file.barriers;
+    let (a, bb) = (
+        b.image_a_flush.unwrap_or_default(),
+        b.image_b_flush.unwrap_or_default(),
+    );
+    let flush = Timed {
+        count: a.count + bb.count,
+        total_us: a.total_us + bb.total_us,
+    }
+    .mean_us();
+    let (fd, sb) = (
+        b.journal_fdatasync.unwrap_or_default(),
+        b.superblock_write.unwrap_or_default(),
+    );
+    if fd.count != sb.count {
+        bail!(
+            "{}: barriers.journal_fdatasync.count {} differs from barriers.superblock_write.count {} (every journal sync does both)",
+            path.display(),
+            fd.count,
+            sb.count
+        );
+    }
+    let sync = fd.mean_us().zip(sb.mean_us()).map(|(x, y)| x + y);
+    if let Some(f) = flush {
+        profile.flush_latency_ticks = ticks(f);
+    }
+    if let Some(j) = sync {
+        profile.journal_sync_latency_ticks = Some(ticks(j));
+    }
+    Ok((flush, sync))
+}
+
+/// The profile's channels: the experiment's deepest queue. The served engine's calls
+/// overlap but for their journal syncs, which take turns under its metadata lock
+/// (`journal_lane`): at depth 8 its concurrent image flushes overlapped (BENCHMARKS.md,
+/// "The barriers inside the served engine").
+const CHANNELS: u32 = 8;
+
 /// Measures the file store and writes the profile; returns it.
 fn measure_profile(args: &CalibrateArgs, dir: &Path) -> Result<DeviceModelConfig> {
     let samples = args.samples.max(10);
@@ -333,7 +420,8 @@ fn measure_profile(args: &CalibrateArgs, dir: &Path) -> Result<DeviceModelConfig
         journal_sync_latency_ticks: Some(ticks(m.journal_sync_us)),
         journaled: true,
         integrity: false,
-        channels: 1,
+        journal_lane: true,
+        channels: CHANNELS,
         jitter_ticks_max: 0,
     };
     let text = format!(
@@ -349,7 +437,8 @@ fn measure_profile(args: &CalibrateArgs, dir: &Path) -> Result<DeviceModelConfig
          flush_latency_ticks = {ft}\n\
          journal_sync_latency_ticks = {jt}\n\
          journaled = true\n\
-         channels = 1\n\
+         journal_lane = true\n\
+         channels = {CHANNELS}\n\
          jitter_ticks_max = 0\n",
         dir = dir.display(),
         n = samples,
@@ -385,6 +474,17 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
         Some(p) => read_profile(p)?,
         None => measure_profile(args, &dir)?,
     };
+    if let Some(path) = &args.barrier_timings {
+        let (flush, sync) = apply_barrier_timings(path, &mut profile)?;
+        let show =
+            |v: Option<f64>| v.map_or("not issued: the profile's".into(), |v| format!("{v:.1} us"));
+        say!(
+            "barriers as the served device timed them ({}): image flush {}, journal sync {}",
+            path.display(),
+            show(flush),
+            show(sync)
+        );
+    }
     let overhead = ticks_or_zero(args.baseline_latency_us - profile.write_latency_ticks as f64);
     if args.without_journal {
         profile.journaled = false;

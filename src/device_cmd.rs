@@ -1,4 +1,4 @@
-//! `owm device split|status|backup|retire|detach`: the life cycle of a device that
+//! `owm device split|status|backup|retire|detach|timings`: the life cycle of a device that
 //! `owm serve` is serving, through its control socket (protocol in
 //! `serve/src/control.rs`: one JSON line each way).
 //!
@@ -48,6 +48,14 @@ pub enum DeviceOp {
         #[arg(long)]
         to: PathBuf,
     },
+    /// The wall time of the engine's barriers (each image's flushes, the journal
+    /// sync's fdatasync and superblock write) and of the block writes it served, by the
+    /// barriers each paid, since the previous `timings` (a new interval begins), µs.
+    Timings {
+        /// Every sample too, in the order taken.
+        #[arg(long)]
+        samples: bool,
+    },
 }
 
 pub fn device(args: &DeviceArgs) -> Result<()> {
@@ -65,6 +73,7 @@ pub fn device(args: &DeviceArgs) -> Result<()> {
         DeviceOp::Backup { to } => json!({"op": "backup", "to": abs(to)?}),
         DeviceOp::Retire => json!({"op": "retire"}),
         DeviceOp::Detach { to } => json!({"op": "detach", "to": abs(to)?}),
+        DeviceOp::Timings { samples } => json!({"op": "timings", "samples": samples}),
     };
     let reply = call(&socket, &request)?;
     if args.json {

@@ -71,6 +71,7 @@ mod device;
 mod error;
 pub mod file;
 pub mod identity;
+pub mod latency;
 pub mod meta;
 mod recover;
 pub mod store;

@@ -422,6 +422,18 @@ pub trait Journal: Send {
     fn sync(&mut self) -> Result<(), MetaError>;
     /// Replaces the whole journal with `records`, atomically.
     fn compact(&mut self, records: &[MetaRecord]) -> Result<(), MetaError>;
+    /// The wall time of the syncs since the last call, `(the journal's fdatasync, the
+    /// superblock's write and fdatasync)` ([`crate::latency`]), for a journal that
+    /// times them (a file); `None` otherwise.
+    fn take_sync_times(
+        &self,
+        _samples: bool,
+    ) -> Option<(
+        crate::latency::LatencySummary,
+        crate::latency::LatencySummary,
+    )> {
+        None
+    }
 }
 
 /// The journal of a file-backed device: a metadata file beside its images.
@@ -431,6 +443,9 @@ pub struct FileJournal {
     file: File,
     /// The superblock's write sequence ([`crate::superblock`]).
     superblock_seq: u64,
+    /// The wall time of each sync's two halves ([`crate::latency`]).
+    fdatasync_times: crate::latency::LatencyLog,
+    superblock_times: crate::latency::LatencyLog,
 }
 
 impl FileJournal {
@@ -485,6 +500,8 @@ impl FileJournal {
             path: path.to_path_buf(),
             file,
             superblock_seq: seq,
+            fdatasync_times: Default::default(),
+            superblock_times: Default::default(),
         })
     }
 
@@ -510,21 +527,41 @@ impl Journal for FileJournal {
             .map_err(|e| MetaError::io(&self.path, "append", e))
     }
     fn sync(&mut self) -> Result<(), MetaError> {
-        self.file
-            .sync_data()
+        self.fdatasync_times
+            .time(|| self.file.sync_data())
             .map_err(|e| MetaError::io(&self.path, "fsync", e))?;
         // Every synced byte may be relied on (a flush, or a barrier of the write
         // order): the superblock records the length, so a later cut is refused.
         let len = self.len()?;
-        self.record_durable_len(len)
+        let start = std::time::Instant::now();
+        let recorded = self.record_durable_len(len);
+        self.superblock_times.record(start.elapsed());
+        recorded
     }
     fn compact(&mut self, records: &[MetaRecord]) -> Result<(), MetaError> {
         // Unknown while the file is replaced; then the new file's length.
         self.record_durable_len(0)?;
         write_atomically(&self.path, records)?;
+        let times = (
+            std::mem::take(&mut self.fdatasync_times),
+            std::mem::take(&mut self.superblock_times),
+        );
         *self = Self::open_append(&self.path)?;
+        (self.fdatasync_times, self.superblock_times) = times;
         let len = self.len()?;
         self.record_durable_len(len)
+    }
+    fn take_sync_times(
+        &self,
+        samples: bool,
+    ) -> Option<(
+        crate::latency::LatencySummary,
+        crate::latency::LatencySummary,
+    )> {
+        Some((
+            self.fdatasync_times.take(samples),
+            self.superblock_times.take(samples),
+        ))
     }
 }
 

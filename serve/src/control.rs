@@ -4,8 +4,9 @@
 //! Protocol: a Unix stream socket; the client sends one JSON object on one line, e.g.
 //! `{"op":"backup","to":"/abs/archive.img"}`, and reads one JSON object on one line:
 //! `{"ok":true,…}` or `{"ok":false,"kind":"out-of-order","error":"…"}`. Ops: `status`,
-//! `split`, `backup` (`to`), `retire`, `detach` (`to`). Paths are absolute (the server
-//! runs in `/`).
+//! `split`, `backup` (`to`), `retire`, `detach` (`to`), `timings` (`samples`: true for
+//! every sample; the wall times since the previous `timings`, [`Host::timings`]). Paths
+//! are absolute (the server runs in `/`).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -87,6 +88,7 @@ fn handle(host: &Host, line: &str) -> Result<Value, ControlError> {
         .ok_or_else(|| bad("the request has no `op`"))?;
     match op {
         "status" => host.status(),
+        "timings" => host.timings(req.get("samples") == Some(&Value::Bool(true))),
         "split" => host.split().map(|()| json!({"ok": true, "op": op})),
         "backup" => {
             let to = path_arg(&req, op)?;
@@ -105,7 +107,7 @@ fn handle(host: &Host, line: &str) -> Result<Value, ControlError> {
             Ok(json!({"ok": true, "op": op, "image": to.display().to_string()}))
         }
         other => Err(bad(format!(
-            "unknown op `{other}` (status, split, backup, retire, detach)"
+            "unknown op `{other}` (status, split, backup, retire, detach, timings)"
         ))),
     }
 }

@@ -10,12 +10,15 @@
 //! - `""` (the default export) and `vlun`: the live volume, VLUN A before the split and
 //!   VLUN B after it.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use engine::file::{self, DevicePaths};
+use engine::latency::LatencyLog;
 use engine::{Device, DeviceConfig, FileStore, Phase, Variant, Vlun};
 
 /// An error for an NBD client: the errno nbdkit turns into the protocol's error, and
@@ -78,6 +81,9 @@ pub struct Host {
     device: RwLock<Option<Device<FileStore>>>,
     patch: Vec<Mutex<()>>,
     archive: Mutex<Option<Archive>>,
+    /// The wall time of each block write the engine served, by the barriers it paid
+    /// `(image flushes, journal syncs)`, since the last `timings` reading.
+    write_times: Mutex<BTreeMap<(u32, u32), LatencyLog>>,
 }
 
 fn archive_marker(dir: &Path) -> PathBuf {
@@ -99,6 +105,7 @@ impl Host {
             device: RwLock::new(Some(device)),
             patch: (0..PATCH_STRIPES).map(|_| Mutex::new(())).collect(),
             archive: Mutex::new(archive),
+            write_times: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -193,16 +200,18 @@ impl Host {
                 let _patching = self.patch[(block % PATCH_STRIPES as u64) as usize]
                     .lock()
                     .unwrap_or_else(|p| p.into_inner());
-                if within == 0 && n == bs {
-                    d.write(vlun, block, src.unwrap_or(&zeros))?;
+                let started = Instant::now();
+                let cost = if within == 0 && n == bs {
+                    d.write(vlun, block, src.unwrap_or(&zeros))?
                 } else {
                     d.read(vlun, block, &mut block_buf)?;
                     match src {
                         Some(s) => block_buf[within..within + n].copy_from_slice(s),
                         None => block_buf[within..within + n].fill(0),
                     }
-                    d.write(vlun, block, &block_buf)?;
-                }
+                    d.write(vlun, block, &block_buf)?
+                };
+                self.note_write(&cost, started.elapsed());
                 done += n;
             }
             Ok(())
@@ -312,6 +321,37 @@ impl Host {
                 "path": a.path.display().to_string(),
                 "bytes": a.bytes,
             })),
+        }))
+    }
+
+    fn note_write(&self, cost: &engine::IoCost, elapsed: Duration) {
+        let key = (cost.image_flushes(), cost.journal_syncs);
+        let mut times = self.write_times.lock().unwrap_or_else(|p| p.into_inner());
+        times.entry(key).or_default().record(elapsed);
+    }
+
+    /// The wall times since the last reading (then a new interval begins), as JSON:
+    /// the engine's barriers (`Device::take_barrier_times`: each image's flushes, the
+    /// journal sync's `fdatasync` and superblock write) and the block writes it served,
+    /// by the barriers each paid; with `samples`, every sample in order, µs.
+    pub fn timings(&self, samples: bool) -> Result<serde_json::Value, ControlError> {
+        let barriers = self.control(|d| Ok(d.take_barrier_times(samples)))?;
+        let writes =
+            std::mem::take(&mut *self.write_times.lock().unwrap_or_else(|p| p.into_inner()));
+        let writes: Vec<serde_json::Value> = writes
+            .into_iter()
+            .map(|((image_flushes, journal_syncs), log)| {
+                serde_json::json!({
+                    "image_flushes": image_flushes,
+                    "journal_syncs": journal_syncs,
+                    "latency": log.take(samples),
+                })
+            })
+            .collect();
+        Ok(serde_json::json!({
+            "ok": true,
+            "barriers": barriers,
+            "writes": writes,
         }))
     }
 

@@ -7,6 +7,12 @@
 //! on one of `channels` parallel channels. When every channel is busy the call queues (FIFO by issue
 //! order; ties go to the lowest channel number). The two image writes of a mirrored
 //! A write are priced one after the other: the acknowledgement needs both ([0051]).
+//!
+//! With `journal_lane`, a call's journal syncs are taken off its channel and priced
+//! on one lane every call shares, after the call's channel time: the engine holds its
+//! metadata lock across a journal sync, so concurrent calls' syncs take turns while
+//! their image I/O and flushes overlap (BENCHMARKS.md, "The barriers inside the served
+//! engine": at queue depth 8, a copy-on-write first write took 8 × one journal sync).
 
 use engine::IoCost;
 use rand::RngCore;
@@ -52,6 +58,12 @@ pub struct DeviceModelConfig {
     /// false).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub integrity: bool,
+    /// The journal syncs of every call share one lane, after the call's channel time,
+    /// instead of being priced on the call's channel (default false). The engine's
+    /// metadata lock is held across a sync, so concurrent syncs take turns while the
+    /// calls' other I/O overlaps. Needs a journal (`journaled`, or `[faults]`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub journal_lane: bool,
     /// Parallel channels; calls queue when all are busy (default 4).
     pub channels: u32,
     /// Extra uniform jitter of 0..=jitter ticks per call, from the device stream (default 2).
@@ -69,6 +81,7 @@ impl Default for DeviceModelConfig {
             journal_sync_latency_ticks: None,
             journaled: false,
             integrity: false,
+            journal_lane: false,
             channels: 4,
             jitter_ticks_max: 2,
         }
@@ -78,12 +91,28 @@ impl Default for DeviceModelConfig {
 impl DeviceModelConfig {
     /// The service time of one call, without jitter or queueing.
     pub fn service_ticks(&self, cost: &IoCost) -> Tick {
+        self.channel_ticks(cost) + self.journal_ticks(cost)
+    }
+
+    /// The part of a call's service time spent on its channel: all of it, but for its
+    /// journal syncs under `journal_lane`.
+    fn channel_ticks(&self, cost: &IoCost) -> Tick {
+        let syncs = if self.journal_lane {
+            0
+        } else {
+            self.journal_ticks(cost)
+        };
         u64::from(cost.total_reads()) * self.read_latency_ticks
             + u64::from(cost.total_writes()) * self.write_latency_ticks
             + u64::from(cost.table_updates()) * self.table_update_latency_ticks
             + u64::from(cost.table_lookups) * self.table_lookup_latency_ticks
             + u64::from(cost.image_flushes()) * self.flush_latency_ticks
-            + u64::from(cost.journal_syncs) * self.journal_sync_latency()
+            + syncs
+    }
+
+    /// The call's journal syncs' time.
+    fn journal_ticks(&self, cost: &IoCost) -> Tick {
+        u64::from(cost.journal_syncs) * self.journal_sync_latency()
     }
 
     /// Ticks per journal sync: `journal_sync_latency_ticks`, else `flush_latency_ticks`.
@@ -103,6 +132,8 @@ impl DeviceModelConfig {
 pub struct DeviceModel {
     config: DeviceModelConfig,
     free_at: Vec<Tick>,
+    /// When the journal lane becomes free (`journal_lane` only).
+    journal_free_at: Tick,
     /// The seed's key for the per-call jitter (drawn once from the device stream).
     jitter_key: u64,
     /// Ticks calls spent queued for a channel, summed.
@@ -116,6 +147,7 @@ impl DeviceModel {
         Self {
             config,
             free_at: vec![0; channels],
+            journal_free_at: 0,
             jitter_key: rng.next_u64(),
             queued_ticks: 0,
         }
@@ -124,7 +156,7 @@ impl DeviceModel {
     /// Prices call `call` (an identity unique in the run: [`call_id`]) issued at `now`:
     /// returns the tick at which it completes.
     pub fn complete_at(&mut self, now: Tick, cost: &IoCost, call: u64) -> Tick {
-        let mut service = self.config.service_ticks(cost);
+        let mut service = self.config.channel_ticks(cost);
         let jitter = self.config.jitter_ticks_max;
         if jitter > 0 && service > 0 {
             let draw = rng::mix64(self.jitter_key ^ rng::mix64(call));
@@ -142,7 +174,14 @@ impl DeviceModel {
         self.queued_ticks += start - now;
         let end = start + service;
         self.free_at[i] = end;
-        end
+        if !self.config.journal_lane || cost.journal_syncs == 0 {
+            return end;
+        }
+        // The syncs take their turn on the lane once the call's channel part is done.
+        let sync_start = end.max(self.journal_free_at);
+        self.queued_ticks += sync_start - end;
+        self.journal_free_at = sync_start + self.config.journal_ticks(cost);
+        self.journal_free_at
     }
 }
 
@@ -181,6 +220,52 @@ mod tests {
         // Third call waits for channel 0 (free at 10).
         assert_eq!(d.complete_at(0, &cost(1, 1), 3), 40);
         assert_eq!(d.queued_ticks, 10);
+    }
+
+    fn synced(flushes: u32, journal_syncs: u32) -> IoCost {
+        IoCost {
+            writes_a: 1,
+            flushes: flushes + journal_syncs,
+            journal_syncs,
+            ..IoCost::default()
+        }
+    }
+
+    /// Under `journal_lane` concurrent calls' syncs take turns while their channel
+    /// parts overlap; without it the whole call holds its channel.
+    #[test]
+    fn the_journal_lane_serialises_syncs_only() {
+        let lane = DeviceModelConfig {
+            channels: 8,
+            jitter_ticks_max: 0,
+            flush_latency_ticks: 100,
+            journal_sync_latency_ticks: Some(300),
+            journaled: true,
+            journal_lane: true,
+            ..DeviceModelConfig::default()
+        };
+        let mut d = DeviceModel::new(lane.clone(), stream(1, Component::Device));
+        // Eight calls at once, each a write (20), a flush (100) and a sync (300): the
+        // channel parts overlap (all done at 120), the syncs end 300 apart.
+        let ends: Vec<Tick> = (0..8).map(|c| d.complete_at(0, &synced(1, 1), c)).collect();
+        assert_eq!(ends, (1..=8).map(|k| 120 + 300 * k).collect::<Vec<_>>());
+        // A call without a sync does not wait for the lane.
+        assert_eq!(d.complete_at(0, &synced(1, 0), 9), 120);
+        // The same service time either way, one call alone.
+        let off = DeviceModelConfig {
+            journal_lane: false,
+            ..lane.clone()
+        };
+        assert_eq!(
+            lane.service_ticks(&synced(1, 1)),
+            off.service_ticks(&synced(1, 1))
+        );
+        let mut alone = DeviceModel::new(off.clone(), stream(1, Component::Device));
+        assert_eq!(alone.complete_at(0, &synced(1, 1), 1), 420);
+        // Without the lane the eight overlap whole (eight channels).
+        let mut d = DeviceModel::new(off, stream(1, Component::Device));
+        let ends: Vec<Tick> = (0..8).map(|c| d.complete_at(0, &synced(1, 1), c)).collect();
+        assert_eq!(ends, vec![420; 8]);
     }
 
     #[test]

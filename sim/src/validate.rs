@@ -52,6 +52,12 @@ pub(crate) fn scenario(s: &Scenario) -> Result<Layout, SimError> {
     in_unit("abort_probability", s.abort_probability)?;
     let layout = layout(s)?;
     at_least("device.channels", u64::from(s.device.channels), 1)?;
+    if s.device.journal_lane && !s.device.journaled && !s.faults.active() {
+        return Err(bad(
+            "device.journal_lane",
+            "prices journal syncs, but the device keeps no journal: set device.journaled = true (or add [faults])".into(),
+        ));
+    }
     at_least("limits.events_max", s.limits.events_max, 1)?;
     at_least("limits.attempts_max", s.limits.attempts_max, 1)?;
     workload(&s.workload)?;

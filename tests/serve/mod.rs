@@ -7,3 +7,4 @@ mod client;
 mod e2e;
 mod faults;
 mod harness;
+mod timings;

@@ -5,6 +5,7 @@
 use super::{Device, Durability};
 use crate::cost::IoCost;
 use crate::error::Result;
+use crate::latency::BarrierTimes;
 use crate::store::BlockStore;
 use crate::sync;
 use crate::Image;
@@ -115,5 +116,22 @@ impl<S: BlockStore> Device<S> {
             return Ok(());
         }
         self.journal_barrier(cost)
+    }
+
+    /// The wall time of the barriers since the last call ([`crate::latency`]): each
+    /// image's flushes and the journal syncs' two halves, for the stores and journal
+    /// that time them (a file-backed device's); `samples` adds every sample in order.
+    pub fn take_barrier_times(&self, samples: bool) -> BarrierTimes {
+        let (journal_fdatasync, superblock_write) = sync::lock(&self.meta)
+            .journal
+            .as_ref()
+            .and_then(|j| j.take_sync_times(samples))
+            .unzip();
+        BarrierTimes {
+            image_a_flush: self.image_a.take_flush_times(samples),
+            image_b_flush: self.image_b.take_flush_times(samples),
+            journal_fdatasync,
+            superblock_write,
+        }
     }
 }

@@ -3,14 +3,16 @@
 //! A raw image is what `cmp`, `dd` and `qemu-img` understand, so an archive or an image
 //! can be inspected with ordinary tools. Reads and writes are positioned
 //! (`pread`/`pwrite`), so concurrent commands need no shared file offset; `flush` is
-//! `fsync`. Every open image holds an exclusive advisory lock on its file
-//! (`flock`, via `File::try_lock`) until it closes, so two devices never share one.
+//! `fdatasync`, timed ([`crate::latency`]). Every open image holds an exclusive
+//! advisory lock on its file (`flock`, via `File::try_lock`) until it closes, so two
+//! devices never share one.
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use super::{check_access, BlockStore, StoreError};
+use crate::latency::{LatencyLog, LatencySummary};
 
 /// A block store on a raw image file.
 #[derive(Debug)]
@@ -19,6 +21,7 @@ pub struct FileStore {
     path: PathBuf,
     block_size: usize,
     block_count: u64,
+    flush_times: LatencyLog,
 }
 
 impl FileStore {
@@ -59,6 +62,7 @@ impl FileStore {
             path,
             block_size,
             block_count,
+            flush_times: LatencyLog::default(),
         })
     }
 
@@ -118,6 +122,7 @@ impl FileStore {
             path,
             block_size,
             block_count,
+            flush_times: LatencyLog::default(),
         })
     }
 
@@ -145,6 +150,7 @@ impl FileStore {
             path: path.to_path_buf(),
             block_size,
             block_count,
+            flush_times: LatencyLog::default(),
         })
     }
 
@@ -221,11 +227,16 @@ impl BlockStore for FileStore {
             .map_err(|e| self.io_error("write", block, e))
     }
     fn flush(&self) -> Result<(), StoreError> {
-        self.file.sync_data().map_err(|source| StoreError::Io {
-            store: self.name(),
-            op: "flush",
-            block: None,
-            source,
-        })
+        self.flush_times
+            .time(|| self.file.sync_data())
+            .map_err(|source| StoreError::Io {
+                store: self.name(),
+                op: "flush",
+                block: None,
+                source,
+            })
+    }
+    fn take_flush_times(&self, samples: bool) -> Option<LatencySummary> {
+        Some(self.flush_times.take(samples))
     }
 }

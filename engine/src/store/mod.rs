@@ -115,6 +115,11 @@ pub trait BlockStore: Send + Sync {
     fn write_block(&self, block: u64, data: &[u8]) -> Result<(), StoreError>;
     /// Makes every completed write durable (`fsync` for a file).
     fn flush(&self) -> Result<(), StoreError>;
+    /// The wall time of the flushes since the last call ([`crate::latency`]), for a
+    /// store that times them (a file); `None` otherwise.
+    fn take_flush_times(&self, _samples: bool) -> Option<crate::latency::LatencySummary> {
+        None
+    }
 }
 
 /// The one block-size rule of every store and device constructor: a positive
@@ -173,5 +178,8 @@ impl<T: BlockStore + ?Sized> BlockStore for Box<T> {
     }
     fn flush(&self) -> Result<(), StoreError> {
         (**self).flush()
+    }
+    fn take_flush_times(&self, samples: bool) -> Option<crate::latency::LatencySummary> {
+        (**self).take_flush_times(samples)
     }
 }

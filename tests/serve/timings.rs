@@ -1,0 +1,146 @@
+//! `owm device timings`: the served engine's barriers, timed where it issues them, and
+//! its block writes by the barriers each paid (the counts are checked, never a time);
+//! `owm calibrate --barrier-timings` takes them as the profile's barrier latencies.
+
+use serde_json::Value;
+
+use super::harness::{have, qemu_io, Server};
+use crate::util::{fails_with, ok, owm, stdout, write};
+
+fn timings(s: &Server, samples: bool) -> Value {
+    let mut args = vec!["timings", "--json"];
+    if samples {
+        args.push("--samples");
+    }
+    serde_json::from_str(&s.device_ok(&args)).expect("timings is one JSON object")
+}
+
+fn count(v: &Value, kind: &str) -> u64 {
+    v["barriers"][kind]["count"].as_u64().unwrap_or(0)
+}
+
+/// Copy-on-write: VLUN B's first write to a block pays one image A flush (the preserved
+/// copy) and one journal sync (its entry); a second write to the same block pays none.
+#[test]
+fn timings_count_each_barrier_the_served_writes_paid() {
+    if !have(&["nbdkit", "qemu-io"]) {
+        return;
+    }
+    let s = Server::create("cow", 64);
+    qemu_io(&s.uri("vlun-a"), &["write -P 0x11 0 16k".into()]);
+    let before = timings(&s, false);
+    let w = before["writes"].as_array().expect("writes");
+    assert!(
+        w.iter()
+            .all(|c| c["image_flushes"] == 0 && c["journal_syncs"] == 0),
+        "no barrier before the split: {before}"
+    );
+    s.device_ok(&["split"]);
+    let _ = timings(&s, false); // a new interval
+    qemu_io(
+        &s.uri("vlun-b"),
+        &["write -P 0x22 0 16k".into(), "write -P 0x23 0 16k".into()],
+    );
+    let t = timings(&s, true);
+    let classes = t["writes"].as_array().expect("writes");
+    let class = |f: u64, j: u64| {
+        classes
+            .iter()
+            .find(|c| c["image_flushes"] == f && c["journal_syncs"] == j)
+            .map_or(0, |c| c["latency"]["count"].as_u64().unwrap())
+    };
+    assert_eq!(class(1, 1), 4, "four first writes: {t}");
+    assert_eq!(class(0, 0), 4, "four overwrites: {t}");
+    // At least the four first writes' barriers (a client's flush adds its own).
+    assert!(count(&t, "image_a_flush") >= 4, "{t}");
+    assert!(count(&t, "journal_fdatasync") >= 4, "{t}");
+    assert_eq!(
+        count(&t, "journal_fdatasync"),
+        count(&t, "superblock_write"),
+        "{t}"
+    );
+    let a = &t["barriers"]["image_a_flush"];
+    assert_eq!(
+        a["samples_us"].as_array().map(Vec::len),
+        Some(count(&t, "image_a_flush") as usize)
+    );
+    assert!(a["p50_us"].as_f64() <= a["max_us"].as_f64(), "{a}");
+
+    // Each reading starts a new interval.
+    let again = timings(&s, false);
+    assert_eq!(count(&again, "image_a_flush"), 0, "{again}");
+    assert_eq!(again["writes"], serde_json::json!([]), "{again}");
+
+    // The reading is what `owm calibrate --barrier-timings` prices barriers with.
+    let file = write(s.tmp.path(), "timings.json", &t.to_string());
+    let cal = s.path("cal");
+    let o = owm(&[
+        "calibrate",
+        cal.to_str().unwrap(),
+        "--samples",
+        "20",
+        "--pattern-writes",
+        "64",
+        "--barrier-timings",
+        &file,
+    ]);
+    ok(&o);
+    assert!(
+        stdout(&o).contains("barriers as the served device timed them"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+/// A timings file that is not `owm device timings --json` output, or whose journal
+/// syncs' two halves disagree, is refused naming the file.
+#[test]
+fn calibrate_refuses_bad_barrier_timings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cal = tmp.path().join("cal");
+    let cal = cal.to_str().unwrap();
+    let run = |file: &str| {
+        owm(&[
+            "calibrate",
+            cal,
+            "--samples",
+            "20",
+            "--pattern-writes",
+            "16",
+            "--barrier-timings",
+            file,
+        ])
+    };
+    let bad = write(tmp.path(), "bad.json", "{\"ok\":true}");
+    fails_with(&run(&bad), &["bad.json", "owm device timings --json"]);
+    let torn = write(
+        tmp.path(),
+        "torn.json",
+        "{\"barriers\":{\"journal_fdatasync\":{\"count\":2,\"total_us\":10},\
+          \"superblock_write\":{\"count\":1,\"total_us\":5}}}",
+    );
+    fails_with(
+        &run(&torn),
+        &[
+            "torn.json",
+            "journal_fdatasync.count 2",
+            "superblock_write.count 1",
+        ],
+    );
+    // A well-formed reading sets the profile's barriers: flush 3 µs, sync 4 + 6 µs.
+    let good = write(
+        tmp.path(),
+        "good.json",
+        "{\"barriers\":{\"image_a_flush\":{\"count\":2,\"total_us\":4},\
+          \"image_b_flush\":{\"count\":1,\"total_us\":5},\
+          \"journal_fdatasync\":{\"count\":2,\"total_us\":8},\
+          \"superblock_write\":{\"count\":2,\"total_us\":12}}}",
+    );
+    let o = run(&good);
+    ok(&o);
+    assert!(
+        stdout(&o).contains("image flush 3.0 us, journal sync 10.0 us"),
+        "{}",
+        stdout(&o)
+    );
+}
