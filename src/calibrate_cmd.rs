@@ -27,7 +27,7 @@ pub struct CalibrateArgs {
     /// Block size, bytes.
     #[arg(long, default_value_t = 4096)]
     pub block_size: usize,
-    /// Samples per measured operation (the median is kept).
+    /// Samples per measured operation (the mean is kept).
     #[arg(long, default_value_t = 2000)]
     pub samples: usize,
     /// Where the profile goes (default DIR/device-profile.toml).
@@ -62,7 +62,7 @@ pub struct CalibrateArgs {
     pub barrier_timings: Option<PathBuf>,
 }
 
-/// Measured medians, microseconds (fractional).
+/// Measured means, microseconds (fractional).
 struct Measured {
     read_us: f64,
     write_us: f64,
@@ -71,9 +71,11 @@ struct Measured {
     journal_sync_us: f64,
 }
 
-fn median_us(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+/// The mean: what fio reports and the simulator prices. A barrier's latency is
+/// heavy-tailed (BENCHMARKS.md, "The barriers inside the served engine": a journal
+/// `fdatasync`'s median 524 µs, its mean 2,737 µs), so a median would price it 2-5× low.
+fn mean_us(v: Vec<f64>) -> f64 {
+    v.iter().sum::<f64>() / v.len().max(1) as f64
 }
 
 fn time(f: &mut dyn FnMut() -> Result<()>) -> Result<f64> {
@@ -162,11 +164,11 @@ fn measure(dir: &Path, bs: usize, samples: usize, region_blocks: u64) -> Result<
     let _ = std::fs::remove_file(&path);
     let _ = std::fs::remove_file(engine::superblock::path_of(&path));
     Ok(Measured {
-        read_us: median_us(reads),
-        write_us: median_us(writes),
-        flush_us: median_us(flushes),
-        append_us: median_us(appends),
-        journal_sync_us: median_us(syncs),
+        read_us: mean_us(reads),
+        write_us: mean_us(writes),
+        flush_us: mean_us(flushes),
+        append_us: mean_us(appends),
+        journal_sync_us: mean_us(syncs),
     })
 }
 
@@ -425,7 +427,7 @@ fn measure_profile(args: &CalibrateArgs, dir: &Path) -> Result<DeviceModelConfig
         jitter_ticks_max: 0,
     };
     let text = format!(
-        "# owm calibrate {dir}: medians of {n} samples ({nb} of each barrier), {bs}-byte\n\
+        "# owm calibrate {dir}: means of {n} samples ({nb} of each barrier), {bs}-byte\n\
          # blocks, 1 tick = 1 us. Measured: block read {r:.1} us, block write {w:.1} us,\n\
          # image flush {f:.1} us, journal record append {a:.1} us, journal sync {j:.1} us.\n\
          # Paste into a scenario file.\n\
@@ -489,6 +491,7 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
     if args.without_journal {
         profile.journaled = false;
         profile.journal_sync_latency_ticks = None;
+        profile.journal_lane = false;
     }
     say!("");
     say!(

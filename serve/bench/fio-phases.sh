@@ -13,6 +13,11 @@
 # request spends outside the device. $REPEATS rounds (default 3), each round every
 # target in turn, so measurement and prediction run side by side under the same load.
 #
+# Each phase also keeps the served engine's own barrier timings (`owm device timings`,
+# in WORKDIR/timings/ and one line each of WORKDIR/barriers.csv) and the prediction
+# priced with them (target `sim served <variant>`): the model given the barrier latency
+# of that moment, where `sim <variant>` takes it from `owm calibrate`'s separate loop.
+#
 # Prints one CSV line per fio run or predicted cell (the load average on stderr):
 #   round,target,phase,iodepth,iops,lat_mean_us
 # Then `--summary RUN.csv` gives the medians and spreads, the slowdowns against the
@@ -21,7 +26,7 @@
 # Needs: release builds (cargo build --release -p owm -p owm-serve; $BIN names another
 # directory holding owm and libowm_nbdkit.so), nbdkit, qemu-nbd, fio, python3.
 # Usage: serve/bench/fio-phases.sh [WORKDIR] > run.csv   (default: a temporary directory)
-#        serve/bench/fio-phases.sh --summary run.csv
+#        serve/bench/fio-phases.sh --summary run.csv [WORKDIR/barriers.csv]
 #        serve/bench/fio-phases.sh --parse FIO_OUTPUT   (one fio run's JSON output, with
 #                                   any preamble -> iops,lat_mean_us)
 set -euo pipefail
@@ -44,8 +49,9 @@ print("%d,%.1f" % (round(w["iops"]), w["lat_ns"]["mean"] / 1000.0))
 ' "$1"
 }
 
-summary() { # RUN.csv -> medians and spreads; slowdowns; ratio to raw; measured vs predicted
-    python3 - "$1" <<'PY'
+summary() { # RUN.csv [BARRIERS.csv] -> medians and spreads; slowdowns; ratio to raw;
+    # measured vs predicted; the served engine's barriers per phase
+    python3 - "$@" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(l for l in open(sys.argv[1]) if not l.startswith("#")))
 cells = {}
@@ -75,7 +81,8 @@ for (t, p, d), v in cells.items():
 print()
 print("variant,phase,iodepth,measured slowdown,predicted slowdown,predicted / measured,"
       "measured lat_mean_us,predicted lat_mean_us,predicted / measured,"
-      "without journal: predicted slowdown,predicted / measured")
+      "without journal: predicted slowdown,predicted / measured,"
+      "served barriers: predicted slowdown,predicted / measured,predicted lat_mean_us,predicted / measured")
 def slowdown(t, p, d):
     v, b = cells.get((t, p, d)), cells.get((t, "before split", d))
     return per_round(v, b, lambda x, y: x[1] / y[1]) if v and b else None
@@ -86,14 +93,39 @@ for (t, p, d), v in cells.items():
     ml = med([y for _, y in v.values()])
     pl = med([y for _, y in cells[("sim " + t, p, d)].values()])
     old = slowdown("sim without journal " + t, p, d)
-    print("%s,%s,%s,%.2f,%.2f,%.2f,%.1f,%.1f,%.2f,%s,%s" % (t, p, d, ms[0], ps[0], ps[0] / ms[0],
-          ml, pl, pl / ml, "%.2f" % old[0] if old else "", "%.2f" % (old[0] / ms[0]) if old else ""))
+    served = cells.get(("sim served " + t, p, d))
+    ss = slowdown("sim served " + t, p, d)
+    sl = med([y for _, y in served.values()]) if served else None
+    print("%s,%s,%s,%.2f,%.2f,%.2f,%.1f,%.1f,%.2f,%s,%s,%s,%s,%s,%s" % (t, p, d, ms[0], ps[0],
+          ps[0] / ms[0], ml, pl, pl / ml, "%.2f" % old[0] if old else "",
+          "%.2f" % (old[0] / ms[0]) if old else "", "%.2f" % ss[0] if ss else "",
+          "%.2f" % (ss[0] / ms[0]) if ss else "", "%.1f" % sl if sl else "",
+          "%.2f" % (sl / ml) if sl else ""))
+if len(sys.argv) > 2:
+    print()
+    print("variant,phase,iodepth,rounds,writes,engine write mean us,image flushes per write,"
+          "image flush mean us,journal syncs per write,journal sync mean us,"
+          "barrier time / engine write (medians over rounds; min-max)")
+    b = {}
+    for r in csv.DictReader(open(sys.argv[2])):
+        b.setdefault((r["variant"], r["phase"], r["iodepth"]), []).append(r)
+    f = lambda rs, k: [float(r[k]) for r in rs if r[k]]
+    for (v, p, d), rs in b.items():
+        n = f(rs, "writes")
+        fl, jl = f(rs, "image_flush_mean_us"), f(rs, "journal_sync_mean_us")
+        share = [(float(r["image_flushes"]) * float(r["image_flush_mean_us"] or 0) +
+                  float(r["journal_syncs"]) * float(r["journal_sync_mean_us"] or 0)) /
+                 (float(r["writes"]) * float(r["engine_write_mean_us"])) for r in rs]
+        m = lambda xs, k=1: "%.*f (%.*f-%.*f)" % (k, med(xs), k, min(xs), k, max(xs)) if xs else ""
+        print('%s,%s,%s,%d,%d,"%s",%.2f,"%s",%.2f,"%s","%s"' % (v, p, d, len(rs), med(n),
+              m(f(rs, "engine_write_mean_us")), med(f(rs, "image_flushes")) / med(n), m(fl),
+              med(f(rs, "journal_syncs")) / med(n), m(jl), m(share, 2)))
 PY
 }
 
 case "${1:-}" in
 --parse) parse "${2:--}"; exit ;;
---summary) summary "$2"; exit ;;
+--summary) shift; summary "$@"; exit ;;
 esac
 
 cd "$HERE/../.."
@@ -154,6 +186,44 @@ raw() { # DEPTH -> the two raw-file baselines' CSV lines; sets RAW_LAT (nbdkit f
     wait $QPID || true
 }
 
+# The served engine's own barriers in one phase (`owm device timings --json`) as CSV:
+# round,variant,phase,iodepth,writes,engine write mean µs,image flushes,image flush
+# mean µs,journal syncs,journal sync mean µs (its fdatasync plus its superblock write).
+barriers() { # TIMINGS.json ROUND VARIANT PHASE DEPTH
+    python3 -c '
+import json, sys
+t = json.load(open(sys.argv[1]))
+b, w = t["barriers"], t["writes"]
+def kind(*names):
+    xs = [b[n] for n in names if b.get(n)]
+    return sum(x["count"] for x in xs), sum(x["total_us"] for x in xs)
+n = sum(c["latency"]["count"] for c in w)
+wt = sum(c["latency"]["total_us"] for c in w)
+fn, ft = kind("image_a_flush", "image_b_flush")
+jn, jt = kind("journal_fdatasync")
+_, st = kind("superblock_write")
+mean = lambda t, n: "%.1f" % (t / n) if n else ""
+print("%s,%s,%s,%s,%d,%s,%d,%s,%d,%s" % (*sys.argv[2:6], n, mean(wt, n), fn, mean(ft, fn),
+      jn, mean(jt + st, jn)))
+' "$@"
+}
+
+# One phase: fio on URI at DEPTH, the engine's barriers of that phase kept (in
+# $W/timings/, and a line of $W/barriers.csv), and the prediction priced with them
+# (target `sim served <variant>`: `owm calibrate --barrier-timings`).
+phase() { # URI DEPTH VARIANT PHASE
+    local t="$W/timings/$round-$3-qd$2-${4// /-}.json"
+    "$OWM" device timings --dir "$W/dev" --json >/dev/null # a new interval
+    echo "$round,$3,$4,$2,$(run_fio "$1" "$2")"
+    "$OWM" device timings --dir "$W/dev" --json >"$t"
+    barriers "$t" "$round" "$3" "$4" "$2" >>"$W/barriers.csv"
+    "$OWM" calibrate "$W/calibrate" --profile "$W/calibrate/device-profile.toml" \
+        --barrier-timings "$t" --pattern-writes $((REGION_MIB * 256)) \
+        --baseline-latency-us "$RAW_LAT" | grep -F "$3,$4,$2," | sed "s/^/$round,sim served /"
+}
+
+mkdir -p "$W/timings"
+echo "round,variant,phase,iodepth,writes,engine_write_mean_us,image_flushes,image_flush_mean_us,journal_syncs,journal_sync_mean_us" >"$W/barriers.csv"
 echo "# load before: $(uptime)" >&2
 echo "round,target,phase,iodepth,iops,lat_mean_us"
 for round in $(seq "$REPEATS"); do
@@ -172,14 +242,15 @@ for round in $(seq "$REPEATS"); do
     for qd in 1 8; do
         for v in mirroring logging cow; do
             serve $v
-            echo "$round,$v,before split,$qd,$(run_fio "nbd+unix:///vlun?socket=$SOCK" $qd)"
+            phase "nbd+unix:///vlun?socket=$SOCK" $qd $v "before split"
             "$OWM" device split --dir "$W/dev" >/dev/null
-            echo "$round,$v,backup window,$qd,$(run_fio "nbd+unix:///vlun-b?socket=$SOCK" $qd)"
+            phase "nbd+unix:///vlun-b?socket=$SOCK" $qd $v "backup window"
             "$OWM" device backup --to "$W/archive.img" --dir "$W/dev" >/dev/null
             "$OWM" device retire --dir "$W/dev" >/dev/null
-            echo "$round,$v,after retire,$qd,$(run_fio "nbd+unix:///vlun-b?socket=$SOCK" $qd)"
+            phase "nbd+unix:///vlun-b?socket=$SOCK" $qd $v "after retire"
             stop
         done
     done
 done
 echo "# load after: $(uptime)" >&2
+echo "# the served engine's barriers per phase: $W/barriers.csv" >&2

@@ -91,7 +91,12 @@ impl Default for DeviceModelConfig {
 impl DeviceModelConfig {
     /// The service time of one call, without jitter or queueing.
     pub fn service_ticks(&self, cost: &IoCost) -> Tick {
-        self.channel_ticks(cost) + self.journal_ticks(cost)
+        let lane = if self.journal_lane {
+            self.journal_ticks(cost)
+        } else {
+            0
+        };
+        self.channel_ticks(cost) + lane
     }
 
     /// The part of a call's service time spent on its channel: all of it, but for its
@@ -249,8 +254,9 @@ mod tests {
         // channel parts overlap (all done at 120), the syncs end 300 apart.
         let ends: Vec<Tick> = (0..8).map(|c| d.complete_at(0, &synced(1, 1), c)).collect();
         assert_eq!(ends, (1..=8).map(|k| 120 + 300 * k).collect::<Vec<_>>());
-        // A call without a sync does not wait for the lane.
-        assert_eq!(d.complete_at(0, &synced(1, 0), 9), 120);
+        // A call without a sync does not wait for the lane (free at 2,520): only for a
+        // channel (free at 120).
+        assert_eq!(d.complete_at(0, &synced(1, 0), 9), 240);
         // The same service time either way, one call alone.
         let off = DeviceModelConfig {
             journal_lane: false,
