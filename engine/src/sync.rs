@@ -10,13 +10,13 @@
 
 #[cfg(loom)]
 pub(crate) use loom::sync::{
-    atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering},
-    Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
+    atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering},
+    Mutex, MutexGuard,
 };
 #[cfg(not(loom))]
 pub(crate) use std::sync::{
-    atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering},
-    Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
+    atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering},
+    Mutex, MutexGuard,
 };
 
 /// A statistics counter (see the module doc for why it is not the facade's atomic).
@@ -26,14 +26,4 @@ pub(crate) type StatCounter = std::sync::atomic::AtomicU64;
 /// consistent at each step that can fail, so a panic elsewhere does not corrupt it.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Shared (reader) side of an `RwLock`, ignoring poisoning as [`lock`] does.
-pub(crate) fn read<T>(m: &RwLock<T>) -> RwLockReadGuard<'_, T> {
-    m.read().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Exclusive (writer) side of an `RwLock`, ignoring poisoning as [`lock`] does.
-pub(crate) fn write<T>(m: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
-    m.write().unwrap_or_else(|e| e.into_inner())
 }

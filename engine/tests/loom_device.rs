@@ -16,8 +16,14 @@
 //!   (every entry's slot holds the preserved block; the space in use equals the
 //!   entries), while a copy-on-write or a log entry races with other calls.
 //!
-//! The mutant tests remove the group-1 lock (`skip_group1_for_mutant_test`) and require
-//! loom to find a violation, so these tests are shown able to fail.
+//! - a phase change never cuts through a call: a VLUN A write racing `backup_a` (which
+//!   freezes VLUN A) either lands before the freeze, and is in the archive, or is
+//!   refused (both outcomes occur); a first VLUN B write racing write logging's
+//!   retire ends in VLUN B whichever side of the phase change it falls on.
+//!
+//! The mutant tests remove the group-1 lock (`skip_group1_for_mutant_test`), or let
+//! phase changes skip taking the group-1 locks (`skip_phase_exclusion_for_mutant_test`),
+//! and require loom to find a violation, so these tests are shown able to fail.
 
 #![cfg(loom)]
 
@@ -65,9 +71,14 @@ fn word_of(vlun: Vlun, block: u64, buf: &[u8]) -> u8 {
 }
 
 fn device(variant: Variant, mutant: bool) -> Arc<Device<MemStore>> {
+    device_with(variant, mutant, false)
+}
+
+fn device_with(variant: Variant, mutant: bool, phase_mutant: bool) -> Arc<Device<MemStore>> {
     let mut cfg = DeviceConfig::new(variant);
     cfg.group1_locks = 2;
     cfg.skip_group1_for_mutant_test = mutant;
+    cfg.skip_phase_exclusion_for_mutant_test = phase_mutant;
     let dev = Device::in_memory_with(cfg, BLOCK, BLOCKS, BLOCKS).expect("device");
     for b in 0..BLOCKS {
         dev.write(Vlun::A, b, &fill(1)).expect("initial image");
@@ -323,5 +334,106 @@ fn mutant_without_group1_lock_breaks_logging() {
     assert!(
         msg.contains("torn read") || msg.contains("leaked") || msg.contains("lost"),
         "loom must find the write-logging race once the group-1 lock is gone, got: {msg}"
+    );
+}
+
+/// An old transaction writes block 0 through VLUN A while `backup_a` freezes VLUN A
+/// and archives it. The write either lands before the freeze (VLUN A and the archive
+/// show it) or is refused (neither does): the phase change waits for the call in
+/// flight, and a later call reads the new phase under its block's lock. Returns how
+/// many explored executions saw the write land and how many saw it refused (both must
+/// occur: the race is real).
+fn a_write_races_backup(variant: Variant) -> (usize, usize) {
+    let landed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let refused = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (l, r) = (landed.clone(), refused.clone());
+    explore(move || {
+        let dev = device(variant, false);
+        let d = dev.clone();
+        let old = thread::spawn(move || d.write(Vlun::A, 0, &fill(2)).is_ok());
+        let mut archive = Vec::new();
+        dev.backup_a(&mut archive).expect("backup");
+        let wrote = old.join().unwrap();
+        let a0 = read(&dev, Vlun::A, 0);
+        assert_eq!(
+            a0,
+            if wrote { 2 } else { 1 },
+            "VLUN A lost or invented a write"
+        );
+        assert_eq!(
+            word_of(Vlun::A, 0, &archive[..BLOCK]),
+            a0,
+            "the archive differs from VLUN A: a write landed in VLUN A after its freeze"
+        );
+        let counter = if wrote { &l } else { &r };
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    });
+    let n = |c: &std::sync::atomic::AtomicUsize| c.load(std::sync::atomic::Ordering::Relaxed);
+    (n(&landed), n(&refused))
+}
+
+fn backup_excludes_a_racing_write(variant: Variant) {
+    let (landed, refused) = a_write_races_backup(variant);
+    assert!(
+        landed > 0 && refused > 0,
+        "{variant}: both outcomes must be explored (landed {landed}, refused {refused})"
+    );
+}
+
+#[test]
+fn mirroring_backup_excludes_a_racing_a_write() {
+    backup_excludes_a_racing_write(Variant::WriteMirroring);
+}
+
+#[test]
+fn logging_backup_excludes_a_racing_a_write() {
+    backup_excludes_a_racing_write(Variant::WriteLogging);
+}
+
+#[test]
+fn cow_backup_excludes_a_racing_a_write() {
+    backup_excludes_a_racing_write(Variant::CopyOnWrite);
+}
+
+/// Write logging: a new transaction's first VLUN B write to block 1 (no entry yet)
+/// races `retire_a`, which merges the log into image A and drops the table. The
+/// write runs wholly before the phase change (logged, then merged) or wholly after it
+/// (straight to image A, where VLUN B lives once retired): either way VLUN B ends
+/// with it and no table remains.
+fn first_b_write_races_retire(phase_mutant: bool) {
+    explore(move || {
+        let dev = device_with(Variant::WriteLogging, false, phase_mutant);
+        dev.backup_a(&mut std::io::sink()).expect("backup");
+        let d = dev.clone();
+        let new = thread::spawn(move || {
+            d.write(Vlun::B, 1, &fill(3))
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        });
+        dev.retire_a().expect("retire");
+        assert_eq!(new.join().unwrap(), Ok(()), "the VLUN B write failed");
+        assert_eq!(
+            read(&dev, Vlun::B, 1),
+            3,
+            "VLUN B lost a write: the retire cut through it"
+        );
+        assert!(dev.table().is_none(), "the table is dropped at retire");
+        assert_eq!(dev.extra_space_blocks(), 0);
+    });
+}
+
+#[test]
+fn logging_retire_excludes_a_racing_first_b_write() {
+    first_b_write_races_retire(false);
+}
+
+#[test]
+fn mutant_without_phase_exclusion_lets_the_retire_cut_through_a_b_write() {
+    let msg = failure_of(|| first_b_write_races_retire(true));
+    eprintln!("found: {msg}");
+    assert!(
+        !msg.is_empty(),
+        "loom must find the retire cutting through a VLUN B write once phase changes \
+         skip the group-1 locks"
     );
 }

@@ -6,8 +6,8 @@
 //! group-1 lock (reserve, cancel and remove run inside the VLUN call on `b`, the retire
 //! merge takes the lock per block), and a VLUN call on `b` reads it under the same
 //! lock, so the lock orders every write before every later read. The table appears
-//! (split) and is replaced (recovery) with no call in flight (the phase lock held
-//! exclusively, or `&mut self`); it disappears at the retire, when write logging's
+//! (split) and is replaced (recovery) with no call in flight (every group-1 lock
+//! held, or `&mut self`); it disappears at the retire, when write logging's
 //! merge has already removed every entry under its block's lock and copy-on-write no
 //! longer looks up (VLUN A is gone). The metadata lock still guards the table itself
 //! (allocator, journal order); this copy is written under it, beside the table.

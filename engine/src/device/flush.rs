@@ -36,7 +36,7 @@ impl<S: BlockStore> Device<S> {
 
     fn flush_all(&self, cost: &mut IoCost) -> Result<bool> {
         let marked = self.variant == Variant::WriteMirroring && {
-            let _no_call_in_flight = sync::write(&self.phase);
+            let _no_call_in_flight = self.exclude_calls();
             let mut m = sync::lock(&self.meta);
             if m.dirty_new.is_empty() {
                 false
@@ -69,13 +69,14 @@ impl<S: BlockStore> Device<S> {
 
     /// Rewrites the journal as a snapshot (a no-op without a journal).
     ///
-    /// Takes the phase lock exclusively, so no call is in flight: a reserved entry
+    /// Takes every group-1 lock, so no call is in flight: a reserved entry
     /// whose data is not yet written never reaches the snapshot, and no record
     /// appended between the snapshot and the rewrite is lost.
     pub fn compact_metadata(&self) -> Result<()> {
-        let phase = sync::write(&self.phase);
+        let _no_call_in_flight = self.exclude_calls();
+        let phase = self.phase.get();
         let mut m = sync::lock(&self.meta);
-        let records = m.snapshot(&self.identity(), *phase);
+        let records = m.snapshot(&self.identity(), phase);
         m.journal_op(|j| j.compact(&records))?;
         m.appended = 0;
         Ok(())

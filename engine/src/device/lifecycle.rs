@@ -14,20 +14,21 @@ use crate::{Image, Phase, Variant, Vlun};
 
 impl<S: BlockStore> Device<S> {
     fn transition(&self, op: &'static str, from: &[Phase], to: Phase) -> Result<IoCost> {
-        let mut phase = sync::write(&self.phase);
+        let excluded = self.exclude_calls();
+        let phase = self.phase.get();
         if !from.contains(&phase) {
-            return Err(Error::IllegalState { op, phase: *phase });
+            return Err(Error::IllegalState { op, phase });
         }
         let mut cost = IoCost::default();
-        let result = self.change_phase(*phase, to, &mut cost);
+        let result = self.change_phase(phase, to, &mut cost);
         self.counters.charge(&cost);
         result?;
-        *phase = to;
+        self.phase.set(to, &excluded);
         Ok(cost)
     }
 
-    /// Journals the phase change, with no call in flight (the caller holds the phase
-    /// lock exclusively). A phase change is a barrier: on a power-safe device every
+    /// Journals the phase change, with no call in flight (the caller holds every
+    /// group-1 lock). A phase change is a barrier: on a power-safe device every
     /// write before it is durable first and the record is synced, so no crash brings
     /// back a write from the other side of the split; the mirror's dirty blocks are
     /// clean then (both images were written).

@@ -3,8 +3,8 @@
 //! Every call routes by (variant, phase, VLUN) as DESIGN.md §2 tabulates, under the
 //! locks of \[0070\]/\[00104\]: group 2 (volume stripe locks, optional) then group 1 (the
 //! device's own per-block locks), then, briefly, the metadata lock that guards the
-//! lookup table and its journal. Phase changes take the phase lock exclusively, so a
-//! split or a retire never cuts through a call in flight. None of these locks lives
+//! lookup table and its journal. Phase changes take every group-1 lock (`phase`), so
+//! a split or a retire never cuts through a call in flight. None of these locks lives
 //! in an image, so none is ever archived (\[0054\]).
 //!
 //! Write order (so that a crash never leaves a table entry pointing at data that was
@@ -18,7 +18,8 @@
 //!
 //! One concept per file: the metadata state ([`metadata`]), the physical operations
 //! and barriers (`io`), the table-entry protocol (`entry`), the VLUN routing
-//! (`route`), the life cycle (`lifecycle`), flush and compaction (`flush`).
+//! (`route`), the phase and its exclusion of calls (`phase`), the life cycle
+//! (`lifecycle`), flush and compaction (`flush`).
 
 use std::collections::BTreeSet;
 
@@ -26,7 +27,7 @@ use crate::cost::{CounterCells, Counters, IoCost};
 use crate::error::{Error, Result};
 use crate::meta::Journal;
 use crate::store::{BlockStore, MemStore};
-use crate::sync::{self, Mutex, MutexGuard, RwLock};
+use crate::sync::{self, Mutex, MutexGuard};
 use crate::table::{LookupTable, AREA_SLOTS_MAX};
 use crate::{Geometry, Identity, Phase, Variant, Vlun};
 
@@ -39,6 +40,7 @@ mod lifecycle;
 pub(crate) mod metadata;
 #[cfg(test)]
 pub(crate) mod mutant;
+mod phase;
 mod route;
 #[cfg(all(test, not(loom)))]
 mod tests;
@@ -47,6 +49,7 @@ pub use entry::EntryContents;
 pub use integrity::sum_blocks;
 use metadata::Metadata;
 pub use metadata::JOURNAL_APPENDS_MAX;
+use phase::PhaseWord;
 
 /// Group-2 locks: volume-level stripe locks (RAID-5 style), one per stripe of
 /// `stripe_blocks` consecutive blocks, folded onto `locks` mutexes.
@@ -99,6 +102,11 @@ pub struct DeviceConfig {
     /// loom tests can find the torn reads and diverged mirrors it prevents.
     #[cfg(loom)]
     pub skip_group1_for_mutant_test: bool,
+    /// Mutant switch for the loom tests only: let phase changes run without taking
+    /// the group-1 locks, to show that the loom tests can find a call cut through by
+    /// a phase change.
+    #[cfg(loom)]
+    pub skip_phase_exclusion_for_mutant_test: bool,
 }
 
 impl DeviceConfig {
@@ -112,6 +120,8 @@ impl DeviceConfig {
             integrity: false,
             #[cfg(loom)]
             skip_group1_for_mutant_test: false,
+            #[cfg(loom)]
+            skip_phase_exclusion_for_mutant_test: false,
         }
     }
 
@@ -148,11 +158,15 @@ pub struct Device<S: BlockStore> {
     area_slots: u64,
     image_a: S,
     image_b: S,
-    phase: RwLock<Phase>,
+    /// Read by a call under its group-1 lock, changed under all of them ([`phase`]).
+    phase: PhaseWord,
     meta: Mutex<Metadata>,
     /// The table's block → slot map, read without the metadata lock ([`entry_index`]).
     entries: entry_index::EntryIndex,
     group1: Box<[Mutex<()>]>,
+    /// `group1.len() - 1` when that is a power of two (a block's lock is then a mask
+    /// of its number, no division on the hot path), else `u64::MAX`.
+    group1_mask: u64,
     group2: Option<(u64, Box<[Mutex<()>]>)>,
     /// Serialises [`Device::flush`]es, so one flush's `Clean` never covers blocks
     /// another flush's mark moved.
@@ -175,8 +189,10 @@ pub struct Device<S: BlockStore> {
     journaled: std::sync::atomic::AtomicBool,
 }
 
-/// The locks one block access holds (group 2, then group 1), released on drop.
+/// The locks one block access holds (group 2, then group 1), released on drop, and
+/// the index of its group-1 lock (its counter stripe).
 struct BlockGuard<'a> {
+    stripe: usize,
     _group1: Option<MutexGuard<'a, ()>>,
     _group2: Option<MutexGuard<'a, ()>>,
 }
@@ -302,7 +318,7 @@ impl<S: BlockStore> Device<S> {
             area_slots,
             image_a,
             image_b,
-            phase: RwLock::new(Phase::Single),
+            phase: PhaseWord::new(Phase::Single),
             meta: Mutex::new(Metadata::new(None, 0, None)),
             // Mirroring has no table: no index.
             entries: entry_index::EntryIndex::new(if variant.table_image().is_some() {
@@ -311,6 +327,11 @@ impl<S: BlockStore> Device<S> {
                 0
             }),
             group1: (0..config.group1_locks).map(|_| Mutex::new(())).collect(),
+            group1_mask: if config.group1_locks.is_power_of_two() {
+                config.group1_locks as u64 - 1
+            } else {
+                u64::MAX
+            },
             group2,
             flush_lock: Mutex::new(()),
             counters: CounterCells::new(config.group1_locks),
@@ -336,7 +357,7 @@ impl<S: BlockStore> Device<S> {
         self.entries.reset(table.as_ref());
         let mut metadata = Metadata::new(table, area_peak, Some(journal));
         metadata.diverged = diverged;
-        self.phase = RwLock::new(phase);
+        self.phase = PhaseWord::new(phase);
         self.meta = Mutex::new(metadata);
         self.counters = CounterCells::new(self.group1.len());
         *self.journaled.get_mut() = true;
@@ -427,7 +448,7 @@ impl<S: BlockStore> Device<S> {
     }
     /// The current phase.
     pub fn phase(&self) -> Phase {
-        *sync::read(&self.phase)
+        self.phase.get()
     }
     /// The images `(A, B)`, for inspection.
     pub fn images(&self) -> (&S, &S) {
@@ -493,9 +514,13 @@ impl<S: BlockStore> Device<S> {
 
     /// The group-1 lock (and counter stripe) of `block`.
     fn stripe(&self, block: u64) -> usize {
+        if self.group1_mask != u64::MAX {
+            return (block & self.group1_mask) as usize;
+        }
         (block % self.group1.len() as u64) as usize
     }
 
+    /// Takes `block`'s group-2 lock (if configured), then its group-1 lock.
     fn lock_block(&self, block: u64) -> BlockGuard<'_> {
         let group2 = self.group2.as_ref().map(|(width, locks)| {
             sync::lock(&locks[((block / width) % locks.len() as u64) as usize])
@@ -504,8 +529,10 @@ impl<S: BlockStore> Device<S> {
         let skip = self.config.skip_group1_for_mutant_test;
         #[cfg(not(loom))]
         let skip = false;
-        let group1 = (!skip).then(|| sync::lock(&self.group1[self.stripe(block)]));
+        let stripe = self.stripe(block);
+        let group1 = (!skip).then(|| sync::lock(&self.group1[stripe]));
         BlockGuard {
+            stripe,
             _group1: group1,
             _group2: group2,
         }
@@ -525,7 +552,7 @@ impl<S: BlockStore + Clone> Clone for Device<S> {
         )
         .expect("a valid device's geometry is valid");
         d.sums = self.sums.clone();
-        d.phase = RwLock::new(phase);
+        d.phase = PhaseWord::new(phase);
         d.set_identity(self.device_id, self.generation);
         d.entries.reset(m.table.as_ref());
         let mut metadata = Metadata::new(m.table.clone(), m.area_peak, None);

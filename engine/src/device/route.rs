@@ -14,13 +14,13 @@ impl<S: BlockStore> Device<S> {
     /// Reads `block` of `vlun` into `buf` (one block long).
     pub fn read(&self, vlun: Vlun, block: u64, buf: &mut [u8]) -> Result<IoCost> {
         self.check(vlun, block, buf.len())?;
-        let phase = sync::read(&self.phase);
-        let _locks = self.lock_block(block);
+        let locks = self.lock_block(block);
+        // Stable while the block's group-1 lock is held (`phase`).
+        let phase = self.phase.get();
         let mut cost = IoCost::default();
-        let result = self.route_read(*phase, vlun, block, buf, &mut cost);
-        let stripe = self.stripe(block);
+        let result = self.route_read(phase, vlun, block, buf, &mut cost);
         self.counters
-            .charge_call(stripe, &cost, vlun, false, result.is_ok());
+            .charge_call(locks.stripe, &cost, vlun, false, result.is_ok());
         result.map(|()| cost)
     }
 
@@ -70,13 +70,13 @@ impl<S: BlockStore> Device<S> {
     /// is acknowledged: every image the variant routes it to holds it.
     pub fn write(&self, vlun: Vlun, block: u64, data: &[u8]) -> Result<IoCost> {
         self.check(vlun, block, data.len())?;
-        let phase = sync::read(&self.phase);
-        let _locks = self.lock_block(block);
+        let locks = self.lock_block(block);
+        // Stable while the block's group-1 lock is held (`phase`).
+        let phase = self.phase.get();
         let mut cost = IoCost::default();
-        let result = self.route_write(*phase, vlun, block, data, &mut cost);
-        let stripe = self.stripe(block);
+        let result = self.route_write(phase, vlun, block, data, &mut cost);
         self.counters
-            .charge_call(stripe, &cost, vlun, true, result.is_ok());
+            .charge_call(locks.stripe, &cost, vlun, true, result.is_ok());
         result.map(|()| cost)
     }
 
