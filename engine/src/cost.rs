@@ -122,23 +122,22 @@ struct Cells {
 }
 
 impl Cells {
-    /// Adds `cost` with `add`, skipping the zero fields.
+    /// Adds `cost` with `add`, skipping the zero fields. Field by field, with no
+    /// table of pairs to build: it runs on every VLUN call.
     fn add(&self, cost: &IoCost, add: impl Fn(&StatCounter, u64)) {
-        let fields = [
-            (&self.image_a_reads, cost.reads_a),
-            (&self.image_a_writes, cost.writes_a),
-            (&self.image_b_reads, cost.reads_b),
-            (&self.image_b_writes, cost.writes_b),
-            (&self.table_lookups, cost.table_lookups),
-            (&self.table_inserts, cost.table_inserts),
-            (&self.table_removes, cost.table_removes),
-            (&self.flushes, cost.flushes),
-        ];
-        for (c, n) in fields {
+        let field = |c: &StatCounter, n: u32| {
             if n != 0 {
                 add(c, u64::from(n));
             }
-        }
+        };
+        field(&self.image_a_reads, cost.reads_a);
+        field(&self.image_a_writes, cost.writes_a);
+        field(&self.image_b_reads, cost.reads_b);
+        field(&self.image_b_writes, cost.writes_b);
+        field(&self.table_lookups, cost.table_lookups);
+        field(&self.table_inserts, cost.table_inserts);
+        field(&self.table_removes, cost.table_removes);
+        field(&self.flushes, cost.flushes);
     }
 
     fn logical(&self, vlun: crate::Vlun, write: bool) -> &StatCounter {
