@@ -11,7 +11,7 @@
 //! recreates, so the first pass of a VLUN B write cell is first writes).
 //!
 //! Run: `cargo bench -p owm-engine --bench per_call` (40 rounds of 20,000 calls per
-//! cell, about 10 s on a quiet machine), or `-- --rounds N --calls N`. Prints per
+//! cell, a few seconds), or `-- --rounds N --calls N`. Prints per
 //! cell the fastest round's ns per call of the device and of the raw store and their
 //! ratio (a round is shorter than a scheduler time slice, so on a loaded machine the
 //! fastest round is the one nothing preempted), the medians, the median, lowest and
