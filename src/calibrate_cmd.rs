@@ -414,6 +414,7 @@ fn measure_profile(args: &CalibrateArgs, dir: &Path) -> Result<DeviceModelConfig
     let samples = args.samples.max(10);
     let m = measure(dir, args.block_size, samples, args.pattern_writes)?;
     let profile = DeviceModelConfig {
+        profile: None,
         read_latency_ticks: ticks(m.read_us),
         write_latency_ticks: ticks(m.write_us),
         table_update_latency_ticks: ticks(m.append_us),

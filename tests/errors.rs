@@ -71,6 +71,18 @@ fn out_of_range_value_names_file_line_and_key() {
 }
 
 #[test]
+fn unknown_profile_names_file_line_and_key() {
+    let (_t, f, o) = run_file("name = \"x\"\n[device]\nprofile = \"floppy\"\n");
+    fails_with(
+        &o,
+        &[&format!("{f}:3:"), "key `device.profile`", "hdd-7200"],
+    );
+    let (_t, f, o) = run_file("[archive]\nextent_blocks = 4\nprofile = \"pigeon\"\n");
+    fails_with(&o, &[&format!("{f}:3:"), "key `archive.profile`", "lto-8"]);
+    assert_eq!(o.status.code(), Some(2), "bad input exits 2");
+}
+
+#[test]
 fn missing_file_is_named() {
     let o = owm(&["run", "scenarios/no-such-file.toml"]);
     fails_with(&o, &["scenarios/no-such-file.toml", "cannot read"]);
@@ -173,6 +185,17 @@ fn simulator_checks_name_file_line_and_key() {
             "faults.corrupt_block_probability",
         ),
         ("[device]\nchannels = 0\n", 2, "device.channels"),
+        // A profile's values are checked like explicit ones.
+        (
+            "[device]\nprofile = \"hdd-7200\"\nchannels = 0\n",
+            3,
+            "device.channels",
+        ),
+        (
+            "[workload]\nkind = \"generated\"\nwrite_kind = \"blind\"\n",
+            3,
+            "workload.write_kind",
+        ),
         (
             "\n\nretry_backoff_ticks = 1099511627777\n",
             3,

@@ -12,11 +12,18 @@
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{Tick, TICK_US};
+use crate::profiles::{ArchiveFile, ArchiveProfile};
 
-/// The archive target (`[archive]`). Defaults: a local disk streaming 100 MB/s.
+/// The archive target (`[archive]`). Defaults: a local disk streaming 100 MB/s;
+/// `profile` sets sourced defaults for a real target ([`ArchiveProfile`]), which every
+/// key given explicitly overrides.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(from = "ArchiveFile")]
 pub struct ArchiveConfig {
+    /// The target whose published figures give the defaults (default none: the
+    /// figures below).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ArchiveProfile>,
     /// Ticks added to every extent sent (a network round trip, a tape's start/stop),
     /// default 0.
     pub latency_ticks: Tick,
@@ -31,6 +38,7 @@ pub struct ArchiveConfig {
 impl Default for ArchiveConfig {
     fn default() -> Self {
         Self {
+            profile: None,
             latency_ticks: 0,
             bandwidth_bytes_per_s: 100_000_000,
             rate_limit_bytes_per_s: 0,

@@ -20,13 +20,19 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Tick;
+use crate::profiles::{DeviceModelFile, DeviceProfile};
 use crate::rng;
 
 /// Latencies and parallelism of the simulated storage. Defaults: a fast SSD-like
-/// device, 1 tick = 1 µs.
+/// device, 1 tick = 1 µs; `profile` sets sourced defaults for a real device
+/// ([`DeviceProfile`]), which every key given explicitly overrides.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(from = "DeviceModelFile")]
 pub struct DeviceModelConfig {
+    /// The device whose published figures give the defaults (default none: the
+    /// figures below).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<DeviceProfile>,
     /// Ticks per physical block read (default 10).
     pub read_latency_ticks: Tick,
     /// Ticks per physical block write (default 20).
@@ -73,6 +79,7 @@ pub struct DeviceModelConfig {
 impl Default for DeviceModelConfig {
     fn default() -> Self {
         Self {
+            profile: None,
             read_latency_ticks: 10,
             write_latency_ticks: 20,
             table_update_latency_ticks: 2,

@@ -34,6 +34,7 @@ pub mod judgement;
 pub mod locks;
 pub mod oracle;
 pub mod policy;
+pub mod profiles;
 pub mod rng;
 pub mod scenario;
 pub mod schedule;
@@ -55,12 +56,13 @@ pub use history::{Cycle, Event, History, Layout, Step, TxnId};
 pub use judgement::{Judgement, Observed};
 pub use oracle::{check_all, Invariant, Violation};
 pub use policy::Policy;
+pub use profiles::{ArchiveProfile, DeviceProfile};
 pub use scenario::{
     BackupConfig, Discipline, GeometryConfig, Granularity, Limits, LockingConfig, Scenario,
 };
 pub use workload::{
     Arrivals, BankConfig, Fig3Config, Fig45Config, GeneratedConfig, HotSpot, InitialValues,
-    TraceConfig, WorkloadConfig,
+    TraceConfig, WorkloadConfig, WriteKind,
 };
 
 use world::World;

@@ -7,8 +7,8 @@
 use crate::error::SimError;
 use crate::faults::{FaultsConfig, CRASHES_MAX};
 use crate::history::{Layout, RECORD_HEADER_BYTES};
-use crate::scenario::{Scenario, FIELD_TICKS_MAX};
-use crate::workload::{Arrivals, HotSpot, TraceConfig, WorkloadConfig as W};
+use crate::scenario::{Discipline, Scenario, FIELD_TICKS_MAX};
+use crate::workload::{Arrivals, HotSpot, TraceConfig, WorkloadConfig as W, WriteKind};
 
 fn bad(key: &str, message: String) -> SimError {
     SimError::Config {
@@ -61,6 +61,7 @@ pub(crate) fn scenario(s: &Scenario) -> Result<Layout, SimError> {
     at_least("limits.events_max", s.limits.events_max, 1)?;
     at_least("limits.attempts_max", s.limits.attempts_max, 1)?;
     workload(&s.workload)?;
+    blind_writes(s)?;
     faults(&s.faults)?;
     tick_fields(s)?;
     crate::schedule::validate(&s.backup)?;
@@ -229,6 +230,35 @@ fn workload(w: &W) -> Result<(), SimError> {
         }
     }
     Ok(())
+}
+
+/// Blind writes replace a whole block and keep no before-image: one record per
+/// block, nothing that rolls a write back, and every lock taken before the begin.
+fn blind_writes(s: &Scenario) -> Result<(), SimError> {
+    let W::Generated(c) = &s.workload else {
+        return Ok(());
+    };
+    if c.write_kind != WriteKind::Blind {
+        return Ok(());
+    }
+    let key = "workload.write_kind";
+    let why = if s.geometry.records_per_block != 1 {
+        format!(
+            "a blind write replaces its whole block: geometry.records_per_block must be 1, not {}",
+            s.geometry.records_per_block
+        )
+    } else if s.abort_probability > 0.0 || s.faults.active() {
+        "a blind write keeps no before-image to roll back: abort_probability must be 0 \
+         and [faults] off"
+            .to_string()
+    } else if s.locking.discipline != Discipline::Conservative {
+        "blind writes need locking.discipline = \"conservative\" (incremental locks are \
+         taken by the reads)"
+            .to_string()
+    } else {
+        return Ok(());
+    };
+    Err(bad(key, why))
 }
 
 /// A trace workload: its knobs, and the trace must have been loaded

@@ -32,6 +32,27 @@ pub enum HotSpot {
     Zipf { exponent: f64 },
 }
 
+/// How a write access writes its record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WriteKind {
+    /// Read the block, change the record, write the block back (a database page
+    /// update; the read is the transaction's own, priced like any read).
+    #[default]
+    ReadModifyWrite,
+    /// Write the whole block without reading it (sysbench fileio's `rndwr`, fio's
+    /// random writes): needs one record per block (`geometry.records_per_block = 1`),
+    /// no aborts (`abort_probability = 0`, no `[faults]`: a blind write keeps no
+    /// before-image) and conservative locking.
+    Blind,
+}
+
+impl WriteKind {
+    fn is_default(&self) -> bool {
+        *self == WriteKind::default()
+    }
+}
+
 /// Parameters of the generated workload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -52,6 +73,14 @@ pub struct GeneratedConfig {
     /// Compute ticks per transaction, uniform in this range (default 5..=50).
     pub compute_ticks_min: Tick,
     pub compute_ticks_max: Tick,
+    /// How a write access writes (default `read-modify-write`; `blind`: no read).
+    #[serde(skip_serializing_if = "WriteKind::is_default")]
+    pub write_kind: WriteKind,
+    /// Each transaction waits for one flush barrier (`device.flush_latency_ticks`)
+    /// after its writes and before it commits: the application's fsync, as a database
+    /// commit or sysbench's `--file-fsync-freq=1` does (default false).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub flush_at_commit: bool,
 }
 
 impl Default for GeneratedConfig {
@@ -68,6 +97,8 @@ impl Default for GeneratedConfig {
             hot_spot: HotSpot::Uniform,
             compute_ticks_min: 5,
             compute_ticks_max: 50,
+            write_kind: WriteKind::ReadModifyWrite,
+            flush_at_commit: false,
         }
     }
 }
@@ -186,9 +217,10 @@ impl Workload for Generated {
         for op in &mut ops {
             let record = op.record();
             *op = if rng::chance(&mut self.shapes, self.c.write_fraction) {
-                Op::Add {
-                    record,
-                    delta: rng::uniform(&mut self.shapes, 1, 9) as i64,
+                let x = rng::uniform(&mut self.shapes, 1, 9) as i64;
+                match self.c.write_kind {
+                    WriteKind::ReadModifyWrite => Op::Add { record, delta: x },
+                    WriteKind::Blind => Op::Put { record, value: x },
                 }
             } else {
                 Op::Read { record }

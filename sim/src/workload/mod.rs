@@ -12,7 +12,7 @@ pub mod trace;
 pub use bank::BankConfig;
 pub use fig3::Fig3Config;
 pub use fig45::Fig45Config;
-pub use generated::{Arrivals, GeneratedConfig, HotSpot};
+pub use generated::{Arrivals, GeneratedConfig, HotSpot, WriteKind};
 pub use trace::TraceConfig;
 
 use rand_chacha::ChaCha8Rng;
@@ -101,6 +101,12 @@ impl WorkloadConfig {
                 (m.txns.len() as u64, longest as u64)
             }),
         }
+    }
+
+    /// True when each transaction waits for a flush barrier before it commits
+    /// (`flush_at_commit`, generated loads).
+    pub fn flush_at_commit(&self) -> bool {
+        matches!(self, WorkloadConfig::Generated(c) if c.flush_at_commit)
     }
 
     /// True when every transaction keeps the sum of record values (bank).

@@ -34,12 +34,19 @@ impl World<'_> {
         match self.txns[att as usize].stage {
             Stage::Reading => self.read_step(att),
             Stage::Writing => self.write_step(att),
+            Stage::Committing => self.commit(att),
             _ => Ok(()),
         }
     }
 
     pub(super) fn read_step(&mut self, att: Attempt) -> Result<(), SimError> {
         let now = self.q.now();
+        // A blind write reads nothing (its value slot is kept for the write phase).
+        let t = &mut self.txns[att as usize];
+        while let Some(Op::Put { .. }) = t.ops.get(t.op) {
+            t.values.push(0);
+            t.op += 1;
+        }
         let t = &self.txns[att as usize];
         let Some(&op) = t.ops.get(t.op) else {
             let t = &mut self.txns[att as usize];
@@ -106,24 +113,32 @@ impl World<'_> {
         let Some(i) = next else {
             return if self.txns[att as usize].abort_planned {
                 self.rollback(att)
+            } else if self.scenario.workload.flush_at_commit() {
+                // The application's fsync: priced like any barrier, then the commit.
+                self.txns[att as usize].stage = Stage::Committing;
+                let barrier = IoCost {
+                    flushes: 1,
+                    ..IoCost::default()
+                };
+                self.complete_io(att, &barrier);
+                Ok(())
             } else {
-                // Commit implies flush: a committed write survives any crash.
-                self.durability_flush()?;
-                let id = self.txns[att as usize].id;
-                self.log(Event::Commit { txn: id });
-                self.finish(att, Outcome::Committed)
+                self.commit(att)
             };
         };
-        let Op::Add { record, delta } = t.ops[i] else {
-            unreachable!("writes() is true only for Add");
+        let (record, value, blind) = match t.ops[i] {
+            Op::Add { record, delta } => (record, t.values[i].wrapping_add(delta), false),
+            Op::Put { record, value } => (record, value, true),
+            Op::Read { .. } => unreachable!("writes() is false for a read"),
         };
-        let value = t.values[i].wrapping_add(delta);
         let (vlun, id) = (t.vlun, t.id);
         let block = self.layout.block_of(record);
         let off = self.layout.offset_in_block(record);
         let mut cost = IoCost::default();
         let gran = self.scenario.locking.granularity;
         match gran {
+            // A blind write replaces the whole block (one record per block, validated).
+            _ if blind => self.buf.fill(0),
             Granularity::Block => {
                 let (_, c) = t
                     .cache
@@ -157,7 +172,9 @@ impl World<'_> {
         };
         let rs = self.layout.record_size;
         let t = &mut self.txns[att as usize];
-        if !t.before.iter().any(|(k, _)| *k == key) {
+        // A blind write keeps no before-image: it never rolls back (validated: no
+        // aborts, no faults).
+        if !blind && !t.before.iter().any(|(k, _)| *k == key) {
             let bytes = match gran {
                 Granularity::Record => &self.buf[off..off + rs],
                 Granularity::Block => &self.buf[..],
@@ -211,6 +228,16 @@ impl World<'_> {
         }
         self.complete_io(att, &cost);
         Ok(())
+    }
+
+    /// Commits a transaction whose writes are done (and, with
+    /// `workload.flush_at_commit`, flushed).
+    fn commit(&mut self, att: Attempt) -> Result<(), SimError> {
+        // Commit implies flush: a committed write survives any crash.
+        self.durability_flush()?;
+        let id = self.txns[att as usize].id;
+        self.log(Event::Commit { txn: id });
+        self.finish(att, Outcome::Committed)
     }
 
     /// Writes the before-images back (newest first), then aborts. A rollback that

@@ -88,6 +88,8 @@ enum Stage {
     Reading,
     Computing,
     Writing,
+    /// Waiting for the flush barrier a commit needs (`workload.flush_at_commit`).
+    Committing,
     RollingBack,
     Backoff,
     Done,

@@ -17,3 +17,4 @@ mod schedule;
 mod shipped;
 mod swarm;
 mod traces;
+mod validation;
