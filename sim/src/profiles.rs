@@ -124,6 +124,8 @@ pub(crate) struct DeviceModelFile {
     flush_latency_ticks: Option<Tick>,
     journal_sync_latency_ticks: Option<Tick>,
     journaled: Option<bool>,
+    integrity: Option<bool>,
+    journal_lane: Option<bool>,
     channels: Option<u32>,
     jitter_ticks_max: Option<Tick>,
 }
@@ -148,6 +150,8 @@ impl From<DeviceModelFile> for DeviceModelConfig {
                 .journal_sync_latency_ticks
                 .or(d.journal_sync_latency_ticks),
             journaled: f.journaled.unwrap_or(d.journaled),
+            integrity: f.integrity.unwrap_or(d.integrity),
+            journal_lane: f.journal_lane.unwrap_or(d.journal_lane),
             channels: f.channels.unwrap_or(d.channels),
             jitter_ticks_max: f.jitter_ticks_max.unwrap_or(d.jitter_ticks_max),
         }
