@@ -327,6 +327,7 @@ pub fn replay(path: &str, records: &[(u64, MetaRecord)]) -> Result<Restored, Met
                         | (Phase::Split, Phase::BackedUp)
                         | (Phase::BackedUp, Phase::BackedUp)
                         | (Phase::BackedUp, Phase::Retired)
+                        | (Phase::Split, Phase::Retired)
                         | (Phase::Retired, Phase::Split)
                 );
                 if !legal {

@@ -180,6 +180,24 @@ impl<S: BlockStore> Device<S> {
         self.finish_retire()
     }
 
+    /// Abandons the backup: discards VLUN A from the split (or after a backup that did
+    /// not complete) with no archive, and frees the extra space as [`Device::retire_a`]
+    /// does; VLUN B stays live and unchanged. What a snapshot whose copy-on-write area
+    /// filled comes to (dm-snapshot invalidates it; QEMU's `on-cbw-error =
+    /// break-snapshot`): the users go on, the backup is lost. Transactions still
+    /// running on VLUN A must carry on through VLUN B (every write they made through A
+    /// reached B too); VLUN A calls are refused from now on.
+    ///
+    /// Errors: [`Error::IllegalState`] outside the split and backed-up phases.
+    pub fn abandon_a(&self) -> Result<IoCost> {
+        self.transition(
+            "abandon VLUN A",
+            &[Phase::Split, Phase::BackedUp],
+            Phase::Retired,
+        )?;
+        self.finish_retire()
+    }
+
     /// Frees what VLUN A held, in the retired phase: merges write logging's logged
     /// blocks into image A, then drops the table. Safe to repeat after a failure.
     pub(crate) fn finish_retire(&self) -> Result<IoCost> {

@@ -127,3 +127,72 @@ fn detach_before_retire_is_illegal() {
         }
     }
 }
+
+/// A backup abandoned when the data area is full (`abandon_a`, QEMU's
+/// `break-snapshot`): from the split, with no archive, VLUN A is dropped, the extra
+/// space freed, VLUN B keeps every write (its own and the ones made through A), the
+/// refused write goes through afterwards; a reopen finds the device retired with the
+/// same VLUN B. Out of the split and backed-up phases the call is refused.
+#[test]
+fn abandoning_a_full_data_area_keeps_vlun_b_and_frees_the_space() {
+    for variant in Variant::ALL {
+        let (_dir, paths, mut g) = crate::common::file_device_parts(BS, N);
+        g.area_slots = 2;
+        let d = file::create(&paths, DeviceConfig::new(variant), g).unwrap();
+        refused(&d, Some(&paths.meta), "abandon before split", |d| {
+            d.abandon_a()
+        });
+        let data = |k: u64| pattern(BS, k, 7);
+        d.write(Vlun::A, 0, &data(1)).unwrap();
+        d.split().unwrap();
+        d.write(Vlun::B, 1, &data(2)).unwrap();
+        d.write(Vlun::B, 2, &data(3)).unwrap();
+        d.write(Vlun::A, 5, &data(4)).unwrap();
+        let third = d.write(Vlun::B, 3, &data(5));
+        match variant {
+            Variant::WriteMirroring => assert!(third.is_ok(), "{third:?}"),
+            _ => assert!(
+                matches!(
+                    third,
+                    Err(Error::DataAreaFull {
+                        slots: 2,
+                        block: 3,
+                        ..
+                    })
+                ),
+                "{variant}: {third:?}"
+            ),
+        }
+        assert!(d.extra_space_blocks() > 0, "{variant}");
+        d.abandon_a().unwrap();
+        assert_eq!(d.phase(), Phase::Retired, "{variant}");
+        assert_eq!(d.extra_space_blocks(), 0, "{variant}");
+        assert!(!d.archive_complete(), "{variant}");
+        refused(&d, Some(&paths.meta), "abandon twice", |d| d.abandon_a());
+        refused(&d, Some(&paths.meta), "read A after abandon", |d| {
+            d.read(Vlun::A, 0, &mut [0; BS])
+        });
+        d.write(Vlun::B, 3, &data(5)).unwrap();
+        let expect = |b: u64| match b {
+            0 => data(1),
+            1 => data(2),
+            2 => data(3),
+            3 => data(5),
+            5 => data(4),
+            _ => vec![0u8; BS],
+        };
+        let mut buf = vec![0u8; BS];
+        for b in 0..N {
+            d.read(Vlun::B, b, &mut buf).unwrap();
+            assert_eq!(buf, expect(b), "{variant}: block {b}");
+        }
+        d.flush().unwrap();
+        drop(d);
+        let d = file::open(&paths, DeviceConfig::new(variant)).unwrap();
+        assert_eq!(d.phase(), Phase::Retired, "{variant} after reopen");
+        for b in 0..N {
+            d.read(Vlun::B, b, &mut buf).unwrap();
+            assert_eq!(buf, expect(b), "{variant}: block {b} after reopen");
+        }
+    }
+}
