@@ -132,7 +132,7 @@ fn paired_intervals_are_narrower_than_unpaired_on_the_admission_sweep() {
 /// The shipped sweeps replicate at least 20 seeds per point and draw the intervals.
 #[test]
 fn shipped_sweeps_have_at_least_20_seeds_and_show_intervals() {
-    for sweep in ["sweep-admission", "sweep-space"] {
+    for sweep in ["sweep-admission", "sweep-space", "sweep-overflow"] {
         let tmp = tempfile::tempdir().unwrap();
         ok(&owm(&[
             "sweep",

@@ -9,6 +9,7 @@ mod digests;
 mod errors;
 mod exits;
 mod integrity;
+mod overflow;
 mod plots;
 mod run;
 mod serve;

@@ -52,7 +52,7 @@ pub fn judged_at(event: &Event) -> u8 {
         Event::WriteBlock { vlun: Vlun::A, .. } => set(&[AIsolated]),
         Event::AConsistent { .. } => set(&[AConsistent, AIsolated, BankConserved, BackupFaithful]),
         Event::Archive { .. } => set(&[BankConserved, BackupFaithful]),
-        Event::Retire { .. } => set(&[SpaceReclaimed]),
+        Event::Retire { .. } => set(&[SpaceReclaimed, BackupFaithful]),
         Event::End { .. } => set(&[BComplete, BankConserved]),
         _ => 0,
     }

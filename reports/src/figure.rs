@@ -182,6 +182,12 @@ fn marks(r: &RunResult) -> Vec<Mark> {
         Policy::CrashConsistent => ("VLUN B ready", "A copied as is (not consistent)"),
         Policy::Owm(_) => ("VLUN B ready", "A consistent"),
     };
+    // A full data area under `break-snapshot`: A dropped with no archive.
+    let retire_name = if r.costs.backup_abandoned {
+        "backup abandoned, A dropped"
+    } else {
+        "A retired"
+    };
     let list = [
         (m.request, MarkKind::Request, req, "backup request"),
         (m.vlun_b_ready, MarkKind::BReady, ready, ready_name),
@@ -192,7 +198,7 @@ fn marks(r: &RunResult) -> Vec<Mark> {
             None,
             "archive copy done",
         ),
-        (m.retire, MarkKind::Retire, None, "A retired"),
+        (m.retire, MarkKind::Retire, None, retire_name),
     ];
     list.into_iter()
         .filter_map(|(at, kind, numeral, name)| {

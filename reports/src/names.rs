@@ -54,6 +54,15 @@ const NAMES: &[(&str, &str)] = &[
     ("corrupted_blocks", "rotted blocks"),
     ("integrity_detections", "checksum mismatches detected"),
     ("unreadable_blocks", "image blocks refused at the checks"),
+    ("backup.data_area_blocks", "data area (blocks)"),
+    (
+        "backup.data_area_fraction",
+        "data area (fraction of the volume)",
+    ),
+    ("backup.on_data_area_full", "on a full data area"),
+    ("data_area_full_aborts", "aborts by a full data area"),
+    ("backup_abandoned", "backup abandoned (1 = yes)"),
+    ("abandoned_at_ticks", "backup abandoned at (ticks)"),
 ];
 
 /// Units a name may end with (before its statistic): shown in brackets.

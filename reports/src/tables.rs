@@ -98,6 +98,10 @@ metrics! {
     AConsistentAtTicks = "a_consistent_at_ticks" => |r| opt(r.marks.a_consistent),
     ArchiveCopyAtTicks = "archive_copy_at_ticks" => |r| opt(r.marks.archive_copy),
     RetireAtTicks = "retire_at_ticks" => |r| opt(r.marks.retire),
+    DataAreaBlocks = "data_area_blocks" => |r| opt(r.costs.data_area_blocks),
+    DataAreaFullAborts = "data_area_full_aborts" => |r| int(r.costs.data_area_full_aborts),
+    BackupAbandoned = "backup_abandoned" => |r| int(u64::from(r.costs.backup_abandoned)),
+    AbandonedAtTicks = "abandoned_at_ticks" => |r| opt(r.marks.abandoned),
     EndTicks = "end_ticks" => |r| int(r.end_ticks),
     Events = "events" => |r| int(r.events),
     MisdirectedWrites = "misdirected_writes" => |r| int(r.costs.misdirected_writes),
@@ -226,6 +230,7 @@ pub fn trace_rows(runs: &[NamedRun]) -> Vec<Vec<String>> {
             ("a-consistent", m.a_consistent),
             ("archive-copy", m.archive_copy),
             ("retire", m.retire),
+            ("backup-abandoned", m.abandoned),
         ];
         for (i, (name, at)) in marks.into_iter().enumerate() {
             if let Some(at) = at {
@@ -333,7 +338,7 @@ mod tests {
         for &m in Metric::ALL {
             assert_eq!(m.name().parse::<Metric>(), Ok(m), "{m:?} is listed twice");
         }
-        assert_eq!(Metric::ALL.len(), 39);
+        assert_eq!(Metric::ALL.len(), 43);
         assert!("speed".parse::<Metric>().is_err());
     }
 

@@ -60,6 +60,9 @@ pub struct Marks {
     pub archive_copy: Option<Tick>,
     /// VLUN A retired, its extra space freed.
     pub retire: Option<Tick>,
+    /// The backup was abandoned (a full data area under `break-snapshot`): VLUN A
+    /// dropped with no archive (`retire` follows when its extra space is freed).
+    pub abandoned: Option<Tick>,
 }
 
 /// One backup cycle (request → split → A consistent → archive → retire) of a run with
@@ -198,6 +201,17 @@ pub struct Costs {
     /// Blocks of the oracle's whole-image reads (A declared consistent, the live volume
     /// at the end) that integrity mode refused: known lost, not judged.
     pub unreadable_blocks: u64,
+    /// Slots of the data area of write logging and copy-on-write
+    /// (`backup.data_area_blocks` / `data_area_fraction`); `None` under mirroring and
+    /// on the plain volume of `none`, which have no data area.
+    pub data_area_blocks: Option<u64>,
+    /// Transaction attempts aborted because a write needed a slot of the full data
+    /// area (`backup.on_data_area_full = "break-guest-write"`).
+    pub data_area_full_aborts: u64,
+    /// A backup (of any cycle) was abandoned because the data area filled
+    /// (`on_data_area_full = "break-snapshot"`): no archive, VLUN A dropped; the run
+    /// claims neither A-consistent nor backup-faithful ([`RunResult::claims`]).
+    pub backup_abandoned: bool,
 }
 
 /// Why a transaction was waiting.

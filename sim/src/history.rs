@@ -155,6 +155,9 @@ pub enum Event {
     AConsistent { image: Vec<u8> },
     /// The bytes of the archive (tape) copy of VLUN A.
     Archive { image: Vec<u8> },
+    /// The backup was abandoned (its data area filled under `break-snapshot`): VLUN A
+    /// is dropped with no archive; the `Retire` that follows needs none.
+    Abandon,
     /// VLUN A was retired; the variant's extra space left afterwards.
     Retire { extra_space_blocks: u64 },
     /// End of the run: the image of the live volume (B after a split, else A).
@@ -381,6 +384,7 @@ impl History {
                     out.push(12);
                     u(&mut out, *extra_space_blocks);
                 }
+                Event::Abandon => out.push(14),
                 Event::End { live } => {
                     out.push(13);
                     u(&mut out, live.len() as u64);

@@ -1,5 +1,5 @@
 //! What one run established about each invariant: what the oracle observed, and
-//! whether the policy claims that invariant at all ([`Policy::claims`]). A verdict is
+//! whether the policy claims that invariant at all ([`Policy::claims`](crate::Policy::claims)). A verdict is
 //! judged on claimed invariants only; an unclaimed one is reported with what was
 //! observed ("not claimed (violated 2)"), never as a failure and never as a pass.
 
@@ -7,7 +7,6 @@ use std::fmt;
 
 use crate::cost::RunResult;
 use crate::oracle::{Invariant, Violation};
-use crate::policy::Policy;
 
 /// What the oracle observed about one invariant in one run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +33,7 @@ impl fmt::Display for Observed {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Judgement {
     pub invariant: Invariant,
-    /// The run's policy promises this invariant ([`Policy::claims`]).
+    /// The run's policy promises this invariant ([`Policy::claims`](crate::Policy::claims)).
     pub claimed: bool,
     pub observed: Observed,
 }
@@ -67,7 +66,7 @@ impl RunResult {
                 };
                 Judgement {
                     invariant,
-                    claimed: self.policy.claims(invariant),
+                    claimed: self.claims(invariant),
                     observed,
                 }
             })
@@ -86,10 +85,23 @@ impl RunResult {
     }
 
     fn violations_where(&self, claimed: bool) -> Vec<&Violation> {
-        let p: Policy = self.policy;
         self.violations
             .iter()
-            .filter(|v| p.claims(v.invariant) == claimed)
+            .filter(|v| self.claims(v.invariant) == claimed)
             .collect()
+    }
+
+    /// Whether this run promises `invariant`: what its policy claims
+    /// ([`Policy::claims`](crate::Policy::claims)), except that a run whose backup was abandoned (a full data
+    /// area under `break-snapshot`) claims neither A-consistent nor backup-faithful: it
+    /// kept no consistent image and wrote no archive, and says so
+    /// (`Costs::backup_abandoned`).
+    pub fn claims(&self, invariant: Invariant) -> bool {
+        let abandoned = self.costs.backup_abandoned
+            && matches!(
+                invariant,
+                Invariant::AConsistent | Invariant::BackupFaithful
+            );
+        self.policy.claims(invariant) && !abandoned
     }
 }

@@ -58,7 +58,8 @@ pub use oracle::{check_all, Invariant, Violation};
 pub use policy::Policy;
 pub use profiles::{ArchiveProfile, DeviceProfile};
 pub use scenario::{
-    BackupConfig, Discipline, GeometryConfig, Granularity, Limits, LockingConfig, Scenario,
+    BackupConfig, Discipline, GeometryConfig, Granularity, Limits, LockingConfig, OnDataAreaFull,
+    Scenario,
 };
 pub use workload::{
     Arrivals, BankConfig, Fig3Config, Fig45Config, GeneratedConfig, HotSpot, InitialValues,
@@ -164,6 +165,11 @@ fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> Run
         corrupted_blocks: faults.corrupted_blocks,
         integrity_detections: faults.integrity_detections,
         unreadable_blocks: faults.unreadable_blocks,
+        data_area_blocks: (w.policy != Policy::None
+            && w.dev.variant() != engine::Variant::WriteMirroring)
+            .then(|| w.dev.area_slots()),
+        data_area_full_aborts: t.data_area_full_aborts,
+        backup_abandoned: t.backup_abandoned,
     };
     RunResult {
         scenario: w.scenario.name.clone(),

@@ -651,16 +651,30 @@ pub fn non_disruption(h: &History) -> Result<(), Violation> {
 }
 
 /// **backup-faithful**: every archive is byte-identical to the VLUN A image declared
-/// consistent before it in the same backup cycle (a split starts a new cycle).
+/// consistent before it in the same backup cycle (a split starts a new cycle), and
+/// VLUN A is retired only once it is archived — unless the cycle's backup was reported
+/// abandoned (`Abandon`: a full data area under `break-snapshot`), after which no
+/// archive may be claimed. A VLUN A dropped silently, with no archive and no report,
+/// is a lost backup passed off as a completed one.
 pub fn backup_faithful(h: &History) -> Result<(), Violation> {
     let mut declared: Option<&Vec<u8>> = None;
     let several = h.cycles().len() > 1;
     let (mut cycle, mut split_seen) = (1, false);
+    // In this cycle: an archive was written, the backup was abandoned.
+    let (mut archived, mut abandoned) = (false, false);
     for (i, s) in h.events.iter().enumerate() {
         let note = if several {
             format!("cycle {cycle}: ")
         } else {
             String::new()
+        };
+        let broken = |detail: String, who: Vec<TxnId>| {
+            Err(violation(
+                Invariant::BackupFaithful,
+                i,
+                format!("{note}{detail}"),
+                who,
+            ))
         };
         match &s.event {
             Event::Split => {
@@ -669,31 +683,40 @@ pub fn backup_faithful(h: &History) -> Result<(), Violation> {
                     declared = None;
                 }
                 split_seen = true;
+                (archived, abandoned) = (false, false);
+            }
+            Event::Abandon => abandoned = true,
+            Event::Retire { .. } if !archived && !abandoned => {
+                return broken(
+                    "VLUN A retired with no archive of it, and the backup not reported abandoned"
+                        .to_string(),
+                    Vec::new(),
+                )
+            }
+            Event::Archive { .. } if abandoned => {
+                return broken(
+                    "an archive claimed after the backup was abandoned".to_string(),
+                    Vec::new(),
+                )
             }
             Event::AConsistent { image } => declared = Some(image),
-            Event::Archive { image } => {
-                match declared {
-                    None => {
-                        return Err(violation(
-                            Invariant::BackupFaithful,
-                            i,
-                            format!("{note}archive written before VLUN A was declared consistent"),
-                            Vec::new(),
-                        ))
-                    }
-                    Some(d) if d != image => {
-                        let (detail, who) =
-                            diff_images(h, d, image, &BTreeSet::new()).unwrap_or_default();
-                        return Err(violation(
-                        Invariant::BackupFaithful,
-                        i,
-                        format!("{note}archive differs from VLUN A as declared consistent: {detail}"),
-                        who,
-                    ));
-                    }
-                    Some(_) => {}
+            Event::Archive { image } => match declared {
+                None => {
+                    return broken(
+                        "archive written before VLUN A was declared consistent".to_string(),
+                        Vec::new(),
+                    )
                 }
-            }
+                Some(d) if d != image => {
+                    let (detail, who) =
+                        diff_images(h, d, image, &BTreeSet::new()).unwrap_or_default();
+                    return broken(
+                        format!("archive differs from VLUN A as declared consistent: {detail}"),
+                        who,
+                    );
+                }
+                Some(_) => archived = true,
+            },
             _ => {}
         }
     }

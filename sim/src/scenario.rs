@@ -198,6 +198,68 @@ pub struct BackupConfig {
     /// Cycles of a periodic schedule (with `period_ticks`; at least 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cycles: Option<u32>,
+    /// Slots of the data area holding the extra copies of write logging (VLUN B's
+    /// logged blocks) and copy-on-write (VLUN A's preserved blocks), under those
+    /// variants and under the baselines' `baseline_variant = "logging"` / `"cow"`
+    /// (mirroring keeps a whole second image and has none). Default none: as many as
+    /// the volume's blocks, so it never fills. At least 1; more than the volume's
+    /// blocks is the volume's. Exclusive with `data_area_fraction`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_area_blocks: Option<u64>,
+    /// The data area as a fraction of the volume's blocks (0 < x <= 1), rounded up,
+    /// at least one slot. Exclusive with `data_area_blocks`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_area_fraction: Option<f64>,
+    /// What a write that needs a slot of a full data area does (default
+    /// `break-guest-write`, QEMU's `on-cbw-error` default): [`OnDataAreaFull`].
+    #[serde(skip_serializing_if = "OnDataAreaFull::is_default")]
+    pub on_data_area_full: OnDataAreaFull,
+}
+
+/// The overflow policy of a full data area, after QEMU's copy-before-write filter
+/// (`on-cbw-error`, qapi/block-core.json): which side a failed copy breaks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnDataAreaFull {
+    /// The user's write fails (the engine refuses it with `DataAreaFull`, writing
+    /// nothing): its transaction rolls back and ends aborted, not retried (an
+    /// application that meets a write I/O error fails its transaction; a retry would
+    /// meet the same full area until VLUN A is retired). The backup goes on.
+    #[default]
+    BreakGuestWrite,
+    /// The backup is abandoned: VLUN A is dropped with no archive
+    /// (`engine::Device::abandon_a`), the extra space freed, transactions still on
+    /// VLUN A carry on through VLUN B, and the refused write goes through. Users go
+    /// on undisturbed; the run reports the backup abandoned and claims neither
+    /// A-consistent nor backup-faithful ([`crate::RunResult::claims`]).
+    BreakSnapshot,
+}
+
+impl OnDataAreaFull {
+    /// True for the default, `break-guest-write` (left out when a scenario is written).
+    pub fn is_default(&self) -> bool {
+        *self == OnDataAreaFull::default()
+    }
+
+    /// `break-guest-write` or `break-snapshot`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnDataAreaFull::BreakGuestWrite => "break-guest-write",
+            OnDataAreaFull::BreakSnapshot => "break-snapshot",
+        }
+    }
+}
+
+impl BackupConfig {
+    /// The data area's slots for a volume of `volume_blocks` blocks (the keys above;
+    /// validated first).
+    pub fn data_area_slots(&self, volume_blocks: u64) -> u64 {
+        match (self.data_area_blocks, self.data_area_fraction) {
+            (Some(n), _) => n.clamp(1, volume_blocks),
+            (None, Some(f)) => ((volume_blocks as f64 * f).ceil() as u64).clamp(1, volume_blocks),
+            (None, None) => volume_blocks,
+        }
+    }
 }
 
 impl Default for BackupConfig {
@@ -212,6 +274,9 @@ impl Default for BackupConfig {
             schedule_at_ticks: Vec::new(),
             period_ticks: None,
             cycles: None,
+            data_area_blocks: None,
+            data_area_fraction: None,
+            on_data_area_full: OnDataAreaFull::BreakGuestWrite,
         }
     }
 }

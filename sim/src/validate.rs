@@ -103,6 +103,7 @@ pub(crate) fn scenario(s: &Scenario) -> Result<Layout, SimError> {
         1,
     )?;
     at_least("archive.extent_blocks", s.archive.extent_blocks, 1)?;
+    data_area(&s.backup)?;
     if let Some(&b) = s
         .locking
         .type_b_blocks
@@ -360,6 +361,26 @@ fn faults(f: &FaultsConfig) -> Result<(), SimError> {
         ));
     }
     Ok(())
+}
+
+/// The data area's size: one of blocks (at least 1) or a fraction in (0, 1].
+fn data_area(b: &crate::scenario::BackupConfig) -> Result<(), SimError> {
+    if let Some(n) = b.data_area_blocks {
+        at_least("backup.data_area_blocks", n, 1)?;
+        if b.data_area_fraction.is_some() {
+            return Err(bad(
+                "backup.data_area_fraction",
+                "give the data area as data_area_blocks or as data_area_fraction, not both".into(),
+            ));
+        }
+    }
+    match b.data_area_fraction {
+        Some(f) if !(f > 0.0 && f <= 1.0) => Err(bad(
+            "backup.data_area_fraction",
+            format!("{f} is out of range: must be above 0 and at most 1"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Every duration and time a scenario gives is at most [`FIELD_TICKS_MAX`], so no sum

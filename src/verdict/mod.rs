@@ -143,7 +143,11 @@ pub fn of_run(report: &mut Report, suite: &str, r: &sim::RunResult) {
             observed
         } else {
             Outcome::NotClaimed {
-                policy: r.policy.to_string(),
+                policy: if r.costs.backup_abandoned {
+                    format!("{} (backup abandoned: data area full)", r.policy)
+                } else {
+                    r.policy.to_string()
+                },
                 observed: Box::new(observed),
             }
         };

@@ -22,6 +22,9 @@ impl World<'_> {
 
     /// A was declared consistent: start copying it, one extent at a time.
     pub(super) fn start_archive(&mut self) {
+        if self.a_abandoned {
+            return;
+        }
         self.archive_copy = Some(ArchiveCopy::default());
         self.q.schedule_in(0, Ev::ArchiveRead);
     }
@@ -81,6 +84,9 @@ impl World<'_> {
     /// starts again from the first extent after `io_retry_ticks`.
     pub(super) fn archive_done(&mut self) -> Result<(), SimError> {
         let now = self.q.now();
+        if self.archive_copy.is_none() {
+            return Ok(()); // the backup was abandoned meanwhile
+        }
         let mut archive: Vec<u8> = Vec::new();
         if self.history.is_some() {
             archive.reserve(self.layout.image_bytes());
@@ -127,15 +133,24 @@ impl World<'_> {
             }
             Err(e) => return Err(engine_err(now)(e)),
         };
-        self.tally.backup_io.add(&cost);
-        let retired = self.backup_call(now, &cost);
+        self.retired(now, &cost);
+        Ok(())
+    }
+
+    /// VLUN A is gone (retired, or dropped by an abandoned backup) at `now`: its own
+    /// I/O (`cost`: write logging's merge) priced on the device's channels, the
+    /// retirement marked when that completes, the extra space left recorded, and the
+    /// cycle ends then.
+    pub(super) fn retired(&mut self, now: Tick, cost: &IoCost) {
+        self.a_retired = true;
+        self.tally.backup_io.add(cost);
+        let retired = self.backup_call(now, cost);
         self.marks.retire = Some(retired);
         let extra = self.dev.extra_space_blocks();
         self.log(Event::Retire {
             extra_space_blocks: extra,
         });
         self.end_cycle(retired);
-        Ok(())
     }
 
     /// An archive pass failed under injected faults: VLUN A must stay (the engine

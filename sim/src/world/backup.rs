@@ -184,6 +184,7 @@ impl World<'_> {
         if self.policy.is_owm()
             && self.split_done
             && !self.a_consistent_done
+            && !self.a_abandoned
             && self.old_active == 0
         {
             self.declare_a_consistent()?;
@@ -226,6 +227,37 @@ impl World<'_> {
         let waiters = std::mem::take(&mut self.gate_waiters);
         for att in waiters {
             self.begin(att)?;
+        }
+        Ok(())
+    }
+
+    /// The data area filled under `break-snapshot`: the backup is abandoned. VLUN A is
+    /// dropped with no archive ([`engine::Device::abandon_a`]; write logging's merge
+    /// priced on the device like a retire), the archive copy stops, transactions still
+    /// running on VLUN A carry on through VLUN B (each of their writes through A
+    /// reached B too), type (b) areas are released, and A is never declared consistent
+    /// afterwards. The users go on undisturbed; the run reports the backup abandoned.
+    pub(super) fn abandon_backup(&mut self) -> Result<(), SimError> {
+        let now = self.q.now();
+        let armed = self.set_faults_armed(false);
+        let abandoned = self.dev.abandon_a().map_err(engine_err(now));
+        self.set_faults_armed(armed);
+        let cost = abandoned?;
+        self.tally.backup_abandoned = true;
+        self.a_abandoned = true;
+        self.archive_copy = None;
+        self.marks.abandoned = Some(now);
+        self.log(Event::Abandon);
+        self.retired(now, &cost);
+        for t in self.txns.iter_mut() {
+            if t.begun && t.stage != Stage::Done && t.vlun == Vlun::A {
+                t.vlun = Vlun::B;
+            }
+        }
+        for (att, _) in self.locks.release_type_b() {
+            let gen = self.txns[att as usize].gen;
+            self.end_wait(att);
+            self.q.schedule_in(0, Ev::Resume { att, gen });
         }
         Ok(())
     }

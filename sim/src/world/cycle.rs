@@ -75,6 +75,7 @@ impl World<'_> {
         self.marks = Marks::default();
         self.a_consistent_done = false;
         self.a_retired = false;
+        self.a_abandoned = false;
         self.request(asked)
     }
 

@@ -174,7 +174,8 @@ impl World<'_> {
         let t = &mut self.txns[att as usize];
         // A blind write keeps no before-image: it never rolls back (validated: no
         // aborts, no faults).
-        if !blind && !t.before.iter().any(|(k, _)| *k == key) {
+        let first_write = !blind && !t.before.iter().any(|(k, _)| *k == key);
+        if first_write {
             let bytes = match gran {
                 Granularity::Record => &self.buf[off..off + rs],
                 Granularity::Block => &self.buf[..],
@@ -185,6 +186,15 @@ impl World<'_> {
         write_record(&mut self.buf[off..], value, stamp_of(id));
         let w = match self.dev.write(vlun, block, &self.buf) {
             Ok(w) => w,
+            Err(engine::Error::DataAreaFull { .. }) => {
+                if first_write {
+                    // Nothing was written: there is nothing of this block to roll back
+                    // (and writing it back would need the slot the area lacks).
+                    let (_, bytes) = self.txns[att as usize].before.pop().expect("pushed above");
+                    self.spare_bufs.push(bytes);
+                }
+                return self.data_area_full(att, cost);
+            }
             Err(e) if faults::injected(&e) => {
                 self.log_block_write(id, vlun, block);
                 return self.write_failed(att);
@@ -240,12 +250,50 @@ impl World<'_> {
         self.finish(att, Outcome::Committed)
     }
 
+    /// A write needed a slot of the full data area and the engine refused it, writing
+    /// nothing (`spent`: what the step had cost so far). The scenario's overflow policy
+    /// ([`OnDataAreaFull`]) decides: `break-guest-write` fails the write, so the
+    /// attempt rolls back and ends aborted; `break-snapshot` abandons the backup and
+    /// the write goes through.
+    fn data_area_full(&mut self, att: Attempt, spent: IoCost) -> Result<(), SimError> {
+        match self.scenario.backup.on_data_area_full {
+            OnDataAreaFull::BreakGuestWrite => {
+                self.tally.data_area_full_aborts += 1;
+                let t = &mut self.txns[att as usize];
+                t.abort_planned = true;
+                t.op = t.ops.len();
+                self.rollback_after(att, spent)
+            }
+            OnDataAreaFull::BreakSnapshot => {
+                if self.a_abandoned {
+                    // No table is left to fill: a second refusal is the engine's bug.
+                    return Err(SimError::Unsafe {
+                        at: self.q.now(),
+                        detail: "the data area refused a write after the backup was abandoned"
+                            .into(),
+                    });
+                }
+                self.abandon_backup()?;
+                // The step again, from its start (its read repeated under record
+                // locks, priced then): no slot is needed any more.
+                self.write_step(att)
+            }
+        }
+    }
+
     /// Writes the before-images back (newest first), then aborts. A rollback that
     /// meets an injected error is repeated whole after `io_retry_ticks`.
     pub(super) fn rollback(&mut self, att: Attempt) -> Result<(), SimError> {
+        self.rollback_after(att, IoCost::default())
+    }
+
+    /// [`World::rollback`], priced with `spent` (what the attempt's last step cost
+    /// before it failed) added to the rollback's own I/O.
+    fn rollback_after(&mut self, att: Attempt, spent: IoCost) -> Result<(), SimError> {
         let now = self.q.now();
         match self.undo(att) {
-            Ok(cost) => {
+            Ok(mut cost) => {
+                cost.add(spent);
                 self.txns[att as usize].stage = Stage::RollingBack;
                 self.complete_io(att, &cost);
                 Ok(())

@@ -25,7 +25,7 @@ use crate::history::{
 use crate::locks::{Acquire, Attempt, LockTable};
 use crate::policy::Policy;
 use crate::rng::{self, Component};
-use crate::scenario::{Discipline, Granularity, Scenario};
+use crate::scenario::{Discipline, Granularity, OnDataAreaFull, Scenario};
 use crate::txn::{Op, TxnSpec};
 use crate::workload::Workload;
 
@@ -215,6 +215,10 @@ pub(crate) struct Tally {
     /// Quiesce attempts whose deadline passed, and whether the backup was given up.
     pub quiesce_timeouts: u64,
     pub backup_given_up: bool,
+    /// Attempts aborted by a full data area (`break-guest-write`), and whether the
+    /// backup was abandoned because it filled (`break-snapshot`).
+    pub data_area_full_aborts: u64,
+    pub backup_abandoned: bool,
 }
 
 /// IoCost summed in u64.
@@ -279,6 +283,8 @@ pub(crate) struct World<'a> {
     queue_502: VecDeque<Attempt>,
     archive_copy: Option<archive::ArchiveCopy>,
     a_retired: bool,
+    /// This cycle's backup was abandoned (a full data area under `break-snapshot`).
+    a_abandoned: bool,
     /// The backup cycle in progress, those finished, and the requests queued behind
     /// the one in progress (when each was asked for).
     cycle: Option<cycle::CycleState>,
@@ -322,7 +328,7 @@ impl<'a> World<'a> {
         // logical write; its data area is empty (never used: nothing is ever split).
         let area_slots = match policy {
             Policy::None => 0,
-            _ => layout.volume_blocks,
+            _ => scenario.backup.data_area_slots(layout.volume_blocks),
         };
         let mut config = DeviceConfig::new(variant);
         config.integrity = scenario.device.integrity;
@@ -437,6 +443,7 @@ impl<'a> World<'a> {
             queue_502: VecDeque::new(),
             archive_copy: None,
             a_retired: false,
+            a_abandoned: false,
             cycle: None,
             done_cycles: Vec::new(),
             deferred_requests: VecDeque::new(),
@@ -509,7 +516,7 @@ impl<'a> World<'a> {
             Ev::QuiesceDeadline { attempt } => self.quiesce_deadline(attempt),
             Ev::QuiesceRetry => self.quiesce_retry(),
             Ev::ArchiveDone => self.archive_done(),
-            Ev::ArchiveRestart => {
+            Ev::ArchiveRestart if !self.a_abandoned => {
                 self.start_archive();
                 Ok(())
             }

@@ -10,6 +10,7 @@ mod fuzz;
 mod integrity;
 mod journaled;
 mod oracle;
+mod overflow;
 mod policies;
 mod quiesce;
 mod scenario_files;

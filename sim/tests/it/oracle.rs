@@ -370,6 +370,66 @@ fn backup_faithful_and_space_reclaimed() {
     assert_eq!(only(&h2), vec![Invariant::SpaceReclaimed]);
 }
 
+/// An abandoned backup in the oracle's vocabulary: VLUN A retired with no archive is
+/// a backup-faithful violation at the retire unless an `Abandon` reported it first;
+/// an abandoned backup that still claims an archive is one too; a split starts a new
+/// backup, whose retire needs its own archive.
+#[test]
+fn a_retire_without_archive_is_flagged_unless_the_backup_was_abandoned() {
+    let (good_h, _, _) = good();
+    let archive = good_h
+        .events
+        .iter()
+        .position(|s| matches!(s.event, Event::Archive { .. }))
+        .unwrap();
+    // Silently dropped: the archive removed, the retire kept.
+    let mut silent = good_h.clone();
+    silent.events.remove(archive);
+    let v = oracle::backup_faithful(&silent).unwrap_err();
+    assert_eq!(v.event_index, archive, "{v}");
+    assert!(v.detail.contains("no archive"), "{v}");
+    assert_eq!(only(&silent), vec![Invariant::BackupFaithful]);
+    // Correctly abandoned: the same history with the abandonment reported.
+    let mut abandoned = silent.clone();
+    abandoned.events[archive].event = Event::Abandon;
+    abandoned.events.insert(
+        archive + 1,
+        sim::Step {
+            time: 11,
+            event: Event::Retire {
+                extra_space_blocks: 0,
+            },
+        },
+    );
+    assert_eq!(check_all(&abandoned), vec![]);
+    // Abandoned, yet an archive is claimed afterwards.
+    let mut claims = abandoned.clone();
+    claims.events.insert(
+        archive + 1,
+        sim::Step {
+            time: 11,
+            event: good_h.events[archive].event.clone(),
+        },
+    );
+    let v = oracle::backup_faithful(&claims).unwrap_err();
+    assert_eq!(v.event_index, archive + 1, "{v}");
+    // A second cycle: its split forgets the first cycle's archive and abandonment.
+    for first in [good_h.clone(), abandoned.clone()] {
+        let mut two = first;
+        let end = two.events.pop().unwrap();
+        two.push(12, Event::Split);
+        two.push(
+            13,
+            Event::Retire {
+                extra_space_blocks: 0,
+            },
+        );
+        two.events.push(end);
+        let v = oracle::backup_faithful(&two).unwrap_err();
+        assert_eq!(v.event_index, two.events.len() - 2, "{v}");
+    }
+}
+
 #[test]
 fn bank_conserved_only_when_the_workload_conserves() {
     let (mut h, _, _) = good();

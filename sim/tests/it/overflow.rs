@@ -1,0 +1,164 @@
+//! A sized data area and its overflow policy (QEMU's `on-cbw-error`): under a long
+//! backup (a slow archive target) a small log or copy-on-write area fills. With
+//! `break-guest-write` the writes that need a slot fail and their transactions abort,
+//! the backup completes and is faithful; with `break-snapshot` the backup is
+//! abandoned (no archive, VLUN A dropped, reported), and the users commit what they
+//! would have committed with room to spare. Over many seeds, each outcome is seen.
+
+use engine::Variant;
+use sim::{
+    run, GeneratedConfig, Invariant, OnDataAreaFull, Policy, RunResult, Scenario, WorkloadConfig,
+};
+
+/// 256 records in 64 blocks, writes all run long, an archive target slow enough that
+/// VLUN A stays live while most blocks are written through VLUN B; a data area of
+/// `slots` slots.
+fn overflowing(slots: u64, on_full: OnDataAreaFull) -> Scenario {
+    let mut s = Scenario::with_workload(WorkloadConfig::Generated(GeneratedConfig {
+        transactions: 400,
+        write_fraction: 0.7,
+        ..GeneratedConfig::default()
+    }));
+    s.backup.data_area_blocks = Some(slots);
+    s.backup.on_data_area_full = on_full;
+    s.archive.bandwidth_bytes_per_s = 1_000_000;
+    s
+}
+
+const VARIANTS: [Variant; 2] = [Variant::WriteLogging, Variant::CopyOnWrite];
+const SEEDS: u64 = 40;
+
+fn run_ok(s: &Scenario, p: Policy, seed: u64) -> RunResult {
+    run(s, p, seed)
+        .unwrap_or_else(|e| panic!("{p} seed {seed}: {e}"))
+        .result
+}
+
+#[test]
+fn break_guest_write_aborts_the_writers_and_keeps_the_backup() {
+    for v in VARIANTS {
+        let p = Policy::Owm(v);
+        let mut full = 0;
+        for seed in 1..=SEEDS {
+            let r = run_ok(&overflowing(4, OnDataAreaFull::BreakGuestWrite), p, seed);
+            let c = &r.costs;
+            assert!(
+                r.violations.is_empty(),
+                "{p} seed {seed}: {:?}",
+                r.violations
+            );
+            assert_eq!(c.data_area_blocks, Some(4));
+            assert!(c.extra_space_peak_blocks <= 4, "{p} seed {seed}: {c:?}");
+            assert!(!c.backup_abandoned && r.marks.abandoned.is_none());
+            assert!(r.marks.archive_copy.is_some() && r.marks.retire.is_some());
+            assert!(c.aborted >= c.data_area_full_aborts);
+            if c.data_area_full_aborts > 0 {
+                full += 1;
+                assert_eq!(c.extra_space_peak_blocks, 4, "{p} seed {seed}");
+            }
+        }
+        assert!(full > 0, "{p}: the data area never filled");
+    }
+}
+
+#[test]
+fn break_snapshot_abandons_the_backup_and_leaves_the_users_alone() {
+    for v in VARIANTS {
+        let p = Policy::Owm(v);
+        let mut abandoned = 0;
+        for seed in 1..=SEEDS {
+            let r = run_ok(&overflowing(4, OnDataAreaFull::BreakSnapshot), p, seed);
+            let roomy = run_ok(&overflowing(64, OnDataAreaFull::BreakSnapshot), p, seed);
+            let c = &r.costs;
+            assert!(
+                r.claimed_violations().is_empty(),
+                "{p} seed {seed}: {:?}",
+                r.violations
+            );
+            assert_eq!(
+                (c.data_area_full_aborts, c.aborted),
+                (0, 0),
+                "{p} seed {seed}"
+            );
+            assert_eq!(c.committed, roomy.costs.committed, "{p} seed {seed}");
+            assert!(c.extra_space_peak_blocks <= 4);
+            assert_eq!(c.extra_space_end_blocks, 0);
+            if !c.backup_abandoned {
+                assert!(r.marks.archive_copy.is_some());
+                continue;
+            }
+            abandoned += 1;
+            let at = r.marks.abandoned.expect("an abandoned backup has its time");
+            assert!(r.marks.archive_copy.is_none(), "{p} seed {seed}: archived");
+            assert!(r.marks.retire.is_some_and(|t| t >= at));
+            assert_eq!(c.extra_space_peak_blocks, 4);
+            for j in r.judgements() {
+                let dropped = matches!(
+                    j.invariant,
+                    Invariant::AConsistent | Invariant::BackupFaithful
+                );
+                assert_eq!(j.claimed, !dropped, "{p} seed {seed}: {}", j.invariant);
+            }
+            // Observed anyway: an abandoned backup wrote no archive and said so.
+            assert!(
+                r.violations.is_empty(),
+                "{p} seed {seed}: {:?}",
+                r.violations
+            );
+        }
+        assert!(abandoned > 0, "{p}: never abandoned");
+    }
+}
+
+/// A data area as large as the volume never fills: the run is the one without the
+/// keys, byte for byte; `data_area_fraction` sizes it from the volume (rounded up).
+#[test]
+fn a_data_area_as_large_as_the_volume_changes_nothing() {
+    for v in VARIANTS {
+        for on_full in [
+            OnDataAreaFull::BreakGuestWrite,
+            OnDataAreaFull::BreakSnapshot,
+        ] {
+            let mut default_area = overflowing(1, on_full);
+            default_area.backup.data_area_blocks = None;
+            let mut whole = default_area.clone();
+            whole.backup.data_area_fraction = Some(1.0);
+            let mut more = default_area.clone();
+            more.backup.data_area_blocks = Some(1_000_000);
+            let base = run_ok(&default_area, Policy::Owm(v), 3);
+            assert_eq!(base.costs.data_area_blocks, Some(64));
+            assert!(!base.costs.backup_abandoned && base.costs.data_area_full_aborts == 0);
+            for s in [whole, more] {
+                assert_eq!(run_ok(&s, Policy::Owm(v), 3), base, "{v} {on_full:?}");
+            }
+        }
+    }
+    let mut s = overflowing(1, OnDataAreaFull::BreakGuestWrite);
+    s.backup.data_area_blocks = None;
+    s.backup.data_area_fraction = Some(0.05);
+    let r = run_ok(&s, Policy::Owm(Variant::CopyOnWrite), 1);
+    assert_eq!(r.costs.data_area_blocks, Some(4)); // ceil(64 × 0.05)
+    let m = run_ok(&s, Policy::Owm(Variant::WriteMirroring), 1);
+    assert_eq!(m.costs.data_area_blocks, None); // mirroring has no data area
+}
+
+/// The baselines' copy-on-write snapshot has the same data area: under quiesce it
+/// fills after the copy, and breaking it abandons the backup there too.
+#[test]
+fn the_baselines_copy_on_write_snapshot_overflows_the_same_way() {
+    let mut s = overflowing(4, OnDataAreaFull::BreakSnapshot);
+    s.backup.baseline_variant = Variant::CopyOnWrite;
+    let mut seen = 0;
+    for seed in 1..=SEEDS {
+        for p in [Policy::Quiesce, Policy::CrashConsistent] {
+            let r = run_ok(&s, p, seed);
+            assert!(
+                r.violations.iter().all(|v| !r.claims(v.invariant)),
+                "{p} {seed}: {:?}",
+                r.violations
+            );
+            seen += u32::from(r.costs.backup_abandoned);
+        }
+    }
+    assert!(seen > 0);
+}

@@ -1,0 +1,193 @@
+//! A full data area through `owm run`: both overflow policies (`backup.on_data_area_full`),
+//! what `summary.csv`, `trace.csv`, the verdict table and the exit status say of each.
+
+use crate::costs::summary_rows;
+use crate::util::*;
+
+/// A small copy-on-write / log area (4 slots of 64 blocks) under a slow archive target.
+fn scenario(on_full: &str) -> String {
+    format!(
+        r#"
+policies = ["mirroring", "logging", "cow"]
+seed = 2
+name = "overflow"
+
+[workload]
+kind = "generated"
+records = 256
+transactions = 400
+write_fraction = 0.7
+
+[backup]
+data_area_blocks = 4
+on_data_area_full = "{on_full}"
+
+[archive]
+bandwidth_bytes_per_s = 1000000
+"#
+    )
+}
+
+fn run(on_full: &str) -> (tempfile::TempDir, std::process::Output) {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(tmp.path(), "overflow.toml", &scenario(on_full));
+    let o = owm(&["run", &f, "--out", &s(&tmp.path().join("o"))]);
+    (tmp, o)
+}
+
+#[test]
+fn break_guest_write_aborts_writers_and_completes_the_backup() {
+    let (tmp, o) = run("break-guest-write");
+    ok(&o);
+    assert!(stdout(&o).contains("exit 0"), "{}", stdout(&o));
+    let rows = summary_rows(&tmp.path().join("o"));
+    for p in ["logging", "cow"] {
+        let r = &rows[p];
+        assert_eq!(r["data_area_blocks"], "4", "{p}");
+        assert_ne!(r["data_area_full_aborts"], "0", "{p}");
+        assert_eq!(r["data_area_full_aborts"], r["aborted"], "{p}");
+        assert_eq!(r["backup_abandoned"], "0", "{p}");
+        assert_eq!(r["abandoned_at_ticks"], "", "{p}");
+        assert_ne!(r["archive_copy_at_ticks"], "", "{p}");
+        assert_eq!(r["extra_space_peak_blocks"], "4", "{p}");
+        assert_eq!(r["A-consistent"], "held", "{p}");
+        assert_eq!(r["backup-faithful"], "held", "{p}");
+    }
+    // Mirroring has no data area: nothing fills.
+    let m = &rows["mirroring"];
+    assert_eq!(
+        (m["data_area_blocks"].as_str(), m["aborted"].as_str()),
+        ("", "0")
+    );
+}
+
+#[test]
+fn break_snapshot_abandons_the_backup_and_says_so() {
+    let (tmp, o) = run("break-snapshot");
+    ok(&o);
+    let text = stdout(&o);
+    assert!(text.contains("exit 0"), "{text}");
+    let out = tmp.path().join("o");
+    let rows = summary_rows(&out);
+    for p in ["logging", "cow"] {
+        let r = &rows[p];
+        assert_eq!(r["backup_abandoned"], "1", "{p}");
+        assert_ne!(r["abandoned_at_ticks"], "", "{p}");
+        assert_eq!(r["archive_copy_at_ticks"], "", "{p}");
+        assert_eq!(
+            (r["aborted"].as_str(), r["data_area_full_aborts"].as_str()),
+            ("0", "0"),
+            "{p}"
+        );
+        assert_eq!(r["extra_space_end_blocks"], "0", "{p}");
+        assert_eq!(r["A-consistent"], "not claimed (held)", "{p}");
+        assert_eq!(r["backup-faithful"], "not claimed (held)", "{p}");
+        assert_eq!(r["B-complete"], "held", "{p}");
+        assert_eq!(r["non-disruption"], "held", "{p}");
+        assert_eq!(r["violations"], "0", "{p}");
+    }
+    assert_eq!(rows["mirroring"]["backup_abandoned"], "0");
+    assert_ne!(rows["mirroring"]["archive_copy_at_ticks"], "");
+    let trace = String::from_utf8(bytes(&out, "trace.csv")).unwrap();
+    let abandoned: Vec<&str> = trace
+        .lines()
+        .filter(|l| l.contains(",backup-abandoned,"))
+        .collect();
+    assert_eq!(abandoned.len(), 2, "{abandoned:?}");
+    assert!(!trace
+        .lines()
+        .any(|l| l.starts_with("cow,") && l.contains(",archive-copy,")));
+}
+
+/// The data-area keys are validated like every other: file, line, key, exit 2.
+#[test]
+fn bad_data_area_keys_name_file_line_and_key() {
+    let cases = [
+        (
+            "[backup]\ndata_area_blocks = 0\n",
+            2,
+            "backup.data_area_blocks",
+            "at least 1",
+        ),
+        (
+            "[backup]\ndata_area_fraction = 1.5\n",
+            2,
+            "backup.data_area_fraction",
+            "out of range",
+        ),
+        (
+            "[backup]\ndata_area_fraction = 0.0\n",
+            2,
+            "backup.data_area_fraction",
+            "out of range",
+        ),
+        (
+            "[backup]\ndata_area_blocks = 3\ndata_area_fraction = 0.5\n",
+            3,
+            "backup.data_area_fraction",
+            "not both",
+        ),
+        (
+            "[backup]\non_data_area_full = \"retry\"\n",
+            2,
+            "backup.on_data_area_full",
+            "unknown variant",
+        ),
+    ];
+    for (text, line, key, why) in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = write(tmp.path(), "bad.toml", text);
+        let o = owm(&["run", &f, "--out", &s(&tmp.path().join("o"))]);
+        assert_eq!(o.status.code(), Some(2), "{text}: {}", stderr(&o));
+        fails_with(&o, &[&format!("{f}:{line}:"), &format!("key `{key}`"), why]);
+    }
+}
+
+/// `scenarios/sweep-overflow.toml` shows what its comment says: with a small data area
+/// every seed aborts writers (break-guest-write) or abandons its backup
+/// (break-snapshot), a data area of 40 % fills on some seeds only, the whole volume
+/// never; each policy does only its own kind of damage.
+#[test]
+fn the_shipped_overflow_sweep_shows_both_policies() {
+    let tmp = tempfile::tempdir().unwrap();
+    ok(&owm(&[
+        "sweep",
+        "scenarios/sweep-overflow.toml",
+        "--out",
+        &s(tmp.path()),
+    ]));
+    let text = String::from_utf8(bytes(tmp.path(), "stats.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (fraction, on_full, policy, metric, mean) = (
+        col("backup.data_area_fraction"),
+        col("backup.on_data_area_full"),
+        col("policy"),
+        col("metric"),
+        col("mean"),
+    );
+    let mut seen = 0;
+    for line in lines {
+        let r: Vec<&str> = line.split(',').collect();
+        let m: f64 = r[mean].parse().unwrap();
+        let what = format!(
+            "{} {} {} {}: {m}",
+            r[fraction], r[on_full], r[policy], r[metric]
+        );
+        let snapshot = r[on_full] == "break-snapshot";
+        match (r[metric], r[fraction]) {
+            ("backup_abandoned", _) if !snapshot => assert_eq!(m, 0.0, "{what}"),
+            ("data_area_full_aborts", _) if snapshot => assert_eq!(m, 0.0, "{what}"),
+            ("backup_abandoned" | "data_area_full_aborts", "1") => assert_eq!(m, 0.0, "{what}"),
+            ("backup_abandoned", "0.02" | "0.05" | "0.1" | "0.25") => {
+                assert_eq!(m, 1.0, "{what}")
+            }
+            ("backup_abandoned", "0.4") => assert!(m > 0.0 && m < 1.0, "{what}"),
+            ("data_area_full_aborts", _) => assert!(m > 0.0, "{what}"),
+            _ => continue,
+        }
+        seen += 1;
+    }
+    assert_eq!(seen, 6 * 2 * 2 * 2, "{text}");
+}
