@@ -156,17 +156,42 @@ fn print_table(runs: &[NamedRun], history_kept: bool) {
         ("violations", M::Violations),
     ];
     let name_w = runs.iter().map(|r| r.name.len()).max().unwrap_or(6).max(6);
+    // With backups on a schedule, one row per cycle ("mirroring #2"): its request →
+    // A consistent window; the other columns are the run's.
+    let rows: Vec<(String, std::borrow::Cow<'_, sim::RunResult>)> = runs
+        .iter()
+        .flat_map(|run| {
+            let r = &run.result;
+            if r.cycles.len() <= 1 {
+                vec![(run.name.clone(), std::borrow::Cow::Borrowed(r))]
+            } else {
+                r.cycles
+                    .iter()
+                    .map(|c| {
+                        let name = format!("{} #{}", run.name, c.cycle);
+                        (name, std::borrow::Cow::Owned(tables::cycle_view(r, c)))
+                    })
+                    .collect()
+            }
+        })
+        .collect();
+    let name_w = rows
+        .iter()
+        .map(|r| r.0.len())
+        .max()
+        .unwrap_or(6)
+        .max(name_w);
     let mut line = format!("{:<name_w$}", "policy");
     for (h, _) in cols {
         line.push_str(&format!(" {h:>10}"));
     }
     say!("{line}");
-    for run in runs {
-        let mut line = format!("{:<name_w$}", run.name);
+    for (name, result) in &rows {
+        let mut line = format!("{name:<name_w$}");
         for (_, metric) in cols {
             let v = match metric {
                 M::Violations if !history_kept => "unchecked".to_string(),
-                _ => metric.value(&run.result),
+                _ => metric.value(result),
             };
             line.push_str(&format!(" {:>10}", if v.is_empty() { "-" } else { &v }));
         }

@@ -83,3 +83,43 @@ fn on_the_write_only_load_no_backup_is_cheapest() {
         }
     }
 }
+
+/// `owm run` of the shipped schedule: `summary.csv` has one row per policy and cycle,
+/// each with that cycle's request time and milestones, in order; `trace.csv` names the
+/// cycle of each milestone.
+#[test]
+fn a_schedule_gives_one_summary_row_per_cycle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    ok(&owm(&["run", "scenarios/schedule.toml", "--out", &s(&out)]));
+    let text = String::from_utf8(bytes(&out, "summary.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (policy, cycle, request) = (col("policy"), col("cycle"), col("request_at_ticks"));
+    let (retire, deferred) = (col("retire_at_ticks"), col("request_deferred_ticks"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 5 * 3, "five policies, three cycles each");
+    for (i, row) in rows.iter().enumerate() {
+        let k = i % 3;
+        assert_eq!(row[cycle], (k + 1).to_string(), "{row:?}");
+        assert_eq!(
+            row[request],
+            (5_000 + 8_000 * k).to_string(),
+            "{}",
+            row[policy]
+        );
+        assert!(
+            !row[retire].is_empty() && !row[deferred].is_empty(),
+            "{row:?}"
+        );
+    }
+    let trace = String::from_utf8(bytes(&out, "trace.csv")).unwrap();
+    for k in 1..=3 {
+        let retires = trace
+            .lines()
+            .filter(|l| l.contains(",retire,") && l.ends_with(&format!("cycle {k}")))
+            .count();
+        assert_eq!(retires, 5, "cycle {k}: one retire per policy");
+    }
+}

@@ -136,7 +136,8 @@ fn run_pieces(
         Some(Vlun::B) => Fill::VlunB,
         None => Fill::Single,
     };
-    match r.marks.split {
+    let (cut, before) = cut_of(t, r);
+    match cut {
         Some(s) if s <= from => out.push(Segment {
             from,
             until,
@@ -149,7 +150,7 @@ fn run_pieces(
             out.push(Segment {
                 from,
                 until: s,
-                fill: Fill::Single,
+                fill: before,
                 text: if first { text.clone() } else { None },
             });
             out.push(Segment {
@@ -162,19 +163,55 @@ fn run_pieces(
         _ => out.push(Segment {
             from,
             until,
-            fill: Fill::Single,
+            fill: before,
             text: text.clone(),
         }),
     }
 }
 
+/// Where a transaction's running stretch changes colour, and its colour before: at the
+/// first split for one begun on the single volume; with backups on a schedule, a
+/// transaction begun on VLUN B after a retire and still running at the next split
+/// goes on on VLUN A (an OLD one of that cycle: `TxnTimeline::vlun` is then A).
+fn cut_of(t: &TxnTimeline, r: &RunResult) -> (Option<u64>, Fill) {
+    let first = r.marks.split;
+    let admitted = t.admitted_ticks.unwrap_or(u64::MAX);
+    match first {
+        Some(s1) if admitted >= s1 && t.vlun == Some(Vlun::A) => {
+            let next = r
+                .cycles
+                .iter()
+                .filter_map(|c| c.marks.split)
+                .find(|&s| s > admitted);
+            (next, Fill::VlunB)
+        }
+        _ => (first, Fill::Single),
+    }
+}
+
+/// Every cycle's milestones; the patent's numerals on the first cycle's only, and
+/// each mark labelled with its cycle when there are several.
 fn marks(r: &RunResult) -> Vec<Mark> {
-    let m = &r.marks;
+    if r.cycles.len() <= 1 {
+        return cycle_marks(r, &r.marks, None);
+    }
+    r.cycles
+        .iter()
+        .flat_map(|c| cycle_marks(r, &c.marks, Some(c.cycle)))
+        .collect()
+}
+
+fn cycle_marks(r: &RunResult, m: &sim::Marks, cycle: Option<u32>) -> Vec<Mark> {
     let (req, ready, cons) = match r.workload.as_str() {
         "fig3" if r.policy == Policy::Quiesce => (Some(350), None, Some(351)),
         "fig3" => (Some(350), Some(450), Some(451)),
         "fig4-5" => (Some(521), None, Some(522)),
         _ => (None, None, None),
+    };
+    let (req, ready, cons) = if cycle.is_some_and(|k| k > 1) {
+        (None, None, None)
+    } else {
+        (req, ready, cons)
     };
     let (ready_name, cons_name) = match r.policy {
         Policy::None => ("", ""),
@@ -207,6 +244,7 @@ fn marks(r: &RunResult) -> Vec<Mark> {
                 kind,
                 numeral,
                 name: name.to_string(),
+                cycle,
             })
         })
         .collect()
@@ -244,12 +282,30 @@ fn transaction_rows(r: &RunResult) -> Diagram {
     let n = ts.len();
     let mut suffix = String::new();
     if n > ROWS_MAX {
-        // The window: the transactions arriving around the backup request.
-        let at = r.marks.request.unwrap_or(r.end_ticks / 2);
-        let k = ts.partition_point(|t| t.arrived_ticks < at);
-        let lo = k.saturating_sub(ROWS_MAX / 2).min(n - ROWS_MAX);
-        ts = ts[lo..lo + ROWS_MAX].to_vec();
-        suffix = format!(" — {ROWS_MAX} of {n} transactions, around the request");
+        // The window: the transactions arriving around the backup request (around
+        // each cycle's request, an equal share each, when there are several).
+        let requests: Vec<u64> = match r.cycles.len() {
+            0 | 1 => vec![r.marks.request.unwrap_or(r.end_ticks / 2)],
+            _ => r.cycles.iter().filter_map(|c| c.marks.request).collect(),
+        };
+        let share = ROWS_MAX / requests.len().max(1);
+        let mut picked: Vec<usize> = Vec::new();
+        for &at in &requests {
+            let k = ts.partition_point(|t| t.arrived_ticks < at);
+            let lo = k.saturating_sub(share / 2).min(n - share);
+            picked.extend(lo..lo + share);
+        }
+        picked.sort_unstable();
+        picked.dedup();
+        ts = picked.into_iter().map(|i| ts[i]).collect();
+        suffix = if requests.len() > 1 {
+            format!(
+                " — {} of {n} transactions, around each cycle's request",
+                ts.len()
+            )
+        } else {
+            format!(" — {ROWS_MAX} of {n} transactions, around the request")
+        };
     }
     let rows = ts
         .into_iter()

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use sim::{RunResult, WaitKind};
+use sim::{CycleResult, RunResult, WaitKind};
 
 use crate::{write_atomic, Error};
 
@@ -156,30 +156,103 @@ fn csv_bytes(path: &Path, header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u
     w.into_inner().map_err(|e| Error::io(path, e.into_error()))
 }
 
-/// `summary.csv`: one row per run.
+/// The result as cycle `c` sees it: the run's, with that cycle's milestones and its
+/// request → A consistent / retire windows (what the marks columns and the headline
+/// table show per cycle). No timeline, no cycles.
+pub fn cycle_view(r: &RunResult, c: &CycleResult) -> RunResult {
+    let window = |to: Option<u64>| match (c.marks.request, to) {
+        (Some(a), Some(b)) => Some(b.saturating_sub(a)),
+        _ => None,
+    };
+    let mut costs = r.costs.clone();
+    costs.request_to_a_consistent_ticks = window(c.marks.a_consistent);
+    costs.request_to_retire_ticks = window(c.marks.retire);
+    RunResult {
+        scenario: r.scenario.clone(),
+        workload: r.workload.clone(),
+        policy: r.policy,
+        engine_variant: r.engine_variant,
+        seed: r.seed,
+        tick_us: r.tick_us,
+        end_ticks: r.end_ticks,
+        events: r.events,
+        marks: c.marks.clone(),
+        cycles: Vec::new(),
+        costs,
+        transactions: Vec::new(),
+        invariants_judged: r.invariants_judged,
+        violations: r.violations.clone(),
+    }
+}
+
+/// The columns of one backup cycle's own counts, after the metrics of `summary.csv`.
+const CYCLE_COLUMNS: [&str; 7] = [
+    "request_deferred_ticks",
+    "cycle_vlun_b_writes_a_live",
+    "cycle_table_updates",
+    "cycle_extra_space_peak_blocks",
+    "cycle_backup_physical_reads",
+    "cycle_backup_physical_writes",
+    "cycle_archive_bytes",
+];
+
+fn cycle_cells(c: &CycleResult) -> [String; 7] {
+    [
+        c.request_deferred_ticks,
+        c.vlun_b_writes_a_live,
+        c.table_updates,
+        c.extra_space_peak_blocks,
+        c.backup_physical_reads,
+        c.backup_physical_writes,
+        c.archive_bytes,
+    ]
+    .map(int)
+}
+
+/// `summary.csv`: one row per run and backup cycle (one row, cycle empty, for a run
+/// without a backup). In a cycle's row the marks columns and
+/// `request_to_a_consistent_ticks` are the cycle's, the `cycle_*` columns its own
+/// counts; every other metric and the verdicts are the run's.
 pub fn summary_csv(runs: &[NamedRun]) -> Vec<Vec<String>> {
-    runs.iter()
-        .map(|run| {
-            let r = &run.result;
-            let mut row = vec![
+    let mut rows = Vec::new();
+    for run in runs {
+        let r = &run.result;
+        let head = |cycle: String| {
+            vec![
                 r.scenario.clone(),
                 r.workload.clone(),
                 run.name.clone(),
                 r.seed.to_string(),
-            ];
+                cycle,
+            ]
+        };
+        let tail = |row: &mut Vec<String>| row.extend(r.judgements().iter().map(|j| j.to_string()));
+        if r.cycles.is_empty() {
+            let mut row = head(String::new());
             row.extend(Metric::ALL.iter().map(|m| m.value(r)));
-            row.extend(r.judgements().iter().map(|j| j.to_string()));
-            row
-        })
-        .collect()
+            row.extend(CYCLE_COLUMNS.iter().map(|_| String::new()));
+            tail(&mut row);
+            rows.push(row);
+        }
+        for c in &r.cycles {
+            let view = cycle_view(r, c);
+            let mut row = head(c.cycle.to_string());
+            row.extend(Metric::ALL.iter().map(|m| m.value(&view)));
+            row.extend(cycle_cells(c));
+            tail(&mut row);
+            rows.push(row);
+        }
+    }
+    rows
 }
 
-/// The header of `summary.csv`: the run, every metric, then one column per invariant
-/// (`held`, `violated 2`, `unchecked`, or for one the policy does not claim `not
-/// claimed (violated 2)`: `sim::Judgement`).
+/// The header of `summary.csv`: the run and its cycle, every metric, the cycle's own
+/// counts, then one column per invariant (`held`, `violated 2`, `unchecked`, or for
+/// one the policy does not claim `not claimed (violated 2)`: `sim::Judgement`).
 pub fn summary_header() -> Vec<&'static str> {
-    let mut h = vec!["scenario", "workload", "policy", "seed"];
+    let mut h = vec!["scenario", "workload", "policy", "seed", "cycle"];
     h.extend(Metric::ALL.iter().map(|m| m.name()));
+    h.extend(CYCLE_COLUMNS);
     h.extend(sim::Invariant::ALL.iter().map(|i| i.as_str()));
     h
 }
@@ -222,20 +295,32 @@ pub fn trace_rows(runs: &[NamedRun]) -> Vec<Vec<String>> {
         let r = &run.result;
         // (time, group, txn, seq, row)
         let mut rows: Vec<(u64, u8, u32, u8, Vec<String>)> = Vec::new();
-        let m = &r.marks;
-        let marks = [
-            ("backup-request", m.request),
-            ("split", m.split),
-            ("vlun-b-ready", m.vlun_b_ready),
-            ("a-consistent", m.a_consistent),
-            ("archive-copy", m.archive_copy),
-            ("retire", m.retire),
-            ("backup-abandoned", m.abandoned),
-        ];
-        for (i, (name, at)) in marks.into_iter().enumerate() {
-            if let Some(at) = at {
-                let row = vec![run.name.clone(), at.to_string(), name.to_string()];
-                rows.push((at, 0, 0, i as u8, pad(row)));
+        // Every cycle's milestones; with several cycles the detail names the cycle.
+        let several = r.cycles.len() > 1;
+        let cycles: Vec<(u32, &sim::Marks)> = if several {
+            r.cycles.iter().map(|c| (c.cycle, &c.marks)).collect()
+        } else {
+            vec![(1, &r.marks)]
+        };
+        for (k, m) in cycles {
+            let marks = [
+                ("backup-request", m.request),
+                ("split", m.split),
+                ("vlun-b-ready", m.vlun_b_ready),
+                ("a-consistent", m.a_consistent),
+                ("archive-copy", m.archive_copy),
+                ("retire", m.retire),
+                ("backup-abandoned", m.abandoned),
+            ];
+            for (i, (name, at)) in marks.into_iter().enumerate() {
+                if let Some(at) = at {
+                    let row = vec![run.name.clone(), at.to_string(), name.to_string()];
+                    let mut row = pad(row);
+                    if several {
+                        row[8] = format!("cycle {k}");
+                    }
+                    rows.push((at, 0, k, i as u8, row));
+                }
             }
         }
         for t in &r.transactions {

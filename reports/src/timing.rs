@@ -69,15 +69,18 @@ pub struct Mark {
     pub numeral: Option<u32>,
     /// What happened, e.g. "backup request" (the legend's text).
     pub name: String,
+    /// The backup cycle it belongs to, when the run has several (labelled `#2`).
+    pub cycle: Option<u32>,
 }
 
 impl Mark {
-    /// The text above the panel: numeral, name and time, e.g. "350 backup request
-    /// (t=350)".
+    /// The text above the panel: cycle (when several), numeral, name and time, e.g.
+    /// "350 backup request (t=350)", "#2 A retired (t=9120)".
     pub fn label(&self) -> String {
+        let cycle = self.cycle.map(|k| format!("#{k} ")).unwrap_or_default();
         match self.numeral {
-            Some(n) => format!("{n} {} (t={})", self.name, self.at),
-            None => format!("{} (t={})", self.name, self.at),
+            Some(n) => format!("{cycle}{n} {} (t={})", self.name, self.at),
+            None => format!("{cycle}{} (t={})", self.name, self.at),
         }
     }
 }
@@ -600,12 +603,14 @@ mod tests {
                     kind: MarkKind::Request,
                     numeral: Some(350),
                     name: "request".into(),
+                    cycle: None,
                 },
                 Mark {
                     at: 351,
                     kind: MarkKind::BReady,
                     numeral: Some(450),
                     name: "B ready".into(),
+                    cycle: None,
                 },
             ],
         }
@@ -651,6 +656,11 @@ mod tests {
             ..d.marks[0].clone()
         };
         assert_eq!(m.label(), "A retired (t=350)");
+        let m = Mark {
+            cycle: Some(2),
+            ..m
+        };
+        assert_eq!(m.label(), "#2 A retired (t=350)");
     }
 
     #[test]

@@ -53,8 +53,13 @@ impl World<'_> {
     /// progress.
     pub(super) fn scheduled_request(&mut self) -> Result<(), SimError> {
         let now = self.q.now();
-        if self.cycle.is_some() {
+        if self.cycle.is_some() || now < self.cycle_free_at {
+            // Queued behind the cycle in progress, or behind the retire whose I/O is
+            // still completing.
             self.deferred_requests.push_back(now);
+            if self.cycle.is_none() {
+                self.q.schedule_at(self.cycle_free_at, Ev::NextCycle);
+            }
             return Ok(());
         }
         self.start_cycle(now)
@@ -99,6 +104,7 @@ impl World<'_> {
             return;
         };
         self.done_cycles.push(self.cycle_result(&c));
+        self.cycle_free_at = at;
         if !self.deferred_requests.is_empty() {
             self.q.schedule_at(at, Ev::NextCycle);
         }

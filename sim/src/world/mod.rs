@@ -290,6 +290,8 @@ pub(crate) struct World<'a> {
     cycle: Option<cycle::CycleState>,
     done_cycles: Vec<crate::cost::CycleResult>,
     deferred_requests: VecDeque<Tick>,
+    /// When the last cycle's retire completed: no split before it.
+    cycle_free_at: Tick,
 }
 
 /// A copy of `src` in a recycled buffer from `spare` (a new one only when it is empty).
@@ -447,6 +449,7 @@ impl<'a> World<'a> {
             cycle: None,
             done_cycles: Vec::new(),
             deferred_requests: VecDeque::new(),
+            cycle_free_at: 0,
         })
     }
 
