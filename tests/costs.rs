@@ -1,31 +1,16 @@
 //! Honest costs through `owm run`: the no-backup baseline is a plain volume and the
 //! cheapest policy on the write-only load of issue 12.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::util::*;
 
 /// `summary.csv` as one map (column → cell) per policy.
-pub fn summary_rows(out: &std::path::Path) -> HashMap<String, HashMap<String, String>> {
-    let text = String::from_utf8(bytes(out, "summary.csv")).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    lines
-        .map(|l| {
-            let row: HashMap<String, String> = header
-                .iter()
-                .zip(l.split(','))
-                .map(|(h, c)| (h.to_string(), c.to_string()))
-                .collect();
-            (row["policy"].clone(), row)
-        })
+pub fn summary_rows(out: &std::path::Path) -> HashMap<String, BTreeMap<String, String>> {
+    csv_rows(out, "summary.csv")
+        .into_iter()
+        .map(|row| (row["policy"].clone(), row))
         .collect()
-}
-
-fn num(row: &HashMap<String, String>, col: &str) -> f64 {
-    row[col]
-        .parse()
-        .unwrap_or_else(|_| panic!("{col} = {:?}", row[col]))
 }
 
 /// 1024 records, 2000 single-write transactions (one every 300 ticks on average), one
@@ -92,13 +77,10 @@ fn a_schedule_gives_one_summary_row_per_cycle() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("o");
     ok(&owm(&["run", "scenarios/schedule.toml", "--out", &s(&out)]));
-    let text = String::from_utf8(bytes(&out, "summary.csv")).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (header, rows) = csv_table(&out, "summary.csv");
+    let col = |name: &str| col(&header, name);
     let (policy, cycle, request) = (col("policy"), col("cycle"), col("request_at_ticks"));
     let (retire, deferred) = (col("retire_at_ticks"), col("request_deferred_ticks"));
-    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), 5 * 3, "five policies, three cycles each");
     for (i, row) in rows.iter().enumerate() {
         let k = i % 3;

@@ -6,33 +6,6 @@
 
 use crate::util::*;
 
-/// `summary.csv` rows as column name → cell, one map per policy.
-fn summary(dir: &std::path::Path) -> Vec<std::collections::BTreeMap<String, String>> {
-    let text = String::from_utf8(bytes(dir, "summary.csv")).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<String> = lines
-        .next()
-        .unwrap()
-        .split(',')
-        .map(str::to_string)
-        .collect();
-    lines
-        .map(|l| {
-            header
-                .iter()
-                .cloned()
-                .zip(l.split(',').map(str::to_string))
-                .collect()
-        })
-        .collect()
-}
-
-fn num(row: &std::collections::BTreeMap<String, String>, key: &str) -> f64 {
-    row[key]
-        .parse()
-        .unwrap_or_else(|_| panic!("{key}: {:?}", row[key]))
-}
-
 #[test]
 fn integrity_mode_refuses_the_damage_the_unchecked_run_serves() {
     let tmp = tempfile::tempdir().unwrap();
@@ -58,7 +31,10 @@ fn integrity_mode_refuses_the_damage_the_unchecked_run_serves() {
         stdout(&off),
         stderr(&off)
     );
-    let (on_rows, off_rows) = (summary(&on_dir), summary(&off_dir));
+    let (on_rows, off_rows) = (
+        csv_rows(&on_dir, "summary.csv"),
+        csv_rows(&off_dir, "summary.csv"),
+    );
     assert_eq!(on_rows.len(), 3);
     for (a, b) in on_rows.iter().zip(&off_rows) {
         let policy = &a["policy"];

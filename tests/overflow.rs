@@ -156,10 +156,8 @@ fn the_shipped_overflow_sweep_shows_both_policies() {
         "--out",
         &s(tmp.path()),
     ]));
-    let text = String::from_utf8(bytes(tmp.path(), "stats.csv")).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (header, rows) = csv_table(tmp.path(), "stats.csv");
+    let col = |name: &str| col(&header, name);
     let (fraction, on_full, policy, metric, mean) = (
         col("backup.data_area_fraction"),
         col("backup.on_data_area_full"),
@@ -168,15 +166,14 @@ fn the_shipped_overflow_sweep_shows_both_policies() {
         col("mean"),
     );
     let mut seen = 0;
-    for line in lines {
-        let r: Vec<&str> = line.split(',').collect();
+    for r in &rows {
         let m: f64 = r[mean].parse().unwrap();
         let what = format!(
             "{} {} {} {}: {m}",
             r[fraction], r[on_full], r[policy], r[metric]
         );
         let snapshot = r[on_full] == "break-snapshot";
-        match (r[metric], r[fraction]) {
+        match (r[metric].as_str(), r[fraction].as_str()) {
             ("backup_abandoned", _) if !snapshot => assert_eq!(m, 0.0, "{what}"),
             ("data_area_full_aborts", _) if snapshot => assert_eq!(m, 0.0, "{what}"),
             ("backup_abandoned" | "data_area_full_aborts", "1") => assert_eq!(m, 0.0, "{what}"),
@@ -189,5 +186,5 @@ fn the_shipped_overflow_sweep_shows_both_policies() {
         }
         seen += 1;
     }
-    assert_eq!(seen, 6 * 2 * 2 * 2, "{text}");
+    assert_eq!(seen, 6 * 2 * 2 * 2, "{rows:?}");
 }

@@ -7,17 +7,7 @@ use crate::util::*;
 
 /// `stats.csv` of `dir` as (header, rows).
 fn stats(dir: &Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let text = String::from_utf8(bytes(dir, "stats.csv")).unwrap();
-    let mut lines = text
-        .lines()
-        .map(|l| l.split(',').map(String::from).collect::<Vec<_>>());
-    (lines.next().unwrap(), lines.collect())
-}
-
-fn col(h: &[String], name: &str) -> usize {
-    h.iter()
-        .position(|c| c == name)
-        .unwrap_or_else(|| panic!("no {name} in {h:?}"))
+    csv_table(dir, "stats.csv")
 }
 
 /// The admission sweep's scenario at one load, with `seeds`.

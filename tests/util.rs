@@ -1,5 +1,6 @@
 //! Running the binary and looking at what it wrote.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -80,6 +81,38 @@ pub fn write(dir: &Path, name: &str, text: &str) -> String {
     let p = dir.join(name);
     std::fs::write(&p, text).expect("write test file");
     p.to_string_lossy().into_owned()
+}
+
+/// A CSV output `dir/name` (`summary.csv`, `stats.csv`…) as (header, rows of cells).
+pub fn csv_table(dir: &Path, name: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = String::from_utf8(bytes(dir, name)).unwrap();
+    let mut lines = text
+        .lines()
+        .map(|l| l.split(',').map(String::from).collect::<Vec<_>>());
+    (lines.next().unwrap(), lines.collect())
+}
+
+/// The index of column `name` in `header`.
+pub fn col(header: &[String], name: &str) -> usize {
+    header
+        .iter()
+        .position(|c| c == name)
+        .unwrap_or_else(|| panic!("no {name} in {header:?}"))
+}
+
+/// A CSV output `dir/name` as one map (column → cell) per row, in file order.
+pub fn csv_rows(dir: &Path, name: &str) -> Vec<BTreeMap<String, String>> {
+    let (header, rows) = csv_table(dir, name);
+    rows.into_iter()
+        .map(|r| header.iter().cloned().zip(r).collect())
+        .collect()
+}
+
+/// Cell `col` of `row` as a number.
+pub fn num(row: &BTreeMap<String, String>, col: &str) -> f64 {
+    row[col]
+        .parse()
+        .unwrap_or_else(|_| panic!("{col} = {:?}", row[col]))
 }
 
 pub fn s(p: &Path) -> String {
