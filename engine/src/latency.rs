@@ -113,6 +113,10 @@ fn summarize(i: Interval, samples: bool) -> LatencySummary {
 /// The barriers of a file-backed device timed since the last reading
 /// ([`crate::Device::take_barrier_times`]); `None` for what the device's stores or
 /// journal do not time (memory stores, the memory journal).
+/// A journal sync's two halves as timed: (the journal's `fdatasync`, the superblock's
+/// write and `fdatasync`).
+pub type JournalSyncTimes = (LatencySummary, LatencySummary);
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct BarrierTimes {
     /// `fdatasync` of image A's file (a copy-on-write preserved copy, a flush).

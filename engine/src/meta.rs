@@ -425,13 +425,7 @@ pub trait Journal: Send {
     /// The wall time of the syncs since the last call, `(the journal's fdatasync, the
     /// superblock's write and fdatasync)` ([`crate::latency`]), for a journal that
     /// times them (a file); `None` otherwise.
-    fn take_sync_times(
-        &self,
-        _samples: bool,
-    ) -> Option<(
-        crate::latency::LatencySummary,
-        crate::latency::LatencySummary,
-    )> {
+    fn take_sync_times(&self, _samples: bool) -> Option<crate::latency::JournalSyncTimes> {
         None
     }
 }
@@ -551,13 +545,7 @@ impl Journal for FileJournal {
         let len = self.len()?;
         self.record_durable_len(len)
     }
-    fn take_sync_times(
-        &self,
-        samples: bool,
-    ) -> Option<(
-        crate::latency::LatencySummary,
-        crate::latency::LatencySummary,
-    )> {
+    fn take_sync_times(&self, samples: bool) -> Option<crate::latency::JournalSyncTimes> {
         Some((
             self.fdatasync_times.take(samples),
             self.superblock_times.take(samples),
