@@ -20,7 +20,7 @@
 //! consistent (its image read through the engine), backed up, and retired; the run
 //! ends when every transaction has ended and A is retired, with VLUN B's image.
 
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use engine::{Device, DeviceConfig, MemStore, Phase, Vlun};
@@ -72,9 +72,12 @@ pub struct OwmModel {
     /// checker judges and on no later one (bit per [`crate::INVARIANTS`] entry: already
     /// reported), so stateright's discovery is the first violating state of its
     /// search, not the last it met. Breadth first on one thread that is the shortest
-    /// path, in action order (see `check`). `None`: the properties are the plain
-    /// verdicts (traces, the Explorer, tests).
-    pub first_violation: Option<Arc<AtomicU8>>,
+    /// path, in action order (see `check`). Likewise each `sometimes` property holds
+    /// only on the first witness the checker judges (bits from [`WITNESS_BIT0`] on):
+    /// stateright records a discovery, a copy of the path, at every state where a
+    /// `sometimes` property holds, and most states witness one. `None`: the
+    /// properties are the plain verdicts (traces, the Explorer, tests).
+    pub first_violation: Option<Arc<AtomicU16>>,
 }
 
 impl OwmModel {
@@ -158,7 +161,6 @@ impl OwmModel {
     /// patent terms (for traces); the checker passes `None`.
     pub fn apply(&self, s: &State, action: Action, notes: Option<&mut Vec<String>>) -> State {
         let mut n = s.clone();
-        let first = n.history.len();
         let mut note = Notes(notes);
         match action {
             Action::Txn(t, op) => self.apply_op(&mut n, t as usize, op, &mut note),
@@ -204,6 +206,7 @@ impl OwmModel {
                     )
                 });
                 n.type_b = 0;
+                n.violated |= self.judge_a_consistent(&n, &image);
                 n.declared = Some(Arc::new(image.clone()));
                 push(&mut n.history, Event::AConsistent { image });
             }
@@ -218,6 +221,7 @@ impl OwmModel {
                         self.describe_image(&tape)
                     )
                 });
+                n.violated |= self.judge_archive(&n, &tape);
                 push(&mut n.history, Event::Archive { image: tape });
             }
             Action::RetireA => {
@@ -226,6 +230,7 @@ impl OwmModel {
                     .expect("retiring VLUN A after its backup");
                 let extra = n.device.extra_space_blocks();
                 note.add(|| format!("VLUN A retired: {extra} blocks of extra space still held"));
+                n.violated |= self.judge_retire(extra);
                 push(
                     &mut n.history,
                     Event::Retire {
@@ -242,13 +247,13 @@ impl OwmModel {
                     )
                 });
                 n.ended = true;
+                n.violated |= self.judge_end(&n, &live);
                 push(&mut n.history, Event::End { live });
             }
         }
         if matches!(action, Action::Split | Action::BackupA | Action::RetireA) {
             n.rekey_device();
         }
-        n.violated |= self.judge(&n.history, first, n.violated);
         n
     }
 
@@ -303,7 +308,7 @@ impl OwmModel {
                 let block = self.layout.block_of(record);
                 let buf = self.read_block(n, txn, vlun, block);
                 let (value, stamp) = read_record(&buf[self.layout.offset_in_block(record)..]);
-                n.txns[t].reads[p.position(record)] = Some((value, stamp));
+                n.txns[t].reads[p.position(record)] = Some((value, stamp_byte(stamp)));
                 push(&mut n.history, Event::ReadRecord { txn, record, value });
                 note.add(|| {
                     format!(
@@ -337,8 +342,7 @@ impl OwmModel {
                 let mut buf = self.read_block(n, txn, vlun, block);
                 let off = self.layout.offset_in_block(record);
                 write_record(&mut buf[off..], value, stamp_of(txn));
-                n.held[t] = buf;
-                n.held_mask |= 1 << t;
+                n.hold(t, buf);
                 note.add(|| {
                     format!(
                         "{} reads block {block} to write record {record} = {value} (was {old}); \
@@ -351,9 +355,7 @@ impl OwmModel {
             Op::WriteBack(record) => {
                 let record = u64::from(record);
                 let block = self.layout.block_of(record);
-                let buf = n.held[t];
-                n.held[t] = [0; BLOCK_BYTES_MAX];
-                n.held_mask &= !(1 << t);
+                let buf = n.unhold(t);
                 let cost = self.write_block(n, txn, vlun, block, &buf[..self.layout.block_size]);
                 let (value, _) = read_record(&buf[self.layout.offset_in_block(record)..]);
                 self.wrote_record(n, t, record, value);
@@ -388,11 +390,11 @@ impl OwmModel {
             if n.txns[t].written & (1 << pos) != 0 {
                 let record = p.records()[pos];
                 let (value, stamp) = n.txns[t].reads[pos].expect("a written record was read");
-                let cost = self.rmw(n, txn, vlun, record, value, stamp);
+                let cost = self.rmw(n, txn, vlun, record, value, u64::from(stamp));
                 if note.on() {
                     undone.push(format!(
                         "record {record} = {value} ({}) [physical block writes: image A {}, image B {}]",
-                        short_writer(stamp),
+                        short_writer(u64::from(stamp)),
                         cost.0,
                         cost.1
                     ));
@@ -400,8 +402,7 @@ impl OwmModel {
             }
         }
         n.txns[t].status = Status::Aborted;
-        n.held[t] = [0; BLOCK_BYTES_MAX];
-        n.held_mask &= !(1 << t);
+        n.unhold(t);
         release(&mut n.locks, t);
         push(&mut n.history, Event::Abort { txn });
         note.add(|| {
@@ -544,6 +545,12 @@ impl OwmModel {
     }
 }
 
+/// A record's stamp as [`TxnState::reads`] keeps it: `txn + 1` of at most
+/// [`TXNS_MAX`] transactions, or 0.
+fn stamp_byte(stamp: u64) -> u8 {
+    u8::try_from(stamp).expect("a stamp names one of at most TXNS_MAX transactions")
+}
+
 fn push(h: &mut EventLog, event: Event) {
     h.push(event);
 }
@@ -630,7 +637,7 @@ impl Model for OwmModel {
 }
 
 // The properties. Each `always` reads the verdict of the oracle function of the same
-// name on the path's record, found when the state was made (`apply`, `judge`).
+// name on the path's record, found when the state was made (`apply`, `verdicts.rs`).
 
 fn a_consistent(m: &OwmModel, s: &State) -> bool {
     m.holds(s, Invariant::AConsistent)
@@ -654,7 +661,28 @@ fn space_reclaimed(m: &OwmModel, s: &State) -> bool {
     m.holds(s, Invariant::SpaceReclaimed)
 }
 
+/// The first bit of [`OwmModel::first_violation`] that marks a `sometimes` property
+/// as witnessed (after the [`crate::INVARIANTS`] bits).
+pub const WITNESS_BIT0: u32 = 8;
+
 impl OwmModel {
+    /// The `sometimes` property numbered `k` (0 = the first in [`Model::properties`]),
+    /// which holds on `s` when `holds`: with [`OwmModel::first_violation`] set, it
+    /// holds only on the first witness the checker judges.
+    fn witness(&self, k: u32, holds: bool) -> bool {
+        if !holds {
+            return false;
+        }
+        match &self.first_violation {
+            None => true,
+            Some(reported) => {
+                let b = 1u16 << (WITNESS_BIT0 + k);
+                reported.load(Ordering::Relaxed) & b == 0
+                    && reported.fetch_or(b, Ordering::Relaxed) & b == 0
+            }
+        }
+    }
+
     /// The `always` property of `inv` on `s`: its verdict, except that with
     /// [`OwmModel::first_violation`] set only the first violating state fails.
     fn holds(&self, s: &State, inv: Invariant) -> bool {
@@ -664,7 +692,7 @@ impl OwmModel {
         match &self.first_violation {
             None => false,
             Some(reported) => {
-                let b = crate::verdicts::bit(inv);
+                let b = u16::from(crate::verdicts::bit(inv));
                 reported.load(Ordering::Relaxed) & b != 0
                     || reported.fetch_or(b, Ordering::Relaxed) & b != 0
             }
@@ -680,17 +708,20 @@ fn split_with_both_active(m: &OwmModel, s: &State) -> bool {
             .zip(&s.txns)
             .any(|(p, t)| p.role == role && t.status == Status::Active)
     };
-    s.phase() != Phase::Single && active(Role::Old) && active(Role::New)
+    m.witness(
+        0,
+        s.phase() != Phase::Single && active(Role::Old) && active(Role::New),
+    )
 }
-fn a_became_consistent(_: &OwmModel, s: &State) -> bool {
-    s.declared.is_some()
+fn a_became_consistent(m: &OwmModel, s: &State) -> bool {
+    m.witness(1, s.declared.is_some())
 }
-fn a_archived(_: &OwmModel, s: &State) -> bool {
-    matches!(s.phase(), Phase::BackedUp | Phase::Retired)
+fn a_archived(m: &OwmModel, s: &State) -> bool {
+    m.witness(2, matches!(s.phase(), Phase::BackedUp | Phase::Retired))
 }
-fn a_retired(_: &OwmModel, s: &State) -> bool {
-    s.phase() == Phase::Retired
+fn a_retired(m: &OwmModel, s: &State) -> bool {
+    m.witness(3, s.phase() == Phase::Retired)
 }
-fn run_ended(_: &OwmModel, s: &State) -> bool {
-    s.ended
+fn run_ended(m: &OwmModel, s: &State) -> bool {
+    m.witness(4, s.ended)
 }

@@ -2,9 +2,11 @@
 //!
 //! Each state carries the history of the path that first reached it (an
 //! [`EventLog`] sharing its events with the states before it on that path; as a
-//! [`sim::history::History`] through [`crate::OwmModel::history`]), judged by the oracle
-//! as each action adds to it: only the invariants the action's new events can trip are
-//! judged again ([`crate::verdicts::judged_at`]), the others keep their verdict. Two
+//! [`sim::history::History`] through [`crate::OwmModel::history`]), judged as each
+//! action adds to it: only the invariants the action's new events can trip are judged
+//! again ([`crate::verdicts::judged_at`]), from what the state keeps (the oracle's
+//! verdict on the whole record, computed without rebuilding it: `verdicts.rs`), the
+//! others keep their verdict. Two
 //! paths that reach the same device, the same transaction states, the same commit
 //! order, the same sets of block contents written through each VLUN, the same declared
 //! A image and the same verdicts are one state: everything the oracle's functions can
@@ -46,8 +48,11 @@ pub struct TxnState {
     /// Index of the next program op.
     pub pc: u8,
     pub status: Status,
-    /// (value, stamp) read for each of its two records (ascending record order).
-    pub reads: [Option<(i64, u64)>; 2],
+    /// (value, writer's stamp) read for each of its two records (ascending record
+    /// order). A stamp names the transaction that wrote the record (`txn + 1`, 0 for
+    /// the initial image: [`sim::history::stamp_of`]), so a byte holds it and the
+    /// entry takes 16 bytes, not 24.
+    pub reads: [Option<(i64, u8)>; 2],
     /// Bit `p` set: the record at position `p` was written.
     pub written: u8,
 }
@@ -62,6 +67,9 @@ impl TxnState {
 pub const LOCK_ITEMS_MAX: usize = BLOCKS as usize * RECORDS_PER_BLOCK_MAX as usize;
 /// Largest block: [`RECORDS_PER_BLOCK_MAX`] records.
 pub(crate) const BLOCK_BYTES_MAX: usize = RECORD_BYTES * RECORDS_PER_BLOCK_MAX as usize;
+
+/// Per transaction, the block buffer of a split read-modify-write ([`State::held`]).
+pub type HeldBlocks = [[u8; BLOCK_BYTES_MAX]; TXNS_MAX];
 
 /// Transactions in commit order (a short list kept inline: no allocation per state).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -123,8 +131,10 @@ pub struct State {
     via_keys: [u64; 2],
     /// `--rmw split`: the block each transaction read for a write it has not yet
     /// written back (its record already changed); bit `t` of `held_mask` set while
-    /// transaction `t` holds one. Unused entries stay zero.
-    pub held: [[u8; BLOCK_BYTES_MAX]; TXNS_MAX],
+    /// transaction `t` holds one. Unused entries stay zero; `None` while no
+    /// transaction holds one (always, with `--rmw atomic`), shared with the parent
+    /// state otherwise, so a state stays small.
+    pub held: Option<Arc<HeldBlocks>>,
     pub held_mask: u8,
     /// Bit per [`INVARIANTS`] entry: the oracle finds it violated on `history`.
     pub violated: u8,
@@ -185,7 +195,7 @@ impl State {
             via_a: Arc::default(),
             via_b: Arc::default(),
             via_keys: [0; 2],
-            held: [[0; BLOCK_BYTES_MAX]; TXNS_MAX],
+            held: None,
             held_mask: 0,
             violated,
             history,
@@ -201,6 +211,29 @@ impl State {
     pub(crate) fn rekey_device(&mut self) {
         self.device_key = device_key(&self.device);
         self.phase = self.device.phase();
+    }
+
+    /// Transaction `t` holds `buf` for a later write-back (`--rmw split`).
+    pub(crate) fn hold(&mut self, t: usize, buf: [u8; BLOCK_BYTES_MAX]) {
+        let held = self
+            .held
+            .get_or_insert_with(|| Arc::new([[0; BLOCK_BYTES_MAX]; TXNS_MAX]));
+        Arc::make_mut(held)[t] = buf;
+        self.held_mask |= 1 << t;
+    }
+
+    /// The buffer transaction `t` held, now released (zeros when it held none).
+    pub(crate) fn unhold(&mut self, t: usize) -> [u8; BLOCK_BYTES_MAX] {
+        let mut out = [0; BLOCK_BYTES_MAX];
+        if self.held_mask & (1 << t) != 0 {
+            let held = self.held.as_mut().expect("a held mask bit has its buffer");
+            out = std::mem::replace(&mut Arc::make_mut(held)[t], [0; BLOCK_BYTES_MAX]);
+            self.held_mask &= !(1 << t);
+        }
+        if self.held_mask == 0 {
+            self.held = None;
+        }
+        out
     }
 
     /// Notes that `(block, digest)` was written through `vlun`.
@@ -296,9 +329,11 @@ impl Hash for State {
         self.via_keys.hash(state);
         self.device_key.hash(state);
         self.held_mask.hash(state);
-        for (t, block) in self.held.iter().enumerate() {
-            if self.held_mask & (1 << t) != 0 {
-                block.hash(state);
+        if let Some(held) = &self.held {
+            for (t, block) in held.iter().enumerate() {
+                if self.held_mask & (1 << t) != 0 {
+                    block.hash(state);
+                }
             }
         }
     }

@@ -3,7 +3,7 @@
 //! the `sometimes` witnesses that keep each `always` from holding vacuously.
 
 use engine::Vlun;
-use sim::history::{Event, History};
+use sim::history::{read_record, stamp_of, write_record, Event, History};
 use sim::oracle::Invariant;
 
 use crate::events::EventLog;
@@ -70,10 +70,13 @@ pub fn violations(h: &History, due: u8) -> u8 {
 
 impl OwmModel {
     /// The invariants newly violated on `log`, whose events from `first` on are new and
-    /// whose earlier prefix had the verdicts `before`: the oracle runs only for the
-    /// invariants the new events can trip ([`judged_at`]) and not yet violated. Block
-    /// reads and writes are not judged here: [`OwmModel::judge_block_read`] and
-    /// [`OwmModel::judge_block_write`] judged them as they happened.
+    /// whose earlier prefix had the verdicts `before`: the oracle runs on the rebuilt
+    /// record only for the invariants the new events can trip ([`judged_at`]) and not
+    /// yet violated. Block reads and writes are not judged here. The checker does not
+    /// rebuild the record: `apply` judges every event from the state as it happens
+    /// ([`OwmModel::judge_block_read`], [`OwmModel::judge_block_write`], and at the
+    /// milestones `judge_a_consistent`, `judge_archive`, `judge_retire`, `judge_end`),
+    /// which this whole-record judgment checks in the tests.
     pub fn judge(&self, log: &EventLog, first: usize, before: u8) -> u8 {
         let mut due = 0;
         log.for_each_since(first, |e| {
@@ -123,6 +126,126 @@ impl OwmModel {
         }
     }
 
+    /// The verdicts of VLUN A declared consistent holding `image` on `s`'s path, judged
+    /// from the state instead of the rebuilt record. The oracle judges at that event:
+    /// `a_consistent` (the committed old transactions replayed in commit order from
+    /// their recorded reads must give `image`, and each writer's reads must agree with
+    /// that order), `a_isolated` (no block of `image` holds content written through
+    /// VLUN B and never through A or initially), `bank_conserved` (the image's
+    /// balances sum to the initial total); `backup_faithful` cannot fail there. The
+    /// model has one backup cycle and no unreadable blocks, which the oracle's
+    /// per-cycle and per-block exceptions are about. `verdicts_are_incremental` checks
+    /// the result against the oracle on every reachable state.
+    pub(crate) fn judge_a_consistent(&self, s: &State, image: &[u8]) -> u8 {
+        let mut out = 0;
+        let old = |t: usize| self.programs[t].role == crate::program::Role::Old;
+        if self.replay(s, old).as_deref() != Some(image) {
+            out |= bit(Invariant::AConsistent);
+        }
+        let leaked = image
+            .chunks(self.layout.block_size)
+            .enumerate()
+            .any(|(b, chunk)| {
+                let key = (b as u64, sim::history::block_digest(chunk));
+                let initial = self.initial_digests[b] == key.1;
+                s.via_b.contains(&key) && !initial && !s.via_a.contains(&key)
+            });
+        if leaked {
+            out |= bit(Invariant::AIsolated);
+        }
+        out | self.judge_sum(image)
+    }
+
+    /// The verdicts of VLUN A archived as `tape` on `s`'s path (`s.declared` is the
+    /// image declared consistent before it): `backup_faithful` fails when no image was
+    /// declared or the archive differs from it, `bank_conserved` when its balances do
+    /// not sum to the initial total.
+    pub(crate) fn judge_archive(&self, s: &State, tape: &[u8]) -> u8 {
+        let mut out = self.judge_sum(tape);
+        if s.declared.as_deref().map(Vec::as_slice) != Some(tape) {
+            out |= bit(Invariant::BackupFaithful);
+        }
+        out
+    }
+
+    /// The verdicts of VLUN A retired with `extra_space_blocks` still held:
+    /// `space_reclaimed` fails unless it is 0. (`backup_faithful` fails at a retire with
+    /// no archive in its cycle, which the model never does: `RetireA` is enabled only
+    /// once `BackupA` has archived VLUN A.)
+    pub(crate) fn judge_retire(&self, extra_space_blocks: u64) -> u8 {
+        if extra_space_blocks == 0 {
+            0
+        } else {
+            bit(Invariant::SpaceReclaimed)
+        }
+    }
+
+    /// The verdicts of the run ending with VLUN B holding `live` on `s`'s path:
+    /// `b_complete` (every committed transaction replayed in commit order, each
+    /// writer's reads agreeing with that order, gives `live`) and `bank_conserved`.
+    pub(crate) fn judge_end(&self, s: &State, live: &[u8]) -> u8 {
+        let mut out = self.judge_sum(live);
+        if self.replay(s, |_| true).as_deref() != Some(live) {
+            out |= bit(Invariant::BComplete);
+        }
+        out
+    }
+
+    /// `bank_conserved`'s verdict on one image claimed consistent.
+    fn judge_sum(&self, image: &[u8]) -> u8 {
+        let l = self.layout;
+        let sum = (0..l.records())
+            .map(|r| read_record(&image[l.offset_in_image(r)..]).0)
+            .fold(0i64, i64::wrapping_add);
+        if sum == self.initial_sum() {
+            0
+        } else {
+            bit(Invariant::BankConserved)
+        }
+    }
+
+    /// The oracle's replay on the state: the initial image with the committed
+    /// transactions that `include` selects applied in commit order, or `None` when a
+    /// writing transaction's recorded read disagrees with that order. A program reads
+    /// both its records before it writes either, so each read is compared with the
+    /// replayed image, and each written record gets the value the write computed from
+    /// that read.
+    fn replay(&self, s: &State, include: impl Fn(usize) -> bool) -> Option<Vec<u8>> {
+        let l = self.layout;
+        let mut image = self.initial.clone();
+        for &t in s.commits.as_slice() {
+            let t = usize::from(t);
+            let ts = &s.txns[t];
+            if !include(t) || ts.written == 0 {
+                continue;
+            }
+            let p = &self.programs[t];
+            let records = p.records();
+            for (pos, read) in ts.reads.iter().enumerate() {
+                if let Some((value, _)) = read {
+                    let off = l.offset_in_image(records[pos]);
+                    if read_record(&image[off..]).0 != *value {
+                        return None;
+                    }
+                }
+            }
+            for (pos, &record) in records.iter().enumerate() {
+                if ts.written & (1 << pos) == 0 {
+                    continue;
+                }
+                let (old, _) = ts.reads[pos]?;
+                let value = if record == p.from {
+                    old - p.amount
+                } else {
+                    old + p.amount
+                };
+                let off = l.offset_in_image(record);
+                write_record(&mut image[off..], value, stamp_of(t as u32));
+            }
+        }
+        Some(image)
+    }
+
     /// The whole history of the path that first reached `s`.
     pub fn history(&self, s: &State) -> History {
         s.history.to_history(self.layout, &self.initial)
@@ -151,3 +274,65 @@ pub const PARTNERS: [(&str, &str); 7] = [
     ("backup-faithful", A_ARCHIVED),
     ("space-reclaimed", A_RETIRED),
 ];
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use sim::history::{block_digest, write_record};
+    use stateright::Model;
+
+    use super::*;
+    use crate::CheckConfig;
+
+    /// The milestone judgments fail where the oracle does: on images that are not the
+    /// replayed one, that sum wrong, that leak VLUN B content, on an archive unlike the
+    /// declared image and on a retire that keeps space (reachable states of the model
+    /// never break A-consistent, backup-faithful or space-reclaimed, so
+    /// `verdicts_are_incremental` sees them hold only).
+    #[test]
+    fn milestone_judgments_can_fail() {
+        let m = OwmModel::new(&CheckConfig::default());
+        let s = m.init_states().pop().expect("one initial state");
+        assert_eq!(m.judge_a_consistent(&s, &m.initial), 0);
+        assert_eq!(m.judge_end(&s, &m.initial), 0);
+        assert_eq!(m.judge_retire(0), 0);
+
+        // Record 0 changed as if by a transaction that never committed.
+        let mut changed = m.initial.clone();
+        write_record(&mut changed, 99, 1);
+        let both = bit(Invariant::AConsistent) | bit(Invariant::BankConserved);
+        assert_eq!(m.judge_a_consistent(&s, &changed), both);
+        assert_eq!(
+            m.judge_end(&s, &changed),
+            bit(Invariant::BComplete) | bit(Invariant::BankConserved)
+        );
+
+        // A block content written only through VLUN B, in the image declared for A.
+        let mut leaky = s.clone();
+        let block0 = &changed[..m.layout.block_size];
+        leaky.wrote(Vlun::B, 0, block_digest(block0));
+        assert_eq!(
+            m.judge_a_consistent(&leaky, &changed),
+            both | bit(Invariant::AIsolated)
+        );
+        leaky.wrote(Vlun::A, 0, block_digest(block0));
+        assert_eq!(m.judge_a_consistent(&leaky, &changed), both);
+
+        // The archive against the declared image.
+        let mut declared = s.clone();
+        assert_eq!(
+            m.judge_archive(&declared, &m.initial),
+            bit(Invariant::BackupFaithful)
+        );
+        declared.declared = Some(Arc::new(m.initial.clone()));
+        assert_eq!(m.judge_archive(&declared, &m.initial), 0);
+        let mut other = m.initial.clone();
+        other.swap(0, 1);
+        assert_ne!(
+            m.judge_archive(&declared, &other) & bit(Invariant::BackupFaithful),
+            0
+        );
+        assert_eq!(m.judge_retire(1), bit(Invariant::SpaceReclaimed));
+    }
+}
