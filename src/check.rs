@@ -76,6 +76,8 @@ pub struct CheckArgs {
     dfs: bool,
     #[command(flatten)]
     verdict: VerdictArgs,
+    #[command(flatten)]
+    walk: crate::check_walk::WalkArgs,
     /// Where counterexample traces are written (default out/check); traces of an
     /// earlier check in it are removed.
     #[arg(long, default_value = "out/check")]
@@ -123,6 +125,9 @@ impl CheckArgs {
 pub fn run(args: &CheckArgs) -> Result<Exit> {
     if let Some(path) = &args.replay {
         return replay(path);
+    }
+    if args.walk.on() {
+        return crate::check_walk::run(&args.config(), &args.walk, &args.trace_dir, &args.verdict);
     }
     let cfg = args.config();
     if let Some(e) = model::estimate(&cfg)? {
@@ -247,7 +252,7 @@ fn in_words(report: &CheckReport) -> String {
 
 /// Writes each trace as `<invariant>.trace` in `dir`, removing the `.trace` files an
 /// earlier check left there, so the directory holds this check's traces only.
-fn write_traces(dir: &Path, traces: &[&Trace]) -> Result<Vec<PathBuf>> {
+pub(crate) fn write_traces(dir: &Path, traces: &[&Trace]) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("{}: cannot create the trace directory", dir.display()))?;
     let paths: Vec<PathBuf> = traces
@@ -267,7 +272,7 @@ fn write_traces(dir: &Path, traces: &[&Trace]) -> Result<Vec<PathBuf>> {
     Ok(paths)
 }
 
-fn file_stem(invariant: &str) -> String {
+pub(crate) fn file_stem(invariant: &str) -> String {
     invariant
         .chars()
         .map(|c| {

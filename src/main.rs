@@ -12,6 +12,7 @@ macro_rules! say {
 
 mod calibrate_cmd;
 mod check;
+mod check_walk;
 mod config;
 mod device_cmd;
 mod interrupt;
@@ -199,7 +200,13 @@ fn main() -> ExitCode {
             let jobs = jobs.unwrap_or_else(sweep::cores);
             sweep::sweep(&sweep, out, shard, jobs, quiet, resume, &verdict)
         }
-        Command::Merge { dirs, out, verdict } => sweep::merge(&dirs, &out, &verdict),
+        Command::Merge { dirs, out, verdict } => {
+            if dirs.first().is_some_and(|d| check_walk::is_walk_output(d)) {
+                check_walk::merge(&dirs, &out, &verdict)
+            } else {
+                sweep::merge(&dirs, &out, &verdict)
+            }
+        }
         Command::Check(args) => check::run(&args),
         Command::Demo { blocks, block_size } => {
             demo(blocks, block_size).map(|()| verdict::Exit::Held)

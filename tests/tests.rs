@@ -17,3 +17,4 @@ mod sweep;
 mod sweep_stats;
 mod traces;
 mod verdicts;
+mod walks;

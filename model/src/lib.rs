@@ -26,6 +26,7 @@ pub mod protocol;
 pub mod state;
 pub mod trace;
 pub mod verdicts;
+pub mod walk;
 
 pub use check::{
     check, check_with_progress, CheckReport, Outcome, Progress, PropertyReport,
@@ -38,6 +39,7 @@ pub use protocol::{Action, OwmModel};
 pub use state::State;
 pub use trace::{render, replay, Replayed, Trace};
 pub use verdicts::{INVARIANTS, PARTNERS};
+pub use walk::{walk, WalkPlan, WalkReport};
 
 /// What can go wrong outside the model's own findings.
 #[derive(Debug, thiserror::Error)]

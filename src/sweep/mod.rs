@@ -198,7 +198,7 @@ fn write_files(
 }
 
 /// The hex SHA-256 of `bytes`.
-fn sha256(bytes: &[u8]) -> String {
+pub(crate) fn sha256(bytes: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(bytes)
         .iter()

@@ -1,0 +1,750 @@
+//! Random walks: for configurations too large to exhaust, [`walk`] follows `walks`
+//! random paths through the same [`OwmModel`] from its initial state, judging every
+//! state with the same properties as the exhaustive checker, and keeps, for each
+//! violated invariant, a [`Trace`] that [`crate::replay`] re-executes.
+//!
+//! Walks are numbered 0, 1, … `walks - 1`, and walk `i` depends on nothing but the
+//! model, the seed and `i`: its choices come from a ChaCha8 stream whose key is the
+//! seed (little-endian, zero-padded to 32 bytes) and whose stream number is `i`; each
+//! step takes action `⌊r · n / 2⁶⁴⌋` of the `n` enabled ones (in the model's action
+//! order) for the stream's next 64-bit word `r` — uniform up to a bias below `n / 2⁶⁴`.
+//! A walk stops at a terminal state (no action enabled) or at the depth bound. So the
+//! results do not depend on the threads, and shard `K/N` (the walks `i` with
+//! `i % N == K - 1`) does exactly its part of the unsharded run: [`WalkReport::merge`]
+//! of the `N` shards gives the unsharded report (the first violating walk of each
+//! invariant, the shallowest witness of each `sometimes`, the counts), except that
+//! distinct states are only known per shard (a state several shards saw counts once
+//! per shard, so the merged count is an upper bound).
+//!
+//! stateright's own simulation checker (`spawn_simulation`) is not used: it reseeds
+//! each thread's walks from `StdRng`, whose output may change between `rand`
+//! versions, numbers no walks (so it cannot shard or replay walk `i`), and reports
+//! only the last discovery of each property.
+//!
+//! A random walk proves no invariant: "no violation found in N walks of depth ≤ D" is
+//! all it can say when nothing was found.
+
+use std::collections::{BTreeMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use stateright::{Expectation, Model};
+
+use crate::config::CheckConfig;
+use crate::protocol::{Action, OwmModel};
+use crate::state::State;
+use crate::trace::{self, Trace};
+use crate::ModelError;
+
+/// Distinct state fingerprints kept (8 bytes each plus the set's overhead, about
+/// 256 MiB at most); beyond it the distinct count is a lower bound.
+pub const DISTINCT_STATES_MAX: usize = 1 << 24;
+
+/// Which walks to run: `walks` walks numbered from 0, of which this run does those in
+/// shard `shard_k` of `shard_n` (1-based: the walks `i` with `i % shard_n == shard_k - 1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WalkPlan {
+    pub seed: u64,
+    /// Walks in the whole (unsharded) run.
+    pub walks: u64,
+    pub shard_k: u64,
+    pub shard_n: u64,
+}
+
+impl WalkPlan {
+    /// All `walks` walks, unsharded.
+    pub fn new(seed: u64, walks: u64) -> Self {
+        WalkPlan {
+            seed,
+            walks,
+            shard_k: 1,
+            shard_n: 1,
+        }
+    }
+
+    /// Rejects a zero walk count or a shard outside `1..=N`.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        if self.walks == 0 {
+            return Err(ModelError::Config("walks must be at least 1".into()));
+        }
+        if self.shard_n == 0 || self.shard_k == 0 || self.shard_k > self.shard_n {
+            return Err(ModelError::Config(format!(
+                "shard {}/{} is not K/N with 1 <= K <= N",
+                self.shard_k, self.shard_n
+            )));
+        }
+        Ok(())
+    }
+
+    /// Walks in this shard.
+    pub fn walks_in_shard(&self) -> u64 {
+        let first = self.shard_k - 1;
+        if self.walks <= first {
+            0
+        } else {
+            (self.walks - first).div_ceil(self.shard_n)
+        }
+    }
+
+    /// The global number of this shard's `j`-th walk.
+    fn walk_index(&self, j: u64) -> u64 {
+        self.shard_k - 1 + j * self.shard_n
+    }
+}
+
+/// The first violation of an invariant: the walk that met it first (lowest number),
+/// and the path to the first violating state of that walk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub walk: u64,
+    /// Depth of the violating state (the initial state is depth 1).
+    pub depth: usize,
+    pub trace: Trace,
+    /// Numbered steps in patent terms (from the replay).
+    pub steps: Vec<String>,
+    /// The oracle's words.
+    pub detail: String,
+}
+
+/// Where a `sometimes` property was first met: its shallowest depth, and the lowest
+/// walk reaching it there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reached {
+    pub depth: usize,
+    pub walk: u64,
+}
+
+/// The result of [`walk`] (or of [`WalkReport::merge`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WalkReport {
+    pub config: CheckConfig,
+    pub plan: WalkPlan,
+    /// Walks this report was asked to run (a shard's share, or all of them).
+    pub walks_planned: u64,
+    /// Walks run to their end (a budget or an interrupt may stop the run early).
+    pub walks_done: u64,
+    /// States visited, with repeats (every state of every walk, initial included).
+    pub states_visited: u64,
+    /// Depth of the deepest walk (states on it).
+    pub deepest: usize,
+    /// Walks that ended in a terminal state rather than at the depth bound.
+    pub walks_terminal: u64,
+    /// Distinct states seen (by state fingerprint).
+    pub distinct_states: u64,
+    /// True when the fingerprint set was full ([`DISTINCT_STATES_MAX`]): then
+    /// `distinct_states` is a lower bound.
+    pub distinct_capped: bool,
+    /// Shards summed into `distinct_states` (1: an exact count; more: an upper bound).
+    pub distinct_shards: u64,
+    /// Per violated `always` property (by name), its first violation.
+    pub violations: BTreeMap<String, Found>,
+    /// Per `sometimes` property reached (by name), where.
+    pub reached: BTreeMap<String, Reached>,
+    /// Why the run stopped before `walks_planned` (`None`: it did not).
+    pub stopped: Option<String>,
+    pub elapsed: Duration,
+}
+
+/// One walk's findings.
+struct WalkResult {
+    walk: u64,
+    depth: usize,
+    terminal: bool,
+    /// (property index, depth, actions to the first violating state)
+    violations: Vec<(usize, usize, Vec<Action>)>,
+    /// (property index, depth of the first state where it held)
+    reached: Vec<(usize, usize)>,
+}
+
+fn fingerprint(s: &State) -> u64 {
+    let mut h = DefaultHasher::new();
+    s.hash(&mut h);
+    h.finish()
+}
+
+/// The generator of walk `walk` under `seed`.
+fn walk_rng(seed: u64, walk: u64) -> ChaCha8Rng {
+    let mut key = [0u8; 32];
+    key[..8].copy_from_slice(&seed.to_le_bytes());
+    let mut rng = ChaCha8Rng::from_seed(key);
+    rng.set_stream(walk);
+    rng
+}
+
+/// `⌊r · n / 2⁶⁴⌋`: an index below `n` from one 64-bit word.
+fn pick(rng: &mut ChaCha8Rng, n: usize) -> usize {
+    ((u128::from(rng.next_u64()) * n as u128) >> 64) as usize
+}
+
+/// Runs walk `walk` of `seed`; inserts the fingerprints of its states into `seen` while
+/// it has room (returns false in `.1` when it had not).
+fn one_walk(
+    model: &OwmModel,
+    seed: u64,
+    walk: u64,
+    depth_max: Option<usize>,
+    seen: &mut HashSet<u64>,
+    seen_max: usize,
+) -> (WalkResult, bool) {
+    let props = model.properties();
+    let mut rng = walk_rng(seed, walk);
+    let mut state = model
+        .init_states()
+        .pop()
+        .expect("the model has one initial state");
+    let mut path: Vec<Action> = Vec::new();
+    let mut actions = Vec::new();
+    let mut found = vec![false; props.len()];
+    let mut result = WalkResult {
+        walk,
+        depth: 0,
+        terminal: false,
+        violations: Vec::new(),
+        reached: Vec::new(),
+    };
+    let mut room = true;
+    loop {
+        let depth = path.len() + 1;
+        result.depth = depth;
+        if seen.len() < seen_max {
+            seen.insert(fingerprint(&state));
+        } else if !seen.contains(&fingerprint(&state)) {
+            room = false;
+        }
+        for (i, p) in props.iter().enumerate() {
+            if found[i] {
+                continue;
+            }
+            let holds = (p.condition)(model, &state);
+            match p.expectation {
+                Expectation::Always if !holds => {
+                    found[i] = true;
+                    result.violations.push((i, depth, path.clone()));
+                }
+                Expectation::Sometimes if holds => {
+                    found[i] = true;
+                    result.reached.push((i, depth));
+                }
+                _ => {}
+            }
+        }
+        if depth_max.is_some_and(|d| depth >= d) {
+            break;
+        }
+        actions.clear();
+        model.actions(&state, &mut actions);
+        if actions.is_empty() {
+            result.terminal = true;
+            break;
+        }
+        let a = actions[pick(&mut rng, actions.len())];
+        state = model.apply(&state, a, None);
+        path.push(a);
+    }
+    (result, room)
+}
+
+/// What the threads share while walking.
+struct Shared {
+    next: AtomicU64,
+    states: AtomicU64,
+    results: Mutex<Vec<WalkResult>>,
+    stopped: Mutex<Option<String>>,
+}
+
+/// Runs the walks of `plan` over `cfg`'s model on `cfg.threads` threads, within
+/// `cfg.depth` (states per walk, the initial state being depth 1), `cfg.states_max`
+/// (states visited) and `cfg.timeout`; `stop` is polled between walks (an interrupt).
+/// Errors: an invalid configuration or plan; a trace that does not replay (a fault of
+/// the model, never of the input).
+pub fn walk(
+    cfg: &CheckConfig,
+    plan: &WalkPlan,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Result<WalkReport, ModelError> {
+    cfg.validate()?;
+    plan.validate()?;
+    let model = OwmModel::new(cfg);
+    let start = Instant::now();
+    let planned = plan.walks_in_shard();
+    let shared = Shared {
+        next: AtomicU64::new(0),
+        states: AtomicU64::new(0),
+        results: Mutex::new(Vec::new()),
+        stopped: Mutex::new(None),
+    };
+    let threads = cfg.threads.max(1);
+    let seen_max = DISTINCT_STATES_MAX / threads;
+    let sets: Vec<(HashSet<u64>, bool)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let (model, shared) = (&model, &shared);
+                scope.spawn(move || {
+                    let mut seen = HashSet::new();
+                    let mut room = true;
+                    loop {
+                        let why = if stop() {
+                            Some("an interrupt")
+                        } else if cfg.timeout.is_some_and(|t| start.elapsed() >= t) {
+                            Some("the timeout")
+                        } else if cfg
+                            .states_max
+                            .is_some_and(|n| shared.states.load(Ordering::Relaxed) >= n as u64)
+                        {
+                            Some("the state budget")
+                        } else {
+                            None
+                        };
+                        if let Some(why) = why {
+                            let mut s = shared.stopped.lock().expect("not poisoned");
+                            s.get_or_insert_with(|| why.to_string());
+                            break;
+                        }
+                        let j = shared.next.fetch_add(1, Ordering::Relaxed);
+                        if j >= planned {
+                            break;
+                        }
+                        let (r, ok) = one_walk(
+                            model,
+                            plan.seed,
+                            plan.walk_index(j),
+                            cfg.depth,
+                            &mut seen,
+                            seen_max,
+                        );
+                        room &= ok;
+                        shared.states.fetch_add(r.depth as u64, Ordering::Relaxed);
+                        shared.results.lock().expect("not poisoned").push(r);
+                    }
+                    (seen, room)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a walk thread panicked"))
+            .collect()
+    });
+    let mut distinct: HashSet<u64> = HashSet::new();
+    let mut capped = false;
+    for (s, room) in sets {
+        capped |= !room;
+        distinct.extend(s);
+    }
+    let results = shared.results.into_inner().expect("not poisoned");
+    let stopped = shared.stopped.into_inner().expect("not poisoned");
+    let props = model.properties();
+    let mut report = WalkReport {
+        config: cfg.clone(),
+        plan: *plan,
+        walks_planned: planned,
+        walks_done: results.len() as u64,
+        states_visited: results.iter().map(|r| r.depth as u64).sum(),
+        deepest: results.iter().map(|r| r.depth).max().unwrap_or(0),
+        walks_terminal: results.iter().filter(|r| r.terminal).count() as u64,
+        distinct_states: distinct.len() as u64,
+        distinct_capped: capped,
+        distinct_shards: 1,
+        violations: BTreeMap::new(),
+        reached: BTreeMap::new(),
+        stopped: ((results.len() as u64) < planned).then(|| stopped.unwrap_or_default()),
+        elapsed: start.elapsed(),
+    };
+    // The first violation of each invariant is that of the lowest-numbered walk, the
+    // witness of each `sometimes` the shallowest (then lowest walk): independent of the
+    // order the threads finished in.
+    let mut first: BTreeMap<usize, (u64, usize, Vec<Action>)> = BTreeMap::new();
+    for r in &results {
+        for (i, depth, path) in &r.violations {
+            if first.get(i).is_none_or(|(w, _, _)| r.walk < *w) {
+                first.insert(*i, (r.walk, *depth, path.clone()));
+            }
+        }
+        for &(i, depth) in &r.reached {
+            let here = Reached {
+                depth,
+                walk: r.walk,
+            };
+            let e = report
+                .reached
+                .entry(props[i].name.to_string())
+                .or_insert(here);
+            if (depth, r.walk) < (e.depth, e.walk) {
+                *e = here;
+            }
+        }
+    }
+    for (i, (walk, depth, actions)) in first {
+        let trace = Trace {
+            config: cfg.clone(),
+            violates: props[i].name.to_string(),
+            actions,
+        };
+        report
+            .violations
+            .insert(props[i].name.to_string(), found(walk, depth, trace)?);
+    }
+    Ok(report)
+}
+
+/// A violation found in walk `walk` at `depth`, confirmed by replaying its trace.
+pub fn found(walk: u64, depth: usize, trace: Trace) -> Result<Found, ModelError> {
+    let replayed = trace::replay(&trace)?;
+    Ok(Found {
+        walk,
+        depth,
+        trace,
+        steps: replayed.steps,
+        detail: replayed.violation.to_string(),
+    })
+}
+
+impl WalkReport {
+    /// Joins the reports of the `N` shards of one run (same model, seed, walks and
+    /// depth; each shard once) into the report the unsharded run gives, but for the
+    /// distinct states (summed: an upper bound) and the time (summed). Errors name the
+    /// shard that does not fit.
+    pub fn merge(mut parts: Vec<WalkReport>) -> Result<WalkReport, ModelError> {
+        let bad = |m: String| Err(ModelError::Config(m));
+        parts.sort_by_key(|p| p.plan.shard_k);
+        let Some(first) = parts.first() else {
+            return bad("no shards to merge".into());
+        };
+        let (cfg, plan) = (first.config.clone(), first.plan);
+        let name = |p: &WalkReport| format!("shard {}/{}", p.plan.shard_k, p.plan.shard_n);
+        for p in &parts {
+            if p.config.model_flags() != cfg.model_flags() {
+                return bad(format!(
+                    "{}: model `{}` differs from `{}`",
+                    name(p),
+                    p.config.model_flags(),
+                    cfg.model_flags()
+                ));
+            }
+            if p.config.depth != cfg.depth {
+                return bad(format!(
+                    "{}: depth {:?} differs from {:?}",
+                    name(p),
+                    p.config.depth,
+                    cfg.depth
+                ));
+            }
+            if (p.plan.seed, p.plan.walks, p.plan.shard_n) != (plan.seed, plan.walks, plan.shard_n)
+            {
+                return bad(format!(
+                    "{}: seed {}, {} walks, {} shards differ from shard {}/{}'s seed {}, {} walks",
+                    name(p),
+                    p.plan.seed,
+                    p.plan.walks,
+                    p.plan.shard_n,
+                    plan.shard_k,
+                    plan.shard_n,
+                    plan.seed,
+                    plan.walks
+                ));
+            }
+        }
+        for w in parts.windows(2) {
+            if w[0].plan.shard_k == w[1].plan.shard_k {
+                return bad(format!("{} given twice", name(&w[1])));
+            }
+        }
+        if let Some(k) = (1..=plan.shard_n).find(|&k| !parts.iter().any(|p| p.plan.shard_k == k)) {
+            return bad(format!(
+                "shard {k}/{} is missing: give all {} shards",
+                plan.shard_n, plan.shard_n
+            ));
+        }
+        let mut out = WalkReport {
+            config: cfg,
+            plan: WalkPlan::new(plan.seed, plan.walks),
+            walks_planned: plan.walks,
+            walks_done: 0,
+            states_visited: 0,
+            deepest: 0,
+            walks_terminal: 0,
+            distinct_states: 0,
+            distinct_capped: false,
+            distinct_shards: 0,
+            violations: BTreeMap::new(),
+            reached: BTreeMap::new(),
+            stopped: None,
+            elapsed: Duration::ZERO,
+        };
+        for p in parts {
+            out.walks_done += p.walks_done;
+            out.states_visited += p.states_visited;
+            out.deepest = out.deepest.max(p.deepest);
+            out.walks_terminal += p.walks_terminal;
+            out.distinct_states += p.distinct_states;
+            out.distinct_capped |= p.distinct_capped;
+            out.distinct_shards += p.distinct_shards;
+            out.elapsed += p.elapsed;
+            if let Some(why) = &p.stopped {
+                out.stopped
+                    .get_or_insert_with(|| format!("{why} (in {})", name(&p)));
+            }
+            for (k, f) in p.violations {
+                if out.violations.get(&k).is_none_or(|g| f.walk < g.walk) {
+                    out.violations.insert(k, f);
+                }
+            }
+            for (k, r) in p.reached {
+                let e = out.reached.entry(k).or_insert(r);
+                if (r.depth, r.walk) < (e.depth, e.walk) {
+                    *e = r;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// True when every planned walk was run.
+    pub fn complete(&self) -> bool {
+        self.walks_done == self.walks_planned
+    }
+
+    /// "N walks of depth ≤ D" (or "N walks" with no depth bound): what a clean run covered.
+    pub fn covered(&self) -> String {
+        match self.config.depth {
+            Some(d) => format!("{} walks of depth ≤ {d}", self.walks_done),
+            None => format!("{} walks", self.walks_done),
+        }
+    }
+
+    /// The distinct-state count in words: exact, a lower bound (the set was full) or an
+    /// upper bound (summed over shards).
+    pub fn distinct_words(&self) -> String {
+        let n = self.distinct_states;
+        match (self.distinct_capped, self.distinct_shards) {
+            (true, _) => format!(
+                "at least {n} distinct states (the fingerprint set is capped at {DISTINCT_STATES_MAX})"
+            ),
+            (false, 1) => format!("{n} distinct states"),
+            (false, s) => format!(
+                "at most {n} distinct states (summed over {s} shards; a state several saw counts once per shard)"
+            ),
+        }
+    }
+
+    /// Every property of the model in order: its name, and true for an `always`
+    /// (false: a `sometimes`).
+    pub fn properties(&self) -> Vec<(&'static str, bool)> {
+        OwmModel::new(&self.config)
+            .properties()
+            .iter()
+            .map(|p| (p.name, p.expectation == Expectation::Always))
+            .collect()
+    }
+
+    /// The verdict of property `name` in words.
+    pub fn verdict(&self, name: &str, expectation: Expectation) -> String {
+        match expectation {
+            Expectation::Always => match self.violations.get(name) {
+                Some(f) => format!("VIOLATED (walk {}, depth {})", f.walk, f.depth),
+                None => format!("no violation found in {}", self.covered()),
+            },
+            _ => match self.reached.get(name) {
+                Some(r) => format!("reached (depth {}, walk {})", r.depth, r.walk),
+                None => format!("not reached in {}", self.covered()),
+            },
+        }
+    }
+
+    /// The report as `owm check --simulate` prints it.
+    pub fn render(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = format!("model: {}\n", self.config.model_flags());
+        let shard = if self.plan.shard_n > 1 {
+            format!(", shard {}/{}", self.plan.shard_k, self.plan.shard_n)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "random walks: {} of {} done (seed {}{shard}), {} states visited, {}, deepest walk {} states, {} ended in a terminal state; {:.3} s",
+            self.walks_done,
+            self.walks_planned,
+            self.plan.seed,
+            self.states_visited,
+            self.distinct_words(),
+            self.deepest,
+            self.walks_terminal,
+            self.elapsed.as_secs_f64()
+        );
+        match &self.stopped {
+            Some(why) => {
+                let _ = writeln!(
+                    out,
+                    "INCOMPLETE: {why} stopped the run after {} of {} walks",
+                    self.walks_done, self.walks_planned
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "random walks give no proof: an invariant these walks did not violate may be violated on another path"
+                );
+            }
+        }
+        let model = OwmModel::new(&self.config);
+        for p in model.properties() {
+            let kind = match p.expectation {
+                Expectation::Always => "always",
+                _ => "sometimes",
+            };
+            let _ = writeln!(
+                out,
+                "  {:9} {:36} {}",
+                kind,
+                p.name,
+                self.verdict(p.name, p.expectation)
+            );
+        }
+        for (name, f) in &self.violations {
+            let _ = writeln!(
+                out,
+                "\n{name} violated in walk {} (the first walk that did; the trace ends at its first violating state):",
+                f.walk
+            );
+            for s in &f.steps {
+                let _ = writeln!(out, "{s}");
+            }
+            let _ = writeln!(out, "oracle: {}", f.detail);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(flags: &str) -> CheckConfig {
+        let mut c = CheckConfig::from_model_flags(flags).expect("flags");
+        c.threads = 1;
+        c
+    }
+
+    #[test]
+    fn shards_partition_the_walks() {
+        let plan = |k, n| WalkPlan {
+            seed: 1,
+            walks: 10,
+            shard_k: k,
+            shard_n: n,
+        };
+        assert_eq!(plan(1, 1).walks_in_shard(), 10);
+        assert_eq!(
+            (1..=3).map(|k| plan(k, 3).walks_in_shard()).sum::<u64>(),
+            10
+        );
+        assert_eq!(plan(3, 3).walks_in_shard(), 3);
+        assert_eq!(plan(3, 3).walk_index(2), 8);
+        assert_eq!(plan(12, 12).walks_in_shard(), 0);
+        assert!(plan(4, 3).validate().is_err());
+        assert!(WalkPlan::new(1, 0).validate().is_err());
+    }
+
+    /// The same seed gives the same walks, on one thread or two; another seed others.
+    #[test]
+    fn walks_are_determined_by_the_seed() {
+        let c = cfg("--locks record --records-per-block 2 --old 1 --new 1");
+        let never = || false;
+        let a = walk(&c, &WalkPlan::new(5, 60), &never).unwrap();
+        let b = walk(
+            &CheckConfig {
+                threads: 2,
+                ..c.clone()
+            },
+            &WalkPlan::new(5, 60),
+            &never,
+        )
+        .unwrap();
+        assert!(!a.violations.is_empty(), "{}", a.render());
+        // The traces name the model only (threads are not part of a trace file).
+        let found = |r: &WalkReport| -> Vec<(u64, usize, String)> {
+            r.violations
+                .values()
+                .map(|f| (f.walk, f.depth, f.trace.to_text()))
+                .collect()
+        };
+        assert_eq!(found(&a), found(&b));
+        assert_eq!(
+            (&a.reached, a.distinct_states, a.states_visited),
+            (&b.reached, b.distinct_states, b.states_visited)
+        );
+        let other = walk(&c, &WalkPlan::new(6, 60), &never).unwrap();
+        assert_ne!(a.states_visited, other.states_visited);
+    }
+
+    /// Each violation's trace replays to the invariant it names; each `sometimes` of the
+    /// default configuration is reached by a few walks that run to their end.
+    #[test]
+    fn traces_replay_and_witnesses_are_reached() {
+        let c = cfg("--locks record --records-per-block 2 --old 1 --new 1");
+        let r = walk(&c, &WalkPlan::new(1, 100), &|| false).unwrap();
+        assert!(r.violations.contains_key("B-complete"), "{}", r.render());
+        for f in r.violations.values() {
+            assert!(trace::replay(&f.trace).is_ok());
+            assert_eq!(f.trace.actions.len() + 1, f.depth);
+        }
+        let ok = walk(&cfg(""), &WalkPlan::new(1, 50), &|| false).unwrap();
+        assert!(ok.violations.is_empty(), "{}", ok.render());
+        assert_eq!(ok.reached.len(), 5, "{}", ok.render());
+        assert_eq!(ok.walks_terminal, 50);
+        assert!(ok.distinct_states > 50 && ok.distinct_states < ok.states_visited);
+    }
+
+    /// The depth bound stops every walk there; the state budget stops the run early.
+    #[test]
+    fn bounds_cut_walks_and_runs() {
+        let mut c = cfg("");
+        c.depth = Some(5);
+        let r = walk(&c, &WalkPlan::new(1, 20), &|| false).unwrap();
+        assert_eq!((r.deepest, r.walks_terminal, r.walks_done), (5, 0, 20));
+        assert!(r.reached.is_empty() || r.reached.values().all(|x| x.depth <= 5));
+        c.depth = None;
+        c.states_max = Some(10);
+        let r = walk(&c, &WalkPlan::new(1, 20), &|| false).unwrap();
+        assert!(r.walks_done < 20 && !r.complete(), "{}", r.render());
+        assert_eq!(r.stopped.as_deref(), Some("the state budget"));
+        let r = walk(&cfg(""), &WalkPlan::new(1, 20), &|| true).unwrap();
+        assert_eq!(
+            (r.walks_done, r.stopped.as_deref()),
+            (0, Some("an interrupt"))
+        );
+    }
+
+    /// Three shards merged give the unsharded report.
+    #[test]
+    fn merged_shards_equal_the_unsharded_run() {
+        let c = cfg("--locks record --records-per-block 2 --old 1 --new 1");
+        let whole = walk(&c, &WalkPlan::new(3, 40), &|| false).unwrap();
+        let parts: Vec<WalkReport> = (1..=3)
+            .map(|k| {
+                let plan = WalkPlan {
+                    shard_k: k,
+                    shard_n: 3,
+                    ..WalkPlan::new(3, 40)
+                };
+                walk(&c, &plan, &|| false).unwrap()
+            })
+            .collect();
+        let merged = WalkReport::merge(parts.clone()).unwrap();
+        assert!(!whole.violations.is_empty());
+        assert_eq!(merged.violations, whole.violations);
+        assert_eq!(merged.reached, whole.reached);
+        assert_eq!(
+            (merged.walks_done, merged.states_visited, merged.deepest),
+            (whole.walks_done, whole.states_visited, whole.deepest)
+        );
+        assert!(merged.distinct_states >= whole.distinct_states);
+        assert!(WalkReport::merge(parts[..2].to_vec()).is_err());
+        assert!(WalkReport::merge(vec![parts[0].clone(), parts[0].clone()]).is_err());
+    }
+}
