@@ -14,15 +14,19 @@ use crate::ModelError;
 
 /// Transactions up to which a configuration is checked without an estimate.
 pub const ESTIMATE_ABOVE_TXNS: usize = 4;
-/// Peak resident bytes per unique state of a breadth-first search (BENCHMARKS.md,
-/// Checker: 54 MiB for 88,605 states, 271 MiB for 370,632; rounded up).
-pub const BFS_BYTES_PER_STATE: f64 = 800.0;
-/// Peak resident bytes per unique state of a depth-first search (the visited set and
-/// the path stack only; rounded up).
-pub const DFS_BYTES_PER_STATE: f64 = 64.0;
+/// Peak resident bytes per unique state of a breadth-first search: peak RSS / unique
+/// states measured on one thread (BENCHMARKS.md, Checker, "Sizes"): 346-460 with
+/// three old and three new transactions, 662 on the largest 2+2 configuration (234 MiB
+/// for 370,632 states); rounded up.
+pub const BFS_BYTES_PER_STATE: f64 = 700.0;
+/// Peak resident bytes per unique state of a depth-first search (stateright keeps a
+/// fingerprint per visited state, and the states on the current path and their
+/// siblings): 14.6 measured at 44.4 M states (618 MiB, BENCHMARKS.md, "Depth-first
+/// memory"); rounded up.
+pub const DFS_BYTES_PER_STATE: f64 = 16.0;
 /// Unique states per second and thread of the larger configurations (BENCHMARKS.md:
-/// 112,000-126,000; rounded down).
-pub const STATES_PER_SEC_PER_THREAD: f64 = 100_000.0;
+/// 134,000-158,000 on a loaded machine; rounded down).
+pub const STATES_PER_SEC_PER_THREAD: f64 = 130_000.0;
 
 /// A prediction of a check's size.
 #[derive(Debug, Clone, PartialEq)]

@@ -78,6 +78,11 @@ pub struct OwmModel {
     /// `sometimes` property holds, and most states witness one. `None`: the
     /// properties are the plain verdicts (traces, the Explorer, tests).
     pub first_violation: Option<Arc<AtomicU16>>,
+    /// True (the default): each state keeps the record of the path that first reached
+    /// it ([`State::history`], [`OwmModel::history`]). False ([`OwmModel::for_search`]):
+    /// it keeps none, and [`OwmModel::history`] gives an empty record; the verdicts
+    /// are the same, judged from the state.
+    pub records_history: bool,
 }
 
 impl OwmModel {
@@ -96,6 +101,7 @@ impl OwmModel {
             layout,
             expanded: Arc::default(),
             first_violation: None,
+            records_history: true,
         }
     }
 
@@ -167,8 +173,8 @@ impl OwmModel {
             Action::Abort(t) => self.apply_abort(&mut n, t as usize, &mut note),
             Action::Split => {
                 n.device_mut().split().expect("split from the single phase");
-                push(&mut n.history, Event::Split);
-                push(&mut n.history, Event::BReady);
+                self.log(&mut n.history, Event::Split);
+                self.log(&mut n.history, Event::BReady);
                 if self.cfg.type_b {
                     for (i, p) in self.programs.iter().enumerate() {
                         if p.role == Role::Old && !n.txns[i].ended() {
@@ -208,7 +214,7 @@ impl OwmModel {
                 n.type_b = 0;
                 n.violated |= self.judge_a_consistent(&n, &image);
                 n.declared = Some(Arc::new(image.clone()));
-                push(&mut n.history, Event::AConsistent { image });
+                self.log(&mut n.history, Event::AConsistent { image });
             }
             Action::BackupA => {
                 let mut tape = Vec::new();
@@ -222,7 +228,7 @@ impl OwmModel {
                     )
                 });
                 n.violated |= self.judge_archive(&n, &tape);
-                push(&mut n.history, Event::Archive { image: tape });
+                self.log(&mut n.history, Event::Archive { image: tape });
             }
             Action::RetireA => {
                 n.device_mut()
@@ -231,7 +237,7 @@ impl OwmModel {
                 let extra = n.device.extra_space_blocks();
                 note.add(|| format!("VLUN A retired: {extra} blocks of extra space still held"));
                 n.violated |= self.judge_retire(extra);
-                push(
+                self.log(
                     &mut n.history,
                     Event::Retire {
                         extra_space_blocks: extra,
@@ -248,7 +254,7 @@ impl OwmModel {
                 });
                 n.ended = true;
                 n.violated |= self.judge_end(&n, &live);
-                push(&mut n.history, Event::End { live });
+                self.log(&mut n.history, Event::End { live });
             }
         }
         if matches!(action, Action::Split | Action::BackupA | Action::RetireA) {
@@ -266,7 +272,7 @@ impl OwmModel {
         match op {
             Op::Begin | Op::BeginLocked => {
                 n.txns[t].status = Status::Active;
-                push(
+                self.log(
                     &mut n.history,
                     Event::Begin {
                         txn,
@@ -309,7 +315,7 @@ impl OwmModel {
                 let buf = self.read_block(n, txn, vlun, block);
                 let (value, stamp) = read_record(&buf[self.layout.offset_in_block(record)..]);
                 n.txns[t].reads[p.position(record)] = Some((value, stamp_byte(stamp)));
-                push(&mut n.history, Event::ReadRecord { txn, record, value });
+                self.log(&mut n.history, Event::ReadRecord { txn, record, value });
                 note.add(|| {
                     format!(
                         "{} reads block {block}: record {record} = {value} ({})",
@@ -375,7 +381,7 @@ impl OwmModel {
                 n.txns[t].status = Status::Committed;
                 n.commits.push(t as u8);
                 release(&mut n.locks, t);
-                push(&mut n.history, Event::Commit { txn });
+                self.log(&mut n.history, Event::Commit { txn });
                 note.add(|| format!("{} commits and releases its locks", who()));
             }
         }
@@ -404,7 +410,7 @@ impl OwmModel {
         n.txns[t].status = Status::Aborted;
         n.unhold(t);
         release(&mut n.locks, t);
-        push(&mut n.history, Event::Abort { txn });
+        self.log(&mut n.history, Event::Abort { txn });
         note.add(|| {
             format!(
             "{} txn T{t} ({vlun}) aborts: writes back its before-images {} and releases its locks",
@@ -424,7 +430,7 @@ impl OwmModel {
             .expect("a block read the model issues is legal");
         let digest = block_digest(bytes);
         n.violated |= self.judge_block_read(n, vlun, block, digest);
-        push(
+        self.log(
             &mut n.history,
             Event::ReadBlock {
                 txn,
@@ -476,7 +482,7 @@ impl OwmModel {
         let digest = block_digest(bytes);
         n.violated |= self.judge_block_write(txn as usize, vlun);
         n.wrote(vlun, block, digest);
-        push(
+        self.log(
             &mut n.history,
             Event::WriteBlock {
                 txn,
@@ -504,7 +510,7 @@ impl OwmModel {
     /// Notes that transaction `t` wrote `value` to `record`.
     fn wrote_record(&self, n: &mut State, t: usize, record: u64, value: i64) {
         n.txns[t].written |= 1 << self.programs[t].position(record);
-        push(
+        self.log(
             &mut n.history,
             Event::WriteRecord {
                 txn: t as u32,
@@ -551,8 +557,25 @@ fn stamp_byte(stamp: u64) -> u8 {
     u8::try_from(stamp).expect("a stamp names one of at most TXNS_MAX transactions")
 }
 
-fn push(h: &mut EventLog, event: Event) {
-    h.push(event);
+impl OwmModel {
+    /// Appends `event` to a state's record, unless this model keeps none
+    /// ([`OwmModel::records_history`]).
+    fn log(&self, h: &mut EventLog, event: Event) {
+        if self.records_history {
+            h.push(event);
+        }
+    }
+
+    /// This model for the checker's search: its states keep no record of their path
+    /// (every verdict is judged from the state as it is made), so a queued state holds
+    /// no events and its successors allocate none. Traces replay the actions of a
+    /// discovery on a model that keeps the record ([`crate::replay`]).
+    pub fn for_search(&self) -> OwmModel {
+        OwmModel {
+            records_history: false,
+            ..self.clone()
+        }
+    }
 }
 
 impl Model for OwmModel {
