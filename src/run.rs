@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use reports::{figure, tables, timing, NamedRun};
+use reports::{figure, lines, space, tables, timing, NamedRun};
 
 use crate::progress::Progress;
 use crate::verdict::{self, Exit, Incomplete, Report, VerdictArgs};
@@ -143,7 +143,7 @@ pub fn run_one(
 
 fn print_table(runs: &[NamedRun], history_kept: bool) {
     use tables::Metric as M;
-    let cols: [(&str, M); 10] = [
+    let cols = [
         ("committed", M::Committed),
         ("adm mean", M::AdmissionDelayMeanTicks),
         ("adm p99", M::AdmissionDelayP99Ticks),
@@ -155,6 +155,32 @@ fn print_table(runs: &[NamedRun], history_kept: bool) {
         ("lock wt", M::LockWaits),
         ("violations", M::Violations),
     ];
+    print_rows(runs, history_kept, &cols);
+    say!("(times in ticks, 1 tick = 1 µs; adm = admission delay of new transactions; wr/lw = physical writes per logical write; violations of the invariants the policy claims)");
+    if runs.iter().all(|r| r.result.cycles.is_empty()) {
+        return;
+    }
+    let window = [
+        ("win rsp", M::WindowResponseTicksMean),
+        ("win p99", M::WindowResponseTicksP99),
+        ("pre rsp", M::BeforeResponseTicksMean),
+        ("pre p99", M::BeforeResponseTicksP99),
+        ("win wr/lw", M::WindowPhysicalWritesPerLogicalWrite),
+        ("pre wr/lw", M::BeforePhysicalWritesPerLogicalWrite),
+        ("win fl/lw", M::WindowFlushesPerLogicalWrite),
+        ("gate wt", M::WindowGateWaitTicksSum),
+        ("type-b wt", M::WindowTypeBWaitTicksSum),
+        ("queue wt", M::WindowDeviceQueueWaitTicksSum),
+        ("flush wt", M::WindowFlushWaitTicksSum),
+        ("ovfl wt", M::WindowOverflowWaitTicksSum),
+    ];
+    print_rows(runs, history_kept, &window);
+    say!("(the backup window, request → retire, against the time before the request: win/pre rsp = mean and p99 response of the transactions arriving in it / before it; wr/lw, fl/lw = physical writes, flushes per logical write; the waits the backup caused, summed, by cause: admission gate, type (b) locks, device queue behind backup I/O, engine flush barriers, attempts lost to a full data area)");
+}
+
+/// One table row per run (per cycle with several), one column per metric.
+fn print_rows(runs: &[NamedRun], history_kept: bool, cols: &[(&str, tables::Metric)]) {
+    use tables::Metric as M;
     let name_w = runs.iter().map(|r| r.name.len()).max().unwrap_or(6).max(6);
     // With backups on a schedule, one row per cycle ("mirroring #2"): its request →
     // A consistent window; the other columns are the run's.
@@ -188,7 +214,7 @@ fn print_table(runs: &[NamedRun], history_kept: bool) {
     say!("{line}");
     for (name, result) in &rows {
         let mut line = format!("{name:<name_w$}");
-        for (_, metric) in cols {
+        for &(_, metric) in cols {
             let v = match metric {
                 M::Violations if !history_kept => "unchecked".to_string(),
                 _ => metric.value(result),
@@ -197,7 +223,6 @@ fn print_table(runs: &[NamedRun], history_kept: bool) {
         }
         say!("{line}");
     }
-    say!("(times in ticks, 1 tick = 1 µs; adm = admission delay of new transactions; wr/lw = physical writes per logical write; violations of the invariants the policy claims)");
 }
 
 /// The verdict table: one row per invariant, one column per policy; an invariant the
@@ -243,9 +268,10 @@ fn print_verdicts(runs: &[NamedRun]) {
     }
 }
 
-/// Writes `summary.csv`, `trace.csv`, and the timing diagrams: one PNG and SVG per
-/// policy, and `timing.{png,svg}` with every policy stacked on one time scale. Returns
-/// the paths written (below `out`).
+/// Writes `summary.csv`, `trace.csv`, the extra space over time (`extra_space.csv` and
+/// its plot `extra_space.{png,svg}`, when the timeline is kept), and the timing
+/// diagrams: one PNG and SVG per policy, and `timing.{png,svg}` with every policy
+/// stacked on one time scale. Returns the paths written (below `out`).
 pub fn write_outputs(out: &Path, runs: &[NamedRun]) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     let p = out.join("summary.csv");
@@ -254,6 +280,18 @@ pub fn write_outputs(out: &Path, runs: &[NamedRun]) -> Result<Vec<PathBuf>> {
     let p = out.join("trace.csv");
     tables::write_trace(&p, runs)?;
     written.push(p);
+    if runs.iter().any(|r| !r.result.extra_space.is_empty()) {
+        let p = out.join("extra_space.csv");
+        space::write_space_csv(&p, runs)?;
+        written.push(p);
+        let plot = space::space_plot(runs);
+        let svg = out.join("extra_space.svg");
+        reports::write_atomic(&svg, lines::render_svg(&plot)?.as_bytes())?;
+        written.push(svg);
+        let png = out.join("extra_space.png");
+        reports::write_atomic(&png, &lines::render_png(&plot)?)?;
+        written.push(png);
+    }
     let diagrams: Vec<timing::Diagram> = runs.iter().map(figure::diagram).collect();
     let range = timing::shared_range(&diagrams);
     for (run, d) in runs.iter().zip(&diagrams) {

@@ -18,3 +18,4 @@ mod sweep_stats;
 mod traces;
 mod verdicts;
 mod walks;
+mod window;

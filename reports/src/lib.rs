@@ -12,6 +12,7 @@ pub mod figure;
 pub mod fonts;
 pub mod lines;
 pub mod names;
+pub mod space;
 pub mod tables;
 pub mod timing;
 

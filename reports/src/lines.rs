@@ -63,6 +63,8 @@ pub struct LinePlot {
     /// The x axis; with [`XScale::Categories`] a point's x is its category's index.
     pub x_scale: XScale,
     pub series: Vec<Series>,
+    /// A marker at every point (a sweep's few points); off for a time series of many.
+    pub markers: bool,
 }
 
 const SIZE: (u32, u32) = (900, 560);
@@ -273,7 +275,7 @@ where
             .collect();
         // Lines that coincide (two variants with equal cost) must stay visible: later
         // series are drawn thinner and dashed, each with its own marker shape.
-        let width = (4 - i as u32).max(1);
+        let width = 4u32.saturating_sub(i as u32).max(1);
         let style = c.stroke_width(width);
         if i % 2 == 0 {
             chart
@@ -305,6 +307,9 @@ where
                 PathElement::new(vec![(left, lo), (right, lo)], bar),
                 PathElement::new(vec![(left, hi), (right, hi)], bar),
             ])?;
+        }
+        if !p.markers {
+            continue;
         }
         match i % 3 {
             0 => chart.draw_series(pts.into_iter().map(|q| Circle::new(q, 4, c.filled())))?,
@@ -395,6 +400,7 @@ mod tests {
                 points: vec![(0.0, 1.0), (1.0, 2.0), (2.0, 1.5)],
                 intervals: vec![],
             }],
+            markers: true,
         };
         assert_eq!(bounds(&p).0, (-0.5, 2.5));
         let svg = render_svg(&p).unwrap();

@@ -69,7 +69,9 @@ const NAMES: &[(&str, &str)] = &[
 const UNITS: &[&str] = &["ticks", "blocks", "bytes"];
 
 /// Statistics a name may end with: shown first.
-const STATS: &[&str] = &["mean", "max", "min", "p99", "total", "count", "peak", "end"];
+const STATS: &[&str] = &[
+    "mean", "max", "min", "p99", "total", "sum", "count", "peak", "end",
+];
 
 /// The label of a dotted key or metric column, with its unit (see the module doc).
 pub fn label(key: &str) -> String {

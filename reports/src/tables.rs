@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use sim::{CycleResult, RunResult, WaitKind};
+use sim::{CycleResult, DelayStats, RunResult, SpanIo, WaitKind, WaitSum, WindowCosts};
 
 use crate::{write_atomic, Error};
 
@@ -108,8 +108,100 @@ metrics! {
     CorruptedBlocks = "corrupted_blocks" => |r| int(r.costs.corrupted_blocks),
     IntegrityDetections = "integrity_detections" => |r| int(r.costs.integrity_detections),
     UnreadableBlocks = "unreadable_blocks" => |r| int(r.costs.unreadable_blocks),
+    QuiesceAttempts = "quiesce_attempts" => |r| int(r.costs.quiesce_attempts),
+    QuiesceTimeouts = "quiesce_timeouts" => |r| int(r.costs.quiesce_timeouts),
+    BackupGivenUp = "backup_given_up" => |r| int(u64::from(r.costs.backup_given_up)),
+    WindowStartAtTicks = "window_start_at_ticks" => |r| win(r, |w| Some(w.start_ticks)),
+    WindowEndAtTicks = "window_end_at_ticks" => |r| win(r, |w| w.end_ticks),
+    WindowCommitted = "window_committed" => |r| win(r, |w| Some(w.response.count)),
+    WindowResponseTicksMean = "window_response_ticks_mean" => |r| win_mean(r, |w| &w.response),
+    WindowResponseTicksP99 = "window_response_ticks_p99" => |r| win_p99(r, |w| &w.response),
+    BeforeCommitted = "before_committed" => |r| win(r, |w| Some(w.response_before.count)),
+    BeforeResponseTicksMean = "before_response_ticks_mean" => |r| win_mean(r, |w| &w.response_before),
+    BeforeResponseTicksP99 = "before_response_ticks_p99" => |r| win_p99(r, |w| &w.response_before),
+    WindowLogicalWrites = "window_logical_writes" => |r| win(r, |w| Some(w.io.logical_writes)),
+    WindowPhysicalReadsPerLogicalWrite = "window_physical_reads_per_logical_write" => |r| io_per(r, true, |s| s.physical_reads),
+    WindowPhysicalWritesPerLogicalWrite = "window_physical_writes_per_logical_write" => |r| io_per(r, true, |s| s.physical_writes),
+    WindowTableUpdatesPerLogicalWrite = "window_table_updates_per_logical_write" => |r| io_per(r, true, |s| s.table_updates),
+    WindowFlushesPerLogicalWrite = "window_flushes_per_logical_write" => |r| io_per(r, true, |s| s.flushes),
+    BeforeLogicalWrites = "before_logical_writes" => |r| win(r, |w| Some(w.io_before.logical_writes)),
+    BeforePhysicalReadsPerLogicalWrite = "before_physical_reads_per_logical_write" => |r| io_per(r, false, |s| s.physical_reads),
+    BeforePhysicalWritesPerLogicalWrite = "before_physical_writes_per_logical_write" => |r| io_per(r, false, |s| s.physical_writes),
+    BeforeTableUpdatesPerLogicalWrite = "before_table_updates_per_logical_write" => |r| io_per(r, false, |s| s.table_updates),
+    BeforeFlushesPerLogicalWrite = "before_flushes_per_logical_write" => |r| io_per(r, false, |s| s.flushes),
+    WindowCowCopies = "window_cow_copies" => |r| entries(r, engine::Variant::CopyOnWrite),
+    WindowLogEntries = "window_log_entries" => |r| entries(r, engine::Variant::WriteLogging),
+    WindowBackupWaitTicksSum = "window_backup_wait_ticks_sum" => |r| waits(r, |w| all_waits(w).iter().map(|s| s.ticks_sum).sum()),
+    WindowGateWaitTicksSum = "window_gate_wait_ticks_sum" => |r| waits(r, |w| w.waits.gate.ticks_sum),
+    WindowGateWaitTicksMax = "window_gate_wait_ticks_max" => |r| waits(r, |w| w.waits.gate.ticks_max),
+    WindowTypeBWaitTicksSum = "window_type_b_wait_ticks_sum" => |r| waits(r, |w| w.waits.type_b.ticks_sum),
+    WindowTypeBWaitTicksMax = "window_type_b_wait_ticks_max" => |r| waits(r, |w| w.waits.type_b.ticks_max),
+    WindowDeviceQueueWaitTicksSum = "window_device_queue_wait_ticks_sum" => |r| waits(r, |w| w.waits.device_queue.ticks_sum),
+    WindowDeviceQueueWaitTicksMax = "window_device_queue_wait_ticks_max" => |r| waits(r, |w| w.waits.device_queue.ticks_max),
+    WindowFlushWaitTicksSum = "window_flush_wait_ticks_sum" => |r| waits(r, |w| w.waits.flush.ticks_sum),
+    WindowFlushWaitTicksMax = "window_flush_wait_ticks_max" => |r| waits(r, |w| w.waits.flush.ticks_max),
+    WindowOverflowWaitTicksSum = "window_overflow_wait_ticks_sum" => |r| waits(r, |w| w.waits.overflow.ticks_sum),
+    WindowOverflowWaitTicksMax = "window_overflow_wait_ticks_max" => |r| waits(r, |w| w.waits.overflow.ticks_max),
     Violations = "violations" => |r| violations(r, true),
     ViolationsNotClaimed = "violations_not_claimed" => |r| violations(r, false),
+}
+
+/// The window of the run's first cycle (in a cycle's row, that cycle's:
+/// [`cycle_view`]); `None` without a backup.
+fn window(r: &RunResult) -> Option<&WindowCosts> {
+    r.cycles.first().map(|c| &c.window)
+}
+
+/// A window figure; empty without a backup.
+fn win(r: &RunResult, f: impl Fn(&WindowCosts) -> Option<u64>) -> String {
+    opt(window(r).and_then(f))
+}
+
+/// A wait figure of the window: 0 without a backup (nothing waited for one).
+fn waits(r: &RunResult, f: impl Fn(&WindowCosts) -> u64) -> String {
+    int(window(r).map_or(0, f))
+}
+
+/// A mean response of a window; empty without a backup or a committed transaction.
+fn win_mean(r: &RunResult, f: impl Fn(&WindowCosts) -> &DelayStats) -> String {
+    window(r)
+        .map(f)
+        .filter(|d| d.count > 0)
+        .map(|d| frac(d.mean_ticks))
+        .unwrap_or_default()
+}
+
+/// A p99 response of a window; empty without a backup or a committed transaction.
+fn win_p99(r: &RunResult, f: impl Fn(&WindowCosts) -> &DelayStats) -> String {
+    window(r)
+        .map(f)
+        .filter(|d| d.count > 0)
+        .map(|d| int(d.p99_ticks))
+        .unwrap_or_default()
+}
+
+/// An I/O count per logical write inside the window (`inside`) or before it.
+fn io_per(r: &RunResult, inside: bool, f: impl Fn(&SpanIo) -> u64) -> String {
+    window(r)
+        .map(|w| if inside { &w.io } else { &w.io_before })
+        .map(|s| frac(s.per_logical_write(f(s))))
+        .unwrap_or_default()
+}
+
+/// Table entries the users' calls created inside the window when the engine runs
+/// `variant` (copies preserved by copy-on-write, write logging's log entries), else 0
+/// (no backup, or another variant).
+fn entries(r: &RunResult, variant: engine::Variant) -> String {
+    match window(r) {
+        Some(w) if r.engine_variant == Some(variant) => int(w.io.table_inserts),
+        _ => int(0),
+    }
+}
+
+/// Every cause of a backup-caused wait.
+fn all_waits(w: &WindowCosts) -> [WaitSum; 5] {
+    let b = &w.waits;
+    [b.gate, b.type_b, b.device_queue, b.flush, b.overflow]
 }
 
 /// Violations of the invariants the policy claims (`claimed`) or does not claim;
@@ -158,7 +250,8 @@ fn csv_bytes(path: &Path, header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u
 
 /// The result as cycle `c` sees it: the run's, with that cycle's milestones and its
 /// request → A consistent / retire windows (what the marks columns and the headline
-/// table show per cycle). No timeline, no cycles.
+/// table show per cycle), and that cycle alone as its cycles (its window figures). No
+/// timeline, no extra-space series.
 pub fn cycle_view(r: &RunResult, c: &CycleResult) -> RunResult {
     let window = |to: Option<u64>| match (c.marks.request, to) {
         (Some(a), Some(b)) => Some(b.saturating_sub(a)),
@@ -177,9 +270,10 @@ pub fn cycle_view(r: &RunResult, c: &CycleResult) -> RunResult {
         end_ticks: r.end_ticks,
         events: r.events,
         marks: c.marks.clone(),
-        cycles: Vec::new(),
+        cycles: vec![c.clone()],
         costs,
         transactions: Vec::new(),
+        extra_space: Vec::new(),
         invariants_judged: r.invariants_judged,
         violations: r.violations.clone(),
     }
@@ -423,7 +517,7 @@ mod tests {
         for &m in Metric::ALL {
             assert_eq!(m.name().parse::<Metric>(), Ok(m), "{m:?} is listed twice");
         }
-        assert_eq!(Metric::ALL.len(), 43);
+        assert_eq!(Metric::ALL.len(), 77);
         assert!("speed".parse::<Metric>().is_err());
     }
 

@@ -9,6 +9,8 @@ use crate::clock::Tick;
 use crate::history::TxnId;
 use crate::oracle::Violation;
 use crate::policy::Policy;
+use crate::space_series::SpacePoint;
+use crate::window::WindowCosts;
 
 /// Everything one run produced, but the history.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -37,6 +39,9 @@ pub struct RunResult {
     /// One row per transaction attempt, in id order (empty when the scenario turns the
     /// timeline off).
     pub transactions: Vec<TxnTimeline>,
+    /// Extra space over time, a point per change from tick 0 (empty when the scenario
+    /// turns the timeline off).
+    pub extra_space: Vec<SpacePoint>,
     /// True when the oracle judged the run (the scenario kept its history); false:
     /// every invariant is unchecked, and `violations` is empty for that reason.
     pub invariants_judged: bool,
@@ -68,7 +73,7 @@ pub struct Marks {
 /// One backup cycle (request → split → A consistent → archive → retire) of a run with
 /// a schedule ([`crate::schedule`]). Counts are what happened from this cycle's
 /// request until its retire completed (or, for the last cycle, until the run ended).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CycleResult {
     /// 1-based.
     pub cycle: u32,
@@ -95,6 +100,9 @@ pub struct CycleResult {
     /// given up (no split, no archive).
     pub quiesce_timeouts: u64,
     pub given_up: bool,
+    /// The cycle's window (start → retire) against the time before it: response
+    /// times, the users' I/O, and every wait the backup caused, by cause.
+    pub window: WindowCosts,
 }
 
 /// Summary of a set of delays.
@@ -186,6 +194,9 @@ pub struct Costs {
     /// Quiesce attempts abandoned at `backup.quiesce_deadline_ticks` (the gate reopened
     /// with transactions still active).
     pub quiesce_timeouts: u64,
+    /// Quiesce attempts made, retries after a missed deadline included (0 under the
+    /// other policies).
+    pub quiesce_attempts: u64,
     /// The backup was given up: after `backup.quiesce_retries_max` retries (no split,
     /// no archive), or when an archive pass met a block of VLUN A failing its
     /// checksum (no faithful archive can be made; VLUN A kept).

@@ -150,6 +150,8 @@ pub struct DeviceModel {
     jitter_key: u64,
     /// Ticks calls spent queued for a channel, summed.
     pub queued_ticks: u64,
+    /// Per channel, the start of its last call and whether it was the backup's.
+    last_call: Vec<(Tick, bool)>,
 }
 
 impl DeviceModel {
@@ -162,12 +164,27 @@ impl DeviceModel {
             journal_free_at: 0,
             jitter_key: rng.next_u64(),
             queued_ticks: 0,
+            last_call: vec![(0, false); channels],
         }
     }
 
     /// Prices call `call` (an identity unique in the run: [`call_id`]) issued at `now`:
     /// returns the tick at which it completes.
     pub fn complete_at(&mut self, now: Tick, cost: &IoCost, call: u64) -> Tick {
+        self.complete(now, cost, call).at
+    }
+
+    /// Ticks of the flush barriers of one call: image flushes at `flush_latency_ticks`,
+    /// journal syncs at their own latency.
+    pub fn flush_ticks(&self, cost: &IoCost) -> Tick {
+        u64::from(cost.image_flushes()) * self.config.flush_latency_ticks
+            + self.config.journal_ticks(cost)
+    }
+
+    /// [`DeviceModel::complete_at`], also saying how long the call queued behind a call
+    /// of the backup ([`call_id`] with no transaction): the part of its wait for a
+    /// channel spent while the channel's previous call, a backup call, ran.
+    pub fn complete(&mut self, now: Tick, cost: &IoCost, call: u64) -> Completion {
         let mut service = self.config.channel_ticks(cost);
         let jitter = self.config.jitter_ticks_max;
         if jitter > 0 && service > 0 {
@@ -184,17 +201,44 @@ impl DeviceModel {
         let free = self.free_at[i];
         let start = now.max(free);
         self.queued_ticks += start - now;
+        let (last_start, last_backup) = self.last_call[i];
+        let behind_backup_ticks = if last_backup && start > now {
+            start - now.max(last_start)
+        } else {
+            0
+        };
         let end = start + service;
         self.free_at[i] = end;
+        self.last_call[i] = (start, is_backup_call(call));
         if !self.config.journal_lane || cost.journal_syncs == 0 {
-            return end;
+            return Completion {
+                at: end,
+                behind_backup_ticks,
+            };
         }
         // The syncs take their turn on the lane once the call's channel part is done.
         let sync_start = end.max(self.journal_free_at);
         self.queued_ticks += sync_start - end;
         self.journal_free_at = sync_start + self.config.journal_ticks(cost);
-        self.journal_free_at
+        Completion {
+            at: self.journal_free_at,
+            behind_backup_ticks,
+        }
     }
+}
+
+/// When a priced call completes, and how long it queued behind the backup's I/O.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Completion {
+    /// The tick the call completes.
+    pub at: Tick,
+    /// Ticks of its queueing spent behind a call of the backup.
+    pub behind_backup_ticks: Tick,
+}
+
+/// Whether `call` ([`call_id`]) is one of the backup's own calls.
+pub fn is_backup_call(call: u64) -> bool {
+    call >> 63 == 1
 }
 
 /// The identity of a device call for its jitter: the `index`-th call of transaction

@@ -39,8 +39,10 @@ pub mod rng;
 pub mod scenario;
 pub mod schedule;
 pub mod seeds;
+pub mod space_series;
 pub mod txn;
 mod validate;
+pub mod window;
 pub mod workload;
 mod world;
 
@@ -61,6 +63,8 @@ pub use scenario::{
     BackupConfig, Discipline, GeometryConfig, Granularity, Limits, LockingConfig, OnDataAreaFull,
     Scenario,
 };
+pub use space_series::SpacePoint;
+pub use window::{BackupWaits, SpanIo, WaitSum, WindowCosts};
 pub use workload::{
     Arrivals, BankConfig, Fig3Config, Fig45Config, GeneratedConfig, HotSpot, InitialValues,
     TraceConfig, WorkloadConfig, WriteKind,
@@ -114,6 +118,8 @@ fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> Run
     // The run-wide marks and windows are the first cycle's.
     let first = cycles.first().map(|c| c.marks.clone()).unwrap_or_default();
     let faults = w.fault_counts();
+    let quiesce_attempts = w.quiesce_attempts();
+    let extra_space = w.take_space_series();
     let t = &mut w.tally;
     let counters = w.dev.counters();
     let per = |x: u64| {
@@ -160,6 +166,7 @@ fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> Run
         vlun_b_writes_a_live: t.vlun_b_writes_a_live,
         vlun_b_writes_old_active: t.vlun_b_writes_old_active,
         quiesce_timeouts: t.quiesce_timeouts,
+        quiesce_attempts,
         backup_given_up: t.backup_given_up,
         misdirected_writes: faults.misdirected_writes,
         corrupted_blocks: faults.corrupted_blocks,
@@ -184,6 +191,7 @@ fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> Run
         cycles,
         costs,
         transactions: std::mem::take(&mut w.timeline),
+        extra_space,
         invariants_judged: false,
         violations,
     }

@@ -160,6 +160,7 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                     y_label,
                     x_scale: x_scale.clone(),
                     series,
+                    markers: true,
                 };
                 out.push((name, plot));
             }

@@ -188,6 +188,13 @@ impl World<'_> {
                 self.tally.lock_wait_total += d;
                 self.tally.lock_wait_max = self.tally.lock_wait_max.max(d);
             }
+            let d = now - since;
+            match kind {
+                WaitKind::Gate => self.window_waits().map_or((), |w| w.gate.add(d)),
+                WaitKind::TypeB => self.window_waits().map_or((), |w| w.type_b.add(d)),
+                _ => {}
+            }
+            let t = &mut self.txns[att as usize];
             if keep_timeline {
                 t.waits.push(Wait {
                     kind,
@@ -226,16 +233,18 @@ impl World<'_> {
         outcome: Outcome,
     ) -> Result<(), SimError> {
         let now = self.q.now();
-        let t = &mut self.txns[att as usize];
-        t.stage = Stage::Done;
+        let origin = self.txns[att as usize].origin;
         match outcome {
             Outcome::Committed => {
                 self.tally.committed += 1;
-                self.tally.response.push(now - t.origin);
+                self.tally.response.push(now - origin);
+                self.note_response(origin, now - origin);
             }
             Outcome::Aborted => self.tally.aborted += 1,
             Outcome::Unfinished => {}
         }
+        let t = &mut self.txns[att as usize];
+        t.stage = Stage::Done;
         if self.scenario.keep_timeline {
             self.timeline.push(TxnTimeline {
                 txn: t.id,

@@ -17,7 +17,9 @@ impl World<'_> {
     pub(super) fn backup_call(&mut self, now: Tick, cost: &IoCost) -> Tick {
         let call = crate::device_model::call_id(None, self.tally.backup_calls);
         self.tally.backup_calls += 1;
-        self.device_model.complete_at(now, cost, call)
+        let at = self.device_model.complete_at(now, cost, call);
+        self.note_extra_space();
+        at
     }
 
     /// A was declared consistent: start copying it, one extent at a time.

@@ -77,6 +77,7 @@ impl World<'_> {
             given_up: false,
             retired_at: None,
         });
+        self.open_window();
         self.marks = Marks::default();
         self.a_consistent_done = false;
         self.a_retired = false;
@@ -103,6 +104,7 @@ impl World<'_> {
         let Some(c) = self.cycle.take() else {
             return;
         };
+        self.close_window(at);
         self.done_cycles.push(self.cycle_result(&c));
         self.cycle_free_at = at;
         if !self.deferred_requests.is_empty() {
@@ -146,6 +148,8 @@ impl World<'_> {
             archive_bytes: now.archive_bytes - b.archive_bytes,
             quiesce_timeouts: now.quiesce_timeouts - b.quiesce_timeouts,
             given_up: c.given_up,
+            // Filled at the run's end (responses arrive after the cycle ends).
+            window: Default::default(),
         }
     }
 
@@ -154,6 +158,9 @@ impl World<'_> {
         let mut all = self.done_cycles.clone();
         if let Some(c) = &self.cycle {
             all.push(self.cycle_result(c));
+        }
+        for (i, c) in all.iter_mut().enumerate() {
+            c.window = self.window_costs(i);
         }
         all
     }

@@ -21,10 +21,10 @@ impl World<'_> {
         let t = &mut self.txns[att as usize];
         let call = crate::device_model::call_id(Some(u64::from(t.id)), u64::from(t.calls));
         t.calls += 1;
-        let at = self
-            .device_model
-            .complete_at(now, cost, call)
-            .saturating_add(self.latency_spike());
+        let commit_barrier = t.stage == Stage::Committing;
+        let done = self.device_model.complete(now, cost, call);
+        self.note_user_call(cost, done.behind_backup_ticks, commit_barrier);
+        let at = done.at.saturating_add(self.latency_spike());
         let gen = self.txns[att as usize].gen;
         self.q.schedule_at(at, Ev::IoDone { att, gen });
     }
@@ -259,6 +259,10 @@ impl World<'_> {
         match self.scenario.backup.on_data_area_full {
             OnDataAreaFull::BreakGuestWrite => {
                 self.tally.data_area_full_aborts += 1;
+                let lost = self.q.now() - self.txns[att as usize].arrived;
+                if let Some(w) = self.window_waits() {
+                    w.overflow.add(lost);
+                }
                 let t = &mut self.txns[att as usize];
                 t.abort_planned = true;
                 t.op = t.ops.len();

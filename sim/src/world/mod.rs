@@ -229,6 +229,8 @@ pub(crate) struct IoCostSum {
     pub lookups: u64,
     pub updates: u64,
     pub flushes: u64,
+    /// Table entries created (of `updates`).
+    pub inserts: u64,
 }
 
 impl IoCostSum {
@@ -238,6 +240,7 @@ impl IoCostSum {
         self.lookups += u64::from(c.table_lookups);
         self.updates += u64::from(c.table_updates());
         self.flushes += u64::from(c.flushes);
+        self.inserts += u64::from(c.table_inserts);
     }
 }
 
@@ -292,6 +295,8 @@ pub(crate) struct World<'a> {
     deferred_requests: VecDeque<Tick>,
     /// When the last cycle's retire completed: no split before it.
     cycle_free_at: Tick,
+    /// Each cycle's window figures, and the extra space over time.
+    windows: window::Windows,
 }
 
 /// A copy of `src` in a recycled buffer from `spare` (a new one only when it is empty).
@@ -313,6 +318,7 @@ mod cycle;
 mod fault;
 mod io;
 mod locking;
+mod window;
 
 impl<'a> World<'a> {
     pub(crate) fn new(scenario: &'a Scenario, policy: Policy, seed: u64) -> Result<Self, SimError> {
@@ -450,6 +456,7 @@ impl<'a> World<'a> {
             done_cycles: Vec::new(),
             deferred_requests: VecDeque::new(),
             cycle_free_at: 0,
+            windows: window::Windows::default(),
         })
     }
 
@@ -476,6 +483,7 @@ impl<'a> World<'a> {
             }
         }
         self.schedule_faults();
+        self.note_extra_space();
         let limits = &self.scenario.limits;
         while let Some((now, ev)) = self.q.pop() {
             if self.q.fired() > limits.events_max {
@@ -601,5 +609,15 @@ impl<'a> World<'a> {
 
     pub(crate) fn device_queue_ticks(&self) -> Tick {
         self.device_model.queued_ticks
+    }
+
+    /// The extra space over time (empty when the timeline is not kept).
+    pub(crate) fn take_space_series(&mut self) -> Vec<crate::space_series::SpacePoint> {
+        std::mem::take(&mut self.windows.space)
+    }
+
+    /// Quiesce attempts made (retries included).
+    pub(crate) fn quiesce_attempts(&self) -> u64 {
+        u64::from(self.quiesce_attempts)
     }
 }

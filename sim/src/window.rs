@@ -1,0 +1,117 @@
+//! What one backup cycle costs inside its window, against the time before it.
+//!
+//! A cycle's **window** runs from the tick the cycle started (its request, or the
+//! previous cycle's retire when the request was queued behind it) to the tick its
+//! retire completed (or it was given up; the run's end for a cycle still open). The
+//! time **before** it runs from the previous cycle's window end (tick 0 for the first
+//! cycle) to this window's start. All times are in ticks (1 tick = 1 µs).
+//!
+//! Response times are attributed by arrival: a committed transaction whose first
+//! attempt arrived inside the window counts for the window, one that arrived before it
+//! for "before". Device I/O counts the users' engine calls issued in each span (the
+//! backup's own I/O is [`crate::CycleResult::backup_physical_reads`] and the like).
+//! Waits the backup caused are counted by cause, each wait once, in the window open
+//! when the wait ended (or, for a device call, when it was issued).
+
+use serde::Serialize;
+
+use crate::clock::Tick;
+use crate::cost::DelayStats;
+
+/// The users' device I/O in one span of time: logical writes and what they cost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SpanIo {
+    /// Block writes the transactions issued (rollbacks included).
+    pub logical_writes: u64,
+    /// Image block reads and writes, lookup-table entries created or dropped, and flush
+    /// barriers (engine barriers and the application's commit flushes) of the users'
+    /// calls.
+    pub physical_reads: u64,
+    pub physical_writes: u64,
+    pub table_updates: u64,
+    pub flushes: u64,
+    /// Lookup-table entries the users' calls created: under copy-on-write each is a
+    /// preserved copy of an old block, under write logging a new log entry.
+    pub table_inserts: u64,
+}
+
+impl SpanIo {
+    /// `x / logical_writes`; 0 with no logical write.
+    pub fn per_logical_write(&self, x: u64) -> f64 {
+        if self.logical_writes == 0 {
+            0.0
+        } else {
+            x as f64 / self.logical_writes as f64
+        }
+    }
+
+    /// `self - earlier`, counter by counter (both are running totals).
+    pub fn since(&self, earlier: &SpanIo) -> SpanIo {
+        SpanIo {
+            logical_writes: self.logical_writes - earlier.logical_writes,
+            physical_reads: self.physical_reads - earlier.physical_reads,
+            physical_writes: self.physical_writes - earlier.physical_writes,
+            table_updates: self.table_updates - earlier.table_updates,
+            flushes: self.flushes - earlier.flushes,
+            table_inserts: self.table_inserts - earlier.table_inserts,
+        }
+    }
+}
+
+/// Waits of one cause: how many, their sum and the longest, in ticks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct WaitSum {
+    pub count: u64,
+    pub ticks_sum: Tick,
+    pub ticks_max: Tick,
+}
+
+impl WaitSum {
+    /// Adds one wait of `ticks` (a zero wait is not counted).
+    pub fn add(&mut self, ticks: Tick) {
+        if ticks == 0 {
+            return;
+        }
+        self.count += 1;
+        self.ticks_sum += ticks;
+        self.ticks_max = self.ticks_max.max(ticks);
+    }
+}
+
+/// Every wait the backup caused the users in one window, by cause.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct BackupWaits {
+    /// New transactions held at the admission gate (quiesce's gate, the setup window).
+    pub gate: WaitSum,
+    /// Waits for a type (b) lock held from the split until the old transactions end.
+    pub type_b: WaitSum,
+    /// Users' device calls queued on a channel behind a call of the backup (the
+    /// split's barriers and resync, the archive's reads, retire's merge): the part of
+    /// the call's queueing spent while that backup call ran.
+    pub device_queue: WaitSum,
+    /// Flush barriers of the engine in the users' calls (a copy-on-write first write's
+    /// durable copy, a journal sync of the table), priced at the device's flush and
+    /// journal-sync latencies; the application's commit flushes are not counted.
+    pub flush: WaitSum,
+    /// Attempts refused by a full data area (`backup.on_data_area_full =
+    /// "break-guest-write"`): the time from the attempt's arrival to the refusal, lost
+    /// (the attempt rolls back and ends aborted; it is not retried).
+    pub overflow: WaitSum,
+}
+
+/// One backup cycle's window figures, beside the whole run's ([`crate::Costs`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct WindowCosts {
+    /// The window: its first tick and the tick it ended (`None`: open at the run's end).
+    pub start_ticks: Tick,
+    pub end_ticks: Option<Tick>,
+    /// Response time (first arrival → commit) of the transactions that arrived inside
+    /// the window, and of those that arrived before it.
+    pub response: DelayStats,
+    pub response_before: DelayStats,
+    /// The users' I/O inside the window and before it.
+    pub io: SpanIo,
+    pub io_before: SpanIo,
+    /// The waits the backup caused inside the window.
+    pub waits: BackupWaits,
+}

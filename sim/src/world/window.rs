@@ -1,0 +1,166 @@
+//! The backup window's figures ([`crate::window`]) and the extra-space series
+//! ([`crate::space_series`]), gathered as the run goes.
+
+use super::*;
+use crate::cost::DelayStats;
+use crate::space_series::SpacePoint;
+use crate::window::{BackupWaits, SpanIo, WindowCosts};
+
+/// One cycle's window as it is gathered.
+#[derive(Debug, Default)]
+pub(crate) struct WindowAcc {
+    start: Tick,
+    end: Option<Tick>,
+    /// Responses of the transactions that arrived inside the window / before it.
+    inside: Vec<Tick>,
+    before: Vec<Tick>,
+    io_at_start: SpanIo,
+    io_at_end: Option<SpanIo>,
+    io_before: SpanIo,
+    waits: BackupWaits,
+}
+
+/// The windows of the run and what is not yet assigned to one.
+#[derive(Debug, Default)]
+pub(crate) struct Windows {
+    all: Vec<WindowAcc>,
+    /// Responses of transactions that arrived after the last window ended: the "before"
+    /// of the next cycle, if one starts.
+    pending_before: Vec<Tick>,
+    /// The users' I/O totals when the last window ended.
+    io_at_last_end: SpanIo,
+    /// Extra space over time (when the timeline is kept), and the last value recorded.
+    pub(crate) space: Vec<SpacePoint>,
+    last_space: Option<(u64, u64)>,
+}
+
+impl World<'_> {
+    /// The users' I/O so far (running totals).
+    fn span_io(&self) -> SpanIo {
+        let t = &self.tally;
+        SpanIo {
+            logical_writes: t.logical_writes,
+            physical_reads: t.io.reads,
+            physical_writes: t.io.writes,
+            table_updates: t.io.updates,
+            flushes: t.io.flushes,
+            table_inserts: t.io.inserts,
+        }
+    }
+
+    /// A cycle starts now: its window opens.
+    pub(super) fn open_window(&mut self) {
+        let io = self.span_io();
+        let w = &mut self.windows;
+        let before = std::mem::take(&mut w.pending_before);
+        w.all.push(WindowAcc {
+            start: self.q.now(),
+            io_at_start: io,
+            io_before: io.since(&w.io_at_last_end),
+            before,
+            ..WindowAcc::default()
+        });
+    }
+
+    /// The cycle in progress ends at `at` (its retire's completion, or now).
+    pub(super) fn close_window(&mut self, at: Tick) {
+        let io = self.span_io();
+        let w = &mut self.windows;
+        if let Some(acc) = w.all.last_mut().filter(|a| a.end.is_none()) {
+            acc.end = Some(at);
+            acc.io_at_end = Some(io);
+            w.io_at_last_end = io;
+        }
+    }
+
+    /// The waits of the window open now (none when no cycle is in progress).
+    pub(super) fn window_waits(&mut self) -> Option<&mut BackupWaits> {
+        self.windows
+            .all
+            .last_mut()
+            .filter(|a| a.end.is_none())
+            .map(|a| &mut a.waits)
+    }
+
+    /// A committed transaction whose first attempt arrived at `arrived` took
+    /// `response` ticks: counted in the window it arrived in, or before the next one.
+    pub(super) fn note_response(&mut self, arrived: Tick, response: Tick) {
+        let w = &mut self.windows;
+        // The last window that started at or before the arrival.
+        let k = w.all.partition_point(|a| a.start <= arrived);
+        if k == 0 {
+            match w.all.first_mut() {
+                Some(first) => first.before.push(response),
+                None => w.pending_before.push(response),
+            }
+            return;
+        }
+        let inside = w.all[k - 1].end.is_none_or(|end| arrived < end);
+        if inside {
+            w.all[k - 1].inside.push(response);
+        } else if let Some(next) = w.all.get_mut(k) {
+            next.before.push(response);
+        } else {
+            w.pending_before.push(response);
+        }
+    }
+
+    /// A user's device call of `cost`, queued `behind_backup` ticks behind a backup
+    /// call: its backup-caused waits, in the window open now. `commit_barrier`: the
+    /// call is the application's commit flush (not the backup's doing).
+    pub(super) fn note_user_call(
+        &mut self,
+        cost: &IoCost,
+        behind_backup: Tick,
+        commit_barrier: bool,
+    ) {
+        let flush = if commit_barrier {
+            0
+        } else {
+            self.device_model.flush_ticks(cost)
+        };
+        if let Some(w) = self.window_waits() {
+            w.device_queue.add(behind_backup);
+            w.flush.add(flush);
+        }
+        if cost.table_updates() > 0 {
+            self.note_extra_space();
+        }
+    }
+
+    /// Records the device's extra space now if it changed (timeline kept only).
+    pub(super) fn note_extra_space(&mut self) {
+        if !self.scenario.keep_timeline {
+            return;
+        }
+        let c = self.dev.counters();
+        let now = (c.extra_space_blocks, c.data_area_blocks);
+        if self.windows.last_space == Some(now) {
+            return;
+        }
+        self.windows.last_space = Some(now);
+        self.windows.space.push(SpacePoint {
+            time_ticks: self.q.now(),
+            extra_space_blocks: now.0,
+            data_area_used_blocks: now.1,
+        });
+    }
+
+    /// Cycle `i`'s (0-based) window figures as they stand.
+    pub(super) fn window_costs(&self, i: usize) -> WindowCosts {
+        let Some(a) = self.windows.all.get(i) else {
+            return WindowCosts::default();
+        };
+        let now_io = a.io_at_end.unwrap_or_else(|| self.span_io());
+        let stats = |xs: &[Tick]| DelayStats::of(&mut xs.to_vec());
+        WindowCosts {
+            start_ticks: a.start,
+            end_ticks: a.end,
+            response: stats(&a.inside),
+            response_before: stats(&a.before),
+            io: now_io.since(&a.io_at_start),
+            io_before: a.io_before,
+            waits: a.waits,
+        }
+    }
+}

@@ -1,0 +1,262 @@
+//! The backup window through `owm run`: its columns in `summary.csv` (response inside
+//! the window against before it, the users' I/O per logical write, copy-on-write copies
+//! and log entries, every backup-caused wait by cause), the headline table's window
+//! rows, the quiesce deadline's attempts and give-ups, and the extra space over time
+//! (`extra_space.csv` and its plot).
+
+use std::collections::BTreeMap;
+
+use crate::costs::summary_rows;
+use crate::util::*;
+
+/// Long transactions arriving all run, the backup requested mid-run while several of
+/// them are still running (so quiesce holds new ones at its gate), a type (b) block,
+/// one device channel shared with the archive's reads.
+const BUSY: &str = r#"
+policies = ["none", "quiesce", "crash-consistent", "mirroring", "logging", "cow"]
+seed = 3
+name = "busy"
+
+[workload]
+kind = "generated"
+records = 512
+transactions = 600
+arrivals = { mode = "open", interarrival_ticks_mean = 200 }
+length_min = 2
+length_max = 6
+write_fraction = 0.6
+compute_ticks_min = 200
+compute_ticks_max = 1500
+
+[locking]
+type_b_blocks = [0, 1, 2, 3]
+
+[device]
+channels = 1
+
+[backup]
+request_at_ticks = 40000
+"#;
+
+fn run_busy() -> (tempfile::TempDir, std::path::PathBuf, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(tmp.path(), "busy.toml", BUSY);
+    let out = tmp.path().join("o");
+    let o = owm(&["run", &f, "--out", &s(&out), "--allow-violations"]);
+    ok(&o);
+    (tmp, out, stdout(&o))
+}
+
+const WAITS: [&str; 5] = ["gate", "type_b", "device_queue", "flush", "overflow"];
+
+#[test]
+fn window_figures_are_present_and_consistent() {
+    let (_tmp, out, text) = run_busy();
+    let rows = summary_rows(&out);
+    // No backup: no window, and no wait the backup caused.
+    let none = &rows["none"];
+    assert_eq!(none["window_start_at_ticks"], "");
+    assert_eq!(none["window_response_ticks_p99"], "");
+    for w in WAITS {
+        assert_eq!(none[&format!("window_{w}_wait_ticks_sum")], "0", "{w}");
+        assert_eq!(none[&format!("window_{w}_wait_ticks_max")], "0", "{w}");
+    }
+    assert_eq!(none["window_backup_wait_ticks_sum"], "0");
+    for p in ["quiesce", "crash-consistent", "mirroring", "logging", "cow"] {
+        let r = &rows[p];
+        assert_eq!(
+            num(r, "window_start_at_ticks"),
+            num(r, "request_at_ticks"),
+            "{p}"
+        );
+        assert!(
+            num(r, "window_end_at_ticks") >= num(r, "retire_at_ticks"),
+            "{p}"
+        );
+        for span in ["window", "before"] {
+            let n = num(r, &format!("{span}_committed"));
+            assert!(n > 0.0, "{p}: no transaction {span}");
+            let mean = num(r, &format!("{span}_response_ticks_mean"));
+            let p99 = num(r, &format!("{span}_response_ticks_p99"));
+            assert!(
+                p99 >= mean && mean > 0.0,
+                "{p} {span}: p99 {p99} < mean {mean}"
+            );
+            assert!(
+                num(r, &format!("{span}_logical_writes")) > 0.0,
+                "{p} {span}"
+            );
+        }
+        assert!(
+            num(r, "window_committed") + num(r, "before_committed") <= num(r, "committed"),
+            "{p}"
+        );
+        let mut sum = 0.0;
+        for w in WAITS {
+            let (s, m) = (
+                num(r, &format!("window_{w}_wait_ticks_sum")),
+                num(r, &format!("window_{w}_wait_ticks_max")),
+            );
+            assert!(m <= s, "{p} {w}: max {m} above the sum {s}");
+            sum += s;
+        }
+        assert_eq!(sum, num(r, "window_backup_wait_ticks_sum"), "{p}");
+    }
+    // Quiesce holds the new transactions at its gate while old ones run.
+    let q = &rows["quiesce"];
+    assert!(num(q, "window_gate_wait_ticks_max") > 0.0, "{q:?}");
+    assert!(num(q, "window_gate_wait_ticks_sum") >= num(q, "window_gate_wait_ticks_max"));
+    assert_eq!(num(q, "quiesce_attempts"), 1.0);
+    assert_eq!(
+        (
+            q["quiesce_timeouts"].as_str(),
+            q["backup_given_up"].as_str()
+        ),
+        ("0", "0")
+    );
+    // Copy-on-write preserves old blocks in the window: more physical I/O per logical
+    // write than before the request, and flush barriers before the overwrites.
+    let c = &rows["cow"];
+    assert!(num(c, "window_cow_copies") > 0.0);
+    assert_eq!(num(c, "window_log_entries"), 0.0);
+    for io in [
+        "physical_reads",
+        "physical_writes",
+        "table_updates",
+        "flushes",
+    ] {
+        let (inside, before) = (
+            num(c, &format!("window_{io}_per_logical_write")),
+            num(c, &format!("before_{io}_per_logical_write")),
+        );
+        assert!(
+            inside > before,
+            "cow {io}: {inside} in the window, {before} before"
+        );
+    }
+    assert!(num(c, "window_flush_wait_ticks_sum") > 0.0);
+    let l = &rows["logging"];
+    assert!(num(l, "window_log_entries") > 0.0);
+    assert_eq!(num(l, "window_cow_copies"), 0.0);
+    // The archive's reads share the one channel: users queue behind them.
+    for p in ["mirroring", "logging", "cow"] {
+        assert!(
+            num(&rows[p], "window_device_queue_wait_ticks_sum") > 0.0,
+            "{p}"
+        );
+    }
+    // Type (b) locks held from the split until the old transactions end.
+    assert!(
+        ["mirroring", "logging", "cow"]
+            .iter()
+            .any(|p| num(&rows[*p], "window_type_b_wait_ticks_sum") > 0.0),
+        "no type (b) wait: {rows:?}"
+    );
+    // The headline table prints the window figures.
+    for h in [
+        "win rsp",
+        "win p99",
+        "pre p99",
+        "win wr/lw",
+        "gate wt",
+        "queue wt",
+    ] {
+        assert!(text.contains(h), "no `{h}` in:\n{text}");
+    }
+    let cow_line = text
+        .lines()
+        .filter(|l| l.starts_with("cow "))
+        .nth(1)
+        .expect("a window row for cow");
+    assert!(
+        cow_line.contains(&c["window_response_ticks_p99"]),
+        "{cow_line}"
+    );
+}
+
+#[test]
+fn the_quiesce_deadline_reports_attempts_and_give_ups() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = BUSY
+        .replace(
+            r#"policies = ["none", "quiesce", "crash-consistent", "mirroring", "logging", "cow"]"#,
+            r#"policies = ["quiesce"]"#,
+        )
+        .replace(
+            "request_at_ticks = 40000",
+            "request_at_ticks = 40000\nquiesce_deadline_ticks = 300\nquiesce_retries_max = 2\nquiesce_retry_backoff_ticks = 100",
+        );
+    let f = write(tmp.path(), "deadline.toml", &text);
+    let out = tmp.path().join("o");
+    ok(&owm(&["run", &f, "--out", &s(&out), "--allow-violations"]));
+    let q = &summary_rows(&out)["quiesce"];
+    assert_eq!(num(q, "quiesce_attempts"), 3.0, "{q:?}");
+    assert_eq!(num(q, "quiesce_timeouts"), 3.0, "{q:?}");
+    assert_eq!(q["backup_given_up"], "1");
+    // The held transactions waited at most the deadline each time.
+    assert!(num(q, "window_gate_wait_ticks_max") <= 300.0, "{q:?}");
+    assert!(num(q, "window_gate_wait_ticks_sum") > 0.0, "{q:?}");
+}
+
+/// `extra_space.csv` and its plot: for logging and cow the series rises from the
+/// split, never falls once VLUN A is consistent (no old transaction writes A any more)
+/// until retire frees the space, and its highest point is the summary's peak.
+#[test]
+fn the_extra_space_series_matches_the_summary() {
+    let (_tmp, out, _) = run_busy();
+    for f in ["extra_space.csv", "extra_space.png", "extra_space.svg"] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    let summary = summary_rows(&out);
+    let rows = csv_rows(&out, "extra_space.csv");
+    let mut by_policy: BTreeMap<String, Vec<&BTreeMap<String, String>>> = BTreeMap::new();
+    for r in &rows {
+        by_policy.entry(r["policy"].clone()).or_default().push(r);
+    }
+    for p in [
+        "none",
+        "quiesce",
+        "crash-consistent",
+        "mirroring",
+        "logging",
+        "cow",
+    ] {
+        let series = &by_policy[p];
+        let peak = series
+            .iter()
+            .map(|r| num(r, "extra_space_blocks"))
+            .fold(0.0, f64::max);
+        assert_eq!(peak, num(&summary[p], "extra_space_peak_blocks"), "{p}");
+        let times: Vec<f64> = series.iter().map(|r| num(r, "time_ticks")).collect();
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "{p}: out of order");
+        assert_eq!(times[0], 0.0, "{p}: starts at tick 0");
+    }
+    for p in ["logging", "cow"] {
+        let s = &summary[p];
+        let (consistent, retire) = (num(s, "a_consistent_at_ticks"), num(s, "retire_at_ticks"));
+        let mut live: Vec<f64> = by_policy[p]
+            .iter()
+            .filter(|r| (consistent..=retire).contains(&num(r, "time_ticks")))
+            .map(|r| num(r, "extra_space_blocks"))
+            .collect();
+        // The retire call frees the space at once (`retire_at_ticks` is when its I/O
+        // completes).
+        assert_eq!(live.pop(), Some(0.0), "{p}: retire frees the space");
+        assert!(live.len() > 2, "{p}: {} points while A is live", live.len());
+        assert!(
+            live.windows(2).all(|w| w[0] <= w[1]),
+            "{p}: extra space fell while VLUN A was live: {live:?}"
+        );
+        assert!(*live.last().unwrap() > 0.0, "{p}");
+        for r in &by_policy[p] {
+            let pct = num(r, "data_area_used_pct");
+            assert!((0.0..=100.0).contains(&pct), "{p}: {pct}");
+        }
+        // Retire frees it.
+        let last = by_policy[p].last().unwrap();
+        assert_eq!(num(last, "extra_space_blocks"), 0.0, "{p}");
+    }
+    assert!(by_policy["mirroring"]
+        .iter()
+        .all(|r| r["data_area_used_pct"].is_empty()));
+}
