@@ -4,6 +4,9 @@
 //! the loom tests explore every interleaving of the engine's real code; otherwise from
 //! `std::sync`. Library code never names `std::sync` or `loom::sync` directly.
 //!
+//! [`BlockLock`] is the group-1 lock: the facade's mutex, or, over stores whose calls
+//! are brief (memory), a spin lock whose release is a plain store (never under loom).
+//!
 //! [`StatCounter`] is the one deliberate exception: the physical-I/O counters are
 //! statistics that order nothing, so they stay plain `std` atomics even under loom
 //! (modelling them would only multiply loom's interleavings without checking anything).
@@ -26,4 +29,54 @@ pub(crate) type StatCounter = std::sync::atomic::AtomicU64;
 /// consistent at each step that can fail, so a panic elsewhere does not corrupt it.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A group-1 lock (one per group of blocks, held for one VLUN call).
+///
+/// Two kinds, chosen when the device is built ([`crate::BlockStore::calls_are_brief`]):
+/// - `Parking`: the facade's mutex; a waiter sleeps. For stores whose calls can wait on
+///   I/O (files), where a lock may be held for a flush of milliseconds.
+/// - `Spinning`: a test-and-set lock (the `spin` crate) whose waiters spin and yield
+///   the processor; its release is a plain store, not a locked read-modify-write. For
+///   in-memory stores, whose calls hold the lock for tens of nanoseconds: there a
+///   mutex's locked release is a large part of a call's cost (BENCHMARKS.md, "one
+///   locked operation per call").
+///
+/// Under `--cfg loom` every group-1 lock is the facade's (loom's) mutex, so the loom
+/// tests explore the engine's locking protocol whatever the store.
+pub(crate) enum BlockLock {
+    Parking(Mutex<()>),
+    #[cfg(not(loom))]
+    Spinning(spin::mutex::SpinMutex<(), spin::relax::Yield>),
+}
+
+/// A held [`BlockLock`], released on drop.
+pub(crate) enum BlockLockGuard<'a> {
+    #[allow(dead_code)] // held for its drop
+    Parking(MutexGuard<'a, ()>),
+    #[cfg(not(loom))]
+    #[allow(dead_code)] // held for its drop
+    Spinning(spin::mutex::SpinMutexGuard<'a, (), spin::relax::Yield>),
+}
+
+impl BlockLock {
+    /// A lock of the kind that suits a store whose calls are brief (`brief`) or not.
+    pub(crate) fn new(brief: bool) -> Self {
+        #[cfg(not(loom))]
+        if brief {
+            return BlockLock::Spinning(spin::mutex::SpinMutex::new(()));
+        }
+        let _ = brief;
+        BlockLock::Parking(Mutex::new(()))
+    }
+
+    /// Takes the lock, waiting while another call holds it.
+    #[inline]
+    pub(crate) fn lock(&self) -> BlockLockGuard<'_> {
+        match self {
+            BlockLock::Parking(m) => BlockLockGuard::Parking(lock(m)),
+            #[cfg(not(loom))]
+            BlockLock::Spinning(m) => BlockLockGuard::Spinning(m.lock()),
+        }
+    }
 }

@@ -505,6 +505,9 @@ impl BlockStore for SimStore {
     fn flush(&self) -> Result<(), StoreError> {
         self.store().flush()
     }
+    fn calls_are_brief(&self) -> bool {
+        self.store().calls_are_brief()
+    }
 }
 
 impl std::fmt::Debug for SimStore {

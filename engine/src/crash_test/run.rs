@@ -279,6 +279,9 @@ impl BlockStore for Shared {
     fn flush(&self) -> Result<(), crate::StoreError> {
         self.0.flush()
     }
+    fn calls_are_brief(&self) -> bool {
+        self.0.calls_are_brief()
+    }
 }
 
 pub(super) fn to_mem(s: &dyn BlockStore) -> MemStore {

@@ -68,20 +68,37 @@ impl<S: BlockStore> Device<S> {
     }
 
     /// The slot of `block`'s entry, if the table has one (counted as a lookup).
+    #[inline]
     pub(super) fn lookup(&self, block: u64, cost: &mut IoCost) -> Option<u32> {
         let entry = self.entries.get(block)?;
         cost.table_lookups += 1;
         entry
     }
 
-    /// Drops `block`'s entry, if it has one, once the data that replaces what it
-    /// pointed at is durable on image `written` (a barrier, so a crash never keeps the
-    /// removal without that data): journaled, then dropped in memory. The caller
-    /// holds `block`'s group-1 lock, so the entry cannot change in between.
-    pub(super) fn drop_entry(&self, block: u64, written: Image, cost: &mut IoCost) -> Result<()> {
-        if self.lookup(block, cost).is_none() {
+    /// Writes `data` to volume block `block` of `image`, superseding `block`'s entry
+    /// (if it has one), which is then dropped once the write is durable on `image` (a
+    /// barrier, so a crash never keeps the removal without that data): journaled, then
+    /// dropped in memory. The probe comes before the write: the caller holds `block`'s
+    /// group-1 lock, so the entry cannot change in between, and the steady write (no
+    /// entry) does no table work after its data.
+    #[inline(always)]
+    pub(super) fn write_superseding_entry(
+        &self,
+        image: Image,
+        block: u64,
+        data: &[u8],
+        cost: &mut IoCost,
+    ) -> Result<()> {
+        let found = self.lookup(block, cost).is_some();
+        self.write_image(image, block, data, cost)?;
+        if !found {
             return Ok(());
         }
+        self.drop_found_entry(block, image, cost)
+    }
+
+    #[inline(never)]
+    fn drop_found_entry(&self, block: u64, written: Image, cost: &mut IoCost) -> Result<()> {
         self.barrier(written, cost)?;
         self.remove_entry(block, cost)
     }

@@ -117,7 +117,9 @@ impl<S: BlockStore> Device<S> {
         }
     }
 
-    /// Verifies a block just read from `image` (integrity mode only).
+    /// Verifies a block just read from `image` (integrity mode only; out of line, so
+    /// the plain read path stays small).
+    #[inline(never)]
     pub(super) fn verify(&self, image: Image, block: u64, logical: u64, data: &[u8]) -> Result<()> {
         let Some(sums) = &self.sums else {
             return Ok(());
@@ -134,7 +136,9 @@ impl<S: BlockStore> Device<S> {
     }
 
     /// Records the checksum of a block just written to `image` and writes its
-    /// checksum block (integrity mode only; one more counted write).
+    /// checksum block (integrity mode only; one more counted write; out of line, so
+    /// the plain write path stays small).
+    #[inline(never)]
     pub(super) fn note_written(
         &self,
         image: Image,

@@ -163,7 +163,7 @@ pub struct Device<S: BlockStore> {
     meta: Mutex<Metadata>,
     /// The table's block → slot map, read without the metadata lock ([`entry_index`]).
     entries: entry_index::EntryIndex,
-    group1: Box<[Mutex<()>]>,
+    group1: Box<[sync::BlockLock]>,
     /// `group1.len() - 1` when that is a power of two (a block's lock is then a mask
     /// of its number, no division on the hot path), else `u64::MAX`.
     group1_mask: u64,
@@ -193,7 +193,7 @@ pub struct Device<S: BlockStore> {
 /// the index of its group-1 lock (its counter stripe).
 struct BlockGuard<'a> {
     stripe: usize,
-    _group1: Option<MutexGuard<'a, ()>>,
+    _group1: Option<sync::BlockLockGuard<'a>>,
     _group2: Option<MutexGuard<'a, ()>>,
 }
 
@@ -311,6 +311,8 @@ impl<S: BlockStore> Device<S> {
                 Some((stripe_blocks, (0..locks).map(|_| Mutex::new(())).collect()))
             }
         };
+        // Spinning group-1 locks only where no call can wait on I/O under one.
+        let brief = image_a.calls_are_brief() && image_b.calls_are_brief();
         Ok(Device {
             variant,
             block_size: image_a.block_size(),
@@ -326,7 +328,9 @@ impl<S: BlockStore> Device<S> {
             } else {
                 0
             }),
-            group1: (0..config.group1_locks).map(|_| Mutex::new(())).collect(),
+            group1: (0..config.group1_locks)
+                .map(|_| sync::BlockLock::new(brief))
+                .collect(),
             group1_mask: if config.group1_locks.is_power_of_two() {
                 config.group1_locks as u64 - 1
             } else {
@@ -513,6 +517,7 @@ impl<S: BlockStore> Device<S> {
     }
 
     /// The group-1 lock (and counter stripe) of `block`.
+    #[inline]
     fn stripe(&self, block: u64) -> usize {
         if self.group1_mask != u64::MAX {
             return (block & self.group1_mask) as usize;
@@ -521,6 +526,7 @@ impl<S: BlockStore> Device<S> {
     }
 
     /// Takes `block`'s group-2 lock (if configured), then its group-1 lock.
+    #[inline(always)]
     fn lock_block(&self, block: u64) -> BlockGuard<'_> {
         let group2 = self.group2.as_ref().map(|(width, locks)| {
             sync::lock(&locks[((block / width) % locks.len() as u64) as usize])
@@ -530,7 +536,7 @@ impl<S: BlockStore> Device<S> {
         #[cfg(not(loom))]
         let skip = false;
         let stripe = self.stripe(block);
-        let group1 = (!skip).then(|| sync::lock(&self.group1[stripe]));
+        let group1 = (!skip).then(|| self.group1[stripe].lock());
         BlockGuard {
             stripe,
             _group1: group1,

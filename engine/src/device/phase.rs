@@ -13,7 +13,7 @@
 
 use super::Device;
 use crate::store::BlockStore;
-use crate::sync::{self, AtomicU8, MutexGuard, Ordering};
+use crate::sync::{self, AtomicU8, Ordering};
 use crate::Phase;
 
 /// The phase as one atomic byte: written only while every group-1 lock is held.
@@ -51,7 +51,7 @@ fn decode(code: u8) -> Phase {
 
 /// Every group-1 lock, held: no VLUN call is in flight while this lives.
 pub(super) struct CallsExcluded<'a> {
-    _group1: Vec<MutexGuard<'a, ()>>,
+    _group1: Vec<sync::BlockLockGuard<'a>>,
 }
 
 impl<S: BlockStore> Device<S> {
@@ -65,7 +65,7 @@ impl<S: BlockStore> Device<S> {
             };
         }
         CallsExcluded {
-            _group1: self.group1.iter().map(sync::lock).collect(),
+            _group1: self.group1.iter().map(sync::BlockLock::lock).collect(),
         }
     }
 }

@@ -120,49 +120,22 @@ impl<S: BlockStore> Device<S> {
             // Fig 16: an A write supersedes B's logged copy, which is dropped. The patent
             // drops the entry first; we write image A first (and make it durable), so a
             // crash in between leaves B reading its own logged copy, not A's older block.
-            (WriteLogging, Vlun::A) => {
-                self.write_image(Image::A, block, data, cost)?;
-                self.drop_entry(block, Image::A, cost)
-            }
+            (WriteLogging, Vlun::A) => self.write_superseding_entry(Image::A, block, data, cost),
             (WriteLogging, Vlun::B) if phase == Phase::Retired => {
                 // VLUN B now lives on image A; a leftover entry is merged by this write.
-                self.write_image(Image::A, block, data, cost)?;
-                self.drop_entry(block, Image::A, cost)
+                self.write_superseding_entry(Image::A, block, data, cost)
             }
             // Fig 18: a B write lands in B's log; its first one to a block creates the
             // entry (reserved now, journaled once the data is durable in its slot).
             (WriteLogging, Vlun::B) => match self.lookup(block, cost) {
                 Some(slot) => self.write_image_at(Image::B, u64::from(slot), block, data, cost),
-                None => {
-                    let r = self.allocate_entry(vlun, block, cost)?;
-                    let written = self
-                        .reuse_barrier(cost)
-                        .and_then(|()| {
-                            self.write_image_at(Image::B, u64::from(r.slot), block, data, cost)
-                        })
-                        .and_then(|()| {
-                            #[cfg(test)]
-                            if super::mutant::on(super::mutant::Mutant::LogSlotNotDurable) {
-                                return Ok(());
-                            }
-                            self.barrier(Image::B, cost)
-                        });
-                    if let Err(e) = written {
-                        self.abandon_entry(r);
-                        return Err(e);
-                    }
-                    // Not synced: losing the entry loses only this unflushed write.
-                    self.commit_entry(r, false, cost)
-                }
+                None => self.log_first_write(vlun, block, data, cost),
             },
             // Fig 23: an A write goes to image B and drops A's preserved copy. The patent
             // drops the entry first; we write image B first (and make it durable), so a
             // crash in between leaves A reading its preserved copy, never B's newer
             // block (A-isolated).
-            (CopyOnWrite, Vlun::A) => {
-                self.write_image(Image::B, block, data, cost)?;
-                self.drop_entry(block, Image::B, cost)
-            }
+            (CopyOnWrite, Vlun::A) => self.write_superseding_entry(Image::B, block, data, cost),
             (CopyOnWrite, Vlun::B) if phase == Phase::Single || phase == Phase::Retired => {
                 self.write_image(Image::B, block, data, cost)
             }
@@ -177,10 +150,41 @@ impl<S: BlockStore> Device<S> {
         }
     }
 
+    /// Write logging, split phase: VLUN B's first write to `block` reserves a slot in
+    /// B's log, writes the data there durably, then journals the entry (Fig 18). Out
+    /// of line: the steady write (an entry exists) stays small.
+    #[inline(never)]
+    fn log_first_write(
+        &self,
+        vlun: Vlun,
+        block: u64,
+        data: &[u8],
+        cost: &mut IoCost,
+    ) -> Result<()> {
+        let r = self.allocate_entry(vlun, block, cost)?;
+        let written = self
+            .reuse_barrier(cost)
+            .and_then(|()| self.write_image_at(Image::B, u64::from(r.slot), block, data, cost))
+            .and_then(|()| {
+                #[cfg(test)]
+                if super::mutant::on(super::mutant::Mutant::LogSlotNotDurable) {
+                    return Ok(());
+                }
+                self.barrier(Image::B, cost)
+            });
+        if let Err(e) = written {
+            self.abandon_entry(r);
+            return Err(e);
+        }
+        // Not synced: losing the entry loses only this unflushed write.
+        self.commit_entry(r, false, cost)
+    }
+
     /// Copy-on-write: copies image B's `block` into a new slot of A's data area and
     /// journals the entry, durably (power-safe): the removals that freed slots are
     /// synced first (so the slot's old owner cannot come back pointing at it), then
     /// the copy is written and flushed, then the entry appended and synced.
+    #[inline(never)]
     fn preserve_for_a(&self, vlun: Vlun, block: u64, cost: &mut IoCost) -> Result<()> {
         let r = self.allocate_entry(vlun, block, cost)?;
         let mut old = vec![0u8; self.block_size];

@@ -148,3 +148,37 @@ fn cancel_restores_the_allocator() {
         assert_eq!(t, before);
     }
 }
+
+/// The group-1 lock kind follows the stores: spinning only when no call on either
+/// image can wait on I/O (memory), parking over files (a flush can hold a lock for
+/// milliseconds) and over any mix of the two.
+#[test]
+fn group1_locks_spin_only_over_brief_stores() {
+    let spinning = |d: &Device<Box<dyn BlockStore>>| {
+        d.group1
+            .iter()
+            .all(|l| matches!(l, sync::BlockLock::Spinning(_)))
+    };
+    let parking = |d: &Device<Box<dyn BlockStore>>| {
+        d.group1
+            .iter()
+            .all(|l| matches!(l, sync::BlockLock::Parking(_)))
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str| -> Box<dyn BlockStore> {
+        Box::new(crate::store::FileStore::create(dir.path().join(name), 512, 16).unwrap())
+    };
+    let mem = || -> Box<dyn BlockStore> { Box::new(MemStore::new(512, 16).unwrap()) };
+    let cfg = || DeviceConfig::new(Variant::WriteMirroring);
+    let d = Device::build(cfg(), mem(), mem()).unwrap();
+    assert!(spinning(&d), "two memory images: spinning locks");
+    let d = Device::build(cfg(), file("a"), file("b")).unwrap();
+    assert!(parking(&d), "two file images: parking locks");
+    let d = Device::build(cfg(), mem(), file("c")).unwrap();
+    assert!(parking(&d), "one file image: parking locks");
+    // And the device works under each kind.
+    d.write(Vlun::A, 3, &[7u8; 512]).unwrap();
+    let mut buf = [0u8; 512];
+    d.read(Vlun::A, 3, &mut buf).unwrap();
+    assert_eq!(buf, [7u8; 512]);
+}

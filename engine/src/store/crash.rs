@@ -289,4 +289,7 @@ impl<S: BlockStore> BlockStore for CrashStore<S> {
         }
         self.durable.flush()
     }
+    fn calls_are_brief(&self) -> bool {
+        self.durable.calls_are_brief()
+    }
 }

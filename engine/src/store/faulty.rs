@@ -124,4 +124,7 @@ impl<S: BlockStore> BlockStore for FaultyStore<S> {
         }
         self.inner.flush()
     }
+    fn calls_are_brief(&self) -> bool {
+        self.inner.calls_are_brief()
+    }
 }

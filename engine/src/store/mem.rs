@@ -108,6 +108,9 @@ impl BlockStore for MemStore {
     fn flush(&self) -> Result<(), StoreError> {
         Ok(())
     }
+    fn calls_are_brief(&self) -> bool {
+        true
+    }
 }
 
 impl Clone for MemStore {

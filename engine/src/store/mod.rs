@@ -120,6 +120,14 @@ pub trait BlockStore: Send + Sync {
     fn take_flush_times(&self, _samples: bool) -> Option<crate::latency::LatencySummary> {
         None
     }
+    /// Whether every call returns within a short, bounded time without waiting on I/O
+    /// (an in-memory store). A device over two such stores takes spinning group-1
+    /// locks, whose release is a plain store; otherwise parking ones
+    /// ([`crate::device`]'s locks; BENCHMARKS.md, "one locked operation per call").
+    /// `false` unless a store says otherwise.
+    fn calls_are_brief(&self) -> bool {
+        false
+    }
 }
 
 /// The one block-size rule of every store and device constructor: a positive
@@ -172,6 +180,9 @@ impl<T: BlockStore + ?Sized> BlockStore for Box<T> {
     }
     fn read_block(&self, block: u64, buf: &mut [u8]) -> Result<(), StoreError> {
         (**self).read_block(block, buf)
+    }
+    fn calls_are_brief(&self) -> bool {
+        (**self).calls_are_brief()
     }
     fn write_block(&self, block: u64, data: &[u8]) -> Result<(), StoreError> {
         (**self).write_block(block, data)

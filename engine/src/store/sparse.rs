@@ -119,6 +119,9 @@ impl BlockStore for SparseStore {
     fn flush(&self) -> Result<(), StoreError> {
         Ok(())
     }
+    fn calls_are_brief(&self) -> bool {
+        true
+    }
 }
 
 impl std::fmt::Debug for SparseStore {
