@@ -86,6 +86,11 @@ pub struct CheckArgs {
     /// and confirm the violation it names (exit 1 reproduced, 2 could not replay).
     #[arg(long, value_name = "TRACE")]
     replay: Option<PathBuf>,
+    /// Serve stateright's Explorer for this configuration on ADDR (e.g.
+    /// 127.0.0.1:3000) instead of checking: browse its states in the patent's terms.
+    /// Ctrl-C stops it (exit 3: no verdict claimed).
+    #[arg(long, value_name = "ADDR", conflicts_with = "replay")]
+    serve: Option<std::net::SocketAddr>,
 }
 
 fn parse_seconds(s: &str) -> Result<Duration, String> {
@@ -130,6 +135,9 @@ pub fn run(args: &CheckArgs) -> Result<Exit> {
         return crate::check_walk::run(&args.config(), &args.walk, &args.trace_dir, &args.verdict);
     }
     let cfg = args.config();
+    if let Some(addr) = args.serve {
+        return crate::check_serve::serve(&cfg, addr);
+    }
     if let Some(e) = model::estimate(&cfg)? {
         say!("estimate: {e}");
         let budget = cfg.states_max.is_some() || cfg.timeout.is_some();
@@ -201,6 +209,7 @@ fn reproduce(cfg: &CheckConfig, verdict: &VerdictArgs) -> String {
 /// unchecked.
 fn verdicts(cr: &CheckReport, reproduce: String, allow_violations: bool) -> Report {
     let mut r = Report::new("check", reproduce, allow_violations);
+    r.coverage = Some(cr.coverage.clone());
     let suite = format!("check {}", cr.config.model_flags());
     let bound = cr
         .config

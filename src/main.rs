@@ -12,6 +12,7 @@ macro_rules! say {
 
 mod calibrate_cmd;
 mod check;
+mod check_serve;
 mod check_walk;
 mod config;
 mod device_cmd;

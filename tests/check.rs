@@ -277,6 +277,7 @@ fn check_writes_junit_and_json_verdicts_per_property() {
         exit: String,
         exit_code: u8,
         cases: Vec<Case>,
+        coverage: model::Coverage,
     }
     let tmp = tempfile::tempdir().unwrap();
     let incremental = [
@@ -317,6 +318,15 @@ fn check_writes_junit_and_json_verdicts_per_property() {
         assert_eq!(serde_json::to_value(&v).unwrap(), raw, "round trip");
         assert_eq!((v.command.as_str(), v.exit_code), ("check", want as u8));
         assert_eq!(v.cases.len(), properties);
+        // Coverage: every action kind, each taken no more often than enabled, and the
+        // search took some steps; the text output prints the same table.
+        assert_eq!(v.coverage.actions.len(), model::ActionKind::ALL.len());
+        assert!(v.coverage.actions.iter().all(|k| k.taken <= k.enabled));
+        let write = v.coverage.of(model::ActionKind::Write);
+        assert!(write.taken > 0, "{text}");
+        let row = format!("  {:14} {:>12} {:>12}", "write", write.enabled, write.taken);
+        assert!(stdout(&o).contains(&row), "{row:?}\n{}", stdout(&o));
+        assert_eq!(v.coverage.witnesses.len(), 5, "{text}");
         assert!(
             v.reproduce.starts_with("owm check --variant"),
             "{}",

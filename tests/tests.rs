@@ -8,6 +8,7 @@ mod costs;
 mod digests;
 mod errors;
 mod exits;
+mod explorer;
 mod integrity;
 mod overflow;
 mod plots;

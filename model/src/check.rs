@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use stateright::{Checker, Expectation, Model};
 
 use crate::config::{CheckConfig, Strategy};
+use crate::coverage::Coverage;
 use crate::protocol::{Action, OwmModel};
 use crate::state::State;
 use crate::trace::{self, Trace};
@@ -65,6 +66,8 @@ pub struct CheckReport {
     /// still queued when a state or time budget stopped the search. 0 means the search
     /// was complete, whatever bounds were set.
     pub cut_states: usize,
+    /// Per action kind, enabled and taken; the depth of each `sometimes` witness.
+    pub coverage: Coverage,
 }
 
 /// Progress while checking.
@@ -198,6 +201,7 @@ impl CheckReport {
                 partner
             );
         }
+        out += &self.coverage.render();
         for p in &self.properties {
             if let Outcome::Violated { steps, detail, .. } = &p.outcome {
                 let which = match self.config.strategy {
@@ -292,6 +296,7 @@ fn finish<C: Checker<OwmModel>>(
     }
     // Read before `discoveries`, which replays paths through the model.
     let expanded = model.expanded.load(std::sync::atomic::Ordering::Relaxed);
+    let coverage = model.coverage.snapshot();
     let unique_states = checker.unique_state_count();
     let discoveries = checker.discoveries();
     let props = model.properties();
@@ -344,6 +349,7 @@ fn finish<C: Checker<OwmModel>>(
         max_depth: checker.max_depth(),
         elapsed,
         cut_states: unique_states.saturating_sub(expanded),
+        coverage,
     })
 }
 

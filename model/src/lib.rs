@@ -18,8 +18,10 @@
 
 mod check;
 pub mod config;
+pub mod coverage;
 pub mod estimate;
 pub mod events;
+pub mod explorer;
 mod narrate;
 pub mod program;
 pub mod protocol;
@@ -33,6 +35,7 @@ pub use check::{
     SHORTEST_SEARCH_STATES_MAX,
 };
 pub use config::{CheckConfig, Discipline, Locks, Rmw, Strategy};
+pub use coverage::{ActionKind, Coverage, KindCount, Witness};
 pub use estimate::{estimate, Estimate};
 pub use program::Op;
 pub use protocol::{Action, OwmModel};

@@ -29,6 +29,7 @@ use sim::oracle::Invariant;
 use stateright::{Model, Property};
 
 use crate::config::{CheckConfig, Locks, TXNS_MAX};
+use crate::coverage::CoverageCounters;
 use crate::events::EventLog;
 use crate::narrate::{bits, short_writer, writer, Notes};
 use crate::program::{self, Op, Program, Role, BLOCKS, INITIAL_BALANCE};
@@ -83,6 +84,9 @@ pub struct OwmModel {
     /// it keeps none, and [`OwmModel::history`] gives an empty record; the verdicts
     /// are the same, judged from the state.
     pub records_history: bool,
+    /// Per action kind, how often it was enabled and taken, and the depth of each
+    /// `sometimes` witness, counted as the checker explores (shared by the clones).
+    pub coverage: Arc<CoverageCounters>,
 }
 
 impl OwmModel {
@@ -90,7 +94,7 @@ impl OwmModel {
     pub fn new(cfg: &CheckConfig) -> Self {
         let layout = program::layout(cfg);
         let initial = program::initial_image(&layout);
-        OwmModel {
+        let mut model = OwmModel {
             cfg: cfg.clone(),
             programs: program::programs(cfg, &layout),
             initial_digests: initial
@@ -102,7 +106,10 @@ impl OwmModel {
             expanded: Arc::default(),
             first_violation: None,
             records_history: true,
-        }
+            coverage: Arc::default(),
+        };
+        model.coverage = Arc::new(CoverageCounters::for_model(&model));
+        model
     }
 
     /// The lock item guarding `record`.
@@ -167,6 +174,8 @@ impl OwmModel {
     /// patent terms (for traces); the checker passes `None`.
     pub fn apply(&self, s: &State, action: Action, notes: Option<&mut Vec<String>>) -> State {
         let mut n = s.clone();
+        n.via = Some(action);
+        n.depth = s.depth.saturating_add(1);
         let mut note = Notes(notes);
         match action {
             Action::Txn(t, op) => self.apply_op(&mut n, t as usize, op, &mut note),
@@ -600,6 +609,7 @@ impl Model for OwmModel {
 
     fn actions(&self, s: &State, actions: &mut Vec<Action>) {
         self.expanded.fetch_add(1, Ordering::Relaxed);
+        let before = actions.len();
         for (t, (p, ts)) in self.programs.iter().zip(&s.txns).enumerate() {
             if ts.ended() {
                 continue;
@@ -635,6 +645,7 @@ impl Model for OwmModel {
             }
             _ => {}
         }
+        self.coverage.explored(s, &actions[before..]);
     }
 
     fn next_state(&self, s: &State, action: Action) -> Option<State> {

@@ -31,6 +31,7 @@ use sim::oracle::Invariant;
 use crate::config::{RECORDS_PER_BLOCK_MAX, TXNS_MAX};
 use crate::events::EventLog;
 use crate::program::{BLOCKS, RECORD_BYTES};
+use crate::protocol::Action;
 use crate::verdicts::bit;
 
 /// Where a transaction is.
@@ -141,6 +142,11 @@ pub struct State {
     /// The history of the path that first reached this state (shared with
     /// the states before it on that path; [`OwmModel::history`] gives the whole).
     pub history: EventLog,
+    /// The action that made this state on that path (`None` for the initial state),
+    /// and the path's depth (stateright's: the initial state is 1). Not part of what
+    /// identifies the state: coverage counts them (`crate::coverage`).
+    pub via: Option<Action>,
+    pub depth: u16,
 }
 
 /// Everything but the device and the history: what identifies a state (with the device).
@@ -199,6 +205,8 @@ impl State {
             held_mask: 0,
             violated,
             history,
+            via: None,
+            depth: 1,
         }
     }
 

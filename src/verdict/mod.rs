@@ -238,6 +238,10 @@ pub struct Report {
     pub exit: Exit,
     pub exit_code: u8,
     pub cases: Vec<Case>,
+    /// `check`: per action kind how often it was enabled and taken, and the depth of
+    /// each `sometimes` witness (absent for the other commands).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<model::Coverage>,
 }
 
 impl Report {
@@ -253,6 +257,7 @@ impl Report {
             exit: Exit::Held,
             exit_code: 0,
             cases: Vec::new(),
+            coverage: None,
         }
     }
 
