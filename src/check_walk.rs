@@ -37,7 +37,8 @@ pub struct WalkArgs {
     #[arg(long)]
     simulate: bool,
     /// The seed of the walks (default 1): walk i's choices come from ChaCha8 keyed by the
-    /// seed, stream i, so any walk can be rerun alone.
+    /// seed, stream i, so any walk can be rerun alone (walk 25 of 1000: `--walks 1000
+    /// --shard 26/1000`).
     #[arg(long, requires = "simulate")]
     seed: Option<u64>,
     /// Walks in the whole run (default 1000).

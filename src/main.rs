@@ -44,6 +44,7 @@ Examples:
   owm sweep S.toml --shard 2/4 --out part2     the 2nd of 4 slices of the grid (job arrays)
   owm merge part1 part2 part3 part4 --out all  join the slices: same bytes as one run
   owm check --variant logging --old 2 --new 2  model-check every interleaving
+  owm check --old 4 --new 3 --simulate         random walks where the space is too large
   owm demo                                     one backup cycle per engine variant
   owm serve DIR --create --variant cow --socket /tmp/owm.sock
                                                VLUN A and VLUN B as NBD exports
@@ -127,10 +128,11 @@ satisfies i % N == K - 1; `owm merge` joins the N outputs."
     /// interleaving, each invariant held or violated with its shortest trace.
     /// Exit 0 held, 1 violated, 2 bad input, 3 incomplete (a bound cut the search).
     #[command(
-        after_help = "Examples:\n  owm check\n  owm check --variant logging --old 1 --new 2 --records-per-block 2 --locks record\n  owm check --discipline incremental --type-b off\n  owm check --replay out/check/b-complete.trace"
+        after_help = "Examples:\n  owm check\n  owm check --variant logging --old 1 --new 2 --records-per-block 2 --locks record\n  owm check --discipline incremental --type-b off\n  owm check --replay out/check/b-complete.trace\n  owm check --locks record --records-per-block 2 --old 4 --new 3 --simulate --seed 1 --walks 200\n  owm check --simulate --walks 100000 --shard 2/8 --trace-dir walks2   (then owm merge walks1 ... walks8)"
     )]
     Check(check::CheckArgs),
-    /// Join the outputs of `owm sweep --shard` into the files one unsharded run writes.
+    /// Join the outputs of `owm sweep --shard` (or the trace directories of `owm check
+    /// --simulate --shard`) into the files one unsharded run writes.
     #[command(after_help = "Example:\n  owm merge part1 part2 part3 --out all")]
     Merge {
         /// The shard output directories.

@@ -248,11 +248,71 @@ fn one_walk(
     (result, room)
 }
 
+/// What walks add up to, kept per thread and joined at the end: constant memory per
+/// property, whatever the number of walks.
+#[derive(Default)]
+struct Tally {
+    walks: u64,
+    states: u64,
+    deepest: usize,
+    terminal: u64,
+    /// Per property index: the lowest walk violating it, its depth and path.
+    first: BTreeMap<usize, (u64, usize, Vec<Action>)>,
+    /// Per property index: the shallowest witness (then the lowest walk).
+    reached: BTreeMap<usize, Reached>,
+}
+
+impl Tally {
+    fn violation(&mut self, i: usize, walk: u64, depth: usize, path: Vec<Action>) {
+        if self.first.get(&i).is_none_or(|(w, _, _)| walk < *w) {
+            self.first.insert(i, (walk, depth, path));
+        }
+    }
+
+    fn witness(&mut self, i: usize, here: Reached) {
+        let e = self.reached.entry(i).or_insert(here);
+        if (here.depth, here.walk) < (e.depth, e.walk) {
+            *e = here;
+        }
+    }
+
+    fn add(&mut self, r: WalkResult) {
+        self.walks += 1;
+        self.states += r.depth as u64;
+        self.deepest = self.deepest.max(r.depth);
+        self.terminal += u64::from(r.terminal);
+        for (i, depth, path) in r.violations {
+            self.violation(i, r.walk, depth, path);
+        }
+        for (i, depth) in r.reached {
+            self.witness(
+                i,
+                Reached {
+                    depth,
+                    walk: r.walk,
+                },
+            );
+        }
+    }
+
+    fn join(&mut self, other: Tally) {
+        self.walks += other.walks;
+        self.states += other.states;
+        self.deepest = self.deepest.max(other.deepest);
+        self.terminal += other.terminal;
+        for (i, (walk, depth, path)) in other.first {
+            self.violation(i, walk, depth, path);
+        }
+        for (i, here) in other.reached {
+            self.witness(i, here);
+        }
+    }
+}
+
 /// What the threads share while walking.
 struct Shared {
     next: AtomicU64,
     states: AtomicU64,
-    results: Mutex<Vec<WalkResult>>,
     stopped: Mutex<Option<String>>,
 }
 
@@ -274,18 +334,18 @@ pub fn walk(
     let shared = Shared {
         next: AtomicU64::new(0),
         states: AtomicU64::new(0),
-        results: Mutex::new(Vec::new()),
         stopped: Mutex::new(None),
     };
     let threads = cfg.threads.max(1);
     let seen_max = DISTINCT_STATES_MAX / threads;
-    let sets: Vec<(HashSet<u64>, bool)> = std::thread::scope(|scope| {
+    let parts: Vec<(HashSet<u64>, bool, Tally)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 let (model, shared) = (&model, &shared);
                 scope.spawn(move || {
                     let mut seen = HashSet::new();
                     let mut room = true;
+                    let mut tally = Tally::default();
                     loop {
                         let why = if stop() {
                             Some("an interrupt")
@@ -318,9 +378,9 @@ pub fn walk(
                         );
                         room &= ok;
                         shared.states.fetch_add(r.depth as u64, Ordering::Relaxed);
-                        shared.results.lock().expect("not poisoned").push(r);
+                        tally.add(r);
                     }
-                    (seen, room)
+                    (seen, room, tally)
                 })
             })
             .collect();
@@ -331,54 +391,38 @@ pub fn walk(
     });
     let mut distinct: HashSet<u64> = HashSet::new();
     let mut capped = false;
-    for (s, room) in sets {
+    let mut tally = Tally::default();
+    for (set, room, t) in parts {
         capped |= !room;
-        distinct.extend(s);
+        distinct.extend(set);
+        tally.join(t);
     }
-    let results = shared.results.into_inner().expect("not poisoned");
     let stopped = shared.stopped.into_inner().expect("not poisoned");
     let props = model.properties();
+    // The first violation of each invariant is that of the lowest-numbered walk, the
+    // witness of each `sometimes` the shallowest (then lowest walk): independent of the
+    // order the threads finished in.
     let mut report = WalkReport {
         config: cfg.clone(),
         plan: *plan,
         walks_planned: planned,
-        walks_done: results.len() as u64,
-        states_visited: results.iter().map(|r| r.depth as u64).sum(),
-        deepest: results.iter().map(|r| r.depth).max().unwrap_or(0),
-        walks_terminal: results.iter().filter(|r| r.terminal).count() as u64,
+        walks_done: tally.walks,
+        states_visited: tally.states,
+        deepest: tally.deepest,
+        walks_terminal: tally.terminal,
         distinct_states: distinct.len() as u64,
         distinct_capped: capped,
         distinct_shards: 1,
         violations: BTreeMap::new(),
-        reached: BTreeMap::new(),
-        stopped: ((results.len() as u64) < planned).then(|| stopped.unwrap_or_default()),
+        reached: tally
+            .reached
+            .into_iter()
+            .map(|(i, r)| (props[i].name.to_string(), r))
+            .collect(),
+        stopped: (tally.walks < planned).then(|| stopped.unwrap_or_default()),
         elapsed: start.elapsed(),
     };
-    // The first violation of each invariant is that of the lowest-numbered walk, the
-    // witness of each `sometimes` the shallowest (then lowest walk): independent of the
-    // order the threads finished in.
-    let mut first: BTreeMap<usize, (u64, usize, Vec<Action>)> = BTreeMap::new();
-    for r in &results {
-        for (i, depth, path) in &r.violations {
-            if first.get(i).is_none_or(|(w, _, _)| r.walk < *w) {
-                first.insert(*i, (r.walk, *depth, path.clone()));
-            }
-        }
-        for &(i, depth) in &r.reached {
-            let here = Reached {
-                depth,
-                walk: r.walk,
-            };
-            let e = report
-                .reached
-                .entry(props[i].name.to_string())
-                .or_insert(here);
-            if (depth, r.walk) < (e.depth, e.walk) {
-                *e = here;
-            }
-        }
-    }
-    for (i, (walk, depth, actions)) in first {
+    for (i, (walk, depth, actions)) in tally.first {
         let trace = Trace {
             config: cfg.clone(),
             violates: props[i].name.to_string(),
