@@ -296,10 +296,11 @@ fn finish<C: Checker<OwmModel>>(
     }
     // Read before `discoveries`, which replays paths through the model.
     let expanded = model.expanded.load(std::sync::atomic::Ordering::Relaxed);
-    let coverage = model.coverage.snapshot();
+    let mut coverage = model.coverage.snapshot();
     let unique_states = checker.unique_state_count();
     let discoveries = checker.discoveries();
     let props = model.properties();
+    coverage.witnesses = crate::coverage::witnesses(&props, &discoveries);
     let violated: Vec<usize> = props
         .iter()
         .enumerate()

@@ -1,6 +1,7 @@
 //! Coverage of a search, as TLC's `-coverage` gives it: per kind of action how often
 //! it was enabled and how often it was taken, and for each `sometimes` property the
-//! depth at which the search first reached a witness.
+//! depth of the witness the search reports (one thread or depth first: the first it
+//! reached).
 //!
 //! - **enabled**: the action was among the actions of a state the search explored
 //!   (one count per explored state and enabled action: the transitions generated).
@@ -9,19 +10,21 @@
 //!   state but the initial one, so `taken <= enabled`; a random walk takes the one it
 //!   chooses at each step.
 //!
-//! Counting is done while the search runs ([`CoverageCounters`], shared by the
-//! model's clones, a few relaxed atomic additions per explored state); [`Coverage`] is
-//! the plain result, which [`Coverage::merge`] adds up across searches (walks, shards).
-//! With one thread the counts are deterministic for a configuration; with several,
-//! `enabled` still is for a complete search, `taken` and the witness depths depend on
-//! which thread reached a state first.
+//! The action counts are taken while the search runs ([`CoverageCounters`], shared by
+//! the model's clones: a few relaxed atomic additions per explored state, the action
+//! that made a state being kept in it, outside its identity); the witness depths are
+//! those of the checker's own discoveries ([`witnesses`]). [`Coverage`] is the plain
+//! result, which [`Coverage::merge`] adds up across searches (walks, shards). With one
+//! thread it is deterministic for a configuration; with several, `enabled` still is
+//! for a complete search, `taken` and the witness depths depend on which thread
+//! reached a state first.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
-use stateright::{Expectation, Model};
+use stateright::{Expectation, Path, Property};
 
 use crate::program::Op;
 use crate::protocol::{Action, OwmModel};
@@ -127,7 +130,7 @@ pub struct KindCount {
 pub struct Witness {
     pub name: String,
     /// The depth (stateright's: the initial state is depth 1, as `--depth` counts) of
-    /// the first witness state the search reached; `None`: never reached.
+    /// the witness state the search reports (see [`witnesses`]); `None`: never reached.
     pub depth: Option<usize>,
 }
 
@@ -169,8 +172,8 @@ impl Coverage {
             })
     }
 
-    /// The depth at which the witness of the `sometimes` property `name` was first
-    /// reached (`None`: not reached, or no such property).
+    /// The depth of the witness of the `sometimes` property `name` (`None`: not
+    /// reached, or no such property).
     pub fn witness_depth(&self, name: &str) -> Option<usize> {
         self.witnesses
             .iter()
@@ -223,14 +226,33 @@ impl Coverage {
             let at = w
                 .depth
                 .map_or_else(|| "not reached".to_string(), |d| format!("depth {d}"));
-            let _ = writeln!(out, "  witness {:36} first reached at {at}", w.name);
+            let _ = writeln!(out, "  witness {:36} reached at {at}", w.name);
         }
         out
     }
 }
 
-/// A `sometimes` property's name and condition.
-type Sometimes = (&'static str, fn(&OwmModel, &State) -> bool);
+/// The witness of each `sometimes` property among `properties`, at the depth of the
+/// discovery the checker reports (`discoveries`; a path of n actions is depth n + 1).
+/// With the model's first-witness bookkeeping ([`OwmModel::first_violation`]: one
+/// thread, or depth first) that is the first witness the search met, breadth first on
+/// one thread the shallowest; on more threads breadth first, whichever witness the
+/// checker kept.
+pub(crate) fn witnesses(
+    properties: &[Property<OwmModel>],
+    discoveries: &HashMap<&'static str, Path<State, Action>>,
+) -> Vec<Witness> {
+    properties
+        .iter()
+        .filter(|p| p.expectation == Expectation::Sometimes)
+        .map(|p| Witness {
+            name: p.name.to_string(),
+            depth: discoveries
+                .get(p.name)
+                .map(|path| path.clone().into_actions().len() + 1),
+        })
+        .collect()
+}
 
 /// The counters a search fills while it runs (shared by the model's clones through an
 /// `Arc`; see [`OwmModel::coverage`]).
@@ -238,43 +260,9 @@ type Sometimes = (&'static str, fn(&OwmModel, &State) -> bool);
 pub struct CoverageCounters {
     enabled: [AtomicU64; KINDS],
     taken: [AtomicU64; KINDS],
-    /// Per `sometimes` property: the depth of the first witness met, `usize::MAX` while
-    /// none was.
-    first_depth: Vec<AtomicUsize>,
-    /// The `sometimes` properties (filled by [`CoverageCounters::for_model`]).
-    sometimes: Vec<Sometimes>,
-    /// The model they are judged on: the checked one with plain verdicts (no
-    /// first-witness-only bookkeeping, whose bits judging here would spend) and
-    /// counters of its own.
-    plain: Option<Box<OwmModel>>,
-    /// Witnesses still to be found (the checks stop once every one was).
-    missing: AtomicUsize,
 }
 
 impl CoverageCounters {
-    /// Counters for `model`'s `sometimes` properties.
-    pub fn for_model(model: &OwmModel) -> Self {
-        let sometimes: Vec<Sometimes> = model
-            .properties()
-            .into_iter()
-            .filter(|p| p.expectation == Expectation::Sometimes)
-            .map(|p| (p.name, p.condition))
-            .collect();
-        let mut plain = model.clone();
-        plain.first_violation = None;
-        plain.coverage = Arc::default();
-        CoverageCounters {
-            plain: Some(Box::new(plain)),
-            first_depth: sometimes
-                .iter()
-                .map(|_| AtomicUsize::new(usize::MAX))
-                .collect(),
-            missing: AtomicUsize::new(sometimes.len()),
-            sometimes,
-            ..CoverageCounters::default()
-        }
-    }
-
     /// Counts the exploration of `s`, whose enabled actions are `actions`.
     pub(crate) fn explored(&self, s: &State, actions: &[Action]) {
         let mut local = [0u32; KINDS];
@@ -289,29 +277,9 @@ impl CoverageCounters {
         if let Some(a) = s.via {
             self.taken[ActionKind::of(a) as usize].fetch_add(1, Ordering::Relaxed);
         }
-        let Some(model) = self.plain.as_deref() else {
-            return;
-        };
-        if self.missing.load(Ordering::Relaxed) != 0 {
-            for (i, (_, holds)) in self.sometimes.iter().enumerate() {
-                if self.first_depth[i].load(Ordering::Relaxed) == usize::MAX
-                    && holds(model, s)
-                    && self.first_depth[i]
-                        .compare_exchange(
-                            usize::MAX,
-                            usize::from(s.depth),
-                            Ordering::Relaxed,
-                            Ordering::Relaxed,
-                        )
-                        .is_ok()
-                {
-                    self.missing.fetch_sub(1, Ordering::Relaxed);
-                }
-            }
-        }
     }
 
-    /// What has been counted so far.
+    /// What has been counted so far (no witnesses: see [`witnesses`]).
     pub fn snapshot(&self) -> Coverage {
         Coverage {
             actions: ActionKind::ALL
@@ -322,18 +290,7 @@ impl CoverageCounters {
                     taken: self.taken[kind as usize].load(Ordering::Relaxed),
                 })
                 .collect(),
-            witnesses: self
-                .sometimes
-                .iter()
-                .zip(&self.first_depth)
-                .map(|((name, _), d)| Witness {
-                    name: (*name).to_string(),
-                    depth: match d.load(Ordering::Relaxed) {
-                        usize::MAX => None,
-                        d => Some(d),
-                    },
-                })
-                .collect(),
+            witnesses: Vec::new(),
         }
     }
 }

@@ -84,8 +84,8 @@ pub struct OwmModel {
     /// it keeps none, and [`OwmModel::history`] gives an empty record; the verdicts
     /// are the same, judged from the state.
     pub records_history: bool,
-    /// Per action kind, how often it was enabled and taken, and the depth of each
-    /// `sometimes` witness, counted as the checker explores (shared by the clones).
+    /// Per action kind, how often it was enabled and taken, counted as the checker
+    /// explores (shared by the clones).
     pub coverage: Arc<CoverageCounters>,
 }
 
@@ -94,7 +94,7 @@ impl OwmModel {
     pub fn new(cfg: &CheckConfig) -> Self {
         let layout = program::layout(cfg);
         let initial = program::initial_image(&layout);
-        let mut model = OwmModel {
+        OwmModel {
             cfg: cfg.clone(),
             programs: program::programs(cfg, &layout),
             initial_digests: initial
@@ -107,9 +107,7 @@ impl OwmModel {
             first_violation: None,
             records_history: true,
             coverage: Arc::default(),
-        };
-        model.coverage = Arc::new(CoverageCounters::for_model(&model));
-        model
+        }
     }
 
     /// The lock item guarding `record`.
@@ -175,7 +173,6 @@ impl OwmModel {
     pub fn apply(&self, s: &State, action: Action, notes: Option<&mut Vec<String>>) -> State {
         let mut n = s.clone();
         n.via = Some(action);
-        n.depth = s.depth.saturating_add(1);
         let mut note = Notes(notes);
         match action {
             Action::Txn(t, op) => self.apply_op(&mut n, t as usize, op, &mut note),

@@ -142,11 +142,10 @@ pub struct State {
     /// The history of the path that first reached this state (shared with
     /// the states before it on that path; [`OwmModel::history`] gives the whole).
     pub history: EventLog,
-    /// The action that made this state on that path (`None` for the initial state),
-    /// and the path's depth (stateright's: the initial state is 1). Not part of what
-    /// identifies the state: coverage counts them (`crate::coverage`).
+    /// The action that made this state on the path that first reached it (`None` for
+    /// the initial state). Not part of what identifies the state: coverage counts it
+    /// as taken when the state is explored (`crate::coverage`).
     pub via: Option<Action>,
-    pub depth: u16,
 }
 
 /// Everything but the device and the history: what identifies a state (with the device).
@@ -206,7 +205,6 @@ impl State {
             violated,
             history,
             via: None,
-            depth: 1,
         }
     }
 
