@@ -33,6 +33,13 @@ pub struct SpanIo {
     /// Lookup-table entries the users' calls created: under copy-on-write each is a
     /// preserved copy of an old block, under write logging a new log entry.
     pub table_inserts: u64,
+    /// Of `logical_writes`, those through VLUN A (the old transactions' in a window).
+    pub vlun_a_writes: u64,
+    /// Of `physical_reads` and `physical_writes`, those of image A: where copy-on-write
+    /// keeps its table and preserved copies, and where write logging's VLUN A writes
+    /// land (its table and log are on image B).
+    pub image_a_reads: u64,
+    pub image_a_writes: u64,
 }
 
 impl SpanIo {
@@ -54,6 +61,9 @@ impl SpanIo {
             table_updates: self.table_updates - earlier.table_updates,
             flushes: self.flushes - earlier.flushes,
             table_inserts: self.table_inserts - earlier.table_inserts,
+            vlun_a_writes: self.vlun_a_writes - earlier.vlun_a_writes,
+            image_a_reads: self.image_a_reads - earlier.image_a_reads,
+            image_a_writes: self.image_a_writes - earlier.image_a_writes,
         }
     }
 }

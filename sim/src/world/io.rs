@@ -209,6 +209,9 @@ impl World<'_> {
             self.sample_extra_space();
         }
         self.tally.logical_writes += 1;
+        if vlun == Vlun::A {
+            self.tally.vlun_a_writes += 1;
+        }
         if vlun == Vlun::B && !self.a_retired {
             self.tally.vlun_b_writes_a_live += 1;
             if self.old_active > 0 {
@@ -361,6 +364,9 @@ impl World<'_> {
             let c = c?;
             cost.add(c);
             self.tally.logical_writes += 1;
+            if vlun == Vlun::A {
+                self.tally.vlun_a_writes += 1;
+            }
             self.log_block_write(id, vlun, block);
         }
         Ok(cost)

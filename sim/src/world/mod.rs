@@ -195,6 +195,8 @@ pub(crate) struct Tally {
     pub deadlock_aborts: u64,
     pub logical_reads: u64,
     pub logical_writes: u64,
+    /// Of `logical_writes`, those through VLUN A (every write before a split).
+    pub vlun_a_writes: u64,
     pub io: IoCostSum,
     pub lock_waits: u64,
     pub lock_wait_total: Tick,
@@ -231,6 +233,9 @@ pub(crate) struct IoCostSum {
     pub flushes: u64,
     /// Table entries created (of `updates`).
     pub inserts: u64,
+    /// Block reads and writes of image A (of `reads`, `writes`).
+    pub image_a_reads: u64,
+    pub image_a_writes: u64,
 }
 
 impl IoCostSum {
@@ -241,6 +246,8 @@ impl IoCostSum {
         self.updates += u64::from(c.table_updates());
         self.flushes += u64::from(c.flushes);
         self.inserts += u64::from(c.table_inserts);
+        self.image_a_reads += u64::from(c.reads_a);
+        self.image_a_writes += u64::from(c.writes_a);
     }
 }
 

@@ -45,6 +45,9 @@ impl World<'_> {
             table_updates: t.io.updates,
             flushes: t.io.flushes,
             table_inserts: t.io.inserts,
+            vlun_a_writes: t.vlun_a_writes,
+            image_a_reads: t.io.image_a_reads,
+            image_a_writes: t.io.image_a_writes,
         }
     }
 

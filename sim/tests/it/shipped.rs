@@ -2,7 +2,10 @@
 //! claims: under each one-way-mirror variant, in every backup cycle, new transactions
 //! write VLUN B while VLUN A is live (and, summed, while old transactions still run on
 //! A); write logging and copy-on-write update the lookup table and hold extra space;
-//! and their rows differ.
+//! and their rows differ where the patent says: in every backup window write logging's
+//! log entries leave image A to VLUN A's writes (table and log on image B), while
+//! copy-on-write's preserved copies are exactly its image A writes (table and copies
+//! on image A).
 
 use std::path::PathBuf;
 
@@ -166,6 +169,32 @@ fn every_shipped_scenario_exercises_the_one_way_mirror() {
                     l.costs != c.costs,
                     format!("{label} seed {seed}: logging and cow rows equal"),
                 );
+                // Where the patent says they differ: write logging keeps its table
+                // and log on image B ([0075]: a VLUN B write goes to B's log area, and
+                // image A gets only VLUN A's writes); copy-on-write keeps its table and
+                // preserved copies on image A ([0093]: before the first overwrite of a
+                // block through VLUN B its old content is copied to A's area, and a
+                // VLUN A write goes to image B). Per block write the engine writes one
+                // block, two in integrity mode (its checksum block, on the same image).
+                let k = if s.device.integrity { 2 } else { 1 };
+                for (lc, cc) in l.cycles.iter().zip(&c.cycles) {
+                    let (lw, cw) = (&lc.window.io, &cc.window.io);
+                    let what = format!("{label} seed {seed} cycle {}", lc.cycle);
+                    check(
+                        lw.table_inserts > 0 && lw.image_a_writes <= k * lw.vlun_a_writes,
+                        format!(
+                            "{what}: logging: {} log entries; image A writes {} beyond VLUN A's {}",
+                            lw.table_inserts, lw.image_a_writes, lw.vlun_a_writes
+                        ),
+                    );
+                    check(
+                        cw.table_inserts > 0 && cw.image_a_writes == k * cw.table_inserts,
+                        format!(
+                            "{what}: cow: {} copies but {} image A writes (VLUN A writes {})",
+                            cw.table_inserts, cw.image_a_writes, cw.vlun_a_writes
+                        ),
+                    );
+                }
             }
         }
     }
