@@ -278,6 +278,28 @@ mod tests {
         assert_eq!(d.queued_ticks, 10);
     }
 
+    /// A user's call queued behind a backup call is blamed for the part of its wait
+    /// that backup call ran; behind a user's call, for none.
+    #[test]
+    fn queueing_behind_the_backup_is_told_apart() {
+        let cfg = DeviceModelConfig {
+            channels: 1,
+            jitter_ticks_max: 0,
+            ..DeviceModelConfig::default()
+        };
+        let mut d = DeviceModel::new(cfg, stream(1, Component::Device));
+        let backup = call_id(None, 0);
+        assert!(is_backup_call(backup) && !is_backup_call(call_id(Some(7), 3)));
+        // Backup read 0..10; a user write issued at 2 waits 8, all behind the backup.
+        assert_eq!(d.complete(0, &cost(1, 0), backup).behind_backup_ticks, 0);
+        let user = d.complete(2, &cost(0, 1), call_id(Some(1), 0));
+        assert_eq!((user.at, user.behind_backup_ticks), (30, 8));
+        // Another user call at 5 waits 25 behind that user's write: not the backup's.
+        let next = d.complete(5, &cost(1, 0), call_id(Some(2), 0));
+        assert_eq!((next.at, next.behind_backup_ticks), (40, 0));
+        assert_eq!(d.queued_ticks, 8 + 25);
+    }
+
     fn synced(flushes: u32, journal_syncs: u32) -> IoCost {
         IoCost {
             writes_a: 1,
