@@ -34,7 +34,7 @@ pub struct WalkArgs {
     /// state, each choosing uniformly among the enabled actions, to a terminal state or
     /// `--depth`. Finds violations in spaces too large to exhaust; proves nothing held
     /// (exit 3 when nothing is violated).
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["serve", "replay", "dfs"])]
     simulate: bool,
     /// The seed of the walks (default 1): walk i's choices come from ChaCha8 keyed by the
     /// seed, stream i, so any walk can be rerun alone (walk 25 of 1000: `--walks 1000

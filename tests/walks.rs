@@ -140,6 +140,10 @@ fn bad_walk_flags_exit_2() {
         ),
         (&["check", "--simulate", "--shard", "4/3"][..], "K/N"),
         (&["check", "--simulate", "--dfs"][..], "--dfs"),
+        (
+            &["check", "--simulate", "--serve", "127.0.0.1:0"][..],
+            "--serve",
+        ),
     ] {
         let o = owm(args);
         assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
