@@ -16,14 +16,15 @@ use crate::ModelError;
 pub const ESTIMATE_ABOVE_TXNS: usize = 4;
 /// Peak resident bytes per unique state of a breadth-first search: peak RSS / unique
 /// states measured on one thread (BENCHMARKS.md, Checker, "Sizes"): 346-460 with
-/// three old and three new transactions, 662 on the largest 2+2 configuration (234 MiB
-/// for 370,632 states); rounded up.
+/// three old and three new transactions, 551-662 on the largest 2+2 configuration
+/// (195-234 MiB for 370,632 states); rounded up.
 pub const BFS_BYTES_PER_STATE: f64 = 700.0;
 /// Peak resident bytes per unique state of a depth-first search (stateright keeps a
-/// fingerprint per visited state, and the states on the current path and their
-/// siblings): 14.6 measured at 44.4 M states (618 MiB, BENCHMARKS.md, "Depth-first
-/// memory"); rounded up.
-pub const DFS_BYTES_PER_STATE: f64 = 16.0;
+/// fingerprint per visited state in a table that doubles as it fills, and the states
+/// on the current path and their siblings): peak RSS / unique states measured on one
+/// thread 13.5-22.3 at 2.9-18 M states (three old and three new transactions,
+/// BENCHMARKS.md, "Sizes") and 14.6 at 44.4 M ("Depth-first memory"); rounded up.
+pub const DFS_BYTES_PER_STATE: f64 = 20.0;
 /// Unique states per second and thread of the larger configurations (BENCHMARKS.md:
 /// 134,000-158,000 on a loaded machine; rounded down).
 pub const STATES_PER_SEC_PER_THREAD: f64 = 130_000.0;

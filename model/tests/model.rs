@@ -433,6 +433,88 @@ fn three_old_three_new() {
     }
 }
 
+/// Three old and three new transactions, one configuration per row of the README's
+/// verdict table, each read-modify-write: the pinned counts of cow, mirroring and
+/// logging, and a verdict that is the same in all three variants. Depth first on one
+/// thread (a complete search counts the same states breadth first).
+#[test]
+#[ignore = "six transactions, 100 M states in all: run with --ignored --release (about 10 minutes of CPU)"]
+fn three_old_three_new_every_row() {
+    const VIOLATED: &[&str] = &["B-complete", "bank-conserved"];
+    let rows: &[(&str, [usize; 3], &[&str])] = &[
+        (
+            "--records-per-block 1 --locks record",
+            [410_805, 276_741, 599_357],
+            &[],
+        ),
+        (
+            "--records-per-block 2 --locks record",
+            [14_752_704, 8_807_091, 17_765_059],
+            VIOLATED,
+        ),
+        (
+            "--records-per-block 2 --locks record --type-b on",
+            [411_589, 277_525, 600_141],
+            &[],
+        ),
+        (
+            "--discipline incremental",
+            [2_939_189, 2_176_034, 3_469_166],
+            VIOLATED,
+        ),
+        (
+            "--discipline incremental --type-b on",
+            [462_748, 314_866, 663_942],
+            &[],
+        ),
+        ("--rmw split", [1_549_408, 1_050_598, 2_280_853], &[]),
+        (
+            "--records-per-block 2 --locks record --type-b on --rmw split",
+            [1_550_968, 1_052_158, 2_282_413],
+            &[],
+        ),
+        (
+            "--discipline incremental --rmw split",
+            [10_284_442, 7_609_372, 12_287_899],
+            VIOLATED,
+        ),
+    ];
+    for &(flags, states, violated) in rows {
+        for (variant, states) in ["cow", "mirroring", "logging"].into_iter().zip(states) {
+            let r = check(&CheckConfig {
+                threads: 1,
+                strategy: model::Strategy::Dfs,
+                ..cfg(&format!("--variant {variant} --old 3 --new 3 {flags}"))
+            })
+            .unwrap();
+            assert!(r.complete(), "{variant} {flags}");
+            assert_eq!(r.violated(), violated, "{variant} {flags}");
+            assert_eq!(r.unique_states, states, "{variant} {flags}");
+        }
+    }
+}
+
+/// Three old and three new transactions within a depth bound, in the default test run:
+/// the pinned counts of the first 24 steps of incremental 2PL, cut and said to be cut.
+#[test]
+fn three_old_three_new_within_a_depth_bound() {
+    for (variant, states) in [("cow", 15_250), ("mirroring", 13_567), ("logging", 15_250)] {
+        // One thread: breadth first in a fixed order, so the states within the bound
+        // are the same in every run.
+        let r = check(&CheckConfig {
+            depth: Some(24),
+            threads: 1,
+            ..cfg(&format!(
+                "--variant {variant} --old 3 --new 3 --discipline incremental"
+            ))
+        })
+        .unwrap();
+        assert_eq!(r.unique_states, states, "{variant}");
+        assert!(!r.complete() && r.cut_states > 0, "{variant}");
+        assert_eq!(r.verdict("B-complete"), "held within depth 24", "{variant}");
+    }
+}
+
 /// Two old and two new transactions with aborts: about 10^5 states per configuration.
 #[test]
 #[ignore = "larger configurations: run with --ignored (about 40 s in release)"]
