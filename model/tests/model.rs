@@ -438,7 +438,7 @@ fn three_old_three_new() {
 /// logging, and a verdict that is the same in all three variants. Depth first on one
 /// thread (a complete search counts the same states breadth first).
 #[test]
-#[ignore = "six transactions, 100 M states in all: run with --ignored --release (about 10 minutes of CPU)"]
+#[ignore = "six transactions, 100 M states in all: run with --ignored --release (about 9 minutes)"]
 fn three_old_three_new_every_row() {
     const VIOLATED: &[&str] = &["B-complete", "bank-conserved"];
     let rows: &[(&str, [usize; 3], &[&str])] = &[
