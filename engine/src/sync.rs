@@ -31,6 +31,28 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// A lock over in-memory data whose critical sections are brief (a hash probe and a
+/// block copy): a test-and-set spin lock (the `spin` crate) whose release is a plain
+/// store, so an uncontended call pays one locked instruction instead of the mutex's
+/// two. Under `--cfg loom` it is the facade's mutex, so loom still models it.
+#[cfg(not(loom))]
+pub(crate) type BriefMutex<T> = spin::mutex::SpinMutex<T, spin::relax::Yield>;
+/// See the non-loom definition.
+#[cfg(loom)]
+pub(crate) type BriefMutex<T> = Mutex<T>;
+
+/// Locks a [`BriefMutex`] (ignoring poisoning under loom, as [`lock`] does).
+#[cfg(not(loom))]
+#[inline]
+pub(crate) fn lock_brief<T>(m: &BriefMutex<T>) -> impl std::ops::DerefMut<Target = T> + '_ {
+    m.lock()
+}
+/// Locks a [`BriefMutex`] (ignoring poisoning under loom, as [`lock`] does).
+#[cfg(loom)]
+pub(crate) fn lock_brief<T>(m: &BriefMutex<T>) -> impl std::ops::DerefMut<Target = T> + '_ {
+    lock(m)
+}
+
 /// A group-1 lock (one per group of blocks, held for one VLUN call).
 ///
 /// Two kinds, chosen when the device is built ([`crate::BlockStore::calls_are_brief`]):

@@ -5,7 +5,7 @@
 //! is the order in which they were scheduled, so two events at the same tick always
 //! fire in the same order on every run.
 
-use std::cmp::Ordering;
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 /// Virtual time in ticks (1 tick = 1 µs).
@@ -14,38 +14,53 @@ pub type Tick = u64;
 /// Microseconds per tick: the unit written down once.
 pub const TICK_US: u64 = 1;
 
-/// One scheduled event: when, in which order among equals, and what.
+/// Pending events kept in the sorted near list at most; beyond it the latest go to
+/// the heap. A simulation has a few events per transaction in flight, so the near
+/// list is where nearly every event lives.
+const NEAR_MAX: usize = 32;
+
+/// One scheduled event: its key `(time << 64) | seq` (one comparison orders by time,
+/// then scheduling order) and what.
 #[derive(Debug, Clone, Copy)]
 struct Scheduled<E> {
-    time: Tick,
-    seq: u64,
+    key: u128,
     event: E,
 }
 
 impl<E> PartialEq for Scheduled<E> {
     fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.seq == other.seq
+        self.key == other.key
     }
 }
 impl<E> Eq for Scheduled<E> {}
 impl<E> PartialOrd for Scheduled<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
 impl<E> Ord for Scheduled<E> {
-    /// Reversed so that `BinaryHeap` (a max-heap) pops the earliest event first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key.cmp(&other.key)
     }
 }
 
+fn key(time: Tick, seq: u64) -> u128 {
+    (u128::from(time) << 64) | u128::from(seq)
+}
+
 /// The virtual clock plus its pending events, earliest first, ties by scheduling order.
+///
+/// Two parts, every key of `near` below every key of `far`: `near`, at most
+/// [`NEAR_MAX`] events sorted latest first (the next event is its last: a pop is a
+/// `Vec::pop`, a push a short binary search and move), and `far`, a min-heap of the
+/// later ones (only a queue longer than [`NEAR_MAX`] uses it). The order popped is
+/// exactly `(time, seq)` order, whatever the split.
 #[derive(Debug)]
 pub struct EventQueue<E> {
     now: Tick,
     seq: u64,
-    heap: BinaryHeap<Scheduled<E>>,
+    near: Vec<Scheduled<E>>,
+    far: BinaryHeap<Reverse<Scheduled<E>>>,
     fired: u64,
 }
 
@@ -61,7 +76,8 @@ impl<E> EventQueue<E> {
         Self {
             now: 0,
             seq: 0,
-            heap: BinaryHeap::new(),
+            near: Vec::with_capacity(NEAR_MAX + 1),
+            far: BinaryHeap::new(),
             fired: 0,
         }
     }
@@ -78,35 +94,59 @@ impl<E> EventQueue<E> {
 
     /// Events still pending.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.near.len() + self.far.len()
     }
 
     /// True when nothing is pending.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.near.is_empty() && self.far.is_empty()
     }
 
     /// Schedules `event` at absolute time `time`; a time in the past is clamped to now
     /// (time never runs backwards).
+    #[inline]
     pub fn schedule_at(&mut self, time: Tick, event: E) {
         let time = time.max(self.now);
         let seq = self.seq;
         self.seq += 1;
-        self.heap.push(Scheduled { time, seq, event });
+        let s = Scheduled {
+            key: key(time, seq),
+            event,
+        };
+        if let Some(Reverse(first_far)) = self.far.peek() {
+            if s.key > first_far.key {
+                self.far.push(Reverse(s));
+                return;
+            }
+        }
+        // Latest first: the place after every later key.
+        let at = self.near.partition_point(|x| x.key > s.key);
+        self.near.insert(at, s);
+        if self.near.len() > NEAR_MAX {
+            // The latest near event moves to the heap: still below every far key.
+            let latest = self.near.remove(0);
+            self.far.push(Reverse(latest));
+        }
     }
 
     /// Schedules `event` `delay` ticks from now.
+    #[inline]
     pub fn schedule_in(&mut self, delay: Tick, event: E) {
         self.schedule_at(self.now.saturating_add(delay), event);
     }
 
     /// Pops the earliest event and advances the clock to its time.
+    #[inline]
     pub fn pop(&mut self) -> Option<(Tick, E)> {
-        let s = self.heap.pop()?;
-        debug_assert!(s.time >= self.now, "time ran backwards");
-        self.now = s.time;
+        let s = match self.near.pop() {
+            Some(s) => s,
+            None => self.far.pop()?.0,
+        };
+        let time = (s.key >> 64) as Tick;
+        debug_assert!(time >= self.now, "time ran backwards");
+        self.now = time;
         self.fired += 1;
-        Some((s.time, s.event))
+        Some((time, s.event))
     }
 }
 
@@ -125,6 +165,51 @@ mod tests {
         assert_eq!(order, vec!['b', 'd', 'a', 'c']);
         assert_eq!(q.now(), 10);
         assert_eq!(q.fired(), 4);
+    }
+
+    /// Against a plain sort by `(time, seq)`: a queue far longer than the near list,
+    /// pushes and pops interleaved, many equal times.
+    #[test]
+    fn long_queues_pop_in_time_then_schedule_order() {
+        let mut q = EventQueue::new();
+        let mut reference: Vec<(Tick, u64)> = Vec::new();
+        let mut popped = Vec::new();
+        let mut expected = Vec::new();
+        let mut x: u64 = 12345;
+        let mut next = |m: u64| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) % m
+        };
+        let mut seq = 0u64;
+        let mut far_used = false;
+        for round in 0..4000u64 {
+            let pushes = if round < 500 { 3 } else { 1 };
+            for _ in 0..pushes {
+                let t = q.now() + next(50);
+                q.schedule_at(t, seq);
+                reference.push((t, seq));
+                seq += 1;
+            }
+            far_used |= !q.far.is_empty();
+            assert!(q.near.len() <= NEAR_MAX);
+            if round % 3 != 0 || round >= 500 {
+                reference.sort_unstable();
+                let want = reference.remove(0);
+                expected.push(want);
+                let (t, e) = q.pop().expect("pending");
+                popped.push((t, e));
+            }
+        }
+        while let Some(p) = q.pop() {
+            popped.push(p);
+        }
+        reference.sort_unstable();
+        expected.extend(reference);
+        assert!(far_used, "the queue never outgrew the near list");
+        assert_eq!(popped.len() as u64, seq);
+        assert_eq!(popped, expected);
     }
 
     #[test]

@@ -9,16 +9,18 @@
 //! every block it never wrote: the simulator's oracle uses that to judge reads of
 //! untouched blocks.
 //!
-//! Every block read or write takes the store's one mutex, so a block never tears
+//! Every block read or write takes the store's one lock, so a block never tears
 //! (stronger than [`MemStore`](super::MemStore)'s per-word atomicity, which the
-//! device's group-1 locks make irrelevant anyway).
+//! device's group-1 locks make irrelevant anyway). The lock is held for a hash probe
+//! and one block copy, so it spins (the engine's brief-section lock: its release is a
+//! plain store) rather than parking.
 
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
 use super::{check_access, BlockStore, StoreError};
-use crate::sync::{lock, Mutex};
+use crate::sync::{lock_brief, BriefMutex};
 
 /// The content of a block never written: fills `buf` (one block) for block `block`.
 /// It must be a pure function of `block` (same block, same bytes, every call), so
@@ -35,7 +37,7 @@ pub struct SparseStore {
     block_size: usize,
     block_count: u64,
     initial: Option<InitialContent>,
-    held: Mutex<FxHashMap<u64, Box<[u8]>>>,
+    held: BriefMutex<FxHashMap<u64, Box<[u8]>>>,
 }
 
 impl SparseStore {
@@ -48,7 +50,7 @@ impl SparseStore {
             block_size,
             block_count,
             initial: None,
-            held: Mutex::new(FxHashMap::default()),
+            held: BriefMutex::new(FxHashMap::default()),
         })
     }
 
@@ -73,7 +75,7 @@ impl SparseStore {
 
     /// Blocks held in memory (those written at least once).
     pub fn blocks_held(&self) -> u64 {
-        lock(&self.held).len() as u64
+        lock_brief(&self.held).len() as u64
     }
 
     /// Estimated bytes held: per held block its bytes plus
@@ -95,7 +97,7 @@ impl BlockStore for SparseStore {
     }
     fn read_block(&self, block: u64, buf: &mut [u8]) -> Result<(), StoreError> {
         check_access(self, block, buf.len())?;
-        let held = lock(&self.held);
+        let held = lock_brief(&self.held);
         match held.get(&block) {
             Some(data) => buf.copy_from_slice(data),
             None => {
@@ -107,7 +109,7 @@ impl BlockStore for SparseStore {
     }
     fn write_block(&self, block: u64, data: &[u8]) -> Result<(), StoreError> {
         check_access(self, block, data.len())?;
-        let mut held = lock(&self.held);
+        let mut held = lock_brief(&self.held);
         match held.get_mut(&block) {
             Some(old) => old.copy_from_slice(data),
             None => {
