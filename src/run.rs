@@ -268,8 +268,9 @@ fn print_verdicts(runs: &[NamedRun]) {
     }
 }
 
-/// Writes `summary.csv`, `trace.csv`, the extra space over time (`extra_space.csv` and
-/// its plot `extra_space.{png,svg}`, when the timeline is kept), and the timing
+/// Writes `summary.csv`, `trace.csv`, the extra space over time (`extra_space.csv`, its
+/// plot `extra_space.{png,svg}` and, when a policy has a data area,
+/// `data_area_used.{png,svg}`: all when the timeline is kept), and the timing
 /// diagrams: one PNG and SVG per policy, and `timing.{png,svg}` with every policy
 /// stacked on one time scale. Returns the paths written (below `out`).
 pub fn write_outputs(out: &Path, runs: &[NamedRun]) -> Result<Vec<PathBuf>> {
@@ -284,13 +285,19 @@ pub fn write_outputs(out: &Path, runs: &[NamedRun]) -> Result<Vec<PathBuf>> {
         let p = out.join("extra_space.csv");
         space::write_space_csv(&p, runs)?;
         written.push(p);
-        let plot = space::space_plot(runs);
-        let svg = out.join("extra_space.svg");
-        reports::write_atomic(&svg, lines::render_svg(&plot)?.as_bytes())?;
-        written.push(svg);
-        let png = out.join("extra_space.png");
-        reports::write_atomic(&png, &lines::render_png(&plot)?)?;
-        written.push(png);
+        let plots = [
+            ("extra_space", Some(space::space_plot(runs))),
+            ("data_area_used", space::data_area_plot(runs)),
+        ];
+        for (stem, plot) in plots {
+            let Some(plot) = plot else { continue };
+            let svg = out.join(format!("{stem}.svg"));
+            reports::write_atomic(&svg, lines::render_svg(&plot)?.as_bytes())?;
+            written.push(svg);
+            let png = out.join(format!("{stem}.png"));
+            reports::write_atomic(&png, &lines::render_png(&plot)?)?;
+            written.push(png);
+        }
     }
     let diagrams: Vec<timing::Diagram> = runs.iter().map(figure::diagram).collect();
     let range = timing::shared_range(&diagrams);

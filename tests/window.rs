@@ -204,7 +204,13 @@ fn the_quiesce_deadline_reports_attempts_and_give_ups() {
 #[test]
 fn the_extra_space_series_matches_the_summary() {
     let (_tmp, out, _) = run_busy();
-    for f in ["extra_space.csv", "extra_space.png", "extra_space.svg"] {
+    for f in [
+        "extra_space.csv",
+        "extra_space.png",
+        "extra_space.svg",
+        "data_area_used.png",
+        "data_area_used.svg",
+    ] {
         assert!(out.join(f).is_file(), "{f}");
     }
     let summary = summary_rows(&out);
