@@ -119,10 +119,10 @@ impl EventLog {
         BUFFER.with(|b| {
             let mut b = b.borrow_mut();
             let b = &mut *b;
-            let fits = b
-                .history
-                .as_ref()
-                .is_some_and(|h| h.layout == layout && h.initial == initial);
+            let fits = b.history.as_ref().is_some_and(|h| {
+                h.layout == layout
+                    && matches!(&h.initial, sim::image::Initial::Bytes(b) if b == initial)
+            });
             if !fits {
                 let mut h = History::new(layout, initial.to_vec());
                 h.sum_conserved = true;

@@ -220,7 +220,12 @@ impl OwmModel {
                 n.type_b = 0;
                 n.violated |= self.judge_a_consistent(&n, &image);
                 n.declared = Some(Arc::new(image.clone()));
-                self.log(&mut n.history, Event::AConsistent { image });
+                self.log(
+                    &mut n.history,
+                    Event::AConsistent {
+                        image: self.sparse(&image),
+                    },
+                );
             }
             Action::BackupA => {
                 let mut tape = Vec::new();
@@ -234,7 +239,12 @@ impl OwmModel {
                     )
                 });
                 n.violated |= self.judge_archive(&n, &tape);
-                self.log(&mut n.history, Event::Archive { image: tape });
+                self.log(
+                    &mut n.history,
+                    Event::Archive {
+                        image: self.sparse(&tape),
+                    },
+                );
             }
             Action::RetireA => {
                 n.device_mut()
@@ -260,7 +270,12 @@ impl OwmModel {
                 });
                 n.ended = true;
                 n.violated |= self.judge_end(&n, &live);
-                self.log(&mut n.history, Event::End { live });
+                self.log(
+                    &mut n.history,
+                    Event::End {
+                        live: self.sparse(&live),
+                    },
+                );
             }
         }
         if matches!(action, Action::Split | Action::BackupA | Action::RetireA) {
@@ -538,6 +553,12 @@ impl OwmModel {
         } else {
             String::new()
         }
+    }
+
+    /// `bytes` (a whole image) as the history holds it: its difference from the
+    /// initial image.
+    fn sparse(&self, bytes: &[u8]) -> sim::image::Image {
+        sim::image::Image::diff(&self.layout, &self.initial, bytes)
     }
 
     /// The whole image of `vlun`, read block by block through the engine.

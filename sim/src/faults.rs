@@ -508,6 +508,14 @@ impl BlockStore for SimStore {
     fn calls_are_brief(&self) -> bool {
         self.store().calls_are_brief()
     }
+    /// The plain store's written blocks; `None` with faults (a crash-capable disk's
+    /// cache and its rotted blocks are not tracked: every block may differ).
+    fn written_blocks(&self) -> Option<Vec<u64>> {
+        match &self.disk {
+            Disk::Plain(s) => s.written_blocks(),
+            Disk::Crash(_) => None,
+        }
+    }
 }
 
 impl std::fmt::Debug for SimStore {

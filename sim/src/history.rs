@@ -16,6 +16,7 @@ use engine::Vlun;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Tick;
+pub use crate::image::{Image, Initial};
 use crate::workload::InitialValues;
 
 /// A transaction attempt. A retried transaction gets a new id.
@@ -152,16 +153,16 @@ pub enum Event {
     /// VLUN B is set up; new transactions may begin.
     BReady,
     /// The image of VLUN A the policy declares consistent and backs up.
-    AConsistent { image: Vec<u8> },
+    AConsistent { image: Image },
     /// The bytes of the archive (tape) copy of VLUN A.
-    Archive { image: Vec<u8> },
+    Archive { image: Image },
     /// The backup was abandoned (its data area filled under `break-snapshot`): VLUN A
     /// is dropped with no archive; the `Retire` that follows needs none.
     Abandon,
     /// VLUN A was retired; the variant's extra space left afterwards.
     Retire { extra_space_blocks: u64 },
     /// End of the run: the image of the live volume (B after a split, else A).
-    End { live: Vec<u8> },
+    End { live: Image },
     /// Integrity mode refused block `block` of `vlun` (it fails its checksum) while the
     /// whole image carried by the next event (`AConsistent` or `End`) was read: that
     /// block of the image is unknown (zeros) and the invariants judge the others.
@@ -208,8 +209,9 @@ pub struct Step {
 pub struct History {
     /// The volume geometry.
     pub layout: Layout,
-    /// The whole-volume image before the first event.
-    pub initial: Vec<u8>,
+    /// The whole-volume image before the first event; every image an event carries
+    /// is held as its difference from this one ([`Image`]).
+    pub initial: Initial,
     /// True when the workload keeps the sum of all record values (bank transfers).
     pub sum_conserved: bool,
     /// The longest gate wait a NEW transaction may see (non-disruption): the setup
@@ -225,6 +227,11 @@ impl History {
     /// An empty record over `initial` (must be `layout.image_bytes()` long).
     pub fn new(layout: Layout, initial: Vec<u8>) -> Self {
         debug_assert_eq!(initial.len(), layout.image_bytes());
+        Self::over(layout, Initial::Bytes(initial))
+    }
+
+    /// An empty record over the initial image `initial` describes.
+    pub fn over(layout: Layout, initial: Initial) -> Self {
         Self {
             layout,
             initial,
@@ -233,6 +240,16 @@ impl History {
             seed: None,
             events: Vec::new(),
         }
+    }
+
+    /// The sparse form of a whole image given byte for byte.
+    pub fn image_of(&self, bytes: &[u8]) -> Image {
+        Image::from_bytes(&self.layout, &self.initial, bytes)
+    }
+
+    /// An image byte for byte (small volumes: tests and the model checker).
+    pub fn bytes_of(&self, image: &Image) -> Vec<u8> {
+        image.to_bytes(&self.layout, &self.initial)
     }
 
     /// Appends an event.
@@ -300,7 +317,7 @@ impl History {
     /// A canonical byte encoding (stable across runs and platforms): the thing the
     /// determinism tests compare.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(64 + self.initial.len() + self.events.len() * 24);
+        let mut out = Vec::with_capacity(64 + self.events.len() * 24);
         let u = |out: &mut Vec<u8>, x: u64| out.extend_from_slice(&x.to_le_bytes());
         u(&mut out, self.layout.block_size as u64);
         u(&mut out, self.layout.volume_blocks);
@@ -308,8 +325,25 @@ impl History {
         u(&mut out, u64::from(self.sum_conserved));
         u(&mut out, self.gate_wait_limit_ticks.map_or(u64::MAX, |x| x));
         u(&mut out, self.seed.map_or(u64::MAX, |x| x));
-        u(&mut out, self.initial.len() as u64);
-        out.extend_from_slice(&self.initial);
+        match &self.initial {
+            Initial::Bytes(bytes) => {
+                u(&mut out, bytes.len() as u64);
+                out.extend_from_slice(bytes);
+            }
+            Initial::Pattern(values) => {
+                u(&mut out, u64::MAX);
+                u(&mut out, values.value as u64);
+                u(&mut out, values.records);
+            }
+        }
+        let img = |out: &mut Vec<u8>, image: &Image| {
+            u(out, image.len_bytes());
+            u(out, image.held_blocks() as u64);
+            for (b, data) in image.held() {
+                u(out, b);
+                out.extend_from_slice(data);
+            }
+        };
         let v = |x: Vlun| u64::from(x == Vlun::B);
         for s in &self.events {
             u(&mut out, s.time);
@@ -372,13 +406,11 @@ impl History {
                 Event::BReady => out.push(9),
                 Event::AConsistent { image } => {
                     out.push(10);
-                    u(&mut out, image.len() as u64);
-                    out.extend_from_slice(image);
+                    img(&mut out, image);
                 }
                 Event::Archive { image } => {
                     out.push(11);
-                    u(&mut out, image.len() as u64);
-                    out.extend_from_slice(image);
+                    img(&mut out, image);
                 }
                 Event::Retire { extra_space_blocks } => {
                     out.push(12);
@@ -387,8 +419,7 @@ impl History {
                 Event::Abandon => out.push(14),
                 Event::End { live } => {
                     out.push(13);
-                    u(&mut out, live.len() as u64);
-                    out.extend_from_slice(live);
+                    img(&mut out, live);
                 }
                 Event::Unreadable { vlun, block } => {
                     out.push(14);

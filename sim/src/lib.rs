@@ -30,6 +30,7 @@ pub mod error;
 pub mod faults;
 pub mod footprint;
 pub mod history;
+pub mod image;
 pub mod judgement;
 pub mod locks;
 pub mod oracle;

@@ -12,7 +12,7 @@ use engine::Vlun;
 use serde::{Deserialize, Serialize};
 
 use crate::history::{
-    block_digest, read_record, stamp_of, write_record, Cycle, Event, History, TxnId,
+    block_digest, read_record, stamp_of, write_record, Cycle, Event, History, Image, Initial, TxnId,
 };
 
 /// The invariants, named once.
@@ -187,7 +187,7 @@ fn replay(
     h: &History,
     ix: &Index,
     include: impl Fn(&TxnInfo) -> bool,
-) -> Result<Vec<u8>, ReplayError> {
+) -> Result<Image, ReplayError> {
     let layout = h.layout;
     let mut commits: Vec<(usize, TxnId)> = ix
         .txns
@@ -196,18 +196,22 @@ fn replay(
         .filter_map(|(&id, t)| t.commit.map(|c| (c, id)))
         .collect();
     commits.sort_unstable();
-    if h.initial.len() != layout.image_bytes() {
+    if h.initial.len(&layout) != layout.image_bytes() as u64 {
         return Err((
             0,
             format!(
                 "malformed record: the initial image is {} bytes, the layout needs {}",
-                h.initial.len(),
+                h.initial.len(&layout),
                 layout.image_bytes()
             ),
             Vec::new(),
         ));
     }
-    let mut image = h.initial.clone();
+    // Only the blocks the replay writes are held; over a computed initial image a
+    // written record's stamp (at least 1) differs from its initial one (0), so such a
+    // block always differs from its initial content.
+    let mut image = Image::unchanged(layout.image_bytes() as u64);
+    let stamps_differ = matches!(h.initial, Initial::Pattern(_));
     let mut own: Vec<(u64, i64)> = Vec::new();
     for (ci, id) in commits {
         let t = &ix.txns[&id];
@@ -234,7 +238,7 @@ fn replay(
                 Event::ReadRecord { record, value, .. } => {
                     let expected = match own.iter().rev().find(|(r, _)| *r == record) {
                         Some(&(_, v)) => (v, stamp_of(id)),
-                        None => read_record(&image[layout.offset_in_image(record)..]),
+                        None => image.record(&layout, &h.initial, record),
                     };
                     if expected.0 != value {
                         let mut who = vec![id];
@@ -263,8 +267,14 @@ fn replay(
             }
         }
         for &(record, value) in &own {
-            let off = layout.offset_in_image(record);
-            write_record(&mut image[off..], value, stamp_of(id));
+            let off = layout.offset_in_block(record);
+            let write = |d: &mut [u8]| write_record(&mut d[off..], value, stamp_of(id));
+            let block = layout.block_of(record);
+            if stamps_differ {
+                image.update_block_differing(&layout, &h.initial, block, write);
+            } else {
+                image.update_block(&layout, &h.initial, block, write);
+            }
         }
     }
     Ok(image)
@@ -296,16 +306,16 @@ fn unreadable_before(h: &History, at: usize) -> BTreeSet<u64> {
 /// records of the blocks in `unreadable` are not compared.
 fn diff_images(
     h: &History,
-    expected: &[u8],
-    actual: &[u8],
+    expected: &Image,
+    actual: &Image,
     unreadable: &BTreeSet<u64>,
 ) -> Option<(String, Vec<TxnId>)> {
-    if expected.len() != actual.len() {
+    if expected.len_bytes() != actual.len_bytes() {
         return Some((
             format!(
                 "image is {} bytes, expected {}",
-                actual.len(),
-                expected.len()
+                actual.len_bytes(),
+                expected.len_bytes()
             ),
             Vec::new(),
         ));
@@ -313,36 +323,45 @@ fn diff_images(
     if expected == actual {
         return None;
     }
+    // Outside the blocks either image holds, both hold the initial content.
     let l = h.layout;
-    for r in 0..l.records() {
-        if unreadable.contains(&l.block_of(r)) {
+    let (mut eb, mut ab) = (vec![0u8; l.block_size], vec![0u8; l.block_size]);
+    let mut differs = false;
+    for b in expected.touched_with(actual) {
+        if unreadable.contains(&b) || b >= l.volume_blocks {
             continue;
         }
-        let off = l.offset_in_image(r);
-        let e = &expected[off..off + l.record_size];
-        let a = &actual[off..off + l.record_size];
-        if e != a {
-            let (ev, es) = read_record(e);
-            let (av, as_) = read_record(a);
-            let who = writer_txn(es).into_iter().chain(writer_txn(as_)).collect();
-            return Some((
-                format!(
-                    "record {r} (block {}): holds {av} written by {}, expected {ev} written by {}",
-                    l.block_of(r),
-                    writer(as_),
-                    writer(es)
-                ),
-                who,
-            ));
+        expected.block_into(&l, &h.initial, b, &mut eb);
+        actual.block_into(&l, &h.initial, b, &mut ab);
+        differs |= eb != ab;
+        for i in 0..l.records_per_block() {
+            let r = b * l.records_per_block() + i;
+            let off = l.offset_in_block(r);
+            let e = &eb[off..off + l.record_size];
+            let a = &ab[off..off + l.record_size];
+            if e != a {
+                let (ev, es) = read_record(e);
+                let (av, as_) = read_record(a);
+                let who = writer_txn(es).into_iter().chain(writer_txn(as_)).collect();
+                return Some((
+                    format!(
+                        "record {r} (block {b}): holds {av} written by {}, expected {ev} written by {}",
+                        writer(as_),
+                        writer(es)
+                    ),
+                    who,
+                ));
+            }
         }
     }
-    let bs = l.block_size;
-    let differs = expected
-        .chunks(bs)
-        .zip(actual.chunks(bs))
-        .enumerate()
-        .any(|(b, (e, a))| e != a && !unreadable.contains(&(b as u64)));
     differs.then(|| ("images differ outside the records".to_string(), Vec::new()))
+}
+
+/// The digest of block `block`'s initial content.
+fn initial_digest(h: &History, block: u64) -> u64 {
+    let mut buf = vec![0u8; h.layout.block_size];
+    h.initial.block(&h.layout, block, &mut buf);
+    block_digest(&buf)
 }
 
 /// **A-consistent**: once every OLD transaction has ended, VLUN A equals the initial
@@ -436,12 +455,10 @@ pub fn a_isolated(h: &History) -> Result<(), Violation> {
     let several = cycles.len() > 1;
     let mut via_a: BTreeSet<(u64, u64)> = BTreeSet::new();
     let mut via_b: BTreeSet<(u64, u64)> = BTreeSet::new();
-    let bs = h.layout.block_size;
-    for (b, chunk) in h.initial.chunks(bs).enumerate() {
-        via_a.insert((b as u64, block_digest(chunk)));
-    }
-    let leaked = |via_a: &BTreeSet<(u64, u64)>, via_b: &BTreeSet<(u64, u64)>, key| {
-        via_b.contains(&key) && !via_a.contains(&key)
+    // A block's initial content counts as written through VLUN A (computed when
+    // needed, not held for every block of the volume).
+    let leaked = |via_a: &BTreeSet<(u64, u64)>, via_b: &BTreeSet<(u64, u64)>, key: (u64, u64)| {
+        via_b.contains(&key) && !via_a.contains(&key) && initial_digest(h, key.0) != key.1
     };
     for c in &cycles {
         let new_txn = |txn: &TxnId| {
@@ -492,12 +509,13 @@ pub fn a_isolated(h: &History) -> Result<(), Violation> {
                     ));
                 }
                 Event::AConsistent { image } => {
+                    // A block the image does not hold has its initial content.
                     let unreadable = unreadable_before(h, i);
-                    for (b, chunk) in image.chunks(bs).enumerate() {
-                        if unreadable.contains(&(b as u64)) {
+                    for (b, chunk) in image.held() {
+                        if unreadable.contains(&b) {
                             continue;
                         }
-                        if leaked(&via_a, &via_b, (b as u64, block_digest(chunk))) {
+                        if leaked(&via_a, &via_b, (b, block_digest(chunk))) {
                             return Err(violation(
                                 Invariant::AIsolated,
                                 i,
@@ -548,16 +566,16 @@ pub fn b_complete(h: &History) -> Result<(), Violation> {
 /// **no-torn-write**: every block read returns the content of exactly one write to
 /// that block (through either VLUN: A writes reach B) or its initial content.
 pub fn no_torn_write(h: &History) -> Result<(), Violation> {
-    let bs = h.layout.block_size;
-    let mut seen: BTreeSet<(u64, u64)> = h
-        .initial
-        .chunks(bs)
-        .enumerate()
-        .map(|(b, c)| (b as u64, block_digest(c)))
-        .collect();
+    // Initial contents are added as reads meet them (not for every block up front).
+    let mut seen: BTreeSet<(u64, u64)> = BTreeSet::new();
     for (i, s) in h.events.iter().enumerate() {
         match s.event {
             Event::WriteBlock { block, digest, .. } => {
+                seen.insert((block, digest));
+            }
+            Event::ReadBlock { block, digest, .. }
+                if !seen.contains(&(block, digest)) && initial_digest(h, block) == digest =>
+            {
                 seen.insert((block, digest));
             }
             Event::ReadBlock {
@@ -579,22 +597,46 @@ pub fn no_torn_write(h: &History) -> Result<(), Violation> {
     Ok(())
 }
 
-/// Sum of all record values in an image (wrapping: transfers conserve it modulo 2^64).
-pub fn image_sum(h: &History, image: &[u8]) -> i64 {
+/// Sum of all record values in the initial image (wrapping).
+pub fn initial_sum(h: &History) -> i64 {
     let l = h.layout;
-    (0..l.records())
-        .map(|r| read_record(&image[l.offset_in_image(r)..]).0)
-        .fold(0i64, |a, v| a.wrapping_add(v))
+    match &h.initial {
+        Initial::Pattern(v) => v.value.wrapping_mul(v.records.min(l.records()) as i64),
+        Initial::Bytes(_) => (0..l.records())
+            .map(|r| h.initial.record(&l, r).0)
+            .fold(0i64, |a, v| a.wrapping_add(v)),
+    }
+}
+
+/// Sum of all record values in an image (wrapping: transfers conserve it modulo
+/// 2^64): the initial sum corrected by the blocks the image holds. `initial` is
+/// [`initial_sum`]`(h)`.
+pub fn image_sum(h: &History, initial: i64, image: &Image) -> i64 {
+    let l = h.layout;
+    let per = l.records_per_block();
+    let mut sum = initial;
+    for (b, data) in image.held() {
+        if b >= l.volume_blocks {
+            continue;
+        }
+        for r in b * per..(b + 1) * per {
+            let now = read_record(&data[l.offset_in_block(r)..]).0;
+            let was = h.initial.record(&l, r).0;
+            sum = sum.wrapping_add(now).wrapping_sub(was);
+        }
+    }
+    sum
 }
 
 /// **bank-conserved**: when the workload conserves the sum of balances, every image
 /// claimed consistent (the A image, the archive, the live volume at the end) sums to
 /// the initial total.
 pub fn bank_conserved(h: &History) -> Result<(), Violation> {
-    if !h.sum_conserved || h.initial.len() != h.layout.image_bytes() {
+    let len = h.initial.len(&h.layout);
+    if !h.sum_conserved || len != h.layout.image_bytes() as u64 {
         return Ok(()); // a malformed record is reported by the replays
     }
-    let initial = image_sum(h, &h.initial);
+    let initial = initial_sum(h);
     for (i, s) in h.events.iter().enumerate() {
         let (what, image) = match &s.event {
             Event::AConsistent { image } => ("the VLUN A image", image),
@@ -602,13 +644,13 @@ pub fn bank_conserved(h: &History) -> Result<(), Violation> {
             Event::End { live } => ("the live volume at the end", live),
             _ => continue,
         };
-        if image.len() != h.initial.len() {
+        if image.len_bytes() != len {
             continue; // backup-faithful reports a wrong-sized image
         }
         if !unreadable_before(h, i).is_empty() {
             continue; // an image with a lost block: judged record by record elsewhere
         }
-        let sum = image_sum(h, image);
+        let sum = image_sum(h, initial, image);
         if sum != initial {
             return Err(violation(
                 Invariant::BankConserved,
@@ -657,7 +699,7 @@ pub fn non_disruption(h: &History) -> Result<(), Violation> {
 /// archive may be claimed. A VLUN A dropped silently, with no archive and no report,
 /// is a lost backup passed off as a completed one.
 pub fn backup_faithful(h: &History) -> Result<(), Violation> {
-    let mut declared: Option<&Vec<u8>> = None;
+    let mut declared: Option<&Image> = None;
     let several = h.cycles().len() > 1;
     let (mut cycle, mut split_seen) = (1, false);
     // In this cycle: an archive was written, the backup was abandoned.

@@ -468,6 +468,16 @@ impl<S: BlockStore> Device<S> {
         sync::lock(&self.meta).table.clone()
     }
 
+    /// The volume blocks the lookup table has an entry for, ascending (empty without
+    /// a table): with the images' written blocks ([`BlockStore::written_blocks`]),
+    /// every block a VLUN may read as something other than its initial content.
+    pub fn table_blocks(&self) -> Vec<u64> {
+        sync::lock(&self.meta)
+            .table
+            .as_ref()
+            .map_or_else(Vec::new, |t| t.entries().map(|(b, _)| b).collect())
+    }
+
     /// Blocks of extra space held now: data-area slots in use, plus for mirroring the
     /// second full image while VLUN A exists.
     pub fn extra_space_blocks(&self) -> u64 {

@@ -128,6 +128,14 @@ pub trait BlockStore: Send + Sync {
     fn calls_are_brief(&self) -> bool {
         false
     }
+    /// The blocks that may differ from the store's initial content (those ever
+    /// written), ascending; `None` when the store does not know, so that every block
+    /// may (a file, a dense memory store: the default). A caller copying or comparing
+    /// a whole image may skip every other block, as `cp --sparse` and `qemu-img
+    /// convert` skip a file's holes.
+    fn written_blocks(&self) -> Option<Vec<u64>> {
+        None
+    }
 }
 
 /// The one block-size rule of every store and device constructor: a positive

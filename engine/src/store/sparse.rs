@@ -124,6 +124,12 @@ impl BlockStore for SparseStore {
     fn calls_are_brief(&self) -> bool {
         true
     }
+    /// Every block held (written at least once), ascending.
+    fn written_blocks(&self) -> Option<Vec<u64>> {
+        let mut blocks: Vec<u64> = lock_brief(&self.held).keys().copied().collect();
+        blocks.sort_unstable();
+        Some(blocks)
+    }
 }
 
 impl std::fmt::Debug for SparseStore {

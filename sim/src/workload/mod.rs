@@ -160,7 +160,7 @@ impl WorkloadConfig {
 
 /// The records' values before the first transaction: `value` for the records below
 /// `records`, 0 for the others (the padding of the last block included).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct InitialValues {
     pub value: i64,
     pub records: u64,

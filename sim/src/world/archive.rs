@@ -89,11 +89,14 @@ impl World<'_> {
         if self.archive_copy.is_none() {
             return Ok(()); // the backup was abandoned meanwhile
         }
-        let mut archive: Vec<u8> = Vec::new();
-        if self.history.is_some() {
-            archive.reserve(self.layout.image_bytes());
-        }
-        let keep = self.history.is_some().then_some(&mut archive);
+        let initial = self.history.as_ref().map(|h| h.initial.clone());
+        let mut archive = SparseImage::unchanged(0);
+        let keep = initial.as_ref().map(|initial| Sink {
+            image: &mut archive,
+            layout: self.layout,
+            initial,
+            pending: Vec::new(),
+        });
         let faults = self.faults.clone();
         if let Some(f) = &faults {
             faults::lock(f).set_backup(true);
@@ -220,8 +223,36 @@ impl World<'_> {
 /// the run has a history, and refuses a block with the injected
 /// `archive_write_error_probability`. `backup_a` writes one block per call.
 struct Target<'a> {
-    archive: Option<&'a mut Vec<u8>>,
+    archive: Option<Sink<'a>>,
     faults: Option<&'a Faults>,
+}
+
+/// The archive as the oracle keeps it: block by block, as its difference from the
+/// initial image ([`SparseImage`]).
+struct Sink<'a> {
+    image: &'a mut SparseImage,
+    layout: Layout,
+    initial: &'a Initial,
+    /// Bytes of a block not yet complete.
+    pending: Vec<u8>,
+}
+
+impl Sink<'_> {
+    fn take(&mut self, mut buf: &[u8]) {
+        let bs = self.layout.block_size;
+        while !buf.is_empty() {
+            let n = (bs - self.pending.len()).min(buf.len());
+            self.pending.extend_from_slice(&buf[..n]);
+            buf = &buf[n..];
+            if self.pending.len() == bs {
+                let block = self.image.len_bytes() / bs as u64;
+                self.image.set_len_bytes(self.image.len_bytes() + bs as u64);
+                self.image
+                    .set_block(&self.layout, self.initial, block, &self.pending);
+                self.pending.clear();
+            }
+        }
+    }
 }
 
 /// The error the archive target returns for an injected refusal.
@@ -238,7 +269,7 @@ impl std::io::Write for Target<'_> {
             return Err(std::io::Error::other(InjectedArchiveError));
         }
         if let Some(a) = self.archive.as_mut() {
-            a.extend_from_slice(buf);
+            a.take(buf);
         }
         Ok(buf.len())
     }

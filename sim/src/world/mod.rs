@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 
 use std::sync::Arc;
 
-use engine::{Device, DeviceConfig, Image, InitialContent, IoCost, MemJournal, Vlun};
+use engine::{BlockStore, Device, DeviceConfig, Image, InitialContent, IoCost, MemJournal, Vlun};
 use rand_chacha::ChaCha8Rng;
 
 use crate::clock::{EventQueue, Tick};
@@ -22,6 +22,7 @@ use crate::faults::{self, Faults, SimStore};
 use crate::history::{
     block_digest, initial_block, read_record, stamp_of, write_record, Event, History, Layout, TxnId,
 };
+use crate::image::{Image as SparseImage, Initial};
 use crate::locks::{Acquire, Attempt, LockTable};
 use crate::policy::Policy;
 use crate::rng::{self, Component};
@@ -397,11 +398,7 @@ impl<'a> World<'a> {
             }
         }
         let history = scenario.keep_history.then(|| {
-            let mut initial = vec![0u8; layout.image_bytes()];
-            for (b, chunk) in initial.chunks_mut(layout.block_size).enumerate() {
-                initial_block(&layout, values, b as u64, chunk);
-            }
-            let mut h = History::new(layout, initial);
+            let mut h = History::over(layout, Initial::Pattern(values));
             h.sum_conserved = scenario.workload.conserves_sum();
             // Judged under every policy that takes a backup; only the one-way mirror
             // and the crash-consistent snapshot claim it (Policy::claims), so under
@@ -548,26 +545,38 @@ impl<'a> World<'a> {
         }
     }
 
-    /// The whole image of a VLUN, read outside the cost accounting (for the oracle).
-    /// A block integrity mode refuses reads as zeros and is logged
-    /// ([`Event::Unreadable`], just before the caller logs the image).
-    pub(super) fn read_image(&mut self, vlun: Vlun) -> Result<Vec<u8>, SimError> {
+    /// The whole image of a VLUN, read outside the cost accounting (for the oracle),
+    /// as its difference from the initial image: only the blocks that may differ
+    /// ([`World::touched_blocks`]) are read. A block integrity mode refuses reads as
+    /// zeros and is logged ([`Event::Unreadable`], just before the caller logs the
+    /// image).
+    pub(super) fn read_image(&mut self, vlun: Vlun) -> Result<SparseImage, SimError> {
         let now = self.q.now();
-        let mut image = vec![0u8; self.layout.image_bytes()];
+        let Some(h) = self.history.as_ref() else {
+            return Ok(SparseImage::unchanged(self.layout.image_bytes() as u64));
+        };
+        let initial = h.initial.clone();
+        let layout = self.layout;
+        let mut image = SparseImage::unchanged(layout.image_bytes() as u64);
         let mut unreadable = Vec::new();
+        let blocks = self.touched_blocks();
         let armed = self.set_faults_armed(false);
-        let read = image
-            .chunks_mut(self.layout.block_size)
-            .enumerate()
-            .try_for_each(|(b, chunk)| match self.dev.read(vlun, b as u64, chunk) {
-                Ok(_) => Ok(()),
+        let mut chunk = vec![0u8; layout.block_size];
+        let mut read = Ok(());
+        for b in blocks {
+            match self.dev.read(vlun, b, &mut chunk) {
+                Ok(_) => {}
                 Err(e) if faults::integrity(&e) => {
                     chunk.fill(0);
-                    unreadable.push(b as u64);
-                    Ok(())
+                    unreadable.push(b);
                 }
-                Err(e) => Err(e),
-            });
+                Err(e) => {
+                    read = Err(e);
+                    break;
+                }
+            }
+            image.set_block(&layout, &initial, b, &chunk);
+        }
         self.set_faults_armed(armed);
         read.map_err(engine_err(now))?;
         self.count(|c| c.unreadable_blocks += unreadable.len() as u64);
@@ -575,6 +584,31 @@ impl<'a> World<'a> {
             self.log(Event::Unreadable { vlun, block });
         }
         Ok(image)
+    }
+
+    /// The volume blocks either VLUN may read as something other than their initial
+    /// content, ascending: those written in either image or mapped by the lookup
+    /// table. Every block of the volume when the stores cannot tell (faults on) or
+    /// integrity mode is on (a checksum block read with a data block may refuse it).
+    pub(super) fn touched_blocks(&self) -> Vec<u64> {
+        let volume = self.layout.volume_blocks;
+        let (a, b) = self.dev.images();
+        let known = match (a.written_blocks(), b.written_blocks()) {
+            (Some(a), Some(b)) if !self.dev.config().integrity => Some((a, b)),
+            _ => None,
+        };
+        let Some((a, b)) = known else {
+            return (0..volume).collect();
+        };
+        let mut blocks: Vec<u64> = a
+            .into_iter()
+            .chain(b)
+            .chain(self.dev.table_blocks())
+            .filter(|&x| x < volume)
+            .collect();
+        blocks.sort_unstable();
+        blocks.dedup();
+        blocks
     }
 
     pub(super) fn finish_run(&mut self) -> Result<(), SimError> {

@@ -4,6 +4,7 @@
 
 use engine::Vlun;
 use sim::history::{block_digest, stamp_of, write_record};
+use sim::image::{Image, Initial};
 use sim::{check_all, oracle, Event, History, Invariant, Layout};
 
 const L: Layout = Layout {
@@ -26,6 +27,11 @@ fn with(image: &[u8], r: u64, value: i64, txn: u32) -> Vec<u8> {
     let mut v = image.to_vec();
     write_record(&mut v[L.offset_in_image(r)..], value, stamp_of(txn));
     v
+}
+
+/// `image` as a history holds it: its difference from [`initial`].
+fn sp(image: &[u8]) -> Image {
+    Image::diff(&L, &initial(), image)
 }
 
 fn block(image: &[u8], b: u64) -> u64 {
@@ -121,7 +127,7 @@ fn good() -> (History, Vec<u8>, Vec<u8>) {
         },
     );
     h.push(6, Event::Commit { txn: 0 });
-    h.push(6, Event::AConsistent { image: a2.clone() });
+    h.push(6, Event::AConsistent { image: sp(&a2) });
     h.push(
         7,
         Event::Begin {
@@ -165,14 +171,14 @@ fn good() -> (History, Vec<u8>, Vec<u8>) {
         },
     );
     h.push(10, Event::Commit { txn: 1 });
-    h.push(11, Event::Archive { image: a2.clone() });
+    h.push(11, Event::Archive { image: sp(&a2) });
     h.push(
         11,
         Event::Retire {
             extra_space_blocks: 0,
         },
     );
-    h.push(12, Event::End { live: b.clone() });
+    h.push(12, Event::End { live: sp(&b) });
     (h, a2, b)
 }
 
@@ -217,10 +223,8 @@ fn a_consistent_catches_a_half_done_transaction_in_a() {
         .unwrap();
     // Declared consistent after only the first of txn 0's two writes.
     let half = with(&initial(), 0, 90, 0);
-    h.events[i].event = Event::AConsistent {
-        image: half.clone(),
-    };
-    h.events[i + 8].event = Event::Archive { image: half }; // keep backup-faithful
+    h.events[i].event = Event::AConsistent { image: sp(&half) };
+    h.events[i + 8].event = Event::Archive { image: sp(&half) }; // keep backup-faithful
     let v = oracle::a_consistent(&h).unwrap_err();
     assert_eq!(v.invariant, Invariant::AConsistent);
     assert_eq!(v.event_index, i);
@@ -266,7 +270,7 @@ fn b_complete_catches_a_lost_update() {
     let (mut h, a2, _) = good();
     // The live volume lost txn 1's update of record 1.
     let last = h.events.len() - 1;
-    h.events[last].event = Event::End { live: a2 };
+    h.events[last].event = Event::End { live: sp(&a2) };
     let v = oracle::b_complete(&h).unwrap_err();
     assert_eq!(v.event_index, last);
     assert!(v.detail.contains("record 1"), "{}", v.detail);
@@ -356,7 +360,7 @@ fn backup_faithful_and_space_reclaimed() {
         .iter()
         .position(|s| matches!(s.event, Event::Archive { .. }))
         .unwrap();
-    h.events[i].event = Event::Archive { image: b };
+    h.events[i].event = Event::Archive { image: sp(&b) };
     assert_eq!(oracle::backup_faithful(&h).unwrap_err().event_index, i);
     let (mut h2, _, _) = good();
     let j = h2
@@ -435,7 +439,7 @@ fn bank_conserved_only_when_the_workload_conserves() {
     let (mut h, _, _) = good();
     let last = h.events.len() - 1;
     h.events[last].event = Event::End {
-        live: with(&initial(), 3, 1, 9),
+        live: sp(&with(&initial(), 3, 1, 9)),
     };
     h.sum_conserved = true;
     assert!(oracle::bank_conserved(&h).is_err());
@@ -470,7 +474,7 @@ fn malformed_histories_do_not_panic() {
         .detail
         .contains("past the volume"));
     let (mut h2, _, _) = good();
-    h2.initial.truncate(5);
+    h2.initial = Initial::Bytes(initial()[..5].to_vec());
     h2.sum_conserved = true;
     let found = check_all(&h2);
     assert!(!found.is_empty());

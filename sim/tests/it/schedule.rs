@@ -164,8 +164,12 @@ fn a_broken_later_cycle_is_caught_in_that_cycle() {
         // The archive of cycle k loses a byte.
         let mut bad = h.clone();
         let i = event_in_cycle(&bad, k, |e| matches!(e, Event::Archive { .. }));
-        if let Event::Archive { image } = &mut bad.events[i].event {
-            image[0] ^= 1;
+        if let Event::Archive { image } = bad.events[i].event.clone() {
+            let mut bytes = bad.bytes_of(&image);
+            bytes[0] ^= 1;
+            bad.events[i].event = Event::Archive {
+                image: bad.image_of(&bytes),
+            };
         }
         let v = Invariant::BackupFaithful.check(&bad).unwrap_err();
         assert_eq!(v.event_index, i);

@@ -1,0 +1,278 @@
+//! Whole-volume images held sparsely: the blocks that differ from the history's
+//! initial image, nothing else.
+//!
+//! A history carries four kinds of whole-volume image (the initial one, VLUN A as
+//! declared consistent, the archive, the live volume at the end). Held byte for byte,
+//! each costs the volume's size: 1 TiB for a 1 TiB volume. Here the initial image is
+//! either given byte for byte ([`Initial::Bytes`], the model checker's small volumes
+//! and hand-built records) or computed block by block from the workload's initial
+//! values ([`Initial::Pattern`], [`crate::history::initial_block`]), and every other
+//! image is an [`Image`]: the blocks where it differs from the initial one. A block
+//! absent from an image holds its initial content, so two images are equal exactly
+//! when they hold the same blocks (the representation is canonical: a block equal to
+//! its initial content is never held).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::history::{initial_block, read_record, Layout};
+use crate::workload::InitialValues;
+
+/// The whole-volume image before the first event.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Initial {
+    /// Every byte, `layout.image_bytes()` long.
+    Bytes(Vec<u8>),
+    /// Each block as [`initial_block`] computes it from these values.
+    Pattern(InitialValues),
+}
+
+impl Initial {
+    /// The image's length in bytes (`layout.image_bytes()` unless malformed).
+    pub fn len(&self, layout: &Layout) -> u64 {
+        match self {
+            Initial::Bytes(b) => b.len() as u64,
+            Initial::Pattern(_) => layout.image_bytes() as u64,
+        }
+    }
+
+    /// True when the image holds no bytes.
+    pub fn is_empty(&self, layout: &Layout) -> bool {
+        self.len(layout) == 0
+    }
+
+    /// Fills `buf` (one block) with block `block`'s initial content; bytes past a
+    /// short [`Initial::Bytes`] read as zeros.
+    pub fn block(&self, layout: &Layout, block: u64, buf: &mut [u8]) {
+        match self {
+            Initial::Pattern(values) => initial_block(layout, *values, block, buf),
+            Initial::Bytes(bytes) => {
+                buf.fill(0);
+                let from = (block as usize).saturating_mul(layout.block_size);
+                if from < bytes.len() {
+                    let n = buf.len().min(bytes.len() - from);
+                    buf[..n].copy_from_slice(&bytes[from..from + n]);
+                }
+            }
+        }
+    }
+
+    /// Record `r`'s value and stamp in the initial image.
+    pub fn record(&self, layout: &Layout, r: u64) -> (i64, u64) {
+        match self {
+            Initial::Pattern(values) => (values.of(r), 0),
+            Initial::Bytes(bytes) => read_record(&bytes[layout.offset_in_image(r)..]),
+        }
+    }
+}
+
+/// A whole-volume image as the blocks where it differs from the initial image
+/// (see the module doc). `len_bytes` is the image's length; a block is held only
+/// when its content differs from the initial one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Image {
+    len_bytes: u64,
+    blocks: BTreeMap<u64, Vec<u8>>,
+}
+
+impl Image {
+    /// An image equal to the initial one, `len_bytes` long.
+    pub fn unchanged(len_bytes: u64) -> Self {
+        Image {
+            len_bytes,
+            blocks: BTreeMap::new(),
+        }
+    }
+
+    /// The sparse form of `bytes` (a whole image) over `initial`.
+    pub fn from_bytes(layout: &Layout, initial: &Initial, bytes: &[u8]) -> Self {
+        let mut image = Image::unchanged(bytes.len() as u64);
+        for (b, chunk) in bytes.chunks(layout.block_size).enumerate() {
+            image.set_block(layout, initial, b as u64, chunk);
+        }
+        image
+    }
+
+    /// The sparse form of `bytes` (a whole image) over an initial image given byte
+    /// for byte (`initial`, as [`Initial::Bytes`] holds it): no copy of `initial`.
+    pub fn diff(layout: &Layout, initial: &[u8], bytes: &[u8]) -> Self {
+        let bs = layout.block_size;
+        let mut image = Image::unchanged(bytes.len() as u64);
+        for (b, chunk) in bytes.chunks(bs).enumerate() {
+            let from = b * bs;
+            let base = initial.get(from..(from + chunk.len()).min(initial.len()));
+            if base != Some(chunk) {
+                image.blocks.insert(b as u64, chunk.to_vec());
+            }
+        }
+        image
+    }
+
+    /// The whole image, byte for byte (small volumes: tests and the model checker).
+    pub fn to_bytes(&self, layout: &Layout, initial: &Initial) -> Vec<u8> {
+        let mut out = vec![0u8; self.len_bytes as usize];
+        for (b, chunk) in out.chunks_mut(layout.block_size).enumerate() {
+            self.block_into(layout, initial, b as u64, chunk);
+        }
+        out
+    }
+
+    /// The image's length in bytes.
+    pub fn len_bytes(&self) -> u64 {
+        self.len_bytes
+    }
+
+    /// Sets the image's length in bytes (an image built block by block).
+    pub fn set_len_bytes(&mut self, len_bytes: u64) {
+        self.len_bytes = len_bytes;
+    }
+
+    /// Blocks held (those differing from the initial image).
+    pub fn held_blocks(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// The blocks differing from the initial image, ascending, with their content.
+    pub fn held(&self) -> impl Iterator<Item = (u64, &[u8])> + '_ {
+        self.blocks.iter().map(|(&b, d)| (b, d.as_slice()))
+    }
+
+    /// Block `block`'s content if it differs from the initial one.
+    pub fn get(&self, block: u64) -> Option<&[u8]> {
+        self.blocks.get(&block).map(Vec::as_slice)
+    }
+
+    /// Fills `buf` (one block, or the image's short last block) with block `block`.
+    pub fn block_into(&self, layout: &Layout, initial: &Initial, block: u64, buf: &mut [u8]) {
+        match self.blocks.get(&block) {
+            Some(d) => buf.copy_from_slice(&d[..buf.len()]),
+            None if buf.len() == layout.block_size => initial.block(layout, block, buf),
+            None => {
+                let mut whole = vec![0u8; layout.block_size];
+                initial.block(layout, block, &mut whole);
+                buf.copy_from_slice(&whole[..buf.len()]);
+            }
+        }
+    }
+
+    /// Record `r`'s value and stamp in this image.
+    pub fn record(&self, layout: &Layout, initial: &Initial, r: u64) -> (i64, u64) {
+        match self.blocks.get(&layout.block_of(r)) {
+            Some(d) => read_record(&d[layout.offset_in_block(r)..]),
+            None => initial.record(layout, r),
+        }
+    }
+
+    /// Sets block `block` to `data` (one block, or a short last block), keeping the
+    /// form canonical: a block equal to its initial content is dropped.
+    pub fn set_block(&mut self, layout: &Layout, initial: &Initial, block: u64, data: &[u8]) {
+        let mut base = vec![0u8; layout.block_size];
+        initial.block(layout, block, &mut base);
+        if base[..data.len()] == *data {
+            self.blocks.remove(&block);
+        } else {
+            self.blocks.insert(block, data.to_vec());
+        }
+    }
+
+    /// Changes block `block` with `f` (given the block's whole current content),
+    /// keeping the form canonical.
+    pub fn update_block(
+        &mut self,
+        layout: &Layout,
+        initial: &Initial,
+        block: u64,
+        f: impl FnOnce(&mut [u8]),
+    ) {
+        let mut data = match self.blocks.remove(&block) {
+            Some(d) => d,
+            None => {
+                let mut d = vec![0u8; layout.block_size];
+                initial.block(layout, block, &mut d);
+                d
+            }
+        };
+        f(&mut data);
+        self.set_block(layout, initial, block, &data);
+    }
+
+    /// As [`Image::update_block`], for a caller that knows the changed block differs
+    /// from its initial content (no comparison made).
+    pub fn update_block_differing(
+        &mut self,
+        layout: &Layout,
+        initial: &Initial,
+        block: u64,
+        f: impl FnOnce(&mut [u8]),
+    ) {
+        let data = self.blocks.entry(block).or_insert_with(|| {
+            let mut d = vec![0u8; layout.block_size];
+            initial.block(layout, block, &mut d);
+            d
+        });
+        f(data);
+    }
+
+    /// The blocks held by `self` or `other`, ascending, each once: outside them both
+    /// images hold the initial content, so they are equal there by construction.
+    pub fn touched_with<'a>(&'a self, other: &'a Image) -> impl Iterator<Item = u64> + 'a {
+        let mut a = self.blocks.keys().copied().peekable();
+        let mut b = other.blocks.keys().copied().peekable();
+        std::iter::from_fn(move || match (a.peek().copied(), b.peek().copied()) {
+            (Some(x), Some(y)) => {
+                if x <= y {
+                    a.next();
+                }
+                if y <= x {
+                    b.next();
+                }
+                Some(x.min(y))
+            }
+            (Some(_), None) => a.next(),
+            (None, Some(_)) => b.next(),
+            (None, None) => None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::write_record;
+
+    const L: Layout = Layout {
+        block_size: 32,
+        volume_blocks: 4,
+        record_size: 16,
+    };
+
+    #[test]
+    fn sparse_form_round_trips_and_is_canonical() {
+        let initial = Initial::Pattern(InitialValues {
+            value: 7,
+            records: 8,
+        });
+        let dense = Image::unchanged(L.image_bytes() as u64).to_bytes(&L, &initial);
+        assert_eq!(dense.len(), L.image_bytes());
+        let mut changed = dense.clone();
+        write_record(&mut changed[L.offset_in_image(5)..], 9, 3);
+        let img = Image::from_bytes(&L, &initial, &changed);
+        assert_eq!(img.held_blocks(), 1);
+        assert_eq!(img.get(2), Some(&changed[64..96]));
+        assert_eq!(img.to_bytes(&L, &initial), changed);
+        assert_eq!(img.record(&L, &initial, 5), (9, 3));
+        assert_eq!(img.record(&L, &initial, 4), (7, 0));
+        // Writing the initial content back drops the block: equal to unchanged.
+        let mut back = img.clone();
+        back.update_block(&L, &initial, 2, |d| write_record(&mut d[16..], 7, 0));
+        assert_eq!(back, Image::unchanged(L.image_bytes() as u64));
+        let other = Image::from_bytes(&L, &initial, &{
+            let mut d = dense.clone();
+            d[0] = 1;
+            d
+        });
+        assert_eq!(img.touched_with(&other).collect::<Vec<_>>(), vec![0, 2]);
+        assert_eq!(img.touched_with(&img).collect::<Vec<_>>(), vec![2]);
+    }
+}
