@@ -8,7 +8,9 @@
 //!   ([`engine::SparseStore`]): at most the blocks the workload can write (transactions
 //!   × accesses, at most the volume) per image, the volume's image(s) and the variant's
 //!   data area, each block its bytes plus [`engine::HELD_BLOCK_OVERHEAD_BYTES`];
-//! - **locks**: the application lock table, one entry per lock (record or block);
+//! - **locks**: the application lock table, one entry per lock (record or block) up to
+//!   [`DENSE_LOCKS_MAX`] locks, else one per lock held or waited for (at most one per
+//!   access of the run);
 //! - **history** (`keep_history`): the whole-volume images it carries (initial, VLUN A
 //!   declared consistent, the archive, the live volume at the end) and the oracle's two
 //!   replayed images, plus about `2 + 4 × accesses` events per transaction and the
@@ -32,6 +34,7 @@ use engine::store::HELD_BLOCK_OVERHEAD_BYTES;
 
 use crate::cost::TxnTimeline;
 use crate::history::{Layout, Step};
+use crate::locks::{DENSE_LOCKS_MAX, LOCK_BYTES};
 use crate::scenario::{Granularity, Scenario};
 use crate::workload::{GeneratedConfig, HotSpot, WorkloadConfig};
 
@@ -40,8 +43,6 @@ const ENTRY_INDEX_BYTES_PER_BLOCK: u64 = 4;
 /// Bytes of integrity mode's in-memory checksum per data block of an image
 /// (`engine/src/device/integrity.rs`: one atomic u64 each).
 const SUM_BYTES_IN_MEMORY: u64 = 8;
-/// Bytes per application lock (holder, waiter queue, type (b) flag).
-const LOCK_BYTES: u64 = 48;
 /// Bytes the oracle keeps per history event it indexes (its transaction index entry
 /// and the ordered digest sets of no-torn-write and A-isolated).
 const ORACLE_BYTES_PER_EVENT: u64 = 64;
@@ -127,6 +128,13 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
         Granularity::Record => layout.records(),
         Granularity::Block => volume,
     };
+    // A dense table has an entry per lock; a sparse one only for the locks held or
+    // waited for at once, at most one per access of the run.
+    let lock_entries = if locks <= DENSE_LOCKS_MAX as u64 {
+        locks
+    } else {
+        transactions.saturating_mul(accesses).min(locks)
+    };
     let events = transactions.saturating_mul(2 + 4 * accesses);
     let history_bytes = if scenario.keep_history {
         let images = image.saturating_mul(6);
@@ -165,7 +173,7 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
     Footprint {
         engine_bytes,
         images_bytes,
-        locks_bytes: locks.saturating_mul(LOCK_BYTES),
+        locks_bytes: lock_entries.saturating_mul(LOCK_BYTES),
         history_bytes,
         timeline_bytes,
         samples_bytes: transactions.saturating_mul(16),

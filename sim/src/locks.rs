@@ -9,8 +9,21 @@
 
 use std::collections::VecDeque;
 
+use rustc_hash::FxHashMap;
+
 /// Index of a transaction attempt in the simulator's table.
 pub type Attempt = u32;
+
+/// Most locks a table keeps as one entry per lock, indexed by id (fastest on small
+/// volumes: the hot path is an index). Above it the table holds only the locks held
+/// or waited for, in a hash map, so a 1 TiB volume's 268 million block locks cost
+/// the memory of the few held at once.
+pub const DENSE_LOCKS_MAX: usize = 1 << 20;
+
+/// Bytes per lock of a dense table (holder 8, waiter queue 32, rounded up with the
+/// allocator's share); a sparse table costs about as much per lock held or waited for,
+/// plus the hash map's control byte and load factor.
+pub const LOCK_BYTES: u64 = 48;
 
 /// Result of a lock request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,38 +36,71 @@ pub enum Acquire {
     TypeB,
 }
 
-/// The lock table: one entry per lock id.
+/// One lock: who holds it and who waits for it, FIFO (the queue allocates only once
+/// a waiter arrives).
+#[derive(Debug, Clone, Default)]
+struct Slot {
+    holder: Option<Attempt>,
+    waiters: VecDeque<Attempt>,
+}
+
+/// The locks, one slot per id (dense) or only the slots in use (sparse).
+#[derive(Debug)]
+enum Slots {
+    Dense(Vec<Slot>),
+    Sparse(FxHashMap<u32, Slot>),
+}
+
+/// The lock table (see the module doc): dense up to [`DENSE_LOCKS_MAX`] locks, else
+/// allocated lazily, one entry per lock held or waited for.
 #[derive(Debug)]
 pub struct LockTable {
-    holder: Vec<Option<Attempt>>,
-    /// FIFO of waiters per lock; allocated only for locks that ever had a waiter.
-    waiters: Vec<Option<VecDeque<Attempt>>>,
-    type_b: Vec<bool>,
+    slots: Slots,
+    /// The type (b) ids, ascending.
+    type_b: Vec<u32>,
     type_b_active: bool,
     type_b_waiters: Vec<(Attempt, u32)>,
 }
 
 impl LockTable {
-    /// `locks` free locks; `type_b` lists the ids that are type (b) areas.
+    /// `locks` free locks; `type_b` lists the ids that are type (b) areas (ids past
+    /// `locks` are ignored).
     pub fn new(locks: usize, type_b: &[u32]) -> Self {
-        let mut tb = vec![false; locks];
-        for &l in type_b {
-            if let Some(x) = tb.get_mut(l as usize) {
-                *x = true;
-            }
-        }
+        let mut tb: Vec<u32> = type_b
+            .iter()
+            .copied()
+            .filter(|&l| (l as usize) < locks)
+            .collect();
+        tb.sort_unstable();
+        tb.dedup();
+        let slots = if locks <= DENSE_LOCKS_MAX {
+            Slots::Dense(vec![Slot::default(); locks])
+        } else {
+            Slots::Sparse(FxHashMap::default())
+        };
         Self {
-            holder: vec![None; locks],
-            waiters: vec![None; locks],
+            slots,
             type_b: tb,
             type_b_active: false,
             type_b_waiters: Vec::new(),
         }
     }
 
+    /// Locks with an entry in memory: every lock of a dense table, the locks held or
+    /// waited for in a sparse one.
+    pub fn entries(&self) -> usize {
+        match &self.slots {
+            Slots::Dense(v) => v.len(),
+            Slots::Sparse(m) => m.len(),
+        }
+    }
+
     /// Who holds `lock`.
     pub fn holder(&self, lock: u32) -> Option<Attempt> {
-        self.holder[lock as usize]
+        match &self.slots {
+            Slots::Dense(v) => v[lock as usize].holder,
+            Slots::Sparse(m) => m.get(&lock).and_then(|s| s.holder),
+        }
     }
 
     /// True while type (b) areas are barred to NEW transactions.
@@ -64,7 +110,7 @@ impl LockTable {
 
     /// Takes the type (b) locks (at the split).
     pub fn hold_type_b(&mut self) {
-        self.type_b_active = self.type_b.iter().any(|&b| b);
+        self.type_b_active = !self.type_b.is_empty();
     }
 
     /// Releases the type (b) locks (when A is consistent); returns the waiters, in
@@ -77,21 +123,22 @@ impl LockTable {
     /// Asks for `lock` on behalf of `txn` (`is_new`: began, or will begin, after the
     /// split).
     pub fn acquire(&mut self, lock: u32, txn: Attempt, is_new: bool) -> Acquire {
-        let i = lock as usize;
-        if is_new && self.type_b_active && self.type_b[i] {
+        if is_new && self.type_b_active && self.type_b.binary_search(&lock).is_ok() {
             self.type_b_waiters.push((txn, lock));
             return Acquire::TypeB;
         }
-        match self.holder[i] {
+        let slot = match &mut self.slots {
+            Slots::Dense(v) => &mut v[lock as usize],
+            Slots::Sparse(m) => m.entry(lock).or_default(),
+        };
+        match slot.holder {
             None => {
-                self.holder[i] = Some(txn);
+                slot.holder = Some(txn);
                 Acquire::Granted
             }
             Some(h) if h == txn => Acquire::Granted,
             Some(h) => {
-                self.waiters[i]
-                    .get_or_insert_with(VecDeque::new)
-                    .push_back(txn);
+                slot.waiters.push_back(txn);
                 Acquire::Queued { holder: h }
             }
         }
@@ -99,17 +146,35 @@ impl LockTable {
 
     /// Releases `lock` held by `txn`; returns the waiter it passed to, if any.
     pub fn release(&mut self, lock: u32, txn: Attempt) -> Option<Attempt> {
-        let i = lock as usize;
-        debug_assert_eq!(self.holder[i], Some(txn), "release of a lock not held");
-        let next = self.waiters[i].as_mut().and_then(|q| q.pop_front());
-        self.holder[i] = next;
-        next
+        match &mut self.slots {
+            Slots::Dense(v) => {
+                let slot = &mut v[lock as usize];
+                debug_assert_eq!(slot.holder, Some(txn), "release of a lock not held");
+                let next = slot.waiters.pop_front();
+                slot.holder = next;
+                next
+            }
+            Slots::Sparse(m) => {
+                let slot = m.get_mut(&lock)?;
+                debug_assert_eq!(slot.holder, Some(txn), "release of a lock not held");
+                let next = slot.waiters.pop_front();
+                slot.holder = next;
+                if next.is_none() {
+                    m.remove(&lock);
+                }
+                next
+            }
+        }
     }
 
     /// Withdraws `txn` from the queue of `lock` (it was aborted while waiting).
     pub fn withdraw(&mut self, lock: u32, txn: Attempt) {
-        if let Some(q) = self.waiters[lock as usize].as_mut() {
-            q.retain(|&t| t != txn);
+        let slot = match &mut self.slots {
+            Slots::Dense(v) => v.get_mut(lock as usize),
+            Slots::Sparse(m) => m.get_mut(&lock),
+        };
+        if let Some(s) = slot {
+            s.waiters.retain(|&t| t != txn);
         }
         self.type_b_waiters.retain(|&(t, _)| t != txn);
     }
@@ -141,5 +206,27 @@ mod tests {
         assert_eq!(t.acquire(0, 6, true), Acquire::Granted);
         assert_eq!(t.release_type_b(), vec![(6, 1)]);
         assert_eq!(t.acquire(1, 6, true), Acquire::Queued { holder: 5 });
+    }
+
+    /// A table over more than [`DENSE_LOCKS_MAX`] locks holds only those in use, and
+    /// behaves as the dense one.
+    #[test]
+    fn a_large_table_holds_only_the_locks_in_use() {
+        let n = DENSE_LOCKS_MAX + 1;
+        let top = (n - 1) as u32;
+        let mut t = LockTable::new(n, &[top]);
+        assert_eq!(t.entries(), 0);
+        assert_eq!(t.acquire(top, 1, false), Acquire::Granted);
+        assert_eq!(t.acquire(top, 2, false), Acquire::Queued { holder: 1 });
+        assert_eq!(t.acquire(7, 3, false), Acquire::Granted);
+        assert_eq!(t.entries(), 2);
+        assert_eq!(t.holder(top), Some(1));
+        assert_eq!(t.release(top, 1), Some(2));
+        assert_eq!(t.release(top, 2), None);
+        assert_eq!(t.release(7, 3), None);
+        assert_eq!((t.entries(), t.holder(top)), (0, None));
+        t.hold_type_b();
+        assert_eq!(t.acquire(top, 4, true), Acquire::TypeB);
+        assert_eq!(t.release_type_b(), vec![(4, top)]);
     }
 }
