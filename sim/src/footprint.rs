@@ -11,19 +11,22 @@
 //! - **locks**: the application lock table, one entry per lock (record or block) up to
 //!   [`DENSE_LOCKS_MAX`] locks, else one per lock held or waited for (at most one per
 //!   access of the run);
-//! - **history** (`keep_history`): the whole-volume images it carries (initial, VLUN A
-//!   declared consistent, the archive, the live volume at the end) and the oracle's two
-//!   replayed images, plus about `2 + 4 × accesses` events per transaction and the
+//! - **history** (`keep_history`): the images it carries (VLUN A declared consistent,
+//!   the archive, the live volume at the end) and the oracle's two replayed images,
+//!   each holding only the blocks that differ from the initial image (at most the
+//!   blocks written; the initial image itself is computed, not held:
+//!   [`crate::image`]), plus about `2 + 4 × accesses` events per transaction and the
 //!   oracle's index and digest sets over them;
 //! - **timeline** (`keep_timeline`): one row per transaction attempt;
 //! - **samples**: the response and admission delays kept for exact percentiles
 //!   (16 bytes per transaction);
 //! - **workload**: a Zipf hot spot's cumulative weights (8 bytes per record);
-//! - **engine**: the device's lock-free entry index (4 bytes per volume block, for the
-//!   variants with a lookup table), and in integrity mode (`[device] integrity`) its
-//!   checksums in memory (8 bytes per data block of each image: the volume on both,
-//!   or the volume and a data area as large) plus the checksum areas written on the
-//!   simulated disk (4 bytes per data block, in whole blocks).
+//! - **engine**: the device's lock-free entry index and its lookup table's slot per
+//!   block (4 bytes per volume block each, for the variants with a lookup table), and
+//!   in integrity mode (`[device] integrity`) its checksums in memory (8 bytes per
+//!   data block of each image: the volume on both, or the volume and a data area as
+//!   large) plus the checksum areas written on the simulated disk (4 bytes per data
+//!   block, in whole blocks).
 //!
 //! Retries (aborts, deadlock victims) add attempts the estimate does not foresee; it
 //! counts each transaction once.
@@ -40,6 +43,15 @@ use crate::workload::{GeneratedConfig, HotSpot, WorkloadConfig};
 
 /// Bytes of the engine's entry index per volume block (`engine/src/device/entry_index.rs`).
 const ENTRY_INDEX_BYTES_PER_BLOCK: u64 = 4;
+/// Bytes of the engine's lookup table per volume block (`engine/src/table.rs`: one
+/// slot number each).
+const TABLE_BYTES_PER_BLOCK: u64 = 4;
+/// Sparse images a history and its oracle hold at once: VLUN A declared consistent,
+/// the archive, the live volume at the end, and the two replays.
+const HISTORY_IMAGES: u64 = 5;
+/// Bytes a sparse image's held block costs beyond its bytes (a B-tree entry and the
+/// allocation's header).
+const IMAGE_BLOCK_OVERHEAD_BYTES: u64 = 48;
 /// Bytes of integrity mode's in-memory checksum per data block of an image
 /// (`engine/src/device/integrity.rs`: one atomic u64 each).
 const SUM_BYTES_IN_MEMORY: u64 = 8;
@@ -117,7 +129,6 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
     let (transactions, accesses) = scenario.workload.size();
     let block = layout.block_size as u64;
     let volume = layout.volume_blocks;
-    let image = layout.image_bytes() as u64;
     let written_blocks = transactions.saturating_mul(accesses).min(volume);
     // Two images: the volume on both (mirroring), or the volume on one and the data
     // area on the other (logging, copy-on-write); each holds at most the blocks written.
@@ -137,7 +148,9 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
     };
     let events = transactions.saturating_mul(2 + 4 * accesses);
     let history_bytes = if scenario.keep_history {
-        let images = image.saturating_mul(6);
+        let images = written_blocks
+            .saturating_mul(block + IMAGE_BLOCK_OVERHEAD_BYTES)
+            .saturating_mul(HISTORY_IMAGES);
         let per_event = size_of::<Step>() as u64 + ORACLE_BYTES_PER_EVENT;
         images.saturating_add(events.saturating_mul(per_event))
     } else {
@@ -156,8 +169,10 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
         }) => records.saturating_mul(8),
         _ => 0,
     };
-    // Entry index: 4 bytes per volume block (logging, copy-on-write).
-    let mut engine_bytes = volume.saturating_mul(ENTRY_INDEX_BYTES_PER_BLOCK);
+    // Entry index and lookup table: 4 bytes per volume block each (logging,
+    // copy-on-write).
+    let mut engine_bytes =
+        volume.saturating_mul(ENTRY_INDEX_BYTES_PER_BLOCK + TABLE_BYTES_PER_BLOCK);
     if scenario.device.integrity {
         // Two images of at most the volume's blocks each (the data area is the
         // volume's size): checksums in memory, and the checksum areas on the disk.
@@ -204,7 +219,7 @@ mod tests {
         // fully written by both, so the images do not).
         assert_eq!(b.timeline_bytes, 2 * a.timeline_bytes);
         assert_eq!(b.samples_bytes, 2 * a.samples_bytes);
-        let image = 6 * layout.image_bytes() as u64;
+        let image = 5 * layout.volume_blocks * (layout.block_size as u64 + 48);
         assert_eq!(b.history_bytes - image, 2 * (a.history_bytes - image));
         assert!(a.total_bytes() < small.limits.memory_bytes_max);
         let mut off = small.clone();
@@ -215,7 +230,7 @@ mod tests {
         assert_eq!(o.images_bytes, a.images_bytes);
         assert!(o.describe().starts_with("images "));
         // The engine's entry index, and integrity mode's checksums on top.
-        assert_eq!(a.engine_bytes, 4 * layout.volume_blocks);
+        assert_eq!(a.engine_bytes, 8 * layout.volume_blocks);
         let mut checked = small.clone();
         checked.device.integrity = true;
         let c = estimate(&checked, &layout);
