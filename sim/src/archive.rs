@@ -33,6 +33,14 @@ pub struct ArchiveConfig {
     pub rate_limit_bytes_per_s: u64,
     /// Blocks per archive read (default 64; at least 1).
     pub extent_blocks: u64,
+    /// Skip VLUN A's holes, as `cp --sparse` and `qemu-img convert` do: read and send
+    /// only the blocks that hold data (default false: every block, a raw image copy).
+    #[serde(skip_serializing_if = "is_false")]
+    pub sparse: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Default for ArchiveConfig {
@@ -43,6 +51,7 @@ impl Default for ArchiveConfig {
             bandwidth_bytes_per_s: 100_000_000,
             rate_limit_bytes_per_s: 0,
             extent_blocks: 64,
+            sparse: false,
         }
     }
 }

@@ -167,6 +167,7 @@ pub(crate) struct ArchiveFile {
     bandwidth_bytes_per_s: Option<u64>,
     rate_limit_bytes_per_s: Option<u64>,
     extent_blocks: Option<u64>,
+    sparse: Option<bool>,
 }
 
 impl From<ArchiveFile> for ArchiveConfig {
@@ -180,6 +181,7 @@ impl From<ArchiveFile> for ArchiveConfig {
             bandwidth_bytes_per_s: f.bandwidth_bytes_per_s.unwrap_or(d.bandwidth_bytes_per_s),
             rate_limit_bytes_per_s: f.rate_limit_bytes_per_s.unwrap_or(d.rate_limit_bytes_per_s),
             extent_blocks: f.extent_blocks.unwrap_or(d.extent_blocks),
+            sparse: f.sparse.unwrap_or(d.sparse),
         }
     }
 }

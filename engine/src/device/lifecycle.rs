@@ -112,6 +112,51 @@ impl<S: BlockStore> Device<S> {
     /// done. After an error the stream holds a partial archive: it is the caller's to
     /// discard (write to a temporary file and rename it only after `Ok`).
     pub fn backup_a(&self, archive: &mut impl Write) -> Result<BackupReport> {
+        let (blocks, cost) = self.stream_a(0..self.volume_blocks, &mut |_, data| {
+            archive.write_all(data)
+        })?;
+        archive.flush().map_err(|source| Error::Archive {
+            blocks_done: self.volume_blocks,
+            source,
+        })?;
+        self.archived()?;
+        Ok(BackupReport {
+            blocks,
+            bytes: blocks * self.block_size as u64,
+            cost,
+        })
+    }
+
+    /// As [`Device::backup_a`], copying only the blocks `data` lists (ascending, each
+    /// below the volume's size): the blocks that hold data, as a sparse-aware copy
+    /// (`cp --sparse`, `qemu-img convert`, which find them with `SEEK_DATA` and
+    /// `SEEK_HOLE`) reads them; every other block is a hole, whose content the archive's
+    /// reader knows (the volume's initial content) and which is not read. `archive`
+    /// gets each block's number and bytes. The caller vouches that the holes of A hold
+    /// their initial content (e.g. [`crate::store::BlockStore::written_blocks`] of both
+    /// images and [`Device::table_blocks`]); with every block listed this is
+    /// `backup_a`. Errors: as [`Device::backup_a`]; `blocks_done` counts listed blocks.
+    pub fn backup_a_sparse(
+        &self,
+        data: impl IntoIterator<Item = u64>,
+        archive: &mut impl FnMut(u64, &[u8]) -> std::io::Result<()>,
+    ) -> Result<BackupReport> {
+        let (blocks, cost) = self.stream_a(data.into_iter(), archive)?;
+        self.archived()?;
+        Ok(BackupReport {
+            blocks,
+            bytes: blocks * self.block_size as u64,
+            cost,
+        })
+    }
+
+    /// Turns A read-only ([`Phase::BackedUp`]) and streams `blocks` of it to `sink`:
+    /// the blocks streamed and the cost of reading them.
+    fn stream_a(
+        &self,
+        blocks: impl Iterator<Item = u64>,
+        sink: &mut impl FnMut(u64, &[u8]) -> std::io::Result<()>,
+    ) -> Result<(u64, IoCost)> {
         self.transition(
             "back up VLUN A",
             &[Phase::Split, Phase::BackedUp],
@@ -119,36 +164,33 @@ impl<S: BlockStore> Device<S> {
         )?;
         let mut buf = vec![0u8; self.block_size];
         let mut cost = IoCost::default();
-        for block in 0..self.volume_blocks {
+        let mut done = 0u64;
+        for block in blocks {
             let c = self
                 .read(Vlun::A, block, &mut buf)
                 .map_err(|source| Error::BackupRead {
-                    blocks_done: block,
+                    blocks_done: done,
                     block,
                     source: Box::new(source),
                 })?;
             cost.add(c);
-            archive.write_all(&buf).map_err(|source| Error::Archive {
-                blocks_done: block,
+            sink(block, &buf).map_err(|source| Error::Archive {
+                blocks_done: done,
                 source,
             })?;
+            done += 1;
         }
-        archive.flush().map_err(|source| Error::Archive {
-            blocks_done: self.volume_blocks,
-            source,
-        })?;
-        {
-            let mut m = sync::lock(&self.meta);
-            if !m.archive_complete {
-                m.log(MetaRecord::ArchiveComplete)?;
-                m.archive_complete = true;
-            }
+        Ok((done, cost))
+    }
+
+    /// Records the archive as complete (journaled), once.
+    fn archived(&self) -> Result<()> {
+        let mut m = sync::lock(&self.meta);
+        if !m.archive_complete {
+            m.log(MetaRecord::ArchiveComplete)?;
+            m.archive_complete = true;
         }
-        Ok(BackupReport {
-            blocks: self.volume_blocks,
-            bytes: self.volume_blocks * self.block_size as u64,
-            cost,
-        })
+        Ok(())
     }
 
     /// Discards VLUN A and frees the variant's extra space: mirroring releases image A;

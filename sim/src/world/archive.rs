@@ -6,8 +6,13 @@ use super::*;
 /// Where the archive copy stands.
 #[derive(Debug, Default)]
 pub(crate) struct ArchiveCopy {
-    /// The first block not yet read.
-    pub next_block: u64,
+    /// With `[archive] sparse`, the blocks of VLUN A that hold data, ascending: those
+    /// that may differ from the initial content ([`World::touched_blocks`]; every
+    /// block when the stores cannot tell). The others are holes, which a sparse-aware
+    /// copy does not read. `None`: every block is copied.
+    pub data: Option<Vec<u64>>,
+    /// The first entry of `data` not yet read.
+    pub next: usize,
     /// When the target has accepted every extent sent so far.
     pub target_free_at: Tick,
 }
@@ -27,27 +32,59 @@ impl World<'_> {
         if self.a_abandoned {
             return;
         }
-        self.archive_copy = Some(ArchiveCopy::default());
+        self.archive_copy = Some(ArchiveCopy {
+            data: self.scenario.archive.sparse.then(|| self.touched_blocks()),
+            ..ArchiveCopy::default()
+        });
         self.q.schedule_in(0, Ev::ArchiveRead);
     }
 
     /// Reads the next extent of VLUN A through the engine; its reads queue on the
     /// device's channels like any user call. When they complete the extent goes to the
     /// target; the next read starts once the extent before this one has landed.
+    ///
+    /// The copy is hole-aware, as `cp --sparse` and `qemu-img convert` are (they find
+    /// data with `SEEK_DATA`/`SEEK_HOLE`): an extent starts at the next block that
+    /// holds data, and only the blocks holding data in it are read and sent. Finding
+    /// the holes is a scan of the image's block map, in memory, that costs no device
+    /// call and sends nothing (scenarios/README.md, "The archive copy").
     pub(super) fn archive_read(&mut self) -> Result<(), SimError> {
         let now = self.q.now();
         let extent = self.scenario.archive.extent_blocks.max(1);
         let Some(copy) = self.archive_copy.as_ref() else {
             return Ok(());
         };
-        let first = copy.next_block;
-        let end = (first + extent).min(self.layout.volume_blocks);
+        let volume = self.layout.volume_blocks;
+        let total = copy.data.as_ref().map_or(volume as usize, Vec::len);
+        let from = copy.next;
+        let first = match &copy.data {
+            None => from as u64,
+            Some(d) => match d.get(from) {
+                Some(&b) => b,
+                None => {
+                    // No block holds data: the archive is all holes.
+                    let landed = copy.target_free_at.max(now);
+                    self.q.schedule_at(landed, Ev::ArchiveDone);
+                    return Ok(());
+                }
+            },
+        };
+        let end = (first + extent).min(volume);
+        let until = match &copy.data {
+            None => end as usize,
+            Some(d) => from + d[from..].partition_point(|&b| b < end),
+        };
+        let blocks = self.archive_copy.as_mut().expect("checked").data.take();
         // The backup's own I/O is not subject to injected errors (see crate::faults).
         let armed = self.set_faults_armed(false);
         let mut cost = IoCost::default();
         let mut buf = std::mem::take(&mut self.buf);
-        let read =
-            (first..end).try_for_each(|b| self.dev.read(Vlun::A, b, &mut buf).map(|c| cost.add(c)));
+        let mut read_one = |b: u64| self.dev.read(Vlun::A, b, &mut buf).map(|c| cost.add(c));
+        let read = match &blocks {
+            None => (first..end).try_for_each(&mut read_one),
+            Some(d) => d[from..until].iter().try_for_each(|&b| read_one(b)),
+        };
+        self.archive_copy.as_mut().expect("checked").data = blocks;
         self.buf = buf;
         self.set_faults_armed(armed);
         match read {
@@ -57,15 +94,15 @@ impl World<'_> {
         }
         self.tally.backup_io.add(&cost);
         let read_done = self.backup_call(now, &cost);
-        let bytes = (end - first) * self.layout.block_size as u64;
+        let bytes = (until - from) as u64 * self.layout.block_size as u64;
         let send = self.scenario.archive.send_ticks(bytes);
         let copy = self.archive_copy.as_mut().expect("checked above");
         // Double buffering: this extent's read may overlap the previous one's send.
         let previous_landed = copy.target_free_at;
         copy.target_free_at = read_done.max(copy.target_free_at) + send;
-        copy.next_block = end;
+        copy.next = until;
         self.tally.archive_bytes += bytes;
-        if end < self.layout.volume_blocks {
+        if until < total {
             self.q
                 .schedule_at(read_done.max(previous_landed), Ev::ArchiveRead);
         } else {
@@ -89,22 +126,27 @@ impl World<'_> {
         if self.archive_copy.is_none() {
             return Ok(()); // the backup was abandoned meanwhile
         }
+        let data = self.archive_copy.as_mut().expect("checked").data.take();
+        let volume = self.layout.volume_blocks;
         let initial = self.history.as_ref().map(|h| h.initial.clone());
-        let mut archive = SparseImage::unchanged(0);
-        let keep = initial.as_ref().map(|initial| Sink {
-            image: &mut archive,
-            layout: self.layout,
-            initial,
-            pending: Vec::new(),
-        });
-        let faults = self.faults.clone();
-        if let Some(f) = &faults {
+        let mut archive = SparseImage::unchanged(self.layout.image_bytes() as u64);
+        let mut target = Target {
+            archive: initial.as_ref().map(|initial| Sink {
+                image: &mut archive,
+                layout: self.layout,
+                initial,
+            }),
+            faults: self.faults.clone(),
+        };
+        if let Some(f) = &target.faults {
             faults::lock(f).set_backup(true);
         }
-        let backup = self.dev.backup_a(&mut Target {
-            archive: keep,
-            faults: faults.as_ref(),
-        });
+        let mut put = |block, bytes: &[u8]| target.put(block, bytes);
+        let backup = match &data {
+            None => self.dev.backup_a_sparse(0..volume, &mut put),
+            Some(d) => self.dev.backup_a_sparse(d.iter().copied(), &mut put),
+        };
+        let faults = target.faults.take();
         if let Some(f) = &faults {
             faults::lock(f).set_backup(false);
         }
@@ -219,40 +261,20 @@ impl World<'_> {
     }
 }
 
-/// The archive target of the simulated backup: keeps the bytes (for the oracle) when
+/// The archive target of the simulated backup: keeps the blocks (for the oracle) when
 /// the run has a history, and refuses a block with the injected
-/// `archive_write_error_probability`. `backup_a` writes one block per call.
+/// `archive_write_error_probability`. Gets one block per call, holes left out.
 struct Target<'a> {
     archive: Option<Sink<'a>>,
-    faults: Option<&'a Faults>,
+    faults: Option<Faults>,
 }
 
-/// The archive as the oracle keeps it: block by block, as its difference from the
-/// initial image ([`SparseImage`]).
+/// The archive as the oracle keeps it: its difference from the initial image
+/// ([`SparseImage`]); the holes hold the initial content.
 struct Sink<'a> {
     image: &'a mut SparseImage,
     layout: Layout,
     initial: &'a Initial,
-    /// Bytes of a block not yet complete.
-    pending: Vec<u8>,
-}
-
-impl Sink<'_> {
-    fn take(&mut self, mut buf: &[u8]) {
-        let bs = self.layout.block_size;
-        while !buf.is_empty() {
-            let n = (bs - self.pending.len()).min(buf.len());
-            self.pending.extend_from_slice(&buf[..n]);
-            buf = &buf[n..];
-            if self.pending.len() == bs {
-                let block = self.image.len_bytes() / bs as u64;
-                self.image.set_len_bytes(self.image.len_bytes() + bs as u64);
-                self.image
-                    .set_block(&self.layout, self.initial, block, &self.pending);
-                self.pending.clear();
-            }
-        }
-    }
 }
 
 /// The error the archive target returns for an injected refusal.
@@ -260,20 +282,18 @@ impl Sink<'_> {
 #[error("injected archive write error")]
 struct InjectedArchiveError;
 
-impl std::io::Write for Target<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+impl Target<'_> {
+    fn put(&mut self, block: u64, data: &[u8]) -> std::io::Result<()> {
         if self
             .faults
+            .as_ref()
             .is_some_and(|f| faults::lock(f).archive_write_fails())
         {
             return Err(std::io::Error::other(InjectedArchiveError));
         }
         if let Some(a) = self.archive.as_mut() {
-            a.take(buf);
+            a.image.set_block(&a.layout, a.initial, block, data);
         }
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
 }
