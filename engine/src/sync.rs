@@ -37,6 +37,9 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// two. Under `--cfg loom` it is the facade's mutex, so loom still models it.
 #[cfg(not(loom))]
 pub(crate) type BriefMutex<T> = spin::mutex::SpinMutex<T, spin::relax::Yield>;
+/// A held [`BriefMutex`] (outside loom).
+#[cfg(not(loom))]
+pub(crate) type BriefGuard<'a, T> = spin::mutex::SpinMutexGuard<'a, T, spin::relax::Yield>;
 /// See the non-loom definition.
 #[cfg(loom)]
 pub(crate) type BriefMutex<T> = Mutex<T>;
@@ -69,7 +72,7 @@ pub(crate) fn lock_brief<T>(m: &BriefMutex<T>) -> impl std::ops::DerefMut<Target
 pub(crate) enum BlockLock {
     Parking(Mutex<()>),
     #[cfg(not(loom))]
-    Spinning(spin::mutex::SpinMutex<(), spin::relax::Yield>),
+    Spinning(BriefMutex<()>),
 }
 
 /// A held [`BlockLock`], released on drop.
@@ -78,7 +81,7 @@ pub(crate) enum BlockLockGuard<'a> {
     Parking(MutexGuard<'a, ()>),
     #[cfg(not(loom))]
     #[allow(dead_code)] // held for its drop
-    Spinning(spin::mutex::SpinMutexGuard<'a, (), spin::relax::Yield>),
+    Spinning(BriefGuard<'a, ()>),
 }
 
 impl BlockLock {
@@ -86,8 +89,9 @@ impl BlockLock {
     pub(crate) fn new(brief: bool) -> Self {
         #[cfg(not(loom))]
         if brief {
-            return BlockLock::Spinning(spin::mutex::SpinMutex::new(()));
+            return BlockLock::Spinning(BriefMutex::new(()));
         }
+        #[cfg(loom)]
         let _ = brief;
         BlockLock::Parking(Mutex::new(()))
     }
