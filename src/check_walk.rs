@@ -16,7 +16,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use model::walk::{Found, Reached};
 use model::{CheckConfig, Strategy, Trace, WalkPlan, WalkReport};
 
@@ -286,18 +286,7 @@ fn read_shard(dir: &Path) -> Result<WalkReport> {
     let src = crate::config::read(&path).context("not a random-walk output (no walks.toml)")?;
     let f: WalkFile =
         toml::from_str(&src).map_err(|e| crate::config::FileError::toml(&path, &src, &e))?;
-    let shard: Shard = f
-        .shard
-        .parse()
-        .map_err(|e| anyhow!("{}: shard: {e}", path.display()))?;
-    let k_n = format!("shard {}/{} ({})", shard.k, shard.n, dir.display());
-    if f.version != env!("CARGO_PKG_VERSION") {
-        bail!(
-            "{k_n}: written by owm {}, this is {}",
-            f.version,
-            env!("CARGO_PKG_VERSION")
-        );
-    }
+    let (shard, k_n) = Shard::from_marker(&f.shard, &f.version, &path, dir)?;
     let mut config = CheckConfig::from_model_flags(&f.model)
         .with_context(|| format!("{}: model", path.display()))?;
     config.depth = f.depth;
@@ -366,17 +355,7 @@ fn read_shard(dir: &Path) -> Result<WalkReport> {
 /// and `walks.toml` of the whole run into `out`, prints the merged report and returns
 /// its verdict's exit status.
 pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit> {
-    let canon = |p: &Path| std::fs::canonicalize(p).ok();
-    if let Some(d) = dirs
-        .iter()
-        .find(|d| canon(d).is_some() && canon(d) == canon(out))
-    {
-        bail!(
-            "--out {} is one of the input shards ({}): merge into a new directory",
-            out.display(),
-            d.display()
-        );
-    }
+    crate::outdir::refuse_input_as_out(dirs, out)?;
     let parts = dirs
         .iter()
         .map(|d| read_shard(d))

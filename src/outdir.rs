@@ -168,3 +168,20 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
     std::fs::rename(a, b)?;
     std::fs::rename(&old, a)
 }
+
+/// Refuses an `--out` that is one of a merge's input directories (`dirs`): the merge
+/// would replace the shard it is reading.
+pub fn refuse_input_as_out(dirs: &[PathBuf], out: &Path) -> Result<()> {
+    let canon = |p: &Path| std::fs::canonicalize(p).ok();
+    if let Some(d) = dirs
+        .iter()
+        .find(|d| canon(d).is_some() && canon(d) == canon(out))
+    {
+        bail!(
+            "--out {} is one of the input shards ({}): merge into a new directory",
+            out.display(),
+            d.display()
+        );
+    }
+    Ok(())
+}

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use reports::tables::Metric;
 use sim::Scenario;
 
@@ -39,6 +39,28 @@ impl FromStr for Shard {
 impl Shard {
     pub fn holds(self, index: usize) -> bool {
         index as u64 % self.n == self.k - 1
+    }
+
+    /// The shard named by a merge input's marker file (`marker`, in `dir`): its `shard`
+    /// text and the owm `version` that wrote it, refused when that is not this owm. With
+    /// the shard's label for refusals, `shard K/N (DIR)`.
+    pub fn from_marker(
+        shard: &str,
+        version: &str,
+        marker: &Path,
+        dir: &Path,
+    ) -> Result<(Shard, String)> {
+        let shard: Shard = shard
+            .parse()
+            .map_err(|e| anyhow!("{}: shard: {e}", marker.display()))?;
+        let label = format!("shard {}/{} ({})", shard.k, shard.n, dir.display());
+        if version != env!("CARGO_PKG_VERSION") {
+            bail!(
+                "{label}: written by owm {version}, this is {}",
+                env!("CARGO_PKG_VERSION")
+            );
+        }
+        Ok((shard, label))
     }
 }
 

@@ -234,17 +234,7 @@ fn shard_file(s: Shard, total: usize, src: &str, csv: &[u8]) -> Result<String> {
 /// of different sweeps or owm versions, a shard given twice or missing, a row that is
 /// not its grid point's. Every refusal names the shard K/N and the grid index.
 pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit> {
-    let canon = |p: &Path| std::fs::canonicalize(p).ok();
-    if let Some(d) = dirs
-        .iter()
-        .find(|d| canon(d).is_some() && canon(d) == canon(out))
-    {
-        bail!(
-            "--out {} is one of the input shards ({}): merge into a new directory",
-            out.display(),
-            d.display()
-        );
-    }
+    crate::outdir::refuse_input_as_out(dirs, out)?;
     struct Part {
         dir: PathBuf,
         shard: Shard,
@@ -259,18 +249,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
         let marker = config::read(&marker_path).context("not a shard output (no shard.toml)")?;
         let marker: ShardFile = toml::from_str(&marker)
             .map_err(|e| config::FileError::toml(&marker_path, &marker, &e))?;
-        let shard: Shard = marker
-            .shard
-            .parse()
-            .map_err(|e| anyhow!("{}: shard: {e}", marker_path.display()))?;
-        let k_n = format!("shard {}/{} ({})", shard.k, shard.n, d.display());
-        if marker.version != env!("CARGO_PKG_VERSION") {
-            bail!(
-                "{k_n}: written by owm {}, this is {}",
-                marker.version,
-                env!("CARGO_PKG_VERSION")
-            );
-        }
+        let (shard, k_n) = Shard::from_marker(&marker.shard, &marker.version, &marker_path, d)?;
         if sha256(s.as_bytes()) != marker.sweep_sha256 {
             bail!("{k_n}: sweep.toml does not match the digest in shard.toml (edited?)");
         }
