@@ -11,12 +11,14 @@
 //! another write or read of the same block can tear, which is exactly what the
 //! device's group-1 locks exist to prevent.
 
+mod compact_block;
 mod crash;
 mod faulty;
 mod file;
 mod mem;
 mod sparse;
 
+pub use compact_block::INLINE_BYTES;
 pub use crash::{
     CrashStore, CrashSwitch, Fate, PendingWrite, Power, PowerLoss, PENDING_WRITES_MAX, SECTOR_BYTES,
 };

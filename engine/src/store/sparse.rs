@@ -2,8 +2,11 @@
 //! other block reads as its *initial content*, a pure function of the block number.
 //!
 //! A volume of 1 TiB of 4 KiB blocks is 268 million blocks; a run that writes 10^5 of
-//! them holds 10^5 blocks (about 4.2 KiB each: the bytes, their allocation and a hash
-//! table entry), not the terabyte. The initial content is an [`InitialContent`]
+//! them holds 10^5 blocks, not the terabyte. Each written block is held compactly
+//! ([`CompactBlock`]): its bytes up to the last non-zero byte, inside its hash table
+//! entry when they fit [`INLINE_BYTES`] bytes, so a block the simulator writes (a
+//! 16-byte record, the rest zeros) costs its table entry (32 bytes, at most twice that
+//! at the table's lowest load) and a full block its 4 KiB besides. The initial content is an [`InitialContent`]
 //! function the caller gives (default: zero-filled, as [`MemStore::new`](super::MemStore)
 //! and a fresh image file are), so whoever built the store still knows the content of
 //! every block it never wrote: the simulator's oracle uses that to judge reads of
@@ -19,6 +22,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
+use super::compact_block::{CompactBlock, INLINE_BYTES};
 use super::{check_access, BlockStore, StoreError};
 use crate::sync::{lock_brief, BriefMutex};
 
@@ -27,17 +31,29 @@ use crate::sync::{lock_brief, BriefMutex};
 /// the store reads the same content each time and a reference can recompute it.
 pub type InitialContent = Arc<dyn Fn(u64, &mut [u8]) + Send + Sync>;
 
-/// Bytes a held block costs beyond its `block_size` bytes: the hash table entry (key,
-/// pointer, length, control byte, at a load of 7/8) and the allocator's header. An
-/// estimate, for [`SparseStore::bytes_held`] and for callers sizing a run.
-pub const HELD_BLOCK_OVERHEAD_BYTES: u64 = 48;
+/// Bytes a held block's hash table entry costs: its key and [`CompactBlock`] (32
+/// bytes) and control byte, at the table's load, which lies between 7/16 and 7/8 as it
+/// doubles: 38-75 bytes. An upper-bound-minded estimate for callers sizing a run; a
+/// block whose content is longer than [`INLINE_BYTES`] adds
+/// [`SparseStore::held_block_bytes`]'s heap part. [`SparseStore::bytes_held`] measures.
+pub const HELD_BLOCK_OVERHEAD_BYTES: u64 = 64;
+
+/// Bytes of the store's table per bucket: a key, a [`CompactBlock`] and a control byte.
+const BUCKET_BYTES: u64 = (std::mem::size_of::<(u64, CompactBlock)>() + 1) as u64;
+
+/// The held blocks and the bytes their longer contents allocate.
+#[derive(Default)]
+struct Held {
+    blocks: FxHashMap<u64, CompactBlock>,
+    heap_bytes: u64,
+}
 
 /// A block store that holds only the blocks written to it (see the module doc).
 pub struct SparseStore {
     block_size: usize,
     block_count: u64,
     initial: Option<InitialContent>,
-    held: BriefMutex<FxHashMap<u64, Box<[u8]>>>,
+    held: BriefMutex<Held>,
 }
 
 impl SparseStore {
@@ -50,7 +66,7 @@ impl SparseStore {
             block_size,
             block_count,
             initial: None,
-            held: BriefMutex::new(FxHashMap::default()),
+            held: BriefMutex::new(Held::default()),
         })
     }
 
@@ -75,13 +91,35 @@ impl SparseStore {
 
     /// Blocks held in memory (those written at least once).
     pub fn blocks_held(&self) -> u64 {
-        lock_brief(&self.held).len() as u64
+        lock_brief(&self.held).blocks.len() as u64
     }
 
-    /// Estimated bytes held: per held block its bytes plus
-    /// [`HELD_BLOCK_OVERHEAD_BYTES`].
+    /// Bytes held: the hash table's buckets (its capacity, not only the blocks in it)
+    /// and the allocations of contents longer than [`INLINE_BYTES`] bytes with the
+    /// allocator's estimated header each.
     pub fn bytes_held(&self) -> u64 {
-        self.blocks_held() * (self.block_size as u64 + HELD_BLOCK_OVERHEAD_BYTES)
+        let held = lock_brief(&self.held);
+        let capacity = held.blocks.capacity() as u64;
+        // The table keeps a load of at most 7/8, in a power of two of buckets.
+        let buckets = if capacity == 0 {
+            0
+        } else {
+            (capacity * 8 / 7).next_power_of_two()
+        };
+        buckets * BUCKET_BYTES + held.heap_bytes
+    }
+
+    /// Estimated bytes a held block costs whose content (up to its last non-zero
+    /// byte) is `content_bytes` long: [`HELD_BLOCK_OVERHEAD_BYTES`], plus the content
+    /// and an allocation header when longer than [`INLINE_BYTES`].
+    pub fn held_block_bytes(content_bytes: u64) -> u64 {
+        if content_bytes <= INLINE_BYTES as u64 {
+            HELD_BLOCK_OVERHEAD_BYTES
+        } else {
+            HELD_BLOCK_OVERHEAD_BYTES
+                + content_bytes
+                + super::compact_block::ALLOCATION_OVERHEAD_BYTES
+        }
     }
 }
 
@@ -98,8 +136,8 @@ impl BlockStore for SparseStore {
     fn read_block(&self, block: u64, buf: &mut [u8]) -> Result<(), StoreError> {
         check_access(self, block, buf.len())?;
         let held = lock_brief(&self.held);
-        match held.get(&block) {
-            Some(data) => buf.copy_from_slice(data),
+        match held.blocks.get(&block) {
+            Some(data) => data.read(buf),
             None => {
                 drop(held);
                 self.initial_block(block, buf);
@@ -109,11 +147,18 @@ impl BlockStore for SparseStore {
     }
     fn write_block(&self, block: u64, data: &[u8]) -> Result<(), StoreError> {
         check_access(self, block, data.len())?;
-        let mut held = lock_brief(&self.held);
-        match held.get_mut(&block) {
-            Some(old) => old.copy_from_slice(data),
+        let mut guard = lock_brief(&self.held);
+        let held = &mut *guard;
+        match held.blocks.get_mut(&block) {
+            Some(old) => {
+                held.heap_bytes -= old.heap_bytes();
+                old.set(data);
+                held.heap_bytes += old.heap_bytes();
+            }
             None => {
-                held.insert(block, data.into());
+                let new = CompactBlock::new(data);
+                held.heap_bytes += new.heap_bytes();
+                held.blocks.insert(block, new);
             }
         }
         Ok(())
@@ -126,7 +171,7 @@ impl BlockStore for SparseStore {
     }
     /// Every block held (written at least once), ascending.
     fn written_blocks(&self) -> Option<Vec<u64>> {
-        let mut blocks: Vec<u64> = lock_brief(&self.held).keys().copied().collect();
+        let mut blocks: Vec<u64> = lock_brief(&self.held).blocks.keys().copied().collect();
         blocks.sort_unstable();
         Some(blocks)
     }

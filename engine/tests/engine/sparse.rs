@@ -18,7 +18,8 @@ fn initial() -> InitialContent {
 #[derive(Debug, Clone)]
 enum Op {
     Read(u64),
-    Write(u64, u8),
+    /// Block, content seed, bytes before the zero tail (clamped to the block).
+    Write(u64, u8, usize),
     /// A buffer one word too short or too long.
     BadLength(u64, bool),
     Flush,
@@ -28,7 +29,7 @@ fn op(blocks: u64) -> impl Strategy<Value = Op> {
     // Blocks up to two past the end, so out-of-range calls are drawn too.
     prop_oneof![
         4 => (0..blocks + 2).prop_map(Op::Read),
-        4 => (0..blocks + 2, any::<u8>()).prop_map(|(b, x)| Op::Write(b, x)),
+        4 => (0..blocks + 2, any::<u8>(), 0usize..48).prop_map(|(b, x, n)| Op::Write(b, x, n)),
         1 => (0..blocks, any::<bool>()).prop_map(|(b, long)| Op::BadLength(b, long)),
         1 => Just(Op::Flush),
     ]
@@ -62,8 +63,12 @@ proptest! {
                         prop_assert_eq!(x, y);
                     }
                 }
-                Op::Write(b, v) => {
-                    let data: Vec<u8> = (0..bs).map(|i| v ^ i as u8).collect();
+                Op::Write(b, v, n) => {
+                    // Random bytes (some zero) up to `n`, zeros after: inline, on the
+                    // heap, whole, or all zero, rewritten longer or shorter.
+                    let data: Vec<u8> = (0..bs)
+                        .map(|i| if i < n { (v ^ i as u8).wrapping_mul(v | 1) } else { 0 })
+                        .collect();
                     let (rx, ry) = (dense.write_block(b, &data), sparse.write_block(b, &data));
                     prop_assert_eq!(rx.map_err(|e| e.to_string()), ry.map_err(|e| e.to_string()));
                     if b < blocks {
@@ -98,6 +103,27 @@ proptest! {
         prop_assert_eq!(sparse.block_count(), dense.block_count());
         prop_assert_eq!(sparse.block_size(), dense.block_size());
     }
+}
+
+#[test]
+fn a_record_block_costs_its_table_entry_not_its_four_kib() {
+    let blocks = (1u64 << 40) / 4096;
+    let s = SparseStore::new(4096, blocks).unwrap();
+    let mut record = vec![0u8; 4096];
+    record[..16].copy_from_slice(&[0xa5; 16]);
+    let n = 100_000u64;
+    for b in (0..blocks).step_by((blocks / n) as usize).take(n as usize) {
+        s.write_block(b, &record).unwrap();
+    }
+    assert_eq!(s.blocks_held(), n);
+    let per_block = s.bytes_held() / n;
+    assert!(
+        (32..=engine::store::HELD_BLOCK_OVERHEAD_BYTES + 16).contains(&per_block),
+        "{per_block} bytes per record block"
+    );
+    let mut buf = vec![1u8; 4096];
+    s.read_block(0, &mut buf).unwrap();
+    assert_eq!(buf, record);
 }
 
 #[test]
