@@ -9,8 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Marks a volume block with no entry.
-const NONE: u32 = u32::MAX;
+use crate::block_slots::BlockSlots;
 
 /// Largest data area a table can address.
 pub const AREA_SLOTS_MAX: u64 = (u32::MAX - 1) as u64;
@@ -24,8 +23,8 @@ const RESERVATIONS_IN_FLIGHT_MAX: u32 = 1 << 16;
 /// A lookup table with its slot allocator.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct LookupTable {
-    /// Slot per volume block, or `NONE`.
-    slots: Vec<u32>,
+    /// Slot per volume block with an entry (dense for small volumes, sparse above).
+    slots: BlockSlots,
     /// Freed slots, reused last-in first-out.
     free: Vec<u32>,
     /// Slots `next_fresh..capacity` have never been used.
@@ -53,7 +52,7 @@ impl LookupTable {
     pub fn new(volume_blocks: u64, capacity: u64) -> Self {
         assert!(capacity <= AREA_SLOTS_MAX, "data area too large");
         LookupTable {
-            slots: vec![NONE; volume_blocks as usize],
+            slots: BlockSlots::new(volume_blocks),
             free: Vec::new(),
             next_fresh: 0,
             capacity: capacity as u32,
@@ -64,10 +63,7 @@ impl LookupTable {
 
     /// The slot holding `block`'s data, if the table has an entry for it.
     pub fn lookup(&self, block: u64) -> Option<u32> {
-        match self.slots[block as usize] {
-            NONE => None,
-            slot => Some(slot),
-        }
+        self.slots.get(block)
     }
 
     /// The slot the next [`LookupTable::insert`] would use.
@@ -94,7 +90,8 @@ impl LookupTable {
     /// — so a failed write leaves the table exactly as a journal replay rebuilds it.
     pub(crate) fn reserve(&mut self, block: u64) -> Result<Reservation, AreaFull> {
         assert_eq!(
-            self.slots[block as usize], NONE,
+            self.slots.get(block),
+            None,
             "block {block} already has an entry"
         );
         let (slot, fresh) = match self.free.pop() {
@@ -105,7 +102,7 @@ impl LookupTable {
             }
             None => return Err(AreaFull),
         };
-        self.slots[block as usize] = slot;
+        self.slots.set(block, Some(slot));
         self.in_use += 1;
         Ok(Reservation { block, slot, fresh })
     }
@@ -128,22 +125,24 @@ impl LookupTable {
     /// the free list. With no other reservation in between, the allocator is then
     /// exactly as it was before `r`.
     pub(crate) fn cancel(&mut self, r: Reservation) {
-        let slot = std::mem::replace(&mut self.slots[r.block as usize], NONE);
-        assert_eq!(slot, r.slot, "cancel of block {}: entry changed", r.block);
+        let slot = self.slots.set(r.block, None);
+        assert_eq!(
+            slot,
+            Some(r.slot),
+            "cancel of block {}: entry changed",
+            r.block
+        );
         self.in_use -= 1;
-        if r.fresh && slot + 1 == self.next_fresh {
+        if r.fresh && r.slot + 1 == self.next_fresh {
             self.next_fresh -= 1;
         } else {
-            self.free.push(slot);
+            self.free.push(r.slot);
         }
     }
 
     /// Drops `block`'s entry, freeing its slot; returns the slot it had.
     pub fn remove(&mut self, block: u64) -> Option<u32> {
-        let slot = std::mem::replace(&mut self.slots[block as usize], NONE);
-        if slot == NONE {
-            return None;
-        }
+        let slot = self.slots.set(block, None)?;
         self.free.push(slot);
         self.in_use -= 1;
         Some(slot)
@@ -151,7 +150,7 @@ impl LookupTable {
 
     /// Drops every entry; the whole data area becomes free (and never-used again).
     pub fn clear(&mut self) {
-        self.slots.iter_mut().for_each(|s| *s = NONE);
+        self.slots.clear();
         self.free.clear();
         self.next_fresh = 0;
         self.in_use = 0;
@@ -159,11 +158,7 @@ impl LookupTable {
 
     /// Entries as `(block, slot)` in block order.
     pub fn entries(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
-        self.slots
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| **s != NONE)
-            .map(|(b, s)| (b as u64, *s))
+        self.slots.entries()
     }
 
     /// Slots in use now.
@@ -183,7 +178,7 @@ impl LookupTable {
 
     /// Volume blocks the table covers.
     pub fn volume_blocks(&self) -> u64 {
-        self.slots.len() as u64
+        self.slots.volume_blocks()
     }
 
     /// The allocator's state, for the metadata snapshot: `(next_fresh, free list)`.
@@ -239,10 +234,9 @@ impl LookupTable {
                     "block {block} points at slot {slot}, already used or free"
                 ));
             }
-            if t.slots[block as usize] != NONE {
+            if t.slots.set(block, Some(slot)).is_some() {
                 return Err(format!("block {block} has two entries"));
             }
-            t.slots[block as usize] = slot;
         }
         if let Some(lost) = owner.iter().position(|o| !o) {
             return Err(format!("slot {lost} is neither free nor in use"));
@@ -263,7 +257,7 @@ impl LookupTable {
         if slot >= self.capacity {
             return Err(format!("slot {slot} is past the data area"));
         }
-        if block >= self.volume_blocks() || self.slots[block as usize] != NONE {
+        if block >= self.volume_blocks() || self.slots.get(block).is_some() {
             return Err(format!("block {block} is out of range or has an entry"));
         }
         if slot >= self.next_fresh && slot - self.next_fresh > RESERVATIONS_IN_FLIGHT_MAX {
@@ -280,7 +274,7 @@ impl LookupTable {
         } else {
             return Err(format!("slot {slot} is already in use"));
         }
-        self.slots[block as usize] = slot;
+        self.slots.set(block, Some(slot));
         self.in_use += 1;
         self.peak = self.peak.max(self.in_use);
         Ok(())

@@ -5,6 +5,8 @@
 //! - `archive`: `backup_a` writes VLUN A byte for byte, as a plain raw image.
 //! - `bad_input`: short, misaligned and corrupt files give typed errors, never panics.
 //! - `faults`: injected store errors lose no acknowledged write, across a reopen.
+//! - `sparse_table`: a 1 TiB volume's lookup table and entry index hold only the
+//!   entries that exist and behave as a small volume's dense ones.
 //! - `stress`: the concurrent front tears, loses and misroutes nothing.
 //! - `lifecycle`: calls out of phase are `Error::IllegalState` and change nothing.
 //! - `reopen`: reopening a file device restores table, phase and space exactly.
@@ -26,6 +28,7 @@ mod io_cost;
 mod lifecycle;
 mod reopen;
 mod sparse;
+mod sparse_table;
 mod stress;
 mod trust;
 
