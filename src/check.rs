@@ -37,6 +37,32 @@ pub struct CheckArgs {
     /// Records sharing one block (default 1).
     #[arg(long)]
     records_per_block: Option<u64>,
+    /// Blocks in the volume, 2 to 8 (default 2); with record locks, blocks x records
+    /// per block at most 8.
+    #[arg(long)]
+    blocks: Option<u64>,
+    /// The generated transfers' amounts: distinct (transaction i moves 1 + i) or equal
+    /// (each moves 1) (default distinct).
+    #[arg(long, conflicts_with_all = ["model", "transactions"])]
+    amounts: Option<model::config::Amounts>,
+    /// The generated transfers' records: rotate (a role's i-th transfer moves from
+    /// block i mod blocks to the next) or same (every transfer of a role moves from
+    /// block 0 to block 1) (default rotate).
+    #[arg(long, conflicts_with_all = ["model", "transactions"])]
+    transfers: Option<model::config::Transfers>,
+    /// The transactions themselves, as a trace's model line writes them:
+    /// ROLE:FROM:TO:AMOUNT,... (e.g. old:0:1:5,new:1:0:3); --old and --new, if
+    /// given, must count them.
+    #[arg(long, value_name = "LIST", value_delimiter = ',',
+          value_parser = |s: &str| s.parse::<model::config::Transfer>(),
+          conflicts_with = "model")]
+    transactions: Option<Vec<model::config::Transfer>>,
+    /// A TOML model file giving the transactions (role, from, to, amount) and
+    /// optionally blocks and records_per_block; replaces --old, --new, --blocks and
+    /// --records-per-block (see README, "Model files").
+    #[arg(long, value_name = "FILE",
+          conflicts_with_all = ["old", "new", "blocks", "records_per_block"])]
+    model: Option<PathBuf>,
     /// Application lock granularity: record or block (default block).
     #[arg(long)]
     locks: Option<Locks>,
@@ -101,7 +127,9 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
 }
 
 impl CheckArgs {
-    fn config(&self) -> CheckConfig {
+    /// The configuration the flags (and the model file) ask for; a bad model file is
+    /// an error naming its line and key.
+    fn config(&self) -> Result<CheckConfig> {
         let mut c = CheckConfig::default();
         if let Some(v) = self.variant {
             c.variant = v;
@@ -109,6 +137,24 @@ impl CheckArgs {
         c.old = self.old.unwrap_or(c.old);
         c.new = self.new.unwrap_or(c.new);
         c.records_per_block = self.records_per_block.unwrap_or(c.records_per_block);
+        c.blocks = self.blocks.unwrap_or(c.blocks);
+        c.amounts = self.amounts.unwrap_or(c.amounts);
+        c.transfers = self.transfers.unwrap_or(c.transfers);
+        if let Some(ts) = &self.transactions {
+            c.set_transactions(ts.clone());
+            if self.old.is_some_and(|n| n != c.old) || self.new.is_some_and(|n| n != c.new) {
+                bail!(
+                    "--transactions lists {} old and {} new transactions, not --old {} --new {}",
+                    c.old,
+                    c.new,
+                    self.old.unwrap_or(c.old),
+                    self.new.unwrap_or(c.new)
+                );
+            }
+        }
+        if let Some(path) = &self.model {
+            crate::check_model_file::apply(path, &mut c)?;
+        }
         c.locks = self.locks.unwrap_or(c.locks);
         c.discipline = self.discipline.unwrap_or(c.discipline);
         c.type_b = self.type_b.unwrap_or(c.type_b);
@@ -118,10 +164,11 @@ impl CheckArgs {
         c.depth = self.depth.or(c.depth);
         c.states_max = self.states_max.or(c.states_max);
         c.timeout = self.timeout.or(c.timeout);
-        if self.dfs {
+        if self.dfs || c.symmetry {
+            // stateright reduces by symmetry only depth first.
             c.strategy = Strategy::Dfs;
         }
-        c
+        Ok(c)
     }
 }
 
@@ -132,9 +179,9 @@ pub fn run(args: &CheckArgs) -> Result<Exit> {
         return replay(path);
     }
     if args.walk.on() {
-        return crate::check_walk::run(&args.config(), &args.walk, &args.trace_dir, &args.verdict);
+        return crate::check_walk::run(&args.config()?, &args.walk, &args.trace_dir, &args.verdict);
     }
-    let cfg = args.config();
+    let cfg = args.config()?;
     if let Some(addr) = args.serve {
         return crate::check_serve::serve(&cfg, addr);
     }

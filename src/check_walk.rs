@@ -75,6 +75,11 @@ pub fn run(
     trace_dir: &Path,
     verdict: &VerdictArgs,
 ) -> Result<Exit> {
+    if cfg.symmetry {
+        bail!(
+            "--symmetry reduces an exhaustive search; random walks (--simulate) take no --symmetry"
+        );
+    }
     if cfg.strategy == Strategy::Dfs {
         bail!("--dfs chooses how an exhaustive search explores; random walks (--simulate) take neither --dfs nor a strategy");
     }

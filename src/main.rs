@@ -12,6 +12,7 @@ macro_rules! say {
 
 mod calibrate_cmd;
 mod check;
+mod check_model_file;
 mod check_serve;
 mod check_walk;
 mod config;
@@ -130,7 +131,7 @@ satisfies i % N == K - 1; `owm merge` joins the N outputs."
     #[command(
         after_help = "Examples:\n  owm check\n  owm check --variant logging --old 1 --new 2 --records-per-block 2 --locks record\n  owm check --discipline incremental --type-b off\n  owm check --replay out/check/b-complete.trace\n  owm check --locks record --records-per-block 2 --old 4 --new 3 --simulate --seed 1 --walks 200\n  owm check --simulate --walks 100000 --shard 2/8 --trace-dir walks2   (then owm merge walks1 ... walks8)"
     )]
-    Check(check::CheckArgs),
+    Check(Box<check::CheckArgs>),
     /// Join the outputs of `owm sweep --shard` (or the trace directories of `owm check
     /// --simulate --shard`) into the files one unsharded run writes.
     #[command(after_help = "Example:\n  owm merge part1 part2 part3 --out all")]

@@ -394,3 +394,55 @@ fn check_writes_junit_and_json_verdicts_per_property() {
         }
     }
 }
+
+/// A model file's check: its trace carries the transactions themselves, so it replays
+/// after the file is gone, and the reproduce line gives the same verdict without it.
+/// A bad file names its line and key, exit 2.
+#[test]
+fn a_model_file_is_checked_and_its_trace_replays_without_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(
+        tmp.path(),
+        "m.toml",
+        "blocks = 3\n\n[[transaction]]\nrole = \"old\"\nfrom = 0\nto = 2\namount = 4\n\n\
+         [[transaction]]\nrole = \"new\"\nfrom = 2\nto = 1\namount = 7\n",
+    );
+    let dir = tmp.path().join("traces");
+    let args = ["check", "--model", &file, "--discipline", "incremental"];
+    let o = owm(&[&args[..], &["--threads", "1", "--trace-dir", &s(&dir)]].concat());
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("--blocks 3 --transactions old:0:2:4,new:2:1:7"),
+        "{}",
+        stdout(&o)
+    );
+    let reproduce = reproduce_args(&o);
+    std::fs::remove_file(&file).unwrap();
+    let o = owm(&["check", "--replay", &s(&dir.join("b-complete.trace"))]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    fails_with(&o, &["violation reproduced", "B-complete"]);
+    assert!(
+        stdout(&o).contains("from record 2 to record 1"),
+        "{}",
+        stdout(&o)
+    );
+    let args: Vec<&str> = reproduce.iter().map(String::as_str).collect();
+    let again = owm(&[&args[..], &["--trace-dir", &s(&dir)]].concat());
+    assert_eq!(code(&again), 1, "{}", stderr(&again));
+
+    let bad = write(
+        tmp.path(),
+        "bad.toml",
+        "[[transaction]]\nrole = \"old\"\nfrom = 0\nto = 5\namount = 1\n\n\
+         [[transaction]]\nrole = \"new\"\nfrom = 0\nto = 1\namount = 1\n",
+    );
+    let o = owm(&["check", "--model", &bad]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &["bad.toml:4: key `transaction.0.to`", "records are 0..2"],
+    );
+    let o = owm(&["check", "--model", &s(&tmp.path().join("absent.toml"))]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["absent.toml", "cannot read"]);
+}

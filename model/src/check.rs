@@ -29,7 +29,7 @@ pub enum Outcome {
     /// An `always` property failed; the shortest trace found (breadth first; depth
     /// first: the first trace met).
     Violated {
-        trace: Trace,
+        trace: Box<Trace>,
         /// Numbered steps in patent terms.
         steps: Vec<String>,
         /// The oracle's words.
@@ -134,7 +134,7 @@ impl CheckReport {
         self.properties
             .iter()
             .filter_map(|p| match &p.outcome {
-                Outcome::Violated { trace, .. } => Some((p.name, trace)),
+                Outcome::Violated { trace, .. } => Some((p.name, &**trace)),
                 _ => None,
             })
             .collect()
@@ -370,7 +370,7 @@ fn violated_outcome(
     };
     let replayed = trace::replay(&trace)?;
     Ok(Outcome::Violated {
-        trace,
+        trace: Box::new(trace),
         steps: replayed.steps,
         detail: replayed.violation.to_string(),
     })

@@ -20,6 +20,14 @@ use crate::ModelError;
 pub const TXNS_MAX: usize = 8;
 /// Most records sharing one block (block size = 16 bytes per record).
 pub const RECORDS_PER_BLOCK_MAX: u64 = 4;
+/// Most blocks in the modelled volume (a state keeps a bit per block for type (b)
+/// locks, and at most [`LOCK_ITEMS_MAX`] lock items).
+pub const BLOCKS_MAX: u64 = 8;
+/// Most application lock items a configuration may have (records with record locks,
+/// blocks with block locks): the size of a state's lock table.
+pub const LOCK_ITEMS_MAX: usize = 8;
+/// The volume's blocks by default.
+pub const BLOCKS_DEFAULT: u64 = 2;
 
 /// What an application lock covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -55,6 +63,95 @@ pub enum Rmw {
     Split,
 }
 
+/// The amount each generated transfer moves (`--amounts`; a model file gives its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Amounts {
+    /// Transaction `i` moves `1 + i`: no two transactions are interchangeable.
+    Distinct,
+    /// Every transaction moves 1: transactions of one role with the same records are
+    /// interchangeable (see `--symmetry`).
+    Equal,
+}
+
+/// Which records each generated transfer touches (`--transfers`; a model file gives
+/// its own). Every transaction of a role uses the same record position within each
+/// block: the first with old transactions, the second (when a block has two records
+/// or more) with new ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Transfers {
+    /// A role's `i`-th transaction moves from block `i mod blocks` to block
+    /// `(i + 1) mod blocks`: consecutive ones go opposite ways round the volume.
+    Rotate,
+    /// Every transaction of a role moves from block 0 to block 1.
+    Same,
+}
+
+/// One transaction of a model file (`--model`, or `--transactions` on the command
+/// line): a transfer of `amount` from record `from` to record `to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transfer {
+    pub role: crate::program::Role,
+    /// Debited record (0-based over the whole volume).
+    pub from: u64,
+    /// Credited record.
+    pub to: u64,
+    /// Units moved: at least 1.
+    pub amount: i64,
+}
+
+impl fmt::Display for Transfer {
+    /// `old:0:1:5` (role, from record, to record, amount): a word of `--transactions`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}:{}",
+            self.role.as_str(),
+            self.from,
+            self.to,
+            self.amount
+        )
+    }
+}
+
+impl FromStr for Transfer {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}`: expected ROLE:FROM:TO:AMOUNT, e.g. old:0:1:5");
+        let mut parts = s.split(':');
+        let (Some(role), Some(from), Some(to), Some(amount), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return Err(bad());
+        };
+        let role = match role {
+            "old" => crate::program::Role::Old,
+            "new" => crate::program::Role::New,
+            other => return Err(format!("`{s}`: role `{other}` is neither old nor new")),
+        };
+        let num = |v: &str| v.parse::<u64>().map_err(|e| format!("`{s}`: `{v}`: {e}"));
+        Ok(Transfer {
+            role,
+            from: num(from)?,
+            to: num(to)?,
+            amount: amount
+                .parse()
+                .map_err(|e| format!("`{s}`: amount `{amount}`: {e}"))?,
+        })
+    }
+}
+
+/// Parses a `--transactions` list: [`Transfer`] words separated by commas.
+pub fn parse_transactions(s: &str) -> Result<Vec<Transfer>, String> {
+    s.split(',').map(str::parse).collect()
+}
+
 /// How the state space is explored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -74,6 +171,15 @@ pub struct CheckConfig {
     /// Transactions starting after the split (they use VLUN B).
     pub new: usize,
     pub records_per_block: u64,
+    /// Blocks in the volume (`--blocks`, at least 2).
+    pub blocks: u64,
+    /// The amounts of the generated transfers (ignored with `transactions`).
+    pub amounts: Amounts,
+    /// The records of the generated transfers (ignored with `transactions`).
+    pub transfers: Transfers,
+    /// The transactions of a model file, old ones first (`old` and `new` count them);
+    /// `None`: generated from `old`, `new`, `amounts` and `transfers`.
+    pub transactions: Option<Vec<Transfer>>,
     pub locks: Locks,
     pub discipline: Discipline,
     /// Type (b) locks ([0053]): taken at the split on the blocks the old transactions
@@ -92,6 +198,9 @@ pub struct CheckConfig {
     pub timeout: Option<Duration>,
     /// Stop the search once about this many states were generated (`None`: no limit).
     pub states_max: Option<usize>,
+    /// Symmetry reduction (`--symmetry on`): states that differ only by a renaming of
+    /// interchangeable transactions are explored once (depth first only).
+    pub symmetry: bool,
 }
 
 impl Default for CheckConfig {
@@ -104,6 +213,10 @@ impl Default for CheckConfig {
             old: 2,
             new: 2,
             records_per_block: 1,
+            blocks: BLOCKS_DEFAULT,
+            amounts: Amounts::Distinct,
+            transfers: Transfers::Rotate,
+            transactions: None,
             locks: Locks::Block,
             discipline: Discipline::Conservative,
             type_b: false,
@@ -114,6 +227,7 @@ impl Default for CheckConfig {
             strategy: Strategy::Bfs,
             timeout: None,
             states_max: None,
+            symmetry: false,
         }
     }
 }
@@ -141,6 +255,34 @@ impl CheckConfig {
                 self.records_per_block
             ));
         }
+        if self.blocks < 2 || self.blocks > BLOCKS_MAX {
+            return bad(format!(
+                "blocks must be 2..={BLOCKS_MAX} (a transfer needs two blocks), got {}",
+                self.blocks
+            ));
+        }
+        let records = self.blocks * self.records_per_block;
+        let items = match self.locks {
+            Locks::Record => records,
+            Locks::Block => self.blocks,
+        };
+        if items > LOCK_ITEMS_MAX as u64 {
+            return bad(format!(
+                "{items} {} locks exceed the model's {LOCK_ITEMS_MAX} lock items \
+                 (blocks x records per block with record locks)",
+                self.locks
+            ));
+        }
+        if let Some(ts) = &self.transactions {
+            validate_transactions(ts, records, self.old, self.new)?;
+        }
+        if self.symmetry && self.strategy == Strategy::Bfs {
+            return bad(
+                "symmetry reduction needs a depth-first search (--dfs): stateright reduces \
+                 only depth-first searches and random walks"
+                    .into(),
+            );
+        }
         if self.threads == 0 {
             return bad("threads must be at least 1".into());
         }
@@ -157,15 +299,14 @@ impl CheckConfig {
     }
 
     /// The parameters that define the model (not how it is explored), as `owm check`
-    /// flags: the line a trace file starts with (`--rmw` only when split, so files
-    /// written before the flag existed keep their bytes).
+    /// flags: the line a trace file starts with. Each flag added after the first
+    /// release (`--rmw`, `--blocks`, `--amounts`, `--transfers`, `--transactions`)
+    /// appears only when it differs from its default, so files written before it
+    /// existed keep their bytes. A model file's transactions are written out in full
+    /// (`--transactions`), so a trace replays without the file.
     pub fn model_flags(&self) -> String {
-        let rmw = match self.rmw {
-            Rmw::Atomic => "",
-            Rmw::Split => " --rmw split",
-        };
-        format!(
-            "--variant {} --old {} --new {} --records-per-block {} --locks {} --discipline {} --type-b {} --aborts {}{rmw}",
+        let mut out = format!(
+            "--variant {} --old {} --new {} --records-per-block {} --locks {} --discipline {} --type-b {} --aborts {}",
             self.variant,
             self.old,
             self.new,
@@ -174,7 +315,28 @@ impl CheckConfig {
             self.discipline,
             on_off(self.type_b),
             on_off(self.aborts)
-        )
+        );
+        if self.rmw == Rmw::Split {
+            out += " --rmw split";
+        }
+        if self.blocks != BLOCKS_DEFAULT {
+            out += &format!(" --blocks {}", self.blocks);
+        }
+        match &self.transactions {
+            Some(ts) => {
+                let words: Vec<String> = ts.iter().map(Transfer::to_string).collect();
+                out += &format!(" --transactions {}", words.join(","));
+            }
+            None => {
+                if self.amounts != Amounts::Distinct {
+                    out += &format!(" --amounts {}", self.amounts);
+                }
+                if self.transfers != Transfers::Rotate {
+                    out += &format!(" --transfers {}", self.transfers);
+                }
+            }
+        }
+        out
     }
 
     /// How the space is explored, as `owm check` flags: every flag besides the model's
@@ -184,6 +346,9 @@ impl CheckConfig {
         let mut out = format!("--threads {}", self.threads);
         if self.strategy == Strategy::Dfs {
             out += " --dfs";
+        }
+        if self.symmetry {
+            out += " --symmetry on";
         }
         if let Some(d) = self.depth {
             out += &format!(" --depth {d}");
@@ -233,10 +398,78 @@ impl CheckConfig {
                 "--type-b" => cfg.type_b = parse_on_off(value).map_err(perr)?,
                 "--aborts" => cfg.aborts = parse_on_off(value).map_err(perr)?,
                 "--rmw" => cfg.rmw = value.parse().map_err(perr)?,
+                "--blocks" => cfg.blocks = num(value)? as u64,
+                "--amounts" => cfg.amounts = value.parse().map_err(perr)?,
+                "--transfers" => cfg.transfers = value.parse().map_err(perr)?,
+                "--transactions" => cfg.set_transactions(parse_transactions(value).map_err(perr)?),
                 other => return Err(ModelError::Parse(format!("unknown flag `{other}`"))),
             }
         }
         Ok(cfg)
+    }
+}
+
+impl CheckConfig {
+    /// Sets the transactions of a model file: old ones first (each role in the order
+    /// given), and `old` and `new` to their counts.
+    pub fn set_transactions(&mut self, mut ts: Vec<Transfer>) {
+        ts.sort_by_key(|t| t.role != crate::program::Role::Old);
+        self.old = ts
+            .iter()
+            .filter(|t| t.role == crate::program::Role::Old)
+            .count();
+        self.new = ts.len() - self.old;
+        self.transactions = Some(ts);
+    }
+}
+
+/// The checks on a model file's transactions that need no geometry but `records`.
+fn validate_transactions(
+    ts: &[Transfer],
+    records: u64,
+    old: usize,
+    new: usize,
+) -> Result<(), ModelError> {
+    let bad = |reason: String| Err(ModelError::Config(reason));
+    let olds = ts
+        .iter()
+        .filter(|t| t.role == crate::program::Role::Old)
+        .count();
+    if (olds, ts.len() - olds) != (old, new)
+        || ts[..olds]
+            .iter()
+            .any(|t| t.role != crate::program::Role::Old)
+    {
+        return bad(
+            "the transactions must list the old ones first, and old and new count them".into(),
+        );
+    }
+    for (i, t) in ts.iter().enumerate() {
+        if let Some(msg) = t.problem(records) {
+            return bad(format!("transaction {i} ({t}): {msg}"));
+        }
+    }
+    Ok(())
+}
+
+impl Transfer {
+    /// What is wrong with this transfer on a volume of `records` records, if anything.
+    pub fn problem(&self, records: u64) -> Option<String> {
+        if self.from >= records || self.to >= records {
+            Some(format!(
+                "records are 0..{records} (blocks x records per block), got {} and {}",
+                self.from, self.to
+            ))
+        } else if self.from == self.to {
+            Some(format!("from and to are the same record ({})", self.from))
+        } else if self.amount < 1 {
+            Some(format!(
+                "the amount must be at least 1, got {}",
+                self.amount
+            ))
+        } else {
+            None
+        }
     }
 }
 
@@ -287,6 +520,8 @@ names!(Locks, "lock granularity", Record => "record", Block => "block");
 names!(Discipline, "locking discipline", Conservative => "conservative", Incremental => "incremental");
 names!(Rmw, "read-modify-write", Atomic => "atomic", Split => "split");
 names!(Strategy, "strategy", Bfs => "bfs", Dfs => "dfs");
+names!(Amounts, "amounts", Distinct => "distinct", Equal => "equal");
+names!(Transfers, "transfers", Rotate => "rotate", Same => "same");
 
 #[cfg(test)]
 mod tests {
@@ -304,10 +539,29 @@ mod tests {
             type_b: true,
             aborts: true,
             rmw: Rmw::Split,
+            blocks: 3,
+            amounts: Amounts::Equal,
+            transfers: Transfers::Same,
             ..CheckConfig::default()
         };
         let back = CheckConfig::from_model_flags(&cfg.model_flags()).unwrap();
         assert_eq!(back, cfg);
+        let mut file = CheckConfig::default();
+        file.set_transactions(parse_transactions("new:1:0:3,old:0:1:5,old:0:1:5").unwrap());
+        assert_eq!((file.old, file.new), (2, 1));
+        assert!(file
+            .model_flags()
+            .ends_with(" --transactions old:0:1:5,old:0:1:5,new:1:0:3"));
+        assert_eq!(
+            CheckConfig::from_model_flags(&file.model_flags()).unwrap(),
+            file
+        );
+        // The defaults add nothing to the line trace files have always started with.
+        assert_eq!(
+            CheckConfig::default().model_flags(),
+            "--variant cow --old 2 --new 2 --records-per-block 1 --locks block \
+             --discipline conservative --type-b off --aborts on"
+        );
         assert!(CheckConfig::from_model_flags("--locks page").is_err());
         assert!(CheckConfig::from_model_flags("--old").is_err());
     }
@@ -315,6 +569,13 @@ mod tests {
     #[test]
     fn validate_rejects_what_the_model_cannot_hold() {
         assert!(CheckConfig::default().validate().is_ok());
+        assert!(CheckConfig {
+            blocks: 8,
+            records_per_block: 4,
+            ..CheckConfig::default()
+        }
+        .validate()
+        .is_ok());
         for bad in [
             CheckConfig {
                 new: 0,
@@ -331,6 +592,36 @@ mod tests {
             },
             CheckConfig {
                 threads: 0,
+                ..CheckConfig::default()
+            },
+            CheckConfig {
+                blocks: 1,
+                ..CheckConfig::default()
+            },
+            CheckConfig {
+                blocks: 9,
+                ..CheckConfig::default()
+            },
+            CheckConfig {
+                blocks: 3,
+                records_per_block: 3,
+                locks: Locks::Record,
+                ..CheckConfig::default()
+            },
+            CheckConfig {
+                symmetry: true,
+                ..CheckConfig::default()
+            },
+            CheckConfig {
+                transactions: Some(parse_transactions("old:0:1:1,new:1:1:1").unwrap()),
+                old: 1,
+                new: 1,
+                ..CheckConfig::default()
+            },
+            CheckConfig {
+                transactions: Some(parse_transactions("old:0:2:1,new:1:0:1").unwrap()),
+                old: 1,
+                new: 1,
                 ..CheckConfig::default()
             },
         ] {

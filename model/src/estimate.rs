@@ -67,10 +67,17 @@ impl fmt::Display for Estimate {
 fn shrunk(cfg: &CheckConfig, txns: usize) -> CheckConfig {
     let mut c = cfg.clone();
     while c.old + c.new > txns {
-        if c.old >= c.new {
+        let role = if c.old >= c.new {
             c.old -= 1;
+            crate::program::Role::Old
         } else {
             c.new -= 1;
+            crate::program::Role::New
+        };
+        // A model file's transactions: the last of that role goes.
+        if let Some(ts) = &mut c.transactions {
+            let last = ts.iter().rposition(|t| t.role == role);
+            ts.remove(last.expect("a role with transactions"));
         }
     }
     c.depth = None;

@@ -1,13 +1,18 @@
 //! The workload: what each transaction of a configuration does.
 //!
-//! Two blocks, `records_per_block` records of 16 bytes each (value and stamp, the
-//! layout of [`sim::history`]), every balance initially [`INITIAL_BALANCE`]. Each
-//! transaction is a bank transfer of `1 + id` from one record to another (so the sum
-//! of balances is conserved). Every transaction of a role uses the same record
-//! position within each block (`role % rpb`): with one record per block old and new
-//! transactions share both records; with two or more, old ones use the first record
-//! of each block and new ones the second, so they share *blocks* but not *records* —
-//! the case where record locks are not enough on a block device.
+//! `--blocks` blocks (2 by default), `records_per_block` records of 16 bytes each
+//! (value and stamp, the layout of [`sim::history`]), every balance initially
+//! [`INITIAL_BALANCE`]. Each transaction is a bank transfer from one record to another
+//! (so the sum of balances is conserved): those of a model file as it gives them
+//! ([`crate::config::Transfer`]), otherwise generated ([`transfers`]): transaction
+//! `id` moves `1 + id` (`--amounts distinct`) or 1 (`--amounts equal`); a role's
+//! `i`-th transaction moves from block `i mod blocks` to block `(i + 1) mod blocks`
+//! (`--transfers rotate`) or from block 0 to block 1 (`--transfers same`). Every
+//! transaction of a role uses the same record position within each block
+//! (`role % rpb`): with one record per block old and new transactions share records;
+//! with two or more, old ones use the first record of each block and new ones the
+//! second, so they share *blocks* but not *records* — the case where record locks are
+//! not enough on a block device.
 //!
 //! A transaction's [`Program`]: begin (dispatch, binding it to its VLUN); under
 //! conservative 2PL take every lock in one step (an old transaction together with its
@@ -20,17 +25,17 @@
 use engine::Vlun;
 use sim::history::{write_record, Layout, RECORD_HEADER_BYTES};
 
-use crate::config::{CheckConfig, Discipline, Locks, Rmw};
+use serde::{Deserialize, Serialize};
 
-/// Blocks in the modelled volume.
-pub const BLOCKS: u64 = 2;
+use crate::config::{Amounts, CheckConfig, Discipline, Locks, Rmw, Transfer, Transfers};
 /// Bytes per record: the oracle's value and stamp.
 pub const RECORD_BYTES: usize = RECORD_HEADER_BYTES;
 /// Every balance before the first transaction.
 pub const INITIAL_BALANCE: i64 = 100;
 
 /// Which side of the split a transaction is on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Role {
     /// Active at the split: uses VLUN A.
     Old,
@@ -162,33 +167,55 @@ pub fn program(
     }
 }
 
-/// The model's volume: two blocks of `records_per_block` records.
+/// The model's volume: `cfg.blocks` blocks of `records_per_block` records.
 pub fn layout(cfg: &CheckConfig) -> Layout {
     Layout {
         block_size: RECORD_BYTES * cfg.records_per_block as usize,
-        volume_blocks: BLOCKS,
+        volume_blocks: cfg.blocks,
         record_size: RECORD_BYTES,
     }
 }
 
-/// Every transaction's program, old ones first (transaction `i` is `programs[i]`).
-pub fn programs(cfg: &CheckConfig, layout: &Layout) -> Vec<Program> {
-    let rpb = cfg.records_per_block;
+/// Every transaction's transfer, old ones first (transaction `i` is the `i`-th): a
+/// model file's, or generated from the flags (module doc).
+pub fn transfers(cfg: &CheckConfig) -> Vec<Transfer> {
+    if let Some(ts) = &cfg.transactions {
+        return ts.clone();
+    }
+    let (rpb, blocks) = (cfg.records_per_block, cfg.blocks);
     let roles =
         std::iter::repeat_n(Role::Old, cfg.old).chain(std::iter::repeat_n(Role::New, cfg.new));
-    let mut programs = Vec::new();
     let (mut n_old, mut n_new) = (0u64, 0u64);
+    let mut out = Vec::new();
     for (id, role) in roles.enumerate() {
         let (record_in_block, i) = match role {
             Role::Old => (0, &mut n_old),
             Role::New => (1 % rpb, &mut n_new),
         };
-        let from = (*i % 2) * rpb + record_in_block;
-        let to = ((*i + 1) % 2) * rpb + record_in_block;
+        let (from_block, to_block) = match cfg.transfers {
+            Transfers::Rotate => (*i % blocks, (*i + 1) % blocks),
+            Transfers::Same => (0, 1),
+        };
         *i += 1;
-        programs.push(program(cfg, role, from, to, 1 + id as i64, layout));
+        out.push(Transfer {
+            role,
+            from: from_block * rpb + record_in_block,
+            to: to_block * rpb + record_in_block,
+            amount: match cfg.amounts {
+                Amounts::Distinct => 1 + id as i64,
+                Amounts::Equal => 1,
+            },
+        });
     }
-    programs
+    out
+}
+
+/// Every transaction's program, old ones first (transaction `i` is `programs[i]`).
+pub fn programs(cfg: &CheckConfig, layout: &Layout) -> Vec<Program> {
+    transfers(cfg)
+        .iter()
+        .map(|t| program(cfg, t.role, t.from, t.to, t.amount, layout))
+        .collect()
 }
 
 /// The image before the first transaction: every record [`INITIAL_BALANCE`], stamp 0.

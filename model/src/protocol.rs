@@ -32,7 +32,7 @@ use crate::config::{CheckConfig, Locks, TXNS_MAX};
 use crate::coverage::CoverageCounters;
 use crate::events::EventLog;
 use crate::narrate::{bits, short_writer, writer, Notes};
-use crate::program::{self, Op, Program, Role, BLOCKS, INITIAL_BALANCE};
+use crate::program::{self, Op, Program, Role, INITIAL_BALANCE};
 use crate::state::{release, State, Status, TxnState, BLOCK_BYTES_MAX, LOCK_ITEMS_MAX};
 use crate::verdicts::{
     verdicts, A_ARCHIVED, A_CONSISTENT_REACHED, A_RETIRED, RUN_ENDED, SPLIT_BOTH_ACTIVE,
@@ -125,8 +125,9 @@ impl OwmModel {
     /// A fresh device holding the initial image, before the split.
     fn initial_device(&self) -> Device<MemStore> {
         let mut dc = DeviceConfig::new(self.cfg.variant);
-        dc.group1_locks = BLOCKS as usize;
-        let dev = Device::in_memory_with(dc, self.layout.block_size, BLOCKS, BLOCKS)
+        let blocks = self.layout.volume_blocks;
+        dc.group1_locks = blocks as usize;
+        let dev = Device::in_memory_with(dc, self.layout.block_size, blocks, blocks)
             .expect("the model's geometry is valid");
         for (b, chunk) in self.initial.chunks(self.layout.block_size).enumerate() {
             dev.write(Vlun::A, b as u64, chunk)
@@ -565,7 +566,7 @@ impl OwmModel {
     pub fn image(&self, dev: &Device<MemStore>, vlun: Vlun) -> Vec<u8> {
         let bs = self.layout.block_size;
         let mut out = vec![0u8; self.layout.image_bytes()];
-        for b in 0..BLOCKS {
+        for b in 0..self.layout.volume_blocks {
             dev.read(vlun, b, &mut out[b as usize * bs..(b as usize + 1) * bs])
                 .expect("reading a whole VLUN");
         }
@@ -613,7 +614,7 @@ impl Model for OwmModel {
         let history = EventLog::default();
         let items = match self.cfg.locks {
             Locks::Record => self.layout.records() as usize,
-            Locks::Block => BLOCKS as usize,
+            Locks::Block => self.layout.volume_blocks as usize,
         };
         assert!(items <= LOCK_ITEMS_MAX && self.programs.len() <= TXNS_MAX);
         let violated = verdicts(&history.to_history(self.layout, &self.initial));

@@ -28,9 +28,10 @@ use std::sync::Arc;
 use engine::{Device, MemStore, Phase, Vlun};
 use sim::oracle::Invariant;
 
+pub use crate::config::LOCK_ITEMS_MAX;
 use crate::config::{RECORDS_PER_BLOCK_MAX, TXNS_MAX};
 use crate::events::EventLog;
-use crate::program::{BLOCKS, RECORD_BYTES};
+use crate::program::RECORD_BYTES;
 use crate::protocol::Action;
 use crate::verdicts::bit;
 
@@ -64,8 +65,6 @@ impl TxnState {
     }
 }
 
-/// Most application lock items: one per record.
-pub const LOCK_ITEMS_MAX: usize = BLOCKS as usize * RECORDS_PER_BLOCK_MAX as usize;
 /// Largest block: [`RECORDS_PER_BLOCK_MAX`] records.
 pub(crate) const BLOCK_BYTES_MAX: usize = RECORD_BYTES * RECORDS_PER_BLOCK_MAX as usize;
 

@@ -209,7 +209,7 @@ fn counterexample_is_pinned(flags: &str, invariant: &str, stem: &str) -> model::
     expect_file(&format!("{stem}.trace"), &trace.to_text());
     let text = std::fs::read_to_string(expected_path(&format!("{stem}.trace"))).unwrap();
     let reloaded = Trace::from_text(&text).expect("parse the checked-in trace");
-    assert_eq!(&reloaded, trace);
+    assert_eq!(&reloaded, &**trace);
     let replayed = replay(&reloaded).expect("the checked-in trace replays");
     assert_eq!(replayed.violation.invariant.as_str(), invariant);
     replayed
