@@ -20,7 +20,6 @@
 //! - **timeline** (`keep_timeline`): one row per transaction attempt;
 //! - **samples**: the response and admission delays kept for exact percentiles
 //!   (16 bytes per transaction);
-//! - **workload**: a Zipf hot spot's cumulative weights (8 bytes per record);
 //! - **engine**: the device's lock-free entry index and its lookup table's slot per
 //!   block (4 bytes per volume block each, for the variants with a lookup table), and
 //!   in integrity mode (`[device] integrity`) its checksums in memory (8 bytes per
@@ -39,7 +38,6 @@ use crate::cost::TxnTimeline;
 use crate::history::{Layout, Step};
 use crate::locks::{DENSE_LOCKS_MAX, LOCK_BYTES};
 use crate::scenario::{Granularity, Scenario};
-use crate::workload::{GeneratedConfig, HotSpot, WorkloadConfig};
 
 /// Bytes of the engine's entry index per volume block (`engine/src/device/entry_index.rs`).
 const ENTRY_INDEX_BYTES_PER_BLOCK: u64 = 4;
@@ -67,7 +65,6 @@ pub struct Footprint {
     pub history_bytes: u64,
     pub timeline_bytes: u64,
     pub samples_bytes: u64,
-    pub workload_bytes: u64,
     pub engine_bytes: u64,
 }
 
@@ -80,7 +77,6 @@ impl Footprint {
             self.history_bytes,
             self.timeline_bytes,
             self.samples_bytes,
-            self.workload_bytes,
             self.engine_bytes,
         ]
         .iter()
@@ -95,7 +91,6 @@ impl Footprint {
             ("history", self.history_bytes),
             ("timeline", self.timeline_bytes),
             ("delay samples", self.samples_bytes),
-            ("workload", self.workload_bytes),
             ("engine", self.engine_bytes),
         ];
         parts
@@ -161,14 +156,6 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
     } else {
         0
     };
-    let workload_bytes = match &scenario.workload {
-        WorkloadConfig::Generated(GeneratedConfig {
-            hot_spot: HotSpot::Zipf { .. },
-            records,
-            ..
-        }) => records.saturating_mul(8),
-        _ => 0,
-    };
     // Entry index and lookup table: 4 bytes per volume block each (logging,
     // copy-on-write).
     let mut engine_bytes =
@@ -192,13 +179,13 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
         history_bytes,
         timeline_bytes,
         samples_bytes: transactions.saturating_mul(16),
-        workload_bytes,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::workload::{GeneratedConfig, WorkloadConfig};
 
     fn generated(transactions: u64) -> Scenario {
         Scenario::with_workload(WorkloadConfig::Generated(GeneratedConfig {

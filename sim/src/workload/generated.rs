@@ -2,10 +2,10 @@
 //! times; transaction length uniform in a range; each access a write with a given
 //! probability; records chosen uniformly or from a Zipf hot spot.
 
-use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use super::zipf::Zipf;
 use super::{distinct, Workload};
 use crate::clock::Tick;
 use crate::rng;
@@ -109,27 +109,15 @@ pub(crate) struct Generated {
     shapes: ChaCha8Rng,
     emitted: u64,
     scheduled: u64,
-    /// Cumulative Zipf weights, normalised to 1 (empty for uniform).
-    zipf_cdf: Vec<f64>,
+    /// The Zipf hot spot's sampler (`None` for uniform).
+    zipf: Option<Zipf>,
 }
 
 impl Generated {
     pub(crate) fn new(c: GeneratedConfig, arrivals: ChaCha8Rng, shapes: ChaCha8Rng) -> Self {
-        let zipf_cdf = match c.hot_spot {
-            HotSpot::Uniform => Vec::new(),
-            HotSpot::Zipf { exponent } => {
-                let mut acc = 0.0;
-                let mut v: Vec<f64> = (0..c.records.max(1))
-                    .map(|k| {
-                        // (k+1)^-s through the libm-free ln/exp: identical on every machine.
-                        acc += rng::exp(-exponent * rng::ln((k + 1) as f64));
-                        acc
-                    })
-                    .collect();
-                let total = acc;
-                v.iter_mut().for_each(|x| *x /= total);
-                v
-            }
+        let zipf = match c.hot_spot {
+            HotSpot::Uniform => None,
+            HotSpot::Zipf { exponent } => Some(Zipf::new(c.records.max(1), exponent)),
         };
         Self {
             c,
@@ -137,7 +125,7 @@ impl Generated {
             shapes,
             emitted: 0,
             scheduled: 0,
-            zipf_cdf,
+            zipf,
         }
     }
 
@@ -146,12 +134,12 @@ impl Generated {
     }
 }
 
-fn pick(cdf: &[f64], records: u64, r: &mut ChaCha8Rng) -> u64 {
-    if cdf.is_empty() {
-        return rng::uniform(r, 0, records - 1);
+/// A record of `0..records`: rank `r` of the Zipf hot spot is record `r - 1`.
+fn pick(zipf: Option<&Zipf>, records: u64, r: &mut ChaCha8Rng) -> u64 {
+    match zipf {
+        None => rng::uniform(r, 0, records - 1),
+        Some(z) => (z.sample(r) - 1).min(records - 1),
     }
-    let u: f64 = r.random();
-    (cdf.partition_point(|&x| x < u) as u64).min(records - 1)
 }
 
 impl Workload for Generated {
@@ -205,15 +193,14 @@ impl Workload for Generated {
         let lo = u64::from(self.c.length_min.max(1));
         let n = rng::uniform(&mut self.shapes, lo, u64::from(self.c.length_max).max(lo)) as usize;
         let records = self.c.records.max(1);
-        let cdf = std::mem::take(&mut self.zipf_cdf);
+        let zipf = self.zipf.as_ref();
         distinct(
             &mut self.shapes,
             n,
             records,
-            |r| pick(&cdf, records, r),
+            |r| pick(zipf, records, r),
             &mut ops,
         );
-        self.zipf_cdf = cdf;
         for op in &mut ops {
             let record = op.record();
             *op = if rng::chance(&mut self.shapes, self.c.write_fraction) {

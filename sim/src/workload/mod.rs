@@ -8,6 +8,7 @@ mod fig3;
 mod fig45;
 mod generated;
 pub mod trace;
+mod zipf;
 
 pub use bank::BankConfig;
 pub use fig3::Fig3Config;
