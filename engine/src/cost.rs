@@ -195,6 +195,14 @@ impl CounterCells {
         }
     }
 
+    /// Every counter back to zero (a device copied into this one's place).
+    pub(crate) fn reset(&mut self) {
+        self.shared = Cells::default();
+        for s in self.stripes.iter_mut() {
+            *s = Stripe::default();
+        }
+    }
+
     /// Adds operations done outside the block locks.
     pub(crate) fn charge(&self, cost: &IoCost) {
         self.shared

@@ -104,7 +104,7 @@ impl Commits {
 /// through `device_key`, its digest taken when it last changed.
 #[derive(Clone, Debug)]
 pub struct State {
-    pub device: Arc<Device<MemStore>>,
+    pub device: SharedDevice,
     /// Digest of `device` (its `Hash`: variant, phase, table, images).
     device_key: u64,
     /// The device's phase (part of `device_key`).
@@ -184,7 +184,7 @@ impl State {
             txn_count: txn_count as u8,
             device_key: device_key(&device),
             phase: device.phase(),
-            device: Arc::new(device),
+            device: SharedDevice(Some(Arc::new(device))),
             txns: [TxnState {
                 pc: 0,
                 status: Status::Idle,
@@ -209,7 +209,7 @@ impl State {
 
     /// The device, to change: copied first if the parent state still shares it.
     pub(crate) fn device_mut(&mut self) -> &Device<MemStore> {
-        Arc::make_mut(&mut self.device)
+        self.device.make_mut()
     }
 
     /// Takes the device's digest after an action changed it.
@@ -262,6 +262,87 @@ impl State {
     /// The device phase (read from the device when it last changed).
     pub fn phase(&self) -> Phase {
         self.phase
+    }
+}
+
+/// A state's engine device, shared with the states before it until an action changes
+/// it (as an `Arc`), with the copies recycled: a device no state holds any more goes
+/// to a small per-thread pool instead of being freed, and the next copy is made into
+/// one from there ([`Device`]'s `clone_from`, which reuses its images, locks, counters
+/// and table). A breadth-first search copies a device at every write and drops as
+/// many, so without the pool each copy is about nine allocations and as many frees.
+#[derive(Clone, Debug)]
+pub struct SharedDevice(Option<Arc<Device<MemStore>>>);
+
+/// Devices kept for reuse per thread: enough for the copies a few states' successors
+/// make before the checker drops their parents, few enough to hold no memory to speak of.
+const POOL_DEVICES_MAX: usize = 256;
+
+thread_local! {
+    static POOL: std::cell::RefCell<Vec<Arc<Device<MemStore>>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl SharedDevice {
+    fn arc(&self) -> &Arc<Device<MemStore>> {
+        self.0
+            .as_ref()
+            .expect("a state's device is present until it drops")
+    }
+
+    /// The device to change: this state's own, or a copy of the shared one made into a
+    /// recycled device.
+    fn make_mut(&mut self) -> &Device<MemStore> {
+        let shared = self
+            .0
+            .as_mut()
+            .expect("a state's device is present until it drops");
+        if Arc::get_mut(shared).is_none() {
+            let recycled = POOL.with(|p| p.borrow_mut().pop());
+            let copy = match recycled {
+                Some(mut own) => {
+                    Arc::get_mut(&mut own)
+                        .expect("a pooled device is held by the pool alone")
+                        .clone_from(shared);
+                    own
+                }
+                None => Arc::new(Device::clone(shared)),
+            };
+            *shared = copy;
+        }
+        shared
+    }
+}
+
+impl std::ops::Deref for SharedDevice {
+    type Target = Device<MemStore>;
+    fn deref(&self) -> &Device<MemStore> {
+        self.arc()
+    }
+}
+
+impl PartialEq for SharedDevice {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(self.arc(), other.arc()) || **self == **other
+    }
+}
+
+impl Drop for SharedDevice {
+    fn drop(&mut self) {
+        let Some(mut device) = self.0.take() else {
+            return;
+        };
+        if Arc::get_mut(&mut device).is_some() {
+            // The last holder: keep it for the next copy (a thread being torn down
+            // frees it instead).
+            let _ = POOL.try_with(|p| {
+                if let Ok(mut pool) = p.try_borrow_mut() {
+                    if pool.len() < POOL_DEVICES_MAX {
+                        pool.push(device);
+                    }
+                }
+            });
+        }
     }
 }
 

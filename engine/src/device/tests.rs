@@ -182,3 +182,100 @@ fn group1_locks_spin_only_over_brief_stores() {
     d.read(Vlun::A, 3, &mut buf).unwrap();
     assert_eq!(buf, [7u8; 512]);
 }
+
+/// Every observable part of a device after a script of calls, stage by stage.
+fn script(d: &Device<MemStore>, stage: usize, x: u8) {
+    match stage {
+        0 => {
+            d.write(Vlun::A, 0, &block(x)).unwrap();
+        }
+        1 => d.split().unwrap(),
+        2 => {
+            d.write(Vlun::A, 1, &block(x + 1)).unwrap();
+            d.write(Vlun::B, 2, &block(x + 2)).unwrap();
+            d.write(Vlun::B, 0, &block(x + 3)).unwrap();
+        }
+        3 => {
+            d.backup_a(&mut std::io::sink()).unwrap();
+        }
+        _ => {
+            d.retire_a().unwrap();
+        }
+    }
+}
+
+fn observed(d: &Device<MemStore>) -> (Phase, bool, Option<LookupTable>, Vec<Vec<u8>>, u64) {
+    let luns: &[Vlun] = match d.phase() {
+        Phase::Single => &[Vlun::A],
+        Phase::Retired => &[Vlun::B],
+        _ => &[Vlun::A, Vlun::B],
+    };
+    let blocks = luns
+        .iter()
+        .flat_map(|&v| (0..4).map(move |b| (v, b)))
+        .map(|(v, b)| read(d, v, b))
+        .collect();
+    (
+        d.phase(),
+        d.archive_complete(),
+        d.table(),
+        blocks,
+        d.counters().data_area_peak,
+    )
+}
+
+/// `clone_from` into a device of the same shape, whatever its own state, gives what
+/// `clone` gives (phase, archive state, table, images, area peak, fresh counters, no
+/// journal), and both copies then behave alike; into a device of another shape it
+/// still copies.
+#[test]
+fn clone_from_equals_clone_at_every_stage() {
+    for variant in [
+        Variant::WriteMirroring,
+        Variant::WriteLogging,
+        Variant::CopyOnWrite,
+    ] {
+        let mut config = DeviceConfig::new(variant);
+        config.group1_locks = 2;
+        let make = || Device::in_memory_with(config.clone(), BS, 4, 4).unwrap();
+        for stage in 0..5 {
+            let source = make();
+            for s in 0..=stage {
+                script(&source, s, 10);
+            }
+            // A target in another state: further along or not, other contents, a journal.
+            let mut target = make();
+            for s in 0..(4 - stage).max(1) {
+                script(&target, s, 50);
+            }
+            target.set_journal(Box::new(Refusing {
+                budget: 100,
+                kept: Arc::default(),
+            }));
+            target.clone_from(&source);
+            let copy = source.clone();
+            assert!(target == copy, "{variant:?} stage {stage}");
+            assert!(!target.journaled());
+            assert_eq!(target.counters(), copy.counters());
+            assert_eq!(
+                observed(&target),
+                observed(&copy),
+                "{variant:?} stage {stage}"
+            );
+            for s in stage + 1..5 {
+                script(&target, s, 30);
+                script(&copy, s, 30);
+                assert_eq!(
+                    observed(&target),
+                    observed(&copy),
+                    "{variant:?} {stage}/{s}"
+                );
+            }
+            // Another shape: copied all the same.
+            let mut other = Device::in_memory(variant, BS, 8).unwrap();
+            other.clone_from(&source);
+            assert!(other == source.clone());
+            assert_eq!(other.volume_blocks(), 4);
+        }
+    }
+}

@@ -126,6 +126,18 @@ impl Clone for MemStore {
             words,
         }
     }
+
+    /// Copies `source`'s words into this store's when both have the same geometry
+    /// (no allocation), else a fresh copy.
+    fn clone_from(&mut self, source: &Self) {
+        if self.block_size != source.block_size || self.block_count != source.block_count {
+            *self = source.clone();
+            return;
+        }
+        for (to, from) in self.words.iter().zip(source.words.iter()) {
+            to.store(from.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+    }
 }
 
 impl PartialEq for MemStore {
