@@ -31,6 +31,7 @@ pub mod faults;
 pub mod footprint;
 pub mod history;
 pub mod image;
+pub mod judge;
 pub mod judgement;
 pub mod locks;
 pub mod oracle;
@@ -74,8 +75,9 @@ pub use workload::{
 use world::World;
 
 /// What one run produced: the typed result (costs, marks, timeline, the oracle's
-/// violations), the history (when the scenario keeps it) and what its injected faults
-/// did ([`faults`]; all zero without `[faults]`).
+/// violations), the whole history (only from [`run_keeping_history`], when the scenario
+/// keeps one) and what its injected faults did ([`faults`]; all zero without
+/// `[faults]`).
 #[derive(Debug)]
 pub struct Run {
     pub result: RunResult,
@@ -83,10 +85,21 @@ pub struct Run {
     pub faults: FaultCounts,
 }
 
-/// Runs `scenario` under `policy` with `seed`. When the scenario keeps the history,
-/// the oracle checks it and the result lists any violation.
+/// Runs `scenario` under `policy` with `seed`. When the scenario keeps the history
+/// (`keep_history`), the oracle judges the run as it goes ([`judge`]) and the result
+/// lists any violation; the record itself is not kept (`Run::history` is `None`).
 pub fn run(scenario: &Scenario, policy: Policy, seed: u64) -> Result<Run, SimError> {
     run_with_progress(scenario, policy, seed, None)
+}
+
+/// [`run`], also keeping the whole record in `Run::history` when the scenario keeps
+/// the history (memory grows with the events: for tests, traces and small runs).
+pub fn run_keeping_history(
+    scenario: &Scenario,
+    policy: Policy,
+    seed: u64,
+) -> Result<Run, SimError> {
+    run_inner(scenario, policy, seed, None, true)
 }
 
 /// Events between two calls of a run's progress callback.
@@ -100,15 +113,29 @@ pub fn run_with_progress(
     seed: u64,
     progress: Option<&mut dyn FnMut(u64, Tick)>,
 ) -> Result<Run, SimError> {
-    let mut w = World::new(scenario, policy, seed)?;
+    run_inner(scenario, policy, seed, progress, false)
+}
+
+fn run_inner(
+    scenario: &Scenario,
+    policy: Policy,
+    seed: u64,
+    progress: Option<&mut dyn FnMut(u64, Tick)>,
+    keep_record: bool,
+) -> Result<Run, SimError> {
+    let mut w = World::new(scenario, policy, seed, keep_record)?;
     w.run(progress)?;
-    let judged = w.history.is_some();
-    let violations = w.history.as_ref().map(check_all).unwrap_or_default();
+    let oracle = w.oracle.take();
+    let judged = oracle.is_some();
+    let (violations, history) = match oracle {
+        Some(o) => (o.judge.finish(), o.kept),
+        None => (Vec::new(), None),
+    };
     let mut result = build_result(&mut w, seed, violations);
     result.invariants_judged = judged;
     Ok(Run {
         result,
-        history: w.history.take(),
+        history,
         faults: w.fault_counts(),
     })
 }

@@ -128,7 +128,7 @@ impl World<'_> {
         }
         let data = self.archive_copy.as_mut().expect("checked").data.take();
         let volume = self.layout.volume_blocks;
-        let initial = self.history.as_ref().map(|h| h.initial.clone());
+        let initial = self.oracle.as_ref().map(|o| o.judge.initial().clone());
         let mut archive = SparseImage::unchanged(self.layout.image_bytes() as u64);
         let mut target = Target {
             archive: initial.as_ref().map(|initial| Sink {
@@ -160,7 +160,7 @@ impl World<'_> {
         }
         let armed = self.set_faults_armed(false);
         self.marks.archive_copy = Some(now);
-        if self.history.is_some() {
+        if self.oracle.is_some() {
             self.log(Event::Archive { image: archive });
         }
         let retire = self.dev.retire_a();

@@ -196,7 +196,7 @@ impl World<'_> {
         let now = self.q.now();
         self.a_consistent_done = true;
         self.marks.a_consistent = Some(now);
-        if self.history.is_some() {
+        if self.oracle.is_some() {
             let image = self.read_image(Vlun::A)?;
             self.log(Event::AConsistent { image });
         }

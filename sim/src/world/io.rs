@@ -76,7 +76,7 @@ impl World<'_> {
         self.tally.logical_reads += 1;
         let off = self.layout.offset_in_block(record);
         let (value, _) = read_record(&self.buf[off..]);
-        if self.history.is_some() {
+        if self.oracle.is_some() {
             let digest = block_digest(&self.buf);
             self.log(Event::ReadBlock {
                 txn: id,
@@ -154,7 +154,7 @@ impl World<'_> {
                     Err(e) if faults::integrity(&e) => return self.integrity_failed(att),
                     Err(e) => return Err(engine_err(now)(e)),
                 };
-                if self.history.is_some() {
+                if self.oracle.is_some() {
                     let digest = block_digest(&self.buf);
                     self.log(Event::ReadBlock {
                         txn: id,
@@ -225,7 +225,7 @@ impl World<'_> {
             }
         }
         t.op = i + 1;
-        if self.history.is_some() {
+        if self.oracle.is_some() {
             let digest = block_digest(&self.buf);
             self.log(Event::WriteBlock {
                 txn: id,
@@ -374,7 +374,7 @@ impl World<'_> {
 
     /// Records a block write of `self.buf` (its digest names the content).
     fn log_block_write(&mut self, txn: TxnId, vlun: Vlun, block: u64) {
-        if self.history.is_some() {
+        if self.oracle.is_some() {
             let digest = block_digest(&self.buf);
             self.log(Event::WriteBlock {
                 txn,

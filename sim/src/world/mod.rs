@@ -7,6 +7,7 @@
 //! read-modify-write of a record is one instant too (a block latch): re-read the
 //! block, patch the record, write the block.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use crate::history::{
     block_digest, initial_block, read_record, stamp_of, write_record, Event, History, Layout, TxnId,
 };
 use crate::image::{Image as SparseImage, Initial};
+use crate::judge::Judge;
 use crate::locks::{Acquire, Attempt, LockTable};
 use crate::policy::Policy;
 use crate::rng::{self, Component};
@@ -264,7 +266,8 @@ pub(crate) struct World<'a> {
     txns: Vec<Txn>,
     free_attempts: Vec<Attempt>,
     next_id: TxnId,
-    pub(crate) history: Option<History>,
+    /// The oracle judging the run as it goes, when the scenario keeps a history.
+    pub(crate) oracle: Option<Oracle>,
     pub(crate) timeline: Vec<TxnTimeline>,
     pub(crate) tally: Tally,
     pub(crate) marks: crate::cost::Marks,
@@ -307,6 +310,13 @@ pub(crate) struct World<'a> {
     windows: window::Windows,
 }
 
+/// The oracle of a run that keeps a history: the invariants judged as the events
+/// happen, and the whole record only when asked for ([`crate::run_keeping_history`]).
+pub(crate) struct Oracle {
+    pub(crate) judge: Judge<'static>,
+    pub(crate) kept: Option<History>,
+}
+
 /// A copy of `src` in a recycled buffer from `spare` (a new one only when it is empty).
 fn recycled_copy(spare: &mut Vec<Vec<u8>>, src: &[u8]) -> Vec<u8> {
     let mut v = spare.pop().unwrap_or_default();
@@ -329,7 +339,14 @@ mod locking;
 mod window;
 
 impl<'a> World<'a> {
-    pub(crate) fn new(scenario: &'a Scenario, policy: Policy, seed: u64) -> Result<Self, SimError> {
+    /// `keep_record`: besides judging the run (when the scenario keeps a history), keep
+    /// its whole record ([`Oracle::kept`]).
+    pub(crate) fn new(
+        scenario: &'a Scenario,
+        policy: Policy,
+        seed: u64,
+        keep_record: bool,
+    ) -> Result<Self, SimError> {
         let layout = scenario.validate()?;
         let variant = policy.engine_variant(scenario.backup.baseline_variant);
         // The images on the simulated disk. The image(s) holding the volume start with
@@ -397,16 +414,31 @@ impl<'a> World<'a> {
                 }
             }
         }
-        let history = scenario.keep_history.then(|| {
-            let mut h = History::over(layout, Initial::Pattern(values));
-            h.sum_conserved = scenario.workload.conserves_sum();
+        let oracle = scenario.keep_history.then(|| {
+            let sum_conserved = scenario.workload.conserves_sum();
             // Judged under every policy that takes a backup; only the one-way mirror
             // and the crash-consistent snapshot claim it (Policy::claims), so under
             // quiesce the waits are observed and reported, not held against it.
-            h.gate_wait_limit_ticks =
+            let gate_wait_limit_ticks =
                 (policy != Policy::None).then_some(scenario.backup.setup_window_ticks);
-            h.seed = Some(seed);
-            h
+            let initial = Initial::Pattern(values);
+            let kept = keep_record.then(|| {
+                let mut h = History::over(layout, initial.clone());
+                h.sum_conserved = sum_conserved;
+                h.gate_wait_limit_ticks = gate_wait_limit_ticks;
+                h.seed = Some(seed);
+                h
+            });
+            Oracle {
+                judge: Judge::new(
+                    layout,
+                    Cow::Owned(initial),
+                    sum_conserved,
+                    gate_wait_limit_ticks,
+                    None,
+                ),
+                kept,
+            }
         });
         let pool = scenario
             .workload
@@ -432,7 +464,7 @@ impl<'a> World<'a> {
             txns: Vec::new(),
             free_attempts: Vec::new(),
             next_id: 0,
-            history,
+            oracle,
             timeline: Vec::new(),
             tally: Tally::default(),
             marks: crate::cost::Marks::default(),
@@ -465,8 +497,14 @@ impl<'a> World<'a> {
     }
 
     pub(super) fn log(&mut self, event: Event) {
-        if let Some(h) = self.history.as_mut() {
-            h.push(self.q.now(), event);
+        if let Some(o) = self.oracle.as_mut() {
+            match o.kept.as_mut() {
+                Some(h) => {
+                    o.judge.push(&event);
+                    h.push(self.q.now(), event);
+                }
+                None => o.judge.push_owned(event),
+            }
         }
     }
 
@@ -552,10 +590,10 @@ impl<'a> World<'a> {
     /// image).
     pub(super) fn read_image(&mut self, vlun: Vlun) -> Result<SparseImage, SimError> {
         let now = self.q.now();
-        let Some(h) = self.history.as_ref() else {
+        let Some(o) = self.oracle.as_ref() else {
             return Ok(SparseImage::unchanged(self.layout.image_bytes() as u64));
         };
-        let initial = h.initial.clone();
+        let initial = o.judge.initial().clone();
         let layout = self.layout;
         let mut image = SparseImage::unchanged(layout.image_bytes() as u64);
         let mut unreadable = Vec::new();
@@ -639,7 +677,7 @@ impl<'a> World<'a> {
         if !self.gate_open {
             self.tally.unavailable += self.q.now() - self.gate_closed_since;
         }
-        if self.history.is_some() {
+        if self.oracle.is_some() {
             let live = if self.split_done { Vlun::B } else { Vlun::A };
             let image = self.read_image(live)?;
             self.log(Event::End { live: image });

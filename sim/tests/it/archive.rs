@@ -96,7 +96,7 @@ fn a_sparse_archive_copies_only_the_blocks_holding_data_and_equals_a() {
             let mut sparse = steady_writes();
             sparse.archive.sparse = true;
             let d = run(&dense, p, seed).unwrap();
-            let s = run(&sparse, p, seed).unwrap();
+            let s = sim::run_keeping_history(&sparse, p, seed).unwrap();
             assert!(s.result.claimed_violations().is_empty(), "{p} seed {seed}");
             assert!(
                 !s.result

@@ -34,7 +34,7 @@ pub fn workloads() -> Vec<Scenario> {
 
 /// Runs and returns the result and the history (scenarios in tests keep it).
 pub fn run(s: &Scenario, p: Policy, seed: u64) -> (RunResult, History) {
-    let (r, h) = sim::run(s, p, seed)
+    let (r, h) = sim::run_keeping_history(s, p, seed)
         .map(|r| (r.result, r.history))
         .unwrap_or_else(|e| panic!("{} {p} seed {seed}: {e}", s.name));
     (r, h.expect("tests keep the history"))

@@ -63,7 +63,7 @@ pub(super) fn reproduce(s: &Scenario, policy: Policy, seed: u64) -> String {
 }
 
 fn run_checked(s: &Scenario, policy: Policy, seed: u64) -> Run {
-    let run = run(s, policy, seed).unwrap_or_else(|e| {
+    let run = sim::run_keeping_history(s, policy, seed).unwrap_or_else(|e| {
         panic!(
             "{} / {policy} / seed {seed}: did not converge: {e}\n{}",
             s.name,

@@ -39,7 +39,7 @@ fn demonstrates_a_violation(name: &str) -> bool {
 }
 
 /// (label, scenario, policies, seeds) for every run file and every sweep point.
-fn shipped() -> Vec<(String, Scenario, Vec<Policy>, Vec<u64>)> {
+pub(super) fn shipped() -> Vec<(String, Scenario, Vec<Policy>, Vec<u64>)> {
     let mut out = Vec::new();
     let mut files: Vec<PathBuf> = std::fs::read_dir(scenarios_dir())
         .unwrap()

@@ -1,0 +1,1144 @@
+//! The invariants of DESIGN.md §4 judged as a fold over the events, one event at a
+//! time: the one definition of each invariant. [`Invariant::check`] and
+//! [`crate::check_all`] feed a whole [`History`] through a [`Judge`]; the simulator
+//! feeds its events as they happen and keeps no record.
+//!
+//! What a judge holds is bounded by what is live, not by the number of events:
+//!
+//! - the open transaction attempts, each with its record reads and writes (to replay
+//!   at its commit);
+//! - per block touched: the last transaction that wrote it (to name a culprit) and
+//!   the contents written to it, as digests (no-torn-write, A-isolated);
+//! - the replay of the committed transactions (B-complete) and, per backup cycle still
+//!   open, the replay of its OLD ones and the image declared consistent
+//!   (A-consistent), each an [`Image`] of the blocks written;
+//! - the NEW attempts of the cycle in progress that have ended, as ranges of ids
+//!   (a write through VLUN A logged after its attempt ended is still a NEW one's);
+//! - the last image declared consistent (backup-faithful) and the live volume at the
+//!   end (B-complete).
+//!
+//! ## Records the judge assumes
+//!
+//! A transaction attempt's events lie between its `Begin` and its `Commit` or `Abort`
+//! (the simulator and the model checker log them so). Verdicts on other records are
+//! still given, never a panic: of an attempt that has ended only whether it was NEW in
+//! the cycle in progress is kept (a write through VLUN A it logs later is a NEW one's
+//! or not by that), and a write through VLUN A by an attempt not yet seen is held
+//! against it once it shows (as a NEW one: it begins after the write).
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
+
+use engine::Vlun;
+use rustc_hash::FxHashMap;
+
+use crate::clock::Tick;
+use crate::history::{
+    block_digest, stamp_of, write_record, Event, History, Image, Initial, Layout, TxnId,
+};
+use crate::oracle::{
+    diff_images, image_sum, initial_sum, writer, writer_txn, Invariant, Violation,
+};
+
+/// A first violation found, before the cycle note is known (it depends on whether the
+/// record has more than one backup cycle).
+#[derive(Debug, Clone)]
+struct Found {
+    index: usize,
+    /// The backup cycle the violation belongs to: "cycle N: " in a record of several.
+    cycle: Option<u32>,
+    detail: String,
+    txns: Vec<TxnId>,
+}
+
+/// A record read or write of an open attempt.
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    /// `culprit`: the last attempt that wrote the record's block before the read.
+    Read {
+        record: u64,
+        value: i64,
+        at: usize,
+        culprit: Option<TxnId>,
+    },
+    Write {
+        record: u64,
+        value: i64,
+        at: usize,
+    },
+}
+
+impl Op {
+    fn record(&self) -> u64 {
+        match *self {
+            Op::Read { record, .. } | Op::Write { record, .. } => record,
+        }
+    }
+    fn at(&self) -> usize {
+        match *self {
+            Op::Read { at, .. } | Op::Write { at, .. } => at,
+        }
+    }
+}
+
+/// An attempt that has not ended.
+#[derive(Debug, Default)]
+struct Open {
+    begin: Option<usize>,
+    ops: Vec<Op>,
+    writes: bool,
+}
+
+/// Why a replay disagrees: where, what, who.
+type ReplayError = (usize, String, Vec<TxnId>);
+
+/// The committed transactions of a set applied in commit order over the initial image;
+/// each writing transaction's reads must see what that serial order gives.
+#[derive(Debug, Clone)]
+struct Replay {
+    image: Image,
+    /// The first disagreement; the replay stops there.
+    error: Option<ReplayError>,
+}
+
+impl Replay {
+    fn new(layout: &Layout, initial: &Initial) -> Self {
+        let len = initial.len(layout);
+        let error = (len != layout.image_bytes() as u64).then(|| {
+            (
+                0,
+                format!(
+                    "malformed record: the initial image is {len} bytes, the layout needs {}",
+                    layout.image_bytes()
+                ),
+                Vec::new(),
+            )
+        });
+        Replay {
+            image: Image::unchanged(layout.image_bytes() as u64),
+            error,
+        }
+    }
+
+    /// Applies attempt `id`, committed at event `ci`, with record operations `ops`.
+    fn commit(
+        &mut self,
+        layout: &Layout,
+        initial: &Initial,
+        id: TxnId,
+        ci: usize,
+        ops: &[Op],
+        own: &mut Vec<(u64, i64)>,
+    ) {
+        if self.error.is_some() {
+            return;
+        }
+        own.clear();
+        for op in ops {
+            let record = op.record();
+            if record >= layout.records() {
+                self.fail((
+                    op.at(),
+                    format!("malformed record: record {record} is past the volume"),
+                    vec![id],
+                ));
+                return;
+            }
+            match *op {
+                Op::Read {
+                    record,
+                    value,
+                    at,
+                    culprit,
+                } => {
+                    let expected = match own.iter().rev().find(|(r, _)| *r == record) {
+                        Some(&(_, v)) => (v, stamp_of(id)),
+                        None => self.image.record(layout, initial, record),
+                    };
+                    if expected.0 != value {
+                        let mut who = vec![id];
+                        who.extend(writer_txn(expected.1));
+                        who.extend(culprit.filter(|c| !who.contains(c)));
+                        self.fail((
+                            ci,
+                            format!(
+                                "txn {id} (committed at event {ci}) used record {record} = {value} \
+                                 (read at event {at}), but in commit order it holds {} written by {}",
+                                expected.0,
+                                writer(expected.1)
+                            ),
+                            who,
+                        ));
+                        return;
+                    }
+                }
+                Op::Write { record, value, .. } => own.push((record, value)),
+            }
+        }
+        // Over a computed initial image a written record's stamp (at least 1) differs
+        // from its initial one (0), so such a block always differs from its initial
+        // content.
+        let stamps_differ = matches!(initial, Initial::Pattern(_));
+        for &(record, value) in own.iter() {
+            let off = layout.offset_in_block(record);
+            let write = |d: &mut [u8]| write_record(&mut d[off..], value, stamp_of(id));
+            let block = layout.block_of(record);
+            if stamps_differ {
+                self.image
+                    .update_block_differing(layout, initial, block, write);
+            } else {
+                self.image.update_block(layout, initial, block, write);
+            }
+        }
+    }
+
+    fn fail(&mut self, error: ReplayError) {
+        self.error = Some(error);
+        // Nothing more is applied: the image is not needed any more.
+        self.image = Image::unchanged(self.image.len_bytes());
+    }
+}
+
+/// The image an event carries, the event's index and the blocks of it integrity mode
+/// refused (the `Unreadable` events just before it).
+#[derive(Debug, Clone)]
+struct Carried {
+    at: usize,
+    image: Arc<Image>,
+    unreadable: BTreeSet<u64>,
+}
+
+/// A backup cycle A-consistent has not judged yet.
+#[derive(Debug)]
+struct CycleJudge {
+    number: u32,
+    /// Its split, once seen (only the first cycle exists before its split).
+    split: Option<usize>,
+    /// The next split was seen: no image declared after it belongs to this cycle.
+    closed: bool,
+    /// The image declared consistent (the first in the cycle's window).
+    declared: Option<Carried>,
+    /// The committed OLD transactions replayed (once the split is seen).
+    replay: Option<Replay>,
+    /// OLD attempts (begun before the split) not ended yet.
+    old_open: rustc_hash::FxHashSet<TxnId>,
+    /// The latest end of an OLD attempt.
+    last_old_end: usize,
+    /// The OLD attempts not ended when the image was declared.
+    open_at_declared: BTreeSet<TxnId>,
+    /// Before the split: attempts begun after the image was declared (OLD once the
+    /// split comes, and open at the declaration).
+    begun_since_declared: Vec<TxnId>,
+}
+
+/// A set of attempt ids held as ranges (ids mostly end in order, so few ranges).
+#[derive(Debug, Default)]
+struct IdRanges {
+    /// start → end (exclusive), disjoint and not adjacent.
+    ranges: BTreeMap<TxnId, u64>,
+}
+
+impl IdRanges {
+    fn contains(&self, id: TxnId) -> bool {
+        self.ranges
+            .range(..=id)
+            .next_back()
+            .is_some_and(|(_, &end)| u64::from(id) < end)
+    }
+
+    fn insert(&mut self, id: TxnId) {
+        if self.contains(id) {
+            return;
+        }
+        let (mut start, mut end) = (id, u64::from(id) + 1);
+        if let Some((&s, &e)) = self.ranges.range(..id).next_back() {
+            if e == u64::from(id) {
+                start = s;
+                self.ranges.remove(&s);
+            }
+        }
+        if let Ok(next) = TxnId::try_from(end) {
+            if let Some(e) = self.ranges.remove(&next) {
+                end = e;
+            }
+        }
+        self.ranges.insert(start, end);
+    }
+
+    fn clear(&mut self) {
+        self.ranges.clear();
+    }
+}
+
+/// A content written to a block: through VLUN A (or before this cycle's split, when
+/// it is VLUN A's own content), and the last cycle it was written through VLUN B in.
+#[derive(Debug, Clone, Copy, Default)]
+struct Written {
+    via_a: bool,
+    /// 0: never through B.
+    b_cycle: u32,
+}
+
+/// The invariants judged as a fold over a record's events (see the module doc).
+///
+/// Feed the events in order with [`Judge::push`] (or [`Judge::push_owned`]), then
+/// [`Judge::finish`] gives each violated invariant's first violation, exactly as
+/// [`Invariant::check`] defines it.
+#[derive(Debug)]
+pub struct Judge<'a> {
+    layout: Layout,
+    initial: Cow<'a, Initial>,
+    sum_conserved: bool,
+    gate_wait_limit_ticks: Option<Tick>,
+    /// Per invariant ([`Invariant::ALL`] order): judged by this judge.
+    judged: [bool; 8],
+    /// Index of the next event.
+    next: usize,
+    /// Splits seen, the last one's index, and the backup cycle in progress (1-based).
+    splits: u32,
+    last_split: Option<usize>,
+    cycle: u32,
+    /// Blocks of the `Unreadable` events just before the next event.
+    unreadable: Vec<u64>,
+    txns: FxHashMap<TxnId, Open>,
+    /// Attempts that ended since the last split and were NEW in it (A-isolated).
+    ended_new: IdRanges,
+    /// The latest end among attempts that began.
+    max_end_begun: usize,
+    last_writer: FxHashMap<u64, TxnId>,
+    replay: Replay,
+    own: Vec<(u64, i64)>,
+    cycles: VecDeque<CycleJudge>,
+    end: Option<Carried>,
+    written: FxHashMap<(u64, u64), Written>,
+    /// Writes through VLUN A after the split by attempts not seen yet: a violation of
+    /// A-isolated once the attempt shows.
+    unseen_writers: Vec<(TxnId, Found)>,
+    /// The digest of every block whose initial content is the same (a computed
+    /// initial image: every block whose records all hold the initial value).
+    uniform_digest: Option<(u64, u64)>,
+    initial_total: i64,
+    declared: Option<Arc<Image>>,
+    archived: bool,
+    abandoned: bool,
+    found: [Option<Found>; 8],
+}
+
+fn slot(inv: Invariant) -> usize {
+    Invariant::ALL
+        .iter()
+        .position(|&i| i == inv)
+        .expect("every invariant is in ALL")
+}
+
+impl<'a> Judge<'a> {
+    /// A judge of every invariant (or of `only` that one) over a record with this
+    /// geometry, initial image, conservation flag and gate wait limit (as
+    /// [`History`]'s fields of the same names).
+    pub fn new(
+        layout: Layout,
+        initial: Cow<'a, Initial>,
+        sum_conserved: bool,
+        gate_wait_limit_ticks: Option<Tick>,
+        only: Option<Invariant>,
+    ) -> Self {
+        let mut judged = [true; 8];
+        if let Some(inv) = only {
+            judged = [false; 8];
+            judged[slot(inv)] = true;
+        }
+        let uniform_digest = match initial.as_ref() {
+            Initial::Pattern(values) if layout.is_valid() => {
+                let per = layout.records_per_block();
+                // Blocks 0..n hold records that all have the initial value.
+                let n = (values.records / per).min(layout.volume_blocks);
+                (n > 0).then(|| {
+                    let mut buf = vec![0u8; layout.block_size];
+                    initial.block(&layout, 0, &mut buf);
+                    (n, block_digest(&buf))
+                })
+            }
+            _ => None,
+        };
+        let replay = Replay::new(&layout, &initial);
+        let mut judge = Judge {
+            layout,
+            initial,
+            sum_conserved,
+            gate_wait_limit_ticks,
+            judged,
+            next: 0,
+            splits: 0,
+            last_split: None,
+            cycle: 1,
+            unreadable: Vec::new(),
+            txns: FxHashMap::default(),
+            ended_new: IdRanges::default(),
+            max_end_begun: 0,
+            last_writer: FxHashMap::default(),
+            replay,
+            own: Vec::new(),
+            cycles: VecDeque::new(),
+            end: None,
+            written: FxHashMap::default(),
+            unseen_writers: Vec::new(),
+            uniform_digest,
+            initial_total: 0,
+            declared: None,
+            archived: false,
+            abandoned: false,
+            found: Default::default(),
+        };
+        if judge.is(Invariant::AConsistent) {
+            judge.cycles.push_back(judge.new_cycle(None));
+        }
+        if judge.bank_judged() {
+            judge.initial_total = initial_sum(&judge.layout, &judge.initial);
+        }
+        judge
+    }
+
+    /// A judge over `h`'s geometry, initial image and limits (borrowed).
+    pub fn of(h: &'a History, only: Option<Invariant>) -> Self {
+        Judge::new(
+            h.layout,
+            Cow::Borrowed(&h.initial),
+            h.sum_conserved,
+            h.gate_wait_limit_ticks,
+            only,
+        )
+    }
+
+    /// The initial image the judge compares against.
+    pub fn initial(&self) -> &Initial {
+        &self.initial
+    }
+
+    /// Events judged so far.
+    pub fn events(&self) -> usize {
+        self.next
+    }
+
+    fn is(&self, inv: Invariant) -> bool {
+        self.judged[slot(inv)]
+    }
+
+    fn bank_judged(&self) -> bool {
+        self.is(Invariant::BankConserved)
+            && self.sum_conserved
+            && self.initial.len(&self.layout) == self.layout.image_bytes() as u64
+    }
+
+    /// Attempts and their record operations are followed.
+    fn follows_txns(&self) -> bool {
+        self.is(Invariant::AConsistent) || self.is(Invariant::AIsolated) || self.replays()
+    }
+
+    fn replays(&self) -> bool {
+        self.is(Invariant::AConsistent) || self.is(Invariant::BComplete)
+    }
+
+    fn follows_contents(&self) -> bool {
+        self.is(Invariant::NoTornWrite) || self.is(Invariant::AIsolated)
+    }
+
+    fn open(&self, inv: Invariant) -> bool {
+        self.is(inv) && self.found[slot(inv)].is_none()
+    }
+
+    fn note_found(&mut self, inv: Invariant, found: Found) {
+        let s = slot(inv);
+        if self.found[s].is_none() {
+            self.found[s] = Some(found);
+        }
+    }
+
+    fn found_here(&mut self, inv: Invariant, cycle: bool, detail: String, txns: Vec<TxnId>) {
+        let found = Found {
+            index: self.next,
+            cycle: cycle.then_some(self.cycle),
+            detail,
+            txns,
+        };
+        self.note_found(inv, found);
+    }
+
+    fn new_cycle(&self, split: Option<usize>) -> CycleJudge {
+        let mut c = CycleJudge {
+            number: self.cycle,
+            split: None,
+            closed: false,
+            declared: None,
+            replay: None,
+            old_open: Default::default(),
+            last_old_end: 0,
+            open_at_declared: BTreeSet::new(),
+            begun_since_declared: Vec::new(),
+        };
+        if let Some(s) = split {
+            self.split_cycle(&mut c, s);
+        }
+        c
+    }
+
+    /// Cycle `c`'s split is at `split` (the current event): its OLD attempts are the
+    /// open ones that began, and the commits so far are all OLD ones.
+    fn split_cycle(&self, c: &mut CycleJudge, split: usize) {
+        c.split = Some(split);
+        c.replay = Some(self.replay.clone());
+        c.old_open = self
+            .txns
+            .iter()
+            .filter(|(_, t)| t.begin.is_some())
+            .map(|(&id, _)| id)
+            .collect();
+        c.last_old_end = self.max_end_begun;
+        if c.declared.is_some() {
+            c.open_at_declared.extend(c.begun_since_declared.drain(..));
+        }
+    }
+
+    /// The digest of block `block`'s initial content.
+    fn initial_digest(&self, block: u64) -> u64 {
+        if let Some((n, d)) = self.uniform_digest {
+            if block < n {
+                return d;
+            }
+        }
+        let mut buf = vec![0u8; self.layout.block_size];
+        self.initial.block(&self.layout, block, &mut buf);
+        block_digest(&buf)
+    }
+
+    fn via_a(&self, w: Written) -> bool {
+        w.via_a || (w.b_cycle != 0 && w.b_cycle < self.cycle)
+    }
+
+    /// A-isolated's leak: content written through VLUN B in this cycle, never through
+    /// VLUN A (nor before the cycle's split), and not the block's initial content.
+    fn leaked(&self, block: u64, digest: u64) -> bool {
+        match self.written.get(&(block, digest)) {
+            Some(&w) if w.b_cycle == self.cycle && !self.via_a(w) => {
+                self.initial_digest(block) != digest
+            }
+            _ => false,
+        }
+    }
+
+    /// Attempt `txn` showed (an event the index of attempts counts): a write through
+    /// A it made unseen after the split was a NEW attempt's.
+    fn seen(&mut self, txn: TxnId) {
+        if self.unseen_writers.is_empty() {
+            return;
+        }
+        let mut k = 0;
+        while k < self.unseen_writers.len() {
+            if self.unseen_writers[k].0 == txn {
+                let (_, f) = self.unseen_writers.swap_remove(k);
+                let s = slot(Invariant::AIsolated);
+                if self.found[s].as_ref().is_none_or(|g| g.index > f.index) {
+                    self.found[s] = Some(f);
+                }
+            } else {
+                k += 1;
+            }
+        }
+    }
+
+    /// Judges the next event (its image, if any, cloned when needed).
+    pub fn push(&mut self, event: &Event) {
+        let image = match event {
+            Event::AConsistent { image } | Event::Archive { image } => Some(image),
+            Event::End { live } => Some(live),
+            _ => None,
+        };
+        let image = image
+            .filter(|_| self.holds_images())
+            .map(|i| Arc::new(i.clone()));
+        self.step(event, image);
+    }
+
+    /// Judges the next event, taking its image instead of a copy.
+    pub fn push_owned(&mut self, event: Event) {
+        match event {
+            Event::AConsistent { image } => {
+                let image = Arc::new(image);
+                let shell = Event::AConsistent {
+                    image: Image::unchanged(image.len_bytes()),
+                };
+                self.step_with(&shell, Some(image));
+            }
+            Event::Archive { image } => {
+                let image = Arc::new(image);
+                let shell = Event::Archive {
+                    image: Image::unchanged(image.len_bytes()),
+                };
+                self.step_with(&shell, Some(image));
+            }
+            Event::End { live } => {
+                let image = Arc::new(live);
+                let shell = Event::End {
+                    live: Image::unchanged(image.len_bytes()),
+                };
+                self.step_with(&shell, Some(image));
+            }
+            e => self.step(&e, None),
+        }
+    }
+
+    fn holds_images(&self) -> bool {
+        self.is(Invariant::AConsistent)
+            || self.is(Invariant::AIsolated)
+            || self.is(Invariant::BComplete)
+            || self.bank_judged()
+            || self.is(Invariant::BackupFaithful)
+    }
+
+    fn step(&mut self, event: &Event, image: Option<Arc<Image>>) {
+        self.step_with(event, image);
+    }
+
+    /// `image`: the event's image (when it carries one), shared.
+    fn step_with(&mut self, event: &Event, image: Option<Arc<Image>>) {
+        let i = self.next;
+        match *event {
+            Event::Begin {
+                txn,
+                gate_wait_ticks,
+                ..
+            } => {
+                if let Some(limit) = self.gate_wait_limit_ticks {
+                    if gate_wait_ticks > limit && self.open(Invariant::NonDisruption) {
+                        self.found_here(
+                            Invariant::NonDisruption,
+                            false,
+                            format!(
+                                "txn {txn} waited {gate_wait_ticks} ticks for the backup, limit {limit}"
+                            ),
+                            vec![txn],
+                        );
+                    }
+                }
+                if self.follows_txns() {
+                    self.seen(txn);
+                    self.txns.entry(txn).or_default().begin = Some(i);
+                    if let Some(c) = self.cycles.back_mut() {
+                        if c.split.is_none() && c.declared.is_some() {
+                            c.begun_since_declared.push(txn);
+                        }
+                    }
+                }
+            }
+            Event::ReadBlock {
+                txn,
+                vlun,
+                block,
+                digest,
+            } => {
+                if self.follows_contents() {
+                    let written = self.written.contains_key(&(block, digest));
+                    if !written
+                        && self.open(Invariant::NoTornWrite)
+                        && self.initial_digest(block) != digest
+                    {
+                        self.found_here(
+                            Invariant::NoTornWrite,
+                            false,
+                            format!("txn {txn} read block {block} through {vlun}: content {digest:#018x} was never written"),
+                            vec![txn],
+                        );
+                    }
+                    if vlun == Vlun::A
+                        && written
+                        && self.open(Invariant::AIsolated)
+                        && self.leaked(block, digest)
+                    {
+                        self.found_here(
+                            Invariant::AIsolated,
+                            true,
+                            format!("txn {txn} read block {block} through VLUN A and got content written through VLUN B"),
+                            vec![txn],
+                        );
+                    }
+                }
+            }
+            Event::WriteBlock {
+                txn,
+                vlun,
+                block,
+                digest,
+            } => {
+                if self.replays() {
+                    self.last_writer.insert(block, txn);
+                }
+                if self.follows_contents() {
+                    let mut record = true;
+                    if vlun == Vlun::A && self.open(Invariant::AIsolated) {
+                        if let Some(split) = self.last_split.filter(|&s| i > s) {
+                            let found = Found {
+                                index: i,
+                                cycle: Some(self.cycle),
+                                detail: format!("NEW txn {txn} wrote block {block} through VLUN A"),
+                                txns: vec![txn],
+                            };
+                            match self.txns.get(&txn) {
+                                Some(t) if t.begin.is_none_or(|b| b >= split) => {
+                                    self.note_found(Invariant::AIsolated, found);
+                                    record = false;
+                                }
+                                Some(_) => {}
+                                None if self.ended_new.contains(txn) => {
+                                    self.note_found(Invariant::AIsolated, found);
+                                    record = false;
+                                }
+                                None => self.unseen_writers.push((txn, found)),
+                            }
+                        }
+                    }
+                    let cycle = self.cycle;
+                    let mark = record || !self.is(Invariant::AIsolated);
+                    let w = self.written.entry((block, digest)).or_default();
+                    if mark {
+                        match vlun {
+                            Vlun::A => w.via_a = true,
+                            Vlun::B => {
+                                if w.b_cycle != 0 && w.b_cycle < cycle {
+                                    w.via_a = true;
+                                }
+                                w.b_cycle = cycle;
+                            }
+                        }
+                    }
+                }
+            }
+            Event::ReadRecord { txn, record, value } => {
+                if self.follows_txns() {
+                    self.seen(txn);
+                    let culprit = if self.replays() && self.layout.is_valid() {
+                        self.last_writer.get(&self.layout.block_of(record)).copied()
+                    } else {
+                        None
+                    };
+                    let t = self.txns.entry(txn).or_default();
+                    if self.judged[slot(Invariant::AConsistent)]
+                        || self.judged[slot(Invariant::BComplete)]
+                    {
+                        t.ops.push(Op::Read {
+                            record,
+                            value,
+                            at: i,
+                            culprit,
+                        });
+                    }
+                }
+            }
+            Event::WriteRecord { txn, record, value } => {
+                if self.follows_txns() {
+                    self.seen(txn);
+                    let replays = self.replays();
+                    let t = self.txns.entry(txn).or_default();
+                    t.writes = true;
+                    if replays {
+                        t.ops.push(Op::Write {
+                            record,
+                            value,
+                            at: i,
+                        });
+                    }
+                }
+            }
+            Event::Commit { txn } => self.end_txn(txn, true),
+            Event::Abort { txn } => self.end_txn(txn, false),
+            Event::Split => {
+                if self.splits > 0 {
+                    self.cycle += 1;
+                }
+                self.splits += 1;
+                self.last_split = Some(i);
+                // Every attempt ended so far began before this split.
+                self.ended_new.clear();
+                // backup-faithful: a new cycle declares its own image.
+                if self.splits > 1 {
+                    self.declared = None;
+                }
+                (self.archived, self.abandoned) = (false, false);
+                if self.is(Invariant::AConsistent) {
+                    if self.splits == 1 {
+                        if let Some(mut c) = self.cycles.pop_back() {
+                            self.split_cycle(&mut c, i);
+                            self.cycles.push_back(c);
+                        }
+                    } else {
+                        if let Some(c) = self.cycles.back_mut() {
+                            c.closed = true;
+                        }
+                        let c = self.new_cycle(Some(i));
+                        self.cycles.push_back(c);
+                    }
+                    self.judge_cycles(false);
+                }
+            }
+            Event::BReady => {}
+            Event::AConsistent { .. } => {
+                let Some(image) = image else {
+                    return self.advance(event);
+                };
+                if self.is(Invariant::AConsistent)
+                    && self.found[slot(Invariant::AConsistent)].is_none()
+                {
+                    let carried = self.carried(i, image.clone());
+                    let open_now: Vec<TxnId> = self
+                        .txns
+                        .iter()
+                        .filter(|(_, t)| t.begin.is_some())
+                        .map(|(&id, _)| id)
+                        .collect();
+                    if let Some(c) = self.cycles.back_mut() {
+                        if !c.closed && c.declared.is_none() {
+                            c.declared = Some(carried);
+                            c.open_at_declared = match c.split {
+                                Some(_) => c.old_open.iter().copied().collect(),
+                                None => open_now.into_iter().collect(),
+                            };
+                        }
+                    }
+                    self.judge_cycles(false);
+                }
+                if self.open(Invariant::AIsolated) {
+                    let unreadable = self.unreadable_set();
+                    let leak = image
+                        .held()
+                        .filter(|(b, _)| !unreadable.contains(b))
+                        .find(|(b, chunk)| self.leaked(*b, block_digest(chunk)));
+                    if let Some((b, _)) = leak {
+                        self.found_here(
+                            Invariant::AIsolated,
+                            true,
+                            format!("VLUN A image block {b} holds content written through VLUN B"),
+                            Vec::new(),
+                        );
+                    }
+                }
+                self.judge_sum("the VLUN A image", &image);
+                self.declared = Some(image);
+            }
+            Event::Archive { .. } => {
+                let Some(image) = image else {
+                    return self.advance(event);
+                };
+                self.judge_sum("the archive", &image);
+                if self.open(Invariant::BackupFaithful) {
+                    if self.abandoned {
+                        self.found_here(
+                            Invariant::BackupFaithful,
+                            true,
+                            "an archive claimed after the backup was abandoned".to_string(),
+                            Vec::new(),
+                        );
+                    } else {
+                        match &self.declared {
+                            None => self.found_here(
+                                Invariant::BackupFaithful,
+                                true,
+                                "archive written before VLUN A was declared consistent".to_string(),
+                                Vec::new(),
+                            ),
+                            Some(d) if **d != *image => {
+                                let (detail, who) = diff_images(
+                                    &self.layout,
+                                    &self.initial,
+                                    d,
+                                    &image,
+                                    &BTreeSet::new(),
+                                )
+                                .unwrap_or_default();
+                                self.found_here(
+                                    Invariant::BackupFaithful,
+                                    true,
+                                    format!(
+                                        "archive differs from VLUN A as declared consistent: {detail}"
+                                    ),
+                                    who,
+                                );
+                            }
+                            Some(_) => self.archived = true,
+                        }
+                    }
+                }
+            }
+            Event::Abandon => self.abandoned = true,
+            Event::Retire { extra_space_blocks } => {
+                if !self.archived && !self.abandoned && self.open(Invariant::BackupFaithful) {
+                    self.found_here(
+                        Invariant::BackupFaithful,
+                        true,
+                        "VLUN A retired with no archive of it, and the backup not reported abandoned"
+                            .to_string(),
+                        Vec::new(),
+                    );
+                }
+                if extra_space_blocks != 0 && self.open(Invariant::SpaceReclaimed) {
+                    self.found_here(
+                        Invariant::SpaceReclaimed,
+                        false,
+                        format!("{extra_space_blocks} blocks of extra space still held after retiring VLUN A"),
+                        Vec::new(),
+                    );
+                }
+            }
+            Event::End { .. } => {
+                let Some(image) = image else {
+                    return self.advance(event);
+                };
+                self.judge_sum("the live volume at the end", &image);
+                if self.is(Invariant::BComplete) {
+                    self.end = Some(self.carried(i, image));
+                }
+            }
+            Event::Unreadable { block, .. } => {
+                self.unreadable.push(block);
+            }
+        }
+        self.advance(event);
+    }
+
+    /// Past `event`: the run of `Unreadable` events ends at any other event.
+    fn advance(&mut self, event: &Event) {
+        if !matches!(event, Event::Unreadable { .. }) {
+            self.unreadable.clear();
+        }
+        self.next += 1;
+    }
+
+    fn unreadable_set(&self) -> BTreeSet<u64> {
+        self.unreadable.iter().copied().collect()
+    }
+
+    fn carried(&self, at: usize, image: Arc<Image>) -> Carried {
+        Carried {
+            at,
+            image,
+            unreadable: self.unreadable_set(),
+        }
+    }
+
+    /// bank-conserved on an image claimed consistent.
+    fn judge_sum(&mut self, what: &str, image: &Image) {
+        if !self.bank_judged() || !self.open(Invariant::BankConserved) {
+            return;
+        }
+        if image.len_bytes() != self.initial.len(&self.layout) {
+            return; // backup-faithful reports a wrong-sized image
+        }
+        if !self.unreadable.is_empty() {
+            return; // an image with a lost block: judged record by record elsewhere
+        }
+        let sum = image_sum(&self.layout, &self.initial, self.initial_total, image);
+        if sum != self.initial_total {
+            let initial = self.initial_total;
+            self.found_here(
+                Invariant::BankConserved,
+                false,
+                format!("balances in {what} sum to {sum}, initially {initial}"),
+                Vec::new(),
+            );
+        }
+    }
+
+    /// Attempt `txn` committed (`commit`) or aborted at the current event.
+    fn end_txn(&mut self, txn: TxnId, commit: bool) {
+        if !self.follows_txns() {
+            return;
+        }
+        let i = self.next;
+        self.seen(txn);
+        let t = self.txns.remove(&txn).unwrap_or_default();
+        if t.begin.is_some() {
+            self.max_end_begun = self.max_end_begun.max(i);
+        }
+        if self.is(Invariant::AIsolated)
+            && self.last_split.is_some()
+            && t.begin.is_none_or(|b| b >= self.last_split.unwrap_or(0))
+        {
+            self.ended_new.insert(txn);
+        }
+        let (layout, initial) = (self.layout, self.initial.as_ref());
+        if commit && t.writes && self.replays() {
+            self.replay
+                .commit(&layout, initial, txn, i, &t.ops, &mut self.own);
+        }
+        if !self.is(Invariant::AConsistent) {
+            return;
+        }
+        let mut any = false;
+        for c in self.cycles.iter_mut() {
+            let old = match (t.begin, c.split) {
+                (Some(b), Some(s)) => b < s,
+                _ => false,
+            };
+            if !old {
+                continue;
+            }
+            any = true;
+            c.old_open.remove(&txn);
+            c.last_old_end = c.last_old_end.max(i);
+            if commit && t.writes {
+                if let Some(r) = c.replay.as_mut() {
+                    r.commit(&layout, initial, txn, i, &t.ops, &mut self.own);
+                }
+            }
+        }
+        if any {
+            self.judge_cycles(false);
+        }
+    }
+
+    /// Judges the cycles whose verdict can no longer change, first to last (all of
+    /// them at the end of the record).
+    fn judge_cycles(&mut self, at_end: bool) {
+        while let Some(c) = self.cycles.front() {
+            let ready = at_end
+                || (c.split.is_some()
+                    && match c.declared {
+                        None => c.closed,
+                        Some(_) => c.old_open.is_empty(),
+                    });
+            if !ready {
+                return;
+            }
+            let c = self.cycles.pop_front().expect("front exists");
+            if self.found[slot(Invariant::AConsistent)].is_some() {
+                continue;
+            }
+            if let Some(f) = self.judge_cycle(c) {
+                self.found[slot(Invariant::AConsistent)] = Some(f);
+                self.cycles.clear();
+                return;
+            }
+        }
+    }
+
+    fn judge_cycle(&self, c: CycleJudge) -> Option<Found> {
+        let d = c.declared?;
+        let ci = d.at;
+        let at = ci.max(c.split.map_or(0, |_| c.last_old_end));
+        let replay = c
+            .replay
+            .unwrap_or_else(|| Replay::new(&self.layout, &self.initial));
+        let cycle = Some(c.number);
+        if let Some((i, detail, who)) = replay.error {
+            return Some(Found {
+                index: i.max(ci),
+                cycle,
+                detail,
+                txns: who,
+            });
+        }
+        let (detail, mut who) = diff_images(
+            &self.layout,
+            &self.initial,
+            &replay.image,
+            &d.image,
+            &d.unreadable,
+        )?;
+        // Without a split there are no OLD attempts.
+        let open: Vec<TxnId> = match c.split {
+            Some(_) => c.open_at_declared.into_iter().collect(),
+            None => Vec::new(),
+        };
+        for &t in &open {
+            if !who.contains(&t) {
+                who.push(t);
+            }
+        }
+        let open_note = if open.is_empty() {
+            String::new()
+        } else {
+            format!("; OLD txns still active when A was declared consistent: {open:?}")
+        };
+        Some(Found {
+            index: at,
+            cycle,
+            detail: format!("VLUN A image at event {ci}: {detail}{open_note}"),
+            txns: who,
+        })
+    }
+
+    /// Every violated invariant's first violation, in [`Invariant::ALL`] order.
+    pub fn finish(mut self) -> Vec<Violation> {
+        if self.is(Invariant::AConsistent) {
+            self.judge_cycles(true);
+        }
+        if self.is(Invariant::BComplete) {
+            if let Some(end) = self.end.take() {
+                let found = match self.replay.error.take() {
+                    Some((i, detail, who)) => Some(Found {
+                        index: i,
+                        cycle: None,
+                        detail,
+                        txns: who,
+                    }),
+                    None => diff_images(
+                        &self.layout,
+                        &self.initial,
+                        &self.replay.image,
+                        &end.image,
+                        &end.unreadable,
+                    )
+                    .map(|(d, who)| Found {
+                        index: end.at,
+                        cycle: None,
+                        detail: format!("live volume at the end: {d}"),
+                        txns: who,
+                    }),
+                };
+                if let Some(f) = found {
+                    self.note_found(Invariant::BComplete, f);
+                }
+            }
+        }
+        if self.splits == 0 {
+            // A record without a split has no VLUN A to isolate.
+            self.found[slot(Invariant::AIsolated)] = None;
+        }
+        let several = self.splits > 1;
+        Invariant::ALL
+            .iter()
+            .zip(self.found)
+            .filter_map(|(&invariant, f)| {
+                let f = f?;
+                let detail = match f.cycle {
+                    Some(n) if several => format!("cycle {n}: {}", f.detail),
+                    _ => f.detail,
+                };
+                Some(Violation {
+                    invariant,
+                    event_index: f.index,
+                    detail,
+                    txns: f.txns,
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_ranges_merge_and_answer() {
+        let mut r = IdRanges::default();
+        for id in [5, 7, 6, 1, 2, 9] {
+            r.insert(id);
+        }
+        assert_eq!(r.ranges.len(), 3); // 1..3, 5..8, 9..10
+        assert!(r.contains(6) && r.contains(1) && r.contains(9));
+        assert!(!r.contains(3) && !r.contains(8) && !r.contains(0));
+        r.insert(TxnId::MAX);
+        assert!(r.contains(TxnId::MAX));
+        r.clear();
+        assert!(!r.contains(6));
+    }
+}

@@ -1,0 +1,174 @@
+//! The invariants judged online (`sim::judge`, as the simulator runs) give exactly
+//! the verdicts of the whole-history reference (`oracle_reference`): the same
+//! invariants, event indices, messages and transactions, on every shipped scenario,
+//! on swarm-drawn configurations with and without injected faults, and on those
+//! histories mutated so that every invariant breaks somewhere (so that the agreement
+//! is not only on clean records).
+
+use std::collections::BTreeMap;
+
+use engine::Vlun;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sim::{Event, History, Invariant, Policy, Scenario, Violation};
+
+use super::faults::draw_faults;
+use super::oracle_reference as reference;
+use super::shipped::shipped;
+use super::swarm::draw;
+
+/// Seeds of the swarm comparison (each with and without faults, every policy).
+const SEEDS: u64 = 120;
+
+/// Compares the judge with the reference on `h` (whole and per invariant); returns the
+/// reference's violations.
+fn agree(h: &History, what: &str) -> Vec<Violation> {
+    let want = reference::check_all(h);
+    assert_eq!(sim::check_all(h), want, "{what}");
+    for inv in Invariant::ALL {
+        assert_eq!(inv.check(h), reference::check(inv, h), "{what}: {inv}");
+    }
+    want
+}
+
+/// Runs with the record kept and without: the verdicts found as the run went equal
+/// the reference's over the record, and keeping the record changes nothing.
+fn run_agrees(s: &Scenario, p: Policy, seed: u64, what: &str) -> Option<History> {
+    let kept = match sim::run_keeping_history(s, p, seed) {
+        Ok(r) => r,
+        Err(_) => return None, // a configuration that cannot run: judged by its own tests
+    };
+    let h = kept.history.expect("the scenario keeps its history");
+    let want = agree(&h, what);
+    assert_eq!(
+        kept.result.violations, want,
+        "{what}: online during the run"
+    );
+    let plain = sim::run(s, p, seed).expect("ran once already").result;
+    assert_eq!(plain.violations, want, "{what}: without the record");
+    assert!(plain.invariants_judged);
+    Some(h)
+}
+
+/// A copy of `h` with one event changed, the way a faulty device or engine would
+/// change it; `None` when event `k` has nothing to change.
+fn mutate(h: &History, k: usize, r: &mut ChaCha8Rng) -> Option<History> {
+    let mut m = h.clone();
+    let e = &mut m.events[k].event;
+    match e {
+        Event::Begin {
+            gate_wait_ticks, ..
+        } => *gate_wait_ticks += r.random_range(1..1_000_000),
+        Event::ReadBlock { digest, .. } => *digest ^= 1 << r.random_range(0..64),
+        Event::WriteBlock { vlun, .. } => {
+            *vlun = match vlun {
+                Vlun::A => Vlun::B,
+                Vlun::B => Vlun::A,
+            }
+        }
+        Event::ReadRecord { value, .. } | Event::WriteRecord { value, .. } => {
+            *value = value.wrapping_add(r.random_range(1..5))
+        }
+        Event::Commit { txn } => *e = Event::Abort { txn: *txn },
+        Event::Abort { txn } => *e = Event::Commit { txn: *txn },
+        Event::Retire { extra_space_blocks } => *extra_space_blocks += 1,
+        Event::AConsistent { image } | Event::Archive { image } | Event::End { live: image } => {
+            let layout = h.layout;
+            let block = r.random_range(0..layout.volume_blocks);
+            let record = block * layout.records_per_block();
+            let delta = r.random_range(1..5);
+            image.update_block(&layout, &h.initial, block, |d| {
+                let off = layout.offset_in_block(record);
+                let (v, s) = sim::history::read_record(&d[off..]);
+                sim::history::write_record(&mut d[off..], v + delta, s);
+            });
+        }
+        Event::Split | Event::BReady | Event::Abandon | Event::Unreadable { .. } => {
+            m.events.remove(k);
+        }
+    }
+    Some(m)
+}
+
+/// Mutates `h` at `n` random events and compares each; counts the violations found.
+fn mutants_agree(
+    h: &History,
+    n: usize,
+    seed: u64,
+    what: &str,
+    seen: &mut BTreeMap<Invariant, u64>,
+) {
+    if h.events.is_empty() {
+        return;
+    }
+    let mut r = ChaCha8Rng::seed_from_u64(seed ^ 0x0417_0417);
+    for _ in 0..n {
+        let k = r.random_range(0..h.events.len());
+        let Some(m) = mutate(h, k, &mut r) else {
+            continue;
+        };
+        for v in agree(&m, &format!("{what}, event {k} mutated")) {
+            *seen.entry(v.invariant).or_default() += 1;
+        }
+    }
+}
+
+#[test]
+fn online_verdicts_equal_the_whole_history_ones_on_every_shipped_scenario() {
+    let mut seen = BTreeMap::new();
+    let mut runs = 0;
+    for (label, s, policies, seeds) in shipped() {
+        if !s.keep_history {
+            continue;
+        }
+        for &seed in seeds.iter().take(1) {
+            for &p in &policies {
+                let what = format!("{label} {p} seed {seed}");
+                let Some(h) = run_agrees(&s, p, seed, &what) else {
+                    continue;
+                };
+                runs += 1;
+                mutants_agree(&h, 6, seed, &what, &mut seen);
+            }
+        }
+    }
+    assert!(runs >= 30, "{runs} runs compared");
+    assert!(!seen.is_empty(), "no mutant broke an invariant");
+}
+
+#[test]
+fn online_verdicts_equal_the_whole_history_ones_on_swarm_and_fault_runs() {
+    let mut seen: BTreeMap<Invariant, u64> = BTreeMap::new();
+    let mut found_in_runs: BTreeMap<Invariant, u64> = BTreeMap::new();
+    let mut runs = 0;
+    for seed in 0..SEEDS {
+        let (mut s, _) = draw(seed);
+        let faulted = {
+            let mut f = s.clone();
+            draw_faults(seed, &mut f);
+            f
+        };
+        s.name = format!("swarm {seed}");
+        for (s, kind) in [(s, "clean"), (faulted, "faults")] {
+            for p in Policy::ALL {
+                let what = format!("{kind} {} {p} seed {seed}", s.name);
+                let Some(h) = run_agrees(&s, p, seed, &what) else {
+                    continue;
+                };
+                runs += 1;
+                for v in sim::check_all(&h) {
+                    *found_in_runs.entry(v.invariant).or_default() += 1;
+                }
+                mutants_agree(&h, 12, seed, &what, &mut seen);
+            }
+        }
+    }
+    assert!(runs >= SEEDS as usize * 4, "{runs} runs compared");
+    // Non-vacuity: every invariant was found violated, by a run (unclaimed ones,
+    // faults) or a mutant, and the verdicts still agreed.
+    for inv in Invariant::ALL {
+        let n =
+            seen.get(&inv).copied().unwrap_or(0) + found_in_runs.get(&inv).copied().unwrap_or(0);
+        assert!(n > 0, "{inv} never violated: {seen:?} {found_in_runs:?}");
+    }
+}
