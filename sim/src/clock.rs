@@ -50,33 +50,41 @@ fn key(time: Tick, seq: u64) -> u128 {
 
 /// The virtual clock plus its pending events, earliest first, ties by scheduling order.
 ///
-/// Two parts, every key of `near` below every key of `far`: `near`, at most
-/// [`NEAR_MAX`] events sorted latest first (the next event is its last: a pop is a
-/// `Vec::pop`, a push a short binary search and move), and `far`, a min-heap of the
-/// later ones (only a queue longer than [`NEAR_MAX`] uses it). The order popped is
-/// exactly `(time, seq)` order, whatever the split.
+/// Two parts, every key of `near` below every key of `far`: `near[head..]`, at most
+/// [`NEAR_MAX`] events sorted earliest first (a pop takes `near[head]` and moves
+/// `head` on; a push is an insertion step from whichever end is closer to its place,
+/// usually none: a new event is most often the latest, or due now), and `far`, a
+/// min-heap of the later ones (only a queue longer than [`NEAR_MAX`] uses it). The
+/// slots before `head` are spent; they are reclaimed when the list would grow past
+/// [`NEAR_SPENT_MAX`] of them. The order popped is exactly `(time, seq)` order,
+/// whatever the split.
 #[derive(Debug)]
 pub struct EventQueue<E> {
     now: Tick,
     seq: u64,
     near: Vec<Scheduled<E>>,
+    head: usize,
     far: BinaryHeap<Reverse<Scheduled<E>>>,
     fired: u64,
 }
 
-impl<E> Default for EventQueue<E> {
+/// Spent slots at the front of the near list before they are reclaimed.
+const NEAR_SPENT_MAX: usize = 64;
+
+impl<E: Copy> Default for EventQueue<E> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<E> EventQueue<E> {
+impl<E: Copy> EventQueue<E> {
     /// An empty queue at time 0.
     pub fn new() -> Self {
         Self {
             now: 0,
             seq: 0,
-            near: Vec::with_capacity(NEAR_MAX + 1),
+            near: Vec::with_capacity(NEAR_MAX + NEAR_SPENT_MAX + 1),
+            head: 0,
             far: BinaryHeap::new(),
             fired: 0,
         }
@@ -94,12 +102,12 @@ impl<E> EventQueue<E> {
 
     /// Events still pending.
     pub fn len(&self) -> usize {
-        self.near.len() + self.far.len()
+        self.near.len() - self.head + self.far.len()
     }
 
     /// True when nothing is pending.
     pub fn is_empty(&self) -> bool {
-        self.near.is_empty() && self.far.is_empty()
+        self.near.len() == self.head && self.far.is_empty()
     }
 
     /// Schedules `event` at absolute time `time`; a time in the past is clamped to now
@@ -119,12 +127,28 @@ impl<E> EventQueue<E> {
                 return;
             }
         }
-        // Latest first: the place after every later key.
-        let at = self.near.partition_point(|x| x.key > s.key);
-        self.near.insert(at, s);
-        if self.near.len() > NEAR_MAX {
+        let head = self.head;
+        if head > 0 && head < self.near.len() && s.key < self.near[head].key {
+            // Earlier than every near event: the spent slot before the first.
+            self.head = head - 1;
+            self.near[head - 1] = s;
+        } else {
+            if self.near.len() == self.near.capacity() && head > 0 {
+                self.near.drain(..head);
+                self.head = 0;
+            }
+            // An insertion step from the end: every later key moves up one slot.
+            let mut at = self.near.len();
+            self.near.push(s);
+            while at > self.head && self.near[at - 1].key > s.key {
+                self.near[at] = self.near[at - 1];
+                at -= 1;
+            }
+            self.near[at] = s;
+        }
+        if self.near.len() - self.head > NEAR_MAX {
             // The latest near event moves to the heap: still below every far key.
-            let latest = self.near.remove(0);
+            let latest = self.near.pop().expect("longer than NEAR_MAX");
             self.far.push(Reverse(latest));
         }
     }
@@ -138,9 +162,16 @@ impl<E> EventQueue<E> {
     /// Pops the earliest event and advances the clock to its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(Tick, E)> {
-        let s = match self.near.pop() {
-            Some(s) => s,
-            None => self.far.pop()?.0,
+        let s = if self.head < self.near.len() {
+            let s = self.near[self.head];
+            self.head += 1;
+            if self.head == self.near.len() {
+                self.near.clear();
+                self.head = 0;
+            }
+            s
+        } else {
+            self.far.pop()?.0
         };
         let time = (s.key >> 64) as Tick;
         debug_assert!(time >= self.now, "time ran backwards");
@@ -183,17 +214,21 @@ mod tests {
             (x >> 33) % m
         };
         let mut seq = 0u64;
-        let mut far_used = false;
+        let (mut far_used, mut front_used) = (false, false);
         for round in 0..4000u64 {
             let pushes = if round < 500 { 3 } else { 1 };
             for _ in 0..pushes {
                 let t = q.now() + next(50);
+                let head = q.head;
+                let first = q.near.get(head).map(|s| s.key);
                 q.schedule_at(t, seq);
+                front_used |= head > 0 && first.is_some_and(|k| key(t, seq) < k);
                 reference.push((t, seq));
                 seq += 1;
             }
             far_used |= !q.far.is_empty();
-            assert!(q.near.len() <= NEAR_MAX);
+            assert!(q.near.len() - q.head <= NEAR_MAX);
+            assert!(q.near.len() <= NEAR_MAX + NEAR_SPENT_MAX + 1);
             if round % 3 != 0 || round >= 500 {
                 reference.sort_unstable();
                 let want = reference.remove(0);
@@ -208,8 +243,28 @@ mod tests {
         reference.sort_unstable();
         expected.extend(reference);
         assert!(far_used, "the queue never outgrew the near list");
+        assert!(front_used, "no event went to the slot before the first");
         assert_eq!(popped.len() as u64, seq);
         assert_eq!(popped, expected);
+    }
+
+    /// A queue that never empties, each event later than the last: the near list's
+    /// spent slots fill up and are reclaimed, and the order stays `(time, seq)`.
+    #[test]
+    fn spent_slots_are_reclaimed_in_order() {
+        let mut q = EventQueue::new();
+        q.schedule_at(1, 0u64);
+        q.schedule_at(2, 1u64);
+        let mut reclaimed = false;
+        for i in 2..1000u64 {
+            let (t, e) = q.pop().expect("pending");
+            assert_eq!((t, e), (i - 1, i - 2));
+            let (head, full) = (q.head, q.near.len() == q.near.capacity());
+            q.schedule_at(i + 1, i);
+            reclaimed |= full && q.head < head;
+            assert!(q.near.len() <= NEAR_MAX + NEAR_SPENT_MAX + 1);
+        }
+        assert!(reclaimed, "the spent slots were never reclaimed");
     }
 
     #[test]
