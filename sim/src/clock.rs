@@ -111,8 +111,9 @@ impl<E: Copy> EventQueue<E> {
     }
 
     /// Schedules `event` at absolute time `time`; a time in the past is clamped to now
-    /// (time never runs backwards).
-    #[inline]
+    /// (time never runs backwards). Always inlined: an event built field by field in
+    /// the caller's frame and read back whole by an out-of-line call stalls the load.
+    #[inline(always)]
     pub fn schedule_at(&mut self, time: Tick, event: E) {
         let time = time.max(self.now);
         let seq = self.seq;
@@ -154,7 +155,7 @@ impl<E: Copy> EventQueue<E> {
     }
 
     /// Schedules `event` `delay` ticks from now.
-    #[inline]
+    #[inline(always)]
     pub fn schedule_in(&mut self, delay: Tick, event: E) {
         self.schedule_at(self.now.saturating_add(delay), event);
     }

@@ -65,19 +65,46 @@ impl World<'_> {
                 return Ok(());
             }
         }
-        let block = self.layout.block_of(record);
+        let block = self.place.block_of(record);
         let (vlun, id) = (self.txns[att as usize].vlun, self.txns[att as usize].id);
-        let cost = match self.dev.read(vlun, block, &mut self.buf) {
+        let gran = self.scenario.locking.granularity;
+        // Under block locks the attempt keeps the block it reads: a block it does not
+        // hold yet is read straight into its own copy, not through `buf`.
+        let fresh = gran == Granularity::Block
+            && !self.txns[att as usize]
+                .cache
+                .iter()
+                .any(|(b, _)| *b == block);
+        let mut copy = if fresh {
+            let mut v = self.spare_bufs.pop().unwrap_or_default();
+            if v.len() != self.buf.len() {
+                v.clear();
+                v.resize(self.buf.len(), 0);
+            }
+            v
+        } else {
+            Vec::new()
+        };
+        let into = if fresh { &mut copy } else { &mut self.buf };
+        let cost = match self.dev.read(vlun, block, into) {
             Ok(cost) => cost,
-            Err(e) if faults::injected(&e) => return self.io_failed(att),
-            Err(e) if faults::integrity(&e) => return self.integrity_failed(att),
-            Err(e) => return Err(engine_err(now)(e)),
+            Err(e) => {
+                if fresh {
+                    self.spare_bufs.push(copy);
+                }
+                return match e {
+                    e if faults::injected(&e) => self.io_failed(att),
+                    e if faults::integrity(&e) => self.integrity_failed(att),
+                    e => Err(engine_err(now)(e)),
+                };
+            }
         };
         self.tally.logical_reads += 1;
-        let off = self.layout.offset_in_block(record);
-        let (value, _) = read_record(&self.buf[off..]);
+        let off = self.place.offset_in_block(record);
+        let data = if fresh { &copy[..] } else { &self.buf[..] };
+        let (value, _) = read_record(&data[off..]);
         if self.oracle.is_some() {
-            let digest = block_digest(&self.buf);
+            let digest = block_digest(data);
             self.log(Event::ReadBlock {
                 txn: id,
                 vlun,
@@ -90,15 +117,13 @@ impl World<'_> {
                 value,
             });
         }
-        let gran = self.scenario.locking.granularity;
         let t = &mut self.txns[att as usize];
         t.values.push(value);
-        if gran == Granularity::Block {
-            match t.cache.iter_mut().find(|(b, _)| *b == block) {
-                Some((_, c)) => c.copy_from_slice(&self.buf),
-                None => t
-                    .cache
-                    .push((block, recycled_copy(&mut self.spare_bufs, &self.buf))),
+        if fresh {
+            t.cache.push((block, copy));
+        } else if gran == Granularity::Block {
+            if let Some((_, c)) = t.cache.iter_mut().find(|(b, _)| *b == block) {
+                c.copy_from_slice(&self.buf);
             }
         }
         t.op += 1;
@@ -132,8 +157,8 @@ impl World<'_> {
             Op::Read { .. } => unreachable!("writes() is false for a read"),
         };
         let (vlun, id) = (t.vlun, t.id);
-        let block = self.layout.block_of(record);
-        let off = self.layout.offset_in_block(record);
+        let block = self.place.block_of(record);
+        let off = self.place.offset_in_block(record);
         let mut cost = IoCost::default();
         let gran = self.scenario.locking.granularity;
         match gran {
@@ -177,10 +202,21 @@ impl World<'_> {
         let first_write = !blind && !t.before.iter().any(|(k, _)| *k == key);
         if first_write {
             let bytes = match gran {
-                Granularity::Record => &self.buf[off..off + rs],
-                Granularity::Block => &self.buf[..],
+                Granularity::Record => {
+                    recycled_copy(&mut self.spare_bufs, &self.buf[off..off + rs])
+                }
+                // The attempt's copy of the block (just copied to `buf`) becomes the
+                // before-image, moved, not copied; the written block takes its place
+                // (or, when the write fails, a copy of it: `refill_cache`).
+                Granularity::Block => {
+                    let (_, c) = t
+                        .cache
+                        .iter_mut()
+                        .find(|(b, _)| *b == block)
+                        .expect("a block is read before it is written");
+                    std::mem::take(c)
+                }
             };
-            let bytes = recycled_copy(&mut self.spare_bufs, bytes);
             t.before.push((key, bytes));
         }
         write_record(&mut self.buf[off..], value, stamp_of(id));
@@ -190,18 +226,26 @@ impl World<'_> {
                 if first_write {
                     // Nothing was written: there is nothing of this block to roll back
                     // (and writing it back would need the slot the area lacks).
-                    let (_, bytes) = self.txns[att as usize].before.pop().expect("pushed above");
-                    self.spare_bufs.push(bytes);
+                    let t = &mut self.txns[att as usize];
+                    let (_, bytes) = t.before.pop().expect("pushed above");
+                    match t.cache.iter_mut().find(|(b, _)| *b == block) {
+                        Some((_, c)) if gran == Granularity::Block => *c = bytes,
+                        _ => self.spare_bufs.push(bytes),
+                    }
                 }
                 return self.data_area_full(att, cost);
             }
             Err(e) if faults::injected(&e) => {
+                self.refill_cache(att, block);
                 self.log_block_write(id, vlun, block);
                 return self.write_failed(att);
             }
             // A block the write had to read first (copy-on-write's preserved copy)
             // failed its checksum: nothing was written.
-            Err(e) if faults::integrity(&e) => return self.integrity_failed(att),
+            Err(e) if faults::integrity(&e) => {
+                self.refill_cache(att, block);
+                return self.integrity_failed(att);
+            }
             Err(e) => return Err(engine_err(now)(e)),
         };
         cost.add(w);
@@ -218,13 +262,6 @@ impl World<'_> {
                 self.tally.vlun_b_writes_old_active += 1;
             }
         }
-        let t = &mut self.txns[att as usize];
-        if gran == Granularity::Block {
-            if let Some((_, c)) = t.cache.iter_mut().find(|(b, _)| *b == block) {
-                c.copy_from_slice(&self.buf);
-            }
-        }
-        t.op = i + 1;
         if self.oracle.is_some() {
             let digest = block_digest(&self.buf);
             self.log(Event::WriteBlock {
@@ -239,8 +276,38 @@ impl World<'_> {
                 value,
             });
         }
+        let t = &mut self.txns[att as usize];
+        if gran == Granularity::Block {
+            if let Some((_, c)) = t.cache.iter_mut().find(|(b, _)| *b == block) {
+                if c.is_empty() {
+                    // Its old copy went to the before-image: the written block (`buf`)
+                    // is the attempt's copy now, and a spare buffer the scratch one.
+                    let mut scratch = self.spare_bufs.pop().unwrap_or_default();
+                    scratch.resize(self.buf.len(), 0);
+                    *c = std::mem::replace(&mut self.buf, scratch);
+                } else {
+                    c.copy_from_slice(&self.buf);
+                }
+            }
+        }
+        t.op = i + 1;
         self.complete_io(att, &cost);
         Ok(())
+    }
+
+    /// After a failed first write of `block` (block locks), the attempt's copy of the
+    /// block, moved to its before-image, is copied back: the block as the attempt
+    /// last saw it.
+    fn refill_cache(&mut self, att: Attempt, block: u64) {
+        let t = &mut self.txns[att as usize];
+        let Some((_, c)) = t.cache.iter_mut().find(|(b, _)| *b == block) else {
+            return;
+        };
+        if c.is_empty() {
+            if let Some((_, before)) = t.before.iter().rev().find(|(k, _)| *k == block) {
+                c.extend_from_slice(before);
+            }
+        }
     }
 
     /// Commits a transaction whose writes are done (and, with
@@ -331,7 +398,7 @@ impl World<'_> {
         for (key, bytes) in befores.iter().rev() {
             let block = match gran {
                 Granularity::Record => {
-                    let block = self.layout.block_of(*key);
+                    let block = self.place.block_of(*key);
                     match self.dev.read(vlun, block, &mut self.buf) {
                         Ok(c) => cost.add(c),
                         // The block fails its checksum: its before-image cannot be
@@ -342,7 +409,7 @@ impl World<'_> {
                         }
                         Err(e) => return Err(e),
                     }
-                    let off = self.layout.offset_in_block(*key);
+                    let off = self.place.offset_in_block(*key);
                     self.buf[off..off + bytes.len()].copy_from_slice(bytes);
                     block
                 }

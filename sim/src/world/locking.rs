@@ -7,7 +7,7 @@ impl World<'_> {
     pub(super) fn lock_of(&self, record: u64) -> u32 {
         match self.scenario.locking.granularity {
             Granularity::Record => record as u32,
-            Granularity::Block => self.layout.block_of(record) as u32,
+            Granularity::Block => self.place.block_of(record) as u32,
         }
     }
 

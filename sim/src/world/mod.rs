@@ -258,6 +258,8 @@ pub(crate) struct World<'a> {
     pub(crate) scenario: &'a Scenario,
     pub(crate) policy: Policy,
     pub(crate) layout: Layout,
+    /// The layout's record → block and offset, without divisions.
+    place: place::RecordPlace,
     pub(crate) dev: Device<SimStore>,
     pub(crate) q: EventQueue<Ev>,
     pub(crate) device_model: DeviceModel,
@@ -336,6 +338,7 @@ mod cycle;
 mod fault;
 mod io;
 mod locking;
+mod place;
 mod window;
 
 impl<'a> World<'a> {
@@ -453,6 +456,7 @@ impl<'a> World<'a> {
             scenario,
             policy,
             layout,
+            place: place::RecordPlace::of(&layout),
             dev,
             q: EventQueue::new(),
             device_model: DeviceModel::new(
