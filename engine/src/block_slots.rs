@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 const NONE: u32 = u32::MAX;
 
 /// Most volume blocks held densely (4 MiB of slots).
-pub(crate) const DENSE_BLOCKS_MAX: u64 = 1 << 20;
+pub const DENSE_BLOCKS_MAX: u64 = 1 << 20;
 
 /// Slot per volume block with an entry (see the module doc).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -10,6 +10,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::block_slots::BlockSlots;
+/// Most volume blocks whose table (and entry index) is dense, 4 bytes per volume
+/// block; a larger volume's hold only the entries that exist.
+pub use crate::block_slots::DENSE_BLOCKS_MAX;
 
 /// Largest data area a table can address.
 pub const AREA_SLOTS_MAX: u64 = (u32::MAX - 1) as u64;

@@ -5,9 +5,12 @@
 //! (the parts of fixed size, under a few MiB, are left out):
 //!
 //! - **images**: the simulated disk holds only the blocks written
-//!   ([`engine::SparseStore`]): at most the blocks the workload can write (transactions
-//!   × accesses, at most the volume) per image, the volume's image(s) and the variant's
-//!   data area, each block its bytes plus [`engine::HELD_BLOCK_OVERHEAD_BYTES`];
+//!   ([`engine::SparseStore`]), each as its bytes up to the last non-zero byte: a block
+//!   of records costs its table entry ([`engine::SparseStore::held_block_bytes`] of
+//!   the records' extent, about 64 bytes for one 16-byte record per block), not its
+//!   size. Blocks written: for a generated load, the expected writes (transactions ×
+//!   mean length × write fraction), else every access of every transaction, at most
+//!   the volume; per image (the volume's, and a variant's data area or mirror);
 //! - **locks**: the application lock table, one entry per lock (record or block) up to
 //!   [`DENSE_LOCKS_MAX`] locks, else one per lock held or waited for (at most one per
 //!   access of the run);
@@ -20,8 +23,9 @@
 //! - **timeline** (`keep_timeline`): one row per transaction attempt;
 //! - **samples**: the response and admission delays kept for exact percentiles
 //!   (16 bytes per transaction);
-//! - **engine**: the device's lock-free entry index and its lookup table's slot per
-//!   block (4 bytes per volume block each, for the variants with a lookup table), and
+//! - **engine**: the device's lock-free entry index and its lookup table: 4 bytes per
+//!   volume block each up to [`engine::table::DENSE_BLOCKS_MAX`] blocks, above that
+//!   [`SPARSE_TABLE_BYTES_PER_ENTRY`] per entry (at most one per block written), and
 //!   in integrity mode (`[device] integrity`) its checksums in memory (8 bytes per
 //!   data block of each image: the volume on both, or the volume and a data area as
 //!   large) plus the checksum areas written on the simulated disk (4 bytes per data
@@ -32,18 +36,27 @@
 
 use std::mem::size_of;
 
-use engine::store::HELD_BLOCK_OVERHEAD_BYTES;
+use engine::SparseStore;
 
 use crate::cost::TxnTimeline;
 use crate::history::{Layout, Step};
 use crate::locks::{DENSE_LOCKS_MAX, LOCK_BYTES};
 use crate::scenario::{Granularity, Scenario};
+use crate::workload::WorkloadConfig;
 
 /// Bytes of the engine's entry index per volume block (`engine/src/device/entry_index.rs`).
 const ENTRY_INDEX_BYTES_PER_BLOCK: u64 = 4;
 /// Bytes of the engine's lookup table per volume block (`engine/src/table.rs`: one
 /// slot number each).
 const TABLE_BYTES_PER_BLOCK: u64 = 4;
+/// Bytes per entry of a large volume's sparse entry index and lookup table
+/// (`engine/src/device/entry_index.rs`: a hash map of block and slot, 17 bytes a
+/// bucket at a load down to 7/16; `engine/src/block_slots.rs`: an ordered map, about
+/// 20 bytes an entry).
+pub const SPARSE_TABLE_BYTES_PER_ENTRY: u64 = 64;
+/// Bytes of a record the simulator writes that are not zero: its value and stamp
+/// (`crate::history::write_record`).
+const RECORD_CONTENT_BYTES: u64 = 16;
 /// Sparse images a history and its oracle hold at once: VLUN A declared consistent,
 /// the archive, the live volume at the end, and the two replays.
 const HISTORY_IMAGES: u64 = 5;
@@ -124,11 +137,28 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
     let (transactions, accesses) = scenario.workload.size();
     let block = layout.block_size as u64;
     let volume = layout.volume_blocks;
-    let written_blocks = transactions.saturating_mul(accesses).min(volume);
+    let writes = match &scenario.workload {
+        WorkloadConfig::Generated(c) => {
+            let lo = u64::from(c.length_min.max(1));
+            let hi = u64::from(c.length_max).max(lo);
+            // Mean length × write fraction, rounded up.
+            (transactions as f64 * (lo + hi) as f64 / 2.0 * c.write_fraction.clamp(0.0, 1.0)).ceil()
+                as u64
+        }
+        _ => transactions.saturating_mul(accesses),
+    };
+    let written_blocks = writes.min(volume);
+    // A written block's records, up to the last one's value and stamp.
+    let per_block = layout.records_per_block();
+    let content_bytes = per_block
+        .saturating_sub(1)
+        .saturating_mul(layout.record_size as u64)
+        .saturating_add(RECORD_CONTENT_BYTES)
+        .min(block);
     // Two images: the volume on both (mirroring), or the volume on one and the data
     // area on the other (logging, copy-on-write); each holds at most the blocks written.
     let images_bytes = written_blocks
-        .saturating_mul(block + HELD_BLOCK_OVERHEAD_BYTES)
+        .saturating_mul(SparseStore::held_block_bytes(content_bytes))
         .saturating_mul(2);
     let locks = match scenario.locking.granularity {
         Granularity::Record => layout.records(),
@@ -156,10 +186,13 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
     } else {
         0
     };
-    // Entry index and lookup table: 4 bytes per volume block each (logging,
-    // copy-on-write).
-    let mut engine_bytes =
-        volume.saturating_mul(ENTRY_INDEX_BYTES_PER_BLOCK + TABLE_BYTES_PER_BLOCK);
+    // Entry index and lookup table (logging, copy-on-write): dense, 4 bytes per volume
+    // block each, or by entries on a large volume.
+    let mut engine_bytes = if volume <= engine::table::DENSE_BLOCKS_MAX {
+        volume.saturating_mul(ENTRY_INDEX_BYTES_PER_BLOCK + TABLE_BYTES_PER_BLOCK)
+    } else {
+        written_blocks.saturating_mul(SPARSE_TABLE_BYTES_PER_ENTRY)
+    };
     if scenario.device.integrity {
         // Two images of at most the volume's blocks each (the data area is the
         // volume's size): checksums in memory, and the checksum areas on the disk.
@@ -170,7 +203,7 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
         let area_blocks = 2 * with_sums.saturating_sub(volume);
         engine_bytes = engine_bytes
             .saturating_add(data_blocks.saturating_mul(SUM_BYTES_IN_MEMORY))
-            .saturating_add(area_blocks.saturating_mul(block + HELD_BLOCK_OVERHEAD_BYTES));
+            .saturating_add(area_blocks.saturating_mul(SparseStore::held_block_bytes(block)));
     }
     Footprint {
         engine_bytes,
@@ -185,7 +218,7 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workload::{GeneratedConfig, WorkloadConfig};
+    use crate::workload::GeneratedConfig;
 
     fn generated(transactions: u64) -> Scenario {
         Scenario::with_workload(WorkloadConfig::Generated(GeneratedConfig {
@@ -227,6 +260,42 @@ mod tests {
             a.total_bytes() - a.engine_bytes
         );
     }
+
+    #[test]
+    fn a_terabyte_volume_costs_by_the_blocks_written_not_by_its_size() {
+        // scenarios/bench/tib.toml at 10^7 transactions.
+        let mut s = Scenario::with_workload(WorkloadConfig::Generated(GeneratedConfig {
+            records: 1 << 28,
+            transactions: 10_000_000,
+            length_min: 1,
+            length_max: 8,
+            write_fraction: 0.5,
+            ..GeneratedConfig::default()
+        }));
+        s.geometry.block_size_bytes = 4096;
+        s.geometry.records_per_block = 1;
+        s.limits.volume_bytes_max = 1 << 40;
+        let layout = s.layout().unwrap();
+        assert_eq!(layout.volume_blocks, 1 << 28);
+        let f = estimate(&s, &layout);
+        // 1-8 accesses, half writes: 2.25 writes per transaction, each a 16-byte
+        // record inside its table entry, on two images.
+        let written = 22_500_000;
+        assert_eq!(f.images_bytes, 2 * written * HELD_BLOCK_BYTES_INLINE);
+        // The tables by entries, not 8 bytes for each of the 2^28 blocks (2 GiB).
+        assert_eq!(f.engine_bytes, written * SPARSE_TABLE_BYTES_PER_ENTRY);
+        assert!(f.engine_bytes < 2 << 30);
+        // A small volume keeps its dense tables.
+        let small = generated(1_000);
+        let small_layout = small.layout().unwrap();
+        assert_eq!(
+            estimate(&small, &small_layout).engine_bytes,
+            8 * small_layout.volume_blocks
+        );
+    }
+
+    /// A held block whose content fits inside its table entry.
+    const HELD_BLOCK_BYTES_INLINE: u64 = engine::store::HELD_BLOCK_OVERHEAD_BYTES;
 
     #[test]
     fn human_bytes_reads_well() {

@@ -193,17 +193,9 @@ mod tests {
     #[test]
     fn helpers_are_exact_near_zero_and_match_the_closed_forms() {
         for x in [-0.9f64, -0.5, -1e-9, 0.0, 1e-12, 0.3, 0.5, 2.0] {
-            let want = if x == 0.0 {
-                1.0
-            } else {
-                x.ln_1p() / x
-            };
+            let want = if x == 0.0 { 1.0 } else { x.ln_1p() / x };
             assert!((ln_1p_over_x(x) - want).abs() < 1e-14, "ln_1p {x}");
-            let want = if x == 0.0 {
-                1.0
-            } else {
-                x.exp_m1() / x
-            };
+            let want = if x == 0.0 { 1.0 } else { x.exp_m1() / x };
             assert!((exp_m1_over_x(x) - want).abs() < 1e-14, "exp_m1 {x}");
         }
         // The whole 1 TiB volume's records: a rank in range, in O(1) memory.
