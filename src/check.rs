@@ -79,6 +79,12 @@ pub struct CheckArgs {
     /// split (the read and the write back are two steps) (default atomic).
     #[arg(long)]
     rmw: Option<model::Rmw>,
+    /// Symmetry reduction: on explores once the states that differ only by a renaming
+    /// of interchangeable transactions (same role, records, amount); implies --dfs
+    /// (stateright reduces only depth-first searches). Off (the default) explores
+    /// every state.
+    #[arg(long, value_parser = model::config::parse_on_off)]
+    symmetry: Option<bool>,
     /// Checker threads (default: every core).
     #[arg(long)]
     threads: Option<usize>,
@@ -164,6 +170,7 @@ impl CheckArgs {
         c.depth = self.depth.or(c.depth);
         c.states_max = self.states_max.or(c.states_max);
         c.timeout = self.timeout.or(c.timeout);
+        c.symmetry = self.symmetry.unwrap_or(c.symmetry);
         if self.dfs || c.symmetry {
             // stateright reduces by symmetry only depth first.
             c.strategy = Strategy::Dfs;

@@ -446,3 +446,45 @@ fn a_model_file_is_checked_and_its_trace_replays_without_it() {
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     fails_with(&o, &["absent.toml", "cannot read"]);
 }
+
+/// `--symmetry on` (depth first): a violation it finds is written as a trace of real
+/// steps that `--replay` reproduces (exit 1), and the reproduce line names the flag.
+#[test]
+fn a_violation_found_under_symmetry_replays() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("traces");
+    let o = owm(&[
+        "check",
+        "--old",
+        "2",
+        "--new",
+        "2",
+        "--amounts",
+        "equal",
+        "--transfers",
+        "same",
+        "--discipline",
+        "incremental",
+        "--aborts",
+        "off",
+        "--symmetry",
+        "on",
+        "--threads",
+        "1",
+        "--trace-dir",
+        &s(&dir),
+    ]);
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        reproduce_args(&o).join(" ").contains("--dfs --symmetry on"),
+        "{}",
+        stdout(&o)
+    );
+    let o = owm(&["check", "--replay", &s(&dir.join("b-complete.trace"))]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    fails_with(&o, &["violation reproduced", "B-complete"]);
+    // Random walks take no symmetry: refused, exit 2.
+    let o = owm(&["check", "--symmetry", "on", "--simulate", "--walks", "1"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["random walks", "--symmetry"]);
+}

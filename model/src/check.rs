@@ -250,6 +250,11 @@ pub fn check_with_progress(
     if let Some(t) = cfg.timeout {
         builder = builder.timeout(t);
     }
+    if cfg.symmetry {
+        // Depth first only (`CheckConfig::validate`): stateright's breadth-first
+        // search takes no symmetry.
+        builder = builder.symmetry();
+    }
     let start = Instant::now();
     match cfg.strategy {
         Strategy::Bfs => finish(&model, builder.spawn_bfs(), start, progress),

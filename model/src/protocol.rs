@@ -502,6 +502,9 @@ impl OwmModel {
             .expect("a block write the model issues is legal");
         n.rekey_device();
         let digest = block_digest(bytes);
+        if let Some(sym) = &n.symmetry {
+            sym.remember(digest, bytes);
+        }
         n.violated |= self.judge_block_write(txn as usize, vlun);
         n.wrote(vlun, block, digest);
         self.log(
@@ -618,12 +621,16 @@ impl Model for OwmModel {
         };
         assert!(items <= LOCK_ITEMS_MAX && self.programs.len() <= TXNS_MAX);
         let violated = verdicts(&history.to_history(self.layout, &self.initial));
-        vec![State::initial(
+        let mut s = State::initial(
             self.initial_device(),
             self.programs.len(),
             history,
             violated,
-        )]
+        );
+        if self.cfg.symmetry {
+            s.symmetry = crate::state::symmetry::Symmetry::of(&self.programs).map(Arc::new);
+        }
+        vec![s]
     }
 
     fn actions(&self, s: &State, actions: &mut Vec<Action>) {

@@ -25,6 +25,8 @@ use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
+pub(crate) mod symmetry;
+
 use engine::{Device, MemStore, Phase, Vlun};
 use sim::oracle::Invariant;
 
@@ -145,6 +147,10 @@ pub struct State {
     /// the initial state). Not part of what identifies the state: coverage counts it
     /// as taken when the state is explored (`crate::coverage`).
     pub via: Option<Action>,
+    /// With `--symmetry on`, which transactions are interchangeable and the block
+    /// contents behind the digests of `via_a` and `via_b` (shared by every state; not
+    /// part of what identifies one): what [`stateright::Representative`] needs.
+    pub(crate) symmetry: Option<Arc<symmetry::Symmetry>>,
 }
 
 /// Everything but the device and the history: what identifies a state (with the device).
@@ -204,6 +210,7 @@ impl State {
             violated,
             history,
             via: None,
+            symmetry: None,
         }
     }
 
