@@ -211,8 +211,8 @@ fn simulator_checks_name_file_line_and_key() {
 #[test]
 fn a_run_too_large_for_memory_is_refused_before_it_starts_with_the_estimate() {
     // A 1 TiB volume (2^28 blocks of 4 KiB), 10^7 transactions with the history on:
-    // the history's events alone are tens of GiB (its images hold only the blocks
-    // written, so the volume's size alone no longer refuses a run).
+    // the judge's images of the blocks written are tens of GiB (they hold only the
+    // blocks written, so the volume's size alone no longer refuses a run).
     let text = "policies = [\"cow\"]\n\
                 [workload]\nkind = \"generated\"\nrecords = 268435456\ntransactions = 10000000\n\
                 [geometry]\nblock_size_bytes = 4096\nrecords_per_block = 1\n\

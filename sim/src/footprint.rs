@@ -14,12 +14,14 @@
 //! - **locks**: the application lock table, one entry per lock (record or block) up to
 //!   [`DENSE_LOCKS_MAX`] locks, else one per lock held or waited for (at most one per
 //!   access of the run);
-//! - **history** (`keep_history`): the images it carries (VLUN A declared consistent,
-//!   the archive, the live volume at the end) and the oracle's two replayed images,
-//!   each holding only the blocks that differ from the initial image (at most the
-//!   blocks written; the initial image itself is computed, not held:
-//!   [`crate::image`]), plus about `2 + 4 × accesses` events per transaction and the
-//!   oracle's index and digest sets over them;
+//! - **history** (`keep_history`): the run is judged as it goes ([`crate::judge`]);
+//!   no event is kept. The judge holds the images of a backup cycle (VLUN A declared
+//!   consistent, the archive, the live volume at the end, and its two replays), each
+//!   holding only the blocks that differ from the initial image (at most the blocks
+//!   written; the initial image itself is computed, not held: [`crate::image`]), the
+//!   last writer of each block written, and the digest of each block content written
+//!   (no-torn-write and A-isolated accept any content ever written, so these grow with
+//!   the writes: at most one per access);
 //! - **timeline** (`keep_timeline`): one row per transaction attempt;
 //! - **samples**: the response and admission delays kept for exact percentiles
 //!   (16 bytes per transaction);
@@ -39,7 +41,7 @@ use std::mem::size_of;
 use engine::SparseStore;
 
 use crate::cost::TxnTimeline;
-use crate::history::{Layout, Step};
+use crate::history::Layout;
 use crate::locks::{DENSE_LOCKS_MAX, LOCK_BYTES};
 use crate::scenario::{Granularity, Scenario};
 use crate::workload::WorkloadConfig;
@@ -66,9 +68,12 @@ const IMAGE_BLOCK_OVERHEAD_BYTES: u64 = 48;
 /// Bytes of integrity mode's in-memory checksum per data block of an image
 /// (`engine/src/device/integrity.rs`: one atomic u64 each).
 const SUM_BYTES_IN_MEMORY: u64 = 8;
-/// Bytes the oracle keeps per history event it indexes (its transaction index entry
-/// and the ordered digest sets of no-torn-write and A-isolated).
-const ORACLE_BYTES_PER_EVENT: u64 = 64;
+/// Bytes the judge keeps per block written: its last writer (a hash map entry of a
+/// block number and an attempt id, with the table's spare room).
+const JUDGE_BYTES_PER_BLOCK: u64 = 32;
+/// Bytes the judge keeps per block content written: a hash map entry of (block,
+/// digest) and its flags, with the table's spare room (up to half empty after it grows).
+const JUDGE_BYTES_PER_WRITE: u64 = 48;
 
 /// The estimate, part by part, in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -171,13 +176,14 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
     } else {
         transactions.saturating_mul(accesses).min(locks)
     };
-    let events = transactions.saturating_mul(2 + 4 * accesses);
     let history_bytes = if scenario.keep_history {
         let images = written_blocks
             .saturating_mul(block + IMAGE_BLOCK_OVERHEAD_BYTES)
             .saturating_mul(HISTORY_IMAGES);
-        let per_event = size_of::<Step>() as u64 + ORACLE_BYTES_PER_EVENT;
-        images.saturating_add(events.saturating_mul(per_event))
+        let writes = transactions.saturating_mul(accesses);
+        images
+            .saturating_add(written_blocks.saturating_mul(JUDGE_BYTES_PER_BLOCK))
+            .saturating_add(writes.saturating_mul(JUDGE_BYTES_PER_WRITE))
     } else {
         0
     };
@@ -239,8 +245,16 @@ mod tests {
         // fully written by both, so the images do not).
         assert_eq!(b.timeline_bytes, 2 * a.timeline_bytes);
         assert_eq!(b.samples_bytes, 2 * a.samples_bytes);
-        let image = 5 * layout.volume_blocks * (layout.block_size as u64 + 48);
-        assert_eq!(b.history_bytes - image, 2 * (a.history_bytes - image));
+        // The history's images and per-block part are bounded by the volume; only
+        // the digests of the contents written grow (no event is kept).
+        let bounded = 5 * layout.volume_blocks * (layout.block_size as u64 + 48)
+            + layout.volume_blocks * JUDGE_BYTES_PER_BLOCK;
+        assert_eq!(b.history_bytes - bounded, 2 * (a.history_bytes - bounded));
+        let (_, accesses) = small.workload.size();
+        assert_eq!(
+            b.history_bytes - a.history_bytes,
+            1_000 * accesses * JUDGE_BYTES_PER_WRITE
+        );
         assert!(a.total_bytes() < small.limits.memory_bytes_max);
         let mut off = small.clone();
         off.keep_history = false;
