@@ -18,7 +18,8 @@
 //!   no event is kept. The judge holds the images of a backup cycle (VLUN A declared
 //!   consistent, the archive, the live volume at the end, and its two replays), each
 //!   holding only the blocks that differ from the initial image (at most the blocks
-//!   written; the initial image itself is computed, not held: [`crate::image`]), the
+//!   written, each its bytes up to the last record's stamp; the initial image itself
+//!   is computed, not held: [`crate::image`]), the
 //!   last writer of each block written, and the digest of each block content written
 //!   (no-torn-write and A-isolated accept any content ever written, so these grow with
 //!   the writes: at most one per access);
@@ -41,7 +42,7 @@ use std::mem::size_of;
 use engine::SparseStore;
 
 use crate::cost::TxnTimeline;
-use crate::history::Layout;
+use crate::history::{Layout, RECORD_HEADER_BYTES};
 use crate::locks::{DENSE_LOCKS_MAX, LOCK_BYTES};
 use crate::scenario::{Granularity, Scenario};
 use crate::workload::WorkloadConfig;
@@ -136,6 +137,13 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
+/// Bytes a history image holds of one block: up to its last non-zero byte, at most
+/// the last record's value and stamp ([`crate::image`]).
+fn image_block_bytes(layout: &Layout) -> u64 {
+    let last = (layout.records_per_block().saturating_sub(1)) * layout.record_size as u64;
+    (last + RECORD_HEADER_BYTES as u64).min(layout.block_size as u64)
+}
+
 /// The estimated footprint of running `scenario` (with volume `layout`), under any
 /// policy (each keeps two images of the same bound).
 pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
@@ -178,7 +186,7 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
     };
     let history_bytes = if scenario.keep_history {
         let images = written_blocks
-            .saturating_mul(block + IMAGE_BLOCK_OVERHEAD_BYTES)
+            .saturating_mul(image_block_bytes(layout) + IMAGE_BLOCK_OVERHEAD_BYTES)
             .saturating_mul(HISTORY_IMAGES);
         let writes = transactions.saturating_mul(accesses);
         images
@@ -247,7 +255,7 @@ mod tests {
         assert_eq!(b.samples_bytes, 2 * a.samples_bytes);
         // The history's images and per-block part are bounded by the volume; only
         // the digests of the contents written grow (no event is kept).
-        let bounded = 5 * layout.volume_blocks * (layout.block_size as u64 + 48)
+        let bounded = 5 * layout.volume_blocks * (image_block_bytes(&layout) + 48)
             + layout.volume_blocks * JUDGE_BYTES_PER_BLOCK;
         assert_eq!(b.history_bytes - bounded, 2 * (a.history_bytes - bounded));
         let (_, accesses) = small.workload.size();

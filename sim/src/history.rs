@@ -341,6 +341,7 @@ impl History {
             u(out, image.held_blocks() as u64);
             for (b, data) in image.held() {
                 u(out, b);
+                u(out, data.len() as u64);
                 out.extend_from_slice(data);
             }
         };

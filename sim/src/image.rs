@@ -10,7 +10,10 @@
 //! image is an [`Image`]: the blocks where it differs from the initial one. A block
 //! absent from an image holds its initial content, so two images are equal exactly
 //! when they hold the same blocks (the representation is canonical: a block equal to
-//! its initial content is never held).
+//! its initial content is never held). A held block keeps its bytes up to its last
+//! non-zero one (the rest of the block is zeros): the simulator's records use the
+//! first 16 bytes of a record, so a block of one record costs tens of bytes, not its
+//! size.
 
 use std::collections::BTreeMap;
 
@@ -73,7 +76,40 @@ impl Initial {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Image {
     len_bytes: u64,
-    blocks: BTreeMap<u64, Vec<u8>>,
+    /// Each held block's bytes up to its last non-zero one.
+    blocks: BTreeMap<u64, Box<[u8]>>,
+}
+
+/// `data` without its trailing zeros.
+fn trimmed(data: &[u8]) -> Box<[u8]> {
+    let n = data.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    data[..n].into()
+}
+
+/// The value and stamp of the record at byte `off` of held bytes `d` (zeros past them).
+pub fn record_in(d: &[u8], off: usize) -> (i64, u64) {
+    let mut r = [0u8; crate::history::RECORD_HEADER_BYTES];
+    let from = d.get(off..).unwrap_or(&[]);
+    let n = from.len().min(r.len());
+    r[..n].copy_from_slice(&from[..n]);
+    read_record(&r)
+}
+
+/// The digest ([`crate::history::block_digest`]) of a block of `block_size` bytes
+/// whose held bytes are `d` (zeros after them).
+pub fn held_digest(d: &[u8], block_size: usize) -> u64 {
+    let mut h = crate::history::block_digest(d);
+    for _ in d.len()..block_size {
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// Copies held bytes `d` into `buf` (a whole block or a short last one), zeros after.
+fn expand_into(d: &[u8], buf: &mut [u8]) {
+    let n = d.len().min(buf.len());
+    buf[..n].copy_from_slice(&d[..n]);
+    buf[n..].fill(0);
 }
 
 impl Image {
@@ -103,7 +139,7 @@ impl Image {
             let from = b * bs;
             let base = initial.get(from..(from + chunk.len()).min(initial.len()));
             if base != Some(chunk) {
-                image.blocks.insert(b as u64, chunk.to_vec());
+                image.blocks.insert(b as u64, trimmed(chunk));
             }
         }
         image
@@ -133,20 +169,22 @@ impl Image {
         self.blocks.len()
     }
 
-    /// The blocks differing from the initial image, ascending, with their content.
+    /// The blocks differing from the initial image, ascending, with their content up
+    /// to its last non-zero byte (the rest of the block is zeros).
     pub fn held(&self) -> impl Iterator<Item = (u64, &[u8])> + '_ {
-        self.blocks.iter().map(|(&b, d)| (b, d.as_slice()))
+        self.blocks.iter().map(|(&b, d)| (b, &d[..]))
     }
 
-    /// Block `block`'s content if it differs from the initial one.
+    /// Block `block`'s held bytes (up to its last non-zero one) if it differs from
+    /// the initial one.
     pub fn get(&self, block: u64) -> Option<&[u8]> {
-        self.blocks.get(&block).map(Vec::as_slice)
+        self.blocks.get(&block).map(|d| &d[..])
     }
 
     /// Fills `buf` (one block, or the image's short last block) with block `block`.
     pub fn block_into(&self, layout: &Layout, initial: &Initial, block: u64, buf: &mut [u8]) {
         match self.blocks.get(&block) {
-            Some(d) => buf.copy_from_slice(&d[..buf.len()]),
+            Some(d) => expand_into(d, buf),
             None if buf.len() == layout.block_size => initial.block(layout, block, buf),
             None => {
                 let mut whole = vec![0u8; layout.block_size];
@@ -159,7 +197,7 @@ impl Image {
     /// Record `r`'s value and stamp in this image.
     pub fn record(&self, layout: &Layout, initial: &Initial, r: u64) -> (i64, u64) {
         match self.blocks.get(&layout.block_of(r)) {
-            Some(d) => read_record(&d[layout.offset_in_block(r)..]),
+            Some(d) => record_in(d, layout.offset_in_block(r)),
             None => initial.record(layout, r),
         }
     }
@@ -172,7 +210,7 @@ impl Image {
         if base[..data.len()] == *data {
             self.blocks.remove(&block);
         } else {
-            self.blocks.insert(block, data.to_vec());
+            self.blocks.insert(block, trimmed(data));
         }
     }
 
@@ -185,14 +223,11 @@ impl Image {
         block: u64,
         f: impl FnOnce(&mut [u8]),
     ) {
-        let mut data = match self.blocks.remove(&block) {
-            Some(d) => d,
-            None => {
-                let mut d = vec![0u8; layout.block_size];
-                initial.block(layout, block, &mut d);
-                d
-            }
-        };
+        let mut data = vec![0u8; layout.block_size];
+        match self.blocks.remove(&block) {
+            Some(d) => expand_into(&d, &mut data),
+            None => initial.block(layout, block, &mut data),
+        }
         f(&mut data);
         self.set_block(layout, initial, block, &data);
     }
@@ -206,12 +241,13 @@ impl Image {
         block: u64,
         f: impl FnOnce(&mut [u8]),
     ) {
-        let data = self.blocks.entry(block).or_insert_with(|| {
-            let mut d = vec![0u8; layout.block_size];
-            initial.block(layout, block, &mut d);
-            d
-        });
-        f(data);
+        let mut data = vec![0u8; layout.block_size];
+        match self.blocks.get(&block) {
+            Some(d) => expand_into(d, &mut data),
+            None => initial.block(layout, block, &mut data),
+        }
+        f(&mut data);
+        self.blocks.insert(block, trimmed(&data));
     }
 
     /// The blocks held by `self` or `other`, ascending, each once: outside them both
@@ -259,7 +295,16 @@ mod tests {
         write_record(&mut changed[L.offset_in_image(5)..], 9, 3);
         let img = Image::from_bytes(&L, &initial, &changed);
         assert_eq!(img.held_blocks(), 1);
-        assert_eq!(img.get(2), Some(&changed[64..96]));
+        // Held up to the last non-zero byte; digests and records as of the whole block.
+        let held = img.held().next().unwrap().1;
+        assert!(held.len() < L.block_size && held.len() >= 16 + 9);
+        assert_eq!(
+            held_digest(held, L.block_size),
+            crate::history::block_digest(&changed[64..96])
+        );
+        assert_eq!(record_in(held, 16), (9, 3));
+        assert_eq!(record_in(held, 40), (0, 0));
+        assert_eq!(img.get(2), Some(&changed[64..64 + 25]));
         assert_eq!(img.to_bytes(&L, &initial), changed);
         assert_eq!(img.record(&L, &initial, 5), (9, 3));
         assert_eq!(img.record(&L, &initial, 4), (7, 0));

@@ -37,6 +37,7 @@ use crate::clock::Tick;
 use crate::history::{
     block_digest, stamp_of, write_record, Event, History, Image, Initial, Layout, TxnId,
 };
+use crate::image::held_digest;
 use crate::oracle::{
     diff_images, image_sum, initial_sum, writer, writer_txn, Invariant, Violation,
 };
@@ -807,10 +808,13 @@ impl<'a> Judge<'a> {
                 }
                 if self.open(Invariant::AIsolated) {
                     let unreadable = self.unreadable_set();
-                    let leak = image
-                        .held()
-                        .filter(|(b, _)| !unreadable.contains(b))
-                        .find(|(b, chunk)| self.leaked(*b, block_digest(chunk)));
+                    let leak =
+                        image
+                            .held()
+                            .filter(|(b, _)| !unreadable.contains(b))
+                            .find(|(b, held)| {
+                                self.leaked(*b, held_digest(held, self.layout.block_size))
+                            });
                     if let Some((b, _)) = leak {
                         self.found_here(
                             Invariant::AIsolated,

@@ -197,7 +197,7 @@ pub fn image_sum(l: &Layout, initial: &Initial, total: i64, image: &Image) -> i6
             continue;
         }
         for r in b * per..(b + 1) * per {
-            let now = read_record(&data[l.offset_in_block(r)..]).0;
+            let now = crate::image::record_in(data, l.offset_in_block(r)).0;
             let was = initial.record(l, r).0;
             sum = sum.wrapping_add(now).wrapping_sub(was);
         }

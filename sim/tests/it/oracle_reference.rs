@@ -440,7 +440,11 @@ pub fn a_isolated(h: &History) -> Result<(), Violation> {
                         if unreadable.contains(&b) {
                             continue;
                         }
-                        if leaked(&via_a, &via_b, (b, block_digest(chunk))) {
+                        if leaked(
+                            &via_a,
+                            &via_b,
+                            (b, sim::image::held_digest(chunk, h.layout.block_size)),
+                        ) {
                             return Err(violation(
                                 Invariant::AIsolated,
                                 i,
@@ -545,7 +549,7 @@ pub fn image_sum(h: &History, initial: i64, image: &Image) -> i64 {
             continue;
         }
         for r in b * per..(b + 1) * per {
-            let now = read_record(&data[l.offset_in_block(r)..]).0;
+            let now = sim::image::record_in(data, l.offset_in_block(r)).0;
             let was = h.initial.record(&l, r).0;
             sum = sum.wrapping_add(now).wrapping_sub(was);
         }
