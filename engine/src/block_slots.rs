@@ -15,7 +15,7 @@ const NONE: u32 = u32::MAX;
 pub const DENSE_BLOCKS_MAX: u64 = 1 << 20;
 
 /// Slot per volume block with an entry (see the module doc).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub(crate) enum BlockSlots {
     /// Slot per volume block, or `NONE`.
     Dense(Vec<u32>),
@@ -95,16 +95,52 @@ impl BlockSlots {
     }
 
     /// Entries as `(block, slot)` in block order.
-    pub(crate) fn entries(&self) -> Box<dyn Iterator<Item = (u64, u32)> + '_> {
+    pub(crate) fn entries(&self) -> Entries<'_> {
         match self {
-            BlockSlots::Dense(slots) => Box::new(
-                slots
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, s)| **s != NONE)
-                    .map(|(b, s)| (b as u64, *s)),
-            ),
-            BlockSlots::Sparse { entries, .. } => Box::new(entries.iter().map(|(b, s)| (*b, *s))),
+            BlockSlots::Dense(slots) => Entries::Dense(slots.iter().enumerate()),
+            BlockSlots::Sparse { entries, .. } => Entries::Sparse(entries.iter()),
+        }
+    }
+}
+
+impl Clone for BlockSlots {
+    fn clone(&self) -> Self {
+        match self {
+            BlockSlots::Dense(slots) => BlockSlots::Dense(slots.clone()),
+            BlockSlots::Sparse {
+                volume_blocks,
+                entries,
+            } => BlockSlots::Sparse {
+                volume_blocks: *volume_blocks,
+                entries: entries.clone(),
+            },
+        }
+    }
+
+    /// A dense copy into a dense array reuses its allocation (a model checker copies
+    /// tables at every step).
+    fn clone_from(&mut self, source: &Self) {
+        match (self, source) {
+            (BlockSlots::Dense(to), BlockSlots::Dense(from)) => to.clone_from(from),
+            (to, from) => *to = from.clone(),
+        }
+    }
+}
+
+/// [`BlockSlots::entries`]: an iterator of either form, with no allocation.
+pub(crate) enum Entries<'a> {
+    Dense(std::iter::Enumerate<std::slice::Iter<'a, u32>>),
+    Sparse(std::collections::btree_map::Iter<'a, u64, u32>),
+}
+
+impl Iterator for Entries<'_> {
+    type Item = (u64, u32);
+    fn next(&mut self) -> Option<(u64, u32)> {
+        match self {
+            Entries::Dense(slots) => slots
+                .find(|(_, s)| **s != NONE)
+                .map(|(b, s)| (b as u64, *s)),
+            Entries::Sparse(entries) => entries.next().map(|(b, s)| (*b, *s)),
         }
     }
 }

@@ -24,7 +24,7 @@ pub const AREA_SLOTS_MAX: u64 = (u32::MAX - 1) as u64;
 const RESERVATIONS_IN_FLIGHT_MAX: u32 = 1 << 16;
 
 /// A lookup table with its slot allocator.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct LookupTable {
     /// Slot per volume block with an entry (dense for small volumes, sparse above).
     slots: BlockSlots,
@@ -35,6 +35,30 @@ pub struct LookupTable {
     capacity: u32,
     in_use: u32,
     peak: u32,
+}
+
+impl Clone for LookupTable {
+    fn clone(&self) -> Self {
+        LookupTable {
+            slots: self.slots.clone(),
+            free: self.free.clone(),
+            next_fresh: self.next_fresh,
+            capacity: self.capacity,
+            in_use: self.in_use,
+            peak: self.peak,
+        }
+    }
+
+    /// A copy in this table's allocations where they fit ([`crate::Device`]'s
+    /// `clone_from`).
+    fn clone_from(&mut self, source: &Self) {
+        self.slots.clone_from(&source.slots);
+        self.free.clone_from(&source.free);
+        self.next_fresh = source.next_fresh;
+        self.capacity = source.capacity;
+        self.in_use = source.in_use;
+        self.peak = source.peak;
+    }
 }
 
 /// A slot taken by [`LookupTable::reserve`] for a block, and whether it came from

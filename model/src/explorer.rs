@@ -289,9 +289,9 @@ pub fn describe_state(m: &OwmModel, s: &State) -> String {
         let reads: Vec<String> = p
             .records()
             .iter()
-            .zip(ts.reads)
-            .filter_map(|(r, read)| {
-                read.map(|(v, stamp)| {
+            .enumerate()
+            .filter_map(|(pos, r)| {
+                ts.read(pos).map(|(v, stamp)| {
                     let w = if ts.written & (1 << p.position(*r)) != 0 {
                         ", since written"
                     } else {

@@ -108,7 +108,7 @@ impl Program {
         [self.from.min(self.to), self.from.max(self.to)]
     }
     /// 0 for the lower of the two records, 1 for the higher (an index into
-    /// [`crate::state::TxnState::reads`]).
+    /// [`crate::state::TxnState::read`]).
     pub fn position(&self, record: u64) -> usize {
         usize::from(record != self.records()[0])
     }

@@ -336,7 +336,7 @@ impl OwmModel {
                 let block = self.layout.block_of(record);
                 let buf = self.read_block(n, txn, vlun, block);
                 let (value, stamp) = read_record(&buf[self.layout.offset_in_block(record)..]);
-                n.txns[t].reads[p.position(record)] = Some((value, stamp_byte(stamp)));
+                n.txns[t].set_read(p.position(record), value, stamp_byte(stamp));
                 self.log(&mut n.history, Event::ReadRecord { txn, record, value });
                 note.add(|| {
                     format!(
@@ -417,7 +417,7 @@ impl OwmModel {
         for pos in [1usize, 0] {
             if n.txns[t].written & (1 << pos) != 0 {
                 let record = p.records()[pos];
-                let (value, stamp) = n.txns[t].reads[pos].expect("a written record was read");
+                let (value, stamp) = n.txns[t].read(pos).expect("a written record was read");
                 let cost = self.rmw(n, txn, vlun, record, value, u64::from(stamp));
                 if note.on() {
                     undone.push(format!(
@@ -522,8 +522,9 @@ impl OwmModel {
     /// Transaction `t`'s record `record`: the value it read and the value it writes.
     fn new_value(&self, n: &State, t: usize, record: u64) -> (i64, i64) {
         let p = &self.programs[t];
-        let (old, _) =
-            n.txns[t].reads[p.position(record)].expect("a record is read before it is written");
+        let (old, _) = n.txns[t]
+            .read(p.position(record))
+            .expect("a record is read before it is written");
         let value = if record == p.from {
             old - p.amount
         } else {

@@ -47,21 +47,58 @@ pub enum Status {
 }
 
 /// A transaction's progress.
+///
+/// 24 bytes: the values read and their writers' stamps are kept apart (two `i64`s,
+/// two bytes) rather than as two `Option<(i64, u8)>`, which take 24 bytes each; a
+/// state holds [`TXNS_MAX`] of these and the breadth-first queue holds every pending
+/// state whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TxnState {
+    /// Value read for each of its two records (ascending record order); 0 while
+    /// `read_stamps` says none was read.
+    read_values: [i64; 2],
+    /// Stamp of the writer of each value read ([`NOT_READ`]: not read yet). A stamp
+    /// names the transaction that wrote the record (`txn + 1`, 0 for the initial
+    /// image: [`sim::history::stamp_of`]), so a byte holds it.
+    read_stamps: [u8; 2],
     /// Index of the next program op.
     pub pc: u8,
     pub status: Status,
-    /// (value, writer's stamp) read for each of its two records (ascending record
-    /// order). A stamp names the transaction that wrote the record (`txn + 1`, 0 for
-    /// the initial image: [`sim::history::stamp_of`]), so a byte holds it and the
-    /// entry takes 16 bytes, not 24.
-    pub reads: [Option<(i64, u8)>; 2],
     /// Bit `p` set: the record at position `p` was written.
     pub written: u8,
 }
 
+/// [`TxnState`]'s stamp of a record not read yet (no transaction has this stamp:
+/// there are at most [`TXNS_MAX`]).
+const NOT_READ: u8 = u8::MAX;
+
 impl TxnState {
+    /// A transaction that has not begun.
+    pub(crate) const IDLE: TxnState = TxnState {
+        read_values: [0; 2],
+        read_stamps: [NOT_READ; 2],
+        pc: 0,
+        status: Status::Idle,
+        written: 0,
+    };
+
+    /// (value, writer's stamp) read for the record at position `pos` (0 or 1, in
+    /// ascending record order), if it was read.
+    pub fn read(&self, pos: usize) -> Option<(i64, u8)> {
+        (self.read_stamps[pos] != NOT_READ)
+            .then_some((self.read_values[pos], self.read_stamps[pos]))
+    }
+
+    /// Records that the record at position `pos` read `value`, written by `stamp`.
+    pub(crate) fn set_read(&mut self, pos: usize, value: i64, stamp: u8) {
+        assert_ne!(
+            stamp, NOT_READ,
+            "a stamp names one of at most {TXNS_MAX} transactions"
+        );
+        self.read_values[pos] = value;
+        self.read_stamps[pos] = stamp;
+    }
+
     pub(crate) fn ended(&self) -> bool {
         matches!(self.status, Status::Committed | Status::Aborted)
     }
@@ -191,12 +228,7 @@ impl State {
             device_key: device_key(&device),
             phase: device.phase(),
             device: SharedDevice(Some(Arc::new(device))),
-            txns: [TxnState {
-                pc: 0,
-                status: Status::Idle,
-                reads: [None; 2],
-                written: 0,
-            }; TXNS_MAX],
+            txns: [TxnState::IDLE; TXNS_MAX],
             locks: [None; LOCK_ITEMS_MAX],
             type_b: 0,
             declared: None,
@@ -283,7 +315,7 @@ pub struct SharedDevice(Option<Arc<Device<MemStore>>>);
 
 /// Devices kept for reuse per thread: enough for the copies a few states' successors
 /// make before the checker drops their parents, few enough to hold no memory to speak of.
-const POOL_DEVICES_MAX: usize = 256;
+const POOL_DEVICES_MAX: usize = 1024;
 
 thread_local! {
     static POOL: std::cell::RefCell<Vec<Arc<Device<MemStore>>>> =

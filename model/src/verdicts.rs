@@ -221,10 +221,10 @@ impl OwmModel {
             }
             let p = &self.programs[t];
             let records = p.records();
-            for (pos, read) in ts.reads.iter().enumerate() {
-                if let Some((value, _)) = read {
-                    let off = l.offset_in_image(records[pos]);
-                    if read_record(&image[off..]).0 != *value {
+            for (pos, &record) in records.iter().enumerate() {
+                if let Some((value, _)) = ts.read(pos) {
+                    let off = l.offset_in_image(record);
+                    if read_record(&image[off..]).0 != value {
                         return None;
                     }
                 }
@@ -233,7 +233,7 @@ impl OwmModel {
                 if ts.written & (1 << pos) == 0 {
                     continue;
                 }
-                let (old, _) = ts.reads[pos]?;
+                let (old, _) = ts.read(pos)?;
                 let value = if record == p.from {
                     old - p.amount
                 } else {

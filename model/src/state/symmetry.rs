@@ -141,7 +141,7 @@ impl State {
                     ts.pc,
                     ts.status,
                     ts.written,
-                    ts.reads.map(|r| r.map(|(v, s)| (v, s == 0))),
+                    [ts.read(0), ts.read(1)].map(|r| r.map(|(v, s)| (v, s == 0))),
                     commits.iter().position(|&c| c == t),
                     owned,
                     (self.held_mask >> t) & 1,
@@ -159,8 +159,10 @@ impl State {
         let mut n = self.clone();
         for t in 0..usize::from(self.txn_count) {
             let mut ts = self.txns[t];
-            for r in ts.reads.iter_mut().flatten() {
-                r.1 = rename_stamp_byte(r.1, perm);
+            for pos in 0..2 {
+                if let Some((value, stamp)) = ts.read(pos) {
+                    ts.set_read(pos, value, rename_stamp_byte(stamp, perm));
+                }
             }
             n.txns[usize::from(perm[t])] = ts;
         }
