@@ -2,7 +2,9 @@
 //! the other flags give, its states told in the patent's terms
 //! ([`model::explorer`]). It prints the URL and serves until Ctrl-C, which stops it
 //! with exit 3 (the Explorer claims no verdict; see the exit contract in
-//! [`crate::verdict`]). An address that cannot be listened on is bad input (exit 2).
+//! [`crate::verdict`]). `--depth` bounds its steps and search; `--states-max` and
+//! `--timeout`, which stateright's Explorer cannot honour, are refused, as is an
+//! address that cannot be listened on (bad input, exit 2).
 
 use std::net::{SocketAddr, TcpListener};
 
@@ -14,6 +16,7 @@ use crate::verdict::Exit;
 /// Serves the Explorer for `cfg` on `addr` (port 0: a free port, printed) until the
 /// process is interrupted.
 pub fn serve(cfg: &CheckConfig, addr: SocketAddr) -> Result<Exit> {
+    model::explorer::refuse_budgets(cfg)?;
     model::explorer::OneWayMirror::new(cfg)?;
     // Resolve the port (0 means any free one) and fail here, typed, if it is taken.
     let addr = TcpListener::bind(addr)

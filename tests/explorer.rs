@@ -263,3 +263,54 @@ fn explorer_on_an_address_in_use_is_bad_input() {
     let o = owm(&["check", "--serve", "not-an-address"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
+
+/// `--depth D`: a state at depth D (the initial state is depth 1) has no actions, in
+/// the Explorer's steps and in its search, which finishes short of the whole space.
+#[test]
+fn explorer_stops_at_the_depth_bound() {
+    let mut flags = VIOLATING.to_vec();
+    flags.extend(["--depth", "3"]);
+    let (_server, addr) = start_explorer(&flags);
+    // Depth 2 (one step taken): actions enabled; depth 3: none.
+    let at_2 = http(&addr, "GET", "/.states/0/0");
+    assert!(at_2.trim() != "[]" && at_2.contains("action"), "{at_2}");
+    let at_3 = http(&addr, "GET", "/.states/0/0/0");
+    assert_eq!(at_3.trim(), "[]", "a state at the bound has no actions");
+    http(&addr, "POST", "/.runtocompletion");
+    for _ in 0..TRIES {
+        let status: serde_json::Value =
+            serde_json::from_str(&http(&addr, "GET", "/.status")).expect("status JSON");
+        if status["done"] == true {
+            let unique = status["unique_state_count"].as_u64().unwrap();
+            // More than the initial state and its successors, less than the whole
+            // space (169 states: `discovery`).
+            assert!(unique > 2 && unique < 169, "{status}");
+            assert_eq!(status["max_depth"], 3, "{status}");
+            return;
+        }
+        std::thread::sleep(PAUSE);
+    }
+    panic!("the bounded search did not finish within {TRIES} polls");
+}
+
+/// `--states-max` and `--timeout` cannot bound stateright's Explorer: refused, naming
+/// the flag, before anything is served (exit 2).
+#[test]
+fn explorer_refuses_a_state_or_time_budget() {
+    for budget in [["--states-max", "100"], ["--timeout", "5"]] {
+        let mut args = vec!["check", "--serve", "127.0.0.1:0"];
+        args.extend(VIOLATING);
+        args.extend(budget);
+        let o = owm(&args);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains(&format!("{} cannot bound the Explorer", budget[0])),
+            "{err}"
+        );
+        assert!(
+            !String::from_utf8_lossy(&o.stdout).contains("explorer: http://"),
+            "refused before serving"
+        );
+    }
+}

@@ -42,6 +42,10 @@ use crate::ModelError;
 pub struct OneWayMirror {
     model: Arc<OwmModel>,
     properties: Vec<ModelProperty>,
+    /// `--depth`: a state at this depth (the initial state is depth 1, as in
+    /// stateright's checkers) has no actions, so neither the Explorer's steps nor its
+    /// search go deeper. stateright's Explorer ignores the checker's own depth bound.
+    depth_max: Option<usize>,
 }
 
 /// One of the wrapped model's properties: expectation, name, condition.
@@ -54,6 +58,9 @@ type ModelProperty = (Expectation, &'static str, fn(&OwmModel, &State) -> bool);
 pub struct Shown {
     pub state: State,
     model: Arc<OwmModel>,
+    /// Steps from the initial state (1) on the path that made it; not part of what
+    /// identifies the state.
+    depth: usize,
 }
 
 impl PartialEq for Shown {
@@ -115,13 +122,15 @@ impl OneWayMirror {
         Ok(OneWayMirror {
             model: Arc::new(model),
             properties,
+            depth_max: cfg.depth,
         })
     }
 
-    fn shown(&self, state: State) -> Shown {
+    fn shown(&self, state: State, depth: usize) -> Shown {
         Shown {
             state,
             model: Arc::clone(&self.model),
+            depth,
         }
     }
 
@@ -139,18 +148,21 @@ impl Model for OneWayMirror {
         self.model
             .init_states()
             .into_iter()
-            .map(|s| self.shown(s))
+            .map(|s| self.shown(s, 1))
             .collect()
     }
 
     fn actions(&self, s: &Shown, actions: &mut Vec<Action>) {
+        if self.depth_max.is_some_and(|d| s.depth >= d) {
+            return;
+        }
         self.model.actions(&s.state, actions);
     }
 
     fn next_state(&self, s: &Shown, action: Action) -> Option<Shown> {
         self.model
             .next_state(&s.state, action)
-            .map(|n| self.shown(n))
+            .map(|n| self.shown(n, s.depth + 1))
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
@@ -181,10 +193,42 @@ impl Model for OneWayMirror {
     }
 }
 
+/// Refuses a state or time budget (`--states-max`, `--timeout`) for the Explorer, naming
+/// the flag: stateright's Explorer cannot honour them (its on-demand search stops its
+/// threads at the state count but never reports itself done or cut, so the page would
+/// say "running" forever; its clock starts with the server, not with a search).
+/// `--depth` it honours ([`OneWayMirror`]).
+pub fn refuse_budgets(cfg: &CheckConfig) -> Result<(), ModelError> {
+    let refuse = |flag: &str, why: &str| {
+        Err(ModelError::Config(format!(
+            "{flag} cannot bound the Explorer (--serve): {why}; bound it by --depth, or \
+             drop {flag}"
+        )))
+    };
+    if cfg.states_max.is_some() {
+        return refuse(
+            "--states-max",
+            "stateright's Explorer stops at the state count without ever reporting its \
+             search done or cut",
+        );
+    }
+    if cfg.timeout.is_some() {
+        return refuse(
+            "--timeout",
+            "stateright's Explorer starts its clock with the server, not with a search, \
+             and never reports a search cut",
+        );
+    }
+    Ok(())
+}
+
 /// Serves the Explorer for `cfg` on `addr` with `cfg.threads` checker threads; returns
 /// only when the server stops (stateright's server runs until the process ends).
-/// Errors: an invalid configuration, an address that cannot be listened on.
+/// `cfg.depth` bounds the steps and the search ([`OneWayMirror`]).
+/// Errors: an invalid configuration; a state or time budget ([`refuse_budgets`]); an
+/// address that cannot be listened on.
 pub fn serve(cfg: &CheckConfig, addr: SocketAddr) -> Result<(), ModelError> {
+    refuse_budgets(cfg)?;
     let m = OneWayMirror::new(cfg)?;
     // stateright's server panics when it cannot listen: try first, for a typed error.
     drop(
