@@ -98,11 +98,9 @@ pub fn record_in(d: &[u8], off: usize) -> (i64, u64) {
 /// The digest ([`crate::history::block_digest`]) of a block of `block_size` bytes
 /// whose held bytes are `d` (zeros after them).
 pub fn held_digest(d: &[u8], block_size: usize) -> u64 {
-    let mut h = crate::history::block_digest(d);
-    for _ in d.len()..block_size {
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
+    let mut block = vec![0u8; block_size.max(d.len())];
+    block[..d.len()].copy_from_slice(d);
+    crate::history::block_digest(&block)
 }
 
 /// Copies held bytes `d` into `buf` (a whole block or a short last one), zeros after.
