@@ -116,12 +116,19 @@ pub struct CheckArgs {
     trace_dir: PathBuf,
     /// Replay a trace file instead of checking: re-run its steps against the engine
     /// and confirm the violation it names (exit 1 reproduced, 2 could not replay).
-    #[arg(long, value_name = "TRACE")]
+    /// The trace names its own model and search: model and search flags beside it
+    /// are refused (exit 2) rather than silently ignored.
+    #[arg(long, value_name = "TRACE", conflicts_with_all = [
+        "variant", "old", "new", "records_per_block", "blocks", "amounts", "transfers",
+        "transactions", "model", "locks", "discipline", "type_b", "aborts", "rmw",
+        "symmetry", "depth", "states_max", "timeout", "dfs",
+    ])]
     replay: Option<PathBuf>,
     /// Serve stateright's Explorer for this configuration on ADDR (e.g.
     /// 127.0.0.1:3000) instead of checking: browse its states in the patent's terms.
     /// Ctrl-C stops it (exit 3: no verdict claimed).
-    #[arg(long, value_name = "ADDR", conflicts_with = "replay")]
+    /// The Explorer shows the whole space: `--symmetry` is refused with it.
+    #[arg(long, value_name = "ADDR", conflicts_with_all = ["replay", "symmetry"])]
     serve: Option<std::net::SocketAddr>,
 }
 
@@ -184,6 +191,13 @@ impl CheckArgs {
 pub fn run(args: &CheckArgs) -> Result<Exit> {
     if let Some(path) = &args.replay {
         return replay(path);
+    }
+    args.verdict.preflight()?;
+    if args.trace_dir.exists() && !args.trace_dir.is_dir() {
+        bail!(
+            "--trace-dir {}: exists and is not a directory",
+            args.trace_dir.display()
+        );
     }
     if args.walk.on() {
         return crate::check_walk::run(&args.config()?, &args.walk, &args.trace_dir, &args.verdict);

@@ -9,7 +9,7 @@
 //! role = "old"             # old (active at the split) or new
 //! from = 0                 # debited record, 0-based over the whole volume
 //! to = 2                   # credited record
-//! amount = 5               # at least 1
+//! amount = 5               # 1 to 1000000000
 //! ```
 //!
 //! Old transactions are numbered first (T0, T1, … in the file's order), then the new
@@ -70,10 +70,11 @@ pub fn apply(path: &Path, cfg: &mut CheckConfig) -> Result<(), FileError> {
     geometry.old = 1;
     geometry.new = 1;
     if let Err(e) = geometry.validate() {
-        let k = if file.blocks.is_some() {
-            "blocks"
-        } else {
+        let rpb_ok = (1..=model::config::RECORDS_PER_BLOCK_MAX).contains(&cfg.records_per_block);
+        let k = if file.records_per_block.is_some() && (!rpb_ok || file.blocks.is_none()) {
             "records_per_block"
+        } else {
+            "blocks"
         };
         return Err(key(k, e.to_string()));
     }

@@ -183,12 +183,14 @@ fn main() -> ExitCode {
             verdict,
         } => {
             interrupt::install();
-            run::run(run::RunArgs {
-                scenario,
-                seed,
-                out,
-                quiet,
-                verdict,
+            verdict.preflight().and_then(|()| {
+                run::run(run::RunArgs {
+                    scenario,
+                    seed,
+                    out,
+                    quiet,
+                    verdict,
+                })
             })
         }
         Command::Sweep {
@@ -202,10 +204,14 @@ fn main() -> ExitCode {
         } => {
             interrupt::install();
             let jobs = jobs.unwrap_or_else(sweep::cores);
-            sweep::sweep(&sweep, out, shard, jobs, quiet, resume, &verdict)
+            verdict
+                .preflight()
+                .and_then(|()| sweep::sweep(&sweep, out, shard, jobs, quiet, resume, &verdict))
         }
         Command::Merge { dirs, out, verdict } => {
-            if dirs.first().is_some_and(|d| check_walk::is_walk_output(d)) {
+            if let Err(e) = verdict.preflight() {
+                Err(e)
+            } else if dirs.first().is_some_and(|d| check_walk::is_walk_output(d)) {
                 check_walk::merge(&dirs, &out, &verdict)
             } else {
                 sweep::merge(&dirs, &out, &verdict)

@@ -209,6 +209,89 @@ fn bad_check_flags_are_refused_with_exit_2() {
     }
 }
 
+/// Flags that cannot be honoured, and output paths that cannot be written, are
+/// refused before any search (exit 2): nothing is searched, no trace is written, and
+/// a violation's exit 1 is never replaced by a late write error.
+#[test]
+fn unwritable_outputs_and_ignored_flags_are_refused_before_the_search() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(dir.path(), "afile", "x");
+    let traces = dir.path().join("traces");
+    let t = s(&traces);
+    let in_file = format!("{file}/v.json");
+    let missing = s(&dir.path().join("no/such/v.json"));
+    let a_dir = s(dir.path());
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--json", &in_file], "is not a directory"),
+        (vec!["--junit", &missing], "does not exist"),
+        (vec!["--json", &a_dir], "is a directory"),
+        (vec!["--replay", &file, "--variant", "logging"], "--variant"),
+        (vec!["--replay", &file, "--old", "3"], "--old"),
+        (
+            vec!["--serve", "127.0.0.1:0", "--symmetry", "on"],
+            "--symmetry",
+        ),
+    ];
+    for (extra, needle) in cases {
+        let mut args = vec!["check", "--threads", "1", "--trace-dir", &t];
+        args.extend(&extra);
+        let o = owm(&args);
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+        fails_with(&o, &[needle]);
+        assert!(!traces.exists(), "{args:?} searched before refusing");
+    }
+    let o = owm(&["check", "--threads", "1", "--trace-dir", &file]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["--trace-dir", "not a directory"]);
+    assert!(!stdout(&o).contains("unique states"), "{}", stdout(&o));
+    let o = owm(&[
+        "run",
+        "scenarios/fig3.toml",
+        "--out",
+        &t,
+        "--json",
+        &in_file,
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["--json", "is not a directory"]);
+    assert!(
+        !traces.exists(),
+        "owm run wrote its output before refusing --json"
+    );
+}
+
+/// A transfer's amount is bounded, so no balance can overflow: a model file or
+/// `--transactions` beyond it is refused with its key, exit 2.
+#[test]
+fn an_amount_beyond_the_bound_is_refused() {
+    let o = owm(&[
+        "check",
+        "--transactions",
+        "old:0:1:9223372036854775807,new:1:0:1",
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["1..=1000000000"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let m = write(
+        dir.path(),
+        "m.toml",
+        "[[transaction]]\nrole = \"old\"\nfrom = 0\nto = 1\namount = 1000000001\n\n\
+         [[transaction]]\nrole = \"new\"\nfrom = 1\nto = 0\namount = 1\n",
+    );
+    let o = owm(&["check", "--model", &m]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["m.toml:5", "transaction.0.amount", "1..=1000000000"]);
+    let m = write(
+        dir.path(),
+        "g.toml",
+        "blocks = 2\nrecords_per_block = 5\n\n[[transaction]]\nrole = \"old\"\nfrom = 0\n\
+         to = 1\namount = 1\n\n[[transaction]]\nrole = \"new\"\nfrom = 1\nto = 0\namount = 1\n",
+    );
+    let o = owm(&["check", "--model", &m]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["g.toml:2", "records_per_block"]);
+}
+
 /// Beyond four transactions `owm check` predicts the size from the same configuration
 /// with three and four, prints it, and refuses a search that cannot fit in memory
 /// (bad usage, exit 2) instead of a hard-coded limit; five transactions run.

@@ -23,6 +23,10 @@ pub const RECORDS_PER_BLOCK_MAX: u64 = 4;
 /// Most blocks in the modelled volume (a state keeps a bit per block for type (b)
 /// locks, and at most [`LOCK_ITEMS_MAX`] lock items).
 pub const BLOCKS_MAX: u64 = 8;
+/// Largest amount one transfer may move: balances start at
+/// [`crate::program::INITIAL_BALANCE`] and at most [`TXNS_MAX`] transfers apply, so
+/// no balance can overflow its 64-bit value.
+pub const AMOUNT_MAX: i64 = 1_000_000_000;
 /// Most application lock items a configuration may have (records with record locks,
 /// blocks with block locks): the size of a state's lock table.
 pub const LOCK_ITEMS_MAX: usize = 8;
@@ -98,7 +102,7 @@ pub struct Transfer {
     pub from: u64,
     /// Credited record.
     pub to: u64,
-    /// Units moved: at least 1.
+    /// Units moved: 1..=[`AMOUNT_MAX`].
     pub amount: i64,
 }
 
@@ -462,9 +466,9 @@ impl Transfer {
             ))
         } else if self.from == self.to {
             Some(format!("from and to are the same record ({})", self.from))
-        } else if self.amount < 1 {
+        } else if !(1..=AMOUNT_MAX).contains(&self.amount) {
             Some(format!(
-                "the amount must be at least 1, got {}",
+                "the amount must be 1..={AMOUNT_MAX}, got {}",
                 self.amount
             ))
         } else {

@@ -107,6 +107,18 @@ impl VerdictArgs {
         }
     }
 
+    /// Refuses, before any work, a `--junit` or `--json` path that cannot be written:
+    /// an existing directory, or a parent that is missing or not a directory. So a
+    /// bad path is exit 2 at once, never a finished run whose verdict is lost.
+    pub fn preflight(&self) -> anyhow::Result<()> {
+        for (flag, p) in [("--junit", &self.junit), ("--json", &self.json)] {
+            if let Some(p) = p {
+                writable_file(flag, p)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Writes the requested verdict files, prints the verdict line, and returns the
     /// exit status.
     pub fn finish(&self, report: &Report) -> anyhow::Result<Exit> {
@@ -121,6 +133,31 @@ impl VerdictArgs {
         say!("{}", report.summary_line());
         Ok(report.exit)
     }
+}
+
+/// Whether `path` can be created or replaced as a file: not a directory, and its
+/// parent an existing directory. `flag` names the option in the error.
+pub fn writable_file(flag: &str, path: &std::path::Path) -> anyhow::Result<()> {
+    if path.is_dir() {
+        anyhow::bail!("{flag} {}: is a directory, not a file", path.display());
+    }
+    let parent = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    if !parent.is_dir() {
+        let why = if parent.exists() {
+            "is not a directory"
+        } else {
+            "does not exist"
+        };
+        anyhow::bail!(
+            "{flag} {}: its directory {} {why}",
+            path.display(),
+            parent.display()
+        );
+    }
+    Ok(())
 }
 
 /// The verdicts of one simulator run, one case per invariant: held, violated (with the
