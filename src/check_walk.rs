@@ -146,6 +146,7 @@ fn reproduce(cfg: &CheckConfig, plan: &WalkPlan, verdict: &VerdictArgs) -> Strin
 fn verdicts(wr: &WalkReport, reproduce: String, allow_violations: bool) -> Report {
     let mut r = Report::new("check", reproduce, allow_violations);
     r.seed = Some(wr.plan.seed);
+    r.coverage = Some(wr.coverage());
     let suite = format!("check {} --simulate", wr.config.model_flags());
     for (name, always) in wr.properties() {
         let outcome = if always {
@@ -214,6 +215,9 @@ struct WalkFile {
     violations: Vec<ViolationEntry>,
     #[serde(default)]
     reached: Vec<ReachedEntry>,
+    /// Per action kind: enabled and taken, summed over the walks.
+    #[serde(default)]
+    actions: Vec<model::KindCount>,
 }
 
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -275,6 +279,7 @@ fn walk_file(wr: &WalkReport) -> Result<String> {
                 walk: r.walk,
             })
             .collect(),
+        actions: wr.actions.clone(),
     };
     toml::to_string(&f).context("encoding walks.toml")
 }
@@ -351,6 +356,7 @@ fn read_shard(dir: &Path) -> Result<WalkReport> {
         violations,
         reached,
         stopped: f.stopped,
+        actions: f.actions,
         elapsed: std::time::Duration::ZERO,
     })
 }

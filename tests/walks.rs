@@ -262,6 +262,13 @@ fn merged_shards_equal_the_unsharded_run() {
         (v["exit_code"].clone(), v["cases"].clone())
     };
     assert_eq!(verdicts(&dir("merged.json")), verdicts(&dir("whole.json")));
+    let coverage = |p: &Path| {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+        v["coverage"].clone()
+    };
+    assert!(coverage(&dir("whole.json"))["actions"].is_array());
+    assert_eq!(coverage(&dir("merged.json")), coverage(&dir("whole.json")));
     let replayed = owm(&[
         "check",
         "--replay",
@@ -314,4 +321,53 @@ fn merged_shards_equal_the_unsharded_run() {
     let o = owm(&["merge", &s(&dir("whole")), "--out", &out]);
     assert_eq!(code(&o), 2);
     fails_with(&o, &["does not match the digest"]);
+}
+
+/// Random walks count coverage per action kind like the exhaustive check, in the
+/// text, the JSON verdict and `walks.toml`: every walk of the default configuration
+/// runs to its end, so each of its 4 transactions begins once per walk, every walk
+/// takes `end` once, and no kind is taken more often than it was enabled.
+#[test]
+fn walks_report_coverage_per_action_kind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let json = tmp.path().join("v.json");
+    let dir = tmp.path().join("t");
+    let o = owm(&[
+        "check",
+        "--simulate",
+        "--walks",
+        "20",
+        "--threads",
+        "2",
+        "--trace-dir",
+        &s(&dir),
+        "--json",
+        &s(&json),
+    ]);
+    let text = stdout(&o);
+    assert_eq!(code(&o), 3, "{text}{}", stderr(&o));
+    assert!(text.contains("coverage (enabled"), "{text}");
+    assert!(text.contains("witness A retired"), "{text}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let actions = v["coverage"]["actions"]
+        .as_array()
+        .expect("coverage actions");
+    let count = |kind: &str, what: &str| {
+        actions
+            .iter()
+            .find(|a| a["kind"] == kind)
+            .and_then(|a| a[what].as_u64())
+            .unwrap_or_else(|| panic!("no {kind} in {actions:?}"))
+    };
+    let summary = std::fs::read_to_string(dir.join("walks.toml")).unwrap();
+    assert!(summary.contains("walks_terminal = 20"), "{summary}");
+    assert_eq!(count("begin", "taken"), 20 * 4);
+    assert_eq!(count("end", "taken"), 20);
+    assert_eq!(actions.len(), 11);
+    for a in actions {
+        let (e, t) = (a["enabled"].as_u64().unwrap(), a["taken"].as_u64().unwrap());
+        assert!(t > 0 && e >= t, "{a}");
+    }
+    assert!(summary.contains("[[actions]]"), "{summary}");
 }

@@ -35,6 +35,7 @@ use rand_chacha::ChaCha8Rng;
 use stateright::{Expectation, Model};
 
 use crate::config::CheckConfig;
+use crate::coverage::{Coverage, KindCount, Witness};
 use crate::protocol::{Action, OwmModel};
 use crate::state::State;
 use crate::trace::{self, Trace};
@@ -146,6 +147,10 @@ pub struct WalkReport {
     pub reached: BTreeMap<String, Reached>,
     /// Why the run stopped before `walks_planned` (`None`: it did not).
     pub stopped: Option<String>,
+    /// Per action kind (every kind of [`crate::ActionKind::ALL`], in that order): how
+    /// often it was enabled in a visited state and taken to one, summed over the walks
+    /// (a state visited twice counts twice).
+    pub actions: Vec<KindCount>,
     pub elapsed: Duration,
 }
 
@@ -420,6 +425,7 @@ pub fn walk(
             .map(|(i, r)| (props[i].name.to_string(), r))
             .collect(),
         stopped: (tally.walks < planned).then(|| stopped.unwrap_or_default()),
+        actions: model.coverage.snapshot().actions,
         elapsed: start.elapsed(),
     };
     for (i, (walk, depth, actions)) in tally.first {
@@ -517,6 +523,7 @@ impl WalkReport {
             violations: BTreeMap::new(),
             reached: BTreeMap::new(),
             stopped: None,
+            actions: Coverage::default().actions,
             elapsed: Duration::ZERO,
         };
         for p in parts {
@@ -528,6 +535,15 @@ impl WalkReport {
             out.distinct_capped |= p.distinct_capped;
             out.distinct_shards += p.distinct_shards;
             out.elapsed += p.elapsed;
+            let mut sum = Coverage {
+                actions: std::mem::take(&mut out.actions),
+                witnesses: Vec::new(),
+            };
+            sum.merge(&Coverage {
+                actions: p.actions.clone(),
+                witnesses: Vec::new(),
+            });
+            out.actions = sum.actions;
             if let Some(why) = &p.stopped {
                 out.stopped
                     .get_or_insert_with(|| format!("{why} (in {})", name(&p)));
@@ -599,6 +615,24 @@ impl WalkReport {
         }
     }
 
+    /// The coverage of the walks: per action kind, and each `sometimes` property's
+    /// shallowest witness (depth as [`Reached::depth`]; `None`: not reached).
+    pub fn coverage(&self) -> Coverage {
+        let model = OwmModel::new(&self.config);
+        Coverage {
+            actions: self.actions.clone(),
+            witnesses: model
+                .properties()
+                .iter()
+                .filter(|p| p.expectation == Expectation::Sometimes)
+                .map(|p| Witness {
+                    name: p.name.to_string(),
+                    depth: self.reached.get(p.name).map(|r| r.depth),
+                })
+                .collect(),
+        }
+    }
+
     /// The report as `owm check --simulate` prints it.
     pub fn render(&self) -> String {
         use std::fmt::Write as _;
@@ -660,6 +694,7 @@ impl WalkReport {
             }
             let _ = writeln!(out, "oracle: {}", f.detail);
         }
+        out += &self.coverage().render();
         out
     }
 }
