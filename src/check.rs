@@ -215,9 +215,16 @@ pub fn run(args: &CheckArgs) -> Result<Exit> {
             .or_else(model::estimate::available_bytes);
         if let Some(avail) = limit {
             if e.bytes > avail && !budget {
+                let symmetry = if !cfg.symmetry
+                    && model::OwmModel::new(&cfg).has_interchangeable_transactions()
+                {
+                    ", or reduce by symmetry (--symmetry on: some transactions are interchangeable)"
+                } else {
+                    ""
+                };
                 bail!(
                     "refused: {} transactions need {e}, and {:.1} MiB of memory is available; \
-                     search depth first (--dfs), or set a budget (--states-max, --timeout), or allow more (--memory-max)",
+                     search depth first (--dfs), or set a budget (--states-max, --timeout), or allow more (--memory-max){symmetry}",
                     cfg.old + cfg.new,
                     avail / f64::from(1u32 << 20)
                 );

@@ -571,3 +571,32 @@ fn a_violation_found_under_symmetry_replays() {
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     fails_with(&o, &["random walks", "--symmetry"]);
 }
+
+/// A refusal for memory points at `--symmetry on` exactly when some transactions are
+/// interchangeable (equal amounts over the same records), where it would shrink the
+/// space; with distinct amounts it does not.
+#[test]
+fn a_refusal_suggests_symmetry_only_where_it_applies() {
+    let base = [
+        "check",
+        "--old",
+        "4",
+        "--new",
+        "4",
+        "--memory-max",
+        "0.001",
+        "--threads",
+        "1",
+    ];
+    let o = owm(&[
+        &base[..],
+        &["--amounts", "equal", "--transfers", "same"][..],
+    ]
+    .concat());
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["refused", "--symmetry on"]);
+    let o = owm(&base);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["refused"]);
+    assert!(!stderr(&o).contains("--symmetry"), "{}", stderr(&o));
+}

@@ -90,6 +90,12 @@ pub struct OwmModel {
 }
 
 impl OwmModel {
+    /// True when two or more transactions run the same program (same role, records
+    /// and amount): then `--symmetry on` reduces the space.
+    pub fn has_interchangeable_transactions(&self) -> bool {
+        crate::state::symmetry::Symmetry::of(&self.programs).is_some()
+    }
+
     /// The model for `cfg` (which must be valid).
     pub fn new(cfg: &CheckConfig) -> Self {
         let layout = program::layout(cfg);
