@@ -222,10 +222,7 @@ impl Image {
         f: impl FnOnce(&mut [u8]),
     ) {
         let mut data = vec![0u8; layout.block_size];
-        match self.blocks.remove(&block) {
-            Some(d) => expand_into(&d, &mut data),
-            None => initial.block(layout, block, &mut data),
-        }
+        self.block_into(layout, initial, block, &mut data);
         f(&mut data);
         self.set_block(layout, initial, block, &data);
     }
@@ -240,10 +237,7 @@ impl Image {
         f: impl FnOnce(&mut [u8]),
     ) {
         let mut data = vec![0u8; layout.block_size];
-        match self.blocks.get(&block) {
-            Some(d) => expand_into(d, &mut data),
-            None => initial.block(layout, block, &mut data),
-        }
+        self.block_into(layout, initial, block, &mut data);
         f(&mut data);
         self.blocks.insert(block, trimmed(&data));
     }

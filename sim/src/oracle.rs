@@ -108,12 +108,12 @@ pub fn check_all(h: &History) -> Vec<Violation> {
 }
 
 /// The transaction that wrote a stamp (none for the initial content).
-pub(crate) fn writer_txn(stamp: u64) -> Option<TxnId> {
+pub fn writer_txn(stamp: u64) -> Option<TxnId> {
     stamp.checked_sub(1).map(|t| t as TxnId)
 }
 
 /// Who wrote a stamp, in words.
-pub(crate) fn writer(stamp: u64) -> String {
+pub fn writer(stamp: u64) -> String {
     if stamp == 0 {
         "the initial image".to_string()
     } else {
@@ -123,7 +123,7 @@ pub(crate) fn writer(stamp: u64) -> String {
 
 /// The first record where two images differ, in words, and the writers involved;
 /// records of the blocks in `unreadable` are not compared.
-pub(crate) fn diff_images(
+pub fn diff_images(
     l: &Layout,
     initial: &Initial,
     expected: &Image,

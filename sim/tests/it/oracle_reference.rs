@@ -6,8 +6,9 @@ use engine::Vlun;
 use std::collections::{BTreeMap, BTreeSet};
 
 use sim::history::{
-    block_digest, read_record, stamp_of, write_record, Cycle, Event, History, Image, Initial, TxnId,
+    block_digest, stamp_of, write_record, Cycle, Event, History, Image, Initial, TxnId,
 };
+use sim::oracle::{writer, writer_txn};
 use sim::{Invariant, Violation};
 
 /// The reference check of `inv`.
@@ -44,11 +45,6 @@ fn violation(
         detail,
         txns,
     }
-}
-
-/// The transaction that wrote a stamp (none for the initial content).
-fn writer_txn(stamp: u64) -> Option<TxnId> {
-    stamp.checked_sub(1).map(|t| t as TxnId)
 }
 
 /// Why a replay disagrees: where, what, who.
@@ -205,14 +201,6 @@ fn replay(
     Ok(image)
 }
 
-fn writer(stamp: u64) -> String {
-    if stamp == 0 {
-        "the initial image".to_string()
-    } else {
-        format!("txn {}", stamp - 1)
-    }
-}
-
 /// The blocks of the image carried by event `at` that integrity mode refused: the
 /// `Unreadable` events just before it. The invariants do not judge them (they are
 /// known lost, not silently wrong).
@@ -227,59 +215,15 @@ fn unreadable_before(h: &History, at: usize) -> BTreeSet<u64> {
         .collect()
 }
 
-/// The first record where two images differ, in words, and the writers involved;
-/// records of the blocks in `unreadable` are not compared.
+/// The first record where two images differ, in the words the simulator's oracle
+/// uses (the reference shares the wording, not the judgement).
 fn diff_images(
     h: &History,
     expected: &Image,
     actual: &Image,
     unreadable: &BTreeSet<u64>,
 ) -> Option<(String, Vec<TxnId>)> {
-    if expected.len_bytes() != actual.len_bytes() {
-        return Some((
-            format!(
-                "image is {} bytes, expected {}",
-                actual.len_bytes(),
-                expected.len_bytes()
-            ),
-            Vec::new(),
-        ));
-    }
-    if expected == actual {
-        return None;
-    }
-    // Outside the blocks either image holds, both hold the initial content.
-    let l = h.layout;
-    let (mut eb, mut ab) = (vec![0u8; l.block_size], vec![0u8; l.block_size]);
-    let mut differs = false;
-    for b in expected.touched_with(actual) {
-        if unreadable.contains(&b) || b >= l.volume_blocks {
-            continue;
-        }
-        expected.block_into(&l, &h.initial, b, &mut eb);
-        actual.block_into(&l, &h.initial, b, &mut ab);
-        differs |= eb != ab;
-        for i in 0..l.records_per_block() {
-            let r = b * l.records_per_block() + i;
-            let off = l.offset_in_block(r);
-            let e = &eb[off..off + l.record_size];
-            let a = &ab[off..off + l.record_size];
-            if e != a {
-                let (ev, es) = read_record(e);
-                let (av, as_) = read_record(a);
-                let who = writer_txn(es).into_iter().chain(writer_txn(as_)).collect();
-                return Some((
-                    format!(
-                        "record {r} (block {b}): holds {av} written by {}, expected {ev} written by {}",
-                        writer(as_),
-                        writer(es)
-                    ),
-                    who,
-                ));
-            }
-        }
-    }
-    differs.then(|| ("images differ outside the records".to_string(), Vec::new()))
+    sim::oracle::diff_images(&h.layout, &h.initial, expected, actual, unreadable)
 }
 
 /// The digest of block `block`'s initial content.
