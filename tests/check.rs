@@ -5,10 +5,6 @@ use std::process::Output;
 
 use crate::util::*;
 
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("an exit status, not a signal")
-}
-
 /// The arguments of the `reproduce:` line.
 fn reproduce_args(o: &Output) -> Vec<String> {
     let text = stdout(o);

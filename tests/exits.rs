@@ -19,10 +19,6 @@ use std::path::Path;
 use crate::util::*;
 use crate::verdicts::{failing_sweep, violating_sweep, SWEEP};
 
-fn code(o: &std::process::Output) -> i32 {
-    o.status.code().expect("an exit status, not a signal")
-}
-
 #[test]
 fn a_clean_sweep_exits_0() {
     let tmp = tempfile::tempdir().unwrap();

@@ -37,6 +37,11 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// The exit status (a signal is a test failure).
+pub fn code(o: &Output) -> i32 {
+    o.status.code().expect("an exit status, not a signal")
+}
+
 /// Asserts success, showing the output when not.
 pub fn ok(o: &Output) {
     assert!(

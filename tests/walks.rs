@@ -2,13 +2,8 @@
 //! and their merge, the verdict a random walk may claim (never held: exit 3).
 
 use std::path::Path;
-use std::process::Output;
 
 use crate::util::*;
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("an exit status, not a signal")
-}
 
 /// Record locks on blocks two records share, 4 old and 3 new transactions.
 const SHARED_BLOCKS: [&str; 10] = [
