@@ -158,6 +158,16 @@ pub fn check_scenario(path: &Path, src: &str, prefix: &str, s: &Scenario) -> Res
             &format!("{prefix}{key}"),
             message,
         )),
+        Err(SimError::TooLarge {
+            estimate_bytes,
+            bound_bytes,
+            estimate,
+        }) => Err(FileError::key(
+            path,
+            src,
+            &format!("{prefix}limits.memory_bytes_max"),
+            sim::error::too_large(estimate_bytes, bound_bytes, &estimate),
+        )),
         Err(e) => Err(FileError::whole(path, e.to_string())),
     }
 }

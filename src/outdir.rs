@@ -37,10 +37,23 @@ fn parent(target: &Path) -> &Path {
     }
 }
 
+/// The nearest existing ancestor of `dir` (or `dir` itself) when it is not a directory.
+fn file_in_the_way(dir: &Path) -> Option<&Path> {
+    let existing = dir.ancestors().find(|a| a.exists())?;
+    (!existing.is_dir()).then_some(existing)
+}
+
 /// Checks `target` can be written and replaced, removes stale staging directories of
 /// earlier killed runs, and makes a fresh staging directory. Call before any work.
 pub fn prepare(target: &Path) -> Result<Staging> {
     let parent = parent(target);
+    if let Some(file) = file_in_the_way(parent) {
+        bail!(
+            "{}: cannot create the output directory: {} is a file, not a directory",
+            target.display(),
+            file.display()
+        );
+    }
     std::fs::create_dir_all(parent)
         .with_context(|| format!("{}: cannot create the output directory", target.display()))?;
     if target.exists() {

@@ -97,7 +97,21 @@ fn unwritable_output_directory_is_named() {
     let blocker = write(tmp.path(), "blocker", "x");
     let out = format!("{blocker}/out");
     let o = owm(&["run", "scenarios/fig3.toml", "--out", &out]);
-    fails_with(&o, &[&out, "cannot create the output directory"]);
+    fails_with(
+        &o,
+        &[
+            &out,
+            "cannot create the output directory",
+            &format!("{blocker} is a file, not a directory"),
+        ],
+    );
+    // Deeper: the file is an ancestor further up.
+    let deep = format!("{blocker}/a/b/out");
+    let o = owm(&["run", "scenarios/fig3.toml", "--out", &deep]);
+    fails_with(
+        &o,
+        &[&deep, &format!("{blocker} is a file, not a directory")],
+    );
 }
 
 #[test]
@@ -226,6 +240,20 @@ fn a_run_too_large_for_memory_is_refused_before_it_starts_with_the_estimate() {
             "the run would hold about",
             "history ",
             "keep_history",
+            // Not set: the line of its table.
+            &format!("{f}:9: key `limits.memory_bytes_max`"),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "a refused run is bad input");
+    assert!(!t.path().join("o").exists(), "nothing written");
+    // Set in the file, the refusal points at the key's line.
+    let (t, f, o) = run_file(&format!("{text}memory_bytes_max = 1000000\n"));
+    fails_with(
+        &o,
+        &[
+            &format!("{f}:11: key `limits.memory_bytes_max`: the run would hold about"),
+            "more than limits.memory_bytes_max = 976.56 KiB",
+            "memory_bytes_max = 1000000",
         ],
     );
     assert_eq!(o.status.code(), Some(2), "a refused run is bad input");

@@ -27,11 +27,8 @@ pub enum SimError {
     /// The run would need more memory than `limits.memory_bytes_max` allows: refused
     /// before it starts. `estimate` lists the parts ([`crate::footprint`]).
     #[error(
-        "scenario: key `limits.memory_bytes_max`: the run would hold about {} \
-         ({estimate}), more than limits.memory_bytes_max = {}; raise that key, or shrink \
-         the run (fewer transactions, a smaller volume, keep_history or keep_timeline off)",
-        crate::footprint::human_bytes(*.estimate_bytes),
-        crate::footprint::human_bytes(*.bound_bytes)
+        "scenario: key `limits.memory_bytes_max`: {}",
+        too_large(*.estimate_bytes, *.bound_bytes, estimate)
     )]
     TooLarge {
         estimate_bytes: u64,
@@ -45,4 +42,17 @@ pub enum SimError {
     /// A limit in `Scenario::limits` was reached.
     #[error("limit reached: {0}")]
     Limit(String),
+}
+
+/// The words of a [`SimError::TooLarge`] refusal without the key it names: the
+/// estimate (`estimate_bytes`, its parts in `estimate`) against the bound
+/// (`bound_bytes`), and what to change.
+pub fn too_large(estimate_bytes: u64, bound_bytes: u64, estimate: &str) -> String {
+    format!(
+        "the run would hold about {} ({estimate}), more than limits.memory_bytes_max = {}; \
+         raise that key, or shrink the run (fewer transactions, a smaller volume, \
+         keep_history or keep_timeline off)",
+        crate::footprint::human_bytes(estimate_bytes),
+        crate::footprint::human_bytes(bound_bytes)
+    )
 }
