@@ -17,11 +17,11 @@
 //! Why the merge is sound, invariant by invariant: the oracle replays committed
 //! transactions in commit order from their recorded reads (kept in [`TxnState`]);
 //! no-torn-write and A-isolated compare later reads with the block contents written
-//! so far through each VLUN (`via_a`, `via_b`); backup-faithful and A-consistent judge
+//! so far through each VLUN (`written`); backup-faithful and A-consistent judge
 //! the declared image (`declared`); every verdict already reached is kept (`violated`)
 //! and none un-happens. The tests check it by walking every path without merging.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -110,6 +110,11 @@ pub(crate) const BLOCK_BYTES_MAX: usize = RECORD_BYTES * RECORDS_PER_BLOCK_MAX a
 /// Per transaction, the block buffer of a split read-modify-write ([`State::held`]).
 pub type HeldBlocks = [[u8; BLOCK_BYTES_MAX]; TXNS_MAX];
 
+/// [`State::written`]'s mark of a content written through VLUN A.
+pub const VIA_A: u8 = 1;
+/// [`State::written`]'s mark of a content written through VLUN B.
+pub const VIA_B: u8 = 2;
+
 /// Transactions in commit order (a short list kept inline: no allocation per state).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Commits {
@@ -161,12 +166,15 @@ pub struct State {
     pub ended: bool,
     /// Transactions in commit order.
     pub commits: Commits,
-    /// (block, digest) of every content written through VLUN A / VLUN B.
-    pub via_a: Arc<BTreeSet<(u64, u64)>>,
-    pub via_b: Arc<BTreeSet<(u64, u64)>>,
-    /// Digests of `via_a` and `via_b` (what `Hash` feeds in their place): the wrapping
-    /// sum of each member's [`Mix64`] digest, kept up to date by [`State::wrote`], so
-    /// hashing a state never walks a set.
+    /// (block, digest) of every content written through VLUN A or VLUN B, with which
+    /// of them wrote it ([`VIA_A`], [`VIA_B`]): one shared map, so copying or dropping
+    /// a state touches one reference count for both, and a read's judgment finds both
+    /// answers in one lookup ([`State::written_via`]).
+    pub written: Arc<BTreeMap<(u64, u64), u8>>,
+    /// Digests of the contents written through VLUN A and through VLUN B (what `Hash`
+    /// feeds in place of `written`): the wrapping sum of each member's [`Mix64`]
+    /// digest, kept up to date by [`State::wrote`], so hashing a state never walks
+    /// the map.
     via_keys: [u64; 2],
     /// `--rmw split`: the block each transaction read for a write it has not yet
     /// written back (its record already changed); bit `t` of `held_mask` set while
@@ -185,7 +193,7 @@ pub struct State {
     /// as taken when the state is explored (`crate::coverage`).
     pub via: Option<Action>,
     /// With `--symmetry on`, which transactions are interchangeable and the block
-    /// contents behind the digests of `via_a` and `via_b` (shared by every state; not
+    /// contents behind the digests of `written` (shared by every state; not
     /// part of what identifies one): what [`stateright::Representative`] needs.
     pub(crate) symmetry: Option<Arc<symmetry::Symmetry>>,
 }
@@ -234,8 +242,7 @@ impl State {
             declared: None,
             ended: false,
             commits: Commits::EMPTY,
-            via_a: Arc::default(),
-            via_b: Arc::default(),
+            written: Arc::default(),
             via_keys: [0; 2],
             held: None,
             held_mask: 0,
@@ -282,17 +289,40 @@ impl State {
 
     /// Notes that `(block, digest)` was written through `vlun`.
     pub(crate) fn wrote(&mut self, vlun: Vlun, block: u64, digest: u64) {
-        let (set, key) = match vlun {
-            Vlun::A => (&mut self.via_a, &mut self.via_keys[0]),
-            Vlun::B => (&mut self.via_b, &mut self.via_keys[1]),
+        let (via, key) = match vlun {
+            Vlun::A => (VIA_A, &mut self.via_keys[0]),
+            Vlun::B => (VIA_B, &mut self.via_keys[1]),
         };
-        if !set.contains(&(block, digest)) {
-            Arc::make_mut(set).insert((block, digest));
+        let seen = self.written.get(&(block, digest)).copied().unwrap_or(0);
+        if seen & via == 0 {
+            *Arc::make_mut(&mut self.written)
+                .entry((block, digest))
+                .or_insert(0) |= via;
             let mut h = Mix64::default();
             h.word(block);
             h.word(digest);
             *key = key.wrapping_add(h.finish());
         }
+    }
+
+    /// Whether content `digest` was written to `block` through VLUN A, and through
+    /// VLUN B, on this state's path.
+    pub fn written_via(&self, block: u64, digest: u64) -> (bool, bool) {
+        let via = self.written.get(&(block, digest)).copied().unwrap_or(0);
+        (via & VIA_A != 0, via & VIA_B != 0)
+    }
+
+    /// The contents written through `vlun` on this state's path, as (block, digest)
+    /// in ascending order.
+    pub fn written_through(&self, vlun: Vlun) -> impl Iterator<Item = (u64, u64)> + '_ {
+        let via = match vlun {
+            Vlun::A => VIA_A,
+            Vlun::B => VIA_B,
+        };
+        self.written
+            .iter()
+            .filter(move |(_, &v)| v & via != 0)
+            .map(|(&key, _)| key)
     }
     /// False when the oracle finds `inv` violated on this state's history.
     pub fn holds(&self, inv: Invariant) -> bool {
@@ -440,24 +470,61 @@ impl Hasher for Mix64 {
 impl PartialEq for State {
     fn eq(&self, other: &Self) -> bool {
         self.key() == other.key()
-            && self.via_a == other.via_a
-            && self.via_b == other.via_b
+            && self.written == other.written
             && self.held_mask == other.held_mask
             && self.held == other.held
             && self.device == other.device
     }
 }
 impl Eq for State {}
+// `Hash` packs the lock table and the commit order into a word each.
+const _: () = assert!(LOCK_ITEMS_MAX <= 8 && TXNS_MAX == 8);
+
 impl Hash for State {
+    /// What [`PartialEq`] compares, packed into whole words (a transaction in three,
+    /// the lock table, the commit order and the small fields in one each) and fed to
+    /// `state` a word at a time: the checker hashes every generated state, and a
+    /// field-by-field hash (each byte, each enum discriminant and each array's length
+    /// a call of its own) took several times the calls.
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.key().hash(state);
-        self.via_keys.hash(state);
-        self.device_key.hash(state);
-        self.held_mask.hash(state);
+        for t in &self.txns[..usize::from(self.txn_count)] {
+            let [v0, v1] = t.read_values;
+            state.write_u64(v0 as u64);
+            state.write_u64(v1 as u64);
+            state.write_u64(
+                u64::from(t.read_stamps[0])
+                    | u64::from(t.read_stamps[1]) << 8
+                    | u64::from(t.pc) << 16
+                    | (t.status as u64) << 24
+                    | u64::from(t.written) << 32,
+            );
+        }
+        let mut locks = 0u64;
+        for (i, l) in self.locks.iter().enumerate() {
+            // A transaction index is below TXNS_MAX, so u8::MAX is free for "none".
+            locks |= u64::from(l.unwrap_or(u8::MAX)) << (8 * i);
+        }
+        state.write_u64(locks);
+        state.write_u64(u64::from_le_bytes(self.commits.order));
+        state.write_u64(
+            u64::from(self.txn_count)
+                | u64::from(self.type_b) << 8
+                | u64::from(self.ended) << 16
+                | u64::from(self.commits.len) << 24
+                | u64::from(self.violated) << 32
+                | u64::from(self.held_mask) << 40
+                | u64::from(self.declared.is_some()) << 48,
+        );
+        if let Some(image) = &self.declared {
+            state.write(image);
+        }
+        state.write_u64(self.via_keys[0]);
+        state.write_u64(self.via_keys[1]);
+        state.write_u64(self.device_key);
         if let Some(held) = &self.held {
             for (t, block) in held.iter().enumerate() {
                 if self.held_mask & (1 << t) != 0 {
-                    block.hash(state);
+                    state.write(block);
                 }
             }
         }

@@ -96,15 +96,15 @@ impl OwmModel {
     /// instead of the whole record: the oracle's `no_torn_write` fails at a read whose
     /// content is neither the block's initial content nor any content written to it
     /// through either VLUN, and `a_isolated` at a read through VLUN A of content
-    /// written through VLUN B and never through A (nor initial). `s.via_a`/`s.via_b`
-    /// hold exactly the contents written before this read (an action records its read
+    /// written through VLUN B and never through A (nor initial). `s.written` holds
+    /// exactly the contents written before this read (an action records its read
     /// before its write). `verdicts_are_incremental` checks the result against the
     /// oracle on every reachable state.
     pub(crate) fn judge_block_read(&self, s: &State, vlun: Vlun, block: u64, digest: u64) -> u8 {
         let key = (block, digest);
         let initial = self.initial_digests[block as usize] == digest;
-        let via_a = initial || s.via_a.contains(&key);
-        let via_b = s.via_b.contains(&key);
+        let (via_a, via_b) = s.written_via(key.0, key.1);
+        let via_a = initial || via_a;
         let mut out = 0;
         if !via_a && !via_b {
             out |= bit(Invariant::NoTornWrite);
@@ -148,7 +148,8 @@ impl OwmModel {
             .any(|(b, chunk)| {
                 let key = (b as u64, sim::history::block_digest(chunk));
                 let initial = self.initial_digests[b] == key.1;
-                s.via_b.contains(&key) && !initial && !s.via_a.contains(&key)
+                let (via_a, via_b) = s.written_via(key.0, key.1);
+                via_b && !initial && !via_a
             });
         if leaked {
             out |= bit(Invariant::AIsolated);

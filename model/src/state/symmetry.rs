@@ -20,7 +20,7 @@
 //! fingerprints the representative only), so every path is a real one and its trace
 //! replays as it is.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use engine::Vlun;
@@ -196,11 +196,10 @@ impl State {
             rename_stamps(&mut image, perm);
             n.declared = Some(Arc::new(image));
         }
-        n.via_a = Arc::new(BTreeSet::new());
-        n.via_b = Arc::new(BTreeSet::new());
+        n.written = Arc::default();
         n.via_keys = [0; 2];
-        for (vlun, set) in [(Vlun::A, &self.via_a), (Vlun::B, &self.via_b)] {
-            for &(block, digest) in set.iter() {
+        for vlun in [Vlun::A, Vlun::B] {
+            for (block, digest) in self.written_through(vlun) {
                 n.wrote(vlun, block, sym.renamed_digest(digest, perm));
             }
         }
