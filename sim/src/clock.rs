@@ -160,6 +160,26 @@ impl<E: Copy> EventQueue<E> {
         self.schedule_at(self.now.saturating_add(delay), event);
     }
 
+    /// True when an event is pending at the current time (it would fire before
+    /// anything scheduled now).
+    #[inline]
+    pub fn due_now(&self) -> bool {
+        let first = match self.near.get(self.head) {
+            Some(s) => Some(s.key),
+            None => self.far.peek().map(|Reverse(s)| s.key),
+        };
+        first.is_some_and(|k| (k >> 64) as Tick == self.now)
+    }
+
+    /// Counts an event fired at the current time without passing through the queue:
+    /// one that would have been scheduled now and popped next, fired by a direct call
+    /// instead (the caller checks that nothing else is due now: [`EventQueue::due_now`]).
+    /// No scheduling number is taken, so later events keep their relative order.
+    #[inline]
+    pub fn count_direct(&mut self) {
+        self.fired += 1;
+    }
+
     /// Pops the earliest event and advances the clock to its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(Tick, E)> {
@@ -266,6 +286,34 @@ mod tests {
             assert!(q.near.len() <= NEAR_MAX + NEAR_SPENT_MAX + 1);
         }
         assert!(reclaimed, "the spent slots were never reclaimed");
+    }
+
+    /// `due_now` sees an event pending at the current tick, in the near list or the
+    /// heap; `count_direct` counts an event and takes no scheduling number.
+    #[test]
+    fn due_now_and_direct_events() {
+        let mut q = EventQueue::new();
+        assert!(!q.due_now());
+        q.schedule_at(5, 'a');
+        q.schedule_at(5, 'b');
+        assert!(!q.due_now(), "time 0: nothing due");
+        assert_eq!(q.pop(), Some((5, 'a')));
+        assert!(q.due_now(), "b is due at 5");
+        q.count_direct();
+        assert_eq!(q.fired(), 2);
+        assert_eq!(q.pop(), Some((5, 'b')));
+        assert!(!q.due_now());
+        // A queue longer than the near list: the event due now may sit in the heap
+        // only when nothing is near.
+        for t in 0..(NEAR_MAX as u64 + 8) {
+            q.schedule_at(6 + t, 'x');
+        }
+        assert!(!q.far.is_empty());
+        assert!(!q.due_now());
+        q.schedule_at(5, 'c');
+        assert!(q.due_now());
+        assert_eq!(q.pop(), Some((5, 'c')));
+        assert_eq!(q.fired(), 4);
     }
 
     #[test]

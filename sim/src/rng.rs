@@ -58,7 +58,34 @@ pub fn exponential(rng: &mut ChaCha8Rng, mean: f64) -> u64 {
     }
     // 1 - u is in (0, 1], so the logarithm is finite.
     let u: f64 = rng.random::<f64>();
-    let x = -ln(1.0 - u) * mean;
+    exponential_of(1.0 - u, mean)
+}
+
+/// The exponential draw of mean `mean` (> 0) from `v` = 1 - u in (0, 1].
+fn exponential_of(v: f64, mean: f64) -> u64 {
+    // The platform's logarithm first: any libm is within 1e-14 of `ln` relative (the
+    // test `ln_and_exp_agree_with_libm`), so when its product lies farther than
+    // 1e-9 (relative, at least 1e-9 absolute) from a half-integer, both products
+    // round to the same whole tick. Only the rare draws near a tie take `ln`.
+    // `fast` is not negative: below 2^52 its whole part by truncation (a conversion,
+    // no libm call) and its fraction are exact; it rounds half away from zero.
+    let fast = -v.ln() * mean;
+    let whole = fast as u64;
+    let frac = fast - whole as f64;
+    if fast < 4.0e15 && (frac - 0.5).abs() > EXPONENTIAL_TIE_GUARD * fast.max(1.0) {
+        return whole + u64::from(frac > 0.5);
+    }
+    exponential_exact(v, mean)
+}
+
+/// Distance from a half-integer, relative to the draw (absolute below 1), below which
+/// [`exponential`] rounds the draw made with [`ln`] itself.
+const EXPONENTIAL_TIE_GUARD: f64 = 1e-9;
+
+/// The exponential draw of `1 - u = v` made with [`ln`] only: what [`exponential`]
+/// returns, whatever the platform's logarithm.
+fn exponential_exact(v: f64, mean: f64) -> u64 {
+    let x = -ln(v) * mean;
     x.round() as u64
 }
 
@@ -233,6 +260,38 @@ mod tests {
         // Non-vacuity: the terms skipped are not all exactly zero (the stop matters).
         let z: f64 = (hi - 1.0) / (hi + 1.0);
         assert!(z.powi(59) / 59.0 > 0.0);
+    }
+
+    /// The draw through the platform's logarithm and its guard is the one made with
+    /// `ln` alone, on a million draws at several means and on draws placed at a tie;
+    /// both paths are taken.
+    #[test]
+    fn exponential_matches_the_exact_draw() {
+        let mut r = stream(5, Component::Arrivals);
+        let mut exact_taken = 0u32;
+        for &mean in &[0.5, 1.0, 20.0, 357.0, 1000.0, 123_456.7, 1e9, 1e15, 1e300] {
+            for _ in 0..120_000 {
+                let mut probe = r.clone();
+                let got = exponential(&mut r, mean);
+                let u: f64 = probe.random::<f64>();
+                assert_eq!(got, exponential_exact(1.0 - u, mean), "u {u}, mean {mean}");
+            }
+        }
+        // Draws placed at a tie: -ln(v) × mean = k + 0.5 (up to rounding) when
+        // mean = (k + 0.5) / -ln(v); the guard sends them to the exact path.
+        for k in 0..2000u32 {
+            let v = 0.25 + f64::from(k) / 4000.0;
+            let mean = (f64::from(k) + 0.5) / -v.ln();
+            let fast = -v.ln() * mean;
+            if (fast - fast.floor() - 0.5).abs() <= EXPONENTIAL_TIE_GUARD * fast.max(1.0) {
+                exact_taken += 1;
+            }
+            assert_eq!(exponential_of(v, mean), exponential_exact(v, mean), "v {v}");
+        }
+        assert!(
+            exact_taken > 1000,
+            "ties reached the exact path {exact_taken} times"
+        );
     }
 
     #[test]

@@ -12,7 +12,11 @@ impl World<'_> {
             self.log(Event::Abort { txn: id });
             return self.finish(att, Outcome::Aborted);
         }
-        self.step(att)
+        // The last thing this event does: a zero-tick compute may follow at once.
+        match self.txns[att as usize].stage {
+            Stage::Reading => self.read_step_then(att, true),
+            _ => self.step(att),
+        }
     }
 
     pub(super) fn complete_io(&mut self, att: Attempt, cost: &IoCost) {
@@ -40,6 +44,16 @@ impl World<'_> {
     }
 
     pub(super) fn read_step(&mut self, att: Attempt) -> Result<(), SimError> {
+        self.read_step_then(att, false)
+    }
+
+    /// [`World::read_step`]; `last` when the step is the last thing the event being
+    /// fired does. Then a compute of zero ticks after the last read is fired by a
+    /// direct call instead of through the queue when no other event is due at this
+    /// tick: scheduled now, it would be the next event popped (every pending event is
+    /// later, and the firing event schedules nothing after it), so the order of
+    /// everything is the same. It still counts as an event.
+    fn read_step_then(&mut self, att: Attempt, last: bool) -> Result<(), SimError> {
         let now = self.q.now();
         // A blind write reads nothing (its value slot is kept for the write phase).
         let t = &mut self.txns[att as usize];
@@ -52,6 +66,14 @@ impl World<'_> {
             let t = &mut self.txns[att as usize];
             t.stage = Stage::Computing;
             let (gen, c) = (t.gen, t.compute_ticks);
+            if last
+                && c == 0
+                && !self.q.due_now()
+                && self.q.fired() < self.scenario.limits.events_max
+            {
+                self.q.count_direct();
+                return self.compute_done(att);
+            }
             self.q.schedule_in(c, Ev::ComputeDone { att, gen });
             return Ok(());
         };

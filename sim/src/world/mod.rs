@@ -544,10 +544,13 @@ impl<'a> World<'a> {
                     limits.time_ticks_max
                 )));
             }
+            let before = self.q.fired() - 1;
             self.fire(ev)?;
             if let Some(p) = progress.as_mut() {
-                if self.q.fired().is_multiple_of(crate::PROGRESS_EVENTS) {
-                    p(self.q.fired(), now);
+                // An event may fire another by a direct call: a multiple may be passed.
+                let fired = self.q.fired();
+                if fired / crate::PROGRESS_EVENTS != before / crate::PROGRESS_EVENTS {
+                    p(fired, now);
                 }
             }
         }
@@ -561,11 +564,7 @@ impl<'a> World<'a> {
             Ev::Retry { att, gen } if live(self, att, gen) => self.start(att),
             Ev::Resume { att, gen } if live(self, att, gen) => self.resume(att),
             Ev::IoDone { att, gen } if live(self, att, gen) => self.io_done(att),
-            Ev::ComputeDone { att, gen } if live(self, att, gen) => {
-                self.txns[att as usize].stage = Stage::Writing;
-                self.txns[att as usize].op = 0;
-                self.step(att)
-            }
+            Ev::ComputeDone { att, gen } if live(self, att, gen) => self.compute_done(att),
             Ev::Request => self.scheduled_request(),
             Ev::NextCycle => self.next_cycle(),
             Ev::BReady => self.b_ready(),
@@ -585,6 +584,13 @@ impl<'a> World<'a> {
             }
             _ => Ok(()),
         }
+    }
+
+    /// An attempt's compute is over: its writes start.
+    pub(super) fn compute_done(&mut self, att: Attempt) -> Result<(), SimError> {
+        self.txns[att as usize].stage = Stage::Writing;
+        self.txns[att as usize].op = 0;
+        self.step(att)
     }
 
     /// The whole image of a VLUN, read outside the cost accounting (for the oracle),
