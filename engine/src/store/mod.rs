@@ -11,14 +11,16 @@
 //! another write or read of the same block can tear, which is exactly what the
 //! device's group-1 locks exist to prevent.
 
-mod compact_block;
+mod block_table;
 mod crash;
 mod faulty;
 mod file;
 mod mem;
 mod sparse;
 
-pub use compact_block::INLINE_BYTES;
+/// Most blocks a [`SparseStore`] can have (2^40: 4 PiB of 4 KiB blocks).
+pub use block_table::BLOCKS_MAX as SPARSE_BLOCKS_MAX;
+pub use block_table::INLINE_BYTES;
 pub use crash::{
     CrashStore, CrashSwitch, Fate, PendingWrite, Power, PowerLoss, PENDING_WRITES_MAX, SECTOR_BYTES,
 };

@@ -2,27 +2,27 @@
 //! other block reads as its *initial content*, a pure function of the block number.
 //!
 //! A volume of 1 TiB of 4 KiB blocks is 268 million blocks; a run that writes 10^5 of
-//! them holds 10^5 blocks, not the terabyte. Each written block is held compactly
-//! ([`CompactBlock`]): its bytes up to the last non-zero byte, inside its hash table
-//! entry when they fit [`INLINE_BYTES`] bytes, so a block the simulator writes (a
-//! 16-byte record, the rest zeros) costs its table entry (32 bytes, at most twice that
-//! at the table's lowest load) and a full block its 4 KiB besides. The initial content is an [`InitialContent`]
-//! function the caller gives (default: zero-filled, as [`MemStore::new`](super::MemStore)
-//! and a fresh image file are), so whoever built the store still knows the content of
-//! every block it never wrote: the simulator's oracle uses that to judge reads of
-//! untouched blocks.
+//! them holds 10^5 blocks, not the terabyte. Each written block is held compactly in
+//! a 16-byte slot of the store's table (`block_table.rs`): its bytes up to the last
+//! non-zero byte, inside the slot when they fit [`INLINE_BYTES`] bytes, so a block the
+//! simulator writes (a 16-byte record whose stamp's high bytes are zero, the rest of
+//! the block zeros) costs 18-23 bytes, and a longer block its exact bytes besides. The
+//! initial content is an [`InitialContent`] function the caller gives (default:
+//! zero-filled, as [`MemStore::new`](super::MemStore) and a fresh image file are), so
+//! whoever built the store still knows the content of every block it never wrote: the
+//! simulator's oracle uses that to judge reads of untouched blocks.
 //!
 //! Every block read or write takes the store's one lock, so a block never tears
 //! (stronger than [`MemStore`](super::MemStore)'s per-word atomicity, which the
-//! device's group-1 locks make irrelevant anyway). The lock is held for a hash probe
+//! device's group-1 locks make irrelevant anyway). The lock is held for a table probe
 //! and one block copy, so it spins (the engine's brief-section lock: its release is a
 //! plain store) rather than parking.
 
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
-
-use super::compact_block::{CompactBlock, INLINE_BYTES};
+use super::block_table::{
+    BlockTable, ALLOCATION_OVERHEAD_BYTES, BLOCKS_MAX, INLINE_BYTES, LOAD_MIN, SLOT_BYTES,
+};
 use super::{check_access, BlockStore, StoreError};
 use crate::sync::{lock_brief, BriefMutex};
 
@@ -31,42 +31,42 @@ use crate::sync::{lock_brief, BriefMutex};
 /// the store reads the same content each time and a reference can recompute it.
 pub type InitialContent = Arc<dyn Fn(u64, &mut [u8]) + Send + Sync>;
 
-/// Bytes a held block's hash table entry costs: its key and [`CompactBlock`] (32
-/// bytes) and control byte, at the table's load, which lies between 7/16 and 7/8 as it
-/// doubles: 38-75 bytes. An upper-bound-minded estimate for callers sizing a run; a
-/// block whose content is longer than [`INLINE_BYTES`] adds
+/// Bytes a held block costs whose content fits its slot ([`INLINE_BYTES`]): a 16-byte
+/// slot at the table's load, which lies between 0.7 and 0.875 as its parts grow by a
+/// quarter (18.3-22.9 bytes), rounded up. An upper-bound-minded estimate for callers
+/// sizing a run; a block whose content is longer adds
 /// [`SparseStore::held_block_bytes`]'s heap part. [`SparseStore::bytes_held`] measures.
-pub const HELD_BLOCK_OVERHEAD_BYTES: u64 = 64;
+pub const HELD_BLOCK_OVERHEAD_BYTES: u64 = (SLOT_BYTES as f64 / LOAD_MIN) as u64 + 1;
 
-/// Bytes of the store's table per bucket: a key, a [`CompactBlock`] and a control byte.
-const BUCKET_BYTES: u64 = (std::mem::size_of::<(u64, CompactBlock)>() + 1) as u64;
-
-/// The held blocks and the bytes their longer contents allocate.
-#[derive(Default)]
-struct Held {
-    blocks: FxHashMap<u64, CompactBlock>,
-    heap_bytes: u64,
-}
+/// Bytes of the heap index per block held on the heap (a boxed slice's pointer and length).
+const HEAP_INDEX_BYTES: u64 = 16;
 
 /// A block store that holds only the blocks written to it (see the module doc).
 pub struct SparseStore {
     block_size: usize,
     block_count: u64,
     initial: Option<InitialContent>,
-    held: BriefMutex<Held>,
+    held: BriefMutex<BlockTable>,
 }
 
 impl SparseStore {
     /// A store of `block_count` blocks of `block_size` bytes (a positive multiple of
     /// 8) whose unwritten blocks read as zeros. Holds nothing until written.
-    /// Errors: [`StoreError::Geometry`] for a bad block size.
+    /// Errors: [`StoreError::Geometry`] for a bad block size or more than
+    /// [`BLOCKS_MAX`] blocks.
     pub fn new(block_size: usize, block_count: u64) -> Result<Self, StoreError> {
         super::check_block_size("memory", block_size)?;
+        if block_count > BLOCKS_MAX {
+            return Err(StoreError::Geometry {
+                store: "memory".into(),
+                reason: format!("{block_count} blocks, more than a sparse store's {BLOCKS_MAX}"),
+            });
+        }
         Ok(SparseStore {
             block_size,
             block_count,
             initial: None,
-            held: BriefMutex::new(Held::default()),
+            held: BriefMutex::new(BlockTable::new(block_count)),
         })
     }
 
@@ -91,34 +91,25 @@ impl SparseStore {
 
     /// Blocks held in memory (those written at least once).
     pub fn blocks_held(&self) -> u64 {
-        lock_brief(&self.held).blocks.len() as u64
+        lock_brief(&self.held).len()
     }
 
-    /// Bytes held: the hash table's buckets (its capacity, not only the blocks in it)
-    /// and the allocations of contents longer than [`INLINE_BYTES`] bytes with the
-    /// allocator's estimated header each.
+    /// Bytes held: the table's slots (its capacity, not only the slots in use) and the
+    /// allocations of contents longer than [`INLINE_BYTES`] bytes with the allocator's
+    /// estimated header each.
     pub fn bytes_held(&self) -> u64 {
-        let held = lock_brief(&self.held);
-        let capacity = held.blocks.capacity() as u64;
-        // The table keeps a load of at most 7/8, in a power of two of buckets.
-        let buckets = if capacity == 0 {
-            0
-        } else {
-            (capacity * 8 / 7).next_power_of_two()
-        };
-        buckets * BUCKET_BYTES + held.heap_bytes
+        lock_brief(&self.held).bytes()
     }
 
     /// Estimated bytes a held block costs whose content (up to its last non-zero
-    /// byte) is `content_bytes` long: [`HELD_BLOCK_OVERHEAD_BYTES`], plus the content
-    /// and an allocation header when longer than [`INLINE_BYTES`].
+    /// byte) is `content_bytes` long: [`HELD_BLOCK_OVERHEAD_BYTES`], plus the content,
+    /// an allocation header and its place in the heap index when longer than
+    /// [`INLINE_BYTES`].
     pub fn held_block_bytes(content_bytes: u64) -> u64 {
         if content_bytes <= INLINE_BYTES as u64 {
             HELD_BLOCK_OVERHEAD_BYTES
         } else {
-            HELD_BLOCK_OVERHEAD_BYTES
-                + content_bytes
-                + super::compact_block::ALLOCATION_OVERHEAD_BYTES
+            HELD_BLOCK_OVERHEAD_BYTES + content_bytes + ALLOCATION_OVERHEAD_BYTES + HEAP_INDEX_BYTES
         }
     }
 }
@@ -136,8 +127,11 @@ impl BlockStore for SparseStore {
     fn read_block(&self, block: u64, buf: &mut [u8]) -> Result<(), StoreError> {
         check_access(self, block, buf.len())?;
         let held = lock_brief(&self.held);
-        match held.blocks.get(&block) {
-            Some(data) => data.read(buf),
+        match held.get(block) {
+            Some(content) => {
+                buf[..content.len()].copy_from_slice(content);
+                buf[content.len()..].fill(0);
+            }
             None => {
                 drop(held);
                 self.initial_block(block, buf);
@@ -147,20 +141,7 @@ impl BlockStore for SparseStore {
     }
     fn write_block(&self, block: u64, data: &[u8]) -> Result<(), StoreError> {
         check_access(self, block, data.len())?;
-        let mut guard = lock_brief(&self.held);
-        let held = &mut *guard;
-        match held.blocks.get_mut(&block) {
-            Some(old) => {
-                held.heap_bytes -= old.heap_bytes();
-                old.set(data);
-                held.heap_bytes += old.heap_bytes();
-            }
-            None => {
-                let new = CompactBlock::new(data);
-                held.heap_bytes += new.heap_bytes();
-                held.blocks.insert(block, new);
-            }
-        }
+        lock_brief(&self.held).set(block, data);
         Ok(())
     }
     fn flush(&self) -> Result<(), StoreError> {
@@ -171,9 +152,7 @@ impl BlockStore for SparseStore {
     }
     /// Every block held (written at least once), ascending.
     fn written_blocks(&self) -> Option<Vec<u64>> {
-        let mut blocks: Vec<u64> = lock_brief(&self.held).blocks.keys().copied().collect();
-        blocks.sort_unstable();
-        Some(blocks)
+        Some(lock_brief(&self.held).blocks())
     }
 }
 

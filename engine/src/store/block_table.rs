@@ -1,0 +1,418 @@
+//! The sparse store's table of held blocks: block number → the block's bytes up to its
+//! last non-zero byte (the rest of the block is zeros), in 16-byte slots.
+//!
+//! Shape, chosen for a uniform load on a 1 TiB volume (tens of millions of held
+//! blocks, every access a cache miss):
+//! - **Parts.** The blocks are split over up to 256 parts by their low bits (block
+//!   `b` lives in part `b % parts` under key `b / parts`), so the key fits 4 bytes for
+//!   a store of up to [`BLOCKS_MAX`] blocks, and each part grows on its own: a growth
+//!   copies one part, never the whole table (no 2× transient).
+//! - **Slots.** A slot is 16 bytes: the key (4), a tag (1: empty, the content's length,
+//!   or "on the heap") and [`INLINE_BYTES`] bytes of content. A block whose content
+//!   fits is held in its slot alone (the simulator's one-record blocks: an 8-byte value
+//!   and a stamp of up to 3 non-zero bytes); a longer one is one exact-length
+//!   allocation the slot points at (full blocks stay exact).
+//! - **Open addressing over cache lines.** Four slots make a 64-byte bucket; a key
+//!   hashes to a bucket and probes the following buckets until it finds the key or an
+//!   empty slot, so a lookup usually touches one cache line, key and content together.
+//!   Blocks are never removed (a store holds every block it was ever given), so no
+//!   tombstones: the first empty slot ends a probe.
+//! - **Small growth steps.** A part grows by a quarter when it would pass 7/8 full, so
+//!   its load stays between 0.7 and 0.875: 18.3-22.9 bytes a held block.
+
+/// Longest content (bytes up to the last non-zero byte) kept inside a slot.
+pub const INLINE_BYTES: usize = 11;
+
+/// Bytes the allocator adds to each allocation of a longer block (its header and
+/// rounding, on glibc's malloc: an estimate).
+pub const ALLOCATION_OVERHEAD_BYTES: u64 = 16;
+
+/// Most blocks a table addresses: 2^32 keys in each of 256 parts.
+pub const BLOCKS_MAX: u64 = 1 << 40;
+
+/// Bytes of a slot.
+pub const SLOT_BYTES: u64 = std::mem::size_of::<Slot>() as u64;
+
+/// Lowest load a part has once it holds a few buckets (after a growth): the bound
+/// callers sizing a run use ([`super::HELD_BLOCK_OVERHEAD_BYTES`]).
+pub const LOAD_MIN: f64 = LOAD_MAX_NUM as f64 / LOAD_MAX_DEN as f64 / 1.25;
+
+/// A part grows when it would hold more than 7/8 of its slots.
+const LOAD_MAX_NUM: usize = 7;
+const LOAD_MAX_DEN: usize = 8;
+
+/// Slots per bucket: four 16-byte slots fill a 64-byte cache line.
+const SLOTS_PER_BUCKET: usize = 4;
+
+/// Most parts: 2^8.
+const PART_BITS_MAX: u32 = 8;
+/// A store of fewer than 2^12 blocks per part has fewer parts (one for a small store).
+const BLOCKS_PER_PART_MIN_BITS: u32 = 12;
+
+/// A slot's tag: empty.
+const EMPTY: u8 = 0;
+/// A slot's tag: the content is on the heap, its index in the slot's first 4 bytes.
+const HEAP: u8 = u8::MAX;
+// Inline tags are 1 + the content's length: 1..=12.
+const _: () = assert!(INLINE_BYTES < HEAP as usize - 1);
+
+/// One slot (see the module doc).
+#[derive(Clone, Copy, Default)]
+#[repr(C)]
+struct Slot {
+    key: u32,
+    tag: u8,
+    bytes: [u8; INLINE_BYTES],
+}
+const _: () = assert!(std::mem::size_of::<Slot>() == 16);
+
+/// Four slots on one cache line.
+#[derive(Clone, Copy, Default)]
+#[repr(C, align(64))]
+struct Bucket([Slot; SLOTS_PER_BUCKET]);
+
+/// One part: its buckets and the slots in use.
+#[derive(Default)]
+struct Part {
+    buckets: Vec<Bucket>,
+    len: usize,
+}
+
+/// Where a probe ended: the key's slot, or the empty slot where it would go.
+enum Probe {
+    Found(usize, usize),
+    Vacant(usize, usize),
+}
+
+impl Part {
+    /// The bucket `key` hashes to among `n` (> 0): the high half of a multiplicative
+    /// hash, scaled to `n` (no power of two needed, so a part can grow by a quarter).
+    #[inline]
+    fn home(key: u32, n: usize) -> usize {
+        let h = u64::from(key).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32;
+        ((h * n as u64) >> 32) as usize
+    }
+
+    #[inline]
+    fn probe(&self, key: u32) -> Option<Probe> {
+        let n = self.buckets.len();
+        if n == 0 {
+            return None;
+        }
+        let mut b = Self::home(key, n);
+        loop {
+            for (s, slot) in self.buckets[b].0.iter().enumerate() {
+                if slot.tag == EMPTY {
+                    return Some(Probe::Vacant(b, s));
+                }
+                if slot.key == key {
+                    return Some(Probe::Found(b, s));
+                }
+            }
+            b += 1;
+            if b == n {
+                b = 0;
+            }
+        }
+    }
+
+    /// True when one more slot in use would pass the load limit.
+    fn full(&self) -> bool {
+        (self.len + 1) * LOAD_MAX_DEN > self.buckets.len() * SLOTS_PER_BUCKET * LOAD_MAX_NUM
+    }
+
+    /// Grows by a quarter (at least a bucket) and places every slot again.
+    fn grow(&mut self) {
+        let n = self.buckets.len();
+        let grown = (n + n / 4).max(n + 1);
+        let old = std::mem::replace(&mut self.buckets, vec![Bucket::default(); grown]);
+        for slot in old.iter().flat_map(|b| b.0.iter()) {
+            if slot.tag == EMPTY {
+                continue;
+            }
+            match self.probe(slot.key) {
+                Some(Probe::Vacant(b, s)) => self.buckets[b].0[s] = *slot,
+                _ => unreachable!("keys are unique and the grown part has room"),
+            }
+        }
+    }
+}
+
+/// Bytes of `data` up to and including its last non-zero byte (0 if all are zero),
+/// looking at 64 bytes at a time from the end (a record block is mostly zeros).
+pub(crate) fn content_len(data: &[u8]) -> usize {
+    let mut end = data.len();
+    while end > 0 {
+        let start = end.saturating_sub(64);
+        let chunk = &data[start..end];
+        if chunk.iter().fold(0u8, |a, &b| a | b) != 0 {
+            let last = chunk
+                .iter()
+                .rposition(|&b| b != 0)
+                .expect("a non-zero byte");
+            return start + last + 1;
+        }
+        end = start;
+    }
+    0
+}
+
+/// The held blocks (see the module doc).
+pub(crate) struct BlockTable {
+    part_bits: u32,
+    parts: Vec<Part>,
+    /// Contents longer than [`INLINE_BYTES`], by the index their slot holds; a freed
+    /// index is empty and listed in `heap_free`.
+    heap: Vec<Box<[u8]>>,
+    heap_free: Vec<u32>,
+    /// Bytes of the heap contents, with [`ALLOCATION_OVERHEAD_BYTES`] each.
+    heap_bytes: u64,
+    len: u64,
+}
+
+impl BlockTable {
+    /// An empty table for blocks `0..blocks` (`blocks` ≤ [`BLOCKS_MAX`]).
+    pub(crate) fn new(blocks: u64) -> Self {
+        debug_assert!(blocks <= BLOCKS_MAX);
+        let bits = u64::BITS - blocks.saturating_sub(1).leading_zeros();
+        let part_bits = bits
+            .saturating_sub(BLOCKS_PER_PART_MIN_BITS)
+            .min(PART_BITS_MAX);
+        BlockTable {
+            part_bits,
+            parts: (0..1usize << part_bits).map(|_| Part::default()).collect(),
+            heap: Vec::new(),
+            heap_free: Vec::new(),
+            heap_bytes: 0,
+            len: 0,
+        }
+    }
+
+    /// Blocks held.
+    pub(crate) fn len(&self) -> u64 {
+        self.len
+    }
+
+    #[inline]
+    fn split(&self, block: u64) -> (usize, u32) {
+        let part = (block & ((1 << self.part_bits) - 1)) as usize;
+        (part, (block >> self.part_bits) as u32)
+    }
+
+    /// Block `block`'s content up to its last non-zero byte, if held.
+    #[inline]
+    pub(crate) fn get(&self, block: u64) -> Option<&[u8]> {
+        let (p, key) = self.split(block);
+        let part = &self.parts[p];
+        match part.probe(key)? {
+            Probe::Found(b, s) => Some(self.content(&part.buckets[b].0[s])),
+            Probe::Vacant(..) => None,
+        }
+    }
+
+    fn content<'a>(&'a self, slot: &'a Slot) -> &'a [u8] {
+        match slot.tag {
+            HEAP => &self.heap[heap_index(slot)],
+            tag => &slot.bytes[..usize::from(tag - 1)],
+        }
+    }
+
+    /// Holds `data` (one block) as block `block`'s content.
+    pub(crate) fn set(&mut self, block: u64, data: &[u8]) {
+        let (p, key) = self.split(block);
+        let len = content_len(data);
+        let found = match self.parts[p].probe(key) {
+            Some(Probe::Found(b, s)) => Some((b, s)),
+            _ => None,
+        };
+        let (b, s) = match found {
+            Some((b, s)) => {
+                let old = self.parts[p].buckets[b].0[s];
+                if old.tag == HEAP {
+                    let i = heap_index(&old);
+                    if self.heap[i].len() == len {
+                        // Same length (a full block rewritten whole): in place.
+                        self.heap[i].copy_from_slice(&data[..len]);
+                        return;
+                    }
+                    self.heap_bytes -= self.heap[i].len() as u64 + ALLOCATION_OVERHEAD_BYTES;
+                    self.heap[i] = Box::default();
+                    self.heap_free.push(i as u32);
+                }
+                (b, s)
+            }
+            None => {
+                let part = &mut self.parts[p];
+                if part.full() {
+                    part.grow();
+                }
+                part.len += 1;
+                self.len += 1;
+                match part.probe(key) {
+                    Some(Probe::Vacant(b, s)) => (b, s),
+                    _ => unreachable!("an absent key has a vacant slot"),
+                }
+            }
+        };
+        let slot = if len <= INLINE_BYTES {
+            let mut bytes = [0u8; INLINE_BYTES];
+            bytes[..len].copy_from_slice(&data[..len]);
+            Slot {
+                key,
+                tag: len as u8 + 1,
+                bytes,
+            }
+        } else {
+            let held: Box<[u8]> = data[..len].into();
+            self.heap_bytes += len as u64 + ALLOCATION_OVERHEAD_BYTES;
+            let i = match self.heap_free.pop() {
+                Some(i) => {
+                    self.heap[i as usize] = held;
+                    i
+                }
+                None => {
+                    self.heap.push(held);
+                    u32::try_from(self.heap.len() - 1).expect("fewer than 2^32 long blocks")
+                }
+            };
+            let mut bytes = [0u8; INLINE_BYTES];
+            bytes[..4].copy_from_slice(&i.to_le_bytes());
+            Slot {
+                key,
+                tag: HEAP,
+                bytes,
+            }
+        };
+        self.parts[p].buckets[b].0[s] = slot;
+    }
+
+    /// Bytes allocated: every part's buckets (their capacity, not only the slots in
+    /// use), the heap contents with their allocation overhead, and the heap's index.
+    pub(crate) fn bytes(&self) -> u64 {
+        let buckets: usize = self.parts.iter().map(|p| p.buckets.capacity()).sum();
+        buckets as u64 * std::mem::size_of::<Bucket>() as u64
+            + self.heap_bytes
+            + (self.heap.capacity() * std::mem::size_of::<Box<[u8]>>()) as u64
+            + (self.heap_free.capacity() * 4) as u64
+            + (self.parts.capacity() * std::mem::size_of::<Part>()) as u64
+    }
+
+    /// Every block held, ascending.
+    pub(crate) fn blocks(&self) -> Vec<u64> {
+        let mut out = Vec::with_capacity(self.len as usize);
+        for (p, part) in self.parts.iter().enumerate() {
+            for slot in part.buckets.iter().flat_map(|b| b.0.iter()) {
+                if slot.tag != EMPTY {
+                    out.push((u64::from(slot.key) << self.part_bits) | p as u64);
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+}
+
+fn heap_index(slot: &Slot) -> usize {
+    u32::from_le_bytes(slot.bytes[..4].try_into().expect("4 bytes")) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn content_len_finds_the_last_non_zero_byte() {
+        assert_eq!(content_len(&[0; 64]), 0);
+        assert_eq!(content_len(&[]), 0);
+        let mut b = [0u8; 200];
+        b[0] = 1;
+        assert_eq!(content_len(&b), 1);
+        b[15] = 1;
+        assert_eq!(content_len(&b), 16);
+        b[63] = 1;
+        assert_eq!(content_len(&b), 64);
+        b[64] = 1;
+        assert_eq!(content_len(&b), 65);
+        b[199] = 1;
+        assert_eq!(content_len(&b), 200);
+        assert_eq!(content_len(&[0, 0, 3, 0, 0]), 3);
+    }
+
+    /// Many blocks of every content length, rewritten longer, shorter and in place,
+    /// against a map: the table gives the same contents, grows part by part, and
+    /// lists the same blocks.
+    #[test]
+    fn the_table_agrees_with_a_map_through_growth() {
+        let blocks = 1u64 << 28;
+        let mut t = BlockTable::new(blocks);
+        assert_eq!(t.parts.len(), 256);
+        let mut reference: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
+        let mut x = 0x1234_5678_9abc_def0u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for i in 0..200_000u64 {
+            let r = next();
+            // Half the writes rewrite a block already held.
+            let block = if i % 2 == 1 && !reference.is_empty() {
+                reference
+                    .range(r % blocks..)
+                    .next()
+                    .map_or(r % blocks, |(b, _)| *b)
+            } else {
+                r % blocks
+            };
+            let len = [0, 1, 11, 12, 16, 64, 4096][(r >> 40) as usize % 7];
+            let mut data = vec![0u8; 4096];
+            for (j, d) in data[..len].iter_mut().enumerate() {
+                *d = (r >> (j % 8)) as u8 | 1;
+            }
+            t.set(block, &data);
+            reference.insert(block, data[..len].to_vec());
+        }
+        assert_eq!(t.len(), reference.len() as u64);
+        for (b, content) in &reference {
+            assert_eq!(t.get(*b), Some(&content[..]), "block {b}");
+        }
+        assert_eq!(
+            t.get(blocks - 1).is_some(),
+            reference.contains_key(&(blocks - 1))
+        );
+        assert_eq!(t.blocks(), reference.keys().copied().collect::<Vec<_>>());
+        // Every part grew on its own and stays between the load bounds.
+        for part in &t.parts {
+            let slots = part.buckets.len() * SLOTS_PER_BUCKET;
+            assert!(part.len * 8 <= slots * 7);
+            assert!(
+                part.len as f64 >= slots as f64 * LOAD_MIN * 0.95,
+                "{}",
+                part.len
+            );
+        }
+        let long: u64 = reference
+            .values()
+            .filter(|c| c.len() > INLINE_BYTES)
+            .map(|c| c.len() as u64 + ALLOCATION_OVERHEAD_BYTES)
+            .sum();
+        assert_eq!(t.heap_bytes, long);
+        assert!(t.heap_free.len() < t.heap.len());
+    }
+
+    #[test]
+    fn a_small_store_has_one_part_and_the_largest_256() {
+        assert_eq!(BlockTable::new(1024).parts.len(), 1);
+        assert_eq!(BlockTable::new(1 << 13).parts.len(), 2);
+        let mut t = BlockTable::new(BLOCKS_MAX);
+        assert_eq!(t.parts.len(), 256);
+        t.set(BLOCKS_MAX - 1, &[1; 8]);
+        t.set(0, &[0; 8]);
+        assert_eq!(t.get(BLOCKS_MAX - 1), Some(&[1u8; 8][..]));
+        assert_eq!(t.get(0), Some(&[][..]));
+        assert_eq!(t.get(1), None);
+        assert_eq!(t.blocks(), vec![0, BLOCKS_MAX - 1]);
+    }
+}
