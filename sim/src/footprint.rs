@@ -6,14 +6,19 @@
 //!
 //! - **images**: the simulated disk holds only the blocks written
 //!   ([`engine::SparseStore`]), each as its bytes up to the last non-zero byte: a block
-//!   of records costs its table entry ([`engine::SparseStore::held_block_bytes`] of
-//!   the records' extent, about 64 bytes for one 16-byte record per block), not its
-//!   size. Blocks written: for a generated load, the expected writes (transactions ×
-//!   mean length × write fraction), else every access of every transaction, at most
-//!   the volume; per image (the volume's, and a variant's data area or mirror);
+//!   of records costs its table slot ([`engine::SparseStore::held_block_bytes`] of
+//!   the records' extent: the last record's value and the non-zero bytes of the
+//!   largest stamp; 23 bytes for one record per block and fewer than 2^24
+//!   transactions), not its size. Blocks written: for a generated load, the expected
+//!   writes (transactions × mean length × write fraction), else every access of every
+//!   transaction, at most the volume; per image (the volume's, and a variant's data
+//!   area or mirror: a mirror holds every block written, so both images are counted
+//!   in full under any policy);
 //! - **locks**: the application lock table, one entry per lock (record or block) up to
-//!   [`DENSE_LOCKS_MAX`] locks, else one per lock held or waited for (at most one per
-//!   access of the run);
+//!   [`DENSE_LOCKS_MAX`] locks, else one per lock held or waited for: at most
+//!   [`ATTEMPTS_IN_FLIGHT`] attempts' longest lock sets (and at most one per access of
+//!   the run). A load whose lock queues grow without bound (a hot spot past the
+//!   device's rate) holds more;
 //! - **history** (`keep_history`): the run is judged as it goes ([`crate::judge`]);
 //!   no event is kept. The judge holds the images of a backup cycle (VLUN A declared
 //!   consistent, the archive, the live volume at the end, and its two replays), each
@@ -28,7 +33,9 @@
 //!   (16 bytes per transaction);
 //! - **engine**: the device's lock-free entry index and its lookup table: 4 bytes per
 //!   volume block each up to [`engine::table::DENSE_BLOCKS_MAX`] blocks, above that
-//!   [`SPARSE_TABLE_BYTES_PER_ENTRY`] per entry (at most one per block written), and
+//!   [`SPARSE_TABLE_BYTES_PER_ENTRY`] per entry (entries are made only after a split:
+//!   at most one per block written after the first backup request, estimated from
+//!   the request's share of an open generated load's arrivals), and
 //!   in integrity mode (`[device] integrity`) its checksums in memory (8 bytes per
 //!   data block of each image: the volume on both, or the volume and a data area as
 //!   large) plus the checksum areas written on the simulated disk (4 bytes per data
@@ -54,12 +61,15 @@ const ENTRY_INDEX_BYTES_PER_BLOCK: u64 = 4;
 const TABLE_BYTES_PER_BLOCK: u64 = 4;
 /// Bytes per entry of a large volume's sparse entry index and lookup table
 /// (`engine/src/device/entry_index.rs`: a hash map of block and slot, 17 bytes a
-/// bucket at a load down to 7/16; `engine/src/block_slots.rs`: an ordered map, about
-/// 20 bytes an entry).
-pub const SPARSE_TABLE_BYTES_PER_ENTRY: u64 = 64;
-/// Bytes of a record the simulator writes that are not zero: its value and stamp
-/// (`crate::history::write_record`).
-const RECORD_CONTENT_BYTES: u64 = 16;
+/// bucket at a load down to 7/16, measured 26 bytes an entry with its shards;
+/// `engine/src/block_slots.rs`: an ordered map, measured 21 bytes an entry; heaptrack
+/// on `scenarios/bench/tib.toml`, BENCHMARKS.md "A 1 TiB volume").
+pub const SPARSE_TABLE_BYTES_PER_ENTRY: u64 = 48;
+/// Bytes of a record's value (`crate::history::write_record`); its stamp follows.
+const RECORD_VALUE_BYTES: u64 = 8;
+/// Attempts assumed in flight at once, for a sparse lock table's size: every
+/// transaction of a run that has fewer.
+pub const ATTEMPTS_IN_FLIGHT: u64 = 1 << 12;
 /// Sparse images a history and its oracle hold at once: VLUN A declared consistent,
 /// the archive, the live volume at the end, and the two replays.
 const HISTORY_IMAGES: u64 = 5;
@@ -154,12 +164,15 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
         _ => transactions.saturating_mul(accesses),
     };
     let written_blocks = writes.min(volume);
-    // A written block's records, up to the last one's value and stamp.
+    // A written block's records, up to the last one's value and the non-zero bytes of
+    // the largest stamp (transaction id + 1, little-endian: its high bytes are zero).
     let per_block = layout.records_per_block();
+    let stamp_bytes =
+        u64::from((u64::BITS - transactions.saturating_add(1).leading_zeros()).div_ceil(8));
     let content_bytes = per_block
         .saturating_sub(1)
         .saturating_mul(layout.record_size as u64)
-        .saturating_add(RECORD_CONTENT_BYTES)
+        .saturating_add(RECORD_VALUE_BYTES + stamp_bytes)
         .min(block);
     // Two images: the volume on both (mirroring), or the volume on one and the data
     // area on the other (logging, copy-on-write); each holds at most the blocks written.
@@ -175,7 +188,10 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
     let lock_entries = if locks <= DENSE_LOCKS_MAX as u64 {
         locks
     } else {
-        transactions.saturating_mul(accesses).min(locks)
+        transactions
+            .min(ATTEMPTS_IN_FLIGHT)
+            .saturating_mul(accesses)
+            .min(locks)
     };
     let history_bytes = if scenario.keep_history {
         let images = written_blocks
@@ -197,7 +213,10 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
     let mut engine_bytes = if volume <= engine::table::DENSE_BLOCKS_MAX {
         volume.saturating_mul(ENTRY_INDEX_BYTES_PER_BLOCK + TABLE_BYTES_PER_BLOCK)
     } else {
-        written_blocks.saturating_mul(SPARSE_TABLE_BYTES_PER_ENTRY)
+        let after = writes.saturating_sub(writes_before_request(scenario, writes));
+        after
+            .min(volume)
+            .saturating_mul(SPARSE_TABLE_BYTES_PER_ENTRY)
     };
     if scenario.device.integrity {
         // Two images of at most the volume's blocks each (the data area is the
@@ -219,6 +238,34 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
         timeline_bytes,
         samples_bytes: transactions.saturating_mul(16),
     }
+}
+
+/// Of `writes` spread over the run, those made before the first backup request: an
+/// open generated load's arrivals are uniform in time, so its share of them; none
+/// for any other load (whose timing the estimate does not follow).
+fn writes_before_request(scenario: &Scenario, writes: u64) -> u64 {
+    let WorkloadConfig::Generated(c) = &scenario.workload else {
+        return 0;
+    };
+    let crate::workload::Arrivals::Open {
+        interarrival_ticks_mean,
+    } = c.arrivals
+    else {
+        return 0;
+    };
+    let run_ticks = c.transactions.saturating_mul(interarrival_ticks_mean);
+    let default = scenario.workload.default_request_ticks();
+    let request = scenario
+        .backup
+        .request_times(default)
+        .first()
+        .copied()
+        .unwrap_or(0);
+    if run_ticks == 0 {
+        return 0;
+    }
+    let share = request.min(run_ticks) as f64 / run_ticks as f64;
+    (writes as f64 * share) as u64
 }
 
 #[cfg(test)]
@@ -246,8 +293,9 @@ mod tests {
         assert_eq!(b.timeline_bytes, 2 * a.timeline_bytes);
         assert_eq!(b.samples_bytes, 2 * a.samples_bytes);
         // The history's images and per-block part are bounded by the volume; only
-        // the digests of the contents written grow (no event is kept).
-        let content = (layout.records_per_block() - 1) * layout.record_size as u64 + 16;
+        // the digests of the contents written grow (no event is kept). A block's
+        // content ends with its last record's value and stamp (up to 2,001: 2 bytes).
+        let content = (layout.records_per_block() - 1) * layout.record_size as u64 + 8 + 2;
         let bounded = 5 * layout.volume_blocks * (content.min(layout.block_size as u64) + 48)
             + layout.volume_blocks * JUDGE_BYTES_PER_BLOCK;
         assert_eq!(b.history_bytes - bounded, 2 * (a.history_bytes - bounded));
@@ -289,13 +337,34 @@ mod tests {
         let layout = s.layout().unwrap();
         assert_eq!(layout.volume_blocks, 1 << 28);
         let f = estimate(&s, &layout);
-        // 1-8 accesses, half writes: 2.25 writes per transaction, each a 16-byte
-        // record inside its table entry, on two images.
+        // 1-8 accesses, half writes: 2.25 writes per transaction, each a record (an
+        // 8-byte value and a 3-byte stamp) inside its table slot, on two images.
         let written = 22_500_000;
+        assert_eq!(HELD_BLOCK_BYTES_INLINE, 23);
         assert_eq!(f.images_bytes, 2 * written * HELD_BLOCK_BYTES_INLINE);
-        // The tables by entries, not 8 bytes for each of the 2^28 blocks (2 GiB).
-        assert_eq!(f.engine_bytes, written * SPARSE_TABLE_BYTES_PER_ENTRY);
+        // The tables by entries, made only after the request (mid-run by default),
+        // not 8 bytes for each of the 2^28 blocks (2 GiB).
+        assert_eq!(f.engine_bytes, written / 2 * SPARSE_TABLE_BYTES_PER_ENTRY);
         assert!(f.engine_bytes < 2 << 30);
+        // Locks: the attempts in flight, not one per access of the run.
+        assert_eq!(f.locks_bytes, ATTEMPTS_IN_FLIGHT * 8 * LOCK_BYTES);
+        // From 2^24 transactions on, the stamps take a fourth byte: 12 bytes do not
+        // fit a slot, so the content goes on the heap besides.
+        s.workload = WorkloadConfig::Generated(GeneratedConfig {
+            records: 1 << 28,
+            transactions: 1 << 24,
+            length_min: 1,
+            length_max: 8,
+            write_fraction: 0.5,
+            ..GeneratedConfig::default()
+        });
+        let h = estimate(&s, &layout);
+        let blocks = (1u64 << 24) * 9 / 4;
+        assert_eq!(
+            h.images_bytes,
+            2 * blocks * engine::SparseStore::held_block_bytes(12)
+        );
+        assert!(engine::SparseStore::held_block_bytes(12) > HELD_BLOCK_BYTES_INLINE + 12);
         // A small volume keeps its dense tables.
         let small = generated(1_000);
         let small_layout = small.layout().unwrap();
