@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
+use reports::diagram_rows::DiagramRows;
+use reports::trace::{TracePart, TraceStream};
 use reports::{figure, lines, space, tables, timing, NamedRun};
 
 use crate::progress::Progress;
@@ -53,6 +55,12 @@ pub fn run(args: RunArgs) -> Result<Exit> {
     let mut report = Report::new("run", reproduce.clone(), args.verdict.allow_violations);
     report.seed = Some(seed);
     let mut runs = Vec::with_capacity(file.policies.len());
+    let mut trace_parts = Vec::with_capacity(file.policies.len());
+    let mut attempts = Vec::with_capacity(file.policies.len());
+    let requests = file
+        .scenario
+        .backup
+        .request_times(file.scenario.workload.default_request_ticks());
     let progress = Progress::new("policies", file.policies.len() as u64, args.quiet);
     for (k, &p) in file.policies.iter().enumerate() {
         outdir::pause_point(&format!("policy {p}"));
@@ -67,13 +75,24 @@ pub fn run(args: RunArgs) -> Result<Exit> {
         let mut tick = |events: u64, now: sim::Tick| {
             progress.update(k as u64, &format!("{p}: {events} events, t = {now} ticks"));
         };
-        runs.push(run_one(
+        // The timeline goes to trace.csv and the diagram's window as the run goes.
+        let mut out = Streamed {
+            trace: TraceStream::new(&staging.path().join("trace.csv"), p.as_str())?,
+            rows: DiagramRows::new(&requests),
+        };
+        let mut run = run_streamed(
             &args.scenario,
             &file.scenario,
             p,
             seed,
             Some(&mut tick),
-        )?);
+            &mut out,
+        )?;
+        trace_parts.push(out.trace.finish(&run.result)?);
+        let (kept, n) = out.rows.finish();
+        run.result.transactions = kept;
+        attempts.push(n);
+        runs.push(run);
     }
     progress.finish();
     let kept = file.scenario.keep_history;
@@ -82,7 +101,7 @@ pub fn run(args: RunArgs) -> Result<Exit> {
     for run in &runs {
         verdict::of_run(&mut report, &run.name, &run.result);
     }
-    let written = write_outputs(staging.path(), &runs)?;
+    let written = write_outputs(staging.path(), &runs, trace_parts, &attempts)?;
     outdir::pause_point("commit");
     staging.commit()?;
     for w in written {
@@ -115,6 +134,20 @@ pub fn run(args: RunArgs) -> Result<Exit> {
     args.verdict.finish(&report)
 }
 
+/// Where `owm run` sends a policy's timeline as the run goes: `trace.csv`'s stream
+/// and the timing diagram's window.
+struct Streamed {
+    trace: TraceStream,
+    rows: DiagramRows,
+}
+
+impl sim::TimelineSink for Streamed {
+    fn attempt(&mut self, t: &sim::TxnTimeline) {
+        self.trace.attempt(t);
+        self.rows.attempt(t);
+    }
+}
+
 /// Runs one policy; a simulator error names the scenario file.
 pub fn run_one(
     path: &Path,
@@ -123,7 +156,35 @@ pub fn run_one(
     seed: u64,
     progress: Option<&mut dyn FnMut(u64, sim::Tick)>,
 ) -> Result<NamedRun> {
-    let result = sim::run_with_progress(scenario, p, seed, progress)
+    run_policy(path, scenario, p, seed, progress, None)
+}
+
+/// [`run_one`], its timeline handed to `sink` as the run goes (not held in the
+/// result).
+fn run_streamed(
+    path: &Path,
+    scenario: &sim::Scenario,
+    p: sim::Policy,
+    seed: u64,
+    progress: Option<&mut dyn FnMut(u64, sim::Tick)>,
+    sink: &mut dyn sim::TimelineSink,
+) -> Result<NamedRun> {
+    run_policy(path, scenario, p, seed, progress, Some(sink))
+}
+
+fn run_policy(
+    path: &Path,
+    scenario: &sim::Scenario,
+    p: sim::Policy,
+    seed: u64,
+    progress: Option<&mut dyn FnMut(u64, sim::Tick)>,
+    sink: Option<&mut dyn sim::TimelineSink>,
+) -> Result<NamedRun> {
+    let ran = match sink {
+        Some(sink) => sim::run_with_sink(scenario, p, seed, progress, sink),
+        None => sim::run_with_progress(scenario, p, seed, progress),
+    };
+    let result = ran
         .map_err(|e| {
             let what = format!("{}: policy {p} with seed {seed}", path.display());
             match e {
@@ -268,18 +329,25 @@ fn print_verdicts(runs: &[NamedRun]) {
     }
 }
 
-/// Writes `summary.csv`, `trace.csv`, the extra space over time (`extra_space.csv`, its
-/// plot `extra_space.{png,svg}` and, when a policy has a data area,
+/// Writes `summary.csv`, `trace.csv` (from the policies' streamed `trace` parts, in
+/// order), the extra space over time (`extra_space.csv`, its plot
+/// `extra_space.{png,svg}` and, when a policy has a data area,
 /// `data_area_used.{png,svg}`: all when the timeline is kept), and the timing
-/// diagrams: one PNG and SVG per policy, and `timing.{png,svg}` with every policy
-/// stacked on one time scale. Returns the paths written (below `out`).
-pub fn write_outputs(out: &Path, runs: &[NamedRun]) -> Result<Vec<PathBuf>> {
+/// diagrams (each run's `transactions` the window its [`DiagramRows`] kept, of
+/// `attempts` in all): one PNG and SVG per policy, and `timing.{png,svg}` with every
+/// policy stacked on one time scale. Returns the paths written (below `out`).
+pub fn write_outputs(
+    out: &Path,
+    runs: &[NamedRun],
+    trace: Vec<TracePart>,
+    attempts: &[usize],
+) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     let p = out.join("summary.csv");
     tables::write_summary(&p, runs)?;
     written.push(p);
     let p = out.join("trace.csv");
-    tables::write_trace(&p, runs)?;
+    reports::trace::write_trace_parts(&p, trace)?;
     written.push(p);
     if runs.iter().any(|r| !r.result.extra_space.is_empty()) {
         let p = out.join("extra_space.csv");
@@ -299,7 +367,11 @@ pub fn write_outputs(out: &Path, runs: &[NamedRun]) -> Result<Vec<PathBuf>> {
             written.push(png);
         }
     }
-    let diagrams: Vec<timing::Diagram> = runs.iter().map(figure::diagram).collect();
+    let diagrams: Vec<timing::Diagram> = runs
+        .iter()
+        .zip(attempts)
+        .map(|(run, &n)| figure::diagram_of(run, n))
+        .collect();
     let range = timing::shared_range(&diagrams);
     for (run, d) in runs.iter().zip(&diagrams) {
         let one = std::slice::from_ref(d);

@@ -252,6 +252,12 @@ fn cycle_marks(r: &RunResult, m: &sim::Marks, cycle: Option<u32>) -> Vec<Mark> {
 
 /// The timing diagram of one run.
 pub fn diagram(run: &NamedRun) -> Diagram {
+    diagram_of(run, run.result.transactions.len())
+}
+
+/// The timing diagram of one run whose `transactions` may be a selection already made
+/// as the run went ([`crate::diagram_rows::DiagramRows`]) of `attempts` in all.
+pub fn diagram_of(run: &NamedRun, attempts: usize) -> Diagram {
     let r = &run.result;
     let by_process = r.workload == "fig4-5"
         && r.transactions.iter().any(|t| t.process.is_some())
@@ -261,7 +267,7 @@ pub fn diagram(run: &NamedRun) -> Diagram {
     let mut d = if by_process {
         process_rows(r)
     } else {
-        transaction_rows(r)
+        transaction_rows(r, attempts)
     };
     d.title = format!("{}{}", title(run), d.title);
     d.marks = marks(r);
@@ -276,23 +282,46 @@ fn label_of(r: &RunResult, t: &TxnTimeline) -> String {
     }
 }
 
-fn transaction_rows(r: &RunResult) -> Diagram {
+/// The requests a diagram's window of transactions centres on (the first cycle's, or
+/// half the run without one; every cycle's with several).
+pub(crate) fn window_requests(r: &RunResult) -> Vec<u64> {
+    match r.cycles.len() {
+        0 | 1 => vec![r.marks.request.unwrap_or(r.end_ticks / 2)],
+        _ => r.cycles.iter().filter_map(|c| c.marks.request).collect(),
+    }
+}
+
+/// The first of the `share` positions shown around a request, `k` of the `n`
+/// transactions (in arrival order) arriving before it.
+pub(crate) fn window_start(k: usize, n: usize, share: usize) -> usize {
+    k.saturating_sub(share / 2).min(n - share)
+}
+
+fn transaction_rows(r: &RunResult, attempts: usize) -> Diagram {
     let mut ts: Vec<&TxnTimeline> = r.transactions.iter().collect();
     ts.sort_by_key(|t| (t.arrived_ticks, t.txn));
-    let n = ts.len();
+    let n = attempts.max(ts.len());
     let mut suffix = String::new();
-    if n > ROWS_MAX {
+    if n > ROWS_MAX && ts.len() < n {
+        // Already the window, chosen as the run went.
+        let requests = window_requests(r);
+        suffix = if requests.len() > 1 {
+            format!(
+                " — {} of {n} transactions, around each cycle's request",
+                ts.len()
+            )
+        } else {
+            format!(" — {ROWS_MAX} of {n} transactions, around the request")
+        };
+    } else if n > ROWS_MAX {
         // The window: the transactions arriving around the backup request (around
         // each cycle's request, an equal share each, when there are several).
-        let requests: Vec<u64> = match r.cycles.len() {
-            0 | 1 => vec![r.marks.request.unwrap_or(r.end_ticks / 2)],
-            _ => r.cycles.iter().filter_map(|c| c.marks.request).collect(),
-        };
+        let requests = window_requests(r);
         let share = ROWS_MAX / requests.len().max(1);
         let mut picked: Vec<usize> = Vec::new();
         for &at in &requests {
             let k = ts.partition_point(|t| t.arrived_ticks < at);
-            let lo = k.saturating_sub(share / 2).min(n - share);
+            let lo = window_start(k, n, share);
             picked.extend(lo..lo + share);
         }
         picked.sort_unstable();

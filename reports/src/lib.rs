@@ -7,6 +7,7 @@
 //! Every file is written atomically (temp file + rename).
 
 mod atomic;
+pub mod diagram_rows;
 mod error;
 pub mod figure;
 pub mod fonts;
@@ -15,6 +16,7 @@ pub mod names;
 pub mod space;
 pub mod tables;
 pub mod timing;
+pub mod trace;
 
 pub use atomic::write_atomic;
 pub use error::Error;

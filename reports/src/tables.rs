@@ -1,5 +1,5 @@
 //! CSV tables of simulator results: `summary.csv` (one row per policy: the costs of
-//! DESIGN.md §6 and every invariant's verdict), `trace.csv` (one row per transaction event or backup milestone), and
+//! DESIGN.md §6 and every invariant's verdict), `trace.csv` (one row per transaction event or backup milestone: [`crate::trace`]), and
 //! the metric columns a sweep writes per grid point.
 //!
 //! Numbers are written in a fixed format (integers plain, fractions with 3 decimals,
@@ -7,9 +7,11 @@
 
 use std::path::Path;
 
-use sim::{CycleResult, DelayStats, RunResult, SpanIo, WaitKind, WaitSum, WindowCosts};
+use sim::{CycleResult, DelayStats, RunResult, SpanIo, WaitSum, WindowCosts};
 
 use crate::{write_atomic, Error};
+
+pub use crate::trace::{write_trace, TRACE_HEADER};
 
 /// A named run: the policy's name as the user wrote it ("none" for no backup) and its
 /// result.
@@ -357,130 +359,6 @@ pub fn write_summary(path: &Path, runs: &[NamedRun]) -> Result<(), Error> {
     write_atomic(path, &bytes)
 }
 
-fn wait_name(k: WaitKind) -> &'static str {
-    match k {
-        WaitKind::Queue => "queue",
-        WaitKind::Lock => "lock",
-        WaitKind::TypeB => "type-b",
-        WaitKind::Gate => "gate",
-        WaitKind::Backoff => "backoff",
-    }
-}
-
-/// The header of `trace.csv`.
-pub const TRACE_HEADER: [&str; 9] = [
-    "policy",
-    "time_ticks",
-    "event",
-    "txn",
-    "label",
-    "process",
-    "vlun",
-    "old",
-    "detail",
-];
-
-/// `trace.csv` rows: per run, every milestone and every transaction event (arrive,
-/// wait begin/end, admit, end), in time order; ties keep milestones first, then
-/// transaction id order, then the order of the events within a transaction.
-pub fn trace_rows(runs: &[NamedRun]) -> Vec<Vec<String>> {
-    let mut out = Vec::new();
-    for run in runs {
-        let r = &run.result;
-        // (time, group, txn, seq, row)
-        let mut rows: Vec<(u64, u8, u32, u8, Vec<String>)> = Vec::new();
-        // Every cycle's milestones; with several cycles the detail names the cycle.
-        let several = r.cycles.len() > 1;
-        let cycles: Vec<(u32, &sim::Marks)> = if several {
-            r.cycles.iter().map(|c| (c.cycle, &c.marks)).collect()
-        } else {
-            vec![(1, &r.marks)]
-        };
-        for (k, m) in cycles {
-            let marks = [
-                ("backup-request", m.request),
-                ("split", m.split),
-                ("vlun-b-ready", m.vlun_b_ready),
-                ("a-consistent", m.a_consistent),
-                ("archive-copy", m.archive_copy),
-                ("retire", m.retire),
-                ("backup-abandoned", m.abandoned),
-            ];
-            for (i, (name, at)) in marks.into_iter().enumerate() {
-                if let Some(at) = at {
-                    let row = vec![run.name.clone(), at.to_string(), name.to_string()];
-                    let mut row = pad(row);
-                    if several {
-                        row[8] = format!("cycle {k}");
-                    }
-                    rows.push((at, 0, k, i as u8, row));
-                }
-            }
-        }
-        for t in &r.transactions {
-            let base = |time: u64, event: &str, detail: String| {
-                vec![
-                    run.name.clone(),
-                    time.to_string(),
-                    event.to_string(),
-                    t.txn.to_string(),
-                    t.label.to_string(),
-                    t.process.map(|p| p.to_string()).unwrap_or_default(),
-                    t.vlun.map(|v| v.to_string()).unwrap_or_default(),
-                    t.old.to_string(),
-                    detail,
-                ]
-            };
-            rows.push((
-                t.arrived_ticks,
-                1,
-                t.txn,
-                0,
-                base(t.arrived_ticks, "arrive", String::new()),
-            ));
-            for w in &t.waits {
-                let k = wait_name(w.kind).to_string();
-                rows.push((
-                    w.from_ticks,
-                    1,
-                    t.txn,
-                    1,
-                    base(w.from_ticks, "wait-begin", k.clone()),
-                ));
-                rows.push((
-                    w.until_ticks,
-                    1,
-                    t.txn,
-                    2,
-                    base(w.until_ticks, "wait-end", k),
-                ));
-            }
-            if let Some(a) = t.admitted_ticks {
-                rows.push((a, 1, t.txn, 3, base(a, "admit", String::new())));
-            }
-            if let Some(e) = t.ended_ticks {
-                let outcome = format!("{:?}", t.outcome).to_lowercase();
-                rows.push((e, 1, t.txn, 4, base(e, "end", outcome)));
-            }
-        }
-        // A stable sort: equal keys keep insertion order (waits in their own order).
-        rows.sort_by_key(|(time, group, txn, seq, _)| (*time, *group, *txn, *seq));
-        out.extend(rows.into_iter().map(|(.., row)| row));
-    }
-    out
-}
-
-fn pad(mut row: Vec<String>) -> Vec<String> {
-    row.resize(TRACE_HEADER.len(), String::new());
-    row
-}
-
-/// Writes `trace.csv` atomically.
-pub fn write_trace(path: &Path, runs: &[NamedRun]) -> Result<(), Error> {
-    let bytes = csv_bytes(path, &TRACE_HEADER, &trace_rows(runs))?;
-    write_atomic(path, &bytes)
-}
-
 /// Writes any table (a sweep's CSV) atomically.
 pub fn write_table(path: &Path, header: &[String], rows: &[Vec<String>]) -> Result<(), Error> {
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
@@ -533,7 +411,11 @@ mod tests {
         }];
         let rows = summary_csv(&runs);
         assert_eq!(rows[0].len(), summary_header().len());
-        let trace = trace_rows(&runs);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trace.csv");
+        write_trace(&path, &runs).unwrap();
+        let (header, trace) = read_table(&path).unwrap();
+        assert_eq!(header, TRACE_HEADER);
         assert!(trace.iter().all(|r| r.len() == TRACE_HEADER.len()));
         let times: Vec<u64> = trace.iter().map(|r| r[1].parse().unwrap()).collect();
         assert!(

@@ -51,7 +51,8 @@ mod world;
 pub use archive::ArchiveConfig;
 pub use clock::{Tick, TICK_US};
 pub use cost::{
-    Costs, CycleResult, DelayStats, Marks, Outcome, RunResult, TxnTimeline, Wait, WaitKind,
+    Costs, CycleResult, DelayStats, Marks, Outcome, RunResult, Samples, TimelineSink, TxnTimeline,
+    Wait, WaitKind,
 };
 pub use device_model::DeviceModelConfig;
 pub use error::SimError;
@@ -99,7 +100,7 @@ pub fn run_keeping_history(
     policy: Policy,
     seed: u64,
 ) -> Result<Run, SimError> {
-    run_inner(scenario, policy, seed, None, true)
+    run_inner(scenario, policy, seed, None, true, None)
 }
 
 /// Events between two calls of a run's progress callback.
@@ -113,17 +114,33 @@ pub fn run_with_progress(
     seed: u64,
     progress: Option<&mut dyn FnMut(u64, Tick)>,
 ) -> Result<Run, SimError> {
-    run_inner(scenario, policy, seed, progress, false)
+    run_inner(scenario, policy, seed, progress, false, None)
 }
 
-fn run_inner(
+/// [`run_with_progress`], handing each attempt's timeline row to `sink` as the attempt
+/// ends (when the scenario keeps the timeline) instead of holding them:
+/// `RunResult::transactions` is then empty, and the run's memory does not grow with
+/// its timeline. Rows reach the sink in the order the attempts end, not by id
+/// ([`TimelineSink`]).
+pub fn run_with_sink(
     scenario: &Scenario,
     policy: Policy,
     seed: u64,
     progress: Option<&mut dyn FnMut(u64, Tick)>,
-    keep_record: bool,
+    sink: &mut dyn TimelineSink,
 ) -> Result<Run, SimError> {
-    let mut w = World::new(scenario, policy, seed, keep_record)?;
+    run_inner(scenario, policy, seed, progress, false, Some(sink))
+}
+
+fn run_inner<'a>(
+    scenario: &'a Scenario,
+    policy: Policy,
+    seed: u64,
+    progress: Option<&mut dyn FnMut(u64, Tick)>,
+    keep_record: bool,
+    sink: Option<&'a mut dyn TimelineSink>,
+) -> Result<Run, SimError> {
+    let mut w = World::new(scenario, policy, seed, keep_record, sink)?;
     w.run(progress)?;
     let oracle = w.oracle.take();
     let judged = oracle.is_some();
@@ -161,8 +178,8 @@ fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> Run
         committed: t.committed,
         aborted: t.aborted,
         deadlock_aborts: t.deadlock_aborts,
-        admission_delay: DelayStats::of(&mut t.admission),
-        response_time: DelayStats::of(&mut t.response),
+        admission_delay: t.admission.stats(),
+        response_time: t.response.stats(),
         request_to_a_consistent_ticks: match (first.request, first.a_consistent) {
             (Some(r), Some(a)) => Some(a.saturating_sub(r)),
             _ => None,

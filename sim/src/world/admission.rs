@@ -246,7 +246,7 @@ impl World<'_> {
         let t = &mut self.txns[att as usize];
         t.stage = Stage::Done;
         if self.scenario.keep_timeline {
-            self.timeline.push(TxnTimeline {
+            let row = TxnTimeline {
                 txn: t.id,
                 label: t.label,
                 process: t.process,
@@ -256,8 +256,16 @@ impl World<'_> {
                 admitted_ticks: t.admitted,
                 ended_ticks: Some(now),
                 outcome,
-                waits: t.waits.clone(),
-            });
+                waits: std::mem::take(&mut t.waits),
+            };
+            match self.sink.as_mut() {
+                Some(sink) => {
+                    sink.attempt(&row);
+                    // The attempt's buffer goes back for its next use.
+                    t.waits = row.waits;
+                }
+                None => self.timeline.push(row),
+            }
         }
         let held = std::mem::take(&mut t.held);
         let (begun, old, seat) = (t.begun, t.old, t.pool_seat);

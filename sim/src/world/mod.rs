@@ -204,8 +204,8 @@ pub(crate) struct Tally {
     pub lock_waits: u64,
     pub lock_wait_total: Tick,
     pub lock_wait_max: Tick,
-    pub admission: Vec<Tick>,
-    pub response: Vec<Tick>,
+    pub admission: crate::cost::Samples,
+    pub response: crate::cost::Samples,
     pub unavailable: Tick,
     /// The backup's own engine calls: archive reads, retire's merge.
     pub backup_io: IoCostSum,
@@ -270,7 +270,10 @@ pub(crate) struct World<'a> {
     next_id: TxnId,
     /// The oracle judging the run as it goes, when the scenario keeps a history.
     pub(crate) oracle: Option<Oracle>,
+    /// Where each ended attempt's timeline row goes (when the scenario keeps the
+    /// timeline): kept here, or handed to the caller's sink.
     pub(crate) timeline: Vec<TxnTimeline>,
+    sink: Option<&'a mut dyn crate::cost::TimelineSink>,
     pub(crate) tally: Tally,
     pub(crate) marks: crate::cost::Marks,
     aborts_rng: ChaCha8Rng,
@@ -343,12 +346,14 @@ mod window;
 
 impl<'a> World<'a> {
     /// `keep_record`: besides judging the run (when the scenario keeps a history), keep
-    /// its whole record ([`Oracle::kept`]).
+    /// its whole record ([`Oracle::kept`]). `sink`: where the timeline goes (`None`:
+    /// kept in [`World::timeline`]).
     pub(crate) fn new(
         scenario: &'a Scenario,
         policy: Policy,
         seed: u64,
         keep_record: bool,
+        sink: Option<&'a mut dyn crate::cost::TimelineSink>,
     ) -> Result<Self, SimError> {
         let layout = scenario.validate()?;
         let variant = policy.engine_variant(scenario.backup.baseline_variant);
@@ -470,6 +475,7 @@ impl<'a> World<'a> {
             next_id: 0,
             oracle,
             timeline: Vec::new(),
+            sink,
             tally: Tally::default(),
             marks: crate::cost::Marks::default(),
             aborts_rng: rng::stream(seed, Component::Aborts),
@@ -702,7 +708,7 @@ impl<'a> World<'a> {
 
     /// The extra space over time (empty when the timeline is not kept).
     pub(crate) fn take_space_series(&mut self) -> Vec<crate::space_series::SpacePoint> {
-        std::mem::take(&mut self.windows.space)
+        std::mem::take(&mut self.windows.space).into_points()
     }
 
     /// Quiesce attempts made (retries included).

@@ -2,7 +2,7 @@
 //! ([`crate::space_series`]), gathered as the run goes.
 
 use super::*;
-use crate::cost::DelayStats;
+use crate::cost::Samples;
 use crate::space_series::SpacePoint;
 use crate::window::{BackupWaits, SpanIo, WindowCosts};
 
@@ -12,8 +12,8 @@ pub(crate) struct WindowAcc {
     start: Tick,
     end: Option<Tick>,
     /// Responses of the transactions that arrived inside the window / before it.
-    inside: Vec<Tick>,
-    before: Vec<Tick>,
+    inside: Samples,
+    before: Samples,
     io_at_start: SpanIo,
     io_at_end: Option<SpanIo>,
     io_before: SpanIo,
@@ -26,11 +26,11 @@ pub(crate) struct Windows {
     all: Vec<WindowAcc>,
     /// Responses of transactions that arrived after the last window ended: the "before"
     /// of the next cycle, if one starts.
-    pending_before: Vec<Tick>,
+    pending_before: Samples,
     /// The users' I/O totals when the last window ended.
     io_at_last_end: SpanIo,
     /// Extra space over time (when the timeline is kept), and the last value recorded.
-    pub(crate) space: Vec<SpacePoint>,
+    pub(crate) space: crate::space_series::SpaceSeries,
     last_space: Option<(u64, u64)>,
 }
 
@@ -155,7 +155,7 @@ impl World<'_> {
             return WindowCosts::default();
         };
         let now_io = a.io_at_end.unwrap_or_else(|| self.span_io());
-        let stats = |xs: &[Tick]| DelayStats::of(&mut xs.to_vec());
+        let stats = |xs: &Samples| xs.clone().stats();
         WindowCosts {
             start_ticks: a.start,
             end_ticks: a.end,

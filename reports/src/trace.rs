@@ -1,0 +1,675 @@
+//! `trace.csv` written as the run goes: one row per transaction event (arrive, wait
+//! begin/end, admit, end) and per backup milestone, in time order; ties keep
+//! milestones first, then transaction id order, then the order of the events within a
+//! transaction; several policies one after the other.
+//!
+//! Each policy's run streams into a [`TraceStream`] (a [`sim::TimelineSink`]): an
+//! ended attempt's rows wait in a reorder buffer until no attempt still open, nor any
+//! attempt yet to arrive, can have an earlier row, then go, formatted, to an unnamed
+//! temporary file in the output directory. The buffer holds the rows of the attempts
+//! that ended while an earlier-arrived attempt was still open (a few per attempt in
+//! flight; a transaction held open for the whole run holds every later row back). The
+//! milestones are known at the run's end: [`write_trace_parts`] writes `trace.csv`
+//! (temporary file in the same directory, fsync, rename) from the policies' files,
+//! each milestone placed by an index of the file's row offsets and the spans between
+//! copied by the kernel. Memory: the reorder buffer and one index entry per MiB of
+//! output; nothing grows with the run.
+
+use std::collections::BinaryHeap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use engine::Vlun;
+use sim::{Outcome, RunResult, TimelineSink, TxnTimeline, WaitKind};
+
+use crate::Error;
+
+/// The header of `trace.csv`.
+pub const TRACE_HEADER: [&str; 9] = [
+    "policy",
+    "time_ticks",
+    "event",
+    "txn",
+    "label",
+    "process",
+    "vlun",
+    "old",
+    "detail",
+];
+
+/// Bytes of output between two entries of a part's offset index.
+const INDEX_EVERY_BYTES: u64 = 1 << 20;
+
+/// A transaction event of `trace.csv`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Arrive,
+    WaitBegin(WaitKind),
+    WaitEnd(WaitKind),
+    Admit,
+    End(Outcome),
+}
+
+/// One transaction row waiting in the reorder buffer (about 40 bytes).
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    /// The sort key: time, transaction id, the event's rank (arrive 0, wait begin 1,
+    /// wait end 2, admit 3, end 4), then its place in the transaction's list.
+    time: u64,
+    txn: u32,
+    rank: u8,
+    nth: u32,
+    kind: Kind,
+    label: u32,
+    process: Option<u32>,
+    vlun: Option<Vlun>,
+    old: bool,
+}
+
+impl Pending {
+    fn key(&self) -> (u64, u32, u8, u32) {
+        (self.time, self.txn, self.rank, self.nth)
+    }
+}
+
+impl PartialEq for Pending {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+impl Eq for Pending {}
+impl PartialOrd for Pending {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Pending {
+    /// Reversed: the buffer is a max-heap, the earliest row on top.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other.key().cmp(&self.key())
+    }
+}
+
+/// The rows of one attempt, in the order of its list (arrive, each wait's begin and
+/// end, admit, end): the one definition of a transaction's `trace.csv` rows.
+fn rows_of(t: &TxnTimeline, mut push: impl FnMut(Pending)) {
+    let mut nth = 0;
+    let mut row = |time: u64, rank: u8, kind: Kind| {
+        push(Pending {
+            time,
+            txn: t.txn,
+            rank,
+            nth,
+            kind,
+            label: t.label,
+            process: t.process,
+            vlun: t.vlun,
+            old: t.old,
+        });
+        nth += 1;
+    };
+    row(t.arrived_ticks, 0, Kind::Arrive);
+    for w in &t.waits {
+        row(w.from_ticks, 1, Kind::WaitBegin(w.kind));
+        row(w.until_ticks, 2, Kind::WaitEnd(w.kind));
+    }
+    if let Some(a) = t.admitted_ticks {
+        row(a, 3, Kind::Admit);
+    }
+    if let Some(e) = t.ended_ticks {
+        row(e, 4, Kind::End(t.outcome));
+    }
+}
+
+fn wait_name(k: WaitKind) -> &'static str {
+    match k {
+        WaitKind::Queue => "queue",
+        WaitKind::Lock => "lock",
+        WaitKind::TypeB => "type-b",
+        WaitKind::Gate => "gate",
+        WaitKind::Backoff => "backoff",
+    }
+}
+
+fn outcome_name(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Committed => "committed",
+        Outcome::Aborted => "aborted",
+        Outcome::Unfinished => "unfinished",
+    }
+}
+
+/// The cells of a transaction row.
+fn cells(policy: &str, p: &Pending) -> [String; 9] {
+    let (event, detail) = match p.kind {
+        Kind::Arrive => ("arrive", ""),
+        Kind::WaitBegin(k) => ("wait-begin", wait_name(k)),
+        Kind::WaitEnd(k) => ("wait-end", wait_name(k)),
+        Kind::Admit => ("admit", ""),
+        Kind::End(o) => ("end", outcome_name(o)),
+    };
+    [
+        policy.to_string(),
+        p.time.to_string(),
+        event.to_string(),
+        p.txn.to_string(),
+        p.label.to_string(),
+        p.process.map(|x| x.to_string()).unwrap_or_default(),
+        p.vlun.map(|v| v.to_string()).unwrap_or_default(),
+        p.old.to_string(),
+        detail.to_string(),
+    ]
+}
+
+/// The milestone rows of a run, sorted: (time, cycle, rank, cells). Every cycle's
+/// milestones; with several cycles the detail names the cycle.
+fn mark_rows(policy: &str, r: &RunResult) -> Vec<(u64, u32, u8, [String; 9])> {
+    let several = r.cycles.len() > 1;
+    let cycles: Vec<(u32, &sim::Marks)> = if several {
+        r.cycles.iter().map(|c| (c.cycle, &c.marks)).collect()
+    } else {
+        vec![(1, &r.marks)]
+    };
+    let mut rows = Vec::new();
+    for (k, m) in cycles {
+        let marks = [
+            ("backup-request", m.request),
+            ("split", m.split),
+            ("vlun-b-ready", m.vlun_b_ready),
+            ("a-consistent", m.a_consistent),
+            ("archive-copy", m.archive_copy),
+            ("retire", m.retire),
+            ("backup-abandoned", m.abandoned),
+        ];
+        for (i, (name, at)) in marks.into_iter().enumerate() {
+            if let Some(at) = at {
+                let mut row: [String; 9] = Default::default();
+                row[0] = policy.to_string();
+                row[1] = at.to_string();
+                row[2] = name.to_string();
+                if several {
+                    row[8] = format!("cycle {k}");
+                }
+                rows.push((at, k, i as u8, row));
+            }
+        }
+    }
+    rows.sort_by_key(|(at, k, i, _)| (*at, *k, *i));
+    rows
+}
+
+/// Counts the bytes written through it (the offset of the next row).
+struct Counting {
+    file: File,
+    bytes: u64,
+}
+
+impl Write for Counting {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// One policy's `trace.csv` rows as the run goes ([`sim::TimelineSink`]): see the
+/// module doc. Errors are kept and returned by [`TraceStream::finish`] (the sink
+/// cannot fail the run); they name `trace.csv`.
+pub struct TraceStream {
+    policy: String,
+    /// The final file's path, for errors.
+    path: PathBuf,
+    out: csv::Writer<Counting>,
+    buffer: BinaryHeap<Pending>,
+    /// Arrival of each ended attempt from id `open_from` on (`None`: still open).
+    ended: std::collections::VecDeque<Option<u64>>,
+    open_from: u64,
+    /// Rows earlier than this are final: no open or future attempt has one.
+    final_before: u64,
+    /// (time, byte offset) of a row every `index_every` bytes
+    /// ([`INDEX_EVERY_BYTES`]).
+    index: Vec<(u64, u64)>,
+    index_every: u64,
+    error: Option<Error>,
+}
+
+impl TraceStream {
+    /// A stream for `policy`'s rows of the `trace.csv` at `path`, buffered in an
+    /// unnamed temporary file in `path`'s directory (removed when dropped).
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming `path` when the temporary file cannot be made.
+    pub fn new(path: &Path, policy: &str) -> Result<Self, Error> {
+        Self::indexed_every(path, policy, INDEX_EVERY_BYTES)
+    }
+
+    fn indexed_every(path: &Path, policy: &str, every: u64) -> Result<Self, Error> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let file = tempfile::tempfile_in(dir).map_err(|e| Error::io(path, e))?;
+        Ok(TraceStream {
+            policy: policy.to_string(),
+            path: path.to_path_buf(),
+            out: csv::WriterBuilder::new()
+                .has_headers(false)
+                .buffer_capacity((every as usize).clamp(64, 1 << 16))
+                .from_writer(Counting { file, bytes: 0 }),
+            buffer: BinaryHeap::new(),
+            ended: std::collections::VecDeque::new(),
+            open_from: 0,
+            final_before: 0,
+            index: Vec::new(),
+            index_every: every,
+            error: None,
+        })
+    }
+
+    fn csv_err(&self, source: csv::Error) -> Error {
+        Error::Csv {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Writes the buffered rows earlier than `before`.
+    fn drain(&mut self, before: u64) {
+        while self.error.is_none() && self.buffer.peek().is_some_and(|p| p.time < before) {
+            let p = self.buffer.pop().expect("peeked");
+            let last = self.index.last().map_or(0, |&(_, at)| at);
+            let here = self.out.get_ref().bytes;
+            if self.index.is_empty() || here >= last + self.index_every {
+                // The exact offset of this row: the writer's buffer emptied first.
+                if let Err(e) = self.out.flush() {
+                    self.error = Some(Error::io(&self.path, e));
+                    return;
+                }
+                self.index.push((p.time, self.out.get_ref().bytes));
+            }
+            if let Err(e) = self.out.write_record(cells(&self.policy, &p)) {
+                self.error = Some(self.csv_err(e));
+            }
+        }
+    }
+
+    /// The rows held back in the reorder buffer now.
+    pub fn buffered_rows(&self) -> usize {
+        self.buffer.len()
+    }
+
+    /// The rest of the rows written, and the run's milestones to place at the end
+    /// ([`write_trace_parts`]).
+    ///
+    /// # Errors
+    /// The first error writing the temporary file met ([`Error::Io`], [`Error::Csv`],
+    /// naming `trace.csv`).
+    pub fn finish(mut self, result: &RunResult) -> Result<TracePart, Error> {
+        self.drain(u64::MAX);
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.out.flush().map_err(|e| Error::io(&self.path, e))?;
+        let marks = mark_rows(&self.policy, result);
+        let counting = self
+            .out
+            .into_inner()
+            .map_err(|e| Error::io(&self.path, e.into_error()))?;
+        Ok(TracePart {
+            policy: self.policy,
+            file: counting.file,
+            bytes: counting.bytes,
+            index: self.index,
+            marks,
+        })
+    }
+}
+
+impl TimelineSink for TraceStream {
+    fn attempt(&mut self, t: &TxnTimeline) {
+        if self.error.is_some() {
+            return;
+        }
+        rows_of(t, |p| self.buffer.push(p));
+        // Attempt ids arrive in order: once every attempt up to id i has ended, no
+        // open or future attempt has a row before attempt i's arrival.
+        let id = u64::from(t.txn);
+        if id >= self.open_from {
+            let i = (id - self.open_from) as usize;
+            if self.ended.len() <= i {
+                self.ended.resize(i + 1, None);
+            }
+            self.ended[i] = Some(t.arrived_ticks);
+        }
+        while let Some(&Some(arrived)) = self.ended.front() {
+            self.ended.pop_front();
+            self.open_from += 1;
+            self.final_before = self.final_before.max(arrived);
+        }
+        self.drain(self.final_before);
+    }
+}
+
+/// One policy's rows, written to a temporary file, and its milestones
+/// ([`TraceStream::finish`]).
+pub struct TracePart {
+    policy: String,
+    file: File,
+    bytes: u64,
+    index: Vec<(u64, u64)>,
+    marks: Vec<(u64, u32, u8, [String; 9])>,
+}
+
+impl TracePart {
+    /// Copies bytes `from..to` of the part to `out` (in the kernel where it can).
+    fn copy_range(&self, from: u64, to: u64, out: &mut File) -> std::io::Result<()> {
+        if to > from {
+            let mut f = self.file.try_clone()?;
+            f.seek(SeekFrom::Start(from))?;
+            std::io::copy(&mut f.take(to - from), out)?;
+        }
+        Ok(())
+    }
+
+    /// The byte offset of the first row at or after `time` (milestones go before the
+    /// transaction rows of their tick), at or after `from`.
+    fn offset_of(&self, time: u64, from: u64, name_len: usize) -> std::io::Result<u64> {
+        let k = self.index.partition_point(|&(t, _)| t < time);
+        let start = match k {
+            0 => from,
+            _ => self.index[k - 1].1.max(from),
+        };
+        let mut file = self.file.try_clone()?;
+        file.seek(SeekFrom::Start(start))?;
+        let mut reader = BufReader::new(file.take(self.bytes - start));
+        let mut at = start;
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let n = reader.read_until(b'\n', &mut line)?;
+            if n == 0 {
+                return Ok(at);
+            }
+            let rest = line.get(name_len + 1..).unwrap_or_default();
+            let end = rest.iter().position(|&b| b == b',').unwrap_or(rest.len());
+            let t: u64 = std::str::from_utf8(&rest[..end])
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| std::io::Error::other("trace row without a time"))?;
+            if t >= time {
+                return Ok(at);
+            }
+            at += n as u64;
+        }
+    }
+}
+
+/// Writes `trace.csv` at `path` from the policies' parts, in order, each policy's
+/// milestones placed among its rows: a temporary file in the same directory, made
+/// durable, then renamed over `path` (a reader never sees a half-written file).
+///
+/// # Errors
+/// [`Error::Io`] or [`Error::Csv`] naming `path`; the temporary file is removed.
+pub fn write_trace_parts(path: &Path, parts: Vec<TracePart>) -> Result<(), Error> {
+    let io = |e: std::io::Error| Error::io(path, e);
+    let csv_err = |source| Error::Csv {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(io)?;
+    let record = |cells: &[String]| -> Result<Vec<u8>, Error> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(cells).map_err(csv_err)?;
+        w.into_inner().map_err(|e| io(e.into_error()))
+    };
+    let header: Vec<String> = TRACE_HEADER.iter().map(|s| s.to_string()).collect();
+    tmp.write_all(&record(&header)?).map_err(io)?;
+    for part in parts {
+        // The policy's cell as written (its length locates the time cell).
+        let name_len = record(std::slice::from_ref(&part.policy))?.len() - 1;
+        let mut copied = 0;
+        for (time, _, _, cells) in &part.marks {
+            let at = part.offset_of(*time, copied, name_len).map_err(io)?;
+            part.copy_range(copied, at, tmp.as_file_mut()).map_err(io)?;
+            copied = at;
+            tmp.write_all(&record(cells)?).map_err(io)?;
+        }
+        part.copy_range(copied, part.bytes, tmp.as_file_mut())
+            .map_err(io)?;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(io)?;
+    }
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    if let Ok(d) = File::open(dir) {
+        // Best effort: some file systems refuse to sync a directory handle.
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Writes `trace.csv` for runs held whole (their `transactions`), through the same
+/// streams as a run that hands its timeline over as it goes.
+///
+/// # Errors
+/// As [`write_trace_parts`].
+pub fn write_trace(path: &Path, runs: &[crate::NamedRun]) -> Result<(), Error> {
+    let mut parts = Vec::with_capacity(runs.len());
+    for run in runs {
+        let mut s = TraceStream::new(path, &run.name)?;
+        for t in &run.result.transactions {
+            s.attempt(t);
+        }
+        parts.push(s.finish(&run.result)?);
+    }
+    write_trace_parts(path, parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::NamedRun;
+    use sim::{Policy, Scenario};
+
+    /// `trace.csv` rows as they were built whole before the stream (the reference):
+    /// every row of every run, sorted by (time, milestones first, txn, event order).
+    fn reference_rows(runs: &[NamedRun]) -> Vec<Vec<String>> {
+        let mut out = Vec::new();
+        for run in runs {
+            let r = &run.result;
+            let mut rows: Vec<(u64, u8, u32, u8, Vec<String>)> = Vec::new();
+            for (at, k, i, cells) in mark_rows(&run.name, r) {
+                rows.push((at, 0, k, i, cells.to_vec()));
+            }
+            for t in &r.transactions {
+                let base = |time: u64, event: &str, detail: String| {
+                    vec![
+                        run.name.clone(),
+                        time.to_string(),
+                        event.to_string(),
+                        t.txn.to_string(),
+                        t.label.to_string(),
+                        t.process.map(|p| p.to_string()).unwrap_or_default(),
+                        t.vlun.map(|v| v.to_string()).unwrap_or_default(),
+                        t.old.to_string(),
+                        detail,
+                    ]
+                };
+                rows.push((
+                    t.arrived_ticks,
+                    1,
+                    t.txn,
+                    0,
+                    base(t.arrived_ticks, "arrive", String::new()),
+                ));
+                for w in &t.waits {
+                    let k = wait_name(w.kind).to_string();
+                    rows.push((
+                        w.from_ticks,
+                        1,
+                        t.txn,
+                        1,
+                        base(w.from_ticks, "wait-begin", k.clone()),
+                    ));
+                    rows.push((
+                        w.until_ticks,
+                        1,
+                        t.txn,
+                        2,
+                        base(w.until_ticks, "wait-end", k),
+                    ));
+                }
+                if let Some(a) = t.admitted_ticks {
+                    rows.push((a, 1, t.txn, 3, base(a, "admit", String::new())));
+                }
+                if let Some(e) = t.ended_ticks {
+                    let outcome = format!("{:?}", t.outcome).to_lowercase();
+                    rows.push((e, 1, t.txn, 4, base(e, "end", outcome)));
+                }
+            }
+            rows.sort_by_key(|(time, group, txn, seq, _)| (*time, *group, *txn, *seq));
+            out.extend(rows.into_iter().map(|(.., row)| row));
+        }
+        out
+    }
+
+    fn reference_bytes(runs: &[NamedRun]) -> Vec<u8> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(TRACE_HEADER).unwrap();
+        for row in reference_rows(runs) {
+            w.write_record(&row).unwrap();
+        }
+        w.into_inner().unwrap()
+    }
+
+    /// Bank transfers with deadlock retries and three backup cycles, so the trace has
+    /// waits, aborts, several cycles' milestones and attempts ending out of order.
+    fn scenario() -> Scenario {
+        let mut s = Scenario::with_workload(sim::WorkloadConfig::Bank(sim::BankConfig {
+            transactions: 400,
+            ..sim::BankConfig::default()
+        }));
+        s.backup.schedule_at_ticks = vec![20_000, 60_000, 100_000];
+        s.abort_probability = 0.05;
+        s
+    }
+
+    const POLICIES: [Policy; 3] = [
+        Policy::Owm(engine::Variant::CopyOnWrite),
+        Policy::Quiesce,
+        Policy::None,
+    ];
+
+    /// Streamed as the run goes, `trace.csv` is byte for byte the file built whole,
+    /// for several policies one after the other; the reorder buffer was used, the
+    /// milestones fell among the rows, and the offset index had several entries.
+    #[test]
+    fn streamed_trace_is_the_whole_one_byte_for_byte() {
+        let s = scenario();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trace.csv");
+        let (mut parts, mut whole) = (Vec::new(), Vec::new());
+        let (mut held_max, mut index_max) = (0, 0);
+        for p in POLICIES {
+            /// Records the reorder buffer's size after each attempt.
+            struct Probe<'a>(&'a mut TraceStream, usize);
+            impl TimelineSink for Probe<'_> {
+                fn attempt(&mut self, t: &TxnTimeline) {
+                    self.0.attempt(t);
+                    self.1 = self.1.max(self.0.buffered_rows());
+                }
+            }
+            let mut stream = TraceStream::indexed_every(&path, p.as_str(), 256).unwrap();
+            let mut probe = Probe(&mut stream, 0);
+            let streamed = sim::run_with_sink(&s, p, 5, None, &mut probe)
+                .unwrap()
+                .result;
+            held_max = held_max.max(probe.1);
+            assert!(streamed.transactions.is_empty(), "the timeline was held");
+            index_max = index_max.max(stream.index.len());
+            parts.push(stream.finish(&streamed).unwrap());
+            whole.push(NamedRun {
+                name: p.as_str().to_string(),
+                result: sim::run(&s, p, 5).unwrap().result,
+            });
+        }
+        write_trace_parts(&path, parts).unwrap();
+        let got = std::fs::read(&path).unwrap();
+        let want = reference_bytes(&whole);
+        assert!(got == want, "streamed trace differs from the whole one");
+        assert!(held_max > 0, "no attempt ended out of order");
+        assert!(index_max > 3, "the offset index was not exercised");
+        let text = String::from_utf8(got).unwrap();
+        for needle in ["cycle 3", "wait-begin", "aborted", "retire"] {
+            assert!(text.contains(needle), "no {needle} in the trace");
+        }
+        // A milestone between two transaction rows (its txn cell is empty).
+        let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+        let txn_row = |l: &Vec<&str>| !l[3].is_empty() && l[3] != "txn";
+        assert!(
+            lines
+                .windows(3)
+                .any(|w| txn_row(&w[0]) && !txn_row(&w[1]) && txn_row(&w[2])),
+            "no milestone among the rows"
+        );
+        assert!(
+            std::fs::read_dir(dir.path()).unwrap().count() == 1,
+            "a temporary file was left"
+        );
+    }
+
+    /// Attempts handed over in any order give the same file (the stream's order rests
+    /// only on ids arriving in time order).
+    #[test]
+    fn any_end_order_gives_the_same_file() {
+        let s = scenario();
+        let p = Policy::Owm(engine::Variant::WriteLogging);
+        let result = sim::run(&s, p, 9).unwrap().result;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trace.csv");
+        let mut order: Vec<&TxnTimeline> = result.transactions.iter().collect();
+        order.reverse();
+        let third = order.len() / 3;
+        order.rotate_left(third);
+        let mut stream = TraceStream::new(&path, "logging").unwrap();
+        for t in order {
+            stream.attempt(t);
+        }
+        write_trace_parts(&path, vec![stream.finish(&result).unwrap()]).unwrap();
+        let whole = [NamedRun {
+            name: "logging".into(),
+            result,
+        }];
+        assert!(std::fs::read(&path).unwrap() == reference_bytes(&whole));
+    }
+
+    /// A directory that cannot hold the file is an error naming `trace.csv`.
+    #[test]
+    fn an_unwritable_directory_is_an_error_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("no/such/trace.csv");
+        let e = TraceStream::new(&path, "cow").err().expect("refused");
+        assert!(e.to_string().contains("trace.csv"), "{e}");
+    }
+}
