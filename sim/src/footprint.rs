@@ -25,12 +25,15 @@
 //!   holding only the blocks that differ from the initial image (at most the blocks
 //!   written, each its bytes up to the last record's stamp; the initial image itself
 //!   is computed, not held: [`crate::image`]), the
-//!   last writer of each block written, and the digest of each block content written
-//!   (no-torn-write and A-isolated accept any content ever written, so these grow with
-//!   the writes);
-//! - **timeline** (`keep_timeline`): one row per transaction attempt;
+//!   last writer of each block written, and a 64-bit key of each block content
+//!   written (no-torn-write and A-isolated accept any content ever written, so these
+//!   grow with the writes: about 24 bytes each);
+//! - **timeline** (`keep_timeline`): one row per transaction attempt, as a run
+//!   without a [`crate::TimelineSink`] holds it (`owm run` streams it and holds a
+//!   bounded part: `trace.csv`'s reorder buffer and the diagram's window, so this
+//!   part overstates its runs);
 //! - **samples**: the response and admission delays kept for exact percentiles
-//!   (16 bytes per transaction);
+//!   (4 bytes each, [`crate::cost::Samples`]: 12 bytes per transaction);
 //! - **engine**: the device's lock-free entry index and its lookup table: 4 bytes per
 //!   volume block each up to [`engine::table::DENSE_BLOCKS_MAX`] blocks, above that
 //!   [`SPARSE_TABLE_BYTES_PER_ENTRY`] per entry (entries are made only after a split:
@@ -82,9 +85,10 @@ const SUM_BYTES_IN_MEMORY: u64 = 8;
 /// Bytes the judge keeps per block written: its last writer (a hash map entry of a
 /// block number and an attempt id, with the table's spare room).
 const JUDGE_BYTES_PER_BLOCK: u64 = 32;
-/// Bytes the judge keeps per block content written: a hash map entry of (block,
-/// digest) and its flags, with the table's spare room (up to half empty after it grows).
-const JUDGE_BYTES_PER_WRITE: u64 = 48;
+/// Bytes the judge keeps per block content written: a hash map bucket of a 64-bit key
+/// of (block, digest) and 4 bytes of flags, 12 bytes and a control byte
+/// (`crate::judge`), with the table's spare room (a load of 7/16 to 7/8).
+const JUDGE_BYTES_PER_WRITE: u64 = 24;
 
 /// The estimate, part by part, in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -236,7 +240,9 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
         locks_bytes: lock_entries.saturating_mul(LOCK_BYTES),
         history_bytes,
         timeline_bytes,
-        samples_bytes: transactions.saturating_mul(16),
+        // Each response twice (the run's and its window's), each admission delay once
+        // at most ([`crate::cost::Samples`]).
+        samples_bytes: transactions.saturating_mul(3 * crate::cost::Samples::BYTES_EACH),
     }
 }
 

@@ -37,8 +37,7 @@ pub struct SpaceSeries {
 impl SpaceSeries {
     /// Adds the point `p` (times never decrease).
     pub fn push(&mut self, p: SpacePoint) {
-        if self.bucket_ticks > 0 {
-            let bucket = p.time_ticks / self.bucket_ticks;
+        if let Some(bucket) = p.time_ticks.checked_div(self.bucket_ticks) {
             let same = |q: &SpacePoint| q.time_ticks / self.bucket_ticks == bucket;
             let n = self.points.len();
             let held = self.points[n.saturating_sub(2)..]
