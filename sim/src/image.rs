@@ -82,8 +82,45 @@ pub struct Image {
 
 /// `data` without its trailing zeros.
 fn trimmed(data: &[u8]) -> Box<[u8]> {
-    let n = data.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
-    data[..n].into()
+    data[..content_len(data)].into()
+}
+
+/// Bytes of `data` up to and including its last non-zero byte (0 if all are zero),
+/// looking at 64 bytes at a time from the end (a record block is mostly zeros).
+fn content_len(data: &[u8]) -> usize {
+    let mut end = data.len();
+    while end > 0 {
+        let start = end.saturating_sub(64);
+        let chunk = &data[start..end];
+        if chunk.iter().fold(0u8, |a, &b| a | b) != 0 {
+            let last = chunk
+                .iter()
+                .rposition(|&b| b != 0)
+                .expect("a non-zero byte");
+            return start + last + 1;
+        }
+        end = start;
+    }
+    0
+}
+
+thread_local! {
+    /// One block's worth of scratch for [`Image`]'s changes, reused from call to call
+    /// (a changed block is read into it, changed and trimmed: no allocation of a whole
+    /// block per change).
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on a scratch buffer of `len` bytes (its content unspecified).
+fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            buf.resize(len, 0);
+            f(&mut buf[..len])
+        }
+        // Re-entered (a change made inside a change): a buffer of its own.
+        Err(_) => f(&mut vec![0u8; len]),
+    })
 }
 
 /// The value and stamp of the record at byte `off` of held bytes `d` (zeros past them).
@@ -203,9 +240,11 @@ impl Image {
     /// Sets block `block` to `data` (one block, or a short last block), keeping the
     /// form canonical: a block equal to its initial content is dropped.
     pub fn set_block(&mut self, layout: &Layout, initial: &Initial, block: u64, data: &[u8]) {
-        let mut base = vec![0u8; layout.block_size];
-        initial.block(layout, block, &mut base);
-        if base[..data.len()] == *data {
+        let unchanged = with_scratch(layout.block_size, |base| {
+            initial.block(layout, block, base);
+            base[..data.len()] == *data
+        });
+        if unchanged {
             self.blocks.remove(&block);
         } else {
             self.blocks.insert(block, trimmed(data));
@@ -221,10 +260,18 @@ impl Image {
         block: u64,
         f: impl FnOnce(&mut [u8]),
     ) {
-        let mut data = vec![0u8; layout.block_size];
-        self.block_into(layout, initial, block, &mut data);
-        f(&mut data);
-        self.set_block(layout, initial, block, &data);
+        let bs = layout.block_size;
+        let changed = with_scratch(2 * bs, |buf| {
+            let (data, base) = buf.split_at_mut(bs);
+            self.block_into(layout, initial, block, data);
+            f(data);
+            initial.block(layout, block, base);
+            (data != base).then(|| trimmed(data))
+        });
+        match changed {
+            Some(held) => self.blocks.insert(block, held),
+            None => self.blocks.remove(&block),
+        };
     }
 
     /// As [`Image::update_block`], for a caller that knows the changed block differs
@@ -236,10 +283,12 @@ impl Image {
         block: u64,
         f: impl FnOnce(&mut [u8]),
     ) {
-        let mut data = vec![0u8; layout.block_size];
-        self.block_into(layout, initial, block, &mut data);
-        f(&mut data);
-        self.blocks.insert(block, trimmed(&data));
+        let held = with_scratch(layout.block_size, |data| {
+            self.block_into(layout, initial, block, data);
+            f(data);
+            trimmed(data)
+        });
+        self.blocks.insert(block, held);
     }
 
     /// The blocks held by `self` or `other`, ascending, each once: outside them both
