@@ -98,9 +98,10 @@ pub struct CheckArgs {
     /// Stop after this many seconds (exit 3 if that cut the search).
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     timeout: Option<Duration>,
-    /// Memory the search may use, in GiB (default: what the machine has available);
-    /// beyond four transactions a configuration predicted to need more is refused.
-    #[arg(long, value_name = "GIB")]
+    /// Memory the search may use, in GiB, finite, above 0 and at most 1048576 (default:
+    /// what the machine has available); beyond four transactions a configuration
+    /// predicted to need more is refused unless `--states-max` bounds it within this.
+    #[arg(long, value_name = "GIB", value_parser = parse_gib)]
     memory_max: Option<f64>,
     /// Depth first (far less memory; a counterexample is the first the search met,
     /// not always the shortest) instead of breadth first (shortest traces).
@@ -137,6 +138,79 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
         .parse()
         .map_err(|e| format!("`{s}`: expected seconds ({e})"))?;
     Duration::try_from_secs_f64(secs).map_err(|e| format!("`{s}`: {e}"))
+}
+
+/// The largest `--memory-max`, in GiB (1 PiB): beyond it the flag is a typo, not a limit.
+const MEMORY_MAX_GIB_MAX: f64 = 1_048_576.0;
+
+/// `--memory-max GIB`: a finite number of GiB above 0 and at most
+/// [`MEMORY_MAX_GIB_MAX`]; anything else (nan, inf, 0, negative, 1e300) is an error
+/// clap reports naming the flag (exit 2).
+fn parse_gib(s: &str) -> Result<f64, String> {
+    let gib = s.parse::<f64>().unwrap_or(f64::NAN);
+    if gib.is_finite() && gib > 0.0 && gib <= MEMORY_MAX_GIB_MAX {
+        Ok(gib)
+    } else {
+        Err(format!(
+            "`{s}`: expected GiB, a finite number above 0 and at most {MEMORY_MAX_GIB_MAX}"
+        ))
+    }
+}
+
+const GIB: f64 = (1u64 << 30) as f64;
+const MIB: f64 = (1u64 << 20) as f64;
+
+/// Refuses (an error, exit 2) a search predicted by `e` to need more than `avail`
+/// bytes, unless `--states-max` bounds it within them: a search keeps at most
+/// `states_max` states, each costing the strategy's bytes per state. `--timeout`
+/// bounds time, not memory, so it never lifts the refusal. `by_flag` says the limit is
+/// the user's `--memory-max`, not the machine's available memory.
+fn refuse_unless_it_fits(
+    cfg: &CheckConfig,
+    e: &model::Estimate,
+    avail: f64,
+    by_flag: bool,
+) -> Result<()> {
+    let per_state = model::estimate::bytes_per_state(cfg.strategy);
+    let bound = match cfg.states_max {
+        Some(n) => e.bytes.min(n as f64 * per_state),
+        None => e.bytes,
+    };
+    if bound <= avail {
+        return Ok(());
+    }
+    let limit = if by_flag {
+        format!("--memory-max allows {:.1} MiB of memory", avail / MIB)
+    } else {
+        format!("{:.1} MiB of memory is available", avail / MIB)
+    };
+    let strategy = match cfg.strategy {
+        Strategy::Bfs => "breadth first",
+        Strategy::Dfs => "depth first",
+    };
+    let fits = (avail / per_state).floor();
+    let mut why = String::new();
+    if let Some(n) = cfg.states_max {
+        why.push_str(&format!(
+            "; --states-max {n} would hold up to {:.1} GiB ({per_state:.0} bytes per state {strategy})",
+            n as f64 * per_state / GIB
+        ));
+    }
+    if cfg.timeout.is_some() {
+        why.push_str("; --timeout bounds the time, not the memory");
+    }
+    let symmetry = if !cfg.symmetry && model::OwmModel::new(cfg).has_interchangeable_transactions()
+    {
+        ", or reduce by symmetry (--symmetry on: some transactions are interchangeable)"
+    } else {
+        ""
+    };
+    bail!(
+        "refused: {} transactions need {e}, and {limit}{why}; search depth first (--dfs), \
+         or bound the states (--states-max {fits:.0} or fewer fit {strategy}), or allow more \
+         (--memory-max){symmetry}",
+        cfg.old + cfg.new,
+    );
 }
 
 impl CheckArgs {
@@ -208,27 +282,12 @@ pub fn run(args: &CheckArgs) -> Result<Exit> {
     }
     if let Some(e) = model::estimate(&cfg)? {
         say!("estimate: {e}");
-        let budget = cfg.states_max.is_some() || cfg.timeout.is_some();
-        let limit = args
-            .memory_max
-            .map(|gib| gib * f64::from(1u32 << 30))
-            .or_else(model::estimate::available_bytes);
-        if let Some(avail) = limit {
-            if e.bytes > avail && !budget {
-                let symmetry = if !cfg.symmetry
-                    && model::OwmModel::new(&cfg).has_interchangeable_transactions()
-                {
-                    ", or reduce by symmetry (--symmetry on: some transactions are interchangeable)"
-                } else {
-                    ""
-                };
-                bail!(
-                    "refused: {} transactions need {e}, and {:.1} MiB of memory is available; \
-                     search depth first (--dfs), or set a budget (--states-max, --timeout), or allow more (--memory-max){symmetry}",
-                    cfg.old + cfg.new,
-                    avail / f64::from(1u32 << 20)
-                );
-            }
+        let limit = match args.memory_max {
+            Some(gib) => Some((gib * GIB, true)),
+            None => model::estimate::available_bytes().map(|b| (b, false)),
+        };
+        if let Some((avail, by_flag)) = limit {
+            refuse_unless_it_fits(&cfg, &e, avail, by_flag)?;
         }
     }
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());

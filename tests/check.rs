@@ -322,6 +322,60 @@ fn large_configurations_are_estimated_and_refused_when_they_cannot_fit() {
     assert!(stdout(&o).contains("estimate: about"), "{}", stdout(&o));
 }
 
+/// A bound lifts the memory refusal only when it fits: `--states-max N` keeps at most
+/// N states (N x bytes per state), `--timeout` bounds no memory at all; a
+/// `--memory-max` that is not a finite number of GiB above 0 is bad input naming the
+/// flag, and a refusal under it speaks of the user's limit, not the machine's.
+#[test]
+fn a_bound_lifts_the_memory_refusal_only_when_it_fits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = s(tmp.path());
+    let five = [
+        "check",
+        "--old",
+        "3",
+        "--new",
+        "2",
+        "--aborts",
+        "off",
+        "--threads",
+        "1",
+        "--memory-max",
+        "0.0001",
+        "--trace-dir",
+        &t,
+    ];
+    let o = owm(&[&five[..], &["--states-max", "1000000000"]].concat());
+    assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
+    fails_with(
+        &o,
+        &[
+            "refused",
+            "--memory-max allows 0.1 MiB of memory",
+            "--states-max 1000000000 would hold up to 651.9 GiB",
+            "--states-max 153 or fewer fit",
+        ],
+    );
+    let o = owm(&[&five[..], &["--timeout", "100000"]].concat());
+    assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
+    fails_with(
+        &o,
+        &["refused", "--timeout bounds the time, not the memory"],
+    );
+    // 100 states x 700 bytes fit in 0.0001 GiB: the bounded search runs (stateright
+    // stops at about the bound, so it may finish the 1,471 states: 0, or 3 when cut).
+    let o = owm(&[&five[..], &["--states-max", "100"]].concat());
+    assert!([0, 3].contains(&code(&o)), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("unique states"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("estimate: about"), "{}", stdout(&o));
+    for bad in ["nan", "inf", "-inf", "1e300", "-1", "0", "lots"] {
+        let flag = format!("--memory-max={bad}");
+        let o = owm(&["check", "--threads", "1", &flag]);
+        assert_eq!(code(&o), 2, "{bad}: {}", stderr(&o));
+        fails_with(&o, &["--memory-max", "above 0"]);
+    }
+}
+
 /// The JUnit file (parsed with roxmltree) and the JSON verdict (read back with serde)
 /// of a check hold one case per property, with the check's own exit status: a bounded
 /// search that cut states (exit 3: every `always` skipped as "held within depth 21",

@@ -29,6 +29,15 @@ pub const DFS_BYTES_PER_STATE: f64 = 20.0;
 /// 134,000-158,000 on a loaded machine; rounded down).
 pub const STATES_PER_SEC_PER_THREAD: f64 = 130_000.0;
 
+/// Peak resident bytes per unique state of a search by `strategy`
+/// ([`BFS_BYTES_PER_STATE`] or [`DFS_BYTES_PER_STATE`]).
+pub fn bytes_per_state(strategy: Strategy) -> f64 {
+    match strategy {
+        Strategy::Bfs => BFS_BYTES_PER_STATE,
+        Strategy::Dfs => DFS_BYTES_PER_STATE,
+    }
+}
+
 /// A prediction of a check's size.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Estimate {
@@ -108,10 +117,7 @@ pub fn estimate(cfg: &CheckConfig) -> Result<Option<Estimate>, ModelError> {
     // measured (tests).
     let growth = (s4 / s3).max(s3 / s2);
     let states = s4 * growth.powi((txns - ESTIMATE_ABOVE_TXNS) as i32);
-    let per_state = match cfg.strategy {
-        Strategy::Bfs => BFS_BYTES_PER_STATE,
-        Strategy::Dfs => DFS_BYTES_PER_STATE,
-    };
+    let per_state = bytes_per_state(cfg.strategy);
     Ok(Some(Estimate {
         measured,
         growth,
