@@ -23,7 +23,7 @@ pub fn serve(cfg: &CheckConfig, addr: SocketAddr) -> Result<Exit> {
         .and_then(|l| l.local_addr())
         .with_context(|| format!("--serve {addr}: cannot listen"))?;
     let _ = ctrlc::set_handler(|| {
-        eprintln!("explorer stopped (Ctrl-C): no verdict claimed; exit 3");
+        tell!("explorer stopped (Ctrl-C): no verdict claimed; exit 3");
         std::process::exit(i32::from(Exit::Incomplete.code()));
     });
     say!("model: {}", cfg.model_flags());

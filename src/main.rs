@@ -10,6 +10,15 @@ macro_rules! say {
     }};
 }
 
+/// Prints a line to stderr; a closed stderr (`owm run ... 2>&1 | head -1`) is not
+/// worth a panic either, so write errors are ignored and the exit status stands.
+macro_rules! tell {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 mod calibrate_cmd;
 mod check;
 mod check_model_file;
@@ -228,7 +237,7 @@ fn main() -> ExitCode {
     match result {
         Ok(exit) => exit.into(),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            tell!("error: {}", verdict::error_text(&e));
             verdict::exit_of_error(&e).into()
         }
     }

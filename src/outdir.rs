@@ -7,19 +7,38 @@
 //!
 //! The target is checked before any work: it must be creatable and writable, and an
 //! existing directory must be empty or an earlier output of owm (it is replaced whole,
-//! so a directory of other files is refused rather than emptied).
+//! so a directory holding anything owm did not write is refused rather than emptied:
+//! [`foreign_entry`]).
+//!
+//! A live run holds an exclusive lock (`flock`) on its staging directory, and, while
+//! it swaps, on the run it swaps out: the stale-staging removal skips a locked one, and
+//! a second run into the same target while one is live is refused at once.
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-/// Files that mark a directory as an owm output.
-const MARKERS: [&str; 4] = ["summary.csv", "sweep.csv", "shard.toml", "verdicts.json"];
+/// Names owm writes into an output directory (`run`, `sweep`, `sweep --shard`,
+/// `merge`, the walk files of `check --simulate`, and the conventional verdict file).
+const KNOWN: [&str; 9] = [
+    "summary.csv",
+    "trace.csv",
+    "extra_space.csv",
+    "sweep.csv",
+    "sweep.toml",
+    "stats.csv",
+    "shard.toml",
+    "walks.toml",
+    "verdicts.json",
+];
 
-/// A staging directory for `target`, removed on drop unless committed.
+/// A staging directory for `target`, removed on drop unless committed. Holds the
+/// lock that tells other runs it is live.
 pub struct Staging {
     target: PathBuf,
     dir: Option<tempfile::TempDir>,
+    _lock: File,
 }
 
 fn prefix(target: &Path) -> String {
@@ -63,17 +82,11 @@ pub fn prepare(target: &Path) -> Result<Staging> {
                 target.display()
             );
         }
-        let mut entries = std::fs::read_dir(target)
-            .with_context(|| format!("{}: cannot read the output directory", target.display()))?
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned());
-        let names: Vec<String> = entries.by_ref().collect();
-        if !names.is_empty() && !names.iter().any(|n| MARKERS.contains(&n.as_str())) {
+        if let Some(name) = foreign_entry(target)? {
             bail!(
-                "{}: not empty and not an earlier owm output (no {}); it would be replaced \
-                 whole, so choose a new or empty directory",
+                "{}: not empty and not an earlier owm output: {name} was not written by owm; \
+                 the directory would be replaced whole, so choose a new or empty directory",
                 target.display(),
-                MARKERS.join(", ")
             );
         }
         tempfile::tempfile_in(target).with_context(|| {
@@ -85,13 +98,88 @@ pub fn prepare(target: &Path) -> Result<Staging> {
         .prefix(&prefix(target))
         .tempdir_in(parent)
         .with_context(|| format!("{}: cannot create the output directory", target.display()))?;
+    let lock = lock_dir(dir.path())
+        .with_context(|| format!("{}: cannot lock the staging directory", target.display()))?
+        .ok_or_else(|| another_run(target))?;
+    if !same_inode(dir.path(), &lock) {
+        // Another run took it for stale and removed it between creating and locking.
+        return Err(another_run(target));
+    }
     Ok(Staging {
         target: target.to_path_buf(),
         dir: Some(dir),
+        _lock: lock,
     })
 }
 
-/// Removes the staging directories a killed run left beside `target`.
+fn another_run(target: &Path) -> anyhow::Error {
+    anyhow::anyhow!(
+        "another owm run is writing {}: wait for it to finish or choose another --out",
+        target.display()
+    )
+}
+
+/// The first entry of the existing directory `dir` that owm did not write, if any: a
+/// subdirectory (owm makes none inside an output), or a file that is none of the
+/// [`KNOWN`] names, nor a plot (`*.svg`, `*.png`) beside a `summary.csv` or
+/// `sweep.csv`, nor a counterexample (`*.trace`) beside a `walks.toml`, nor an
+/// unfinished atomic write (`.<name>.*.tmp`). Entries are taken in name order, so the
+/// answer is stable.
+///
+/// Errors: `dir` cannot be read.
+pub fn foreign_entry(dir: &Path) -> Result<Option<String>> {
+    let ctx = || format!("{}: cannot read the output directory", dir.display());
+    let mut entries: Vec<(String, bool)> = Vec::new();
+    for e in std::fs::read_dir(dir).with_context(ctx)? {
+        let e = e.with_context(ctx)?;
+        let is_file = e.file_type().with_context(ctx)?.is_file();
+        entries.push((e.file_name().to_string_lossy().into_owned(), is_file));
+    }
+    entries.sort();
+    let has = |n: &str| entries.iter().any(|(m, f)| m == n && *f);
+    let plots = has("summary.csv") || has("sweep.csv");
+    let traces = has("walks.toml");
+    let owm_wrote = |n: &str| {
+        KNOWN.contains(&n)
+            || (plots && (n.ends_with(".svg") || n.ends_with(".png")))
+            || (traces && n.ends_with(".trace"))
+            || (n.starts_with('.') && n.ends_with(".tmp"))
+    };
+    Ok(entries
+        .into_iter()
+        .find(|(n, is_file)| !is_file || !owm_wrote(n))
+        .map(|(n, is_file)| if is_file { n } else { format!("{n}/") }))
+}
+
+/// An exclusive lock on the directory `dir`, or `None` when another process holds one.
+fn lock_dir(dir: &Path) -> std::io::Result<Option<File>> {
+    let f = File::open(dir)?;
+    match f.try_lock() {
+        Ok(()) => Ok(Some(f)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
+    }
+}
+
+/// Whether `path` still names the directory `open` was opened on.
+fn same_inode(path: &Path, open: &File) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(path), open.metadata()) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = open;
+        path.is_dir()
+    }
+}
+
+/// Removes the staging directories a killed run left beside `target`; refuses when
+/// one is locked by a live run.
 fn remove_stale(target: &Path) -> Result<()> {
     let p = prefix(target);
     let Ok(entries) = std::fs::read_dir(parent(target)) else {
@@ -99,12 +187,25 @@ fn remove_stale(target: &Path) -> Result<()> {
     };
     for e in entries.filter_map(|e| e.ok()) {
         if e.file_name().to_string_lossy().starts_with(&p) && e.path().is_dir() {
-            std::fs::remove_dir_all(e.path()).with_context(|| {
+            let ctx = || {
                 format!(
                     "{}: cannot remove a stale staging directory",
                     e.path().display()
                 )
-            })?;
+            };
+            let lock = match lock_dir(&e.path()) {
+                Ok(Some(lock)) => lock,
+                Ok(None) => return Err(another_run(target)),
+                // Removed meanwhile by the run that made it.
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(err) => return Err(err).with_context(ctx),
+            };
+            match std::fs::remove_dir_all(e.path()) {
+                Ok(()) => {}
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                Err(err) => return Err(err).with_context(ctx),
+            }
+            drop(lock);
         }
     }
     Ok(())
@@ -114,7 +215,7 @@ fn remove_stale(target: &Path) -> Result<()> {
 /// stderr and waits for stdin to close, so a test can kill it at a known step.
 pub fn pause_point(point: &str) {
     if std::env::var("OWM_PAUSE_AT").is_ok_and(|p| p == point) {
-        eprintln!("paused at {point}");
+        tell!("paused at {point}");
         let mut sink = String::new();
         let _ = std::io::stdin().read_line(&mut sink);
     }
@@ -142,6 +243,9 @@ impl Staging {
             std::fs::rename(&staged, &self.target).with_context(ctx)?;
             return Ok(());
         }
+        // Lock the earlier run too: once swapped out it has a staging name, and a run
+        // starting meanwhile must see it as live, not stale.
+        let _old = lock_dir(&self.target).with_context(ctx)?;
         exchange(&staged, &self.target).with_context(ctx)?;
         pause_point("replace");
         // `staged` now holds the earlier run.

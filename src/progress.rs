@@ -108,7 +108,7 @@ impl Progress {
                 } else {
                     format!(" ({detail})")
                 };
-                eprintln!(
+                tell!(
                     "progress: {done}/{} {}{detail}, {} elapsed, ETA {eta}",
                     self.total,
                     self.unit,

@@ -10,6 +10,7 @@ mod errors;
 mod exits;
 mod explorer;
 mod integrity;
+mod outdir;
 mod overflow;
 mod plots;
 mod run;

@@ -135,7 +135,10 @@ pub fn run_points(
                 }
                 let point = run_point(path, sw, index);
                 if let Err(e) = done(index, &point) {
-                    eprintln!("warning: grid point {index} not kept for --resume: {e:#}");
+                    tell!(
+                        "warning: grid point {index} not kept for --resume: {}",
+                        crate::verdict::error_text(&e)
+                    );
                 }
                 results.lock().unwrap_or_else(|e| e.into_inner())[slot] = Some(point);
                 let n = finished.fetch_add(1, Ordering::Relaxed) + 1;
@@ -194,12 +197,15 @@ fn run_point(path: &Path, sw: &Sweep, index: usize) -> Point {
         Err(e) => {
             // The row names the point; its metric cells stay empty.
             row.resize(sw.header().len(), String::new());
-            messages.push(format!("failed: {name}: {e:#}"));
+            messages.push(format!(
+                "failed: {name}: {}",
+                crate::verdict::error_text(&e)
+            ));
             report.push(
                 &name,
                 "run",
                 Outcome::Failed {
-                    reason: format!("{e:#}"),
+                    reason: crate::verdict::error_text(&e),
                 },
             );
         }

@@ -81,6 +81,23 @@ pub fn exit_of_error(e: &anyhow::Error) -> Exit {
     }
 }
 
+/// The error and its causes on one line (`context: cause: cause`), like `{:#}`, but a
+/// cause whose text already ends the line is not repeated (a file error that names
+/// the OS error and also gives it as its source: printed once).
+pub fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for c in e.chain() {
+        let s = c.to_string();
+        if text.is_empty() {
+            text = s;
+        } else if !text.ends_with(&s) {
+            text.push_str(": ");
+            text.push_str(&s);
+        }
+    }
+    text
+}
+
 /// The verdict flags every checking command takes (`#[command(flatten)]`).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct VerdictArgs {
@@ -108,8 +125,9 @@ impl VerdictArgs {
     }
 
     /// Refuses, before any work, a `--junit` or `--json` path that cannot be written:
-    /// an existing directory, or a parent that is missing or not a directory. So a
-    /// bad path is exit 2 at once, never a finished run whose verdict is lost.
+    /// an existing directory, or a parent that is missing, not a directory or not
+    /// writable. So a bad path is exit 2 at once, never a finished run whose verdict is
+    /// lost.
     pub fn preflight(&self) -> anyhow::Result<()> {
         for (flag, p) in [("--junit", &self.junit), ("--json", &self.json)] {
             if let Some(p) = p {
@@ -136,7 +154,8 @@ impl VerdictArgs {
 }
 
 /// Whether `path` can be created or replaced as a file: not a directory, and its
-/// parent an existing directory. `flag` names the option in the error.
+/// parent an existing directory where a file can be created (tried: a temporary file
+/// is made and removed). `flag` names the option in the error.
 pub fn writable_file(flag: &str, path: &std::path::Path) -> anyhow::Result<()> {
     if path.is_dir() {
         anyhow::bail!("{flag} {}: is a directory, not a file", path.display());
@@ -153,6 +172,13 @@ pub fn writable_file(flag: &str, path: &std::path::Path) -> anyhow::Result<()> {
         };
         anyhow::bail!(
             "{flag} {}: its directory {} {why}",
+            path.display(),
+            parent.display()
+        );
+    }
+    if let Err(e) = tempfile::tempfile_in(parent) {
+        anyhow::bail!(
+            "{flag} {}: its directory {} is not writable: {e}",
             path.display(),
             parent.display()
         );

@@ -1,0 +1,233 @@
+//! Output directories: `--out` never destroys files owm did not write, two runs into
+//! one directory never destroy each other's work, verdict files are checked writable
+//! before any work, and errors reach the user once and without a panic.
+
+use std::io::Read as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::util::*;
+
+/// Whether this process runs as root, where `chmod` does not stop a write.
+fn root() -> bool {
+    std::fs::metadata("/proc/self")
+        .map(|m| {
+            use std::os::unix::fs::MetadataExt;
+            m.uid() == 0
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn a_directory_with_a_user_file_beside_an_owm_file_is_refused_and_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path().join("w");
+    std::fs::create_dir(&w).unwrap();
+    std::fs::write(w.join("notes.md"), "notes\n").unwrap();
+    // A file owm writes (`owm check --json w/verdicts.json`), so the directory looked
+    // like an earlier output.
+    std::fs::write(w.join("verdicts.json"), "{}\n").unwrap();
+    let o = owm(&["run", "scenarios/fig3.toml", "--quiet", "--out", &s(&w)]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["not an earlier owm output", "notes.md"]);
+    assert_eq!(names(&w), vec!["notes.md", "verdicts.json"]);
+    assert_eq!(bytes(&w, "notes.md"), b"notes\n");
+}
+
+#[test]
+fn a_sweep_into_a_directory_with_a_subdirectory_is_refused_and_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path().join("w");
+    std::fs::create_dir_all(w.join("keep")).unwrap();
+    std::fs::write(w.join("keep/thesis.tex"), "\\begin{document}\n").unwrap();
+    std::fs::write(w.join("verdicts.json"), "").unwrap();
+    let o = owm(&[
+        "sweep",
+        "scenarios/sweep-admission.toml",
+        "--quiet",
+        "--out",
+        &s(&w),
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["not an earlier owm output", "keep/"]);
+    assert_eq!(bytes(&w.join("keep"), "thesis.tex"), b"\\begin{document}\n");
+}
+
+#[test]
+fn an_earlier_output_with_its_plots_and_verdicts_is_replaced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path().join("w");
+    let json = s(&w.join("verdicts.json"));
+    ok(&owm(&[
+        "run",
+        "scenarios/fig3.toml",
+        "--quiet",
+        "--out",
+        &s(&w),
+    ]));
+    ok(&owm(&[
+        "run",
+        "scenarios/fig3.toml",
+        "--quiet",
+        "--out",
+        &s(&w),
+        "--json",
+        &json,
+    ]));
+    assert!(names(&w).contains(&"timing.png".to_string()));
+    assert!(names(&w).contains(&"verdicts.json".to_string()));
+    // The run's plots and the verdict file count as owm's: replaced again.
+    ok(&owm(&[
+        "run",
+        "scenarios/fig3.toml",
+        "--quiet",
+        "--out",
+        &s(&w),
+    ]));
+    assert!(!names(&w).contains(&"verdicts.json".to_string()));
+}
+
+/// A live run holds a lock on its staging directory: a second run into the same
+/// target is refused at once and leaves it alone; once the first is killed the next
+/// run removes its staging directory as stale. The first run pauses at a test hook
+/// (no timing).
+#[test]
+fn a_locked_staging_directory_is_a_live_run_and_is_left_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let args = ["run", "scenarios/fig3.toml", "--quiet", "--out", &s(&out)];
+    let staging = || -> Vec<String> {
+        names(tmp.path())
+            .into_iter()
+            .filter(|n| n.starts_with(".o.staging-"))
+            .collect()
+    };
+    let mut live = spawn_paused(&args, "policy quiesce");
+    let dir = tmp.path().join(&staging()[0]);
+    let o = owm(&args);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["another owm run is writing", &s(&out)]);
+    assert!(dir.is_dir(), "the live run's staging directory is kept");
+    assert!(!out.exists(), "refused before writing anything");
+    live.child.kill().unwrap();
+    live.child.wait().unwrap();
+    assert_eq!(
+        staging().len(),
+        1,
+        "the killed run left its staging directory"
+    );
+    ok(&owm(&args));
+    assert!(
+        staging().is_empty(),
+        "the stale staging directory was removed"
+    );
+}
+
+/// Two processes: the first pauses in the middle of its run (a test hook, no timing);
+/// the second, into the same target, is refused at once; the first then finishes
+/// with exit 0 and its whole output.
+#[test]
+fn a_second_run_into_a_live_target_is_refused_and_the_first_completes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let args = ["run", "scenarios/fig3.toml", "--quiet", "--out", &s(&out)];
+    let mut first = spawn_paused(&args, "policy quiesce");
+    let second = owm(&args);
+    assert_eq!(code(&second), 2, "{}", stderr(&second));
+    fails_with(&second, &["another owm run is writing"]);
+    drop(first.child.stdin.take());
+    let mut rest = String::new();
+    first.stderr.read_to_string(&mut rest).unwrap();
+    let status = first.child.wait().unwrap();
+    assert!(
+        status.success(),
+        "the first run failed: {}{rest}",
+        first.said
+    );
+    assert!(names(&out).contains(&"summary.csv".to_string()));
+    assert!(names(&out).contains(&"trace.csv".to_string()));
+}
+
+fn refused_before_work(dir: &Path) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    for flag in ["--junit", "--json"] {
+        let file = s(&dir.join("r.xml"));
+        let o = owm(&[
+            "run",
+            "scenarios/fig3.toml",
+            "--quiet",
+            "--out",
+            &s(&out),
+            flag,
+            &file,
+        ]);
+        assert_eq!(code(&o), 2, "{}", stderr(&o));
+        fails_with(&o, &[flag, "not writable"]);
+        assert!(!out.exists(), "{flag}: refused before any work");
+    }
+}
+
+/// `/proc` refuses new files even to root.
+#[test]
+fn a_verdict_file_in_a_directory_that_refuses_files_is_refused_before_work() {
+    refused_before_work(Path::new("/proc"));
+}
+
+#[test]
+fn a_verdict_file_in_a_read_only_directory_is_refused_before_work() {
+    if root() {
+        // chmod does not bind root: the /proc test above covers the check.
+        eprintln!("skipped: running as root, where a mode-555 directory is writable");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let ro = tmp.path().join("ro");
+    std::fs::create_dir(&ro).unwrap();
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
+    refused_before_work(&ro);
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// A write that fails mid-run (its staging directory removed while the run is paused
+/// before a policy) reports the OS error once, not once per layer of the error.
+#[test]
+fn an_os_error_is_printed_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let mut p = spawn_paused(
+        &["run", "scenarios/fig3.toml", "--quiet", "--out", &s(&out)],
+        "policy quiesce",
+    );
+    let staging: Vec<String> = names(tmp.path())
+        .into_iter()
+        .filter(|n| n.starts_with(".o.staging-"))
+        .collect();
+    assert_eq!(staging.len(), 1, "{staging:?}");
+    std::fs::remove_dir_all(tmp.path().join(&staging[0])).unwrap();
+    drop(p.child.stdin.take());
+    let mut rest = String::new();
+    p.stderr.read_to_string(&mut rest).unwrap();
+    let status = p.child.wait().unwrap();
+    assert_eq!(status.code(), Some(2), "{rest}");
+    let needle = "No such file or directory (os error 2)";
+    assert!(rest.contains("trace.csv"), "{rest}");
+    assert_eq!(rest.matches(needle).count(), 1, "{rest}");
+}
+
+/// Nobody reads stderr (a pipe whose reader is gone): the error cannot be printed, but
+/// the exit status is still 2, not a panic's 101.
+#[test]
+fn a_closed_stderr_does_not_panic() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = Command::new(env!("CARGO_BIN_EXE_owm"))
+        .args(["run", "no/such/scenario.toml"])
+        .current_dir(repo())
+        .stdout(Stdio::null())
+        .stderr(writer)
+        .status()
+        .unwrap();
+    assert_eq!(o.code(), Some(2));
+}
