@@ -280,3 +280,35 @@ fn a_duplicated_axis_key_is_refused_with_file_line_and_key() {
         ],
     );
 }
+
+#[test]
+fn a_data_area_past_its_bound_is_refused_up_front_naming_the_key() {
+    // 2^32 - 1 records of a block each (a volume the limits allow): the data area, the
+    // volume's size by default, would have one slot more than the engine's lookup
+    // table can number; it used to fail at tick 0 with the engine's words only.
+    let text = "policies = [\"cow\"]\n[workload]\nkind = \"generated\"\nrecords = 4294967295\ntransactions = 10\n[geometry]\nrecords_per_block = 1\n[limits]\nvolume_bytes_max = 300000000000\n";
+    let (t, f, o) = run_file(text);
+    fails_with(
+        &o,
+        &[
+            &format!("{f}:4: key `workload.records`"),
+            "data area would have 4294967295 slots",
+            "at most 4294967294",
+            "backup.data_area_blocks",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "bad input exits 2");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("at tick 0"), "refused before the run: {err}");
+    assert!(!t.path().join("o").exists(), "nothing written");
+    // Given a smaller data area, the bound no longer applies; too large a one names
+    // its own key.
+    let (_t, f, o) = run_file(&format!("{text}[backup]\ndata_area_blocks = 4294967295\n"));
+    fails_with(
+        &o,
+        &[
+            &format!("{f}:11: key `backup.data_area_blocks`"),
+            "at most 4294967294",
+        ],
+    );
+}

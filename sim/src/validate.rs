@@ -79,6 +79,11 @@ pub(crate) fn scenario(s: &Scenario) -> Result<Layout, SimError> {
             ),
         ));
     }
+    let records_key = match s.workload {
+        W::Bank(_) => "workload.accounts",
+        _ => "workload.records",
+    };
+    data_area_size(&s.backup, layout.volume_blocks, records_key)?;
     if layout.image_bytes() as u64 > s.limits.volume_bytes_max {
         return Err(bad(
             "limits.volume_bytes_max",
@@ -361,6 +366,40 @@ fn faults(f: &FaultsConfig) -> Result<(), SimError> {
         ));
     }
     Ok(())
+}
+
+/// The data area (copy-on-write's, write logging's) of a volume of `volume_blocks`
+/// blocks has at most [`engine::table::AREA_SLOTS_MAX`] slots; it defaults to the
+/// volume's size, so a volume larger than that needs a smaller `data_area_blocks` or
+/// `data_area_fraction`. Errors name the key that sets the size (`records_key`, the
+/// workload's records or accounts, when none does).
+fn data_area_size(
+    b: &crate::scenario::BackupConfig,
+    volume_blocks: u64,
+    records_key: &str,
+) -> Result<(), SimError> {
+    let slots = b.data_area_slots(volume_blocks);
+    let max = engine::table::AREA_SLOTS_MAX;
+    if slots <= max {
+        return Ok(());
+    }
+    let (key, set) = if b.data_area_blocks.is_some() {
+        ("backup.data_area_blocks", "")
+    } else if b.data_area_fraction.is_some() {
+        ("backup.data_area_fraction", "")
+    } else {
+        (
+            records_key,
+            " (the data area defaults to the volume's size)",
+        )
+    };
+    Err(bad(
+        key,
+        format!(
+            "the data area would have {slots} slots{set}, at most {max}: \
+             set backup.data_area_blocks to at most {max} (or fewer records)"
+        ),
+    ))
 }
 
 /// The data area's size: one of blocks (at least 1) or a fraction in (0, 1].
