@@ -72,24 +72,45 @@ pub fn run(args: RunArgs) -> Result<Exit> {
             report.cut();
             return args.verdict.finish(&report);
         }
+        // Every few thousand events: the progress line, and Ctrl-C's safe point.
         let mut tick = |events: u64, now: sim::Tick| {
             progress.update(k as u64, &format!("{p}: {events} events, t = {now} ticks"));
+            if interrupt::requested() {
+                std::ops::ControlFlow::Break(())
+            } else {
+                std::ops::ControlFlow::Continue(())
+            }
         };
         // The timeline goes to trace.csv and the diagram's window as the run goes.
-        let mut out = Streamed {
+        let mut stream = Streamed {
             trace: TraceStream::new(&staging.path().join("trace.csv"), p.as_str())?,
             rows: DiagramRows::new(&requests),
         };
-        let mut run = run_streamed(
+        let ran = run_streamed(
             &args.scenario,
             &file.scenario,
             p,
             seed,
             Some(&mut tick),
-            &mut out,
-        )?;
-        trace_parts.push(out.trace.finish(&run.result)?);
-        let (kept, n) = out.rows.finish();
+            &mut stream,
+        );
+        let mut run = match ran {
+            Err(e) if is_interrupt(&e) => {
+                // The staging directory (with this policy's part of trace.csv) is
+                // removed when dropped: `--out` is left as it was.
+                drop(stream);
+                progress.finish();
+                say!(
+                    "interrupted during policy {p}: nothing written, {} left as it was",
+                    out.display()
+                );
+                report.cut();
+                return args.verdict.finish(&report);
+            }
+            ran => ran?,
+        };
+        trace_parts.push(stream.trace.finish(&run.result)?);
+        let (kept, n) = stream.rows.finish();
         run.result.transactions = kept;
         attempts.push(n);
         runs.push(run);
@@ -148,13 +169,21 @@ impl sim::TimelineSink for Streamed {
     }
 }
 
+/// True when `e` is a run stopped by its progress callback (Ctrl-C).
+fn is_interrupt(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<sim::SimError>(),
+        Some(sim::SimError::Interrupted { .. })
+    )
+}
+
 /// Runs one policy; a simulator error names the scenario file.
 pub fn run_one(
     path: &Path,
     scenario: &sim::Scenario,
     p: sim::Policy,
     seed: u64,
-    progress: Option<&mut dyn FnMut(u64, sim::Tick)>,
+    progress: Option<sim::ProgressFn<'_>>,
 ) -> Result<NamedRun> {
     run_policy(path, scenario, p, seed, progress, None)
 }
@@ -166,7 +195,7 @@ fn run_streamed(
     scenario: &sim::Scenario,
     p: sim::Policy,
     seed: u64,
-    progress: Option<&mut dyn FnMut(u64, sim::Tick)>,
+    progress: Option<sim::ProgressFn<'_>>,
     sink: &mut dyn sim::TimelineSink,
 ) -> Result<NamedRun> {
     run_policy(path, scenario, p, seed, progress, Some(sink))
@@ -177,7 +206,7 @@ fn run_policy(
     scenario: &sim::Scenario,
     p: sim::Policy,
     seed: u64,
-    progress: Option<&mut dyn FnMut(u64, sim::Tick)>,
+    progress: Option<sim::ProgressFn<'_>>,
     sink: Option<&mut dyn sim::TimelineSink>,
 ) -> Result<NamedRun> {
     let ran = match sink {

@@ -312,6 +312,75 @@ fn sigint_stops_a_run_with_exit_3_and_keeps_the_old_output() {
     assert!(before == after, "the earlier output is untouched");
 }
 
+/// SIGINT inside the only policy of a long run (no policy boundary to stop at): the
+/// simulator stops at its next progress point, nothing is written, the earlier output
+/// stays as it was, no staging directory is left, and the run exits 3. The signal is
+/// sent once the run has printed its first progress line (every 4,096 events with
+/// `OWM_PROGRESS_INTERVAL_MS=0`), far from its end.
+#[test]
+fn sigint_inside_the_last_policy_stops_the_run_with_exit_3() {
+    use std::io::{BufRead, Read};
+    use std::process::{Command, Stdio};
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    ok(&owm(&["run", "scenarios/fig3.toml", "--out", &s(&out)]));
+    let before: Vec<Vec<u8>> = names(&out).iter().map(|n| bytes(&out, n)).collect();
+    // About 10^6 events: hundreds of progress points.
+    let f = write(
+        tmp.path(),
+        "long.toml",
+        "policies = [\"cow\"]\nkeep_timeline = false\nkeep_history = false\n\
+         [workload]\nkind = \"generated\"\nrecords = 65536\ntransactions = 200000\n\
+         arrivals = { mode = \"open\", interarrival_ticks_mean = 300 }\n",
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_owm"))
+        .args(["run", &f, "--out", &s(&out)])
+        .current_dir(repo())
+        .env("OWM_PROGRESS_INTERVAL_MS", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the owm binary runs");
+    let mut err = std::io::BufReader::new(child.stderr.take().expect("piped"));
+    let mut said = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            err.read_line(&mut line).unwrap() > 0,
+            "no progress line:\n{said}"
+        );
+        said.push_str(&line);
+        if line.starts_with("progress: 0/1 policies (cow: ") {
+            break;
+        }
+    }
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    err.read_to_string(&mut said).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}\n{said}", stdout(&o));
+    assert!(said.contains("interrupted: stopping"), "{said}");
+    assert!(
+        stdout(&o).contains("interrupted during policy cow: nothing written"),
+        "{}",
+        stdout(&o)
+    );
+    // Stopped early: far fewer progress points than the run has (the whole run's are
+    // the events / 4,096, more than 200).
+    let points = said.matches("progress: 0/1 policies").count();
+    assert!(
+        points < 200,
+        "{points} progress points: the run went on\n{said}"
+    );
+    let after: Vec<Vec<u8>> = names(&out).iter().map(|n| bytes(&out, n)).collect();
+    assert!(before == after, "the earlier output is untouched");
+    let left: Vec<String> = names(tmp.path())
+        .into_iter()
+        .filter(|n| n.contains("staging"))
+        .collect();
+    assert!(left.is_empty(), "staging left behind: {left:?}");
+}
+
 /// SIGINT during a sweep keeps the finished grid points; `--resume` runs only the rest
 /// and writes exactly the bytes of an uninterrupted sweep.
 #[test]

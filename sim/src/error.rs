@@ -42,6 +42,10 @@ pub enum SimError {
     /// A limit in `Scenario::limits` was reached.
     #[error("limit reached: {0}")]
     Limit(String),
+    /// The progress callback asked the run to stop ([`crate::ProgressFn`]): stopped
+    /// between two events at tick `at`, with no result.
+    #[error("interrupted at tick {at}")]
+    Interrupted { at: Tick },
 }
 
 /// The words of a [`SimError::TooLarge`] refusal without the key it names: the

@@ -106,13 +106,18 @@ pub fn run_keeping_history(
 /// Events between two calls of a run's progress callback.
 pub const PROGRESS_EVENTS: u64 = 4096;
 
+/// A run's progress callback: called with the events fired and the virtual time every
+/// [`PROGRESS_EVENTS`] events; it cannot change the run, only stop it
+/// (`ControlFlow::Break`: the run ends with [`SimError::Interrupted`], no result).
+pub type ProgressFn<'a> = &'a mut dyn FnMut(u64, Tick) -> std::ops::ControlFlow<()>;
+
 /// [`run`], calling `progress(events fired, virtual time)` every [`PROGRESS_EVENTS`]
-/// events (for a progress line; it cannot change the run).
+/// events (for a progress line, and to stop a run asked to stop: [`ProgressFn`]).
 pub fn run_with_progress(
     scenario: &Scenario,
     policy: Policy,
     seed: u64,
-    progress: Option<&mut dyn FnMut(u64, Tick)>,
+    progress: Option<ProgressFn<'_>>,
 ) -> Result<Run, SimError> {
     run_inner(scenario, policy, seed, progress, false, None)
 }
@@ -126,7 +131,7 @@ pub fn run_with_sink(
     scenario: &Scenario,
     policy: Policy,
     seed: u64,
-    progress: Option<&mut dyn FnMut(u64, Tick)>,
+    progress: Option<ProgressFn<'_>>,
     sink: &mut dyn TimelineSink,
 ) -> Result<Run, SimError> {
     run_inner(scenario, policy, seed, progress, false, Some(sink))
@@ -136,7 +141,7 @@ fn run_inner<'a>(
     scenario: &'a Scenario,
     policy: Policy,
     seed: u64,
-    progress: Option<&mut dyn FnMut(u64, Tick)>,
+    progress: Option<ProgressFn<'_>>,
     keep_record: bool,
     sink: Option<&'a mut dyn TimelineSink>,
 ) -> Result<Run, SimError> {

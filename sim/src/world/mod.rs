@@ -520,10 +520,12 @@ impl<'a> World<'a> {
 
     /// Runs to the end: every arrival served, the backup done, the queue empty.
     /// Runs to the end; `progress` (when given) is called every [`crate::PROGRESS_EVENTS`]
-    /// events with the events fired and the virtual time.
+    /// events with the events fired and the virtual time, between two events (a safe
+    /// point: no event half-fired); when it breaks, the run stops there with
+    /// [`SimError::Interrupted`].
     pub(crate) fn run(
         &mut self,
-        mut progress: Option<&mut dyn FnMut(u64, Tick)>,
+        mut progress: Option<crate::ProgressFn<'_>>,
     ) -> Result<(), SimError> {
         for (t, client) in self.workload.start() {
             self.q.schedule_at(t, Ev::Arrive { client });
@@ -555,8 +557,10 @@ impl<'a> World<'a> {
             if let Some(p) = progress.as_mut() {
                 // An event may fire another by a direct call: a multiple may be passed.
                 let fired = self.q.fired();
-                if fired / crate::PROGRESS_EVENTS != before / crate::PROGRESS_EVENTS {
-                    p(fired, now);
+                if fired / crate::PROGRESS_EVENTS != before / crate::PROGRESS_EVENTS
+                    && p(fired, now).is_break()
+                {
+                    return Err(SimError::Interrupted { at: now });
                 }
             }
         }
