@@ -131,6 +131,10 @@ const WIDTH: u32 = 1100;
 const RIGHT: i32 = 30;
 const TITLE_H: i32 = 30;
 const MARK_ROW_H: i32 = 17;
+/// Rows of mark labels a panel has at most: a later mark that fits on none of them
+/// keeps its line but no label, so a run of many backup cycles (five marks each) draws
+/// a picture of bounded height (and memory: a PNG's pixels are held while it is drawn).
+pub const MARK_ROWS_MAX: usize = 24;
 const ROW_H: i32 = 26;
 const AXIS_H: i32 = 50;
 const LEGEND_ROW_H: i32 = 22;
@@ -197,7 +201,8 @@ struct Layout {
 
 struct PanelLayout {
     top: i32,
-    /// Per mark (in `Diagram::marks` order): label row and left pixel.
+    /// Per mark (in `Diagram::marks` order): label row and left pixel; row
+    /// [`MARK_ROWS_MAX`]: no label (the line only).
     mark_slots: Vec<(i32, i32)>,
     mark_rows: i32,
 }
@@ -245,8 +250,14 @@ fn layout(diagrams: &[Diagram], range: (u64, u64)) -> Result<Layout, Error> {
             let m = &d.marks[i];
             let w = text_w(&m.label(), FONT_PX)?;
             let lx = x_pixel(left, range, m.at) + MARK_TEXT_GAP;
+            let full = row_right.len() >= MARK_ROWS_MAX;
             match row_right.last_mut() {
                 Some(r) if *r + 10 <= lx => *r = lx + w,
+                _ if full => {
+                    // No row left: the line only, from below the label rows.
+                    slots[i] = (MARK_ROWS_MAX as i32, lx);
+                    continue;
+                }
                 _ => row_right.push(lx + w),
             }
             slots[i] = (row_right.len() as i32 - 1, lx);
@@ -465,8 +476,13 @@ fn draw_panel<DB: DrawingBackend>(
         let c = mark_color(m.kind);
         let (x, y_bottom) = chart.backend_coord(&(m.at as f64, 0.0));
         let ty = p.top + TITLE_H + row * MARK_ROW_H;
-        root.draw(&Text::new(m.label(), (lx, ty), small.clone().color(&c)))?;
-        let line_top = ty + MARK_ROW_H - 3;
+        let line_top = if row < MARK_ROWS_MAX as i32 {
+            root.draw(&Text::new(m.label(), (lx, ty), small.clone().color(&c)))?;
+            ty + MARK_ROW_H - 3
+        } else {
+            // Unlabelled (every label row is taken): from the chart's top.
+            p.top + TITLE_H + p.mark_rows * MARK_ROW_H + 8
+        };
         root.draw(&PathElement::new(
             vec![(x, line_top), (x, y_bottom)],
             c.stroke_width(2),
@@ -628,6 +644,46 @@ mod tests {
         assert_eq!(rows, vec![0, 1]);
         let (lx0, lx1) = (l.panels[0].mark_slots[0].1, l.panels[0].mark_slots[1].1);
         assert!(lx0 < lx1, "labels start right of their own lines");
+    }
+
+    /// A thousand cycles' marks (five each, close together) no longer grow the picture
+    /// a label row each: the height stops at [`MARK_ROWS_MAX`] label rows.
+    #[test]
+    fn many_marks_draw_a_picture_of_bounded_height() {
+        let with_marks = |n: u64| {
+            let mut d = sample();
+            d.marks = (0..n)
+                .map(|k| Mark {
+                    at: 300 + k % 200,
+                    kind: MarkKind::Request,
+                    numeral: None,
+                    name: "backup request".into(),
+                    cycle: Some(k as u32 + 1),
+                })
+                .collect();
+            let l = layout(
+                std::slice::from_ref(&d),
+                shared_range(std::slice::from_ref(&d)),
+            )
+            .unwrap();
+            (d, l)
+        };
+        let (_, few) = with_marks(5);
+        let (d, many) = with_marks(5_000);
+        assert!(few.panels[0].mark_rows < MARK_ROWS_MAX as i32);
+        assert_eq!(many.panels[0].mark_rows, MARK_ROWS_MAX as i32);
+        let unlabelled = many.panels[0]
+            .mark_slots
+            .iter()
+            .filter(|s| s.0 == MARK_ROWS_MAX as i32)
+            .count();
+        assert!(unlabelled > 4_000, "{unlabelled} marks without a label");
+        let bound = few.height + MARK_ROWS_MAX as u32 * MARK_ROW_H as u32;
+        assert!(many.height <= bound, "{} > {bound}", many.height);
+        let range = shared_range(std::slice::from_ref(&d));
+        assert!(!render_png(std::slice::from_ref(&d), range)
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

@@ -42,7 +42,12 @@
 //!   in integrity mode (`[device] integrity`) its checksums in memory (8 bytes per
 //!   data block of each image: the volume on both, or the volume and a data area as
 //!   large) plus the checksum areas written on the simulated disk (4 bytes per data
-//!   block, in whole blocks).
+//!   block, in whole blocks);
+//! - **cycles**: per backup cycle of the schedule ([`crate::schedule`]), its result
+//!   (held by the run, its copy in the result, and the tables' and `owm run`'s views
+//!   of it) and its window's accumulator: [`CYCLE_BYTES`] each. The timing diagrams
+//!   label at most a fixed number of rows of marks (`reports::timing::MARK_ROWS_MAX`),
+//!   so their pictures, held whole while drawn, no longer grow with the cycles.
 //!
 //! Retries (aborts, deadlock victims) add attempts the estimate does not foresee; it
 //! counts each transaction once.
@@ -94,6 +99,11 @@ const JUDGE_BYTES_PER_BLOCK: u64 = 32;
 /// (`crate::judge`), with the table's spare room (a load of 7/16 to 7/8).
 const JUDGE_BYTES_PER_WRITE: u64 = 24;
 
+/// Bytes a backup cycle holds, held until the run's end: four copies of its result
+/// (the run's list, the result's, the headline table's and `summary.csv`'s view of
+/// it) and 1 KiB for its window's accumulator, its diagram marks and its requests.
+pub const CYCLE_BYTES: u64 = 4 * size_of::<crate::cost::CycleResult>() as u64 + 1024;
+
 /// The estimate, part by part, in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Footprint {
@@ -103,6 +113,7 @@ pub struct Footprint {
     pub timeline_bytes: u64,
     pub samples_bytes: u64,
     pub engine_bytes: u64,
+    pub cycles_bytes: u64,
 }
 
 impl Footprint {
@@ -115,6 +126,7 @@ impl Footprint {
             self.timeline_bytes,
             self.samples_bytes,
             self.engine_bytes,
+            self.cycles_bytes,
         ]
         .iter()
         .fold(0u64, |a, &b| a.saturating_add(b))
@@ -129,6 +141,7 @@ impl Footprint {
             ("timeline", self.timeline_bytes),
             ("delay samples", self.samples_bytes),
             ("engine", self.engine_bytes),
+            ("backup cycles", self.cycles_bytes),
         ];
         parts
             .iter()
@@ -247,6 +260,7 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
         // Each response twice (the run's and its window's), each admission delay once
         // at most ([`crate::cost::Samples`]).
         samples_bytes: transactions.saturating_mul(3 * crate::cost::Samples::BYTES_EACH),
+        cycles_bytes: u64::from(scenario.backup.cycle_count()).saturating_mul(CYCLE_BYTES),
     }
 }
 
@@ -288,6 +302,23 @@ mod tests {
             transactions,
             ..GeneratedConfig::default()
         }))
+    }
+
+    /// A schedule of many cycles costs per cycle: 10,000 cycles estimate more than one
+    /// by the cycles' part, and the part is what each cycle holds.
+    #[test]
+    fn the_estimate_grows_with_the_backup_cycles() {
+        let one = generated(100_000);
+        let layout = one.layout().unwrap();
+        let mut many = one.clone();
+        many.backup.period_ticks = Some(25_000);
+        many.backup.cycles = Some(10_000);
+        let (a, b) = (estimate(&one, &layout), estimate(&many, &layout));
+        assert_eq!(a.cycles_bytes, CYCLE_BYTES);
+        assert_eq!(b.cycles_bytes, 10_000 * CYCLE_BYTES);
+        assert_eq!(b.total_bytes() - a.total_bytes(), 9_999 * CYCLE_BYTES);
+        assert!(CYCLE_BYTES >= 4 * size_of::<crate::cost::CycleResult>() as u64);
+        assert!(b.describe().contains("backup cycles"), "{}", b.describe());
     }
 
     #[test]
