@@ -16,19 +16,34 @@ use std::path::Path;
 /// The I/O error of the step that failed: creating the temporary file (e.g. a missing
 /// or read-only directory), writing, syncing or renaming.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let mut tmp = temporary_beside(path)?;
+    tmp.write_all(bytes)?;
+    persist(tmp, path)
+}
+
+/// A temporary file in `path`'s directory (the current one for a bare name), named
+/// `.NAME.*.tmp` after `path`'s file name: the first half of an atomic write, to be
+/// finished by [`persist`] (or dropped, which removes it).
+///
+/// # Errors
+/// The I/O error of creating it (e.g. a missing or read-only directory).
+pub fn temporary_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut tmp = tempfile::Builder::new()
+    tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".tmp")
-        .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
+        .tempfile_in(directory_of(path))
+}
+
+/// The second half of an atomic write: `tmp` (from [`temporary_beside`]) made readable
+/// (0644), synced, renamed over `path`, and the directory synced (best effort).
+///
+/// # Errors
+/// The I/O error of syncing or renaming; the temporary file is removed.
+pub fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -37,11 +52,18 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
-    if let Ok(d) = std::fs::File::open(dir) {
+    if let Ok(d) = std::fs::File::open(directory_of(path)) {
         // Best effort: some file systems refuse to sync a directory handle.
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+fn directory_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
 }
 
 #[cfg(test)]

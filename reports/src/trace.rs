@@ -420,19 +420,7 @@ pub fn write_trace_parts(path: &Path, parts: Vec<TracePart>) -> Result<(), Error
         path: path.to_path_buf(),
         source,
     };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io)?;
+    let mut tmp = engine::atomic::temporary_beside(path).map_err(io)?;
     let record = |cells: &[String]| -> Result<Vec<u8>, Error> {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(cells).map_err(csv_err)?;
@@ -453,20 +441,7 @@ pub fn write_trace_parts(path: &Path, parts: Vec<TracePart>) -> Result<(), Error
         part.copy_range(copied, part.bytes, tmp.as_file_mut())
             .map_err(io)?;
     }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(io)?;
-    }
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    if let Ok(d) = File::open(dir) {
-        // Best effort: some file systems refuse to sync a directory handle.
-        let _ = d.sync_all();
-    }
-    Ok(())
+    engine::atomic::persist(tmp, path).map_err(io)
 }
 
 /// Writes `trace.csv` for runs held whole (their `transactions`), through the same

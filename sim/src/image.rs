@@ -82,26 +82,7 @@ pub struct Image {
 
 /// `data` without its trailing zeros.
 fn trimmed(data: &[u8]) -> Box<[u8]> {
-    data[..content_len(data)].into()
-}
-
-/// Bytes of `data` up to and including its last non-zero byte (0 if all are zero),
-/// looking at 64 bytes at a time from the end (a record block is mostly zeros).
-fn content_len(data: &[u8]) -> usize {
-    let mut end = data.len();
-    while end > 0 {
-        let start = end.saturating_sub(64);
-        let chunk = &data[start..end];
-        if chunk.iter().fold(0u8, |a, &b| a | b) != 0 {
-            let last = chunk
-                .iter()
-                .rposition(|&b| b != 0)
-                .expect("a non-zero byte");
-            return start + last + 1;
-        }
-        end = start;
-    }
-    0
+    data[..engine::store::content_len(data)].into()
 }
 
 thread_local! {

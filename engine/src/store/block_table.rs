@@ -140,7 +140,7 @@ impl Part {
 
 /// Bytes of `data` up to and including its last non-zero byte (0 if all are zero),
 /// looking at 64 bytes at a time from the end (a record block is mostly zeros).
-pub(crate) fn content_len(data: &[u8]) -> usize {
+pub fn content_len(data: &[u8]) -> usize {
     let mut end = data.len();
     while end > 0 {
         let start = end.saturating_sub(64);
