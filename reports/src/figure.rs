@@ -302,31 +302,24 @@ fn transaction_rows(r: &RunResult, attempts: usize) -> Diagram {
     ts.sort_by_key(|t| (t.arrived_ticks, t.txn));
     let n = attempts.max(ts.len());
     let mut suffix = String::new();
-    if n > ROWS_MAX && ts.len() < n {
-        // Already the window, chosen as the run went.
+    if n > ROWS_MAX {
         let requests = window_requests(r);
-        suffix = if requests.len() > 1 {
-            format!(
-                " — {} of {n} transactions, around each cycle's request",
-                ts.len()
-            )
-        } else {
-            format!(" — {ROWS_MAX} of {n} transactions, around the request")
-        };
-    } else if n > ROWS_MAX {
-        // The window: the transactions arriving around the backup request (around
-        // each cycle's request, an equal share each, when there are several).
-        let requests = window_requests(r);
-        let share = ROWS_MAX / requests.len().max(1);
-        let mut picked: Vec<usize> = Vec::new();
-        for &at in &requests {
-            let k = ts.partition_point(|t| t.arrived_ticks < at);
-            let lo = window_start(k, n, share);
-            picked.extend(lo..lo + share);
+        // Every attempt held: pick the window here (fewer held than attempted means
+        // the run already chose it as it went). The window: the transactions arriving
+        // around the backup request (around each cycle's request, an equal share
+        // each, when there are several).
+        if ts.len() == n {
+            let share = ROWS_MAX / requests.len().max(1);
+            let mut picked: Vec<usize> = Vec::new();
+            for &at in &requests {
+                let k = ts.partition_point(|t| t.arrived_ticks < at);
+                let lo = window_start(k, n, share);
+                picked.extend(lo..lo + share);
+            }
+            picked.sort_unstable();
+            picked.dedup();
+            ts = picked.into_iter().map(|i| ts[i]).collect();
         }
-        picked.sort_unstable();
-        picked.dedup();
-        ts = picked.into_iter().map(|i| ts[i]).collect();
         suffix = if requests.len() > 1 {
             format!(
                 " — {} of {n} transactions, around each cycle's request",
