@@ -111,8 +111,9 @@ pub struct CheckArgs {
     verdict: VerdictArgs,
     #[command(flatten)]
     walk: crate::check_walk::WalkArgs,
-    /// Where counterexample traces are written (default out/check); traces of an
-    /// earlier check in it are removed.
+    /// Where counterexample traces are written (default out/check), replaced whole
+    /// like `owm run --out`: a directory holding anything but owm's traces and walk
+    /// files is refused before the search (exit 2), nothing of it removed.
     #[arg(long, default_value = "out/check")]
     trace_dir: PathBuf,
     /// Replay a trace file instead of checking: re-run its steps against the engine
@@ -280,6 +281,8 @@ pub fn run(args: &CheckArgs) -> Result<Exit> {
     if let Some(addr) = args.serve {
         return crate::check_serve::serve(&cfg, addr);
     }
+    // The trace directory is checked before the search and replaced whole after it.
+    let staging = crate::outdir::prepare(&args.trace_dir)?;
     if let Some(e) = model::estimate(&cfg)? {
         say!("estimate: {e}");
         let limit = match args.memory_max {
@@ -312,7 +315,9 @@ pub fn run(args: &CheckArgs) -> Result<Exit> {
         .into_iter()
         .map(|(_, t)| t)
         .collect();
-    for w in write_traces(&args.trace_dir, &traces)? {
+    let written = write_traces(staging.path(), &args.trace_dir, &traces)?;
+    staging.commit()?;
+    for w in written {
         say!(
             "counterexample written to {} (replay: owm check --replay {})",
             w.display(),
@@ -393,26 +398,19 @@ fn in_words(report: &CheckReport) -> String {
     }
 }
 
-/// Writes each trace as `<invariant>.trace` in `dir`, removing the `.trace` files an
-/// earlier check left there, so the directory holds this check's traces only.
-pub(crate) fn write_traces(dir: &Path, traces: &[&Trace]) -> Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("{}: cannot create the trace directory", dir.display()))?;
-    let paths: Vec<PathBuf> = traces
-        .iter()
-        .map(|t| dir.join(format!("{}.trace", file_stem(&t.violates))))
-        .collect();
-    for entry in std::fs::read_dir(dir).with_context(|| format!("{}", dir.display()))? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "trace") && !paths.contains(&path) {
-            std::fs::remove_file(&path)
-                .with_context(|| format!("{}: cannot remove a stale trace", path.display()))?;
-        }
+/// Writes each trace as `<invariant>.trace` into `staging` (the staging directory of
+/// the trace directory `dir`, [`crate::outdir::prepare`]) and returns the paths the
+/// traces have in `dir` once the staging directory is committed: the directory then
+/// holds this check's traces only, and nothing else of an earlier check's (a directory
+/// holding files owm did not write was refused before the search).
+pub(crate) fn write_traces(staging: &Path, dir: &Path, traces: &[&Trace]) -> Result<Vec<PathBuf>> {
+    let mut written = Vec::with_capacity(traces.len());
+    for t in traces {
+        let name = format!("{}.trace", file_stem(&t.violates));
+        reports::write_atomic(&staging.join(&name), t.to_text().as_bytes())?;
+        written.push(dir.join(name));
     }
-    for (t, path) in traces.iter().zip(&paths) {
-        reports::write_atomic(path, t.to_text().as_bytes())?;
-    }
-    Ok(paths)
+    Ok(written)
 }
 
 pub(crate) fn file_stem(invariant: &str) -> String {

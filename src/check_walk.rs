@@ -89,25 +89,43 @@ pub fn run(
     if let Some(e) = model::estimate(cfg)? {
         say!("estimate of the whole space: {e}");
     }
+    let staging = crate::outdir::prepare(trace_dir)?;
     crate::interrupt::install();
     let report = model::walk(cfg, &plan, &crate::interrupt::requested)?;
-    finish(&report, trace_dir, verdict, &reproduce(cfg, &plan, verdict))
+    finish(
+        &report,
+        staging,
+        trace_dir,
+        verdict,
+        &reproduce(cfg, &plan, verdict),
+    )
 }
 
-/// Prints `report`, writes its files into `dir`, and returns the verdict's exit status.
-fn finish(report: &WalkReport, dir: &Path, verdict: &VerdictArgs, reproduce: &str) -> Result<Exit> {
+/// Prints `report`, writes its files into `staging` and swaps them into `dir` whole,
+/// and returns the verdict's exit status.
+fn finish(
+    report: &WalkReport,
+    staging: crate::outdir::Staging,
+    dir: &Path,
+    verdict: &VerdictArgs,
+    reproduce: &str,
+) -> Result<Exit> {
     say!("{}", report.render().trim_end());
     let traces: Vec<&Trace> = report.violations.values().map(|f| &f.trace).collect();
-    for w in write_traces(dir, &traces)? {
+    let written = write_traces(staging.path(), dir, &traces)?;
+    reports::write_atomic(
+        &staging.path().join(WALK_FILE),
+        walk_file(report)?.as_bytes(),
+    )?;
+    staging.commit()?;
+    for w in written {
         say!(
             "counterexample written to {} (replay: owm check --replay {})",
             w.display(),
             w.display()
         );
     }
-    let summary = dir.join(WALK_FILE);
-    reports::write_atomic(&summary, walk_file(report)?.as_bytes())?;
-    say!("wrote {}", summary.display());
+    say!("wrote {}", dir.join(WALK_FILE).display());
     if report.plan.shard_n > 1 {
         say!(
             "merge with: owm merge <the {} shard directories> --out DIR",
@@ -372,6 +390,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
         .map(|d| read_shard(d))
         .collect::<Result<Vec<_>>>()?;
     let merged = WalkReport::merge(parts)?;
+    let staging = crate::outdir::prepare(out)?;
     let reproduce = format!(
         "owm merge {} --out {}",
         dirs.iter()
@@ -380,5 +399,5 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
             .join(" "),
         out.display()
     );
-    finish(&merged, out, verdict, &reproduce)
+    finish(&merged, staging, out, verdict, &reproduce)
 }

@@ -84,13 +84,56 @@ fn value(path: &str, key: Option<Range<usize>>, v: &Value, out: &mut Vec<Entry>)
     }
 }
 
+/// The most bad values [`Keys::of`] blanks to find the keys of a file that does not
+/// parse.
+const REPAIRS_MAX: usize = 8;
+
+/// `text` with the value token at `span` (on one line, after the line's `=`; the
+/// parser's span may hold only its first byte, so the token runs on to the next
+/// space, `,`, `]`, `}` or `#`) replaced by `0` and spaces, byte offsets kept; `None`
+/// when the span is not such a value.
+fn blank_value(text: &str, span: Range<usize>) -> Option<String> {
+    let rest = text.get(span.start..)?;
+    let token_end = rest
+        .find(|c: char| c.is_whitespace() || matches!(c, ',' | ']' | '}' | '#'))
+        .unwrap_or(rest.len());
+    let span = span.start..(span.start + token_end).max(span.end);
+    let bad = text
+        .get(span.clone())
+        .filter(|b| !b.is_empty() && !b.contains('\n'))?;
+    let line_start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+    if !text[line_start..span.start].contains('=') || bad == "0" {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..span.start]);
+    out.push('0');
+    out.extend(std::iter::repeat_n(' ', bad.len() - 1));
+    out.push_str(&text[span.end..]);
+    Some(out)
+}
+
 impl<'a> Keys<'a> {
-    /// The keys of `src`; a file that does not parse has none (its parse error is
-    /// reported on its own).
+    /// The keys of `src`. A file that does not parse because of a bad value (a number
+    /// too large for TOML's 64 bits, a malformed string) is parsed again with that
+    /// value blanked to `0` at the spans the parser gives, so the key around the
+    /// parse error is known (at most [`REPAIRS_MAX`] values); a file broken
+    /// elsewhere has no keys (its parse error is reported on its own).
     pub fn of(src: &'a str) -> Self {
         let mut entries = Vec::new();
-        if let Ok(doc) = ImDocument::parse(src) {
-            walk("", doc.as_table(), &mut entries);
+        let mut text = std::borrow::Cow::Borrowed(src);
+        for _ in 0..=REPAIRS_MAX {
+            let repaired = match ImDocument::parse(text.as_ref()) {
+                Ok(doc) => {
+                    walk("", doc.as_table(), &mut entries);
+                    break;
+                }
+                Err(e) => e.span().and_then(|span| blank_value(&text, span)),
+            };
+            match repaired {
+                Some(t) => text = std::borrow::Cow::Owned(t),
+                None => break,
+            }
         }
         Keys { src, entries }
     }
@@ -193,6 +236,18 @@ mod tests {
         assert_eq!(k.key_at(at).as_deref(), Some("policies"));
         let at = SRC.find("[workload]").unwrap();
         assert_eq!(k.key_at(at).as_deref(), Some("workload"));
+    }
+
+    #[test]
+    fn a_value_that_does_not_parse_still_has_its_key() {
+        let src = "seed = 1\n[workload]\nkind = \"bank\"\nrecords = 99999999999999999999999\n";
+        let e = ImDocument::parse(src).unwrap_err();
+        let at = e.span().unwrap().start;
+        let k = Keys::of(src);
+        assert_eq!(k.key_at(at).as_deref(), Some("workload.records"));
+        assert_eq!(k.line("seed"), Some(1));
+        // A file broken outside a value has no keys.
+        assert_eq!(Keys::of("[workload\nx = 1\n").line("workload.x"), None);
     }
 
     #[test]

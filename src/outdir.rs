@@ -122,9 +122,10 @@ fn another_run(target: &Path) -> anyhow::Error {
 /// The first entry of the existing directory `dir` that owm did not write, if any: a
 /// subdirectory (owm makes none inside an output), or a file that is none of the
 /// [`KNOWN`] names, nor a plot (`*.svg`, `*.png`) beside a `summary.csv` or
-/// `sweep.csv`, nor a counterexample (`*.trace`) beside a `walks.toml`, nor an
-/// unfinished atomic write (`.<name>.*.tmp`). Entries are taken in name order, so the
-/// answer is stable.
+/// `sweep.csv`, nor a counterexample (`*.trace`) beside a `walks.toml` or starting
+/// with the trace header `owm check` writes ([`TRACE_MAGIC`]), nor an unfinished
+/// atomic write (`.<name>.*.tmp`). Entries are taken in name order, so the answer is
+/// stable.
 ///
 /// Errors: `dir` cannot be read.
 pub fn foreign_entry(dir: &Path) -> Result<Option<String>> {
@@ -142,13 +143,24 @@ pub fn foreign_entry(dir: &Path) -> Result<Option<String>> {
     let owm_wrote = |n: &str| {
         KNOWN.contains(&n)
             || (plots && (n.ends_with(".svg") || n.ends_with(".png")))
-            || (traces && n.ends_with(".trace"))
+            || (n.ends_with(".trace") && (traces || is_trace(&dir.join(n))))
             || (n.starts_with('.') && n.ends_with(".tmp"))
     };
     Ok(entries
         .into_iter()
         .find(|(n, is_file)| !is_file || !owm_wrote(n))
         .map(|(n, is_file)| if is_file { n } else { format!("{n}/") }))
+}
+
+/// The first line of every trace `owm check` writes (`model::Trace::to_text`).
+pub const TRACE_MAGIC: &str = "owm-model-trace v1";
+
+/// True when the file at `path` starts with [`TRACE_MAGIC`] (read: its first bytes).
+fn is_trace(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; TRACE_MAGIC.len()];
+    File::open(path).is_ok_and(|mut f| f.read_exact(&mut head).is_ok())
+        && head == TRACE_MAGIC.as_bytes()
 }
 
 /// An exclusive lock on the directory `dir`, or `None` when another process holds one.

@@ -177,7 +177,8 @@ fn is_interrupt(e: &anyhow::Error) -> bool {
     )
 }
 
-/// Runs one policy; a simulator error names the scenario file.
+/// Runs one policy of a sweep file (the scenario under `[scenario]`); a simulator
+/// error names the file, and a limit reached its key and line.
 pub fn run_one(
     path: &Path,
     scenario: &sim::Scenario,
@@ -185,7 +186,7 @@ pub fn run_one(
     seed: u64,
     progress: Option<sim::ProgressFn<'_>>,
 ) -> Result<NamedRun> {
-    run_policy(path, scenario, p, seed, progress, None)
+    run_policy(path, "scenario.", scenario, p, seed, progress, None)
 }
 
 /// [`run_one`], its timeline handed to `sink` as the run goes (not held in the
@@ -198,11 +199,13 @@ fn run_streamed(
     progress: Option<sim::ProgressFn<'_>>,
     sink: &mut dyn sim::TimelineSink,
 ) -> Result<NamedRun> {
-    run_policy(path, scenario, p, seed, progress, Some(sink))
+    run_policy(path, "", scenario, p, seed, progress, Some(sink))
 }
 
+/// Runs policy `p` of the scenario read from `path` (its keys below `prefix`).
 fn run_policy(
     path: &Path,
+    prefix: &str,
     scenario: &sim::Scenario,
     p: sim::Policy,
     seed: u64,
@@ -217,6 +220,10 @@ fn run_policy(
         .map_err(|e| {
             let what = format!("{}: policy {p} with seed {seed}", path.display());
             match e {
+                // A limit cut the work: no verdict; the key to raise, at its line.
+                sim::SimError::Limit(_) if e.limit_key().is_some() => {
+                    anyhow::Error::new(Incomplete(limit_text(path, prefix, p, seed, &e)))
+                }
                 // A limit or a run that cannot progress cut the work: no verdict.
                 sim::SimError::Limit(_) | sim::SimError::Stuck { .. } => {
                     anyhow::Error::new(e).context(Incomplete(what))
@@ -229,6 +236,19 @@ fn run_policy(
         name: p.as_str().to_string(),
         result,
     })
+}
+
+/// The words of a limit reached by policy `p` (`e`, a [`sim::SimError::Limit`] with a
+/// key): the file, the line and dotted key to change (below `prefix`), what stopped.
+fn limit_text(path: &Path, prefix: &str, p: sim::Policy, seed: u64, e: &sim::SimError) -> String {
+    let key = format!("{prefix}{}", e.limit_key().unwrap_or("limits"));
+    let message =
+        format!("policy {p} with seed {seed} stopped: {e}; raise `{key}` or shrink the run");
+    let error = match crate::config::read(path) {
+        Ok(src) => crate::config::FileError::key(path, &src, &key, message),
+        Err(_) => crate::config::FileError::whole(path, format!("key `{key}`: {message}")),
+    };
+    error.to_string()
 }
 
 fn print_table(runs: &[NamedRun], history_kept: bool) {

@@ -26,6 +26,12 @@ struct CliKeys {
     seed: Option<toml::Spanned<u64>>,
 }
 
+/// The top-level keys of a sweep file that a run file does not have: an error about
+/// one of them in a run file says the file may be a sweep.
+pub const SWEEP_ONLY: [&str; 7] = [
+    "title", "seeds", "baseline", "x", "metrics", "axis", "scenario",
+];
+
 /// A parsed run file.
 #[derive(Debug, Clone)]
 pub struct RunFile {
@@ -63,8 +69,16 @@ pub fn load_run_file(path: &Path) -> Result<RunFile, FileError> {
         blank(&mut rest, span);
     }
     let rest = String::from_utf8(rest).map_err(|_| FileError::whole(path, "not UTF-8"))?;
-    let mut scenario: Scenario =
-        toml::from_str(&rest).map_err(|e| scenario_error(path, &src, "", &e))?;
+    let mut scenario: Scenario = toml::from_str(&rest).map_err(|e| {
+        let mut err = scenario_error(path, &src, "", &e);
+        if let Some(k) = err.key.as_deref().filter(|k| SWEEP_ONLY.contains(k)) {
+            err.message.push_str(&format!(
+                " (`{k}` is a key of a sweep file: is this one? run it with `owm sweep {}`)",
+                path.display()
+            ));
+        }
+        err
+    })?;
     load_trace(path, &src, "workload.path", &mut scenario)?;
     let policies = match keys.policies {
         Some(p) if p.get_ref().is_empty() => {

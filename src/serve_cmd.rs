@@ -81,6 +81,11 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
             "{}: no device here (no device.owm); create one with --create --variant V",
             dir.display()
         );
+    } else {
+        // A metadata file that is not one (another file, truncated, corrupt) is bad
+        // input here, before nbdkit starts and reports it as its own failure.
+        engine::meta::FileJournal::read(&paths.meta)
+            .with_context(|| format!("{}: cannot serve this device", dir.display()))?;
     }
     let plugin = plugin_path()?;
     let control = match &args.control {
@@ -112,10 +117,10 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
 
 fn create(dir: &Path, paths: &DevicePaths, args: &ServeArgs) -> Result<()> {
     let variant = args.variant.expect("clap: --create requires --variant");
-    if args.block_size == 0
-        || args.size_bytes == 0
-        || !args.size_bytes.is_multiple_of(args.block_size as u64)
-    {
+    if args.block_size == 0 {
+        bail!("--block-size 0: a block holds at least one byte (default 4096)");
+    }
+    if args.size_bytes == 0 || !args.size_bytes.is_multiple_of(args.block_size as u64) {
         bail!(
             "--size-bytes {} is not a positive multiple of --block-size {}",
             args.size_bytes,

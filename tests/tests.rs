@@ -9,6 +9,7 @@ mod digests;
 mod errors;
 mod exits;
 mod explorer;
+mod hygiene;
 mod integrity;
 mod outdir;
 mod overflow;

@@ -48,6 +48,26 @@ pub enum SimError {
     Interrupted { at: Tick },
 }
 
+impl SimError {
+    /// The dotted key of the limit a [`SimError::Limit`] reached
+    /// (`limits.events_max`, `limits.time_ticks_max`, `limits.attempts_max`), read from
+    /// the words the run stopped with; `None` for any other error.
+    pub fn limit_key(&self) -> Option<&'static str> {
+        let SimError::Limit(what) = self else {
+            return None;
+        };
+        if what.ends_with(" transaction attempts") {
+            Some("limits.attempts_max")
+        } else if what.ends_with(" events") {
+            Some("limits.events_max")
+        } else if what.starts_with("virtual time past ") {
+            Some("limits.time_ticks_max")
+        } else {
+            None
+        }
+    }
+}
+
 /// The words of a [`SimError::TooLarge`] refusal without the key it names: the
 /// estimate (`estimate_bytes`, its parts in `estimate`) against the bound
 /// (`bound_bytes`), and what to change.

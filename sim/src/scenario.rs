@@ -188,8 +188,13 @@ pub struct BackupConfig {
     pub quiesce_retry_backoff_ticks: Tick,
     /// A backup schedule: the request time of each cycle, strictly ascending (at most
     /// [`crate::schedule::CYCLES_MAX`]). Excludes `request_at_ticks`, `period_ticks` and
-    /// `cycles`. Default empty: one cycle ([`BackupConfig::request_times`]).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// `cycles`. Default (the key absent): one cycle ([`BackupConfig::request_times`]).
+    /// An empty list is refused when read (`schedule_at_ticks = []` would ask for no
+    /// backup under a backup policy).
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::schedule::non_empty"
+    )]
     pub schedule_at_ticks: Vec<Tick>,
     /// A periodic schedule: `cycles` requests, `period_ticks` apart, the first at
     /// `request_at_ticks` (or the workload's own time). Default none.

@@ -56,6 +56,22 @@ impl BackupConfig {
     }
 }
 
+/// Reads `backup.schedule_at_ticks`, refusing an empty list: a schedule of no request
+/// under a backup policy is a mistake, not a run without backup (that is the `none`
+/// policy); leave the key out for one cycle.
+pub(crate) fn non_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Tick>, D::Error> {
+    use serde::de::Error;
+    let times = <Vec<Tick> as serde::Deserialize>::deserialize(d)?;
+    if times.is_empty() {
+        return Err(D::Error::custom(
+            "an empty schedule asks for no backup: give at least one request time, or \
+             remove the key for one cycle at `request_at_ticks` (for no backup at all, run \
+             the `none` policy)",
+        ));
+    }
+    Ok(times)
+}
+
 /// Checks the schedule keys: exclusive forms, ascending times, at most
 /// [`CYCLES_MAX`] cycles, every time at most [`FIELD_TICKS_MAX`]. Errors name the
 /// `backup.*` key at fault.

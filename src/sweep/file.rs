@@ -110,13 +110,25 @@ fn set_path(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<()
 }
 
 pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
-    let spec: SweepFile =
-        toml::from_str(src).map_err(|e| config::scenario_error(path, src, "scenario.", &e))?;
+    let spec: SweepFile = toml::from_str(src).map_err(|e| {
+        let mut err = config::scenario_error(path, src, "scenario.", &e);
+        let top_level = err.key.as_deref().is_some_and(|k| !k.contains('.'));
+        if top_level && err.message.starts_with("unknown field") {
+            let k = err.key.clone().unwrap_or_default();
+            err.message.push_str(&format!(
+                " (a sweep file gives its scenario under [scenario]; if `{k}` belongs to a \
+                 run file, run it with `owm run {}`)",
+                path.display()
+            ));
+        }
+        err
+    })?;
     let raw: toml::Table = toml::from_str(src).map_err(|e| FileError::toml(path, src, &e))?;
-    let base = match raw.get("scenario") {
+    let mut base = match raw.get("scenario") {
         Some(toml::Value::Table(t)) => t.clone(),
         _ => toml::Table::new(),
     };
+    default_workload_kind(&mut base, &spec.axis);
     if spec.policies.is_empty() {
         return Err(FileError::key(
             path,
@@ -216,7 +228,7 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
         let mut s: Scenario = toml::Value::Table(t)
             .try_into()
             .map_err(|e: toml::de::Error| {
-                let (a, v) = first_axis(&spec.axis, &values);
+                let (a, v) = axis_at_fault(&spec.axis, &values, e.message());
                 axis_error(path, src, &spec.axis, &a, &v, e.message().trim())
             })?;
         config::load_trace(path, src, "scenario.workload.path", &mut s)?;
@@ -245,10 +257,41 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
     })
 }
 
-fn first_axis(axes: &[AxisSpec], values: &[toml::Value]) -> (String, toml::Value) {
-    match (axes.first(), values.first()) {
+/// The axis (key, value) a scenario's deserialisation error `message` is about: the
+/// one whose last key part the message names in backquotes (`unknown field `nope``),
+/// else the first.
+fn axis_at_fault(
+    axes: &[AxisSpec],
+    values: &[toml::Value],
+    message: &str,
+) -> (String, toml::Value) {
+    let named = axes.iter().position(|a| {
+        let last = a.key.rsplit('.').next().unwrap_or(&a.key);
+        message.contains(&format!("`{last}`"))
+    });
+    let i = named.unwrap_or(0);
+    match (axes.get(i), values.get(i)) {
         (Some(a), Some(v)) => (a.key.clone(), v.clone()),
         _ => ("scenario".into(), toml::Value::Boolean(true)),
+    }
+}
+
+/// An axis that sets a `workload.*` key of a sweep whose `[scenario.workload]` names no
+/// `kind` sets it on the default workload: the kind is written into `base`, so the
+/// key is judged as that workload's (`unknown field` for a key it lacks) rather than
+/// as a workload table missing its `kind`.
+fn default_workload_kind(base: &mut toml::Table, axes: &[AxisSpec]) {
+    if !axes.iter().any(|a| a.key.starts_with("workload.")) {
+        return;
+    }
+    let kind = Scenario::default().workload.kind();
+    // A `workload` that is not a table: the scenario's own error names it.
+    if let toml::Value::Table(w) = base
+        .entry("workload")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+    {
+        w.entry("kind")
+            .or_insert_with(|| toml::Value::String(kind.to_string()));
     }
 }
 

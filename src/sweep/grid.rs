@@ -133,7 +133,11 @@ pub fn run_points(
                 if crate::interrupt::requested() {
                     break;
                 }
-                let point = run_point(path, sw, index);
+                // Ctrl-C inside the point stops it at its next progress point: it is
+                // not kept, as if it had not started.
+                let Some(point) = run_point(path, sw, index) else {
+                    break;
+                };
                 if let Err(e) = done(index, &point) {
                     tell!(
                         "warning: grid point {index} not kept for --resume: {}",
@@ -176,7 +180,9 @@ pub fn point_name(sw: &Sweep, index: usize) -> String {
     format!("point {index} ({})", parts.join(", "))
 }
 
-fn run_point(path: &Path, sw: &Sweep, index: usize) -> Point {
+/// Runs grid point `index`; `None` when Ctrl-C stopped it (within
+/// [`sim::PROGRESS_EVENTS`] events of the signal).
+fn run_point(path: &Path, sw: &Sweep, index: usize) -> Option<Point> {
     let (c, p, s) = sw.point(index);
     let scenario = &sw.combos[c].1;
     let policy = sw.spec.policies[p];
@@ -185,8 +191,28 @@ fn run_point(path: &Path, sw: &Sweep, index: usize) -> Point {
     let mut row = row_key(sw, index);
     let mut report = Report::new("sweep", String::new(), false);
     let mut messages = Vec::new();
-    match run_one(path, scenario, policy, seed, None).with_context(|| format!("grid point {index}"))
-    {
+    let mut paused = false;
+    let mut stop = |_events: u64, _now: sim::Tick| {
+        if !paused {
+            paused = true;
+            crate::outdir::pause_point(&format!("inside point {index}"));
+        }
+        if crate::interrupt::requested() {
+            std::ops::ControlFlow::Break(())
+        } else {
+            std::ops::ControlFlow::Continue(())
+        }
+    };
+    let ran = run_one(path, scenario, policy, seed, Some(&mut stop));
+    if let Err(e) = &ran {
+        if matches!(
+            e.downcast_ref::<sim::SimError>(),
+            Some(sim::SimError::Interrupted { .. })
+        ) {
+            return None;
+        }
+    }
+    match ran.with_context(|| format!("grid point {index}")) {
         Ok(run) => {
             row.extend(Metric::ALL.iter().map(|m| m.value(&run.result)));
             verdict::of_run(&mut report, &name, &run.result);
@@ -210,9 +236,9 @@ fn run_point(path: &Path, sw: &Sweep, index: usize) -> Point {
             );
         }
     }
-    Point {
+    Some(Point {
         row,
         cases: report.cases,
         messages,
-    }
+    })
 }

@@ -82,15 +82,17 @@ pub fn exit_of_error(e: &anyhow::Error) -> Exit {
 }
 
 /// The error and its causes on one line (`context: cause: cause`), like `{:#}`, but a
-/// cause whose text already ends the line is not repeated (a file error that names
-/// the OS error and also gives it as its source: printed once).
+/// cause whose text the line already holds is not repeated: an error that names its
+/// source in its own text and also gives it as its source (a file error and its OS
+/// error, `SimError::Engine` and the engine's error, the engine's error and its
+/// store's) is printed once.
 pub fn error_text(e: &anyhow::Error) -> String {
     let mut text = String::new();
     for c in e.chain() {
         let s = c.to_string();
         if text.is_empty() {
             text = s;
-        } else if !text.ends_with(&s) {
+        } else if !text.contains(&s) {
             text.push_str(": ");
             text.push_str(&s);
         }
@@ -391,6 +393,40 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each cause once: a simulator error about an engine error that names its store's
+    /// OS error, each of them also given as the source of the one above.
+    #[test]
+    fn an_engine_error_prints_each_cause_once() {
+        let os = std::io::Error::other("No space left on device");
+        let store = engine::StoreError::Io {
+            store: "image-a.img".into(),
+            op: "write",
+            block: Some(7),
+            source: os,
+        };
+        let backup = engine::Error::BackupRead {
+            blocks_done: 3,
+            block: 7,
+            source: Box::new(engine::Error::Store(store)),
+        };
+        let e = anyhow::Error::new(sim::SimError::Engine {
+            at: 42,
+            source: backup,
+        })
+        .context("x.toml: policy cow with seed 1");
+        let text = error_text(&e);
+        assert_eq!(e.chain().count(), 5, "{:#}", e);
+        for part in [
+            "engine at tick 42",
+            "reading block 7",
+            "image-a.img",
+            "No space left",
+        ] {
+            assert_eq!(text.matches(part).count(), 1, "{part} in {text}");
+        }
+        assert!(text.starts_with("x.toml: policy cow with seed 1: engine at tick 42: "));
+    }
 
     #[test]
     fn the_most_informative_status_wins() {

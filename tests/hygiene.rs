@@ -1,0 +1,305 @@
+//! Outputs and bad input that never mislead, through the real binary: trace and merge
+//! directories replaced whole (a user's files refused, never removed), a limit names
+//! its key and line, a bad value its key, an empty schedule is refused, a sweep stops
+//! inside a grid point on Ctrl-C, swapped run and sweep files say so, a corrupt device
+//! is bad input before nbdkit starts.
+
+use crate::util::*;
+
+/// The fastest violating check: record locks on shared blocks (B-complete and
+/// bank-conserved violated, exit 1).
+const VIOLATING: [&str; 7] = [
+    "check",
+    "--locks",
+    "record",
+    "--records-per-block",
+    "2",
+    "--threads",
+    "1",
+];
+
+/// `owm check --trace-dir` into a directory holding a user's files is refused before
+/// the search (exit 2, the first foreign entry named) and the files are left as they
+/// were, a `.trace` of the user's included; into an earlier check's traces it replaces
+/// them whole, and a check that finds nothing leaves an empty directory, nothing of
+/// the earlier traces.
+#[test]
+fn a_trace_directory_is_replaced_whole_and_never_loses_a_users_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("traces");
+    std::fs::create_dir_all(&dir).unwrap();
+    write(&dir, "mine.trace", "my own notes, not an owm trace\n");
+    write(&dir, "notes.txt", "keep me\n");
+    let t = s(&dir);
+    let o = owm(&[&VIOLATING[..], &["--trace-dir", &t]].concat());
+    assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
+    fails_with(&o, &["not an earlier owm output", "mine.trace"]);
+    assert!(
+        !stdout(&o).contains("unique states"),
+        "searched before refusing"
+    );
+    assert_eq!(names(&dir), ["mine.trace", "notes.txt"]);
+    std::fs::remove_file(dir.join("mine.trace")).unwrap();
+    let o = owm(&[&VIOLATING[..], &["--trace-dir", &t]].concat());
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["notes.txt was not written by owm"]);
+    assert_eq!(bytes(&dir, "notes.txt"), b"keep me\n");
+
+    // owm's own traces: replaced whole.
+    std::fs::remove_file(dir.join("notes.txt")).unwrap();
+    write(&dir, "a-consistent.trace", "owm-model-trace v1\nstale\n");
+    let o = owm(&[&VIOLATING[..], &["--trace-dir", &t]].concat());
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(names(&dir), ["b-complete.trace", "bank-conserved.trace"]);
+    let o = owm(&["check", "--threads", "1", "--trace-dir", &t]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(names(&dir).is_empty(), "{:?}", names(&dir));
+    let staging: Vec<String> = names(tmp.path())
+        .into_iter()
+        .filter(|n| n.contains("staging"))
+        .collect();
+    assert!(staging.is_empty(), "{staging:?}");
+}
+
+/// `owm merge` of random-walk shards into a directory holding a user's file is
+/// refused (exit 2, named) after the shards are read and before anything is written;
+/// the file stays. Into an earlier merge's output it replaces it.
+#[test]
+fn a_walk_merge_refuses_a_users_directory_and_replaces_its_own() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut shards = Vec::new();
+    for k in 1..=2 {
+        let d = s(&tmp.path().join(format!("s{k}")));
+        let shard = format!("{k}/2");
+        let o = owm(&[
+            &VIOLATING[..],
+            &[
+                "--simulate",
+                "--walks",
+                "20",
+                "--shard",
+                &shard,
+                "--trace-dir",
+                &d,
+            ],
+        ]
+        .concat());
+        assert!(matches!(code(&o), 1 | 3), "{}{}", stdout(&o), stderr(&o));
+        shards.push(d);
+    }
+    let out = tmp.path().join("merged");
+    std::fs::create_dir_all(&out).unwrap();
+    write(&out, "results.csv", "mine\n");
+    let args = |out: &str| -> Vec<String> {
+        let mut a = vec!["merge".to_string()];
+        a.extend(shards.iter().cloned());
+        a.extend(["--out".to_string(), out.to_string()]);
+        a
+    };
+    let a = args(&s(&out));
+    let o = owm(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
+    fails_with(&o, &["results.csv was not written by owm"]);
+    assert_eq!(names(&out), ["results.csv"]);
+
+    std::fs::remove_file(out.join("results.csv")).unwrap();
+    write(&out, "walks.toml", "stale = true\n");
+    write(&out, "old.trace", "owm-model-trace v1\n");
+    let o = owm(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(matches!(code(&o), 1 | 3), "{}{}", stdout(&o), stderr(&o));
+    let merged = names(&out);
+    assert!(merged.contains(&"walks.toml".to_string()), "{merged:?}");
+    assert!(!merged.contains(&"old.trace".to_string()), "{merged:?}");
+    assert!(std::fs::read_to_string(out.join("walks.toml"))
+        .unwrap()
+        .contains("walks_done"));
+}
+
+/// Each limit that cuts a run names its dotted key, the file and the line to change,
+/// and exits 3 (nothing claimed); in a sweep the key is under `scenario.`.
+#[test]
+fn a_limit_reached_names_its_key_and_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (key, value, words) in [
+        ("events_max", "10", "more than 10 events"),
+        ("time_ticks_max", "100", "virtual time past 100 ticks"),
+        ("attempts_max", "2", "more than 2 transaction attempts"),
+    ] {
+        let f = write(
+            tmp.path(),
+            "limit.toml",
+            &format!("policies = [\"cow\"]\n\n[limits]\n{key} = {value}\n"),
+        );
+        let o = owm(&["run", &f, "--out", &s(&tmp.path().join("o"))]);
+        assert_eq!(code(&o), 3, "{}", stderr(&o));
+        fails_with(
+            &o,
+            &[
+                &format!("limit.toml:4: key `limits.{key}`"),
+                words,
+                &format!("raise `limits.{key}`"),
+                &format!("{key} = {value}"),
+            ],
+        );
+    }
+    let f = write(
+        tmp.path(),
+        "sweep.toml",
+        "policies = [\"cow\"]\n[scenario.limits]\nevents_max = 10\n",
+    );
+    let o = owm(&["sweep", &f, "--out", &s(&tmp.path().join("sw"))]);
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("sweep.toml:3: key `scenario.limits.events_max`"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+/// A value the TOML parser cannot hold (an integer past 64 bits) names its key, not
+/// only the line; `schedule_at_ticks = []` is refused with its file, line and key.
+#[test]
+fn a_bad_value_names_its_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "big.toml",
+        "[workload]\nkind = \"bank\"\naccounts = 99999999999999999999999\n",
+    );
+    let o = owm(&["run", &f, "--out", &s(&tmp.path().join("o"))]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &["big.toml:3: key `workload.accounts`", "number too large"],
+    );
+    let f = write(
+        tmp.path(),
+        "empty.toml",
+        "[backup]\nschedule_at_ticks = []\n",
+    );
+    let o = owm(&["run", &f, "--out", &s(&tmp.path().join("o"))]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            "empty.toml:2: key `backup.schedule_at_ticks`",
+            "an empty schedule asks for no backup",
+        ],
+    );
+    assert!(!tmp.path().join("o").exists());
+}
+
+/// A run file given to `owm sweep`, or a sweep file to `owm run`, says which it looks
+/// like and the command to use (exit 2).
+#[test]
+fn swapped_run_and_sweep_files_say_so() {
+    let o = owm(&[
+        "run",
+        "scenarios/sweep-space.toml",
+        "--out",
+        "/nonexistent/o",
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            "key `title`",
+            "run it with `owm sweep scenarios/sweep-space.toml`",
+        ],
+    );
+    let o = owm(&["sweep", "scenarios/bank.toml", "--out", "/nonexistent/o"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &["key `seed`", "run it with `owm run scenarios/bank.toml`"],
+    );
+}
+
+/// An axis that sets a key the workload does not have is refused at that axis as an
+/// unknown key, not as a workload table missing its `kind`.
+#[test]
+fn an_axis_of_an_unknown_workload_key_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "s.toml",
+        "[[axis]]\nkey = \"device.read_latency_ticks\"\nvalues = [1]\n\
+         [[axis]]\nkey = \"workload.nope\"\nvalues = [1, 2]\n",
+    );
+    let o = owm(&["sweep", &f, "--out", &s(&tmp.path().join("o"))]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &["s.toml:5: key `workload.nope`", "unknown field `nope`"],
+    );
+    assert!(!stderr(&o).contains("missing field"), "{}", stderr(&o));
+}
+
+/// Ctrl-C while a sweep's only grid point runs stops it within a few thousand events:
+/// the point is not kept, nothing is written, no staging directory is left, exit 3.
+#[test]
+fn sigint_inside_a_grid_point_stops_the_sweep_with_exit_3() {
+    use std::io::Read;
+    let tmp = tempfile::tempdir().unwrap();
+    // About 10^6 events: the pause is at the first progress point (4,096 events).
+    let f = write(
+        tmp.path(),
+        "long.toml",
+        "policies = [\"cow\"]\n[scenario]\nkeep_timeline = false\nkeep_history = false\n\
+         [scenario.workload]\nkind = \"generated\"\nrecords = 65536\ntransactions = 200000\n\
+         arrivals = { mode = \"open\", interarrival_ticks_mean = 300 }\n",
+    );
+    let out = tmp.path().join("o");
+    let mut p = spawn_paused(
+        &["sweep", &f, "--out", &s(&out), "--jobs", "1"],
+        "inside point 0",
+    );
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(p.child.id() as i32, libc::SIGINT) }, 0);
+    p.wait_for("interrupted: stopping");
+    drop(p.child.stdin.take());
+    let mut rest = String::new();
+    p.stderr.read_to_string(&mut rest).unwrap();
+    let o = p.child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}{}{rest}", stdout(&o), p.said);
+    assert!(
+        stdout(&o).contains("interrupted: 0 of 1 grid points done and kept"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!out.exists(), "nothing written on an interrupt");
+    let left: Vec<String> = names(tmp.path())
+        .into_iter()
+        .filter(|n| n.contains("staging"))
+        .collect();
+    assert!(left.is_empty(), "staging left behind: {left:?}");
+}
+
+/// `owm serve` of a directory whose `device.owm` is not an owm metadata file is bad
+/// input (exit 2, the file and byte named) before nbdkit starts; `--block-size 0` is
+/// refused by name.
+#[test]
+fn serving_a_corrupt_device_is_bad_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "device.owm", "not a device\n");
+    write(tmp.path(), "image-a.img", "");
+    write(tmp.path(), "image-b.img", "");
+    let sock = s(&tmp.path().join("s.sock"));
+    let o = owm(&["serve", &s(tmp.path()), "--socket", &sock]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["device.owm: byte 0", "not an owm metadata file"]);
+    let o = owm(&[
+        "serve",
+        &s(&tmp.path().join("new")),
+        "--create",
+        "--variant",
+        "cow",
+        "--block-size",
+        "0",
+        "--socket",
+        &sock,
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["--block-size 0"]);
+    assert!(!tmp.path().join("new").exists());
+}
