@@ -116,9 +116,7 @@ pub fn record_in(d: &[u8], off: usize) -> (i64, u64) {
 /// The digest ([`crate::history::block_digest`]) of a block of `block_size` bytes
 /// whose held bytes are `d` (zeros after them).
 pub fn held_digest(d: &[u8], block_size: usize) -> u64 {
-    let mut block = vec![0u8; block_size.max(d.len())];
-    block[..d.len()].copy_from_slice(d);
-    crate::history::block_digest(&block)
+    crate::history::zero_extended_digest(d, block_size)
 }
 
 /// Copies held bytes `d` into `buf` (a whole block or a short last one), zeros after.

@@ -34,13 +34,12 @@ use engine::Vlun;
 use rustc_hash::FxHashMap;
 
 use crate::clock::Tick;
-use crate::history::{
-    block_digest, stamp_of, write_record, Event, History, Image, Initial, Layout, TxnId,
-};
+use crate::history::{block_digest, stamp_of, Event, History, Image, Initial, Layout, TxnId};
 use crate::image::held_digest;
 use crate::oracle::{
     diff_images, image_sum, initial_sum, writer, writer_txn, Invariant, Violation,
 };
+use crate::record_image::RecordImage;
 
 /// A first violation found, before the cycle note is known (it depends on whether the
 /// record has more than one backup cycle).
@@ -98,7 +97,7 @@ type ReplayError = (usize, String, Vec<TxnId>);
 /// each writing transaction's reads must see what that serial order gives.
 #[derive(Debug, Clone)]
 struct Replay {
-    image: Image,
+    image: RecordImage,
     /// The first disagreement; the replay stops there.
     error: Option<ReplayError>,
 }
@@ -117,7 +116,7 @@ impl Replay {
             )
         });
         Replay {
-            image: Image::unchanged(layout.image_bytes() as u64),
+            image: RecordImage::default(),
             error,
         }
     }
@@ -177,27 +176,15 @@ impl Replay {
                 Op::Write { record, value, .. } => own.push((record, value)),
             }
         }
-        // Over a computed initial image a written record's stamp (at least 1) differs
-        // from its initial one (0), so such a block always differs from its initial
-        // content.
-        let stamps_differ = matches!(initial, Initial::Pattern(_));
         for &(record, value) in own.iter() {
-            let off = layout.offset_in_block(record);
-            let write = |d: &mut [u8]| write_record(&mut d[off..], value, stamp_of(id));
-            let block = layout.block_of(record);
-            if stamps_differ {
-                self.image
-                    .update_block_differing(layout, initial, block, write);
-            } else {
-                self.image.update_block(layout, initial, block, write);
-            }
+            self.image.set(record, value, id);
         }
     }
 
     fn fail(&mut self, error: ReplayError) {
         self.error = Some(error);
         // Nothing more is applied: the image is not needed any more.
-        self.image = Image::unchanged(self.image.len_bytes());
+        self.image = RecordImage::default();
     }
 }
 
@@ -1075,13 +1062,10 @@ impl<'a> Judge<'a> {
                 txns: who,
             });
         }
-        let (detail, mut who) = diff_images(
-            &self.layout,
-            &self.initial,
-            &replay.image,
-            &d.image,
-            &d.unreadable,
-        )?;
+        let (detail, mut who) =
+            replay
+                .image
+                .diff(&self.layout, &self.initial, &d.image, &d.unreadable)?;
         // Without a split there are no OLD attempts.
         let open: Vec<TxnId> = match c.split {
             Some(_) => c.open_at_declared.into_iter().collect(),
@@ -1119,19 +1103,16 @@ impl<'a> Judge<'a> {
                         detail,
                         txns: who,
                     }),
-                    None => diff_images(
-                        &self.layout,
-                        &self.initial,
-                        &self.replay.image,
-                        &end.image,
-                        &end.unreadable,
-                    )
-                    .map(|(d, who)| Found {
-                        index: end.at,
-                        cycle: None,
-                        detail: format!("live volume at the end: {d}"),
-                        txns: who,
-                    }),
+                    None => self
+                        .replay
+                        .image
+                        .diff(&self.layout, &self.initial, &end.image, &end.unreadable)
+                        .map(|(d, who)| Found {
+                            index: end.at,
+                            cycle: None,
+                            detail: format!("live volume at the end: {d}"),
+                            txns: who,
+                        }),
                 };
                 if let Some(f) = found {
                     self.note_found(Invariant::BComplete, f);

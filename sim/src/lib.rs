@@ -37,6 +37,7 @@ pub mod locks;
 pub mod oracle;
 pub mod policy;
 pub mod profiles;
+pub mod record_image;
 pub mod rng;
 pub mod scenario;
 pub mod schedule;
