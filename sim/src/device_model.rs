@@ -143,15 +143,73 @@ impl DeviceModelConfig {
 #[derive(Debug)]
 pub struct DeviceModel {
     config: DeviceModelConfig,
-    free_at: Vec<Tick>,
     /// When the journal lane becomes free (`journal_lane` only).
     journal_free_at: Tick,
     /// The seed's key for the per-call jitter (drawn once from the device stream).
     jitter_key: u64,
     /// Ticks calls spent queued for a channel, summed.
     pub queued_ticks: u64,
-    /// Per channel, the start of its last call and whether it was the backup's.
-    last_call: Vec<(Tick, bool)>,
+    /// Per channel, when it becomes free (apart, so the search for the earliest
+    /// reads 8-byte steps), and the start of its last call and whether that call was
+    /// the backup's.
+    free_at: Vec<Tick>,
+    channels: Vec<Channel>,
+    /// The configuration's per-unit prices, as [`Price`].
+    price: Price,
+}
+
+/// One channel's last call (see [`DeviceModel`]).
+#[derive(Debug, Clone, Copy, Default)]
+struct Channel {
+    last_start: Tick,
+    last_backup: bool,
+}
+
+/// The per-unit prices of [`DeviceModelConfig::channel_ticks`], read once: a call's
+/// channel time is the sum of its counts times these (the same sum, term for term).
+#[derive(Debug, Clone, Copy)]
+struct Price {
+    read: Tick,
+    write: Tick,
+    table_update: Tick,
+    table_lookup: Tick,
+    flush: Tick,
+    /// Per journal sync on the call's channel: 0 under `journal_lane`.
+    journal_sync: Tick,
+    /// Jitter's upper bound (0: none).
+    jitter_max: Tick,
+    /// Journal syncs take the shared lane.
+    journal_lane: bool,
+}
+
+impl Price {
+    fn of(c: &DeviceModelConfig) -> Self {
+        Self {
+            read: c.read_latency_ticks,
+            write: c.write_latency_ticks,
+            table_update: c.table_update_latency_ticks,
+            table_lookup: c.table_lookup_latency_ticks,
+            flush: c.flush_latency_ticks,
+            journal_sync: if c.journal_lane {
+                0
+            } else {
+                c.journal_sync_latency()
+            },
+            jitter_max: c.jitter_ticks_max,
+            journal_lane: c.journal_lane,
+        }
+    }
+
+    /// [`DeviceModelConfig::channel_ticks`].
+    #[inline(always)]
+    fn channel_ticks(&self, cost: &IoCost) -> Tick {
+        u64::from(cost.total_reads()) * self.read
+            + u64::from(cost.total_writes()) * self.write
+            + u64::from(cost.table_updates()) * self.table_update
+            + u64::from(cost.table_lookups) * self.table_lookup
+            + u64::from(cost.image_flushes()) * self.flush
+            + u64::from(cost.journal_syncs) * self.journal_sync
+    }
 }
 
 impl DeviceModel {
@@ -159,12 +217,13 @@ impl DeviceModel {
     pub fn new(config: DeviceModelConfig, mut rng: ChaCha8Rng) -> Self {
         let channels = config.channels.max(1) as usize;
         Self {
+            price: Price::of(&config),
             config,
-            free_at: vec![0; channels],
             journal_free_at: 0,
             jitter_key: rng.next_u64(),
             queued_ticks: 0,
-            last_call: vec![(0, false); channels],
+            free_at: vec![0; channels],
+            channels: vec![Channel::default(); channels],
         }
     }
 
@@ -176,7 +235,12 @@ impl DeviceModel {
 
     /// Ticks of the flush barriers of one call: image flushes at `flush_latency_ticks`,
     /// journal syncs at their own latency.
+    #[inline]
     pub fn flush_ticks(&self, cost: &IoCost) -> Tick {
+        if cost.flushes == 0 {
+            // Journal syncs are counted among the flushes: none of either.
+            return 0;
+        }
         u64::from(cost.image_flushes()) * self.config.flush_latency_ticks
             + self.config.journal_ticks(cost)
     }
@@ -185,32 +249,35 @@ impl DeviceModel {
     /// of the backup ([`call_id`] with no transaction): the part of its wait for a
     /// channel spent while the channel's previous call, a backup call, ran.
     pub fn complete(&mut self, now: Tick, cost: &IoCost, call: u64) -> Completion {
-        let mut service = self.config.channel_ticks(cost);
-        let jitter = self.config.jitter_ticks_max;
-        if jitter > 0 && service > 0 {
+        let price = self.price;
+        let mut service = price.channel_ticks(cost);
+        if price.jitter_max > 0 && service > 0 {
             let draw = rng::mix64(self.jitter_key ^ rng::mix64(call));
-            service += draw % (jitter + 1);
+            service += draw % (price.jitter_max + 1);
         }
         // Earliest free channel; ties to the lowest index (deterministic).
         let mut i = 0;
+        let mut free = self.free_at[0];
         for (j, &t) in self.free_at.iter().enumerate().skip(1) {
-            if t < self.free_at[i] {
-                i = j;
+            if t < free {
+                (i, free) = (j, t);
             }
         }
-        let free = self.free_at[i];
         let start = now.max(free);
+        let ch = &mut self.channels[i];
         self.queued_ticks += start - now;
-        let (last_start, last_backup) = self.last_call[i];
-        let behind_backup_ticks = if last_backup && start > now {
-            start - now.max(last_start)
+        let behind_backup_ticks = if ch.last_backup && start > now {
+            start - now.max(ch.last_start)
         } else {
             0
         };
         let end = start + service;
         self.free_at[i] = end;
-        self.last_call[i] = (start, is_backup_call(call));
-        if !self.config.journal_lane || cost.journal_syncs == 0 {
+        *ch = Channel {
+            last_start: start,
+            last_backup: is_backup_call(call),
+        };
+        if !price.journal_lane || cost.journal_syncs == 0 {
             return Completion {
                 at: end,
                 behind_backup_ticks,
