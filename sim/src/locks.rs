@@ -20,9 +20,10 @@ pub type Attempt = u32;
 /// the memory of the few held at once.
 pub const DENSE_LOCKS_MAX: usize = 1 << 20;
 
-/// Bytes per lock of a dense table (holder 8, waiter queue 32, rounded up with the
-/// allocator's share); a sparse table costs about as much per lock held or waited for,
-/// plus the hash map's control byte and load factor.
+/// Bytes per lock the footprint estimate counts: a sparse table's entry (holder 8,
+/// waiter queue 32, rounded up with the allocator's share, plus the hash map's control
+/// byte and load factor). A dense table costs less: 4 bytes per lock, plus a queue per
+/// lock waited for.
 pub const LOCK_BYTES: u64 = 48;
 
 /// Result of a lock request.
@@ -44,10 +45,20 @@ struct Slot {
     waiters: VecDeque<Attempt>,
 }
 
-/// The locks, one slot per id (dense) or only the slots in use (sparse).
+/// A dense table's free lock: no attempt has this index.
+const FREE: Attempt = Attempt::MAX;
+
+/// The locks: a holder per id and a queue per lock waited for (dense: the holders
+/// are 4 bytes each, so the table of a small volume stays in the nearest cache), or
+/// only the slots in use (sparse).
 #[derive(Debug)]
 enum Slots {
-    Dense(Vec<Slot>),
+    Dense {
+        /// Per lock, its holder ([`FREE`]: none).
+        holders: Vec<Attempt>,
+        /// The waiters of each lock that has any, FIFO (no entry: none).
+        waiters: FxHashMap<u32, VecDeque<Attempt>>,
+    },
     Sparse(FxHashMap<u32, Slot>),
 }
 
@@ -74,7 +85,10 @@ impl LockTable {
         tb.sort_unstable();
         tb.dedup();
         let slots = if locks <= DENSE_LOCKS_MAX {
-            Slots::Dense(vec![Slot::default(); locks])
+            Slots::Dense {
+                holders: vec![FREE; locks],
+                waiters: FxHashMap::default(),
+            }
         } else {
             Slots::Sparse(FxHashMap::default())
         };
@@ -90,7 +104,7 @@ impl LockTable {
     /// waited for in a sparse one.
     pub fn entries(&self) -> usize {
         match &self.slots {
-            Slots::Dense(v) => v.len(),
+            Slots::Dense { holders, .. } => holders.len(),
             Slots::Sparse(m) => m.len(),
         }
     }
@@ -98,7 +112,7 @@ impl LockTable {
     /// Who holds `lock`.
     pub fn holder(&self, lock: u32) -> Option<Attempt> {
         match &self.slots {
-            Slots::Dense(v) => v[lock as usize].holder,
+            Slots::Dense { holders, .. } => Some(holders[lock as usize]).filter(|&h| h != FREE),
             Slots::Sparse(m) => m.get(&lock).and_then(|s| s.holder),
         }
     }
@@ -128,7 +142,20 @@ impl LockTable {
             return Acquire::TypeB;
         }
         let slot = match &mut self.slots {
-            Slots::Dense(v) => &mut v[lock as usize],
+            Slots::Dense { holders, waiters } => {
+                let holder = &mut holders[lock as usize];
+                return match *holder {
+                    FREE => {
+                        *holder = txn;
+                        Acquire::Granted
+                    }
+                    h if h == txn => Acquire::Granted,
+                    h => {
+                        waiters.entry(lock).or_default().push_back(txn);
+                        Acquire::Queued { holder: h }
+                    }
+                };
+            }
             Slots::Sparse(m) => m.entry(lock).or_default(),
         };
         match slot.holder {
@@ -147,11 +174,15 @@ impl LockTable {
     /// Releases `lock` held by `txn`; returns the waiter it passed to, if any.
     pub fn release(&mut self, lock: u32, txn: Attempt) -> Option<Attempt> {
         match &mut self.slots {
-            Slots::Dense(v) => {
-                let slot = &mut v[lock as usize];
-                debug_assert_eq!(slot.holder, Some(txn), "release of a lock not held");
-                let next = slot.waiters.pop_front();
-                slot.holder = next;
+            Slots::Dense { holders, waiters } => {
+                let holder = &mut holders[lock as usize];
+                debug_assert_eq!(*holder, txn, "release of a lock not held");
+                let next = if waiters.is_empty() {
+                    None
+                } else {
+                    next_waiter(waiters, lock)
+                };
+                *holder = next.unwrap_or(FREE);
                 next
             }
             Slots::Sparse(m) => {
@@ -169,15 +200,34 @@ impl LockTable {
 
     /// Withdraws `txn` from the queue of `lock` (it was aborted while waiting).
     pub fn withdraw(&mut self, lock: u32, txn: Attempt) {
-        let slot = match &mut self.slots {
-            Slots::Dense(v) => v.get_mut(lock as usize),
-            Slots::Sparse(m) => m.get_mut(&lock),
-        };
-        if let Some(s) = slot {
-            s.waiters.retain(|&t| t != txn);
+        match &mut self.slots {
+            Slots::Dense { waiters, .. } => {
+                if let Some(q) = waiters.get_mut(&lock) {
+                    q.retain(|&t| t != txn);
+                    if q.is_empty() {
+                        waiters.remove(&lock);
+                    }
+                }
+            }
+            Slots::Sparse(m) => {
+                if let Some(s) = m.get_mut(&lock) {
+                    s.waiters.retain(|&t| t != txn);
+                }
+            }
         }
         self.type_b_waiters.retain(|&(t, _)| t != txn);
     }
+}
+
+/// The first waiter of `lock`, taken from its queue (the queue's entry goes with its
+/// last waiter).
+fn next_waiter(waiters: &mut FxHashMap<u32, VecDeque<Attempt>>, lock: u32) -> Option<Attempt> {
+    let q = waiters.get_mut(&lock)?;
+    let next = q.pop_front();
+    if q.is_empty() {
+        waiters.remove(&lock);
+    }
+    next
 }
 
 #[cfg(test)]
