@@ -389,7 +389,25 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
         .iter()
         .map(|d| read_shard(d))
         .collect::<Result<Vec<_>>>()?;
-    let merged = WalkReport::merge(parts)?;
+    for (i, p) in parts.iter().enumerate() {
+        if let Some(j) = parts[..i]
+            .iter()
+            .position(|q| q.plan.shard_k == p.plan.shard_k)
+        {
+            bail!(
+                "shard {}/{} ({}): given twice (also {}); each of the {} shards once",
+                p.plan.shard_k,
+                p.plan.shard_n,
+                dirs[i].display(),
+                dirs[j].display(),
+                p.plan.shard_n
+            );
+        }
+    }
+    let merged = WalkReport::merge(parts).map_err(|e| match e {
+        model::ModelError::Config(m) => anyhow::anyhow!("cannot merge the walk shards: {m}"),
+        e => e.into(),
+    })?;
     let staging = crate::outdir::prepare(out)?;
     let reproduce = format!(
         "owm merge {} --out {}",

@@ -139,11 +139,17 @@ fn probe_workload(src: &str, table: &str) -> Option<toml::de::Error> {
 }
 
 /// Reads a trace workload's file (a path relative to the scenario file at `path`);
-/// its errors name the trace file and line, located at `key` in `src`.
-pub fn load_trace(path: &Path, src: &str, key: &str, s: &mut Scenario) -> Result<(), FileError> {
+/// its errors name the trace file and line, located in `src` at the key at fault
+/// (`workload.path`, or the geometry key the trace does not fit) below `prefix`
+/// (`scenario.` in a sweep file).
+pub fn load_trace(path: &Path, src: &str, prefix: &str, s: &mut Scenario) -> Result<(), FileError> {
     let dir = path.parent().unwrap_or(Path::new(""));
-    s.load_trace(dir)
-        .map_err(|e| FileError::key(path, src, key, e.to_string()))
+    s.load_trace(dir).map_err(|e| match e {
+        SimError::Config { key, message } => {
+            FileError::key(path, src, &format!("{prefix}{key}"), message)
+        }
+        e => FileError::key(path, src, &format!("{prefix}workload.path"), e.to_string()),
+    })
 }
 
 /// The simulator's verdict on `s` (`Scenario::validate`), located in the file: its

@@ -220,6 +220,8 @@ fn main() -> ExitCode {
         Command::Merge { dirs, out, verdict } => {
             if let Err(e) = verdict.preflight() {
                 Err(e)
+            } else if let Some(e) = mixed_merge(&dirs) {
+                Err(e)
             } else if dirs.first().is_some_and(|d| check_walk::is_walk_output(d)) {
                 check_walk::merge(&dirs, &out, &verdict)
             } else {
@@ -241,6 +243,19 @@ fn main() -> ExitCode {
             verdict::exit_of_error(&e).into()
         }
     }
+}
+
+/// A merge given both random-walk outputs and sweep shards: refused, naming one of
+/// each (each kind merges only with its own).
+fn mixed_merge(dirs: &[std::path::PathBuf]) -> Option<anyhow::Error> {
+    let walk = dirs.iter().find(|d| check_walk::is_walk_output(d))?;
+    let other = dirs.iter().find(|d| !check_walk::is_walk_output(d))?;
+    Some(anyhow::anyhow!(
+        "{} is the output of owm check --simulate, {} is not: merge the shards of one \
+         sweep, or of one random-walk run, at a time",
+        walk.display(),
+        other.display()
+    ))
 }
 
 fn demo(blocks: u64, block_size: usize) -> Result<()> {

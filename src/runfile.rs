@@ -19,6 +19,30 @@ pub fn default_policies() -> Vec<Policy> {
     Policy::ALL.to_vec()
 }
 
+/// What is wrong with a file's `policies` list, if anything: empty, or a policy named
+/// twice (its rows and files would be written twice; `crash` and `snapshot` are
+/// `crash-consistent`).
+pub fn policies_fault(policies: &[Policy]) -> Option<String> {
+    if policies.is_empty() {
+        return Some("is empty; name at least one policy".into());
+    }
+    let (i, p) = policies
+        .iter()
+        .enumerate()
+        .find(|(i, p)| policies[..*i].contains(p))?;
+    Some(format!(
+        "`{}` is named twice (entries {} and {}); name each policy once{}",
+        p.as_str(),
+        policies.iter().position(|q| q == p).map_or(0, |j| j + 1),
+        i + 1,
+        if *p == Policy::CrashConsistent {
+            " (`crash` and `snapshot` are aliases of `crash-consistent`)"
+        } else {
+            ""
+        }
+    ))
+}
+
 /// The CLI keys of a run file, with where they are.
 #[derive(Deserialize, Default)]
 struct CliKeys {
@@ -79,17 +103,14 @@ pub fn load_run_file(path: &Path) -> Result<RunFile, FileError> {
         }
         err
     })?;
-    load_trace(path, &src, "workload.path", &mut scenario)?;
+    load_trace(path, &src, "", &mut scenario)?;
     let policies = match keys.policies {
-        Some(p) if p.get_ref().is_empty() => {
-            return Err(FileError::key(
-                path,
-                &src,
-                "policies",
-                "is empty; name at least one policy",
-            ));
+        Some(p) => {
+            if let Some(why) = policies_fault(p.get_ref()) {
+                return Err(FileError::key(path, &src, "policies", why));
+            }
+            p.into_inner()
         }
-        Some(p) => p.into_inner(),
         None => default_policies(),
     };
     check_scenario(path, &src, "", &scenario)?;

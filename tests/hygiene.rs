@@ -87,6 +87,30 @@ fn a_walk_merge_refuses_a_users_directory_and_replaces_its_own() {
         assert!(matches!(code(&o), 1 | 3), "{}{}", stdout(&o), stderr(&o));
         shards.push(d);
     }
+    // The same shard twice: both directories named; a sweep shard among walk shards:
+    // refused as a mix of kinds.
+    let o = owm(&[
+        "merge",
+        &shards[0],
+        &shards[0],
+        "--out",
+        &s(&tmp.path().join("m")),
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["shard 1/2", "given twice", &shards[0]]);
+    let sweep = write(tmp.path(), "sw.toml", "policies = [\"none\"]\n");
+    let sd = s(&tmp.path().join("sweep1"));
+    ok(&owm(&[
+        "sweep", &sweep, "--shard", "1/2", "--out", &sd, "--quiet",
+    ]));
+    let o = owm(&["merge", &shards[0], &sd, "--out", &s(&tmp.path().join("m"))]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &["is the output of owm check --simulate", "sweep1 is not"],
+    );
+    assert!(!tmp.path().join("m").exists());
+
     let out = tmp.path().join("merged");
     std::fs::create_dir_all(&out).unwrap();
     write(&out, "results.csv", "mine\n");
@@ -187,18 +211,38 @@ fn a_bad_value_names_its_key() {
         ],
     );
     assert!(!tmp.path().join("o").exists());
+    // A trace file that cannot be read: its key once, not the simulator's words too.
+    let f = write(
+        tmp.path(),
+        "trace.toml",
+        "[workload]\nkind = \"trace\"\nformat = \"csv\"\npath = \".\"\n",
+    );
+    let o = owm(&["run", &f, "--out", &s(&tmp.path().join("o"))]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["trace.toml:4: key `workload.path`", "cannot read"]);
+    assert_eq!(
+        stderr(&o).matches("workload.path").count(),
+        1,
+        "{}",
+        stderr(&o)
+    );
+    // A float out of range is shown as written, not as 300 digits.
+    let f = write(tmp.path(), "p.toml", "abort_probability = 1e308\n");
+    let o = owm(&["run", &f, "--out", &s(&tmp.path().join("o"))]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &["key `abort_probability`: 1e308 is out of range 0..=1"],
+    );
 }
 
 /// A run file given to `owm sweep`, or a sweep file to `owm run`, says which it looks
 /// like and the command to use (exit 2).
 #[test]
 fn swapped_run_and_sweep_files_say_so() {
-    let o = owm(&[
-        "run",
-        "scenarios/sweep-space.toml",
-        "--out",
-        "/nonexistent/o",
-    ]);
+    let tmp = tempfile::tempdir().unwrap();
+    let out = s(&tmp.path().join("o"));
+    let o = owm(&["run", "scenarios/sweep-space.toml", "--out", &out]);
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     fails_with(
         &o,
@@ -207,12 +251,13 @@ fn swapped_run_and_sweep_files_say_so() {
             "run it with `owm sweep scenarios/sweep-space.toml`",
         ],
     );
-    let o = owm(&["sweep", "scenarios/bank.toml", "--out", "/nonexistent/o"]);
+    let o = owm(&["sweep", "scenarios/bank.toml", "--out", &out]);
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     fails_with(
         &o,
         &["key `seed`", "run it with `owm run scenarios/bank.toml`"],
     );
+    assert!(!tmp.path().join("o").exists());
 }
 
 /// An axis that sets a key the workload does not have is refused at that axis as an
@@ -302,4 +347,75 @@ fn serving_a_corrupt_device_is_bad_input() {
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     fails_with(&o, &["--block-size 0"]);
     assert!(!tmp.path().join("new").exists());
+}
+
+/// A `--json`/`--junit` or `owm device backup --to` path that is a pipe or a device is
+/// refused before any work (exit 2): a file is written whole and renamed over its
+/// path, which would put a regular file in the pipe's (or `/dev/null`'s) place.
+#[test]
+fn a_verdict_file_that_is_a_pipe_is_refused_before_work() {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::FileTypeExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("pipe");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let out = tmp.path().join("o");
+    for flag in ["--json", "--junit"] {
+        let o = owm(&[
+            "run",
+            "scenarios/fig3.toml",
+            flag,
+            &s(&fifo),
+            "--out",
+            &s(&out),
+        ]);
+        assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
+        fails_with(&o, &[flag, "not a regular file"]);
+        assert!(!out.exists(), "ran before refusing");
+        let t = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+        assert!(t.is_fifo(), "the pipe was replaced: {t:?}");
+    }
+    let o = owm(&[
+        "device",
+        "backup",
+        "--to",
+        &s(&fifo),
+        "--dir",
+        &s(tmp.path()),
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["--to", "not a regular file"]);
+}
+
+/// A policy named twice (an alias included) or a sweep seed given twice is refused
+/// with the file, line and key: its rows would be written, or counted, twice.
+#[test]
+fn a_policy_or_seed_given_twice_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = s(&tmp.path().join("o"));
+    let f = write(
+        tmp.path(),
+        "r.toml",
+        "policies = [\"crash\", \"cow\", \"snapshot\"]\n",
+    );
+    let o = owm(&["run", &f, "--out", &out]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            "r.toml:1: key `policies`",
+            "`crash-consistent` is named twice (entries 1 and 3)",
+        ],
+    );
+    let f = write(
+        tmp.path(),
+        "s.toml",
+        "policies = [\"none\"]\nseeds = [1, 2, 1]\n",
+    );
+    let o = owm(&["sweep", &f, "--out", &out]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["s.toml:2: key `seeds`", "seed 1 is listed twice"]);
+    assert!(!tmp.path().join("o").exists());
 }

@@ -21,7 +21,7 @@ fn in_unit(key: &str, x: f64) -> Result<(), SimError> {
     if (0.0..=1.0).contains(&x) {
         Ok(())
     } else {
-        Err(bad(key, format!("{x} is out of range 0..=1")))
+        Err(bad(key, format!("{x:?} is out of range 0..=1")))
     }
 }
 
@@ -73,9 +73,17 @@ pub(crate) fn scenario(s: &Scenario) -> Result<Layout, SimError> {
         return Err(bad(
             key,
             format!(
-                "{} records: at most {} (lock ids are 32-bit)",
-                layout.records(),
-                u32::MAX
+                "{} records: at most {} (lock ids are 32-bit){}",
+                s.workload.records(),
+                u32::MAX,
+                if layout.records() == s.workload.records() {
+                    String::new()
+                } else {
+                    format!(
+                        "; the volume's whole blocks hold {} records",
+                        layout.records()
+                    )
+                }
             ),
         ));
     }
@@ -231,7 +239,7 @@ fn workload(w: &W) -> Result<(), SimError> {
         if !(exponent.is_finite() && exponent >= 0.0) {
             return Err(bad(
                 "workload.hot_spot.exponent",
-                format!("{exponent} is out of range: must be finite and at least 0"),
+                format!("{exponent:?} is out of range: must be finite and at least 0"),
             ));
         }
     }
@@ -274,7 +282,7 @@ fn trace(c: &TraceConfig) -> Result<(), SimError> {
         return Err(bad(
             "workload.time_scale",
             format!(
-                "{} is out of range: must be finite and at least 0",
+                "{:?} is out of range: must be finite and at least 0",
                 c.time_scale
             ),
         ));
@@ -338,7 +346,7 @@ fn faults(f: &FaultsConfig) -> Result<(), SimError> {
             let range = if below_one { "0..1" } else { "0..=1" };
             return Err(bad(
                 &format!("faults.{name}"),
-                format!("{p} is out of range {range}"),
+                format!("{p:?} is out of range {range}"),
             ));
         }
     }
@@ -416,7 +424,7 @@ fn data_area(b: &crate::scenario::BackupConfig) -> Result<(), SimError> {
     match b.data_area_fraction {
         Some(f) if !(f > 0.0 && f <= 1.0) => Err(bad(
             "backup.data_area_fraction",
-            format!("{f} is out of range: must be above 0 and at most 1"),
+            format!("{f:?} is out of range: must be above 0 and at most 1"),
         )),
         _ => Ok(()),
     }

@@ -129,13 +129,8 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
         _ => toml::Table::new(),
     };
     default_workload_kind(&mut base, &spec.axis);
-    if spec.policies.is_empty() {
-        return Err(FileError::key(
-            path,
-            src,
-            "policies",
-            "is empty; name at least one policy",
-        ));
+    if let Some(why) = runfile::policies_fault(&spec.policies) {
+        return Err(FileError::key(path, src, "policies", why));
     }
     if spec.seeds.is_empty() {
         return Err(FileError::key(
@@ -231,7 +226,7 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
                 let (a, v) = axis_at_fault(&spec.axis, &values, e.message());
                 axis_error(path, src, &spec.axis, &a, &v, e.message().trim())
             })?;
-        config::load_trace(path, src, "scenario.workload.path", &mut s)?;
+        config::load_trace(path, src, "scenario.", &mut s)?;
         if let Err(e) = config::check_scenario(path, src, "scenario.", &s) {
             // A key an axis sets is reported at that axis, with the value.
             let key = e.key.as_deref().and_then(|k| k.strip_prefix("scenario."));

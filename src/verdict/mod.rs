@@ -155,13 +155,30 @@ impl VerdictArgs {
     }
 }
 
-/// Whether `path` can be created or replaced as a file: not a directory, and its
+/// Refuses a `path` that exists and is not a regular file or a directory (a device
+/// such as `/dev/null` or `/dev/stdout`, a pipe, a socket, through any symbolic link):
+/// owm writes a file whole, into a temporary file renamed over the path, which would
+/// put a regular file in the place of the device. `flag` names the option.
+pub fn refuse_special_file(flag: &str, path: &std::path::Path) -> anyhow::Result<()> {
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() && !m.is_dir() => anyhow::bail!(
+            "{flag} {}: not a regular file (a device, pipe or socket); owm replaces the \
+             file whole, so give the path of a regular file",
+            path.display()
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Whether `path` can be created or replaced as a file: not a directory, nor a device,
+/// pipe or socket ([`refuse_special_file`]), and its
 /// parent an existing directory where a file can be created (tried: a temporary file
 /// is made and removed). `flag` names the option in the error.
 pub fn writable_file(flag: &str, path: &std::path::Path) -> anyhow::Result<()> {
     if path.is_dir() {
         anyhow::bail!("{flag} {}: is a directory, not a file", path.display());
     }
+    refuse_special_file(flag, path)?;
     let parent = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => std::path::Path::new("."),
