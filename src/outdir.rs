@@ -65,6 +65,7 @@ fn file_in_the_way(dir: &Path) -> Option<&Path> {
 /// Checks `target` can be written and replaced, removes stale staging directories of
 /// earlier killed runs, and makes a fresh staging directory. Call before any work.
 pub fn prepare(target: &Path) -> Result<Staging> {
+    refuse_current_dir(target)?;
     let parent = parent(target);
     if let Some(file) = file_in_the_way(parent) {
         bail!(
@@ -110,6 +111,27 @@ pub fn prepare(target: &Path) -> Result<Staging> {
         dir: Some(dir),
         _lock: lock,
     })
+}
+
+/// Refuses a `target` that is the current directory or holds it (`.`, `..`, `/`): it
+/// would be replaced whole under the user's feet (the shell left in a removed
+/// directory), and `.` cannot be renamed at all.
+fn refuse_current_dir(target: &Path) -> Result<()> {
+    let (Ok(t), Ok(cwd)) = (
+        std::fs::canonicalize(target),
+        std::env::current_dir().and_then(std::fs::canonicalize),
+    ) else {
+        return Ok(());
+    };
+    if cwd.starts_with(&t) {
+        bail!(
+            "{}: is the current directory or holds it ({}); the output directory is \
+             replaced whole, so choose a new directory inside it (e.g. out/)",
+            target.display(),
+            t.display()
+        );
+    }
+    Ok(())
 }
 
 fn another_run(target: &Path) -> anyhow::Error {

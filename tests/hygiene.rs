@@ -419,3 +419,72 @@ fn a_policy_or_seed_given_twice_is_refused() {
     fails_with(&o, &["s.toml:2: key `seeds`", "seed 1 is listed twice"]);
     assert!(!tmp.path().join("o").exists());
 }
+
+/// `--out .` (or `--trace-dir ..`) is refused before any work, even empty: the
+/// directory the user stands in would be replaced whole (and `.` cannot be renamed,
+/// which left a staging directory inside it).
+#[test]
+fn the_current_directory_is_never_an_output_directory() {
+    use std::process::Command;
+    let tmp = tempfile::tempdir().unwrap();
+    let here = tmp.path().join("here");
+    std::fs::create_dir_all(&here).unwrap();
+    let scenario = s(&repo().join("scenarios/fig3.toml"));
+    for args in [
+        vec!["run", &scenario, "--out", "."],
+        vec!["run", &scenario, "--out", ".."],
+        vec!["check", "--threads", "1", "--trace-dir", "."],
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_owm"))
+            .args(&args)
+            .current_dir(&here)
+            .output()
+            .unwrap();
+        assert_eq!(code(&o), 2, "{args:?}: {}{}", stdout(&o), stderr(&o));
+        fails_with(&o, &["is the current directory or holds it"]);
+        assert!(names(&here).is_empty(), "{args:?}: {:?}", names(&here));
+        assert_eq!(names(tmp.path()), ["here"], "{args:?}");
+    }
+}
+
+/// `--resume` with a kept grid point that is not this run's (edited, out of the grid,
+/// or of another shard) is refused naming its file (exit 2), never a panic or a row
+/// of another point in the output.
+#[test]
+fn a_damaged_kept_point_is_refused_on_resume() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = "policies = [\"none\"]\nseeds = [1, 2]\n";
+    let f = write(tmp.path(), "s.toml", src);
+    let out = tmp.path().join("o");
+    let kept = tmp.path().join(".o.points");
+    std::fs::create_dir_all(&kept).unwrap();
+    write(&kept, "sweep.toml", src);
+    for (name, row, words) in [
+        ("point-0.json", "[\"0\"]", "its row is not that of point 0"),
+        (
+            "point-9.json",
+            "[\"9\"]",
+            "grid index 9, but the grid has 2 points",
+        ),
+    ] {
+        let p = write(
+            &kept,
+            name,
+            &format!("{{\"row\":{row},\"cases\":[],\"messages\":[]}}"),
+        );
+        let o = owm(&["sweep", &f, "--out", &s(&out), "--resume"]);
+        assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
+        fails_with(&o, &[name, words, "run without --resume"]);
+        assert!(!out.exists());
+        std::fs::remove_file(p).unwrap();
+    }
+    // Kept by a run of shard 1/2; resumed as shard 2/2.
+    write(
+        &kept,
+        "point-0.json",
+        "{\"row\":[\"0\",\"none\",\"1\"],\"cases\":[],\"messages\":[]}",
+    );
+    let o = owm(&["sweep", &f, "--out", &s(&out), "--resume", "--shard", "2/2"]);
+    assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
+    fails_with(&o, &["point-0.json", "not in this run's shard"]);
+}

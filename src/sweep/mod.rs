@@ -71,6 +71,34 @@ pub fn sweep(
     let mut report = Report::new("sweep", reproduce.clone(), verdict.allow_violations);
     report.seeds = sw.spec.seeds.clone();
     let (kept, mut finished) = resume::Kept::open(&out, &src, resume)?;
+    // A kept point must be one this run selects, with its grid point's row.
+    let width = sw.header().len();
+    for (&i, p) in &finished {
+        let fits = selected.contains(&i) && p.row.len() == width && {
+            let key = grid::row_key(&sw, i);
+            p.row[..key.len()] == key[..]
+        };
+        if !fits {
+            let why = if i >= total {
+                format!("grid index {i}, but the grid has {total} points")
+            } else if !selected.contains(&i) {
+                format!(
+                    "grid index {i} is not in this run's shard (kept by a run of another \
+                     --shard into the same --out)"
+                )
+            } else {
+                format!(
+                    "its row is not that of {} (edited or damaged)",
+                    grid::point_name(&sw, i)
+                )
+            };
+            bail!(
+                "{}: not a kept grid point of this run: {why}; remove it, or run without \
+                 --resume",
+                kept.file_of(i).display()
+            );
+        }
+    }
     if !finished.is_empty() {
         say!(
             "resuming: {} grid points kept from an interrupted run",

@@ -65,13 +65,15 @@ impl Kept {
         Ok((Kept { dir }, found))
     }
 
+    /// The file that keeps grid point `index`.
+    pub fn file_of(&self, index: usize) -> PathBuf {
+        self.dir.join(format!("point-{index}.json"))
+    }
+
     /// Keeps grid point `index`.
     pub fn keep(&self, index: usize, p: &Point) -> Result<()> {
         let text = serde_json::to_string(p)?;
-        reports::write_atomic(
-            &self.dir.join(format!("point-{index}.json")),
-            text.as_bytes(),
-        )?;
+        reports::write_atomic(&self.file_of(index), text.as_bytes())?;
         Ok(())
     }
 
