@@ -266,11 +266,11 @@ impl DeviceModel {
         let start = now.max(free);
         let ch = &mut self.channels[i];
         self.queued_ticks += start - now;
-        let behind_backup_ticks = if ch.last_backup && start > now {
-            start - now.max(ch.last_start)
-        } else {
-            0
-        };
+        // Without a branch on whether the call queued (often mispredicted): a call that
+        // does not queue starts now, and its previous call started no later, so the
+        // difference saturates to 0.
+        let behind_backup_ticks =
+            start.saturating_sub(now.max(ch.last_start)) * u64::from(ch.last_backup);
         let end = start + service;
         self.free_at[i] = end;
         *ch = Channel {

@@ -294,12 +294,36 @@ impl World<'_> {
     }
 }
 
-/// Sorts `xs` ascending: an insertion sort for the few locks of one transaction (no
-/// call into the general sort), the general sort beyond [`SORT_SMALL_MAX`].
+/// Sorts `xs` ascending: a sorting network of minima and maxima for two to four
+/// locks (no branch on the ids, which are random, so a branch would be mispredicted),
+/// an insertion sort for the few locks of one transaction (no call into the general
+/// sort), the general sort beyond [`SORT_SMALL_MAX`].
 fn sort_small(xs: &mut [u32]) {
-    if xs.len() > SORT_SMALL_MAX {
-        xs.sort_unstable();
-        return;
+    /// Orders `xs[i]` and `xs[j]` (i < j) without a branch.
+    fn exchange(xs: &mut [u32], i: usize, j: usize) {
+        let (a, b) = (xs[i], xs[j]);
+        xs[i] = a.min(b);
+        xs[j] = a.max(b);
+    }
+    match xs.len() {
+        2 => return exchange(xs, 0, 1),
+        3 => {
+            exchange(xs, 0, 1);
+            exchange(xs, 1, 2);
+            return exchange(xs, 0, 1);
+        }
+        4 => {
+            exchange(xs, 0, 1);
+            exchange(xs, 2, 3);
+            exchange(xs, 0, 2);
+            exchange(xs, 1, 3);
+            return exchange(xs, 1, 2);
+        }
+        n if n > SORT_SMALL_MAX => {
+            xs.sort_unstable();
+            return;
+        }
+        _ => {}
     }
     for i in 1..xs.len() {
         let x = xs[i];
