@@ -90,7 +90,7 @@ pub use identity::{Identity, Mismatch};
 pub use meta::MemJournal;
 pub use store::{
     BlockStore, CrashStore, CrashSwitch, Fate, FaultKind, FaultyStore, FileStore, InitialContent,
-    MemStore, PendingWrite, PowerLoss, SparseStore, StoreError,
+    InitialPrefix, MemStore, PendingWrite, PowerLoss, SparseStore, StoreError,
 };
 pub use table::LookupTable;
 pub use variant::{Geometry, Image, Phase, Variant, Vlun};

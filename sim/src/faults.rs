@@ -72,7 +72,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use engine::{BlockStore, CrashStore, Fate, InitialContent, PendingWrite, SparseStore, StoreError};
+use engine::{BlockStore, CrashStore, Fate, InitialPrefix, PendingWrite, SparseStore, StoreError};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -367,16 +367,16 @@ pub const TEAR_BYTES: usize = engine::store::WORD_BYTES;
 
 impl SimStore {
     /// `blocks` blocks of `block_size` bytes; a block never written reads as `initial`
-    /// gives it (zeros when `None`).
+    /// gives its leading bytes, the rest zeros (all zeros when `None`).
     pub(crate) fn new(
         name: &'static str,
         block_size: usize,
         blocks: u64,
-        initial: Option<InitialContent>,
+        initial: Option<InitialPrefix>,
         faults: Option<Faults>,
     ) -> Result<Self, StoreError> {
         let platter = match initial {
-            Some(f) => SparseStore::with_initial(block_size, blocks, f)?,
+            Some(f) => SparseStore::with_initial_prefix(block_size, blocks, f)?,
             None => SparseStore::new(block_size, blocks)?,
         };
         let disk = match faults {
@@ -465,6 +465,41 @@ impl BlockStore for SimStore {
         self.name.to_string()
     }
     fn read_block(&self, block: u64, buf: &mut [u8]) -> Result<(), StoreError> {
+        self.before_read(block)?;
+        self.store().read_block(block, buf)
+    }
+    fn read_block_prefix(&self, block: u64, out: &mut Vec<u8>) -> Result<(), StoreError> {
+        self.before_read(block)?;
+        self.store().read_block_prefix(block, out)
+    }
+    fn write_block(&self, block: u64, data: &[u8]) -> Result<(), StoreError> {
+        let target = self.write_target(block)?;
+        // A misdirected write is acknowledged like any other.
+        self.store().write_block(target, data)
+    }
+    fn write_block_prefix(&self, block: u64, data: &[u8]) -> Result<(), StoreError> {
+        let target = self.write_target(block)?;
+        self.store().write_block_prefix(target, data)
+    }
+    fn flush(&self) -> Result<(), StoreError> {
+        self.store().flush()
+    }
+    fn calls_are_brief(&self) -> bool {
+        self.store().calls_are_brief()
+    }
+    /// The plain store's written blocks; `None` with faults (a crash-capable disk's
+    /// cache and its rotted blocks are not tracked: every block may differ).
+    fn written_blocks(&self) -> Option<Vec<u64>> {
+        match &self.disk {
+            Disk::Plain(s) => s.written_blocks(),
+            Disk::Crash(_) => None,
+        }
+    }
+}
+
+impl SimStore {
+    /// Before a read of `block`: an injected read error, or a block rotting.
+    fn before_read(&self, block: u64) -> Result<(), StoreError> {
         if let Some(f) = &self.faults {
             let mut inj = lock(f);
             if inj.fails(false) {
@@ -482,9 +517,12 @@ impl BlockStore for SimStore {
                 }
             }
         }
-        self.store().read_block(block, buf)
+        Ok(())
     }
-    fn write_block(&self, block: u64, data: &[u8]) -> Result<(), StoreError> {
+
+    /// Before a write of `block`: an injected write error, or the block the write
+    /// lands on (another one when misdirected).
+    fn write_target(&self, block: u64) -> Result<u64, StoreError> {
         let mut target = block;
         if let Some(f) = &self.faults {
             let mut inj = lock(f);
@@ -499,22 +537,7 @@ impl BlockStore for SimStore {
                 target = inj.misdirect(block, self.block_count()).unwrap_or(block);
             }
         }
-        // A misdirected write is acknowledged like any other.
-        self.store().write_block(target, data)
-    }
-    fn flush(&self) -> Result<(), StoreError> {
-        self.store().flush()
-    }
-    fn calls_are_brief(&self) -> bool {
-        self.store().calls_are_brief()
-    }
-    /// The plain store's written blocks; `None` with faults (a crash-capable disk's
-    /// cache and its rotted blocks are not tracked: every block may differ).
-    fn written_blocks(&self) -> Option<Vec<u64>> {
-        match &self.disk {
-            Disk::Plain(s) => s.written_blocks(),
-            Disk::Crash(_) => None,
-        }
+        Ok(target)
     }
 }
 

@@ -153,7 +153,9 @@ impl<S: BlockStore> Device<S> {
         let per = (self.block_size as u64 / SUM_BYTES).max(1);
         let index = block / per;
         let _lock = sync::lock(&sums.locks[(index % SUM_LOCKS as u64) as usize]);
-        sums.set(image, block, checksum(image, block, logical, data));
+        // A block written as its leading bytes is summed whole.
+        let data = super::io::whole(data, self.block_size);
+        sums.set(image, block, checksum(image, block, logical, &data));
         let at = sums.data_blocks[image as usize] + index;
         match image {
             Image::A => cost.writes_a += 1,

@@ -6,18 +6,70 @@ use super::{Device, Durability};
 use crate::cost::IoCost;
 use crate::error::Result;
 use crate::latency::BarrierTimes;
-use crate::store::BlockStore;
+use crate::store::{BlockStore, StoreError};
 use crate::sync;
 use crate::Image;
+use std::borrow::Cow;
+
+/// What a block is read into: a whole block (`[u8]`, one block long), or its leading
+/// bytes (`Vec<u8>`, the rest of the block zeros: [`BlockStore::read_block_prefix`]).
+pub(crate) trait BlockTarget {
+    /// Reads block `block` of `store` into this target.
+    fn read_from<S: BlockStore>(
+        &mut self,
+        store: &S,
+        block: u64,
+    ) -> std::result::Result<(), StoreError>;
+    /// The whole block read (`block_size` bytes), for a checksum.
+    fn whole_block(&self, block_size: usize) -> Cow<'_, [u8]>;
+}
+
+impl BlockTarget for [u8] {
+    #[inline(always)]
+    fn read_from<S: BlockStore>(
+        &mut self,
+        store: &S,
+        block: u64,
+    ) -> std::result::Result<(), StoreError> {
+        store.read_block(block, self)
+    }
+    fn whole_block(&self, _block_size: usize) -> Cow<'_, [u8]> {
+        Cow::Borrowed(self)
+    }
+}
+
+impl BlockTarget for Vec<u8> {
+    #[inline(always)]
+    fn read_from<S: BlockStore>(
+        &mut self,
+        store: &S,
+        block: u64,
+    ) -> std::result::Result<(), StoreError> {
+        store.read_block_prefix(block, self)
+    }
+    fn whole_block(&self, block_size: usize) -> Cow<'_, [u8]> {
+        whole(self, block_size)
+    }
+}
+
+/// `prefix` followed by zeros up to `block_size` bytes (borrowed when it is whole).
+pub(crate) fn whole(prefix: &[u8], block_size: usize) -> Cow<'_, [u8]> {
+    if prefix.len() >= block_size {
+        return Cow::Borrowed(prefix);
+    }
+    let mut v = vec![0u8; block_size];
+    v[..prefix.len()].copy_from_slice(prefix);
+    Cow::Owned(v)
+}
 
 impl<S: BlockStore> Device<S> {
     /// Reads volume block `block` of `image` (its own logical block).
     #[inline(always)]
-    pub(crate) fn read_image(
+    pub(crate) fn read_image<T: BlockTarget + ?Sized>(
         &self,
         image: Image,
         block: u64,
-        buf: &mut [u8],
+        buf: &mut T,
         cost: &mut IoCost,
     ) -> Result<()> {
         self.read_image_at(image, block, block, buf, cost)
@@ -27,28 +79,28 @@ impl<S: BlockStore> Device<S> {
     /// data (a data-area slot holds its entry's block), verified in integrity mode.
     /// Inlined into every route: it is most of a call's work at small blocks.
     #[inline(always)]
-    pub(crate) fn read_image_at(
+    pub(crate) fn read_image_at<T: BlockTarget + ?Sized>(
         &self,
         image: Image,
         block: u64,
         logical: u64,
-        buf: &mut [u8],
+        buf: &mut T,
         cost: &mut IoCost,
     ) -> Result<()> {
         match image {
             Image::A => {
                 cost.reads_a += 1;
-                self.image_a.read_block(block, buf)?
+                buf.read_from(&self.image_a, block)?
             }
             Image::B => {
                 cost.reads_b += 1;
-                self.image_b.read_block(block, buf)?
+                buf.read_from(&self.image_b, block)?
             }
         }
         if self.sums.is_none() {
             return Ok(());
         }
-        self.verify(image, block, logical, buf)
+        self.verify(image, block, logical, &buf.whole_block(self.block_size))
     }
 
     /// Writes volume block `block` of `image` (its own logical block).
@@ -63,7 +115,8 @@ impl<S: BlockStore> Device<S> {
         self.write_image_at(image, block, block, data, cost)
     }
 
-    /// Writes physical block `block` of `image` with volume block `logical`'s data;
+    /// Writes physical block `block` of `image` with volume block `logical`'s data
+    /// (`data`: the block's leading bytes, the rest zeros; a whole block or less);
     /// in integrity mode its checksum follows. Inlined like [`Device::read_image_at`].
     #[inline(always)]
     pub(crate) fn write_image_at(
@@ -77,11 +130,11 @@ impl<S: BlockStore> Device<S> {
         match image {
             Image::A => {
                 cost.writes_a += 1;
-                self.image_a.write_block(block, data)?
+                self.image_a.write_block_prefix(block, data)?
             }
             Image::B => {
                 cost.writes_b += 1;
-                self.image_b.write_block(block, data)?
+                self.image_b.write_block_prefix(block, data)?
             }
         }
         if self.sums.is_none() {

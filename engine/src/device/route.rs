@@ -2,6 +2,7 @@
 //! storage images, as DESIGN.md §2's routing table has it (VLUN in, image out), with
 //! the write order of ARCHITECTURE.md ("Write order") per variant.
 
+use super::io::BlockTarget;
 use super::Device;
 use crate::cost::IoCost;
 use crate::error::{Error, Result};
@@ -24,12 +25,30 @@ impl<S: BlockStore> Device<S> {
         result.map(|()| cost)
     }
 
-    fn route_read(
+    /// Reads `block` of `vlun` as its leading bytes: `out` is cleared (its capacity
+    /// kept) and filled so that the block is `out` followed by zeros up to the block
+    /// size. The same block, routing, cost and errors as [`Device::read`], moving only
+    /// the bytes the image holds (a sparse store's block up to its last non-zero
+    /// byte, not a whole block zero-filled). `out.len()` is at most the block size; it
+    /// may be longer than the block's last non-zero byte (a file image gives the whole
+    /// block).
+    pub fn read_prefix(&self, vlun: Vlun, block: u64, out: &mut Vec<u8>) -> Result<IoCost> {
+        self.check(vlun, block, self.block_size)?;
+        let locks = self.lock_block(block);
+        let phase = self.phase.get();
+        let mut cost = IoCost::default();
+        let result = self.route_read(phase, vlun, block, out, &mut cost);
+        self.counters
+            .charge_call(locks.stripe, &cost, vlun, false, result.is_ok());
+        result.map(|()| cost)
+    }
+
+    fn route_read<T: BlockTarget + ?Sized>(
         &self,
         phase: Phase,
         vlun: Vlun,
         block: u64,
-        buf: &mut [u8],
+        buf: &mut T,
         cost: &mut IoCost,
     ) -> Result<()> {
         use Variant::*;
@@ -80,6 +99,29 @@ impl<S: BlockStore> Device<S> {
         result.map(|()| cost)
     }
 
+    /// Writes `block` of `vlun` as `data` followed by zeros up to the block size
+    /// (`data`: 0 to one block of bytes): the same as [`Device::write`] of that whole
+    /// block (routing, cost, errors), without building it: a sparse store looks for
+    /// the last non-zero byte in `data` only. Errors: as [`Device::write`];
+    /// [`Error::BufferSize`] when `data` is longer than a block.
+    pub fn write_prefix(&self, vlun: Vlun, block: u64, data: &[u8]) -> Result<IoCost> {
+        if data.len() > self.block_size {
+            return self
+                .check(vlun, block, data.len())
+                .map(|()| IoCost::default());
+        }
+        self.check(vlun, block, self.block_size)?;
+        let locks = self.lock_block(block);
+        let phase = self.phase.get();
+        let mut cost = IoCost::default();
+        let result = self.route_write(phase, vlun, block, data, &mut cost);
+        self.counters
+            .charge_call(locks.stripe, &cost, vlun, true, result.is_ok());
+        result.map(|()| cost)
+    }
+
+    /// Routes a write of `data`: the block's leading bytes (a whole block through
+    /// [`Device::write`]), the rest zeros.
     fn route_write(
         &self,
         phase: Phase,
@@ -187,7 +229,8 @@ impl<S: BlockStore> Device<S> {
     #[inline(never)]
     fn preserve_for_a(&self, vlun: Vlun, block: u64, cost: &mut IoCost) -> Result<()> {
         let r = self.allocate_entry(vlun, block, cost)?;
-        let mut old = vec![0u8; self.block_size];
+        // Only the bytes image B holds are moved (the rest of the block is zeros).
+        let mut old: Vec<u8> = Vec::new();
         let copied = self
             .reuse_barrier(cost)
             .and_then(|()| self.read_image(Image::B, block, &mut old, cost))

@@ -19,6 +19,9 @@
 //!   tombstones: the first empty slot ends a probe.
 //! - **Small growth steps.** A part grows by a quarter when it would pass 7/8 full, so
 //!   its load stays between 0.7 and 0.875: 18.3-22.9 bytes a held block.
+//! - **Small stores direct.** A store of at most [`DIRECT_BLOCKS_MAX`] blocks has one
+//!   slot per block, indexed by the block (no hash, no probe): at most 1 MiB of slots
+//!   however few blocks are written.
 
 /// Longest content (bytes up to the last non-zero byte) kept inside a slot.
 pub const INLINE_BYTES: usize = 11;
@@ -29,6 +32,9 @@ pub const ALLOCATION_OVERHEAD_BYTES: u64 = 16;
 
 /// Most blocks a table addresses: 2^32 keys in each of 256 parts.
 pub const BLOCKS_MAX: u64 = 1 << 40;
+
+/// Most blocks of a table held as one slot per block (2^16: 1 MiB of slots).
+pub const DIRECT_BLOCKS_MAX: u64 = 1 << 16;
 
 /// Bytes of a slot.
 pub const SLOT_BYTES: u64 = std::mem::size_of::<Slot>() as u64;
@@ -76,6 +82,13 @@ struct Bucket([Slot; SLOTS_PER_BUCKET]);
 struct Part {
     buckets: Vec<Bucket>,
     len: usize,
+}
+
+/// Where a block's slot is: in the direct slots, or a part's bucket and slot.
+#[derive(Clone, Copy)]
+enum Loc {
+    Direct(usize),
+    Part(usize, usize, usize),
 }
 
 /// Where a probe ended: the key's slot, or the empty slot where it would go.
@@ -161,6 +174,8 @@ pub fn content_len(data: &[u8]) -> usize {
 pub(crate) struct BlockTable {
     part_bits: u32,
     parts: Vec<Part>,
+    /// A small table's slots, one per block (then `parts` is empty).
+    direct: Option<Box<[Slot]>>,
     /// Contents longer than [`INLINE_BYTES`], by the index their slot holds; a freed
     /// index is empty and listed in `heap_free`.
     heap: Vec<Box<[u8]>>,
@@ -174,6 +189,17 @@ impl BlockTable {
     /// An empty table for blocks `0..blocks` (`blocks` ≤ [`BLOCKS_MAX`]).
     pub(crate) fn new(blocks: u64) -> Self {
         debug_assert!(blocks <= BLOCKS_MAX);
+        if blocks <= DIRECT_BLOCKS_MAX {
+            return BlockTable {
+                part_bits: 0,
+                parts: Vec::new(),
+                direct: Some(vec![Slot::default(); blocks as usize].into_boxed_slice()),
+                heap: Vec::new(),
+                heap_free: Vec::new(),
+                heap_bytes: 0,
+                len: 0,
+            };
+        }
         let bits = u64::BITS - blocks.saturating_sub(1).leading_zeros();
         let part_bits = bits
             .saturating_sub(BLOCKS_PER_PART_MIN_BITS)
@@ -181,6 +207,7 @@ impl BlockTable {
         BlockTable {
             part_bits,
             parts: (0..1usize << part_bits).map(|_| Part::default()).collect(),
+            direct: None,
             heap: Vec::new(),
             heap_free: Vec::new(),
             heap_bytes: 0,
@@ -202,6 +229,10 @@ impl BlockTable {
     /// Block `block`'s content up to its last non-zero byte, if held.
     #[inline]
     pub(crate) fn get(&self, block: u64) -> Option<&[u8]> {
+        if let Some(direct) = &self.direct {
+            let slot = &direct[block as usize];
+            return (slot.tag != EMPTY).then(|| self.content(slot));
+        }
         let (p, key) = self.split(block);
         let part = &self.parts[p];
         match part.probe(key)? {
@@ -217,43 +248,54 @@ impl BlockTable {
         }
     }
 
-    /// Holds `data` (one block) as block `block`'s content.
+    fn slot_mut(&mut self, loc: Loc) -> &mut Slot {
+        match loc {
+            Loc::Direct(i) => &mut self.direct.as_mut().expect("a direct table")[i],
+            Loc::Part(p, b, s) => &mut self.parts[p].buckets[b].0[s],
+        }
+    }
+
+    /// Block `block`'s slot (empty when not held), made room for.
+    fn locate(&mut self, block: u64, key: u32, p: usize) -> Loc {
+        if let Some(direct) = &self.direct {
+            if direct[block as usize].tag == EMPTY {
+                self.len += 1;
+            }
+            return Loc::Direct(block as usize);
+        }
+        if let Some(Probe::Found(b, s)) = self.parts[p].probe(key) {
+            return Loc::Part(p, b, s);
+        }
+        let part = &mut self.parts[p];
+        if part.full() {
+            part.grow();
+        }
+        part.len += 1;
+        self.len += 1;
+        match part.probe(key) {
+            Some(Probe::Vacant(b, s)) => Loc::Part(p, b, s),
+            _ => unreachable!("an absent key has a vacant slot"),
+        }
+    }
+
+    /// Holds `data` (a block's leading bytes, the rest zeros: one block or less) as
+    /// block `block`'s content.
     pub(crate) fn set(&mut self, block: u64, data: &[u8]) {
         let (p, key) = self.split(block);
         let len = content_len(data);
-        let found = match self.parts[p].probe(key) {
-            Some(Probe::Found(b, s)) => Some((b, s)),
-            _ => None,
-        };
-        let (b, s) = match found {
-            Some((b, s)) => {
-                let old = self.parts[p].buckets[b].0[s];
-                if old.tag == HEAP {
-                    let i = heap_index(&old);
-                    if self.heap[i].len() == len {
-                        // Same length (a full block rewritten whole): in place.
-                        self.heap[i].copy_from_slice(&data[..len]);
-                        return;
-                    }
-                    self.heap_bytes -= self.heap[i].len() as u64 + ALLOCATION_OVERHEAD_BYTES;
-                    self.heap[i] = Box::default();
-                    self.heap_free.push(i as u32);
-                }
-                (b, s)
+        let loc = self.locate(block, key, p);
+        let old = *self.slot_mut(loc);
+        if old.tag == HEAP {
+            let i = heap_index(&old);
+            if self.heap[i].len() == len {
+                // Same length (a full block rewritten whole): in place.
+                self.heap[i].copy_from_slice(&data[..len]);
+                return;
             }
-            None => {
-                let part = &mut self.parts[p];
-                if part.full() {
-                    part.grow();
-                }
-                part.len += 1;
-                self.len += 1;
-                match part.probe(key) {
-                    Some(Probe::Vacant(b, s)) => (b, s),
-                    _ => unreachable!("an absent key has a vacant slot"),
-                }
-            }
-        };
+            self.heap_bytes -= self.heap[i].len() as u64 + ALLOCATION_OVERHEAD_BYTES;
+            self.heap[i] = Box::default();
+            self.heap_free.push(i as u32);
+        }
         let slot = if len <= INLINE_BYTES {
             let mut bytes = [0u8; INLINE_BYTES];
             bytes[..len].copy_from_slice(&data[..len]);
@@ -283,14 +325,19 @@ impl BlockTable {
                 bytes,
             }
         };
-        self.parts[p].buckets[b].0[s] = slot;
+        *self.slot_mut(loc) = slot;
     }
 
     /// Bytes allocated: every part's buckets (their capacity, not only the slots in
     /// use), the heap contents with their allocation overhead, and the heap's index.
     pub(crate) fn bytes(&self) -> u64 {
         let buckets: usize = self.parts.iter().map(|p| p.buckets.capacity()).sum();
-        buckets as u64 * std::mem::size_of::<Bucket>() as u64
+        let direct = self
+            .direct
+            .as_ref()
+            .map_or(0, |d| d.len() as u64 * SLOT_BYTES);
+        direct
+            + buckets as u64 * std::mem::size_of::<Bucket>() as u64
             + self.heap_bytes
             + (self.heap.capacity() * std::mem::size_of::<Box<[u8]>>()) as u64
             + (self.heap_free.capacity() * 4) as u64
@@ -300,6 +347,15 @@ impl BlockTable {
     /// Every block held, ascending.
     pub(crate) fn blocks(&self) -> Vec<u64> {
         let mut out = Vec::with_capacity(self.len as usize);
+        if let Some(direct) = &self.direct {
+            out.extend(
+                (0u64..)
+                    .zip(direct.iter())
+                    .filter(|(_, s)| s.tag != EMPTY)
+                    .map(|(b, _)| b),
+            );
+            return out;
+        }
         for (p, part) in self.parts.iter().enumerate() {
             for slot in part.buckets.iter().flat_map(|b| b.0.iter()) {
                 if slot.tag != EMPTY {
@@ -344,9 +400,37 @@ mod tests {
     /// lists the same blocks.
     #[test]
     fn the_table_agrees_with_a_map_through_growth() {
-        let blocks = 1u64 << 28;
-        let mut t = BlockTable::new(blocks);
+        let t = agrees_with_a_map(1 << 28, 200_000);
         assert_eq!(t.parts.len(), 256);
+        assert!(t.heap_free.len() < t.heap.len());
+        // Every part grew on its own and stays between the load bounds.
+        for part in &t.parts {
+            let slots = part.buckets.len() * SLOTS_PER_BUCKET;
+            assert!(part.len * 8 <= slots * 7);
+            assert!(
+                part.len as f64 >= slots as f64 * LOAD_MIN * 0.95,
+                "{}",
+                part.len
+            );
+        }
+    }
+
+    /// A small store's direct slots: the same contents and blocks as a map.
+    #[test]
+    fn a_direct_table_agrees_with_a_map() {
+        for blocks in [1, 1000, DIRECT_BLOCKS_MAX] {
+            let t = agrees_with_a_map(blocks, 20_000);
+            assert!(t.parts.is_empty());
+            assert_eq!(t.direct.as_ref().map(|d| d.len() as u64), Some(blocks));
+            assert!(t.bytes() >= blocks * SLOT_BYTES + t.heap_bytes);
+            assert!(t.len() > 0 && t.len() <= blocks);
+        }
+    }
+
+    /// `writes` writes of every content length to a table of `blocks` blocks, against
+    /// a map; the table afterwards.
+    fn agrees_with_a_map(blocks: u64, writes: u64) -> BlockTable {
+        let mut t = BlockTable::new(blocks);
         let mut reference: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
         let mut x = 0x1234_5678_9abc_def0u64;
         let mut next = || {
@@ -355,7 +439,7 @@ mod tests {
             x ^= x << 17;
             x
         };
-        for i in 0..200_000u64 {
+        for i in 0..writes {
             let r = next();
             // Half the writes rewrite a block already held.
             let block = if i % 2 == 1 && !reference.is_empty() {
@@ -383,29 +467,20 @@ mod tests {
             reference.contains_key(&(blocks - 1))
         );
         assert_eq!(t.blocks(), reference.keys().copied().collect::<Vec<_>>());
-        // Every part grew on its own and stays between the load bounds.
-        for part in &t.parts {
-            let slots = part.buckets.len() * SLOTS_PER_BUCKET;
-            assert!(part.len * 8 <= slots * 7);
-            assert!(
-                part.len as f64 >= slots as f64 * LOAD_MIN * 0.95,
-                "{}",
-                part.len
-            );
-        }
         let long: u64 = reference
             .values()
             .filter(|c| c.len() > INLINE_BYTES)
             .map(|c| c.len() as u64 + ALLOCATION_OVERHEAD_BYTES)
             .sum();
         assert_eq!(t.heap_bytes, long);
-        assert!(t.heap_free.len() < t.heap.len());
+        t
     }
 
     #[test]
-    fn a_small_store_has_one_part_and_the_largest_256() {
-        assert_eq!(BlockTable::new(1024).parts.len(), 1);
-        assert_eq!(BlockTable::new(1 << 13).parts.len(), 2);
+    fn a_small_store_is_direct_and_the_largest_has_256_parts() {
+        assert!(BlockTable::new(1024).direct.is_some());
+        assert!(BlockTable::new(DIRECT_BLOCKS_MAX).direct.is_some());
+        assert_eq!(BlockTable::new(DIRECT_BLOCKS_MAX + 1).parts.len(), 32);
         let mut t = BlockTable::new(BLOCKS_MAX);
         assert_eq!(t.parts.len(), 256);
         t.set(BLOCKS_MAX - 1, &[1; 8]);

@@ -27,7 +27,7 @@ pub use crash::{
 pub use faulty::{FaultKind, FaultyStore};
 pub use file::FileStore;
 pub use mem::{MemStore, WORD_BYTES};
-pub use sparse::{InitialContent, SparseStore, HELD_BLOCK_OVERHEAD_BYTES};
+pub use sparse::{InitialContent, InitialPrefix, SparseStore, HELD_BLOCK_OVERHEAD_BYTES};
 
 /// An error from a block store: always names the store and, where one is involved,
 /// the block.
@@ -117,6 +117,33 @@ pub trait BlockStore: Send + Sync {
     fn read_block(&self, block: u64, buf: &mut [u8]) -> Result<(), StoreError>;
     /// Writes `data` (exactly one block long) to block `block`.
     fn write_block(&self, block: u64, data: &[u8]) -> Result<(), StoreError>;
+    /// Reads block `block`'s leading bytes into `out` (cleared first, its capacity
+    /// kept): afterwards the block is `out` followed by zeros up to the block size
+    /// (`out.len()` ≤ [`BlockStore::block_size`]; a store may return more bytes than
+    /// the last non-zero one, up to the whole block). The same block content as
+    /// [`BlockStore::read_block`] gives, in as few bytes as the store knows how to
+    /// move: a store holding a block as its bytes up to the last non-zero one copies
+    /// just those. Default: the whole block. Errors: as [`BlockStore::read_block`]
+    /// (`OutOfRange`, or the store's own).
+    fn read_block_prefix(&self, block: u64, out: &mut Vec<u8>) -> Result<(), StoreError> {
+        out.clear();
+        out.resize(self.block_size(), 0);
+        self.read_block(block, out)
+    }
+    /// Writes block `block` as `data` followed by zeros up to the block size: the same
+    /// as [`BlockStore::write_block`] of that whole block, with `data` of 0 to
+    /// [`BlockStore::block_size`] bytes. Default: the whole block built and written.
+    /// Errors: `BufferSize` when `data` is longer than a block, `OutOfRange`, or the
+    /// store's own.
+    fn write_block_prefix(&self, block: u64, data: &[u8]) -> Result<(), StoreError> {
+        if data.len() == self.block_size() {
+            return self.write_block(block, data);
+        }
+        check_prefix(self, block, data.len())?;
+        let mut whole = vec![0u8; self.block_size()];
+        whole[..data.len()].copy_from_slice(data);
+        self.write_block(block, &whole)
+    }
     /// Makes every completed write durable (`fsync` for a file).
     fn flush(&self) -> Result<(), StoreError>;
     /// The wall time of the flushes since the last call ([`crate::latency`]), for a
@@ -180,6 +207,31 @@ pub(crate) fn check_access(
     Ok(())
 }
 
+/// Checks a block index and the length of a block's leading bytes (at most one
+/// block) against a store's geometry.
+pub(crate) fn check_prefix<T: BlockStore + ?Sized>(
+    store: &T,
+    block: u64,
+    len: usize,
+) -> Result<(), StoreError> {
+    if block >= store.block_count() {
+        return Err(StoreError::OutOfRange {
+            store: store.name(),
+            block,
+            blocks: store.block_count(),
+        });
+    }
+    if len > store.block_size() {
+        return Err(StoreError::BufferSize {
+            store: store.name(),
+            block,
+            len,
+            block_size: store.block_size(),
+        });
+    }
+    Ok(())
+}
+
 impl<T: BlockStore + ?Sized> BlockStore for Box<T> {
     fn block_size(&self) -> usize {
         (**self).block_size()
@@ -198,6 +250,12 @@ impl<T: BlockStore + ?Sized> BlockStore for Box<T> {
     }
     fn write_block(&self, block: u64, data: &[u8]) -> Result<(), StoreError> {
         (**self).write_block(block, data)
+    }
+    fn read_block_prefix(&self, block: u64, out: &mut Vec<u8>) -> Result<(), StoreError> {
+        (**self).read_block_prefix(block, out)
+    }
+    fn write_block_prefix(&self, block: u64, data: &[u8]) -> Result<(), StoreError> {
+        (**self).write_block_prefix(block, data)
     }
     fn flush(&self) -> Result<(), StoreError> {
         (**self).flush()

@@ -26,6 +26,7 @@ mod identity;
 mod integrity;
 mod io_cost;
 mod lifecycle;
+mod prefix;
 mod reopen;
 mod sparse;
 mod sparse_table;

@@ -97,18 +97,14 @@ impl World<'_> {
                 .cache
                 .iter()
                 .any(|(b, _)| *b == block);
+        // Blocks move as their leading bytes (the rest zeros): a record block's 16.
         let mut copy = if fresh {
-            let mut v = self.spare_bufs.pop().unwrap_or_default();
-            if v.len() != self.buf.len() {
-                v.clear();
-                v.resize(self.buf.len(), 0);
-            }
-            v
+            self.spare_bufs.pop().unwrap_or_default()
         } else {
             Vec::new()
         };
         let into = if fresh { &mut copy } else { &mut self.buf };
-        let cost = match self.dev.read(vlun, block, into) {
+        let cost = match self.dev.read_prefix(vlun, block, into) {
             Ok(cost) => cost,
             Err(e) => {
                 if fresh {
@@ -124,9 +120,9 @@ impl World<'_> {
         self.tally.logical_reads += 1;
         let off = self.place.offset_in_block(record);
         let data = if fresh { &copy[..] } else { &self.buf[..] };
-        let (value, _) = read_record(&data[off..]);
+        let (value, _) = record_at(data, off);
         if self.oracle.is_some() {
-            let digest = block_digest(data);
+            let digest = prefix_digest(data, self.layout.block_size);
             self.log(Event::ReadBlock {
                 txn: id,
                 vlun,
@@ -145,7 +141,8 @@ impl World<'_> {
             t.cache.push((block, copy));
         } else if gran == Granularity::Block {
             if let Some((_, c)) = t.cache.iter_mut().find(|(b, _)| *b == block) {
-                c.copy_from_slice(&self.buf);
+                c.clear();
+                c.extend_from_slice(&self.buf);
             }
         }
         t.op += 1;
@@ -185,24 +182,25 @@ impl World<'_> {
         let gran = self.scenario.locking.granularity;
         match gran {
             // A blind write replaces the whole block (one record per block, validated).
-            _ if blind => self.buf.fill(0),
+            _ if blind => self.buf.clear(),
             Granularity::Block => {
                 let (_, c) = t
                     .cache
                     .iter()
                     .find(|(b, _)| *b == block)
                     .expect("a block is read before it is written");
-                self.buf.copy_from_slice(c);
+                self.buf.clear();
+                self.buf.extend_from_slice(c);
             }
             Granularity::Record => {
-                cost = match self.dev.read(vlun, block, &mut self.buf) {
+                cost = match self.dev.read_prefix(vlun, block, &mut self.buf) {
                     Ok(cost) => cost,
                     Err(e) if faults::injected(&e) => return self.io_failed(att),
                     Err(e) if faults::integrity(&e) => return self.integrity_failed(att),
                     Err(e) => return Err(engine_err(now)(e)),
                 };
                 if self.oracle.is_some() {
-                    let digest = block_digest(&self.buf);
+                    let digest = prefix_digest(&self.buf, self.layout.block_size);
                     self.log(Event::ReadBlock {
                         txn: id,
                         vlun,
@@ -224,8 +222,10 @@ impl World<'_> {
         let first_write = !blind && !t.before.iter().any(|(k, _)| *k == key);
         if first_write {
             let bytes = match gran {
+                // The record's bytes the block holds (the rest of it zeros).
                 Granularity::Record => {
-                    recycled_copy(&mut self.spare_bufs, &self.buf[off..off + rs])
+                    let end = (off + rs).min(self.buf.len());
+                    recycled_copy(&mut self.spare_bufs, &self.buf[off.min(end)..end])
                 }
                 // The attempt's copy of the block (just copied to `buf`) becomes the
                 // before-image, moved, not copied; the written block takes its place
@@ -241,8 +241,11 @@ impl World<'_> {
             };
             t.before.push((key, bytes));
         }
+        if self.buf.len() < off + RECORD_HEADER_BYTES {
+            self.buf.resize(off + RECORD_HEADER_BYTES, 0);
+        }
         write_record(&mut self.buf[off..], value, stamp_of(id));
-        let w = match self.dev.write(vlun, block, &self.buf) {
+        let w = match self.dev.write_prefix(vlun, block, &self.buf) {
             Ok(w) => w,
             Err(engine::Error::DataAreaFull { .. }) => {
                 if first_write {
@@ -285,7 +288,7 @@ impl World<'_> {
             }
         }
         if self.oracle.is_some() {
-            let digest = block_digest(&self.buf);
+            let digest = prefix_digest(&self.buf, self.layout.block_size);
             self.log(Event::WriteBlock {
                 txn: id,
                 vlun,
@@ -304,11 +307,11 @@ impl World<'_> {
                 if c.is_empty() {
                     // Its old copy went to the before-image: the written block (`buf`)
                     // is the attempt's copy now, and a spare buffer the scratch one.
-                    let mut scratch = self.spare_bufs.pop().unwrap_or_default();
-                    scratch.resize(self.buf.len(), 0);
+                    let scratch = self.spare_bufs.pop().unwrap_or_default();
                     *c = std::mem::replace(&mut self.buf, scratch);
                 } else {
-                    c.copy_from_slice(&self.buf);
+                    c.clear();
+                    c.extend_from_slice(&self.buf);
                 }
             }
         }
@@ -421,7 +424,7 @@ impl World<'_> {
             let block = match gran {
                 Granularity::Record => {
                     let block = self.place.block_of(*key);
-                    match self.dev.read(vlun, block, &mut self.buf) {
+                    match self.dev.read_prefix(vlun, block, &mut self.buf) {
                         Ok(c) => cost.add(c),
                         // The block fails its checksum: its before-image cannot be
                         // patched in; the block stays refused (see crate::faults).
@@ -431,16 +434,27 @@ impl World<'_> {
                         }
                         Err(e) => return Err(e),
                     }
+                    // The before-image holds the record's bytes the block held then;
+                    // the rest of the record was zeros.
                     let off = self.place.offset_in_block(*key);
-                    self.buf[off..off + bytes.len()].copy_from_slice(bytes);
+                    let end = off + bytes.len();
+                    if self.buf.len() < end {
+                        self.buf.resize(end, 0);
+                    }
+                    self.buf[off..end].copy_from_slice(bytes);
+                    let record_end = (off + self.layout.record_size).min(self.buf.len());
+                    if end < record_end {
+                        self.buf[end..record_end].fill(0);
+                    }
                     block
                 }
                 Granularity::Block => {
-                    self.buf.copy_from_slice(bytes);
+                    self.buf.clear();
+                    self.buf.extend_from_slice(bytes);
                     *key
                 }
             };
-            let c = self.dev.write(vlun, block, &self.buf);
+            let c = self.dev.write_prefix(vlun, block, &self.buf);
             if let Err(e) = &c {
                 if faults::integrity(e) {
                     // Nothing was written (a preserved copy's read failed).
@@ -464,7 +478,7 @@ impl World<'_> {
     /// Records a block write of `self.buf` (its digest names the content).
     fn log_block_write(&mut self, txn: TxnId, vlun: Vlun, block: u64) {
         if self.oracle.is_some() {
-            let digest = block_digest(&self.buf);
+            let digest = prefix_digest(&self.buf, self.layout.block_size);
             self.log(Event::WriteBlock {
                 txn,
                 vlun,
@@ -473,4 +487,17 @@ impl World<'_> {
             });
         }
     }
+}
+
+/// The value and stamp of the record whose header starts at byte `off` of a block
+/// given as its leading bytes `data` (the rest of the block zeros).
+fn record_at(data: &[u8], off: usize) -> (i64, u64) {
+    if let Some(header) = data.get(off..off + RECORD_HEADER_BYTES) {
+        return read_record(header);
+    }
+    let mut header = [0u8; RECORD_HEADER_BYTES];
+    if off < data.len() {
+        header[..data.len() - off].copy_from_slice(&data[off..]);
+    }
+    read_record(&header)
 }

@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 
 use std::sync::Arc;
 
-use engine::{BlockStore, Device, DeviceConfig, Image, InitialContent, IoCost, MemJournal, Vlun};
+use engine::{BlockStore, Device, DeviceConfig, Image, InitialPrefix, IoCost, MemJournal, Vlun};
 use rand_chacha::ChaCha8Rng;
 
 use crate::clock::{EventQueue, Tick};
@@ -21,7 +21,8 @@ use crate::device_model::DeviceModel;
 use crate::error::SimError;
 use crate::faults::{self, Faults, SimStore};
 use crate::history::{
-    block_digest, initial_block, read_record, stamp_of, write_record, Event, History, Layout, TxnId,
+    prefix_digest, read_record, stamp_of, write_record, Event, History, Layout, TxnId,
+    RECORD_HEADER_BYTES,
 };
 use crate::image::{Image as SparseImage, Initial};
 use crate::judge::Judge;
@@ -30,7 +31,7 @@ use crate::policy::Policy;
 use crate::rng::{self, Component};
 use crate::scenario::{Discipline, Granularity, OnDataAreaFull, Scenario};
 use crate::txn::{Op, TxnSpec};
-use crate::workload::Workload;
+use crate::workload::{InitialValues, Workload};
 
 /// What the queue holds. Transaction events carry the attempt's generation, so an event
 /// for a recycled entry is recognised and dropped.
@@ -283,6 +284,8 @@ pub(crate) struct World<'a> {
     faults: Option<Faults>,
     /// The device's metadata journal, with faults (the engine recovers from it).
     journal: Option<MemJournal>,
+    /// The scratch block, as its leading bytes (the rest of the block zeros: what
+    /// [`Device::read_prefix`] gives and [`Device::write_prefix`] takes).
     buf: Vec<u8>,
     /// Byte buffers of finished attempts' block cache and before-images, reused so a
     /// transaction's copies cost no allocation (at most as many as the attempts in
@@ -320,6 +323,22 @@ pub(crate) struct World<'a> {
 pub(crate) struct Oracle {
     pub(crate) judge: Judge<'static>,
     pub(crate) kept: Option<History>,
+}
+
+/// Block `block`'s initial content (as [`crate::history::initial_block`] gives it) as its leading
+/// bytes: each record's header (value, stamp 0), up to the last record's; nothing for
+/// a block past the volume (a data area's, all zeros). `out` arrives empty.
+fn initial_prefix(layout: &Layout, values: InitialValues, block: u64, out: &mut Vec<u8>) {
+    if block >= layout.volume_blocks {
+        return;
+    }
+    let per = layout.records_per_block();
+    let rs = layout.record_size;
+    out.resize((per as usize - 1) * rs + RECORD_HEADER_BYTES, 0);
+    for i in 0..per {
+        let at = i as usize * rs;
+        write_record(&mut out[at..], values.of(block * per + i), 0);
+    }
 }
 
 /// A copy of `src` in a recycled buffer from `spare` (a new one only when it is empty).
@@ -380,8 +399,8 @@ impl<'a> World<'a> {
         let (a_blocks, b_blocks) =
             config.image_blocks(layout.block_size, layout.volume_blocks, area_slots);
         let values = scenario.workload.initial_values();
-        let content: InitialContent =
-            Arc::new(move |b, buf: &mut [u8]| initial_block(&layout, values, b, buf));
+        let content: InitialPrefix =
+            Arc::new(move |b, out: &mut Vec<u8>| initial_prefix(&layout, values, b, out));
         let store = |name, image, blocks| {
             let holds_volume = variant.table_image() != Some(image);
             let initial = holds_volume.then(|| content.clone());
@@ -482,7 +501,7 @@ impl<'a> World<'a> {
             backoff_rng: rng::stream(seed, Component::Backoff),
             faults,
             journal,
-            buf: vec![0u8; layout.block_size],
+            buf: Vec::with_capacity(layout.block_size),
             spare_bufs: Vec::new(),
             split_done: false,
             gate_open: true,
