@@ -85,12 +85,12 @@ pub struct CheckArgs {
     /// every state.
     #[arg(long, value_parser = model::config::parse_on_off)]
     symmetry: Option<bool>,
-    /// Checker threads (default: every core).
-    #[arg(long)]
+    /// Checker threads (default: every core; at most 1024).
+    #[arg(long, value_parser = parse_threads)]
     threads: Option<usize>,
     /// Explore at most this many steps deep (stateright's depth: the initial state is
     /// depth 1). States reached at the bound are not explored: exit 3 when any were.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_depth)]
     depth: Option<usize>,
     /// Stop after about this many generated states (exit 3 if that cut the search).
     #[arg(long, value_name = "N")]
@@ -258,6 +258,26 @@ impl CheckArgs {
             c.strategy = Strategy::Dfs;
         }
         Ok(c)
+    }
+}
+
+/// The most checker threads `--threads` takes: more than a machine runs usefully,
+/// fewer than an operating system refuses to start (a refused thread aborted the
+/// search).
+pub const THREADS_MAX: usize = 1024;
+
+fn parse_threads(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=THREADS_MAX).contains(&n) => Ok(n),
+        _ => Err(format!("`{s}`: expected 1..={THREADS_MAX} threads")),
+    }
+}
+
+/// `--depth`: at most `i64::MAX`, which the trace and walk files can record.
+fn parse_depth(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n as u64 <= i64::MAX as u64 => Ok(n),
+        _ => Err(format!("`{s}`: expected a depth of 1..={}", i64::MAX)),
     }
 }
 

@@ -27,6 +27,10 @@ use crate::verdict::{Exit, Outcome, Report, VerdictArgs};
 /// The summary file a random-walk run writes beside its traces.
 pub const WALK_FILE: &str = "walks.toml";
 
+/// The largest seed or walk count `walks.toml` can record (TOML integers are 64-bit
+/// signed): a larger one is refused as a flag, not after the walks.
+const RECORDABLE_MAX: u64 = i64::MAX as u64;
+
 /// The random-walk flags of `owm check`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct WalkArgs {
@@ -39,10 +43,10 @@ pub struct WalkArgs {
     /// The seed of the walks (default 1): walk i's choices come from ChaCha8 keyed by the
     /// seed, stream i, so any walk can be rerun alone (walk 25 of 1000: `--walks 1000
     /// --shard 26/1000`).
-    #[arg(long, requires = "simulate")]
+    #[arg(long, requires = "simulate", value_parser = clap::value_parser!(u64).range(..=RECORDABLE_MAX))]
     seed: Option<u64>,
     /// Walks in the whole run (default 1000).
-    #[arg(long, requires = "simulate")]
+    #[arg(long, requires = "simulate", value_parser = clap::value_parser!(u64).range(..=RECORDABLE_MAX))]
     walks: Option<u64>,
     /// Run only walks i with i % N == K - 1 (1 <= K <= N); `owm merge` joins the N
     /// outputs into what the unsharded run writes (job arrays).

@@ -121,8 +121,8 @@ satisfies i % N == K - 1; `owm merge` joins the N outputs."
         #[arg(long, value_name = "K/N")]
         shard: Option<sweep::Shard>,
         /// Worker threads for the grid points and the plots (default: the available
-        /// cores; results do not depend on it).
-        #[arg(long)]
+        /// cores; at most 1024; results do not depend on it).
+        #[arg(long, value_parser = parse_jobs)]
         jobs: Option<usize>,
         /// No progress on stderr (a bar on a terminal, else a line every few seconds).
         #[arg(long)]
@@ -242,6 +242,15 @@ fn main() -> ExitCode {
             tell!("error: {}", verdict::error_text(&e));
             verdict::exit_of_error(&e).into()
         }
+    }
+}
+
+/// `--jobs`: 1..=[`check::THREADS_MAX`] (more threads than a machine runs usefully
+/// only risk the operating system refusing them).
+fn parse_jobs(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=check::THREADS_MAX).contains(&n) => Ok(n),
+        _ => Err(format!("`{s}`: expected 1..={} jobs", check::THREADS_MAX)),
     }
 }
 

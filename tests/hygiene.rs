@@ -488,3 +488,40 @@ fn a_damaged_kept_point_is_refused_on_resume() {
     assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
     fails_with(&o, &["point-0.json", "not in this run's shard"]);
 }
+
+/// Thread counts and numbers a file cannot record are refused as flags (exit 2),
+/// never a checker aborted by a refused thread, a sweep stuck starting 10^5 threads,
+/// or walks done and then lost because `walks.toml` cannot hold their count.
+#[test]
+fn out_of_range_counts_are_refused_as_flags() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = s(&tmp.path().join("t"));
+    let huge = "18446744073709551615";
+    for (args, needle) in [
+        (
+            vec!["check", "--threads", "100000"],
+            "expected 1..=1024 threads",
+        ),
+        (vec!["check", "--depth", huge], "--depth"),
+        (vec!["check", "--simulate", "--walks", huge], "--walks"),
+        (vec!["check", "--simulate", "--seed", huge], "--seed"),
+        (
+            vec!["sweep", "scenarios/sweep-space.toml", "--jobs", "100000"],
+            "expected 1..=1024 jobs",
+        ),
+    ] {
+        let mut a = args.clone();
+        a.extend(["--trace-dir", &t]);
+        if args[0] == "sweep" {
+            a.truncate(args.len());
+            a.extend(["--out", &t]);
+        }
+        let o = owm(&a);
+        assert_eq!(code(&o), 2, "{a:?}: {}", stderr(&o));
+        fails_with(&o, &[needle]);
+        assert!(
+            !tmp.path().join("t").exists(),
+            "{a:?} worked before refusing"
+        );
+    }
+}

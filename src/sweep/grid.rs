@@ -123,7 +123,8 @@ pub fn run_points(
     let results: Mutex<Vec<Option<Point>>> =
         Mutex::new((0..selected.len()).map(|_| None).collect());
     std::thread::scope(|scope| {
-        for _ in 0..jobs.max(1) {
+        // No more threads than points.
+        for _ in 0..jobs.clamp(1, selected.len().max(1)) {
             scope.spawn(|| loop {
                 let slot = next.fetch_add(1, Ordering::Relaxed);
                 let Some(&index) = selected.get(slot) else {
