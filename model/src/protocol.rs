@@ -503,10 +503,8 @@ impl OwmModel {
         bytes: &[u8],
     ) -> (u32, u32) {
         let cost = n
-            .device_mut()
-            .write(vlun, block, bytes)
+            .write_device(vlun, block, bytes)
             .expect("a block write the model issues is legal");
-        n.rekey_device();
         let digest = block_digest(bytes);
         if let Some(sym) = &n.symmetry {
             sym.remember(digest, bytes);

@@ -25,9 +25,10 @@ use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
+mod interned;
 pub(crate) mod symmetry;
 
-use engine::{Device, MemStore, Phase, Vlun};
+use engine::{Device, IoCost, MemStore, Phase, Vlun};
 use sim::oracle::Invariant;
 
 pub use crate::config::LOCK_ITEMS_MAX;
@@ -258,10 +259,63 @@ impl State {
         self.device.make_mut()
     }
 
-    /// Takes the device's digest after an action changed it.
+    /// Takes the device's digest after an action changed it, and shares the device
+    /// this thread already made equal to it, if any (`interned`).
     pub(crate) fn rekey_device(&mut self) {
         self.device_key = device_key(&self.device);
         self.phase = self.device.phase();
+        if let Some(kept) = interned::intern_device(self.device.arc(), self.device_key) {
+            self.device = SharedDevice(Some(kept));
+        }
+    }
+
+    /// Writes `data` to `block` through `vlun` on this state's device (a copy of it if
+    /// shared) and takes the digest; a write this thread already applied to the same
+    /// kept device takes the device it made instead (`interned`).
+    ///
+    /// # Errors
+    /// The engine's, for a write the device refuses.
+    pub(crate) fn write_device(
+        &mut self,
+        vlun: Vlun,
+        block: u64,
+        data: &[u8],
+    ) -> engine::Result<IoCost> {
+        if let Some(w) = interned::written(self.device.arc(), vlun, block, data) {
+            self.device = SharedDevice(Some(w.device));
+            self.device_key = w.key;
+            self.phase = w.phase;
+            return Ok(w.cost);
+        }
+        // A device made on another thread (the initial one) or before the maps were
+        // emptied: kept first, so that the write is remembered.
+        if let Some(kept) = interned::intern_device(self.device.arc(), self.device_key) {
+            self.device = SharedDevice(Some(kept));
+            if let Some(w) = interned::written(self.device.arc(), vlun, block, data) {
+                self.device = SharedDevice(Some(w.device));
+                self.device_key = w.key;
+                self.phase = w.phase;
+                return Ok(w.cost);
+            }
+        }
+        let from = Arc::clone(self.device.arc());
+        let from_key = self.device_key;
+        let cost = self.device_mut().write(vlun, block, data)?;
+        self.rekey_device();
+        interned::remember_write(
+            &from,
+            from_key,
+            vlun,
+            block,
+            data,
+            interned::Written {
+                device: Arc::clone(self.device.arc()),
+                key: self.device_key,
+                phase: self.phase,
+                cost,
+            },
+        );
+        Ok(cost)
     }
 
     /// Transaction `t` holds `buf` for a later write-back (`--rmw split`).
@@ -287,22 +341,50 @@ impl State {
         out
     }
 
-    /// Notes that `(block, digest)` was written through `vlun`.
+    /// Notes that `(block, digest)` was written through `vlun`: into a copy of the
+    /// shared map, or the map this thread already made by the same note (`interned`).
     pub(crate) fn wrote(&mut self, vlun: Vlun, block: u64, digest: u64) {
-        let (via, key) = match vlun {
-            Vlun::A => (VIA_A, &mut self.via_keys[0]),
-            Vlun::B => (VIA_B, &mut self.via_keys[1]),
+        let (via, slot) = match vlun {
+            Vlun::A => (VIA_A, 0),
+            Vlun::B => (VIA_B, 1),
         };
         let seen = self.written.get(&(block, digest)).copied().unwrap_or(0);
-        if seen & via == 0 {
-            *Arc::make_mut(&mut self.written)
-                .entry((block, digest))
-                .or_insert(0) |= via;
-            let mut h = Mix64::default();
-            h.word(block);
-            h.word(digest);
-            *key = key.wrapping_add(h.finish());
+        if seen & via != 0 {
+            return;
         }
+        let from_key = map_key(self.via_keys);
+        let mut h = Mix64::default();
+        h.word(block);
+        h.word(digest);
+        self.via_keys[slot] = self.via_keys[slot].wrapping_add(h.finish());
+        if let Some(made) = interned::noted(&self.written, block, digest, via) {
+            self.written = made;
+            return;
+        }
+        // A map made on another thread (the initial one) or before the kept maps were
+        // emptied: kept first, so that the note is remembered.
+        if let Some(kept) = interned::intern_map(&self.written, from_key) {
+            self.written = kept;
+            if let Some(made) = interned::noted(&self.written, block, digest, via) {
+                self.written = made;
+                return;
+            }
+        }
+        let from = Arc::clone(&self.written);
+        *Arc::make_mut(&mut self.written)
+            .entry((block, digest))
+            .or_insert(0) |= via;
+        if let Some(kept) = interned::intern_map(&self.written, map_key(self.via_keys)) {
+            self.written = kept;
+        }
+        interned::remember_note(
+            &from,
+            from_key,
+            block,
+            digest,
+            via,
+            Arc::clone(&self.written),
+        );
     }
 
     /// Whether content `digest` was written to `block` through VLUN A, and through
@@ -413,6 +495,14 @@ impl Drop for SharedDevice {
             });
         }
     }
+}
+
+/// Digest of a map of written contents, from its running digests (`State::via_keys`).
+fn map_key(via_keys: [u64; 2]) -> u64 {
+    let mut h = Mix64::default();
+    h.word(via_keys[0]);
+    h.word(via_keys[1]);
+    h.finish()
 }
 
 fn device_key(d: &Device<MemStore>) -> u64 {
