@@ -240,7 +240,9 @@ pub fn check_with_progress(
         // breadth-first search would spend) reports the first violating state it met.
         model.first_violation = Some(Arc::default());
     }
-    let mut builder = model.for_search().checker().threads(cfg.threads);
+    let mut search = model.for_search();
+    search.shares_parts = cfg.strategy == Strategy::Bfs;
+    let mut builder = search.checker().threads(cfg.threads);
     if let Some(d) = cfg.depth {
         builder = builder.target_max_depth(d);
     }

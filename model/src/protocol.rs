@@ -84,6 +84,12 @@ pub struct OwmModel {
     /// it keeps none, and [`OwmModel::history`] gives an empty record; the verdicts
     /// are the same, judged from the state.
     pub records_history: bool,
+    /// True: equal devices and written-content maps are made one per thread and the
+    /// writes applied to them remembered (`state::interned`), which pays where a
+    /// state's parts outlive it in a queue (breadth first); false (the default): each
+    /// state copies what it changes, which pays where states drop soon after they are
+    /// made (depth first, walks).
+    pub shares_parts: bool,
     /// Per action kind, how often it was enabled and taken, counted as the checker
     /// explores (shared by the clones).
     pub coverage: Arc<CoverageCounters>,
@@ -112,6 +118,7 @@ impl OwmModel {
             expanded: Arc::default(),
             first_violation: None,
             records_history: true,
+            shares_parts: false,
             coverage: Arc::default(),
         }
     }
@@ -635,6 +642,7 @@ impl Model for OwmModel {
         if self.cfg.symmetry {
             s.symmetry = crate::state::symmetry::Symmetry::of(&self.programs).map(Arc::new);
         }
+        s.shares_parts = self.shares_parts;
         vec![s]
     }
 

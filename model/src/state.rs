@@ -197,6 +197,8 @@ pub struct State {
     /// contents behind the digests of `written` (shared by every state; not
     /// part of what identifies one): what [`stateright::Representative`] needs.
     pub(crate) symmetry: Option<Arc<symmetry::Symmetry>>,
+    /// [`crate::OwmModel::shares_parts`] (not part of what identifies a state).
+    pub(crate) shares_parts: bool,
 }
 
 /// Everything but the device and the history: what identifies a state (with the device).
@@ -251,6 +253,7 @@ impl State {
             history,
             via: None,
             symmetry: None,
+            shares_parts: false,
         }
     }
 
@@ -264,6 +267,9 @@ impl State {
     pub(crate) fn rekey_device(&mut self) {
         self.device_key = device_key(&self.device);
         self.phase = self.device.phase();
+        if !self.shares_parts {
+            return;
+        }
         if let Some(kept) = interned::intern_device(self.device.arc(), self.device_key) {
             self.device = SharedDevice(Some(kept));
         }
@@ -281,6 +287,11 @@ impl State {
         block: u64,
         data: &[u8],
     ) -> engine::Result<IoCost> {
+        if !self.shares_parts {
+            let cost = self.device_mut().write(vlun, block, data)?;
+            self.rekey_device();
+            return Ok(cost);
+        }
         if let Some(w) = interned::written(self.device.arc(), vlun, block, data) {
             self.device = SharedDevice(Some(w.device));
             self.device_key = w.key;
@@ -357,6 +368,12 @@ impl State {
         h.word(block);
         h.word(digest);
         self.via_keys[slot] = self.via_keys[slot].wrapping_add(h.finish());
+        if !self.shares_parts {
+            *Arc::make_mut(&mut self.written)
+                .entry((block, digest))
+                .or_insert(0) |= via;
+            return;
+        }
         if let Some(made) = interned::noted(&self.written, block, digest, via) {
             self.written = made;
             return;
