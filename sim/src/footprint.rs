@@ -20,14 +20,16 @@
 //!   the run). A load whose lock queues grow without bound (a hot spot past the
 //!   device's rate) holds more;
 //! - **history** (`keep_history`): the run is judged as it goes ([`crate::judge`]);
-//!   no event is kept. The judge holds the images of a backup cycle (VLUN A declared
-//!   consistent, the archive, the live volume at the end, and its two replays), each
-//!   holding only the blocks that differ from the initial image (at most the blocks
-//!   written, each its bytes up to the last record's stamp; the initial image itself
-//!   is computed, not held: [`crate::image`]), the
-//!   last writer of each block written, and a 64-bit key of each block content
-//!   written (no-torn-write and A-isolated accept any content ever written, so these
-//!   grow with the writes: about 24 bytes each);
+//!   no event is kept. The judge holds two images at once (VLUN A declared
+//!   consistent, and the archive or the live volume at the end), each holding only
+//!   the blocks that differ from the initial image (at most the blocks written, each
+//!   a 32-byte entry with up to 22 bytes of content inside, longer contents besides;
+//!   the initial image itself is computed, not held: [`crate::image`]), its two
+//!   replays (every record written, and a backup cycle's copy of it at the split:
+//!   [`crate::record_image`], about 40 bytes a record), the last writer of each
+//!   block written, and a 64-bit key of each block content written (no-torn-write
+//!   and A-isolated accept any content ever written, so these grow with the writes:
+//!   about 24 bytes each);
 //! - **timeline** (`keep_timeline`): one row per transaction attempt, as a run
 //!   without a [`crate::TimelineSink`] holds it (`owm run` streams it and holds a
 //!   bounded part: `trace.csv`'s reorder buffer and the diagram's window, so this
@@ -78,16 +80,19 @@ const RECORD_VALUE_BYTES: u64 = 8;
 /// Attempts assumed in flight at once, for a sparse lock table's size: every
 /// transaction of a run that has fewer.
 pub const ATTEMPTS_IN_FLIGHT: u64 = 1 << 12;
-/// Sparse images of every block written the judge holds at once: the replay of the
-/// committed transactions and the live volume read at the end, and VLUN A declared
-/// consistent (the blocks written before the declaration); the replay of the OLD
-/// transactions holds only their blocks. Measured (tib.toml, 10^6 transactions): the
-/// live image and the replays about 75 bytes per block written all told, against
-/// 3 × 64 estimated.
-const HISTORY_IMAGES: u64 = 3;
-/// Bytes a sparse image's held block costs beyond its bytes (a B-tree entry and the
-/// allocation's header).
-const IMAGE_BLOCK_OVERHEAD_BYTES: u64 = 48;
+/// Sparse images of every block written the judge holds at once: VLUN A declared
+/// consistent (kept for the archive's comparison) and the live volume read at the
+/// end (or the archive). Measured (heaptrack, tib.toml, 10^6 transactions, 2.2
+/// million blocks written): 70 MB for the live image, its vector's touched part.
+const HISTORY_IMAGES: u64 = 2;
+/// Replays of every record written the judge holds at once: the committed
+/// transactions', and a backup cycle's copy of it at the split (until its OLD
+/// transactions end). Measured as above: 105 MB of table for the 2.2 million records
+/// of the first.
+const HISTORY_REPLAYS: u64 = 2;
+/// Bytes an image's held block costs beyond its entry when its content does not fit
+/// inside it (the allocation's header).
+const IMAGE_HEAP_OVERHEAD_BYTES: u64 = 16;
 /// Bytes of integrity mode's in-memory checksum per data block of an image
 /// (`engine/src/device/integrity.rs`: one atomic u64 each).
 const SUM_BYTES_IN_MEMORY: u64 = 8;
@@ -219,10 +224,21 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
             .min(locks)
     };
     let history_bytes = if scenario.keep_history {
+        let held = crate::image::IMAGE_BYTES_PER_BLOCK
+            + if content_bytes > crate::image::HELD_INLINE_BYTES as u64 {
+                content_bytes + IMAGE_HEAP_OVERHEAD_BYTES
+            } else {
+                0
+            };
         let images = written_blocks
-            .saturating_mul(content_bytes + IMAGE_BLOCK_OVERHEAD_BYTES)
+            .saturating_mul(held)
             .saturating_mul(HISTORY_IMAGES);
+        let replays = writes
+            .min(layout.records())
+            .saturating_mul(crate::record_image::RECORD_IMAGE_BYTES_PER_RECORD)
+            .saturating_mul(HISTORY_REPLAYS);
         images
+            .saturating_add(replays)
             .saturating_add(written_blocks.saturating_mul(JUDGE_BYTES_PER_BLOCK))
             .saturating_add(writes.saturating_mul(JUDGE_BYTES_PER_WRITE))
     } else {
@@ -341,9 +357,17 @@ mod tests {
         // the digests of the contents written grow (no event is kept). A block's
         // content ends with its last record's value and stamp (up to 2,001: 2 bytes).
         let content = (layout.records_per_block() - 1) * layout.record_size as u64 + 8 + 2;
-        let bounded =
-            HISTORY_IMAGES * layout.volume_blocks * (content.min(layout.block_size as u64) + 48)
-                + layout.volume_blocks * JUDGE_BYTES_PER_BLOCK;
+        let held = crate::image::IMAGE_BYTES_PER_BLOCK
+            + if content > crate::image::HELD_INLINE_BYTES as u64 {
+                content.min(layout.block_size as u64) + IMAGE_HEAP_OVERHEAD_BYTES
+            } else {
+                0
+            };
+        let bounded = HISTORY_IMAGES * layout.volume_blocks * held
+            + HISTORY_REPLAYS
+                * layout.records()
+                * crate::record_image::RECORD_IMAGE_BYTES_PER_RECORD
+            + layout.volume_blocks * JUDGE_BYTES_PER_BLOCK;
         assert_eq!(b.history_bytes - bounded, 2 * (a.history_bytes - bounded));
         assert!(b.history_bytes - a.history_bytes >= 1_000 * JUDGE_BYTES_PER_WRITE / 2);
         assert!(a.total_bytes() < small.limits.memory_bytes_max);

@@ -13,11 +13,15 @@
 //! its initial content is never held). A held block keeps its bytes up to its last
 //! non-zero one (the rest of the block is zeros): the simulator's records use the
 //! first 16 bytes of a record, so a block of one record costs tens of bytes, not its
-//! size.
+//! size. The held blocks are one vector sorted by block, each entry 32 bytes with up
+//! to [`HELD_INLINE_BYTES`] of content inside it (a record block of the simulator:
+//! its value and the non-zero bytes of its stamp) and longer contents in one exact
+//! allocation; the simulator builds its images in ascending block order, so a block
+//! is appended, and a lookup is a binary search.
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::history::{initial_block, read_record, Layout};
 use crate::workload::InitialValues;
@@ -70,19 +74,108 @@ impl Initial {
     }
 }
 
+/// Content bytes an [`Image`] keeps inside a block's entry; longer contents take an
+/// allocation of their own.
+pub const HELD_INLINE_BYTES: usize = 22;
+
+/// Bytes an [`Image`] holds per block held, content up to [`HELD_INLINE_BYTES`]
+/// included (the vector's spare room not counted: it is never touched, so never
+/// resident).
+pub const IMAGE_BYTES_PER_BLOCK: u64 = std::mem::size_of::<(u64, Held)>() as u64;
+
+/// A held block's bytes up to its last non-zero one: inside the entry when short
+/// (the unused inline bytes zero, so equal contents are equal values), else on the
+/// heap.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Held {
+    Inline {
+        len: u8,
+        bytes: [u8; HELD_INLINE_BYTES],
+    },
+    Heap(Box<[u8]>),
+}
+
+impl Held {
+    /// `data` as held (its trailing zeros are kept: callers trim first).
+    fn new(data: &[u8]) -> Self {
+        if data.len() <= HELD_INLINE_BYTES {
+            let mut bytes = [0u8; HELD_INLINE_BYTES];
+            bytes[..data.len()].copy_from_slice(data);
+            Held::Inline {
+                len: data.len() as u8,
+                bytes,
+            }
+        } else {
+            Held::Heap(data.into())
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Held::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Held::Heap(b) => b,
+        }
+    }
+}
+
 /// A whole-volume image as the blocks where it differs from the initial image
 /// (see the module doc). `len_bytes` is the image's length; a block is held only
 /// when its content differs from the initial one.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// Serialised as `{ len_bytes, blocks: { block: [byte, …] } }` (the blocks ascending,
+/// each its bytes up to its last non-zero one).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Image {
     len_bytes: u64,
-    /// Each held block's bytes up to its last non-zero one.
-    blocks: BTreeMap<u64, Box<[u8]>>,
+    /// Each held block and its bytes up to its last non-zero one, ascending by block,
+    /// each block once.
+    blocks: Vec<(u64, Held)>,
+}
+
+/// [`Image`]'s serialised form.
+#[derive(Serialize, Deserialize)]
+#[serde(rename = "Image")]
+struct ImageForm<B> {
+    len_bytes: u64,
+    blocks: B,
+}
+
+/// The held blocks serialised as a map, ascending.
+struct HeldBlocks<'a>(&'a [(u64, Held)]);
+
+impl Serialize for HeldBlocks<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(b, d)| (b, d.as_slice())))
+    }
+}
+
+impl Serialize for Image {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ImageForm {
+            len_bytes: self.len_bytes,
+            blocks: HeldBlocks(&self.blocks),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Image {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let form = ImageForm::<BTreeMap<u64, Vec<u8>>>::deserialize(d)?;
+        Ok(Image {
+            len_bytes: form.len_bytes,
+            blocks: form
+                .blocks
+                .into_iter()
+                .map(|(b, d)| (b, Held::new(&d[..engine::store::content_len(&d)])))
+                .collect(),
+        })
+    }
 }
 
 /// `data` without its trailing zeros.
-fn trimmed(data: &[u8]) -> Box<[u8]> {
-    data[..engine::store::content_len(data)].into()
+fn trimmed(data: &[u8]) -> Held {
+    Held::new(&data[..engine::store::content_len(data)])
 }
 
 thread_local! {
@@ -131,8 +224,35 @@ impl Image {
     pub fn unchanged(len_bytes: u64) -> Self {
         Image {
             len_bytes,
-            blocks: BTreeMap::new(),
+            blocks: Vec::new(),
         }
+    }
+
+    /// Where block `block` is, or would be inserted, in `blocks`.
+    fn find(&self, block: u64) -> Result<usize, usize> {
+        // Appending in ascending order is the common case: no search.
+        match self.blocks.last() {
+            None => Err(0),
+            Some(&(last, _)) if last < block => Err(self.blocks.len()),
+            _ => self.blocks.binary_search_by_key(&block, |&(b, _)| b),
+        }
+    }
+
+    fn insert(&mut self, block: u64, held: Held) {
+        match self.find(block) {
+            Ok(i) => self.blocks[i].1 = held,
+            Err(i) => self.blocks.insert(i, (block, held)),
+        }
+    }
+
+    fn remove(&mut self, block: u64) {
+        if let Ok(i) = self.find(block) {
+            self.blocks.remove(i);
+        }
+    }
+
+    fn held_at(&self, block: u64) -> Option<&Held> {
+        self.find(block).ok().map(|i| &self.blocks[i].1)
     }
 
     /// The sparse form of `bytes` (a whole image) over `initial`.
@@ -153,7 +273,7 @@ impl Image {
             let from = b * bs;
             let base = initial.get(from..(from + chunk.len()).min(initial.len()));
             if base != Some(chunk) {
-                image.blocks.insert(b as u64, trimmed(chunk));
+                image.insert(b as u64, trimmed(chunk));
             }
         }
         image
@@ -186,19 +306,19 @@ impl Image {
     /// The blocks differing from the initial image, ascending, with their content up
     /// to its last non-zero byte (the rest of the block is zeros).
     pub fn held(&self) -> impl Iterator<Item = (u64, &[u8])> + '_ {
-        self.blocks.iter().map(|(&b, d)| (b, &d[..]))
+        self.blocks.iter().map(|(b, d)| (*b, d.as_slice()))
     }
 
     /// Block `block`'s held bytes (up to its last non-zero one) if it differs from
     /// the initial one.
     pub fn get(&self, block: u64) -> Option<&[u8]> {
-        self.blocks.get(&block).map(|d| &d[..])
+        self.held_at(block).map(Held::as_slice)
     }
 
     /// Fills `buf` (one block, or the image's short last block) with block `block`.
     pub fn block_into(&self, layout: &Layout, initial: &Initial, block: u64, buf: &mut [u8]) {
-        match self.blocks.get(&block) {
-            Some(d) => expand_into(d, buf),
+        match self.held_at(block) {
+            Some(d) => expand_into(d.as_slice(), buf),
             None if buf.len() == layout.block_size => initial.block(layout, block, buf),
             None => {
                 let mut whole = vec![0u8; layout.block_size];
@@ -210,8 +330,8 @@ impl Image {
 
     /// Record `r`'s value and stamp in this image.
     pub fn record(&self, layout: &Layout, initial: &Initial, r: u64) -> (i64, u64) {
-        match self.blocks.get(&layout.block_of(r)) {
-            Some(d) => record_in(d, layout.offset_in_block(r)),
+        match self.held_at(layout.block_of(r)) {
+            Some(d) => record_in(d.as_slice(), layout.offset_in_block(r)),
             None => initial.record(layout, r),
         }
     }
@@ -224,9 +344,9 @@ impl Image {
             base[..data.len()] == *data
         });
         if unchanged {
-            self.blocks.remove(&block);
+            self.remove(block);
         } else {
-            self.blocks.insert(block, trimmed(data));
+            self.insert(block, trimmed(data));
         }
     }
 
@@ -248,9 +368,9 @@ impl Image {
             (data != base).then(|| trimmed(data))
         });
         match changed {
-            Some(held) => self.blocks.insert(block, held),
-            None => self.blocks.remove(&block),
-        };
+            Some(held) => self.insert(block, held),
+            None => self.remove(block),
+        }
     }
 
     /// As [`Image::update_block`], for a caller that knows the changed block differs
@@ -267,14 +387,14 @@ impl Image {
             f(data);
             trimmed(data)
         });
-        self.blocks.insert(block, held);
+        self.insert(block, held);
     }
 
     /// The blocks held by `self` or `other`, ascending, each once: outside them both
     /// images hold the initial content, so they are equal there by construction.
     pub fn touched_with<'a>(&'a self, other: &'a Image) -> impl Iterator<Item = u64> + 'a {
-        let mut a = self.blocks.keys().copied().peekable();
-        let mut b = other.blocks.keys().copied().peekable();
+        let mut a = self.blocks.iter().map(|&(b, _)| b).peekable();
+        let mut b = other.blocks.iter().map(|&(b, _)| b).peekable();
         std::iter::from_fn(move || match (a.peek().copied(), b.peek().copied()) {
             (Some(x), Some(y)) => {
                 if x <= y {
@@ -302,6 +422,42 @@ mod tests {
         volume_blocks: 4,
         record_size: 16,
     };
+
+    #[test]
+    fn a_held_block_entry_is_32_bytes_and_short_contents_live_in_it() {
+        assert_eq!(IMAGE_BYTES_PER_BLOCK, 32);
+        let short = Held::new(&[1; HELD_INLINE_BYTES]);
+        assert!(matches!(short, Held::Inline { .. }));
+        assert_eq!(short.as_slice(), &[1; HELD_INLINE_BYTES]);
+        let long = Held::new(&[2; HELD_INLINE_BYTES + 1]);
+        assert!(matches!(long, Held::Heap(_)));
+        assert_eq!(long.as_slice(), &[2; HELD_INLINE_BYTES + 1]);
+    }
+
+    /// Blocks changed out of order, overwritten and dropped: the image stays sorted,
+    /// each block once, and serialises as the map it did before (blocks ascending).
+    #[test]
+    fn changes_in_any_order_keep_one_sorted_entry_per_block() {
+        let initial = Initial::Pattern(InitialValues {
+            value: 7,
+            records: 8,
+        });
+        let mut img = Image::unchanged(L.image_bytes() as u64);
+        for (block, value) in [(3u64, 1i64), (0, 2), (2, 3), (0, 4), (1, 5)] {
+            img.update_block(&L, &initial, block, |d| write_record(d, value, 1));
+        }
+        img.update_block(&L, &initial, 2, |d| write_record(d, 7, 0));
+        let blocks: Vec<u64> = img.held().map(|(b, _)| b).collect();
+        assert_eq!(blocks, vec![0, 1, 3]);
+        assert_eq!(img.record(&L, &initial, 0), (4, 1));
+        let json = serde_json::to_string(&img).unwrap();
+        assert!(
+            json.starts_with(r#"{"len_bytes":128,"blocks":{"0":[4,"#),
+            "{json}"
+        );
+        let back: Image = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, img);
+    }
 
     #[test]
     fn sparse_form_round_trips_and_is_canonical() {

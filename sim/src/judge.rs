@@ -282,6 +282,11 @@ impl Written {
     }
 }
 
+/// `x` as two 32-bit halves, low first: a hash table key aligned to 4 bytes.
+pub(crate) fn halves(x: u64) -> [u32; 2] {
+    [x as u32, (x >> 32) as u32]
+}
+
 /// The key of a (block, content digest) pair in [`Judge::written`]: the 64-bit FNV
 /// digest XOR a bijective mix (splitmix64's finaliser) of the block number, as two
 /// 32-bit halves (so a table entry is 12 bytes, not 24). Two contents of one block
@@ -293,8 +298,7 @@ fn content_key(block: u64, digest: u64) -> [u32; 2] {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^= z >> 31;
-    let k = digest ^ z;
-    [k as u32, (k >> 32) as u32]
+    halves(digest ^ z)
 }
 
 /// The invariants judged as a fold over a record's events (see the module doc).
@@ -323,7 +327,9 @@ pub struct Judge<'a> {
     ended_new: IdRanges,
     /// The latest end among attempts that began.
     max_end_begun: usize,
-    last_writer: FxHashMap<u64, TxnId>,
+    /// The last attempt that wrote each block ([`halves`] of its number: 12-byte
+    /// buckets, not 16).
+    last_writer: FxHashMap<[u32; 2], TxnId>,
     replay: Replay,
     own: Vec<(u64, i64)>,
     cycles: VecDeque<CycleJudge>,
@@ -692,7 +698,7 @@ impl<'a> Judge<'a> {
                 digest,
             } => {
                 if self.replays() {
-                    self.last_writer.insert(block, txn);
+                    self.last_writer.insert(halves(block), txn);
                 }
                 if self.follows_contents() {
                     let mut record = true;
@@ -740,7 +746,9 @@ impl<'a> Judge<'a> {
                 if self.follows_txns() {
                     self.seen(txn);
                     let culprit = if self.replays() && self.layout.is_valid() {
-                        self.last_writer.get(&self.layout.block_of(record)).copied()
+                        self.last_writer
+                            .get(&halves(self.layout.block_of(record)))
+                            .copied()
                     } else {
                         None
                     };

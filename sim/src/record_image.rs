@@ -4,8 +4,9 @@
 //!
 //! A replay only ever sets a record's value and stamp over the initial image
 //! ([`crate::history::write_record`]), so it is held as a hash map record → (value,
-//! writer): 24 bytes an entry, one probe a lookup, no allocation per block (an
-//! [`Image`] holds each block's bytes in an ordered map, a heap allocation each). Its
+//! writer): 20 bytes an entry, one probe a lookup, nothing copied or allocated per
+//! block (an [`Image`] is a vector sorted by block, built in ascending order: a
+//! replay's writes come in any order). Its
 //! comparison with an image read from the stores ([`RecordImage::diff`]) walks the
 //! image's blocks and the map's records once; only when they differ is the replay
 //! turned into an [`Image`] ([`RecordImage::to_image`]) so that the violation named
@@ -17,19 +18,30 @@ use rustc_hash::FxHashMap;
 
 use crate::history::{stamp_of, write_record, Image, Initial, Layout, TxnId, RECORD_HEADER_BYTES};
 use crate::image::record_in;
+use crate::judge::halves;
 use crate::oracle::diff_images;
 
 /// The records written over the initial image (see the module doc); every other
 /// record holds its initial value and stamp. The image is `layout.image_bytes()` long.
 #[derive(Debug, Clone, Default)]
 pub struct RecordImage {
-    /// record → (value, the attempt that wrote it: its stamp is [`stamp_of`] it).
-    records: FxHashMap<u64, (i64, TxnId)>,
+    /// record → (value, the attempt that wrote it: its stamp is [`stamp_of`] it),
+    /// the 64-bit numbers as 32-bit halves ([`halves`]): 20-byte buckets, not 24.
+    records: FxHashMap<[u32; 2], ([u32; 2], TxnId)>,
 }
 
 /// Bytes a [`RecordImage`] holds per record written, with its hash table's spare room
-/// (a load of 7/16 to 7/8 of 25-byte buckets: 24 bytes and a control byte).
-pub const RECORD_IMAGE_BYTES_PER_RECORD: u64 = 40;
+/// (a load of 7/16 to 7/8 of 21-byte buckets: 20 bytes and a control byte).
+pub const RECORD_IMAGE_BYTES_PER_RECORD: u64 = 36;
+
+fn whole(h: [u32; 2]) -> u64 {
+    u64::from(h[0]) | (u64::from(h[1]) << 32)
+}
+
+/// A record's entry unpacked: (record, value, writer).
+fn entry((r, &(v, txn)): (&[u32; 2], &([u32; 2], TxnId))) -> (u64, i64, TxnId) {
+    (whole(*r), whole(v) as i64, txn)
+}
 
 impl RecordImage {
     /// Records held (written at least once).
@@ -39,22 +51,33 @@ impl RecordImage {
 
     /// Record `r`'s value and stamp in this image.
     pub fn record(&self, layout: &Layout, initial: &Initial, r: u64) -> (i64, u64) {
-        match self.records.get(&r) {
-            Some(&(value, txn)) => (value, stamp_of(txn)),
+        match self.get(r) {
+            Some((value, txn)) => (value, stamp_of(txn)),
             None => initial.record(layout, r),
         }
     }
 
+    /// Record `r`'s value and writer, if written.
+    fn get(&self, r: u64) -> Option<(i64, TxnId)> {
+        self.records
+            .get(&halves(r))
+            .map(|&(v, txn)| (whole(v) as i64, txn))
+    }
+
     /// Record `r` now holds `value`, written by attempt `txn`.
     pub fn set(&mut self, r: u64, value: i64, txn: TxnId) {
-        self.records.insert(r, (value, txn));
+        self.records.insert(halves(r), (halves(value as u64), txn));
     }
 
     /// The same image as an [`Image`] (the blocks that differ from the initial one).
     pub fn to_image(&self, layout: &Layout, initial: &Initial) -> Image {
         let mut image = Image::unchanged(layout.image_bytes() as u64);
-        let mut sorted: Vec<(u64, (i64, TxnId))> =
-            self.records.iter().map(|(&r, &v)| (r, v)).collect();
+        let mut sorted: Vec<(u64, (i64, TxnId))> = self
+            .records
+            .iter()
+            .map(entry)
+            .map(|(r, v, txn)| (r, (v, txn)))
+            .collect();
         sorted.sort_unstable_by_key(|&(r, _)| r);
         let mut k = 0;
         while k < sorted.len() {
@@ -125,7 +148,7 @@ impl RecordImage {
                 expected.resize(layout.block_size, 0);
                 initial.block(layout, b, &mut expected);
                 for r in b * per..(b + 1) * per {
-                    if let Some(&(value, txn)) = self.records.get(&r) {
+                    if let Some((value, txn)) = self.get(r) {
                         let off = layout.offset_in_block(r);
                         write_record(&mut expected[off..], value, stamp_of(txn));
                         if initial.record(layout, r) != (value, stamp_of(txn)) {
@@ -143,8 +166,8 @@ impl RecordImage {
             for r in b * per..(b + 1) * per {
                 let off = layout.offset_in_block(r);
                 let was = initial.record(layout, r);
-                let now = match self.records.get(&r) {
-                    Some(&(value, txn)) => (value, stamp_of(txn)),
+                let now = match self.get(r) {
+                    Some((value, txn)) => (value, stamp_of(txn)),
                     None => was,
                 };
                 if record_in(held, off) != now {
@@ -166,7 +189,8 @@ impl RecordImage {
         let differing = self
             .records
             .iter()
-            .filter(|&(&r, &(value, txn))| {
+            .map(entry)
+            .filter(|&(r, value, txn)| {
                 let b = layout.block_of(r);
                 b < layout.volume_blocks
                     && (unreadable.is_empty() || !unreadable.contains(&b))
