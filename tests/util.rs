@@ -20,13 +20,20 @@ pub fn shipped_files() -> Vec<String> {
     files
 }
 
-/// Runs `owm args...` from the repository root.
+/// Runs `owm args...` from the repository root. An `owm check` given no `--trace-dir`
+/// writes its traces into a directory of its own rather than the default `out/check`:
+/// the tests run in parallel, and a second check into a trace directory in use is
+/// refused (README, exit statuses), so a shared default would make them refuse each other.
 pub fn owm(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_owm"))
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .expect("the owm binary runs")
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_owm"));
+    cmd.args(args).current_dir(repo());
+    let own = (args.first() == Some(&"check")
+        && !args.iter().any(|a| *a == "--trace-dir" || *a == "--replay"))
+    .then(|| tempfile::tempdir().expect("a temporary directory"));
+    if let Some(dir) = &own {
+        cmd.arg("--trace-dir").arg(dir.path().join("traces"));
+    }
+    cmd.output().expect("the owm binary runs")
 }
 
 pub fn stdout(o: &Output) -> String {
