@@ -43,6 +43,20 @@ impl<S: BlockStore> Device<S> {
         result.map(|()| cost)
     }
 
+    /// [`Device::read_prefix`] through an exclusive borrow (a single-threaded caller
+    /// that owns the device): no other call can be under way, so the block's group
+    /// locks are not taken. The same block, routing, cost, counters and errors.
+    pub fn read_prefix_mut(&mut self, vlun: Vlun, block: u64, out: &mut Vec<u8>) -> Result<IoCost> {
+        self.check(vlun, block, self.block_size)?;
+        let stripe = self.stripe(block);
+        let phase = self.phase.get();
+        let mut cost = IoCost::default();
+        let result = self.route_read(phase, vlun, block, out, &mut cost);
+        self.counters
+            .charge_call(stripe, &cost, vlun, false, result.is_ok());
+        result.map(|()| cost)
+    }
+
     fn route_read<T: BlockTarget + ?Sized>(
         &self,
         phase: Phase,
@@ -117,6 +131,25 @@ impl<S: BlockStore> Device<S> {
         let result = self.route_write(phase, vlun, block, data, &mut cost);
         self.counters
             .charge_call(locks.stripe, &cost, vlun, true, result.is_ok());
+        result.map(|()| cost)
+    }
+
+    /// [`Device::write_prefix`] through an exclusive borrow (a single-threaded caller
+    /// that owns the device): no other call can be under way, so the block's group
+    /// locks are not taken. The same block, routing, cost, counters and errors.
+    pub fn write_prefix_mut(&mut self, vlun: Vlun, block: u64, data: &[u8]) -> Result<IoCost> {
+        if data.len() > self.block_size {
+            return self
+                .check(vlun, block, data.len())
+                .map(|()| IoCost::default());
+        }
+        self.check(vlun, block, self.block_size)?;
+        let stripe = self.stripe(block);
+        let phase = self.phase.get();
+        let mut cost = IoCost::default();
+        let result = self.route_write(phase, vlun, block, data, &mut cost);
+        self.counters
+            .charge_call(stripe, &cost, vlun, true, result.is_ok());
         result.map(|()| cost)
     }
 

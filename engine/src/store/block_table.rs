@@ -296,15 +296,17 @@ impl BlockTable {
             self.heap[i] = Box::default();
             self.heap_free.push(i as u32);
         }
-        let slot = if len <= INLINE_BYTES {
-            let mut bytes = [0u8; INLINE_BYTES];
-            bytes[..len].copy_from_slice(&data[..len]);
-            Slot {
-                key,
-                tag: len as u8 + 1,
-                bytes,
-            }
-        } else {
+        if len <= INLINE_BYTES {
+            // Built in place: a slot assembled on the stack and copied stalled on
+            // reading back its bytes as words.
+            let slot = self.slot_mut(loc);
+            slot.key = key;
+            slot.tag = len as u8 + 1;
+            slot.bytes = [0u8; INLINE_BYTES];
+            slot.bytes[..len].copy_from_slice(&data[..len]);
+            return;
+        }
+        let slot = {
             let held: Box<[u8]> = data[..len].into();
             self.heap_bytes += len as u64 + ALLOCATION_OVERHEAD_BYTES;
             let i = match self.heap_free.pop() {

@@ -104,7 +104,7 @@ impl World<'_> {
             Vec::new()
         };
         let into = if fresh { &mut copy } else { &mut self.buf };
-        let cost = match self.dev.read_prefix(vlun, block, into) {
+        let cost = match self.dev.read_prefix_mut(vlun, block, into) {
             Ok(cost) => cost,
             Err(e) => {
                 if fresh {
@@ -193,7 +193,7 @@ impl World<'_> {
                 self.buf.extend_from_slice(c);
             }
             Granularity::Record => {
-                cost = match self.dev.read_prefix(vlun, block, &mut self.buf) {
+                cost = match self.dev.read_prefix_mut(vlun, block, &mut self.buf) {
                     Ok(cost) => cost,
                     Err(e) if faults::injected(&e) => return self.io_failed(att),
                     Err(e) if faults::integrity(&e) => return self.integrity_failed(att),
@@ -245,7 +245,7 @@ impl World<'_> {
             self.buf.resize(off + RECORD_HEADER_BYTES, 0);
         }
         write_record(&mut self.buf[off..], value, stamp_of(id));
-        let w = match self.dev.write_prefix(vlun, block, &self.buf) {
+        let w = match self.dev.write_prefix_mut(vlun, block, &self.buf) {
             Ok(w) => w,
             Err(engine::Error::DataAreaFull { .. }) => {
                 if first_write {
@@ -424,7 +424,7 @@ impl World<'_> {
             let block = match gran {
                 Granularity::Record => {
                     let block = self.place.block_of(*key);
-                    match self.dev.read_prefix(vlun, block, &mut self.buf) {
+                    match self.dev.read_prefix_mut(vlun, block, &mut self.buf) {
                         Ok(c) => cost.add(c),
                         // The block fails its checksum: its before-image cannot be
                         // patched in; the block stays refused (see crate::faults).
@@ -454,7 +454,7 @@ impl World<'_> {
                     *key
                 }
             };
-            let c = self.dev.write_prefix(vlun, block, &self.buf);
+            let c = self.dev.write_prefix_mut(vlun, block, &self.buf);
             if let Err(e) = &c {
                 if faults::integrity(e) {
                     // Nothing was written (a preserved copy's read failed).
