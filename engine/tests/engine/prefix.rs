@@ -1,5 +1,5 @@
 //! Blocks moved as their leading bytes (`read_block_prefix`, `write_block_prefix`,
-//! `Device::read_prefix`, `Device::write_prefix`) against the whole-block path: every
+//! `Device::read_prefix`, `Device::write_prefix` and their exclusive `_mut` forms) against the whole-block path: every
 //! store and every variant gives the same blocks, costs and errors, for every length
 //! from 0 to a whole block.
 
@@ -150,7 +150,7 @@ fn every_store_writes_and_reads_leading_bytes_as_whole_blocks() {
 fn every_variant_routes_leading_bytes_as_whole_blocks() {
     const BS: usize = 64;
     const BLOCKS: u64 = 16;
-    let mut covered = [0u32; 3];
+    let mut covered = [0u32; 5];
     for variant in [
         Variant::WriteMirroring,
         Variant::WriteLogging,
@@ -161,30 +161,31 @@ fn every_variant_routes_leading_bytes_as_whole_blocks() {
             config.integrity = integrity;
             let (a, b) = config.image_blocks(BS, BLOCKS, BLOCKS);
             let sparse = |n| SparseStore::new(BS, n).unwrap();
-            let x = Device::new(config.clone(), sparse(a), sparse(b)).unwrap();
+            let mut x = Device::new(config.clone(), sparse(a), sparse(b)).unwrap();
             let y = Device::new(config.clone(), sparse(a), sparse(b)).unwrap();
-            let dense = Device::new(
+            let mut dense = Device::new(
                 config.clone(),
                 MemStore::new(BS, a).unwrap(),
                 MemStore::new(BS, b).unwrap(),
             )
             .unwrap();
-            run_twins(variant, &x, &y, &mut covered);
+            run_twins(variant, &mut x, &y, &mut covered);
             let z = Device::in_memory_with(config, BS, BLOCKS, BLOCKS).unwrap();
-            run_twins(variant, &dense, &z, &mut covered);
+            run_twins(variant, &mut dense, &z, &mut covered);
             compare_images(&x, &y);
             compare_images(&dense, &z);
         }
     }
-    // Non-vacuity: short, empty and whole writes each reached the stores.
+    // Non-vacuity: short, empty and whole writes each reached the stores, and the
+    // exclusive calls were made (writes, reads).
     assert!(covered.iter().all(|&n| n > 0), "{covered:?}");
 }
 
 fn run_twins<S: BlockStore, T: BlockStore>(
     variant: Variant,
-    x: &Device<S>,
+    x: &mut Device<S>,
     y: &Device<T>,
-    covered: &mut [u32; 3],
+    covered: &mut [u32; 5],
 ) {
     const BS: usize = 64;
     let blocks = x.volume_blocks();
@@ -218,10 +219,17 @@ fn run_twins<S: BlockStore, T: BlockStore>(
                 _ => rng.below(BS as u64) as usize,
             };
             let data = bytes(&mut rng, len);
-            let (rx, ry) = (
-                x.write_prefix(vlun, block, &data),
-                y.write(vlun, block, &padded(&data, BS)),
-            );
+            // Every other call through the exclusive form.
+            let exclusive = step % 2 == 1;
+            let rx = if exclusive {
+                x.write_prefix_mut(vlun, block, &data)
+            } else {
+                x.write_prefix(vlun, block, &data)
+            };
+            let (rx, ry) = (rx, y.write(vlun, block, &padded(&data, BS)));
+            if rx.is_ok() && exclusive {
+                covered[3] += 1;
+            }
             if rx.is_ok() {
                 covered[match len {
                     0 => 0,
@@ -236,10 +244,16 @@ fn run_twins<S: BlockStore, T: BlockStore>(
             );
         } else {
             let mut whole = vec![3u8; BS];
-            let (rx, ry) = (
-                x.read_prefix(vlun, block, &mut out),
-                y.read(vlun, block, &mut whole),
-            );
+            let exclusive = step % 2 == 1;
+            let rx = if exclusive {
+                x.read_prefix_mut(vlun, block, &mut out)
+            } else {
+                x.read_prefix(vlun, block, &mut out)
+            };
+            if rx.is_ok() && exclusive {
+                covered[4] += 1;
+            }
+            let (rx, ry) = (rx, y.read(vlun, block, &mut whole));
             assert_eq!(
                 rx.map_err(|e| e.to_string()),
                 ry.as_ref().map(|c| *c).map_err(|e| e.to_string()),
@@ -255,6 +269,11 @@ fn run_twins<S: BlockStore, T: BlockStore>(
     let long = vec![1u8; BS + 8];
     assert_eq!(
         x.write_prefix(Vlun::B, 0, &long).map_err(|e| e.to_string()),
+        y.write(Vlun::B, 0, &long).map_err(|e| e.to_string())
+    );
+    assert_eq!(
+        x.write_prefix_mut(Vlun::B, 0, &long)
+            .map_err(|e| e.to_string()),
         y.write(Vlun::B, 0, &long).map_err(|e| e.to_string())
     );
 }
