@@ -302,7 +302,7 @@ pub fn run(args: &CheckArgs) -> Result<Exit> {
         return crate::check_serve::serve(&cfg, addr);
     }
     // The trace directory is checked before the search and replaced whole after it.
-    let staging = crate::outdir::prepare(&args.trace_dir)?;
+    let staging = crate::outdir::prepare(&args.trace_dir, "--trace-dir")?;
     if let Some(e) = model::estimate(&cfg)? {
         say!("estimate: {e}");
         let limit = match args.memory_max {

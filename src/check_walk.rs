@@ -93,7 +93,7 @@ pub fn run(
     if let Some(e) = model::estimate(cfg)? {
         say!("estimate of the whole space: {e}");
     }
-    let staging = crate::outdir::prepare(trace_dir)?;
+    let staging = crate::outdir::prepare(trace_dir, "--trace-dir")?;
     crate::interrupt::install();
     let report = model::walk(cfg, &plan, &crate::interrupt::requested)?;
     finish(
@@ -412,7 +412,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
         model::ModelError::Config(m) => anyhow::anyhow!("cannot merge the walk shards: {m}"),
         e => e.into(),
     })?;
-    let staging = crate::outdir::prepare(out)?;
+    let staging = crate::outdir::prepare(out, "--out")?;
     let reproduce = format!(
         "owm merge {} --out {}",
         dirs.iter()

@@ -64,7 +64,9 @@ fn file_in_the_way(dir: &Path) -> Option<&Path> {
 
 /// Checks `target` can be written and replaced, removes stale staging directories of
 /// earlier killed runs, and makes a fresh staging directory. Call before any work.
-pub fn prepare(target: &Path) -> Result<Staging> {
+/// `flag` is the option that named `target` (`--out`, `--trace-dir`): a refusal
+/// because another run is writing there names it.
+pub fn prepare(target: &Path, flag: &str) -> Result<Staging> {
     refuse_current_dir(target)?;
     let parent = parent(target);
     if let Some(file) = file_in_the_way(parent) {
@@ -94,17 +96,17 @@ pub fn prepare(target: &Path) -> Result<Staging> {
             format!("{}: the output directory is not writable", target.display())
         })?;
     }
-    remove_stale(target)?;
+    remove_stale(target, flag)?;
     let dir = tempfile::Builder::new()
         .prefix(&prefix(target))
         .tempdir_in(parent)
         .with_context(|| format!("{}: cannot create the output directory", target.display()))?;
     let lock = lock_dir(dir.path())
         .with_context(|| format!("{}: cannot lock the staging directory", target.display()))?
-        .ok_or_else(|| another_run(target))?;
+        .ok_or_else(|| another_run(target, flag))?;
     if !same_inode(dir.path(), &lock) {
         // Another run took it for stale and removed it between creating and locking.
-        return Err(another_run(target));
+        return Err(another_run(target, flag));
     }
     Ok(Staging {
         target: target.to_path_buf(),
@@ -134,9 +136,9 @@ fn refuse_current_dir(target: &Path) -> Result<()> {
     Ok(())
 }
 
-fn another_run(target: &Path) -> anyhow::Error {
+fn another_run(target: &Path, flag: &str) -> anyhow::Error {
     anyhow::anyhow!(
-        "another owm run is writing {}: wait for it to finish or choose another --out",
+        "another owm run is writing {}: wait for it to finish or choose another {flag}",
         target.display()
     )
 }
@@ -214,7 +216,7 @@ fn same_inode(path: &Path, open: &File) -> bool {
 
 /// Removes the staging directories a killed run left beside `target`; refuses when
 /// one is locked by a live run.
-fn remove_stale(target: &Path) -> Result<()> {
+fn remove_stale(target: &Path, flag: &str) -> Result<()> {
     let p = prefix(target);
     let Ok(entries) = std::fs::read_dir(parent(target)) else {
         return Ok(());
@@ -229,7 +231,7 @@ fn remove_stale(target: &Path) -> Result<()> {
             };
             let lock = match lock_dir(&e.path()) {
                 Ok(Some(lock)) => lock,
-                Ok(None) => return Err(another_run(target)),
+                Ok(None) => return Err(another_run(target, flag)),
                 // Removed meanwhile by the run that made it.
                 Err(err) if err.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(err) => return Err(err).with_context(ctx),

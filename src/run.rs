@@ -45,7 +45,7 @@ pub fn run(args: RunArgs) -> Result<Exit> {
         .out
         .clone()
         .unwrap_or_else(|| default_out(&args.scenario));
-    let staging = outdir::prepare(&out)?;
+    let staging = outdir::prepare(&out, "--out")?;
     let reproduce = format!(
         "owm run {} --seed {seed} --out {}{}",
         args.scenario.display(),

@@ -44,7 +44,7 @@ pub fn sweep(
     let src = config::read(file)?;
     let sw = load(file, &src)?;
     let out = out.unwrap_or_else(|| default_out(file));
-    let staging = outdir::prepare(&out)?;
+    let staging = outdir::prepare(&out, "--out")?;
     let total = sw.points();
     let selected: Vec<usize> = (0..total)
         .filter(|&i| shard.is_none_or(|s| s.holds(i)))
@@ -359,7 +359,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
         }
     }
     let rows: Vec<Vec<String>> = merged.into_iter().flatten().collect();
-    let staging = outdir::prepare(out)?;
+    let staging = outdir::prepare(out, "--out")?;
     let written = write_files(staging.path(), &src, &sw, &rows, Some(cores()))?;
     staging.commit()?;
     for w in written {
