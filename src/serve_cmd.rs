@@ -120,6 +120,9 @@ fn create(dir: &Path, paths: &DevicePaths, args: &ServeArgs) -> Result<()> {
     if args.block_size == 0 {
         bail!("--block-size 0: a block holds at least one byte (default 4096)");
     }
+    if args.area_slots == Some(0) {
+        bail!("--area-slots 0: a logging or cow device needs at least one data-area slot (default: one per volume block)");
+    }
     if args.size_bytes == 0 || !args.size_bytes.is_multiple_of(args.block_size as u64) {
         bail!(
             "--size-bytes {} is not a positive multiple of --block-size {}",
