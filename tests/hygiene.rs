@@ -525,3 +525,50 @@ fn out_of_range_counts_are_refused_as_flags() {
         );
     }
 }
+
+/// A second `owm check` into a trace directory a live check is replacing is refused
+/// (exit 2) naming `--trace-dir`, the flag the user gave; the first then completes.
+/// The first check pauses at a test hook (no timing).
+#[test]
+fn a_trace_directory_in_use_names_the_trace_dir_flag() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = s(&tmp.path().join("traces"));
+    let args = ["check", "--threads", "1", "--trace-dir", &t];
+    ok(&owm(&args));
+    let mut first = spawn_paused(&args, "replace");
+    let o = owm(&args);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            "another owm run is writing",
+            &t,
+            "choose another --trace-dir",
+        ],
+    );
+    assert!(!stderr(&o).contains("--out"), "{}", stderr(&o));
+    drop(first.child.stdin.take());
+    assert!(first.child.wait().unwrap().success());
+}
+
+/// `owm serve --create --area-slots 0` is refused by name (exit 2) before anything is
+/// created: a logging or cow device needs a data-area slot.
+#[test]
+fn zero_area_slots_are_refused_by_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("new");
+    let o = owm(&[
+        "serve",
+        &s(&dir),
+        "--create",
+        "--variant",
+        "logging",
+        "--area-slots",
+        "0",
+        "--socket",
+        &s(&tmp.path().join("s.sock")),
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["--area-slots 0"]);
+    assert!(!dir.exists());
+}
