@@ -129,14 +129,6 @@ pub fn zero_extended_digest(bytes: &[u8], len: usize) -> u64 {
     h.wrapping_mul(fnv_prime_pow((len.max(bytes.len()) - n) as u64))
 }
 
-/// [`block_digest`] of a block of `block_size` bytes given as its leading bytes
-/// `prefix` (at most `block_size` of them), the rest zeros: the same digest, without
-/// the zeros.
-pub fn prefix_digest(prefix: &[u8], block_size: usize) -> u64 {
-    debug_assert!(prefix.len() <= block_size);
-    block_digest(prefix).wrapping_mul(fnv_prime_pow((block_size - prefix.len()) as u64))
-}
-
 /// The length of `bytes` without its trailing zeros.
 fn nonzero_len(bytes: &[u8]) -> usize {
     let mut n = bytes.len();

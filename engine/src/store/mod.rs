@@ -189,22 +189,7 @@ pub(crate) fn check_access(
     block: u64,
     len: usize,
 ) -> Result<(), StoreError> {
-    if block >= store.block_count() {
-        return Err(StoreError::OutOfRange {
-            store: store.name(),
-            block,
-            blocks: store.block_count(),
-        });
-    }
-    if len != store.block_size() {
-        return Err(StoreError::BufferSize {
-            store: store.name(),
-            block,
-            len,
-            block_size: store.block_size(),
-        });
-    }
-    Ok(())
+    check_geometry(store, block, len, len != store.block_size())
 }
 
 /// Checks a block index and the length of a block's leading bytes (at most one
@@ -214,6 +199,17 @@ pub(crate) fn check_prefix<T: BlockStore + ?Sized>(
     block: u64,
     len: usize,
 ) -> Result<(), StoreError> {
+    check_geometry(store, block, len, len > store.block_size())
+}
+
+/// [`StoreError::OutOfRange`] past the store's last block, else
+/// [`StoreError::BufferSize`] when `bad_len`.
+fn check_geometry<T: BlockStore + ?Sized>(
+    store: &T,
+    block: u64,
+    len: usize,
+    bad_len: bool,
+) -> Result<(), StoreError> {
     if block >= store.block_count() {
         return Err(StoreError::OutOfRange {
             store: store.name(),
@@ -221,7 +217,7 @@ pub(crate) fn check_prefix<T: BlockStore + ?Sized>(
             blocks: store.block_count(),
         });
     }
-    if len > store.block_size() {
+    if bad_len {
         return Err(StoreError::BufferSize {
             store: store.name(),
             block,

@@ -122,7 +122,7 @@ impl World<'_> {
         let data = if fresh { &copy[..] } else { &self.buf[..] };
         let (value, _) = record_at(data, off);
         if self.oracle.is_some() {
-            let digest = prefix_digest(data, self.layout.block_size);
+            let digest = zero_extended_digest(data, self.layout.block_size);
             self.log(Event::ReadBlock {
                 txn: id,
                 vlun,
@@ -200,7 +200,7 @@ impl World<'_> {
                     Err(e) => return Err(engine_err(now)(e)),
                 };
                 if self.oracle.is_some() {
-                    let digest = prefix_digest(&self.buf, self.layout.block_size);
+                    let digest = zero_extended_digest(&self.buf, self.layout.block_size);
                     self.log(Event::ReadBlock {
                         txn: id,
                         vlun,
@@ -288,7 +288,7 @@ impl World<'_> {
             }
         }
         if self.oracle.is_some() {
-            let digest = prefix_digest(&self.buf, self.layout.block_size);
+            let digest = zero_extended_digest(&self.buf, self.layout.block_size);
             self.log(Event::WriteBlock {
                 txn: id,
                 vlun,
@@ -478,7 +478,7 @@ impl World<'_> {
     /// Records a block write of `self.buf` (its digest names the content).
     fn log_block_write(&mut self, txn: TxnId, vlun: Vlun, block: u64) {
         if self.oracle.is_some() {
-            let digest = prefix_digest(&self.buf, self.layout.block_size);
+            let digest = zero_extended_digest(&self.buf, self.layout.block_size);
             self.log(Event::WriteBlock {
                 txn,
                 vlun,
