@@ -1,12 +1,16 @@
 //! `owm`: the command-line face of the one-way mirror. Thin: parsing and printing
 //! here, files in `reports`, simulation in `sim`; `anyhow` only in this binary.
 
-/// Prints a line to stdout; a closed pipe (`owm run ... | head`) is not an error worth
-/// a panic, so write errors are ignored.
+/// Prints a line to stdout. A closed pipe (`owm run ... | head`) is the reader's choice
+/// and ignored; any other write error (a full disk, `> /dev/full`) is kept and ends the
+/// command with exit 2 (`stdout_status`): a report that never reached its reader is
+/// not a success.
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            $crate::stdout_failed(e);
+        }
     }};
 }
 
@@ -236,13 +240,36 @@ fn main() -> ExitCode {
         Command::Device(args) => device_cmd::device(&args).map(|()| verdict::Exit::Held),
         Command::Calibrate(args) => calibrate_cmd::calibrate(&args).map(|()| verdict::Exit::Held),
     };
-    match result {
+    let code = match result {
         Ok(exit) => exit.into(),
         Err(e) => {
             tell!("error: {}", verdict::error_text(&e));
             verdict::exit_of_error(&e).into()
         }
+    };
+    stdout_status().unwrap_or(code)
+}
+
+/// The first error writing stdout other than a closed pipe ([`say!`]).
+static STDOUT_ERROR: std::sync::OnceLock<std::io::Error> = std::sync::OnceLock::new();
+
+/// Keeps `e` unless it is a closed pipe (the reader stopped reading: not an error).
+fn stdout_failed(e: std::io::Error) {
+    if e.kind() != std::io::ErrorKind::BrokenPipe {
+        let _ = STDOUT_ERROR.set(e);
     }
+}
+
+/// Exit 2, said on stderr, when stdout could not be written (a line or the final
+/// flush); `None` when everything printed reached it (or its reader closed it).
+fn stdout_status() -> Option<ExitCode> {
+    use std::io::Write as _;
+    if let Err(e) = std::io::stdout().lock().flush() {
+        stdout_failed(e);
+    }
+    let e = STDOUT_ERROR.get()?;
+    tell!("error: writing the report to stdout: {e}");
+    Some(ExitCode::from(2))
 }
 
 /// `--jobs`: 1..=[`check::THREADS_MAX`] (more threads than a machine runs usefully

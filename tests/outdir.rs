@@ -231,3 +231,37 @@ fn a_closed_stderr_does_not_panic() {
         .unwrap();
     assert_eq!(o.code(), Some(2));
 }
+
+/// A stdout that cannot be written (a full disk: `/dev/full`) loses the report: exit 2,
+/// said on stderr, never 0; a stdout whose reader has gone (`owm run ... | head`) is
+/// the reader's choice and leaves the verdict's exit status as it was.
+#[test]
+fn a_stdout_that_cannot_be_written_is_exit_2_and_a_closed_one_is_not() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |stdout: Stdio, out: &str| {
+        Command::new(env!("CARGO_BIN_EXE_owm"))
+            .args(["run", "scenarios/fig3.toml", "--quiet", "--out"])
+            .arg(tmp.path().join(out))
+            .current_dir(repo())
+            .stdout(stdout)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap()
+    };
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full (Linux)");
+    let o = run(Stdio::from(full), "full");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("writing the report to stdout"),
+        "{}",
+        stderr(&o)
+    );
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = run(Stdio::from(writer), "closed");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("stdout"), "{}", stderr(&o));
+}
