@@ -21,6 +21,26 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     persist(tmp, path)
 }
 
+/// Refuses a `path` that a file written whole cannot replace: one that exists and is
+/// not a regular file (through any symbolic link). Renaming a new file over a device
+/// such as `/dev/null`, a pipe or a socket would put a regular file in its place; over
+/// a directory it fails only at the end, after the work.
+///
+/// # Errors
+/// [`std::io::ErrorKind::InvalidInput`], saying what the path is (a directory; a
+/// device, pipe or socket).
+pub fn replaceable(path: &Path) -> std::io::Result<()> {
+    let refuse = |what: &str| Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, what));
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => refuse("is a directory, not a file"),
+        Ok(m) if !m.is_file() => refuse(
+            "not a regular file (a device, pipe or socket); owm replaces the file whole, \
+             so give the path of a regular file",
+        ),
+        _ => Ok(()),
+    }
+}
+
 /// A temporary file in `path`'s directory (the current one for a bare name), named
 /// `.NAME.*.tmp` after `path`'s file name: the first half of an atomic write, to be
 /// finished by [`persist`] (or dropped, which removes it).

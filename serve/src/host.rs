@@ -232,6 +232,7 @@ impl Host {
     /// synced, so no half-written archive ever carries the name), and records it.
     /// VLUN A is read-only from the first block on.
     pub fn backup(&self, to: &Path) -> Result<Archive, ControlError> {
+        refuse_unreplaceable(to)?;
         let partial = PathBuf::from(format!("{}.partial", to.display()));
         let file_err = |what: &str, e: std::io::Error| {
             ControlError::io(format!("{what} {}: {e}", partial.display()))
@@ -277,6 +278,7 @@ impl Host {
 
     /// Copies VLUN B to a new image file `to` and ends the device (\[0048\]).
     pub fn detach(&self, to: &Path) -> Result<(), ControlError> {
+        refuse_unreplaceable(to)?;
         let mut guard = self.device.write().unwrap_or_else(|p| p.into_inner());
         let Some(d) = guard.as_ref() else {
             return Err(ControlError::detached());
@@ -381,11 +383,21 @@ impl Host {
     }
 }
 
+/// Refuses a `to` path a new file cannot replace (a directory, a device such as
+/// `/dev/null`, a pipe, a socket: [`engine::atomic::replaceable`]), before any work: the
+/// server checks it itself, whoever sent the request.
+fn refuse_unreplaceable(to: &Path) -> Result<(), ControlError> {
+    engine::atomic::replaceable(to).map_err(|e| ControlError {
+        kind: "bad-request",
+        message: format!("to {}: {e}", to.display()),
+    })
+}
+
 /// A refused control command: a kind scripts can match on and a message.
 #[derive(Debug)]
 pub struct ControlError {
     /// `out-of-order` (the device's phase does not allow it), `io`, `detached`,
-    /// `bad-request`.
+    /// `bad-request` (including a `to` path no file can replace).
     pub kind: &'static str,
     pub message: String,
 }

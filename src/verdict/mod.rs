@@ -155,19 +155,12 @@ impl VerdictArgs {
     }
 }
 
-/// Refuses a `path` that exists and is not a regular file or a directory (a device
-/// such as `/dev/null` or `/dev/stdout`, a pipe, a socket, through any symbolic link):
-/// owm writes a file whole, into a temporary file renamed over the path, which would
-/// put a regular file in the place of the device. `flag` names the option.
+/// Refuses a `path` that exists and is not a regular file (a directory, a device such
+/// as `/dev/null` or `/dev/stdout`, a pipe, a socket, through any symbolic link:
+/// [`engine::atomic::replaceable`]): owm writes a file whole, into a temporary file
+/// renamed over the path. `flag` names the option.
 pub fn refuse_special_file(flag: &str, path: &std::path::Path) -> anyhow::Result<()> {
-    match std::fs::metadata(path) {
-        Ok(m) if !m.is_file() && !m.is_dir() => anyhow::bail!(
-            "{flag} {}: not a regular file (a device, pipe or socket); owm replaces the \
-             file whole, so give the path of a regular file",
-            path.display()
-        ),
-        _ => Ok(()),
-    }
+    engine::atomic::replaceable(path).map_err(|e| anyhow::anyhow!("{flag} {}: {e}", path.display()))
 }
 
 /// Whether `path` can be created or replaced as a file: not a directory, nor a device,

@@ -289,3 +289,49 @@ fn sigterm_stops_cleanly_and_keeps_the_data() {
     let mut c = Nbd::connect(&s.socket(), "vlun-b").unwrap();
     assert_eq!(read_block(&mut c, 0), block(9));
 }
+
+/// The server refuses a `to` path no file can replace (a device, a directory) itself,
+/// whoever sends the request (here a raw request past `owm device`'s own check), and
+/// leaves the path as it was.
+#[test]
+fn the_server_refuses_a_backup_or_detach_to_a_device_or_directory() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    use std::io::{BufRead, Write};
+    use std::os::unix::fs::FileTypeExt;
+    let s = Server::create("cow", BLOCKS);
+    s.device_ok(&["split"]);
+    let ask = |request: &str| {
+        let mut raw =
+            std::os::unix::net::UnixStream::connect(s.dir().join("control.sock")).unwrap();
+        writeln!(raw, "{request}").unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(&raw).read_line(&mut line).unwrap();
+        serde_json::from_str::<serde_json::Value>(&line).unwrap()
+    };
+    let dir = s.dir();
+    for (request, what) in [
+        (
+            r#"{"op":"backup","to":"/dev/null"}"#.to_string(),
+            "not a regular file",
+        ),
+        (
+            format!(r#"{{"op":"detach","to":{}}}"#, serde_json::json!(dir)),
+            "is a directory",
+        ),
+    ] {
+        let reply = ask(&request);
+        assert_eq!(reply["ok"], serde_json::json!(false), "{reply}");
+        assert_eq!(reply["kind"], "bad-request", "{reply}");
+        assert!(reply["error"].as_str().unwrap().contains(what), "{reply}");
+    }
+    assert!(std::fs::metadata("/dev/null")
+        .unwrap()
+        .file_type()
+        .is_char_device());
+    // The device is unharmed: a backup to a regular file still completes.
+    let archive = s.path("a.img");
+    s.device_ok(&["backup", "--to", archive.to_str().unwrap()]);
+    assert!(archive.is_file());
+}
