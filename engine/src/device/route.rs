@@ -17,12 +17,9 @@ impl<S: BlockStore> Device<S> {
         self.check(vlun, block, buf.len())?;
         let locks = self.lock_block(block);
         // Stable while the block's group-1 lock is held (`phase`).
-        let phase = self.phase.get();
-        let mut cost = IoCost::default();
-        let result = self.route_read(phase, vlun, block, buf, &mut cost);
-        self.counters
-            .charge_call(locks.stripe, &cost, vlun, false, result.is_ok());
-        result.map(|()| cost)
+        self.charged(locks.stripe, vlun, false, |phase, cost| {
+            self.route_read(phase, vlun, block, buf, cost)
+        })
     }
 
     /// Reads `block` of `vlun` as its leading bytes: `out` is cleared (its capacity
@@ -35,12 +32,9 @@ impl<S: BlockStore> Device<S> {
     pub fn read_prefix(&self, vlun: Vlun, block: u64, out: &mut Vec<u8>) -> Result<IoCost> {
         self.check(vlun, block, self.block_size)?;
         let locks = self.lock_block(block);
-        let phase = self.phase.get();
-        let mut cost = IoCost::default();
-        let result = self.route_read(phase, vlun, block, out, &mut cost);
-        self.counters
-            .charge_call(locks.stripe, &cost, vlun, false, result.is_ok());
-        result.map(|()| cost)
+        self.charged(locks.stripe, vlun, false, |phase, cost| {
+            self.route_read(phase, vlun, block, out, cost)
+        })
     }
 
     /// [`Device::read_prefix`] through an exclusive borrow (a single-threaded caller
@@ -48,13 +42,38 @@ impl<S: BlockStore> Device<S> {
     /// locks are not taken. The same block, routing, cost, counters and errors.
     pub fn read_prefix_mut(&mut self, vlun: Vlun, block: u64, out: &mut Vec<u8>) -> Result<IoCost> {
         self.check(vlun, block, self.block_size)?;
-        let stripe = self.stripe(block);
+        self.charged(self.stripe(block), vlun, false, |phase, cost| {
+            self.route_read(phase, vlun, block, out, cost)
+        })
+    }
+
+    /// One routed call: `route` given the phase and a cost to fill, its cost charged to
+    /// the counters of `stripe` (a read or a write of `vlun`, failed or not).
+    #[inline(always)]
+    fn charged(
+        &self,
+        stripe: usize,
+        vlun: Vlun,
+        write: bool,
+        route: impl FnOnce(Phase, &mut IoCost) -> Result<()>,
+    ) -> Result<IoCost> {
         let phase = self.phase.get();
         let mut cost = IoCost::default();
-        let result = self.route_read(phase, vlun, block, out, &mut cost);
+        let result = route(phase, &mut cost);
         self.counters
-            .charge_call(stripe, &cost, vlun, false, result.is_ok());
+            .charge_call(stripe, &cost, vlun, write, result.is_ok());
         result.map(|()| cost)
+    }
+
+    /// The checks of a write of a block's leading bytes `data`: [`Error::BufferSize`]
+    /// when longer than a block, else those of a whole block.
+    fn check_prefix(&self, vlun: Vlun, block: u64, data: &[u8]) -> Result<()> {
+        let len = if data.len() > self.block_size {
+            data.len()
+        } else {
+            self.block_size
+        };
+        self.check(vlun, block, len)
     }
 
     fn route_read<T: BlockTarget + ?Sized>(
@@ -105,12 +124,9 @@ impl<S: BlockStore> Device<S> {
         self.check(vlun, block, data.len())?;
         let locks = self.lock_block(block);
         // Stable while the block's group-1 lock is held (`phase`).
-        let phase = self.phase.get();
-        let mut cost = IoCost::default();
-        let result = self.route_write(phase, vlun, block, data, &mut cost);
-        self.counters
-            .charge_call(locks.stripe, &cost, vlun, true, result.is_ok());
-        result.map(|()| cost)
+        self.charged(locks.stripe, vlun, true, |phase, cost| {
+            self.route_write(phase, vlun, block, data, cost)
+        })
     }
 
     /// Writes `block` of `vlun` as `data` followed by zeros up to the block size
@@ -119,38 +135,21 @@ impl<S: BlockStore> Device<S> {
     /// the last non-zero byte in `data` only. Errors: as [`Device::write`];
     /// [`Error::BufferSize`] when `data` is longer than a block.
     pub fn write_prefix(&self, vlun: Vlun, block: u64, data: &[u8]) -> Result<IoCost> {
-        if data.len() > self.block_size {
-            return self
-                .check(vlun, block, data.len())
-                .map(|()| IoCost::default());
-        }
-        self.check(vlun, block, self.block_size)?;
+        self.check_prefix(vlun, block, data)?;
         let locks = self.lock_block(block);
-        let phase = self.phase.get();
-        let mut cost = IoCost::default();
-        let result = self.route_write(phase, vlun, block, data, &mut cost);
-        self.counters
-            .charge_call(locks.stripe, &cost, vlun, true, result.is_ok());
-        result.map(|()| cost)
+        self.charged(locks.stripe, vlun, true, |phase, cost| {
+            self.route_write(phase, vlun, block, data, cost)
+        })
     }
 
     /// [`Device::write_prefix`] through an exclusive borrow (a single-threaded caller
     /// that owns the device): no other call can be under way, so the block's group
     /// locks are not taken. The same block, routing, cost, counters and errors.
     pub fn write_prefix_mut(&mut self, vlun: Vlun, block: u64, data: &[u8]) -> Result<IoCost> {
-        if data.len() > self.block_size {
-            return self
-                .check(vlun, block, data.len())
-                .map(|()| IoCost::default());
-        }
-        self.check(vlun, block, self.block_size)?;
-        let stripe = self.stripe(block);
-        let phase = self.phase.get();
-        let mut cost = IoCost::default();
-        let result = self.route_write(phase, vlun, block, data, &mut cost);
-        self.counters
-            .charge_call(stripe, &cost, vlun, true, result.is_ok());
-        result.map(|()| cost)
+        self.check_prefix(vlun, block, data)?;
+        self.charged(self.stripe(block), vlun, true, |phase, cost| {
+            self.route_write(phase, vlun, block, data, cost)
+        })
     }
 
     /// Routes a write of `data`: the block's leading bytes (a whole block through
