@@ -221,13 +221,11 @@ fn run_policy(
             let what = format!("{}: policy {p} with seed {seed}", path.display());
             match e {
                 // A limit cut the work: no verdict; the key to raise, at its line.
-                sim::SimError::Limit(_) if e.limit_key().is_some() => {
-                    anyhow::Error::new(Incomplete(limit_text(path, prefix, p, seed, &e)))
+                sim::SimError::Limit { key, .. } => {
+                    anyhow::Error::new(Incomplete(limit_text(path, prefix, p, seed, key, &e)))
                 }
-                // A limit or a run that cannot progress cut the work: no verdict.
-                sim::SimError::Limit(_) | sim::SimError::Stuck { .. } => {
-                    anyhow::Error::new(e).context(Incomplete(what))
-                }
+                // A run that cannot progress cut the work: no verdict.
+                sim::SimError::Stuck { .. } => anyhow::Error::new(e).context(Incomplete(what)),
                 e => anyhow::Error::new(e).context(what),
             }
         })?
@@ -238,10 +236,18 @@ fn run_policy(
     })
 }
 
-/// The words of a limit reached by policy `p` (`e`, a [`sim::SimError::Limit`] with a
-/// key): the file, the line and dotted key to change (below `prefix`), what stopped.
-fn limit_text(path: &Path, prefix: &str, p: sim::Policy, seed: u64, e: &sim::SimError) -> String {
-    let key = format!("{prefix}{}", e.limit_key().unwrap_or("limits"));
+/// The words of a limit reached by policy `p` (`e`, a [`sim::SimError::Limit`] of dotted
+/// key `limit`): the file, the line and dotted key to change (below `prefix`), what
+/// stopped.
+fn limit_text(
+    path: &Path,
+    prefix: &str,
+    p: sim::Policy,
+    seed: u64,
+    limit: &str,
+    e: &sim::SimError,
+) -> String {
+    let key = format!("{prefix}{limit}");
     let message =
         format!("policy {p} with seed {seed} stopped: {e}; raise `{key}` or shrink the run");
     let error = match crate::config::read(path) {

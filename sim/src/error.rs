@@ -39,33 +39,15 @@ pub enum SimError {
     /// archive of it).
     #[error("engine at tick {at}: {detail}")]
     Unsafe { at: Tick, detail: String },
-    /// A limit in `Scenario::limits` was reached.
-    #[error("limit reached: {0}")]
-    Limit(String),
+    /// A limit in `Scenario::limits` was reached: `key` is its dotted key
+    /// (`limits.events_max`, `limits.time_ticks_max`, `limits.attempts_max`), `what`
+    /// says what the run reached.
+    #[error("limit reached: {what}")]
+    Limit { key: &'static str, what: String },
     /// The progress callback asked the run to stop ([`crate::ProgressFn`]): stopped
     /// between two events at tick `at`, with no result.
     #[error("interrupted at tick {at}")]
     Interrupted { at: Tick },
-}
-
-impl SimError {
-    /// The dotted key of the limit a [`SimError::Limit`] reached
-    /// (`limits.events_max`, `limits.time_ticks_max`, `limits.attempts_max`), read from
-    /// the words the run stopped with; `None` for any other error.
-    pub fn limit_key(&self) -> Option<&'static str> {
-        let SimError::Limit(what) = self else {
-            return None;
-        };
-        if what.ends_with(" transaction attempts") {
-            Some("limits.attempts_max")
-        } else if what.ends_with(" events") {
-            Some("limits.events_max")
-        } else if what.starts_with("virtual time past ") {
-            Some("limits.time_ticks_max")
-        } else {
-            None
-        }
-    }
 }
 
 /// The words of a [`SimError::TooLarge`] refusal without the key it names: the

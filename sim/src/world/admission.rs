@@ -6,10 +6,13 @@ use super::*;
 impl World<'_> {
     pub(super) fn new_attempt(&mut self) -> Result<Attempt, SimError> {
         if u64::from(self.next_id) >= self.scenario.limits.attempts_max {
-            return Err(SimError::Limit(format!(
-                "more than {} transaction attempts",
-                self.scenario.limits.attempts_max
-            )));
+            return Err(SimError::Limit {
+                key: "limits.attempts_max",
+                what: format!(
+                    "more than {} transaction attempts",
+                    self.scenario.limits.attempts_max
+                ),
+            });
         }
         let att = match self.free_attempts.pop() {
             Some(s) => s,

@@ -560,16 +560,16 @@ impl<'a> World<'a> {
         let limits = &self.scenario.limits;
         while let Some((now, ev)) = self.q.pop() {
             if self.q.fired() > limits.events_max {
-                return Err(SimError::Limit(format!(
-                    "more than {} events",
-                    limits.events_max
-                )));
+                return Err(SimError::Limit {
+                    key: "limits.events_max",
+                    what: format!("more than {} events", limits.events_max),
+                });
             }
             if now > limits.time_ticks_max {
-                return Err(SimError::Limit(format!(
-                    "virtual time past {} ticks",
-                    limits.time_ticks_max
-                )));
+                return Err(SimError::Limit {
+                    key: "limits.time_ticks_max",
+                    what: format!("virtual time past {} ticks", limits.time_ticks_max),
+                });
             }
             let before = self.q.fired() - 1;
             self.fire(ev)?;
