@@ -68,9 +68,6 @@ pub fn device(args: &DeviceArgs) -> Result<()> {
             .with_context(|| format!("{}: cannot make the path absolute", p.display()))
     };
     if let DeviceOp::Backup { to } | DeviceOp::Detach { to } = &args.op {
-        if to.is_dir() {
-            bail!("--to {}: is a directory, not a file", to.display());
-        }
         crate::verdict::refuse_special_file("--to", to)?;
     }
     let request = match &args.op {

@@ -168,9 +168,6 @@ pub fn refuse_special_file(flag: &str, path: &std::path::Path) -> anyhow::Result
 /// parent an existing directory where a file can be created (tried: a temporary file
 /// is made and removed). `flag` names the option in the error.
 pub fn writable_file(flag: &str, path: &std::path::Path) -> anyhow::Result<()> {
-    if path.is_dir() {
-        anyhow::bail!("{flag} {}: is a directory, not a file", path.display());
-    }
     refuse_special_file(flag, path)?;
     let parent = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
