@@ -54,10 +54,7 @@ fn a_trace_directory_is_replaced_whole_and_never_loses_a_users_file() {
     let o = owm(&["check", "--threads", "1", "--trace-dir", &t]);
     assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
     assert!(names(&dir).is_empty(), "{:?}", names(&dir));
-    let staging: Vec<String> = names(tmp.path())
-        .into_iter()
-        .filter(|n| n.contains("staging"))
-        .collect();
+    let staging = staging_left(tmp.path());
     assert!(staging.is_empty(), "{staging:?}");
 }
 
@@ -313,10 +310,7 @@ fn sigint_inside_a_grid_point_stops_the_sweep_with_exit_3() {
         stdout(&o)
     );
     assert!(!out.exists(), "nothing written on an interrupt");
-    let left: Vec<String> = names(tmp.path())
-        .into_iter()
-        .filter(|n| n.contains("staging"))
-        .collect();
+    let left = staging_left(tmp.path());
     assert!(left.is_empty(), "staging left behind: {left:?}");
 }
 

@@ -374,10 +374,7 @@ fn sigint_inside_the_last_policy_stops_the_run_with_exit_3() {
     );
     let after: Vec<Vec<u8>> = names(&out).iter().map(|n| bytes(&out, n)).collect();
     assert!(before == after, "the earlier output is untouched");
-    let left: Vec<String> = names(tmp.path())
-        .into_iter()
-        .filter(|n| n.contains("staging"))
-        .collect();
+    let left = staging_left(tmp.path());
     assert!(left.is_empty(), "staging left behind: {left:?}");
 }
 
