@@ -287,6 +287,11 @@ pub(crate) fn halves(x: u64) -> [u32; 2] {
     [x as u32, (x >> 32) as u32]
 }
 
+/// The 64-bit number of its two 32-bit halves ([`halves`]'s inverse).
+pub(crate) fn whole(h: [u32; 2]) -> u64 {
+    u64::from(h[0]) | (u64::from(h[1]) << 32)
+}
+
 /// The key of a (block, content digest) pair in [`Judge::written`]: the 64-bit FNV
 /// digest XOR a bijective mix (splitmix64's finaliser) of the block number, as two
 /// 32-bit halves (so a table entry is 12 bytes, not 24). Two contents of one block

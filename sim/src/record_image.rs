@@ -18,7 +18,7 @@ use rustc_hash::FxHashMap;
 
 use crate::history::{stamp_of, write_record, Image, Initial, Layout, TxnId, RECORD_HEADER_BYTES};
 use crate::image::record_in;
-use crate::judge::halves;
+use crate::judge::{halves, whole};
 use crate::oracle::diff_images;
 
 /// The records written over the initial image (see the module doc); every other
@@ -33,10 +33,6 @@ pub struct RecordImage {
 /// Bytes a [`RecordImage`] holds per record written, with its hash table's spare room
 /// (a load of 7/16 to 7/8 of 21-byte buckets: 20 bytes and a control byte).
 pub const RECORD_IMAGE_BYTES_PER_RECORD: u64 = 36;
-
-fn whole(h: [u32; 2]) -> u64 {
-    u64::from(h[0]) | (u64::from(h[1]) << 32)
-}
 
 /// A record's entry unpacked: (record, value, writer).
 fn entry((r, &(v, txn)): (&[u32; 2], &([u32; 2], TxnId))) -> (u64, i64, TxnId) {
