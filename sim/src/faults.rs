@@ -484,6 +484,9 @@ impl BlockStore for SimStore {
     fn flush(&self) -> Result<(), StoreError> {
         self.store().flush()
     }
+    fn take_flush_times(&self, samples: bool) -> Option<engine::latency::LatencySummary> {
+        self.store().take_flush_times(samples)
+    }
     fn calls_are_brief(&self) -> bool {
         self.store().calls_are_brief()
     }

@@ -276,11 +276,23 @@ impl BlockStore for Shared {
     fn write_block(&self, block: u64, data: &[u8]) -> Result<(), crate::StoreError> {
         self.0.write_block(block, data)
     }
+    fn read_block_prefix(&self, block: u64, out: &mut Vec<u8>) -> Result<(), crate::StoreError> {
+        self.0.read_block_prefix(block, out)
+    }
+    fn write_block_prefix(&self, block: u64, data: &[u8]) -> Result<(), crate::StoreError> {
+        self.0.write_block_prefix(block, data)
+    }
     fn flush(&self) -> Result<(), crate::StoreError> {
         self.0.flush()
     }
+    fn take_flush_times(&self, samples: bool) -> Option<crate::latency::LatencySummary> {
+        self.0.take_flush_times(samples)
+    }
     fn calls_are_brief(&self) -> bool {
         self.0.calls_are_brief()
+    }
+    fn written_blocks(&self) -> Option<Vec<u64>> {
+        self.0.written_blocks()
     }
 }
 

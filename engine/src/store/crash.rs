@@ -16,7 +16,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::{check_access, BlockStore, StoreError};
+use super::{check_access, check_prefix, BlockStore, StoreError};
 
 /// A disk sector: the unit a file image's block write can tear at (the only meaning of
 /// "sector" in the engine; an in-memory image tears at [`super::WORD_BYTES`]).
@@ -224,6 +224,22 @@ impl<S: BlockStore> CrashStore<S> {
         self.volatile.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The newest completed unflushed write of `block`, if any; an error after the
+    /// power failed (a dead machine reads nothing).
+    fn cached<'v>(
+        &self,
+        v: &'v Volatile,
+        block: u64,
+    ) -> Result<Option<&'v PendingWrite>, StoreError> {
+        if v.switch.as_ref().is_some_and(CrashSwitch::tripped) {
+            return Err(crashed(self.name(), "read after power loss", block));
+        }
+        Ok(v.pending
+            .iter()
+            .rev()
+            .find(|w| w.block == block && !w.in_flight))
+    }
+
     fn power(v: &Volatile) -> Power {
         v.switch.as_ref().map_or(Power::On, CrashSwitch::next_op)
     }
@@ -242,18 +258,23 @@ impl<S: BlockStore> BlockStore for CrashStore<S> {
     fn read_block(&self, block: u64, buf: &mut [u8]) -> Result<(), StoreError> {
         check_access(self, block, buf.len())?;
         let v = self.lock();
-        if v.switch.as_ref().is_some_and(CrashSwitch::tripped) {
-            return Err(crashed(self.name(), "read after power loss", block));
-        }
-        // The newest completed write of the block, else the durable image.
-        match v
-            .pending
-            .iter()
-            .rev()
-            .find(|w| w.block == block && !w.in_flight)
-        {
+        match self.cached(&v, block)? {
             Some(w) => buf.copy_from_slice(&w.data),
             None => self.durable.read_block(block, buf)?,
+        }
+        Ok(())
+    }
+    /// A block in the cache is copied whole; any other is the durable store's
+    /// leading bytes.
+    fn read_block_prefix(&self, block: u64, out: &mut Vec<u8>) -> Result<(), StoreError> {
+        check_prefix(self, block, 0)?;
+        let v = self.lock();
+        match self.cached(&v, block)? {
+            Some(w) => {
+                out.clear();
+                out.extend_from_slice(&w.data);
+            }
+            None => self.durable.read_block_prefix(block, out)?,
         }
         Ok(())
     }
@@ -289,7 +310,22 @@ impl<S: BlockStore> BlockStore for CrashStore<S> {
         }
         self.durable.flush()
     }
+    /// The durable store's flushes (every flush here ends in one).
+    fn take_flush_times(&self, samples: bool) -> Option<crate::latency::LatencySummary> {
+        self.durable.take_flush_times(samples)
+    }
     fn calls_are_brief(&self) -> bool {
         self.durable.calls_are_brief()
+    }
+    /// The durable store's written blocks and those of every unflushed write (the
+    /// in-flight one included: a crash may keep it), ascending; `None` when the durable
+    /// store does not know its own.
+    fn written_blocks(&self) -> Option<Vec<u64>> {
+        let v = self.lock();
+        let mut blocks = self.durable.written_blocks()?;
+        blocks.extend(v.pending.iter().map(|w| w.block));
+        blocks.sort_unstable();
+        blocks.dedup();
+        Some(blocks)
     }
 }

@@ -15,6 +15,8 @@ pub enum FaultKind {
 
 /// Wraps a store; after a programmed number of successful operations of a kind, the
 /// next ones of that kind fail with [`StoreError::Injected`] (until [`FaultyStore::heal`]).
+/// A leading-bytes read or write is one operation of its kind, like a whole-block one;
+/// every other method answers as the inner store's.
 ///
 /// The countdowns are plain atomics, not the sync facade's: they are test plumbing,
 /// not part of the protocol under check.
@@ -118,13 +120,32 @@ impl<S: BlockStore> BlockStore for FaultyStore<S> {
         }
         self.inner.write_block(block, data)
     }
+    fn read_block_prefix(&self, block: u64, out: &mut Vec<u8>) -> Result<(), StoreError> {
+        if !self.permit(FaultKind::Read) {
+            return Err(self.injected("read", block));
+        }
+        self.inner.read_block_prefix(block, out)
+    }
+    fn write_block_prefix(&self, block: u64, data: &[u8]) -> Result<(), StoreError> {
+        if !self.permit(FaultKind::Write) {
+            return Err(self.injected("write", block));
+        }
+        self.inner.write_block_prefix(block, data)
+    }
     fn flush(&self) -> Result<(), StoreError> {
         if !self.permit(FaultKind::Flush) {
             return Err(self.injected("flush", 0));
         }
         self.inner.flush()
     }
+    fn take_flush_times(&self, samples: bool) -> Option<crate::latency::LatencySummary> {
+        self.inner.take_flush_times(samples)
+    }
     fn calls_are_brief(&self) -> bool {
         self.inner.calls_are_brief()
+    }
+    /// The inner store's: an injected fault writes nothing.
+    fn written_blocks(&self) -> Option<Vec<u64>> {
+        self.inner.written_blocks()
     }
 }

@@ -228,6 +228,8 @@ fn check_geometry<T: BlockStore + ?Sized>(
     Ok(())
 }
 
+/// A boxed store is the store: every method, provided ones included, answers as the
+/// inner store's (engine/tests/engine/wrappers.rs checks each wrapper).
 impl<T: BlockStore + ?Sized> BlockStore for Box<T> {
     fn block_size(&self) -> usize {
         (**self).block_size()
@@ -258,5 +260,8 @@ impl<T: BlockStore + ?Sized> BlockStore for Box<T> {
     }
     fn take_flush_times(&self, samples: bool) -> Option<crate::latency::LatencySummary> {
         (**self).take_flush_times(samples)
+    }
+    fn written_blocks(&self) -> Option<Vec<u64>> {
+        (**self).written_blocks()
     }
 }

@@ -17,6 +17,8 @@
 //!   initial content, and holds only the blocks written.
 //! - `trust`: no retire without a complete archive, one open per device, one
 //!   block-size rule (issue 13's cases 1, 5, 8).
+//! - `wrappers`: `Box`, `FaultyStore` and `CrashStore` answer every store method as
+//!   the store they wrap.
 
 mod archive;
 mod bad_input;
@@ -32,6 +34,7 @@ mod sparse;
 mod sparse_table;
 mod stress;
 mod trust;
+mod wrappers;
 
 /// Shared helpers.
 pub mod common {
