@@ -119,18 +119,25 @@ pub struct CheckArgs {
     /// Replay a trace file instead of checking: re-run its steps against the engine
     /// and confirm the violation it names (exit 1 reproduced, 2 could not replay).
     /// The trace names its own model and search: model and search flags beside it
-    /// are refused (exit 2) rather than silently ignored.
+    /// are refused (exit 2) rather than silently ignored, as are the flags of a search
+    /// it does not run (--threads, --memory-max, --trace-dir) and of verdicts it does
+    /// not write (--junit, --json, --allow-violations).
     #[arg(long, value_name = "TRACE", conflicts_with_all = [
         "variant", "old", "new", "records_per_block", "blocks", "amounts", "transfers",
         "transactions", "model", "locks", "discipline", "type_b", "aborts", "rmw",
-        "symmetry", "depth", "states_max", "timeout", "dfs",
+        "symmetry", "depth", "states_max", "timeout", "dfs", "threads", "memory_max",
+        "trace_dir", "junit", "json", "allow_violations",
     ])]
     replay: Option<PathBuf>,
     /// Serve stateright's Explorer for this configuration on ADDR (e.g.
     /// 127.0.0.1:3000) instead of checking: browse its states in the patent's terms.
     /// Ctrl-C stops it (exit 3: no verdict claimed).
-    /// The Explorer shows the whole space: `--symmetry` is refused with it.
-    #[arg(long, value_name = "ADDR", conflicts_with_all = ["replay", "symmetry"])]
+    /// The Explorer shows the whole space: `--symmetry` is refused with it, and so are
+    /// the flags of what it does not do: write traces (--trace-dir), bound memory
+    /// (--memory-max) or give a verdict (--junit, --json, --allow-violations).
+    #[arg(long, value_name = "ADDR", conflicts_with_all = [
+        "replay", "symmetry", "trace_dir", "memory_max", "junit", "json", "allow_violations",
+    ])]
     serve: Option<std::net::SocketAddr>,
 }
 
@@ -447,14 +454,20 @@ pub(crate) fn file_stem(invariant: &str) -> String {
 }
 
 /// Replays a trace: exit 1 when the violation it names is reproduced, an error (exit
-/// 2) when the file cannot be read or parsed or its steps do not reproduce it.
+/// 2) when the file cannot be read or parsed or its steps do not reproduce it; a parse
+/// or replay error names the file and the line at fault (`FILE:LINE: ...`).
 fn replay(path: &Path) -> Result<Exit> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("could not replay {}: cannot read", path.display()))?;
-    let trace =
-        Trace::from_text(&text).with_context(|| format!("could not replay {}", path.display()))?;
-    let shown =
-        model::render(&trace).with_context(|| format!("could not replay {}", path.display()))?;
+    let located = |e: model::ModelError| match e {
+        model::ModelError::Line { line, source } => {
+            anyhow::anyhow!("could not replay {}:{line}: {source}", path.display())
+        }
+        other => anyhow::anyhow!("could not replay {}: {other}", path.display()),
+    };
+    let (trace, lines) = Trace::parse(&text).map_err(located)?;
+    let replayed = model::replay_file(&trace, &lines).map_err(located)?;
+    let shown = model::render_replayed(&trace, &replayed);
     say!("{}", shown.trim_end());
     eprintln!(
         "verdict: violation reproduced: {} violated (from {}; exit 1)",

@@ -8,6 +8,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use serde::de::DeserializeOwned;
 use sim::{Scenario, SimError};
 
 use crate::locate::Keys;
@@ -85,9 +86,9 @@ impl FileError {
         }
     }
 
-    /// A deserialisation error of `src`.
+    /// A deserialisation error of `src`, in the file's terms ([`toml_words`]).
     pub fn toml(path: &Path, src: &str, e: &toml::de::Error) -> Self {
-        let msg = e.message().trim().to_string();
+        let msg = toml_words(e.message().trim());
         match e.span() {
             Some(span) => FileError::at(path, src, span.start, msg),
             None => FileError::whole(path, msg),
@@ -100,15 +101,78 @@ pub fn read(path: &Path) -> Result<String, FileError> {
     std::fs::read_to_string(path).map_err(|e| FileError::whole(path, format!("cannot read: {e}")))
 }
 
-/// A scenario's deserialisation error, made precise. The workload is an internally
-/// tagged enum (`kind = ...`), which serde buffers before choosing the variant, so an
-/// error inside it loses its position and points at the `[workload]` header. In that
-/// case the workload's table is deserialised again on its own, directly into the
-/// variant's struct, from a copy of the text holding only that table at its own
-/// offsets ([`Keys::only_under`]): the error then points at the offending key.
-pub fn scenario_error(path: &Path, src: &str, prefix: &str, e: &toml::de::Error) -> FileError {
+/// serde's words for a value of the wrong shape, said in TOML's: a Rust struct or
+/// map is a table, a sequence an array; a Rust type's name never reaches the user
+/// (`expected struct GeometryConfig` is `expected a table`).
+pub fn toml_words(message: &str) -> String {
+    let mut out = message
+        .replace("a sequence", "an array")
+        .replace("a map", "a table");
+    for shape in ["internally tagged enum ", "struct "] {
+        while let Some(at) = out.find(&format!("expected {shape}")) {
+            let name_at = at + "expected ".len() + shape.len();
+            let name_end = out[name_at..]
+                .find(|c: char| !c.is_alphanumeric() && c != '_')
+                .map_or(out.len(), |i| name_at + i);
+            out.replace_range(at..name_end, "expected a table");
+        }
+    }
+    out
+}
+
+/// The names a key of a named choice takes, when `e` is the TOML reader's complaint
+/// that its value is not a string (`profile = 5`: "wanted string or table", which
+/// says nothing of the names): `parsed` is read again as `T` with that value replaced
+/// by a name no choice has, and serde's answer lists the names (`one of `hdd-7200`,
+/// `sata-ssd`, `nvme-ssd``). `None` for any other error.
+fn names_expected<T: DeserializeOwned>(parsed: &str, e: &toml::de::Error) -> Option<String> {
+    // A TOML string holding U+0001, a name no choice has.
+    const NO_NAME: &str = "\\u0001";
+    if !e.message().starts_with("wanted ") {
+        return None;
+    }
+    let span = e.span()?;
+    let probe = format!(
+        "{}\"{NO_NAME}\"{}",
+        parsed.get(..span.start)?,
+        parsed.get(span.end..)?
+    );
+    let again = toml::from_str::<T>(&probe).err()?;
+    if again.span().map(|s| s.start) != Some(span.start) {
+        return None;
+    }
+    again
+        .message()
+        .strip_prefix("unknown variant `\u{1}`, expected ")
+        .map(str::to_string)
+}
+
+/// A scenario's deserialisation error, made precise. `parsed` is the text read as `T`
+/// (the file, or a copy at the same offsets), `src` the file. A named choice given
+/// something else than a name lists its names ([`names_expected`]). The workload is
+/// an internally tagged enum (`kind = ...`), which serde buffers before choosing the
+/// variant, so an error inside it loses its position and points at the `[workload]`
+/// header. In that case the workload's table is deserialised again on its own,
+/// directly into the variant's struct, from a copy of the text holding only that
+/// table at its own offsets ([`Keys::only_under`]): the error then points at the
+/// offending key.
+pub fn scenario_error<T: DeserializeOwned>(
+    path: &Path,
+    src: &str,
+    parsed: &str,
+    prefix: &str,
+    e: &toml::de::Error,
+) -> FileError {
     let table = format!("{prefix}workload");
-    let first = FileError::toml(path, src, e);
+    let mut first = FileError::toml(path, src, e);
+    if let Some(names) = names_expected::<T>(parsed, e) {
+        let found = e
+            .span()
+            .and_then(|s| src.get(s))
+            .map_or(String::new(), |v| format!(", found `{}`", v.trim()));
+        first.message = format!("expected {names} (a string){found}");
+        return first;
+    }
     if first.key.as_deref() != Some(table.as_str()) {
         return first;
     }

@@ -94,7 +94,7 @@ pub fn load_run_file(path: &Path) -> Result<RunFile, FileError> {
     }
     let rest = String::from_utf8(rest).map_err(|_| FileError::whole(path, "not UTF-8"))?;
     let mut scenario: Scenario = toml::from_str(&rest).map_err(|e| {
-        let mut err = scenario_error(path, &src, "", &e);
+        let mut err = scenario_error::<Scenario>(path, &src, &rest, "", &e);
         if let Some(k) = err.key.as_deref().filter(|k| SWEEP_ONLY.contains(k)) {
             err.message.push_str(&format!(
                 " (`{k}` is a key of a sweep file: is this one? run it with `owm sweep {}`)",

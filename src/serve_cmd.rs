@@ -30,14 +30,16 @@ pub struct ServeArgs {
     /// Variant of the new device: mirroring, logging or cow.
     #[arg(long, requires = "create")]
     pub variant: Option<Variant>,
-    /// Size of the new device's volume, in bytes (a multiple of --block-size).
-    #[arg(long, default_value_t = 64 << 20)]
+    /// Size of the new device's volume, in bytes (a multiple of --block-size; only
+    /// with --create: an existing device keeps its own).
+    #[arg(long, default_value_t = 64 << 20, requires = "create")]
     pub size_bytes: u64,
-    /// Block size of the new device, in bytes.
-    #[arg(long, default_value_t = 4096)]
+    /// Block size of the new device, in bytes (only with --create).
+    #[arg(long, default_value_t = 4096, requires = "create")]
     pub block_size: usize,
-    /// Data-area slots of a new logging or cow device (default: one per volume block).
-    #[arg(long)]
+    /// Data-area slots of a new logging or cow device (default: one per volume block;
+    /// only with --create, and not with --variant mirroring, which has no data area).
+    #[arg(long, requires = "create")]
     pub area_slots: Option<u64>,
 }
 
@@ -119,6 +121,12 @@ fn create(dir: &Path, paths: &DevicePaths, args: &ServeArgs) -> Result<()> {
     let variant = args.variant.expect("clap: --create requires --variant");
     if args.block_size == 0 {
         bail!("--block-size 0: a block holds at least one byte (default 4096)");
+    }
+    if args.area_slots.is_some() && variant == Variant::WriteMirroring {
+        bail!(
+            "--area-slots with --variant mirroring: write mirroring keeps a whole second \
+             image and has no data area (--area-slots is for logging and cow)"
+        );
     }
     if args.area_slots == Some(0) {
         bail!("--area-slots 0: a logging or cow device needs at least one data-area slot (default: one per volume block)");

@@ -2,7 +2,9 @@
 //! directories replaced whole (a user's files refused, never removed), a limit names
 //! its key and line, a bad value its key, an empty schedule is refused, a sweep stops
 //! inside a grid point on Ctrl-C, swapped run and sweep files say so, a corrupt device
-//! is bad input before nbdkit starts.
+//! is bad input before nbdkit starts, a trace that does not replay names its line, a
+//! flag that needs another is refused without it, a value of the wrong shape says
+//! what is expected.
 
 use crate::util::*;
 
@@ -565,4 +567,241 @@ fn zero_area_slots_are_refused_by_name() {
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     fails_with(&o, &["--area-slots 0"]);
     assert!(!dir.exists());
+}
+
+/// A trace that does not parse or replay is refused (exit 2) naming the file and the
+/// line at fault: the magic line, a bad flag of the `model` line, an unknown
+/// invariant, an unknown step, a step the model does not allow; a directory is not a
+/// trace.
+#[test]
+fn a_replay_error_names_the_file_and_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    const HEAD: &str = "owm-model-trace v1\n# a comment\nmodel --variant cow --old 1 --new 1\n";
+    for (name, text, needles) in [
+        (
+            "empty.trace",
+            "\n",
+            &["empty.trace:1: ", "starts with `owm-model-trace v1`"][..],
+        ),
+        (
+            "magic.trace",
+            "\n\nowm-model-trace v2\n",
+            &["magic.trace:3: ", "starts with"][..],
+        ),
+        (
+            "flag.trace",
+            "owm-model-trace v1\nmodel --variant sideways\nviolates B-complete\n",
+            &["flag.trace:2: ", "--variant sideways"][..],
+        ),
+        (
+            "word.trace",
+            &format!("{HEAD}violates B-complete\nstep split\nhop T0\n"),
+            &["word.trace:6: ", "unknown trace line `hop T0`"][..],
+        ),
+        (
+            "step.trace",
+            &format!("{HEAD}violates B-complete\nstep split\nstep T0 fly\n"),
+            &["step.trace:6: ", "unknown step `T0 fly`"][..],
+        ),
+        (
+            "missing.trace",
+            &format!("{HEAD}step split\n"),
+            &["missing.trace:4: ", "no `violates` line"][..],
+        ),
+        (
+            "invariant.trace",
+            &format!("{HEAD}violates B-completed\nstep split\n"),
+            &[
+                "invariant.trace:4: ",
+                "unknown invariant `B-completed`",
+                "B-complete",
+            ][..],
+        ),
+        (
+            "order.trace",
+            &format!("{HEAD}violates B-complete\n\nstep retire-a\n"),
+            &["order.trace:6: ", "step 1: `retire-a` is not possible here"][..],
+        ),
+    ] {
+        let f = write(tmp.path(), name, text);
+        let o = owm(&["check", "--replay", &f]);
+        assert_eq!(code(&o), 2, "{name}: {}", stderr(&o));
+        let mut all = vec!["could not replay"];
+        all.extend(needles);
+        fails_with(&o, &all);
+    }
+    let o = owm(&["check", "--replay", &s(tmp.path())]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["could not replay", "cannot read"]);
+}
+
+/// Flags that only mean something beside another flag are refused without it (exit
+/// 2, naming both), never silently ignored: `owm serve`'s geometry flags without
+/// `--create` (an existing device keeps its own), `--area-slots` of a mirroring
+/// device (it has no data area), the search and verdict flags beside `owm check
+/// --replay`, and the trace and verdict flags beside `--serve`. Nothing is created.
+#[test]
+fn a_flag_that_needs_another_is_refused_without_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("dev");
+    let d = s(&dir);
+    let sock = s(&tmp.path().join("s.sock"));
+    for flag in [
+        ["--area-slots", "5"],
+        ["--size-bytes", "65536"],
+        ["--block-size", "512"],
+    ] {
+        let o = owm(&["serve", &d, flag[0], flag[1], "--socket", &sock]);
+        assert_eq!(code(&o), 2, "{flag:?}: {}", stderr(&o));
+        fails_with(&o, &[flag[0], "--create"]);
+        assert!(!dir.exists(), "{flag:?}");
+    }
+    let o = owm(&[
+        "serve",
+        &d,
+        "--create",
+        "--variant",
+        "mirroring",
+        "--area-slots",
+        "5",
+        "--socket",
+        &sock,
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["--area-slots", "--variant mirroring", "no data area"]);
+    assert!(!dir.exists());
+
+    let trace = write(tmp.path(), "t.trace", "owm-model-trace v1\n");
+    let traces = s(&tmp.path().join("traces"));
+    let json = s(&tmp.path().join("v.json"));
+    for extra in [
+        ["--threads", "1"],
+        ["--memory-max", "1"],
+        ["--trace-dir", &traces],
+        ["--junit", &json],
+        ["--json", &json],
+    ] {
+        let o = owm(&["check", "--replay", &trace, extra[0], extra[1]]);
+        assert_eq!(code(&o), 2, "{extra:?}: {}", stderr(&o));
+        fails_with(&o, &["--replay", extra[0], "cannot be used with"]);
+    }
+    let o = owm(&["check", "--replay", &trace, "--allow-violations"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["--replay", "--allow-violations"]);
+    for extra in [
+        ["--trace-dir", &traces],
+        ["--memory-max", "1"],
+        ["--json", &json],
+    ] {
+        let o = owm(&["check", "--serve", "127.0.0.1:0", extra[0], extra[1]]);
+        assert_eq!(code(&o), 2, "{extra:?}: {}", stderr(&o));
+        fails_with(&o, &["--serve", extra[0], "cannot be used with"]);
+    }
+    assert!(!tmp.path().join("traces").exists());
+    assert!(!tmp.path().join("v.json").exists());
+}
+
+/// A key given a value of the wrong shape says what it expects in the file's terms,
+/// with file, line and key: a workload, arrivals or hot spot is a table with its tag
+/// (`kind`, `mode`, `shape`) and the tag's values; a section is a table; a named
+/// choice (a profile, a variant, an overflow policy, a locking discipline, a policy)
+/// lists its names. serde's words for Rust types ("internally tagged enum", "struct
+/// GeometryConfig") and the TOML reader's "wanted string or table" never reach the
+/// user; a sweep file's scenario likewise.
+#[test]
+fn a_value_of_the_wrong_shape_says_what_is_expected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let generated = "[workload]\nkind = \"generated\"\n";
+    let cases: Vec<(String, Vec<&str>)> = vec![
+        (
+            "workload = 5\n".into(),
+            vec![
+                ":1: key `workload`",
+                "invalid type: integer `5`",
+                "expected a table with `kind` = \"fig3\", \"fig4-5\", \"bank\", \"generated\" or \"trace\"",
+            ],
+        ),
+        (
+            format!("{generated}arrivals = 5\n"),
+            vec![":3: key `workload.arrivals`", "a table with `mode` = \"open\""],
+        ),
+        (
+            format!("{generated}hot_spot = \"zipf\"\n"),
+            vec![":3: key `workload.hot_spot`", "a table with `shape` = \"uniform\" or \"zipf\""],
+        ),
+        (
+            "name = \"x\"\ngeometry = 5\n".into(),
+            vec![":2: key `geometry`", "expected a table"],
+        ),
+        (
+            "[device]\nprofile = 5\n".into(),
+            vec![
+                ":2: key `device.profile`",
+                "expected one of `hdd-7200`, `sata-ssd`, `nvme-ssd` (a string), found `5`",
+            ],
+        ),
+        (
+            "[archive]\nprofile = true\n".into(),
+            vec![":2: key `archive.profile`", "`1gbe`", "found `true`"],
+        ),
+        (
+            "[backup]\non_data_area_full = 1\n".into(),
+            vec![
+                ":2: key `backup.on_data_area_full`",
+                "expected `break-guest-write` or `break-snapshot` (a string), found `1`",
+            ],
+        ),
+        (
+            "[backup]\nbaseline_variant = {}\n".into(),
+            vec![":2: key `backup.baseline_variant`", "`write-mirroring`", "`copy-on-write`"],
+        ),
+        (
+            "[locking]\ndiscipline = 2\n".into(),
+            vec![":2: key `locking.discipline`", "`conservative` or `incremental`"],
+        ),
+        (
+            "policies = [\"cow\", 5]\n".into(),
+            vec![":1: key `policies`", "expected a policy name: quiesce"],
+        ),
+        (
+            "policies = \"cow\"\n".into(),
+            vec![":1: key `policies`", "expected an array"],
+        ),
+    ];
+    let out = s(&tmp.path().join("o"));
+    for (i, (text, needles)) in cases.iter().enumerate() {
+        let f = write(tmp.path(), &format!("w{i}.toml"), text);
+        let o = owm(&["run", &f, "--out", &out]);
+        assert_eq!(code(&o), 2, "{text}: {}", stderr(&o));
+        fails_with(&o, needles);
+        for leak in [
+            "internally tagged",
+            "struct ",
+            "enum ",
+            "Config",
+            "wanted",
+            "sequence",
+        ] {
+            assert!(
+                !stderr(&o).contains(leak),
+                "{text}: `{leak}` in\n{}",
+                stderr(&o)
+            );
+        }
+    }
+    let f = write(
+        tmp.path(),
+        "sweep.toml",
+        "policies = [\"cow\"]\nseeds = [1]\n\n[scenario.device]\nprofile = 5\n",
+    );
+    let o = owm(&["sweep", &f, "--out", &out]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            "sweep.toml:5: key `scenario.device.profile`",
+            "one of `hdd-7200`",
+        ],
+    );
+    assert!(!tmp.path().join("o").exists());
 }

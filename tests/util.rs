@@ -28,7 +28,9 @@ pub fn owm(args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_owm"));
     cmd.args(args).current_dir(repo());
     let own = (args.first() == Some(&"check")
-        && !args.iter().any(|a| *a == "--trace-dir" || *a == "--replay"))
+        && !args
+            .iter()
+            .any(|a| *a == "--trace-dir" || *a == "--replay" || *a == "--serve"))
     .then(|| tempfile::tempdir().expect("a temporary directory"));
     if let Some(dir) = &own {
         cmd.arg("--trace-dir").arg(dir.path().join("traces"));

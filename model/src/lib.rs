@@ -40,7 +40,7 @@ pub use estimate::{estimate, Estimate};
 pub use program::Op;
 pub use protocol::{Action, OwmModel};
 pub use state::State;
-pub use trace::{render, replay, Replayed, Trace};
+pub use trace::{render, render_replayed, replay, replay_file, Replayed, Trace, TraceLines};
 pub use verdicts::{INVARIANTS, PARTNERS};
 pub use walk::{walk, WalkPlan, WalkReport};
 
@@ -59,4 +59,21 @@ pub enum ModelError {
     /// The checker itself failed.
     #[error("checker failed: {0}")]
     Checker(String),
+    /// A line of a file (1-based) at fault, and why.
+    #[error("line {line}: {source}")]
+    Line {
+        line: usize,
+        #[source]
+        source: Box<ModelError>,
+    },
+}
+
+impl ModelError {
+    /// `e` located at `line` of a file.
+    pub fn at(line: usize, e: ModelError) -> Self {
+        ModelError::Line {
+            line,
+            source: Box::new(e),
+        }
+    }
 }

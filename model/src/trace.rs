@@ -64,39 +64,79 @@ impl Trace {
         out
     }
 
-    /// Parses a trace file.
+    /// Parses a trace file. Errors: as [`Trace::parse`].
     pub fn from_text(text: &str) -> Result<Self, ModelError> {
+        Self::parse(text).map(|(trace, _)| trace)
+    }
+
+    /// Parses a trace file and says on which line each item stands. Errors:
+    /// [`ModelError::Line`] naming the (1-based) line that does not parse (the first
+    /// one when the magic line is missing, the last one when the `model` or `violates`
+    /// line is), around the [`ModelError::Parse`] or [`ModelError::Config`] saying why.
+    pub fn parse(text: &str) -> Result<(Self, TraceLines), ModelError> {
         let mut lines = text
             .lines()
-            .map(|l| l.split('#').next().unwrap_or("").trim())
-            .filter(|l| !l.is_empty());
-        if lines.next() != Some(MAGIC) {
-            return Err(ModelError::Parse(format!(
-                "a trace file starts with `{MAGIC}`"
-            )));
+            .enumerate()
+            .map(|(i, l)| (i + 1, l.split('#').next().unwrap_or("").trim()))
+            .filter(|(_, l)| !l.is_empty());
+        match lines.next() {
+            Some((_, MAGIC)) => {}
+            found => {
+                return Err(ModelError::at(
+                    found.map_or(1, |(n, _)| n),
+                    ModelError::Parse(format!("a trace file starts with `{MAGIC}`")),
+                ))
+            }
         }
         let mut config = None;
         let mut violates = None;
+        let mut at = TraceLines::default();
         let mut actions = Vec::new();
-        for line in lines {
+        let mut last = 1;
+        for (n, line) in lines {
+            last = n;
             let (word, rest) = line.split_once(' ').unwrap_or((line, ""));
-            match word {
-                "model" => config = Some(CheckConfig::from_model_flags(rest)?),
-                "violates" => violates = Some(rest.to_string()),
-                "step" => actions.push(parse_action(rest)?),
-                other => {
-                    return Err(ModelError::Parse(format!(
-                        "unknown trace line `{other} {rest}`"
-                    )))
+            let rest = rest.trim();
+            let item = match word {
+                "model" => CheckConfig::from_model_flags(rest).map(|c| {
+                    config = Some(c);
+                    at.model = n;
+                }),
+                "violates" => {
+                    violates = Some(rest.to_string());
+                    at.violates = n;
+                    Ok(())
                 }
-            }
+                "step" => parse_action(rest).map(|a| {
+                    actions.push(a);
+                    at.steps.push(n);
+                }),
+                other => Err(ModelError::Parse(format!(
+                    "unknown trace line `{other} {rest}` (expected `model`, `violates` or `step`)"
+                ))),
+            };
+            item.map_err(|e| ModelError::at(n, e))?;
         }
-        Ok(Trace {
-            config: config.ok_or_else(|| ModelError::Parse("no `model` line".into()))?,
-            violates: violates.ok_or_else(|| ModelError::Parse("no `violates` line".into()))?,
+        let missing =
+            |what: &str| ModelError::at(last, ModelError::Parse(format!("no `{what}` line")));
+        let trace = Trace {
+            config: config.ok_or_else(|| missing("model"))?,
+            violates: violates.ok_or_else(|| missing("violates"))?,
             actions,
-        })
+        };
+        Ok((trace, at))
     }
+}
+
+/// Where the items of a parsed trace file stand: 1-based line numbers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TraceLines {
+    /// The `model` line.
+    pub model: usize,
+    /// The `violates` line.
+    pub violates: usize,
+    /// Each `step` line, in order.
+    pub steps: Vec<usize>,
 }
 
 /// One action as a trace-file word list.
@@ -153,8 +193,17 @@ fn parse_action(s: &str) -> Result<Action, ModelError> {
 }
 
 /// Runs `actions` from the model's initial state, checking each is allowed; returns
-/// the final state and the numbered steps in patent terms.
+/// the final state and the numbered steps in patent terms. Errors:
+/// [`ModelError::Replay`] naming the first step (1-based) the model does not allow.
 pub fn execute(model: &OwmModel, actions: &[Action]) -> Result<(State, Vec<String>), ModelError> {
+    execute_steps(model, actions).map_err(|(_, e)| e)
+}
+
+/// [`execute`], the error paired with the index (0-based) of the step refused.
+fn execute_steps(
+    model: &OwmModel,
+    actions: &[Action],
+) -> Result<(State, Vec<String>), (usize, ModelError)> {
     let mut s = model
         .init_states()
         .pop()
@@ -164,16 +213,19 @@ pub fn execute(model: &OwmModel, actions: &[Action]) -> Result<(State, Vec<Strin
         let mut allowed = Vec::new();
         model.actions(&s, &mut allowed);
         if !allowed.contains(&a) {
-            return Err(ModelError::Replay(format!(
-                "step {}: `{}` is not possible here (possible: {})",
-                i + 1,
-                action_text(a),
-                allowed
-                    .iter()
-                    .map(|x| action_text(*x))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
+            return Err((
+                i,
+                ModelError::Replay(format!(
+                    "step {}: `{}` is not possible here (possible: {})",
+                    i + 1,
+                    action_text(a),
+                    allowed
+                        .iter()
+                        .map(|x| action_text(*x))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            ));
         }
         let mut notes = Vec::new();
         s = model.apply(&s, a, Some(&mut notes));
@@ -183,28 +235,64 @@ pub fn execute(model: &OwmModel, actions: &[Action]) -> Result<(State, Vec<Strin
 }
 
 /// Re-executes `trace` against a fresh engine and confirms the oracle finds the
-/// invariant it names violated.
+/// invariant it names violated. Errors: [`ModelError::Config`] (the model cannot be
+/// built), [`ModelError::Parse`] (an unknown invariant), [`ModelError::Replay`] (a
+/// step the model does not allow, or a violation that does not recur).
 pub fn replay(trace: &Trace) -> Result<Replayed, ModelError> {
-    trace.config.validate()?;
+    replay_lines(trace, None)
+}
+
+/// [`replay`] of a trace read from a file: each error is a [`ModelError::Line`]
+/// naming the line at fault (`model` for the configuration, `violates` for the
+/// invariant, the refused `step`, the last step when the violation does not recur).
+pub fn replay_file(trace: &Trace, lines: &TraceLines) -> Result<Replayed, ModelError> {
+    replay_lines(trace, Some(lines))
+}
+
+fn replay_lines(trace: &Trace, lines: Option<&TraceLines>) -> Result<Replayed, ModelError> {
+    let at = |line: Option<usize>, e: ModelError| match line {
+        Some(n) if n > 0 => ModelError::at(n, e),
+        _ => e,
+    };
+    trace
+        .config
+        .validate()
+        .map_err(|e| at(lines.map(|l| l.model), e))?;
     let invariant = Invariant::ALL
         .into_iter()
         .find(|i| i.as_str() == trace.violates)
-        .ok_or_else(|| ModelError::Parse(format!("unknown invariant `{}`", trace.violates)))?;
+        .ok_or_else(|| {
+            let e = ModelError::Parse(format!(
+                "unknown invariant `{}` (expected one of {})",
+                trace.violates,
+                Invariant::ALL.map(Invariant::as_str).join(", ")
+            ));
+            at(lines.map(|l| l.violates), e)
+        })?;
     let model = OwmModel::new(&trace.config);
-    let (state, steps) = execute(&model, &trace.actions)?;
+    let (state, steps) = execute_steps(&model, &trace.actions)
+        .map_err(|(i, e)| at(lines.and_then(|l| l.steps.get(i).copied()), e))?;
     match invariant.check(&model.history(&state)) {
         Err(violation) => Ok(Replayed { violation, steps }),
-        Ok(()) => Err(ModelError::Replay(format!(
-            "after {} steps the oracle finds {} holding: the trace does not reproduce",
-            trace.actions.len(),
-            trace.violates
-        ))),
+        Ok(()) => Err(at(
+            lines.and_then(|l| l.steps.last().copied()),
+            ModelError::Replay(format!(
+                "after {} steps the oracle finds {} holding: the trace does not reproduce",
+                trace.actions.len(),
+                trace.violates
+            )),
+        )),
     }
 }
 
 /// The trace told in patent terms: parameters, numbered steps, and the oracle's words.
+/// Errors: as [`replay`].
 pub fn render(trace: &Trace) -> Result<String, ModelError> {
-    let r = replay(trace)?;
+    Ok(render_replayed(trace, &replay(trace)?))
+}
+
+/// [`render`] of a replay already done ([`replay_file`]).
+pub fn render_replayed(trace: &Trace, r: &Replayed) -> String {
     let mut out = format!(
         "counterexample: {} violated\nmodel: {}\n",
         trace.violates,
@@ -215,5 +303,5 @@ pub fn render(trace: &Trace) -> Result<String, ModelError> {
         out.push('\n');
     }
     let _ = writeln!(out, "oracle: {}", r.violation);
-    Ok(out)
+    out
 }

@@ -137,10 +137,22 @@ impl Serialize for Policy {
     }
 }
 
+/// A policy is its name; anything else is refused saying which names there are.
 impl<'de> Deserialize<'de> for Policy {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
+        struct Name;
+        impl serde::de::Visitor<'_> for Name {
+            type Value = Policy;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(
+                    "a policy name: quiesce, crash-consistent, mirroring, logging, cow or none",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Policy, E> {
+                s.parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_str(Name)
     }
 }
 

@@ -111,7 +111,7 @@ fn set_path(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<()
 
 pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
     let spec: SweepFile = toml::from_str(src).map_err(|e| {
-        let mut err = config::scenario_error(path, src, "scenario.", &e);
+        let mut err = config::scenario_error::<SweepFile>(path, src, src, "scenario.", &e);
         let top_level = err.key.as_deref().is_some_and(|k| !k.contains('.'));
         if top_level && err.message.starts_with("unknown field") {
             let k = err.key.clone().unwrap_or_default();

@@ -13,7 +13,12 @@ use crate::txn::{Op, TxnSpec};
 
 /// How transactions arrive.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "mode", rename_all = "kebab-case", deny_unknown_fields)]
+#[serde(
+    tag = "mode",
+    rename_all = "kebab-case",
+    deny_unknown_fields,
+    expecting = "a table with `mode` = \"open\" (and `interarrival_ticks_mean`) or \"closed\" (and `clients`, `think_ticks_mean`)"
+)]
 pub enum Arrivals {
     /// Poisson arrivals, independent of the system's speed.
     Open { interarrival_ticks_mean: u64 },
@@ -24,7 +29,12 @@ pub enum Arrivals {
 
 /// Which records transactions touch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "shape", rename_all = "kebab-case", deny_unknown_fields)]
+#[serde(
+    tag = "shape",
+    rename_all = "kebab-case",
+    deny_unknown_fields,
+    expecting = "a table with `shape` = \"uniform\" or \"zipf\" (and `exponent`)"
+)]
 pub enum HotSpot {
     /// Every record equally likely.
     Uniform,

@@ -25,7 +25,11 @@ use crate::txn::{Op, TxnSpec};
 
 /// Which workload, with its parameters. In TOML: `[workload] kind = "bank" ...`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
+#[serde(
+    tag = "kind",
+    rename_all = "kebab-case",
+    expecting = "a table with `kind` = \"fig3\", \"fig4-5\", \"bank\", \"generated\" or \"trace\""
+)]
 pub enum WorkloadConfig {
     /// Fig 3A: processes 301-306, request at 350, setup window to 450.
     Fig3(Fig3Config),
