@@ -56,6 +56,19 @@ pub(crate) fn lock_brief<T>(m: &BriefMutex<T>) -> impl std::ops::DerefMut<Target
     lock(m)
 }
 
+/// A [`BriefMutex`]'s data through an exclusive borrow: no lock is taken, as none can
+/// be held while the borrow lasts.
+#[cfg(not(loom))]
+#[inline]
+pub(crate) fn brief_get_mut<T>(m: &mut BriefMutex<T>) -> &mut T {
+    m.get_mut()
+}
+/// A [`BriefMutex`]'s data through an exclusive borrow (ignoring poisoning under loom).
+#[cfg(loom)]
+pub(crate) fn brief_get_mut<T>(m: &mut BriefMutex<T>) -> &mut T {
+    m.get_mut().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A group-1 lock (one per group of blocks, held for one VLUN call).
 ///
 /// Two kinds, chosen when the device is built ([`crate::BlockStore::calls_are_brief`]):

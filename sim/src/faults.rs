@@ -481,6 +481,23 @@ impl BlockStore for SimStore {
         let target = self.write_target(block)?;
         self.store().write_block_prefix(target, data)
     }
+    /// The disk's own exclusive call (the plain store's takes no lock), after the same
+    /// injected faults as the shared call.
+    fn read_block_prefix_mut(&mut self, block: u64, out: &mut Vec<u8>) -> Result<(), StoreError> {
+        self.before_read(block)?;
+        match &mut self.disk {
+            Disk::Plain(s) => s.read_block_prefix_mut(block, out),
+            Disk::Crash(s) => s.read_block_prefix_mut(block, out),
+        }
+    }
+    /// As [`SimStore::read_block_prefix_mut`](BlockStore::read_block_prefix_mut).
+    fn write_block_prefix_mut(&mut self, block: u64, data: &[u8]) -> Result<(), StoreError> {
+        let target = self.write_target(block)?;
+        match &mut self.disk {
+            Disk::Plain(s) => s.write_block_prefix_mut(target, data),
+            Disk::Crash(s) => s.write_block_prefix_mut(target, data),
+        }
+    }
     fn flush(&self) -> Result<(), StoreError> {
         self.store().flush()
     }

@@ -3,6 +3,7 @@
 //! entry is dropped only once the data that replaces it is durable. So the table
 //! never shows, and no replay restores, an entry pointing at data not written.
 
+use super::io::Images;
 use super::Device;
 use crate::cost::IoCost;
 use crate::error::{Error, Result};
@@ -81,20 +82,21 @@ impl<S: BlockStore> Device<S> {
     /// dropped in memory. The probe comes before the write: the caller holds `block`'s
     /// group-1 lock, so the entry cannot change in between, and the steady write (no
     /// entry) does no table work after its data.
+    /// The images are reached through `images` (shared or exclusive, [`Images`]).
     #[inline(always)]
-    pub(super) fn write_superseding_entry(
-        &self,
+    pub(super) fn write_superseding_entry<I: Images<S>>(
+        images: &mut I,
         image: Image,
         block: u64,
         data: &[u8],
         cost: &mut IoCost,
     ) -> Result<()> {
-        let found = self.lookup(block, cost).is_some();
-        self.write_image(image, block, data, cost)?;
+        let found = images.dev().lookup(block, cost).is_some();
+        images.write_at(image, block, block, data, cost)?;
         if !found {
             return Ok(());
         }
-        self.drop_found_entry(block, image, cost)
+        images.dev().drop_found_entry(block, image, cost)
     }
 
     #[inline(never)]

@@ -20,6 +20,13 @@ pub(crate) trait BlockTarget {
         store: &S,
         block: u64,
     ) -> std::result::Result<(), StoreError>;
+    /// [`BlockTarget::read_from`] through an exclusive borrow of the store (its
+    /// exclusive call where it has one).
+    fn read_from_mut<S: BlockStore>(
+        &mut self,
+        store: &mut S,
+        block: u64,
+    ) -> std::result::Result<(), StoreError>;
     /// The whole block read (`block_size` bytes), for a checksum.
     fn whole_block(&self, block_size: usize) -> Cow<'_, [u8]>;
 }
@@ -29,6 +36,14 @@ impl BlockTarget for [u8] {
     fn read_from<S: BlockStore>(
         &mut self,
         store: &S,
+        block: u64,
+    ) -> std::result::Result<(), StoreError> {
+        store.read_block(block, self)
+    }
+    #[inline(always)]
+    fn read_from_mut<S: BlockStore>(
+        &mut self,
+        store: &mut S,
         block: u64,
     ) -> std::result::Result<(), StoreError> {
         store.read_block(block, self)
@@ -47,6 +62,14 @@ impl BlockTarget for Vec<u8> {
     ) -> std::result::Result<(), StoreError> {
         store.read_block_prefix(block, self)
     }
+    #[inline(always)]
+    fn read_from_mut<S: BlockStore>(
+        &mut self,
+        store: &mut S,
+        block: u64,
+    ) -> std::result::Result<(), StoreError> {
+        store.read_block_prefix_mut(block, self)
+    }
     fn whole_block(&self, block_size: usize) -> Cow<'_, [u8]> {
         whole(self, block_size)
     }
@@ -62,6 +85,140 @@ pub(crate) fn whole(prefix: &[u8], block_size: usize) -> Cow<'_, [u8]> {
     Cow::Owned(v)
 }
 
+/// How a routed call reaches the two images: shared (`&Device`: the stores' shared
+/// calls, which take a store's own lock where it has one) or exclusive
+/// (`&mut Device`, a caller that owns the device: the stores' exclusive calls,
+/// [`BlockStore::read_block_prefix_mut`]). The routing is written once over this, so
+/// both paths route, count and verify alike.
+pub(crate) trait Images<S: BlockStore> {
+    /// The device, for everything of a call but its image reads and writes.
+    fn dev(&self) -> &Device<S>;
+    /// Reads physical block `block` of `image` into `buf`.
+    fn read_store<T: BlockTarget + ?Sized>(
+        &mut self,
+        image: Image,
+        block: u64,
+        buf: &mut T,
+    ) -> std::result::Result<(), StoreError>;
+    /// Writes `data` (a block's leading bytes) to physical block `block` of `image`.
+    fn write_store(
+        &mut self,
+        image: Image,
+        block: u64,
+        data: &[u8],
+    ) -> std::result::Result<(), StoreError>;
+
+    /// Reads physical block `block` of `image`, which holds volume block `logical`'s
+    /// data (a data-area slot holds its entry's block), verified in integrity mode.
+    /// Inlined into every route: it is most of a call's work at small blocks.
+    #[inline(always)]
+    fn read_at<T: BlockTarget + ?Sized>(
+        &mut self,
+        image: Image,
+        block: u64,
+        logical: u64,
+        buf: &mut T,
+        cost: &mut IoCost,
+    ) -> Result<()> {
+        match image {
+            Image::A => cost.reads_a += 1,
+            Image::B => cost.reads_b += 1,
+        }
+        self.read_store(image, block, buf)?;
+        let dev = self.dev();
+        if dev.sums.is_none() {
+            return Ok(());
+        }
+        dev.verify(image, block, logical, &buf.whole_block(dev.block_size))
+    }
+
+    /// Writes physical block `block` of `image` with volume block `logical`'s data
+    /// (`data`: the block's leading bytes, the rest zeros; a whole block or less);
+    /// in integrity mode its checksum follows. Inlined like [`Images::read_at`].
+    #[inline(always)]
+    fn write_at(
+        &mut self,
+        image: Image,
+        block: u64,
+        logical: u64,
+        data: &[u8],
+        cost: &mut IoCost,
+    ) -> Result<()> {
+        match image {
+            Image::A => cost.writes_a += 1,
+            Image::B => cost.writes_b += 1,
+        }
+        self.write_store(image, block, data)?;
+        let dev = self.dev();
+        if dev.sums.is_none() {
+            return Ok(());
+        }
+        dev.note_written(image, block, logical, data, cost)
+    }
+}
+
+impl<S: BlockStore> Images<S> for &Device<S> {
+    #[inline(always)]
+    fn dev(&self) -> &Device<S> {
+        self
+    }
+    #[inline(always)]
+    fn read_store<T: BlockTarget + ?Sized>(
+        &mut self,
+        image: Image,
+        block: u64,
+        buf: &mut T,
+    ) -> std::result::Result<(), StoreError> {
+        match image {
+            Image::A => buf.read_from(&self.image_a, block),
+            Image::B => buf.read_from(&self.image_b, block),
+        }
+    }
+    #[inline(always)]
+    fn write_store(
+        &mut self,
+        image: Image,
+        block: u64,
+        data: &[u8],
+    ) -> std::result::Result<(), StoreError> {
+        match image {
+            Image::A => self.image_a.write_block_prefix(block, data),
+            Image::B => self.image_b.write_block_prefix(block, data),
+        }
+    }
+}
+
+impl<S: BlockStore> Images<S> for &mut Device<S> {
+    #[inline(always)]
+    fn dev(&self) -> &Device<S> {
+        self
+    }
+    #[inline(always)]
+    fn read_store<T: BlockTarget + ?Sized>(
+        &mut self,
+        image: Image,
+        block: u64,
+        buf: &mut T,
+    ) -> std::result::Result<(), StoreError> {
+        match image {
+            Image::A => buf.read_from_mut(&mut self.image_a, block),
+            Image::B => buf.read_from_mut(&mut self.image_b, block),
+        }
+    }
+    #[inline(always)]
+    fn write_store(
+        &mut self,
+        image: Image,
+        block: u64,
+        data: &[u8],
+    ) -> std::result::Result<(), StoreError> {
+        match image {
+            Image::A => self.image_a.write_block_prefix_mut(block, data),
+            Image::B => self.image_b.write_block_prefix_mut(block, data),
+        }
+    }
+}
+
 impl<S: BlockStore> Device<S> {
     /// Reads volume block `block` of `image` (its own logical block).
     #[inline(always)]
@@ -75,9 +232,7 @@ impl<S: BlockStore> Device<S> {
         self.read_image_at(image, block, block, buf, cost)
     }
 
-    /// Reads physical block `block` of `image`, which holds volume block `logical`'s
-    /// data (a data-area slot holds its entry's block), verified in integrity mode.
-    /// Inlined into every route: it is most of a call's work at small blocks.
+    /// [`Images::read_at`] through the shared calls.
     #[inline(always)]
     pub(crate) fn read_image_at<T: BlockTarget + ?Sized>(
         &self,
@@ -87,20 +242,8 @@ impl<S: BlockStore> Device<S> {
         buf: &mut T,
         cost: &mut IoCost,
     ) -> Result<()> {
-        match image {
-            Image::A => {
-                cost.reads_a += 1;
-                buf.read_from(&self.image_a, block)?
-            }
-            Image::B => {
-                cost.reads_b += 1;
-                buf.read_from(&self.image_b, block)?
-            }
-        }
-        if self.sums.is_none() {
-            return Ok(());
-        }
-        self.verify(image, block, logical, &buf.whole_block(self.block_size))
+        let mut images = self;
+        images.read_at(image, block, logical, buf, cost)
     }
 
     /// Writes volume block `block` of `image` (its own logical block).
@@ -115,9 +258,7 @@ impl<S: BlockStore> Device<S> {
         self.write_image_at(image, block, block, data, cost)
     }
 
-    /// Writes physical block `block` of `image` with volume block `logical`'s data
-    /// (`data`: the block's leading bytes, the rest zeros; a whole block or less);
-    /// in integrity mode its checksum follows. Inlined like [`Device::read_image_at`].
+    /// [`Images::write_at`] through the shared calls.
     #[inline(always)]
     pub(crate) fn write_image_at(
         &self,
@@ -127,20 +268,8 @@ impl<S: BlockStore> Device<S> {
         data: &[u8],
         cost: &mut IoCost,
     ) -> Result<()> {
-        match image {
-            Image::A => {
-                cost.writes_a += 1;
-                self.image_a.write_block_prefix(block, data)?
-            }
-            Image::B => {
-                cost.writes_b += 1;
-                self.image_b.write_block_prefix(block, data)?
-            }
-        }
-        if self.sums.is_none() {
-            return Ok(());
-        }
-        self.note_written(image, block, logical, data, cost)
+        let mut images = self;
+        images.write_at(image, block, logical, data, cost)
     }
 
     pub(super) fn power_safe(&self) -> bool {

@@ -2,7 +2,7 @@
 //! storage images, as DESIGN.md §2's routing table has it (VLUN in, image out), with
 //! the write order of ARCHITECTURE.md ("Write order") per variant.
 
-use super::io::BlockTarget;
+use super::io::{BlockTarget, Images};
 use super::Device;
 use crate::cost::IoCost;
 use crate::error::{Error, Result};
@@ -17,8 +17,8 @@ impl<S: BlockStore> Device<S> {
         self.check(vlun, block, buf.len())?;
         let locks = self.lock_block(block);
         // Stable while the block's group-1 lock is held (`phase`).
-        self.charged(locks.stripe, vlun, false, |phase, cost| {
-            self.route_read(phase, vlun, block, buf, cost)
+        Self::charged(self, locks.stripe, vlun, false, |dev, phase, cost| {
+            Self::route_read(dev, phase, vlun, block, buf, cost)
         })
     }
 
@@ -32,35 +32,41 @@ impl<S: BlockStore> Device<S> {
     pub fn read_prefix(&self, vlun: Vlun, block: u64, out: &mut Vec<u8>) -> Result<IoCost> {
         self.check(vlun, block, self.block_size)?;
         let locks = self.lock_block(block);
-        self.charged(locks.stripe, vlun, false, |phase, cost| {
-            self.route_read(phase, vlun, block, out, cost)
+        Self::charged(self, locks.stripe, vlun, false, |dev, phase, cost| {
+            Self::route_read(dev, phase, vlun, block, out, cost)
         })
     }
 
     /// [`Device::read_prefix`] through an exclusive borrow (a single-threaded caller
     /// that owns the device): no other call can be under way, so the block's group
-    /// locks are not taken. The same block, routing, cost, counters and errors.
+    /// locks are not taken, and the images are read through their exclusive calls
+    /// ([`BlockStore::read_block_prefix_mut`]: no store lock either). The same block,
+    /// routing, cost, counters and errors.
     pub fn read_prefix_mut(&mut self, vlun: Vlun, block: u64, out: &mut Vec<u8>) -> Result<IoCost> {
         self.check(vlun, block, self.block_size)?;
-        self.charged(self.stripe(block), vlun, false, |phase, cost| {
-            self.route_read(phase, vlun, block, out, cost)
+        let stripe = self.stripe(block);
+        Self::charged(self, stripe, vlun, false, |dev, phase, cost| {
+            Self::route_read(dev, phase, vlun, block, out, cost)
         })
     }
 
-    /// One routed call: `route` given the phase and a cost to fill, its cost charged to
-    /// the counters of `stripe` (a read or a write of `vlun`, failed or not).
+    /// One routed call: `route` given the device's images (shared or exclusive), the
+    /// phase and a cost to fill, its cost charged to the counters of `stripe` (a read
+    /// or a write of `vlun`, failed or not).
     #[inline(always)]
-    fn charged(
-        &self,
+    fn charged<I: Images<S>>(
+        mut images: I,
         stripe: usize,
         vlun: Vlun,
         write: bool,
-        route: impl FnOnce(Phase, &mut IoCost) -> Result<()>,
+        route: impl FnOnce(&mut I, Phase, &mut IoCost) -> Result<()>,
     ) -> Result<IoCost> {
-        let phase = self.phase.get();
+        let phase = images.dev().phase.get();
         let mut cost = IoCost::default();
-        let result = route(phase, &mut cost);
-        self.counters
+        let result = route(&mut images, phase, &mut cost);
+        images
+            .dev()
+            .counters
             .charge_call(stripe, &cost, vlun, write, result.is_ok());
         result.map(|()| cost)
     }
@@ -76,8 +82,8 @@ impl<S: BlockStore> Device<S> {
         self.check(vlun, block, len)
     }
 
-    fn route_read<T: BlockTarget + ?Sized>(
-        &self,
+    fn route_read<I: Images<S>, T: BlockTarget + ?Sized>(
+        images: &mut I,
         phase: Phase,
         vlun: Vlun,
         block: u64,
@@ -100,21 +106,21 @@ impl<S: BlockStore> Device<S> {
             }
             _ => {}
         }
-        match (self.variant, vlun) {
-            (WriteMirroring, Vlun::A) => self.read_image(Image::A, block, buf, cost),
-            (WriteMirroring, Vlun::B) => self.read_image(Image::B, block, buf, cost),
-            (WriteLogging, Vlun::A) => self.read_image(Image::A, block, buf, cost),
+        match (images.dev().variant, vlun) {
+            (WriteMirroring, Vlun::A) => images.read_at(Image::A, block, block, buf, cost),
+            (WriteMirroring, Vlun::B) => images.read_at(Image::B, block, block, buf, cost),
+            (WriteLogging, Vlun::A) => images.read_at(Image::A, block, block, buf, cost),
             // Fig 18: a B write lands in B's log; its first one to a block creates the
             // entry (reserved now, journaled once the data is in its slot).
-            (WriteLogging, Vlun::B) => match self.lookup(block, cost) {
-                Some(slot) => self.read_image_at(Image::B, u64::from(slot), block, buf, cost),
-                None => self.read_image(Image::A, block, buf, cost),
+            (WriteLogging, Vlun::B) => match images.dev().lookup(block, cost) {
+                Some(slot) => images.read_at(Image::B, u64::from(slot), block, buf, cost),
+                None => images.read_at(Image::A, block, block, buf, cost),
             },
-            (CopyOnWrite, Vlun::A) => match self.lookup(block, cost) {
-                Some(slot) => self.read_image_at(Image::A, u64::from(slot), block, buf, cost),
-                None => self.read_image(Image::B, block, buf, cost),
+            (CopyOnWrite, Vlun::A) => match images.dev().lookup(block, cost) {
+                Some(slot) => images.read_at(Image::A, u64::from(slot), block, buf, cost),
+                None => images.read_at(Image::B, block, block, buf, cost),
             },
-            (CopyOnWrite, Vlun::B) => self.read_image(Image::B, block, buf, cost),
+            (CopyOnWrite, Vlun::B) => images.read_at(Image::B, block, block, buf, cost),
         }
     }
 
@@ -124,8 +130,8 @@ impl<S: BlockStore> Device<S> {
         self.check(vlun, block, data.len())?;
         let locks = self.lock_block(block);
         // Stable while the block's group-1 lock is held (`phase`).
-        self.charged(locks.stripe, vlun, true, |phase, cost| {
-            self.route_write(phase, vlun, block, data, cost)
+        Self::charged(self, locks.stripe, vlun, true, |dev, phase, cost| {
+            Self::route_write(dev, phase, vlun, block, data, cost)
         })
     }
 
@@ -137,25 +143,28 @@ impl<S: BlockStore> Device<S> {
     pub fn write_prefix(&self, vlun: Vlun, block: u64, data: &[u8]) -> Result<IoCost> {
         self.check_prefix(vlun, block, data)?;
         let locks = self.lock_block(block);
-        self.charged(locks.stripe, vlun, true, |phase, cost| {
-            self.route_write(phase, vlun, block, data, cost)
+        Self::charged(self, locks.stripe, vlun, true, |dev, phase, cost| {
+            Self::route_write(dev, phase, vlun, block, data, cost)
         })
     }
 
     /// [`Device::write_prefix`] through an exclusive borrow (a single-threaded caller
     /// that owns the device): no other call can be under way, so the block's group
-    /// locks are not taken. The same block, routing, cost, counters and errors.
+    /// locks are not taken, and the images are written through their exclusive calls
+    /// ([`BlockStore::write_block_prefix_mut`]) where a call writes a block it was
+    /// given. The same block, routing, cost, counters and errors.
     pub fn write_prefix_mut(&mut self, vlun: Vlun, block: u64, data: &[u8]) -> Result<IoCost> {
         self.check_prefix(vlun, block, data)?;
-        self.charged(self.stripe(block), vlun, true, |phase, cost| {
-            self.route_write(phase, vlun, block, data, cost)
+        let stripe = self.stripe(block);
+        Self::charged(self, stripe, vlun, true, |dev, phase, cost| {
+            Self::route_write(dev, phase, vlun, block, data, cost)
         })
     }
 
     /// Routes a write of `data`: the block's leading bytes (a whole block through
     /// [`Device::write`]), the rest zeros.
-    fn route_write(
-        &self,
+    fn route_write<I: Images<S>>(
+        images: &mut I,
         phase: Phase,
         vlun: Vlun,
         block: u64,
@@ -178,48 +187,52 @@ impl<S: BlockStore> Device<S> {
             }
             _ => {}
         }
-        match (self.variant, vlun) {
+        match (images.dev().variant, vlun) {
             // Fig 13: A writes land on both images; B writes on image B only. The
             // block is marked dirty first, so a crash between the two writes is
             // repaired at recovery (image A copied to image B).
             (WriteMirroring, Vlun::A) => {
-                self.mark_dirty(block, cost)?;
-                self.write_image(Image::A, block, data, cost)?;
-                self.write_image(Image::B, block, data, cost)
+                images.dev().mark_dirty(block, cost)?;
+                images.write_at(Image::A, block, block, data, cost)?;
+                images.write_at(Image::B, block, block, data, cost)
             }
             (WriteMirroring, Vlun::B) => {
-                self.write_image(Image::B, block, data, cost)?;
-                self.mark_diverged(phase, block)
+                images.write_at(Image::B, block, block, data, cost)?;
+                images.dev().mark_diverged(phase, block)
             }
             // Fig 16: an A write supersedes B's logged copy, which is dropped. The patent
             // drops the entry first; we write image A first (and make it durable), so a
             // crash in between leaves B reading its own logged copy, not A's older block.
-            (WriteLogging, Vlun::A) => self.write_superseding_entry(Image::A, block, data, cost),
+            (WriteLogging, Vlun::A) => {
+                Self::write_superseding_entry(images, Image::A, block, data, cost)
+            }
             (WriteLogging, Vlun::B) if phase == Phase::Retired => {
                 // VLUN B now lives on image A; a leftover entry is merged by this write.
-                self.write_superseding_entry(Image::A, block, data, cost)
+                Self::write_superseding_entry(images, Image::A, block, data, cost)
             }
             // Fig 18: a B write lands in B's log; its first one to a block creates the
             // entry (reserved now, journaled once the data is durable in its slot).
-            (WriteLogging, Vlun::B) => match self.lookup(block, cost) {
-                Some(slot) => self.write_image_at(Image::B, u64::from(slot), block, data, cost),
-                None => self.log_first_write(vlun, block, data, cost),
+            (WriteLogging, Vlun::B) => match images.dev().lookup(block, cost) {
+                Some(slot) => images.write_at(Image::B, u64::from(slot), block, data, cost),
+                None => images.dev().log_first_write(vlun, block, data, cost),
             },
             // Fig 23: an A write goes to image B and drops A's preserved copy. The patent
             // drops the entry first; we write image B first (and make it durable), so a
             // crash in between leaves A reading its preserved copy, never B's newer
             // block (A-isolated).
-            (CopyOnWrite, Vlun::A) => self.write_superseding_entry(Image::B, block, data, cost),
+            (CopyOnWrite, Vlun::A) => {
+                Self::write_superseding_entry(images, Image::B, block, data, cost)
+            }
             (CopyOnWrite, Vlun::B) if phase == Phase::Single || phase == Phase::Retired => {
-                self.write_image(Image::B, block, data, cost)
+                images.write_at(Image::B, block, block, data, cost)
             }
             // Fig 25: B's first write to a block preserves the old block for VLUN A: the
             // copy and its entry are durable before image B is overwritten.
             (CopyOnWrite, Vlun::B) => {
-                if self.lookup(block, cost).is_none() {
-                    self.preserve_for_a(vlun, block, cost)?;
+                if images.dev().lookup(block, cost).is_none() {
+                    images.dev().preserve_for_a(vlun, block, cost)?;
                 }
-                self.write_image(Image::B, block, data, cost)
+                images.write_at(Image::B, block, block, data, cost)
             }
         }
     }

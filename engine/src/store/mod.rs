@@ -144,6 +144,19 @@ pub trait BlockStore: Send + Sync {
         whole[..data.len()].copy_from_slice(data);
         self.write_block(block, &whole)
     }
+    /// [`BlockStore::read_block_prefix`] through an exclusive borrow (a caller that
+    /// owns the store, so no other call can be under way): the same block content and
+    /// errors, without the store's own lock where it has one ([`SparseStore`]).
+    /// Default: the shared call.
+    fn read_block_prefix_mut(&mut self, block: u64, out: &mut Vec<u8>) -> Result<(), StoreError> {
+        self.read_block_prefix(block, out)
+    }
+    /// [`BlockStore::write_block_prefix`] through an exclusive borrow, as
+    /// [`BlockStore::read_block_prefix_mut`]: the same content written, the same
+    /// errors. Default: the shared call.
+    fn write_block_prefix_mut(&mut self, block: u64, data: &[u8]) -> Result<(), StoreError> {
+        self.write_block_prefix(block, data)
+    }
     /// Makes every completed write durable (`fsync` for a file).
     fn flush(&self) -> Result<(), StoreError>;
     /// The wall time of the flushes since the last call ([`crate::latency`]), for a
@@ -254,6 +267,12 @@ impl<T: BlockStore + ?Sized> BlockStore for Box<T> {
     }
     fn write_block_prefix(&self, block: u64, data: &[u8]) -> Result<(), StoreError> {
         (**self).write_block_prefix(block, data)
+    }
+    fn read_block_prefix_mut(&mut self, block: u64, out: &mut Vec<u8>) -> Result<(), StoreError> {
+        (**self).read_block_prefix_mut(block, out)
+    }
+    fn write_block_prefix_mut(&mut self, block: u64, data: &[u8]) -> Result<(), StoreError> {
+        (**self).write_block_prefix_mut(block, data)
     }
     fn flush(&self) -> Result<(), StoreError> {
         (**self).flush()

@@ -24,7 +24,7 @@ use super::block_table::{
     BlockTable, ALLOCATION_OVERHEAD_BYTES, BLOCKS_MAX, INLINE_BYTES, LOAD_MIN, SLOT_BYTES,
 };
 use super::{check_access, check_prefix, BlockStore, StoreError};
-use crate::sync::{lock_brief, BriefMutex};
+use crate::sync::{brief_get_mut, lock_brief, BriefMutex};
 
 /// The content of a block never written: fills `buf` (one block) for block `block`.
 /// It must be a pure function of `block` (same block, same bytes, every call), so
@@ -217,6 +217,25 @@ impl BlockStore for SparseStore {
     fn write_block_prefix(&self, block: u64, data: &[u8]) -> Result<(), StoreError> {
         check_prefix(self, block, data.len())?;
         lock_brief(&self.held).set(block, data);
+        Ok(())
+    }
+    /// As [`SparseStore::read_block_prefix`](BlockStore::read_block_prefix), the
+    /// table reached without taking its lock.
+    fn read_block_prefix_mut(&mut self, block: u64, out: &mut Vec<u8>) -> Result<(), StoreError> {
+        check_prefix(self, block, 0)?;
+        if let Some(content) = brief_get_mut(&mut self.held).get(block) {
+            out.clear();
+            out.extend_from_slice(content);
+            return Ok(());
+        }
+        self.initial_prefix(block, out);
+        Ok(())
+    }
+    /// As [`SparseStore::write_block_prefix`](BlockStore::write_block_prefix), the
+    /// table reached without taking its lock.
+    fn write_block_prefix_mut(&mut self, block: u64, data: &[u8]) -> Result<(), StoreError> {
+        check_prefix(self, block, data.len())?;
+        brief_get_mut(&mut self.held).set(block, data);
         Ok(())
     }
     fn flush(&self) -> Result<(), StoreError> {

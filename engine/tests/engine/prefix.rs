@@ -6,7 +6,8 @@
 use std::sync::Arc;
 
 use engine::{
-    BlockStore, CrashStore, Device, DeviceConfig, FileStore, MemStore, SparseStore, Variant, Vlun,
+    BlockStore, CrashStore, Device, DeviceConfig, FaultyStore, FileStore, MemStore, SparseStore,
+    Variant, Vlun,
 };
 
 use crate::common::{scratch_dir, Rng};
@@ -47,19 +48,21 @@ fn read_whole(s: &dyn BlockStore, block: u64) -> Vec<u8> {
     buf
 }
 
-/// Every length 0..=4096 written as leading bytes over a block that held a whole
-/// non-zero block, on each store, against its twin written whole.
-#[test]
-fn every_store_writes_and_reads_leading_bytes_as_whole_blocks() {
-    const BS: usize = 4096;
-    const BLOCKS: u64 = 8;
-    let dir = scratch_dir();
-    let initial = |b: u64, buf: &mut [u8]| {
-        for (i, x) in buf.iter_mut().enumerate() {
-            *x = if i < 24 { (b as u8) ^ (i as u8) | 1 } else { 0 };
-        }
-    };
-    let stores: Vec<(&str, Store, Store)> = vec![
+/// Blocks and block size of [`twin_stores`].
+const BS: usize = 4096;
+const BLOCKS: u64 = 8;
+
+/// The content of a block never written, in the stores that have one: 24 non-zero
+/// bytes, then zeros.
+fn initial(b: u64, buf: &mut [u8]) {
+    for (i, x) in buf.iter_mut().enumerate() {
+        *x = if i < 24 { (b as u8) ^ (i as u8) | 1 } else { 0 };
+    }
+}
+
+/// Every kind of store, each with a twin of the same content (files in `dir`).
+fn twin_stores(dir: &std::path::Path) -> Vec<(&'static str, Store, Store)> {
+    vec![
         (
             "memory",
             Box::new(MemStore::new(BS, BLOCKS).unwrap()),
@@ -67,8 +70,8 @@ fn every_store_writes_and_reads_leading_bytes_as_whole_blocks() {
         ),
         (
             "file",
-            Box::new(FileStore::create(dir.path().join("x.img"), BS, BLOCKS).unwrap()),
-            Box::new(FileStore::create(dir.path().join("y.img"), BS, BLOCKS).unwrap()),
+            Box::new(FileStore::create(dir.join("x.img"), BS, BLOCKS).unwrap()),
+            Box::new(FileStore::create(dir.join("y.img"), BS, BLOCKS).unwrap()),
         ),
         (
             "sparse",
@@ -100,7 +103,20 @@ fn every_store_writes_and_reads_leading_bytes_as_whole_blocks() {
             Box::new(CrashStore::new(SparseStore::new(BS, BLOCKS).unwrap(), 8)),
             Box::new(CrashStore::new(SparseStore::new(BS, BLOCKS).unwrap(), 8)),
         ),
-    ];
+        (
+            "faulty (no fault armed)",
+            Box::new(FaultyStore::new(SparseStore::new(BS, BLOCKS).unwrap())),
+            Box::new(FaultyStore::new(SparseStore::new(BS, BLOCKS).unwrap())),
+        ),
+    ]
+}
+
+/// Every length 0..=4096 written as leading bytes over a block that held a whole
+/// non-zero block, on each store, against its twin written whole.
+#[test]
+fn every_store_writes_and_reads_leading_bytes_as_whole_blocks() {
+    let dir = scratch_dir();
+    let stores = twin_stores(dir.path());
     let mut rng = Rng(0x5eed_f0b1_0c00);
     for (name, x, y) in &stores {
         // Unwritten blocks: the initial content, both ways.
@@ -139,6 +155,71 @@ fn every_store_writes_and_reads_leading_bytes_as_whole_blocks() {
             matches!(e, engine::StoreError::OutOfRange { .. }),
             "{name}: {e}"
         );
+    }
+}
+
+/// The exclusive calls (`read_block_prefix_mut`, `write_block_prefix_mut`) against the
+/// shared ones on every store: one twin written through the exclusive call, the other
+/// through the shared one, at lengths from 0 to a whole block; each block read both
+/// ways from the first twin gives the same bytes, which are the block the second twin
+/// holds, and the errors are the same.
+#[test]
+fn every_store_answers_its_exclusive_calls_as_its_shared_ones() {
+    let dir = scratch_dir();
+    let mut rng = Rng(0xe8c1_05e0);
+    for (name, mut x, y) in twin_stores(dir.path()) {
+        let mut reads_of_unwritten = 0;
+        let mut written = [false; BLOCKS as usize];
+        for step in 0..400u64 {
+            let b = rng.below(BLOCKS);
+            if step % 3 != 2 {
+                let len = match step % 5 {
+                    0 => 0,
+                    1 => BS,
+                    _ => rng.below(BS as u64 + 1) as usize,
+                };
+                let data = bytes(&mut rng, len);
+                x.write_block_prefix_mut(b, &data).unwrap();
+                y.write_block_prefix(b, &data).unwrap();
+                written[b as usize] = true;
+            }
+            reads_of_unwritten += u32::from(!written[b as usize]);
+            let (mut exclusive, mut shared) = (vec![5u8; 2], vec![6u8; 3]);
+            x.read_block_prefix_mut(b, &mut exclusive).unwrap();
+            x.read_block_prefix(b, &mut shared).unwrap();
+            assert_eq!(exclusive, shared, "{name}: block {b}, step {step}");
+            assert_eq!(
+                padded(&exclusive, BS),
+                read_whole(&*y, b),
+                "{name}: block {b}"
+            );
+        }
+        // Non-vacuity: unwritten blocks (initial content) were read too.
+        assert!(reads_of_unwritten > 0, "{name}");
+        assert!(written.iter().all(|&w| w), "{name}");
+        // Errors: the same as the shared calls' (each naming its own store).
+        let x_name = x.name();
+        let same = |e: engine::StoreError, f: engine::StoreError| {
+            assert_eq!(
+                e.to_string().replace(&x_name, "S"),
+                f.to_string().replace(&y.name(), "S"),
+                "{name}"
+            );
+        };
+        let long = vec![1u8; BS + 8];
+        for (block, data) in [(0, &long[..]), (BLOCKS, &long[..8]), (BLOCKS, &[][..])] {
+            let e = x.write_block_prefix_mut(block, data).unwrap_err();
+            same(e, y.write_block_prefix(block, data).unwrap_err());
+        }
+        let e = x
+            .read_block_prefix_mut(BLOCKS, &mut Vec::new())
+            .unwrap_err();
+        let f = y.read_block_prefix(BLOCKS, &mut Vec::new()).unwrap_err();
+        assert!(
+            matches!(e, engine::StoreError::OutOfRange { .. }),
+            "{name}: {e}"
+        );
+        same(e, f);
     }
 }
 
