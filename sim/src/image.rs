@@ -212,6 +212,39 @@ pub fn held_digest(d: &[u8], block_size: usize) -> u64 {
     crate::history::zero_extended_digest(d, block_size)
 }
 
+/// True when `held` (a block's bytes up to its last non-zero one, the rest zeros) is
+/// block `block`'s initial content. A computed initial image is compared record by
+/// record, without building the block.
+pub fn is_initial(layout: &Layout, initial: &Initial, block: u64, held: &[u8]) -> bool {
+    match initial {
+        Initial::Pattern(values) if layout.is_valid() => {
+            if block >= layout.volume_blocks {
+                return held.is_empty();
+            }
+            let per = layout.records_per_block();
+            if held.len() > per as usize * layout.record_size {
+                return false;
+            }
+            (0..per).all(|i| {
+                let off = i as usize * layout.record_size;
+                let header = off + crate::history::RECORD_HEADER_BYTES;
+                record_in(held, off) == (values.of(block * per + i), 0)
+                    && held
+                        .get(header..(off + layout.record_size).min(held.len()))
+                        .unwrap_or(&[])
+                        .iter()
+                        .all(|&x| x == 0)
+            })
+        }
+        _ => with_scratch(layout.block_size, |base| {
+            initial.block(layout, block, base);
+            held.len() <= base.len()
+                && base[..held.len()] == *held
+                && base[held.len()..].iter().all(|&x| x == 0)
+        }),
+    }
+}
+
 /// Copies held bytes `d` into `buf` (a whole block or a short last one), zeros after.
 fn expand_into(d: &[u8], buf: &mut [u8]) {
     let n = d.len().min(buf.len());

@@ -35,11 +35,11 @@ use rustc_hash::FxHashMap;
 
 use crate::clock::Tick;
 use crate::history::{block_digest, stamp_of, Event, History, Image, Initial, Layout, TxnId};
-use crate::image::held_digest;
+use crate::image::{held_digest, is_initial};
 use crate::oracle::{
-    diff_images, image_sum, initial_sum, writer, writer_txn, Invariant, Violation,
+    block_sum_change, diff_images, image_sum, initial_sum, writer, writer_txn, Invariant, Violation,
 };
-use crate::record_image::RecordImage;
+use crate::record_image::{Matching, RecordImage};
 
 /// A first violation found, before the cycle note is known (it depends on whether the
 /// record has more than one backup cycle).
@@ -304,6 +304,16 @@ fn content_key(block: u64, digest: u64) -> [u32; 2] {
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^= z >> 31;
     halves(digest ^ z)
+}
+
+/// A block-by-block check of the live volume at the end ([`Judge::end_check`]): the
+/// sum of its records so far and the replay's comparison, no block kept.
+#[derive(Debug, Default)]
+pub struct EndCheck {
+    sum: i64,
+    matching: Matching,
+    /// A block differs from the replay (or could not be compared).
+    unsure: bool,
 }
 
 /// The invariants judged as a fold over a record's events (see the module doc).
@@ -1102,6 +1112,74 @@ impl<'a> Judge<'a> {
         })
     }
 
+    /// A check of the live volume at the end made block by block
+    /// ([`Judge::end_block`], [`Judge::end_streamed`]), in place of an
+    /// [`Event::End`] that carries the whole image.
+    pub fn end_check(&self) -> EndCheck {
+        EndCheck {
+            sum: self.initial_total,
+            ..EndCheck::default()
+        }
+    }
+
+    /// Block `block` of the live volume at the end holds `data` (the whole block, or
+    /// its leading bytes with zeros after them). Every block that may differ from its
+    /// initial content is given once, in any order; blocks past the volume are
+    /// ignored.
+    pub fn end_block(&self, check: &mut EndCheck, block: u64, data: &[u8]) {
+        let (layout, initial) = (&self.layout, self.initial.as_ref());
+        let held = &data[..engine::store::content_len(data)];
+        if check.unsure || block >= layout.volume_blocks || is_initial(layout, initial, block, held)
+        {
+            return;
+        }
+        if self.bank_judged() {
+            check.sum = check
+                .sum
+                .wrapping_add(block_sum_change(layout, initial, block, held));
+        }
+        if self.is(Invariant::BComplete)
+            && !self
+                .replay
+                .image
+                .match_block(layout, initial, &mut check.matching, block, held)
+        {
+            check.unsure = true;
+        }
+    }
+
+    /// Ends a block-by-block check of the live volume at the end: true when the
+    /// volume as given gives exactly the verdicts an [`Event::End`] carrying its image
+    /// would (no violation of bank-conserved or B-complete), and the judge is past
+    /// that event. False, the judge unchanged, when it may not (a difference found, a
+    /// replay that failed, a block integrity mode refused just before): the caller
+    /// then pushes the [`Event::End`] with the whole image, which names the first
+    /// difference exactly.
+    pub fn end_streamed(&mut self, check: EndCheck) -> bool {
+        if check.unsure || !self.unreadable.is_empty() || !self.layout.is_valid() {
+            return false;
+        }
+        if self.bank_judged()
+            && self.open(Invariant::BankConserved)
+            && check.sum != self.initial_total
+        {
+            return false;
+        }
+        if self.is(Invariant::BComplete)
+            && (self.replay.error.is_some()
+                || !self.replay.image.matched(
+                    &self.layout,
+                    &self.initial,
+                    &check.matching,
+                    &BTreeSet::new(),
+                ))
+        {
+            return false;
+        }
+        self.next += 1;
+        true
+    }
+
     /// Every violated invariant's first violation, in [`Invariant::ALL`] order.
     pub fn finish(mut self) -> Vec<Violation> {
         if self.is(Invariant::AConsistent) {
@@ -1160,6 +1238,109 @@ impl<'a> Judge<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::history::write_record;
+    use crate::workload::InitialValues;
+
+    /// Two records of 16 bytes a block.
+    const L: Layout = Layout {
+        block_size: 32,
+        volume_blocks: 4,
+        record_size: 16,
+    };
+
+    /// A judge past one committed transfer (record 3: 7 → 5, record 4: 7 → 9).
+    fn judged_transfer(initial: &Initial) -> Judge<'_> {
+        let mut j = Judge::new(L, Cow::Borrowed(initial), true, None, None);
+        for e in [
+            Event::Begin {
+                txn: 0,
+                vlun: Vlun::A,
+                gate_wait_ticks: 0,
+            },
+            Event::ReadRecord {
+                txn: 0,
+                record: 3,
+                value: 7,
+            },
+            Event::WriteRecord {
+                txn: 0,
+                record: 3,
+                value: 5,
+            },
+            Event::WriteRecord {
+                txn: 0,
+                record: 4,
+                value: 9,
+            },
+            Event::Commit { txn: 0 },
+        ] {
+            j.push(&e);
+        }
+        j
+    }
+
+    /// The live volume given block by block gives the verdicts of the `End` event that
+    /// carries it, or declines (the judge unchanged) so that the event names the
+    /// difference: a correct volume, a record changed (the sum broken or kept), a
+    /// written block missing.
+    #[test]
+    fn the_end_checked_block_by_block_agrees_with_the_end_event() {
+        let initial = Initial::Pattern(InitialValues {
+            value: 7,
+            records: 8,
+        });
+        let with = |changes: &[(u64, i64, u64)]| {
+            let mut image = Image::unchanged(L.image_bytes() as u64);
+            for &(r, value, stamp) in changes {
+                image.update_block(&L, &initial, L.block_of(r), |d| {
+                    write_record(&mut d[L.offset_in_block(r)..], value, stamp)
+                });
+            }
+            image
+        };
+        let right = with(&[(3, 5, 1), (4, 9, 1)]);
+        let cases = [
+            (right.clone(), true),
+            (with(&[(3, 5, 1), (4, 8, 1)]), false),
+            (with(&[(3, 6, 1), (4, 8, 1)]), false),
+            (with(&[(3, 5, 1)]), false),
+        ];
+        let mut verdicts = Vec::new();
+        for (live, agrees) in cases {
+            let mut streamed = judged_transfer(&initial);
+            let mut check = streamed.end_check();
+            let mut buf = vec![0u8; L.block_size];
+            // Every block, untouched ones too, whole (trailing zeros included).
+            for b in 0..L.volume_blocks {
+                live.block_into(&L, &initial, b, &mut buf);
+                streamed.end_block(&mut check, b, &buf);
+            }
+            assert_eq!(streamed.end_streamed(check), agrees);
+            let mut whole = judged_transfer(&initial);
+            whole.push(&Event::End { live: live.clone() });
+            let want = whole.finish();
+            if !agrees {
+                assert_eq!(streamed.events(), 5, "declined: the judge is unchanged");
+                streamed.push(&Event::End { live });
+            }
+            assert_eq!(streamed.events(), 6);
+            assert_eq!(streamed.finish(), want);
+            verdicts.push(want);
+        }
+        // Both verdicts reached: held, B-complete and bank-conserved violated.
+        assert!(verdicts[0].is_empty());
+        let kinds = |v: &[Violation]| v.iter().map(|x| x.invariant).collect::<Vec<_>>();
+        assert_eq!(
+            kinds(&verdicts[1]),
+            vec![Invariant::BComplete, Invariant::BankConserved]
+        );
+        assert_eq!(kinds(&verdicts[2]), vec![Invariant::BComplete]);
+        assert_eq!(
+            kinds(&verdicts[3]),
+            vec![Invariant::BComplete, Invariant::BankConserved]
+        );
+    }
 
     #[test]
     fn id_ranges_merge_and_answer() {

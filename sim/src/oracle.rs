@@ -190,19 +190,24 @@ pub fn initial_sum(l: &Layout, initial: &Initial) -> i64 {
 /// 2^64): the initial sum corrected by the blocks the image holds. `total` is
 /// [`initial_sum`]`(l, initial)`.
 pub fn image_sum(l: &Layout, initial: &Initial, total: i64, image: &Image) -> i64 {
-    let per = l.records_per_block();
-    let mut sum = total;
-    for (b, data) in image.held() {
-        if b >= l.volume_blocks {
-            continue;
-        }
-        for r in b * per..(b + 1) * per {
-            let now = crate::image::record_in(data, l.offset_in_block(r)).0;
-            let was = initial.record(l, r).0;
-            sum = sum.wrapping_add(now).wrapping_sub(was);
-        }
+    image.held().fold(total, |sum, (b, data)| {
+        sum.wrapping_add(block_sum_change(l, initial, b, data))
+    })
+}
+
+/// What block `b` holding `data` (its bytes up to its last non-zero one) adds to an
+/// image's sum of record values against its initial content (wrapping; 0 past the
+/// volume).
+pub fn block_sum_change(l: &Layout, initial: &Initial, b: u64, data: &[u8]) -> i64 {
+    if b >= l.volume_blocks {
+        return 0;
     }
-    sum
+    let per = l.records_per_block();
+    (b * per..(b + 1) * per).fold(0i64, |sum, r| {
+        let now = crate::image::record_in(data, l.offset_in_block(r)).0;
+        let was = initial.record(l, r).0;
+        sum.wrapping_add(now).wrapping_sub(was)
+    })
 }
 
 /// **A-consistent**: once every OLD transaction has ended, VLUN A equals the initial

@@ -128,58 +128,84 @@ impl RecordImage {
         if !layout.is_valid() || actual.len_bytes() != layout.image_bytes() as u64 {
             return false;
         }
-        let per = layout.records_per_block();
-        let bytes_initial = matches!(initial, Initial::Bytes(_));
-        let mut expected = Vec::new();
-        // Records of the replay, in the blocks below, that differ from their initial
-        // value and stamp.
-        let mut differing_in_held = 0usize;
+        let mut check = Matching::default();
         // The blocks the actual image holds (they differ from the initial content).
         for (b, held) in actual.held() {
             if b >= layout.volume_blocks || unreadable.contains(&b) {
                 continue;
             }
-            if bytes_initial {
-                // Block by block (the small volumes of hand-built records).
-                expected.resize(layout.block_size, 0);
-                initial.block(layout, b, &mut expected);
-                for r in b * per..(b + 1) * per {
-                    if let Some((value, txn)) = self.get(r) {
-                        let off = layout.offset_in_block(r);
-                        write_record(&mut expected[off..], value, stamp_of(txn));
-                        if initial.record(layout, r) != (value, stamp_of(txn)) {
-                            differing_in_held += 1;
-                        }
-                    }
-                }
-                let n = held.len().min(expected.len());
-                if expected[..n] != held[..n] || expected[n..].iter().any(|&x| x != 0) {
-                    return false;
-                }
-                continue;
-            }
-            // A computed initial image: each record's first 16 bytes, zeros elsewhere.
-            for r in b * per..(b + 1) * per {
-                let off = layout.offset_in_block(r);
-                let was = initial.record(layout, r);
-                let now = match self.get(r) {
-                    Some((value, txn)) => (value, stamp_of(txn)),
-                    None => was,
-                };
-                if record_in(held, off) != now {
-                    return false;
-                }
-                differing_in_held += usize::from(now != was);
-                let rest = held
-                    .get(off + RECORD_HEADER_BYTES..(off + layout.record_size).min(held.len()))
-                    .unwrap_or(&[]);
-                if rest.iter().any(|&x| x != 0) {
-                    return false;
-                }
+            if !self.match_block(layout, initial, &mut check, b, held) {
+                return false;
             }
         }
+        self.matched(layout, initial, &check, unreadable)
+    }
+
+    /// One block of an image compared as [`RecordImage::matches`] compares it: block
+    /// `b` (below the volume's size, readable) holds `held` (its bytes up to its last
+    /// non-zero one), which differs from its initial content. False when a record
+    /// differs (or whenever unsure); `check` counts what [`RecordImage::matched`]
+    /// needs. Each such block of the image is given once, in any order.
+    pub(crate) fn match_block(
+        &self,
+        layout: &Layout,
+        initial: &Initial,
+        check: &mut Matching,
+        b: u64,
+        held: &[u8],
+    ) -> bool {
+        let per = layout.records_per_block();
+        if matches!(initial, Initial::Bytes(_)) {
+            // Block by block (the small volumes of hand-built records).
+            let expected = &mut check.expected;
+            expected.resize(layout.block_size, 0);
+            initial.block(layout, b, expected);
+            for r in b * per..(b + 1) * per {
+                if let Some((value, txn)) = self.get(r) {
+                    let off = layout.offset_in_block(r);
+                    write_record(&mut expected[off..], value, stamp_of(txn));
+                    if initial.record(layout, r) != (value, stamp_of(txn)) {
+                        check.differing_in_held += 1;
+                    }
+                }
+            }
+            let n = held.len().min(expected.len());
+            return expected[..n] == held[..n] && expected[n..].iter().all(|&x| x == 0);
+        }
+        // A computed initial image: each record's first 16 bytes, zeros elsewhere.
+        for r in b * per..(b + 1) * per {
+            let off = layout.offset_in_block(r);
+            let was = initial.record(layout, r);
+            let now = match self.get(r) {
+                Some((value, txn)) => (value, stamp_of(txn)),
+                None => was,
+            };
+            if record_in(held, off) != now {
+                return false;
+            }
+            check.differing_in_held += usize::from(now != was);
+            let rest = held
+                .get(off + RECORD_HEADER_BYTES..(off + layout.record_size).min(held.len()))
+                .unwrap_or(&[]);
+            if rest.iter().any(|&x| x != 0) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// After every block of an image that differs from its initial content passed
+    /// [`RecordImage::match_block`]: true when the image equals this one outside the
+    /// blocks in `unreadable` (those given to `match_block` exclude them).
+    pub(crate) fn matched(
+        &self,
+        layout: &Layout,
+        initial: &Initial,
+        check: &Matching,
+        unreadable: &BTreeSet<u64>,
+    ) -> bool {
         // Every record of the replay that differs from its initial content must lie
-        // in a block compared above (elsewhere the actual image holds the initial
+        // in a block compared (elsewhere the actual image holds the initial
         // content): those counted there are among these, so equal counts say so
         // without a lookup in the actual image per record.
         let differing = self
@@ -193,8 +219,18 @@ impl RecordImage {
                     && initial.record(layout, r) != (value, stamp_of(txn))
             })
             .count();
-        differing == differing_in_held
+        differing == check.differing_in_held
     }
+}
+
+/// What [`RecordImage::match_block`] has counted over an image's blocks so far.
+#[derive(Debug, Default)]
+pub(crate) struct Matching {
+    /// Records of the replay, in the blocks compared, that differ from their initial
+    /// value and stamp.
+    differing_in_held: usize,
+    /// One block's scratch (an initial image given byte for byte).
+    expected: Vec<u8>,
 }
 
 #[cfg(test)]

@@ -358,6 +358,7 @@ mod archive;
 mod backup;
 mod cycle;
 mod fault;
+mod final_check;
 mod io;
 mod locking;
 mod place;
@@ -718,8 +719,10 @@ impl<'a> World<'a> {
         }
         if self.oracle.is_some() {
             let live = if self.split_done { Vlun::B } else { Vlun::A };
-            let image = self.read_image(live)?;
-            self.log(Event::End { live: image });
+            if !self.end_streamed(live)? {
+                let image = self.read_image(live)?;
+                self.log(Event::End { live: image });
+            }
         }
         self.timeline.sort_by_key(|r| r.txn);
         Ok(())
