@@ -331,6 +331,12 @@ impl Image {
         self.len_bytes = len_bytes;
     }
 
+    /// Frees the spare room of the held blocks' vector (an image kept long after it
+    /// is built).
+    pub fn shrink_to_fit(&mut self) {
+        self.blocks.shrink_to_fit();
+    }
+
     /// Blocks held (those differing from the initial image).
     pub fn held_blocks(&self) -> usize {
         self.blocks.len()

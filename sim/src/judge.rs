@@ -605,7 +605,9 @@ impl<'a> Judge<'a> {
     /// Judges the next event, taking its image instead of a copy.
     pub fn push_owned(&mut self, event: Event) {
         match event {
-            Event::AConsistent { image } => {
+            Event::AConsistent { mut image } => {
+                // Held until the archive is compared (or the next cycle): no spare room.
+                image.shrink_to_fit();
                 let image = Arc::new(image);
                 let shell = Event::AConsistent {
                     image: Image::unchanged(image.len_bytes()),
