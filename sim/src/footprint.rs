@@ -14,26 +14,33 @@
 //!   transaction, at most the volume; per image (the volume's, and a variant's data
 //!   area or mirror: a mirror holds every block written, so both images are counted
 //!   in full under any policy);
-//! - **locks**: the application lock table, one entry per lock (record or block) up to
-//!   [`DENSE_LOCKS_MAX`] locks, else one per lock held or waited for: at most
+//! - **locks**: the application lock table: up to [`DENSE_LOCKS_MAX`] locks (record
+//!   or block), a holder of [`DENSE_LOCK_BYTES`] per lock and a queue
+//!   ([`LOCK_BYTES`]) per lock waited for; above, one entry ([`LOCK_BYTES`]) per lock
+//!   held or waited for. Locks held or waited for at once: at most
 //!   [`ATTEMPTS_IN_FLIGHT`] attempts' longest lock sets (and at most one per access of
 //!   the run). A load whose lock queues grow without bound (a hot spot past the
 //!   device's rate) holds more;
 //! - **history** (`keep_history`): the run is judged as it goes ([`crate::judge`]);
-//!   no event is kept. The judge holds two images at once (VLUN A declared
-//!   consistent, and the archive or the live volume at the end), each holding only
-//!   the blocks that differ from the initial image (at most the blocks written, each
-//!   a 32-byte entry with up to 22 bytes of content inside, longer contents besides;
-//!   the initial image itself is computed, not held: [`crate::image`]), its two
-//!   replays (every record written, and a backup cycle's copy of it at the split:
-//!   [`crate::record_image`], about 40 bytes a record), the last writer of each
+//!   no event is kept. The judge holds two images at once: VLUN A declared consistent
+//!   and the archive, each holding only the blocks of VLUN A that differ from the
+//!   initial image (the blocks written before the backup request: for an open
+//!   generated load, its share of the writes; else every block written), each a
+//!   32-byte entry with up to 22 bytes of content inside, longer contents besides
+//!   (the initial image itself is computed, not held: [`crate::image`]). The live
+//!   volume at the end is judged block by block as it is read, with no image of it:
+//!   only the stores' lists of their written blocks (8 bytes a block written). It
+//!   holds the replay of every record written and, from the split until its OLD
+//!   transactions end, a backup cycle's copy of it as it was at the split
+//!   ([`crate::record_image`], about 40 bytes a record), the last writer of each
 //!   block written, and a 64-bit key of each block content written (no-torn-write
 //!   and A-isolated accept any content ever written, so these grow with the writes:
 //!   about 24 bytes each);
-//! - **timeline** (`keep_timeline`): one row per transaction attempt, as a run
-//!   without a [`crate::TimelineSink`] holds it (`owm run` streams it and holds a
-//!   bounded part: `trace.csv`'s reorder buffer and the diagram's window, so this
-//!   part overstates its runs);
+//! - **timeline** (`keep_timeline`): `owm run` streams the timeline
+//!   ([`crate::TimelineSink`]) and holds a bounded part: the timing diagram's bars
+//!   (every attempt up to [`DIAGRAM_ATTEMPTS_MAX`]) and `trace.csv`'s reorder buffer
+//!   (the attempts in flight, at most [`ATTEMPTS_IN_FLIGHT`]), a row each. A run
+//!   without a sink (the library's [`crate::run`]) holds a row per attempt besides;
 //! - **samples**: the response and admission delays kept for exact percentiles
 //!   (4 bytes each, [`crate::cost::Samples`]: 12 bytes per transaction);
 //! - **engine**: the device's lock-free entry index and its lookup table: 4 bytes per
@@ -80,16 +87,17 @@ const RECORD_VALUE_BYTES: u64 = 8;
 /// Attempts assumed in flight at once, for a sparse lock table's size: every
 /// transaction of a run that has fewer.
 pub const ATTEMPTS_IN_FLIGHT: u64 = 1 << 12;
-/// Sparse images of every block written the judge holds at once: VLUN A declared
-/// consistent (kept for the archive's comparison) and the live volume read at the
-/// end (or the archive). Measured (heaptrack, tib.toml, 10^6 transactions, 2.2
-/// million blocks written): 70 MB for the live image, its vector's touched part.
+/// Sparse images of VLUN A's blocks the judge holds at once: VLUN A declared
+/// consistent (kept for the archive's comparison) and the archive.
 const HISTORY_IMAGES: u64 = 2;
-/// Replays of every record written the judge holds at once: the committed
-/// transactions', and a backup cycle's copy of it at the split (until its OLD
-/// transactions end). Measured as above: 105 MB of table for the 2.2 million records
-/// of the first.
-const HISTORY_REPLAYS: u64 = 2;
+/// Bytes per block written of the stores' lists of their written blocks, read for
+/// the judge's check of the live volume at the end (one `u64` each).
+const END_LIST_BYTES_PER_BLOCK: u64 = 8;
+/// Attempts whose bars the timing diagram keeps all of (`reports::diagram_rows`'s
+/// `KEEP_ALL_MAX`); beyond, a fixed number around the requests.
+pub const DIAGRAM_ATTEMPTS_MAX: u64 = 1 << 16;
+/// Bytes per lock of a dense lock table's holders (one attempt id each).
+pub const DENSE_LOCK_BYTES: u64 = size_of::<crate::locks::Attempt>() as u64;
 /// Bytes an image's held block costs beyond its entry when its content does not fit
 /// inside it (the allocation's header).
 const IMAGE_HEAP_OVERHEAD_BYTES: u64 = 16;
@@ -215,14 +223,18 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
     };
     // A dense table has an entry per lock; a sparse one only for the locks held or
     // waited for at once, at most one per access of the run.
-    let lock_entries = if locks <= DENSE_LOCKS_MAX as u64 {
+    let in_use = transactions
+        .min(ATTEMPTS_IN_FLIGHT)
+        .saturating_mul(accesses)
+        .min(locks);
+    let locks_bytes = if locks <= DENSE_LOCKS_MAX as u64 {
         locks
+            .saturating_mul(DENSE_LOCK_BYTES)
+            .saturating_add(in_use.saturating_mul(LOCK_BYTES))
     } else {
-        transactions
-            .min(ATTEMPTS_IN_FLIGHT)
-            .saturating_mul(accesses)
-            .min(locks)
+        in_use.saturating_mul(LOCK_BYTES)
     };
+    let before_request = writes_before_request(scenario, writes);
     let history_bytes = if scenario.keep_history {
         let held = crate::image::IMAGE_BYTES_PER_BLOCK
             + if content_bytes > crate::image::HELD_INLINE_BYTES as u64 {
@@ -230,22 +242,27 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
             } else {
                 0
             };
-        let images = written_blocks
-            .saturating_mul(held)
-            .saturating_mul(HISTORY_IMAGES);
-        let replays = writes
-            .min(layout.records())
-            .saturating_mul(crate::record_image::RECORD_IMAGE_BYTES_PER_RECORD)
-            .saturating_mul(HISTORY_REPLAYS);
+        // VLUN A's blocks: those written before the request when the load's timing
+        // tells it, else every block written.
+        let a_blocks = before_request.unwrap_or(written_blocks).min(written_blocks);
+        let images = a_blocks.saturating_mul(held).saturating_mul(HISTORY_IMAGES);
+        let records = |w: u64| {
+            w.min(layout.records())
+                .saturating_mul(crate::record_image::RECORD_IMAGE_BYTES_PER_RECORD)
+        };
+        // Every record written, and the cycle's copy at the split.
+        let replays = records(writes).saturating_add(records(before_request.unwrap_or(writes)));
         images
             .saturating_add(replays)
+            .saturating_add(written_blocks.saturating_mul(END_LIST_BYTES_PER_BLOCK))
             .saturating_add(written_blocks.saturating_mul(JUDGE_BYTES_PER_BLOCK))
             .saturating_add(writes.saturating_mul(JUDGE_BYTES_PER_WRITE))
     } else {
         0
     };
     let timeline_bytes = if scenario.keep_timeline {
-        transactions.saturating_mul(size_of::<TxnTimeline>() as u64)
+        (transactions.min(DIAGRAM_ATTEMPTS_MAX) + transactions.min(ATTEMPTS_IN_FLIGHT))
+            .saturating_mul(size_of::<TxnTimeline>() as u64)
     } else {
         0
     };
@@ -254,7 +271,7 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
     let mut engine_bytes = if volume <= engine::table::DENSE_BLOCKS_MAX {
         volume.saturating_mul(ENTRY_INDEX_BYTES_PER_BLOCK + TABLE_BYTES_PER_BLOCK)
     } else {
-        let after = writes.saturating_sub(writes_before_request(scenario, writes));
+        let after = writes.saturating_sub(before_request.unwrap_or(0));
         after
             .min(volume)
             .saturating_mul(SPARSE_TABLE_BYTES_PER_ENTRY)
@@ -274,7 +291,7 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
     Footprint {
         engine_bytes,
         images_bytes,
-        locks_bytes: lock_entries.saturating_mul(LOCK_BYTES),
+        locks_bytes,
         history_bytes,
         timeline_bytes,
         // Each response twice (the run's and its window's), each admission delay once
@@ -285,17 +302,17 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
 }
 
 /// Of `writes` spread over the run, those made before the first backup request: an
-/// open generated load's arrivals are uniform in time, so its share of them; none
+/// open generated load's arrivals are uniform in time, so its share of them; `None`
 /// for any other load (whose timing the estimate does not follow).
-fn writes_before_request(scenario: &Scenario, writes: u64) -> u64 {
+fn writes_before_request(scenario: &Scenario, writes: u64) -> Option<u64> {
     let WorkloadConfig::Generated(c) = &scenario.workload else {
-        return 0;
+        return None;
     };
     let crate::workload::Arrivals::Open {
         interarrival_ticks_mean,
     } = c.arrivals
     else {
-        return 0;
+        return None;
     };
     let run_ticks = c.transactions.saturating_mul(interarrival_ticks_mean);
     let default = scenario.workload.default_request_ticks();
@@ -306,10 +323,10 @@ fn writes_before_request(scenario: &Scenario, writes: u64) -> u64 {
         .copied()
         .unwrap_or(0);
     if run_ticks == 0 {
-        return 0;
+        return Some(0);
     }
     let share = request.min(run_ticks) as f64 / run_ticks as f64;
-    (writes as f64 * share) as u64
+    Some((writes as f64 * share) as u64)
 }
 
 #[cfg(test)]
@@ -364,10 +381,8 @@ mod tests {
                 0
             };
         let bounded = HISTORY_IMAGES * layout.volume_blocks * held
-            + HISTORY_REPLAYS
-                * layout.records()
-                * crate::record_image::RECORD_IMAGE_BYTES_PER_RECORD
-            + layout.volume_blocks * JUDGE_BYTES_PER_BLOCK;
+            + 2 * layout.records() * crate::record_image::RECORD_IMAGE_BYTES_PER_RECORD
+            + layout.volume_blocks * (JUDGE_BYTES_PER_BLOCK + END_LIST_BYTES_PER_BLOCK);
         assert_eq!(b.history_bytes - bounded, 2 * (a.history_bytes - bounded));
         assert!(b.history_bytes - a.history_bytes >= 1_000 * JUDGE_BYTES_PER_WRITE / 2);
         assert!(a.total_bytes() < small.limits.memory_bytes_max);
@@ -418,6 +433,26 @@ mod tests {
         assert!(f.engine_bytes < 2 << 30);
         // Locks: the attempts in flight, not one per access of the run.
         assert_eq!(f.locks_bytes, ATTEMPTS_IN_FLIGHT * 8 * LOCK_BYTES);
+        // The timeline is streamed: the diagram's bars and trace.csv's reorder buffer.
+        s.keep_timeline = true;
+        let t = estimate(&s, &layout);
+        assert_eq!(
+            t.timeline_bytes,
+            (DIAGRAM_ATTEMPTS_MAX + ATTEMPTS_IN_FLIGHT) * size_of::<TxnTimeline>() as u64
+        );
+        // With the history on: VLUN A's blocks (written before the mid-run request)
+        // in two images, not every block written.
+        s.keep_history = true;
+        let h = estimate(&s, &layout);
+        let a_blocks = written / 2;
+        let records = 36 * (written + a_blocks);
+        assert_eq!(
+            h.history_bytes,
+            2 * a_blocks * crate::image::IMAGE_BYTES_PER_BLOCK
+                + records
+                + written
+                    * (END_LIST_BYTES_PER_BLOCK + JUDGE_BYTES_PER_BLOCK + JUDGE_BYTES_PER_WRITE)
+        );
         // From 2^24 transactions on, the stamps take a fourth byte: 12 bytes do not
         // fit a slot, so the content goes on the heap besides.
         s.workload = WorkloadConfig::Generated(GeneratedConfig {
@@ -441,6 +476,33 @@ mod tests {
         assert_eq!(
             estimate(&small, &small_layout).engine_bytes,
             8 * small_layout.volume_blocks
+        );
+    }
+
+    /// A dense lock table costs its holders and the queues of the locks in use, not a
+    /// sparse entry per lock.
+    #[test]
+    fn a_small_volumes_locks_cost_four_bytes_each() {
+        let s = generated(1_000);
+        let layout = s.layout().unwrap();
+        let locks = match s.locking.granularity {
+            Granularity::Record => layout.records(),
+            Granularity::Block => layout.volume_blocks,
+        };
+        assert!(locks <= DENSE_LOCKS_MAX as u64);
+        let (_, accesses) = s.workload.size();
+        let f = estimate(&s, &layout);
+        let in_use = (1_000 * accesses).min(locks);
+        assert_eq!(f.locks_bytes, 4 * locks + in_use * LOCK_BYTES);
+        let mut big = generated(10);
+        if let WorkloadConfig::Generated(g) = &mut big.workload {
+            g.records = 1 << 19;
+        }
+        let big_layout = big.layout().unwrap();
+        let b = estimate(&big, &big_layout);
+        assert!(
+            b.locks_bytes < big_layout.records() * LOCK_BYTES / 8,
+            "{b:?}"
         );
     }
 
