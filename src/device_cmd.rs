@@ -4,15 +4,18 @@
 //!
 //! Exit status: 0 when the server did it; 1 when it refused (the message names why,
 //! e.g. `out-of-order: cannot retire VLUN A: no backup of it has completed`) or could
-//! not be reached. With `--json` the server's reply is printed as is, on success and
-//! on refusal.
+//! not be reached ([`crate::verdict::Refused`]); 2 for bad usage (a `--to` that is a
+//! directory, a device or a pipe). With `--json` the server's reply is printed as is,
+//! on success and on refusal.
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use serde_json::{json, Value};
+
+use crate::verdict::Refused;
 
 /// Arguments of `owm device`.
 #[derive(clap::Args)]
@@ -85,7 +88,7 @@ pub fn device(args: &DeviceArgs) -> Result<()> {
     if reply.get("ok") != Some(&Value::Bool(true)) {
         let kind = reply.get("kind").and_then(Value::as_str).unwrap_or("error");
         let msg = reply.get("error").and_then(Value::as_str).unwrap_or("");
-        bail!("{}: {kind}: {msg}", socket.display());
+        return Err(Refused(format!("{}: {kind}: {msg}", socket.display())).into());
     }
     if !args.json {
         print_human(&reply);
@@ -95,19 +98,26 @@ pub fn device(args: &DeviceArgs) -> Result<()> {
 
 /// Sends one request and reads the one-line reply.
 fn call(socket: &Path, request: &Value) -> Result<Value> {
-    let mut stream = UnixStream::connect(socket).with_context(|| {
-        format!(
-            "{}: cannot reach the control socket (is `owm serve` running?)",
+    let refused = |what: String| Refused(what);
+    let mut stream = UnixStream::connect(socket).map_err(|e| {
+        refused(format!(
+            "{}: cannot reach the control socket (is `owm serve` running?): {e}",
             socket.display()
-        )
+        ))
     })?;
-    writeln!(stream, "{request}").with_context(|| format!("{}: write", socket.display()))?;
+    writeln!(stream, "{request}")
+        .map_err(|e| refused(format!("{}: write: {e}", socket.display())))?;
     let mut line = String::new();
     BufReader::new(&stream)
         .read_line(&mut line)
-        .with_context(|| format!("{}: read", socket.display()))?;
-    serde_json::from_str(&line)
-        .with_context(|| format!("{}: not a JSON reply: {line:?}", socket.display()))
+        .map_err(|e| refused(format!("{}: read: {e}", socket.display())))?;
+    serde_json::from_str(&line).map_err(|e| {
+        refused(format!(
+            "{}: not a JSON reply: {line:?}: {e}",
+            socket.display()
+        ))
+        .into()
+    })
 }
 
 fn print_human(reply: &Value) {

@@ -138,17 +138,40 @@ fn create(dir: &Path, paths: &DevicePaths, args: &ServeArgs) -> Result<()> {
             args.block_size
         );
     }
-    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
     let volume_blocks = args.size_bytes / args.block_size as u64;
+    if let Some(slots) = args.area_slots.filter(|&s| s > volume_blocks) {
+        bail!(
+            "--area-slots {slots} is more than the volume's {volume_blocks} blocks (a logging \
+             or cow device uses at most one slot per volume block)"
+        );
+    }
     let g = Geometry {
         block_size: args.block_size,
         volume_blocks,
         area_slots: args.area_slots.unwrap_or(volume_blocks),
     };
+    let dir_existed = dir.exists();
+    let files = [&paths.image_a, &paths.image_b, &paths.meta];
+    let existed = files.map(|p| p.exists());
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    let made = file::create(paths, DeviceConfig::new(variant), g)
+        .and_then(|device| device.flush())
+        .with_context(|| format!("{}: cannot create the device", dir.display()));
+    if made.is_err() {
+        // No half-made device: the files this create made are removed, and the
+        // directory if it made it (a file that was there, perhaps a live device's
+        // locked image, is left alone).
+        for (p, was) in files.iter().zip(existed) {
+            if !was {
+                let _ = std::fs::remove_file(p);
+            }
+        }
+        if !dir_existed {
+            let _ = std::fs::remove_dir(dir);
+        }
+        return made;
+    }
     // A new device has no archive yet.
     let _ = std::fs::remove_file(dir.join("archive.json"));
-    let device = file::create(paths, DeviceConfig::new(variant), g)
-        .with_context(|| format!("{}: cannot create the device", dir.display()))?;
-    device.flush()?;
     Ok(())
 }

@@ -805,3 +805,82 @@ fn a_value_of_the_wrong_shape_says_what_is_expected() {
     );
     assert!(!tmp.path().join("o").exists());
 }
+
+/// `owm serve --create` with a geometry no file can have is refused (exit 2) before
+/// an existing image is touched, and a failed create leaves no half-made device (no
+/// directory it made, no file); more data-area slots than volume blocks are refused
+/// by name.
+#[test]
+fn a_failed_create_leaves_no_half_made_device() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sock = s(&tmp.path().join("s.sock"));
+    // The largest multiple of 4096 below 2^64: image A's blocks overflow a file.
+    let huge = "18446744073709547520";
+    let create = |dir: &str, extra: &[&str]| {
+        let mut args = vec![
+            "serve",
+            dir,
+            "--create",
+            "--variant",
+            "cow",
+            "--socket",
+            &sock,
+        ];
+        args.extend(extra);
+        owm_env(&args, &[("OWM_NBDKIT_PLUGIN", "/nonexistent/plugin.so")])
+    };
+    let fresh = tmp.path().join("fresh");
+    let o = create(&s(&fresh), &["--size-bytes", huge]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["cannot create the device", "overflow"]);
+    assert!(!fresh.exists(), "a failed create left {:?}", names(&fresh));
+
+    let old = tmp.path().join("old");
+    std::fs::create_dir_all(&old).unwrap();
+    write(&old, "image-a.img", "an image\n");
+    let o = create(&s(&old), &["--size-bytes", huge]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert_eq!(bytes(&old, "image-a.img"), b"an image\n", "emptied");
+    assert_eq!(names(&old), ["image-a.img"]);
+
+    let o = create(&s(&fresh), &["--size-bytes", "65536", "--area-slots", "17"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["--area-slots 17", "16 blocks"]);
+    assert!(!fresh.exists());
+}
+
+/// `owm demo` refuses a volume over its 256 MiB or with no blocks before any work,
+/// printing no half table (exit 2).
+#[test]
+fn a_bad_demo_geometry_prints_no_half_table() {
+    for args in [
+        ["--blocks", "0"],
+        ["--block-size", "7"],
+        ["--blocks", "18446744073709551615"],
+    ] {
+        let o = owm(&["demo", args[0], args[1]]);
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+        assert_eq!(stdout(&o), "", "{args:?}");
+    }
+    let o = owm(&["demo", "--blocks", "1000000", "--block-size", "4096"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["--blocks 1000000 x --block-size 4096", "256 MiB"]);
+    let o = owm(&["demo", "--blocks", "4", "--block-size", "8"]);
+    ok(&o);
+    assert_eq!(stdout(&o).lines().count(), 4, "{}", stdout(&o));
+}
+
+/// `owm device` keeps its documented statuses: a server that cannot be reached is a
+/// refusal (exit 1, as an out-of-order command is), a `--to` that is a directory is
+/// bad usage (exit 2).
+#[test]
+fn owm_device_exits_1_when_refused_and_2_for_bad_usage() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = s(tmp.path());
+    let o = owm(&["device", "status", "--dir", &d]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    fails_with(&o, &["control.sock", "cannot reach the control socket"]);
+    let o = owm(&["device", "backup", "--to", &d, "--dir", &d]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["--to", "is a directory"]);
+}

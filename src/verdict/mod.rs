@@ -71,11 +71,27 @@ impl fmt::Display for Incomplete {
 
 impl std::error::Error for Incomplete {}
 
+/// An error that means "refused" (exit 1) rather than bad input: `owm device`'s
+/// served device said no (out of order, an I/O error) or could not be reached (its
+/// contract, `src/device_cmd.rs`).
+#[derive(Debug, Clone)]
+pub struct Refused(pub String);
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
+
 /// The exit status of a failed command: 3 when an [`Incomplete`] is in the error's
-/// chain (as an error or as context), else 2.
+/// chain (as an error or as context), 1 when a [`Refused`] is, else 2.
 pub fn exit_of_error(e: &anyhow::Error) -> Exit {
-    if e.downcast_ref::<Incomplete>().is_some() || e.chain().any(|c| c.is::<Incomplete>()) {
+    if e.chain().any(|c| c.is::<Incomplete>()) {
         Exit::Incomplete
+    } else if e.chain().any(|c| c.is::<Refused>()) {
+        Exit::Violated
     } else {
         Exit::BadInput
     }

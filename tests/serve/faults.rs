@@ -136,7 +136,12 @@ fn control_commands_out_of_order_are_typed_errors() {
     let s = Server::create("cow", BLOCKS);
     let refused = |args: &[&str], needle: &str| {
         let o = s.device(args);
-        assert!(!o.status.success(), "owm device {args:?} succeeded");
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "owm device {args:?}: {}",
+            text(&o)
+        );
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains(needle), "owm device {args:?}: {}", text(&o));
         assert!(!err.contains("panicked"), "{err}");

@@ -39,6 +39,18 @@ impl FileStore {
             block: None,
             source,
         };
+        // Checked before the file is touched: a geometry no file can have (a length
+        // past an `off_t`, 2^63 - 1 bytes) never empties an existing image.
+        let len = block_count
+            .checked_mul(block_size as u64)
+            .filter(|&len| i64::try_from(len).is_ok())
+            .ok_or_else(|| StoreError::Geometry {
+                store: path.display().to_string(),
+                reason: format!(
+                    "{block_count} blocks of {block_size} bytes overflow a file's length \
+                     (at most 2^63 - 1 bytes)"
+                ),
+            })?;
         let file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -49,13 +61,6 @@ impl FileStore {
         // Locked before it is emptied: an image an open device holds is never cut.
         lock(&file, &path)?;
         file.set_len(0).map_err(|e| io("truncate", e))?;
-        let len =
-            block_count
-                .checked_mul(block_size as u64)
-                .ok_or_else(|| StoreError::Geometry {
-                    store: path.display().to_string(),
-                    reason: format!("{block_count} blocks of {block_size} bytes overflow"),
-                })?;
         file.set_len(len).map_err(|e| io("set length", e))?;
         Ok(FileStore {
             file,
