@@ -310,6 +310,28 @@ impl<S: BlockStore> BlockStore for CrashStore<S> {
         }
         self.durable.flush()
     }
+    /// As the shared call, the durable store's exclusive call for an uncached block.
+    /// (A write goes to the cache: the shared call, the default.)
+    fn read_block_prefix_mut(&mut self, block: u64, out: &mut Vec<u8>) -> Result<(), StoreError> {
+        check_prefix(self, block, 0)?;
+        let v = self.volatile.get_mut().unwrap_or_else(|e| e.into_inner());
+        if v.switch.as_ref().is_some_and(CrashSwitch::tripped) {
+            return Err(crashed(self.durable.name(), "read after power loss", block));
+        }
+        match v
+            .pending
+            .iter()
+            .rev()
+            .find(|w| w.block == block && !w.in_flight)
+        {
+            Some(w) => {
+                out.clear();
+                out.extend_from_slice(&w.data);
+                Ok(())
+            }
+            None => self.durable.read_block_prefix_mut(block, out),
+        }
+    }
     /// The durable store's flushes (every flush here ends in one).
     fn take_flush_times(&self, samples: bool) -> Option<crate::latency::LatencySummary> {
         self.durable.take_flush_times(samples)

@@ -132,6 +132,18 @@ impl<S: BlockStore> BlockStore for FaultyStore<S> {
         }
         self.inner.write_block_prefix(block, data)
     }
+    fn read_block_prefix_mut(&mut self, block: u64, out: &mut Vec<u8>) -> Result<(), StoreError> {
+        if !self.permit(FaultKind::Read) {
+            return Err(self.injected("read", block));
+        }
+        self.inner.read_block_prefix_mut(block, out)
+    }
+    fn write_block_prefix_mut(&mut self, block: u64, data: &[u8]) -> Result<(), StoreError> {
+        if !self.permit(FaultKind::Write) {
+            return Err(self.injected("write", block));
+        }
+        self.inner.write_block_prefix_mut(block, data)
+    }
     fn flush(&self) -> Result<(), StoreError> {
         if !self.permit(FaultKind::Flush) {
             return Err(self.injected("flush", 0));

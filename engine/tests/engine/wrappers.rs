@@ -1,6 +1,6 @@
 //! A wrapped store answers as the store it wraps: every method of `BlockStore`, the
-//! provided ones included (leading-bytes reads and writes, flush times, brevity,
-//! written blocks), reaches the inner store through `Box`, `FaultyStore` and
+//! provided ones included (leading-bytes reads and writes, shared and exclusive, flush
+//! times, brevity, written blocks), reaches the inner store through `Box`, `FaultyStore` and
 //! `CrashStore`, so a wrapper never silently falls back to a default that answers
 //! differently (a `Box` once answered `None` for the written blocks of a sparse
 //! store).
@@ -22,6 +22,7 @@ const HELD: usize = 3;
 struct Probe {
     blocks: Mutex<Vec<Vec<u8>>>,
     prefix_writes: AtomicU64,
+    exclusive_calls: AtomicU64,
     flushes: AtomicU64,
 }
 
@@ -31,6 +32,7 @@ impl Probe {
         Probe {
             blocks: Mutex::new(blocks),
             prefix_writes: AtomicU64::new(0),
+            exclusive_calls: AtomicU64::new(0),
             flushes: AtomicU64::new(0),
         }
     }
@@ -76,6 +78,14 @@ impl BlockStore for Probe {
         whole.resize(BS, 0);
         self.write_block(block, &whole)
     }
+    fn read_block_prefix_mut(&mut self, block: u64, out: &mut Vec<u8>) -> Result<(), StoreError> {
+        self.exclusive_calls.fetch_add(1, Ordering::SeqCst);
+        self.read_block_prefix(block, out)
+    }
+    fn write_block_prefix_mut(&mut self, block: u64, data: &[u8]) -> Result<(), StoreError> {
+        self.exclusive_calls.fetch_add(1, Ordering::SeqCst);
+        self.write_block_prefix(block, data)
+    }
     fn flush(&self) -> Result<(), StoreError> {
         self.flushes.fetch_add(1, Ordering::SeqCst);
         Ok(())
@@ -117,6 +127,10 @@ fn a_boxed_store_answers_as_the_store() {
     answers_as_the_probe(&boxed, &[1, 5]);
     boxed.write_block_prefix(2, &[4, 4]).unwrap();
     assert_eq!(boxed.prefix_writes.load(Ordering::SeqCst), 1);
+    let mut boxed = boxed;
+    boxed.write_block_prefix_mut(2, &[4, 4]).unwrap();
+    boxed.read_block_prefix_mut(2, &mut Vec::new()).unwrap();
+    assert_eq!(boxed.exclusive_calls.load(Ordering::SeqCst), 2);
     let dynamic: Box<dyn BlockStore> = boxed;
     answers_as_the_probe(&dynamic, &[1, 5]);
     dynamic.write_block_prefix(3, &[4]).unwrap();
@@ -144,6 +158,14 @@ fn a_faulty_store_answers_as_the_store_and_injects_into_leading_bytes_calls() {
     let mut out = Vec::new();
     s.read_block_prefix(2, &mut out).unwrap();
     assert_eq!(out, [4, 4]);
+    let mut s = s;
+    s.write_block_prefix_mut(3, &[6]).unwrap();
+    s.read_block_prefix_mut(3, &mut out).unwrap();
+    assert_eq!(out, [6]);
+    assert_eq!(s.inner().exclusive_calls.load(Ordering::SeqCst), 2);
+    s.fail_after(engine::FaultKind::Read, 0);
+    let e = s.read_block_prefix_mut(3, &mut out).unwrap_err();
+    assert!(matches!(e, StoreError::Injected { op: "read", .. }), "{e}");
 }
 
 /// `CrashStore` answers as the probe beneath it; its written blocks add those of its
@@ -161,6 +183,14 @@ fn a_crash_store_answers_as_the_store_and_adds_its_cache() {
     let mut want = vec![0u8; BS];
     want[..2].copy_from_slice(&[4, 4]);
     assert_eq!(out, want, "the unflushed write, not the durable block");
+    let mut s = s;
+    let mut cached = Vec::new();
+    s.read_block_prefix_mut(2, &mut cached).unwrap();
+    assert_eq!(&cached[..2], [4, 4], "the exclusive read misses the cache");
+    assert_eq!(s.durable().exclusive_calls.load(Ordering::SeqCst), 0);
+    s.read_block_prefix_mut(6, &mut cached).unwrap();
+    assert_eq!(cached, [7u8; HELD]);
+    assert_eq!(s.durable().exclusive_calls.load(Ordering::SeqCst), 1);
     s.flush().unwrap();
     assert_eq!(s.durable().flushes.load(Ordering::SeqCst), 1);
     let mut out = Vec::new();
