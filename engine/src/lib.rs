@@ -74,6 +74,7 @@ pub mod file;
 pub mod identity;
 pub mod latency;
 pub mod meta;
+mod prefetch;
 mod recover;
 pub mod store;
 pub mod superblock;

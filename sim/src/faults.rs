@@ -472,6 +472,9 @@ impl BlockStore for SimStore {
         self.before_read(block)?;
         self.store().read_block_prefix(block, out)
     }
+    fn prefetch_block(&self, block: u64) {
+        self.store().prefetch_block(block)
+    }
     fn write_block(&self, block: u64, data: &[u8]) -> Result<(), StoreError> {
         let target = self.write_target(block)?;
         // A misdirected write is acknowledged like any other.

@@ -85,6 +85,20 @@ impl EntryIndex {
         }
     }
 
+    /// Hints the processor to load `block`'s slot (a dense index; a sparse one's
+    /// buckets are the hash map's own, so nothing).
+    #[inline]
+    pub(crate) fn prefetch(&self, block: u64) {
+        if !self.present.load(Ordering::Relaxed) {
+            return;
+        }
+        if let Slots::Dense(slots) = &self.slots {
+            if let Some(slot) = slots.get(block as usize) {
+                crate::prefetch::line(slot);
+            }
+        }
+    }
+
     /// Sets `block`'s entry (under its group-1 lock and the metadata lock).
     pub(crate) fn set(&self, block: u64, slot: Option<u32>) {
         match &self.slots {

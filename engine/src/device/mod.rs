@@ -41,6 +41,7 @@ pub(crate) mod metadata;
 #[cfg(test)]
 pub(crate) mod mutant;
 mod phase;
+mod prefetch;
 mod rewrite;
 mod route;
 #[cfg(all(test, not(loom)))]

@@ -157,6 +157,11 @@ pub trait BlockStore: Send + Sync {
     fn write_block_prefix_mut(&mut self, block: u64, data: &[u8]) -> Result<(), StoreError> {
         self.write_block_prefix(block, data)
     }
+    /// A hint that block `block` will be read or written soon: a store may start
+    /// bringing what that call will touch into the processor's caches (the sparse
+    /// store: the cache line of its table the lookup probes first). No effect on
+    /// content, never an error. Default: nothing.
+    fn prefetch_block(&self, _block: u64) {}
     /// Makes every completed write durable (`fsync` for a file).
     fn flush(&self) -> Result<(), StoreError>;
     /// The wall time of the flushes since the last call ([`crate::latency`]), for a
@@ -273,6 +278,9 @@ impl<T: BlockStore + ?Sized> BlockStore for Box<T> {
     }
     fn write_block_prefix_mut(&mut self, block: u64, data: &[u8]) -> Result<(), StoreError> {
         (**self).write_block_prefix_mut(block, data)
+    }
+    fn prefetch_block(&self, block: u64) {
+        (**self).prefetch_block(block)
     }
     fn flush(&self) -> Result<(), StoreError> {
         (**self).flush()

@@ -238,6 +238,10 @@ impl BlockStore for SparseStore {
         brief_get_mut(&mut self.held).set(block, data);
         Ok(())
     }
+    /// Loads the cache line of the table a lookup of `block` probes first.
+    fn prefetch_block(&self, block: u64) {
+        lock_brief(&self.held).prefetch(block);
+    }
     fn flush(&self) -> Result<(), StoreError> {
         Ok(())
     }

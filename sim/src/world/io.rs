@@ -31,6 +31,26 @@ impl World<'_> {
         let at = done.at.saturating_add(self.latency_spike());
         let gen = self.txns[att as usize].gen;
         self.q.schedule_at(at, Ev::IoDone { att, gen });
+        // The block of the attempt's next step, hinted now: its tables' cache lines
+        // load while other events fire.
+        if let Some(block) = self.next_block(att) {
+            self.dev.prefetch(self.txns[att as usize].vlun, block);
+        }
+    }
+
+    /// The block the attempt's next read or write step will touch, if it has one.
+    fn next_block(&self, att: Attempt) -> Option<u64> {
+        let t = &self.txns[att as usize];
+        let rest = t.ops.get(t.op..).unwrap_or_default();
+        let op = match t.stage {
+            Stage::Reading => rest
+                .iter()
+                .find(|op| !matches!(op, Op::Put { .. }))
+                .or_else(|| t.ops.iter().find(|op| op.writes())),
+            Stage::Writing => rest.iter().find(|op| op.writes()),
+            _ => None,
+        }?;
+        Some(self.place.block_of(op.record()))
     }
 
     /// The next step of a begun attempt: one read, the compute, one write, or the end.
