@@ -3,10 +3,11 @@
 //!
 //! Shape, chosen for a uniform load on a 1 TiB volume (tens of millions of held
 //! blocks, every access a cache miss):
-//! - **Parts.** The blocks are split over up to 256 parts by their low bits (block
-//!   `b` lives in part `b % parts` under key `b / parts`), so the key fits 4 bytes for
-//!   a store of up to [`BLOCKS_MAX`] blocks, and each part grows on its own: a growth
-//!   copies one part, never the whole table (no 2× transient).
+//! - **Parts.** The blocks are split over up to 32 parts by their low bits (block
+//!   `b` lives in part `b % parts` under key `b / parts`; more, up to 256, when a
+//!   store has more than 2^37 blocks, so the key fits 4 bytes up to [`BLOCKS_MAX`]),
+//!   and each part grows on its own: a growth copies one part, never the whole table
+//!   (no 2× transient).
 //! - **Slots.** A slot is 16 bytes: the key (4), a tag (1: empty, the content's length,
 //!   or "on the heap") and [`INLINE_BYTES`] bytes of content. A block whose content
 //!   fits is held in its slot alone (the simulator's one-record blocks: an 8-byte value
@@ -19,9 +20,15 @@
 //!   tombstones: the first empty slot ends a probe.
 //! - **Small growth steps.** A part grows by a quarter when it would pass 7/8 full, so
 //!   its load stays between 0.7 and 0.875: 18.3-22.9 bytes a held block.
+//! - **2 MiB pages for large parts.** A part of at least [`HUGE_PART_BYTES_MIN`] is
+//!   its own mapping advised onto huge pages (`huge_pages.rs`), a whole number of
+//!   them (its growth rounded down to one, still more than it had), so a probe
+//!   misses the TLB far less often on a table of hundreds of MiB.
 //! - **Small stores direct.** A store of at most [`DIRECT_BLOCKS_MAX`] blocks has one
 //!   slot per block, indexed by the block (no hash, no probe): at most 1 MiB of slots
 //!   however few blocks are written.
+
+use super::huge_pages::{HugeArray, Zeroable, HUGE_PAGE_BYTES};
 
 /// Longest content (bytes up to the last non-zero byte) kept inside a slot.
 pub const INLINE_BYTES: usize = 11;
@@ -50,8 +57,15 @@ const LOAD_MAX_DEN: usize = 8;
 /// Slots per bucket: four 16-byte slots fill a 64-byte cache line.
 const SLOTS_PER_BUCKET: usize = 4;
 
-/// Most parts: 2^8.
-const PART_BITS_MAX: u32 = 8;
+/// Most parts of a store of up to 2^37 blocks: 2^5 (a store of 2^28 blocks with
+/// 2 × 10^7 held then has parts of about 12 MiB, on 2 MiB pages).
+const PART_BITS_USUAL: u32 = 5;
+/// Most bits of a key ([`Slot::key`]: 4 bytes).
+const KEY_BITS: u32 = 32;
+
+/// Bytes from which a part's buckets are on 2 MiB pages: four huge pages, so a growth
+/// by a quarter rounded down to whole huge pages still grows (load stays 0.7-0.875).
+pub const HUGE_PART_BYTES_MIN: usize = 4 * HUGE_PAGE_BYTES;
 /// A store of fewer than 2^12 blocks per part has fewer parts (one for a small store).
 const BLOCKS_PER_PART_MIN_BITS: u32 = 12;
 
@@ -76,11 +90,14 @@ const _: () = assert!(std::mem::size_of::<Slot>() == 16);
 #[derive(Clone, Copy, Default)]
 #[repr(C, align(64))]
 struct Bucket([Slot; SLOTS_PER_BUCKET]);
+// SAFETY: integers and byte arrays; all zeros is the empty bucket (`EMPTY` tags).
+unsafe impl Zeroable for Bucket {}
+const BUCKET_BYTES: usize = std::mem::size_of::<Bucket>();
 
 /// One part: its buckets and the slots in use.
 #[derive(Default)]
 struct Part {
-    buckets: Vec<Bucket>,
+    buckets: HugeArray<Bucket>,
     len: usize,
 }
 
@@ -134,11 +151,25 @@ impl Part {
         (self.len + 1) * LOAD_MAX_DEN > self.buckets.len() * SLOTS_PER_BUCKET * LOAD_MAX_NUM
     }
 
-    /// Grows by a quarter (at least a bucket) and places every slot again.
+    /// Buckets after a growth from `n`: a quarter more (at least one); from
+    /// [`HUGE_PART_BYTES_MIN`] on, rounded down to whole huge pages, which is still
+    /// more than `n` (a quarter of four huge pages or more spans a page boundary).
+    fn grown_len(n: usize) -> usize {
+        let grown = (n + n / 4).max(n + 1);
+        if grown * BUCKET_BYTES < HUGE_PART_BYTES_MIN {
+            return grown;
+        }
+        let page = HUGE_PAGE_BYTES / BUCKET_BYTES;
+        let rounded = grown / page * page;
+        debug_assert!(rounded > n);
+        rounded.max(n + 1)
+    }
+
+    /// Grows ([`Part::grown_len`]) and places every slot again.
     fn grow(&mut self) {
         let n = self.buckets.len();
-        let grown = (n + n / 4).max(n + 1);
-        let old = std::mem::replace(&mut self.buckets, vec![Bucket::default(); grown]);
+        let grown = Self::grown_len(n);
+        let old = std::mem::replace(&mut self.buckets, HugeArray::zeroed(grown));
         for slot in old.iter().flat_map(|b| b.0.iter()) {
             if slot.tag == EMPTY {
                 continue;
@@ -203,7 +234,8 @@ impl BlockTable {
         let bits = u64::BITS - blocks.saturating_sub(1).leading_zeros();
         let part_bits = bits
             .saturating_sub(BLOCKS_PER_PART_MIN_BITS)
-            .min(PART_BITS_MAX);
+            .min(PART_BITS_USUAL)
+            .max(bits.saturating_sub(KEY_BITS));
         BlockTable {
             part_bits,
             parts: (0..1usize << part_bits).map(|_| Part::default()).collect(),
@@ -353,7 +385,7 @@ impl BlockTable {
     /// Bytes allocated: every part's buckets (their capacity, not only the slots in
     /// use), the heap contents with their allocation overhead, and the heap's index.
     pub(crate) fn bytes(&self) -> u64 {
-        let buckets: usize = self.parts.iter().map(|p| p.buckets.capacity()).sum();
+        let buckets: usize = self.parts.iter().map(|p| p.buckets.len()).sum();
         let direct = self
             .direct
             .as_ref()
@@ -423,7 +455,7 @@ mod tests {
     #[test]
     fn the_table_agrees_with_a_map_through_growth() {
         let t = agrees_with_a_map(1 << 28, 200_000);
-        assert_eq!(t.parts.len(), 256);
+        assert_eq!(t.parts.len(), 32);
         assert!(t.heap_free.len() < t.heap.len());
         // Every part grew on its own and stays between the load bounds.
         for part in &t.parts {
@@ -435,6 +467,54 @@ mod tests {
                 part.len
             );
         }
+    }
+
+    /// A growth is a quarter or less and keeps the load bounds; from
+    /// [`HUGE_PART_BYTES_MIN`] on, whole huge pages.
+    #[test]
+    fn growth_steps_are_at_most_a_quarter_and_whole_huge_pages_when_large() {
+        let page = HUGE_PAGE_BYTES / BUCKET_BYTES;
+        let mut huge = 0;
+        for n in (0..4096).chain((100_000..2_000_000).step_by(997)) {
+            let g = Part::grown_len(n);
+            assert!(g > n && g <= (n + n / 4).max(n + 1), "{n} -> {g}");
+            if g * BUCKET_BYTES >= HUGE_PART_BYTES_MIN {
+                assert_eq!(g % page, 0, "{n} -> {g}");
+                // Load just after the growth: 7/8 of n's slots in g's.
+                assert!(n as f64 * 0.875 / g as f64 >= LOAD_MIN - 1e-9, "{n} -> {g}");
+                huge += 1;
+            }
+        }
+        assert!(huge > 1000);
+    }
+
+    /// One part filled past [`HUGE_PART_BYTES_MIN`]: it is mapped onto huge pages,
+    /// aligned, keeps its load bounds and its contents.
+    #[test]
+    fn a_large_part_is_on_huge_pages_and_keeps_its_contents() {
+        let mut t = BlockTable::new(1 << 33);
+        assert_eq!(t.parts.len(), 32);
+        let n = 600_000u64;
+        // Four non-zero bytes naming the key.
+        let content = |k: u64| (k as u32 | 0x8080_8080).to_le_bytes();
+        // Every block in part 0.
+        for k in 0..n {
+            t.set(k * 32, &content(k));
+        }
+        let part = &t.parts[0];
+        assert!(part.buckets.len() * BUCKET_BYTES >= HUGE_PART_BYTES_MIN);
+        #[cfg(target_os = "linux")]
+        {
+            assert!(part.buckets.is_mapped());
+            assert_eq!(part.buckets.as_ptr() as usize % HUGE_PAGE_BYTES, 0);
+        }
+        let slots = part.buckets.len() * SLOTS_PER_BUCKET;
+        assert!(part.len * 8 <= slots * 7 && part.len as f64 >= slots as f64 * LOAD_MIN);
+        for k in (0..n).step_by(7) {
+            assert_eq!(t.get(k * 32), Some(&content(k)[..]));
+        }
+        assert_eq!(t.get(n * 32), None);
+        assert!(t.parts[1..].iter().all(|p| p.buckets.is_empty()));
     }
 
     /// A small store's direct slots: the same contents and blocks as a map.
@@ -503,6 +583,8 @@ mod tests {
         assert!(BlockTable::new(1024).direct.is_some());
         assert!(BlockTable::new(DIRECT_BLOCKS_MAX).direct.is_some());
         assert_eq!(BlockTable::new(DIRECT_BLOCKS_MAX + 1).parts.len(), 32);
+        assert_eq!(BlockTable::new(1 << 37).parts.len(), 32);
+        assert_eq!(BlockTable::new((1 << 37) + 1).parts.len(), 64);
         let mut t = BlockTable::new(BLOCKS_MAX);
         assert_eq!(t.parts.len(), 256);
         t.set(BLOCKS_MAX - 1, &[1; 8]);
