@@ -166,25 +166,40 @@ pub fn scenario_error<T: DeserializeOwned>(
     let table = format!("{prefix}workload");
     let mut first = FileError::toml(path, src, e);
     if let Some(names) = names_expected::<T>(parsed, e) {
-        let found = e
-            .span()
-            .and_then(|s| src.get(s))
-            .map_or(String::new(), |v| format!(", found `{}`", v.trim()));
-        first.message = format!("expected {names} (a string){found}");
+        first.message = format!("expected {names} (a string){}", found(src, e));
         return first;
     }
     if first.key.as_deref() != Some(table.as_str()) {
         return first;
     }
     match probe_workload(src, &table) {
-        Some(precise) if precise.span().is_some() => FileError::toml(path, src, &precise),
+        Some((precise, names)) if precise.span().is_some() => {
+            let mut err = FileError::toml(path, src, &precise);
+            if let Some(names) = names {
+                err.message = format!("expected {names} (a string){}", found(src, &precise));
+            }
+            err
+        }
         _ => first,
     }
 }
 
+/// `, found `VALUE`` for the value `e` points at in `src`, or nothing.
+fn found(src: &str, e: &toml::de::Error) -> String {
+    e.span()
+        .and_then(|s| src.get(s))
+        .map_or(String::new(), |v| format!(", found `{}`", v.trim()))
+}
+
 /// Re-reads the workload table of `src` (the table named `table`) as its variant's
-/// struct; `Some(error)` when that fails.
-fn probe_workload(src: &str, table: &str) -> Option<toml::de::Error> {
+/// struct; `Some(error)` when that fails, with the names its key at fault takes when
+/// that key is a named choice given something else ([`names_expected`]).
+fn probe_workload(src: &str, table: &str) -> Option<(toml::de::Error, Option<String>)> {
+    fn read<T: DeserializeOwned>(only: &str) -> Option<(toml::de::Error, Option<String>)> {
+        let e = toml::from_str::<T>(only).err()?;
+        let names = names_expected::<T>(only, &e);
+        Some((e, names))
+    }
     let raw: toml::Table = toml::from_str(src).ok()?;
     let mut t = &raw;
     for part in table.split('.') {
@@ -193,11 +208,11 @@ fn probe_workload(src: &str, table: &str) -> Option<toml::de::Error> {
     let kind = t.get("kind")?.as_str()?.to_string();
     let only = Keys::of(src).only_under(table, "kind");
     match kind.as_str() {
-        "fig3" => toml::from_str::<sim::Fig3Config>(&only).err(),
-        "fig4-5" | "fig45" => toml::from_str::<sim::Fig45Config>(&only).err(),
-        "bank" => toml::from_str::<sim::BankConfig>(&only).err(),
-        "generated" => toml::from_str::<sim::GeneratedConfig>(&only).err(),
-        "trace" => toml::from_str::<sim::TraceConfig>(&only).err(),
+        "fig3" => read::<sim::Fig3Config>(&only),
+        "fig4-5" | "fig45" => read::<sim::Fig45Config>(&only),
+        "bank" => read::<sim::BankConfig>(&only),
+        "generated" => read::<sim::GeneratedConfig>(&only),
+        "trace" => read::<sim::TraceConfig>(&only),
         _ => None,
     }
 }

@@ -767,6 +767,10 @@ fn a_value_of_the_wrong_shape_says_what_is_expected() {
             "policies = \"cow\"\n".into(),
             vec![":1: key `policies`", "expected an array"],
         ),
+        (
+            "[workload]\nkind = \"trace\"\nformat = 5\npath = \"t.csv\"\n".into(),
+            vec![":3: key `workload.format`", "`csv`", "(a string), found `5`"],
+        ),
     ];
     let out = s(&tmp.path().join("o"));
     for (i, (text, needles)) in cases.iter().enumerate() {
