@@ -312,3 +312,27 @@ fn a_data_area_past_its_bound_is_refused_up_front_naming_the_key() {
         ],
     );
 }
+
+/// A bad value on the second of two axes is named at that axis's line and key, with
+/// its own error, not at the first axis (a serde `unknown variant` message names no
+/// key, so the axis at fault is the one whose value alone fails).
+#[test]
+fn a_bad_value_on_a_later_axis_is_named_at_that_axis() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "two.toml",
+        "policies = [\"cow\"]\n\n[[axis]]\nkey = \"backup.data_area_fraction\"\nvalues = [0.5]\n\n[[axis]]\nkey = \"backup.on_data_area_full\"\nvalues = [\"break-snapshot\", \"oops\"]\n\n[scenario.workload]\nkind = \"generated\"\ntransactions = 10\n",
+    );
+    let o = owm(&["sweep", &f]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            &format!("{f}:8: key `backup.on_data_area_full`"),
+            "with value oops:",
+            "unknown variant `oops`",
+        ],
+    );
+    assert!(!stderr(&o).contains("data_area_fraction"), "{}", stderr(&o));
+}

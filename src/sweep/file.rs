@@ -223,8 +223,8 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
         let mut s: Scenario = toml::Value::Table(t)
             .try_into()
             .map_err(|e: toml::de::Error| {
-                let (a, v) = axis_at_fault(&spec.axis, &values, e.message());
-                axis_error(path, src, &spec.axis, &a, &v, e.message().trim())
+                let (a, v, msg) = axis_at_fault(&base, &spec.axis, &values, e.message());
+                axis_error(path, src, &spec.axis, &a, &v, msg.trim())
             })?;
         config::load_trace(path, src, "scenario.", &mut s)?;
         if let Err(e) = config::check_scenario(path, src, "scenario.", &s) {
@@ -252,22 +252,43 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
     })
 }
 
-/// The axis (key, value) a scenario's deserialisation error `message` is about: the
-/// one whose last key part the message names in backquotes (`unknown field `nope``),
+/// The axis (key, value) a scenario's deserialisation error `message` is about, and the
+/// error to report: when `base` alone deserialises, the first axis whose value alone, set on it, fails to
+/// deserialise (its own error: an `unknown variant` message names no key), else the
+/// one whose last key part `message` names in backquotes (`unknown field `nope``),
 /// else the first.
 fn axis_at_fault(
+    base: &toml::Table,
     axes: &[AxisSpec],
     values: &[toml::Value],
     message: &str,
-) -> (String, toml::Value) {
+) -> (String, toml::Value, String) {
+    let base_ok = Scenario::deserialize(toml::Value::Table(base.clone())).is_ok();
+    let alone = axes
+        .iter()
+        .zip(values)
+        .filter(|_| base_ok)
+        .find_map(|(a, v)| {
+            let mut t = base.clone();
+            set_path(&mut t, &a.key, v.clone()).ok()?;
+            let e = Scenario::deserialize(toml::Value::Table(t)).err()?;
+            Some((a.key.clone(), v.clone(), e.message().to_string()))
+        });
+    if let Some(found) = alone {
+        return found;
+    }
     let named = axes.iter().position(|a| {
         let last = a.key.rsplit('.').next().unwrap_or(&a.key);
         message.contains(&format!("`{last}`"))
     });
     let i = named.unwrap_or(0);
     match (axes.get(i), values.get(i)) {
-        (Some(a), Some(v)) => (a.key.clone(), v.clone()),
-        _ => ("scenario".into(), toml::Value::Boolean(true)),
+        (Some(a), Some(v)) => (a.key.clone(), v.clone(), message.to_string()),
+        _ => (
+            "scenario".into(),
+            toml::Value::Boolean(true),
+            message.to_string(),
+        ),
     }
 }
 
