@@ -332,6 +332,11 @@ impl<S: BlockStore> BlockStore for CrashStore<S> {
             None => self.durable.read_block_prefix_mut(block, out),
         }
     }
+    /// The durable store's hint (a cached block is read from the cache, but the hint
+    /// costs nothing either way).
+    fn prefetch_block(&self, block: u64) {
+        self.durable.prefetch_block(block)
+    }
     /// The durable store's flushes (every flush here ends in one).
     fn take_flush_times(&self, samples: bool) -> Option<crate::latency::LatencySummary> {
         self.durable.take_flush_times(samples)

@@ -144,6 +144,10 @@ impl<S: BlockStore> BlockStore for FaultyStore<S> {
         }
         self.inner.write_block_prefix_mut(block, data)
     }
+    /// A hint, no operation: passed on, never failed.
+    fn prefetch_block(&self, block: u64) {
+        self.inner.prefetch_block(block)
+    }
     fn flush(&self) -> Result<(), StoreError> {
         if !self.permit(FaultKind::Flush) {
             return Err(self.injected("flush", 0));

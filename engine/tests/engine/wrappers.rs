@@ -1,12 +1,12 @@
 //! A wrapped store answers as the store it wraps: every method of `BlockStore`, the
-//! provided ones included (leading-bytes reads and writes, shared and exclusive, flush
-//! times, brevity, written blocks), reaches the inner store through `Box`, `FaultyStore` and
+//! provided ones included (leading-bytes reads and writes, shared and exclusive,
+//! prefetch hints, flush times, brevity, written blocks), reaches the inner store through `Box`, `FaultyStore` and
 //! `CrashStore`, so a wrapper never silently falls back to a default that answers
 //! differently (a `Box` once answered `None` for the written blocks of a sparse
 //! store).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use engine::latency::LatencySummary;
 use engine::{BlockStore, CrashStore, FaultyStore, StoreError};
@@ -23,6 +23,7 @@ struct Probe {
     blocks: Mutex<Vec<Vec<u8>>>,
     prefix_writes: AtomicU64,
     exclusive_calls: AtomicU64,
+    prefetches: Arc<AtomicU64>,
     flushes: AtomicU64,
 }
 
@@ -33,6 +34,7 @@ impl Probe {
             blocks: Mutex::new(blocks),
             prefix_writes: AtomicU64::new(0),
             exclusive_calls: AtomicU64::new(0),
+            prefetches: Arc::new(AtomicU64::new(0)),
             flushes: AtomicU64::new(0),
         }
     }
@@ -86,6 +88,9 @@ impl BlockStore for Probe {
         self.exclusive_calls.fetch_add(1, Ordering::SeqCst);
         self.write_block_prefix(block, data)
     }
+    fn prefetch_block(&self, _block: u64) {
+        self.prefetches.fetch_add(1, Ordering::SeqCst);
+    }
     fn flush(&self) -> Result<(), StoreError> {
         self.flushes.fetch_add(1, Ordering::SeqCst);
         Ok(())
@@ -102,8 +107,16 @@ impl BlockStore for Probe {
 }
 
 /// The queries every wrapper must answer as the probe does; `written` is what the
-/// wrapper says of its written blocks (the probe's, plus any it caches).
-fn answers_as_the_probe(s: &dyn BlockStore, written: &[u64]) {
+/// wrapper says of its written blocks (the probe's, plus any it caches). `prefetches`
+/// counts the probe's prefetch hints: one more must reach it.
+fn answers_as_the_probe(s: &dyn BlockStore, written: &[u64], prefetches: &AtomicU64) {
+    let before = prefetches.load(Ordering::SeqCst);
+    s.prefetch_block(4);
+    assert_eq!(
+        prefetches.load(Ordering::SeqCst),
+        before + 1,
+        "prefetch_block"
+    );
     assert_eq!(s.block_size(), BS);
     assert_eq!(s.block_count(), BLOCKS);
     assert_eq!(s.name(), "probe");
@@ -124,15 +137,16 @@ fn answers_as_the_probe(s: &dyn BlockStore, written: &[u64]) {
 #[test]
 fn a_boxed_store_answers_as_the_store() {
     let boxed: Box<Probe> = Box::new(Probe::new());
-    answers_as_the_probe(&boxed, &[1, 5]);
+    answers_as_the_probe(&boxed, &[1, 5], &boxed.prefetches);
     boxed.write_block_prefix(2, &[4, 4]).unwrap();
     assert_eq!(boxed.prefix_writes.load(Ordering::SeqCst), 1);
     let mut boxed = boxed;
     boxed.write_block_prefix_mut(2, &[4, 4]).unwrap();
     boxed.read_block_prefix_mut(2, &mut Vec::new()).unwrap();
     assert_eq!(boxed.exclusive_calls.load(Ordering::SeqCst), 2);
+    let prefetches = Arc::clone(&boxed.prefetches);
     let dynamic: Box<dyn BlockStore> = boxed;
-    answers_as_the_probe(&dynamic, &[1, 5]);
+    answers_as_the_probe(&dynamic, &[1, 5], &prefetches);
     dynamic.write_block_prefix(3, &[4]).unwrap();
     let mut out = Vec::new();
     dynamic.read_block_prefix(3, &mut out).unwrap();
@@ -143,8 +157,10 @@ fn a_boxed_store_answers_as_the_store() {
 /// of its kind, so an armed fault refuses it (and the probe never sees the write).
 #[test]
 fn a_faulty_store_answers_as_the_store_and_injects_into_leading_bytes_calls() {
-    let s = FaultyStore::new(Probe::new());
-    answers_as_the_probe(&s, &[1, 5]);
+    let probe = Probe::new();
+    let prefetches = Arc::clone(&probe.prefetches);
+    let s = FaultyStore::new(probe);
+    answers_as_the_probe(&s, &[1, 5], &prefetches);
     s.write_block_prefix(2, &[4, 4]).unwrap();
     assert_eq!(s.inner().prefix_writes.load(Ordering::SeqCst), 1);
     s.fail_after(engine::FaultKind::Write, 0);
@@ -173,10 +189,12 @@ fn a_faulty_store_answers_as_the_store_and_injects_into_leading_bytes_calls() {
 /// the probe.
 #[test]
 fn a_crash_store_answers_as_the_store_and_adds_its_cache() {
-    let s = CrashStore::new(Probe::new(), 16);
-    answers_as_the_probe(&s, &[1, 5]);
+    let probe = Probe::new();
+    let prefetches = Arc::clone(&probe.prefetches);
+    let s = CrashStore::new(probe, 16);
+    answers_as_the_probe(&s, &[1, 5], &prefetches);
     s.write_block_prefix(2, &[4, 4]).unwrap();
-    answers_as_the_probe(&s, &[1, 2, 5]);
+    answers_as_the_probe(&s, &[1, 2, 5], &prefetches);
     let mut out = Vec::new();
     s.read_block_prefix(2, &mut out).unwrap();
     out.resize(BS, 0);
