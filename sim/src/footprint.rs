@@ -32,8 +32,8 @@
 //!   only the stores' lists of their written blocks (8 bytes a block written). It
 //!   holds the replay of every record written and, from the split until its OLD
 //!   transactions end, a backup cycle's copy of it as it was at the split
-//!   ([`crate::record_image`], about 40 bytes a record), the last writer of each
-//!   block written, and a 64-bit key of each block content written (no-torn-write
+//!   ([`crate::record_image`], about 20 bytes a record), the last writer of each
+//!   block written (about 10 bytes), and a 64-bit key of each block content written (no-torn-write
 //!   and A-isolated accept any content ever written, so these grow with the writes:
 //!   about 24 bytes each);
 //! - **timeline** (`keep_timeline`): `owm run` streams the timeline
@@ -104,9 +104,9 @@ const IMAGE_HEAP_OVERHEAD_BYTES: u64 = 16;
 /// Bytes of integrity mode's in-memory checksum per data block of an image
 /// (`engine/src/device/integrity.rs`: one atomic u64 each).
 const SUM_BYTES_IN_MEMORY: u64 = 8;
-/// Bytes the judge keeps per block written: its last writer (a hash map entry of a
-/// block number and an attempt id, with the table's spare room).
-const JUDGE_BYTES_PER_BLOCK: u64 = 32;
+/// Bytes the judge keeps per block written: its last writer (an 8-byte slot of
+/// [`crate::part_map::PartMap`] at a load of 0.7 to 0.875).
+const JUDGE_BYTES_PER_BLOCK: u64 = 12;
 /// Bytes the judge keeps per block content written: a hash map bucket of a 64-bit key
 /// of (block, digest) and 4 bytes of flags, 12 bytes and a control byte
 /// (`crate::judge`), with the table's spare room (a load of 7/16 to 7/8).
@@ -445,7 +445,7 @@ mod tests {
         s.keep_history = true;
         let h = estimate(&s, &layout);
         let a_blocks = written / 2;
-        let records = 36 * (written + a_blocks);
+        let records = crate::record_image::RECORD_IMAGE_BYTES_PER_RECORD * (written + a_blocks);
         assert_eq!(
             h.history_bytes,
             2 * a_blocks * crate::image::IMAGE_BYTES_PER_BLOCK

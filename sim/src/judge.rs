@@ -39,6 +39,7 @@ use crate::image::{held_digest, is_initial};
 use crate::oracle::{
     block_sum_change, diff_images, image_sum, initial_sum, writer, writer_txn, Invariant, Violation,
 };
+use crate::part_map::PartMap;
 use crate::record_image::{Matching, RecordImage};
 
 /// A first violation found, before the cycle note is known (it depends on whether the
@@ -342,9 +343,8 @@ pub struct Judge<'a> {
     ended_new: IdRanges,
     /// The latest end among attempts that began.
     max_end_begun: usize,
-    /// The last attempt that wrote each block ([`halves`] of its number: 12-byte
-    /// buckets, not 16).
-    last_writer: FxHashMap<[u32; 2], TxnId>,
+    /// The last attempt that wrote each block (8-byte slots: [`PartMap`]).
+    last_writer: PartMap<TxnId>,
     replay: Replay,
     own: Vec<(u64, i64)>,
     cycles: VecDeque<CycleJudge>,
@@ -415,7 +415,7 @@ impl<'a> Judge<'a> {
             txns: FxHashMap::default(),
             ended_new: IdRanges::default(),
             max_end_begun: 0,
-            last_writer: FxHashMap::default(),
+            last_writer: PartMap::default(),
             replay,
             own: Vec::new(),
             cycles: VecDeque::new(),
@@ -715,7 +715,7 @@ impl<'a> Judge<'a> {
                 digest,
             } => {
                 if self.replays() {
-                    self.last_writer.insert(halves(block), txn);
+                    self.last_writer.insert(block, txn);
                 }
                 if self.follows_contents() {
                     let mut record = true;
@@ -763,9 +763,7 @@ impl<'a> Judge<'a> {
                 if self.follows_txns() {
                     self.seen(txn);
                     let culprit = if self.replays() && self.layout.is_valid() {
-                        self.last_writer
-                            .get(&halves(self.layout.block_of(record)))
-                            .copied()
+                        self.last_writer.get(self.layout.block_of(record)).copied()
                     } else {
                         None
                     };

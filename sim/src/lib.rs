@@ -35,6 +35,7 @@ pub mod judge;
 pub mod judgement;
 pub mod locks;
 pub mod oracle;
+pub mod part_map;
 pub mod policy;
 pub mod profiles;
 pub mod record_image;

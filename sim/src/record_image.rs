@@ -3,9 +3,9 @@
 //! cycle's OLD ones).
 //!
 //! A replay only ever sets a record's value and stamp over the initial image
-//! ([`crate::history::write_record`]), so it is held as a hash map record → (value,
-//! writer): 20 bytes an entry, one probe a lookup, nothing copied or allocated per
-//! block (an [`Image`] is a vector sorted by block, built in ascending order: a
+//! ([`crate::history::write_record`]), so it is held as a map record → (value,
+//! writer) ([`PartMap`]: a 16-byte slot an entry at a load of 0.7-0.875, one probe a
+//! lookup, nothing copied or allocated per block (an [`Image`] is a vector sorted by block, built in ascending order: a
 //! replay's writes come in any order). Its
 //! comparison with an image read from the stores ([`RecordImage::diff`]) walks the
 //! image's blocks and the map's records once; only when they differ is the replay
@@ -14,29 +14,28 @@
 
 use std::collections::BTreeSet;
 
-use rustc_hash::FxHashMap;
-
 use crate::history::{stamp_of, write_record, Image, Initial, Layout, TxnId, RECORD_HEADER_BYTES};
 use crate::image::record_in;
 use crate::judge::{halves, whole};
 use crate::oracle::diff_images;
+use crate::part_map::PartMap;
 
 /// The records written over the initial image (see the module doc); every other
 /// record holds its initial value and stamp. The image is `layout.image_bytes()` long.
 #[derive(Debug, Clone, Default)]
 pub struct RecordImage {
     /// record → (value, the attempt that wrote it: its stamp is [`stamp_of`] it),
-    /// the 64-bit numbers as 32-bit halves ([`halves`]): 20-byte buckets, not 24.
-    records: FxHashMap<[u32; 2], ([u32; 2], TxnId)>,
+    /// the value as 32-bit halves ([`halves`]): 16-byte slots, not 24.
+    records: PartMap<([u32; 2], TxnId)>,
 }
 
-/// Bytes a [`RecordImage`] holds per record written, with its hash table's spare room
-/// (a load of 7/16 to 7/8 of 21-byte buckets: 20 bytes and a control byte).
-pub const RECORD_IMAGE_BYTES_PER_RECORD: u64 = 36;
+/// Bytes a [`RecordImage`] holds per record written, with its table's spare room
+/// (16-byte slots at a load of 0.7 to 0.875).
+pub const RECORD_IMAGE_BYTES_PER_RECORD: u64 = 23;
 
 /// A record's entry unpacked: (record, value, writer).
-fn entry((r, &(v, txn)): (&[u32; 2], &([u32; 2], TxnId))) -> (u64, i64, TxnId) {
-    (whole(*r), whole(v) as i64, txn)
+fn entry((r, (v, txn)): (u64, ([u32; 2], TxnId))) -> (u64, i64, TxnId) {
+    (r, whole(v) as i64, txn)
 }
 
 impl RecordImage {
@@ -55,14 +54,12 @@ impl RecordImage {
 
     /// Record `r`'s value and writer, if written.
     fn get(&self, r: u64) -> Option<(i64, TxnId)> {
-        self.records
-            .get(&halves(r))
-            .map(|&(v, txn)| (whole(v) as i64, txn))
+        self.records.get(r).map(|&(v, txn)| (whole(v) as i64, txn))
     }
 
     /// Record `r` now holds `value`, written by attempt `txn`.
     pub fn set(&mut self, r: u64, value: i64, txn: TxnId) {
-        self.records.insert(halves(r), (halves(value as u64), txn));
+        self.records.insert(r, (halves(value as u64), txn));
     }
 
     /// The same image as an [`Image`] (the blocks that differ from the initial one).
