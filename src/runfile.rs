@@ -48,6 +48,8 @@ pub fn policies_fault(policies: &[Policy]) -> Option<String> {
 struct CliKeys {
     policies: Option<toml::Spanned<Vec<Policy>>>,
     seed: Option<toml::Spanned<u64>>,
+    /// Only whether the file gives one: the scenario reads its value.
+    name: Option<toml::Value>,
 }
 
 /// The top-level keys of a sweep file that a run file does not have: an error about
@@ -104,6 +106,13 @@ pub fn load_run_file(path: &Path) -> Result<RunFile, FileError> {
         err
     })?;
     load_trace(path, &src, "", &mut scenario)?;
+    if keys.name.is_none() {
+        // A file without `name` is named by its stem in titles and CSVs, not by the
+        // default scenario's name.
+        if let Some(stem) = path.file_stem() {
+            scenario.name = stem.to_string_lossy().into_owned();
+        }
+    }
     let policies = match keys.policies {
         Some(p) => {
             if let Some(why) = policies_fault(p.get_ref()) {

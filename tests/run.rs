@@ -148,8 +148,8 @@ fn the_seed_flag_overrides_the_file_and_is_printed() {
             .lines()
             .nth(1)
             .unwrap()
-            .starts_with("fig3,fig3,cow,77,"),
-        "{summary}"
+            .starts_with("s,fig3,cow,77,"),
+        "a file without `name` is named by its stem (s.toml):\n{summary}"
     );
 }
 

@@ -17,7 +17,8 @@ use crate::workload::WorkloadConfig;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Scenario {
-    /// A name for reports (default "fig3").
+    /// A name for reports (default "fig3"; `owm run` and `owm sweep` name a file without
+    /// one by its stem).
     pub name: String,
     /// What the transactions do (default: fig3).
     pub workload: WorkloadConfig,

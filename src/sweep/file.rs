@@ -129,6 +129,13 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
         _ => toml::Table::new(),
     };
     default_workload_kind(&mut base, &spec.axis);
+    if let (false, Some(stem)) = (base.contains_key("name"), path.file_stem()) {
+        // Named by the file's stem, as a run file without `name` is.
+        base.insert(
+            "name".into(),
+            toml::Value::String(stem.to_string_lossy().into_owned()),
+        );
+    }
     if let Some(why) = runfile::policies_fault(&spec.policies) {
         return Err(FileError::key(path, src, "policies", why));
     }
