@@ -141,6 +141,9 @@ pub fn run(args: RunArgs) -> Result<Exit> {
                 if c.backup_given_up { "; backup given up, VLUN A kept" } else { "" }
             );
         }
+        if let Some(line) = lost_backup_line(&run.name, &run.result) {
+            say!("{line}");
+        }
         for v in run.result.claimed_violations() {
             say!("violation under {}: {v}", run.name);
         }
@@ -153,6 +156,47 @@ pub fn run(args: RunArgs) -> Result<Exit> {
     }
     say!("reproduce: {reproduce}");
     args.verdict.finish(&report)
+}
+
+/// The line `owm run` prints for a policy whose backup was given up or abandoned:
+/// what happened, when (each cycle's), and the invariants the run therefore does not
+/// claim; `None` when every backup completed.
+pub fn lost_backup_line(name: &str, r: &sim::RunResult) -> Option<String> {
+    let lost = r.backup_lost()?;
+    let marks: Vec<&sim::Marks> = if r.cycles.is_empty() {
+        vec![&r.marks]
+    } else {
+        r.cycles.iter().map(|c| &c.marks).collect()
+    };
+    let times: Vec<String> = marks
+        .iter()
+        .filter_map(|m| match lost {
+            sim::LostBackup::GivenUp => m.given_up,
+            sim::LostBackup::Abandoned => m.abandoned,
+        })
+        .map(|t| t.to_string())
+        .collect();
+    let dropped: Vec<&str> = sim::Invariant::ALL
+        .iter()
+        .filter(|&&i| r.policy.claims(i) && !r.claims(i))
+        .map(|i| i.as_str())
+        .collect();
+    let what = match lost {
+        sim::LostBackup::GivenUp if r.costs.quiesce_timeouts > 0 => "no copy taken",
+        sim::LostBackup::GivenUp => "VLUN A kept, no archive",
+        sim::LostBackup::Abandoned => "VLUN A dropped with no archive",
+    };
+    Some(format!(
+        "backup {} under {name} at {} ticks ({}): {what}; not claimed: {}",
+        lost,
+        if times.is_empty() {
+            "-".to_string()
+        } else {
+            times.join(", ")
+        },
+        verdict::lost_why(r, lost),
+        dropped.join(", ")
+    ))
 }
 
 /// Where `owm run` sends a policy's timeline as the run goes: `trace.csv`'s stream

@@ -80,8 +80,8 @@ fn break_snapshot_abandons_the_backup_and_says_so() {
             "{p}"
         );
         assert_eq!(r["extra_space_end_blocks"], "0", "{p}");
-        assert_eq!(r["A-consistent"], "not claimed (held)", "{p}");
-        assert_eq!(r["backup-faithful"], "not claimed (held)", "{p}");
+        assert_eq!(r["A-consistent"], "not claimed (abandoned)", "{p}");
+        assert_eq!(r["backup-faithful"], "not claimed (abandoned)", "{p}");
         assert_eq!(r["B-complete"], "held", "{p}");
         assert_eq!(r["non-disruption"], "held", "{p}");
         assert_eq!(r["violations"], "0", "{p}");

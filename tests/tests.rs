@@ -11,6 +11,7 @@ mod exits;
 mod explorer;
 mod hygiene;
 mod integrity;
+mod lost_backup;
 mod outdir;
 mod overflow;
 mod plots;

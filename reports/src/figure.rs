@@ -225,6 +225,24 @@ fn cycle_marks(r: &RunResult, m: &sim::Marks, cycle: Option<u32>) -> Vec<Mark> {
     } else {
         "A retired"
     };
+    // Quiesce's missed deadlines, its retries and a backup given up.
+    let failed = m
+        .quiesce_timeouts
+        .iter()
+        .map(|&t| {
+            (
+                Some(t),
+                MarkKind::Failed,
+                None,
+                "quiesce deadline missed, gate reopened",
+            )
+        })
+        .chain(
+            m.quiesce_retries
+                .iter()
+                .map(|&t| (Some(t), MarkKind::Request, None, "quiesce retried")),
+        )
+        .chain([(m.given_up, MarkKind::Failed, None, "backup given up")]);
     let list = [
         (m.request, MarkKind::Request, req, "backup request"),
         (m.vlun_b_ready, MarkKind::BReady, ready, ready_name),
@@ -238,6 +256,7 @@ fn cycle_marks(r: &RunResult, m: &sim::Marks, cycle: Option<u32>) -> Vec<Mark> {
         (m.retire, MarkKind::Retire, None, retire_name),
     ];
     list.into_iter()
+        .chain(failed)
         .filter_map(|(at, kind, numeral, name)| {
             at.map(|at| Mark {
                 at,

@@ -40,6 +40,9 @@ pub enum MarkKind {
     ArchiveCopy,
     /// VLUN A retired.
     Retire,
+    /// The backup failed: a quiesce attempt missed its deadline, or the backup was
+    /// given up.
+    Failed,
 }
 
 /// One stretch of one bar.
@@ -171,6 +174,7 @@ fn mark_color(k: MarkKind) -> RGBColor {
         MarkKind::AConsistent => RGBColor(44, 160, 44),
         MarkKind::ArchiveCopy => RGBColor(140, 86, 75),
         MarkKind::Retire => RGBColor(60, 60, 60),
+        MarkKind::Failed => RGBColor(255, 127, 14),
     }
 }
 
@@ -327,6 +331,7 @@ fn legend_layout(diagrams: &[Diagram], top: i32) -> Result<(Vec<LegendItem>, i32
         MarkKind::AConsistent,
         MarkKind::ArchiveCopy,
         MarkKind::Retire,
+        MarkKind::Failed,
     ];
     for k in kinds {
         // The legend says what the marks of this kind are called in these panels

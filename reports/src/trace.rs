@@ -173,25 +173,38 @@ fn mark_rows(policy: &str, r: &RunResult) -> Vec<(u64, u32, u8, [String; 9])> {
     };
     let mut rows = Vec::new();
     for (k, m) in cycles {
-        let marks = [
-            ("backup-request", m.request),
-            ("split", m.split),
-            ("vlun-b-ready", m.vlun_b_ready),
-            ("a-consistent", m.a_consistent),
-            ("archive-copy", m.archive_copy),
-            ("retire", m.retire),
-            ("backup-abandoned", m.abandoned),
+        // (event, time, detail); the rank orders milestones of one tick.
+        let mut marks: Vec<(&str, Option<u64>, String)> = vec![
+            ("backup-request", m.request, String::new()),
+            ("split", m.split, String::new()),
+            ("vlun-b-ready", m.vlun_b_ready, String::new()),
+            ("a-consistent", m.a_consistent, String::new()),
+            ("archive-copy", m.archive_copy, String::new()),
+            ("retire", m.retire, String::new()),
+            ("backup-abandoned", m.abandoned, String::new()),
         ];
-        for (i, (name, at)) in marks.into_iter().enumerate() {
+        // Quiesce's missed deadlines and retries, numbered within the cycle.
+        let timeouts = m.quiesce_timeouts.iter().enumerate();
+        let retries = m.quiesce_retries.iter().enumerate();
+        marks.extend(
+            timeouts.map(|(n, &at)| ("quiesce-timeout", Some(at), format!("attempt {}", n + 1))),
+        );
+        marks.extend(
+            retries.map(|(n, &at)| ("quiesce-retry", Some(at), format!("attempt {}", n + 2))),
+        );
+        marks.push(("backup-given-up", m.given_up, String::new()));
+        for (i, (name, at, detail)) in marks.into_iter().enumerate() {
             if let Some(at) = at {
                 let mut row: [String; 9] = Default::default();
                 row[0] = policy.to_string();
                 row[1] = at.to_string();
                 row[2] = name.to_string();
-                if several {
-                    row[8] = format!("cycle {k}");
-                }
-                rows.push((at, k, i as u8, row));
+                row[8] = match (several, detail.is_empty()) {
+                    (true, true) => format!("cycle {k}"),
+                    (true, false) => format!("cycle {k}, {detail}"),
+                    (false, _) => detail,
+                };
+                rows.push((at, k, i.min(255) as u8, row));
             }
         }
     }

@@ -69,6 +69,14 @@ pub struct Marks {
     /// The backup was abandoned (a full data area under `break-snapshot`): VLUN A
     /// dropped with no archive (`retire` follows when its extra space is freed).
     pub abandoned: Option<Tick>,
+    /// Quiesce attempts that missed `backup.quiesce_deadline_ticks`: when each
+    /// timed out (the gate reopened), in order.
+    pub quiesce_timeouts: Vec<Tick>,
+    /// When each retry after a timeout closed the gate again, in order.
+    pub quiesce_retries: Vec<Tick>,
+    /// The backup was given up (quiesce past `quiesce_retries_max`, or an archive
+    /// pass meeting a block of VLUN A failing its checksum): no archive is claimed.
+    pub given_up: Option<Tick>,
 }
 
 /// One backup cycle (request → split → A consistent → archive → retire) of a run with

@@ -207,6 +207,16 @@ pub enum Event {
     /// The backup was abandoned (its data area filled under `break-snapshot`): VLUN A
     /// is dropped with no archive; the `Retire` that follows needs none.
     Abandon,
+    /// Quiesce attempt `attempt` (1-based, counted over the run) missed its freeze
+    /// limit (`backup.quiesce_deadline_ticks`) with transactions still active: the
+    /// gate reopened, nothing was copied.
+    QuiesceTimeout { attempt: u32 },
+    /// Quiesce attempt `attempt`, a retry after a timeout, closed the gate again.
+    QuiesceRetry { attempt: u32 },
+    /// The cycle's backup was given up (quiesce past `backup.quiesce_retries_max`,
+    /// or an archive pass that met a block of VLUN A failing its checksum): no
+    /// archive of it may be claimed, and VLUN A, when there is one, is kept.
+    GiveUp,
     /// VLUN A was retired; the variant's extra space left afterwards.
     Retire { extra_space_blocks: u64 },
     /// End of the run: the image of the live volume (B after a split, else A).
@@ -465,7 +475,16 @@ impl History {
                     out.push(12);
                     u(&mut out, *extra_space_blocks);
                 }
-                Event::Abandon => out.push(14),
+                Event::Abandon => out.push(15),
+                Event::QuiesceTimeout { attempt } => {
+                    out.push(16);
+                    u(&mut out, u64::from(*attempt));
+                }
+                Event::QuiesceRetry { attempt } => {
+                    out.push(17);
+                    u(&mut out, u64::from(*attempt));
+                }
+                Event::GiveUp => out.push(18),
                 Event::End { live } => {
                     out.push(13);
                     img(&mut out, live);

@@ -917,7 +917,9 @@ impl<'a> Judge<'a> {
                     }
                 }
             }
-            Event::Abandon => self.abandoned = true,
+            // A backup given up claims no archive, as an abandoned one.
+            Event::Abandon | Event::GiveUp => self.abandoned = true,
+            Event::QuiesceTimeout { .. } | Event::QuiesceRetry { .. } => {}
             Event::Retire { extra_space_blocks } => {
                 if !self.archived && !self.abandoned && self.open(Invariant::BackupFaithful) {
                     self.found_here(

@@ -29,22 +29,77 @@ impl fmt::Display for Observed {
     }
 }
 
+/// Why a run's backup made no archive, so the run claims less than its policy does
+/// ([`RunResult::claims`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LostBackup {
+    /// Given up: quiesce past `backup.quiesce_retries_max` (no copy was ever taken),
+    /// or an archive pass that met a block of VLUN A failing its checksum (VLUN A
+    /// kept). The history says so (`Event::GiveUp`).
+    GivenUp,
+    /// Abandoned: the data area filled under `break-snapshot`, VLUN A dropped with no
+    /// archive (`Event::Abandon`).
+    Abandoned,
+}
+
+impl LostBackup {
+    /// `given up`, `abandoned`: the words the verdict tables use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LostBackup::GivenUp => "given up",
+            LostBackup::Abandoned => "abandoned",
+        }
+    }
+
+    /// The invariants a run whose backup was lost this way does not claim, whatever
+    /// its policy: those that speak of the copy. Abandoned: A-consistent and
+    /// backup-faithful (VLUN A was dropped with no archive; its drop still frees the
+    /// extra space, so space-reclaimed is judged). Given up: also space-reclaimed
+    /// (quiesce never split; an integrity give-up keeps VLUN A, never retired).
+    pub fn drops(self, invariant: Invariant) -> bool {
+        match self {
+            LostBackup::Abandoned => matches!(
+                invariant,
+                Invariant::AConsistent | Invariant::BackupFaithful
+            ),
+            LostBackup::GivenUp => matches!(
+                invariant,
+                Invariant::AConsistent | Invariant::BackupFaithful | Invariant::SpaceReclaimed
+            ),
+        }
+    }
+}
+
+impl fmt::Display for LostBackup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One invariant's judgement in one run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Judgement {
     pub invariant: Invariant,
-    /// The run's policy promises this invariant ([`Policy::claims`](crate::Policy::claims)).
+    /// The run promises this invariant ([`RunResult::claims`]): its policy claims it
+    /// and the backup did not fail in a way that drops it.
     pub claimed: bool,
+    /// The policy claims the invariant but the run does not, because its backup was
+    /// given up or abandoned ([`LostBackup::drops`]).
+    pub lost: Option<LostBackup>,
     pub observed: Observed,
 }
 
 impl fmt::Display for Judgement {
-    /// `held`, `violated 2`, `unchecked`; unclaimed: `not claimed (violated 2)`.
+    /// `held`, `violated 2`, `unchecked`; unclaimed: `not claimed (violated 2)`; not
+    /// claimed because the backup failed: `not claimed (given up)`, `not claimed
+    /// (abandoned)`, with what was observed when it is not `held`
+    /// (`not claimed (abandoned, violated 1)`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.claimed {
-            write!(f, "{}", self.observed)
-        } else {
-            write!(f, "not claimed ({})", self.observed)
+        match (self.claimed, self.lost, &self.observed) {
+            (true, _, o) => write!(f, "{o}"),
+            (false, Some(lost), Observed::Held) => write!(f, "not claimed ({lost})"),
+            (false, Some(lost), o) => write!(f, "not claimed ({lost}, {o})"),
+            (false, None, o) => write!(f, "not claimed ({o})"),
         }
     }
 }
@@ -64,9 +119,13 @@ impl RunResult {
                         first: first.clone(),
                     },
                 };
+                let claimed = self.claims(invariant);
                 Judgement {
                     invariant,
-                    claimed: self.claims(invariant),
+                    claimed,
+                    lost: self
+                        .backup_lost()
+                        .filter(|_| !claimed && self.policy.claims(invariant)),
                     observed,
                 }
             })
@@ -91,17 +150,36 @@ impl RunResult {
             .collect()
     }
 
+    /// Whether the run's backup (of any cycle) was given up or abandoned: given up
+    /// first when both happened (`Costs::backup_given_up`, `Costs::backup_abandoned`).
+    pub fn backup_lost(&self) -> Option<LostBackup> {
+        if self.costs.backup_given_up {
+            Some(LostBackup::GivenUp)
+        } else if self.costs.backup_abandoned {
+            Some(LostBackup::Abandoned)
+        } else {
+            None
+        }
+    }
+
     /// Whether this run promises `invariant`: what its policy claims
-    /// ([`Policy::claims`](crate::Policy::claims)), except that a run whose backup was abandoned (a full data
-    /// area under `break-snapshot`) claims neither A-consistent nor backup-faithful: it
-    /// kept no consistent image and wrote no archive, and says so
-    /// (`Costs::backup_abandoned`).
+    /// ([`Policy::claims`](crate::Policy::claims)), except that a run whose backup was
+    /// given up or abandoned claims none of the invariants that speak of its copy
+    /// ([`LostBackup::drops`]): it made no archive, and says so. A held verdict on
+    /// those would be vacuous (no image was declared, nothing was archived), so
+    /// they are reported `not claimed (given up)` / `not claimed (abandoned)`. In a
+    /// run of several cycles one lost backup drops the claims for the whole run.
     pub fn claims(&self, invariant: Invariant) -> bool {
-        let abandoned = self.costs.backup_abandoned
-            && matches!(
-                invariant,
-                Invariant::AConsistent | Invariant::BackupFaithful
-            );
-        self.policy.claims(invariant) && !abandoned
+        let lost = [LostBackup::GivenUp, LostBackup::Abandoned]
+            .into_iter()
+            .any(|l| self.lost(l) && l.drops(invariant));
+        self.policy.claims(invariant) && !lost
+    }
+
+    fn lost(&self, how: LostBackup) -> bool {
+        match how {
+            LostBackup::GivenUp => self.costs.backup_given_up,
+            LostBackup::Abandoned => self.costs.backup_abandoned,
+        }
     }
 }

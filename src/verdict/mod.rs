@@ -3,7 +3,7 @@
 //!
 //! | exit | meaning |
 //! | ---- | ------- |
-//! | 0 | everything requested was checked and held |
+//! | 0 | every claimed invariant was checked and held (a run whose simulated backup was given up or abandoned too: its copy's invariants are not claimed, [`Report::backups_lost`]) |
 //! | 1 | an invariant was violated (with `--allow-violations`: 0) |
 //! | 2 | bad input or usage: a file, a flag, an unwritable output directory |
 //! | 3 | incomplete: a bound, a limit, a budget or an interrupt cut the work, or an invariant could not be judged, so no verdict is claimed |
@@ -216,6 +216,11 @@ pub fn writable_file(flag: &str, path: &std::path::Path) -> anyhow::Result<()> {
 /// policy claims; `not claimed` with what was observed for the others
 /// (`sim::Policy::claims`, `sim::Judgement`).
 pub fn of_run(report: &mut Report, suite: &str, r: &sim::RunResult) {
+    if let Some(lost) = r.backup_lost() {
+        report
+            .backups_lost
+            .push(format!("{suite}: backup {lost}: {}", lost_why(r, lost)));
+    }
     for j in r.judgements() {
         let observed = match j.observed {
             sim::Observed::Held => Outcome::Held,
@@ -227,19 +232,30 @@ pub fn of_run(report: &mut Report, suite: &str, r: &sim::RunResult) {
                 reason: "keep_history = false: the run kept no history to judge".into(),
             },
         };
-        let outcome = if j.claimed {
-            observed
-        } else {
-            Outcome::NotClaimed {
-                policy: if r.costs.backup_abandoned {
-                    format!("{} (backup abandoned: data area full)", r.policy)
-                } else {
-                    r.policy.to_string()
-                },
+        let outcome = match j.lost {
+            _ if j.claimed => observed,
+            Some(lost) => Outcome::NotClaimed {
+                policy: format!("{} (backup {lost}: {})", r.policy, lost_why(r, lost)),
                 observed: Box::new(observed),
-            }
+            },
+            None => Outcome::NotClaimed {
+                policy: r.policy.to_string(),
+                observed: Box::new(observed),
+            },
         };
         report.push(suite, j.invariant.as_str(), outcome);
+    }
+}
+
+/// Why a run's backup made no archive, in words: `quiesce deadline missed 3 times`,
+/// `data area full`, `an archive pass met an unreadable block`.
+pub fn lost_why(r: &sim::RunResult, lost: sim::LostBackup) -> String {
+    match lost {
+        sim::LostBackup::Abandoned => "data area full".into(),
+        sim::LostBackup::GivenUp if r.costs.quiesce_timeouts > 0 => {
+            format!("quiesce deadline missed {} times", r.costs.quiesce_timeouts)
+        }
+        sim::LostBackup::GivenUp => "an archive pass met an unreadable block".into(),
     }
 }
 
@@ -330,6 +346,12 @@ pub struct Report {
     /// each `sometimes` witness (absent for the other commands).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coverage: Option<model::Coverage>,
+    /// `run`, `sweep`: the suites whose backup was given up or abandoned, each with
+    /// why (`quiesce: backup given up: quiesce deadline missed 3 times`). Their
+    /// copy's invariants are `not-claimed`; the exit status does not change (a
+    /// failed backup is a result of the simulated policy, not a broken claim).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backups_lost: Vec<String>,
 }
 
 impl Report {
@@ -346,6 +368,7 @@ impl Report {
             exit_code: 0,
             cases: Vec::new(),
             coverage: None,
+            backups_lost: Vec::new(),
         }
     }
 
@@ -399,10 +422,15 @@ impl Report {
             Exit::Incomplete => "incomplete",
             Exit::BadInput => "bad input",
         };
-        let not_claimed = match self.not_claimed() {
+        let mut not_claimed = match self.not_claimed() {
             0 => String::new(),
             n => format!(", {n} not claimed"),
         };
+        match self.backups_lost.len() {
+            0 => {}
+            1 => not_claimed.push_str("; 1 backup given up or abandoned"),
+            n => not_claimed.push_str(&format!("; {n} backups given up or abandoned")),
+        }
         format!(
             "verdict: {what} ({} cases: {} violated, {} unchecked or incomplete{not_claimed}; exit {})",
             self.cases.len(),

@@ -223,6 +223,8 @@ impl World<'_> {
         self.count(|c| c.integrity_detections += 1);
         self.refuse_retire()?;
         self.tally.backup_given_up = true;
+        self.marks.given_up = Some(self.q.now());
+        self.log(Event::GiveUp);
         self.stop_cycles();
         Ok(())
     }

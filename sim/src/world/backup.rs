@@ -59,6 +59,10 @@ impl World<'_> {
     /// A retry after a missed deadline.
     pub(super) fn quiesce_retry(&mut self) -> Result<(), SimError> {
         self.quiesce_attempt();
+        self.marks.quiesce_retries.push(self.q.now());
+        self.log(Event::QuiesceRetry {
+            attempt: self.quiesce_attempts,
+        });
         self.after_end()
     }
 
@@ -71,6 +75,8 @@ impl World<'_> {
         }
         self.quiesce_pending = false;
         self.tally.quiesce_timeouts += 1;
+        self.marks.quiesce_timeouts.push(self.q.now());
+        self.log(Event::QuiesceTimeout { attempt });
         self.open_gate()?;
         let before = self.cycle.as_ref().map_or(0, |c| c.quiesce_attempts_before);
         if attempt - before <= self.scenario.backup.quiesce_retries_max {
@@ -81,6 +87,8 @@ impl World<'_> {
             if let Some(c) = self.cycle.as_mut() {
                 c.given_up = true;
             }
+            self.marks.given_up = Some(self.q.now());
+            self.log(Event::GiveUp);
             self.end_cycle(self.q.now());
         }
         Ok(())

@@ -83,7 +83,13 @@ fn mutate(h: &History, k: usize, r: &mut ChaCha8Rng) -> Option<History> {
                 sim::history::write_record(&mut d[off..], v + delta, s);
             });
         }
-        Event::Split | Event::BReady | Event::Abandon | Event::Unreadable { .. } => {
+        Event::Split
+        | Event::BReady
+        | Event::Abandon
+        | Event::QuiesceTimeout { .. }
+        | Event::QuiesceRetry { .. }
+        | Event::GiveUp
+        | Event::Unreadable { .. } => {
             m.events.remove(k);
         }
     }

@@ -374,6 +374,40 @@ fn backup_faithful_and_space_reclaimed() {
     assert_eq!(only(&h2), vec![Invariant::SpaceReclaimed]);
 }
 
+/// A backup given up in the oracle's vocabulary: quiesce's timeouts and retries judge
+/// nothing by themselves; after a `GiveUp` no archive may be claimed in the cycle.
+#[test]
+fn an_archive_claimed_after_a_give_up_is_a_backup_faithful_violation() {
+    let (good_h, _, _) = good();
+    let archive = good_h
+        .events
+        .iter()
+        .position(|s| matches!(s.event, Event::Archive { .. }))
+        .unwrap();
+    let mut quiet = good_h.clone();
+    for (k, e) in [
+        Event::QuiesceTimeout { attempt: 1 },
+        Event::QuiesceRetry { attempt: 2 },
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        quiet.events.insert(1 + k, sim::Step { time: 0, event: e });
+    }
+    assert_eq!(check_all(&quiet), vec![]);
+    let mut given_up = good_h.clone();
+    given_up.events.insert(
+        archive,
+        sim::Step {
+            time: 10,
+            event: Event::GiveUp,
+        },
+    );
+    let v = oracle::backup_faithful(&given_up).unwrap_err();
+    assert_eq!(v.event_index, archive + 1, "{v}");
+    assert_eq!(only(&given_up), vec![Invariant::BackupFaithful]);
+}
+
 /// An abandoned backup in the oracle's vocabulary: VLUN A retired with no archive is
 /// a backup-faithful violation at the retire unless an `Abandon` reported it first;
 /// an abandoned backup that still claims an archive is one too; a split starts a new

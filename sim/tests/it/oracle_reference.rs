@@ -600,7 +600,7 @@ pub fn backup_faithful(h: &History) -> Result<(), Violation> {
                 split_seen = true;
                 (archived, abandoned) = (false, false);
             }
-            Event::Abandon => abandoned = true,
+            Event::Abandon | Event::GiveUp => abandoned = true,
             Event::Retire { .. } if !archived && !abandoned => {
                 return broken(
                     "VLUN A retired with no archive of it, and the backup not reported abandoned"

@@ -2,7 +2,7 @@
 //! transactions do not all end in time the attempt fails, the gate reopens, and the
 //! backup is retried after the back-off or given up.
 
-use sim::{run, GeneratedConfig, Policy, Scenario, WorkloadConfig};
+use sim::{run, Event, GeneratedConfig, Invariant, Policy, Scenario, WorkloadConfig};
 
 /// Transactions up to 3,000 ticks long, a new one every 300 on average.
 fn long_transactions() -> Scenario {
@@ -28,7 +28,8 @@ fn a_missed_deadline_reopens_the_gate_and_gives_up_after_the_retries() {
         s.backup.quiesce_deadline_ticks = Some(1);
         s.backup.quiesce_retries_max = 1;
         s.backup.quiesce_retry_backoff_ticks = 5_000;
-        let r = run(&s, Policy::Quiesce, seed).unwrap().result;
+        let out = run(&s, Policy::Quiesce, seed).unwrap();
+        let r = out.result;
         assert!(
             r.claimed_violations().is_empty(),
             "seed {seed}: {:?}",
@@ -42,8 +43,35 @@ fn a_missed_deadline_reopens_the_gate_and_gives_up_after_the_retries() {
             assert_eq!((r.marks.split, r.marks.retire), (None, None), "seed {seed}");
             // The gate was closed only for the two 1-tick attempts.
             assert!(r.costs.unavailable_ticks <= 2, "seed {seed}");
+            // The oracle's record says so: two timeouts, one retry, the give-up.
+            let h = out.history.as_ref().expect("history kept");
+            let count = |f: fn(&Event) -> bool| h.events.iter().filter(|s| f(&s.event)).count();
+            let timeouts = count(|e| matches!(e, Event::QuiesceTimeout { .. }));
+            let retries = count(|e| matches!(e, Event::QuiesceRetry { attempt: 2 }));
+            assert_eq!((timeouts, retries), (2, 1), "seed {seed}");
+            assert_eq!(count(|e| matches!(e, Event::GiveUp)), 1, "seed {seed}");
+            assert_eq!(r.marks.quiesce_timeouts.len(), 2, "seed {seed}");
+            assert!(r.marks.given_up.is_some(), "seed {seed}");
+            // No copy was taken: nothing about it is claimed, never `held`.
+            for j in r.judgements() {
+                let copy = matches!(
+                    j.invariant,
+                    Invariant::AConsistent | Invariant::BackupFaithful | Invariant::SpaceReclaimed
+                );
+                assert_eq!(
+                    j.claimed,
+                    !copy && Policy::Quiesce.claims(j.invariant),
+                    "{j:?}"
+                );
+                if copy {
+                    assert_eq!(j.to_string(), "not claimed (given up)", "seed {seed}");
+                }
+            }
         } else {
             assert!(r.marks.retire.is_some(), "seed {seed}");
+            assert!(Invariant::ALL
+                .iter()
+                .all(|&i| r.claims(i) == Policy::Quiesce.claims(i)));
         }
     }
     // sometimes: with transactions in flight at the request, the backup is given up.

@@ -1,0 +1,151 @@
+//! A backup that did not complete claims nothing about its copy, in every output of
+//! `owm run`: a quiesce backup given up at its deadline, and a copy-on-write backup
+//! abandoned when its data area filled (`break-snapshot`).
+
+use crate::costs::summary_rows;
+use crate::util::*;
+
+/// Long bank transfers (20-2000 ticks of work) on 1024 accounts: at the request several
+/// are running, and a 300-tick freeze limit is missed three times in a row (the first
+/// attempt and both retries), so the backup is given up. `cow` beside it completes.
+pub const GIVEN_UP: &str = r#"
+policies = ["none", "quiesce", "cow"]
+seed = 1
+name = "quiesce-deadline"
+
+[workload]
+kind = "bank"
+accounts = 1024
+transactions = 300
+arrival_ticks_mean = 100
+compute_ticks_min = 20
+compute_ticks_max = 2000
+
+[backup]
+quiesce_deadline_ticks = 300
+quiesce_retries_max = 2
+quiesce_retry_backoff_ticks = 1000
+"#;
+
+fn events<'a>(
+    rows: &'a [std::collections::BTreeMap<String, String>],
+    policy: &str,
+    event: &str,
+) -> Vec<&'a std::collections::BTreeMap<String, String>> {
+    rows.iter()
+        .filter(|r| r["policy"] == policy && r["event"] == event)
+        .collect()
+}
+
+/// The review's repro: the given-up quiesce backup is `not claimed (given up)` for
+/// A-consistent, backup-faithful and space-reclaimed in the verdict table,
+/// `summary.csv`, the JSON and JUnit (skipped, never a pass); `trace.csv` has a row per
+/// missed deadline, per retry and the give-up; stdout says so; the exit is 0 (a failed
+/// backup is the policy's result, not a broken claim) and the JSON lists it in
+/// `backups_lost`. The completed `cow` backup beside it keeps every claim.
+#[test]
+fn a_given_up_quiesce_backup_claims_nothing_about_its_copy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(tmp.path(), "qd.toml", GIVEN_UP);
+    let out = tmp.path().join("o");
+    let (json, xml) = (tmp.path().join("v.json"), tmp.path().join("v.xml"));
+    let o = owm(&[
+        "run",
+        &f,
+        "--out",
+        &s(&out),
+        "--json",
+        &s(&json),
+        "--junit",
+        &s(&xml),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = stdout(&o);
+    let rows = summary_rows(&out);
+    let q = &rows["quiesce"];
+    // Reached: three attempts, three timeouts, given up, nothing copied.
+    assert_eq!(num(q, "quiesce_attempts"), 3.0, "{q:?}");
+    assert_eq!(num(q, "quiesce_timeouts"), 3.0, "{q:?}");
+    assert_eq!(q["backup_given_up"], "1");
+    assert_eq!(q["archive_copy_at_ticks"], "");
+    let copy = ["A-consistent", "backup-faithful", "space-reclaimed"];
+    for inv in copy {
+        assert_eq!(q[inv], "not claimed (given up)", "{inv}");
+        assert_eq!(rows["cow"][inv], "held", "{inv}");
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{inv} ")))
+            .unwrap();
+        assert!(line.contains("not claimed (given up)"), "{line}");
+    }
+    assert_eq!(q["B-complete"], "held");
+    assert!(
+        text.contains("backup given up under quiesce at ")
+            && text.contains("(quiesce deadline missed 3 times): no copy taken; not claimed: A-consistent, backup-faithful, space-reclaimed"),
+        "{text}"
+    );
+    assert!(!text.contains("backup given up under cow"), "{text}");
+    assert!(
+        text.contains("; 1 backup given up or abandoned; exit 0)"),
+        "{text}"
+    );
+    // trace.csv: request, three timeouts (attempts 1-3), two retries, the give-up.
+    let trace = csv_rows(&out, "trace.csv");
+    let timeouts = events(&trace, "quiesce", "quiesce-timeout");
+    let retries = events(&trace, "quiesce", "quiesce-retry");
+    let given_up = events(&trace, "quiesce", "backup-given-up");
+    assert_eq!(timeouts.len(), 3);
+    assert_eq!(retries.len(), 2);
+    assert_eq!(given_up.len(), 1);
+    assert_eq!(timeouts[2]["detail"], "attempt 3");
+    assert_eq!(retries[0]["detail"], "attempt 2");
+    assert_eq!(given_up[0]["time_ticks"], timeouts[2]["time_ticks"]);
+    assert!(events(&trace, "cow", "backup-given-up").is_empty());
+    // JSON: not-claimed with the reason, never held; the lost backup listed.
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["exit_code"], 0);
+    let lost = v["backups_lost"].as_array().unwrap();
+    assert_eq!(lost.len(), 1, "{lost:?}");
+    assert!(lost[0]
+        .as_str()
+        .unwrap()
+        .starts_with("quiesce: backup given up"));
+    for inv in copy {
+        let case = v["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["suite"] == "quiesce" && c["name"] == inv)
+            .unwrap();
+        assert_eq!(case["verdict"], "not-claimed", "{case}");
+        assert!(
+            case["policy"].as_str().unwrap().contains("backup given up"),
+            "{case}"
+        );
+    }
+    // JUnit: skipped, with the reason.
+    let xml = std::fs::read_to_string(&xml).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    for inv in copy {
+        let case = doc
+            .descendants()
+            .find(|n| {
+                n.has_tag_name("testcase")
+                    && n.attribute("classname") == Some("quiesce")
+                    && n.attribute("name") == Some(inv)
+            })
+            .unwrap();
+        let skipped = case
+            .children()
+            .find(|n| n.has_tag_name("skipped"))
+            .unwrap_or_else(|| panic!("{inv}: not skipped"));
+        assert!(
+            skipped
+                .attribute("message")
+                .unwrap()
+                .contains("backup given up"),
+            "{inv}"
+        );
+    }
+}
