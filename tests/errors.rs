@@ -70,6 +70,29 @@ fn out_of_range_value_names_file_line_and_key() {
     );
 }
 
+/// A freeze limit of 0 would fail every quiesce attempt the tick it starts and spin
+/// through the retries: refused at its key.
+#[test]
+fn a_zero_quiesce_deadline_is_refused_at_its_key() {
+    let text = "policies = [\"quiesce\"]\n[backup]\nquiesce_retries_max = 4294967295\nquiesce_deadline_ticks = 0\nquiesce_retry_backoff_ticks = 0\n";
+    let (_t, f, o) = run_file(text);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            &format!("{f}:4:"),
+            "key `backup.quiesce_deadline_ticks`",
+            "must be at least 1",
+        ],
+    );
+    let (_t, _f, o) = run_file(
+        &text
+            .replace("ticks = 0\nquiesce_retry", "ticks = 1\nquiesce_retry")
+            .replace("4294967295", "2"),
+    );
+    ok(&o);
+}
+
 #[test]
 fn unknown_profile_names_file_line_and_key() {
     let (_t, f, o) = run_file("name = \"x\"\n[device]\nprofile = \"floppy\"\n");

@@ -60,6 +60,14 @@ pub(crate) fn scenario(s: &Scenario) -> Result<Layout, SimError> {
     }
     at_least("limits.events_max", s.limits.events_max, 1)?;
     at_least("limits.attempts_max", s.limits.attempts_max, 1)?;
+    if s.backup.quiesce_deadline_ticks == Some(0) {
+        // A freeze limit of 0 ticks fails every attempt the tick it starts, and its
+        // retries spin until a limit stops the run.
+        return Err(bad(
+            "backup.quiesce_deadline_ticks",
+            "0 is out of range: must be at least 1 (a freeze limit of 0 fails every attempt at once; leave the key out for no limit)".into(),
+        ));
+    }
     workload(&s.workload)?;
     blind_writes(s)?;
     faults(&s.faults)?;
