@@ -316,7 +316,7 @@ fn print_table(runs: &[NamedRun], history_kept: bool) {
         ("violations", M::Violations),
     ];
     print_rows(runs, history_kept, &cols);
-    say!("(times in ticks, 1 tick = 1 µs; adm = admission delay of new transactions; wr/lw = physical writes per logical write; violations of the invariants the policy claims)");
+    say!("(times in ticks, 1 tick = 1 µs; adm = admission delay of new transactions; req→A ok = request to A consistent, `abandoned` / `given up` when the backup made no archive; wr/lw = physical writes per logical write; violations of the invariants the policy claims)");
     if runs.iter().all(|r| r.result.cycles.is_empty()) {
         return;
     }
@@ -375,8 +375,16 @@ fn print_rows(runs: &[NamedRun], history_kept: bool, cols: &[(&str, tables::Metr
     for (name, result) in &rows {
         let mut line = format!("{name:<name_w$}");
         for &(_, metric) in cols {
-            let v = match metric {
-                M::Violations if !history_kept => "unchecked".to_string(),
+            let lost = match (result.marks.abandoned, result.marks.given_up) {
+                (Some(_), _) => Some("abandoned"),
+                (None, Some(_)) => Some("given up"),
+                (None, None) => None,
+            };
+            let v = match (metric, lost) {
+                (M::Violations, _) if !history_kept => "unchecked".to_string(),
+                // No copy was archived: no request → A consistent figure to read as a
+                // backup's.
+                (M::RequestToAConsistentTicks, Some(lost)) => lost.to_string(),
                 _ => metric.value(result),
             };
             line.push_str(&format!(" {:>10}", if v.is_empty() { "-" } else { &v }));

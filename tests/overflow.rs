@@ -97,6 +97,40 @@ fn break_snapshot_abandons_the_backup_and_says_so() {
     assert!(!trace
         .lines()
         .any(|l| l.starts_with("cow,") && l.contains(",archive-copy,")));
+    // No retire without an archive: VLUN A is dropped (`a-dropped`, after the
+    // abandonment), and retire_at_ticks stays empty; mirroring retires.
+    for p in ["logging", "cow"] {
+        assert_eq!(rows[p]["retire_at_ticks"], "", "{p}");
+        let mine = |e: &str| {
+            trace
+                .lines()
+                .position(|l| l.starts_with(&format!("{p},")) && l.contains(&format!(",{e},")))
+        };
+        assert_eq!(mine("retire"), None, "{p}");
+        let (ab, dropped) = (
+            mine("backup-abandoned").unwrap(),
+            mine("a-dropped").unwrap(),
+        );
+        assert!(ab < dropped, "{p}");
+        // stdout: a line says so, and the headline table shows no request → A
+        // consistent figure for the abandoned rows.
+        assert!(
+            text.contains(&format!("backup abandoned under {p} at "))
+                && text.contains("(data area full): VLUN A dropped with no archive; not claimed: A-consistent, backup-faithful"),
+            "{text}"
+        );
+        let row = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{p} ")))
+            .unwrap();
+        assert!(row.contains(" abandoned "), "{row}");
+    }
+    assert_ne!(rows["mirroring"]["retire_at_ticks"], "");
+    assert!(!text.contains("backup abandoned under mirroring"), "{text}");
+    assert!(
+        text.contains("; 2 backups given up or abandoned; exit 0)"),
+        "{text}"
+    );
 }
 
 /// The data-area keys are validated like every other: file, line, key, exit 2.

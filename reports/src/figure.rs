@@ -219,12 +219,6 @@ fn cycle_marks(r: &RunResult, m: &sim::Marks, cycle: Option<u32>) -> Vec<Mark> {
         Policy::CrashConsistent => ("VLUN B ready", "A copied as is (not consistent)"),
         Policy::Owm(_) => ("VLUN B ready", "A consistent"),
     };
-    // A full data area under `break-snapshot`: A dropped with no archive.
-    let retire_name = if r.costs.backup_abandoned {
-        "backup abandoned, A dropped"
-    } else {
-        "A retired"
-    };
     // Quiesce's missed deadlines, its retries and a backup given up.
     let failed = m
         .quiesce_timeouts
@@ -242,7 +236,17 @@ fn cycle_marks(r: &RunResult, m: &sim::Marks, cycle: Option<u32>) -> Vec<Mark> {
                 .iter()
                 .map(|&t| (Some(t), MarkKind::Request, None, "quiesce retried")),
         )
-        .chain([(m.given_up, MarkKind::Failed, None, "backup given up")]);
+        .chain([
+            (m.given_up, MarkKind::Failed, None, "backup given up"),
+            // A full data area under `break-snapshot`: A dropped with no archive.
+            (
+                m.abandoned,
+                MarkKind::Failed,
+                None,
+                "backup abandoned (data area full)",
+            ),
+            (m.a_dropped, MarkKind::Retire, None, "A dropped, no archive"),
+        ]);
     let list = [
         (m.request, MarkKind::Request, req, "backup request"),
         (m.vlun_b_ready, MarkKind::BReady, ready, ready_name),
@@ -253,7 +257,7 @@ fn cycle_marks(r: &RunResult, m: &sim::Marks, cycle: Option<u32>) -> Vec<Mark> {
             None,
             "archive copy done",
         ),
-        (m.retire, MarkKind::Retire, None, retire_name),
+        (m.retire, MarkKind::Retire, None, "A retired"),
     ];
     list.into_iter()
         .chain(failed)

@@ -182,6 +182,7 @@ fn mark_rows(policy: &str, r: &RunResult) -> Vec<(u64, u32, u8, [String; 9])> {
             ("archive-copy", m.archive_copy, String::new()),
             ("retire", m.retire, String::new()),
             ("backup-abandoned", m.abandoned, String::new()),
+            ("a-dropped", m.a_dropped, "no archive".to_string()),
         ];
         // Quiesce's missed deadlines and retries, numbered within the cycle.
         let timeouts = m.quiesce_timeouts.iter().enumerate();

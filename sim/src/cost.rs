@@ -67,8 +67,12 @@ pub struct Marks {
     /// VLUN A retired, its extra space freed.
     pub retire: Option<Tick>,
     /// The backup was abandoned (a full data area under `break-snapshot`): VLUN A
-    /// dropped with no archive (`retire` follows when its extra space is freed).
+    /// dropped with no archive and no retire (`a_dropped` follows).
     pub abandoned: Option<Tick>,
+    /// An abandoned backup's VLUN A is gone and its extra space freed (the drop's own
+    /// I/O, write logging's merge, completed): in place of `retire`, which needs an
+    /// archive.
+    pub a_dropped: Option<Tick>,
     /// Quiesce attempts that missed `backup.quiesce_deadline_ticks`: when each
     /// timed out (the gate reopened), in order.
     pub quiesce_timeouts: Vec<Tick>,

@@ -197,7 +197,12 @@ impl World<'_> {
         self.a_retired = true;
         self.tally.backup_io.add(cost);
         let retired = self.backup_call(now, cost);
-        self.marks.retire = Some(retired);
+        if self.a_abandoned {
+            // Dropped with no archive: not a retire.
+            self.marks.a_dropped = Some(retired);
+        } else {
+            self.marks.retire = Some(retired);
+        }
         let extra = self.dev.extra_space_blocks();
         self.log(Event::Retire {
             extra_space_blocks: extra,
