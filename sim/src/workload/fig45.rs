@@ -1,6 +1,14 @@
 //! Fig 4/5: transaction sources (501) put transactions into the request queue (502);
 //! processes 503 and 504 take them from it before the split, 507 and 508 after
 //! (time 521); when 503/504 finish what they hold (time 522), VLUN A is consistent.
+//!
+//! The rotation from 503/504 to 507/508 is the application's, not the storage's: it
+//! happens at the first backup request time under every policy (at the split under
+//! crash-consistent and the one-way mirror, at the request under quiesce, at the time
+//! the request would come under `none`). The pool is bounded: `processes` seats serve
+//! the queue before, during and after the rotation, and 507 takes the seat of 503 when
+//! 503's old transaction ends. So a backup never serves the queue with more processes
+//! than no backup does (`sim/tests/it/fairness.rs`, `scenarios/README.md`).
 
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -21,7 +29,7 @@ pub struct Fig45Config {
     /// Mean ticks between arrivals into queue 502, Poisson (default 30).
     pub arrival_ticks_mean: u64,
     /// Processes serving the queue before the split, and again after it (default 2:
-    /// 503/504, then 507/508).
+    /// 503/504, then 507/508, each taking the seat of an old one as it ends).
     pub processes: u32,
     /// Records each transaction updates, at least / at most (default 1 / 3).
     pub updates_min: u32,

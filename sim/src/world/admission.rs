@@ -281,10 +281,8 @@ impl World<'_> {
         self.txns[att as usize].held.clear();
         self.txns[att as usize].gen = self.txns[att as usize].gen.wrapping_add(1);
         self.free_attempts.push(att);
-        if let (Some(pool), Some((generation, seat))) = (self.pool.as_mut(), seat) {
-            if pool.generation == generation {
-                pool.busy[seat] = false;
-            }
+        if let (Some(pool), Some((_, seat))) = (self.pool.as_mut(), seat) {
+            pool.busy[seat] = false;
         }
         if begun {
             self.active -= 1;

@@ -30,7 +30,9 @@ impl World<'_> {
             Policy::None => Ok(()),
             Policy::Quiesce => {
                 self.quiesce_attempt();
-                self.after_end()
+                self.rotate_pool();
+                self.after_end()?;
+                self.dispatch()
             }
             Policy::CrashConsistent => {
                 self.split()?;
@@ -126,15 +128,29 @@ impl World<'_> {
         self.marks.split = Some(now);
         self.log(Event::Split);
         if first && self.policy != Policy::Quiesce {
-            if let Some(pool) = self.pool.as_mut() {
-                // 503/504 finish what they hold; 507/508 take the queue from now on.
-                pool.labels = pool.after.clone();
-                pool.busy = vec![false; pool.labels.len()];
-                pool.generation += 1;
-                self.hand_back_unbegun();
-            }
+            self.rotate_pool();
         }
         Ok(())
+    }
+
+    /// Fig 4/5 ([0051]): the application's processes rotate once, at the first backup
+    /// request: 503/504 finish what they hold, 507/508 take queue 502 from then on.
+    /// The rotation is the application's, not the storage's, so it happens under every
+    /// policy at the same time: at the split where the request splits at once, at the
+    /// request under `quiesce` (whose split waits for the old transactions) and under
+    /// `none` (which has no request; the run schedules [`Ev::PoolRotate`] instead).
+    /// The pool stays bounded: a seat an old transaction holds passes to 507/508 only
+    /// when it ends. Without both, a split would give the queue extra processes that
+    /// `none` never has.
+    pub(super) fn rotate_pool(&mut self) {
+        if let Some(pool) = self.pool.as_mut().filter(|p| p.generation == 0) {
+            // A seat 503/504 holds stays taken until its transaction ends: the
+            // application serves the queue with the same number of processes before,
+            // during and after the rotation.
+            pool.labels = pool.after.clone();
+            pool.generation += 1;
+            self.hand_back_unbegun();
+        }
     }
 
     /// Fig 4/5 at the split: a transaction 503/504 took but has not begun (still
@@ -170,6 +186,9 @@ impl World<'_> {
             t.held.clear();
             t.locks.clear();
             t.next_lock = 0;
+            if let (Some(pool), Some((_, seat))) = (self.pool.as_mut(), t.pool_seat) {
+                pool.busy[seat] = false;
+            }
             t.pool_seat = None;
             t.process = None;
             t.stage = Stage::Queued;

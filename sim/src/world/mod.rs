@@ -58,6 +58,9 @@ pub(crate) enum Ev {
     },
     /// A scheduled backup request ([`crate::schedule`]).
     Request,
+    /// Under `none`, the first request time: Fig 4/5's processes rotate as they do
+    /// at the request under the other policies ([`World::rotate_pool`]).
+    PoolRotate,
     /// The previous cycle retired: the next queued request starts.
     NextCycle,
     BReady,
@@ -550,11 +553,14 @@ impl<'a> World<'a> {
         for (t, client) in self.workload.start() {
             self.q.schedule_at(t, Ev::Arrive { client });
         }
+        let default = self.scenario.workload.default_request_ticks();
+        let requests = self.scenario.backup.request_times(default);
         if self.policy != Policy::None {
-            let default = self.scenario.workload.default_request_ticks();
-            for at in self.scenario.backup.request_times(default) {
+            for &at in &requests {
                 self.q.schedule_at(at, Ev::Request);
             }
+        } else if let (Some(_), Some(&at)) = (&self.pool, requests.iter().min()) {
+            self.q.schedule_at(at, Ev::PoolRotate);
         }
         self.schedule_faults();
         self.note_extra_space();
@@ -596,6 +602,10 @@ impl<'a> World<'a> {
             Ev::IoDone { att, gen } if live(self, att, gen) => self.io_done(att),
             Ev::ComputeDone { att, gen } if live(self, att, gen) => self.compute_done(att),
             Ev::Request => self.scheduled_request(),
+            Ev::PoolRotate => {
+                self.rotate_pool();
+                self.dispatch()
+            }
             Ev::NextCycle => self.next_cycle(),
             Ev::BReady => self.b_ready(),
             Ev::ArchiveRead => self.archive_read(),
