@@ -247,11 +247,12 @@ fn simulator_checks_name_file_line_and_key() {
 
 #[test]
 fn a_run_too_large_for_memory_is_refused_before_it_starts_with_the_estimate() {
-    // A 1 TiB volume (2^28 blocks of 4 KiB), 10^7 transactions with the history on:
-    // the judge's images of the blocks written are tens of GiB (they hold only the
-    // blocks written, so the volume's size alone no longer refuses a run).
+    // A 1 TiB volume (2^28 blocks of 4 KiB), 10^8 transactions with the history on:
+    // what the judge and the stores hold for the blocks written is tens of GiB (only
+    // the blocks written are held, so the volume's size alone no longer refuses a run;
+    // 10^7 is estimated under the default 4 GiB and runs).
     let text = "policies = [\"cow\"]\n\
-                [workload]\nkind = \"generated\"\nrecords = 268435456\ntransactions = 10000000\n\
+                [workload]\nkind = \"generated\"\nrecords = 268435456\ntransactions = 100000000\n\
                 [geometry]\nblock_size_bytes = 4096\nrecords_per_block = 1\n\
                 [limits]\nvolume_bytes_max = 2199023255552\n";
     let (t, f, o) = run_file(text);
