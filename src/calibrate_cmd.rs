@@ -425,6 +425,7 @@ fn measure_profile(args: &CalibrateArgs, dir: &Path) -> Result<DeviceModelConfig
         integrity: false,
         journal_lane: true,
         channels: CHANNELS,
+        write_channels: None,
         jitter_ticks_max: 0,
     };
     let text = format!(

@@ -228,6 +228,12 @@ fn simulator_checks_name_file_line_and_key() {
             3,
             "device.channels",
         ),
+        ("[device]\nwrite_channels = 0\n", 2, "device.write_channels"),
+        (
+            "[device]\nprofile = \"nvme-ssd\"\n\nwrite_channels = 0\n",
+            4,
+            "device.write_channels",
+        ),
         (
             "[workload]\nkind = \"generated\"\nwrite_kind = \"blind\"\n",
             3,

@@ -15,6 +15,7 @@ mod lost_backup;
 mod outdir;
 mod overflow;
 mod plots;
+mod profiles;
 mod run;
 mod serve;
 mod sweep;

@@ -8,6 +8,13 @@
 //! order; ties go to the lowest channel number). The two image writes of a mirrored
 //! A write are priced one after the other: the acknowledgement needs both ([0051]).
 //!
+//! With `write_channels` below `channels`, a call that writes also needs one of
+//! `write_channels` write slots: it starts when a channel and a write slot are both
+//! free, and holds the slot for its writes' time (`writes × write_latency`), so
+//! sustained writes are bounded at `write_channels / write_latency` while a lone
+//! write still takes `write_latency` (a drive whose writes land in a fast buffer at
+//! queue depth 1 but whose sustained random writes are far fewer than its reads).
+//!
 //! With `journal_lane`, a call's journal syncs are taken off its channel and priced
 //! on one lane every call shares, after the call's channel time: the engine holds its
 //! metadata lock across a journal sync, so concurrent calls' syncs take turns while
@@ -72,6 +79,14 @@ pub struct DeviceModelConfig {
     pub journal_lane: bool,
     /// Parallel channels; calls queue when all are busy (default 4).
     pub channels: u32,
+    /// Write slots: a call with writes needs one as well as a channel, and holds it for
+    /// `writes × write_latency_ticks` from its start, so at most this many calls'
+    /// writes are in service at once (default: `channels`, no bound beyond the
+    /// channels'). Sustained block writes: `min(channels, write_channels) /
+    /// write_latency_ticks` per tick. Source of the profiles' values: their published
+    /// sustained random-write IOPS × write latency (Little's law).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_channels: Option<u32>,
     /// Extra uniform jitter of 0..=jitter ticks per call, from the device stream (default 2).
     pub jitter_ticks_max: Tick,
 }
@@ -90,6 +105,7 @@ impl Default for DeviceModelConfig {
             integrity: false,
             journal_lane: false,
             channels: 4,
+            write_channels: None,
             jitter_ticks_max: 2,
         }
     }
@@ -127,6 +143,11 @@ impl DeviceModelConfig {
         u64::from(cost.journal_syncs) * self.journal_sync_latency()
     }
 
+    /// Write slots: `write_channels`, else `channels`.
+    pub fn write_slots(&self) -> u32 {
+        self.write_channels.unwrap_or(self.channels)
+    }
+
     /// Ticks per journal sync: `journal_sync_latency_ticks`, else `flush_latency_ticks`.
     pub fn journal_sync_latency(&self) -> Tick {
         self.journal_sync_latency_ticks
@@ -154,6 +175,12 @@ pub struct DeviceModel {
     /// the backup's.
     free_at: Vec<Tick>,
     channels: Vec<Channel>,
+    /// Per write slot, when it becomes free, and its last call (as for the channels);
+    /// empty when the write slots are no fewer than the channels: then a write slot is
+    /// always free when a channel is (every call holding a slot holds a channel at
+    /// least as long), so the slots change nothing and are not kept.
+    write_free_at: Vec<Tick>,
+    write_slots: Vec<Channel>,
     /// The configuration's per-unit prices, as [`Price`].
     price: Price,
 }
@@ -216,6 +243,8 @@ impl DeviceModel {
     /// A device with every channel free at time 0 (at least one channel).
     pub fn new(config: DeviceModelConfig, mut rng: ChaCha8Rng) -> Self {
         let channels = config.channels.max(1) as usize;
+        let slots = config.write_slots().max(1) as usize;
+        let slots = if slots < channels { slots } else { 0 };
         Self {
             price: Price::of(&config),
             config,
@@ -224,6 +253,8 @@ impl DeviceModel {
             queued_ticks: 0,
             free_at: vec![0; channels],
             channels: vec![Channel::default(); channels],
+            write_free_at: vec![0; slots],
+            write_slots: vec![Channel::default(); slots],
         }
     }
 
@@ -263,14 +294,32 @@ impl DeviceModel {
                 (i, free) = (j, t);
             }
         }
-        let start = now.max(free);
+        let mut start = now.max(free);
+        let mut behind_backup_ticks = 0;
+        if !self.write_free_at.is_empty() && cost.total_writes() > 0 {
+            let (k, slot_free) = earliest(&self.write_free_at);
+            start = start.max(slot_free);
+            let slot = &mut self.write_slots[k];
+            behind_backup_ticks = slot_free
+                .min(start)
+                .saturating_sub(now.max(slot.last_start))
+                * u64::from(slot.last_backup);
+            self.write_free_at[k] = start + u64::from(cost.total_writes()) * price.write;
+            *slot = Channel {
+                last_start: start,
+                last_backup: is_backup_call(call),
+            };
+        }
         let ch = &mut self.channels[i];
         self.queued_ticks += start - now;
         // Without a branch on whether the call queued (often mispredicted): a call that
         // does not queue starts now, and its previous call started no later, so the
-        // difference saturates to 0.
-        let behind_backup_ticks =
-            start.saturating_sub(now.max(ch.last_start)) * u64::from(ch.last_backup);
+        // difference saturates to 0. The channel's part of the wait ends when the channel
+        // is free (later only when the call waited for a write slot); the blame is the
+        // longer of the channel's and the write slot's parts.
+        behind_backup_ticks = behind_backup_ticks.max(
+            free.min(start).saturating_sub(now.max(ch.last_start)) * u64::from(ch.last_backup),
+        );
         let end = start + service;
         self.free_at[i] = end;
         *ch = Channel {
@@ -292,6 +341,19 @@ impl DeviceModel {
             behind_backup_ticks,
         }
     }
+}
+
+/// The earliest free of `free_at` (not empty) and its index; ties to the lowest index.
+#[inline(always)]
+fn earliest(free_at: &[Tick]) -> (usize, Tick) {
+    let mut i = 0;
+    let mut free = free_at[0];
+    for (j, &t) in free_at.iter().enumerate().skip(1) {
+        if t < free {
+            (i, free) = (j, t);
+        }
+    }
+    (i, free)
 }
 
 /// When a priced call completes, and how long it queued behind the backup's I/O.
@@ -365,6 +427,62 @@ mod tests {
         let next = d.complete(5, &cost(1, 0), call_id(Some(2), 0));
         assert_eq!((next.at, next.behind_backup_ticks), (40, 0));
         assert_eq!(d.queued_ticks, 8 + 25);
+    }
+
+    /// With fewer write slots than channels, writes queue for a slot (held for their
+    /// write time only) while reads take the free channels; a lone write still takes
+    /// its latency.
+    #[test]
+    fn write_slots_bound_writes_not_reads() {
+        let cfg = DeviceModelConfig {
+            channels: 4,
+            write_channels: Some(1),
+            jitter_ticks_max: 0,
+            ..DeviceModelConfig::default()
+        };
+        let mut d = DeviceModel::new(cfg.clone(), stream(1, Component::Device));
+        // Four writes at once: one slot, 20 ticks each.
+        let ends: Vec<Tick> = (0..4).map(|c| d.complete_at(0, &cost(0, 1), c)).collect();
+        assert_eq!(ends, vec![20, 40, 60, 80]);
+        assert_eq!(d.queued_ticks, 20 + 40 + 60);
+        // Four reads at once take the four channels: the write slot is none of their
+        // concern.
+        let mut d = DeviceModel::new(cfg.clone(), stream(1, Component::Device));
+        let ends: Vec<Tick> = (0..4).map(|c| d.complete_at(0, &cost(1, 0), c)).collect();
+        assert_eq!(ends, vec![10; 4]);
+        // A read-and-write call holds the slot for its write only (20 of its 30).
+        let mut d = DeviceModel::new(cfg.clone(), stream(1, Component::Device));
+        assert_eq!(d.complete_at(0, &cost(1, 1), 1), 30);
+        assert_eq!(d.complete_at(0, &cost(0, 1), 2), 40);
+        // As many slots as channels (or more, or none given) change nothing.
+        for w in [None, Some(4), Some(9)] {
+            let c = DeviceModelConfig {
+                write_channels: w,
+                ..cfg.clone()
+            };
+            let mut d = DeviceModel::new(c, stream(1, Component::Device));
+            let ends: Vec<Tick> = (0..5).map(|c| d.complete_at(0, &cost(0, 1), c)).collect();
+            assert_eq!(ends, vec![20, 20, 20, 20, 40]);
+        }
+    }
+
+    /// A user's write waiting for the slot a backup call holds is blamed on the backup.
+    #[test]
+    fn waiting_for_a_backup_s_write_slot_is_blamed_on_the_backup() {
+        let cfg = DeviceModelConfig {
+            channels: 4,
+            write_channels: Some(1),
+            jitter_ticks_max: 0,
+            ..DeviceModelConfig::default()
+        };
+        let mut d = DeviceModel::new(cfg, stream(1, Component::Device));
+        // The backup writes 3 blocks: the slot is held 0..60.
+        assert_eq!(d.complete_at(0, &cost(0, 3), call_id(None, 0)), 60);
+        let user = d.complete(10, &cost(0, 1), call_id(Some(1), 0));
+        assert_eq!((user.at, user.behind_backup_ticks), (80, 50));
+        // The next user write waits 60..80 behind that user's write: not the backup's.
+        let next = d.complete(60, &cost(0, 1), call_id(Some(2), 0));
+        assert_eq!((next.at, next.behind_backup_ticks), (100, 0));
     }
 
     fn synced(flushes: u32, journal_syncs: u32) -> IoCost {

@@ -24,14 +24,17 @@ pub enum DeviceProfile {
     Hdd7200,
     /// A SATA SSD after the Samsung 870 EVO datasheet: QD1 4 KiB random read 13,000
     /// IOPS (77 µs), random write 36,000 IOPS (28 µs); 8 channels (its QD32 read IOPS,
-    /// 98,000, over its QD1 IOPS: 7.5); flush 1 ms (no power-loss protection: the
-    /// order measured on consumer drives, an assumption for this one).
+    /// 98,000, over its QD1 IOPS: 7.5); 2 write slots (its QD32 write IOPS, 88,000,
+    /// × 28 µs = 2.5 writes in flight, rounded down: 71,429 sustained write IOPS);
+    /// flush 1 ms (no power-loss protection: the order measured on consumer drives,
+    /// an assumption for this one).
     SataSsd,
     /// A datacenter NVMe SSD with power-loss protection after the Intel SSD DC P4500
     /// 2 TB specification: random 4 KiB read latency 85 µs, write 20 µs; 490,000 read
-    /// IOPS × 85 µs ≈ 42 requests in flight (42 channels, Little's law); flush 50 µs
-    /// (within the 12-58 µs measured on datacenter NVMe drives with power-loss
-    /// protection).
+    /// IOPS × 85 µs ≈ 42 requests in flight (42 channels, Little's law); 38,000
+    /// random write IOPS × 20 µs = 0.76 writes in flight (1 write slot: 50,000
+    /// sustained write IOPS); flush 50 µs (within the 12-58 µs measured on datacenter
+    /// NVMe drives with power-loss protection).
     NvmeSsd,
 }
 
@@ -53,6 +56,7 @@ impl DeviceProfile {
                 write_latency_ticks: 28,
                 flush_latency_ticks: 1_000,
                 channels: 8,
+                write_channels: Some(2),
                 ..base
             },
             DeviceProfile::NvmeSsd => DeviceModelConfig {
@@ -60,6 +64,7 @@ impl DeviceProfile {
                 write_latency_ticks: 20,
                 flush_latency_ticks: 50,
                 channels: 42,
+                write_channels: Some(1),
                 ..base
             },
         }
@@ -127,6 +132,7 @@ pub(crate) struct DeviceModelFile {
     integrity: Option<bool>,
     journal_lane: Option<bool>,
     channels: Option<u32>,
+    write_channels: Option<u32>,
     jitter_ticks_max: Option<Tick>,
 }
 
@@ -153,6 +159,7 @@ impl From<DeviceModelFile> for DeviceModelConfig {
             integrity: f.integrity.unwrap_or(d.integrity),
             journal_lane: f.journal_lane.unwrap_or(d.journal_lane),
             channels: f.channels.unwrap_or(d.channels),
+            write_channels: f.write_channels.or(d.write_channels),
             jitter_ticks_max: f.jitter_ticks_max.unwrap_or(d.jitter_ticks_max),
         }
     }
@@ -227,6 +234,15 @@ mod tests {
             (85, 20)
         );
         assert_eq!((nvme.flush_latency_ticks, nvme.channels), (9, 42));
+        assert_eq!(
+            (ssd.write_channels, nvme.write_channels),
+            (Some(2), Some(1))
+        );
+        // A profile's write slots are overridable; without one, writes take channels.
+        let nvme = device("profile = \"nvme-ssd\"\nwrite_channels = 3");
+        assert_eq!((nvme.write_slots(), nvme.channels), (3, 42));
+        assert_eq!((hdd.write_channels, hdd.write_slots()), (None, 1));
+        assert_eq!(raid.write_slots(), 3);
 
         // No profile: the plain defaults, and nothing new in a serialised copy.
         assert_eq!(device(""), plain);

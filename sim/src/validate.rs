@@ -52,6 +52,9 @@ pub(crate) fn scenario(s: &Scenario) -> Result<Layout, SimError> {
     in_unit("abort_probability", s.abort_probability)?;
     let layout = layout(s)?;
     at_least("device.channels", u64::from(s.device.channels), 1)?;
+    if let Some(w) = s.device.write_channels {
+        at_least("device.write_channels", u64::from(w), 1)?;
+    }
     if s.device.journal_lane && !s.device.journaled && !s.faults.active() {
         return Err(bad(
             "device.journal_lane",
