@@ -807,6 +807,22 @@ fn a_value_of_the_wrong_shape_says_what_is_expected() {
             "one of `hdd-7200`",
         ],
     );
+    // An axis's value: the names too, at the axis's line.
+    let f = write(
+        tmp.path(),
+        "axis.toml",
+        "policies = [\"cow\"]\nseeds = [1]\n[[axis]]\nkey = \"device.profile\"\nvalues = [\"hdd-7200\", 3]\n",
+    );
+    let o = owm(&["sweep", &f, "--out", &out]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            "axis.toml:4: key `device.profile`: with value 3: expected one of `hdd-7200`",
+            "(a string)",
+        ],
+    );
+    assert!(!stderr(&o).contains("unit variant"), "{}", stderr(&o));
     assert!(!tmp.path().join("o").exists());
 }
 

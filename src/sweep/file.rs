@@ -230,8 +230,19 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
         let mut s: Scenario = toml::Value::Table(t)
             .try_into()
             .map_err(|e: toml::de::Error| {
+                if let Some((a, v, names)) = axis_names(&base, &spec.axis, &values) {
+                    let msg = format!("expected {names} (a string)");
+                    return axis_error(path, src, &spec.axis, &a, &v, &msg);
+                }
                 let (a, v, msg) = axis_at_fault(&base, &spec.axis, &values, e.message());
-                axis_error(path, src, &spec.axis, &a, &v, msg.trim())
+                axis_error(
+                    path,
+                    src,
+                    &spec.axis,
+                    &a,
+                    &v,
+                    &config::toml_words(msg.trim()),
+                )
             })?;
         config::load_trace(path, src, "scenario.", &mut s)?;
         if let Err(e) = config::check_scenario(path, src, "scenario.", &s) {
@@ -297,6 +308,41 @@ fn axis_at_fault(
             message.to_string(),
         ),
     }
+}
+
+/// The axis of a named choice (`device.profile`, `backup.on_data_area_full`) given a
+/// value that is not a name, with the names it takes: the point is built again with
+/// each non-string value in turn replaced by a name no choice has, and serde's answer
+/// lists the names (`one of `hdd-7200`, `sata-ssd`, `nvme-ssd``). `None` when no axis
+/// is such a choice.
+fn axis_names(
+    base: &toml::Table,
+    axes: &[AxisSpec],
+    values: &[toml::Value],
+) -> Option<(String, toml::Value, String)> {
+    const NO_NAME: &str = "\u{1}";
+    for (i, (a, v)) in axes.iter().zip(values).enumerate() {
+        if v.is_str() {
+            continue;
+        }
+        let mut t = base.clone();
+        for (j, (b, w)) in axes.iter().zip(values).enumerate() {
+            let w = if i == j {
+                toml::Value::String(NO_NAME.into())
+            } else {
+                w.clone()
+            };
+            set_path(&mut t, &b.key, w).ok()?;
+        }
+        let Err(e) = Scenario::deserialize(toml::Value::Table(t)) else {
+            continue;
+        };
+        let prefix = format!("unknown variant `{NO_NAME}`, expected ");
+        if let Some(names) = e.message().strip_prefix(&prefix) {
+            return Some((a.key.clone(), v.clone(), names.to_string()));
+        }
+    }
+    None
 }
 
 /// An axis that sets a `workload.*` key of a sweep whose `[scenario.workload]` names no
