@@ -90,7 +90,12 @@ fn break_snapshot_abandons_the_backup_and_leaves_the_users_alone() {
             abandoned += 1;
             let at = r.marks.abandoned.expect("an abandoned backup has its time");
             assert!(r.marks.archive_copy.is_none(), "{p} seed {seed}: archived");
-            assert!(r.marks.retire.is_some_and(|t| t >= at));
+            // VLUN A is dropped without an archive: no retire, a drop after the abandon.
+            assert_eq!(r.marks.retire, None, "{p} seed {seed}: retired");
+            assert!(
+                r.marks.a_dropped.is_some_and(|t| t >= at),
+                "{p} seed {seed}"
+            );
             assert_eq!(c.extra_space_peak_blocks, 4);
             for j in r.judgements() {
                 let dropped = matches!(

@@ -2,7 +2,9 @@
 //! transactions do not all end in time the attempt fails, the gate reopens, and the
 //! backup is retried after the back-off or given up.
 
-use sim::{run, Event, GeneratedConfig, Invariant, Policy, Scenario, WorkloadConfig};
+use sim::{
+    run, run_keeping_history, Event, GeneratedConfig, Invariant, Policy, Scenario, WorkloadConfig,
+};
 
 /// Transactions up to 3,000 ticks long, a new one every 300 on average.
 fn long_transactions() -> Scenario {
@@ -28,7 +30,7 @@ fn a_missed_deadline_reopens_the_gate_and_gives_up_after_the_retries() {
         s.backup.quiesce_deadline_ticks = Some(1);
         s.backup.quiesce_retries_max = 1;
         s.backup.quiesce_retry_backoff_ticks = 5_000;
-        let out = run(&s, Policy::Quiesce, seed).unwrap();
+        let out = run_keeping_history(&s, Policy::Quiesce, seed).unwrap();
         let r = out.result;
         assert!(
             r.claimed_violations().is_empty(),
