@@ -5,6 +5,7 @@ mod util;
 mod atomic;
 mod check;
 mod costs;
+mod detach;
 mod digests;
 mod errors;
 mod exits;

@@ -258,6 +258,7 @@ fn cycle_marks(r: &RunResult, m: &sim::Marks, cycle: Option<u32>) -> Vec<Mark> {
             "archive copy done",
         ),
         (m.retire, MarkKind::Retire, None, "A retired"),
+        (m.detach_end, MarkKind::DetachEnd, None, "B copied to B'"),
     ];
     list.into_iter()
         .chain(failed)

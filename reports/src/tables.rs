@@ -305,11 +305,50 @@ fn cycle_cells(c: &CycleResult) -> [String; 7] {
     .map(int)
 }
 
+/// The columns of the copy of VLUN B to B' (`[detach]`), last in `summary.csv`, only
+/// when some run copied: the cycle's start and end of the copy, the blocks copied, the
+/// users' writes mirrored to B' meanwhile, and the claim that B' equalled VLUN B when
+/// the copy ended (`held` when judged, `unchecked` without a history: a run where it
+/// fails ends in an error).
+pub const DETACH_COLUMNS: [&str; 5] = [
+    "detach_start_at_ticks",
+    "detach_end_at_ticks",
+    "detach_blocks_copied",
+    "detach_mirrored_writes",
+    "b-prime-faithful",
+];
+
+/// True when a run of `runs` copied VLUN B to B' in some cycle.
+pub fn detached(runs: &[NamedRun]) -> bool {
+    runs.iter()
+        .flat_map(|r| &r.result.cycles)
+        .any(|c| c.marks.detach_start.is_some())
+}
+
+fn detach_cells(r: &RunResult, c: Option<&CycleResult>) -> [String; 5] {
+    let Some(c) = c.filter(|c| c.marks.detach_start.is_some()) else {
+        return Default::default();
+    };
+    let verdict = match (c.marks.detach_end, r.invariants_judged) {
+        (None, _) => "",
+        (Some(_), true) => "held",
+        (Some(_), false) => "unchecked",
+    };
+    [
+        opt(c.marks.detach_start),
+        opt(c.marks.detach_end),
+        int(c.detach_blocks_copied),
+        int(c.detach_mirrored_writes),
+        verdict.to_string(),
+    ]
+}
+
 /// `summary.csv`: one row per run and backup cycle (one row, cycle empty, for a run
 /// without a backup). In a cycle's row the marks columns and
 /// `request_to_a_consistent_ticks` are the cycle's, the `cycle_*` columns its own
 /// counts; every other metric and the verdicts are the run's.
 pub fn summary_csv(runs: &[NamedRun]) -> Vec<Vec<String>> {
+    let detach = detached(runs);
     let mut rows = Vec::new();
     for run in runs {
         let r = &run.result;
@@ -322,12 +361,17 @@ pub fn summary_csv(runs: &[NamedRun]) -> Vec<Vec<String>> {
                 cycle,
             ]
         };
-        let tail = |row: &mut Vec<String>| row.extend(r.judgements().iter().map(|j| j.to_string()));
+        let tail = |row: &mut Vec<String>, c: Option<&CycleResult>| {
+            row.extend(r.judgements().iter().map(|j| j.to_string()));
+            if detach {
+                row.extend(detach_cells(r, c));
+            }
+        };
         if r.cycles.is_empty() {
             let mut row = head(String::new());
             row.extend(Metric::ALL.iter().map(|m| m.value(r)));
             row.extend(CYCLE_COLUMNS.iter().map(|_| String::new()));
-            tail(&mut row);
+            tail(&mut row, None);
             rows.push(row);
         }
         for c in &r.cycles {
@@ -335,11 +379,21 @@ pub fn summary_csv(runs: &[NamedRun]) -> Vec<Vec<String>> {
             let mut row = head(c.cycle.to_string());
             row.extend(Metric::ALL.iter().map(|m| m.value(&view)));
             row.extend(cycle_cells(c));
-            tail(&mut row);
+            tail(&mut row, Some(c));
             rows.push(row);
         }
     }
     rows
+}
+
+/// The header of `summary.csv` for `runs`: [`summary_header`], then
+/// [`DETACH_COLUMNS`] when some run copied VLUN B to B'.
+pub fn summary_header_of(runs: &[NamedRun]) -> Vec<&'static str> {
+    let mut h = summary_header();
+    if detached(runs) {
+        h.extend(DETACH_COLUMNS);
+    }
+    h
 }
 
 /// The header of `summary.csv`: the run and its cycle, every metric, the cycle's own
@@ -355,7 +409,7 @@ pub fn summary_header() -> Vec<&'static str> {
 
 /// Writes `summary.csv` atomically.
 pub fn write_summary(path: &Path, runs: &[NamedRun]) -> Result<(), Error> {
-    let bytes = csv_bytes(path, &summary_header(), &summary_csv(runs))?;
+    let bytes = csv_bytes(path, &summary_header_of(runs), &summary_csv(runs))?;
     write_atomic(path, &bytes)
 }
 

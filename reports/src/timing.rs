@@ -43,6 +43,9 @@ pub enum MarkKind {
     /// The backup failed: a quiesce attempt missed its deadline, or the backup was
     /// given up.
     Failed,
+    /// VLUN B copied to B' (`[detach]`, \[0048\]): the copy and its mirrored writes
+    /// landed.
+    DetachEnd,
 }
 
 /// One stretch of one bar.
@@ -175,6 +178,7 @@ fn mark_color(k: MarkKind) -> RGBColor {
         MarkKind::ArchiveCopy => RGBColor(140, 86, 75),
         MarkKind::Retire => RGBColor(60, 60, 60),
         MarkKind::Failed => RGBColor(255, 127, 14),
+        MarkKind::DetachEnd => RGBColor(23, 190, 207),
     }
 }
 
@@ -332,6 +336,7 @@ fn legend_layout(diagrams: &[Diagram], top: i32) -> Result<(Vec<LegendItem>, i32
         MarkKind::ArchiveCopy,
         MarkKind::Retire,
         MarkKind::Failed,
+        MarkKind::DetachEnd,
     ];
     for k in kinds {
         // The legend says what the marks of this kind are called in these panels

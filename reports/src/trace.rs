@@ -183,6 +183,8 @@ fn mark_rows(policy: &str, r: &RunResult) -> Vec<(u64, u32, u8, [String; 9])> {
             ("retire", m.retire, String::new()),
             ("backup-abandoned", m.abandoned, String::new()),
             ("a-dropped", m.a_dropped, "no archive".to_string()),
+            ("detach-start", m.detach_start, String::new()),
+            ("detach-end", m.detach_end, String::new()),
         ];
         // Quiesce's missed deadlines and retries, numbered within the cycle.
         let timeouts = m.quiesce_timeouts.iter().enumerate();

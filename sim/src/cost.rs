@@ -81,6 +81,12 @@ pub struct Marks {
     /// The backup was given up (quiesce past `quiesce_retries_max`, or an archive
     /// pass meeting a block of VLUN A failing its checksum): no archive is claimed.
     pub given_up: Option<Tick>,
+    /// The copy of VLUN B to B' (`[detach]`, \[0048\]) started (when the retire
+    /// completed) and ended (the last extent and every mirrored write landed on B').
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detach_start: Option<Tick>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detach_end: Option<Tick>,
 }
 
 /// One backup cycle (request → split → A consistent → archive → retire) of a run with
@@ -113,7 +119,12 @@ pub struct CycleResult {
     /// given up (no split, no archive).
     pub quiesce_timeouts: u64,
     pub given_up: bool,
-    /// The cycle's window (start → retire) against the time before it: response
+    /// The copy of VLUN B to B' (`[detach]`): blocks copied, and users' writes to
+    /// blocks already copied that were also written to B' (the one-way mirror, B → B').
+    /// Zero without `[detach]`.
+    pub detach_blocks_copied: u64,
+    pub detach_mirrored_writes: u64,
+    /// The cycle's window (start → retire; with `[detach]`, start → B' complete) against the time before it: response
     /// times, the users' I/O, and every wait the backup caused, by cause.
     pub window: WindowCosts,
 }

@@ -25,6 +25,7 @@
 pub mod archive;
 pub mod clock;
 pub mod cost;
+pub mod detach;
 pub mod device_model;
 pub mod error;
 pub mod faults;

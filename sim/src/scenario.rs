@@ -32,6 +32,10 @@ pub struct Scenario {
     pub backup: BackupConfig,
     /// The archive target the backup copies VLUN A to.
     pub archive: ArchiveConfig,
+    /// Copy VLUN B to a new volume B' after each retire (\[0048\]), onto a target
+    /// with `[archive]`'s keys (`[detach]`; absent: no copy; [`crate::detach`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detach: Option<ArchiveConfig>,
     /// Probability a transaction aborts (rolls back) instead of committing (default 0).
     pub abort_probability: f64,
     /// A deadlock victim waits a uniform 1..=this × 2^retries ticks before its retry
@@ -58,6 +62,7 @@ impl Default for Scenario {
             device: DeviceModelConfig::default(),
             backup: BackupConfig::default(),
             archive: ArchiveConfig::default(),
+            detach: None,
             abort_probability: 0.0,
             retry_backoff_ticks: 50,
             keep_history: true,

@@ -127,6 +127,23 @@ pub(crate) fn scenario(s: &Scenario) -> Result<Layout, SimError> {
         1,
     )?;
     at_least("archive.extent_blocks", s.archive.extent_blocks, 1)?;
+    if let Some(d) = &s.detach {
+        at_least("detach.bandwidth_bytes_per_s", d.bandwidth_bytes_per_s, 1)?;
+        at_least("detach.extent_blocks", d.extent_blocks, 1)?;
+        if s.faults.active() {
+            return Err(bad(
+                "detach",
+                "the copy to B' is not modelled under injected faults (remove [detach] or [faults])"
+                    .to_string(),
+            ));
+        }
+        if d.sparse {
+            return Err(bad(
+                "detach.sparse",
+                "B' is a whole new volume: every block is copied (remove the key)".to_string(),
+            ));
+        }
+    }
     data_area(&s.backup)?;
     if let Some(&b) = s
         .locking
@@ -475,6 +492,10 @@ fn tick_fields(s: &Scenario) -> Result<(), SimError> {
             d.journal_sync_latency_ticks.unwrap_or(0),
         ),
         ("archive.latency_ticks", s.archive.latency_ticks),
+        (
+            "detach.latency_ticks",
+            s.detach.as_ref().map_or(0, |d| d.latency_ticks),
+        ),
         ("retry_backoff_ticks", s.retry_backoff_ticks),
         ("faults.latency_spike_ticks_max", f.latency_spike_ticks_max),
         ("faults.io_retry_ticks", f.io_retry_ticks),

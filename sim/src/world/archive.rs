@@ -207,7 +207,7 @@ impl World<'_> {
         self.log(Event::Retire {
             extra_space_blocks: extra,
         });
-        self.end_cycle(retired);
+        self.retired_then_detach(retired);
     }
 
     /// An archive pass failed under injected faults: VLUN A must stay (the engine

@@ -14,6 +14,8 @@ pub(crate) struct CycleBase {
     backup: IoCostSum,
     archive_bytes: u64,
     quiesce_timeouts: u64,
+    detach_blocks_copied: u64,
+    detach_mirrored_writes: u64,
 }
 
 impl CycleBase {
@@ -25,6 +27,8 @@ impl CycleBase {
             backup: t.backup_io,
             archive_bytes: t.archive_bytes,
             quiesce_timeouts: t.quiesce_timeouts,
+            detach_blocks_copied: t.detach_blocks_copied,
+            detach_mirrored_writes: t.detach_mirrored_writes,
         }
     }
 }
@@ -148,6 +152,8 @@ impl World<'_> {
             archive_bytes: now.archive_bytes - b.archive_bytes,
             quiesce_timeouts: now.quiesce_timeouts - b.quiesce_timeouts,
             given_up: c.given_up,
+            detach_blocks_copied: now.detach_blocks_copied - b.detach_blocks_copied,
+            detach_mirrored_writes: now.detach_mirrored_writes - b.detach_mirrored_writes,
             // Filled at the run's end (responses arrive after the cycle ends).
             window: Default::default(),
         }

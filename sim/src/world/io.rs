@@ -301,6 +301,9 @@ impl World<'_> {
         if vlun == Vlun::A {
             self.tally.vlun_a_writes += 1;
         }
+        if vlun == Vlun::B {
+            self.detach_mirror(block);
+        }
         if vlun == Vlun::B && !self.a_retired {
             self.tally.vlun_b_writes_a_live += 1;
             if self.old_active > 0 {
@@ -489,6 +492,9 @@ impl World<'_> {
             self.tally.logical_writes += 1;
             if vlun == Vlun::A {
                 self.tally.vlun_a_writes += 1;
+            }
+            if vlun == Vlun::B {
+                self.detach_mirror(block);
             }
             self.log_block_write(id, vlun, block);
         }

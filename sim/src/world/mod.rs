@@ -76,6 +76,10 @@ pub(crate) enum Ev {
     ArchiveDone,
     /// Copy the archive again from its first block (the last pass failed).
     ArchiveRestart,
+    /// Read the next extent of VLUN B for B' (`[detach]`).
+    DetachRead,
+    /// The copy's last extent has landed on B'.
+    DetachDone,
     /// Retry a transaction's failed I/O (an injected error).
     IoRetry {
         att: Attempt,
@@ -215,6 +219,9 @@ pub(crate) struct Tally {
     pub backup_io: IoCostSum,
     /// Bytes sent to the archive target.
     pub archive_bytes: u64,
+    /// Blocks copied from VLUN B to B', and users' writes mirrored to B' (`[detach]`).
+    pub detach_blocks_copied: u64,
+    pub detach_mirrored_writes: u64,
     /// The backup's own device calls so far (names each call's jitter).
     pub backup_calls: u64,
     /// Writes through VLUN B while VLUN A was live (split → retire), and those while
@@ -307,6 +314,8 @@ pub(crate) struct World<'a> {
     pool: Option<Pool>,
     queue_502: VecDeque<Attempt>,
     archive_copy: Option<archive::ArchiveCopy>,
+    /// The copy of VLUN B to B' in progress (`[detach]`).
+    detach_copy: Option<detach::DetachCopy>,
     a_retired: bool,
     /// This cycle's backup was abandoned (a full data area under `break-snapshot`).
     a_abandoned: bool,
@@ -360,6 +369,7 @@ mod admission;
 mod archive;
 mod backup;
 mod cycle;
+mod detach;
 mod fault;
 mod final_check;
 mod io;
@@ -519,6 +529,7 @@ impl<'a> World<'a> {
             pool,
             queue_502: VecDeque::new(),
             archive_copy: None,
+            detach_copy: None,
             a_retired: false,
             a_abandoned: false,
             cycle: None,
@@ -612,6 +623,8 @@ impl<'a> World<'a> {
             Ev::QuiesceDeadline { attempt } => self.quiesce_deadline(attempt),
             Ev::QuiesceRetry => self.quiesce_retry(),
             Ev::ArchiveDone => self.archive_done(),
+            Ev::DetachRead => self.detach_read(),
+            Ev::DetachDone => self.detach_done(),
             Ev::ArchiveRestart if !self.a_abandoned => {
                 self.start_archive();
                 Ok(())

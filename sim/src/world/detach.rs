@@ -1,0 +1,181 @@
+//! The copy of VLUN B to B' after the retire (`[detach]`, \[0048\]), priced on the
+//! device model and the B' target as the archive copy is ([`crate::detach`]).
+
+use super::*;
+
+/// Where the copy of VLUN B to B' stands.
+#[derive(Debug)]
+pub(crate) struct DetachCopy {
+    /// Blocks below this one are on B' (read from VLUN B and sent): a user's write to
+    /// one of them is also written to B'.
+    pub next: u64,
+    /// When B' has accepted every extent and mirrored write sent so far.
+    pub target_free_at: Tick,
+    /// B' as the copy made it (kept when the run judges its history), compared with
+    /// VLUN B when the copy ends.
+    pub b_prime: Option<SparseImage>,
+}
+
+impl World<'_> {
+    /// VLUN A's retire completed at `at`: with `[detach]` the copy of VLUN B to B'
+    /// starts then and the cycle ends when it is complete; without, the cycle ends now.
+    pub(super) fn retired_then_detach(&mut self, at: Tick) {
+        if self.scenario.detach.is_none() {
+            self.end_cycle(at);
+            return;
+        }
+        let b_prime = self
+            .oracle
+            .is_some()
+            .then(|| SparseImage::unchanged(self.layout.image_bytes() as u64));
+        self.detach_copy = Some(DetachCopy {
+            next: 0,
+            target_free_at: at,
+            b_prime,
+        });
+        self.marks.detach_start = Some(at);
+        self.q.schedule_at(at, Ev::DetachRead);
+    }
+
+    /// Reads the next extent of VLUN B through the engine (its reads queue on the
+    /// device's channels like any user call) and sends it to B' once read; the next
+    /// read starts once the extent before this one has landed (double buffering, as
+    /// the archive copy).
+    pub(super) fn detach_read(&mut self) -> Result<(), SimError> {
+        let now = self.q.now();
+        let scenario = self.scenario;
+        let Some(target) = scenario.detach.as_ref() else {
+            return Ok(());
+        };
+        let Some(copy) = self.detach_copy.as_mut() else {
+            return Ok(());
+        };
+        let volume = self.layout.volume_blocks;
+        let first = copy.next;
+        let end = (first + target.extent_blocks.max(1)).min(volume);
+        let mut b_prime = copy.b_prime.take();
+        let initial = self.oracle.as_ref().map(|o| o.judge.initial().clone());
+        let layout = self.layout;
+        let armed = self.set_faults_armed(false);
+        let mut cost = IoCost::default();
+        let mut buf = std::mem::take(&mut self.buf);
+        let mut read = Ok(());
+        for b in first..end {
+            match self.dev.read_prefix(Vlun::B, b, &mut buf) {
+                Ok(c) => {
+                    cost.add(c);
+                    if let (Some(img), Some(init)) = (b_prime.as_mut(), initial.as_ref()) {
+                        set_prefix(img, &layout, init, b, &buf);
+                    }
+                }
+                Err(e) => {
+                    read = Err(e);
+                    break;
+                }
+            }
+        }
+        self.buf = buf;
+        self.set_faults_armed(armed);
+        match read {
+            Ok(()) => {}
+            // A block of VLUN B fails its checksum: B' cannot be a whole copy. The copy
+            // is given up (the device stays on B) and the cycle ends.
+            Err(e) if faults::integrity(&e) => {
+                self.count(|c| c.integrity_detections += 1);
+                self.detach_copy = None;
+                self.end_cycle(now);
+                return Ok(());
+            }
+            Err(e) => return Err(engine_err(now)(e)),
+        }
+        self.tally.backup_io.add(&cost);
+        let read_done = self.backup_call(now, &cost);
+        let bytes = (end - first) * self.layout.block_size as u64;
+        let send = target.send_ticks(bytes);
+        let copy = self.detach_copy.as_mut().expect("checked above");
+        copy.b_prime = b_prime;
+        let previous_landed = copy.target_free_at;
+        copy.target_free_at = read_done.max(previous_landed) + send;
+        copy.next = end;
+        self.tally.detach_blocks_copied += end - first;
+        if end < volume {
+            self.q
+                .schedule_at(read_done.max(previous_landed), Ev::DetachRead);
+        } else {
+            let landed = copy.target_free_at;
+            self.q.schedule_at(landed, Ev::DetachDone);
+        }
+        Ok(())
+    }
+
+    /// A user's write of `block` through VLUN B succeeded (its bytes in `self.buf`):
+    /// when the copy to B' runs and has already copied the block, the write is also
+    /// sent to B' (the one-way mirror again, B → B'), queued on the target behind what
+    /// it is accepting. The user's write completes on B (the mirror is asynchronous);
+    /// the copy ends only when the mirrored writes have landed.
+    pub(super) fn detach_mirror(&mut self, block: u64) {
+        let Some(copy) = self.detach_copy.as_mut() else {
+            return;
+        };
+        if block >= copy.next {
+            return; // the copy reads it later, with this write
+        }
+        let now = self.q.now();
+        let target = self
+            .scenario
+            .detach
+            .as_ref()
+            .expect("a copy runs with [detach]");
+        copy.target_free_at =
+            copy.target_free_at.max(now) + target.send_ticks(self.layout.block_size as u64);
+        if let (Some(img), Some(o)) = (copy.b_prime.as_mut(), self.oracle.as_ref()) {
+            set_prefix(img, &self.layout, o.judge.initial(), block, &self.buf);
+        }
+        self.tally.detach_mirrored_writes += 1;
+    }
+
+    /// The last extent landed: once every mirrored write has landed too, B' is
+    /// complete. With a history, B' must equal VLUN B now (the claim
+    /// `b-prime-faithful`; a difference fails the run as unsafe). The cycle ends.
+    pub(super) fn detach_done(&mut self) -> Result<(), SimError> {
+        let now = self.q.now();
+        let Some(copy) = self.detach_copy.as_ref() else {
+            return Ok(());
+        };
+        if copy.target_free_at > now {
+            let at = copy.target_free_at;
+            self.q.schedule_at(at, Ev::DetachDone);
+            return Ok(());
+        }
+        let copy = self.detach_copy.take().expect("checked above");
+        self.marks.detach_end = Some(now);
+        if let Some(b_prime) = copy.b_prime {
+            let live = self.read_image(Vlun::B)?;
+            if let Some(block) = crate::detach::first_difference(&b_prime, &live) {
+                return Err(SimError::Unsafe {
+                    at: now,
+                    detail: format!(
+                        "b-prime-faithful: B' differs from VLUN B at block {block} when the copy ended"
+                    ),
+                });
+            }
+        }
+        self.end_cycle(now);
+        Ok(())
+    }
+}
+
+/// Sets `block` of `img` to `prefix` followed by zeros (a block as the engine's
+/// leading-bytes calls give it).
+fn set_prefix(
+    img: &mut SparseImage,
+    layout: &Layout,
+    initial: &Initial,
+    block: u64,
+    prefix: &[u8],
+) {
+    let mut whole = vec![0u8; layout.block_size];
+    let n = prefix.len().min(whole.len());
+    whole[..n].copy_from_slice(&prefix[..n]);
+    img.set_block(layout, initial, block, &whole);
+}
