@@ -156,13 +156,7 @@ fn bad_detach_keys_name_file_line_and_key() {
             "every block",
         ),
     ];
-    for (text, line, key, why) in cases {
-        let tmp = tempfile::tempdir().unwrap();
-        let f = write(tmp.path(), "bad.toml", text);
-        let o = owm(&["run", &f, "--out", &s(&tmp.path().join("o"))]);
-        assert_eq!(o.status.code(), Some(2), "{text}: {}", stderr(&o));
-        fails_with(&o, &[&format!("{f}:{line}:"), &format!("key `{key}`"), why]);
-    }
+    refused_at_their_keys(&cases);
     let tmp = tempfile::tempdir().unwrap();
     let f = write(tmp.path(), "bad.toml", "[detach]\nspeed = 3\n");
     let o = owm(&["run", &f, "--out", &s(&tmp.path().join("o"))]);

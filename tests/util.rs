@@ -201,3 +201,15 @@ pub fn owm_env(args: &[&str], envs: &[(&str, &str)]) -> Output {
         .output()
         .expect("the owm binary runs")
 }
+
+/// Each `(file text, line, dotted key, words)`: `owm run` of that text refuses it with
+/// exit 2, naming the file and line, the key, and the words.
+pub fn refused_at_their_keys(cases: &[(&str, usize, &str, &str)]) {
+    for &(text, line, key, why) in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = write(tmp.path(), "bad.toml", text);
+        let o = owm(&["run", &f, "--out", &s(&tmp.path().join("o"))]);
+        assert_eq!(o.status.code(), Some(2), "{text}: {}", stderr(&o));
+        fails_with(&o, &[&format!("{f}:{line}:"), &format!("key `{key}`"), why]);
+    }
+}
