@@ -17,11 +17,12 @@ pub fn summary_rows(out: &std::path::Path) -> HashMap<String, BTreeMap<String, S
 /// channel, read = write = 100 ticks, the backup requested at 100,000. Before the fair
 /// baseline, `none` ran a standing mirror (2 writes per write) and answered 13× slower
 /// than `cow`; on a plain volume it is the cheapest policy.
-const WRITE_ONLY: &str = r#"
-policies = ["none", "quiesce", "crash-consistent", "mirroring", "logging", "cow"]
-seed = 1
-name = "write-only"
-
+/// The issue's write-only load: 1024 records (256 blocks), 2000 single-write
+/// transactions every 300 ticks, one channel, read = write = 100 ticks, the backup
+/// requested at 100,000 (`[workload]`, `[device]`, `[backup]`; no policies or name).
+macro_rules! write_only_load {
+    () => {
+        r#"
 [workload]
 kind = "generated"
 records = 1024
@@ -38,7 +39,19 @@ write_latency_ticks = 100
 
 [backup]
 request_at_ticks = 100000
-"#;
+"#
+    };
+}
+pub(crate) use write_only_load;
+
+const WRITE_ONLY: &str = concat!(
+    r#"
+policies = ["none", "quiesce", "crash-consistent", "mirroring", "logging", "cow"]
+seed = 1
+name = "write-only"
+"#,
+    write_only_load!()
+);
 
 #[test]
 fn on_the_write_only_load_no_backup_is_cheapest() {

@@ -2,36 +2,20 @@
 //! its columns in `summary.csv`, its events in `trace.csv`, what it costs the users in
 //! the backup window, one copy per cycle of a schedule, and its keys validated.
 
-use crate::costs::summary_rows;
+use crate::costs::{summary_rows, write_only_load};
 use crate::util::*;
 
-/// 1024 records (256 blocks), 2000 single-write transactions every 300 ticks, one
-/// channel, read = write = 100 ticks, the backup requested at 100,000; `extra` is
-/// appended (e.g. a `[detach]` table).
+/// The issue's write-only load (`costs::write_only_load`) under every backup policy;
+/// `extra` is appended (e.g. a `[detach]` table).
 fn scenario(extra: &str) -> String {
     format!(
+        "{}{}{extra}",
         r#"
 policies = ["none", "quiesce", "mirroring", "logging", "cow"]
 seed = 1
 name = "detach"
-
-[workload]
-kind = "generated"
-records = 1024
-transactions = 2000
-arrivals = {{ mode = "open", interarrival_ticks_mean = 300 }}
-length_min = 1
-length_max = 1
-write_fraction = 1.0
-
-[device]
-channels = 1
-read_latency_ticks = 100
-write_latency_ticks = 100
-
-[backup]
-request_at_ticks = 100000
-{extra}"#
+"#,
+        write_only_load!()
     )
 }
 
