@@ -41,6 +41,14 @@ fn block(image: &[u8], b: u64) -> u64 {
 
 /// txn 0 (OLD, on A) moves 10 from record 0 to record 2; txn 1 (NEW, on B) adds 5 to
 /// record 1. The backup: split, A consistent, archive, retire, end.
+/// Where the `Archive` event of `h` stands (`h` has one).
+fn archive_at(h: &History) -> usize {
+    h.events
+        .iter()
+        .position(|s| matches!(s.event, Event::Archive { .. }))
+        .unwrap()
+}
+
 fn good() -> (History, Vec<u8>, Vec<u8>) {
     let init = initial();
     let a1 = with(&init, 0, 90, 0);
@@ -355,11 +363,7 @@ fn non_disruption_catches_a_long_gate_wait_and_ignores_it_without_a_limit() {
 #[test]
 fn backup_faithful_and_space_reclaimed() {
     let (mut h, _, b) = good();
-    let i = h
-        .events
-        .iter()
-        .position(|s| matches!(s.event, Event::Archive { .. }))
-        .unwrap();
+    let i = archive_at(&h);
     h.events[i].event = Event::Archive { image: sp(&b) };
     assert_eq!(oracle::backup_faithful(&h).unwrap_err().event_index, i);
     let (mut h2, _, _) = good();
@@ -379,11 +383,7 @@ fn backup_faithful_and_space_reclaimed() {
 #[test]
 fn an_archive_claimed_after_a_give_up_is_a_backup_faithful_violation() {
     let (good_h, _, _) = good();
-    let archive = good_h
-        .events
-        .iter()
-        .position(|s| matches!(s.event, Event::Archive { .. }))
-        .unwrap();
+    let archive = archive_at(&good_h);
     let mut quiet = good_h.clone();
     for (k, e) in [
         Event::QuiesceTimeout { attempt: 1 },
@@ -415,11 +415,7 @@ fn an_archive_claimed_after_a_give_up_is_a_backup_faithful_violation() {
 #[test]
 fn a_retire_without_archive_is_flagged_unless_the_backup_was_abandoned() {
     let (good_h, _, _) = good();
-    let archive = good_h
-        .events
-        .iter()
-        .position(|s| matches!(s.event, Event::Archive { .. }))
-        .unwrap();
+    let archive = archive_at(&good_h);
     // Silently dropped: the archive removed, the retire kept.
     let mut silent = good_h.clone();
     silent.events.remove(archive);
