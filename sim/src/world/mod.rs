@@ -301,6 +301,9 @@ pub(crate) struct World<'a> {
     /// transaction's copies cost no allocation (at most as many as the attempts in
     /// flight ever held at once).
     spare_bufs: Vec<Vec<u8>>,
+    /// Whether each I/O's completion hints the attempt's next block to the engine:
+    /// on volumes of at least [`io::PREFETCH_MIN_BLOCKS`] blocks.
+    prefetch: bool,
     // Policy state.
     split_done: bool,
     gate_open: bool,
@@ -517,6 +520,7 @@ impl<'a> World<'a> {
             journal,
             buf: Vec::with_capacity(layout.block_size),
             spare_bufs: Vec::new(),
+            prefetch: layout.volume_blocks >= io::PREFETCH_MIN_BLOCKS,
             split_done: false,
             gate_open: true,
             gate_closed_since: 0,
