@@ -486,6 +486,7 @@ impl BlockStore for SimStore {
     }
     /// The disk's own exclusive call (the plain store's takes no lock), after the same
     /// injected faults as the shared call.
+    #[inline]
     fn read_block_prefix_mut(&mut self, block: u64, out: &mut Vec<u8>) -> Result<(), StoreError> {
         self.before_read(block)?;
         match &mut self.disk {
@@ -494,6 +495,7 @@ impl BlockStore for SimStore {
         }
     }
     /// As [`SimStore::read_block_prefix_mut`](BlockStore::read_block_prefix_mut).
+    #[inline]
     fn write_block_prefix_mut(&mut self, block: u64, data: &[u8]) -> Result<(), StoreError> {
         let target = self.write_target(block)?;
         match &mut self.disk {
@@ -521,22 +523,33 @@ impl BlockStore for SimStore {
 }
 
 impl SimStore {
-    /// Before a read of `block`: an injected read error, or a block rotting.
+    /// Before a read of `block`: an injected read error, or a block rotting. Without
+    /// faults (the fault-free run) nothing: one test of `faults`, inlined into the
+    /// calls, the injector's work kept apart.
+    #[inline(always)]
     fn before_read(&self, block: u64) -> Result<(), StoreError> {
-        if let Some(f) = &self.faults {
-            let mut inj = lock(f);
-            if inj.fails(false) {
-                return Err(StoreError::Injected {
-                    store: self.name(),
-                    op: "read",
-                    block,
-                });
-            }
-            if block < self.block_count() {
-                if let Some((offset, mask)) = inj.rot(self.block_size()) {
-                    if self.rot(block, offset, mask)? {
-                        inj.counts.corrupted_blocks += 1;
-                    }
+        match &self.faults {
+            None => Ok(()),
+            Some(f) => self.before_read_injected(f, block),
+        }
+    }
+
+    /// [`SimStore::before_read`] with an injector.
+    #[cold]
+    #[inline(never)]
+    fn before_read_injected(&self, f: &Faults, block: u64) -> Result<(), StoreError> {
+        let mut inj = lock(f);
+        if inj.fails(false) {
+            return Err(StoreError::Injected {
+                store: self.name(),
+                op: "read",
+                block,
+            });
+        }
+        if block < self.block_count() {
+            if let Some((offset, mask)) = inj.rot(self.block_size()) {
+                if self.rot(block, offset, mask)? {
+                    inj.counts.corrupted_blocks += 1;
                 }
             }
         }
@@ -544,23 +557,32 @@ impl SimStore {
     }
 
     /// Before a write of `block`: an injected write error, or the block the write
-    /// lands on (another one when misdirected).
+    /// lands on (another one when misdirected). Without faults `block` itself, as
+    /// [`SimStore::before_read`] decides.
+    #[inline(always)]
     fn write_target(&self, block: u64) -> Result<u64, StoreError> {
-        let mut target = block;
-        if let Some(f) = &self.faults {
-            let mut inj = lock(f);
-            if inj.fails(true) {
-                return Err(StoreError::Injected {
-                    store: self.name(),
-                    op: "write",
-                    block,
-                });
-            }
-            if block < self.block_count() {
-                target = inj.misdirect(block, self.block_count()).unwrap_or(block);
-            }
+        match &self.faults {
+            None => Ok(block),
+            Some(f) => self.write_target_injected(f, block),
         }
-        Ok(target)
+    }
+
+    /// [`SimStore::write_target`] with an injector.
+    #[cold]
+    #[inline(never)]
+    fn write_target_injected(&self, f: &Faults, block: u64) -> Result<u64, StoreError> {
+        let mut inj = lock(f);
+        if inj.fails(true) {
+            return Err(StoreError::Injected {
+                store: self.name(),
+                op: "write",
+                block,
+            });
+        }
+        if block < self.block_count() {
+            return Ok(inj.misdirect(block, self.block_count()).unwrap_or(block));
+        }
+        Ok(block)
     }
 }
 
