@@ -22,9 +22,10 @@
 //!   the run). A load whose lock queues grow without bound (a hot spot past the
 //!   device's rate) holds more;
 //! - **history** (`keep_history`): the run is judged as it goes ([`crate::judge`]);
-//!   no event is kept. The judge holds two images at once: VLUN A declared consistent
-//!   and the archive, each holding only the blocks of VLUN A that differ from the
-//!   initial image (the blocks written before the backup request: for an open
+//!   no event is kept. The judge holds VLUN A declared consistent (the archive is
+//!   compared with it block by block as it is copied, not held: an archive that
+//!   differs, the rare case, is held besides), holding only the blocks of VLUN A that
+//!   differ from the initial image (the blocks written before the backup request: for an open
 //!   generated load, its share of the writes; else every block written), each a
 //!   32-byte entry with up to 22 bytes of content inside, longer contents besides
 //!   (the initial image itself is computed, not held: [`crate::image`]). The live
@@ -88,8 +89,9 @@ const RECORD_VALUE_BYTES: u64 = 8;
 /// transaction of a run that has fewer.
 pub const ATTEMPTS_IN_FLIGHT: u64 = 1 << 12;
 /// Sparse images of VLUN A's blocks the judge holds at once: VLUN A declared
-/// consistent (kept for the archive's comparison) and the archive.
-const HISTORY_IMAGES: u64 = 2;
+/// consistent (kept for the archive's comparison; the archive is compared with it as
+/// it is copied and held only when it differs: [`crate::streamed_image`]).
+const HISTORY_IMAGES: u64 = 1;
 /// Bytes per block written of the stores' lists of their written blocks, read for
 /// the judge's check of the live volume at the end (one `u64` each).
 const END_LIST_BYTES_PER_BLOCK: u64 = 8;
@@ -441,14 +443,14 @@ mod tests {
             (DIAGRAM_ATTEMPTS_MAX + ATTEMPTS_IN_FLIGHT) * size_of::<TxnTimeline>() as u64
         );
         // With the history on: VLUN A's blocks (written before the mid-run request)
-        // in two images, not every block written.
+        // in one image, not every block written.
         s.keep_history = true;
         let h = estimate(&s, &layout);
         let a_blocks = written / 2;
         let records = crate::record_image::RECORD_IMAGE_BYTES_PER_RECORD * (written + a_blocks);
         assert_eq!(
             h.history_bytes,
-            2 * a_blocks * crate::image::IMAGE_BYTES_PER_BLOCK
+            a_blocks * crate::image::IMAGE_BYTES_PER_BLOCK
                 + records
                 + written
                     * (END_LIST_BYTES_PER_BLOCK + JUDGE_BYTES_PER_BLOCK + JUDGE_BYTES_PER_WRITE)

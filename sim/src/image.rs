@@ -321,6 +321,42 @@ impl Image {
         out
     }
 
+    /// Whether block `block` set to `data` (as [`Image::set_block`] takes it) would be
+    /// held as the `k`-th held block of this image: the `k`-th held block is `block`
+    /// and holds `data`'s bytes up to its last non-zero one. False past the end.
+    pub(crate) fn holds_at(&self, k: usize, block: u64, data: &[u8]) -> bool {
+        self.blocks.get(k).is_some_and(|(b, held)| {
+            *b == block && held.as_slice() == &data[..engine::store::content_len(data)]
+        })
+    }
+
+    /// The block of the `k`-th held block, if any.
+    pub(crate) fn held_block_at(&self, k: usize) -> Option<u64> {
+        self.blocks.get(k).map(|&(b, _)| b)
+    }
+
+    /// The image of the same length holding only the first `k` held blocks of this one.
+    pub(crate) fn prefix(&self, k: usize) -> Image {
+        Image {
+            len_bytes: self.len_bytes,
+            blocks: self.blocks[..k.min(self.blocks.len())].to_vec(),
+        }
+    }
+
+    /// True when `data` (one block, or a short last block) is block `block`'s
+    /// initial content as [`Image::set_block`] judges it (such a block is not held).
+    pub(crate) fn is_unchanged(
+        layout: &Layout,
+        initial: &Initial,
+        block: u64,
+        data: &[u8],
+    ) -> bool {
+        with_scratch(layout.block_size, |base| {
+            initial.block(layout, block, base);
+            base[..data.len()] == *data
+        })
+    }
+
     /// The image's length in bytes.
     pub fn len_bytes(&self) -> u64 {
         self.len_bytes
@@ -378,11 +414,7 @@ impl Image {
     /// Sets block `block` to `data` (one block, or a short last block), keeping the
     /// form canonical: a block equal to its initial content is dropped.
     pub fn set_block(&mut self, layout: &Layout, initial: &Initial, block: u64, data: &[u8]) {
-        let unchanged = with_scratch(layout.block_size, |base| {
-            initial.block(layout, block, base);
-            base[..data.len()] == *data
-        });
-        if unchanged {
+        if Image::is_unchanged(layout, initial, block, data) {
             self.remove(block);
         } else {
             self.insert(block, trimmed(data));

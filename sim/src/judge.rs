@@ -632,6 +632,21 @@ impl<'a> Judge<'a> {
         }
     }
 
+    /// VLUN A's image as declared consistent in the cycle in progress, once declared
+    /// (what its archive must equal: [`crate::streamed_image::StreamedImage`]).
+    pub fn declared(&self) -> Option<Arc<Image>> {
+        self.declared.clone()
+    }
+
+    /// Judges an [`Event::Archive`] carrying `image`, shared (an archive received
+    /// equal to [`Judge::declared`] is that image).
+    pub fn push_archive(&mut self, image: Arc<Image>) {
+        let shell = Event::Archive {
+            image: Image::unchanged(image.len_bytes()),
+        };
+        self.step_with(&shell, Some(image));
+    }
+
     fn holds_images(&self) -> bool {
         self.is(Invariant::AConsistent)
             || self.is(Invariant::AIsolated)

@@ -45,6 +45,7 @@ pub mod scenario;
 pub mod schedule;
 pub mod seeds;
 pub mod space_series;
+pub mod streamed_image;
 pub mod txn;
 mod validate;
 pub mod window;

@@ -2,6 +2,7 @@
 //! the archive target ([`crate::archive`]).
 
 use super::*;
+use crate::streamed_image::{Received, StreamedImage};
 
 /// Where the archive copy stands.
 #[derive(Debug, Default)]
@@ -134,7 +135,13 @@ impl World<'_> {
         let data = self.archive_copy.as_mut().expect("checked").data.take();
         let volume = self.layout.volume_blocks;
         let initial = self.oracle.as_ref().map(|o| o.judge.initial().clone());
-        let mut archive = SparseImage::unchanged(self.layout.image_bytes() as u64);
+        // Compared with VLUN A as declared as it comes (a kept record holds it whole).
+        let expected = self
+            .oracle
+            .as_ref()
+            .filter(|o| o.kept.is_none())
+            .and_then(|o| o.judge.declared());
+        let mut archive = StreamedImage::new(self.layout.image_bytes() as u64, expected);
         let mut target = Target {
             archive: initial.as_ref().map(|initial| Sink {
                 image: &mut archive,
@@ -165,8 +172,14 @@ impl World<'_> {
         }
         let armed = self.set_faults_armed(false);
         self.marks.archive_copy = Some(now);
-        if self.oracle.is_some() {
-            self.log(Event::Archive { image: archive });
+        match archive.finish() {
+            _ if self.oracle.is_none() => {}
+            Received::Built(image) => self.log(Event::Archive { image }),
+            Received::Expected(image) => {
+                if let Some(o) = self.oracle.as_mut() {
+                    o.judge.push_archive(image);
+                }
+            }
         }
         let retire = self.dev.retire_a();
         self.set_faults_armed(armed);
@@ -282,9 +295,10 @@ struct Target<'a> {
 }
 
 /// The archive as the oracle keeps it: its difference from the initial image
-/// ([`SparseImage`]); the holes hold the initial content.
+/// ([`StreamedImage`]: compared with VLUN A as declared as it comes); the holes hold
+/// the initial content.
 struct Sink<'a> {
-    image: &'a mut SparseImage,
+    image: &'a mut StreamedImage,
     layout: Layout,
     initial: &'a Initial,
 }
