@@ -178,7 +178,7 @@ pub fn lost_backup_line(name: &str, r: &sim::RunResult) -> Option<String> {
         .collect();
     let dropped: Vec<&str> = sim::Invariant::ALL
         .iter()
-        .filter(|&&i| r.policy.claims(i) && !r.claims(i))
+        .filter(|&&i| r.policy.claims(i) && !r.claims(i) && lost.drops(i))
         .map(|i| i.as_str())
         .collect();
     let what = match lost {

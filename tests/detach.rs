@@ -1,6 +1,7 @@
 //! The copy of VLUN B to B' after the retire (`[detach]`, [0048]) through `owm run`:
 //! its columns in `summary.csv`, its events in `trace.csv`, what it costs the users in
-//! the backup window, one copy per cycle of a schedule, and its keys validated.
+//! the backup window, one copy per cycle of a schedule, its keys validated, and its
+//! verdict (b-prime-faithful) caught broken by the copy's test mutant.
 
 use crate::costs::{summary_rows, write_only_load};
 use crate::util::*;
@@ -40,9 +41,10 @@ fn detach_copies_b_after_the_retire_verifies_b_prime_and_costs_the_users() {
     let (_t2, without) = run(&scenario(""));
     let rows = summary_rows(&with);
     let plain = summary_rows(&without);
-    // No backup, no retire: nothing to copy; the columns are there, empty.
+    // No backup, no retire: nothing to copy; the columns are there, empty, and the
+    // verdict is not claimed.
     assert_eq!(rows["none"]["detach_start_at_ticks"], "");
-    assert_eq!(rows["none"]["b-prime-faithful"], "");
+    assert_eq!(rows["none"]["b-prime-faithful"], "not claimed (held)");
     for p in ["quiesce", "mirroring", "logging", "cow"] {
         let r = &rows[p];
         assert_eq!(
@@ -78,6 +80,13 @@ fn detach_copies_b_after_the_retire_verifies_b_prime_and_costs_the_users() {
         assert_eq!(r["retire_at_ticks"], plain[p]["retire_at_ticks"], "{p}");
     }
     assert!(!plain["cow"].contains_key("detach_start_at_ticks"));
+    // Without [detach] the claim is never reached: not claimed, never `held`.
+    for p in ["quiesce", "mirroring", "logging", "cow"] {
+        assert_eq!(
+            plain[p]["b-prime-faithful"], "not claimed (no copy to B')",
+            "{p}"
+        );
+    }
     let trace = String::from_utf8(bytes(&with, "trace.csv")).unwrap();
     for ev in [",detach-start,", ",detach-end,"] {
         let n = trace.lines().filter(|l| l.contains(ev)).count();
@@ -146,4 +155,84 @@ fn bad_detach_keys_name_file_line_and_key() {
     let o = owm(&["run", &f, "--out", &s(&tmp.path().join("o"))]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     fails_with(&o, &[&format!("{f}:2:"), "speed"]);
+}
+
+/// The copy's test mutant (`skip_block_for_mutant_test`: block 7 never reaches B')
+/// is caught by the oracle as a b-prime-faithful violation under every backup policy,
+/// through `owm run`: exit 1, the verdict table, `summary.csv`, the JSON and JUnit
+/// (a `<failure>` naming the block); every other claim still holds. The faithful copy
+/// of the same run holds (`detach_copies_b_after_the_retire...` above).
+#[test]
+fn a_copy_that_skips_a_block_is_a_b_prime_faithful_violation() {
+    let mutant = format!("{DETACH}skip_block_for_mutant_test = 7\n");
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(tmp.path(), "mutant.toml", &scenario(&mutant));
+    let out = tmp.path().join("o");
+    let (json, xml) = (tmp.path().join("v.json"), tmp.path().join("v.xml"));
+    let o = owm(&[
+        "run",
+        &f,
+        "--out",
+        &s(&out),
+        "--json",
+        &s(&json),
+        "--junit",
+        &s(&xml),
+    ]);
+    assert_eq!(code(&o), 1, "{}\n{}", stdout(&o), stderr(&o));
+    let text = stdout(&o);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("b-prime-faithful "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(line.matches("violated 1").count(), 4, "{line}");
+    assert!(text.contains("(block 7)"), "{text}");
+    let rows = summary_rows(&out);
+    assert_eq!(rows["none"]["b-prime-faithful"], "not claimed (held)");
+    for p in ["quiesce", "mirroring", "logging", "cow"] {
+        let r = &rows[p];
+        assert_eq!(r["detach_blocks_copied"], "256", "{p}: the copy ran");
+        assert_eq!(r["b-prime-faithful"], "violated 1", "{p}");
+        for other in ["B-complete", "no-torn-write", "backup-faithful"] {
+            assert_eq!(r[other], "held", "{p}: {other}");
+        }
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["exit_code"], 1);
+    let cases: Vec<&serde_json::Value> = v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "b-prime-faithful" && c["verdict"] == "violated")
+        .collect();
+    assert_eq!(cases.len(), 4, "{v}");
+    let doc = std::fs::read_to_string(&xml).unwrap();
+    let doc = roxmltree::Document::parse(&doc).unwrap();
+    let failures = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase") && n.attribute("name") == Some("b-prime-faithful"))
+        .filter(|n| n.children().any(|k| k.has_tag_name("failure")))
+        .count();
+    assert_eq!(failures, 4);
+}
+
+/// The mutant's key is refused under `[archive]` and past the volume.
+#[test]
+fn the_copy_mutant_is_refused_where_it_cannot_apply() {
+    let cases = [
+        (
+            "[archive]\nskip_block_for_mutant_test = 1\n",
+            2,
+            "archive.skip_block_for_mutant_test",
+            "[detach]",
+        ),
+        (
+            "[detach]\nskip_block_for_mutant_test = 1000000\n",
+            2,
+            "detach.skip_block_for_mutant_test",
+            "past the volume",
+        ),
+    ];
+    refused_at_their_keys(&cases);
 }

@@ -26,7 +26,7 @@ fn a_clean_sweep_exits_0() {
     let o = owm(&["sweep", &f, "--out", &s(&tmp.path().join("o"))]);
     assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
     assert!(
-        stdout(&o).contains("verdict: held (64 cases: 0 violated"),
+        stdout(&o).contains("verdict: held (72 cases: 0 violated"),
         "{}",
         stdout(&o)
     );

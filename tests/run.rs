@@ -208,7 +208,7 @@ fn a_violation_exits_1_and_is_printed_unless_allowed() {
     );
     assert!(!text.contains("violation under"), "{text}");
     let summary = String::from_utf8(bytes(Path::new(&out), "summary.csv")).unwrap();
-    assert!(summary.lines().next().unwrap().ends_with(",A-consistent,A-isolated,B-complete,no-torn-write,bank-conserved,non-disruption,backup-faithful,space-reclaimed"), "{summary}");
+    assert!(summary.lines().next().unwrap().ends_with(",A-consistent,A-isolated,B-complete,no-torn-write,bank-conserved,non-disruption,backup-faithful,space-reclaimed,b-prime-faithful"), "{summary}");
     let crash = summary
         .lines()
         .find(|l| l.contains(",crash-consistent,"))
@@ -327,7 +327,7 @@ fn the_json_verdict_round_trips_through_serde() {
     );
     assert_eq!(v.version, env!("CARGO_PKG_VERSION"));
     assert!(v.reproduce.starts_with(&format!("owm run {f} --seed 1")));
-    assert_eq!(v.cases.len(), 2 * 8, "two policies x eight invariants");
+    assert_eq!(v.cases.len(), 2 * 9, "two policies x nine invariants");
     let violated: Vec<&Case> = v.cases.iter().filter(|c| c.verdict == "violated").collect();
     assert!(!violated.is_empty());
     assert!(violated.iter().all(|c| c.suite == "cow"));

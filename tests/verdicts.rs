@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::util::*;
 
 /// The bank workload under incremental 2PL with record locks (`run::BROKEN_BANK`) on
-/// two seeds, under crash-consistent and cow: 4 grid points x 8 invariants. cow breaks
+/// two seeds, under crash-consistent and cow: 4 grid points x 9 invariants. cow breaks
 /// B-complete, which it claims; crash-consistent breaks A-consistent, which it does not.
 pub fn violating_sweep() -> String {
     let mut text = String::from(
@@ -55,7 +55,7 @@ fn a_violating_sweep_exits_1_and_its_junit_counts_the_failures() {
         .descendants()
         .filter(|n| n.has_tag_name("testcase"))
         .collect();
-    assert_eq!(cases.len(), 4 * 8);
+    assert_eq!(cases.len(), 4 * 9);
     let with = |tag: &str| -> Vec<&roxmltree::Node> {
         cases
             .iter()

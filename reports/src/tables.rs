@@ -306,16 +306,14 @@ fn cycle_cells(c: &CycleResult) -> [String; 7] {
 }
 
 /// The columns of the copy of VLUN B to B' (`[detach]`), last in `summary.csv`, only
-/// when some run copied: the cycle's start and end of the copy, the blocks copied, the
-/// users' writes mirrored to B' meanwhile, and the claim that B' equalled VLUN B when
-/// the copy ended (`held` when judged, `unchecked` without a history: a run where it
-/// fails ends in an error).
-pub const DETACH_COLUMNS: [&str; 5] = [
+/// when some run copied: the cycle's start and end of the copy, the blocks copied, and
+/// the users' writes mirrored to B' meanwhile. Whether B' equalled VLUN B when the
+/// copy ended is the verdict column `b-prime-faithful` (`sim::Invariant`).
+pub const DETACH_COLUMNS: [&str; 4] = [
     "detach_start_at_ticks",
     "detach_end_at_ticks",
     "detach_blocks_copied",
     "detach_mirrored_writes",
-    "b-prime-faithful",
 ];
 
 /// True when a run of `runs` copied VLUN B to B' in some cycle.
@@ -325,21 +323,15 @@ pub fn detached(runs: &[NamedRun]) -> bool {
         .any(|c| c.marks.detach_start.is_some())
 }
 
-fn detach_cells(r: &RunResult, c: Option<&CycleResult>) -> [String; 5] {
+fn detach_cells(c: Option<&CycleResult>) -> [String; 4] {
     let Some(c) = c.filter(|c| c.marks.detach_start.is_some()) else {
         return Default::default();
-    };
-    let verdict = match (c.marks.detach_end, r.invariants_judged) {
-        (None, _) => "",
-        (Some(_), true) => "held",
-        (Some(_), false) => "unchecked",
     };
     [
         opt(c.marks.detach_start),
         opt(c.marks.detach_end),
         int(c.detach_blocks_copied),
         int(c.detach_mirrored_writes),
-        verdict.to_string(),
     ]
 }
 
@@ -364,7 +356,7 @@ pub fn summary_csv(runs: &[NamedRun]) -> Vec<Vec<String>> {
         let tail = |row: &mut Vec<String>, c: Option<&CycleResult>| {
             row.extend(r.judgements().iter().map(|j| j.to_string()));
             if detach {
-                row.extend(detach_cells(r, c));
+                row.extend(detach_cells(c));
             }
         };
         if r.cycles.is_empty() {

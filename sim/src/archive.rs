@@ -37,6 +37,12 @@ pub struct ArchiveConfig {
     /// only the blocks that hold data (default false: every block, a raw image copy).
     #[serde(skip_serializing_if = "is_false")]
     pub sparse: bool,
+    /// A test mutant of the copy to B' (`[detach]` only): the copy never sends this
+    /// block to B' (neither its extent's copy nor a user's write mirrored to it), so B'
+    /// holds there what a new volume holds, zeros. b-prime-faithful must catch it
+    /// (default none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip_block_for_mutant_test: Option<u64>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -52,6 +58,7 @@ impl Default for ArchiveConfig {
             rate_limit_bytes_per_s: 0,
             extent_blocks: 64,
             sparse: false,
+            skip_block_for_mutant_test: None,
         }
     }
 }

@@ -15,25 +15,20 @@
 //! waits for it.
 //!
 //! With a history, the simulator builds B' as the copy writes it and, when the copy
-//! ends, compares it with VLUN B (**b-prime-faithful**): a difference fails the run
-//! as unsafe, naming the first differing block ([`first_difference`]).
-
-use crate::image::Image;
-
-/// The first block where `b_prime` and `live` differ, or `None` when they are equal.
-/// Both are canonical sparse images over the same initial image (a block equal to its
-/// initial content is never held), so they differ exactly where their held blocks do.
-pub fn first_difference(b_prime: &Image, live: &Image) -> Option<u64> {
-    b_prime
-        .touched_with(live)
-        .find(|&b| b_prime.get(b) != live.get(b))
-}
+//! ends, logs it with VLUN B as it is then ([`crate::history::Event::BPrime`]); the
+//! oracle compares them (**b-prime-faithful**, [`crate::oracle::b_prime_faithful`]):
+//! a difference is a violation naming the first differing record, judged and reported
+//! as every other invariant's. A run that made no copy does not claim it
+//! ([`crate::RunResult::claims`]).
+//!
+//! Test mutant: `skip_block_for_mutant_test = N` (under `[detach]` only) makes the copy
+//! never send block N to B' (B' holds zeros there), which b-prime-faithful must catch.
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::history::Layout;
-    use crate::image::Initial;
+    use crate::history::{Event, History, Layout};
+    use crate::image::{Image, Initial};
+    use crate::oracle::{b_prime_faithful, Invariant};
     use crate::workload::InitialValues;
 
     fn layout() -> Layout {
@@ -44,8 +39,8 @@ mod tests {
         }
     }
 
-    /// A copy that skips one written block is caught, at that block; the faithful
-    /// copy holds written blocks (the check is not vacuous).
+    /// A copy that skips one written block, or misses a mirrored write, is caught at
+    /// its `BPrime` event; the faithful copy holds written blocks (not vacuous).
     #[test]
     fn a_copy_that_skips_a_written_block_is_caught() {
         let l = layout();
@@ -53,9 +48,8 @@ mod tests {
             value: 100,
             records: 64,
         });
-        let mut live = Image::unchanged(l.image_bytes() as u64);
-        let mut faithful = Image::unchanged(l.image_bytes() as u64);
-        let mut skipping = Image::unchanged(l.image_bytes() as u64);
+        let image = || Image::unchanged(l.image_bytes() as u64);
+        let (mut live, mut faithful, mut skipping) = (image(), image(), image());
         for b in [2u64, 5, 9] {
             let data = vec![b as u8 + 1; 64];
             live.set_block(&l, &initial, b, &data);
@@ -65,11 +59,31 @@ mod tests {
             }
         }
         assert_eq!(live.held_blocks(), 3);
-        assert_eq!(first_difference(&faithful, &live), None);
-        assert_eq!(first_difference(&skipping, &live), Some(5));
         // A stale block (copied, then written again without the mirrored write).
         let mut stale = faithful.clone();
         stale.set_block(&l, &initial, 9, &[7u8; 64]);
-        assert_eq!(first_difference(&stale, &live), Some(9));
+        let judged = |b_prime: &Image| {
+            let mut h = History::over(l, initial.clone());
+            h.push(0, Event::Split);
+            h.push(
+                1,
+                Event::BPrime {
+                    b_prime: b_prime.clone(),
+                    live: live.clone(),
+                },
+            );
+            b_prime_faithful(&h)
+        };
+        assert_eq!(judged(&faithful), Ok(()));
+        for (copy, block) in [(&skipping, 5), (&stale, 9)] {
+            let v = judged(copy).unwrap_err();
+            assert_eq!(v.invariant, Invariant::BPrimeFaithful);
+            assert_eq!(v.event_index, 1);
+            assert!(
+                v.detail.contains(&format!("(block {block})")),
+                "{}",
+                v.detail
+            );
+        }
     }
 }

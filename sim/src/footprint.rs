@@ -14,6 +14,8 @@
 //!   transaction, at most the volume; per image (the volume's, and a variant's data
 //!   area or mirror: a mirror holds every block written, so both images are counted
 //!   in full under any policy);
+//!   With `[detach]` ([`crate::detach`]) B' is a third store holding every block VLUN
+//!   B holds (the blocks written);
 //! - **locks**: the application lock table: up to [`DENSE_LOCKS_MAX`] locks (record
 //!   or block), a holder of [`DENSE_LOCK_BYTES`] per lock and a queue
 //!   ([`LOCK_BYTES`]) per lock waited for; above, one entry ([`LOCK_BYTES`]) per lock
@@ -36,7 +38,8 @@
 //!   ([`crate::record_image`], about 20 bytes a record), the last writer of each
 //!   block written (about 10 bytes), and a 64-bit key of each block content written (no-torn-write
 //!   and A-isolated accept any content ever written, so these grow with the writes:
-//!   about 24 bytes each);
+//!   about 24 bytes each). With `[detach]`, when a copy to B' ends, B' as the copy
+//!   wrote it and VLUN B then, each an image of every block written;
 //! - **timeline** (`keep_timeline`): `owm run` streams the timeline
 //!   ([`crate::TimelineSink`]) and holds a bounded part: the timing diagram's bars
 //!   (every attempt up to [`DIAGRAM_ATTEMPTS_MAX`]) and `trace.csv`'s reorder buffer
@@ -92,6 +95,9 @@ pub const ATTEMPTS_IN_FLIGHT: u64 = 1 << 12;
 /// consistent (kept for the archive's comparison; the archive is compared with it as
 /// it is copied and held only when it differs: [`crate::streamed_image`]).
 const HISTORY_IMAGES: u64 = 1;
+/// Sparse images the judge is handed when a copy to B' ends (`[detach]`): B' as the
+/// copy wrote it and VLUN B at that instant (`crate::history::Event::BPrime`).
+const DETACH_IMAGES: u64 = 2;
 /// Bytes per block written of the stores' lists of their written blocks, read for
 /// the judge's check of the live volume at the end (one `u64` each).
 const END_LIST_BYTES_PER_BLOCK: u64 = 8;
@@ -216,9 +222,11 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
         .min(block);
     // Two images: the volume on both (mirroring), or the volume on one and the data
     // area on the other (logging, copy-on-write); each holds at most the blocks written.
+    // With `[detach]` a third: B', holding every block VLUN B holds.
+    let stores = if scenario.detach.is_some() { 3 } else { 2 };
     let images_bytes = written_blocks
         .saturating_mul(SparseStore::held_block_bytes(content_bytes))
-        .saturating_mul(2);
+        .saturating_mul(stores);
     let locks = match scenario.locking.granularity {
         Granularity::Record => layout.records(),
         Granularity::Block => volume,
@@ -247,7 +255,16 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
         // VLUN A's blocks: those written before the request when the load's timing
         // tells it, else every block written.
         let a_blocks = before_request.unwrap_or(written_blocks).min(written_blocks);
-        let images = a_blocks.saturating_mul(held).saturating_mul(HISTORY_IMAGES);
+        let mut images = a_blocks.saturating_mul(held).saturating_mul(HISTORY_IMAGES);
+        if scenario.detach.is_some() {
+            // B' as the copy wrote it and VLUN B when it ended (`Event::BPrime`),
+            // each holding every block written.
+            images = images.saturating_add(
+                written_blocks
+                    .saturating_mul(held)
+                    .saturating_mul(DETACH_IMAGES),
+            );
+        }
         let records = |w: u64| {
             w.min(layout.records())
                 .saturating_mul(crate::record_image::RECORD_IMAGE_BYTES_PER_RECORD)
@@ -479,6 +496,35 @@ mod tests {
             estimate(&small, &small_layout).engine_bytes,
             8 * small_layout.volume_blocks
         );
+    }
+
+    /// `[detach]` counts B': a store holding every block VLUN B holds, and with the
+    /// history the two images the judge compares when the copy ends; nothing else.
+    #[test]
+    fn the_copy_to_b_prime_costs_a_store_and_two_judged_images() {
+        let plain = generated(1_000);
+        let layout = plain.layout().unwrap();
+        let mut detached = plain.clone();
+        detached.detach = Some(crate::ArchiveConfig::default());
+        let (a, b) = (estimate(&plain, &layout), estimate(&detached, &layout));
+        // Each of 256 blocks is written (1,000 transactions): both images full.
+        assert!(a.images_bytes > 0 && a.images_bytes % 2 == 0);
+        assert_eq!(b.images_bytes, a.images_bytes / 2 * 3);
+        assert!(plain.keep_history);
+        let per_block = crate::image::IMAGE_BYTES_PER_BLOCK;
+        assert!(
+            b.history_bytes >= a.history_bytes + DETACH_IMAGES * layout.volume_blocks * per_block,
+            "{a:?} {b:?}"
+        );
+        assert_eq!(
+            b.total_bytes() - b.images_bytes - b.history_bytes,
+            a.total_bytes() - a.images_bytes - a.history_bytes
+        );
+        let mut off = detached.clone();
+        off.keep_history = false;
+        let o = estimate(&off, &layout);
+        assert_eq!(o.history_bytes, 0);
+        assert_eq!(o.images_bytes, b.images_bytes);
     }
 
     /// A dense lock table costs its holders and the queues of the locks in use, not a

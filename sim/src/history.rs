@@ -221,6 +221,11 @@ pub enum Event {
     Retire { extra_space_blocks: u64 },
     /// End of the run: the image of the live volume (B after a split, else A).
     End { live: Image },
+    /// The copy of VLUN B to a new volume B' (`[detach]`, \[0048\]) is complete:
+    /// `b_prime` is B' as the copy wrote it (extents read from VLUN B, users' writes to
+    /// blocks already copied mirrored), `live` VLUN B read at that instant
+    /// (b-prime-faithful compares them).
+    BPrime { b_prime: Image, live: Image },
     /// Integrity mode refused block `block` of `vlun` (it fails its checksum) while the
     /// whole image carried by the next event (`AConsistent` or `End`) was read: that
     /// block of the image is unknown (zeros) and the invariants judge the others.
@@ -487,6 +492,11 @@ impl History {
                 Event::GiveUp => out.push(18),
                 Event::End { live } => {
                     out.push(13);
+                    img(&mut out, live);
+                }
+                Event::BPrime { b_prime, live } => {
+                    out.push(19);
+                    img(&mut out, b_prime);
                     img(&mut out, live);
                 }
                 Event::Unreadable { vlun, block } => {

@@ -329,7 +329,7 @@ pub struct Judge<'a> {
     sum_conserved: bool,
     gate_wait_limit_ticks: Option<Tick>,
     /// Per invariant ([`Invariant::ALL`] order): judged by this judge.
-    judged: [bool; 8],
+    judged: [bool; Invariant::ALL.len()],
     /// Index of the next event.
     next: usize,
     /// Splits seen, the last one's index, and the backup cycle in progress (1-based).
@@ -361,7 +361,7 @@ pub struct Judge<'a> {
     declared: Option<Arc<Image>>,
     archived: bool,
     abandoned: bool,
-    found: [Option<Found>; 8],
+    found: [Option<Found>; Invariant::ALL.len()],
 }
 
 fn slot(inv: Invariant) -> usize {
@@ -382,9 +382,9 @@ impl<'a> Judge<'a> {
         gate_wait_limit_ticks: Option<Tick>,
         only: Option<Invariant>,
     ) -> Self {
-        let mut judged = [true; 8];
+        let mut judged = [true; Invariant::ALL.len()];
         if let Some(inv) = only {
-            judged = [false; 8];
+            judged = [false; Invariant::ALL.len()];
             judged[slot(inv)] = true;
         }
         let uniform_digest = match initial.as_ref() {
@@ -961,6 +961,24 @@ impl<'a> Judge<'a> {
                 self.judge_sum("the live volume at the end", &image);
                 if self.is(Invariant::BComplete) {
                     self.end = Some(self.carried(i, image));
+                }
+            }
+            Event::BPrime {
+                ref b_prime,
+                ref live,
+            } => {
+                if self.open(Invariant::BPrimeFaithful) && b_prime != live {
+                    let unreadable = self.unreadable_set();
+                    if let Some((detail, who)) =
+                        diff_images(&self.layout, &self.initial, live, b_prime, &unreadable)
+                    {
+                        self.found_here(
+                            Invariant::BPrimeFaithful,
+                            true,
+                            format!("B' differs from VLUN B when the copy ended: {detail}"),
+                            who,
+                        );
+                    }
                 }
             }
             Event::Unreadable { block, .. } => {

@@ -86,17 +86,31 @@ pub struct Judgement {
     /// The policy claims the invariant but the run does not, because its backup was
     /// given up or abandoned ([`LostBackup::drops`]).
     pub lost: Option<LostBackup>,
+    /// The policy claims the invariant but the run never reached the state it speaks
+    /// of: b-prime-faithful in a run that made no copy of VLUN B to B' (no `[detach]`,
+    /// or no retire to copy after).
+    pub unreached: bool,
     pub observed: Observed,
 }
+
+/// What [`Judgement`] says of an unreached b-prime-faithful: `not claimed (no copy to B')`.
+pub const NO_COPY_TO_B_PRIME: &str = "no copy to B'";
 
 impl fmt::Display for Judgement {
     /// `held`, `violated 2`, `unchecked`; unclaimed: `not claimed (violated 2)`; not
     /// claimed because the backup failed: `not claimed (given up)`, `not claimed
     /// (abandoned)`, with what was observed when it is not `held`
-    /// (`not claimed (abandoned, violated 1)`).
+    /// (`not claimed (abandoned, violated 1)`); never reached: `not claimed (no copy
+    /// to B')`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.claimed, self.lost, &self.observed) {
             (true, _, o) => write!(f, "{o}"),
+            (false, None, Observed::Held) if self.unreached => {
+                write!(f, "not claimed ({NO_COPY_TO_B_PRIME})")
+            }
+            (false, None, o) if self.unreached => {
+                write!(f, "not claimed ({NO_COPY_TO_B_PRIME}, {o})")
+            }
             (false, Some(lost), Observed::Held) => write!(f, "not claimed ({lost})"),
             (false, Some(lost), o) => write!(f, "not claimed ({lost}, {o})"),
             (false, None, o) => write!(f, "not claimed ({o})"),
@@ -120,12 +134,15 @@ impl RunResult {
                     },
                 };
                 let claimed = self.claims(invariant);
+                let lost = self
+                    .backup_lost()
+                    .filter(|_| !claimed && self.policy.claims(invariant))
+                    .filter(|l| l.drops(invariant));
                 Judgement {
                     invariant,
                     claimed,
-                    lost: self
-                        .backup_lost()
-                        .filter(|_| !claimed && self.policy.claims(invariant)),
+                    lost,
+                    unreached: !claimed && lost.is_none() && self.policy.claims(invariant),
                     observed,
                 }
             })
@@ -169,11 +186,24 @@ impl RunResult {
     /// those would be vacuous (no image was declared, nothing was archived), so
     /// they are reported `not claimed (given up)` / `not claimed (abandoned)`. In a
     /// run of several cycles one lost backup drops the claims for the whole run.
+    /// b-prime-faithful is claimed only by a run that completed a copy of VLUN B to B'
+    /// (`[detach]`, [`RunResult::copied_b_prime`]): without one it is never reached.
     pub fn claims(&self, invariant: Invariant) -> bool {
         let lost = [LostBackup::GivenUp, LostBackup::Abandoned]
             .into_iter()
             .any(|l| self.lost(l) && l.drops(invariant));
-        self.policy.claims(invariant) && !lost
+        let reached = invariant != Invariant::BPrimeFaithful || self.copied_b_prime();
+        self.policy.claims(invariant) && !lost && reached
+    }
+
+    /// Whether the run completed a copy of VLUN B to B' (`[detach]`) in some cycle:
+    /// the state b-prime-faithful speaks of was reached.
+    pub fn copied_b_prime(&self) -> bool {
+        self.cycles
+            .iter()
+            .map(|c| &c.marks)
+            .chain([&self.marks])
+            .any(|m| m.detach_end.is_some())
     }
 
     fn lost(&self, how: LostBackup) -> bool {

@@ -62,7 +62,7 @@ pub use device_model::DeviceModelConfig;
 pub use error::SimError;
 pub use faults::{FaultCounts, FaultsConfig};
 pub use history::{Cycle, Event, History, Layout, Step, TxnId};
-pub use judgement::{Judgement, LostBackup, Observed};
+pub use judgement::{Judgement, LostBackup, Observed, NO_COPY_TO_B_PRIME};
 pub use oracle::{check_all, Invariant, Violation};
 pub use policy::Policy;
 pub use profiles::{ArchiveProfile, DeviceProfile};

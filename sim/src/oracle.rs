@@ -27,11 +27,12 @@ pub enum Invariant {
     NonDisruption,
     BackupFaithful,
     SpaceReclaimed,
+    BPrimeFaithful,
 }
 
 impl Invariant {
     /// Every invariant, in DESIGN.md order.
-    pub const ALL: [Invariant; 8] = [
+    pub const ALL: [Invariant; 9] = [
         Invariant::AConsistent,
         Invariant::AIsolated,
         Invariant::BComplete,
@@ -40,6 +41,7 @@ impl Invariant {
         Invariant::NonDisruption,
         Invariant::BackupFaithful,
         Invariant::SpaceReclaimed,
+        Invariant::BPrimeFaithful,
     ];
 
     /// The name used in code, reports and CI output.
@@ -53,6 +55,7 @@ impl Invariant {
             Invariant::NonDisruption => "non-disruption",
             Invariant::BackupFaithful => "backup-faithful",
             Invariant::SpaceReclaimed => "space-reclaimed",
+            Invariant::BPrimeFaithful => "b-prime-faithful",
         }
     }
 
@@ -269,4 +272,13 @@ pub fn backup_faithful(h: &History) -> Result<(), Violation> {
 /// **space-reclaimed**: after VLUN A is retired, the variant's extra space is freed.
 pub fn space_reclaimed(h: &History) -> Result<(), Violation> {
     Invariant::SpaceReclaimed.check(h)
+}
+
+/// **b-prime-faithful**: when the copy of VLUN B to a new volume B' (`[detach]`,
+/// \[0048\]) is complete, B' is byte-identical to VLUN B at that instant
+/// ([`crate::history::Event::BPrime`]): every block copied, every user write to a
+/// block already copied mirrored to B'. Blocks integrity mode refused while VLUN B was
+/// read (the `Unreadable` events just before) are not compared.
+pub fn b_prime_faithful(h: &History) -> Result<(), Violation> {
+    Invariant::BPrimeFaithful.check(h)
 }

@@ -26,6 +26,10 @@
 //! | non-disruption | - (no backup to wait for) | - (new transactions wait for the old ones and the copy: measured) | yes | yes |
 //! | backup-faithful | - | yes | yes | yes |
 //! | space-reclaimed | - | yes | yes | yes |
+//! | b-prime-faithful | - | yes | yes | yes |
+//!
+//! b-prime-faithful speaks of the copy of VLUN B to B' (`[detach]`), which follows a
+//! retire: a run that made no such copy does not claim it ([`crate::RunResult::claims`]).
 
 use std::fmt;
 use std::str::FromStr;
@@ -177,10 +181,11 @@ mod tests {
         }
         let claimed = |p: Policy| Invariant::ALL.into_iter().filter(|&i| p.claims(i)).count();
         assert_eq!(claimed(Policy::None), 3);
-        assert_eq!(claimed(Policy::Quiesce), 7);
-        assert_eq!(claimed(Policy::CrashConsistent), 6);
+        assert_eq!(claimed(Policy::Quiesce), 8);
+        assert_eq!(claimed(Policy::CrashConsistent), 7);
         assert!(!Policy::CrashConsistent.claims(Invariant::AConsistent));
         assert!(!Policy::Quiesce.claims(Invariant::NonDisruption));
         assert!(!Policy::None.claims(Invariant::BackupFaithful));
+        assert!(!Policy::None.claims(Invariant::BPrimeFaithful));
     }
 }

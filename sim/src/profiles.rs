@@ -175,6 +175,7 @@ pub(crate) struct ArchiveFile {
     rate_limit_bytes_per_s: Option<u64>,
     extent_blocks: Option<u64>,
     sparse: Option<bool>,
+    skip_block_for_mutant_test: Option<u64>,
 }
 
 impl From<ArchiveFile> for ArchiveConfig {
@@ -189,6 +190,7 @@ impl From<ArchiveFile> for ArchiveConfig {
             rate_limit_bytes_per_s: f.rate_limit_bytes_per_s.unwrap_or(d.rate_limit_bytes_per_s),
             extent_blocks: f.extent_blocks.unwrap_or(d.extent_blocks),
             sparse: f.sparse.unwrap_or(d.sparse),
+            skip_block_for_mutant_test: f.skip_block_for_mutant_test,
         }
     }
 }

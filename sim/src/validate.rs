@@ -127,7 +127,24 @@ pub(crate) fn scenario(s: &Scenario) -> Result<Layout, SimError> {
         1,
     )?;
     at_least("archive.extent_blocks", s.archive.extent_blocks, 1)?;
+    if s.archive.skip_block_for_mutant_test.is_some() {
+        return Err(bad(
+            "archive.skip_block_for_mutant_test",
+            "only the copy to B' ([detach]) has this test mutant (remove the key)".to_string(),
+        ));
+    }
     if let Some(d) = &s.detach {
+        if let Some(b) = d.skip_block_for_mutant_test {
+            if b >= layout.volume_blocks {
+                return Err(bad(
+                    "detach.skip_block_for_mutant_test",
+                    format!(
+                        "block {b} is past the volume ({} blocks)",
+                        layout.volume_blocks
+                    ),
+                ));
+            }
+        }
         at_least("detach.bandwidth_bytes_per_s", d.bandwidth_bytes_per_s, 1)?;
         at_least("detach.extent_blocks", d.extent_blocks, 1)?;
         if s.faults.active() {

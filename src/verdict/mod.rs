@@ -238,6 +238,10 @@ pub fn of_run(report: &mut Report, suite: &str, r: &sim::RunResult) {
                 policy: format!("{} (backup {lost}: {})", r.policy, lost_why(r, lost)),
                 observed: Box::new(observed),
             },
+            None if j.unreached => Outcome::NotClaimed {
+                policy: format!("{} ({})", r.policy, sim::NO_COPY_TO_B_PRIME),
+                observed: Box::new(observed),
+            },
             None => Outcome::NotClaimed {
                 policy: r.policy.to_string(),
                 observed: Box::new(observed),

@@ -17,6 +17,8 @@ const SEEDS: u64 = 500;
 /// Draws the seed's fault rates onto `s` (swarm style: each fault on or off, then its
 /// rate): a fault window that ends at `heal_at_ticks`, after every crash.
 pub(super) fn draw_faults(seed: u64, s: &mut Scenario) {
+    // The copy to B' is not modelled under injected faults (validation refuses both).
+    s.detach = None;
     let mut r = ChaCha8Rng::seed_from_u64(seed ^ 0xfa17_fa17_fa17_fa17);
     let f = &mut s.faults;
     let on = |r: &mut ChaCha8Rng| r.random_bool(0.6);

@@ -72,7 +72,10 @@ fn mutate(h: &History, k: usize, r: &mut ChaCha8Rng) -> Option<History> {
         Event::Commit { txn } => *e = Event::Abort { txn: *txn },
         Event::Abort { txn } => *e = Event::Commit { txn: *txn },
         Event::Retire { extra_space_blocks } => *extra_space_blocks += 1,
-        Event::AConsistent { image } | Event::Archive { image } | Event::End { live: image } => {
+        Event::AConsistent { image }
+        | Event::Archive { image }
+        | Event::End { live: image }
+        | Event::BPrime { b_prime: image, .. } => {
             let layout = h.layout;
             let block = r.random_range(0..layout.volume_blocks);
             let record = block * layout.records_per_block();

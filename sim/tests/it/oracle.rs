@@ -216,7 +216,8 @@ fn names_are_the_design_names() {
             "bank-conserved",
             "non-disruption",
             "backup-faithful",
-            "space-reclaimed"
+            "space-reclaimed",
+            "b-prime-faithful"
         ]
     );
 }

@@ -22,6 +22,7 @@ pub fn check(inv: Invariant, h: &History) -> Result<(), Violation> {
         Invariant::NonDisruption => non_disruption(h),
         Invariant::BackupFaithful => backup_faithful(h),
         Invariant::SpaceReclaimed => space_reclaimed(h),
+        Invariant::BPrimeFaithful => b_prime_faithful(h),
     }
 }
 
@@ -651,6 +652,35 @@ pub fn space_reclaimed(h: &History) -> Result<(), Violation> {
                 ));
             }
         }
+    }
+    Ok(())
+}
+
+/// **b-prime-faithful**: every completed copy of VLUN B to B' equals VLUN B at that
+/// instant, blocks refused by integrity mode aside.
+pub fn b_prime_faithful(h: &History) -> Result<(), Violation> {
+    let mut unreadable = BTreeSet::new();
+    for (i, s) in h.events.iter().enumerate() {
+        match &s.event {
+            Event::Unreadable { block, .. } => {
+                unreadable.insert(*block);
+                continue;
+            }
+            Event::BPrime { b_prime, live } if b_prime != live => {
+                if let Some((detail, who)) =
+                    sim::oracle::diff_images(&h.layout, &h.initial, live, b_prime, &unreadable)
+                {
+                    return Err(violation(
+                        Invariant::BPrimeFaithful,
+                        i,
+                        format!("B' differs from VLUN B when the copy ended: {detail}"),
+                        who,
+                    ));
+                }
+            }
+            _ => {}
+        }
+        unreadable.clear();
     }
     Ok(())
 }

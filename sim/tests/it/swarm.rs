@@ -87,6 +87,14 @@ pub(super) fn draw(seed: u64) -> (Scenario, Policy) {
         Policy::OWM[1],
         Policy::OWM[2],
     ][r.random_range(0..4)];
+    // One draw in four copies VLUN B to B' after each retire (b-prime-faithful).
+    if r.random_bool(0.25) {
+        s.detach = Some(sim::ArchiveConfig {
+            bandwidth_bytes_per_s: r.random_range(1_000_000..200_000_000),
+            extent_blocks: r.random_range(1..100),
+            ..sim::ArchiveConfig::default()
+        });
+    }
     (s, policy)
 }
 
