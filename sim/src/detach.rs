@@ -21,6 +21,13 @@
 //! as every other invariant's. A run that made no copy does not claim it
 //! ([`crate::RunResult::claims`]).
 //!
+//! Not modelled: the device moving onto B'. After the copy the simulated device keeps
+//! serving VLUN B on its own images; B' exists only as the simulator's image of it
+//! (with a history). A device over B' ([`engine::Device::detach_b_to`]) starts in the
+//! single-volume phase, with only VLUN A, while the run's attempts are bound to VLUN B
+//! and the oracle judges a new attempt's write through VLUN A after a split as an
+//! A-isolated violation (scenarios/README.md, `[detach]`).
+//!
 //! Test mutant: `skip_block_for_mutant_test = N` (under `[detach]` only) makes the copy
 //! never send block N to B' (B' holds zeros there), which b-prime-faithful must catch.
 
