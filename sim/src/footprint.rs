@@ -33,13 +33,14 @@
 //!   only the stores' lists of their written blocks (8 bytes a block written). It
 //!   holds the replay of every record written and, from the split until its OLD
 //!   transactions end, a backup cycle's copy of it as it was at the split
-//!   ([`crate::record_image`], about 20 bytes a record), the last writer of each
-//!   block written (about 10 bytes), and a 64-bit key of each block content written (no-torn-write
-//!   and A-isolated accept any content ever written, so these grow with the writes:
-//!   about 24 bytes each). With `[detach]` ([`crate::detach`]) B' as the copy writes
-//!   it and, when the copy ends, VLUN B then: two images holding the blocks VLUN B
-//!   holds (every block written). Without a history B' is not held at all (the device
-//!   does not move onto B': the copy is priced, not kept);
+//!   ([`crate::record_image`], about 20 bytes a record), the last writer and latest
+//!   content of each block written (about 26 bytes), and a 64-bit key of each
+//!   content overwritten by another (no-torn-write and A-isolated accept any content
+//!   ever written, so these grow with the writes: about 24 bytes each). With
+//!   `[detach]` ([`crate::detach`]) B' as the copy writes it and, when the copy ends,
+//!   VLUN B then: two images holding the blocks VLUN B holds (every block written).
+//!   Without a history B' is not held at all (the device does not move onto B': the
+//!   copy is priced, not kept);
 //! - **timeline** (`keep_timeline`): `owm run` streams the timeline
 //!   ([`crate::TimelineSink`]) and holds a bounded part: the timing diagram's bars
 //!   (every attempt up to [`DIAGRAM_ATTEMPTS_MAX`]) and `trace.csv`'s reorder buffer
@@ -112,12 +113,13 @@ const IMAGE_HEAP_OVERHEAD_BYTES: u64 = 16;
 /// Bytes of integrity mode's in-memory checksum per data block of an image
 /// (`engine/src/device/integrity.rs`: one atomic u64 each).
 const SUM_BYTES_IN_MEMORY: u64 = 8;
-/// Bytes the judge keeps per block written: its last writer (an 8-byte slot of
-/// [`crate::part_map::PartMap`] at a load of 0.7 to 0.875).
-const JUDGE_BYTES_PER_BLOCK: u64 = 12;
-/// Bytes the judge keeps per block content written: a hash map bucket of a 64-bit key
-/// of (block, digest) and 4 bytes of flags, 12 bytes and a control byte
-/// (`crate::judge`), with the table's spare room (a load of 7/16 to 7/8).
+/// Bytes the judge keeps per block written: its last writer and latest content in
+/// one entry ([`crate::blocks_seen`]).
+const JUDGE_BYTES_PER_BLOCK: u64 = crate::blocks_seen::BLOCK_BYTES_PER_BLOCK;
+/// Bytes the judge keeps per block content overwritten by another (each write past
+/// a block's first): a hash map bucket of a 64-bit key of (block, digest) and 4 bytes
+/// of flags, 12 bytes and a control byte ([`crate::blocks_seen`]), with the table's
+/// spare room (a load of 7/16 to 7/8).
 const JUDGE_BYTES_PER_WRITE: u64 = 24;
 
 /// Bytes a backup cycle holds, held until the run's end: four copies of its result
@@ -273,7 +275,11 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
             .saturating_add(replays)
             .saturating_add(written_blocks.saturating_mul(END_LIST_BYTES_PER_BLOCK))
             .saturating_add(written_blocks.saturating_mul(JUDGE_BYTES_PER_BLOCK))
-            .saturating_add(writes.saturating_mul(JUDGE_BYTES_PER_WRITE))
+            .saturating_add(
+                writes
+                    .saturating_sub(written_blocks)
+                    .saturating_mul(JUDGE_BYTES_PER_WRITE),
+            )
     } else {
         0
     };
@@ -399,7 +405,9 @@ mod tests {
             };
         let bounded = HISTORY_IMAGES * layout.volume_blocks * held
             + 2 * layout.records() * crate::record_image::RECORD_IMAGE_BYTES_PER_RECORD
-            + layout.volume_blocks * (JUDGE_BYTES_PER_BLOCK + END_LIST_BYTES_PER_BLOCK);
+            + layout.volume_blocks * (JUDGE_BYTES_PER_BLOCK + END_LIST_BYTES_PER_BLOCK)
+            // A block's first content is in its entry, not among the older ones.
+            - layout.volume_blocks * JUDGE_BYTES_PER_WRITE;
         assert_eq!(b.history_bytes - bounded, 2 * (a.history_bytes - bounded));
         assert!(b.history_bytes - a.history_bytes >= 1_000 * JUDGE_BYTES_PER_WRITE / 2);
         assert!(a.total_bytes() < small.limits.memory_bytes_max);
@@ -467,8 +475,7 @@ mod tests {
             h.history_bytes,
             a_blocks * crate::image::IMAGE_BYTES_PER_BLOCK
                 + records
-                + written
-                    * (END_LIST_BYTES_PER_BLOCK + JUDGE_BYTES_PER_BLOCK + JUDGE_BYTES_PER_WRITE)
+                + written * (END_LIST_BYTES_PER_BLOCK + JUDGE_BYTES_PER_BLOCK)
         );
         // From 2^24 transactions on, the stamps take a fourth byte: 12 bytes do not
         // fit a slot, so the content goes on the heap besides.

@@ -7,8 +7,9 @@
 //!
 //! - the open transaction attempts, each with its record reads and writes (to replay
 //!   at its commit);
-//! - per block touched: the last transaction that wrote it (to name a culprit) and
-//!   the contents written to it, as digests (no-torn-write, A-isolated);
+//! - per block touched, in one table ([`crate::blocks_seen`]): the last transaction
+//!   that wrote it (to name a culprit) and the contents written to it, as digests
+//!   (no-torn-write, A-isolated);
 //! - the replay of the committed transactions (B-complete) and, per backup cycle still
 //!   open, the replay of its OLD ones and the image declared consistent
 //!   (A-consistent), each an [`Image`] of the blocks written;
@@ -33,13 +34,13 @@ use std::sync::Arc;
 use engine::Vlun;
 use rustc_hash::FxHashMap;
 
+use crate::blocks_seen::{BlocksSeen, Written};
 use crate::clock::Tick;
 use crate::history::{block_digest, stamp_of, Event, History, Image, Initial, Layout, TxnId};
 use crate::image::{held_digest, is_initial};
 use crate::oracle::{
     block_sum_change, diff_images, image_sum, initial_sum, writer, writer_txn, Invariant, Violation,
 };
-use crate::part_map::PartMap;
 use crate::record_image::{Matching, RecordImage};
 
 /// A first violation found, before the cycle note is known (it depends on whether the
@@ -260,29 +261,6 @@ impl IdRanges {
     }
 }
 
-/// A content written to a block: through VLUN A (or before this cycle's split, when
-/// it is VLUN A's own content), and the last cycle it was written through VLUN B in.
-#[derive(Debug, Clone, Copy, Default)]
-struct Written {
-    via_a: bool,
-    /// 0: never through B.
-    b_cycle: u32,
-}
-
-impl Written {
-    /// Packed in 4 bytes: the cycle above the flag (cycles stay far below 2^31).
-    fn pack(self) -> u32 {
-        (self.b_cycle << 1) | u32::from(self.via_a)
-    }
-
-    fn unpack(x: u32) -> Self {
-        Written {
-            via_a: x & 1 == 1,
-            b_cycle: x >> 1,
-        }
-    }
-}
-
 /// `x` as two 32-bit halves, low first: a hash table key aligned to 4 bytes.
 pub(crate) fn halves(x: u64) -> [u32; 2] {
     [x as u32, (x >> 32) as u32]
@@ -291,20 +269,6 @@ pub(crate) fn halves(x: u64) -> [u32; 2] {
 /// The 64-bit number of its two 32-bit halves ([`halves`]'s inverse).
 pub(crate) fn whole(h: [u32; 2]) -> u64 {
     u64::from(h[0]) | (u64::from(h[1]) << 32)
-}
-
-/// The key of a (block, content digest) pair in [`Judge::written`]: the 64-bit FNV
-/// digest XOR a bijective mix (splitmix64's finaliser) of the block number, as two
-/// 32-bit halves (so a table entry is 12 bytes, not 24). Two contents of one block
-/// never share a key; a pair of another block shares it with probability 2^-64, so a
-/// read of content never written is wrongly accepted (no-torn-write, A-isolated) with
-/// probability at most N · 2^-64 for N contents written (10^-12 at N = 2 × 10^7).
-fn content_key(block: u64, digest: u64) -> [u32; 2] {
-    let mut z = block.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^= z >> 31;
-    halves(digest ^ z)
 }
 
 /// A block-by-block check of the live volume at the end ([`Judge::end_check`]): the
@@ -343,14 +307,12 @@ pub struct Judge<'a> {
     ended_new: IdRanges,
     /// The latest end among attempts that began.
     max_end_begun: usize,
-    /// The last attempt that wrote each block (8-byte slots: [`PartMap`]).
-    last_writer: PartMap<TxnId>,
+    /// Per block: the last attempt that wrote it and every content written to it.
+    blocks: BlocksSeen,
     replay: Replay,
     own: Vec<(u64, i64)>,
     cycles: VecDeque<CycleJudge>,
     end: Option<Carried>,
-    /// Every content written per block ([`content_key`] → [`Written::pack`]).
-    written: FxHashMap<[u32; 2], u32>,
     /// Writes through VLUN A after the split by attempts not seen yet: a violation of
     /// A-isolated once the attempt shows.
     unseen_writers: Vec<(TxnId, Found)>,
@@ -415,12 +377,11 @@ impl<'a> Judge<'a> {
             txns: FxHashMap::default(),
             ended_new: IdRanges::default(),
             max_end_begun: 0,
-            last_writer: PartMap::default(),
+            blocks: BlocksSeen::default(),
             replay,
             own: Vec::new(),
             cycles: VecDeque::new(),
             end: None,
-            written: FxHashMap::default(),
             unseen_writers: Vec::new(),
             uniform_digest,
             initial_total: 0,
@@ -557,11 +518,12 @@ impl<'a> Judge<'a> {
     /// A-isolated's leak: content written through VLUN B in this cycle, never through
     /// VLUN A (nor before the cycle's split), and not the block's initial content.
     fn leaked(&self, block: u64, digest: u64) -> bool {
-        match self
-            .written
-            .get(&content_key(block, digest))
-            .map(|&w| Written::unpack(w))
-        {
+        self.leaked_as(block, digest, self.blocks.content(block, digest))
+    }
+
+    /// [`Judge::leaked`] of a content written as `written` (`None`: never written).
+    fn leaked_as(&self, block: u64, digest: u64, written: Option<Written>) -> bool {
+        match written {
             Some(w) if w.b_cycle == self.cycle && !self.via_a(w) => {
                 self.initial_digest(block) != digest
             }
@@ -697,8 +659,8 @@ impl<'a> Judge<'a> {
                 digest,
             } => {
                 if self.follows_contents() {
-                    let written = self.written.contains_key(&content_key(block, digest));
-                    if !written
+                    let seen = self.blocks.content(block, digest);
+                    if seen.is_none()
                         && self.open(Invariant::NoTornWrite)
                         && self.initial_digest(block) != digest
                     {
@@ -710,9 +672,9 @@ impl<'a> Judge<'a> {
                         );
                     }
                     if vlun == Vlun::A
-                        && written
+                        && seen.is_some()
                         && self.open(Invariant::AIsolated)
-                        && self.leaked(block, digest)
+                        && self.leaked_as(block, digest, seen)
                     {
                         self.found_here(
                             Invariant::AIsolated,
@@ -729,10 +691,13 @@ impl<'a> Judge<'a> {
                 block,
                 digest,
             } => {
-                if self.replays() {
-                    self.last_writer.insert(block, txn);
-                }
-                if self.follows_contents() {
+                let writer = self.replays().then_some(txn);
+                if !self.follows_contents() {
+                    if writer.is_some() {
+                        self.blocks
+                            .write(block, writer, None::<(u64, fn(&mut Written))>);
+                    }
+                } else {
                     let mut record = true;
                     if vlun == Vlun::A && self.open(Invariant::AIsolated) {
                         if let Some(split) = self.last_split.filter(|&s| i > s) {
@@ -758,27 +723,27 @@ impl<'a> Judge<'a> {
                     }
                     let cycle = self.cycle;
                     let mark = record || !self.is(Invariant::AIsolated);
-                    let packed = self.written.entry(content_key(block, digest)).or_default();
-                    let mut w = Written::unpack(*packed);
-                    if mark {
-                        match vlun {
-                            Vlun::A => w.via_a = true,
-                            Vlun::B => {
-                                if w.b_cycle != 0 && w.b_cycle < cycle {
-                                    w.via_a = true;
+                    let update = |w: &mut Written| {
+                        if mark {
+                            match vlun {
+                                Vlun::A => w.via_a = true,
+                                Vlun::B => {
+                                    if w.b_cycle != 0 && w.b_cycle < cycle {
+                                        w.via_a = true;
+                                    }
+                                    w.b_cycle = cycle;
                                 }
-                                w.b_cycle = cycle;
                             }
                         }
-                    }
-                    *packed = w.pack();
+                    };
+                    self.blocks.write(block, writer, Some((digest, update)));
                 }
             }
             Event::ReadRecord { txn, record, value } => {
                 if self.follows_txns() {
                     self.seen(txn);
                     let culprit = if self.replays() && self.layout.is_valid() {
-                        self.last_writer.get(self.layout.block_of(record)).copied()
+                        self.blocks.writer(self.layout.block_of(record))
                     } else {
                         None
                     };

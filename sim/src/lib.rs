@@ -23,6 +23,7 @@
 //! ```
 
 pub mod archive;
+pub mod blocks_seen;
 pub mod clock;
 pub mod cost;
 pub mod detach;
