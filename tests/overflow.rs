@@ -17,6 +17,7 @@ kind = "generated"
 records = 256
 transactions = 400
 write_fraction = 0.7
+arrivals = {{ mode = "open", interarrival_ticks_mean = 20 }}
 
 [backup]
 data_area_blocks = 4

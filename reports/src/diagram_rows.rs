@@ -187,6 +187,7 @@ mod tests {
         for schedule in [vec![], vec![30_000, 70_000, 110_000]] {
             let mut s = sim::Scenario::with_workload(sim::WorkloadConfig::Bank(sim::BankConfig {
                 transactions: 600,
+                arrival_ticks_mean: 20,
                 ..sim::BankConfig::default()
             }));
             s.backup.schedule_at_ticks = schedule;

@@ -559,6 +559,7 @@ mod tests {
     fn scenario() -> Scenario {
         let mut s = Scenario::with_workload(sim::WorkloadConfig::Bank(sim::BankConfig {
             transactions: 400,
+            arrival_ticks_mean: 20,
             ..sim::BankConfig::default()
         }));
         s.backup.schedule_at_ticks = vec![20_000, 60_000, 100_000];

@@ -22,6 +22,7 @@ fn main() {
     let mut s = Scenario::with_workload(WorkloadConfig::Bank(BankConfig {
         accounts: 10_000,
         transactions,
+        arrival_ticks_mean: 20,
         ..BankConfig::default()
     }));
     s.keep_history = false;

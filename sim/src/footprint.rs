@@ -360,6 +360,9 @@ mod tests {
     fn generated(transactions: u64) -> Scenario {
         Scenario::with_workload(WorkloadConfig::Generated(GeneratedConfig {
             transactions,
+            arrivals: crate::workload::Arrivals::Open {
+                interarrival_ticks_mean: 20,
+            },
             ..GeneratedConfig::default()
         }))
     }
@@ -439,6 +442,9 @@ mod tests {
             length_min: 1,
             length_max: 8,
             write_fraction: 0.5,
+            arrivals: crate::workload::Arrivals::Open {
+                interarrival_ticks_mean: 20,
+            },
             ..GeneratedConfig::default()
         }));
         s.geometry.block_size_bytes = 4096;
@@ -485,6 +491,9 @@ mod tests {
             length_min: 1,
             length_max: 8,
             write_fraction: 0.5,
+            arrivals: crate::workload::Arrivals::Open {
+                interarrival_ticks_mean: 20,
+            },
             ..GeneratedConfig::default()
         });
         let h = estimate(&s, &layout);

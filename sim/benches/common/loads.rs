@@ -49,6 +49,7 @@ impl Load {
             Load::Bank => Scenario::with_workload(WorkloadConfig::Bank(BankConfig {
                 accounts: 10_000,
                 transactions,
+                arrival_ticks_mean: 20,
                 ..BankConfig::default()
             })),
         };

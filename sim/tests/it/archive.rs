@@ -3,7 +3,7 @@
 //! copy-on-write and write logging hold more extra space.
 
 use engine::Variant;
-use sim::{run, GeneratedConfig, Policy, Scenario, WorkloadConfig};
+use sim::{run, Arrivals, GeneratedConfig, Policy, Scenario, WorkloadConfig};
 
 /// Writes all run long; 4,096 records of 16 bytes in 64-byte blocks (1,024 blocks).
 fn steady_writes() -> Scenario {
@@ -11,6 +11,10 @@ fn steady_writes() -> Scenario {
         records: 4096,
         transactions: 3000,
         write_fraction: 0.7,
+        // Saturated (the default before it moved to 200): writes all run long.
+        arrivals: Arrivals::Open {
+            interarrival_ticks_mean: 20,
+        },
         ..GeneratedConfig::default()
     }));
     s.backup.request_at_ticks = Some(5_000);

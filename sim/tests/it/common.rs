@@ -24,6 +24,8 @@ pub fn bank() -> Scenario {
         transactions: 120,
         compute_ticks_min: 20,
         compute_ticks_max: 250,
+        // Busy (the default before it moved to 100): many transfers in flight at once.
+        arrival_ticks_mean: 20,
         ..BankConfig::default()
     }))
 }

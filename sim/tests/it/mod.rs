@@ -15,6 +15,7 @@ mod oracle_reference;
 mod overflow;
 mod policies;
 mod quiesce;
+mod saturation;
 mod scenario_files;
 mod schedule;
 mod shipped;

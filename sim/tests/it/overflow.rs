@@ -7,7 +7,8 @@
 
 use engine::Variant;
 use sim::{
-    run, GeneratedConfig, Invariant, OnDataAreaFull, Policy, RunResult, Scenario, WorkloadConfig,
+    run, Arrivals, GeneratedConfig, Invariant, OnDataAreaFull, Policy, RunResult, Scenario,
+    WorkloadConfig,
 };
 
 /// 256 records in 64 blocks, writes all run long, an archive target slow enough that
@@ -17,6 +18,9 @@ fn overflowing(slots: u64, on_full: OnDataAreaFull) -> Scenario {
     let mut s = Scenario::with_workload(WorkloadConfig::Generated(GeneratedConfig {
         transactions: 400,
         write_fraction: 0.7,
+        arrivals: Arrivals::Open {
+            interarrival_ticks_mean: 20,
+        },
         ..GeneratedConfig::default()
     }));
     s.backup.data_area_blocks = Some(slots);

@@ -303,6 +303,7 @@ fn a_million_bank_transfers_complete() {
     let mut s = Scenario::with_workload(sim::WorkloadConfig::Bank(sim::BankConfig {
         accounts: 10_000,
         transactions: 1_000_000,
+        arrival_ticks_mean: 20,
         ..sim::BankConfig::default()
     }));
     s.keep_history = false;
