@@ -21,11 +21,12 @@ const FUZZ_CASES: u32 = 400;
 const LONG_CASES: u32 = 50_000;
 
 /// The shipped scenario files: realistic starting points for mutation.
-const SHIPPED: [&str; 4] = [
+const SHIPPED: [&str; 5] = [
     include_str!("../../../scenarios/fig3.toml"),
     include_str!("../../../scenarios/fig4-5.toml"),
     include_str!("../../../scenarios/bank.toml"),
     include_str!("../../../scenarios/generated.toml"),
+    include_str!("../../../scenarios/detach.toml"),
 ];
 
 /// Values that probe the edges of every field's type.
