@@ -305,6 +305,7 @@ fn print_table(runs: &[NamedRun], history_kept: bool) {
     use tables::Metric as M;
     let cols = [
         ("committed", M::Committed),
+        ("aborted", M::Aborted),
         ("adm mean", M::AdmissionDelayMeanTicks),
         ("adm p99", M::AdmissionDelayP99Ticks),
         ("adm max", M::AdmissionDelayMaxTicks),
@@ -316,7 +317,7 @@ fn print_table(runs: &[NamedRun], history_kept: bool) {
         ("violations", M::Violations),
     ];
     print_rows(runs, history_kept, &cols);
-    say!("(times in ticks, 1 tick = 1 µs; adm = admission delay of new transactions; req→A ok = request to A consistent, `abandoned` / `given up` when the backup made no archive; wr/lw = physical writes per logical write; violations of the invariants the policy claims)");
+    say!("(times in ticks, 1 tick = 1 µs; committed / aborted = transactions that ended so (response figures count the committed ones only); adm = admission delay of new transactions; req→A ok = request to A consistent, `abandoned` / `given up` when the backup made no archive; wr/lw = physical writes per logical write; violations of the invariants the policy claims; - = nothing to measure: no transaction admitted after a split, no logical write)");
     if runs.iter().all(|r| r.result.cycles.is_empty()) {
         return;
     }
@@ -335,7 +336,7 @@ fn print_table(runs: &[NamedRun], history_kept: bool) {
         ("ovfl wt", M::WindowOverflowWaitTicksSum),
     ];
     print_rows(runs, history_kept, &window);
-    say!("(the backup window, request → retire, against the time before the request: win/pre rsp = mean and p99 response of the transactions arriving in it / before it; wr/lw, fl/lw = physical writes, flushes per logical write; the waits the backup caused, summed, by cause: admission gate, type (b) locks, device queue behind backup I/O, engine flush barriers, attempts lost to a full data area)");
+    say!("(the backup window, request → retire, against the time before the request: win/pre rsp = mean and p99 response of the committed transactions arriving in it / before it (aborted ones are not in them: `aborted` above); wr/lw, fl/lw = physical writes, flushes per logical write, - with none in the span; the waits the backup caused, summed, by cause: admission gate, type (b) locks, device queue behind backup I/O, engine flush barriers, attempts lost to a full data area; non-disruption judges each single wait of the first four causes against the setup window)");
 }
 
 /// One table row per run (per cycle with several), one column per metric.

@@ -31,7 +31,10 @@ fn run(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let f = write(tmp.path(), "detach.toml", text);
     let out = tmp.path().join("o");
-    ok(&owm(&["run", &f, "--out", &s(&out)]));
+    // On the load's one channel a user's call queues behind an archive extent (64
+    // reads of 100 ticks): non-disruption is violated under every variant, as it
+    // should be; the copy's own figures are what this file tests.
+    ok(&owm(&["run", &f, "--out", &s(&out), "--allow-violations"]));
     (tmp, out)
 }
 

@@ -290,6 +290,39 @@ fn a_run_too_large_for_memory_is_refused_before_it_starts_with_the_estimate() {
     assert!(!t.path().join("o").exists(), "nothing written");
 }
 
+/// A dense archive copy of a huge volume would spend hours copying zeros: refused
+/// before the run with the count and the keys to change (`limits.archive_blocks_max`,
+/// `archive.sparse`); the hole-aware copy of the same volume runs.
+#[test]
+fn a_dense_archive_of_a_huge_volume_is_refused_before_it_starts() {
+    // 1 TiB of 4 KiB blocks (2^28), ten transactions: the memory estimate is small,
+    // the dense copy is 2^28 block reads and sends.
+    let text = "policies = [\"cow\"]\n\
+                [workload]\nkind = \"generated\"\nrecords = 268435456\ntransactions = 10\n\
+                [geometry]\nblock_size_bytes = 4096\nrecords_per_block = 1\n\
+                [limits]\nvolume_bytes_max = 1099511627776\n";
+    let (t, f, o) = run_file(text);
+    fails_with(
+        &o,
+        &[
+            // Not set: the line of its table.
+            &format!("{f}:9: key `limits.archive_blocks_max`"),
+            "268435456 blocks (1.00 TiB) over 1 backup cycle(s)",
+            "more than limits.archive_blocks_max = 16777216",
+            "archive.sparse = true",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "a refused run is bad input");
+    assert!(!t.path().join("o").exists(), "nothing written");
+    // Set in the file, the refusal points at the key's line.
+    let (_t, f, o) = run_file(&format!("{text}archive_blocks_max = 1000\n"));
+    fails_with(&o, &[&format!("{f}:11: key `limits.archive_blocks_max`")]);
+    // Hole-aware, the same volume runs: only the blocks written are copied.
+    let (t, _f, o) = run_file(&format!("{text}[archive]\nsparse = true\n"));
+    ok(&o);
+    assert!(t.path().join("o/summary.csv").is_file());
+}
+
 /// Two [[axis]] with one key would give two columns under one name: refused, naming
 /// the file, the second axis's line and key, and the first one's line.
 #[test]

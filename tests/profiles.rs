@@ -82,3 +82,31 @@ fn every_profile_matches_its_published_latency_and_sustained_iops() {
         }
     }
 }
+
+/// `[device] profile` in its table form (TOML's spelling of a choice: a table with
+/// the profile's name as its one key) is the same profile as the string form: the
+/// same bytes of `summary.csv`, and not the plain defaults'.
+#[test]
+fn the_table_form_of_a_device_profile_is_the_same_profile() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base =
+        "policies = [\"none\", \"cow\"]\nname = \"profile\"\n[workload]\nkind = \"generated\"\n\
+                records = 64\ntransactions = 40\n[device]\n";
+    let mut summaries = Vec::new();
+    for (name, device) in [
+        ("string", "profile = \"sata-ssd\"\n"),
+        ("table", "profile = { \"sata-ssd\" = {} }\n"),
+        ("plain", ""),
+    ] {
+        let f = write(
+            tmp.path(),
+            &format!("{name}.toml"),
+            &format!("{base}{device}"),
+        );
+        let out = tmp.path().join(name);
+        ok(&owm(&["run", &f, "--out", &s(&out), "--allow-violations"]));
+        summaries.push(bytes(&out, "summary.csv"));
+    }
+    assert_eq!(summaries[0], summaries[1], "the table form is the profile");
+    assert_ne!(summaries[0], summaries[2], "the profile changes the run");
+}

@@ -47,7 +47,15 @@ fn intervals_shrink_as_one_over_sqrt_n_from_10_to_40_seeds() {
     for (name, seeds) in [("s10", "\"1..=10\""), ("s40", "{ count = 40, first = 1 }")] {
         let file = write(tmp.path(), &format!("{name}.toml"), &admission_at_20(seeds));
         let out = tmp.path().join(name);
-        ok(&owm(&["sweep", &file, "--out", &s(&out)]));
+        // At this load users queue behind the archive's reads past the setup window
+        // (non-disruption violated at some points): the intervals are what is tested.
+        ok(&owm(&[
+            "sweep",
+            &file,
+            "--out",
+            &s(&out),
+            "--allow-violations",
+        ]));
         widths.push(half_widths(&out));
     }
     let mut ratios = Vec::new();
@@ -70,11 +78,13 @@ fn intervals_shrink_as_one_over_sqrt_n_from_10_to_40_seeds() {
 #[test]
 fn paired_intervals_are_narrower_than_unpaired_on_the_admission_sweep() {
     let tmp = tempfile::tempdir().unwrap();
+    // The admission sweep demonstrates a violation (its comment says which).
     ok(&owm(&[
         "sweep",
         "scenarios/sweep-admission.toml",
         "--out",
         &s(tmp.path()),
+        "--allow-violations",
     ]));
     let (h, rows) = stats(tmp.path());
     let (p, m) = (col(&h, "policy"), col(&h, "metric"));
@@ -129,6 +139,7 @@ fn shipped_sweeps_have_at_least_20_seeds_and_show_intervals() {
             &format!("scenarios/{sweep}.toml"),
             "--out",
             &s(tmp.path()),
+            "--allow-violations",
         ]));
         let (h, rows) = stats(tmp.path());
         let n = col(&h, "n");

@@ -188,9 +188,29 @@ fn the_quiesce_deadline_reports_attempts_and_give_ups() {
         );
     let f = write(tmp.path(), "deadline.toml", &text);
     let out = tmp.path().join("o");
-    ok(&owm(&["run", &f, "--out", &s(&out), "--allow-violations"]));
+    let o = owm(&["run", &f, "--out", &s(&out), "--allow-violations"]);
+    ok(&o);
     let q = &summary_rows(&out)["quiesce"];
     assert_eq!(num(q, "quiesce_attempts"), 3.0, "{q:?}");
+    // No split, so no transaction was admitted after one: the admission delay is
+    // undefined, an empty cell and `-` in the table, not 0.
+    assert_eq!(num(q, "admission_delay_count"), 0.0, "{q:?}");
+    for m in ["mean", "p99", "max"] {
+        assert_eq!(q[&format!("admission_delay_{m}_ticks")], "", "{m}");
+    }
+    let text = stdout(&o);
+    let row: Vec<&str> = text
+        .lines()
+        .find(|l| l.starts_with("quiesce "))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    // policy, committed, aborted, adm mean, adm p99, adm max.
+    assert!(
+        text.starts_with("policy") && text.contains(" aborted "),
+        "{text}"
+    );
+    assert_eq!(row[3..6], ["-", "-", "-"], "{text}");
     assert_eq!(num(q, "quiesce_timeouts"), 3.0, "{q:?}");
     assert_eq!(q["backup_given_up"], "1");
     // The held transactions waited at most the deadline each time.
@@ -265,4 +285,100 @@ fn the_extra_space_series_matches_the_summary() {
     assert!(by_policy["mirroring"]
         .iter()
         .all(|r| r["data_area_used_pct"].is_empty()));
+}
+
+/// A backup requested at tick 0 has no "before": its I/O ratios are undefined (empty
+/// cells, `-` in the table), never 0.000.
+#[test]
+fn ratios_of_an_empty_span_are_undefined_not_zero() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = BUSY
+        .replace(
+            r#"policies = ["none", "quiesce", "crash-consistent", "mirroring", "logging", "cow"]"#,
+            r#"policies = ["cow"]"#,
+        )
+        .replace("request_at_ticks = 40000", "request_at_ticks = 0");
+    let f = write(tmp.path(), "at0.toml", &text);
+    let out = tmp.path().join("o");
+    let o = owm(&["run", &f, "--out", &s(&out), "--allow-violations"]);
+    ok(&o);
+    let c = &summary_rows(&out)["cow"];
+    assert_eq!(c["before_logical_writes"], "0", "{c:?}");
+    for io in [
+        "physical_reads",
+        "physical_writes",
+        "table_updates",
+        "flushes",
+    ] {
+        assert_eq!(c[&format!("before_{io}_per_logical_write")], "", "{io}");
+    }
+    // With writes in the span the same columns are numbers
+    // (`window_figures_are_present_and_consistent`).
+    let text = stdout(&o);
+    let header: Vec<&str> = text
+        .lines()
+        .find(|l| l.contains("pre wr/lw"))
+        .unwrap()
+        .split("  ")
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .collect();
+    let k = header.iter().position(|h| *h == "pre wr/lw").unwrap();
+    let row: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("cow "))
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(row[k], "-", "{text}");
+}
+
+/// Non-disruption judges every wait the backup causes, not only the admission gate's:
+/// under the plain one-way mirror (no gate wait past the setup window, no type (b)
+/// block, no flush barrier) a user's device call queued on the one channel behind an
+/// archive extent of 64 blocks (640 ticks of reads) waits longer than the 100-tick
+/// limit, and the verdict says so; with 4-block extents (40 ticks) every such wait is
+/// under the limit and it holds.
+#[test]
+fn non_disruption_judges_a_wait_behind_archive_reads_with_no_gate_wait() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mirror_only = BUSY
+        .replace(
+            r#"policies = ["none", "quiesce", "crash-consistent", "mirroring", "logging", "cow"]"#,
+            r#"policies = ["mirroring"]"#,
+        )
+        .replace("type_b_blocks = [0, 1, 2, 3]", "");
+    for (extent_blocks, verdict) in [(64, "violated 1"), (4, "held")] {
+        let text = format!("{mirror_only}\n[archive]\nextent_blocks = {extent_blocks}\n");
+        let f = write(tmp.path(), &format!("e{extent_blocks}.toml"), &text);
+        let out = tmp.path().join(format!("o{extent_blocks}"));
+        let o = owm(&["run", &f, "--out", &s(&out), "--allow-violations"]);
+        ok(&o);
+        let r = &summary_rows(&out)["mirroring"];
+        for w in ["gate", "type_b", "flush"] {
+            assert!(
+                num(r, &format!("window_{w}_wait_ticks_max")) <= 100.0,
+                "{extent_blocks}: {w}: {r:?}"
+            );
+        }
+        let queue_max = num(r, "window_device_queue_wait_ticks_max");
+        assert_eq!(
+            queue_max > 100.0,
+            extent_blocks == 64,
+            "{extent_blocks}: {queue_max}"
+        );
+        assert!(
+            queue_max > 0.0,
+            "{extent_blocks}: no wait behind the archive"
+        );
+        assert_eq!(r["non-disruption"], verdict, "{extent_blocks}: {r:?}");
+        if extent_blocks == 64 {
+            assert!(
+                stdout(&o).contains("queued behind backup I/O"),
+                "{}",
+                stdout(&o)
+            );
+        }
+    }
 }

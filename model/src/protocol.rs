@@ -416,7 +416,13 @@ impl OwmModel {
                 n.txns[t].status = Status::Committed;
                 n.commits.push(t as u8);
                 release(&mut n.locks, t);
-                self.log(&mut n.history, Event::Commit { txn });
+                self.log(
+                    &mut n.history,
+                    Event::Commit {
+                        txn,
+                        backup_wait_ticks_max: 0,
+                    },
+                );
                 note.add(|| format!("{} commits and releases its locks", who()));
             }
         }
@@ -445,7 +451,13 @@ impl OwmModel {
         n.txns[t].status = Status::Aborted;
         n.unhold(t);
         release(&mut n.locks, t);
-        self.log(&mut n.history, Event::Abort { txn });
+        self.log(
+            &mut n.history,
+            Event::Abort {
+                txn,
+                backup_wait_ticks_max: 0,
+            },
+        );
         note.add(|| {
             format!(
             "{} txn T{t} ({vlun}) aborts: writes back its before-images {} and releases its locks",

@@ -73,20 +73,20 @@ metrics! {
     Aborted = "aborted" => |r| int(r.costs.aborted),
     DeadlockAborts = "deadlock_aborts" => |r| int(r.costs.deadlock_aborts),
     AdmissionDelayCount = "admission_delay_count" => |r| int(r.costs.admission_delay.count),
-    AdmissionDelayMeanTicks = "admission_delay_mean_ticks" => |r| frac(r.costs.admission_delay.mean_ticks),
-    AdmissionDelayP99Ticks = "admission_delay_p99_ticks" => |r| int(r.costs.admission_delay.p99_ticks),
-    AdmissionDelayMaxTicks = "admission_delay_max_ticks" => |r| int(r.costs.admission_delay.max_ticks),
-    ResponseMeanTicks = "response_mean_ticks" => |r| frac(r.costs.response_time.mean_ticks),
-    ResponseP99Ticks = "response_p99_ticks" => |r| int(r.costs.response_time.p99_ticks),
-    ResponseMaxTicks = "response_max_ticks" => |r| int(r.costs.response_time.max_ticks),
+    AdmissionDelayMeanTicks = "admission_delay_mean_ticks" => |r| mean(&r.costs.admission_delay),
+    AdmissionDelayP99Ticks = "admission_delay_p99_ticks" => |r| sampled(&r.costs.admission_delay, |d| d.p99_ticks),
+    AdmissionDelayMaxTicks = "admission_delay_max_ticks" => |r| sampled(&r.costs.admission_delay, |d| d.max_ticks),
+    ResponseMeanTicks = "response_mean_ticks" => |r| mean(&r.costs.response_time),
+    ResponseP99Ticks = "response_p99_ticks" => |r| sampled(&r.costs.response_time, |d| d.p99_ticks),
+    ResponseMaxTicks = "response_max_ticks" => |r| sampled(&r.costs.response_time, |d| d.max_ticks),
     RequestToAConsistentTicks = "request_to_a_consistent_ticks" => |r| opt(r.costs.request_to_a_consistent_ticks),
     UnavailableTicks = "unavailable_ticks" => |r| int(r.costs.unavailable_ticks),
     LogicalReads = "logical_reads" => |r| int(r.costs.logical_reads),
     LogicalWrites = "logical_writes" => |r| int(r.costs.logical_writes),
     PhysicalReads = "physical_reads" => |r| int(r.costs.physical_reads),
     PhysicalWrites = "physical_writes" => |r| int(r.costs.physical_writes),
-    PhysicalReadsPerLogicalWrite = "physical_reads_per_logical_write" => |r| frac(r.costs.physical_reads_per_logical_write),
-    PhysicalWritesPerLogicalWrite = "physical_writes_per_logical_write" => |r| frac(r.costs.physical_writes_per_logical_write),
+    PhysicalReadsPerLogicalWrite = "physical_reads_per_logical_write" => |r| per_write(r, r.costs.physical_reads_per_logical_write),
+    PhysicalWritesPerLogicalWrite = "physical_writes_per_logical_write" => |r| per_write(r, r.costs.physical_writes_per_logical_write),
     ExtraSpacePeakBlocks = "extra_space_peak_blocks" => |r| int(r.costs.extra_space_peak_blocks),
     ExtraSpaceEndBlocks = "extra_space_end_blocks" => |r| int(r.costs.extra_space_end_blocks),
     TableLookups = "table_lookups" => |r| int(r.costs.table_lookups),
@@ -148,6 +148,33 @@ metrics! {
     ViolationsNotClaimed = "violations_not_claimed" => |r| violations(r, false),
 }
 
+/// The mean of `d`; empty with no sample (nothing to average, not 0).
+fn mean(d: &DelayStats) -> String {
+    if d.count == 0 {
+        String::new()
+    } else {
+        frac(d.mean_ticks)
+    }
+}
+
+/// A tick figure of `d` (p99, max); empty with no sample.
+fn sampled(d: &DelayStats, f: impl Fn(&DelayStats) -> u64) -> String {
+    if d.count == 0 {
+        String::new()
+    } else {
+        int(f(d))
+    }
+}
+
+/// A whole-run ratio per logical write; empty with no logical write.
+fn per_write(r: &RunResult, x: f64) -> String {
+    if r.costs.logical_writes == 0 {
+        String::new()
+    } else {
+        frac(x)
+    }
+}
+
 /// The window of the run's first cycle (in a cycle's row, that cycle's:
 /// [`cycle_view`]); `None` without a backup.
 fn window(r: &RunResult) -> Option<&WindowCosts> {
@@ -182,10 +209,12 @@ fn win_p99(r: &RunResult, f: impl Fn(&WindowCosts) -> &DelayStats) -> String {
         .unwrap_or_default()
 }
 
-/// An I/O count per logical write inside the window (`inside`) or before it.
+/// An I/O count per logical write inside the window (`inside`) or before it; empty
+/// without a backup or with no logical write in the span.
 fn io_per(r: &RunResult, inside: bool, f: impl Fn(&SpanIo) -> u64) -> String {
     window(r)
         .map(|w| if inside { &w.io } else { &w.io_before })
+        .filter(|s| s.logical_writes > 0)
         .map(|s| frac(s.per_logical_write(f(s))))
         .unwrap_or_default()
 }

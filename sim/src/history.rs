@@ -192,10 +192,21 @@ pub enum Event {
     ReadRecord { txn: TxnId, record: u64, value: i64 },
     /// The transaction set a record to this value (its stamp is `stamp_of(txn)`).
     WriteRecord { txn: TxnId, record: u64, value: i64 },
-    /// The attempt committed.
-    Commit { txn: TxnId },
+    /// The attempt committed. `backup_wait_ticks_max`: the longest single wait the
+    /// backup caused it, one of: at the admission gate, for a type (b) lock, a device
+    /// call queued behind the backup's calls, the engine's flush barriers in one call
+    /// (the waits the window figures count, [`crate::window::BackupWaits`], each
+    /// counted alone); 0 when the backup caused it none.
+    Commit {
+        txn: TxnId,
+        backup_wait_ticks_max: Tick,
+    },
     /// The attempt aborted; its before-images were written back first.
-    Abort { txn: TxnId },
+    /// `backup_wait_ticks_max` as for `Commit`.
+    Abort {
+        txn: TxnId,
+        backup_wait_ticks_max: Tick,
+    },
     /// The backup request was served by splitting the volume into VLUN A and VLUN B.
     Split,
     /// VLUN B is set up; new transactions may begin.
@@ -242,8 +253,8 @@ impl Event {
             | Event::WriteBlock { txn, .. }
             | Event::ReadRecord { txn, .. }
             | Event::WriteRecord { txn, .. }
-            | Event::Commit { txn }
-            | Event::Abort { txn } => Some(txn),
+            | Event::Commit { txn, .. }
+            | Event::Abort { txn, .. } => Some(txn),
             _ => None,
         }
     }
@@ -277,8 +288,11 @@ pub struct History {
     pub initial: Initial,
     /// True when the workload keeps the sum of all record values (bank transfers).
     pub sum_conserved: bool,
-    /// The longest gate wait a NEW transaction may see (non-disruption): the setup
-    /// window under every policy that takes a backup; `None` without a backup.
+    /// The longest single wait for the backup a transaction attempt may see
+    /// (non-disruption: a NEW one's admission-gate wait, `Begin`'s `gate_wait_ticks`,
+    /// and any attempt's longest backup-caused wait, `Commit`/`Abort`'s
+    /// `backup_wait_ticks_max`): the setup window under every policy that takes a
+    /// backup; `None` without a backup.
     pub gate_wait_limit_ticks: Option<Tick>,
     /// The seed that produced the run, when there is one.
     pub seed: Option<u64>,
@@ -458,13 +472,21 @@ impl History {
                     u(&mut out, *record);
                     u(&mut out, *value as u64);
                 }
-                Event::Commit { txn } => {
+                Event::Commit {
+                    txn,
+                    backup_wait_ticks_max,
+                } => {
                     out.push(6);
                     u(&mut out, u64::from(*txn));
+                    u(&mut out, *backup_wait_ticks_max);
                 }
-                Event::Abort { txn } => {
+                Event::Abort {
+                    txn,
+                    backup_wait_ticks_max,
+                } => {
                     out.push(7);
                     u(&mut out, u64::from(*txn));
+                    u(&mut out, *backup_wait_ticks_max);
                 }
                 Event::Split => out.push(8),
                 Event::BReady => out.push(9),

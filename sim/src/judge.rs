@@ -551,6 +551,20 @@ impl<'a> Judge<'a> {
         }
     }
 
+    /// Non-disruption: attempt `txn` ended; its longest single wait for the backup was `ticks`.
+    fn backup_wait(&mut self, txn: TxnId, ticks: Tick) {
+        if let Some(limit) = self.gate_wait_limit_ticks {
+            if ticks > limit && self.open(Invariant::NonDisruption) {
+                self.found_here(
+                    Invariant::NonDisruption,
+                    false,
+                    format!("txn {txn} waited {ticks} ticks at once for the backup (at the gate, for a type (b) lock, queued behind backup I/O or in flushes), limit {limit}"),
+                    vec![txn],
+                );
+            }
+        }
+    }
+
     /// Judges the next event (its image, if any, cloned when needed).
     pub fn push(&mut self, event: &Event) {
         let image = match event {
@@ -775,8 +789,20 @@ impl<'a> Judge<'a> {
                     }
                 }
             }
-            Event::Commit { txn } => self.end_txn(txn, true),
-            Event::Abort { txn } => self.end_txn(txn, false),
+            Event::Commit {
+                txn,
+                backup_wait_ticks_max,
+            } => {
+                self.backup_wait(txn, backup_wait_ticks_max);
+                self.end_txn(txn, true)
+            }
+            Event::Abort {
+                txn,
+                backup_wait_ticks_max,
+            } => {
+                self.backup_wait(txn, backup_wait_ticks_max);
+                self.end_txn(txn, false)
+            }
             Event::Split => {
                 if self.splits > 0 {
                     self.cycle += 1;
@@ -1273,7 +1299,10 @@ mod tests {
                 record: 4,
                 value: 9,
             },
-            Event::Commit { txn: 0 },
+            Event::Commit {
+                txn: 0,
+                backup_wait_ticks_max: 0,
+            },
         ] {
             j.push(&e);
         }

@@ -252,9 +252,13 @@ pub fn bank_conserved(h: &History) -> Result<(), Violation> {
     Invariant::BankConserved.check(h)
 }
 
-/// **non-disruption**: no NEW transaction waits at the admission gate longer than the
-/// history's limit (the setup window under every policy that takes a backup; claimed by
-/// the one-way mirror and the crash-consistent snapshot, not by quiesce).
+/// **non-disruption**: no NEW transaction waits at the admission gate, and no
+/// transaction attempt waits once for the backup (at the gate, for a type (b) lock, a
+/// device call queued behind the backup's I/O, the engine's flushes in one call:
+/// `Commit`/`Abort`'s `backup_wait_ticks_max`), longer than the history's limit; the
+/// waits are judged one by one, not summed (the setup window under every
+/// policy that takes a backup; claimed by the one-way mirror and the crash-consistent
+/// snapshot, not by quiesce).
 pub fn non_disruption(h: &History) -> Result<(), Violation> {
     Invariant::NonDisruption.check(h)
 }

@@ -308,6 +308,13 @@ pub struct Limits {
     /// ([`crate::footprint`]; default 4 GiB). A run estimated above it is refused
     /// ([`crate::SimError::TooLarge`]).
     pub memory_bytes_max: u64,
+    /// Blocks a dense archive copy (`[archive] sparse = false`) may read and send at
+    /// most, every backup cycle's pass together (default 2^24 = 16,777,216 blocks: a
+    /// 64 GiB volume of 4 KiB blocks copied once). A dense copy reads every block of
+    /// the volume, holes included, so a large volume would spend hours copying zeros;
+    /// a run above the bound is refused before it starts, naming this key and
+    /// `archive.sparse`.
+    pub archive_blocks_max: u64,
 }
 
 impl Default for Limits {
@@ -318,6 +325,7 @@ impl Default for Limits {
             attempts_max: 20_000_000,
             volume_bytes_max: 1 << 30,
             memory_bytes_max: 4 << 30,
+            archive_blocks_max: 1 << 24,
         }
     }
 }

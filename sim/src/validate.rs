@@ -25,6 +25,36 @@ fn in_unit(key: &str, x: f64) -> Result<(), SimError> {
     }
 }
 
+/// A dense archive copy (`archive.sparse = false`) reads and sends every block of the
+/// volume in every cycle: refused before the run when that is more than
+/// `limits.archive_blocks_max` blocks, with the count, its bytes, and the virtual time
+/// the target's bandwidth alone would take.
+fn dense_archive(s: &Scenario, layout: &Layout) -> Result<(), SimError> {
+    if s.archive.sparse {
+        return Ok(());
+    }
+    let cycles = u64::from(s.backup.cycle_count());
+    let blocks = layout.volume_blocks.saturating_mul(cycles);
+    if blocks <= s.limits.archive_blocks_max {
+        return Ok(());
+    }
+    let bytes = blocks.saturating_mul(layout.block_size as u64);
+    let seconds = bytes as f64 / s.archive.bandwidth_bytes_per_s.max(1) as f64;
+    Err(bad(
+        "limits.archive_blocks_max",
+        format!(
+            "a dense archive copy (archive.sparse = false) reads and sends every block of \
+             the volume, holes included: {} blocks ({}) over {cycles} backup cycle(s), \
+             {seconds:.0} s of virtual time at the target's bandwidth alone, more than \
+             limits.archive_blocks_max = {}; set `archive.sparse = true` to copy only the \
+             blocks holding data, or raise `limits.archive_blocks_max`",
+            blocks,
+            crate::footprint::human_bytes(bytes),
+            s.limits.archive_blocks_max
+        ),
+    ))
+}
+
 fn at_least(key: &str, x: u64, min: u64) -> Result<(), SimError> {
     if x >= min {
         Ok(())
@@ -121,6 +151,7 @@ pub(crate) fn scenario(s: &Scenario) -> Result<Layout, SimError> {
             estimate: footprint.describe(),
         });
     }
+    dense_archive(s, &layout)?;
     at_least(
         "archive.bandwidth_bytes_per_s",
         s.archive.bandwidth_bytes_per_s,

@@ -46,6 +46,7 @@ impl World<'_> {
         t.waiting = None;
         t.waiting_on = None;
         t.gate_wait = 0;
+        t.backup_wait_max = 0;
         t.abort_planned = false;
         t.calls = 0;
         t.waits.clear();
@@ -192,12 +193,19 @@ impl World<'_> {
                 self.tally.lock_wait_max = self.tally.lock_wait_max.max(d);
             }
             let d = now - since;
-            match kind {
-                WaitKind::Gate => self.window_waits().map_or((), |w| w.gate.add(d)),
-                WaitKind::TypeB => self.window_waits().map_or((), |w| w.type_b.add(d)),
-                _ => {}
-            }
+            let backup_wait = match (kind, self.window_waits()) {
+                (WaitKind::Gate, Some(w)) => {
+                    w.gate.add(d);
+                    d
+                }
+                (WaitKind::TypeB, Some(w)) => {
+                    w.type_b.add(d);
+                    d
+                }
+                _ => 0,
+            };
             let t = &mut self.txns[att as usize];
+            t.backup_wait_max = t.backup_wait_max.max(backup_wait);
             if keep_timeline {
                 t.waits.push(Wait {
                     kind,

@@ -139,8 +139,12 @@ impl World<'_> {
         }
         self.durability_flush()?;
         for &att in &victims {
-            let id = self.txns[att as usize].id;
-            self.log(Event::Abort { txn: id });
+            let t = &self.txns[att as usize];
+            let (txn, backup_wait_ticks_max) = (t.id, t.backup_wait_max);
+            self.log(Event::Abort {
+                txn,
+                backup_wait_ticks_max,
+            });
             self.count(|c| c.crash_aborts += 1);
             self.finish(att, Outcome::Aborted)?;
         }

@@ -15,8 +15,12 @@ impl World<'_> {
         if self.txns[att as usize].stage == Stage::RollingBack {
             // An abort is acknowledged once its rollback is durable.
             self.durability_flush()?;
-            let id = self.txns[att as usize].id;
-            self.log(Event::Abort { txn: id });
+            let t = &self.txns[att as usize];
+            let (txn, backup_wait_ticks_max) = (t.id, t.backup_wait_max);
+            self.log(Event::Abort {
+                txn,
+                backup_wait_ticks_max,
+            });
             return self.finish(att, Outcome::Aborted);
         }
         // The last thing this event does: a zero-tick compute may follow at once.
@@ -34,7 +38,7 @@ impl World<'_> {
         t.calls += 1;
         let commit_barrier = t.stage == Stage::Committing;
         let done = self.device_model.complete(now, cost, call);
-        self.note_user_call(cost, done.behind_backup_ticks, commit_barrier);
+        self.note_user_call(att, cost, done.behind_backup_ticks, commit_barrier);
         let at = done.at.saturating_add(self.latency_spike());
         let gen = self.txns[att as usize].gen;
         self.q.schedule_at(at, Ev::IoDone { att, gen });
@@ -374,8 +378,12 @@ impl World<'_> {
     fn commit(&mut self, att: Attempt) -> Result<(), SimError> {
         // Commit implies flush: a committed write survives any crash.
         self.durability_flush()?;
-        let id = self.txns[att as usize].id;
-        self.log(Event::Commit { txn: id });
+        let t = &self.txns[att as usize];
+        let (txn, backup_wait_ticks_max) = (t.id, t.backup_wait_max);
+        self.log(Event::Commit {
+            txn,
+            backup_wait_ticks_max,
+        });
         self.finish(att, Outcome::Committed)
     }
 

@@ -162,8 +162,12 @@ impl World<'_> {
         debug_assert!(self.txns[att as usize].before.is_empty());
         self.end_wait(att);
         self.tally.deadlock_aborts += 1;
-        let id = self.txns[att as usize].id;
-        self.log(Event::Abort { txn: id });
+        let t = &self.txns[att as usize];
+        let (txn, backup_wait_ticks_max) = (t.id, t.backup_wait_max);
+        self.log(Event::Abort {
+            txn,
+            backup_wait_ticks_max,
+        });
         let now = self.q.now();
         // Exponential backoff: a victim that keeps colliding waits longer each time.
         let retries = self.txns[att as usize].retries + 1;

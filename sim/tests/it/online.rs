@@ -69,8 +69,24 @@ fn mutate(h: &History, k: usize, r: &mut ChaCha8Rng) -> Option<History> {
         Event::ReadRecord { value, .. } | Event::WriteRecord { value, .. } => {
             *value = value.wrapping_add(r.random_range(1..5))
         }
-        Event::Commit { txn } => *e = Event::Abort { txn: *txn },
-        Event::Abort { txn } => *e = Event::Commit { txn: *txn },
+        Event::Commit {
+            txn,
+            backup_wait_ticks_max,
+        } => {
+            *e = Event::Abort {
+                txn: *txn,
+                backup_wait_ticks_max: *backup_wait_ticks_max,
+            }
+        }
+        Event::Abort {
+            txn,
+            backup_wait_ticks_max,
+        } => {
+            *e = Event::Commit {
+                txn: *txn,
+                backup_wait_ticks_max: *backup_wait_ticks_max + r.random_range(0..1_000_000),
+            }
+        }
         Event::Retire { extra_space_blocks } => *extra_space_blocks += 1,
         Event::AConsistent { image }
         | Event::Archive { image }

@@ -134,7 +134,13 @@ fn good() -> (History, Vec<u8>, Vec<u8>) {
             value: 110,
         },
     );
-    h.push(6, Event::Commit { txn: 0 });
+    h.push(
+        6,
+        Event::Commit {
+            txn: 0,
+            backup_wait_ticks_max: 0,
+        },
+    );
     h.push(6, Event::AConsistent { image: sp(&a2) });
     h.push(
         7,
@@ -178,7 +184,13 @@ fn good() -> (History, Vec<u8>, Vec<u8>) {
             value: 105,
         },
     );
-    h.push(10, Event::Commit { txn: 1 });
+    h.push(
+        10,
+        Event::Commit {
+            txn: 1,
+            backup_wait_ticks_max: 0,
+        },
+    );
     h.push(11, Event::Archive { image: sp(&a2) });
     h.push(
         11,
@@ -315,7 +327,13 @@ fn b_complete_catches_a_stale_read_made_durable() {
             value: 95,
         },
     );
-    h.push(12, Event::Commit { txn: 2 });
+    h.push(
+        12,
+        Event::Commit {
+            txn: 2,
+            backup_wait_ticks_max: 0,
+        },
+    );
     let commit = h.events.len() - 1;
     h.events.push(end);
     let _ = init;
@@ -359,6 +377,50 @@ fn non_disruption_catches_a_long_gate_wait_and_ignores_it_without_a_limit() {
     );
     h.gate_wait_limit_ticks = None;
     assert!(oracle::non_disruption(&h).is_ok());
+}
+
+/// A transaction that passed the gate at once but waited for the backup elsewhere
+/// (a device call behind the archive's reads, a flush) longer than the limit disrupts
+/// the users as much as a gate wait: the attempt's end names it.
+#[test]
+fn non_disruption_catches_a_long_backup_wait_with_no_gate_wait() {
+    let (mut h, _, _) = good();
+    let limit = h.gate_wait_limit_ticks.expect("good() has a limit");
+    assert!(oracle::non_disruption(&h).is_ok());
+    h.push(
+        13,
+        Event::Begin {
+            txn: 3,
+            vlun: Vlun::B,
+            gate_wait_ticks: 0,
+        },
+    );
+    h.push(
+        14,
+        Event::Abort {
+            txn: 3,
+            backup_wait_ticks_max: limit,
+        },
+    );
+    assert!(oracle::non_disruption(&h).is_ok(), "at the limit: held");
+    h.push(
+        15,
+        Event::Begin {
+            txn: 4,
+            vlun: Vlun::B,
+            gate_wait_ticks: 0,
+        },
+    );
+    h.push(
+        16,
+        Event::Commit {
+            txn: 4,
+            backup_wait_ticks_max: limit + 1,
+        },
+    );
+    let v = oracle::non_disruption(&h).unwrap_err();
+    assert_eq!(v.event_index, h.events.len() - 1);
+    assert!(v.detail.contains("txn 4 waited"), "{}", v.detail);
 }
 
 #[test]
@@ -499,7 +561,13 @@ fn malformed_histories_do_not_panic() {
             value: 1,
         },
     );
-    h.push(13, Event::Commit { txn: 9 });
+    h.push(
+        13,
+        Event::Commit {
+            txn: 9,
+            backup_wait_ticks_max: 0,
+        },
+    );
     assert!(oracle::b_complete(&h)
         .unwrap_err()
         .detail

@@ -89,12 +89,12 @@ fn index(h: &History) -> Index {
                 t.ops.push(i);
                 t.writes = true;
             }
-            Event::Commit { txn } => {
+            Event::Commit { txn, .. } => {
                 let t = txns.entry(txn).or_default();
                 t.commit = Some(i);
                 t.end = Some(i);
             }
-            Event::Abort { txn } => txns.entry(txn).or_default().end = Some(i),
+            Event::Abort { txn, .. } => txns.entry(txn).or_default().end = Some(i),
             _ => {}
         }
     }
@@ -537,14 +537,34 @@ pub fn bank_conserved(h: &History) -> Result<(), Violation> {
     Ok(())
 }
 
-/// **non-disruption**: no NEW transaction waits at the admission gate longer than the
-/// history's limit (the setup window under every policy that takes a backup; claimed by
-/// the one-way mirror and the crash-consistent snapshot, not by quiesce).
+/// **non-disruption**: no NEW transaction waits at the admission gate, and no
+/// transaction attempt waits once for the backup (`Commit`/`Abort`'s
+/// `backup_wait_ticks_max`), longer than the history's limit (the setup window under every
+/// policy that takes a backup; claimed by the one-way mirror and the crash-consistent
+/// snapshot, not by quiesce).
 pub fn non_disruption(h: &History) -> Result<(), Violation> {
     let Some(limit) = h.gate_wait_limit_ticks else {
         return Ok(());
     };
     for (i, s) in h.events.iter().enumerate() {
+        if let Event::Commit {
+            txn,
+            backup_wait_ticks_max,
+        }
+        | Event::Abort {
+            txn,
+            backup_wait_ticks_max,
+        } = s.event
+        {
+            if backup_wait_ticks_max > limit {
+                return Err(violation(
+                    Invariant::NonDisruption,
+                    i,
+                    format!("txn {txn} waited {backup_wait_ticks_max} ticks at once for the backup (at the gate, for a type (b) lock, queued behind backup I/O or in flushes), limit {limit}"),
+                    vec![txn],
+                ));
+            }
+        }
         if let Event::Begin {
             txn,
             gate_wait_ticks,

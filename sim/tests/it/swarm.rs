@@ -118,7 +118,7 @@ fn every_invariant_holds_across_drawn_configurations() {
                 .any(|t| t.old && t.ended_ticks > r.marks.split),
         );
         assert!(
-            r.claimed_violations().is_empty(),
+            super::common::safety_violations(&r).is_empty(),
             "{}\nconfiguration: {s:?}",
             describe(&s, policy, seed, &r)
         );

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use engine::Variant;
-use sim::{run, Outcome, Policy, RunResult, Scenario};
+use sim::{run, Invariant, Outcome, Policy, RunResult, Scenario};
 
 /// Percona's published factor: 159 io/s without a snapshot over 25 io/s with one.
 const PUBLISHED_FACTOR: f64 = 159.0 / 25.0;
@@ -36,9 +36,14 @@ fn the_percona_snapshot_slowdown_is_within_twice_the_published_factor() {
         .unwrap()
         .result;
     for r in [&none, &cow] {
-        assert!(r.violations.is_empty(), "{:?}", r.violations);
         assert_eq!(r.costs.committed, 1000);
     }
+    assert!(none.violations.is_empty(), "{:?}", none.violations);
+    // The snapshot disrupts the writer: a first write waits for the copy's flush and
+    // the journal's sync (12,460 ticks on the HDD), past the 100-tick setup window.
+    // That is the one violation.
+    let broken: Vec<Invariant> = cow.violations.iter().map(|v| v.invariant).collect();
+    assert_eq!(broken, [Invariant::NonDisruption], "{:?}", cow.violations);
     // Every cow write ran in the backup window: the snapshot existed (request at 0)
     // and was still held (the archive outlasts the writer).
     let request = cow.marks.request.expect("requested");
