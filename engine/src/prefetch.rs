@@ -18,3 +18,9 @@ pub(crate) fn line<T>(p: *const T) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = p;
 }
+
+/// A word that only aims a hint ([`line`]): where a table's memory is, read without
+/// the table's lock. It orders nothing (a stale value aims the hint elsewhere, which
+/// is harmless), so, like the engine's statistics counters, it is a plain `std`
+/// atomic even under loom (`crate::sync`'s doc).
+pub(crate) type HintWord = std::sync::atomic::AtomicUsize;

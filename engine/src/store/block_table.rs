@@ -27,8 +27,16 @@
 //! - **Small stores direct.** A store of at most [`DIRECT_BLOCKS_MAX`] blocks has one
 //!   slot per block, indexed by the block (no hash, no probe): at most 1 MiB of slots
 //!   however few blocks are written.
+//! - **Hints without the lock.** Where each part's buckets are is also published in
+//!   [`Hints`] (two relaxed words per part, rewritten when the part grows), so a
+//!   caller that knows the next block asks its home bucket into the cache without
+//!   taking the store's lock (a locked instruction is a full fence). A direct table
+//!   (at most 1 MiB, in the cache) is not hinted at all.
+
+use std::sync::Arc;
 
 use super::huge_pages::{HugeArray, Zeroable, HUGE_PAGE_BYTES};
+use crate::prefetch::HintWord;
 
 /// Longest content (bytes up to the last non-zero byte) kept inside a slot.
 pub const INLINE_BYTES: usize = 11;
@@ -112,6 +120,50 @@ enum Loc {
 enum Probe {
     Found(usize, usize),
     Vacant(usize, usize),
+}
+
+/// Where one part's buckets are: their address and count (0: none yet).
+#[derive(Default)]
+struct Span {
+    base: HintWord,
+    buckets: HintWord,
+}
+
+/// Where a table's parts are, read without the table's lock to aim a prefetch
+/// ([`Hints::prefetch`]); a clone shares the words the table rewrites when a part
+/// grows. The words order nothing: a stale or mixed pair (a part growing meanwhile)
+/// only aims the hint at another line, which is harmless (a prefetch reads nothing
+/// architecturally and never faults). Empty for a direct table (nothing hinted).
+#[derive(Clone)]
+pub(crate) struct Hints {
+    part_bits: u32,
+    spans: Arc<[Span]>,
+}
+
+impl Hints {
+    /// Hints the processor to load the home bucket a lookup of `block` probes first;
+    /// nothing for a direct table, a part with no buckets yet, or a block past the
+    /// table's parts. Takes no lock.
+    #[inline]
+    pub(crate) fn prefetch(&self, block: u64) {
+        if let Some(line) = self.line(block) {
+            crate::prefetch::line(line as *const u8);
+        }
+    }
+
+    /// The address of `block`'s home bucket as last published, if its part has one.
+    #[inline]
+    fn line(&self, block: u64) -> Option<usize> {
+        let part = (block & ((1 << self.part_bits) - 1)) as usize;
+        let span = self.spans.get(part)?;
+        let n = span.buckets.load(std::sync::atomic::Ordering::Relaxed);
+        if n == 0 {
+            return None;
+        }
+        let key = (block >> self.part_bits) as u32;
+        let base = span.base.load(std::sync::atomic::Ordering::Relaxed);
+        Some(base.wrapping_add(Part::home(key, n).wrapping_mul(BUCKET_BYTES)))
+    }
 }
 
 impl Part {
@@ -214,6 +266,8 @@ pub(crate) struct BlockTable {
     /// Bytes of the heap contents, with [`ALLOCATION_OVERHEAD_BYTES`] each.
     heap_bytes: u64,
     len: u64,
+    /// Where the parts' buckets are, for hints without the lock ([`BlockTable::hints`]).
+    hints: Hints,
 }
 
 impl BlockTable {
@@ -229,6 +283,10 @@ impl BlockTable {
                 heap_free: Vec::new(),
                 heap_bytes: 0,
                 len: 0,
+                hints: Hints {
+                    part_bits: 0,
+                    spans: Arc::new([]),
+                },
             };
         }
         let bits = u64::BITS - blocks.saturating_sub(1).leading_zeros();
@@ -244,6 +302,10 @@ impl BlockTable {
             heap_free: Vec::new(),
             heap_bytes: 0,
             len: 0,
+            hints: Hints {
+                part_bits,
+                spans: (0..1usize << part_bits).map(|_| Span::default()).collect(),
+            },
         }
     }
 
@@ -273,24 +335,10 @@ impl BlockTable {
         }
     }
 
-    /// Hints the processor to load the cache line a lookup of `block` probes first
-    /// (its slot, or its home bucket): no effect on the table's content.
-    #[inline]
-    pub(crate) fn prefetch(&self, block: u64) {
-        if let Some(direct) = &self.direct {
-            if let Some(slot) = direct.get(block as usize) {
-                crate::prefetch::line(slot);
-            }
-            return;
-        }
-        let (p, key) = self.split(block);
-        let Some(part) = self.parts.get(p) else {
-            return;
-        };
-        let n = part.buckets.len();
-        if n > 0 {
-            crate::prefetch::line(&part.buckets[Part::home(key, n)]);
-        }
+    /// A handle to hint lookups of this table without its lock ([`Hints::prefetch`]),
+    /// valid as the table grows.
+    pub(crate) fn hints(&self) -> Hints {
+        self.hints.clone()
     }
 
     fn content<'a>(&'a self, slot: &'a Slot) -> &'a [u8] {
@@ -321,6 +369,10 @@ impl BlockTable {
         let part = &mut self.parts[p];
         if part.full() {
             part.grow();
+            let span = &self.hints.spans[p];
+            let relaxed = std::sync::atomic::Ordering::Relaxed;
+            span.base.store(part.buckets.as_ptr() as usize, relaxed);
+            span.buckets.store(part.buckets.len(), relaxed);
         }
         part.len += 1;
         self.len += 1;
@@ -576,6 +628,32 @@ mod tests {
             .sum();
         assert_eq!(t.heap_bytes, long);
         t
+    }
+
+    /// The hints, read without the table, aim at the bucket a lookup probes first,
+    /// through every part's growth; a direct table is never hinted.
+    #[test]
+    fn hints_aim_at_the_home_bucket_as_parts_grow() {
+        let mut t = BlockTable::new(1 << 28);
+        let hints = t.hints();
+        assert_eq!(hints.line(5), None, "no buckets yet");
+        let mut grown = 0;
+        for i in 0..50_000u64 {
+            let block = i.wrapping_mul(0x2545_f491) % (1 << 28);
+            let before = t.parts[(block % 32) as usize].buckets.len();
+            t.set(block, &[1, 2, 3]);
+            let (p, key) = t.split(block);
+            let part = &t.parts[p];
+            if part.buckets.len() != before {
+                grown += 1;
+            }
+            let home = &part.buckets[Part::home(key, part.buckets.len())];
+            assert_eq!(hints.line(block), Some(home as *const Bucket as usize));
+        }
+        assert!(grown > 32 * 10, "every part grew many times: {grown}");
+        let mut direct = BlockTable::new(1024);
+        direct.set(3, &[1]);
+        assert_eq!(direct.hints().line(3), None);
     }
 
     #[test]

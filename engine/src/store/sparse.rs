@@ -21,7 +21,7 @@
 use std::sync::Arc;
 
 use super::block_table::{
-    BlockTable, ALLOCATION_OVERHEAD_BYTES, BLOCKS_MAX, INLINE_BYTES, LOAD_MIN, SLOT_BYTES,
+    BlockTable, Hints, ALLOCATION_OVERHEAD_BYTES, BLOCKS_MAX, INLINE_BYTES, LOAD_MIN, SLOT_BYTES,
 };
 use super::{check_access, check_prefix, BlockStore, StoreError};
 use crate::sync::{brief_get_mut, lock_brief, BriefMutex};
@@ -63,6 +63,8 @@ pub struct SparseStore {
     block_count: u64,
     initial: Initial,
     held: BriefMutex<BlockTable>,
+    /// Where `held`'s parts are, read without its lock by [`BlockStore::prefetch_block`].
+    hints: Hints,
 }
 
 impl SparseStore {
@@ -78,11 +80,13 @@ impl SparseStore {
                 reason: format!("{block_count} blocks, more than a sparse store's {BLOCKS_MAX}"),
             });
         }
+        let table = BlockTable::new(block_count);
         Ok(SparseStore {
             block_size,
             block_count,
             initial: Initial::Zeros,
-            held: BriefMutex::new(BlockTable::new(block_count)),
+            hints: table.hints(),
+            held: BriefMutex::new(table),
         })
     }
 
@@ -238,9 +242,12 @@ impl BlockStore for SparseStore {
         brief_get_mut(&mut self.held).set(block, data);
         Ok(())
     }
-    /// Loads the cache line of the table a lookup of `block` probes first.
+    /// Loads the cache line of the table a lookup of `block` probes first, without
+    /// taking the store's lock; nothing for a small store (a direct table, at most
+    /// 1 MiB: in the cache already).
+    #[inline]
     fn prefetch_block(&self, block: u64) {
-        lock_brief(&self.held).prefetch(block);
+        self.hints.prefetch(block);
     }
     fn flush(&self) -> Result<(), StoreError> {
         Ok(())
