@@ -12,6 +12,11 @@ use crate::sync;
 use crate::table::LookupTable;
 use crate::{Image, Phase, Variant, Vlun};
 
+/// How many blocks ahead of its read the archive stream hints a block
+/// ([`Device::prefetch`]): enough reads to cover a memory access on a table far
+/// larger than the cache.
+const STREAM_AHEAD_BLOCKS: usize = 16;
+
 impl<S: BlockStore> Device<S> {
     fn transition(&self, op: &'static str, from: &[Phase], to: Phase) -> Result<IoCost> {
         let excluded = self.exclude_calls();
@@ -165,7 +170,18 @@ impl<S: BlockStore> Device<S> {
         let mut buf = vec![0u8; self.block_size];
         let mut cost = IoCost::default();
         let mut done = 0u64;
-        for block in blocks {
+        // The blocks are hinted STREAM_AHEAD_BLOCKS before they are read, so their
+        // tables' cache lines load while earlier blocks are read.
+        let mut blocks = blocks;
+        let mut ahead = std::collections::VecDeque::with_capacity(STREAM_AHEAD_BLOCKS);
+        ahead.extend(blocks.by_ref().take(STREAM_AHEAD_BLOCKS).inspect(|&b| {
+            self.prefetch(Vlun::A, b);
+        }));
+        while let Some(block) = ahead.pop_front() {
+            if let Some(next) = blocks.next() {
+                self.prefetch(Vlun::A, next);
+                ahead.push_back(next);
+            }
             let c = self
                 .read(Vlun::A, block, &mut buf)
                 .map_err(|source| Error::BackupRead {
