@@ -14,39 +14,115 @@
 //!
 //! Up to [`DENSE_BLOCKS_MAX`] volume blocks it costs 4 bytes per volume block (one
 //! atomic slot each). A larger volume (1 TiB of 4 KiB blocks is 268 million blocks:
-//! 1 GiB dense) holds only the entries that exist, in [`SHARDS`] hash maps each under
-//! a brief spin lock: a probe is a lock, a hash lookup and a release, about 16 bytes
-//! per entry.
+//! 1 GiB dense) holds only the entries that exist, in at least [`SHARD_BITS_MIN`]²
+//! shards by the block's low bits, each a compact map ([`EntryMap`]: 8-byte slots,
+//! about 9-18 bytes an entry) under a brief spin lock: a probe is a lock, one cache
+//! line and a release. Where each shard's slots are is published for
+//! [`EntryIndex::prefetch`], which aims at a probe's first line without the lock.
 
-use rustc_hash::FxHashMap;
-
+use super::entry_map::EntryMap;
 use crate::block_slots::DENSE_BLOCKS_MAX;
+use crate::prefetch::HintWord;
 use crate::sync::{lock_brief, AtomicBool, AtomicU32, BriefMutex, Ordering};
 use crate::table::LookupTable;
 
 /// Marks a block with no entry.
 const NONE: u32 = u32::MAX;
 
-/// Hash maps of a sparse index (a power of two), so two calls on different blocks
-/// rarely spin on the same lock.
-const SHARDS: usize = 64;
+/// Bits of the block choosing a sparse index's shard, at least: 64 shards, so two
+/// calls on different blocks rarely spin on the same lock (more when a volume has
+/// over 2^38 blocks, so a key fits 4 bytes).
+const SHARD_BITS_MIN: u32 = 6;
+
+/// Most bits of a shard's key.
+const KEY_BITS: u32 = 32;
 
 /// The block → slot map, dense or sparse by the volume's size.
 enum Slots {
     Dense(Box<[AtomicU32]>),
-    Sparse(Box<[BriefMutex<FxHashMap<u64, u32>>]>),
+    Sparse(Sparse),
+}
+
+/// A sparse index: shards by the block's low `shard_bits` bits, keyed by the rest.
+struct Sparse {
+    shard_bits: u32,
+    shards: Box<[BriefMutex<EntryMap>]>,
+    /// Each shard's slots (address, count) as last published: a hint's aim, read
+    /// without the shard's lock (a stale pair aims elsewhere, harmlessly).
+    spans: Box<[(HintWord, HintWord)]>,
+}
+
+impl Sparse {
+    fn new(volume_blocks: u64) -> Self {
+        let bits = u64::BITS - volume_blocks.saturating_sub(1).leading_zeros();
+        let shard_bits = bits.saturating_sub(KEY_BITS).max(SHARD_BITS_MIN);
+        let shards = 1usize << shard_bits;
+        Sparse {
+            shard_bits,
+            shards: (0..shards)
+                .map(|_| BriefMutex::new(EntryMap::default()))
+                .collect(),
+            spans: (0..shards).map(|_| Default::default()).collect(),
+        }
+    }
+
+    /// `block`'s shard and key.
+    #[inline]
+    fn split(&self, block: u64) -> (usize, u32) {
+        let shard = (block & ((1 << self.shard_bits) - 1)) as usize;
+        (shard, (block >> self.shard_bits) as u32)
+    }
+
+    #[inline]
+    fn get(&self, block: u64) -> Option<u32> {
+        let (shard, key) = self.split(block);
+        lock_brief(&self.shards[shard]).get(key)
+    }
+
+    fn set(&self, block: u64, slot: Option<u32>) {
+        let (shard, key) = self.split(block);
+        let mut map = lock_brief(&self.shards[shard]);
+        match slot {
+            Some(slot) => map.insert(key, slot),
+            None => map.remove(key),
+        }
+        let (base, n) = map.span();
+        let span = &self.spans[shard];
+        let relaxed = std::sync::atomic::Ordering::Relaxed;
+        if span.0.load(relaxed) != base || span.1.load(relaxed) != n {
+            span.0.store(base, relaxed);
+            span.1.store(n, relaxed);
+        }
+    }
+
+    #[inline]
+    fn prefetch(&self, block: u64) {
+        let (shard, key) = self.split(block);
+        let Some((base, n)) = self.spans.get(shard) else {
+            return;
+        };
+        let relaxed = std::sync::atomic::Ordering::Relaxed;
+        let n = n.load(relaxed);
+        if n == 0 {
+            return;
+        }
+        let line = EntryMap::home_address(base.load(relaxed), n, key);
+        crate::prefetch::line(line as *const u8);
+    }
+
+    fn clear(&self) {
+        let relaxed = std::sync::atomic::Ordering::Relaxed;
+        for (shard, span) in self.shards.iter().zip(self.spans.iter()) {
+            *lock_brief(shard) = EntryMap::default();
+            span.1.store(0, relaxed);
+        }
+    }
 }
 
 pub(crate) struct EntryIndex {
     /// Whether the variant has a table in this phase.
     present: AtomicBool,
     slots: Slots,
-}
-
-/// The shard of `block`: its bits mixed (Fibonacci hashing), so neighbouring and
-/// strided blocks spread over the shards.
-fn shard_of(block: u64) -> usize {
-    (block.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - SHARDS.trailing_zeros())) as usize
 }
 
 impl EntryIndex {
@@ -56,11 +132,7 @@ impl EntryIndex {
         let slots = if volume_blocks <= DENSE_BLOCKS_MAX {
             Slots::Dense((0..volume_blocks).map(|_| AtomicU32::new(NONE)).collect())
         } else {
-            Slots::Sparse(
-                (0..SHARDS)
-                    .map(|_| BriefMutex::new(FxHashMap::default()))
-                    .collect(),
-            )
+            Slots::Sparse(Sparse::new(volume_blocks))
         };
         EntryIndex {
             present: AtomicBool::new(false),
@@ -79,23 +151,24 @@ impl EntryIndex {
                 NONE => Some(None),
                 slot => Some(Some(slot)),
             },
-            Slots::Sparse(shards) => {
-                Some(lock_brief(&shards[shard_of(block)]).get(&block).copied())
-            }
+            Slots::Sparse(sparse) => Some(sparse.get(block)),
         }
     }
 
-    /// Hints the processor to load `block`'s slot (a dense index; a sparse one's
-    /// buckets are the hash map's own, so nothing).
+    /// Hints the processor to load `block`'s slot (a dense index) or the first line
+    /// its probe reads (a sparse one's, without the shard's lock).
     #[inline]
     pub(crate) fn prefetch(&self, block: u64) {
         if !self.present.load(Ordering::Relaxed) {
             return;
         }
-        if let Slots::Dense(slots) = &self.slots {
-            if let Some(slot) = slots.get(block as usize) {
-                crate::prefetch::line(slot);
+        match &self.slots {
+            Slots::Dense(slots) => {
+                if let Some(slot) = slots.get(block as usize) {
+                    crate::prefetch::line(slot);
+                }
             }
+            Slots::Sparse(sparse) => sparse.prefetch(block),
         }
     }
 
@@ -105,17 +178,7 @@ impl EntryIndex {
             Slots::Dense(slots) => {
                 slots[block as usize].store(slot.unwrap_or(NONE), Ordering::Relaxed)
             }
-            Slots::Sparse(shards) => {
-                let mut shard = lock_brief(&shards[shard_of(block)]);
-                match slot {
-                    Some(slot) => {
-                        shard.insert(block, slot);
-                    }
-                    None => {
-                        shard.remove(&block);
-                    }
-                }
-            }
+            Slots::Sparse(sparse) => sparse.set(block, slot),
         }
     }
 
@@ -143,9 +206,7 @@ impl EntryIndex {
     fn clear(&self) {
         match &self.slots {
             Slots::Dense(slots) => slots.iter().for_each(|s| s.store(NONE, Ordering::Relaxed)),
-            Slots::Sparse(shards) => shards.iter().for_each(|s| {
-                *lock_brief(s) = FxHashMap::default();
-            }),
+            Slots::Sparse(sparse) => sparse.clear(),
         }
     }
 
@@ -157,7 +218,7 @@ impl EntryIndex {
                 .iter()
                 .filter(|s| s.load(Ordering::Relaxed) != NONE)
                 .count(),
-            Slots::Sparse(shards) => shards.iter().map(|s| lock_brief(s).len()).sum(),
+            Slots::Sparse(sparse) => sparse.shards.iter().map(|s| lock_brief(s).len()).sum(),
         }
     }
 }
@@ -191,7 +252,21 @@ mod tests {
             index.drop_table();
             assert_eq!(index.get(5), None);
         }
+        // The published spans are the shards' own (a hint aims at a probe's line).
+        let Slots::Sparse(s) = &sparse.slots else {
+            unreachable!()
+        };
         sparse.set(big - 1, Some(1));
+        let relaxed = std::sync::atomic::Ordering::Relaxed;
+        let mut published = 0;
+        for (shard, (base, n)) in s.shards.iter().zip(s.spans.iter()) {
+            let span = lock_brief(shard).span();
+            if span.1 > 0 {
+                assert_eq!((base.load(relaxed), n.load(relaxed)), span);
+                published += 1;
+            }
+        }
+        assert_eq!(published, 1, "one shard holds an entry");
         assert_eq!(
             sparse.len(),
             1,
