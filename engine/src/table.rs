@@ -116,20 +116,29 @@ impl LookupTable {
     /// committed ([`LookupTable::note_peak`]) or takes it back ([`LookupTable::cancel`])
     /// — so a failed write leaves the table exactly as a journal replay rebuilds it.
     pub(crate) fn reserve(&mut self, block: u64) -> Result<Reservation, AreaFull> {
+        let (slot, fresh) = match self.free.last() {
+            Some(&slot) => (slot, false),
+            None if self.next_fresh < self.capacity => (self.next_fresh, true),
+            None => {
+                assert_eq!(
+                    self.slots.get(block),
+                    None,
+                    "block {block} already has an entry"
+                );
+                return Err(AreaFull);
+            }
+        };
+        // One probe: the insert itself finds any entry the block already has.
         assert_eq!(
-            self.slots.get(block),
+            self.slots.set(block, Some(slot)),
             None,
             "block {block} already has an entry"
         );
-        let (slot, fresh) = match self.free.pop() {
-            Some(slot) => (slot, false),
-            None if self.next_fresh < self.capacity => {
-                self.next_fresh += 1;
-                (self.next_fresh - 1, true)
-            }
-            None => return Err(AreaFull),
-        };
-        self.slots.set(block, Some(slot));
+        if fresh {
+            self.next_fresh += 1;
+        } else {
+            self.free.pop();
+        }
         self.in_use += 1;
         Ok(Reservation { block, slot, fresh })
     }
