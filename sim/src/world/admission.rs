@@ -114,10 +114,13 @@ impl World<'_> {
     /// The attempt starts working: conservative 2PL takes its locks first.
     pub(super) fn start(&mut self, att: Attempt) -> Result<(), SimError> {
         // Its blocks hinted now: their tables' cache lines load while the locks are
-        // taken (the first read follows at once when they are free).
-        let vlun = if self.split_done { Vlun::B } else { Vlun::A };
-        for op in &self.txns[att as usize].ops {
-            self.dev.prefetch(vlun, self.place.block_of(op.record()));
+        // taken (the first read follows at once when they are free). Only where the
+        // tables outgrow the cache, as `complete_io`'s hint.
+        if self.prefetch {
+            let vlun = if self.split_done { Vlun::B } else { Vlun::A };
+            for op in &self.txns[att as usize].ops {
+                self.dev.prefetch(vlun, self.place.block_of(op.record()));
+            }
         }
         if let Some((WaitKind::Backoff, _)) = self.txns[att as usize].waiting {
             self.end_wait(att);
