@@ -170,6 +170,21 @@ pub fn chance(rng: &mut ChaCha8Rng, p: f64) -> bool {
     }
 }
 
+/// True with probability `p` (clamped to 0..=1), drawn from the identity `id` of what is
+/// decided under `key` (one key per component and seed) rather than from a stream: the
+/// same `id` gets the same answer whatever order the decisions are taken in.
+pub fn keyed_chance(key: u64, id: u64, p: f64) -> bool {
+    if p <= 0.0 {
+        false
+    } else if p >= 1.0 {
+        true
+    } else {
+        // The top 53 bits as a uniform draw in [0, 1).
+        let u = (mix64(key ^ mix64(id)) >> 11) as f64 / (1u64 << 53) as f64;
+        u < p
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,6 +217,26 @@ mod tests {
         assert_eq!(a1, a2);
         assert_ne!(a1, s);
         assert_ne!(a1, other_seed);
+    }
+
+    #[test]
+    fn keyed_chance_is_a_function_of_its_id_with_the_asked_frequency() {
+        let key = stream(3, Component::Aborts).next_u64();
+        for p in [0.05, 0.2, 0.5, 0.9] {
+            let hits = (0..100_000u64)
+                .filter(|&id| keyed_chance(key, id, p))
+                .count();
+            let f = hits as f64 / 100_000.0;
+            assert!((f - p).abs() < 0.01, "p {p}: frequency {f}");
+        }
+        // The same id, asked in another order, answers the same.
+        let forward: Vec<bool> = (0..1000u64).map(|id| keyed_chance(key, id, 0.3)).collect();
+        let backward: Vec<bool> = (0..1000u64)
+            .rev()
+            .map(|id| keyed_chance(key, id, 0.3))
+            .collect();
+        assert!(forward.iter().eq(backward.iter().rev()));
+        assert!((0..1000u64).all(|id| !keyed_chance(key, id, 0.0) && keyed_chance(key, id, 1.0)));
     }
 
     #[test]

@@ -165,9 +165,15 @@ impl World<'_> {
             _ => 0,
         };
         self.end_wait(att);
-        let abort = rng::chance(&mut self.aborts_rng, self.scenario.abort_probability);
         let split = self.split_done;
         let t = &mut self.txns[att as usize];
+        // Drawn from the transaction's label and retry count, not in begin order: the
+        // same transactions abort under every policy, whatever order they begin in.
+        let abort = rng::keyed_chance(
+            self.aborts_key,
+            (u64::from(t.label) << 32) | u64::from(t.retries),
+            self.scenario.abort_probability,
+        );
         t.vlun = if split { Vlun::B } else { Vlun::A };
         t.old = !split;
         t.begun = true;

@@ -291,7 +291,8 @@ pub(crate) struct World<'a> {
     sink: Option<&'a mut dyn crate::cost::TimelineSink>,
     pub(crate) tally: Tally,
     pub(crate) marks: crate::cost::Marks,
-    aborts_rng: ChaCha8Rng,
+    /// Names each attempt's voluntary-abort draw ([`rng::keyed_chance`]).
+    aborts_key: u64,
     backoff_rng: ChaCha8Rng,
     /// The fault injector, when the scenario has faults (`None`: nothing is injected,
     /// nothing is flushed, the run is the fault-free one).
@@ -518,7 +519,7 @@ impl<'a> World<'a> {
             sink,
             tally: Tally::default(),
             marks: crate::cost::Marks::default(),
-            aborts_rng: rng::stream(seed, Component::Aborts),
+            aborts_key: rand::RngCore::next_u64(&mut rng::stream(seed, Component::Aborts)),
             backoff_rng: rng::stream(seed, Component::Backoff),
             faults,
             journal,
