@@ -36,7 +36,9 @@ pub struct Scenario {
     /// with `[archive]`'s keys (`[detach]`; absent: no copy; [`crate::detach`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detach: Option<ArchiveConfig>,
-    /// Probability a transaction aborts (rolls back) instead of committing (default 0).
+    /// Probability a transaction aborts (rolls back) instead of committing (default 0),
+    /// drawn per transaction label and retry ([`crate::rng::keyed_chance`]): the same
+    /// transactions abort under every policy.
     pub abort_probability: f64,
     /// A deadlock victim waits a uniform 1..=this × 2^retries ticks before its retry
     /// (retries capped at 10; default 50).
