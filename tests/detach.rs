@@ -169,19 +169,8 @@ fn bad_detach_keys_name_file_line_and_key() {
 fn a_copy_that_skips_a_block_is_a_b_prime_faithful_violation() {
     let mutant = format!("{DETACH}skip_block_for_mutant_test = 7\n");
     let tmp = tempfile::tempdir().unwrap();
-    let f = write(tmp.path(), "mutant.toml", &scenario(&mutant));
-    let out = tmp.path().join("o");
-    let (json, xml) = (tmp.path().join("v.json"), tmp.path().join("v.xml"));
-    let o = owm(&[
-        "run",
-        &f,
-        "--out",
-        &s(&out),
-        "--json",
-        &s(&json),
-        "--junit",
-        &s(&xml),
-    ]);
+    let VerdictRun { o, out, json, xml } =
+        run_with_verdict_files(tmp.path(), "mutant.toml", &scenario(&mutant));
     assert_eq!(code(&o), 1, "{}\n{}", stdout(&o), stderr(&o));
     let text = stdout(&o);
     let line = text

@@ -46,19 +46,7 @@ fn events<'a>(
 #[test]
 fn a_given_up_quiesce_backup_claims_nothing_about_its_copy() {
     let tmp = tempfile::tempdir().unwrap();
-    let f = write(tmp.path(), "qd.toml", GIVEN_UP);
-    let out = tmp.path().join("o");
-    let (json, xml) = (tmp.path().join("v.json"), tmp.path().join("v.xml"));
-    let o = owm(&[
-        "run",
-        &f,
-        "--out",
-        &s(&out),
-        "--json",
-        &s(&json),
-        "--junit",
-        &s(&xml),
-    ]);
+    let VerdictRun { o, out, json, xml } = run_with_verdict_files(tmp.path(), "qd.toml", GIVEN_UP);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let text = stdout(&o);
     let rows = summary_rows(&out);

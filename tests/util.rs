@@ -106,6 +106,35 @@ pub fn write(dir: &Path, name: &str, text: &str) -> String {
     p.to_string_lossy().into_owned()
 }
 
+/// What [`run_with_verdict_files`] ran: the process and the paths it wrote to.
+pub struct VerdictRun {
+    pub o: Output,
+    /// The `--out` directory (`summary.csv`, `trace.csv`, …).
+    pub out: PathBuf,
+    /// The `--json` verdict file.
+    pub json: PathBuf,
+    /// The `--junit` verdict file.
+    pub xml: PathBuf,
+}
+
+/// `owm run` on `text` (written to `dir/name`) with `--out dir/o`, `--json dir/v.json`
+/// and `--junit dir/v.xml`.
+pub fn run_with_verdict_files(dir: &Path, name: &str, text: &str) -> VerdictRun {
+    let f = write(dir, name, text);
+    let (out, json, xml) = (dir.join("o"), dir.join("v.json"), dir.join("v.xml"));
+    let o = owm(&[
+        "run",
+        &f,
+        "--out",
+        &s(&out),
+        "--json",
+        &s(&json),
+        "--junit",
+        &s(&xml),
+    ]);
+    VerdictRun { o, out, json, xml }
+}
+
 /// A CSV output `dir/name` (`summary.csv`, `stats.csv`…) as (header, rows of cells).
 pub fn csv_table(dir: &Path, name: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let text = String::from_utf8(bytes(dir, name)).unwrap();

@@ -38,6 +38,14 @@ channels = 1
 request_at_ticks = 40000
 "#;
 
+/// [`BUSY`] run under `policy` alone.
+fn busy_under(policy: &str) -> String {
+    BUSY.replace(
+        r#"policies = ["none", "quiesce", "crash-consistent", "mirroring", "logging", "cow"]"#,
+        &format!(r#"policies = ["{policy}"]"#),
+    )
+}
+
 fn run_busy() -> (tempfile::TempDir, std::path::PathBuf, String) {
     let tmp = tempfile::tempdir().unwrap();
     let f = write(tmp.path(), "busy.toml", BUSY);
@@ -177,11 +185,7 @@ fn window_figures_are_present_and_consistent() {
 #[test]
 fn the_quiesce_deadline_reports_attempts_and_give_ups() {
     let tmp = tempfile::tempdir().unwrap();
-    let text = BUSY
-        .replace(
-            r#"policies = ["none", "quiesce", "crash-consistent", "mirroring", "logging", "cow"]"#,
-            r#"policies = ["quiesce"]"#,
-        )
+    let text = busy_under("quiesce")
         .replace(
             "request_at_ticks = 40000",
             "request_at_ticks = 40000\nquiesce_deadline_ticks = 300\nquiesce_retries_max = 2\nquiesce_retry_backoff_ticks = 100",
@@ -292,12 +296,7 @@ fn the_extra_space_series_matches_the_summary() {
 #[test]
 fn ratios_of_an_empty_span_are_undefined_not_zero() {
     let tmp = tempfile::tempdir().unwrap();
-    let text = BUSY
-        .replace(
-            r#"policies = ["none", "quiesce", "crash-consistent", "mirroring", "logging", "cow"]"#,
-            r#"policies = ["cow"]"#,
-        )
-        .replace("request_at_ticks = 40000", "request_at_ticks = 0");
+    let text = busy_under("cow").replace("request_at_ticks = 40000", "request_at_ticks = 0");
     let f = write(tmp.path(), "at0.toml", &text);
     let out = tmp.path().join("o");
     let o = owm(&["run", &f, "--out", &s(&out), "--allow-violations"]);
@@ -343,12 +342,7 @@ fn ratios_of_an_empty_span_are_undefined_not_zero() {
 #[test]
 fn non_disruption_judges_a_wait_behind_archive_reads_with_no_gate_wait() {
     let tmp = tempfile::tempdir().unwrap();
-    let mirror_only = BUSY
-        .replace(
-            r#"policies = ["none", "quiesce", "crash-consistent", "mirroring", "logging", "cow"]"#,
-            r#"policies = ["mirroring"]"#,
-        )
-        .replace("type_b_blocks = [0, 1, 2, 3]", "");
+    let mirror_only = busy_under("mirroring").replace("type_b_blocks = [0, 1, 2, 3]", "");
     for (extent_blocks, verdict) in [(64, "violated 1"), (4, "held")] {
         let text = format!("{mirror_only}\n[archive]\nextent_blocks = {extent_blocks}\n");
         let f = write(tmp.path(), &format!("e{extent_blocks}.toml"), &text);
