@@ -1,6 +1,7 @@
 //! The archive copy of VLUN A and the retirement of A, priced on the device model and
 //! the archive target ([`crate::archive`]).
 
+use super::extent_copy::ExtentCopy;
 use super::*;
 use crate::streamed_image::{Received, StreamedImage};
 
@@ -16,10 +17,9 @@ pub(crate) struct ArchiveCopy {
     /// block when the stores cannot tell). The others are holes, which a sparse-aware
     /// copy does not read. `None`: every block is copied.
     pub data: Option<Vec<u64>>,
-    /// The first entry of `data` not yet read.
-    pub next: usize,
-    /// When the target has accepted every extent sent so far.
-    pub target_free_at: Tick,
+    /// The extents read and sent: `next` is a block number (dense) or an index into
+    /// `data` (hole-aware).
+    pub pipe: ExtentCopy,
 }
 
 impl World<'_> {
@@ -37,9 +37,13 @@ impl World<'_> {
         if self.a_abandoned {
             return;
         }
+        let data = self.scenario.archive.sparse.then(|| self.touched_blocks());
+        let total = data
+            .as_ref()
+            .map_or(self.layout.volume_blocks, |d| d.len() as u64);
         self.archive_copy = Some(ArchiveCopy {
-            data: self.scenario.archive.sparse.then(|| self.touched_blocks()),
-            ..ArchiveCopy::default()
+            data,
+            pipe: ExtentCopy::new(total, 0),
         });
         self.q.schedule_in(0, Ev::ArchiveRead);
     }
@@ -60,15 +64,14 @@ impl World<'_> {
             return Ok(());
         };
         let volume = self.layout.volume_blocks;
-        let total = copy.data.as_ref().map_or(volume as usize, Vec::len);
-        let from = copy.next;
+        let from = copy.pipe.next as usize;
         let first = match &copy.data {
             None => from as u64,
             Some(d) => match d.get(from) {
                 Some(&b) => b,
                 None => {
                     // No block holds data: the archive is all holes.
-                    let landed = copy.target_free_at.max(now);
+                    let landed = copy.pipe.target_free_at.max(now);
                     self.q.schedule_at(landed, Ev::ArchiveDone);
                     return Ok(());
                 }
@@ -117,23 +120,13 @@ impl World<'_> {
             Err(e) if faults::integrity(&e) => return self.archive_lost(),
             Err(e) => return Err(engine_err(now)(e)),
         }
-        self.tally.backup_io.add(&cost);
-        let read_done = self.backup_call(now, &cost);
+        let read_done = self.extent_read(now, &cost);
         let bytes = (until - from) as u64 * self.layout.block_size as u64;
         let send = self.scenario.archive.send_ticks(bytes);
         let copy = self.archive_copy.as_mut().expect("checked above");
-        // Double buffering: this extent's read may overlap the previous one's send.
-        let previous_landed = copy.target_free_at;
-        copy.target_free_at = read_done.max(copy.target_free_at) + send;
-        copy.next = until;
+        let step = copy.pipe.advance(until as u64, read_done, send);
         self.tally.archive_bytes += bytes;
-        if until < total {
-            self.q
-                .schedule_at(read_done.max(previous_landed), Ev::ArchiveRead);
-        } else {
-            let landed = copy.target_free_at;
-            self.q.schedule_at(landed, Ev::ArchiveDone);
-        }
+        self.schedule_step(step, Ev::ArchiveRead, Ev::ArchiveDone);
         Ok(())
     }
 

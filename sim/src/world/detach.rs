@@ -1,16 +1,16 @@
 //! The copy of VLUN B to B' after the retire (`[detach]`, \[0048\]), priced on the
 //! device model and the B' target as the archive copy is ([`crate::detach`]).
 
+use super::extent_copy::ExtentCopy;
 use super::*;
 
 /// Where the copy of VLUN B to B' stands.
 #[derive(Debug)]
 pub(crate) struct DetachCopy {
-    /// Blocks below this one are on B' (read from VLUN B and sent): a user's write to
-    /// one of them is also written to B'.
-    pub next: u64,
-    /// When B' has accepted every extent and mirrored write sent so far.
-    pub target_free_at: Tick,
+    /// The extents read and sent, every block of the volume: blocks below `pipe.next`
+    /// are on B' (read from VLUN B and sent), so a user's write to one of them is
+    /// also written to B'.
+    pub pipe: ExtentCopy,
     /// B' as the copy made it (kept when the run judges its history), compared with
     /// VLUN B when the copy ends.
     pub b_prime: Option<SparseImage>,
@@ -29,8 +29,7 @@ impl World<'_> {
             .is_some()
             .then(|| SparseImage::unchanged(self.layout.image_bytes() as u64));
         self.detach_copy = Some(DetachCopy {
-            next: 0,
-            target_free_at: at,
+            pipe: ExtentCopy::new(self.layout.volume_blocks, at),
             b_prime,
         });
         self.marks.detach_start = Some(at);
@@ -51,7 +50,7 @@ impl World<'_> {
             return Ok(());
         };
         let volume = self.layout.volume_blocks;
-        let first = copy.next;
+        let first = copy.pipe.next;
         let end = (first + target.extent_blocks.max(1)).min(volume);
         let mut b_prime = copy.b_prime.take();
         let initial = self.oracle.as_ref().map(|o| o.judge.initial().clone());
@@ -91,23 +90,14 @@ impl World<'_> {
             }
             Err(e) => return Err(engine_err(now)(e)),
         }
-        self.tally.backup_io.add(&cost);
-        let read_done = self.backup_call(now, &cost);
+        let read_done = self.extent_read(now, &cost);
         let bytes = (end - first) * self.layout.block_size as u64;
         let send = target.send_ticks(bytes);
         let copy = self.detach_copy.as_mut().expect("checked above");
         copy.b_prime = b_prime;
-        let previous_landed = copy.target_free_at;
-        copy.target_free_at = read_done.max(previous_landed) + send;
-        copy.next = end;
+        let step = copy.pipe.advance(end, read_done, send);
         self.tally.detach_blocks_copied += end - first;
-        if end < volume {
-            self.q
-                .schedule_at(read_done.max(previous_landed), Ev::DetachRead);
-        } else {
-            let landed = copy.target_free_at;
-            self.q.schedule_at(landed, Ev::DetachDone);
-        }
+        self.schedule_step(step, Ev::DetachRead, Ev::DetachDone);
         Ok(())
     }
 
@@ -120,7 +110,7 @@ impl World<'_> {
         let Some(copy) = self.detach_copy.as_mut() else {
             return;
         };
-        if block >= copy.next {
+        if block >= copy.pipe.next {
             return; // the copy reads it later, with this write
         }
         let now = self.q.now();
@@ -129,8 +119,8 @@ impl World<'_> {
             .detach
             .as_ref()
             .expect("a copy runs with [detach]");
-        copy.target_free_at =
-            copy.target_free_at.max(now) + target.send_ticks(self.layout.block_size as u64);
+        copy.pipe
+            .queue(now, target.send_ticks(self.layout.block_size as u64));
         let sent = target.skip_block_for_mutant_test != Some(block);
         if let (Some(img), Some(o), true) = (copy.b_prime.as_mut(), self.oracle.as_ref(), sent) {
             set_prefix(img, &self.layout, o.judge.initial(), block, &self.buf);
@@ -146,8 +136,8 @@ impl World<'_> {
         let Some(copy) = self.detach_copy.as_ref() else {
             return Ok(());
         };
-        if copy.target_free_at > now {
-            let at = copy.target_free_at;
+        if copy.pipe.target_free_at > now {
+            let at = copy.pipe.target_free_at;
             self.q.schedule_at(at, Ev::DetachDone);
             return Ok(());
         }

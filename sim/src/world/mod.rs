@@ -378,6 +378,7 @@ mod archive;
 mod backup;
 mod cycle;
 mod detach;
+mod extent_copy;
 mod fault;
 mod final_check;
 mod io;
