@@ -4,6 +4,7 @@ mod util;
 
 mod atomic;
 mod check;
+mod copy_bounds;
 mod costs;
 mod detach;
 mod digests;

@@ -310,12 +310,13 @@ pub struct Limits {
     /// ([`crate::footprint`]; default 4 GiB). A run estimated above it is refused
     /// ([`crate::SimError::TooLarge`]).
     pub memory_bytes_max: u64,
-    /// Blocks a dense archive copy (`[archive] sparse = false`) may read and send at
-    /// most, every backup cycle's pass together (default 2^24 = 16,777,216 blocks: a
-    /// 64 GiB volume of 4 KiB blocks copied once). A dense copy reads every block of
-    /// the volume, holes included, so a large volume would spend hours copying zeros;
-    /// a run above the bound is refused before it starts, naming this key and
-    /// `archive.sparse`.
+    /// Blocks the dense copies may read and send at most, every backup cycle's pass
+    /// together (default 2^24 = 16,777,216 blocks: a 64 GiB volume of 4 KiB blocks
+    /// copied once). Dense copies: the archive copy with `[archive] sparse = false` or
+    /// under active `[faults]` or `[device] integrity`, and the copy to B'
+    /// (`[detach]`). A dense copy reads every block of the volume, holes included, so
+    /// a large volume would spend hours copying zeros; a run above the bound is
+    /// refused before it starts, naming this key and what to change.
     pub archive_blocks_max: u64,
 }
 

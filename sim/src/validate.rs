@@ -25,32 +25,72 @@ fn in_unit(key: &str, x: f64) -> Result<(), SimError> {
     }
 }
 
-/// A dense archive copy (`archive.sparse = false`) reads and sends every block of the
-/// volume in every cycle: refused before the run when that is more than
-/// `limits.archive_blocks_max` blocks, with the count, its bytes, and the virtual time
-/// the target's bandwidth alone would take.
-fn dense_archive(s: &Scenario, layout: &Layout) -> Result<(), SimError> {
-    if s.archive.sparse {
-        return Ok(());
+/// The copies that read and send every block of the volume, holes included, in every
+/// cycle: the archive copy when it is dense (`archive.sparse = false`, or hole-aware
+/// under active `[faults]` or `[device] integrity`, where the stores cannot tell which
+/// blocks hold data: `World::touched_blocks`), and the copy of VLUN B to
+/// B' (`[detach]`, always every block). Refused before the run when their blocks, all
+/// cycles together, are more than `limits.archive_blocks_max`, with the count, its
+/// bytes, the virtual time the targets' bandwidths alone would take, and what to
+/// change. A failed archive pass under `[faults]` copies again: the count is a floor.
+fn dense_copies(s: &Scenario, layout: &Layout) -> Result<(), SimError> {
+    let volume = layout.volume_blocks;
+    let block_bytes = layout.block_size as u64;
+    // (what, bytes per second, what to change)
+    let mut copies: Vec<(&str, u64, &str)> = Vec::new();
+    if !s.archive.sparse {
+        copies.push((
+            "a dense archive copy (archive.sparse = false)",
+            s.archive.effective_bytes_per_s(),
+            "set `archive.sparse = true` to copy only the blocks holding data",
+        ));
+    } else if s.faults.active() {
+        copies.push((
+            "a hole-aware archive copy made dense by [faults] (a crash-capable disk \
+             cannot tell which blocks hold data)",
+            s.archive.effective_bytes_per_s(),
+            "remove [faults] (or shrink the volume)",
+        ));
+    } else if s.device.integrity {
+        copies.push((
+            "a hole-aware archive copy made dense by [device] integrity (a checksum \
+             block read with a data block may refuse it)",
+            s.archive.effective_bytes_per_s(),
+            "set `device.integrity = false` (or shrink the volume)",
+        ));
+    }
+    if let Some(d) = &s.detach {
+        copies.push((
+            "the copy of VLUN B to B' ([detach]: B' is a whole volume)",
+            d.effective_bytes_per_s(),
+            "remove [detach]",
+        ));
     }
     let cycles = u64::from(s.backup.cycle_count());
-    let blocks = layout.volume_blocks.saturating_mul(cycles);
+    let per_copy = volume.saturating_mul(cycles);
+    let blocks = per_copy.saturating_mul(copies.len() as u64);
     if blocks <= s.limits.archive_blocks_max {
         return Ok(());
     }
-    let bytes = blocks.saturating_mul(layout.block_size as u64);
-    let seconds = bytes as f64 / s.archive.bandwidth_bytes_per_s.max(1) as f64;
+    let bytes = blocks.saturating_mul(block_bytes);
+    let seconds: f64 = copies
+        .iter()
+        .map(|&(_, per_s, _)| per_copy.saturating_mul(block_bytes) as f64 / per_s.max(1) as f64)
+        .sum();
+    let what: Vec<&str> = copies.iter().map(|c| c.0).collect();
+    let change: Vec<&str> = copies.iter().map(|c| c.2).collect();
     Err(bad(
         "limits.archive_blocks_max",
         format!(
-            "a dense archive copy (archive.sparse = false) reads and sends every block of \
-             the volume, holes included: {} blocks ({}) over {cycles} backup cycle(s), \
-             {seconds:.0} s of virtual time at the target's bandwidth alone, more than \
-             limits.archive_blocks_max = {}; set `archive.sparse = true` to copy only the \
-             blocks holding data, or raise `limits.archive_blocks_max`",
+            "{} read and send every block of the volume, holes included: {} blocks \
+             ({}) over {cycles} backup cycle(s), {seconds:.0} s of virtual time at the \
+             targets' bandwidth alone, more than limits.archive_blocks_max = {}; {}, or \
+             raise `limits.archive_blocks_max`",
+            what.join(" and "),
             blocks,
             crate::footprint::human_bytes(bytes),
-            s.limits.archive_blocks_max
+            s.limits.archive_blocks_max,
+            change.join("; "),
         ),
     ))
 }
@@ -151,7 +191,6 @@ pub(crate) fn scenario(s: &Scenario) -> Result<Layout, SimError> {
             estimate: footprint.describe(),
         });
     }
-    dense_archive(s, &layout)?;
     at_least(
         "archive.bandwidth_bytes_per_s",
         s.archive.bandwidth_bytes_per_s,
@@ -192,6 +231,7 @@ pub(crate) fn scenario(s: &Scenario) -> Result<Layout, SimError> {
             ));
         }
     }
+    dense_copies(s, &layout)?;
     data_area(&s.backup)?;
     if let Some(&b) = s
         .locking
