@@ -279,6 +279,7 @@ impl DeviceModel {
     /// [`DeviceModel::complete_at`], also saying how long the call queued behind a call
     /// of the backup ([`call_id`] with no transaction): the part of its wait for a
     /// channel spent while the channel's previous call, a backup call, ran.
+    #[inline]
     pub fn complete(&mut self, now: Tick, cost: &IoCost, call: u64) -> Completion {
         let price = self.price;
         let mut service = price.channel_ticks(cost);
@@ -287,13 +288,7 @@ impl DeviceModel {
             service += draw % (price.jitter_max + 1);
         }
         // Earliest free channel; ties to the lowest index (deterministic).
-        let mut i = 0;
-        let mut free = self.free_at[0];
-        for (j, &t) in self.free_at.iter().enumerate().skip(1) {
-            if t < free {
-                (i, free) = (j, t);
-            }
-        }
+        let (i, free) = earliest(&self.free_at);
         let mut start = now.max(free);
         let mut behind_backup_ticks = 0;
         if !self.write_free_at.is_empty() && cost.total_writes() > 0 {
@@ -346,6 +341,13 @@ impl DeviceModel {
 /// The earliest free of `free_at` (not empty) and its index; ties to the lowest index.
 #[inline(always)]
 fn earliest(free_at: &[Tick]) -> (usize, Tick) {
+    if let [a, b, c, d] = *free_at {
+        // Four channels (the usual count): two pairs, then their winners, each
+        // comparison strict so that a tie keeps the lower index.
+        let (i, x) = if b < a { (1, b) } else { (0, a) };
+        let (j, y) = if d < c { (3, d) } else { (2, c) };
+        return if y < x { (j, y) } else { (i, x) };
+    }
     let mut i = 0;
     let mut free = free_at[0];
     for (j, &t) in free_at.iter().enumerate().skip(1) {
@@ -483,6 +485,29 @@ mod tests {
         // The next user write waits 60..80 behind that user's write: not the backup's.
         let next = d.complete(60, &cost(0, 1), call_id(Some(2), 0));
         assert_eq!((next.at, next.behind_backup_ticks), (100, 0));
+    }
+
+    /// The four-channel search picks what the general scan picks: the earliest, ties
+    /// to the lowest index, over every order of a few free times with repeats.
+    #[test]
+    fn four_channel_search_is_the_scan() {
+        let scan = |f: &[Tick]| {
+            let mut best = (0, f[0]);
+            for (j, &t) in f.iter().enumerate().skip(1) {
+                if t < best.1 {
+                    best = (j, t);
+                }
+            }
+            best
+        };
+        let mut ties = 0;
+        for n in 0..4u64.pow(4) {
+            let f: Vec<Tick> = (0..4).map(|k| (n >> (2 * k)) & 3).collect();
+            assert_eq!(earliest(&f), scan(&f), "{f:?}");
+            ties += usize::from(f.iter().filter(|&&t| t == scan(&f).1).count() > 1);
+        }
+        assert!(ties > 0, "ties were tried");
+        assert_eq!(earliest(&[5, 3, 3]), (1, 3));
     }
 
     fn synced(flushes: u32, journal_syncs: u32) -> IoCost {

@@ -550,7 +550,18 @@ impl<'a> World<'a> {
         })
     }
 
+    /// Hands `event` to the oracle, when the run keeps a history. Inlined: without an
+    /// oracle the event is neither built nor dropped out of line.
+    #[inline(always)]
     pub(super) fn log(&mut self, event: Event) {
+        if self.oracle.is_some() {
+            self.log_kept(event);
+        }
+    }
+
+    /// [`World::log`] with an oracle.
+    #[inline(never)]
+    fn log_kept(&mut self, event: Event) {
         if let Some(o) = self.oracle.as_mut() {
             match o.kept.as_mut() {
                 Some(h) => {
