@@ -7,6 +7,7 @@ mod check;
 mod copy_bounds;
 mod costs;
 mod detach;
+mod detach_mirror_mutant;
 mod digests;
 mod errors;
 mod exits;

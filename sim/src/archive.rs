@@ -43,6 +43,12 @@ pub struct ArchiveConfig {
     /// (default none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skip_block_for_mutant_test: Option<u64>,
+    /// A test mutant of the copy to B' (`[detach]` only): the users' writes mirrored
+    /// to B' during the copy are sent (priced and counted as ever) but B' never
+    /// applies them, so a block written after its extent was copied stays stale on B'.
+    /// b-prime-faithful must catch it (default false).
+    #[serde(skip_serializing_if = "is_false")]
+    pub drop_mirrored_writes_for_mutant_test: bool,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -59,6 +65,7 @@ impl Default for ArchiveConfig {
             extent_blocks: 64,
             sparse: false,
             skip_block_for_mutant_test: None,
+            drop_mirrored_writes_for_mutant_test: false,
         }
     }
 }

@@ -28,8 +28,10 @@
 //! and the oracle judges a new attempt's write through VLUN A after a split as an
 //! A-isolated violation (scenarios/README.md, `[detach]`).
 //!
-//! Test mutant: `skip_block_for_mutant_test = N` (under `[detach]` only) makes the copy
-//! never send block N to B' (B' holds zeros there), which b-prime-faithful must catch.
+//! Test mutants (under `[detach]` only), which b-prime-faithful must catch:
+//! `skip_block_for_mutant_test = N` makes the copy never send block N to B' (B' holds
+//! zeros there); `drop_mirrored_writes_for_mutant_test = true` loses every user's write
+//! mirrored to B' during the copy (B' keeps the block as the copy read it).
 
 #[cfg(test)]
 mod tests {

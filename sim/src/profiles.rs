@@ -176,6 +176,7 @@ pub(crate) struct ArchiveFile {
     extent_blocks: Option<u64>,
     sparse: Option<bool>,
     skip_block_for_mutant_test: Option<u64>,
+    drop_mirrored_writes_for_mutant_test: Option<bool>,
 }
 
 impl From<ArchiveFile> for ArchiveConfig {
@@ -191,6 +192,9 @@ impl From<ArchiveFile> for ArchiveConfig {
             extent_blocks: f.extent_blocks.unwrap_or(d.extent_blocks),
             sparse: f.sparse.unwrap_or(d.sparse),
             skip_block_for_mutant_test: f.skip_block_for_mutant_test,
+            drop_mirrored_writes_for_mutant_test: f
+                .drop_mirrored_writes_for_mutant_test
+                .unwrap_or(false),
         }
     }
 }

@@ -197,11 +197,22 @@ pub(crate) fn scenario(s: &Scenario) -> Result<Layout, SimError> {
         1,
     )?;
     at_least("archive.extent_blocks", s.archive.extent_blocks, 1)?;
-    if s.archive.skip_block_for_mutant_test.is_some() {
-        return Err(bad(
+    for (key, set) in [
+        (
             "archive.skip_block_for_mutant_test",
-            "only the copy to B' ([detach]) has this test mutant (remove the key)".to_string(),
-        ));
+            s.archive.skip_block_for_mutant_test.is_some(),
+        ),
+        (
+            "archive.drop_mirrored_writes_for_mutant_test",
+            s.archive.drop_mirrored_writes_for_mutant_test,
+        ),
+    ] {
+        if set {
+            return Err(bad(
+                key,
+                "only the copy to B' ([detach]) has this test mutant (remove the key)".to_string(),
+            ));
+        }
     }
     if let Some(d) = &s.detach {
         if let Some(b) = d.skip_block_for_mutant_test {

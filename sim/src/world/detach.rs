@@ -121,7 +121,9 @@ impl World<'_> {
             .expect("a copy runs with [detach]");
         copy.pipe
             .queue(now, target.send_ticks(self.layout.block_size as u64));
-        let sent = target.skip_block_for_mutant_test != Some(block);
+        // The mutants: block N never reaches B'; or no mirrored write is applied.
+        let sent = target.skip_block_for_mutant_test != Some(block)
+            && !target.drop_mirrored_writes_for_mutant_test;
         if let (Some(img), Some(o), true) = (copy.b_prime.as_mut(), self.oracle.as_ref(), sent) {
             set_prefix(img, &self.layout, o.judge.initial(), block, &self.buf);
         }
