@@ -94,11 +94,22 @@ impl BlockSlots {
         }
     }
 
+    /// Entries as `(block, slot)` in block order, from block `from` on.
+    pub(crate) fn entries_from(&self, from: u64) -> Entries<'_> {
+        match self {
+            BlockSlots::Dense(slots) => {
+                let from = usize::try_from(from).unwrap_or(usize::MAX).min(slots.len());
+                Entries::DenseFrom(from, slots[from..].iter().enumerate())
+            }
+            BlockSlots::Sparse { entries, .. } => Entries::Sparse(entries.range(from..)),
+        }
+    }
+
     /// Entries as `(block, slot)` in block order.
     pub(crate) fn entries(&self) -> Entries<'_> {
         match self {
             BlockSlots::Dense(slots) => Entries::Dense(slots.iter().enumerate()),
-            BlockSlots::Sparse { entries, .. } => Entries::Sparse(entries.iter()),
+            BlockSlots::Sparse { entries, .. } => Entries::Sparse(entries.range(..)),
         }
     }
 }
@@ -130,7 +141,9 @@ impl Clone for BlockSlots {
 /// [`BlockSlots::entries`]: an iterator of either form, with no allocation.
 pub(crate) enum Entries<'a> {
     Dense(std::iter::Enumerate<std::slice::Iter<'a, u32>>),
-    Sparse(std::collections::btree_map::Iter<'a, u64, u32>),
+    /// The slots from a block on (the block, their iterator).
+    DenseFrom(usize, std::iter::Enumerate<std::slice::Iter<'a, u32>>),
+    Sparse(std::collections::btree_map::Range<'a, u64, u32>),
 }
 
 impl Iterator for Entries<'_> {
@@ -140,6 +153,9 @@ impl Iterator for Entries<'_> {
             Entries::Dense(slots) => slots
                 .find(|(_, s)| **s != NONE)
                 .map(|(b, s)| (b as u64, *s)),
+            Entries::DenseFrom(from, slots) => slots
+                .find(|(_, s)| **s != NONE)
+                .map(|(b, s)| ((*from + b) as u64, *s)),
             Entries::Sparse(entries) => entries.next().map(|(b, s)| (*b, *s)),
         }
     }
@@ -166,6 +182,24 @@ mod tests {
         }
         assert_eq!(dense.entries().count(), 499);
         assert!(dense.entries().eq(sparse.entries()));
+        for from in [
+            0,
+            1,
+            2003,
+            2004,
+            DENSE_BLOCKS_MAX - 1,
+            DENSE_BLOCKS_MAX,
+            u64::MAX,
+        ] {
+            let want: Vec<_> = dense.entries().filter(|&(b, _)| b >= from).collect();
+            assert!(dense.entries_from(from).eq(want.iter().copied()));
+            assert!(sparse.entries_from(from).eq(want.iter().copied()));
+        }
+        assert_eq!(
+            dense.entries_from(2004).next(),
+            sparse.entries_from(2004).next()
+        );
+        assert!(dense.entries_from(2004).next().is_some());
         sparse.clear();
         assert_eq!(sparse.entries().count(), 0);
         assert_eq!(sparse.volume_blocks(), DENSE_BLOCKS_MAX + 1);

@@ -192,6 +192,11 @@ impl LookupTable {
         self.in_use = 0;
     }
 
+    /// Entries as `(block, slot)` in block order, from block `from` on.
+    pub fn entries_from(&self, from: u64) -> impl Iterator<Item = (u64, u32)> + '_ {
+        self.slots.entries_from(from)
+    }
+
     /// Entries as `(block, slot)` in block order.
     pub fn entries(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
         self.slots.entries()

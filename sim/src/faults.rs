@@ -393,6 +393,29 @@ impl SimStore {
         }
     }
 
+    /// The plain store's written blocks walked a step at a time
+    /// ([`SparseStore::written_blocks_walk`]: not ascending, each once, at most
+    /// [`engine::store::WALK_BLOCKS_MAX`] a step, `out` empty when the walk is over);
+    /// `None` with faults, as [`BlockStore::written_blocks`].
+    pub(crate) fn written_blocks_walk(&self, at: &mut u64, out: &mut Vec<u64>) -> Option<()> {
+        match &self.disk {
+            Disk::Plain(s) => {
+                s.written_blocks_walk(at, out);
+                Some(())
+            }
+            Disk::Crash(_) => None,
+        }
+    }
+
+    /// Whether the plain store holds block `block` (it was written); `None` with
+    /// faults, as [`BlockStore::written_blocks`].
+    pub(crate) fn holds(&self, block: u64) -> Option<bool> {
+        match &self.disk {
+            Disk::Plain(s) => Some(s.holds(block)),
+            Disk::Crash(_) => None,
+        }
+    }
+
     /// Flips `mask` into byte `offset` of `block` as it lies on the platter (the
     /// durable copy; a block with a write still in the disk's cache reads the cached
     /// bytes, so it is left alone). Returns whether the block rotted.

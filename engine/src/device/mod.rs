@@ -481,6 +481,18 @@ impl<S: BlockStore> Device<S> {
             .map_or_else(Vec::new, |t| t.entries().map(|(b, _)| b).collect())
     }
 
+    /// The volume blocks the lookup table has an entry for from block `from` on,
+    /// ascending, a step at a time: clears `out` and appends up to `max` of them
+    /// (none when the table has none from `from` on, or there is no table), so that a
+    /// caller walks them all with no list of them all (continue from the last one
+    /// given, plus one). The table's lock is held for one step only.
+    pub fn table_blocks_walk(&self, from: u64, max: usize, out: &mut Vec<u64>) {
+        out.clear();
+        if let Some(t) = sync::lock(&self.meta).table.as_ref() {
+            out.extend(t.entries_from(from).take(max).map(|(b, _)| b));
+        }
+    }
+
     /// Blocks of extra space held now: data-area slots in use, plus for mirroring the
     /// second full image while VLUN A exists.
     pub fn extra_space_blocks(&self) -> u64 {

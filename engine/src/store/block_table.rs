@@ -51,6 +51,10 @@ pub const BLOCKS_MAX: u64 = 1 << 40;
 /// Most blocks of a table held as one slot per block (2^16: 1 MiB of slots).
 pub const DIRECT_BLOCKS_MAX: u64 = 1 << 16;
 
+/// Most blocks one step of a walk over the held blocks gives
+/// ([`BlockTable::blocks_walk`]): the slots of 1,024 buckets (64 KiB).
+pub const WALK_BLOCKS_MAX: usize = 4096;
+
 /// Bytes of a slot.
 pub const SLOT_BYTES: u64 = std::mem::size_of::<Slot>() as u64;
 
@@ -448,6 +452,52 @@ impl BlockTable {
             + (self.heap.capacity() * std::mem::size_of::<Box<[u8]>>()) as u64
             + (self.heap_free.capacity() * 4) as u64
             + (self.parts.capacity() * std::mem::size_of::<Part>()) as u64
+    }
+
+    /// The held blocks found walking the table on from position `*at` (0 to start)
+    /// in its own order (not ascending: part by part, bucket by bucket), appended to
+    /// `out` after clearing it: at most [`WALK_BLOCKS_MAX`] at a time, at least one
+    /// unless the walk is over (`out` left empty). `*at` advances past the buckets
+    /// walked. Over a walk with no block set meanwhile, every held block is given
+    /// exactly once; a caller looking each one up right after finds its slot in a
+    /// line just walked (in the cache).
+    pub(crate) fn blocks_walk(&self, at: &mut u64, out: &mut Vec<u64>) {
+        out.clear();
+        if let Some(direct) = &self.direct {
+            let mut from = usize::try_from(*at).unwrap_or(usize::MAX).min(direct.len());
+            while out.is_empty() && from < direct.len() {
+                let to = (from + WALK_BLOCKS_MAX).min(direct.len());
+                out.extend(
+                    (from..to)
+                        .filter(|&i| direct[i].tag != EMPTY)
+                        .map(|i| i as u64),
+                );
+                from = to;
+            }
+            *at = from as u64;
+            return;
+        }
+        const WALK_BUCKETS: usize = WALK_BLOCKS_MAX / SLOTS_PER_BUCKET;
+        loop {
+            let (p, b) = ((*at >> 32) as usize, (*at & u64::from(u32::MAX)) as usize);
+            let Some(part) = self.parts.get(p) else {
+                return;
+            };
+            if b >= part.buckets.len() {
+                *at = (p as u64 + 1) << 32;
+                continue;
+            }
+            let to = (b + WALK_BUCKETS).min(part.buckets.len());
+            for slot in part.buckets[b..to].iter().flat_map(|b| b.0.iter()) {
+                if slot.tag != EMPTY {
+                    out.push((u64::from(slot.key) << self.part_bits) | p as u64);
+                }
+            }
+            *at = ((p as u64) << 32) | to as u64;
+            if !out.is_empty() {
+                return;
+            }
+        }
     }
 
     /// Every block held, ascending.

@@ -21,7 +21,7 @@ mod sparse;
 
 /// Most blocks a [`SparseStore`] can have (2^40: 4 PiB of 4 KiB blocks).
 pub use block_table::BLOCKS_MAX as SPARSE_BLOCKS_MAX;
-pub use block_table::{content_len, INLINE_BYTES};
+pub use block_table::{content_len, INLINE_BYTES, WALK_BLOCKS_MAX};
 pub use crash::{
     CrashStore, CrashSwitch, Fate, PendingWrite, Power, PowerLoss, PENDING_WRITES_MAX, SECTOR_BYTES,
 };

@@ -20,6 +20,8 @@
 
 use std::sync::Arc;
 
+#[cfg(any(doc, test))]
+use super::block_table::WALK_BLOCKS_MAX;
 use super::block_table::{
     BlockTable, Hints, ALLOCATION_OVERHEAD_BYTES, BLOCKS_MAX, INLINE_BYTES, LOAD_MIN, SLOT_BYTES,
 };
@@ -148,6 +150,23 @@ impl SparseStore {
     /// Blocks held in memory (those written at least once).
     pub fn blocks_held(&self) -> u64 {
         lock_brief(&self.held).len()
+    }
+
+    /// Whether block `block` is held (written at least once).
+    pub fn holds(&self, block: u64) -> bool {
+        lock_brief(&self.held).get(block).is_some()
+    }
+
+    /// The blocks held (those [`BlockStore::written_blocks`] lists), walked a part of
+    /// the table at a time in the table's own order, not ascending, so that a caller
+    /// visits them all without a list of them all: clears `out` and appends the held
+    /// blocks found walking on from position `*at` (0 to start), at most
+    /// [`WALK_BLOCKS_MAX`], at least one unless the walk is over (then `out` is left
+    /// empty), and advances `*at`. Over a walk with no block written meanwhile each
+    /// held block is given exactly once, and reading it right after finds its slot in
+    /// the cache. The store's lock is held for one step only.
+    pub fn written_blocks_walk(&self, at: &mut u64, out: &mut Vec<u64>) {
+        lock_brief(&self.held).blocks_walk(at, out);
     }
 
     /// Bytes held: the table's slots (its capacity, not only the slots in use) and the
@@ -294,5 +313,40 @@ mod tests {
             s.read_block(1 << 40, &mut buf),
             Err(StoreError::OutOfRange { .. })
         ));
+    }
+
+    /// A walk gives every held block once, in steps of at most `WALK_BLOCKS_MAX`
+    /// (several steps reached), on a direct table and on a parted one, and the same
+    /// blocks as `written_blocks`; `holds` agrees.
+    #[test]
+    fn a_walk_gives_every_held_block_once() {
+        for (blocks, count, stride) in [(1u64 << 16, 9_000u64, 7u64), (1 << 40, 20_000, 48_271)] {
+            let s = SparseStore::new(16, blocks).unwrap();
+            let mut at = 0;
+            let mut out = vec![1];
+            s.written_blocks_walk(&mut at, &mut out);
+            assert!(out.is_empty(), "nothing held: the walk is over at once");
+            for i in 0..count {
+                s.write_block(i * stride % blocks, &[1; 16]).unwrap();
+            }
+            let (mut at, mut out, mut got, mut steps) = (0, Vec::new(), Vec::new(), 0);
+            loop {
+                s.written_blocks_walk(&mut at, &mut out);
+                if out.is_empty() {
+                    break;
+                }
+                assert!(out.len() <= WALK_BLOCKS_MAX);
+                got.extend_from_slice(&out);
+                steps += 1;
+            }
+            assert!(steps > 2, "{steps} steps");
+            assert_eq!(got.len() as u64, count);
+            assert!(got.iter().all(|&b| s.holds(b)));
+            let written: std::collections::HashSet<u64> = got.iter().copied().collect();
+            let absent = (0..).find(|b| !written.contains(b)).unwrap();
+            assert!(!s.holds(absent));
+            got.sort_unstable();
+            assert_eq!(Some(got), s.written_blocks());
+        }
     }
 }
