@@ -407,6 +407,12 @@ impl SimStore {
         }
     }
 
+    /// Whether the store can tell its written blocks (no faults: the plain store), as
+    /// [`BlockStore::written_blocks`] and the walk above can.
+    pub(crate) fn knows_written(&self) -> bool {
+        matches!(self.disk, Disk::Plain(_))
+    }
+
     /// Whether the plain store holds block `block` (it was written); `None` with
     /// faults, as [`BlockStore::written_blocks`].
     pub(crate) fn holds(&self, block: u64) -> Option<bool> {

@@ -152,9 +152,9 @@ impl SparseStore {
         lock_brief(&self.held).len()
     }
 
-    /// Whether block `block` is held (written at least once).
+    /// Whether block `block` is held (written at least once); false past the store.
     pub fn holds(&self, block: u64) -> bool {
-        lock_brief(&self.held).get(block).is_some()
+        block < self.block_count && lock_brief(&self.held).get(block).is_some()
     }
 
     /// The blocks held (those [`BlockStore::written_blocks`] lists), walked a part of
@@ -344,7 +344,7 @@ mod tests {
             assert!(got.iter().all(|&b| s.holds(b)));
             let written: std::collections::HashSet<u64> = got.iter().copied().collect();
             let absent = (0..).find(|b| !written.contains(b)).unwrap();
-            assert!(!s.holds(absent));
+            assert!(!s.holds(absent) && !s.holds(blocks) && !s.holds(u64::MAX));
             got.sort_unstable();
             assert_eq!(Some(got), s.written_blocks());
         }

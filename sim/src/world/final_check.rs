@@ -37,7 +37,7 @@ impl World<'_> {
             return Ok(false);
         }
         let (a, b) = self.dev.images();
-        if a.holds(0).is_none() || b.holds(0).is_none() {
+        if !a.knows_written() || !b.knows_written() {
             return Ok(false);
         }
         let armed = self.set_faults_armed(false);
