@@ -28,9 +28,12 @@
 //!   differ from the initial image (the blocks written before the backup request: for an open
 //!   generated load, its share of the writes; else every block written), each a
 //!   32-byte entry with up to 22 bytes of content inside, longer contents besides
-//!   (the initial image itself is computed, not held: [`crate::image`]). The live
-//!   volume at the end is judged block by block as it is read, with no image of it:
-//!   only the stores' lists of their written blocks (8 bytes a block written). It
+//!   (the initial image itself is computed, not held: [`crate::image`]); so it is
+//!   held while the backup cycle's OLD transactions run, and packed after
+//!   ([`crate::packed_image`]: about 13 bytes a one-record block) until the next
+//!   cycle: counted at the larger size. The live volume at the end is judged block
+//!   by block as the stores' tables are walked in place, with no image of it and no
+//!   list of its blocks. It
 //!   holds the replay of every record written and, from the split until its OLD
 //!   transactions end, a backup cycle's copy of it as it was at the split
 //!   ([`crate::record_image`], about 20 bytes a record), the last writer and latest
@@ -99,9 +102,6 @@ const HISTORY_IMAGES: u64 = 1;
 /// Sparse images the judge is handed when a copy to B' ends (`[detach]`): B' as the
 /// copy wrote it and VLUN B at that instant (`crate::history::Event::BPrime`).
 const DETACH_IMAGES: u64 = 2;
-/// Bytes per block written of the stores' lists of their written blocks, read for
-/// the judge's check of the live volume at the end (one `u64` each).
-const END_LIST_BYTES_PER_BLOCK: u64 = 8;
 /// Attempts whose bars the timing diagram keeps all of (`reports::diagram_rows`'s
 /// `KEEP_ALL_MAX`); beyond, a fixed number around the requests.
 pub const DIAGRAM_ATTEMPTS_MAX: u64 = 1 << 16;
@@ -273,7 +273,6 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
         let replays = records(writes).saturating_add(records(before_request.unwrap_or(writes)));
         images
             .saturating_add(replays)
-            .saturating_add(written_blocks.saturating_mul(END_LIST_BYTES_PER_BLOCK))
             .saturating_add(written_blocks.saturating_mul(JUDGE_BYTES_PER_BLOCK))
             .saturating_add(
                 writes
@@ -408,7 +407,7 @@ mod tests {
             };
         let bounded = HISTORY_IMAGES * layout.volume_blocks * held
             + 2 * layout.records() * crate::record_image::RECORD_IMAGE_BYTES_PER_RECORD
-            + layout.volume_blocks * (JUDGE_BYTES_PER_BLOCK + END_LIST_BYTES_PER_BLOCK)
+            + layout.volume_blocks * JUDGE_BYTES_PER_BLOCK
             // A block's first content is in its entry, not among the older ones.
             - layout.volume_blocks * JUDGE_BYTES_PER_WRITE;
         assert_eq!(b.history_bytes - bounded, 2 * (a.history_bytes - bounded));
@@ -481,7 +480,7 @@ mod tests {
             h.history_bytes,
             a_blocks * crate::image::IMAGE_BYTES_PER_BLOCK
                 + records
-                + written * (END_LIST_BYTES_PER_BLOCK + JUDGE_BYTES_PER_BLOCK)
+                + written * JUDGE_BYTES_PER_BLOCK
         );
         // From 2^24 transactions on, the stamps take a fourth byte: 12 bytes do not
         // fit a slot, so the content goes on the heap besides.

@@ -321,21 +321,21 @@ impl Image {
         out
     }
 
-    /// Whether block `block` set to `data` (as [`Image::set_block`] takes it) would be
-    /// held as the `k`-th held block of this image: the `k`-th held block is `block`
-    /// and holds `data`'s bytes up to its last non-zero one. False past the end.
-    pub(crate) fn holds_at(&self, k: usize, block: u64, data: &[u8]) -> bool {
-        self.blocks.get(k).is_some_and(|(b, held)| {
-            *b == block && held.as_slice() == &data[..engine::store::content_len(data)]
-        })
-    }
-
-    /// The block of the `k`-th held block, if any.
-    pub(crate) fn held_block_at(&self, k: usize) -> Option<u64> {
-        self.blocks.get(k).map(|&(b, _)| b)
+    /// The image of `len_bytes` bytes holding `held`: blocks ascending, each once,
+    /// each with its content up to its last non-zero byte, differing from its initial
+    /// content (as [`Image::held`] gives them).
+    pub(crate) fn from_held<'a>(
+        len_bytes: u64,
+        held: impl Iterator<Item = (u64, &'a [u8])>,
+    ) -> Image {
+        Image {
+            len_bytes,
+            blocks: held.map(|(b, d)| (b, Held::new(d))).collect(),
+        }
     }
 
     /// The image of the same length holding only the first `k` held blocks of this one.
+    #[cfg(test)]
     pub(crate) fn prefix(&self, k: usize) -> Image {
         Image {
             len_bytes: self.len_bytes,

@@ -39,8 +39,9 @@ use crate::clock::Tick;
 use crate::history::{block_digest, stamp_of, Event, History, Image, Initial, Layout, TxnId};
 use crate::image::{held_digest, is_initial};
 use crate::oracle::{
-    block_sum_change, diff_images, image_sum, initial_sum, writer, writer_txn, Invariant, Violation,
+    block_sum_change, diff_images, initial_sum, writer, writer_txn, Invariant, Violation,
 };
+use crate::packed_image::PackedImage;
 use crate::record_image::{Matching, RecordImage};
 
 /// A first violation found, before the cycle note is known (it depends on whether the
@@ -320,7 +321,7 @@ pub struct Judge<'a> {
     /// initial image: every block whose records all hold the initial value).
     uniform_digest: Option<(u64, u64)>,
     initial_total: i64,
-    declared: Option<Arc<Image>>,
+    declared: Option<Arc<PackedImage>>,
     archived: bool,
     abandoned: bool,
     found: [Option<Found>; Invariant::ALL.len()],
@@ -608,19 +609,21 @@ impl<'a> Judge<'a> {
         }
     }
 
-    /// VLUN A's image as declared consistent in the cycle in progress, once declared
-    /// (what its archive must equal: [`crate::streamed_image::StreamedImage`]).
-    pub fn declared(&self) -> Option<Arc<Image>> {
+    /// VLUN A's image as declared consistent in the cycle in progress, once declared,
+    /// packed (what its archive must equal: [`crate::streamed_image::StreamedImage`]).
+    pub fn declared(&self) -> Option<Arc<PackedImage>> {
         self.declared.clone()
     }
 
-    /// Judges an [`Event::Archive`] carrying `image`, shared (an archive received
-    /// equal to [`Judge::declared`] is that image).
-    pub fn push_archive(&mut self, image: Arc<Image>) {
-        let shell = Event::Archive {
-            image: Image::unchanged(image.len_bytes()),
-        };
-        self.step_with(&shell, Some(image));
+    /// Judges an [`Event::Archive`] carrying VLUN A's image as declared
+    /// ([`Judge::declared`]: an archive received equal to it), exactly as that event
+    /// with the image unpacked would be judged.
+    pub fn push_archive_declared(&mut self) {
+        let len_bytes = self.declared.as_ref().map_or(0, |d| d.len_bytes());
+        self.archive(None);
+        self.advance(&Event::Archive {
+            image: Image::unchanged(len_bytes),
+        });
     }
 
     fn holds_images(&self) -> bool {
@@ -876,55 +879,18 @@ impl<'a> Judge<'a> {
                         );
                     }
                 }
-                self.judge_sum("the VLUN A image", &image);
-                self.declared = Some(image);
+                self.judge_sum("the VLUN A image", image.len_bytes(), image.held());
+                self.declared = Some(Arc::new(PackedImage::pack(&image)));
             }
             Event::Archive { .. } => {
                 let Some(image) = image else {
                     return self.advance(event);
                 };
-                self.judge_sum("the archive", &image);
-                if self.open(Invariant::BackupFaithful) {
-                    if self.abandoned {
-                        self.found_here(
-                            Invariant::BackupFaithful,
-                            true,
-                            "an archive claimed after the backup was abandoned".to_string(),
-                            Vec::new(),
-                        );
-                    } else {
-                        match &self.declared {
-                            None => self.found_here(
-                                Invariant::BackupFaithful,
-                                true,
-                                "archive written before VLUN A was declared consistent".to_string(),
-                                Vec::new(),
-                            ),
-                            Some(d) if **d != *image => {
-                                let (detail, who) = diff_images(
-                                    &self.layout,
-                                    &self.initial,
-                                    d,
-                                    &image,
-                                    &BTreeSet::new(),
-                                )
-                                .unwrap_or_default();
-                                self.found_here(
-                                    Invariant::BackupFaithful,
-                                    true,
-                                    format!(
-                                        "archive differs from VLUN A as declared consistent: {detail}"
-                                    ),
-                                    who,
-                                );
-                            }
-                            Some(_) => self.archived = true,
-                        }
-                    }
-                }
+                self.archive(Some(&image));
             }
             // A backup given up claims no archive, as an abandoned one.
             Event::Abandon | Event::GiveUp => self.abandoned = true,
+
             Event::QuiesceTimeout { .. } | Event::QuiesceRetry { .. } => {}
             Event::Retire { extra_space_blocks } => {
                 if !self.archived && !self.abandoned && self.open(Invariant::BackupFaithful) {
@@ -949,7 +915,11 @@ impl<'a> Judge<'a> {
                 let Some(image) = image else {
                     return self.advance(event);
                 };
-                self.judge_sum("the live volume at the end", &image);
+                self.judge_sum(
+                    "the live volume at the end",
+                    image.len_bytes(),
+                    image.held(),
+                );
                 if self.is(Invariant::BComplete) {
                     self.end = Some(self.carried(i, image));
                 }
@@ -999,18 +969,74 @@ impl<'a> Judge<'a> {
         }
     }
 
+    /// An archive claimed (bank-conserved, backup-faithful): `image`, or `None` for
+    /// an archive received equal to VLUN A as declared ([`Judge::declared`]).
+    fn archive(&mut self, image: Option<&Image>) {
+        match (image, self.declared.clone()) {
+            (Some(image), _) => self.judge_sum("the archive", image.len_bytes(), image.held()),
+            (None, Some(d)) => self.judge_sum("the archive", d.len_bytes(), d.held()),
+            (None, None) => {}
+        }
+        if !self.open(Invariant::BackupFaithful) {
+            return;
+        }
+        if self.abandoned {
+            self.found_here(
+                Invariant::BackupFaithful,
+                true,
+                "an archive claimed after the backup was abandoned".to_string(),
+                Vec::new(),
+            );
+            return;
+        }
+        match (&self.declared, image) {
+            (None, _) => self.found_here(
+                Invariant::BackupFaithful,
+                true,
+                "archive written before VLUN A was declared consistent".to_string(),
+                Vec::new(),
+            ),
+            (Some(d), Some(image)) if !d.equals(image) => {
+                let (detail, who) = diff_images(
+                    &self.layout,
+                    &self.initial,
+                    &d.unpack(),
+                    image,
+                    &BTreeSet::new(),
+                )
+                .unwrap_or_default();
+                self.found_here(
+                    Invariant::BackupFaithful,
+                    true,
+                    format!("archive differs from VLUN A as declared consistent: {detail}"),
+                    who,
+                );
+            }
+            (Some(_), _) => self.archived = true,
+        }
+    }
+
     /// bank-conserved on an image claimed consistent.
-    fn judge_sum(&mut self, what: &str, image: &Image) {
+    /// The image is `len_bytes` long and holds `held` (as [`Image::held`]).
+    fn judge_sum<'h>(
+        &mut self,
+        what: &str,
+        len_bytes: u64,
+        held: impl Iterator<Item = (u64, &'h [u8])>,
+    ) {
         if !self.bank_judged() || !self.open(Invariant::BankConserved) {
             return;
         }
-        if image.len_bytes() != self.initial.len(&self.layout) {
+        if len_bytes != self.initial.len(&self.layout) {
             return; // backup-faithful reports a wrong-sized image
         }
         if !self.unreadable.is_empty() {
             return; // an image with a lost block: judged record by record elsewhere
         }
-        let sum = image_sum(&self.layout, &self.initial, self.initial_total, image);
+        let (layout, initial) = (&self.layout, self.initial.as_ref());
+        let sum = held.fold(self.initial_total, |sum, (b, data)| {
+            sum.wrapping_add(block_sum_change(layout, initial, b, data))
+        });
         if sum != self.initial_total {
             let initial = self.initial_total;
             self.found_here(

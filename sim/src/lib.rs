@@ -37,6 +37,7 @@ pub mod judge;
 pub mod judgement;
 pub mod locks;
 pub mod oracle;
+pub mod packed_image;
 pub mod part_map;
 pub mod policy;
 pub mod profiles;

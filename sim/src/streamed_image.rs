@@ -5,8 +5,8 @@
 //! VLUN A as declared consistent is what the archive must equal (backup-faithful).
 //! Building the archive as an [`Image`] holds a second copy of every block VLUN A
 //! wrote (32 bytes each, and the vector's growth: hundreds of MB on a large volume);
-//! [`StreamedImage`] instead walks the expected image's held blocks beside the blocks
-//! received. While every block agrees nothing is held; at the first disagreement (a
+//! [`StreamedImage`] instead walks the expected image's held blocks (packed,
+//! [`PackedImage`]) beside the blocks received. While every block agrees nothing is held; at the first disagreement (a
 //! block of different content, a held block skipped, a block out of order) the image
 //! so far is exactly the expected image's held blocks passed, so it is built from
 //! them and every later block is set on it. [`StreamedImage::finish`] then gives
@@ -17,15 +17,17 @@ use std::sync::Arc;
 
 use crate::history::{Initial, Layout};
 use crate::image::Image;
+use crate::packed_image::{Cursor, PackedImage};
 
 /// An image being received (see the module doc).
 #[derive(Debug)]
 pub struct StreamedImage {
     len_bytes: u64,
     /// The image it is expected to equal (same length), while it still may.
-    expected: Option<Arc<Image>>,
-    /// The expected image's held blocks received so far, equal: its first `matched`.
-    matched: usize,
+    expected: Option<Arc<PackedImage>>,
+    /// Past the expected image's held blocks received so far, equal (its first
+    /// `matched.index`).
+    matched: Cursor,
     /// The last block received while compared.
     last: Option<u64>,
     /// The image itself, once it differs (or when nothing is expected).
@@ -36,7 +38,7 @@ pub struct StreamedImage {
 #[derive(Debug)]
 pub enum Received {
     /// Equal to the expected image (that image, shared).
-    Expected(Arc<Image>),
+    Expected(Arc<PackedImage>),
     /// Another image (or nothing was expected).
     Built(Image),
 }
@@ -45,13 +47,13 @@ impl StreamedImage {
     /// An image of `len_bytes` bytes, equal to the initial one until blocks are set,
     /// compared with `expected` as it comes (built whole when `expected` is `None` or
     /// of another length).
-    pub fn new(len_bytes: u64, expected: Option<Arc<Image>>) -> Self {
+    pub fn new(len_bytes: u64, expected: Option<Arc<PackedImage>>) -> Self {
         let expected = expected.filter(|e| e.len_bytes() == len_bytes);
         StreamedImage {
             len_bytes,
             built: expected.is_none().then(|| Image::unchanged(len_bytes)),
             expected,
-            matched: 0,
+            matched: Cursor::default(),
             last: None,
         }
     }
@@ -61,7 +63,7 @@ impl StreamedImage {
     pub fn set_block(&mut self, layout: &Layout, initial: &Initial, block: u64, data: &[u8]) {
         if self.built.is_none() && !self.agrees(layout, initial, block, data) {
             let expected = self.expected.take().expect("compared until built");
-            self.built = Some(expected.prefix(self.matched));
+            self.built = Some(expected.unpack_prefix(self.matched.index));
         }
         if let Some(image) = self.built.as_mut() {
             image.set_block(layout, initial, block, data);
@@ -75,21 +77,23 @@ impl StreamedImage {
         if self.last.is_some_and(|l| block <= l) {
             return false; // out of order: built from here on
         }
-        let next = expected.held_block_at(self.matched);
-        if next.is_some_and(|b| b < block) {
+        let next = expected.next(self.matched);
+        if next.is_some_and(|(b, ..)| b < block) {
             return false; // an expected held block was skipped
         }
-        let agrees = if next == Some(block) {
-            !Image::is_unchanged(layout, initial, block, data)
-                && expected.holds_at(self.matched, block, data)
-        } else {
-            Image::is_unchanged(layout, initial, block, data)
+        let agrees = match next {
+            Some((b, held, past)) if b == block => {
+                let agrees = !Image::is_unchanged(layout, initial, block, data)
+                    && held == &data[..engine::store::content_len(data)];
+                if agrees {
+                    self.matched = past;
+                }
+                agrees
+            }
+            _ => Image::is_unchanged(layout, initial, block, data),
         };
         if agrees {
             self.last = Some(block);
-            if next == Some(block) {
-                self.matched += 1;
-            }
         }
         agrees
     }
@@ -98,10 +102,10 @@ impl StreamedImage {
     pub fn finish(self) -> Received {
         match (self.built, self.expected) {
             (Some(image), _) => Received::Built(image),
-            (None, Some(expected)) if expected.held_blocks() == self.matched => {
+            (None, Some(expected)) if expected.held_blocks() == self.matched.index => {
                 Received::Expected(expected)
             }
-            (None, Some(expected)) => Received::Built(expected.prefix(self.matched)),
+            (None, Some(expected)) => Received::Built(expected.unpack_prefix(self.matched.index)),
             (None, None) => Received::Built(Image::unchanged(self.len_bytes)),
         }
     }
@@ -150,7 +154,7 @@ mod tests {
             for (b, v) in [(1, 9), (3, 4), (6, 5)] {
                 expected.set_block(&L, initial, b, &block(v));
             }
-            let expected = Arc::new(expected);
+            let packed = Arc::new(PackedImage::pack(&expected));
             let agreeing: Vec<(u64, Vec<u8>)> = (0..L.volume_blocks)
                 .map(|b| {
                     (
@@ -186,15 +190,15 @@ mod tests {
             let mut reached = [false; 2];
             for (seq, equal) in cases {
                 let mut want = Image::unchanged(L.image_bytes() as u64);
-                let mut got = StreamedImage::new(L.image_bytes() as u64, Some(expected.clone()));
+                let mut got = StreamedImage::new(L.image_bytes() as u64, Some(packed.clone()));
                 for (b, d) in &seq {
                     want.set_block(&L, initial, *b, d);
                     got.set_block(&L, initial, *b, d);
                 }
-                assert_eq!(want == *expected, equal);
+                assert_eq!(want == expected, equal);
                 match got.finish() {
                     Received::Expected(e) => {
-                        assert!(Arc::ptr_eq(&e, &expected) && equal);
+                        assert!(Arc::ptr_eq(&e, &packed) && equal);
                         reached[0] = true;
                     }
                     Received::Built(image) => {
@@ -205,7 +209,10 @@ mod tests {
             }
             assert_eq!(reached, [true, true], "both outcomes reached");
             // Nothing expected, or another length: built whole.
-            for e in [None, Some(Arc::new(Image::unchanged(1)))] {
+            for e in [
+                None,
+                Some(Arc::new(PackedImage::pack(&Image::unchanged(1)))),
+            ] {
                 let mut got = StreamedImage::new(L.image_bytes() as u64, e);
                 got.set_block(&L, initial, 1, &block(9));
                 let Received::Built(image) = got.finish() else {
