@@ -69,6 +69,7 @@ mod cost;
 #[cfg(all(test, not(loom)))]
 mod crash_test;
 mod device;
+mod entry_map;
 mod error;
 pub mod file;
 pub mod identity;

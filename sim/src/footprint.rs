@@ -84,11 +84,12 @@ const ENTRY_INDEX_BYTES_PER_BLOCK: u64 = 4;
 /// Bytes of the engine's lookup table per volume block (`engine/src/table.rs`: one
 /// slot number each).
 const TABLE_BYTES_PER_BLOCK: u64 = 4;
-/// Bytes per entry of a large volume's sparse entry index and lookup table
-/// (`engine/src/device/entry_map.rs`: 8-byte slots at a load down to 7/16, at most
-/// 18.3 bytes an entry; `engine/src/block_slots.rs`: an ordered map, measured 21 bytes
-/// an entry; heaptrack on `scenarios/bench/tib.toml`, BENCHMARKS.md "A 1 TiB volume"),
-/// kept at the bound measured when the index was a hash map (26 bytes an entry).
+/// Bytes per entry of a large volume's sparse entry index and lookup table (both
+/// `engine/src/entry_map.rs` maps in parts: 8-byte slots at a load down to 7/16, at
+/// most 18.3 bytes an entry each, 36.6 together), kept at the bound measured when the
+/// index was a hash map (26 bytes an entry) and the table an ordered map (21 bytes an
+/// entry; heaptrack on `scenarios/bench/tib.toml`, BENCHMARKS.md "A 1 TiB volume"):
+/// an overestimate by about a quarter.
 pub const SPARSE_TABLE_BYTES_PER_ENTRY: u64 = 48;
 /// Bytes of a record's value (`crate::history::write_record`); its stamp follows.
 const RECORD_VALUE_BYTES: u64 = 8;

@@ -20,8 +20,8 @@
 //! line and a release. Where each shard's slots are is published for
 //! [`EntryIndex::prefetch`], which aims at a probe's first line without the lock.
 
-use super::entry_map::EntryMap;
 use crate::block_slots::DENSE_BLOCKS_MAX;
+use crate::entry_map::{part_bits, EntryMap};
 use crate::prefetch::HintWord;
 use crate::sync::{lock_brief, AtomicBool, AtomicU32, BriefMutex, Ordering};
 use crate::table::LookupTable;
@@ -33,9 +33,6 @@ const NONE: u32 = u32::MAX;
 /// calls on different blocks rarely spin on the same lock (more when a volume has
 /// over 2^38 blocks, so a key fits 4 bytes).
 const SHARD_BITS_MIN: u32 = 6;
-
-/// Most bits of a shard's key.
-const KEY_BITS: u32 = 32;
 
 /// The block → slot map, dense or sparse by the volume's size.
 enum Slots {
@@ -54,8 +51,7 @@ struct Sparse {
 
 impl Sparse {
     fn new(volume_blocks: u64) -> Self {
-        let bits = u64::BITS - volume_blocks.saturating_sub(1).leading_zeros();
-        let shard_bits = bits.saturating_sub(KEY_BITS).max(SHARD_BITS_MIN);
+        let shard_bits = part_bits(volume_blocks, SHARD_BITS_MIN);
         let shards = 1usize << shard_bits;
         Sparse {
             shard_bits,
@@ -85,7 +81,7 @@ impl Sparse {
         match slot {
             Some(slot) => map.insert(key, slot),
             None => map.remove(key),
-        }
+        };
         let (base, n) = map.span();
         let span = &self.spans[shard];
         let relaxed = std::sync::atomic::Ordering::Relaxed;

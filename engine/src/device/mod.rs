@@ -33,7 +33,6 @@ use crate::{Geometry, Identity, Phase, Variant, Vlun};
 
 mod entry;
 mod entry_index;
-mod entry_map;
 mod flush;
 mod integrity;
 mod io;

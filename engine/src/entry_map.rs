@@ -1,5 +1,7 @@
-//! One shard of the sparse entry index ([`super::entry_index`]): volume block → slot
-//! for the blocks of the shard that have an entry, in 8-byte slots.
+//! One part of a sparse block → slot map: of the device's entry index
+//! (`device/entry_index.rs`) and of the lookup table's sparse form
+//! ([`crate::block_slots`]): volume block → slot for the blocks of the part that have
+//! an entry, in 8-byte slots.
 //!
 //! Shape, chosen for a uniform load on a 1 TiB volume (millions of entries, every
 //! probe a cache miss): a block is keyed by its bits above the shard's (4 bytes), the
@@ -28,8 +30,18 @@ const VACANT: Slot = Slot {
     value: EMPTY,
 };
 
-/// A shard's map (see the module doc).
-#[derive(Default)]
+/// Bits of a block choosing its part in a sparse map over `volume_blocks` blocks: at
+/// least `bits_min`, more when the block's other bits would not fit a 4-byte key.
+pub(crate) fn part_bits(volume_blocks: u64, bits_min: u32) -> u32 {
+    let bits = u64::BITS - volume_blocks.saturating_sub(1).leading_zeros();
+    bits.saturating_sub(KEY_BITS).max(bits_min)
+}
+
+/// Most bits of a part's key.
+const KEY_BITS: u32 = 32;
+
+/// A part's map (see the module doc).
+#[derive(Default, Clone)]
 pub(crate) struct EntryMap {
     slots: Vec<Slot>,
     len: usize,
@@ -72,12 +84,11 @@ impl EntryMap {
         }
     }
 
-    /// Sets `key`'s value (`value` < `u32::MAX`).
-    pub(crate) fn insert(&mut self, key: u32, value: u32) {
+    /// Sets `key`'s value (`value` < `u32::MAX`); returns the value it had.
+    pub(crate) fn insert(&mut self, key: u32, value: u32) -> Option<u32> {
         debug_assert_ne!(value, EMPTY);
         if let Some(Ok(i)) = self.probe(key) {
-            self.slots[i].value = value;
-            return;
+            return Some(std::mem::replace(&mut self.slots[i].value, value));
         }
         if (self.len + 1) * 8 > self.slots.len() * 7 {
             self.grow();
@@ -87,13 +98,16 @@ impl EntryMap {
             _ => unreachable!("an absent key has an empty slot after growth"),
         }
         self.len += 1;
+        None
     }
 
-    /// Drops `key`; the run after it shifts back so no probe crosses a hole.
-    pub(crate) fn remove(&mut self, key: u32) {
+    /// Drops `key`, returning its value; the run after it shifts back so no probe
+    /// crosses a hole.
+    pub(crate) fn remove(&mut self, key: u32) -> Option<u32> {
         let Some(Ok(mut hole)) = self.probe(key) else {
-            return;
+            return None;
         };
+        let value = self.slots[hole].value;
         let n = self.slots.len();
         let mut j = hole;
         loop {
@@ -116,12 +130,20 @@ impl EntryMap {
         }
         self.slots[hole] = VACANT;
         self.len -= 1;
+        Some(value)
     }
 
     /// Entries held.
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.len
+    }
+
+    /// The entries `(key, value)`, in no particular order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.slots
+            .iter()
+            .filter(|s| s.value != EMPTY)
+            .map(|s| (s.key, s.value))
     }
 
     /// Where the slots are and how many (a prefetch hint's aim).
