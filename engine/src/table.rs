@@ -67,7 +67,7 @@ impl Clone for LookupTable {
 pub(crate) struct Reservation {
     pub(crate) block: u64,
     pub(crate) slot: u32,
-    fresh: bool,
+    pub(crate) fresh: bool,
 }
 
 /// The data area has no free slot.
