@@ -1,5 +1,5 @@
 //! `owm check --simulate`: random walks over a configuration too large to exhaust
-//! (model crate, [`model::walk`]), sharded like a sweep (`--shard K/N`), and `owm merge`
+//! (model crate, [`mod@model::walk`]), sharded like a sweep (`--shard K/N`), and `owm merge`
 //! of the shards' outputs.
 //!
 //! A run writes into its trace directory the trace of the first violation of each

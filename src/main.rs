@@ -98,7 +98,7 @@ enum Command {
         /// reproduces the run.
         #[arg(long)]
         seed: Option<u64>,
-        /// Output directory (default out/<file stem>); replaced whole when the run
+        /// Output directory (default: the file's stem under out/); replaced whole when the run
         /// completes.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -118,7 +118,7 @@ satisfies i % N == K - 1; `owm merge` joins the N outputs."
     Sweep {
         /// The sweep file (TOML; reference in scenarios/README.md).
         sweep: PathBuf,
-        /// Output directory (default out/<file stem>).
+        /// Output directory (default: the file's stem under out/).
         #[arg(long)]
         out: Option<PathBuf>,
         /// Run only slice K of N (1 <= K <= N): the points with index % N == K - 1.

@@ -6,7 +6,7 @@
 //!
 //! These are statistics about the host, not about the device's state: nothing in the
 //! engine reads them, and the simulator never sees them (its time is virtual). Like the
-//! I/O counters they use plain `std` locks, outside the loom facade ([`crate::sync`]).
+//! I/O counters they use plain `std` locks, outside the loom facade (`crate::sync`).
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};

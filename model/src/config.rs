@@ -15,7 +15,7 @@ use crate::ModelError;
 
 /// Most transactions (old + new) the model's state can hold. Each adds a dimension to
 /// the interleavings and multiplies the state count by about 7-14, so the binding limit
-/// is the machine's memory and time, which [`crate::estimate`] predicts before a large
+/// is the machine's memory and time, which [`crate::estimate()`] predicts before a large
 /// check: this one is far above what any machine can exhaust.
 pub const TXNS_MAX: usize = 8;
 /// Most records sharing one block (block size = 16 bytes per record).
@@ -37,7 +37,7 @@ pub const BLOCKS_DEFAULT: u64 = 2;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Locks {
-    /// One lock per record (a bank account): the patent's type (a) locks ([0053]).
+    /// One lock per record (a bank account): the patent's type (a) locks (\[0053\]).
     Record,
     /// One lock per block: what the VLUN actually writes.
     Block,
@@ -47,7 +47,7 @@ pub enum Locks {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Discipline {
-    /// All locks before the transaction starts ([0053]: "acquired before the transaction
+    /// All locks before the transaction starts (\[0053\]: "acquired before the transaction
     /// starts and released when the transaction completes").
     Conservative,
     /// Each lock just before the first access it guards, all released at the end
@@ -186,7 +186,7 @@ pub struct CheckConfig {
     pub transactions: Option<Vec<Transfer>>,
     pub locks: Locks,
     pub discipline: Discipline,
-    /// Type (b) locks ([0053]): taken at the split on the blocks the old transactions
+    /// Type (b) locks (\[0053\]): taken at the split on the blocks the old transactions
     /// update, released when the last old transaction ends.
     pub type_b: bool,
     /// Any transaction that has written may abort, writing its before-images back.
@@ -209,7 +209,7 @@ pub struct CheckConfig {
 
 impl Default for CheckConfig {
     /// The default `owm check`: two old and two new transactions that may abort, block
-    /// locks taken up front ([0053]), copy-on-write, on every core. It holds, and
+    /// locks taken up front (\[0053\]), copy-on-write, on every core. It holds, and
     /// checks in well under a second (about 7,000 states).
     fn default() -> Self {
         CheckConfig {

@@ -13,7 +13,7 @@
 //! The action counts are taken while the search runs ([`CoverageCounters`], shared by
 //! the model's clones: a few relaxed atomic additions per explored state, the action
 //! that made a state being kept in it, outside its identity); the witness depths are
-//! those of the checker's own discoveries ([`witnesses`]). [`Coverage`] is the plain
+//! those of the checker's own discoveries (`witnesses`). [`Coverage`] is the plain
 //! result, which [`Coverage::merge`] adds up across searches (walks, shards). With one
 //! thread it is deterministic for a configuration; with several, `enabled` still is
 //! for a complete search, `taken` and the witness depths depend on which thread
@@ -130,7 +130,7 @@ pub struct KindCount {
 pub struct Witness {
     pub name: String,
     /// The depth (stateright's: the initial state is depth 1, as `--depth` counts) of
-    /// the witness state the search reports (see [`witnesses`]); `None`: never reached.
+    /// the witness state the search reports (see `witnesses`); `None`: never reached.
     pub depth: Option<usize>,
 }
 
@@ -279,7 +279,7 @@ impl CoverageCounters {
         }
     }
 
-    /// What has been counted so far (no witnesses: see [`witnesses`]).
+    /// What has been counted so far (no witnesses: see `witnesses`).
     pub fn snapshot(&self) -> Coverage {
         Coverage {
             actions: ActionKind::ALL

@@ -184,10 +184,10 @@ pub struct State {
     /// state otherwise, so a state stays small.
     pub held: Option<Arc<HeldBlocks>>,
     pub held_mask: u8,
-    /// Bit per [`INVARIANTS`] entry: the oracle finds it violated on `history`.
+    /// Bit per [`crate::verdicts::INVARIANTS`] entry: the oracle finds it violated on `history`.
     pub violated: u8,
     /// The history of the path that first reached this state (shared with
-    /// the states before it on that path; [`OwmModel::history`] gives the whole).
+    /// the states before it on that path; [`crate::OwmModel::history`] gives the whole).
     pub history: EventLog,
     /// The action that made this state on the path that first reached it (`None` for
     /// the initial state). Not part of what identifies the state: coverage counts it

@@ -74,7 +74,7 @@ impl OwmModel {
     /// record only for the invariants the new events can trip ([`judged_at`]) and not
     /// yet violated. Block reads and writes are not judged here. The checker does not
     /// rebuild the record: `apply` judges every event from the state as it happens
-    /// ([`OwmModel::judge_block_read`], [`OwmModel::judge_block_write`], and at the
+    /// (`OwmModel::judge_block_read`, `OwmModel::judge_block_write`, and at the
     /// milestones `judge_a_consistent`, `judge_archive`, `judge_retire`, `judge_end`),
     /// which this whole-record judgment checks in the tests.
     pub fn judge(&self, log: &EventLog, first: usize, before: u8) -> u8 {

@@ -3,7 +3,7 @@
 //! uses, waiting drawn pale and hatched, and vertical marks for the backup's milestones.
 //!
 //! The picture is described by plain data ([`Diagram`]) so the drawing knows nothing of
-//! the simulator; [`crate::from_run`] builds a `Diagram` from a `RunResult`. Layout is
+//! the simulator; [`crate::figure::diagram`] builds a `Diagram` from a run. Layout is
 //! computed first from the embedded font's metrics (text never overlaps: mark labels
 //! are stacked in rows, segment texts are drawn only where they fit, the legend wraps),
 //! then the same layout is drawn on an SVG or a bitmap backend.

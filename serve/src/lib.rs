@@ -6,8 +6,8 @@
 //! newstyle handshake with `NBD_OPT_GO` and export names, structured replies, range
 //! checks (a request past the end is `EINVAL` before it reaches the plugin), many
 //! connections on parallel threads, Unix or TCP sockets, and clean shutdown on SIGINT
-//! and SIGTERM. The plugin maps exports to VLUNs ([`host`]), requests to engine calls,
-//! and runs the control socket ([`control`]).
+//! and SIGTERM. The plugin maps exports to VLUNs (`host`), requests to engine calls,
+//! and runs the control socket (`control`).
 //!
 //! `owm serve DIR` runs `nbdkit --foreground … libowm_nbdkit.so dir=DIR control=SOCK`.
 //! Keys: `dir` (the device directory, absolute), `control` (the control socket path,

@@ -6,7 +6,7 @@
 //! one extent at a time: `latency_ticks + bytes / min(bandwidth, rate limit)`. At
 //! most two extents are in flight (one being read, one being sent: double
 //! buffering), so a slow target slows the reads too. VLUN A is retired only when the
-//! last extent has landed ([0049]), so a slow target lengthens the window in which
+//! last extent has landed (\[0049\]), so a slow target lengthens the window in which
 //! copy-on-write preserves and write logging logs blocks.
 
 use serde::{Deserialize, Serialize};

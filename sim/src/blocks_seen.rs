@@ -6,7 +6,7 @@
 //! A block's latest content lives in its entry beside its last writer (the block's
 //! [`PartMap`] slot: 4 bytes of key, the writer, the content's 64-bit digest and its
 //! marks, 20 bytes at a load of 0.7-0.875); only a content overwritten by another goes
-//! to a second table of older contents, keyed by [`content_key`]. A load that writes
+//! to a second table of older contents, keyed by `content_key`. A load that writes
 //! most blocks once (a large volume) keeps almost nothing there; one that overwrites
 //! (a small hot volume) keeps there what a table of every content would.
 

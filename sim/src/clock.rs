@@ -51,12 +51,12 @@ fn key(time: Tick, seq: u64) -> u128 {
 /// The virtual clock plus its pending events, earliest first, ties by scheduling order.
 ///
 /// Two parts, every key of `near` below every key of `far`: `near[head..]`, at most
-/// [`NEAR_MAX`] events sorted earliest first (a pop takes `near[head]` and moves
+/// `NEAR_MAX` events sorted earliest first (a pop takes `near[head]` and moves
 /// `head` on; a push is an insertion step from whichever end is closer to its place,
 /// usually none: a new event is most often the latest, or due now), and `far`, a
-/// min-heap of the later ones (only a queue longer than [`NEAR_MAX`] uses it). The
+/// min-heap of the later ones (only a queue longer than `NEAR_MAX` uses it). The
 /// slots before `head` are spent; they are reclaimed when the list would grow past
-/// [`NEAR_SPENT_MAX`] of them. The order popped is exactly `(time, seq)` order,
+/// `NEAR_SPENT_MAX` of them. The order popped is exactly `(time, seq)` order,
 /// whatever the split.
 #[derive(Debug)]
 pub struct EventQueue<E> {

@@ -275,7 +275,7 @@ pub struct Costs {
     /// Bytes the archive target received.
     pub archive_bytes: u64,
     /// Logical writes through VLUN B while VLUN A was live (split → retire): what the
-    /// one-way mirror's variants pay for ([0049]-[0052]).
+    /// one-way mirror's variants pay for (\[0049\]-\[0052\]).
     pub vlun_b_writes_a_live: u64,
     /// Of those, the ones issued while OLD transactions were still running on VLUN A
     /// (Fig 4: 507/508 on B while 503/504 finish on A).

@@ -6,7 +6,7 @@
 //! flush_latency + journal syncs × journal_sync_latency` (+ optional jitter), served
 //! on one of `channels` parallel channels. When every channel is busy the call queues (FIFO by issue
 //! order; ties go to the lowest channel number). The two image writes of a mirrored
-//! A write are priced one after the other: the acknowledgement needs both ([0051]).
+//! A write are priced one after the other: the acknowledgement needs both (\[0051\]).
 //!
 //! With `write_channels` below `channels`, a call that writes also needs one of
 //! `write_channels` write slots: it starts when a channel and a write slot are both

@@ -5,7 +5,7 @@
 //! ## Durability model of the simulated disk ([`SimStore`])
 //!
 //! The engine's (ARCHITECTURE.md §2), made executable by its [`CrashStore`] and
-//! [`MemJournal`]: a block write lands in the disk's volatile cache (reads see it at
+//! [`engine::MemJournal`]: a block write lands in the disk's volatile cache (reads see it at
 //! once); a flush makes the cache durable; at a **crash** each unflushed write (oldest
 //! first) is, independently, *kept*, *lost* or *torn* (each 8-byte sector old or new)
 //! with `torn_write_probability` / `lost_write_probability`, and the journal keeps a

@@ -1,5 +1,5 @@
-//! Application locks (type (a) and type (b), [0053]); they live outside the volumes
-//! and are never backed up [0054].
+//! Application locks (type (a) and type (b), \[0053\]); they live outside the volumes
+//! and are never backed up \[0054\].
 //!
 //! Exclusive locks only, handed over FIFO: when a holder releases a lock, its first
 //! waiter gets it at once. Lock ids are record numbers or block numbers, depending on

@@ -1,7 +1,7 @@
 //! Backup policies: when the split happens, who waits, and when A is declared
 //! consistent, archived and retired.
 //!
-//! - **quiesce** (prior art, Fig 3B, [0044]/[0047]): at the request the admission gate
+//! - **quiesce** (prior art, Fig 3B, \[0044\]/\[0047\]): at the request the admission gate
 //!   closes; when the last active transaction ends the volume is split (the
 //!   point-in-time copy, taking the setup window), A is archived and retired, and the
 //!   gate reopens. New transactions wait for the old ones *and* the copy.

@@ -126,7 +126,7 @@ impl Default for GeometryConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Discipline {
-    /// Conservative 2PL ([0053]): every lock, in ascending order, before the
+    /// Conservative 2PL (\[0053\]): every lock, in ascending order, before the
     /// transaction begins. Deadlock-free by construction (one global order, and a
     /// begun transaction never asks for another lock).
     Conservative,
@@ -148,7 +148,7 @@ pub enum Granularity {
     Block,
 }
 
-/// The applications' locks (group "application", outside the volumes [0054]).
+/// The applications' locks (group "application", outside the volumes \[0054\]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LockingConfig {
@@ -156,7 +156,7 @@ pub struct LockingConfig {
     pub discipline: Discipline,
     /// Default block.
     pub granularity: Granularity,
-    /// Blocks holding type (b) data ([0053]): locked from the split until the old
+    /// Blocks holding type (b) data (\[0053\]): locked from the split until the old
     /// transactions end, so no new transaction touches them meanwhile (default none).
     pub type_b_blocks: Vec<u64>,
 }
@@ -182,7 +182,7 @@ pub struct BackupConfig {
     /// transactions wait for it (default 100: the patent's 350 → 450).
     pub setup_window_ticks: Tick,
     /// The engine variant under the two baselines (default mirroring: a split mirror,
-    /// [0055]).
+    /// \[0055\]).
     pub baseline_variant: Variant,
     /// Quiesce only: how long the admission gate may stay closed waiting for the active
     /// transactions to end (a VSS-style freeze limit; VSS gives writers 60 s to freeze

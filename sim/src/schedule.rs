@@ -1,7 +1,7 @@
 //! The backup schedule: when each backup cycle is requested.
 //!
 //! A cycle is the patent's whole backup, request → split → A consistent → archive →
-//! retire ([0049]); after the retire the engine may split again over the live volume
+//! retire (\[0049\]); after the retire the engine may split again over the live volume
 //! (`engine::Device::split`), so a device can be backed up nightly. The `[backup]`
 //! keys give the request times in one of three exclusive ways:
 //!
@@ -32,7 +32,7 @@ fn bad(key: &str, message: String) -> SimError {
 
 impl BackupConfig {
     /// The request time of every cycle, ascending; `default_ticks` is the workload's
-    /// own request time. Assumes [`validate`] passed.
+    /// own request time. Assumes `validate` passed.
     pub fn request_times(&self, default_ticks: Tick) -> Vec<Tick> {
         if !self.schedule_at_ticks.is_empty() {
             return self.schedule_at_ticks.clone();

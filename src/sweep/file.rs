@@ -30,7 +30,7 @@ pub struct AxisSpec {
     pub scale: Option<Scale>,
 }
 
-/// `scale = "linear" | "log"` of an [[axis]].
+/// `scale = "linear" | "log"` of an `[[axis]]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scale {

@@ -15,7 +15,7 @@ pub fn to_string(report: &Report) -> Result<String> {
     Ok(s)
 }
 
-/// Parses a JSON verdict written by [`write`].
+/// Parses a JSON verdict written by [`write()`].
 pub fn from_str(text: &str) -> Result<Report> {
     serde_json::from_str(text).context("parsing a JSON verdict")
 }

@@ -129,7 +129,7 @@ impl DeviceConfig {
 
     /// Blocks each image store must hold for a volume of `volume_blocks` and a data
     /// area of `area_slots` slots of `block_size` bytes: [`Variant::image_blocks`],
-    /// plus in integrity mode each image's checksum area ([`sum_blocks`]).
+    /// plus in integrity mode each image's checksum area (`sum_blocks`).
     pub fn image_blocks(
         &self,
         block_size: usize,

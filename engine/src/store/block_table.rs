@@ -52,7 +52,7 @@ pub const BLOCKS_MAX: u64 = 1 << 40;
 pub const DIRECT_BLOCKS_MAX: u64 = 1 << 16;
 
 /// Most blocks one step of a walk over the held blocks gives
-/// ([`BlockTable::blocks_walk`]): the slots of 1,024 buckets (64 KiB).
+/// (`BlockTable::blocks_walk`): the slots of 1,024 buckets (64 KiB).
 pub const WALK_BLOCKS_MAX: usize = 4096;
 
 /// Bytes of a slot.

@@ -173,7 +173,7 @@ pub trait BlockStore: Send + Sync {
     /// Whether every call returns within a short, bounded time without waiting on I/O
     /// (an in-memory store). A device over two such stores takes spinning group-1
     /// locks, whose release is a plain store; otherwise parking ones
-    /// ([`crate::device`]'s locks; BENCHMARKS.md, "one locked operation per call").
+    /// (`crate::device`'s locks; BENCHMARKS.md, "one locked operation per call").
     /// `false` unless a store says otherwise.
     fn calls_are_brief(&self) -> bool {
         false
