@@ -42,7 +42,7 @@ use crate::oracle::{
     block_sum_change, diff_images, initial_sum, writer, writer_txn, Invariant, Violation,
 };
 use crate::packed_image::PackedImage;
-use crate::record_image::{Matching, RecordImage};
+use crate::record_image::{Matching, RecordImage, HINT_AHEAD_BLOCKS};
 
 /// A first violation found, before the cycle note is known (it depends on whether the
 /// record has more than one backup cycle).
@@ -138,6 +138,11 @@ impl Replay {
             return;
         }
         own.clear();
+        // Every record's line asked for at once: the lookups below then overlap their
+        // misses instead of waiting for each in turn.
+        for op in ops {
+            self.image.prefetch(op.record());
+        }
         for op in ops {
             let record = op.record();
             if record >= layout.records() {
@@ -280,7 +285,16 @@ pub struct EndCheck {
     matching: Matching,
     /// A block differs from the replay (or could not be compared).
     unsure: bool,
+    /// Blocks given, their replay's records hinted, compared once
+    /// [`HINT_AHEAD_BLOCKS`] more have come (or at the end): a short block's number,
+    /// length and bytes.
+    pending: VecDeque<(u64, u8, [u8; PENDING_BYTES_MAX])>,
 }
+
+/// Longest block content (bytes up to the last non-zero one) whose comparison with
+/// the replay waits for its lookups' hint (a record block's is 16 to 23 bytes);
+/// a longer one is compared at once.
+const PENDING_BYTES_MAX: usize = 32;
 
 /// The invariants judged as a fold over a record's events (see the module doc).
 ///
@@ -409,6 +423,14 @@ impl<'a> Judge<'a> {
             h.gate_wait_limit_ticks,
             only,
         )
+    }
+
+    /// Asks the cache line of `block`'s entry in the per-block table into the
+    /// processor's caches: the simulator calls it when it knows the block of an
+    /// attempt's next read or write, a step before the event (a hint: nothing changes).
+    #[inline]
+    pub(crate) fn prefetch_block(&self, block: u64) {
+        self.blocks.prefetch(block);
     }
 
     /// The initial image the judge compares against.
@@ -1190,11 +1212,43 @@ impl<'a> Judge<'a> {
                 .sum
                 .wrapping_add(block_sum_change(layout, initial, block, held));
         }
-        if self.is(Invariant::BComplete)
-            && !self
-                .replay
-                .image
-                .match_block(layout, initial, &mut check.matching, block, held)
+        if !self.is(Invariant::BComplete) {
+            return;
+        }
+        if held.len() > PENDING_BYTES_MAX {
+            self.end_match(check, block, held);
+            return;
+        }
+        self.replay.image.prefetch_block(layout, block);
+        let mut bytes = [0u8; PENDING_BYTES_MAX];
+        bytes[..held.len()].copy_from_slice(held);
+        check.pending.push_back((block, held.len() as u8, bytes));
+        if check.pending.len() > HINT_AHEAD_BLOCKS {
+            self.end_pending(check, 1);
+        }
+    }
+
+    /// Compares the `n` oldest blocks waiting in `check` (all when fewer).
+    fn end_pending(&self, check: &mut EndCheck, n: usize) {
+        for _ in 0..n {
+            let Some((block, len, bytes)) = check.pending.pop_front() else {
+                return;
+            };
+            self.end_match(check, block, &bytes[..usize::from(len)]);
+        }
+    }
+
+    /// Block `block` of the live volume at the end, holding `held`, compared with
+    /// the replay.
+    fn end_match(&self, check: &mut EndCheck, block: u64, held: &[u8]) {
+        if !check.unsure
+            && !self.replay.image.match_block(
+                &self.layout,
+                &self.initial,
+                &mut check.matching,
+                block,
+                held,
+            )
         {
             check.unsure = true;
         }
@@ -1207,7 +1261,8 @@ impl<'a> Judge<'a> {
     /// replay that failed, a block integrity mode refused just before): the caller
     /// then pushes the [`Event::End`] with the whole image, which names the first
     /// difference exactly.
-    pub fn end_streamed(&mut self, check: EndCheck) -> bool {
+    pub fn end_streamed(&mut self, mut check: EndCheck) -> bool {
+        self.end_pending(&mut check, usize::MAX);
         if check.unsure || !self.unreadable.is_empty() || !self.layout.is_valid() {
             return false;
         }

@@ -16,10 +16,12 @@ pub const HUGE_PAGE_BYTES: usize = 2 << 20;
 ///
 /// # Safety
 /// Every bit pattern of all zeros must be a valid value of the type.
-pub(crate) unsafe trait Zeroable: Copy + Default {}
+pub unsafe trait Zeroable: Copy + Default {}
 
-/// A zeroed array of `T` (see the module doc).
-pub(crate) struct HugeArray<T: Zeroable> {
+/// A zeroed array of `T` (see the module doc): dereferences to `[T]`; its length is
+/// fixed when made. Used by the sparse store's table and by callers outside the engine
+/// that hold tables of the same kind (the simulator's judge).
+pub struct HugeArray<T: Zeroable> {
     mem: Mem<T>,
 }
 
@@ -32,7 +34,7 @@ enum Mem<T> {
 impl<T: Zeroable> HugeArray<T> {
     /// `len` zeroed elements, mapped and advised onto 2 MiB pages when the array is at
     /// least one huge page long (else, or if the mapping fails, a vector).
-    pub(crate) fn zeroed(len: usize) -> Self {
+    pub fn zeroed(len: usize) -> Self {
         #[cfg(target_os = "linux")]
         if len * std::mem::size_of::<T>() >= HUGE_PAGE_BYTES {
             if let Some(m) = mapped::Mapping::new(len) {
@@ -46,9 +48,9 @@ impl<T: Zeroable> HugeArray<T> {
         }
     }
 
-    /// Whether the array is its own mapping advised onto huge pages.
-    #[cfg(test)]
-    pub(crate) fn is_mapped(&self) -> bool {
+    /// Whether the array is its own mapping advised onto huge pages (the kernel may
+    /// still back it with 4 KiB pages: the advice is a hint).
+    pub fn is_mapped(&self) -> bool {
         !matches!(self.mem, Mem::Vec(_))
     }
 }

@@ -15,7 +15,7 @@ mod block_table;
 mod crash;
 mod faulty;
 mod file;
-mod huge_pages;
+pub mod huge_pages;
 mod mem;
 mod sparse;
 

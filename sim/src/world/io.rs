@@ -49,6 +49,9 @@ impl World<'_> {
         if self.prefetch {
             if let Some(block) = self.next_block(att) {
                 self.dev.prefetch(self.txns[att as usize].vlun, block);
+                self.oracle
+                    .iter()
+                    .for_each(|o| o.judge.prefetch_block(block));
             }
         }
     }
