@@ -173,10 +173,7 @@ fn a_copy_that_skips_a_block_is_a_b_prime_faithful_violation() {
         run_with_verdict_files(tmp.path(), "mutant.toml", &scenario(&mutant));
     assert_eq!(code(&o), 1, "{}\n{}", stdout(&o), stderr(&o));
     let text = stdout(&o);
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("b-prime-faithful "))
-        .unwrap_or_else(|| panic!("{text}"));
+    let line = table_row(&text, "b-prime-faithful");
     assert_eq!(line.matches("violated 1").count(), 4, "{line}");
     assert!(text.contains("(block 7)"), "{text}");
     let rows = summary_rows(&out);

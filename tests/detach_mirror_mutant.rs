@@ -37,10 +37,7 @@ fn a_copy_that_drops_the_mirrored_writes_is_a_b_prime_faithful_violation() {
     let o = owm(&["run", &f, "--out", &s(&out)]);
     assert_eq!(code(&o), 1, "{}\n{}", stdout(&o), stderr(&o));
     let text = stdout(&o);
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("b-prime-faithful "))
-        .unwrap_or_else(|| panic!("{text}"));
+    let line = table_row(&text, "b-prime-faithful");
     assert_eq!(line.matches("violated").count(), 5, "{line}");
     let rows = summary_rows(&out);
     assert_eq!(rows["none"]["b-prime-faithful"], "not claimed (held)");

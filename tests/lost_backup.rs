@@ -60,10 +60,7 @@ fn a_given_up_quiesce_backup_claims_nothing_about_its_copy() {
     for inv in copy {
         assert_eq!(q[inv], "not claimed (given up)", "{inv}");
         assert_eq!(rows["cow"][inv], "held", "{inv}");
-        let line = text
-            .lines()
-            .find(|l| l.starts_with(&format!("{inv} ")))
-            .unwrap();
+        let line = table_row(&text, inv);
         assert!(line.contains("not claimed (given up)"), "{line}");
     }
     assert_eq!(q["B-complete"], "held");

@@ -120,10 +120,7 @@ fn break_snapshot_abandons_the_backup_and_says_so() {
                 && text.contains("(data area full): VLUN A dropped with no archive; not claimed: A-consistent, backup-faithful"),
             "{text}"
         );
-        let row = text
-            .lines()
-            .find(|l| l.starts_with(&format!("{p} ")))
-            .unwrap();
+        let row = table_row(&text, p);
         assert!(row.contains(" abandoned "), "{row}");
     }
     assert_ne!(rows["mirroring"]["retire_at_ticks"], "");

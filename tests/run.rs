@@ -190,12 +190,7 @@ fn a_violation_exits_1_and_is_printed_unless_allowed() {
     let o = owm(&["run", "scenarios/bank.toml", "--out", &out]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let text = stdout(&o);
-    let row = |inv: &str| -> String {
-        text.lines()
-            .find(|l| l.starts_with(inv))
-            .unwrap_or_else(|| panic!("no {inv} row:\n{text}"))
-            .to_string()
-    };
+    let row = |inv: &str| table_row(&text, inv).to_string();
     assert!(
         row("A-consistent").contains("not claimed (violated 1)"),
         "{text}"

@@ -167,6 +167,16 @@ pub fn num(row: &BTreeMap<String, String>, col: &str) -> f64 {
         .unwrap_or_else(|_| panic!("{col} = {:?}", row[col]))
 }
 
+/// The row of `owm run`'s printed tables whose first column is `first` (a policy or
+/// an invariant): the line starting with `first` and a space. Panics with the whole
+/// text when there is none.
+pub fn table_row<'a>(text: &'a str, first: &str) -> &'a str {
+    let head = format!("{first} ");
+    text.lines()
+        .find(|l| l.starts_with(&head))
+        .unwrap_or_else(|| panic!("no {first} row:\n{text}"))
+}
+
 pub fn s(p: &Path) -> String {
     p.to_string_lossy().into_owned()
 }

@@ -203,12 +203,7 @@ fn the_quiesce_deadline_reports_attempts_and_give_ups() {
         assert_eq!(q[&format!("admission_delay_{m}_ticks")], "", "{m}");
     }
     let text = stdout(&o);
-    let row: Vec<&str> = text
-        .lines()
-        .find(|l| l.starts_with("quiesce "))
-        .unwrap()
-        .split_whitespace()
-        .collect();
+    let row: Vec<&str> = table_row(&text, "quiesce").split_whitespace().collect();
     // policy, committed, aborted, adm mean, adm p99, adm max.
     assert!(
         text.starts_with("policy") && text.contains(" aborted "),
