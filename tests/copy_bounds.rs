@@ -16,9 +16,7 @@ const TIB_SPARSE: &str = "policies = [\"cow\"]\n\
                           [archive]\nsparse = true\n";
 
 fn refused(extra: &str, needles: &[&str]) {
-    let tmp = tempfile::tempdir().unwrap();
-    let f = write(tmp.path(), "big.toml", &format!("{TIB_SPARSE}{extra}"));
-    let o = owm(&["run", &f, "--out", &s(&tmp.path().join("o"))]);
+    let (tmp, f, o) = run_file(&format!("{TIB_SPARSE}{extra}"));
     assert_eq!(code(&o), 2, "a refused run is bad input: {}", stderr(&o));
     let key = format!("{f}:9: key `limits.archive_blocks_max`");
     let mut all = vec![
@@ -69,13 +67,7 @@ fn a_sparse_archive_made_dense_by_integrity_is_refused_before_it_starts() {
                 [workload]\nkind = \"generated\"\nrecords = 1024\ntransactions = 20\n\
                 [limits]\narchive_blocks_max = 200\n\
                 [archive]\nsparse = true\n";
-    let tmp = tempfile::tempdir().unwrap();
-    let f = write(
-        tmp.path(),
-        "integrity.toml",
-        &format!("{text}[device]\nintegrity = true\n"),
-    );
-    let o = owm(&["run", &f, "--out", &s(&tmp.path().join("o"))]);
+    let (tmp, f, o) = run_file(&format!("{text}[device]\nintegrity = true\n"));
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     fails_with(
         &o,
@@ -88,8 +80,7 @@ fn a_sparse_archive_made_dense_by_integrity_is_refused_before_it_starts() {
         ],
     );
     assert!(!tmp.path().join("o").exists(), "nothing written");
-    let f = write(tmp.path(), "plain.toml", text);
-    ok(&owm(&["run", &f, "--out", &s(&tmp.path().join("ok"))]));
+    ok(&run_file(text).2);
 }
 
 /// Both dense copies of one cycle count together: the archive copy of a small volume
@@ -101,9 +92,7 @@ fn the_archive_and_the_copy_to_b_prime_count_together() {
     let text = "policies = [\"cow\"]\n\
                 [workload]\nkind = \"generated\"\nrecords = 1024\ntransactions = 20\n\
                 [limits]\narchive_blocks_max = 300\n";
-    let tmp = tempfile::tempdir().unwrap();
-    let f = write(tmp.path(), "both.toml", &format!("{text}[detach]\n"));
-    let o = owm(&["run", &f, "--out", &s(&tmp.path().join("o"))]);
+    let (_tmp, f, o) = run_file(&format!("{text}[detach]\n"));
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     fails_with(
         &o,
@@ -115,9 +104,9 @@ fn the_archive_and_the_copy_to_b_prime_count_together() {
             "remove [detach]",
         ],
     );
-    let f = write(tmp.path(), "archive-only.toml", text);
-    let out = tmp.path().join("ok");
-    ok(&owm(&["run", &f, "--out", &s(&out)]));
+    let (tmp, _, o) = run_file(text);
+    ok(&o);
+    let out = tmp.path().join("o");
     let rows = csv_rows(&out, "summary.csv");
     assert_eq!(rows.len(), 1);
     assert!(

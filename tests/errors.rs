@@ -4,13 +4,6 @@
 use crate::util::*;
 
 /// Writes `text` as a scenario file and runs it.
-fn run_file(text: &str) -> (tempfile::TempDir, String, std::process::Output) {
-    let tmp = tempfile::tempdir().unwrap();
-    let f = write(tmp.path(), "bad.toml", text);
-    let o = owm(&["run", &f, "--out", &s(&tmp.path().join("o"))]);
-    (tmp, f, o)
-}
-
 #[test]
 fn unknown_key_names_file_line_and_key() {
     let (_t, f, o) = run_file("policies = [\"cow\"]\n[workload]\nkind = \"fig3\"\nrecordz = 3\n");

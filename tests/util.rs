@@ -241,13 +241,20 @@ pub fn owm_env(args: &[&str], envs: &[(&str, &str)]) -> Output {
         .expect("the owm binary runs")
 }
 
+/// `owm run` of a file holding `text`, written in a new temporary directory `tmp` with
+/// `--out tmp/o`: (the directory, the file's path, the command's output).
+pub fn run_file(text: &str) -> (tempfile::TempDir, String, std::process::Output) {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(tmp.path(), "bad.toml", text);
+    let o = owm(&["run", &f, "--out", &s(&tmp.path().join("o"))]);
+    (tmp, f, o)
+}
+
 /// Each `(file text, line, dotted key, words)`: `owm run` of that text refuses it with
 /// exit 2, naming the file and line, the key, and the words.
 pub fn refused_at_their_keys(cases: &[(&str, usize, &str, &str)]) {
     for &(text, line, key, why) in cases {
-        let tmp = tempfile::tempdir().unwrap();
-        let f = write(tmp.path(), "bad.toml", text);
-        let o = owm(&["run", &f, "--out", &s(&tmp.path().join("o"))]);
+        let (_tmp, f, o) = run_file(text);
         assert_eq!(o.status.code(), Some(2), "{text}: {}", stderr(&o));
         fails_with(&o, &[&format!("{f}:{line}:"), &format!("key `{key}`"), why]);
     }
