@@ -159,69 +159,7 @@ impl DelayStats {
     }
 }
 
-/// Delays kept for exact statistics ([`DelayStats`]) in 4 bytes each: a delay of
-/// more than `u32::MAX` ticks (71 minutes) is kept apart in 8. What a run holds per
-/// committed transaction for its response-time mean and exact p99.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Samples {
-    small: Vec<u32>,
-    large: Vec<Tick>,
-}
-
-impl Samples {
-    /// Adds a delay of `ticks`.
-    pub fn push(&mut self, ticks: Tick) {
-        match u32::try_from(ticks) {
-            Ok(x) => self.small.push(x),
-            Err(_) => self.large.push(ticks),
-        }
-    }
-
-    /// How many delays were added.
-    pub fn len(&self) -> usize {
-        self.small.len() + self.large.len()
-    }
-
-    /// True when none was added.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Heap bytes held per delay (for the footprint estimate).
-    pub const BYTES_EACH: u64 = 4;
-
-    /// The statistics of the delays (reordered in place: the 99th percentile is
-    /// selected in time linear in their number), exactly [`DelayStats::of`] of them
-    /// all.
-    pub fn stats(&mut self) -> DelayStats {
-        let n = self.len();
-        if n == 0 {
-            return DelayStats::default();
-        }
-        let sum: u128 = self.small.iter().map(|&x| u128::from(x)).sum::<u128>()
-            + self.large.iter().map(|&x| u128::from(x)).sum::<u128>();
-        let rank = (n * 99).div_ceil(100).max(1) - 1;
-        // Every large delay is above every small one: the sorted list is the small
-        // ones sorted, then the large ones sorted.
-        let p99 = if rank < self.small.len() {
-            let (_, &mut p, _) = self.small.select_nth_unstable(rank);
-            Tick::from(p)
-        } else {
-            let (_, &mut p, _) = self.large.select_nth_unstable(rank - self.small.len());
-            p
-        };
-        let max = match self.large.iter().max() {
-            Some(&m) => m,
-            None => Tick::from(self.small.iter().copied().max().unwrap_or(0)),
-        };
-        DelayStats {
-            count: n as u64,
-            mean_ticks: sum as f64 / n as f64,
-            p99_ticks: p99,
-            max_ticks: max,
-        }
-    }
-}
+pub use crate::delay_samples::Samples;
 
 /// The costs of DESIGN.md §6.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -400,37 +338,6 @@ mod tests {
         assert!((d.mean_ticks - 100.5).abs() < 1e-9);
         assert_eq!(DelayStats::of(&mut []), DelayStats::default());
         assert_eq!(DelayStats::of(&mut [7]).p99_ticks, 7);
-    }
-
-    /// [`Samples`] give [`DelayStats::of`]'s figures, delays above `u32::MAX` ticks
-    /// included (kept apart, above every small one).
-    #[test]
-    fn samples_give_the_same_stats() {
-        let mut x: u64 = 5;
-        for n in [1usize, 2, 99, 100, 101, 250] {
-            for big_every in [0u64, 3, 40] {
-                let xs: Vec<Tick> = (0..n as u64)
-                    .map(|i| {
-                        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-                        let v = (x >> 40) % 1000;
-                        if big_every > 0 && i % big_every == 0 {
-                            u64::from(u32::MAX) + v
-                        } else {
-                            v
-                        }
-                    })
-                    .collect();
-                let mut s = Samples::default();
-                xs.iter().for_each(|&v| s.push(v));
-                assert_eq!(s.len(), n);
-                let want = DelayStats::of(&mut xs.clone());
-                assert_eq!(s.stats(), want, "n {n}, big every {big_every}");
-                if big_every == 3 {
-                    assert!(want.max_ticks > u64::from(u32::MAX));
-                }
-            }
-        }
-        assert_eq!(Samples::default().stats(), DelayStats::default());
     }
 
     /// The selected percentile and maximum are the sorted list's, at every length up

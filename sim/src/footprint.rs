@@ -50,7 +50,8 @@
 //!   (the attempts in flight, at most [`ATTEMPTS_IN_FLIGHT`]), a row each. A run
 //!   without a sink (the library's [`crate::run`]) holds a row per attempt besides;
 //! - **samples**: the response and admission delays kept for exact percentiles
-//!   (4 bytes each, [`crate::cost::Samples`]: 12 bytes per transaction);
+//!   (at most 4 bytes each, [`crate::cost::Samples`]: 12 bytes per transaction; a
+//!   table of the distinct delays in place of a list when it is smaller);
 //! - **engine**: the device's lock-free entry index and its lookup table: 4 bytes per
 //!   volume block each up to [`engine::table::DENSE_BLOCKS_MAX`] blocks, above that
 //!   [`SPARSE_TABLE_BYTES_PER_ENTRY`] per entry (entries are made only after a split:
@@ -318,7 +319,8 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
         history_bytes,
         timeline_bytes,
         // Each response twice (the run's and its window's), each admission delay once
-        // at most ([`crate::cost::Samples`]).
+        // at most ([`crate::cost::Samples`]): the list's 4 bytes each is the most they
+        // hold (a table of few distinct delays, kept only while smaller, holds less).
         samples_bytes: transactions.saturating_mul(3 * crate::cost::Samples::BYTES_EACH),
         cycles_bytes: u64::from(scenario.backup.cycle_count()).saturating_mul(CYCLE_BYTES),
     }

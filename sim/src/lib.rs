@@ -26,6 +26,7 @@ pub mod archive;
 pub mod blocks_seen;
 pub mod clock;
 pub mod cost;
+pub mod delay_samples;
 pub mod detach;
 pub mod device_model;
 pub mod error;
