@@ -78,7 +78,7 @@ impl Samples {
         if self.counts.is_empty() {
             if self.small.len() == self.small.capacity() && self.small.len() >= LIST_LEN_CHECKED_MIN
             {
-                self.to_table_if_smaller();
+                self.make_table_if_smaller();
             }
             if self.counts.is_empty() {
                 self.small.push(x);
@@ -90,7 +90,7 @@ impl Samples {
             // the list of its delays.
             let grown_bytes = (self.counts.len() as u64 + 1) * Self::BYTES_PER_DISTINCT;
             if grown_bytes > self.counted * Self::BYTES_EACH {
-                self.to_list();
+                self.make_list();
                 self.small.push(x);
                 return;
             }
@@ -111,7 +111,7 @@ impl Samples {
 
     /// Moves the list into a table of counts when the table takes at most half the
     /// list's bytes (the scan stops at the first distinct value past that).
-    fn to_table_if_smaller(&mut self) {
+    fn make_table_if_smaller(&mut self) {
         let list_bytes = self.small.len() as u64 * Self::BYTES_EACH;
         let distinct_max = (list_bytes / 2 / Self::BYTES_PER_DISTINCT) as usize;
         let mut counts: FxHashMap<u32, u32> = FxHashMap::default();
@@ -131,7 +131,7 @@ impl Samples {
     }
 
     /// Moves the table back into the list.
-    fn to_list(&mut self) {
+    fn make_list(&mut self) {
         let mut list = Vec::with_capacity(self.small.len() + self.counted as usize + 1);
         list.append(&mut self.small);
         for (&x, &c) in &self.counts {
