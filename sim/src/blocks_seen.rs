@@ -9,13 +9,28 @@
 //! to a second table of older contents, keyed by `content_key`. A load that writes
 //! most blocks once (a large volume) keeps almost nothing there; one that overwrites
 //! (a small hot volume) keeps there what a table of every content would.
+//!
+//! **One slot with the replay.** Where a block holds one record and the initial
+//! image is computed (`BlocksSeen::sharing`), the block's entry is its record's slot
+//! in the replay of the committed transactions (`RecordImage::shared`: the record's
+//! value and writer, and a tag), so a block costs one 20-byte slot, not two, and the
+//! events of a block probe one table. Once the block's last write is committed (the
+//! usual state) its last writer is the record's writer and its latest content is
+//! the block holding just that record, whose digest is computed from it
+//! (`record_block_digest`): the tag says so (`WRITER_IS_RECORDS`,
+//! `CONTENT_IS_RECORDS`). Otherwise (a write not yet committed, or committed out of
+//! the writes' order) the writer or the digest not so derived is held beside, in a
+//! small map of the blocks in that state (`Side`). Either way each answer is the
+//! one the separate entry gives: a tag bit is set only when the value derived equals
+//! the one it stands for.
 
 use engine::store::huge_pages::Zeroable;
 use rustc_hash::FxHashMap;
 
-use crate::history::TxnId;
+use crate::history::{Layout, TxnId, RECORD_HEADER_BYTES};
 use crate::judge::{halves, whole};
 use crate::part_map::PartMap;
+use crate::record_image::{RecordImage, Slot, HELD};
 
 /// A content written to a block: through VLUN A (or before this cycle's split, when
 /// it is VLUN A's own content), and the last cycle it was written through VLUN B in.
@@ -84,15 +99,179 @@ pub const BLOCK_BYTES_PER_BLOCK: u64 = 26;
 /// The judge's per-block table (see the module doc).
 #[derive(Debug, Default)]
 pub(crate) struct BlocksSeen {
+    /// Each block's entry (unless [`BlocksSeen::shared`]).
     latest: PartMap<Entry>,
     /// (block, digest) of each content overwritten by another ([`content_key`]) →
     /// [`Written::pack`].
     older: FxHashMap<[u32; 2], u32>,
+    /// Each block's entry is its record's slot in the replay instead (see the module
+    /// doc): the methods are then given that replay's image.
+    shared: Option<Shared>,
+}
+
+/// A shared slot's tag bit: the block's last writer is the record's writer.
+pub(crate) const WRITER_IS_RECORDS: u32 = 1 << 1;
+/// A shared slot's tag bit: the block's latest content is the block holding just
+/// its record ([`record_block_digest`]).
+pub(crate) const CONTENT_IS_RECORDS: u32 = 1 << 2;
+/// A shared slot's tag bit: the block has a [`Side`] entry.
+const HAS_SIDE: u32 = 1 << 3;
+/// Bits below a shared slot's tag's packed [`Written`] (the latest content's marks;
+/// cycles stay far below 2^27).
+const SHARED_BITS: u32 = 4;
+
+/// What a block's shared slot cannot derive from its record: its last writer, its
+/// latest content's digest (each when held and not derived).
+#[derive(Debug, Default, Clone, Copy)]
+struct Side {
+    writer: Option<TxnId>,
+    digest: Option<u64>,
+}
+
+/// The state of the shared form (see the module doc).
+#[derive(Debug)]
+struct Shared {
+    /// Blocks whose last writer or latest content is not derived from their record.
+    side: FxHashMap<u64, Side>,
+    /// FNV-1a's prime to the power of the zero bytes after a block's record header:
+    /// a block holding just its record has the digest of the header's 16 bytes
+    /// times it.
+    zeros_factor: u64,
+}
+
+/// FNV-1a's 64-bit offset basis and prime ([`crate::history::block_digest`]).
+const FNV_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+/// The digest ([`crate::history::block_digest`]) of a block of the shared form
+/// holding record value `value` stamped by `txn` and zeros after them: the digest
+/// of the 16 bytes (zeros included) times `zeros_factor` (a zero byte only
+/// multiplies the digest by the prime).
+#[inline]
+fn record_block_digest(value: [u32; 2], txn: TxnId, zeros_factor: u64) -> u64 {
+    let mut h = FNV_BASIS;
+    let stamp = crate::history::stamp_of(txn);
+    for b in whole(value)
+        .to_le_bytes()
+        .into_iter()
+        .chain(stamp.to_le_bytes())
+    {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(FNV_PRIME);
+    }
+    h.wrapping_mul(zeros_factor)
+}
+
+/// `p` to the power `k` (wrapping).
+fn pow(p: u64, mut k: u64) -> u64 {
+    let (mut base, mut r) = (p, 1u64);
+    while k > 0 {
+        if k & 1 == 1 {
+            r = r.wrapping_mul(base);
+        }
+        base = base.wrapping_mul(base);
+        k >>= 1;
+    }
+    r
+}
+
+impl Shared {
+    /// The digest of the block holding just slot `s`'s record.
+    #[inline]
+    fn derived(&self, s: &Slot) -> u64 {
+        record_block_digest(s.value, s.txn, self.zeros_factor)
+    }
+
+    /// Block `block`'s latest content's digest, if any.
+    #[inline]
+    fn latest(&self, block: u64, s: &Slot) -> Option<u64> {
+        if s.tag & CONTENT_IS_RECORDS != 0 {
+            Some(self.derived(s))
+        } else if s.tag & HAS_SIDE != 0 {
+            self.side.get(&block).and_then(|x| x.digest)
+        } else {
+            None
+        }
+    }
+
+    /// Changes block `block`'s side entry (made when absent), then drops it when it
+    /// holds nothing, keeping the slot's [`HAS_SIDE`] true.
+    fn change_side(&mut self, block: u64, s: &mut Slot, f: impl FnOnce(&mut Side)) {
+        let side = self.side.entry(block).or_default();
+        f(side);
+        if side.writer.is_none() && side.digest.is_none() {
+            self.side.remove(&block);
+            s.tag &= !HAS_SIDE;
+        } else {
+            s.tag |= HAS_SIDE;
+        }
+    }
+
+    /// Block `block`'s last writer is now `txn`.
+    fn set_writer(&mut self, block: u64, s: &mut Slot, txn: TxnId) {
+        if s.record().is_some_and(|(_, t)| t == txn) {
+            s.tag |= WRITER_IS_RECORDS;
+            if s.tag & HAS_SIDE != 0 {
+                self.change_side(block, s, |x| x.writer = None);
+            }
+        } else {
+            s.tag &= !WRITER_IS_RECORDS;
+            self.change_side(block, s, |x| x.writer = Some(txn));
+        }
+    }
+
+    /// Block `block`'s latest content is now `digest` (its marks unchanged).
+    fn set_latest(&mut self, block: u64, s: &mut Slot, digest: u64) {
+        if s.tag & HELD != 0 && self.derived(s) == digest {
+            s.tag |= CONTENT_IS_RECORDS;
+            if s.tag & HAS_SIDE != 0 {
+                self.change_side(block, s, |x| x.digest = None);
+            }
+        } else {
+            s.tag &= !CONTENT_IS_RECORDS;
+            self.change_side(block, s, |x| x.digest = Some(digest));
+        }
+    }
 }
 
 impl BlocksSeen {
-    /// The last attempt that wrote `block`, if noted.
-    pub(crate) fn writer(&self, block: u64) -> Option<TxnId> {
+    /// Whether a judge of this layout and initial image, following both the replay
+    /// and the contents, keeps each block's entry in its record's slot
+    /// ([`BlocksSeen::sharing`]): one record per block, a computed initial image.
+    pub(crate) fn can_share(layout: &Layout, computed_initial: bool) -> bool {
+        computed_initial
+            && layout.is_valid()
+            && layout.records_per_block() == 1
+            && layout.block_size >= RECORD_HEADER_BYTES
+    }
+
+    /// A table whose entries are the slots of the replay's image
+    /// ([`RecordImage::shared`]) of a layout [`BlocksSeen::can_share`] accepts;
+    /// every method is then given that image.
+    pub(crate) fn sharing(layout: &Layout) -> Self {
+        let zeros = (layout.block_size - RECORD_HEADER_BYTES) as u64;
+        BlocksSeen {
+            shared: Some(Shared {
+                side: FxHashMap::default(),
+                zeros_factor: pow(FNV_PRIME, zeros),
+            }),
+            ..BlocksSeen::default()
+        }
+    }
+
+    /// The last attempt that wrote `block`, if noted (`image`: the replay's, read
+    /// when shared).
+    pub(crate) fn writer(&self, image: &RecordImage, block: u64) -> Option<TxnId> {
+        if let Some(sh) = &self.shared {
+            let s = image.slots()?.get(block)?;
+            if s.tag & WRITER_IS_RECORDS != 0 {
+                return Some(s.txn);
+            }
+            if s.tag & HAS_SIDE == 0 {
+                return None;
+            }
+            return sh.side.get(&block).and_then(|x| x.writer);
+        }
         self.latest
             .get(block)
             .filter(|e| e.bits & HAS_WRITER != 0)
@@ -102,22 +281,87 @@ impl BlocksSeen {
     /// Asks the cache line where `block`'s entry is looked up into the processor's
     /// caches (a hint, one step before its event: nothing changes).
     #[inline]
-    pub(crate) fn prefetch(&self, block: u64) {
-        self.latest.prefetch(block);
+    pub(crate) fn prefetch(&self, image: &RecordImage, block: u64) {
+        if self.shared.is_some() {
+            image.prefetch(block);
+        } else {
+            self.latest.prefetch(block);
+        }
     }
 
     /// How content `digest` was written to `block`, if it was.
-    pub(crate) fn content(&self, block: u64, digest: u64) -> Option<Written> {
-        let e = self
-            .latest
-            .get(block)
-            .filter(|e| e.bits & HAS_CONTENT != 0)?;
-        if whole(e.digest) == digest {
-            return Some(Written::unpack(e.bits >> ENTRY_BITS));
+    pub(crate) fn content(&self, image: &RecordImage, block: u64, digest: u64) -> Option<Written> {
+        let (latest, marks) = match &self.shared {
+            Some(sh) => {
+                let s = image.slots()?.get(block)?;
+                (sh.latest(block, s)?, s.tag >> SHARED_BITS)
+            }
+            None => {
+                let e = self
+                    .latest
+                    .get(block)
+                    .filter(|e| e.bits & HAS_CONTENT != 0)?;
+                (whole(e.digest), e.bits >> ENTRY_BITS)
+            }
+        };
+        if latest == digest {
+            return Some(Written::unpack(marks));
         }
         self.older
             .get(&content_key(block, digest))
             .map(|&w| Written::unpack(w))
+    }
+
+    /// Record `r` (block `r`: one record per block) of the shared replay's `image`
+    /// now holds `value`, written by `txn` ([`RecordImage::set`]), the block's last
+    /// writer and latest content kept as they were. Only when shared; else
+    /// [`RecordImage::set`] itself.
+    pub(crate) fn set_record(&mut self, image: &mut RecordImage, r: u64, value: i64, txn: TxnId) {
+        let (Some(sh), Some(slots)) = (self.shared.as_mut(), image.slots_mut()) else {
+            image.set(r, value, txn);
+            return;
+        };
+        let s = slots.entry(r);
+        let value = halves(value as u64);
+        if s.tag & HELD != 0 && s.value == value && s.txn == txn {
+            return;
+        }
+        // What the old record stood for goes beside it, then back where the new one
+        // stands for it.
+        if s.tag & CONTENT_IS_RECORDS != 0 {
+            let d = sh.derived(s);
+            s.tag &= !CONTENT_IS_RECORDS;
+            sh.change_side(r, s, |x| x.digest = Some(d));
+        }
+        if s.tag & WRITER_IS_RECORDS != 0 {
+            let w = s.txn;
+            s.tag &= !WRITER_IS_RECORDS;
+            sh.change_side(r, s, |x| x.writer = Some(w));
+        }
+        (s.value, s.txn) = (value, txn);
+        s.tag |= HELD;
+        if s.tag & HAS_SIDE != 0 {
+            let x = sh.side.get(&r).copied().unwrap_or_default();
+            if x.writer == Some(txn) {
+                s.tag |= WRITER_IS_RECORDS;
+            }
+            let derived = sh.derived(s);
+            if x.digest == Some(derived) {
+                s.tag |= CONTENT_IS_RECORDS;
+            }
+            let (w, c) = (
+                s.tag & WRITER_IS_RECORDS != 0,
+                s.tag & CONTENT_IS_RECORDS != 0,
+            );
+            sh.change_side(r, s, |x| {
+                if w {
+                    x.writer = None;
+                }
+                if c {
+                    x.digest = None;
+                }
+            });
+        }
     }
 
     /// A write to `block`: by `writer` (its last writer from now, when given), of
@@ -125,10 +369,45 @@ impl BlocksSeen {
     /// for the first time starts unmarked).
     pub(crate) fn write(
         &mut self,
+        image: &mut RecordImage,
         block: u64,
         writer: Option<TxnId>,
         content: Option<(u64, impl FnOnce(&mut Written))>,
     ) {
+        if let (Some(sh), Some(slots)) = (self.shared.as_mut(), image.slots_mut()) {
+            let s = slots.entry(block);
+            if let Some(txn) = writer {
+                sh.set_writer(block, s, txn);
+            }
+            let Some((digest, update)) = content else {
+                return;
+            };
+            let marks = match sh.latest(block, s) {
+                None => {
+                    sh.set_latest(block, s, digest);
+                    Written::default()
+                }
+                Some(d) if d == digest => Written::unpack(s.tag >> SHARED_BITS),
+                Some(d) => {
+                    if let Some(p) = self.older.get_mut(&content_key(block, digest)) {
+                        let mut w = Written::unpack(*p);
+                        update(&mut w);
+                        *p = w.pack();
+                        return;
+                    }
+                    // The latest content is overwritten by a new one: it becomes an
+                    // older one.
+                    self.older
+                        .insert(content_key(block, d), s.tag >> SHARED_BITS);
+                    sh.set_latest(block, s, digest);
+                    Written::default()
+                }
+            };
+            let mut w = marks;
+            update(&mut w);
+            s.tag = (s.tag & ((1 << SHARED_BITS) - 1)) | (w.pack() << SHARED_BITS);
+            return;
+        }
         let e = self.latest.entry(block);
         if let Some(txn) = writer {
             e.writer = txn;
@@ -162,68 +441,152 @@ impl BlocksSeen {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::history::block_digest;
     use rand::{Rng, SeedableRng};
     use std::collections::HashMap;
 
-    /// Random writes (writers, contents new and repeated, marks) and lookups agree
-    /// with a map of every (block, digest) written and a map of last writers; contents
-    /// overwritten and written again were reached.
+    /// One record of 64 bytes a block.
+    const L: Layout = Layout {
+        block_size: 64,
+        volume_blocks: 1 << 20,
+        record_size: 64,
+    };
+
+    /// Random writes (writers, contents new and repeated, marks), commits of records
+    /// and lookups agree with a map of every (block, digest) written, a map of last
+    /// writers and a map of records, in both forms (an entry of its own, a slot
+    /// shared with the replay); contents overwritten and written again were reached,
+    /// and in the shared form both a derived and a held-beside writer and content.
     #[test]
     fn it_agrees_with_a_map_of_every_content() {
-        let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(3);
-        let mut seen = BlocksSeen::default();
-        let mut contents: HashMap<(u64, u64), Written> = HashMap::new();
-        let mut writers: HashMap<u64, TxnId> = HashMap::new();
-        let mut rewritten = 0;
-        for i in 0..40_000u32 {
-            let block = r.random_range(0..300u64);
-            let digest = r.random_range(0..6u64) * 0x1_0000_0001;
-            match r.random_range(0..4) {
-                0 => {
-                    assert_eq!(seen.writer(block), writers.get(&block).copied());
-                    assert_eq!(
-                        seen.content(block, digest),
-                        contents.get(&(block, digest)).copied()
-                    );
-                }
-                k => {
-                    let writer = (k != 1).then_some(i);
-                    let cycle = r.random_range(1..4u32);
-                    let via_a = r.random_bool(0.5);
-                    let update = move |w: &mut Written| {
-                        if via_a {
-                            w.via_a = true;
-                        } else {
-                            w.b_cycle = cycle;
+        for shared in [false, true] {
+            let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+            let (mut seen, mut image) = if shared {
+                (BlocksSeen::sharing(&L), RecordImage::shared())
+            } else {
+                (BlocksSeen::default(), RecordImage::default())
+            };
+            let mut contents: HashMap<(u64, u64), Written> = HashMap::new();
+            let mut writers: HashMap<u64, TxnId> = HashMap::new();
+            let mut records: HashMap<u64, (i64, TxnId)> = HashMap::new();
+            let (mut rewritten, mut derived, mut beside) = (0, 0, 0);
+            // The digest of a block holding just record (value, writer).
+            let digest_of = |value: i64, txn: TxnId| {
+                let mut b = vec![0u8; L.block_size];
+                crate::history::write_record(&mut b, value, crate::history::stamp_of(txn));
+                block_digest(&b)
+            };
+            for i in 0..40_000u32 {
+                let block = r.random_range(0..300u64);
+                // Contents of records (some committed, some not) and others.
+                let value = r.random_range(0..3i64);
+                let txn = r.random_range(0..4u32).min(i);
+                let digest = if r.random_bool(0.7) {
+                    digest_of(value, txn)
+                } else {
+                    r.random_range(0..6u64) * 0x1_0000_0001
+                };
+                match r.random_range(0..5) {
+                    0 => {
+                        assert_eq!(seen.writer(&image, block), writers.get(&block).copied());
+                        assert_eq!(
+                            seen.content(&image, block, digest),
+                            contents.get(&(block, digest)).copied()
+                        );
+                        let want = records
+                            .get(&block)
+                            .map(|&(v, t)| (v, crate::history::stamp_of(t)));
+                        let initial = crate::history::Initial::Bytes(Vec::new());
+                        if want.is_some() {
+                            assert_eq!(Some(image.record(&L, &initial, block)), want);
                         }
-                    };
-                    let follow = k != 3;
-                    if let Some(t) = writer {
-                        writers.insert(block, t);
-                    }
-                    if follow {
-                        let w = contents.entry((block, digest)).or_default();
-                        if *w != Written::default()
-                            && seen
-                                .latest
-                                .get(block)
-                                .is_some_and(|e| whole(e.digest) != digest)
-                        {
-                            rewritten += 1;
+                        if shared {
+                            if let Some(s) = image.slots().and_then(|m| m.get(block)) {
+                                if s.tag & (WRITER_IS_RECORDS | CONTENT_IS_RECORDS) != 0 {
+                                    derived += 1;
+                                }
+                                if s.tag & HAS_SIDE != 0 {
+                                    beside += 1;
+                                }
+                            }
                         }
-                        update(w);
                     }
-                    seen.write(block, writer, follow.then_some((digest, update)));
+                    4 => {
+                        records.insert(block, (value, txn));
+                        seen.set_record(&mut image, block, value, txn);
+                    }
+                    k => {
+                        let writer = (k != 1).then_some(txn);
+                        let cycle = r.random_range(1..4u32);
+                        let via_a = r.random_bool(0.5);
+                        let update = move |w: &mut Written| {
+                            if via_a {
+                                w.via_a = true;
+                            } else {
+                                w.b_cycle = cycle;
+                            }
+                        };
+                        let follow = k != 3;
+                        if let Some(t) = writer {
+                            writers.insert(block, t);
+                        }
+                        if follow {
+                            let w = contents.entry((block, digest)).or_default();
+                            if *w != Written::default()
+                                && seen.content(&image, block, digest).is_some()
+                                && seen.older.contains_key(&content_key(block, digest))
+                            {
+                                rewritten += 1;
+                            }
+                            update(w);
+                        }
+                        seen.write(
+                            &mut image,
+                            block,
+                            writer,
+                            follow.then_some((digest, update)),
+                        );
+                    }
                 }
             }
+            for (&(block, digest), &w) in &contents {
+                assert_eq!(seen.content(&image, block, digest), Some(w));
+            }
+            for (&block, &t) in &writers {
+                assert_eq!(seen.writer(&image, block), Some(t));
+            }
+            assert_eq!(image.records_held(), records.len());
+            assert!(seen.content(&image, 1000, 0).is_none() && seen.writer(&image, 1000).is_none());
+            assert!(
+                !seen.older.is_empty() && rewritten > 0,
+                "older contents reached"
+            );
+            if shared {
+                assert!(seen.latest.is_empty(), "no entry of its own");
+                assert!(
+                    derived > 0 && beside > 0,
+                    "derived {derived}, beside {beside}"
+                );
+            }
         }
-        for (&(block, digest), &w) in &contents {
-            assert_eq!(seen.content(block, digest), Some(w));
+    }
+
+    /// A block holding just its record has the digest the shared form derives.
+    #[test]
+    fn the_derived_digest_is_the_blocks() {
+        let sh = match BlocksSeen::sharing(&L).shared {
+            Some(sh) => sh,
+            None => unreachable!("sharing"),
+        };
+        for (value, txn) in [(0i64, 0u32), (-1, 7), (1 << 40, u32::MAX - 1), (5, 255)] {
+            let mut b = vec![0u8; L.block_size];
+            crate::history::write_record(&mut b, value, crate::history::stamp_of(txn));
+            let s = Slot {
+                value: halves(value as u64),
+                txn,
+                tag: HELD,
+            };
+            assert_eq!(sh.derived(&s), block_digest(&b));
         }
-        assert!(seen.content(1000, 0).is_none() && seen.writer(1000).is_none());
-        assert!(
-            !seen.older.is_empty() && rewritten > 0,
-            "older contents reached"
-        );
     }
 }

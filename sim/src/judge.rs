@@ -9,7 +9,8 @@
 //!   at its commit);
 //! - per block touched, in one table ([`crate::blocks_seen`]): the last transaction
 //!   that wrote it (to name a culprit) and the contents written to it, as digests
-//!   (no-torn-write, A-isolated);
+//!   (no-torn-write, A-isolated); where a block holds one record, in the same slot
+//!   as that record in the replay below;
 //! - the replay of the committed transactions (B-complete) and, per backup cycle still
 //!   open, the replay of its OLD ones and the image declared consistent
 //!   (A-consistent), each an [`Image`] of the blocks written;
@@ -103,6 +104,9 @@ struct Replay {
     image: RecordImage,
     /// The first disagreement; the replay stops there.
     error: Option<ReplayError>,
+    /// The image's table is the judge's per-block table too
+    /// ([`BlocksSeen::sharing`]): kept when the replay fails.
+    shared: bool,
 }
 
 impl Replay {
@@ -121,10 +125,23 @@ impl Replay {
         Replay {
             image: RecordImage::default(),
             error,
+            shared: false,
         }
     }
 
-    /// Applies attempt `id`, committed at event `ci`, with record operations `ops`.
+    /// [`Replay::new`] with its image's table shared with `blocks`
+    /// ([`BlocksSeen::sharing`]).
+    fn sharing(layout: &Layout, initial: &Initial) -> Self {
+        Replay {
+            image: RecordImage::shared(),
+            shared: true,
+            ..Replay::new(layout, initial)
+        }
+    }
+
+    /// Applies attempt `id`, committed at event `ci`, with record operations `ops`;
+    /// `blocks`: the per-block table sharing this replay's table, if it does.
+    #[allow(clippy::too_many_arguments)]
     fn commit(
         &mut self,
         layout: &Layout,
@@ -133,6 +150,7 @@ impl Replay {
         ci: usize,
         ops: &[Op],
         own: &mut Vec<(u64, i64)>,
+        blocks: Option<&mut BlocksSeen>,
     ) {
         if self.error.is_some() {
             return;
@@ -184,15 +202,27 @@ impl Replay {
                 Op::Write { record, value, .. } => own.push((record, value)),
             }
         }
-        for &(record, value) in own.iter() {
-            self.image.set(record, value, id);
+        match blocks {
+            Some(b) if self.shared => {
+                for &(record, value) in own.iter() {
+                    b.set_record(&mut self.image, record, value, id);
+                }
+            }
+            _ => {
+                for &(record, value) in own.iter() {
+                    self.image.set(record, value, id);
+                }
+            }
         }
     }
 
     fn fail(&mut self, error: ReplayError) {
         self.error = Some(error);
-        // Nothing more is applied: the image is not needed any more.
-        self.image = RecordImage::default();
+        // Nothing more is applied: the image is not needed any more (unless the
+        // per-block table shares it).
+        if !self.shared {
+            self.image = RecordImage::default();
+        }
     }
 }
 
@@ -377,7 +407,20 @@ impl<'a> Judge<'a> {
             }
             _ => None,
         };
-        let replay = Replay::new(&layout, &initial);
+        let follows_contents =
+            judged[slot(Invariant::NoTornWrite)] || judged[slot(Invariant::AIsolated)];
+        let replays = judged[slot(Invariant::AConsistent)] || judged[slot(Invariant::BComplete)];
+        let share = follows_contents
+            && replays
+            && BlocksSeen::can_share(&layout, matches!(initial.as_ref(), Initial::Pattern(_)));
+        let (replay, blocks) = if share {
+            (
+                Replay::sharing(&layout, &initial),
+                BlocksSeen::sharing(&layout),
+            )
+        } else {
+            (Replay::new(&layout, &initial), BlocksSeen::default())
+        };
         let mut judge = Judge {
             layout,
             initial,
@@ -392,7 +435,7 @@ impl<'a> Judge<'a> {
             txns: FxHashMap::default(),
             ended_new: IdRanges::default(),
             max_end_begun: 0,
-            blocks: BlocksSeen::default(),
+            blocks,
             replay,
             own: Vec::new(),
             cycles: VecDeque::new(),
@@ -430,7 +473,7 @@ impl<'a> Judge<'a> {
     /// attempt's next read or write, a step before the event (a hint: nothing changes).
     #[inline]
     pub(crate) fn prefetch_block(&self, block: u64) {
-        self.blocks.prefetch(block);
+        self.blocks.prefetch(&self.replay.image, block);
     }
 
     /// The initial image the judge compares against.
@@ -509,7 +552,10 @@ impl<'a> Judge<'a> {
     /// open ones that began, and the commits so far are all OLD ones.
     fn split_cycle(&self, c: &mut CycleJudge, split: usize) {
         c.split = Some(split);
-        c.replay = Some(self.replay.clone());
+        c.replay = Some(Replay {
+            shared: false,
+            ..self.replay.clone()
+        });
         c.old_open = self
             .txns
             .iter()
@@ -541,7 +587,11 @@ impl<'a> Judge<'a> {
     /// A-isolated's leak: content written through VLUN B in this cycle, never through
     /// VLUN A (nor before the cycle's split), and not the block's initial content.
     fn leaked(&self, block: u64, digest: u64) -> bool {
-        self.leaked_as(block, digest, self.blocks.content(block, digest))
+        self.leaked_as(
+            block,
+            digest,
+            self.blocks.content(&self.replay.image, block, digest),
+        )
     }
 
     /// [`Judge::leaked`] of a content written as `written` (`None`: never written).
@@ -698,7 +748,7 @@ impl<'a> Judge<'a> {
                 digest,
             } => {
                 if self.follows_contents() {
-                    let seen = self.blocks.content(block, digest);
+                    let seen = self.blocks.content(&self.replay.image, block, digest);
                     if seen.is_none()
                         && self.open(Invariant::NoTornWrite)
                         && self.initial_digest(block) != digest
@@ -733,8 +783,12 @@ impl<'a> Judge<'a> {
                 let writer = self.replays().then_some(txn);
                 if !self.follows_contents() {
                     if writer.is_some() {
-                        self.blocks
-                            .write(block, writer, None::<(u64, fn(&mut Written))>);
+                        self.blocks.write(
+                            &mut self.replay.image,
+                            block,
+                            writer,
+                            None::<(u64, fn(&mut Written))>,
+                        );
                     }
                 } else {
                     let mut record = true;
@@ -775,14 +829,20 @@ impl<'a> Judge<'a> {
                             }
                         }
                     };
-                    self.blocks.write(block, writer, Some((digest, update)));
+                    self.blocks.write(
+                        &mut self.replay.image,
+                        block,
+                        writer,
+                        Some((digest, update)),
+                    );
                 }
             }
             Event::ReadRecord { txn, record, value } => {
                 if self.follows_txns() {
                     self.seen(txn);
                     let culprit = if self.replays() && self.layout.is_valid() {
-                        self.blocks.writer(self.layout.block_of(record))
+                        self.blocks
+                            .writer(&self.replay.image, self.layout.block_of(record))
                     } else {
                         None
                     };
@@ -1089,8 +1149,15 @@ impl<'a> Judge<'a> {
         }
         let (layout, initial) = (self.layout, self.initial.as_ref());
         if commit && t.writes && self.replays() {
-            self.replay
-                .commit(&layout, initial, txn, i, &t.ops, &mut self.own);
+            self.replay.commit(
+                &layout,
+                initial,
+                txn,
+                i,
+                &t.ops,
+                &mut self.own,
+                Some(&mut self.blocks),
+            );
         }
         if !self.is(Invariant::AConsistent) {
             return;
@@ -1109,7 +1176,7 @@ impl<'a> Judge<'a> {
             c.last_old_end = c.last_old_end.max(i);
             if commit && t.writes {
                 if let Some(r) = c.replay.as_mut() {
-                    r.commit(&layout, initial, txn, i, &t.ops, &mut self.own);
+                    r.commit(&layout, initial, txn, i, &t.ops, &mut self.own, None);
                 }
             }
         }

@@ -11,6 +11,11 @@
 //! image's blocks and the map's records once; only when they differ is the replay
 //! turned into an [`Image`] ([`RecordImage::to_image`]) so that the violation named
 //! is exactly [`diff_images`]'s (the first differing record in block order).
+//!
+//! Where a block holds one record, the judge's replay of every committed transaction
+//! shares its table with the judge's per-block entries (`RecordImage::shared`,
+//! [`crate::blocks_seen`]): one 20-byte slot a block for both, tagged when its
+//! record is held.
 
 use std::collections::BTreeSet;
 
@@ -26,9 +31,25 @@ use crate::part_map::PartMap;
 /// record holds its initial value and stamp. The image is `layout.image_bytes()` long.
 #[derive(Debug, Clone, Default)]
 pub struct RecordImage {
+    records: Records,
+}
+
+/// A [`RecordImage`]'s table: its own, or one whose slots the judge's per-block
+/// entries share ([`crate::blocks_seen`], one record per block).
+#[derive(Debug, Clone)]
+enum Records {
     /// record → (value, the attempt that wrote it: its stamp is [`stamp_of`] it),
     /// the value as 32-bit halves ([`halves`]): 16-byte slots, not 24.
-    records: PartMap<Written>,
+    Own(PartMap<Written>),
+    /// record → [`Slot`]: a record is held when its slot is tagged [`HELD`] (20-byte
+    /// slots).
+    Shared(PartMap<Slot>),
+}
+
+impl Default for Records {
+    fn default() -> Self {
+        Records::Own(PartMap::default())
+    }
 }
 
 /// A record's value (as 32-bit halves, [`halves`]) and the attempt that wrote it.
@@ -42,6 +63,31 @@ struct Written {
 // SAFETY: integers; all zeros is a valid (default) entry.
 unsafe impl Zeroable for Written {}
 
+/// A slot of a shared table: a record's value and writer, held when `tag` has
+/// [`HELD`]; the tag's other bits belong to the table's other user
+/// ([`crate::blocks_seen`]), which may hold a slot before its record is written.
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(C)]
+pub(crate) struct Slot {
+    pub(crate) value: [u32; 2],
+    pub(crate) txn: TxnId,
+    pub(crate) tag: u32,
+}
+
+// SAFETY: integers; all zeros is a valid (default) slot: no record held.
+unsafe impl Zeroable for Slot {}
+
+/// A [`Slot`]'s tag bit: its record is held (written at least once).
+pub(crate) const HELD: u32 = 1;
+
+impl Slot {
+    /// The record held, as (value, writer).
+    #[inline(always)]
+    pub(crate) fn record(&self) -> Option<(i64, TxnId)> {
+        (self.tag & HELD != 0).then(|| (whole(self.value) as i64, self.txn))
+    }
+}
+
 /// Bytes a [`RecordImage`] holds per record written, with its table's spare room
 /// (16-byte slots at a load of 0.7 to 0.875).
 pub const RECORD_IMAGE_BYTES_PER_RECORD: u64 = 23;
@@ -53,15 +99,71 @@ pub(crate) const HINT_AHEAD_BLOCKS: usize = 16;
 /// Records of a block hinted at most (its first ones).
 const HINT_RECORDS_PER_BLOCK: u64 = 4;
 
-/// A record's entry unpacked: (record, value, writer).
-fn entry((r, w): (u64, Written)) -> (u64, i64, TxnId) {
-    (r, whole(w.value) as i64, w.txn)
+impl Records {
+    #[inline]
+    fn get(&self, r: u64) -> Option<(i64, TxnId)> {
+        match self {
+            Records::Own(m) => m.get(r).map(|w| (whole(w.value) as i64, w.txn)),
+            Records::Shared(m) => m.get(r).and_then(Slot::record),
+        }
+    }
+
+    #[inline]
+    fn prefetch(&self, r: u64) {
+        match self {
+            Records::Own(m) => m.prefetch(r),
+            Records::Shared(m) => m.prefetch(r),
+        }
+    }
+
+    /// Every record held, as (record, value, writer), in no particular order.
+    fn for_each(&self, mut f: impl FnMut(u64, i64, TxnId)) {
+        match self {
+            Records::Own(m) => m
+                .iter()
+                .for_each(|(r, w)| f(r, whole(w.value) as i64, w.txn)),
+            Records::Shared(m) => m.iter().for_each(|(r, s)| {
+                if let Some((value, txn)) = s.record() {
+                    f(r, value, txn)
+                }
+            }),
+        }
+    }
 }
 
 impl RecordImage {
+    /// An image whose table the judge's per-block entries share
+    /// ([`crate::blocks_seen::BlocksSeen::sharing`]): the same records, in one slot
+    /// with the block's entry.
+    pub(crate) fn shared() -> Self {
+        RecordImage {
+            records: Records::Shared(PartMap::default()),
+        }
+    }
+
+    /// The shared table ([`RecordImage::shared`]), if this image has one.
+    #[inline]
+    pub(crate) fn slots(&self) -> Option<&PartMap<Slot>> {
+        match &self.records {
+            Records::Shared(m) => Some(m),
+            Records::Own(_) => None,
+        }
+    }
+
+    /// The shared table ([`RecordImage::shared`]), if this image has one, to change.
+    #[inline]
+    pub(crate) fn slots_mut(&mut self) -> Option<&mut PartMap<Slot>> {
+        match &mut self.records {
+            Records::Shared(m) => Some(m),
+            Records::Own(_) => None,
+        }
+    }
+
     /// Records held (written at least once).
     pub fn records_held(&self) -> usize {
-        self.records.len()
+        let mut n = 0;
+        self.records.for_each(|_, _, _| n += 1);
+        n
     }
 
     /// Record `r`'s value and stamp in this image.
@@ -74,7 +176,7 @@ impl RecordImage {
 
     /// Record `r`'s value and writer, if written.
     fn get(&self, r: u64) -> Option<(i64, TxnId)> {
-        self.records.get(r).map(|w| (whole(w.value) as i64, w.txn))
+        self.records.get(r)
     }
 
     /// Asks the cache line where record `r` is looked up into the processor's caches
@@ -98,24 +200,23 @@ impl RecordImage {
 
     /// Record `r` now holds `value`, written by attempt `txn`.
     pub fn set(&mut self, r: u64, value: i64, txn: TxnId) {
-        self.records.insert(
-            r,
-            Written {
-                value: halves(value as u64),
-                txn,
-            },
-        );
+        let value = halves(value as u64);
+        match &mut self.records {
+            Records::Own(m) => m.insert(r, Written { value, txn }),
+            Records::Shared(m) => {
+                let s = m.entry(r);
+                (s.value, s.txn) = (value, txn);
+                s.tag |= HELD;
+            }
+        }
     }
 
     /// The same image as an [`Image`] (the blocks that differ from the initial one).
     pub fn to_image(&self, layout: &Layout, initial: &Initial) -> Image {
         let mut image = Image::unchanged(layout.image_bytes() as u64);
-        let mut sorted: Vec<(u64, (i64, TxnId))> = self
-            .records
-            .iter()
-            .map(entry)
-            .map(|(r, v, txn)| (r, (v, txn)))
-            .collect();
+        let mut sorted: Vec<(u64, (i64, TxnId))> = Vec::new();
+        self.records
+            .for_each(|r, v, txn| sorted.push((r, (v, txn))));
         sorted.sort_unstable_by_key(|&(r, _)| r);
         let mut k = 0;
         while k < sorted.len() {
@@ -258,17 +359,16 @@ impl RecordImage {
         // in a block compared (elsewhere the actual image holds the initial
         // content): those counted there are among these, so equal counts say so
         // without a lookup in the actual image per record.
-        let differing = self
-            .records
-            .iter()
-            .map(entry)
-            .filter(|&(r, value, txn)| {
-                let b = layout.block_of(r);
-                b < layout.volume_blocks
-                    && (unreadable.is_empty() || !unreadable.contains(&b))
-                    && initial.record(layout, r) != (value, stamp_of(txn))
-            })
-            .count();
+        let mut differing = 0;
+        self.records.for_each(|r, value, txn| {
+            let b = layout.block_of(r);
+            if b < layout.volume_blocks
+                && (unreadable.is_empty() || !unreadable.contains(&b))
+                && initial.record(layout, r) != (value, stamp_of(txn))
+            {
+                differing += 1;
+            }
+        });
         differing == check.differing_in_held
     }
 }
