@@ -30,7 +30,7 @@ use rustc_hash::FxHashMap;
 use crate::history::{Layout, TxnId, RECORD_HEADER_BYTES};
 use crate::judge::{halves, whole};
 use crate::part_map::PartMap;
-use crate::record_image::{RecordImage, Slot, HELD};
+use crate::record_image::{RecordImage, RecordView, Slot, HELD};
 
 /// A content written to a block: through VLUN A (or before this cycle's split, when
 /// it is VLUN A's own content), and the last cycle it was written through VLUN B in.

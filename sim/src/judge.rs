@@ -43,7 +43,9 @@ use crate::oracle::{
     block_sum_change, diff_images, initial_sum, writer, writer_txn, Invariant, Violation,
 };
 use crate::packed_image::PackedImage;
-use crate::record_image::{Matching, RecordImage, HINT_AHEAD_BLOCKS};
+use crate::record_image::{
+    Changes, Matching, Overlaid, RecordImage, RecordView, HINT_AHEAD_BLOCKS,
+};
 
 /// A first violation found, before the cycle note is known (it depends on whether the
 /// record has more than one backup cycle).
@@ -155,52 +157,8 @@ impl Replay {
         if self.error.is_some() {
             return;
         }
-        own.clear();
-        // Every record's line asked for at once: the lookups below then overlap their
-        // misses instead of waiting for each in turn.
-        for op in ops {
-            self.image.prefetch(op.record());
-        }
-        for op in ops {
-            let record = op.record();
-            if record >= layout.records() {
-                self.fail((
-                    op.at(),
-                    format!("malformed record: record {record} is past the volume"),
-                    vec![id],
-                ));
-                return;
-            }
-            match *op {
-                Op::Read {
-                    record,
-                    value,
-                    at,
-                    culprit,
-                } => {
-                    let expected = match own.iter().rev().find(|(r, _)| *r == record) {
-                        Some(&(_, v)) => (v, stamp_of(id)),
-                        None => self.image.record(layout, initial, record),
-                    };
-                    if expected.0 != value {
-                        let mut who = vec![id];
-                        who.extend(writer_txn(expected.1));
-                        who.extend(culprit.filter(|c| !who.contains(c)));
-                        self.fail((
-                            ci,
-                            format!(
-                                "txn {id} (committed at event {ci}) used record {record} = {value} \
-                                 (read at event {at}), but in commit order it holds {} written by {}",
-                                expected.0,
-                                writer(expected.1)
-                            ),
-                            who,
-                        ));
-                        return;
-                    }
-                }
-                Op::Write { record, value, .. } => own.push((record, value)),
-            }
+        if let Err(e) = check_commit(&self.image, layout, initial, id, ci, ops, own) {
+            return self.fail(e);
         }
         match blocks {
             Some(b) if self.shared => {
@@ -217,11 +175,130 @@ impl Replay {
     }
 
     fn fail(&mut self, error: ReplayError) {
+        // Nothing more is applied; the image is kept: the per-block table may share
+        // it, and the backup cycles open see their replays through it.
         self.error = Some(error);
-        // Nothing more is applied: the image is not needed any more (unless the
-        // per-block table shares it).
-        if !self.shared {
-            self.image = RecordImage::default();
+    }
+}
+
+/// The read checks of attempt `id`'s commit (at event `ci`, record operations
+/// `ops`) against `image`, in the order of its operations: `Ok` with `own` its
+/// writes in order, or the first disagreement.
+#[allow(clippy::too_many_arguments)]
+fn check_commit(
+    image: &impl RecordView,
+    layout: &Layout,
+    initial: &Initial,
+    id: TxnId,
+    ci: usize,
+    ops: &[Op],
+    own: &mut Vec<(u64, i64)>,
+) -> Result<(), ReplayError> {
+    own.clear();
+    // Every record's line asked for at once: the lookups below then overlap their
+    // misses instead of waiting for each in turn.
+    for op in ops {
+        image.prefetch(op.record());
+    }
+    for op in ops {
+        let record = op.record();
+        if record >= layout.records() {
+            return Err((
+                op.at(),
+                format!("malformed record: record {record} is past the volume"),
+                vec![id],
+            ));
+        }
+        match *op {
+            Op::Read {
+                record,
+                value,
+                at,
+                culprit,
+            } => {
+                let expected = match own.iter().rev().find(|(r, _)| *r == record) {
+                    Some(&(_, v)) => (v, stamp_of(id)),
+                    None => image.record(layout, initial, record),
+                };
+                if expected.0 != value {
+                    let mut who = vec![id];
+                    who.extend(writer_txn(expected.1));
+                    who.extend(culprit.filter(|c| !who.contains(c)));
+                    return Err((
+                        ci,
+                        format!(
+                            "txn {id} (committed at event {ci}) used record {record} = {value} \
+                             (read at event {at}), but in commit order it holds {} written by {}",
+                            expected.0,
+                            writer(expected.1)
+                        ),
+                        who,
+                    ));
+                }
+            }
+            Op::Write { record, value, .. } => own.push((record, value)),
+        }
+    }
+    Ok(())
+}
+
+/// A backup cycle's replay of its OLD transactions: the judge's replay of every
+/// committed transaction as it was at the cycle's split, then the OLD commits since,
+/// held as the records changed since the split over the judge's replay (which goes
+/// on with every commit): a record the judge's replay is about to change is noted
+/// first with its value at the split ([`CycleReplay::note`]), a record an OLD commit
+/// writes with its new value. So a cycle holds the records written while it is
+/// open, not a copy of every record.
+#[derive(Debug, Default)]
+struct CycleReplay {
+    changes: Changes,
+    /// The first disagreement; the replay stops there.
+    error: Option<ReplayError>,
+}
+
+impl CycleReplay {
+    /// The records of `ops`' writes keep, in this cycle, their value in `image`
+    /// (the judge's replay, before it applies them).
+    fn note(&mut self, image: &RecordImage, ops: &[Op]) {
+        if self.error.is_some() {
+            return;
+        }
+        for op in ops {
+            if let Op::Write { record, .. } = *op {
+                self.changes
+                    .entry(record)
+                    .or_insert_with(|| image.get(record));
+            }
+        }
+    }
+
+    /// Applies OLD attempt `id`, committed at event `ci`, with record operations
+    /// `ops` (as [`Replay::commit`]), over `image`: the judge's replay.
+    #[allow(clippy::too_many_arguments)]
+    fn commit(
+        &mut self,
+        image: &RecordImage,
+        layout: &Layout,
+        initial: &Initial,
+        id: TxnId,
+        ci: usize,
+        ops: &[Op],
+        own: &mut Vec<(u64, i64)>,
+    ) {
+        if self.error.is_some() {
+            return;
+        }
+        let view = Overlaid {
+            base: image,
+            changes: &self.changes,
+        };
+        if let Err(e) = check_commit(&view, layout, initial, id, ci, ops, own) {
+            self.error = Some(e);
+            self.changes = Changes::default();
+            return;
+        }
+        for &(record, value) in own.iter() {
+            self.changes.insert(record, Some((value, id)));
         }
     }
 }
@@ -246,7 +323,7 @@ struct CycleJudge {
     /// The image declared consistent (the first in the cycle's window).
     declared: Option<Carried>,
     /// The committed OLD transactions replayed (once the split is seen).
-    replay: Option<Replay>,
+    replay: Option<CycleReplay>,
     /// OLD attempts (begun before the split) not ended yet.
     old_open: rustc_hash::FxHashSet<TxnId>,
     /// The latest end of an OLD attempt.
@@ -552,9 +629,9 @@ impl<'a> Judge<'a> {
     /// open ones that began, and the commits so far are all OLD ones.
     fn split_cycle(&self, c: &mut CycleJudge, split: usize) {
         c.split = Some(split);
-        c.replay = Some(Replay {
-            shared: false,
-            ..self.replay.clone()
+        c.replay = Some(CycleReplay {
+            changes: Changes::default(),
+            error: self.replay.error.clone(),
         });
         c.old_open = self
             .txns
@@ -1149,6 +1226,11 @@ impl<'a> Judge<'a> {
         }
         let (layout, initial) = (self.layout, self.initial.as_ref());
         if commit && t.writes && self.replays() {
+            for c in self.cycles.iter_mut() {
+                if let Some(r) = c.replay.as_mut() {
+                    r.note(&self.replay.image, &t.ops);
+                }
+            }
             self.replay.commit(
                 &layout,
                 initial,
@@ -1176,7 +1258,15 @@ impl<'a> Judge<'a> {
             c.last_old_end = c.last_old_end.max(i);
             if commit && t.writes {
                 if let Some(r) = c.replay.as_mut() {
-                    r.commit(&layout, initial, txn, i, &t.ops, &mut self.own, None);
+                    r.commit(
+                        &self.replay.image,
+                        &layout,
+                        initial,
+                        txn,
+                        i,
+                        &t.ops,
+                        &mut self.own,
+                    );
                 }
             }
         }
@@ -1214,11 +1304,17 @@ impl<'a> Judge<'a> {
         let d = c.declared?;
         let ci = d.at;
         let at = ci.max(c.split.map_or(0, |_| c.last_old_end));
-        let replay = c
-            .replay
-            .unwrap_or_else(|| Replay::new(&self.layout, &self.initial));
         let cycle = Some(c.number);
-        if let Some((i, detail, who)) = replay.error {
+        // Without a split: no OLD commit, the initial image.
+        let (error, changes, base) = match c.replay {
+            Some(r) => (r.error, r.changes, &self.replay.image),
+            None => (
+                Replay::new(&self.layout, &self.initial).error,
+                Changes::default(),
+                &RecordImage::default(),
+            ),
+        };
+        if let Some((i, detail, who)) = error {
             return Some(Found {
                 index: i.max(ci),
                 cycle,
@@ -1226,10 +1322,12 @@ impl<'a> Judge<'a> {
                 txns: who,
             });
         }
+        let replay = Overlaid {
+            base,
+            changes: &changes,
+        };
         let (detail, mut who) =
-            replay
-                .image
-                .diff(&self.layout, &self.initial, &d.image, &d.unreadable)?;
+            replay.diff(&self.layout, &self.initial, &d.image, &d.unreadable)?;
         // Without a split there are no OLD attempts.
         let open: Vec<TxnId> = match c.split {
             Some(_) => c.open_at_declared.into_iter().collect(),

@@ -42,6 +42,11 @@ fn put_leb(out: &mut Vec<u8>, mut x: u64) {
     out.push(x as u8);
 }
 
+/// Bytes of `x` in LEB128.
+fn leb_len(x: u64) -> usize {
+    (64 - (x | 1).leading_zeros() as usize).div_ceil(7)
+}
+
 fn get_leb(bytes: &[u8], at: &mut usize) -> u64 {
     let mut x = 0u64;
     let mut shift = 0;
@@ -59,7 +64,15 @@ fn get_leb(bytes: &[u8], at: &mut usize) -> u64 {
 impl PackedImage {
     /// `image` packed.
     pub fn pack(image: &Image) -> Self {
-        let mut bytes = Vec::new();
+        // Measured first, so that the bytes are allocated once, at their size (no
+        // growth's spare room, no copy when boxed).
+        let mut len = 0;
+        let mut next_block = 0u64;
+        for (block, data) in image.held() {
+            len += leb_len(block - next_block) + leb_len(data.len() as u64) + data.len();
+            next_block = block + 1;
+        }
+        let mut bytes = Vec::with_capacity(len);
         let mut next_block = 0u64;
         for (block, data) in image.held() {
             put_leb(&mut bytes, block - next_block);
@@ -184,6 +197,11 @@ mod tests {
         other.set_block(&l, &initial, 200, &block);
         assert!(!packed.equals(&other));
         assert!(!packed.equals(&image.prefix(4)));
+        for x in [0u64, 1, 127, 128, 16_383, 16_384, u64::MAX] {
+            let mut v = Vec::new();
+            put_leb(&mut v, x);
+            assert_eq!(leb_len(x), v.len(), "{x}");
+        }
         let empty = PackedImage::pack(&Image::unchanged(l.image_bytes() as u64));
         assert_eq!((empty.held_blocks(), empty.packed_bytes()), (0, 0));
         assert!(empty.next(Cursor::default()).is_none());

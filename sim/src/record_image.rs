@@ -7,19 +7,22 @@
 //! writer) ([`PartMap`]: a 16-byte slot an entry at a load of 0.7-0.875, one probe a
 //! lookup, nothing copied or allocated per block (an [`Image`] is a vector sorted by block, built in ascending order: a
 //! replay's writes come in any order). Its
-//! comparison with an image read from the stores ([`RecordImage::diff`]) walks the
+//! comparison with an image read from the stores (`RecordView::diff`) walks the
 //! image's blocks and the map's records once; only when they differ is the replay
-//! turned into an [`Image`] ([`RecordImage::to_image`]) so that the violation named
+//! turned into an [`Image`] (`RecordView::to_image`) so that the violation named
 //! is exactly [`diff_images`]'s (the first differing record in block order).
 //!
 //! Where a block holds one record, the judge's replay of every committed transaction
 //! shares its table with the judge's per-block entries (`RecordImage::shared`,
 //! [`crate::blocks_seen`]): one 20-byte slot a block for both, tagged when its
-//! record is held.
+//! record is held. A backup cycle's replay of its OLD transactions is seen through
+//! the records changed since its split over the judge's replay (`Overlaid`), not
+//! held as a copy.
 
 use std::collections::BTreeSet;
 
 use engine::store::huge_pages::Zeroable;
+use rustc_hash::FxHashMap;
 
 use crate::history::{stamp_of, write_record, Image, Initial, Layout, TxnId, RECORD_HEADER_BYTES};
 use crate::image::record_in;
@@ -166,38 +169,6 @@ impl RecordImage {
         n
     }
 
-    /// Record `r`'s value and stamp in this image.
-    pub fn record(&self, layout: &Layout, initial: &Initial, r: u64) -> (i64, u64) {
-        match self.get(r) {
-            Some((value, txn)) => (value, stamp_of(txn)),
-            None => initial.record(layout, r),
-        }
-    }
-
-    /// Record `r`'s value and writer, if written.
-    fn get(&self, r: u64) -> Option<(i64, TxnId)> {
-        self.records.get(r)
-    }
-
-    /// Asks the cache line where record `r` is looked up into the processor's caches
-    /// (a hint: nothing changes).
-    #[inline]
-    pub fn prefetch(&self, r: u64) {
-        self.records.prefetch(r);
-    }
-
-    /// Asks the cache lines where block `b`'s records (its first
-    /// [`HINT_RECORDS_PER_BLOCK`]) are looked up into the processor's caches: a hint,
-    /// a few blocks before [`RecordImage::match_block`] of `b`.
-    #[inline]
-    pub(crate) fn prefetch_block(&self, layout: &Layout, b: u64) {
-        let per = layout.records_per_block();
-        let first = b.saturating_mul(per);
-        for r in first..first.saturating_add(per.min(HINT_RECORDS_PER_BLOCK)) {
-            self.records.prefetch(r);
-        }
-    }
-
     /// Record `r` now holds `value`, written by attempt `txn`.
     pub fn set(&mut self, r: u64, value: i64, txn: TxnId) {
         let value = halves(value as u64);
@@ -210,13 +181,48 @@ impl RecordImage {
             }
         }
     }
+}
+
+/// An image of records over the initial one, as a replay holds it: a
+/// [`RecordImage`], or one seen through the records changed since
+/// ([`Overlaid`]). Its comparison with an image is defined here once.
+pub(crate) trait RecordView {
+    /// Record `r`'s value and writer, if written.
+    fn get(&self, r: u64) -> Option<(i64, TxnId)>;
+
+    /// Calls `f` with every record held, as (record, value, writer), in no
+    /// particular order.
+    fn for_each_record(&self, f: impl FnMut(u64, i64, TxnId));
+
+    /// Asks the cache line where record `r` is looked up into the processor's caches
+    /// (a hint: nothing changes).
+    fn prefetch(&self, r: u64);
+
+    /// Record `r`'s value and stamp in this image.
+    fn record(&self, layout: &Layout, initial: &Initial, r: u64) -> (i64, u64) {
+        match self.get(r) {
+            Some((value, txn)) => (value, stamp_of(txn)),
+            None => initial.record(layout, r),
+        }
+    }
+
+    /// Asks the cache lines where block `b`'s records (its first
+    /// [`HINT_RECORDS_PER_BLOCK`]) are looked up into the processor's caches: a hint,
+    /// a few blocks before [`RecordView::match_block`] of `b`.
+    #[inline]
+    fn prefetch_block(&self, layout: &Layout, b: u64) {
+        let per = layout.records_per_block();
+        let first = b.saturating_mul(per);
+        for r in first..first.saturating_add(per.min(HINT_RECORDS_PER_BLOCK)) {
+            self.prefetch(r);
+        }
+    }
 
     /// The same image as an [`Image`] (the blocks that differ from the initial one).
-    pub fn to_image(&self, layout: &Layout, initial: &Initial) -> Image {
+    fn to_image(&self, layout: &Layout, initial: &Initial) -> Image {
         let mut image = Image::unchanged(layout.image_bytes() as u64);
         let mut sorted: Vec<(u64, (i64, TxnId))> = Vec::new();
-        self.records
-            .for_each(|r, v, txn| sorted.push((r, (v, txn))));
+        self.for_each_record(|r, v, txn| sorted.push((r, (v, txn))));
         sorted.sort_unstable_by_key(|&(r, _)| r);
         let mut k = 0;
         while k < sorted.len() {
@@ -239,7 +245,7 @@ impl RecordImage {
     /// The first record where this image (expected) and `actual` differ, as
     /// [`diff_images`] names it, or `None` when they are equal outside the blocks in
     /// `unreadable`.
-    pub fn diff(
+    fn diff(
         &self,
         layout: &Layout,
         initial: &Initial,
@@ -292,12 +298,12 @@ impl RecordImage {
         self.matched(layout, initial, &check, unreadable)
     }
 
-    /// One block of an image compared as [`RecordImage::matches`] compares it: block
+    /// One block of an image compared as [`RecordView::matches`] compares it: block
     /// `b` (below the volume's size, readable) holds `held` (its bytes up to its last
     /// non-zero one), which differs from its initial content. False when a record
-    /// differs (or whenever unsure); `check` counts what [`RecordImage::matched`]
+    /// differs (or whenever unsure); `check` counts what [`RecordView::matched`]
     /// needs. Each such block of the image is given once, in any order.
-    pub(crate) fn match_block(
+    fn match_block(
         &self,
         layout: &Layout,
         initial: &Initial,
@@ -346,9 +352,9 @@ impl RecordImage {
     }
 
     /// After every block of an image that differs from its initial content passed
-    /// [`RecordImage::match_block`]: true when the image equals this one outside the
+    /// [`RecordView::match_block`]: true when the image equals this one outside the
     /// blocks in `unreadable` (those given to `match_block` exclude them).
-    pub(crate) fn matched(
+    fn matched(
         &self,
         layout: &Layout,
         initial: &Initial,
@@ -360,7 +366,7 @@ impl RecordImage {
         // content): those counted there are among these, so equal counts say so
         // without a lookup in the actual image per record.
         let mut differing = 0;
-        self.records.for_each(|r, value, txn| {
+        self.for_each_record(|r, value, txn| {
             let b = layout.block_of(r);
             if b < layout.volume_blocks
                 && (unreadable.is_empty() || !unreadable.contains(&b))
@@ -370,6 +376,65 @@ impl RecordImage {
             }
         });
         differing == check.differing_in_held
+    }
+}
+
+impl RecordView for RecordImage {
+    #[inline]
+    fn get(&self, r: u64) -> Option<(i64, TxnId)> {
+        self.records.get(r)
+    }
+
+    fn for_each_record(&self, f: impl FnMut(u64, i64, TxnId)) {
+        self.records.for_each(f);
+    }
+
+    #[inline]
+    fn prefetch(&self, r: u64) {
+        self.records.prefetch(r);
+    }
+}
+
+/// Records changed over an image: record → its value and writer, or `None` for
+/// its initial value and stamp.
+pub(crate) type Changes = FxHashMap<u64, Option<(i64, TxnId)>>;
+
+/// A [`RecordImage`] seen through [`Changes`] over it: a record changed is as the
+/// changes say, any other as the image holds it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Overlaid<'a> {
+    pub(crate) base: &'a RecordImage,
+    pub(crate) changes: &'a Changes,
+}
+
+impl RecordView for Overlaid<'_> {
+    #[inline]
+    fn get(&self, r: u64) -> Option<(i64, TxnId)> {
+        match self.changes.get(&r) {
+            Some(&x) => x,
+            None => self.base.get(r),
+        }
+    }
+
+    fn for_each_record(&self, mut f: impl FnMut(u64, i64, TxnId)) {
+        if self.changes.is_empty() {
+            return self.base.for_each_record(f);
+        }
+        self.base.for_each_record(|r, value, txn| {
+            if !self.changes.contains_key(&r) {
+                f(r, value, txn)
+            }
+        });
+        for (&r, &x) in self.changes {
+            if let Some((value, txn)) = x {
+                f(r, value, txn);
+            }
+        }
+    }
+
+    #[inline]
+    fn prefetch(&self, r: u64) {
+        self.base.prefetch(r);
     }
 }
 
@@ -457,6 +522,51 @@ mod tests {
                 .any(|(a, u)| diff_images(&L, initial, &same, a, u).is_some()));
             assert_eq!(replay.record(&L, initial, 5), (9, 4));
             assert_eq!(replay.record(&L, initial, 4), initial.record(&L, 4));
+        }
+    }
+
+    /// An image seen through changes over it is the image with the changes applied:
+    /// each record, the records held, and the comparison with an image (equal and
+    /// differing), in both table forms; a change back to the initial content and a
+    /// change of a record the image does not hold were reached.
+    #[test]
+    fn an_overlaid_image_is_the_image_changed() {
+        let initial = Initial::Pattern(InitialValues {
+            value: 7,
+            records: 16,
+        });
+        for mut base in [RecordImage::default(), RecordImage::shared()] {
+            base.set(5, 9, 3);
+            base.set(6, -1, 4);
+            base.set(12, 2, 0);
+            let mut changes = Changes::default();
+            changes.insert(5, None);
+            changes.insert(6, Some((8, 9)));
+            changes.insert(2, Some((1, 10)));
+            let view = Overlaid {
+                base: &base,
+                changes: &changes,
+            };
+            let mut applied = RecordImage::default();
+            applied.set(6, 8, 9);
+            applied.set(12, 2, 0);
+            applied.set(2, 1, 10);
+            for r in 0..L.records() {
+                assert_eq!(view.get(r), applied.get(r), "record {r}");
+            }
+            let mut held = Vec::new();
+            view.for_each_record(|r, v, t| held.push((r, v, t)));
+            held.sort_unstable();
+            assert_eq!(held, vec![(2, 1, 10), (6, 8, 9), (12, 2, 0)]);
+            let same = applied.to_image(&L, &initial);
+            let none = BTreeSet::new();
+            assert_eq!(view.diff(&L, &initial, &same, &none), None);
+            let old = base.to_image(&L, &initial);
+            assert_eq!(
+                view.diff(&L, &initial, &old, &none),
+                applied.diff(&L, &initial, &old, &none)
+            );
+            assert!(view.diff(&L, &initial, &old, &none).is_some());
         }
     }
 }
