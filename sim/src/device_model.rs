@@ -205,6 +205,9 @@ struct Price {
     journal_sync: Tick,
     /// Jitter's upper bound (0: none).
     jitter_max: Tick,
+    /// A draw's remainder modulo `jitter_max + 1` without a division (when
+    /// `jitter_max > 0`).
+    jitter_span: Remainder,
     /// Journal syncs take the shared lane.
     journal_lane: bool,
 }
@@ -223,6 +226,7 @@ impl Price {
                 c.journal_sync_latency()
             },
             jitter_max: c.jitter_ticks_max,
+            jitter_span: Remainder::new(c.jitter_ticks_max.saturating_add(1)),
             journal_lane: c.journal_lane,
         }
     }
@@ -285,7 +289,7 @@ impl DeviceModel {
         let mut service = price.channel_ticks(cost);
         if price.jitter_max > 0 && service > 0 {
             let draw = rng::mix64(self.jitter_key ^ rng::mix64(call));
-            service += draw % (price.jitter_max + 1);
+            service += price.jitter_span.of(draw);
         }
         // Earliest free channel; ties to the lowest index (deterministic).
         let (i, free) = earliest(&self.free_at);
@@ -338,6 +342,40 @@ impl DeviceModel {
     }
 }
 
+/// `x % d` for a fixed divisor `d` by two multiplications instead of a division
+/// (a 64-bit division takes tens of cycles, and every priced call with jitter does
+/// one): Lemire, Kaser and Kurz, "Faster remainder by direct computation", Software:
+/// Practice and Experience 49(6), 2019, with a 128-bit constant
+/// `c = ceil(2^128 / d)`, exact for every 64-bit `x` and every `d >= 2`; `d <= 1`
+/// gives 0.
+#[derive(Debug, Clone, Copy)]
+struct Remainder {
+    c: u128,
+    d: u64,
+}
+
+impl Remainder {
+    fn new(d: u64) -> Self {
+        let c = if d <= 1 {
+            0
+        } else {
+            u128::MAX / u128::from(d) + 1
+        };
+        Self { c, d }
+    }
+
+    /// `x % d`.
+    #[inline(always)]
+    fn of(&self, x: u64) -> u64 {
+        // The fraction x / d in 128 bits; its product with d, integer part.
+        let frac = self.c.wrapping_mul(u128::from(x));
+        let d = u128::from(self.d);
+        let high = (frac >> 64) * d;
+        let low = ((frac & u128::from(u64::MAX)) * d) >> 64;
+        ((high + low) >> 64) as u64
+    }
+}
+
 /// The earliest free of `free_at` (not empty) and its index; ties to the lowest index.
 #[inline(always)]
 fn earliest(free_at: &[Tick]) -> (usize, Tick) {
@@ -385,6 +423,34 @@ pub fn call_id(txn: Option<u64>, index: u64) -> u64 {
 mod tests {
     use super::*;
     use crate::rng::{stream, Component};
+
+    /// The remainder without a division equals `%`: divisors small, near powers of two
+    /// and near 2^64, numerators at the edges and drawn.
+    #[test]
+    fn remainder_by_multiplication_is_exact() {
+        let mut divisors: Vec<u64> = (1..=70).collect();
+        for k in 2..64 {
+            let p = 1u64 << k;
+            divisors.extend([p - 1, p, p + 1]);
+        }
+        divisors.extend([u64::MAX - 1, u64::MAX, 1_000_000_007, 3 << 62]);
+        let mut xs: Vec<u64> = vec![0, 1, 2, u64::MAX, u64::MAX - 1, 1 << 63, (1 << 63) - 1];
+        let mut x = 0x0123_4567_89ab_cdefu64;
+        for _ in 0..2000 {
+            x = rng::mix64(x);
+            xs.push(x);
+            xs.push(x >> (x % 64));
+        }
+        let mut nonzero = 0;
+        for &d in &divisors {
+            let r = Remainder::new(d);
+            for &x in &xs {
+                assert_eq!(r.of(x), x % d, "{x} % {d}");
+                nonzero += usize::from(x % d != 0);
+            }
+        }
+        assert!(nonzero > xs.len() * divisors.len() / 2);
+    }
 
     fn cost(reads: u32, writes: u32) -> IoCost {
         IoCost {

@@ -494,8 +494,24 @@ impl<S: BlockStore> Device<S> {
 
     /// Blocks of extra space held now: data-area slots in use, plus for mirroring the
     /// second full image while VLUN A exists.
+    /// The same figure as [`Device::counters`]' `extra_space_blocks`, without summing
+    /// the operation counters (a caller may ask at every table insert).
     pub fn extra_space_blocks(&self) -> u64 {
-        self.counters().extra_space_blocks
+        let phase = self.phase();
+        let area_now = sync::lock(&self.meta)
+            .table
+            .as_ref()
+            .map_or(0, |t| t.in_use());
+        area_now + self.mirror_blocks(phase)
+    }
+
+    /// Blocks the second full image holds for write mirroring while VLUN A exists
+    /// (`phase` not yet [`Phase::Retired`]); 0 for the other variants.
+    fn mirror_blocks(&self, phase: Phase) -> u64 {
+        match self.variant {
+            Variant::WriteMirroring if phase != Phase::Retired => self.volume_blocks,
+            _ => 0,
+        }
     }
 
     /// Running totals of logical and physical operations, and the space figures.
@@ -506,10 +522,7 @@ impl<S: BlockStore> Device<S> {
             let m = sync::lock(&self.meta);
             (m.table.as_ref().map_or(0, |t| t.in_use()), m.area_peak)
         };
-        let mirror = match self.variant {
-            Variant::WriteMirroring if phase != Phase::Retired => self.volume_blocks,
-            _ => 0,
-        };
+        let mirror = self.mirror_blocks(phase);
         let mirror_peak = match self.variant {
             Variant::WriteMirroring => self.volume_blocks,
             _ => 0,

@@ -345,19 +345,47 @@ pub(crate) struct Oracle {
     pub(crate) kept: Option<History>,
 }
 
-/// Block `block`'s initial content (as [`crate::history::initial_block`] gives it) as its leading
-/// bytes: each record's header (value, stamp 0), up to the last record's; nothing for
-/// a block past the volume (a data area's, all zeros). `out` arrives empty.
-fn initial_prefix(layout: &Layout, values: InitialValues, block: u64, out: &mut Vec<u8>) {
-    if block >= layout.volume_blocks {
-        return;
+/// The initial content of the volume's blocks, as their leading bytes, with the
+/// layout's figures worked out once: the store asks for it at every read of a block
+/// never written, so no division per call.
+#[derive(Debug, Clone, Copy)]
+struct InitialBlocks {
+    values: InitialValues,
+    volume_blocks: u64,
+    records_per_block: u64,
+    record_bytes: usize,
+    /// Bytes of a block's prefix: up to the end of its last record's header.
+    prefix_bytes: usize,
+}
+
+impl InitialBlocks {
+    fn of(layout: &Layout, values: InitialValues) -> Self {
+        let per = layout.records_per_block();
+        let rs = layout.record_size;
+        Self {
+            values,
+            volume_blocks: layout.volume_blocks,
+            records_per_block: per,
+            record_bytes: rs,
+            prefix_bytes: (per as usize - 1) * rs + RECORD_HEADER_BYTES,
+        }
     }
-    let per = layout.records_per_block();
-    let rs = layout.record_size;
-    out.resize((per as usize - 1) * rs + RECORD_HEADER_BYTES, 0);
-    for i in 0..per {
-        let at = i as usize * rs;
-        write_record(&mut out[at..], values.of(block * per + i), 0);
+
+    /// Block `block`'s initial content (as [`crate::history::initial_block`] gives
+    /// it) as its leading bytes: each record's header (value, stamp 0), up to the last
+    /// record's; nothing for a block past the volume (a data area's, all zeros). `out`
+    /// arrives empty.
+    #[inline]
+    fn prefix(&self, block: u64, out: &mut Vec<u8>) {
+        if block >= self.volume_blocks {
+            return;
+        }
+        out.resize(self.prefix_bytes, 0);
+        let per = self.records_per_block;
+        for i in 0..per {
+            let at = i as usize * self.record_bytes;
+            write_record(&mut out[at..], self.values.of(block * per + i), 0);
+        }
     }
 }
 
@@ -422,8 +450,8 @@ impl<'a> World<'a> {
         let (a_blocks, b_blocks) =
             config.image_blocks(layout.block_size, layout.volume_blocks, area_slots);
         let values = scenario.workload.initial_values();
-        let content: InitialPrefix =
-            Arc::new(move |b, out: &mut Vec<u8>| initial_prefix(&layout, values, b, out));
+        let initial = InitialBlocks::of(&layout, values);
+        let content: InitialPrefix = Arc::new(move |b, out: &mut Vec<u8>| initial.prefix(b, out));
         let store = |name, image, blocks| {
             let holds_volume = variant.table_image() != Some(image);
             let initial = holds_volume.then(|| content.clone());
