@@ -14,6 +14,11 @@
 //! each milestone placed by an index of the file's row offsets and the spans between
 //! copied by the kernel. Memory: the reorder buffer and one index entry per MiB of
 //! output; nothing grows with the run.
+//!
+//! A transaction row is formatted straight into the output buffer ([`encode_row`]):
+//! its numbers as decimal digits, its names as they are, its policy cell as the csv
+//! writer quoted it once for the stream; the bytes are the csv writer's for the same
+//! cells (tested against it over generated rows).
 
 use std::collections::BinaryHeap;
 use std::fs::File;
@@ -40,6 +45,13 @@ pub const TRACE_HEADER: [&str; 9] = [
 
 /// Bytes of output between two entries of a part's offset index.
 const INDEX_EVERY_BYTES: u64 = 1 << 20;
+
+/// Bytes of rows gathered before they are written to the part's file.
+const OUT_BUFFER_BYTES: usize = 1 << 16;
+
+/// The most bytes of a transaction row after its policy cell: eight cells of at most
+/// 20 digits or 10 letters, their commas and the newline.
+const ROW_BYTES_MAX: usize = 8 * 21 + 1;
 
 /// A transaction event of `trace.csv`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,15 +152,76 @@ fn outcome_name(o: Outcome) -> &'static str {
     }
 }
 
-/// The cells of a transaction row.
-fn cells(policy: &str, p: &Pending) -> [String; 9] {
-    let (event, detail) = match p.kind {
+/// The event and detail cells of a transaction row (none needs quoting).
+fn event_detail(kind: Kind) -> (&'static str, &'static str) {
+    match kind {
         Kind::Arrive => ("arrive", ""),
         Kind::WaitBegin(k) => ("wait-begin", wait_name(k)),
         Kind::WaitEnd(k) => ("wait-end", wait_name(k)),
         Kind::Admit => ("admit", ""),
         Kind::End(o) => ("end", outcome_name(o)),
-    };
+    }
+}
+
+/// The VLUN cell (no quoting needed).
+fn vlun_name(v: Vlun) -> &'static str {
+    match v {
+        Vlun::A => "VLUN A",
+        Vlun::B => "VLUN B",
+    }
+}
+
+/// `cell` as the csv writer writes it in a record of several cells (quoted when it
+/// holds a comma, a quote, CR or LF; its quotes doubled).
+fn csv_field(cell: &str) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    // A second, empty cell: the record has two cells, so an empty `cell` is written
+    // empty (a record of one empty cell is written `""`); then ",\n" follows it.
+    let written = w
+        .write_record([cell, ""])
+        .and_then(|()| w.flush().map_err(Into::into));
+    assert!(written.is_ok(), "writing to memory cannot fail");
+    let mut bytes = w.get_ref().clone();
+    bytes.truncate(bytes.len() - 2);
+    bytes
+}
+
+/// Appends a transaction row to `out`: `policy_field` ([`csv_field`] of the policy),
+/// then the row's cells, comma-separated, and a newline; the bytes the csv writer
+/// writes for [`cells`].
+fn encode_row(policy_field: &[u8], p: &Pending, out: &mut Vec<u8>) {
+    let (event, detail) = event_detail(p.kind);
+    let mut digits = itoa::Buffer::new();
+    out.extend_from_slice(policy_field);
+    out.push(b',');
+    out.extend_from_slice(digits.format(p.time).as_bytes());
+    out.push(b',');
+    out.extend_from_slice(event.as_bytes());
+    out.push(b',');
+    out.extend_from_slice(digits.format(p.txn).as_bytes());
+    out.push(b',');
+    out.extend_from_slice(digits.format(p.label).as_bytes());
+    out.push(b',');
+    if let Some(x) = p.process {
+        out.extend_from_slice(digits.format(x).as_bytes());
+    }
+    out.push(b',');
+    if let Some(v) = p.vlun {
+        out.extend_from_slice(vlun_name(v).as_bytes());
+    }
+    out.push(b',');
+    out.extend_from_slice(if p.old { b"true" } else { b"false" });
+    out.push(b',');
+    out.extend_from_slice(detail.as_bytes());
+    out.push(b'\n');
+}
+
+/// The cells of a transaction row (what [`encode_row`] writes, for its test).
+#[cfg(test)]
+fn cells(policy: &str, p: &Pending) -> [String; 9] {
+    let (event, detail) = event_detail(p.kind);
     [
         policy.to_string(),
         p.time.to_string(),
@@ -215,31 +288,19 @@ fn mark_rows(policy: &str, r: &RunResult) -> Vec<(u64, u32, u8, [String; 9])> {
     rows
 }
 
-/// Counts the bytes written through it (the offset of the next row).
-struct Counting {
-    file: File,
-    bytes: u64,
-}
-
-impl Write for Counting {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.file.write(buf)?;
-        self.bytes += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.file.flush()
-    }
-}
-
 /// One policy's `trace.csv` rows as the run goes ([`sim::TimelineSink`]): see the
 /// module doc. Errors are kept and returned by [`TraceStream::finish`] (the sink
 /// cannot fail the run); they name `trace.csv`.
 pub struct TraceStream {
     policy: String,
+    /// The policy's cell as written ([`csv_field`]).
+    policy_field: Vec<u8>,
     /// The final file's path, for errors.
     path: PathBuf,
-    out: csv::Writer<Counting>,
+    /// The part's file, the rows not yet written to it, and the bytes written to it.
+    file: File,
+    out: Vec<u8>,
+    written: u64,
     buffer: BinaryHeap<Pending>,
     /// Arrival of each ended attempt from id `open_from` on (`None`: still open).
     ended: std::collections::VecDeque<Option<u64>>,
@@ -271,11 +332,11 @@ impl TraceStream {
         let file = tempfile::tempfile_in(dir).map_err(|e| Error::io(path, e))?;
         Ok(TraceStream {
             policy: policy.to_string(),
+            policy_field: csv_field(policy),
             path: path.to_path_buf(),
-            out: csv::WriterBuilder::new()
-                .has_headers(false)
-                .buffer_capacity((every as usize).clamp(64, 1 << 16))
-                .from_writer(Counting { file, bytes: 0 }),
+            file,
+            out: Vec::with_capacity(OUT_BUFFER_BYTES),
+            written: 0,
             buffer: BinaryHeap::new(),
             ended: std::collections::VecDeque::new(),
             open_from: 0,
@@ -286,11 +347,13 @@ impl TraceStream {
         })
     }
 
-    fn csv_err(&self, source: csv::Error) -> Error {
-        Error::Csv {
-            path: self.path.clone(),
-            source,
+    /// Writes the gathered rows to the part's file.
+    fn write_out(&mut self) {
+        if let Err(e) = self.file.write_all(&self.out) {
+            self.error = Some(Error::io(&self.path, e));
         }
+        self.written += self.out.len() as u64;
+        self.out.clear();
     }
 
     /// Writes the buffered rows earlier than `before`.
@@ -298,18 +361,17 @@ impl TraceStream {
         while self.error.is_none() && self.buffer.peek().is_some_and(|p| p.time < before) {
             let p = self.buffer.pop().expect("peeked");
             let last = self.index.last().map_or(0, |&(_, at)| at);
-            let here = self.out.get_ref().bytes;
+            // The offset of this row in the part.
+            let here = self.written + self.out.len() as u64;
             if self.index.is_empty() || here >= last + self.index_every {
-                // The exact offset of this row: the writer's buffer emptied first.
-                if let Err(e) = self.out.flush() {
-                    self.error = Some(Error::io(&self.path, e));
-                    return;
-                }
-                self.index.push((p.time, self.out.get_ref().bytes));
+                self.index.push((p.time, here));
             }
-            if let Err(e) = self.out.write_record(cells(&self.policy, &p)) {
-                self.error = Some(self.csv_err(e));
+            // Written out before a row could pass the buffer's capacity (a row is
+            // the policy's cell and at most ROW_BYTES_MAX more).
+            if self.out.len() + self.policy_field.len() + ROW_BYTES_MAX > OUT_BUFFER_BYTES {
+                self.write_out();
             }
+            encode_row(&self.policy_field, &p, &mut self.out);
         }
     }
 
@@ -326,19 +388,15 @@ impl TraceStream {
     /// naming `trace.csv`).
     pub fn finish(mut self, result: &RunResult) -> Result<TracePart, Error> {
         self.drain(u64::MAX);
+        self.write_out();
         if let Some(e) = self.error.take() {
             return Err(e);
         }
-        self.out.flush().map_err(|e| Error::io(&self.path, e))?;
         let marks = mark_rows(&self.policy, result);
-        let counting = self
-            .out
-            .into_inner()
-            .map_err(|e| Error::io(&self.path, e.into_error()))?;
         Ok(TracePart {
             policy: self.policy,
-            file: counting.file,
-            bytes: counting.bytes,
+            file: self.file,
+            bytes: self.written,
             index: self.index,
             marks,
         })
@@ -481,6 +539,8 @@ pub fn write_trace(path: &Path, runs: &[crate::NamedRun]) -> Result<(), Error> {
 mod tests {
     use super::*;
     use crate::NamedRun;
+    use proptest::prelude::*;
+    use proptest::strategy::ValueTree;
     use sim::{Policy, Scenario};
 
     /// `trace.csv` rows as they were built whole before the stream (the reference):
@@ -654,6 +714,91 @@ mod tests {
             result,
         }];
         assert!(std::fs::read(&path).unwrap() == reference_bytes(&whole));
+    }
+
+    /// Any transaction row, of any policy name (commas, quotes, CR, LF, spaces,
+    /// non-ASCII, empty), every kind of event and outcome, any numbers.
+    fn rows() -> impl Strategy<Value = (String, Pending)> {
+        let kind = prop_oneof![
+            Just(Kind::Arrive),
+            Just(Kind::Admit),
+            wait_kind().prop_map(Kind::WaitBegin),
+            wait_kind().prop_map(Kind::WaitEnd),
+            prop_oneof![
+                Just(Outcome::Committed),
+                Just(Outcome::Aborted),
+                Just(Outcome::Unfinished)
+            ]
+            .prop_map(Kind::End),
+        ];
+        let vlun = proptest::option::of(prop_oneof![Just(Vlun::A), Just(Vlun::B)]);
+        let policy = prop_oneof!["[a-z-]{0,12}", "[ ,\"\r\na-zé#'\t]{0,10}", ".{0,8}"];
+        (
+            policy,
+            (any::<u64>(), any::<u32>(), any::<u8>(), any::<u32>(), kind),
+            (
+                any::<u32>(),
+                proptest::option::of(any::<u32>()),
+                vlun,
+                any::<bool>(),
+            ),
+        )
+            .prop_map(
+                |(policy, (time, txn, rank, nth, kind), (label, process, vlun, old))| {
+                    let row = Pending {
+                        time,
+                        txn,
+                        rank,
+                        nth,
+                        kind,
+                        label,
+                        process,
+                        vlun,
+                        old,
+                    };
+                    (policy, row)
+                },
+            )
+    }
+
+    fn wait_kind() -> impl Strategy<Value = WaitKind> {
+        prop_oneof![
+            Just(WaitKind::Queue),
+            Just(WaitKind::Lock),
+            Just(WaitKind::TypeB),
+            Just(WaitKind::Gate),
+            Just(WaitKind::Backoff),
+        ]
+    }
+
+    /// [`encode_row`] writes the csv writer's bytes for the row's cells, over 2,000
+    /// generated rows; the rows reached policies that need quoting and every event.
+    #[test]
+    fn encoded_rows_are_the_csv_writers() {
+        let mut runner = proptest::test_runner::TestRunner::new_with_rng(
+            proptest::test_runner::Config::default(),
+            proptest::test_runner::TestRng::deterministic_rng(
+                proptest::test_runner::RngAlgorithm::ChaCha,
+            ),
+        );
+        let (mut quoted, mut events) = (0, std::collections::BTreeSet::new());
+        for _ in 0..2_000 {
+            let (policy, row) = rows().new_tree(&mut runner).unwrap().current();
+            let mut w = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(Vec::new());
+            w.write_record(cells(&policy, &row)).unwrap();
+            let want = w.into_inner().unwrap();
+            let field = csv_field(&policy);
+            let mut got = Vec::new();
+            encode_row(&field, &row, &mut got);
+            assert!(got == want, "{policy:?} {row:?}: {got:?} != {want:?}");
+            assert!(got.len() <= field.len() + ROW_BYTES_MAX);
+            quoted += usize::from(field.first() == Some(&b'"'));
+            events.insert(format!("{:?}", row.kind));
+        }
+        assert!(quoted > 100, "{quoted} policies quoted");
+        assert_eq!(events.len(), 1 + 1 + 5 + 5 + 3, "{events:?}");
     }
 
     /// A directory that cannot hold the file is an error naming `trace.csv`.
