@@ -15,7 +15,7 @@
 //! copied by the kernel. Memory: the reorder buffer and one index entry per MiB of
 //! output; nothing grows with the run.
 //!
-//! A transaction row is formatted straight into the output buffer ([`encode_row`]):
+//! A transaction row is formatted straight into the output buffer (`encode_row`):
 //! its numbers as decimal digits, its names as they are, its policy cell as the csv
 //! writer quoted it once for the stream; the bytes are the csv writer's for the same
 //! cells (tested against it over generated rows).
