@@ -25,11 +25,16 @@
 //! - **2 MiB pages for large parts.** A part of at least [`HUGE_PART_BYTES_MIN`] is
 //!   its own mapping advised onto huge pages (the engine's
 //!   [`engine::store::huge_pages`]), a whole number of them, so a probe of a table of
-//!   hundreds of MiB misses the TLB far less often.
+//!   hundreds of MiB misses the TLB far less often. Such a part grows in the memory
+//!   it has (its mapping reserves room), its entries set aside in a buffer the thread
+//!   reuses (one part's entries), so the kernel zeroes each of its pages once rather
+//!   than once per generation (about five times the final size).
 //! - **Hints.** [`PartMap::prefetch`] asks a key's home line into the cache: a caller
 //!   that knows a lookup is coming issues it a step ahead.
 
-use engine::store::huge_pages::{HugeArray, Zeroable, HUGE_PAGE_BYTES};
+use engine::store::huge_pages::{
+    with_scratch, zero, HugeArray, Scratch, Zeroable, HUGE_PAGE_BYTES,
+};
 use rustc_hash::FxHashMap;
 
 /// Bits of a key choosing its part.
@@ -111,7 +116,7 @@ impl<V: Zeroable> Buckets<V> {
     /// `n` empty buckets.
     fn new(n: usize) -> Self {
         if Self::huge(n) {
-            Buckets::Huge(HugeArray::zeroed(n))
+            Buckets::Huge(HugeArray::zeroed_growable(n))
         } else {
             Buckets::Small(vec![Bucket::default(); n])
         }
@@ -187,6 +192,15 @@ impl<V: Copy> Bucket<V> {
     #[inline(always)]
     fn passed(&self) -> bool {
         self.keys[0] & PASSED != 0
+    }
+
+    /// The bucket's entries: key (without the mark) and value, in slot order.
+    fn entries(&self) -> impl Iterator<Item = (u32, V)> + '_ {
+        self.keys
+            .iter()
+            .zip(&self.values)
+            .map(|(&k, &v)| (k & !PASSED, v))
+            .filter(|&(k, _)| k != 0)
     }
 }
 
@@ -295,25 +309,44 @@ impl<V: Zeroable> Part<V> {
         (pages * HUGE_PAGE_BYTES / bucket_bytes).max(b + 1)
     }
 
-    /// More buckets ([`Part::grown_buckets`]), every entry placed again. The old
-    /// buckets are walked in order, and a key's new home is about 5/4 of its old one,
-    /// so the new array is written nearly in order.
+    /// More buckets ([`Part::grown_buckets`]), every entry placed again. A part on
+    /// huge pages grows in the memory it has while its mapping has room
+    /// (`HugeArray::lengthen_in_place`): its entries set aside first in the thread's
+    /// scratch buffer (`with_scratch`: one part's entries long), its buckets zeroed
+    /// by a write, so the kernel zeroes each page of it once rather than once per
+    /// growth. Else the entries go to a new array. Either way the entries are walked
+    /// in bucket order, and a key's new home is about 5/4 of its old one, so the
+    /// buckets are written nearly in order (the same order either way: the same
+    /// layout).
     fn grow(&mut self) {
-        let n = Self::grown_buckets(self.buckets.len());
-        let old = std::mem::replace(&mut self.buckets, Buckets::new(n));
-        for bucket in old.iter() {
-            for (&k, v) in bucket.keys.iter().zip(&bucket.values) {
-                let k = k & !PASSED;
-                if k == 0 {
-                    continue;
-                }
-                match self.probe(k, true) {
-                    Some(Probe::Vacant(b, j)) => {
-                        self.buckets[b].keys[j] |= k;
-                        self.buckets[b].values[j] = *v;
+        let old_n = self.buckets.len();
+        let n = Self::grown_buckets(old_n);
+        if let Buckets::Huge(huge) = &mut self.buckets {
+            if huge.lengthen_in_place(n) {
+                with_scratch(|scratch: &mut Scratch<(u32, V)>| {
+                    scratch.reserve_exact(self.len);
+                    for bucket in &self.buckets[..old_n] {
+                        bucket.entries().for_each(|e| scratch.push(e));
                     }
-                    _ => unreachable!("each key is held once, and the part has room"),
+                    zero(&mut self.buckets[..old_n]);
+                    self.place(scratch.as_slice().iter().copied());
+                });
+                return;
+            }
+        }
+        let old = std::mem::replace(&mut self.buckets, Buckets::new(n));
+        self.place(old.iter().flat_map(Bucket::entries));
+    }
+
+    /// Places `entries` (keys held once each, none in the part) in a part with room.
+    fn place(&mut self, entries: impl Iterator<Item = (u32, V)>) {
+        for (k, v) in entries {
+            match self.probe(k, true) {
+                Some(Probe::Vacant(b, j)) => {
+                    self.buckets[b].keys[j] |= k;
+                    self.buckets[b].values[j] = v;
                 }
+                _ => unreachable!("each key is held once, and the part has room"),
             }
         }
     }
@@ -424,11 +457,7 @@ impl<V: Zeroable> PartMap<V> {
             .enumerate()
             .flat_map(|(p, part)| {
                 part.buckets.iter().flat_map(move |b| {
-                    b.keys
-                        .iter()
-                        .zip(b.values.iter())
-                        .map(|(&k, &v)| (k & !PASSED, v))
-                        .filter(|&(k, _)| k != 0)
+                    b.entries()
                         .map(move |(k, v)| ((u64::from(k - 1) << PART_BITS) | p as u64, v))
                 })
             })
@@ -586,11 +615,40 @@ mod tests {
             b = n;
         }
 
-        // A part past the huge page bound: whole huge pages, still in order.
+        // A part past the huge page bound: whole huge pages, still in order, grown
+        // in the memory it has once on them.
         let mut m = PartMap::<Pair>::default();
         let n = (HUGE_PART_BYTES_MIN / slot_bytes::<Pair>() * 2) as u64;
+        let (mut in_place, mut moved) = (0, 0);
         for k in 0..n {
+            let before = m.parts.first().map(|p| match &p.buckets {
+                Buckets::Huge(h) => (h.as_ptr() as usize, h.len()),
+                Buckets::Small(_) => (0, 0),
+            });
             m.insert(k * PARTS as u64, Pair(k, 1));
+            if let (Some((at, len)), Buckets::Huge(h)) = (before, &m.parts[0].buckets) {
+                if at != 0 && h.len() != len {
+                    if h.as_ptr() as usize == at {
+                        in_place += 1;
+                    } else {
+                        moved += 1;
+                    }
+                }
+            }
+        }
+        #[cfg(target_os = "linux")]
+        assert!(
+            in_place >= 2 && moved == 0,
+            "{in_place} in place, {moved} moved"
+        );
+        #[cfg(target_os = "linux")]
+        {
+            let kept = engine::store::huge_pages::scratch_bytes();
+            let entry = std::mem::size_of::<(u32, Pair)>();
+            assert!(
+                kept > 0 && kept <= m.parts[0].len * entry + 8,
+                "one part's: {kept}"
+            );
         }
         let p = &m.parts[0];
         let bytes = p.buckets.len() * bucket_bytes;
