@@ -45,13 +45,17 @@ impl World<'_> {
         // The block of the attempt's next step, hinted now: its tables' cache lines
         // load while other events fire. Only on a volume whose tables outgrow the
         // cache ([`PREFETCH_MIN_BLOCKS`]): on a smaller one the lines are there
-        // already, and the hint's own cost (a lock of the store) is all it does.
+        // already, and the hint's own cost (a lock of the store) is all it does. The
+        // engine's tables were hinted for every block of the attempt when it started
+        // ([`World::start`]); hinted again only when the run keeps a history, whose
+        // judging between two steps may push them out (history off, the second hint
+        // gained nothing: BENCHMARKS.md, "Per-access cost on the event loop").
         if self.prefetch {
-            if let Some(block) = self.next_block(att) {
-                self.dev.prefetch(self.txns[att as usize].vlun, block);
-                self.oracle
-                    .iter()
-                    .for_each(|o| o.judge.prefetch_block(block));
+            if let Some(o) = self.oracle.as_ref() {
+                if let Some(block) = self.next_block(att) {
+                    self.dev.prefetch(self.txns[att as usize].vlun, block);
+                    o.judge.prefetch_block(block);
+                }
             }
         }
     }
