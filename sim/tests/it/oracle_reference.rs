@@ -596,8 +596,9 @@ pub fn backup_faithful(h: &History) -> Result<(), Violation> {
     let mut declared: Option<&Image> = None;
     let several = h.cycles().len() > 1;
     let (mut cycle, mut split_seen) = (1, false);
-    // In this cycle: an archive was written, the backup was abandoned.
-    let (mut archived, mut abandoned) = (false, false);
+    // In this cycle: an archive was written, the backup was abandoned; VLUN A was
+    // retired since it was last declared consistent.
+    let (mut archived, mut abandoned, mut retired) = (false, false, false);
     for (i, s) in h.events.iter().enumerate() {
         let note = if several {
             format!("cycle {cycle}: ")
@@ -619,7 +620,7 @@ pub fn backup_faithful(h: &History) -> Result<(), Violation> {
                     declared = None;
                 }
                 split_seen = true;
-                (archived, abandoned) = (false, false);
+                (archived, abandoned, retired) = (false, false, false);
             }
             Event::Abandon | Event::GiveUp => abandoned = true,
             Event::Retire { .. } if !archived && !abandoned => {
@@ -629,13 +630,23 @@ pub fn backup_faithful(h: &History) -> Result<(), Violation> {
                     Vec::new(),
                 )
             }
+            Event::Retire { .. } => retired = true,
             Event::Archive { .. } if abandoned => {
                 return broken(
                     "an archive claimed after the backup was abandoned".to_string(),
                     Vec::new(),
                 )
             }
-            Event::AConsistent { image } => declared = Some(image),
+            Event::Archive { .. } if retired => {
+                return broken(
+                    "an archive claimed after VLUN A was retired".to_string(),
+                    Vec::new(),
+                )
+            }
+            Event::AConsistent { image } => {
+                declared = Some(image);
+                retired = false;
+            }
             Event::Archive { image } => match declared {
                 None => {
                     return broken(
