@@ -155,6 +155,24 @@ impl<S: BlockStore> Device<S> {
         })
     }
 
+    /// Records the archive of VLUN A as complete when the caller copied it itself,
+    /// reading VLUN A ([`Device::read`], [`Device::read_prefix`]) after it was declared
+    /// consistent: VLUN A turns read-only ([`Phase::BackedUp`]) and the archive is
+    /// journaled as complete ([`Device::archive_complete`]), as after
+    /// [`Device::backup_a_sparse`], with nothing read again. The caller vouches that
+    /// nothing wrote VLUN A since its reads and that every block holding data reached
+    /// its archive (a simulated copy that reads A extent by extent over time, priced
+    /// as it goes). Errors: [`Error::IllegalState`] outside [`Phase::Split`] and
+    /// [`Phase::BackedUp`].
+    pub fn backup_a_copied(&self) -> Result<()> {
+        self.transition(
+            "back up VLUN A",
+            &[Phase::Split, Phase::BackedUp],
+            Phase::BackedUp,
+        )?;
+        self.archived()
+    }
+
     /// Turns A read-only ([`Phase::BackedUp`]) and streams `blocks` of it to `sink`:
     /// the blocks streamed and the cost of reading them.
     fn stream_a(

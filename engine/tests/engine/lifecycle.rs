@@ -196,3 +196,45 @@ fn abandoning_a_full_data_area_keeps_vlun_b_and_frees_the_space() {
         }
     }
 }
+
+/// An archive the caller copied itself (`backup_a_copied`: a simulated copy that read
+/// VLUN A extent by extent): recorded as complete with no I/O of its own, VLUN A
+/// read-only from then, retire allowed; refused before the split and after the
+/// retire, as `backup_a` is.
+#[test]
+fn an_archive_the_caller_copied_is_recorded_without_reading_a_again() {
+    for variant in Variant::ALL {
+        let (_dir, paths, g) = crate::common::file_device_parts(BS, N);
+        let d = file::create(&paths, DeviceConfig::new(variant), g).unwrap();
+        let data = pattern(BS, 3, 9);
+        refused(&d, Some(&paths.meta), "copied before split", |d| {
+            d.backup_a_copied()
+        });
+        d.write(Vlun::A, 1, &data).unwrap();
+        d.split().unwrap();
+        d.write(Vlun::B, 1, &pattern(BS, 4, 9)).unwrap();
+        // The caller's copy: every block of VLUN A read once.
+        let mut buf = Vec::new();
+        for b in 0..N {
+            d.read_prefix(Vlun::A, b, &mut buf).unwrap();
+        }
+        assert!(!d.archive_complete(), "{variant}");
+        let counters = d.counters();
+        d.backup_a_copied().unwrap();
+        assert_eq!(
+            d.counters(),
+            counters,
+            "{variant}: the record read or wrote"
+        );
+        assert_eq!(d.phase(), Phase::BackedUp, "{variant}");
+        assert!(d.archive_complete(), "{variant}");
+        refused(&d, Some(&paths.meta), "write A after the copy", |d| {
+            d.write(Vlun::A, 1, &data)
+        });
+        d.retire_a().unwrap();
+        assert_eq!(d.phase(), Phase::Retired, "{variant}");
+        refused(&d, Some(&paths.meta), "copied after retire", |d| {
+            d.backup_a_copied()
+        });
+    }
+}

@@ -20,6 +20,24 @@ pub(crate) struct ArchiveCopy {
     /// The extents read and sent: `next` is a block number (dense) or an index into
     /// `data` (hole-aware).
     pub pipe: ExtentCopy,
+    /// The extents' reads are the archive's ([`Device::backup_a_copied`] at the end):
+    /// true without injected faults. With them the engine streams VLUN A again at the
+    /// end ([`Device::backup_a_sparse`]), where the backup's faults are drawn.
+    ///
+    /// [`Device::backup_a_copied`]: engine::Device::backup_a_copied
+    /// [`Device::backup_a_sparse`]: engine::Device::backup_a_sparse
+    pub read_once: bool,
+    /// With `read_once` and an oracle: the archive as the extents' reads send it.
+    pub received: Option<ArchiveSink>,
+}
+
+/// The archive as the oracle keeps it while the extents' reads send it
+/// ([`StreamedImage`]; its holes hold the initial content).
+#[derive(Debug)]
+pub(crate) struct ArchiveSink {
+    image: StreamedImage,
+    /// A block read, zero-filled to the block size (the bytes the archive gets).
+    block: Vec<u8>,
 }
 
 impl World<'_> {
@@ -41,9 +59,21 @@ impl World<'_> {
         let total = data
             .as_ref()
             .map_or(self.layout.volume_blocks, |d| d.len() as u64);
+        let read_once = self.faults.is_none();
+        let received = self.oracle.as_ref().filter(|_| read_once).map(|o| {
+            // Compared with VLUN A as declared as it comes (a kept record holds it
+            // whole).
+            let expected = o.kept.is_none().then(|| o.judge.declared()).flatten();
+            ArchiveSink {
+                image: StreamedImage::new(self.layout.image_bytes() as u64, expected),
+                block: Vec::new(),
+            }
+        });
         self.archive_copy = Some(ArchiveCopy {
             data,
             pipe: ExtentCopy::new(total, 0),
+            read_once,
+            received,
         });
         self.q.schedule_in(0, Ev::ArchiveRead);
     }
@@ -83,15 +113,25 @@ impl World<'_> {
             Some(d) => from + count_below(&d[from..], end),
         };
         let blocks = self.archive_copy.as_mut().expect("checked").data.take();
+        let mut received = self.archive_copy.as_mut().expect("checked").received.take();
         // The backup's own I/O is not subject to injected errors (see crate::faults).
         let armed = self.set_faults_armed(false);
         let mut cost = IoCost::default();
         let mut buf = std::mem::take(&mut self.buf);
-        // Each block moves as its leading bytes (the rest zeros).
+        let (layout, block_size) = (self.layout, self.layout.block_size);
+        let initial = self.oracle.as_ref().map(|o| o.judge.initial());
+        // Each block moves as its leading bytes (the rest zeros); the archive kept for
+        // the oracle gets it whole, as the engine's stream would send it.
         let mut read_one = |b: u64| {
-            self.dev
-                .read_prefix(Vlun::A, b, &mut buf)
-                .map(|c| cost.add(c))
+            let c = self.dev.read_prefix(Vlun::A, b, &mut buf)?;
+            cost.add(c);
+            if let (Some(r), Some(initial)) = (received.as_mut(), initial) {
+                r.block.clear();
+                r.block.extend_from_slice(&buf[..buf.len().min(block_size)]);
+                r.block.resize(block_size, 0);
+                r.image.set_block(&layout, initial, b, &r.block);
+            }
+            Ok(())
         };
         let read = match &blocks {
             None => (first..end).try_for_each(&mut read_one),
@@ -112,7 +152,9 @@ impl World<'_> {
                 })
             }
         };
-        self.archive_copy.as_mut().expect("checked").data = blocks;
+        let copy = self.archive_copy.as_mut().expect("checked");
+        copy.data = blocks;
+        copy.received = received;
         self.buf = buf;
         self.set_faults_armed(armed);
         match read {
@@ -130,9 +172,13 @@ impl World<'_> {
         Ok(())
     }
 
-    /// The last extent has landed: the archive is complete ([`engine::Device::backup_a`]
-    /// turns A read-only and yields the image the oracle compares; its reads repeat the
-    /// priced extent reads, so they are not charged again), then A is retired. Retire's
+    /// The last extent has landed: the archive is complete, then A is retired. Without
+    /// injected faults the extents' reads were the archive's: the engine records it
+    /// ([`engine::Device::backup_a_copied`]: A read-only, the archive journaled) and the
+    /// oracle gets the image those reads sent. With faults the engine streams VLUN A
+    /// again ([`engine::Device::backup_a_sparse`], where the backup's faults are drawn;
+    /// its reads repeat the priced extent reads, so they are not charged again), and
+    /// that stream is the image the oracle compares. Retire's
     /// own I/O (write logging's merge of B's logged blocks into image A) is priced on
     /// the device's channels; the retirement mark is when it completes.
     ///
@@ -144,7 +190,14 @@ impl World<'_> {
         if self.archive_copy.is_none() {
             return Ok(()); // the backup was abandoned meanwhile
         }
-        let data = self.archive_copy.as_mut().expect("checked").data.take();
+        let copy = self.archive_copy.as_mut().expect("checked");
+        if copy.read_once {
+            let received = copy.received.take();
+            self.dev.backup_a_copied().map_err(engine_err(now))?;
+            let received = received.map(|r| r.image.finish());
+            return self.archived(now, received);
+        }
+        let data = copy.data.take();
         let volume = self.layout.volume_blocks;
         let initial = self.oracle.as_ref().map(|o| o.judge.initial().clone());
         // Compared with VLUN A as declared as it comes (a kept record holds it whole).
@@ -182,12 +235,19 @@ impl World<'_> {
             Err(e) if backup_fault(&e) => return self.archive_failed(),
             Err(e) => return Err(engine_err(now)(e)),
         }
+        self.archived(now, Some(archive.finish()))
+    }
+
+    /// The archive is complete at `now` (`received`: the image the archive got, for
+    /// the oracle): marked, judged, and VLUN A retired.
+    fn archived(&mut self, now: Tick, received: Option<Received>) -> Result<(), SimError> {
         let armed = self.set_faults_armed(false);
         self.marks.archive_copy = Some(now);
-        match archive.finish() {
+        match received {
             _ if self.oracle.is_none() => {}
-            Received::Built(image) => self.log(Event::Archive { image }),
-            Received::Expected(_) => {
+            None => {}
+            Some(Received::Built(image)) => self.log(Event::Archive { image }),
+            Some(Received::Expected(_)) => {
                 if let Some(o) = self.oracle.as_mut() {
                     o.judge.push_archive_declared();
                 }
