@@ -198,7 +198,7 @@ fn abandoning_a_full_data_area_keeps_vlun_b_and_frees_the_space() {
 }
 
 /// An archive the caller copied itself (`backup_a_copied`: a simulated copy that read
-/// VLUN A extent by extent): recorded as complete with no I/O of its own, VLUN A
+/// VLUN A extent by extent): recorded as complete with no block read or written, VLUN A
 /// read-only from then, retire allowed; refused before the split and after the
 /// retire, as `backup_a` is.
 #[test]
@@ -221,11 +221,19 @@ fn an_archive_the_caller_copied_is_recorded_without_reading_a_again() {
         assert!(!d.archive_complete(), "{variant}");
         let counters = d.counters();
         d.backup_a_copied().unwrap();
+        // The journal's record is synced (flushes); no block is read or written.
+        let io = |c: engine::Counters| {
+            (
+                [c.image_a_reads, c.image_b_reads, c.vlun_a_reads],
+                [c.image_a_writes, c.image_b_writes],
+            )
+        };
         assert_eq!(
-            d.counters(),
-            counters,
-            "{variant}: the record read or wrote"
+            io(d.counters()),
+            io(counters),
+            "{variant}: the record read or wrote a block"
         );
+        assert_eq!(counters.vlun_a_reads, N, "{variant}: the copy's reads");
         assert_eq!(d.phase(), Phase::BackedUp, "{variant}");
         assert!(d.archive_complete(), "{variant}");
         refused(&d, Some(&paths.meta), "write A after the copy", |d| {
