@@ -192,6 +192,9 @@ impl World<'_> {
         }
         let copy = self.archive_copy.as_mut().expect("checked");
         if copy.read_once {
+            // The list of blocks holding data is done with (the stream below takes it
+            // too).
+            copy.data = None;
             let received = copy.received.take();
             self.dev.backup_a_copied().map_err(engine_err(now))?;
             let received = received.map(|r| r.image.finish());
