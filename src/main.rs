@@ -23,6 +23,7 @@ macro_rules! tell {
     }};
 }
 
+mod allocator;
 mod calibrate_cmd;
 mod check;
 mod check_model_file;
@@ -187,6 +188,7 @@ satisfies i % N == K - 1; `owm merge` joins the N outputs."
 }
 
 fn main() -> ExitCode {
+    allocator::map_large_blocks_alone();
     let result = match Cli::parse().command {
         Command::Run {
             scenario,
