@@ -8,8 +8,8 @@
 //! (glibc's default starting value, `mallopt(M_MMAP_THRESHOLD)`, glibc manual
 //! "Malloc Tunable Parameters") keeps them out of the heap: the 1 TiB benchmark at
 //! 10^7 transactions with history and timeline on peaks about 70 MiB lower
-//! (BENCHMARKS.md, "A quiet sitting on main `871ed8c`"). Other C libraries are left
-//! as they are.
+//! (BENCHMARKS.md, "A quiet sitting on main `871ed8c` and `6a3ed53`"). Other C libraries
+//! are left as they are.
 
 /// Fixes glibc's mapping threshold at 128 KiB (see the module doc); does nothing
 /// elsewhere. Call once, first thing in `main`, before anything large is allocated.
