@@ -27,7 +27,7 @@
 use engine::store::huge_pages::Zeroable;
 use rustc_hash::FxHashMap;
 
-use crate::history::{Layout, TxnId, RECORD_HEADER_BYTES};
+use crate::history::{fnv1a, fnv_prime_pow, Layout, TxnId, RECORD_HEADER_BYTES};
 use crate::judge::{halves, whole};
 use crate::part_map::PartMap;
 use crate::record_image::{RecordImage, RecordView, Slot, HELD};
@@ -139,40 +139,19 @@ struct Shared {
     zeros_factor: u64,
 }
 
-/// FNV-1a's 64-bit offset basis and prime ([`crate::history::block_digest`]).
-const FNV_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
-
 /// The digest ([`crate::history::block_digest`]) of a block of the shared form
 /// holding record value `value` stamped by `txn` and zeros after them: the digest
 /// of the 16 bytes (zeros included) times `zeros_factor` (a zero byte only
 /// multiplies the digest by the prime).
 #[inline]
 fn record_block_digest(value: [u32; 2], txn: TxnId, zeros_factor: u64) -> u64 {
-    let mut h = FNV_BASIS;
-    let stamp = crate::history::stamp_of(txn);
-    for b in whole(value)
-        .to_le_bytes()
-        .into_iter()
-        .chain(stamp.to_le_bytes())
-    {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(FNV_PRIME);
-    }
-    h.wrapping_mul(zeros_factor)
-}
-
-/// `p` to the power `k` (wrapping).
-fn pow(p: u64, mut k: u64) -> u64 {
-    let (mut base, mut r) = (p, 1u64);
-    while k > 0 {
-        if k & 1 == 1 {
-            r = r.wrapping_mul(base);
-        }
-        base = base.wrapping_mul(base);
-        k >>= 1;
-    }
-    r
+    let mut header = [0u8; RECORD_HEADER_BYTES];
+    crate::history::write_record(
+        &mut header,
+        whole(value) as i64,
+        crate::history::stamp_of(txn),
+    );
+    fnv1a(&header).wrapping_mul(zeros_factor)
 }
 
 impl Shared {
@@ -253,7 +232,7 @@ impl BlocksSeen {
         BlocksSeen {
             shared: Some(Shared {
                 side: FxHashMap::default(),
-                zeros_factor: pow(FNV_PRIME, zeros),
+                zeros_factor: fnv_prime_pow(zeros),
             }),
             ..BlocksSeen::default()
         }

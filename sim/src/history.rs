@@ -121,12 +121,20 @@ pub fn block_digest(bytes: &[u8]) -> u64 {
 /// zeros are never materialised.
 pub fn zero_extended_digest(bytes: &[u8], len: usize) -> u64 {
     let n = nonzero_len(bytes);
+    fnv1a(&bytes[..n]).wrapping_mul(fnv_prime_pow((len.max(bytes.len()) - n) as u64))
+}
+
+/// FNV-1a 64-bit over `bytes` exactly (zeros included): a block's digest
+/// ([`block_digest`]) is this of its first bytes times [`fnv_prime_pow`] of the zero
+/// bytes after them.
+#[inline]
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in &bytes[..n] {
+    for &b in bytes {
         h ^= u64::from(b);
         h = h.wrapping_mul(FNV_PRIME);
     }
-    h.wrapping_mul(fnv_prime_pow((len.max(bytes.len()) - n) as u64))
+    h
 }
 
 /// The length of `bytes` without its trailing zeros.
@@ -151,7 +159,7 @@ fn nonzero_len(bytes: &[u8]) -> usize {
 }
 
 /// `FNV_PRIME^k`, wrapping.
-fn fnv_prime_pow(mut k: u64) -> u64 {
+pub(crate) fn fnv_prime_pow(mut k: u64) -> u64 {
     let (mut base, mut r) = (FNV_PRIME, 1u64);
     while k > 0 {
         if k & 1 == 1 {
