@@ -171,20 +171,26 @@ fn vlun_name(v: Vlun) -> &'static str {
     }
 }
 
-/// `cell` as the csv writer writes it in a record of several cells (quoted when it
-/// holds a comma, a quote, CR or LF; its quotes doubled).
+/// `cell` as the csv writer writes it in a record of several cells (its
+/// `QuoteStyle::Necessary`, RFC 4180 section 2): quoted when it holds a comma, a quote,
+/// CR or LF, its quotes doubled; otherwise as it is. The differential test
+/// `encoded_rows_are_the_csv_writers` checks it against the csv writer.
 fn csv_field(cell: &str) -> Vec<u8> {
-    let mut w = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(Vec::new());
-    // A second, empty cell: the record has two cells, so an empty `cell` is written
-    // empty (a record of one empty cell is written `""`); then ",\n" follows it.
-    let written = w
-        .write_record([cell, ""])
-        .and_then(|()| w.flush().map_err(Into::into));
-    assert!(written.is_ok(), "writing to memory cannot fail");
-    let mut bytes = w.get_ref().clone();
-    bytes.truncate(bytes.len() - 2);
+    if !cell
+        .bytes()
+        .any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
+    {
+        return cell.as_bytes().to_vec();
+    }
+    let mut bytes = Vec::with_capacity(cell.len() + 2);
+    bytes.push(b'"');
+    for b in cell.bytes() {
+        if b == b'"' {
+            bytes.push(b'"');
+        }
+        bytes.push(b);
+    }
+    bytes.push(b'"');
     bytes
 }
 
