@@ -421,6 +421,24 @@ impl Image {
         }
     }
 
+    /// Sets block `block` to `prefix`: its leading bytes, zeros after them up to the
+    /// block size (at most a block; as the engine's prefix reads give it), keeping the
+    /// form canonical. Neither fills nor scans a whole block.
+    pub fn set_block_prefix(
+        &mut self,
+        layout: &Layout,
+        initial: &Initial,
+        block: u64,
+        prefix: &[u8],
+    ) {
+        let held = &prefix[..engine::store::content_len(prefix)];
+        if is_initial(layout, initial, block, held) {
+            self.remove(block);
+        } else {
+            self.insert(block, Held::new(held));
+        }
+    }
+
     /// Changes block `block` with `f` (given the block's whole current content),
     /// keeping the form canonical.
     pub fn update_block(
@@ -480,6 +498,53 @@ impl Image {
             (None, Some(_)) => b.next(),
             (None, None) => None,
         })
+    }
+}
+
+/// An [`Image`] received block by block in any order, each block once (a walk of the
+/// stores' tables, which is not ascending): the blocks that differ from their initial
+/// content are gathered, and sorted once at the end ([`UnorderedImage::finish`]), not
+/// inserted one by one into the sorted vector.
+#[derive(Debug)]
+pub(crate) struct UnorderedImage {
+    len_bytes: u64,
+    /// The held blocks received so far, in the order received.
+    blocks: Vec<(u64, Held)>,
+}
+
+impl UnorderedImage {
+    /// An image of `len_bytes` bytes, equal to the initial one until blocks are set.
+    pub(crate) fn new(len_bytes: u64) -> Self {
+        UnorderedImage {
+            len_bytes,
+            blocks: Vec::new(),
+        }
+    }
+
+    /// Sets block `block`, not set before, to `prefix` (as [`Image::set_block_prefix`]
+    /// takes it).
+    pub(crate) fn set_block_prefix(
+        &mut self,
+        layout: &Layout,
+        initial: &Initial,
+        block: u64,
+        prefix: &[u8],
+    ) {
+        let held = &prefix[..engine::store::content_len(prefix)];
+        if !is_initial(layout, initial, block, held) {
+            self.blocks.push((block, Held::new(held)));
+        }
+    }
+
+    /// The image: the blocks set, ascending. A block set twice (not allowed) is held
+    /// once, with one of its contents.
+    pub(crate) fn finish(mut self) -> Image {
+        self.blocks.sort_unstable_by_key(|&(b, _)| b);
+        self.blocks.dedup_by_key(|&mut (b, _)| b);
+        Image {
+            len_bytes: self.len_bytes,
+            blocks: self.blocks,
+        }
     }
 }
 
@@ -566,5 +631,53 @@ mod tests {
         });
         assert_eq!(img.touched_with(&other).collect::<Vec<_>>(), vec![0, 2]);
         assert_eq!(img.touched_with(&img).collect::<Vec<_>>(), vec![2]);
+    }
+
+    /// A block given as its leading bytes (trailing zeros or not, empty, the initial
+    /// content itself) is set as the whole block zero-filled is, over a pattern and
+    /// over bytes; and an image received in any order is the one set in order.
+    #[test]
+    fn prefixes_set_what_whole_blocks_set_in_any_order() {
+        let pattern = Initial::Pattern(InitialValues {
+            value: 7,
+            records: 8,
+        });
+        let dense = Image::unchanged(L.image_bytes() as u64).to_bytes(&L, &pattern);
+        let bytes = Initial::Bytes(dense.iter().map(|&x| x ^ 0x5a).collect());
+        for initial in [pattern, bytes] {
+            let prefix_of = |block: u64, i: u64| -> Vec<u8> {
+                let mut base = vec![0u8; L.block_size];
+                initial.block(&L, block, &mut base);
+                match i % 5 {
+                    0 => Vec::new(),
+                    1 => base[..engine::store::content_len(&base)].to_vec(),
+                    2 => base,
+                    3 => vec![block as u8 + 1, 0, 0],
+                    _ => {
+                        let mut p = vec![0u8; 20];
+                        write_record(&mut p, i as i64, block + 1);
+                        p
+                    }
+                }
+            };
+            for round in 0..10u64 {
+                let order: Vec<u64> = (0..L.volume_blocks)
+                    .map(|b| (b + round) % L.volume_blocks)
+                    .collect();
+                let mut whole = Image::unchanged(L.image_bytes() as u64);
+                let mut by_prefix = Image::unchanged(L.image_bytes() as u64);
+                let mut unordered = UnorderedImage::new(L.image_bytes() as u64);
+                for &b in &order {
+                    let p = prefix_of(b, b + round);
+                    let mut block = vec![0u8; L.block_size];
+                    block[..p.len()].copy_from_slice(&p);
+                    whole.set_block(&L, &initial, b, &block);
+                    by_prefix.set_block_prefix(&L, &initial, b, &p);
+                    unordered.set_block_prefix(&L, &initial, b, &p);
+                }
+                assert_eq!(by_prefix, whole, "round {round}");
+                assert_eq!(unordered.finish(), whole, "round {round}");
+            }
+        }
     }
 }

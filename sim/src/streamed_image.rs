@@ -16,7 +16,7 @@
 use std::sync::Arc;
 
 use crate::history::{Initial, Layout};
-use crate::image::Image;
+use crate::image::{is_initial, Image};
 use crate::packed_image::{Cursor, PackedImage};
 
 /// An image being received (see the module doc).
@@ -61,18 +61,49 @@ impl StreamedImage {
     /// Sets block `block` to `data` (one block, or a short last block), as
     /// [`Image::set_block`] does.
     pub fn set_block(&mut self, layout: &Layout, initial: &Initial, block: u64, data: &[u8]) {
-        if self.built.is_none() && !self.agrees(layout, initial, block, data) {
-            let expected = self.expected.take().expect("compared until built");
-            self.built = Some(expected.unpack_prefix(self.matched.index));
+        if self.built.is_none() {
+            let unchanged = Image::is_unchanged(layout, initial, block, data);
+            self.receive(block, &data[..engine::store::content_len(data)], unchanged);
         }
         if let Some(image) = self.built.as_mut() {
             image.set_block(layout, initial, block, data);
         }
     }
 
-    /// Block `block` holding `data` keeps the image received equal to the expected
-    /// image's first held blocks (and is taken as received); false when it may not.
-    fn agrees(&mut self, layout: &Layout, initial: &Initial, block: u64, data: &[u8]) -> bool {
+    /// Sets block `block` to `prefix`, its leading bytes with zeros after them up to
+    /// the block size, as [`Image::set_block_prefix`] does: no whole block filled or
+    /// scanned.
+    pub fn set_block_prefix(
+        &mut self,
+        layout: &Layout,
+        initial: &Initial,
+        block: u64,
+        prefix: &[u8],
+    ) {
+        let held = &prefix[..engine::store::content_len(prefix)];
+        if self.built.is_none() {
+            let unchanged = is_initial(layout, initial, block, held);
+            self.receive(block, held, unchanged);
+        }
+        if let Some(image) = self.built.as_mut() {
+            image.set_block_prefix(layout, initial, block, held);
+        }
+    }
+
+    /// Block `block`, whose content up to its last non-zero byte is `held` (its
+    /// initial content when `unchanged`), received while compared: built from here
+    /// on when it may not keep the image received equal to the expected one.
+    fn receive(&mut self, block: u64, held: &[u8], unchanged: bool) {
+        if !self.agrees(block, held, unchanged) {
+            let expected = self.expected.take().expect("compared until built");
+            self.built = Some(expected.unpack_prefix(self.matched.index));
+        }
+    }
+
+    /// Block `block` holding `held` (see [`StreamedImage::receive`]) keeps the image
+    /// received equal to the expected image's first held blocks (and is taken as
+    /// received); false when it may not.
+    fn agrees(&mut self, block: u64, held: &[u8], unchanged: bool) -> bool {
         let expected = self.expected.as_ref().expect("compared until built");
         if self.last.is_some_and(|l| block <= l) {
             return false; // out of order: built from here on
@@ -82,15 +113,14 @@ impl StreamedImage {
             return false; // an expected held block was skipped
         }
         let agrees = match next {
-            Some((b, held, past)) if b == block => {
-                let agrees = !Image::is_unchanged(layout, initial, block, data)
-                    && held == &data[..engine::store::content_len(data)];
+            Some((b, expected_held, past)) if b == block => {
+                let agrees = !unchanged && expected_held == held;
                 if agrees {
                     self.matched = past;
                 }
                 agrees
             }
-            _ => Image::is_unchanged(layout, initial, block, data),
+            _ => unchanged,
         };
         if agrees {
             self.last = Some(block);
@@ -191,21 +221,32 @@ mod tests {
             for (seq, equal) in cases {
                 let mut want = Image::unchanged(L.image_bytes() as u64);
                 let mut got = StreamedImage::new(L.image_bytes() as u64, Some(packed.clone()));
+                // The same blocks as leading bytes: trimmed, or with a zero after.
+                let mut by_prefix =
+                    StreamedImage::new(L.image_bytes() as u64, Some(packed.clone()));
                 for (b, d) in &seq {
                     want.set_block(&L, initial, *b, d);
                     got.set_block(&L, initial, *b, d);
+                    let n = engine::store::content_len(d) + (*b as usize % 2);
+                    by_prefix.set_block_prefix(&L, initial, *b, &d[..n.min(d.len())]);
                 }
                 assert_eq!(want == expected, equal);
-                match got.finish() {
-                    Received::Expected(e) => {
-                        assert!(Arc::ptr_eq(&e, &packed) && equal);
-                        reached[0] = true;
-                    }
-                    Received::Built(image) => {
-                        assert_eq!(image, want);
-                        reached[1] = true;
+                let mut shared = Vec::new();
+                for got in [got, by_prefix] {
+                    match got.finish() {
+                        Received::Expected(e) => {
+                            assert!(Arc::ptr_eq(&e, &packed) && equal);
+                            reached[0] = true;
+                            shared.push(true);
+                        }
+                        Received::Built(image) => {
+                            assert_eq!(image, want);
+                            reached[1] = true;
+                            shared.push(false);
+                        }
                     }
                 }
+                assert_eq!(shared[0], shared[1], "the same outcome by prefix");
             }
             assert_eq!(reached, [true, true], "both outcomes reached");
             // Nothing expected, or another length: built whole.

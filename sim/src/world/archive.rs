@@ -27,17 +27,9 @@ pub(crate) struct ArchiveCopy {
     /// [`Device::backup_a_copied`]: engine::Device::backup_a_copied
     /// [`Device::backup_a_sparse`]: engine::Device::backup_a_sparse
     pub read_once: bool,
-    /// With `read_once` and an oracle: the archive as the extents' reads send it.
-    pub received: Option<ArchiveSink>,
-}
-
-/// The archive as the oracle keeps it while the extents' reads send it
-/// ([`StreamedImage`]; its holes hold the initial content).
-#[derive(Debug)]
-pub(crate) struct ArchiveSink {
-    image: StreamedImage,
-    /// A block read, zero-filled to the block size (the bytes the archive gets).
-    block: Vec<u8>,
+    /// With `read_once` and an oracle: the archive as the extents' reads send it
+    /// ([`StreamedImage`]; its holes hold the initial content).
+    pub received: Option<StreamedImage>,
 }
 
 impl World<'_> {
@@ -64,10 +56,7 @@ impl World<'_> {
             // Compared with VLUN A as declared as it comes (a kept record holds it
             // whole).
             let expected = o.kept.is_none().then(|| o.judge.declared()).flatten();
-            ArchiveSink {
-                image: StreamedImage::new(self.layout.image_bytes() as u64, expected),
-                block: Vec::new(),
-            }
+            StreamedImage::new(self.layout.image_bytes() as u64, expected)
         });
         self.archive_copy = Some(ArchiveCopy {
             data,
@@ -118,18 +107,15 @@ impl World<'_> {
         let armed = self.set_faults_armed(false);
         let mut cost = IoCost::default();
         let mut buf = std::mem::take(&mut self.buf);
-        let (layout, block_size) = (self.layout, self.layout.block_size);
+        let layout = self.layout;
         let initial = self.oracle.as_ref().map(|o| o.judge.initial());
-        // Each block moves as its leading bytes (the rest zeros); the archive kept for
-        // the oracle gets it whole, as the engine's stream would send it.
+        // Each block moves as its leading bytes (the rest zeros), and the archive kept
+        // for the oracle takes it so: the block the engine's stream would send.
         let mut read_one = |b: u64| {
             let c = self.dev.read_prefix(Vlun::A, b, &mut buf)?;
             cost.add(c);
             if let (Some(r), Some(initial)) = (received.as_mut(), initial) {
-                r.block.clear();
-                r.block.extend_from_slice(&buf[..buf.len().min(block_size)]);
-                r.block.resize(block_size, 0);
-                r.image.set_block(&layout, initial, b, &r.block);
+                r.set_block_prefix(&layout, initial, b, &buf);
             }
             Ok(())
         };
@@ -197,7 +183,7 @@ impl World<'_> {
             copy.data = None;
             let received = copy.received.take();
             self.dev.backup_a_copied().map_err(engine_err(now))?;
-            let received = received.map(|r| r.image.finish());
+            let received = received.map(StreamedImage::finish);
             return self.archived(now, received);
         }
         let data = copy.data.take();

@@ -67,7 +67,7 @@ impl World<'_> {
                     if let (Some(img), Some(init)) = (b_prime.as_mut(), initial.as_ref()) {
                         // The mutant never sends the block: B' reads zeros there.
                         let sent: &[u8] = if skipped == Some(b) { &[] } else { &buf };
-                        set_prefix(img, &layout, init, b, sent);
+                        img.set_block_prefix(&layout, init, b, sent);
                     }
                 }
                 Err(e) => {
@@ -125,7 +125,7 @@ impl World<'_> {
         let sent = target.skip_block_for_mutant_test != Some(block)
             && !target.drop_mirrored_writes_for_mutant_test;
         if let (Some(img), Some(o), true) = (copy.b_prime.as_mut(), self.oracle.as_ref(), sent) {
-            set_prefix(img, &self.layout, o.judge.initial(), block, &self.buf);
+            img.set_block_prefix(&self.layout, o.judge.initial(), block, &self.buf);
         }
         self.tally.detach_mirrored_writes += 1;
     }
@@ -152,19 +152,4 @@ impl World<'_> {
         self.end_cycle(now);
         Ok(())
     }
-}
-
-/// Sets `block` of `img` to `prefix` followed by zeros (a block as the engine's
-/// leading-bytes calls give it).
-fn set_prefix(
-    img: &mut SparseImage,
-    layout: &Layout,
-    initial: &Initial,
-    block: u64,
-    prefix: &[u8],
-) {
-    let mut whole = vec![0u8; layout.block_size];
-    let n = prefix.len().min(whole.len());
-    whole[..n].copy_from_slice(&prefix[..n]);
-    img.set_block(layout, initial, block, &whole);
 }

@@ -9,6 +9,7 @@
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
+use std::ops::ControlFlow;
 
 use std::sync::Arc;
 
@@ -24,7 +25,7 @@ use crate::history::{
     read_record, stamp_of, write_record, zero_extended_digest, Event, History, Layout, TxnId,
     RECORD_HEADER_BYTES,
 };
-use crate::image::{Image as SparseImage, Initial};
+use crate::image::{Image as SparseImage, Initial, UnorderedImage};
 use crate::judge::Judge;
 use crate::locks::{Acquire, Attempt, LockTable};
 use crate::policy::Policy;
@@ -412,7 +413,10 @@ mod final_check;
 mod io;
 mod locking;
 mod place;
+mod touched;
 mod window;
+
+use touched::walk_touched;
 
 impl<'a> World<'a> {
     /// `keep_record`: besides judging the run (when the scenario keeps a history), keep
@@ -697,68 +701,48 @@ impl<'a> World<'a> {
 
     /// The whole image of a VLUN, read outside the cost accounting (for the oracle),
     /// as its difference from the initial image: only the blocks that may differ
-    /// ([`World::touched_blocks`]) are read. A block integrity mode refuses reads as
-    /// zeros and is logged ([`Event::Unreadable`], just before the caller logs the
-    /// image).
+    /// ([`World::touched_blocks`]) are read, each as its leading bytes
+    /// ([`engine::Device::read_prefix`]: no block filled or scanned whole), walked in
+    /// the stores' own order when they can tell them ([`walk_touched`]: no list of
+    /// them built), else every block ascending. A block integrity mode refuses reads
+    /// as zeros and is logged ([`Event::Unreadable`], ascending, just before the
+    /// caller logs the image).
     pub(super) fn read_image(&mut self, vlun: Vlun) -> Result<SparseImage, SimError> {
         let now = self.q.now();
-        let Some(o) = self.oracle.as_ref() else {
-            return Ok(SparseImage::unchanged(self.layout.image_bytes() as u64));
-        };
-        let initial = o.judge.initial().clone();
         let layout = self.layout;
-        let mut image = SparseImage::unchanged(layout.image_bytes() as u64);
+        let Some(o) = self.oracle.as_ref() else {
+            return Ok(SparseImage::unchanged(layout.image_bytes() as u64));
+        };
+        let (dev, initial) = (&self.dev, o.judge.initial());
+        let mut image = UnorderedImage::new(layout.image_bytes() as u64);
         let mut unreadable = Vec::new();
-        let blocks = self.touched_blocks();
         let armed = self.set_faults_armed(false);
-        let mut chunk = vec![0u8; layout.block_size];
-        let mut read = Ok(());
-        for b in blocks {
-            match self.dev.read(vlun, b, &mut chunk) {
+        let mut buf = Vec::with_capacity(layout.block_size);
+        let mut read_one = |b: u64| {
+            match dev.read_prefix(vlun, b, &mut buf) {
                 Ok(_) => {}
                 Err(e) if faults::integrity(&e) => {
-                    chunk.fill(0);
+                    buf.clear();
                     unreadable.push(b);
                 }
-                Err(e) => {
-                    read = Err(e);
-                    break;
-                }
+                Err(e) => return ControlFlow::Break(e),
             }
-            image.set_block(&layout, &initial, b, &chunk);
-        }
+            image.set_block_prefix(&layout, initial, b, &buf);
+            ControlFlow::Continue(())
+        };
+        let read = walk_touched(dev, layout.volume_blocks, &mut read_one)
+            .unwrap_or_else(|| (0..layout.volume_blocks).try_for_each(&mut read_one));
         self.set_faults_armed(armed);
-        read.map_err(engine_err(now))?;
+        if let ControlFlow::Break(e) = read {
+            return Err(engine_err(now)(e));
+        }
+        let image = image.finish();
+        unreadable.sort_unstable();
         self.count(|c| c.unreadable_blocks += unreadable.len() as u64);
         for block in unreadable {
             self.log(Event::Unreadable { vlun, block });
         }
         Ok(image)
-    }
-
-    /// The volume blocks either VLUN may read as something other than their initial
-    /// content, ascending: those written in either image or mapped by the lookup
-    /// table. Every block of the volume when the stores cannot tell (faults on) or
-    /// integrity mode is on (a checksum block read with a data block may refuse it).
-    pub(super) fn touched_blocks(&self) -> Vec<u64> {
-        let volume = self.layout.volume_blocks;
-        let (a, b) = self.dev.images();
-        let known = match (a.written_blocks(), b.written_blocks()) {
-            (Some(a), Some(b)) if !self.dev.config().integrity => Some((a, b)),
-            _ => None,
-        };
-        let Some((a, b)) = known else {
-            return (0..volume).collect();
-        };
-        let mut blocks: Vec<u64> = a
-            .into_iter()
-            .chain(b)
-            .chain(self.dev.table_blocks())
-            .filter(|&x| x < volume)
-            .collect();
-        blocks.sort_unstable();
-        blocks.dedup();
-        blocks
     }
 
     pub(super) fn finish_run(&mut self) -> Result<(), SimError> {
@@ -791,7 +775,7 @@ impl<'a> World<'a> {
         }
         if self.oracle.is_some() {
             let live = if self.split_done { Vlun::B } else { Vlun::A };
-            if !self.end_streamed(live)? {
+            if !self.end_streamed(live) {
                 let image = self.read_image(live)?;
                 self.log(Event::End { live: image });
             }
