@@ -13,7 +13,8 @@
 //! **One slot with the replay.** Where a block holds one record and the initial
 //! image is computed (`BlocksSeen::sharing`), the block's entry is its record's slot
 //! in the replay of the committed transactions (`RecordImage::shared`: the record's
-//! value and writer, and a tag), so a block costs one 20-byte slot, not two, and the
+//! value and writer, and a tag in the value's unused high bits), so a block costs one
+//! 16-byte slot, not two, and the
 //! events of a block probe one table. Once the block's last write is committed (the
 //! usual state) its last writer is the record's writer and its latest content is
 //! the block holding just that record, whose digest is computed from it
@@ -22,7 +23,13 @@
 //! the writes' order) the writer or the digest not so derived is held beside, in a
 //! small map of the blocks in that state (`Side`). Either way each answer is the
 //! one the separate entry gives: a tag bit is set only when the value derived equals
-//! the one it stands for.
+//! the one it stands for. The latest content's marks are in the tag too (`VIA_A`, and
+//! the last cycle through VLUN B below `B_CYCLE_END`; a later one is held beside:
+//! `B_BESIDE`).
+//!
+//! A slot holds a value of 48 bits (`SLOT_VALUE_BITS`): a record written a value past
+//! them turns the shared form into the separate one (`BlocksSeen::unshare`: every
+//! answer kept) before it is held.
 
 use engine::store::huge_pages::Zeroable;
 use rustc_hash::FxHashMap;
@@ -30,7 +37,7 @@ use rustc_hash::FxHashMap;
 use crate::history::{fnv1a, fnv_prime_pow, Layout, TxnId, RECORD_HEADER_BYTES};
 use crate::judge::{halves, whole};
 use crate::part_map::PartMap;
-use crate::record_image::{RecordImage, RecordView, Slot, HELD};
+use crate::record_image::{RecordImage, RecordView, Slot, HELD, SLOT_VALUE_BITS};
 
 /// A content written to a block: through VLUN A (or before this cycle's split, when
 /// it is VLUN A's own content), and the last cycle it was written through VLUN B in.
@@ -96,6 +103,11 @@ unsafe impl Zeroable for Entry {}
 /// of 0.7 to 0.875).
 pub const BLOCK_BYTES_PER_BLOCK: u64 = 26;
 
+/// Bytes a block's entry costs in the shared form ([`BlocksSeen::sharing`]), the
+/// record's replay included, with the table's spare room (a 16-byte slot at a load
+/// of 0.7 to 0.875), its side map aside.
+pub const SHARED_BYTES_PER_BLOCK: u64 = 21;
+
 /// The judge's per-block table (see the module doc).
 #[derive(Debug, Default)]
 pub(crate) struct BlocksSeen {
@@ -110,22 +122,37 @@ pub(crate) struct BlocksSeen {
 }
 
 /// A shared slot's tag bit: the block's last writer is the record's writer.
-pub(crate) const WRITER_IS_RECORDS: u32 = 1 << 1;
+pub(crate) const WRITER_IS_RECORDS: u32 = HELD << 1;
 /// A shared slot's tag bit: the block's latest content is the block holding just
 /// its record ([`record_block_digest`]).
-pub(crate) const CONTENT_IS_RECORDS: u32 = 1 << 2;
+pub(crate) const CONTENT_IS_RECORDS: u32 = HELD << 2;
 /// A shared slot's tag bit: the block has a [`Side`] entry.
-const HAS_SIDE: u32 = 1 << 3;
-/// Bits below a shared slot's tag's packed [`Written`] (the latest content's marks;
-/// cycles stay far below 2^27).
-const SHARED_BITS: u32 = 4;
+const HAS_SIDE: u32 = HELD << 3;
+/// A shared slot's tag bit: the latest content's [`Written::via_a`].
+const VIA_A: u32 = HELD << 4;
+/// A shared slot's tag bit: the latest content's [`Written::b_cycle`] is held in the
+/// block's [`Side`] entry (it is [`B_CYCLE_END`] or more).
+const B_BESIDE: u32 = HELD << 5;
+/// Where a shared slot's tag holds the latest content's [`Written::b_cycle`] when it
+/// is below [`B_CYCLE_END`] (the tag's top 10 bits).
+const B_CYCLE_SHIFT: u32 = SLOT_VALUE_BITS - 32 + 6;
+/// Cycles a shared slot's tag holds: those below this.
+const B_CYCLE_END: u32 = 1 << (32 - B_CYCLE_SHIFT);
 
-/// What a block's shared slot cannot derive from its record: its last writer, its
-/// latest content's digest (each when held and not derived).
+/// What a block's shared slot cannot derive from its record or hold in its tag: its
+/// last writer, its latest content's digest (each when held and not derived), the
+/// latest content's last cycle through VLUN B (0: none).
 #[derive(Debug, Default, Clone, Copy)]
 struct Side {
     writer: Option<TxnId>,
     digest: Option<u64>,
+    b_cycle: u32,
+}
+
+impl Side {
+    fn is_empty(&self) -> bool {
+        self.writer.is_none() && self.digest.is_none() && self.b_cycle == 0
+    }
 }
 
 /// The state of the shared form (see the module doc).
@@ -144,13 +171,9 @@ struct Shared {
 /// of the 16 bytes (zeros included) times `zeros_factor` (a zero byte only
 /// multiplies the digest by the prime).
 #[inline]
-fn record_block_digest(value: [u32; 2], txn: TxnId, zeros_factor: u64) -> u64 {
+fn record_block_digest(value: i64, txn: TxnId, zeros_factor: u64) -> u64 {
     let mut header = [0u8; RECORD_HEADER_BYTES];
-    crate::history::write_record(
-        &mut header,
-        whole(value) as i64,
-        crate::history::stamp_of(txn),
-    );
+    crate::history::write_record(&mut header, value, crate::history::stamp_of(txn));
     fnv1a(&header).wrapping_mul(zeros_factor)
 }
 
@@ -158,18 +181,63 @@ impl Shared {
     /// The digest of the block holding just slot `s`'s record.
     #[inline]
     fn derived(&self, s: &Slot) -> u64 {
-        record_block_digest(s.value, s.txn, self.zeros_factor)
+        record_block_digest(s.value(), s.txn(), self.zeros_factor)
     }
 
     /// Block `block`'s latest content's digest, if any.
     #[inline]
     fn latest(&self, block: u64, s: &Slot) -> Option<u64> {
-        if s.tag & CONTENT_IS_RECORDS != 0 {
+        if s.has(CONTENT_IS_RECORDS) {
             Some(self.derived(s))
-        } else if s.tag & HAS_SIDE != 0 {
+        } else if s.has(HAS_SIDE) {
             self.side.get(&block).and_then(|x| x.digest)
         } else {
             None
+        }
+    }
+
+    /// Block `block`'s last writer, if any.
+    #[inline]
+    fn writer(&self, block: u64, s: &Slot) -> Option<TxnId> {
+        if s.has(WRITER_IS_RECORDS) {
+            Some(s.txn())
+        } else if s.has(HAS_SIDE) {
+            self.side.get(&block).and_then(|x| x.writer)
+        } else {
+            None
+        }
+    }
+
+    /// Block `block`'s latest content's marks.
+    #[inline]
+    fn marks(&self, block: u64, s: &Slot) -> Written {
+        Written {
+            via_a: s.has(VIA_A),
+            b_cycle: if s.has(B_BESIDE) {
+                self.side.get(&block).map_or(0, |x| x.b_cycle)
+            } else {
+                s.tag() >> B_CYCLE_SHIFT
+            },
+        }
+    }
+
+    /// Block `block`'s latest content's marks are now `w`.
+    fn set_marks(&mut self, block: u64, s: &mut Slot, w: Written) {
+        if w.via_a {
+            s.set(VIA_A);
+        } else {
+            s.clear(VIA_A);
+        }
+        s.clear((B_CYCLE_END - 1) << B_CYCLE_SHIFT);
+        if w.b_cycle >= B_CYCLE_END {
+            s.set(B_BESIDE);
+            self.change_side(block, s, |x| x.b_cycle = w.b_cycle);
+            return;
+        }
+        s.set(w.b_cycle << B_CYCLE_SHIFT);
+        if s.has(B_BESIDE) {
+            s.clear(B_BESIDE);
+            self.change_side(block, s, |x| x.b_cycle = 0);
         }
     }
 
@@ -178,36 +246,36 @@ impl Shared {
     fn change_side(&mut self, block: u64, s: &mut Slot, f: impl FnOnce(&mut Side)) {
         let side = self.side.entry(block).or_default();
         f(side);
-        if side.writer.is_none() && side.digest.is_none() {
+        if side.is_empty() {
             self.side.remove(&block);
-            s.tag &= !HAS_SIDE;
+            s.clear(HAS_SIDE);
         } else {
-            s.tag |= HAS_SIDE;
+            s.set(HAS_SIDE);
         }
     }
 
     /// Block `block`'s last writer is now `txn`.
     fn set_writer(&mut self, block: u64, s: &mut Slot, txn: TxnId) {
         if s.record().is_some_and(|(_, t)| t == txn) {
-            s.tag |= WRITER_IS_RECORDS;
-            if s.tag & HAS_SIDE != 0 {
+            s.set(WRITER_IS_RECORDS);
+            if s.has(HAS_SIDE) {
                 self.change_side(block, s, |x| x.writer = None);
             }
         } else {
-            s.tag &= !WRITER_IS_RECORDS;
+            s.clear(WRITER_IS_RECORDS);
             self.change_side(block, s, |x| x.writer = Some(txn));
         }
     }
 
     /// Block `block`'s latest content is now `digest` (its marks unchanged).
     fn set_latest(&mut self, block: u64, s: &mut Slot, digest: u64) {
-        if s.tag & HELD != 0 && self.derived(s) == digest {
-            s.tag |= CONTENT_IS_RECORDS;
-            if s.tag & HAS_SIDE != 0 {
+        if s.has(HELD) && self.derived(s) == digest {
+            s.set(CONTENT_IS_RECORDS);
+            if s.has(HAS_SIDE) {
                 self.change_side(block, s, |x| x.digest = None);
             }
         } else {
-            s.tag &= !CONTENT_IS_RECORDS;
+            s.clear(CONTENT_IS_RECORDS);
             self.change_side(block, s, |x| x.digest = Some(digest));
         }
     }
@@ -238,18 +306,41 @@ impl BlocksSeen {
         }
     }
 
+    /// Gives up the shared form for the separate one (see the module doc): each
+    /// block's entry of its own and the replay's records in a table of their own
+    /// ([`RecordImage::unshare`]), every answer kept. For a record written by a
+    /// value a slot cannot hold ([`SLOT_VALUE_BITS`]); nothing when not shared.
+    pub(crate) fn unshare(&mut self, image: &mut RecordImage) {
+        let Some(sh) = self.shared.take() else {
+            return;
+        };
+        if let Some(slots) = image.slots() {
+            for (block, s) in slots.iter() {
+                let writer = sh.writer(block, &s);
+                let latest = sh.latest(block, &s);
+                if writer.is_none() && latest.is_none() {
+                    continue;
+                }
+                let e = self.latest.entry(block);
+                if let Some(txn) = writer {
+                    e.writer = txn;
+                    e.bits |= HAS_WRITER;
+                }
+                if let Some(d) = latest {
+                    e.digest = halves(d);
+                    e.bits |= HAS_CONTENT | (sh.marks(block, &s).pack() << ENTRY_BITS);
+                }
+            }
+        }
+        image.unshare();
+    }
+
     /// The last attempt that wrote `block`, if noted (`image`: the replay's, read
     /// when shared).
     pub(crate) fn writer(&self, image: &RecordImage, block: u64) -> Option<TxnId> {
         if let Some(sh) = &self.shared {
             let s = image.slots()?.get(block)?;
-            if s.tag & WRITER_IS_RECORDS != 0 {
-                return Some(s.txn);
-            }
-            if s.tag & HAS_SIDE == 0 {
-                return None;
-            }
-            return sh.side.get(&block).and_then(|x| x.writer);
+            return sh.writer(block, s);
         }
         self.latest
             .get(block)
@@ -273,7 +364,11 @@ impl BlocksSeen {
         let (latest, marks) = match &self.shared {
             Some(sh) => {
                 let s = image.slots()?.get(block)?;
-                (sh.latest(block, s)?, s.tag >> SHARED_BITS)
+                let latest = sh.latest(block, s)?;
+                if latest == digest {
+                    return Some(sh.marks(block, s));
+                }
+                (latest, 0)
             }
             None => {
                 let e = self
@@ -296,42 +391,40 @@ impl BlocksSeen {
     /// writer and latest content kept as they were. Only when shared; else
     /// [`RecordImage::set`] itself.
     pub(crate) fn set_record(&mut self, image: &mut RecordImage, r: u64, value: i64, txn: TxnId) {
+        if !Slot::fits(value) {
+            self.unshare(image);
+        }
         let (Some(sh), Some(slots)) = (self.shared.as_mut(), image.slots_mut()) else {
             image.set(r, value, txn);
             return;
         };
         let s = slots.entry(r);
-        let value = halves(value as u64);
-        if s.tag & HELD != 0 && s.value == value && s.txn == txn {
+        if s.has(HELD) && s.value() == value && s.txn() == txn {
             return;
         }
         // What the old record stood for goes beside it, then back where the new one
         // stands for it.
-        if s.tag & CONTENT_IS_RECORDS != 0 {
+        if s.has(CONTENT_IS_RECORDS) {
             let d = sh.derived(s);
-            s.tag &= !CONTENT_IS_RECORDS;
+            s.clear(CONTENT_IS_RECORDS);
             sh.change_side(r, s, |x| x.digest = Some(d));
         }
-        if s.tag & WRITER_IS_RECORDS != 0 {
-            let w = s.txn;
-            s.tag &= !WRITER_IS_RECORDS;
+        if s.has(WRITER_IS_RECORDS) {
+            let w = s.txn();
+            s.clear(WRITER_IS_RECORDS);
             sh.change_side(r, s, |x| x.writer = Some(w));
         }
-        (s.value, s.txn) = (value, txn);
-        s.tag |= HELD;
-        if s.tag & HAS_SIDE != 0 {
+        s.hold(value, txn);
+        if s.has(HAS_SIDE) {
             let x = sh.side.get(&r).copied().unwrap_or_default();
             if x.writer == Some(txn) {
-                s.tag |= WRITER_IS_RECORDS;
+                s.set(WRITER_IS_RECORDS);
             }
             let derived = sh.derived(s);
             if x.digest == Some(derived) {
-                s.tag |= CONTENT_IS_RECORDS;
+                s.set(CONTENT_IS_RECORDS);
             }
-            let (w, c) = (
-                s.tag & WRITER_IS_RECORDS != 0,
-                s.tag & CONTENT_IS_RECORDS != 0,
-            );
+            let (w, c) = (s.has(WRITER_IS_RECORDS), s.has(CONTENT_IS_RECORDS));
             sh.change_side(r, s, |x| {
                 if w {
                     x.writer = None;
@@ -366,7 +459,7 @@ impl BlocksSeen {
                     sh.set_latest(block, s, digest);
                     Written::default()
                 }
-                Some(d) if d == digest => Written::unpack(s.tag >> SHARED_BITS),
+                Some(d) if d == digest => sh.marks(block, s),
                 Some(d) => {
                     if let Some(p) = self.older.get_mut(&content_key(block, digest)) {
                         let mut w = Written::unpack(*p);
@@ -377,14 +470,14 @@ impl BlocksSeen {
                     // The latest content is overwritten by a new one: it becomes an
                     // older one.
                     self.older
-                        .insert(content_key(block, d), s.tag >> SHARED_BITS);
+                        .insert(content_key(block, d), sh.marks(block, s).pack());
                     sh.set_latest(block, s, digest);
                     Written::default()
                 }
             };
             let mut w = marks;
             update(&mut w);
-            s.tag = (s.tag & ((1 << SHARED_BITS) - 1)) | (w.pack() << SHARED_BITS);
+            sh.set_marks(block, s, w);
             return;
         }
         let e = self.latest.entry(block);
@@ -435,10 +528,14 @@ mod tests {
     /// and lookups agree with a map of every (block, digest) written, a map of last
     /// writers and a map of records, in both forms (an entry of its own, a slot
     /// shared with the replay); contents overwritten and written again were reached,
-    /// and in the shared form both a derived and a held-beside writer and content.
+    /// and in the shared form both a derived and a held-beside writer and content and
+    /// every tag bit. Once more in the shared form with the largest writers and
+    /// values a slot holds and cycles through VLUN B on both sides of the tag's
+    /// bound, then values past them: the form is given up for the separate one, every
+    /// answer kept.
     #[test]
     fn it_agrees_with_a_map_of_every_content() {
-        for shared in [false, true] {
+        for (shared, wide) in [(false, false), (true, false), (true, true)] {
             let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(3);
             let (mut seen, mut image) = if shared {
                 (BlocksSeen::sharing(&L), RecordImage::shared())
@@ -449,6 +546,7 @@ mod tests {
             let mut writers: HashMap<u64, TxnId> = HashMap::new();
             let mut records: HashMap<u64, (i64, TxnId)> = HashMap::new();
             let (mut rewritten, mut derived, mut beside) = (0, 0, 0);
+            let (mut tags, mut unshared_at) = (0u32, None);
             // The digest of a block holding just record (value, writer).
             let digest_of = |value: i64, txn: TxnId| {
                 let mut b = vec![0u8; L.block_size];
@@ -458,8 +556,20 @@ mod tests {
             for i in 0..40_000u32 {
                 let block = r.random_range(0..300u64);
                 // Contents of records (some committed, some not) and others.
-                let value = r.random_range(0..3i64);
-                let txn = r.random_range(0..4u32).min(i);
+                // The largest values a slot holds (both signs), then from the 30,000th
+                // step also the first ones past them.
+                let edge = 1i64 << (SLOT_VALUE_BITS - 1);
+                let value = match (wide, i < 30_000, r.random_range(0..4)) {
+                    (false, _, _) | (true, _, 0) => r.random_range(0..3i64),
+                    (true, _, 1) => -edge,
+                    (true, true, _) | (true, false, 2) => edge - 1,
+                    (true, false, _) => edge,
+                };
+                let txn = if wide {
+                    u32::MAX - r.random_range(0..4u32)
+                } else {
+                    r.random_range(0..4u32).min(i)
+                };
                 let digest = if r.random_bool(0.7) {
                     digest_of(value, txn)
                 } else {
@@ -481,22 +591,26 @@ mod tests {
                         }
                         if shared {
                             if let Some(s) = image.slots().and_then(|m| m.get(block)) {
-                                if s.tag & (WRITER_IS_RECORDS | CONTENT_IS_RECORDS) != 0 {
+                                if s.has(WRITER_IS_RECORDS | CONTENT_IS_RECORDS) {
                                     derived += 1;
                                 }
-                                if s.tag & HAS_SIDE != 0 {
+                                if s.has(HAS_SIDE) {
                                     beside += 1;
                                 }
+                                tags |= s.tag() & ((1 << B_CYCLE_SHIFT) - 1);
                             }
                         }
                     }
                     4 => {
                         records.insert(block, (value, txn));
                         seen.set_record(&mut image, block, value, txn);
+                        if shared && unshared_at.is_none() && seen.shared.is_none() {
+                            unshared_at = Some((i, value));
+                        }
                     }
                     k => {
                         let writer = (k != 1).then_some(txn);
-                        let cycle = r.random_range(1..4u32);
+                        let cycle = r.random_range(1..4u32) + if wide { B_CYCLE_END - 3 } else { 0 };
                         let via_a = r.random_bool(0.5);
                         let update = move |w: &mut Written| {
                             if via_a {
@@ -541,11 +655,27 @@ mod tests {
                 "older contents reached"
             );
             if shared {
-                assert!(seen.latest.is_empty(), "no entry of its own");
                 assert!(
                     derived > 0 && beside > 0,
                     "derived {derived}, beside {beside}"
                 );
+                let every = HELD | WRITER_IS_RECORDS | CONTENT_IS_RECORDS | HAS_SIDE | VIA_A;
+                assert_eq!(tags & every, every, "every tag bit reached");
+                assert_eq!(tags & B_BESIDE != 0, wide, "cycles held beside when past");
+            }
+            match (shared, wide) {
+                (true, false) => {
+                    assert!(seen.latest.is_empty(), "no entry of its own");
+                    assert!(seen.shared.is_some() && unshared_at.is_none());
+                }
+                (true, true) => {
+                    // Given up at the first record of a value a slot cannot hold.
+                    let (at, value) = unshared_at.expect("the shared form given up");
+                    assert!(at >= 30_000 && !Slot::fits(value), "{at} {value}");
+                    assert!(seen.shared.is_none() && image.slots().is_none());
+                    assert!(!seen.latest.is_empty());
+                }
+                _ => assert!(seen.shared.is_none()),
             }
         }
     }
@@ -557,15 +687,29 @@ mod tests {
             Some(sh) => sh,
             None => unreachable!("sharing"),
         };
-        for (value, txn) in [(0i64, 0u32), (-1, 7), (1 << 40, u32::MAX - 1), (5, 255)] {
+        let edge = 1i64 << (SLOT_VALUE_BITS - 1);
+        for (value, txn) in [
+            (0i64, 0u32),
+            (-1, 7),
+            (1 << 40, u32::MAX - 1),
+            (5, 255),
+            (edge - 1, u32::MAX),
+            (-edge, 1),
+        ] {
             let mut b = vec![0u8; L.block_size];
             crate::history::write_record(&mut b, value, crate::history::stamp_of(txn));
-            let s = Slot {
-                value: halves(value as u64),
-                txn,
-                tag: HELD,
-            };
-            assert_eq!(sh.derived(&s), block_digest(&b));
+            let cycles = (B_CYCLE_END - 1) << B_CYCLE_SHIFT;
+            for tag in [
+                HELD,
+                HELD | WRITER_IS_RECORDS | VIA_A | B_BESIDE,
+                HELD | CONTENT_IS_RECORDS | HAS_SIDE | cycles,
+            ] {
+                let s = Slot::new(value, txn, tag);
+                assert_eq!((s.value(), s.txn(), s.tag()), (value, txn, tag));
+                assert_eq!(s.record(), Some((value, txn)));
+                assert_eq!(sh.derived(&s), block_digest(&b));
+            }
         }
+        assert!(!Slot::fits(edge) && !Slot::fits(-edge - 1) && !Slot::fits(i64::MIN));
     }
 }

@@ -14,7 +14,7 @@
 //!
 //! Where a block holds one record, the judge's replay of every committed transaction
 //! shares its table with the judge's per-block entries (`RecordImage::shared`,
-//! [`crate::blocks_seen`]): one 20-byte slot a block for both, tagged when its
+//! [`crate::blocks_seen`]): one 16-byte slot a block for both, tagged when its
 //! record is held. A backup cycle's replay of its OLD transactions is seen through
 //! the records changed since its split over the judge's replay (`Overlaid`), not
 //! held as a copy.
@@ -44,7 +44,7 @@ enum Records {
     /// record → (value, the attempt that wrote it: its stamp is [`stamp_of`] it),
     /// the value as 32-bit halves ([`halves`]): 16-byte slots, not 24.
     Own(PartMap<Written>),
-    /// record → [`Slot`]: a record is held when its slot is tagged [`HELD`] (20-byte
+    /// record → [`Slot`]: a record is held when its slot is tagged [`HELD`] (16-byte
     /// slots).
     Shared(PartMap<Slot>),
 }
@@ -66,28 +66,109 @@ struct Written {
 // SAFETY: integers; all zeros is a valid (default) entry.
 unsafe impl Zeroable for Written {}
 
-/// A slot of a shared table: a record's value and writer, held when `tag` has
+/// A slot of a shared table: a record's value and writer, held when its tag has
 /// [`HELD`]; the tag's other bits belong to the table's other user
 /// ([`crate::blocks_seen`]), which may hold a slot before its record is written.
+/// The value is held in its low [`SLOT_VALUE_BITS`] bits (values of generated and
+/// traced loads are far smaller), the tag in the 16 bits above them: 12 bytes, a
+/// 16-byte table slot with its key.
 #[derive(Debug, Clone, Copy, Default)]
 #[repr(C)]
 pub(crate) struct Slot {
-    pub(crate) value: [u32; 2],
-    pub(crate) txn: TxnId,
-    pub(crate) tag: u32,
+    /// The value's low 32 bits.
+    low: u32,
+    /// The value's next 16 bits, then the tag.
+    high: u32,
+    txn: TxnId,
 }
 
 // SAFETY: integers; all zeros is a valid (default) slot: no record held.
 unsafe impl Zeroable for Slot {}
 
+// A 16-byte table slot with its key (`crate::part_map::slot_bytes`).
+const _: () = assert!(crate::part_map::slot_bytes::<Slot>() == 16);
+
+/// Bits of a value a [`Slot`] holds (two's complement): values from -2^47 to
+/// 2^47 - 1 ([`Slot::fits`]). A shared table is given up for a table of its own
+/// when a record is written a value past them ([`RecordImage::unshare`]).
+pub(crate) const SLOT_VALUE_BITS: u32 = 48;
+
+/// A [`Slot`]'s tag: the bits of its `high` word above the value's.
+const TAG_MASK: u32 = !0 << (SLOT_VALUE_BITS - 32);
+
 /// A [`Slot`]'s tag bit: its record is held (written at least once).
-pub(crate) const HELD: u32 = 1;
+pub(crate) const HELD: u32 = 1 << (SLOT_VALUE_BITS - 32);
 
 impl Slot {
+    /// Whether a slot holds `value` ([`SLOT_VALUE_BITS`]).
+    #[inline(always)]
+    pub(crate) fn fits(value: i64) -> bool {
+        let unused = 64 - SLOT_VALUE_BITS;
+        (value << unused) >> unused == value
+    }
+
+    /// A slot holding `value` (it [`Slot::fits`]) written by `txn`, and tag bits `tag`.
+    #[cfg(test)]
+    pub(crate) fn new(value: i64, txn: TxnId, tag: u32) -> Self {
+        let mut s = Slot::default();
+        s.hold(value, txn);
+        s.high = (s.high & !TAG_MASK) | (tag & TAG_MASK);
+        s
+    }
+
+    /// The value held (0 when the record is not).
+    #[inline(always)]
+    pub(crate) fn value(&self) -> i64 {
+        let unused = 64 - SLOT_VALUE_BITS;
+        let bits = (u64::from(self.high) << 32) | u64::from(self.low);
+        ((bits << unused) as i64) >> unused
+    }
+
+    /// The writer held (0 when the record is not).
+    #[inline(always)]
+    pub(crate) fn txn(&self) -> TxnId {
+        self.txn
+    }
+
+    /// The tag bits (the `high` word's bits above the value's).
+    #[inline(always)]
+    pub(crate) fn tag(&self) -> u32 {
+        self.high & TAG_MASK
+    }
+
+    /// Sets tag bits `bits`.
+    #[inline(always)]
+    pub(crate) fn set(&mut self, bits: u32) {
+        self.high |= bits & TAG_MASK;
+    }
+
+    /// Clears tag bits `bits`.
+    #[inline(always)]
+    pub(crate) fn clear(&mut self, bits: u32) {
+        self.high &= !(bits & TAG_MASK);
+    }
+
+    /// Whether any of tag bits `bits` is set.
+    #[inline(always)]
+    pub(crate) fn has(&self, bits: u32) -> bool {
+        self.high & bits & TAG_MASK != 0
+    }
+
+    /// The record is now `value` (it [`Slot::fits`]), written by `txn`, and held;
+    /// the tag's other bits are kept.
+    #[inline(always)]
+    pub(crate) fn hold(&mut self, value: i64, txn: TxnId) {
+        debug_assert!(Slot::fits(value));
+        let bits = value as u64;
+        self.low = bits as u32;
+        self.high = (self.high & TAG_MASK) | ((bits >> 32) as u32 & !TAG_MASK) | HELD;
+        self.txn = txn;
+    }
+
     /// The record held, as (value, writer).
     #[inline(always)]
     pub(crate) fn record(&self) -> Option<(i64, TxnId)> {
-        (self.tag & HELD != 0).then(|| (whole(self.value) as i64, self.txn))
+        self.has(HELD).then(|| (self.value(), self.txn))
     }
 }
 
@@ -162,6 +243,26 @@ impl RecordImage {
         }
     }
 
+    /// The same records in a table of its own (its slots' other bits dropped): for
+    /// a value a shared slot cannot hold ([`SLOT_VALUE_BITS`]).
+    pub(crate) fn unshare(&mut self) {
+        if let Records::Shared(m) = &self.records {
+            let mut own = PartMap::default();
+            m.iter().for_each(|(r, s)| {
+                if let Some((value, txn)) = s.record() {
+                    own.insert(
+                        r,
+                        Written {
+                            value: halves(value as u64),
+                            txn,
+                        },
+                    );
+                }
+            });
+            self.records = Records::Own(own);
+        }
+    }
+
     /// Records held (written at least once).
     pub fn records_held(&self) -> usize {
         let mut n = 0;
@@ -169,15 +270,20 @@ impl RecordImage {
         n
     }
 
-    /// Record `r` now holds `value`, written by attempt `txn`.
+    /// Record `r` now holds `value`, written by attempt `txn`. A shared table keeps
+    /// its slots' other bits; a value it cannot hold ([`SLOT_VALUE_BITS`]) turns it
+    /// into a table of its own first ([`RecordImage::unshare`]: its other user gives
+    /// up its slots before, as `BlocksSeen::set_record` does).
     pub fn set(&mut self, r: u64, value: i64, txn: TxnId) {
         let value = halves(value as u64);
         match &mut self.records {
             Records::Own(m) => m.insert(r, Written { value, txn }),
-            Records::Shared(m) => {
-                let s = m.entry(r);
-                (s.value, s.txn) = (value, txn);
-                s.tag |= HELD;
+            Records::Shared(m) if Slot::fits(whole(value) as i64) => {
+                m.entry(r).hold(whole(value) as i64, txn)
+            }
+            Records::Shared(_) => {
+                self.unshare();
+                self.set(r, whole(value) as i64, txn);
             }
         }
     }
