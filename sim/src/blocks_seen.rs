@@ -610,7 +610,8 @@ mod tests {
                     }
                     k => {
                         let writer = (k != 1).then_some(txn);
-                        let cycle = r.random_range(1..4u32) + if wide { B_CYCLE_END - 3 } else { 0 };
+                        let cycle =
+                            r.random_range(1..4u32) + if wide { B_CYCLE_END - 3 } else { 0 };
                         let via_a = r.random_bool(0.5);
                         let update = move |w: &mut Written| {
                             if via_a {

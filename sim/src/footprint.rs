@@ -36,8 +36,9 @@
 //!   list of its blocks. It
 //!   holds the replay of every record written ([`crate::record_image`], about 23
 //!   bytes a record), the last writer and latest content of each block written
-//!   (about 26 bytes; where a block holds one record, in the same slot as its
-//!   record's replay, so the replay costs nothing more: [`crate::blocks_seen`]),
+//!   (about 26 bytes; where a block holds one record, about 21, in the same
+//!   16-byte slot as its record's replay, so the replay costs nothing more:
+//!   [`crate::blocks_seen`]),
 //!   and a 64-bit key of each content overwritten by another (no-torn-write and
 //!   A-isolated accept any content ever written, so these grow with the writes:
 //!   about 24 bytes each). A backup cycle's replay of its OLD transactions holds
@@ -120,6 +121,19 @@ const SUM_BYTES_IN_MEMORY: u64 = 8;
 /// Bytes the judge keeps per block written: its last writer and latest content in
 /// one entry ([`crate::blocks_seen`]).
 const JUDGE_BYTES_PER_BLOCK: u64 = crate::blocks_seen::BLOCK_BYTES_PER_BLOCK;
+/// Bytes the judge keeps per block written where a block holds one record: the
+/// entry and the record's replay in one 16-byte slot ([`crate::blocks_seen`]).
+const SHARED_JUDGE_BYTES_PER_BLOCK: u64 = crate::blocks_seen::SHARED_BYTES_PER_BLOCK;
+
+/// Bytes the judge keeps per block written on `layout`: where a block holds one
+/// record, its entry shares its record's replay slot (as [`replay_bytes`] counts it).
+fn judge_bytes_per_block(layout: &Layout) -> u64 {
+    if layout.records_per_block() == 1 {
+        SHARED_JUDGE_BYTES_PER_BLOCK
+    } else {
+        JUDGE_BYTES_PER_BLOCK
+    }
+}
 /// Bytes the judge keeps per block content overwritten by another (each write past
 /// a block's first): a hash map bucket of a 64-bit key of (block, digest) and 4 bytes
 /// of flags, 12 bytes and a control byte ([`crate::blocks_seen`]), with the table's
@@ -272,7 +286,7 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
         }
         images
             .saturating_add(replays)
-            .saturating_add(written_blocks.saturating_mul(JUDGE_BYTES_PER_BLOCK))
+            .saturating_add(written_blocks.saturating_mul(judge_bytes_per_block(layout)))
             .saturating_add(
                 writes
                     .saturating_sub(written_blocks)
@@ -492,7 +506,7 @@ mod tests {
         let a_blocks = written / 2;
         assert_eq!(
             h.history_bytes,
-            a_blocks * crate::image::IMAGE_BYTES_PER_BLOCK + written * JUDGE_BYTES_PER_BLOCK
+            a_blocks * crate::image::IMAGE_BYTES_PER_BLOCK + written * SHARED_JUDGE_BYTES_PER_BLOCK
         );
         // Measured (BENCHMARKS.md, "The judge's memory at 10^7"): the whole run with
         // history and timeline on peaked at 1.14 GiB, 0.61 GiB more than with them
