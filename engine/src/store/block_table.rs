@@ -242,6 +242,7 @@ impl Part {
 /// looking at 64 bytes at a time from the end (a record block is mostly zeros), then
 /// at 8-byte words inside the last 64 bytes holding data. Data of at most 64 bytes (a
 /// block's leading bytes, as the stores are handed them) goes to the words at once.
+#[inline]
 pub fn content_len(data: &[u8]) -> usize {
     if data.len() <= 64 {
         return content_len_words(data);
@@ -349,14 +350,40 @@ impl BlockTable {
     /// Block `block`'s content up to its last non-zero byte, if held.
     #[inline]
     pub(crate) fn get(&self, block: u64) -> Option<&[u8]> {
+        self.slot(block).map(|slot| self.content(slot))
+    }
+
+    /// Block `block`'s content up to its last non-zero byte copied into `out` (cleared
+    /// first), if held; false (`out` untouched) if not. A content held in its slot is
+    /// moved as the slot's [`INLINE_BYTES`] bytes, then cut to its length, without a
+    /// call to the library's copy.
+    #[inline]
+    pub(crate) fn read_into(&self, block: u64, out: &mut Vec<u8>) -> bool {
+        let Some(slot) = self.slot(block) else {
+            return false;
+        };
+        out.clear();
+        match slot.tag {
+            HEAP => out.extend_from_slice(&self.heap[heap_index(slot)]),
+            tag => {
+                out.extend_from_slice(&slot.bytes);
+                out.truncate(usize::from(tag - 1));
+            }
+        }
+        true
+    }
+
+    /// Block `block`'s slot, if held.
+    #[inline]
+    fn slot(&self, block: u64) -> Option<&Slot> {
         if let Some(direct) = &self.direct {
             let slot = &direct[block as usize];
-            return (slot.tag != EMPTY).then(|| self.content(slot));
+            return (slot.tag != EMPTY).then_some(slot);
         }
         let (p, key) = self.split(block);
         let part = &self.parts[p];
         match part.probe(key)? {
-            Probe::Found(b, s) => Some(self.content(&part.buckets[b].0[s])),
+            Probe::Found(b, s) => Some(&part.buckets[b].0[s]),
             Probe::Vacant(..) => None,
         }
     }
@@ -422,8 +449,7 @@ impl BlockTable {
                     self.len += u64::from(slot.tag == EMPTY);
                     slot.key = key;
                     slot.tag = len as u8 + 1;
-                    slot.bytes = [0u8; INLINE_BYTES];
-                    slot.bytes[..len].copy_from_slice(&data[..len]);
+                    slot.bytes = inline_bytes(data, len);
                     return;
                 }
             }
@@ -447,8 +473,7 @@ impl BlockTable {
             let slot = self.slot_mut(loc);
             slot.key = key;
             slot.tag = len as u8 + 1;
-            slot.bytes = [0u8; INLINE_BYTES];
-            slot.bytes[..len].copy_from_slice(&data[..len]);
+            slot.bytes = inline_bytes(data, len);
             return;
         }
         let slot = {
@@ -559,6 +584,19 @@ impl BlockTable {
         out.sort_unstable();
         out
     }
+}
+
+/// A slot's content bytes for `data` whose content is its first `len` (at most
+/// [`INLINE_BYTES`]) bytes: when `data` has [`INLINE_BYTES`] bytes, they are moved whole
+/// (those past `len` are zeros), without a call to the library's copy.
+#[inline]
+fn inline_bytes(data: &[u8], len: usize) -> [u8; INLINE_BYTES] {
+    if let Some(head) = data.first_chunk::<INLINE_BYTES>() {
+        return *head;
+    }
+    let mut bytes = [0u8; INLINE_BYTES];
+    bytes[..len].copy_from_slice(&data[..len]);
+    bytes
 }
 
 fn heap_index(slot: &Slot) -> usize {

@@ -224,15 +224,9 @@ impl BlockStore for SparseStore {
     fn read_block_prefix(&self, block: u64, out: &mut Vec<u8>) -> Result<(), StoreError> {
         check_prefix(self, block, 0)?;
         let held = lock_brief(&self.held);
-        match held.get(block) {
-            Some(content) => {
-                out.clear();
-                out.extend_from_slice(content);
-            }
-            None => {
-                drop(held);
-                self.initial_prefix(block, out);
-            }
+        if !held.read_into(block, out) {
+            drop(held);
+            self.initial_prefix(block, out);
         }
         Ok(())
     }
@@ -246,9 +240,7 @@ impl BlockStore for SparseStore {
     /// table reached without taking its lock.
     fn read_block_prefix_mut(&mut self, block: u64, out: &mut Vec<u8>) -> Result<(), StoreError> {
         check_prefix(self, block, 0)?;
-        if let Some(content) = brief_get_mut(&mut self.held).get(block) {
-            out.clear();
-            out.extend_from_slice(content);
+        if brief_get_mut(&mut self.held).read_into(block, out) {
             return Ok(());
         }
         self.initial_prefix(block, out);

@@ -22,7 +22,7 @@ use crate::device_model::DeviceModel;
 use crate::error::SimError;
 use crate::faults::{self, Faults, SimStore};
 use crate::history::{
-    read_record, stamp_of, write_record, zero_extended_digest, Event, History, Layout, TxnId,
+    stamp_of, write_record, zero_extended_digest, Event, History, Layout, TxnId,
     RECORD_HEADER_BYTES,
 };
 use crate::image::{Image as SparseImage, Initial, UnorderedImage};
