@@ -222,14 +222,18 @@ impl World<'_> {
         let off = self.place.offset_in_block(record);
         let mut cost = IoCost::default();
         let gran = self.scenario.locking.granularity;
+        // Under block locks, where the attempt's copy of the block is in its cache
+        // (looked for once: the cache keeps its order until the step ends).
+        let cached = match gran {
+            Granularity::Block => t.cache.iter().position(|(b, _)| *b == block),
+            Granularity::Record => None,
+        };
         match gran {
             // A blind write replaces the whole block (one record per block, validated).
             _ if blind => self.buf.clear(),
             Granularity::Block => {
-                let (_, c) = t
-                    .cache
-                    .iter()
-                    .find(|(b, _)| *b == block)
+                let (_, c) = cached
+                    .and_then(|ci| t.cache.get(ci))
                     .expect("a block is read before it is written");
                 copy_for_record(&mut self.buf, c, off);
             }
@@ -272,10 +276,8 @@ impl World<'_> {
                 // before-image, moved, not copied; the written block takes its place
                 // (or, when the write fails, a copy of it: `refill_cache`).
                 Granularity::Block => {
-                    let (_, c) = t
-                        .cache
-                        .iter_mut()
-                        .find(|(b, _)| *b == block)
+                    let (_, c) = cached
+                        .and_then(|ci| t.cache.get_mut(ci))
                         .expect("a block is read before it is written");
                     std::mem::take(c)
                 }
@@ -347,7 +349,7 @@ impl World<'_> {
         }
         let t = &mut self.txns[att as usize];
         if gran == Granularity::Block {
-            if let Some((_, c)) = t.cache.iter_mut().find(|(b, _)| *b == block) {
+            if let Some((_, c)) = cached.and_then(|ci| t.cache.get_mut(ci)) {
                 if c.is_empty() {
                     // Its old copy went to the before-image: the written block (`buf`)
                     // is the attempt's copy now, and a spare buffer the scratch one.
