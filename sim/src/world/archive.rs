@@ -20,15 +20,9 @@ pub(crate) struct ArchiveCopy {
     /// The extents read and sent: `next` is a block number (dense) or an index into
     /// `data` (hole-aware).
     pub pipe: ExtentCopy,
-    /// The extents' reads are the archive's ([`Device::backup_a_copied`] at the end):
-    /// true without injected faults. With them the engine streams VLUN A again at the
-    /// end ([`Device::backup_a_sparse`]), where the backup's faults are drawn.
-    ///
-    /// [`Device::backup_a_copied`]: engine::Device::backup_a_copied
-    /// [`Device::backup_a_sparse`]: engine::Device::backup_a_sparse
-    pub read_once: bool,
-    /// With `read_once` and an oracle: the archive as the extents' reads send it
-    /// ([`StreamedImage`]; its holes hold the initial content).
+    /// When the copy reads VLUN A once ([`World::archive_read_once`]) and the run has
+    /// an oracle: the archive as the extents' reads send it ([`StreamedImage`]; its
+    /// holes hold the initial content).
     pub received: Option<StreamedImage>,
 }
 
@@ -42,6 +36,29 @@ impl World<'_> {
         at
     }
 
+    /// Whether the extents' reads are the archive's ([`Device::backup_a_copied`] at
+    /// the end): without injected faults, fixed for the run. With them the engine
+    /// streams VLUN A again at the end ([`Device::backup_a_sparse`]), where the
+    /// backup's faults are drawn.
+    ///
+    /// [`Device::backup_a_copied`]: engine::Device::backup_a_copied
+    /// [`Device::backup_a_sparse`]: engine::Device::backup_a_sparse
+    fn archive_read_once(&self) -> bool {
+        self.faults.is_none()
+    }
+
+    /// The oracle's image of the archive, empty: compared with VLUN A as declared as
+    /// its blocks come, unless the record is kept (the record holds the archive
+    /// whole, so it is built whole).
+    fn archive_received(&self) -> StreamedImage {
+        let expected = self
+            .oracle
+            .as_ref()
+            .filter(|o| o.kept.is_none())
+            .and_then(|o| o.judge.declared());
+        StreamedImage::new(self.layout.image_bytes() as u64, expected)
+    }
+
     /// A was declared consistent: start copying it, one extent at a time.
     pub(super) fn start_archive(&mut self) {
         if self.a_abandoned {
@@ -51,17 +68,11 @@ impl World<'_> {
         let total = data
             .as_ref()
             .map_or(self.layout.volume_blocks, |d| d.len() as u64);
-        let read_once = self.faults.is_none();
-        let received = self.oracle.as_ref().filter(|_| read_once).map(|o| {
-            // Compared with VLUN A as declared as it comes (a kept record holds it
-            // whole).
-            let expected = o.kept.is_none().then(|| o.judge.declared()).flatten();
-            StreamedImage::new(self.layout.image_bytes() as u64, expected)
-        });
+        let received =
+            (self.oracle.is_some() && self.archive_read_once()).then(|| self.archive_received());
         self.archive_copy = Some(ArchiveCopy {
             data,
             pipe: ExtentCopy::new(total, 0),
-            read_once,
             received,
         });
         self.q.schedule_in(0, Ev::ArchiveRead);
@@ -176,8 +187,9 @@ impl World<'_> {
         if self.archive_copy.is_none() {
             return Ok(()); // the backup was abandoned meanwhile
         }
+        let read_once = self.archive_read_once();
         let copy = self.archive_copy.as_mut().expect("checked");
-        if copy.read_once {
+        if read_once {
             // The list of blocks holding data is done with (the stream below takes it
             // too).
             copy.data = None;
@@ -189,13 +201,7 @@ impl World<'_> {
         let data = copy.data.take();
         let volume = self.layout.volume_blocks;
         let initial = self.oracle.as_ref().map(|o| o.judge.initial().clone());
-        // Compared with VLUN A as declared as it comes (a kept record holds it whole).
-        let expected = self
-            .oracle
-            .as_ref()
-            .filter(|o| o.kept.is_none())
-            .and_then(|o| o.judge.declared());
-        let mut archive = StreamedImage::new(self.layout.image_bytes() as u64, expected);
+        let mut archive = self.archive_received();
         let mut target = Target {
             archive: initial.as_ref().map(|initial| Sink {
                 image: &mut archive,

@@ -605,15 +605,18 @@ impl<'a> World<'a> {
         }
     }
 
-    /// Runs to the end: every arrival served, the backup done, the queue empty.
-    /// Runs to the end; `progress` (when given) is called every [`crate::PROGRESS_EVENTS`]
-    /// events with the events fired and the virtual time, between two events (a safe
-    /// point: no event half-fired); when it breaks, the run stops there with
-    /// [`SimError::Interrupted`].
-    pub(crate) fn run(
-        &mut self,
-        mut progress: Option<crate::ProgressFn<'_>>,
-    ) -> Result<(), SimError> {
+    /// Runs to the end: every arrival served, the backup done, the queue empty, then
+    /// the end judged ([`World::finish_run`]). `progress` (when given) is called every
+    /// [`crate::PROGRESS_EVENTS`] events with the events fired and the virtual time,
+    /// between two events (a safe point: no event half-fired); when it breaks, the run
+    /// stops there with [`SimError::Interrupted`].
+    pub(crate) fn run(&mut self, progress: Option<crate::ProgressFn<'_>>) -> Result<(), SimError> {
+        self.fire_all(progress)?;
+        self.finish_run()
+    }
+
+    /// [`World::run`] up to its end: every event fired, until the queue is empty.
+    fn fire_all(&mut self, mut progress: Option<crate::ProgressFn<'_>>) -> Result<(), SimError> {
         for (t, client) in self.workload.start() {
             self.q.schedule_at(t, Ev::Arrive { client });
         }
@@ -654,7 +657,7 @@ impl<'a> World<'a> {
                 }
             }
         }
-        self.finish_run()
+        Ok(())
     }
 
     pub(super) fn fire(&mut self, ev: Ev) -> Result<(), SimError> {
