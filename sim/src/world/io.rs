@@ -563,6 +563,7 @@ fn value_at(data: &[u8], off: usize) -> i64 {
 /// `src`. A one-record block's (`off` 0, at most 16 bytes held) is moved as one
 /// 16-byte word, without a call to the library's copy, and is 16 bytes long (the same
 /// block: leading bytes stand for the whole block, zeros after them).
+#[inline]
 fn copy_for_record(buf: &mut Vec<u8>, src: &[u8], off: usize) {
     const W: usize = RECORD_HEADER_BYTES;
     buf.clear();
