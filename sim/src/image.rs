@@ -384,6 +384,25 @@ impl Image {
         self.blocks.iter().map(|(b, d)| (*b, d.as_slice()))
     }
 
+    /// Takes the image apart from its last held block down to its first: `f` is
+    /// called with each held block, its bytes (up to its last non-zero one) and the
+    /// held block before it (`None` for the first), descending. The memory of every
+    /// `batch` blocks (at least one) is given back before the next are taken, so the
+    /// image shrinks as the caller's result grows.
+    pub(crate) fn consume_rev(mut self, batch: usize, mut f: impl FnMut(u64, &[u8], Option<u64>)) {
+        let batch = batch.max(1);
+        while !self.blocks.is_empty() {
+            let keep = self.blocks.len().saturating_sub(batch);
+            for j in (keep..self.blocks.len()).rev() {
+                let prev = j.checked_sub(1).map(|i| self.blocks[i].0);
+                let (b, d) = &self.blocks[j];
+                f(*b, d.as_slice(), prev);
+            }
+            self.blocks.truncate(keep);
+            self.blocks.shrink_to_fit();
+        }
+    }
+
     /// Block `block`'s held bytes (up to its last non-zero one) if it differs from
     /// the initial one.
     pub fn get(&self, block: u64) -> Option<&[u8]> {

@@ -1047,7 +1047,13 @@ impl<'a> Judge<'a> {
                     }
                 }
                 self.judge_sum("the VLUN A image", image.len_bytes(), image.held());
-                self.declared = Some(Arc::new(PackedImage::pack(&image)));
+                // The image itself is not held whole beside its packed form when this
+                // is its one holder.
+                let packed = match Arc::try_unwrap(image) {
+                    Ok(image) => PackedImage::pack_owned(image),
+                    Err(image) => PackedImage::pack(&image),
+                };
+                self.declared = Some(Arc::new(packed));
                 self.retired = false;
             }
             Event::Archive { .. } => {

@@ -15,6 +15,10 @@
 
 use crate::image::Image;
 
+/// Held blocks [`PackedImage::pack_owned`] takes from an image between two
+/// givings back of its memory (2 MiB of an image's entries).
+const CONSUMED_BLOCKS_BATCH: usize = 1 << 16;
+
 /// An image packed (see the module doc).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackedImage {
@@ -83,6 +87,37 @@ impl PackedImage {
         PackedImage {
             len_bytes: image.len_bytes(),
             held_blocks: image.held_blocks(),
+            bytes: bytes.into_boxed_slice(),
+        }
+    }
+
+    /// `image` packed, as [`PackedImage::pack`] packs it, the image's memory given
+    /// back as the packed bytes are written ([`Image::consume_rev`]: the bytes of the
+    /// blocks from the last down, each block's reversed, then the whole reversed in
+    /// place), so the two are not held whole at once.
+    pub fn pack_owned(image: Image) -> Self {
+        let len: usize = image
+            .held()
+            .scan(0u64, |next_block, (block, data)| {
+                let n = leb_len(block - *next_block) + leb_len(data.len() as u64) + data.len();
+                *next_block = block + 1;
+                Some(n)
+            })
+            .sum();
+        let (len_bytes, held_blocks) = (image.len_bytes(), image.held_blocks());
+        let mut bytes = Vec::with_capacity(len);
+        let mut record = Vec::new();
+        image.consume_rev(CONSUMED_BLOCKS_BATCH, |block, data, prev| {
+            record.clear();
+            put_leb(&mut record, block - prev.map_or(0, |p| p + 1));
+            put_leb(&mut record, data.len() as u64);
+            record.extend_from_slice(data);
+            bytes.extend(record.iter().rev());
+        });
+        bytes.reverse();
+        PackedImage {
+            len_bytes,
+            held_blocks,
             bytes: bytes.into_boxed_slice(),
         }
     }
@@ -205,5 +240,64 @@ mod tests {
         let empty = PackedImage::pack(&Image::unchanged(l.image_bytes() as u64));
         assert_eq!((empty.held_blocks(), empty.packed_bytes()), (0, 0));
         assert!(empty.next(Cursor::default()).is_none());
+        assert_eq!(
+            PackedImage::pack_owned(Image::unchanged(l.image_bytes() as u64)),
+            empty
+        );
+        assert_eq!(PackedImage::pack_owned(image.clone()), packed);
+    }
+
+    /// Taken apart as it is packed, an image packs to the same bytes as when read:
+    /// random images of more held blocks than a batch (short and long contents, gaps
+    /// from 0 to several LEB128 bytes, block 0 held or not), and the image's walk from
+    /// its last block down names each block's predecessor.
+    #[test]
+    fn an_image_taken_apart_packs_as_when_read() {
+        use rand::{Rng, SeedableRng};
+        let l = Layout {
+            block_size: 64,
+            volume_blocks: 1 << 40,
+            record_size: 64,
+        };
+        let initial = Initial::Pattern(InitialValues {
+            value: 0,
+            records: 0,
+        });
+        let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        for n in [
+            1usize,
+            2,
+            CONSUMED_BLOCKS_BATCH - 1,
+            CONSUMED_BLOCKS_BATCH + 3,
+        ] {
+            let mut image = Image::unchanged(l.image_bytes() as u64);
+            let mut b = u64::from(r.random_bool(0.5));
+            let mut block = vec![0u8; l.block_size];
+            let mut blocks = Vec::new();
+            for _ in 0..n {
+                block.fill(0);
+                let len = r.random_range(1..=l.block_size);
+                block[..len]
+                    .iter_mut()
+                    .for_each(|x| *x = r.random_range(1..=255));
+                image.set_block(&l, &initial, b, &block);
+                blocks.push(b);
+                b += 1 + [0, 1, 200, 1 << 20][r.random_range(0..4)];
+            }
+            assert_eq!(image.held_blocks(), n);
+            let packed = PackedImage::pack(&image);
+            let mut walked = Vec::new();
+            image
+                .clone()
+                .consume_rev(7, |b, _, prev| walked.push((b, prev)));
+            walked.reverse();
+            let want: Vec<(u64, Option<u64>)> = blocks
+                .iter()
+                .enumerate()
+                .map(|(i, &b)| (b, i.checked_sub(1).map(|j| blocks[j])))
+                .collect();
+            assert_eq!(walked, want);
+            assert_eq!(PackedImage::pack_owned(image), packed, "{n} blocks");
+        }
     }
 }
