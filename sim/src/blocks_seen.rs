@@ -103,7 +103,7 @@ unsafe impl Zeroable for Entry {}
 /// of 0.7 to 0.875).
 pub const BLOCK_BYTES_PER_BLOCK: u64 = 26;
 
-/// Bytes a block's entry costs in the shared form ([`BlocksSeen::sharing`]), the
+/// Bytes a block's entry costs in the shared form (`BlocksSeen::sharing`), the
 /// record's replay included, with the table's spare room (a 16-byte slot at a load
 /// of 0.7 to 0.875), its side map aside.
 pub const SHARED_BYTES_PER_BLOCK: u64 = 21;

@@ -92,7 +92,7 @@ impl PackedImage {
     }
 
     /// `image` packed, as [`PackedImage::pack`] packs it, the image's memory given
-    /// back as the packed bytes are written ([`Image::consume_rev`]: the bytes of the
+    /// back as the packed bytes are written (`Image::consume_rev`: the bytes of the
     /// blocks from the last down, each block's reversed, then the whole reversed in
     /// place), so the two are not held whole at once.
     pub fn pack_owned(image: Image) -> Self {

@@ -271,8 +271,8 @@ impl RecordImage {
     }
 
     /// Record `r` now holds `value`, written by attempt `txn`. A shared table keeps
-    /// its slots' other bits; a value it cannot hold ([`SLOT_VALUE_BITS`]) turns it
-    /// into a table of its own first ([`RecordImage::unshare`]: its other user gives
+    /// its slots' other bits; a value it cannot hold (48 bits: `SLOT_VALUE_BITS`) turns
+    /// it into a table of its own first (`RecordImage::unshare`: its other user gives
     /// up its slots before, as `BlocksSeen::set_record` does).
     pub fn set(&mut self, r: u64, value: i64, txn: TxnId) {
         let value = halves(value as u64);
