@@ -231,11 +231,18 @@ pub fn load_trace(path: &Path, src: &str, prefix: &str, s: &mut Scenario) -> Res
     })
 }
 
-/// The simulator's verdict on `s` (`Scenario::validate`), located in the file: its
-/// error names a dotted key (below `prefix`, `scenario.` in a sweep file) whose line
-/// the locator finds.
-pub fn check_scenario(path: &Path, src: &str, prefix: &str, s: &Scenario) -> Result<(), FileError> {
-    match s.validate() {
+/// The simulator's verdict on `s` run under each of `policies`
+/// (`Scenario::validate_for`: what they copy and hold, not what other policies
+/// would), located in the file: its error names a dotted key (below `prefix`,
+/// `scenario.` in a sweep file) whose line the locator finds.
+pub fn check_scenario(
+    path: &Path,
+    src: &str,
+    prefix: &str,
+    s: &Scenario,
+    policies: &[sim::Policy],
+) -> Result<(), FileError> {
+    match s.validate_for(policies) {
         Ok(_) => Ok(()),
         Err(SimError::Config { key, message }) => Err(FileError::key(
             path,

@@ -122,7 +122,7 @@ pub fn load_run_file(path: &Path) -> Result<RunFile, FileError> {
         }
         None => default_policies(),
     };
-    check_scenario(path, &src, "", &scenario)?;
+    check_scenario(path, &src, "", &scenario, &policies)?;
     Ok(RunFile {
         policies,
         seed: keys.seed.map(|s| s.into_inner()),

@@ -114,3 +114,87 @@ fn the_archive_and_the_copy_to_b_prime_count_together() {
         "the archive copy ran"
     );
 }
+
+/// 1 TiB of 4 KiB blocks, ten transactions, a dense archive copy and a copy to B':
+/// 2^29 blocks for a policy that backs up. `policies` is line 1, `[limits]` line 9.
+fn tib_dense(policies: &str) -> String {
+    format!(
+        "policies = [{policies}]\n\
+         [workload]\nkind = \"generated\"\nrecords = 268435456\ntransactions = 10\n\
+         [geometry]\nblock_size_bytes = 4096\nrecords_per_block = 1\n\
+         [limits]\nvolume_bytes_max = 1099511627776\n\
+         [detach]\n"
+    )
+}
+
+/// `none` makes no copy: a run listing only it is not refused for copies any other
+/// policy would make, and exits as any run does (0: every invariant it claims held).
+#[test]
+fn a_run_of_none_alone_makes_no_copy_and_is_not_refused_for_copies() {
+    let (tmp, _f, o) = run_file(&tib_dense("\"none\""));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let rows = csv_rows(&tmp.path().join("o"), "summary.csv");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["policy"], "none");
+    assert_eq!(num(&rows[0], "committed"), 10.0);
+}
+
+/// Beside a policy that backs up, the copies are counted for it and the run is refused
+/// before it starts (exit 2, nothing written), naming the policies that copy, not
+/// `none`; with two such policies the message names both.
+#[test]
+fn a_run_of_none_and_a_backup_policy_is_refused_naming_the_policies_that_copy() {
+    let (tmp, f, o) = run_file(&tib_dense("\"none\", \"cow\""));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            &format!("{f}:9: key `limits.archive_blocks_max`: policy `cow` of the run makes a dense archive copy"),
+            "and the copy of VLUN B to B'",
+            "536870912 blocks (2.00 TiB) over 1 backup cycle(s) per run",
+            "more than limits.archive_blocks_max = 16777216",
+            "archive.sparse = true",
+            "remove [detach]",
+            "(policy `none`, no backup, makes no copy)",
+        ],
+    );
+    assert!(!stderr(&o).contains("`none` of the run"), "{}", stderr(&o));
+    assert!(!tmp.path().join("o").exists(), "nothing written");
+    let (_tmp, f, o) = run_file(&tib_dense("\"quiesce\", \"none\", \"cow\""));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[&format!(
+            "{f}:9: key `limits.archive_blocks_max`: policies `quiesce`, `cow` of the run each make"
+        )],
+    );
+}
+
+/// A sweep is refused for the copies of its policies that back up, and a sweep of
+/// `none` alone is not.
+#[test]
+fn a_sweep_counts_the_copies_of_its_policies_that_back_up() {
+    let sweep = |policies: &str| {
+        format!(
+            "title = \"t\"\npolicies = [{policies}]\nseeds = [1]\n\
+             x = \"workload.transactions\"\n\
+             [[axis]]\nkey = \"workload.transactions\"\nvalues = [10]\n\
+             [scenario.workload]\nkind = \"generated\"\nrecords = 268435456\n\
+             [scenario.geometry]\nblock_size_bytes = 4096\nrecords_per_block = 1\n\
+             [scenario.limits]\nvolume_bytes_max = 1099511627776\n"
+        )
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(tmp.path(), "none.toml", &sweep("\"none\""));
+    ok(&owm(&["sweep", &f, "--out", &s(&tmp.path().join("n"))]));
+    let f = write(tmp.path(), "cow.toml", &sweep("\"none\", \"cow\""));
+    let o = owm(&["sweep", &f, "--out", &s(&tmp.path().join("c"))]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            "key `scenario.limits.archive_blocks_max`",
+            "policy `cow` of the run makes a dense archive copy (archive.sparse = false)",
+        ],
+    );
+}

@@ -80,6 +80,7 @@ use engine::SparseStore;
 use crate::cost::TxnTimeline;
 use crate::history::Layout;
 use crate::locks::{DENSE_LOCKS_MAX, LOCK_BYTES};
+use crate::policy::Policy;
 use crate::scenario::{Granularity, Scenario};
 use crate::workload::WorkloadConfig;
 
@@ -213,9 +214,17 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
-/// The estimated footprint of running `scenario` (with volume `layout`), under any
-/// policy (each keeps two images of the same bound).
-pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
+/// The estimated footprint of running `scenario` (with volume `layout`) under each of
+/// `policies` in turn: the largest of theirs. Every policy that backs up
+/// ([`Policy::backs_up`]) keeps two images of the same bound and is estimated alike;
+/// `none` alone ([`Policy::None`]) builds one image, the entry index and no table,
+/// and holds no image of VLUN A or B' for the judge, so those parts are left out.
+pub fn estimate(scenario: &Scenario, layout: &Layout, policies: &[Policy]) -> Footprint {
+    let backs_up = policies.iter().any(|p| p.backs_up());
+    // Images on the simulated disk: two under a backup policy (the volume on both,
+    // mirroring, or the volume and the data area), one under `none` (its data area is
+    // empty, never split into).
+    let images: u64 = if backs_up { 2 } else { 1 };
     let (transactions, accesses) = scenario.workload.size();
     let block = layout.block_size as u64;
     let volume = layout.volume_blocks;
@@ -241,10 +250,11 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
         .saturating_add(RECORD_VALUE_BYTES + stamp_bytes)
         .min(block);
     // Two images: the volume on both (mirroring), or the volume on one and the data
-    // area on the other (logging, copy-on-write); each holds at most the blocks written.
+    // area on the other (logging, copy-on-write); each holds at most the blocks
+    // written. `none`: the volume's image alone.
     let images_bytes = written_blocks
         .saturating_mul(SparseStore::held_block_bytes(content_bytes))
-        .saturating_mul(2);
+        .saturating_mul(images);
     let locks = match scenario.locking.granularity {
         Granularity::Record => layout.records(),
         Granularity::Block => volume,
@@ -272,10 +282,14 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
             };
         let replays = replay_bytes(layout, writes);
         // VLUN A's blocks: those written before the request when the load's timing
-        // tells it, else every block written.
-        let a_blocks = before_request.unwrap_or(written_blocks).min(written_blocks);
+        // tells it, else every block written. `none` declares no VLUN A.
+        let a_blocks = if backs_up {
+            before_request.unwrap_or(written_blocks).min(written_blocks)
+        } else {
+            0
+        };
         let mut images = a_blocks.saturating_mul(held).saturating_mul(HISTORY_IMAGES);
-        if scenario.detach.is_some() {
+        if backs_up && scenario.detach.is_some() {
             // B' as the copy wrote it and VLUN B when it ended (`Event::BPrime`),
             // each holding every block written.
             images = images.saturating_add(
@@ -302,9 +316,13 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
         0
     };
     // Entry index and lookup table (logging, copy-on-write): dense, 4 bytes per volume
-    // block each, or by entries on a large volume.
+    // block each, or by entries on a large volume. `none` never splits: the dense
+    // index alone, no table (made at the split), no entries.
     let mut engine_bytes = if volume <= engine::table::DENSE_BLOCKS_MAX {
-        volume.saturating_mul(ENTRY_INDEX_BYTES_PER_BLOCK + TABLE_BYTES_PER_BLOCK)
+        let table = if backs_up { TABLE_BYTES_PER_BLOCK } else { 0 };
+        volume.saturating_mul(ENTRY_INDEX_BYTES_PER_BLOCK + table)
+    } else if !backs_up {
+        0
     } else {
         let after = writes.saturating_sub(before_request.unwrap_or(0));
         after
@@ -313,12 +331,13 @@ pub fn estimate(scenario: &Scenario, layout: &Layout) -> Footprint {
     };
     if scenario.device.integrity {
         // Two images of at most the volume's blocks each (the data area is the
-        // volume's size): checksums in memory, and the checksum areas on the disk.
-        let data_blocks = volume.saturating_mul(2);
+        // volume's size; `none`: the volume's alone): checksums in memory, and the
+        // checksum areas on the disk.
+        let data_blocks = volume.saturating_mul(images);
         let mut mirrored = engine::DeviceConfig::new(engine::Variant::WriteMirroring);
         mirrored.integrity = true;
         let (with_sums, _) = mirrored.image_blocks(layout.block_size, volume, 0);
-        let area_blocks = 2 * with_sums.saturating_sub(volume);
+        let area_blocks = images * with_sums.saturating_sub(volume);
         engine_bytes = engine_bytes
             .saturating_add(data_blocks.saturating_mul(SUM_BYTES_IN_MEMORY))
             .saturating_add(area_blocks.saturating_mul(SparseStore::held_block_bytes(block)));
@@ -383,6 +402,9 @@ mod tests {
     use super::*;
     use crate::workload::GeneratedConfig;
 
+    /// Every backup policy: the estimate of a file naming none.
+    const ANY: &[Policy] = &Policy::ALL;
+
     fn generated(transactions: u64) -> Scenario {
         Scenario::with_workload(WorkloadConfig::Generated(GeneratedConfig {
             transactions,
@@ -402,7 +424,7 @@ mod tests {
         let mut many = one.clone();
         many.backup.period_ticks = Some(25_000);
         many.backup.cycles = Some(10_000);
-        let (a, b) = (estimate(&one, &layout), estimate(&many, &layout));
+        let (a, b) = (estimate(&one, &layout, ANY), estimate(&many, &layout, ANY));
         assert_eq!(a.cycles_bytes, CYCLE_BYTES);
         assert_eq!(b.cycles_bytes, 10_000 * CYCLE_BYTES);
         assert_eq!(b.total_bytes() - a.total_bytes(), 9_999 * CYCLE_BYTES);
@@ -415,8 +437,8 @@ mod tests {
         let small = generated(1_000);
         let layout = small.layout().unwrap();
         let (a, b) = (
-            estimate(&small, &layout),
-            estimate(&generated(2_000), &layout),
+            estimate(&small, &layout, ANY),
+            estimate(&generated(2_000), &layout, ANY),
         );
         // The parts that depend on transactions double (the volume of 256 records is
         // fully written by both, so the images do not).
@@ -444,7 +466,7 @@ mod tests {
         let mut off = small.clone();
         off.keep_history = false;
         off.keep_timeline = false;
-        let o = estimate(&off, &layout);
+        let o = estimate(&off, &layout, ANY);
         assert_eq!((o.history_bytes, o.timeline_bytes), (0, 0));
         assert_eq!(o.images_bytes, a.images_bytes);
         assert!(o.describe().starts_with("images "));
@@ -452,7 +474,7 @@ mod tests {
         assert_eq!(a.engine_bytes, 8 * layout.volume_blocks);
         let mut checked = small.clone();
         checked.device.integrity = true;
-        let c = estimate(&checked, &layout);
+        let c = estimate(&checked, &layout, ANY);
         assert!(c.engine_bytes >= a.engine_bytes + 16 * layout.volume_blocks);
         assert_eq!(
             c.total_bytes() - c.engine_bytes,
@@ -479,7 +501,7 @@ mod tests {
         s.limits.volume_bytes_max = 1 << 40;
         let layout = s.layout().unwrap();
         assert_eq!(layout.volume_blocks, 1 << 28);
-        let f = estimate(&s, &layout);
+        let f = estimate(&s, &layout, ANY);
         // 1-8 accesses, half writes: 2.25 writes per transaction, each a record (an
         // 8-byte value and a 3-byte stamp) inside its table slot, on two images.
         let written = 22_500_000;
@@ -493,7 +515,7 @@ mod tests {
         assert_eq!(f.locks_bytes, ATTEMPTS_IN_FLIGHT * 8 * LOCK_BYTES);
         // The timeline is streamed: the diagram's bars and trace.csv's reorder buffer.
         s.keep_timeline = true;
-        let t = estimate(&s, &layout);
+        let t = estimate(&s, &layout, ANY);
         assert_eq!(
             t.timeline_bytes,
             (DIAGRAM_ATTEMPTS_MAX + ATTEMPTS_IN_FLIGHT) * size_of::<TxnTimeline>() as u64
@@ -502,7 +524,7 @@ mod tests {
         // in one image, not every block written, and each block written in one slot
         // for its entry and its record's replay.
         s.keep_history = true;
-        let h = estimate(&s, &layout);
+        let h = estimate(&s, &layout, ANY);
         let a_blocks = written / 2;
         assert_eq!(
             h.history_bytes,
@@ -525,7 +547,7 @@ mod tests {
             },
             ..GeneratedConfig::default()
         });
-        let h = estimate(&s, &layout);
+        let h = estimate(&s, &layout, ANY);
         let blocks = (1u64 << 24) * 9 / 4;
         assert_eq!(
             h.images_bytes,
@@ -536,7 +558,7 @@ mod tests {
         let small = generated(1_000);
         let small_layout = small.layout().unwrap();
         assert_eq!(
-            estimate(&small, &small_layout).engine_bytes,
+            estimate(&small, &small_layout, ANY).engine_bytes,
             8 * small_layout.volume_blocks
         );
     }
@@ -558,7 +580,7 @@ mod tests {
             5_000.min(l4.records()) * crate::record_image::RECORD_IMAGE_BYTES_PER_RECORD
         );
         assert!(replay_bytes(&l4, 5_000) > 0);
-        let (e1, e4) = (estimate(&one, &l1), estimate(&four, &l4));
+        let (e1, e4) = (estimate(&one, &l1, ANY), estimate(&four, &l4, ANY));
         assert!(e1.history_bytes > 0 && e4.history_bytes > 0);
     }
 
@@ -570,7 +592,10 @@ mod tests {
         let layout = plain.layout().unwrap();
         let mut detached = plain.clone();
         detached.detach = Some(crate::ArchiveConfig::default());
-        let (a, b) = (estimate(&plain, &layout), estimate(&detached, &layout));
+        let (a, b) = (
+            estimate(&plain, &layout, ANY),
+            estimate(&detached, &layout, ANY),
+        );
         assert!(plain.keep_history);
         // Every block is written (1,000 transactions on 256 blocks): two images of the
         // whole volume.
@@ -587,7 +612,10 @@ mod tests {
         off.keep_history = false;
         let mut plain_off = plain.clone();
         plain_off.keep_history = false;
-        assert_eq!(estimate(&off, &layout), estimate(&plain_off, &layout));
+        assert_eq!(
+            estimate(&off, &layout, ANY),
+            estimate(&plain_off, &layout, ANY)
+        );
     }
 
     /// A dense lock table costs its holders and the queues of the locks in use, not a
@@ -602,7 +630,7 @@ mod tests {
         };
         assert!(locks <= DENSE_LOCKS_MAX as u64);
         let (_, accesses) = s.workload.size();
-        let f = estimate(&s, &layout);
+        let f = estimate(&s, &layout, ANY);
         let in_use = (1_000 * accesses).min(locks);
         assert_eq!(f.locks_bytes, 4 * locks + in_use * LOCK_BYTES);
         let mut big = generated(10);
@@ -610,11 +638,71 @@ mod tests {
             g.records = 1 << 19;
         }
         let big_layout = big.layout().unwrap();
-        let b = estimate(&big, &big_layout);
+        let b = estimate(&big, &big_layout, ANY);
         assert!(
             b.locks_bytes < big_layout.records() * LOCK_BYTES / 8,
             "{b:?}"
         );
+    }
+
+    /// `none` alone builds the volume's image, not a data area's, no lookup table and
+    /// no entries (it never splits), and the judge holds no VLUN A or B' for it: those
+    /// parts are left out; the rest is the same. Beside any backup policy the estimate
+    /// is that policy's.
+    #[test]
+    fn none_alone_is_estimated_without_what_only_a_backup_builds() {
+        let mut s = generated(1_000);
+        s.detach = Some(crate::ArchiveConfig::default());
+        let layout = s.layout().unwrap();
+        let any = estimate(&s, &layout, ANY);
+        let none = estimate(&s, &layout, &[Policy::None]);
+        assert_eq!(none.images_bytes * 2, any.images_bytes);
+        assert_eq!(
+            none.engine_bytes,
+            layout.volume_blocks * ENTRY_INDEX_BYTES_PER_BLOCK
+        );
+        assert!(none.history_bytes < any.history_bytes, "{none:?} {any:?}");
+        let mut plain = s.clone();
+        plain.detach = None;
+        let mut off = plain.clone();
+        off.keep_history = false;
+        // What the judge holds for the live volume alone (no VLUN A, no B').
+        let live = estimate(&plain, &layout, &[Policy::None]).history_bytes;
+        assert_eq!(none.history_bytes, live);
+        assert!(live > 0);
+        assert_eq!(estimate(&off, &layout, &[Policy::None]).history_bytes, 0);
+        for part in [
+            |f: &Footprint| f.locks_bytes,
+            |f: &Footprint| f.timeline_bytes,
+            |f: &Footprint| f.samples_bytes,
+            |f: &Footprint| f.cycles_bytes,
+        ] {
+            assert_eq!(part(&none), part(&any));
+        }
+        assert_eq!(estimate(&s, &layout, &[Policy::None, Policy::Quiesce]), any);
+        // In integrity mode one image's checksums, not two.
+        let mut checked = plain.clone();
+        checked.device.integrity = true;
+        let (n, a) = (
+            estimate(&checked, &layout, &[Policy::None]),
+            estimate(&checked, &layout, ANY),
+        );
+        let sums = |f: &Footprint, unchecked: &Footprint| f.engine_bytes - unchecked.engine_bytes;
+        let (n0, a0) = (
+            estimate(&plain, &layout, &[Policy::None]),
+            estimate(&plain, &layout, ANY),
+        );
+        assert_eq!(2 * sums(&n, &n0), sums(&a, &a0));
+        // A large volume's sparse tables hold entries made after a split: none.
+        let mut big = generated(1_000);
+        if let WorkloadConfig::Generated(g) = &mut big.workload {
+            g.records = 1 << 24;
+        }
+        big.geometry.records_per_block = 1;
+        let big_layout = big.layout().unwrap();
+        assert!(big_layout.volume_blocks > engine::table::DENSE_BLOCKS_MAX);
+        assert_eq!(estimate(&big, &big_layout, &[Policy::None]).engine_bytes, 0);
+        assert!(estimate(&big, &big_layout, ANY).engine_bytes > 0);
     }
 
     /// A held block whose content fits inside its table entry.

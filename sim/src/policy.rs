@@ -113,6 +113,20 @@ impl Policy {
     pub fn is_owm(self) -> bool {
         matches!(self, Policy::Owm(_))
     }
+
+    /// Whether a run under this policy backs up: splits the volume at its requests,
+    /// copies VLUN A to the archive and, under `[detach]`, VLUN B to B'. Every policy
+    /// but [`Policy::None`], whose run never splits and makes no copy.
+    pub fn backs_up(self) -> bool {
+        self != Policy::None
+    }
+
+    /// Whether a run under this policy builds a data area and a lookup table: it backs
+    /// up and its engine variant (`baseline` for quiesce and crash-consistent,
+    /// [`Policy::engine_variant`]) keeps one (logging, copy-on-write; a mirror does not).
+    pub fn has_data_area(self, baseline: Variant) -> bool {
+        self.backs_up() && self.engine_variant(baseline).table_image().is_some()
+    }
 }
 
 impl fmt::Display for Policy {
@@ -187,5 +201,17 @@ mod tests {
         assert!(!Policy::Quiesce.claims(Invariant::NonDisruption));
         assert!(!Policy::None.claims(Invariant::BackupFaithful));
         assert!(!Policy::None.claims(Invariant::BPrimeFaithful));
+    }
+
+    #[test]
+    fn only_none_makes_no_copy_and_only_a_table_variant_has_a_data_area() {
+        assert!(!Policy::None.backs_up());
+        assert!(Policy::ALL.iter().all(|p| p.backs_up()));
+        let m = Variant::WriteMirroring;
+        assert!(!Policy::None.has_data_area(Variant::CopyOnWrite));
+        assert!(!Policy::Owm(m).has_data_area(Variant::CopyOnWrite));
+        assert!(!Policy::Quiesce.has_data_area(m));
+        assert!(Policy::Quiesce.has_data_area(Variant::WriteLogging));
+        assert!(Policy::Owm(Variant::CopyOnWrite).has_data_area(m));
     }
 }

@@ -11,6 +11,7 @@ use crate::device_model::DeviceModelConfig;
 use crate::error::SimError;
 use crate::faults::FaultsConfig;
 use crate::history::Layout;
+use crate::policy::Policy;
 use crate::workload::WorkloadConfig;
 
 /// One scenario: everything but the policy and the seed.
@@ -85,11 +86,23 @@ impl Scenario {
         }
     }
 
-    /// Checks everything a run relies on and returns the volume layout; a bad
-    /// scenario is a [`SimError::Config`] naming the dotted key at fault, never a panic.
-    /// [`crate::run`] calls it; the checks are in `validate.rs`.
+    /// Checks everything a run under any backup policy ([`Policy::ALL`], what a file
+    /// naming no policies runs) relies on and returns the volume layout:
+    /// [`Scenario::validate_for`] of them all.
     pub fn validate(&self) -> Result<Layout, SimError> {
-        crate::validate::scenario(self)
+        self.validate_for(&Policy::ALL)
+    }
+
+    /// Checks everything runs of `policies` rely on and returns the volume layout; a
+    /// bad scenario is a [`SimError::Config`] naming the dotted key at fault, never a
+    /// panic. The bounds on what a run builds or copies count only what these policies
+    /// build or copy: `limits.archive_blocks_max` only the copies of the policies that
+    /// back up ([`Policy::backs_up`]), `limits.memory_bytes_max` the estimate for these
+    /// policies ([`crate::footprint::estimate`]); `policies = [none]` alone makes no
+    /// copy and keeps one image. [`crate::run`] calls it with its one policy; the
+    /// checks are in `validate.rs`.
+    pub fn validate_for(&self, policies: &[Policy]) -> Result<Layout, SimError> {
+        crate::validate::scenario(self, policies)
     }
 
     /// The volume layout the workload needs: enough blocks for its records (a

@@ -7,6 +7,7 @@
 use crate::error::SimError;
 use crate::faults::{FaultsConfig, CRASHES_MAX};
 use crate::history::{Layout, RECORD_HEADER_BYTES};
+use crate::policy::Policy;
 use crate::scenario::{Discipline, Scenario, FIELD_TICKS_MAX};
 use crate::workload::{Arrivals, HotSpot, TraceConfig, WorkloadConfig as W, WriteKind};
 
@@ -29,11 +30,21 @@ fn in_unit(key: &str, x: f64) -> Result<(), SimError> {
 /// cycle: the archive copy when it is dense (`archive.sparse = false`, or hole-aware
 /// under active `[faults]` or `[device] integrity`, where the stores cannot tell which
 /// blocks hold data: `World::touched_blocks`), and the copy of VLUN B to
-/// B' (`[detach]`, always every block). Refused before the run when their blocks, all
-/// cycles together, are more than `limits.archive_blocks_max`, with the count, its
-/// bytes, the virtual time the targets' bandwidths alone would take, and what to
-/// change. A failed archive pass under `[faults]` copies again: the count is a floor.
-fn dense_copies(s: &Scenario, layout: &Layout) -> Result<(), SimError> {
+/// B' (`[detach]`, always every block). Only the policies of `policies` that back up
+/// make them ([`Policy::backs_up`]): runs of `none` alone copy nothing and pass. Refused
+/// before the run when their blocks, all cycles together, are more than
+/// `limits.archive_blocks_max`, with the policies that copy, the count, its bytes, the
+/// virtual time the targets' bandwidths alone would take, and what to change. A failed
+/// archive pass under `[faults]` copies again: the count is a floor.
+fn dense_copies(s: &Scenario, layout: &Layout, policies: &[Policy]) -> Result<(), SimError> {
+    let copying: Vec<String> = policies
+        .iter()
+        .filter(|p| p.backs_up())
+        .map(|p| format!("`{}`", p.as_str()))
+        .collect();
+    if copying.is_empty() {
+        return Ok(());
+    }
     let volume = layout.volume_blocks;
     let block_bytes = layout.block_size as u64;
     // (what, bytes per second, what to change)
@@ -79,13 +90,25 @@ fn dense_copies(s: &Scenario, layout: &Layout) -> Result<(), SimError> {
         .sum();
     let what: Vec<&str> = copies.iter().map(|c| c.0).collect();
     let change: Vec<&str> = copies.iter().map(|c| c.2).collect();
+    let makers = if copying.len() == 1 {
+        "policy"
+    } else {
+        "policies"
+    };
+    let make = if copying.len() == 1 {
+        "makes"
+    } else {
+        "each make"
+    };
     Err(bad(
         "limits.archive_blocks_max",
         format!(
-            "{} read and send every block of the volume, holes included: {} blocks \
-             ({}) over {cycles} backup cycle(s), {seconds:.0} s of virtual time at the \
-             targets' bandwidth alone, more than limits.archive_blocks_max = {}; {}, or \
-             raise `limits.archive_blocks_max`",
+            "{makers} {} of the run {make} {}, reading and sending every block of the \
+             volume, holes included: {} blocks ({}) over {cycles} backup cycle(s) per run, \
+             {seconds:.0} s of virtual time at the targets' bandwidth alone, more than \
+             limits.archive_blocks_max = {}; {}, or raise `limits.archive_blocks_max` \
+             (policy `none`, no backup, makes no copy)",
+            copying.join(", "),
             what.join(" and "),
             blocks,
             crate::footprint::human_bytes(bytes),
@@ -117,8 +140,8 @@ fn ordered(min_key: &str, min: u64, max_key: &str, max: u64) -> Result<(), SimEr
     }
 }
 
-/// Checks `s` and returns the volume layout it needs.
-pub(crate) fn scenario(s: &Scenario) -> Result<Layout, SimError> {
+/// Checks `s` for runs of `policies` and returns the volume layout it needs.
+pub(crate) fn scenario(s: &Scenario, policies: &[Policy]) -> Result<Layout, SimError> {
     in_unit("abort_probability", s.abort_probability)?;
     let layout = layout(s)?;
     at_least("device.channels", u64::from(s.device.channels), 1)?;
@@ -172,7 +195,12 @@ pub(crate) fn scenario(s: &Scenario) -> Result<Layout, SimError> {
         W::Bank(_) => "workload.accounts",
         _ => "workload.records",
     };
-    data_area_size(&s.backup, layout.volume_blocks, records_key)?;
+    if policies
+        .iter()
+        .any(|p| p.has_data_area(s.backup.baseline_variant))
+    {
+        data_area_size(&s.backup, layout.volume_blocks, records_key)?;
+    }
     if layout.image_bytes() as u64 > s.limits.volume_bytes_max {
         return Err(bad(
             "limits.volume_bytes_max",
@@ -183,7 +211,7 @@ pub(crate) fn scenario(s: &Scenario) -> Result<Layout, SimError> {
             ),
         ));
     }
-    let footprint = crate::footprint::estimate(s, &layout);
+    let footprint = crate::footprint::estimate(s, &layout, policies);
     if footprint.total_bytes() > s.limits.memory_bytes_max {
         return Err(SimError::TooLarge {
             estimate_bytes: footprint.total_bytes(),
@@ -242,7 +270,7 @@ pub(crate) fn scenario(s: &Scenario) -> Result<Layout, SimError> {
             ));
         }
     }
-    dense_copies(s, &layout)?;
+    dense_copies(s, &layout, policies)?;
     data_area(&s.backup)?;
     if let Some(&b) = s
         .locking

@@ -245,7 +245,7 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
                 )
             })?;
         config::load_trace(path, src, "scenario.", &mut s)?;
-        if let Err(e) = config::check_scenario(path, src, "scenario.", &s) {
+        if let Err(e) = config::check_scenario(path, src, "scenario.", &s, &spec.policies) {
             // A key an axis sets is reported at that axis, with the value.
             let key = e.key.as_deref().and_then(|k| k.strip_prefix("scenario."));
             let at = spec.axis.iter().position(|a| Some(a.key.as_str()) == key);

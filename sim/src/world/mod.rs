@@ -429,7 +429,7 @@ impl<'a> World<'a> {
         keep_record: bool,
         sink: Option<&'a mut dyn crate::cost::TimelineSink>,
     ) -> Result<Self, SimError> {
-        let layout = scenario.validate()?;
+        let layout = scenario.validate_for(&[policy])?;
         let variant = policy.engine_variant(scenario.backup.baseline_variant);
         // The images on the simulated disk. The image(s) holding the volume start with
         // the initial content (computed per block, never stored); a data-area image

@@ -62,7 +62,7 @@ fn the_1gib_volume_is_sparse_and_fits_with_the_history_on() {
     // The history is judged as the run goes (no event kept): the run fits the memory
     // bound, and the history's part of the estimate is under the images' bound.
     assert!(on.validate().is_ok());
-    let f = sim::footprint::estimate(&on, &layout);
+    let f = sim::footprint::estimate(&on, &layout, &sim::Policy::ALL);
     assert!(
         f.history_bytes > 0 && f.history_bytes < on.limits.memory_bytes_max / 2,
         "{f:?}"

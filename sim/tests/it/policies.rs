@@ -411,3 +411,40 @@ fn unclaimed_invariants_are_observed_not_held_against_the_policy() {
         "both unclaimed invariants observed broken"
     );
 }
+
+/// The checks before a run count what its policies copy: a dense archive copy of
+/// 2^20 blocks is over a bound of 1,000 for every policy that backs up, so
+/// [`Scenario::validate`] (every backup policy) and a run of `cow` refuse it naming
+/// `limits.archive_blocks_max`; `none` makes no copy, so it validates and runs.
+#[test]
+fn a_run_of_none_is_not_refused_for_copies_it_never_makes() {
+    let mut s = Scenario::with_workload(WorkloadConfig::Generated(sim::GeneratedConfig {
+        records: 1 << 20,
+        transactions: 10,
+        ..Default::default()
+    }));
+    s.geometry.records_per_block = 1;
+    s.limits.archive_blocks_max = 1_000;
+    assert!(!s.archive.sparse);
+    let key = |r: Result<sim::Layout, sim::SimError>| match r {
+        Err(sim::SimError::Config { key, message }) => (key, message),
+        other => panic!("{other:?}"),
+    };
+    let (k, m) = key(s.validate());
+    assert_eq!(k, "limits.archive_blocks_max");
+    assert!(m.contains("policies `quiesce`, `crash-consistent`, `mirroring`, `logging`, `cow` of the run each make"), "{m}");
+    let (k, m) = key(s.validate_for(&[Policy::None, Policy::Quiesce]));
+    assert_eq!(k, "limits.archive_blocks_max");
+    assert!(
+        m.starts_with("policy `quiesce` of the run makes a dense archive copy"),
+        "{m}"
+    );
+    let cow = sim::run(&s, Policy::Owm(engine::Variant::CopyOnWrite), 1).map(|_| ());
+    assert!(
+        matches!(cow, Err(sim::SimError::Config { ref key, .. }) if key == "limits.archive_blocks_max"),
+        "{cow:?}"
+    );
+    assert!(s.validate_for(&[Policy::None]).is_ok());
+    let r = sim::run(&s, Policy::None, 1).unwrap().result;
+    assert_eq!(r.costs.committed, 10);
+}
