@@ -142,7 +142,7 @@ const B_CYCLE_END: u32 = 1 << (32 - B_CYCLE_SHIFT);
 /// What a block's shared slot cannot derive from its record or hold in its tag: its
 /// last writer, its latest content's digest (each when held and not derived), the
 /// latest content's last cycle through VLUN B (0: none).
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 struct Side {
     writer: Option<TxnId>,
     digest: Option<u64>,
@@ -221,8 +221,61 @@ impl Shared {
         }
     }
 
-    /// Block `block`'s latest content's marks are now `w`.
-    fn set_marks(&mut self, block: u64, s: &mut Slot, w: Written) {
+    /// Block `block`'s side entry (slot `s`'s), taken out to change: a copy, empty
+    /// when there is none; [`Shared::put_side`] puts it back.
+    #[inline]
+    fn take_side(&self, block: u64, s: &Slot) -> Side {
+        if s.has(HAS_SIDE) {
+            self.side.get(&block).copied().unwrap_or_default()
+        } else {
+            Side::default()
+        }
+    }
+
+    /// Puts back block `block`'s side entry `x`, taken out as `before`
+    /// ([`Shared::take_side`]): dropped when it holds nothing, the slot's
+    /// [`HAS_SIDE`] kept true; untouched when unchanged.
+    #[inline]
+    fn put_side(&mut self, block: u64, s: &mut Slot, before: Side, x: Side) {
+        if x == before {
+            return;
+        }
+        if x.is_empty() {
+            self.side.remove(&block);
+            s.clear(HAS_SIDE);
+        } else {
+            self.side.insert(block, x);
+            s.set(HAS_SIDE);
+        }
+    }
+
+    /// Slot `s`'s latest content's digest, if any, its side entry taken out as `x`
+    /// and the digest of the block holding just its record `derived` (when held).
+    #[inline]
+    fn latest_of(s: &Slot, x: &Side, derived: Option<u64>) -> Option<u64> {
+        if s.has(CONTENT_IS_RECORDS) {
+            derived
+        } else {
+            x.digest
+        }
+    }
+
+    /// Slot `s`'s latest content's marks, its side entry taken out as `x`.
+    #[inline]
+    fn marks_of(s: &Slot, x: &Side) -> Written {
+        Written {
+            via_a: s.has(VIA_A),
+            b_cycle: if s.has(B_BESIDE) {
+                x.b_cycle
+            } else {
+                s.tag() >> B_CYCLE_SHIFT
+            },
+        }
+    }
+
+    /// Slot `s`'s latest content's marks are now `w` (its side entry taken out as `x`).
+    #[inline]
+    fn set_marks(s: &mut Slot, x: &mut Side, w: Written) {
         if w.via_a {
             s.set(VIA_A);
         } else {
@@ -231,53 +284,95 @@ impl Shared {
         s.clear((B_CYCLE_END - 1) << B_CYCLE_SHIFT);
         if w.b_cycle >= B_CYCLE_END {
             s.set(B_BESIDE);
-            self.change_side(block, s, |x| x.b_cycle = w.b_cycle);
+            x.b_cycle = w.b_cycle;
             return;
         }
         s.set(w.b_cycle << B_CYCLE_SHIFT);
         if s.has(B_BESIDE) {
             s.clear(B_BESIDE);
-            self.change_side(block, s, |x| x.b_cycle = 0);
+            x.b_cycle = 0;
         }
     }
 
-    /// Changes block `block`'s side entry (made when absent), then drops it when it
-    /// holds nothing, keeping the slot's [`HAS_SIDE`] true.
-    fn change_side(&mut self, block: u64, s: &mut Slot, f: impl FnOnce(&mut Side)) {
-        let side = self.side.entry(block).or_default();
-        f(side);
-        if side.is_empty() {
-            self.side.remove(&block);
-            s.clear(HAS_SIDE);
-        } else {
-            s.set(HAS_SIDE);
-        }
-    }
-
-    /// Block `block`'s last writer is now `txn`.
-    fn set_writer(&mut self, block: u64, s: &mut Slot, txn: TxnId) {
+    /// Slot `s`'s last writer is now `txn` (its side entry taken out as `x`).
+    #[inline]
+    fn set_writer(s: &mut Slot, x: &mut Side, txn: TxnId) {
         if s.record().is_some_and(|(_, t)| t == txn) {
             s.set(WRITER_IS_RECORDS);
-            if s.has(HAS_SIDE) {
-                self.change_side(block, s, |x| x.writer = None);
-            }
+            x.writer = None;
         } else {
             s.clear(WRITER_IS_RECORDS);
-            self.change_side(block, s, |x| x.writer = Some(txn));
+            x.writer = Some(txn);
         }
     }
 
-    /// Block `block`'s latest content is now `digest` (its marks unchanged).
-    fn set_latest(&mut self, block: u64, s: &mut Slot, digest: u64) {
-        if s.has(HELD) && self.derived(s) == digest {
+    /// Slot `s`'s latest content is now `digest`, its marks unchanged (its side
+    /// entry taken out as `x`, `derived` as for [`Shared::latest_of`]).
+    #[inline]
+    fn set_latest(s: &mut Slot, x: &mut Side, digest: u64, derived: Option<u64>) {
+        if s.has(HELD) && derived == Some(digest) {
             s.set(CONTENT_IS_RECORDS);
-            if s.has(HAS_SIDE) {
-                self.change_side(block, s, |x| x.digest = None);
-            }
+            x.digest = None;
         } else {
             s.clear(CONTENT_IS_RECORDS);
-            self.change_side(block, s, |x| x.digest = Some(digest));
+            x.digest = Some(digest);
         }
+    }
+}
+
+/// Where a block's entry was found: its record's slot in the shared form, or its
+/// own entry.
+#[derive(Debug, Clone, Copy)]
+enum At<'s> {
+    Shared(&'s Shared, &'s Slot),
+    Own(&'s Entry),
+}
+
+/// A block's entry, found once ([`BlocksSeen::block`]), read as often as needed:
+/// its last writer and how a content was written to it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BlockSeen<'s> {
+    block: u64,
+    at: At<'s>,
+    older: &'s FxHashMap<[u32; 2], u32>,
+}
+
+impl BlockSeen<'_> {
+    /// The last attempt that wrote the block, if noted.
+    #[inline]
+    pub(crate) fn writer(&self) -> Option<TxnId> {
+        match self.at {
+            At::Shared(sh, s) => sh.writer(self.block, s),
+            At::Own(e) => (e.bits & HAS_WRITER != 0).then_some(e.writer),
+        }
+    }
+
+    /// How content `digest` was written to the block, if it was.
+    #[inline]
+    pub(crate) fn content(&self, digest: u64) -> Option<Written> {
+        let latest = match self.at {
+            At::Shared(sh, s) => {
+                let latest = sh.latest(self.block, s)?;
+                if latest == digest {
+                    return Some(sh.marks(self.block, s));
+                }
+                latest
+            }
+            At::Own(e) => {
+                if e.bits & HAS_CONTENT == 0 {
+                    return None;
+                }
+                let latest = whole(e.digest);
+                if latest == digest {
+                    return Some(Written::unpack(e.bits >> ENTRY_BITS));
+                }
+                latest
+            }
+        };
+        debug_assert_ne!(latest, digest);
+        self.older
+            .get(&content_key(self.block, digest))
+            .map(|&w| Written::unpack(w))
     }
 }
 
@@ -335,17 +430,26 @@ impl BlocksSeen {
         image.unshare();
     }
 
+    /// What is held for `block` (`image`: the replay's, read when shared), found by
+    /// one lookup of its entry: its last writer and its contents are read from it
+    /// ([`BlockSeen`]); `None` when nothing is.
+    #[inline]
+    pub(crate) fn block<'s>(&'s self, image: &'s RecordImage, block: u64) -> Option<BlockSeen<'s>> {
+        let at = match &self.shared {
+            Some(sh) => At::Shared(sh, image.slots()?.get(block)?),
+            None => At::Own(self.latest.get(block)?),
+        };
+        Some(BlockSeen {
+            block,
+            at,
+            older: &self.older,
+        })
+    }
+
     /// The last attempt that wrote `block`, if noted (`image`: the replay's, read
     /// when shared).
     pub(crate) fn writer(&self, image: &RecordImage, block: u64) -> Option<TxnId> {
-        if let Some(sh) = &self.shared {
-            let s = image.slots()?.get(block)?;
-            return sh.writer(block, s);
-        }
-        self.latest
-            .get(block)
-            .filter(|e| e.bits & HAS_WRITER != 0)
-            .map(|e| e.writer)
+        self.block(image, block)?.writer()
     }
 
     /// Asks the cache line where `block`'s entry is looked up into the processor's
@@ -361,29 +465,7 @@ impl BlocksSeen {
 
     /// How content `digest` was written to `block`, if it was.
     pub(crate) fn content(&self, image: &RecordImage, block: u64, digest: u64) -> Option<Written> {
-        let (latest, marks) = match &self.shared {
-            Some(sh) => {
-                let s = image.slots()?.get(block)?;
-                let latest = sh.latest(block, s)?;
-                if latest == digest {
-                    return Some(sh.marks(block, s));
-                }
-                (latest, 0)
-            }
-            None => {
-                let e = self
-                    .latest
-                    .get(block)
-                    .filter(|e| e.bits & HAS_CONTENT != 0)?;
-                (whole(e.digest), e.bits >> ENTRY_BITS)
-            }
-        };
-        if latest == digest {
-            return Some(Written::unpack(marks));
-        }
-        self.older
-            .get(&content_key(block, digest))
-            .map(|&w| Written::unpack(w))
+        self.block(image, block)?.content(digest)
     }
 
     /// Record `r` (block `r`: one record per block) of the shared replay's `image`
@@ -402,38 +484,30 @@ impl BlocksSeen {
         if s.has(HELD) && s.value() == value && s.txn() == txn {
             return;
         }
+        let before = sh.take_side(r, s);
+        let mut x = before;
         // What the old record stood for goes beside it, then back where the new one
         // stands for it.
         if s.has(CONTENT_IS_RECORDS) {
-            let d = sh.derived(s);
+            x.digest = Some(sh.derived(s));
             s.clear(CONTENT_IS_RECORDS);
-            sh.change_side(r, s, |x| x.digest = Some(d));
         }
         if s.has(WRITER_IS_RECORDS) {
-            let w = s.txn();
+            x.writer = Some(s.txn());
             s.clear(WRITER_IS_RECORDS);
-            sh.change_side(r, s, |x| x.writer = Some(w));
         }
         s.hold(value, txn);
-        if s.has(HAS_SIDE) {
-            let x = sh.side.get(&r).copied().unwrap_or_default();
+        if !x.is_empty() {
             if x.writer == Some(txn) {
                 s.set(WRITER_IS_RECORDS);
+                x.writer = None;
             }
-            let derived = sh.derived(s);
-            if x.digest == Some(derived) {
+            if x.digest.is_some() && x.digest == Some(sh.derived(s)) {
                 s.set(CONTENT_IS_RECORDS);
+                x.digest = None;
             }
-            let (w, c) = (s.has(WRITER_IS_RECORDS), s.has(CONTENT_IS_RECORDS));
-            sh.change_side(r, s, |x| {
-                if w {
-                    x.writer = None;
-                }
-                if c {
-                    x.digest = None;
-                }
-            });
         }
+        sh.put_side(r, s, before, x);
     }
 
     /// A write to `block`: by `writer` (its last writer from now, when given), of
@@ -447,37 +521,44 @@ impl BlocksSeen {
         content: Option<(u64, impl FnOnce(&mut Written))>,
     ) {
         if let (Some(sh), Some(slots)) = (self.shared.as_mut(), image.slots_mut()) {
+            // The block's side entry taken out once, changed, and put back once.
             let s = slots.entry(block);
+            let before = sh.take_side(block, s);
+            let mut x = before;
             if let Some(txn) = writer {
-                sh.set_writer(block, s, txn);
+                Shared::set_writer(s, &mut x, txn);
             }
-            let Some((digest, update)) = content else {
-                return;
-            };
-            let marks = match sh.latest(block, s) {
-                None => {
-                    sh.set_latest(block, s, digest);
-                    Written::default()
-                }
-                Some(d) if d == digest => sh.marks(block, s),
-                Some(d) => {
-                    if let Some(p) = self.older.get_mut(&content_key(block, digest)) {
-                        let mut w = Written::unpack(*p);
-                        update(&mut w);
-                        *p = w.pack();
-                        return;
+            if let Some((digest, update)) = content {
+                // The slot's record is not changed here: its block's digest is
+                // computed once.
+                let derived = s.has(HELD).then(|| sh.derived(s));
+                let marks = match Shared::latest_of(s, &x, derived) {
+                    None => {
+                        Shared::set_latest(s, &mut x, digest, derived);
+                        Written::default()
                     }
-                    // The latest content is overwritten by a new one: it becomes an
-                    // older one.
-                    self.older
-                        .insert(content_key(block, d), sh.marks(block, s).pack());
-                    sh.set_latest(block, s, digest);
-                    Written::default()
-                }
-            };
-            let mut w = marks;
-            update(&mut w);
-            sh.set_marks(block, s, w);
+                    Some(d) if d == digest => Shared::marks_of(s, &x),
+                    Some(d) => {
+                        if let Some(p) = self.older.get_mut(&content_key(block, digest)) {
+                            let mut w = Written::unpack(*p);
+                            update(&mut w);
+                            *p = w.pack();
+                            sh.put_side(block, s, before, x);
+                            return;
+                        }
+                        // The latest content is overwritten by a new one: it becomes
+                        // an older one.
+                        self.older
+                            .insert(content_key(block, d), Shared::marks_of(s, &x).pack());
+                        Shared::set_latest(s, &mut x, digest, derived);
+                        Written::default()
+                    }
+                };
+                let mut w = marks;
+                update(&mut w);
+                Shared::set_marks(s, &mut x, w);
+            }
+            sh.put_side(block, s, before, x);
             return;
         }
         let e = self.latest.entry(block);
@@ -679,6 +760,248 @@ mod tests {
                 _ => assert!(seen.shared.is_none()),
             }
         }
+    }
+
+    /// The shared form as it was written before a block's side entry was taken out
+    /// once per write or commit: each change applied to the side map at once
+    /// (`change_side`). The reference of [`each_change_at_once_gives_the_same_slots`].
+    mod stepwise {
+        use super::super::*;
+
+        fn change_side(sh: &mut Shared, block: u64, s: &mut Slot, f: impl FnOnce(&mut Side)) {
+            let side = sh.side.entry(block).or_default();
+            f(side);
+            if side.is_empty() {
+                sh.side.remove(&block);
+                s.clear(HAS_SIDE);
+            } else {
+                s.set(HAS_SIDE);
+            }
+        }
+
+        fn set_marks(sh: &mut Shared, block: u64, s: &mut Slot, w: Written) {
+            if w.via_a {
+                s.set(VIA_A);
+            } else {
+                s.clear(VIA_A);
+            }
+            s.clear((B_CYCLE_END - 1) << B_CYCLE_SHIFT);
+            if w.b_cycle >= B_CYCLE_END {
+                s.set(B_BESIDE);
+                change_side(sh, block, s, |x| x.b_cycle = w.b_cycle);
+                return;
+            }
+            s.set(w.b_cycle << B_CYCLE_SHIFT);
+            if s.has(B_BESIDE) {
+                s.clear(B_BESIDE);
+                change_side(sh, block, s, |x| x.b_cycle = 0);
+            }
+        }
+
+        fn set_writer(sh: &mut Shared, block: u64, s: &mut Slot, txn: TxnId) {
+            if s.record().is_some_and(|(_, t)| t == txn) {
+                s.set(WRITER_IS_RECORDS);
+                if s.has(HAS_SIDE) {
+                    change_side(sh, block, s, |x| x.writer = None);
+                }
+            } else {
+                s.clear(WRITER_IS_RECORDS);
+                change_side(sh, block, s, |x| x.writer = Some(txn));
+            }
+        }
+
+        fn set_latest(sh: &mut Shared, block: u64, s: &mut Slot, digest: u64) {
+            if s.has(HELD) && sh.derived(s) == digest {
+                s.set(CONTENT_IS_RECORDS);
+                if s.has(HAS_SIDE) {
+                    change_side(sh, block, s, |x| x.digest = None);
+                }
+            } else {
+                s.clear(CONTENT_IS_RECORDS);
+                change_side(sh, block, s, |x| x.digest = Some(digest));
+            }
+        }
+
+        /// `BlocksSeen::set_record` of the shared form, each change at once.
+        pub(super) fn set_record(
+            seen: &mut BlocksSeen,
+            s: &mut Slot,
+            r: u64,
+            value: i64,
+            txn: TxnId,
+        ) {
+            let Some(sh) = seen.shared.as_mut() else {
+                unreachable!("shared")
+            };
+            if s.has(HELD) && s.value() == value && s.txn() == txn {
+                return;
+            }
+            if s.has(CONTENT_IS_RECORDS) {
+                let d = sh.derived(s);
+                s.clear(CONTENT_IS_RECORDS);
+                change_side(sh, r, s, |x| x.digest = Some(d));
+            }
+            if s.has(WRITER_IS_RECORDS) {
+                let w = s.txn();
+                s.clear(WRITER_IS_RECORDS);
+                change_side(sh, r, s, |x| x.writer = Some(w));
+            }
+            s.hold(value, txn);
+            if s.has(HAS_SIDE) {
+                let x = sh.side.get(&r).copied().unwrap_or_default();
+                if x.writer == Some(txn) {
+                    s.set(WRITER_IS_RECORDS);
+                }
+                let derived = sh.derived(s);
+                if x.digest == Some(derived) {
+                    s.set(CONTENT_IS_RECORDS);
+                }
+                let (w, c) = (s.has(WRITER_IS_RECORDS), s.has(CONTENT_IS_RECORDS));
+                change_side(sh, r, s, |x| {
+                    if w {
+                        x.writer = None;
+                    }
+                    if c {
+                        x.digest = None;
+                    }
+                });
+            }
+        }
+
+        /// `BlocksSeen::write` of the shared form, each change at once.
+        pub(super) fn write(
+            seen: &mut BlocksSeen,
+            s: &mut Slot,
+            block: u64,
+            writer: Option<TxnId>,
+            content: Option<(u64, impl FnOnce(&mut Written))>,
+        ) {
+            let Some(sh) = seen.shared.as_mut() else {
+                unreachable!("shared")
+            };
+            if let Some(txn) = writer {
+                set_writer(sh, block, s, txn);
+            }
+            let Some((digest, update)) = content else {
+                return;
+            };
+            let marks = match sh.latest(block, s) {
+                None => {
+                    set_latest(sh, block, s, digest);
+                    Written::default()
+                }
+                Some(d) if d == digest => sh.marks(block, s),
+                Some(d) => {
+                    if let Some(p) = seen.older.get_mut(&content_key(block, digest)) {
+                        let mut w = Written::unpack(*p);
+                        update(&mut w);
+                        *p = w.pack();
+                        return;
+                    }
+                    seen.older
+                        .insert(content_key(block, d), sh.marks(block, s).pack());
+                    set_latest(sh, block, s, digest);
+                    Written::default()
+                }
+            };
+            let mut w = marks;
+            update(&mut w);
+            set_marks(sh, block, s, w);
+        }
+    }
+
+    /// The shared form's writes and commits, the block's side entry taken out and put
+    /// back once, leave every slot (value, writer, tag), side entry and older content
+    /// exactly as the same steps applying each change at once ([`stepwise`]), over
+    /// random writes (writers, contents new, repeated and derived from the record,
+    /// cycles through VLUN B on both sides of the tag's bound) and commits; the
+    /// entries read back (`BlocksSeen::block`) agree with each way's.
+    #[test]
+    fn each_change_at_once_gives_the_same_slots() {
+        let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let (mut seen, mut image) = (BlocksSeen::sharing(&L), RecordImage::shared());
+        let mut reference = BlocksSeen::sharing(&L);
+        let mut slots: HashMap<u64, Slot> = HashMap::new();
+        let digest_of = |value: i64, txn: TxnId| {
+            let mut b = vec![0u8; L.block_size];
+            crate::history::write_record(&mut b, value, crate::history::stamp_of(txn));
+            block_digest(&b)
+        };
+        let key = |s: &Slot| (s.value(), s.txn(), s.tag());
+        let (mut sides, mut removed, mut older_hits) = (0, 0, 0);
+        for i in 0..60_000u32 {
+            let block = r.random_range(0..200u64);
+            let value = r.random_range(0..3i64);
+            let txn = r.random_range(0..5u32);
+            let digest = match r.random_range(0..3) {
+                0 => digest_of(value, txn),
+                1 => digest_of(r.random_range(0..3i64), r.random_range(0..5u32)),
+                _ => r.random_range(0..6u64) * 0x1_0000_0001,
+            };
+            let sides_before = reference.shared.as_ref().map_or(0, |sh| sh.side.len());
+            let s = slots.entry(block).or_default();
+            if r.random_range(0..3) == 0 {
+                seen.set_record(&mut image, block, value, txn);
+                stepwise::set_record(&mut reference, s, block, value, txn);
+            } else {
+                let writer = r.random_bool(0.8).then_some(txn);
+                let wide = r.random_bool(0.1);
+                let cycle = r.random_range(1..4u32) + if wide { B_CYCLE_END - 2 } else { 0 };
+                let via_a = r.random_bool(0.4);
+                let update = move |w: &mut Written| {
+                    if via_a {
+                        w.via_a = true;
+                    } else {
+                        w.b_cycle = cycle;
+                    }
+                };
+                let content = r.random_bool(0.9).then_some((digest, update));
+                if content.is_some() && reference.older.contains_key(&content_key(block, digest)) {
+                    older_hits += 1;
+                }
+                seen.write(&mut image, block, writer, content);
+                stepwise::write(&mut reference, s, block, writer, content);
+            }
+            let (Some(a), Some(b)) = (seen.shared.as_ref(), reference.shared.as_ref()) else {
+                unreachable!("shared")
+            };
+            sides += usize::from(b.side.contains_key(&block));
+            removed += usize::from(b.side.len() < sides_before);
+            let got = image
+                .slots()
+                .and_then(|m| m.get(block))
+                .copied()
+                .unwrap_or_default();
+            assert_eq!(key(&got), key(s), "step {i}, block {block}");
+            assert_eq!(
+                a.side.get(&block),
+                b.side.get(&block),
+                "step {i}, block {block}"
+            );
+            if i % 1_000 == 0 {
+                assert_eq!(a.side, b.side);
+                assert_eq!(seen.older, reference.older);
+            }
+            let e = seen
+                .block(&image, block)
+                .expect("a block written or committed");
+            assert_eq!(e.writer(), b.writer(block, s));
+            assert_eq!(e.content(digest), {
+                match b.latest(block, s) {
+                    Some(d) if d == digest => Some(b.marks(block, s)),
+                    Some(_) => reference
+                        .older
+                        .get(&content_key(block, digest))
+                        .map(|&w| Written::unpack(w)),
+                    None => None,
+                }
+            });
+        }
+        assert_eq!(seen.older, reference.older);
+        assert!(
+            sides > 1_000 && removed > 200 && older_hits > 100,
+            "{sides} {removed} {older_hits}"
+        );
     }
 
     /// A block holding just its record has the digest the shared form derives.

@@ -425,6 +425,14 @@ pub struct Judge<'a> {
     /// Blocks of the `Unreadable` events just before the next event.
     unreadable: Vec<u64>,
     txns: FxHashMap<TxnId, Open>,
+    /// The emptied operation lists of attempts that ended, each given to an attempt
+    /// that opens (its room kept: no allocation per attempt). As many as attempts
+    /// were ever open at once, at most.
+    spare_ops: Vec<Vec<Op>>,
+    /// The last `ReadBlock`'s block and its last writer, with the index of the event
+    /// just after it: a `ReadRecord` there of a record of that block names that
+    /// writer as its culprit without looking the block up again.
+    read_writer: Option<(usize, u64, Option<TxnId>)>,
     /// Attempts that ended since the last split and were NEW in it (A-isolated).
     ended_new: IdRanges,
     /// The latest end among attempts that began.
@@ -517,6 +525,8 @@ impl<'a> Judge<'a> {
             cycle: 1,
             unreadable: Vec::new(),
             txns: FxHashMap::default(),
+            spare_ops: Vec::new(),
+            read_writer: None,
             ended_new: IdRanges::default(),
             max_end_begun: 0,
             blocks,
@@ -762,6 +772,19 @@ impl<'a> Judge<'a> {
                 };
                 self.step_with(&shell, Some(image));
             }
+            // The events of plain data (all but B'): judged, then forgotten rather
+            // than dropped, as they hold nothing to free (no call per event to a
+            // drop that would look at the variant again).
+            e @ (Event::Begin { .. }
+            | Event::ReadBlock { .. }
+            | Event::WriteBlock { .. }
+            | Event::ReadRecord { .. }
+            | Event::WriteRecord { .. }
+            | Event::Commit { .. }
+            | Event::Abort { .. }) => {
+                self.step(&e, None);
+                std::mem::forget(e);
+            }
             e => self.step(&e, None),
         }
     }
@@ -818,7 +841,7 @@ impl<'a> Judge<'a> {
                 }
                 if self.follows_txns() {
                     self.seen(txn);
-                    self.txns.entry(txn).or_default().begin = Some(i);
+                    self.open_attempt(txn).begin = Some(i);
                     if let Some(c) = self.cycles.back_mut() {
                         if c.split.is_none() && c.declared.is_some() {
                             c.begun_since_declared.push(txn);
@@ -833,7 +856,13 @@ impl<'a> Judge<'a> {
                 digest,
             } => {
                 if self.follows_contents() {
-                    let seen = self.blocks.content(&self.replay.image, block, digest);
+                    // One lookup of the block's entry: its content read now, its last
+                    // writer kept for the `ReadRecord` that follows (the culprit).
+                    let entry = self.blocks.block(&self.replay.image, block);
+                    let seen = entry.and_then(|e| e.content(digest));
+                    if self.replays() {
+                        self.read_writer = Some((i + 1, block, entry.and_then(|e| e.writer())));
+                    }
                     if seen.is_none()
                         && self.open(Invariant::NoTornWrite)
                         && self.initial_digest(block) != digest
@@ -926,15 +955,19 @@ impl<'a> Judge<'a> {
                 if self.follows_txns() {
                     self.seen(txn);
                     let culprit = if self.replays() && self.layout.is_valid() {
-                        self.blocks
-                            .writer(&self.replay.image, self.layout.block_of(record))
+                        let block = self.layout.block_of(record);
+                        match self.read_writer {
+                            // Just read by the `ReadBlock` of this block before: no
+                            // event between, nothing changed.
+                            Some((at, b, writer)) if at == i && b == block => writer,
+                            _ => self.blocks.writer(&self.replay.image, block),
+                        }
                     } else {
                         None
                     };
-                    let t = self.txns.entry(txn).or_default();
-                    if self.judged[slot(Invariant::AConsistent)]
-                        || self.judged[slot(Invariant::BComplete)]
-                    {
+                    let replays = self.replays();
+                    let t = self.open_attempt(txn);
+                    if replays {
                         t.ops.push(Op::Read {
                             record,
                             value,
@@ -948,7 +981,7 @@ impl<'a> Judge<'a> {
                 if self.follows_txns() {
                     self.seen(txn);
                     let replays = self.replays();
-                    let t = self.txns.entry(txn).or_default();
+                    let t = self.open_attempt(txn);
                     t.writes = true;
                     if replays {
                         t.ops.push(Op::Write {
@@ -1233,14 +1266,35 @@ impl<'a> Judge<'a> {
         }
     }
 
+    /// Attempt `txn`'s entry among the open ones, made (with a spare operation list)
+    /// when absent.
+    #[inline]
+    fn open_attempt(&mut self, txn: TxnId) -> &mut Open {
+        let spare = &mut self.spare_ops;
+        self.txns.entry(txn).or_insert_with(|| Open {
+            ops: spare.pop().unwrap_or_default(),
+            ..Open::default()
+        })
+    }
+
     /// Attempt `txn` committed (`commit`) or aborted at the current event.
     fn end_txn(&mut self, txn: TxnId, commit: bool) {
         if !self.follows_txns() {
             return;
         }
-        let i = self.next;
         self.seen(txn);
         let t = self.txns.remove(&txn).unwrap_or_default();
+        self.end_open(txn, commit, &t);
+        let mut ops = t.ops;
+        if ops.capacity() != 0 {
+            ops.clear();
+            self.spare_ops.push(ops);
+        }
+    }
+
+    /// [`Judge::end_txn`] of attempt `txn`, whose entry among the open ones was `t`.
+    fn end_open(&mut self, txn: TxnId, commit: bool, t: &Open) {
+        let i = self.next;
         if t.begin.is_some() {
             self.max_end_begun = self.max_end_begun.max(i);
         }
