@@ -167,7 +167,7 @@ impl<'de> Deserialize<'de> for Image {
             blocks: form
                 .blocks
                 .into_iter()
-                .map(|(b, d)| (b, Held::new(&d[..engine::store::content_len(&d)])))
+                .map(|(b, d)| (b, trimmed(&d)))
                 .collect(),
         })
     }
@@ -175,7 +175,7 @@ impl<'de> Deserialize<'de> for Image {
 
 /// `data` without its trailing zeros.
 fn trimmed(data: &[u8]) -> Held {
-    Held::new(&data[..engine::store::content_len(data)])
+    Held::new(held_of(data))
 }
 
 thread_local! {
@@ -210,6 +210,12 @@ pub fn record_in(d: &[u8], off: usize) -> (i64, u64) {
 /// whose held bytes are `d` (zeros after them).
 pub fn held_digest(d: &[u8], block_size: usize) -> u64 {
     crate::history::zero_extended_digest(d, block_size)
+}
+
+/// The bytes of a block read as `prefix` (its leading bytes, zeros after them up to
+/// the block size) up to its last non-zero one: what an image holds of it.
+pub fn held_of(prefix: &[u8]) -> &[u8] {
+    &prefix[..engine::store::content_len(prefix)]
 }
 
 /// True when `held` (a block's bytes up to its last non-zero one, the rest zeros) is
@@ -450,12 +456,29 @@ impl Image {
         block: u64,
         prefix: &[u8],
     ) {
-        let held = &prefix[..engine::store::content_len(prefix)];
-        if is_initial(layout, initial, block, held) {
-            self.remove(block);
-        } else {
-            self.insert(block, Held::new(held));
+        self.set_block_held(layout, initial, block, held_of(prefix));
+    }
+
+    /// Sets block `block` to `held`, its bytes up to the last non-zero one (zeros
+    /// after them up to the block size: [`held_of`] a prefix), keeping the form
+    /// canonical.
+    pub(crate) fn set_block_held(
+        &mut self,
+        layout: &Layout,
+        initial: &Initial,
+        block: u64,
+        held: &[u8],
+    ) {
+        match Image::held_form(layout, initial, block, held) {
+            Some(h) => self.insert(block, h),
+            None => self.remove(block),
         }
+    }
+
+    /// What a canonical image holds of block `block` whose bytes up to the last
+    /// non-zero one are `held`: nothing when that is its initial content.
+    fn held_form(layout: &Layout, initial: &Initial, block: u64, held: &[u8]) -> Option<Held> {
+        (!is_initial(layout, initial, block, held)).then(|| Held::new(held))
     }
 
     /// Changes block `block` with `f` (given the block's whole current content),
@@ -549,9 +572,8 @@ impl UnorderedImage {
         block: u64,
         prefix: &[u8],
     ) {
-        let held = &prefix[..engine::store::content_len(prefix)];
-        if !is_initial(layout, initial, block, held) {
-            self.blocks.push((block, Held::new(held)));
+        if let Some(h) = Image::held_form(layout, initial, block, held_of(prefix)) {
+            self.blocks.push((block, h));
         }
     }
 

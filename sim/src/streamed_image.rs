@@ -16,7 +16,7 @@
 use std::sync::Arc;
 
 use crate::history::{Initial, Layout};
-use crate::image::{is_initial, Image};
+use crate::image::{held_of, is_initial, Image};
 use crate::packed_image::{Cursor, PackedImage};
 
 /// An image being received (see the module doc).
@@ -63,7 +63,7 @@ impl StreamedImage {
     pub fn set_block(&mut self, layout: &Layout, initial: &Initial, block: u64, data: &[u8]) {
         if self.built.is_none() {
             let unchanged = Image::is_unchanged(layout, initial, block, data);
-            self.receive(block, &data[..engine::store::content_len(data)], unchanged);
+            self.receive(block, held_of(data), unchanged);
         }
         if let Some(image) = self.built.as_mut() {
             image.set_block(layout, initial, block, data);
@@ -80,13 +80,13 @@ impl StreamedImage {
         block: u64,
         prefix: &[u8],
     ) {
-        let held = &prefix[..engine::store::content_len(prefix)];
+        let held = held_of(prefix);
         if self.built.is_none() {
             let unchanged = is_initial(layout, initial, block, held);
             self.receive(block, held, unchanged);
         }
         if let Some(image) = self.built.as_mut() {
-            image.set_block_prefix(layout, initial, block, held);
+            image.set_block_held(layout, initial, block, held);
         }
     }
 
