@@ -448,3 +448,51 @@ fn a_run_of_none_is_not_refused_for_copies_it_never_makes() {
     let r = sim::run(&s, Policy::None, 1).unwrap().result;
     assert_eq!(r.costs.committed, 10);
 }
+
+/// A data area holds at most `engine::table::AREA_SLOTS_MAX` slots and defaults to the
+/// volume's size: a volume of `u32::MAX` blocks needs a smaller one under the policies
+/// that build one (copy-on-write, logging), and not under a mirror or `none`, which
+/// build none.
+#[test]
+fn only_the_policies_that_build_a_data_area_are_refused_for_its_size() {
+    let mut s = Scenario::with_workload(WorkloadConfig::Generated(sim::GeneratedConfig {
+        records: u64::from(u32::MAX),
+        transactions: 10,
+        ..Default::default()
+    }));
+    s.geometry.records_per_block = 1;
+    s.geometry.block_size_bytes = 16;
+    s.limits.volume_bytes_max = u64::MAX;
+    s.archive.sparse = true;
+    let layout = s.layout().unwrap();
+    assert!(layout.volume_blocks > engine::table::AREA_SLOTS_MAX);
+    let mirror = Policy::Owm(engine::Variant::WriteMirroring);
+    for ok in [
+        &[Policy::None][..],
+        &[mirror],
+        &[Policy::None, Policy::Quiesce, mirror],
+    ] {
+        assert!(
+            s.validate_for(ok).is_ok(),
+            "{ok:?}: {:?}",
+            s.validate_for(ok)
+        );
+    }
+    for refused in [
+        &[mirror, Policy::Owm(engine::Variant::CopyOnWrite)][..],
+        &[Policy::Owm(engine::Variant::WriteLogging)],
+        &Policy::ALL,
+    ] {
+        match s.validate_for(refused) {
+            Err(sim::SimError::Config { key, message }) => {
+                assert_eq!(key, "workload.records", "{refused:?}");
+                assert!(message.contains("data area"), "{message}");
+            }
+            other => panic!("{refused:?}: {other:?}"),
+        }
+    }
+    let mut logging = s.clone();
+    logging.backup.baseline_variant = engine::Variant::WriteLogging;
+    assert!(logging.validate_for(&[Policy::Quiesce]).is_err());
+    assert!(logging.validate_for(&[Policy::None]).is_ok());
+}
