@@ -701,10 +701,16 @@ impl<'a> Judge<'a> {
 
     /// Attempt `txn` showed (an event the index of attempts counts): a write through
     /// A it made unseen after the split was a NEW attempt's.
+    #[inline]
     fn seen(&mut self, txn: TxnId) {
-        if self.unseen_writers.is_empty() {
-            return;
+        if !self.unseen_writers.is_empty() {
+            self.seen_unseen(txn);
         }
+    }
+
+    /// [`Judge::seen`] with writes through A by attempts not seen yet held.
+    #[cold]
+    fn seen_unseen(&mut self, txn: TxnId) {
         let mut k = 0;
         while k < self.unseen_writers.len() {
             if self.unseen_writers[k].0 == txn {
@@ -772,20 +778,20 @@ impl<'a> Judge<'a> {
                 };
                 self.step_with(&shell, Some(image));
             }
-            // The events of plain data (all but B'): judged, then forgotten rather
-            // than dropped, as they hold nothing to free (no call per event to a
-            // drop that would look at the variant again).
-            e @ (Event::Begin { .. }
+            // The events of plain data: judged in place (not moved out first), then
+            // forgotten rather than dropped, as they hold nothing to free (no call per
+            // event to a drop that would look at the variant again).
+            Event::Begin { .. }
             | Event::ReadBlock { .. }
             | Event::WriteBlock { .. }
             | Event::ReadRecord { .. }
             | Event::WriteRecord { .. }
             | Event::Commit { .. }
-            | Event::Abort { .. }) => {
-                self.step(&e, None);
-                std::mem::forget(e);
+            | Event::Abort { .. } => {
+                self.step(&event, None);
+                std::mem::forget(event);
             }
-            e => self.step(&e, None),
+            _ => self.step(&event, None),
         }
     }
 
