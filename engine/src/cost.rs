@@ -98,6 +98,18 @@ pub struct Counters {
     pub extra_space_peak: u64,
 }
 
+/// The device's space in use at one moment, in blocks: the two "now" figures of
+/// [`Counters`], read by [`crate::Device::space_in_use`] without summing the operation
+/// counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct SpaceInUse {
+    /// Data-area slots in use: [`Counters::data_area_blocks`].
+    pub data_area_blocks: u64,
+    /// Data-area slots plus, for mirroring, the second full image while VLUN A is
+    /// live: [`Counters::extra_space_blocks`].
+    pub extra_space_blocks: u64,
+}
+
 impl Counters {
     /// Physical block writes per logical write (write amplification); 0 with no writes.
     pub fn writes_per_logical_write(&self) -> f64 {

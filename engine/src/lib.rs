@@ -83,7 +83,7 @@ mod sync;
 pub mod table;
 mod variant;
 
-pub use cost::{Counters, IoCost};
+pub use cost::{Counters, IoCost, SpaceInUse};
 pub use device::{
     BackupReport, Device, DeviceConfig, Durability, EntryContents, StripeLocks, JOURNAL_APPENDS_MAX,
 };

@@ -23,7 +23,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::cost::{CounterCells, Counters, IoCost};
+use crate::cost::{CounterCells, Counters, IoCost, SpaceInUse};
 use crate::error::{Error, Result};
 use crate::meta::Journal;
 use crate::store::{BlockStore, MemStore};
@@ -497,12 +497,23 @@ impl<S: BlockStore> Device<S> {
     /// The same figure as [`Device::counters`]' `extra_space_blocks`, without summing
     /// the operation counters (a caller may ask at every table insert).
     pub fn extra_space_blocks(&self) -> u64 {
+        self.space_in_use().extra_space_blocks
+    }
+
+    /// Blocks of data area and of extra space in use now: the same figures as
+    /// [`Device::counters`]' `data_area_blocks` and `extra_space_blocks`, read under
+    /// one lock of the metadata without summing the operation counters (a caller may
+    /// ask at every table change).
+    pub fn space_in_use(&self) -> SpaceInUse {
         let phase = self.phase();
         let area_now = sync::lock(&self.meta)
             .table
             .as_ref()
             .map_or(0, |t| t.in_use());
-        area_now + self.mirror_blocks(phase)
+        SpaceInUse {
+            data_area_blocks: area_now,
+            extra_space_blocks: area_now + self.mirror_blocks(phase),
+        }
     }
 
     /// Blocks the second full image holds for write mirroring while VLUN A exists

@@ -140,8 +140,8 @@ impl World<'_> {
         if !self.scenario.keep_timeline {
             return;
         }
-        let c = self.dev.counters();
-        let now = (c.extra_space_blocks, c.data_area_blocks);
+        let s = self.dev.space_in_use();
+        let now = (s.extra_space_blocks, s.data_area_blocks);
         if self.windows.last_space == Some(now) {
             return;
         }
