@@ -156,21 +156,39 @@ impl TimelineSink for DiagramRows {
         for a in &mut self.around {
             if t.arrived_ticks < a.at {
                 a.before_count += 1;
-                a.before.push(Reverse(ByArrival(t.clone())));
-                if a.before.len() > half {
-                    a.before.pop();
-                }
+                keep_latest(&mut a.before, half, t);
             } else {
-                a.after.push(ByArrival(t.clone()));
-                if a.after.len() > self.share {
-                    a.after.pop();
-                }
+                keep_earliest(&mut a.after, self.share, t);
             }
         }
-        self.last.push(Reverse(ByArrival(t.clone())));
-        if self.last.len() > ROWS_MAX {
-            self.last.pop();
-        }
+        keep_latest(&mut self.last, ROWS_MAX, t);
+    }
+}
+
+/// Adds `t` to `heap`, which keeps the `n` latest-arriving attempts (the earliest on
+/// top, dropped first). An attempt that would be dropped at once (the heap full and
+/// `t` arriving before all it keeps) is not copied in.
+fn keep_latest(heap: &mut BinaryHeap<Reverse<ByArrival>>, n: usize, t: &TxnTimeline) {
+    let key = (t.arrived_ticks, t.txn);
+    if heap.len() >= n && heap.peek().is_none_or(|top| key < top.0.key()) {
+        return;
+    }
+    heap.push(Reverse(ByArrival(t.clone())));
+    if heap.len() > n {
+        heap.pop();
+    }
+}
+
+/// Adds `t` to `heap`, which keeps the `n` earliest-arriving attempts (the latest on
+/// top, dropped first). An attempt that would be dropped at once is not copied in.
+fn keep_earliest(heap: &mut BinaryHeap<ByArrival>, n: usize, t: &TxnTimeline) {
+    let key = (t.arrived_ticks, t.txn);
+    if heap.len() >= n && heap.peek().is_none_or(|top| key > top.key()) {
+        return;
+    }
+    heap.push(ByArrival(t.clone()));
+    if heap.len() > n {
+        heap.pop();
     }
 }
 

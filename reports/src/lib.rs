@@ -7,6 +7,7 @@
 //! Every file is written atomically (temp file + rename).
 
 mod atomic;
+mod csv_field;
 pub mod diagram_rows;
 mod error;
 pub mod figure;

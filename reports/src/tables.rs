@@ -265,7 +265,11 @@ impl std::str::FromStr for Metric {
 }
 
 /// Serialises rows to CSV bytes.
-fn csv_bytes(path: &Path, header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, Error> {
+pub(crate) fn csv_bytes(
+    path: &Path,
+    header: &[&str],
+    rows: &[Vec<String>],
+) -> Result<Vec<u8>, Error> {
     let csv_err = |source| Error::Csv {
         path: path.to_path_buf(),
         source,

@@ -28,6 +28,7 @@ use std::path::{Path, PathBuf};
 use engine::Vlun;
 use sim::{Outcome, RunResult, TimelineSink, TxnTimeline, WaitKind};
 
+use crate::csv_field::csv_field;
 use crate::Error;
 
 /// The header of `trace.csv`.
@@ -169,29 +170,6 @@ fn vlun_name(v: Vlun) -> &'static str {
         Vlun::A => "VLUN A",
         Vlun::B => "VLUN B",
     }
-}
-
-/// `cell` as the csv writer writes it in a record of several cells (its
-/// `QuoteStyle::Necessary`, RFC 4180 section 2): quoted when it holds a comma, a quote,
-/// CR or LF, its quotes doubled; otherwise as it is. The differential test
-/// `encoded_rows_are_the_csv_writers` checks it against the csv writer.
-fn csv_field(cell: &str) -> Vec<u8> {
-    if !cell
-        .bytes()
-        .any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
-    {
-        return cell.as_bytes().to_vec();
-    }
-    let mut bytes = Vec::with_capacity(cell.len() + 2);
-    bytes.push(b'"');
-    for b in cell.bytes() {
-        if b == b'"' {
-            bytes.push(b'"');
-        }
-        bytes.push(b);
-    }
-    bytes.push(b'"');
-    bytes
 }
 
 /// Appends a transaction row to `out`: `policy_field` ([`csv_field`] of the policy),
