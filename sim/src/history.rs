@@ -152,14 +152,53 @@ fn nonzero_len(bytes: &[u8]) -> usize {
         }
         n -= 64;
     }
+    // Then 8 bytes at a time, then byte by byte in the last word.
+    while n >= 8 && bytes[n - 8..n] == [0; 8] {
+        n -= 8;
+    }
     while n > 0 && bytes[n - 1] == 0 {
         n -= 1;
     }
     n
 }
 
-/// `FNV_PRIME^k`, wrapping.
-pub(crate) fn fnv_prime_pow(mut k: u64) -> u64 {
+/// `FNV_PRIME^(d · 256^i)` for each byte `d` of an exponent below 2^24 and its place
+/// `i`: [`fnv_prime_pow`] of such an exponent is three lookups' product.
+const FNV_PRIME_POW_BYTES: [[u64; 256]; 3] = {
+    let mut t = [[0u64; 256]; 3];
+    // FNV_PRIME^(256^i) for the place at hand.
+    let mut unit = FNV_PRIME;
+    let mut i = 0;
+    while i < 3 {
+        let mut d = 0;
+        let mut p = 1u64;
+        while d < 256 {
+            t[i][d] = p;
+            p = p.wrapping_mul(unit);
+            d += 1;
+        }
+        // p = unit^256 now: the next place's unit.
+        unit = p;
+        i += 1;
+    }
+    t
+};
+
+/// `FNV_PRIME^k`, wrapping: by the table of its bytes for `k` below 2^24 (a block's
+/// zeros), else by squaring.
+#[inline]
+pub(crate) fn fnv_prime_pow(k: u64) -> u64 {
+    if k < 1 << 24 {
+        let t = &FNV_PRIME_POW_BYTES;
+        return t[0][(k & 0xff) as usize]
+            .wrapping_mul(t[1][((k >> 8) & 0xff) as usize])
+            .wrapping_mul(t[2][((k >> 16) & 0xff) as usize]);
+    }
+    fnv_prime_pow_squaring(k)
+}
+
+/// `FNV_PRIME^k`, wrapping, by squaring.
+fn fnv_prime_pow_squaring(mut k: u64) -> u64 {
     let (mut base, mut r) = (FNV_PRIME, 1u64);
     while k > 0 {
         if k & 1 == 1 {
@@ -543,6 +582,48 @@ impl History {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The power of the prime by the table of an exponent's bytes equals the power by
+    /// squaring, at the places' edges and at random exponents on both sides of 2^24;
+    /// a block's digest without its zeros equals the digest over them, zeros of
+    /// every length and a last non-zero byte at every place of a word.
+    #[test]
+    fn the_prime_power_by_bytes_is_the_power_by_squaring() {
+        use rand::{Rng, SeedableRng};
+        let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        let edges = [
+            0u64,
+            1,
+            2,
+            255,
+            256,
+            257,
+            4_080,
+            65_535,
+            65_536,
+            (1 << 24) - 1,
+            1 << 24,
+        ];
+        for k in edges
+            .into_iter()
+            .chain((0..2_000).map(|_| r.random_range(0..1u64 << 26)))
+        {
+            assert_eq!(fnv_prime_pow(k), fnv_prime_pow_squaring(k), "{k}");
+        }
+        for len in 0..200usize {
+            for last in 0..len.min(24) {
+                let mut b = vec![0u8; len];
+                b[last] = r.random_range(1..=255);
+                b[..last].iter_mut().for_each(|x| *x = r.random());
+                assert_eq!(block_digest(&b), fnv1a(&b), "{len} {last}");
+                assert_eq!(zero_extended_digest(&b[..last + 1], len + 7), {
+                    let mut c = b.clone();
+                    c.resize(len + 7, 0);
+                    fnv1a(&c)
+                });
+            }
+        }
+    }
 
     #[test]
     fn layout_places_records() {
