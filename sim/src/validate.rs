@@ -256,7 +256,8 @@ pub(crate) fn scenario(s: &Scenario, policies: &[Policy]) -> Result<Layout, SimE
         }
         at_least("detach.bandwidth_bytes_per_s", d.bandwidth_bytes_per_s, 1)?;
         at_least("detach.extent_blocks", d.extent_blocks, 1)?;
-        if s.faults.active() {
+        // Only a policy that backs up copies B to B' (`none` never retires VLUN A).
+        if s.faults.active() && policies.iter().any(|p| p.backs_up()) {
             return Err(bad(
                 "detach",
                 "the copy to B' is not modelled under injected faults (remove [detach] or [faults])"

@@ -496,3 +496,26 @@ fn only_the_policies_that_build_a_data_area_are_refused_for_its_size() {
     assert!(logging.validate_for(&[Policy::Quiesce]).is_err());
     assert!(logging.validate_for(&[Policy::None]).is_ok());
 }
+
+/// The copy to B' is not modelled under injected faults, so `[detach]` with `[faults]`
+/// is refused for a policy that backs up; `none` never copies B to B', so its run is
+/// not refused for it, and runs.
+#[test]
+fn detach_under_faults_is_refused_only_for_the_policies_that_copy() {
+    let mut s = Scenario::with_workload(WorkloadConfig::Generated(sim::GeneratedConfig {
+        records: 64,
+        transactions: 20,
+        ..Default::default()
+    }));
+    s.detach = Some(sim::ArchiveConfig::default());
+    s.faults.read_error_probability = 0.01;
+    assert!(s.faults.active());
+    match s.validate_for(&[Policy::None, Policy::Quiesce]) {
+        Err(sim::SimError::Config { key, .. }) => assert_eq!(key, "detach"),
+        other => panic!("{other:?}"),
+    }
+    assert!(s.validate_for(&[Policy::None]).is_ok());
+    let r = sim::run(&s, Policy::None, 1).unwrap().result;
+    assert!(r.costs.committed > 0);
+    assert!(!r.copied_b_prime(), "none copies nothing to B'");
+}
