@@ -19,6 +19,12 @@ pub const SPACE_HEADER: [&str; 6] = [
     "data_area_used_pct",
 ];
 
+/// The data area's use at point `p` in % of its `slots` (non-zero): the LVM `Data%`
+/// figure of `extra_space.csv` and of [`data_area_plot`].
+fn data_area_used_pct(p: &sim::SpacePoint, slots: u64) -> f64 {
+    100.0 * p.data_area_used_blocks as f64 / slots as f64
+}
+
 /// `extra_space.csv` rows: per run, every point of its series in time order. The
 /// percentage is of the data area's slots (3 decimals), empty where the run has no data
 /// area (mirroring, `none`).
@@ -32,7 +38,7 @@ pub fn space_rows(runs: &[NamedRun]) -> Vec<Vec<String>> {
                 .costs
                 .data_area_blocks
                 .filter(|&n| n > 0)
-                .map(|n| format!("{:.3}", 100.0 * p.data_area_used_blocks as f64 / n as f64))
+                .map(|n| format!("{:.3}", data_area_used_pct(p, n)))
                 .unwrap_or_default();
             rows.push(vec![
                 run.name.clone(),
@@ -76,9 +82,8 @@ fn space_csv_bytes(path: &Path, runs: &[NamedRun]) -> Result<Vec<u8>, Error> {
             out.push(b',');
             if let Some(n) = slots {
                 pct.clear();
-                let share = 100.0 * p.data_area_used_blocks as f64 / n as f64;
                 // Writing to a String cannot fail.
-                _ = write!(pct, "{share:.3}");
+                _ = write!(pct, "{:.3}", data_area_used_pct(p, n));
                 out.extend_from_slice(pct.as_bytes());
             }
             out.push(b'\n');
@@ -129,9 +134,7 @@ pub fn data_area_plot(runs: &[NamedRun]) -> Option<LinePlot> {
         .iter()
         .filter_map(|run| {
             let n = run.result.costs.data_area_blocks.filter(|&n| n > 0)?;
-            Some(steps(run, |p| {
-                100.0 * p.data_area_used_blocks as f64 / n as f64
-            }))
+            Some(steps(run, |p| data_area_used_pct(p, n)))
         })
         .collect();
     (!series.is_empty()).then(|| LinePlot {
