@@ -254,11 +254,12 @@ pub fn check_scenario(
             estimate_bytes,
             bound_bytes,
             estimate,
+            policies,
         }) => Err(FileError::key(
             path,
             src,
             &format!("{prefix}limits.memory_bytes_max"),
-            sim::error::too_large(estimate_bytes, bound_bytes, &estimate),
+            sim::error::too_large(estimate_bytes, bound_bytes, &estimate, &policies),
         )),
         Err(e) => Err(FileError::whole(path, e.to_string())),
     }

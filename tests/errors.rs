@@ -261,6 +261,7 @@ fn a_run_too_large_for_memory_is_refused_before_it_starts_with_the_estimate() {
             &f,
             "limits.memory_bytes_max",
             "the run would hold about",
+            "under policy `cow` (",
             "history ",
             "keep_history",
             // Not set: the line of its table.
@@ -416,6 +417,7 @@ fn the_memory_estimate_counts_only_what_the_runs_policies_build() {
         &o,
         &[
             &format!("{f}:11: key `limits.memory_bytes_max`: the run would hold about"),
+            "under policies `none`, `cow` (the largest of their estimates)",
             "engine ",
             "more than limits.memory_bytes_max = 4.00 MiB",
         ],

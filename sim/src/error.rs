@@ -25,15 +25,17 @@ pub enum SimError {
         detail: String,
     },
     /// The run would need more memory than `limits.memory_bytes_max` allows: refused
-    /// before it starts. `estimate` lists the parts ([`crate::footprint`]).
+    /// before it starts. `estimate` lists the parts ([`crate::footprint`]) of the
+    /// largest estimate among `policies`, the run's policies (as in the file).
     #[error(
         "scenario: key `limits.memory_bytes_max`: {}",
-        too_large(*.estimate_bytes, *.bound_bytes, estimate)
+        too_large(*.estimate_bytes, *.bound_bytes, estimate, policies)
     )]
     TooLarge {
         estimate_bytes: u64,
         bound_bytes: u64,
         estimate: String,
+        policies: Vec<&'static str>,
     },
     /// The engine granted a call it must refuse (VLUN A retired with no complete
     /// archive of it).
@@ -51,11 +53,25 @@ pub enum SimError {
 }
 
 /// The words of a [`SimError::TooLarge`] refusal without the key it names: the
-/// estimate (`estimate_bytes`, its parts in `estimate`) against the bound
-/// (`bound_bytes`), and what to change.
-pub fn too_large(estimate_bytes: u64, bound_bytes: u64, estimate: &str) -> String {
+/// estimate (`estimate_bytes`, its parts in `estimate`) for the run's `policies`
+/// against the bound (`bound_bytes`), and what to change.
+pub fn too_large(
+    estimate_bytes: u64,
+    bound_bytes: u64,
+    estimate: &str,
+    policies: &[&str],
+) -> String {
+    let named: Vec<String> = policies.iter().map(|p| format!("`{p}`")).collect();
+    let under = match named.len() {
+        0 => String::new(),
+        1 => format!(" under policy {}", named[0]),
+        _ => format!(
+            " under policies {} (the largest of their estimates)",
+            named.join(", ")
+        ),
+    };
     format!(
-        "the run would hold about {} ({estimate}), more than limits.memory_bytes_max = {}; \
+        "the run would hold about {}{under} ({estimate}), more than limits.memory_bytes_max = {}; \
          raise that key, or shrink the run (fewer transactions, a smaller volume, \
          keep_history or keep_timeline off)",
         crate::footprint::human_bytes(estimate_bytes),

@@ -217,6 +217,7 @@ pub(crate) fn scenario(s: &Scenario, policies: &[Policy]) -> Result<Layout, SimE
             estimate_bytes: footprint.total_bytes(),
             bound_bytes: s.limits.memory_bytes_max,
             estimate: footprint.describe(),
+            policies: policies.iter().map(|p| p.as_str()).collect(),
         });
     }
     at_least(
