@@ -222,6 +222,14 @@ fn simulator_checks_name_file_line_and_key() {
             "device.channels",
         ),
         ("[device]\nwrite_channels = 0\n", 2, "device.write_channels"),
+        // A billion channels would be allocated (24 GB) and scanned per call: refused.
+        ("[device]\nchannels = 1000000000\n", 2, "device.channels"),
+        // A billion Fig 4/5 seats would be allocated (9 GB) before the first event.
+        (
+            "[workload]\nkind = \"fig4-5\"\nprocesses = 1000000000\n",
+            3,
+            "workload.processes",
+        ),
         (
             "[device]\nprofile = \"nvme-ssd\"\n\nwrite_channels = 0\n",
             4,

@@ -77,7 +77,8 @@ pub struct DeviceModelConfig {
     /// calls' other I/O overlaps. Needs a journal (`journaled`, or `[faults]`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub journal_lane: bool,
-    /// Parallel channels; calls queue when all are busy (default 4).
+    /// Parallel channels; calls queue when all are busy (default 4; 1..=
+    /// [`CHANNELS_MAX`]).
     pub channels: u32,
     /// Write slots: a call with writes needs one as well as a channel, and holds it for
     /// `writes × write_latency_ticks` from its start, so at most this many calls'
@@ -154,6 +155,13 @@ impl DeviceModelConfig {
             .unwrap_or(self.flush_latency_ticks)
     }
 }
+
+/// The most channels a device may have: 65,536, the largest queue an NVMe controller
+/// can offer (the NVM Express Base Specification's CAP.MQES, a 16-bit 0's-based count
+/// of a queue's entries). The model keeps 24 bytes per channel and scans them all for
+/// every call, so a larger count would only cost memory and time, never parallelism a
+/// device has.
+pub const CHANNELS_MAX: u32 = 1 << 16;
 
 /// The channels' state: when each becomes free.
 ///

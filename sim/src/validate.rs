@@ -129,6 +129,17 @@ fn at_least(key: &str, x: u64, min: u64) -> Result<(), SimError> {
     }
 }
 
+fn at_most(key: &str, x: u64, max: u64) -> Result<(), SimError> {
+    if x <= max {
+        Ok(())
+    } else {
+        Err(bad(
+            key,
+            format!("{x} is out of range: must be at most {max}"),
+        ))
+    }
+}
+
 fn ordered(min_key: &str, min: u64, max_key: &str, max: u64) -> Result<(), SimError> {
     if min <= max {
         Ok(())
@@ -145,6 +156,11 @@ pub(crate) fn scenario(s: &Scenario, policies: &[Policy]) -> Result<Layout, SimE
     in_unit("abort_probability", s.abort_probability)?;
     let layout = layout(s)?;
     at_least("device.channels", u64::from(s.device.channels), 1)?;
+    at_most(
+        "device.channels",
+        u64::from(s.device.channels),
+        u64::from(crate::device_model::CHANNELS_MAX),
+    )?;
     if let Some(w) = s.device.write_channels {
         at_least("device.write_channels", u64::from(w), 1)?;
     }
@@ -372,6 +388,13 @@ fn workload(w: &W) -> Result<(), SimError> {
         let min_key = format!("workload.{stem}_min");
         at_least(&min_key, min, lowest)?;
         ordered(&min_key, min, &format!("{stem}_max"), max)?;
+    }
+    if let W::Fig45(c) = w {
+        at_most(
+            "workload.processes",
+            c.processes.into(),
+            crate::workload::PROCESSES_MAX.into(),
+        )?;
     }
     if let W::Trace(c) = w {
         return trace(c);

@@ -18,6 +18,12 @@ use crate::clock::Tick;
 use crate::rng;
 use crate::txn::{Op, TxnSpec};
 
+/// The most processes (seats) the Fig 4/5 pool may have: 65,536. The pool keeps 9
+/// bytes per seat, every one of them allocated when the run starts, while at most
+/// `transactions` seats are ever busy at once; a larger count only costs memory (a
+/// billion seats would be 9 GB), never concurrency a load of this size can use.
+pub const PROCESSES_MAX: u32 = 1 << 16;
+
 /// Parameters of the Fig 4/5 workload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -29,7 +35,8 @@ pub struct Fig45Config {
     /// Mean ticks between arrivals into queue 502, Poisson (default 30).
     pub arrival_ticks_mean: u64,
     /// Processes serving the queue before the split, and again after it (default 2:
-    /// 503/504, then 507/508, each taking the seat of an old one as it ends).
+    /// 503/504, then 507/508, each taking the seat of an old one as it ends;
+    /// 1..=[`PROCESSES_MAX`]).
     pub processes: u32,
     /// Records each transaction updates, at least / at most (default 1 / 3).
     pub updates_min: u32,

@@ -12,7 +12,7 @@ mod zipf;
 
 pub use bank::BankConfig;
 pub use fig3::Fig3Config;
-pub use fig45::Fig45Config;
+pub use fig45::{Fig45Config, PROCESSES_MAX};
 pub use generated::{Arrivals, GeneratedConfig, HotSpot, WriteKind};
 pub use trace::TraceConfig;
 

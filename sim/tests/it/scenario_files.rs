@@ -134,3 +134,31 @@ fn every_refusal_names_its_key() {
         }
     }
 }
+
+/// The largest device channel count and Fig 4/5 process count are accepted, one more
+/// is refused at its key (each is allocated whole when a run starts: the bounds keep a
+/// mistyped count from exhausting memory before the first event).
+#[test]
+fn channel_and_process_counts_are_bounded_at_their_largest_accepted_value() {
+    for (text, max, key) in [
+        (
+            "[device]\nchannels = ",
+            u64::from(sim::device_model::CHANNELS_MAX),
+            "device.channels",
+        ),
+        (
+            "[workload]\nkind = \"fig4-5\"\nprocesses = ",
+            u64::from(sim::workload::PROCESSES_MAX),
+            "workload.processes",
+        ),
+    ] {
+        let s: Scenario = toml::from_str(&format!("{text}{max}")).unwrap();
+        s.validate()
+            .unwrap_or_else(|e| panic!("{key} = {max}: {e}"));
+        let s: Scenario = toml::from_str(&format!("{text}{}", max + 1)).unwrap();
+        match s.validate() {
+            Err(sim::SimError::Config { key: k, .. }) => assert_eq!(k, key),
+            other => panic!("{key} = {}: {other:?}", max + 1),
+        }
+    }
+}
