@@ -142,3 +142,30 @@ fn every_shipped_file_exits_as_its_comment_says() {
         }
     }
 }
+
+/// The README's paragraph on the shipped files' exits ("Every shipped scenario and
+/// sweep ... exits 0 but ...") names every file whose leading comment says it
+/// demonstrates a violation, and no other, so a new such file cannot leave it stale.
+#[test]
+fn the_readme_names_every_shipped_file_that_exits_1() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let start = readme
+        .find("Every shipped scenario and sweep (`scenarios/*.toml`) exits 0 but")
+        .expect("the README's paragraph on the shipped files' exits");
+    let paragraph = &readme[start..];
+    let paragraph = &paragraph[..paragraph.find("\n\n").unwrap_or(paragraph.len())];
+    for f in shipped_files() {
+        let text = std::fs::read_to_string(repo().join("scenarios").join(&f)).unwrap();
+        let violates = text
+            .lines()
+            .take_while(|l| l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join(" ")
+            .contains("demonstrates a violation");
+        assert_eq!(
+            paragraph.contains(&format!("`{f}`")),
+            violates,
+            "README.md names {f} among the files exiting 1: {violates} expected\n{paragraph}"
+        );
+    }
+}
