@@ -66,10 +66,12 @@ Examples:
   owm device split --dir DIR                   the backup request, against `owm serve`
 
 Exit status (run, sweep, merge, check):
-  0  everything requested was checked and held
-  1  an invariant was violated (0 with --allow-violations)
-  2  bad input or usage (file, flag, output directory)
-  3  incomplete: a limit, bound or interrupt cut the work, or an invariant was unchecked
+  0    everything requested was checked and held (a simulated backup given up or
+       abandoned as configured is reported, not a violation: still 0)
+  1    an invariant was violated (0 with --allow-violations)
+  2    bad input or usage (file, flag, output directory)
+  3    incomplete: a limit, bound or interrupt cut the work, or an invariant was unchecked
+  130  a second Ctrl-C: the process ended at once, nothing committed
 
 Scenario file reference: scenarios/README.md";
 

@@ -349,11 +349,13 @@ fn help_shows_examples() {
 #[test]
 fn help_states_the_exit_status_contract() {
     let h = stdout(&owm(&["--help"]));
+    // Every row of the README's exit-status table.
     for line in [
-        "0  everything requested",
-        "1  an invariant was violated",
-        "2  bad input",
-        "3  incomplete",
+        "0    everything requested",
+        "1    an invariant was violated",
+        "2    bad input",
+        "3    incomplete",
+        "130  a second Ctrl-C",
     ] {
         assert!(h.contains(line), "{h}");
     }
