@@ -169,3 +169,16 @@ fn the_readme_names_every_shipped_file_that_exits_1() {
         );
     }
 }
+
+/// scenarios/README.md's table of shipped files has a row for every shipped scenario
+/// and sweep (`scenarios/*.toml`), so a new file cannot ship undescribed.
+#[test]
+fn the_scenarios_readme_has_a_row_for_every_shipped_file() {
+    let readme = std::fs::read_to_string(repo().join("scenarios/README.md")).unwrap();
+    for f in shipped_files() {
+        assert!(
+            readme.lines().any(|l| l.starts_with(&format!("| `{f}` |"))),
+            "scenarios/README.md has no row `| `{f}` | ... |` in its table of shipped files"
+        );
+    }
+}
