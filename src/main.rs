@@ -90,7 +90,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run every policy a scenario file names on one seed: print a comparison table,
-    /// write summary.csv, trace.csv and timing diagrams (PNG and SVG).
+    /// write summary.csv, trace.csv, extra_space.csv, the extra space and data area
+    /// plots and the timing diagrams (PNG and SVG).
     #[command(
         after_help = "Examples:\n  owm run scenarios/fig3.toml\n  owm run scenarios/fig3.toml --seed 42 --out /tmp/fig3"
     )]

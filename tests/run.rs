@@ -346,6 +346,21 @@ fn help_shows_examples() {
     assert!(h.contains("--shard 2/4"), "{h}");
 }
 
+/// `owm run --help` names every kind of file a run writes, as the README does.
+#[test]
+fn run_help_names_every_output() {
+    let h = stdout(&owm(&["run", "--help"]));
+    for file in [
+        "summary.csv",
+        "trace.csv",
+        "extra_space.csv",
+        "data area",
+        "timing",
+    ] {
+        assert!(h.contains(file), "{file}: {h}");
+    }
+}
+
 #[test]
 fn help_states_the_exit_status_contract() {
     let h = stdout(&owm(&["--help"]));
