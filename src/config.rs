@@ -234,35 +234,137 @@ pub fn load_trace(path: &Path, src: &str, prefix: &str, s: &mut Scenario) -> Res
 /// The simulator's verdict on `s` run under each of `policies`
 /// (`Scenario::validate_for`: what they copy and hold, not what other policies
 /// would), located in the file: its error names a dotted key (below `prefix`,
-/// `scenario.` in a sweep file) whose line the locator finds.
+/// `scenario.` in a sweep file) whose line the locator finds ([`refusal_at`]: a key
+/// the file leaves at its default is refused at the key the file sets that drives it).
+/// `axes` are the keys a sweep's `[[axis]]` tables set (none in a run file).
 pub fn check_scenario(
     path: &Path,
     src: &str,
     prefix: &str,
     s: &Scenario,
     policies: &[sim::Policy],
+    axes: &[String],
 ) -> Result<(), FileError> {
     match s.validate_for(policies) {
         Ok(_) => Ok(()),
-        Err(SimError::Config { key, message }) => Err(FileError::key(
-            path,
-            src,
-            &format!("{prefix}{key}"),
-            message,
-        )),
+        Err(SimError::Config { key, message }) => {
+            Err(refusal_at(path, src, prefix, s, &key, message, axes))
+        }
         Err(SimError::TooLarge {
             estimate_bytes,
             bound_bytes,
             estimate,
             policies,
-        }) => Err(FileError::key(
+        }) => Err(refusal_at(
             path,
             src,
-            &format!("{prefix}limits.memory_bytes_max"),
+            prefix,
+            s,
+            "limits.memory_bytes_max",
             sim::error::too_large(estimate_bytes, bound_bytes, &estimate, &policies),
+            axes,
         )),
         Err(e) => Err(FileError::whole(path, e.to_string())),
     }
+}
+
+/// Whether the file sets `key` (below `prefix`), or an axis does (`axes`, keys without
+/// the prefix): `Some(line)` in the file, `Some(None)` for an axis.
+fn set_by(keys: &Keys, prefix: &str, key: &str, axes: &[String]) -> Option<Option<usize>> {
+    if axes
+        .iter()
+        .any(|a| a == key || a.starts_with(&format!("{key}.")))
+    {
+        return Some(None);
+    }
+    keys.sets(&format!("{prefix}{key}")).map(|(_, l)| Some(l))
+}
+
+/// A refusal of the simulator's about `key` (dotted, below `prefix`), at the line
+/// that caused it. When the file (or an axis) sets `key`, at its line. When it leaves
+/// `key` at its default, at the first key it sets of those that drive the check
+/// (`Scenario::drivers_of`: a large `workload.records` with no `[limits]` is refused
+/// at `workload.records`), the message starting with the defaulted key: "`{key}` (at
+/// its default, not set in the file): ..." (the simulator's message names the key to
+/// raise). When it sets none of them either, at the nearest enclosing table the file
+/// writes, "(the default; set it in the file)" ([`FileError::key`]).
+pub fn refusal_at(
+    path: &Path,
+    src: &str,
+    prefix: &str,
+    s: &Scenario,
+    key: &str,
+    message: String,
+    axes: &[String],
+) -> FileError {
+    let keys = Keys::of(src);
+    let full = format!("{prefix}{key}");
+    if set_by(&keys, prefix, key, axes).is_some() {
+        return FileError::key(path, src, &full, message);
+    }
+    for driver in s.drivers_of(key) {
+        let Some(line) = set_by(&keys, prefix, driver, axes) else {
+            continue;
+        };
+        let message = format!("`{key}` (at its default, not set in the file): {message}");
+        let (driver_key, line) = match line {
+            // The key itself when the driver is a table the file writes.
+            Some(_) => keys
+                .sets(&format!("{prefix}{driver}"))
+                .map_or((format!("{prefix}{driver}"), line), |(k, l)| (k, Some(l))),
+            None => (format!("{prefix}{driver}"), None),
+        };
+        return FileError {
+            path: path.to_path_buf(),
+            line,
+            key: Some(driver_key),
+            message,
+            snippet: line.and_then(|l| keys.line_text(l)),
+        };
+    }
+    FileError::key(path, src, &full, message)
+}
+
+/// Refuses a key that has no effect (`inert`, from `Scenario::inert_keys`: for a
+/// sweep, the keys inert at every point of its grid) when the file sets it, below
+/// `prefix`, or an `[[axis]]` does (`axes`, in their order; the refusal then names the
+/// axis's `key` line): at the first such line in the file, "FILE:LINE: key `KEY`: has
+/// no effect ...", exit 2. A table key (`archive`) is refused at the first key the
+/// file writes under it.
+pub fn refuse_inert(
+    path: &Path,
+    src: &str,
+    prefix: &str,
+    inert: &[sim::Inert],
+    axes: &[String],
+) -> Result<(), FileError> {
+    let keys = Keys::of(src);
+    // (line, key, message)
+    let mut found: Vec<(usize, String, String)> = Vec::new();
+    for i in inert {
+        if let Some((key, line)) = keys.sets(&format!("{prefix}{}", i.key)) {
+            found.push((line, key, i.why.clone()));
+        }
+        let below = format!("{}.", i.key);
+        for (n, a) in axes.iter().enumerate() {
+            if a == i.key || a.starts_with(&below) {
+                if let Some(line) = keys.line(&format!("axis.{n}.key")) {
+                    let why = format!("{} (at every point of the grid)", i.why);
+                    found.push((line, a.clone(), why));
+                }
+            }
+        }
+    }
+    let Some((line, key, message)) = found.into_iter().min_by_key(|f| f.0) else {
+        return Ok(());
+    };
+    Err(FileError {
+        path: path.to_path_buf(),
+        line: Some(line),
+        key: Some(key),
+        message,
+        snippet: keys.line_text(line),
+    })
 }
 
 #[cfg(test)]

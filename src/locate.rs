@@ -175,6 +175,18 @@ impl<'a> Keys<'a> {
         self.span(key).map(|s| self.line_of(s.start))
     }
 
+    /// Whether the file itself sets `key` (a dotted key, or a table: its header or any
+    /// key under it), not only an enclosing table: the first such key in the file (its
+    /// path and 1-based line), `None` when `key` is left at its default.
+    pub fn sets(&self, key: &str) -> Option<(String, usize)> {
+        let below = format!("{key}.");
+        self.entries
+            .iter()
+            .filter(|e| e.path == key || e.path.starts_with(&below))
+            .min_by_key(|e| e.span.start)
+            .map(|e| (e.path.clone(), self.line_of(e.span.start)))
+    }
+
     /// The innermost key whose span holds byte `offset` (a value, a key, a header).
     pub fn key_at(&self, offset: usize) -> Option<String> {
         self.entries
@@ -236,6 +248,32 @@ mod tests {
         assert_eq!(k.key_at(at).as_deref(), Some("policies"));
         let at = SRC.find("[workload]").unwrap();
         assert_eq!(k.key_at(at).as_deref(), Some("workload"));
+    }
+
+    #[test]
+    fn sets_finds_only_what_the_file_writes() {
+        let k = Keys::of(SRC);
+        assert_eq!(
+            k.sets("workload.write_fraction"),
+            Some(("workload.write_fraction".into(), 8))
+        );
+        assert_eq!(
+            k.sets("workload.records"),
+            None,
+            "an enclosing table is not the key"
+        );
+        assert_eq!(
+            k.sets("workload.arrivals.mode"),
+            Some(("workload.arrivals.mode".into(), 9))
+        );
+        assert_eq!(k.sets("workload.arrivals").map(|s| s.1), Some(9));
+        assert_eq!(
+            k.sets("workload").map(|s| s.1),
+            Some(6),
+            "a table: its header"
+        );
+        assert_eq!(k.sets("geometry"), None);
+        assert_eq!(k.sets("work"), None, "a prefix of a name is not a table");
     }
 
     #[test]

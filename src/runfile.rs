@@ -11,7 +11,7 @@ use std::path::Path;
 use serde::Deserialize;
 use sim::{Policy, Scenario};
 
-use crate::config::{check_scenario, load_trace, read, scenario_error, FileError};
+use crate::config::{check_scenario, load_trace, read, refuse_inert, scenario_error, FileError};
 
 /// The policies a file names when it names none: every backup policy, baselines first
 /// (`none`, no backup, is named explicitly).
@@ -122,7 +122,8 @@ pub fn load_run_file(path: &Path) -> Result<RunFile, FileError> {
         }
         None => default_policies(),
     };
-    check_scenario(path, &src, "", &scenario, &policies)?;
+    check_scenario(path, &src, "", &scenario, &policies, &[])?;
+    refuse_inert(path, &src, "", &scenario.inert_keys(&policies), &[])?;
     Ok(RunFile {
         policies,
         seed: keys.seed.map(|s| s.into_inner()),

@@ -8,7 +8,7 @@
 use crate::util::*;
 
 /// 1 TiB of 4 KiB blocks (2^28), ten transactions, a hole-aware archive copy: it runs
-/// (`tests/errors.rs`); the `[limits]` table is line 9.
+/// (`tests/errors.rs`); `workload.records` is line 4, the `[limits]` table line 9.
 const TIB_SPARSE: &str = "policies = [\"cow\"]\n\
                           [workload]\nkind = \"generated\"\nrecords = 268435456\ntransactions = 10\n\
                           [geometry]\nblock_size_bytes = 4096\nrecords_per_block = 1\n\
@@ -18,7 +18,10 @@ const TIB_SPARSE: &str = "policies = [\"cow\"]\n\
 fn refused(extra: &str, needles: &[&str]) {
     let (tmp, f, o) = run_file(&format!("{TIB_SPARSE}{extra}"));
     assert_eq!(code(&o), 2, "a refused run is bad input: {}", stderr(&o));
-    let key = format!("{f}:9: key `limits.archive_blocks_max`");
+    // The bound is left at its default: refused at the key that sizes the volume.
+    let key = format!(
+        "{f}:4: key `workload.records`: `limits.archive_blocks_max` (at its default, not set in the file)"
+    );
     let mut all = vec![
         key.as_str(),
         "more than limits.archive_blocks_max = 16777216",
@@ -116,7 +119,8 @@ fn the_archive_and_the_copy_to_b_prime_count_together() {
 }
 
 /// 1 TiB of 4 KiB blocks, ten transactions, a dense archive copy and a copy to B':
-/// 2^29 blocks for a policy that backs up. `policies` is line 1, `[limits]` line 9.
+/// 2^29 blocks for a policy that backs up. `policies` is line 1, `workload.records`
+/// line 4 (where a refusal by the default `limits.archive_blocks_max` is named).
 fn tib_dense(policies: &str) -> String {
     format!(
         "policies = [{policies}]\n\
@@ -129,9 +133,11 @@ fn tib_dense(policies: &str) -> String {
 
 /// `none` makes no copy: a run listing only it is not refused for copies any other
 /// policy would make, and exits as any run does (0: every invariant it claims held).
+/// (`[detach]` itself has no effect under `none` alone and is refused as such,
+/// `tests/inert_keys.rs`: the run keeps the default dense archive.)
 #[test]
 fn a_run_of_none_alone_makes_no_copy_and_is_not_refused_for_copies() {
-    let (tmp, _f, o) = run_file(&tib_dense("\"none\""));
+    let (tmp, _f, o) = run_file(&tib_dense("\"none\"").replace("[detach]\n", ""));
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let rows = csv_rows(&tmp.path().join("o"), "summary.csv");
     assert_eq!(rows.len(), 1);
@@ -149,7 +155,7 @@ fn a_run_of_none_and_a_backup_policy_is_refused_naming_the_policies_that_copy() 
     fails_with(
         &o,
         &[
-            &format!("{f}:9: key `limits.archive_blocks_max`: policy `cow` of the run makes a dense archive copy"),
+            &format!("{f}:4: key `workload.records`: `limits.archive_blocks_max` (at its default, not set in the file): policy `cow` of the run makes a dense archive copy"),
             "and the copy of VLUN B to B'",
             "536870912 blocks (2.00 TiB) over 1 backup cycle(s) per run",
             "more than limits.archive_blocks_max = 16777216",
@@ -165,7 +171,7 @@ fn a_run_of_none_and_a_backup_policy_is_refused_naming_the_policies_that_copy() 
     fails_with(
         &o,
         &[&format!(
-            "{f}:9: key `limits.archive_blocks_max`: policies `quiesce`, `cow` of the run each make"
+            "{f}:4: key `workload.records`: `limits.archive_blocks_max` (at its default, not set in the file): policies `quiesce`, `cow` of the run each make"
         )],
     );
 }
@@ -193,7 +199,7 @@ fn a_sweep_counts_the_copies_of_its_policies_that_back_up() {
     fails_with(
         &o,
         &[
-            "key `scenario.limits.archive_blocks_max`",
+            "key `scenario.workload.records`: `limits.archive_blocks_max` (at its default, not set in the file)",
             "policy `cow` of the run makes a dense archive copy (archive.sparse = false)",
         ],
     );

@@ -105,6 +105,22 @@ impl Scenario {
         crate::validate::scenario(self, policies)
     }
 
+    /// The keys whose values drive the check on `key` (a dotted key a
+    /// [`SimError::Config`] names, or `limits.memory_bytes_max` of a
+    /// [`SimError::TooLarge`]), most direct first: when a file leaves `key` at its
+    /// default, the refusal belongs at the first of them the file sets
+    /// (`limits.volume_bytes_max` → `workload.records`, `geometry.block_size_bytes`, …;
+    /// `workload.updates_min` → `workload.updates_max`). Empty when no other key drives
+    /// it.
+    pub fn drivers_of(&self, key: &str) -> Vec<&'static str> {
+        crate::validate::drivers(self, key)
+    }
+
+    /// The keys no run of `policies` reads, with why ([`crate::inert::inert_keys`]).
+    pub fn inert_keys(&self, policies: &[Policy]) -> Vec<crate::inert::Inert> {
+        crate::inert::inert_keys(self, policies)
+    }
+
     /// The volume layout the workload needs: enough blocks for its records (a
     /// [`SimError::Config`] on `geometry.*` when the geometry cannot hold them).
     pub fn layout(&self) -> Result<Layout, SimError> {

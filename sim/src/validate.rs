@@ -221,7 +221,8 @@ pub(crate) fn scenario(s: &Scenario, policies: &[Policy]) -> Result<Layout, SimE
         return Err(bad(
             "limits.volume_bytes_max",
             format!(
-                "the volume needs {} bytes, limits.volume_bytes_max is {}",
+                "the volume of {} bytes exceeds limits.volume_bytes_max = {}; raise \
+                 limits.volume_bytes_max (or give fewer records or smaller blocks)",
                 layout.image_bytes(),
                 s.limits.volume_bytes_max
             ),
@@ -696,4 +697,54 @@ fn tick_fields(s: &Scenario) -> Result<(), SimError> {
         Some((name, t)) => Err(bad(name, format!("{t} exceeds {FIELD_TICKS_MAX} ticks"))),
         None => Ok(()),
     }
+}
+
+/// The keys whose values drive a check on `key`, most direct first: when a file leaves
+/// `key` at its default, its refusal belongs at the first of these the file sets (a
+/// large `workload.records` with no `[limits]` is refused at `workload.records`,
+/// naming `limits.volume_bytes_max` to raise). A dotted key or a table (`faults`,
+/// `detach`). Empty for a key no other key drives.
+pub(crate) fn drivers(s: &Scenario, key: &str) -> Vec<&'static str> {
+    let records = match s.workload {
+        W::Bank(_) => "workload.accounts",
+        W::Trace(_) => "workload.path",
+        _ => "workload.records",
+    };
+    let mut out = match key {
+        "limits.volume_bytes_max" => vec![
+            records,
+            "workload.addresses",
+            "geometry.block_size_bytes",
+            "geometry.records_per_block",
+        ],
+        "limits.archive_blocks_max" => vec![
+            records,
+            "workload.addresses",
+            "geometry.records_per_block",
+            "backup.cycles",
+            "backup.schedule_at_ticks",
+            "detach",
+            "archive.sparse",
+            "device.integrity",
+            "faults",
+        ],
+        "limits.memory_bytes_max" => vec![
+            "workload.transactions",
+            records,
+            "workload.addresses",
+            "keep_history",
+            "keep_timeline",
+            "device.integrity",
+        ],
+        "geometry.records_per_block" => vec!["geometry.block_size_bytes"],
+        "faults.lost_write_probability" => vec!["faults.torn_write_probability"],
+        "workload.updates_min" => vec!["workload.updates_max"],
+        "workload.compute_ticks_min" => vec!["workload.compute_ticks_max"],
+        "workload.length_min" => vec!["workload.length_max"],
+        _ => Vec::new(),
+    };
+    if !matches!(s.workload, W::Trace(_)) {
+        out.retain(|k| *k != "workload.addresses");
+    }
+    out
 }

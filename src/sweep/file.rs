@@ -220,6 +220,9 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
             ));
         }
     }
+    let axes: Vec<String> = spec.axis.iter().map(|a| a.key.clone()).collect();
+    // The keys with no effect at every point so far (None before the first point).
+    let mut inert: Option<Vec<sim::Inert>> = None;
     let mut built = Vec::with_capacity(combos.len());
     for values in combos {
         let mut t = base.clone();
@@ -245,7 +248,7 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
                 )
             })?;
         config::load_trace(path, src, "scenario.", &mut s)?;
-        if let Err(e) = config::check_scenario(path, src, "scenario.", &s, &spec.policies) {
+        if let Err(e) = config::check_scenario(path, src, "scenario.", &s, &spec.policies, &axes) {
             // A key an axis sets is reported at that axis, with the value.
             let key = e.key.as_deref().and_then(|k| k.strip_prefix("scenario."));
             let at = spec.axis.iter().position(|a| Some(a.key.as_str()) == key);
@@ -256,8 +259,17 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
                 _ => e,
             });
         }
+        let here = s.inert_keys(&spec.policies);
+        inert = Some(match inert {
+            None => here,
+            Some(so_far) => so_far
+                .into_iter()
+                .filter(|i| here.iter().any(|h| h.key == i.key))
+                .collect(),
+        });
         built.push((values, s));
     }
+    config::refuse_inert(path, src, "scenario.", &inert.unwrap_or_default(), &axes)?;
     let title = spec.title.clone().unwrap_or_else(|| {
         path.file_stem()
             .map(|s| s.to_string_lossy().into_owned())

@@ -1,0 +1,232 @@
+//! Keys that have no effect on a run: a value the scenario carries that nothing in the
+//! runs of the given policies reads, because another key or the policy set turns off
+//! what it tunes (`backup.quiesce_retries_max` without `backup.quiesce_deadline_ticks`:
+//! no attempt ever fails, so none is retried).
+//!
+//! The simulator cannot tell a key a file sets from a default, so it lists every key
+//! that is inert in the scenario ([`inert_keys`]); the command line refuses each one
+//! the file sets, at its line (exit 2). A sweep refuses a key only when it is inert at
+//! every point of its grid (a sweep of `backup.data_area_fraction` up to 1.0 beside
+//! `backup.on_data_area_full` is a documented use: the other points use the key).
+
+use crate::policy::Policy;
+use crate::scenario::Scenario;
+use crate::workload::trace::{Grouping, TraceFormat};
+use crate::workload::{HotSpot, WorkloadConfig as W};
+
+/// One key with no effect, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inert {
+    /// The dotted key (`backup.quiesce_retries_max`), or a table (`archive`) when the
+    /// whole table has no effect: then every key under it does.
+    pub key: &'static str,
+    /// What turns it off, in the file's words: `has no effect without
+    /// backup.quiesce_deadline_ticks (...)`.
+    pub why: String,
+}
+
+fn inert(out: &mut Vec<Inert>, keys: &[&'static str], why: &str) {
+    for &key in keys {
+        if !out.iter().any(|i| i.key == key) {
+            out.push(Inert {
+                key,
+                why: why.to_string(),
+            });
+        }
+    }
+}
+
+/// The keys of `s` that no run of `policies` reads, each with the reason, in a fixed
+/// order (when a key has several reasons, the first listed: the policy set's before
+/// another key's). Sources of truth: the policies' own predicates
+/// ([`Policy::backs_up`], [`Policy::has_data_area`]) and the run's uses of each key
+/// (`world/`); the rules are listed in `scenarios/README.md` ("Keys without effect").
+pub fn inert_keys(s: &Scenario, policies: &[Policy]) -> Vec<Inert> {
+    let mut out = Vec::new();
+    let b = &s.backup;
+    let f = &s.faults;
+    let any = |pred: &dyn Fn(Policy) -> bool| policies.iter().any(|&p| pred(p));
+
+    // What the policy set leaves out.
+    if !any(&|p| p.backs_up()) {
+        inert(
+            &mut out,
+            &[
+                "archive",
+                "detach",
+                "backup.setup_window_ticks",
+                "backup.baseline_variant",
+                "backup.quiesce_deadline_ticks",
+                "backup.quiesce_retries_max",
+                "backup.quiesce_retry_backoff_ticks",
+                "backup.data_area_blocks",
+                "backup.data_area_fraction",
+                "backup.on_data_area_full",
+                "locking.type_b_blocks",
+                "faults.backup_read_error_probability",
+                "faults.archive_write_error_probability",
+            ],
+            "has no effect: no policy of the run backs up (`none` takes no backup, makes no \
+             split and no copy); add a backup policy to `policies` or remove the key",
+        );
+    }
+    if !any(&|p| p == Policy::Quiesce) {
+        inert(
+            &mut out,
+            &[
+                "backup.quiesce_deadline_ticks",
+                "backup.quiesce_retries_max",
+                "backup.quiesce_retry_backoff_ticks",
+            ],
+            "has no effect: no policy of the run quiesces (only `quiesce` does); add \
+             `quiesce` to `policies` or remove the key",
+        );
+    }
+    if !any(&|p| matches!(p, Policy::Quiesce | Policy::CrashConsistent)) {
+        inert(
+            &mut out,
+            &["backup.baseline_variant"],
+            "has no effect: only `quiesce` and `crash-consistent` run on the baseline \
+             variant, and the run has neither; add one to `policies` or remove the key",
+        );
+    }
+    if !any(&|p| p.has_data_area(b.baseline_variant)) {
+        inert(
+            &mut out,
+            &[
+                "backup.data_area_blocks",
+                "backup.data_area_fraction",
+                "backup.on_data_area_full",
+            ],
+            "has no effect: no policy of the run has a data area (only `logging` and `cow` \
+             do, and `quiesce` / `crash-consistent` with backup.baseline_variant \
+             \"logging\" or \"cow\"); add one to `policies` or remove the key",
+        );
+    }
+
+    // What another key turns off.
+    if b.quiesce_deadline_ticks.is_none() {
+        inert(
+            &mut out,
+            &[
+                "backup.quiesce_retries_max",
+                "backup.quiesce_retry_backoff_ticks",
+            ],
+            "has no effect without backup.quiesce_deadline_ticks (no deadline: no quiesce \
+             attempt ever fails, so none is retried); set the deadline or remove the key",
+        );
+    }
+    if let Ok(layout) = s.layout() {
+        let volume = layout.volume_blocks;
+        if b.data_area_slots(volume) >= volume {
+            inert(
+                &mut out,
+                &["backup.on_data_area_full"],
+                &format!(
+                    "has no effect: the data area holds the whole volume ({volume} blocks) \
+                     and never fills; make it smaller with backup.data_area_blocks or \
+                     backup.data_area_fraction, or remove the key"
+                ),
+            );
+        }
+    }
+    if s.locking.discipline == crate::scenario::Discipline::Conservative {
+        inert(
+            &mut out,
+            &["retry_backoff_ticks"],
+            "has no effect under locking.discipline = \"conservative\" (deadlock-free: no \
+             deadlock victim is ever retried); set discipline = \"incremental\" or remove \
+             the key",
+        );
+    }
+    if f.crash_at_ticks.is_empty() {
+        inert(
+            &mut out,
+            &[
+                "faults.torn_write_probability",
+                "faults.lost_write_probability",
+            ],
+            "has no effect without faults.crash_at_ticks (writes are torn or lost only at \
+             a crash); add a crash or remove the key",
+        );
+    }
+    if f.latency_spike_probability == 0.0 {
+        inert(
+            &mut out,
+            &["faults.latency_spike_ticks_max"],
+            "has no effect without faults.latency_spike_probability above 0 (no spike \
+             happens); set it or remove the key",
+        );
+    }
+    if f.read_error_probability == 0.0
+        && f.write_error_probability == 0.0
+        && f.backup_read_error_probability == 0.0
+        && f.archive_write_error_probability == 0.0
+    {
+        inert(
+            &mut out,
+            &["faults.io_retry_ticks"],
+            "has no effect without an I/O error to retry (faults.read_error_probability, \
+             write_error_probability, backup_read_error_probability or \
+             archive_write_error_probability above 0); set one or remove the key",
+        );
+    }
+    if !f.active() {
+        inert(
+            &mut out,
+            &["faults.heal_at_ticks"],
+            "has no effect: no fault is injected (no crash, every probability 0), so \
+             there is nothing to heal; inject a fault or remove the key",
+        );
+    }
+    for (key, a) in [("archive", Some(&s.archive)), ("detach", s.detach.as_ref())] {
+        let Some(a) = a else { continue };
+        let bandwidth = a.bandwidth_bytes_per_s.max(1);
+        if a.rate_limit_bytes_per_s > 0 && a.rate_limit_bytes_per_s >= bandwidth {
+            inert(
+                &mut out,
+                &[if key == "archive" {
+                    "archive.rate_limit_bytes_per_s"
+                } else {
+                    "detach.rate_limit_bytes_per_s"
+                }],
+                &format!(
+                    "has no effect: {} is at or above the target's bandwidth \
+                     ({key}.bandwidth_bytes_per_s = {bandwidth}), which already bounds the \
+                     copy; lower it or remove the key",
+                    a.rate_limit_bytes_per_s
+                ),
+            );
+        }
+    }
+    match &s.workload {
+        W::Generated(c) if c.hot_spot == HotSpot::Uniform => inert(
+            &mut out,
+            &["workload.hot_spot.exponent"],
+            "has no effect with shape = \"uniform\" (every record equally likely); set \
+             shape = \"zipf\" or remove the key",
+        ),
+        W::Trace(c) => {
+            if c.format != TraceFormat::Blkparse {
+                inert(
+                    &mut out,
+                    &["workload.blkparse_event"],
+                    "has no effect: only format = \"blkparse\" reads it; remove the key",
+                );
+            }
+            if c.grouping == Grouping::Io {
+                inert(
+                    &mut out,
+                    &[
+                        "workload.idle_gap_ticks",
+                        "workload.ios_per_transaction_max",
+                    ],
+                    "has no effect with grouping = \"io\" (one I/O, one transaction); set \
+                     grouping = \"stream\" or remove the key",
+                );
+            }
+        }
+        _ => {}
+    }
+    out
+}

@@ -1,0 +1,340 @@
+//! No key is accepted without effect: a key that nothing in the runs of the file's
+//! policies reads (another key, or the policy set, turns off what it tunes) is refused
+//! at its own line, "FILE:LINE: key `KEY`: has no effect ...", exit 2
+//! (`sim::inert_keys`). One test per combination; each also runs the file once the
+//! key has something to act on, so the refusal is of the combination, not of the key.
+
+use crate::util::*;
+
+/// `text` runs (exit 0, or 1 for a violation the faults cause): not refused.
+fn runs(text: &str) {
+    let (_t, _f, o) = run_file(text);
+    assert!(
+        matches!(code(&o), 0 | 1),
+        "{text}: exit {}: {}",
+        code(&o),
+        stderr(&o)
+    );
+}
+
+/// `text` is refused at `line` and `key` with `why`; `text` with `fix` appended runs.
+fn refused_then_runs(text: &str, line: usize, key: &str, why: &str, fix: &str) {
+    refused_at_their_keys(&[(text, line, key, why)]);
+    runs(&format!("{text}{fix}"));
+}
+
+#[test]
+fn quiesce_retries_without_a_deadline_are_refused() {
+    let text = "policies = [\"quiesce\"]\n[backup]\nquiesce_retries_max = 4\n";
+    refused_then_runs(
+        text,
+        3,
+        "backup.quiesce_retries_max",
+        "has no effect without backup.quiesce_deadline_ticks",
+        "quiesce_deadline_ticks = 50\n",
+    );
+    let text = "policies = [\"quiesce\"]\n[backup]\n\nquiesce_retry_backoff_ticks = 10\n";
+    refused_then_runs(
+        text,
+        4,
+        "backup.quiesce_retry_backoff_ticks",
+        "has no effect without backup.quiesce_deadline_ticks",
+        "quiesce_deadline_ticks = 50\n",
+    );
+}
+
+#[test]
+fn quiesce_keys_without_the_quiesce_policy_are_refused() {
+    let text = "policies = [\"cow\"]\n[backup]\nquiesce_deadline_ticks = 50\n";
+    refused_at_their_keys(&[(
+        text,
+        3,
+        "backup.quiesce_deadline_ticks",
+        "no policy of the run quiesces",
+    )]);
+    // Fixed by the policy set, not by another key.
+    let (_t, _f, o) = run_file(&text.replace("\"cow\"", "\"cow\", \"quiesce\""));
+    ok(&o);
+}
+
+#[test]
+fn the_baseline_variant_without_a_baseline_policy_is_refused() {
+    let text = "policies = [\"mirroring\", \"cow\"]\n[backup]\nbaseline_variant = \"cow\"\n";
+    refused_at_their_keys(&[(
+        text,
+        3,
+        "backup.baseline_variant",
+        "only `quiesce` and `crash-consistent` run on the baseline variant",
+    )]);
+    let (_t, _f, o) = run_file(&text.replace("\"cow\"]", "\"crash-consistent\"]"));
+    ok(&o);
+}
+
+#[test]
+fn data_area_keys_without_a_policy_with_a_data_area_are_refused() {
+    for (set, key) in [
+        ("data_area_blocks = 4", "backup.data_area_blocks"),
+        ("data_area_fraction = 0.1", "backup.data_area_fraction"),
+    ] {
+        let text = format!("policies = [\"none\", \"quiesce\", \"mirroring\"]\n[backup]\n{set}\n");
+        refused_at_their_keys(&[(&text, 3, key, "no policy of the run has a data area")]);
+        // Copy-on-write keeps one; so does quiesce over a copy-on-write baseline.
+        let (_t, _f, o) = run_file(&text.replace("\"mirroring\"", "\"cow\""));
+        ok(&o);
+        let (_t, _f, o) = run_file(&format!("{text}baseline_variant = \"cow\"\n"));
+        ok(&o);
+    }
+}
+
+/// `on_data_area_full` in both its forms (the name, and TOML's table form of a
+/// choice, which reads the same): refused where no data area can fill, taken where one
+/// can (a small one under copy-on-write: both forms give the same run).
+#[test]
+fn on_data_area_full_where_no_data_area_fills_is_refused_in_both_forms() {
+    for form in ["\"break-snapshot\"", "{ \"break-snapshot\" = {} }"] {
+        let text = format!("policies = [\"mirroring\"]\n[backup]\ndata_area_blocks = 2\non_data_area_full = {form}\n");
+        // data_area_blocks is the first refused (line 3): no policy has a data area.
+        refused_at_their_keys(&[(
+            &text,
+            3,
+            "backup.data_area_blocks",
+            "no policy of the run has a data area",
+        )]);
+        // A data area that holds the whole volume never fills.
+        let text = format!("policies = [\"cow\"]\n[backup]\non_data_area_full = {form}\n");
+        refused_at_their_keys(&[(
+            &text,
+            3,
+            "backup.on_data_area_full",
+            "the data area holds the whole volume (256 blocks) and never fills",
+        )]);
+        let whole = format!("{text}data_area_fraction = 1.0\n");
+        refused_at_their_keys(&[(&whole, 3, "backup.on_data_area_full", "never fills")]);
+    }
+    // Where it can fill, both forms run, to the same bytes.
+    let run = |form: &str| {
+        let (t, _f, o) = run_file(&format!(
+            "policies = [\"cow\"]\n[workload]\nkind = \"generated\"\ntransactions = 200\nrecords = 1024\n\
+             [archive]\nbandwidth_bytes_per_s = 500000\n\
+             [backup]\ndata_area_fraction = 0.02\non_data_area_full = {form}\n"
+        ));
+        ok(&o);
+        std::fs::read_to_string(t.path().join("o/summary.csv")).unwrap()
+    };
+    assert_eq!(
+        run("\"break-snapshot\""),
+        run("{ \"break-snapshot\" = {} }")
+    );
+}
+
+#[test]
+fn archive_and_backup_keys_under_no_backup_are_refused() {
+    for (table, line, key) in [
+        // A whole table without effect is refused at its header.
+        ("[archive]\nsparse = true\n", 2, "archive"),
+        ("archive = { profile = \"1gbe\" }\n", 2, "archive"),
+        ("\narchive.extent_blocks = 8\n", 3, "archive.extent_blocks"),
+        ("[detach]\n", 2, "detach"),
+        (
+            "[backup]\nsetup_window_ticks = 10\n",
+            3,
+            "backup.setup_window_ticks",
+        ),
+        (
+            "[locking]\ntype_b_blocks = [1]\n",
+            3,
+            "locking.type_b_blocks",
+        ),
+        (
+            "[faults]\nbackup_read_error_probability = 0.001\n",
+            3,
+            "faults.backup_read_error_probability",
+        ),
+    ] {
+        let text = format!("policies = [\"none\"]\n{table}");
+        refused_at_their_keys(&[(&text, line, key, "no policy of the run backs up")]);
+        // The same key runs beside a policy that backs up.
+        runs(&text.replace("\"none\"]", "\"none\", \"cow\"]"));
+    }
+}
+
+#[test]
+fn crash_fates_without_a_crash_are_refused() {
+    for (key, value) in [
+        ("torn_write_probability", "0.1"),
+        ("lost_write_probability", "0.1"),
+    ] {
+        let text = format!("policies = [\"cow\"]\n[faults]\n{key} = {value}\n");
+        refused_then_runs(
+            &text,
+            3,
+            &format!("faults.{key}"),
+            "has no effect without faults.crash_at_ticks",
+            "crash_at_ticks = [300]\n",
+        );
+    }
+}
+
+#[test]
+fn a_spike_length_without_spikes_is_refused() {
+    let text = "policies = [\"cow\"]\n[faults]\nlatency_spike_ticks_max = 9\n";
+    refused_then_runs(
+        text,
+        3,
+        "faults.latency_spike_ticks_max",
+        "has no effect without faults.latency_spike_probability above 0",
+        "latency_spike_probability = 0.1\n",
+    );
+}
+
+#[test]
+fn an_io_retry_time_without_io_errors_is_refused() {
+    let text = "policies = [\"cow\"]\n[faults]\ncrash_at_ticks = [300]\nio_retry_ticks = 9\n";
+    refused_then_runs(
+        text,
+        4,
+        "faults.io_retry_ticks",
+        "has no effect without an I/O error to retry",
+        "read_error_probability = 0.05\n",
+    );
+}
+
+#[test]
+fn a_heal_time_without_faults_is_refused() {
+    let text = "policies = [\"cow\"]\n[faults]\nheal_at_ticks = 400\n";
+    refused_then_runs(
+        text,
+        3,
+        "faults.heal_at_ticks",
+        "no fault is injected",
+        "read_error_probability = 0.05\n",
+    );
+}
+
+#[test]
+fn a_rate_limit_at_or_above_the_targets_bandwidth_is_refused() {
+    let text = "policies = [\"cow\"]\n[archive]\nbandwidth_bytes_per_s = 1000000\nrate_limit_bytes_per_s = 1000000\n";
+    refused_at_their_keys(&[(
+        text,
+        4,
+        "archive.rate_limit_bytes_per_s",
+        "at or above the target's bandwidth",
+    )]);
+    let (_t, _f, o) =
+        run_file(&text.replace("limit_bytes_per_s = 1000000", "limit_bytes_per_s = 999999"));
+    ok(&o);
+    // `[detach]`'s target too, its bandwidth from a profile.
+    let text =
+        "policies = [\"cow\"]\n[detach]\nprofile = \"1gbe\"\nrate_limit_bytes_per_s = 200000000\n";
+    refused_at_their_keys(&[(text, 4, "detach.rate_limit_bytes_per_s", "117000000")]);
+}
+
+#[test]
+fn a_deadlock_backoff_under_conservative_locking_is_refused() {
+    let text = "policies = [\"cow\"]\nretry_backoff_ticks = 9\n";
+    refused_then_runs(
+        text,
+        2,
+        "retry_backoff_ticks",
+        "has no effect under locking.discipline = \"conservative\"",
+        "[locking]\ndiscipline = \"incremental\"\ngranularity = \"block\"\n",
+    );
+}
+
+#[test]
+fn a_zipf_exponent_with_a_uniform_hot_spot_is_refused() {
+    let text = "policies = [\"cow\"]\n[workload]\nkind = \"generated\"\ntransactions = 20\n\nhot_spot = { shape = \"uniform\", exponent = 1.5 }\n";
+    refused_at_their_keys(&[(
+        text,
+        6,
+        "workload.hot_spot.exponent",
+        "has no effect with shape = \"uniform\"",
+    )]);
+    let (_t, _f, o) = run_file(&text.replace("uniform", "zipf"));
+    ok(&o);
+}
+
+#[test]
+fn trace_keys_another_format_or_grouping_ignores_are_refused() {
+    let trace = repo().join("tests/data/traces/fio-randrw.iolog");
+    let head = format!(
+        "policies = [\"cow\"]\n[workload]\nkind = \"trace\"\npath = \"{}\"\n",
+        s(&trace)
+    );
+    let geometry = "[geometry]\nblock_size_bytes = 4096\nrecords_per_block = 1\n";
+    for (key, line, why, fix) in [
+        (
+            "blkparse_event = \"D\"",
+            "workload.blkparse_event",
+            "only format = \"blkparse\" reads it",
+            None,
+        ),
+        (
+            "idle_gap_ticks = 5",
+            "workload.idle_gap_ticks",
+            "has no effect with grouping = \"io\"",
+            Some("grouping = \"stream\"\n"),
+        ),
+        (
+            "ios_per_transaction_max = 3",
+            "workload.ios_per_transaction_max",
+            "has no effect with grouping = \"io\"",
+            Some("grouping = \"stream\"\n"),
+        ),
+    ] {
+        let text = format!("{head}{key}\n{geometry}");
+        refused_at_their_keys(&[(&text, 5, line, why)]);
+        if let Some(fix) = fix {
+            let (_t, _f, o) = run_file(&format!("{head}{key}\n{fix}{geometry}"));
+            ok(&o);
+        }
+    }
+}
+
+/// A sweep refuses a key only when it has no effect at every point of its grid: the
+/// shipped overflow sweep's `on_data_area_full` axis beside a data area of the whole
+/// volume at one point runs; the same axis beside no data area at all is refused at
+/// the axis's line, and a key of the base scenario at its own line.
+#[test]
+fn a_sweep_refuses_a_key_inert_at_every_point() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep = |name: &str, text: &str| {
+        let f = write(tmp.path(), name, text);
+        let o = owm(&[
+            "sweep",
+            &f,
+            "--out",
+            &s(&tmp.path().join(name).with_extension("out")),
+        ]);
+        (f, o)
+    };
+    let base = "[scenario.workload]\nkind = \"generated\"\ntransactions = 20\n";
+    let axis = "[[axis]]\nkey = \"backup.on_data_area_full\"\nvalues = [\"break-guest-write\", \"break-snapshot\"]\n";
+    let (_f, o) = sweep(
+        "some.toml",
+        &format!("policies = [\"cow\"]\n{axis}[[axis]]\nkey = \"backup.data_area_fraction\"\nvalues = [0.5, 1.0]\n{base}"),
+    );
+    ok(&o);
+    let (f, o) = sweep("none.toml", &format!("policies = [\"cow\"]\n{axis}{base}"));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            &format!("{f}:3: key `backup.on_data_area_full`"),
+            "never fills",
+            "(at every point of the grid)",
+        ],
+    );
+    let (f, o) = sweep(
+        "base.toml",
+        &format!("policies = [\"cow\"]\n{base}[scenario.backup]\nquiesce_retries_max = 3\n"),
+    );
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            &format!("{f}:6: key `scenario.backup.quiesce_retries_max`"),
+            "no policy of the run quiesces",
+        ],
+    );
+}
