@@ -338,3 +338,35 @@ fn a_sweep_refuses_a_key_inert_at_every_point() {
         ],
     );
 }
+
+#[test]
+fn a_hole_aware_copy_where_every_block_counts_as_data_is_refused() {
+    for (section, line) in [
+        ("[faults]\nread_error_probability = 0.01\n", 3),
+        ("[device]\nintegrity = true\n", 3),
+    ] {
+        let text = format!("policies = [\"cow\"]\n{section}[archive]\nsparse = true\n");
+        refused_at_their_keys(&[(
+            &text,
+            line + 2,
+            "archive.sparse",
+            "the stores cannot tell which blocks hold data",
+        )]);
+        runs(&text.replace("sparse = true", "sparse = false"));
+    }
+    ok(&run_file("policies = [\"cow\"]\n[archive]\nsparse = true\n").2);
+}
+
+#[test]
+fn write_slots_at_or_above_the_channels_are_refused() {
+    let text = "policies = [\"cow\"]\n[device]\nchannels = 4\nwrite_channels = 4\n";
+    refused_at_their_keys(&[(
+        text,
+        4,
+        "device.write_channels",
+        "at or above device.channels = 4",
+    )]);
+    ok(&run_file(&text.replace("write_channels = 4", "write_channels = 3")).2);
+    // A profile's write slots are its own: only a key the file sets is refused.
+    runs("policies = [\"cow\"]\n[device]\nprofile = \"nvme-ssd\"\nchannels = 1\n");
+}

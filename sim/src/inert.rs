@@ -179,6 +179,29 @@ pub fn inert_keys(s: &Scenario, policies: &[Policy]) -> Vec<Inert> {
              there is nothing to heal; inject a fault or remove the key",
         );
     }
+    if s.archive.sparse && (f.active() || s.device.integrity) {
+        inert(
+            &mut out,
+            &["archive.sparse"],
+            "has no effect under active [faults] or device.integrity: the stores cannot \
+             tell which blocks hold data, so the archive copy reads every block, as a dense \
+             one does; remove the key (or the faults, or integrity)",
+        );
+    }
+    if let Some(w) = s.device.write_channels {
+        if w >= s.device.channels {
+            inert(
+                &mut out,
+                &["device.write_channels"],
+                &format!(
+                    "has no effect: {w} write slots, at or above device.channels = {}, \
+                     never hold a write back (a call needs a channel first); lower it or \
+                     remove the key",
+                    s.device.channels
+                ),
+            );
+        }
+    }
     for (key, a) in [("archive", Some(&s.archive)), ("detach", s.detach.as_ref())] {
         let Some(a) = a else { continue };
         let bandwidth = a.bandwidth_bytes_per_s.max(1);
