@@ -370,3 +370,17 @@ fn write_slots_at_or_above_the_channels_are_refused() {
     // A profile's write slots are its own: only a key the file sets is refused.
     runs("policies = [\"cow\"]\n[device]\nprofile = \"nvme-ssd\"\nchannels = 1\n");
 }
+
+#[test]
+fn a_journal_sync_latency_without_a_journal_is_refused() {
+    let text = "policies = [\"cow\"]\n[device]\njournal_sync_latency_ticks = 40\n";
+    refused_then_runs(
+        text,
+        3,
+        "device.journal_sync_latency_ticks",
+        "has no effect without a journal",
+        "journaled = true\n",
+    );
+    // A profile's journal sync is its own: only a key the file sets is refused.
+    runs("policies = [\"cow\"]\n[device]\nprofile = \"hdd-7200\"\nchannels = 4\n");
+}

@@ -188,6 +188,15 @@ pub fn inert_keys(s: &Scenario, policies: &[Policy]) -> Vec<Inert> {
              one does; remove the key (or the faults, or integrity)",
         );
     }
+    if !s.device.journaled && !f.active() {
+        inert(
+            &mut out,
+            &["device.journal_sync_latency_ticks"],
+            "has no effect without a journal (device.journaled = true, or [faults]): the \
+             engine keeps none, so no call pays a journal sync; set journaled = true or \
+             remove the key",
+        );
+    }
     if let Some(w) = s.device.write_channels {
         if w >= s.device.channels {
             inert(
