@@ -169,3 +169,25 @@ fn a_sweep_axis_driving_a_default_bound_is_named() {
         ],
     );
 }
+
+/// A trace's records come from its file: a trace touching more blocks than lock ids
+/// can number is refused at `workload.path` (the file sets no `workload.records`).
+#[test]
+fn a_trace_with_too_many_records_is_refused_at_its_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    // One 4 KiB write at 2^45 bytes: block 2^33 of 4 KiB blocks.
+    write(tmp.path(), "far.csv", "0,W,35184372088832,4096\n");
+    let f = write(
+        tmp.path(),
+        "far.toml",
+        "policies = [\"cow\"]\n[workload]\nkind = \"trace\"\nformat = \"csv\"\npath = \"far.csv\"\n[geometry]\nblock_size_bytes = 4096\nrecords_per_block = 1\n",
+    );
+    let o = owm(&["run", &f, "--out", &s(&tmp.path().join("o"))]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[&format!(
+            "{f}:5: key `workload.path`: 8589934593 records: at most 4294967295"
+        )],
+    );
+}

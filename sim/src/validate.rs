@@ -185,13 +185,15 @@ pub(crate) fn scenario(s: &Scenario, policies: &[Policy]) -> Result<Layout, SimE
     faults(&s.faults)?;
     tick_fields(s)?;
     crate::schedule::validate(&s.backup)?;
+    // The key that sets the workload's records: a trace's come from its file.
+    let records_key = match s.workload {
+        W::Bank(_) => "workload.accounts",
+        W::Trace(_) => "workload.path",
+        _ => "workload.records",
+    };
     if layout.records() > u64::from(u32::MAX) {
-        let key = match s.workload {
-            W::Bank(_) => "workload.accounts",
-            _ => "workload.records",
-        };
         return Err(bad(
-            key,
+            records_key,
             format!(
                 "{} records: at most {} (lock ids are 32-bit){}",
                 s.workload.records(),
@@ -207,10 +209,6 @@ pub(crate) fn scenario(s: &Scenario, policies: &[Policy]) -> Result<Layout, SimE
             ),
         ));
     }
-    let records_key = match s.workload {
-        W::Bank(_) => "workload.accounts",
-        _ => "workload.records",
-    };
     if policies
         .iter()
         .any(|p| p.has_data_area(s.backup.baseline_variant))
