@@ -382,6 +382,89 @@ mod tests {
         }
     }
 
+    /// Whether dotted `key` is a key or a table of one of `values`.
+    fn resolves(values: &[toml::Value], key: &str) -> bool {
+        values.iter().any(|v| {
+            key.split('.')
+                .try_fold(v, |v, part| v.as_table().and_then(|t| t.get(part)))
+                .is_some()
+        })
+    }
+
+    /// Every key the simulator can call inert, or name as the driver of a check on a
+    /// default, is a key of the scenario (a misspelt one would never be found in a
+    /// file, and its refusal would silently never happen) and is documented in the
+    /// reference page's list.
+    #[test]
+    fn the_keys_called_inert_or_driving_exist_and_are_documented() {
+        let readme = include_str!("../scenarios/README.md");
+        let section = &readme[readme.find("## Keys without effect").unwrap()..];
+        let section = &section[..section.find("## Sweep files").unwrap()];
+        // Scenarios where every rule fires: only `none`, every optional key given
+        // where it turns nothing on.
+        let mut full = Scenario::with_workload(sim::WorkloadConfig::Generated(Default::default()));
+        full.backup.data_area_blocks = Some(1 << 40);
+        full.backup.data_area_fraction = Some(1.0);
+        full.backup.period_ticks = Some(10);
+        full.backup.cycles = Some(1);
+        full.backup.on_data_area_full = sim::OnDataAreaFull::BreakSnapshot;
+        full.detach = Some(sim::ArchiveConfig {
+            rate_limit_bytes_per_s: 1 << 40,
+            ..Default::default()
+        });
+        full.archive.rate_limit_bytes_per_s = 1 << 40;
+        full.archive.sparse = true;
+        full.device.integrity = true;
+        full.device.write_channels = Some(full.device.channels);
+        full.device.journal_sync_latency_ticks = Some(1);
+        full.faults.heal_at_ticks = Some(1);
+        let mut zipf = full.clone();
+        if let sim::WorkloadConfig::Generated(c) = &mut zipf.workload {
+            c.hot_spot = sim::HotSpot::Zipf { exponent: 1.0 };
+        }
+        let mut quiesce = full.clone();
+        quiesce.backup.quiesce_deadline_ticks = Some(1);
+        quiesce.backup.schedule_at_ticks = vec![5];
+        let trace = Scenario::with_workload(sim::WorkloadConfig::Trace(Default::default()));
+        let bank = Scenario::with_workload(sim::WorkloadConfig::Bank(Default::default()));
+        let fig3 = Scenario::with_workload(sim::WorkloadConfig::Fig3(Default::default()));
+        let values: Vec<toml::Value> = [&full, &zipf, &quiesce, &trace, &bank, &fig3]
+            .iter()
+            .map(|s| toml::Value::try_from(s).unwrap())
+            .collect();
+        let none = [sim::Policy::None];
+        let mut keys: Vec<&str> = Vec::new();
+        for s in [&full, &trace] {
+            keys.extend(s.inert_keys(&none).iter().map(|i| i.key));
+        }
+        assert!(keys.len() >= 25, "{keys:?}");
+        for s in [&full, &trace, &bank] {
+            for k in [
+                "limits.volume_bytes_max",
+                "limits.archive_blocks_max",
+                "limits.memory_bytes_max",
+                "geometry.records_per_block",
+                "faults.lost_write_probability",
+                "workload.updates_min",
+                "workload.compute_ticks_min",
+                "workload.length_min",
+            ] {
+                keys.push(k);
+                keys.extend(s.drivers_of(k));
+            }
+        }
+        for k in keys {
+            assert!(resolves(&values, k), "`{k}` is no key of the scenario");
+            let last = k.rsplit('.').next().unwrap();
+            assert!(
+                ["`", ".", "["]
+                    .iter()
+                    .any(|b| section.contains(&format!("{b}{last}"))),
+                "scenarios/README.md's \"Keys without effect\" lacks `{k}`"
+            );
+        }
+    }
+
     /// The reference page names every field the simulator's scenario has: a field the
     /// sim adds fails this test until it is documented.
     #[test]
