@@ -395,7 +395,9 @@ fn print_rows(runs: &[NamedRun], history_kept: bool, cols: &[(&str, tables::Metr
 }
 
 /// The verdict table: one row per invariant, one column per policy; an invariant the
-/// policy does not claim says so, with what was observed (`not claimed (violated 2)`).
+/// policy does not claim says so, with what was observed (`not claimed (violated 2)`),
+/// and one about a backup the run never reached or lost says why (`not claimed (no
+/// backup)`, `not claimed (abandoned)`: `sim::Judgement::reason`).
 fn print_verdicts(runs: &[NamedRun]) {
     let cells: Vec<Vec<String>> = runs
         .iter()

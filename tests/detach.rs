@@ -47,7 +47,7 @@ fn detach_copies_b_after_the_retire_verifies_b_prime_and_costs_the_users() {
     // No backup, no retire: nothing to copy; the columns are there, empty, and the
     // verdict is not claimed.
     assert_eq!(rows["none"]["detach_start_at_ticks"], "");
-    assert_eq!(rows["none"]["b-prime-faithful"], "not claimed (held)");
+    assert_eq!(rows["none"]["b-prime-faithful"], "not claimed (no backup)");
     for p in ["quiesce", "mirroring", "logging", "cow"] {
         let r = &rows[p];
         assert_eq!(
@@ -177,7 +177,7 @@ fn a_copy_that_skips_a_block_is_a_b_prime_faithful_violation() {
     assert_eq!(line.matches("violated 1").count(), 4, "{line}");
     assert!(text.contains("(block 7)"), "{text}");
     let rows = summary_rows(&out);
-    assert_eq!(rows["none"]["b-prime-faithful"], "not claimed (held)");
+    assert_eq!(rows["none"]["b-prime-faithful"], "not claimed (no backup)");
     for p in ["quiesce", "mirroring", "logging", "cow"] {
         let r = &rows[p];
         assert_eq!(r["detach_blocks_copied"], "256", "{p}: the copy ran");

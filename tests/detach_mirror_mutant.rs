@@ -40,7 +40,7 @@ fn a_copy_that_drops_the_mirrored_writes_is_a_b_prime_faithful_violation() {
     let line = table_row(&text, "b-prime-faithful");
     assert_eq!(line.matches("violated").count(), 5, "{line}");
     let rows = summary_rows(&out);
-    assert_eq!(rows["none"]["b-prime-faithful"], "not claimed (held)");
+    assert_eq!(rows["none"]["b-prime-faithful"], "not claimed (no backup)");
     for p in BACKUP_POLICIES {
         let r = &rows[p];
         // Not vacuous: the copy ran and users wrote blocks it had already copied.

@@ -71,7 +71,7 @@ fn a_given_up_quiesce_backup_claims_nothing_about_its_copy() {
     );
     assert!(!text.contains("backup given up under cow"), "{text}");
     assert!(
-        text.contains("; 1 backup given up or abandoned; exit 0)"),
+        text.contains("; 1 backup cycle given up or abandoned (in 1 policy); exit 0)"),
         "{text}"
     );
     // trace.csv: request, three timeouts (attempts 1-3), two retries, the give-up.
@@ -92,6 +92,9 @@ fn a_given_up_quiesce_backup_claims_nothing_about_its_copy() {
     assert_eq!(v["exit_code"], 0);
     let lost = v["backups_lost"].as_array().unwrap();
     assert_eq!(lost.len(), 1, "{lost:?}");
+    assert_eq!(v["backup_cycles_lost"], 1);
+    // Quiesce never split: A-isolated, which it claims, speaks of a VLUN A it never had.
+    assert_eq!(q["A-isolated"], "not claimed (no split)");
     assert!(lost[0]
         .as_str()
         .unwrap()
@@ -133,4 +136,114 @@ fn a_given_up_quiesce_backup_claims_nothing_about_its_copy() {
             "{inv}"
         );
     }
+}
+
+/// Three backup cycles, each abandoned when a 4-block data area fills under
+/// `break-snapshot`, under logging and cow (mirroring has no data area and completes
+/// its three; `none` takes none).
+pub const CYCLES_ABANDONED: &str = r#"
+policies = ["none", "mirroring", "logging", "cow"]
+seed = 2
+name = "overflow-cycles"
+
+[workload]
+kind = "generated"
+records = 256
+transactions = 1200
+write_fraction = 0.7
+arrivals = { mode = "open", interarrival_ticks_mean = 20 }
+
+[backup]
+request_at_ticks = 2000
+period_ticks = 6000
+cycles = 3
+data_area_blocks = 4
+on_data_area_full = "break-snapshot"
+
+[archive]
+bandwidth_bytes_per_s = 1000000
+"#;
+
+/// The verdict line counts backup cycles, and says over how many policies: 6 cycles
+/// abandoned in 2 policies (each cycle row of `summary.csv` with an
+/// `abandoned_at_ticks` is one), never "2 backups". The JSON agrees.
+#[test]
+fn the_verdict_line_counts_lost_backup_cycles_and_their_policies() {
+    let tmp = tempfile::tempdir().unwrap();
+    let VerdictRun { o, out, json, .. } =
+        run_with_verdict_files(tmp.path(), "cycles.toml", CYCLES_ABANDONED);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = stdout(&o);
+    let rows = csv_rows(&out, "summary.csv");
+    let abandoned: Vec<_> = rows
+        .iter()
+        .filter(|r| !r["abandoned_at_ticks"].is_empty())
+        .map(|r| (r["policy"].as_str(), r["cycle"].as_str()))
+        .collect();
+    assert_eq!(
+        abandoned,
+        [
+            ("logging", "1"),
+            ("logging", "2"),
+            ("logging", "3"),
+            ("cow", "1"),
+            ("cow", "2"),
+            ("cow", "3")
+        ],
+        "{rows:?}"
+    );
+    assert!(
+        text.contains("; 6 backup cycles given up or abandoned (in 2 policies); exit 0)"),
+        "{text}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["backup_cycles_lost"], 6);
+    assert_eq!(v["backups_lost"].as_array().unwrap().len(), 2);
+}
+
+/// A sweep counts the lost cycles of all its grid points, and the grid points: the
+/// same file as a sweep over `backup.cycles` = 1 and 3 under cow loses 1 + 3 cycles in
+/// 2 grid points, listed in the JSON's `backups_lost` (before, a sweep dropped them).
+#[test]
+fn a_sweep_counts_lost_backup_cycles_over_its_grid_points() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = CYCLES_ABANDONED
+        .replace(
+            "policies = [\"none\", \"mirroring\", \"logging\", \"cow\"]\nseed = 2\n",
+            "",
+        )
+        .replace("name = \"overflow-cycles\"\n", "")
+        .replace("cycles = 3\n", "")
+        .replace("[workload]", "[scenario.workload]")
+        .replace("[backup]", "[scenario.backup]")
+        .replace("[archive]", "[scenario.archive]");
+    let text = format!(
+        "policies = [\"cow\"]\nseeds = [2]\n\n[[axis]]\nkey = \"backup.cycles\"\nvalues = [1, 3]\n{scenario}"
+    );
+    let f = write(tmp.path(), "sweep.toml", &text);
+    let json = tmp.path().join("v.json");
+    let o = owm(&[
+        "sweep",
+        &f,
+        "--out",
+        &s(&tmp.path().join("o")),
+        "--json",
+        &s(&json),
+    ]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("; 4 backup cycles given up or abandoned (in 2 grid points); exit 0)"),
+        "{out}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["backup_cycles_lost"], 4);
+    let lost = v["backups_lost"].as_array().unwrap();
+    assert_eq!(lost.len(), 2, "{lost:?}");
+    assert!(
+        lost[0].as_str().unwrap().contains("backup abandoned"),
+        "{lost:?}"
+    );
 }

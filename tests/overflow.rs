@@ -126,7 +126,7 @@ fn break_snapshot_abandons_the_backup_and_says_so() {
     assert_ne!(rows["mirroring"]["retire_at_ticks"], "");
     assert!(!text.contains("backup abandoned under mirroring"), "{text}");
     assert!(
-        text.contains("; 2 backups given up or abandoned; exit 0)"),
+        text.contains("; 2 backup cycles given up or abandoned (in 2 policies); exit 0)"),
         "{text}"
     );
 }

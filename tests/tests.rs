@@ -26,6 +26,7 @@ mod serve;
 mod sweep;
 mod sweep_stats;
 mod traces;
+mod unreached;
 mod verdicts;
 mod walks;
 mod window;

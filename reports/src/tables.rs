@@ -423,7 +423,8 @@ pub fn summary_header_of(runs: &[NamedRun]) -> Vec<&'static str> {
 
 /// The header of `summary.csv`: the run and its cycle, every metric, the cycle's own
 /// counts, then one column per invariant (`held`, `violated 2`, `unchecked`, or for
-/// one the policy does not claim `not claimed (violated 2)`: `sim::Judgement`).
+/// one the policy does not claim `not claimed (violated 2)`, or with why the run does
+/// not, `not claimed (no backup)`: `sim::Judgement`).
 pub fn summary_header() -> Vec<&'static str> {
     let mut h = vec!["scenario", "workload", "policy", "seed", "cycle"];
     h.extend(Metric::ALL.iter().map(|m| m.name()));

@@ -76,43 +76,105 @@ impl fmt::Display for LostBackup {
     }
 }
 
+/// Why a run never reached the state an invariant speaks of, so that a `held` on it
+/// would be vacuous: the invariant is reported `not claimed (no backup)`, `not claimed
+/// (no copy to B')`, … ([`RunResult::unreached`]). Only the invariants about a backup
+/// can be unreached; B-complete, no-torn-write and bank-conserved (the live volume)
+/// are judged in every run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Unreached {
+    /// No backup was ever requested: policy `none` (it never splits), or a run in
+    /// which no request came. Every invariant about a backup.
+    NoBackup,
+    /// A backup was requested but the volume never split (A-isolated: no VLUN A).
+    NoSplit,
+    /// VLUN A was never declared consistent (A-consistent: no image to judge).
+    NoConsistentA,
+    /// VLUN A was neither archived nor retired nor dropped (backup-faithful: no
+    /// archive to compare, no retire to question).
+    NoArchive,
+    /// VLUN A was never retired nor dropped (space-reclaimed: no extra space to free).
+    NoRetire,
+    /// No copy of VLUN B to B' completed (b-prime-faithful): no `[detach]`, or no
+    /// retire to copy after.
+    NoCopyToBPrime,
+}
+
+impl Unreached {
+    /// The words the verdict tables use: `no backup`, `no split`, `A never consistent`,
+    /// `no archive`, `no retire`, `no copy to B'`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unreached::NoBackup => "no backup",
+            Unreached::NoSplit => "no split",
+            Unreached::NoConsistentA => "A never consistent",
+            Unreached::NoArchive => "no archive",
+            Unreached::NoRetire => "no retire",
+            Unreached::NoCopyToBPrime => "no copy to B'",
+        }
+    }
+
+    /// Whether `invariant` speaks of a backup (of VLUN A, its archive, its retire, the
+    /// waits it causes, the copy to B'), so that a run that never reached that state
+    /// cannot have checked it: every invariant but B-complete, no-torn-write and
+    /// bank-conserved.
+    pub fn about_backup(invariant: Invariant) -> bool {
+        !matches!(
+            invariant,
+            Invariant::BComplete | Invariant::NoTornWrite | Invariant::BankConserved
+        )
+    }
+}
+
+impl fmt::Display for Unreached {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One invariant's judgement in one run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Judgement {
     pub invariant: Invariant,
-    /// The run promises this invariant ([`RunResult::claims`]): its policy claims it
-    /// and the backup did not fail in a way that drops it.
+    /// The run promises this invariant ([`RunResult::claims`]): its policy claims it,
+    /// the backup did not fail in a way that drops it, and the run reached the state
+    /// it speaks of.
     pub claimed: bool,
     /// The policy claims the invariant but the run does not, because its backup was
     /// given up or abandoned ([`LostBackup::drops`]).
     pub lost: Option<LostBackup>,
-    /// The policy claims the invariant but the run never reached the state it speaks
-    /// of: b-prime-faithful in a run that made no copy of VLUN B to B' (no `[detach]`,
-    /// or no retire to copy after).
-    pub unreached: bool,
+    /// The run never reached the state the invariant speaks of
+    /// ([`RunResult::unreached`]), whether its policy claims the invariant or not
+    /// (`none` claims none of them and never backs up); `None` when `lost` says why.
+    pub unreached: Option<Unreached>,
     pub observed: Observed,
 }
 
-/// What [`Judgement`] says of an unreached b-prime-faithful: `not claimed (no copy to B')`.
-pub const NO_COPY_TO_B_PRIME: &str = "no copy to B'";
+impl Judgement {
+    /// Why an unclaimed invariant is not claimed, when that is not simply its policy:
+    /// the lost backup (`given up`, `abandoned`) or the state never reached (`no
+    /// backup`, `no copy to B'`, …). `None` for a claimed invariant. The one rule
+    /// every verdict table, `summary.csv`, the JSON and JUnit take their words from.
+    pub fn reason(&self) -> Option<&'static str> {
+        if self.claimed {
+            return None;
+        }
+        self.lost
+            .map(LostBackup::as_str)
+            .or(self.unreached.map(Unreached::as_str))
+    }
+}
 
 impl fmt::Display for Judgement {
     /// `held`, `violated 2`, `unchecked`; unclaimed: `not claimed (violated 2)`; not
-    /// claimed because the backup failed: `not claimed (given up)`, `not claimed
-    /// (abandoned)`, with what was observed when it is not `held`
-    /// (`not claimed (abandoned, violated 1)`); never reached: `not claimed (no copy
-    /// to B')`.
+    /// claimed for a reason ([`Judgement::reason`]): `not claimed (given up)`, `not
+    /// claimed (no backup)`, with what was observed when it is not `held` (`not
+    /// claimed (abandoned, violated 1)`, `not claimed (no backup, unchecked)`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.claimed, self.lost, &self.observed) {
+        match (self.claimed, self.reason(), &self.observed) {
             (true, _, o) => write!(f, "{o}"),
-            (false, None, Observed::Held) if self.unreached => {
-                write!(f, "not claimed ({NO_COPY_TO_B_PRIME})")
-            }
-            (false, None, o) if self.unreached => {
-                write!(f, "not claimed ({NO_COPY_TO_B_PRIME}, {o})")
-            }
-            (false, Some(lost), Observed::Held) => write!(f, "not claimed ({lost})"),
-            (false, Some(lost), o) => write!(f, "not claimed ({lost}, {o})"),
+            (false, Some(why), Observed::Held) => write!(f, "not claimed ({why})"),
+            (false, Some(why), o) => write!(f, "not claimed ({why}, {o})"),
             (false, None, o) => write!(f, "not claimed ({o})"),
         }
     }
@@ -142,7 +204,7 @@ impl RunResult {
                     invariant,
                     claimed,
                     lost,
-                    unreached: !claimed && lost.is_none() && self.policy.claims(invariant),
+                    unreached: self.unreached(invariant).filter(|_| lost.is_none()),
                     observed,
                 }
             })
@@ -179,6 +241,18 @@ impl RunResult {
         }
     }
 
+    /// How many of the run's backup cycles were given up or abandoned (0 to
+    /// `cycles.len()`): each cycle whose milestones have `given_up` or `abandoned`
+    /// ([`Marks`](crate::Marks)); a run without a schedule counts its one backup.
+    pub fn backup_cycles_lost(&self) -> u64 {
+        let lost = |m: &crate::Marks| m.given_up.is_some() || m.abandoned.is_some();
+        if self.cycles.is_empty() {
+            u64::from(lost(&self.marks))
+        } else {
+            self.cycles.iter().filter(|c| lost(&c.marks)).count() as u64
+        }
+    }
+
     /// Whether this run promises `invariant`: what its policy claims
     /// ([`Policy::claims`](crate::Policy::claims)), except that a run whose backup was
     /// given up or abandoned claims none of the invariants that speak of its copy
@@ -186,14 +260,57 @@ impl RunResult {
     /// those would be vacuous (no image was declared, nothing was archived), so
     /// they are reported `not claimed (given up)` / `not claimed (abandoned)`. In a
     /// run of several cycles one lost backup drops the claims for the whole run.
-    /// b-prime-faithful is claimed only by a run that completed a copy of VLUN B to B'
-    /// (`[detach]`, [`RunResult::copied_b_prime`]): without one it is never reached.
+    /// Nor does a run claim an invariant whose state it never reached
+    /// ([`RunResult::unreached`]): `not claimed (no backup)`, `not claimed (no copy to
+    /// B')`.
     pub fn claims(&self, invariant: Invariant) -> bool {
         let lost = [LostBackup::GivenUp, LostBackup::Abandoned]
             .into_iter()
             .any(|l| self.lost(l) && l.drops(invariant));
-        let reached = invariant != Invariant::BPrimeFaithful || self.copied_b_prime();
-        self.policy.claims(invariant) && !lost && reached
+        self.policy.claims(invariant) && !lost && self.unreached(invariant).is_none()
+    }
+
+    /// Why the run never reached the state `invariant` speaks of (`None`: it did, or
+    /// the invariant is not about a backup, [`Unreached::about_backup`]). Read from
+    /// the milestones of every cycle ([`Marks`](crate::Marks)), as the oracle judges
+    /// them: no backup requested ([`Unreached::NoBackup`], every invariant about a
+    /// backup, non-disruption included: nothing waited for one); A-isolated needs a
+    /// split, A-consistent an image declared consistent, backup-faithful an archive,
+    /// a retire or a drop, space-reclaimed a retire or a drop, b-prime-faithful a
+    /// completed copy to B' ([`RunResult::copied_b_prime`]), each in some cycle. A
+    /// violation observed of `invariant` shows its state was reached: never
+    /// unreached.
+    pub fn unreached(&self, invariant: Invariant) -> Option<Unreached> {
+        if !Unreached::about_backup(invariant)
+            || self.violations.iter().any(|v| v.invariant == invariant)
+        {
+            return None;
+        }
+        let any = |reached: fn(&crate::Marks) -> bool| {
+            self.cycles
+                .iter()
+                .map(|c| &c.marks)
+                .chain([&self.marks])
+                .any(reached)
+        };
+        if !self.policy.backs_up() || !any(|m| m.request.is_some()) {
+            return Some(Unreached::NoBackup);
+        }
+        let (reached, why): (fn(&crate::Marks) -> bool, _) = match invariant {
+            Invariant::AIsolated => (|m| m.split.is_some(), Unreached::NoSplit),
+            Invariant::AConsistent => (|m| m.a_consistent.is_some(), Unreached::NoConsistentA),
+            Invariant::BackupFaithful => (
+                |m| m.archive_copy.is_some() || m.retire.is_some() || m.a_dropped.is_some(),
+                Unreached::NoArchive,
+            ),
+            Invariant::SpaceReclaimed => (
+                |m| m.retire.is_some() || m.a_dropped.is_some(),
+                Unreached::NoRetire,
+            ),
+            Invariant::BPrimeFaithful => (|m| m.detach_end.is_some(), Unreached::NoCopyToBPrime),
+            _ => return None,
+        };
+        (!any(reached)).then_some(why)
     }
 
     /// Whether the run completed a copy of VLUN B to B' (`[detach]`) in some cycle:

@@ -67,7 +67,7 @@ pub use error::SimError;
 pub use faults::{FaultCounts, FaultsConfig};
 pub use history::{Cycle, Event, History, Layout, Step, TxnId};
 pub use inert::{inert_keys, Inert};
-pub use judgement::{Judgement, LostBackup, Observed, NO_COPY_TO_B_PRIME};
+pub use judgement::{Judgement, LostBackup, Observed, Unreached};
 pub use oracle::{check_all, Invariant, Violation};
 pub use policy::Policy;
 pub use profiles::{ArchiveProfile, DeviceProfile};

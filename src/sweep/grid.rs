@@ -104,6 +104,12 @@ pub struct Point {
     pub row: Vec<String>,
     pub cases: Vec<Case>,
     pub messages: Vec<String>,
+    /// The point's lost backup, if any (`Report::backups_lost`), and how many of its
+    /// cycles were lost (`Report::backup_cycles_lost`).
+    #[serde(default)]
+    pub backups_lost: Vec<String>,
+    #[serde(default)]
+    pub backup_cycles_lost: u64,
 }
 
 /// Runs the grid points `selected` on `jobs` threads, handing each finished point to
@@ -241,5 +247,7 @@ fn run_point(path: &Path, sw: &Sweep, index: usize) -> Option<Point> {
         row,
         cases: report.cases,
         messages,
+        backups_lost: report.backups_lost,
+        backup_cycles_lost: report.backup_cycles_lost,
     })
 }

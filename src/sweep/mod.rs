@@ -136,6 +136,8 @@ pub fn sweep(
         for c in point.cases {
             report.push(c.suite, c.name, c.outcome);
         }
+        report.backups_lost.extend(point.backups_lost);
+        report.backup_cycles_lost += point.backup_cycles_lost;
         rows.push(point.row);
     }
     let written = match shard {

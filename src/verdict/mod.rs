@@ -220,8 +220,10 @@ pub fn of_run(report: &mut Report, suite: &str, r: &sim::RunResult) {
         report
             .backups_lost
             .push(format!("{suite}: backup {lost}: {}", lost_why(r, lost)));
+        report.backup_cycles_lost += r.backup_cycles_lost();
     }
     for j in r.judgements() {
+        let why = j.reason();
         let observed = match j.observed {
             sim::Observed::Held => Outcome::Held,
             sim::Observed::Violated { count, first } => Outcome::Violated {
@@ -232,17 +234,17 @@ pub fn of_run(report: &mut Report, suite: &str, r: &sim::RunResult) {
                 reason: "keep_history = false: the run kept no history to judge".into(),
             },
         };
-        let outcome = match j.lost {
+        let outcome = match (j.lost, why) {
             _ if j.claimed => observed,
-            Some(lost) => Outcome::NotClaimed {
+            (Some(lost), _) => Outcome::NotClaimed {
                 policy: format!("{} (backup {lost}: {})", r.policy, lost_why(r, lost)),
                 observed: Box::new(observed),
             },
-            None if j.unreached => Outcome::NotClaimed {
-                policy: format!("{} ({})", r.policy, sim::NO_COPY_TO_B_PRIME),
+            (None, Some(why)) => Outcome::NotClaimed {
+                policy: format!("{} ({why})", r.policy),
                 observed: Box::new(observed),
             },
-            None => Outcome::NotClaimed {
+            (None, None) => Outcome::NotClaimed {
                 policy: r.policy.to_string(),
                 observed: Box::new(observed),
             },
@@ -356,6 +358,16 @@ pub struct Report {
     /// failed backup is a result of the simulated policy, not a broken claim).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub backups_lost: Vec<String>,
+    /// `run`, `sweep`: the backup cycles given up or abandoned over all the suites of
+    /// `backups_lost` (`sim::RunResult::backup_cycles_lost`): a suite whose schedule
+    /// asked for several backups may lose several, so this is at least
+    /// `backups_lost.len()`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub backup_cycles_lost: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Report {
@@ -373,6 +385,7 @@ impl Report {
             cases: Vec::new(),
             coverage: None,
             backups_lost: Vec::new(),
+            backup_cycles_lost: 0,
         }
     }
 
@@ -417,6 +430,28 @@ impl Report {
             .count()
     }
 
+    /// The verdict line's count of lost backups, `None` when there is none: `9 backup
+    /// cycles given up or abandoned (in 4 policies)` — cycles
+    /// ([`Report::backup_cycles_lost`]), then the suites they were in
+    /// ([`Report::backups_lost`]: policies of a run, grid points of a sweep).
+    pub fn lost_line(&self) -> Option<String> {
+        let suites = self.backups_lost.len();
+        if suites == 0 {
+            return None;
+        }
+        let cycles = self.backup_cycles_lost.max(suites as u64);
+        let plural =
+            |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let in_what = match self.command.as_str() {
+            "sweep" | "merge" => plural(suites as u64, "grid point", "grid points"),
+            _ => plural(suites as u64, "policy", "policies"),
+        };
+        Some(format!(
+            "{} given up or abandoned (in {in_what})",
+            plural(cycles, "backup cycle", "backup cycles")
+        ))
+    }
+
     /// The last line a command prints: the verdict in words with the exit status.
     pub fn summary_line(&self) -> String {
         let what = match self.exit {
@@ -430,10 +465,9 @@ impl Report {
             0 => String::new(),
             n => format!(", {n} not claimed"),
         };
-        match self.backups_lost.len() {
-            0 => {}
-            1 => not_claimed.push_str("; 1 backup given up or abandoned"),
-            n => not_claimed.push_str(&format!("; {n} backups given up or abandoned")),
+        if let Some(lost) = self.lost_line() {
+            not_claimed.push_str("; ");
+            not_claimed.push_str(&lost);
         }
         format!(
             "verdict: {what} ({} cases: {} violated, {} unchecked or incomplete{not_claimed}; exit {})",

@@ -21,4 +21,5 @@ mod schedule;
 mod shipped;
 mod swarm;
 mod traces;
+mod unreached;
 mod validation;

@@ -60,8 +60,12 @@ fn a_missed_deadline_reopens_the_gate_and_gives_up_after_the_retries() {
                     j.invariant,
                     Invariant::AConsistent | Invariant::BackupFaithful | Invariant::SpaceReclaimed
                 );
-                // No [detach]: b-prime-faithful is never reached.
-                let reached = j.invariant != Invariant::BPrimeFaithful;
+                // No split: A-isolated has no VLUN A to speak of. No [detach]:
+                // b-prime-faithful is never reached.
+                let reached = !matches!(
+                    j.invariant,
+                    Invariant::AIsolated | Invariant::BPrimeFaithful
+                );
                 assert_eq!(
                     j.claimed,
                     !copy && reached && Policy::Quiesce.claims(j.invariant),
@@ -69,6 +73,9 @@ fn a_missed_deadline_reopens_the_gate_and_gives_up_after_the_retries() {
                 );
                 if copy {
                     assert_eq!(j.to_string(), "not claimed (given up)", "seed {seed}");
+                }
+                if j.invariant == Invariant::AIsolated {
+                    assert_eq!(j.to_string(), "not claimed (no split)", "seed {seed}");
                 }
             }
         } else {
