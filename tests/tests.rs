@@ -25,6 +25,7 @@ mod run;
 mod serve;
 mod sweep;
 mod sweep_stats;
+mod table_updates;
 mod traces;
 mod unreached;
 mod verdicts;
