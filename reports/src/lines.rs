@@ -197,7 +197,7 @@ fn draw<DB: DrawingBackend>(
     match &p.x_scale {
         XScale::Linear => {
             let chart = builder.build_cartesian_2d(x0..x1, y0..y1)?;
-            lines(chart, p, None, &|x| x, &|u| u)
+            lines(chart, p, Some(&tick_label), &|x| x, &|u| u)
         }
         XScale::Log(ticks) => {
             let log: LogCoord<f64> = (x0..x1).log_scale().into();
@@ -237,6 +237,18 @@ fn draw<DB: DrawingBackend>(
     }
 }
 
+/// A tick's label on a linear axis: plotters' own (at most 5 decimals, no exponent)
+/// without the ".0" it puts after a whole number, so counts read as counts: `250`, not
+/// `250.0`; `0.25` stays `0.25`.
+fn tick_label(v: &f64) -> String {
+    let s = <RangedCoordf64 as ValueFormatter<f64>>::format(v);
+    match s.strip_suffix(".0") {
+        Some("-0") => "0".to_string(),
+        Some(whole) => whole.to_string(),
+        None => s,
+    }
+}
+
 /// Draws the mesh, the series, their error bars and the legend on a chart whose x axis
 /// maps data through `fwd` (its inverse `inv`): the error bars' caps and offsets are a
 /// share of the axis in that space, so they look the same on a log axis.
@@ -259,7 +271,8 @@ where
         mesh.x_desc(p.x_label.as_str())
             .y_desc(p.y_label.as_str())
             .label_style(font(13.0))
-            .axis_desc_style(font(14.0));
+            .axis_desc_style(font(14.0))
+            .y_label_formatter(&tick_label);
         if let Some(f) = x_format {
             mesh.x_label_formatter(f);
         }
@@ -385,6 +398,43 @@ mod tests {
         assert_eq!(
             XScale::of(&v(&["bank", "generated"]), None),
             XScale::Categories(v(&["bank", "generated"]))
+        );
+    }
+
+    #[test]
+    fn whole_ticks_have_no_decimal_point() {
+        assert_eq!(tick_label(&250.0), "250");
+        assert_eq!(tick_label(&0.0), "0");
+        assert_eq!(tick_label(&-0.0), "0");
+        assert_eq!(tick_label(&-50.0), "-50");
+        assert_eq!(tick_label(&0.25), "0.25");
+        assert_eq!(tick_label(&30000.0), "30000");
+        let p = LinePlot {
+            title: "t".into(),
+            x_label: "time (ticks)".into(),
+            y_label: "extra space (blocks)".into(),
+            x_scale: XScale::Linear,
+            series: vec![Series {
+                name: "cow".into(),
+                points: vec![(0.0, 0.0), (30000.0, 250.0)],
+                intervals: vec![],
+            }],
+            markers: false,
+        };
+        let svg = render_svg(&p).unwrap();
+        let labels: Vec<&str> = svg
+            .split('>')
+            .filter_map(|t| t.split('<').next())
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && t.parse::<f64>().is_ok())
+            .collect();
+        assert!(
+            labels.len() >= 8,
+            "the axes carry number labels: {labels:?}"
+        );
+        assert!(
+            labels.iter().all(|t| !t.ends_with(".0")),
+            "no label ends in .0: {labels:?}"
         );
     }
 
