@@ -146,7 +146,7 @@ fn another_run(target: &Path, flag: &str) -> anyhow::Error {
 /// The first entry of the existing directory `dir` that owm did not write, if any: a
 /// subdirectory (owm makes none inside an output), or a file that is none of the
 /// [`KNOWN`] names, nor a plot (`*.svg`, `*.png`) beside a `summary.csv` or
-/// `sweep.csv`, nor a counterexample (`*.trace`) beside a `walks.toml` or starting
+/// `sweep.csv`, nor a shard's verdicts (`points.json`) beside a `shard.toml`, nor a counterexample (`*.trace`) beside a `walks.toml` or starting
 /// with the trace header `owm check` writes ([`TRACE_MAGIC`]), nor an unfinished
 /// atomic write (`.<name>.*.tmp`). Entries are taken in name order, so the answer is
 /// stable.
@@ -164,9 +164,11 @@ pub fn foreign_entry(dir: &Path) -> Result<Option<String>> {
     let has = |n: &str| entries.iter().any(|(m, f)| m == n && *f);
     let plots = has("summary.csv") || has("sweep.csv");
     let traces = has("walks.toml");
+    let shard = has("shard.toml");
     let owm_wrote = |n: &str| {
         KNOWN.contains(&n)
             || (plots && (n.ends_with(".svg") || n.ends_with(".png")))
+            || (shard && n == "points.json")
             || (n.ends_with(".trace") && (traces || is_trace(&dir.join(n))))
             || (n.starts_with('.') && n.ends_with(".tmp"))
     };

@@ -26,7 +26,7 @@ arrivals = { mode = "open", interarrival_ticks_mean = 30 }
 fn files(dir: &Path) -> Vec<String> {
     names(dir)
         .into_iter()
-        .filter(|n| n != "shard.toml")
+        .filter(|n| n != "shard.toml" && n != "points.json")
         .collect()
 }
 

@@ -23,7 +23,7 @@ pub use grid::Shard;
 
 use crate::run::default_out;
 use crate::sweep_stats;
-use crate::verdict::{Exit, Outcome, Report, VerdictArgs};
+use crate::verdict::{Exit, Report, VerdictArgs};
 use crate::{config, outdir};
 use file::load;
 use grid::{run_points, Sweep};
@@ -129,15 +129,17 @@ pub fn sweep(
         return verdict.finish(&report);
     }
     let mut rows = Vec::with_capacity(selected.len());
-    for point in finished.into_values() {
-        for m in &point.messages {
-            say!("{m}");
-        }
-        for c in point.cases {
-            report.push(c.suite, c.name, c.outcome);
-        }
-        report.backups_lost.extend(point.backups_lost);
-        report.backup_cycles_lost += point.backup_cycles_lost;
+    let mut verdicts = Vec::with_capacity(selected.len());
+    for (index, point) in finished {
+        let v = PointVerdicts {
+            index,
+            cases: point.cases,
+            messages: point.messages,
+            backups_lost: point.backups_lost,
+            backup_cycles_lost: point.backup_cycles_lost,
+        };
+        v.replay(&mut report);
+        verdicts.push(v);
         rows.push(point.row);
     }
     let written = match shard {
@@ -145,7 +147,12 @@ pub fn sweep(
             let mut w = write_files(staging.path(), &src, &sw, &rows, None)?;
             let csv = std::fs::read(staging.path().join(CSV_FILE))
                 .with_context(|| format!("{}: cannot read back", CSV_FILE))?;
-            let marker = shard_file(s, total, &src, &csv)?;
+            let mut points =
+                serde_json::to_vec_pretty(&verdicts).context("encoding points.json")?;
+            points.push(b'\n');
+            reports::write_atomic(&staging.path().join(POINTS_FILE), &points)?;
+            w.push(POINTS_FILE.to_string());
+            let marker = shard_file(s, total, &src, &csv, &points)?;
             reports::write_atomic(&staging.path().join(SHARD_FILE), marker.as_bytes())?;
             w.push(SHARD_FILE.to_string());
             w
@@ -168,6 +175,7 @@ pub fn sweep(
 }
 
 const SHARD_FILE: &str = "shard.toml";
+const POINTS_FILE: &str = "points.json";
 const CSV_FILE: &str = "sweep.csv";
 const SPEC_FILE: &str = "sweep.toml";
 const STATS_FILE: &str = "stats.csv";
@@ -236,8 +244,10 @@ pub(crate) fn sha256(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// `shard.toml`: which slice, of how many points, and digests of the sweep file and of
-/// the shard's own CSV, so `merge` can refuse edited or foreign shards.
+/// `shard.toml`: which slice, of how many points, and digests of the sweep file, of
+/// the shard's own CSV and of its `points.json`, so `merge` can refuse edited or
+/// foreign shards. `points_sha256` is absent in a shard written by an owm that wrote
+/// no `points.json`: merge refuses it (its verdicts cannot be those of the sweep).
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ShardFile {
@@ -246,17 +256,52 @@ struct ShardFile {
     version: String,
     sweep_sha256: String,
     rows_sha256: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    points_sha256: Option<String>,
 }
 
-fn shard_file(s: Shard, total: usize, src: &str, csv: &[u8]) -> Result<String> {
+fn shard_file(s: Shard, total: usize, src: &str, csv: &[u8], points: &[u8]) -> Result<String> {
     let f = ShardFile {
         shard: format!("{}/{}", s.k, s.n),
         points: total,
         version: env!("CARGO_PKG_VERSION").to_string(),
         sweep_sha256: sha256(src.as_bytes()),
         rows_sha256: sha256(csv),
+        points_sha256: Some(sha256(points)),
     };
     toml::to_string(&f).context("encoding shard.toml")
+}
+
+/// The verdicts of one finished grid point as a shard keeps them in `points.json` (a
+/// JSON array of these, in grid order): its grid `index`, its cases (per invariant, or
+/// one `failed` case), the lines printed about it (its violations, its failure), and
+/// its lost backup and lost backup cycles ([`Report::backups_lost`],
+/// [`Report::backup_cycles_lost`]). `owm merge` replays them in grid order, so the
+/// merged verdicts are the unsharded sweep's.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PointVerdicts {
+    index: usize,
+    cases: Vec<crate::verdict::Case>,
+    messages: Vec<String>,
+    backups_lost: Vec<String>,
+    backup_cycles_lost: u64,
+}
+
+impl PointVerdicts {
+    /// Prints the point's lines and adds its cases and lost backups to `report`.
+    fn replay(&self, report: &mut Report) {
+        for m in &self.messages {
+            say!("{m}");
+        }
+        for c in &self.cases {
+            report.push(c.suite.clone(), c.name.clone(), c.outcome.clone());
+        }
+        report
+            .backups_lost
+            .extend(self.backups_lost.iter().cloned());
+        report.backup_cycles_lost += self.backup_cycles_lost;
+    }
 }
 
 /// Joins shard outputs, refusing anything that does not add up: `--out` one of the
@@ -269,6 +314,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
         dir: PathBuf,
         shard: Shard,
         rows: Vec<Vec<String>>,
+        verdicts: Vec<PointVerdicts>,
     }
     let mut src: Option<(PathBuf, String)> = None;
     let mut parts: Vec<Part> = Vec::new();
@@ -314,10 +360,12 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
             );
         }
         let (_, rows) = tables::read_table(&csv_path)?;
+        let verdicts = read_points(d, &marker, &marker_path, &k_n)?;
         parts.push(Part {
             dir: d.clone(),
             shard,
             rows,
+            verdicts,
         });
     }
     let (spec_path, src) = src.ok_or_else(|| anyhow!("no shard directories given"))?;
@@ -334,6 +382,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
     }
     let width = sw.header().len();
     let mut merged: Vec<Option<Vec<String>>> = vec![None; total];
+    let mut verdicts: Vec<Option<&PointVerdicts>> = vec![None; total];
     for p in &parts {
         let k_n = format!("shard {}/{} ({})", p.shard.k, p.shard.n, p.dir.display());
         for r in &p.rows {
@@ -359,14 +408,42 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
         if let Some(i) = (0..total).find(|&i| p.shard.holds(i) && merged[i].is_none()) {
             bail!("{k_n}: lacks grid index {i} ({})", grid::point_name(&sw, i));
         }
+        let points = p.dir.join(POINTS_FILE);
+        for v in &p.verdicts {
+            let i = v.index;
+            if i >= total {
+                bail!(
+                    "{k_n}: {}: grid index {i}, but the grid has {total} points",
+                    points.display()
+                );
+            }
+            if !p.shard.holds(i) {
+                bail!(
+                    "{k_n}: {}: holds grid index {i}, which belongs to another shard",
+                    points.display()
+                );
+            }
+            let name = grid::point_name(&sw, i);
+            if let Some(c) = v.cases.iter().find(|c| c.suite != name) {
+                bail!(
+                    "{k_n}: {}: grid index {i} has a verdict of `{}`, not of {name}",
+                    points.display(),
+                    c.suite
+                );
+            }
+            if verdicts[i].replace(v).is_some() {
+                bail!("{k_n}: {}: holds grid index {i} twice", points.display());
+            }
+        }
+        if let Some(i) = (0..total).find(|&i| p.shard.holds(i) && verdicts[i].is_none()) {
+            bail!(
+                "{k_n}: {}: lacks the verdicts of grid index {i} ({})",
+                points.display(),
+                grid::point_name(&sw, i)
+            );
+        }
     }
     let rows: Vec<Vec<String>> = merged.into_iter().flatten().collect();
-    let staging = outdir::prepare(out, "--out")?;
-    let written = write_files(staging.path(), &src, &sw, &rows, Some(cores()))?;
-    staging.commit()?;
-    for w in written {
-        say!("wrote {}", out.join(w).display());
-    }
     let mut report = Report::new(
         "merge",
         format!(
@@ -380,47 +457,60 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
         verdict.allow_violations,
     );
     report.seeds = sw.spec.seeds.clone();
-    // Per point, from its CSV row: a point whose metrics are empty failed in its
-    // shard; an empty violation count is a run that was not judged (no history).
-    let header = sw.header();
-    let col = |m: tables::Metric| header.iter().position(|h| h == m.name());
-    let committed = col(tables::Metric::Committed);
-    let claimed = col(tables::Metric::Violations);
-    let unclaimed = col(tables::Metric::ViolationsNotClaimed);
-    let cell = |r: &Vec<String>, c: Option<usize>| c.map_or("", |c| r[c].as_str()).to_string();
-    for (i, r) in rows.iter().enumerate() {
-        let name = grid::point_name(&sw, i);
-        let count = |v: &str| v.parse::<u64>().unwrap_or(1);
-        let outcome = match (cell(r, committed).as_str(), cell(r, claimed).as_str()) {
-            ("", _) => Outcome::Failed {
-                reason: "the point failed in its shard".into(),
-            },
-            (_, "") => Outcome::Unchecked {
-                reason: "keep_history = false: the run kept no history to judge".into(),
-            },
-            (_, "0") => Outcome::Held,
-            (_, v) => Outcome::Violated {
-                count: count(v),
-                detail: format!("{v} violations (see the shard's output)"),
-            },
-        };
-        report.push(&name, "invariants", outcome);
-        match cell(r, unclaimed).as_str() {
-            "" | "0" => {}
-            v => report.push(
-                &name,
-                "invariants not claimed",
-                Outcome::NotClaimed {
-                    policy: r[header.len() - tables::Metric::ALL.len() - 2].clone(),
-                    observed: Box::new(Outcome::Violated {
-                        count: count(v),
-                        detail: format!("{v} violations (see the shard's output)"),
-                    }),
-                },
-            ),
-        }
+    // Each point's verdicts as its shard judged them, in grid order: the unsharded
+    // sweep's cases, lines and lost backups.
+    for v in verdicts.into_iter().flatten() {
+        v.replay(&mut report);
+    }
+    let staging = outdir::prepare(out, "--out")?;
+    let written = write_files(staging.path(), &src, &sw, &rows, Some(cores()))?;
+    staging.commit()?;
+    for w in written {
+        say!("wrote {}", out.join(w).display());
     }
     verdict.finish(&report)
+}
+
+/// The verdicts of the shard in `dir` (`points.json`), checked against the digest its
+/// `shard.toml` (`marker`, read from `marker_path`) pins. `k_n` labels the shard in
+/// refusals.
+///
+/// Errors (exit 2, naming the shard and the file): a `shard.toml` that pins no
+/// `points.json` (written by an owm that kept no per-point verdicts: merging its CSV
+/// alone could not give the sweep's verdicts), a missing or unreadable file, bytes
+/// that do not match the digest, JSON that is not a list of grid point verdicts.
+fn read_points(
+    dir: &Path,
+    marker: &ShardFile,
+    marker_path: &Path,
+    k_n: &str,
+) -> Result<Vec<PointVerdicts>> {
+    let path = dir.join(POINTS_FILE);
+    let Some(pinned) = &marker.points_sha256 else {
+        bail!(
+            "{k_n}: {} pins no {POINTS_FILE} (written by an owm that kept no per-point \
+             verdicts, so merging would lose them): run this shard again with this owm",
+            marker_path.display()
+        );
+    };
+    let bytes = std::fs::read(&path).with_context(|| {
+        format!(
+            "{k_n}: {}: cannot read the shard's verdicts",
+            path.display()
+        )
+    })?;
+    if sha256(&bytes) != *pinned {
+        bail!(
+            "{k_n}: {} does not match the digest in shard.toml (edited?)",
+            path.display()
+        );
+    }
+    serde_json::from_slice(&bytes).map_err(|e| {
+        anyhow!(
+            "{k_n}: {}: not a list of grid point verdicts: {e}",
+            path.display()
+        )
+    })
 }
 
 #[cfg(test)]
