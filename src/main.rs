@@ -150,7 +150,7 @@ satisfies i % N == K - 1; `owm merge` joins the N outputs."
     )]
     Check(Box<check::CheckArgs>),
     /// Join the outputs of `owm sweep --shard` (or the trace directories of `owm check
-    /// --simulate --shard`) into the files one unsharded run writes.
+    /// --simulate --shard`) into the files and the verdicts of one unsharded run.
     #[command(after_help = "Example:\n  owm merge part1 part2 part3 --out all")]
     Merge {
         /// The shard output directories.

@@ -17,6 +17,7 @@ mod hygiene;
 mod inert_keys;
 mod integrity;
 mod lost_backup;
+mod merge_verdicts;
 mod outdir;
 mod overflow;
 mod plots;

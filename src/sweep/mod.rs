@@ -7,7 +7,9 @@
 //! `index % N == K - 1` (round robin, so slow and fast regions of the grid spread over
 //! the shards); `owm merge` sorts the shards' rows by index and writes the same bytes
 //! one unsharded run writes, because every output is a function of (the sweep file's
-//! bytes, the rows).
+//! bytes, the rows). Each shard also keeps its points' verdicts (`points.json`:
+//! [`PointVerdicts`]), which the merge replays in grid order, so its verdicts (cases,
+//! lines, lost backups, exit status) are the unsharded sweep's too.
 
 mod file;
 mod grid;
@@ -304,10 +306,12 @@ impl PointVerdicts {
     }
 }
 
-/// Joins shard outputs, refusing anything that does not add up: `--out` one of the
-/// inputs, a shard whose sweep file or rows do not match the digests it recorded, shards
-/// of different sweeps or owm versions, a shard given twice or missing, a row that is
-/// not its grid point's. Every refusal names the shard K/N and the grid index.
+/// Joins shard outputs into the unsharded sweep's files and verdicts, refusing anything
+/// that does not add up: `--out` one of the inputs, a shard whose sweep file, rows or
+/// verdicts do not match the digests it recorded (or that recorded none for its
+/// verdicts), shards of different sweeps or owm versions, a shard given twice or
+/// missing, a row or a point's verdicts that are not its grid point's. Every refusal
+/// names the shard K/N and the grid index.
 pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit> {
     crate::outdir::refuse_input_as_out(dirs, out)?;
     struct Part {
