@@ -146,10 +146,10 @@ fn another_run(target: &Path, flag: &str) -> anyhow::Error {
 /// The first entry of the existing directory `dir` that owm did not write, if any: a
 /// subdirectory (owm makes none inside an output), or a file that is none of the
 /// [`KNOWN`] names, nor a plot (`*.svg`, `*.png`) beside a `summary.csv` or
-/// `sweep.csv`, nor a shard's verdicts (`points.json`) beside a `shard.toml`, nor a counterexample (`*.trace`) beside a `walks.toml` or starting
-/// with the trace header `owm check` writes ([`TRACE_MAGIC`]), nor an unfinished
-/// atomic write (`.<name>.*.tmp`). Entries are taken in name order, so the answer is
-/// stable.
+/// `sweep.csv`, nor a shard's verdicts (`points.json`) beside a `shard.toml`, nor a
+/// counterexample (`*.trace`) beside a `walks.toml` or starting with the trace header
+/// `owm check` writes ([`TRACE_MAGIC`]), nor an unfinished atomic write
+/// (`.<name>.*.tmp`). Entries are taken in name order, so the answer is stable.
 ///
 /// Errors: `dir` cannot be read.
 pub fn foreign_entry(dir: &Path) -> Result<Option<String>> {

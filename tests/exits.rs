@@ -59,12 +59,13 @@ fn merge_exits_as_its_shards_say() {
     assert!(stdout(&o).contains("verdict: held"), "{}", stdout(&o));
 
     // Shard 1/2 holds points 0 and 2 (crash-consistent and cow on seed 1), shard 2/2
-    // points 1 and 3 (seed 2): cow breaks B-complete in both.
+    // points 1 and 3 (seed 2): cow breaks B-complete and bank-conserved in both, one
+    // case per point x invariant (4 points x 9 invariants).
     let o = merged(&tmp.path().join("violating"), &violating_sweep(), [1, 1]);
     assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
     let text = stdout(&o);
     assert!(text.contains("verdict: violated ("), "{text}");
-    assert!(text.contains(" cases: 2 violated"), "{text}");
+    assert!(text.contains("(36 cases: 4 violated"), "{text}");
     assert!(text.contains(" not claimed; exit 1)"), "{text}");
 
     // Point 0 (shard 1/2) hits its event limit.
