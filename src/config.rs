@@ -417,6 +417,8 @@ mod tests {
         full.device.integrity = true;
         full.device.write_channels = Some(full.device.channels);
         full.device.journal_sync_latency_ticks = Some(1);
+        full.device.journaled = true;
+        full.device.journal_lane = true;
         full.faults.heal_at_ticks = Some(1);
         let mut zipf = full.clone();
         if let sim::WorkloadConfig::Generated(c) = &mut zipf.workload {

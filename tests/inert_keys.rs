@@ -384,3 +384,191 @@ fn a_journal_sync_latency_without_a_journal_is_refused() {
     // A profile's journal sync is its own: only a key the file sets is refused.
     runs("policies = [\"cow\"]\n[device]\nprofile = \"hdd-7200\"\nchannels = 4\n");
 }
+
+/// A small generated load whose runs take the table, barrier and lock paths the rules
+/// below speak of (300 transactions, a backup mid-run).
+const LOAD: &str = "[workload]\nkind = \"generated\"\nrecords = 4096\ntransactions = 300\n\
+                    compute_ticks_max = 2000\narrivals = { mode = \"open\", interarrival_ticks_mean = 100 }\n";
+
+/// `summary.csv` of `text`, which runs (exit 0, or 1 for a violation the key's cost
+/// causes): not refused.
+fn summary(text: &str) -> String {
+    let (t, _f, o) = run_file(text);
+    assert!(
+        matches!(code(&o), 0 | 1),
+        "{text}: exit {}: {}",
+        code(&o),
+        stderr(&o)
+    );
+    std::fs::read_to_string(t.path().join("o/summary.csv")).unwrap()
+}
+
+/// `text` with `{}` replaced by `a`, then by `b`, runs both times, and the two runs'
+/// `summary.csv` differ: the key the placeholder sets acts on this run.
+fn changes_the_run(text: &str, a: &str, b: &str) {
+    assert_ne!(
+        summary(&text.replace("{}", a)),
+        summary(&text.replace("{}", b)),
+        "{text}: {a} and {b} give the same run"
+    );
+}
+
+#[test]
+fn table_latencies_without_a_lookup_table_are_refused() {
+    for key in ["table_update_latency_ticks", "table_lookup_latency_ticks"] {
+        let text = format!(
+            "policies = [\"none\", \"quiesce\", \"crash-consistent\", \"mirroring\"]\n[device]\n{key} = 500\n{LOAD}"
+        );
+        refused_at_their_keys(&[(
+            &text,
+            3,
+            &format!("device.{key}"),
+            "no policy of the run keeps a lookup table",
+        )]);
+        // Write logging and copy-on-write keep one, and so does a baseline over one:
+        // there the key prices every entry created, dropped or probed.
+        for (policies, baseline) in [
+            ("\"mirroring\", \"logging\"", ""),
+            ("\"cow\"", ""),
+            ("\"quiesce\"", "[backup]\nbaseline_variant = \"cow\"\n"),
+        ] {
+            changes_the_run(
+                &format!("policies = [{policies}]\n[device]\n{key} = {{}}\n{LOAD}{baseline}"),
+                "1",
+                "500",
+            );
+        }
+    }
+}
+
+#[test]
+fn a_flush_latency_where_no_call_flushes_is_refused() {
+    // Under `none` alone no call reaches a barrier.
+    let text = format!("policies = [\"none\"]\n[device]\nflush_latency_ticks = 700\n{LOAD}");
+    refused_at_their_keys(&[(
+        &text,
+        3,
+        "device.flush_latency_ticks",
+        "no policy of the run backs up, and `none`'s plain volume never splits, so no \
+         call waits for a flush barrier",
+    )]);
+    // Nor without the engine's power-safe order.
+    let unsafe_order = "[faults]\npower_safe = false\n";
+    let text = format!("policies = [\"mirroring\", \"logging\", \"cow\"]\n[device]\nflush_latency_ticks = 700\n{unsafe_order}{LOAD}");
+    refused_at_their_keys(&[(
+        &text,
+        3,
+        "device.flush_latency_ticks",
+        "has no effect under faults.power_safe = false: the engine issues no flush barrier",
+    )]);
+    // The application's commit flush is priced under both, and the engine's barriers
+    // under a backup in the power-safe order (a split's, at least: under mirroring).
+    let committing = format!("{LOAD}flush_at_commit = true\n");
+    changes_the_run(
+        &format!("policies = [\"none\"]\n[device]\nflush_latency_ticks = {{}}\n{committing}"),
+        "20",
+        "700",
+    );
+    changes_the_run(
+        &format!("policies = [\"cow\"]\n[device]\nflush_latency_ticks = {{}}\n{unsafe_order}{committing}"),
+        "20",
+        "700",
+    );
+    for policy in ["mirroring", "cow"] {
+        changes_the_run(
+            &format!("policies = [\"{policy}\"]\n[device]\nflush_latency_ticks = {{}}\n{LOAD}"),
+            "20",
+            "700",
+        );
+    }
+}
+
+#[test]
+fn journal_and_barrier_keys_where_no_call_syncs_are_refused() {
+    for (set, line, key) in [
+        ("[device]\njournaled = true\n", 3, "device.journaled"),
+        (
+            "[device]\njournaled = true\njournal_sync_latency_ticks = 900\n",
+            3,
+            "device.journaled",
+        ),
+        (
+            "[faults]\ncrash_at_ticks = [3000]\n[device]\njournal_lane = true\n",
+            5,
+            "device.journal_lane",
+        ),
+        ("[faults]\npower_safe = false\n", 3, "faults.power_safe"),
+    ] {
+        let text = format!("policies = [\"none\"]\n{set}{LOAD}");
+        refused_at_their_keys(&[(&text, line, key, "no policy of the run backs up")]);
+    }
+    let text = "policies = [\"cow\"]\n[faults]\npower_safe = false\n[device]\njournaled = true\n";
+    refused_at_their_keys(&[(
+        text,
+        5,
+        "device.journaled",
+        "has no effect under faults.power_safe = false: the engine syncs its journal only \
+         in its power-safe order",
+    )]);
+    // Beside a backup policy in the power-safe order each acts on the run.
+    let cow = format!("policies = [\"none\", \"cow\"]\n{LOAD}");
+    changes_the_run(
+        &format!("{cow}[device]\njournaled = {{}}\n"),
+        "false",
+        "true",
+    );
+    changes_the_run(
+        &format!("{cow}[device]\njournaled = true\njournal_sync_latency_ticks = {{}}\n"),
+        "1",
+        "900",
+    );
+    changes_the_run(
+        &format!("{cow}[device]\njournaled = true\njournal_sync_latency_ticks = 900\njournal_lane = {{}}\n"),
+        "false",
+        "true",
+    );
+    changes_the_run(
+        &format!("{cow}[faults]\npower_safe = {{}}\n"),
+        "false",
+        "true",
+    );
+}
+
+#[test]
+fn a_journal_switch_under_active_faults_is_refused() {
+    let text =
+        "policies = [\"cow\"]\n[faults]\ncrash_at_ticks = [300]\n[device]\njournaled = true\n";
+    refused_at_their_keys(&[(
+        text,
+        5,
+        "device.journaled",
+        "has no effect under active [faults]: the engine keeps its journal anyway",
+    )]);
+    // Without faults it decides whether the calls pay the journal's syncs.
+    changes_the_run(
+        &format!("policies = [\"cow\"]\n{LOAD}[device]\njournaled = {{}}\n"),
+        "false",
+        "true",
+    );
+}
+
+#[test]
+fn type_b_blocks_without_a_one_way_mirror_are_refused() {
+    let text = "policies = [\"none\", \"quiesce\", \"crash-consistent\"]\n[locking]\ntype_b_blocks = [1]\n";
+    refused_at_their_keys(&[(
+        text,
+        3,
+        "locking.type_b_blocks",
+        "has no effect: only the one-way mirror's policies",
+    )]);
+    // Under the one-way mirror new transactions wait for them (a busy load whose hot
+    // blocks the old transactions hold at the split).
+    changes_the_run(
+        "policies = [\"quiesce\", \"mirroring\"]\nseed = 3\n[workload]\nkind = \"generated\"\nrecords = 512\n\
+         transactions = 600\narrivals = { mode = \"open\", interarrival_ticks_mean = 200 }\nlength_min = 2\n\
+         length_max = 6\nwrite_fraction = 0.6\ncompute_ticks_min = 200\ncompute_ticks_max = 1500\n\
+         [locking]\ntype_b_blocks = {}\n[device]\nchannels = 1\n[backup]\nrequest_at_ticks = 40000\n",
+        "[]",
+        "[0, 1, 2, 3]",
+    );
+}

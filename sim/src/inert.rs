@@ -39,7 +39,7 @@ fn inert(out: &mut Vec<Inert>, keys: &[&'static str], why: &str) {
 /// The keys of `s` that no run of `policies` reads, each with the reason, in a fixed
 /// order (when a key has several reasons, the first listed: the policy set's before
 /// another key's). Sources of truth: the policies' own predicates
-/// ([`Policy::backs_up`], [`Policy::has_data_area`]) and the run's uses of each key
+/// ([`Policy::backs_up`], [`Policy::is_owm`], [`Policy::has_data_area`]) and the run's uses of each key
 /// (`world/`); the rules are listed in `scenarios/README.md` ("Keys without effect").
 pub fn inert_keys(s: &Scenario, policies: &[Policy]) -> Vec<Inert> {
     let mut out = Vec::new();
@@ -68,6 +68,43 @@ pub fn inert_keys(s: &Scenario, policies: &[Policy]) -> Vec<Inert> {
             ],
             "has no effect: no policy of the run backs up (`none` takes no backup, makes no \
              split and no copy); add a backup policy to `policies` or remove the key",
+        );
+    }
+    if !any(&|p| p.backs_up()) {
+        // `none` runs a plain volume that never splits: no call reaches the engine's
+        // flush barriers or journal syncs (the phase change, copy-on-write's durable
+        // copy, write logging's slot, the mirror's dirty mark, a dropped entry).
+        if !s.workload.flush_at_commit() {
+            inert(
+                &mut out,
+                &["device.flush_latency_ticks"],
+                "has no effect: no policy of the run backs up, and `none`'s plain volume \
+                 never splits, so no call waits for a flush barrier (nor does the workload \
+                 flush at commit: workload.flush_at_commit is off); add a backup policy to \
+                 `policies` or remove the key",
+            );
+        }
+        inert(
+            &mut out,
+            &[
+                "device.journaled",
+                "device.journal_sync_latency_ticks",
+                "device.journal_lane",
+                "faults.power_safe",
+            ],
+            "has no effect: no policy of the run backs up, and `none`'s plain volume \
+             never splits, so no call waits for the engine's flush barriers or journal \
+             syncs; add a backup policy to `policies` or remove the key",
+        );
+    }
+    if !any(&|p| p.is_owm()) {
+        inert(
+            &mut out,
+            &["locking.type_b_blocks"],
+            "has no effect: only the one-way mirror's policies (`mirroring`, `logging`, \
+             `cow`) lock type (b) blocks, from the split until the old transactions end \
+             (`quiesce` splits when none is active, `crash-consistent` moves them all to \
+             VLUN B); add one to `policies` or remove the key",
         );
     }
     if !any(&|p| p == Policy::Quiesce) {
@@ -103,8 +140,52 @@ pub fn inert_keys(s: &Scenario, policies: &[Policy]) -> Vec<Inert> {
              \"logging\" or \"cow\"); add one to `policies` or remove the key",
         );
     }
+    if !any(&|p| p.has_data_area(b.baseline_variant)) {
+        inert(
+            &mut out,
+            &[
+                "device.table_update_latency_ticks",
+                "device.table_lookup_latency_ticks",
+            ],
+            "has no effect: no policy of the run keeps a lookup table (only `logging` and \
+             `cow` do, and `quiesce` / `crash-consistent` with backup.baseline_variant \
+             \"logging\" or \"cow\"), so no call creates, drops or probes an entry; add \
+             one to `policies` or remove the key",
+        );
+    }
 
     // What another key turns off.
+    if !f.power_safe {
+        if !s.workload.flush_at_commit() {
+            inert(
+                &mut out,
+                &["device.flush_latency_ticks"],
+                "has no effect under faults.power_safe = false: the engine issues no flush \
+                 barrier (nor does the workload flush at commit: workload.flush_at_commit \
+                 is off); set power_safe = true or remove the key",
+            );
+        }
+        inert(
+            &mut out,
+            &[
+                "device.journaled",
+                "device.journal_sync_latency_ticks",
+                "device.journal_lane",
+            ],
+            "has no effect under faults.power_safe = false: the engine syncs its journal \
+             only in its power-safe order, so no call waits for a journal sync; set \
+             power_safe = true or remove the key",
+        );
+    }
+    if f.active() {
+        inert(
+            &mut out,
+            &["device.journaled"],
+            "has no effect under active [faults]: the engine keeps its journal anyway (a \
+             crash is recovered from it), so the calls pay its syncs either way; remove \
+             the key",
+        );
+    }
     if b.quiesce_deadline_ticks.is_none() {
         inert(
             &mut out,

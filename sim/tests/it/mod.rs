@@ -7,6 +7,7 @@ mod determinism;
 mod fairness;
 mod faults;
 mod fuzz;
+mod inert;
 mod integrity;
 mod journaled;
 mod online;
