@@ -252,6 +252,87 @@ fn simulator_checks_name_file_line_and_key() {
     }
 }
 
+/// Blind writes keep no before-image, so a full data area that aborts the transaction
+/// whose write it refuses (`break-guest-write`, the default) is refused beside them at
+/// `workload.write_kind`, naming the data area's key and the overflow policy, in a run
+/// file and at any grid point of a sweep; `break-snapshot`, which aborts nothing, runs
+/// the same workload with exit 0 and the data area filling (the backups abandoned).
+#[test]
+fn blind_writes_beside_a_data_area_that_breaks_guest_writes_are_refused() {
+    let blind = "[workload]\nkind = \"generated\"\nrecords = 256\ntransactions = 300\n\
+                 length_min = 2\nlength_max = 8\nwrite_fraction = 1.0\nwrite_kind = \"blind\"\n\
+                 arrivals = { mode = \"open\", interarrival_ticks_mean = 150 }\n\
+                 [geometry]\nrecords_per_block = 1\n\
+                 [archive]\nbandwidth_bytes_per_s = 500000\n";
+    for (policies, backup, words) in [
+        (
+            "[\"none\", \"logging\", \"cow\"]",
+            "data_area_blocks = 4\n",
+            "backup.data_area_blocks = 4: 4 slots for the volume's 256 blocks",
+        ),
+        (
+            "[\"crash-consistent\"]",
+            "baseline_variant = \"cow\"\ndata_area_fraction = 0.5\non_data_area_full = \"break-guest-write\"\n",
+            "backup.data_area_fraction = 0.5: 128 slots",
+        ),
+    ] {
+        let (t, f, o) = run_file(&format!("policies = {policies}\n{blind}[backup]\n{backup}"));
+        assert_eq!(o.status.code(), Some(2), "bad input exits 2: {}", stderr(&o));
+        fails_with(
+            &o,
+            &[
+                &format!("{f}:9: key `workload.write_kind`"),
+                words,
+                "backup.on_data_area_full = \"break-guest-write\"",
+                "set backup.on_data_area_full = \"break-snapshot\"",
+            ],
+        );
+        assert!(!t.path().join("o").exists(), "nothing written");
+    }
+    // A sweep is refused when one grid point has the combination.
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = blind
+        .replace("[workload]", "[scenario.workload]")
+        .replace("[geometry]", "[scenario.geometry]")
+        .replace("[archive]", "[scenario.archive]");
+    let f = write(
+        tmp.path(),
+        "sweep.toml",
+        &format!(
+            "policies = [\"cow\"]\n[[axis]]\nkey = \"backup.on_data_area_full\"\n\
+             values = [\"break-snapshot\", \"break-guest-write\"]\n\
+             {scenario}[scenario.backup]\ndata_area_blocks = 4\n"
+        ),
+    );
+    let o = owm(&["sweep", &f, "--out", &s(&tmp.path().join("o"))]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "bad input exits 2: {}",
+        stderr(&o)
+    );
+    fails_with(
+        &o,
+        &[
+            &format!("{f}:12: key `scenario.workload.write_kind`"),
+            "backup.data_area_blocks = 4",
+        ],
+    );
+    // Under break-snapshot the same workload runs: the area fills, nothing aborts.
+    let (_t, _f, o) = run_file(&format!(
+        "policies = [\"none\", \"logging\", \"cow\"]\n{blind}[backup]\n\
+         data_area_blocks = 4\non_data_area_full = \"break-snapshot\"\n"
+    ));
+    ok(&o);
+    for p in ["logging", "cow"] {
+        assert!(
+            stdout(&o).contains(&format!("backup abandoned under {p} at")),
+            "the data area fills under {p}: {}",
+            stdout(&o)
+        );
+    }
+}
+
 #[test]
 fn a_run_too_large_for_memory_is_refused_before_it_starts_with_the_estimate() {
     // A 1 TiB volume (2^28 blocks of 4 KiB), 10^8 transactions with the history on:

@@ -8,7 +8,7 @@ use crate::error::SimError;
 use crate::faults::{FaultsConfig, CRASHES_MAX};
 use crate::history::{Layout, RECORD_HEADER_BYTES};
 use crate::policy::Policy;
-use crate::scenario::{Discipline, Scenario, FIELD_TICKS_MAX};
+use crate::scenario::{Discipline, OnDataAreaFull, Scenario, FIELD_TICKS_MAX};
 use crate::workload::{Arrivals, HotSpot, TraceConfig, WorkloadConfig as W, WriteKind};
 
 fn bad(key: &str, message: String) -> SimError {
@@ -289,6 +289,7 @@ pub(crate) fn scenario(s: &Scenario, policies: &[Policy]) -> Result<Layout, SimE
     }
     dense_copies(s, &layout, policies)?;
     data_area(&s.backup)?;
+    blind_writes_full_area(s, policies, layout.volume_blocks)?;
     if let Some(&b) = s
         .locking
         .type_b_blocks
@@ -452,6 +453,52 @@ fn blind_writes(s: &Scenario) -> Result<(), SimError> {
         return Ok(());
     };
     Err(bad(key, why))
+}
+
+/// A data area smaller than the volume fills, and under `backup.on_data_area_full =
+/// "break-guest-write"` the write refused then aborts its transaction: another abort
+/// that a blind write, keeping no before-image, cannot roll back. Refused at
+/// `workload.write_kind` for runs of `policies` where one has a data area (a volume of
+/// `volume_blocks` blocks; validated sizes); `break-snapshot` aborts nothing.
+fn blind_writes_full_area(
+    s: &Scenario,
+    policies: &[Policy],
+    volume_blocks: u64,
+) -> Result<(), SimError> {
+    let W::Generated(c) = &s.workload else {
+        return Ok(());
+    };
+    let b = &s.backup;
+    let (key, value) = match (b.data_area_blocks, b.data_area_fraction) {
+        (Some(n), _) => ("backup.data_area_blocks", n.to_string()),
+        (None, Some(f)) => ("backup.data_area_fraction", f.to_string()),
+        (None, None) => return Ok(()),
+    };
+    let slots = b.data_area_slots(volume_blocks);
+    if c.write_kind != WriteKind::Blind
+        || b.on_data_area_full != OnDataAreaFull::BreakGuestWrite
+        || slots >= volume_blocks
+    {
+        return Ok(());
+    }
+    let Some(p) = policies
+        .iter()
+        .find(|p| p.has_data_area(b.baseline_variant))
+    else {
+        return Ok(());
+    };
+    Err(bad(
+        "workload.write_kind",
+        format!(
+            "a blind write keeps no before-image to roll back, but under policy `{p}` the \
+             data area ({key} = {value}: {slots} slots for the volume's {volume_blocks} \
+             blocks) can fill, and backup.on_data_area_full = \"break-guest-write\" then \
+             aborts the transaction whose write it refuses: set \
+             backup.on_data_area_full = \"break-snapshot\", remove {key} (the data area \
+             then holds the whole volume), or set workload.write_kind = \
+             \"read-modify-write\""
+        ),
+    ))
 }
 
 /// A trace workload: its knobs, and the trace must have been loaded
