@@ -186,12 +186,9 @@ fn a_copy_that_skips_a_block_is_a_b_prime_faithful_violation() {
             assert_eq!(r[other], "held", "{p}: {other}");
         }
     }
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let v = read_json(&json);
     assert_eq!(v["exit_code"], 1);
-    let cases: Vec<&serde_json::Value> = v["cases"]
-        .as_array()
-        .unwrap()
+    let cases: Vec<&serde_json::Value> = json_cases(&v)
         .iter()
         .filter(|c| c["name"] == "b-prime-faithful" && c["verdict"] == "violated")
         .collect();

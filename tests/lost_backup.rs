@@ -87,8 +87,7 @@ fn a_given_up_quiesce_backup_claims_nothing_about_its_copy() {
     assert_eq!(given_up[0]["time_ticks"], timeouts[2]["time_ticks"]);
     assert!(events(&trace, "cow", "backup-given-up").is_empty());
     // JSON: not-claimed with the reason, never held; the lost backup listed.
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let v = read_json(&json);
     assert_eq!(v["exit_code"], 0);
     let lost = v["backups_lost"].as_array().unwrap();
     assert_eq!(lost.len(), 1, "{lost:?}");
@@ -100,12 +99,7 @@ fn a_given_up_quiesce_backup_claims_nothing_about_its_copy() {
         .unwrap()
         .starts_with("quiesce: backup given up"));
     for inv in copy {
-        let case = v["cases"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["suite"] == "quiesce" && c["name"] == inv)
-            .unwrap();
+        let case = json_case(&v, "quiesce", inv);
         assert_eq!(case["verdict"], "not-claimed", "{case}");
         assert!(
             case["policy"].as_str().unwrap().contains("backup given up"),
@@ -196,8 +190,7 @@ fn the_verdict_line_counts_lost_backup_cycles_and_their_policies() {
         text.contains("; 6 backup cycles given up or abandoned (in 2 policies); exit 0)"),
         "{text}"
     );
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let v = read_json(&json);
     assert_eq!(v["backup_cycles_lost"], 6);
     assert_eq!(v["backups_lost"].as_array().unwrap().len(), 2);
 }
@@ -237,8 +230,7 @@ fn a_sweep_counts_lost_backup_cycles_over_its_grid_points() {
         out.contains("; 4 backup cycles given up or abandoned (in 2 grid points); exit 0)"),
         "{out}"
     );
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let v = read_json(&json);
     assert_eq!(v["backup_cycles_lost"], 4);
     let lost = v["backups_lost"].as_array().unwrap();
     assert_eq!(lost.len(), 2, "{lost:?}");

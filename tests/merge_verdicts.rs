@@ -53,7 +53,7 @@ fn said(o: &std::process::Output, json: &Path, junit: &Path) -> Said {
         code: code(o),
         verdict,
         point_lines,
-        json: serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap(),
+        json: read_json(json),
         junit: std::fs::read_to_string(junit).unwrap(),
     }
 }
@@ -146,10 +146,6 @@ fn merges_say_what_the_sweep_says(dir: &Path, text: &str, flags: &[&str]) -> Sai
     whole
 }
 
-fn cases(json: &serde_json::Value) -> &Vec<serde_json::Value> {
-    json["cases"].as_array().unwrap()
-}
-
 /// Lost backups: a merge gives the sweep's `backups_lost`, `backup_cycles_lost`, its
 /// `not claimed (abandoned)` cases with what was observed, and its verdict line's count
 /// of lost cycles; the exit status stays 0.
@@ -166,7 +162,7 @@ fn a_merge_keeps_the_sweeps_lost_backups_and_unclaimed_cases() {
         "{}",
         w.verdict
     );
-    let abandoned = cases(&w.json)
+    let abandoned = json_cases(&w.json)
         .iter()
         .filter(|c| {
             c["verdict"] == "not-claimed"
@@ -185,7 +181,7 @@ fn a_merge_keeps_the_sweeps_violations_with_their_details() {
     let w = merges_say_what_the_sweep_says(&tmp.path().join("v"), &text, &[]);
     assert_eq!(w.code, 1, "{}", w.verdict);
     assert!(!w.point_lines.is_empty());
-    let violated: Vec<&serde_json::Value> = cases(&w.json)
+    let violated: Vec<&serde_json::Value> = json_cases(&w.json)
         .iter()
         .filter(|c| c["verdict"] == "violated")
         .collect();
@@ -210,7 +206,7 @@ fn a_merge_keeps_a_failed_points_reason() {
     let tmp = tempfile::tempdir().unwrap();
     let w = merges_say_what_the_sweep_says(tmp.path(), &crate::verdicts::failing_sweep(), &[]);
     assert_eq!(w.code, 3, "{}", w.verdict);
-    let failed: Vec<&serde_json::Value> = cases(&w.json)
+    let failed: Vec<&serde_json::Value> = json_cases(&w.json)
         .iter()
         .filter(|c| c["verdict"] == "failed")
         .collect();

@@ -262,16 +262,11 @@ fn history_off_is_unchecked_not_clean() {
         let t = stdout(&o);
         assert!(t.contains("unchecked"), "{t}");
         assert!(t.contains("verdict: incomplete"), "{t}");
-        let v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        let v = read_json(&json);
         assert_eq!(v["exit_code"], 3);
         // Claimed invariants unchecked; unclaimed ones not claimed, observed unchecked.
-        assert!(v["cases"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|c| c["verdict"] == "unchecked"
-                || (c["verdict"] == "not-claimed" && c["observed"]["verdict"] == "unchecked")));
+        assert!(json_cases(&v).iter().all(|c| c["verdict"] == "unchecked"
+            || (c["verdict"] == "not-claimed" && c["observed"]["verdict"] == "unchecked")));
     }
 }
 

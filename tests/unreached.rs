@@ -65,17 +65,11 @@ fn none_says_no_backup_for_every_invariant_about_one() {
     }
     assert!(!text.contains("not claimed (held)"), "{text}");
     // JSON: not-claimed, the policy naming why; JUnit: skipped, never a pass.
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let v = read_json(&json);
     let xml = std::fs::read_to_string(&xml).unwrap();
     let doc = roxmltree::Document::parse(&xml).unwrap();
     for inv in ABOUT_BACKUP {
-        let case = v["cases"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["suite"] == "none" && c["name"] == inv)
-            .unwrap();
+        let case = json_case(&v, "none", inv);
         assert_eq!(case["verdict"], "not-claimed", "{case}");
         assert_eq!(case["policy"], "none (no backup)", "{case}");
         let tc = doc
@@ -93,12 +87,7 @@ fn none_says_no_backup_for_every_invariant_about_one() {
         );
     }
     for inv in JUDGED {
-        let case = v["cases"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["suite"] == "none" && c["name"] == inv)
-            .unwrap();
+        let case = json_case(&v, "none", inv);
         assert_eq!(case["verdict"], "held", "{case}");
     }
 }

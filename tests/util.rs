@@ -259,3 +259,22 @@ pub fn refused_at_their_keys(cases: &[(&str, usize, &str, &str)]) {
         fails_with(&o, &[&format!("{f}:{line}:"), &format!("key `{key}`"), why]);
     }
 }
+
+/// A `--json` verdict file (or any JSON file), parsed.
+pub fn read_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The cases of a `--json` verdict.
+pub fn json_cases(v: &serde_json::Value) -> &Vec<serde_json::Value> {
+    v["cases"].as_array().expect("a verdict's `cases` array")
+}
+
+/// The case of a `--json` verdict for `suite` (a policy, a grid point) and invariant `name`.
+pub fn json_case<'a>(v: &'a serde_json::Value, suite: &str, name: &str) -> &'a serde_json::Value {
+    json_cases(v)
+        .iter()
+        .find(|c| c["suite"] == suite && c["name"] == name)
+        .unwrap_or_else(|| panic!("no case {suite} / {name} in {v}"))
+}

@@ -85,11 +85,8 @@ fn a_violating_sweep_exits_1_and_its_junit_counts_the_failures() {
         Some(failed.len().to_string().as_str())
     );
     // The JSON verdict agrees: as many violated cases.
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    let violated = v["cases"]
-        .as_array()
-        .unwrap()
+    let v = read_json(&json);
+    let violated = json_cases(&v)
         .iter()
         .filter(|c| c["verdict"] == "violated")
         .count();

@@ -94,8 +94,7 @@ fn no_violation_found_is_not_held_exit_3() {
     );
     assert!(text.contains("deepest walk 12 states"), "{text}");
     assert!(!text.contains(" held"), "{text}");
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let v = read_json(&json);
     assert_eq!(v["exit_code"], 3);
     assert_eq!(v["seed"], 1);
     let cases = v["cases"].as_array().unwrap();
@@ -252,14 +251,12 @@ fn merged_shards_equal_the_unsharded_run() {
         stdout(&merged)
     );
     let verdicts = |p: &Path| {
-        let v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+        let v = read_json(p);
         (v["exit_code"].clone(), v["cases"].clone())
     };
     assert_eq!(verdicts(&dir("merged.json")), verdicts(&dir("whole.json")));
     let coverage = |p: &Path| {
-        let v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+        let v = read_json(p);
         v["coverage"].clone()
     };
     assert!(coverage(&dir("whole.json"))["actions"].is_array());
@@ -343,8 +340,7 @@ fn walks_report_coverage_per_action_kind() {
     assert_eq!(code(&o), 3, "{text}{}", stderr(&o));
     assert!(text.contains("coverage (enabled"), "{text}");
     assert!(text.contains("witness A retired"), "{text}");
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let v = read_json(&json);
     let actions = v["coverage"]["actions"]
         .as_array()
         .expect("coverage actions");
