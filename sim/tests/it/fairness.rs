@@ -3,7 +3,8 @@
 //! seed no backup policy can answer its users faster. Over 200 seeds of each workload
 //! (fig3, fig4-5 with its defaults and with the shipped file's parameters, bank and
 //! generated with their plain defaults and smaller, a recorded block trace), every
-//! policy's mean and p99 response time are at least `none`'s; and the property is not
+//! policy's mean and p99 response time are at least `none`'s (on a closed loop, whose
+//! arrivals follow the responses, the mean only: [`closed_loop`]); and the property is not
 //! vacuous: each policy is strictly slower on some seeds. Fig 4/5's processes rotate
 //! at the request time under every policy, `none` included, in a bounded pool, so no
 //! split adds serving capacity.
@@ -84,6 +85,11 @@ fn result(s: &Scenario, p: Policy, seed: u64) -> RunResult {
 /// Transactions that end aborted are not in the response figures (mean and p99 are
 /// over committed transactions); these loads abort none, which the test checks.
 fn none_is_cheapest(s: &Scenario, exceptions_max: usize) {
+    judged_cheapest(s, exceptions_max, true);
+}
+
+/// [`none_is_cheapest`], judging the p99 response too when `p99`.
+fn judged_cheapest(s: &Scenario, exceptions_max: usize, p99_judged: bool) {
     let mut slower = [0u64; Policy::ALL.len()];
     let mut mean_sum = [0f64; Policy::ALL.len()];
     let mut none_mean_sum = 0f64;
@@ -118,7 +124,7 @@ fn none_is_cheapest(s: &Scenario, exceptions_max: usize) {
                 r.costs.response_time.mean_ticks,
                 r.costs.response_time.p99_ticks,
             );
-            if mean < mean0 || p99 < p990 {
+            if mean < mean0 || (p99_judged && p99 < p990) {
                 exceptions.push(format!(
                     "seed {seed}: {p} mean {mean:.1} vs {mean0:.1}, p99 {p99} vs {p990}"
                 ));
@@ -214,4 +220,68 @@ fn no_policy_beats_a_plain_volume_on_the_shipped_fig4_5() {
         .find(|(label, ..)| label == "fig4-5.toml")
         .expect("scenarios/fig4-5.toml");
     none_is_cheapest(&s, 0);
+}
+
+/// A closed loop (4 clients, each issuing its next transaction an exponential think
+/// time after its last one ends) on the NVMe profile with a journal and an fsync at
+/// each commit, Zipf accesses. Here the load itself depends on the costs: a client
+/// whose transaction ends later issues its next one later, so after the first cost
+/// the policies run different arrival sequences. The mean response is still never
+/// below `none`'s (0 of 1,200 pairs), but the p99 (the 3rd-largest response of 300)
+/// is not monotone in the costs: `none` itself on a device one tick slower per write
+/// has a lower p99 on some seeds (asserted below; 61 of 200 at 600 transactions when
+/// measured), so the p99 of a closed loop is no test of fairness and is not judged.
+fn closed_loop() -> Scenario {
+    let mut s: Scenario = toml::from_str(
+        r#"
+[workload]
+kind = "generated"
+records = 4096
+transactions = 300
+length_min = 1
+length_max = 2
+write_fraction = 0.7
+arrivals = { mode = "closed", clients = 4, think_ticks_mean = 2000 }
+flush_at_commit = true
+hot_spot = { shape = "zipf", exponent = 1.1 }
+[geometry]
+records_per_block = 1
+block_size_bytes = 4096
+[device]
+profile = "nvme-ssd"
+journaled = true
+[archive]
+profile = "1gbe"
+"#,
+    )
+    .expect("the closed-loop scenario parses");
+    s.name = "closed loop".into();
+    s
+}
+
+#[test]
+fn no_policy_beats_a_plain_volume_on_a_closed_loop_in_the_mean() {
+    let s = closed_loop();
+    judged_cheapest(&s, 0, false);
+    // The p99 is not monotone in the costs on this load, backup or none: a plain
+    // volume whose writes take one tick more answers some seeds' p99 faster.
+    let mut slower = s.clone();
+    slower.device.write_latency_ticks += 1;
+    let (mut p99_lower, mut mean_lower) = (0, 0);
+    for seed in 0..SEEDS {
+        let (a, b) = (
+            result(&s, Policy::None, seed).costs.response_time,
+            result(&slower, Policy::None, seed).costs.response_time,
+        );
+        p99_lower += usize::from(b.p99_ticks < a.p99_ticks);
+        mean_lower += usize::from(b.mean_ticks < a.mean_ticks);
+    }
+    assert_eq!(
+        mean_lower, 0,
+        "a slower device never answers faster in the mean"
+    );
+    assert!(
+        p99_lower > 0,
+        "the p99 exclusion rests on a slower device answering some p99 faster"
+    );
 }
