@@ -138,3 +138,160 @@ fn no_shipped_none_row_says_held_of_a_backup() {
     }
     assert!(seen >= 3, "none rows: {seen}");
 }
+
+/// A run's not-claimed cases in the JSON, by (suite, invariant): the `observed` object.
+fn not_claimed_observed(
+    json: &std::path::Path,
+) -> std::collections::BTreeMap<(String, String), serde_json::Value> {
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["verdict"] == "not-claimed")
+        .map(|c| {
+            let key = (c["suite"].as_str().unwrap(), c["name"].as_str().unwrap());
+            ((key.0.into(), key.1.into()), c["observed"].clone())
+        })
+        .collect()
+}
+
+/// A run's JUnit `<skipped>` messages, by (suite, invariant).
+fn skipped_messages(xml: &std::path::Path) -> std::collections::BTreeMap<(String, String), String> {
+    let xml = std::fs::read_to_string(xml).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .filter_map(|tc| {
+            let skipped = tc.children().find(|n| n.has_tag_name("skipped"))?;
+            let key = (
+                tc.attribute("classname").unwrap().to_string(),
+                tc.attribute("name").unwrap().to_string(),
+            );
+            Some((key, skipped.attribute("message").unwrap().to_string()))
+        })
+        .collect()
+}
+
+/// A copy never made is never `held` in the JSON or JUnit: under `none` (no backup),
+/// a cow and a logging backup abandoned when a 4-block data area filled before their
+/// slow archive, a quiesce given up at its first missed deadline, and every policy
+/// without `[detach]`, each case not claimed because its state was never reached
+/// reports `observed: {"verdict": "not-reached", "reason": R}` (R as the verdict
+/// table's) and a JUnit message saying the state was never reached, without
+/// `(held)`. A case not claimed of a state that was reached keeps what the oracle
+/// observed: crash-consistent's A-consistent (its image was declared, and judged) and
+/// bank-conserved, and the abandoned backups' A-consistent (VLUN A was declared
+/// consistent at the split, before the data area filled: `summary.csv`'s
+/// `a_consistent_at_ticks`).
+#[test]
+fn a_state_never_reached_reports_no_observation() {
+    let abandoned = crate::lost_backup::CYCLES_ABANDONED
+        .replace(
+            "[\"none\", \"mirroring\", \"logging\", \"cow\"]",
+            "[\"none\", \"crash-consistent\", \"logging\", \"cow\"]",
+        )
+        .replace("period_ticks = 6000\ncycles = 3\n", "");
+    let given_up = crate::lost_backup::GIVEN_UP.replace(
+        "quiesce_retries_max = 2\nquiesce_retry_backoff_ticks = 1000\n",
+        "quiesce_retries_max = 0\n",
+    );
+    // (suite, invariant, R) never reached in each run.
+    let mut never: Vec<(&str, &str, &str)> = Vec::new();
+    for inv in ABOUT_BACKUP {
+        never.push(("none", inv, "no backup"));
+    }
+    for p in ["crash-consistent", "logging", "cow"] {
+        never.push((p, "b-prime-faithful", "no copy to B'"));
+    }
+    let abandoned_never = [
+        never.clone(),
+        vec![
+            ("logging", "backup-faithful", "no archive"),
+            ("cow", "backup-faithful", "no archive"),
+        ],
+    ]
+    .concat();
+    let given_up_never = [
+        ABOUT_BACKUP.map(|inv| ("none", inv, "no backup")).to_vec(),
+        vec![
+            ("quiesce", "A-consistent", "A never consistent"),
+            ("quiesce", "A-isolated", "no split"),
+            ("quiesce", "backup-faithful", "no archive"),
+            ("quiesce", "space-reclaimed", "no retire"),
+            ("quiesce", "b-prime-faithful", "no copy to B'"),
+            ("cow", "b-prime-faithful", "no copy to B'"),
+        ],
+    ]
+    .concat();
+    // (suite, invariant, observed verdict) not claimed of a reached state.
+    let abandoned_reached = [
+        ("crash-consistent", "A-consistent", "violated"),
+        ("crash-consistent", "bank-conserved", "held"),
+        ("logging", "A-consistent", "held"),
+        ("cow", "A-consistent", "held"),
+    ];
+    let given_up_reached = [("quiesce", "non-disruption", "violated")];
+    for (name, text, never, reached) in [
+        (
+            "abandoned",
+            abandoned,
+            abandoned_never,
+            &abandoned_reached[..],
+        ),
+        ("given-up", given_up, given_up_never, &given_up_reached[..]),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let VerdictRun { o, out, json, xml } =
+            run_with_verdict_files(tmp.path(), &format!("{name}.toml"), &text);
+        assert_eq!(code(&o), 0, "{name}: {}", stderr(&o));
+        let table = stdout(&o);
+        let observed = not_claimed_observed(&json);
+        let skipped = skipped_messages(&xml);
+        let rows = summary_rows(&out);
+        for &(suite, inv, why) in &never {
+            let key = (suite.to_string(), inv.to_string());
+            let here = format!("{name} {suite} {inv}");
+            assert_eq!(
+                observed.get(&key),
+                Some(&serde_json::json!({"verdict": "not-reached", "reason": why})),
+                "{here}"
+            );
+            let m = &skipped[&key];
+            assert!(
+                m.contains("the state it judges was never reached"),
+                "{here}: {m}"
+            );
+            assert!(!m.contains("(held)"), "{here}: {m}");
+            // The verdict table and summary.csv still name why, as before.
+            assert!(rows[suite][inv].starts_with("not claimed ("), "{here}");
+        }
+        for &(suite, inv, verdict) in reached {
+            let key = (suite.to_string(), inv.to_string());
+            let here = format!("{name} {suite} {inv}");
+            assert_eq!(observed[&key]["verdict"], verdict, "{here}");
+            assert!(skipped[&key].contains(&format!("({verdict}")), "{here}");
+            if inv == "A-consistent" {
+                assert_ne!(rows[suite]["a_consistent_at_ticks"], "", "{here}");
+            }
+        }
+        // Nothing else is not claimed, and no message of a never-reached case says held.
+        assert_eq!(
+            observed.len(),
+            never.len() + reached.len(),
+            "{name}: {observed:?}"
+        );
+        for (key, o) in &observed {
+            if o["verdict"] == "not-reached" {
+                assert!(!skipped[key].contains("(held)"), "{name} {key:?}");
+            }
+        }
+        if name == "abandoned" {
+            assert!(table.contains("backup abandoned under cow"), "{table}");
+            assert_eq!(rows["cow"]["archive_copy_at_ticks"], "");
+        } else {
+            assert!(table.contains("backup given up under quiesce"), "{table}");
+        }
+    }
+}

@@ -147,6 +147,13 @@ pub struct Judgement {
     /// ([`RunResult::unreached`]), whether its policy claims the invariant or not
     /// (`none` claims none of them and never backs up); `None` when `lost` says why.
     pub unreached: Option<Unreached>,
+    /// The state `observed` would speak of was never reached, so it judged nothing
+    /// (a `held` here would be vacuous; [`Judgement::not_reached`]): `unreached`, or,
+    /// for an invariant a lost backup drops, what the lost backup never produced
+    /// ([`RunResult::unreached_after_loss`]: no image declared consistent, no
+    /// archive, no retire). `None` when the state was reached, or a violation of it
+    /// was observed.
+    pub not_reached: Option<Unreached>,
     pub observed: Observed,
 }
 
@@ -162,6 +169,19 @@ impl Judgement {
         self.lost
             .map(LostBackup::as_str)
             .or(self.unreached.map(Unreached::as_str))
+    }
+
+    /// Why `observed` judged nothing, when it did not (`no archive`, `A never
+    /// consistent`, `no backup`, …): the run never reached the state the invariant
+    /// speaks of, so the JSON and JUnit report the case `not-reached` rather than what
+    /// the oracle found in a state that never existed. `None` for a claimed invariant,
+    /// and for an unclaimed one whose state was reached (crash-consistent's
+    /// A-consistent: its image was declared and judged).
+    pub fn not_reached(&self) -> Option<&'static str> {
+        if self.claimed {
+            return None;
+        }
+        self.not_reached.map(Unreached::as_str)
     }
 }
 
@@ -200,11 +220,17 @@ impl RunResult {
                     .backup_lost()
                     .filter(|_| !claimed && self.policy.claims(invariant))
                     .filter(|l| l.drops(invariant));
+                let unreached = self.unreached(invariant).filter(|_| lost.is_none());
+                let not_reached = match lost {
+                    Some(_) => self.unreached_after_loss(invariant),
+                    None => unreached,
+                };
                 Judgement {
                     invariant,
                     claimed,
                     lost,
-                    unreached: self.unreached(invariant).filter(|_| lost.is_none()),
+                    unreached,
+                    not_reached: not_reached.filter(|_| !claimed),
                     observed,
                 }
             })
@@ -311,6 +337,31 @@ impl RunResult {
             _ => return None,
         };
         (!any(reached)).then_some(why)
+    }
+
+    /// Why the run never reached the state `invariant` speaks of, for an invariant its
+    /// lost backup drops ([`LostBackup::drops`]): as [`RunResult::unreached`], except
+    /// that backup-faithful needs an archive or a retire in some cycle (the drop of an
+    /// abandoned VLUN A is the loss itself, not an archive to compare). A quiesce
+    /// given up at its deadline never declared an image (`A never consistent`),
+    /// archived (`no archive`) or retired (`no retire`); a backup abandoned after A
+    /// was declared consistent reached A-consistent's state, and its oracle's verdict
+    /// on that image stands. A violation observed shows the state was reached.
+    pub fn unreached_after_loss(&self, invariant: Invariant) -> Option<Unreached> {
+        let archived = self
+            .cycles
+            .iter()
+            .map(|c| &c.marks)
+            .chain([&self.marks])
+            .any(|m| m.archive_copy.is_some() || m.retire.is_some());
+        match invariant {
+            Invariant::BackupFaithful
+                if !archived && !self.violations.iter().any(|v| v.invariant == invariant) =>
+            {
+                Some(Unreached::NoArchive)
+            }
+            _ => self.unreached(invariant),
+        }
     }
 
     /// Whether the run completed a copy of VLUN B to B' (`[detach]`) in some cycle:

@@ -3,7 +3,9 @@
 //! a run, a grid point of a sweep, a check), one `<testcase>` per invariant. A
 //! violation is a `<failure>`, a case that failed to run an `<error>`, an unchecked or
 //! cut case, or one of an invariant its policy does not claim, `<skipped>` (with what
-//! was observed in its message).
+//! was observed in its message, or, when the run never reached the state the
+//! invariant speaks of, that it was never reached: never a `held` of a copy never
+//! made).
 
 use std::path::Path;
 
@@ -31,6 +33,7 @@ impl Counts {
                 Outcome::Failed { .. } => c.errors += 1,
                 Outcome::Unchecked { .. }
                 | Outcome::NotClaimed { .. }
+                | Outcome::NotReached { .. }
                 | Outcome::HeldWithin { cut: 1.., .. } => c.skipped += 1,
                 Outcome::Held | Outcome::HeldWithin { .. } => {}
             }
@@ -87,15 +90,36 @@ fn case(w: &mut W, c: &Case) -> std::io::Result<()> {
             &format!("held within {bound}; {cut} cut at the bound"),
             None,
         )?,
-        Outcome::NotClaimed { policy, observed } => leaf(
+        Outcome::NotClaimed { policy, observed } => {
+            leaf(w, "skipped", &not_claimed_message(policy, observed), None)?
+        }
+        Outcome::NotReached { reason } => leaf(
             w,
             "skipped",
-            &format!("not claimed by {policy} ({}); not judged", observed.word()),
+            &format!("not reached ({reason}); not judged"),
             None,
         )?,
         Outcome::Held => {}
     }
     w.write_event(Event::End(BytesEnd::new("testcase")))
+}
+
+/// A `<skipped>` message for an invariant not claimed: `not claimed by
+/// crash-consistent (violated 2); not judged`, or, when the state it speaks of was
+/// never reached, no observation at all: `not claimed by none (no backup); the state
+/// it judges was never reached`, `not claimed by cow (backup abandoned: data area
+/// full); the state it judges was never reached (no archive)` (the reason repeated
+/// only when `policy` does not already give it).
+fn not_claimed_message(policy: &str, observed: &Outcome) -> String {
+    match observed {
+        Outcome::NotReached { reason } if policy.contains(&format!("({reason})")) => {
+            format!("not claimed by {policy}; the state it judges was never reached")
+        }
+        Outcome::NotReached { reason } => {
+            format!("not claimed by {policy}; the state it judges was never reached ({reason})")
+        }
+        o => format!("not claimed by {policy} ({}); not judged", o.word()),
+    }
 }
 
 /// The report as JUnit XML.

@@ -214,7 +214,10 @@ pub fn writable_file(flag: &str, path: &std::path::Path) -> anyhow::Result<()> {
 /// The verdicts of one simulator run, one case per invariant: held, violated (with the
 /// count and the first violation) or unchecked (no history) for the invariants the
 /// policy claims; `not claimed` with what was observed for the others
-/// (`sim::Policy::claims`, `sim::Judgement`).
+/// (`sim::Policy::claims`, `sim::Judgement`), or [`Outcome::NotReached`] in place of
+/// the observation when the run never reached the state the invariant speaks of
+/// (`sim::Judgement::not_reached`: no backup, a backup given up or abandoned before
+/// its archive, no copy to B'), never a `held` of a copy never made.
 pub fn of_run(report: &mut Report, suite: &str, r: &sim::RunResult) {
     if let Some(lost) = r.backup_lost() {
         report
@@ -224,6 +227,7 @@ pub fn of_run(report: &mut Report, suite: &str, r: &sim::RunResult) {
     }
     for j in r.judgements() {
         let why = j.reason();
+        let not_reached = j.not_reached();
         let observed = match j.observed {
             sim::Observed::Held => Outcome::Held,
             sim::Observed::Violated { count, first } => Outcome::Violated {
@@ -233,6 +237,13 @@ pub fn of_run(report: &mut Report, suite: &str, r: &sim::RunResult) {
             sim::Observed::Unchecked => Outcome::Unchecked {
                 reason: "keep_history = false: the run kept no history to judge".into(),
             },
+        };
+        // A state never reached judged nothing: its observed verdict is not reported.
+        let observed = match not_reached {
+            Some(reason) => Outcome::NotReached {
+                reason: reason.into(),
+            },
+            None => observed,
         };
         let outcome = match (j.lost, why) {
             _ if j.claimed => observed,
@@ -280,12 +291,22 @@ pub enum Outcome {
     Unchecked { reason: String },
     /// The case itself failed to run (a limit hit, an engine error).
     Failed { reason: String },
-    /// The policy does not promise this invariant (`sim::Policy::claims`): what was
+    /// The policy does not promise this invariant (`sim::Policy::claims`), or the run
+    /// does not (a backup lost or a state never reached: `policy` then says why,
+    /// `cow (backup abandoned: data area full)`, `none (no backup)`): what was
     /// observed is reported, and counts neither as a pass nor as a failure.
+    /// `observed` is [`Outcome::NotReached`] when the state it would judge never
+    /// existed.
     NotClaimed {
         policy: String,
         observed: Box<Outcome>,
     },
+    /// Only as a [`Outcome::NotClaimed`]'s `observed`: the run never reached the
+    /// state the invariant speaks of, so nothing was judged; `reason` names what was
+    /// missing (`sim::Unreached`'s words: `no backup`, `no split`, `A never
+    /// consistent`, `no archive`, `no retire`, `no copy to B'`). JSON: `{"verdict":
+    /// "not-reached", "reason": "no archive"}`.
+    NotReached { reason: String },
 }
 
 impl Outcome {
@@ -298,12 +319,13 @@ impl Outcome {
             Outcome::Violated { .. } if allow_violations => Exit::Held,
             Outcome::Violated { .. } => Exit::Violated,
             Outcome::Unchecked { .. } | Outcome::Failed { .. } => Exit::Incomplete,
-            Outcome::NotClaimed { .. } => Exit::Held,
+            Outcome::NotClaimed { .. } | Outcome::NotReached { .. } => Exit::Held,
         }
     }
 
     /// The verdict in words, as tables print it (`sim::Judgement`'s words): held,
-    /// held within ..., violated 2, unchecked, failed, not claimed (violated 2).
+    /// held within ..., violated 2, unchecked, failed, not claimed (violated 2), not
+    /// claimed (not reached: no archive).
     pub fn word(&self) -> String {
         match self {
             Outcome::Held => "held".into(),
@@ -312,6 +334,7 @@ impl Outcome {
             Outcome::Unchecked { .. } => "unchecked".into(),
             Outcome::Failed { .. } => "failed".into(),
             Outcome::NotClaimed { observed, .. } => format!("not claimed ({})", observed.word()),
+            Outcome::NotReached { reason } => format!("not reached: {reason}"),
         }
     }
 }

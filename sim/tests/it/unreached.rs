@@ -62,6 +62,14 @@ fn no_shipped_run_says_held_of_a_state_it_never_reached() {
                 if !reached && says_held {
                     failures.push(format!("{here}: held of a state never reached"));
                 }
+                // The JSON and JUnit report no observation of a state never reached.
+                let judged = matches!(j.observed, Observed::Violated { .. });
+                if !reached && !j.claimed && !judged && j.not_reached().is_none() {
+                    failures.push(format!("{here}: an observation of a state never reached"));
+                }
+                if j.claimed && j.not_reached().is_some() {
+                    failures.push(format!("{here}: claimed yet not reached"));
+                }
                 if !reached && j.lost.is_none() {
                     let why = j.unreached.expect("an unreached invariant says why");
                     unreached_seen.insert(why.as_str());
