@@ -163,3 +163,61 @@ pub fn write(path: &Path, report: &Report) -> Result<()> {
     reports::write_atomic(path, to_string(report)?.as_bytes())?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A not-claimed case of a state never reached says so and never `(held)`; one of
+    /// a reached state keeps what was observed.
+    #[test]
+    fn a_state_never_reached_is_never_held_in_junit() {
+        let mut r = Report::new("run", "owm run s.toml".into(), false);
+        let never = |reason: &str| {
+            Box::new(Outcome::NotReached {
+                reason: reason.into(),
+            })
+        };
+        r.push(
+            "none",
+            "backup-faithful",
+            Outcome::NotClaimed {
+                policy: "none (no backup)".into(),
+                observed: never("no backup"),
+            },
+        );
+        r.push(
+            "cow",
+            "backup-faithful",
+            Outcome::NotClaimed {
+                policy: "cow (backup abandoned: data area full)".into(),
+                observed: never("no archive"),
+            },
+        );
+        r.push(
+            "crash-consistent",
+            "bank-conserved",
+            Outcome::NotClaimed {
+                policy: "crash-consistent".into(),
+                observed: Box::new(Outcome::Held),
+            },
+        );
+        let xml = to_string(&r).unwrap();
+        assert!(xml
+            .contains("not claimed by none (no backup); the state it judges was never reached\""));
+        assert!(xml.contains(
+            "not claimed by cow (backup abandoned: data area full); the state it judges was never reached (no archive)\""
+        ));
+        assert!(xml.contains("not claimed by crash-consistent (held); not judged"));
+        assert_eq!(xml.matches("(held)").count(), 1, "{xml}");
+        assert!(xml.contains("skipped=\"3\""), "{xml}");
+        let json = super::super::json::to_string(&r).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            v["cases"][1]["observed"],
+            serde_json::json!({"verdict": "not-reached", "reason": "no archive"})
+        );
+        assert_eq!(v["cases"][2]["observed"]["verdict"], "held");
+        assert_eq!(super::super::json::from_str(&json).unwrap(), r);
+    }
+}
