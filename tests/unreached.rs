@@ -143,11 +143,8 @@ fn no_shipped_none_row_says_held_of_a_backup() {
 fn not_claimed_observed(
     json: &std::path::Path,
 ) -> std::collections::BTreeMap<(String, String), serde_json::Value> {
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
-    v["cases"]
-        .as_array()
-        .unwrap()
+    let v = read_json(json);
+    json_cases(&v)
         .iter()
         .filter(|c| c["verdict"] == "not-claimed")
         .map(|c| {
