@@ -88,6 +88,9 @@ fn value(path: &str, key: Option<Range<usize>>, v: &Value, out: &mut Vec<Entry>)
 /// parse.
 const REPAIRS_MAX: usize = 8;
 
+/// The characters of a line an error message quotes; the rest is counted, not shown.
+pub const SNIPPET_CHARS_MAX: usize = 200;
+
 /// `text` with the value token at `span` (on one line, after the line's `=`; the
 /// parser's span may hold only its first byte, so the token runs on to the next
 /// space, `,`, `]`, `}` or `#`) replaced by `0` and spaces, byte offsets kept; `None`
@@ -148,12 +151,18 @@ impl<'a> Keys<'a> {
             + 1
     }
 
-    /// The text of 1-based line `line`.
+    /// The text of 1-based line `line`, cut after [`SNIPPET_CHARS_MAX`] characters (a
+    /// value of a million characters is not echoed whole into an error message).
     pub fn line_text(&self, line: usize) -> Option<String> {
-        self.src
-            .lines()
-            .nth(line.checked_sub(1)?)
-            .map(|s| s.trim_end().to_string())
+        let text = self.src.lines().nth(line.checked_sub(1)?)?.trim_end();
+        Some(match text.char_indices().nth(SNIPPET_CHARS_MAX) {
+            Some((cut, _)) => format!(
+                "{} … ({} more characters)",
+                &text[..cut],
+                text[cut..].chars().count()
+            ),
+            None => text.to_string(),
+        })
     }
 
     /// The byte span of `key`, or of the nearest enclosing key the file sets (an

@@ -59,7 +59,7 @@ impl Layout {
     }
     /// Bytes in a whole-volume image.
     pub fn image_bytes(&self) -> usize {
-        self.block_size * self.volume_blocks as usize
+        self.block_size.saturating_mul(self.volume_blocks as usize)
     }
     /// True when the layout is usable: records fit, at least one block.
     pub fn is_valid(&self) -> bool {

@@ -307,7 +307,17 @@ pub(crate) fn scenario(s: &Scenario, policies: &[Policy]) -> Result<Layout, SimE
     Ok(layout)
 }
 
-/// The volume layout the workload needs: enough blocks for its records.
+/// The largest block, in bytes (16 MiB): a run holds whole blocks in buffers that no
+/// limit prices.
+pub const BLOCK_BYTES_MAX: usize = 1 << 24;
+
+/// The largest volume any limit may allow, in bytes (2^62): its byte offsets and sizes
+/// fit `u64` and `usize` with room for a sum of two, whatever `limits.volume_bytes_max`.
+pub const VOLUME_BYTES_LIMIT: u64 = 1 << 62;
+
+/// The volume layout the workload needs: enough blocks for its records; refused when
+/// its blocks would pass [`BLOCK_BYTES_MAX`] or its bytes [`VOLUME_BYTES_LIMIT`]
+/// (`geometry.block_size_bytes`).
 pub(crate) fn layout(s: &Scenario) -> Result<Layout, SimError> {
     let g = &s.geometry;
     at_least("geometry.records_per_block", g.records_per_block, 1)?;
@@ -320,12 +330,36 @@ pub(crate) fn layout(s: &Scenario) -> Result<Layout, SimError> {
             ),
         ));
     }
+    if g.block_size_bytes > BLOCK_BYTES_MAX {
+        return Err(bad(
+            "geometry.block_size_bytes",
+            format!(
+                "{} is out of range: must be at most {BLOCK_BYTES_MAX} (16 MiB; a run holds \
+                 whole blocks in memory)",
+                g.block_size_bytes
+            ),
+        ));
+    }
     let record_size = g.block_size_bytes / g.records_per_block as usize;
     let layout = Layout {
         block_size: g.block_size_bytes,
         volume_blocks: s.workload.records().div_ceil(g.records_per_block).max(1),
         record_size,
     };
+    if (g.block_size_bytes as u64)
+        .checked_mul(layout.volume_blocks)
+        .is_none_or(|bytes| bytes > VOLUME_BYTES_LIMIT)
+    {
+        return Err(bad(
+            "geometry.block_size_bytes",
+            format!(
+                "{}-byte blocks for {} blocks make a volume of more than {VOLUME_BYTES_LIMIT} \
+                 bytes (2^62), past what byte offsets can address; give smaller blocks or \
+                 fewer records",
+                g.block_size_bytes, layout.volume_blocks
+            ),
+        ));
+    }
     if !layout.is_valid()
         || !g
             .block_size_bytes

@@ -292,8 +292,25 @@ impl World<'_> {
 
     /// An archive pass failed under injected faults: VLUN A must stay (the engine
     /// refuses to retire it without a complete archive), and the copy starts over.
+    ///
+    /// Faults that fail every pass would copy forever: the blocks copied again count
+    /// against `limits.archive_blocks_max`, and past it the run stops
+    /// ([`SimError::Limit`], exit 3).
     fn archive_failed(&mut self) -> Result<(), SimError> {
         self.refuse_retire()?;
+        let max = self.scenario.limits.archive_blocks_max;
+        self.archive_blocks_again = self
+            .archive_blocks_again
+            .saturating_add(self.layout.volume_blocks);
+        if self.archive_blocks_again > max {
+            return Err(SimError::Limit {
+                key: "limits.archive_blocks_max",
+                what: format!(
+                    "archive passes failed by injected faults and copied again past {max} \
+                     blocks"
+                ),
+            });
+        }
         let delay = self.scenario.faults.io_retry_ticks;
         self.q.schedule_in(delay, Ev::ArchiveRestart);
         Ok(())

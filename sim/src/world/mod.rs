@@ -328,6 +328,10 @@ pub(crate) struct World<'a> {
     a_retired: bool,
     /// This cycle's backup was abandoned (a full data area under `break-snapshot`).
     a_abandoned: bool,
+    /// Blocks the archive passes begun again after a failed pass read, every cycle
+    /// together (a whole volume each: a copy under faults is dense); past
+    /// `limits.archive_blocks_max` the run stops ([`SimError::Limit`]).
+    archive_blocks_again: u64,
     /// The backup cycle in progress, those finished, and the requests queued behind
     /// the one in progress (when each was asked for).
     cycle: Option<cycle::CycleState>,
@@ -574,6 +578,7 @@ impl<'a> World<'a> {
             detach_copy: None,
             a_retired: false,
             a_abandoned: false,
+            archive_blocks_again: 0,
             cycle: None,
             done_cycles: Vec::new(),
             deferred_requests: VecDeque::new(),
