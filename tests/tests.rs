@@ -13,6 +13,7 @@ mod digests;
 mod errors;
 mod exits;
 mod explorer;
+mod extreme_values;
 mod hygiene;
 mod inert_keys;
 mod integrity;
