@@ -214,3 +214,29 @@ fn the_shipped_overflow_sweep_shows_both_policies() {
     }
     assert_eq!(seen, 6 * 2 * 2 * 2, "{rows:?}");
 }
+
+/// Transfers running through a `crash-consistent` split over a one-slot log area:
+/// one that wrote a block through VLUN A before the split and aborts after it (its
+/// next write refused by the full area) must write that block back through VLUN B,
+/// which needs a slot. The run used to end in the engine's `data area full` error
+/// (exit 2); the rollback is never refused, so the backup is abandoned, the rollback
+/// goes through, and the run ends with exit 0, saying so.
+#[test]
+fn a_rollback_that_needs_a_slot_abandons_the_backup_and_the_run_ends() {
+    let (_t, _f, o) = run_file(
+        "policies = [\"crash-consistent\"]\nseed = 5\n\
+         [workload]\nkind = \"bank\"\naccounts = 256\ntransactions = 300\n\
+         arrival_ticks_mean = 60\ncompute_ticks_min = 20\ncompute_ticks_max = 800\n\
+         [backup]\nbaseline_variant = \"logging\"\ndata_area_blocks = 1\n\
+         [archive]\nbandwidth_bytes_per_s = 1000000\n",
+    );
+    ok(&o);
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert!(!err.contains("data area full (1 slots)"), "{err}");
+    assert!(
+        out.contains("backup abandoned under crash-consistent at")
+            && out.contains("(data area full)"),
+        "{out}"
+    );
+    assert!(out.contains("0 violated"), "{out}");
+}

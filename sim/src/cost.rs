@@ -247,7 +247,8 @@ pub struct Costs {
     /// area (`backup.on_data_area_full = "break-guest-write"`).
     pub data_area_full_aborts: u64,
     /// A backup (of any cycle) was abandoned because the data area filled
-    /// (`on_data_area_full = "break-snapshot"`): no archive, VLUN A dropped; the run
+    /// (`on_data_area_full = "break-snapshot"`, or a rollback's write needed a slot
+    /// under either policy): no archive, VLUN A dropped; the run
     /// claims neither A-consistent nor backup-faithful ([`RunResult::claims`]).
     pub backup_abandoned: bool,
 }

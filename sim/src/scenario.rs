@@ -266,7 +266,10 @@ pub enum OnDataAreaFull {
     /// The user's write fails (the engine refuses it with `DataAreaFull`, writing
     /// nothing): its transaction rolls back and ends aborted, not retried (an
     /// application that meets a write I/O error fails its transaction; a retry would
-    /// meet the same full area until VLUN A is retired). The backup goes on.
+    /// meet the same full area until VLUN A is retired). The backup goes on, unless a
+    /// rollback's own write needs a slot (a block written before the split under
+    /// `crash-consistent`): a rollback is never refused, so the backup is abandoned as
+    /// under [`OnDataAreaFull::BreakSnapshot`] and the rollback goes through.
     #[default]
     BreakGuestWrite,
     /// The backup is abandoned: VLUN A is dropped with no archive

@@ -134,7 +134,16 @@ impl World<'_> {
                 self.locks.withdraw(l, att);
             }
             self.end_wait(att);
-            let cost = self.undo(att).map_err(engine_err(now))?;
+            let cost = match self.undo(att) {
+                Err(engine::Error::DataAreaFull { .. }) => {
+                    // Faults are disarmed here: the undo again, whole, after the
+                    // backup is abandoned (idempotent), meets no other error.
+                    self.rollback_needs_a_slot()?;
+                    self.undo(att)
+                }
+                undone => undone,
+            }
+            .map_err(engine_err(now))?;
             self.tally.io.add(&cost);
         }
         self.durability_flush()?;

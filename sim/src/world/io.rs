@@ -448,8 +448,34 @@ impl World<'_> {
                 Ok(())
             }
             Err(e) if faults::injected(&e) => self.io_failed(att),
+            Err(engine::Error::DataAreaFull { .. }) => {
+                self.rollback_needs_a_slot()?;
+                // The rollback again, whole (it is idempotent): no slot is needed now.
+                self.rollback_after(att, spent)
+            }
             Err(e) => Err(engine_err(now)(e)),
         }
+    }
+
+    /// A rollback's write of a before-image needed a slot of the full data area: a
+    /// block the attempt wrote while no slot was needed for it (before the split,
+    /// through VLUN A under `crash-consistent`; or whose entry a write through VLUN A
+    /// dropped since). The rollback cannot be refused (the aborted write would stay on
+    /// VLUN B), so under either overflow policy the backup is abandoned as under
+    /// `break-snapshot` ([`World::abandon_backup`]), which frees the data area; the
+    /// rollback then goes through. (A refused first write left no before-image: it
+    /// wrote nothing, so its rollback needs no write and no slot.)
+    pub(super) fn rollback_needs_a_slot(&mut self) -> Result<(), SimError> {
+        if self.a_abandoned {
+            // No table is left to fill: a refusal now is the engine's bug.
+            return Err(SimError::Unsafe {
+                at: self.q.now(),
+                detail: "the data area refused a rollback's write after the backup was \
+                         abandoned"
+                    .into(),
+            });
+        }
+        self.abandon_backup()
     }
 
     /// Writes an attempt's before-images back through its VLUN, newest first, each
