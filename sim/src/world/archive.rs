@@ -75,7 +75,8 @@ impl World<'_> {
             pipe: ExtentCopy::new(total, 0),
             received,
         });
-        self.q.schedule_in(0, Ev::ArchiveRead);
+        let cycle = self.cycle_number();
+        self.q.schedule_in(0, Ev::ArchiveRead { cycle });
     }
 
     /// Reads the next extent of VLUN A through the engine; its reads queue on the
@@ -102,7 +103,8 @@ impl World<'_> {
                 None => {
                     // No block holds data: the archive is all holes.
                     let landed = copy.pipe.target_free_at.max(now);
-                    self.q.schedule_at(landed, Ev::ArchiveDone);
+                    let cycle = self.cycle_number();
+                    self.q.schedule_at(landed, Ev::ArchiveDone { cycle });
                     return Ok(());
                 }
             },
@@ -165,7 +167,8 @@ impl World<'_> {
         let copy = self.archive_copy.as_mut().expect("checked above");
         let step = copy.pipe.advance(until as u64, read_done, send);
         self.tally.archive_bytes += bytes;
-        self.schedule_step(step, Ev::ArchiveRead, Ev::ArchiveDone);
+        let cycle = self.cycle_number();
+        self.schedule_step(step, Ev::ArchiveRead { cycle }, Ev::ArchiveDone { cycle });
         Ok(())
     }
 
@@ -236,6 +239,8 @@ impl World<'_> {
     /// The archive is complete at `now` (`received`: the image the archive got, for
     /// the oracle): marked, judged, and VLUN A retired.
     fn archived(&mut self, now: Tick, received: Option<Received>) -> Result<(), SimError> {
+        // The copy is over: nothing of it is read or lands again.
+        self.archive_copy = None;
         let armed = self.set_faults_armed(false);
         self.marks.archive_copy = Some(now);
         match received {
@@ -312,7 +317,8 @@ impl World<'_> {
             });
         }
         let delay = self.scenario.faults.io_retry_ticks;
-        self.q.schedule_in(delay, Ev::ArchiveRestart);
+        let cycle = self.cycle_number();
+        self.q.schedule_in(delay, Ev::ArchiveRestart { cycle });
         Ok(())
     }
 

@@ -22,7 +22,8 @@ impl World<'_> {
                 self.split()?;
                 self.locks.hold_type_b();
                 let setup = self.scenario.backup.setup_window_ticks;
-                self.q.schedule_in(setup, Ev::BReady);
+                let cycle = self.cycle_number();
+                self.q.schedule_in(setup, Ev::BReady { cycle });
                 self.after_end()?;
                 self.dispatch()
             }
@@ -83,7 +84,8 @@ impl World<'_> {
         let before = self.cycle.as_ref().map_or(0, |c| c.quiesce_attempts_before);
         if attempt - before <= self.scenario.backup.quiesce_retries_max {
             let backoff = self.scenario.backup.quiesce_retry_backoff_ticks;
-            self.q.schedule_in(backoff, Ev::QuiesceRetry);
+            let cycle = self.cycle_number();
+            self.q.schedule_in(backoff, Ev::QuiesceRetry { cycle });
         } else {
             self.tally.backup_given_up = true;
             if let Some(c) = self.cycle.as_mut() {
@@ -206,7 +208,8 @@ impl World<'_> {
             self.split()?;
             self.declare_a_consistent()?;
             let setup = self.scenario.backup.setup_window_ticks;
-            self.q.schedule_in(setup, Ev::BReady);
+            let cycle = self.cycle_number();
+            self.q.schedule_in(setup, Ev::BReady { cycle });
         }
         if self.policy.is_owm()
             && self.split_done

@@ -89,6 +89,36 @@ impl World<'_> {
         self.request(asked)
     }
 
+    /// The number of the cycle in progress (1-based), 0 when none is: what the backup
+    /// events a cycle schedules carry ([`Ev::ArchiveRead`] and the others).
+    pub(super) fn cycle_number(&self) -> u32 {
+        self.cycle.as_ref().map_or(0, |c| c.number)
+    }
+
+    /// Whether `ev` still acts. A backup event acts only in the cycle that scheduled
+    /// it: once that cycle has ended, a later cycle's copy, retire or gate is not its
+    /// own. The archive's events act only while the cycle's backup stands: once it
+    /// is abandoned (VLUN A dropped) or given up, the copy in flight is over, and a
+    /// read or a landing of it would copy or retire a VLUN A that is gone or, after
+    /// the next split, another cycle's. VLUN B ready and the copy to B' still act
+    /// then: the cycle ends when they are done. Any other event acts.
+    pub(super) fn backup_event_live(&self, ev: Ev) -> bool {
+        let current = self.cycle.as_ref();
+        let ours = |cycle: u32| current.is_some_and(|c| c.number == cycle);
+        match ev {
+            Ev::ArchiveRead { cycle }
+            | Ev::ArchiveDone { cycle }
+            | Ev::ArchiveRestart { cycle } => {
+                ours(cycle) && !self.a_abandoned && !current.is_some_and(|c| c.given_up)
+            }
+            Ev::BReady { cycle }
+            | Ev::QuiesceRetry { cycle }
+            | Ev::DetachRead { cycle }
+            | Ev::DetachDone { cycle } => ours(cycle),
+            _ => true,
+        }
+    }
+
     /// Samples the device's extra space for the cycle's peak (after a call that may
     /// have grown it).
     pub(super) fn sample_extra_space(&mut self) {

@@ -33,7 +33,8 @@ impl World<'_> {
             b_prime,
         });
         self.marks.detach_start = Some(at);
-        self.q.schedule_at(at, Ev::DetachRead);
+        let cycle = self.cycle_number();
+        self.q.schedule_at(at, Ev::DetachRead { cycle });
     }
 
     /// Reads the next extent of VLUN B through the engine (its reads queue on the
@@ -97,7 +98,8 @@ impl World<'_> {
         copy.b_prime = b_prime;
         let step = copy.pipe.advance(end, read_done, send);
         self.tally.detach_blocks_copied += end - first;
-        self.schedule_step(step, Ev::DetachRead, Ev::DetachDone);
+        let cycle = self.cycle_number();
+        self.schedule_step(step, Ev::DetachRead { cycle }, Ev::DetachDone { cycle });
         Ok(())
     }
 
@@ -140,7 +142,8 @@ impl World<'_> {
         };
         if copy.pipe.target_free_at > now {
             let at = copy.pipe.target_free_at;
-            self.q.schedule_at(at, Ev::DetachDone);
+            let cycle = self.cycle_number();
+            self.q.schedule_at(at, Ev::DetachDone { cycle });
             return Ok(());
         }
         let copy = self.detach_copy.take().expect("checked above");

@@ -64,23 +64,43 @@ pub(crate) enum Ev {
     PoolRotate,
     /// The previous cycle retired: the next queued request starts.
     NextCycle,
-    BReady,
+    /// The backup events below carry the number of the cycle that scheduled them
+    /// ([`cycle::CycleState::number`]): one that fires after its cycle ended is
+    /// dropped, and so is an archive event of a cycle abandoned or given up
+    /// ([`World::backup_event_live`]).
+    ///
+    /// VLUN B is ready (the setup window has passed).
+    BReady {
+        cycle: u32,
+    },
     /// Quiesce's freeze limit for attempt `attempt` (1-based) passes.
     QuiesceDeadline {
         attempt: u32,
     },
     /// Quiesce tries again after a missed deadline.
-    QuiesceRetry,
+    QuiesceRetry {
+        cycle: u32,
+    },
     /// Read the next extent of VLUN A for the archive.
-    ArchiveRead,
+    ArchiveRead {
+        cycle: u32,
+    },
     /// The archive's last extent has landed on the target.
-    ArchiveDone,
+    ArchiveDone {
+        cycle: u32,
+    },
     /// Copy the archive again from its first block (the last pass failed).
-    ArchiveRestart,
+    ArchiveRestart {
+        cycle: u32,
+    },
     /// Read the next extent of VLUN B for B' (`[detach]`).
-    DetachRead,
+    DetachRead {
+        cycle: u32,
+    },
     /// The copy's last extent has landed on B'.
-    DetachDone,
+    DetachDone {
+        cycle: u32,
+    },
     /// Retry a transaction's failed I/O (an injected error).
     IoRetry {
         att: Attempt,
@@ -679,17 +699,18 @@ impl<'a> World<'a> {
                 self.dispatch()
             }
             Ev::NextCycle => self.next_cycle(),
-            Ev::BReady => self.b_ready(),
-            Ev::ArchiveRead => self.archive_read(),
             Ev::QuiesceDeadline { attempt } => self.quiesce_deadline(attempt),
-            Ev::QuiesceRetry => self.quiesce_retry(),
-            Ev::ArchiveDone => self.archive_done(),
-            Ev::DetachRead => self.detach_read(),
-            Ev::DetachDone => self.detach_done(),
-            Ev::ArchiveRestart if !self.a_abandoned => {
+            ev if !self.backup_event_live(ev) => Ok(()),
+            Ev::BReady { .. } => self.b_ready(),
+            Ev::QuiesceRetry { .. } => self.quiesce_retry(),
+            Ev::ArchiveRead { .. } => self.archive_read(),
+            Ev::ArchiveDone { .. } => self.archive_done(),
+            Ev::ArchiveRestart { .. } => {
                 self.start_archive();
                 Ok(())
             }
+            Ev::DetachRead { .. } => self.detach_read(),
+            Ev::DetachDone { .. } => self.detach_done(),
             Ev::IoRetry { att, gen } if live(self, att, gen) => self.step(att),
             Ev::Crash => self.crash(),
             Ev::Heal => {
