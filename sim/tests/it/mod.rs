@@ -1,3 +1,4 @@
+mod abandoned_cycles;
 mod archive;
 mod backup_faults;
 mod bench_scenarios;
