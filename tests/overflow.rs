@@ -240,3 +240,72 @@ fn a_rollback_that_needs_a_slot_abandons_the_backup_and_the_run_ends() {
     );
     assert!(out.contains("0 violated"), "{out}");
 }
+
+/// Three cycles 5,000 ticks apart under a slow archive target: the data area fills in
+/// cycles 1 and 2 (`break-snapshot` drops their VLUN A mid-copy), and cycle 3 splits,
+/// archives and retires its own VLUN A. The abandoned copies' pending reads and
+/// landings do not act on cycle 3 (they once retired it twice: an engine error, exit
+/// 2, nothing written): the run ends with exit 0, every output written, the verdict
+/// line counting the two lost cycles, and one archive and one retire, cycle 3's.
+#[test]
+fn cycles_abandoned_mid_copy_leave_the_next_cycle_its_own_archive() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "abandoned-cycles.toml",
+        r#"
+policies = ["cow"]
+seed = 2
+
+[workload]
+kind = "bank"
+accounts = 256
+transactions = 300
+arrival_ticks_mean = 60
+compute_ticks_min = 20
+compute_ticks_max = 800
+
+[backup]
+period_ticks = 5000
+cycles = 3
+data_area_blocks = 30
+on_data_area_full = "break-snapshot"
+
+[archive]
+bandwidth_bytes_per_s = 1000000
+"#,
+    );
+    let out = tmp.path().join("o");
+    let o = owm(&["run", &f, "--out", &s(&out)]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("; 2 backup cycles given up or abandoned (in 1 policy); exit 0)"),
+        "{text}"
+    );
+    assert!(text.contains("backup abandoned under cow at "), "{text}");
+    for file in ["summary.csv", "trace.csv", "extra_space.csv", "timing.svg"] {
+        assert!(out.join(file).is_file(), "{file} not written");
+    }
+    let trace = String::from_utf8(bytes(&out, "trace.csv")).unwrap();
+    let details = |event: &str| -> Vec<String> {
+        trace
+            .lines()
+            .filter(|l| l.contains(&format!(",{event},")))
+            .map(|l| {
+                l.splitn(9, ',')
+                    .nth(8)
+                    .unwrap()
+                    .trim_matches('"')
+                    .to_string()
+            })
+            .collect()
+    };
+    assert_eq!(details("backup-abandoned").len(), 2, "{trace}");
+    assert_eq!(
+        details("a-dropped"),
+        ["cycle 1, no archive", "cycle 2, no archive"]
+    );
+    assert_eq!(details("archive-copy"), ["cycle 3"]);
+    assert_eq!(details("retire"), ["cycle 3"]);
+}
