@@ -270,7 +270,11 @@ pub fn lost_why(r: &sim::RunResult, lost: sim::LostBackup) -> String {
     match lost {
         sim::LostBackup::Abandoned => "data area full".into(),
         sim::LostBackup::GivenUp if r.costs.quiesce_timeouts > 0 => {
-            format!("quiesce deadline missed {} times", r.costs.quiesce_timeouts)
+            let n = r.costs.quiesce_timeouts;
+            format!(
+                "quiesce deadline missed {n} time{}",
+                if n == 1 { "" } else { "s" }
+            )
         }
         sim::LostBackup::GivenUp => "an archive pass met an unreadable block".into(),
     }
