@@ -7,27 +7,19 @@
 //! engine error, and each completed cycle archives the volume exactly once.
 
 use engine::Variant;
-use sim::{BankConfig, OnDataAreaFull, Policy, RunResult, Scenario, WorkloadConfig};
+use sim::{OnDataAreaFull, Policy, RunResult, Scenario};
 
 /// The bank on 256 accounts (64 blocks), transfers computing 20-800 ticks, an archive
 /// target of 1 MB/s: a copy of the volume takes longer than the gap between two
 /// requests of `schedule`, so a cycle abandoned mid-copy still has its copy's events
 /// pending when the next cycle runs.
 fn scenario(schedule: &[u64], slots: u64, on_full: OnDataAreaFull) -> Scenario {
-    let mut s = Scenario::with_workload(WorkloadConfig::Bank(BankConfig {
-        accounts: 256,
-        transactions: 300,
-        arrival_ticks_mean: 60,
-        compute_ticks_min: 20,
-        compute_ticks_max: 800,
-        ..BankConfig::default()
-    }));
+    let mut s = super::common::slow_archived_transfers();
     s.name = "abandoned-cycles".into();
     s.backup.schedule_at_ticks = schedule.to_vec();
     s.backup.data_area_blocks = Some(slots);
     s.backup.on_data_area_full = on_full;
     s.backup.baseline_variant = Variant::CopyOnWrite;
-    s.archive.bandwidth_bytes_per_s = 1_000_000;
     s
 }
 

@@ -30,6 +30,23 @@ pub fn bank() -> Scenario {
     }))
 }
 
+/// Transfers that outlast a slow archive: 256 accounts (64 blocks of 4), 300 transfers
+/// every 60 ticks computing 20-800 ticks, an archive target of 1 MB/s (a copy of the
+/// volume takes about 4,700 ticks), so transfers run through the split and a backup
+/// cycle's copy is still going when the next request or a full data area comes.
+pub fn slow_archived_transfers() -> Scenario {
+    let mut s = Scenario::with_workload(WorkloadConfig::Bank(BankConfig {
+        accounts: 256,
+        transactions: 300,
+        arrival_ticks_mean: 60,
+        compute_ticks_min: 20,
+        compute_ticks_max: 800,
+        ..BankConfig::default()
+    }));
+    s.archive.bandwidth_bytes_per_s = 1_000_000;
+    s
+}
+
 pub fn workloads() -> Vec<Scenario> {
     vec![fig3(), fig45(), bank()]
 }

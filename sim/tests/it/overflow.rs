@@ -7,8 +7,8 @@
 
 use engine::Variant;
 use sim::{
-    run, Arrivals, BankConfig, GeneratedConfig, Invariant, OnDataAreaFull, Policy, RunResult,
-    Scenario, WorkloadConfig,
+    run, Arrivals, GeneratedConfig, Invariant, OnDataAreaFull, Policy, RunResult, Scenario,
+    WorkloadConfig,
 };
 
 /// 256 records in 64 blocks, writes all run long, an archive target slow enough that
@@ -178,18 +178,10 @@ fn the_baselines_copy_on_write_snapshot_overflows_the_same_way() {
 /// under `crash-consistent` one that wrote a block through VLUN A before it goes on
 /// through VLUN B, where its rollback's write of that block needs a slot.
 fn transfers(slots: u64, baseline: Variant, on_full: OnDataAreaFull) -> Scenario {
-    let mut s = Scenario::with_workload(WorkloadConfig::Bank(BankConfig {
-        accounts: 256,
-        transactions: 300,
-        arrival_ticks_mean: 60,
-        compute_ticks_min: 20,
-        compute_ticks_max: 800,
-        ..BankConfig::default()
-    }));
+    let mut s = super::common::slow_archived_transfers();
     s.backup.data_area_blocks = Some(slots);
     s.backup.baseline_variant = baseline;
     s.backup.on_data_area_full = on_full;
-    s.archive.bandwidth_bytes_per_s = 1_000_000;
     s
 }
 
