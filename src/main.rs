@@ -201,14 +201,12 @@ fn main() -> ExitCode {
             verdict,
         } => {
             interrupt::install();
-            verdict.preflight().and_then(|()| {
-                run::run(run::RunArgs {
-                    scenario,
-                    seed,
-                    out,
-                    quiet,
-                    verdict,
-                })
+            run::run(run::RunArgs {
+                scenario,
+                seed,
+                out,
+                quiet,
+                verdict,
             })
         }
         Command::Sweep {

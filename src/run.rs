@@ -35,26 +35,87 @@ pub fn default_out(file: &Path) -> PathBuf {
     Path::new("out").join(stem)
 }
 
-/// `owm run`: checks the output directory, runs every policy, writes the files into a
-/// staging directory that then replaces `--out` whole, and returns the verdict's exit
-/// status.
+/// `owm run`: checks the verdict files and the output directory, runs every policy,
+/// writes the files into a staging directory that then replaces `--out` whole, and
+/// returns the verdict's exit status.
+///
+/// On an error (exit 2: bad input, an engine error; exit 3: a limit reached) the
+/// `--json` and `--junit` files still describe this run: the verdicts of the policies
+/// that finished, the error as a failed case (suite: the policy it stopped, else the
+/// scenario file; case `run`) and the error's exit status
+/// ([`VerdictArgs::finish_failed`]). A file that cannot be written is removed, so no
+/// verdict of an earlier run is left in its place.
 pub fn run(args: RunArgs) -> Result<Exit> {
+    let mut at = Ran {
+        report: Report::new(
+            "run",
+            format!(
+                "owm run {}{}{}{}",
+                args.scenario.display(),
+                args.seed
+                    .map(|s| format!(" --seed {s}"))
+                    .unwrap_or_default(),
+                args.out
+                    .as_ref()
+                    .map(|o| format!(" --out {}", o.display()))
+                    .unwrap_or_default(),
+                args.verdict.reproduce_suffix()
+            ),
+            args.verdict.allow_violations,
+        ),
+        runs: Vec::new(),
+        policy: None,
+    };
+    at.report.seed = args.seed;
+    match args
+        .verdict
+        .preflight()
+        .and_then(|()| run_all(&args, &mut at))
+    {
+        Ok(exit) => Ok(exit),
+        Err(e) => {
+            let mut report = at.report;
+            for run in &at.runs {
+                verdict::of_run(&mut report, &run.name, &run.result);
+            }
+            let suite = match at.policy {
+                Some(p) => p.as_str().to_string(),
+                None => args.scenario.display().to_string(),
+            };
+            args.verdict.finish_failed(report, &suite, &e);
+            Err(e)
+        }
+    }
+}
+
+/// How far `owm run` got: its report (the reproduce line and seed once known), the
+/// policies that finished, and the one running (`None` outside the policies).
+struct Ran {
+    report: Report,
+    runs: Vec<NamedRun>,
+    policy: Option<sim::Policy>,
+}
+
+/// [`run`]'s work; `at` follows its progress for the verdict files of an error.
+fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
     let file = runfile::load_run_file(&args.scenario)?;
     let seed = args.seed.or(file.seed).unwrap_or(DEFAULT_SEED);
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| default_out(&args.scenario));
-    let staging = outdir::prepare(&out, "--out")?;
     let reproduce = format!(
         "owm run {} --seed {seed} --out {}{}",
         args.scenario.display(),
         out.display(),
         args.verdict.reproduce_suffix()
     );
+    at.report.reproduce = reproduce.clone();
+    at.report.seed = Some(seed);
+    let staging = outdir::prepare(&out, "--out")?;
     let mut report = Report::new("run", reproduce.clone(), args.verdict.allow_violations);
     report.seed = Some(seed);
-    let mut runs = Vec::with_capacity(file.policies.len());
+    let runs = &mut at.runs;
     let mut trace_parts = Vec::with_capacity(file.policies.len());
     let mut attempts = Vec::with_capacity(file.policies.len());
     let requests = file
@@ -64,6 +125,7 @@ pub fn run(args: RunArgs) -> Result<Exit> {
     let progress = Progress::new("policies", file.policies.len() as u64, args.quiet);
     for (k, &p) in file.policies.iter().enumerate() {
         outdir::pause_point(&format!("policy {p}"));
+        at.policy = Some(p);
         if interrupt::requested() {
             say!(
                 "interrupted before policy {p}: nothing written, {} left as it was",
@@ -114,12 +176,13 @@ pub fn run(args: RunArgs) -> Result<Exit> {
         run.result.transactions = kept;
         attempts.push(n);
         runs.push(run);
+        at.policy = None;
     }
     progress.finish();
     let kept = file.scenario.keep_history;
     print_table(&runs, kept);
     print_verdicts(&runs);
-    for run in &runs {
+    for run in runs.iter() {
         verdict::of_run(&mut report, &run.name, &run.result);
     }
     let written = write_outputs(staging.path(), &runs, trace_parts, &attempts)?;
@@ -128,7 +191,7 @@ pub fn run(args: RunArgs) -> Result<Exit> {
     for w in written {
         say!("wrote {}", out.join(w).display());
     }
-    for run in &runs {
+    for run in runs.iter() {
         let c = &run.result.costs;
         if c.misdirected_writes + c.corrupted_blocks + c.integrity_detections > 0 {
             say!(

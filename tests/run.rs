@@ -373,3 +373,98 @@ fn help_states_the_exit_status_contract() {
         assert!(h.contains(line), "{h}");
     }
 }
+
+/// The JUnit file's root counts (tests, failures, errors), parsed with roxmltree.
+fn junit_counts(path: &Path) -> (usize, usize, usize) {
+    let xml = std::fs::read_to_string(path).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let root = doc.root_element();
+    assert_eq!(root.attribute("name"), Some("owm run"), "{xml}");
+    let n = |a: &str| root.attribute(a).unwrap().parse::<usize>().unwrap();
+    (n("tests"), n("failures"), n("errors"))
+}
+
+/// A CI pipeline never reads an earlier run's pass: after a passing run wrote
+/// `--json` and `--junit`, a rerun into the same files that stops at a limit (exit 3),
+/// one refused as bad input (exit 2), and one whose `--junit` path is refused (exit 2)
+/// each leave files that describe that run: its exit status, its reproduce line, and
+/// the error as a failed case (a JUnit `<error>`) naming what stopped it.
+#[test]
+fn a_failed_run_replaces_the_verdict_files_of_an_earlier_pass() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run_text = |events: u64| {
+        format!(
+            "policies = [\"none\", \"cow\"]\n[workload]\nkind = \"bank\"\n\
+             [limits]\nevents_max = {events}\n"
+        )
+    };
+    let (json, xml) = (tmp.path().join("v.json"), tmp.path().join("v.xml"));
+    let run = |f: &str, junit: &Path| {
+        owm(&[
+            "run",
+            f,
+            "--quiet",
+            "--out",
+            &s(&tmp.path().join("o")),
+            "--json",
+            &s(&json),
+            "--junit",
+            &s(junit),
+        ])
+    };
+    let pass = || {
+        let f = write(tmp.path(), "ok.toml", &run_text(100_000));
+        ok(&run(&f, &xml));
+        assert_eq!(read_json(&json)["exit_code"], 0);
+        let (tests, failures, errors) = junit_counts(&xml);
+        assert!(tests > 0 && failures == 0 && errors == 0);
+    };
+    let failed_case = |v: &serde_json::Value| -> String {
+        let failed: Vec<&serde_json::Value> = json_cases(v)
+            .iter()
+            .filter(|c| c["verdict"] == "failed")
+            .collect();
+        assert_eq!(failed.len(), 1, "{v}");
+        assert_eq!(failed[0]["name"], "run");
+        failed[0]["reason"].as_str().unwrap().to_string()
+    };
+
+    // A limit stop: exit 3 in the process and in both files.
+    pass();
+    let f = write(tmp.path(), "limit.toml", &run_text(1_500));
+    let o = run(&f, &xml);
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    let v = read_json(&json);
+    assert_eq!(
+        (v["exit"].as_str(), v["exit_code"].as_u64()),
+        (Some("incomplete"), Some(3))
+    );
+    assert!(
+        v["reproduce"].as_str().unwrap().contains("limit.toml"),
+        "{v}"
+    );
+    assert!(failed_case(&v).contains("limits.events_max"), "{v}");
+    let (_, failures, errors) = junit_counts(&xml);
+    assert_eq!((failures, errors), (0, 1));
+
+    // Bad input: exit 2, the refusal as the failed case.
+    pass();
+    let f = write(tmp.path(), "bad.toml", "policies = [\"cow\"]\nbogus = 1\n");
+    let o = run(&f, &xml);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let v = read_json(&json);
+    assert_eq!(v["exit_code"], 2);
+    assert!(failed_case(&v).contains("bogus"), "{v}");
+    assert_eq!(junit_counts(&xml).2, 1);
+
+    // A refused `--junit` path (a directory): the JSON file still says exit 2.
+    pass();
+    let dir = tmp.path().join("d");
+    std::fs::create_dir(&dir).unwrap();
+    let f = write(tmp.path(), "ok.toml", &run_text(100_000));
+    let o = run(&f, &dir);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let v = read_json(&json);
+    assert_eq!(v["exit_code"], 2);
+    assert!(failed_case(&v).contains("--junit"), "{v}");
+}

@@ -169,6 +169,52 @@ impl VerdictArgs {
         say!("{}", report.summary_line());
         Ok(report.exit)
     }
+
+    /// The verdict files of a command that ended in the error `e` (its exit status
+    /// [`exit_of_error`]): `report` (the cases established before it) with `e` as a
+    /// [`Outcome::Failed`] case `run` of `suite`, and `e`'s exit status, written to
+    /// each requested file. A file that cannot be written (the error may be about it)
+    /// is removed when it is a regular file, so a CI step never reads an earlier run's
+    /// verdict as this one's; that is said on stderr. Never fails: the command's error
+    /// is what it reports.
+    pub fn finish_failed(&self, mut report: Report, suite: &str, e: &anyhow::Error) {
+        report.push(
+            suite,
+            "run",
+            Outcome::Failed {
+                reason: error_text(e),
+            },
+        );
+        report.exit = exit_of_error(e);
+        report.exit_code = report.exit.code();
+        let files: [(
+            &str,
+            &Option<std::path::PathBuf>,
+            fn(&Report) -> anyhow::Result<String>,
+        ); 2] = [
+            ("--junit", &self.junit, junit::to_string),
+            ("--json", &self.json, json::to_string),
+        ];
+        for (flag, path, text) in files {
+            let Some(p) = path else { continue };
+            let written = refuse_special_file(flag, p)
+                .and_then(|()| text(&report))
+                .and_then(|t| Ok(reports::write_atomic(p, t.as_bytes())?));
+            match written {
+                Ok(()) => say!("wrote {}", p.display()),
+                Err(why) => {
+                    let old = std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file());
+                    if old && std::fs::remove_file(p).is_ok() {
+                        tell!(
+                            "{flag} {}: not written ({}); the earlier file there was removed",
+                            p.display(),
+                            error_text(&why)
+                        );
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Refuses a `path` that exists and is not a regular file (a directory, a device such
