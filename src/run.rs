@@ -180,12 +180,12 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
     }
     progress.finish();
     let kept = file.scenario.keep_history;
-    print_table(&runs, kept);
-    print_verdicts(&runs);
+    print_table(runs, kept);
+    print_verdicts(runs);
     for run in runs.iter() {
         verdict::of_run(&mut report, &run.name, &run.result);
     }
-    let written = write_outputs(staging.path(), &runs, trace_parts, &attempts)?;
+    let written = write_outputs(staging.path(), runs, trace_parts, &attempts)?;
     outdir::pause_point("commit");
     staging.commit()?;
     for w in written {

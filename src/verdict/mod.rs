@@ -187,13 +187,11 @@ impl VerdictArgs {
         );
         report.exit = exit_of_error(e);
         report.exit_code = report.exit.code();
-        let files: [(
-            &str,
-            &Option<std::path::PathBuf>,
-            fn(&Report) -> anyhow::Result<String>,
-        ); 2] = [
-            ("--junit", &self.junit, junit::to_string),
-            ("--json", &self.json, json::to_string),
+        let junit: Encode = junit::to_string;
+        let json: Encode = json::to_string;
+        let files = [
+            ("--junit", &self.junit, junit),
+            ("--json", &self.json, json),
         ];
         for (flag, path, text) in files {
             let Some(p) = path else { continue };
@@ -216,6 +214,9 @@ impl VerdictArgs {
         }
     }
 }
+
+/// A report's text in one of the verdict files' formats.
+type Encode = fn(&Report) -> anyhow::Result<String>;
 
 /// Refuses a `path` that exists and is not a regular file (a directory, a device such
 /// as `/dev/null` or `/dev/stdout`, a pipe, a socket, through any symbolic link:
