@@ -28,6 +28,7 @@ mod serve;
 mod sweep;
 mod sweep_stats;
 mod table_updates;
+mod trace_waits;
 mod traces;
 mod unreached;
 mod verdicts;

@@ -135,12 +135,17 @@ pub fn run_with_verdict_files(dir: &Path, name: &str, text: &str) -> VerdictRun 
     VerdictRun { o, out, json, xml }
 }
 
-/// A CSV output `dir/name` (`summary.csv`, `stats.csv`…) as (header, rows of cells).
+/// A CSV output `dir/name` (`summary.csv`, `stats.csv`…) as (header, rows of cells),
+/// quoted cells (a verdict with a comma: `not claimed (abandoned, violated 1)`) read
+/// as one.
 pub fn csv_table(dir: &Path, name: &str) -> (Vec<String>, Vec<Vec<String>>) {
-    let text = String::from_utf8(bytes(dir, name)).unwrap();
-    let mut lines = text
-        .lines()
-        .map(|l| l.split(',').map(String::from).collect::<Vec<_>>());
+    let text = bytes(dir, name);
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_slice());
+    let mut lines = r
+        .records()
+        .map(|rec| rec.unwrap().iter().map(String::from).collect::<Vec<_>>());
     (lines.next().unwrap(), lines.collect())
 }
 

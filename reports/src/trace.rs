@@ -67,11 +67,10 @@ enum Kind {
 /// One transaction row waiting in the reorder buffer (about 40 bytes).
 #[derive(Debug, Clone, Copy)]
 struct Pending {
-    /// The sort key: time, transaction id, the event's rank (arrive 0, wait begin 1,
-    /// wait end 2, admit 3, end 4), then its place in the transaction's list.
+    /// The sort key: time, transaction id, then the event's place in the
+    /// transaction's list, which is in time order ([`rows_of`]).
     time: u64,
     txn: u32,
-    rank: u8,
     nth: u32,
     kind: Kind,
     label: u32,
@@ -81,8 +80,8 @@ struct Pending {
 }
 
 impl Pending {
-    fn key(&self) -> (u64, u32, u8, u32) {
-        (self.time, self.txn, self.rank, self.nth)
+    fn key(&self) -> (u64, u32, u32) {
+        (self.time, self.txn, self.nth)
     }
 }
 
@@ -104,15 +103,18 @@ impl Ord for Pending {
     }
 }
 
-/// The rows of one attempt, in the order of its list (arrive, each wait's begin and
-/// end, admit, end): the one definition of a transaction's `trace.csv` rows.
+/// The rows of one attempt, in the order they happened: arrive, each wait's begin
+/// and end (an attempt waits for one thing at a time, each wait at least a tick), the
+/// admission where it fell among them (after the waits before it, the gate's
+/// included; before the lock waits of incremental 2PL that follow it), end. Rows of
+/// one tick keep that order, so a wait that ends at the tick the next begins ends
+/// first. The one definition of a transaction's `trace.csv` rows.
 fn rows_of(t: &TxnTimeline, mut push: impl FnMut(Pending)) {
     let mut nth = 0;
-    let mut row = |time: u64, rank: u8, kind: Kind| {
+    let mut row = |time: u64, kind: Kind| {
         push(Pending {
             time,
             txn: t.txn,
-            rank,
             nth,
             kind,
             label: t.label,
@@ -122,16 +124,21 @@ fn rows_of(t: &TxnTimeline, mut push: impl FnMut(Pending)) {
         });
         nth += 1;
     };
-    row(t.arrived_ticks, 0, Kind::Arrive);
+    row(t.arrived_ticks, Kind::Arrive);
+    let mut admit = t.admitted_ticks;
     for w in &t.waits {
-        row(w.from_ticks, 1, Kind::WaitBegin(w.kind));
-        row(w.until_ticks, 2, Kind::WaitEnd(w.kind));
+        if let Some(a) = admit.filter(|&a| a <= w.from_ticks) {
+            row(a, Kind::Admit);
+            admit = None;
+        }
+        row(w.from_ticks, Kind::WaitBegin(w.kind));
+        row(w.until_ticks, Kind::WaitEnd(w.kind));
     }
-    if let Some(a) = t.admitted_ticks {
-        row(a, 3, Kind::Admit);
+    if let Some(a) = admit {
+        row(a, Kind::Admit);
     }
     if let Some(e) = t.ended_ticks {
-        row(e, 4, Kind::End(t.outcome));
+        row(e, Kind::End(t.outcome));
     }
 }
 
@@ -528,7 +535,9 @@ mod tests {
     use sim::{Policy, Scenario};
 
     /// `trace.csv` rows as they were built whole before the stream (the reference):
-    /// every row of every run, sorted by (time, milestones first, txn, event order).
+    /// every row of every run, sorted by (time, milestones first, txn, event order);
+    /// a transaction's events of one tick in the only order they can happen in
+    /// (arrive, a wait's end, admit, the next wait's begin, end).
     fn reference_rows(runs: &[NamedRun]) -> Vec<Vec<String>> {
         let mut out = Vec::new();
         for run in runs {
@@ -564,19 +573,19 @@ mod tests {
                         w.from_ticks,
                         1,
                         t.txn,
-                        1,
+                        3,
                         base(w.from_ticks, "wait-begin", k.clone()),
                     ));
                     rows.push((
                         w.until_ticks,
                         1,
                         t.txn,
-                        2,
+                        1,
                         base(w.until_ticks, "wait-end", k),
                     ));
                 }
                 if let Some(a) = t.admitted_ticks {
-                    rows.push((a, 1, t.txn, 3, base(a, "admit", String::new())));
+                    rows.push((a, 1, t.txn, 2, base(a, "admit", String::new())));
                 }
                 if let Some(e) = t.ended_ticks {
                     let outcome = format!("{:?}", t.outcome).to_lowercase();
@@ -719,7 +728,7 @@ mod tests {
         let policy = prop_oneof!["[a-z-]{0,12}", "[ ,\"\r\na-zé#'\t]{0,10}", ".{0,8}"];
         (
             policy,
-            (any::<u64>(), any::<u32>(), any::<u8>(), any::<u32>(), kind),
+            (any::<u64>(), any::<u32>(), any::<u32>(), kind),
             (
                 any::<u32>(),
                 proptest::option::of(any::<u32>()),
@@ -728,11 +737,10 @@ mod tests {
             ),
         )
             .prop_map(
-                |(policy, (time, txn, rank, nth, kind), (label, process, vlun, old))| {
+                |(policy, (time, txn, nth, kind), (label, process, vlun, old))| {
                     let row = Pending {
                         time,
                         txn,
-                        rank,
                         nth,
                         kind,
                         label,

@@ -73,7 +73,7 @@ impl World<'_> {
         if self.pool.is_some() {
             let t = &mut self.txns[att as usize];
             t.stage = Stage::Queued;
-            t.waiting = Some((WaitKind::Queue, now));
+            self.begin_wait(att, WaitKind::Queue);
             self.queue_502.push_back(att);
             self.dispatch()
         } else {
@@ -153,7 +153,7 @@ impl World<'_> {
         }
         let t = &mut self.txns[att as usize];
         t.stage = Stage::Gate;
-        t.waiting = Some((WaitKind::Gate, self.q.now()));
+        self.begin_wait(att, WaitKind::Gate);
         self.gate_waiters.push(att);
         Ok(())
     }
@@ -195,12 +195,35 @@ impl World<'_> {
         self.step(att)
     }
 
+    /// Attempt `att` starts waiting now, for `kind`. An attempt waits for one thing at
+    /// a time: its waits follow one another, never nest ([`World::end_wait`] closes
+    /// the one open).
+    pub(super) fn begin_wait(&mut self, att: Attempt, kind: WaitKind) {
+        let now = self.q.now();
+        let t = &mut self.txns[att as usize];
+        assert!(
+            t.waiting.is_none(),
+            "txn {}: a {kind:?} wait begins inside a {:?} wait",
+            t.id,
+            t.waiting
+        );
+        t.waiting = Some((kind, now));
+    }
+
+    /// Attempt `att`'s wait (if any) ends now: counted and put on its timeline. A wait
+    /// that ends at the tick it began (the lock released, the gate opened, a process
+    /// free in that same tick) held nothing up: it is neither counted in the lock
+    /// waits nor shown on the timeline, so every wait of `trace.csv` lasts at least a
+    /// tick.
     pub(super) fn end_wait(&mut self, att: Attempt) {
         let now = self.q.now();
         let keep_timeline = self.scenario.keep_timeline;
         let t = &mut self.txns[att as usize];
         t.waiting_on = None;
         if let Some((kind, since)) = t.waiting.take() {
+            if since == now {
+                return;
+            }
             if matches!(kind, WaitKind::Lock | WaitKind::TypeB) {
                 let d = now - since;
                 self.tally.lock_waits += 1;

@@ -160,7 +160,6 @@ impl World<'_> {
     /// 503/504 ([0051]): it returns to the head of queue 502, in arrival order,
     /// releasing any lock it took (it has done nothing under them), for 507/508.
     fn hand_back_unbegun(&mut self) {
-        let now = self.q.now();
         let mut back: Vec<Attempt> = self
             .txns
             .iter()
@@ -194,9 +193,9 @@ impl World<'_> {
             t.pool_seat = None;
             t.process = None;
             t.stage = Stage::Queued;
-            t.waiting = Some((WaitKind::Queue, now));
             // Drop any pending resume of the attempt it was.
             t.gen = t.gen.wrapping_add(1);
+            self.begin_wait(att, WaitKind::Queue);
             self.queue_502.push_front(att);
         }
     }

@@ -33,7 +33,6 @@ impl World<'_> {
         lock: u32,
         is_new: bool,
     ) -> Result<bool, SimError> {
-        let now = self.q.now();
         match self.locks.acquire(lock, att, is_new) {
             Acquire::Granted => {
                 let t = &mut self.txns[att as usize];
@@ -43,16 +42,14 @@ impl World<'_> {
                 Ok(true)
             }
             Acquire::Queued { .. } => {
-                let t = &mut self.txns[att as usize];
-                t.waiting = Some((WaitKind::Lock, now));
-                t.waiting_on = Some(WaitOn::Lock(lock));
+                self.begin_wait(att, WaitKind::Lock);
+                self.txns[att as usize].waiting_on = Some(WaitOn::Lock(lock));
                 self.resolve_deadlocks(att)?;
                 Ok(false)
             }
             Acquire::TypeB => {
-                let t = &mut self.txns[att as usize];
-                t.waiting = Some((WaitKind::TypeB, now));
-                t.waiting_on = Some(WaitOn::TypeB(lock));
+                self.begin_wait(att, WaitKind::TypeB);
+                self.txns[att as usize].waiting_on = Some(WaitOn::TypeB(lock));
                 self.resolve_deadlocks(att)?;
                 Ok(false)
             }
@@ -168,7 +165,6 @@ impl World<'_> {
             txn,
             backup_wait_ticks_max,
         });
-        let now = self.q.now();
         // Exponential backoff: a victim that keeps colliding waits longer each time.
         let retries = self.txns[att as usize].retries + 1;
         let window = self.scenario.retry_backoff_ticks.max(1) << retries.min(10);
@@ -194,8 +190,8 @@ impl World<'_> {
         t.origin = origin;
         t.retries = retries;
         t.stage = Stage::Backoff;
-        t.waiting = Some((WaitKind::Backoff, now));
         let gen = t.gen;
+        self.begin_wait(retry, WaitKind::Backoff);
         self.q.schedule_in(backoff, Ev::Retry { att: retry, gen });
         Ok(())
     }
