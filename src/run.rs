@@ -239,10 +239,12 @@ pub fn lost_backup_line(name: &str, r: &sim::RunResult) -> Option<String> {
         })
         .map(|t| t.to_string())
         .collect();
-    let dropped: Vec<&str> = sim::Invariant::ALL
+    // The invariants the verdicts report with the lost backup's reason.
+    let dropped: Vec<&str> = r
+        .judgements()
         .iter()
-        .filter(|&&i| r.policy.claims(i) && !r.claims(i) && lost.drops(i))
-        .map(|i| i.as_str())
+        .filter(|j| j.lost.is_some())
+        .map(|j| j.invariant.as_str())
         .collect();
     let what = match lost {
         sim::LostBackup::GivenUp if r.costs.quiesce_timeouts > 0 => "no copy taken",
@@ -408,18 +410,23 @@ fn print_rows(runs: &[NamedRun], history_kept: bool, cols: &[(&str, tables::Metr
     let name_w = runs.iter().map(|r| r.name.len()).max().unwrap_or(6).max(6);
     // With backups on a schedule, one row per cycle ("mirroring #2"): its request →
     // A consistent window; the other columns are the run's.
-    let rows: Vec<(String, std::borrow::Cow<'_, sim::RunResult>)> = runs
+    type Row<'a> = (
+        String,
+        &'a sim::RunResult,
+        std::borrow::Cow<'a, sim::RunResult>,
+    );
+    let rows: Vec<Row<'_>> = runs
         .iter()
         .flat_map(|run| {
             let r = &run.result;
             if r.cycles.len() <= 1 {
-                vec![(run.name.clone(), std::borrow::Cow::Borrowed(r))]
+                vec![(run.name.clone(), r, std::borrow::Cow::Borrowed(r))]
             } else {
                 r.cycles
                     .iter()
                     .map(|c| {
                         let name = format!("{} #{}", run.name, c.cycle);
-                        (name, std::borrow::Cow::Owned(tables::cycle_view(r, c)))
+                        (name, r, std::borrow::Cow::Owned(tables::cycle_view(r, c)))
                     })
                     .collect()
             }
@@ -436,7 +443,7 @@ fn print_rows(runs: &[NamedRun], history_kept: bool, cols: &[(&str, tables::Metr
         line.push_str(&format!(" {h:>10}"));
     }
     say!("{line}");
-    for (name, result) in &rows {
+    for (name, run, result) in &rows {
         let mut line = format!("{name:<name_w$}");
         for &(_, metric) in cols {
             let lost = match (result.marks.abandoned, result.marks.given_up) {
@@ -449,7 +456,7 @@ fn print_rows(runs: &[NamedRun], history_kept: bool, cols: &[(&str, tables::Metr
                 // No copy was archived: no request → A consistent figure to read as a
                 // backup's.
                 (M::RequestToAConsistentTicks, Some(lost)) => lost.to_string(),
-                _ => metric.value(result),
+                _ => metric.cycle_value(run, result),
             };
             line.push_str(&format!(" {:>10}", if v.is_empty() { "-" } else { &v }));
         }

@@ -123,6 +123,50 @@ fn each_cycle_of_a_schedule_detaches() {
     }
 }
 
+/// A backup abandoned under `break-snapshot` drops VLUN A with no archive, which is
+/// not a retire; B is still copied to B' once VLUN A is gone (\[0048\]: the copy
+/// removes the storage B shares with A, whatever became of A): the copy starts when
+/// the drop completed (`trace.csv`'s `a-dropped` row), and b-prime-faithful is judged
+/// and held, in the abandoned cycle's row as in the completed one's.
+#[test]
+fn an_abandoned_backup_is_followed_by_the_copy_to_b_prime() {
+    let text = format!(
+        "{}{DETACH}",
+        crate::lost_backup::FIRST_OF_TWO_ABANDONED.replace(
+            "name = \"first-of-two-abandoned\"",
+            "name = \"detach-after-drop\""
+        )
+    );
+    let (_t, out) = run(&text);
+    let rows = csv_rows(&out, "summary.csv");
+    let trace = csv_rows(&out, "trace.csv");
+    let (mut after_drop, mut after_retire) = (0, 0);
+    for r in &rows {
+        let p = r["policy"].as_str();
+        assert_eq!(r["detach_blocks_copied"], "256", "{r:?}");
+        assert_eq!(r["b-prime-faithful"], "held", "{r:?}");
+        let start = &r["detach_start_at_ticks"];
+        if r["backup_abandoned"] == "1" {
+            // The drop's time: the `a-dropped` row of this policy and cycle.
+            let dropped: Vec<&String> = trace
+                .iter()
+                .filter(|t| t["policy"] == p && t["event"] == "a-dropped")
+                .map(|t| &t["time_ticks"])
+                .collect();
+            assert!(
+                dropped.contains(&start),
+                "{p}: copy at {start}, drops {dropped:?}"
+            );
+            assert!(num(r, "detach_start_at_ticks") >= num(r, "abandoned_at_ticks"));
+            after_drop += 1;
+        } else {
+            assert_eq!(start, &r["retire_at_ticks"], "{r:?}");
+            after_retire += 1;
+        }
+    }
+    assert_eq!((after_drop, after_retire), (4, 4), "{rows:?}");
+}
+
 /// The `[detach]` keys are validated like `[archive]`'s: file, line, key, exit 2.
 #[test]
 fn bad_detach_keys_name_file_line_and_key() {

@@ -239,3 +239,130 @@ fn a_sweep_counts_lost_backup_cycles_over_its_grid_points() {
         "{lost:?}"
     );
 }
+
+/// The bank of `scenarios/bank.toml` with two backups, 50,000 ticks apart, over a data
+/// area of 3% of the volume under `break-snapshot`, the baselines on the copy-on-write
+/// engine (so they have a data area too): the first backup of each policy is abandoned
+/// while transfers run, the second, after the load, completes.
+pub const FIRST_OF_TWO_ABANDONED: &str = r#"
+policies = ["quiesce", "crash-consistent", "logging", "cow"]
+seed = 1
+name = "first-of-two-abandoned"
+
+[workload]
+kind = "bank"
+accounts = 1024
+transactions = 300
+arrival_ticks_mean = 100
+compute_ticks_min = 20
+compute_ticks_max = 2000
+
+[geometry]
+block_size_bytes = 64
+records_per_block = 4
+
+[backup]
+schedule_at_ticks = [10000, 60000]
+data_area_fraction = 0.03
+on_data_area_full = "break-snapshot"
+baseline_variant = "cow"
+"#;
+
+/// A cycle's row of `summary.csv` says what became of that cycle's own backup: the
+/// abandoned first cycle has `backup_abandoned` 1 and its time, the completed second
+/// `backup_abandoned` 0 beside its archive and retire times (before, the column was the
+/// run's, 1 in both). The verdicts stay the run's, the same in both rows.
+#[test]
+fn each_cycle_row_says_whether_its_own_backup_was_abandoned() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(tmp.path(), "two.toml", FIRST_OF_TWO_ABANDONED);
+    let out = tmp.path().join("o");
+    let o = owm(&["run", &f, "--out", &s(&out)]);
+    ok(&o);
+    let rows = csv_rows(&out, "summary.csv");
+    assert_eq!(rows.len(), 8, "four policies, two cycles each");
+    let (mut abandoned, mut completed) = (0, 0);
+    for r in &rows {
+        let lost = !r["abandoned_at_ticks"].is_empty();
+        assert_eq!(r["backup_abandoned"], if lost { "1" } else { "0" }, "{r:?}");
+        assert_eq!(r["backup_given_up"], "0", "{r:?}");
+        if lost {
+            assert_eq!(r["retire_at_ticks"], "", "{r:?}");
+            abandoned += 1;
+        } else {
+            assert!(!r["retire_at_ticks"].is_empty(), "{r:?}");
+            completed += 1;
+        }
+    }
+    assert_eq!((abandoned, completed), (4, 4), "{rows:?}");
+    for pair in rows.chunks(2) {
+        assert_eq!(pair[0]["cycle"], "1");
+        assert_eq!(pair[0]["backup_abandoned"], "1", "{:?}", pair[0]);
+        for col in ["A-consistent", "backup-faithful", "violations", "end_ticks"] {
+            assert_eq!(pair[0][col], pair[1][col], "{col}: the run's in both rows");
+        }
+    }
+    // The stdout table's cycle rows read the same: `abandoned` only in cycle 1's.
+    let text = stdout(&o);
+    assert!(table_row(&text, "cow #1").contains("abandoned"), "{text}");
+    assert!(!table_row(&text, "cow #2").contains("abandoned"), "{text}");
+}
+
+/// A lost backup's own reason comes first for every invariant it drops, whether the
+/// policy claims it or not: crash-consistent never claims A-consistent, and after its
+/// backup was abandoned reports it `not claimed (abandoned, …)` as the other policies
+/// do, in the verdict table, `summary.csv`, the JSON and JUnit, and lists it in the
+/// `backup abandoned` line.
+#[test]
+fn an_abandoned_crash_consistent_backup_gives_its_reason_for_a_consistent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let VerdictRun { o, out, json, xml } =
+        run_with_verdict_files(tmp.path(), "two.toml", FIRST_OF_TWO_ABANDONED);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = stdout(&o);
+    let rows = summary_rows(&out);
+    let cc = &rows["crash-consistent"];
+    assert!(
+        cc["A-consistent"].starts_with("not claimed (abandoned"),
+        "{cc:?}"
+    );
+    for p in ["quiesce", "logging", "cow"] {
+        assert_eq!(rows[p]["A-consistent"], "not claimed (abandoned)", "{p}");
+    }
+    let line = table_row(&text, "A-consistent");
+    assert_eq!(line.matches("not claimed (abandoned").count(), 4, "{line}");
+    assert!(
+        text.contains(
+            "(data area full): VLUN A dropped with no archive; not claimed: A-consistent, backup-faithful"
+        ) && !text.contains("not claimed: backup-faithful\n"),
+        "{text}"
+    );
+    let v = read_json(&json);
+    let case = json_case(&v, "crash-consistent", "A-consistent");
+    assert_eq!(case["verdict"], "not-claimed", "{case}");
+    assert!(
+        case["policy"]
+            .as_str()
+            .unwrap()
+            .contains("backup abandoned"),
+        "{case}"
+    );
+    let xml = std::fs::read_to_string(&xml).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let skipped = doc
+        .descendants()
+        .find(|n| {
+            n.has_tag_name("testcase")
+                && n.attribute("classname") == Some("crash-consistent")
+                && n.attribute("name") == Some("A-consistent")
+        })
+        .and_then(|c| c.children().find(|n| n.has_tag_name("skipped")))
+        .expect("skipped");
+    assert!(
+        skipped
+            .attribute("message")
+            .unwrap()
+            .contains("backup abandoned"),
+        "{xml}"
+    );
+}

@@ -235,6 +235,20 @@ fn all_waits(w: &WindowCosts) -> [WaitSum; 5] {
     [b.gate, b.type_b, b.device_queue, b.flush, b.overflow]
 }
 
+impl Metric {
+    /// The cell of this metric in the row of one backup cycle of run `r`, `view` being
+    /// [`cycle_view`]`(r, c)`: the verdict counts (`violations`,
+    /// `violations_not_claimed`) are the run's, as its verdict columns are (a lost
+    /// backup in any cycle changes what the whole run claims); every other metric is
+    /// the view's.
+    pub fn cycle_value(self, r: &RunResult, view: &RunResult) -> String {
+        match self {
+            Metric::Violations | Metric::ViolationsNotClaimed => self.value(r),
+            _ => self.value(view),
+        }
+    }
+}
+
 /// Violations of the invariants the policy claims (`claimed`) or does not claim;
 /// empty when the run was not judged (no history: unchecked is not zero).
 fn violations(r: &RunResult, claimed: bool) -> String {
@@ -283,10 +297,12 @@ pub(crate) fn csv_bytes(
     w.into_inner().map_err(|e| Error::io(path, e.into_error()))
 }
 
-/// The result as cycle `c` sees it: the run's, with that cycle's milestones and its
-/// request → A consistent / retire windows (what the marks columns and the headline
-/// table show per cycle), and that cycle alone as its cycles (its window figures). No
-/// timeline, no extra-space series.
+/// The result as cycle `c` sees it: the run's, with that cycle's milestones, its
+/// request → A consistent / retire windows, what became of its own backup
+/// (`backup_abandoned`, `backup_given_up`, its quiesce attempts and timeouts: what the
+/// marks columns, those columns and the headline table show per cycle), and that
+/// cycle alone as its cycles (its window figures). No timeline, no extra-space series.
+/// The verdicts stay the run's: [`RunResult::judgements`] of `r`, not of the view.
 pub fn cycle_view(r: &RunResult, c: &CycleResult) -> RunResult {
     let window = |to: Option<u64>| match (c.marks.request, to) {
         (Some(a), Some(b)) => Some(b.saturating_sub(a)),
@@ -295,6 +311,10 @@ pub fn cycle_view(r: &RunResult, c: &CycleResult) -> RunResult {
     let mut costs = r.costs.clone();
     costs.request_to_a_consistent_ticks = window(c.marks.a_consistent);
     costs.request_to_retire_ticks = window(c.marks.retire);
+    costs.backup_abandoned = c.marks.abandoned.is_some();
+    costs.backup_given_up = c.marks.given_up.is_some();
+    costs.quiesce_attempts = c.quiesce_attempts;
+    costs.quiesce_timeouts = c.quiesce_timeouts;
     RunResult {
         scenario: r.scenario.clone(),
         workload: r.workload.clone(),
@@ -402,7 +422,7 @@ pub fn summary_csv(runs: &[NamedRun]) -> Vec<Vec<String>> {
         for c in &r.cycles {
             let view = cycle_view(r, c);
             let mut row = head(c.cycle.to_string());
-            row.extend(Metric::ALL.iter().map(|m| m.value(&view)));
+            row.extend(Metric::ALL.iter().map(|m| m.cycle_value(r, &view)));
             row.extend(cycle_cells(c));
             tail(&mut row, Some(c));
             rows.push(row);

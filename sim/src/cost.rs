@@ -26,7 +26,10 @@ pub struct RunResult {
     pub seed: u64,
     /// Microseconds per tick.
     pub tick_us: u64,
-    /// Virtual time when the last event fired.
+    /// Virtual time when the run's work ended: the last event fired, or the backup's
+    /// last own device call completed (a retire's or a drop's merge, priced on the
+    /// device's channels without an event of its own), whichever is later. No
+    /// milestone of any cycle ([`Marks`], `window_end_at_ticks`) is later.
     pub end_ticks: Tick,
     /// Events the queue processed.
     pub events: u64,
@@ -81,8 +84,8 @@ pub struct Marks {
     /// The backup was given up (quiesce past `quiesce_retries_max`, or an archive
     /// pass meeting a block of VLUN A failing its checksum): no archive is claimed.
     pub given_up: Option<Tick>,
-    /// The copy of VLUN B to B' (`[detach]`, \[0048\]) started (when the retire
-    /// completed) and ended (the last extent and every mirrored write landed on B').
+    /// The copy of VLUN B to B' (`[detach]`, \[0048\]) started (when the retire, or an
+    /// abandoned backup's drop of VLUN A, completed) and ended (the last extent and every mirrored write landed on B').
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detach_start: Option<Tick>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -115,8 +118,11 @@ pub struct CycleResult {
     pub backup_flushes: u64,
     /// Bytes the archive target received in this cycle.
     pub archive_bytes: u64,
-    /// Quiesce attempts of this cycle abandoned at the deadline; whether the cycle was
-    /// given up (no split, no archive).
+    /// Quiesce attempts of this cycle (the first and every retry; 0 under the other
+    /// policies), those abandoned at the deadline, and whether the cycle was given up
+    /// or stopped (no split, no archive; or VLUN A kept after a block failing its
+    /// checksum: `marks.given_up` says which was a give-up).
+    pub quiesce_attempts: u64,
     pub quiesce_timeouts: u64,
     pub given_up: bool,
     /// The copy of VLUN B to B' (`[detach]`): blocks copied, and users' writes to

@@ -1,8 +1,10 @@
-//! The copy of VLUN B to a new volume B' after the retire (`[detach]`, \[0048\]:
+//! The copy of VLUN B to a new volume B' once VLUN A is gone (`[detach]`, \[0048\]:
 //! "After time 451, VLUN B may be copied to another volume, VLUN B', to eliminate any
 //! dependencies on physical storage common to VLUN A and VLUN B").
 //!
-//! When VLUN A's retire has completed, the copy reads VLUN B through the engine, one
+//! When VLUN A's retire has completed (or an abandoned backup's drop of VLUN A: the
+//! copy is of B, and the storage it shares with A is the same either way), the copy
+//! reads VLUN B through the engine, one
 //! extent of `extent_blocks` blocks at a time, every block of the volume, on the
 //! device's channels (competing with the users' I/O), and sends each extent to the B'
 //! target (`[detach]`, the same keys and pricing as `[archive]`:

@@ -140,8 +140,10 @@ pub struct Judgement {
     /// the backup did not fail in a way that drops it, and the run reached the state
     /// it speaks of.
     pub claimed: bool,
-    /// The policy claims the invariant but the run does not, because its backup was
-    /// given up or abandoned ([`LostBackup::drops`]).
+    /// The run does not claim the invariant and its backup was given up or abandoned,
+    /// which drops it ([`LostBackup::drops`]): the reason reported first, whether the
+    /// policy claims the invariant or not (crash-consistent's A-consistent under an
+    /// abandoned backup reads `not claimed (abandoned, …)` as the others' does).
     pub lost: Option<LostBackup>,
     /// The run never reached the state the invariant speaks of
     /// ([`RunResult::unreached`]), whether its policy claims the invariant or not
@@ -216,9 +218,12 @@ impl RunResult {
                     },
                 };
                 let claimed = self.claims(invariant);
+                // The lost backup's reason, for every invariant it drops that the run
+                // does not claim, whether the policy claims it or not (crash-consistent's
+                // A-consistent too): one rule for the reason shown first.
                 let lost = self
                     .backup_lost()
-                    .filter(|_| !claimed && self.policy.claims(invariant))
+                    .filter(|_| !claimed)
                     .filter(|l| l.drops(invariant));
                 let unreached = self.unreached(invariant).filter(|_| lost.is_none());
                 let not_reached = match lost {

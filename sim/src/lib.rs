@@ -244,7 +244,7 @@ fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> Run
         engine_variant: (w.policy != Policy::None).then(|| w.dev.variant()),
         seed,
         tick_us: TICK_US,
-        end_ticks: w.q.now(),
+        end_ticks: w.q.now().max(w.backup_calls_end),
         events: w.q.fired(),
         marks: first,
         cycles,

@@ -32,6 +32,7 @@ impl World<'_> {
         let call = crate::device_model::call_id(None, self.tally.backup_calls);
         self.tally.backup_calls += 1;
         let at = self.device_model.complete_at(now, cost, call);
+        self.backup_calls_end = self.backup_calls_end.max(at);
         self.note_extra_space();
         at
     }

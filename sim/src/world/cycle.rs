@@ -180,6 +180,7 @@ impl World<'_> {
             backup_physical_writes: now.backup.writes - b.backup.writes,
             backup_flushes: now.backup.flushes - b.backup.flushes,
             archive_bytes: now.archive_bytes - b.archive_bytes,
+            quiesce_attempts: u64::from(self.quiesce_attempts - c.quiesce_attempts_before),
             quiesce_timeouts: now.quiesce_timeouts - b.quiesce_timeouts,
             given_up: c.given_up,
             detach_blocks_copied: now.detach_blocks_copied - b.detach_blocks_copied,

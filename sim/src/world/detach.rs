@@ -1,4 +1,5 @@
-//! The copy of VLUN B to B' after the retire (`[detach]`, \[0048\]), priced on the
+//! The copy of VLUN B to B' once VLUN A is gone (retired, or dropped by an abandoned
+//! backup: `[detach]`, \[0048\]), priced on the
 //! device model and the B' target as the archive copy is ([`crate::detach`]).
 
 use super::extent_copy::ExtentCopy;
@@ -17,8 +18,11 @@ pub(crate) struct DetachCopy {
 }
 
 impl World<'_> {
-    /// VLUN A's retire completed at `at`: with `[detach]` the copy of VLUN B to B'
-    /// starts then and the cycle ends when it is complete; without, the cycle ends now.
+    /// VLUN A is gone at `at` (its retire, or an abandoned backup's drop, completed):
+    /// with `[detach]` the copy of VLUN B to B' starts then and the cycle ends when it
+    /// is complete; without, the cycle ends now. The copy is of VLUN B, whatever became
+    /// of A: \[0048\]'s reason for it (storage shared with VLUN A) stands after a
+    /// drop as after a retire, and the engine's `detach_b` allows both.
     pub(super) fn retired_then_detach(&mut self, at: Tick) {
         if self.scenario.detach.is_none() {
             self.end_cycle(at);

@@ -359,6 +359,10 @@ pub(crate) struct World<'a> {
     deferred_requests: VecDeque<Tick>,
     /// When the last cycle's retire completed: no split before it.
     cycle_free_at: Tick,
+    /// When the backup's last own device call completes (the split's barriers, an
+    /// archive extent's reads, a retire's or a drop's merge): priced, not an event,
+    /// so the run's work may end after its last event fired.
+    pub(crate) backup_calls_end: Tick,
     /// Each cycle's window figures, and the extra space over time.
     windows: window::Windows,
 }
@@ -603,6 +607,7 @@ impl<'a> World<'a> {
             done_cycles: Vec::new(),
             deferred_requests: VecDeque::new(),
             cycle_free_at: 0,
+            backup_calls_end: 0,
             windows: window::Windows::default(),
         })
     }

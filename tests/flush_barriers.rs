@@ -1,0 +1,69 @@
+//! What a copy-on-write first write waits for, through `owm run`: one image flush (the
+//! preserved copy durable before the overwrite), and with `device.journaled = true`
+//! also the journal sync of its table entry. scenarios/README.md's `flush_latency_ticks`
+//! row says so; this pins it through `window_flushes_per_logical_write` and the
+//! window's flush waits.
+
+use crate::util::*;
+
+/// One-write transactions of blind writes over 4,096 records, one every 2,000 ticks on
+/// average: in the short backup window every write is the first to its block.
+fn scenario(journaled: bool) -> String {
+    let sync = if journaled {
+        "journaled = true\njournal_sync_latency_ticks = 5000\n"
+    } else {
+        ""
+    };
+    format!(
+        r#"
+policies = ["cow"]
+seed = 1
+name = "flush-barriers"
+
+[workload]
+kind = "generated"
+records = 4096
+transactions = 400
+arrivals = {{ mode = "open", interarrival_ticks_mean = 2000 }}
+length_min = 1
+length_max = 1
+write_fraction = 1.0
+
+[device]
+flush_latency_ticks = 1000
+{sync}
+[backup]
+request_at_ticks = 100000
+"#
+    )
+}
+
+#[test]
+fn a_copy_on_write_first_write_waits_for_one_flush_and_the_journal_sync_when_journaled() {
+    for (journaled, barriers, wait) in [(false, 1.0, 1000.0), (true, 2.0, 1000.0 + 5000.0)] {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = write(tmp.path(), "flush.toml", &scenario(journaled));
+        let out = tmp.path().join("o");
+        // Each first write waits past the 100-tick setup window: non-disruption is
+        // violated (exit 1), as it should be; the barriers are what this tests.
+        let o = owm(&["run", &f, "--out", &s(&out), "--allow-violations"]);
+        ok(&o);
+        let rows = csv_rows(&out, "summary.csv");
+        let r = &rows[0];
+        let writes = num(r, "window_logical_writes");
+        assert!(writes > 0.0, "{r:?}");
+        // The premise: every write of the window preserved its block's old copy.
+        assert_eq!(num(r, "window_cow_copies"), writes, "{r:?}");
+        assert_eq!(
+            num(r, "window_flushes_per_logical_write"),
+            barriers,
+            "journaled = {journaled}: {r:?}"
+        );
+        assert_eq!(num(r, "window_flush_wait_ticks_max"), wait, "{r:?}");
+        assert_eq!(
+            num(r, "window_flush_wait_ticks_sum"),
+            wait * writes,
+            "{r:?}"
+        );
+    }
+}
