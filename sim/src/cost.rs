@@ -199,7 +199,8 @@ pub struct Costs {
     pub extra_space_end_blocks: u64,
     pub table_lookups: u64,
     pub table_updates: u64,
-    /// Application lock waits (type (b) waits included): how many, total, longest.
+    /// Application lock waits (type (b) waits included): how many, total, longest. A
+    /// lock granted in the tick it was asked for is no wait.
     pub lock_waits: u64,
     pub lock_wait_ticks_total: Tick,
     pub lock_wait_ticks_max: Tick,
