@@ -326,15 +326,20 @@ fn fig45_hands_the_queue_from_503_504_to_507_508() {
         for seed in 0..200 {
             let (r, _) = run(&s, policy, seed);
             let split = r.marks.split.unwrap();
-            // Taken by 503/504 before the split, not begun: back to queue 502 at the split.
+            // Taken by 503/504 before the split, not begun: back to queue 502 at the split,
+            // its wait for a lock there withdrawn, and run by 507/508 as a new one. (Its
+            // wait in queue 502 is over in the same tick when 507/508 are free: no wait.)
             handed_back += r
                 .transactions
                 .iter()
                 .filter(|t| {
                     t.arrived_ticks < split
-                        && t.waits
-                            .iter()
-                            .any(|w| w.kind == sim::WaitKind::Queue && w.from_ticks == split)
+                        && !t.old
+                        && t.waits.iter().any(|w| {
+                            w.kind != sim::WaitKind::Queue
+                                && w.from_ticks < split
+                                && w.until_ticks == split
+                        })
                 })
                 .count();
             for t in &r.transactions {
