@@ -118,10 +118,11 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
     let runs = &mut at.runs;
     let mut trace_parts = Vec::with_capacity(file.policies.len());
     let mut attempts = Vec::with_capacity(file.policies.len());
-    let requests = file
-        .scenario
-        .backup
-        .request_times(file.scenario.workload.default_request_ticks());
+    let requests = file.scenario.backup.request_times(
+        file.scenario
+            .workload
+            .default_request_ticks(&file.scenario.device),
+    );
     let progress = Progress::new("policies", file.policies.len() as u64, args.quiet);
     for (k, &p) in file.policies.iter().enumerate() {
         outdir::pause_point(&format!("policy {p}"));

@@ -52,6 +52,11 @@ pub struct RunResult {
     /// What the oracle found, claimed by the policy or not (empty when the history was
     /// not recorded, or all hold); [`RunResult::judgements`] sorts them by claim.
     pub violations: Vec<Violation>,
+    /// When the last transaction arrived or an attempt of one ended, whichever is
+    /// later, in ticks (0 when none ran): a backup requested at or after it covered
+    /// no transaction ([`crate::Unreached::RequestAfterTransactions`]).
+    #[serde(skip)]
+    pub last_txn_ticks: Tick,
 }
 
 /// Milestones of the backup, in ticks; `None` when it did not happen.

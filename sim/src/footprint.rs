@@ -70,6 +70,10 @@
 //!   label at most a fixed number of rows of marks (`reports::timing::MARK_ROWS_MAX`),
 //!   so their pictures, held whole while drawn, no longer grow with the cycles.
 //!
+//! - **trace** (`kind = "trace"`): the trace file's text, its parsed I/Os and its
+//!   mapped transactions ([`trace_bytes`], from
+//!   [`crate::workload::trace::MappedTrace::held_bytes`]).
+//!
 //! Retries (aborts, deadlock victims) add attempts the estimate does not foresee; it
 //! counts each transaction once.
 
@@ -160,6 +164,7 @@ pub struct Footprint {
     pub samples_bytes: u64,
     pub engine_bytes: u64,
     pub cycles_bytes: u64,
+    pub trace_bytes: u64,
 }
 
 impl Footprint {
@@ -173,6 +178,7 @@ impl Footprint {
             self.samples_bytes,
             self.engine_bytes,
             self.cycles_bytes,
+            self.trace_bytes,
         ]
         .iter()
         .fold(0u64, |a, &b| a.saturating_add(b))
@@ -188,6 +194,7 @@ impl Footprint {
             ("delay samples", self.samples_bytes),
             ("engine", self.engine_bytes),
             ("backup cycles", self.cycles_bytes),
+            ("trace", self.trace_bytes),
         ];
         parts
             .iter()
@@ -353,6 +360,17 @@ pub fn estimate(scenario: &Scenario, layout: &Layout, policies: &[Policy]) -> Fo
         // hold (a table of few distinct delays, kept only while smaller, holds less).
         samples_bytes: transactions.saturating_mul(3 * crate::cost::Samples::BYTES_EACH),
         cycles_bytes: u64::from(scenario.backup.cycle_count()).saturating_mul(CYCLE_BYTES),
+        trace_bytes: trace_bytes(scenario),
+    }
+}
+
+/// Bytes a trace workload holds: its file's text, parsed I/Os and mapped transactions
+/// ([`crate::workload::trace::MappedTrace::held_bytes`]); 0 for any other workload
+/// and for a trace not loaded.
+pub fn trace_bytes(scenario: &Scenario) -> u64 {
+    match &scenario.workload {
+        WorkloadConfig::Trace(c) => c.loaded.as_ref().map_or(0, |m| m.held_bytes()),
+        _ => 0,
     }
 }
 
@@ -383,7 +401,7 @@ fn writes_before_request(scenario: &Scenario, writes: u64) -> Option<u64> {
         return None;
     };
     let run_ticks = c.transactions.saturating_mul(interarrival_ticks_mean);
-    let default = scenario.workload.default_request_ticks();
+    let default = scenario.workload.default_request_ticks(&scenario.device);
     let request = scenario
         .backup
         .request_times(default)

@@ -98,11 +98,16 @@ pub enum Unreached {
     /// No copy of VLUN B to B' completed (b-prime-faithful): no `[detach]`, or no
     /// retire to copy after.
     NoCopyToBPrime,
+    /// Every backup request came when every transaction had ended and none was to
+    /// arrive ([`RunResult::last_txn_ticks`]): the backup ran beside no
+    /// transaction, so nothing it promises about them was put to the test. Every
+    /// invariant about a backup.
+    RequestAfterTransactions,
 }
 
 impl Unreached {
     /// The words the verdict tables use: `no backup`, `no split`, `A never consistent`,
-    /// `no archive`, `no retire`, `no copy to B'`.
+    /// `no archive`, `no retire`, `no copy to B'`, `request after the last transaction`.
     pub fn as_str(self) -> &'static str {
         match self {
             Unreached::NoBackup => "no backup",
@@ -111,6 +116,7 @@ impl Unreached {
             Unreached::NoArchive => "no archive",
             Unreached::NoRetire => "no retire",
             Unreached::NoCopyToBPrime => "no copy to B'",
+            Unreached::RequestAfterTransactions => "request after the last transaction",
         }
     }
 
@@ -309,6 +315,9 @@ impl RunResult {
     /// split, A-consistent an image declared consistent, backup-faithful an archive,
     /// a retire or a drop, space-reclaimed a retire or a drop, b-prime-faithful a
     /// completed copy to B' ([`RunResult::copied_b_prime`]), each in some cycle. A
+    /// run whose every request came when every transaction had ended
+    /// ([`RunResult::last_txn_ticks`]) reached none of them beside a transaction
+    /// ([`Unreached::RequestAfterTransactions`], every invariant about a backup). A
     /// violation observed of `invariant` shows its state was reached: never
     /// unreached.
     pub fn unreached(&self, invariant: Invariant) -> Option<Unreached> {
@@ -326,6 +335,16 @@ impl RunResult {
         };
         if !self.policy.backs_up() || !any(|m| m.request.is_some()) {
             return Some(Unreached::NoBackup);
+        }
+        let covered_a_transaction = self
+            .cycles
+            .iter()
+            .map(|c| &c.marks)
+            .chain([&self.marks])
+            .filter_map(|m| m.request)
+            .any(|r| r < self.last_txn_ticks);
+        if !covered_a_transaction {
+            return Some(Unreached::RequestAfterTransactions);
         }
         let (reached, why): (fn(&crate::Marks) -> bool, _) = match invariant {
             Invariant::AIsolated => (|m| m.split.is_some(), Unreached::NoSplit),

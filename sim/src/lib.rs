@@ -253,5 +253,6 @@ fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> Run
         extra_space,
         invariants_judged: false,
         violations,
+        last_txn_ticks: w.last_txn_ticks(),
     }
 }

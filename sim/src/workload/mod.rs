@@ -119,8 +119,10 @@ impl WorkloadConfig {
         matches!(self, WorkloadConfig::Bank(_))
     }
 
-    /// The backup request time when the scenario does not give one.
-    pub fn default_request_ticks(&self) -> Tick {
+    /// The backup request time when the scenario does not give one, in ticks (a
+    /// trace replayed closed loop estimates its replay's span on `device`:
+    /// [`TraceConfig::default_request_ticks`]).
+    pub fn default_request_ticks(&self, device: &crate::DeviceModelConfig) -> Tick {
         match self {
             WorkloadConfig::Fig3(_) => 350,
             WorkloadConfig::Fig45(_) => 521,
@@ -131,7 +133,7 @@ impl WorkloadConfig {
                 } => c.transactions.saturating_mul(interarrival_ticks_mean) / 2,
                 Arrivals::Closed { .. } => 10_000,
             },
-            WorkloadConfig::Trace(c) => c.default_request_ticks(),
+            WorkloadConfig::Trace(c) => c.default_request_ticks(device),
         }
     }
 

@@ -58,6 +58,7 @@ impl World<'_> {
 
     pub(super) fn arrive(&mut self, client: Option<u32>) -> Result<(), SimError> {
         let now = self.q.now();
+        self.last_txn_ticks = self.last_txn_ticks.max(now);
         if client.is_none() {
             if let Some(t) = self.workload.next_arrival(now) {
                 self.q.schedule_at(t, Ev::Arrive { client: None });
@@ -282,6 +283,7 @@ impl World<'_> {
         outcome: Outcome,
     ) -> Result<(), SimError> {
         let now = self.q.now();
+        self.last_txn_ticks = self.last_txn_ticks.max(now);
         let origin = self.txns[att as usize].origin;
         match outcome {
             Outcome::Committed => {

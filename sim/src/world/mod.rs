@@ -340,6 +340,8 @@ pub(crate) struct World<'a> {
     a_consistent_done: bool,
     active: u32,
     old_active: u32,
+    /// When the last transaction arrived or an attempt ended, whichever is later.
+    last_txn_ticks: Tick,
     pool: Option<Pool>,
     queue_502: VecDeque<Attempt>,
     archive_copy: Option<archive::ArchiveCopy>,
@@ -596,6 +598,7 @@ impl<'a> World<'a> {
             a_consistent_done: false,
             active: 0,
             old_active: 0,
+            last_txn_ticks: 0,
             pool,
             queue_502: VecDeque::new(),
             archive_copy: None,
@@ -650,7 +653,10 @@ impl<'a> World<'a> {
         for (t, client) in self.workload.start() {
             self.q.schedule_at(t, Ev::Arrive { client });
         }
-        let default = self.scenario.workload.default_request_ticks();
+        let default = self
+            .scenario
+            .workload
+            .default_request_ticks(&self.scenario.device);
         let requests = self.scenario.backup.request_times(default);
         if self.policy != Policy::None {
             for &at in &requests {
@@ -818,6 +824,11 @@ impl<'a> World<'a> {
         }
         self.timeline.sort_by_key(|r| r.txn);
         Ok(())
+    }
+
+    /// When the last transaction arrived or an attempt ended, whichever is later.
+    pub(crate) fn last_txn_ticks(&self) -> Tick {
+        self.last_txn_ticks
     }
 
     pub(crate) fn device_queue_ticks(&self) -> Tick {

@@ -14,7 +14,8 @@
 //! leaves the unit unsaid; a 116-I/O fio 3.33 job with a 1 ms think time, 0.5 s of
 //! wall time in all, ends at 321,742: only µs fits). Version 2 has none: time advances by the
 //! `wait` actions (µs, relative to the previous wait), so I/Os between waits share a
-//! time. `read` and `write` are I/Os (offset and length in bytes); `sync`, `datasync`
+//! time. A version 3 file whose timestamps go backwards is replayed sorted by time,
+//! equal times in file order ([`super::mapping::map`]), like every other format. `read` and `write` are I/Os (offset and length in bytes); `sync`, `datasync`
 //! and `trim` are skipped; `add`, `open`, `close` manage files. Each file is a stream;
 //! with several files, each is laid after the previous one on the volume, at the next
 //! MiB boundary past the highest byte the trace touches in it.
@@ -53,15 +54,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
             continue;
         }
         if version == 3 {
-            let t = number(path, n, "timestamp", fields[0])?;
-            if t < clock_us {
-                return Err(TraceError::at(
-                    path,
-                    n,
-                    format!("timestamp {t} is earlier than the previous line's {clock_us}"),
-                ));
-            }
-            clock_us = t;
+            // A timestamp earlier than the previous line's (merged logs) is kept:
+            // the mapping replays the I/Os sorted by time, stably, as for every format.
+            clock_us = number(path, n, "timestamp", fields[0])?;
             fields.remove(0);
         }
         let (file, action, rest) = match fields.as_slice() {

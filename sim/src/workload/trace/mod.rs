@@ -21,7 +21,8 @@
 //!   `timing = "closed"`: each stream issues its next transaction as soon as its
 //!   previous one ends (as fast as the device allows), the first at its recorded time.
 //! - **Backup request.** Unless `backup.request_at_ticks` says otherwise, at the
-//!   middle of the (scaled) recorded span.
+//!   middle of the (scaled) recorded span; closed loop, at the middle of the
+//!   replay's expected span on the device ([`MappedTrace::closed_span_ticks`]).
 //! - Syncs, trims, discards and zero-length I/Os carry no data and are skipped
 //!   (counted in [`Trace::skipped`]).
 
@@ -129,7 +130,8 @@ pub struct TraceConfig {
     /// Compute ticks between a transaction's reads and its writes (default 0).
     pub compute_ticks: Tick,
     /// blkparse: the event that is an I/O (default `Q`, queued; `D` issued, `C`
-    /// completed).
+    /// completed: [`BLKPARSE_EVENTS`]; any other is refused at this key by
+    /// [`Scenario::load_trace`]).
     pub blkparse_event: String,
     /// The parsed and mapped trace, filled by [`Scenario::load_trace`].
     #[serde(skip)]
@@ -233,6 +235,10 @@ impl TraceError {
     }
 }
 
+/// The blkparse events `workload.blkparse_event` may name: `Q` (queued by the
+/// process), `D` (issued to the driver), `C` (completed).
+pub const BLKPARSE_EVENTS: [&str; 3] = ["Q", "D", "C"];
+
 /// Trace I/Os at most (a typo in a path should not fill the memory).
 pub const TRACE_IOS_MAX: usize = 10_000_000;
 
@@ -266,14 +272,68 @@ pub fn parse(
     Ok(trace)
 }
 
-/// Reads and parses the trace file at `path`.
-pub fn read(format: TraceFormat, path: &Path, blkparse_event: &str) -> Result<Trace, TraceError> {
-    let text = std::fs::read_to_string(path).map_err(|e| TraceError {
+/// Bytes of a trace file at most, whatever `limits.memory_bytes_max` allows: a trace
+/// is read whole, so a path naming something endless (`/dev/zero`) or a file far past
+/// any trace of [`TRACE_IOS_MAX`] I/Os is refused before it is read.
+pub const TRACE_FILE_BYTES_MAX: u64 = 4 << 30;
+
+/// The text of the trace file at `path`, read whole: refused, before anything is read,
+/// when it is not a regular file (a device or a pipe has no size to bound) or holds
+/// more than `bytes_max` bytes (`limit` names that bound in the message, e.g.
+/// `limits.memory_bytes_max = 1000`); never more than `bytes_max` bytes are read.
+pub fn read_text(path: &Path, bytes_max: u64, limit: &str) -> Result<String, TraceError> {
+    use std::io::Read;
+    let whole = |message: String| TraceError {
         path: path.to_path_buf(),
         line: None,
-        message: format!("cannot read: {e}"),
-    })?;
-    parse(format, path, &text, blkparse_event)
+        message,
+    };
+    let file = std::fs::File::open(path).map_err(|e| whole(format!("cannot read: {e}")))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| whole(format!("cannot read: {e}")))?;
+    if !meta.is_file() {
+        return Err(whole(
+            "not a regular file: a trace is read whole, and only a file has a size to bound it by"
+                .into(),
+        ));
+    }
+    let too_large = |size: u64| {
+        whole(format!(
+            "the file is {size} bytes, more than {limit} (a trace's text is held whole while it is parsed)"
+        ))
+    };
+    if meta.len() > bytes_max {
+        return Err(too_large(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(bytes_max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| whole(format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > bytes_max {
+        // The file grew while it was read.
+        return Err(too_large(bytes.len() as u64));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        whole(format!(
+            "cannot read: not UTF-8 text (byte {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
+/// Reads and parses the trace file at `path` ([`read_text`]: at most `bytes_max`
+/// bytes, `limit` naming that bound): the trace and the file's size in bytes.
+pub fn read(
+    format: TraceFormat,
+    path: &Path,
+    blkparse_event: &str,
+    bytes_max: u64,
+    limit: &str,
+) -> Result<(Trace, u64), TraceError> {
+    let text = read_text(path, bytes_max, limit)?;
+    let trace = parse(format, path, &text, blkparse_event)?;
+    Ok((trace, text.len() as u64))
 }
 
 /// Numbers streams 0, 1, … in order of first appearance.
@@ -348,12 +408,44 @@ impl Scenario {
                     message: "the block size and records per block must be positive".into(),
                 }));
         }
+        if c.format == TraceFormat::Blkparse
+            && !BLKPARSE_EVENTS.contains(&c.blkparse_event.as_str())
+        {
+            return Err(SimError::Config {
+                key: "workload.blkparse_event".into(),
+                message: format!(
+                    "`{}` is not a blkparse event a trace replays: one of {}",
+                    c.blkparse_event,
+                    BLKPARSE_EVENTS
+                        .iter()
+                        .map(|e| format!("\"{e}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
         let path = base_dir.join(&c.path);
-        let trace = read(c.format, &path, &c.blkparse_event).map_err(|e| SimError::Config {
-            key: "workload.path".into(),
-            message: e.to_string(),
-        })?;
-        let mapped = mapping::map(
+        // The text alone is held while it is parsed: a file larger than the memory
+        // bound is refused before it is read (the whole trace is estimated after:
+        // [`MappedTrace::held_bytes`], [`crate::footprint`]).
+        let memory_max = self.limits.memory_bytes_max;
+        let (bytes_max, limit) = if memory_max < TRACE_FILE_BYTES_MAX {
+            (
+                memory_max,
+                format!("limits.memory_bytes_max = {memory_max}"),
+            )
+        } else {
+            (
+                TRACE_FILE_BYTES_MAX,
+                format!("{TRACE_FILE_BYTES_MAX}, the most a trace file may hold"),
+            )
+        };
+        let (trace, text_bytes) = read(c.format, &path, &c.blkparse_event, bytes_max, &limit)
+            .map_err(|e| SimError::Config {
+                key: "workload.path".into(),
+                message: e.to_string(),
+            })?;
+        let mut mapped = mapping::map(
             &trace,
             c,
             geometry.block_size_bytes as u64,
@@ -363,6 +455,7 @@ impl Scenario {
             key: "workload.path".into(),
             message: format!("{}: {e}", path.display()),
         })?;
+        mapped.text_bytes = text_bytes;
         c.loaded = Some(Arc::new(mapped));
         Ok(())
     }
@@ -377,9 +470,15 @@ impl TraceConfig {
             .map_or(0, |m| m.blocks.saturating_mul(m.records_per_block))
     }
 
-    /// The backup request: the middle of the scaled recorded span.
-    pub fn default_request_ticks(&self) -> Tick {
-        self.loaded.as_ref().map_or(0, |m| m.span_ticks / 2)
+    /// The backup request, in ticks: the middle of the scaled recorded span; replayed
+    /// closed loop (`timing = "closed"`, which runs as fast as `device` allows, not
+    /// at the recorded times), the middle of the replay's expected span on `device`
+    /// ([`MappedTrace::closed_span_ticks`]). 0 before [`Scenario::load_trace`].
+    pub fn default_request_ticks(&self, device: &crate::DeviceModelConfig) -> Tick {
+        self.loaded.as_ref().map_or(0, |m| match self.timing {
+            Timing::Recorded => m.span_ticks / 2,
+            Timing::Closed => m.closed_span_ticks(device, self.compute_ticks) / 2,
+        })
     }
 }
 
