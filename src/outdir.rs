@@ -148,7 +148,9 @@ fn another_run(target: &Path, flag: &str) -> anyhow::Error {
 /// [`KNOWN`] names, nor a plot (`*.svg`, `*.png`) beside a `summary.csv` or
 /// `sweep.csv`, nor a shard's verdicts (`points.json`) beside a `shard.toml`, nor a
 /// counterexample (`*.trace`) beside a `walks.toml` or starting with the trace header
-/// `owm check` writes ([`TRACE_MAGIC`]), nor an unfinished atomic write
+/// `owm check` writes ([`TRACE_MAGIC`]), nor a `--json` or `--junit` verdict file
+/// (`*.json`, `*.xml` beginning as owm writes them: [`VERDICT_MAGIC`]), nor an
+/// unfinished atomic write
 /// (`.<name>.*.tmp`). Entries are taken in name order, so the answer is stable.
 ///
 /// Errors: `dir` cannot be read.
@@ -170,6 +172,7 @@ pub fn foreign_entry(dir: &Path) -> Result<Option<String>> {
             || (plots && (n.ends_with(".svg") || n.ends_with(".png")))
             || (shard && n == "points.json")
             || (n.ends_with(".trace") && (traces || is_trace(&dir.join(n))))
+            || ((n.ends_with(".json") || n.ends_with(".xml")) && is_verdict(&dir.join(n)))
             || (n.starts_with('.') && n.ends_with(".tmp"))
     };
     Ok(entries
@@ -187,6 +190,23 @@ fn is_trace(path: &Path) -> bool {
     let mut head = [0u8; TRACE_MAGIC.len()];
     File::open(path).is_ok_and(|mut f| f.read_exact(&mut head).is_ok())
         && head == TRACE_MAGIC.as_bytes()
+}
+
+/// How the verdict files owm writes begin (`--json`, `--junit`: `verdict::json`,
+/// `verdict::junit`).
+const VERDICT_MAGIC: [&str; 2] = [
+    "{\n  \"command\": \"",
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"owm ",
+];
+
+/// True when the file at `path` begins as owm's `--json` and `--junit` verdict files
+/// do ([`VERDICT_MAGIC`]): one an earlier run wrote into its `--out`.
+fn is_verdict(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let longest = VERDICT_MAGIC.iter().map(|m| m.len()).max().unwrap_or(0);
+    File::open(path).is_ok_and(|f| f.take(longest as u64).read_to_end(&mut head).is_ok())
+        && VERDICT_MAGIC.iter().any(|m| head.starts_with(m.as_bytes()))
 }
 
 /// An exclusive lock on the directory `dir`, or `None` when another process holds one.

@@ -265,3 +265,38 @@ fn a_stdout_that_cannot_be_written_is_exit_2_and_a_closed_one_is_not() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(!stderr(&o).contains("stdout"), "{}", stderr(&o));
 }
+
+/// `--junit` and `--json` files written inside `--out` are owm's: a rerun replaces the
+/// directory (and writes them again) instead of refusing it; an XML file owm did not
+/// write is still refused and kept.
+#[test]
+fn verdict_files_inside_the_output_directory_do_not_block_a_rerun() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path().join("w");
+    std::fs::create_dir(&w).unwrap();
+    let (xml, json) = (s(&w.join("j.xml")), s(&w.join("j.json")));
+    let run = || {
+        owm(&[
+            "run",
+            "scenarios/fig3.toml",
+            "--quiet",
+            "--out",
+            &s(&w),
+            "--junit",
+            &xml,
+            "--json",
+            &json,
+        ])
+    };
+    for _ in 0..3 {
+        ok(&run());
+        assert!(names(&w).contains(&"j.xml".to_string()));
+        assert_eq!(read_json(&w.join("j.json"))["exit_code"], 0);
+    }
+    std::fs::write(w.join("k.xml"), "<?xml version=\"1.0\"?>\n<mine/>\n").unwrap();
+    let o = run();
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["not an earlier owm output", "k.xml"]);
+    assert_eq!(bytes(&w, "k.xml"), b"<?xml version=\"1.0\"?>\n<mine/>\n");
+    assert_eq!(read_json(&w.join("j.json"))["exit_code"], 2);
+}
