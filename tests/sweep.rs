@@ -113,3 +113,72 @@ fn merge_refuses_an_incomplete_or_mixed_set() {
         &["different sweeps"],
     );
 }
+
+/// `owm` run in `dir` (not the repository), its output.
+fn owm_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_owm"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the owm binary runs")
+}
+
+/// A sweep file without `title` whose trace `path` is relative, swept and sharded
+/// from its own directory and merged from another working directory: the merge reads
+/// the trace beside the sweep file (not beside the shard's copy) and titles the plots
+/// with the sweep file's stem, so every merged file, the JUnit file too, has the
+/// unsharded sweep's bytes.
+#[test]
+fn an_untitled_trace_sweep_with_a_relative_path_merges_from_elsewhere_to_the_same_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("study");
+    std::fs::create_dir(&dir).unwrap();
+    write(
+        &dir,
+        "tr.csv",
+        "time,op,offset,length\n0,W,0,4096\n100,W,4096,4096\n200,R,0,4096\n",
+    );
+    write(
+        &dir,
+        "tr-sweep.toml",
+        "policies = [\"none\", \"cow\"]\n[[axis]]\nkey = \"workload.time_scale\"\n\
+         values = [0.5, 1.0]\n[scenario.workload]\nkind = \"trace\"\npath = \"tr.csv\"\n\
+         format = \"csv\"\n",
+    );
+    let sweep = |extra: &[&str]| {
+        let mut args = vec!["sweep", "tr-sweep.toml", "--quiet"];
+        args.extend_from_slice(extra);
+        let o = owm_in(&dir, &args);
+        ok(&o);
+    };
+    sweep(&["--out", "whole", "--junit", "whole.xml"]);
+    sweep(&["--shard", "1/2", "--out", "s1"]);
+    sweep(&["--shard", "2/2", "--out", "s2"]);
+    let o = owm_in(
+        tmp.path(),
+        &[
+            "merge",
+            "study/s2",
+            "study/s1",
+            "--out",
+            "merged",
+            "--junit",
+            "merged.xml",
+        ],
+    );
+    ok(&o);
+    let (whole, merged) = (dir.join("whole"), tmp.path().join("merged"));
+    assert_eq!(files(&whole), files(&merged));
+    let svg = String::from_utf8(bytes(&whole, "admission_delay_mean_ticks.svg")).unwrap();
+    assert!(svg.contains("tr-sweep: mean admission delay"), "{svg}");
+    for name in files(&whole) {
+        assert!(
+            bytes(&whole, &name) == bytes(&merged, &name),
+            "{name} differs after merge"
+        );
+    }
+    assert_eq!(
+        String::from_utf8(bytes(&dir, "whole.xml")).unwrap(),
+        String::from_utf8(bytes(tmp.path(), "merged.xml")).unwrap()
+    );
+}

@@ -154,7 +154,7 @@ pub fn sweep(
             points.push(b'\n');
             reports::write_atomic(&staging.path().join(POINTS_FILE), &points)?;
             w.push(POINTS_FILE.to_string());
-            let marker = shard_file(s, total, &src, &csv, &points)?;
+            let marker = shard_file(s, total, file, &src, &csv, &points)?;
             reports::write_atomic(&staging.path().join(SHARD_FILE), marker.as_bytes())?;
             w.push(SHARD_FILE.to_string());
             w
@@ -260,9 +260,23 @@ struct ShardFile {
     rows_sha256: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     points_sha256: Option<String>,
+    /// The sweep file's path when the shard ran, made absolute (not through symbolic
+    /// links): `merge` loads the shard's copy `sweep.toml` as the file at this path, so
+    /// the default title (the file stem) and relative paths in it (a trace's `path`)
+    /// are the unsharded sweep's. Absent when the path is not UTF-8, and in shards of
+    /// an owm that recorded none: merge then loads the copy as itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sweep_file: Option<String>,
 }
 
-fn shard_file(s: Shard, total: usize, src: &str, csv: &[u8], points: &[u8]) -> Result<String> {
+fn shard_file(
+    s: Shard,
+    total: usize,
+    file: &Path,
+    src: &str,
+    csv: &[u8],
+    points: &[u8],
+) -> Result<String> {
     let f = ShardFile {
         shard: format!("{}/{}", s.k, s.n),
         points: total,
@@ -270,6 +284,9 @@ fn shard_file(s: Shard, total: usize, src: &str, csv: &[u8], points: &[u8]) -> R
         sweep_sha256: sha256(src.as_bytes()),
         rows_sha256: sha256(csv),
         points_sha256: Some(sha256(points)),
+        sweep_file: std::path::absolute(file)
+            .ok()
+            .and_then(|p| p.to_str().map(str::to_string)),
     };
     toml::to_string(&f).context("encoding shard.toml")
 }
@@ -320,7 +337,9 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
         rows: Vec<Vec<String>>,
         verdicts: Vec<PointVerdicts>,
     }
-    let mut src: Option<(PathBuf, String)> = None;
+    // The first shard's sweep file: its copy's path, the text, the path it was run
+    // from (`ShardFile::sweep_file`).
+    let mut src: Option<(PathBuf, String, PathBuf)> = None;
     let mut parts: Vec<Part> = Vec::new();
     for d in dirs {
         let spec_path = d.join(SPEC_FILE);
@@ -340,13 +359,19 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
             bail!("{k_n}: sweep.csv does not match the digest in shard.toml (edited?)");
         }
         match &src {
-            Some((first, text)) if *text != s => bail!(
+            Some((first, text, _)) if *text != s => bail!(
                 "{k_n}: {} differs from {}: the shards come from different sweeps",
                 spec_path.display(),
                 first.display()
             ),
             Some(_) => {}
-            None => src = Some((spec_path.clone(), s)),
+            None => {
+                let origin = marker
+                    .sweep_file
+                    .as_ref()
+                    .map_or_else(|| spec_path.clone(), PathBuf::from);
+                src = Some((spec_path.clone(), s, origin))
+            }
         }
         if let Some(p) = parts.iter().find(|p| p.shard.k == shard.k) {
             bail!(
@@ -372,8 +397,8 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
             verdicts,
         });
     }
-    let (spec_path, src) = src.ok_or_else(|| anyhow!("no shard directories given"))?;
-    let sw = load(&spec_path, &src)?;
+    let (_, src, origin) = src.ok_or_else(|| anyhow!("no shard directories given"))?;
+    let sw = load(&origin, &src)?;
     let total = sw.points();
     let n = parts[0].shard.n;
     if let Some(k) = (1..=n).find(|&k| !parts.iter().any(|p| p.shard.k == k)) {
