@@ -427,6 +427,8 @@ fn measure_profile(args: &CalibrateArgs, dir: &Path) -> Result<DeviceModelConfig
         channels: CHANNELS,
         write_channels: None,
         jitter_ticks_max: 0,
+        // Measured per block, wherever it lies: no sequential run is priced apart.
+        transfer_bytes_per_s: 0,
     };
     let text = format!(
         "# owm calibrate {dir}: means of {n} samples ({nb} of each barrier), {bs}-byte\n\

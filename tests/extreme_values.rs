@@ -101,6 +101,7 @@ const KEYS: [&str; 60] = [
     "device.channels",
     "device.write_channels",
     "device.jitter_ticks_max",
+    "device.transfer_bytes_per_s",
     "device.flush_latency_ticks",
     "device.journal_sync_latency_ticks",
     "backup.request_at_ticks",

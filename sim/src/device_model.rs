@@ -15,6 +15,16 @@
 //! write still takes `write_latency` (a drive whose writes land in a fast buffer at
 //! queue depth 1 but whose sustained random writes are far fewer than its reads).
 //!
+//! With `transfer_bytes_per_s` (a positioning device: the `hdd-7200` profile), the
+//! read and write latencies are the head's positioning, and every block read or
+//! written also takes its transfer time at that sustained media rate (block size /
+//! rate, rounded up to a tick). A call that reads a run of
+//! physically contiguous blocks (an archive extent, the copy to B') positions once per
+//! run: a read that continues the run pays its transfer only
+//! ([`DeviceModel::complete_extent`]). Without it (the default, and the SSD profiles)
+//! every block read or written costs its latency, wherever it lies, and no transfer
+//! time is charged.
+//!
 //! With `journal_lane`, a call's journal syncs are taken off its channel and priced
 //! on one lane every call shares, after the call's channel time: the engine holds its
 //! metadata lock across a journal sync, so concurrent calls' syncs take turns while
@@ -90,6 +100,19 @@ pub struct DeviceModelConfig {
     pub write_channels: Option<u32>,
     /// Extra uniform jitter of 0..=jitter ticks per call, from the device stream (default 2).
     pub jitter_ticks_max: Tick,
+    /// The media's sustained transfer rate, bytes per second (default 0: none). When
+    /// set, `read_latency_ticks` and `write_latency_ticks` are a block's positioning,
+    /// every block read or written also takes its transfer time, `block size /
+    /// transfer_bytes_per_s` rounded up to a tick, and a block read that continues a
+    /// run of physically contiguous blocks within one call takes that transfer only
+    /// ([`DeviceModel::complete_extent`]). 0: every block read or written costs its
+    /// latency alone, contiguous or not (a device without a positioning cost).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub transfer_bytes_per_s: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Default for DeviceModelConfig {
@@ -108,19 +131,40 @@ impl Default for DeviceModelConfig {
             channels: 4,
             write_channels: None,
             jitter_ticks_max: 2,
+            transfer_bytes_per_s: 0,
         }
     }
 }
 
 impl DeviceModelConfig {
-    /// The service time of one call, without jitter or queueing.
-    pub fn service_ticks(&self, cost: &IoCost) -> Tick {
+    /// The service time of one call, without jitter or queueing, its blocks
+    /// `block_bytes` long, none of its reads continuing a contiguous run (a user's
+    /// call): in ticks.
+    pub fn service_ticks(&self, cost: &IoCost, block_bytes: u64) -> Tick {
+        self.extent_service_ticks(cost, 0, block_bytes)
+    }
+
+    /// The service time of one call of which `contiguous_reads` block reads continue a
+    /// run of physically contiguous blocks (at most the call's reads), without jitter
+    /// or queueing, in ticks: [`DeviceModelConfig::service_ticks`] less
+    /// `read_latency_ticks` per contiguous read when the device has a transfer rate
+    /// (`transfer_bytes_per_s` above 0), the same otherwise.
+    pub fn extent_service_ticks(
+        &self,
+        cost: &IoCost,
+        contiguous_reads: u32,
+        block_bytes: u64,
+    ) -> Tick {
         let lane = if self.journal_lane {
             self.journal_ticks(cost)
         } else {
             0
         };
-        self.channel_ticks(cost) + lane
+        let price = Price::of(self, block_bytes);
+        let transfers = cost.total_reads() + cost.total_writes();
+        self.channel_ticks(cost) + price.transfer_ticks(transfers)
+            - price.positioning_saved(cost, contiguous_reads)
+            + lane
     }
 
     /// The part of a call's service time spent on its channel: all of it, but for its
@@ -147,6 +191,18 @@ impl DeviceModelConfig {
     /// Write slots: `write_channels`, else `channels`.
     pub fn write_slots(&self) -> u32 {
         self.write_channels.unwrap_or(self.channels)
+    }
+
+    /// One block's transfer time at `transfer_bytes_per_s`, `block_bytes` long: in
+    /// ticks, rounded up (0 without a rate; at most `u64::MAX`).
+    pub fn block_transfer_ticks(&self, block_bytes: u64) -> Tick {
+        if self.transfer_bytes_per_s == 0 {
+            return 0;
+        }
+        let ticks_per_s = u128::from(1_000_000 / crate::clock::TICK_US);
+        let ticks =
+            (u128::from(block_bytes) * ticks_per_s).div_ceil(u128::from(self.transfer_bytes_per_s));
+        u64::try_from(ticks).unwrap_or(Tick::MAX)
     }
 
     /// Ticks per journal sync: `journal_sync_latency_ticks`, else `flush_latency_ticks`.
@@ -218,11 +274,18 @@ struct Price {
     jitter_span: Remainder,
     /// Journal syncs take the shared lane.
     journal_lane: bool,
+    /// One block's transfer time at the media rate, rounded up to a tick (0 without a
+    /// rate).
+    block_transfer: Tick,
+    /// `transfer_bytes_per_s` (0: no transfer time, every read positioned).
+    transfer_bytes_per_s: u64,
 }
 
 impl Price {
-    fn of(c: &DeviceModelConfig) -> Self {
+    fn of(c: &DeviceModelConfig, block_bytes: u64) -> Self {
         Self {
+            block_transfer: c.block_transfer_ticks(block_bytes),
+            transfer_bytes_per_s: c.transfer_bytes_per_s,
             read: c.read_latency_ticks,
             write: c.write_latency_ticks,
             table_update: c.table_update_latency_ticks,
@@ -249,16 +312,35 @@ impl Price {
             + u64::from(cost.image_flushes()) * self.flush
             + u64::from(cost.journal_syncs) * self.journal_sync
     }
+
+    /// The transfer time of `blocks` blocks at the media rate: each block's, rounded
+    /// up to a tick (0 without a rate).
+    #[inline]
+    fn transfer_ticks(&self, blocks: u32) -> Tick {
+        u64::from(blocks).saturating_mul(self.block_transfer)
+    }
+
+    /// The positionings a call's `contiguous` reads do not pay (none without a rate):
+    /// `min(contiguous, reads) × read`.
+    #[inline]
+    fn positioning_saved(&self, cost: &IoCost, contiguous: u32) -> Tick {
+        if self.transfer_bytes_per_s == 0 {
+            return 0;
+        }
+        u64::from(contiguous.min(cost.total_reads())) * self.read
+    }
 }
 
 impl DeviceModel {
-    /// A device with every channel free at time 0 (at least one channel).
-    pub fn new(config: DeviceModelConfig, mut rng: ChaCha8Rng) -> Self {
+    /// A device of blocks `block_bytes` long (their transfer time, with
+    /// `transfer_bytes_per_s`) with every channel free at time 0 (at least one
+    /// channel).
+    pub fn new(config: DeviceModelConfig, block_bytes: u64, mut rng: ChaCha8Rng) -> Self {
         let channels = config.channels.max(1) as usize;
         let slots = config.write_slots().max(1) as usize;
         let slots = if slots < channels { slots } else { 0 };
         Self {
-            price: Price::of(&config),
+            price: Price::of(&config, block_bytes),
             config,
             journal_free_at: 0,
             jitter_key: rng.next_u64(),
@@ -293,8 +375,36 @@ impl DeviceModel {
     /// channel spent while the channel's previous call, a backup call, ran.
     #[inline]
     pub fn complete(&mut self, now: Tick, cost: &IoCost, call: u64) -> Completion {
+        self.complete_run(now, cost, 0, call)
+    }
+
+    /// Prices call `call` issued at `now` that reads runs of physically contiguous
+    /// blocks (an extent of the archive copy or of the copy to B'): `contiguous_reads`
+    /// of its block reads (at most its reads) each continue a run, the block read
+    /// just before it in the call being the block before it on the same image. On a
+    /// device with a transfer rate those pay their transfer time only: a run of N
+    /// blocks costs one positioning (`read_latency_ticks`) + N transfer times. Without
+    /// one, the same as [`DeviceModel::complete_at`]. Returns the tick at which the
+    /// call completes.
+    pub fn complete_extent(
+        &mut self,
+        now: Tick,
+        cost: &IoCost,
+        contiguous_reads: u32,
+        call: u64,
+    ) -> Tick {
+        self.complete_run(now, cost, contiguous_reads, call).at
+    }
+
+    /// [`DeviceModel::complete`] of a call with `contiguous` reads continuing a run.
+    #[inline]
+    fn complete_run(&mut self, now: Tick, cost: &IoCost, contiguous: u32, call: u64) -> Completion {
         let price = self.price;
         let mut service = price.channel_ticks(cost);
+        if price.transfer_bytes_per_s != 0 {
+            service = service + price.transfer_ticks(cost.total_reads() + cost.total_writes())
+                - price.positioning_saved(cost, contiguous);
+        }
         if price.jitter_max > 0 && service > 0 {
             let draw = rng::mix64(self.jitter_key ^ rng::mix64(call));
             service += price.jitter_span.of(draw);
@@ -311,7 +421,9 @@ impl DeviceModel {
                 .min(start)
                 .saturating_sub(now.max(slot.last_start))
                 * u64::from(slot.last_backup);
-            self.write_free_at[k] = start + u64::from(cost.total_writes()) * price.write;
+            self.write_free_at[k] = start
+                + u64::from(cost.total_writes()) * price.write
+                + price.transfer_ticks(cost.total_writes());
             *slot = Channel {
                 last_start: start,
                 last_backup: is_backup_call(call),
@@ -475,7 +587,7 @@ mod tests {
             jitter_ticks_max: 0,
             ..DeviceModelConfig::default()
         };
-        let mut d = DeviceModel::new(cfg, stream(1, Component::Device));
+        let mut d = DeviceModel::new(cfg, 64, stream(1, Component::Device));
         assert_eq!(d.complete_at(0, &cost(1, 0), 1), 10);
         assert_eq!(d.complete_at(0, &cost(0, 1), 2), 20);
         // Third call waits for channel 0 (free at 10).
@@ -492,7 +604,7 @@ mod tests {
             jitter_ticks_max: 0,
             ..DeviceModelConfig::default()
         };
-        let mut d = DeviceModel::new(cfg, stream(1, Component::Device));
+        let mut d = DeviceModel::new(cfg, 64, stream(1, Component::Device));
         let backup = call_id(None, 0);
         assert!(is_backup_call(backup) && !is_backup_call(call_id(Some(7), 3)));
         // Backup read 0..10; a user write issued at 2 waits 8, all behind the backup.
@@ -516,18 +628,18 @@ mod tests {
             jitter_ticks_max: 0,
             ..DeviceModelConfig::default()
         };
-        let mut d = DeviceModel::new(cfg.clone(), stream(1, Component::Device));
+        let mut d = DeviceModel::new(cfg.clone(), 64, stream(1, Component::Device));
         // Four writes at once: one slot, 20 ticks each.
         let ends: Vec<Tick> = (0..4).map(|c| d.complete_at(0, &cost(0, 1), c)).collect();
         assert_eq!(ends, vec![20, 40, 60, 80]);
         assert_eq!(d.queued_ticks, 20 + 40 + 60);
         // Four reads at once take the four channels: the write slot is none of their
         // concern.
-        let mut d = DeviceModel::new(cfg.clone(), stream(1, Component::Device));
+        let mut d = DeviceModel::new(cfg.clone(), 64, stream(1, Component::Device));
         let ends: Vec<Tick> = (0..4).map(|c| d.complete_at(0, &cost(1, 0), c)).collect();
         assert_eq!(ends, vec![10; 4]);
         // A read-and-write call holds the slot for its write only (20 of its 30).
-        let mut d = DeviceModel::new(cfg.clone(), stream(1, Component::Device));
+        let mut d = DeviceModel::new(cfg.clone(), 64, stream(1, Component::Device));
         assert_eq!(d.complete_at(0, &cost(1, 1), 1), 30);
         assert_eq!(d.complete_at(0, &cost(0, 1), 2), 40);
         // As many slots as channels (or more, or none given) change nothing.
@@ -536,7 +648,7 @@ mod tests {
                 write_channels: w,
                 ..cfg.clone()
             };
-            let mut d = DeviceModel::new(c, stream(1, Component::Device));
+            let mut d = DeviceModel::new(c, 64, stream(1, Component::Device));
             let ends: Vec<Tick> = (0..5).map(|c| d.complete_at(0, &cost(0, 1), c)).collect();
             assert_eq!(ends, vec![20, 20, 20, 20, 40]);
         }
@@ -551,7 +663,7 @@ mod tests {
             jitter_ticks_max: 0,
             ..DeviceModelConfig::default()
         };
-        let mut d = DeviceModel::new(cfg, stream(1, Component::Device));
+        let mut d = DeviceModel::new(cfg, 64, stream(1, Component::Device));
         // The backup writes 3 blocks: the slot is held 0..60.
         assert_eq!(d.complete_at(0, &cost(0, 3), call_id(None, 0)), 60);
         let user = d.complete(10, &cost(0, 1), call_id(Some(1), 0));
@@ -606,7 +718,7 @@ mod tests {
             journal_lane: true,
             ..DeviceModelConfig::default()
         };
-        let mut d = DeviceModel::new(lane.clone(), stream(1, Component::Device));
+        let mut d = DeviceModel::new(lane.clone(), 64, stream(1, Component::Device));
         // Eight calls at once, each a write (20), a flush (100) and a sync (300): the
         // channel parts overlap (all done at 120), the syncs end 300 apart.
         let ends: Vec<Tick> = (0..8).map(|c| d.complete_at(0, &synced(1, 1), c)).collect();
@@ -620,15 +732,86 @@ mod tests {
             ..lane.clone()
         };
         assert_eq!(
-            lane.service_ticks(&synced(1, 1)),
-            off.service_ticks(&synced(1, 1))
+            lane.service_ticks(&synced(1, 1), 64),
+            off.service_ticks(&synced(1, 1), 64)
         );
-        let mut alone = DeviceModel::new(off.clone(), stream(1, Component::Device));
+        let mut alone = DeviceModel::new(off.clone(), 64, stream(1, Component::Device));
         assert_eq!(alone.complete_at(0, &synced(1, 1), 1), 420);
         // Without the lane the eight overlap whole (eight channels).
-        let mut d = DeviceModel::new(off, stream(1, Component::Device));
+        let mut d = DeviceModel::new(off, 64, stream(1, Component::Device));
         let ends: Vec<Tick> = (0..8).map(|c| d.complete_at(0, &synced(1, 1), c)).collect();
         assert_eq!(ends, vec![420; 8]);
+    }
+
+    /// On the 7,200 rpm disk an extent of N contiguous blocks costs one positioning and
+    /// N transfers at the profile's media rate; the same N reads in no order cost N
+    /// positionings and the same transfers. Expected figures from the constants.
+    #[test]
+    fn an_extent_of_contiguous_blocks_positions_once_on_the_hdd() {
+        use crate::profiles::{DeviceProfile, HDD_POSITIONING_TICKS, HDD_TRANSFER_BYTES_PER_S};
+        let hdd = DeviceModelConfig {
+            jitter_ticks_max: 0,
+            ..DeviceProfile::Hdd7200.config()
+        };
+        for block in [512u64, 4096, 16_384] {
+            // A block's transfer, µs: bytes / (bytes per µs), rounded up.
+            let transfer = |n: u64| n * (block * 1_000_000).div_ceil(HDD_TRANSFER_BYTES_PER_S);
+            for n in [1u32, 2, 7, 64, 256] {
+                let reads = cost(n, 0);
+                let mut d = DeviceModel::new(hdd.clone(), block, stream(1, Component::Device));
+                let extent = d.complete_extent(0, &reads, n - 1, 1);
+                assert_eq!(
+                    extent,
+                    HDD_POSITIONING_TICKS + transfer(u64::from(n)),
+                    "{n} blocks of {block}"
+                );
+                let mut d = DeviceModel::new(hdd.clone(), block, stream(1, Component::Device));
+                let scattered = d.complete_at(0, &reads, 1);
+                assert_eq!(
+                    scattered,
+                    u64::from(n) * HDD_POSITIONING_TICKS + transfer(u64::from(n))
+                );
+                assert_eq!(
+                    hdd.extent_service_ticks(&reads, n - 1, block),
+                    extent,
+                    "the configuration's price is the model's"
+                );
+            }
+        }
+        // A user's single-block write pays a positioning and its transfer.
+        let mut d = DeviceModel::new(hdd.clone(), 16_384, stream(1, Component::Device));
+        assert_eq!(
+            d.complete_at(0, &cost(0, 1), 1),
+            HDD_POSITIONING_TICKS + (16_384u64 * 1_000_000).div_ceil(HDD_TRANSFER_BYTES_PER_S)
+        );
+    }
+
+    /// Without a transfer rate (the plain defaults, the SSD profiles, a device given by
+    /// its latencies alone) a call's price is what it was: every block read at its
+    /// latency, contiguous or not, no transfer time, whatever the block size.
+    #[test]
+    fn without_a_transfer_rate_contiguity_changes_no_price() {
+        use crate::profiles::DeviceProfile;
+        let configs = [
+            DeviceModelConfig::default(),
+            DeviceProfile::SataSsd.config(),
+            DeviceProfile::NvmeSsd.config(),
+            DeviceModelConfig {
+                read_latency_ticks: 12_360,
+                channels: 1,
+                ..DeviceModelConfig::default()
+            },
+        ];
+        for c in configs {
+            assert_eq!(c.transfer_bytes_per_s, 0);
+            let calls = cost(64, 3);
+            let flat = u64::from(calls.total_reads()) * c.read_latency_ticks
+                + u64::from(calls.total_writes()) * c.write_latency_ticks;
+            for block in [64, 16_384] {
+                assert_eq!(c.service_ticks(&calls, block), flat);
+                assert_eq!(c.extent_service_ticks(&calls, 63, block), flat);
+            }
+        }
     }
 
     #[test]
@@ -643,22 +826,25 @@ mod tests {
             ..plain
         };
         assert_eq!(
-            cfg.service_ticks(&barriered),
-            cfg.service_ticks(&plain) + 600
+            cfg.service_ticks(&barriered, 64),
+            cfg.service_ticks(&plain, 64) + 600
         );
         // One of the two a journal sync: priced at its own latency when one is given.
         let synced = IoCost {
             journal_syncs: 1,
             ..barriered
         };
-        assert_eq!(cfg.service_ticks(&synced), cfg.service_ticks(&barriered));
+        assert_eq!(
+            cfg.service_ticks(&synced, 64),
+            cfg.service_ticks(&barriered, 64)
+        );
         let cfg = DeviceModelConfig {
             journal_sync_latency_ticks: Some(1000),
             ..cfg
         };
         assert_eq!(
-            cfg.service_ticks(&synced),
-            cfg.service_ticks(&plain) + 300 + 1000
+            cfg.service_ticks(&synced, 64),
+            cfg.service_ticks(&plain, 64) + 300 + 1000
         );
     }
 }

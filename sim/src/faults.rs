@@ -70,6 +70,7 @@
 //! All draws come from the run's seed, stream [`crate::rng::Component::Faults`], so
 //! turning faults on or off never shifts another component's numbers.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use engine::{BlockStore, CrashStore, Fate, InitialPrefix, PendingWrite, SparseStore, StoreError};
@@ -354,6 +355,9 @@ pub struct SimStore {
     name: &'static str,
     disk: Disk,
     faults: Option<Faults>,
+    /// The block the last read asked for (where the disk's head went): the copies
+    /// tell from it whether an extent's reads are contiguous on the device.
+    last_read: AtomicU64,
 }
 
 enum Disk {
@@ -383,7 +387,17 @@ impl SimStore {
             Some(_) => Disk::Crash(CrashStore::new(platter, TEAR_BYTES)),
             None => Disk::Plain(platter),
         };
-        Ok(SimStore { name, disk, faults })
+        Ok(SimStore {
+            name,
+            disk,
+            faults,
+            last_read: AtomicU64::new(0),
+        })
+    }
+
+    /// The physical block the last read of this image asked for (0 before any).
+    pub(crate) fn last_read(&self) -> u64 {
+        self.last_read.load(Ordering::Relaxed)
     }
 
     fn store(&self) -> &dyn BlockStore {
@@ -552,11 +566,12 @@ impl BlockStore for SimStore {
 }
 
 impl SimStore {
-    /// Before a read of `block`: an injected read error, or a block rotting. Without
-    /// faults (the fault-free run) nothing: one test of `faults`, inlined into the
-    /// calls, the injector's work kept apart.
+    /// Before a read of `block`: noted as the last read, then an injected read error,
+    /// or a block rotting. Without faults (the fault-free run) nothing more: one test
+    /// of `faults`, inlined into the calls, the injector's work kept apart.
     #[inline(always)]
     fn before_read(&self, block: u64) -> Result<(), StoreError> {
+        self.last_read.store(block, Ordering::Relaxed);
         match &self.faults {
             None => Ok(()),
             Some(f) => self.before_read_injected(f, block),

@@ -184,6 +184,7 @@ pub(crate) fn scenario(s: &Scenario, policies: &[Policy]) -> Result<Layout, SimE
     blind_writes(s)?;
     faults(&s.faults)?;
     tick_fields(s)?;
+    transfer_rate(s)?;
     crate::schedule::validate(&s.backup)?;
     // The key that sets the workload's records: a trace's come from its file.
     let records_key = match s.workload {
@@ -778,6 +779,27 @@ fn tick_fields(s: &Scenario) -> Result<(), SimError> {
     }
 }
 
+/// A device's transfer rate moves one block in at most [`FIELD_TICKS_MAX`] ticks, as
+/// every other duration (0: no transfer time).
+fn transfer_rate(s: &Scenario) -> Result<(), SimError> {
+    let rate = s.device.transfer_bytes_per_s;
+    if rate == 0 {
+        return Ok(());
+    }
+    let block = s.geometry.block_size_bytes;
+    let ticks = s.device.block_transfer_ticks(block as u64);
+    if ticks > FIELD_TICKS_MAX {
+        return Err(bad(
+            "device.transfer_bytes_per_s",
+            format!(
+                "{rate} bytes per second moves a block of {block} bytes in {ticks} ticks, \
+                 more than {FIELD_TICKS_MAX}: give a faster rate (or 0: no transfer time)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The keys whose values drive a check on `key`, most direct first: when a file leaves
 /// `key` at its default, its refusal belongs at the first of these the file sets (a
 /// large `workload.records` with no `[limits]` is refused at `workload.records`,
@@ -816,6 +838,7 @@ pub(crate) fn drivers(s: &Scenario, key: &str) -> Vec<&'static str> {
             "device.integrity",
         ],
         "geometry.records_per_block" => vec!["geometry.block_size_bytes"],
+        "device.transfer_bytes_per_s" => vec!["geometry.block_size_bytes"],
         "faults.lost_write_probability" => vec!["faults.torn_write_probability"],
         "workload.updates_min" => vec!["workload.updates_max"],
         "workload.compute_ticks_min" => vec!["workload.compute_ticks_max"],

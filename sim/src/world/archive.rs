@@ -1,7 +1,7 @@
 //! The archive copy of VLUN A and the retirement of A, priced on the device model and
 //! the archive target ([`crate::archive`]).
 
-use super::extent_copy::ExtentCopy;
+use super::extent_copy::{read_at, ExtentCopy, Runs};
 use super::*;
 use crate::streamed_image::{Received, StreamedImage};
 
@@ -28,10 +28,20 @@ pub(crate) struct ArchiveCopy {
 
 impl World<'_> {
     /// Prices one of the backup's own device calls issued at `now`: when it completes.
+    /// None of its reads continues a contiguous run (the engine's split and retire
+    /// interleave their reads and writes block by block, across the two images).
     pub(super) fn backup_call(&mut self, now: Tick, cost: &IoCost) -> Tick {
+        self.backup_call_runs(now, cost, 0)
+    }
+
+    /// [`World::backup_call`] of a call of which `contiguous` reads continue a run of
+    /// contiguous blocks ([`crate::device_model::DeviceModel::complete_extent`]).
+    pub(super) fn backup_call_runs(&mut self, now: Tick, cost: &IoCost, contiguous: u32) -> Tick {
         let call = crate::device_model::call_id(None, self.tally.backup_calls);
         self.tally.backup_calls += 1;
-        let at = self.device_model.complete_at(now, cost, call);
+        let at = self
+            .device_model
+            .complete_extent(now, cost, contiguous, call);
         self.backup_calls_end = self.backup_calls_end.max(at);
         self.note_extra_space();
         at
@@ -120,6 +130,7 @@ impl World<'_> {
         // The backup's own I/O is not subject to injected errors (see crate::faults).
         let armed = self.set_faults_armed(false);
         let mut cost = IoCost::default();
+        let mut runs = Runs::default();
         let mut buf = std::mem::take(&mut self.buf);
         let layout = self.layout;
         let initial = self.oracle.as_ref().map(|o| o.judge.initial());
@@ -128,6 +139,8 @@ impl World<'_> {
         let mut read_one = |b: u64| {
             let c = self.dev.read_prefix(Vlun::A, b, &mut buf)?;
             cost.add(c);
+            let (image, at) = read_at(&self.dev, &c);
+            runs.read(image, at);
             if let (Some(r), Some(initial)) = (received.as_mut(), initial) {
                 r.set_block_prefix(&layout, initial, b, &buf);
             }
@@ -162,7 +175,7 @@ impl World<'_> {
             Err(e) if faults::integrity(&e) => return self.archive_lost(),
             Err(e) => return Err(engine_err(now)(e)),
         }
-        let read_done = self.extent_read(now, &cost);
+        let read_done = self.extent_read(now, &cost, runs);
         let bytes = (until - from) as u64 * self.layout.block_size as u64;
         let send = self.scenario.archive.send_ticks(bytes);
         let copy = self.archive_copy.as_mut().expect("checked above");

@@ -2,7 +2,7 @@
 //! backup: `[detach]`, \[0048\]), priced on the
 //! device model and the B' target as the archive copy is ([`crate::detach`]).
 
-use super::extent_copy::ExtentCopy;
+use super::extent_copy::{read_at, ExtentCopy, Runs};
 use super::*;
 
 /// Where the copy of VLUN B to B' stands.
@@ -63,12 +63,15 @@ impl World<'_> {
         let skipped = target.skip_block_for_mutant_test;
         let armed = self.set_faults_armed(false);
         let mut cost = IoCost::default();
+        let mut runs = Runs::default();
         let mut buf = std::mem::take(&mut self.buf);
         let mut read = Ok(());
         for b in first..end {
             match self.dev.read_prefix(Vlun::B, b, &mut buf) {
                 Ok(c) => {
                     cost.add(c);
+                    let (image, at) = read_at(&self.dev, &c);
+                    runs.read(image, at);
                     if let (Some(img), Some(init)) = (b_prime.as_mut(), initial.as_ref()) {
                         // The mutant never sends the block: B' reads zeros there.
                         let sent: &[u8] = if skipped == Some(b) { &[] } else { &buf };
@@ -95,7 +98,7 @@ impl World<'_> {
             }
             Err(e) => return Err(engine_err(now)(e)),
         }
-        let read_done = self.extent_read(now, &cost);
+        let read_done = self.extent_read(now, &cost, runs);
         let bytes = (end - first) * self.layout.block_size as u64;
         let send = target.send_ticks(bytes);
         let copy = self.detach_copy.as_mut().expect("checked above");

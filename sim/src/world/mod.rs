@@ -570,6 +570,7 @@ impl<'a> World<'a> {
             q: EventQueue::new(),
             device_model: DeviceModel::new(
                 scenario.device.clone(),
+                layout.block_size as u64,
                 rng::stream(seed, Component::Device),
             ),
             workload,

@@ -130,3 +130,51 @@ fn a_sparse_archive_copies_only_the_blocks_holding_data_and_equals_a() {
         }
     }
 }
+
+/// On the 7,200 rpm disk the archive copy of a mirrored volume reads each extent as one
+/// run: one positioning and a transfer per block, so the copy takes extents × (one
+/// positioning + 64 transfers) + the last extent's send. Differentially: the same run
+/// with the transfer rate off prices each block a positioning, as before runs were
+/// priced. Expected figures from the profile's constants.
+#[test]
+fn on_the_hdd_an_archive_extent_positions_once_then_transfers_each_block() {
+    use sim::profiles::{HDD_POSITIONING_TICKS, HDD_TRANSFER_BYTES_PER_S};
+    const BLOCK: u64 = 16_384;
+    const BLOCKS: u64 = 1024;
+    let mut s = Scenario::with_workload(WorkloadConfig::Generated(GeneratedConfig {
+        records: BLOCKS,
+        transactions: 20,
+        write_fraction: 1.0,
+        // One call at a time from the users: with two channels the archive's extents
+        // never wait for one.
+        arrivals: Arrivals::Closed {
+            clients: 1,
+            think_ticks_mean: 0,
+        },
+        ..GeneratedConfig::default()
+    }));
+    s.geometry.block_size_bytes = BLOCK as usize;
+    s.geometry.records_per_block = 1;
+    s.device = sim::DeviceProfile::Hdd7200.config();
+    s.device.channels = 2;
+    s.device.jitter_ticks_max = 0;
+    s.backup.request_at_ticks = Some(0);
+    let extent = s.archive.extent_blocks;
+    assert_eq!(BLOCKS % extent, 0);
+    let extents = BLOCKS / extent;
+    let send = s.archive.send_ticks(extent * BLOCK);
+    let copy = |s: &Scenario| {
+        let r = run(s, Policy::Owm(Variant::WriteMirroring), 1)
+            .unwrap()
+            .result;
+        assert!(safety_violations(&r).is_empty());
+        r.marks.archive_copy.unwrap() - r.marks.a_consistent.unwrap()
+    };
+    let transfer = (BLOCK * 1_000_000).div_ceil(HDD_TRANSFER_BYTES_PER_S);
+    let read = HDD_POSITIONING_TICKS + extent * transfer;
+    assert!(send < read, "the reads set the pace");
+    assert_eq!(copy(&s), extents * read + send);
+    let mut flat = s.clone();
+    flat.device.transfer_bytes_per_s = 0;
+    assert_eq!(copy(&flat), extents * extent * HDD_POSITIONING_TICKS + send);
+}
