@@ -70,7 +70,7 @@ const BASES: [&str; 6] = [
 
 /// Numeric keys of scenarios/README.md (those a base's workload lacks are refused as
 /// unknown, which is checked too).
-const KEYS: [&str; 60] = [
+const KEYS: [&str; 61] = [
     "seed",
     "abort_probability",
     "retry_backoff_ticks",
