@@ -62,7 +62,7 @@ fn the_percona_snapshot_slowdown_is_within_twice_the_published_factor() {
     // breaks, plus the last extent's send.
     let block = s.geometry.block_size_bytes as u64;
     let extent = s.archive.extent_blocks;
-    let extents = (s.workload.records() / extent) as u64;
+    let extents = s.workload.records() / extent;
     let positioning = sim::profiles::HDD_POSITIONING_TICKS;
     let runs = extents * (positioning + extent * s.device.block_transfer_ticks(block));
     let copy = cow.marks.archive_copy.unwrap() - cow.marks.a_consistent.unwrap();
