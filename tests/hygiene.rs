@@ -139,14 +139,15 @@ fn a_walk_merge_refuses_a_users_directory_and_replaces_its_own() {
 }
 
 /// Each limit that cuts a run names its dotted key, the file and the line to change,
-/// and exits 3 (nothing claimed); in a sweep the key is under `scenario.`.
+/// and exits 3 (nothing claimed); in a sweep the key is under `scenario.`. (Fig 3's
+/// six transactions past `attempts_max = 2`, or its request at tick 350 past
+/// `time_ticks_max = 100`, are refused before the run: `tests/run_bounds.rs`.)
 #[test]
 fn a_limit_reached_names_its_key_and_line() {
     let tmp = tempfile::tempdir().unwrap();
     for (key, value, words) in [
         ("events_max", "10", "more than 10 events"),
-        ("time_ticks_max", "100", "virtual time past 100 ticks"),
-        ("attempts_max", "2", "more than 2 transaction attempts"),
+        ("time_ticks_max", "1000", "virtual time past 1000 ticks"),
     ] {
         let f = write(
             tmp.path(),
@@ -165,6 +166,28 @@ fn a_limit_reached_names_its_key_and_line() {
             ],
         );
     }
+    // Attempts past the limit though the transactions are not: deadlock victims
+    // retried under incremental locks on a hot spot.
+    let f = write(
+        tmp.path(),
+        "retries.toml",
+        "policies = [\"cow\"]\n[workload]\nkind = \"generated\"\nrecords = 64\n\
+         transactions = 200\nlength_min = 4\nlength_max = 8\nwrite_fraction = 0.8\n\
+         arrivals = { mode = \"open\", interarrival_ticks_mean = 50 }\n\
+         hot_spot = { shape = \"zipf\", exponent = 1.2 }\n\
+         [locking]\ndiscipline = \"incremental\"\ngranularity = \"record\"\n\
+         [limits]\nattempts_max = 400\n",
+    );
+    let o = owm(&["run", &f, "--out", &s(&tmp.path().join("o"))]);
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            "retries.toml:15: key `limits.attempts_max`",
+            "more than 400 transaction attempts",
+            "raise `limits.attempts_max`",
+        ],
+    );
     let f = write(
         tmp.path(),
         "sweep.toml",

@@ -118,6 +118,58 @@ fn dense_copies(s: &Scenario, layout: &Layout, policies: &[Policy]) -> Result<()
     ))
 }
 
+/// The run limits a scenario's own numbers pass before it runs, refused up front
+/// instead of after the run has worked up to them (exit 3): every transaction is an
+/// attempt and its arrival an event, so more transactions than `limits.attempts_max`
+/// or `limits.events_max` (refused at the key that sets the transactions,
+/// `workload.transactions` or a trace's `workload.path`; fig3's six at the limit), and
+/// a backup request (of a policy of `policies` that backs up) past
+/// `limits.time_ticks_max` (refused at that key) are certain to stop the run.
+fn limits_reached(s: &Scenario, policies: &[Policy]) -> Result<(), SimError> {
+    let (transactions, _) = s.workload.size();
+    let l = &s.limits;
+    for (limit, bound, what) in [
+        ("limits.attempts_max", l.attempts_max, "attempts"),
+        (
+            "limits.events_max",
+            l.events_max,
+            "events (one arrival each)",
+        ),
+    ] {
+        if transactions <= bound {
+            continue;
+        }
+        let key = match s.workload {
+            W::Fig3(_) => limit,
+            _ => transactions_key(&s.workload),
+        };
+        return Err(bad(
+            key,
+            format!(
+                "{transactions} transactions make at least {transactions} {what}, more than \
+                 {limit} = {bound}: the run would stop at that limit (exit 3); raise \
+                 `{limit}` or give fewer transactions"
+            ),
+        ));
+    }
+    if !policies.iter().any(|p| p.backs_up()) {
+        return Ok(());
+    }
+    let requests = s.backup.request_times(s.workload.default_request_ticks());
+    if let Some(&last) = requests.iter().max().filter(|&&t| t > l.time_ticks_max) {
+        return Err(bad(
+            "limits.time_ticks_max",
+            format!(
+                "the backup request at tick {last} is past limits.time_ticks_max = {}: the \
+                 run would stop at that limit (exit 3); raise `limits.time_ticks_max` or \
+                 request the backup earlier",
+                l.time_ticks_max
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn at_least(key: &str, x: u64, min: u64) -> Result<(), SimError> {
     if x >= min {
         Ok(())
@@ -186,6 +238,7 @@ pub(crate) fn scenario(s: &Scenario, policies: &[Policy]) -> Result<Layout, SimE
     tick_fields(s)?;
     transfer_rate(s)?;
     crate::schedule::validate(&s.backup)?;
+    limits_reached(s, policies)?;
     // The key that sets the workload's records: a trace's come from its file.
     let records_key = match s.workload {
         W::Bank(_) => "workload.accounts",
@@ -800,6 +853,14 @@ fn transfer_rate(s: &Scenario) -> Result<(), SimError> {
     Ok(())
 }
 
+/// The key that sets a workload's transactions: a trace's come from its file.
+fn transactions_key(w: &W) -> &'static str {
+    match w {
+        W::Trace(_) => "workload.path",
+        _ => "workload.transactions",
+    }
+}
+
 /// The keys whose values drive a check on `key`, most direct first: when a file leaves
 /// `key` at its default, its refusal belongs at the first of these the file sets (a
 /// large `workload.records` with no `[limits]` is refused at `workload.records`,
@@ -811,6 +872,7 @@ pub(crate) fn drivers(s: &Scenario, key: &str) -> Vec<&'static str> {
         W::Trace(_) => "workload.path",
         _ => "workload.records",
     };
+    let transactions = transactions_key(&s.workload);
     let mut out = match key {
         "limits.volume_bytes_max" => vec![
             records,
@@ -836,6 +898,20 @@ pub(crate) fn drivers(s: &Scenario, key: &str) -> Vec<&'static str> {
             "keep_history",
             "keep_timeline",
             "device.integrity",
+        ],
+        "limits.output_bytes_max" => vec![
+            transactions,
+            "keep_timeline",
+            "backup.cycles",
+            "backup.schedule_at_ticks",
+        ],
+        "workload.transactions" => vec!["limits.attempts_max", "limits.events_max"],
+        "limits.time_ticks_max" => vec![
+            "backup.request_at_ticks",
+            "backup.schedule_at_ticks",
+            "backup.period_ticks",
+            "backup.cycles",
+            transactions,
         ],
         "geometry.records_per_block" => vec!["geometry.block_size_bytes"],
         "device.transfer_bytes_per_s" => vec!["geometry.block_size_bytes"],
