@@ -69,13 +69,18 @@ impl FileError {
     }
 
     /// An error about the value of `key` (a dotted path), located in `src` when the
-    /// file sets it (else the default is at fault, and the message says so).
+    /// file sets it, or at the `key` line of the sweep's `[[axis]]` that sets it
+    /// (`scenario.K` swept by an axis of `K`, of a table holding it or of a key inside
+    /// it: [`axis_setting`]); else the default is at fault, and the message says so.
     pub fn key(path: &Path, src: &str, key: &str, message: impl Into<String>) -> Self {
         let keys = Keys::of(src);
-        let line = keys.line(key);
+        let mut line = keys.line(key);
         let mut message = message.into();
         if line.is_none() {
-            message.push_str(" (the default; set it in the file)");
+            match axis_setting(src, key) {
+                Some(n) => line = keys.line(&format!("axis.{n}.key")),
+                None => message.push_str(" (the default; set it in the file)"),
+            }
         }
         FileError {
             path: path.to_path_buf(),
@@ -86,14 +91,75 @@ impl FileError {
         }
     }
 
-    /// A deserialisation error of `src`, in the file's terms ([`toml_words`]).
+    /// A deserialisation error of `src`, in the file's terms ([`toml_words`]; an
+    /// unknown key with the closest known one first: [`unknown_field_words`]).
     pub fn toml(path: &Path, src: &str, e: &toml::de::Error) -> Self {
         let msg = toml_words(e.message().trim());
+        let msg = unknown_field_words(&msg, &[]).unwrap_or(msg);
         match e.span() {
             Some(span) => FileError::at(path, src, span.start, msg),
             None => FileError::whole(path, msg),
         }
     }
+}
+
+/// serde's "unknown field `x`, expected one of `a`, `b`, …" with the keys `extra`
+/// added to the list (a run file's `policies` and `seed`, read beside the scenario's
+/// fields) and the known key closest to `x` first (by Jaro-Winkler similarity), named
+/// as the likely one when it is close (`unknown field `polices` (did you mean
+/// `policies`?), expected one of `policies`, …`). `None` when `message` is no such
+/// complaint.
+pub fn unknown_field_words(message: &str, extra: &[&str]) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (unknown, rest) = rest.split_once('`')?;
+    let listed = rest
+        .split_once("expected one of ")
+        .or_else(|| rest.split_once("expected "))
+        .map_or("", |(_, l)| l);
+    let mut names: Vec<&str> = listed
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|n| !n.is_empty())
+        .collect();
+    for e in extra.iter().rev() {
+        if !names.contains(e) {
+            names.insert(0, e);
+        }
+    }
+    let similarity = |n: &&str| strsim::jaro_winkler(unknown, n);
+    let (best, score) = names.iter().map(|n| (*n, similarity(n))).fold(
+        None,
+        |b: Option<(&str, f64)>, (n, x)| match b {
+            Some((_, y)) if y >= x => b,
+            _ => Some((n, x)),
+        },
+    )?;
+    names.retain(|n| *n != best);
+    names.insert(0, best);
+    let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    let guess = if score >= 0.8 {
+        format!(" (did you mean `{best}`?)")
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "unknown field `{unknown}`{guess}, expected one of {}",
+        list.join(", ")
+    ))
+}
+
+/// The index of the first `[[axis]]` of the sweep file `src` whose `key` sets the
+/// dotted `key` (below `scenario.`): the key itself, a table holding it, or a key
+/// inside it. `None` for a run file, or a key no axis sets.
+pub fn axis_setting(src: &str, key: &str) -> Option<usize> {
+    let key = key.strip_prefix("scenario.")?;
+    let raw: toml::Table = toml::from_str(src).ok()?;
+    raw.get("axis")?.as_array()?.iter().position(|a| {
+        a.get("key").and_then(|k| k.as_str()).is_some_and(|a| {
+            a == key || key.starts_with(&format!("{a}.")) || a.starts_with(&format!("{key}."))
+        })
+    })
 }
 
 /// Reads a file to a string; a missing or unreadable file is a `FileError`.
@@ -445,6 +511,9 @@ mod tests {
                 "limits.volume_bytes_max",
                 "limits.archive_blocks_max",
                 "limits.memory_bytes_max",
+                "limits.output_bytes_max",
+                "limits.time_ticks_max",
+                "workload.transactions",
                 "geometry.records_per_block",
                 "faults.lost_write_probability",
                 "workload.updates_min",

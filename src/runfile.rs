@@ -11,7 +11,10 @@ use std::path::Path;
 use serde::Deserialize;
 use sim::{Policy, Scenario};
 
-use crate::config::{check_scenario, load_trace, read, refuse_inert, scenario_error, FileError};
+use crate::config::{
+    check_scenario, load_trace, read, refusal_at, refuse_inert, scenario_error,
+    unknown_field_words, FileError,
+};
 
 /// The policies a file names when it names none: every backup policy, baselines first
 /// (`none`, no backup, is named explicitly).
@@ -52,6 +55,9 @@ struct CliKeys {
     name: Option<toml::Value>,
 }
 
+/// The top-level keys of a run file that are not the scenario's.
+pub const RUN_ONLY: [&str; 2] = ["policies", "seed"];
+
 /// The top-level keys of a sweep file that a run file does not have: an error about
 /// one of them in a run file says the file may be a sweep.
 pub const SWEEP_ONLY: [&str; 7] = [
@@ -80,7 +86,35 @@ fn blank(src: &mut [u8], span: Range<usize>) {
     }
 }
 
-/// Loads a run file.
+/// The words of a run refused by `limits.output_bytes_max` (`bound_bytes`): the
+/// estimate of what `policies` would write, by part, and the ways out.
+fn output_too_large(
+    output: &reports::output::OutputEstimate,
+    bound_bytes: u64,
+    policies: &[Policy],
+) -> String {
+    let named: Vec<String> = policies.iter().map(|p| format!("`{p}`")).collect();
+    let h = sim::footprint::human_bytes;
+    format!(
+        "the run would write about {} into its output directory under {} {} ({}), more \
+         than limits.output_bytes_max = {}; raise that key, or set keep_timeline = false \
+         (trace.csv then holds the backup milestones alone, and no extra_space.csv is \
+         written), or give fewer transactions",
+        h(output.total_bytes()),
+        if named.len() == 1 {
+            "policy"
+        } else {
+            "policies"
+        },
+        named.join(", "),
+        output.describe(),
+        h(bound_bytes)
+    )
+}
+
+/// Loads a run file: the scenario checked for the run of its policies
+/// (`config::check_scenario`), its keys without effect refused, and the bytes the run
+/// would write bounded by `limits.output_bytes_max` (`reports::output`).
 pub fn load_run_file(path: &Path) -> Result<RunFile, FileError> {
     let src = read(path)?;
     let keys: CliKeys = toml::from_str(&src).map_err(|e| FileError::toml(path, &src, &e))?;
@@ -97,6 +131,11 @@ pub fn load_run_file(path: &Path) -> Result<RunFile, FileError> {
     let rest = String::from_utf8(rest).map_err(|_| FileError::whole(path, "not UTF-8"))?;
     let mut scenario: Scenario = toml::from_str(&rest).map_err(|e| {
         let mut err = scenario_error::<Scenario>(path, &src, &rest, "", &e);
+        let top_level = err.key.as_deref().is_some_and(|k| !k.contains('.'));
+        if let Some(words) = unknown_field_words(&err.message, &RUN_ONLY).filter(|_| top_level) {
+            // The run file's own keys are keys too.
+            err.message = words;
+        }
         if let Some(k) = err.key.as_deref().filter(|k| SWEEP_ONLY.contains(k)) {
             err.message.push_str(&format!(
                 " (`{k}` is a key of a sweep file: is this one? run it with `owm sweep {}`)",
@@ -124,6 +163,19 @@ pub fn load_run_file(path: &Path) -> Result<RunFile, FileError> {
     };
     check_scenario(path, &src, "", &scenario, &policies, &[])?;
     refuse_inert(path, &src, "", &scenario.inert_keys(&policies), &[])?;
+    let output = reports::output::estimate(&scenario, &policies);
+    if output.total_bytes() > scenario.limits.output_bytes_max {
+        let message = output_too_large(&output, scenario.limits.output_bytes_max, &policies);
+        return Err(refusal_at(
+            path,
+            &src,
+            "",
+            &scenario,
+            "limits.output_bytes_max",
+            message,
+            &[],
+        ));
+    }
     Ok(RunFile {
         policies,
         seed: keys.seed.map(|s| s.into_inner()),

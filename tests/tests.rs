@@ -26,6 +26,7 @@ mod overflow;
 mod plots;
 mod profiles;
 mod run;
+mod run_bounds;
 mod serve;
 mod sweep;
 mod sweep_stats;

@@ -14,6 +14,7 @@ pub mod figure;
 pub mod fonts;
 pub mod lines;
 pub mod names;
+pub mod output;
 pub mod space;
 pub mod tables;
 pub mod timing;

@@ -350,6 +350,12 @@ pub struct Limits {
     /// a large volume would spend hours copying zeros; a run above the bound is
     /// refused before it starts, naming this key and what to change.
     pub archive_blocks_max: u64,
+    /// Bytes `owm run` may write into its output directory at most, as estimated
+    /// before it starts (`trace.csv`, `extra_space.csv`, the pictures:
+    /// `reports::output`; default 1 GiB). A run estimated above it is refused before
+    /// anything is written. The simulator itself writes nothing and does not read it;
+    /// `owm sweep` writes no trace and refuses it as without effect.
+    pub output_bytes_max: u64,
 }
 
 impl Default for Limits {
@@ -361,6 +367,7 @@ impl Default for Limits {
             volume_bytes_max: 1 << 30,
             memory_bytes_max: 4 << 30,
             archive_blocks_max: 1 << 24,
+            output_bytes_max: 1 << 30,
         }
     }
 }

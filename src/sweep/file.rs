@@ -269,7 +269,14 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
         });
         built.push((values, s));
     }
-    config::refuse_inert(path, src, "scenario.", &inert.unwrap_or_default(), &axes)?;
+    let mut inert = inert.unwrap_or_default();
+    inert.push(sim::Inert {
+        key: "limits.output_bytes_max",
+        why: "has no effect in a sweep: `owm sweep` writes no trace.csv and no \
+              extra_space.csv (its tables hold a row per grid point); `owm run` reads it"
+            .to_string(),
+    });
+    config::refuse_inert(path, src, "scenario.", &inert, &axes)?;
     let title = spec.title.clone().unwrap_or_else(|| {
         path.file_stem()
             .map(|s| s.to_string_lossy().into_owned())

@@ -1,0 +1,433 @@
+//! Runs whose own numbers doom them are refused before they start (exit 2, file, line
+//! and key, nothing written): output past `limits.output_bytes_max` (the estimate
+//! checked against the bytes real runs write), transactions past `limits.attempts_max`
+//! or `limits.events_max`, a backup request past `limits.time_ticks_max`. A value an
+//! `[[axis]]` sets is reported at that axis, never as a default; an unknown run-file key
+//! is answered with every key a run file takes, the closest first.
+
+use std::path::Path;
+
+use crate::util::*;
+
+/// Asserts `o` is a refusal (exit 2) of a file at `line`, naming `key` and `words`, and
+/// that no output directory `out` was made.
+fn refused(o: &std::process::Output, f: &str, line: usize, key: &str, words: &[&str], out: &Path) {
+    assert_eq!(code(o), 2, "{}", stderr(o));
+    let at = format!("{f}:{line}: key `{key}`");
+    let mut all = vec![at.as_str()];
+    all.extend_from_slice(words);
+    fails_with(o, &all);
+    assert!(!out.exists(), "nothing written: {}", out.display());
+}
+
+/// `human_bytes`'s words (`1.50 MiB`, `12 B`) as bytes.
+fn parse_human(text: &str) -> f64 {
+    let (x, unit) = text.trim().split_once(' ').unwrap();
+    let k = ["B", "KiB", "MiB", "GiB", "TiB"]
+        .iter()
+        .position(|u| *u == unit)
+        .unwrap_or_else(|| panic!("unit of {text:?}"));
+    x.parse::<f64>().unwrap() * 1024f64.powi(k as i32)
+}
+
+/// The parts of the output estimate a refusal gives: (trace.csv, extra_space.csv,
+/// pictures and summary.csv), in bytes.
+fn estimate_in(err: &str) -> (f64, f64, f64) {
+    let from = err.find("(trace.csv ").expect("an estimate");
+    let words = &err[from..from + err[from..].find(')').unwrap() + 1];
+    let part = |name: &str| {
+        words
+            .split(&format!("{name} "))
+            .nth(1)
+            .map(|rest| {
+                let end = rest.find([',', ')']).unwrap();
+                parse_human(&rest[..end])
+            })
+            .unwrap_or(0.0)
+    };
+    (
+        part("(trace.csv"),
+        part("extra_space.csv"),
+        part("pictures and summary.csv"),
+    )
+}
+
+/// A generated load of `transactions` under cow, its `[limits]` table last.
+fn generated(transactions: u64, limits: &str) -> String {
+    format!(
+        "policies = [\"cow\"]\n\
+         [workload]\nkind = \"generated\"\nrecords = 4096\ntransactions = {transactions}\n\
+         arrivals = {{ mode = \"open\", interarrival_ticks_mean = 200 }}\n\
+         [limits]\n{limits}"
+    )
+}
+
+#[test]
+fn a_run_past_the_output_bound_is_refused_before_anything_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    // 2 MiB: the pictures of one policy and its extra space plots (1 MiB each), and a
+    // trace of 20,000 transactions (about 3 MB) do not fit.
+    let text = generated(20_000, "output_bytes_max = 2097152\n");
+    let f = write(tmp.path(), "big.toml", &text);
+    let o = owm(&["run", &f, "--out", &s(&out)]);
+    refused(
+        &o,
+        &f,
+        8,
+        "limits.output_bytes_max",
+        &[
+            "the run would write about",
+            "under policy `cow` (trace.csv ",
+            "more than limits.output_bytes_max = 2.00 MiB",
+            "raise that key",
+            "keep_timeline = false",
+            "fewer transactions",
+        ],
+        &out,
+    );
+    let (trace, space, _) = estimate_in(&stderr(&o));
+    assert!(trace > 2e6 && space > 0.0, "{}", stderr(&o));
+    // The way out it names: without the timeline the same run fits and runs.
+    let f = write(
+        tmp.path(),
+        "off.toml",
+        &format!("keep_timeline = false\n{text}"),
+    );
+    ok(&owm(&["run", &f, "--out", &s(&out)]));
+    let written: u64 = names(&out)
+        .iter()
+        .map(|n| std::fs::metadata(out.join(n)).unwrap().len())
+        .sum();
+    assert!(written <= 2 << 20, "{written}");
+    assert!(!out.join("extra_space.csv").exists());
+}
+
+/// At its default (1 GiB) the bound is named at the key that drives it: 10^7
+/// transactions with the timeline would write about 1.5 GiB.
+#[test]
+fn the_default_output_bound_is_refused_at_the_transactions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let text = "policies = [\"cow\"]\nkeep_history = false\n\
+                [workload]\nkind = \"generated\"\nrecords = 268435456\ntransactions = 10000000\n\
+                [geometry]\nblock_size_bytes = 4096\nrecords_per_block = 1\n\
+                [limits]\nvolume_bytes_max = 1099511627776\nmemory_bytes_max = 137438953472\n\
+                [archive]\nsparse = true\n";
+    let f = write(tmp.path(), "tib.toml", text);
+    let o = owm(&["run", &f, "--out", &s(&out)]);
+    refused(
+        &o,
+        &f,
+        6,
+        "workload.transactions",
+        &[
+            "`limits.output_bytes_max` (at its default, not set in the file)",
+            "more than limits.output_bytes_max = 1.00 GiB",
+        ],
+        &out,
+    );
+    let (trace, _, _) = estimate_in(&stderr(&o));
+    assert!(trace > 1.2 * f64::from(1 << 30), "{}", stderr(&o));
+}
+
+/// The estimate of the bytes that grow with the run (`trace.csv` and `extra_space.csv`)
+/// is at least what the run writes and at most three times it, over loads of every
+/// kind at small sizes; the whole estimate is at least the whole output.
+#[test]
+fn the_output_estimate_bounds_what_runs_write_within_three_times() {
+    let loads = [
+        (
+            "generated",
+            "policies = [\"cow\", \"quiesce\"]\n[workload]\nkind = \"generated\"\n\
+             records = 8192\ntransactions = 3000\nlength_min = 1\nlength_max = 6\n\
+             arrivals = { mode = \"open\", interarrival_ticks_mean = 100 }\n",
+        ),
+        (
+            "closed-zipf",
+            "policies = [\"logging\", \"mirroring\"]\n[workload]\nkind = \"generated\"\n\
+             records = 256\ntransactions = 2000\nlength_min = 2\nlength_max = 6\n\
+             arrivals = { mode = \"closed\", clients = 16, think_ticks_mean = 50 }\n\
+             hot_spot = { shape = \"zipf\", exponent = 1.0 }\n",
+        ),
+        (
+            "bank",
+            "policies = [\"crash-consistent\", \"cow\", \"none\"]\n[workload]\nkind = \"bank\"\n\
+             accounts = 512\ntransactions = 2000\n",
+        ),
+        (
+            "fig4-5",
+            "policies = [\"quiesce\", \"cow\"]\n[workload]\nkind = \"fig4-5\"\ntransactions = 400\n",
+        ),
+        ("fig3", "policies = [\"quiesce\", \"mirroring\", \"cow\"]\n"),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, text) in loads {
+        let f = write(
+            tmp.path(),
+            &format!("{name}-est.toml"),
+            &format!("{text}[limits]\noutput_bytes_max = 1\n"),
+        );
+        let o = owm(&["run", &f, "--out", &s(&tmp.path().join("none"))]);
+        assert_eq!(code(&o), 2, "{name}: {}", stderr(&o));
+        let (trace, space, rest) = estimate_in(&stderr(&o));
+        let f = write(tmp.path(), &format!("{name}.toml"), text);
+        let out = tmp.path().join(name);
+        let o = owm(&["run", &f, "--out", &s(&out)]);
+        assert!([0, 1].contains(&code(&o)), "{name}: {}", stderr(&o));
+        let size = |n: &str| std::fs::metadata(out.join(n)).map_or(0, |m| m.len()) as f64;
+        let total: f64 = names(&out).iter().map(|n| size(n)).sum();
+        let grows = size("trace.csv") + size("extra_space.csv");
+        let estimate = trace + space;
+        eprintln!(
+            "{name}: estimate {estimate:.0} B of trace and extra space, written {grows:.0} B \
+             ({:.2}x); all {:.0} B estimated, {total:.0} B written",
+            estimate / grows,
+            estimate + rest
+        );
+        assert!(estimate >= grows, "{name}: {estimate} < {grows}");
+        assert!(estimate <= 3.0 * grows, "{name}: {estimate} > 3 x {grows}");
+        assert!(size("trace.csv") <= trace, "{name}");
+        assert!(
+            estimate + rest >= total,
+            "{name}: {} < {total}",
+            estimate + rest
+        );
+    }
+}
+
+/// Every shipped run file (`scenarios/*.toml` but the sweeps, `scenarios/bench/*.toml`)
+/// is estimated far under the default bound (1 GiB): under 64 MiB.
+#[test]
+fn every_shipped_run_file_is_estimated_far_under_the_default_bound() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut files: Vec<String> = shipped_files()
+        .into_iter()
+        .filter(|n| !n.starts_with("sweep-"))
+        .collect();
+    for e in std::fs::read_dir(repo().join("scenarios/bench")).unwrap() {
+        files.push(format!(
+            "bench/{}",
+            e.unwrap().file_name().to_string_lossy()
+        ));
+    }
+    assert!(files.len() >= 12, "{files:?}");
+    for name in files {
+        let path = repo().join("scenarios").join(&name);
+        let dir = path.parent().unwrap();
+        // The copy names its trace by an absolute path and asks for a bound of 1 byte,
+        // so that the refusal gives the estimate.
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("path = \"../", &format!("path = \"{}/../", dir.display()));
+        let text = if text.contains("\n[limits]\n") {
+            text.replace("\n[limits]\n", "\n[limits]\noutput_bytes_max = 1\n")
+        } else {
+            format!("{text}\n[limits]\noutput_bytes_max = 1\n")
+        };
+        let f = write(tmp.path(), "copy.toml", &text);
+        let o = owm(&["run", &f, "--out", &s(&tmp.path().join("o"))]);
+        assert_eq!(code(&o), 2, "{name}: {}", stderr(&o));
+        let (trace, space, rest) = estimate_in(&stderr(&o));
+        assert!(rest > 0.0, "{name}: {}", stderr(&o));
+        let total = trace + space + rest;
+        assert!(total < f64::from(64 << 20), "{name}: {total}");
+    }
+}
+
+/// A sweep writes no trace: the key is refused as without effect there.
+#[test]
+fn a_sweep_refuses_the_output_bound_as_without_effect() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let f = write(
+        tmp.path(),
+        "sw.toml",
+        "policies = [\"cow\"]\nseeds = [1]\n[[axis]]\nkey = \"workload.transactions\"\nvalues = [10, 20]\n\
+         [scenario.workload]\nkind = \"generated\"\n[scenario.limits]\noutput_bytes_max = 5\n",
+    );
+    let o = owm(&["sweep", &f, "--out", &s(&out)]);
+    refused(
+        &o,
+        &f,
+        9,
+        "scenario.limits.output_bytes_max",
+        &["has no effect in a sweep", "writes no trace.csv"],
+        &out,
+    );
+}
+
+/// More transactions than attempts (or events) the limits allow cannot end but at the
+/// limit: refused at the transactions, naming the limit, instead of running into it.
+#[test]
+fn transactions_past_the_attempts_or_events_limit_are_refused_before_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let f = write(
+        tmp.path(),
+        "a.toml",
+        "policies = [\"cow\"]\nkeep_history = false\nkeep_timeline = false\n\
+         [workload]\nkind = \"generated\"\ntransactions = 20000001\n\
+         [limits]\nmemory_bytes_max = 137438953472\n",
+    );
+    let o = owm(&["run", &f, "--out", &s(&out)]);
+    refused(
+        &o,
+        &f,
+        6,
+        "workload.transactions",
+        &[
+            "20000001 transactions make at least 20000001 attempts",
+            "more than limits.attempts_max = 20000000",
+            "raise `limits.attempts_max` or give fewer transactions",
+        ],
+        &out,
+    );
+    let f = write(
+        tmp.path(),
+        "e.toml",
+        "policies = [\"none\"]\n[workload]\nkind = \"bank\"\ntransactions = 1000\n\
+         [limits]\nevents_max = 999\n",
+    );
+    let o = owm(&["run", &f, "--out", &s(&out)]);
+    refused(
+        &o,
+        &f,
+        4,
+        "workload.transactions",
+        &["more than limits.events_max = 999"],
+        &out,
+    );
+    // The transactions at their default (fig4-5's 40): refused at the limit's line.
+    let f = write(
+        tmp.path(),
+        "d.toml",
+        "[workload]\nkind = \"fig4-5\"\n[limits]\nattempts_max = 3\n",
+    );
+    let o = owm(&["run", &f, "--out", &s(&out)]);
+    refused(
+        &o,
+        &f,
+        4,
+        "limits.attempts_max",
+        &[
+            "`workload.transactions` (at its default, not set in the file)",
+            "more than limits.attempts_max = 3",
+        ],
+        &out,
+    );
+}
+
+/// A backup requested after the virtual time a run may reach stops every backup
+/// policy's run there: refused at `limits.time_ticks_max`.
+#[test]
+fn a_backup_requested_past_the_time_limit_is_refused_before_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let body = "[workload]\nkind = \"fig3\"\n[backup]\nrequest_at_ticks = 5000\n\
+                [limits]\ntime_ticks_max = 4000\n";
+    let f = write(
+        tmp.path(),
+        "t.toml",
+        &format!("policies = [\"cow\"]\n{body}"),
+    );
+    let o = owm(&["run", &f, "--out", &s(&out)]);
+    refused(
+        &o,
+        &f,
+        7,
+        "limits.time_ticks_max",
+        &[
+            "the backup request at tick 5000 is past limits.time_ticks_max = 4000",
+            "request the backup earlier",
+        ],
+        &out,
+    );
+}
+
+/// A value an `[[axis]]` gives is the file's, not a default: its refusal is at the
+/// axis, with the value, and never says "(the default; set it in the file)", whether
+/// the scenario's check refuses it or a limit stops the run.
+#[test]
+fn a_value_from_an_axis_is_never_called_a_default() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let f = write(
+        tmp.path(),
+        "sw.toml",
+        "policies = [\"cow\"]\nseeds = [1]\n[scenario.workload]\nkind = \"generated\"\n\
+         transactions = 100\n[[axis]]\nkey = \"backup.data_area_fraction\"\nvalues = [0.5, 0.0]\n",
+    );
+    let o = owm(&["sweep", &f, "--out", &s(&out)]);
+    refused(
+        &o,
+        &f,
+        7,
+        "backup.data_area_fraction",
+        &["with value 0: 0.0 is out of range"],
+        &out,
+    );
+    assert!(!stderr(&o).contains("the default"), "{}", stderr(&o));
+    // A limit an axis sets, reached while running (exit 3): at the axis too.
+    let f = write(
+        tmp.path(),
+        "lim.toml",
+        "policies = [\"cow\"]\nseeds = [1]\n[scenario.workload]\nkind = \"generated\"\n\
+         transactions = 100\n[[axis]]\nkey = \"limits.events_max\"\nvalues = [150]\n",
+    );
+    let o = owm(&["sweep", &f, "--out", &s(&out)]);
+    // The point fails (exit 3); the sweep says why in its report.
+    let said = format!("{}{}", stdout(&o), stderr(&o));
+    assert_eq!(code(&o), 3, "{said}");
+    for n in [
+        &format!("{f}:7: key `scenario.limits.events_max`") as &str,
+        "raise `scenario.limits.events_max`",
+    ] {
+        assert!(said.contains(n), "lacks `{n}`:\n{said}");
+    }
+    assert!(!said.contains("the default"), "{said}");
+}
+
+/// A misspelt run-file key is answered with every key a run file takes, `policies`
+/// and `seed` among them, the closest first.
+#[test]
+fn a_misspelt_run_file_key_suggests_the_closest_of_all_run_file_keys() {
+    let (tmp, f, o) = run_file("polices = [\"cow\"]\n");
+    refused(
+        &o,
+        &f,
+        1,
+        "polices",
+        &["unknown field `polices` (did you mean `policies`?), expected one of `policies`, "],
+        &tmp.path().join("o"),
+    );
+    let err = stderr(&o);
+    for k in [
+        "`seed`",
+        "`name`",
+        "`workload`",
+        "`keep_timeline`",
+        "`limits`",
+    ] {
+        assert!(err.contains(k), "{k}: {err}");
+    }
+    let (_tmp, f, o) = run_file("sed = 3\n");
+    fails_with(
+        &o,
+        &[
+            &format!("{f}:1: key `sed`"),
+            "(did you mean `seed`?), expected one of `seed`, ",
+            "`policies`",
+        ],
+    );
+    // Below the top level: the table's own keys, the closest first.
+    let (_tmp, f, o) = run_file("[limits]\nevent_max = 3\n");
+    fails_with(
+        &o,
+        &[
+            &format!("{f}:2: key `limits.event_max`"),
+            "(did you mean `events_max`?), expected one of `events_max`, ",
+        ],
+    );
+    assert!(!stderr(&o).contains("`policies`"), "{}", stderr(&o));
+}
