@@ -349,11 +349,12 @@ fn a_run_too_large_for_memory_is_refused_before_it_starts_with_the_estimate() {
     // A 1 TiB volume (2^28 blocks of 4 KiB), 10^8 transactions with the history on:
     // what the judge and the stores hold for the blocks written is tens of GiB (only
     // the blocks written are held, so the volume's size alone no longer refuses a run;
-    // 10^7 is estimated under the default 4 GiB and runs).
+    // 10^7 is estimated under the default 4 GiB and runs). `attempts_max` is raised
+    // past the transactions, else they are refused at it first (`tests/run_bounds.rs`).
     let text = "policies = [\"cow\"]\n\
                 [workload]\nkind = \"generated\"\nrecords = 268435456\ntransactions = 100000000\n\
                 [geometry]\nblock_size_bytes = 4096\nrecords_per_block = 1\n\
-                [limits]\nvolume_bytes_max = 2199023255552\n";
+                [limits]\nvolume_bytes_max = 2199023255552\nattempts_max = 100000000\n";
     let (t, f, o) = run_file(text);
     fails_with(
         &o,
@@ -377,7 +378,7 @@ fn a_run_too_large_for_memory_is_refused_before_it_starts_with_the_estimate() {
     fails_with(
         &o,
         &[
-            &format!("{f}:11: key `limits.memory_bytes_max`: the run would hold about"),
+            &format!("{f}:12: key `limits.memory_bytes_max`: the run would hold about"),
             "more than limits.memory_bytes_max = 976.56 KiB",
             "memory_bytes_max = 1000000",
         ],
