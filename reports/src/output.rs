@@ -120,7 +120,7 @@ fn timing(s: &Scenario) -> (f64, u64) {
         WorkloadConfig::Fig45(c) => (c.arrival_ticks_mean as f64, c.compute_ticks_max),
         // Fixed arrivals (fig3) or a trace's: the default request is mid-run.
         WorkloadConfig::Fig3(_) | WorkloadConfig::Trace(_) => (
-            (2 * s.workload.default_request_ticks()) as f64 / n.max(1) as f64,
+            (2 * s.workload.default_request_ticks(&s.device)) as f64 / n.max(1) as f64,
             0,
         ),
     }
@@ -132,7 +132,9 @@ fn span_ticks(s: &Scenario) -> u64 {
     let (n, _) = s.workload.size();
     let (gap, compute) = timing(s);
     let arrivals = (n as f64 * gap) as u64;
-    let requests = s.backup.request_times(s.workload.default_request_ticks());
+    let requests = s
+        .backup
+        .request_times(s.workload.default_request_ticks(&s.device));
     let last = requests.iter().copied().max().unwrap_or(0);
     arrivals.saturating_add(compute).max(last).max(10_000)
 }

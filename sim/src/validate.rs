@@ -155,7 +155,9 @@ fn limits_reached(s: &Scenario, policies: &[Policy]) -> Result<(), SimError> {
     if !policies.iter().any(|p| p.backs_up()) {
         return Ok(());
     }
-    let requests = s.backup.request_times(s.workload.default_request_ticks());
+    let requests = s
+        .backup
+        .request_times(s.workload.default_request_ticks(&s.device));
     if let Some(&last) = requests.iter().max().filter(|&&t| t > l.time_ticks_max) {
         return Err(bad(
             "limits.time_ticks_max",
