@@ -2,7 +2,7 @@
 //! policy and metric, the replications' n, mean, standard deviation and 95 %
 //! Student-t interval; with a `baseline` policy, every other policy's paired
 //! difference to it over the same seeds (mean, 95 % interval, whether the interval
-//! excludes 0), the ratio of the means, and the half-width the difference's interval
+//! excludes 0; empty where there is no interval), the ratio of the means, and the half-width the difference's interval
 //! would have without pairing (Welch), to show what pairing gains. Built from the rows of `sweep.csv` alone,
 //! so a merge of shards writes the same bytes.
 
@@ -127,7 +127,11 @@ pub fn rows(
                         row.push(cell(Some(d.difference.mean)));
                         row.push(cell(d.difference.interval().map(|i| i.0)));
                         row.push(cell(d.difference.interval().map(|i| i.1)));
-                        row.push(d.difference.excludes_zero().to_string());
+                        // No interval (no pair, or one): no claim either way.
+                        row.push(match d.difference.interval() {
+                            Some(_) => d.difference.excludes_zero().to_string(),
+                            None => String::new(),
+                        });
                         row.push(cell(d.ratio));
                         // What the interval would be without pairing (Welch).
                         row.push(cell(unpaired_half_width(

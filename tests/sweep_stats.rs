@@ -174,3 +174,61 @@ fn bad_seed_forms_and_baselines_are_refused() {
         &["bad.toml:3", "baseline", "not one of the sweep's policies"],
     );
 }
+
+/// `diff_excludes_0` claims nothing where no interval was computed: empty when the
+/// baseline has no value for the metric (`none`'s window metric: no difference, and
+/// no `--vs-none` plot for it, never an empty frame) and when one seed pairs (a
+/// difference but no interval); `true` or `false` wherever the interval exists.
+#[test]
+fn no_interval_makes_no_significance_claim_and_no_empty_difference_plot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = |seeds: &str| {
+        format!(
+            "policies = [\"none\", \"cow\"]\nseeds = {seeds}\nbaseline = \"none\"\n\
+             metrics = [\"window_response_ticks_p99\", \"response_mean_ticks\"]\n\
+             [[axis]]\nkey = \"workload.write_fraction\"\nvalues = [0.1, 0.9]\n\
+             [scenario.workload]\nkind = \"generated\"\ntransactions = 300\n"
+        )
+    };
+    for (name, seeds) in [("three", "\"1..=3\""), ("one", "[1]")] {
+        let f = write(tmp.path(), &format!("{name}.toml"), &text(seeds));
+        let out = tmp.path().join(name);
+        ok(&owm(&["sweep", &f, "--quiet", "--out", &s(&out)]));
+        let (h, rows) = stats(&out);
+        let (p, m) = (col(&h, "policy"), col(&h, "metric"));
+        let (d, lo, ex) = (
+            col(&h, "diff_mean"),
+            col(&h, "diff_ci95_low"),
+            col(&h, "diff_excludes_0"),
+        );
+        let cow: Vec<&Vec<String>> = rows.iter().filter(|r| r[p] == "cow").collect();
+        assert_eq!(cow.len(), 4, "{rows:?}");
+        for r in &cow {
+            // An empty interval, and only then, leaves the claim empty.
+            assert_eq!(r[ex].is_empty(), r[lo].is_empty(), "{name}: {r:?}");
+            if !r[ex].is_empty() {
+                assert!(r[ex] == "true" || r[ex] == "false", "{r:?}");
+            }
+            match r[m].as_str() {
+                "window_response_ticks_p99" => assert!(r[d].is_empty(), "{r:?}"),
+                _ => assert!(!r[d].is_empty(), "{r:?}"),
+            }
+        }
+        // With three seeds the response difference has its interval and its claim.
+        let response_claims = cow
+            .iter()
+            .filter(|r| r[m] == "response_mean_ticks" && !r[ex].is_empty())
+            .count();
+        assert_eq!(
+            response_claims,
+            if name == "three" { 2 } else { 0 },
+            "{name}"
+        );
+        let plots = names(&out);
+        assert!(!plots
+            .iter()
+            .any(|n| n.starts_with("window_response_ticks_p99--vs-")));
+        assert!(plots.contains(&"window_response_ticks_p99.svg".to_string()));
+        assert!(plots.contains(&"response_mean_ticks--vs-none.svg".to_string()));
+    }
+}

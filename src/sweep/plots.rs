@@ -120,6 +120,11 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                         intervals,
                     });
                 }
+                // A difference drawn from no pair at all (the baseline has no value for
+                // the metric): no plot, rather than an empty frame.
+                if against.is_some() && series.iter().all(|s| s.points.is_empty()) {
+                    continue;
+                }
                 let suffix: Vec<String> = others
                     .iter()
                     .zip(g)
