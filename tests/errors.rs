@@ -499,10 +499,11 @@ fn a_bad_value_on_a_later_axis_is_named_at_that_axis() {
     assert!(!stderr(&o).contains("data_area_fraction"), "{}", stderr(&o));
 }
 
-/// The memory estimate is for the run's policies: `none` keeps one image, no table
-/// and no image of VLUN A, so a run of it alone fits a bound (4 MiB) that the same run
-/// beside `cow` does not (10^4 transactions on 1 TiB of 4 KiB blocks: estimated about
-/// 3.75 MiB and 5.10 MiB). The refusal names the key's line (exit 2, nothing written).
+/// The memory estimate is for the run's policies: a run of `none` alone fits a bound
+/// (16 MiB) that the same run beside `cow` does not (10^4 transactions on 1 TiB of 4 KiB
+/// blocks: estimated 14.20 MiB and 19.11 MiB, the outputs' phase: the program and a
+/// timing diagram's panel per policy). The refusal names the key's line (exit 2,
+/// nothing written).
 #[test]
 fn the_memory_estimate_counts_only_what_the_runs_policies_build() {
     let text = |policies: &str| {
@@ -510,7 +511,7 @@ fn the_memory_estimate_counts_only_what_the_runs_policies_build() {
             "policies = [{policies}]\n\
              [workload]\nkind = \"generated\"\nrecords = 268435456\ntransactions = 10000\n\
              [geometry]\nblock_size_bytes = 4096\nrecords_per_block = 1\n\
-             [limits]\nvolume_bytes_max = 1099511627776\nmemory_bytes_max = 4194304\n\
+             [limits]\nvolume_bytes_max = 1099511627776\nmemory_bytes_max = 16777216\n\
              [archive]\nsparse = true\n"
         )
     };
@@ -524,8 +525,8 @@ fn the_memory_estimate_counts_only_what_the_runs_policies_build() {
         &[
             &format!("{f}:11: key `limits.memory_bytes_max`: the run would hold about"),
             "under policies `none`, `cow` (the largest of their estimates)",
-            "engine ",
-            "more than limits.memory_bytes_max = 4.00 MiB",
+            "writing the outputs: ",
+            "more than limits.memory_bytes_max = 16.00 MiB",
         ],
     );
     assert!(!t.path().join("o").exists(), "nothing written");

@@ -26,7 +26,7 @@ pub const DENSE_BLOCKS_MAX: u64 = 1 << 20;
 
 /// Bits of the block choosing a sparse table's part, at least (64 parts: a part's
 /// growth copies a 64th of the table).
-const PART_BITS_MIN: u32 = 6;
+pub(crate) const PART_BITS_MIN: u32 = 6;
 
 /// Slot per volume block with an entry (see the module doc).
 #[derive(Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

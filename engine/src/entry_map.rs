@@ -40,6 +40,21 @@ pub(crate) fn part_bits(volume_blocks: u64, bits_min: u32) -> u32 {
 /// Most bits of a part's key.
 const KEY_BITS: u32 = 32;
 
+/// Slots a part's map has once it holds `entries` (grown twice over from
+/// [`SLOTS_MIN`] whenever one more would pass 7/8 of its slots), and the slots it had
+/// before its last growth (held beside the new ones while they are filled).
+pub(crate) fn slots_for(entries: u64) -> (u64, u64) {
+    let (mut n, mut before) = (0u64, 0u64);
+    while entries.saturating_mul(8) > n * 7 {
+        before = n;
+        n = (n * 2).max(SLOTS_MIN as u64);
+    }
+    (n, before)
+}
+
+/// Bytes of a map's slot.
+pub(crate) const SLOT_BYTES: u64 = std::mem::size_of::<Slot>() as u64;
+
 /// A part's map (see the module doc).
 #[derive(Default, Clone)]
 pub(crate) struct EntryMap {
@@ -175,6 +190,18 @@ impl EntryMap {
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    /// [`slots_for`] replays the map's growth: a map given `n` keys has its slots.
+    #[test]
+    fn slots_for_is_the_slots_a_map_grows_to() {
+        let mut m = EntryMap::default();
+        for n in 1..5_000u32 {
+            m.insert(n.wrapping_mul(2_654_435_761), n);
+            let (slots, before) = slots_for(u64::from(n));
+            assert_eq!(m.slots.len() as u64, slots, "{n} keys");
+            assert!(before < slots && (before == 0 || before * 2 == slots));
+        }
+    }
 
     /// Inserts, overwrites and removals of keys that collide (one home among few
     /// slots) and spread, against a map: the same values, every probe run intact.

@@ -14,6 +14,25 @@ use crate::block_slots::BlockSlots;
 /// block; a larger volume's hold only the entries that exist.
 pub use crate::block_slots::DENSE_BLOCKS_MAX;
 
+/// Bytes one block → slot map of a volume of `volume_blocks` blocks holds with
+/// `entries` entries: the lookup table's slots, or the device's entry index (the same
+/// shape, `device/entry_index.rs`). Dense up to [`DENSE_BLOCKS_MAX`] blocks: 4 bytes per
+/// volume block, whatever the entries. Above, its parts (`entry_map.rs`, by the
+/// block's low bits) each grown twice over until it holds the fullest part's entries
+/// ([`crate::store::fullest_part`]) within 7/8 of its 8-byte slots, plus the slots a
+/// part had before its last growth: 9-18 bytes an entry at a load of 7/16 to 7/8,
+/// where the entries fall on the staircase of the growths.
+pub fn map_bytes(volume_blocks: u64, entries: u64) -> u64 {
+    if volume_blocks <= DENSE_BLOCKS_MAX {
+        return volume_blocks * 4;
+    }
+    let parts =
+        1u64 << crate::entry_map::part_bits(volume_blocks, crate::block_slots::PART_BITS_MIN);
+    let fullest = crate::store::fullest_part(entries.min(volume_blocks), parts);
+    let (slots, before) = crate::entry_map::slots_for(fullest);
+    (parts * slots + before) * crate::entry_map::SLOT_BYTES
+}
+
 /// Largest data area a table can address.
 pub const AREA_SLOTS_MAX: u64 = (u32::MAX - 1) as u64;
 

@@ -602,6 +602,25 @@ fn draw_legend<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, l: &Layout) ->
 mod tests {
     use super::*;
 
+    /// The memory estimate's bound on a panel's picture (`sim::footprint`) is this
+    /// module's tallest panel: every mark label row and every transaction row.
+    #[test]
+    fn the_memory_estimate_bounds_the_tallest_panel() {
+        let tallest = TITLE_H
+            + MARK_ROWS_MAX as i32 * MARK_ROW_H
+            + 8
+            + crate::figure::ROWS_MAX as i32 * ROW_H
+            + AXIS_H;
+        assert_eq!(
+            sim::footprint::PANEL_PIXELS_MAX,
+            u64::from(WIDTH) * tallest as u64
+        );
+        assert!(
+            sim::footprint::PICTURE_BYTES_PER_POLICY
+                >= 3 * u64::from(WIDTH) * (tallest + LEGEND_ROW_H) as u64
+        );
+    }
+
     fn sample() -> Diagram {
         Diagram {
             title: "Fig 3C".into(),

@@ -99,14 +99,16 @@ struct Entry {
 // SAFETY: integers; all zeros is the default entry (nothing held).
 unsafe impl Zeroable for Entry {}
 
-/// Bytes a block's entry costs with its table's spare room (a 20-byte slot at a load
-/// of 0.7 to 0.875).
-pub const BLOCK_BYTES_PER_BLOCK: u64 = 26;
+/// Bytes the per-block table holds with `blocks` blocks written, each its entry in a
+/// 20-byte slot ([`PartMap::bytes_for`]; in the shared form the entries are the
+/// replay's slots instead: [`crate::record_image::bytes_for`]).
+pub(crate) fn latest_bytes_for(blocks: u64) -> u64 {
+    PartMap::<Entry>::bytes_for(blocks)
+}
 
-/// Bytes a block's entry costs in the shared form (`BlocksSeen::sharing`), the
-/// record's replay included, with the table's spare room (a 16-byte slot at a load
-/// of 0.7 to 0.875), its side map aside.
-pub const SHARED_BYTES_PER_BLOCK: u64 = 21;
+/// Bytes of a content key of the older contents' map: a 64-bit key of (block,
+/// digest) and 4 bytes of flags.
+pub(crate) const OLDER_ENTRY_BYTES: u64 = std::mem::size_of::<([u32; 2], u32)>() as u64;
 
 /// The judge's per-block table (see the module doc).
 #[derive(Debug, Default)]

@@ -1,19 +1,48 @@
 //! What a run will hold in memory, estimated before it starts, so that a run too large
 //! for the machine is refused with the estimate instead of exhausting memory.
 //!
-//! The estimate is an upper-bound-minded sum of the parts that grow with the scenario
-//! (the parts of fixed size, under a few MiB, are left out):
+//! The estimate is the largest of what the run holds at the moments it holds the most
+//! (its **phases**), each the sum of the parts held at that moment; the parts that
+//! peak at different moments are not added as if they coexisted. Under several
+//! policies, run one after the other, the largest policy's. The phases of a backup
+//! cycle, for a load whose writes are spread evenly over its run (an open generated
+//! load: its arrivals are uniform in time), else as if every write came before the
+//! request and again during the copy:
+//!
+//! - **the declaration** of VLUN A consistent, just after the request: the stores and
+//!   the judge's tables as the writes before the request leave them, and VLUN A as
+//!   the run reads it for the judge: 32 bytes a block that differs from the initial
+//!   image ([`crate::image::IMAGE_BYTES_PER_BLOCK`], longer contents besides), packed
+//!   as it is taken apart;
+//! - **the retire** of VLUN A, when the archive copy has landed: the stores and the
+//!   judge's tables as the writes up to then leave them, the data area with the
+//!   blocks first written through VLUN B since the split (copy-on-write's preserved
+//!   blocks, write logging's logged ones: one slot each, however often rewritten) and
+//!   the sparse maps' entries for them, write logging's merge (the table listed and
+//!   copied), and VLUN A as declared, packed ([`crate::packed_image::bytes_for`]),
+//!   which the judge drops at the retire. The copy takes the target's time for the
+//!   bytes it sends ([`crate::archive::ArchiveConfig::send_ticks`] per extent: VLUN A's
+//!   written blocks under `sparse`, else the whole volume), as when the target is
+//!   slower than the device's reads; a device slower than the target lengthens it,
+//!   which the estimate does not foresee;
+//! - **the end** of the run: the stores and the judge's tables with every write;
+//! - **the outputs**, written after the runs: the timing diagrams' pictures
+//!   ([`PICTURE_BYTES_PER_POLICY`] per policy, stacked in `timing.png`) beside every
+//!   policy's result (its timeline rows, delays and cycles).
+//!
+//! The parts:
 //!
 //! - **images**: the simulated disk holds only the blocks written
-//!   ([`engine::SparseStore`]), each as its bytes up to the last non-zero byte: a block
-//!   of records costs its table slot ([`engine::SparseStore::held_block_bytes`] of
-//!   the records' extent: the last record's value and the non-zero bytes of the
-//!   largest stamp; 23 bytes for one record per block and fewer than 2^24
-//!   transactions), not its size. Blocks written: for a generated load, the expected
-//!   writes (transactions × mean length × write fraction), else every access of every
-//!   transaction, at most the volume; per image (the volume's, and a variant's data
-//!   area or mirror: a mirror holds every block written, so both images are counted
-//!   in full under any policy);
+//!   ([`engine::SparseStore`]), each as its bytes up to the last non-zero byte in a
+//!   16-byte slot of a table that grows a quarter at a time
+//!   ([`engine::SparseStore::bytes_for`]: the table's own growth rule replayed for the
+//!   blocks held, so the load the table has at that count, not the worst one).
+//!   Blocks held: for a uniform generated load, the distinct blocks its writes
+//!   (transactions × mean length × write fraction) reach, `V (1 − e^(−w/V))` of a volume
+//!   of `V` blocks; for any other load every write a new block, at most the volume.
+//!   Mirroring holds every block written on both images (quiesce and crash-consistent
+//!   run the baseline variant, a mirror by default); copy-on-write and write logging
+//!   hold them once, and the data area besides until the retire; `none` once;
 //! - **locks**: the application lock table: up to [`DENSE_LOCKS_MAX`] locks (record
 //!   or block), a holder of [`DENSE_LOCK_BYTES`] per lock and a queue
 //!   ([`LOCK_BYTES`]) per lock waited for; above, one entry ([`LOCK_BYTES`]) per lock
@@ -22,57 +51,41 @@
 //!   the run). A load whose lock queues grow without bound (a hot spot past the
 //!   device's rate) holds more;
 //! - **history** (`keep_history`): the run is judged as it goes ([`crate::judge`]);
-//!   no event is kept. The judge holds VLUN A declared consistent (the archive is
-//!   compared with it block by block as it is copied, not held: an archive that
-//!   differs, the rare case, is held besides), holding only the blocks of VLUN A that
-//!   differ from the initial image (the blocks written before the backup request: for an open
-//!   generated load, its share of the writes; else every block written), each a
-//!   32-byte entry with up to 22 bytes of content inside, longer contents besides
-//!   (the initial image itself is computed, not held: [`crate::image`]); so it is
-//!   held while the backup cycle's OLD transactions run, and packed after
-//!   ([`crate::packed_image`]: about 13 bytes a one-record block) until the next
-//!   cycle: counted at the larger size. The live volume at the end is judged block
-//!   by block as the stores' tables are walked in place, with no image of it and no
-//!   list of its blocks. It
-//!   holds the replay of every record written ([`crate::record_image`], about 23
-//!   bytes a record), the last writer and latest content of each block written
-//!   (about 26 bytes; where a block holds one record, about 21, in the same
-//!   16-byte slot as its record's replay, so the replay costs nothing more:
-//!   [`crate::blocks_seen`]),
-//!   and a 64-bit key of each content overwritten by another (no-torn-write and
-//!   A-isolated accept any content ever written, so these grow with the writes:
-//!   about 24 bytes each). A backup cycle's replay of its OLD transactions holds
-//!   only the records written from its split until they end, not counted. With
-//!   `[detach]` ([`crate::detach`]) B' as the copy writes it and, when the copy ends,
-//!   VLUN B then: two images holding the blocks VLUN B holds (every block written).
-//!   Without a history B' is not held at all (the device does not move onto B': the
-//!   copy is priced, not kept);
+//!   no event is kept. The judge holds, per block written, its last writer and latest
+//!   content ([`crate::blocks_seen`]) and the replay of every record written
+//!   ([`crate::record_image`]); where a block holds one record the two share one
+//!   16-byte slot. Both are tables in parts growing a quarter at a time, sized by
+//!   their growth rule ([`crate::part_map::PartMap::bytes_for`]). Besides: a key of
+//!   each content overwritten by another (every write past a block's first, in a hash
+//!   map: [`hash_map_bytes`]), VLUN A as declared (above; the initial image is
+//!   computed, not held: [`crate::image`]); with `[detach]` ([`crate::detach`]) B' as
+//!   the copy writes it and VLUN B then, two images holding every block written,
+//!   counted from the retire on. The live volume at the end is judged as the stores'
+//!   tables are walked in place, with no image of it;
 //! - **timeline** (`keep_timeline`): `owm run` streams the timeline
 //!   ([`crate::TimelineSink`]) and holds a bounded part: the timing diagram's bars
 //!   (every attempt up to [`DIAGRAM_ATTEMPTS_MAX`]) and `trace.csv`'s reorder buffer
-//!   (the attempts in flight, at most [`ATTEMPTS_IN_FLIGHT`]), a row each. A run
-//!   without a sink (the library's [`crate::run`]) holds a row per attempt besides;
+//!   (the attempts in flight, at most [`ATTEMPTS_IN_FLIGHT`]), a row each;
 //! - **samples**: the response and admission delays kept for exact percentiles
 //!   (at most 4 bytes each, [`crate::cost::Samples`]: 12 bytes per transaction; a
-//!   table of the distinct delays in place of a list when it is smaller);
-//! - **engine**: the device's lock-free entry index and its lookup table: 4 bytes per
-//!   volume block each up to [`engine::table::DENSE_BLOCKS_MAX`] blocks, above that
-//!   [`SPARSE_TABLE_BYTES_PER_ENTRY`] per entry (entries are made only after a split:
-//!   at most one per block written after the first backup request, estimated from
-//!   the request's share of an open generated load's arrivals), and
-//!   in integrity mode (`[device] integrity`) its checksums in memory (8 bytes per
-//!   data block of each image: the volume on both, or the volume and a data area as
-//!   large) plus the checksum areas written on the simulated disk (4 bytes per data
-//!   block, in whole blocks);
+//!   table of the distinct delays in place of a list when it is smaller, which the
+//!   estimate cannot foresee);
+//! - **engine**: the device's entry index and, under a variant with a data area, its
+//!   lookup table: 4 bytes per volume block each up to
+//!   [`engine::table::DENSE_BLOCKS_MAX`] blocks, above that maps in parts of the
+//!   entries made after a split, one per block of the data area
+//!   ([`engine::table::map_bytes`]); in integrity mode (`[device] integrity`) its
+//!   checksums in memory (8 bytes per data block of each image: the volume on both, or
+//!   the volume and a data area as large) plus the checksum areas written on the
+//!   simulated disk (4 bytes per data block, in whole blocks);
 //! - **cycles**: per backup cycle of the schedule ([`crate::schedule`]), its result
 //!   (held by the run, its copy in the result, and the tables' and `owm run`'s views
-//!   of it) and its window's accumulator: [`CYCLE_BYTES`] each. The timing diagrams
-//!   label at most a fixed number of rows of marks (`reports::timing::MARK_ROWS_MAX`),
-//!   so their pictures, held whole while drawn, no longer grow with the cycles.
-//!
+//!   of it) and its window's accumulator: [`CYCLE_BYTES`] each;
+//! - **program**: the program itself ([`PROGRAM_BYTES`], measured), in every phase,
+//!   and the timing diagrams' pictures in the outputs' phase;
 //! - **trace** (`kind = "trace"`): the trace file's text, its parsed I/Os and its
 //!   mapped transactions ([`trace_bytes`], from
-//!   [`crate::workload::trace::MappedTrace::held_bytes`]).
+//!   [`crate::workload::trace::MappedTrace::held_bytes`]), in every phase.
 //!
 //! Retries (aborts, deadlock victims) add attempts the estimate does not foresee; it
 //! counts each transaction once.
@@ -87,28 +100,13 @@ use crate::locks::{DENSE_LOCKS_MAX, LOCK_BYTES};
 use crate::policy::Policy;
 use crate::scenario::{Granularity, Scenario};
 use crate::workload::WorkloadConfig;
+use engine::Variant;
 
-/// Bytes of the engine's entry index per volume block (`engine/src/device/entry_index.rs`).
-const ENTRY_INDEX_BYTES_PER_BLOCK: u64 = 4;
-/// Bytes of the engine's lookup table per volume block (`engine/src/table.rs`: one
-/// slot number each).
-const TABLE_BYTES_PER_BLOCK: u64 = 4;
-/// Bytes per entry of a large volume's sparse entry index and lookup table (both
-/// `engine/src/entry_map.rs` maps in parts: 8-byte slots at a load down to 7/16, at
-/// most 18.3 bytes an entry each, 36.6 together), kept at the bound measured when the
-/// index was a hash map (26 bytes an entry) and the table an ordered map (21 bytes an
-/// entry; heaptrack on `scenarios/bench/tib.toml`, BENCHMARKS.md "A 1 TiB volume"):
-/// an overestimate by about a quarter.
-pub const SPARSE_TABLE_BYTES_PER_ENTRY: u64 = 48;
 /// Bytes of a record's value (`crate::history::write_record`); its stamp follows.
 const RECORD_VALUE_BYTES: u64 = 8;
 /// Attempts assumed in flight at once, for a sparse lock table's size: every
 /// transaction of a run that has fewer.
 pub const ATTEMPTS_IN_FLIGHT: u64 = 1 << 12;
-/// Sparse images of VLUN A's blocks the judge holds at once: VLUN A declared
-/// consistent (kept for the archive's comparison; the archive is compared with it as
-/// it is copied and held only when it differs: [`crate::streamed_image`]).
-const HISTORY_IMAGES: u64 = 1;
 /// Sparse images the judge is handed when a copy to B' ends (`[detach]`): B' as the
 /// copy wrote it and VLUN B at that instant (`crate::history::Event::BPrime`).
 const DETACH_IMAGES: u64 = 2;
@@ -123,27 +121,28 @@ const IMAGE_HEAP_OVERHEAD_BYTES: u64 = 16;
 /// Bytes of integrity mode's in-memory checksum per data block of an image
 /// (`engine/src/device/integrity.rs`: one atomic u64 each).
 const SUM_BYTES_IN_MEMORY: u64 = 8;
-/// Bytes the judge keeps per block written: its last writer and latest content in
-/// one entry ([`crate::blocks_seen`]).
-const JUDGE_BYTES_PER_BLOCK: u64 = crate::blocks_seen::BLOCK_BYTES_PER_BLOCK;
-/// Bytes the judge keeps per block written where a block holds one record: the
-/// entry and the record's replay in one 16-byte slot ([`crate::blocks_seen`]).
-const SHARED_JUDGE_BYTES_PER_BLOCK: u64 = crate::blocks_seen::SHARED_BYTES_PER_BLOCK;
+/// Bytes per entry write logging's retire lists beside its table while it merges
+/// (`engine/src/device/lifecycle.rs`, `merge_and_clear`): the entries collected,
+/// `(u64, u32)` each, and the table's ascending list of its blocks (`u64` each,
+/// `engine/src/block_slots.rs`), besides a copy of the table itself.
+const MERGE_LIST_BYTES_PER_ENTRY: u64 = size_of::<(u64, u32)>() as u64 + size_of::<u64>() as u64;
 
-/// Bytes the judge keeps per block written on `layout`: where a block holds one
-/// record, its entry shares its record's replay slot (as [`replay_bytes`] counts it).
-fn judge_bytes_per_block(layout: &Layout) -> u64 {
-    if layout.records_per_block() == 1 {
-        SHARED_JUDGE_BYTES_PER_BLOCK
-    } else {
-        JUDGE_BYTES_PER_BLOCK
-    }
-}
-/// Bytes the judge keeps per block content overwritten by another (each write past
-/// a block's first): a hash map bucket of a 64-bit key of (block, digest) and 4 bytes
-/// of flags, 12 bytes and a control byte ([`crate::blocks_seen`]), with the table's
-/// spare room (a load of 7/16 to 7/8).
-const JUDGE_BYTES_PER_WRITE: u64 = 24;
+/// Bytes the program holds beside a run's parts: measured, the peak of `owm run`
+/// (`/usr/bin/time -f %M`) on ten transactions of the default generated load under
+/// `none`, history and timeline off, whose parts and picture (1,100 × 250 pixels) are
+/// a few hundred KiB: 8,816-9,104 KiB over three runs (BENCHMARKS.md, "The memory
+/// estimate by phase"), rounded up to 9 MiB.
+pub const PROGRAM_BYTES: u64 = 9 << 20;
+
+/// Pixels of the tallest panel of a timing diagram (`reports/src/timing.rs`): 1,100
+/// wide, and at most 30 (title) + 24 × 17 (mark label rows, `MARK_ROWS_MAX`) + 8 +
+/// 40 × 26 (transaction rows, `reports::figure::ROWS_MAX`) + 50 (axis) = 1,536 tall.
+pub const PANEL_PIXELS_MAX: u64 = 1_100 * (30 + 24 * 17 + 8 + 40 * 26 + 50);
+
+/// Bytes of a policy's panel in a timing diagram's picture, held whole while drawn
+/// (3 bytes a pixel), and its legend's share (a legend row of 22 pixels per policy);
+/// `timing.png` stacks every policy's panel.
+pub const PICTURE_BYTES_PER_POLICY: u64 = 3 * (PANEL_PIXELS_MAX + 1_100 * 22);
 
 /// Bytes a backup cycle holds, held until the run's end: four copies of its result
 /// (the run's list, the result's, the headline table's and `summary.csv`'s view of
@@ -154,7 +153,33 @@ const JUDGE_BYTES_PER_WRITE: u64 = 24;
 /// -f %M owm run`, 1.53x; 702 MiB before the diagrams' label rows were bounded).
 pub const CYCLE_BYTES: u64 = 4 * size_of::<crate::cost::CycleResult>() as u64 + 1024;
 
-/// The estimate, part by part, in bytes.
+/// When a run holds the most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Phase {
+    /// VLUN A declared consistent (just after a backup request).
+    Declaration,
+    /// VLUN A retired (its archive copy landed).
+    Retire,
+    /// The run's end.
+    #[default]
+    End,
+    /// The outputs written (the timing diagrams' pictures).
+    Outputs,
+}
+
+impl Phase {
+    /// The phase in words, for an error message.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Declaration => "at VLUN A's declaration",
+            Phase::Retire => "at VLUN A's retire",
+            Phase::End => "at the run's end",
+            Phase::Outputs => "writing the outputs",
+        }
+    }
+}
+
+/// The estimate, part by part, in bytes, at the phase it is largest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Footprint {
     pub images_bytes: u64,
@@ -164,7 +189,10 @@ pub struct Footprint {
     pub samples_bytes: u64,
     pub engine_bytes: u64,
     pub cycles_bytes: u64,
+    pub program_bytes: u64,
     pub trace_bytes: u64,
+    /// When the run holds these parts together.
+    pub phase: Phase,
 }
 
 impl Footprint {
@@ -178,13 +206,15 @@ impl Footprint {
             self.samples_bytes,
             self.engine_bytes,
             self.cycles_bytes,
+            self.program_bytes,
             self.trace_bytes,
         ]
         .iter()
         .fold(0u64, |a, &b| a.saturating_add(b))
     }
 
-    /// The parts in words, for an error message: `images 1.2 GiB, history …`.
+    /// The parts in words, for an error message: `at the run's end: images 1.2 GiB,
+    /// history …`.
     pub fn describe(&self) -> String {
         let parts = [
             ("images", self.images_bytes),
@@ -194,14 +224,16 @@ impl Footprint {
             ("delay samples", self.samples_bytes),
             ("engine", self.engine_bytes),
             ("backup cycles", self.cycles_bytes),
+            ("program", self.program_bytes),
             ("trace", self.trace_bytes),
         ];
-        parts
+        let listed = parts
             .iter()
             .filter(|(_, b)| *b > 0)
             .map(|(name, b)| format!("{name} {}", human_bytes(*b)))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", ");
+        format!("{}: {listed}", self.phase.as_str())
     }
 }
 
@@ -221,56 +253,178 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
-/// The estimated footprint of running `scenario` (with volume `layout`) under each of
-/// `policies` in turn: the largest of theirs. Every policy that backs up
-/// ([`Policy::backs_up`]) keeps two images of the same bound and is estimated alike;
-/// `none` alone ([`Policy::None`]) builds one image, the entry index and no table,
-/// and holds no image of VLUN A or B' for the judge, so those parts are left out.
-pub fn estimate(scenario: &Scenario, layout: &Layout, policies: &[Policy]) -> Footprint {
-    let backs_up = policies.iter().any(|p| p.backs_up());
-    // Images on the simulated disk: two under a backup policy (the volume on both,
-    // mirroring, or the volume and the data area), one under `none` (its data area is
-    // empty, never split into).
-    let images: u64 = if backs_up { 2 } else { 1 };
-    let (transactions, accesses) = scenario.workload.size();
-    let block = layout.block_size as u64;
-    let volume = layout.volume_blocks;
-    let writes = match &scenario.workload {
-        WorkloadConfig::Generated(c) => {
-            let lo = u64::from(c.length_min.max(1));
-            let hi = u64::from(c.length_max).max(lo);
-            // Mean length × write fraction, rounded up.
-            (transactions as f64 * (lo + hi) as f64 / 2.0 * c.write_fraction.clamp(0.0, 1.0)).ceil()
-                as u64
+/// Bytes a `hashbrown` map (the standard and `rustc_hash` maps) holds with `len`
+/// entries of `entry_bytes`: a power-of-two count of buckets, at most 7/8 full (from
+/// 8 buckets; fewer hold one less than their count), each its entry and a control
+/// byte, and 16 control bytes more; plus, for its last growth, the buckets it had,
+/// held while the entries move to the doubled table.
+pub fn hash_map_bytes(len: u64, entry_bytes: u64) -> u64 {
+    if len == 0 {
+        return 0;
+    }
+    let buckets = |n: u64| -> u64 {
+        if n < 4 {
+            4
+        } else if n < 8 {
+            8
+        } else {
+            (n.saturating_mul(8) / 7).next_power_of_two()
         }
-        _ => transactions.saturating_mul(accesses),
     };
-    let written_blocks = writes.min(volume);
-    // A written block's records, up to the last one's value and the non-zero bytes of
-    // the largest stamp (transaction id + 1, little-endian: its high bytes are zero).
-    let per_block = layout.records_per_block();
-    let stamp_bytes =
-        u64::from((u64::BITS - transactions.saturating_add(1).leading_zeros()).div_ceil(8));
-    let content_bytes = per_block
-        .saturating_sub(1)
-        .saturating_mul(layout.record_size as u64)
-        .saturating_add(RECORD_VALUE_BYTES + stamp_bytes)
-        .min(block);
-    // Two images: the volume on both (mirroring), or the volume on one and the data
-    // area on the other (logging, copy-on-write); each holds at most the blocks
-    // written. `none`: the volume's image alone.
-    let images_bytes = written_blocks
-        .saturating_mul(SparseStore::held_block_bytes(content_bytes))
-        .saturating_mul(images);
+    let n = buckets(len);
+    let bytes = |b: u64| b.saturating_mul(entry_bytes + 1) + 16;
+    let before = if n > 4 { bytes(n / 2) } else { 0 };
+    bytes(n).saturating_add(before)
+}
+
+/// The estimated footprint of running `scenario` (with volume `layout`) under each of
+/// `policies` in turn (every backup policy when none is named): the largest of
+/// theirs, and of the outputs written after them (see the module doc).
+pub fn estimate(scenario: &Scenario, layout: &Layout, policies: &[Policy]) -> Footprint {
+    let policies = if policies.is_empty() {
+        &Policy::ALL[..]
+    } else {
+        policies
+    };
+    let load = Load::of(scenario, layout);
+    let mut largest = outputs(scenario, &load, policies.len() as u64);
+    for &p in policies {
+        let f = estimate_policy(scenario, layout, &load, p);
+        if f.total_bytes() > largest.total_bytes() {
+            largest = f;
+        }
+    }
+    largest
+}
+
+/// What the estimate knows of the run's writes before it starts.
+struct Load {
+    /// The writes of the run (record writes).
+    writes: u64,
+    /// Whether the writes fall uniformly on the volume's records.
+    uniform: bool,
+    volume_blocks: u64,
+    records: u64,
+    /// Ticks the arrivals span, when they are spread evenly over it (an open load).
+    run_ticks: Option<u64>,
+    transactions: u64,
+    accesses: u64,
+    /// Bytes a written block holds up to its last non-zero byte.
+    content_bytes: u64,
+}
+
+impl Load {
+    fn of(scenario: &Scenario, layout: &Layout) -> Load {
+        let (transactions, accesses) = scenario.workload.size();
+        let (writes, uniform, run_ticks) = match &scenario.workload {
+            WorkloadConfig::Generated(c) => {
+                let lo = u64::from(c.length_min.max(1));
+                let hi = u64::from(c.length_max).max(lo);
+                // Mean length × write fraction, rounded up.
+                let writes = (transactions as f64 * (lo + hi) as f64 / 2.0
+                    * c.write_fraction.clamp(0.0, 1.0))
+                .ceil() as u64;
+                let run_ticks = match c.arrivals {
+                    crate::workload::Arrivals::Open {
+                        interarrival_ticks_mean,
+                    } => Some(c.transactions.saturating_mul(interarrival_ticks_mean)),
+                    _ => None,
+                };
+                (
+                    writes,
+                    c.hot_spot == crate::workload::HotSpot::Uniform,
+                    run_ticks,
+                )
+            }
+            _ => (transactions.saturating_mul(accesses), false, None),
+        };
+        // A written block's records, up to the last one's value and the non-zero bytes
+        // of the largest stamp (transaction id + 1, little-endian: its high bytes are
+        // zero).
+        let stamp_bytes =
+            u64::from((u64::BITS - transactions.saturating_add(1).leading_zeros()).div_ceil(8));
+        let content_bytes = layout
+            .records_per_block()
+            .saturating_sub(1)
+            .saturating_mul(layout.record_size as u64)
+            .saturating_add(RECORD_VALUE_BYTES + stamp_bytes)
+            .min(layout.block_size as u64);
+        Load {
+            writes,
+            uniform,
+            volume_blocks: layout.volume_blocks,
+            records: layout.records(),
+            run_ticks,
+            transactions,
+            accesses,
+            content_bytes,
+        }
+    }
+
+    /// Distinct items of `n` that `writes` writes reach: uniform writes, `n (1 −
+    /// e^(−writes/n))` rounded up (its expectation; the count's spread is about its
+    /// square root, far below a table's growth step); else every write a new one.
+    fn distinct(&self, writes: u64, n: u64) -> u64 {
+        if self.uniform && n > 0 {
+            let x = writes as f64 / n as f64;
+            ((-(-x).exp_m1() * n as f64).ceil() as u64)
+                .min(writes)
+                .min(n)
+        } else {
+            writes.min(n)
+        }
+    }
+
+    /// Blocks the first `writes` writes reach.
+    fn blocks(&self, writes: u64) -> u64 {
+        self.distinct(writes, self.volume_blocks)
+    }
+
+    /// Records the first `writes` writes reach.
+    fn records(&self, writes: u64) -> u64 {
+        self.distinct(writes, self.records)
+    }
+
+    /// Writes made by tick `at`: the arrivals' share when spread evenly, else all.
+    fn writes_by(&self, at: u64) -> u64 {
+        match self.run_ticks {
+            Some(0) => self.writes,
+            Some(run) => (self.writes as f64 * (at.min(run) as f64 / run as f64)).ceil() as u64,
+            None => self.writes,
+        }
+    }
+}
+
+/// The outputs' phase: the program, the timing diagrams' pictures of `policies`
+/// policies (the largest, `timing.png`, stacks them all), and what every policy's
+/// result still holds (its diagram rows, delays and cycles).
+fn outputs(scenario: &Scenario, load: &Load, policies: u64) -> Footprint {
+    let common = common_parts(scenario, load);
+    let policies = policies.max(1);
+    Footprint {
+        program_bytes: PROGRAM_BYTES + policies * PICTURE_BYTES_PER_POLICY,
+        timeline_bytes: common.timeline_bytes.saturating_mul(policies),
+        samples_bytes: common.samples_bytes.saturating_mul(policies),
+        cycles_bytes: common.cycles_bytes.saturating_mul(policies),
+        trace_bytes: common.trace_bytes,
+        phase: Phase::Outputs,
+        ..Footprint::default()
+    }
+}
+
+/// The parts held through every phase of a run: the program, the lock table, the
+/// timeline's bounded part, the delays and the cycles' results.
+fn common_parts(scenario: &Scenario, load: &Load) -> Footprint {
+    let transactions = load.transactions;
     let locks = match scenario.locking.granularity {
-        Granularity::Record => layout.records(),
-        Granularity::Block => volume,
+        Granularity::Record => load.records,
+        Granularity::Block => load.volume_blocks,
     };
     // A dense table has an entry per lock; a sparse one only for the locks held or
     // waited for at once, at most one per access of the run.
     let in_use = transactions
         .min(ATTEMPTS_IN_FLIGHT)
-        .saturating_mul(accesses)
+        .saturating_mul(load.accesses)
         .min(locks);
     let locks_bytes = if locks <= DENSE_LOCKS_MAX as u64 {
         locks
@@ -279,88 +433,23 @@ pub fn estimate(scenario: &Scenario, layout: &Layout, policies: &[Policy]) -> Fo
     } else {
         in_use.saturating_mul(LOCK_BYTES)
     };
-    let before_request = writes_before_request(scenario, writes);
-    let history_bytes = if scenario.keep_history {
-        let held = crate::image::IMAGE_BYTES_PER_BLOCK
-            + if content_bytes > crate::image::HELD_INLINE_BYTES as u64 {
-                content_bytes + IMAGE_HEAP_OVERHEAD_BYTES
-            } else {
-                0
-            };
-        let replays = replay_bytes(layout, writes);
-        // VLUN A's blocks: those written before the request when the load's timing
-        // tells it, else every block written. `none` declares no VLUN A.
-        let a_blocks = if backs_up {
-            before_request.unwrap_or(written_blocks).min(written_blocks)
-        } else {
-            0
-        };
-        let mut images = a_blocks.saturating_mul(held).saturating_mul(HISTORY_IMAGES);
-        if backs_up && scenario.detach.is_some() {
-            // B' as the copy wrote it and VLUN B when it ended (`Event::BPrime`),
-            // each holding every block written.
-            images = images.saturating_add(
-                written_blocks
-                    .saturating_mul(held)
-                    .saturating_mul(DETACH_IMAGES),
-            );
-        }
-        images
-            .saturating_add(replays)
-            .saturating_add(written_blocks.saturating_mul(judge_bytes_per_block(layout)))
-            .saturating_add(
-                writes
-                    .saturating_sub(written_blocks)
-                    .saturating_mul(JUDGE_BYTES_PER_WRITE),
-            )
-    } else {
-        0
-    };
     let timeline_bytes = if scenario.keep_timeline {
         (transactions.min(DIAGRAM_ATTEMPTS_MAX) + transactions.min(ATTEMPTS_IN_FLIGHT))
             .saturating_mul(size_of::<TxnTimeline>() as u64)
     } else {
         0
     };
-    // Entry index and lookup table (logging, copy-on-write): dense, 4 bytes per volume
-    // block each, or by entries on a large volume. `none` never splits: the dense
-    // index alone, no table (made at the split), no entries.
-    let mut engine_bytes = if volume <= engine::table::DENSE_BLOCKS_MAX {
-        let table = if backs_up { TABLE_BYTES_PER_BLOCK } else { 0 };
-        volume.saturating_mul(ENTRY_INDEX_BYTES_PER_BLOCK + table)
-    } else if !backs_up {
-        0
-    } else {
-        let after = writes.saturating_sub(before_request.unwrap_or(0));
-        after
-            .min(volume)
-            .saturating_mul(SPARSE_TABLE_BYTES_PER_ENTRY)
-    };
-    if scenario.device.integrity {
-        // Two images of at most the volume's blocks each (the data area is the
-        // volume's size; `none`: the volume's alone): checksums in memory, and the
-        // checksum areas on the disk.
-        let data_blocks = volume.saturating_mul(images);
-        let mut mirrored = engine::DeviceConfig::new(engine::Variant::WriteMirroring);
-        mirrored.integrity = true;
-        let (with_sums, _) = mirrored.image_blocks(layout.block_size, volume, 0);
-        let area_blocks = images * with_sums.saturating_sub(volume);
-        engine_bytes = engine_bytes
-            .saturating_add(data_blocks.saturating_mul(SUM_BYTES_IN_MEMORY))
-            .saturating_add(area_blocks.saturating_mul(SparseStore::held_block_bytes(block)));
-    }
     Footprint {
-        engine_bytes,
-        images_bytes,
         locks_bytes,
-        history_bytes,
         timeline_bytes,
         // Each response twice (the run's and its window's), each admission delay once
         // at most ([`crate::cost::Samples`]): the list's 4 bytes each is the most they
         // hold (a table of few distinct delays, kept only while smaller, holds less).
         samples_bytes: transactions.saturating_mul(3 * crate::cost::Samples::BYTES_EACH),
         cycles_bytes: u64::from(scenario.backup.cycle_count()).saturating_mul(CYCLE_BYTES),
+        program_bytes: PROGRAM_BYTES,
         trace_bytes: trace_bytes(scenario),
+        ..Footprint::default()
     }
 }
 
@@ -374,45 +463,174 @@ pub fn trace_bytes(scenario: &Scenario) -> u64 {
     }
 }
 
-/// Bytes the replay of every committed transaction holds for `writes` record writes
-/// on `layout`: none where a block holds one record (each record's slot is its
-/// block's entry in the judge's per-block table, counted there:
-/// [`crate::blocks_seen`]), else a table entry per record written.
-fn replay_bytes(layout: &Layout, writes: u64) -> u64 {
-    if layout.records_per_block() == 1 {
-        return 0;
+/// The largest phase of a run under `policy` (see the module doc).
+fn estimate_policy(scenario: &Scenario, layout: &Layout, load: &Load, policy: Policy) -> Footprint {
+    let common = common_parts(scenario, load);
+    let variant = policy.engine_variant(scenario.backup.baseline_variant);
+    let backs_up = policy.backs_up();
+    let area = policy.has_data_area(scenario.backup.baseline_variant);
+    let volume = layout.volume_blocks;
+    let block = layout.block_size as u64;
+    let content = load.content_bytes;
+    // The volume's images as `writes` writes leave them: both images of a mirror hold
+    // every block written; otherwise one image holds them (`none`, copy-on-write's
+    // image B, write logging's image A, into which its retire merges the logged ones).
+    let images = |writes: u64| -> u64 {
+        let one = SparseStore::bytes_for(volume, load.blocks(writes), content);
+        if backs_up && variant == Variant::WriteMirroring {
+            one.saturating_mul(2)
+        } else {
+            one
+        }
+    };
+    let shared = layout.records_per_block() == 1;
+    // The judge's tables as `writes` writes leave them.
+    let judge = |writes: u64| -> u64 {
+        if !scenario.keep_history {
+            return 0;
+        }
+        let blocks = load.blocks(writes);
+        let tables = if shared {
+            crate::record_image::bytes_for(blocks, true)
+        } else {
+            crate::blocks_seen::latest_bytes_for(blocks)
+                .saturating_add(crate::record_image::bytes_for(load.records(writes), false))
+        };
+        tables.saturating_add(hash_map_bytes(
+            writes.saturating_sub(blocks),
+            crate::blocks_seen::OLDER_ENTRY_BYTES,
+        ))
+    };
+    // Bytes the judge's `Image` of VLUN A holds per block.
+    let image_block = crate::image::IMAGE_BYTES_PER_BLOCK
+        + if content > crate::image::HELD_INLINE_BYTES as u64 {
+            content + IMAGE_HEAP_OVERHEAD_BYTES
+        } else {
+            0
+        };
+    // `[detach]` with a history: B' and VLUN B as the copy to B' ends, every block
+    // written each, from then to the end.
+    let detach = if scenario.keep_history && backs_up && scenario.detach.is_some() {
+        load.blocks(load.writes)
+            .saturating_mul(image_block)
+            .saturating_mul(DETACH_IMAGES)
+    } else {
+        0
+    };
+    // The engine's parts through the run: the entry index (dense on a small volume;
+    // sparse, empty until a split, on a large one), a dense lookup table under a
+    // variant with a data area, and integrity mode's checksums.
+    let mut engine_fixed = if volume <= engine::table::DENSE_BLOCKS_MAX {
+        engine::table::map_bytes(volume, 0) * if area { 2 } else { 1 }
+    } else {
+        0
+    };
+    if scenario.device.integrity {
+        // Two images of at most the volume's blocks each (the data area is the
+        // volume's size; `none`: the volume's alone): checksums in memory, and the
+        // checksum areas on the disk.
+        let images: u64 = if backs_up { 2 } else { 1 };
+        let data_blocks = volume.saturating_mul(images);
+        let mut mirrored = engine::DeviceConfig::new(Variant::WriteMirroring);
+        mirrored.integrity = true;
+        let (with_sums, _) = mirrored.image_blocks(layout.block_size, volume, 0);
+        let area_blocks = images * with_sums.saturating_sub(volume);
+        engine_fixed = engine_fixed
+            .saturating_add(data_blocks.saturating_mul(SUM_BYTES_IN_MEMORY))
+            .saturating_add(area_blocks.saturating_mul(SparseStore::held_block_bytes(block)));
     }
-    writes
-        .min(layout.records())
-        .saturating_mul(crate::record_image::RECORD_IMAGE_BYTES_PER_RECORD)
-}
-
-/// Of `writes` spread over the run, those made before the first backup request: an
-/// open generated load's arrivals are uniform in time, so its share of them; `None`
-/// for any other load (whose timing the estimate does not follow).
-fn writes_before_request(scenario: &Scenario, writes: u64) -> Option<u64> {
-    let WorkloadConfig::Generated(c) = &scenario.workload else {
-        return None;
-    };
-    let crate::workload::Arrivals::Open {
-        interarrival_ticks_mean,
-    } = c.arrivals
-    else {
-        return None;
-    };
-    let run_ticks = c.transactions.saturating_mul(interarrival_ticks_mean);
+    let phase =
+        |phase: Phase, images_bytes: u64, engine_bytes: u64, history_bytes: u64| Footprint {
+            images_bytes,
+            engine_bytes: engine_fixed.saturating_add(engine_bytes),
+            history_bytes,
+            phase,
+            ..common
+        };
+    let mut largest = phase(
+        Phase::End,
+        images(load.writes),
+        0,
+        judge(load.writes).saturating_add(detach),
+    );
+    if !backs_up {
+        return largest;
+    }
+    let area_slots = scenario.backup.data_area_slots(volume);
     let default = scenario.workload.default_request_ticks(&scenario.device);
-    let request = scenario
-        .backup
-        .request_times(default)
-        .first()
-        .copied()
-        .unwrap_or(0);
-    if run_ticks == 0 {
-        return Some(0);
+    let archive = &scenario.archive;
+    let extent = archive.extent_blocks.max(1);
+    for request in scenario.backup.request_times(default) {
+        let before = load.writes_by(request);
+        let a_blocks = load.blocks(before);
+        let declared = if scenario.keep_history {
+            a_blocks.saturating_mul(image_block)
+        } else {
+            0
+        };
+        let declaration = phase(
+            Phase::Declaration,
+            images(before),
+            0,
+            judge(before).saturating_add(declared),
+        );
+        // The copy: each extent sent in the target's time for its bytes.
+        let copied = if archive.sparse { a_blocks } else { volume };
+        let copy_ticks = archive
+            .send_ticks(copied.saturating_mul(block))
+            .saturating_add(
+                copied
+                    .div_ceil(extent)
+                    .saturating_mul(archive.latency_ticks),
+            );
+        let at_retire = match load.run_ticks {
+            Some(_) => load.writes_by(request.saturating_add(copy_ticks)),
+            None => load.writes,
+        };
+        // The data area: a slot per block first written through VLUN B since the
+        // split, an entry in each sparse map for it; write logging's retire copies the
+        // table and lists its entries while it merges.
+        let (area_bytes, entries_bytes) = if area {
+            let held = load
+                .blocks(at_retire.saturating_sub(before))
+                .min(area_slots);
+            let store = SparseStore::bytes_for(area_slots, held, content);
+            let sparse = volume > engine::table::DENSE_BLOCKS_MAX;
+            let maps = if sparse {
+                2 * engine::table::map_bytes(volume, held)
+            } else {
+                0
+            };
+            let merge = if variant == Variant::WriteLogging {
+                engine::table::map_bytes(volume, held)
+                    .saturating_add(held.saturating_mul(MERGE_LIST_BYTES_PER_ENTRY))
+            } else {
+                0
+            };
+            (store, maps.saturating_add(merge))
+        } else {
+            (0, 0)
+        };
+        let packed = if scenario.keep_history {
+            crate::packed_image::bytes_for(a_blocks, volume, content)
+        } else {
+            0
+        };
+        let retire = phase(
+            Phase::Retire,
+            images(at_retire).saturating_add(area_bytes),
+            entries_bytes,
+            judge(at_retire)
+                .saturating_add(packed)
+                .saturating_add(detach),
+        );
+        for f in [declaration, retire] {
+            if f.total_bytes() > largest.total_bytes() {
+                largest = f;
+            }
+        }
     }
-    let share = request.min(run_ticks) as f64 / run_ticks as f64;
-    Some((writes as f64 * share) as u64)
+    largest
 }
 
 #[cfg(test)]
@@ -422,6 +640,7 @@ mod tests {
 
     /// Every backup policy: the estimate of a file naming none.
     const ANY: &[Policy] = &Policy::ALL;
+    const COW: &[Policy] = &[Policy::Owm(Variant::CopyOnWrite)];
 
     fn generated(transactions: u64) -> Scenario {
         Scenario::with_workload(WorkloadConfig::Generated(GeneratedConfig {
@@ -433,8 +652,35 @@ mod tests {
         }))
     }
 
+    /// The largest phase of the run itself under `policy` (the outputs' phase aside).
+    fn run_phase(s: &Scenario, layout: &Layout, policy: Policy) -> Footprint {
+        estimate_policy(s, layout, &Load::of(s, layout), policy)
+    }
+
+    /// `scenarios/bench/tib.toml` at `transactions`, history and timeline `on` or off.
+    fn tib(transactions: u64, on: bool) -> Scenario {
+        let mut s = Scenario::with_workload(WorkloadConfig::Generated(GeneratedConfig {
+            records: 1 << 28,
+            transactions,
+            length_min: 1,
+            length_max: 8,
+            write_fraction: 0.5,
+            arrivals: crate::workload::Arrivals::Open {
+                interarrival_ticks_mean: 300,
+            },
+            ..GeneratedConfig::default()
+        }));
+        s.geometry.block_size_bytes = 4096;
+        s.geometry.records_per_block = 1;
+        s.limits.volume_bytes_max = 1 << 40;
+        s.archive.sparse = true;
+        s.keep_history = on;
+        s.keep_timeline = on;
+        s
+    }
+
     /// A schedule of many cycles costs per cycle: 10,000 cycles estimate more than one
-    /// by the cycles' part, and the part is what each cycle holds.
+    /// by at least the cycles' part, and the part is what each cycle holds.
     #[test]
     fn the_estimate_grows_with_the_backup_cycles() {
         let one = generated(100_000);
@@ -442,148 +688,171 @@ mod tests {
         let mut many = one.clone();
         many.backup.period_ticks = Some(25_000);
         many.backup.cycles = Some(10_000);
-        let (a, b) = (estimate(&one, &layout, ANY), estimate(&many, &layout, ANY));
+        let cow = Policy::Owm(Variant::CopyOnWrite);
+        let (a, b) = (
+            run_phase(&one, &layout, cow),
+            run_phase(&many, &layout, cow),
+        );
         assert_eq!(a.cycles_bytes, CYCLE_BYTES);
         assert_eq!(b.cycles_bytes, 10_000 * CYCLE_BYTES);
-        assert_eq!(b.total_bytes() - a.total_bytes(), 9_999 * CYCLE_BYTES);
+        assert!(b.total_bytes() >= a.total_bytes() + 9_999 * CYCLE_BYTES);
         assert!(CYCLE_BYTES >= 4 * size_of::<crate::cost::CycleResult>() as u64);
-        assert!(b.describe().contains("backup cycles"), "{}", b.describe());
+        // Written after the runs, every policy's cycles are held.
+        let all = estimate(&many, &layout, ANY);
+        assert_eq!(all.phase, Phase::Outputs);
+        assert_eq!(all.cycles_bytes, 5 * 10_000 * CYCLE_BYTES);
+        assert!(
+            all.describe().contains("backup cycles"),
+            "{}",
+            all.describe()
+        );
     }
 
+    /// The parts that follow the transactions double with them; what follows the
+    /// blocks written is bounded by the volume; what is off is left out.
     #[test]
-    fn the_estimate_grows_linearly_with_transactions_and_drops_what_is_off() {
+    fn the_estimate_follows_the_transactions_and_drops_what_is_off() {
         let small = generated(1_000);
         let layout = small.layout().unwrap();
+        let cow = Policy::Owm(Variant::CopyOnWrite);
         let (a, b) = (
-            estimate(&small, &layout, ANY),
-            estimate(&generated(2_000), &layout, ANY),
+            run_phase(&small, &layout, cow),
+            run_phase(&generated(2_000), &layout, cow),
         );
-        // The parts that depend on transactions double (the volume of 256 records is
-        // fully written by both, so the images do not).
         assert_eq!(b.timeline_bytes, 2 * a.timeline_bytes);
         assert_eq!(b.samples_bytes, 2 * a.samples_bytes);
-        // The history's images and per-block part are bounded by the volume; only
-        // the digests of the contents written grow (no event is kept). A block's
-        // content ends with its last record's value and stamp (up to 2,001: 2 bytes).
-        let content = (layout.records_per_block() - 1) * layout.record_size as u64 + 8 + 2;
-        let held = crate::image::IMAGE_BYTES_PER_BLOCK
-            + if content > crate::image::HELD_INLINE_BYTES as u64 {
-                content.min(layout.block_size as u64) + IMAGE_HEAP_OVERHEAD_BYTES
-            } else {
-                0
-            };
-        assert!(layout.records_per_block() > 1);
-        let bounded = HISTORY_IMAGES * layout.volume_blocks * held
-            + layout.records() * crate::record_image::RECORD_IMAGE_BYTES_PER_RECORD
-            + layout.volume_blocks * JUDGE_BYTES_PER_BLOCK
-            // A block's first content is in its entry, not among the older ones.
-            - layout.volume_blocks * JUDGE_BYTES_PER_WRITE;
-        assert_eq!(b.history_bytes - bounded, 2 * (a.history_bytes - bounded));
-        assert!(b.history_bytes - a.history_bytes >= 1_000 * JUDGE_BYTES_PER_WRITE / 2);
+        // 1,000 transactions write every block of the small volume (1 - e^-12 of
+        // them): both runs hold the volume's direct tables whole.
+        assert_eq!(b.images_bytes, a.images_bytes);
+        assert!(b.history_bytes > a.history_bytes, "{a:?} {b:?}");
         assert!(a.total_bytes() < small.limits.memory_bytes_max);
         let mut off = small.clone();
         off.keep_history = false;
         off.keep_timeline = false;
-        let o = estimate(&off, &layout, ANY);
+        let o = run_phase(&off, &layout, cow);
         assert_eq!((o.history_bytes, o.timeline_bytes), (0, 0));
-        assert_eq!(o.images_bytes, a.images_bytes);
-        assert!(o.describe().starts_with("images "));
-        // The engine's entry index, and integrity mode's checksums on top.
-        assert_eq!(a.engine_bytes, 8 * layout.volume_blocks);
-        let mut checked = small.clone();
+        assert!(o.describe().contains("images "), "{}", o.describe());
+        // In integrity mode the checksums come on top of the engine's tables.
+        let mut checked = off.clone();
         checked.device.integrity = true;
-        let c = estimate(&checked, &layout, ANY);
-        assert!(c.engine_bytes >= a.engine_bytes + 16 * layout.volume_blocks);
+        let c = run_phase(&checked, &layout, cow);
+        assert!(c.engine_bytes >= o.engine_bytes + 16 * layout.volume_blocks);
         assert_eq!(
             c.total_bytes() - c.engine_bytes,
-            a.total_bytes() - a.engine_bytes
+            o.total_bytes() - o.engine_bytes
         );
     }
 
+    /// The estimate is the largest phase, not the parts' peaks added: at 10^7
+    /// transactions on 1 TiB (history on) VLUN A as read at the declaration (32 bytes
+    /// a block) is not held with the tables of every write, nor with the data area.
+    /// Against what the run held (BENCHMARKS.md, "The memory estimate by phase":
+    /// `/usr/bin/time -f %M owm run` on tib.toml at 10^7, peaks of 916,184 KiB with
+    /// history and timeline on and 492,796 KiB off), the estimate is above and within
+    /// 1.5x, and the run fits 1 GiB.
     #[test]
-    fn a_terabyte_volume_costs_by_the_blocks_written_not_by_its_size() {
-        // scenarios/bench/tib.toml at 10^7 transactions.
-        let mut s = Scenario::with_workload(WorkloadConfig::Generated(GeneratedConfig {
-            records: 1 << 28,
-            transactions: 10_000_000,
-            length_min: 1,
-            length_max: 8,
-            write_fraction: 0.5,
-            arrivals: crate::workload::Arrivals::Open {
-                interarrival_ticks_mean: 20,
-            },
-            ..GeneratedConfig::default()
-        }));
-        s.geometry.block_size_bytes = 4096;
-        s.geometry.records_per_block = 1;
-        s.limits.volume_bytes_max = 1 << 40;
+    fn the_peak_is_the_largest_phase_not_the_sum_of_the_parts() {
+        let s = tib(10_000_000, true);
         let layout = s.layout().unwrap();
-        assert_eq!(layout.volume_blocks, 1 << 28);
-        let f = estimate(&s, &layout, ANY);
-        // 1-8 accesses, half writes: 2.25 writes per transaction, each a record (an
-        // 8-byte value and a 3-byte stamp) inside its table slot, on two images.
-        let written = 22_500_000;
-        assert_eq!(HELD_BLOCK_BYTES_INLINE, 23);
-        assert_eq!(f.images_bytes, 2 * written * HELD_BLOCK_BYTES_INLINE);
-        // The tables by entries, made only after the request (mid-run by default),
-        // not 8 bytes for each of the 2^28 blocks (2 GiB).
-        assert_eq!(f.engine_bytes, written / 2 * SPARSE_TABLE_BYTES_PER_ENTRY);
-        assert!(f.engine_bytes < 2 << 30);
-        // Locks: the attempts in flight, not one per access of the run.
-        assert_eq!(f.locks_bytes, ATTEMPTS_IN_FLIGHT * 8 * LOCK_BYTES);
-        // The timeline is streamed: the diagram's bars and trace.csv's reorder buffer.
-        s.keep_timeline = true;
-        let t = estimate(&s, &layout, ANY);
-        assert_eq!(
-            t.timeline_bytes,
-            (DIAGRAM_ATTEMPTS_MAX + ATTEMPTS_IN_FLIGHT) * size_of::<TxnTimeline>() as u64
+        let load = Load::of(&s, &layout);
+        let f = estimate(&s, &layout, COW);
+        let written = load.blocks(load.writes);
+        let a_blocks = load.blocks(load.writes_by(1_500_000_000));
+        assert!((21_500_000..21_700_000).contains(&written), "{written}");
+        assert!((10_950_000..11_100_000).contains(&a_blocks), "{a_blocks}");
+        let tables_at_end = SparseStore::bytes_for(1 << 28, written, 11)
+            + crate::record_image::bytes_for(written, true);
+        let declared = a_blocks * crate::image::IMAGE_BYTES_PER_BLOCK;
+        assert!(f.total_bytes() < tables_at_end + declared, "{f:?}");
+        assert!(f.images_bytes + f.history_bytes >= tables_at_end, "{f:?}");
+        let phases = [Phase::Declaration, Phase::Retire, Phase::End];
+        assert!(phases.contains(&f.phase), "{f:?}");
+        let peak_on = 916_184 << 10;
+        assert!(f.total_bytes() >= peak_on, "{}", f.describe());
+        assert!(f.total_bytes() <= 1 << 30, "{}", f.describe());
+        let off = tib(10_000_000, false);
+        let g = estimate(&off, &layout, COW);
+        let peak_off = 492_796u64 << 10;
+        assert!(
+            g.total_bytes() >= peak_off && g.total_bytes() <= peak_off * 3 / 2,
+            "{}",
+            g.describe()
         );
-        // With the history on: VLUN A's blocks (written before the mid-run request)
-        // in one image, not every block written, and each block written in one slot
-        // for its entry and its record's replay.
-        s.keep_history = true;
-        let h = estimate(&s, &layout, ANY);
-        let a_blocks = written / 2;
+    }
+
+    /// Copy-on-write's data area holds the blocks first written through VLUN B while
+    /// the copy runs, counted at the retire: a slower archive target (a longer copy)
+    /// holds more; one that never lands holds every block written after the split, not
+    /// a second image of every block written. A mirror holds both images whole.
+    #[test]
+    fn the_data_area_is_counted_by_the_writes_after_the_split() {
+        let mut s = tib(1_000_000, false);
+        let layout = s.layout().unwrap();
+        let load = Load::of(&s, &layout);
+        let fast = estimate(&s, &layout, COW);
+        s.archive.bandwidth_bytes_per_s = 25_000_000;
+        let slow = estimate(&s, &layout, COW);
+        s.archive.bandwidth_bytes_per_s = 1;
+        let never = estimate(&s, &layout, COW);
+        // The fast copy's retire holds less than the end (the run's largest phase).
         assert_eq!(
-            h.history_bytes,
-            a_blocks * crate::image::IMAGE_BYTES_PER_BLOCK + written * SHARED_JUDGE_BYTES_PER_BLOCK
+            (fast.phase, slow.phase, never.phase),
+            (Phase::End, Phase::Retire, Phase::Retire)
         );
-        // Measured (BENCHMARKS.md, "The judge's memory at 10^7"): the whole run with
-        // history and timeline on peaked at 1.14 GiB, 0.61 GiB more than with them
-        // off; the estimate of those parts is not below that.
-        assert!(h.history_bytes + t.timeline_bytes > 61 * (1 << 30) / 100);
-        // From 2^24 transactions on, the stamps take a fourth byte: 12 bytes do not
-        // fit a slot, so the content goes on the heap besides.
-        s.workload = WorkloadConfig::Generated(GeneratedConfig {
-            records: 1 << 28,
-            transactions: 1 << 24,
-            length_min: 1,
-            length_max: 8,
-            write_fraction: 0.5,
-            arrivals: crate::workload::Arrivals::Open {
-                interarrival_ticks_mean: 20,
-            },
-            ..GeneratedConfig::default()
-        });
-        let h = estimate(&s, &layout, ANY);
-        let blocks = (1u64 << 24) * 9 / 4;
+        assert!(
+            fast.total_bytes() <= slow.total_bytes(),
+            "{fast:?} {slow:?}"
+        );
+        assert!(slow.images_bytes < never.images_bytes, "{slow:?} {never:?}");
+        let before = load.writes_by(150_000_000);
+        let volume = layout.volume_blocks;
+        let after = load.blocks(load.writes - before);
         assert_eq!(
-            h.images_bytes,
-            2 * blocks * engine::SparseStore::held_block_bytes(12)
+            never.images_bytes,
+            SparseStore::bytes_for(volume, load.blocks(load.writes), 11)
+                + SparseStore::bytes_for(volume, after, 11)
         );
-        assert!(engine::SparseStore::held_block_bytes(12) > HELD_BLOCK_BYTES_INLINE + 12);
-        // A small volume keeps its dense tables.
-        let small = generated(1_000);
-        let small_layout = small.layout().unwrap();
         assert_eq!(
-            estimate(&small, &small_layout, ANY).engine_bytes,
-            8 * small_layout.volume_blocks
+            never.engine_bytes,
+            2 * engine::table::map_bytes(volume, after)
         );
+        assert!(never.images_bytes < 2 * SparseStore::bytes_for(volume, load.writes, 11));
+        // The fast copy (11 GB in 451 s of the run's 3,000 s at 10^7: here 1.1 GB in
+        // 45 s of 300 s) holds about 15 % of the run's writes in its area.
+        let in_copy = load.blocks(load.writes * 15 / 100);
+        let end = SparseStore::bytes_for(volume, load.blocks(load.writes), 11);
+        assert!(fast.images_bytes - end < 2 * SparseStore::bytes_for(volume, in_copy, 11));
+        let mirror = estimate(&s, &layout, &[Policy::Owm(Variant::WriteMirroring)]);
+        assert_eq!(mirror.phase, Phase::End);
+        assert_eq!(mirror.images_bytes, 2 * end);
+        assert_eq!(mirror.engine_bytes, 0);
+    }
+
+    /// A table's bytes follow its growth rule: a staircase in the blocks held, steps of
+    /// a quarter, so an estimate at the worst load (16 bytes ÷ 0.7 a block) would be a
+    /// quarter over where the table has just filled up.
+    #[test]
+    fn tables_are_sized_by_their_growth_not_their_worst_load() {
+        let volume = 1u64 << 28;
+        let mut steps = 0;
+        let mut last = SparseStore::bytes_for(volume, 1 << 20, 11);
+        for k in 1..=64 {
+            let held = (1u64 << 20) + k * (1 << 18);
+            let b = SparseStore::bytes_for(volume, held, 11);
+            assert!(b >= last, "{held}: {b} < {last}");
+            assert!(b >= held * 16 * 8 / 7, "{held}: {b}");
+            assert!(b <= held * 16 * 10 / 7 + (1 << 23), "{held}: {b}");
+            steps += usize::from(b > last);
+            last = b;
+        }
+        assert!((2..64).contains(&steps), "{steps} steps");
+        assert!(hash_map_bytes(1_000, 12) >= 1_000 * 13);
+        assert_eq!(hash_map_bytes(0, 12), 0);
     }
 
     /// Where a block holds one record the replay of every commit costs nothing beside
     /// the per-block entries (they share its slots); with several a table entry per
-    /// record written.
+    /// record written besides.
     #[test]
     fn one_record_a_block_shares_the_replays_slots() {
         let mut one = generated(1_000);
@@ -592,14 +861,17 @@ mod tests {
         four.geometry.records_per_block = 4;
         let (l1, l4) = (one.layout().unwrap(), four.layout().unwrap());
         assert_eq!((l1.records_per_block(), l4.records_per_block()), (1, 4));
-        assert_eq!(replay_bytes(&l1, 5_000), 0);
-        assert_eq!(
-            replay_bytes(&l4, 5_000),
-            5_000.min(l4.records()) * crate::record_image::RECORD_IMAGE_BYTES_PER_RECORD
-        );
-        assert!(replay_bytes(&l4, 5_000) > 0);
-        let (e1, e4) = (estimate(&one, &l1, ANY), estimate(&four, &l4, ANY));
+        let cow = Policy::Owm(Variant::CopyOnWrite);
+        let (e1, e4) = (run_phase(&one, &l1, cow), run_phase(&four, &l4, cow));
         assert!(e1.history_bytes > 0 && e4.history_bytes > 0);
+        let load = Load::of(&four, &l4);
+        let blocks = load.blocks(load.writes);
+        assert!(
+            e4.history_bytes
+                >= crate::blocks_seen::latest_bytes_for(blocks)
+                    + crate::record_image::bytes_for(load.records(load.writes), false),
+            "{e4:?}"
+        );
     }
 
     /// `[detach]` with a history counts B' and VLUN B as the judge compares them when
@@ -610,29 +882,27 @@ mod tests {
         let layout = plain.layout().unwrap();
         let mut detached = plain.clone();
         detached.detach = Some(crate::ArchiveConfig::default());
+        let cow = Policy::Owm(Variant::CopyOnWrite);
         let (a, b) = (
-            estimate(&plain, &layout, ANY),
-            estimate(&detached, &layout, ANY),
+            run_phase(&plain, &layout, cow),
+            run_phase(&detached, &layout, cow),
         );
         assert!(plain.keep_history);
         // Every block is written (1,000 transactions on 256 blocks): two images of the
         // whole volume.
         let per_block = crate::image::IMAGE_BYTES_PER_BLOCK;
         assert!(
-            b.history_bytes >= a.history_bytes + DETACH_IMAGES * layout.volume_blocks * per_block,
+            b.total_bytes()
+                >= a.total_bytes() + DETACH_IMAGES * layout.volume_blocks * per_block * 9 / 10,
             "{a:?} {b:?}"
-        );
-        assert_eq!(
-            b.total_bytes() - b.history_bytes,
-            a.total_bytes() - a.history_bytes
         );
         let mut off = detached.clone();
         off.keep_history = false;
         let mut plain_off = plain.clone();
         plain_off.keep_history = false;
         assert_eq!(
-            estimate(&off, &layout, ANY),
-            estimate(&plain_off, &layout, ANY)
+            run_phase(&off, &layout, cow),
+            run_phase(&plain_off, &layout, cow)
         );
     }
 
@@ -648,7 +918,7 @@ mod tests {
         };
         assert!(locks <= DENSE_LOCKS_MAX as u64);
         let (_, accesses) = s.workload.size();
-        let f = estimate(&s, &layout, ANY);
+        let f = run_phase(&s, &layout, Policy::Quiesce);
         let in_use = (1_000 * accesses).min(locks);
         assert_eq!(f.locks_bytes, 4 * locks + in_use * LOCK_BYTES);
         let mut big = generated(10);
@@ -656,7 +926,7 @@ mod tests {
             g.records = 1 << 19;
         }
         let big_layout = big.layout().unwrap();
-        let b = estimate(&big, &big_layout, ANY);
+        let b = run_phase(&big, &big_layout, Policy::Quiesce);
         assert!(
             b.locks_bytes < big_layout.records() * LOCK_BYTES / 8,
             "{b:?}"
@@ -664,67 +934,44 @@ mod tests {
     }
 
     /// `none` alone builds the volume's image, not a data area's, no lookup table and
-    /// no entries (it never splits), and the judge holds no VLUN A or B' for it: those
-    /// parts are left out; the rest is the same. Beside any backup policy the estimate
-    /// is that policy's.
+    /// no entries (it never splits), and the judge holds no VLUN A or B' for it; beside
+    /// any backup policy the estimate is that policy's. The outputs' phase counts
+    /// every policy's panel of `timing.png`.
     #[test]
     fn none_alone_is_estimated_without_what_only_a_backup_builds() {
-        let mut s = generated(1_000);
+        let mut s = tib(100_000, true);
         s.detach = Some(crate::ArchiveConfig::default());
         let layout = s.layout().unwrap();
-        let any = estimate(&s, &layout, ANY);
+        let load = Load::of(&s, &layout);
+        let cow = estimate(&s, &layout, COW);
         let none = estimate(&s, &layout, &[Policy::None]);
-        assert_eq!(none.images_bytes * 2, any.images_bytes);
+        assert_eq!(none.phase, Phase::End);
         assert_eq!(
-            none.engine_bytes,
-            layout.volume_blocks * ENTRY_INDEX_BYTES_PER_BLOCK
+            none.images_bytes,
+            SparseStore::bytes_for(layout.volume_blocks, load.blocks(load.writes), 11)
         );
-        assert!(none.history_bytes < any.history_bytes, "{none:?} {any:?}");
-        let mut plain = s.clone();
-        plain.detach = None;
-        let mut off = plain.clone();
-        off.keep_history = false;
-        // What the judge holds for the live volume alone (no VLUN A, no B').
-        let live = estimate(&plain, &layout, &[Policy::None]).history_bytes;
-        assert_eq!(none.history_bytes, live);
-        assert!(live > 0);
-        assert_eq!(estimate(&off, &layout, &[Policy::None]).history_bytes, 0);
-        for part in [
-            |f: &Footprint| f.locks_bytes,
-            |f: &Footprint| f.timeline_bytes,
-            |f: &Footprint| f.samples_bytes,
-            |f: &Footprint| f.cycles_bytes,
-        ] {
-            assert_eq!(part(&none), part(&any));
-        }
-        assert_eq!(estimate(&s, &layout, &[Policy::None, Policy::Quiesce]), any);
-        // In integrity mode one image's checksums, not two.
-        let mut checked = plain.clone();
-        checked.device.integrity = true;
-        let (n, a) = (
-            estimate(&checked, &layout, &[Policy::None]),
-            estimate(&checked, &layout, ANY),
+        assert_eq!(none.engine_bytes, 0);
+        assert!(none.history_bytes < cow.history_bytes, "{none:?} {cow:?}");
+        assert!(none.total_bytes() < cow.total_bytes(), "{none:?} {cow:?}");
+        assert_eq!(
+            estimate(
+                &s,
+                &layout,
+                &[Policy::None, Policy::Owm(Variant::CopyOnWrite)]
+            ),
+            cow
         );
-        let sums = |f: &Footprint, unchecked: &Footprint| f.engine_bytes - unchecked.engine_bytes;
-        let (n0, a0) = (
-            estimate(&plain, &layout, &[Policy::None]),
-            estimate(&plain, &layout, ANY),
+        // A small run's largest phase is its outputs: the program and the pictures.
+        let small = generated(10);
+        let l = small.layout().unwrap();
+        let one = estimate(&small, &l, &[Policy::None]);
+        let five = estimate(&small, &l, ANY);
+        assert_eq!((one.phase, five.phase), (Phase::Outputs, Phase::Outputs));
+        assert_eq!(
+            five.program_bytes - one.program_bytes,
+            4 * PICTURE_BYTES_PER_POLICY
         );
-        assert_eq!(2 * sums(&n, &n0), sums(&a, &a0));
-        // A large volume's sparse tables hold entries made after a split: none.
-        let mut big = generated(1_000);
-        if let WorkloadConfig::Generated(g) = &mut big.workload {
-            g.records = 1 << 24;
-        }
-        big.geometry.records_per_block = 1;
-        let big_layout = big.layout().unwrap();
-        assert!(big_layout.volume_blocks > engine::table::DENSE_BLOCKS_MAX);
-        assert_eq!(estimate(&big, &big_layout, &[Policy::None]).engine_bytes, 0);
-        assert!(estimate(&big, &big_layout, ANY).engine_bytes > 0);
     }
-
-    /// A held block whose content fits inside its table entry.
-    const HELD_BLOCK_BYTES_INLINE: u64 = engine::store::HELD_BLOCK_OVERHEAD_BYTES;
 
     #[test]
     fn human_bytes_reads_well() {

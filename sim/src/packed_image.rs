@@ -47,6 +47,18 @@ fn put_leb(out: &mut Vec<u8>, mut x: u64) {
 }
 
 /// Bytes of `x` in LEB128.
+/// Bytes a packed image of `held` blocks of a volume of `volume_blocks` blocks holds,
+/// each content `content_bytes` long: per block its gap (LEB128 of the mean gap,
+/// `volume_blocks / held`: a gap's length grows with its logarithm, so the gaps'
+/// lengths average about the mean's), its length and its bytes.
+pub fn bytes_for(held: u64, volume_blocks: u64, content_bytes: u64) -> u64 {
+    if held == 0 {
+        return 0;
+    }
+    let per_block = leb_len(volume_blocks / held) + leb_len(content_bytes) + content_bytes as usize;
+    held.saturating_mul(per_block as u64)
+}
+
 fn leb_len(x: u64) -> usize {
     (64 - (x | 1).leading_zeros() as usize).div_ceil(7)
 }

@@ -441,6 +441,36 @@ fn split(key: u64) -> (usize, u32) {
 }
 
 impl<V: Zeroable> PartMap<V> {
+    /// Bytes a map holds once it has `entries` keys (below 2^35), spread over its
+    /// parts as uniform keys spread them: every part grown ([`Part::grown_buckets`])
+    /// until it holds the fullest part's entries ([`engine::store::fullest_part`])
+    /// within 7/8 of its slots, each bucket `4 + size_of::<V>()` bytes a slot; plus,
+    /// for the parts' last growth, the thread's scratch buffer a part on huge pages
+    /// sets its entries aside in (kept for the next growth) or, below huge pages, the
+    /// buckets a part had, held beside the new ones while they are filled. An upper
+    /// bound for keys spread evenly; the bytes are a staircase in `entries` (growths
+    /// of a quarter), not a line.
+    pub fn bytes_for(entries: u64) -> u64 {
+        let bucket = std::mem::size_of::<Bucket<V>>() as u64;
+        let fullest = engine::store::fullest_part(entries, PARTS as u64);
+        let (mut n, mut before) = (0usize, 0usize);
+        while fullest.saturating_mul(8) > (n * BUCKET_SLOTS * 7) as u64 {
+            before = n;
+            n = Part::<V>::grown_buckets(n);
+        }
+        let scratch = if Buckets::<V>::huge(n) {
+            fullest * std::mem::size_of::<(u32, V)>() as u64
+        } else {
+            0
+        };
+        let copied = if Buckets::<V>::huge(before) {
+            0
+        } else {
+            before as u64 * bucket
+        };
+        PARTS as u64 * n as u64 * bucket + scratch + copied
+    }
+
     /// Entries held.
     pub fn len(&self) -> usize {
         self.parts.iter().map(|p| p.len).sum::<usize>() + self.big.len()
@@ -516,6 +546,35 @@ mod tests {
     struct Pair(u64, u32);
     // SAFETY: integers (its padding is never read as a value).
     unsafe impl Zeroable for Pair {}
+
+    /// A map given uniformly spread keys holds what [`PartMap::bytes_for`] sizes for
+    /// that many: never more, and, for large maps, at most a part and the growth's
+    /// scratch more.
+    #[test]
+    fn bytes_for_is_what_a_uniformly_filled_map_holds() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let mut m = PartMap::<Pair>::default();
+        let bucket = std::mem::size_of::<Bucket<Pair>>() as u64;
+        for target in [100usize, 5_000, 60_000, 300_000] {
+            while m.len() < target {
+                let k = rng.random_range(0..1u64 << 34);
+                m.insert(k, Pair(k, 1));
+            }
+            let held: u64 = m.parts.iter().map(|p| p.buckets.len() as u64).sum::<u64>() * bucket;
+            let sized = PartMap::<Pair>::bytes_for(target as u64);
+            let part = held / PARTS as u64 + bucket;
+            let scratch = target as u64 * slot_bytes::<Pair>() as u64 / PARTS as u64 * 2;
+            assert!(held <= sized, "{target}: {held} > {sized}");
+            // The fullest part's margin (four standard deviations) is a few per cent
+            // of a large part's share.
+            if target >= 60_000 {
+                assert!(
+                    sized <= held + 2 * part + scratch,
+                    "{target}: {sized} vs {held}"
+                );
+            }
+        }
+    }
 
     /// What a part keeps: keys fill each bucket from its first slot; a key outside its
     /// home bucket has every bucket from its home to it full and marked passed; the

@@ -172,9 +172,16 @@ impl Slot {
     }
 }
 
-/// Bytes a [`RecordImage`] holds per record written, with its table's spare room
-/// (16-byte slots at a load of 0.7 to 0.875).
-pub const RECORD_IMAGE_BYTES_PER_RECORD: u64 = 23;
+/// Bytes a [`RecordImage`]'s table holds with `records` records written
+/// ([`PartMap::bytes_for`], 16-byte slots either way): its own, or, `shared`, the one
+/// whose slots are also the judge's per-block entries (one record per block).
+pub(crate) fn bytes_for(records: u64, shared: bool) -> u64 {
+    if shared {
+        PartMap::<Slot>::bytes_for(records)
+    } else {
+        PartMap::<Written>::bytes_for(records)
+    }
+}
 
 /// Blocks an image's comparison hints ahead of the one it compares: enough lookups
 /// in flight to overlap their cache misses.

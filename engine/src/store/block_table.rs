@@ -238,6 +238,39 @@ impl Part {
     }
 }
 
+/// Bits of a block choosing its part in a table of `blocks` blocks (more than
+/// [`DIRECT_BLOCKS_MAX`]): see the module doc.
+fn part_bits(blocks: u64) -> u32 {
+    let bits = u64::BITS - blocks.saturating_sub(1).leading_zeros();
+    bits.saturating_sub(BLOCKS_PER_PART_MIN_BITS)
+        .min(PART_BITS_USUAL)
+        .max(bits.saturating_sub(KEY_BITS))
+}
+
+/// Bytes the slots of a table of `blocks` blocks occupy once `held` of them are held,
+/// spread over its parts as a uniform load spreads them (each part about its share;
+/// [`super::fullest_part`] bounds the fullest): a direct table its one slot per block;
+/// else every part grown as [`Part::grown_len`] grows it until it holds the fullest
+/// part's blocks within 7/8 of its slots, plus the buckets a part had before its last
+/// growth (held beside the new ones while they are filled). What [`BlockTable::bytes`]
+/// measures of a table so filled, without the heap contents; an upper bound for a
+/// load spread evenly, and as exact as the parts' even share is (a table's growths
+/// come in steps of a quarter: its bytes are a staircase in `held`, not a line).
+pub(crate) fn bytes_for(blocks: u64, held: u64) -> u64 {
+    if blocks <= DIRECT_BLOCKS_MAX {
+        return blocks * SLOT_BYTES;
+    }
+    let parts = 1u64 << part_bits(blocks);
+    let fullest = super::fullest_part(held.min(blocks), parts);
+    let (mut n, mut before) = (0usize, 0usize);
+    while fullest.saturating_mul(LOAD_MAX_DEN as u64) > (n * SLOTS_PER_BUCKET * LOAD_MAX_NUM) as u64
+    {
+        before = n;
+        n = Part::grown_len(n);
+    }
+    (parts * n as u64 + before as u64) * BUCKET_BYTES as u64
+}
+
 /// Bytes of `data` up to and including its last non-zero byte (0 if all are zero),
 /// looking at 64 bytes at a time from the end (a record block is mostly zeros), then
 /// at 8-byte words inside the last 64 bytes holding data. Data of at most 64 bytes (a
@@ -316,11 +349,7 @@ impl BlockTable {
                 },
             };
         }
-        let bits = u64::BITS - blocks.saturating_sub(1).leading_zeros();
-        let part_bits = bits
-            .saturating_sub(BLOCKS_PER_PART_MIN_BITS)
-            .min(PART_BITS_USUAL)
-            .max(bits.saturating_sub(KEY_BITS));
+        let part_bits = part_bits(blocks);
         BlockTable {
             part_bits,
             parts: (0..1usize << part_bits).map(|_| Part::default()).collect(),
@@ -607,6 +636,40 @@ fn heap_index(slot: &Slot) -> usize {
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
+
+    /// A table filled with uniformly spread blocks holds what [`bytes_for`] sizes for
+    /// that many: never more, and, for a large table, at most the last growth's part
+    /// more (the staircase replayed, not a bound at the worst load).
+    #[test]
+    fn bytes_for_is_what_a_uniformly_filled_table_holds() {
+        let blocks = 1u64 << 28;
+        let mut t = BlockTable::new(blocks);
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut held = 0u64;
+        for target in [1_000u64, 20_000, 150_000, 400_000, 1_000_000] {
+            while held < target {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let block = x % blocks;
+                if t.get(block).is_none() {
+                    t.set(block, &[0xa5; 11]);
+                    held += 1;
+                }
+            }
+            let slots: u64 =
+                t.parts.iter().map(|p| p.buckets.len() as u64).sum::<u64>() * BUCKET_BYTES as u64;
+            let sized = bytes_for(blocks, held);
+            let part = sized / t.parts.len() as u64;
+            assert!(slots <= sized, "{held}: {slots} > {sized}");
+            // The fullest part's margin (four standard deviations) is a few per cent
+            // of a large part's share.
+            if held >= 150_000 {
+                assert!(sized <= slots + 2 * part, "{held}: {sized} vs {slots}");
+            }
+        }
+        assert_eq!(bytes_for(1 << 10, 5), (1 << 10) * SLOT_BYTES);
+    }
 
     #[test]
     fn content_len_finds_the_last_non_zero_byte() {

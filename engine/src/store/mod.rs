@@ -21,6 +21,16 @@ mod sparse;
 
 /// Most blocks a [`SparseStore`] can have (2^40: 4 PiB of 4 KiB blocks).
 pub use block_table::BLOCKS_MAX as SPARSE_BLOCKS_MAX;
+
+/// Entries the fullest of `parts` parts holds when `entries` are spread over them by
+/// their low bits as a uniform load spreads them: the mean share plus four of its
+/// standard deviations (a part's count is binomial, about Poisson: its square root),
+/// rounded up, at most `entries`. A sparse table sized for it (each part growing on its
+/// own) holds every part's entries bar a chance of about 3 in 10^5 a part.
+pub fn fullest_part(entries: u64, parts: u64) -> u64 {
+    let mean = entries as f64 / parts.max(1) as f64;
+    ((mean + 4.0 * mean.sqrt()).ceil() as u64).min(entries)
+}
 pub use block_table::{content_len, INLINE_BYTES, WALK_BLOCKS_MAX};
 pub use crash::{
     CrashStore, CrashSwitch, Fate, PendingWrite, Power, PowerLoss, PENDING_WRITES_MAX, SECTOR_BYTES,

@@ -176,6 +176,23 @@ impl SparseStore {
         lock_brief(&self.held).bytes()
     }
 
+    /// Bytes a store of `block_count` blocks holds once `held` of them are written,
+    /// spread over its table's parts as a uniform load spreads them, each
+    /// `content_bytes` long (up to its last non-zero byte): its table's slots as its
+    /// growth rule sizes them for that many (a direct table for a small store: one slot
+    /// per block), plus, for contents longer than [`INLINE_BYTES`], each one's
+    /// allocation, header and place in the heap index. What [`SparseStore::bytes_held`]
+    /// measures of a store so written (`block_table.rs`'s tests).
+    pub fn bytes_for(block_count: u64, held: u64, content_bytes: u64) -> u64 {
+        let heap = if content_bytes <= INLINE_BYTES as u64 {
+            0
+        } else {
+            content_bytes + ALLOCATION_OVERHEAD_BYTES + HEAP_INDEX_BYTES
+        };
+        super::block_table::bytes_for(block_count, held)
+            .saturating_add(held.min(block_count).saturating_mul(heap))
+    }
+
     /// Estimated bytes a held block costs whose content (up to its last non-zero
     /// byte) is `content_bytes` long: [`HELD_BLOCK_OVERHEAD_BYTES`], plus the content,
     /// an allocation header and its place in the heap index when longer than
