@@ -790,7 +790,7 @@ mod tests {
         let layout = s.layout().unwrap();
         let load = Load::of(&s, &layout);
         let fast = estimate(&s, &layout, COW);
-        s.archive.bandwidth_bytes_per_s = 25_000_000;
+        s.archive.bandwidth_bytes_per_s = 50_000_000;
         let slow = estimate(&s, &layout, COW);
         s.archive.bandwidth_bytes_per_s = 1;
         let never = estimate(&s, &layout, COW);
