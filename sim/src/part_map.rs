@@ -442,9 +442,10 @@ fn split(key: u64) -> (usize, u32) {
 
 impl<V: Zeroable> PartMap<V> {
     /// Bytes a map holds once it has `entries` keys (below 2^35), spread over its
-    /// parts as uniform keys spread them: every part grown ([`Part::grown_buckets`])
-    /// until it holds the fullest part's entries ([`engine::store::fullest_part`])
-    /// within 7/8 of its slots, each bucket `4 + size_of::<V>()` bytes a slot; plus,
+    /// parts as uniform keys spread them: every part grown a quarter at a time
+    /// (`Part::grown_buckets`) until it holds the fullest part's entries
+    /// ([`engine::store::fullest_part`]) within 7/8 of its slots, each bucket
+    /// `4 + size_of::<V>()` bytes a slot; plus,
     /// for the parts' last growth, the thread's scratch buffer a part on huge pages
     /// sets its entries aside in (kept for the next growth) or, below huge pages, the
     /// buckets a part had, held beside the new ones while they are filled. An upper
