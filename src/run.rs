@@ -202,7 +202,11 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
                 c.corrupted_blocks,
                 c.integrity_detections,
                 c.unreadable_blocks,
-                if c.backup_given_up { "; backup given up, VLUN A kept" } else { "" }
+                match (c.backup_given_up, c.resyncs_lost > 0) {
+                    (false, _) => "",
+                    (true, true) => "; backup given up at the split, no copy taken",
+                    (true, false) => "; backup given up, VLUN A kept",
+                }
             );
         }
         if let Some(line) = lost_backup_line(&run.name, &run.result) {
@@ -248,7 +252,9 @@ pub fn lost_backup_line(name: &str, r: &sim::RunResult) -> Option<String> {
         .map(|j| j.invariant.as_str())
         .collect();
     let what = match lost {
-        sim::LostBackup::GivenUp if r.costs.quiesce_timeouts > 0 => "no copy taken",
+        sim::LostBackup::GivenUp if r.costs.quiesce_timeouts > 0 || r.costs.resyncs_lost > 0 => {
+            "no copy taken"
+        }
         sim::LostBackup::GivenUp => "VLUN A kept, no archive",
         sim::LostBackup::Abandoned => "VLUN A dropped with no archive",
     };

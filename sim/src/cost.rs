@@ -238,8 +238,13 @@ pub struct Costs {
     pub quiesce_attempts: u64,
     /// The backup was given up: after `backup.quiesce_retries_max` retries (no split,
     /// no archive), or when an archive pass met a block of VLUN A failing its
-    /// checksum (no faithful archive can be made; VLUN A kept).
+    /// checksum (no faithful archive can be made; VLUN A kept), or when mirroring's
+    /// resync of image A at a later cycle's split met a block of image B failing its
+    /// checksum (no split; the cycle ends, a later one resyncs again).
     pub backup_given_up: bool,
+    /// Backup cycles given up at the split because the resync of image A met a block
+    /// failing its checksum ([`crate::FaultCounts::resyncs_lost`]).
+    pub resyncs_lost: u64,
     /// Physical block writes that landed on a neighbouring block (`[faults]
     /// misdirected_write_probability`).
     pub misdirected_writes: u64,

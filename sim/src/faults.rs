@@ -39,8 +39,8 @@
 //! `backup_read_error_probability` and its target refuses a block with
 //! `archive_write_error_probability`: the pass then fails, the engine must refuse to
 //! retire VLUN A (asked, and counted), and the archive is copied again from its first
-//! block after `io_retry_ticks`. Retire's own I/O and the oracle's image reads are not
-//! subject to faults.
+//! block after `io_retry_ticks`. The split (mirroring's resync of image A at a later
+//! cycle), retire's own I/O and the oracle's image reads are not subject to faults.
 //!
 //! ## Misdirected writes and rotted blocks
 //!
@@ -210,6 +210,9 @@ pub struct FaultCounts {
     pub integrity_detections: u64,
     /// Transactions aborted because a call met a checksum mismatch.
     pub integrity_aborts: u64,
+    /// Backup cycles given up at the split because mirroring's resync of image A met
+    /// a block of image B failing its checksum.
+    pub resyncs_lost: u64,
     /// Blocks the oracle's reads of a whole VLUN image (A declared consistent, the
     /// live volume at the end) found failing their checksum: lost, and known lost.
     pub unreadable_blocks: u64,

@@ -230,6 +230,7 @@ fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> Run
         misdirected_writes: faults.misdirected_writes,
         corrupted_blocks: faults.corrupted_blocks,
         integrity_detections: faults.integrity_detections,
+        resyncs_lost: faults.resyncs_lost,
         unreadable_blocks: faults.unreadable_blocks,
         data_area_blocks: (w.policy != Policy::None
             && w.dev.variant() != engine::Variant::WriteMirroring)

@@ -312,7 +312,8 @@ pub fn of_run(report: &mut Report, suite: &str, r: &sim::RunResult) {
 }
 
 /// Why a run's backup made no archive, in words: `quiesce deadline missed 3 times`,
-/// `data area full`, `an archive pass met an unreadable block`.
+/// `data area full`, `the resync of image A met an unreadable block`, `an archive pass
+/// met an unreadable block`.
 pub fn lost_why(r: &sim::RunResult, lost: sim::LostBackup) -> String {
     match lost {
         sim::LostBackup::Abandoned => "data area full".into(),
@@ -322,6 +323,9 @@ pub fn lost_why(r: &sim::RunResult, lost: sim::LostBackup) -> String {
                 "quiesce deadline missed {n} time{}",
                 if n == 1 { "" } else { "s" }
             )
+        }
+        sim::LostBackup::GivenUp if r.costs.resyncs_lost > 0 => {
+            "the resync of image A met an unreadable block".into()
         }
         sim::LostBackup::GivenUp => "an archive pass met an unreadable block".into(),
     }

@@ -19,7 +19,9 @@ impl World<'_> {
         match self.policy {
             Policy::Owm(_) => {
                 self.close_gate();
-                self.split()?;
+                if !self.split()? {
+                    return self.dispatch();
+                }
                 self.locks.hold_type_b();
                 let setup = self.scenario.backup.setup_window_ticks;
                 let cycle = self.cycle_number();
@@ -36,7 +38,9 @@ impl World<'_> {
                 self.dispatch()
             }
             Policy::CrashConsistent => {
-                self.split()?;
+                if !self.split()? {
+                    return self.dispatch();
+                }
                 // Everyone in flight carries on through VLUN B; A is copied as it is.
                 self.in_flight_to(Vlun::B);
                 self.marks.vlun_b_ready = Some(now);
@@ -111,11 +115,29 @@ impl World<'_> {
 
     /// Splits the volume: the engine's split, priced on the device's channels (its
     /// barriers; at a later cycle under mirroring, the resync of image A from the live
-    /// image B: one read and one write per block).
-    pub(super) fn split(&mut self) -> Result<(), SimError> {
+    /// image B: one read and one write per block). The split is the backup's own I/O:
+    /// no transient error or rot is injected into it (as into retire's). A block of
+    /// image B already failing its checksum (integrity mode: rotted at rest before)
+    /// stops the resync: the backup of this cycle is given up ([`World::resync_lost`])
+    /// and `Ok(false)` returned. `Ok(true)`: split.
+    pub(super) fn split(&mut self) -> Result<bool, SimError> {
         let now = self.q.now();
         let first = !self.split_done;
-        let cost = self.dev.split_counted().map_err(engine_err(now))?;
+        let before = self.dev.counters();
+        let armed = self.set_faults_armed(false);
+        let split = self.dev.split_counted();
+        self.set_faults_armed(armed);
+        let cost = match split {
+            Ok(cost) => cost,
+            Err(e) if faults::integrity(&e) => {
+                let cost = counted_since(&before, &self.dev.counters());
+                self.tally.backup_io.add(&cost);
+                self.backup_call(now, &cost);
+                self.resync_lost()?;
+                return Ok(false);
+            }
+            Err(e) => return Err(engine_err(now)(e)),
+        };
         self.tally.backup_io.add(&cost);
         self.backup_call(now, &cost);
         self.split_done = true;
@@ -132,6 +154,30 @@ impl World<'_> {
         if first && self.policy != Policy::Quiesce {
             self.rotate_pool();
         }
+        Ok(true)
+    }
+
+    /// A later cycle's split under mirroring met a block of image B failing its
+    /// checksum while resyncing image A (integrity mode): image A cannot be made to
+    /// mirror the live volume, so no point-in-time copy of it can be taken. The
+    /// device stays retired (the engine's split changed nothing), the backup of this
+    /// cycle is given up before any split (as a quiesce past its deadline: no VLUN A
+    /// is ever declared), the gate reopens and the cycle ends; a later cycle resyncs
+    /// again (the block is readable again once a user rewrites it).
+    fn resync_lost(&mut self) -> Result<(), SimError> {
+        let now = self.q.now();
+        self.count(|c| {
+            c.integrity_detections += 1;
+            c.resyncs_lost += 1;
+        });
+        self.tally.backup_given_up = true;
+        if let Some(c) = self.cycle.as_mut() {
+            c.given_up = true;
+        }
+        self.marks.given_up = Some(now);
+        self.log(Event::GiveUp);
+        self.open_gate()?;
+        self.end_cycle(now);
         Ok(())
     }
 
@@ -204,14 +250,17 @@ impl World<'_> {
     pub(super) fn after_end(&mut self) -> Result<(), SimError> {
         if self.quiesce_pending && self.active == 0 {
             self.quiesce_pending = false;
-            self.split()?;
-            self.declare_a_consistent()?;
-            let setup = self.scenario.backup.setup_window_ticks;
-            let cycle = self.cycle_number();
-            self.q.schedule_in(setup, Ev::BReady { cycle });
+            if self.split()? {
+                self.declare_a_consistent()?;
+                let setup = self.scenario.backup.setup_window_ticks;
+                let cycle = self.cycle_number();
+                self.q.schedule_in(setup, Ev::BReady { cycle });
+            }
         }
+        // This cycle's split (`marks` start afresh with each cycle): a cycle given up
+        // at its split ([`World::resync_lost`]) declares no VLUN A.
         if self.policy.is_owm()
-            && self.split_done
+            && self.marks.split.is_some()
             && !self.a_consistent_done
             && !self.a_abandoned
             && self.old_active == 0
@@ -289,5 +338,22 @@ impl World<'_> {
             self.q.schedule_in(0, Ev::Resume { att, gen });
         }
         Ok(())
+    }
+}
+
+/// The operations the device counted from `before` to `after` (a failed call's
+/// partial work, which the engine charges but does not return).
+fn counted_since(before: &engine::Counters, after: &engine::Counters) -> IoCost {
+    let n = |a: u64, b: u64| u32::try_from(b.saturating_sub(a)).unwrap_or(u32::MAX);
+    IoCost {
+        reads_a: n(before.image_a_reads, after.image_a_reads),
+        writes_a: n(before.image_a_writes, after.image_a_writes),
+        reads_b: n(before.image_b_reads, after.image_b_reads),
+        writes_b: n(before.image_b_writes, after.image_b_writes),
+        table_lookups: n(before.table_lookups, after.table_lookups),
+        table_inserts: n(before.table_inserts, after.table_inserts),
+        table_removes: n(before.table_removes, after.table_removes),
+        flushes: n(before.flushes, after.flushes),
+        ..IoCost::default()
     }
 }

@@ -17,6 +17,7 @@ mod oracle_reference;
 mod overflow;
 mod policies;
 mod quiesce;
+mod resync_faults;
 mod saturation;
 mod scenario_files;
 mod schedule;
