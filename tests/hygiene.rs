@@ -237,7 +237,7 @@ fn a_bad_value_names_its_key() {
     let f = write(
         tmp.path(),
         "trace.toml",
-        "[workload]\nkind = \"trace\"\nformat = \"csv\"\npath = \".\"\n",
+        "[workload]\nkind = \"trace\"\nformat = \"csv\"\npath = \"missing.csv\"\n",
     );
     let o = owm(&["run", &f, "--out", &s(&tmp.path().join("o"))]);
     assert_eq!(code(&o), 2, "{}", stderr(&o));
