@@ -50,6 +50,21 @@ fn mirroring_engine() -> [Policy; 3] {
     ]
 }
 
+/// `s` run under `policy` with `seed`: it ends without an engine error and violates
+/// nothing `policy` claims (integrity mode serves no damage).
+fn clean_run(s: &Scenario, policy: Policy, seed: u64) -> sim::Run {
+    let again = || reproduce(s, policy, seed);
+    let run =
+        run(s, policy, seed).unwrap_or_else(|e| panic!("{policy} / seed {seed}: {e}\n{}", again()));
+    let violated = run.result.claimed_violations();
+    assert!(
+        violated.is_empty(),
+        "{policy} / seed {seed}: {violated:?}\n{}",
+        again()
+    );
+    run
+}
+
 #[test]
 fn resync_under_errors_never_fails_the_run() {
     let s = scenario(Mode::Errors);
@@ -57,15 +72,8 @@ fn resync_under_errors_never_fails_the_run() {
         let mut resynced_with_errors = 0;
         for seed in 0..SEEDS {
             let again = || reproduce(&s, policy, seed);
-            let run = run(&s, policy, seed)
-                .unwrap_or_else(|e| panic!("{policy} / seed {seed}: {e}\n{}", again()));
+            let run = clean_run(&s, policy, seed);
             let r = &run.result;
-            assert!(
-                r.claimed_violations().is_empty(),
-                "{policy} / seed {seed}: {:?}\n{}",
-                r.claimed_violations(),
-                again()
-            );
             // Transient errors are retried or abort their transaction: no backup is lost.
             assert!(
                 r.backup_lost().is_none(),
@@ -93,15 +101,8 @@ fn resync_meeting_a_rotted_block_gives_up_that_cycle() {
         let mut lost = 0;
         for seed in 0..SEEDS {
             let again = || reproduce(&s, policy, seed);
-            let run = run(&s, policy, seed)
-                .unwrap_or_else(|e| panic!("{policy} / seed {seed}: {e}\n{}", again()));
+            let run = clean_run(&s, policy, seed);
             let r = &run.result;
-            assert!(
-                r.claimed_violations().is_empty(),
-                "{policy} / seed {seed}: served damage: {:?}\n{}",
-                r.claimed_violations(),
-                again()
-            );
             assert_eq!(r.costs.resyncs_lost, run.faults.resyncs_lost);
             if run.faults.resyncs_lost == 0 {
                 continue;

@@ -416,6 +416,22 @@ fn fio_writes(path: &Path) -> usize {
         .count()
 }
 
+/// `text` in `format` parsed and mapped with the default configuration (4 KiB blocks,
+/// one record a block).
+fn mapped_text(format: TraceFormat, path: &Path, text: &str) -> MappedTrace {
+    let t = trace::parse(format, path, text, "Q").unwrap();
+    trace::mapping::map(&t, &TraceConfig::default(), 4096, 1).unwrap()
+}
+
+/// A mapped trace's transactions in replay order: each one's arrival and its blocks
+/// (block, is a write).
+fn order(m: &MappedTrace) -> Vec<(u64, Vec<(u64, bool)>)> {
+    m.txns
+        .iter()
+        .map(|t| (t.arrival_ticks, t.blocks.clone()))
+        .collect()
+}
+
 /// A trace whose times go backwards (blkparse interleaves its CPUs; logs get merged) is
 /// replayed in time order, stably: the mapping is the mapping of the same I/Os sorted
 /// by time, equal times in file order. Nothing is refused for it (scenarios/README.md,
@@ -427,20 +443,12 @@ fn out_of_order_times_are_replayed_sorted_and_ties_keep_file_order() {
                     200,W,4096,4096,1\n100,W,12288,4096,3\n0,R,0,4096,2\n";
     let sorted = "time,op,offset,length,stream\n0,R,0,4096,2\n100,R,8192,4096,2\n\
                   100,W,12288,4096,3\n200,W,4096,4096,1\n300,W,0,4096,1\n";
-    let c = TraceConfig::default();
-    let map = |text: &str| {
-        let t = trace::parse(TraceFormat::Csv, path, text, "Q").unwrap();
-        trace::mapping::map(&t, &c, 4096, 1).unwrap()
-    };
-    let (a, b) = (map(shuffled), map(sorted));
     // Streams are numbered in order of first appearance, so they are compared by
     // what they issued, not by number.
-    let order = |m: &MappedTrace| -> Vec<(u64, Vec<(u64, bool)>)> {
-        m.txns
-            .iter()
-            .map(|t| (t.arrival_ticks, t.blocks.clone()))
-            .collect()
-    };
+    let (a, b) = (
+        mapped_text(TraceFormat::Csv, path, shuffled),
+        mapped_text(TraceFormat::Csv, path, sorted),
+    );
     assert_eq!(order(&a), order(&b));
     // Non-vacuous: the file really went backwards, and the tie at 100 kept file order
     // (line 3, then line 5).
@@ -660,18 +668,10 @@ fn an_fio_iolog_going_back_in_time_is_replayed_sorted() {
         format!("{head}500 /a write 0 4096\n100 /a write 4096 4096\n100 /a read 8192 4096\n");
     let sorted =
         format!("{head}100 /a write 4096 4096\n100 /a read 8192 4096\n500 /a write 0 4096\n");
-    let c = TraceConfig::default();
-    let map = |text: &str| {
-        let t = trace::parse(TraceFormat::FioIolog, path, text, "Q").unwrap();
-        trace::mapping::map(&t, &c, 4096, 1).unwrap()
-    };
-    let (a, b) = (map(&shuffled), map(&sorted));
-    let order = |m: &MappedTrace| -> Vec<(u64, Vec<(u64, bool)>)> {
-        m.txns
-            .iter()
-            .map(|t| (t.arrival_ticks, t.blocks.clone()))
-            .collect()
-    };
+    let (a, b) = (
+        mapped_text(TraceFormat::FioIolog, path, &shuffled),
+        mapped_text(TraceFormat::FioIolog, path, &sorted),
+    );
     assert_eq!(order(&a), order(&b));
     assert_eq!(
         order(&a),
