@@ -496,7 +496,11 @@ mod tests {
         let trace = Scenario::with_workload(sim::WorkloadConfig::Trace(Default::default()));
         let bank = Scenario::with_workload(sim::WorkloadConfig::Bank(Default::default()));
         let fig3 = Scenario::with_workload(sim::WorkloadConfig::Fig3(Default::default()));
-        let values: Vec<toml::Value> = [&full, &zipf, &quiesce, &trace, &bank, &fig3]
+        // The optional keys a check names as its driver, given (an absent key has no
+        // value to resolve).
+        let mut requested = bank.clone();
+        requested.backup.request_at_ticks = Some(1);
+        let values: Vec<toml::Value> = [&full, &zipf, &quiesce, &trace, &bank, &fig3, &requested]
             .iter()
             .map(|s| toml::Value::try_from(s).unwrap())
             .collect();
