@@ -91,7 +91,7 @@ fn a_run_over_the_default_memory_bound_is_refused_at_its_transactions() {
     let text = "policies = [\"cow\"]\n\
                 [workload]\nkind = \"generated\"\nrecords = 268435456\ntransactions = 100000000\n\
                 [geometry]\nblock_size_bytes = 4096\nrecords_per_block = 1\n\
-                [limits]\nvolume_bytes_max = 2199023255552\n";
+                [limits]\nvolume_bytes_max = 2199023255552\nattempts_max = 100000000\n";
     refused_for_a_default(
         text,
         5,

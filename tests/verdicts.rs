@@ -113,18 +113,19 @@ fn a_failed_point_is_reported_and_the_grid_goes_on() {
     let o = owm(&["sweep", &f, "--out", &s(&out)]);
     assert_eq!(o.status.code(), Some(3), "{}\n{}", stdout(&o), stderr(&o));
     assert!(
-        stdout(&o).contains("failed: point 0 (limits.events_max=5"),
+        stdout(&o).contains("failed: point 0 (limits.events_max=25"),
         "{}",
         stdout(&o)
     );
     let csv = String::from_utf8(bytes(&out, "sweep.csv")).unwrap();
     let rows: Vec<&str> = csv.lines().skip(1).collect();
     assert_eq!(rows.len(), 2, "{csv}");
-    assert!(rows[0].starts_with("0,5,cow,1,,"), "{csv}");
+    assert!(rows[0].starts_with("0,25,cow,1,,"), "{csv}");
     assert!(rows[1].starts_with("1,200000000,cow,1,20,"), "{csv}");
 }
 
-/// [`SWEEP`] with one grid point (index 0) that hits its event limit.
+/// [`SWEEP`] with one grid point (index 0) that hits its event limit while it runs (25
+/// events: more than its 20 transactions' arrivals, so not refused before it starts).
 pub fn failing_sweep() -> String {
     SWEEP
         .replace(
@@ -133,7 +134,7 @@ pub fn failing_sweep() -> String {
         )
         .replace(
             "key = \"workload.write_fraction\"\nvalues = [0.2, 0.8]",
-            "key = \"limits.events_max\"\nvalues = [5, 200000000]",
+            "key = \"limits.events_max\"\nvalues = [25, 200000000]",
         )
 }
 
