@@ -91,15 +91,22 @@ impl World<'_> {
             let cycle = self.cycle_number();
             self.q.schedule_in(backoff, Ev::QuiesceRetry { cycle });
         } else {
-            self.tally.backup_given_up = true;
-            if let Some(c) = self.cycle.as_mut() {
-                c.given_up = true;
-            }
-            self.marks.given_up = Some(self.q.now());
-            self.log(Event::GiveUp);
+            self.mark_given_up();
             self.end_cycle(self.q.now());
         }
         Ok(())
+    }
+
+    /// The backup of the cycle in progress is given up before any split (no VLUN A was
+    /// declared): counted, marked on the cycle and recorded (`Event::GiveUp`). The
+    /// caller ends the cycle.
+    fn mark_given_up(&mut self) {
+        self.tally.backup_given_up = true;
+        if let Some(c) = self.cycle.as_mut() {
+            c.given_up = true;
+        }
+        self.marks.given_up = Some(self.q.now());
+        self.log(Event::GiveUp);
     }
 
     /// Every begun transaction still running goes on through `vlun`, as an OLD one of
@@ -170,12 +177,7 @@ impl World<'_> {
             c.integrity_detections += 1;
             c.resyncs_lost += 1;
         });
-        self.tally.backup_given_up = true;
-        if let Some(c) = self.cycle.as_mut() {
-            c.given_up = true;
-        }
-        self.marks.given_up = Some(now);
-        self.log(Event::GiveUp);
+        self.mark_given_up();
         self.open_gate()?;
         self.end_cycle(now);
         Ok(())
