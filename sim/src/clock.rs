@@ -44,6 +44,14 @@ impl<E> Ord for Scheduled<E> {
     }
 }
 
+impl<E> Scheduled<E> {
+    /// The event's time: its key's high half.
+    #[inline(always)]
+    fn time(&self) -> Tick {
+        (self.key >> 64) as Tick
+    }
+}
+
 fn key(time: Tick, seq: u64) -> u128 {
     (u128::from(time) << 64) | u128::from(seq)
 }
@@ -122,14 +130,16 @@ impl<E: Copy> EventQueue<E> {
             key: key(time, seq),
             event,
         };
+        // `seq` is the largest yet, so `s` is later than an event exactly when its time
+        // is no earlier (and earlier exactly when its time is): times alone compare.
         if let Some(Reverse(first_far)) = self.far.peek() {
-            if s.key > first_far.key {
+            if time >= first_far.time() {
                 self.far.push(Reverse(s));
                 return;
             }
         }
         let head = self.head;
-        if head > 0 && head < self.near.len() && s.key < self.near[head].key {
+        if head > 0 && head < self.near.len() && time < self.near[head].time() {
             // Earlier than every near event: the spent slot before the first.
             self.head = head - 1;
             self.near[head - 1] = s;
@@ -138,14 +148,18 @@ impl<E: Copy> EventQueue<E> {
                 self.near.drain(..head);
                 self.head = 0;
             }
-            // An insertion step from the end: every later key moves up one slot.
-            let mut at = self.near.len();
+            // An insertion step from the end: every later event moves up one slot.
             self.near.push(s);
-            while at > self.head && self.near[at - 1].key > s.key {
-                self.near[at] = self.near[at - 1];
-                at -= 1;
+            let pending = &mut self.near[self.head..];
+            let mut at = pending.len() - 1;
+            for i in (0..at).rev() {
+                if pending[i].time() <= time {
+                    break;
+                }
+                pending[i + 1] = pending[i];
+                at = i;
             }
-            self.near[at] = s;
+            pending[at] = s;
         }
         if self.near.len() - self.head > NEAR_MAX {
             // The latest near event moves to the heap: still below every far key.

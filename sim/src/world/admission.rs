@@ -188,7 +188,7 @@ impl World<'_> {
         if split {
             self.tally.admission.push(gate_wait);
         }
-        self.log(Event::Begin {
+        self.log_with(|| Event::Begin {
             txn: id,
             vlun,
             gate_wait_ticks: gate_wait,

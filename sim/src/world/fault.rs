@@ -150,7 +150,7 @@ impl World<'_> {
         for &att in &victims {
             let t = &self.txns[att as usize];
             let (txn, backup_wait_ticks_max) = (t.id, t.backup_wait_max);
-            self.log(Event::Abort {
+            self.log_with(|| Event::Abort {
                 txn,
                 backup_wait_ticks_max,
             });

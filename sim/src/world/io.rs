@@ -17,7 +17,7 @@ impl World<'_> {
             self.durability_flush()?;
             let t = &self.txns[att as usize];
             let (txn, backup_wait_ticks_max) = (t.id, t.backup_wait_max);
-            self.log(Event::Abort {
+            self.log_with(|| Event::Abort {
                 txn,
                 backup_wait_ticks_max,
             });
@@ -388,7 +388,7 @@ impl World<'_> {
         self.durability_flush()?;
         let t = &self.txns[att as usize];
         let (txn, backup_wait_ticks_max) = (t.id, t.backup_wait_max);
-        self.log(Event::Commit {
+        self.log_with(|| Event::Commit {
             txn,
             backup_wait_ticks_max,
         });

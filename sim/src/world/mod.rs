@@ -616,12 +616,22 @@ impl<'a> World<'a> {
         })
     }
 
-    /// Hands `event` to the oracle, when the run keeps a history. Inlined: without an
-    /// oracle the event is neither built nor dropped out of line.
+    /// Hands `event` to the oracle, when the run keeps a history. Without an oracle
+    /// the event is still dropped, out of line (an [`Event`] may hold images): a
+    /// transaction's begin, commit and abort go through [`World::log_with`].
     #[inline(always)]
     pub(super) fn log(&mut self, event: Event) {
         if self.oracle.is_some() {
             self.log_kept(event);
+        }
+    }
+
+    /// [`World::log`] of the event `event` builds, built only when the run keeps a
+    /// history: without an oracle nothing is built or dropped.
+    #[inline(always)]
+    pub(super) fn log_with(&mut self, event: impl FnOnce() -> Event) {
+        if self.oracle.is_some() {
+            self.log_kept(event());
         }
     }
 
