@@ -36,11 +36,10 @@ impl World<'_> {
         let t = &mut self.txns[att as usize];
         let call = crate::device_model::call_id(Some(u64::from(t.id)), u64::from(t.calls));
         t.calls += 1;
-        let commit_barrier = t.stage == Stage::Committing;
+        let (commit_barrier, gen) = (t.stage == Stage::Committing, t.gen);
         let done = self.device_model.complete(now, cost, call);
         self.note_user_call(att, cost, done.behind_backup_ticks, commit_barrier);
         let at = done.at.saturating_add(self.latency_spike());
-        let gen = self.txns[att as usize].gen;
         self.q.schedule_at(at, Ev::IoDone { att, gen });
         // The block of the attempt's next step, hinted now: its tables' cache lines
         // load while other events fire. Only on a volume whose tables outgrow the
