@@ -135,67 +135,49 @@ impl LockTable {
     }
 
     /// Asks for `lock` on behalf of `txn` (`is_new`: began, or will begin, after the
-    /// split).
+    /// split). Inlined for the dense table (a store of a holder); the sparse one's map
+    /// stays out of line.
+    #[inline]
     pub fn acquire(&mut self, lock: u32, txn: Attempt, is_new: bool) -> Acquire {
         if is_new && self.type_b_active && self.type_b.binary_search(&lock).is_ok() {
             self.type_b_waiters.push((txn, lock));
             return Acquire::TypeB;
         }
-        let slot = match &mut self.slots {
-            Slots::Dense { holders, waiters } => {
-                let holder = &mut holders[lock as usize];
-                return match *holder {
-                    FREE => {
-                        *holder = txn;
-                        Acquire::Granted
-                    }
-                    h if h == txn => Acquire::Granted,
-                    h => {
-                        waiters.entry(lock).or_default().push_back(txn);
-                        Acquire::Queued { holder: h }
-                    }
-                };
-            }
-            Slots::Sparse(m) => m.entry(lock).or_default(),
+        let (holders, waiters) = match &mut self.slots {
+            Slots::Dense { holders, waiters } => (holders, waiters),
+            Slots::Sparse(m) => return acquire_sparse(m, lock, txn),
         };
-        match slot.holder {
-            None => {
-                slot.holder = Some(txn);
+        let holder = &mut holders[lock as usize];
+        match *holder {
+            FREE => {
+                *holder = txn;
                 Acquire::Granted
             }
-            Some(h) if h == txn => Acquire::Granted,
-            Some(h) => {
-                slot.waiters.push_back(txn);
+            h if h == txn => Acquire::Granted,
+            h => {
+                waiters.entry(lock).or_default().push_back(txn);
                 Acquire::Queued { holder: h }
             }
         }
     }
 
     /// Releases `lock` held by `txn`; returns the waiter it passed to, if any.
+    /// Inlined for the dense table; the sparse one's map stays out of line.
+    #[inline]
     pub fn release(&mut self, lock: u32, txn: Attempt) -> Option<Attempt> {
-        match &mut self.slots {
-            Slots::Dense { holders, waiters } => {
-                let holder = &mut holders[lock as usize];
-                debug_assert_eq!(*holder, txn, "release of a lock not held");
-                let next = if waiters.is_empty() {
-                    None
-                } else {
-                    next_waiter(waiters, lock)
-                };
-                *holder = next.unwrap_or(FREE);
-                next
-            }
-            Slots::Sparse(m) => {
-                let slot = m.get_mut(&lock)?;
-                debug_assert_eq!(slot.holder, Some(txn), "release of a lock not held");
-                let next = slot.waiters.pop_front();
-                slot.holder = next;
-                if next.is_none() {
-                    m.remove(&lock);
-                }
-                next
-            }
-        }
+        let (holders, waiters) = match &mut self.slots {
+            Slots::Dense { holders, waiters } => (holders, waiters),
+            Slots::Sparse(m) => return release_sparse(m, lock, txn),
+        };
+        let holder = &mut holders[lock as usize];
+        debug_assert_eq!(*holder, txn, "release of a lock not held");
+        let next = if waiters.is_empty() {
+            None
+        } else {
+            next_waiter(waiters, lock)
+        };
+        *holder = next.unwrap_or(FREE);
+        next
     }
 
     /// Withdraws `txn` from the queue of `lock` (it was aborted while waiting).
@@ -217,6 +199,36 @@ impl LockTable {
         }
         self.type_b_waiters.retain(|&(t, _)| t != txn);
     }
+}
+
+/// [`LockTable::acquire`] in the sparse table.
+#[inline(never)]
+fn acquire_sparse(m: &mut FxHashMap<u32, Slot>, lock: u32, txn: Attempt) -> Acquire {
+    let slot = m.entry(lock).or_default();
+    match slot.holder {
+        None => {
+            slot.holder = Some(txn);
+            Acquire::Granted
+        }
+        Some(h) if h == txn => Acquire::Granted,
+        Some(h) => {
+            slot.waiters.push_back(txn);
+            Acquire::Queued { holder: h }
+        }
+    }
+}
+
+/// [`LockTable::release`] in the sparse table.
+#[inline(never)]
+fn release_sparse(m: &mut FxHashMap<u32, Slot>, lock: u32, txn: Attempt) -> Option<Attempt> {
+    let slot = m.get_mut(&lock)?;
+    debug_assert_eq!(slot.holder, Some(txn), "release of a lock not held");
+    let next = slot.waiters.pop_front();
+    slot.holder = next;
+    if next.is_none() {
+        m.remove(&lock);
+    }
+    next
 }
 
 /// The first waiter of `lock`, taken from its queue (the queue's entry goes with its
