@@ -164,7 +164,7 @@ fn a_sweep_axis_driving_a_default_bound_is_named() {
     fails_with(
         &o,
         &[
-            &format!("{f}:3: key `workload.records`: with value 100000000:"),
+            &format!("{f}:4: key `workload.records`: with value 100000000:"),
             "`limits.volume_bytes_max` (at its default, not set in the file)",
         ],
     );

@@ -167,7 +167,7 @@ fn bad_sweep_files_name_file_line_and_key() {
     fails_with(
         &owm(&["sweep", &f]),
         &[
-            &format!("{f}:2:"),
+            &format!("{f}:3:"),
             "key `workload.write_fraction`",
             "2",
             "out of range",
@@ -491,7 +491,7 @@ fn a_bad_value_on_a_later_axis_is_named_at_that_axis() {
     fails_with(
         &o,
         &[
-            &format!("{f}:8: key `backup.on_data_area_full`"),
+            &format!("{f}:9: key `backup.on_data_area_full`"),
             "with value oops:",
             "unknown variant `oops`",
         ],

@@ -29,6 +29,7 @@ mod run;
 mod run_bounds;
 mod serve;
 mod sweep;
+mod sweep_axes;
 mod sweep_stats;
 mod table_updates;
 mod trace_waits;

@@ -187,6 +187,56 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
                 format!("axis `{}` has no values", a.key),
             ));
         }
+        for (j, v) in a.values.iter().enumerate() {
+            if let Some(k) = a.values[..j].iter().position(|w| same_value(w, v)) {
+                return Err(value_error(
+                    path,
+                    src,
+                    i,
+                    j,
+                    format!(
+                        "axis `{}` takes {} twice (values {} and {}): the grid would run \
+                         its points twice and stats.csv would hold two groups of one name; \
+                         give each value once",
+                        a.key,
+                        value_text(v),
+                        k + 1,
+                        j + 1
+                    ),
+                ));
+            }
+        }
+        if let Some(scale) = a.scale {
+            let name = match scale {
+                Scale::Linear => "linear",
+                Scale::Log => "log",
+            };
+            for (j, v) in a.values.iter().enumerate() {
+                let why = match number(v) {
+                    None => format!(
+                        "is not a number: a {name} x axis needs numbers (values that are \
+                         not are drawn as named categories, evenly spaced); remove `scale`"
+                    ),
+                    Some(x) if scale == Scale::Log && !(x > 0.0 && x.is_finite()) => {
+                        "is not above 0: a log x axis needs every value above 0; give \
+                         positive values, or scale = \"linear\""
+                            .to_string()
+                    }
+                    Some(_) => continue,
+                };
+                return Err(value_error(
+                    path,
+                    src,
+                    i,
+                    j,
+                    format!(
+                        "axis `{}` has scale = \"{name}\", and its value {} {why}",
+                        a.key,
+                        value_text(v)
+                    ),
+                ));
+            }
+        }
     }
     if let Some(x) = &spec.x {
         if !spec.axis.iter().any(|a| &a.key == x) {
@@ -247,18 +297,20 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
                     &config::toml_words(msg.trim()),
                 )
             })?;
-        config::load_trace(path, src, "scenario.", &mut s)?;
-        if let Err(e) = config::check_scenario(path, src, "scenario.", &s, &spec.policies, &axes) {
-            // A key an axis sets is reported at that axis, with the value.
+        // A refusal of a key an axis sets is reported at that axis's value.
+        let at_axis = |e: FileError| {
             let key = e.key.as_deref().and_then(|k| k.strip_prefix("scenario."));
             let at = spec.axis.iter().position(|a| Some(a.key.as_str()) == key);
-            return Err(match (at, key) {
+            match (at, key) {
                 (Some(i), Some(key)) => {
                     axis_error(path, src, &spec.axis, key, &values[i], &e.message)
                 }
                 _ => e,
-            });
-        }
+            }
+        };
+        config::load_trace(path, src, "scenario.", &mut s).map_err(at_axis)?;
+        config::check_scenario(path, src, "scenario.", &s, &spec.policies, &axes)
+            .map_err(at_axis)?;
         let here = s.inert_keys(&spec.policies);
         inert = Some(match inert {
             None => here,
@@ -384,7 +436,8 @@ fn default_workload_kind(base: &mut toml::Table, axes: &[AxisSpec]) {
 }
 
 /// An error about the grid points where axis `key` takes value `v`, at the line of that
-/// axis's `key = ...`.
+/// value in the axis's `values` (the `values` line when the array is on one line), key
+/// `key`, the message starting "with value V:".
 fn axis_error(
     path: &Path,
     src: &str,
@@ -394,11 +447,61 @@ fn axis_error(
     msg: &str,
 ) -> FileError {
     let at = axes.iter().position(|a| a.key == key).unwrap_or(0);
+    let j = axes
+        .get(at)
+        .and_then(|a| a.values.iter().position(|w| w == v))
+        .unwrap_or(0);
+    let mut e = value_error(
+        path,
+        src,
+        at,
+        j,
+        format!("with value {}: {msg}", value_text(v)),
+    );
+    e.key = Some(key.to_string());
+    e
+}
+
+/// An error about value `j` of axis `i`, at that value's line, key `axis.{i}.values`,
+/// with the line's text.
+fn value_error(path: &Path, src: &str, i: usize, j: usize, message: String) -> FileError {
+    let keys = Keys::of(src);
+    let line = value_span(src, i, j)
+        .map(|s| keys.line_of(s.start))
+        .or_else(|| keys.line(&format!("axis.{i}.values")));
     FileError {
         path: path.to_path_buf(),
-        line: Keys::of(src).line(&format!("axis.{at}.key")),
-        key: Some(key.to_string()),
-        message: format!("with value {}: {msg}", value_text(v)),
-        snippet: None,
+        line,
+        key: Some(format!("axis.{i}.values")),
+        message,
+        snippet: line.and_then(|l| keys.line_text(l)),
+    }
+}
+
+/// The byte span of value `j` of the `values` of the file's `[[axis]]` `i`.
+fn value_span(src: &str, i: usize, j: usize) -> Option<std::ops::Range<usize>> {
+    let doc = toml_edit::ImDocument::parse(src).ok()?;
+    let axis = doc.get("axis")?.as_array_of_tables()?.get(i)?;
+    axis.get("values")?.as_array()?.get(j)?.span()
+}
+
+/// A number's value, an integer's as a float.
+fn number(v: &toml::Value) -> Option<f64> {
+    match v {
+        toml::Value::Integer(i) => Some(*i as f64),
+        toml::Value::Float(f) => Some(*f),
+        _ => None,
+    }
+}
+
+/// Whether two axis values are one value to the scenario: numbers by value (`0.5` and
+/// `0.50`, `2` and `2.0`), anything else exactly.
+fn same_value(a: &toml::Value, b: &toml::Value) -> bool {
+    use toml::Value::{Float, Integer};
+    match (a, b) {
+        (Integer(x), Float(y)) | (Float(y), Integer(x)) => {
+            y.fract() == 0.0 && *x as f64 == *y && *y as i64 == *x
+        }
+        _ => a == b,
     }
 }

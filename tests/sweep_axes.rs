@@ -1,0 +1,164 @@
+//! `owm sweep` refuses an `[[axis]]` whose values it cannot honour, and names the line
+//! of the value at fault: an error caused by an axis value is at that value's line in
+//! the axis's `values` (exit 2), never at the base scenario's line of the same key.
+
+use crate::util::*;
+
+const BASE: &str = "[scenario.workload]\nkind = \"generated\"\ntransactions = 10\n";
+
+/// Runs `owm sweep` on `text` (written as `name` in a fresh directory): the file's path
+/// and the output.
+fn sweep(name: &str, text: &str) -> (tempfile::TempDir, String, std::process::Output) {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        repo().join("tests/data/traces/hand-plain.csv"),
+        tmp.path().join("t1.csv"),
+    )
+    .unwrap();
+    let f = write(tmp.path(), name, text);
+    let o = owm(&["sweep", &f, "--out", &s(&tmp.path().join("out"))]);
+    (tmp, f, o)
+}
+
+/// Asserts exit 2, every needle in stderr, and nothing written.
+fn refused(tmp: &tempfile::TempDir, o: &std::process::Output, needles: &[&str]) {
+    assert_eq!(code(o), 2, "bad input exits 2: {}", stderr(o));
+    fails_with(o, needles);
+    assert!(!tmp.path().join("out").exists(), "nothing written");
+}
+
+/// A value a key refuses, for several kinds of key (a trace's path, a number out of
+/// range, a name of a choice), is named at its own line of `values` with the value,
+/// whether the array is on one line or on several; the base scenario setting the same
+/// key elsewhere does not take the blame.
+#[test]
+fn an_axis_value_error_names_the_values_line_and_the_value() {
+    // A trace path: the base's `path` (line 9) is readable, the axis's second is not.
+    let (tmp, f, o) = sweep(
+        "path.toml",
+        "policies = [\"cow\"]\n[[axis]]\nkey = \"workload.path\"\nvalues = [\"t1.csv\",\n  \"nosuch.csv\"]\n\n[scenario.workload]\nkind = \"trace\"\npath = \"t1.csv\"\nformat = \"csv\"\n",
+    );
+    refused(
+        &tmp,
+        &o,
+        &[
+            &format!("{f}:5: key `workload.path`: with value nosuch.csv:"),
+            "nosuch.csv: cannot read",
+            "\"nosuch.csv\"]",
+        ],
+    );
+    assert!(!stderr(&o).contains(&format!("{f}:9")), "{}", stderr(&o));
+    // A number out of range, the base setting the key too (line 8).
+    let (tmp, f, o) = sweep(
+        "range.toml",
+        &format!("policies = [\"cow\"]\n[[axis]]\nkey = \"workload.write_fraction\"\nvalues = [\n  0.5,\n  2.0,\n]\n{BASE}write_fraction = 0.3\n"),
+    );
+    refused(
+        &tmp,
+        &o,
+        &[
+            &format!("{f}:6: key `workload.write_fraction`: with value 2:"),
+            "out of range",
+        ],
+    );
+    // A name of a choice: an unknown one, then a value that is not a name at all.
+    for (value, why) in [
+        ("\"floppy\"", "unknown variant `floppy`"),
+        ("3", "expected one of"),
+    ] {
+        let (tmp, f, o) = sweep(
+            "enum.toml",
+            &format!("policies = [\"cow\"]\n[[axis]]\nkey = \"workload.records\"\nvalues = [64]\n[[axis]]\nkey = \"device.profile\"\nvalues = [\"sata-ssd\", {value}]\n{BASE}[scenario.device]\nprofile = \"nvme-ssd\"\n"),
+        );
+        let shown = value.trim_matches('"');
+        refused(
+            &tmp,
+            &o,
+            &[
+                &format!("{f}:7: key `device.profile`: with value {shown}:"),
+                why,
+            ],
+        );
+    }
+}
+
+/// `scale = "log"` with a value that is not above 0, and a scale given to values that
+/// are not numbers, are refused at the value's line, naming it; without `scale` the
+/// same values run (a linear axis, categories).
+#[test]
+fn a_scale_the_values_cannot_take_is_refused() {
+    for (key, values, scale, shown, why) in [
+        (
+            "workload.write_fraction",
+            "[0.0, 0.6]",
+            "log",
+            "0",
+            "is not above 0",
+        ),
+        (
+            "backup.request_at_ticks",
+            "[0, 100]",
+            "log",
+            "0",
+            "is not above 0",
+        ),
+        (
+            "workload.kind",
+            "[\"bank\", \"generated\"]",
+            "linear",
+            "bank",
+            "is not a number",
+        ),
+    ] {
+        let text = format!(
+            "policies = [\"cow\"]\n[[axis]]\nkey = \"{key}\"\nvalues = {values}\nscale = \"{scale}\"\n{BASE}"
+        );
+        let (tmp, f, o) = sweep("scale.toml", &text);
+        refused(
+            &tmp,
+            &o,
+            &[
+                &format!("{f}:4: key `axis.0.values`"),
+                &format!("has scale = \"{scale}\", and its value {shown} {why}"),
+            ],
+        );
+        if scale == "log" {
+            let (_tmp, _f, o) = sweep("scale.toml", &text.replace("scale = \"log\"\n", ""));
+            ok(&o);
+        }
+    }
+}
+
+/// A value given twice on one axis (as the scenario sees it: `0.5` and `0.50`, `64`
+/// and `64.0`; strings exactly) is refused at the repeated value's line, naming it;
+/// values that differ run.
+#[test]
+fn a_repeated_axis_value_is_refused() {
+    for (key, values, shown) in [
+        ("workload.write_fraction", "[0.5, 0.2,\n  0.50]", "0.5"),
+        ("workload.write_fraction", "[1, 0.2,\n  1.0]", "1"),
+        (
+            "device.profile",
+            "[\"sata-ssd\", \"nvme-ssd\",\n  \"sata-ssd\"]",
+            "sata-ssd",
+        ),
+    ] {
+        let text =
+            format!("policies = [\"cow\"]\n[[axis]]\nkey = \"{key}\"\nvalues = {values}\n{BASE}");
+        let (tmp, f, o) = sweep("twice.toml", &text);
+        refused(
+            &tmp,
+            &o,
+            &[
+                &format!("{f}:5: key `axis.0.values`"),
+                &format!("takes {shown} twice (values 1 and 3)"),
+            ],
+        );
+    }
+    let (_tmp, _f, o) = sweep(
+        "once.toml",
+        &format!("policies = [\"cow\"]\n[[axis]]\nkey = \"device.profile\"\nvalues = [\"sata-ssd\", \"SATA-SSD\"]\n{BASE}"),
+    );
+    // Strings compare exactly: the second is another (unknown) name, refused as such.
+    fails_with(&o, &["unknown variant `SATA-SSD`"]);
+}
