@@ -182,3 +182,132 @@ fn an_untitled_trace_sweep_with_a_relative_path_merges_from_elsewhere_to_the_sam
         String::from_utf8(bytes(tmp.path(), "merged.xml")).unwrap()
     );
 }
+
+/// The scenario of the column tests: two backup cycles, each followed by a copy of VLUN
+/// B to B' (`[detach]`), so every column of `summary.csv` has a value.
+const TWO_CYCLES: &str = r#"
+[workload]
+kind = "bank"
+accounts = 256
+initial_balance = 1000
+transactions = 150
+arrival_ticks_mean = 100
+amount_max = 100
+compute_ticks_min = 20
+compute_ticks_max = 400
+
+[backup]
+request_at_ticks = 3000
+period_ticks = 6000
+cycles = 2
+
+[geometry]
+block_size_bytes = 64
+records_per_block = 4
+
+[detach]
+bandwidth_bytes_per_s = 200000
+extent_blocks = 16
+"#;
+
+/// Every numeric column of `summary.csv` (all but the run's key) is a column of
+/// `sweep.csv` and a metric a sweep can plot, and no other: a column added to one
+/// table and not the other fails here. A grid point's cells are the first cycle's row
+/// of `summary.csv` for the same scenario and seed, but for what a sweep documents as
+/// the run's (`backup_abandoned`, `backup_given_up`, `quiesce_attempts`,
+/// `quiesce_timeouts`: any cycle's, every cycle's).
+#[test]
+fn every_numeric_summary_column_is_a_sweep_metric() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = write(
+        tmp.path(),
+        "two.toml",
+        &format!("policies = [\"none\", \"cow\"]\nseed = 7\n{TWO_CYCLES}"),
+    );
+    let run_out = tmp.path().join("run");
+    ok(&owm(&["run", &run, "--out", &s(&run_out)]));
+    let (sum_header, sum_rows) = csv_table(&run_out, "summary.csv");
+    let key = ["scenario", "workload", "policy", "seed", "cycle"];
+    let numeric: Vec<String> = sum_header
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| !key.contains(&h.as_str()))
+        .filter(|(i, _)| {
+            sum_rows
+                .iter()
+                .all(|r| r[*i].is_empty() || r[*i].parse::<f64>().is_ok())
+        })
+        .map(|(_, h)| h.clone())
+        .collect();
+    assert!(
+        numeric.iter().any(|c| c == "detach_blocks_copied"),
+        "{numeric:?}"
+    );
+    // The per-cycle and detach columns, as the metrics plotted.
+    let per_cycle: Vec<&String> = numeric
+        .iter()
+        .filter(|c| {
+            c.starts_with("cycle_") || c.starts_with("detach_") || *c == "request_deferred_ticks"
+        })
+        .collect();
+    assert_eq!(per_cycle.len(), 11, "{per_cycle:?}");
+    let metrics: Vec<String> = per_cycle.iter().map(|c| format!("\"{c}\"")).collect();
+    let scenario = TWO_CYCLES.replace("\n[", "\n[scenario.");
+    let sweep = write(
+        tmp.path(),
+        "two-sweep.toml",
+        &format!(
+            "policies = [\"none\", \"cow\"]\nseeds = [7]\nmetrics = [{}]\n{scenario}",
+            metrics.join(", ")
+        ),
+    );
+    let sweep_out = tmp.path().join("sweep");
+    ok(&owm(&["sweep", &sweep, "--out", &s(&sweep_out)]));
+    let (sw_header, sw_rows) = csv_table(&sweep_out, "sweep.csv");
+    assert_eq!(&sw_header[..3], ["index", "policy", "seed"]);
+    assert_eq!(sw_header[3..], numeric[..], "sweep.csv's metric columns");
+    for c in &per_cycle {
+        assert!(
+            names(&sweep_out).contains(&format!("{c}.png")),
+            "no plot of {c}"
+        );
+    }
+    let run_wide = [
+        "backup_abandoned",
+        "backup_given_up",
+        "quiesce_attempts",
+        "quiesce_timeouts",
+    ];
+    for policy in ["none", "cow"] {
+        let sw = sw_rows.iter().find(|r| r[1] == policy).unwrap();
+        let policy_col = col(&sum_header, "policy");
+        let cycle_col = col(&sum_header, "cycle");
+        let first = sum_rows
+            .iter()
+            .find(|r| r[policy_col] == policy && (r[cycle_col] == "1" || policy == "none"))
+            .unwrap();
+        for (i, c) in sw_header.iter().enumerate().skip(3) {
+            if run_wide.contains(&c.as_str()) {
+                continue;
+            }
+            assert_eq!(
+                sw[i],
+                first[col(&sum_header, c)],
+                "{policy}: {c} in sweep.csv and in summary.csv's first cycle"
+            );
+        }
+        if policy == "cow" {
+            let copied = &sw[col(&sw_header, "detach_blocks_copied")];
+            assert!(copied.parse::<u64>().unwrap() > 0, "{copied}");
+            let second = sum_rows
+                .iter()
+                .find(|r| r[policy_col] == policy && r[cycle_col] == "2")
+                .expect("a second cycle");
+            assert_ne!(
+                second[col(&sum_header, "request_at_ticks")],
+                sw[col(&sw_header, "request_at_ticks")],
+                "the second cycle is another backup"
+            );
+        }
+    }
+}

@@ -336,7 +336,7 @@ pub fn cycle_view(r: &RunResult, c: &CycleResult) -> RunResult {
 }
 
 /// The columns of one backup cycle's own counts, after the metrics of `summary.csv`.
-const CYCLE_COLUMNS: [&str; 7] = [
+pub const CYCLE_COLUMNS: [&str; 7] = [
     "request_deferred_ticks",
     "cycle_vlun_b_writes_a_live",
     "cycle_table_updates",
@@ -387,6 +387,45 @@ fn detach_cells(c: Option<&CycleResult>) -> [String; 4] {
         int(c.detach_blocks_copied),
         int(c.detach_mirrored_writes),
     ]
+}
+
+/// The metric columns of a sweep's CSV, in order: every numeric column of `summary.csv`
+/// but the run's key (`seed`, `cycle`): [`Metric::ALL`], [`CYCLE_COLUMNS`], then
+/// [`DETACH_COLUMNS`] (always, empty in a row that made no copy). These are the names a
+/// sweep's `metrics` may give.
+pub fn sweep_metrics() -> Vec<&'static str> {
+    let mut h: Vec<&'static str> = Metric::ALL.iter().map(|m| m.name()).collect();
+    h.extend(CYCLE_COLUMNS);
+    h.extend(DETACH_COLUMNS);
+    h
+}
+
+/// A sweep metric by its column name ([`sweep_metrics`]); the error lists the known
+/// names.
+pub fn sweep_metric(name: &str) -> Result<&'static str, String> {
+    let all = sweep_metrics();
+    all.iter().copied().find(|m| *m == name).ok_or_else(|| {
+        format!(
+            "unknown metric `{name}`; known (the numeric columns of summary.csv): {}",
+            all.join(", ")
+        )
+    })
+}
+
+/// The cells of [`sweep_metrics`] for run `r` (one grid point): every [`Metric`] of the
+/// run as [`Metric::value`] gives it (milestones and window figures: the first
+/// cycle's), the [`CYCLE_COLUMNS`] and [`DETACH_COLUMNS`] of its first backup cycle,
+/// as that cycle's row of `summary.csv` holds them (empty without a backup; the detach
+/// columns empty when that cycle made no copy).
+pub fn sweep_cells(r: &RunResult) -> Vec<String> {
+    let first = r.cycles.first();
+    let mut row: Vec<String> = Metric::ALL.iter().map(|m| m.value(r)).collect();
+    match first {
+        Some(c) => row.extend(cycle_cells(c)),
+        None => row.extend(CYCLE_COLUMNS.iter().map(|_| String::new())),
+    }
+    row.extend(detach_cells(first));
+    row
 }
 
 /// `summary.csv`: one row per run and backup cycle (one row, cycle empty, for a run
@@ -498,6 +537,22 @@ mod tests {
         }
         assert_eq!(Metric::ALL.len(), 77);
         assert!("speed".parse::<Metric>().is_err());
+    }
+
+    #[test]
+    fn sweep_cells_match_the_sweep_metrics() {
+        let scenario = sim::Scenario::default();
+        for policy in [
+            sim::Policy::None,
+            sim::Policy::Owm(engine::Variant::CopyOnWrite),
+        ] {
+            let result = sim::run(&scenario, policy, 3).unwrap().result;
+            assert_eq!(sweep_cells(&result).len(), sweep_metrics().len());
+        }
+        for m in sweep_metrics() {
+            assert_eq!(sweep_metric(m), Ok(m));
+        }
+        assert!(sweep_metric("speed").is_err());
     }
 
     #[test]

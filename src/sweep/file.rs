@@ -71,7 +71,8 @@ pub struct SweepFile {
     /// The axis on the plots' x axis (default the first axis).
     #[serde(default)]
     pub x: Option<String>,
-    /// Metric columns to plot (names as in summary.csv).
+    /// Metric columns to plot ([`tables::sweep_metrics`]: the numeric columns of
+    /// summary.csv).
     #[serde(default = "default_metrics")]
     pub metrics: Vec<String>,
     #[serde(default)]
@@ -158,7 +159,7 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
         }
     }
     for m in &spec.metrics {
-        if let Err(e) = m.parse::<tables::Metric>() {
+        if let Err(e) = tables::sweep_metric(m) {
             return Err(FileError::key(path, src, "metrics", e));
         }
     }

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use anyhow::{anyhow, bail, Context, Result};
-use reports::tables::Metric;
+use reports::tables;
 use sim::Scenario;
 
 use super::file::{value_text, SweepFile};
@@ -90,7 +90,7 @@ impl Sweep {
         h.extend(self.spec.axis.iter().map(|a| a.key.clone()));
         h.push("policy".into());
         h.push("seed".into());
-        h.extend(Metric::ALL.iter().map(|m| m.name().to_string()));
+        h.extend(tables::sweep_metrics().iter().map(|m| m.to_string()));
         h
     }
 }
@@ -221,7 +221,7 @@ fn run_point(path: &Path, sw: &Sweep, index: usize) -> Option<Point> {
     }
     match ran.with_context(|| format!("grid point {index}")) {
         Ok(run) => {
-            row.extend(Metric::ALL.iter().map(|m| m.value(&run.result)));
+            row.extend(tables::sweep_cells(&run.result));
             verdict::of_run(&mut report, &name, &run.result);
             for v in run.result.claimed_violations() {
                 messages.push(format!("violation at {name}: {v}"));
