@@ -264,7 +264,7 @@ pub fn lost_backup_line(name: &str, r: &sim::RunResult) -> Option<String> {
         if times.is_empty() {
             "-".to_string()
         } else {
-            times.join(", ")
+            sim::oracle::list_text(&times)
         },
         verdict::lost_why(r, lost),
         dropped.join(", ")

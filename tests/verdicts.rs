@@ -1,5 +1,6 @@
 //! The exit-status contract of `sweep` and `merge`, their JUnit and JSON verdicts, failed
-//! grid points, and every refusal of `merge`.
+//! grid points, every refusal of `merge`, and the bound on the lists of ids their
+//! messages carry.
 
 use std::path::Path;
 
@@ -409,4 +410,84 @@ fn an_interrupted_sweep_resumes_to_identical_bytes() {
         !names(tmp.path()).iter().any(|n| n.ends_with(".points")),
         "the kept points are removed once the sweep completes"
     );
+}
+
+/// A crash-consistent backup taken with about 150 OLD transactions still active, and
+/// 14 quiesce backups given up: the lists of transactions and of times in the messages
+/// (stdout, `--json`, `--junit`) name the first 10 and count the rest (`… and N
+/// more`), so no line runs to thousands of ids.
+#[test]
+fn long_lists_of_ids_in_messages_are_bounded_and_counted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let workload = "[workload]\nkind = \"generated\"\nrecords = 4096\ntransactions = 3000\n\
+                    compute_ticks_min = 2000\ncompute_ticks_max = 4000\n\
+                    arrivals = { mode = \"open\", interarrival_ticks_mean = 1 }\n";
+    let f = write(
+        tmp.path(),
+        "many.toml",
+        &format!(
+            "policies = [\"crash-consistent\"]\n{workload}[backup]\nrequest_at_ticks = 1000\n"
+        ),
+    );
+    let (json, junit) = (tmp.path().join("v.json"), tmp.path().join("v.xml"));
+    let o = owm(&[
+        "run",
+        &f,
+        "--out",
+        &s(&tmp.path().join("o")),
+        "--json",
+        &s(&json),
+        "--junit",
+        &s(&junit),
+    ]);
+    ok(&o);
+    let out = stdout(&o);
+    let note = "OLD txns still active when A was declared consistent: [";
+    let line = out
+        .lines()
+        .find(|l| l.contains(note))
+        .unwrap_or_else(|| panic!("no list of OLD transactions:\n{out}"));
+    let list = line.split(note).nth(1).unwrap().trim_end_matches(']');
+    let (ids, more) = list.split_once(", … and ").expect("a counted tail");
+    assert_eq!(ids.split(", ").count(), 10, "{line}");
+    assert!(ids.split(", ").all(|t| t.parse::<u64>().is_ok()), "{line}");
+    let more: u64 = more.trim_end_matches(" more").parse().unwrap();
+    assert!(more > 100, "{line}");
+    assert!(out.lines().all(|l| l.chars().count() < 1000), "{out}");
+    // The machine-readable verdicts carry the same bounded text.
+    let v = read_json(&json);
+    let detail = json_case(&v, "crash-consistent", "A-consistent")["observed"]["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(line.ends_with(&detail), "{line}\n{detail}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.len() < 20_000, "{xml}");
+    // A list of times: 14 cycles given up at their quiesce deadlines.
+    let f = write(
+        tmp.path(),
+        "lost.toml",
+        &format!(
+            "policies = [\"quiesce\"]\n{workload}[backup]\nrequest_at_ticks = 100\n\
+             period_ticks = 100\ncycles = 14\nquiesce_deadline_ticks = 1\n\
+             quiesce_retries_max = 0\n"
+        ),
+    );
+    let o = owm(&["run", &f, "--out", &s(&tmp.path().join("l"))]);
+    ok(&o);
+    let out = stdout(&o);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("backup given up under quiesce at "))
+        .unwrap_or_else(|| panic!("no lost backup line:\n{out}"));
+    assert!(
+        line.contains(", … and 4 more ticks (quiesce deadline missed 14 times)"),
+        "{line}"
+    );
+    let times = line
+        .trim_start_matches("backup given up under quiesce at ")
+        .split(", … and")
+        .next()
+        .unwrap();
+    assert_eq!(times.split(", ").count(), 10, "{line}");
 }

@@ -1428,7 +1428,10 @@ impl<'a> Judge<'a> {
         let open_note = if open.is_empty() {
             String::new()
         } else {
-            format!("; OLD txns still active when A was declared consistent: {open:?}")
+            format!(
+                "; OLD txns still active when A was declared consistent: [{}]",
+                crate::oracle::list_text(&open)
+            )
         };
         Some(Found {
             index: at,

@@ -115,6 +115,25 @@ pub fn writer_txn(stamp: u64) -> Option<TxnId> {
     stamp.checked_sub(1).map(|t| t as TxnId)
 }
 
+/// Items a message lists at most ([`list_text`]); the rest are counted.
+pub const LISTED_MAX: usize = 10;
+
+/// A list of ids (or times) in a message, comma-separated: every item when there are
+/// at most [`LISTED_MAX`], else the first [`LISTED_MAX`] then `… and N more`, so a
+/// message about thousands of transactions stays one short line that still gives the
+/// count (`1056, 1107, …, 1520, … and 1990 more`).
+pub fn list_text<T: fmt::Display>(items: &[T]) -> String {
+    let mut out: Vec<String> = items
+        .iter()
+        .take(LISTED_MAX)
+        .map(|i| i.to_string())
+        .collect();
+    if items.len() > LISTED_MAX {
+        out.push(format!("… and {} more", items.len() - LISTED_MAX));
+    }
+    out.join(", ")
+}
+
 /// Who wrote a stamp, in words.
 pub fn writer(stamp: u64) -> String {
     if stamp == 0 {

@@ -298,7 +298,10 @@ fn a_consistent_in(h: &History, ix: &Index, c: &Cycle, several: bool) -> Result<
             let open_note = if open.is_empty() {
                 String::new()
             } else {
-                format!("; OLD txns still active when A was declared consistent: {open:?}")
+                format!(
+                    "; OLD txns still active when A was declared consistent: [{}]",
+                    sim::oracle::list_text(&open)
+                )
             };
             Err(violation(
                 Invariant::AConsistent,
