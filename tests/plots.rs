@@ -148,7 +148,8 @@ fn log_axes_when_asked_or_when_values_span_two_decades() {
     );
 }
 
-/// String values (a workload kind) are categories: evenly spaced, each tick named.
+/// String values (a workload kind) are categories: evenly spaced, each tick named, a
+/// marker per policy and category and no line between categories.
 #[test]
 fn categorical_axes_are_evenly_spaced_and_named() {
     let tmp = tempfile::tempdir().unwrap();
@@ -164,6 +165,61 @@ fn categorical_axes_are_evenly_spaced_and_named() {
     let (g1, g2) = (xs[1] - xs[0], xs[2] - xs[1]);
     assert!(g1 > 100.0 && (g1 - g2).abs() < 1.5, "{xs:?}");
     assert!(t.iter().any(|(s, _)| s == "workload"), "{t:?}");
+    // No line joins the categories: every path in a policy's colour (its error bars)
+    // stays within a quarter of a category's width; each policy has a marker per
+    // category, as on a numeric axis, and its legend shows its marker, not a line.
+    for colour in [MIRRORING, COW] {
+        let spans = x_spans(&svg, colour);
+        assert!(!spans.is_empty(), "no error bar in {colour}");
+        assert!(spans.iter().all(|&w| w < g1 / 4.0), "{colour}: {spans:?}");
+    }
+    let numeric_dir = tmp.path().join("n");
+    std::fs::create_dir(&numeric_dir).unwrap();
+    let numeric = sweep(
+        &numeric_dir,
+        &format!("{BASE}[[axis]]\nkey = \"workload.records\"\nvalues = [64, 128, 192]\n{WORKLOAD}"),
+    );
+    let line = String::from_utf8(bytes(&numeric, "admission_delay_mean_ticks.svg")).unwrap();
+    let widest = x_spans(&line, MIRRORING).into_iter().fold(0.0, f64::max);
+    assert!(widest > g1, "a numeric axis joins its points: {widest}");
+    assert_eq!(
+        markers(&svg),
+        markers(&line) + 2,
+        "one marker per point and policy"
+    );
+}
+
+/// The stroke colours of two policies' series (`reports::lines`'s palette).
+const MIRRORING: &str = "#2CA02C";
+const COW: &str = "#9467BD";
+
+/// The x extent of every `<polyline>` stroked in `colour`.
+fn x_spans(svg: &str, colour: &str) -> Vec<f64> {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name("polyline"))
+        .filter(|n| {
+            n.attribute("stroke")
+                .is_some_and(|c| c.eq_ignore_ascii_case(colour))
+        })
+        .map(|n| {
+            let xs: Vec<f64> = n
+                .attribute("points")
+                .unwrap_or_default()
+                .split_whitespace()
+                .filter_map(|p| p.split(',').next()?.parse().ok())
+                .collect();
+            xs.iter().fold(f64::MIN, |a, &b| a.max(b)) - xs.iter().fold(f64::MAX, |a, &b| a.min(b))
+        })
+        .collect()
+}
+
+/// The markers drawn: filled circles and triangles (`<circle>`, `<polygon>`).
+fn markers(svg: &str) -> usize {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name("circle") || n.has_tag_name("polygon"))
+        .count()
 }
 
 /// `--jobs` changes nothing in the outputs: every file, plots included, has the same

@@ -1,5 +1,6 @@
 //! Line plots for sweeps: one line per policy, a metric against a swept parameter. The x
-//! axis is linear, logarithmic, or a row of named categories ([`XScale`]).
+//! axis is linear, logarithmic, or a row of named categories ([`XScale`]): on categories
+//! each policy is a marker per category (side by side, with its error bar), no line.
 
 use std::ops::Range;
 
@@ -28,7 +29,8 @@ pub enum XScale {
     /// Logarithmic (every x > 0), a tick at each of these values.
     Log(Vec<f64>),
     /// Named categories at x = 0, 1, 2, …, evenly spaced, each tick labelled with its
-    /// name.
+    /// name; each series is drawn as markers (with error bars), side by side within a
+    /// category, never joined by a line.
     Categories(Vec<String>),
 }
 
@@ -266,6 +268,7 @@ where
         let r = chart.x_range();
         (fwd(r.start), fwd(r.end))
     };
+    let categorical = matches!(p.x_scale, XScale::Categories(_));
     {
         let mut mesh = chart.configure_mesh();
         mesh.x_desc(p.x_label.as_str())
@@ -286,6 +289,40 @@ where
             .copied()
             .filter(|q| q.1.is_finite())
             .collect();
+        // Error bars with caps 1 % of the x range wide, offset a little per series so
+        // that coinciding intervals stay distinguishable; on categories the series
+        // stand side by side within their category, markers and bars alike.
+        let cap = (x1 - x0) * 0.01;
+        let middle = (p.series.len() as f64 - 1.0) / 2.0;
+        let shift = if categorical {
+            (i as f64 - middle) * (0.6 / p.series.len() as f64).min(0.12)
+        } else {
+            (i as f64 - middle) * cap * 0.8
+        };
+        if categorical {
+            // Categories have no order to follow: markers, no line between them.
+            let at: Vec<(f64, f64)> = pts.iter().map(|&(x, y)| (x + shift, y)).collect();
+            error_bars(&mut chart, &s.intervals, c, cap, shift, fwd, inv)?;
+            let label = s.name.clone();
+            match i % 3 {
+                0 => chart
+                    .draw_series(at.into_iter().map(|q| Circle::new(q, 5, c.filled())))?
+                    .label(label)
+                    .legend(move |(x, y)| Circle::new((x + 10, y), 5, c.filled())),
+                1 => chart
+                    .draw_series(
+                        at.into_iter()
+                            .map(|q| TriangleMarker::new(q, 7, c.filled())),
+                    )?
+                    .label(label)
+                    .legend(move |(x, y)| TriangleMarker::new((x + 10, y), 7, c.filled())),
+                _ => chart
+                    .draw_series(at.into_iter().map(|q| Cross::new(q, 6, c.stroke_width(2))))?
+                    .label(label)
+                    .legend(move |(x, y)| Cross::new((x + 10, y), 6, c.stroke_width(2))),
+            };
+            continue;
+        }
         // Lines that coincide (two variants with equal cost) must stay visible: later
         // series are drawn thinner and dashed, each with its own marker shape.
         let width = 4u32.saturating_sub(i as u32).max(1);
@@ -303,24 +340,7 @@ where
                     PathElement::new(vec![(x, y), (x + 8, y), (x + 13, y), (x + 20, y)], style)
                 });
         }
-        // Error bars with caps 1 % of the x range wide, offset a little per series so
-        // that coinciding intervals stay distinguishable.
-        let cap = (x1 - x0) * 0.01;
-        let shift = (i as f64 - (p.series.len() as f64 - 1.0) / 2.0) * cap * 0.8;
-        for &(x, lo, hi) in s
-            .intervals
-            .iter()
-            .filter(|b| b.1.is_finite() && b.2.is_finite())
-        {
-            let u = fwd(x) + shift;
-            let (x, left, right) = (inv(u), inv(u - cap), inv(u + cap));
-            let bar = c.stroke_width(1);
-            chart.draw_series([
-                PathElement::new(vec![(x, lo), (x, hi)], bar),
-                PathElement::new(vec![(left, lo), (right, lo)], bar),
-                PathElement::new(vec![(left, hi), (right, hi)], bar),
-            ])?;
-        }
+        error_bars(&mut chart, &s.intervals, c, cap, shift, fwd, inv)?;
         if !p.markers {
             continue;
         }
@@ -340,6 +360,36 @@ where
         .border_style(BLACK)
         .label_font(font(13.0))
         .draw()?;
+    Ok(())
+}
+
+/// Draws the error bars `(x, low, high)` of one series in `c`, each `shift` off its x
+/// and with caps `cap` wide, both in the axis's space (`fwd`, its inverse `inv`).
+fn error_bars<'a, DB: DrawingBackend + 'a, X>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, RangedCoordf64>>,
+    intervals: &[(f64, f64, f64)],
+    c: RGBColor,
+    cap: f64,
+    shift: f64,
+    fwd: &dyn Fn(f64) -> f64,
+    inv: &dyn Fn(f64) -> f64,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
+where
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    for &(x, lo, hi) in intervals
+        .iter()
+        .filter(|b| b.1.is_finite() && b.2.is_finite())
+    {
+        let u = fwd(x) + shift;
+        let (x, left, right) = (inv(u), inv(u - cap), inv(u + cap));
+        let bar = c.stroke_width(1);
+        chart.draw_series([
+            PathElement::new(vec![(x, lo), (x, hi)], bar),
+            PathElement::new(vec![(left, lo), (right, lo)], bar),
+            PathElement::new(vec![(left, hi), (right, hi)], bar),
+        ])?;
+    }
     Ok(())
 }
 
