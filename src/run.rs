@@ -381,6 +381,8 @@ fn print_table(runs: &[NamedRun], history_kept: bool) {
         ("adm mean", M::AdmissionDelayMeanTicks),
         ("adm p99", M::AdmissionDelayP99Ticks),
         ("adm max", M::AdmissionDelayMaxTicks),
+        ("rsp mean", M::ResponseMeanTicks),
+        ("rsp p99", M::ResponseP99Ticks),
         ("req→A ok", M::RequestToAConsistentTicks),
         ("unavail", M::UnavailableTicks),
         ("wr/lw", M::PhysicalWritesPerLogicalWrite),
@@ -389,7 +391,7 @@ fn print_table(runs: &[NamedRun], history_kept: bool) {
         ("violations", M::Violations),
     ];
     print_rows(runs, history_kept, &cols);
-    say!("(times in ticks, 1 tick = 1 µs; committed / aborted = transactions that ended so (response figures count the committed ones only); adm = admission delay of new transactions; req→A ok = request to A consistent, `abandoned` / `given up` when the backup made no archive; wr/lw = physical writes per logical write; violations of the invariants the policy claims; - = nothing to measure: no transaction admitted after a split, no logical write)");
+    say!("(times in ticks, 1 tick = 1 µs; committed / aborted = transactions that ended so (response figures count the committed ones only); adm = admission delay of new transactions; rsp = response time of the committed transactions over the whole run, `none`'s with no backup: what a backup costs the users; req→A ok = request to A consistent, `abandoned` / `given up` when the backup made no archive; wr/lw = physical writes per logical write; violations of the invariants the policy claims; - = nothing to measure: no transaction admitted after a split, no logical write)");
     if runs.iter().all(|r| r.result.cycles.is_empty()) {
         return;
     }
@@ -408,7 +410,7 @@ fn print_table(runs: &[NamedRun], history_kept: bool) {
         ("ovfl wt", M::WindowOverflowWaitTicksSum),
     ];
     print_rows(runs, history_kept, &window);
-    say!("(the backup window, request → retire, against the time before the request: win/pre rsp = mean and p99 response of the committed transactions arriving in it / before it (aborted ones are not in them: `aborted` above); wr/lw, fl/lw = physical writes, flushes per logical write, - with none in the span; the waits the backup caused, summed, by cause: admission gate, type (b) locks, device queue behind backup I/O, engine flush barriers, attempts lost to a full data area; non-disruption judges each single wait of the first four causes against the setup window)");
+    say!("(the backup window, request → retire, against the time before the request: win/pre rsp = mean and p99 response of the committed transactions arriving in it / before it (aborted ones are not in them: `aborted` above); wr/lw, fl/lw = physical writes, flushes per logical write, - with none in the span; the waits the backup caused, summed, by cause: admission gate, type (b) locks, device queue behind backup I/O, engine flush barriers, attempts lost to a full data area; non-disruption judges each single wait of the first four causes against the setup window; `none` has no backup window: its response is the headline table's rsp)");
 }
 
 /// One table row per run (per cycle with several), one column per metric.

@@ -1,6 +1,7 @@
 //! The backup window through `owm run`: its columns in `summary.csv` (response inside
 //! the window against before it, the users' I/O per logical write, copy-on-write copies
-//! and log entries, every backup-caused wait by cause), the headline table's window
+//! and log entries, every backup-caused wait by cause), the headline table's whole-run
+//! response beside `none`'s, its window
 //! rows, the quiesce deadline's attempts and give-ups, and the extra space over time
 //! (`extra_space.csv` and its plot).
 
@@ -372,4 +373,54 @@ fn non_disruption_judges_a_wait_behind_archive_reads_with_no_gate_wait() {
             );
         }
     }
+}
+
+/// What a backup costs the users against `none` is on stdout, as db-64gib.toml's
+/// comment says: the headline table's `rsp mean` and `rsp p99` (the whole run's
+/// response, `summary.csv`'s `response_mean_ticks` and `response_p99_ticks`) have a
+/// value under `none`, which has no backup window, beside every backup policy's.
+#[test]
+fn the_headline_table_gives_none_s_response_beside_the_backups() {
+    let comment: String = std::fs::read_to_string(repo().join("scenarios/db-64gib.toml"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        comment.contains("`rsp mean`") && comment.contains("`rsp p99`"),
+        "{comment}"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(tmp.path(), "busy.toml", BUSY);
+    let out = tmp.path().join("o");
+    let o = owm(&["run", &f, "--out", &s(&out), "--allow-violations"]);
+    ok(&o);
+    let text = stdout(&o);
+    let header: Vec<&str> = text
+        .lines()
+        .next()
+        .unwrap()
+        .split("  ")
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .collect();
+    let rows = summary_rows(&out);
+    for (column, metric) in [
+        ("rsp mean", "response_mean_ticks"),
+        ("rsp p99", "response_p99_ticks"),
+    ] {
+        let k = header
+            .iter()
+            .position(|h| *h == column)
+            .unwrap_or_else(|| panic!("no `{column}` column: {header:?}"));
+        for policy in ["none", "quiesce", "mirroring", "logging", "cow"] {
+            let cell = table_row(&text, policy).split_whitespace().nth(k).unwrap();
+            assert_ne!(cell, "-", "{policy} {column}:\n{text}");
+            assert_eq!(cell, rows[policy][metric], "{policy} {column}");
+        }
+    }
+    // Without a backup, `none` answers faster than the gate of quiesce lets the users.
+    let mean = |p: &str| num(&rows[p], "response_mean_ticks");
+    assert!(mean("none") < mean("quiesce"), "{text}");
 }
