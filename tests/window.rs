@@ -1,9 +1,8 @@
 //! The backup window through `owm run`: its columns in `summary.csv` (response inside
 //! the window against before it, the users' I/O per logical write, copy-on-write copies
 //! and log entries, every backup-caused wait by cause), the headline table's whole-run
-//! response beside `none`'s, its window
-//! rows, the quiesce deadline's attempts and give-ups, and the extra space over time
-//! (`extra_space.csv` and its plot).
+//! response beside `none`'s and its window rows, the quiesce deadline's attempts and
+//! give-ups, and the extra space over time (`extra_space.csv` and its plot).
 
 use std::collections::BTreeMap;
 
