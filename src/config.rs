@@ -69,7 +69,7 @@ impl FileError {
     }
 
     /// An error about the value of `key` (a dotted path), located in `src` when the
-    /// file sets it, or at the `key` line of the sweep's `[[axis]]` that sets it
+    /// file sets it, or at the `values` line of the sweep's `[[axis]]` that sets it
     /// (`scenario.K` swept by an axis of `K`, of a table holding it or of a key inside
     /// it: [`axis_setting`]); else the default is at fault, and the message says so.
     pub fn key(path: &Path, src: &str, key: &str, message: impl Into<String>) -> Self {
@@ -78,7 +78,7 @@ impl FileError {
         let mut message = message.into();
         if line.is_none() {
             match axis_setting(src, key) {
-                Some(n) => line = keys.line(&format!("axis.{n}.key")),
+                Some(n) => line = keys.line(&format!("axis.{n}.values")),
                 None => message.push_str(" (the default; set it in the file)"),
             }
         }

@@ -830,7 +830,7 @@ fn a_value_of_the_wrong_shape_says_what_is_expected() {
             "one of `hdd-7200`",
         ],
     );
-    // An axis's value: the names too, at the axis's line.
+    // An axis's value: the names too, at the line of the axis's values.
     let f = write(
         tmp.path(),
         "axis.toml",
@@ -841,7 +841,7 @@ fn a_value_of_the_wrong_shape_says_what_is_expected() {
     fails_with(
         &o,
         &[
-            "axis.toml:4: key `device.profile`: with value 3: expected one of `hdd-7200`",
+            "axis.toml:5: key `device.profile`: with value 3: expected one of `hdd-7200`",
             "(a string)",
         ],
     );

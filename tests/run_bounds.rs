@@ -346,7 +346,7 @@ fn a_backup_requested_past_the_time_limit_is_refused_before_the_run() {
 }
 
 /// A value an `[[axis]]` gives is the file's, not a default: its refusal is at the
-/// axis, with the value, and never says "(the default; set it in the file)", whether
+/// axis's values, with the value, and never says "(the default; set it in the file)", whether
 /// the scenario's check refuses it or a limit stops the run.
 #[test]
 fn a_value_from_an_axis_is_never_called_a_default() {
@@ -362,7 +362,7 @@ fn a_value_from_an_axis_is_never_called_a_default() {
     refused(
         &o,
         &f,
-        7,
+        8,
         "backup.data_area_fraction",
         &["with value 0: 0.0 is out of range"],
         &out,
@@ -380,7 +380,7 @@ fn a_value_from_an_axis_is_never_called_a_default() {
     let said = format!("{}{}", stdout(&o), stderr(&o));
     assert_eq!(code(&o), 3, "{said}");
     for n in [
-        &format!("{f}:7: key `scenario.limits.events_max`") as &str,
+        &format!("{f}:8: key `scenario.limits.events_max`") as &str,
         "raise `scenario.limits.events_max`",
     ] {
         assert!(said.contains(n), "lacks `{n}`:\n{said}");

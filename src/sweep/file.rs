@@ -438,7 +438,8 @@ fn default_workload_kind(base: &mut toml::Table, axes: &[AxisSpec]) {
 
 /// An error about the grid points where axis `key` takes value `v`, at the line of that
 /// value in the axis's `values` (the `values` line when the array is on one line), key
-/// `key`, the message starting "with value V:".
+/// `key`, the message starting "with value V:". An error about the key itself (an
+/// `unknown field`, whatever the value) is at the axis's `key = ...` line.
 fn axis_error(
     path: &Path,
     src: &str,
@@ -460,6 +461,11 @@ fn axis_error(
         format!("with value {}: {msg}", value_text(v)),
     );
     e.key = Some(key.to_string());
+    if msg.starts_with("unknown field") {
+        let keys = Keys::of(src);
+        e.line = keys.line(&format!("axis.{at}.key"));
+        e.snippet = e.line.and_then(|l| keys.line_text(l));
+    }
     e
 }
 
