@@ -90,8 +90,19 @@ impl World<'_> {
         t.compute_ticks = spec.compute_ticks;
     }
 
-    /// Hands queued transactions to free processes (Fig 4/5).
+    /// Hands queued transactions to free processes (Fig 4/5). Inlined as a test of the
+    /// pool: a run without one calls nothing.
+    #[inline]
     pub(super) fn dispatch(&mut self) -> Result<(), SimError> {
+        if self.pool.is_none() {
+            return Ok(());
+        }
+        self.dispatch_to_pool()
+    }
+
+    /// [`World::dispatch`] with a pool.
+    #[inline(never)]
+    fn dispatch_to_pool(&mut self) -> Result<(), SimError> {
         loop {
             let Some(pool) = self.pool.as_mut() else {
                 return Ok(());
@@ -216,11 +227,23 @@ impl World<'_> {
     /// free in that same tick) held nothing up: it is neither counted in the lock
     /// waits nor shown on the timeline, so every wait of `trace.csv` lasts at least a
     /// tick.
+    ///
+    /// Inlined as a test of the wait: an attempt that was not waiting calls nothing.
+    #[inline]
     pub(super) fn end_wait(&mut self, att: Attempt) {
+        let t = &mut self.txns[att as usize];
+        t.waiting_on = None;
+        if t.waiting.is_some() {
+            self.end_waiting(att);
+        }
+    }
+
+    /// [`World::end_wait`] of an attempt that was waiting.
+    #[inline(never)]
+    fn end_waiting(&mut self, att: Attempt) {
         let now = self.q.now();
         let keep_timeline = self.scenario.keep_timeline;
         let t = &mut self.txns[att as usize];
-        t.waiting_on = None;
         if let Some((kind, since)) = t.waiting.take() {
             if since == now {
                 return;

@@ -115,7 +115,18 @@ impl World<'_> {
     /// sent to B' (the one-way mirror again, B → B'), queued on the target behind what
     /// it is accepting. The user's write completes on B (the mirror is asynchronous);
     /// the copy ends only when the mirrored writes have landed.
+    ///
+    /// Inlined as a test of the copy: a write with no copy under way calls nothing.
+    #[inline]
     pub(super) fn detach_mirror(&mut self, block: u64) {
+        if self.detach_copy.is_some() {
+            self.mirror_to_b_prime(block);
+        }
+    }
+
+    /// [`World::detach_mirror`] with a copy under way.
+    #[inline(never)]
+    fn mirror_to_b_prime(&mut self, block: u64) {
         let Some(copy) = self.detach_copy.as_mut() else {
             return;
         };
