@@ -3,10 +3,11 @@
 //! `serve/src/control.rs`: one JSON line each way).
 //!
 //! Exit status: 0 when the server did it; 1 when it refused (the message names why,
-//! e.g. `out-of-order: cannot retire VLUN A: no backup of it has completed`) or could
-//! not be reached ([`crate::verdict::Refused`]); 2 for bad usage (a `--to` that is a
-//! directory, a device or a pipe). With `--json` the server's reply is printed as is,
-//! on success and on refusal.
+//! e.g. `out-of-order: cannot retire VLUN A: no backup of it has completed`, or
+//! `busy: … another backup of this device is running`) or could not be reached
+//! ([`crate::verdict::Refused`]); 2 for bad usage (a `--to` that is a directory, a
+//! device or a pipe, or one of the device's own files: the server's `bad-request`).
+//! With `--json` the server's reply is printed as is, on success and on refusal.
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
@@ -88,7 +89,12 @@ pub fn device(args: &DeviceArgs) -> Result<()> {
     if reply.get("ok") != Some(&Value::Bool(true)) {
         let kind = reply.get("kind").and_then(Value::as_str).unwrap_or("error");
         let msg = reply.get("error").and_then(Value::as_str).unwrap_or("");
-        return Err(Refused(format!("{}: {kind}: {msg}", socket.display())).into());
+        let text = format!("{}: {kind}: {msg}", socket.display());
+        if kind == "bad-request" {
+            // The request itself was bad (a `to` the server will not write): exit 2.
+            anyhow::bail!(text);
+        }
+        return Err(Refused(text).into());
     }
     if !args.json {
         print_human(&reply);

@@ -45,7 +45,9 @@ pub use crate::variant::Geometry;
 /// header and in a label at the end of each image file ([`crate::identity`]).
 ///
 /// Errors: [`crate::StoreError`] naming the image file (cannot create, locked by an
-/// open device, invalid block size), [`crate::Error::Geometry`], a
+/// open device, invalid block size), [`crate::Error::Geometry`] (also a block size past
+/// `u32::MAX` bytes or more data-area slots than `table::AREA_SLOTS_MAX`, refused before
+/// any file is made), a
 /// [`crate::meta::MetaError`] writing the metadata file.
 pub fn create(paths: &DevicePaths, config: DeviceConfig, g: Geometry) -> Result<Device<FileStore>> {
     create_with(paths, config, g, |store| store)
@@ -59,6 +61,32 @@ pub fn create_with<S: BlockStore>(
     g: Geometry,
     wrap: impl Fn(FileStore) -> S,
 ) -> Result<Device<S>> {
+    // The metadata header and the image labels keep the block size in 32 bits and the
+    // data area's slots below `table::AREA_SLOTS_MAX`: a geometry past them is refused
+    // before any file is made, not written truncated and refused at every open.
+    let too_large = if u32::try_from(g.block_size).is_err() {
+        Some(format!(
+            "block size {} bytes is more than the largest a device records ({} bytes)",
+            g.block_size,
+            u32::MAX
+        ))
+    } else if config.variant != Variant::WriteMirroring
+        && g.area_slots > crate::table::AREA_SLOTS_MAX
+    {
+        Some(format!(
+            "{} data-area slots is more than the largest a device records ({})",
+            g.area_slots,
+            crate::table::AREA_SLOTS_MAX
+        ))
+    } else {
+        None
+    };
+    if let Some(reason) = too_large {
+        return Err(crate::Error::Geometry {
+            variant: config.variant,
+            reason,
+        });
+    }
     let area = if config.variant == Variant::WriteMirroring {
         0
     } else {

@@ -11,9 +11,9 @@
 //!   VLUN B after it.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -81,6 +81,10 @@ pub struct Host {
     device: RwLock<Option<Device<FileStore>>>,
     patch: Vec<Mutex<()>>,
     archive: Mutex<Option<Archive>>,
+    /// Whether a `backup` is streaming VLUN A now (a second one is refused: `busy`).
+    backing_up: AtomicBool,
+    /// The control socket's path (one of the device's own files).
+    control_path: PathBuf,
     /// The wall time of each block write the engine served, by the barriers it paid
     /// `(image flushes, journal syncs)`, since the last `timings` reading.
     write_times: Mutex<BTreeMap<(u32, u32), LatencyLog>>,
@@ -90,13 +94,46 @@ fn archive_marker(dir: &Path) -> PathBuf {
     dir.join("archive.json")
 }
 
+/// The file a completed `detach` leaves in the device directory: the device ended
+/// there and VLUN B lives on in the image it names; the directory is never served
+/// again (`owm serve` refuses it; `--create` makes a new device and removes it).
+pub fn detach_marker(dir: &Path) -> PathBuf {
+    dir.join("detached.json")
+}
+
+/// Refuses a device directory whose device was detached ([`detach_marker`]), naming
+/// the marker file and the image VLUN B was detached to.
+pub fn refuse_detached(dir: &Path) -> Result<(), String> {
+    let marker = detach_marker(dir);
+    if !marker.exists() {
+        return Ok(());
+    }
+    let image = std::fs::read_to_string(&marker)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v.get("image").and_then(|i| i.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| "an image file".into());
+    Err(format!(
+        "{}: this device was detached (VLUN B now lives in {image}) and has ended; \
+         serve that image another way, or make a new device here with --create",
+        marker.display()
+    ))
+}
+
 impl Host {
     /// Opens the device in `dir` (its variant read from the metadata journal's header).
-    pub fn open(dir: &Path) -> Result<Self, String> {
+    /// `control` is the control socket's path (refused as a `to` path like the
+    /// device's other files).
+    ///
+    /// Errors: a detached device ([`refuse_detached`]), the engine's open errors.
+    pub fn open(dir: &Path, control: &Path) -> Result<Self, String> {
+        refuse_detached(dir)?;
         let paths = DevicePaths::in_dir(dir);
         let variant = journal_variant(&paths)?;
         let device = file::open(&paths, DeviceConfig::new(variant)).map_err(|e| e.to_string())?;
-        let archive = read_marker(dir);
+        // The marker speaks for the current cycle's VLUN A only: once A is retired (or
+        // before a split) a leftover of an earlier cycle is not an archive of anything.
+        let archive = read_marker(dir).filter(|_| device.phase() == Phase::BackedUp);
         Ok(Host {
             dir: dir.to_path_buf(),
             variant,
@@ -105,6 +142,8 @@ impl Host {
             device: RwLock::new(Some(device)),
             patch: (0..PATCH_STRIPES).map(|_| Mutex::new(())).collect(),
             archive: Mutex::new(archive),
+            backing_up: AtomicBool::new(false),
+            control_path: control.to_path_buf(),
             write_times: Mutex::new(BTreeMap::new()),
         })
     }
@@ -223,35 +262,69 @@ impl Host {
         self.with_device(|d| d.flush().map_err(IoError::from))
     }
 
-    /// The backup request.
+    /// The backup request. A new cycle's VLUN A has no archive yet: an earlier cycle's
+    /// record is dropped.
     pub fn split(&self) -> Result<(), ControlError> {
-        self.control(|d| d.split())
+        self.control(|d| d.split())?;
+        self.forget_archive();
+        Ok(())
     }
 
-    /// Streams VLUN A to `to` (through `to` + `.partial`, renamed when complete and
-    /// synced, so no half-written archive ever carries the name), and records it.
-    /// VLUN A is read-only from the first block on.
+    /// Streams VLUN A to `to` and records it. The archive goes to a new temporary file
+    /// of its own beside `to` (`.NAME.XXXXXX.tmp`, [`engine::atomic::temporary_beside`]),
+    /// synced, renamed over `to`, and `to`'s directory synced, before `archive.json`
+    /// records it: no half-written archive ever carries the name, and the record never
+    /// outlives the rename. VLUN A is read-only from the first block on.
+    ///
+    /// Errors: `bad-request` for a `to` no file can replace or that is one of the
+    /// device's own files ([`Host::refuse_own_file`]); `busy` while another backup of
+    /// this device runs; `out-of-order` before the split or once A is retired; `io`.
     pub fn backup(&self, to: &Path) -> Result<Archive, ControlError> {
         refuse_unreplaceable(to)?;
-        let partial = PathBuf::from(format!("{}.partial", to.display()));
-        let file_err = |what: &str, e: std::io::Error| {
-            ControlError::io(format!("{what} {}: {e}", partial.display()))
-        };
-        let f = File::create(&partial).map_err(|e| file_err("cannot create", e))?;
-        let mut w = BufWriter::new(f);
-        let report = self.control(|d| d.backup_a(&mut w));
-        let report = match report {
-            Ok(r) => r,
-            Err(e) => {
-                let _ = std::fs::remove_file(&partial);
-                return Err(e);
+        self.refuse_own_file(to)?;
+        if self
+            .backing_up
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return Err(ControlError {
+                kind: "busy",
+                message: format!(
+                    "cannot back up to {}: another backup of this device is running",
+                    to.display()
+                ),
+            });
+        }
+        struct Running<'a>(&'a AtomicBool);
+        impl Drop for Running<'_> {
+            fn drop(&mut self) {
+                self.0.store(false, Ordering::Release);
             }
-        };
-        let f = w
-            .into_inner()
+        }
+        let _running = Running(&self.backing_up);
+        let file_err =
+            |what: &str, e: std::io::Error| ControlError::io(format!("{what} {}: {e}", to.display()));
+        let tmp = engine::atomic::temporary_beside(to)
+            .map_err(|e| file_err("cannot create a temporary file beside", e))?;
+        let mut w = BufWriter::new(tmp.as_file());
+        // A failed backup drops `tmp`, which removes the temporary file.
+        let report = self.control(|d| d.backup_a(&mut w))?;
+        w.into_inner()
             .map_err(|e| file_err("cannot write", e.into_error()))?;
-        f.sync_all().map_err(|e| file_err("cannot sync", e))?;
-        std::fs::rename(&partial, to).map_err(|e| file_err("cannot rename", e))?;
+        let written = inode(&tmp.as_file().metadata().map_err(|e| file_err("cannot stat", e))?);
+        engine::atomic::persist(tmp, to).map_err(|e| file_err("cannot write", e))?;
+        // Record only the file this backup wrote: if another writer has replaced `to`
+        // since the rename, nothing is recorded.
+        match std::fs::metadata(to) {
+            Ok(m) if inode(&m) == written => {}
+            _ => {
+                return Err(ControlError::io(format!(
+                    "{}: replaced by another writer after the archive was written; \
+                     no archive recorded",
+                    to.display()
+                )))
+            }
+        }
         let archive = Archive {
             path: to.to_path_buf(),
             bytes: report.bytes,
@@ -259,6 +332,53 @@ impl Host {
         write_marker(&self.dir, &archive).map_err(ControlError::io)?;
         *self.archive.lock().unwrap_or_else(|p| p.into_inner()) = Some(archive.clone());
         Ok(archive)
+    }
+
+    /// Drops the record of a completed archive, in memory and on disk.
+    fn forget_archive(&self) {
+        *self.archive.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        let _ = std::fs::remove_file(archive_marker(&self.dir));
+    }
+
+    /// The files this device owns: both images, the metadata and its superblock, the
+    /// archive and detach records, the control socket.
+    fn own_files(&self) -> Vec<PathBuf> {
+        let paths = DevicePaths::in_dir(&self.dir);
+        vec![
+            engine::superblock::path_of(&paths.meta),
+            paths.image_a,
+            paths.image_b,
+            paths.meta,
+            archive_marker(&self.dir),
+            detach_marker(&self.dir),
+            self.control_path.clone(),
+        ]
+    }
+
+    /// Refuses (`bad-request`) a `to` path that is one of the device's own files
+    /// ([`Host::own_files`]): by its resolved path (symbolic links and `..` followed,
+    /// also when the file does not exist yet) or, where both exist, by device and
+    /// inode (a hard link). Writing an archive or B' there would replace a live file
+    /// of the device.
+    fn refuse_own_file(&self, to: &Path) -> Result<(), ControlError> {
+        let target = resolve(to);
+        let to_inode = std::fs::metadata(to).ok().map(|m| inode(&m));
+        for own in self.own_files() {
+            let same_inode = to_inode.is_some()
+                && std::fs::symlink_metadata(&own).ok().map(|m| inode(&m)) == to_inode;
+            if same_inode || resolve(&own) == target {
+                return Err(ControlError {
+                    kind: "bad-request",
+                    message: format!(
+                        "to {}: is the device's own file {}; give a path outside the \
+                         device's files",
+                        to.display(),
+                        own.display()
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Retires VLUN A, only once an archive of it completed.
@@ -272,13 +392,18 @@ impl Host {
             });
         }
         self.control(|d| d.retire_a().map(|_| ()))?;
-        let _ = std::fs::remove_file(archive_marker(&self.dir));
+        self.forget_archive();
         Ok(())
     }
 
-    /// Copies VLUN B to a new image file `to` and ends the device (\[0048\]).
+    /// Copies VLUN B to a new image file `to` and ends the device (\[0048\]); then
+    /// records the end in [`detach_marker`], so the directory is not served again.
+    ///
+    /// Errors: `bad-request` as for [`Host::backup`]; `out-of-order` before the retire;
+    /// `detached`; `io`.
     pub fn detach(&self, to: &Path) -> Result<(), ControlError> {
         refuse_unreplaceable(to)?;
+        self.refuse_own_file(to)?;
         let mut guard = self.device.write().unwrap_or_else(|p| p.into_inner());
         let Some(d) = guard.as_ref() else {
             return Err(ControlError::detached());
@@ -297,6 +422,15 @@ impl Host {
         let d = guard.take().expect("checked above");
         d.detach_b_to(b_prime)
             .map_err(|e| ControlError::io(e.to_string()))?;
+        let marker = detach_marker(&self.dir);
+        let text = serde_json::json!({"image": to.display().to_string()});
+        engine::atomic::write_atomic(&marker, text.to_string().as_bytes()).map_err(|e| {
+            ControlError::io(format!(
+                "VLUN B was detached to {}, but cannot record it in {}: {e}",
+                to.display(),
+                marker.display()
+            ))
+        })?;
         Ok(())
     }
 
@@ -393,11 +527,46 @@ fn refuse_unreplaceable(to: &Path) -> Result<(), ControlError> {
     })
 }
 
+/// `(device, inode)` of a file.
+fn inode(m: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (m.dev(), m.ino())
+}
+
+/// `path` made absolute with every symbolic link and `..` resolved, also where the
+/// path (or a link's target) does not exist yet: its nearest existing ancestor is
+/// canonicalised and the rest appended.
+fn resolve(path: &Path) -> PathBuf {
+    let mut path = path.to_path_buf();
+    for _ in 0..40 {
+        if let Ok(c) = std::fs::canonicalize(&path) {
+            return c;
+        }
+        match std::fs::read_link(&path) {
+            // A dangling link: follow it to where the file would be made.
+            Ok(target) => {
+                path = match path.parent() {
+                    Some(parent) => parent.join(target),
+                    None => target,
+                };
+            }
+            Err(_) => break,
+        }
+    }
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) if !parent.as_os_str().is_empty() => {
+            resolve(parent).join(name)
+        }
+        _ => path,
+    }
+}
+
 /// A refused control command: a kind scripts can match on and a message.
 #[derive(Debug)]
 pub struct ControlError {
-    /// `out-of-order` (the device's phase does not allow it), `io`, `detached`,
-    /// `bad-request` (including a `to` path no file can replace).
+    /// `out-of-order` (the device's phase does not allow it), `busy` (another backup
+    /// of the device is running), `io`, `detached`, `bad-request` (a `to` path no file
+    /// can replace, or one of the device's own files).
     pub kind: &'static str,
     pub message: String,
 }

@@ -96,8 +96,10 @@ impl Server for Connection {
 
     /// Opens the device before nbdkit listens: a bad device directory fails the start.
     fn get_ready() -> Result<()> {
-        let dir = config().0.expect("checked by config_complete");
-        let host = Host::open(&dir).map_err(|e| Error::new(libc::EINVAL, e))?;
+        let (dir, control) = config();
+        let dir = dir.expect("checked by config_complete");
+        let control = control.unwrap_or_else(|| dir.join("control.sock"));
+        let host = Host::open(&dir, &control).map_err(|e| Error::new(libc::EINVAL, e))?;
         HOST.set(host)
             .map_err(|_| Error::new(libc::EINVAL, "get_ready called twice"))?;
         Ok(())
