@@ -1,6 +1,11 @@
 //! `owm serve`: VLUN A and VLUN B of a file-backed device as NBD exports, through
 //! nbdkit and the `owm-serve` plugin (`libowm_nbdkit.so`). The process becomes nbdkit
 //! (same process id): SIGINT/SIGTERM stop it cleanly, after a final flush.
+//!
+//! Exit status: 0 when stopped by SIGINT/SIGTERM or after a detach; 2 for bad input,
+//! refused before nbdkit starts (arguments, a geometry a device cannot record, a
+//! detached device, every bad device file: [`precheck`]); 1 when nbdkit fails after
+//! that (a socket or port in use).
 
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -13,7 +18,7 @@ use engine::{DeviceConfig, Variant};
 /// Arguments of `owm serve`.
 #[derive(clap::Args)]
 pub struct ServeArgs {
-    /// The device directory (image-a.img, image-b.img, device.owm).
+    /// The device directory (image-a.img, image-b.img, device.owm, device.owm.super).
     pub dir: PathBuf,
     /// Listen on this Unix socket instead of TCP.
     #[arg(long, conflicts_with = "tcp")]

@@ -302,8 +302,9 @@ impl Host {
             }
         }
         let _running = Running(&self.backing_up);
-        let file_err =
-            |what: &str, e: std::io::Error| ControlError::io(format!("{what} {}: {e}", to.display()));
+        let file_err = |what: &str, e: std::io::Error| {
+            ControlError::io(format!("{what} {}: {e}", to.display()))
+        };
         let tmp = engine::atomic::temporary_beside(to)
             .map_err(|e| file_err("cannot create a temporary file beside", e))?;
         let mut w = BufWriter::new(tmp.as_file());
@@ -311,7 +312,11 @@ impl Host {
         let report = self.control(|d| d.backup_a(&mut w))?;
         w.into_inner()
             .map_err(|e| file_err("cannot write", e.into_error()))?;
-        let written = inode(&tmp.as_file().metadata().map_err(|e| file_err("cannot stat", e))?);
+        let written = inode(
+            &tmp.as_file()
+                .metadata()
+                .map_err(|e| file_err("cannot stat", e))?,
+        );
         engine::atomic::persist(tmp, to).map_err(|e| file_err("cannot write", e))?;
         // Record only the file this backup wrote: if another writer has replaced `to`
         // since the rename, nothing is recorded.
@@ -554,9 +559,7 @@ fn resolve(path: &Path) -> PathBuf {
         }
     }
     match (path.parent(), path.file_name()) {
-        (Some(parent), Some(name)) if !parent.as_os_str().is_empty() => {
-            resolve(parent).join(name)
-        }
+        (Some(parent), Some(name)) if !parent.as_os_str().is_empty() => resolve(parent).join(name),
         _ => path,
     }
 }

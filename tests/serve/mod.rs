@@ -7,4 +7,5 @@ mod client;
 mod e2e;
 mod faults;
 mod harness;
+mod records;
 mod timings;

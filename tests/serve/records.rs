@@ -1,0 +1,331 @@
+//! The device's own files and records: a `--to` that is one of them is refused, two
+//! backups never share a file, the archive record speaks for the current cycle only, a
+//! detached device is not served again, and every bad device file is bad input of
+//! `owm serve` (exit 2, said once).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use super::client::Nbd;
+use super::harness::{have, plugin, text, Server};
+
+const BLOCKS: u64 = 64;
+const BS: usize = 4096;
+
+fn block(byte: u8) -> Vec<u8> {
+    vec![byte; BS]
+}
+
+/// `(device, inode, length)` of each of the device's files, to show none was replaced.
+fn identities(dir: &Path) -> Vec<(PathBuf, u64, u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    [
+        "image-a.img",
+        "image-b.img",
+        "device.owm",
+        "device.owm.super",
+    ]
+    .iter()
+    .map(|n| {
+        let p = dir.join(n);
+        let m = std::fs::metadata(&p).unwrap();
+        (p, m.dev(), m.ino(), m.len())
+    })
+    .collect()
+}
+
+/// `owm serve DIR ARGS…` that must fail: its output (killed, and the test failed, if it
+/// is still serving after 20 s).
+fn serve_fails(dir: &Path, socket: &Path, extra: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_owm"))
+        .arg("serve")
+        .arg(dir)
+        .arg("--socket")
+        .arg(socket)
+        .args(extra)
+        .env("OWM_NBDKIT_PLUGIN", plugin())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("owm serve starts");
+    for _ in 0..2000 {
+        if let Ok(Some(_)) = child.try_wait() {
+            return child.wait_with_output().unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    let o = child.wait_with_output().unwrap();
+    panic!(
+        "owm serve {} {extra:?} kept serving: {}",
+        dir.display(),
+        text(&o)
+    );
+}
+
+/// Exit 2 with `needle` in the message exactly once and no panic.
+fn assert_bad_input(o: &Output, needle: &str, what: &str) {
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{what}: {}", text(o));
+    assert_eq!(err.matches(needle).count(), 1, "{what}: {}", text(o));
+    assert!(!err.contains("panicked"), "{what}: {err}");
+}
+
+#[test]
+fn a_backup_or_detach_to_the_devices_own_files_is_refused() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let mut s = Server::create("cow", BLOCKS);
+    let dir = s.dir();
+    s.device_ok(&["split"]);
+    let mut b = Nbd::connect(&s.socket(), "vlun-b").unwrap();
+    assert_eq!(b.write(0, &block(9)).unwrap(), 0);
+    assert_eq!(b.flush().unwrap(), 0);
+    let before = identities(&dir);
+    // The same files by another name: a symbolic link, a hard link, a `..` path, a
+    // dangling link to a record not yet written.
+    let symlink = s.path("link-to-b.img");
+    std::os::unix::fs::symlink(dir.join("image-b.img"), &symlink).unwrap();
+    let hardlink = s.path("hard-meta");
+    std::fs::hard_link(dir.join("device.owm"), &hardlink).unwrap();
+    let dotdot = dir.join("..").join("dev").join("image-a.img");
+    let dangling = s.path("link-to-record");
+    std::os::unix::fs::symlink(dir.join("archive.json"), &dangling).unwrap();
+    let mut targets: Vec<PathBuf> = ["image-a.img", "image-b.img", "device.owm"]
+        .iter()
+        .chain(&["device.owm.super", "archive.json", "detached.json"])
+        .map(|n| dir.join(n))
+        .collect();
+    targets.extend([symlink, hardlink, dotdot, dangling]);
+    for to in &targets {
+        let o = s.device(&["backup", "--to", to.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "backup --to {to:?}: {}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("bad-request") && err.contains("own file"),
+            "backup --to {to:?}: {err}"
+        );
+    }
+    // The control socket (a socket: refused by `owm device` itself).
+    let o = s.device(&["backup", "--to", dir.join("control.sock").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(
+        identities(&dir),
+        before,
+        "a refused backup replaced a device file"
+    );
+    assert!(!dir.join("archive.json").exists());
+    assert!(std::fs::read_link(s.path("link-to-record")).is_ok());
+    // A backup elsewhere, the retire; then detach is refused the same way.
+    let archive = s.path("a.img");
+    s.device_ok(&["backup", "--to", archive.to_str().unwrap()]);
+    s.device_ok(&["retire"]);
+    for to in &targets {
+        let o = s.device(&["detach", "--to", to.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "detach --to {to:?}: {}", text(&o));
+    }
+    // Every flushed VLUN B write is there after a restart.
+    drop(b);
+    assert!(s.terminate().success());
+    s.restart();
+    let mut b = Nbd::connect(&s.socket(), "vlun-b").unwrap();
+    assert_eq!(b.read(0, BS as u32).unwrap().unwrap(), block(9));
+}
+
+/// Two backups of one device to the same file, the second asked while the first
+/// streams: the second is refused (`busy`, exit 1) or, if the first had already ended,
+/// completes; either way the file holds all of VLUN A whenever a backup said it
+/// completed, and no temporary file is left.
+#[test]
+fn overlapping_backups_never_share_a_file() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    // 64 MiB: long enough a stream that the second request arrives during the first.
+    let blocks = 16384u64;
+    let mut s = Server::create("cow", blocks);
+    let mut a = Nbd::connect(&s.socket(), "vlun-a").unwrap();
+    for i in (0..blocks).step_by(97) {
+        assert_eq!(
+            a.write(i * BS as u64, &block((i % 251 + 1) as u8)).unwrap(),
+            0
+        );
+    }
+    s.device_ok(&["split"]);
+    let archive = s.path("a.img");
+    let to = archive.to_str().unwrap().to_string();
+    let owm = env!("CARGO_BIN_EXE_owm");
+    let first = Command::new(owm)
+        .args(["device", "backup", "--to", &to, "--dir"])
+        .arg(s.dir())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the first backup's temporary file exists (it is streaming).
+    let streaming = || {
+        std::fs::read_dir(s.tmp.path()).unwrap().flatten().any(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.starts_with(".a.img.") || n == "a.img.partial"
+        })
+    };
+    for _ in 0..2000 {
+        if streaming() || archive.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let second = s.device(&["backup", "--to", &to]);
+    let first = first.wait_with_output().unwrap();
+    assert!(first.status.success(), "first backup: {}", text(&first));
+    match second.status.code() {
+        Some(0) => {}
+        Some(1) => assert!(
+            String::from_utf8_lossy(&second.stderr).contains("busy"),
+            "{}",
+            text(&second)
+        ),
+        _ => panic!("second backup: {}", text(&second)),
+    }
+    let bytes = std::fs::read(&archive).unwrap();
+    assert_eq!(bytes.len() as u64, blocks * BS as u64, "the archive is cut");
+    for i in 0..blocks {
+        let want = if i % 97 == 0 { (i % 251 + 1) as u8 } else { 0 };
+        let got = &bytes[i as usize * BS..(i as usize + 1) * BS];
+        assert!(got.iter().all(|&x| x == want), "archive block {i}");
+    }
+    assert!(!streaming(), "a temporary file was left beside the archive");
+    // The record survives a kill -9 and a retire is allowed: the archive is VLUN A.
+    s.kill9();
+    s.restart();
+    let st = s.device_ok(&["status", "--json"]);
+    assert!(st.contains("\"archive_completed\":true"), "{st}");
+    s.device_ok(&["retire"]);
+}
+
+#[test]
+fn the_archive_record_is_dropped_at_retire_and_at_the_next_split() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let completed = |s: &Server| {
+        let st = s.device_ok(&["status", "--json"]);
+        let v: serde_json::Value = serde_json::from_str(st.trim()).unwrap();
+        assert_eq!(
+            v["archive_completed"].as_bool().unwrap(),
+            !v["archive"].is_null(),
+            "{st}"
+        );
+        v["archive_completed"].as_bool().unwrap()
+    };
+    for variant in ["mirroring", "logging", "cow"] {
+        let mut s = Server::create(variant, BLOCKS);
+        s.device_ok(&["split"]);
+        assert!(!completed(&s), "{variant}: split");
+        let archive = s.path("a1.img");
+        s.device_ok(&["backup", "--to", archive.to_str().unwrap()]);
+        assert!(completed(&s), "{variant}: backed up");
+        s.device_ok(&["retire"]);
+        assert!(!completed(&s), "{variant}: retired");
+        // Cycle 2: nothing of the new VLUN A is archived yet, also after a restart.
+        s.device_ok(&["split"]);
+        assert!(!completed(&s), "{variant}: cycle 2 split");
+        s.kill9();
+        s.restart();
+        assert!(!completed(&s), "{variant}: cycle 2 split, restarted");
+        let o = s.device(&["retire"]);
+        assert_eq!(o.status.code(), Some(1), "{variant}: {}", text(&o));
+    }
+}
+
+#[test]
+fn a_detached_device_is_not_served_again() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let mut s = Server::create("logging", BLOCKS);
+    s.device_ok(&["split"]);
+    let archive = s.path("a.img");
+    s.device_ok(&["backup", "--to", archive.to_str().unwrap()]);
+    s.device_ok(&["retire"]);
+    let b_prime = s.path("b.img");
+    s.device_ok(&["detach", "--to", b_prime.to_str().unwrap()]);
+    assert!(s.child.wait().unwrap().success());
+    let o = serve_fails(&s.dir(), &s.socket(), &[]);
+    assert_bad_input(&o, "detached.json", "serve after detach");
+    assert!(String::from_utf8_lossy(&o.stderr).contains(b_prime.to_str().unwrap()));
+}
+
+#[test]
+fn every_bad_device_file_is_bad_input_said_once() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let mut s = Server::create("cow", BLOCKS);
+    let dir = s.dir();
+    let socket2 = s.path("second.sock");
+    // A second server on the same directory: the lock is held.
+    let o = serve_fails(&dir, &socket2, &[]);
+    assert_bad_input(&o, "lock", "second server");
+    assert!(s.terminate().success());
+    let keep = s.path("keep");
+    std::fs::create_dir(&keep).unwrap();
+    for n in [
+        "image-a.img",
+        "image-b.img",
+        "device.owm",
+        "device.owm.super",
+    ] {
+        std::fs::copy(dir.join(n), keep.join(n)).unwrap();
+    }
+    let put_back = || {
+        for n in [
+            "image-a.img",
+            "image-b.img",
+            "device.owm",
+            "device.owm.super",
+        ] {
+            std::fs::copy(keep.join(n), dir.join(n)).unwrap();
+        }
+    };
+    // Swapped images.
+    std::fs::rename(dir.join("image-a.img"), dir.join("x")).unwrap();
+    std::fs::rename(dir.join("image-b.img"), dir.join("image-a.img")).unwrap();
+    std::fs::rename(dir.join("x"), dir.join("image-b.img")).unwrap();
+    assert_bad_input(&serve_fails(&dir, &socket2, &[]), "swapped", "swapped");
+    put_back();
+    // A resized image.
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(dir.join("image-b.img"))
+        .unwrap();
+    f.set_len(60000).unwrap();
+    assert_bad_input(&serve_fails(&dir, &socket2, &[]), "image-b.img", "resized");
+    put_back();
+    // A missing image.
+    std::fs::remove_file(dir.join("image-a.img")).unwrap();
+    assert_bad_input(&serve_fails(&dir, &socket2, &[]), "image-a.img", "missing");
+    put_back();
+    // Metadata cut after a flush, its superblock present.
+    let meta = std::fs::read(dir.join("device.owm")).unwrap();
+    std::fs::write(dir.join("device.owm"), &meta[..meta.len() - 8]).unwrap();
+    assert_bad_input(&serve_fails(&dir, &socket2, &[]), "device.owm", "cut");
+    put_back();
+    s.restart();
+}
+
+#[test]
+fn a_create_past_the_recorded_geometry_is_refused_before_any_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("big");
+    let o = Command::new(env!("CARGO_BIN_EXE_owm"))
+        .arg("serve")
+        .arg(&dir)
+        .args(["--create", "--variant", "cow"])
+        .args(["--block-size", "4294967296", "--size-bytes", "4294967296"])
+        .output()
+        .unwrap();
+    assert_bad_input(&o, "--block-size 4294967296", "4 GiB block");
+    assert!(!dir.exists(), "a refused create left {}", dir.display());
+}
