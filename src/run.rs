@@ -294,7 +294,9 @@ fn is_interrupt(e: &anyhow::Error) -> bool {
 }
 
 /// Runs one policy of a sweep file (the scenario under `[scenario]`); a simulator
-/// error names the file, and a limit reached its key and line.
+/// error names the file, and a limit reached its key and line. The timeline is not
+/// kept (a sweep's row needs none): the run holds what `owm run` holds, as the
+/// memory estimate counts ([`sim::footprint`]).
 pub fn run_one(
     path: &Path,
     scenario: &sim::Scenario,
@@ -302,7 +304,22 @@ pub fn run_one(
     seed: u64,
     progress: Option<sim::ProgressFn<'_>>,
 ) -> Result<NamedRun> {
-    run_policy(path, "scenario.", scenario, p, seed, progress, None)
+    run_policy(
+        path,
+        "scenario.",
+        scenario,
+        p,
+        seed,
+        progress,
+        Some(&mut Discard),
+    )
+}
+
+/// A timeline sink that keeps nothing.
+struct Discard;
+
+impl sim::TimelineSink for Discard {
+    fn attempt(&mut self, _: &sim::TxnTimeline) {}
 }
 
 /// [`run_one`], its timeline handed to `sink` as the run goes (not held in the

@@ -431,3 +431,76 @@ fn a_misspelt_run_file_key_suggests_the_closest_of_all_run_file_keys() {
     );
     assert!(!stderr(&o).contains("`policies`"), "{}", stderr(&o));
 }
+
+/// The estimate a memory refusal gives (`the run would hold about 13.94 MiB`), in
+/// bytes.
+fn memory_estimate_in(err: &str) -> f64 {
+    let from = err.find("would hold about ").expect("a memory estimate") + 17;
+    let rest = &err[from..];
+    let end = rest.find(" under").unwrap();
+    parse_human(&rest[..end])
+}
+
+/// Asserts `o` succeeded and said each of `needles` on stderr.
+fn told(o: &std::process::Output, needles: &[&str]) {
+    ok(o);
+    let err = stderr(o);
+    for n in needles {
+        assert!(err.contains(n), "stderr lacks `{n}`:\n{err}");
+    }
+}
+
+/// The points of a sweep that run at once share the process: `--jobs 3` on points that
+/// fit `limits.memory_bytes_max` one at a time, but not three at once, is lowered to
+/// the most whose estimates add up within it, said on stderr at the key's line; the
+/// rows are those of `--jobs 1`. With room for three, nothing is lowered.
+#[test]
+fn a_sweep_runs_no_more_points_at_once_than_the_memory_bound_holds() {
+    let tmp = tempfile::tempdir().unwrap();
+    // One point's estimate, from the refusal of a bound of 1 byte.
+    let body = "[workload]\nkind = \"generated\"\ntransactions = 200\n";
+    let f = write(
+        tmp.path(),
+        "one.toml",
+        &format!("policies = [\"cow\"]\n{body}[limits]\nmemory_bytes_max = 1\n"),
+    );
+    let o = owm(&["run", &f, "--out", &s(&tmp.path().join("none"))]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let one = memory_estimate_in(&stderr(&o));
+    let sweep = |bound: u64, jobs: &str, out: &str| {
+        let f = write(
+            tmp.path(),
+            "sw.toml",
+            &format!(
+                "policies = [\"cow\"]\nseeds = [1, 2, 3, 4]\n\
+                 [scenario.workload]\nkind = \"generated\"\ntransactions = 200\n\
+                 [scenario.limits]\nmemory_bytes_max = {bound}\n"
+            ),
+        );
+        let out = tmp.path().join(out);
+        let o = owm(&["sweep", &f, "--jobs", jobs, "--out", &s(&out)]);
+        ok(&o);
+        (f, o, bytes(&out, "sweep.csv"))
+    };
+    // Room for two points (2.5 estimates): three at once would pass it.
+    let (f, o, rows) = sweep((one * 2.5) as u64, "3", "three");
+    told(
+        &o,
+        &[
+            &format!("{f}:7: key `scenario.limits.memory_bytes_max`"),
+            "--jobs 3 lowered to 2",
+            "3 grid points at once could hold about",
+            "point 0 (cow, seed 1)",
+            "2 at once hold at most",
+        ],
+    );
+    let (_, o1, alone) = sweep((one * 2.5) as u64, "1", "one");
+    assert!(!stderr(&o1).contains("lowered"), "{}", stderr(&o1));
+    assert_eq!(rows, alone, "the rows depend on the points run at once");
+    // A bound a single point just fits: one at a time.
+    let (_, o, _) = sweep((one * 1.5) as u64, "4", "four");
+    told(&o, &["--jobs 4 lowered to 1"]);
+    // Room for every point: as asked.
+    let (_, o, _) = sweep((one * 4.5) as u64, "3", "room");
+    assert!(!stderr(&o).contains("lowered"), "{}", stderr(&o));
+}

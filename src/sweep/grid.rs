@@ -112,6 +112,98 @@ pub struct Point {
     pub backup_cycles_lost: u64,
 }
 
+/// The points that may run together under `jobs` threads, at most: the largest count
+/// `j` (1 to `jobs`) such that the `j` largest of `estimates` (bytes, one per point to
+/// run) add up to at most `bound_bytes`. Never 0: a point alone is within its own
+/// bound (checked when the sweep file was loaded).
+pub fn concurrency(estimates: &[u64], bound_bytes: u64, jobs: usize) -> usize {
+    let mut largest = estimates.to_vec();
+    largest.sort_unstable_by(|a, b| b.cmp(a));
+    let mut j = jobs.clamp(1, largest.len().max(1));
+    while j > 1 && largest[..j].iter().fold(0u64, |a, &b| a.saturating_add(b)) > bound_bytes {
+        j -= 1;
+    }
+    j
+}
+
+/// The threads to run the grid points `todo` on: `jobs`, lowered while the points that
+/// may run at once could hold more than the process may. Each point is estimated
+/// under its own policy ([`sim::footprint::estimate`]); any `j` of them may run
+/// together, so the `j` largest estimates, added, must be within the smallest
+/// `limits.memory_bytes_max` of the points ([`concurrency`]). A lowered count is said
+/// on stderr with the estimates, the bound and its file:line:key (`path`, its text
+/// `src`); the outputs do not depend on it.
+pub fn jobs_within_memory(
+    path: &Path,
+    src: &str,
+    sw: &Sweep,
+    todo: &[usize],
+    jobs: usize,
+) -> usize {
+    let mut cache: std::collections::HashMap<(usize, usize), u64> = Default::default();
+    let mut estimates: Vec<(u64, usize)> = Vec::with_capacity(todo.len());
+    for &i in todo {
+        let (c, p, _) = sw.point(i);
+        let e = *cache.entry((c, p)).or_insert_with(|| {
+            let s = &sw.combos[c].1;
+            s.layout().map_or(0, |layout| {
+                sim::footprint::estimate(s, &layout, &[sw.spec.policies[p]]).total_bytes()
+            })
+        });
+        estimates.push((e, i));
+    }
+    // The smallest bound, and the scenario that sets it.
+    let Some(bounding) = todo
+        .iter()
+        .map(|&i| &sw.combos[sw.point(i).0].1)
+        .min_by_key(|s| s.limits.memory_bytes_max)
+    else {
+        return jobs;
+    };
+    let bound = bounding.limits.memory_bytes_max;
+    let bytes: Vec<u64> = estimates.iter().map(|e| e.0).collect();
+    let want = jobs.clamp(1, todo.len().max(1));
+    let j = concurrency(&bytes, bound, want);
+    if j < want {
+        estimates.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let h = sim::footprint::human_bytes;
+        let sum = |n: usize| {
+            estimates[..n]
+                .iter()
+                .fold(0u64, |a, e| a.saturating_add(e.0))
+        };
+        const LISTED_MAX: usize = 4;
+        let mut listed: Vec<String> = estimates[..want.min(LISTED_MAX)]
+            .iter()
+            .map(|&(e, i)| format!("{} {}", point_name(sw, i), h(e)))
+            .collect();
+        if want > LISTED_MAX {
+            listed.push(format!("{} more", want - LISTED_MAX));
+        }
+        let message = format!(
+            "--jobs {want} lowered to {j}: {want} grid points at once could hold about {} \
+             (the {want} largest estimates: {}), more than limits.memory_bytes_max = {}; \
+             {j} at once hold at most {}. Raise that key to run more at once",
+            h(sum(want)),
+            listed.join(", "),
+            h(bound),
+            h(sum(j)),
+        );
+        let axes: Vec<String> = sw.spec.axis.iter().map(|a| a.key.clone()).collect();
+        let at = crate::config::refusal_at(
+            path,
+            src,
+            "scenario.",
+            bounding,
+            "limits.memory_bytes_max",
+            message,
+            &axes,
+        );
+        tell!("note: {at}");
+    }
+    j
+}
+
 /// Runs the grid points `selected` on `jobs` threads, handing each finished point to
 /// `done` (which keeps it); outcomes come back in index order whatever the thread
 /// timing. After SIGINT no new point starts: the points not run are `None`.
@@ -250,4 +342,44 @@ fn run_point(path: &Path, sw: &Sweep, index: usize) -> Option<Point> {
         backups_lost: report.backups_lost,
         backup_cycles_lost: report.backup_cycles_lost,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::concurrency;
+
+    /// The count chosen is the most whose largest estimates fit: one more would not
+    /// (or it is `jobs`, or the points), and it is never 0.
+    #[test]
+    fn concurrency_is_the_most_points_whose_largest_estimates_fit() {
+        let cases: [(&[u64], u64, usize); 6] = [
+            (&[10, 10, 10], 25, 3),
+            (&[10, 10, 10], 30, 3),
+            (&[10, 10, 10], 30, 8),
+            (&[5, 30, 1, 20], 40, 4),
+            (&[50, 50], 10, 2),
+            (&[], 10, 4),
+        ];
+        for (estimates, bound, jobs) in cases {
+            let j = concurrency(estimates, bound, jobs);
+            let mut sorted = estimates.to_vec();
+            sorted.sort_unstable_by(|a, b| b.cmp(a));
+            let sum = |n: usize| sorted[..n].iter().sum::<u64>();
+            assert!(
+                j >= 1 && j <= jobs.max(1),
+                "{estimates:?} {bound} {jobs}: {j}"
+            );
+            assert!(j <= sorted.len().max(1), "{estimates:?}: {j}");
+            if j > 1 {
+                assert!(sum(j) <= bound, "{estimates:?} {bound}: {j}");
+            }
+            if j < jobs.min(sorted.len()) {
+                assert!(sum(j + 1) > bound, "{estimates:?} {bound} {jobs}: {j}");
+            }
+        }
+        assert_eq!(concurrency(&[10, 10, 10], 25, 3), 2);
+        assert_eq!(concurrency(&[5, 30, 1, 20], 40, 4), 1);
+        assert_eq!(concurrency(&[5, 30, 1, 20], 55, 4), 3);
+        assert_eq!(concurrency(&[5, 30, 1, 20], 56, 4), 4);
+    }
 }

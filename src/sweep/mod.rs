@@ -112,7 +112,9 @@ pub fn sweep(
         .copied()
         .filter(|i| !finished.contains_key(i))
         .collect();
-    let points = run_points(file, &sw, &todo, jobs, quiet, &|i, p| kept.keep(i, p))?;
+    // The points that run at once share the process's memory bound.
+    let run_jobs = grid::jobs_within_memory(file, &src, &sw, &todo, jobs);
+    let points = run_points(file, &sw, &todo, run_jobs, quiet, &|i, p| kept.keep(i, p))?;
     let ran = points.iter().filter(|p| p.is_some()).count();
     for (&i, p) in todo.iter().zip(points) {
         if let Some(p) = p {
