@@ -144,3 +144,64 @@ fn a_closed_trace_replay_is_backed_up_while_it_runs_or_says_it_was_not() {
         stdout(&out)
     );
 }
+
+/// Loading a trace holds its text and its parsed I/Os, then its transactions: a trace
+/// whose loading could pass `limits.memory_bytes_max` is refused at `workload.path`
+/// before it is read (from its size and lines: short lines, many I/Os) or before its
+/// I/Os are mapped (few lines, each spanning many blocks), with the bound's key and
+/// nothing written; with the bound raised the same file runs.
+#[test]
+fn a_trace_whose_loading_could_pass_the_memory_bound_is_refused_before_it_is_loaded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    // 200,000 one-byte reads: 3.2 MB of text, 17.6 MB of parsed I/Os.
+    let short: String = (0..200_000)
+        .map(|i| format!("{i},R,{},1\n", (i % 100) * 512))
+        .collect();
+    write(tmp.path(), "short.csv", &short);
+    // 100 writes of 32 MiB: 6.5 million block accesses of 512-byte blocks.
+    let long: String = (0..100).map(|i| format!("{i},W,0,33554432\n")).collect();
+    write(tmp.path(), "long.csv", &long);
+    let file = |trace: &str, memory: u64| {
+        write(
+            tmp.path(),
+            "t.toml",
+            &format!(
+                "policies = [\"cow\"]\nkeep_timeline = false\n[workload]\nkind = \"trace\"\n\
+                 path = \"{trace}\"\nformat = \"csv\"\n[limits]\nmemory_bytes_max = {memory}\n"
+            ),
+        )
+    };
+    let f = file("short.csv", 16 << 20);
+    assert!((short.len() as u64) < 16 << 20);
+    let o = owm(&["run", &f, "--out", &s(&out)]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            &format!("{f}:5: key `workload.path`"),
+            &format!("the file is {} bytes in 200000 lines", short.len()),
+            "up to 200000 parsed I/Os",
+            "more than limits.memory_bytes_max = 16777216",
+        ],
+    );
+    assert!(!out.exists());
+    let f = file("long.csv", 64 << 20);
+    let o = owm(&["run", &f, "--out", &s(&out)]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            &format!("{f}:5: key `workload.path`"),
+            "mapping its 100 I/Os to transactions could hold about",
+            "more than limits.memory_bytes_max = 67108864",
+            "geometry.block_size_bytes",
+        ],
+    );
+    assert!(!out.exists());
+    // Room for the short trace's load: it runs.
+    let f = file("short.csv", 1 << 30);
+    let o = owm(&["run", &f, "--out", &s(&out)]);
+    assert!([0, 1].contains(&code(&o)), "{}", stderr(&o));
+    assert!(out.join("summary.csv").exists());
+}

@@ -652,8 +652,33 @@ fn an_endless_or_oversized_trace_file_is_refused_before_it_is_read() {
         )),
         "{message}"
     );
-    // At the bound it is read (and then estimated as a whole).
-    load("t.csv", size, &dir).unwrap();
+    // At the bound its text could be read, but not with the program: refused before
+    // it is read.
+    let e = load("t.csv", size, &dir).unwrap_err();
+    let sim::SimError::Config { key, message } = &e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(key, "workload.path");
+    assert!(
+        message.contains(&format!(
+            "the file is {size} bytes: loading it holds its text and the program"
+        )),
+        "{message}"
+    );
+    // Room for the text and the program, not for the parsed I/Os besides (a line
+    // holds at most one): refused before it is read, with its lines.
+    let lines = trace::count_lines(&dir.join("t.csv"), size).unwrap();
+    assert_eq!(lines, text.lines().count() as u64);
+    let bound = trace::parse_bound_bytes(size, lines);
+    assert!(bound > trace::parse_bound_bytes(size, 0));
+    let e = load("t.csv", bound - 1, &dir).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains(&format!("the file is {size} bytes in {lines} lines")),
+        "{e}"
+    );
+    // With room for its load it is read (and then estimated as a whole).
+    load("t.csv", 1 << 30, &dir).unwrap();
     assert!(trace::read_text(&dir.join("t.csv"), size, "the bound").is_ok());
     std::fs::remove_dir_all(&dir).unwrap();
 }

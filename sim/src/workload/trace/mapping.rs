@@ -127,6 +127,36 @@ impl MappedTrace {
     }
 }
 
+/// Bytes the transactions [`map`] makes of `trace` (with `c`'s rules, on blocks of
+/// `block_size_bytes`) can hold at most, computed from the I/Os before they are
+/// mapped: per I/O, a transaction ([`TXN_BYTES`], twice: the list grows by doubling)
+/// and its allocation of at least 4 accesses ([`ACCESS_BYTES`] each, and
+/// [`HEAP_OVERHEAD_BYTES`]); per block it spans, two accesses (a transaction's list
+/// of accesses grows by doubling), and under `addresses = "dense"` a renumbering entry
+/// ([`DENSE_BYTES_PER_BLOCK`]). An I/O past 2^64 bytes or spanning more than
+/// [`BLOCKS_PER_IO_MAX`] blocks counts that many (the mapping refuses it).
+pub fn map_bound_bytes(trace: &Trace, c: &TraceConfig, block_size_bytes: u64) -> u64 {
+    let block = block_size_bytes.max(1);
+    let spanned: u64 = trace
+        .ios
+        .iter()
+        .map(|io| {
+            let end = io.offset_bytes.saturating_add(io.length_bytes.max(1) - 1);
+            (end / block - io.offset_bytes / block + 1).min(BLOCKS_PER_IO_MAX)
+        })
+        .fold(0u64, |a, b| a.saturating_add(b));
+    let ios = trace.ios.len() as u64;
+    let per_io = 2 * TXN_BYTES + 4 * ACCESS_BYTES + HEAP_OVERHEAD_BYTES;
+    let per_block = 2 * ACCESS_BYTES
+        + if c.addresses == Addresses::Dense {
+            DENSE_BYTES_PER_BLOCK
+        } else {
+            0
+        };
+    ios.saturating_mul(per_io)
+        .saturating_add(spanned.saturating_mul(per_block))
+}
+
 /// Maps `trace` with `c`'s rules onto blocks of `block_size_bytes`. Errors: an I/O
 /// past 2^64 bytes, a scaled time past [`FIELD_TICKS_MAX`] (message names the line).
 pub fn map(

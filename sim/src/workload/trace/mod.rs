@@ -322,6 +322,88 @@ pub fn read_text(path: &Path, bytes_max: u64, limit: &str) -> Result<String, Tra
     })
 }
 
+/// Bytes a parsed I/O costs while a trace is loaded: [`mapping::IO_BYTES`] twice (the
+/// list grows by doubling) and a pointer (the time-ordered view the mapping sorts), as
+/// [`MappedTrace::held_bytes`] counts them.
+pub const PARSED_IO_BYTES: u64 = 2 * mapping::IO_BYTES + std::mem::size_of::<usize>() as u64;
+
+/// Lines of the file at `path` (`size` bytes, a regular file), counted in a streaming
+/// pass that holds one 64 KiB buffer: each newline, and a last line without one. At
+/// most `size` bytes are read.
+pub fn count_lines(path: &Path, size: u64) -> Result<u64, TraceError> {
+    use std::io::Read;
+    let whole = |e: std::io::Error| TraceError {
+        path: path.to_path_buf(),
+        line: None,
+        message: format!("cannot read: {e}"),
+    };
+    let mut file = std::fs::File::open(path).map_err(whole)?.take(size);
+    let mut buffer = vec![0u8; 1 << 16];
+    let (mut lines, mut last) = (0u64, b'\n');
+    loop {
+        let n = match file.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(whole(e)),
+        };
+        lines += buffer[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        last = buffer[n - 1];
+    }
+    Ok(lines + u64::from(last != b'\n'))
+}
+
+/// Bytes loading a trace holds at most before its I/Os are mapped: its text
+/// (`text_bytes`), a parsed I/O per line ([`PARSED_IO_BYTES`]: a line holds at most
+/// one I/O), and the program ([`crate::footprint::PROGRAM_BYTES`]).
+pub fn parse_bound_bytes(text_bytes: u64, lines: u64) -> u64 {
+    text_bytes
+        .saturating_add(lines.saturating_mul(PARSED_IO_BYTES))
+        .saturating_add(crate::footprint::PROGRAM_BYTES)
+}
+
+/// Refuses, before the file is read, a trace whose loading could pass `memory_max`
+/// bytes (`limit` names that bound in the message): from the file's size and its
+/// lines ([`count_lines`], [`parse_bound_bytes`]). A file that is not regular or
+/// larger than `bytes_max` is refused as by [`read_text`], before its lines are
+/// counted.
+pub fn check_parse_bound(
+    path: &Path,
+    bytes_max: u64,
+    memory_max: u64,
+    limit: &str,
+) -> Result<(), TraceError> {
+    let whole = |message: String| TraceError {
+        path: path.to_path_buf(),
+        line: None,
+        message,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| whole(format!("cannot read: {e}")))?;
+    if !meta.is_file() || meta.len() > bytes_max {
+        // Refused by `read_text` with its words.
+        return read_text(path, bytes_max, limit).map(|_| ());
+    }
+    let size = meta.len();
+    if parse_bound_bytes(size, 0) > memory_max {
+        return Err(whole(format!(
+            "the file is {size} bytes: loading it holds its text and the program, about {}, \
+             more than {limit}; raise that key, or replay a shorter trace",
+            crate::footprint::human_bytes(parse_bound_bytes(size, 0))
+        )));
+    }
+    let lines = count_lines(path, size)?;
+    let bound = parse_bound_bytes(size, lines);
+    if bound > memory_max {
+        return Err(whole(format!(
+            "the file is {size} bytes in {lines} lines: loading it could hold about {} (its \
+             text, up to {lines} parsed I/Os of {PARSED_IO_BYTES} bytes and the program), \
+             more than {limit}; raise that key, or replay a shorter trace",
+            crate::footprint::human_bytes(bound)
+        )));
+    }
+    Ok(())
+}
+
 /// Reads and parses the trace file at `path` ([`read_text`]: at most `bytes_max`
 /// bytes, `limit` naming that bound): the trace and the file's size in bytes.
 pub fn read(
@@ -440,11 +522,35 @@ impl Scenario {
                 format!("{TRACE_FILE_BYTES_MAX}, the most a trace file may hold"),
             )
         };
-        let (trace, text_bytes) = read(c.format, &path, &c.blkparse_event, bytes_max, &limit)
-            .map_err(|e| SimError::Config {
-                key: "workload.path".into(),
-                message: e.to_string(),
-            })?;
+        // Loading holds the text and the parsed I/Os (a line holds at most one): a file
+        // whose lines could pass the memory bound is refused before it is read, and
+        // I/Os whose mapped transactions could is refused before they are mapped.
+        let memory_limit = format!("limits.memory_bytes_max = {memory_max}");
+        let refused = |e: TraceError| SimError::Config {
+            key: "workload.path".into(),
+            message: e.to_string(),
+        };
+        check_parse_bound(&path, bytes_max, memory_max, &memory_limit).map_err(refused)?;
+        let (trace, text_bytes) =
+            read(c.format, &path, &c.blkparse_event, bytes_max, &limit).map_err(refused)?;
+        let parsed = parse_bound_bytes(text_bytes, trace.ios.len() as u64);
+        let mapped_max = mapping::map_bound_bytes(&trace, c, geometry.block_size_bytes as u64);
+        let bound = parsed.saturating_add(mapped_max);
+        if bound > memory_max {
+            return Err(refused(TraceError {
+                path: path.clone(),
+                line: None,
+                message: format!(
+                    "mapping its {} I/Os to transactions could hold about {} with the text, \
+                     the parsed I/Os and the program ({} for the transactions and their \
+                     block accesses), more than {memory_limit}; raise that key, or replay a \
+                     shorter trace (or larger blocks: geometry.block_size_bytes)",
+                    trace.ios.len(),
+                    crate::footprint::human_bytes(bound),
+                    crate::footprint::human_bytes(mapped_max),
+                ),
+            }));
+        }
         let mut mapped = mapping::map(
             &trace,
             c,
