@@ -124,6 +124,10 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
             .default_request_ticks(&file.scenario.device),
     );
     let progress = Progress::new("policies", file.policies.len() as u64, args.quiet);
+    // The streamed rows of trace.csv are bounded as they are written: the estimate
+    // checked before the run counts each transaction attempted once.
+    let output_max = file.scenario.limits.output_bytes_max;
+    let mut trace_bytes = 0u64;
     for (k, &p) in file.policies.iter().enumerate() {
         outdir::pause_point(&format!("policy {p}"));
         at.policy = Some(p);
@@ -135,10 +139,12 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
             report.cut();
             return args.verdict.finish(&report);
         }
+        // Set when trace.csv's rows pass the output bound: the run stops.
+        let over = std::cell::Cell::new(false);
         // Every few thousand events: the progress line, and Ctrl-C's safe point.
         let mut tick = |events: u64, now: sim::Tick| {
             progress.update(k as u64, &format!("{p}: {events} events, t = {now} ticks"));
-            if interrupt::requested() {
+            if interrupt::requested() || over.get() {
                 std::ops::ControlFlow::Break(())
             } else {
                 std::ops::ControlFlow::Continue(())
@@ -148,7 +154,11 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
         let mut stream = Streamed {
             trace: TraceStream::new(&staging.path().join("trace.csv"), p.as_str())?,
             rows: DiagramRows::new(&requests),
+            over: &over,
         };
+        stream
+            .trace
+            .set_bytes_max(output_max.saturating_sub(trace_bytes));
         let ran = run_streamed(
             &args.scenario,
             &file.scenario,
@@ -157,6 +167,31 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
             Some(&mut tick),
             &mut stream,
         );
+        if stream.trace.passed_bytes_max() {
+            // Stopped (or ended) with its trace.csv past the bound: the staging
+            // directory is removed when dropped, `--out` is left as it was.
+            let written = trace_bytes + stream.trace.bytes();
+            let at = match &ran {
+                Err(e) => match e.downcast_ref::<sim::SimError>() {
+                    Some(sim::SimError::Interrupted { at }) => format!(" at tick {at}"),
+                    _ => String::new(),
+                },
+                Ok(_) => String::new(),
+            };
+            drop(stream);
+            progress.finish();
+            let message = format!(
+                "policy `{p}` with seed {seed} stopped{at}: {written} bytes of trace.csv \
+                 written by then, and its next row would pass limits.output_bytes_max = {} \
+                 (the estimate before the run counts each transaction attempted once; \
+                 deadlock victims retried under incremental locking write more); nothing \
+                 written, {} left as it was; raise that key, or set keep_timeline = false, \
+                 or lower limits.attempts_max",
+                sim::footprint::human_bytes(output_max),
+                out.display()
+            );
+            return Err(output_refusal(&args.scenario, &file.scenario, message));
+        }
         let mut run = match ran {
             Err(e) if is_interrupt(&e) => {
                 // The staging directory (with this policy's part of trace.csv) is
@@ -172,6 +207,7 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
             }
             ran => ran?,
         };
+        trace_bytes += stream.trace.bytes();
         trace_parts.push(stream.trace.finish(&run.result)?);
         let (kept, n) = stream.rows.finish();
         run.result.transactions = kept;
@@ -187,6 +223,20 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
         verdict::of_run(&mut report, &run.name, &run.result);
     }
     let written = write_outputs(staging.path(), runs, trace_parts, &attempts)?;
+    // What is published is bounded too: the milestones, tables and pictures besides
+    // the streamed rows.
+    let total = written.iter().try_fold(0u64, |a, w| {
+        std::fs::metadata(staging.path().join(w)).map(|m| a.saturating_add(m.len()))
+    })?;
+    if total > output_max {
+        let message = format!(
+            "the outputs came to {total} bytes, more than limits.output_bytes_max = {}; \
+             nothing written, {} left as it was; raise that key, or set keep_timeline = false",
+            sim::footprint::human_bytes(output_max),
+            out.display()
+        );
+        return Err(output_refusal(&args.scenario, &file.scenario, message));
+    }
     outdir::pause_point("commit");
     staging.commit()?;
     for w in written {
@@ -272,16 +322,42 @@ pub fn lost_backup_line(name: &str, r: &sim::RunResult) -> Option<String> {
 }
 
 /// Where `owm run` sends a policy's timeline as the run goes: `trace.csv`'s stream
-/// and the timing diagram's window.
-struct Streamed {
+/// and the timing diagram's window; `over` is set once the stream passes its bound
+/// (the run's progress callback then stops the run).
+struct Streamed<'a> {
     trace: TraceStream,
     rows: DiagramRows,
+    over: &'a std::cell::Cell<bool>,
 }
 
-impl sim::TimelineSink for Streamed {
+impl sim::TimelineSink for Streamed<'_> {
     fn attempt(&mut self, t: &sim::TxnTimeline) {
         self.trace.attempt(t);
         self.rows.attempt(t);
+        if self.trace.passed_bytes_max() {
+            self.over.set(true);
+        }
+    }
+}
+
+/// The error of a run stopped by `limits.output_bytes_max` as it wrote (exit 2): at
+/// that key's line in the file at `path`, or at the key that drives it when the file
+/// leaves it at its default ([`crate::config::refusal_at`]).
+fn output_refusal(path: &Path, scenario: &sim::Scenario, message: String) -> anyhow::Error {
+    match crate::config::read(path) {
+        Ok(src) => anyhow::Error::new(crate::config::refusal_at(
+            path,
+            &src,
+            "",
+            scenario,
+            "limits.output_bytes_max",
+            message,
+            &[],
+        )),
+        Err(_) => anyhow::anyhow!(
+            "{}: key `limits.output_bytes_max`: {message}",
+            path.display()
+        ),
     }
 }
 

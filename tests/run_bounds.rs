@@ -504,3 +504,126 @@ fn a_sweep_runs_no_more_points_at_once_than_the_memory_bound_holds() {
     let (_, o, _) = sweep((one * 4.5) as u64, "3", "room");
     assert!(!stderr(&o).contains("lowered"), "{}", stderr(&o));
 }
+
+/// A generated load on a hot spot under incremental locking: deadlock victims retried
+/// hundreds of times each, far more attempts than transactions.
+const RETRIED: &str = "policies = [\"cow\"]\n\
+    [workload]\nkind = \"generated\"\nrecords = 64\ntransactions = 3000\n\
+    length_min = 4\nlength_max = 8\nwrite_fraction = 1.0\n\
+    hot_spot = { shape = \"zipf\", exponent = 1.2 }\n\
+    arrivals = { mode = \"open\", interarrival_ticks_mean = 10 }\n\
+    [locking]\ndiscipline = \"incremental\"\n";
+
+/// A run whose retries write far more than estimated stops when its `trace.csv` would
+/// pass `limits.output_bytes_max` (exit 2, at that key, with the bytes written) and
+/// publishes nothing: an earlier output in `--out` is left as it was, no staging
+/// directory is left.
+#[test]
+fn a_run_that_writes_past_the_output_bound_stops_and_publishes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    // An earlier run's output in --out.
+    let small = write(
+        tmp.path(),
+        "small.toml",
+        "policies = [\"cow\"]\n[workload]\nkind = \"generated\"\ntransactions = 20\n",
+    );
+    ok(&owm(&["run", &small, "--out", &s(&out)]));
+    let before: Vec<(String, Vec<u8>)> = names(&out)
+        .into_iter()
+        .map(|n| {
+            let b = bytes(&out, &n);
+            (n, b)
+        })
+        .collect();
+    let bound = 8u64 << 20;
+    let f = write(
+        tmp.path(),
+        "retried.toml",
+        &format!("{RETRIED}[limits]\noutput_bytes_max = {bound}\n"),
+    );
+    let o = owm(&["run", &f, "--out", &s(&out)]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            &format!("{f}:14: key `limits.output_bytes_max`"),
+            "policy `cow` with seed 1 stopped at tick ",
+            "bytes of trace.csv written by then",
+            "would pass limits.output_bytes_max = 8.00 MiB",
+            "nothing written",
+            "lower limits.attempts_max",
+        ],
+    );
+    let err = stderr(&o);
+    let written: u64 = err
+        .split(" bytes of trace.csv")
+        .next()
+        .and_then(|h| h.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(written <= bound && written > bound / 2, "{written}: {err}");
+    let after: Vec<(String, Vec<u8>)> = names(&out)
+        .into_iter()
+        .map(|n| {
+            let b = bytes(&out, &n);
+            (n, b)
+        })
+        .collect();
+    assert!(after == before, "--out changed");
+    assert!(
+        staging_left(tmp.path()).is_empty(),
+        "{:?}",
+        staging_left(tmp.path())
+    );
+    // The estimate before the run let it start: it is the run that wrote more.
+    assert!(!err.contains("the run would write about"), "{err}");
+}
+
+/// Where deadlock victims are retried the memory estimate counts `limits.attempts_max`
+/// attempts, and says so: a bound the run's conservative twin fits is refused under
+/// incremental locking, and lowering `limits.attempts_max` (the way out it names) lets
+/// it start.
+#[test]
+fn the_memory_estimate_of_a_run_with_retries_counts_the_attempts_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let conservative = RETRIED.replace("incremental", "conservative");
+    let estimate = |text: &str| {
+        let f = write(
+            tmp.path(),
+            "e.toml",
+            &format!("{text}[limits]\nmemory_bytes_max = 1\n"),
+        );
+        let o = owm(&["run", &f, "--out", &s(&tmp.path().join("none"))]);
+        assert_eq!(code(&o), 2, "{}", stderr(&o));
+        (memory_estimate_in(&stderr(&o)), stderr(&o))
+    };
+    let (once, said) = estimate(&conservative);
+    assert!(!said.contains("attempts_max"), "{said}");
+    let (retried, said) = estimate(RETRIED);
+    assert!(
+        said.contains("attempts counted at limits.attempts_max = 20000000"),
+        "{said}"
+    );
+    // At least the 4 bytes of an admission delay per attempt past the transactions.
+    assert!(retried >= once + 4.0 * (20e6 - 3000.0), "{once} {retried}");
+    let bound = ((once + retried) / 2.0) as u64;
+    let f = write(
+        tmp.path(),
+        "r.toml",
+        &format!("{RETRIED}[limits]\nmemory_bytes_max = {bound}\n"),
+    );
+    let o = owm(&["run", &f, "--out", &s(&tmp.path().join("r"))]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &[&format!("{f}:14: key `limits.memory_bytes_max`")]);
+    // With fewer attempts allowed the run fits, starts, and stops at that limit
+    // (exit 3) if its retries reach it.
+    let f = write(
+        tmp.path(),
+        "a.toml",
+        &format!("{RETRIED}[limits]\nmemory_bytes_max = {bound}\nattempts_max = 20000\n"),
+    );
+    let o = owm(&["run", &f, "--out", &s(&tmp.path().join("a"))]);
+    assert!([0, 1, 3].contains(&code(&o)), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("memory_bytes_max"), "{}", stderr(&o));
+}

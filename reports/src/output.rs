@@ -17,7 +17,9 @@
 //!   detail. Every backup cycle's milestones besides, [`MILESTONE_ROWS_PER_CYCLE`]
 //!   (and two per quiesce retry), with or without the timeline. Retries (deadlock
 //!   victims, a data area's refused writes) add attempts the estimate does not
-//!   foresee: a load that retries most of its transactions writes more;
+//!   foresee: a load that retries most of its transactions writes more, and `owm run`
+//!   stops it when `trace.csv` would pass the bound as it writes
+//!   ([`crate::trace::TraceStream::set_bytes_max`]);
 //! - **extra space** (`extra_space.csv`, [`crate::space`]): with `keep_timeline`,
 //!   a row per point of each policy's series: under a policy with a data area, a
 //!   point per block entered in each cycle's window (at most every block written, at

@@ -303,6 +303,10 @@ pub struct TraceStream {
     index: Vec<(u64, u64)>,
     index_every: u64,
     error: Option<Error>,
+    /// Bytes of rows the part may hold ([`TraceStream::set_bytes_max`]), and whether
+    /// a row was refused for passing it.
+    bytes_max: u64,
+    over: bool,
 }
 
 impl TraceStream {
@@ -335,6 +339,8 @@ impl TraceStream {
             index: Vec::new(),
             index_every: every,
             error: None,
+            bytes_max: u64::MAX,
+            over: false,
         })
     }
 
@@ -362,8 +368,34 @@ impl TraceStream {
             if self.out.len() + self.policy_field.len() + ROW_BYTES_MAX > OUT_BUFFER_BYTES {
                 self.write_out();
             }
+            let before = self.out.len();
             encode_row(&self.policy_field, &p, &mut self.out);
+            if self.written + self.out.len() as u64 > self.bytes_max {
+                // The row would pass the bound: not written, and no row after it.
+                self.out.truncate(before);
+                self.over = true;
+                self.buffer.clear();
+                return;
+            }
         }
+    }
+
+    /// Bounds the rows this part holds to `bytes_max` bytes: a row that would pass it
+    /// is not written, nor any after it, and [`TraceStream::passed_bytes_max`] turns
+    /// true (the run should stop: its `trace.csv` cannot be whole). Unbounded by
+    /// default.
+    pub fn set_bytes_max(&mut self, bytes_max: u64) {
+        self.bytes_max = bytes_max;
+    }
+
+    /// Whether a row was refused for passing [`TraceStream::set_bytes_max`].
+    pub fn passed_bytes_max(&self) -> bool {
+        self.over
+    }
+
+    /// Bytes of rows formatted so far (written to the part's file or gathered for it).
+    pub fn bytes(&self) -> u64 {
+        self.written + self.out.len() as u64
     }
 
     /// The rows held back in the reorder buffer now.
@@ -396,7 +428,7 @@ impl TraceStream {
 
 impl TimelineSink for TraceStream {
     fn attempt(&mut self, t: &TxnTimeline) {
-        if self.error.is_some() {
+        if self.error.is_some() || self.over {
             return;
         }
         rows_of(t, |p| self.buffer.push(p));
@@ -430,6 +462,11 @@ pub struct TracePart {
 }
 
 impl TracePart {
+    /// Bytes of the part's transaction rows (its milestones come besides).
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
     /// Copies bytes `from..to` of the part to `out` (in the kernel where it can).
     fn copy_range(&self, from: u64, to: u64, out: &mut File) -> std::io::Result<()> {
         if to > from {
@@ -682,6 +719,61 @@ mod tests {
             std::fs::read_dir(dir.path()).unwrap().count() == 1,
             "a temporary file was left"
         );
+    }
+
+    /// A bounded part holds at most its bound, and what it holds is the unbounded
+    /// part's first bytes, whole rows: the rows up to the one that would pass it.
+    #[test]
+    fn a_bounded_part_is_a_prefix_of_whole_rows_within_the_bound() {
+        let s = scenario();
+        let p = Policy::Owm(engine::Variant::CopyOnWrite);
+        let result = sim::run(&s, p, 3).unwrap().result;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trace.csv");
+        let part = |bytes_max: u64| {
+            let mut stream = TraceStream::new(&path, "cow").unwrap();
+            stream.set_bytes_max(bytes_max);
+            for t in &result.transactions {
+                stream.attempt(t);
+            }
+            stream.drain(u64::MAX);
+            let over = stream.passed_bytes_max();
+            let bytes = stream.bytes();
+            let mut part = stream.finish(&result).unwrap();
+            let mut text = Vec::new();
+            part.file.seek(SeekFrom::Start(0)).unwrap();
+            part.file.read_to_end(&mut text).unwrap();
+            assert_eq!(text.len() as u64, bytes);
+            (over, text)
+        };
+        let (over, whole) = part(u64::MAX);
+        assert!(!over && whole.len() > 10_000, "{}", whole.len());
+        for bytes_max in [
+            0,
+            1,
+            100,
+            4_096,
+            whole.len() as u64 / 2,
+            whole.len() as u64 - 1,
+        ] {
+            let (over, text) = part(bytes_max);
+            assert!(over, "{bytes_max}");
+            assert!(
+                text.len() as u64 <= bytes_max,
+                "{bytes_max}: {}",
+                text.len()
+            );
+            assert!(whole.starts_with(&text), "{bytes_max}: not a prefix");
+            assert!(text.is_empty() || text.ends_with(b"\n"), "{bytes_max}");
+            // The next row would have passed the bound.
+            let next = whole[text.len()..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .unwrap()
+                + 1;
+            assert!((text.len() + next) as u64 > bytes_max, "{bytes_max}");
+        }
+        assert_eq!(part(whole.len() as u64), (false, whole));
     }
 
     /// Attempts handed over in any order give the same file (the stream's order rests

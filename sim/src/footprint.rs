@@ -87,8 +87,13 @@
 //!   mapped transactions ([`trace_bytes`], from
 //!   [`crate::workload::trace::MappedTrace::held_bytes`]), in every phase.
 //!
-//! Retries (aborts, deadlock victims) add attempts the estimate does not foresee; it
-//! counts each transaction once.
+//! Retries: a deadlock victim of `locking.discipline = "incremental"` is retried as a
+//! new attempt, as often as it keeps colliding (a hot spot can make hundreds of
+//! attempts per transaction). Where retries are possible the parts that grow with the
+//! attempts (each admitted attempt's admission delay among the samples, the diagram's
+//! bars) are counted at `limits.attempts_max` attempts, the most the run makes before
+//! it stops at that limit ([`Footprint::retry_attempts`]); under conservative locking
+//! no attempt is retried and each transaction is one attempt.
 
 use std::mem::size_of;
 
@@ -193,6 +198,9 @@ pub struct Footprint {
     pub trace_bytes: u64,
     /// When the run holds these parts together.
     pub phase: Phase,
+    /// The attempts counted for the parts that grow with them when retries are
+    /// possible (`limits.attempts_max`); 0 when each transaction is one attempt.
+    pub retry_attempts: u64,
 }
 
 impl Footprint {
@@ -233,7 +241,16 @@ impl Footprint {
             .map(|(name, b)| format!("{name} {}", human_bytes(*b)))
             .collect::<Vec<_>>()
             .join(", ");
-        format!("{}: {listed}", self.phase.as_str())
+        let retries = if self.retry_attempts > 0 {
+            format!(
+                "; attempts counted at limits.attempts_max = {}, as incremental locking \
+                 retries deadlock victims",
+                self.retry_attempts
+            )
+        } else {
+            String::new()
+        };
+        format!("{}: {listed}{retries}", self.phase.as_str())
     }
 }
 
@@ -308,6 +325,11 @@ struct Load {
     /// Ticks the arrivals span, when they are spread evenly over it (an open load).
     run_ticks: Option<u64>,
     transactions: u64,
+    /// Attempts at most: `limits.attempts_max` when deadlock victims are retried
+    /// (incremental locking), else the transactions.
+    attempts: u64,
+    /// Whether attempts may outnumber the transactions.
+    retries: bool,
     accesses: u64,
     /// Bytes a written block holds up to its last non-zero byte.
     content_bytes: u64,
@@ -349,6 +371,12 @@ impl Load {
             .saturating_mul(layout.record_size as u64)
             .saturating_add(RECORD_VALUE_BYTES + stamp_bytes)
             .min(layout.block_size as u64);
+        let retries = scenario.locking.discipline == crate::scenario::Discipline::Incremental;
+        let attempts = if retries {
+            scenario.limits.attempts_max.max(transactions)
+        } else {
+            transactions
+        };
         Load {
             writes,
             uniform,
@@ -356,6 +384,8 @@ impl Load {
             records: layout.records(),
             run_ticks,
             transactions,
+            attempts,
+            retries,
             accesses,
             content_bytes,
         }
@@ -408,6 +438,7 @@ fn outputs(scenario: &Scenario, load: &Load, policies: u64) -> Footprint {
         cycles_bytes: common.cycles_bytes.saturating_mul(policies),
         trace_bytes: common.trace_bytes,
         phase: Phase::Outputs,
+        retry_attempts: common.retry_attempts,
         ..Footprint::default()
     }
 }
@@ -433,8 +464,9 @@ fn common_parts(scenario: &Scenario, load: &Load) -> Footprint {
     } else {
         in_use.saturating_mul(LOCK_BYTES)
     };
+    let attempts = load.attempts;
     let timeline_bytes = if scenario.keep_timeline {
-        (transactions.min(DIAGRAM_ATTEMPTS_MAX) + transactions.min(ATTEMPTS_IN_FLIGHT))
+        (attempts.min(DIAGRAM_ATTEMPTS_MAX) + transactions.min(ATTEMPTS_IN_FLIGHT))
             .saturating_mul(size_of::<TxnTimeline>() as u64)
     } else {
         0
@@ -442,13 +474,18 @@ fn common_parts(scenario: &Scenario, load: &Load) -> Footprint {
     Footprint {
         locks_bytes,
         timeline_bytes,
-        // Each response twice (the run's and its window's), each admission delay once
-        // at most ([`crate::cost::Samples`]): the list's 4 bytes each is the most they
-        // hold (a table of few distinct delays, kept only while smaller, holds less).
-        samples_bytes: transactions.saturating_mul(3 * crate::cost::Samples::BYTES_EACH),
+        // Each response twice (the run's and its window's), each admitted attempt's
+        // admission delay once at most ([`crate::cost::Samples`]): the list's 4 bytes
+        // each is the most they hold (a table of few distinct delays, kept only while
+        // smaller, holds less).
+        samples_bytes: transactions
+            .saturating_mul(2)
+            .saturating_add(attempts)
+            .saturating_mul(crate::cost::Samples::BYTES_EACH),
         cycles_bytes: u64::from(scenario.backup.cycle_count()).saturating_mul(CYCLE_BYTES),
         program_bytes: PROGRAM_BYTES,
         trace_bytes: trace_bytes(scenario),
+        retry_attempts: if load.retries { attempts } else { 0 },
         ..Footprint::default()
     }
 }
@@ -971,6 +1008,45 @@ mod tests {
             five.program_bytes - one.program_bytes,
             4 * PICTURE_BYTES_PER_POLICY
         );
+    }
+
+    /// Where deadlock victims are retried (incremental locking) the attempts are
+    /// counted at `limits.attempts_max`: the estimate grows with that key by the
+    /// admission delay each attempt adds, and says so; under conservative locking the
+    /// key changes nothing.
+    #[test]
+    fn retries_are_counted_at_the_attempts_limit() {
+        let mut s = generated(3_000);
+        let layout = s.layout().unwrap();
+        let once = estimate(&s, &layout, COW);
+        s.locking.discipline = crate::scenario::Discipline::Incremental;
+        let retried = estimate(&s, &layout, COW);
+        s.limits.attempts_max *= 2;
+        let more = estimate(&s, &layout, COW);
+        let each = crate::cost::Samples::BYTES_EACH;
+        let max = s.limits.attempts_max / 2;
+        assert_eq!(once.retry_attempts, 0);
+        assert_eq!(
+            (retried.retry_attempts, more.retry_attempts),
+            (max, 2 * max)
+        );
+        assert!(
+            retried.samples_bytes - once.samples_bytes >= (max - 3_000) * each,
+            "{once:?} {retried:?}"
+        );
+        assert_eq!(more.samples_bytes - retried.samples_bytes, max * each);
+        assert!(retried.timeline_bytes > once.timeline_bytes);
+        assert!(
+            retried
+                .describe()
+                .contains(&format!("attempts counted at limits.attempts_max = {max}")),
+            "{}",
+            retried.describe()
+        );
+        assert!(!once.describe().contains("attempts_max"));
+        let mut conservative = s.clone();
+        conservative.locking.discipline = crate::scenario::Discipline::Conservative;
+        assert_eq!(estimate(&conservative, &layout, COW), once);
     }
 
     #[test]
