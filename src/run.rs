@@ -167,6 +167,10 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
             Some(&mut tick),
             &mut stream,
         );
+        if ran.is_ok() {
+            // The rows held back to the end count too.
+            stream.trace.end_of_run();
+        }
         if stream.trace.passed_bytes_max() {
             // Stopped (or ended) with its trace.csv past the bound: the staging
             // directory is removed when dropped, `--out` is left as it was.

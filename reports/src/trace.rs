@@ -388,6 +388,13 @@ impl TraceStream {
         self.bytes_max = bytes_max;
     }
 
+    /// Writes the rows still held back, the run having ended (every attempt ended):
+    /// after it, [`TraceStream::passed_bytes_max`] tells whether the part is whole.
+    /// [`TraceStream::finish`] does it too.
+    pub fn end_of_run(&mut self) {
+        self.drain(u64::MAX);
+    }
+
     /// Whether a row was refused for passing [`TraceStream::set_bytes_max`].
     pub fn passed_bytes_max(&self) -> bool {
         self.over
@@ -736,7 +743,7 @@ mod tests {
             for t in &result.transactions {
                 stream.attempt(t);
             }
-            stream.drain(u64::MAX);
+            stream.end_of_run();
             let over = stream.passed_bytes_max();
             let bytes = stream.bytes();
             let mut part = stream.finish(&result).unwrap();
