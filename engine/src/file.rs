@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::device::{Device, DeviceConfig};
 use crate::error::{Error, Result};
 use crate::identity::{self, Identity, Label, Mismatch};
-use crate::meta::FileJournal;
+use crate::meta::{FileJournal, Journal, MetaRecord};
 use crate::recover::{header, made_for};
 pub use crate::recover::{replay, Restored};
 use crate::store::{BlockStore, FileStore, StoreError};
@@ -133,15 +133,24 @@ fn label(store: &FileStore, image: Image, id: &Identity) -> Result<()> {
 /// Reopens a device from its files, replaying the metadata journal; then compacts it.
 ///
 /// Checks, in order: the journal decodes (else [`crate::meta::MetaError`] with the
-/// byte offset; a metadata file of the first format, without identity, is refused so)
-/// and was made for `config.variant`; each image file's label names this device, this
-/// image, this layout and generation and the file has its length (else
-/// [`crate::Error::Identity`] naming the file that does not belong and why: another
-/// device's, images A and B swapped, resized, stale, unlabelled; metadata whose
-/// device both images disown is named as the file that does not belong); every
-/// journaled step is one the device could have taken. Then the generation advances
-/// (both labels, then the metadata), so an image or metadata file kept from before
-/// this open is stale at the next. A retire that was cut short is finished.
+/// byte offset; a metadata file of the first format, without identity, is refused so);
+/// its superblock `device.owm.super` is there with a valid copy and the journal's
+/// whole records reach the length it records (else [`crate::meta::MetaError`] naming
+/// the superblock, or the metadata file cut after a completed flush,
+/// [`crate::superblock`]); the journal was made for `config.variant`; each image file's
+/// label names this device, this image, this layout and generation and the file has
+/// its length (else [`crate::Error::Identity`] naming the file that does not belong
+/// and why: another device's, images A and B swapped, resized, stale, unlabelled;
+/// metadata whose device both images disown, or that both images' labels show to be
+/// from before a completed open, is named as the file that does not belong); every
+/// journaled step is one the device could have taken.
+///
+/// Then the generation advances, in this order: the metadata records the open to the
+/// next generation ([`crate::meta::MetaRecord::Opening`], synced), both labels are
+/// rewritten, the compaction writes the new generation into the header. So an image
+/// or metadata file kept from before this open is stale at the next, and an open cut
+/// at any of these steps reopens (to the generation it had begun). A retire that was
+/// cut short is finished.
 pub fn open(paths: &DevicePaths, config: DeviceConfig) -> Result<Device<FileStore>> {
     open_with(paths, config, |store| store)
 }
@@ -149,11 +158,39 @@ pub fn open(paths: &DevicePaths, config: DeviceConfig) -> Result<Device<FileStor
 /// Like [`open`], with each image file wrapped by `wrap` before the device takes it.
 pub fn open_with<S: BlockStore>(
     paths: &DevicePaths,
-    mut config: DeviceConfig,
+    config: DeviceConfig,
     wrap: impl Fn(FileStore) -> S,
 ) -> Result<Device<S>> {
-    let decoded = FileJournal::read(&paths.meta)?;
+    open_cut(paths, config, wrap, None)
+}
+
+/// The steps of an open that change a file, in order, as [`open_cut`] counts them:
+/// the torn tail dropped, the open recorded, label A, label B, the compaction's
+/// superblock emptied, the compaction's rename.
+#[cfg(test)]
+pub(crate) const OPEN_STEPS: u32 = 6;
+
+/// [`open_with`], stopped (as a process killed there would be) after `cut` of its
+/// file-changing steps when `cut` is `Some` (tests of an open cut short).
+fn open_cut<S: BlockStore>(
+    paths: &DevicePaths,
+    mut config: DeviceConfig,
+    wrap: impl Fn(FileStore) -> S,
+    cut: Option<u32>,
+) -> Result<Device<S>> {
     let name = paths.meta.display().to_string();
+    let stop = |step: u32| -> Result<()> {
+        if cut == Some(step) {
+            return Err(crate::meta::MetaError {
+                path: name.clone(),
+                offset: None,
+                reason: format!("open cut after step {step}"),
+            }
+            .into());
+        }
+        Ok(())
+    };
+    let decoded = FileJournal::read(&paths.meta)?;
     let (_, durable_len) = crate::superblock::read_durable_len(&paths.meta)?;
     crate::superblock::check(&paths.meta, decoded.valid_len, durable_len)?;
     let header = header(&name, &decoded.records)?;
@@ -169,18 +206,54 @@ pub fn open_with<S: BlockStore>(
     );
     let image_a = FileStore::open_locked(&paths.image_a, header.block_size, a)?;
     let image_b = FileStore::open_locked(&paths.image_b, header.block_size, b)?;
-    check_labels(paths, &expected, [&image_a, &image_b])?;
+    let opening = opening(&decoded.records);
+    check_labels(paths, &expected, opening, [&image_a, &image_b])?;
     // Only now, with both images locked and known to belong, may any file change.
     FileJournal::drop_torn_tail(&paths.meta, &decoded)?;
+    stop(0)?;
     let mut restored = replay(&name, &decoded.records)?;
-    restored.generation += 1;
+    let mut journal = FileJournal::open_append(&paths.meta)?;
+    // An open cut short after it recorded its generation resumes it: the labels may
+    // already carry that generation, and no other is accepted beside this journal.
+    let target = match restored.opening {
+        Some(g) => g,
+        None => {
+            let g = restored.generation + 1;
+            journal.append(&MetaRecord::Opening { generation: g })?;
+            journal.sync()?;
+            g
+        }
+    };
+    stop(1)?;
+    restored.generation = target;
+    restored.opening = None;
     let next = identity_of(&restored);
     label(&image_a, Image::A, &next)?;
+    stop(2)?;
     label(&image_b, Image::B, &next)?;
-    let journal = FileJournal::open_append(&paths.meta)?;
+    stop(3)?;
+    #[cfg(test)]
+    if let Some(step) = cut.filter(|&s| s >= 4) {
+        journal.cut_compaction = Some(step - 4);
+    }
     let mut device = Device::build(config, wrap(image_a), wrap(image_b))?;
     device.recover_from(&name, restored, Box::new(journal))?;
     Ok(device)
+}
+
+/// Opens as [`open`] does, stopped after `cut` of its [`OPEN_STEPS`] file-changing
+/// steps; the error says where.
+#[cfg(test)]
+pub(crate) fn open_cut_after(paths: &DevicePaths, config: DeviceConfig, cut: u32) -> Result<()> {
+    open_cut(paths, config, |s| s, Some(cut)).map(drop)
+}
+
+/// The generation an open cut short had recorded ([`MetaRecord::Opening`]), if any.
+fn opening(records: &[(u64, MetaRecord)]) -> Option<u64> {
+    records.iter().rev().find_map(|(_, r)| match r {
+        MetaRecord::Opening { generation } => Some(*generation),
+        _ => None,
+    })
 }
 
 /// The identity a replayed or header-only journal records.
@@ -202,11 +275,18 @@ fn identity_of(r: &Restored) -> Identity {
     }
 }
 
-/// Checks both image files' labels against the metadata's identity. When both images
-/// agree with each other and not with the metadata (another device's id, or a later
-/// generation than the metadata's), the metadata file is the one that does not
-/// belong; otherwise the first image that disagrees is named.
-fn check_labels(paths: &DevicePaths, expected: &Identity, images: [&FileStore; 2]) -> Result<()> {
+/// Checks both image files' labels against the metadata's identity; `opening` is the
+/// generation an open cut short had recorded in the metadata, which a label may also
+/// carry. When both images agree with each other and not with the metadata (another
+/// device's id, or a later generation than the metadata's and not the one of an open
+/// it recorded), the metadata file is the one that does not belong: kept from before
+/// a completed open and put back; otherwise the first image that disagrees is named.
+fn check_labels(
+    paths: &DevicePaths,
+    expected: &Identity,
+    opening: Option<u64>,
+    images: [&FileStore; 2],
+) -> Result<()> {
     let mut found = Vec::new();
     for store in images {
         found.push(identity::read_label(store.file(), store.path())?);
@@ -224,7 +304,10 @@ fn check_labels(paths: &DevicePaths, expected: &Identity, images: [&FileStore; 2
             }));
         }
         let newest = ia.generation.min(ib.generation);
-        if ia.device_id == expected.device_id && newest > expected.generation + 1 {
+        if ia.device_id == expected.device_id
+            && newest > expected.generation
+            && Some(newest) != opening
+        {
             return Err(meta_error(Mismatch::Stale {
                 expected_generation: newest,
                 found_generation: expected.generation,
@@ -233,12 +316,18 @@ fn check_labels(paths: &DevicePaths, expected: &Identity, images: [&FileStore; 2
     }
     for ((label, len), (store, image)) in found.iter().zip(images.iter().zip([Image::A, Image::B]))
     {
-        identity::check_label(label.as_ref(), *len, image, expected, store.block_count()).map_err(
-            |mismatch| Error::Identity {
-                file: store.path().display().to_string(),
-                mismatch,
-            },
-        )?;
+        identity::check_label(
+            label.as_ref(),
+            *len,
+            image,
+            expected,
+            opening,
+            store.block_count(),
+        )
+        .map_err(|mismatch| Error::Identity {
+            file: store.path().display().to_string(),
+            mismatch,
+        })?;
     }
     Ok(())
 }
@@ -298,4 +387,127 @@ pub(crate) fn label_for_test(
     };
     label(a, Image::A, &id).unwrap();
     label(b, Image::B, &id).unwrap();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::Mismatch;
+
+    const BS: usize = 512;
+    const N: u64 = 8;
+
+    /// A closed device: 1 everywhere through A, flushed, split, B0 = 4 and B2 = 7,
+    /// flushed (every write acknowledged by a completed flush).
+    fn made(dir: &Path, variant: Variant) -> DevicePaths {
+        let paths = DevicePaths::in_dir(dir);
+        let g = Geometry {
+            block_size: BS,
+            volume_blocks: N,
+            area_slots: N,
+        };
+        let d = create(&paths, DeviceConfig::new(variant), g).unwrap();
+        for b in 0..N {
+            d.write(Vlun::A, b, &[1; BS]).unwrap();
+        }
+        d.flush().unwrap();
+        d.split().unwrap();
+        d.write(Vlun::B, 0, &[4; BS]).unwrap();
+        d.write(Vlun::B, 2, &[7; BS]).unwrap();
+        d.flush().unwrap();
+        paths
+    }
+
+    fn keep(paths: &DevicePaths, to: &Path) {
+        std::fs::copy(&paths.meta, to.join("meta")).unwrap();
+        let sb = crate::superblock::path_of(&paths.meta);
+        std::fs::copy(sb, to.join("super")).unwrap();
+    }
+
+    fn put_back(paths: &DevicePaths, from: &Path) {
+        std::fs::copy(from.join("meta"), &paths.meta).unwrap();
+        let sb = crate::superblock::path_of(&paths.meta);
+        std::fs::copy(from.join("super"), sb).unwrap();
+    }
+
+    /// An open cut after each of its file-changing steps, then the next open cut after
+    /// each of them, then a whole open: the device opens with every flushed write, at
+    /// the generation the first recorded open began (one more per compaction that
+    /// renamed its new header into place); the metadata kept from before the first
+    /// open, put back, is then refused as stale, naming the metadata file.
+    #[test]
+    fn an_open_cut_at_any_step_reopens_and_metadata_from_before_it_is_stale() {
+        for variant in Variant::ALL {
+            for first in 0..OPEN_STEPS {
+                for second in 0..OPEN_STEPS {
+                    let dir = tempfile::tempdir().unwrap();
+                    let kept = tempfile::tempdir().unwrap();
+                    let paths = made(dir.path(), variant);
+                    keep(&paths, kept.path());
+                    let ctx = format!("{variant}, cut after {first} then {second}");
+                    for cut in [first, second] {
+                        let e = open_cut_after(&paths, DeviceConfig::new(variant), cut)
+                            .expect_err(&ctx);
+                        assert!(e.to_string().contains("cut after"), "{ctx}: {e}");
+                    }
+                    let d = open(&paths, DeviceConfig::new(variant))
+                        .unwrap_or_else(|e| panic!("{ctx}: {e}"));
+                    let renamed = [first, second].iter().filter(|&&c| c == 5).count() as u64;
+                    assert_eq!(d.identity().generation, 1 + renamed, "{ctx}");
+                    assert_eq!(d.phase(), crate::Phase::Split, "{ctx}");
+                    let mut buf = [0u8; BS];
+                    for b in 0..N {
+                        d.read(Vlun::A, b, &mut buf).unwrap();
+                        assert_eq!(buf, [1; BS], "{ctx}: A{b}");
+                        d.read(Vlun::B, b, &mut buf).unwrap();
+                        let want = match b {
+                            0 => 4,
+                            2 => 7,
+                            _ => 1,
+                        };
+                        assert_eq!(buf, [want; BS], "{ctx}: B{b}");
+                    }
+                    drop(d);
+                    put_back(&paths, kept.path());
+                    match open(&paths, DeviceConfig::new(variant)) {
+                        Err(Error::Identity {
+                            file,
+                            mismatch: Mismatch::Stale { .. },
+                        }) => assert_eq!(file, paths.meta.display().to_string(), "{ctx}"),
+                        Err(e) => panic!("{ctx}: expected stale metadata, got {e}"),
+                        Ok(_) => panic!("{ctx}: stale metadata opened"),
+                    }
+                }
+            }
+        }
+    }
+
+    /// The recorded open is what lets a label one generation ahead through: the same
+    /// labels beside the metadata of before the open (no record) are refused.
+    #[test]
+    fn labels_one_ahead_need_the_recorded_open() {
+        for variant in Variant::ALL {
+            let dir = tempfile::tempdir().unwrap();
+            let kept = tempfile::tempdir().unwrap();
+            let paths = made(dir.path(), variant);
+            keep(&paths, kept.path());
+            // Cut after both labels: the metadata records the open to generation 1.
+            open_cut_after(&paths, DeviceConfig::new(variant), 3).unwrap_err();
+            let records = FileJournal::read(&paths.meta).unwrap().records;
+            assert_eq!(opening(&records), Some(1), "{variant}");
+            put_back(&paths, kept.path());
+            match open(&paths, DeviceConfig::new(variant)) {
+                Err(Error::Identity {
+                    file,
+                    mismatch:
+                        Mismatch::Stale {
+                            expected_generation: 1,
+                            found_generation: 0,
+                        },
+                }) => assert_eq!(file, paths.meta.display().to_string()),
+                Err(e) => panic!("{variant}: {e}"),
+                Ok(_) => panic!("{variant}: opened"),
+            }
+        }
+    }
 }

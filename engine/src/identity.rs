@@ -259,13 +259,15 @@ fn layout_text(id: &Identity) -> String {
 /// Checks the label found in image `image`'s file against the identity the metadata
 /// records and the store size it implies (`image_blocks`), in the order that names
 /// the most telling reason: no label, another device, the other image, another
-/// layout, another length, an earlier generation (a label one generation ahead is an
-/// open cut short after it relabelled the images: accepted).
+/// layout, another length, another generation (a label at `opening`, the generation
+/// an open cut short recorded in the metadata before it relabelled the images, is
+/// accepted too).
 pub(crate) fn check_label(
     found: Option<&Label>,
     file_len: u64,
     image: Image,
     expected: &Identity,
+    opening: Option<u64>,
     image_blocks: u64,
 ) -> Result<(), Mismatch> {
     let expected_bytes = image_blocks * expected.geometry.block_size as u64 + LABEL_BYTES;
@@ -306,7 +308,7 @@ pub(crate) fn check_label(
             found_bytes: file_len,
         });
     }
-    if id.generation != expected.generation && id.generation != expected.generation + 1 {
+    if id.generation != expected.generation && Some(id.generation) != opening {
         return Err(Mismatch::Stale {
             expected_generation: expected.generation,
             found_generation: id.generation,

@@ -71,6 +71,13 @@ pub enum MetaRecord {
     /// `backup_a` finished writing a complete archive of VLUN A: from here on
     /// `retire_a` may discard VLUN A.
     ArchiveComplete,
+    /// A file device's open begins moving the device to `generation` (the header's
+    /// plus one): appended and synced before the images' labels are rewritten, so image
+    /// labels one generation ahead of the header are accepted only after this record
+    /// (an open cut short), never beside metadata kept from before a completed open
+    /// (stale). The open's compaction writes the new generation into the header and
+    /// drops this record.
+    Opening { generation: u64 },
     /// A whole lookup table, written by compaction.
     Table {
         next_fresh: u32,
@@ -118,6 +125,7 @@ const TAG_FLUSH_MARK: u8 = 8;
 const TAG_CLEAN: u8 = 9;
 const TAG_DIVERGED: u8 = 10;
 const TAG_ARCHIVE_COMPLETE: u8 = 11;
+const TAG_OPENING: u8 = 12;
 
 fn variant_code(v: Variant) -> u8 {
     match v {
@@ -183,6 +191,10 @@ impl MetaRecord {
             MetaRecord::FlushMark => p.push(TAG_FLUSH_MARK),
             MetaRecord::Clean => p.push(TAG_CLEAN),
             MetaRecord::ArchiveComplete => p.push(TAG_ARCHIVE_COMPLETE),
+            MetaRecord::Opening { generation } => {
+                p.push(TAG_OPENING);
+                p.extend_from_slice(&generation.to_le_bytes());
+            }
             MetaRecord::Table {
                 next_fresh,
                 peak,
@@ -312,6 +324,9 @@ fn decode_payload(payload: &[u8]) -> Result<MetaRecord, String> {
         TAG_FLUSH_MARK => MetaRecord::FlushMark,
         TAG_CLEAN => MetaRecord::Clean,
         TAG_ARCHIVE_COMPLETE => MetaRecord::ArchiveComplete,
+        TAG_OPENING => MetaRecord::Opening {
+            generation: f.u64()?,
+        },
         TAG_TABLE => {
             let next_fresh = f.u32()?;
             let peak = f.u32()?;
@@ -440,6 +455,10 @@ pub struct FileJournal {
     /// The wall time of each sync's two halves ([`crate::latency`]).
     fdatasync_times: crate::latency::LatencyLog,
     superblock_times: crate::latency::LatencyLog,
+    /// Tests of an open cut short: the next compaction stops after its superblock
+    /// write (0) or after its rename (1).
+    #[cfg(test)]
+    pub(crate) cut_compaction: Option<u32>,
 }
 
 impl FileJournal {
@@ -496,6 +515,8 @@ impl FileJournal {
             superblock_seq: seq,
             fdatasync_times: Default::default(),
             superblock_times: Default::default(),
+            #[cfg(test)]
+            cut_compaction: None,
         })
     }
 
@@ -503,6 +524,18 @@ impl FileJournal {
     fn record_durable_len(&mut self, durable_len: u64) -> Result<(), MetaError> {
         self.superblock_seq += 1;
         crate::superblock::write(&self.path, self.superblock_seq, durable_len)
+    }
+
+    #[cfg(test)]
+    fn cut(&self, step: u32) -> Result<(), MetaError> {
+        if self.cut_compaction == Some(step) {
+            return Err(MetaError::io(
+                &self.path,
+                "compact",
+                std::io::Error::other(format!("cut after step {step} of a compaction")),
+            ));
+        }
+        Ok(())
     }
 
     fn len(&self) -> Result<u64, MetaError> {
@@ -535,7 +568,11 @@ impl Journal for FileJournal {
     fn compact(&mut self, records: &[MetaRecord]) -> Result<(), MetaError> {
         // Unknown while the file is replaced; then the new file's length.
         self.record_durable_len(0)?;
+        #[cfg(test)]
+        self.cut(0)?;
         write_atomically(&self.path, records)?;
+        #[cfg(test)]
+        self.cut(1)?;
         let times = (
             std::mem::take(&mut self.fdatasync_times),
             std::mem::take(&mut self.superblock_times),

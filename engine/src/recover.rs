@@ -281,6 +281,7 @@ pub(crate) fn header(path: &str, records: &[(u64, MetaRecord)]) -> Result<Restor
         dirty: BTreeSet::new(),
         diverged: BTreeSet::new(),
         archive_complete: false,
+        opening: None,
     })
 }
 
@@ -306,6 +307,9 @@ pub struct Restored {
     pub diverged: BTreeSet<u64>,
     /// Backed-up phase: an archive of VLUN A was completed, so it may be retired.
     pub archive_complete: bool,
+    /// A file device's open to this generation (`generation + 1`) began and was cut
+    /// short ([`MetaRecord::Opening`]): the images' labels may carry it.
+    pub opening: Option<u64>,
 }
 
 /// Replays decoded records into a device state, checking that every step is one the
@@ -415,6 +419,15 @@ pub fn replay(path: &str, records: &[(u64, MetaRecord)]) -> Result<Restored, Met
                     return Err(bad(format!("archive completed while {}", s.phase)));
                 }
                 s.archive_complete = true;
+            }
+            MetaRecord::Opening { generation } => {
+                if *generation != s.generation.wrapping_add(1) {
+                    return Err(bad(format!(
+                        "an open to generation {generation} beside the header's generation {}",
+                        s.generation
+                    )));
+                }
+                s.opening = Some(*generation);
             }
             MetaRecord::FlushMark => dirty_flushing.append(&mut s.dirty),
             MetaRecord::Clean => dirty_flushing.clear(),

@@ -11,6 +11,12 @@
 //! two-copy scheme of TigerBeetle's superblock and LVM's metadata areas). A compaction
 //! records length 0 (unknown) before its rename and the new length after it, so a crash
 //! in between never makes a shorter new journal look cut.
+//!
+//! A missing superblock, or one with no valid copy, is refused when the device opens
+//! ([`read_durable_len`]): it is written before the metadata file exists and every
+//! write leaves one copy whole, so its absence is damage or an incomplete copy of the
+//! device, and without it a metadata file cut after a completed flush would be opened
+//! with that flush's records silently dropped.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -49,17 +55,39 @@ fn decode(copy: &[u8]) -> Option<(u64, u64)> {
     Some((seq, len))
 }
 
-/// The durable journal length the superblock of `meta` records: 0 when there is no
-/// superblock or no valid copy (nothing known: the torn-tail rule alone applies).
+/// The superblock of `meta`: `(seq, durable_len)` of its valid copy with the highest
+/// sequence, the journal length in bytes the last completed sync made durable (0
+/// while a compaction replaces the file: unknown, the torn-tail rule alone applies).
+///
+/// Errors: [`MetaError`] naming the superblock (`device.owm.super` beside
+/// `device.owm`) when it is missing, cannot be read, or holds no valid copy. Every
+/// metadata file of this format was made with its superblock (written before the
+/// metadata file exists, never removed), and each write replaces one copy and leaves
+/// the other whole, so a metadata file without a valid superblock was copied without
+/// it or damaged; its journal may have been cut after a completed flush, which only
+/// the superblock can tell, so the device is refused rather than opened with a
+/// flushed write silently dropped. Copy, move or back up `device.owm.super` with
+/// `device.owm`.
 pub fn read_durable_len(meta: &Path) -> Result<(u64, u64), MetaError> {
     let path = path_of(meta);
+    let refused = |why: &str| MetaError {
+        path: path.display().to_string(),
+        offset: None,
+        reason: format!(
+            "{why}: the superblock of {} (the journal length the last completed flush made \
+             durable) is needed to tell a torn tail from a file cut after a flush; restore \
+             it from where {} was copied",
+            meta.display(),
+            meta.file_name().unwrap_or_default().to_string_lossy()
+        ),
+    };
     let mut bytes = Vec::new();
     match File::open(&path) {
         Ok(mut f) => {
             f.read_to_end(&mut bytes)
                 .map_err(|e| io_error(&path, "read", e))?;
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((0, 0)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(refused("missing")),
         Err(e) => return Err(io_error(&path, "open", e)),
     }
     let best = bytes
@@ -67,7 +95,7 @@ pub fn read_durable_len(meta: &Path) -> Result<(u64, u64), MetaError> {
         .take(2)
         .filter_map(decode)
         .max_by_key(|&(seq, _)| seq);
-    Ok(best.unwrap_or((0, 0)))
+    best.ok_or_else(|| refused("no valid copy (damaged, or not a superblock)"))
 }
 
 /// Writes copy `seq % 2` of the superblock of `meta` recording `durable_len`, and

@@ -198,6 +198,54 @@ fn stale_resized_and_unlabelled_images_are_refused() {
     }
 }
 
+/// Stale metadata after ONE open: the metadata file and its superblock kept while the
+/// device was closed, one open that wrote and flushed, then both put back. The images'
+/// labels are one generation ahead of the kept metadata, which recorded no open to
+/// that generation, so it is refused as stale, naming the metadata file (opened, it
+/// would drop the flushed write's table entry). The current files open with it.
+#[test]
+fn metadata_kept_from_before_one_open_is_refused_as_stale() {
+    for variant in Variant::ALL {
+        let (dir, paths) = made(variant, geometry(8));
+        let sb = engine::superblock::path_of(&paths.meta);
+        let keep = |from: &Path, name: &str| {
+            let to = dir.path().join(name);
+            std::fs::copy(from, &to).unwrap();
+            to
+        };
+        let (old_meta, old_super) = (keep(&paths.meta, "old-meta"), keep(&sb, "old-super"));
+        let d = file::open(&paths, DeviceConfig::new(variant)).unwrap();
+        d.write(Vlun::B, 3, &[9; BS]).unwrap();
+        d.flush().unwrap();
+        drop(d);
+        let (new_meta, new_super) = (keep(&paths.meta, "new-meta"), keep(&sb, "new-super"));
+        std::fs::copy(&old_meta, &paths.meta).unwrap();
+        std::fs::copy(&old_super, &sb).unwrap();
+        refused(&paths, variant, &paths.meta, |m| {
+            *m == Mismatch::Stale {
+                expected_generation: 1,
+                found_generation: 0,
+            }
+        });
+        // The metadata alone put back (the current superblock beside it): refused,
+        // naming it (shorter than the length the superblock records, or stale).
+        std::fs::copy(&new_super, &sb).unwrap();
+        match file::open(&paths, DeviceConfig::new(variant)) {
+            Err(Error::Meta(e)) => assert_eq!(e.path, paths.meta.display().to_string()),
+            Err(Error::Identity { file, mismatch }) => {
+                assert_eq!(file, paths.meta.display().to_string());
+                assert!(matches!(mismatch, Mismatch::Stale { .. }), "{mismatch}");
+            }
+            Err(e) => panic!("{variant}: {e}"),
+            Ok(_) => panic!("{variant}: opened"),
+        }
+        std::fs::copy(&new_meta, &paths.meta).unwrap();
+        let d = file::open(&paths, DeviceConfig::new(variant)).unwrap();
+        assert_eq!(read(&d, Vlun::B, 3), vec![9; BS], "{variant}");
+        assert_eq!(read(&d, Vlun::A, 3), vec![1; BS], "{variant}");
+    }
+}
+
 /// Metadata of the first format (no identity) is refused with a message that says
 /// so, never read as this format.
 #[test]

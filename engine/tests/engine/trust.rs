@@ -329,6 +329,51 @@ fn metadata_cut_at_every_byte_refuses_before_the_flush_end_and_keeps_flushed_wri
     }
 }
 
+/// The superblock missing, empty, or garbage beside a device whose journal holds
+/// flushed records: every cut of the metadata file (and the whole file) is refused
+/// with a typed error naming `device.owm.super`, never opened with a flushed write
+/// dropped; the superblock put back, the whole file opens.
+#[test]
+fn metadata_without_a_valid_superblock_is_refused_naming_it() {
+    for variant in Variant::ALL {
+        let (_dir, paths, config, d) = device_after_history(variant);
+        d.write(Vlun::B, 5, &[9; BS]).unwrap();
+        drop(d);
+        let full = std::fs::read(&paths.meta).unwrap();
+        let garbage: Vec<u8> = (0..40u8).map(|i| i.wrapping_mul(37) ^ 0x5a).collect();
+        let mut decoded = 0;
+        for superblock in [None, Some(Vec::new()), Some(garbage)] {
+            for cut in 0..=full.len() {
+                let copy = scratch_dir();
+                let cp = DevicePaths::in_dir(copy.path());
+                std::fs::copy(&paths.image_a, &cp.image_a).unwrap();
+                std::fs::copy(&paths.image_b, &cp.image_b).unwrap();
+                std::fs::write(&cp.meta, &full[..cut]).unwrap();
+                let cp_sb = engine::superblock::path_of(&cp.meta);
+                if let Some(bytes) = &superblock {
+                    std::fs::write(&cp_sb, bytes).unwrap();
+                }
+                let ctx = format!("{variant}, superblock {superblock:?}, cut {cut}");
+                // A cut the journal's decoding refuses by itself names the metadata file.
+                let decodes = engine::meta::FileJournal::read(&cp.meta).is_ok();
+                let named = if decodes { &cp_sb } else { &cp.meta };
+                match file::open(&cp, config.clone()) {
+                    Err(Error::Meta(e)) => {
+                        assert_eq!(e.path, named.display().to_string(), "{ctx}: {e}");
+                        decoded += u32::from(decodes);
+                    }
+                    Err(e) => panic!("{ctx}: {e}"),
+                    Ok(_) => panic!("{ctx}: opened"),
+                }
+            }
+        }
+        // Most cuts decode (torn tails): the superblock check is what refuses them.
+        assert!(decoded as usize > full.len(), "{variant}: {decoded}");
+        let d = file::open(&paths, config.clone()).unwrap();
+        assert_eq!(read(&d, Vlun::B, 0), vec![4; BS], "{variant}");
+    }
+}
+
 /// Case 7, nightly on files: split → backup → retire → detach VLUN B onto B' → adopt
 /// B' as a new device (its own identity) → split again → backup → retire, every
 /// variant; the second archive is the first cycle's live volume plus what followed.
