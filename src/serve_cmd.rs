@@ -18,7 +18,9 @@ use engine::{DeviceConfig, Variant};
 /// Arguments of `owm serve`.
 #[derive(clap::Args)]
 pub struct ServeArgs {
-    /// The device directory (image-a.img, image-b.img, device.owm, device.owm.super).
+    /// The device directory (image-a.img, image-b.img, device.owm, device.owm.super;
+    /// move or copy the four together: without a valid device.owm.super the device is
+    /// refused).
     pub dir: PathBuf,
     /// Listen on this Unix socket instead of TCP.
     #[arg(long, conflicts_with = "tcp")]
@@ -90,6 +92,9 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
         );
     } else {
         precheck(&dir, &paths)
+            .with_context(|| format!("{}: cannot serve this device", dir.display()))?;
+        // So is a missing or damaged superblock beside it.
+        engine::superblock::read_durable_len(&paths.meta)
             .with_context(|| format!("{}: cannot serve this device", dir.display()))?;
     }
     let plugin = plugin_path()?;

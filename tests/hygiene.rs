@@ -339,6 +339,27 @@ fn sigint_inside_a_grid_point_stops_the_sweep_with_exit_3() {
     assert!(left.is_empty(), "staging left behind: {left:?}");
 }
 
+/// `owm serve` of a directory whose `device.owm` decodes but whose `device.owm.super`
+/// is missing, or holds no valid copy, is bad input (exit 2, the superblock named)
+/// before nbdkit starts: without it a cut after a completed flush goes unseen.
+#[test]
+fn serving_a_device_without_its_superblock_is_bad_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "device.owm", "OWMMETA2");
+    let sock = s(&tmp.path().join("s.sock"));
+    let o = owm(&["serve", &s(tmp.path()), "--socket", &sock]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["device.owm.super", "missing"]);
+    write(
+        tmp.path(),
+        "device.owm.super",
+        "not a superblock, forty bytes of text..",
+    );
+    let o = owm(&["serve", &s(tmp.path()), "--socket", &sock]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["device.owm.super", "no valid copy"]);
+}
+
 /// `owm serve` of a directory whose `device.owm` is not an owm metadata file is bad
 /// input (exit 2, the file and byte named) before nbdkit starts; `--block-size 0` is
 /// refused by name.
