@@ -93,9 +93,6 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
     } else {
         precheck(&dir, &paths)
             .with_context(|| format!("{}: cannot serve this device", dir.display()))?;
-        // So is a missing or damaged superblock beside it.
-        engine::superblock::read_durable_len(&paths.meta)
-            .with_context(|| format!("{}: cannot serve this device", dir.display()))?;
     }
     let plugin = plugin_path()?;
     let control = match &args.control {
