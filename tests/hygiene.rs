@@ -345,7 +345,18 @@ fn sigint_inside_a_grid_point_stops_the_sweep_with_exit_3() {
 #[test]
 fn serving_a_device_without_its_superblock_is_bad_input() {
     let tmp = tempfile::tempdir().unwrap();
-    write(tmp.path(), "device.owm", "OWMMETA2");
+    let header = engine::meta::MetaRecord::Header {
+        variant: engine::Variant::WriteMirroring,
+        block_size: 512,
+        volume_blocks: 4,
+        area_slots: 0,
+        device_id: [7; 16],
+        generation: 0,
+        integrity: false,
+    };
+    let mut meta = engine::meta::MAGIC.to_vec();
+    meta.extend_from_slice(&header.encode());
+    std::fs::write(tmp.path().join("device.owm"), meta).unwrap();
     let sock = s(&tmp.path().join("s.sock"));
     let o = owm(&["serve", &s(tmp.path()), "--socket", &sock]);
     assert_eq!(code(&o), 2, "{}", stderr(&o));
