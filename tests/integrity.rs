@@ -1,8 +1,9 @@
 //! The shipped pair scenarios/faults-integrity.toml and faults-unchecked.toml through
 //! `owm run`: the same misdirected writes and rotted blocks, with the engine's
-//! integrity mode on (exit 0: every damaged block met is refused and counted, no
-//! invariant violated) and off (exit 1: the oracle names the consequences under every
-//! variant), as their comments state.
+//! integrity mode on (exit 3: every damaged block met is refused and counted, no
+//! invariant violated, and the invariants judged on images with refused blocks held on
+//! the rest only, so they are incomplete) and off (exit 1: the oracle names the
+//! consequences under every variant), as their comments state.
 
 use crate::util::*;
 
@@ -16,7 +17,7 @@ fn integrity_mode_refuses_the_damage_the_unchecked_run_serves() {
         "--out",
         &s(&on_dir),
     ]);
-    assert_eq!(on.status.code(), Some(0), "{}{}", stdout(&on), stderr(&on));
+    assert_eq!(on.status.code(), Some(3), "{}{}", stdout(&on), stderr(&on));
     let off_dir = tmp.path().join("off");
     let off = owm(&[
         "run",
@@ -70,4 +71,91 @@ fn integrity_mode_refuses_the_damage_the_unchecked_run_serves() {
             "{policy}"
         );
     }
+}
+
+/// An invariant judged on an image integrity mode refused blocks of is never a plain
+/// `held`: over seeds, whenever a policy's oracle met unreadable blocks
+/// (`unreadable_blocks` in summary.csv), bank-conserved (a balance sum over every image
+/// the oracle reads) is `unchecked` in the JSON, `<skipped>` in JUnit and "held on N of
+/// M blocks; K unreadable" on stdout, with K at least one and N + K at most M, and the
+/// run exits 3; a policy that met none has no such case. At least one policy must meet
+/// unreadable blocks, or the property was not put to the test.
+#[test]
+fn an_invariant_judged_on_unreadable_blocks_is_never_held() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut met = 0;
+    for seed in ["1", "2", "4"] {
+        let dir = tmp.path().join(format!("o{seed}"));
+        let (json, junit) = (
+            tmp.path().join(format!("v{seed}.json")),
+            tmp.path().join(format!("v{seed}.xml")),
+        );
+        let o = owm(&[
+            "run",
+            "scenarios/faults-integrity.toml",
+            "--seed",
+            seed,
+            "--out",
+            &s(&dir),
+            "--json",
+            &s(&json),
+            "--junit",
+            &s(&junit),
+        ]);
+        let v = read_json(&json);
+        let xml = std::fs::read_to_string(&junit).unwrap();
+        let out = stdout(&o);
+        let mut any = false;
+        for row in csv_rows(&dir, "summary.csv") {
+            let policy = &row["policy"];
+            let unreadable = num(&row, "unreadable_blocks");
+            let partly: Vec<&serde_json::Value> = json_cases(&v)
+                .iter()
+                .filter(|c| &c["suite"] == policy.as_str())
+                .filter(|c| {
+                    c["verdict"] == "unchecked"
+                        && c["reason"].as_str().unwrap().starts_with("held on ")
+                })
+                .collect();
+            if unreadable == 0.0 {
+                assert!(partly.is_empty(), "seed {seed} {policy}: {partly:?}");
+                continue;
+            }
+            any = true;
+            met += 1;
+            let bank = json_case(&v, policy, "bank-conserved");
+            assert_eq!(bank["verdict"], "unchecked", "seed {seed} {policy}: {bank}");
+            for c in &partly {
+                let name = c["name"].as_str().unwrap();
+                assert_ne!(c["verdict"], "held", "seed {seed} {policy} {name}");
+                // "held on N of M blocks; K unreadable: ..."
+                let reason = c["reason"].as_str().unwrap();
+                let words: Vec<&str> = reason.split(' ').collect();
+                let n = |i: usize| words[i].trim_end_matches(';').parse::<u64>().unwrap();
+                let (judged, blocks, refused) = (n(2), n(4), n(6));
+                assert!(refused >= 1 && judged + refused <= blocks, "{c}");
+                assert!(refused as f64 <= unreadable, "seed {seed} {policy}: {c}");
+                let said = &reason[..reason.find(':').unwrap()];
+                assert_eq!(row[name], said, "seed {seed} {policy} {name}");
+                assert!(out.contains(said), "seed {seed} {policy} {name}: {out}");
+                assert!(
+                    xml.contains(&format!("unchecked: {said}")),
+                    "seed {seed} {policy} {name}"
+                );
+            }
+        }
+        assert_eq!(
+            o.status.code(),
+            Some(if any { 3 } else { 0 }),
+            "seed {seed}: {out}"
+        );
+        assert!(
+            out.contains(&format!("exit {}", if any { 3 } else { 0 })),
+            "{out}"
+        );
+    }
+    assert!(
+        met > 0,
+        "no run met an unreadable block: the property was not tested"
+    );
 }

@@ -331,6 +331,7 @@ pub fn cycle_view(r: &RunResult, c: &CycleResult) -> RunResult {
         extra_space: Vec::new(),
         invariants_judged: r.invariants_judged,
         violations: r.violations.clone(),
+        coverage: r.coverage,
         last_txn_ticks: r.last_txn_ticks,
     }
 }

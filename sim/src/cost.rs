@@ -52,6 +52,12 @@ pub struct RunResult {
     /// What the oracle found, claimed by the policy or not (empty when the history was
     /// not recorded, or all hold); [`RunResult::judgements`] sorts them by claim.
     pub violations: Vec<Violation>,
+    /// Per invariant ([`crate::Invariant::ALL`] order): how much of the images it
+    /// speaks of it judged (all zero when the history was not recorded); an invariant
+    /// with blocks integrity mode refused is reported held on part of the volume
+    /// only ([`crate::Observed::HeldPartly`]).
+    #[serde(skip)]
+    pub coverage: [crate::PartJudged; crate::Invariant::ALL.len()],
     /// When the last transaction arrived or an attempt of one ended, whichever is
     /// later, in ticks (0 when none ran): a backup requested at or after it covered
     /// no transaction ([`crate::Unreached::RequestAfterTransactions`]).

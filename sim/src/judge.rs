@@ -461,6 +461,34 @@ pub struct Judge<'a> {
     /// a violation.
     retired: bool,
     found: [Option<Found>; Invariant::ALL.len()],
+    /// Per invariant: the image blocks it was judged on, and of them those it could
+    /// not judge because integrity mode refused them ([`PartJudged`]).
+    coverage: [PartJudged; Invariant::ALL.len()],
+}
+
+/// How much of the images an invariant speaks of it judged: over every image it was
+/// judged on (the VLUN A image declared consistent, an archive, B', the live volume at
+/// the end), `blocks` image blocks in all, `judged` of them judged, `unreadable` of
+/// them refused by integrity mode when the image was read (`Event::Unreadable`).
+/// bank-conserved's balance sum is over a whole image, so an image with a refused
+/// block has none of its blocks judged. An invariant with `unreadable > 0` that was
+/// not violated held on part of the volume only: never a plain `held`
+/// ([`crate::Observed::HeldPartly`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct PartJudged {
+    /// Image blocks the invariant looked at, summed over its images.
+    pub blocks: u64,
+    /// Of `blocks`, those judged.
+    pub judged: u64,
+    /// Of `blocks`, those integrity mode refused (not judged).
+    pub unreadable: u64,
+}
+
+impl PartJudged {
+    /// Whether some block was not judged because it could not be read.
+    pub fn is_partial(&self) -> bool {
+        self.unreadable > 0
+    }
 }
 
 fn slot(inv: Invariant) -> usize {
@@ -542,6 +570,7 @@ impl<'a> Judge<'a> {
             abandoned: false,
             retired: false,
             found: Default::default(),
+            coverage: Default::default(),
         };
         if judge.is(Invariant::AConsistent) {
             judge.cycles.push_back(judge.new_cycle(None));
@@ -1070,6 +1099,7 @@ impl<'a> Judge<'a> {
                 }
                 if self.open(Invariant::AIsolated) {
                     let unreadable = self.unreadable_set();
+                    self.note_image(Invariant::AIsolated, &unreadable, false);
                     let leak =
                         image
                             .held()
@@ -1144,6 +1174,10 @@ impl<'a> Judge<'a> {
                 ref b_prime,
                 ref live,
             } => {
+                if self.open(Invariant::BPrimeFaithful) {
+                    let unreadable = self.unreadable_set();
+                    self.note_image(Invariant::BPrimeFaithful, &unreadable, false);
+                }
                 if self.open(Invariant::BPrimeFaithful) && b_prime != live {
                     let unreadable = self.unreadable_set();
                     if let Some((detail, who)) =
@@ -1175,6 +1209,23 @@ impl<'a> Judge<'a> {
 
     fn unreadable_set(&self) -> BTreeSet<u64> {
         self.unreadable.iter().copied().collect()
+    }
+
+    /// `inv` judged on an image of the volume's size of which the blocks in
+    /// `unreadable` could not be read; `whole`: the judgement needs every block (a
+    /// balance sum), so an image with one refused block is not judged at all.
+    fn note_image(&mut self, inv: Invariant, unreadable: &BTreeSet<u64>, whole: bool) {
+        let blocks = self.layout.volume_blocks;
+        let refused = unreadable.range(..blocks).count() as u64;
+        let judged = match (whole, refused) {
+            (_, 0) => blocks,
+            (true, _) => 0,
+            (false, _) => blocks - refused,
+        };
+        let c = &mut self.coverage[slot(inv)];
+        c.blocks = c.blocks.saturating_add(blocks);
+        c.judged = c.judged.saturating_add(judged);
+        c.unreadable = c.unreadable.saturating_add(refused);
     }
 
     fn carried(&self, at: usize, image: Arc<Image>) -> Carried {
@@ -1255,8 +1306,12 @@ impl<'a> Judge<'a> {
         if len_bytes != self.initial.len(&self.layout) {
             return; // backup-faithful reports a wrong-sized image
         }
-        if !self.unreadable.is_empty() {
-            return; // an image with a lost block: judged record by record elsewhere
+        let unreadable = self.unreadable_set();
+        self.note_image(Invariant::BankConserved, &unreadable, true);
+        if !unreadable.is_empty() {
+            // A sum over an image with a lost block says nothing: not judged, and
+            // the verdict says so (`PartJudged`).
+            return;
         }
         let (layout, initial) = (&self.layout, self.initial.as_ref());
         let sum = held.fold(self.initial_total, |sum, (b, data)| {
@@ -1378,6 +1433,10 @@ impl<'a> Judge<'a> {
             let c = self.cycles.pop_front().expect("front exists");
             if self.found[slot(Invariant::AConsistent)].is_some() {
                 continue;
+            }
+            if let Some(d) = &c.declared {
+                let unreadable = d.unreadable.clone();
+                self.note_image(Invariant::AConsistent, &unreadable, false);
             }
             if let Some(f) = self.judge_cycle(c) {
                 self.found[slot(Invariant::AConsistent)] = Some(f);
@@ -1538,17 +1597,31 @@ impl<'a> Judge<'a> {
         {
             return false;
         }
+        let none = BTreeSet::new();
+        if self.bank_judged() && self.open(Invariant::BankConserved) {
+            self.note_image(Invariant::BankConserved, &none, true);
+        }
+        if self.is(Invariant::BComplete) {
+            self.note_image(Invariant::BComplete, &none, false);
+        }
         self.next += 1;
         true
     }
 
     /// Every violated invariant's first violation, in [`Invariant::ALL`] order.
-    pub fn finish(mut self) -> Vec<Violation> {
+    pub fn finish(self) -> Vec<Violation> {
+        self.finish_with_coverage().0
+    }
+
+    /// As [`Judge::finish`], with how much of its images each invariant judged
+    /// ([`PartJudged`], in [`Invariant::ALL`] order).
+    pub fn finish_with_coverage(mut self) -> (Vec<Violation>, [PartJudged; Invariant::ALL.len()]) {
         if self.is(Invariant::AConsistent) {
             self.judge_cycles(true);
         }
         if self.is(Invariant::BComplete) {
             if let Some(end) = self.end.take() {
+                self.note_image(Invariant::BComplete, &end.unreadable, false);
                 let found = match self.replay.error.take() {
                     Some((i, detail, who)) => Some(Found {
                         index: i,
@@ -1577,7 +1650,8 @@ impl<'a> Judge<'a> {
             self.found[slot(Invariant::AIsolated)] = None;
         }
         let several = self.splits > 1;
-        Invariant::ALL
+        let coverage = self.coverage;
+        let violations = Invariant::ALL
             .iter()
             .zip(self.found)
             .filter_map(|(&invariant, f)| {
@@ -1593,7 +1667,8 @@ impl<'a> Judge<'a> {
                     txns: f.txns,
                 })
             })
-            .collect()
+            .collect();
+        (violations, coverage)
     }
 }
 

@@ -17,6 +17,15 @@ pub enum Observed {
     Violated { count: u64, first: Violation },
     /// Not judged: the run kept no history (`keep_history = false`).
     Unchecked,
+    /// Not violated on what could be judged, but integrity mode refused `unreadable`
+    /// blocks of the images the invariant speaks of, so only `judged` of their
+    /// `blocks` image blocks were judged ([`crate::PartJudged`]): incomplete, never
+    /// a plain `held`.
+    HeldPartly {
+        judged: u64,
+        blocks: u64,
+        unreadable: u64,
+    },
 }
 
 impl fmt::Display for Observed {
@@ -25,6 +34,14 @@ impl fmt::Display for Observed {
             Observed::Held => f.write_str("held"),
             Observed::Violated { count, .. } => write!(f, "violated {count}"),
             Observed::Unchecked => f.write_str("unchecked"),
+            Observed::HeldPartly {
+                judged,
+                blocks,
+                unreadable,
+            } => write!(
+                f,
+                "held on {judged} of {blocks} blocks; {unreadable} unreadable"
+            ),
         }
     }
 }
@@ -215,8 +232,18 @@ impl RunResult {
             .into_iter()
             .map(|invariant| {
                 let mut found = self.violations.iter().filter(|v| v.invariant == invariant);
+                let coverage = Invariant::ALL
+                    .iter()
+                    .position(|&i| i == invariant)
+                    .map(|i| self.coverage[i])
+                    .unwrap_or_default();
                 let observed = match found.next() {
                     _ if !self.invariants_judged => Observed::Unchecked,
+                    None if coverage.is_partial() => Observed::HeldPartly {
+                        judged: coverage.judged,
+                        blocks: coverage.blocks,
+                        unreadable: coverage.unreadable,
+                    },
                     None => Observed::Held,
                     Some(first) => Observed::Violated {
                         count: 1 + found.count() as u64,

@@ -67,6 +67,7 @@ pub use error::SimError;
 pub use faults::{FaultCounts, FaultsConfig};
 pub use history::{Cycle, Event, History, Layout, Step, TxnId};
 pub use inert::{inert_keys, Inert};
+pub use judge::PartJudged;
 pub use judgement::{Judgement, LostBackup, Observed, Unreached};
 pub use oracle::{check_all, Invariant, Violation};
 pub use policy::Policy;
@@ -158,12 +159,16 @@ fn run_inner<'a>(
     w.run(progress)?;
     let oracle = w.oracle.take();
     let judged = oracle.is_some();
-    let (violations, history) = match oracle {
-        Some(o) => (o.judge.finish(), o.kept),
-        None => (Vec::new(), None),
+    let (violations, coverage, history) = match oracle {
+        Some(o) => {
+            let (violations, coverage) = o.judge.finish_with_coverage();
+            (violations, coverage, o.kept)
+        }
+        None => (Vec::new(), Default::default(), None),
     };
     let mut result = build_result(&mut w, seed, violations);
     result.invariants_judged = judged;
+    result.coverage = coverage;
     Ok(Run {
         result,
         history,
@@ -254,6 +259,7 @@ fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> Run
         extra_space,
         invariants_judged: false,
         violations,
+        coverage: Default::default(),
         last_txn_ticks: w.last_txn_ticks(),
     }
 }

@@ -284,6 +284,12 @@ pub fn of_run(report: &mut Report, suite: &str, r: &sim::RunResult) {
             sim::Observed::Unchecked => Outcome::Unchecked {
                 reason: "keep_history = false: the run kept no history to judge".into(),
             },
+            partly @ sim::Observed::HeldPartly { .. } => Outcome::Unchecked {
+                reason: format!(
+                    "{partly}: integrity mode refused those blocks of the judged images, \
+                     which were not judged"
+                ),
+            },
         };
         // A state never reached judged nothing: its observed verdict is not reported.
         let observed = match not_reached {
