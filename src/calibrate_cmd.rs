@@ -27,22 +27,24 @@ pub struct CalibrateArgs {
     /// Block size, bytes.
     #[arg(long, default_value_t = 4096)]
     pub block_size: usize,
-    /// Samples per measured operation (the mean is kept).
-    #[arg(long, default_value_t = 2000)]
+    /// Samples per measured operation (the mean is kept), 10 to 1000000.
+    #[arg(long, default_value_t = 2000, value_parser = parse_samples)]
     pub samples: usize,
     /// Where the profile goes (default DIR/device-profile.toml).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Blocks written in each phase of the predicted pattern (fio's job over a region
-    /// of this many blocks: each block once, in random order; 8192 = 32 MiB of 4 KiB).
-    #[arg(long, default_value_t = 8192)]
+    /// of this many blocks: each block once, in random order; 8192 = 32 MiB of 4 KiB),
+    /// 1 to 16777216.
+    #[arg(long, default_value_t = 8192, value_parser = parse_pattern_writes)]
     pub pattern_writes: u64,
     /// The mean latency, µs, of the same fio job against a raw file over NBD (nbdkit's
     /// file plugin, BENCHMARKS.md "Calibration"): what a request costs through the
     /// transport and a bare file. It less the measured block write is the time each
     /// write spends outside the device (the NBD round trip, the server's own work),
-    /// simulated as the transaction's compute time. Default 0: none.
-    #[arg(long, default_value_t = 0.0)]
+    /// simulated as the transaction's compute time. Default 0: none. Finite, 0 to
+    /// 1000000000 µs.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_baseline_latency_us)]
     pub baseline_latency_us: f64,
     /// Predict from this profile (one `owm calibrate` wrote) instead of measuring.
     #[arg(long)]
@@ -60,6 +62,53 @@ pub struct CalibrateArgs {
     /// phase did not issue keeps the profile's value.
     #[arg(long)]
     pub barrier_timings: Option<PathBuf>,
+}
+
+/// `--samples`' range: fewer than 10 samples give no mean worth keeping (and a tenth
+/// of them, the barriers measured, would be none); more than 10^6 only take longer.
+const SAMPLES: std::ops::RangeInclusive<usize> = 10..=1_000_000;
+
+/// `--pattern-writes`' range: at least one write to predict; at most 2^24 blocks (a
+/// 64 GiB region of 4 KiB blocks written on `DIR`).
+const PATTERN_WRITES: std::ops::RangeInclusive<u64> = 1..=1 << 24;
+
+/// `--baseline-latency-us`' largest value, µs (1000 s per request).
+const BASELINE_LATENCY_US_MAX: f64 = 1e9;
+
+/// `--samples`: an integer in [`SAMPLES`].
+fn parse_samples(s: &str) -> std::result::Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if SAMPLES.contains(&n) => Ok(n),
+        _ => Err(format!(
+            "`{s}`: expected {}..={} samples",
+            SAMPLES.start(),
+            SAMPLES.end()
+        )),
+    }
+}
+
+/// `--pattern-writes`: an integer in [`PATTERN_WRITES`].
+fn parse_pattern_writes(s: &str) -> std::result::Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(n) if PATTERN_WRITES.contains(&n) => Ok(n),
+        _ => Err(format!(
+            "`{s}`: expected {}..={} blocks",
+            PATTERN_WRITES.start(),
+            PATTERN_WRITES.end()
+        )),
+    }
+}
+
+/// `--baseline-latency-us`: a finite number of µs, 0 to [`BASELINE_LATENCY_US_MAX`].
+fn parse_baseline_latency_us(s: &str) -> std::result::Result<f64, String> {
+    let us = s.parse::<f64>().unwrap_or(f64::NAN);
+    if us.is_finite() && (0.0..=BASELINE_LATENCY_US_MAX).contains(&us) {
+        Ok(us)
+    } else {
+        Err(format!(
+            "`{s}`: expected µs, a finite number from 0 to {BASELINE_LATENCY_US_MAX}"
+        ))
+    }
 }
 
 /// Measured means, microseconds (fractional).
@@ -411,7 +460,7 @@ const CHANNELS: u32 = 8;
 
 /// Measures the file store and writes the profile; returns it.
 fn measure_profile(args: &CalibrateArgs, dir: &Path) -> Result<DeviceModelConfig> {
-    let samples = args.samples.max(10);
+    let samples = args.samples;
     let m = measure(dir, args.block_size, samples, args.pattern_writes)?;
     let profile = DeviceModelConfig {
         profile: None,
@@ -531,4 +580,58 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod flag_tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: CalibrateArgs,
+    }
+
+    fn parse(flag: &str, value: &str) -> std::result::Result<Cli, clap::Error> {
+        Cli::try_parse_from(["owm", "dir", &format!("--{flag}={value}")])
+    }
+
+    /// Every numeric flag of `owm calibrate` refuses 0 where 0 means nothing, a value
+    /// past its range, a negative, a non-number, NaN and infinity, as a usage error
+    /// (exit 2) naming the flag, before anything is measured; and takes its bounds.
+    #[test]
+    fn every_numeric_flag_refuses_what_is_out_of_range() {
+        let refused: &[(&str, &[&str])] = &[
+            ("samples", &["0", "9", "1000001", "-1", "x", "1.5"]),
+            ("pattern-writes", &["0", "16777217", "-1", "x"]),
+            (
+                "baseline-latency-us",
+                &["-0.5", "NaN", "inf", "-inf", "1000000001", "x"],
+            ),
+        ];
+        for (flag, values) in refused {
+            for v in *values {
+                let e = parse(flag, v)
+                    .err()
+                    .unwrap_or_else(|| panic!("--{flag} {v}"));
+                assert_eq!(e.exit_code(), 2, "--{flag} {v}");
+                assert!(e.to_string().contains(&format!("--{flag}")), "{e}");
+            }
+        }
+        let cli = parse("samples", "10").unwrap();
+        assert_eq!(cli.args.samples, 10);
+        assert_eq!(parse("samples", "1000000").unwrap().args.samples, 1_000_000);
+        assert_eq!(parse("pattern-writes", "1").unwrap().args.pattern_writes, 1);
+        let max = parse("pattern-writes", "16777216").unwrap();
+        assert_eq!(max.args.pattern_writes, 1 << 24);
+        for (v, us) in [("0", 0.0), ("1e9", 1e9), ("250.5", 250.5)] {
+            let got = parse("baseline-latency-us", v).unwrap();
+            assert_eq!(got.args.baseline_latency_us, us);
+        }
+        // The defaults are in range.
+        let d = Cli::try_parse_from(["owm", "dir"]).unwrap().args;
+        assert!(SAMPLES.contains(&d.samples) && PATTERN_WRITES.contains(&d.pattern_writes));
+        assert_eq!(d.baseline_latency_us, 0.0);
+    }
 }
