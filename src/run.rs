@@ -132,12 +132,11 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
         outdir::pause_point(&format!("policy {p}"));
         at.policy = Some(p);
         if interrupt::requested() {
-            say!(
+            let what = format!(
                 "interrupted before policy {p}: nothing written, {} left as it was",
                 out.display()
             );
-            report.cut();
-            return args.verdict.finish(&report);
+            return interrupted(args, report, runs, p, &what);
         }
         // Set when trace.csv's rows pass the output bound: the run stops.
         let over = std::cell::Cell::new(false);
@@ -202,12 +201,11 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
                 // removed when dropped: `--out` is left as it was.
                 drop(stream);
                 progress.finish();
-                say!(
+                let what = format!(
                     "interrupted during policy {p}: nothing written, {} left as it was",
                     out.display()
                 );
-                report.cut();
-                return args.verdict.finish(&report);
+                return interrupted(args, report, runs, p, &what);
             }
             ran => ran?,
         };
@@ -277,6 +275,36 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
         say!("invariants unchecked: the scenario sets keep_history = false");
     }
     say!("reproduce: {reproduce}");
+    args.verdict.finish(&report)
+}
+
+/// A run stopped by Ctrl-C before or during policy `p` (`what` says which): says
+/// `what`, and ends as a run stopped by a limit does: the verdict files hold the
+/// verdicts of the policies that finished (`runs`) and the interrupt as a failed case
+/// `run` of suite `p`, and the exit status is 3 (incomplete).
+fn interrupted(
+    args: &RunArgs,
+    mut report: Report,
+    runs: &[NamedRun],
+    p: sim::Policy,
+    what: &str,
+) -> Result<Exit> {
+    say!("{what}");
+    for run in runs {
+        verdict::of_run(&mut report, &run.name, &run.result);
+    }
+    report.push(
+        p.as_str(),
+        "run",
+        verdict::Outcome::Failed {
+            reason: format!(
+                "interrupted (SIGINT) {}",
+                what.trim_start_matches("interrupted ")
+            ),
+        },
+    );
+    report.exit = Exit::Incomplete;
+    report.exit_code = report.exit.code();
     args.verdict.finish(&report)
 }
 

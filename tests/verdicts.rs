@@ -311,6 +311,90 @@ fn sigint_stops_a_run_with_exit_3_and_keeps_the_old_output() {
     assert!(before == after, "the earlier output is untouched");
 }
 
+/// SIGINT between policies writes verdict files like a run stopped by a limit: the
+/// verdicts of every policy that finished (as many cases as the uninterrupted run has
+/// for them, the same verdicts), and the interrupt as a failed case `run` of the policy
+/// it stopped, in the JSON (`failed`) and in JUnit (an `<error>`), with exit 3.
+#[test]
+fn an_interrupted_run_keeps_the_finished_policies_verdicts_and_names_the_interrupt() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (json, junit) = (tmp.path().join("v.json"), tmp.path().join("v.xml"));
+    let (whole_json, whole_junit) = (tmp.path().join("w.json"), tmp.path().join("w.xml"));
+    let whole = owm(&[
+        "run",
+        "scenarios/fig3.toml",
+        "--seed",
+        "2",
+        "--out",
+        &s(&tmp.path().join("w")),
+        "--json",
+        &s(&whole_json),
+        "--junit",
+        &s(&whole_junit),
+    ]);
+    ok(&whole);
+    let o = interrupt_at(
+        &[
+            "run",
+            "scenarios/fig3.toml",
+            "--seed",
+            "2",
+            "--out",
+            &s(&tmp.path().join("o")),
+            "--json",
+            &s(&json),
+            "--junit",
+            &s(&junit),
+        ],
+        "policy quiesce",
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+    let (v, w) = (read_json(&json), read_json(&whole_json));
+    assert_eq!(
+        (v["exit"].as_str(), v["exit_code"].as_u64()),
+        (Some("incomplete"), Some(3))
+    );
+    let cases = json_cases(&v);
+    // The policies before quiesce finished: each of their cases as the whole run's.
+    let finished: Vec<&serde_json::Value> = cases.iter().filter(|c| c["name"] != "run").collect();
+    assert!(!finished.is_empty(), "no finished policy's verdicts: {v}");
+    for c in &finished {
+        assert_ne!(c["suite"], "quiesce", "{c}");
+        let suite = c["suite"].as_str().unwrap();
+        assert_eq!(
+            *c,
+            json_case(&w, suite, c["name"].as_str().unwrap()),
+            "{suite}"
+        );
+    }
+    let suites: std::collections::BTreeSet<&str> = finished
+        .iter()
+        .map(|c| c["suite"].as_str().unwrap())
+        .collect();
+    let whole_cases = json_cases(&w)
+        .iter()
+        .filter(|c| suites.contains(c["suite"].as_str().unwrap()))
+        .count();
+    assert_eq!(finished.len(), whole_cases);
+    let run = json_case(&v, "quiesce", "run");
+    assert_eq!(run["verdict"], "failed", "{run}");
+    assert!(
+        run["reason"].as_str().unwrap().contains("interrupted"),
+        "{run}"
+    );
+    assert_eq!(cases.len(), finished.len() + 1);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains(&format!("tests=\"{}\"", cases.len())) && xml.contains("errors=\"1\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<error") && xml.contains("interrupted"),
+        "{xml}"
+    );
+    assert!(stdout(&o).contains("exit 3"), "{}", stdout(&o));
+}
+
 /// SIGINT inside the only policy of a long run (no policy boundary to stop at): the
 /// simulator stops at its next progress point, nothing is written, the earlier output
 /// stays as it was, no staging directory is left, and the run exits 3. The signal is
