@@ -92,7 +92,8 @@ pub struct CheckArgs {
     /// depth 1). States reached at the bound are not explored: exit 3 when any were.
     #[arg(long, value_parser = parse_depth)]
     depth: Option<usize>,
-    /// Stop after about this many generated states (exit 3 if that cut the search).
+    /// Stop once more than this many states were generated (a soft bound, checked as
+    /// the search goes: it may explore more; exit 3 if that cut the search).
     #[arg(long, value_name = "N")]
     states_max: Option<usize>,
     /// Stop after this many seconds (exit 3 if that cut the search).

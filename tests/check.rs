@@ -174,6 +174,53 @@ fn a_depth_bound_that_cuts_the_search_is_incomplete_exit_3() {
     assert!(stdout(&o).contains("complete: the bounds (depth 60) cut nothing"));
 }
 
+/// `--states-max` is a soft bound, and the output says so rather than presenting it as
+/// a cap: a search that explores more states than the flag names and still completes
+/// says how many it generated and explored, the same numbers as its `explored` line.
+#[test]
+fn a_state_budget_is_printed_as_the_soft_bound_it_is() {
+    let o = owm(&[
+        "check",
+        "--variant",
+        "cow",
+        "--old",
+        "1",
+        "--new",
+        "1",
+        "--discipline",
+        "incremental",
+        "--type-b",
+        "off",
+        "--threads",
+        "1",
+        "--states-max",
+        "1",
+    ]);
+    let out = stdout(&o);
+    let explored = out
+        .lines()
+        .find_map(|l| l.strip_prefix("explored "))
+        .expect("an explored line");
+    let words: Vec<&str> = explored
+        .split([' ', '('])
+        .filter(|w| !w.is_empty())
+        .collect();
+    let (unique, generated): (usize, usize) =
+        (words[0].parse().unwrap(), words[3].parse().unwrap());
+    // The bound was passed, so the flag is not a cap.
+    assert!(unique > 1, "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.contains("--states-max 1 stops the search once more than 1 states"))
+        .unwrap_or_else(|| panic!("no soft-bound note: {out}"));
+    assert!(
+        line.ends_with(&format!("{generated} generated, {unique} explored")),
+        "{line}\n{out}"
+    );
+    assert!(matches!(code(&o), 0 | 1 | 3), "{out}{}", stderr(&o));
+    assert_eq!(code(&o) != 3, line.starts_with("complete:"), "{line}");
+}
+
 #[test]
 fn a_state_budget_that_cuts_the_search_is_incomplete_exit_3() {
     let o = owm(&["check", "--threads", "1", "--states-max", "500"]);

@@ -161,13 +161,24 @@ impl CheckReport {
         }
     }
 
-    /// The line saying what the search covered.
+    /// The line saying what the search covered. `--states-max N` is a soft bound
+    /// (the search stops once more than N states were generated, checked between
+    /// batches, so it may explore more): the line then says so with the states
+    /// generated and explored.
     pub fn coverage_line(&self) -> String {
+        let soft = match self.config.states_max {
+            Some(n) => format!(
+                "; --states-max {n} stops the search once more than {n} states were generated, \
+                 not at exactly {n}: {} generated, {} explored",
+                self.generated_states, self.unique_states
+            ),
+            None => String::new(),
+        };
         match (self.complete(), self.config.bounds()) {
             (true, None) => "complete: every reachable state was explored".into(),
-            (true, Some(b)) => format!("complete: the bounds ({b}) cut nothing"),
+            (true, Some(b)) => format!("complete: the bounds ({b}) cut nothing{soft}"),
             (false, b) => format!(
-                "INCOMPLETE: {} states reached but not explored (cut by {}); verdicts hold only within it",
+                "INCOMPLETE: {} states reached but not explored (cut by {}); verdicts hold only within it{soft}",
                 self.cut_states,
                 b.unwrap_or_else(|| "an interrupt".into())
             ),
