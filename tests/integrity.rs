@@ -111,7 +111,7 @@ fn an_invariant_judged_on_unreadable_blocks_is_never_held() {
             let unreadable = num(&row, "unreadable_blocks");
             let partly: Vec<&serde_json::Value> = json_cases(&v)
                 .iter()
-                .filter(|c| &c["suite"] == policy.as_str())
+                .filter(|c| c["suite"] == policy.as_str())
                 .filter(|c| {
                     c["verdict"] == "unchecked"
                         && c["reason"].as_str().unwrap().starts_with("held on ")
