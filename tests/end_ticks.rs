@@ -44,8 +44,10 @@ fn no_milestone_is_later_than_end_ticks() {
                 &s(&out),
                 "--allow-violations",
             ]);
+            // 3: an invariant judged on blocks integrity mode refused is incomplete
+            // (`faults-integrity.toml`); its outputs are written all the same.
             assert!(
-                matches!(code(&o), 0 | 1),
+                matches!(code(&o), 0 | 1 | 3),
                 "{f} seed {seed}: {}{}",
                 stdout(&o),
                 stderr(&o)
