@@ -123,13 +123,14 @@ pub const LISTED_MAX: usize = 10;
 /// message about thousands of transactions stays one short line that still gives the
 /// count (`1056, 1107, …, 1520, … and 1990 more`).
 pub fn list_text<T: fmt::Display>(items: &[T]) -> String {
-    let mut out: Vec<String> = items
-        .iter()
-        .take(LISTED_MAX)
-        .map(|i| i.to_string())
-        .collect();
-    if items.len() > LISTED_MAX {
-        out.push(format!("… and {} more", items.len() - LISTED_MAX));
+    list_text_max(items, LISTED_MAX)
+}
+
+/// [`list_text`] with `max` items listed at most: the first `max`, then `… and N more`.
+pub fn list_text_max<T: fmt::Display>(items: &[T], max: usize) -> String {
+    let mut out: Vec<String> = items.iter().take(max).map(|i| i.to_string()).collect();
+    if items.len() > max {
+        out.push(format!("… and {} more", items.len() - max));
     }
     out.join(", ")
 }

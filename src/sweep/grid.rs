@@ -172,20 +172,16 @@ pub fn jobs_within_memory(
                 .iter()
                 .fold(0u64, |a, e| a.saturating_add(e.0))
         };
-        const LISTED_MAX: usize = 4;
-        let mut listed: Vec<String> = estimates[..want.min(LISTED_MAX)]
+        let named: Vec<String> = estimates[..want]
             .iter()
             .map(|&(e, i)| format!("{} {}", point_name(sw, i), h(e)))
             .collect();
-        if want > LISTED_MAX {
-            listed.push(format!("{} more", want - LISTED_MAX));
-        }
         let message = format!(
             "--jobs {want} lowered to {j}: {want} grid points at once could hold about {} \
              (the {want} largest estimates: {}), more than limits.memory_bytes_max = {}; \
              {j} at once hold at most {}. Raise that key to run more at once",
             h(sum(want)),
-            listed.join(", "),
+            sim::oracle::list_text_max(&named, 4),
             h(bound),
             h(sum(j)),
         );
