@@ -37,6 +37,7 @@ pub mod image;
 pub mod inert;
 pub mod judge;
 pub mod judgement;
+mod keyed;
 pub mod locks;
 pub mod oracle;
 pub mod packed_image;

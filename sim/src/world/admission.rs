@@ -37,10 +37,10 @@ impl World<'_> {
         t.held.clear();
         t.op = 0;
         t.values.clear();
-        while let Some((_, b)) = t.cache.pop() {
+        for (_, b) in t.cache.drain() {
             self.spare_bufs.push(b);
         }
-        while let Some((_, b)) = t.before.pop() {
+        for (_, b) in t.before.drain() {
             self.spare_bufs.push(b);
         }
         t.waiting = None;
@@ -343,7 +343,8 @@ impl World<'_> {
         }
         let held = std::mem::take(&mut t.held);
         let (begun, old, seat) = (t.begun, t.old, t.pool_seat);
-        for &lock in &held {
+        for &(lock, ()) in held.as_slice() {
+            let lock = lock as u32;
             if let Some(next) = self.locks.release(lock, att) {
                 self.grant(next, lock);
             }

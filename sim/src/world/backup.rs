@@ -225,7 +225,8 @@ impl World<'_> {
             self.end_wait(att);
             self.gate_waiters.retain(|&g| g != att);
             let held = std::mem::take(&mut self.txns[att as usize].held);
-            for &lock in &held {
+            for &(lock, ()) in held.as_slice() {
+                let lock = lock as u32;
                 if let Some(next) = self.locks.release(lock, att) {
                     self.grant(next, lock);
                 }

@@ -122,7 +122,7 @@ impl World<'_> {
         if self.scenario.locking.discipline == Discipline::Incremental {
             let lock = self.lock_of(record);
             let is_new = !self.txns[att as usize].old;
-            if !self.txns[att as usize].held.contains(&lock)
+            if !self.txns[att as usize].held.contains(lock.into())
                 && !self.take_lock(att, lock, is_new)?
             {
                 return Ok(());
@@ -133,11 +133,7 @@ impl World<'_> {
         let gran = self.scenario.locking.granularity;
         // Under block locks the attempt keeps the block it reads: a block it does not
         // hold yet is read straight into its own copy, not through `buf`.
-        let fresh = gran == Granularity::Block
-            && !self.txns[att as usize]
-                .cache
-                .iter()
-                .any(|(b, _)| *b == block);
+        let fresh = gran == Granularity::Block && !self.txns[att as usize].cache.contains(block);
         // Blocks move as their leading bytes (the rest zeros): a record block's 16.
         let mut copy = if fresh {
             self.spare_bufs.pop().unwrap_or_default()
@@ -179,9 +175,9 @@ impl World<'_> {
         let t = &mut self.txns[att as usize];
         t.values.push(value);
         if fresh {
-            t.cache.push((block, copy));
+            t.cache.push(block, copy);
         } else if gran == Granularity::Block {
-            if let Some((_, c)) = t.cache.iter_mut().find(|(b, _)| *b == block) {
+            if let Some(c) = t.cache.find_mut(block) {
                 c.clear();
                 c.extend_from_slice(&self.buf);
             }
@@ -224,14 +220,14 @@ impl World<'_> {
         // Under block locks, where the attempt's copy of the block is in its cache
         // (looked for once: the cache keeps its order until the step ends).
         let cached = match gran {
-            Granularity::Block => t.cache.iter().position(|(b, _)| *b == block),
+            Granularity::Block => t.cache.position(block),
             Granularity::Record => None,
         };
         match gran {
             // A blind write replaces the whole block (one record per block, validated).
             _ if blind => self.buf.clear(),
             Granularity::Block => {
-                let (_, c) = cached
+                let c = cached
                     .and_then(|ci| t.cache.get(ci))
                     .expect("a block is read before it is written");
                 copy_for_record(&mut self.buf, c, off);
@@ -263,7 +259,7 @@ impl World<'_> {
         let t = &mut self.txns[att as usize];
         // A blind write keeps no before-image: it never rolls back (validated: no
         // aborts, no faults).
-        let first_write = !blind && !t.before.iter().any(|(k, _)| *k == key);
+        let first_write = !blind && !t.before.contains(key);
         if first_write {
             let bytes = match gran {
                 // The record's bytes the block holds (the rest of it zeros).
@@ -275,13 +271,13 @@ impl World<'_> {
                 // before-image, moved, not copied; the written block takes its place
                 // (or, when the write fails, a copy of it: `refill_cache`).
                 Granularity::Block => {
-                    let (_, c) = cached
+                    let c = cached
                         .and_then(|ci| t.cache.get_mut(ci))
                         .expect("a block is read before it is written");
                     std::mem::take(c)
                 }
             };
-            t.before.push((key, bytes));
+            t.before.push(key, bytes);
         }
         if self.buf.len() < off + RECORD_HEADER_BYTES {
             self.buf.resize(off + RECORD_HEADER_BYTES, 0);
@@ -295,8 +291,8 @@ impl World<'_> {
                     // (and writing it back would need the slot the area lacks).
                     let t = &mut self.txns[att as usize];
                     let (_, bytes) = t.before.pop().expect("pushed above");
-                    match t.cache.iter_mut().find(|(b, _)| *b == block) {
-                        Some((_, c)) if gran == Granularity::Block => *c = bytes,
+                    match t.cache.find_mut(block) {
+                        Some(c) if gran == Granularity::Block => *c = bytes,
                         _ => self.spare_bufs.push(bytes),
                     }
                 }
@@ -348,7 +344,7 @@ impl World<'_> {
         }
         let t = &mut self.txns[att as usize];
         if gran == Granularity::Block {
-            if let Some((_, c)) = cached.and_then(|ci| t.cache.get_mut(ci)) {
+            if let Some(c) = cached.and_then(|ci| t.cache.get_mut(ci)) {
                 if c.is_empty() {
                     // Its old copy went to the before-image: the written block (`buf`)
                     // is the attempt's copy now, and a spare buffer the scratch one.
@@ -370,11 +366,12 @@ impl World<'_> {
     /// last saw it.
     fn refill_cache(&mut self, att: Attempt, block: u64) {
         let t = &mut self.txns[att as usize];
-        let Some((_, c)) = t.cache.iter_mut().find(|(b, _)| *b == block) else {
+        let Some(at) = t.cache.position(block) else {
             return;
         };
-        if c.is_empty() {
-            if let Some((_, before)) = t.before.iter().rev().find(|(k, _)| *k == block) {
+        if t.cache.get(at).is_some_and(|c| c.is_empty()) {
+            if let Some(before) = t.before.find(block) {
+                let c = t.cache.get_mut(at).expect("found above");
                 c.extend_from_slice(before);
             }
         }
@@ -482,7 +479,7 @@ impl World<'_> {
     /// (or at a crash) leaves the same content.
     pub(super) fn undo(&mut self, att: Attempt) -> Result<IoCost, engine::Error> {
         let befores = std::mem::take(&mut self.txns[att as usize].before);
-        let result = self.write_befores(att, &befores);
+        let result = self.write_befores(att, befores.as_slice());
         self.txns[att as usize].before = befores;
         result
     }

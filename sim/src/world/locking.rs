@@ -36,8 +36,8 @@ impl World<'_> {
         match self.locks.acquire(lock, att, is_new) {
             Acquire::Granted => {
                 let t = &mut self.txns[att as usize];
-                if !t.held.contains(&lock) {
-                    t.held.push(lock);
+                if !t.held.contains(lock.into()) {
+                    t.held.push(lock.into(), ());
                 }
                 Ok(true)
             }
@@ -144,7 +144,7 @@ impl World<'_> {
     pub(super) fn grant(&mut self, att: Attempt, lock: u32) {
         self.end_wait(att);
         let t = &mut self.txns[att as usize];
-        t.held.push(lock);
+        t.held.push(lock.into(), ());
         let gen = t.gen;
         if t.stage == Stage::Locking {
             t.next_lock += 1;

@@ -27,6 +27,7 @@ use crate::history::{
 };
 use crate::image::{Image as SparseImage, Initial, UnorderedImage};
 use crate::judge::Judge;
+use crate::keyed::Keyed;
 use crate::locks::{Acquire, Attempt, LockTable};
 use crate::policy::Policy;
 use crate::rng::{self, Component};
@@ -158,13 +159,13 @@ struct Txn {
     /// Conservative: every lock, sorted; incremental: filled as taken.
     locks: Vec<u32>,
     next_lock: usize,
-    held: Vec<u32>,
+    held: Keyed<()>,
     op: usize,
     values: Vec<i64>,
     /// Block granularity: the blocks read, as last seen/written (the txn holds them).
-    cache: Vec<(u64, Vec<u8>)>,
+    cache: Keyed<Vec<u8>>,
     /// Rollback data: (record or block id, bytes before the first write).
-    before: Vec<(u64, Vec<u8>)>,
+    before: Keyed<Vec<u8>>,
     waiting: Option<(WaitKind, Tick)>,
     waiting_on: Option<WaitOn>,
     gate_wait: Tick,
@@ -198,11 +199,11 @@ impl Txn {
             stage: Stage::Done,
             locks: Vec::new(),
             next_lock: 0,
-            held: Vec::new(),
+            held: Keyed::default(),
             op: 0,
             values: Vec::new(),
-            cache: Vec::new(),
-            before: Vec::new(),
+            cache: Keyed::default(),
+            before: Keyed::default(),
             waiting: None,
             waiting_on: None,
             gate_wait: 0,

@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use proptest::collection::vec;
+use proptest::prelude::*;
 use sim::workload::trace::{self, Grouping, MappedTrace, TraceConfig, TraceFormat};
 use sim::{GeometryConfig, Policy, Scenario, WorkloadConfig};
 
@@ -742,4 +744,94 @@ fn a_blkparse_event_outside_the_accepted_set_is_refused_at_its_key() {
         });
         assert!(mapped(&s).ios > 0, "{event}");
     }
+}
+
+/// Checks each transaction of `raw`'s trace (per I/O: stream, first block, blocks, a
+/// write, µs since the one before) against the rule, by a plain search: its block list
+/// is its stream's I/Os between its first and last line, block by block, each block
+/// once in first-touch order, a write where any of its I/Os writes it; and every I/O
+/// is in exactly one transaction. Returns the longest list.
+fn check_first_touch(
+    raw: &[(u32, u64, u64, bool, u64)],
+    grouping: Grouping,
+) -> Result<usize, TestCaseError> {
+    let mut time_us = 0;
+    let ios: Vec<trace::TraceIo> = raw
+        .iter()
+        .enumerate()
+        .map(|(i, &(stream, block, blocks, write, gap_us))| {
+            time_us += gap_us;
+            trace::TraceIo {
+                time_us,
+                write,
+                // Not block-aligned: the first and last blocks are partial.
+                offset_bytes: block * 4096 + 100,
+                length_bytes: blocks * 4096 - 200,
+                stream,
+                line: i as u64 + 2,
+            }
+        })
+        .collect();
+    let t = trace::Trace {
+        ios: ios.clone(),
+        skipped: 0,
+    };
+    let c = TraceConfig {
+        grouping,
+        ..TraceConfig::default()
+    };
+    let m = trace::mapping::map(&t, &c, 4096, 1).unwrap();
+    let of = |txn: &trace::mapping::TraceTxn, io: &trace::TraceIo| {
+        io.stream == txn.stream && (txn.lines.0..=txn.lines.1).contains(&io.line)
+    };
+    let mut longest = 0;
+    for txn in &m.txns {
+        let mut expected: Vec<(u64, bool)> = Vec::new();
+        for io in ios.iter().filter(|io| of(txn, io)) {
+            let first = io.offset_bytes / 4096;
+            for b in first..=(io.offset_bytes + io.length_bytes - 1) / 4096 {
+                match expected.iter_mut().find(|(x, _)| *x == b) {
+                    Some((_, w)) => *w |= io.write,
+                    None => expected.push((b, io.write)),
+                }
+            }
+        }
+        prop_assert_eq!(&txn.blocks, &expected);
+        longest = longest.max(expected.len());
+    }
+    let ios_in: usize = m
+        .txns
+        .iter()
+        .map(|txn| ios.iter().filter(|io| of(txn, io)).count())
+        .sum();
+    prop_assert_eq!(ios_in, ios.len());
+    Ok(longest)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// [`check_first_touch`] on I/Os of up to 96 blocks over a few hundred blocks from
+    /// three streams, one transaction an I/O or a stream's I/Os grouped: transactions pass the size past which the mapping indexes their
+    /// blocks, and touch blocks again on both sides of it.
+    #[test]
+    fn a_transaction_lists_each_block_of_its_ios_once_in_first_touch_order(
+        raw in vec((0u32..3, 0u64..400, 1u64..96, any::<bool>(), 0u64..1500), 1..120),
+        per_stream in any::<bool>(),
+    ) {
+        let grouping = if per_stream { Grouping::Stream } else { Grouping::Io };
+        check_first_touch(&raw, grouping)?;
+    }
+}
+
+/// Non-vacuous: one stream's overlapping I/Os, 10 µs apart, make transactions of more
+/// than 32 blocks (past the linear search) whose later I/Os repeat earlier blocks,
+/// reads after writes and writes after reads.
+#[test]
+fn first_touch_order_holds_past_the_indexed_size() {
+    let raw: Vec<_> = (0..16u64)
+        .map(|i| (0, (i * 37) % 200, 1 + (i * 13) % 90, i % 3 == 0, 10))
+        .collect();
+    let longest = check_first_touch(&raw, Grouping::Stream).unwrap();
+    assert!(longest > 32, "longest transaction {longest} blocks");
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use super::{Addresses, Grouping, Trace, TraceConfig, TraceIo};
 use crate::clock::Tick;
+use crate::keyed::Keyed;
 use crate::scenario::FIELD_TICKS_MAX;
 
 /// Blocks one I/O may span at most.
@@ -157,6 +158,18 @@ pub fn map_bound_bytes(trace: &Trace, c: &TraceConfig, block_size_bytes: u64) ->
         .saturating_add(spanned.saturating_mul(per_block))
 }
 
+/// A stream's transaction still open to its next I/O.
+struct OpenTxn {
+    /// Its index in the transactions.
+    txn: usize,
+    /// The time of its last I/O, in µs.
+    time_us: u64,
+    ios: u32,
+    /// Each of its blocks' position in its list (an I/O may span 2^16 blocks: a
+    /// search of the list per block would be quadratic in them).
+    positions: Keyed<usize>,
+}
+
 /// Maps `trace` with `c`'s rules onto blocks of `block_size_bytes`. Errors: an I/O
 /// past 2^64 bytes, a scaled time past [`FIELD_TICKS_MAX`] (message names the line).
 pub fn map(
@@ -214,16 +227,15 @@ pub fn map(
     let mut order: Vec<&TraceIo> = trace.ios.iter().collect();
     order.sort_by_key(|io| io.time_us);
     let mut txns: Vec<TraceTxn> = Vec::new();
-    // Per stream: its open transaction (index into txns), the time of its last I/O
-    // and the I/Os in it.
-    let mut open: BTreeMap<u32, (usize, u64, u32)> = BTreeMap::new();
+    // Per stream: its transaction still open to the stream's next I/O.
+    let mut open: BTreeMap<u32, OpenTxn> = BTreeMap::new();
     let mut blocks = 0u64;
     for io in order {
         let (first, last) = range(io)?;
         let joins = match (c.grouping, open.get(&io.stream)) {
-            (Grouping::Stream, Some(&(i, t, n))) => {
-                (io.time_us - t <= c.idle_gap_ticks && n < c.ios_per_transaction_max).then_some(i)
-            }
+            (Grouping::Stream, Some(o)) => (io.time_us - o.time_us <= c.idle_gap_ticks
+                && o.ios < c.ios_per_transaction_max)
+                .then_some(o.txn),
             _ => None,
         };
         let i = match joins {
@@ -235,23 +247,32 @@ pub fn map(
                     blocks: Vec::new(),
                     lines: (io.line, io.line),
                 });
-                open.insert(io.stream, (txns.len() - 1, io.time_us, 0));
+                let o = OpenTxn {
+                    txn: txns.len() - 1,
+                    time_us: io.time_us,
+                    ios: 0,
+                    positions: Keyed::default(),
+                };
+                open.insert(io.stream, o);
                 txns.len() - 1
             }
         };
         let t = &mut txns[i];
         t.lines.1 = io.line;
+        let o = open.get_mut(&io.stream).expect("opened above");
         for b in first..=last {
             let b = block(b);
             blocks = blocks.max(b + 1);
-            match t.blocks.iter_mut().find(|(x, _)| *x == b) {
-                Some((_, w)) => *w |= io.write,
-                None => t.blocks.push((b, io.write)),
+            match o.positions.find(b) {
+                Some(&k) => t.blocks[k].1 |= io.write,
+                None => {
+                    o.positions.push(b, t.blocks.len());
+                    t.blocks.push((b, io.write));
+                }
             }
         }
-        let entry = open.get_mut(&io.stream).expect("opened above");
-        entry.1 = io.time_us;
-        entry.2 += 1;
+        o.time_us = io.time_us;
+        o.ios += 1;
     }
     let span_ticks = txns.iter().map(|t| t.arrival_ticks).max().unwrap_or(0);
     Ok(MappedTrace {
