@@ -317,6 +317,61 @@ fn malformed_lines_are_refused_with_file_and_line() {
     }
 }
 
+/// Blank and `#` lines before a malformed CSV or MSR line do not shift the line named:
+/// for every data line of the hand-made files, the lines in front of it get blank, `\r\n`
+/// and comment lines, and the line itself is made malformed (a parse error) or made
+/// to overflow its offset (a mapping error).
+#[test]
+fn the_line_named_is_the_malformed_one_after_blank_and_comment_lines() {
+    // File, format, a malformed line, a line whose offset overflows, the lines put in
+    // front (an MSR trace has no comments: `#` is a malformed line there).
+    type Case<'a> = (&'a str, TraceFormat, &'a str, &'a str, &'a [&'a str]);
+    let cases: &[Case] = &[
+        (
+            "hand-plain.csv",
+            TraceFormat::Csv,
+            "9200,X,12288,8192,log",
+            "0,W,18446744073709551615,2,log",
+            &["", "# a note", "\r", ""],
+        ),
+        (
+            "hand-msr.csv",
+            TraceFormat::MsrCsv,
+            "128166372000020000,hm,1,Erase,0,16384,2000",
+            "128166372000020000,hm,1,Write,18446744073709551615,2,2000",
+            &["", "\r", ""],
+        ),
+    ];
+    let mut checked = 0;
+    for &(file, format, bad, overflowing, put) in cases {
+        let path = data(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for k in 1..lines.len() {
+            let mut edited: Vec<&str> = lines[..k].to_vec();
+            edited.extend(put);
+            let line = edited.len() + 1;
+            let parse_error = [edited.clone(), vec![bad]].concat().join("\n");
+            let e = trace::parse(format, &path, &parse_error, "Q")
+                .expect_err(&format!("{file}: `{bad}` after line {k} must be refused"));
+            let shown = e.to_string();
+            assert!(
+                shown.starts_with(&format!("{}:{line}: ", path.display())),
+                "{file}: `{bad}` at line {line}: {shown}"
+            );
+            let map_error = [edited, vec![overflowing]].concat().join("\n");
+            let t = trace::parse(format, &path, &map_error, "Q").unwrap();
+            let e = trace::mapping::map(&t, &TraceConfig::default(), 4096, 1).unwrap_err();
+            assert!(
+                e.starts_with(&format!("{line}: ")),
+                "{file}: line {line}: {e}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "{checked} lines checked");
+}
+
 #[test]
 fn a_trace_without_data_io_or_file_is_refused() {
     let path = data("empty.iolog");

@@ -171,7 +171,8 @@ struct OpenTxn {
 }
 
 /// Maps `trace` with `c`'s rules onto blocks of `block_size_bytes`. Errors: an I/O
-/// past 2^64 bytes, a scaled time past [`FIELD_TICKS_MAX`] (message names the line).
+/// past 2^64 bytes, a scaled time past [`FIELD_TICKS_MAX`] (the message begins with
+/// the line number and a colon, `N: …`).
 pub fn map(
     trace: &Trace,
     c: &TraceConfig,
@@ -184,13 +185,13 @@ pub fn map(
             .offset_bytes
             .checked_add(io.length_bytes - 1)
             .ok_or(format!(
-                "line {}: offset {} + length {} overflows",
+                "{}: offset {} + length {} overflows",
                 io.line, io.offset_bytes, io.length_bytes
             ))?;
         let (first, last) = (io.offset_bytes / block_size_bytes, end / block_size_bytes);
         if last - first >= BLOCKS_PER_IO_MAX {
             return Err(format!(
-                "line {}: an I/O of {} bytes spans more than {BLOCKS_PER_IO_MAX} blocks",
+                "{}: an I/O of {} bytes spans more than {BLOCKS_PER_IO_MAX} blocks",
                 io.line, io.length_bytes
             ));
         }
@@ -217,7 +218,7 @@ pub fn map(
         let t = (io.time_us as f64 * c.time_scale).round();
         if t > FIELD_TICKS_MAX as f64 {
             return Err(format!(
-                "line {}: time {} µs × time_scale {} exceeds {FIELD_TICKS_MAX} ticks",
+                "{}: time {} µs × time_scale {} exceeds {FIELD_TICKS_MAX} ticks",
                 io.line, io.time_us, c.time_scale
             ));
         }

@@ -559,7 +559,8 @@ impl Scenario {
         )
         .map_err(|e| SimError::Config {
             key: "workload.path".into(),
-            message: format!("{}: {e}", path.display()),
+            // `e` begins with the line: `file:line: message`, as the parsers say it.
+            message: format!("{}:{e}", path.display()),
         })?;
         mapped.text_bytes = text_bytes;
         c.loaded = Some(Arc::new(mapped));

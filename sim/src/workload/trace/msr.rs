@@ -27,7 +27,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
     let mut streams = Streams::default();
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| csv_error(path, &e))?;
-        let n = record.position().map_or(i as u64 + 1, |p| p.line());
+        let n = record_line(text, &record, i, false);
         if i == 0 && record.get(0) == Some("Timestamp") {
             continue;
         }
@@ -77,6 +77,26 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
     }
     lay_streams_end_to_end(&mut trace);
     Ok(trace)
+}
+
+/// The 1-based line of `text` where `record` (the `i`th, 0-based) starts. The csv
+/// reader's position is where it began reading the record, before the blank lines (and
+/// `#` lines, with `comments`) it skipped on the way: those are stepped over here.
+pub(crate) fn record_line(text: &str, record: &csv::StringRecord, i: usize, comments: bool) -> u64 {
+    let Some(p) = record.position() else {
+        return i as u64 + 1;
+    };
+    let mut line = p.line();
+    let mut rest = text.get(p.byte() as usize..).unwrap_or("");
+    while let Some(end) = rest.find('\n') {
+        let l = rest[..end].trim_end_matches('\r');
+        if !(l.is_empty() || comments && l.starts_with('#')) {
+            break;
+        }
+        rest = &rest[end + 1..];
+        line += 1;
+    }
+    line
 }
 
 /// A CSV syntax error (bad UTF-8, I/O) with its line.

@@ -12,7 +12,7 @@
 
 use std::path::Path;
 
-use super::msr::csv_error;
+use super::msr::{csv_error, record_line};
 use super::{number, Streams, Trace, TraceError, TraceIo};
 
 /// Parses a `time,op,offset,length[,stream]` CSV trace.
@@ -27,7 +27,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
     let mut streams = Streams::default();
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| csv_error(path, &e))?;
-        let n = record.position().map_or(i as u64 + 1, |p| p.line());
+        let n = record_line(text, &record, i, true);
         if i == 0 && record.get(0) == Some("time") {
             continue;
         }
