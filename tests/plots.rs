@@ -301,3 +301,65 @@ fn progress_lines_when_not_a_terminal_and_none_with_quiet() {
     ok(&o);
     assert!(lines(&o).is_empty(), "{}", stderr(&o));
 }
+
+/// The y label says how many seeds are behind the points as `stats.csv`'s `n` has them
+/// (one number when every point has it, else the range), never the grid's seed count
+/// for points that lost seeds (here grid points cut by `events_max`); a point of one
+/// seed (or one pair) has no interval and is ringed, and the legend says so.
+#[test]
+fn the_y_label_says_the_seeds_behind_the_points() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "s.toml",
+        "policies = [\"quiesce\", \"cow\"]\nseeds = [1, 2, 3]\nbaseline = \"quiesce\"\n\
+         metrics = [\"response_mean_ticks\"]\n[[axis]]\n\
+         key = \"workload.arrivals.interarrival_ticks_mean\"\nvalues = [20, 200]\n\
+         [scenario.workload]\nkind = \"generated\"\nrecords = 64\ntransactions = 150\n\
+         arrivals = { mode = \"open\", interarrival_ticks_mean = 100 }\n\
+         [scenario.limits]\nevents_max = 1500\n",
+    );
+    let out = tmp.path().join("o");
+    let o = owm(&["sweep", &f, "--out", &s(&out), "--quiet"]);
+    assert_eq!(code(&o), 3, "some grid points fail: {}", stderr(&o));
+    let stats = csv_rows(&out, "stats.csv");
+    let ns = |diff: bool| -> Vec<usize> {
+        stats
+            .iter()
+            .filter(|r| !diff || !r["diff_mean"].is_empty())
+            .map(|r| r["n"].parse::<usize>().unwrap())
+            .filter(|&n| n > 0)
+            .collect()
+    };
+    for (file, diff, what) in [
+        ("response_mean_ticks.svg", false, "mean of"),
+        ("response_mean_ticks--vs-quiesce.svg", true, "mean paired difference of"),
+    ] {
+        let n = ns(diff);
+        let (lo, hi) = (*n.iter().min().unwrap(), *n.iter().max().unwrap());
+        assert!(lo == 1 && hi == 3, "{n:?}: the test needs a point of one seed");
+        let svg = String::from_utf8(bytes(&out, file)).unwrap();
+        let t: Vec<String> = texts(&svg).into_iter().map(|(s, _)| s).collect();
+        assert!(
+            t.iter()
+                .any(|l| l.ends_with(&format!("{what} {lo}-{hi} seeds, 95 % CI"))),
+            "{file}: {t:?}"
+        );
+        let ring = if diff { "one pair" } else { "one seed" };
+        assert!(
+            t.contains(&format!("ringed: {ring}, no 95 % CI")),
+            "{file}: {t:?}"
+        );
+    }
+    // Every seed behind every point: one number, and no ring in the legend.
+    let tmp = tempfile::tempdir().unwrap();
+    let full = sweep(
+        tmp.path(),
+        &format!(
+            "{BASE}[[axis]]\nkey = \"workload.records\"\nvalues = [64, 128]\n{WORKLOAD}"
+        ),
+    );
+    let svg = String::from_utf8(bytes(&full, "admission_delay_mean_ticks.svg")).unwrap();
+    assert!(svg.contains("mean of 2 seeds, 95 % CI"));
+    assert!(!svg.contains("ringed"));
+}

@@ -67,6 +67,10 @@ pub struct LinePlot {
     pub series: Vec<Series>,
     /// A marker at every point (a sweep's few points); off for a time series of many.
     pub markers: bool,
+    /// When given, the legend entry of a ring drawn around every point of a series
+    /// that has no interval at that point's x (e.g. a mean of one seed), saying why
+    /// (e.g. "ringed: one seed, no 95 % CI"); `None`: no rings, no entry.
+    pub no_interval: Option<String>,
 }
 
 const SIZE: (u32, u32) = (900, 560);
@@ -303,6 +307,7 @@ where
             // Categories have no order to follow: markers, no line between them.
             let at: Vec<(f64, f64)> = pts.iter().map(|&(x, y)| (x + shift, y)).collect();
             error_bars(&mut chart, &s.intervals, c, cap, shift, fwd, inv)?;
+            rings(&mut chart, p, s, &at, &pts, c)?;
             let label = s.name.clone();
             match i % 3 {
                 0 => chart
@@ -341,6 +346,7 @@ where
                 });
         }
         error_bars(&mut chart, &s.intervals, c, cap, shift, fwd, inv)?;
+        rings(&mut chart, p, s, &pts, &pts, c)?;
         if !p.markers {
             continue;
         }
@@ -353,6 +359,21 @@ where
             _ => chart.draw_series(pts.into_iter().map(|q| Cross::new(q, 5, c.stroke_width(2))))?,
         };
     }
+    let ringed = |s: &Series| {
+        s.points
+            .iter()
+            .any(|q| q.1.is_finite() && !s.intervals.iter().any(|b| b.0 == q.0))
+    };
+    if let Some(note) = p
+        .no_interval
+        .as_ref()
+        .filter(|_| p.series.iter().any(ringed))
+    {
+        chart
+            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
+            .label(note.clone())
+            .legend(|(x, y)| Circle::new((x + 10, y), RING, BLACK.stroke_width(2)));
+    }
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
@@ -360,6 +381,34 @@ where
         .border_style(BLACK)
         .label_font(font(13.0))
         .draw()?;
+    Ok(())
+}
+
+/// The radius of the ring around a point without an interval (pixels).
+const RING: i32 = 9;
+
+/// With [`LinePlot::no_interval`], draws a ring in `c` at each of `at` (the drawn
+/// positions of `pts`, the series' finite points) whose point has no interval in `s`.
+fn rings<'a, DB: DrawingBackend + 'a, X>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, RangedCoordf64>>,
+    p: &LinePlot,
+    s: &Series,
+    at: &[(f64, f64)],
+    pts: &[(f64, f64)],
+    c: RGBColor,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
+where
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    if p.no_interval.is_none() {
+        return Ok(());
+    }
+    let lone = at
+        .iter()
+        .zip(pts)
+        .filter(|(_, q)| !s.intervals.iter().any(|b| b.0 == q.0))
+        .map(|(&a, _)| Circle::new(a, RING, c.stroke_width(2)));
+    chart.draw_series(lone)?;
     Ok(())
 }
 
@@ -470,6 +519,7 @@ mod tests {
                 intervals: vec![],
             }],
             markers: false,
+            no_interval: None,
         };
         let svg = render_svg(&p).unwrap();
         let labels: Vec<&str> = svg
@@ -501,6 +551,7 @@ mod tests {
                 intervals: vec![],
             }],
             markers: true,
+            no_interval: None,
         };
         assert_eq!(bounds(&p).0, (-0.5, 2.5));
         let svg = render_svg(&p).unwrap();

@@ -144,6 +144,7 @@ pub fn data_area_plot(runs: &[NamedRun]) -> Option<LinePlot> {
         x_scale: XScale::Linear,
         series,
         markers: false,
+        no_interval: None,
     })
 }
 
@@ -161,6 +162,7 @@ pub fn space_plot(runs: &[NamedRun]) -> LinePlot {
         x_scale: XScale::Linear,
         series,
         markers: false,
+        no_interval: None,
     }
 }
 

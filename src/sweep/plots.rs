@@ -68,7 +68,6 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
     };
     let categorical = matches!(x_scale, XScale::Categories(_));
     let x_key = x_axis.clone().unwrap_or_default();
-    let n = sw.spec.seeds.len();
     let baseline = sw.spec.baseline.map(|b| b.as_str());
     let mut out = Vec::new();
     for metric in &sw.spec.metrics {
@@ -81,6 +80,8 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
         {
             for (gi, g) in groups.iter().enumerate() {
                 let mut series = Vec::new();
+                // The number of values behind each point drawn (seeds, or pairs).
+                let mut ns: Vec<usize> = Vec::new();
                 for policy in &sw.spec.policies {
                     if against == Some(policy.as_str()) {
                         continue;
@@ -104,6 +105,7 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                             }
                         };
                         if summary.n > 0 {
+                            ns.push(summary.n);
                             let xv = match x.parse::<f64>() {
                                 Ok(v) if !categorical => v,
                                 _ => xi as f64,
@@ -150,6 +152,17 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                 } else {
                     format!("{}: {what} ({})", sw.title, suffix.join(", "))
                 };
+                // n as the points have it: one number when they share it, else the
+                // range ("1-12"), which `stats.csv`'s `n` gives point by point.
+                let (lo, hi) = (
+                    ns.iter().copied().min().unwrap_or(0),
+                    ns.iter().copied().max().unwrap_or(0),
+                );
+                let n = if lo == hi {
+                    lo.to_string()
+                } else {
+                    format!("{lo}-{hi}")
+                };
                 let y_label = match against {
                     None => format!("{}: mean of {n} seeds, 95 % CI", names::label(metric)),
                     Some(b) => format!(
@@ -157,6 +170,13 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                         names::label(metric)
                     ),
                 };
+                let no_interval = Some(
+                    match against {
+                        None => "ringed: one seed, no 95 % CI",
+                        Some(_) => "ringed: one pair, no 95 % CI",
+                    }
+                    .to_string(),
+                );
                 let plot = LinePlot {
                     title,
                     x_label: x_axis
@@ -166,6 +186,7 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                     x_scale: x_scale.clone(),
                     series,
                     markers: true,
+                    no_interval,
                 };
                 out.push((name, plot));
             }
