@@ -333,11 +333,18 @@ fn the_y_label_says_the_seeds_behind_the_points() {
     };
     for (file, diff, what) in [
         ("response_mean_ticks.svg", false, "mean of"),
-        ("response_mean_ticks--vs-quiesce.svg", true, "mean paired difference of"),
+        (
+            "response_mean_ticks--vs-quiesce.svg",
+            true,
+            "mean paired difference of",
+        ),
     ] {
         let n = ns(diff);
         let (lo, hi) = (*n.iter().min().unwrap(), *n.iter().max().unwrap());
-        assert!(lo == 1 && hi == 3, "{n:?}: the test needs a point of one seed");
+        assert!(
+            lo == 1 && hi == 3,
+            "{n:?}: the test needs a point of one seed"
+        );
         let svg = String::from_utf8(bytes(&out, file)).unwrap();
         let t: Vec<String> = texts(&svg).into_iter().map(|(s, _)| s).collect();
         assert!(
@@ -355,11 +362,42 @@ fn the_y_label_says_the_seeds_behind_the_points() {
     let tmp = tempfile::tempdir().unwrap();
     let full = sweep(
         tmp.path(),
-        &format!(
-            "{BASE}[[axis]]\nkey = \"workload.records\"\nvalues = [64, 128]\n{WORKLOAD}"
-        ),
+        &format!("{BASE}[[axis]]\nkey = \"workload.records\"\nvalues = [64, 128]\n{WORKLOAD}"),
     );
     let svg = String::from_utf8(bytes(&full, "admission_delay_mean_ticks.svg")).unwrap();
     assert!(svg.contains("mean of 2 seeds, 95 % CI"));
     assert!(!svg.contains("ringed"));
+}
+
+/// A numeric axis whose values are listed out of order is drawn in x order: every
+/// policy's line runs left to right, never back over the x range.
+#[test]
+fn a_line_joins_its_points_in_x_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = sweep(
+        tmp.path(),
+        &format!(
+            "{BASE}[[axis]]\nkey = \"workload.arrivals.interarrival_ticks_mean\"\nvalues = [800, 50, 200, 100]\n{WORKLOAD}arrivals = {{ mode = \"open\", interarrival_ticks_mean = 50 }}\n"
+        ),
+    );
+    let svg = String::from_utf8(bytes(&out, "admission_delay_mean_ticks.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let mut lines = 0;
+    for n in doc.descendants().filter(|n| n.has_tag_name("polyline")) {
+        let xs: Vec<f64> = n
+            .attribute("points")
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|p| p.split(',').next()?.parse().ok())
+            .collect();
+        if xs.len() == 4 {
+            lines += 1;
+            assert!(xs.windows(2).all(|w| w[0] < w[1]), "{xs:?}");
+        }
+    }
+    assert!(lines >= 1, "no line of four points");
+    // stats.csv keeps the file's order.
+    let (_, rows) = csv_table(&out, "stats.csv");
+    let xs: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(xs[0], "800", "{xs:?}");
 }

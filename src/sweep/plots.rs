@@ -116,6 +116,12 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                             }
                         }
                     }
+                    if !categorical {
+                        // A numeric axis joins its points in x order, whatever the
+                        // order of the file's values (the grid keeps that order).
+                        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+                        intervals.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    }
                     series.push(Series {
                         name: policy.as_str().to_string(),
                         points,
