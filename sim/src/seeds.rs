@@ -8,24 +8,71 @@ use serde::Deserialize;
 /// Seeds a sweep may list at most.
 pub const SEEDS_MAX: u64 = 100_000;
 
-#[derive(Deserialize)]
-#[serde(untagged)]
+/// What the three forms read as, before the checks common to all.
 enum Form {
     List(Vec<u64>),
     Range(String),
-    Count(CountForm),
+    Count { count: u64, first: u64 },
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CountForm {
-    count: u64,
-    #[serde(default = "one")]
-    first: u64,
+/// Reads a [`Form`], naming what is expected when the value is none of them (serde's
+/// untagged enums say only that no variant matched).
+struct FormVisitor;
+
+const EXPECTED: &str =
+    "seeds as a list `[1, 2, 3]`, a range `\"1..=30\"` or `{ count = 30, first = 1 }`";
+
+impl<'de> de::Visitor<'de> for FormVisitor {
+    type Value = Form;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(EXPECTED)
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Form, E> {
+        Ok(Form::Range(s.to_string()))
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Form, A::Error> {
+        let mut list = Vec::new();
+        loop {
+            match seq.next_element::<u64>() {
+                Ok(Some(seed)) => list.push(seed),
+                Ok(None) => return Ok(Form::List(list)),
+                Err(e) => {
+                    return Err(de::Error::custom(format!(
+                        "seed {} of the list: {e} (a seed is an integer from 0 to 2^64 - 1)",
+                        list.len() + 1
+                    )))
+                }
+            }
+        }
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Form, A::Error> {
+        let (mut count, mut first) = (None, None);
+        while let Some(key) = map.next_key::<String>()? {
+            let slot = match key.as_str() {
+                "count" => &mut count,
+                "first" => &mut first,
+                _ => return Err(de::Error::unknown_field(&key, &["count", "first"])),
+            };
+            if slot.is_some() {
+                return Err(de::Error::custom(format!("`{key}` given twice")));
+            }
+            *slot = Some(map.next_value::<u64>()?);
+        }
+        Ok(Form::Count {
+            count: count.ok_or_else(|| de::Error::missing_field("count"))?,
+            first: first.unwrap_or(1),
+        })
+    }
 }
 
-fn one() -> u64 {
-    1
+impl<'de> Deserialize<'de> for Form {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(FormVisitor)
+    }
 }
 
 /// Parses `"A..=B"` (A ≤ B) into its seeds.
@@ -68,7 +115,7 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error
     match Form::deserialize(d)? {
         Form::List(v) => Ok(v),
         Form::Range(s) => parse_range(&s).map_err(de::Error::custom),
-        Form::Count(c) => counted(c.first, c.count).map_err(de::Error::custom),
+        Form::Count { count, first } => counted(first, count).map_err(de::Error::custom),
     }
     .and_then(|v| {
         let mut sorted = v.clone();
@@ -114,5 +161,27 @@ mod tests {
         assert!(seeds("seeds = { count = 1000000 }")
             .unwrap_err()
             .contains("at most"));
+    }
+
+    /// Each malformed form is refused with what was wrong and what is expected, never
+    /// an internal type name.
+    #[test]
+    fn a_malformed_form_says_what_is_expected() {
+        for (src, says) in [
+            ("seeds = 5", "expected seeds as a list `[1, 2, 3]`"),
+            ("seeds = true", "expected seeds as a list"),
+            ("seeds = { first = 2 }", "missing field `count`"),
+            (
+                "seeds = { count = 2, extra = 3 }",
+                "unknown field `extra`, expected",
+            ),
+            ("seeds = { count = -2 }", "u64"),
+            ("seeds = [-1]", "seed 1 of the list"),
+            ("seeds = [1, 1.5]", "seed 2 of the list"),
+        ] {
+            let e = seeds(src).unwrap_err();
+            assert!(e.contains(says), "{src}: {e}");
+            assert!(!e.contains("untagged") && !e.contains("Form"), "{src}: {e}");
+        }
     }
 }

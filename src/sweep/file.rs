@@ -113,9 +113,11 @@ fn set_path(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<()
 pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
     let spec: SweepFile = toml::from_str(src).map_err(|e| {
         let mut err = config::scenario_error::<SweepFile>(path, src, src, "scenario.", &e);
-        let top_level = err.key.as_deref().is_some_and(|k| !k.contains('.'));
-        if top_level && err.message.starts_with("unknown field") {
-            let k = err.key.clone().unwrap_or_default();
+        // A key of the sweep file itself that it does not know (not an unknown key
+        // inside a known one's value, such as `seeds = { count = 2, extra = 3 }`).
+        let k = err.key.clone().unwrap_or_default();
+        let top_level = !k.is_empty() && !k.contains('.');
+        if top_level && err.message.starts_with(&format!("unknown field `{k}`")) {
             err.message.push_str(&format!(
                 " (a sweep file gives its scenario under [scenario]; if `{k}` belongs to a \
                  run file, run it with `owm run {}`)",
