@@ -162,3 +162,21 @@ fn a_repeated_axis_value_is_refused() {
     // Strings compare exactly: the second is another (unknown) name, refused as such.
     fails_with(&o, &["unknown variant `SATA-SSD`"]);
 }
+
+/// A metric listed twice is refused at the repeated entry's line, naming it (stats.csv
+/// would hold two groups of one name).
+#[test]
+fn a_repeated_metric_is_refused() {
+    let text = format!(
+        "policies = [\"cow\"]\nmetrics = [\"committed\",\n  \"aborted\",\n  \"committed\"]\n{BASE}"
+    );
+    let (tmp, f, o) = sweep("twice.toml", &text);
+    refused(
+        &tmp,
+        &o,
+        &[
+            &format!("{f}:4: key `metrics`"),
+            "lists `committed` twice (metrics 1 and 3)",
+        ],
+    );
+}

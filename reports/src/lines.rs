@@ -132,7 +132,10 @@ fn bounds(p: &LinePlot) -> ((f64, f64), (f64, f64)) {
             return (0.0, 1.0);
         }
         let lo = if from_zero && lo >= 0.0 { 0.0 } else { lo };
-        let span = (hi - lo).max(hi.abs() * 0.1).max(1e-9);
+        // Every value equal (all 0, or a difference of 0 everywhere): a span of 1 so
+        // that the ticks read as distinct numbers, not eight times the same.
+        let span = (hi - lo).max(hi.abs() * 0.1);
+        let span = if span > 1e-9 { span } else { 1.0 };
         (
             lo - if from_zero && lo == 0.0 {
                 0.0
@@ -536,6 +539,37 @@ mod tests {
             labels.iter().all(|t| !t.ends_with(".0")),
             "no label ends in .0: {labels:?}"
         );
+    }
+
+    #[test]
+    fn equal_values_get_distinct_y_ticks() {
+        for y in [0.0, -3.0, 250.0] {
+            let p = LinePlot {
+                title: "t".into(),
+                x_label: "x".into(),
+                y_label: "y".into(),
+                x_scale: XScale::Linear,
+                series: vec![Series {
+                    name: "cow".into(),
+                    points: vec![(1.0, y), (2.0, y)],
+                    intervals: vec![(1.0, y, y), (2.0, y, y)],
+                }],
+                markers: true,
+                no_interval: None,
+            };
+            let svg = render_svg(&p).unwrap();
+            let labels: Vec<&str> = svg
+                .split('>')
+                .filter_map(|t| t.split('<').next())
+                .map(str::trim)
+                .filter(|t| t.parse::<f64>().is_ok())
+                .collect();
+            let mut distinct = labels.clone();
+            distinct.sort();
+            distinct.dedup();
+            assert!(labels.len() >= 6, "{y}: {labels:?}");
+            assert_eq!(distinct.len(), labels.len(), "{y}: {labels:?}");
+        }
     }
 
     #[test]

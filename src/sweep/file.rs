@@ -160,9 +160,27 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
             ));
         }
     }
-    for m in &spec.metrics {
+    for (j, m) in spec.metrics.iter().enumerate() {
         if let Err(e) = tables::sweep_metric(m) {
             return Err(FileError::key(path, src, "metrics", e));
+        }
+        if let Some(k) = spec.metrics[..j].iter().position(|n| n == m) {
+            let keys = Keys::of(src);
+            let line = metric_span(src, j)
+                .map(|s| keys.line_of(s.start))
+                .or_else(|| keys.line("metrics"));
+            return Err(FileError {
+                path: path.to_path_buf(),
+                line,
+                key: Some("metrics".into()),
+                message: format!(
+                    "lists `{m}` twice (metrics {} and {}): stats.csv would hold two \
+                     groups of one name; give each metric once",
+                    k + 1,
+                    j + 1
+                ),
+                snippet: line.and_then(|l| keys.line_text(l)),
+            });
         }
     }
     for (i, a) in spec.axis.iter().enumerate() {
@@ -485,6 +503,12 @@ fn value_error(path: &Path, src: &str, i: usize, j: usize, message: String) -> F
         message,
         snippet: line.and_then(|l| keys.line_text(l)),
     }
+}
+
+/// The byte span of entry `j` of the file's `metrics`.
+fn metric_span(src: &str, j: usize) -> Option<std::ops::Range<usize>> {
+    let doc = toml_edit::ImDocument::parse(src).ok()?;
+    doc.get("metrics")?.as_array()?.get(j)?.span()
 }
 
 /// The byte span of value `j` of the `values` of the file's `[[axis]]` `i`.
