@@ -740,6 +740,65 @@ fn an_endless_or_oversized_trace_file_is_refused_before_it_is_read() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A pipe is refused at `workload.path` without being opened (opening one with no
+/// writer blocks until a writer comes), directly or through a symbolic link; a link to
+/// a regular file is read. Whether the loader opened the pipe is asked of the kernel:
+/// a non-blocking open for writing succeeds only while a reader has it open (or waits
+/// in `open`), and that open, closing at once, lets such a reader go on.
+#[cfg(unix)]
+#[test]
+fn a_pipe_trace_path_is_refused_without_being_opened() {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = scratch("fifo");
+    let fifo = dir.join("t.csv");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    std::os::unix::fs::symlink("t.csv", dir.join("link.csv")).unwrap();
+    std::fs::write(dir.join("file.csv"), generated_trace(TraceFormat::Csv, 10)).unwrap();
+    std::os::unix::fs::symlink("file.csv", dir.join("file-link.csv")).unwrap();
+    let load = |path: &str, dir: &Path| {
+        let mut s = Scenario::with_workload(WorkloadConfig::Trace(TraceConfig {
+            path: path.into(),
+            format: TraceFormat::Csv,
+            ..TraceConfig::default()
+        }));
+        s.limits.memory_bytes_max = 1 << 30;
+        s.load_trace(dir)
+    };
+    for name in ["t.csv", "link.csv"] {
+        let loader = {
+            let dir = dir.clone();
+            std::thread::spawn(move || load(name, &dir))
+        };
+        let mut opened = false;
+        while !loader.is_finished() {
+            let writer = std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(&fifo);
+            if writer.is_ok() {
+                opened = true;
+            }
+            std::thread::yield_now();
+        }
+        assert!(!opened, "{name}: the loader opened the pipe");
+        let e = loader.join().unwrap().unwrap_err();
+        let sim::SimError::Config { key, message } = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(key, "workload.path");
+        assert!(
+            message.contains(&format!("/{name}: not a regular file")),
+            "{message}"
+        );
+    }
+    load("file-link.csv", &dir).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// An fio v3 iolog whose timestamps go backwards (merged logs) is replayed sorted by
 /// time, equal times in file order, as the other formats are: not refused.
 #[test]

@@ -277,7 +277,7 @@ pub fn parse(
 /// any trace of [`TRACE_IOS_MAX`] I/Os is refused before it is read.
 pub const TRACE_FILE_BYTES_MAX: u64 = 4 << 30;
 
-/// The text of the trace file at `path`, read whole: refused, before anything is read,
+/// The text of the trace file at `path`, read whole: refused, before it is opened,
 /// when it is not a regular file (a device or a pipe has no size to bound) or holds
 /// more than `bytes_max` bytes (`limit` names that bound in the message, e.g.
 /// `limits.memory_bytes_max = 1000`); never more than `bytes_max` bytes are read.
@@ -288,15 +288,25 @@ pub fn read_text(path: &Path, bytes_max: u64, limit: &str) -> Result<String, Tra
         line: None,
         message,
     };
+    let not_regular = || {
+        whole(
+            "not a regular file: a trace is read whole, and only a file has a size to bound it by"
+                .into(),
+        )
+    };
+    // The path is examined before it is opened: opening a pipe with no writer blocks
+    // until one comes, so only a regular file (a link to one) is opened.
+    let named = std::fs::metadata(path).map_err(|e| whole(format!("cannot read: {e}")))?;
+    if !named.is_file() {
+        return Err(not_regular());
+    }
     let file = std::fs::File::open(path).map_err(|e| whole(format!("cannot read: {e}")))?;
     let meta = file
         .metadata()
         .map_err(|e| whole(format!("cannot read: {e}")))?;
     if !meta.is_file() {
-        return Err(whole(
-            "not a regular file: a trace is read whole, and only a file has a size to bound it by"
-                .into(),
-        ));
+        // Replaced between the look and the open.
+        return Err(not_regular());
     }
     let too_large = |size: u64| {
         whole(format!(
