@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use proptest::collection::vec;
 use proptest::prelude::*;
-use sim::workload::trace::{self, Grouping, MappedTrace, TraceConfig, TraceFormat};
+use sim::workload::trace::{self, Grouping, MappedTrace, Timing, TraceConfig, TraceFormat};
 use sim::{GeometryConfig, Policy, Scenario, WorkloadConfig};
 
 fn data(name: &str) -> PathBuf {
@@ -799,6 +799,49 @@ fn a_pipe_trace_path_is_refused_without_being_opened() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// fio before 3.31 writes version 2 iologs with no `wait` lines: no times at all.
+/// `timing = "recorded"` is refused for one at `workload.timing`, naming the file and
+/// the timing that replays it; `timing = "closed"` replays it, and a version 2 log
+/// with a `wait` line is replayed as recorded.
+#[test]
+fn an_fio_v2_iolog_without_times_is_refused_as_recorded() {
+    let dir = scratch("v2-untimed");
+    let ios = "/dev/sdb write 0 4096\n/dev/sdb read 8192 4096\n/dev/sdb write 4096 512\n";
+    let head = "fio version 2 iolog\n/dev/sdb add\n/dev/sdb open\n";
+    std::fs::write(dir.join("untimed.iolog"), format!("{head}{ios}")).unwrap();
+    std::fs::write(
+        dir.join("timed.iolog"),
+        format!("{head}/dev/sdb wait 0 0\n{ios}"),
+    )
+    .unwrap();
+    let load = |path: &str, timing: Timing| {
+        let mut s = Scenario::with_workload(WorkloadConfig::Trace(TraceConfig {
+            path: path.into(),
+            format: TraceFormat::FioIolog,
+            timing,
+            ..TraceConfig::default()
+        }));
+        s.load_trace(&dir)
+    };
+    let e = load("untimed.iolog", Timing::Recorded).unwrap_err();
+    let sim::SimError::Config { key, message } = &e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(key, "workload.timing");
+    for words in [
+        "untimed.iolog: ",
+        "records no times",
+        "3 I/Os",
+        "`timing = \"closed\"`",
+    ] {
+        assert!(message.contains(words), "{words}: {message}");
+    }
+    load("untimed.iolog", Timing::Closed).unwrap();
+    load("timed.iolog", Timing::Recorded).unwrap();
+    load("timed.iolog", Timing::Closed).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// An fio v3 iolog whose timestamps go backwards (merged logs) is replayed sorted by
 /// time, equal times in file order, as the other formats are: not refused.
 #[test]
@@ -889,6 +932,7 @@ fn check_first_touch(
     let t = trace::Trace {
         ios: ios.clone(),
         skipped: 0,
+        untimed: false,
     };
     let c = TraceConfig {
         grouping,

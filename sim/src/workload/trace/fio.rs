@@ -14,7 +14,8 @@
 //! leaves the unit unsaid; a 116-I/O fio 3.33 job with a 1 ms think time, 0.5 s of
 //! wall time in all, ends at 321,742: only µs fits). Version 2 has none: time advances by the
 //! `wait` actions (µs, relative to the previous wait), so I/Os between waits share a
-//! time. A version 3 file whose timestamps go backwards is replayed sorted by time,
+//! time. fio writes version 2 (before 3.31) with no `wait` lines, so such a log
+//! records no times at all ([`Trace::untimed`]): only `timing = "closed"` replays it. A version 3 file whose timestamps go backwards is replayed sorted by time,
 //! equal times in file order ([`super::mapping::map`]), like every other format. `read` and `write` are I/Os (offset and length in bytes); `sync`, `datasync`
 //! and `trim` are skipped; `add`, `open`, `close` manage files. Each file is a stream;
 //! with several files, each is laid after the previous one on the volume, at the next
@@ -48,6 +49,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
     let mut added: Vec<bool> = Vec::new();
     let mut trace = Trace::default();
     let mut clock_us = 0u64;
+    let mut waited = false;
     for (n, line) in lines {
         let mut fields: Vec<&str> = line.split_whitespace().collect();
         if fields.is_empty() {
@@ -87,6 +89,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
                 ))
             }
             ("wait", [offset, length]) if version == 2 => {
+                waited = true;
                 clock_us = clock_us.saturating_add(number(path, n, "wait time", offset)?);
                 number(path, n, "length", length)?;
                 trace.skipped += 1;
@@ -139,6 +142,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
             }
         }
     }
+    trace.untimed = version == 2 && !waited;
     lay_streams_end_to_end(&mut trace);
     Ok(trace)
 }

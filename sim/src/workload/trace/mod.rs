@@ -181,6 +181,10 @@ pub struct Trace {
     /// Lines that carry no data access (syncs, trims, discards, zero lengths, other
     /// blkparse events).
     pub skipped: u64,
+    /// The file records no times: an fio version 2 iolog without `wait` lines, as fio
+    /// before 3.31 writes one. Its I/Os all carry time 0, so `timing = "recorded"`
+    /// is refused for it (`Scenario::load_trace`).
+    pub untimed: bool,
 }
 
 impl Trace {
@@ -543,6 +547,20 @@ impl Scenario {
         check_parse_bound(&path, bytes_max, memory_max, &memory_limit).map_err(refused)?;
         let (trace, text_bytes) =
             read(c.format, &path, &c.blkparse_event, bytes_max, &limit).map_err(refused)?;
+        if trace.untimed && c.timing == Timing::Recorded {
+            return Err(SimError::Config {
+                key: "workload.timing".into(),
+                message: format!(
+                    "{}: an fio version 2 iolog without `wait` lines (as fio before 3.31 \
+                     writes it) records no times, so `timing = \"recorded\"` would replay \
+                     its {} I/Os as one burst at tick 0; replay it with `timing = \"closed\"` \
+                     (each stream issues its next I/O when its previous one ends), or record \
+                     a version 3 iolog (fio 3.31 or later), whose lines carry timestamps",
+                    path.display(),
+                    trace.ios.len()
+                ),
+            });
+        }
         let parsed = parse_bound_bytes(text_bytes, trace.ios.len() as u64);
         let mapped_max = mapping::map_bound_bytes(&trace, c, geometry.block_size_bytes as u64);
         let bound = parsed.saturating_add(mapped_max);
