@@ -250,7 +250,7 @@ fn malformed_lines_are_refused_with_file_and_line() {
             "hand-blkparse.txt",
             TraceFormat::Blkparse,
             6,
-            "  8,0 0 5 0.0012 1200 Q WS [postgres]",
+            "  8,0 0 5 0.0012 1200 Q WS 2052 4 [postgres]",
             "without `sector + sectors`",
         ),
         (
@@ -264,7 +264,7 @@ fn malformed_lines_are_refused_with_file_and_line() {
             "hand-blkparse.txt",
             TraceFormat::Blkparse,
             4,
-            "  8,16 1 1 0.00025 0 C W 2048 + 8 [0]",
+            "  8,16 0 4 0.00025 1200 Q W 2048 + 8 [postgres]",
             "one device",
         ),
         (
@@ -840,6 +840,67 @@ fn an_fio_v2_iolog_without_times_is_refused_as_recorded() {
     load("timed.iolog", Timing::Recorded).unwrap();
     load("timed.iolog", Timing::Closed).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Real blkparse output holds requests of no data (the empty flush of an fsync or a
+/// journal commit: `Q FWS [comm]`, completed as `C FWS 0 [0]` or `C  WS 16 [0]`) and
+/// remaps naming the device a request came from (`A … <- (maj,min) sector`, another
+/// device number). For each event a trace replays, such lines are skipped, counted in
+/// `skipped`: the I/Os are those of the text without them.
+#[test]
+fn blkparse_empty_flushes_and_remaps_are_skipped() {
+    let data = [
+        "  8,0    0        1     0.000000000  4162  Q  WS 3417048 + 8 [postgres]",
+        "  8,0    0        3     0.000006780  4162  D  WS 3417048 + 8 [kworker/0:1H]",
+        "  8,0    0        4     0.000187406     0  C  WS 3417048 + 8 [0]",
+        "  8,0    0        9     0.000400000  4162  Q   R 3417100 + 8 [postgres]",
+        "  8,0    0       10     0.000410000  4162  D   R 3417100 + 8 [postgres]",
+        "  8,0    0       11     0.000500000     0  C   R 3417100 + 8 [0]",
+    ];
+    let empty = [
+        "  8,0    0        5     0.000301511  4162  Q FWS [postgres]",
+        "  8,0    0        6     0.000302000  4162  G FWS [postgres]",
+        "  8,0    0        7     0.000304327   310  D FWS [kworker/0:2H]",
+        "  8,0    0        8     0.000368945     0  C FWS 0 [0]",
+        "  8,0    3        4     0.000369251    24  C  WS 0 [0]",
+        "  8,0    3        5     0.000369300    24  C  WS 16 [0]",
+        "  8,5   58       89     0.000370000  1863  A WFS 939871056 + 8 <- (252,0) 939869008",
+        "  8,0   58       90     0.000370100  1863  A  WS 940872528 + 8 <- (8,5) 939871056",
+        "  8,0    1        3     0.000370200   123  A   W 2048 + 8 <- (8,1) 0",
+    ];
+    let path = Path::new("real.blkparse");
+    // The data lines with the others spread among them, in time order.
+    let mut mixed: Vec<&str> = data.iter().chain(&empty).copied().collect();
+    let time = |l: &str| l.split_whitespace().nth(3).unwrap().to_string();
+    mixed.sort_by_key(|l| time(l));
+    let mixed = mixed.join("\n");
+    let plain = data.join("\n");
+    for event in trace::BLKPARSE_EVENTS {
+        let with = trace::parse(TraceFormat::Blkparse, path, &mixed, event)
+            .unwrap_or_else(|e| panic!("{event}: {e}"));
+        let without = trace::parse(TraceFormat::Blkparse, path, &plain, event).unwrap();
+        assert_eq!(with.ios.len(), 2, "{event}");
+        let key = |t: &trace::Trace| {
+            t.ios
+                .iter()
+                .map(|io| {
+                    (
+                        io.time_us,
+                        io.write,
+                        io.offset_bytes,
+                        io.length_bytes,
+                        io.stream,
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(key(&with), key(&without), "{event}");
+        assert_eq!(
+            with.skipped,
+            without.skipped + empty.len() as u64,
+            "{event}"
+        );
+    }
 }
 
 /// An fio v3 iolog whose timestamps go backwards (merged logs) is replayed sorted by

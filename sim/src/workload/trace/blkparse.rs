@@ -11,8 +11,12 @@
 //! id, action, RWBS, then for I/O events `sector + sectors [command]` (512-byte
 //! sectors). Only the chosen action is an I/O (`Q` by default: the request as the
 //! process queued it; `D` as issued to the driver; `C` as completed); the others are
-//! skipped. RWBS with `W` is a write, with `R` a read; discards (`D`), flushes alone
-//! (`F`, `FN`) and `N` carry no data and are skipped. The stream is the process id.
+//! skipped, remaps (`A … <- (maj,min) sector`, naming the device a request came
+//! from) among them: only the chosen events must be of one device. RWBS with `W` is a
+//! write, with `R` a read; discards (`D`), flushes alone (`F`, `FN`) and `N` carry no
+//! data and are skipped, and so is a request without `sector + sectors` (the empty
+//! flush of an fsync or a journal commit: `Q FWS [comm]`, completed as `C FWS 0 [0]`
+//! or `C WS 16 [0]`, sector and error). The stream is the process id.
 //! The per-CPU and total summary blkparse prints at the end (from the first line
 //! starting with `CPU`, `Total`, `Throughput` or `Events`) ends the events.
 
@@ -59,6 +63,12 @@ pub fn parse(path: &Path, text: &str, event: &str) -> Result<Trace, TraceError> 
         number(path, n, "sequence number", f[2])?;
         let time_us = seconds_to_us(path, n, f[3])?;
         number(path, n, "process id", f[4])?;
+        if f[5] != event {
+            // Other events, among them remaps (`A … <- (maj,min) sector`), which name
+            // the device a request came from (a partition, a mapped volume).
+            trace.skipped += 1;
+            continue;
+        }
         match &device {
             Some(d) if d != f[0] => {
                 return Err(TraceError::at(
@@ -73,21 +83,32 @@ pub fn parse(path: &Path, text: &str, event: &str) -> Result<Trace, TraceError> 
             Some(_) => {}
             None => device = Some(f[0].to_string()),
         }
-        if f[5] != event {
-            trace.skipped += 1;
-            continue;
-        }
         let rwbs = f.get(6).copied().unwrap_or("");
         let write = rwbs.contains('W');
         if rwbs.contains('D') || !(write || rwbs.contains('R')) {
             trace.skipped += 1;
             continue;
         }
-        let (sector, sectors) = match f.get(7..10) {
-            Some([s, "+", k]) => (
+        let is_sector = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        let (sector, sectors) = match &f[7..] {
+            [s, "+", k, ..] => (
                 number(path, n, "sector", s)?,
                 number(path, n, "sector count", k)?,
             ),
+            // A request of no data, such as the empty flush an fsync or a journal
+            // commit issues: `Q FWS [comm]`, completed as `C FWS 0 [0]`.
+            [] => {
+                trace.skipped += 1;
+                continue;
+            }
+            [first, ..] if first.starts_with('[') => {
+                trace.skipped += 1;
+                continue;
+            }
+            [s, error, ..] if is_sector(s) && error.starts_with('[') => {
+                trace.skipped += 1;
+                continue;
+            }
             _ => {
                 return Err(TraceError::at(
                     path,
