@@ -8,7 +8,7 @@
 //! | 0 | the whole space was explored: every invariant held, every witness was reached |
 //! | 1 | an invariant was violated (or a witness never reached, so its invariants hold vacuously); `--replay`: the violation was reproduced |
 //! | 2 | bad input: a flag, a trace file that cannot be read, parsed or replayed |
-//! | 3 | incomplete: a depth, state or time bound cut the search, so nothing is claimed beyond it |
+//! | 3 | incomplete: a depth, state or time bound or an interrupt (Ctrl-C) cut the search, so nothing is claimed beyond it |
 //!
 //! The verdict is the shared one of `run` and `sweep` ([`crate::verdict`]): one case per
 //! property, written as JSON (`--json`) and JUnit XML (`--junit`) on request.
@@ -88,8 +88,9 @@ pub struct CheckArgs {
     /// Checker threads (default: every core; at most 1024).
     #[arg(long, value_parser = parse_threads)]
     threads: Option<usize>,
-    /// Explore at most this many steps deep (stateright's depth: the initial state is
-    /// depth 1). States reached at the bound are not explored: exit 3 when any were.
+    /// Judge and explore every state at most this deep (the initial state is depth 1,
+    /// as random walks count); states one step deeper are reached, not judged: exit 3
+    /// when any were.
     #[arg(long, value_parser = parse_depth)]
     depth: Option<usize>,
     /// Stop once more than this many states were generated (a soft bound, checked as
@@ -334,7 +335,12 @@ pub fn run(args: &CheckArgs) -> Result<Exit> {
             p.states_per_sec()
         ));
     };
-    let report = model::check_with_progress(&cfg, Some(&mut on_progress));
+    // One Ctrl-C stops the search: it reports what it covered (exit 3), as a bound
+    // that cut it does; a second ends the process (130).
+    crate::interrupt::install();
+    crate::outdir::pause_point("check search");
+    let report =
+        model::check_with_progress(&cfg, Some(&mut on_progress), &crate::interrupt::requested);
     bar.finish_and_clear();
     let report = report?;
     say!("{}", report.render().trim_end());
@@ -377,11 +383,14 @@ fn reproduce(cfg: &CheckConfig, verdict: &VerdictArgs) -> String {
 fn verdicts(cr: &CheckReport, reproduce: String, allow_violations: bool) -> Report {
     let mut r = Report::new("check", reproduce, allow_violations);
     r.coverage = Some(cr.coverage.clone());
+    r.states = Some(crate::verdict::SearchStates {
+        explored: cr.explored_states as u64,
+        reached_not_explored: cr.cut_states as u64,
+        generated: cr.generated_states as u64,
+        depth: cr.max_depth as u64,
+    });
     let suite = format!("check {}", cr.config.model_flags());
-    let bound = cr
-        .config
-        .bounds()
-        .unwrap_or_else(|| "an interrupted search".into());
+    let bound = cr.scope();
     let cut = cr.cut_states as u64;
     for p in &cr.properties {
         let outcome = match &p.outcome {
@@ -416,7 +425,7 @@ fn in_words(report: &CheckReport) -> String {
     } else if !report.complete() {
         format!(
             "result: incomplete: held within {}, {} states cut",
-            report.config.bounds().unwrap_or_default(),
+            report.scope(),
             report.cut_states
         )
     } else if !report.ok() {

@@ -104,8 +104,8 @@ fn a_violation_exits_1_and_writes_a_trace_that_replays() {
     fails_with(&o, &["could not replay", "short.trace"]);
 }
 
-/// Issue 14's case: at depth 21 the search is cut before any run ends, so B-complete
-/// (violated at depth 22) is not claimed; the verdict says so, exits 3, and the
+/// Issue 14's case: at depth 20 the search is cut before any run ends, so B-complete
+/// (violated at depth 21) is not claimed; the verdict says so, exits 3, and the
 /// reproduce line gives the same verdict.
 #[test]
 fn a_depth_bound_that_cuts_the_search_is_incomplete_exit_3() {
@@ -126,10 +126,10 @@ fn a_depth_bound_that_cuts_the_search_is_incomplete_exit_3() {
     ];
     let tmp = tempfile::tempdir().unwrap();
     let traces = ["--trace-dir", &s(tmp.path())];
-    let o = owm(&[&model[..], &["--depth", "21"], &traces[..]].concat());
+    let o = owm(&[&model[..], &["--depth", "20"], &traces[..]].concat());
     assert_eq!(code(&o), 3, "{}{}", stdout(&o), stderr(&o));
     let text = stdout(&o);
-    assert!(text.contains("held within depth 21"), "{text}");
+    assert!(text.contains("held within depth 20"), "{text}");
     assert!(
         !text.contains(" held\n") && !text.contains("VIOLATED"),
         "{text}"
@@ -143,13 +143,13 @@ fn a_depth_bound_that_cuts_the_search_is_incomplete_exit_3() {
     assert!(cut > 0, "{text}");
     assert!(
         text.contains(&format!(
-            "incomplete: held within depth 21, {cut} states cut"
+            "incomplete: held within depth 20, {cut} states cut"
         )),
         "{text}"
     );
     let again = reproduce_args(&o);
     assert!(
-        again.windows(2).any(|w| w == ["--depth", "21"])
+        again.windows(2).any(|w| w == ["--depth", "20"])
             && again.windows(2).any(|w| w == ["--threads", "1"]),
         "{again:?}"
     );
@@ -160,7 +160,7 @@ fn a_depth_bound_that_cuts_the_search_is_incomplete_exit_3() {
     assert_eq!(verdict_lines(&r), verdict_lines(&o));
 
     // One step deeper the violation is found: the cut hid it.
-    let o = owm(&[&model[..], &["--depth", "22"], &traces[..]].concat());
+    let o = owm(&[&model[..], &["--depth", "21"], &traces[..]].concat());
     assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
     // A bound the space never reaches cuts nothing: a complete verdict, exit 0 (the
     // configuration with type (b) locks holds).
@@ -226,7 +226,7 @@ fn a_state_budget_that_cuts_the_search_is_incomplete_exit_3() {
     let o = owm(&["check", "--threads", "1", "--states-max", "500"]);
     assert_eq!(code(&o), 3, "{}{}", stdout(&o), stderr(&o));
     assert!(
-        stdout(&o).contains("held within 500 states"),
+        stdout(&o).contains(" states explored (cut by 500 states)"),
         "{}",
         stdout(&o)
     );
@@ -425,7 +425,7 @@ fn a_bound_lifts_the_memory_refusal_only_when_it_fits() {
 
 /// The JUnit file (parsed with roxmltree) and the JSON verdict (read back with serde)
 /// of a check hold one case per property, with the check's own exit status: a bounded
-/// search that cut states (exit 3: every `always` skipped as "held within depth 21",
+/// search that cut states (exit 3: every `always` skipped as "held within depth 20",
 /// none passed or failed), a violating one (exit 1: B-complete a failure) and a
 /// complete clean one (exit 0: every case passed).
 #[test]
@@ -458,6 +458,14 @@ fn check_writes_junit_and_json_verdicts_per_property() {
         exit_code: u8,
         cases: Vec<Case>,
         coverage: model::Coverage,
+        states: States,
+    }
+    #[derive(serde::Deserialize, serde::Serialize, PartialEq, Debug)]
+    struct States {
+        explored: u64,
+        reached_not_explored: u64,
+        generated: u64,
+        depth: u64,
     }
     let tmp = tempfile::tempdir().unwrap();
     let incremental = [
@@ -473,7 +481,7 @@ fn check_writes_junit_and_json_verdicts_per_property() {
         "off",
     ];
     let runs: [(&[&str], i32); 3] = [
-        (&[&incremental[..], &["--depth", "21"]].concat(), 3),
+        (&[&incremental[..], &["--depth", "20"]].concat(), 3),
         (&incremental, 1),
         (&[], 0),
     ];
@@ -498,6 +506,12 @@ fn check_writes_junit_and_json_verdicts_per_property() {
         assert_eq!(serde_json::to_value(&v).unwrap(), raw, "round trip");
         assert_eq!((v.command.as_str(), v.exit_code), ("check", want as u8));
         assert_eq!(v.cases.len(), properties);
+        // The states explored are the initial state and those a taken action led to;
+        // a cut search (only) reached more; the text says the same.
+        let taken: u64 = v.coverage.actions.iter().map(|k| k.taken).sum();
+        assert_eq!(v.states.explored, taken + 1, "{text}");
+        assert_eq!(v.states.reached_not_explored > 0, want == 3, "{text}");
+        assert!(stdout(&o).contains(&format!("explored {} unique states", v.states.explored)));
         // Coverage: every action kind, each taken no more often than enabled, and the
         // search took some steps; the text output prints the same table.
         assert_eq!(v.coverage.actions.len(), model::ActionKind::ALL.len());
@@ -548,7 +562,7 @@ fn check_writes_junit_and_json_verdicts_per_property() {
                 let b = v.cases.iter().find(|c| c.name == "B-complete").unwrap();
                 assert_eq!(
                     (b.verdict.as_str(), b.bound.as_deref()),
-                    ("held-within", Some("depth 21"))
+                    ("held-within", Some("depth 20"))
                 );
                 assert!(b.cut.unwrap() > 0);
                 let msg = cases
@@ -557,7 +571,7 @@ fn check_writes_junit_and_json_verdicts_per_property() {
                     .and_then(|c| c.children().find(|k| k.has_tag_name("skipped")))
                     .and_then(|k| k.attribute("message"))
                     .unwrap();
-                assert!(msg.starts_with("held within depth 21;"), "{msg}");
+                assert!(msg.starts_with("held within depth 20;"), "{msg}");
             }
             1 => {
                 assert!(failed.contains(&"B-complete"), "{failed:?}");
@@ -696,4 +710,182 @@ fn a_refusal_suggests_symmetry_only_where_it_applies() {
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     fails_with(&o, &["refused"]);
     assert!(!stderr(&o).contains("--symmetry"), "{}", stderr(&o));
+}
+
+/// `--depth D` judges every state at depth D (the initial state is depth 1), in the
+/// exhaustive search as in random walks: a violation whose shortest trace has L steps
+/// (its violating state at depth L + 1) is found by `--depth L+1` in both modes, and
+/// `--depth L` says "held within depth L" (exhaustive) or finds none (walks).
+#[test]
+fn a_depth_bound_judges_the_states_at_that_depth_in_both_modes() {
+    let model = [
+        "check",
+        "--threads",
+        "1",
+        "--old",
+        "1",
+        "--new",
+        "1",
+        "--records-per-block",
+        "2",
+        "--locks",
+        "record",
+        "--aborts",
+        "off",
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = s(&tmp.path().join("t"));
+    let traces = ["--trace-dir", dir.as_str()];
+    let o = owm(&[&model[..], &traces[..]].concat());
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    let trace = std::fs::read_to_string(tmp.path().join("t/b-complete.trace")).unwrap();
+    let steps = trace.lines().filter(|l| l.starts_with("step ")).count();
+    assert!(steps > 1, "{trace}");
+    let (at, above) = ((steps + 1).to_string(), steps.to_string());
+    for walks in [&[][..], &["--simulate", "--walks", "2000"][..]] {
+        let o = owm(&[&model[..], walks, &["--depth", &at], &traces[..]].concat());
+        assert_eq!(code(&o), 1, "--depth {at} {walks:?}: {}", stdout(&o));
+        let line = stdout(&o)
+            .lines()
+            .find(|l| l.contains("B-complete "))
+            .map(str::to_string)
+            .unwrap();
+        assert!(line.contains("VIOLATED"), "{line}");
+        let o = owm(&[&model[..], walks, &["--depth", &above], &traces[..]].concat());
+        assert_eq!(code(&o), 3, "--depth {above} {walks:?}: {}", stdout(&o));
+        assert!(!stdout(&o).contains("VIOLATED"), "{}", stdout(&o));
+        if walks.is_empty() {
+            assert!(
+                stdout(&o).contains(&format!("held within depth {above}")),
+                "{}",
+                stdout(&o)
+            );
+        }
+    }
+}
+
+/// A search cut by `--states-max` says how many states it explored (judged) and how
+/// many more it reached without exploring them, the same figures in the text and the
+/// JSON; the explored ones are those the coverage counts as taken, plus the initial
+/// state; and its verdicts claim the states explored, not the budget.
+#[test]
+fn a_cut_search_reports_explored_and_reached_states_apart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let json = s(&tmp.path().join("v.json"));
+    let dir = s(&tmp.path().join("t"));
+    let o = owm(&[
+        "check",
+        "--old",
+        "2",
+        "--new",
+        "2",
+        "--threads",
+        "1",
+        "--states-max",
+        "1000",
+        "--json",
+        &json,
+        "--trace-dir",
+        &dir,
+    ]);
+    assert_eq!(code(&o), 3, "{}{}", stdout(&o), stderr(&o));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let n = |k: &str| {
+        v["states"][k]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{k}: {v}"))
+    };
+    let (explored, cut) = (n("explored"), n("reached_not_explored"));
+    let taken: u64 = v["coverage"]["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["taken"].as_u64().unwrap())
+        .sum();
+    assert_eq!(explored, taken + 1, "{v}");
+    assert!(cut > 0, "{v}");
+    let text = stdout(&o);
+    assert!(
+        text.contains(&format!(
+            "explored {explored} unique states, reached {cut} more not explored"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "INCOMPLETE: {cut} states reached but not explored"
+        )),
+        "{text}"
+    );
+    assert!(text.contains(&format!("{explored} explored")), "{text}");
+    let within = format!("held within the {explored} states explored (cut by 1000 states)");
+    assert!(text.contains(&within), "{text}");
+    assert!(v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["bound"].as_str() == Some(&within["held within ".len()..])));
+}
+
+/// One Ctrl-C during an exhaustive search stops it: it reports what it covered (cut
+/// by an interrupt), writes its JSON verdict and exits 3, as a bound that cut it
+/// would; a second Ctrl-C ends the process at once with 130.
+#[test]
+fn one_ctrl_c_stops_a_check_with_exit_3_and_a_verdict_two_with_130() {
+    use std::io::Read;
+    let tmp = tempfile::tempdir().unwrap();
+    let json = s(&tmp.path().join("v.json"));
+    let dir = s(&tmp.path().join("t"));
+    let args = [
+        "check",
+        "--old",
+        "2",
+        "--new",
+        "2",
+        "--threads",
+        "1",
+        "--json",
+        &json,
+        "--trace-dir",
+        &dir,
+    ];
+    let mut p = spawn_paused(&args, "check search");
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(p.child.id() as i32, libc::SIGINT) }, 0);
+    // The handler runs on its own thread: wait until it says it saw the signal.
+    p.wait_for("interrupted: stopping");
+    drop(p.child.stdin.take()); // ends the pause
+    let mut rest = String::new();
+    p.stderr.read_to_string(&mut rest).unwrap();
+    let o = p.child.wait_with_output().unwrap();
+    assert_eq!(code(&o), 3, "{}{}{rest}", stdout(&o), p.said);
+    let text = stdout(&o);
+    assert!(text.contains("(cut by an interrupt)"), "{text}");
+    assert!(
+        text.contains("result: incomplete: held within the "),
+        "{text}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["exit_code"], 3, "{v}");
+    assert!(
+        v["states"]["reached_not_explored"].as_u64().unwrap() > 0,
+        "{v}"
+    );
+
+    std::fs::remove_file(&json).unwrap();
+    let mut p = spawn_paused(&args, "check search");
+    // Held open until the process ends: closing it would end the pause.
+    let _stdin = p.child.stdin.take();
+    for _ in 0..2 {
+        // SAFETY: as above.
+        assert_eq!(unsafe { libc::kill(p.child.id() as i32, libc::SIGINT) }, 0);
+        if p.said.matches("interrupted: stopping").count() == 0 {
+            p.wait_for("interrupted: stopping");
+        }
+    }
+    let o = p.child.wait_with_output().unwrap();
+    assert_eq!(code(&o), 130, "{}", stdout(&o));
+    assert!(!std::path::Path::new(&json).exists());
 }

@@ -4,6 +4,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -55,17 +56,25 @@ pub struct PropertyReport {
 pub struct CheckReport {
     pub config: CheckConfig,
     pub properties: Vec<PropertyReport>,
-    /// Distinct states explored (stateright's `unique_state_count`).
+    /// Distinct states reached (stateright's `unique_state_count`): the states
+    /// explored and those reached but never explored ([`CheckReport::cut_states`]).
     pub unique_states: usize,
+    /// Distinct states explored: every property judged on each and its actions taken.
+    pub explored_states: usize,
     /// States generated, with repeats.
     pub generated_states: usize,
+    /// The depth of the deepest state explored (the initial state is depth 1).
     pub max_depth: usize,
     /// Time from the start of the search to the end of its last thread.
     pub elapsed: Duration,
-    /// Distinct states reached but never explored: generated at the depth bound, or
-    /// still queued when a state or time budget stopped the search. 0 means the search
-    /// was complete, whatever bounds were set.
+    /// Distinct states reached but never explored (nor judged): generated one step
+    /// beyond the depth bound, or still queued when a state or time budget or an
+    /// interrupt stopped the search. 0 means the search was complete, whatever bounds
+    /// were set.
     pub cut_states: usize,
+    /// True when an interrupt (the `stop` of [`check_with_progress`]) stopped the
+    /// search.
+    pub interrupted: bool,
     /// Per action kind, enabled and taken; the depth of each `sometimes` witness.
     pub coverage: Coverage,
 }
@@ -99,15 +108,43 @@ impl CheckReport {
         self.cut_states == 0
     }
 
-    /// "within depth 21" when the search was cut, "" when complete.
+    /// What stopped the search: the bounds (`depth 21, 1000 states`) or `an
+    /// interrupt`.
+    pub fn cut_by(&self) -> String {
+        match self.config.bounds() {
+            Some(b) if !self.interrupted => b,
+            _ => "an interrupt".into(),
+        }
+    }
+
+    /// What the verdicts of a cut search cover: `depth 21` when only a depth bound
+    /// cut it (every state within that depth was judged), else `the 1500 states
+    /// explored (cut by 1000 states)`: a state or time budget or an interrupt leaves
+    /// states of any depth unjudged.
+    pub fn scope(&self) -> String {
+        match self.config.depth {
+            Some(d)
+                if !self.interrupted
+                    && self.config.states_max.is_none()
+                    && self.config.timeout.is_none() =>
+            {
+                format!("depth {d}")
+            }
+            _ => format!(
+                "the {} states explored (cut by {})",
+                self.explored_states,
+                self.cut_by()
+            ),
+        }
+    }
+
+    /// " within depth 21" when the search was cut ([`CheckReport::scope`]), "" when
+    /// complete.
     fn within(&self) -> String {
         if self.complete() {
             String::new()
         } else {
-            format!(
-                " within {}",
-                self.config.bounds().unwrap_or_else(|| "the search".into())
-            )
+            format!(" within {}", self.scope())
         }
     }
 
@@ -170,7 +207,7 @@ impl CheckReport {
             Some(n) => format!(
                 "; --states-max {n} stops the search once more than {n} states were generated, \
                  not at exactly {n}: {} generated, {} explored",
-                self.generated_states, self.unique_states
+                self.generated_states, self.explored_states
             ),
             None => String::new(),
         };
@@ -180,7 +217,10 @@ impl CheckReport {
             (false, b) => format!(
                 "INCOMPLETE: {} states reached but not explored (cut by {}); verdicts hold only within it{soft}",
                 self.cut_states,
-                b.unwrap_or_else(|| "an interrupt".into())
+                match b {
+                    Some(b) if !self.interrupted => b,
+                    _ => "an interrupt".into(),
+                }
             ),
         }
     }
@@ -188,10 +228,15 @@ impl CheckReport {
     /// The report as `owm check` prints it.
     pub fn render(&self) -> String {
         let mut out = format!("model: {}\n", self.config.model_flags());
+        let reached = if self.complete() {
+            String::new()
+        } else {
+            format!(", reached {} more not explored", self.cut_states)
+        };
         let _ = writeln!(
             out,
-            "explored {} unique states ({} generated, depth {}) in {:.3} s: {:.0} states/s",
-            self.unique_states,
+            "explored {} unique states{reached} ({} generated, depth {}) in {:.3} s: {:.0} states/s",
+            self.explored_states,
             self.generated_states,
             self.max_depth,
             self.elapsed.as_secs_f64(),
@@ -232,13 +277,17 @@ impl CheckReport {
 
 /// Checks `cfg`.
 pub fn check(cfg: &CheckConfig) -> Result<CheckReport, ModelError> {
-    check_with_progress(cfg, None)
+    check_with_progress(cfg, None, &|| false)
 }
 
-/// Checks `cfg`, calling `progress` about every half second while exploring.
+/// Checks `cfg`, calling `progress` about every half second while exploring. `stop`
+/// is polled as often (and once before the search): once it returns true the search
+/// explores no further state, judges the states it had queued, and reports what it
+/// covered ([`CheckReport::interrupted`]; an interrupt).
 pub fn check_with_progress(
     cfg: &CheckConfig,
     progress: Option<&mut dyn FnMut(Progress)>,
+    stop: &dyn Fn() -> bool,
 ) -> Result<CheckReport, ModelError> {
     cfg.validate()?;
     let mut model = OwmModel::new(cfg);
@@ -255,7 +304,10 @@ pub fn check_with_progress(
     search.shares_parts = cfg.strategy == Strategy::Bfs;
     let mut builder = search.checker().threads(cfg.threads);
     if let Some(d) = cfg.depth {
-        builder = builder.target_max_depth(d);
+        // stateright skips a state popped at its target depth before judging it: one
+        // more judges (and explores) every state at depth `d`, as random walks do, and
+        // leaves those one step beyond reached, not judged.
+        builder = builder.target_max_depth(d.saturating_add(1));
     }
     if let Some(n) = cfg.states_max {
         builder = builder.target_state_count(n);
@@ -268,10 +320,13 @@ pub fn check_with_progress(
         // search takes no symmetry.
         builder = builder.symmetry();
     }
+    if stop() {
+        model.stop.store(true, Ordering::Relaxed);
+    }
     let start = Instant::now();
     match cfg.strategy {
-        Strategy::Bfs => finish(&model, builder.spawn_bfs(), start, progress),
-        Strategy::Dfs => finish(&model, builder.spawn_dfs(), start, progress),
+        Strategy::Bfs => finish(&model, builder.spawn_bfs(), start, progress, stop),
+        Strategy::Dfs => finish(&model, builder.spawn_dfs(), start, progress, stop),
     }
 }
 
@@ -279,7 +334,8 @@ fn finish<C: Checker<OwmModel>>(
     model: &OwmModel,
     mut checker: C,
     start: Instant,
-    progress: Option<&mut dyn FnMut(Progress)>,
+    mut progress: Option<&mut dyn FnMut(Progress)>,
+    stop: &dyn Fn() -> bool,
 ) -> Result<CheckReport, ModelError> {
     // The search threads are joined on a thread of their own, which takes the time the
     // moment the last one ends: the rate is the search's, not a poll's.
@@ -294,16 +350,19 @@ fn finish<C: Checker<OwmModel>>(
         let _ = done_tx.send(());
         (panicked, elapsed)
     });
-    if let Some(p) = progress {
-        // Progress is polled (stateright offers no other signal); it never affects
-        // results or the measured time.
-        while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
-            done_rx.recv_timeout(Duration::from_millis(500))
-        {
+    // Progress and `stop` are polled (stateright offers no other signal); progress
+    // never affects results or the measured time.
+    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+        done_rx.recv_timeout(Duration::from_millis(500))
+    {
+        if let Some(p) = progress.as_mut() {
             p(Progress {
                 unique_states: checker.unique_state_count(),
                 elapsed: start.elapsed(),
             });
+        }
+        if stop() {
+            model.stop.store(true, Ordering::Relaxed);
         }
     }
     let (panicked, elapsed) = joiner
@@ -312,8 +371,10 @@ fn finish<C: Checker<OwmModel>>(
     if panicked {
         return Err(ModelError::Checker("a checker thread panicked".into()));
     }
-    // Read before `discoveries`, which replays paths through the model.
-    let expanded = model.expanded.load(std::sync::atomic::Ordering::Relaxed);
+    // Read before `discoveries`, which replays paths through the model (and so needs
+    // its actions back).
+    let interrupted = model.stop.swap(false, Ordering::Relaxed);
+    let expanded = model.expanded.load(Ordering::Relaxed);
     let mut coverage = model.coverage.snapshot();
     let unique_states = checker.unique_state_count();
     let discoveries = checker.discoveries();
@@ -325,8 +386,9 @@ fn finish<C: Checker<OwmModel>>(
         .filter(|(_, p)| p.expectation == Expectation::Always && discoveries.contains_key(p.name))
         .map(|(i, _)| i)
         .collect();
-    let mut shortest = if model.first_violation.is_some() {
-        // The discoveries are already the shortest traces (`check_with_progress`).
+    let mut shortest = if model.first_violation.is_some() || interrupted {
+        // The discoveries are already the shortest traces (`check_with_progress`); an
+        // interrupted search searches no further.
         HashMap::new()
     } else {
         shortest_counterexamples(model, &violated, cfg_depth(model))
@@ -364,10 +426,17 @@ fn finish<C: Checker<OwmModel>>(
         config: model.cfg.clone(),
         properties,
         unique_states,
+        explored_states: expanded.min(unique_states),
         generated_states: checker.state_count(),
-        max_depth: checker.max_depth(),
+        // stateright counts the depth of states popped one step beyond the bound,
+        // which are not explored.
+        max_depth: model
+            .cfg
+            .depth
+            .map_or(checker.max_depth(), |d| checker.max_depth().min(d)),
         elapsed,
         cut_states: unique_states.saturating_sub(expanded),
+        interrupted,
         coverage,
     })
 }
@@ -435,8 +504,8 @@ fn shortest_counterexamples(
     };
     let mut actions = Vec::new();
     while let Some((s, node, d)) = queue.pop_front() {
-        // stateright numbers the initial state depth 1 and skips states at the bound.
-        if depth.is_some_and(|max| d + 1 >= max) {
+        // The initial state is depth 1; states beyond the bound are not judged.
+        if depth.is_some_and(|max| d + 1 > max) {
             continue;
         }
         for &t in targets {

@@ -20,7 +20,7 @@
 //! consistent (its image read through the engine), backed up, and retired; the run
 //! ends when every transaction has ended and A is retired, with VLUN B's image.
 
-use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use engine::{Device, DeviceConfig, MemStore, Phase, Vlun};
@@ -69,6 +69,10 @@ pub struct OwmModel {
     /// States whose actions the checker asked for (shared by the clones the checker
     /// makes): with the unique-state count, what a bounded search left unexplored.
     pub expanded: Arc<AtomicUsize>,
+    /// Set (by [`crate::check_with_progress`] on an interrupt): every state the
+    /// checker pops from then on is judged but given no actions, so the search ends
+    /// once its queue is drained, each popped state counted as reached, not explored.
+    pub stop: Arc<AtomicBool>,
     /// With `Some`, each `always` property fails on the first violating state the
     /// checker judges and on no later one (bit per [`crate::INVARIANTS`] entry: already
     /// reported), so stateright's discovery is the first violating state of its
@@ -116,6 +120,7 @@ impl OwmModel {
             initial,
             layout,
             expanded: Arc::default(),
+            stop: Arc::default(),
             first_violation: None,
             records_history: true,
             shares_parts: false,
@@ -659,6 +664,9 @@ impl Model for OwmModel {
     }
 
     fn actions(&self, s: &State, actions: &mut Vec<Action>) {
+        if self.stop.load(Ordering::Relaxed) {
+            return;
+        }
         self.expanded.fetch_add(1, Ordering::Relaxed);
         let before = actions.len();
         for (t, (p, ts)) in self.programs.iter().zip(&s.txns).enumerate() {

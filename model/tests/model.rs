@@ -602,7 +602,7 @@ fn three_old_three_new_within_a_depth_bound() {
             ))
         })
         .unwrap();
-        assert_eq!(r.unique_states, states, "{variant}");
+        assert_eq!(r.explored_states, states, "{variant}");
         assert!(!r.complete() && r.cut_states > 0, "{variant}");
         assert_eq!(r.verdict("B-complete"), "held within depth 24", "{variant}");
     }

@@ -412,6 +412,20 @@ pub struct Case {
     pub outcome: Outcome,
 }
 
+/// What an exhaustive `owm check` covered, in states.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchStates {
+    /// Distinct states explored: every property judged on each, its actions taken.
+    pub explored: u64,
+    /// Distinct states reached but not explored (nor judged): cut by a bound or an
+    /// interrupt. 0: the search was complete.
+    pub reached_not_explored: u64,
+    /// Transitions generated, repeats included.
+    pub generated: u64,
+    /// The depth of the deepest state explored (the initial state is depth 1).
+    pub depth: u64,
+}
+
 /// Everything a command established: the JSON summary's shape.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -436,6 +450,10 @@ pub struct Report {
     /// each `sometimes` witness (absent for the other commands).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coverage: Option<model::Coverage>,
+    /// `check` (exhaustive): the states the search explored and those it reached but
+    /// did not explore (absent for the other commands and for random walks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub states: Option<SearchStates>,
     /// `run`, `sweep`: the suites whose backup was given up or abandoned, each with
     /// why (`quiesce: backup given up: quiesce deadline missed 3 times`). Their
     /// copy's invariants are `not-claimed`; the exit status does not change (a
@@ -468,6 +486,7 @@ impl Report {
             exit_code: 0,
             cases: Vec::new(),
             coverage: None,
+            states: None,
             backups_lost: Vec::new(),
             backup_cycles_lost: 0,
         }
