@@ -49,6 +49,24 @@ fn secs(d: Duration) -> String {
     }
 }
 
+/// What is left of `total` units after `done` and `part` (0 to 1) of the next took
+/// `elapsed`, at the same pace; "-" before anything is known.
+fn eta(elapsed: Duration, done: u64, part: f64, total: u64) -> String {
+    let part = if part.is_finite() {
+        part.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let finished = done as f64 + part;
+    if finished <= 0.0 {
+        return "-".to_string();
+    }
+    let left = (total as f64 - finished).max(0.0);
+    secs(Duration::from_secs_f64(
+        elapsed.as_secs_f64() / finished * left,
+    ))
+}
+
 impl Progress {
     /// Progress over `total` units; silent when `quiet`.
     pub fn new(unit: &'static str, total: u64, quiet: bool) -> Self {
@@ -81,6 +99,12 @@ impl Progress {
     /// empty). A line is printed when the interval has passed since the last line (or
     /// the start: a short run prints none).
     pub fn update(&self, done: u64, detail: &str) {
+        self.update_partial(done, 0.0, detail);
+    }
+
+    /// [`Self::update`] with `part` (0 to 1) of the unit after `done` finished too, as
+    /// far as it is known: the ETA counts it (the bar and the line show `done`).
+    pub fn update_partial(&self, done: u64, part: f64, detail: &str) {
         match &self.sink {
             Sink::Quiet => {}
             Sink::Bar(bar) => {
@@ -95,14 +119,7 @@ impl Progress {
                 }
                 *last = now;
                 let elapsed = now.duration_since(self.start);
-                let eta = if done == 0 {
-                    "-".to_string()
-                } else {
-                    let per = elapsed.as_secs_f64() / done as f64;
-                    secs(Duration::from_secs_f64(
-                        per * self.total.saturating_sub(done) as f64,
-                    ))
-                };
+                let eta = eta(elapsed, done, part, self.total);
                 let detail = if detail.is_empty() {
                     String::new()
                 } else {
@@ -123,5 +140,23 @@ impl Progress {
         if let Sink::Bar(bar) = &self.sink {
             bar.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The ETA counts the part of the running unit: at 3 s for one unit of two and
+    /// half of the next, 1 s is left; nothing known, no ETA.
+    #[test]
+    fn the_eta_counts_the_running_unit() {
+        let s = Duration::from_secs(3);
+        assert_eq!(eta(s, 1, 0.5, 2), "1.0s");
+        assert_eq!(eta(s, 1, 0.0, 2), "3.0s");
+        assert_eq!(eta(s, 0, 0.75, 1), "1.0s");
+        assert_eq!(eta(s, 0, 0.0, 2), "-");
+        assert_eq!(eta(s, 1, f64::NAN, 2), "3.0s");
+        assert_eq!(eta(s, 2, 0.0, 2), "0.0s");
     }
 }

@@ -128,6 +128,9 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
     // checked before the run counts each transaction attempted once.
     let output_max = file.scenario.limits.output_bytes_max;
     let mut trace_bytes = 0u64;
+    // Events of the policies finished: the running one's share of the ETA is its
+    // events over their mean (no share during the first).
+    let mut events_done = 0u64;
     for (k, &p) in file.policies.iter().enumerate() {
         outdir::pause_point(&format!("policy {p}"));
         at.policy = Some(p);
@@ -142,7 +145,15 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
         let over = std::cell::Cell::new(false);
         // Every few thousand events: the progress line, and Ctrl-C's safe point.
         let mut tick = |events: u64, now: sim::Tick| {
-            progress.update(k as u64, &format!("{p}: {events} events, t = {now} ticks"));
+            let part = match k {
+                0 => 0.0,
+                _ => (events as f64 / (events_done as f64 / k as f64)).min(0.99),
+            };
+            progress.update_partial(
+                k as u64,
+                part,
+                &format!("{p}: {events} events, t = {now} ticks"),
+            );
             if interrupt::requested() || over.get() {
                 std::ops::ControlFlow::Break(())
             } else {
@@ -210,6 +221,7 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
             ran => ran?,
         };
         trace_bytes += stream.trace.bytes();
+        events_done += run.result.events;
         trace_parts.push(stream.trace.finish(&run.result)?);
         let (kept, n) = stream.rows.finish();
         run.result.transactions = kept;
