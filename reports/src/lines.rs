@@ -473,6 +473,15 @@ pub fn render_png(p: &LinePlot) -> Result<Vec<u8>, Error> {
 mod tests {
     use super::*;
 
+    /// The texts of an SVG's elements that read as numbers (the axes' tick labels).
+    fn number_labels(svg: &str) -> Vec<&str> {
+        svg.split('>')
+            .filter_map(|t| t.split('<').next())
+            .map(str::trim)
+            .filter(|t| t.parse::<f64>().is_ok())
+            .collect()
+    }
+
     fn v(xs: &[&str]) -> Vec<String> {
         xs.iter().map(|s| s.to_string()).collect()
     }
@@ -525,12 +534,7 @@ mod tests {
             no_interval: None,
         };
         let svg = render_svg(&p).unwrap();
-        let labels: Vec<&str> = svg
-            .split('>')
-            .filter_map(|t| t.split('<').next())
-            .map(str::trim)
-            .filter(|t| !t.is_empty() && t.parse::<f64>().is_ok())
-            .collect();
+        let labels = number_labels(&svg);
         assert!(
             labels.len() >= 8,
             "the axes carry number labels: {labels:?}"
@@ -558,12 +562,7 @@ mod tests {
                 no_interval: None,
             };
             let svg = render_svg(&p).unwrap();
-            let labels: Vec<&str> = svg
-                .split('>')
-                .filter_map(|t| t.split('<').next())
-                .map(str::trim)
-                .filter(|t| t.parse::<f64>().is_ok())
-                .collect();
+            let labels = number_labels(&svg);
             let mut distinct = labels.clone();
             distinct.sort();
             distinct.dedup();
