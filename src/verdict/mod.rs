@@ -146,10 +146,22 @@ impl VerdictArgs {
     /// an existing directory, or a parent that is missing, not a directory or not
     /// writable. So a bad path is exit 2 at once, never a finished run whose verdict is
     /// lost.
+    /// Also refuses `--junit` and `--json` naming one file (the same path, or a link
+    /// to the other): one would replace the other.
     pub fn preflight(&self) -> anyhow::Result<()> {
         for (flag, p) in [("--junit", &self.junit), ("--json", &self.json)] {
             if let Some(p) = p {
                 writable_file(flag, p)?;
+            }
+        }
+        if let (Some(junit), Some(json)) = (&self.junit, &self.json) {
+            if same_file(junit, json) {
+                anyhow::bail!(
+                    "--junit {} and --json {} name the same file: the JSON would replace \
+                     the JUnit XML; give two paths",
+                    junit.display(),
+                    json.display()
+                );
             }
         }
         Ok(())
@@ -230,6 +242,22 @@ pub fn refuse_special_file(flag: &str, path: &std::path::Path) -> anyhow::Result
 /// pipe or socket ([`refuse_special_file`]), and its
 /// parent an existing directory where a file can be created (tried: a temporary file
 /// is made and removed). `flag` names the option in the error.
+/// Whether `a` and `b` name one file: equal once their directories are resolved
+/// (a file need not exist yet), or one existing file (links, `..`).
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    let resolved = |p: &std::path::Path| {
+        let dir = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => std::path::Path::new("."),
+        };
+        Some(std::fs::canonicalize(dir).ok()?.join(p.file_name()?))
+    };
+    if let (Ok(x), Ok(y)) = (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        return x == y;
+    }
+    matches!((resolved(a), resolved(b)), (Some(x), Some(y)) if x == y)
+}
+
 pub fn writable_file(flag: &str, path: &std::path::Path) -> anyhow::Result<()> {
     refuse_special_file(flag, path)?;
     let parent = match path.parent() {
@@ -585,6 +613,36 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `--junit` and `--json` naming one file, written the same, by another spelling of
+    /// its directory, or through a link to it, are refused before any work; two files
+    /// are not.
+    #[test]
+    fn junit_and_json_naming_one_file_are_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        std::fs::create_dir(d.join("sub")).unwrap();
+        std::fs::write(d.join("v.xml"), "old").unwrap();
+        std::os::unix::fs::symlink(d.join("v.xml"), d.join("link.json")).unwrap();
+        let args = |junit: std::path::PathBuf, json: std::path::PathBuf| VerdictArgs {
+            junit: Some(junit),
+            json: Some(json),
+            ..VerdictArgs::default()
+        };
+        for (junit, json) in [
+            (d.join("v.xml"), d.join("v.xml")),
+            (d.join("new"), d.join("sub/../new")),
+            (d.join("v.xml"), d.join("link.json")),
+        ] {
+            let e = args(junit.clone(), json.clone()).preflight().unwrap_err();
+            assert!(
+                e.to_string().contains("name the same file"),
+                "{junit:?} {json:?}: {e}"
+            );
+        }
+        args(d.join("v.xml"), d.join("v.json")).preflight().unwrap();
+        args(d.join("sub/v"), d.join("v")).preflight().unwrap();
+    }
 
     /// Each cause once: a simulator error about an engine error that names its store's
     /// OS error, each of them also given as the source of the one above.

@@ -473,7 +473,13 @@ pub(crate) fn lay_streams_end_to_end(trace: &mut Trace) {
     }
     let mut base = vec![0u64; streams];
     for k in 1..streams {
-        base[k] = base[k - 1].saturating_add(extent[k - 1].div_ceil(ALIGN_BYTES) * ALIGN_BYTES);
+        // Saturating: a stream reaching past 2^64 - 1 MiB lays the next at the top,
+        // where its I/Os are refused by the mapping (their end overflows).
+        base[k] = base[k - 1].saturating_add(
+            extent[k - 1]
+                .div_ceil(ALIGN_BYTES)
+                .saturating_mul(ALIGN_BYTES),
+        );
     }
     for io in &mut trace.ios {
         io.offset_bytes = io.offset_bytes.saturating_add(base[io.stream as usize]);
