@@ -5,7 +5,7 @@
 //! |---|---|---|---|---|
 //! | 0 | `run::a_violation_exits_1_and_is_printed_unless_allowed` (fig3, bank) | [`a_clean_sweep_exits_0`] | [`merge_exits_as_its_shards_say`] | `check::the_default_configuration_holds` |
 //! | 1 | `run::a_violation_exits_1_and_is_printed_unless_allowed` | `verdicts::a_violating_sweep_exits_1_and_its_junit_counts_the_failures` | [`merge_exits_as_its_shards_say`] | `check::a_violation_exits_1_and_writes_a_trace_that_replays` |
-//! | 2 | [`bad_input_exits_2`] | [`bad_input_exits_2`] | `verdicts::merge_refuses_edited_missing_duplicated_or_overwritten_shards`, `merge_verdicts::merge_refuses_a_shards_missing_edited_or_unpinned_verdicts` | `check::bad_check_flags_are_refused_with_exit_2` |
+//! | 2 | [`bad_input_exits_2`] | [`bad_input_exits_2`] | `verdicts::merge_refuses_edited_missing_duplicated_or_overwritten_shards`, `merge_verdicts::merge_refuses_a_shards_missing_edited_or_unpinned_verdicts`, `trace_pins::merge_refuses_shards_that_replayed_two_versions_of_a_trace` | `check::bad_check_flags_are_refused_with_exit_2` |
 //! | 3 | `verdicts::sigint_stops_a_run_with_exit_3_and_keeps_the_old_output`, `run::history_off_is_unchecked_not_clean` | `verdicts::a_failed_point_is_reported_and_the_grid_goes_on`, `verdicts::an_interrupted_sweep_resumes_to_identical_bytes` | [`merge_exits_as_its_shards_say`] (a shard holds a failed point) | `check::a_depth_bound_that_cuts_the_search_is_incomplete_exit_3` |
 //!
 //! `--allow-violations` (1 becomes 0): `run::a_violation_exits_1_and_is_printed_unless_allowed`,

@@ -32,6 +32,7 @@ mod sweep;
 mod sweep_axes;
 mod sweep_stats;
 mod table_updates;
+mod trace_pins;
 mod trace_waits;
 mod traces;
 mod unreached;

@@ -265,23 +265,6 @@ impl TapMkdir for std::path::PathBuf {
     }
 }
 
-/// Spawns `owm args` with `OWM_PAUSE_AT=point`, waits until it pauses there, sends it
-/// SIGINT, lets it go on, and returns its output.
-fn interrupt_at(args: &[&str], point: &str) -> std::process::Output {
-    use std::io::Read;
-    let mut p = spawn_paused(args, point);
-    // SAFETY: sending a signal to our own child process.
-    assert_eq!(unsafe { libc::kill(p.child.id() as i32, libc::SIGINT) }, 0);
-    // The handler runs on its own thread: wait until it says it saw the signal.
-    p.wait_for("interrupted: stopping");
-    drop(p.child.stdin.take()); // ends the pause
-    let mut rest = String::new();
-    p.stderr.read_to_string(&mut rest).unwrap();
-    let mut o = p.child.wait_with_output().unwrap();
-    o.stderr = format!("{}{rest}", p.said).into_bytes();
-    o
-}
-
 /// SIGINT during a run: it stops before the next policy, writes nothing, leaves the
 /// earlier output as it was, says so, and exits 3.
 #[test]

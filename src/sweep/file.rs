@@ -295,6 +295,7 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
     // The keys with no effect at every point so far (None before the first point).
     let mut inert: Option<Vec<sim::Inert>> = None;
     let mut built = Vec::with_capacity(combos.len());
+    let mut reads = super::traces::Reads::default();
     for values in combos {
         let mut t = base.clone();
         for (a, v) in spec.axis.iter().zip(&values) {
@@ -329,6 +330,7 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
                 _ => e,
             }
         };
+        reads.before(path, &s);
         config::load_trace(path, src, "scenario.", &mut s).map_err(at_axis)?;
         config::check_scenario(path, src, "scenario.", &s, &spec.policies, &axes)
             .map_err(at_axis)?;
@@ -350,6 +352,7 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
             .to_string(),
     });
     config::refuse_inert(path, src, "scenario.", &inert, &axes)?;
+    let (traces, combo_traces) = reads.finish(path, src)?;
     let title = spec.title.clone().unwrap_or_else(|| {
         path.file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -359,6 +362,8 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
         title,
         spec,
         combos: built,
+        traces,
+        combo_traces,
     })
 }
 

@@ -11,6 +11,7 @@ use reports::tables;
 use sim::Scenario;
 
 use super::file::{value_text, SweepFile};
+use super::traces::TraceDigest;
 use crate::progress::Progress;
 use crate::run::run_one;
 use crate::verdict::{self, Case, Outcome, Report};
@@ -71,6 +72,11 @@ pub struct Sweep {
     pub spec: SweepFile,
     /// Per combination of axis values (in grid order): the values and the scenario.
     pub combos: Vec<(Vec<toml::Value>, Scenario)>,
+    /// The trace files the combinations replay, each once, in order of first use, with
+    /// the digests of the bytes loaded ([`super::traces`]).
+    pub traces: Vec<TraceDigest>,
+    /// Per combination: the index in `traces` of the trace it replays.
+    pub combo_traces: Vec<Option<usize>>,
 }
 
 impl Sweep {
@@ -83,6 +89,27 @@ impl Sweep {
         let s = self.spec.seeds.len();
         let p = self.spec.policies.len();
         (i / (s * p), (i / s) % p, i % s)
+    }
+
+    /// The index in `traces` of the trace grid point `i` replays, if any.
+    pub fn trace_of(&self, i: usize) -> Option<usize> {
+        self.combo_traces.get(self.point(i).0).copied().flatten()
+    }
+
+    /// The traces the grid points `indices` replay, each once, in order of first use.
+    pub fn traces_of(&self, indices: &[usize]) -> Vec<TraceDigest> {
+        let mut used = vec![false; self.traces.len()];
+        for &i in indices {
+            if let Some(t) = self.trace_of(i) {
+                used[t] = true;
+            }
+        }
+        self.traces
+            .iter()
+            .zip(used)
+            .filter(|(_, u)| *u)
+            .map(|(t, _)| t.clone())
+            .collect()
     }
 
     pub fn header(&self) -> Vec<String> {

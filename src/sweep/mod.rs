@@ -7,7 +7,9 @@
 //! `index % N == K - 1` (round robin, so slow and fast regions of the grid spread over
 //! the shards); `owm merge` sorts the shards' rows by index and writes the same bytes
 //! one unsharded run writes, because every output is a function of (the sweep file's
-//! bytes, the rows). Each shard also keeps its points' verdicts (`points.json`:
+//! bytes, the rows). The rows of every shard come from the same bytes of each trace
+//! file the sweep replays: shards record their traces' digests and merge refuses a
+//! mix (`traces.rs`). Each shard also keeps its points' verdicts (`points.json`:
 //! [`PointVerdicts`]), which the merge replays in grid order, so its verdicts (cases,
 //! lines, lost backups, exit status) are the unsharded sweep's too.
 
@@ -15,6 +17,7 @@ mod file;
 mod grid;
 mod plots;
 mod resume;
+mod traces;
 
 use std::path::{Path, PathBuf};
 
@@ -72,7 +75,7 @@ pub fn sweep(
     );
     let mut report = Report::new("sweep", reproduce.clone(), verdict.allow_violations);
     report.seeds = sw.spec.seeds.clone();
-    let (kept, mut finished) = resume::Kept::open(&out, &src, resume)?;
+    let (kept, mut finished) = resume::Kept::open(&out, &src, &sw.traces, resume)?;
     // A kept point must be one this run selects, with its grid point's row.
     let width = sw.header().len();
     for (&i, p) in &finished {
@@ -156,7 +159,8 @@ pub fn sweep(
             points.push(b'\n');
             reports::write_atomic(&staging.path().join(POINTS_FILE), &points)?;
             w.push(POINTS_FILE.to_string());
-            let marker = shard_file(s, total, file, &src, &csv, &points)?;
+            let traces = sw.traces_of(&selected);
+            let marker = shard_file(s, total, file, &src, &csv, &points, traces)?;
             reports::write_atomic(&staging.path().join(SHARD_FILE), marker.as_bytes())?;
             w.push(SHARD_FILE.to_string());
             w
@@ -249,9 +253,10 @@ pub(crate) fn sha256(bytes: &[u8]) -> String {
 }
 
 /// `shard.toml`: which slice, of how many points, and digests of the sweep file, of
-/// the shard's own CSV and of its `points.json`, so `merge` can refuse edited or
-/// foreign shards. `points_sha256` is absent in a shard written by an owm that wrote
-/// no `points.json`: merge refuses it (its verdicts cannot be those of the sweep).
+/// the shard's own CSV, of its `points.json` and of the traces its points replayed, so
+/// `merge` can refuse edited or foreign shards and rows of two versions of a trace.
+/// `points_sha256` is absent in a shard written by an owm that wrote no `points.json`:
+/// merge refuses it (its verdicts cannot be those of the sweep).
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ShardFile {
@@ -269,6 +274,13 @@ struct ShardFile {
     /// an owm that recorded none: merge then loads the copy as itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sweep_file: Option<String>,
+    /// The trace files the shard's grid points replay, with the digests of the bytes
+    /// they replayed (`[[traces]]`: `path` as the sweep file writes it, `file` opened,
+    /// `sha256`; `traces = []` when they replay none). Absent in a shard of an owm that
+    /// pinned no traces: merge refuses it when the sweep replays a trace, since it
+    /// cannot say which version of the trace its rows come from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    traces: Option<Vec<traces::TraceDigest>>,
 }
 
 fn shard_file(
@@ -278,6 +290,7 @@ fn shard_file(
     src: &str,
     csv: &[u8],
     points: &[u8],
+    traces: Vec<traces::TraceDigest>,
 ) -> Result<String> {
     let f = ShardFile {
         shard: format!("{}/{}", s.k, s.n),
@@ -289,6 +302,7 @@ fn shard_file(
         sweep_file: std::path::absolute(file)
             .ok()
             .and_then(|p| p.to_str().map(str::to_string)),
+        traces: Some(traces),
     };
     toml::to_string(&f).context("encoding shard.toml")
 }
@@ -329,8 +343,10 @@ impl PointVerdicts {
 /// that does not add up: `--out` one of the inputs, a shard whose sweep file, rows or
 /// verdicts do not match the digests it recorded (or that recorded none for its
 /// verdicts), shards of different sweeps or owm versions, a shard given twice or
-/// missing, a row or a point's verdicts that are not its grid point's. Every refusal
-/// names the shard K/N and the grid index.
+/// missing, a row or a point's verdicts that are not its grid point's, shards that
+/// replayed two versions of a trace or a trace that changed since they ran
+/// ([`traces::check_merge`]). Every refusal names the shard K/N (and the grid index, or
+/// the trace file, where there is one).
 pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit> {
     crate::outdir::refuse_input_as_out(dirs, out)?;
     struct Part {
@@ -338,6 +354,9 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
         shard: Shard,
         rows: Vec<Vec<String>>,
         verdicts: Vec<PointVerdicts>,
+        label: String,
+        marker: PathBuf,
+        traces: Option<Vec<traces::TraceDigest>>,
     }
     // The first shard's sweep file: its copy's path, the text, the path it was run
     // from (`ShardFile::sweep_file`).
@@ -397,6 +416,9 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
             shard,
             rows,
             verdicts,
+            label: k_n,
+            marker: marker_path,
+            traces: marker.traces,
         });
     }
     let (_, src, origin) = src.ok_or_else(|| anyhow!("no shard directories given"))?;
@@ -411,6 +433,17 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
             if total > n as usize { " and more" } else { "" }
         );
     }
+    // Every shard's rows come from the traces the merge reads now.
+    let shard_traces: Vec<traces::ShardTraces<'_>> = parts
+        .iter()
+        .map(|p| traces::ShardTraces {
+            label: &p.label,
+            marker: &p.marker,
+            recorded: p.traces.as_deref(),
+            shard: p.shard,
+        })
+        .collect();
+    traces::check_merge(&shard_traces, &sw.traces, total, &|i| sw.trace_of(i))?;
     let width = sw.header().len();
     let mut merged: Vec<Option<Vec<String>>> = vec![None; total];
     let mut verdicts: Vec<Option<&PointVerdicts>> = vec![None; total];

@@ -1,9 +1,12 @@
 //! Finished grid points kept across an interrupted sweep: each point, when it finishes,
 //! is written (atomically, as JSON: its CSV row, verdicts and messages) into
-//! `.<out name>.points/` beside the output directory, with a copy of the sweep file.
-//! `owm sweep --resume` reuses them when the sweep file is byte-identical and runs only
-//! the rest, so the final files are the bytes of an uninterrupted sweep. A sweep that
-//! completes removes the directory; one started without `--resume` discards it.
+//! `.<out name>.points/` beside the output directory, with a copy of the sweep file and
+//! the digests of the trace files its grid points replay (`traces.json`). `owm sweep
+//! --resume` reuses them when the sweep file is byte-identical and every trace has the
+//! digest kept, and runs only the rest, so the final files are the bytes of an
+//! uninterrupted sweep; otherwise it says which file changed and starts afresh, never
+//! mixing rows of two versions of a sweep file or a trace. A sweep that completes
+//! removes the directory; one started without `--resume` discards it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,8 +14,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use super::grid::Point;
+use super::traces::{short, TraceDigest};
 
 const SPEC: &str = "sweep.toml";
+const TRACES: &str = "traces.json";
 
 /// The directory of kept points of one output directory.
 pub struct Kept {
@@ -20,10 +25,16 @@ pub struct Kept {
 }
 
 impl Kept {
-    /// Opens the kept points of `out` for the sweep file `src`: with `resume`, the
-    /// points an earlier run of the same file kept (by grid index); without, none (any
-    /// earlier ones are discarded).
-    pub fn open(out: &Path, src: &str, resume: bool) -> Result<(Kept, BTreeMap<usize, Point>)> {
+    /// Opens the kept points of `out` for the sweep file `src` replaying `traces`: with
+    /// `resume`, the points an earlier run of the same file kept (by grid index) when
+    /// it replayed the same traces (by digest); without, none (any earlier ones are
+    /// discarded).
+    pub fn open(
+        out: &Path,
+        src: &str,
+        traces: &[TraceDigest],
+        resume: bool,
+    ) -> Result<(Kept, BTreeMap<usize, Point>)> {
         let name = out
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -35,7 +46,12 @@ impl Kept {
         let dir = parent.join(format!(".{name}.points"));
         let mut found = BTreeMap::new();
         let same = std::fs::read_to_string(dir.join(SPEC)).is_ok_and(|s| s == src);
-        if resume && same {
+        let changed = if resume && same {
+            changed_trace(&dir, traces)
+        } else {
+            None
+        };
+        if resume && same && changed.is_none() {
             for e in std::fs::read_dir(&dir)?.filter_map(|e| e.ok()) {
                 let file = e.file_name().to_string_lossy().into_owned();
                 let Some(i) = file
@@ -51,7 +67,9 @@ impl Kept {
                 found.insert(i, p);
             }
         } else {
-            if resume && dir.exists() {
+            if let Some(why) = changed {
+                say!("--resume: the kept points {why}; starting afresh");
+            } else if resume && dir.exists() {
                 say!("--resume: the kept points are of another sweep file; starting afresh");
             }
             if dir.exists() {
@@ -60,6 +78,10 @@ impl Kept {
             }
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("{}: cannot create", dir.display()))?;
+            // The digests first: a directory with the sweep file's copy has them.
+            let mut pins = serde_json::to_vec_pretty(traces)?;
+            pins.push(b'\n');
+            reports::write_atomic(&dir.join(TRACES), &pins)?;
             reports::write_atomic(&dir.join(SPEC), src.as_bytes())?;
         }
         Ok((Kept { dir }, found))
@@ -81,4 +103,36 @@ impl Kept {
     pub fn finish(self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Why the points kept in `dir` cannot be reused with `traces` (the sweep's traces as
+/// this run loaded them): a trace whose digest is not the one kept, or kept digests
+/// that are missing or unreadable (an owm that pinned none) while the sweep replays a
+/// trace. `None` when every trace has its kept digest.
+fn changed_trace(dir: &Path, traces: &[TraceDigest]) -> Option<String> {
+    let kept: Option<Vec<TraceDigest>> = std::fs::read(dir.join(TRACES))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    let Some(kept) = kept else {
+        return traces.first().map(|t| {
+            format!(
+                "pin no trace digests (kept by an owm that did not), so they may have \
+                 replayed another version of the trace {}",
+                t.file
+            )
+        });
+    };
+    traces.iter().find_map(|t| {
+        let was = kept.iter().find(|k| k.path == t.path);
+        match was {
+            Some(k) if k.sha256 == t.sha256 => None,
+            Some(k) => Some(format!(
+                "replayed another version of the trace {} (sha256 {}, now {})",
+                t.file,
+                short(&k.sha256),
+                short(&t.sha256)
+            )),
+            None => Some(format!("pin no digest of the trace {} (damaged?)", t.file)),
+        }
+    })
 }
