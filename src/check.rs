@@ -97,16 +97,22 @@ pub struct CheckArgs {
     /// the search goes: it may explore more; exit 3 if that cut the search).
     #[arg(long, value_name = "N")]
     states_max: Option<usize>,
-    /// Stop after this many seconds (exit 3 if that cut the search).
+    /// Stop after this many seconds (exit 3 if that cut the search); the search for
+    /// the shortest traces after a search on several threads stops then too (its
+    /// traces are then said to be not proven shortest).
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     timeout: Option<Duration>,
     /// Memory the search may use, in GiB, finite, above 0 and at most 1048576 (default:
     /// what the machine has available); beyond four transactions a configuration
     /// predicted to need more is refused unless `--states-max` bounds it within this.
+    /// It also bounds the search for the shortest traces after a search on several
+    /// threads (700 bytes a state).
     #[arg(long, value_name = "GIB", value_parser = parse_gib)]
     memory_max: Option<f64>,
     /// Depth first (far less memory; a counterexample is the first the search met,
-    /// not always the shortest) instead of breadth first (shortest traces).
+    /// not proven shortest) instead of breadth first (shortest traces). With --depth
+    /// it judges the same states as breadth first: every path to a state of the model
+    /// has the same length.
     #[arg(long)]
     dfs: bool,
     #[command(flatten)]
@@ -312,16 +318,25 @@ pub fn run(args: &CheckArgs) -> Result<Exit> {
     }
     // The trace directory is checked before the search and replaced whole after it.
     let staging = crate::outdir::prepare(&args.trace_dir, "--trace-dir")?;
+    let limit = match args.memory_max {
+        Some(gib) => Some((gib * GIB, true)),
+        None => model::estimate::available_bytes().map(|b| (b, false)),
+    };
     if let Some(e) = model::estimate(&cfg)? {
         say!("estimate: {e}");
-        let limit = match args.memory_max {
-            Some(gib) => Some((gib * GIB, true)),
-            None => model::estimate::available_bytes().map(|b| (b, false)),
-        };
         if let Some((avail, by_flag)) = limit {
             refuse_unless_it_fits(&cfg, &e, avail, by_flag)?;
         }
     }
+    // What the search for the shortest traces (breadth first on several threads) may
+    // fill once the search has freed its states.
+    let memory = limit.map(|(bytes, by_flag)| model::MemoryBudget {
+        bytes,
+        what: match args.memory_max {
+            Some(gib) if by_flag => format!("--memory-max {gib} GiB"),
+            _ => format!("the {:.1} GiB available", bytes / GIB),
+        },
+    });
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg}")
@@ -329,8 +344,13 @@ pub fn run(args: &CheckArgs) -> Result<Exit> {
     );
     bar.enable_steady_tick(Duration::from_millis(200));
     let mut on_progress = |p: model::Progress| {
+        let what = if p.shortest {
+            "searching for the shortest traces: "
+        } else {
+            ""
+        };
         bar.set_message(format!(
-            "{} unique states, {:.0} states/s",
+            "{what}{} unique states, {:.0} states/s",
             p.unique_states,
             p.states_per_sec()
         ));
@@ -339,8 +359,12 @@ pub fn run(args: &CheckArgs) -> Result<Exit> {
     // that cut it does; a second ends the process (130).
     crate::interrupt::install();
     crate::outdir::pause_point("check search");
-    let report =
-        model::check_with_progress(&cfg, Some(&mut on_progress), &crate::interrupt::requested);
+    let report = model::check_with_progress(
+        &cfg,
+        Some(&mut on_progress),
+        &crate::interrupt::requested,
+        memory.as_ref(),
+    );
     bar.finish_and_clear();
     let report = report?;
     say!("{}", report.render().trim_end());
@@ -400,13 +424,24 @@ fn verdicts(cr: &CheckReport, reproduce: String, allow_violations: bool) -> Repo
                 cut,
             },
             model::Outcome::Reached => Outcome::Held,
-            model::Outcome::Violated { detail, .. } => Outcome::Violated {
+            model::Outcome::Violated {
+                detail,
+                steps,
+                not_shortest,
+                ..
+            } => Outcome::Violated {
                 count: 1,
                 detail: detail.clone(),
+                trace: Some(crate::verdict::TraceLength {
+                    steps: steps.len() as u64,
+                    shortest: not_shortest.is_none(),
+                    not_shortest: not_shortest.clone(),
+                }),
             },
             model::Outcome::NotReached if cr.complete() => Outcome::Violated {
                 count: 1,
                 detail: "never reached: the invariants it witnesses hold vacuously".into(),
+                trace: None,
             },
             model::Outcome::NotReached => Outcome::Unchecked {
                 reason: format!("not reached within {bound} ({cut} states cut)"),

@@ -176,6 +176,7 @@ fn verdicts(wr: &WalkReport, reproduce: String, allow_violations: bool) -> Repor
                 Some(f) => Outcome::Violated {
                     count: 1,
                     detail: f.detail.clone(),
+                    trace: None,
                 },
                 None => Outcome::Unchecked {
                     reason: format!(

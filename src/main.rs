@@ -143,7 +143,8 @@ satisfies i % N == K - 1; `owm merge` joins the N outputs."
         verdict: verdict::VerdictArgs,
     },
     /// Model-check a small configuration of the protocol over the real engine: every
-    /// interleaving, each invariant held or violated with its shortest trace.
+    /// interleaving, each invariant held or violated with a trace (headed shortest
+    /// when proven so).
     /// Exit 0 held, 1 violated, 2 bad input, 3 incomplete (a bound cut the search).
     #[command(
         after_help = "Examples:\n  owm check\n  owm check --variant logging --old 1 --new 2 --records-per-block 2 --locks record\n  owm check --discipline incremental --type-b off\n  owm check --replay out/check/b-complete.trace\n  owm check --blocks 3 --amounts equal --transfers same --old 3 --new 2 --symmetry on\n  owm check --model my-transfers.toml --locks record   (transactions from a TOML file: README, Model files)\n  owm check --locks record --records-per-block 2 --old 4 --new 3 --simulate --seed 1 --walks 200\n  owm check --simulate --walks 100000 --shard 2/8 --trace-dir walks2   (then owm merge walks1 ... walks8)"

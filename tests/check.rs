@@ -445,6 +445,15 @@ fn check_writes_junit_and_json_verdicts_per_property() {
         detail: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        trace: Option<TraceLength>,
+    }
+    #[derive(serde::Deserialize, serde::Serialize, PartialEq, Debug)]
+    struct TraceLength {
+        steps: u64,
+        shortest: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        not_shortest: Option<String>,
     }
     #[derive(serde::Deserialize, serde::Serialize, PartialEq, Debug)]
     struct Verdicts {
@@ -576,10 +585,21 @@ fn check_writes_junit_and_json_verdicts_per_property() {
             1 => {
                 assert!(failed.contains(&"B-complete"), "{failed:?}");
                 assert!(!failed.contains(&"A-consistent"), "{failed:?}");
-                assert!(v
-                    .cases
-                    .iter()
-                    .any(|c| c.name == "B-complete" && c.verdict == "violated"));
+                let b = v.cases.iter().find(|c| c.name == "B-complete").unwrap();
+                assert_eq!(b.verdict, "violated");
+                // One thread breadth first: the trace is the shortest, as long as the
+                // trace file written.
+                let file =
+                    std::fs::read_to_string(tmp.path().join("traces/b-complete.trace")).unwrap();
+                let steps = file.lines().filter(|l| l.starts_with("step ")).count() as u64;
+                assert_eq!(
+                    b.trace,
+                    Some(TraceLength {
+                        steps,
+                        shortest: true,
+                        not_shortest: None
+                    })
+                );
             }
             _ => {
                 assert!(failed.is_empty() && skipped.is_empty(), "{xml}");
@@ -888,4 +908,236 @@ fn one_ctrl_c_stops_a_check_with_exit_3_and_a_verdict_two_with_130() {
     let o = p.child.wait_with_output().unwrap();
     assert_eq!(code(&o), 130, "{}", stdout(&o));
     assert!(!std::path::Path::new(&json).exists());
+}
+
+/// The violating configurations of these tests (breadth first), as model flags.
+const VIOLATING: &[&[&str]] = &[
+    &["--discipline", "incremental", "--old", "1", "--new", "2"],
+    &[
+        "--old",
+        "1",
+        "--new",
+        "1",
+        "--discipline",
+        "incremental",
+        "--type-b",
+        "off",
+    ],
+    &[
+        "--old",
+        "1",
+        "--new",
+        "1",
+        "--records-per-block",
+        "2",
+        "--locks",
+        "record",
+        "--aborts",
+        "off",
+    ],
+    &[
+        "--old",
+        "2",
+        "--new",
+        "2",
+        "--amounts",
+        "equal",
+        "--transfers",
+        "same",
+        "--discipline",
+        "incremental",
+        "--aborts",
+        "off",
+    ],
+    &[
+        "--blocks",
+        "3",
+        "--transactions",
+        "old:0:2:4,new:2:1:7",
+        "--discipline",
+        "incremental",
+    ],
+];
+
+/// Each violation's trace header (`B-complete violated; shortest trace (18 steps):`)
+/// by invariant, and the steps of the trace file written for it.
+fn traces(o: &Output, dir: &std::path::Path) -> Vec<(String, String, usize)> {
+    stdout(o)
+        .lines()
+        .filter_map(|l| l.split_once(" violated; "))
+        .map(|(name, header)| {
+            let file = dir.join(format!("{}.trace", name.to_lowercase()));
+            let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file:?}: {e}"));
+            let steps = text.lines().filter(|l| l.starts_with("step ")).count();
+            (name.to_string(), header.to_string(), steps)
+        })
+        .collect()
+}
+
+/// On several threads a violation's trace is the shortest once the search for it
+/// completes: for every violating configuration here, two threads print the same
+/// traces as one (each headed "shortest trace (N steps)", N the steps of the trace
+/// file written), and the same verdicts.
+#[test]
+fn two_threads_report_the_shortest_trace_one_thread_finds() {
+    let tmp = tempfile::tempdir().unwrap();
+    for model in VIOLATING {
+        let at = |threads: &str| {
+            let dir = tmp.path().join(format!("t{threads}"));
+            let o = owm(&[
+                &["check", "--threads", threads],
+                *model,
+                &["--trace-dir", &s(&dir)],
+            ]
+            .concat());
+            assert_eq!(
+                code(&o),
+                1,
+                "{model:?} {threads}: {}{}",
+                stdout(&o),
+                stderr(&o)
+            );
+            (traces(&o, &dir), o)
+        };
+        let ((one, o1), (two, o2)) = (at("1"), at("2"));
+        assert!(!one.is_empty(), "{model:?}");
+        for (name, header, steps) in &one {
+            assert_eq!(
+                header,
+                &format!("shortest trace ({steps} steps):"),
+                "{model:?} {name}"
+            );
+        }
+        assert_eq!(two, one, "{model:?}");
+        let verdicts = |o: &Output| -> Vec<String> {
+            verdict_lines(o)
+                .into_iter()
+                .filter(|l| l.starts_with("  always"))
+                .collect()
+        };
+        assert_eq!(verdicts(&o2), verdicts(&o1), "{model:?}");
+    }
+}
+
+/// A trace is headed "shortest" only when proven: on two threads with a memory budget
+/// too small for the search for the shortest (`--memory-max`: 700 bytes a state), the
+/// checker's trace is printed as "a trace (N steps; not proven shortest: ...)" naming
+/// the budget, and the JSON verdict says `"shortest": false` and why; the violation
+/// still exits 1. One thread breadth first needs no second search: the same budget
+/// prints the shortest trace.
+#[test]
+fn a_trace_is_called_shortest_only_when_proven() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = VIOLATING[2];
+    let gib = "0.00001"; // 10737 bytes: 15 states
+    let at = |threads: &str| {
+        let dir = tmp.path().join(format!("t{threads}"));
+        let json = tmp.path().join(format!("v{threads}.json"));
+        let o = owm(&[
+            &["check", "--threads", threads, "--memory-max", gib][..],
+            model,
+            &["--trace-dir", &s(&dir), "--json", &s(&json)],
+        ]
+        .concat());
+        assert_eq!(code(&o), 1, "{threads}: {}{}", stdout(&o), stderr(&o));
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        (traces(&o, &dir), v)
+    };
+    let (two, v) = at("2");
+    assert!(!two.is_empty());
+    for (name, header, steps) in &two {
+        let lead = format!("a trace ({steps} steps; not proven shortest: found by 2 threads");
+        assert!(header.starts_with(&lead), "{name}: {header}");
+        assert!(
+            header.contains(&format!(
+                "stopped at 15 states, what --memory-max {gib} GiB holds"
+            )),
+            "{name}: {header}"
+        );
+        let case = v["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name.as_str())
+            .unwrap();
+        assert_eq!(case["verdict"], "violated", "{case}");
+        assert_eq!(case["trace"]["steps"], *steps as u64, "{case}");
+        assert_eq!(case["trace"]["shortest"], false, "{case}");
+        let why = case["trace"]["not_shortest"].as_str().unwrap();
+        assert!(header.contains(why), "{why}\n{header}");
+    }
+    let (one, v) = at("1");
+    assert_eq!(one.len(), two.len());
+    for (name, header, steps) in &one {
+        assert_eq!(
+            header,
+            &format!("shortest trace ({steps} steps):"),
+            "{name}"
+        );
+        let case = v["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name.as_str())
+            .unwrap();
+        assert_eq!(case["trace"]["shortest"], true, "{case}");
+        assert!(case["trace"].get("not_shortest").is_none(), "{case}");
+    }
+}
+
+/// `--dfs --depth D` claims what it judged: every path to a state of the model has the
+/// same length, so depth first meets every state within D that breadth first does.
+/// Cut one step short of the nearest violation, both say "held within depth D" on
+/// the same property lines and exit 3 (never 0); at its depth both find it (exit 1),
+/// the same invariants violated.
+#[test]
+fn a_depth_first_depth_bound_judges_what_breadth_first_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("t");
+    let model = VIOLATING[1];
+    let o = owm(&[
+        &["check", "--threads", "1"],
+        model,
+        &["--trace-dir", &s(&dir)],
+    ]
+    .concat());
+    let nearest = traces(&o, &dir).iter().map(|t| t.2 + 1).min().unwrap();
+    let properties = |o: &Output| -> Vec<String> {
+        verdict_lines(o)
+            .into_iter()
+            .filter(|l| l.starts_with("  always") || l.starts_with("  sometimes"))
+            .collect()
+    };
+    for (depth, exit) in [(nearest - 1, 3), (nearest, 1)] {
+        let d = depth.to_string();
+        let at = |dfs: &[&str]| {
+            let o = owm(&[
+                &["check", "--threads", "1", "--depth", &d][..],
+                model,
+                dfs,
+                &["--trace-dir", &s(&dir)],
+            ]
+            .concat());
+            assert_eq!(
+                code(&o),
+                exit,
+                "--depth {d} {dfs:?}: {}{}",
+                stdout(&o),
+                stderr(&o)
+            );
+            o
+        };
+        let (bfs, dfs) = (at(&[]), at(&["--dfs"]));
+        assert_eq!(properties(&dfs), properties(&bfs), "--depth {d}");
+        if exit == 3 {
+            assert!(
+                stdout(&dfs).contains(&format!("held within depth {d}")),
+                "{}",
+                stdout(&dfs)
+            );
+        } else {
+            assert!(stdout(&dfs).contains("VIOLATED"), "{}", stdout(&dfs));
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! Running the checker: [`check`] explores a configuration with stateright and reports
-//! each property, with the shortest counterexample for every violated invariant.
+//! each property, with a counterexample for every violated invariant: the shortest, or
+//! said why it is not proven so.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
@@ -18,23 +19,41 @@ use crate::trace::{self, Trace};
 use crate::verdicts::PARTNERS;
 use crate::ModelError;
 
-/// States the shortest-counterexample search may visit before it settles for the
-/// checker's own (possibly longer) path.
+/// States the search for the shortest counterexamples (after a breadth-first search on
+/// several threads) may visit when no memory budget is given ([`MemoryBudget`]); past
+/// it the checker's own path is reported as not proven shortest.
 pub const SHORTEST_SEARCH_STATES_MAX: usize = 2_000_000;
+
+/// The memory the search for the shortest counterexamples may fill, at
+/// [`crate::estimate::BFS_BYTES_PER_STATE`] bytes a state (it runs after the main
+/// search has freed its states).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemoryBudget {
+    /// Bytes.
+    pub bytes: f64,
+    /// Where the limit comes from, in words: `--memory-max 0.5 GiB`, `the 21.3 GiB
+    /// available`.
+    pub what: String,
+}
 
 /// What became of one property.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// An `always` property held on every explored state.
     Held,
-    /// An `always` property failed; the shortest trace found (breadth first; depth
-    /// first: the first trace met).
+    /// An `always` property failed, with a trace to a violating state: the shortest
+    /// one when `not_shortest` is `None`.
     Violated {
         trace: Box<Trace>,
         /// Numbered steps in patent terms.
         steps: Vec<String>,
         /// The oracle's words.
         detail: String,
+        /// `None`: no shorter trace reaches a state violating the property (breadth
+        /// first on one thread, or the search for the shortest completed). `Some`: why
+        /// the trace is not proven shortest (depth first; several threads and that
+        /// search cut by `--timeout`, the memory budget or an interrupt).
+        not_shortest: Option<String>,
     },
     /// A `sometimes` property: an example state was reached.
     Reached,
@@ -82,8 +101,13 @@ pub struct CheckReport {
 /// Progress while checking.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Progress {
+    /// States reached: by the search, or (`shortest`) by the search for the shortest
+    /// counterexamples that follows it.
     pub unique_states: usize,
     pub elapsed: Duration,
+    /// True while searching for the shortest counterexamples (after a breadth-first
+    /// search on several threads found violations).
+    pub shortest: bool,
 }
 
 impl Progress {
@@ -165,7 +189,7 @@ impl CheckReport {
             .collect()
     }
 
-    /// Each violated invariant's name and its shortest trace (write each with
+    /// Each violated invariant's name and its trace (write each with
     /// [`Trace::to_text`], e.g. to `owm-check-<name>.trace`, for [`crate::replay`]).
     pub fn counterexamples(&self) -> Vec<(&'static str, &Trace)> {
         self.properties
@@ -259,10 +283,17 @@ impl CheckReport {
         }
         out += &self.coverage.render();
         for p in &self.properties {
-            if let Outcome::Violated { steps, detail, .. } = &p.outcome {
-                let which = match self.config.strategy {
-                    Strategy::Bfs => "shortest trace",
-                    Strategy::Dfs => "trace (depth first: the first met, not always the shortest)",
+            if let Outcome::Violated {
+                steps,
+                detail,
+                not_shortest,
+                ..
+            } = &p.outcome
+            {
+                let n = steps.len();
+                let which = match not_shortest {
+                    None => format!("shortest trace ({n} steps)"),
+                    Some(why) => format!("a trace ({n} steps; not proven shortest: {why})"),
                 };
                 let _ = writeln!(out, "\n{} violated; {which}:", p.name);
                 for s in steps {
@@ -277,17 +308,25 @@ impl CheckReport {
 
 /// Checks `cfg`.
 pub fn check(cfg: &CheckConfig) -> Result<CheckReport, ModelError> {
-    check_with_progress(cfg, None, &|| false)
+    check_with_progress(cfg, None, &|| false, None)
 }
 
 /// Checks `cfg`, calling `progress` about every half second while exploring. `stop`
 /// is polled as often (and once before the search): once it returns true the search
 /// explores no further state, judges the states it had queued, and reports what it
 /// covered ([`CheckReport::interrupted`]; an interrupt).
+///
+/// Breadth first on several threads, the first violating state a thread meets need
+/// not be the nearest: once that search ends, one thread searches breadth first for
+/// the shortest trace to each violated property, within what is left of
+/// `cfg.timeout`, within `memory` (else [`SHORTEST_SEARCH_STATES_MAX`] states) and
+/// until `stop`; cut, or after an interrupted search (not run), the violation keeps
+/// the checker's trace, marked not proven shortest ([`Outcome::Violated`]).
 pub fn check_with_progress(
     cfg: &CheckConfig,
     progress: Option<&mut dyn FnMut(Progress)>,
     stop: &dyn Fn() -> bool,
+    memory: Option<&MemoryBudget>,
 ) -> Result<CheckReport, ModelError> {
     cfg.validate()?;
     let mut model = OwmModel::new(cfg);
@@ -325,8 +364,8 @@ pub fn check_with_progress(
     }
     let start = Instant::now();
     match cfg.strategy {
-        Strategy::Bfs => finish(&model, builder.spawn_bfs(), start, progress, stop),
-        Strategy::Dfs => finish(&model, builder.spawn_dfs(), start, progress, stop),
+        Strategy::Bfs => finish(&model, builder.spawn_bfs(), start, progress, stop, memory),
+        Strategy::Dfs => finish(&model, builder.spawn_dfs(), start, progress, stop, memory),
     }
 }
 
@@ -336,6 +375,7 @@ fn finish<C: Checker<OwmModel>>(
     start: Instant,
     mut progress: Option<&mut dyn FnMut(Progress)>,
     stop: &dyn Fn() -> bool,
+    memory: Option<&MemoryBudget>,
 ) -> Result<CheckReport, ModelError> {
     // The search threads are joined on a thread of their own, which takes the time the
     // moment the last one ends: the rate is the search's, not a poll's.
@@ -359,6 +399,7 @@ fn finish<C: Checker<OwmModel>>(
             p(Progress {
                 unique_states: checker.unique_state_count(),
                 elapsed: start.elapsed(),
+                shortest: false,
             });
         }
         if stop() {
@@ -386,12 +427,38 @@ fn finish<C: Checker<OwmModel>>(
         .filter(|(_, p)| p.expectation == Expectation::Always && discoveries.contains_key(p.name))
         .map(|(i, _)| i)
         .collect();
-    let mut shortest = if model.first_violation.is_some() || interrupted {
-        // The discoveries are already the shortest traces (`check_with_progress`); an
-        // interrupted search searches no further.
-        HashMap::new()
-    } else {
-        shortest_counterexamples(model, &violated, cfg_depth(model))
+    let generated_states = checker.state_count();
+    let checker_depth = checker.max_depth();
+    // The search's states are freed before any search for the shortest traces.
+    drop(checker);
+    let mut shortest = HashMap::new();
+    // Why a violation's trace is not proven shortest, when it is not.
+    let unproven: Option<String> = match model.cfg.strategy {
+        Strategy::Dfs => Some("depth first reports the first violation it met".into()),
+        // One thread breadth first: the first violating state judged is the nearest.
+        Strategy::Bfs if model.first_violation.is_some() => None,
+        Strategy::Bfs => {
+            let threads = format!(
+                "found by {} threads, which need not meet the nearest violation first",
+                model.cfg.threads
+            );
+            if interrupted {
+                Some(format!(
+                    "{threads}, and the interrupted check did not search for the shortest"
+                ))
+            } else if violated.is_empty() {
+                None
+            } else {
+                let budget = ShortestBudget::new(&model.cfg, start, memory, stop);
+                let (found, cut) =
+                    shortest_counterexamples(model, &violated, &budget, &mut progress);
+                shortest = found;
+                Some(format!(
+                    "{threads}, and the search for the shortest {}",
+                    cut.unwrap_or_else(|| "did not meet it".into())
+                ))
+            }
+        }
     };
     let mut properties = Vec::new();
     for (i, p) in props.iter().enumerate() {
@@ -400,10 +467,14 @@ fn finish<C: Checker<OwmModel>>(
             Expectation::Always => match found {
                 None => ("always", Outcome::Held),
                 Some(path) => {
-                    let actions = shortest
-                        .remove(&i)
-                        .unwrap_or_else(|| path.clone().into_actions());
-                    ("always", violated_outcome(model, p.name, actions)?)
+                    let (actions, not_shortest) = match shortest.remove(&i) {
+                        Some(actions) => (actions, None),
+                        None => (path.clone().into_actions(), unproven.clone()),
+                    };
+                    (
+                        "always",
+                        violated_outcome(model, p.name, actions, not_shortest)?,
+                    )
                 }
             },
             Expectation::Sometimes => (
@@ -427,13 +498,13 @@ fn finish<C: Checker<OwmModel>>(
         properties,
         unique_states,
         explored_states: expanded.min(unique_states),
-        generated_states: checker.state_count(),
+        generated_states,
         // stateright counts the depth of states popped one step beyond the bound,
         // which are not explored.
         max_depth: model
             .cfg
             .depth
-            .map_or(checker.max_depth(), |d| checker.max_depth().min(d)),
+            .map_or(checker_depth, |d| checker_depth.min(d)),
         elapsed,
         cut_states: unique_states.saturating_sub(expanded),
         interrupted,
@@ -441,14 +512,11 @@ fn finish<C: Checker<OwmModel>>(
     })
 }
 
-fn cfg_depth(model: &OwmModel) -> Option<usize> {
-    model.cfg.depth
-}
-
 fn violated_outcome(
     model: &OwmModel,
     name: &'static str,
     actions: Vec<Action>,
+    not_shortest: Option<String>,
 ) -> Result<Outcome, ModelError> {
     let trace = Trace {
         config: model.cfg.clone(),
@@ -460,6 +528,7 @@ fn violated_outcome(
         trace: Box::new(trace),
         steps: replayed.steps,
         detail: replayed.violation.to_string(),
+        not_shortest,
     })
 }
 
@@ -469,20 +538,85 @@ fn fingerprint(s: &State) -> u64 {
     h.finish()
 }
 
+/// What bounds the search for the shortest counterexamples: what is left of the
+/// check's `--timeout`, a number of states (from the memory budget) and an interrupt.
+struct ShortestBudget<'a> {
+    /// When `--timeout` runs out, measured from the start of the check, and the flag.
+    deadline: Option<(Instant, Duration)>,
+    /// States it may reach, and why that many.
+    states_max: usize,
+    states_why: String,
+    stop: &'a dyn Fn() -> bool,
+}
+
+impl<'a> ShortestBudget<'a> {
+    fn new(
+        cfg: &CheckConfig,
+        start: Instant,
+        memory: Option<&MemoryBudget>,
+        stop: &'a dyn Fn() -> bool,
+    ) -> Self {
+        let (states_max, states_why) = match memory {
+            Some(m) => {
+                let per_state = crate::estimate::BFS_BYTES_PER_STATE;
+                (
+                    (m.bytes / per_state) as usize,
+                    format!("what {} holds at {per_state:.0} bytes a state", m.what),
+                )
+            }
+            None => (SHORTEST_SEARCH_STATES_MAX, "its cap".into()),
+        };
+        ShortestBudget {
+            deadline: cfg.timeout.map(|t| (start + t, t)),
+            states_max,
+            states_why,
+            stop,
+        }
+    }
+
+    /// Why the search must stop now, having reached `states` states; `None` to go on.
+    fn spent(&self, states: usize) -> Option<String> {
+        if let Some((at, t)) = self.deadline {
+            if Instant::now() >= at {
+                return Some(format!(
+                    "ran out of --timeout {} s after {states} states",
+                    t.as_secs_f64()
+                ));
+            }
+        }
+        if (self.stop)() {
+            return Some(format!("was interrupted after {states} states"));
+        }
+        None
+    }
+}
+
 /// Breadth-first search, single-threaded and in action order, for the shortest path
 /// to a state violating each property in `targets` (indices into the model's
-/// properties). stateright keeps the *last* violating state it visits as the
-/// discovery, which is not the shortest one; this search is, and it is deterministic.
+/// properties), judging the states within the check's depth bound. On several threads
+/// stateright's discovery is the first violating state some thread met, not always the
+/// nearest; this search's is, and it is deterministic. It stops early when `budget`
+/// is spent; the second value then says how (`ran out of --timeout 5 s after 1200
+/// states`), and the targets not yet found are missing from the first.
 fn shortest_counterexamples(
     model: &OwmModel,
     targets: &[usize],
-    depth: Option<usize>,
-) -> HashMap<usize, Vec<Action>> {
+    budget: &ShortestBudget<'_>,
+    progress: &mut Option<&mut dyn FnMut(Progress)>,
+) -> (HashMap<usize, Vec<Action>>, Option<String>) {
     let mut found = HashMap::new();
     if targets.is_empty() {
-        return found;
+        return (found, None);
     }
+    if let Some(why) = budget.spent(0) {
+        return (found, Some(why));
+    }
+    let depth = model.cfg.depth;
+    // States keep no record of their path: the verdicts are judged from the state.
+    let model = &model.for_search();
     let props = model.properties();
+    let start = Instant::now();
+    let mut polled = start;
     // Nodes: (parent, action); the path to a node is read back through its parents.
     let mut nodes: Vec<(usize, Option<Action>)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -503,7 +637,24 @@ fn shortest_counterexamples(
         out
     };
     let mut actions = Vec::new();
+    let mut popped = 0usize;
     while let Some((s, node, d)) = queue.pop_front() {
+        popped += 1;
+        if popped.is_multiple_of(1024) {
+            if let Some(why) = budget.spent(nodes.len()) {
+                return (found, Some(why));
+            }
+            if polled.elapsed() >= Duration::from_millis(500) {
+                polled = Instant::now();
+                if let Some(p) = progress.as_mut() {
+                    p(Progress {
+                        unique_states: nodes.len(),
+                        elapsed: start.elapsed(),
+                        shortest: true,
+                    });
+                }
+            }
+        }
         // The initial state is depth 1; states beyond the bound are not judged.
         if depth.is_some_and(|max| d + 1 > max) {
             continue;
@@ -513,7 +664,7 @@ fn shortest_counterexamples(
                 found.insert(t, path_to(&nodes, node));
             }
         }
-        if found.len() == targets.len() || nodes.len() > SHORTEST_SEARCH_STATES_MAX {
+        if found.len() == targets.len() {
             break;
         }
         actions.clear();
@@ -521,10 +672,126 @@ fn shortest_counterexamples(
         for &a in &actions {
             let next = model.apply(&s, a, None);
             if seen.insert(fingerprint(&next)) {
+                if nodes.len() >= budget.states_max {
+                    let why = format!("stopped at {} states, {}", nodes.len(), budget.states_why);
+                    return (found, Some(why));
+                }
                 nodes.push((node, Some(a)));
                 queue.push_back((next, nodes.len() - 1, d + 1));
             }
         }
     }
-    found
+    (found, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A configuration violating B-complete and bank-conserved, on two threads.
+    fn violating() -> CheckConfig {
+        let flags = "--variant cow --old 1 --new 1 --records-per-block 2 --locks record \
+                     --aborts off";
+        CheckConfig {
+            threads: 2,
+            ..CheckConfig::from_model_flags(flags).unwrap()
+        }
+    }
+
+    fn not_shortest(r: &CheckReport, name: &str) -> Option<String> {
+        match r.outcome(name) {
+            Some(Outcome::Violated { not_shortest, .. }) => not_shortest.clone(),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+
+    /// A memory budget too small for the search for the shortest traces leaves the
+    /// checker's trace, said to be not proven shortest and why; one that holds the
+    /// space gives the shortest, as one thread does.
+    #[test]
+    fn a_memory_budget_bounds_the_search_for_the_shortest() {
+        let cfg = violating();
+        let budget = |states: f64| MemoryBudget {
+            bytes: states * crate::estimate::BFS_BYTES_PER_STATE,
+            what: "--memory-max x GiB".into(),
+        };
+        let r = check_with_progress(&cfg, None, &|| false, Some(&budget(10.0))).unwrap();
+        assert_eq!(r.violated(), ["B-complete", "bank-conserved"]);
+        for name in r.violated() {
+            let why = not_shortest(&r, name).unwrap();
+            for part in [
+                "found by 2 threads",
+                "stopped at 10 states",
+                "--memory-max x GiB",
+            ] {
+                assert!(why.contains(part), "{part}: {why}");
+            }
+        }
+        assert!(
+            r.render().contains("violated; a trace (")
+                && r.render()
+                    .contains("not proven shortest: found by 2 threads"),
+            "{}",
+            r.render()
+        );
+        let r = check_with_progress(&cfg, None, &|| false, Some(&budget(1e6))).unwrap();
+        let one = check(&CheckConfig { threads: 1, ..cfg }).unwrap();
+        for name in r.violated() {
+            assert_eq!(not_shortest(&r, name), None, "{name}");
+            assert_eq!(not_shortest(&one, name), None, "{name}");
+            let len = |r: &CheckReport| {
+                r.counterexamples()
+                    .into_iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, t)| t.actions.len())
+            };
+            assert_eq!(len(&r), len(&one), "{name}");
+        }
+        let (_, trace) = r.counterexamples()[0];
+        let label = format!("violated; shortest trace ({} steps):", trace.actions.len());
+        assert!(r.render().contains(&label), "{label}\n{}", r.render());
+    }
+
+    /// The search for the shortest stops, saying so, once `--timeout` has run out
+    /// (measured from the start of the check) or an interrupt came; depth first no
+    /// such search runs and the trace says it is the first met.
+    #[test]
+    fn a_timeout_or_an_interrupt_stops_the_search_for_the_shortest() {
+        let cfg = violating();
+        let model = OwmModel::new(&cfg);
+        let targets: Vec<usize> = (0..model.properties().len())
+            .filter(|&i| model.properties()[i].expectation == Expectation::Always)
+            .collect();
+        let never = || false;
+        let always = || true;
+        let timeout = Duration::from_millis(250);
+        let past = Instant::now().checked_sub(timeout).unwrap();
+        let spent = ShortestBudget {
+            deadline: Some((past, timeout)),
+            ..ShortestBudget::new(&cfg, past, None, &never)
+        };
+        let (found, why) = shortest_counterexamples(&model, &targets, &spent, &mut None);
+        assert!(found.is_empty());
+        assert_eq!(
+            why.as_deref(),
+            Some("ran out of --timeout 0.25 s after 0 states")
+        );
+        let stopped = ShortestBudget::new(&cfg, Instant::now(), None, &always);
+        let (found, why) = shortest_counterexamples(&model, &targets, &stopped, &mut None);
+        assert!(found.is_empty());
+        assert_eq!(why.as_deref(), Some("was interrupted after 0 states"));
+        // A budget with time left and room for the space finds a trace for each
+        // violated property, and says nothing was cut.
+        let open = ShortestBudget::new(&cfg, Instant::now(), None, &never);
+        let (found, why) = shortest_counterexamples(&model, &targets, &open, &mut None);
+        assert_eq!((found.len(), why), (2, None));
+
+        let dfs = check(&CheckConfig {
+            strategy: Strategy::Dfs,
+            ..cfg
+        })
+        .unwrap();
+        let why = not_shortest(&dfs, "B-complete").unwrap();
+        assert!(why.contains("depth first"), "{why}");
+    }
 }

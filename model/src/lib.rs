@@ -5,8 +5,9 @@
 //! transactions, the backup of A and its retirement — with stateright, over the real
 //! engine ([`engine::Device`] on in-memory images), and judges each state with the
 //! simulator's oracle ([`sim::oracle`]), the same named functions the simulator uses.
-//! A violated invariant comes back as the shortest [`Trace`], told in the patent's
-//! terms and saved as a text file that [`replay`] re-executes against the engine.
+//! A violated invariant comes back as a [`Trace`] (the shortest, or said not to be
+//! proven so: [`Outcome::Violated`]), told in the patent's terms and saved as a text
+//! file that [`replay`] re-executes against the engine.
 //!
 //! The engine's own locks are checked separately with loom
 //! (`engine/tests/loom_device.rs`, run by `.ci/loom`).
@@ -31,7 +32,7 @@ pub mod verdicts;
 pub mod walk;
 
 pub use check::{
-    check, check_with_progress, CheckReport, Outcome, Progress, PropertyReport,
+    check, check_with_progress, CheckReport, MemoryBudget, Outcome, Progress, PropertyReport,
     SHORTEST_SEARCH_STATES_MAX,
 };
 pub use config::{CheckConfig, Discipline, Locks, Rmw, Strategy};

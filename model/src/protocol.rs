@@ -300,6 +300,13 @@ impl OwmModel {
         if matches!(action, Action::Split | Action::BackupA | Action::RetireA) {
             n.rekey_device();
         }
+        // Every path to a state is as long as any other (`State::steps`): what makes a
+        // depth-first search cut at a depth judge every state within it.
+        debug_assert_eq!(
+            n.steps(),
+            s.steps() + 1,
+            "{action:?} took other than one step"
+        );
         n
     }
 

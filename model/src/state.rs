@@ -431,6 +431,30 @@ impl State {
     pub fn phase(&self) -> Phase {
         self.phase
     }
+
+    /// The steps of every path from the initial state to this one. Each action takes
+    /// one: it advances one transaction's program by one operation (its `pc`), aborts
+    /// one transaction, or moves the backup on (the split, VLUN A declared consistent,
+    /// archived, retired; the end of the run), and none is ever undone. So all paths to
+    /// a state are equally long, its depth (the initial state's is 1) is `steps() + 1`
+    /// however a search reached it, and a depth-first search cut at a depth judges the
+    /// same states as a breadth-first one ([`crate::OwmModel::apply`] checks it in
+    /// debug builds).
+    pub fn steps(&self) -> usize {
+        let txns = &self.txns[..usize::from(self.txn_count)];
+        let phase = match self.phase {
+            Phase::Single => 0,
+            Phase::Split => 1,
+            Phase::BackedUp => 2,
+            Phase::Retired => 3,
+        };
+        txns.iter()
+            .map(|t| usize::from(t.pc) + usize::from(t.status == Status::Aborted))
+            .sum::<usize>()
+            + phase
+            + usize::from(self.declared.is_some())
+            + usize::from(self.ended)
+    }
 }
 
 /// A state's engine device, shared with the states before it until an action changes

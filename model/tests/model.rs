@@ -737,7 +737,9 @@ fn verdicts_are_incremental() {
 
 /// Breadth first on one thread, a violated invariant's trace is stateright's own
 /// discovery (the first violating state it judges); on two threads it comes from the
-/// separate shortest-path search. Both must give the same, shortest, trace.
+/// separate shortest-path search. Both must give the same trace, and both say it is
+/// the shortest: on one thread by the order of the search, on two because the search
+/// for the shortest completed within its budget.
 #[test]
 fn one_thread_discoveries_are_the_shortest_traces() {
     let mut compared = 0;
@@ -753,14 +755,110 @@ fn one_thread_discoveries_are_the_shortest_traces() {
         assert_eq!(one.violated(), violated, "{flags}");
         for (name, trace) in one.counterexamples() {
             let Some(Outcome::Violated {
-                trace: shortest, ..
+                trace: shortest,
+                not_shortest,
+                ..
             }) = two.outcome(name)
             else {
                 panic!("{flags}: {name} violated on one thread only");
             };
             assert_eq!(trace.actions, shortest.actions, "{flags}: {name}");
+            assert_eq!(not_shortest, &None, "{flags}: {name}");
+            assert!(
+                matches!(
+                    one.outcome(name),
+                    Some(Outcome::Violated {
+                        not_shortest: None,
+                        ..
+                    })
+                ),
+                "{flags}: {name}"
+            );
             compared += 1;
         }
     }
     assert!(compared >= 8, "{compared} traces compared");
+}
+
+/// Every path to a state is as long as any other: its depth is `State::steps() + 1`
+/// however it was reached (each action takes one step of a transaction's program, an
+/// abort, or one move of the backup, and none is undone). So a depth-first search cut
+/// at depth D judges exactly the states a breadth-first one does, and `--dfs --depth D`
+/// claims "held within depth D" as truly: at the violating depth of every pinned
+/// violation and one step short of it, both searches explore and reach the same
+/// states and find the same violations.
+#[test]
+fn depth_first_cut_at_a_depth_judges_what_breadth_first_does() {
+    use stateright::Model;
+    use std::collections::{HashSet, VecDeque};
+    for &(flags, _, _) in PINNED {
+        let m = model::OwmModel::new(&cfg(flags)).for_search();
+        // The device's locks are its interior mutability; nothing mutates a stored key.
+        #[allow(clippy::mutable_key_type)]
+        let mut seen = HashSet::new();
+        let mut queue: VecDeque<(model::State, usize)> = VecDeque::new();
+        for s in m.init_states() {
+            assert_eq!(s.steps(), 0, "{flags}");
+            seen.insert(s.clone());
+            queue.push_back((s, 1));
+        }
+        let mut actions = Vec::new();
+        while let Some((s, depth)) = queue.pop_front() {
+            // Breadth first, `depth` is the shortest path's; every other edge into a
+            // state must come from one step above it too.
+            assert_eq!(s.steps() + 1, depth, "{flags}");
+            actions.clear();
+            m.actions(&s, &mut actions);
+            for &a in &actions {
+                let next = m.apply(&s, a, None);
+                assert_eq!(next.steps(), s.steps() + 1, "{flags}: {a:?}");
+                if seen.insert(next.clone()) {
+                    queue.push_back((next, depth + 1));
+                }
+            }
+        }
+    }
+    let mut compared = 0;
+    for &(flags, _, violated) in PINNED.iter().filter(|p| !p.2.is_empty()) {
+        let whole = check(&CheckConfig {
+            threads: 1,
+            ..cfg(flags)
+        })
+        .unwrap();
+        let nearest = whole
+            .counterexamples()
+            .iter()
+            .map(|(_, t)| t.actions.len() + 1)
+            .min()
+            .unwrap();
+        for depth in [nearest - 1, nearest] {
+            let at = |strategy| {
+                check(&CheckConfig {
+                    threads: 1,
+                    depth: Some(depth),
+                    strategy,
+                    ..cfg(flags)
+                })
+                .unwrap()
+            };
+            let (bfs, dfs) = (at(model::Strategy::Bfs), at(model::Strategy::Dfs));
+            let what = format!("{flags} --depth {depth}");
+            assert_eq!(bfs.violated().is_empty(), depth < nearest, "{what}");
+            assert_eq!(dfs.violated(), bfs.violated(), "{what}");
+            assert!(violated.len() >= bfs.violated().len(), "{what}");
+            assert_eq!(dfs.complete(), bfs.complete(), "{what}");
+            assert_eq!(
+                (dfs.explored_states, dfs.unique_states),
+                (bfs.explored_states, bfs.unique_states),
+                "{what}"
+            );
+            assert_eq!(
+                dfs.verdict("B-complete"),
+                bfs.verdict("B-complete"),
+                "{what}"
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 16, "{compared} bounded searches compared");
 }

@@ -42,6 +42,11 @@ mod tests {
             Outcome::Violated {
                 count: 3,
                 detail: "txn 4 lost".into(),
+                trace: Some(crate::verdict::TraceLength {
+                    steps: 12,
+                    shortest: false,
+                    not_shortest: Some("depth first".into()),
+                }),
             },
         );
         r.push(
@@ -54,5 +59,6 @@ mod tests {
         let text = to_string(&r).unwrap();
         assert_eq!(from_str(&text).unwrap(), r);
         assert!(text.contains("\"verdict\": \"violated\""), "{text}");
+        assert!(text.contains("\"shortest\": false"), "{text}");
     }
 }

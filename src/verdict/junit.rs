@@ -76,7 +76,7 @@ fn case(w: &mut W, c: &Case) -> std::io::Result<()> {
     }
     w.write_event(Event::Start(e))?;
     match &c.outcome {
-        Outcome::Violated { count, detail } => leaf(
+        Outcome::Violated { count, detail, .. } => leaf(
             w,
             "failure",
             &format!("{} violated {count} times", c.name),

@@ -308,6 +308,7 @@ pub fn of_run(report: &mut Report, suite: &str, r: &sim::RunResult) {
             sim::Observed::Violated { count, first } => Outcome::Violated {
                 count,
                 detail: first.to_string(),
+                trace: None,
             },
             sim::Observed::Unchecked => Outcome::Unchecked {
                 reason: "keep_history = false: the run kept no history to judge".into(),
@@ -374,8 +375,14 @@ pub enum Outcome {
     /// Held over the part explored; `cut` states or steps were left unexplored at the
     /// bound (held within depth N). Exit 3 unless `cut` is 0.
     HeldWithin { bound: String, cut: u64 },
-    /// Violated `count` times; `detail` is the first violation.
-    Violated { count: u64, detail: String },
+    /// Violated `count` times; `detail` is the first violation. `check` (exhaustive)
+    /// adds its trace's length and whether it is proven the shortest.
+    Violated {
+        count: u64,
+        detail: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        trace: Option<TraceLength>,
+    },
     /// Not judged (history off, a run that ended early, an interrupt).
     Unchecked { reason: String },
     /// The case itself failed to run (a limit hit, an engine error).
@@ -426,6 +433,23 @@ impl Outcome {
             Outcome::NotReached { reason } => format!("not reached: {reason}"),
         }
     }
+}
+
+/// The trace `owm check` wrote for a violation: its length and whether a shorter one
+/// could exist. JSON: `"trace": {"steps": 18, "shortest": true}`, or with
+/// `"shortest": false` and `"not_shortest"` saying why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TraceLength {
+    /// Steps from the initial state to the violating state.
+    pub steps: u64,
+    /// True: no shorter trace (within the depth bound) reaches a state violating the
+    /// invariant: breadth first on one thread, or the search for the shortest that
+    /// follows one on several threads completed.
+    pub shortest: bool,
+    /// Why the trace is not proven shortest: depth first, or the search for the
+    /// shortest cut (`--timeout`, the memory budget, an interrupt) or not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_shortest: Option<String>,
 }
 
 /// One test case: an invariant in a suite (a policy of a run, a grid point of a sweep,
@@ -696,6 +720,7 @@ mod tests {
         let v = Outcome::Violated {
             count: 2,
             detail: "x".into(),
+            trace: None,
         };
         assert_eq!(v.exit(false), Exit::Violated);
         assert_eq!(v.exit(true), Exit::Held);
@@ -724,6 +749,7 @@ mod tests {
             observed: Box::new(Outcome::Violated {
                 count: 2,
                 detail: "x".into(),
+                trace: None,
             }),
         };
         assert_eq!(broken.exit(false), Exit::Held);
