@@ -27,7 +27,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rand_chacha::rand_core::{RngCore, SeedableRng};
@@ -185,16 +185,15 @@ fn pick(rng: &mut ChaCha8Rng, n: usize) -> usize {
     ((u128::from(rng.next_u64()) * n as u128) >> 64) as usize
 }
 
-/// Runs walk `walk` of `seed`; inserts the fingerprints of its states into `seen` while
-/// it has room (returns false in `.1` when it had not).
+/// Runs walk `walk` of `seed`; puts the fingerprints of its states, in the order
+/// visited, in `fingerprints`.
 fn one_walk(
     model: &OwmModel,
     seed: u64,
     walk: u64,
     depth_max: Option<usize>,
-    seen: &mut HashSet<u64>,
-    seen_max: usize,
-) -> (WalkResult, bool) {
+    fingerprints: &mut Vec<u64>,
+) -> WalkResult {
     let props = model.properties();
     let mut rng = walk_rng(seed, walk);
     let mut state = model
@@ -211,15 +210,11 @@ fn one_walk(
         violations: Vec::new(),
         reached: Vec::new(),
     };
-    let mut room = true;
+    fingerprints.clear();
     loop {
         let depth = path.len() + 1;
         result.depth = depth;
-        if seen.len() < seen_max {
-            seen.insert(fingerprint(&state));
-        } else if !seen.contains(&fingerprint(&state)) {
-            room = false;
-        }
+        fingerprints.push(fingerprint(&state));
         for (i, p) in props.iter().enumerate() {
             if found[i] {
                 continue;
@@ -250,7 +245,7 @@ fn one_walk(
         state = model.apply(&state, a, None);
         path.push(a);
     }
-    (result, room)
+    result
 }
 
 /// What walks add up to, kept per thread and joined at the end: constant memory per
@@ -299,33 +294,88 @@ impl Tally {
             );
         }
     }
-
-    fn join(&mut self, other: Tally) {
-        self.walks += other.walks;
-        self.states += other.states;
-        self.deepest = self.deepest.max(other.deepest);
-        self.terminal += other.terminal;
-        for (i, (walk, depth, path)) in other.first {
-            self.violation(i, walk, depth, path);
-        }
-        for (i, here) in other.reached {
-            self.witness(i, here);
-        }
-    }
 }
 
 /// What the threads share while walking.
 struct Shared {
     next: AtomicU64,
+    /// States of the walks finished, in any order (the budget's early stop).
     states: AtomicU64,
     stopped: Mutex<Option<String>>,
+    kept: Mutex<Kept>,
+}
+
+/// A walk finished by a thread, waiting for the walks before it.
+struct Finished {
+    result: WalkResult,
+    fingerprints: Vec<u64>,
+    /// Per action kind, enabled and taken during the walk.
+    actions: Vec<KindCount>,
+}
+
+/// The walks kept, added up in walk order (so the report does not depend on which
+/// thread ran which walk, nor on when it finished): walk `j` is kept when the walks
+/// before it visited fewer states than the budget, the rule one thread follows by
+/// checking the budget before each walk. Walks run past it on other threads meanwhile
+/// are dropped whole (their states, fingerprints and action counts).
+struct Kept {
+    /// The next walk (of this shard) to add.
+    next: u64,
+    /// Finished walks after `next`, by their number in the shard.
+    waiting: BTreeMap<u64, Finished>,
+    tally: Tally,
+    seen: HashSet<u64>,
+    /// A fingerprint did not fit in `seen` ([`DISTINCT_STATES_MAX`]).
+    capped: bool,
+    actions: Vec<KindCount>,
+    /// The walks kept reached the state budget: no later walk is kept.
+    full: bool,
+}
+
+impl Kept {
+    /// Takes walk `j`'s results, then adds every walk now next in order.
+    fn finish(&mut self, j: u64, walk: Finished, states_max: Option<usize>) {
+        self.waiting.insert(j, walk);
+        while let Some(w) = self.waiting.remove(&self.next) {
+            self.next += 1;
+            if self.full {
+                continue;
+            }
+            for fp in w.fingerprints {
+                if self.seen.len() < DISTINCT_STATES_MAX {
+                    self.seen.insert(fp);
+                } else if !self.seen.contains(&fp) {
+                    self.capped = true;
+                }
+            }
+            for (sum, k) in self.actions.iter_mut().zip(w.actions) {
+                sum.enabled += k.enabled;
+                sum.taken += k.taken;
+            }
+            self.tally.add(w.result);
+            self.full = states_max.is_some_and(|n| self.tally.states >= n as u64);
+        }
+    }
+}
+
+/// Per action kind, what `now` counted past `before`.
+fn actions_since(before: &[KindCount], now: Vec<KindCount>) -> Vec<KindCount> {
+    now.into_iter()
+        .zip(before)
+        .map(|(n, b)| KindCount {
+            kind: n.kind,
+            enabled: n.enabled - b.enabled,
+            taken: n.taken - b.taken,
+        })
+        .collect()
 }
 
 /// Runs the walks of `plan` over `cfg`'s model on `cfg.threads` threads, within
 /// `cfg.depth` (states per walk, the initial state being depth 1), `cfg.states_max`
-/// (states visited) and `cfg.timeout`; `stop` is polled between walks (an interrupt).
-/// Errors: an invalid configuration or plan; a trace that does not replay (a fault of
-/// the model, never of the input).
+/// (states visited: the walks kept are those begun before the walks before them
+/// reached it, whatever the threads) and `cfg.timeout`; `stop` is polled between walks
+/// (an interrupt). Errors: an invalid configuration or plan; a trace that does not
+/// replay (a fault of the model, never of the input).
 pub fn walk(
     cfg: &CheckConfig,
     plan: &WalkPlan,
@@ -336,72 +386,79 @@ pub fn walk(
     let model = OwmModel::new(cfg);
     let start = Instant::now();
     let planned = plan.walks_in_shard();
+    let no_actions = model.coverage.snapshot().actions;
     let shared = Shared {
         next: AtomicU64::new(0),
         states: AtomicU64::new(0),
         stopped: Mutex::new(None),
+        kept: Mutex::new(Kept {
+            next: 0,
+            waiting: BTreeMap::new(),
+            tally: Tally::default(),
+            seen: HashSet::new(),
+            capped: false,
+            actions: no_actions,
+            full: false,
+        }),
     };
     let threads = cfg.threads.max(1);
-    let seen_max = DISTINCT_STATES_MAX / threads;
-    let parts: Vec<(HashSet<u64>, bool, Tally)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                let (model, shared) = (&model, &shared);
-                scope.spawn(move || {
-                    let mut seen = HashSet::new();
-                    let mut room = true;
-                    let mut tally = Tally::default();
-                    loop {
-                        let why = if stop() {
-                            Some("an interrupt")
-                        } else if cfg.timeout.is_some_and(|t| start.elapsed() >= t) {
-                            Some("the timeout")
-                        } else if cfg
-                            .states_max
-                            .is_some_and(|n| shared.states.load(Ordering::Relaxed) >= n as u64)
-                        {
-                            Some("the state budget")
-                        } else {
-                            None
-                        };
-                        if let Some(why) = why {
-                            let mut s = shared.stopped.lock().expect("not poisoned");
-                            s.get_or_insert_with(|| why.to_string());
-                            break;
-                        }
-                        let j = shared.next.fetch_add(1, Ordering::Relaxed);
-                        if j >= planned {
-                            break;
-                        }
-                        let (r, ok) = one_walk(
-                            model,
-                            plan.seed,
-                            plan.walk_index(j),
-                            cfg.depth,
-                            &mut seen,
-                            seen_max,
-                        );
-                        room &= ok;
-                        shared.states.fetch_add(r.depth as u64, Ordering::Relaxed);
-                        tally.add(r);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let (model, shared) = (&model, &shared);
+            scope.spawn(move || {
+                // The thread's own counters: each walk's action counts are its own.
+                let model = OwmModel {
+                    coverage: Arc::default(),
+                    ..model.clone()
+                };
+                let mut counted = model.coverage.snapshot().actions;
+                loop {
+                    let why = if stop() {
+                        Some("an interrupt")
+                    } else if cfg.timeout.is_some_and(|t| start.elapsed() >= t) {
+                        Some("the timeout")
+                    } else if cfg
+                        .states_max
+                        .is_some_and(|n| shared.states.load(Ordering::Relaxed) >= n as u64)
+                    {
+                        Some("the state budget")
+                    } else {
+                        None
+                    };
+                    if let Some(why) = why {
+                        let mut s = shared.stopped.lock().expect("not poisoned");
+                        s.get_or_insert_with(|| why.to_string());
+                        break;
                     }
-                    (seen, room, tally)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a walk thread panicked"))
-            .collect()
+                    let j = shared.next.fetch_add(1, Ordering::Relaxed);
+                    if j >= planned {
+                        break;
+                    }
+                    let mut fingerprints = Vec::new();
+                    let r = one_walk(
+                        &model,
+                        plan.seed,
+                        plan.walk_index(j),
+                        cfg.depth,
+                        &mut fingerprints,
+                    );
+                    shared.states.fetch_add(r.depth as u64, Ordering::Relaxed);
+                    let now = model.coverage.snapshot().actions;
+                    let actions = actions_since(&counted, now.clone());
+                    counted = now;
+                    let done = Finished {
+                        result: r,
+                        fingerprints,
+                        actions,
+                    };
+                    let mut kept = shared.kept.lock().expect("not poisoned");
+                    kept.finish(j, done, cfg.states_max);
+                }
+            });
+        }
     });
-    let mut distinct: HashSet<u64> = HashSet::new();
-    let mut capped = false;
-    let mut tally = Tally::default();
-    for (set, room, t) in parts {
-        capped |= !room;
-        distinct.extend(set);
-        tally.join(t);
-    }
+    let kept = shared.kept.into_inner().expect("not poisoned");
+    let (tally, distinct, capped) = (kept.tally, kept.seen.len(), kept.capped);
     let stopped = shared.stopped.into_inner().expect("not poisoned");
     let props = model.properties();
     // The first violation of each invariant is that of the lowest-numbered walk, the
@@ -415,7 +472,7 @@ pub fn walk(
         states_visited: tally.states,
         deepest: tally.deepest,
         walks_terminal: tally.terminal,
-        distinct_states: distinct.len() as u64,
+        distinct_states: distinct as u64,
         distinct_capped: capped,
         distinct_shards: 1,
         violations: BTreeMap::new(),
@@ -424,8 +481,14 @@ pub fn walk(
             .into_iter()
             .map(|(i, r)| (props[i].name.to_string(), r))
             .collect(),
-        stopped: (tally.walks < planned).then(|| stopped.unwrap_or_default()),
-        actions: model.coverage.snapshot().actions,
+        stopped: (tally.walks < planned).then(|| {
+            if kept.full {
+                "the state budget".to_string()
+            } else {
+                stopped.unwrap_or_default()
+            }
+        }),
+        actions: kept.actions,
         elapsed: start.elapsed(),
     };
     for (i, (walk, depth, actions)) in tally.first {
@@ -797,6 +860,69 @@ mod tests {
             (r.walks_done, r.stopped.as_deref()),
             (0, Some("an interrupt"))
         );
+    }
+
+    /// A state budget keeps the same walks on any number of threads (those begun before
+    /// the walks before them reached it), so the counts, the distinct states, the action
+    /// counts and the violations found are the one-thread run's; a budget that cuts the
+    /// run somewhere inside (not before the first walk, not after the last).
+    #[test]
+    fn a_state_budget_keeps_the_same_walks_on_any_number_of_threads() {
+        let c = cfg("--locks record --records-per-block 2 --old 1 --new 1");
+        let whole = walk(&c, &WalkPlan::new(9, 200), &|| false).unwrap();
+        for states_max in [1, whole.states_visited / 3, whole.states_visited * 2 / 3] {
+            let budget = CheckConfig {
+                states_max: Some(states_max as usize),
+                ..c.clone()
+            };
+            let one = walk(&budget, &WalkPlan::new(9, 200), &|| false).unwrap();
+            assert!(
+                one.walks_done >= 1 && one.walks_done < 200,
+                "{states_max}: {}",
+                one.render()
+            );
+            assert!(one.states_visited >= states_max);
+            assert_eq!(one.stopped.as_deref(), Some("the state budget"));
+            for threads in [2, 3] {
+                // Several runs: which thread runs which walk, and when, varies.
+                for _ in 0..4 {
+                    let many = walk(
+                        &CheckConfig {
+                            threads,
+                            ..budget.clone()
+                        },
+                        &WalkPlan::new(9, 200),
+                        &|| false,
+                    )
+                    .unwrap();
+                    let counts = |r: &WalkReport| {
+                        (
+                            r.walks_done,
+                            r.states_visited,
+                            r.deepest,
+                            r.walks_terminal,
+                            r.distinct_states,
+                            r.actions.clone(),
+                            r.reached.clone(),
+                            r.stopped.clone(),
+                        )
+                    };
+                    assert_eq!(
+                        counts(&many),
+                        counts(&one),
+                        "{threads} threads, {states_max}"
+                    );
+                    // The traces name the model only (not the threads).
+                    let found = |r: &WalkReport| -> Vec<(u64, usize, String)> {
+                        r.violations
+                            .values()
+                            .map(|f| (f.walk, f.depth, f.trace.to_text()))
+                            .collect()
+                    };
+                    assert_eq!(found(&many), found(&one));
+                }
+            }
+        }
     }
 
     /// Three shards merged give the unsharded report.
