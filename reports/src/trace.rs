@@ -241,6 +241,7 @@ fn mark_rows(policy: &str, r: &RunResult) -> Vec<(u64, u32, u8, [String; 9])> {
         let mut marks: Vec<(&str, Option<u64>, String)> = vec![
             ("backup-request", m.request, String::new()),
             ("split", m.split, String::new()),
+            ("split-done", m.split_done, String::new()),
             ("vlun-b-ready", m.vlun_b_ready, String::new()),
             ("a-consistent", m.a_consistent, String::new()),
             ("archive-copy", m.archive_copy, String::new()),

@@ -72,6 +72,11 @@ pub struct Marks {
     pub request: Option<Tick>,
     /// The volume was split into VLUN A and VLUN B.
     pub split: Option<Tick>,
+    /// The split's own device call completed (its barriers; at a later mirroring
+    /// split, the resync of image A), when it took time: VLUN A is declared
+    /// consistent no earlier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub split_done: Option<Tick>,
     /// VLUN B set up: new transactions may begin (450 in Fig 3C).
     pub vlun_b_ready: Option<Tick>,
     /// VLUN A declared consistent (451 in Fig 3C, 522 in Fig 4).

@@ -23,9 +23,12 @@ impl World<'_> {
                     return self.dispatch();
                 }
                 self.locks.hold_type_b();
-                let setup = self.scenario.backup.setup_window_ticks;
-                let cycle = self.cycle_number();
-                self.q.schedule_in(setup, Ev::BReady { cycle });
+                self.schedule_b_ready(now);
+                if self.split_call_end > now {
+                    let cycle = self.cycle_number();
+                    self.q
+                        .schedule_at(self.split_call_end, Ev::SplitDone { cycle });
+                }
                 self.after_end()?;
                 self.dispatch()
             }
@@ -41,11 +44,18 @@ impl World<'_> {
                 if !self.split()? {
                     return self.dispatch();
                 }
-                // Everyone in flight carries on through VLUN B; A is copied as it is.
+                // Everyone in flight carries on through VLUN B; A is copied as it is,
+                // once the split's call has completed.
                 self.in_flight_to(Vlun::B);
                 self.marks.vlun_b_ready = Some(now);
                 self.log(Event::BReady);
-                self.declare_a_consistent()?;
+                if self.split_call_end > now {
+                    let cycle = self.cycle_number();
+                    self.q
+                        .schedule_at(self.split_call_end, Ev::SplitDone { cycle });
+                } else {
+                    self.declare_a_consistent()?;
+                }
                 self.dispatch()
             }
         }
@@ -146,7 +156,7 @@ impl World<'_> {
             Err(e) => return Err(engine_err(now)(e)),
         };
         self.tally.backup_io.add(&cost);
-        self.backup_call(now, &cost);
+        self.split_call_end = self.backup_call(now, &cost);
         self.split_done = true;
         self.old_active = self.active;
         if !first && self.policy.is_owm() {
@@ -157,6 +167,7 @@ impl World<'_> {
         }
         self.sample_extra_space();
         self.marks.split = Some(now);
+        self.marks.split_done = (self.split_call_end > now).then_some(self.split_call_end);
         self.log(Event::Split);
         if first && self.policy != Policy::Quiesce {
             self.rotate_pool();
@@ -253,11 +264,16 @@ impl World<'_> {
     pub(super) fn after_end(&mut self) -> Result<(), SimError> {
         if self.quiesce_pending && self.active == 0 {
             self.quiesce_pending = false;
+            let now = self.q.now();
             if self.split()? {
-                self.declare_a_consistent()?;
-                let setup = self.scenario.backup.setup_window_ticks;
-                let cycle = self.cycle_number();
-                self.q.schedule_in(setup, Ev::BReady { cycle });
+                if self.split_call_end > now {
+                    let cycle = self.cycle_number();
+                    self.q
+                        .schedule_at(self.split_call_end, Ev::SplitDone { cycle });
+                } else {
+                    self.declare_a_consistent()?;
+                }
+                self.schedule_b_ready(now);
             }
         }
         // This cycle's split (`marks` start afresh with each cycle): a cycle given up
@@ -268,9 +284,38 @@ impl World<'_> {
             && !self.a_abandoned
             && self.old_active == 0
         {
-            self.declare_a_consistent()?;
+            // Not before the split's call completes ([`Ev::SplitDone`] comes back).
+            if self.q.now() >= self.split_call_end {
+                self.declare_a_consistent()?;
+            }
         }
         Ok(())
+    }
+
+    /// VLUN B ready at the end of the setup window from `split_at`. Under a one-way
+    /// mirror the split's own call goes on meanwhile on a channel (users' calls queue
+    /// behind it: waits the backup causes) and only VLUN A waits for it
+    /// ([`Ev::SplitDone`]); under quiesce the split is the point-in-time copy the
+    /// users are held for, so they are held until it completes too.
+    fn schedule_b_ready(&mut self, split_at: Tick) {
+        let setup = self.scenario.backup.setup_window_ticks;
+        let mut at = split_at.saturating_add(setup);
+        if self.policy == Policy::Quiesce {
+            at = at.max(self.split_call_end);
+        }
+        let cycle = self.cycle_number();
+        self.q.schedule_at(at, Ev::BReady { cycle });
+    }
+
+    /// The split's own call has completed ([`Ev::SplitDone`]): VLUN A is declared
+    /// consistent now if its OLD transactions have all ended (quiesce: they had).
+    pub(super) fn split_call_done(&mut self) -> Result<(), SimError> {
+        let standing = !self.a_consistent_done && !self.a_abandoned;
+        match self.policy {
+            Policy::CrashConsistent | Policy::Quiesce if standing => self.declare_a_consistent()?,
+            _ => self.after_end()?,
+        }
+        self.dispatch()
     }
 
     pub(super) fn declare_a_consistent(&mut self) -> Result<(), SimError> {

@@ -112,6 +112,7 @@ impl World<'_> {
                 ours(cycle) && !self.a_abandoned && !current.is_some_and(|c| c.given_up)
             }
             Ev::BReady { cycle }
+            | Ev::SplitDone { cycle }
             | Ev::QuiesceRetry { cycle }
             | Ev::DetachRead { cycle }
             | Ev::DetachDone { cycle } => ours(cycle),

@@ -74,6 +74,12 @@ pub(crate) enum Ev {
     BReady {
         cycle: u32,
     },
+    /// The split's own device call has completed (it took longer than an instant:
+    /// its barriers, a later mirroring split's resync): VLUN A may be declared
+    /// consistent from now on.
+    SplitDone {
+        cycle: u32,
+    },
     /// Quiesce's freeze limit for attempt `attempt` (1-based) passes.
     QuiesceDeadline {
         attempt: u32,
@@ -333,6 +339,10 @@ pub(crate) struct World<'a> {
     prefetch: bool,
     // Policy state.
     split_done: bool,
+    /// When the cycle's split call completes on the device's channels (its barriers;
+    /// at a later mirroring split, the resync of image A): VLUN A is declared
+    /// consistent (then copied and retired) no earlier.
+    split_call_end: Tick,
     gate_open: bool,
     gate_closed_since: Tick,
     gate_waiters: Vec<Attempt>,
@@ -592,6 +602,7 @@ impl<'a> World<'a> {
             spare_bufs: Vec::new(),
             prefetch: layout.volume_blocks >= io::PREFETCH_MIN_BLOCKS,
             split_done: false,
+            split_call_end: 0,
             gate_open: true,
             gate_closed_since: 0,
             gate_waiters: Vec::new(),
@@ -731,6 +742,7 @@ impl<'a> World<'a> {
             Ev::QuiesceDeadline { attempt } => self.quiesce_deadline(attempt),
             ev if !self.backup_event_live(ev) => Ok(()),
             Ev::BReady { .. } => self.b_ready(),
+            Ev::SplitDone { .. } => self.split_call_done(),
             Ev::QuiesceRetry { .. } => self.quiesce_retry(),
             Ev::ArchiveRead { .. } => self.archive_read(),
             Ev::ArchiveDone { .. } => self.archive_done(),

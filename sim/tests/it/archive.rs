@@ -87,6 +87,61 @@ fn flushes_are_priced() {
     );
 }
 
+/// The split's own device call (its flush barriers; at a later mirroring split, the
+/// resync of image A from image B) completes before VLUN A is declared consistent,
+/// copied and retired: a dearer split lengthens request → retire by at least its
+/// cost, under every policy that splits; the claims still hold.
+#[test]
+fn vlun_a_waits_for_the_splits_own_call() {
+    let policies = [
+        Policy::Owm(Variant::CopyOnWrite),
+        Policy::Owm(Variant::WriteLogging),
+        Policy::Owm(Variant::WriteMirroring),
+        Policy::Quiesce,
+        Policy::CrashConsistent,
+    ];
+    for p in policies {
+        for seed in 1..=3 {
+            let mut dear = steady_writes();
+            dear.device.flush_latency_ticks = 50_000;
+            let r = run(&dear, p, seed).unwrap().result;
+            assert!(safety_violations(&r).is_empty(), "{p} seed {seed}");
+            let m = &r.marks;
+            let (split, done) = (m.split.unwrap(), m.split_done.unwrap());
+            // The split's barriers: at least one flush.
+            assert!(done >= split + 50_000, "{p} seed {seed}: {m:?}");
+            assert!(m.a_consistent.unwrap() >= done, "{p} seed {seed}: {m:?}");
+            assert!(m.archive_copy.unwrap() >= m.a_consistent.unwrap());
+            assert!(m.retire.unwrap() >= m.archive_copy.unwrap());
+        }
+    }
+    // A later mirroring split resyncs image A (a read and a write per block): the
+    // second cycle's VLUN A is declared only after it, while VLUN B was ready at the
+    // end of the setup window.
+    let mut two = steady_writes();
+    two.backup.request_at_ticks = None;
+    two.backup.schedule_at_ticks = vec![5_000, 30_000];
+    let r = run(&two, Policy::Owm(Variant::WriteMirroring), 1)
+        .unwrap()
+        .result;
+    assert!(safety_violations(&r).is_empty());
+    assert_eq!(r.cycles.len(), 2);
+    let m = &r.cycles[1].marks;
+    let (split, done) = (m.split.unwrap(), m.split_done.unwrap());
+    let read = two.device.read_latency_ticks;
+    let write = two.device.write_latency_ticks;
+    assert!(
+        done - split >= 1024 * (read + write),
+        "1,024 blocks resynced in {} ticks",
+        done - split
+    );
+    assert!(m.a_consistent.unwrap() >= done);
+    assert_eq!(
+        m.vlun_b_ready.unwrap(),
+        split + two.backup.setup_window_ticks
+    );
+}
+
 /// `[archive] sparse`: only the blocks of VLUN A that hold data are read and sent
 /// (fewer than the volume's when the run has not written every block before A is
 /// declared consistent), and the archive still equals A (the oracle's backup-faithful

@@ -165,9 +165,10 @@ struct OpenTxn {
     /// The time of its last I/O, in µs.
     time_us: u64,
     ios: u32,
-    /// Each of its blocks' position in its list (an I/O may span 2^16 blocks: a
-    /// search of the list per block would be quadratic in them).
-    positions: Keyed<usize>,
+    /// Its blocks, in the order of its list (`TraceTxn::blocks`): a block's position
+    /// here is its position there (an I/O may span 2^16 blocks: a search of the list
+    /// per block would be quadratic in them).
+    positions: Keyed<()>,
 }
 
 /// Maps `trace` with `c`'s rules onto blocks of `block_size_bytes`. Errors: an I/O
@@ -264,10 +265,10 @@ pub fn map(
         for b in first..=last {
             let b = block(b);
             blocks = blocks.max(b + 1);
-            match o.positions.find(b) {
-                Some(&k) => t.blocks[k].1 |= io.write,
+            match o.positions.position(b) {
+                Some(k) => t.blocks[k].1 |= io.write,
                 None => {
-                    o.positions.push(b, t.blocks.len());
+                    o.positions.push(b, ());
                     t.blocks.push((b, io.write));
                 }
             }
