@@ -6,7 +6,11 @@
 //!
 //! The interval is `mean ± t(0.975, n-1) · sd / √n` (Law, *Simulation Modeling and
 //! Analysis*, 5th ed., §9.4.1; the paired-t interval §10.2.1), the quantile from
-//! `statrs`. With n < 2 there is no interval: `sd` and `half_width` are `None`.
+//! `statrs`. With n < 2 there is no interval: `sd` and `half_width` are `None`. When
+//! every one of n ≥ 2 values is the same (a workload or a metric the seed does not
+//! change), the replications could not differ: `sd` is 0 but there is no interval
+//! either (a zero-width one would estimate no sampling error, and claim any nonzero
+//! mean significant); [`Summary::varies`] tells the two cases apart.
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
@@ -18,15 +22,26 @@ pub const CONFIDENCE: f64 = 0.95;
 pub struct Summary {
     pub n: usize,
     pub mean: f64,
-    /// Sample standard deviation (divisor n - 1); `None` when n < 2.
+    /// Sample standard deviation (divisor n - 1); `None` when n < 2, 0 when every
+    /// value is the same.
     pub sd: Option<f64>,
-    /// Half-width of the 95 % Student-t interval of the mean; `None` when n < 2.
+    /// Half-width of the 95 % Student-t interval of the mean; `None` when n < 2 or
+    /// when every value is the same.
     pub half_width: Option<f64>,
 }
 
 impl Summary {
     /// The statistics of `xs` (finite values; an empty slice gives n = 0, mean NaN).
+    /// Values that are all equal (`==`, so 0.0 and -0.0 too) have that value as mean,
+    /// sd 0 and no interval.
     pub fn of(xs: &[f64]) -> Summary {
+        Summary::within(xs, 0.0)
+    }
+
+    /// As [`Summary::of`], but n ≥ 2 values that all lie within `noise` of each other
+    /// (max − min ≤ `noise`) count as the same value: sd 0, no interval (the mean is
+    /// theirs).
+    fn within(xs: &[f64], noise: f64) -> Summary {
         let n = xs.len();
         let mean = xs.iter().sum::<f64>() / n as f64;
         if n < 2 {
@@ -34,6 +49,20 @@ impl Summary {
                 n,
                 mean,
                 sd: None,
+                half_width: None,
+            };
+        }
+        let (lo, hi) = xs
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+                (lo.min(x), hi.max(x))
+            });
+        let same = xs.iter().all(|x| *x == xs[0]);
+        if same || (xs.iter().all(|x| x.is_finite()) && hi - lo <= noise) {
+            return Summary {
+                n,
+                mean: if same { xs[0] } else { mean },
+                sd: Some(0.0),
                 half_width: None,
             };
         }
@@ -45,6 +74,13 @@ impl Summary {
             sd: Some(sd),
             half_width: Some(t_quantile(n - 1) * sd / (n as f64).sqrt()),
         }
+    }
+
+    /// Whether the values differ: `None` when n < 2 (nothing to compare), `Some(false)`
+    /// when every value is the same (no interval), `Some(true)` otherwise (an
+    /// interval).
+    pub fn varies(&self) -> Option<bool> {
+        self.sd.map(|_| self.half_width.is_some())
     }
 
     /// The interval's ends, when there is one.
@@ -78,25 +114,39 @@ pub struct Paired {
 }
 
 /// Compares `xs` with `baseline`, pairing them by position (the same seed).
+///
+/// Differences equal up to the rounding of their operands count as equal (sd 0, no
+/// interval): a decimal read from `sweep.csv` is within ε/2·|v| of the number v
+/// written, and the subtraction rounds once more, so differences whose exact values
+/// are equal lie within 4ε·M of each other, M the largest magnitude among `xs` and
+/// `baseline` (ε = `f64::EPSILON`). Without this, 94.957 − 75.733 and 94.724 − 75.500
+/// (both 19.224) differ in their last bits and give an interval ~10⁻¹⁴ wide that
+/// excludes 0.
 pub fn paired(xs: &[f64], baseline: &[f64]) -> Paired {
     assert_eq!(xs.len(), baseline.len(), "pairs need the same seeds");
     let d: Vec<f64> = xs.iter().zip(baseline).map(|(x, b)| x - b).collect();
     let mx = Summary::of(xs).mean;
     let mb = Summary::of(baseline).mean;
+    let magnitude = xs
+        .iter()
+        .chain(baseline)
+        .fold(0.0f64, |m, v| m.max(v.abs()));
     Paired {
-        difference: Summary::of(&d),
+        difference: Summary::within(&d, 4.0 * f64::EPSILON * magnitude),
         ratio: (mb != 0.0).then(|| mx / mb),
     }
 }
 
 /// The interval of the difference of two independent means (Welch), for comparing
 /// with the paired one: half-width `t(ν) · √(s₁²/n₁ + s₂²/n₂)`, Welch–Satterthwaite ν.
+/// `None` when either sample has n < 2, or when neither varies (no spread to
+/// estimate a sampling error from).
 pub fn unpaired_half_width(a: &Summary, b: &Summary) -> Option<f64> {
     let (sa, sb) = (a.sd?, b.sd?);
     let (va, vb) = (sa * sa / a.n as f64, sb * sb / b.n as f64);
     let se2 = va + vb;
     if se2 == 0.0 {
-        return Some(0.0);
+        return None;
     }
     let nu = se2 * se2 / (va * va / (a.n - 1) as f64 + vb * vb / (b.n - 1) as f64);
     let q = StudentsT::new(0.0, 1.0, nu.max(1.0))
@@ -143,6 +193,30 @@ mod tests {
             (1, 3.0, None, None)
         );
         assert!(!one.excludes_zero());
+    }
+
+    #[test]
+    fn identical_values_have_no_interval() {
+        // Thirty 0.1s summed and divided by 30 give 0.10000000000000005; the mean of
+        // identical values is the value itself.
+        let s = Summary::of(&[0.1; 30]);
+        assert_eq!(
+            (s.mean, s.sd, s.half_width, s.varies()),
+            (0.1, Some(0.0), None, Some(false))
+        );
+        assert!(!Summary::of(&[2.0; 5]).excludes_zero());
+        assert_eq!(Summary::of(&[3.0]).varies(), None);
+        assert_eq!(Summary::of(&[3.0, 4.0]).varies(), Some(true));
+        // Two flat samples: no unpaired interval either; one with spread: one.
+        assert_eq!(unpaired_half_width(&s, &Summary::of(&[2.0; 5])), None);
+        assert!(unpaired_half_width(&s, &Summary::of(&[2.0, 3.0])).is_some_and(|h| h > 0.0));
+        // Differences equal but for the rounding of their operands count as equal; a
+        // thousandth apart they do not.
+        let p = paired(&[94.957, 94.724, 94.914], &[75.733, 75.5, 75.69]);
+        assert_eq!(p.difference.varies(), Some(false));
+        assert!((p.difference.mean - 19.224).abs() < 1e-9);
+        let p = paired(&[94.957, 94.725, 94.914], &[75.733, 75.5, 75.69]);
+        assert_eq!(p.difference.varies(), Some(true));
     }
 
     #[test]

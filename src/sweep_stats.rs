@@ -1,10 +1,14 @@
 //! The statistics table of a sweep (`stats.csv`): for every combination of the axes,
 //! policy and metric, the replications' n, mean, standard deviation and 95 %
-//! Student-t interval; with a `baseline` policy, every other policy's paired
-//! difference to it over the same seeds (mean, 95 % interval, whether the interval
-//! excludes 0; empty where there is no interval), the ratio of the means, and the half-width the difference's interval
-//! would have without pairing (Welch), to show what pairing gains. Built from the rows of `sweep.csv` alone,
-//! so a merge of shards writes the same bytes.
+//! Student-t interval, and whether the seeds gave different values at all; with a
+//! `baseline` policy, every other policy's paired difference to it over the same seeds
+//! (mean, 95 % interval, whether the differences differ, whether the interval excludes
+//! 0; empty where there is no interval), the ratio of the means, and the half-width the
+//! difference's interval would have without pairing (Welch), to show what pairing
+//! gains. Where every seed gave the same value (or the same difference) the seeds are
+//! no replications: no interval is reported and nothing is claimed significant
+//! (`seeds_differ`, `diff_seeds_differ` = `false`). Built from the rows of `sweep.csv`
+//! alone, so a merge of shards writes the same bytes.
 
 use crate::stats::{paired, unpaired_half_width, Summary};
 
@@ -14,6 +18,11 @@ pub fn cell(x: Option<f64>) -> String {
         Some(v) if v.is_finite() => format!("{v:.4}"),
         _ => String::new(),
     }
+}
+
+/// A yes/no cell: `true`, `false`, or empty when the question has no answer.
+fn flag(x: Option<bool>) -> String {
+    x.map(|b| b.to_string()).unwrap_or_default()
 }
 
 /// The columns of `stats.csv`.
@@ -28,6 +37,7 @@ pub fn header(axes: &[String], with_baseline: bool) -> Vec<String> {
             "sd",
             "ci95_low",
             "ci95_high",
+            "seeds_differ",
         ]
         .iter()
         .map(|s| s.to_string()),
@@ -39,6 +49,7 @@ pub fn header(axes: &[String], with_baseline: bool) -> Vec<String> {
                 "diff_mean",
                 "diff_ci95_low",
                 "diff_ci95_high",
+                "diff_seeds_differ",
                 "diff_excludes_0",
                 "ratio",
                 "unpaired_ci95_half_width",
@@ -110,6 +121,7 @@ pub fn rows(
             row.push(cell(s.sd));
             row.push(cell(s.interval().map(|i| i.0)));
             row.push(cell(s.interval().map(|i| i.1)));
+            row.push(flag(s.varies()));
             if let Some(b) = baseline {
                 row.push(b.to_string());
                 match base.filter(|_| policy != b) {
@@ -127,7 +139,9 @@ pub fn rows(
                         row.push(cell(Some(d.difference.mean)));
                         row.push(cell(d.difference.interval().map(|i| i.0)));
                         row.push(cell(d.difference.interval().map(|i| i.1)));
-                        // No interval (no pair, or one): no claim either way.
+                        row.push(flag(d.difference.varies()));
+                        // No interval (no pair, one, or the same difference on every
+                        // seed): no claim either way.
                         row.push(match d.difference.interval() {
                             Some(_) => d.difference.excludes_zero().to_string(),
                             None => String::new(),
@@ -139,13 +153,92 @@ pub fn rows(
                             &Summary::of(&q),
                         )));
                     }
-                    None => row.extend(std::iter::repeat_n(String::new(), 6)),
+                    None => row.extend(std::iter::repeat_n(String::new(), 7)),
                 }
             }
             out.push(row);
         }
     }
     out
+}
+
+/// The line `owm sweep` and `owm merge` print when some rows of `stats.csv` (`stats`,
+/// as [`rows`] gives them for `axes` and `baseline`) have n ≥ 2 seeds that all gave
+/// the same value (`seeds_differ` = `false`) or the same difference to the baseline
+/// (`diff_seeds_differ` = `false`): per metric, in how many of its rows, naming the
+/// rows when there are at most 3 and not all; `None` when there are none.
+pub fn no_spread_note(
+    axes: &[String],
+    stats: &[Vec<String>],
+    baseline: Option<&str>,
+) -> Option<String> {
+    let h = header(axes, baseline.is_some());
+    let at = |name: &str| h.iter().position(|c| c == name);
+    let metric = at("metric")?;
+    let mut parts = Vec::new();
+    for (column, what) in [
+        (
+            "seeds_differ",
+            "every seed gave the same value (seeds_differ = false: no 95 % CI reported)"
+                .to_string(),
+        ),
+        (
+            "diff_seeds_differ",
+            format!(
+                "every seed gave the same difference to {} (diff_seeds_differ = false: no \
+                 interval, no significance claimed)",
+                baseline.unwrap_or_default()
+            ),
+        ),
+    ] {
+        let Some(c) = at(column) else { continue };
+        // Metrics in table order, with their rows of no spread and their row count.
+        let mut by_metric: Vec<(&str, Vec<&Vec<String>>, usize)> = Vec::new();
+        for r in stats {
+            let i = match by_metric.iter().position(|m| m.0 == r[metric]) {
+                Some(i) => i,
+                None => {
+                    by_metric.push((&r[metric], Vec::new(), 0));
+                    by_metric.len() - 1
+                }
+            };
+            by_metric[i].2 += 1;
+            if r[c] == "false" {
+                by_metric[i].1.push(r);
+            }
+        }
+        let listed: Vec<String> = by_metric
+            .iter()
+            .filter(|m| !m.1.is_empty())
+            .map(|(m, flat, total)| {
+                let mut t = format!("{m} in {} of {total} rows", flat.len());
+                if flat.len() <= 3 && flat.len() < *total {
+                    let named: Vec<String> = flat.iter().map(|r| row_name(axes, r)).collect();
+                    t.push_str(&format!(" ({})", named.join("; ")));
+                }
+                t
+            })
+            .collect();
+        if !listed.is_empty() {
+            parts.push(format!("{what}: {}", listed.join(", ")));
+        }
+    }
+    (!parts.is_empty()).then(|| format!("stats.csv: {}", parts.join("; ")))
+}
+
+/// A row of `stats.csv` named by its policy and axis values (`cow at
+/// workload.write_fraction = 0.1`).
+fn row_name(axes: &[String], r: &[String]) -> String {
+    let policy = &r[axes.len()];
+    if axes.is_empty() {
+        return policy.clone();
+    }
+    let values: Vec<String> = axes
+        .iter()
+        .zip(r)
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect();
+    format!("{policy} at {}", values.join(", "))
 }
 
 #[cfg(test)]
@@ -178,15 +271,176 @@ mod tests {
         // q: mean 15, sd √50.
         assert_eq!(t[0][..5], ["1", "q", "m", "2", "15.0000"]);
         assert_eq!(t[0][5], format!("{:.4}", 50f64.sqrt()));
-        // c against q: every difference is 1, sd 0: the interval is [1, 1].
-        assert_eq!(
-            t[1][8..14],
-            ["q", "1.0000", "1.0000", "1.0000", "true", "1.0667"]
-        );
+        assert_eq!(t[0][8], "true");
+        // c against q: every difference is 1: the seeds differ, their differences do
+        // not, so the difference has no interval and no claim.
+        assert_eq!(t[1][9..16], ["q", "1.0000", "", "", "false", "", "1.0667"]);
         // Unpaired, the same two samples give ±t(2)·√(50/2 + 50/2) ≈ ±30.4.
-        let unpaired: f64 = t[1][14].parse().unwrap();
+        let unpaired: f64 = t[1][16].parse().unwrap();
         assert!(unpaired > 20.0, "{unpaired}");
-        assert_eq!(t[0][9..], ["", "", "", "", "", ""]);
+        assert_eq!(t[0][10..], ["", "", "", "", "", "", ""]);
         assert_eq!(header(&["x".into()], true).len(), t[0].len());
+    }
+
+    use proptest::prelude::*;
+
+    /// `stats.csv` of one point (x = 1) of policies `q` (the baseline) and `c`, whose
+    /// per-seed values are the decimals `qs` and `cs` (thousandths, written with 3
+    /// decimals as `sweep.csv` holds them); as (header, rows).
+    fn table(qs: &[i64], cs: &[i64]) -> (Vec<String>, Vec<Vec<String>>) {
+        let h: Vec<String> = ["index", "x", "policy", "seed", "m"]
+            .map(String::from)
+            .to_vec();
+        let text = |k: i64| format!("{:.3}", k as f64 / 1000.0);
+        let mut rows = Vec::new();
+        for (policy, ks) in [("q", qs), ("c", cs)] {
+            for (seed, &k) in ks.iter().enumerate() {
+                rows.push(vec![
+                    rows.len().to_string(),
+                    "1".into(),
+                    policy.into(),
+                    (seed + 1).to_string(),
+                    text(k),
+                ]);
+            }
+        }
+        let t = super::rows(&h, &rows, 1, &["m".into()], Some("q"));
+        (header(&["x".into()], true), t)
+    }
+
+    /// The cell of `row` under `name`.
+    fn at<'a>(h: &[String], row: &'a [String], name: &str) -> &'a str {
+        &row[h.iter().position(|c| c == name).unwrap()]
+    }
+
+    /// The reference interval: mean ± t(0.975, n − 1) · sd / √n, the quantile straight
+    /// from statrs.
+    fn reference(xs: &[f64]) -> (f64, f64, f64, f64) {
+        use statrs::distribution::{ContinuousCDF, StudentsT};
+        let n = xs.len() as f64;
+        let mean = xs.iter().sum::<f64>() / n;
+        let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        let t = StudentsT::new(0.0, 1.0, n - 1.0)
+            .unwrap()
+            .inverse_cdf(0.975);
+        let h = t * sd / n.sqrt();
+        (mean, sd, mean - h, mean + h)
+    }
+
+    proptest! {
+        /// Seeds that all gave one value (and pairs that all gave one difference,
+        /// though each policy's values vary) report no interval and claim nothing.
+        #[test]
+        fn identical_samples_report_no_interval_and_claim_nothing(
+            n in 2usize..40,
+            q in -10_000_000i64..10_000_000,
+            c in -10_000_000i64..10_000_000,
+            noise in proptest::collection::vec(-5_000_000i64..5_000_000, 40),
+        ) {
+            // Both flat: the seeds gave the same value.
+            let (h, t) = table(&vec![q; n], &vec![c; n]);
+            for r in &t {
+                prop_assert_eq!(at(&h, r, "n"), n.to_string());
+                prop_assert_eq!(at(&h, r, "sd"), "0.0000");
+                prop_assert_eq!(at(&h, r, "seeds_differ"), "false");
+                prop_assert_eq!(at(&h, r, "ci95_low"), "");
+                prop_assert_eq!(at(&h, r, "ci95_high"), "");
+            }
+            prop_assert_eq!(at(&h, &t[0], "mean"), cell(Some(q as f64 / 1000.0)));
+            let d = &t[1];
+            prop_assert_eq!(at(&h, d, "diff_mean"), cell(Some((c - q) as f64 / 1000.0)));
+            for empty in ["diff_ci95_low", "diff_ci95_high", "diff_excludes_0",
+                          "unpaired_ci95_half_width"] {
+                prop_assert_eq!(at(&h, d, empty), "", "{}", empty);
+            }
+            prop_assert_eq!(at(&h, d, "diff_seeds_differ"), "false");
+            // A shared noise and a constant offset: each policy varies, the paired
+            // differences (computed from the decimals, rounding and all) do not.
+            let qs: Vec<i64> = noise[..n].iter().map(|e| q + e).collect();
+            let cs: Vec<i64> = noise[..n].iter().map(|e| c + e).collect();
+            prop_assume!(qs.iter().any(|x| *x != qs[0]));
+            let (h, t) = table(&qs, &cs);
+            prop_assert_eq!(at(&h, &t[0], "seeds_differ"), "true");
+            prop_assert_eq!(at(&h, &t[1], "seeds_differ"), "true");
+            prop_assert!(!at(&h, &t[1], "ci95_low").is_empty());
+            prop_assert_eq!(at(&h, &t[1], "diff_seeds_differ"), "false");
+            prop_assert_eq!(at(&h, &t[1], "diff_ci95_low"), "");
+            prop_assert_eq!(at(&h, &t[1], "diff_excludes_0"), "");
+            prop_assert!(!at(&h, &t[1], "unpaired_ci95_half_width").is_empty());
+            // The line printed says so, naming the metric.
+            let note = no_spread_note(&["x".into()], &t, Some("q")).unwrap();
+            prop_assert!(note.contains("same difference to q") && note.contains("m in 1 of 2"),
+                "{}", note);
+            prop_assert!(!note.contains("same value"), "{}", note);
+        }
+
+        /// Seeds that differ (and differences that differ) give the t interval as
+        /// before: the reference computation's cells, and a claim that says whether
+        /// the difference's interval holds 0.
+        #[test]
+        fn samples_with_spread_keep_their_t_intervals(
+            qs in proptest::collection::vec(-10_000_000i64..10_000_000, 2..40),
+            offsets in proptest::collection::vec(-1_000_000i64..1_000_000, 40),
+        ) {
+            let n = qs.len();
+            let cs: Vec<i64> = qs.iter().zip(&offsets).map(|(q, o)| q + o).collect();
+            prop_assume!(qs.iter().any(|x| *x != qs[0]));
+            prop_assume!(cs.iter().any(|x| *x != cs[0]));
+            prop_assume!(offsets[..n].iter().any(|o| *o != offsets[0]));
+            let (h, t) = table(&qs, &cs);
+            let read = |ks: &[i64]| -> Vec<f64> {
+                ks.iter().map(|k| format!("{:.3}", *k as f64 / 1000.0).parse().unwrap()).collect()
+            };
+            let (q, c) = (read(&qs), read(&cs));
+            let d: Vec<f64> = c.iter().zip(&q).map(|(x, b)| x - b).collect();
+            for (r, xs) in [(&t[0], &q), (&t[1], &c)] {
+                let (mean, sd, lo, hi) = reference(xs);
+                prop_assert_eq!(at(&h, r, "seeds_differ"), "true");
+                prop_assert_eq!(at(&h, r, "mean"), cell(Some(mean)));
+                prop_assert_eq!(at(&h, r, "sd"), cell(Some(sd)));
+                prop_assert_eq!(at(&h, r, "ci95_low"), cell(Some(lo)));
+                prop_assert_eq!(at(&h, r, "ci95_high"), cell(Some(hi)));
+            }
+            let (mean, _, lo, hi) = reference(&d);
+            let r = &t[1];
+            prop_assert_eq!(at(&h, r, "diff_seeds_differ"), "true");
+            prop_assert_eq!(at(&h, r, "diff_mean"), cell(Some(mean)));
+            prop_assert_eq!(at(&h, r, "diff_ci95_low"), cell(Some(lo)));
+            prop_assert_eq!(at(&h, r, "diff_ci95_high"), cell(Some(hi)));
+            prop_assert_eq!(at(&h, r, "diff_excludes_0"), (lo > 0.0 || hi < 0.0).to_string());
+            prop_assert!(no_spread_note(&["x".into()], &t, Some("q")).is_none());
+        }
+    }
+
+    #[test]
+    fn the_note_names_few_rows_and_counts_many() {
+        let h: Vec<String> = ["index", "x", "policy", "seed", "m", "k"]
+            .map(String::from)
+            .to_vec();
+        let mut rows = Vec::new();
+        for x in ["1", "2", "3", "4"] {
+            for policy in ["q", "c"] {
+                for seed in 1..=3 {
+                    // m is flat at x = 1 for c only; k is flat everywhere.
+                    let m = if x == "1" && policy == "c" { 5 } else { seed };
+                    rows.push(
+                        [x, policy, &seed.to_string(), &m.to_string(), "7"]
+                            .iter()
+                            .fold(vec![rows.len().to_string()], |mut r, c| {
+                                r.push(c.to_string());
+                                r
+                            }),
+                    );
+                }
+            }
+        }
+        let t = super::rows(&h, &rows, 1, &["m".into(), "k".into()], None);
+        let note = no_spread_note(&["x".into()], &t, None).unwrap();
+        assert_eq!(
+            note,
+            "stats.csv: every seed gave the same value (seeds_differ = false: no 95 % CI \
+             reported): m in 1 of 8 rows (c at x = 1), k in 8 of 8 rows"
+        );
+        assert!(no_spread_note(&["x".into()], &t[..0], None).is_none());
     }
 }

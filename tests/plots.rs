@@ -153,13 +153,16 @@ fn log_axes_when_asked_or_when_values_span_two_decades() {
 #[test]
 fn categorical_axes_are_evenly_spaced_and_named() {
     let tmp = tempfile::tempdir().unwrap();
+    // The response time varies with the seed everywhere: an error bar at every point
+    // (a metric the seeds leave alone has none).
+    let base = BASE.replace("admission_delay_mean_ticks", "response_mean_ticks");
     let out = sweep(
         tmp.path(),
         &format!(
-            "{BASE}[[axis]]\nkey = \"workload.kind\"\nvalues = [\"fig3\", \"fig4-5\", \"generated\"]\n[scenario.workload]\nkind = \"generated\"\n"
+            "{base}[[axis]]\nkey = \"workload.kind\"\nvalues = [\"fig3\", \"fig4-5\", \"generated\"]\n[scenario.workload]\nkind = \"generated\"\n"
         ),
     );
-    let svg = String::from_utf8(bytes(&out, "admission_delay_mean_ticks.svg")).unwrap();
+    let svg = String::from_utf8(bytes(&out, "response_mean_ticks.svg")).unwrap();
     let t = texts(&svg);
     let xs = ["fig3", "fig4-5", "generated"].map(|l| x_of(&t, l));
     let (g1, g2) = (xs[1] - xs[0], xs[2] - xs[1]);
@@ -177,9 +180,9 @@ fn categorical_axes_are_evenly_spaced_and_named() {
     std::fs::create_dir(&numeric_dir).unwrap();
     let numeric = sweep(
         &numeric_dir,
-        &format!("{BASE}[[axis]]\nkey = \"workload.records\"\nvalues = [64, 128, 192]\n{WORKLOAD}"),
+        &format!("{base}[[axis]]\nkey = \"workload.records\"\nvalues = [64, 128, 192]\n{WORKLOAD}"),
     );
-    let line = String::from_utf8(bytes(&numeric, "admission_delay_mean_ticks.svg")).unwrap();
+    let line = String::from_utf8(bytes(&numeric, "response_mean_ticks.svg")).unwrap();
     let widest = x_spans(&line, MIRRORING).into_iter().fold(0.0, f64::max);
     assert!(widest > g1, "a numeric axis joins its points: {widest}");
     assert_eq!(
@@ -305,7 +308,8 @@ fn progress_lines_when_not_a_terminal_and_none_with_quiet() {
 /// The y label says how many seeds are behind the points as `stats.csv`'s `n` has them
 /// (one number when every point has it, else the range), never the grid's seed count
 /// for points that lost seeds (here grid points cut by `events_max`); a point of one
-/// seed (or one pair) has no interval and is ringed, and the legend says so.
+/// seed (or one pair), or of seeds that all gave the same value, has no interval and
+/// is ringed, and the legend says why.
 #[test]
 fn the_y_label_says_the_seeds_behind_the_points() {
     let tmp = tempfile::tempdir().unwrap();
@@ -313,7 +317,7 @@ fn the_y_label_says_the_seeds_behind_the_points() {
         tmp.path(),
         "s.toml",
         "policies = [\"quiesce\", \"cow\"]\nseeds = [1, 2, 3]\nbaseline = \"quiesce\"\n\
-         metrics = [\"response_mean_ticks\"]\n[[axis]]\n\
+         metrics = [\"response_mean_ticks\", \"backup_abandoned\"]\n[[axis]]\n\
          key = \"workload.arrivals.interarrival_ticks_mean\"\nvalues = [20, 200]\n\
          [scenario.workload]\nkind = \"generated\"\nrecords = 64\ntransactions = 150\n\
          arrivals = { mode = \"open\", interarrival_ticks_mean = 100 }\n\
@@ -358,15 +362,55 @@ fn the_y_label_says_the_seeds_behind_the_points() {
             "{file}: {t:?}"
         );
     }
-    // Every seed behind every point: one number, and no ring in the legend.
+    // No backup is abandoned on any seed: where three seeds ran they gave the same
+    // value (no interval either), and the legend gives both reasons.
+    assert!(stats.iter().any(|r| r["metric"] == "backup_abandoned"
+        && r["n"] == "3"
+        && r["seeds_differ"] == "false"));
+    for (file, ring) in [
+        ("backup_abandoned.svg", "one seed or no spread across seeds"),
+        (
+            "backup_abandoned--vs-quiesce.svg",
+            "one pair or no spread across pairs",
+        ),
+    ] {
+        let svg = String::from_utf8(bytes(&out, file)).unwrap();
+        let t: Vec<String> = texts(&svg).into_iter().map(|(s, _)| s).collect();
+        assert!(
+            t.contains(&format!("ringed: {ring}, no 95 % CI")),
+            "{file}: {t:?}"
+        );
+    }
+    // Every seed behind every point: one number, and no "one seed" ring; a ring only
+    // where the seeds all gave the same value (stats.csv's seeds_differ = false: no
+    // interval), the legend saying so.
     let tmp = tempfile::tempdir().unwrap();
+    let base = BASE.replace(
+        "[\"admission_delay_mean_ticks\"]",
+        "[\"admission_delay_mean_ticks\", \"response_mean_ticks\"]",
+    );
     let full = sweep(
         tmp.path(),
-        &format!("{BASE}[[axis]]\nkey = \"workload.records\"\nvalues = [64, 128]\n{WORKLOAD}"),
+        &format!("{base}[[axis]]\nkey = \"workload.records\"\nvalues = [64, 128]\n{WORKLOAD}"),
     );
-    let svg = String::from_utf8(bytes(&full, "admission_delay_mean_ticks.svg")).unwrap();
-    assert!(svg.contains("mean of 2 seeds, 95 % CI"));
-    assert!(!svg.contains("ringed"));
+    let stats = csv_rows(&full, "stats.csv");
+    let mut seen = Vec::new();
+    for m in ["admission_delay_mean_ticks", "response_mean_ticks"] {
+        let svg = String::from_utf8(bytes(&full, &format!("{m}.svg"))).unwrap();
+        assert!(svg.contains("mean of 2 seeds, 95 % CI"), "{m}");
+        let flat = stats
+            .iter()
+            .any(|r| r["metric"] == m && r["seeds_differ"] == "false");
+        assert_eq!(svg.contains("ringed"), flat, "{m}");
+        assert_eq!(
+            svg.contains("ringed: no spread across seeds, no 95 % CI"),
+            flat,
+            "{m}"
+        );
+        seen.push(flat);
+    }
+    // The admission delay is 0 on every seed at 128 records; the response varies.
+    assert_eq!(seen, [true, false], "{stats:?}");
 }
 
 /// A numeric axis whose values are listed out of order is drawn in x order: every

@@ -1,6 +1,7 @@
 //! Replications and intervals: `stats.csv`, the paired comparisons against a
 //! baseline, the seed forms, and the shipped sweeps' intervals.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::util::*;
@@ -21,18 +22,21 @@ fn admission_at_20(seeds: &str) -> String {
     )
 }
 
-/// Half-widths of the 95 % intervals, by (policy, metric).
-fn half_widths(dir: &Path) -> Vec<((String, String), f64)> {
+/// Half-widths of the 95 % intervals, by (policy, metric); `None` where the seeds all
+/// gave the same value (no interval).
+fn half_widths(dir: &Path) -> Vec<((String, String), Option<f64>)> {
     let (h, rows) = stats(dir);
-    let (p, m, lo, hi) = (
+    let (p, m, lo, hi, differ) = (
         col(&h, "policy"),
         col(&h, "metric"),
         col(&h, "ci95_low"),
         col(&h, "ci95_high"),
+        col(&h, "seeds_differ"),
     );
     rows.iter()
         .map(|r| {
-            let w = (r[hi].parse::<f64>().unwrap() - r[lo].parse::<f64>().unwrap()) / 2.0;
+            let w = (r[differ] == "true")
+                .then(|| (r[hi].parse::<f64>().unwrap() - r[lo].parse::<f64>().unwrap()) / 2.0);
             ((r[p].clone(), r[m].clone()), w)
         })
         .collect()
@@ -61,7 +65,8 @@ fn intervals_shrink_as_one_over_sqrt_n_from_10_to_40_seeds() {
     let mut ratios = Vec::new();
     for ((key, w10), (key40, w40)) in widths[0].iter().zip(&widths[1]) {
         assert_eq!(key, key40);
-        if *w40 > 0.0 {
+        if let (Some(w10), Some(w40)) = (w10, w40) {
+            assert!(*w10 > 0.0 && *w40 > 0.0, "{key:?}");
             ratios.push((key.clone(), w10 / w40));
         }
     }
@@ -231,4 +236,145 @@ fn no_interval_makes_no_significance_claim_and_no_empty_difference_plot() {
         assert!(plots.contains(&"window_response_ticks_p99.svg".to_string()));
         assert!(plots.contains(&"response_mean_ticks--vs-none.svg".to_string()));
     }
+}
+
+/// `stats.csv` of a sweep into `dir/name`, as rows keyed by column, and the sweep's
+/// stdout.
+fn stats_of(dir: &Path, name: &str, text: &str) -> (Vec<BTreeMap<String, String>>, String) {
+    let f = write(dir, &format!("{name}.toml"), text);
+    let out = dir.join(name);
+    let o = owm(&["sweep", &f, "--quiet", "--out", &s(&out)]);
+    ok(&o);
+    (csv_rows(&out, "stats.csv"), stdout(&o))
+}
+
+/// A trace replayed with its recorded timing gives every seed the same admission
+/// delays, copies and space: the seeds are no replications of those metrics, so
+/// stats.csv reports no interval for them and claims no difference significant (and
+/// the plots draw no error bar there, ringing the points, the legend saying why); `owm
+/// sweep` says so in one line. A seeded generated load keeps its intervals.
+#[test]
+fn seeds_that_cannot_differ_report_no_interval() {
+    let tmp = tempfile::tempdir().unwrap();
+    let trace = repo().join("tests/data/traces/fio-randrw.iolog");
+    let flat = [
+        "admission_delay_mean_ticks",
+        "physical_writes_per_logical_write",
+    ];
+    let text = format!(
+        "policies = [\"quiesce\", \"cow\"]\nseeds = \"1..=4\"\nbaseline = \"quiesce\"\n\
+         metrics = [\"{}\", \"{}\"]\n\
+         [[axis]]\nkey = \"workload.compute_ticks\"\nvalues = [20, 40]\n\
+         [scenario.workload]\nkind = \"trace\"\npath = \"{}\"\nformat = \"fio-iolog\"\n\
+         timing = \"recorded\"\ntime_scale = 0.05\ngrouping = \"io\"\n\
+         [scenario.geometry]\nblock_size_bytes = 4096\nrecords_per_block = 1\n",
+        flat[0],
+        flat[1],
+        s(&trace)
+    );
+    let (rows, out) = stats_of(tmp.path(), "trace", &text);
+    assert_eq!(rows.len(), 2 * 2 * 2, "{rows:?}");
+    for r in &rows {
+        assert_eq!(r["n"], "4", "{r:?}");
+        assert_eq!(
+            (r["sd"].as_str(), r["seeds_differ"].as_str()),
+            ("0.0000", "false"),
+            "{r:?}"
+        );
+        assert!(
+            r["ci95_low"].is_empty() && r["ci95_high"].is_empty(),
+            "{r:?}"
+        );
+        if r["policy"] == "cow" {
+            assert!(!r["diff_mean"].is_empty(), "{r:?}");
+            assert_eq!(r["diff_seeds_differ"], "false", "{r:?}");
+            for c in [
+                "diff_ci95_low",
+                "diff_ci95_high",
+                "diff_excludes_0",
+                "unpaired_ci95_half_width",
+            ] {
+                assert!(r[c].is_empty(), "{c}: {r:?}");
+            }
+        }
+    }
+    // Once per sweep, naming the metrics and how many rows.
+    let said: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("stats.csv:"))
+        .collect();
+    assert_eq!(said.len(), 1, "{out}");
+    for m in flat {
+        assert_eq!(
+            said[0].matches(&format!("{m} in 4 of 4 rows")).count(),
+            1,
+            "{out}"
+        );
+        assert_eq!(
+            said[0].matches(&format!("{m} in 2 of 4 rows")).count(),
+            1,
+            "{out}"
+        );
+    }
+    assert!(said[0].contains("no 95 % CI reported"), "{out}");
+    assert!(said[0].contains("no significance claimed"), "{out}");
+    // No error bar: every point ringed, the legend saying why.
+    let dir = tmp.path().join("trace");
+    for plot in [
+        "admission_delay_mean_ticks.svg",
+        "admission_delay_mean_ticks--vs-quiesce.svg",
+    ] {
+        let svg = String::from_utf8(bytes(&dir, plot)).unwrap();
+        let why = if plot.contains("--vs-") {
+            "pairs"
+        } else {
+            "seeds"
+        };
+        assert!(
+            svg.contains(&format!("ringed: no spread across {why}, no 95 % CI")),
+            "{plot}"
+        );
+    }
+
+    // A generated load draws its arrivals and shapes from the seed: intervals, with
+    // the mean inside them, and a claim either way; its backups are never abandoned,
+    // whatever the seed: that metric alone has no interval.
+    let text = "policies = [\"quiesce\", \"cow\"]\nseeds = \"1..=4\"\nbaseline = \"quiesce\"\n\
+         metrics = [\"response_mean_ticks\", \"backup_abandoned\"]\n\
+         [[axis]]\nkey = \"workload.write_fraction\"\nvalues = [0.1, 0.9]\n\
+         [scenario.workload]\nkind = \"generated\"\ntransactions = 300\n";
+    let (rows, out) = stats_of(tmp.path(), "generated", text);
+    assert_eq!(rows.len(), 2 * 2 * 2, "{rows:?}");
+    for r in &rows {
+        let varies = r["metric"] == "response_mean_ticks";
+        assert_eq!(r["seeds_differ"], varies.to_string(), "{r:?}");
+        assert_eq!(r["ci95_low"].is_empty(), !varies, "{r:?}");
+        if varies {
+            let (lo, mean, hi): (f64, f64, f64) = (
+                r["ci95_low"].parse().unwrap(),
+                r["mean"].parse().unwrap(),
+                r["ci95_high"].parse().unwrap(),
+            );
+            assert!(lo < mean && mean < hi, "{r:?}");
+            if r["policy"] == "cow" {
+                assert_eq!(r["diff_seeds_differ"], "true", "{r:?}");
+                assert!(
+                    ["true", "false"].contains(&r["diff_excludes_0"].as_str()),
+                    "{r:?}"
+                );
+            }
+        } else {
+            assert_eq!(r["mean"], "0.0000", "{r:?}");
+        }
+    }
+    let said: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("stats.csv:"))
+        .collect();
+    assert_eq!(said.len(), 1, "{out}");
+    assert!(said[0].contains("backup_abandoned in 4 of 4 rows"), "{out}");
+    assert!(!said[0].contains("response_mean_ticks"), "{out}");
+    let dir = tmp.path().join("generated");
+    let svg = String::from_utf8(bytes(&dir, "response_mean_ticks.svg")).unwrap();
+    assert!(!svg.contains("ringed"));
 }

@@ -68,8 +68,9 @@ pub struct LinePlot {
     /// A marker at every point (a sweep's few points); off for a time series of many.
     pub markers: bool,
     /// When given, the legend entry of a ring drawn around every point of a series
-    /// that has no interval at that point's x (e.g. a mean of one seed), saying why
-    /// (e.g. "ringed: one seed, no 95 % CI"); `None`: no rings, no entry.
+    /// that has no interval at that point's x (e.g. a mean of one seed, or of seeds
+    /// that all gave the same value), saying why (e.g. "ringed: one seed, no 95 % CI",
+    /// "ringed: no spread across seeds, no 95 % CI"); `None`: no rings, no entry.
     pub no_interval: Option<String>,
 }
 

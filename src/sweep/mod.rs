@@ -149,9 +149,9 @@ pub fn sweep(
         verdicts.push(v);
         rows.push(point.row);
     }
-    let written = match shard {
+    let (written, note) = match shard {
         Some(s) => {
-            let mut w = write_files(staging.path(), &src, &sw, &rows, None)?;
+            let (mut w, note) = write_files(staging.path(), &src, &sw, &rows, None)?;
             let csv = std::fs::read(staging.path().join(CSV_FILE))
                 .with_context(|| format!("{}: cannot read back", CSV_FILE))?;
             let mut points =
@@ -163,7 +163,7 @@ pub fn sweep(
             let marker = shard_file(s, total, file, &src, &csv, &points, traces)?;
             reports::write_atomic(&staging.path().join(SHARD_FILE), marker.as_bytes())?;
             w.push(SHARD_FILE.to_string());
-            w
+            (w, note)
         }
         None => write_files(staging.path(), &src, &sw, &rows, Some(jobs))?,
     };
@@ -171,6 +171,9 @@ pub fn sweep(
     kept.finish();
     for w in written {
         say!("wrote {}", out.join(w).display());
+    }
+    if let Some(note) = note {
+        say!("{note}");
     }
     if let Some(s) = shard {
         say!(
@@ -195,15 +198,18 @@ pub fn cores() -> usize {
 
 /// Writes `sweep.csv`, a copy of the sweep file (`sweep.toml`: what merge re-reads), and
 /// with `plots_jobs` the statistics and the line plots (drawn on that many threads,
-/// written in order: the bytes do not depend on it), into `out`; returns the file names.
+/// written in order: the bytes do not depend on it), into `out`; returns the file names
+/// and, when some rows of the statistics have seeds that all gave the same value, the
+/// line that says so ([`sweep_stats::no_spread_note`]).
 fn write_files(
     out: &Path,
     src: &str,
     sw: &Sweep,
     rows: &[Vec<String>],
     plots_jobs: Option<usize>,
-) -> Result<Vec<String>> {
+) -> Result<(Vec<String>, Option<String>)> {
     let mut written = vec![CSV_FILE.to_string(), SPEC_FILE.to_string()];
+    let mut note = None;
     tables::write_table(&out.join(CSV_FILE), &sw.header(), rows)?;
     reports::write_atomic(&out.join(SPEC_FILE), src.as_bytes())?;
     if let Some(jobs) = plots_jobs {
@@ -216,6 +222,7 @@ fn write_files(
             &stats,
         )?;
         written.push(STATS_FILE.to_string());
+        note = sweep_stats::no_spread_note(&axes, &stats, baseline);
         let plots = line_plots(sw, rows);
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(jobs.max(1))
@@ -240,7 +247,7 @@ fn write_files(
             written.push(png_name);
         }
     }
-    Ok(written)
+    Ok((written, note))
 }
 
 /// The hex SHA-256 of `bytes`.
@@ -527,10 +534,13 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
         v.replay(&mut report);
     }
     let staging = outdir::prepare(out, "--out")?;
-    let written = write_files(staging.path(), &src, &sw, &rows, Some(cores()))?;
+    let (written, note) = write_files(staging.path(), &src, &sw, &rows, Some(cores()))?;
     staging.commit()?;
     for w in written {
         say!("wrote {}", out.join(w).display());
+    }
+    if let Some(note) = note {
+        say!("{note}");
     }
     verdict.finish(&report)
 }

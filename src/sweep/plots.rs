@@ -82,6 +82,9 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                 let mut series = Vec::new();
                 // The number of values behind each point drawn (seeds, or pairs).
                 let mut ns: Vec<usize> = Vec::new();
+                // Why points have no interval: one value behind them, or n ≥ 2 values
+                // all the same (the seeds did not change the metric).
+                let (mut lone, mut flat) = (false, false);
                 for policy in &sw.spec.policies {
                     if against == Some(policy.as_str()) {
                         continue;
@@ -113,6 +116,11 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                             points.push((xv, summary.mean));
                             if let Some((lo, hi)) = summary.interval() {
                                 intervals.push((xv, lo, hi));
+                            }
+                            match summary.varies() {
+                                None => lone = true,
+                                Some(false) => flat = true,
+                                Some(true) => {}
                             }
                         }
                     }
@@ -176,13 +184,18 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                         names::label(metric)
                     ),
                 };
-                let no_interval = Some(
-                    match against {
-                        None => "ringed: one seed, no 95 % CI",
-                        Some(_) => "ringed: one pair, no 95 % CI",
-                    }
-                    .to_string(),
-                );
+                // The legend says why the ringed points have no interval (the rings
+                // and the entry are drawn only where a point has none).
+                let (one, values) = match against {
+                    None => ("one seed", "seeds"),
+                    Some(_) => ("one pair", "pairs"),
+                };
+                let why = match (lone, flat) {
+                    (true, true) => format!("{one} or no spread across {values}"),
+                    (false, true) => format!("no spread across {values}"),
+                    _ => one.to_string(),
+                };
+                let no_interval = Some(format!("ringed: {why}, no 95 % CI"));
                 let plot = LinePlot {
                     title,
                     x_label: x_axis
