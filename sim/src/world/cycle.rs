@@ -42,7 +42,9 @@ pub(crate) struct CycleState {
     pub asked: Tick,
     pub started: Tick,
     base: CycleBase,
-    /// The most extra space seen while its VLUN A was live.
+    /// The most extra space the device held from the cycle's start (what a standing
+    /// mirror of quiesce or crash-consistent holds already, so also in a cycle given
+    /// up before any split) to its end.
     pub extra_space_peak: u64,
     /// Quiesce attempts made before this cycle (its retries count from there).
     pub quiesce_attempts_before: u32,
@@ -81,6 +83,7 @@ impl World<'_> {
             given_up: false,
             retired_at: None,
         });
+        self.sample_extra_space();
         self.open_window();
         self.marks = Marks::default();
         self.a_consistent_done = false;

@@ -45,6 +45,14 @@ fn a_missed_deadline_reopens_the_gate_and_gives_up_after_the_retries() {
             assert_eq!((r.marks.split, r.marks.retire), (None, None), "seed {seed}");
             // The gate was closed only for the two 1-tick attempts.
             assert!(r.costs.unavailable_ticks <= 2, "seed {seed}");
+            // The standing mirror held its extra space through the cycle given up: the
+            // cycle's peak is the run's, not 0.
+            assert_eq!(r.cycles.len(), 1, "seed {seed}");
+            assert!(r.costs.extra_space_peak_blocks > 0, "seed {seed}");
+            assert_eq!(
+                r.cycles[0].extra_space_peak_blocks, r.costs.extra_space_peak_blocks,
+                "seed {seed}"
+            );
             // The oracle's record says so: two timeouts, one retry, the give-up.
             let h = out.history.as_ref().expect("history kept");
             let count = |f: fn(&Event) -> bool| h.events.iter().filter(|s| f(&s.event)).count();
