@@ -226,7 +226,7 @@ fn a_rate_limit_at_or_above_the_targets_bandwidth_is_refused() {
     // `[detach]`'s target too, its bandwidth from a profile.
     let text =
         "policies = [\"cow\"]\n[detach]\nprofile = \"1gbe\"\nrate_limit_bytes_per_s = 200000000\n";
-    refused_at_their_keys(&[(text, 4, "detach.rate_limit_bytes_per_s", "117000000")]);
+    refused_at_their_keys(&[(text, 4, "detach.rate_limit_bytes_per_s", "117685305")]);
 }
 
 #[test]

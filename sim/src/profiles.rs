@@ -96,12 +96,12 @@ pub enum ArchiveProfile {
     /// assumption of the order of the Ultrastar 7K4000's sustained rate), no per-extent
     /// latency.
     LocalDisk,
-    /// A remote target over 1 Gb/s Ethernet: 117 MB/s of TCP payload (1,448 payload
-    /// bytes per 1,538 bytes on the wire), 200 µs per extent (a LAN round trip, an
+    /// A remote target over 1 Gb/s Ethernet: 117.7 MB/s of TCP payload
+    /// ([`ethernet_payload_bytes_per_s`]), 200 µs per extent (a LAN round trip, an
     /// assumption).
     #[serde(rename = "1gbe")]
     Gbe1,
-    /// The same over 10 Gb/s Ethernet: 1,177 MB/s, 50 µs per extent (an assumption).
+    /// The same over 10 Gb/s Ethernet: 1,176.9 MB/s, 50 µs per extent (an assumption).
     #[serde(rename = "10gbe")]
     Gbe10,
     /// An LTO-8 tape drive streaming: 360 MB/s native (LTO-8 specification); no
@@ -111,14 +111,22 @@ pub enum ArchiveProfile {
     Lto8,
 }
 
+/// TCP payload bytes a second over Ethernet at `bits_per_s` on the wire: 1,448 bytes of
+/// payload (a 1,500-byte MTU less 52 bytes of IP and TCP headers with timestamps) per
+/// 1,538 bytes on the wire (with preamble, Ethernet header, FCS and inter-frame gap),
+/// rounded down: 117,685,305 at 1 Gb/s.
+pub const fn ethernet_payload_bytes_per_s(bits_per_s: u64) -> u64 {
+    bits_per_s / 8 * 1448 / 1538
+}
+
 impl ArchiveProfile {
     /// The profile's defaults (the keys it does not set keep the plain defaults).
     pub fn config(self) -> ArchiveConfig {
         let base = ArchiveConfig::default();
         let (latency_ticks, bandwidth_bytes_per_s) = match self {
             ArchiveProfile::LocalDisk => (0, 171_000_000),
-            ArchiveProfile::Gbe1 => (200, 117_000_000),
-            ArchiveProfile::Gbe10 => (50, 1_177_000_000),
+            ArchiveProfile::Gbe1 => (200, ethernet_payload_bytes_per_s(1_000_000_000)),
+            ArchiveProfile::Gbe10 => (50, ethernet_payload_bytes_per_s(10_000_000_000)),
             ArchiveProfile::Lto8 => (0, 360_000_000),
         };
         ArchiveConfig {
@@ -286,8 +294,10 @@ mod tests {
         let gbe = archive("profile = \"1gbe\"");
         assert_eq!(
             (gbe.bandwidth_bytes_per_s, gbe.latency_ticks),
-            (117_000_000, 200)
+            (117_685_305, 200)
         );
+        // 10^9 / 8 × 1,448 / 1,538 = 117,685,305.6, as scenarios/README.md derives it.
+        assert_eq!(ethernet_payload_bytes_per_s(1_000_000_000), 117_685_305);
         assert_eq!(gbe.extent_blocks, ArchiveConfig::default().extent_blocks);
         let tape = archive("profile = \"lto-8\"\nrate_limit_bytes_per_s = 1000");
         assert_eq!(tape.bandwidth_bytes_per_s, 360_000_000);
@@ -295,7 +305,7 @@ mod tests {
         let ten = archive("profile = \"10gbe\"\nlatency_ticks = 1");
         assert_eq!(
             (ten.bandwidth_bytes_per_s, ten.latency_ticks),
-            (1_177_000_000, 1)
+            (1_176_853_055, 1)
         );
         let disk = archive("profile = \"local-disk\"");
         assert_eq!(disk.bandwidth_bytes_per_s, 171_000_000);
