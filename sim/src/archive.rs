@@ -3,7 +3,9 @@
 //! The archive copy reads VLUN A through the engine, one extent of `extent_blocks`
 //! blocks at a time, on the device's channels (so it competes with the users' I/O,
 //! [`crate::device_model`]); each extent is then sent to the target, which accepts
-//! one extent at a time: `latency_ticks + bytes / min(bandwidth, rate limit)`. At
+//! one extent at a time: `latency_ticks + bytes / min(bandwidth, rate limit)` (the
+//! latencies of successive extents add up: each extent is acknowledged before the
+//! next is sent). At
 //! most two extents are in flight (one being read, one being sent: double
 //! buffering), so a slow target slows the reads too. VLUN A is retired only when the
 //! last extent has landed (\[0049\]), so a slow target lengthens the window in which
