@@ -24,11 +24,8 @@ impl World<'_> {
                 }
                 self.locks.hold_type_b();
                 self.schedule_b_ready(now);
-                if self.split_call_end > now {
-                    let cycle = self.cycle_number();
-                    self.q
-                        .schedule_at(self.split_call_end, Ev::SplitDone { cycle });
-                }
+                // Declared by `after_end` once the call completed and the OLD ended.
+                self.split_call_done_now(now);
                 self.after_end()?;
                 self.dispatch()
             }
@@ -49,11 +46,7 @@ impl World<'_> {
                 self.in_flight_to(Vlun::B);
                 self.marks.vlun_b_ready = Some(now);
                 self.log(Event::BReady);
-                if self.split_call_end > now {
-                    let cycle = self.cycle_number();
-                    self.q
-                        .schedule_at(self.split_call_end, Ev::SplitDone { cycle });
-                } else {
+                if self.split_call_done_now(now) {
                     self.declare_a_consistent()?;
                 }
                 self.dispatch()
@@ -266,11 +259,7 @@ impl World<'_> {
             self.quiesce_pending = false;
             let now = self.q.now();
             if self.split()? {
-                if self.split_call_end > now {
-                    let cycle = self.cycle_number();
-                    self.q
-                        .schedule_at(self.split_call_end, Ev::SplitDone { cycle });
-                } else {
+                if self.split_call_done_now(now) {
                     self.declare_a_consistent()?;
                 }
                 self.schedule_b_ready(now);
@@ -290,6 +279,18 @@ impl World<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Whether the split made at `now` has completed its own device call already (it
+    /// took no time); if not, [`Ev::SplitDone`] comes back when it does.
+    fn split_call_done_now(&mut self, now: Tick) -> bool {
+        if self.split_call_end <= now {
+            return true;
+        }
+        let cycle = self.cycle_number();
+        self.q
+            .schedule_at(self.split_call_end, Ev::SplitDone { cycle });
+        false
     }
 
     /// VLUN B ready at the end of the setup window from `split_at`. Under a one-way
