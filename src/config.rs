@@ -363,12 +363,25 @@ pub fn refusal_at(
     message: String,
     axes: &[String],
 ) -> FileError {
+    refusal_driven_by(path, src, prefix, &s.drivers_of(key), key, message, axes)
+}
+
+/// [`refusal_at`] with the keys that drive `key` given (`drivers`, most direct first).
+pub fn refusal_driven_by(
+    path: &Path,
+    src: &str,
+    prefix: &str,
+    drivers: &[&str],
+    key: &str,
+    message: String,
+    axes: &[String],
+) -> FileError {
     let keys = Keys::of(src);
     let full = format!("{prefix}{key}");
     if set_by(&keys, prefix, key, axes).is_some() {
         return FileError::key(path, src, &full, message);
     }
-    for driver in s.drivers_of(key) {
+    for &driver in drivers {
         let Some(line) = set_by(&keys, prefix, driver, axes) else {
             continue;
         };

@@ -127,6 +127,12 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
     // The streamed rows of trace.csv are bounded as they are written: the estimate
     // checked before the run counts each transaction attempted once.
     let output_max = file.scenario.limits.output_bytes_max;
+    // The way out of the bound that turning the timeline off offers, when it is on.
+    let timeline_off = if file.scenario.keep_timeline {
+        ", or set keep_timeline = false"
+    } else {
+        ""
+    };
     let mut trace_bytes = 0u64;
     // Events of the policies finished: the running one's share of the ETA is its
     // events over their mean (no share during the first).
@@ -199,10 +205,10 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
                  written by then, and its next row would pass limits.output_bytes_max = {} \
                  (the estimate before the run counts each transaction attempted once; \
                  deadlock victims retried under incremental locking write more); nothing \
-                 written, {} left as it was; raise that key, or set keep_timeline = false, \
-                 or lower limits.attempts_max",
+                 written, {} left as it was; raise that key{}, or lower limits.attempts_max",
                 sim::footprint::human_bytes(output_max),
-                out.display()
+                out.display(),
+                timeline_off
             );
             return Err(output_refusal(&args.scenario, &file.scenario, message));
         }
@@ -245,9 +251,10 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
     if total > output_max {
         let message = format!(
             "the outputs came to {total} bytes, more than limits.output_bytes_max = {}; \
-             nothing written, {} left as it was; raise that key, or set keep_timeline = false",
+             nothing written, {} left as it was; raise that key{}",
             sim::footprint::human_bytes(output_max),
-            out.display()
+            out.display(),
+            timeline_off
         );
         return Err(output_refusal(&args.scenario, &file.scenario, message));
     }

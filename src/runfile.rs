@@ -12,7 +12,7 @@ use serde::Deserialize;
 use sim::{Policy, Scenario};
 
 use crate::config::{
-    check_scenario, load_trace, read, refusal_at, refuse_inert, scenario_error,
+    check_scenario, load_trace, read, refusal_driven_by, refuse_inert, scenario_error,
     unknown_field_words, FileError,
 };
 
@@ -86,20 +86,71 @@ fn blank(src: &mut [u8], span: Range<usize>) {
     }
 }
 
-/// The words of a run refused by `limits.output_bytes_max` (`bound_bytes`): the
-/// estimate of what `policies` would write, by part, and the ways out.
+/// The words of a run of `s` refused by `limits.output_bytes_max`: the estimate of
+/// what `policies` would write, by part, the part that drives it and the ways out (the
+/// timeline turned off only when it is on), and the keys that drive it, most direct
+/// first: the largest part's key (`backup.quiesce_retries_max` for the milestones of
+/// many quiesce retries), then the others.
 fn output_too_large(
+    s: &Scenario,
     output: &reports::output::OutputEstimate,
-    bound_bytes: u64,
     policies: &[Policy],
-) -> String {
+) -> (String, Vec<&'static str>) {
+    use reports::output::Driver;
     let named: Vec<String> = policies.iter().map(|p| format!("`{p}`")).collect();
     let h = sim::footprint::human_bytes;
-    format!(
+    let (driver, bytes) = output.driver();
+    let (transactions, _) = s.workload.size();
+    let (part, advice, first): (String, String, &[&'static str]) = match driver {
+        Driver::Transactions => (
+            format!("the timeline of {transactions} transactions"),
+            format!(
+                "{}give fewer transactions",
+                if s.keep_timeline {
+                    "set keep_timeline = false (trace.csv then holds the backup milestones \
+                     alone, and no extra_space.csv is written), or "
+                } else {
+                    ""
+                }
+            ),
+            &[],
+        ),
+        Driver::QuiesceRetries => (
+            format!(
+                "the backup milestones of up to backup.quiesce_retries_max = {} quiesce \
+                 retries a backup cycle (two trace.csv rows a retry, with or without the \
+                 timeline)",
+                s.backup.quiesce_retries_max
+            ),
+            "lower backup.quiesce_retries_max".to_string(),
+            &["backup.quiesce_retries_max"],
+        ),
+        Driver::Cycles => (
+            format!(
+                "the backup milestones and summary.csv rows of {} backup cycle{}",
+                s.backup.cycle_count().max(1),
+                if s.backup.cycle_count() > 1 { "s" } else { "" }
+            ),
+            "give fewer backup cycles".to_string(),
+            &["backup.cycles", "backup.schedule_at_ticks"],
+        ),
+        Driver::Policies => (
+            format!(
+                "the pictures of {} {}",
+                policies.len(),
+                if policies.len() == 1 {
+                    "policy"
+                } else {
+                    "policies"
+                }
+            ),
+            "run fewer policies".to_string(),
+            &["policies"],
+        ),
+    };
+    let message = format!(
         "the run would write about {} into its output directory under {} {} ({}), more \
-         than limits.output_bytes_max = {}; raise that key, or set keep_timeline = false \
-         (trace.csv then holds the backup milestones alone, and no extra_space.csv is \
-         written), or give fewer transactions",
+         than limits.output_bytes_max = {}; {} of it is {part}: raise limits.output_bytes_max, or {advice}",
         h(output.total_bytes()),
         if named.len() == 1 {
             "policy"
@@ -108,8 +159,16 @@ fn output_too_large(
         },
         named.join(", "),
         output.describe(),
-        h(bound_bytes)
-    )
+        h(s.limits.output_bytes_max),
+        h(bytes),
+    );
+    let mut drivers = first.to_vec();
+    for k in s.drivers_of("limits.output_bytes_max") {
+        if !drivers.contains(&k) {
+            drivers.push(k);
+        }
+    }
+    (message, drivers)
 }
 
 /// Loads a run file: the scenario checked for the run of its policies
@@ -165,12 +224,12 @@ pub fn load_run_file(path: &Path) -> Result<RunFile, FileError> {
     refuse_inert(path, &src, "", &scenario.inert_keys(&policies), &[])?;
     let output = reports::output::estimate(&scenario, &policies);
     if output.total_bytes() > scenario.limits.output_bytes_max {
-        let message = output_too_large(&output, scenario.limits.output_bytes_max, &policies);
-        return Err(refusal_at(
+        let (message, drivers) = output_too_large(&scenario, &output, &policies);
+        return Err(refusal_driven_by(
             path,
             &src,
             "",
-            &scenario,
+            &drivers,
             "limits.output_bytes_max",
             message,
             &[],

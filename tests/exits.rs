@@ -6,7 +6,7 @@
 //! | 0 | `run::a_violation_exits_1_and_is_printed_unless_allowed` (fig3, bank) | [`a_clean_sweep_exits_0`] | [`merge_exits_as_its_shards_say`] | `check::the_default_configuration_holds` |
 //! | 1 | `run::a_violation_exits_1_and_is_printed_unless_allowed` | `verdicts::a_violating_sweep_exits_1_and_its_junit_counts_the_failures` | [`merge_exits_as_its_shards_say`] | `check::a_violation_exits_1_and_writes_a_trace_that_replays` |
 //! | 2 | [`bad_input_exits_2`] | [`bad_input_exits_2`] | `verdicts::merge_refuses_edited_missing_duplicated_or_overwritten_shards`, `merge_verdicts::merge_refuses_a_shards_missing_edited_or_unpinned_verdicts`, `trace_pins::merge_refuses_shards_that_replayed_two_versions_of_a_trace` | `check::bad_check_flags_are_refused_with_exit_2` |
-//! | 3 | `verdicts::sigint_stops_a_run_with_exit_3_and_keeps_the_old_output`, `run::history_off_is_unchecked_not_clean` | `verdicts::a_failed_point_is_reported_and_the_grid_goes_on`, `verdicts::an_interrupted_sweep_resumes_to_identical_bytes` | [`merge_exits_as_its_shards_say`] (a shard holds a failed point) | `check::a_depth_bound_that_cuts_the_search_is_incomplete_exit_3` |
+//! | 3 | `verdicts::sigint_stops_a_run_with_exit_3_and_keeps_the_old_output`, [`a_run_stopped_by_a_limit_ends_with_its_verdict_line`], `run::history_off_is_unchecked_not_clean` | `verdicts::a_failed_point_is_reported_and_the_grid_goes_on`, `verdicts::an_interrupted_sweep_resumes_to_identical_bytes` | [`merge_exits_as_its_shards_say`] (a shard holds a failed point) | `check::a_depth_bound_that_cuts_the_search_is_incomplete_exit_3` |
 //!
 //! `--allow-violations` (1 becomes 0): `run::a_violation_exits_1_and_is_printed_unless_allowed`,
 //! `verdicts::a_violating_sweep_exits_1_and_its_junit_counts_the_failures`,
@@ -72,6 +72,44 @@ fn merge_exits_as_its_shards_say() {
     let o = merged(&tmp.path().join("failed"), &failing_sweep(), [3, 0]);
     assert_eq!(code(&o), 3, "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("verdict: incomplete"), "{}", stdout(&o));
+}
+
+/// A run stopped by a limit (exit 3) ends its stdout with the verdict line, as a
+/// finished run does, and that line agrees with the `--json` file: the policy that
+/// finished (`none`) and the stopped one (`cow`, its archive at 1 B/s past
+/// `time_ticks_max`).
+#[test]
+fn a_run_stopped_by_a_limit_ends_with_its_verdict_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "lim.toml",
+        "policies = [\"none\", \"cow\"]\n[workload]\nkind = \"bank\"\naccounts = 256\n\
+         transactions = 60\n[archive]\nbandwidth_bytes_per_s = 1\n\
+         [limits]\ntime_ticks_max = 100000000\n",
+    );
+    let json = tmp.path().join("v.json");
+    let o = owm(&[
+        "run",
+        &f,
+        "--out",
+        &s(&tmp.path().join("o")),
+        "--json",
+        &s(&json),
+    ]);
+    assert_eq!(code(&o), 3, "{}{}", stdout(&o), stderr(&o));
+    fails_with(&o, &["lim.toml:9: key `limits.time_ticks_max`"]);
+    let text = stdout(&o);
+    let last = text.lines().last().unwrap_or_default();
+    let v = read_json(&json);
+    assert_eq!(v["exit"], "incomplete", "{v}");
+    let cases = json_cases(&v).len();
+    assert!(cases > 1, "{v}");
+    assert!(
+        last.starts_with(&format!("verdict: incomplete ({cases} cases: "))
+            && last.ends_with("; exit 3)"),
+        "{text}"
+    );
 }
 
 /// Bad input is exit 2 for run and sweep: a key the file may not hold, a metric that

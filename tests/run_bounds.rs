@@ -80,7 +80,7 @@ fn a_run_past_the_output_bound_is_refused_before_anything_is_written() {
             "the run would write about",
             "under policy `cow` (trace.csv ",
             "more than limits.output_bytes_max = 2.00 MiB",
-            "raise that key",
+            "of it is the timeline of 20000 transactions: raise limits.output_bytes_max",
             "keep_timeline = false",
             "fewer transactions",
         ],
@@ -124,11 +124,55 @@ fn the_default_output_bound_is_refused_at_the_transactions() {
         &[
             "`limits.output_bytes_max` (at its default, not set in the file)",
             "more than limits.output_bytes_max = 1.00 GiB",
+            "of it is the timeline of 10000000 transactions",
         ],
         &out,
     );
     let (trace, _, _) = estimate_in(&stderr(&o));
     assert!(trace > 1.2 * f64::from(1 << 30), "{}", stderr(&o));
+}
+
+/// Without the timeline a quiesce still writes two `trace.csv` milestone rows per
+/// retry: 2^32 - 1 retries a cycle are refused at `backup.quiesce_retries_max`, the
+/// key that drives the estimate, however few the transactions, and the refusal does not
+/// offer turning off the timeline the file already turns off. A million retries fit.
+#[test]
+fn the_output_bound_is_refused_at_the_quiesce_retries_that_drive_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let text = |transactions: u64, retries: u32| {
+        format!(
+            "policies = [\"quiesce\"]\nkeep_timeline = false\n[workload]\nkind = \"bank\"\n\
+             accounts = 256\ntransactions = {transactions}\narrival_ticks_mean = 100\n\
+             [backup]\nquiesce_deadline_ticks = 1\nquiesce_retries_max = {retries}\n\
+             quiesce_retry_backoff_ticks = 0\n"
+        )
+    };
+    for transactions in [60, 2] {
+        let f = write(tmp.path(), "q.toml", &text(transactions, u32::MAX));
+        let o = owm(&["run", &f, "--out", &s(&out)]);
+        refused(
+            &o,
+            &f,
+            10,
+            "backup.quiesce_retries_max",
+            &[
+                "`limits.output_bytes_max` (at its default, not set in the file)",
+                "more than limits.output_bytes_max = 1.00 GiB",
+                "quiesce_retries_max = 4294967295 quiesce retries a backup cycle",
+                "raise limits.output_bytes_max, or lower backup.quiesce_retries_max",
+            ],
+            &out,
+        );
+        let err = stderr(&o);
+        assert!(!err.contains("keep_timeline"), "{err}");
+        assert!(!err.contains("transactions"), "{err}");
+        let (trace, space, _) = estimate_in(&err);
+        assert!(trace > f64::from(1 << 30) && space == 0.0, "{err}");
+    }
+    let f = write(tmp.path(), "q.toml", &text(60, 1_000_000));
+    ok(&owm(&["run", &f, "--out", &s(&out)]));
+    assert!(out.join("trace.csv").exists());
 }
 
 /// The estimate of the bytes that grow with the run (`trace.csv` and `extra_space.csv`)
@@ -552,7 +596,7 @@ fn a_run_that_writes_past_the_output_bound_stops_and_publishes_nothing() {
             "bytes of trace.csv written by then",
             "would pass limits.output_bytes_max = 8.00 MiB",
             "nothing written",
-            "lower limits.attempts_max",
+            "raise that key, or set keep_timeline = false, or lower limits.attempts_max",
         ],
     );
     let err = stderr(&o);

@@ -71,6 +71,29 @@ pub struct OutputEstimate {
     pub space_bytes: u64,
     /// `summary.csv` and the pictures.
     pub pictures_bytes: u64,
+    /// Of `trace_bytes`: the milestone rows of quiesce retries (two a retry, up to
+    /// `backup.quiesce_retries_max` a cycle).
+    pub retries_bytes: u64,
+    /// Of `trace_bytes` and `pictures_bytes`: the other milestone rows and the
+    /// `summary.csv` rows, which grow with the backup cycles.
+    pub cycles_bytes: u64,
+    /// Of `pictures_bytes`: [`PICTURE_BYTES_PER_POLICY`] per policy.
+    pub policies_bytes: u64,
+}
+
+/// The part of an [`OutputEstimate`] that grows with one kind of input: the largest
+/// names the key a refusal points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Driver {
+    /// The transactions' timeline: their `trace.csv` rows, `extra_space.csv` and its
+    /// plots (none without `keep_timeline`).
+    Transactions,
+    /// The milestone rows of quiesce retries (`backup.quiesce_retries_max`).
+    QuiesceRetries,
+    /// The other milestone rows and the `summary.csv` rows (the backup cycles).
+    Cycles,
+    /// The policies' pictures (`policies`).
+    Policies,
 }
 
 impl OutputEstimate {
@@ -79,6 +102,33 @@ impl OutputEstimate {
         self.trace_bytes
             .saturating_add(self.space_bytes)
             .saturating_add(self.pictures_bytes)
+    }
+
+    /// The bytes of the transactions' timeline: all but the retries', cycles' and
+    /// policies' parts.
+    pub fn timeline_bytes(&self) -> u64 {
+        self.total_bytes()
+            .saturating_sub(self.retries_bytes)
+            .saturating_sub(self.cycles_bytes)
+            .saturating_sub(self.policies_bytes)
+    }
+
+    /// The largest part (the first of [`Driver`]'s order on a tie) and its bytes.
+    pub fn driver(&self) -> (Driver, u64) {
+        [
+            (Driver::Transactions, self.timeline_bytes()),
+            (Driver::QuiesceRetries, self.retries_bytes),
+            (Driver::Cycles, self.cycles_bytes),
+            (Driver::Policies, self.policies_bytes),
+        ]
+        .into_iter()
+        .fold((Driver::Transactions, 0), |best, part| {
+            if part.1 > best.1 {
+                part
+            } else {
+                best
+            }
+        })
     }
 
     /// The parts in words: `trace.csv 1.50 GiB, extra_space.csv 3.20 MiB, …`.
@@ -239,10 +289,11 @@ pub fn estimate(s: &Scenario, policies: &[Policy]) -> OutputEstimate {
     let gate_waits = cycles
         .saturating_mul(gate_waits_per_cycle(s))
         .min(transactions);
-    let quiesce_rows = if s.backup.quiesce_deadline_ticks.is_some() {
-        2 * (u64::from(s.backup.quiesce_retries_max) + 1)
+    // Two rows for a quiesce's first attempt, two for each retry.
+    let (quiesce_rows, retry_rows) = if s.backup.quiesce_deadline_ticks.is_some() {
+        (2, 2 * u64::from(s.backup.quiesce_retries_max))
     } else {
-        0
+        (0, 0)
     };
     let volume_blocks = s.layout().map_or(0, |l| l.volume_blocks);
     let writes = written_blocks(s);
@@ -258,8 +309,18 @@ pub fn estimate(s: &Scenario, policies: &[Policy]) -> OutputEstimate {
         // wait-begin and wait-end, the detail (`backoff`, `type-b`) at most 7.
         let wait = 2 * common + 10 + 8 + 2 * 7;
         let milestone = name + time + MILESTONE_CELLS_BYTES + 9;
-        let milestones = cycles.saturating_mul(MILESTONE_ROWS_PER_CYCLE + quiesce_rows);
-        let mut trace = milestones.saturating_mul(milestone);
+        let retries = cycles.saturating_mul(retry_rows).saturating_mul(milestone);
+        let milestones = cycles
+            .saturating_mul(MILESTONE_ROWS_PER_CYCLE + quiesce_rows)
+            .saturating_mul(milestone);
+        let summary = cycles.saturating_mul(SUMMARY_BYTES_PER_ROW);
+        e.retries_bytes = e.retries_bytes.saturating_add(retries);
+        e.cycles_bytes = e
+            .cycles_bytes
+            .saturating_add(milestones)
+            .saturating_add(summary);
+        e.policies_bytes = e.policies_bytes.saturating_add(PICTURE_BYTES_PER_POLICY);
+        let mut trace = milestones.saturating_add(retries);
         if s.keep_timeline {
             let per_attempt = attempt as f64 + waits * wait as f64;
             let attempts = (transactions as f64 * per_attempt).ceil() as u64;
@@ -282,9 +343,10 @@ pub fn estimate(s: &Scenario, policies: &[Policy]) -> OutputEstimate {
             space_points_all = space_points_all.saturating_add(points);
         }
         e.trace_bytes = e.trace_bytes.saturating_add(trace);
-        e.pictures_bytes = e.pictures_bytes.saturating_add(
-            PICTURE_BYTES_PER_POLICY + cycles.saturating_mul(SUMMARY_BYTES_PER_ROW),
-        );
+        e.pictures_bytes = e
+            .pictures_bytes
+            .saturating_add(PICTURE_BYTES_PER_POLICY)
+            .saturating_add(summary);
     }
     if s.keep_timeline {
         // extra_space and data_area_used, each a PNG and an SVG path of every point.
@@ -343,6 +405,35 @@ mod tests {
         // Only the milestones.
         assert!(o.trace_bytes < 2_000, "{o:?}");
         assert!(o.describe().starts_with("trace.csv "), "{}", o.describe());
+    }
+
+    #[test]
+    fn the_driver_is_the_largest_part() {
+        let e = estimate(&generated(1_000_000), &[COW]);
+        assert_eq!(e.driver().0, Driver::Transactions, "{e:?}");
+        let mut q = generated(60);
+        q.keep_timeline = false;
+        q.backup.quiesce_deadline_ticks = Some(1);
+        q.backup.quiesce_retries_max = u32::MAX;
+        let e = estimate(&q, &[Policy::Quiesce]);
+        assert_eq!(
+            e.driver(),
+            (Driver::QuiesceRetries, e.retries_bytes),
+            "{e:?}"
+        );
+        assert!(e.retries_bytes > 1 << 30, "{e:?}");
+        // Without the timeline the trace is the milestones alone (one cycle's summary
+        // row is the rest of the cycles' part).
+        assert_eq!(
+            e.trace_bytes + SUMMARY_BYTES_PER_ROW,
+            e.retries_bytes + e.cycles_bytes,
+            "{e:?}"
+        );
+        assert_eq!(e.timeline_bytes(), 0, "{e:?}");
+        q.backup.quiesce_retries_max = 2;
+        let small = estimate(&q, &[Policy::Quiesce]);
+        assert_eq!(small.driver().0, Driver::Policies, "{small:?}");
+        assert!(e.total_bytes() > small.total_bytes());
     }
 
     #[test]

@@ -187,8 +187,10 @@ impl VerdictArgs {
     /// [`Outcome::Failed`] case `run` of `suite`, and `e`'s exit status, written to
     /// each requested file. A file that cannot be written (the error may be about it)
     /// is removed when it is a regular file, so a CI step never reads an earlier run's
-    /// verdict as this one's; that is said on stderr. Never fails: the command's error
-    /// is what it reports.
+    /// verdict as this one's; that is said on stderr. An incomplete run (exit 3) then
+    /// prints its `verdict: incomplete (...; exit 3)` line, as [`Self::finish`] does; a
+    /// refusal (exit 2) prints none, its error being said on stderr. Never fails: the
+    /// command's error is what it reports.
     pub fn finish_failed(&self, mut report: Report, suite: &str, e: &anyhow::Error) {
         report.push(
             suite,
@@ -223,6 +225,10 @@ impl VerdictArgs {
                     }
                 }
             }
+        }
+        if report.exit == Exit::Incomplete {
+            // A limit cut the work: the verdict line ends stdout, as when it completes.
+            say!("{}", report.summary_line());
         }
     }
 }
