@@ -173,10 +173,15 @@ fn keep_latest(heap: &mut BinaryHeap<Reverse<ByArrival>>, n: usize, t: &TxnTimel
     if heap.len() >= n && heap.peek().is_none_or(|top| key < top.0.key()) {
         return;
     }
-    heap.push(Reverse(ByArrival(t.clone())));
-    if heap.len() > n {
-        heap.pop();
+    if heap.len() >= n {
+        // The earliest is dropped for `t`: `t` is copied into its place (its wait
+        // list's allocation reused) and sifted down.
+        if let Some(mut top) = heap.peek_mut() {
+            copy_into(&mut top.0 .0, t);
+        }
+        return;
     }
+    heap.push(Reverse(ByArrival(t.clone())));
 }
 
 /// Adds `t` to `heap`, which keeps the `n` earliest-arriving attempts (the latest on
@@ -186,10 +191,41 @@ fn keep_earliest(heap: &mut BinaryHeap<ByArrival>, n: usize, t: &TxnTimeline) {
     if heap.len() >= n && heap.peek().is_none_or(|top| key > top.key()) {
         return;
     }
-    heap.push(ByArrival(t.clone()));
-    if heap.len() > n {
-        heap.pop();
+    if heap.len() >= n {
+        // The latest is dropped for `t` (as in `keep_latest`).
+        if let Some(mut top) = heap.peek_mut() {
+            copy_into(&mut top.0, t);
+        }
+        return;
     }
+    heap.push(ByArrival(t.clone()));
+}
+
+/// `*dst = src.clone()`, reusing `dst`'s wait list's allocation (a derived `Clone`
+/// allocates anew).
+fn copy_into(dst: &mut TxnTimeline, src: &TxnTimeline) {
+    let TxnTimeline {
+        txn,
+        label,
+        process,
+        old,
+        vlun,
+        arrived_ticks,
+        admitted_ticks,
+        ended_ticks,
+        outcome,
+        waits,
+    } = src;
+    dst.txn = *txn;
+    dst.label = *label;
+    dst.process = *process;
+    dst.old = *old;
+    dst.vlun = *vlun;
+    dst.arrived_ticks = *arrived_ticks;
+    dst.admitted_ticks = *admitted_ticks;
+    dst.ended_ticks = *ended_ticks;
+    dst.outcome = *outcome;
+    dst.waits.clone_from(waits);
 }
 
 #[cfg(test)]
