@@ -44,7 +44,9 @@ pub fn default_out(file: &Path) -> PathBuf {
 /// that finished, the error as a failed case (suite: the policy it stopped, else the
 /// scenario file; case `run`) and the error's exit status
 /// ([`VerdictArgs::finish_failed`]). A file that cannot be written is removed, so no
-/// verdict of an earlier run is left in its place.
+/// verdict of an earlier run is left in its place. A run stopped incomplete (exit 3)
+/// in a later policy also prints, on stdout, the tables of the policies that finished
+/// and a line naming the stopped policy and why, before its verdict line.
 pub fn run(args: RunArgs) -> Result<Exit> {
     let mut at = Ran {
         report: Report::new(
@@ -145,7 +147,7 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
                 "interrupted before policy {p}: nothing written, {} left as it was",
                 out.display()
             );
-            return interrupted(args, report, runs, p, &what);
+            return interrupted(args, report, runs, p, &what, file.scenario.keep_history);
         }
         // Set when trace.csv's rows pass the output bound: the run stops.
         let over = std::cell::Cell::new(false);
@@ -222,9 +224,19 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
                     "interrupted during policy {p}: nothing written, {} left as it was",
                     out.display()
                 );
-                return interrupted(args, report, runs, p, &what);
+                return interrupted(args, report, runs, p, &what, file.scenario.keep_history);
             }
-            ran => ran?,
+            Err(e) => {
+                if verdict::exit_of_error(&e) == Exit::Incomplete {
+                    // A limit stopped it: the policies before it finished and are
+                    // in the verdict files, so their tables are printed too.
+                    progress.finish();
+                    print_finished(runs, file.scenario.keep_history);
+                    say!("{}", stop_line(p, seed, &e, runs, &out));
+                }
+                return Err(e);
+            }
+            Ok(run) => run,
         };
         trace_bytes += stream.trace.bytes();
         events_done += run.result.events;
@@ -263,6 +275,17 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
     for w in written {
         say!("wrote {}", out.join(w).display());
     }
+    print_notes(runs);
+    if !kept {
+        say!("invariants unchecked: the scenario sets keep_history = false");
+    }
+    say!("reproduce: {reproduce}");
+    args.verdict.finish(&report)
+}
+
+/// The lines after the tables about each run in `runs`: faults injected, a backup
+/// given up or abandoned ([`lost_backup_line`]), each violation, claimed or not.
+fn print_notes(runs: &[NamedRun]) {
     for run in runs.iter() {
         let c = &run.result.costs;
         if c.misdirected_writes + c.corrupted_blocks + c.integrity_detections > 0 {
@@ -290,24 +313,71 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
             say!("not claimed by {} (observed, not judged): {v}", run.name);
         }
     }
-    if !kept {
-        say!("invariants unchecked: the scenario sets keep_history = false");
-    }
-    say!("reproduce: {reproduce}");
-    args.verdict.finish(&report)
 }
 
-/// A run stopped by Ctrl-C before or during policy `p` (`what` says which): says
+/// What a run stopped in a later policy prints of the policies that finished before
+/// it (`runs`): the cost table, the verdict table and the lines under them, as a run
+/// that completes prints them; nothing when none finished. `history_kept` is the
+/// scenario's `keep_history` (without it the violations are `unchecked`).
+fn print_finished(runs: &[NamedRun], history_kept: bool) {
+    if runs.is_empty() {
+        return;
+    }
+    print_table(runs, history_kept);
+    print_verdicts(runs);
+    print_notes(runs);
+}
+
+/// The line of a run whose policy `p` (seed `seed`) stopped incomplete (`e`: a limit
+/// reached, its key and what was reached; a run that cannot progress, where it stuck),
+/// the policies that finished before it (`runs`, the tables above), and that `out` was
+/// left as it was.
+fn stop_line(
+    p: sim::Policy,
+    seed: u64,
+    e: &anyhow::Error,
+    runs: &[NamedRun],
+    out: &Path,
+) -> String {
+    let why = match e.chain().find_map(|c| c.downcast_ref::<sim::SimError>()) {
+        Some(s @ sim::SimError::Limit { key, .. }) => format!("by `{key}` ({s})"),
+        Some(s) => format!("({s})"),
+        None => format!(
+            "({})",
+            verdict::error_text(e).lines().next().unwrap_or_default()
+        ),
+    };
+    let finished = match runs.len() {
+        0 => " before any policy finished".to_string(),
+        n => format!(
+            "; the tables above hold the {} that finished before it: {}",
+            if n == 1 { "policy" } else { "policies" },
+            runs.iter()
+                .map(|r| format!("`{}`", r.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    format!(
+        "policy {p} with seed {seed} stopped {why}{finished}; nothing written, {} left as it was",
+        out.display()
+    )
+}
+
+/// A run stopped by Ctrl-C before or during policy `p` (`what` says which): prints
+/// the tables of the policies that finished (`runs`, [`print_finished`]), says
 /// `what`, and ends as a run stopped by a limit does: the verdict files hold the
-/// verdicts of the policies that finished (`runs`) and the interrupt as a failed case
-/// `run` of suite `p`, and the exit status is 3 (incomplete).
+/// verdicts of the policies that finished and the interrupt as a failed case `run` of
+/// suite `p`, and the exit status is 3 (incomplete).
 fn interrupted(
     args: &RunArgs,
     mut report: Report,
     runs: &[NamedRun],
     p: sim::Policy,
     what: &str,
+    history_kept: bool,
 ) -> Result<Exit> {
+    print_finished(runs, history_kept);
     say!("{what}");
     for run in runs {
         verdict::of_run(&mut report, &run.name, &run.result);
@@ -481,8 +551,11 @@ fn run_policy(
             let what = format!("{}: policy {p} with seed {seed}", path.display());
             match e {
                 // A limit cut the work: no verdict; the key to raise, at its line.
+                // The simulator's error stays in the chain (`owm run`'s stop line
+                // reads it); its text is already in the limit's.
                 sim::SimError::Limit { key, .. } => {
-                    anyhow::Error::new(Incomplete(limit_text(path, prefix, p, seed, key, &e)))
+                    let text = limit_text(path, prefix, p, seed, key, &e);
+                    anyhow::Error::new(e).context(Incomplete(text))
                 }
                 // A run that cannot progress cut the work: no verdict.
                 sim::SimError::Stuck { .. } => anyhow::Error::new(e).context(Incomplete(what)),

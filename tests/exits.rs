@@ -74,6 +74,14 @@ fn merge_exits_as_its_shards_say() {
     assert!(stdout(&o).contains("verdict: incomplete"), "{}", stdout(&o));
 }
 
+/// A run whose first policy (`none`, no backup) finishes and whose second (`cow`, its
+/// archive at 1 B/s) passes `limits.time_ticks_max`, the limit at line 9: virtual
+/// time, so the stop is the same on every machine.
+const STOPPED_IN_ITS_SECOND_POLICY: &str =
+    "policies = [\"none\", \"cow\"]\n[workload]\nkind = \"bank\"\naccounts = 256\n\
+     transactions = 60\n[archive]\nbandwidth_bytes_per_s = 1\n\
+     [limits]\ntime_ticks_max = 100000000\n";
+
 /// A run stopped by a limit (exit 3) ends its stdout with the verdict line, as a
 /// finished run does, and that line agrees with the `--json` file: the policy that
 /// finished (`none`) and the stopped one (`cow`, its archive at 1 B/s past
@@ -81,13 +89,7 @@ fn merge_exits_as_its_shards_say() {
 #[test]
 fn a_run_stopped_by_a_limit_ends_with_its_verdict_line() {
     let tmp = tempfile::tempdir().unwrap();
-    let f = write(
-        tmp.path(),
-        "lim.toml",
-        "policies = [\"none\", \"cow\"]\n[workload]\nkind = \"bank\"\naccounts = 256\n\
-         transactions = 60\n[archive]\nbandwidth_bytes_per_s = 1\n\
-         [limits]\ntime_ticks_max = 100000000\n",
-    );
+    let f = write(tmp.path(), "lim.toml", STOPPED_IN_ITS_SECOND_POLICY);
     let json = tmp.path().join("v.json");
     let o = owm(&[
         "run",
@@ -108,6 +110,68 @@ fn a_run_stopped_by_a_limit_ends_with_its_verdict_line() {
     assert!(
         last.starts_with(&format!("verdict: incomplete ({cases} cases: "))
             && last.ends_with("; exit 3)"),
+        "{text}"
+    );
+}
+
+/// A run stopped by a limit in a later policy prints the tables of the policies that
+/// finished before it, as the `--json` and `--junit` files hold their verdicts: the
+/// cost table's rows and the verdict table's columns are the JSON's suites of judged
+/// cases, in order; then a line names the stopped policy (the JSON's failed case
+/// `run`), the limit's key and that `--out` was left as it was; the verdict line last.
+#[test]
+fn a_run_stopped_in_a_later_policy_prints_the_finished_policies_tables() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = run_with_verdict_files(tmp.path(), "lim.toml", STOPPED_IN_ITS_SECOND_POLICY);
+    assert_eq!(code(&r.o), 3, "{}{}", stdout(&r.o), stderr(&r.o));
+    let text = stdout(&r.o);
+    let v = read_json(&r.json);
+    let mut judged: Vec<String> = json_cases(&v)
+        .iter()
+        .filter(|c| c["name"] != "run")
+        .map(|c| c["suite"].as_str().unwrap().to_string())
+        .collect();
+    judged.dedup();
+    assert_eq!(judged, ["none"], "{v}");
+    let (rows, columns) = printed_policies(&text);
+    assert_eq!((&rows, &columns), (&judged, &judged), "{text}");
+    let stopped = json_cases(&v)
+        .iter()
+        .find(|c| c["name"] == "run")
+        .unwrap_or_else(|| panic!("no failed case: {v}"))["suite"]
+        .as_str()
+        .unwrap();
+    let xml = std::fs::read_to_string(&r.xml).unwrap();
+    for p in judged.iter().map(String::as_str).chain([stopped]) {
+        assert!(
+            xml.contains(&format!("<testsuite name=\"{p}\"")),
+            "{p}: {xml}"
+        );
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let stop = lines
+        .iter()
+        .position(|l| l.starts_with(&format!("policy {stopped} with seed 1 stopped ")))
+        .unwrap_or_else(|| panic!("no line names the stopped policy:\n{text}"));
+    let line = lines[stop];
+    for words in [
+        "by `limits.time_ticks_max` (limit reached: ",
+        "the tables above hold the policy that finished before it: `none`",
+        &format!("nothing written, {} left as it was", r.out.display()),
+    ] {
+        assert!(line.contains(words), "{words}: {line}");
+    }
+    let table = lines
+        .iter()
+        .position(|l| l.starts_with("invariant "))
+        .unwrap();
+    assert!(table < stop, "{text}");
+    assert!(
+        lines[stop..].iter().all(|l| !l.starts_with(stopped)),
+        "{text}"
+    );
+    assert!(
+        lines.last().unwrap().starts_with("verdict: incomplete ("),
         "{text}"
     );
 }

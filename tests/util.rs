@@ -182,6 +182,26 @@ pub fn table_row<'a>(text: &'a str, first: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {first} row:\n{text}"))
 }
 
+/// The policies `owm run` printed tables for in `text` (its stdout): the first cell of
+/// each row of the cost table (between its `policy` header and its `(times in ticks`
+/// note), and the columns of the verdict table's `invariant` header. Both are empty
+/// when no table was printed.
+pub fn printed_policies(text: &str) -> (Vec<String>, Vec<String>) {
+    let rows = text
+        .lines()
+        .skip_while(|l| !l.starts_with("policy ") || !l.contains("committed"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("(times in ticks"))
+        .filter_map(|l| l.split_whitespace().next().map(String::from))
+        .collect();
+    let columns = text
+        .lines()
+        .find(|l| l.starts_with("invariant "))
+        .map(|l| l.split_whitespace().skip(1).map(String::from).collect())
+        .unwrap_or_default();
+    (rows, columns)
+}
+
 pub fn s(p: &Path) -> String {
     p.to_string_lossy().into_owned()
 }

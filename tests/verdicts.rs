@@ -359,6 +359,20 @@ fn an_interrupted_run_keeps_the_finished_policies_verdicts_and_names_the_interru
         .filter(|c| suites.contains(c["suite"].as_str().unwrap()))
         .count();
     assert_eq!(finished.len(), whole_cases);
+    // Stdout prints the finished policies' tables, as the verdict files hold them,
+    // before the line naming the interrupt.
+    let text = stdout(&o);
+    let mut names: Vec<String> = finished
+        .iter()
+        .map(|c| c["suite"].as_str().unwrap().to_string())
+        .collect();
+    names.dedup();
+    let (rows, columns) = printed_policies(&text);
+    assert_eq!((&rows, &columns), (&names, &names), "{text}");
+    let said = text
+        .find("interrupted before policy quiesce")
+        .expect("the stop");
+    assert!(text.find("invariant ").is_some_and(|t| t < said), "{text}");
     let run = json_case(&v, "quiesce", "run");
     assert_eq!(run["verdict"], "failed", "{run}");
     assert!(

@@ -88,9 +88,12 @@ impl std::error::Error for Refused {}
 /// The exit status of a failed command: 3 when an [`Incomplete`] is in the error's
 /// chain (as an error or as context), 1 when a [`Refused`] is, else 2.
 pub fn exit_of_error(e: &anyhow::Error) -> Exit {
-    if e.chain().any(|c| c.is::<Incomplete>()) {
+    // A context is not an element of `chain()` (its element is the context's wrapper):
+    // `downcast_ref` looks through every context layer.
+    let holds = |is: fn(&(dyn std::error::Error + 'static)) -> bool| e.chain().any(is);
+    if e.downcast_ref::<Incomplete>().is_some() || holds(|c| c.is::<Incomplete>()) {
         Exit::Incomplete
-    } else if e.chain().any(|c| c.is::<Refused>()) {
+    } else if e.downcast_ref::<Refused>().is_some() || holds(|c| c.is::<Refused>()) {
         Exit::Violated
     } else {
         Exit::BadInput
@@ -719,6 +722,25 @@ mod tests {
             [Held, Violated, BadInput, Incomplete].map(Exit::code),
             [0, 1, 2, 3]
         );
+    }
+
+    /// The marker is found as the error, as its source and as a context on another
+    /// error (a run that cannot progress, a limit: the simulator's error under it).
+    #[test]
+    fn an_incomplete_or_refused_marker_anywhere_sets_the_status() {
+        let io = || anyhow::Error::new(std::io::Error::other("stuck at tick 5"));
+        let cases = [
+            (io().context(Incomplete("x".into())), Exit::Incomplete),
+            (
+                anyhow::Error::new(Incomplete("x".into())).context("grid point 3"),
+                Exit::Incomplete,
+            ),
+            (io().context(Refused("r".into())), Exit::Violated),
+            (io().context("grid point 3"), Exit::BadInput),
+        ];
+        for (e, want) in cases {
+            assert_eq!(exit_of_error(&e), want, "{e:#}");
+        }
     }
 
     #[test]
