@@ -250,13 +250,23 @@ fn write_files(
     Ok((written, note))
 }
 
-/// The hex SHA-256 of `bytes`.
+/// The hex SHA-256 of `bytes` ([`to_hex`]).
 pub(crate) fn sha256(bytes: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(bytes)
+    to_hex(&sha2::Sha256::digest(bytes))
+}
+
+/// `bytes` in lowercase hex, two digits a byte: the digests `shard.toml` and the trace
+/// pins of a sweep file hold.
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
         .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+        .fold(String::with_capacity(2 * bytes.len()), |mut hex, b| {
+            // Writing to a String cannot fail.
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
 }
 
 /// `shard.toml`: which slice, of how many points, and digests of the sweep file, of
@@ -601,5 +611,23 @@ mod tests {
         assert!("4/3".parse::<Shard>().is_err());
         assert!("a/b".parse::<Shard>().is_err());
         assert_eq!("2/3".parse::<Shard>(), Ok(Shard { k: 2, n: 3 }));
+    }
+
+    /// Two lowercase digits a byte, leading zeros kept; a file's digest read in pieces
+    /// is that of its bytes whole (FIPS 180-2's `abc` vector, and a file larger than
+    /// one piece).
+    #[test]
+    fn digests_are_lowercase_hex_of_every_byte() {
+        assert_eq!(to_hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+        assert_eq!(to_hex(&[]), "");
+        assert_eq!(
+            sha256(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let bytes: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let path = dir.path().join("t.bin");
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(traces::sha256_file(&path).unwrap(), sha256(&bytes));
     }
 }

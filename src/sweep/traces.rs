@@ -37,7 +37,7 @@ pub fn short(sha256: &str) -> &str {
     sha256.get(..12).unwrap_or(sha256)
 }
 
-/// The hex SHA-256 of the file at `path`, read in pieces (a trace may be as large as
+/// The hex SHA-256 of the file at `path` ([`super::to_hex`]), read in pieces (a trace may be as large as
 /// the memory bound).
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     use sha2::Digest;
@@ -53,11 +53,7 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
         };
         hasher.update(&buf[..n]);
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(super::to_hex(&hasher.finalize()))
 }
 
 /// The trace a scenario replays: its `workload.path` as written, and the file that
