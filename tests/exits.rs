@@ -90,20 +90,13 @@ const STOPPED_IN_ITS_SECOND_POLICY: &str =
 fn a_run_stopped_by_a_limit_ends_with_its_verdict_line() {
     let tmp = tempfile::tempdir().unwrap();
     let f = write(tmp.path(), "lim.toml", STOPPED_IN_ITS_SECOND_POLICY);
-    let json = tmp.path().join("v.json");
-    let o = owm(&[
-        "run",
-        &f,
-        "--out",
-        &s(&tmp.path().join("o")),
-        "--json",
-        &s(&json),
-    ]);
-    assert_eq!(code(&o), 3, "{}{}", stdout(&o), stderr(&o));
-    fails_with(&o, &["lim.toml:9: key `limits.time_ticks_max`"]);
-    let text = stdout(&o);
+    let r = owm_json("run", &f, tmp.path(), &[]);
+    let o = &r.o;
+    assert_eq!(code(o), 3, "{}{}", stdout(o), stderr(o));
+    fails_with(o, &["lim.toml:9: key `limits.time_ticks_max`"]);
+    let text = stdout(o);
     let last = text.lines().last().unwrap_or_default();
-    let v = read_json(&json);
+    let v = r.verdict();
     assert_eq!(v["exit"], "incomplete", "{v}");
     let cases = json_cases(&v).len();
     assert!(cases > 1, "{v}");

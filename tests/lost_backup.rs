@@ -215,15 +215,7 @@ fn a_sweep_counts_lost_backup_cycles_over_its_grid_points() {
         "policies = [\"cow\"]\nseeds = [2]\n\n[[axis]]\nkey = \"backup.cycles\"\nvalues = [1, 3]\n{scenario}"
     );
     let f = write(tmp.path(), "sweep.toml", &text);
-    let json = tmp.path().join("v.json");
-    let o = owm(&[
-        "sweep",
-        &f,
-        "--out",
-        &s(&tmp.path().join("o")),
-        "--json",
-        &s(&json),
-    ]);
+    let JsonRun { o, json, .. } = owm_json("sweep", &f, tmp.path(), &[]);
     assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
     let out = stdout(&o);
     assert!(

@@ -248,21 +248,15 @@ fn history_off_is_unchecked_not_clean() {
         "bank.toml",
         &format!("keep_history = false\n{text}"),
     );
-    let out = s(&tmp.path().join("o"));
-    let json = tmp.path().join("v.json");
     for allow in [false, true] {
-        let mut args = vec!["run", &f, "--out", &out, "--json"];
-        let j = s(&json);
-        args.push(&j);
-        if allow {
-            args.push("--allow-violations");
-        }
-        let o = owm(&args);
-        assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
-        let t = stdout(&o);
+        let extra: &[&str] = if allow { &["--allow-violations"] } else { &[] };
+        let r = owm_json("run", &f, tmp.path(), extra);
+        let o = &r.o;
+        assert_eq!(o.status.code(), Some(3), "{}", stdout(o));
+        let t = stdout(o);
         assert!(t.contains("unchecked"), "{t}");
         assert!(t.contains("verdict: incomplete"), "{t}");
-        let v = read_json(&json);
+        let v = r.verdict();
         assert_eq!(v["exit_code"], 3);
         // Claimed invariants unchecked; unclaimed ones not claimed, observed unchecked
         // (or not reached: a state the run never reached is not observed at all).
@@ -301,16 +295,8 @@ fn the_json_verdict_round_trips_through_serde() {
         cases: Vec<Case>,
     }
     let tmp = tempfile::tempdir().unwrap();
-    let json = tmp.path().join("v.json");
     let f = write(tmp.path(), "broken.toml", BROKEN_BANK);
-    let o = owm(&[
-        "run",
-        &f,
-        "--out",
-        &s(&tmp.path().join("o")),
-        "--json",
-        &s(&json),
-    ]);
+    let JsonRun { o, json, .. } = owm_json("run", &f, tmp.path(), &[]);
     assert_eq!(o.status.code(), Some(1));
     let text = std::fs::read_to_string(&json).unwrap();
     let v: Verdicts = serde_json::from_str(&text).unwrap();
@@ -400,17 +386,9 @@ fn a_failed_run_replaces_the_verdict_files_of_an_earlier_pass() {
     };
     let (json, xml) = (tmp.path().join("v.json"), tmp.path().join("v.xml"));
     let run = |f: &str, junit: &Path| {
-        owm(&[
-            "run",
-            f,
-            "--quiet",
-            "--out",
-            &s(&tmp.path().join("o")),
-            "--json",
-            &s(&json),
-            "--junit",
-            &s(junit),
-        ])
+        let r = owm_json("run", f, tmp.path(), &["--quiet", "--junit", &s(junit)]);
+        assert_eq!(r.json, json);
+        r.o
     };
     let pass = || {
         let f = write(tmp.path(), "ok.toml", &run_text(100_000));

@@ -118,21 +118,51 @@ pub struct VerdictRun {
 }
 
 /// `owm run` on `text` (written to `dir/name`) with `--out dir/o`, `--json dir/v.json`
-/// and `--junit dir/v.xml`.
+/// and `--junit dir/v.xml` ([`owm_json`]).
 pub fn run_with_verdict_files(dir: &Path, name: &str, text: &str) -> VerdictRun {
     let f = write(dir, name, text);
-    let (out, json, xml) = (dir.join("o"), dir.join("v.json"), dir.join("v.xml"));
-    let o = owm(&[
-        "run",
-        &f,
-        "--out",
-        &s(&out),
-        "--json",
-        &s(&json),
-        "--junit",
-        &s(&xml),
-    ]);
+    let xml = dir.join("v.xml");
+    let JsonRun { o, out, json } = owm_json("run", &f, dir, &["--junit", &s(&xml)]);
     VerdictRun { o, out, json, xml }
+}
+
+/// The arguments of `owm CMD FILE --out DIR/o --json DIR/v.json EXTRA…` (`CMD` is
+/// `run` or `sweep`; `EXTRA` more flags: `--junit PATH`, `--seed N`…), then the
+/// output directory and the JSON file. `DIR` is made when missing.
+pub fn json_args(
+    cmd: &str,
+    file: &str,
+    dir: &Path,
+    extra: &[&str],
+) -> (Vec<String>, PathBuf, PathBuf) {
+    std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let (out, json) = (dir.join("o"), dir.join("v.json"));
+    let mut args: Vec<String> = [cmd, file, "--out", &s(&out), "--json", &s(&json)]
+        .map(String::from)
+        .into();
+    args.extend(extra.iter().map(|a| a.to_string()));
+    (args, out, json)
+}
+
+/// What [`owm_json`] ran: the process, its `--out` directory and its `--json` file.
+pub struct JsonRun {
+    pub o: Output,
+    pub out: PathBuf,
+    pub json: PathBuf,
+}
+
+impl JsonRun {
+    /// The `--json` verdict it wrote, parsed.
+    pub fn verdict(&self) -> serde_json::Value {
+        read_json(&self.json)
+    }
+}
+
+/// Runs `owm` with [`json_args`]: `CMD FILE --out DIR/o --json DIR/v.json EXTRA…`.
+pub fn owm_json(cmd: &str, file: &str, dir: &Path, extra: &[&str]) -> JsonRun {
+    let (args, out, json) = json_args(cmd, file, dir, extra);
+    let o = owm(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    JsonRun { o, out, json }
 }
 
 /// A CSV output `dir/name` (`summary.csv`, `stats.csv`…) as (header, rows of cells),
@@ -235,7 +265,7 @@ impl Paused {
 
 /// Spawns `owm args` from the repository root with `OWM_PAUSE_AT=point` and returns
 /// once it has paused there (it waits for its stdin to close).
-pub fn spawn_paused(args: &[&str], point: &str) -> Paused {
+pub fn spawn_paused<A: AsRef<std::ffi::OsStr>>(args: &[A], point: &str) -> Paused {
     use std::process::Stdio;
     let mut child = Command::new(env!("CARGO_BIN_EXE_owm"))
         .args(args)
@@ -258,7 +288,7 @@ pub fn spawn_paused(args: &[&str], point: &str) -> Paused {
 
 /// Spawns `owm args` with `OWM_PAUSE_AT=point`, waits until it pauses there, sends it
 /// SIGINT, lets it go on, and returns its output.
-pub fn interrupt_at(args: &[&str], point: &str) -> std::process::Output {
+pub fn interrupt_at<A: AsRef<std::ffi::OsStr>>(args: &[A], point: &str) -> std::process::Output {
     use std::io::Read;
     let mut p = spawn_paused(args, point);
     // SAFETY: sending a signal to our own child process.

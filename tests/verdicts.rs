@@ -32,17 +32,7 @@ fn a_violating_sweep_exits_1_and_its_junit_counts_the_failures() {
     let tmp = tempfile::tempdir().unwrap();
     let f = write(tmp.path(), "bank.toml", &violating_sweep());
     let junit = tmp.path().join("junit.xml");
-    let json = tmp.path().join("v.json");
-    let o = owm(&[
-        "sweep",
-        &f,
-        "--out",
-        &s(&tmp.path().join("o")),
-        "--junit",
-        &s(&junit),
-        "--json",
-        &s(&json),
-    ]);
+    let JsonRun { o, json, .. } = owm_json("sweep", &f, tmp.path(), &["--junit", &s(&junit)]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     let text = stdout(&o);
     assert!(
@@ -301,38 +291,21 @@ fn sigint_stops_a_run_with_exit_3_and_keeps_the_old_output() {
 #[test]
 fn an_interrupted_run_keeps_the_finished_policies_verdicts_and_names_the_interrupt() {
     let tmp = tempfile::tempdir().unwrap();
-    let (json, junit) = (tmp.path().join("v.json"), tmp.path().join("v.xml"));
-    let (whole_json, whole_junit) = (tmp.path().join("w.json"), tmp.path().join("w.xml"));
-    let whole = owm(&[
+    let (junit, whole_junit) = (tmp.path().join("v.xml"), tmp.path().join("w.xml"));
+    let fig3 = "scenarios/fig3.toml";
+    let whole_dir = tmp.path().join("whole");
+    let whole = owm_json(
         "run",
-        "scenarios/fig3.toml",
-        "--seed",
-        "2",
-        "--out",
-        &s(&tmp.path().join("w")),
-        "--json",
-        &s(&whole_json),
-        "--junit",
-        &s(&whole_junit),
-    ]);
-    ok(&whole);
-    let o = interrupt_at(
-        &[
-            "run",
-            "scenarios/fig3.toml",
-            "--seed",
-            "2",
-            "--out",
-            &s(&tmp.path().join("o")),
-            "--json",
-            &s(&json),
-            "--junit",
-            &s(&junit),
-        ],
-        "policy quiesce",
+        fig3,
+        &whole_dir,
+        &["--seed", "2", "--junit", &s(&whole_junit)],
     );
+    ok(&whole.o);
+    let cut = tmp.path().join("cut");
+    let (args, _, json) = json_args("run", fig3, &cut, &["--seed", "2", "--junit", &s(&junit)]);
+    let o = interrupt_at(&args, "policy quiesce");
     assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
-    let (v, w) = (read_json(&json), read_json(&whole_json));
+    let (v, w) = (read_json(&json), whole.verdict());
     assert_eq!(
         (v["exit"].as_str(), v["exit_code"].as_u64()),
         (Some("incomplete"), Some(3))
@@ -510,17 +483,8 @@ fn long_lists_of_ids_in_messages_are_bounded_and_counted() {
             "policies = [\"crash-consistent\"]\n{workload}[backup]\nrequest_at_ticks = 1000\n"
         ),
     );
-    let (json, junit) = (tmp.path().join("v.json"), tmp.path().join("v.xml"));
-    let o = owm(&[
-        "run",
-        &f,
-        "--out",
-        &s(&tmp.path().join("o")),
-        "--json",
-        &s(&json),
-        "--junit",
-        &s(&junit),
-    ]);
+    let junit = tmp.path().join("v.xml");
+    let JsonRun { o, json, .. } = owm_json("run", &f, tmp.path(), &["--junit", &s(&junit)]);
     ok(&o);
     let out = stdout(&o);
     let note = "OLD txns still active when A was declared consistent: [";
