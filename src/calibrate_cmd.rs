@@ -478,6 +478,7 @@ fn measure_profile(args: &CalibrateArgs, dir: &Path) -> Result<DeviceModelConfig
         jitter_ticks_max: 0,
         // Measured per block, wherever it lies: no sequential run is priced apart.
         transfer_bytes_per_s: 0,
+        sequential_read_bytes_per_s: 0,
     };
     let text = format!(
         "# owm calibrate {dir}: means of {n} samples ({nb} of each barrier), {bs}-byte\n\

@@ -233,6 +233,17 @@ fn simulator_checks_name_file_line_and_key() {
             2,
             "device.transfer_bytes_per_s",
         ),
+        // 16 MiB at 1 byte/s: a block's sequential read past 2^40 ticks.
+        (
+            "[geometry]\nblock_size_bytes = 16777216\n[device]\nsequential_read_bytes_per_s = 1\n",
+            4,
+            "device.sequential_read_bytes_per_s",
+        ),
+        (
+            "[device]\nsequential_read_bytes_per_s = -1\n",
+            2,
+            "device.sequential_read_bytes_per_s",
+        ),
         // A billion channels would be allocated (24 GB) and scanned per call: refused.
         ("[device]\nchannels = 1000000000\n", 2, "device.channels"),
         // A billion Fig 4/5 seats would be allocated (9 GB) before the first event.

@@ -70,7 +70,7 @@ const BASES: [&str; 6] = [
 
 /// Numeric keys of scenarios/README.md (those a base's workload lacks are refused as
 /// unknown, which is checked too).
-const KEYS: [&str; 61] = [
+const KEYS: [&str; 62] = [
     "seed",
     "abort_probability",
     "retry_backoff_ticks",
@@ -102,6 +102,7 @@ const KEYS: [&str; 61] = [
     "device.write_channels",
     "device.jitter_ticks_max",
     "device.transfer_bytes_per_s",
+    "device.sequential_read_bytes_per_s",
     "device.flush_latency_ticks",
     "device.journal_sync_latency_ticks",
     "backup.request_at_ticks",

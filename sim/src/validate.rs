@@ -239,6 +239,7 @@ pub(crate) fn scenario(s: &Scenario, policies: &[Policy]) -> Result<Layout, SimE
     faults(&s.faults)?;
     tick_fields(s)?;
     transfer_rate(s)?;
+    sequential_read_rate(s)?;
     crate::schedule::validate(&s.backup)?;
     limits_reached(s, policies)?;
     // The key that sets the workload's records: a trace's come from its file.
@@ -855,6 +856,28 @@ fn transfer_rate(s: &Scenario) -> Result<(), SimError> {
     Ok(())
 }
 
+/// A device's sequential read rate moves one block in at most [`FIELD_TICKS_MAX`]
+/// ticks, as every other duration (0: none).
+fn sequential_read_rate(s: &Scenario) -> Result<(), SimError> {
+    let rate = s.device.sequential_read_bytes_per_s;
+    if rate == 0 {
+        return Ok(());
+    }
+    let block = s.geometry.block_size_bytes;
+    let ticks = s.device.block_sequential_read_ticks(block as u64);
+    if ticks > FIELD_TICKS_MAX {
+        return Err(bad(
+            "device.sequential_read_bytes_per_s",
+            format!(
+                "{rate} bytes per second reads a block of {block} bytes in {ticks} ticks, \
+                 more than {FIELD_TICKS_MAX}: give a faster rate (or 0: a continuing read \
+                 costs its latency)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The key that sets a workload's transactions: a trace's come from its file.
 fn transactions_key(w: &W) -> &'static str {
     match w {
@@ -917,6 +940,7 @@ pub(crate) fn drivers(s: &Scenario, key: &str) -> Vec<&'static str> {
         ],
         "geometry.records_per_block" => vec!["geometry.block_size_bytes"],
         "device.transfer_bytes_per_s" => vec!["geometry.block_size_bytes"],
+        "device.sequential_read_bytes_per_s" => vec!["geometry.block_size_bytes"],
         "faults.lost_write_probability" => vec!["faults.torn_write_probability"],
         "workload.updates_min" => vec!["workload.updates_max"],
         "workload.compute_ticks_min" => vec!["workload.compute_ticks_max"],
