@@ -122,34 +122,16 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
     Err(err).context("cannot start nbdkit")
 }
 
-/// The file a completed `owm device detach` leaves in the device directory (the
-/// plugin writes it, `serve/src/host.rs` `detach_marker`): the device ended, VLUN B
-/// lives on in the image it names.
-fn detach_marker(dir: &Path) -> PathBuf {
-    dir.join("detached.json")
-}
-
 /// Opens the device once here, then closes it, so that every bad device file is bad
 /// input of `owm serve` (exit 2, its message printed once) rather than a failed start
-/// of nbdkit: a detached device; metadata that does not decode or was made for another
+/// of nbdkit: a detached device (refused as the server refuses it:
+/// [`file::refuse_detached`]); metadata that does not decode or was made for another
 /// device; images swapped, resized, missing, stale or foreign; another server holding
 /// the lock; a superblock that shows the metadata cut after a flush. The open is the
 /// engine's own (it advances the generation and finishes a retire cut short, as the
 /// server's open then does again).
 fn precheck(dir: &Path, paths: &DevicePaths) -> Result<()> {
-    let marker = detach_marker(dir);
-    if marker.exists() {
-        let image = std::fs::read_to_string(&marker)
-            .ok()
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-            .and_then(|v| v.get("image").and_then(|i| i.as_str()).map(str::to_owned))
-            .unwrap_or_else(|| "an image file".into());
-        bail!(
-            "{}: this device was detached (VLUN B now lives in {image}) and has ended; \
-             serve that image another way, or make a new device here with --create",
-            marker.display()
-        );
-    }
+    file::refuse_detached(dir).map_err(anyhow::Error::msg)?;
     let journal = engine::meta::FileJournal::load(&paths.meta)?;
     let variant = match journal.records.first() {
         Some((_, engine::meta::MetaRecord::Header { variant, .. })) => *variant,
@@ -225,6 +207,6 @@ fn create(dir: &Path, paths: &DevicePaths, args: &ServeArgs) -> Result<()> {
     }
     // A new device has no archive yet, and has not been detached.
     let _ = std::fs::remove_file(dir.join("archive.json"));
-    let _ = std::fs::remove_file(detach_marker(dir));
+    let _ = std::fs::remove_file(file::detach_marker(dir));
     Ok(())
 }

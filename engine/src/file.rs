@@ -37,6 +37,34 @@ impl DevicePaths {
     }
 }
 
+/// The file a completed detach of VLUN B (`owm device detach`, through `owm serve`)
+/// leaves in the device directory `dir`: `detached.json`, a JSON object whose `image`
+/// is the path of the image VLUN B lives on in. The device ended there: the directory
+/// is never served again ([`refuse_detached`]); creating a new device there removes it.
+pub fn detach_marker(dir: &Path) -> PathBuf {
+    dir.join("detached.json")
+}
+
+/// Refuses a device directory whose device was detached ([`detach_marker`]): the
+/// error names the marker file and the image VLUN B was detached to (`an image file`
+/// when the marker cannot be read or names none).
+pub fn refuse_detached(dir: &Path) -> std::result::Result<(), String> {
+    let marker = detach_marker(dir);
+    if !marker.exists() {
+        return Ok(());
+    }
+    let image = std::fs::read_to_string(&marker)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v.get("image").and_then(|i| i.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| "an image file".into());
+    Err(format!(
+        "{}: this device was detached (VLUN B now lives in {image}) and has ended; \
+         serve that image another way, or make a new device here with --create",
+        marker.display()
+    ))
+}
+
 /// The geometry of a new device (also [`crate::Geometry`]).
 pub use crate::variant::Geometry;
 
@@ -393,6 +421,26 @@ pub(crate) fn label_for_test(
 mod tests {
     use super::*;
     use crate::identity::Mismatch;
+
+    /// No marker: served. A marker: refused, naming it and the image it records, or
+    /// `an image file` when it records none readable.
+    #[test]
+    fn a_detached_device_is_refused_naming_its_marker_and_image() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(refuse_detached(dir.path()), Ok(()));
+        let marker = detach_marker(dir.path());
+        for (text, image) in [
+            (r#"{"image": "/srv/b-prime.img"}"#, "/srv/b-prime.img"),
+            ("not json", "an image file"),
+            (r#"{"path": "/srv/b-prime.img"}"#, "an image file"),
+        ] {
+            std::fs::write(&marker, text).unwrap();
+            let e = refuse_detached(dir.path()).unwrap_err();
+            let named = format!("VLUN B now lives in {image})");
+            assert!(e.starts_with(&format!("{}: ", marker.display())), "{e}");
+            assert!(e.contains(&named), "{text}: {e}");
+        }
+    }
 
     const BS: usize = 512;
     const N: u64 = 8;

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use engine::file::{self, DevicePaths};
+use engine::file::{self, detach_marker, refuse_detached, DevicePaths};
 use engine::latency::LatencyLog;
 use engine::{Device, DeviceConfig, FileStore, Phase, Variant, Vlun};
 
@@ -92,32 +92,6 @@ pub struct Host {
 
 fn archive_marker(dir: &Path) -> PathBuf {
     dir.join("archive.json")
-}
-
-/// The file a completed `detach` leaves in the device directory: the device ended
-/// there and VLUN B lives on in the image it names; the directory is never served
-/// again (`owm serve` refuses it; `--create` makes a new device and removes it).
-pub fn detach_marker(dir: &Path) -> PathBuf {
-    dir.join("detached.json")
-}
-
-/// Refuses a device directory whose device was detached ([`detach_marker`]), naming
-/// the marker file and the image VLUN B was detached to.
-pub fn refuse_detached(dir: &Path) -> Result<(), String> {
-    let marker = detach_marker(dir);
-    if !marker.exists() {
-        return Ok(());
-    }
-    let image = std::fs::read_to_string(&marker)
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|v| v.get("image").and_then(|i| i.as_str()).map(str::to_owned))
-        .unwrap_or_else(|| "an image file".into());
-    Err(format!(
-        "{}: this device was detached (VLUN B now lives in {image}) and has ended; \
-         serve that image another way, or make a new device here with --create",
-        marker.display()
-    ))
 }
 
 impl Host {
