@@ -627,7 +627,7 @@ fn print_table(runs: &[NamedRun], history_kept: bool) {
         ("ovfl wt", M::WindowOverflowWaitTicksSum),
     ];
     print_rows(runs, history_kept, &window);
-    say!("(the backup window, request → retire, against the time before the request: win/pre rsp = mean and p99 response of the committed transactions arriving in it / before it (aborted ones are not in them: `aborted` above); wr/lw, fl/lw = physical writes, flushes per logical write, - with none in the span; the waits the backup caused, summed, by cause: admission gate, type (b) locks, device queue behind backup I/O, engine flush barriers, attempts lost to a full data area; non-disruption judges each single wait of the first four causes against the setup window; `none` has no backup window: its response is the headline table's rsp)");
+    say!("(the backup window, request → retire, against the time before the request: win/pre rsp = mean and p99 response of the committed transactions arriving in it / before it (aborted ones are not in them: `aborted` above); wr/lw, fl/lw = physical writes, flushes per logical write, - with none in the span; the waits at the backup's own points, summed, by cause: admission gate, type (b) locks, device queue while backup I/O held the channel, engine flush barriers, attempts lost to a full data area (not the knock-on behind other users' slowed calls or longer-held locks: the whole cost is rsp against `none`'s); non-disruption judges each single wait of the first four causes against the setup window; `none` has no backup window: its response is the headline table's rsp)");
 }
 
 /// One table row per run (per cycle with several), one column per metric.
