@@ -42,11 +42,14 @@ pub fn default_out(file: &Path) -> PathBuf {
 /// On an error (exit 2: bad input, an engine error; exit 3: a limit reached) the
 /// `--json` and `--junit` files still describe this run: the verdicts of the policies
 /// that finished, the error as a failed case (suite: the policy it stopped, else the
-/// scenario file; case `run`) and the error's exit status
-/// ([`VerdictArgs::finish_failed`]). A file that cannot be written is removed, so no
-/// verdict of an earlier run is left in its place. A run stopped incomplete (exit 3)
-/// in a later policy also prints, on stdout, the tables of the policies that finished
-/// and a line naming the stopped policy and why, before its verdict line.
+/// scenario file; case `run`) and the exit status of both together
+/// ([`VerdictArgs::finish_failed`]): 2 for bad input; else 1 when a finished policy
+/// violated an invariant it claims, without `--allow-violations` (a violation outranks
+/// a later limit or interrupt),
+/// 3 otherwise. A file that cannot be written is removed, so no
+/// verdict of an earlier run is left in its place. A run stopped incomplete (a limit,
+/// an interrupt) in a later policy also prints, on stdout, the tables of the policies
+/// that finished and a line naming the stopped policy and why, before its verdict line.
 pub fn run(args: RunArgs) -> Result<Exit> {
     let mut at = Ran {
         report: Report::new(
@@ -84,8 +87,15 @@ pub fn run(args: RunArgs) -> Result<Exit> {
                 Some(p) => p.as_str().to_string(),
                 None => args.scenario.display().to_string(),
             };
-            args.verdict.finish_failed(report, &suite, &e);
-            Err(e)
+            let exit = args.verdict.finish_failed(report, &suite, &e);
+            if exit == verdict::exit_of_error(&e) {
+                Err(e)
+            } else {
+                // A violation a finished policy proved outranks the limit's
+                // "incomplete": the error is said, the exit status is the verdict's.
+                tell!("error: {}", verdict::error_text(&e));
+                Ok(exit)
+            }
         }
     }
 }
@@ -392,8 +402,6 @@ fn interrupted(
             ),
         },
     );
-    report.exit = Exit::Incomplete;
-    report.exit_code = report.exit.code();
     args.verdict.finish(&report)
 }
 

@@ -4,7 +4,7 @@
 //! | exit | run | sweep | merge | check |
 //! |---|---|---|---|---|
 //! | 0 | `run::a_violation_exits_1_and_is_printed_unless_allowed` (fig3, bank) | [`a_clean_sweep_exits_0`] | [`merge_exits_as_its_shards_say`] | `check::the_default_configuration_holds` |
-//! | 1 | `run::a_violation_exits_1_and_is_printed_unless_allowed` | `verdicts::a_violating_sweep_exits_1_and_its_junit_counts_the_failures` | [`merge_exits_as_its_shards_say`] | `check::a_violation_exits_1_and_writes_a_trace_that_replays` |
+//! | 1 | `run::a_violation_exits_1_and_is_printed_unless_allowed`, [`a_violation_in_a_finished_policy_outranks_a_later_limit_or_interrupt`] (and a limit after it) | `verdicts::a_violating_sweep_exits_1_and_its_junit_counts_the_failures` | [`merge_exits_as_its_shards_say`] | `check::a_violation_exits_1_and_writes_a_trace_that_replays` |
 //! | 2 | [`bad_input_exits_2`] | [`bad_input_exits_2`] | `verdicts::merge_refuses_edited_missing_duplicated_or_overwritten_shards`, `merge_verdicts::merge_refuses_a_shards_missing_edited_or_unpinned_verdicts`, `trace_pins::merge_refuses_shards_that_replayed_two_versions_of_a_trace` | `check::bad_check_flags_are_refused_with_exit_2` |
 //! | 3 | `verdicts::sigint_stops_a_run_with_exit_3_and_keeps_the_old_output`, [`a_run_stopped_by_a_limit_ends_with_its_verdict_line`], `run::history_off_is_unchecked_not_clean` | `verdicts::a_failed_point_is_reported_and_the_grid_goes_on`, `verdicts::an_interrupted_sweep_resumes_to_identical_bytes` | [`merge_exits_as_its_shards_say`] (a shard holds a failed point) | `check::a_depth_bound_that_cuts_the_search_is_incomplete_exit_3` |
 //!
@@ -166,6 +166,76 @@ fn a_run_stopped_in_a_later_policy_prints_the_finished_policies_tables() {
     assert!(
         lines.last().unwrap().starts_with("verdict: incomplete ("),
         "{text}"
+    );
+}
+
+/// A run whose first policy (`cow`, its copy to B' skipping block 3: the
+/// `b-prime-faithful` mutant) finishes with a violation and whose second (`quiesce`,
+/// its third cycle past tick 16,000) passes `limits.time_ticks_max`.
+const VIOLATED_THEN_STOPPED: &str = "policies = [\"cow\", \"quiesce\"]\n\
+     [workload]\nkind = \"bank\"\naccounts = 256\ntransactions = 120\n\
+     arrival_ticks_mean = 100\ncompute_ticks_min = 20\ncompute_ticks_max = 800\n\
+     [backup]\nschedule_at_ticks = [2000, 2500, 7000]\n\
+     [archive]\nbandwidth_bytes_per_s = 2000000\n\
+     [detach]\nskip_block_for_mutant_test = 3\n\
+     [limits]\ntime_ticks_max = 16000\n";
+
+/// Asserts that `o` (with its `--json` verdict `v`) ended a run whose `cow` violated
+/// `b-prime-faithful` and whose `quiesce` was stopped (`stopped`: words of its failed
+/// case `run`) with exit `want` and the verdict line `verdict: {word} (`.
+fn stopped_after_cow(o: &std::process::Output, v: &serde_json::Value, want: (u8, &str, &str)) {
+    let (status, exit, word) = want;
+    assert_eq!(code(o), i32::from(status), "{}{}", stdout(o), stderr(o));
+    assert_eq!(
+        (v["exit"].as_str(), v["exit_code"].as_u64()),
+        (Some(exit), Some(status.into())),
+        "{v}"
+    );
+    assert_eq!(
+        json_case(v, "cow", "b-prime-faithful")["verdict"],
+        "violated",
+        "{v}"
+    );
+    assert_eq!(json_case(v, "quiesce", "run")["verdict"], "failed", "{v}");
+    let text = stdout(o);
+    let last = text.lines().last().unwrap_or_default();
+    let cases = json_cases(v).len();
+    assert!(
+        last.starts_with(&format!(
+            "verdict: {word} ({cases} cases: 1 violated, 1 unchecked or incomplete"
+        )) && last.ends_with(&format!("; exit {status})")),
+        "{text}"
+    );
+}
+
+/// A violation a finished policy proved outranks a later policy's limit or interrupt,
+/// as README's exit-status rule says: exit 1, `"exit": "violated"` in the JSON, the
+/// verdict line `verdict: violated`, the stop still said (the limit's key on stderr,
+/// the interrupt on stdout). With `--allow-violations` the violation is no failure and
+/// the limit's incomplete (3) remains.
+#[test]
+fn a_violation_in_a_finished_policy_outranks_a_later_limit_or_interrupt() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(tmp.path(), "v.toml", VIOLATED_THEN_STOPPED);
+    let r = owm_json("run", &f, &tmp.path().join("limit"), &[]);
+    stopped_after_cow(&r.o, &r.verdict(), (1, "violated", "violated"));
+    fails_with(&r.o, &["v.toml:16: key `limits.time_ticks_max`"]);
+
+    let r = owm_json(
+        "run",
+        &f,
+        &tmp.path().join("allowed"),
+        &["--allow-violations"],
+    );
+    stopped_after_cow(&r.o, &r.verdict(), (3, "incomplete", "incomplete"));
+
+    let (args, _, json) = json_args("run", &f, &tmp.path().join("interrupt"), &[]);
+    let o = interrupt_at(&args, "policy quiesce");
+    stopped_after_cow(&o, &read_json(&json), (1, "violated", "violated"));
+    assert!(
+        stdout(&o).contains("interrupted before policy quiesce"),
+        "{}",
+        stdout(&o)
     );
 }
 

@@ -185,16 +185,19 @@ impl VerdictArgs {
         Ok(report.exit)
     }
 
-    /// The verdict files of a command that ended in the error `e` (its exit status
-    /// [`exit_of_error`]): `report` (the cases established before it) with `e` as a
-    /// [`Outcome::Failed`] case `run` of `suite`, and `e`'s exit status, written to
-    /// each requested file. A file that cannot be written (the error may be about it)
-    /// is removed when it is a regular file, so a CI step never reads an earlier run's
-    /// verdict as this one's; that is said on stderr. An incomplete run (exit 3) then
-    /// prints its `verdict: incomplete (...; exit 3)` line, as [`Self::finish`] does; a
-    /// refusal (exit 2) prints none, its error being said on stderr. Never fails: the
+    /// The verdict files of a command that ended in the error `e`: `report` (the cases
+    /// established before it) with `e` as a [`Outcome::Failed`] case `run` of `suite`,
+    /// written to each requested file, and the exit status of both together
+    /// ([`Exit::and`] of the cases' status and `e`'s, [`exit_of_error`]): bad input
+    /// (2) wins, then a violation a finished case proved (1), then incomplete (3).
+    /// A file that cannot be written (the error may be about it) is removed when it is
+    /// a regular file, so a CI step never reads an earlier run's verdict as this one's;
+    /// that is said on stderr. A run stopped incomplete then prints its verdict line
+    /// (`verdict: incomplete (...; exit 3)`, or `verdict: violated (...; exit 1)` when a
+    /// finished case was violated), as [`Self::finish`] does; a refusal (exit 2) prints
+    /// none, its error being said on stderr. Returns that exit status; never fails: the
     /// command's error is what it reports.
-    pub fn finish_failed(&self, mut report: Report, suite: &str, e: &anyhow::Error) {
+    pub fn finish_failed(&self, mut report: Report, suite: &str, e: &anyhow::Error) -> Exit {
         report.push(
             suite,
             "run",
@@ -202,7 +205,7 @@ impl VerdictArgs {
                 reason: error_text(e),
             },
         );
-        report.exit = exit_of_error(e);
+        report.exit = report.exit.and(exit_of_error(e));
         report.exit_code = report.exit.code();
         let junit: Encode = junit::to_string;
         let json: Encode = json::to_string;
@@ -229,10 +232,11 @@ impl VerdictArgs {
                 }
             }
         }
-        if report.exit == Exit::Incomplete {
+        if report.exit != Exit::BadInput {
             // A limit cut the work: the verdict line ends stdout, as when it completes.
             say!("{}", report.summary_line());
         }
+        report.exit
     }
 }
 
