@@ -4,9 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
+use engine::Variant;
 use reports::diagram_rows::DiagramRows;
 use reports::trace::{TracePart, TraceStream};
 use reports::{figure, lines, space, tables, timing, NamedRun};
+use sim::Policy;
 
 use crate::progress::Progress;
 use crate::verdict::{self, Exit, Incomplete, Report, VerdictArgs};
@@ -617,6 +619,7 @@ fn print_table(runs: &[NamedRun], history_kept: bool) {
     ];
     print_rows(runs, history_kept, &cols);
     say!("(times in ticks, 1 tick = 1 µs; committed / aborted = transactions that ended so (response figures count the committed ones only); adm = admission delay of new transactions; rsp = response time of the committed transactions over the whole run, `none`'s with no backup: what a backup costs the users; req→A ok = request to A consistent, `abandoned` / `given up` when the backup made no archive; wr/lw = physical writes per logical write; violations of the invariants the policy claims; - = nothing to measure: no transaction admitted after a split, no logical write)");
+    print_baseline_copies(runs);
     if runs.iter().all(|r| r.result.cycles.is_empty()) {
         return;
     }
@@ -636,6 +639,30 @@ fn print_table(runs: &[NamedRun], history_kept: bool) {
     ];
     print_rows(runs, history_kept, &window);
     say!("(the backup window, request → retire, against the time before the request: win/pre rsp = mean and p99 response of the committed transactions arriving in it / before it (aborted ones are not in them: `aborted` above); wr/lw, fl/lw = physical writes, flushes per logical write, - with none in the span; the waits at the backup's own points, summed, by cause: admission gate, type (b) locks, device queue while backup I/O held the channel, engine flush barriers, attempts lost to a full data area (not the knock-on behind other users' slowed calls or longer-held locks: the whole cost is rsp against `none`'s); non-disruption judges each single wait of the first four causes against the setup window; `none` has no backup window: its response is the headline table's rsp)");
+}
+
+/// One line naming the point-in-time copy each baseline policy (quiesce,
+/// crash-consistent) of `runs` took, from the engine it ran on
+/// (`backup.baseline_variant`; `summary.csv`'s `engine_variant`); none without one.
+fn print_baseline_copies(runs: &[NamedRun]) {
+    let named: Vec<String> = runs
+        .iter()
+        .filter(|r| matches!(r.result.policy, Policy::Quiesce | Policy::CrashConsistent))
+        .filter_map(|r| {
+            let copy = match r.result.engine_variant? {
+                Variant::WriteMirroring => "a split mirror kept standing before the request",
+                Variant::WriteLogging => "a write-logging snapshot taken at the copy",
+                Variant::CopyOnWrite => "a copy-on-write snapshot taken at the copy",
+            };
+            Some(format!("{} on {copy}", r.name))
+        })
+        .collect();
+    if !named.is_empty() {
+        say!(
+            "(point-in-time copy, `backup.baseline_variant`: {})",
+            named.join("; ")
+        );
+    }
 }
 
 /// One table row per run (per cycle with several), one column per metric.

@@ -27,7 +27,7 @@ fn fig3_writes_table_csvs_and_the_three_figures() {
         4,
         "header + one row per policy:\n{summary}"
     );
-    assert!(summary.starts_with("scenario,workload,policy,seed,"));
+    assert!(summary.starts_with("scenario,workload,policy,engine_variant,seed,"));
     let trace = String::from_utf8(bytes(&out, "trace.csv")).unwrap();
     for event in [
         "backup-request",
@@ -70,6 +70,50 @@ fn fig3_writes_table_csvs_and_the_three_figures() {
             all.contains(&format!("{label}\n</text>")) || all.contains(&format!(">{label}<")),
             "no bar label {label}"
         );
+    }
+}
+
+/// The point-in-time copy the baseline policies took is named: `summary.csv`'s
+/// `engine_variant` (empty for `none`'s plain volume) and one line of the output, for
+/// each `backup.baseline_variant`.
+#[test]
+fn the_baselines_point_in_time_copy_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (variant, copy) in [
+        (
+            "mirroring",
+            "a split mirror kept standing before the request",
+        ),
+        ("logging", "a write-logging snapshot taken at the copy"),
+        ("cow", "a copy-on-write snapshot taken at the copy"),
+    ] {
+        let f = write(
+            tmp.path(),
+            &format!("{variant}.toml"),
+            &format!(
+                "policies = [\"none\", \"quiesce\", \"crash-consistent\", \"cow\"]\n\
+                 [workload]\nkind = \"bank\"\ntransactions = 40\n\
+                 [backup]\nbaseline_variant = \"{variant}\"\n"
+            ),
+        );
+        let out = tmp.path().join(variant);
+        let o = owm(&["run", &f, "--out", &s(&out)]);
+        ok(&o);
+        assert!(
+            stdout(&o).contains(&format!("quiesce on {copy}; crash-consistent on {copy})")),
+            "{}",
+            stdout(&o)
+        );
+        let rows = csv_rows(&out, "summary.csv");
+        for r in &rows {
+            let want = match r["policy"].as_str() {
+                "none" => "",
+                "cow" => "cow",
+                _ => variant,
+            };
+            assert_eq!(r["engine_variant"], want, "{r:?}");
+        }
+        assert!(rows.iter().any(|r| r["policy"] == "crash-consistent"));
     }
 }
 
@@ -148,7 +192,7 @@ fn the_seed_flag_overrides_the_file_and_is_printed() {
             .lines()
             .nth(1)
             .unwrap()
-            .starts_with("s,fig3,cow,77,"),
+            .starts_with("s,fig3,cow,cow,77,"),
         "a file without `name` is named by its stem (s.toml):\n{summary}"
     );
 }

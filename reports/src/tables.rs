@@ -443,6 +443,7 @@ pub fn summary_csv(runs: &[NamedRun]) -> Vec<Vec<String>> {
                 r.scenario.clone(),
                 r.workload.clone(),
                 run.name.clone(),
+                r.engine_variant.map(|v| v.to_string()).unwrap_or_default(),
                 r.seed.to_string(),
                 cycle,
             ]
@@ -487,7 +488,14 @@ pub fn summary_header_of(runs: &[NamedRun]) -> Vec<&'static str> {
 /// one the policy does not claim `not claimed (violated 2)`, or with why the run does
 /// not, `not claimed (no backup)`: `sim::Judgement`).
 pub fn summary_header() -> Vec<&'static str> {
-    let mut h = vec!["scenario", "workload", "policy", "seed", "cycle"];
+    let mut h = vec![
+        "scenario",
+        "workload",
+        "policy",
+        "engine_variant",
+        "seed",
+        "cycle",
+    ];
     h.extend(Metric::ALL.iter().map(|m| m.name()));
     h.extend(CYCLE_COLUMNS);
     h.extend(sim::Invariant::ALL.iter().map(|i| i.as_str()));
