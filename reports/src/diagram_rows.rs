@@ -1,7 +1,8 @@
 //! The timing diagram's transactions, kept as the run goes ([`sim::TimelineSink`]):
 //! every attempt while the run has at most [`KEEP_ALL_MAX`]; beyond, only what the
 //! diagram can show, [`crate::figure::ROWS_MAX`] bars around the backup requests (a
-//! diagram of more is unreadable), so memory does not grow with the run.
+//! diagram of more is unreadable; with more requests than bars, one bar around each
+//! of the first [`crate::figure::ROWS_MAX`]), so memory does not grow with the run.
 //!
 //! Beyond [`KEEP_ALL_MAX`] attempts the window is centred on the requests the
 //! scenario schedules (given up front: the same ticks the run's cycles are requested
@@ -13,7 +14,7 @@ use std::collections::{BTreeMap, BinaryHeap};
 
 use sim::{TimelineSink, TxnTimeline};
 
-use crate::figure::{window_start, ROWS_MAX};
+use crate::figure::{shared_requests, window_start, ROWS_MAX};
 
 /// Attempts kept whole (about 100 bytes each); beyond, the bounded window.
 pub const KEEP_ALL_MAX: usize = 1 << 16;
@@ -76,7 +77,7 @@ impl DiagramRows {
         } else {
             requests
         };
-        let share = ROWS_MAX / requests.len();
+        let (requests, share) = shared_requests(requests);
         DiagramRows {
             all: Some(Vec::new()),
             attempts: 0,
@@ -235,10 +236,13 @@ mod tests {
     use crate::NamedRun;
 
     /// With the whole timeline dropped, the window kept as the run went draws the
-    /// same diagram as the whole timeline, for one request and for several.
+    /// same diagram as the whole timeline, for one request, for several, and for more
+    /// requests than [`ROWS_MAX`] (one bar around each of the first [`ROWS_MAX`]).
     #[test]
     fn the_bounded_window_draws_the_whole_timelines_diagram() {
-        for schedule in [vec![], vec![30_000, 70_000, 110_000]] {
+        let many: Vec<u64> = (0..ROWS_MAX as u64 + 5).map(|i| 1_000 + 250 * i).collect();
+        for schedule in [vec![], vec![30_000, 70_000, 110_000], many] {
+            let cycles = schedule.len();
             let mut s = sim::Scenario::with_workload(sim::WorkloadConfig::Bank(sim::BankConfig {
                 transactions: 600,
                 arrival_ticks_mean: 20,
@@ -277,6 +281,25 @@ mod tests {
                 n,
             );
             assert!(!got.rows.is_empty() && got.title.contains(&format!(" of {n} transactions")));
+            if cycles > ROWS_MAX {
+                // Past ROWS_MAX requests a bar each for the first ROWS_MAX (two whose
+                // nearest arrival is the same share it), said in the title.
+                assert!(
+                    got.rows.len() > ROWS_MAX / 2,
+                    "{} rows: {}",
+                    got.rows.len(),
+                    got.title
+                );
+                let said = format!(
+                    " of {n} transactions, one around each of the first {ROWS_MAX} of \
+                     {cycles} cycles' requests"
+                );
+                assert!(
+                    got.title.ends_with(&format!("— {}{said}", got.rows.len())),
+                    "{}",
+                    got.title
+                );
+            }
             assert_eq!(got, want);
         }
     }

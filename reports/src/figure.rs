@@ -315,6 +315,15 @@ pub(crate) fn window_requests(r: &RunResult) -> Vec<u64> {
     }
 }
 
+/// The requests a diagram's [`ROWS_MAX`] rows are shared among, and each one's share:
+/// every request, in equal shares, while there are at most [`ROWS_MAX`]; beyond, the
+/// first [`ROWS_MAX`] (the earliest: `requests` ascend), one row each, so a run of
+/// many cycles still draws transactions.
+pub(crate) fn shared_requests(requests: &[u64]) -> (&[u64], usize) {
+    let shown = &requests[..requests.len().min(ROWS_MAX)];
+    (shown, ROWS_MAX / shown.len().max(1))
+}
+
 /// The first of the `share` positions shown around a request, `k` of the `n`
 /// transactions (in arrival order) arriving before it.
 pub(crate) fn window_start(k: usize, n: usize, share: usize) -> usize {
@@ -331,11 +340,12 @@ fn transaction_rows(r: &RunResult, attempts: usize) -> Diagram {
         // Every attempt held: pick the window here (fewer held than attempted means
         // the run already chose it as it went). The window: the transactions arriving
         // around the backup request (around each cycle's request, an equal share
-        // each, when there are several).
+        // each, when there are several; one around each of the first ROWS_MAX when
+        // there are more: `shared_requests`).
+        let (shown, share) = shared_requests(&requests);
         if ts.len() == n {
-            let share = ROWS_MAX / requests.len().max(1);
             let mut picked: Vec<usize> = Vec::new();
-            for &at in &requests {
+            for &at in shown {
                 let k = ts.partition_point(|t| t.arrived_ticks < at);
                 let lo = window_start(k, n, share);
                 picked.extend(lo..lo + share);
@@ -344,7 +354,15 @@ fn transaction_rows(r: &RunResult, attempts: usize) -> Diagram {
             picked.dedup();
             ts = picked.into_iter().map(|i| ts[i]).collect();
         }
-        suffix = if requests.len() > 1 {
+        suffix = if requests.len() > shown.len() {
+            format!(
+                " — {} of {n} transactions, one around each of the first {} of {} cycles' \
+                 requests",
+                ts.len(),
+                shown.len(),
+                requests.len()
+            )
+        } else if requests.len() > 1 {
             format!(
                 " — {} of {n} transactions, around each cycle's request",
                 ts.len()
