@@ -129,32 +129,77 @@ fn a_scale_the_values_cannot_take_is_refused() {
     }
 }
 
-/// A value given twice on one axis (as the scenario sees it: `0.5` and `0.50`, `64`
-/// and `64.0`; strings exactly) is refused at the repeated value's line, naming it;
-/// values that differ run.
+/// A value given twice on one axis, as the scenario reads it (`0.5` and `0.50`, `64`
+/// and `64.0`, a choice's name and its table form `{ "nvme-ssd" = {} }`; other strings
+/// exactly), is refused at the repeated value's line, naming it and, when they differ,
+/// both forms as written; values that differ run.
 #[test]
 fn a_repeated_axis_value_is_refused() {
-    for (key, values, shown) in [
-        ("workload.write_fraction", "[0.5, 0.2,\n  0.50]", "0.5"),
-        ("workload.write_fraction", "[1, 0.2,\n  1.0]", "1"),
+    for (key, values, shown, forms) in [
+        (
+            "workload.write_fraction",
+            "[0.5, 0.2,\n  0.50]",
+            "0.5",
+            ", written `0.5` and `0.50`",
+        ),
+        (
+            "workload.write_fraction",
+            "[1, 0.2,\n  1.0]",
+            "1",
+            ", written `1` and `1.0`",
+        ),
         (
             "device.profile",
             "[\"sata-ssd\", \"nvme-ssd\",\n  \"sata-ssd\"]",
             "sata-ssd",
+            "",
+        ),
+        (
+            "device.profile",
+            "[\"nvme-ssd\", \"sata-ssd\",\n  { \"nvme-ssd\" = {} }]",
+            "nvme-ssd",
+            ", written `\"nvme-ssd\"` and `{ \"nvme-ssd\" = {} }`",
+        ),
+        (
+            "archive.profile",
+            "[\"1gbe\", \"10gbe\",\n  { \"1gbe\" = {} }]",
+            "1gbe",
+            ", written `\"1gbe\"` and `{ \"1gbe\" = {} }`",
+        ),
+        (
+            "backup.on_data_area_full",
+            "[\"break-snapshot\", \"break-guest-write\",\n  { \"break-snapshot\" = {} }]",
+            "break-snapshot",
+            ", written `\"break-snapshot\"` and `{ \"break-snapshot\" = {} }`",
         ),
     ] {
         let text =
             format!("policies = [\"cow\"]\n[[axis]]\nkey = \"{key}\"\nvalues = {values}\n{BASE}");
         let (tmp, f, o) = sweep("twice.toml", &text);
+        let read = if forms.is_empty() {
+            ""
+        } else {
+            ", which the scenario reads as one value"
+        };
         refused(
             &tmp,
             &o,
             &[
                 &format!("{f}:5: key `axis.0.values`"),
-                &format!("takes {shown} twice (values 1 and 3)"),
+                &format!("axis `{key}` takes {shown} twice (values 1 and 3{forms}{read}):"),
             ],
         );
     }
+    // Two choices, one in its table form, are two values: both run (the verdict aside).
+    let (_tmp, _f, o) = sweep(
+        "two.toml",
+        &format!("policies = [\"cow\"]\n[[axis]]\nkey = \"device.profile\"\nvalues = [\"nvme-ssd\", {{ \"sata-ssd\" = {{}} }}]\n{BASE}"),
+    );
+    assert!(
+        matches!(code(&o), 0 | 1) && stdout(&o).contains(": 2 grid points"),
+        "{}",
+        stderr(&o)
+    );
     let (_tmp, _f, o) = sweep(
         "once.toml",
         &format!("policies = [\"cow\"]\n[[axis]]\nkey = \"device.profile\"\nvalues = [\"sata-ssd\", \"SATA-SSD\"]\n{BASE}"),

@@ -208,19 +208,33 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
                 format!("axis `{}` has no values", a.key),
             ));
         }
+        let read: Vec<Option<Scenario>> =
+            a.values.iter().map(|v| read_as(&base, &a.key, v)).collect();
         for (j, v) in a.values.iter().enumerate() {
-            if let Some(k) = a.values[..j].iter().position(|w| same_value(w, v)) {
+            let same = |k: usize| {
+                same_value(&a.values[k], v)
+                    || matches!((&read[k], &read[j]), (Some(x), Some(y)) if x == y)
+            };
+            if let Some(k) = (0..j).find(|&k| same(k)) {
+                let (first, second) = (written(src, i, k, &a.values[k]), written(src, i, j, v));
+                let forms = if first == second {
+                    String::new()
+                } else {
+                    format!(
+                        ", written `{first}` and `{second}`, which the scenario reads as one value"
+                    )
+                };
                 return Err(value_error(
                     path,
                     src,
                     i,
                     j,
                     format!(
-                        "axis `{}` takes {} twice (values {} and {}): the grid would run \
-                         its points twice and stats.csv would hold two groups of one name; \
-                         give each value once",
+                        "axis `{}` takes {} twice (values {} and {}{forms}): the grid would \
+                         run its points twice and stats.csv would hold two groups of one \
+                         name; give each value once",
                         a.key,
-                        value_text(v),
+                        value_text(&a.values[k]),
                         k + 1,
                         j + 1
                     ),
@@ -523,6 +537,23 @@ fn value_span(src: &str, i: usize, j: usize) -> Option<std::ops::Range<usize>> {
     axis.get("values")?.as_array()?.get(j)?.span()
 }
 
+/// The scenario `base` reads with `key` set to `v`, or `None` when it refuses it (the
+/// refusal is reported when the grid is built).
+fn read_as(base: &toml::Table, key: &str, v: &toml::Value) -> Option<Scenario> {
+    let mut t = base.clone();
+    set_path(&mut t, key, v.clone()).ok()?;
+    Scenario::deserialize(toml::Value::Table(t)).ok()
+}
+
+/// Value `j` of axis `i` as the file writes it (`0.50`, `{ "nvme-ssd" = {} }`), or as
+/// TOML writes `v` when the file's text of it is not found.
+fn written(src: &str, i: usize, j: usize, v: &toml::Value) -> String {
+    value_span(src, i, j)
+        .and_then(|s| src.get(s))
+        .map(|t| t.trim().to_string())
+        .unwrap_or_else(|| v.to_string())
+}
+
 /// A number's value, an integer's as a float.
 fn number(v: &toml::Value) -> Option<f64> {
     match v {
@@ -532,8 +563,9 @@ fn number(v: &toml::Value) -> Option<f64> {
     }
 }
 
-/// Whether two axis values are one value to the scenario: numbers by value (`0.5` and
-/// `0.50`, `2` and `2.0`), anything else exactly.
+/// Whether two axis values are one number, `0.5` and `0.50`, `2` and `2.0`, or else
+/// equal as TOML values. Values the scenario reads alike otherwise (a choice's name
+/// and its table form, `"nvme-ssd"` and `{ "nvme-ssd" = {} }`) are found by [`read_as`].
 fn same_value(a: &toml::Value, b: &toml::Value) -> bool {
     use toml::Value::{Float, Integer};
     match (a, b) {
