@@ -618,7 +618,7 @@ fn print_table(runs: &[NamedRun], history_kept: bool) {
         ("violations", M::Violations),
     ];
     print_rows(runs, history_kept, &cols);
-    say!("(times in ticks, 1 tick = 1 µs; committed / aborted = transactions that ended so (response figures count the committed ones only); adm = admission delay of new transactions; rsp = response time of the committed transactions over the whole run, `none`'s with no backup: what a backup costs the users; req→A ok = request to A consistent, `abandoned` / `given up` when the backup made no archive; wr/lw = physical writes per logical write; violations of the invariants the policy claims; - = nothing to measure: no transaction admitted after a split, no logical write)");
+    say!("(times in ticks, 1 tick = 1 µs; committed = transactions committed; aborted = attempts aborted: the transactions that ended so and every deadlock victim, which is retried (deadlock_aborts in summary.csv), so it can exceed the transactions; response figures count the committed transactions only, a retried one from its first arrival; adm = admission delay of new transactions; rsp = response time of the committed transactions over the whole run, `none`'s with no backup: what a backup costs the users; req→A ok = request to A consistent, `abandoned` / `given up` when the backup made no archive; wr/lw = physical writes per logical write; violations of the invariants the policy claims; - = nothing to measure: no transaction admitted after a split, no logical write)");
     print_baseline_copies(runs);
     if runs.iter().all(|r| r.result.cycles.is_empty()) {
         return;
