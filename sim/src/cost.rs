@@ -128,7 +128,8 @@ pub struct CycleResult {
     /// The most extra space held at once while this cycle's VLUN A was live, blocks.
     pub extra_space_peak_blocks: u64,
     /// The backup's own physical I/O in this cycle: the split (mirroring's resync of
-    /// image A at a later cycle, the barriers), the archive reads, retire's merge.
+    /// image A at a later cycle, the barriers), the archive reads, retire's merge, the
+    /// reads of the copy of VLUN B to B' (`[detach]`).
     pub backup_physical_reads: u64,
     pub backup_physical_writes: u64,
     pub backup_flushes: u64,
@@ -228,8 +229,10 @@ pub struct Costs {
     /// Backup request → VLUN A retired (its archive landed, its extra space freed):
     /// the backup window.
     pub request_to_retire_ticks: Option<Tick>,
-    /// The backup's own physical I/O on the device: the archive's reads of VLUN A and
-    /// retire's merge (write logging), priced on the same channels as the users'.
+    /// The backup's own physical I/O on the device: the split's (its barriers, a later
+    /// mirroring split's resync of image A), the archive's reads of VLUN A, retire's
+    /// merge (write logging) and the reads of the copy of VLUN B to B' (`[detach]`),
+    /// priced on the same channels as the users'.
     pub backup_physical_reads: u64,
     pub backup_physical_writes: u64,
     pub backup_flushes: u64,
