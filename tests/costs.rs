@@ -110,6 +110,35 @@ fn a_schedule_gives_one_summary_row_per_cycle() {
         );
     }
     let trace = String::from_utf8(bytes(&out, "trace.csv")).unwrap();
+    // A deferred cycle's start is a milestone: at its request + the deferral, in its
+    // window's start; none for a cycle that began at its request.
+    let start = col("window_start_at_ticks");
+    let mut deferred_cycles = 0;
+    for row in &rows {
+        let k = &row[cycle];
+        let at = row[request].parse::<u64>().unwrap() + row[deferred].parse::<u64>().unwrap();
+        let starts: Vec<&str> = trace
+            .lines()
+            .filter(|l| {
+                l.starts_with(&format!("{},", row[policy]))
+                    && l.contains(",cycle-start,")
+                    && l.ends_with(&format!("cycle {k}"))
+            })
+            .collect();
+        if row[deferred] == "0" {
+            assert!(starts.is_empty(), "{starts:?}");
+        } else {
+            deferred_cycles += 1;
+            assert_eq!(starts.len(), 1, "{row:?}");
+            assert!(
+                starts[0].contains(&format!(",{at},cycle-start,")),
+                "{}",
+                starts[0]
+            );
+            assert_eq!(row[start], at.to_string());
+        }
+    }
+    assert!(deferred_cycles >= 3, "the shipped schedule defers cycles");
     for k in 1..=3 {
         let retires = trace
             .lines()

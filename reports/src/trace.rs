@@ -230,16 +230,28 @@ fn cells(policy: &str, p: &Pending) -> [String; 9] {
 /// milestones; with several cycles the detail names the cycle.
 fn mark_rows(policy: &str, r: &RunResult) -> Vec<(u64, u32, u8, [String; 9])> {
     let several = r.cycles.len() > 1;
-    let cycles: Vec<(u32, &sim::Marks)> = if several {
-        r.cycles.iter().map(|c| (c.cycle, &c.marks)).collect()
+    // Each cycle's number, marks and the ticks its start was deferred by (a cycle
+    // requested while the one before it still ran).
+    let cycles: Vec<(u32, &sim::Marks, u64)> = if several {
+        r.cycles
+            .iter()
+            .map(|c| (c.cycle, &c.marks, c.request_deferred_ticks))
+            .collect()
     } else {
-        vec![(1, &r.marks)]
+        let deferred = r.cycles.first().map_or(0, |c| c.request_deferred_ticks);
+        vec![(1, &r.marks, deferred)]
     };
     let mut rows = Vec::new();
-    for (k, m) in cycles {
+    for (k, m, deferred) in cycles {
+        // A deferred cycle's start: when it began (quiesce: its gate closed).
+        let start = m
+            .request
+            .filter(|_| deferred > 0)
+            .map(|at| at.saturating_add(deferred));
         // (event, time, detail); the rank orders milestones of one tick.
         let mut marks: Vec<(&str, Option<u64>, String)> = vec![
             ("backup-request", m.request, String::new()),
+            ("cycle-start", start, String::new()),
             ("split", m.split, String::new()),
             ("split-done", m.split_done, String::new()),
             ("vlun-b-ready", m.vlun_b_ready, String::new()),
