@@ -94,6 +94,84 @@ fn labels_and_titles_come_from_the_name_table() {
     );
 }
 
+/// Keys of the archive, the copy to B' and the device model read with their table and
+/// unit (`archive bandwidth (bytes/s)`, `archive profile`, `device profile`), and a
+/// title keeps the words of a fraction (`data area (fraction of the volume) = 0.05`).
+/// A metric with no value at any point of a plot (`retire_at_ticks` where every backup
+/// was abandoned) is drawn as a frame that says so, and the sweep's output names it;
+/// the plot of the same metric where it has values does not.
+#[test]
+fn table_keys_are_named_by_their_table_and_an_empty_metric_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "s.toml",
+        r#"policies = ["cow"]
+seeds = [1, 2]
+x = "archive.bandwidth_bytes_per_s"
+metrics = ["retire_at_ticks"]
+[[axis]]
+key = "archive.bandwidth_bytes_per_s"
+values = [1000000, 100000000]
+[[axis]]
+key = "backup.data_area_fraction"
+values = [0.05, 1.0]
+[[axis]]
+key = "archive.profile"
+values = ["1gbe"]
+[[axis]]
+key = "device.profile"
+values = ["nvme-ssd"]
+[scenario.workload]
+kind = "bank"
+transactions = 100
+[scenario.backup]
+on_data_area_full = "break-snapshot"
+"#,
+    );
+    let out = tmp.path().join("o");
+    let o = owm(&["sweep", &f, "--out", &s(&out)]);
+    ok(&o);
+    let text = |name: &str| -> Vec<String> {
+        let svg = String::from_utf8(bytes(&out, name)).unwrap();
+        texts(&svg).into_iter().map(|(s, _)| s).collect()
+    };
+    let (empty, full) = (
+        text("retire_at_ticks--1.svg"),
+        text("retire_at_ticks--2.svg"),
+    );
+    for (t, fraction) in [(&empty, "0.05"), (&full, "1")] {
+        assert!(
+            t.contains(&"archive bandwidth (bytes/s)".to_string()),
+            "{t:?}"
+        );
+        let title = format!(
+            "s: VLUN A retired at vs archive bandwidth (data area (fraction of the volume) = \
+             {fraction}, archive profile = 1gbe, device profile = nvme-ssd)"
+        );
+        assert!(t.contains(&title), "{t:?}");
+    }
+    let says = "no value at any point: sweep.csv leaves retire_at_ticks empty for every \
+                policy and seed here";
+    assert!(empty.contains(&says.to_string()), "{empty:?}");
+    assert!(
+        empty.contains(&"VLUN A retired at (ticks): no value at any point".to_string()),
+        "{empty:?}"
+    );
+    assert!(!full.iter().any(|s| s.contains("no value")), "{full:?}");
+    let line = stdout(&o)
+        .lines()
+        .find(|l| l.starts_with("no value at any point"))
+        .map(str::to_string);
+    assert!(
+        line.as_ref().is_some_and(
+            |l| l.ends_with(": retire_at_ticks in 1 of 2 plots (retire_at_ticks--1.svg)")
+        ),
+        "{}",
+        stdout(&o)
+    );
+}
+
 /// `scale = "log"` puts equal ratios at equal distances (50 → 100 as far as 100 →
 /// 200), with a tick at each swept value; values spanning two decades get a log axis
 /// unasked; `scale = "linear"` keeps them linear.

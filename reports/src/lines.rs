@@ -72,6 +72,10 @@ pub struct LinePlot {
     /// that all gave the same value), saying why (e.g. "ringed: one seed, no 95 % CI",
     /// "ringed: no spread across seeds, no 95 % CI"); `None`: no rings, no entry.
     pub no_interval: Option<String>,
+    /// When given, a line of text drawn in the middle of the frame when no series has
+    /// a point (e.g. "no value at any point: …"), saying why the frame is empty;
+    /// `None`: nothing drawn.
+    pub no_value: Option<String>,
 }
 
 const SIZE: (u32, u32) = (900, 560);
@@ -198,9 +202,20 @@ fn draw<DB: DrawingBackend>(
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
     let ((x0, x1), (y0, y1)) = bounds(p);
+    // A long title (a sweep's other axes named in words) is set smaller, down to 11
+    // px, rather than cut at both edges.
+    let width = f64::from(root.dim_in_pixel().0) - 2.0 * 16.0;
+    let mut px = 18.0;
+    while px > 11.0
+        && root
+            .estimate_text_size(&p.title, &TextStyle::from(font(px)))
+            .is_ok_and(|(w, _)| f64::from(w) > width)
+    {
+        px -= 0.5;
+    }
     let mut builder = ChartBuilder::on(&root);
     builder
-        .caption(&p.title, font(18.0))
+        .caption(&p.title, font(px))
         .margin(16)
         .x_label_area_size(50)
         .y_label_area_size(80);
@@ -362,6 +377,17 @@ where
             )?,
             _ => chart.draw_series(pts.into_iter().map(|q| Cross::new(q, 5, c.stroke_width(2))))?,
         };
+    }
+    let empty = !p
+        .series
+        .iter()
+        .any(|s| s.points.iter().any(|q| q.1.is_finite()));
+    if let Some(why) = p.no_value.as_ref().filter(|_| empty) {
+        let y = chart.y_range();
+        let at = (inv((x0 + x1) / 2.0), (y.start + y.end) / 2.0);
+        use plotters::style::text_anchor::{HPos, Pos, VPos};
+        let style = TextStyle::from(font(15.0)).pos(Pos::new(HPos::Center, VPos::Center));
+        chart.draw_series([Text::new(why.clone(), at, style)])?;
     }
     let ringed = |s: &Series| {
         s.points
@@ -533,6 +559,7 @@ mod tests {
             }],
             markers: false,
             no_interval: None,
+            no_value: None,
         };
         let svg = render_svg(&p).unwrap();
         let labels = number_labels(&svg);
@@ -561,6 +588,7 @@ mod tests {
                 }],
                 markers: true,
                 no_interval: None,
+                no_value: None,
             };
             let svg = render_svg(&p).unwrap();
             let labels = number_labels(&svg);
@@ -586,6 +614,7 @@ mod tests {
             }],
             markers: true,
             no_interval: None,
+            no_value: None,
         };
         assert_eq!(bounds(&p).0, (-0.5, 2.5));
         let svg = render_svg(&p).unwrap();

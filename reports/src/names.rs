@@ -27,6 +27,153 @@ const NAMES: &[(&str, &str)] = &[
     ("geometry.records_per_block", "records per block"),
     ("geometry.block_size_bytes", "block size (bytes)"),
     ("limits.events_max", "event limit"),
+    ("limits.time_ticks_max", "virtual time limit (ticks)"),
+    ("limits.attempts_max", "transaction attempt limit"),
+    ("limits.volume_bytes_max", "volume size limit (bytes)"),
+    ("limits.archive_blocks_max", "archive copy limit (blocks)"),
+    ("limits.memory_bytes_max", "memory limit (bytes)"),
+    ("limits.output_bytes_max", "output size limit (bytes)"),
+    ("name", "scenario name"),
+    ("abort_probability", "abort probability"),
+    ("retry_backoff_ticks", "deadlock retry backoff (ticks)"),
+    ("keep_history", "history kept"),
+    ("keep_timeline", "timeline kept"),
+    ("workload.updates_min", "fewest updates per transaction"),
+    ("workload.updates_max", "most updates per transaction"),
+    ("workload.jitter_ticks", "compute time jitter (ticks)"),
+    ("workload.initial_value", "initial record value"),
+    ("workload.processes", "processes"),
+    (
+        "workload.arrival_ticks_mean",
+        "mean time between arrivals (ticks)",
+    ),
+    ("workload.initial_balance", "opening balance"),
+    ("workload.amount_max", "largest transfer amount"),
+    ("workload.arrivals", "arrivals"),
+    ("workload.arrivals.mode", "arrival mode"),
+    ("workload.arrivals.clients", "clients"),
+    (
+        "workload.arrivals.think_ticks_mean",
+        "mean think time (ticks)",
+    ),
+    ("workload.length_min", "fewest accesses per transaction"),
+    ("workload.length_max", "most accesses per transaction"),
+    ("workload.hot_spot", "hot spot"),
+    ("workload.hot_spot.shape", "hot spot shape"),
+    ("workload.write_kind", "write kind"),
+    ("workload.flush_at_commit", "flush at commit"),
+    ("workload.path", "trace file"),
+    ("workload.format", "trace format"),
+    ("workload.timing", "trace timing"),
+    ("workload.time_scale", "trace time scale"),
+    ("workload.grouping", "trace I/O grouping"),
+    ("workload.idle_gap_ticks", "trace idle gap (ticks)"),
+    (
+        "workload.ios_per_transaction_max",
+        "most trace I/Os per transaction",
+    ),
+    ("workload.addresses", "trace addresses"),
+    ("workload.compute_ticks", "compute time (ticks)"),
+    ("workload.blkparse_event", "blkparse event"),
+    ("locking.discipline", "locking discipline"),
+    ("locking.granularity", "lock granularity"),
+    ("locking.type_b_blocks", "type (b) shared data (blocks)"),
+    ("device.profile", "device profile"),
+    ("device.read_latency_ticks", "device read latency (ticks)"),
+    ("device.write_latency_ticks", "device write latency (ticks)"),
+    (
+        "device.table_update_latency_ticks",
+        "device table update latency (ticks)",
+    ),
+    (
+        "device.table_lookup_latency_ticks",
+        "device table lookup latency (ticks)",
+    ),
+    ("device.channels", "device channels"),
+    ("device.write_channels", "device write channels"),
+    ("device.jitter_ticks_max", "device max jitter (ticks)"),
+    (
+        "device.sequential_read_bytes_per_s",
+        "device sequential read rate (bytes/s)",
+    ),
+    (
+        "device.transfer_bytes_per_s",
+        "device transfer rate (bytes/s)",
+    ),
+    ("device.flush_latency_ticks", "device flush latency (ticks)"),
+    (
+        "device.journal_sync_latency_ticks",
+        "device journal sync latency (ticks)",
+    ),
+    ("device.integrity", "device integrity mode"),
+    ("device.journaled", "device journaled"),
+    ("device.journal_lane", "device journal lane"),
+    ("backup.baseline_variant", "point-in-time copy baseline"),
+    ("backup.quiesce_deadline_ticks", "quiesce deadline (ticks)"),
+    ("backup.quiesce_retries_max", "quiesce retries"),
+    (
+        "backup.quiesce_retry_backoff_ticks",
+        "quiesce retry backoff (ticks)",
+    ),
+    ("backup.schedule_at_ticks", "backup schedule (ticks)"),
+    ("backup.period_ticks", "backup period (ticks)"),
+    ("backup.cycles", "backup cycles"),
+    ("archive.profile", "archive profile"),
+    ("archive.latency_ticks", "archive latency (ticks)"),
+    (
+        "archive.bandwidth_bytes_per_s",
+        "archive bandwidth (bytes/s)",
+    ),
+    (
+        "archive.rate_limit_bytes_per_s",
+        "archive rate limit (bytes/s)",
+    ),
+    ("archive.extent_blocks", "archive extent (blocks)"),
+    ("archive.sparse", "archive sparse copy"),
+    ("detach", "copy to B'"),
+    ("detach.profile", "B' profile"),
+    ("detach.latency_ticks", "B' latency (ticks)"),
+    ("detach.bandwidth_bytes_per_s", "B' bandwidth (bytes/s)"),
+    (
+        "detach.rate_limit_bytes_per_s",
+        "B' copy rate limit (bytes/s)",
+    ),
+    ("detach.extent_blocks", "B' copy extent (blocks)"),
+    ("faults.crash_at_ticks", "crashes at (ticks)"),
+    ("faults.heal_at_ticks", "faults healed at (ticks)"),
+    ("faults.read_error_probability", "read error probability"),
+    ("faults.write_error_probability", "write error probability"),
+    (
+        "faults.torn_write_probability",
+        "torn write probability at a crash",
+    ),
+    (
+        "faults.lost_write_probability",
+        "lost write probability at a crash",
+    ),
+    (
+        "faults.latency_spike_probability",
+        "latency spike probability",
+    ),
+    (
+        "faults.latency_spike_ticks_max",
+        "longest latency spike (ticks)",
+    ),
+    ("faults.io_retry_ticks", "failed read retry wait (ticks)"),
+    (
+        "faults.backup_read_error_probability",
+        "backup read error probability",
+    ),
+    (
+        "faults.archive_write_error_probability",
+        "archive write error probability",
+    ),
+    (
+        "faults.misdirected_write_probability",
+        "misdirected write probability",
+    ),
+    ("faults.corrupt_block_probability", "block rot probability"),
+    ("faults.power_safe", "power-safe write order"),
     ("response_mean_ticks", "mean response time (ticks)"),
     ("response_p99_ticks", "p99 response time (ticks)"),
     ("response_max_ticks", "max response time (ticks)"),
@@ -95,6 +242,9 @@ const NAMES: &[(&str, &str)] = &[
 /// Units a name may end with (before its statistic): shown in brackets.
 const UNITS: &[&str] = &["ticks", "blocks", "bytes"];
 
+/// What a label may end with in brackets that is a unit, which a title leaves out.
+const BRACKETED_UNITS: &[&str] = &["(ticks)", "(blocks)", "(bytes)", "(bytes/s)"];
+
 /// Statistics a name may end with: shown first.
 const STATS: &[&str] = &[
     "mean", "max", "min", "p99", "total", "sum", "count", "peak", "end",
@@ -130,11 +280,12 @@ pub fn label(key: &str) -> String {
     out
 }
 
-/// The label without its unit, for titles: "mean inter-arrival time".
+/// The label without its unit, for titles: "mean inter-arrival time". Words in
+/// brackets that are not a unit stay: "data area (fraction of the volume)".
 pub fn name(key: &str) -> String {
     let l = label(key);
     match l.rfind(" (") {
-        Some(i) if l.ends_with(')') => l[..i].to_string(),
+        Some(i) if BRACKETED_UNITS.contains(&&l[i + 1..]) => l[..i].to_string(),
         _ => l,
     }
 }
@@ -168,6 +319,11 @@ mod tests {
             "mean inter-arrival time"
         );
         assert_eq!(label("backup.archive.ticks_per_block"), "ticks per block");
+        assert_eq!(
+            name("backup.data_area_fraction"),
+            "data area (fraction of the volume)"
+        );
+        assert_eq!(name("archive.bandwidth_bytes_per_s"), "archive bandwidth");
         // Every metric has a label of words: no raw column name on a plot.
         for m in crate::tables::sweep_metrics() {
             let l = label(m);
@@ -175,6 +331,108 @@ mod tests {
             if m.contains("_ticks") {
                 assert!(l.ends_with("(ticks)"), "{m}: {l}");
             }
+        }
+    }
+
+    /// The dotted keys of the scenario as scenarios/README.md documents them, which an
+    /// `[[axis]]` may sweep: each row of a `| key | default | meaning |` table under
+    /// "Top level" or a `[table]` heading, and the keys inside a table value its row
+    /// names (`workload.arrivals.mode`).
+    fn documented_keys() -> Vec<String> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/README.md");
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut keys = Vec::new();
+        let (mut table, mut in_keys) = (None::<String>, false);
+        for line in text.lines() {
+            if let Some(h) = line.strip_prefix("### ") {
+                table = if h.starts_with("Top level") {
+                    Some(String::new())
+                } else {
+                    h.strip_prefix("`[")
+                        .and_then(|t| t.split_once("]`"))
+                        .map(|(t, _)| format!("{t}."))
+                };
+                in_keys = false;
+            } else if line.starts_with("## ") {
+                table = None;
+            } else if line.starts_with("| key | default | meaning |") {
+                in_keys = table.is_some();
+            } else if !line.starts_with('|') {
+                in_keys = false;
+            } else if let (true, Some(t)) = (in_keys, &table) {
+                let first = line.split('|').nth(1).unwrap_or_default();
+                for k in first.split('`').skip(1).step_by(2) {
+                    keys.push(format!("{t}{k}"));
+                }
+            }
+        }
+        for k in [
+            "workload.arrivals.mode",
+            "workload.arrivals.interarrival_ticks_mean",
+            "workload.arrivals.clients",
+            "workload.arrivals.think_ticks_mean",
+            "workload.hot_spot.shape",
+            "workload.hot_spot.exponent",
+        ] {
+            keys.push(k.to_string());
+        }
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
+    /// Every key an `[[axis]]` may take has a label of its own, in words, with its unit
+    /// last in brackets, and a title name that keeps what is not a unit: two keys of one
+    /// last part (`archive.profile`, `device.profile`, `detach.profile`) are told apart.
+    #[test]
+    fn every_axis_key_has_a_distinct_label_of_words() {
+        let keys = documented_keys();
+        for k in [
+            "device.profile",
+            "archive.extent_blocks",
+            "detach.profile",
+            "name",
+        ] {
+            assert!(keys.iter().any(|d| d == k), "{k} not read from the README");
+        }
+        assert!(keys.len() > 90, "{} keys: {keys:?}", keys.len());
+        let mut seen: Vec<(String, &String)> = Vec::new();
+        for k in &keys {
+            let l = label(k);
+            assert!(!l.is_empty() && !l.contains('_'), "{k}: {l}");
+            let last = k.rsplit('.').next().unwrap_or(k);
+            for (suffix, unit) in [
+                ("_bytes_per_s", "(bytes/s)"),
+                ("_ticks", "(ticks)"),
+                ("_bytes", "(bytes)"),
+                ("_blocks", "(blocks)"),
+            ] {
+                let stat = |s: &str| {
+                    ["", "_min", "_max", "_mean"]
+                        .iter()
+                        .any(|t| s.ends_with(&format!("{suffix}{t}")))
+                };
+                if stat(last) && !last.ends_with("_per_s")
+                    || suffix == "_bytes_per_s" && last.ends_with(suffix)
+                {
+                    assert!(l.ends_with(unit), "{k}: {l} (unit {unit})");
+                    assert_eq!(format!("{} {unit}", name(k)), l, "{k}: title name");
+                    break;
+                }
+            }
+            for (table, word) in [
+                ("archive.", "archive"),
+                ("detach.", "B'"),
+                ("device.", "device"),
+            ] {
+                if k.starts_with(table) && !k.ends_with("_for_mutant_test") {
+                    assert!(l.contains(word), "{k}: {l} does not name its table");
+                }
+            }
+            if let Some((_, other)) = seen.iter().find(|(m, _)| *m == l) {
+                panic!("{k} and {other} share the label {l}");
+            }
+            seen.push((l, k));
         }
     }
 }

@@ -145,6 +145,7 @@ pub fn data_area_plot(runs: &[NamedRun]) -> Option<LinePlot> {
         series,
         markers: false,
         no_interval: None,
+        no_value: None,
     })
 }
 
@@ -163,6 +164,7 @@ pub fn space_plot(runs: &[NamedRun]) -> LinePlot {
         series,
         markers: false,
         no_interval: None,
+        no_value: None,
     }
 }
 

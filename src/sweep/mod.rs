@@ -149,9 +149,9 @@ pub fn sweep(
         verdicts.push(v);
         rows.push(point.row);
     }
-    let (written, note) = match shard {
+    let (written, notes) = match shard {
         Some(s) => {
-            let (mut w, note) = write_files(staging.path(), &src, &sw, &rows, None)?;
+            let (mut w, notes) = write_files(staging.path(), &src, &sw, &rows, None)?;
             let csv = std::fs::read(staging.path().join(CSV_FILE))
                 .with_context(|| format!("{}: cannot read back", CSV_FILE))?;
             let mut points =
@@ -163,7 +163,7 @@ pub fn sweep(
             let marker = shard_file(s, total, file, &src, &csv, &points, traces)?;
             reports::write_atomic(&staging.path().join(SHARD_FILE), marker.as_bytes())?;
             w.push(SHARD_FILE.to_string());
-            (w, note)
+            (w, notes)
         }
         None => write_files(staging.path(), &src, &sw, &rows, Some(jobs))?,
     };
@@ -172,7 +172,7 @@ pub fn sweep(
     for w in written {
         say!("wrote {}", out.join(w).display());
     }
-    if let Some(note) = note {
+    for note in notes {
         say!("{note}");
     }
     if let Some(s) = shard {
@@ -199,17 +199,18 @@ pub fn cores() -> usize {
 /// Writes `sweep.csv`, a copy of the sweep file (`sweep.toml`: what merge re-reads), and
 /// with `plots_jobs` the statistics and the line plots (drawn on that many threads,
 /// written in order: the bytes do not depend on it), into `out`; returns the file names
-/// and, when some rows of the statistics have seeds that all gave the same value, the
-/// line that says so ([`sweep_stats::no_spread_note`]).
+/// and the lines to print after them: when some rows of the statistics have seeds that
+/// all gave the same value ([`sweep_stats::no_spread_note`]), and when a plot has no
+/// value at any point ([`plots::no_value_note`]).
 fn write_files(
     out: &Path,
     src: &str,
     sw: &Sweep,
     rows: &[Vec<String>],
     plots_jobs: Option<usize>,
-) -> Result<(Vec<String>, Option<String>)> {
+) -> Result<(Vec<String>, Vec<String>)> {
     let mut written = vec![CSV_FILE.to_string(), SPEC_FILE.to_string()];
-    let mut note = None;
+    let mut notes = Vec::new();
     tables::write_table(&out.join(CSV_FILE), &sw.header(), rows)?;
     reports::write_atomic(&out.join(SPEC_FILE), src.as_bytes())?;
     if let Some(jobs) = plots_jobs {
@@ -222,8 +223,9 @@ fn write_files(
             &stats,
         )?;
         written.push(STATS_FILE.to_string());
-        note = sweep_stats::no_spread_note(&axes, &stats, baseline);
         let plots = line_plots(sw, rows);
+        notes.extend(sweep_stats::no_spread_note(&axes, &stats, baseline));
+        notes.extend(plots::no_value_note(&sw.spec.metrics, &plots));
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(jobs.max(1))
             .build()
@@ -247,7 +249,7 @@ fn write_files(
             written.push(png_name);
         }
     }
-    Ok((written, note))
+    Ok((written, notes))
 }
 
 /// The hex SHA-256 of `bytes` ([`to_hex`]).
@@ -544,12 +546,12 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
         v.replay(&mut report);
     }
     let staging = outdir::prepare(out, "--out")?;
-    let (written, note) = write_files(staging.path(), &src, &sw, &rows, Some(cores()))?;
+    let (written, notes) = write_files(staging.path(), &src, &sw, &rows, Some(cores()))?;
     staging.commit()?;
     for w in written {
         say!("wrote {}", out.join(w).display());
     }
-    if let Some(note) = note {
+    for note in notes {
         say!("{note}");
     }
     verdict.finish(&report)

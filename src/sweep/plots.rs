@@ -177,7 +177,16 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                 } else {
                     format!("{lo}-{hi}")
                 };
+                let no_value = ns.is_empty().then(|| {
+                    format!(
+                        "no value at any point: sweep.csv leaves {metric} empty for every \
+                         policy and seed here"
+                    )
+                });
                 let y_label = match against {
+                    None if ns.is_empty() => {
+                        format!("{}: no value at any point", names::label(metric))
+                    }
                     None => format!("{}: mean of {n} seeds, 95 % CI", names::label(metric)),
                     Some(b) => format!(
                         "{} − {b}'s: mean paired difference of {n} seeds, 95 % CI",
@@ -206,10 +215,46 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                     series,
                     markers: true,
                     no_interval,
+                    no_value,
                 };
                 out.push((name, plot));
             }
         }
     }
     out
+}
+
+/// The line that names the metrics plotted with no value at any point of a plot (an
+/// empty frame, which says so; e.g. `retire_at_ticks` where every backup was
+/// abandoned), with those plots; `None` when every plot has a point.
+pub fn no_value_note(metrics: &[String], plots: &[(String, LinePlot)]) -> Option<String> {
+    let parts: Vec<String> = metrics
+        .iter()
+        .filter_map(|m| {
+            let of_metric: Vec<&(String, LinePlot)> = plots
+                .iter()
+                .filter(|(name, _)| name == m || name.starts_with(&format!("{m}--")))
+                .collect();
+            let empty: Vec<String> = of_metric
+                .iter()
+                .filter(|(_, p)| p.no_value.is_some())
+                .map(|(name, _)| format!("{name}.svg"))
+                .collect();
+            (!empty.is_empty()).then(|| {
+                format!(
+                    "{m} in {} of {} plots ({})",
+                    empty.len(),
+                    of_metric.len(),
+                    empty.join(", ")
+                )
+            })
+        })
+        .collect();
+    (!parts.is_empty()).then(|| {
+        format!(
+            "no value at any point (sweep.csv leaves the metric empty for every policy and \
+             seed there; the plot is an empty frame that says so): {}",
+            parts.join("; ")
+        )
+    })
 }
