@@ -238,8 +238,7 @@ pub(crate) fn scenario(s: &Scenario, policies: &[Policy]) -> Result<Layout, SimE
     blind_writes(s)?;
     faults(&s.faults)?;
     tick_fields(s)?;
-    transfer_rate(s)?;
-    sequential_read_rate(s)?;
+    device_rates(s)?;
     crate::schedule::validate(&s.backup)?;
     limits_reached(s, policies)?;
     // The key that sets the workload's records: a trace's come from its file.
@@ -835,45 +834,36 @@ fn tick_fields(s: &Scenario) -> Result<(), SimError> {
     }
 }
 
-/// A device's transfer rate moves one block in at most [`FIELD_TICKS_MAX`] ticks, as
-/// every other duration (0: no transfer time).
-fn transfer_rate(s: &Scenario) -> Result<(), SimError> {
-    let rate = s.device.transfer_bytes_per_s;
-    if rate == 0 {
-        return Ok(());
-    }
+/// A device's rates (`transfer_bytes_per_s`, `sequential_read_bytes_per_s`) move one
+/// block in at most [`FIELD_TICKS_MAX`] ticks, as every other duration (0: none).
+fn device_rates(s: &Scenario) -> Result<(), SimError> {
     let block = s.geometry.block_size_bytes;
-    let ticks = s.device.block_transfer_ticks(block as u64);
-    if ticks > FIELD_TICKS_MAX {
-        return Err(bad(
+    let rates = [
+        (
             "device.transfer_bytes_per_s",
-            format!(
-                "{rate} bytes per second moves a block of {block} bytes in {ticks} ticks, \
-                 more than {FIELD_TICKS_MAX}: give a faster rate (or 0: no transfer time)"
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// A device's sequential read rate moves one block in at most [`FIELD_TICKS_MAX`]
-/// ticks, as every other duration (0: none).
-fn sequential_read_rate(s: &Scenario) -> Result<(), SimError> {
-    let rate = s.device.sequential_read_bytes_per_s;
-    if rate == 0 {
-        return Ok(());
-    }
-    let block = s.geometry.block_size_bytes;
-    let ticks = s.device.block_sequential_read_ticks(block as u64);
-    if ticks > FIELD_TICKS_MAX {
-        return Err(bad(
+            s.device.transfer_bytes_per_s,
+            s.device.block_transfer_ticks(block as u64),
+            "moves",
+            "no transfer time",
+        ),
+        (
             "device.sequential_read_bytes_per_s",
-            format!(
-                "{rate} bytes per second reads a block of {block} bytes in {ticks} ticks, \
-                 more than {FIELD_TICKS_MAX}: give a faster rate (or 0: a continuing read \
-                 costs its latency)"
-            ),
-        ));
+            s.device.sequential_read_bytes_per_s,
+            s.device.block_sequential_read_ticks(block as u64),
+            "reads",
+            "a continuing read costs its latency",
+        ),
+    ];
+    for (key, rate, ticks, verb, zero) in rates {
+        if rate != 0 && ticks > FIELD_TICKS_MAX {
+            return Err(bad(
+                key,
+                format!(
+                    "{rate} bytes per second {verb} a block of {block} bytes in {ticks} \
+                     ticks, more than {FIELD_TICKS_MAX}: give a faster rate (or 0: {zero})"
+                ),
+            ));
+        }
     }
     Ok(())
 }
