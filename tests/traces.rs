@@ -74,6 +74,55 @@ fn a_malformed_trace_line_is_named_by_file_and_line() {
     fails_with(&out, &["s2.toml:4", "vhs"]);
 }
 
+/// A trace whose highest offset makes the volume too large (past 2^62 bytes, or past
+/// `limits.volume_bytes_max`) is refused naming the trace file and the line of that
+/// I/O, and the way out a trace has, `addresses = "dense"`; exit 2, nothing written;
+/// with the advice taken, the same trace runs.
+#[test]
+fn a_volume_set_by_a_trace_offset_names_its_line_and_dense_addresses() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (offset, words) in [
+        (
+            "9223372036854775807",
+            "make a volume of more than 4611686018427387904 bytes (2^62)",
+        ),
+        (
+            "1099511627776",
+            "more than limits.volume_bytes_max = 1073741824",
+        ),
+    ] {
+        write(
+            tmp.path(),
+            "t.csv",
+            &format!("time,op,offset,length\n0,W,0,4096\n10,W,{offset},4096\n20,W,8192,4096\n"),
+        );
+        let text = "policies = [\"none\", \"cow\"]\n[workload]\nkind = \"trace\"\npath = \"t.csv\"\nformat = \"csv\"\ntiming = \"closed\"\n[geometry]\nblock_size_bytes = 4096\nrecords_per_block = 1\n";
+        let scenario = write(tmp.path(), "s.toml", text);
+        let out = tmp.path().join("out");
+        let o = owm(&["run", &scenario, "--out", &s(&out)]);
+        assert_eq!(code(&o), 2, "{}", stderr(&o));
+        let csv = tmp.path().join("t.csv");
+        fails_with(
+            &o,
+            &[
+                &format!("{scenario}:4: key `workload.path`"),
+                &format!("{}:3: the I/O at this line reaches block", csv.display()),
+                words,
+                "replay it with workload.addresses = \"dense\"",
+            ],
+        );
+        assert!(!stderr(&o).contains("fewer records"), "{}", stderr(&o));
+        assert!(!out.exists(), "nothing written");
+        let dense = write(
+            tmp.path(),
+            "dense.toml",
+            &text.replace("timing", "addresses = \"dense\"\ntiming"),
+        );
+        ok(&owm(&["run", &dense, "--out", &s(&out), "--quiet"]));
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+}
+
 /// The cells of `summary.csv` in column `name`, one per row.
 fn column(summary: &str, name: &str) -> Vec<String> {
     let mut lines = summary.lines();

@@ -272,6 +272,17 @@ pub(crate) fn scenario(s: &Scenario, policies: &[Policy]) -> Result<Layout, SimE
         data_area_size(&s.backup, layout.volume_blocks, records_key)?;
     }
     if layout.image_bytes() as u64 > s.limits.volume_bytes_max {
+        if let Some(at) = trace_volume(s) {
+            return Err(bad(
+                "limits.volume_bytes_max",
+                format!(
+                    "{at} make a volume of {} bytes, more than limits.volume_bytes_max = {}; \
+                     {DENSE_ADVICE}, or raise limits.volume_bytes_max",
+                    layout.image_bytes(),
+                    s.limits.volume_bytes_max
+                ),
+            ));
+        }
         return Err(bad(
             "limits.volume_bytes_max",
             format!(
@@ -374,6 +385,30 @@ pub const VOLUME_BYTES_LIMIT: u64 = 1 << 62;
 /// The volume layout the workload needs: enough blocks for its records; refused when
 /// its blocks would pass [`BLOCK_BYTES_MAX`] or its bytes [`VOLUME_BYTES_LIMIT`]
 /// (`geometry.block_size_bytes`).
+/// The way out of a volume too large for a trace's offsets.
+const DENSE_ADVICE: &str = "replay it with workload.addresses = \"dense\" (the blocks the \
+                            trace touches renumbered 0, 1, 2 …, gaps removed)";
+
+/// For a trace replayed with `addresses = "as-recorded"`, the start of a refusal of the
+/// volume its offsets set: `FILE:LINE: the I/O at this line reaches block N: N + 1
+/// blocks of B bytes`, naming the line of the highest block touched. `None` for other
+/// workloads, a dense trace or one not loaded.
+fn trace_volume(s: &Scenario) -> Option<String> {
+    let W::Trace(c) = &s.workload else {
+        return None;
+    };
+    let m = c.loaded.as_ref().filter(|m| !m.dense && m.blocks > 0)?;
+    Some(format!(
+        "{}:{}: the I/O at this line reaches block {} of {}-byte blocks (offset / \
+         block_size_bytes, addresses = \"as-recorded\"): its {} blocks",
+        m.path.display(),
+        m.highest_line,
+        m.blocks - 1,
+        m.block_size_bytes,
+        m.blocks
+    ))
+}
+
 pub(crate) fn layout(s: &Scenario) -> Result<Layout, SimError> {
     let g = &s.geometry;
     at_least("geometry.records_per_block", g.records_per_block, 1)?;
@@ -406,6 +441,15 @@ pub(crate) fn layout(s: &Scenario) -> Result<Layout, SimError> {
         .checked_mul(layout.volume_blocks)
         .is_none_or(|bytes| bytes > VOLUME_BYTES_LIMIT)
     {
+        if let Some(at) = trace_volume(s) {
+            return Err(bad(
+                "workload.path",
+                format!(
+                    "{at} make a volume of more than {VOLUME_BYTES_LIMIT} bytes (2^62), past \
+                     what byte offsets can address; {DENSE_ADVICE}"
+                ),
+            ));
+        }
         return Err(bad(
             "geometry.block_size_bytes",
             format!(

@@ -46,6 +46,12 @@ pub struct MappedTrace {
     pub text_bytes: u64,
     /// Whether its blocks were renumbered (`addresses = "dense"`).
     pub dense: bool,
+    /// The file line of the I/O that touches the highest block (the first such in
+    /// time order), which sets the volume's size; 0 for a trace of no I/O.
+    pub highest_line: u64,
+    /// The trace file as it was read (set by [`crate::Scenario::load_trace`]; empty
+    /// for a trace mapped from text in memory).
+    pub path: std::path::PathBuf,
 }
 
 /// Bytes a parsed I/O holds: [`TraceIo`], three `u64` fields, the line (`u64`), the
@@ -231,7 +237,7 @@ pub fn map(
     let mut txns: Vec<TraceTxn> = Vec::new();
     // Per stream: its transaction still open to the stream's next I/O.
     let mut open: BTreeMap<u32, OpenTxn> = BTreeMap::new();
-    let mut blocks = 0u64;
+    let (mut blocks, mut highest_line) = (0u64, 0u64);
     for io in order {
         let (first, last) = range(io)?;
         let joins = match (c.grouping, open.get(&io.stream)) {
@@ -264,7 +270,9 @@ pub fn map(
         let o = open.get_mut(&io.stream).expect("opened above");
         for b in first..=last {
             let b = block(b);
-            blocks = blocks.max(b + 1);
+            if b + 1 > blocks {
+                (blocks, highest_line) = (b + 1, io.line);
+            }
             match o.positions.position(b) {
                 Some(k) => t.blocks[k].1 |= io.write,
                 None => {
@@ -287,5 +295,7 @@ pub fn map(
         skipped: trace.skipped,
         text_bytes: 0,
         dense: c.addresses == Addresses::Dense,
+        highest_line,
+        path: std::path::PathBuf::new(),
     })
 }

@@ -597,6 +597,7 @@ impl Scenario {
             message: format!("{}:{e}", path.display()),
         })?;
         mapped.text_bytes = text_bytes;
+        mapped.path = path;
         c.loaded = Some(Arc::new(mapped));
         Ok(())
     }
