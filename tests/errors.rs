@@ -159,6 +159,22 @@ fn bad_sweep_files_name_file_line_and_key() {
             "unknown metric `speed`",
         ],
     );
+    // `none`'s figure over another policy's window pairs two policies of one run: a
+    // sweep point runs one.
+    let f = write(
+        tmp.path(),
+        "paired.toml",
+        &format!("metrics = [\"none_window_response_ticks_mean\"]\n{base}"),
+    );
+    fails_with(
+        &owm(&["sweep", &f]),
+        &[
+            &format!("{f}:1:"),
+            "key `metrics`",
+            "`none_window_response_ticks_mean`",
+            "baseline = \"none\"",
+        ],
+    );
     let f = write(
         tmp.path(),
         "b.toml",

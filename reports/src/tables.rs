@@ -116,11 +116,14 @@ metrics! {
     WindowStartAtTicks = "window_start_at_ticks" => |r| win(r, |w| Some(w.start_ticks)),
     WindowEndAtTicks = "window_end_at_ticks" => |r| win(r, |w| w.end_ticks),
     WindowCommitted = "window_committed" => |r| win(r, |w| Some(w.response.count)),
-    WindowResponseTicksMean = "window_response_ticks_mean" => |r| win_mean(r, |w| &w.response),
-    WindowResponseTicksP99 = "window_response_ticks_p99" => |r| win_p99(r, |w| &w.response),
+    WindowResponseTicksMean = "window_response_ticks_mean" => |r| win_mean(r, |w| Some(&w.response)),
+    WindowResponseTicksP99 = "window_response_ticks_p99" => |r| win_p99(r, |w| Some(&w.response)),
+    NoneWindowCommitted = "none_window_committed" => |r| win(r, |w| w.response_none.as_ref().map(|d| d.count)),
+    NoneWindowResponseTicksMean = "none_window_response_ticks_mean" => |r| win_mean(r, |w| w.response_none.as_ref()),
+    NoneWindowResponseTicksP99 = "none_window_response_ticks_p99" => |r| win_p99(r, |w| w.response_none.as_ref()),
     BeforeCommitted = "before_committed" => |r| win(r, |w| Some(w.response_before.count)),
-    BeforeResponseTicksMean = "before_response_ticks_mean" => |r| win_mean(r, |w| &w.response_before),
-    BeforeResponseTicksP99 = "before_response_ticks_p99" => |r| win_p99(r, |w| &w.response_before),
+    BeforeResponseTicksMean = "before_response_ticks_mean" => |r| win_mean(r, |w| Some(&w.response_before)),
+    BeforeResponseTicksP99 = "before_response_ticks_p99" => |r| win_p99(r, |w| Some(&w.response_before)),
     WindowLogicalWrites = "window_logical_writes" => |r| win(r, |w| Some(w.io.logical_writes)),
     WindowPhysicalReadsPerLogicalWrite = "window_physical_reads_per_logical_write" => |r| io_per(r, true, |s| s.physical_reads),
     WindowPhysicalWritesPerLogicalWrite = "window_physical_writes_per_logical_write" => |r| io_per(r, true, |s| s.physical_writes),
@@ -191,19 +194,20 @@ fn waits(r: &RunResult, f: impl Fn(&WindowCosts) -> u64) -> String {
     int(window(r).map_or(0, f))
 }
 
-/// A mean response of a window; empty without a backup or a committed transaction.
-fn win_mean(r: &RunResult, f: impl Fn(&WindowCosts) -> &DelayStats) -> String {
+/// A mean response of a window; empty without a backup or a committed transaction
+/// (or, for `none`'s over the window, without a `none` run).
+fn win_mean(r: &RunResult, f: impl Fn(&WindowCosts) -> Option<&DelayStats>) -> String {
     window(r)
-        .map(f)
+        .and_then(f)
         .filter(|d| d.count > 0)
         .map(|d| frac(d.mean_ticks))
         .unwrap_or_default()
 }
 
-/// A p99 response of a window; empty without a backup or a committed transaction.
-fn win_p99(r: &RunResult, f: impl Fn(&WindowCosts) -> &DelayStats) -> String {
+/// A p99 response of a window; empty as [`win_mean`].
+fn win_p99(r: &RunResult, f: impl Fn(&WindowCosts) -> Option<&DelayStats>) -> String {
     window(r)
-        .map(f)
+        .and_then(f)
         .filter(|d| d.count > 0)
         .map(|d| int(d.p99_ticks))
         .unwrap_or_default()
@@ -246,6 +250,18 @@ impl Metric {
             Metric::Violations | Metric::ViolationsNotClaimed => self.value(r),
             _ => self.value(view),
         }
+    }
+
+    /// True for `none`'s figures over another policy's backup window
+    /// ([`sim::WindowCosts::response_none`]): `summary.csv` has them when the run
+    /// listed `none`; a sweep's CSV does not.
+    pub fn paired_with_none(self) -> bool {
+        matches!(
+            self,
+            Metric::NoneWindowCommitted
+                | Metric::NoneWindowResponseTicksMean
+                | Metric::NoneWindowResponseTicksP99
+        )
     }
 }
 
@@ -333,6 +349,7 @@ pub fn cycle_view(r: &RunResult, c: &CycleResult) -> RunResult {
         violations: r.violations.clone(),
         coverage: r.coverage,
         last_txn_ticks: r.last_txn_ticks,
+        committed_by_arrival: Vec::new(),
     }
 }
 
@@ -391,11 +408,12 @@ fn detach_cells(c: Option<&CycleResult>) -> [String; 4] {
 }
 
 /// The metric columns of a sweep's CSV, in order: every numeric column of `summary.csv`
-/// but the run's key (`seed`, `cycle`): [`Metric::ALL`], [`CYCLE_COLUMNS`], then
+/// but the run's key (`seed`, `cycle`) and `none`'s over another policy's window
+/// ([`Metric::paired_with_none`]): [`Metric::ALL`], [`CYCLE_COLUMNS`], then
 /// [`DETACH_COLUMNS`] (always, empty in a row that made no copy). These are the names a
 /// sweep's `metrics` may give.
 pub fn sweep_metrics() -> Vec<&'static str> {
-    let mut h: Vec<&'static str> = Metric::ALL.iter().map(|m| m.name()).collect();
+    let mut h: Vec<&'static str> = sweep_metric_columns().map(|m| m.name()).collect();
     h.extend(CYCLE_COLUMNS);
     h.extend(DETACH_COLUMNS);
     h
@@ -404,6 +422,18 @@ pub fn sweep_metrics() -> Vec<&'static str> {
 /// A sweep metric by its column name ([`sweep_metrics`]); the error lists the known
 /// names.
 pub fn sweep_metric(name: &str) -> Result<&'static str, String> {
+    if let Some(m) = Metric::ALL
+        .iter()
+        .find(|m| m.name() == name && m.paired_with_none())
+    {
+        return Err(format!(
+            "metric `{}` is `none`'s response over another policy's backup window, paired \
+             within one `owm run` (summary.csv); a sweep runs each policy at its own grid \
+             point: set `baseline = \"none\"` to compare each metric with `none`'s at the \
+             same point and seed",
+            m.name()
+        ));
+    }
     let all = sweep_metrics();
     all.iter().copied().find(|m| *m == name).ok_or_else(|| {
         format!(
@@ -413,6 +443,16 @@ pub fn sweep_metric(name: &str) -> Result<&'static str, String> {
     })
 }
 
+/// The [`Metric`]s of a sweep's CSV: all but those paired with `none` within one
+/// `owm run` ([`Metric::paired_with_none`]), which a grid point of one policy cannot
+/// give.
+fn sweep_metric_columns() -> impl Iterator<Item = Metric> {
+    Metric::ALL
+        .iter()
+        .copied()
+        .filter(|m| !m.paired_with_none())
+}
+
 /// The cells of [`sweep_metrics`] for run `r` (one grid point): every [`Metric`] of the
 /// run as [`Metric::value`] gives it (milestones and window figures: the first
 /// cycle's), the [`CYCLE_COLUMNS`] and [`DETACH_COLUMNS`] of its first backup cycle,
@@ -420,7 +460,7 @@ pub fn sweep_metric(name: &str) -> Result<&'static str, String> {
 /// columns empty when that cycle made no copy).
 pub fn sweep_cells(r: &RunResult) -> Vec<String> {
     let first = r.cycles.first();
-    let mut row: Vec<String> = Metric::ALL.iter().map(|m| m.value(r)).collect();
+    let mut row: Vec<String> = sweep_metric_columns().map(|m| m.value(r)).collect();
     match first {
         Some(c) => row.extend(cycle_cells(c)),
         None => row.extend(CYCLE_COLUMNS.iter().map(|_| String::new())),
@@ -544,7 +584,7 @@ mod tests {
         for &m in Metric::ALL {
             assert_eq!(m.name().parse::<Metric>(), Ok(m), "{m:?} is listed twice");
         }
-        assert_eq!(Metric::ALL.len(), 77);
+        assert_eq!(Metric::ALL.len(), 80);
         assert!("speed".parse::<Metric>().is_err());
     }
 

@@ -63,6 +63,12 @@ pub struct RunResult {
     /// no transaction ([`crate::Unreached::RequestAfterTransactions`]).
     #[serde(skip)]
     pub last_txn_ticks: Tick,
+    /// Under policy `none` only (empty under every other): the first arrival and the
+    /// response, in ticks, of each committed transaction, in commit order; what
+    /// [`crate::window::pair_with_none`] reads to give another policy's backup window
+    /// the response `none` had over the same span. 16 bytes a committed transaction.
+    #[serde(skip)]
+    pub committed_by_arrival: Vec<(Tick, Tick)>,
 }
 
 /// Milestones of the backup, in ticks; `None` when it did not happen.

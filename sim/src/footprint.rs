@@ -69,7 +69,9 @@
 //! - **samples**: the response and admission delays kept for exact percentiles
 //!   (at most 4 bytes each, [`crate::cost::Samples`]: 12 bytes per transaction; a
 //!   table of the distinct delays in place of a list when it is smaller, which the
-//!   estimate cannot foresee);
+//!   estimate cannot foresee), and when `none` runs beside other policies, its
+//!   committed transactions' arrivals and responses (16 bytes each) from its run to
+//!   the end, which every later phase holds;
 //! - **engine**: the device's entry index and, under a variant with a data area, its
 //!   lookup table: 4 bytes per volume block each up to
 //!   [`engine::table::DENSE_BLOCKS_MAX`] blocks, above that maps in parts of the
@@ -311,8 +313,20 @@ pub fn estimate(scenario: &Scenario, layout: &Layout, policies: &[Policy]) -> Fo
             largest = f;
         }
     }
+    // Beside other policies, `none` keeps each committed transaction's arrival and
+    // response (16 bytes) from its run to the end, for the backup windows' pairing
+    // (`crate::RunResult::committed_by_arrival`): through every later phase.
+    if policies.len() > 1 && policies.contains(&Policy::None) {
+        largest.samples_bytes = largest
+            .samples_bytes
+            .saturating_add(load.transactions.saturating_mul(PAIRED_BYTES_EACH));
+    }
     largest
 }
+
+/// Bytes `none` keeps per committed transaction for the pairing of the other policies'
+/// backup windows: its first arrival and response, two ticks.
+const PAIRED_BYTES_EACH: u64 = 2 * size_of::<crate::clock::Tick>() as u64;
 
 /// What the estimate knows of the run's writes before it starts.
 struct Load {
@@ -972,7 +986,8 @@ mod tests {
 
     /// `none` alone builds the volume's image, not a data area's, no lookup table and
     /// no entries (it never splits), and the judge holds no VLUN A or B' for it; beside
-    /// any backup policy the estimate is that policy's. The outputs' phase counts
+    /// any backup policy the estimate is that policy's, with what `none` keeps for the
+    /// pairing of the windows. The outputs' phase counts
     /// every policy's panel of `timing.png`.
     #[test]
     fn none_alone_is_estimated_without_what_only_a_backup_builds() {
@@ -990,13 +1005,17 @@ mod tests {
         assert_eq!(none.engine_bytes, 0);
         assert!(none.history_bytes < cow.history_bytes, "{none:?} {cow:?}");
         assert!(none.total_bytes() < cow.total_bytes(), "{none:?} {cow:?}");
+        // Beside it, `none` keeps each committed transaction's arrival and response
+        // for the pairing of the windows, through the backup policy's phases.
+        let mut paired = cow.clone();
+        paired.samples_bytes += load.transactions * PAIRED_BYTES_EACH;
         assert_eq!(
             estimate(
                 &s,
                 &layout,
                 &[Policy::None, Policy::Owm(Variant::CopyOnWrite)]
             ),
-            cow
+            paired
         );
         // A small run's largest phase is its outputs: the program and the pictures.
         let small = generated(10);

@@ -262,5 +262,6 @@ fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> Run
         violations,
         coverage: Default::default(),
         last_txn_ticks: w.last_txn_ticks(),
+        committed_by_arrival: std::mem::take(&mut w.tally.by_arrival),
     }
 }

@@ -16,7 +16,8 @@
 use serde::Serialize;
 
 use crate::clock::Tick;
-use crate::cost::DelayStats;
+use crate::cost::{DelayStats, RunResult, Samples};
+use crate::policy::Policy;
 
 /// The users' device I/O in one span of time: logical writes and what they cost.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -119,9 +120,46 @@ pub struct WindowCosts {
     /// the window, and of those that arrived before it.
     pub response: DelayStats,
     pub response_before: DelayStats,
+    /// The response time policy `none` gave, on the same load and seed, to the
+    /// committed transactions whose first attempt arrived in this window's span
+    /// (`start_ticks` to `end_ticks`, or to the end of `none`'s run when the window
+    /// was still open): the same arrivals with no backup, so `response` against it is
+    /// what the backup cost inside its window, free of the load's own changes over
+    /// time (which `response_before` is not). `None` when the run had no `none`
+    /// ([`pair_with_none`] fills it).
+    pub response_none: Option<DelayStats>,
     /// The users' I/O inside the window and before it.
     pub io: SpanIo,
     pub io_before: SpanIo,
     /// The waits the backup caused inside the window.
     pub waits: BackupWaits,
+}
+
+/// Gives every backup window of `runs` the response `none` had over the same span
+/// ([`WindowCosts::response_none`]), from the run of policy `none` among them (its
+/// [`RunResult::committed_by_arrival`]); changes nothing without one. The runs must
+/// share their load and seed (one `owm run`, one sweep point and seed). A transaction
+/// counts when its first arrival is at or after the window's start and before its end
+/// (the attribution of [`WindowCosts::response`]).
+pub fn pair_with_none(runs: &mut [&mut RunResult]) {
+    let Some(none) = runs.iter().find(|r| r.policy == Policy::None) else {
+        return;
+    };
+    // Arrival order, for a binary search per window.
+    let mut by_arrival = none.committed_by_arrival.clone();
+    by_arrival.sort_unstable();
+    for r in runs.iter_mut().filter(|r| r.policy != Policy::None) {
+        for c in &mut r.cycles {
+            let w = &mut c.window;
+            let from = by_arrival.partition_point(|&(a, _)| a < w.start_ticks);
+            let to = w.end_ticks.map_or(by_arrival.len(), |end| {
+                by_arrival.partition_point(|&(a, _)| a < end)
+            });
+            let mut s = Samples::default();
+            for &(_, response) in &by_arrival[from..to.max(from)] {
+                s.push(response);
+            }
+            w.response_none = Some(s.stats());
+        }
+    }
 }

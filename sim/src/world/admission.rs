@@ -313,6 +313,9 @@ impl World<'_> {
                 self.tally.committed += 1;
                 self.tally.response.push(now - origin);
                 self.note_response(origin, now - origin);
+                if self.policy == Policy::None {
+                    self.tally.by_arrival.push((origin, now - origin));
+                }
             }
             Outcome::Aborted => self.tally.aborted += 1,
             Outcome::Unfinished => {}

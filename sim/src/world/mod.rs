@@ -246,6 +246,9 @@ pub(crate) struct Tally {
     pub lock_wait_max: Tick,
     pub admission: crate::cost::Samples,
     pub response: crate::cost::Samples,
+    /// Under policy `none` only: (first arrival, response) of every committed
+    /// transaction, in commit order ([`crate::RunResult::committed_by_arrival`]).
+    pub by_arrival: Vec<(Tick, Tick)>,
     pub unavailable: Tick,
     /// The backup's own engine calls: archive reads, retire's merge.
     pub backup_io: IoCostSum,

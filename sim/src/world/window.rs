@@ -165,6 +165,7 @@ impl World<'_> {
             end_ticks: a.end,
             response: stats(&a.inside),
             response_before: stats(&a.before),
+            response_none: None,
             io: now_io.since(&a.io_at_start),
             io_before: a.io_before,
             waits: a.waits,
