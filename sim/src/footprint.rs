@@ -1007,7 +1007,7 @@ mod tests {
         assert!(none.total_bytes() < cow.total_bytes(), "{none:?} {cow:?}");
         // Beside it, `none` keeps each committed transaction's arrival and response
         // for the pairing of the windows, through the backup policy's phases.
-        let mut paired = cow.clone();
+        let mut paired = cow;
         paired.samples_bytes += load.transactions * PAIRED_BYTES_EACH;
         assert_eq!(
             estimate(
