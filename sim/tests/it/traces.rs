@@ -1054,3 +1054,68 @@ fn first_touch_order_holds_past_the_indexed_size() {
     let longest = check_first_touch(&raw, Grouping::Stream).unwrap();
     assert!(longest > 32, "longest transaction {longest} blocks");
 }
+
+/// A trace file cut short is refused at its last line, whatever the format and
+/// wherever the cut falls inside a line: every cut of every shipped trace that leaves
+/// a partial last line (no newline after it) names that line; a cut just after a
+/// newline leaves whole lines, read as before (or refused for what they lack).
+#[test]
+fn a_trace_cut_inside_a_line_is_refused_at_that_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = [
+        ("fio-randrw.iolog", TraceFormat::FioIolog),
+        ("hand-v2.iolog", TraceFormat::FioIolog),
+        ("hand-v3.iolog", TraceFormat::FioIolog),
+        ("hand-blkparse.txt", TraceFormat::Blkparse),
+        ("hand-msr.csv", TraceFormat::MsrCsv),
+        ("hand-plain.csv", TraceFormat::Csv),
+    ];
+    let mut refused = 0;
+    for (file, format) in files {
+        let text = std::fs::read(data(file)).unwrap();
+        assert!(
+            trace::read(format, &data(file), "Q", u64::MAX, "x").is_ok(),
+            "{file}"
+        );
+        let path = tmp.path().join(file);
+        // Every cut of a small file, every 7th byte of the recorded one.
+        let step = if text.len() > 4096 { 7 } else { 1 };
+        for cut in (1..text.len()).step_by(step) {
+            std::fs::write(&path, &text[..cut]).unwrap();
+            let got = trace::read(format, &path, "Q", u64::MAX, "x");
+            if text[cut - 1] == b'\n' {
+                if let Err(e) = got {
+                    assert!(!e.to_string().contains("ends inside"), "{file}@{cut}: {e}");
+                }
+                continue;
+            }
+            let line = text[..cut].iter().filter(|&&b| b == b'\n').count() + 1;
+            let e = got.expect_err(&format!("{file} cut at byte {cut} must be refused"));
+            assert_eq!(e.line, Some(line as u64), "{file}@{cut}: {e}");
+            assert!(e.to_string().contains("ends inside this line"), "{e}");
+            refused += 1;
+        }
+    }
+    assert!(refused > 500, "{refused}");
+}
+
+/// fio replays no I/O of a file after its `close` until an `open`: such an I/O is
+/// refused naming both lines; after a new `open` it is read.
+#[test]
+fn an_fio_io_after_its_file_s_close_is_refused() {
+    let path = Path::new("closed.iolog");
+    let head =
+        "fio version 2 iolog\n/dev/sdb add\n/dev/sdb open\n/dev/sdb write 0 4096\n/dev/sdb close\n";
+    let e = trace::parse(
+        TraceFormat::FioIolog,
+        path,
+        &format!("{head}/dev/sdb read 0 4096\n"),
+        "Q",
+    )
+    .unwrap_err();
+    assert_eq!(e.line, Some(6), "{e}");
+    assert!(e.to_string().contains("after its `close` at line 5"), "{e}");
+    let reopened = format!("{head}/dev/sdb open\n/dev/sdb read 0 4096\n");
+    let t = trace::parse(TraceFormat::FioIolog, path, &reopened, "Q").unwrap();
+    assert_eq!(t.ios.len(), 2);
+}

@@ -47,6 +47,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
     };
     let mut files = Streams::default();
     let mut added: Vec<bool> = Vec::new();
+    // Per file: the line of its last `close`, while no `open` followed it.
+    let mut closed_at: Vec<Option<u64>> = Vec::new();
     let mut trace = Trace::default();
     let mut clock_us = 0u64;
     let mut waited = false;
@@ -77,10 +79,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
         let stream = files.id(file);
         if added.len() <= stream as usize {
             added.push(false);
+            closed_at.push(None);
         }
         match (action, rest) {
             ("add", []) => added[stream as usize] = true,
-            ("open" | "close", []) if added[stream as usize] => {}
+            ("open", []) if added[stream as usize] => closed_at[stream as usize] = None,
+            ("close", []) if added[stream as usize] => closed_at[stream as usize] = Some(n),
             ("open" | "close", []) => {
                 return Err(TraceError::at(
                     path,
@@ -107,6 +111,16 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
                         path,
                         n,
                         format!("file `{file}` is used before it is added"),
+                    ));
+                }
+                if let Some(at) = closed_at[stream as usize] {
+                    return Err(TraceError::at(
+                        path,
+                        n,
+                        format!(
+                            "file `{file}` is used after its `close` at line {at} with no \
+                             `open` since (fio replays no I/O of a closed file)"
+                        ),
                     ));
                 }
                 let offset_bytes = number(path, n, "offset", offset)?;

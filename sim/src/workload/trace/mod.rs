@@ -419,7 +419,8 @@ pub fn check_parse_bound(
 }
 
 /// Reads and parses the trace file at `path` ([`read_text`]: at most `bytes_max`
-/// bytes, `limit` naming that bound): the trace and the file's size in bytes.
+/// bytes, `limit` naming that bound): the trace and the file's size in bytes. A file
+/// whose last line has no newline is refused at that line: a file cut short.
 pub fn read(
     format: TraceFormat,
     path: &Path,
@@ -428,6 +429,18 @@ pub fn read(
     limit: &str,
 ) -> Result<(Trace, u64), TraceError> {
     let text = read_text(path, bytes_max, limit)?;
+    if !text.is_empty() && !text.ends_with('\n') {
+        // Every format's writers end each line (fio, blkparse, the MSR collector, a
+        // CSV writer): a last line without one is a file cut short, whose last I/O
+        // would be replayed with a cut number and every I/O after it lost.
+        return Err(TraceError::at(
+            path,
+            text.lines().count() as u64,
+            "the file ends inside this line (no newline after it): a trace cut short (a \
+             copy or transfer that stopped) would replay this I/O with a cut field and \
+             lose every I/O after it; if the line is whole, end it with a newline",
+        ));
+    }
     let trace = parse(format, path, &text, blkparse_event)?;
     Ok((trace, text.len() as u64))
 }
