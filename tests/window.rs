@@ -508,3 +508,33 @@ fn none_over_a_window_is_what_none_s_trace_shows_over_that_span() {
     let alone = summary_rows(&tmp.path().join("o"));
     assert_eq!(alone["cow"]["none_window_response_ticks_mean"], "");
 }
+
+/// `request_to_retire_ticks` is each row's request to its retire (a cycle's row: that
+/// cycle's), empty where VLUN A was never retired: on the shipped schedule, every
+/// cycle of every policy.
+#[test]
+fn request_to_retire_is_each_cycle_s_span() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let f = repo().join("scenarios/schedule.toml");
+    ok(&owm(&[
+        "run",
+        &s(&f),
+        "--out",
+        &s(&out),
+        "--allow-violations",
+    ]));
+    let rows = csv_rows(&out, "summary.csv");
+    let mut spans = 0;
+    for r in &rows {
+        let (request, retire) = (&r["request_at_ticks"], &r["retire_at_ticks"]);
+        if request.is_empty() || retire.is_empty() {
+            assert_eq!(r["request_to_retire_ticks"], "", "{r:?}");
+            continue;
+        }
+        let want = num(r, "retire_at_ticks") - num(r, "request_at_ticks");
+        assert_eq!(num(r, "request_to_retire_ticks"), want, "{r:?}");
+        spans += 1;
+    }
+    assert!(spans >= 6, "{spans} rows with a retire");
+}

@@ -181,6 +181,10 @@ const NAMES: &[(&str, &str)] = &[
         "request_to_a_consistent_ticks",
         "backup request to VLUN A consistent (ticks)",
     ),
+    (
+        "request_to_retire_ticks",
+        "backup request to VLUN A retired (ticks)",
+    ),
     ("unavailable_ticks", "time unavailable (ticks)"),
     ("a_consistent_at_ticks", "VLUN A consistent at (ticks)"),
     ("vlun_b_ready_at_ticks", "VLUN B ready at (ticks)"),

@@ -80,6 +80,7 @@ metrics! {
     ResponseP99Ticks = "response_p99_ticks" => |r| sampled(&r.costs.response_time, |d| d.p99_ticks),
     ResponseMaxTicks = "response_max_ticks" => |r| sampled(&r.costs.response_time, |d| d.max_ticks),
     RequestToAConsistentTicks = "request_to_a_consistent_ticks" => |r| opt(r.costs.request_to_a_consistent_ticks),
+    RequestToRetireTicks = "request_to_retire_ticks" => |r| opt(r.costs.request_to_retire_ticks),
     UnavailableTicks = "unavailable_ticks" => |r| int(r.costs.unavailable_ticks),
     LogicalReads = "logical_reads" => |r| int(r.costs.logical_reads),
     LogicalWrites = "logical_writes" => |r| int(r.costs.logical_writes),
@@ -471,7 +472,7 @@ pub fn sweep_cells(r: &RunResult) -> Vec<String> {
 
 /// `summary.csv`: one row per run and backup cycle (one row, cycle empty, for a run
 /// without a backup). In a cycle's row the marks columns and
-/// `request_to_a_consistent_ticks` are the cycle's, the `cycle_*` columns its own
+/// `request_to_a_consistent_ticks`, `request_to_retire_ticks` are the cycle's, the `cycle_*` columns its own
 /// counts; every other metric and the verdicts are the run's.
 pub fn summary_csv(runs: &[NamedRun]) -> Vec<Vec<String>> {
     let detach = detached(runs);
@@ -584,7 +585,7 @@ mod tests {
         for &m in Metric::ALL {
             assert_eq!(m.name().parse::<Metric>(), Ok(m), "{m:?} is listed twice");
         }
-        assert_eq!(Metric::ALL.len(), 80);
+        assert_eq!(Metric::ALL.len(), 81);
         assert!("speed".parse::<Metric>().is_err());
     }
 
