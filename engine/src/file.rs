@@ -142,6 +142,8 @@ pub fn create_with<S: BlockStore>(
     label(&image_a, Image::A, &id)?;
     label(&image_b, Image::B, &id)?;
     let mut device = Device::new(config, wrap(image_a), wrap(image_b))?;
+    // Two new zero-filled images: in sync (their labels lie past their blocks).
+    device.images_in_sync()?;
     device.set_identity(id.device_id, id.generation);
     let journal = FileJournal::create(&paths.meta, &device.snapshot_records())?;
     device.set_journal(Box::new(journal));

@@ -85,7 +85,8 @@ mod variant;
 
 pub use cost::{Counters, IoCost, SpaceInUse};
 pub use device::{
-    BackupReport, Device, DeviceConfig, Durability, EntryContents, StripeLocks, JOURNAL_APPENDS_MAX,
+    resync_set_bytes, BackupReport, Device, DeviceConfig, Durability, EntryContents, StripeLocks,
+    JOURNAL_APPENDS_MAX, RESYNC_SET_BYTES_PER_BLOCK,
 };
 pub use error::{Error, Result};
 pub use identity::{Identity, Mismatch};

@@ -100,6 +100,10 @@ pub(crate) trait Images<S: BlockStore> {
         block: u64,
         buf: &mut T,
     ) -> std::result::Result<(), StoreError>;
+    /// Mirroring: records that image B's `block` is about to be written while image
+    /// A's is not; `None` makes the record unknown (a mirrored write failed
+    /// half-way). See [`super::resync`].
+    fn note_stale(&mut self, block: Option<u64>);
     /// Writes `data` (a block's leading bytes) to physical block `block` of `image`.
     fn write_store(
         &mut self,
@@ -162,6 +166,14 @@ impl<S: BlockStore> Images<S> for &Device<S> {
     fn dev(&self) -> &Device<S> {
         self
     }
+    #[inline]
+    fn note_stale(&mut self, block: Option<u64>) {
+        let mut stale = sync::lock_brief(&self.stale);
+        match block {
+            Some(block) => stale.insert(block),
+            None => stale.forget(),
+        }
+    }
     #[inline(always)]
     fn read_store<T: BlockTarget + ?Sized>(
         &mut self,
@@ -192,6 +204,14 @@ impl<S: BlockStore> Images<S> for &mut Device<S> {
     #[inline(always)]
     fn dev(&self) -> &Device<S> {
         self
+    }
+    #[inline]
+    fn note_stale(&mut self, block: Option<u64>) {
+        let stale = sync::brief_get_mut(&mut self.stale);
+        match block {
+            Some(block) => stale.insert(block),
+            None => stale.forget(),
+        }
     }
     #[inline(always)]
     fn read_store<T: BlockTarget + ?Sized>(

@@ -74,7 +74,8 @@ impl<S: BlockStore> Device<S> {
     ///
     /// Also legal once VLUN A of the previous cycle is retired (the retire finished):
     /// a new backup cycle over the live volume, which VLUN A and VLUN B both show at
-    /// the split (mirroring first copies image B, the live volume, back to image A).
+    /// the split (mirroring first copies image B, the live volume, back to image A
+    /// where the two may differ: [`Device::split_counted`]).
     /// So a device can be backed up on a schedule: split, backup, retire, split, …
     pub fn split(&self) -> Result<()> {
         self.split_counted().map(|_| ())
@@ -82,8 +83,14 @@ impl<S: BlockStore> Device<S> {
 
     /// [`Device::split`], returning the physical operations it performed (also in
     /// [`Device::counters`]): its barriers and journal sync on a power-safe device, and
-    /// at a later cycle under mirroring the resync of image A (one read and one write
-    /// per volume block).
+    /// at a later cycle under mirroring the resync of image A from image B: one read
+    /// of image B and one write of image A per block where they may differ (each block
+    /// VLUN B wrote since the last resync, or since the device was made over images
+    /// vouched in sync, [`Device::images_in_sync`]), or per volume block when that is
+    /// unknown (the first resync after a reopen or a recovery, a device made over
+    /// existing images, a VLUN A write that failed half-way). A resync that stops
+    /// (an unreadable block) fails the split, the phase unchanged, and keeps the
+    /// blocks it did not copy for the next try.
     pub fn split_counted(&self) -> Result<IoCost> {
         if self.phase() == Phase::Retired && sync::lock(&self.meta).table.is_some() {
             return Err(Error::IllegalState {
@@ -94,15 +101,38 @@ impl<S: BlockStore> Device<S> {
         self.transition("split", &[Phase::Single, Phase::Retired], Phase::Split)
     }
 
-    /// Mirroring, at a new cycle's split: copies every block of image B to image A.
-    /// Cost: one read and one write per volume block (the barrier follows).
+    /// Mirroring, at a new cycle's split (every call excluded): copies image B to
+    /// image A where they may differ (`super::resync`), in ascending block order;
+    /// every volume block when that is unknown. Cost: one read and one write per block
+    /// copied (the barrier follows). On an error the blocks not copied, the failing
+    /// one included, stay recorded (all of them, unknown, after a whole copy).
     fn resync_image_a(&self, cost: &mut IoCost) -> Result<()> {
+        let stale = sync::lock_brief(&self.stale).take();
         let mut buf = vec![0u8; self.block_size];
-        for block in 0..self.volume_blocks {
+        let mut copy = |block: u64| -> Result<()> {
             self.read_image(Image::B, block, &mut buf, cost)?;
-            self.write_image(Image::A, block, &buf, cost)?;
+            self.write_image(Image::A, block, &buf, cost)
+        };
+        let (result, left) = match stale {
+            None => ((0..self.volume_blocks).try_for_each(&mut copy), None),
+            Some(mut set) => {
+                let mut stopped = None;
+                for &block in &set {
+                    if let Err(e) = copy(block) {
+                        stopped = Some((block, e));
+                        break;
+                    }
+                }
+                match stopped {
+                    None => (Ok(()), Some(Default::default())),
+                    Some((block, e)) => (Err(e), Some(set.split_off(&block))),
+                }
+            }
+        };
+        if result.is_err() {
+            sync::lock_brief(&self.stale).keep(left);
         }
-        Ok(())
+        result
     }
 
     /// Streams VLUN A, block by block, to `archive` (e.g. a raw image file or a tape).

@@ -42,6 +42,7 @@ pub(crate) mod metadata;
 pub(crate) mod mutant;
 mod phase;
 mod prefetch;
+mod resync;
 mod rewrite;
 mod route;
 #[cfg(all(test, not(loom)))]
@@ -52,6 +53,8 @@ pub use integrity::sum_blocks;
 use metadata::Metadata;
 pub use metadata::JOURNAL_APPENDS_MAX;
 use phase::PhaseWord;
+use resync::StaleBlocks;
+pub use resync::{resync_set_bytes, RESYNC_SET_BYTES_PER_BLOCK};
 
 /// Group-2 locks: volume-level stripe locks (RAID-5 style), one per stripe of
 /// `stripe_blocks` consecutive blocks, folded onto `locks` mutexes.
@@ -163,6 +166,10 @@ pub struct Device<S: BlockStore> {
     /// Read by a call under its group-1 lock, changed under all of them ([`phase`]).
     phase: PhaseWord,
     meta: Mutex<Metadata>,
+    /// Mirroring: the blocks where image A may differ from image B ([`resync`]),
+    /// recorded by VLUN B's writes under their block's group-1 lock and taken by the
+    /// resync with every call excluded. Never journaled.
+    stale: sync::BriefMutex<StaleBlocks>,
     /// The table's block → slot map, read without the metadata lock ([`entry_index`]).
     entries: entry_index::EntryIndex,
     group1: Box<[sync::BlockLock]>,
@@ -221,7 +228,10 @@ impl Device<MemStore> {
         let (a, b) = config.image_blocks(block_size, volume_blocks, area_slots);
         let image_a = MemStore::new(block_size, a)?;
         let image_b = MemStore::new(block_size, b)?;
-        Device::new(config, image_a, image_b)
+        let device = Device::new(config, image_a, image_b)?;
+        // Both images zero-filled: in sync.
+        device.images_in_sync()?;
+        Ok(device)
     }
 }
 
@@ -245,6 +255,34 @@ impl<S: BlockStore> Device<S> {
         let device = Self::build(config, image_a, image_b)?;
         device.sum_every_block()?;
         Ok(device)
+    }
+
+    /// The caller vouches, on a device just made ([`Phase::Single`]), that image A
+    /// equals image B block for block (both zero-filled, both the same initial
+    /// content), so that mirroring's resync at a later cycle's split copies only the
+    /// blocks VLUN B wrote since the last split; without it ([`Device::new`] over
+    /// existing images) the first such resync copies every block of the volume.
+    /// [`Device::in_memory_with`] and [`crate::file::create`] vouch for their fresh
+    /// images. Errors: [`Error::IllegalState`] outside [`Phase::Single`].
+    pub fn images_in_sync(&self) -> Result<()> {
+        let phase = self.phase();
+        if phase != Phase::Single {
+            return Err(Error::IllegalState {
+                op: "vouch that the images are in sync",
+                phase,
+            });
+        }
+        *sync::lock_brief(&self.stale) = StaleBlocks::in_sync();
+        Ok(())
+    }
+
+    /// Mirroring: the blocks the next resync of image A would copy, ascending, or
+    /// `None` for every block (see [`resync`]).
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn stale_blocks(&self) -> Option<Vec<u64>> {
+        sync::lock_brief(&self.stale)
+            .blocks()
+            .map(|s| s.iter().copied().collect())
     }
 
     /// [`Device::new`] without summing: recovery loads the checksums instead.
@@ -324,6 +362,7 @@ impl<S: BlockStore> Device<S> {
             image_b,
             phase: PhaseWord::new(Phase::Single),
             meta: Mutex::new(Metadata::new(None, 0, None)),
+            stale: sync::BriefMutex::new(StaleBlocks::unknown()),
             // Mirroring has no table: no index.
             entries: entry_index::EntryIndex::new(if variant.table_image().is_some() {
                 volume_blocks
@@ -365,6 +404,8 @@ impl<S: BlockStore> Device<S> {
         metadata.diverged = diverged;
         self.phase = PhaseWord::new(phase);
         self.meta = Mutex::new(metadata);
+        // Not journaled: whatever the images were, the next resync copies them whole.
+        *sync::brief_get_mut(&mut self.stale) = StaleBlocks::unknown();
         self.counters = CounterCells::new(self.group1.len());
         *self.journaled.get_mut() = true;
     }
@@ -612,6 +653,7 @@ impl<S: BlockStore + Clone> Clone for Device<S> {
         let mut metadata = Metadata::new(m.table.clone(), m.area_peak, None);
         metadata.archive_complete = m.archive_complete;
         d.meta = Mutex::new(metadata);
+        d.stale = sync::BriefMutex::new(sync::lock_brief(&self.stale).clone());
         d
     }
 
@@ -643,6 +685,7 @@ impl<S: BlockStore + Clone> Clone for Device<S> {
         *meta = Metadata::new(table, m.area_peak, None);
         meta.archive_complete = m.archive_complete;
         drop(meta);
+        sync::brief_get_mut(&mut self.stale).clone_from(&*sync::lock_brief(&source.stale));
         self.counters.reset();
         *self.journaled.get_mut() = false;
     }

@@ -197,12 +197,22 @@ impl<S: BlockStore> Device<S> {
             // Fig 13: A writes land on both images; B writes on image B only. The
             // block is marked dirty first, so a crash between the two writes is
             // repaired at recovery (image A copied to image B).
+            // A write that fails at either image may leave the two different: the
+            // next resync of image A copies every block (super::resync).
             (WriteMirroring, Vlun::A) => {
                 images.dev().mark_dirty(block, cost)?;
-                images.write_at(Image::A, block, block, data, cost)?;
-                images.write_at(Image::B, block, block, data, cost)
+                let written = images
+                    .write_at(Image::A, block, block, data, cost)
+                    .and_then(|()| images.write_at(Image::B, block, block, data, cost));
+                if written.is_err() {
+                    images.note_stale(None);
+                }
+                written
             }
+            // Image B alone (split, backed up, retired): the block is recorded for the
+            // next resync of image A before it is written, so a failed write is too.
             (WriteMirroring, Vlun::B) => {
+                images.note_stale(Some(block));
                 images.write_at(Image::B, block, block, data, cost)?;
                 images.dev().mark_diverged(phase, block)
             }

@@ -125,7 +125,8 @@ impl World<'_> {
 
     /// Splits the volume: the engine's split, priced on the device's channels (its
     /// barriers; at a later cycle under mirroring, the resync of image A from the live
-    /// image B: one read and one write per block). The split is the backup's own I/O:
+    /// image B: one read and one write per block VLUN B wrote since the split before,
+    /// [`engine::Device::split_counted`]). The split is the backup's own I/O:
     /// no transient error or rot is injected into it (as into retire's). A block of
     /// image B already failing its checksum (integrity mode: rotted at rest before)
     /// stops the resync: the backup of this cycle is given up ([`World::resync_lost`])

@@ -516,6 +516,9 @@ impl<'a> World<'a> {
             None => Device::new(config, image_a, image_b),
         }
         .map_err(engine_err(0))?;
+        // A mirror's two images start with the same initial content: in sync, so a
+        // later cycle's resync of image A copies only what VLUN B wrote since the split.
+        dev.images_in_sync().map_err(engine_err(0))?;
         let workload = scenario.workload.generator(
             rng::stream(seed, Component::Arrivals),
             rng::stream(seed, Component::Shapes),

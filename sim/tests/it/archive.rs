@@ -165,9 +165,10 @@ fn vlun_a_waits_for_the_splits_own_call() {
             assert!(m.retire.unwrap() >= m.archive_copy.unwrap());
         }
     }
-    // A later mirroring split resyncs image A (a read and a write per block): the
-    // second cycle's VLUN A is declared only after it, while VLUN B was ready at the
-    // end of the setup window.
+    // A later mirroring split resyncs image A (a read and a write per block VLUN B
+    // wrote since the first split, not per volume block): the second cycle's VLUN A
+    // is declared only after it, while VLUN B was ready at the end of the setup
+    // window.
     let mut two = steady_writes();
     two.backup.request_at_ticks = None;
     two.backup.schedule_at_ticks = vec![5_000, 30_000];
@@ -176,13 +177,22 @@ fn vlun_a_waits_for_the_splits_own_call() {
         .result;
     assert!(safety_violations(&r).is_empty());
     assert_eq!(r.cycles.len(), 2);
-    let m = &r.cycles[1].marks;
+    let c = &r.cycles[1];
+    let m = &c.marks;
     let (split, done) = (m.split.unwrap(), m.split_done.unwrap());
     let read = two.device.read_latency_ticks;
     let write = two.device.write_latency_ticks;
+    // The cycle's backup writes are the resync's (the archive only reads, and reads
+    // the whole volume of 1,024 blocks besides the resync's reads).
+    let resynced = c.backup_physical_writes;
     assert!(
-        done - split >= 1024 * (read + write),
-        "1,024 blocks resynced in {} ticks",
+        resynced > 0 && resynced < 1024,
+        "{resynced} blocks resynced"
+    );
+    assert_eq!(c.backup_physical_reads, resynced + 1024);
+    assert!(
+        done - split >= resynced * (read + write),
+        "{resynced} blocks resynced in {} ticks",
         done - split
     );
     assert!(m.a_consistent.unwrap() >= done);
