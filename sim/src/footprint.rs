@@ -79,7 +79,13 @@
 //!   ([`engine::table::map_bytes`]); in integrity mode (`[device] integrity`) its
 //!   checksums in memory (8 bytes per data block of each image: the volume on both, or
 //!   the volume and a data area as large) plus the checksum areas written on the
-//!   simulated disk (4 bytes per data block, in whole blocks);
+//!   simulated disk (4 bytes per data block, in whole blocks); on the mirroring
+//!   engine (`mirroring`, and `quiesce` and `crash-consistent` on their default
+//!   baseline) its record of the blocks VLUN B wrote since the last split, which the
+//!   next cycle's resync of image A copies: at most
+//!   [`engine::RESYNC_SET_BYTES_PER_BLOCK`] bytes per distinct block written since
+//!   the request (at the retire, at the end) or, at a later request, since the
+//!   request before;
 //! - **cycles**: per backup cycle of the schedule ([`crate::schedule`]), its result
 //!   (held by the run, its copy in the result, and the tables' and `owm run`'s views
 //!   of it) and its window's accumulator: [`CYCLE_BYTES`] each;
@@ -598,20 +604,41 @@ fn estimate_policy(scenario: &Scenario, layout: &Layout, load: &Load, policy: Po
             phase,
             ..common
         };
+    let requests = if backs_up {
+        let default = scenario.workload.default_request_ticks(&scenario.device);
+        scenario.backup.request_times(default)
+    } else {
+        Vec::new()
+    };
+    // Mirroring's record of the blocks VLUN B wrote since the last split, which the
+    // next cycle's resync of image A copies (`engine::resync_set_bytes`): the distinct
+    // blocks written from tick `from` to tick `to` when the load's writes are spread
+    // evenly over its run, else every block written.
+    let mirror = backs_up && variant == Variant::WriteMirroring;
+    let resync = |from: u64, to: u64| -> u64 {
+        if !mirror {
+            return 0;
+        }
+        let writes = match load.run_ticks {
+            Some(_) => load.writes_by(to).saturating_sub(load.writes_by(from)),
+            None => load.writes,
+        };
+        engine::resync_set_bytes(load.blocks(writes))
+    };
     let mut largest = phase(
         Phase::End,
         images(load.writes),
-        0,
+        requests.last().map_or(0, |&last| resync(last, u64::MAX)),
         judge(load.writes).saturating_add(detach),
     );
     if !backs_up {
         return largest;
     }
     let area_slots = scenario.backup.data_area_slots(volume);
-    let default = scenario.workload.default_request_ticks(&scenario.device);
     let archive = &scenario.archive;
     let extent = archive.extent_blocks.max(1);
-    for request in scenario.backup.request_times(default) {
+    let mut previous = None;
+    for &request in &requests {
         let before = load.writes_by(request);
         let a_blocks = load.blocks(before);
         let declared = if scenario.keep_history {
@@ -619,12 +646,15 @@ fn estimate_policy(scenario: &Scenario, layout: &Layout, load: &Load, policy: Po
         } else {
             0
         };
+        // At a later cycle's request the record holds the blocks written since the
+        // split before, at most those since the request before.
         let declaration = phase(
             Phase::Declaration,
             images(before),
-            0,
+            previous.map_or(0, |p| resync(p, request)),
             judge(before).saturating_add(declared),
         );
+        previous = Some(request);
         // The copy: each extent sent in the target's time for its bytes.
         let copied = if archive.sparse { a_blocks } else { volume };
         let copy_ticks = archive
@@ -670,7 +700,7 @@ fn estimate_policy(scenario: &Scenario, layout: &Layout, load: &Load, policy: Po
         let retire = phase(
             Phase::Retire,
             images(at_retire).saturating_add(area_bytes),
-            entries_bytes,
+            entries_bytes.saturating_add(resync(request, request.saturating_add(copy_ticks))),
             judge(at_retire)
                 .saturating_add(packed)
                 .saturating_add(detach),
@@ -876,7 +906,9 @@ mod tests {
         let mirror = estimate(&s, &layout, &[Policy::Owm(Variant::WriteMirroring)]);
         assert_eq!(mirror.phase, Phase::End);
         assert_eq!(mirror.images_bytes, 2 * end);
-        assert_eq!(mirror.engine_bytes, 0);
+        // The record of what VLUN B wrote since the split, for the next resync.
+        assert_eq!(mirror.engine_bytes, engine::resync_set_bytes(after));
+        assert!(after > 0);
     }
 
     /// A table's bytes follow its growth rule: a staircase in the blocks held, steps of
