@@ -234,8 +234,10 @@ fn draw<DB: DrawingBackend>(
                 y0..y1,
             )?;
             let label = |v: &f64| {
-                let t = format!("{v:.3}");
-                t.trim_end_matches('0').trim_end_matches('.').to_string()
+                si_label(*v).unwrap_or_else(|| {
+                    let t = format!("{v:.3}");
+                    t.trim_end_matches('0').trim_end_matches('.').to_string()
+                })
             };
             lines(chart, p, Some(&label), &f64::log10, &|u| 10f64.powf(u))
         }
@@ -262,10 +264,30 @@ fn draw<DB: DrawingBackend>(
     }
 }
 
-/// A tick's label on a linear axis: plotters' own (at most 5 decimals, no exponent)
+/// A tick's label of a million or more in magnitude with an SI prefix, up to 6
+/// decimals, trailing zeros dropped (`1.25 G` for 1,250,000,000 bytes/s, `60.005 M`
+/// ticks), so long numbers read at a glance and stay exact to 7 digits; `None` below.
+fn si_label(v: f64) -> Option<String> {
+    const PREFIXES: [(f64, &str); 5] = [
+        (1e18, "E"),
+        (1e15, "P"),
+        (1e12, "T"),
+        (1e9, "G"),
+        (1e6, "M"),
+    ];
+    let (scale, prefix) = PREFIXES.iter().find(|(p, _)| v.abs() >= *p)?;
+    let digits = format!("{:.6}", v / scale);
+    let digits = digits.trim_end_matches('0').trim_end_matches('.');
+    Some(format!("{digits} {prefix}"))
+}
+
+/// A tick's label on a linear axis (a million or more: [`si_label`]): plotters' own (at most 5 decimals, no exponent)
 /// without the ".0" it puts after a whole number, so counts read as counts: `250`, not
 /// `250.0`; `0.25` stays `0.25`.
 fn tick_label(v: &f64) -> String {
+    if let Some(s) = si_label(*v) {
+        return s;
+    }
     let s = <RangedCoordf64 as ValueFormatter<f64>>::format(v);
     match s.strip_suffix(".0") {
         Some("-0") => "0".to_string(),
@@ -547,6 +569,13 @@ mod tests {
         assert_eq!(tick_label(&-50.0), "-50");
         assert_eq!(tick_label(&0.25), "0.25");
         assert_eq!(tick_label(&30000.0), "30000");
+        assert_eq!(tick_label(&999_999.0), "999999");
+        assert_eq!(tick_label(&1_000_000.0), "1 M");
+        assert_eq!(tick_label(&1_250_000_000.0), "1.25 G");
+        assert_eq!(tick_label(&60_005_000.0), "60.005 M");
+        assert_eq!(tick_label(&1_234_567.0), "1.234567 M");
+        assert_eq!(tick_label(&-2_000_000.0), "-2 M");
+        assert_eq!(si_label(3.2e12), Some("3.2 T".to_string()));
         let p = LinePlot {
             title: "t".into(),
             x_label: "time (ticks)".into(),
