@@ -146,3 +146,48 @@ fn calibrate_writes_a_profile_and_predicts_every_phase() {
         assert!(lat("mirroring", "before split", qd) > lat("mirroring", "after retire", qd));
     }
 }
+
+/// Mirroring's backup window on a device whose journal sync is dear: the window's
+/// writes (image B only, no sync) are thousands of times faster than the writes before
+/// the split (a dirty mark's journal sync each). The slowdown column keeps two
+/// significant digits instead of `0.00`, and a note after the table says why.
+#[test]
+fn calibrate_prints_a_small_slowdown_and_says_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = write(
+        tmp.path(),
+        "profile.toml",
+        "[device]\nread_latency_ticks = 10\nwrite_latency_ticks = 10\n\
+         table_update_latency_ticks = 1\ntable_lookup_latency_ticks = 0\n\
+         flush_latency_ticks = 100000\njournal_sync_latency_ticks = 100000\n\
+         journaled = true\njournal_lane = true\nchannels = 8\njitter_ticks_max = 0\n",
+    );
+    let dir = tmp.path().join("cal");
+    let o = owm(&[
+        "calibrate",
+        dir.to_str().unwrap(),
+        "--profile",
+        &profile,
+        "--pattern-writes",
+        "16",
+    ]);
+    ok(&o);
+    let text = stdout(&o);
+    let window: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("mirroring,backup window,"))
+        .collect();
+    assert_eq!(window.len(), 2, "{text}");
+    for row in window {
+        let slowdown = row.rsplit(',').next().unwrap();
+        let r: f64 = slowdown.parse().unwrap();
+        assert!(r > 0.0 && r < 0.01, "{row}");
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("note: mirroring backup window")
+                    && l.contains(&format!("slowdown {slowdown} "))
+                    && l.contains("image B only")),
+            "{text}"
+        );
+    }
+}
