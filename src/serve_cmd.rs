@@ -86,10 +86,7 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
     if args.create {
         create(&dir, &paths, args)?;
     } else if !paths.meta.is_file() {
-        bail!(
-            "{}: no device here (no device.owm); create one with --create --variant V",
-            dir.display()
-        );
+        return Err(no_device(&dir, &paths));
     } else {
         precheck(&dir, &paths)
             .with_context(|| format!("{}: cannot serve this device", dir.display()))?;
@@ -122,12 +119,51 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
     Err(err).context("cannot start nbdkit")
 }
 
+/// Why `dir`, whose `device.owm` is not a regular file, is not served. Only a directory
+/// with none of the device's files is told to `--create` one: where `device.owm` is
+/// there but not a file (a directory, a pipe, a dangling link), or missing beside an
+/// image, `--create` would overwrite a device's images, so the message says what is
+/// there and suggests no `--create`.
+fn no_device(dir: &Path, paths: &DevicePaths) -> anyhow::Error {
+    let meta = &paths.meta;
+    let keep = "not served; put the device's own device.owm (and device.owm.super) back \
+                (--create would overwrite any device images here)";
+    let what = match (std::fs::metadata(meta), std::fs::symlink_metadata(meta)) {
+        (Ok(m), _) if m.is_dir() => Some("is a directory, not the device's metadata file"),
+        (Ok(_), _) => {
+            Some("is not a regular file (a pipe, device or socket), not the device's metadata file")
+        }
+        (Err(_), Ok(_)) => Some("is a symbolic link to a missing file"),
+        (Err(_), Err(_)) => None,
+    };
+    if let Some(what) = what {
+        return anyhow!("{}: {what}; {keep}", meta.display());
+    }
+    let images: Vec<String> = [&paths.image_a, &paths.image_b]
+        .into_iter()
+        .filter(|p| std::fs::symlink_metadata(p).is_ok())
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    if !images.is_empty() {
+        return anyhow!(
+            "{}: no device.owm, but {} is here; {keep}",
+            dir.display(),
+            images.join(" and ")
+        );
+    }
+    anyhow!(
+        "{}: no device here (no device.owm); create one with --create --variant V",
+        dir.display()
+    )
+}
+
 /// Opens the device once here, then closes it, so that every bad device file is bad
 /// input of `owm serve` (exit 2, its message printed once) rather than a failed start
 /// of nbdkit: a detached device (refused as the server refuses it:
 /// [`file::refuse_detached`]); metadata that does not decode or was made for another
 /// device; images swapped, resized, missing, stale or foreign; another server holding
-/// the lock; a superblock that shows the metadata cut after a flush. The open is the
+/// the lock; a superblock that shows the metadata cut after a flush; an `archive.json`
+/// that is damaged or another device's ([`file::read_archive_record`]). The open is the
 /// engine's own (it advances the generation and finishes a retire cut short, as the
 /// server's open then does again).
 fn precheck(dir: &Path, paths: &DevicePaths) -> Result<()> {
@@ -140,7 +176,9 @@ fn precheck(dir: &Path, paths: &DevicePaths) -> Result<()> {
             paths.meta.display()
         ),
     };
-    drop(file::open(paths, DeviceConfig::new(variant))?);
+    let device = file::open(paths, DeviceConfig::new(variant))?;
+    file::read_archive_record(dir, &device.identity()).map_err(anyhow::Error::msg)?;
+    drop(device);
     Ok(())
 }
 

@@ -39,7 +39,8 @@ impl DevicePaths {
 
 /// The file a completed detach of VLUN B (`owm device detach`, through `owm serve`)
 /// leaves in the device directory `dir`: `detached.json`, a JSON object whose `image`
-/// is the path of the image VLUN B lives on in. The device ended there: the directory
+/// is the path of the image VLUN B lives on in, and `device` the id of the device that
+/// ended ([`Identity::id_text`]). The device ended there: the directory
 /// is never served again ([`refuse_detached`]); creating a new device there removes it.
 pub fn detach_marker(dir: &Path) -> PathBuf {
     dir.join("detached.json")
@@ -47,22 +48,165 @@ pub fn detach_marker(dir: &Path) -> PathBuf {
 
 /// Refuses a device directory whose device was detached ([`detach_marker`]): the
 /// error names the marker file and the image VLUN B was detached to (`an image file`
-/// when the marker cannot be read or names none).
+/// when the marker cannot be read or names none). A marker that records another
+/// device's id (`device`, [`Identity::id_text`]) than the metadata header in `dir` is
+/// refused as not this device's record, without suggesting `--create` (which would
+/// overwrite this device's images).
 pub fn refuse_detached(dir: &Path) -> std::result::Result<(), String> {
     let marker = detach_marker(dir);
     if !marker.exists() {
         return Ok(());
     }
-    let image = std::fs::read_to_string(&marker)
+    let record = std::fs::read_to_string(&marker)
         .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|v| v.get("image").and_then(|i| i.as_str()).map(str::to_owned))
-        .unwrap_or_else(|| "an image file".into());
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
+    let field = |key: &str| {
+        record
+            .as_ref()
+            .and_then(|v| v.get(key).and_then(|i| i.as_str()).map(str::to_owned))
+    };
+    let ours = FileJournal::read(&DevicePaths::in_dir(dir).meta)
+        .ok()
+        .and_then(|d| match d.records.first() {
+            Some((_, MetaRecord::Header { device_id, .. })) => Some(identity::id_text(device_id)),
+            _ => None,
+        });
+    if let (Some(theirs), Some(ours)) = (field("device"), ours) {
+        if theirs != ours {
+            return Err(format!(
+                "{}: records the detach of device {theirs}, not of this device {ours} \
+                 (device.owm): not this device's record; remove it if this device was not \
+                 detached (--create would overwrite this device's images)",
+                marker.display()
+            ));
+        }
+    }
+    let image = field("image").unwrap_or_else(|| "an image file".into());
     Err(format!(
         "{}: this device was detached (VLUN B now lives in {image}) and has ended; \
          serve that image another way, or make a new device here with --create",
         marker.display()
     ))
+}
+
+/// The file a completed backup of VLUN A (`owm device backup`, through `owm serve`)
+/// leaves in the device directory `dir`: `archive.json`, the record that an archive of
+/// the current cycle's VLUN A is whole, so that a restarted server still lets VLUN A be
+/// retired ([`ArchiveRecord`]).
+pub fn archive_marker(dir: &Path) -> PathBuf {
+    dir.join("archive.json")
+}
+
+/// What [`archive_marker`] records: a JSON object `{"device": ID, "path": P, "bytes":
+/// N}`, the device's id ([`Identity::id_text`]), the archive file's absolute path and
+/// its length in bytes (the volume's: `volume_blocks × block_size`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveRecord {
+    pub path: PathBuf,
+    pub bytes: u64,
+}
+
+/// Writes `record` as `dir`'s [`archive_marker`] for the device `who`, atomically
+/// ([`crate::atomic::write_atomic`]).
+///
+/// # Errors
+/// A message naming the file and the I/O error.
+pub fn write_archive_record(
+    dir: &Path,
+    who: &Identity,
+    record: &ArchiveRecord,
+) -> std::result::Result<(), String> {
+    let path = archive_marker(dir);
+    let text = serde_json::json!({
+        "device": who.id_text(),
+        "path": record.path.display().to_string(),
+        "bytes": record.bytes,
+    });
+    crate::atomic::write_atomic(&path, text.to_string().as_bytes())
+        .map_err(|e| format!("cannot record the archive in {}: {e}", path.display()))
+}
+
+/// Reads `dir`'s [`archive_marker`] for the device `who`: `None` when there is none;
+/// the record when it is whole and this device's.
+///
+/// # Errors
+/// A message naming the file and what is wrong, ending with what to do: not a regular
+/// file (a directory, a pipe: it is not read), unreadable, not JSON, a key missing or
+/// of the wrong type (`device`, `path`, `bytes`), no device id (written before records
+/// carried one), another device's id, a relative path, or a length other than the
+/// volume's. A damaged or foreign record is never taken for this device's archive nor
+/// dropped silently.
+pub fn read_archive_record(
+    dir: &Path,
+    who: &Identity,
+) -> std::result::Result<Option<ArchiveRecord>, String> {
+    let path = archive_marker(dir);
+    let bad = |what: String| {
+        format!(
+            "{}: {what}; it cannot stand for a backup of this device (remove it, then \
+             `owm device backup` again records one)",
+            path.display()
+        )
+    };
+    match std::fs::metadata(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(bad(format!("cannot stat: {e}"))),
+        Ok(m) if m.is_dir() => return Err(bad("is a directory, not the archive record".into())),
+        Ok(m) if !m.is_file() => {
+            return Err(bad(
+                "not a regular file (a pipe, device or socket), not the archive record".into(),
+            ))
+        }
+        Ok(_) => {}
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| bad(format!("cannot read: {e}")))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| bad(format!("damaged: not JSON: {e}")))?;
+    let field = |key: &str| {
+        v.get(key)
+            .ok_or_else(|| bad(format!("damaged: no `{key}` key")))
+    };
+    let device = match v.get("device") {
+        None => {
+            return Err(bad(
+                "names no device (`device` key missing: written by an older owm, or not by \
+                 owm), so it may be another device's"
+                    .into(),
+            ))
+        }
+        Some(d) => d
+            .as_str()
+            .ok_or_else(|| bad("damaged: `device` is not a string".into()))?,
+    };
+    let ours = who.id_text();
+    if device != ours {
+        return Err(bad(format!(
+            "belongs to device {device}, not to this device {ours}"
+        )));
+    }
+    let archive = field("path")?
+        .as_str()
+        .ok_or_else(|| bad("damaged: `path` is not a string".into()))?;
+    let archive = PathBuf::from(archive);
+    if !archive.is_absolute() {
+        return Err(bad(format!(
+            "damaged: `path` {} is not an absolute path",
+            archive.display()
+        )));
+    }
+    let bytes = field("bytes")?
+        .as_u64()
+        .ok_or_else(|| bad("damaged: `bytes` is not a whole number".into()))?;
+    let volume = who.geometry.volume_blocks * who.geometry.block_size as u64;
+    if bytes != volume {
+        return Err(bad(format!(
+            "damaged: `bytes` {bytes} is not the volume's {volume} bytes"
+        )));
+    }
+    Ok(Some(ArchiveRecord {
+        path: archive,
+        bytes,
+    }))
 }
 
 /// The geometry of a new device (also [`crate::Geometry`]).
@@ -424,6 +568,100 @@ mod tests {
     use super::*;
     use crate::identity::Mismatch;
 
+    fn who(id: u8) -> Identity {
+        Identity {
+            device_id: [id; 16],
+            generation: 3,
+            variant: Variant::CopyOnWrite,
+            geometry: Geometry {
+                block_size: 4096,
+                volume_blocks: 256,
+                area_slots: 256,
+            },
+            integrity: false,
+        }
+    }
+
+    /// The archive record reads back for its own device; a damaged, foreign, older or
+    /// non-file record is refused naming `archive.json` and what is wrong, never taken
+    /// for this device's archive nor read as none.
+    #[test]
+    fn the_archive_record_is_this_devices_or_refused_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ours, theirs) = (who(1), who(2));
+        assert_eq!(read_archive_record(dir.path(), &ours), Ok(None));
+        let rec = ArchiveRecord {
+            path: PathBuf::from("/srv/a.img"),
+            bytes: 256 * 4096,
+        };
+        write_archive_record(dir.path(), &ours, &rec).unwrap();
+        assert_eq!(
+            read_archive_record(dir.path(), &ours),
+            Ok(Some(rec.clone()))
+        );
+        let e = read_archive_record(dir.path(), &theirs).unwrap_err();
+        assert!(
+            e.contains(&format!("belongs to device {}", ours.id_text()))
+                && e.contains(&format!("not to this device {}", theirs.id_text())),
+            "{e}"
+        );
+        let marker = archive_marker(dir.path());
+        let id = ours.id_text();
+        let cases = [
+            ("{".to_string(), "not JSON"),
+            (String::new(), "not JSON"),
+            ("[]".to_string(), "names no device"),
+            (
+                r#"{"path": "/srv/a.img", "bytes": 1048576}"#.to_string(),
+                "names no device",
+            ),
+            (
+                r#"{"device": 7, "path": "/a", "bytes": 1048576}"#.to_string(),
+                "`device` is not a string",
+            ),
+            (
+                format!(r#"{{"device": "{id}", "bytes": 1048576}}"#),
+                "no `path` key",
+            ),
+            (
+                format!(r#"{{"device": "{id}", "path": "/a"}}"#),
+                "no `bytes` key",
+            ),
+            (
+                format!(r#"{{"device": "{id}", "path": "a.img", "bytes": 1048576}}"#),
+                "not an absolute path",
+            ),
+            (
+                format!(r#"{{"device": "{id}", "path": "/a", "bytes": -1}}"#),
+                "not a whole number",
+            ),
+            (
+                format!(r#"{{"device": "{id}", "path": "/a", "bytes": 4096}}"#),
+                "not the volume's 1048576 bytes",
+            ),
+        ];
+        for (text, why) in &cases {
+            std::fs::write(&marker, text).unwrap();
+            let e = read_archive_record(dir.path(), &ours).unwrap_err();
+            assert!(
+                e.starts_with(&format!("{}: ", marker.display())),
+                "{text}: {e}"
+            );
+            assert!(e.contains(why), "{text}: {e}");
+        }
+        std::fs::remove_file(&marker).unwrap();
+        std::fs::create_dir(&marker).unwrap();
+        let e = read_archive_record(dir.path(), &ours).unwrap_err();
+        assert!(e.contains("is a directory"), "{e}");
+        std::fs::remove_dir(&marker).unwrap();
+        let made = std::process::Command::new("mkfifo").arg(&marker).status();
+        if !made.is_ok_and(|s| s.success()) {
+            return; // no mkfifo here: the directory case stands for it
+        }
+        let e = read_archive_record(dir.path(), &ours).unwrap_err();
+        assert!(e.contains("not a regular file"), "{e}");
+    }
+
     /// No marker: served. A marker: refused, naming it and the image it records, or
     /// `an image file` when it records none readable.
     #[test]
@@ -441,6 +679,41 @@ mod tests {
             let named = format!("VLUN B now lives in {image})");
             assert!(e.starts_with(&format!("{}: ", marker.display())), "{e}");
             assert!(e.contains(&named), "{text}: {e}");
+        }
+    }
+
+    /// A detach marker naming another device than the metadata beside it is refused as
+    /// not this device's record (no `--create` advice); one naming this device, or none
+    /// (written before markers named their device), is this device's end.
+    #[test]
+    fn a_detach_marker_of_another_device_is_not_this_devices_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = made(dir.path(), Variant::CopyOnWrite);
+        let ours = open(&paths, DeviceConfig::new(Variant::CopyOnWrite))
+            .unwrap()
+            .identity()
+            .id_text();
+        let marker = detach_marker(dir.path());
+        let theirs = "00000000-0000-4000-8000-000000000000";
+        std::fs::write(
+            &marker,
+            format!(r#"{{"image": "/srv/b.img", "device": "{theirs}"}}"#),
+        )
+        .unwrap();
+        let e = refuse_detached(dir.path()).unwrap_err();
+        assert!(
+            e.contains(&format!("device {theirs}, not of this device {ours}"))
+                && !e.contains("--create here")
+                && !e.contains("make a new device"),
+            "{e}"
+        );
+        for text in [
+            format!(r#"{{"image": "/srv/b.img", "device": "{ours}"}}"#),
+            r#"{"image": "/srv/b.img"}"#.to_string(),
+        ] {
+            std::fs::write(&marker, &text).unwrap();
+            let e = refuse_detached(dir.path()).unwrap_err();
+            assert!(e.contains("VLUN B now lives in /srv/b.img)"), "{text}: {e}");
         }
     }
 

@@ -64,7 +64,8 @@ pub fn new_device_id() -> std::io::Result<[u8; 16]> {
     Ok(id)
 }
 
-fn id_text(id: &[u8; 16]) -> String {
+/// `id` as a UUID-style string (8-4-4-4-12 hex digits).
+pub(crate) fn id_text(id: &[u8; 16]) -> String {
     let h: String = id.iter().map(|b| format!("{b:02x}")).collect();
     format!(
         "{}-{}-{}-{}-{}",

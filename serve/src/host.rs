@@ -17,7 +17,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use engine::file::{self, detach_marker, refuse_detached, DevicePaths};
+use engine::file::{
+    self, archive_marker, detach_marker, read_archive_record, refuse_detached,
+    write_archive_record, ArchiveRecord, DevicePaths,
+};
 use engine::latency::LatencyLog;
 use engine::{Device, DeviceConfig, FileStore, Phase, Variant, Vlun};
 
@@ -60,12 +63,9 @@ pub struct Attachment {
 }
 
 /// The archive a completed `backup` wrote, remembered in `archive.json` beside the
-/// device so that a restarted server still knows VLUN A may be retired.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Archive {
-    pub path: PathBuf,
-    pub bytes: u64,
-}
+/// device ([`engine::file::ArchiveRecord`]) so that a restarted server still knows
+/// VLUN A may be retired.
+pub type Archive = ArchiveRecord;
 
 /// Group-1-like stripes for partial-block writes (read, patch, write back): two
 /// requests patching the same block must not interleave.
@@ -90,16 +90,13 @@ pub struct Host {
     write_times: Mutex<BTreeMap<(u32, u32), LatencyLog>>,
 }
 
-fn archive_marker(dir: &Path) -> PathBuf {
-    dir.join("archive.json")
-}
-
 impl Host {
     /// Opens the device in `dir` (its variant read from the metadata journal's header).
     /// `control` is the control socket's path (refused as a `to` path like the
     /// device's other files).
     ///
-    /// Errors: a detached device ([`refuse_detached`]), the engine's open errors.
+    /// Errors: a detached device ([`refuse_detached`]), the engine's open errors, an
+    /// `archive.json` that is damaged or another device's ([`read_archive_record`]).
     pub fn open(dir: &Path, control: &Path) -> Result<Self, String> {
         refuse_detached(dir)?;
         let paths = DevicePaths::in_dir(dir);
@@ -107,7 +104,9 @@ impl Host {
         let device = file::open(&paths, DeviceConfig::new(variant)).map_err(|e| e.to_string())?;
         // The marker speaks for the current cycle's VLUN A only: once A is retired (or
         // before a split) a leftover of an earlier cycle is not an archive of anything.
-        let archive = read_marker(dir).filter(|_| device.phase() == Phase::BackedUp);
+        // A damaged or foreign one is refused in every phase.
+        let archive = read_archive_record(dir, &device.identity())?
+            .filter(|_| device.phase() == Phase::BackedUp);
         Ok(Host {
             dir: dir.to_path_buf(),
             variant,
@@ -308,7 +307,8 @@ impl Host {
             path: to.to_path_buf(),
             bytes: report.bytes,
         };
-        write_marker(&self.dir, &archive).map_err(ControlError::io)?;
+        let who = self.control(|d| Ok(d.identity()))?;
+        write_archive_record(&self.dir, &who, &archive).map_err(ControlError::io)?;
         *self.archive.lock().unwrap_or_else(|p| p.into_inner()) = Some(archive.clone());
         Ok(archive)
     }
@@ -362,12 +362,26 @@ impl Host {
 
     /// Retires VLUN A, only once an archive of it completed.
     pub fn retire(&self) -> Result<(), ControlError> {
-        let phase = self.control(|d| Ok(d.phase()))?;
+        let (phase, journaled) = self.control(|d| Ok((d.phase(), d.archive_complete())))?;
         let archived = self.archive().is_some();
         if phase == Phase::BackedUp && !archived {
+            let marker = archive_marker(&self.dir);
+            let message = if journaled {
+                format!(
+                    "cannot retire VLUN A: its archive record {} is missing (the journal \
+                     records a completed archive, but not where it is): run `owm device \
+                     backup` again",
+                    marker.display()
+                )
+            } else {
+                format!(
+                    "cannot retire VLUN A: no backup of it has completed (no record in {})",
+                    marker.display()
+                )
+            };
             return Err(ControlError {
                 kind: "out-of-order",
-                message: "cannot retire VLUN A: no backup of it has completed".into(),
+                message,
             });
         }
         self.control(|d| d.retire_a().map(|_| ()))?;
@@ -378,8 +392,17 @@ impl Host {
     /// Copies VLUN B to a new image file `to` and ends the device (\[0048\]); then
     /// records the end in [`detach_marker`], so the directory is not served again.
     ///
+    /// B' is written as the archive is ([`Host::backup`]): to a new temporary file
+    /// beside `to` (`.NAME.XXXXXX.tmp`), every block of VLUN B and a `fdatasync`, then
+    /// renamed over `to` and `to`'s directory synced. A copy that fails (a full file
+    /// system, a read error) removes the temporary file and leaves `to` as it was, and
+    /// the device is still served (the detach can be asked again): no half-written B'
+    /// ever carries the name. VLUN B does not change during the copy (every NBD call
+    /// waits for it).
+    ///
     /// Errors: `bad-request` as for [`Host::backup`]; `out-of-order` before the retire;
-    /// `detached`; `io`.
+    /// `detached`; `io`: the copy failed (the device is still served), or B' is in
+    /// place but the end could not be recorded.
     pub fn detach(&self, to: &Path) -> Result<(), ControlError> {
         refuse_unreplaceable(to)?;
         self.refuse_own_file(to)?;
@@ -396,13 +419,29 @@ impl Host {
                 ),
             });
         }
-        let b_prime = FileStore::create(to, self.block_size, self.volume_blocks)
-            .map_err(|e| ControlError::io(e.to_string()))?;
-        let d = guard.take().expect("checked above");
-        d.detach_b_to(b_prime)
-            .map_err(|e| ControlError::io(e.to_string()))?;
+        let failed = |e: String| {
+            ControlError::io(format!(
+                "cannot detach VLUN B to {}: {e}; nothing was written there (the partial \
+                 copy was removed) and the device is still served",
+                to.display()
+            ))
+        };
+        let tmp = engine::atomic::temporary_beside(to)
+            .map_err(|e| failed(format!("cannot create a temporary file beside it: {e}")))?;
+        // A failed copy drops `tmp`, which removes the temporary file.
+        let b_prime = FileStore::create(tmp.path(), self.block_size, self.volume_blocks)
+            .map_err(|e| failed(e.to_string()))?;
+        let who = d.identity();
+        d.copy_b_to(&b_prime).map_err(|e| failed(e.to_string()))?;
+        drop(b_prime);
+        engine::atomic::persist(tmp, to).map_err(|e| failed(e.to_string()))?;
+        // B' is in place: the device ends.
+        drop(guard.take());
         let marker = detach_marker(&self.dir);
-        let text = serde_json::json!({"image": to.display().to_string()});
+        let text = serde_json::json!({
+            "image": to.display().to_string(),
+            "device": who.id_text(),
+        });
         engine::atomic::write_atomic(&marker, text.to_string().as_bytes()).map_err(|e| {
             ControlError::io(format!(
                 "VLUN B was detached to {}, but cannot record it in {}: {e}",
@@ -586,20 +625,4 @@ pub fn journal_variant(paths: &DevicePaths) -> Result<Variant, String> {
             paths.meta.display()
         )),
     }
-}
-
-fn read_marker(dir: &Path) -> Option<Archive> {
-    let text = std::fs::read_to_string(archive_marker(dir)).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    Some(Archive {
-        path: PathBuf::from(v.get("path")?.as_str()?),
-        bytes: v.get("bytes")?.as_u64()?,
-    })
-}
-
-fn write_marker(dir: &Path, a: &Archive) -> Result<(), String> {
-    let path = archive_marker(dir);
-    let text = serde_json::json!({"path": a.path.display().to_string(), "bytes": a.bytes});
-    engine::atomic::write_atomic(&path, text.to_string().as_bytes())
-        .map_err(|e| format!("cannot record the archive in {}: {e}", path.display()))
 }

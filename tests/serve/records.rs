@@ -329,3 +329,189 @@ fn a_create_past_the_recorded_geometry_is_refused_before_any_file() {
     assert_bad_input(&o, "--block-size 4294967296", "4 GiB block");
     assert!(!dir.exists(), "a refused create left {}", dir.display());
 }
+
+/// The names in `dir` that are temporary files of an atomic write of `name`
+/// (`.NAME.XXXXXX.tmp`).
+fn temporaries(dir: &Path, name: &str) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(&format!(".{name}.")) && n.ends_with(".tmp"))
+        .collect()
+}
+
+/// A detach whose copy fails part way (here image B cut short under the server, so
+/// reading VLUN B fails at block 16 of 64; a full file system fails the same way on the
+/// write side) leaves no B': the file that was at `--to` is untouched, no temporary
+/// file is left, and the device is still served, so the detach can be asked again
+/// and then completes.
+#[test]
+fn a_failed_detach_leaves_no_half_written_image_and_the_device_served() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let mut s = Server::create("cow", BLOCKS);
+    let dir = s.dir();
+    let mut b = Nbd::connect(&s.socket(), "vlun").unwrap();
+    for i in 0..BLOCKS {
+        assert_eq!(b.write(i * BS as u64, &block(i as u8 + 1)).unwrap(), 0);
+    }
+    assert_eq!(b.flush().unwrap(), 0);
+    drop(b);
+    s.device_ok(&["split"]);
+    s.device_ok(&["backup", "--to", s.path("a.img").to_str().unwrap()]);
+    s.device_ok(&["retire"]);
+    let image_b = dir.join("image-b.img");
+    let len = std::fs::metadata(&image_b).unwrap().len();
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&image_b)
+        .unwrap();
+    f.set_len(16 * BS as u64).unwrap();
+    let to = s.path("b.img");
+    std::fs::write(&to, "an earlier file").unwrap();
+    let o = s.device(&["detach", "--to", to.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("io: cannot detach VLUN B to") && err.contains("still served"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&to).unwrap(), b"an earlier file");
+    assert_eq!(temporaries(s.tmp.path(), "b.img"), Vec::<String>::new());
+    assert!(!dir.join("detached.json").exists());
+    // Still served: the status answers and VLUN B reads.
+    let st = s.device_ok(&["status", "--json"]);
+    assert!(st.contains("\"phase\":\"retired\""), "{st}");
+    // Image B whole again (its blocks past 16 now read as zeros): the detach completes.
+    f.set_len(len).unwrap();
+    s.device_ok(&["detach", "--to", to.to_str().unwrap()]);
+    assert!(s.child.wait().unwrap().success());
+    let bytes = std::fs::read(&to).unwrap();
+    assert_eq!(bytes.len(), BLOCKS as usize * BS);
+    for i in 0..BLOCKS as usize {
+        let want = if i < 16 { i as u8 + 1 } else { 0 };
+        assert!(
+            bytes[i * BS..(i + 1) * BS].iter().all(|&x| x == want),
+            "B' block {i}"
+        );
+    }
+    assert_eq!(temporaries(s.tmp.path(), "b.img"), Vec::<String>::new());
+}
+
+/// `archive.json` beside a backed-up device that is damaged, another device's, from
+/// before records named their device, or not a file: `owm serve` refuses it (exit 2)
+/// naming the file and what is wrong, instead of serving with no archive (retire then
+/// refused without a word of why) or with the other device's archive as this one's.
+#[test]
+fn a_damaged_or_foreign_archive_record_is_bad_input() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let mut x = Server::create("cow", BLOCKS);
+    x.device_ok(&["split"]);
+    x.device_ok(&["backup", "--to", x.path("x-a.img").to_str().unwrap()]);
+    assert!(x.terminate().success());
+    let mut y = Server::create("cow", BLOCKS);
+    y.device_ok(&["split"]);
+    y.device_ok(&["backup", "--to", y.path("y-a.img").to_str().unwrap()]);
+    assert!(y.terminate().success());
+    let record = y.dir().join("archive.json");
+    let own = std::fs::read(&record).unwrap();
+    let socket2 = y.path("second.sock");
+    let refused = |what: &str, why: &str| {
+        let o = serve_fails(&y.dir(), &socket2, &[]);
+        assert_bad_input(&o, "archive.json", what);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(why), "{what}: {err}");
+    };
+    std::fs::write(&record, "{").unwrap();
+    refused("damaged", "damaged: not JSON");
+    std::fs::copy(x.dir().join("archive.json"), &record).unwrap();
+    refused("foreign", "belongs to device");
+    let mut older: serde_json::Value = serde_json::from_slice(&own).unwrap();
+    older.as_object_mut().unwrap().remove("device");
+    std::fs::write(&record, older.to_string()).unwrap();
+    refused("no device id", "names no device");
+    std::fs::remove_file(&record).unwrap();
+    std::fs::create_dir(&record).unwrap();
+    refused("a directory", "is a directory");
+    std::fs::remove_dir(&record).unwrap();
+    // No record at all: served, and the retire's refusal names the missing record.
+    y.restart();
+    let o = y.device(&["retire"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!("archive record {} is missing", record.display())),
+        "{err}"
+    );
+    assert!(y.terminate().success());
+    // Its own record back: served, the archive completed, and VLUN A retires.
+    std::fs::write(&record, &own).unwrap();
+    y.restart();
+    let st = y.device_ok(&["status", "--json"]);
+    assert!(
+        st.contains("\"archive_completed\":true") && st.contains("y-a.img"),
+        "{st}"
+    );
+    y.device_ok(&["retire"]);
+}
+
+/// `device.owm` that is a directory, a pipe or a dangling link, or missing beside an
+/// image: `owm serve` says what is there and refuses (exit 2) without suggesting
+/// `--create`, which would overwrite the device's images; only a directory with none
+/// of the device's files is told to create one.
+#[test]
+fn a_device_owm_that_is_not_a_file_is_refused_without_suggesting_create() {
+    let tmp = tempfile::tempdir().unwrap();
+    let serve = |dir: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_owm"))
+            .arg("serve")
+            .arg(dir)
+            .arg("--socket")
+            .arg(tmp.path().join("s.sock"))
+            .output()
+            .unwrap()
+    };
+    type Make<'a> = &'a dyn Fn(&Path);
+    let cases: [(&str, Make, &str); 4] = [
+        (
+            "a directory",
+            &|d| std::fs::create_dir(d.join("device.owm")).unwrap(),
+            "is a directory",
+        ),
+        (
+            "a pipe",
+            &|d| {
+                let made = Command::new("mkfifo").arg(d.join("device.owm")).status();
+                assert!(made.unwrap().success());
+            },
+            "not a regular file",
+        ),
+        (
+            "a dangling link",
+            &|d| std::os::unix::fs::symlink(d.join("gone"), d.join("device.owm")).unwrap(),
+            "symbolic link to a missing file",
+        ),
+        (
+            "missing beside an image",
+            &|d| std::fs::write(d.join("image-b.img"), "x").unwrap(),
+            "no device.owm, but image-b.img is here",
+        ),
+    ];
+    for (i, (what, make, why)) in cases.iter().enumerate() {
+        let dir = tmp.path().join(format!("d{i}"));
+        std::fs::create_dir(&dir).unwrap();
+        make(&dir);
+        let o = serve(&dir);
+        assert_bad_input(&o, why, what);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("--create --variant"), "{what}: {err}");
+    }
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let o = serve(&empty);
+    assert_bad_input(&o, "create one with --create --variant V", "empty");
+}

@@ -361,6 +361,21 @@ impl<S: BlockStore> Device<S> {
     /// Like [`Device::detach_b`], onto a store of any type (e.g. a file for a device
     /// that lived in memory).
     pub fn detach_b_to<T: BlockStore>(self, b_prime: T) -> Result<T> {
+        self.copy_b_to(&b_prime)?;
+        Ok(b_prime)
+    }
+
+    /// The copy of [`Device::detach_b_to`] without ending the device: every block of
+    /// VLUN B written to `b_prime` and `b_prime` flushed. A caller that writes B' to a
+    /// temporary file first (`owm device detach`) keeps the device when the copy fails
+    /// (a full file system, a read error) and ends it only once B' is in place. The
+    /// caller keeps VLUN B from changing during the copy.
+    ///
+    /// # Errors
+    /// [`Error::IllegalState`] before VLUN A is retired; [`Error::Geometry`] for a
+    /// `b_prime` of another block size or fewer blocks than the volume; the first
+    /// read or write error (naming the store and block).
+    pub fn copy_b_to<T: BlockStore>(&self, b_prime: &T) -> Result<()> {
         let phase = self.phase();
         if phase != Phase::Retired {
             return Err(Error::IllegalState {
@@ -387,6 +402,6 @@ impl<S: BlockStore> Device<S> {
             b_prime.write_block(block, &buf)?;
         }
         b_prime.flush()?;
-        Ok(b_prime)
+        Ok(())
     }
 }
