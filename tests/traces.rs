@@ -74,8 +74,9 @@ fn a_malformed_trace_line_is_named_by_file_and_line() {
     fails_with(&out, &["s2.toml:4", "vhs"]);
 }
 
-/// A trace whose highest offset makes the volume too large (past 2^62 bytes, or past
-/// `limits.volume_bytes_max`) is refused naming the trace file and the line of that
+/// A trace whose highest offset makes the volume too large (past 2^62 bytes, past
+/// `limits.volume_bytes_max`, past 2^32 records or a data area of 2^32 - 1 slots) is
+/// refused naming the trace file and the line of that
 /// I/O, and the way out a trace has, `addresses = "dense"`; exit 2, nothing written;
 /// with the advice taken, the same trace runs.
 #[test]
@@ -89,6 +90,16 @@ fn a_volume_set_by_a_trace_offset_names_its_line_and_dense_addresses() {
         (
             "1099511627776",
             "more than limits.volume_bytes_max = 1073741824",
+        ),
+        // Past 2^32 records (lock ids are 32-bit).
+        (
+            "17592186044416",
+            "hold 4294967297 records (1 a block): at most 4294967295",
+        ),
+        // 2^32 - 1 blocks: records fit, the data area's slots do not.
+        (
+            "17592186036224",
+            "the data area would have 4294967295 slots (the data area defaults to the volume's size), at most 4294967294",
         ),
     ] {
         write(

@@ -248,6 +248,20 @@ pub(crate) fn scenario(s: &Scenario, policies: &[Policy]) -> Result<Layout, SimE
         _ => "workload.records",
     };
     if layout.records() > u64::from(u32::MAX) {
+        if let Some(at) = trace_volume(s) {
+            // A trace's records come from its offsets: the line that sets them, and
+            // the way out a trace has.
+            return Err(bad(
+                records_key,
+                format!(
+                    "{at} hold {} records ({} a block): at most {} (lock ids are 32-bit); \
+                     {DENSE_ADVICE}",
+                    layout.records(),
+                    s.geometry.records_per_block,
+                    u32::MAX
+                ),
+            ));
+        }
         return Err(bad(
             records_key,
             format!(
@@ -269,7 +283,12 @@ pub(crate) fn scenario(s: &Scenario, policies: &[Policy]) -> Result<Layout, SimE
         .iter()
         .any(|p| p.has_data_area(s.backup.baseline_variant))
     {
-        data_area_size(&s.backup, layout.volume_blocks, records_key)?;
+        data_area_size(
+            &s.backup,
+            layout.volume_blocks,
+            records_key,
+            trace_volume(s),
+        )?;
     }
     if layout.image_bytes() as u64 > s.limits.volume_bytes_max {
         if let Some(at) = trace_volume(s) {
@@ -745,6 +764,7 @@ fn data_area_size(
     b: &crate::scenario::BackupConfig,
     volume_blocks: u64,
     records_key: &str,
+    trace_at: Option<String>,
 ) -> Result<(), SimError> {
     let slots = b.data_area_slots(volume_blocks);
     let max = engine::table::AREA_SLOTS_MAX;
@@ -761,11 +781,17 @@ fn data_area_size(
             " (the data area defaults to the volume's size)",
         )
     };
+    // A trace's volume comes from its offsets: the line that sets it, and the way
+    // out a trace has besides a smaller area.
+    let (at, or) = match trace_at {
+        Some(at) => (format!("{at}: "), format!(", or {DENSE_ADVICE}")),
+        None => (String::new(), " (or fewer records)".to_string()),
+    };
     Err(bad(
         key,
         format!(
-            "the data area would have {slots} slots{set}, at most {max}: \
-             set backup.data_area_blocks to at most {max} (or fewer records)"
+            "{at}the data area would have {slots} slots{set}, at most {max}: \
+             set backup.data_area_blocks to at most {max}{or}"
         ),
     ))
 }
