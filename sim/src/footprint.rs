@@ -82,10 +82,11 @@
 //!   simulated disk (4 bytes per data block, in whole blocks); on the mirroring
 //!   engine (`mirroring`, and `quiesce` and `crash-consistent` on their default
 //!   baseline) its record of the blocks VLUN B wrote since the last split, which the
-//!   next cycle's resync of image A copies: at most
-//!   [`engine::RESYNC_SET_BYTES_PER_BLOCK`] bytes per distinct block written since
-//!   the request (at the retire, at the end) or, at a later request, since the
-//!   request before;
+//!   next cycle's resync of image A copies ([`engine::resync_set_bytes`]): up to
+//!   [`engine::table::DENSE_BLOCKS_MAX`] volume blocks two bitmaps of a bit per volume
+//!   block, above at most [`engine::RESYNC_SET_BYTES_PER_BLOCK`] bytes per distinct
+//!   block written since the request (at the retire, at the end) or, at a later
+//!   request, since the request before;
 //! - **cycles**: per backup cycle of the schedule ([`crate::schedule`]), its result
 //!   (held by the run, its copy in the result, and the tables' and `owm run`'s views
 //!   of it) and its window's accumulator: [`CYCLE_BYTES`] each;
@@ -623,7 +624,7 @@ fn estimate_policy(scenario: &Scenario, layout: &Layout, load: &Load, policy: Po
             Some(_) => load.writes_by(to).saturating_sub(load.writes_by(from)),
             None => load.writes,
         };
-        engine::resync_set_bytes(load.blocks(writes))
+        engine::resync_set_bytes(volume, load.blocks(writes))
     };
     let mut largest = phase(
         Phase::End,
@@ -907,7 +908,7 @@ mod tests {
         assert_eq!(mirror.phase, Phase::End);
         assert_eq!(mirror.images_bytes, 2 * end);
         // The record of what VLUN B wrote since the split, for the next resync.
-        assert_eq!(mirror.engine_bytes, engine::resync_set_bytes(after));
+        assert_eq!(mirror.engine_bytes, engine::resync_set_bytes(volume, after));
         assert!(after > 0);
     }
 

@@ -115,17 +115,17 @@ impl<S: BlockStore> Device<S> {
         };
         let (result, left) = match stale {
             None => ((0..self.volume_blocks).try_for_each(&mut copy), None),
-            Some(mut set) => {
+            Some(blocks) => {
                 let mut stopped = None;
-                for &block in &set {
+                for block in blocks.iter() {
                     if let Err(e) = copy(block) {
                         stopped = Some((block, e));
                         break;
                     }
                 }
                 match stopped {
-                    None => (Ok(()), Some(Default::default())),
-                    Some((block, e)) => (Err(e), Some(set.split_off(&block))),
+                    None => (Ok(()), None),
+                    Some((block, e)) => (Err(e), Some(blocks.from(block))),
                 }
             }
         };

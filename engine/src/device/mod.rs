@@ -272,7 +272,7 @@ impl<S: BlockStore> Device<S> {
                 phase,
             });
         }
-        *sync::lock_brief(&self.stale) = StaleBlocks::in_sync();
+        *sync::lock_brief(&self.stale) = StaleBlocks::in_sync(self.volume_blocks);
         Ok(())
     }
 
@@ -280,9 +280,7 @@ impl<S: BlockStore> Device<S> {
     /// `None` for every block (see [`resync`]).
     #[cfg(all(test, not(loom)))]
     pub(crate) fn stale_blocks(&self) -> Option<Vec<u64>> {
-        sync::lock_brief(&self.stale)
-            .blocks()
-            .map(|s| s.iter().copied().collect())
+        sync::lock_brief(&self.stale).blocks()
     }
 
     /// [`Device::new`] without summing: recovery loads the checksums instead.
@@ -362,7 +360,7 @@ impl<S: BlockStore> Device<S> {
             image_b,
             phase: PhaseWord::new(Phase::Single),
             meta: Mutex::new(Metadata::new(None, 0, None)),
-            stale: sync::BriefMutex::new(StaleBlocks::unknown()),
+            stale: sync::BriefMutex::new(StaleBlocks::unknown(volume_blocks)),
             // Mirroring has no table: no index.
             entries: entry_index::EntryIndex::new(if variant.table_image().is_some() {
                 volume_blocks
@@ -405,7 +403,7 @@ impl<S: BlockStore> Device<S> {
         self.phase = PhaseWord::new(phase);
         self.meta = Mutex::new(metadata);
         // Not journaled: whatever the images were, the next resync copies them whole.
-        *sync::brief_get_mut(&mut self.stale) = StaleBlocks::unknown();
+        *sync::brief_get_mut(&mut self.stale) = StaleBlocks::unknown(self.volume_blocks);
         self.counters = CounterCells::new(self.group1.len());
         *self.journaled.get_mut() = true;
     }

@@ -18,79 +18,178 @@
 //! until [`Device::images_in_sync`](super::Device::images_in_sync)); an unknown record
 //! makes the next resync copy every block of the volume, as a full re-silver does.
 //!
-//! A `BTreeSet<u64>` of the blocks, as the journaled `diverged` marks are held: its
-//! bytes grow with the distinct blocks VLUN B writes in a cycle, not with the volume
-//! (a bitmap of a 2^40-block volume would be 128 GiB before any write), and it is
-//! walked in ascending order, so the resync reads image B in address order.
-//! [`resync_set_bytes`] bounds its bytes for the simulator's memory estimate.
+//! Held as the volume's size suits, as the table's entry index is: up to
+//! [`DENSE_BLOCKS_MAX`] volume blocks a bitmap, a bit per volume block (at most 128 KiB;
+//! recording a write is one OR, so VLUN B's writes pay nothing they would notice);
+//! above, a `BTreeSet<u64>` of the blocks, as the journaled `diverged` marks are held,
+//! whose bytes grow with the distinct blocks VLUN B writes in a cycle, not with the
+//! volume (a bitmap of a 2^40-block volume would be 128 GiB before any write). Both
+//! are walked in ascending order, so the resync reads image B in address order.
+//! [`resync_set_bytes`] bounds their bytes for the simulator's memory estimate.
 
 use std::collections::BTreeSet;
 
+use crate::block_slots::DENSE_BLOCKS_MAX;
+
 /// Upper bound of the bytes mirroring's record of the blocks to resync (see
-/// [`crate::Device::split_counted`]) holds per block recorded: a
-/// `BTreeSet<u64>` leaf holds up to 11 keys of 8 bytes (112 bytes with its header and
-/// the allocator's), every node but the root at least 5; an internal node (208 bytes
-/// with its 12 edges) has at least 6 children, so there are at most a fifth as many
-/// internal nodes as leaves: (112 + 208 / 5) / 5 = 30.7 bytes a key at worst, ≤ 32.
-/// Measured (a counting allocator, 10^6 inserts, headers aside): 15.4 bytes a key in
-/// random order, 19.6 in descending order.
+/// [`crate::Device::split_counted`]) holds per block recorded on a volume of more than
+/// [`crate::table::DENSE_BLOCKS_MAX`] blocks: a `BTreeSet<u64>` leaf holds up to 11
+/// keys of 8 bytes (112 bytes with its header and the allocator's), every node but the
+/// root at least 5; an internal node (208 bytes with its 12 edges) has at least 6
+/// children, so there are at most a fifth as many internal nodes as leaves:
+/// (112 + 208 / 5) / 5 = 30.7 bytes a key at worst, ≤ 32. Measured (a counting
+/// allocator, 10^6 inserts, headers aside): 15.4 bytes a key in random order, 19.6 in
+/// descending order.
 pub const RESYNC_SET_BYTES_PER_BLOCK: u64 = 32;
 
-/// Bytes the record of `blocks` distinct blocks holds, at most
-/// ([`RESYNC_SET_BYTES_PER_BLOCK`] each).
-pub fn resync_set_bytes(blocks: u64) -> u64 {
-    blocks.saturating_mul(RESYNC_SET_BYTES_PER_BLOCK)
+/// Bytes the record holds, at most, on a volume of `volume_blocks` blocks with
+/// `blocks` distinct blocks recorded: up to [`crate::table::DENSE_BLOCKS_MAX`] volume
+/// blocks two bitmaps of a bit per volume block (the record and, while a resync runs,
+/// the empty one that replaces it), above [`RESYNC_SET_BYTES_PER_BLOCK`] per block.
+pub fn resync_set_bytes(volume_blocks: u64, blocks: u64) -> u64 {
+    if volume_blocks <= DENSE_BLOCKS_MAX {
+        2 * volume_blocks.div_ceil(64) * 8
+    } else {
+        blocks.saturating_mul(RESYNC_SET_BYTES_PER_BLOCK)
+    }
+}
+
+/// A set of volume blocks, dense or sparse by the volume's size (see the module doc).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Blocks {
+    /// A bit per volume block: block `b` is bit `b % 64` of word `b / 64`.
+    Dense(Vec<u64>),
+    Sparse(BTreeSet<u64>),
+}
+
+impl Blocks {
+    /// No block, for a volume of `volume_blocks` blocks.
+    fn empty(volume_blocks: u64) -> Self {
+        if volume_blocks <= DENSE_BLOCKS_MAX {
+            Blocks::Dense(vec![0; volume_blocks.div_ceil(64) as usize])
+        } else {
+            Blocks::Sparse(BTreeSet::new())
+        }
+    }
+
+    #[inline]
+    fn insert(&mut self, block: u64) {
+        match self {
+            Blocks::Dense(words) => words[(block / 64) as usize] |= 1 << (block % 64),
+            Blocks::Sparse(set) => {
+                set.insert(block);
+            }
+        }
+    }
+
+    /// The blocks, ascending.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        let (dense, sparse) = match self {
+            Blocks::Dense(words) => (Some(words), None),
+            Blocks::Sparse(set) => (None, Some(set)),
+        };
+        let bits = |(i, &word): (usize, &u64)| {
+            let mut word = word;
+            std::iter::from_fn(move || {
+                if word == 0 {
+                    return None;
+                }
+                let bit = u64::from(word.trailing_zeros());
+                word &= word - 1;
+                Some(i as u64 * 64 + bit)
+            })
+        };
+        dense
+            .into_iter()
+            .flat_map(move |w| w.iter().enumerate().flat_map(bits))
+            .chain(sparse.into_iter().flat_map(|s| s.iter().copied()))
+    }
+
+    /// Only the blocks from `block` on.
+    pub(crate) fn from(mut self, block: u64) -> Self {
+        match &mut self {
+            Blocks::Dense(words) => {
+                let i = ((block / 64) as usize).min(words.len());
+                words[..i].fill(0);
+                if let Some(w) = words.get_mut(i) {
+                    *w &= !0u64 << (block % 64);
+                }
+            }
+            Blocks::Sparse(set) => *set = set.split_off(&block),
+        }
+        self
+    }
+
+    /// Adds the blocks of `other`.
+    fn join(&mut self, other: Self) {
+        match (self, other) {
+            (Blocks::Dense(a), Blocks::Dense(b)) => {
+                a.iter_mut().zip(b).for_each(|(x, y)| *x |= y);
+            }
+            (Blocks::Sparse(a), Blocks::Sparse(mut b)) => a.append(&mut b),
+            (a, b) => b.iter().for_each(|block| a.insert(block)),
+        }
+    }
 }
 
 /// The blocks where image A may differ from image B since they were last known equal
-/// (see the module doc): `None` unknown (every block may differ), `Some(set)` only
-/// the set's blocks.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct StaleBlocks(Option<BTreeSet<u64>>);
+/// (see the module doc), on a volume of `volume_blocks` blocks: `blocks` `None`
+/// unknown (every block may differ), else only those blocks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StaleBlocks {
+    volume_blocks: u64,
+    blocks: Option<Blocks>,
+}
 
 impl StaleBlocks {
     /// Unknown: the next resync copies every block.
-    pub(crate) fn unknown() -> Self {
-        StaleBlocks(None)
+    pub(crate) fn unknown(volume_blocks: u64) -> Self {
+        StaleBlocks {
+            volume_blocks,
+            blocks: None,
+        }
     }
 
     /// Image A equals image B on every block.
-    pub(crate) fn in_sync() -> Self {
-        StaleBlocks(Some(BTreeSet::new()))
+    pub(crate) fn in_sync(volume_blocks: u64) -> Self {
+        StaleBlocks {
+            volume_blocks,
+            blocks: Some(Blocks::empty(volume_blocks)),
+        }
     }
 
     /// Records that `block` of image B is written while image A is not (a no-op when
     /// unknown: every block is copied anyway).
     #[inline]
     pub(crate) fn insert(&mut self, block: u64) {
-        if let Some(set) = &mut self.0 {
-            set.insert(block);
+        if let Some(blocks) = &mut self.blocks {
+            blocks.insert(block);
         }
     }
 
     /// Makes the record unknown (a mirrored write failed half-way).
     pub(crate) fn forget(&mut self) {
-        self.0 = None;
+        self.blocks = None;
     }
 
-    /// The recorded blocks, or `None` when unknown.
+    /// The recorded blocks, ascending, or `None` when unknown.
     #[cfg(all(test, not(loom)))]
-    pub(crate) fn blocks(&self) -> Option<&BTreeSet<u64>> {
-        self.0.as_ref()
+    pub(crate) fn blocks(&self) -> Option<Vec<u64>> {
+        self.blocks.as_ref().map(|b| b.iter().collect())
     }
 
     /// Takes the record out for a resync, leaving it empty (in sync): the blocks to
     /// copy, or `None` for every block.
-    pub(crate) fn take(&mut self) -> Option<BTreeSet<u64>> {
-        std::mem::replace(self, Self::in_sync()).0
+    pub(crate) fn take(&mut self) -> Option<Blocks> {
+        std::mem::replace(self, Self::in_sync(self.volume_blocks)).blocks
     }
 
     /// After a resync that stopped: `left` (the blocks it did not copy, or `None`
     /// for unknown) joined with whatever was recorded meanwhile.
-    pub(crate) fn keep(&mut self, left: Option<BTreeSet<u64>>) {
-        match (&mut self.0, left) {
-            (Some(now), Some(mut left)) => now.append(&mut left),
-            _ => self.0 = None,
+    pub(crate) fn keep(&mut self, left: Option<Blocks>) {
+        match (&mut self.blocks, left) {
+            (Some(now), Some(left)) => now.join(left),
+            _ => self.blocks = None,
         }
     }
 }
@@ -105,27 +204,32 @@ mod tests {
 
     #[test]
     fn an_unknown_record_stays_unknown_and_a_known_one_joins() {
-        let mut s = StaleBlocks::unknown();
-        s.insert(3);
-        assert_eq!(s.blocks(), None);
-        let mut s = StaleBlocks::in_sync();
-        s.insert(3);
-        s.insert(1);
-        s.insert(3);
-        assert_eq!(s.blocks().map(|b| b.len()), Some(2));
-        let taken = s.take();
-        assert_eq!(taken.as_ref().map(|b| b.len()), Some(2));
-        assert_eq!(s.blocks().map(|b| b.len()), Some(0));
-        s.insert(9);
-        s.keep(taken);
-        assert_eq!(
-            s.blocks().map(|b| b.iter().copied().collect::<Vec<_>>()),
-            Some(vec![1, 3, 9])
-        );
-        s.keep(None);
-        assert_eq!(s.blocks(), None);
-        s.forget();
-        assert_eq!(s.blocks(), None);
+        // A bitmap (a small volume) and a set (a volume past DENSE_BLOCKS_MAX).
+        for volume in [200, DENSE_BLOCKS_MAX + 1] {
+            let mut s = StaleBlocks::unknown(volume);
+            s.insert(3);
+            assert_eq!(s.blocks(), None);
+            let mut s = StaleBlocks::in_sync(volume);
+            for b in [130, 3, 1, 3, 64, 63] {
+                s.insert(b);
+            }
+            assert_eq!(s.blocks(), Some(vec![1, 3, 63, 64, 130]));
+            let taken = s.take().unwrap();
+            assert_eq!(s.blocks(), Some(vec![]));
+            assert_eq!(
+                taken.clone().from(63).iter().collect::<Vec<_>>(),
+                vec![63, 64, 130]
+            );
+            assert_eq!(taken.clone().from(131).iter().count(), 0);
+            assert_eq!(taken.clone().from(0).iter().count(), 5);
+            s.insert(9);
+            s.keep(Some(taken.from(4)));
+            assert_eq!(s.blocks(), Some(vec![9, 63, 64, 130]));
+            s.keep(None);
+            assert_eq!(s.blocks(), None);
+            s.forget();
+            assert_eq!(s.blocks(), None);
+        }
     }
 
     const BS: usize = 16;
@@ -203,7 +307,7 @@ mod tests {
             writes(&mut rng, both, Vlun::A, 64);
             let mut b_wrote = BTreeSet::new();
             for cycle in 0..4 {
-                *sync::lock_brief(&reference.stale) = StaleBlocks::unknown();
+                *sync::lock_brief(&reference.stale) = StaleBlocks::unknown(volume);
                 assert_eq!(
                     d.stale_blocks(),
                     Some(b_wrote.iter().copied().collect::<Vec<_>>()),
