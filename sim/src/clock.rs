@@ -197,6 +197,17 @@ impl<E: Copy> EventQueue<E> {
     /// Pops the earliest event and advances the clock to its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(Tick, E)> {
+        let (time, event) = self.pop_pending()?;
+        self.advance_to(time);
+        Some((time, event))
+    }
+
+    /// Pops the earliest event, counted as fired, without moving the clock: the caller
+    /// either fires it at its time ([`EventQueue::advance_to`] first) or fires it
+    /// where the clock stands, as an event that takes no time (a timer whose purpose
+    /// has passed: the run does not last until it).
+    #[inline]
+    pub fn pop_pending(&mut self) -> Option<(Tick, E)> {
         let s = if self.head < self.near.len() {
             let s = self.near[self.head];
             self.head += 1;
@@ -208,11 +219,16 @@ impl<E: Copy> EventQueue<E> {
         } else {
             self.far.pop()?.0
         };
-        let time = (s.key >> 64) as Tick;
+        self.fired += 1;
+        Some(((s.key >> 64) as Tick, s.event))
+    }
+
+    /// Moves the clock to `time`, the time of the event [`EventQueue::pop_pending`]
+    /// returned (never earlier than now: every pending event is at now or later).
+    #[inline]
+    pub fn advance_to(&mut self, time: Tick) {
         debug_assert!(time >= self.now, "time ran backwards");
         self.now = time;
-        self.fired += 1;
-        Some((time, s.event))
     }
 }
 
@@ -328,6 +344,21 @@ mod tests {
         assert!(q.due_now());
         assert_eq!(q.pop(), Some((5, 'c')));
         assert_eq!(q.fired(), 4);
+    }
+
+    /// An event popped pending leaves the clock where it was; later events still
+    /// pop in order and move it.
+    #[test]
+    fn a_pending_pop_leaves_the_clock() {
+        let mut q = EventQueue::new();
+        q.schedule_at(3, 'a');
+        q.schedule_at(1_000_000, 'b');
+        q.schedule_at(5, 'c');
+        assert_eq!(q.pop(), Some((3, 'a')));
+        assert_eq!(q.pop(), Some((5, 'c')));
+        assert_eq!(q.pop_pending(), Some((1_000_000, 'b')));
+        assert_eq!((q.now(), q.fired()), (5, 3));
+        assert!(q.is_empty());
     }
 
     #[test]

@@ -703,20 +703,24 @@ impl<'a> World<'a> {
             Some(_) => (self.q.fired() / crate::PROGRESS_EVENTS + 1) * crate::PROGRESS_EVENTS,
             None => u64::MAX,
         };
-        while let Some((now, ev)) = self.q.pop() {
+        while let Some((at, ev)) = self.q.pop_pending() {
             if self.q.fired() > limits.events_max {
                 return Err(SimError::Limit {
                     key: "limits.events_max",
                     what: format!("more than {} events", limits.events_max),
                 });
             }
-            if now > limits.time_ticks_max {
-                return Err(SimError::Limit {
-                    key: "limits.time_ticks_max",
-                    what: format!("virtual time past {} ticks", limits.time_ticks_max),
-                });
+            if self.takes_time(ev) {
+                self.q.advance_to(at);
+                if at > limits.time_ticks_max {
+                    return Err(SimError::Limit {
+                        key: "limits.time_ticks_max",
+                        what: format!("virtual time past {} ticks", limits.time_ticks_max),
+                    });
+                }
             }
             self.fire(ev)?;
+            let now = self.q.now();
             // An event may fire another by a direct call: a multiple may be passed.
             let fired = self.q.fired();
             if fired >= progress_at {
@@ -729,6 +733,33 @@ impl<'a> World<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Whether `ev` moves the clock to its time when it fires. It does not when its
+    /// purpose has passed: a stale attempt's event (`Retry`, `Resume`, `IoDone`,
+    /// `ComputeDone`, `IoRetry` of an attempt that ended or was restarted), a quiesce
+    /// deadline whose attempt already succeeded or was superseded, a backup event of a
+    /// cycle that ended ([`World::backup_event_live`]); nor does `Heal`, which only
+    /// disarms the faults for the events after it. Such an event fires where the
+    /// clock stands (a no-op, or the disarming): a timer left far ahead (a 60 s freeze
+    /// limit met in 5 ms, a fault window longer than the load) neither lengthens the
+    /// run (`end_ticks`, the diagram's axis) nor trips `limits.time_ticks_max`, as if it
+    /// had been cancelled. Every event that does something at its time moves the clock
+    /// as before, so no other figure changes.
+    fn takes_time(&self, ev: Ev) -> bool {
+        let live = |att: Attempt, gen: u32| self.txns[att as usize].gen == gen;
+        match ev {
+            Ev::Retry { att, gen }
+            | Ev::Resume { att, gen }
+            | Ev::IoDone { att, gen }
+            | Ev::ComputeDone { att, gen }
+            | Ev::IoRetry { att, gen } => live(att, gen),
+            Ev::QuiesceDeadline { attempt } => {
+                self.quiesce_pending && attempt == self.quiesce_attempts
+            }
+            Ev::Heal => false,
+            ev => self.backup_event_live(ev),
+        }
     }
 
     pub(super) fn fire(&mut self, ev: Ev) -> Result<(), SimError> {

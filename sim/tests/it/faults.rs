@@ -263,3 +263,38 @@ fn bad_fault_sections_are_refused() {
     }
     assert!(toml::from_str::<Scenario>("[faults]\ncrash_at = 5").is_err());
 }
+
+/// The end of a fault window that comes after the run's last event changes nothing:
+/// with `heal_at_ticks` at 10^10 or 10^10 + 777 (and a crash in the run), every result
+/// field and record equals, on every seed and policy. The `Heal` event only disarms the
+/// faults for later events: it once held the run open until it, making `end_ticks`
+/// the heal time.
+#[test]
+fn a_heal_after_the_run_changes_nothing() {
+    let mut compared = 0;
+    for seed in 1..=6 {
+        for policy in [Policy::Quiesce, Policy::Owm(engine::Variant::CopyOnWrite)] {
+            let runs: Vec<Run> = [10_000_000_000, 10_000_000_777]
+                .into_iter()
+                .map(|heal| {
+                    let mut s = Scenario::default();
+                    let f = &mut s.faults;
+                    f.read_error_probability = 0.02;
+                    f.write_error_probability = 0.02;
+                    f.latency_spike_probability = 0.05;
+                    f.latency_spike_ticks_max = 500;
+                    f.crash_at_ticks = vec![2_000];
+                    f.heal_at_ticks = Some(heal);
+                    run(&s, policy, seed).unwrap_or_else(|e| panic!("seed {seed} {policy}: {e}"))
+                })
+                .collect();
+            let (a, b) = (&runs[0].result, &runs[1].result);
+            assert!(a.end_ticks < 10_000_000_000, "seed {seed} {policy}");
+            assert_eq!(a, b, "seed {seed} {policy}");
+            assert_eq!(runs[0].faults, runs[1].faults, "seed {seed} {policy}");
+            assert!(runs[0].faults.crashes > 0, "seed {seed} {policy}");
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 12);
+}

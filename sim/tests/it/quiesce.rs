@@ -3,7 +3,7 @@
 //! backup is retried after the back-off or given up.
 
 use sim::{
-    run, run_keeping_history, Event, GeneratedConfig, Invariant, Policy, Scenario, WorkloadConfig,
+    run_keeping_history, Event, GeneratedConfig, Invariant, Policy, Scenario, WorkloadConfig,
 };
 
 /// Transactions up to 3,000 ticks long, a new one every 300 on average.
@@ -99,15 +99,43 @@ fn a_missed_deadline_reopens_the_gate_and_gives_up_after_the_retries() {
     assert!(given_up > 0);
 }
 
+/// A deadline far above the time the quiesce takes changes nothing: the whole result
+/// (`end_ticks`, every cost, milestone, cycle and timeline row, the extra space over
+/// time; `events` but for the timer itself) and the execution record equal the run
+/// without a deadline, on every
+/// seed, up to a deadline as long as `limits.time_ticks_max`. The deadline's timer,
+/// left pending once the attempt succeeded, neither lengthens the run (it once made
+/// `end_ticks` request + deadline) nor trips the time limit (it once cut a finished
+/// run).
 #[test]
 fn a_generous_deadline_changes_nothing() {
-    for seed in 1..=5 {
+    let mut compared = 0;
+    for seed in 1..=12 {
         let plain = long_transactions();
-        let mut generous = long_transactions();
-        generous.backup.quiesce_deadline_ticks = Some(10_000_000);
-        let a = run(&plain, Policy::Quiesce, seed).unwrap().result;
-        let b = run(&generous, Policy::Quiesce, seed).unwrap().result;
-        assert_eq!(a.costs, b.costs, "seed {seed}");
-        assert_eq!(a.costs.quiesce_timeouts, 0);
+        let a = run_keeping_history(&plain, Policy::Quiesce, seed).unwrap();
+        assert_eq!(a.result.costs.quiesce_timeouts, 0);
+        for deadline in [10_000_000, 60_000_000, plain.limits.time_ticks_max] {
+            let mut generous = long_transactions();
+            generous.backup.quiesce_deadline_ticks = Some(deadline);
+            let b = run_keeping_history(&generous, Policy::Quiesce, seed)
+                .unwrap_or_else(|e| panic!("seed {seed} deadline {deadline}: {e}"));
+            assert_eq!(
+                a.result.end_ticks, b.result.end_ticks,
+                "seed {seed} deadline {deadline}"
+            );
+            // The deadline's timer is one more event popped (dropped where the clock
+            // stood); nothing else differs.
+            let mut b_result = b.result.clone();
+            assert_eq!(b_result.events, a.result.events + 1, "seed {seed}");
+            b_result.events = a.result.events;
+            assert_eq!(a.result, b_result, "seed {seed} deadline {deadline}");
+            assert_eq!(
+                a.history.as_ref().map(|h| &h.events),
+                b.history.as_ref().map(|h| &h.events),
+                "seed {seed} deadline {deadline}"
+            );
+            compared += 1;
+        }
     }
+    assert_eq!(compared, 36);
 }
