@@ -319,6 +319,9 @@ fn print_notes(runs: &[NamedRun]) {
         if let Some(line) = lost_backup_line(&run.name, &run.result) {
             say!("{line}");
         }
+        if let Some(line) = data_area_full_line(&run.name, &run.result) {
+            say!("{line}");
+        }
         for v in run.result.claimed_violations() {
             say!("violation under {}: {v}", run.name);
         }
@@ -450,6 +453,28 @@ pub fn lost_backup_line(name: &str, r: &sim::RunResult) -> Option<String> {
         },
         verdict::lost_why(r, lost),
         dropped.join(", ")
+    ))
+}
+
+/// The line of a policy `name` whose attempts a full data area aborted
+/// (`backup.on_data_area_full = "break-guest-write"`, `data_area_full_aborts` > 0):
+/// how many, the data area's size in blocks, and that they rolled back and are out of
+/// the response figures (which are over committed transactions, so the policy's mean
+/// may sit below `none`'s); `None` when the data area aborted nothing.
+pub fn data_area_full_line(name: &str, r: &sim::RunResult) -> Option<String> {
+    let c = &r.costs;
+    let n = c.data_area_full_aborts;
+    if n == 0 {
+        return None;
+    }
+    let area = c
+        .data_area_blocks
+        .map_or(String::new(), |b| format!(" ({b} blocks)"));
+    Some(format!(
+        "{n} {} aborted under {name}: the data area{area} was full (on_data_area_full = \"break-guest-write\"); {} rolled back, not retried, and {} not in the response figures (rsp, p99: committed transactions only, so the mean can sit below none's; see `committed`, `aborted`)",
+        if n == 1 { "attempt" } else { "attempts" },
+        if n == 1 { "it" } else { "they" },
+        if n == 1 { "is" } else { "are" },
     ))
 }
 

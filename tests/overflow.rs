@@ -53,8 +53,20 @@ fn break_guest_write_aborts_writers_and_completes_the_backup() {
         assert_eq!(r["extra_space_peak_blocks"], "4", "{p}");
         assert_eq!(r["A-consistent"], "held", "{p}");
         assert_eq!(r["backup-faithful"], "held", "{p}");
+        // Stdout says so, one line per policy, with summary.csv's count and size.
+        let line = format!(
+            "{} attempts aborted under {p}: the data area (4 blocks) was full (on_data_area_full = \"break-guest-write\"); they rolled back, not retried, and are not in the response figures",
+            r["data_area_full_aborts"]
+        );
+        let text = stdout(&o);
+        assert_eq!(text.matches(&line).count(), 1, "{p}: {line}\n{text}");
     }
-    // Mirroring has no data area: nothing fills.
+    // Mirroring has no data area: nothing fills, and no line says it did.
+    assert!(
+        !stdout(&o).contains("aborted under mirroring"),
+        "{}",
+        stdout(&o)
+    );
     let m = &rows["mirroring"];
     assert_eq!(
         (m["data_area_blocks"].as_str(), m["aborted"].as_str()),
@@ -87,6 +99,9 @@ fn break_snapshot_abandons_the_backup_and_says_so() {
         assert_eq!(r["non-disruption"], "held", "{p}");
         assert_eq!(r["violations"], "0", "{p}");
     }
+    // Nothing aborted: no line of aborted attempts.
+    assert!(!text.contains("attempts aborted under"), "{text}");
+    assert!(!text.contains("attempt aborted under"), "{text}");
     assert_eq!(rows["mirroring"]["backup_abandoned"], "0");
     assert_ne!(rows["mirroring"]["archive_copy_at_ticks"], "");
     let trace = String::from_utf8(bytes(&out, "trace.csv")).unwrap();
