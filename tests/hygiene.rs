@@ -302,6 +302,43 @@ fn an_axis_of_an_unknown_workload_key_is_named() {
     assert!(!stderr(&o).contains("missing field"), "{}", stderr(&o));
 }
 
+/// A misspelled axis key is answered as the same typo in a run file is: at the axis's
+/// `key` line, naming the axis, "did you mean" the closest key, listed first, and no
+/// "with value" (the key does not exist, whatever its value).
+#[test]
+fn a_misspelled_axis_key_gets_the_closest_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "s.toml",
+        "policies = [\"quiesce\"]\n\
+         [[axis]]\nkey = \"device.read_latency_ticks\"\nvalues = [1]\n\
+         [[axis]]\nkey = \"backup.quiesce_deadline_tick\"\nvalues = [100, 200]\n",
+    );
+    let o = owm(&["sweep", &f, "--out", &s(&tmp.path().join("o"))]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            "s.toml:6: key `backup.quiesce_deadline_tick`: [[axis]] 2: unknown field `quiesce_deadline_tick` (did you mean `quiesce_deadline_ticks`?), expected one of `quiesce_deadline_ticks`, `request_at_ticks`",
+        ],
+    );
+    assert!(!stderr(&o).contains("with value"), "{}", stderr(&o));
+    // The run file's answer to the same typo, word for word after the key.
+    let r = write(
+        tmp.path(),
+        "r.toml",
+        "policies = [\"quiesce\"]\n[backup]\nquiesce_deadline_tick = 100\n",
+    );
+    let run = owm(&["run", &r, "--out", &s(&tmp.path().join("r"))]);
+    assert_eq!(code(&run), 2, "{}", stderr(&run));
+    let words = |text: String| {
+        let at = text.find("unknown field").expect("an unknown field");
+        text[at..].lines().next().unwrap().to_string()
+    };
+    assert_eq!(words(stderr(&o)), words(stderr(&run)));
+}
+
 /// Ctrl-C while a sweep's only grid point runs stops it within a few thousand events:
 /// the point is not kept, nothing is written, no staging directory is left, exit 3.
 #[test]

@@ -478,7 +478,10 @@ fn default_workload_kind(base: &mut toml::Table, axes: &[AxisSpec]) {
 /// An error about the grid points where axis `key` takes value `v`, at the line of that
 /// value in the axis's `values` (the `values` line when the array is on one line), key
 /// `key`, the message starting "with value V:". An error about the key itself (an
-/// `unknown field`, whatever the value) is at the axis's `key = ...` line.
+/// `unknown field`, whatever the value) is at the axis's `key = ...` line, names the
+/// axis (`[[axis]] 2`, 1-based) and no value, and says it as a run file's unknown key
+/// does ([`crate::config::unknown_field_words`]: the closest known key first, "did you
+/// mean" when it is close).
 fn axis_error(
     path: &Path,
     src: &str,
@@ -492,15 +495,16 @@ fn axis_error(
         .get(at)
         .and_then(|a| a.values.iter().position(|w| w == v))
         .unwrap_or(0);
-    let mut e = value_error(
-        path,
-        src,
-        at,
-        j,
-        format!("with value {}: {msg}", value_text(v)),
-    );
+    let unknown = msg
+        .starts_with("unknown field")
+        .then(|| crate::config::unknown_field_words(msg, &[]).unwrap_or_else(|| msg.to_string()));
+    let message = match &unknown {
+        Some(words) => format!("[[axis]] {}: {words}", at + 1),
+        None => format!("with value {}: {msg}", value_text(v)),
+    };
+    let mut e = value_error(path, src, at, j, message);
     e.key = Some(key.to_string());
-    if msg.starts_with("unknown field") {
+    if unknown.is_some() {
         let keys = Keys::of(src);
         e.line = keys.line(&format!("axis.{at}.key"));
         e.snippet = e.line.and_then(|l| keys.line_text(l));
