@@ -558,3 +558,34 @@ fn the_memory_estimate_counts_only_what_the_runs_policies_build() {
     );
     assert!(!t.path().join("o").exists(), "nothing written");
 }
+
+/// `--old` and `--new` whose sum overflows a machine word are refused like any sum
+/// past 8 (exit 2), on the command line and on a replayed trace's `model` line: before,
+/// the sum wrapped under the bound and the check allocated without end (exit 134).
+#[test]
+fn check_counts_whose_sum_overflows_are_refused() {
+    for args in [
+        &["check", "--old", "18446744073709551615"][..],
+        &["check", "--old", "18446744073709551615", "--new", "1"][..],
+        &[
+            "check",
+            "--old",
+            "9223372036854775808",
+            "--new",
+            "9223372036854775808",
+        ][..],
+    ] {
+        let o = owm(args);
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+        fails_with(&o, &["exceeds 8 transactions"]);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "wrap.trace",
+        "owm-model-trace v1\nmodel --variant cow --old 18446744073709551615 --new 1\nviolates B-complete\nstep end\n",
+    );
+    let o = owm(&["check", "--replay", &f]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &[&format!("{f}:2"), "exceeds 8 transactions"]);
+}

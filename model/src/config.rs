@@ -247,10 +247,12 @@ impl CheckConfig {
                 self.old, self.new
             ));
         }
-        if self.old + self.new > TXNS_MAX {
+        // Summed in u128: two usize counts cannot overflow it, so a huge --old cannot wrap
+        // the sum back under the bound.
+        let txns = self.old as u128 + self.new as u128;
+        if txns > TXNS_MAX as u128 {
             return bad(format!(
-                "old + new = {} exceeds {TXNS_MAX} transactions",
-                self.old + self.new
+                "old + new = {txns} exceeds {TXNS_MAX} transactions"
             ));
         }
         if self.records_per_block == 0 || self.records_per_block > RECORDS_PER_BLOCK_MAX {
