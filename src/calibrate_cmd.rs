@@ -372,8 +372,8 @@ struct ProfileFile {
 }
 
 fn read_profile(path: &Path) -> Result<DeviceModelConfig> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read the profile", path.display()))?;
+    let text = crate::config::read_bounded(path)
+        .map_err(|m| anyhow::anyhow!("{}: the profile: {m}", path.display()))?;
     let file: ProfileFile = toml::from_str(&text)
         .with_context(|| format!("{}: not a device profile", path.display()))?;
     Ok(file.device)
@@ -412,8 +412,8 @@ fn apply_barrier_timings(
     path: &Path,
     profile: &mut DeviceModelConfig,
 ) -> Result<(Option<f64>, Option<f64>)> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read the timings", path.display()))?;
+    let text = crate::config::read_bounded(path)
+        .map_err(|m| anyhow::anyhow!("{}: the timings: {m}", path.display()))?;
     let file: TimingsFile = serde_json::from_str(&text).with_context(|| {
         format!(
             "{}: not the output of `owm device timings --json`",

@@ -16,7 +16,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use model::{CheckConfig, CheckReport, Discipline, Locks, Strategy, Trace};
 
@@ -302,7 +302,8 @@ pub fn run(args: &CheckArgs) -> Result<Exit> {
     if let Some(path) = &args.replay {
         return replay(path);
     }
-    args.verdict.preflight()?;
+    args.verdict
+        .preflight(Some(("--trace-dir", &args.trace_dir)))?;
     if args.trace_dir.exists() && !args.trace_dir.is_dir() {
         bail!(
             "--trace-dir {}: exists and is not a directory",
@@ -502,8 +503,8 @@ pub(crate) fn file_stem(invariant: &str) -> String {
 /// 2) when the file cannot be read or parsed or its steps do not reproduce it; a parse
 /// or replay error names the file and the line at fault (`FILE:LINE: ...`).
 fn replay(path: &Path) -> Result<Exit> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("could not replay {}: cannot read", path.display()))?;
+    let text = crate::config::read_bounded(path)
+        .map_err(|m| anyhow::anyhow!("could not replay {}: {m}", path.display()))?;
     let located = |e: model::ModelError| match e {
         model::ModelError::Line { line, source } => {
             anyhow::anyhow!("could not replay {}:{line}: {source}", path.display())

@@ -162,9 +162,32 @@ pub fn axis_setting(src: &str, key: &str) -> Option<usize> {
     })
 }
 
-/// Reads a file to a string; a missing or unreadable file is a `FileError`.
+/// Bytes of a scenario, sweep, model or replayed trace file at most (64 MiB): each is
+/// read whole, and the largest shipped is a few KiB.
+pub const INPUT_BYTES_MAX: u64 = 64 << 20;
+
+/// Reads a user's input file whole to a string ([`read_bounded`] with
+/// [`INPUT_BYTES_MAX`]); a missing, unreadable, not regular (a device, a pipe, a
+/// directory), too large or not UTF-8 file is a `FileError` naming it.
 pub fn read(path: &Path) -> Result<String, FileError> {
-    std::fs::read_to_string(path).map_err(|e| FileError::whole(path, format!("cannot read: {e}")))
+    read_bounded(path).map_err(|m| FileError::whole(path, m))
+}
+
+/// The text of the input file at `path`, through the guard trace files have
+/// (`sim::text_file::read`): refused, in words, when it is not a regular file (owm run
+/// /dev/urandom would read forever) or holds more than [`INPUT_BYTES_MAX`] bytes.
+pub fn read_bounded(path: &Path) -> Result<String, String> {
+    use sim::text_file::ReadError;
+    sim::text_file::read(path, INPUT_BYTES_MAX).map_err(|e| match e {
+        ReadError::NotRegular => "not a regular file: an input file is read whole, and only \
+                                  a file has a size to bound it by"
+            .to_string(),
+        ReadError::TooLarge(size) => {
+            format!("the file is {size} bytes, more than an input file's {INPUT_BYTES_MAX}")
+        }
+        ReadError::NotUtf8(at) => format!("cannot read: not UTF-8 text (byte {at})"),
+        ReadError::Io(e) => format!("cannot read: {e}"),
+    })
 }
 
 /// serde's words for a value of the wrong shape, said in TOML's: a Rust struct or

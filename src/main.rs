@@ -221,12 +221,13 @@ fn main() -> ExitCode {
         } => {
             interrupt::install();
             let jobs = jobs.unwrap_or_else(sweep::cores);
+            let dir = out.clone().unwrap_or_else(|| run::default_out(&sweep));
             verdict
-                .preflight()
+                .preflight(Some(("--out", &dir)))
                 .and_then(|()| sweep::sweep(&sweep, out, shard, jobs, quiet, resume, &verdict))
         }
         Command::Merge { dirs, out, verdict } => {
-            if let Err(e) = verdict.preflight() {
+            if let Err(e) = verdict.preflight(Some(("--out", &out))) {
                 Err(e)
             } else if let Some(e) = mixed_merge(&dirs) {
                 Err(e)

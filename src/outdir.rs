@@ -145,7 +145,8 @@ fn another_run(target: &Path, flag: &str) -> anyhow::Error {
 
 /// The first entry of the existing directory `dir` that owm did not write, if any: a
 /// subdirectory (owm makes none inside an output), or a file that is none of the
-/// [`KNOWN`] names, nor a plot (`*.svg`, `*.png`) beside a `summary.csv` or
+/// [`KNOWN`] names beginning as owm writes them ([`HEADS`]; `sweep.toml` beside such
+/// a `sweep.csv`), nor a plot (`*.svg`, `*.png`) beside a `summary.csv` or
 /// `sweep.csv`, nor a shard's verdicts (`points.json`) beside a `shard.toml`, nor a
 /// counterexample (`*.trace`) beside a `walks.toml` or starting with the trace header
 /// `owm check` writes ([`TRACE_MAGIC`]), nor a `--json` or `--junit` verdict file
@@ -163,22 +164,79 @@ pub fn foreign_entry(dir: &Path) -> Result<Option<String>> {
         entries.push((e.file_name().to_string_lossy().into_owned(), is_file));
     }
     entries.sort();
-    let has = |n: &str| entries.iter().any(|(m, f)| m == n && *f);
+    // A known name counts only with the first line owm writes in that file: a user's
+    // own file saved under the name (a scenario as summary.csv) is foreign.
+    let marked = |n: &str| match n {
+        "sweep.toml" => None,
+        "verdicts.json" => Some(is_verdict(&dir.join(n))),
+        _ => HEADS
+            .iter()
+            .find(|(name, _)| *name == n)
+            .map(|(_, ok)| first_line(&dir.join(n)).is_some_and(|l| ok(&l))),
+    };
+    let has = |n: &str| {
+        entries
+            .iter()
+            .any(|(m, f)| m == n && *f && marked(n) != Some(false))
+    };
     let plots = has("summary.csv") || has("sweep.csv");
     let traces = has("walks.toml");
     let shard = has("shard.toml");
     let owm_wrote = |n: &str| {
-        KNOWN.contains(&n)
+        (KNOWN.contains(&n) && marked(n).unwrap_or(true) && (n != "sweep.toml" || has("sweep.csv")))
             || (plots && (n.ends_with(".svg") || n.ends_with(".png")))
             || (shard && n == "points.json")
             || (n.ends_with(".trace") && (traces || is_trace(&dir.join(n))))
             || ((n.ends_with(".json") || n.ends_with(".xml")) && is_verdict(&dir.join(n)))
             || (n.starts_with('.') && n.ends_with(".tmp"))
     };
-    Ok(entries
-        .into_iter()
-        .find(|(n, is_file)| !is_file || !owm_wrote(n))
-        .map(|(n, is_file)| if is_file { n } else { format!("{n}/") }))
+    // A known name that does not begin as owm writes it is named first: it is why the
+    // plots beside it do not count either.
+    let unmarked = entries
+        .iter()
+        .find(|(n, is_file)| *is_file && HEADS.iter().any(|h| h.0 == n) && !owm_wrote(n));
+    Ok(unmarked
+        .or_else(|| {
+            entries
+                .iter()
+                .find(|(n, is_file)| !is_file || !owm_wrote(n))
+        })
+        .map(|(n, is_file)| if *is_file { n.clone() } else { format!("{n}/") }))
+}
+
+/// How each file owm writes into an output directory begins, by name: a test of its
+/// first line (without the newline). Each is a prefix of the line the writer always
+/// emits, so an output of an owm with more columns still passes. `sweep.toml` is the
+/// sweep file's copy (no mark of owm's): it counts only beside a marked `sweep.csv`.
+type Head = (&'static str, fn(&str) -> bool);
+const HEADS: [Head; 7] = [
+    ("summary.csv", |l| {
+        l.starts_with("scenario,workload,policy,engine_variant,seed,")
+    }),
+    ("trace.csv", |l| l.starts_with("policy,time_ticks,event,")),
+    ("extra_space.csv", |l| {
+        l.starts_with("policy,engine_variant,time_ticks,extra_space_blocks")
+    }),
+    ("sweep.csv", |l| l.starts_with("index,")),
+    ("stats.csv", |l| {
+        l.contains("policy,metric,n,mean,sd,ci95_low,ci95_high,seeds_differ")
+    }),
+    ("shard.toml", |l| l.starts_with("shard = \"")),
+    ("walks.toml", |l| l.starts_with("version = \"")),
+];
+
+/// The first line of the file at `path` (at most 64 KiB read), `None` when it cannot
+/// be read or is not UTF-8.
+fn first_line(path: &Path) -> Option<String> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    File::open(path)
+        .ok()?
+        .take(64 << 10)
+        .read_to_end(&mut head)
+        .ok()?;
+    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    String::from_utf8(line.to_vec()).ok()
 }
 
 /// The first line of every trace `owm check` writes (`model::Trace::to_text`).
@@ -207,6 +265,98 @@ fn is_verdict(path: &Path) -> bool {
     let longest = VERDICT_MAGIC.iter().map(|m| m.len()).max().unwrap_or(0);
     File::open(path).is_ok_and(|f| f.take(longest as u64).read_to_end(&mut head).is_ok())
         && VERDICT_MAGIC.iter().any(|m| head.starts_with(m.as_bytes()))
+}
+
+/// `p` as an absolute path with its symbolic links and `..` resolved, whether or not
+/// it exists: its nearest existing ancestor canonicalized, then the rest of its
+/// components (`.` dropped, `..` taking one off). `None` when not even the working
+/// directory can be read.
+fn resolved(p: &Path) -> Option<PathBuf> {
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().ok()?.join(p)
+    };
+    let (base, rest) = abs
+        .ancestors()
+        .find_map(|a| Some((std::fs::canonicalize(a).ok()?, abs.strip_prefix(a).ok()?)))?;
+    let mut out = base;
+    for c in rest.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::Normal(n) => out.push(n),
+            _ => {}
+        }
+    }
+    Some(out)
+}
+
+/// Refuses a verdict file (`flag` `path`: `--json`, `--junit`) that collides with the
+/// output directory `out` (named by `out_flag`: `--out`, `--trace-dir`), whatever the
+/// spelling (relative, `..`, symbolic links where they exist): the directory itself or
+/// one holding it, a file in a subdirectory of it (the directory is replaced whole),
+/// or a file in it that is not a `*.json` or `*.xml` verdict file a rerun recognises
+/// ([`foreign_entry`]) — one of the files owm writes there (`summary.csv`,
+/// `sweep.csv`, a plot, `points.json`, a `*.trace`) would be overwritten by the
+/// verdicts. A `*.json` or `*.xml` verdict file directly inside `out`
+/// (`out/verdicts.json`) is kept as before: written after the output is published, and
+/// replaced by the next run.
+///
+/// Errors: the collision, naming both flags and paths.
+pub fn refuse_verdict_clash(out_flag: &str, out: &Path, flag: &str, path: &Path) -> Result<()> {
+    let (Some(o), Some(v)) = (resolved(out), resolved(path)) else {
+        return Ok(());
+    };
+    let (f, d) = (path.display(), out.display());
+    let a_dir = if path.is_dir() {
+        " (is a directory, not a file)"
+    } else {
+        ""
+    };
+    if v == o {
+        bail!(
+            "{flag} {f} is {out_flag} {d} itself{a_dir}: the verdict file would be the output \
+             directory; give a file beside it (or inside it, such as {d}/verdicts.json)"
+        );
+    }
+    if o.starts_with(&v) {
+        bail!(
+            "{flag} {f} holds {out_flag} {d}{a_dir}: the verdict file would be a directory of \
+             the output's path; give another file"
+        );
+    }
+    let Ok(rest) = v.strip_prefix(&o) else {
+        return Ok(());
+    };
+    if rest.components().count() > 1 {
+        bail!(
+            "{flag} {f} is inside a subdirectory of {out_flag} {d}: the output directory is \
+             replaced whole and holds no subdirectory; write the verdict file beside it or \
+             directly inside it"
+        );
+    }
+    let name = rest.to_string_lossy();
+    let output = KNOWN.contains(&name.as_ref()) && name != "verdicts.json"
+        || name == "points.json"
+        || [".svg", ".png", ".trace", ".tmp"]
+            .iter()
+            .any(|e| name.ends_with(e));
+    if output {
+        bail!(
+            "{flag} {f} is inside {out_flag} {d} and names {name}, a file owm writes there: \
+             the verdicts would replace it; give another name (such as {d}/verdicts.json)"
+        );
+    }
+    if !(name.ends_with(".json") || name.ends_with(".xml")) {
+        bail!(
+            "{flag} {f} is inside {out_flag} {d}, where a verdict file must be named *.json \
+             or *.xml (the next run into {d} recognises only those as owm's, and would \
+             refuse {name}); rename it or write it beside the directory"
+        );
+    }
+    Ok(())
 }
 
 /// An exclusive lock on the directory `dir`, or `None` when another process holds one.

@@ -52,6 +52,10 @@ pub fn default_out(file: &Path) -> PathBuf {
 /// verdict of an earlier run is left in its place. A run stopped incomplete (a limit,
 /// an interrupt) in a later policy also prints, on stdout, the tables of the policies
 /// that finished and a line naming the stopped policy and why, before its verdict line.
+/// A refused `--json` or `--junit` path ([`VerdictArgs::preflight`]: one that collides
+/// with `--out` or with the other, or cannot be written) is exit 2 before any work and
+/// is not written; the other, when it passes on its own, records the refusal
+/// ([`VerdictArgs::writable_only`]).
 pub fn run(args: RunArgs) -> Result<Exit> {
     let mut at = Ran {
         report: Report::new(
@@ -74,11 +78,20 @@ pub fn run(args: RunArgs) -> Result<Exit> {
         policy: None,
     };
     at.report.seed = args.seed;
-    match args
-        .verdict
-        .preflight()
-        .and_then(|()| run_all(&args, &mut at))
-    {
+    // A refused verdict path is not written (the verdicts would land where the refusal
+    // says they must not: the other verdict file, an output of --out); the other one,
+    // when it passes on its own, records the refusal.
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&args.scenario));
+    if let Err(e) = args.verdict.preflight(Some(("--out", &out))) {
+        let suite = args.scenario.display().to_string();
+        let writable = args.verdict.writable_only(Some(("--out", &out)));
+        writable.finish_failed(at.report, &suite, &e);
+        return Err(e);
+    }
+    match run_all(&args, &mut at) {
         Ok(exit) => Ok(exit),
         Err(e) => {
             let mut report = at.report;

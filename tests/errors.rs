@@ -559,6 +559,35 @@ fn the_memory_estimate_counts_only_what_the_runs_policies_build() {
     assert!(!t.path().join("o").exists(), "nothing written");
 }
 
+/// A scenario, sweep, model file or replayed trace that is not a regular file is
+/// refused naming it, exit 2, before it is read: before, `owm run /dev/urandom` read
+/// until killed and `owm run /dev/zero` until memory ran out.
+#[test]
+fn an_input_that_is_not_a_regular_file_is_refused_naming_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = s(&tmp.path().join("o"));
+    let dir = s(tmp.path());
+    for args in [
+        vec!["run", "/dev/urandom", "--out", &out],
+        vec!["run", "/dev/zero", "--out", &out],
+        vec!["run", &dir, "--out", &out],
+        vec!["sweep", "/dev/urandom", "--out", &out],
+        vec!["check", "--threads", "1", "--model", "/dev/zero"],
+        vec!["check", "--replay", "/dev/urandom"],
+    ] {
+        let o = owm(&args);
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+        fails_with(
+            &o,
+            &[
+                args.iter().find(|a| a.starts_with('/')).unwrap(),
+                "not a regular file",
+            ],
+        );
+    }
+    assert!(!tmp.path().join("o").exists());
+}
+
 /// `--old` and `--new` whose sum overflows a machine word are refused like any sum
 /// past 8 (exit 2), on the command line and on a replayed trace's `model` line: before,
 /// the sum wrapped under the bound and the check allocated without end (exit 134).

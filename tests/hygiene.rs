@@ -126,7 +126,7 @@ fn a_walk_merge_refuses_a_users_directory_and_replaces_its_own() {
     assert_eq!(names(&out), ["results.csv"]);
 
     std::fs::remove_file(out.join("results.csv")).unwrap();
-    write(&out, "walks.toml", "stale = true\n");
+    write(&out, "walks.toml", "version = \"0.1.0\"\nstale = true\n");
     write(&out, "old.trace", "owm-model-trace v1\n");
     let o = owm(&a.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(matches!(code(&o), 1 | 3), "{}{}", stdout(&o), stderr(&o));
@@ -724,7 +724,7 @@ fn a_replay_error_names_the_file_and_line() {
     }
     let o = owm(&["check", "--replay", &s(tmp.path())]);
     assert_eq!(code(&o), 2, "{}", stderr(&o));
-    fails_with(&o, &["could not replay", "cannot read"]);
+    fails_with(&o, &["could not replay", "not a regular file"]);
 }
 
 /// Flags that only mean something beside another flag are refused without it (exit

@@ -300,3 +300,175 @@ fn verdict_files_inside_the_output_directory_do_not_block_a_rerun() {
     assert_eq!(bytes(&w, "k.xml"), b"<?xml version=\"1.0\"?>\n<mine/>\n");
     assert_eq!(read_json(&w.join("j.json"))["exit_code"], 2);
 }
+
+/// A `--json` or `--junit` path that collides with `--out` (`--trace-dir` for `check`)
+/// or with the other verdict file is refused before any work, naming both flags, and
+/// nothing is written: one of the outputs (`summary.csv`, `sweep.csv`, a trace), by
+/// any spelling (`..`, a symbolic link), the directory itself (existing or not), a
+/// file in a subdirectory of it, a name a rerun would not recognise as owm's, or one
+/// file for both flags. Before, `--json O/summary.csv` replaced the published
+/// summary.csv with JSON (exit 0), `--json O` failed after publishing, and
+/// `--json F --junit F` wrote F twice while refusing it.
+#[test]
+fn verdict_files_that_collide_with_the_output_are_refused_before_work() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let o = d.join("o");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "scenarios/fig3.toml", "--quiet", "--out"];
+        let out = s(&o);
+        args.push(&out);
+        args.extend(extra);
+        owm(&args)
+    };
+    ok(&run(&[]));
+    let before: Vec<(String, Vec<u8>)> = names(&o)
+        .into_iter()
+        .map(|n| (n.clone(), bytes(&o, &n)))
+        .collect();
+    std::os::unix::fs::symlink(o.join("summary.csv"), d.join("link.json")).unwrap();
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("--json", s(&o.join("summary.csv")), "names summary.csv"),
+        ("--junit", s(&o.join("trace.csv")), "names trace.csv"),
+        (
+            "--json",
+            format!("{}/../o/summary.csv", s(&o)),
+            "names summary.csv",
+        ),
+        ("--json", s(&d.join("link.json")), "names summary.csv"),
+        ("--json", s(&o), "itself"),
+        ("--junit", s(&o.join("notes.txt")), "*.json or *.xml"),
+        ("--json", s(&o.join("sub/v.json")), "subdirectory"),
+    ];
+    for (flag, path, needle) in &cases {
+        let r = run(&[flag, path]);
+        assert_eq!(code(&r), 2, "{flag} {path}: {}", stderr(&r));
+        fails_with(&r, &[flag, "--out", needle]);
+        assert!(
+            !stdout(&r).contains("wrote"),
+            "{flag} {path}: {}",
+            stdout(&r)
+        );
+        let after: Vec<(String, Vec<u8>)> = names(&o)
+            .into_iter()
+            .map(|n| (n.clone(), bytes(&o, &n)))
+            .collect();
+        assert!(after == before, "{flag} {path}: --out changed");
+    }
+    // The other verdict file, clear on its own, records the refusal.
+    let xml = d.join("ok.xml");
+    let r = run(&["--json", &s(&o.join("summary.csv")), "--junit", &s(&xml)]);
+    assert_eq!(code(&r), 2, "{}", stderr(&r));
+    let text = std::fs::read_to_string(&xml).unwrap();
+    assert!(
+        text.contains("<error") && text.contains("names summary.csv"),
+        "{text}"
+    );
+    assert_eq!(
+        bytes(&o, "summary.csv"),
+        before.iter().find(|f| f.0 == "summary.csv").unwrap().1
+    );
+    // Not existing yet: refused before the run makes it.
+    let fresh = d.join("fresh");
+    let r = owm(&[
+        "run",
+        "scenarios/fig3.toml",
+        "--quiet",
+        "--out",
+        &s(&fresh),
+        "--json",
+        &s(&fresh),
+    ]);
+    assert_eq!(code(&r), 2, "{}", stderr(&r));
+    fails_with(&r, &["--json", "--out", "itself"]);
+    assert!(!fresh.exists(), "refused before work");
+    // One file for both: neither is written.
+    let same = s(&d.join("v.out"));
+    let r = run(&["--json", &same, "--junit", &same]);
+    assert_eq!(code(&r), 2, "{}", stderr(&r));
+    fails_with(&r, &["--junit", "--json", "same file"]);
+    assert!(
+        !d.join("v.out").exists(),
+        "written while refused: {}",
+        stdout(&r)
+    );
+    // A sweep's sweep.csv, and a check's trace directory.
+    let sw = d.join("sw");
+    let r = owm(&[
+        "sweep",
+        "scenarios/sweep-space.toml",
+        "--quiet",
+        "--out",
+        &s(&sw),
+        "--junit",
+        &s(&sw.join("sweep.csv")),
+    ]);
+    assert_eq!(code(&r), 2, "{}", stderr(&r));
+    fails_with(&r, &["--junit", "--out", "names sweep.csv"]);
+    assert!(!sw.exists(), "refused before work");
+    let t = d.join("t");
+    let r = owm(&[
+        "check",
+        "--threads",
+        "1",
+        "--trace-dir",
+        &s(&t),
+        "--json",
+        &s(&t.join("b-complete.trace")),
+    ]);
+    assert_eq!(code(&r), 2, "{}", stderr(&r));
+    fails_with(&r, &["--json", "--trace-dir"]);
+    assert!(!t.exists(), "refused before the search");
+    // A verdict file inside --out, named as one, is still written there.
+    ok(&run(&["--json", &s(&o.join("verdicts.json"))]));
+    assert_eq!(read_json(&o.join("verdicts.json"))["exit_code"], 0);
+}
+
+/// A file of the user's saved under a name owm writes (`summary.csv`, `sweep.toml`)
+/// in `--out` is foreign unless it begins as owm writes it: refused naming it, kept.
+/// Before, the scenario saved as `O/summary.csv` and run with `--out O` was replaced.
+#[test]
+fn a_users_file_under_an_output_name_is_refused_and_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = tmp.path().join("o");
+    ok(&owm(&[
+        "run",
+        "scenarios/fig3.toml",
+        "--quiet",
+        "--out",
+        &s(&o),
+    ]));
+    let scenario = std::fs::read(repo().join("scenarios/fig3.toml")).unwrap();
+    std::fs::write(o.join("summary.csv"), &scenario).unwrap();
+    let r = owm(&[
+        "run",
+        &s(&o.join("summary.csv")),
+        "--quiet",
+        "--out",
+        &s(&o),
+    ]);
+    assert_eq!(code(&r), 2, "{}", stderr(&r));
+    fails_with(
+        &r,
+        &[
+            "not an earlier owm output",
+            "summary.csv was not written by owm",
+        ],
+    );
+    assert_eq!(bytes(&o, "summary.csv"), scenario);
+    // A sweep file kept as sweep.toml with no sweep.csv beside it.
+    let w = tmp.path().join("w");
+    std::fs::create_dir(&w).unwrap();
+    let sweep = std::fs::read(repo().join("scenarios/sweep-admission.toml")).unwrap();
+    std::fs::write(w.join("sweep.toml"), &sweep).unwrap();
+    let r = owm(&[
+        "sweep",
+        &s(&w.join("sweep.toml")),
+        "--quiet",
+        "--out",
+        &s(&w),
+    ]);
+    assert_eq!(code(&r), 2, "{}", stderr(&r));
+    fails_with(&r, &["sweep.toml was not written by owm"]);
+    assert_eq!(bytes(&w, "sweep.toml"), sweep);
+}

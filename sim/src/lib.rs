@@ -51,6 +51,7 @@ pub mod schedule;
 pub mod seeds;
 pub mod space_series;
 pub mod streamed_image;
+pub mod text_file;
 pub mod txn;
 mod validate;
 pub mod window;

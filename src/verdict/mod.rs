@@ -150,10 +150,15 @@ impl VerdictArgs {
     /// writable. So a bad path is exit 2 at once, never a finished run whose verdict is
     /// lost.
     /// Also refuses `--junit` and `--json` naming one file (the same path, or a link
-    /// to the other): one would replace the other.
-    pub fn preflight(&self) -> anyhow::Result<()> {
+    /// to the other): one would replace the other; and either colliding with the
+    /// command's output directory `out` (`Some((flag, dir))`: `--out`, `--trace-dir`;
+    /// [`crate::outdir::refuse_verdict_clash`]). A refusal writes nothing.
+    pub fn preflight(&self, out: Option<(&str, &std::path::Path)>) -> anyhow::Result<()> {
         for (flag, p) in [("--junit", &self.junit), ("--json", &self.json)] {
             if let Some(p) = p {
+                if let Some((out_flag, dir)) = out {
+                    crate::outdir::refuse_verdict_clash(out_flag, dir, flag, p)?;
+                }
                 writable_file(flag, p)?;
             }
         }
@@ -168,6 +173,32 @@ impl VerdictArgs {
             }
         }
         Ok(())
+    }
+
+    /// The verdict flags with only the files [`Self::preflight`] finds nothing against:
+    /// each writable and clear of `out` on its own, and the two not one file (then
+    /// neither). Where a refused command still writes its verdicts: a refused path is
+    /// never written (it may be an output, or the other verdict file), and a path that
+    /// passes still records the refusal, so a CI step reads no earlier pass there.
+    pub fn writable_only(&self, out: Option<(&str, &std::path::Path)>) -> VerdictArgs {
+        let fine = |flag: &str, p: &Option<std::path::PathBuf>| {
+            p.clone().filter(|p| {
+                out.is_none_or(|(out_flag, dir)| {
+                    crate::outdir::refuse_verdict_clash(out_flag, dir, flag, p).is_ok()
+                }) && writable_file(flag, p).is_ok()
+            })
+        };
+        let (mut junit, mut json) = (fine("--junit", &self.junit), fine("--json", &self.json));
+        if let (Some(a), Some(b)) = (&junit, &json) {
+            if same_file(a, b) {
+                (junit, json) = (None, None);
+            }
+        }
+        VerdictArgs {
+            allow_violations: self.allow_violations,
+            junit,
+            json,
+        }
     }
 
     /// Writes the requested verdict files, prints the verdict line, and returns the
@@ -671,14 +702,18 @@ mod tests {
             (d.join("new"), d.join("sub/../new")),
             (d.join("v.xml"), d.join("link.json")),
         ] {
-            let e = args(junit.clone(), json.clone()).preflight().unwrap_err();
+            let e = args(junit.clone(), json.clone())
+                .preflight(None)
+                .unwrap_err();
             assert!(
                 e.to_string().contains("name the same file"),
                 "{junit:?} {json:?}: {e}"
             );
         }
-        args(d.join("v.xml"), d.join("v.json")).preflight().unwrap();
-        args(d.join("sub/v"), d.join("v")).preflight().unwrap();
+        args(d.join("v.xml"), d.join("v.json"))
+            .preflight(None)
+            .unwrap();
+        args(d.join("sub/v"), d.join("v")).preflight(None).unwrap();
     }
 
     /// Each cause once: a simulator error about an engine error that names its store's

@@ -286,53 +286,23 @@ pub const TRACE_FILE_BYTES_MAX: u64 = 4 << 30;
 /// more than `bytes_max` bytes (`limit` names that bound in the message, e.g.
 /// `limits.memory_bytes_max = 1000`); never more than `bytes_max` bytes are read.
 pub fn read_text(path: &Path, bytes_max: u64, limit: &str) -> Result<String, TraceError> {
-    use std::io::Read;
-    let whole = |message: String| TraceError {
+    use crate::text_file::ReadError;
+    let message = match crate::text_file::read(path, bytes_max) {
+        Ok(text) => return Ok(text),
+        Err(ReadError::NotRegular) => {
+            "not a regular file: a trace is read whole, and only a file has a size to bound it by"
+                .to_string()
+        }
+        Err(ReadError::TooLarge(size)) => format!(
+            "the file is {size} bytes, more than {limit} (a trace's text is held whole while it is parsed)"
+        ),
+        Err(ReadError::NotUtf8(at)) => format!("cannot read: not UTF-8 text (byte {at})"),
+        Err(ReadError::Io(e)) => format!("cannot read: {e}"),
+    };
+    Err(TraceError {
         path: path.to_path_buf(),
         line: None,
         message,
-    };
-    let not_regular = || {
-        whole(
-            "not a regular file: a trace is read whole, and only a file has a size to bound it by"
-                .into(),
-        )
-    };
-    // The path is examined before it is opened: opening a pipe with no writer blocks
-    // until one comes, so only a regular file (a link to one) is opened.
-    let named = std::fs::metadata(path).map_err(|e| whole(format!("cannot read: {e}")))?;
-    if !named.is_file() {
-        return Err(not_regular());
-    }
-    let file = std::fs::File::open(path).map_err(|e| whole(format!("cannot read: {e}")))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| whole(format!("cannot read: {e}")))?;
-    if !meta.is_file() {
-        // Replaced between the look and the open.
-        return Err(not_regular());
-    }
-    let too_large = |size: u64| {
-        whole(format!(
-            "the file is {size} bytes, more than {limit} (a trace's text is held whole while it is parsed)"
-        ))
-    };
-    if meta.len() > bytes_max {
-        return Err(too_large(meta.len()));
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(bytes_max.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| whole(format!("cannot read: {e}")))?;
-    if bytes.len() as u64 > bytes_max {
-        // The file grew while it was read.
-        return Err(too_large(bytes.len() as u64));
-    }
-    String::from_utf8(bytes).map_err(|e| {
-        whole(format!(
-            "cannot read: not UTF-8 text (byte {})",
-            e.utf8_error().valid_up_to()
-        ))
     })
 }
 
