@@ -20,7 +20,7 @@ use sim::{DeviceModelConfig, GeometryConfig, Outcome, Policy, RunResult, Scenari
 /// Arguments of `owm calibrate`.
 #[derive(clap::Args)]
 pub struct CalibrateArgs {
-    /// A directory on the file system to measure (scratch images of 16 MiB and of the
+    /// An existing directory on the file system to measure (scratch images of 16 MiB and of the
     /// pattern's region, and a scratch journal, are written there and removed; the
     /// profile and the pattern's traces stay).
     pub dir: PathBuf,
@@ -523,8 +523,19 @@ fn measure_profile(args: &CalibrateArgs, dir: &Path) -> Result<DeviceModelConfig
 }
 
 pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
-    std::fs::create_dir_all(&args.dir)
-        .with_context(|| format!("{}: cannot create", args.dir.display()))?;
+    // The directory names the file system to measure: a mistyped one is refused rather
+    // than made (it would be measured on whichever file system holds its parent).
+    if !args.dir.is_dir() {
+        let why = if args.dir.exists() {
+            "is not a directory"
+        } else {
+            "does not exist"
+        };
+        anyhow::bail!(
+            "{}: {why}; give an existing directory on the file system to measure",
+            args.dir.display()
+        );
+    }
     let dir = std::path::absolute(&args.dir)?;
     let mut profile = match &args.profile {
         Some(p) => read_profile(p)?,

@@ -139,7 +139,7 @@ for tool in fio nbdkit qemu-nbd python3; do
     command -v $tool >/dev/null || { echo "missing $tool" >&2; exit 2; }
 done
 W=${1:-$(mktemp -d)}
-mkdir -p "$W"
+mkdir -p "$W" "$W/calibrate"
 SIZE=$((64 << 20))
 REGION_MIB=${REGION_MIB:-16}
 REPEATS=${REPEATS:-3}

@@ -5,7 +5,7 @@
 use std::process::Command;
 
 use super::harness::have;
-use crate::util::{ok, owm, repo, stdout, write};
+use crate::util::{fails_with, ok, owm, repo, stderr, stdout, write};
 
 fn script(args: &[&str]) -> std::process::Output {
     Command::new("bash")
@@ -92,6 +92,12 @@ fn calibrate_writes_a_profile_and_predicts_every_phase() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("cal");
     let d = dir.to_str().unwrap();
+    // A directory that does not exist is refused, not made (exit 2).
+    let o = owm(&["calibrate", d, "--samples", "20", "--pattern-writes", "64"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    fails_with(&o, &[d, "does not exist"]);
+    assert!(!dir.exists(), "made by a refused calibrate");
+    std::fs::create_dir(&dir).unwrap();
     let o = owm(&[
         "calibrate",
         d,

@@ -74,6 +74,7 @@ fn timings_count_each_barrier_the_served_writes_paid() {
     // The reading is what `owm calibrate --barrier-timings` prices barriers with.
     let file = write(s.tmp.path(), "timings.json", &t.to_string());
     let cal = s.path("cal");
+    std::fs::create_dir_all(&cal).unwrap();
     let o = owm(&[
         "calibrate",
         cal.to_str().unwrap(),
@@ -98,6 +99,7 @@ fn timings_count_each_barrier_the_served_writes_paid() {
 fn calibrate_refuses_bad_barrier_timings() {
     let tmp = tempfile::tempdir().unwrap();
     let cal = tmp.path().join("cal");
+    std::fs::create_dir(&cal).unwrap();
     let cal = cal.to_str().unwrap();
     let run = |file: &str| {
         owm(&[
