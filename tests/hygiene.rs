@@ -577,6 +577,42 @@ fn a_damaged_kept_point_is_refused_on_resume() {
     fails_with(&o, &["point-0.json", "not in this run's shard"]);
 }
 
+/// A kept grid point pins its JSON by digest: one edited after it was kept (valid
+/// JSON, its row's identity intact, a metric changed), or pinning no digest, is
+/// refused on `--resume` naming its file (exit 2), nothing published. Before, the
+/// edited number was published in sweep.csv.
+#[test]
+fn an_edited_kept_point_is_refused_on_resume() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(tmp.path(), "s.toml", crate::verdicts::SWEEP);
+    let out = tmp.path().join("o");
+    let o = interrupt_at(&["sweep", &f, "--out", &s(&out), "--jobs", "1"], "point 2");
+    assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+    let point = tmp.path().join(".o.points/point-0.json");
+    let text = std::fs::read_to_string(&point).unwrap();
+    let (pin, json) = text.split_once('\n').expect("a digest line, then the JSON");
+    assert!(pin.starts_with("sha256 "), "{text}");
+    let mut v: serde_json::Value = serde_json::from_str(json).unwrap();
+    let row = v["row"].as_array_mut().unwrap();
+    let last = row.len() - 1;
+    assert_ne!(row[last], "999", "{json}");
+    row[last] = "999".into();
+    let edited = serde_json::to_string(&v).unwrap();
+    for (text, words) in [
+        (format!("{pin}\n{edited}"), "edited after it was kept"),
+        (edited.clone(), "pins no digest"),
+    ] {
+        std::fs::write(&point, text).unwrap();
+        let o = owm(&["sweep", &f, "--out", &s(&out), "--resume"]);
+        assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
+        fails_with(&o, &["point-0.json", words, "run without --resume"]);
+        assert!(!out.exists(), "nothing published");
+    }
+    // As kept, it resumes.
+    std::fs::write(&point, text).unwrap();
+    ok(&owm(&["sweep", &f, "--out", &s(&out), "--resume"]));
+}
+
 /// Thread counts and numbers a file cannot record are refused as flags (exit 2),
 /// never a checker aborted by a refused thread, a sweep stuck starting 10^5 threads,
 /// or walks done and then lost because `walks.toml` cannot hold their count.

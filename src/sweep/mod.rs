@@ -104,6 +104,14 @@ pub fn sweep(
             );
         }
     }
+    // Refused rather than run again: an edit is not an accident a resume should paper
+    // over, and `owm merge` refuses an edited shard the same way.
+    if let Some((&i, why)) = kept.unpinned.iter().next() {
+        bail!(
+            "{}: not a kept grid point of this run: {why}; remove it, or run without --resume",
+            kept.file_of(i).display()
+        );
+    }
     if !finished.is_empty() {
         say!(
             "resuming: {} grid points kept from an interrupted run",

@@ -1,5 +1,6 @@
 //! Finished grid points kept across an interrupted sweep: each point, when it finishes,
-//! is written (atomically, as JSON: its CSV row, verdicts and messages) into
+//! is written (atomically, as JSON: its CSV row, verdicts and messages, after a first
+//! line `sha256 <hex>` pinning the JSON's bytes, as `shard.toml` pins a shard's) into
 //! `.<out name>.points/` beside the output directory, with a copy of the sweep file and
 //! the digests of the trace files its grid points replay (`traces.json`). `owm sweep
 //! --resume` reuses them when the sweep file is byte-identical and every trace has the
@@ -19,9 +20,15 @@ use super::traces::{short, TraceDigest};
 const SPEC: &str = "sweep.toml";
 const TRACES: &str = "traces.json";
 
+/// The first line of a kept point's file: its JSON's digest follows.
+const PIN: &str = "sha256 ";
+
 /// The directory of kept points of one output directory.
 pub struct Kept {
     dir: PathBuf,
+    /// The kept points whose JSON does not match the digest their file pins (edited),
+    /// or that pin none, by grid index: why, in words.
+    pub unpinned: BTreeMap<usize, String>,
 }
 
 impl Kept {
@@ -45,6 +52,7 @@ impl Kept {
         };
         let dir = parent.join(format!(".{name}.points"));
         let mut found = BTreeMap::new();
+        let mut unpinned = BTreeMap::new();
         let same = std::fs::read_to_string(dir.join(SPEC)).is_ok_and(|s| s == src);
         let changed = if resume && same {
             changed_trace(&dir, traces)
@@ -62,8 +70,34 @@ impl Kept {
                     continue;
                 };
                 let text = std::fs::read_to_string(e.path())?;
-                let p: Point = serde_json::from_str(&text)
+                let (pin, json) = match text.strip_prefix(PIN).and_then(|t| t.split_once('\n')) {
+                    Some((pin, json)) => (Some(pin), json),
+                    None => (None, text.as_str()),
+                };
+                let p: Point = serde_json::from_str(json)
                     .with_context(|| format!("{}: a kept grid point", e.path().display()))?;
+                let digest = super::sha256(json.as_bytes());
+                match pin {
+                    Some(pin) if pin == digest => {}
+                    Some(pin) => {
+                        unpinned.insert(
+                            i,
+                            format!(
+                                "its JSON was edited after it was kept (sha256 {}, pinned {})",
+                                short(&digest),
+                                short(pin)
+                            ),
+                        );
+                    }
+                    None => {
+                        unpinned.insert(
+                            i,
+                            "it pins no digest of its JSON (edited, or kept by an owm that \
+                             pinned none)"
+                                .to_string(),
+                        );
+                    }
+                }
                 found.insert(i, p);
             }
         } else {
@@ -84,7 +118,7 @@ impl Kept {
             reports::write_atomic(&dir.join(TRACES), &pins)?;
             reports::write_atomic(&dir.join(SPEC), src.as_bytes())?;
         }
-        Ok((Kept { dir }, found))
+        Ok((Kept { dir, unpinned }, found))
     }
 
     /// The file that keeps grid point `index`.
@@ -92,9 +126,10 @@ impl Kept {
         self.dir.join(format!("point-{index}.json"))
     }
 
-    /// Keeps grid point `index`.
+    /// Keeps grid point `index`: `sha256 <hex>` of the JSON, a newline, the JSON.
     pub fn keep(&self, index: usize, p: &Point) -> Result<()> {
-        let text = serde_json::to_string(p)?;
+        let json = serde_json::to_string(p)?;
+        let text = format!("{PIN}{}\n{json}", super::sha256(json.as_bytes()));
         reports::write_atomic(&self.file_of(index), text.as_bytes())?;
         Ok(())
     }
