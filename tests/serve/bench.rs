@@ -169,6 +169,7 @@ fn calibrate_prints_a_small_slowdown_and_says_why() {
          journaled = true\njournal_lane = true\nchannels = 8\njitter_ticks_max = 0\n",
     );
     let dir = tmp.path().join("cal");
+    std::fs::create_dir(&dir).unwrap();
     let o = owm(&[
         "calibrate",
         dir.to_str().unwrap(),
