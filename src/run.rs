@@ -697,7 +697,7 @@ fn print_table(runs: &[NamedRun], history_kept: bool) {
     ]);
     print_rows(runs, history_kept, &window);
     let none_cols = if paired {
-        "; none rsp/p99 = `none`'s over the same span: the same arrivals with no backup, so win rsp against none rsp is what the backup cost inside its window, whatever the load did meanwhile"
+        "; none rsp/p99 = `none`'s over the same span: the same arrivals with no backup, so win rsp against none rsp is what the backup cost inside its window, whatever the load did meanwhile (each of the committed ones only: where a full data area aborted attempts, win rsp counts fewer)"
     } else {
         ""
     };

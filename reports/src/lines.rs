@@ -275,10 +275,18 @@ fn si_label(v: f64) -> Option<String> {
         (1e9, "G"),
         (1e6, "M"),
     ];
-    let (scale, prefix) = PREFIXES.iter().find(|(p, _)| v.abs() >= *p)?;
-    let digits = format!("{:.6}", v / scale);
-    let digits = digits.trim_end_matches('0').trim_end_matches('.');
-    Some(format!("{digits} {prefix}"))
+    let mut k = PREFIXES.iter().position(|(p, _)| v.abs() >= *p)?;
+    loop {
+        let (scale, prefix) = PREFIXES[k];
+        let digits = format!("{:.6}", v / scale);
+        // Rounded up to 1000 (999,999,999,999 is 1000.000000 G): the next prefix.
+        if digits.trim_start_matches('-').starts_with("1000.") && k > 0 {
+            k -= 1;
+            continue;
+        }
+        let digits = digits.trim_end_matches('0').trim_end_matches('.');
+        return Some(format!("{digits} {prefix}"));
+    }
 }
 
 /// A tick's label on a linear axis (a million or more: [`si_label`]): plotters' own (at most 5 decimals, no exponent)
@@ -576,6 +584,9 @@ mod tests {
         assert_eq!(tick_label(&1_234_567.0), "1.234567 M");
         assert_eq!(tick_label(&-2_000_000.0), "-2 M");
         assert_eq!(si_label(3.2e12), Some("3.2 T".to_string()));
+        assert_eq!(tick_label(&999_999_999_999.0), "1 T");
+        assert_eq!(tick_label(&-999_999_999.9999), "-1 G");
+        assert_eq!(tick_label(&999_999_999.0), "999.999999 M");
         let p = LinePlot {
             title: "t".into(),
             x_label: "time (ticks)".into(),
