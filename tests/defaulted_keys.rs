@@ -171,7 +171,8 @@ fn a_sweep_axis_driving_a_default_bound_is_named() {
 }
 
 /// A trace's records come from its file: a trace touching more blocks than lock ids
-/// can number is refused at `workload.path` (the file sets no `workload.records`).
+/// can number is refused at `workload.path` (the file sets no `workload.records`),
+/// naming the trace's line that reaches the highest block and the way out.
 #[test]
 fn a_trace_with_too_many_records_is_refused_at_its_path() {
     let tmp = tempfile::tempdir().unwrap();
@@ -186,8 +187,11 @@ fn a_trace_with_too_many_records_is_refused_at_its_path() {
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     fails_with(
         &o,
-        &[&format!(
-            "{f}:5: key `workload.path`: 8589934593 records: at most 4294967295"
-        )],
+        &[
+            &format!("{f}:5: key `workload.path`: "),
+            "far.csv:1: the I/O at this line reaches block 8589934592",
+            "hold 8589934593 records (1 a block): at most 4294967295",
+            "workload.addresses = \"dense\"",
+        ],
     );
 }

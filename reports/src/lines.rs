@@ -585,7 +585,7 @@ mod tests {
         assert_eq!(tick_label(&-2_000_000.0), "-2 M");
         assert_eq!(si_label(3.2e12), Some("3.2 T".to_string()));
         assert_eq!(tick_label(&999_999_999_999.0), "1 T");
-        assert_eq!(tick_label(&-999_999_999.9999), "-1 G");
+        assert_eq!(tick_label(&-999_999_999.999_9), "-1 G");
         assert_eq!(tick_label(&999_999_999.0), "999.999999 M");
         let p = LinePlot {
             title: "t".into(),
