@@ -640,13 +640,10 @@ fn limit_text(
 }
 
 /// Gives each backup window of `runs` `none`'s response over the same span, when
-/// `none` ran ([`sim::window::pair_with_none`]), then frees what `none` kept for it.
+/// `none` ran ([`sim::window::pair_with_none`], which frees what `none` kept for it).
 fn pair_with_none(runs: &mut [NamedRun]) {
     let mut all: Vec<&mut sim::RunResult> = runs.iter_mut().map(|r| &mut r.result).collect();
     sim::window::pair_with_none(&mut all);
-    for r in all {
-        r.committed_by_arrival = Vec::new();
-    }
 }
 
 fn print_table(runs: &[NamedRun], history_kept: bool) {

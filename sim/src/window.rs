@@ -137,16 +137,18 @@ pub struct WindowCosts {
 
 /// Gives every backup window of `runs` the response `none` had over the same span
 /// ([`WindowCosts::response_none`]), from the run of policy `none` among them (its
-/// [`RunResult::committed_by_arrival`]); changes nothing without one. The runs must
+/// [`RunResult::committed_by_arrival`], which it takes: empty afterwards, its memory
+/// freed); changes nothing without one. The runs must
 /// share their load and seed (one `owm run`, one sweep point and seed). A transaction
 /// counts when its first arrival is at or after the window's start and before its end
 /// (the attribution of [`WindowCosts::response`]).
 pub fn pair_with_none(runs: &mut [&mut RunResult]) {
-    let Some(none) = runs.iter().find(|r| r.policy == Policy::None) else {
+    let Some(none) = runs.iter_mut().find(|r| r.policy == Policy::None) else {
         return;
     };
-    // Arrival order, for a binary search per window.
-    let mut by_arrival = none.committed_by_arrival.clone();
+    // Taken, not copied (the memory estimate counts it once); arrival order, for a
+    // binary search per window.
+    let mut by_arrival = std::mem::take(&mut none.committed_by_arrival);
     by_arrival.sort_unstable();
     for r in runs.iter_mut().filter(|r| r.policy != Policy::None) {
         for c in &mut r.cycles {
