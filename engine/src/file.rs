@@ -47,19 +47,45 @@ pub fn detach_marker(dir: &Path) -> PathBuf {
 }
 
 /// Refuses a device directory whose device was detached ([`detach_marker`]): the
-/// error names the marker file and the image VLUN B was detached to (`an image file`
-/// when the marker cannot be read or names none). A marker that records another
-/// device's id (`device`, [`Identity::id_text`]) than the metadata header in `dir` is
-/// refused as not this device's record, without suggesting `--create` (which would
-/// overwrite this device's images).
+/// error names the marker file and the image VLUN B was detached to. A marker that
+/// records another device's id (`device`, [`Identity::id_text`]) than the metadata
+/// header in `dir` is refused as not this device's record, and a damaged marker (not
+/// a regular file, unreadable, not a JSON object, or no `image` path in it) as a
+/// damaged record saying what is wrong; neither suggests `--create` (which would
+/// overwrite this device's images while it is unknown whether VLUN B still lives on
+/// them).
 pub fn refuse_detached(dir: &Path) -> std::result::Result<(), String> {
     let marker = detach_marker(dir);
-    if !marker.exists() {
+    let Ok(kind) = std::fs::symlink_metadata(&marker) else {
         return Ok(());
+    };
+    let damaged = |what: String| {
+        format!(
+            "{}: a damaged detach record ({what}): this device may have ended at a \
+             detach of VLUN B, so it is not served; find where VLUN B went, and remove \
+             this file only if this device was never detached (--create would overwrite \
+             this device's images)",
+            marker.display()
+        )
+    };
+    if !std::fs::metadata(&marker).is_ok_and(|m| m.is_file()) {
+        let what = if kind.is_symlink() {
+            "a symbolic link to no regular file"
+        } else if kind.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file"
+        };
+        return Err(damaged(what.into()));
     }
-    let record = std::fs::read_to_string(&marker)
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
+    let text =
+        std::fs::read_to_string(&marker).map_err(|e| damaged(format!("cannot be read: {e}")))?;
+    let record = serde_json::from_str::<serde_json::Value>(&text)
+        .map_err(|e| damaged(format!("not JSON: {e}")))?;
+    if !record.is_object() {
+        return Err(damaged("not a JSON object".into()));
+    }
+    let record = Some(record);
     let field = |key: &str| {
         record
             .as_ref()
@@ -81,7 +107,9 @@ pub fn refuse_detached(dir: &Path) -> std::result::Result<(), String> {
             ));
         }
     }
-    let image = field("image").unwrap_or_else(|| "an image file".into());
+    let Some(image) = field("image") else {
+        return Err(damaged("no `image` path in it".into()));
+    };
     Err(format!(
         "{}: this device was detached (VLUN B now lives in {image}) and has ended; \
          serve that image another way, or make a new device here with --create",
@@ -662,24 +690,44 @@ mod tests {
         assert!(e.contains("not a regular file"), "{e}");
     }
 
-    /// No marker: served. A marker: refused, naming it and the image it records, or
-    /// `an image file` when it records none readable.
+    /// No marker: served. A marker: refused, naming it and the image it records; a
+    /// damaged one refused as damaged, saying what is wrong, with no `--create` advice.
     #[test]
     fn a_detached_device_is_refused_naming_its_marker_and_image() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(refuse_detached(dir.path()), Ok(()));
         let marker = detach_marker(dir.path());
-        for (text, image) in [
-            (r#"{"image": "/srv/b-prime.img"}"#, "/srv/b-prime.img"),
-            ("not json", "an image file"),
-            (r#"{"path": "/srv/b-prime.img"}"#, "an image file"),
+        std::fs::write(&marker, r#"{"image": "/srv/b-prime.img"}"#).unwrap();
+        let e = refuse_detached(dir.path()).unwrap_err();
+        assert!(e.starts_with(&format!("{}: ", marker.display())), "{e}");
+        assert!(e.contains("VLUN B now lives in /srv/b-prime.img)"), "{e}");
+        for (text, what) in [
+            ("not json", "not JSON"),
+            ("", "not JSON"),
+            ("[1]", "not a JSON object"),
+            (r#"{"path": "/srv/b-prime.img"}"#, "no `image` path"),
+            (r#"{"image": 7}"#, "no `image` path"),
         ] {
             std::fs::write(&marker, text).unwrap();
             let e = refuse_detached(dir.path()).unwrap_err();
-            let named = format!("VLUN B now lives in {image})");
-            assert!(e.starts_with(&format!("{}: ", marker.display())), "{e}");
-            assert!(e.contains(&named), "{text}: {e}");
+            assert!(
+                e.starts_with(&format!("{}: a damaged detach record (", marker.display())),
+                "{text}: {e}"
+            );
+            assert!(
+                e.contains(what) && !e.contains("VLUN B now lives"),
+                "{text}: {e}"
+            );
+            assert!(!e.contains("make a new device here"), "{text}: {e}");
         }
+        std::fs::remove_file(&marker).unwrap();
+        std::fs::create_dir(&marker).unwrap();
+        let e = refuse_detached(dir.path()).unwrap_err();
+        assert!(e.contains("a damaged detach record (a directory)"), "{e}");
+        std::fs::remove_dir(&marker).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), &marker).unwrap();
+        let e = refuse_detached(dir.path()).unwrap_err();
+        assert!(e.contains("a symbolic link to no regular file"), "{e}");
     }
 
     /// A detach marker naming another device than the metadata beside it is refused as
