@@ -339,6 +339,64 @@ fn a_misspelled_axis_key_gets_the_closest_key() {
     assert_eq!(words(stderr(&o)), words(stderr(&run)));
 }
 
+/// A misspelled `[[axis]] key` whose `x` names the key as intended (one typo, not two)
+/// is reported at the axis's own `key` line with "did you mean", never at `x` as a key
+/// no axis has; a misspelled `x` (the axes right) is reported at `x` with the axis key
+/// closest to it and the axes' keys.
+#[test]
+fn a_misspelled_axis_key_is_reported_before_x() {
+    let tmp = tempfile::tempdir().unwrap();
+    let shipped = std::fs::read_to_string(repo().join("scenarios/sweep-overflow.toml")).unwrap();
+    let right = "key = \"backup.data_area_fraction\"";
+    assert!(shipped.contains(right) && shipped.contains("\nx = \"backup.data_area_fraction\""));
+    for (typo, words) in [
+        (
+            "backup.data_area_fractoin",
+            "unknown field `data_area_fractoin` (did you mean `data_area_fraction`?)",
+        ),
+        (
+            "bakup.data_area_fraction",
+            "unknown field `bakup` (did you mean `backup`?)",
+        ),
+        (
+            "backup.totally_unrelated",
+            "unknown field `totally_unrelated`",
+        ),
+    ] {
+        let f = write(
+            tmp.path(),
+            "typo.toml",
+            &shipped.replace(right, &format!("key = \"{typo}\"")),
+        );
+        let o = owm(&["sweep", &f, "--out", &s(&tmp.path().join("o")), "--quiet"]);
+        assert_eq!(code(&o), 2, "{}", stderr(&o));
+        fails_with(
+            &o,
+            &[&format!("typo.toml:29: key `{typo}`: [[axis]] 1: {words}")],
+        );
+        assert!(!stderr(&o).contains("key `x`"), "{}", stderr(&o));
+        assert!(!tmp.path().join("o").exists());
+    }
+    let f = write(
+        tmp.path(),
+        "x.toml",
+        &shipped.replace(
+            "\nx = \"backup.data_area_fraction\"",
+            "\nx = \"backup.data_area_fractoin\"",
+        ),
+    );
+    let o = owm(&["sweep", &f, "--out", &s(&tmp.path().join("o")), "--quiet"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            "x.toml:20: key `x`: `backup.data_area_fractoin` is not the key of an [[axis]] \
+           (did you mean `backup.data_area_fraction`?); the axes' keys: \
+           `backup.data_area_fraction`, `backup.on_data_area_full`",
+        ],
+    );
+}
+
 /// Ctrl-C while a sweep's only grid point runs stops it within a few thousand events:
 /// the point is not kept, nothing is written, no staging directory is left, exit 3.
 #[test]

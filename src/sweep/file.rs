@@ -273,14 +273,22 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
             }
         }
     }
+    // A misspelled axis key is reported at its own `key` line, with the closest key,
+    // before `x` is checked against the axes' keys: `x` names the key as intended.
+    if let Some((i, msg)) = unknown_axis_key(&base, &spec.axis) {
+        let a = &spec.axis[i];
+        return Err(axis_error(
+            path,
+            src,
+            &spec.axis,
+            &a.key,
+            &a.values[0],
+            &msg,
+        ));
+    }
     if let Some(x) = &spec.x {
         if !spec.axis.iter().any(|a| &a.key == x) {
-            return Err(FileError::key(
-                path,
-                src,
-                "x",
-                format!("`{x}` is not the key of an [[axis]]"),
-            ));
+            return Err(FileError::key(path, src, "x", not_an_axis(x, &spec.axis)));
         }
     }
     // The cartesian product of the axes, first axis outermost.
@@ -379,6 +387,46 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
         traces,
         combo_traces,
     })
+}
+
+/// The first axis whose key the scenario does not know (its first value, set alone on
+/// `base`, is refused as an `unknown field`), by index, with serde's message in the
+/// file's terms ([`config::toml_words`]). `None` when every axis's key is known (or
+/// refused for another reason, or `base` alone is refused: reported when the grid is
+/// built).
+fn unknown_axis_key(base: &toml::Table, axes: &[AxisSpec]) -> Option<(usize, String)> {
+    Scenario::deserialize(toml::Value::Table(base.clone())).ok()?;
+    axes.iter().enumerate().find_map(|(i, a)| {
+        let mut t = base.clone();
+        set_path(&mut t, &a.key, a.values.first()?.clone()).ok()?;
+        let e = Scenario::deserialize(toml::Value::Table(t)).err()?;
+        let msg = config::toml_words(e.message().trim());
+        msg.starts_with("unknown field").then_some((i, msg))
+    })
+}
+
+/// Why `x` names no axis (`` `X` is not the key of an [[axis]] ``), with the axis key
+/// closest to it when it is close (Jaro-Winkler similarity 0.8 or more, as a
+/// misspelled key's "did you mean") and the axes' keys.
+fn not_an_axis(x: &str, axes: &[AxisSpec]) -> String {
+    let best = axes
+        .iter()
+        .map(|a| (a.key.as_str(), strsim::jaro_winkler(x, &a.key)))
+        .fold(None, |b: Option<(&str, f64)>, (k, s)| match b {
+            Some((_, t)) if t >= s => b,
+            _ => Some((k, s)),
+        });
+    let guess = match best {
+        Some((k, s)) if s >= 0.8 => format!(" (did you mean `{k}`?)"),
+        _ => String::new(),
+    };
+    let keys: Vec<String> = axes.iter().map(|a| format!("`{}`", a.key)).collect();
+    let known = if keys.is_empty() {
+        "the file has no [[axis]]".to_string()
+    } else {
+        format!("the axes' keys: {}", keys.join(", "))
+    };
+    format!("`{x}` is not the key of an [[axis]]{guess}; {known}")
 }
 
 /// The axis (key, value) a scenario's deserialisation error `message` is about, and the
