@@ -302,7 +302,11 @@ fn resolved(p: &Path) -> Option<PathBuf> {
 /// `sweep.csv`, a plot, `points.json`, a `*.trace`) would be overwritten by the
 /// verdicts. A `*.json` or `*.xml` verdict file directly inside `out`
 /// (`out/verdicts.json`) is kept as before: written after the output is published, and
-/// replaced by the next run.
+/// replaced by the next run. A file directly inside an `out` that does not exist yet is
+/// refused too, saying so: `out` is made only as the command publishes its output, and
+/// a verdict file's directory is checked writable before any work.
+///
+/// Each refusal suggests a path that is accepted ([`verdict_example`]).
 ///
 /// Errors: the collision, naming both flags and paths.
 pub fn refuse_verdict_clash(out_flag: &str, out: &Path, flag: &str, path: &Path) -> Result<()> {
@@ -310,6 +314,7 @@ pub fn refuse_verdict_clash(out_flag: &str, out: &Path, flag: &str, path: &Path)
         return Ok(());
     };
     let (f, d) = (path.display(), out.display());
+    let example = verdict_example(flag, out);
     let a_dir = if path.is_dir() {
         " (is a directory, not a file)"
     } else {
@@ -318,7 +323,7 @@ pub fn refuse_verdict_clash(out_flag: &str, out: &Path, flag: &str, path: &Path)
     if v == o {
         bail!(
             "{flag} {f} is {out_flag} {d} itself{a_dir}: the verdict file would be the output \
-             directory; give a file beside it (or inside it, such as {d}/verdicts.json)"
+             directory; give a file {example}"
         );
     }
     if o.starts_with(&v) {
@@ -333,8 +338,7 @@ pub fn refuse_verdict_clash(out_flag: &str, out: &Path, flag: &str, path: &Path)
     if rest.components().count() > 1 {
         bail!(
             "{flag} {f} is inside a subdirectory of {out_flag} {d}: the output directory is \
-             replaced whole and holds no subdirectory; write the verdict file beside it or \
-             directly inside it"
+             replaced whole and holds no subdirectory; give a file {example}"
         );
     }
     let name = rest.to_string_lossy();
@@ -346,17 +350,58 @@ pub fn refuse_verdict_clash(out_flag: &str, out: &Path, flag: &str, path: &Path)
     if output {
         bail!(
             "{flag} {f} is inside {out_flag} {d} and names {name}, a file owm writes there: \
-             the verdicts would replace it; give another name (such as {d}/verdicts.json)"
+             the verdicts would replace it; give another file {example}"
         );
     }
     if !(name.ends_with(".json") || name.ends_with(".xml")) {
         bail!(
             "{flag} {f} is inside {out_flag} {d}, where a verdict file must be named *.json \
              or *.xml (the next run into {d} recognises only those as owm's, and would \
-             refuse {name}); rename it or write it beside the directory"
+             refuse {name}); give a file {example}"
+        );
+    }
+    if !out.exists() {
+        bail!(
+            "{flag} {f} is inside {out_flag} {d}, which does not exist yet (owm makes it only \
+             as it publishes the output, and checks a verdict file's directory before any \
+             work); give a file {example}"
         );
     }
     Ok(())
+}
+
+/// A verdict file that does not collide with the output directory `out`, as the words
+/// after "give a file" in [`refuse_verdict_clash`]'s refusals, named `*.xml` for
+/// `--junit` and `*.json` for `--json`: when `out` is an existing directory, "beside it
+/// (or inside it, such as OUT/verdicts.EXT)"; else one beside it, "beside it, such as
+/// OUT.EXT", in `out`'s parent, or, when that does not exist either (owm makes it as
+/// it makes `out`), "in an existing directory, such as A/NAME.EXT" in `out`'s nearest
+/// existing ancestor `A`.
+fn verdict_example(flag: &str, out: &Path) -> String {
+    let ext = if flag == "--junit" { "xml" } else { "json" };
+    if out.is_dir() {
+        return format!(
+            "beside it (or inside it, such as {}/verdicts.{ext})",
+            out.display()
+        );
+    }
+    let name = out
+        .file_name()
+        .map(|n| format!("{}.{ext}", n.to_string_lossy()))
+        .unwrap_or_else(|| format!("verdicts.{ext}"));
+    let dir = parent(out);
+    if dir.is_dir() {
+        return format!("beside it, such as {}", out.with_file_name(&name).display());
+    }
+    let existing = dir
+        .ancestors()
+        .find(|a| !a.as_os_str().is_empty() && a.is_dir())
+        .map_or_else(|| PathBuf::from(&name), |a| a.join(&name));
+    format!(
+        "in an existing directory, such as {} ({} does not exist yet)",
+        existing.display(),
+        dir.display()
+    )
 }
 
 /// An exclusive lock on the directory `dir`, or `None` when another process holds one.

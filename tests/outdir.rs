@@ -3,7 +3,7 @@
 //! before any work, and errors reach the user once and without a panic.
 
 use std::io::Read as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::util::*;
@@ -422,6 +422,85 @@ fn verdict_files_that_collide_with_the_output_are_refused_before_work() {
     // A verdict file inside --out, named as one, is still written there.
     ok(&run(&["--json", &s(&o.join("verdicts.json"))]));
     assert_eq!(read_json(&o.join("verdicts.json"))["exit_code"], 0);
+}
+
+/// Every refusal of a verdict file that collides with `--out` suggests a file ("such as
+/// P"), `*.xml` for `--junit` and `*.json` for `--json`, and that suggestion is
+/// accepted: the run given it exits 0 and writes its verdicts there. Inside `--out`
+/// only when it exists; a file inside one that does not exist yet is refused saying
+/// so, before `--out` is made. Before, `--junit O` with a fresh `O` suggested
+/// `O/verdicts.json`, then refused it ("its directory O does not exist").
+#[test]
+fn a_verdict_clash_suggests_a_file_that_is_accepted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let run = |out: &Path, extra: &[&str]| {
+        let out = s(out);
+        let mut args = vec!["run", "scenarios/fig3.toml", "--quiet", "--out", &out];
+        args.extend(extra);
+        owm(&args)
+    };
+    let suggested = |text: &str| -> String {
+        let at = text.find("such as ").expect("a suggestion") + "such as ".len();
+        let rest = &text[at..];
+        let end = rest.find([' ', ')', '\n']).unwrap_or(rest.len());
+        rest[..end].to_string()
+    };
+    let existing = d.join("done");
+    ok(&run(&existing, &[]));
+    let fresh = d.join("fresh");
+    let deep = d.join("new/deeper/o");
+    let cases: Vec<(&Path, &str, PathBuf, &str)> = vec![
+        (&fresh, "--junit", fresh.clone(), "fresh.xml"),
+        (&fresh, "--json", fresh.clone(), "fresh.json"),
+        (&fresh, "--json", fresh.join("v.json"), "does not exist yet"),
+        (
+            &fresh,
+            "--junit",
+            fresh.join("summary.csv"),
+            "names summary.csv",
+        ),
+        (&fresh, "--junit", fresh.join("sub/v.xml"), "subdirectory"),
+        (&deep, "--junit", deep.clone(), "in an existing directory"),
+        (&existing, "--junit", existing.clone(), "done/verdicts.xml"),
+        (
+            &existing,
+            "--json",
+            existing.join("trace.csv"),
+            "done/verdicts.json",
+        ),
+        (
+            &existing,
+            "--junit",
+            existing.join("notes.txt"),
+            "done/verdicts.xml",
+        ),
+    ];
+    for (out, flag, path, needle) in &cases {
+        let r = run(out, &[flag, &s(path)]);
+        assert_eq!(code(&r), 2, "{flag} {}: {}", s(path), stderr(&r));
+        fails_with(&r, &[flag, "--out", needle]);
+        assert!(
+            !fresh.exists() && !d.join("new").exists(),
+            "refused before work"
+        );
+        let text = stderr(&r);
+        let hint = suggested(&text);
+        let ext = if *flag == "--junit" { ".xml" } else { ".json" };
+        assert!(hint.ends_with(ext), "{hint}: {text}");
+        let r = run(out, &[flag, &hint]);
+        ok(&r);
+        let written = std::fs::read_to_string(&hint).unwrap();
+        let begins = if *flag == "--junit" { "<?xml" } else { "{" };
+        assert!(written.starts_with(begins), "{hint}: {written}");
+        std::fs::remove_file(&hint).unwrap();
+        for o in [&fresh, &deep] {
+            if o.exists() {
+                std::fs::remove_dir_all(o).unwrap();
+            }
+        }
+        let _ = std::fs::remove_dir_all(d.join("new"));
+    }
 }
 
 /// A file of the user's saved under a name owm writes (`summary.csv`, `sweep.toml`)
