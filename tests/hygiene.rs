@@ -666,6 +666,68 @@ fn an_edited_kept_point_is_refused_on_resume() {
         fails_with(&o, &["point-0.json", words, "run without --resume"]);
         assert!(!out.exists(), "nothing published");
     }
+    // A damaged pin line, an emptied, cut or garbled file: each refused naming the
+    // file, what is wrong and the way out, never serde's words alone, nor "edited"
+    // with two equal digests.
+    let hex = pin.strip_prefix("sha256 ").unwrap();
+    let head = &hex[..12];
+    let upper = format!("sha256 {}", hex.to_uppercase());
+    let damaged = "is not a pin (`sha256 `, then 64 lowercase hex digits): the pin line \
+                   was edited or damaged";
+    let cases: Vec<(Vec<u8>, String)> = vec![
+        (
+            format!("{pin} \n{json}").into(),
+            format!(
+                "its first line, \"sha256 {head}…{} \", {damaged}",
+                &hex[60..]
+            ),
+        ),
+        (
+            format!("SHA256 {hex}\n{json}").into(),
+            format!(
+                "its first line, \"SHA256 {head}…{}\", {damaged}",
+                &hex[59..]
+            ),
+        ),
+        (
+            format!("{upper}\n{json}").into(),
+            format!(
+                "its first line, \"{}…{}\", is not a pin",
+                &upper[..19],
+                &upper[66..]
+            ),
+        ),
+        (b"".to_vec(), "it is empty (damaged".into()),
+        (b"\n".to_vec(), "it is empty (damaged".into()),
+        (
+            format!("{pin}\n").into(),
+            "it holds its pin line and no JSON".into(),
+        ),
+        (
+            b"not json\n".to_vec(),
+            "its JSON is not a grid point's (".into(),
+        ),
+        (
+            format!("{pin}\n{}", &json[..json.len() / 2]).into(),
+            "its JSON was edited after it was kept".into(),
+        ),
+        (vec![0xff, 0xfe, b'\n'], "it is not text (damaged".into()),
+    ];
+    for (bytes, words) in &cases {
+        std::fs::write(&point, bytes).unwrap();
+        let o = owm(&["sweep", &f, "--out", &s(&out), "--resume"]);
+        assert_eq!(code(&o), 2, "{words}: {}{}", stdout(&o), stderr(&o));
+        fails_with(
+            &o,
+            &[
+                &format!("{}: not a kept grid point of this run: {words}", s(&point)),
+                "; remove it, or run without --resume",
+            ],
+        );
+        let equal = format!("sha256 {head}, pinned {head}");
+        assert!(!stderr(&o).contains(&equal), "{}", stderr(&o));
+        assert!(!out.exists(), "nothing published");
+    }
     // As kept, it resumes.
     std::fs::write(&point, text).unwrap();
     ok(&owm(&["sweep", &f, "--out", &s(&out), "--resume"]));

@@ -26,8 +26,9 @@ const PIN: &str = "sha256 ";
 /// The directory of kept points of one output directory.
 pub struct Kept {
     dir: PathBuf,
-    /// The kept points whose JSON does not match the digest their file pins (edited),
-    /// or that pin none, by grid index: why, in words.
+    /// The kept points refused, by grid index: why, in words ([`read_point`]: unreadable,
+    /// empty, not text, a damaged pin line, JSON that does not match the digest pinned
+    /// (edited), no pin, or JSON that is not a grid point's).
     pub unpinned: BTreeMap<usize, String>,
 }
 
@@ -69,36 +70,13 @@ impl Kept {
                 else {
                     continue;
                 };
-                let text = std::fs::read_to_string(e.path())?;
-                let (pin, json) = match text.strip_prefix(PIN).and_then(|t| t.split_once('\n')) {
-                    Some((pin, json)) => (Some(pin), json),
-                    None => (None, text.as_str()),
-                };
-                let p: Point = serde_json::from_str(json)
-                    .with_context(|| format!("{}: a kept grid point", e.path().display()))?;
-                let digest = super::sha256(json.as_bytes());
-                match pin {
-                    Some(pin) if pin == digest => {}
-                    Some(pin) => {
-                        unpinned.insert(
-                            i,
-                            format!(
-                                "its JSON was edited after it was kept (sha256 {}, pinned {})",
-                                short(&digest),
-                                short(pin)
-                            ),
-                        );
-                    }
-                    None => {
-                        unpinned.insert(
-                            i,
-                            "it pins no digest of its JSON (edited, or kept by an owm that \
-                             pinned none)"
-                                .to_string(),
-                        );
-                    }
+                let (point, why) = read_point(&e.path());
+                if let Some(p) = point {
+                    found.insert(i, p);
                 }
-                found.insert(i, p);
+                if let Some(why) = why {
+                    unpinned.insert(i, why);
+                }
             }
         } else {
             if let Some(why) = changed {
@@ -138,6 +116,82 @@ impl Kept {
     pub fn finish(self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// The grid point kept in the file at `path` (`sha256 <64 lowercase hex digits>`, a
+/// newline, its JSON, as [`Kept::keep`] writes it) when its JSON reads as one, and why
+/// the file is refused, in words that say what is wrong with it: it cannot be read, is
+/// empty or not text, or holds its pin line and no JSON; its first line is a damaged pin (`sha256` in another case, a
+/// digest that is not 64 lowercase hex digits, a space after it: the line is quoted,
+/// its digest elided); it pins no digest; its JSON does not match the digest pinned
+/// (edited after it was kept); or its JSON is not a grid point's (serde's words).
+fn read_point(path: &Path) -> (Option<Point>, Option<String>) {
+    const DAMAGED: &str = "damaged: a kept point holds its pin line, then its JSON";
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return (None, Some(format!("it cannot be read ({e})"))),
+    };
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return (None, Some(format!("it is empty ({DAMAGED})")));
+    }
+    let Ok(text) = String::from_utf8(bytes) else {
+        return (None, Some(format!("it is not text ({DAMAGED})")));
+    };
+    let (first, rest) = text.split_once('\n').unwrap_or((&text, ""));
+    let pinned = first
+        .strip_prefix(PIN)
+        .filter(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')));
+    let says_pin = first
+        .split_whitespace()
+        .next()
+        .is_some_and(|w| w.eq_ignore_ascii_case(PIN.trim_end()));
+    let json = if pinned.is_some() { rest } else { &text };
+    let (point, not_a_point) = match serde_json::from_str::<Point>(json) {
+        Ok(p) => (Some(p), None),
+        Err(e) => (None, Some(format!("its JSON is not a grid point's ({e})"))),
+    };
+    let why = match pinned {
+        Some(_) if rest.trim().is_empty() => {
+            Some(format!("it holds its pin line and no JSON ({DAMAGED})"))
+        }
+        Some(pin) => {
+            let digest = super::sha256(json.as_bytes());
+            if pin == digest {
+                not_a_point
+            } else {
+                Some(format!(
+                    "its JSON was edited after it was kept (sha256 {}, pinned {})",
+                    short(&digest),
+                    short(pin)
+                ))
+            }
+        }
+        None if says_pin => Some(format!(
+            "its first line, {}, is not a pin (`sha256 `, then 64 lowercase hex digits): \
+             the pin line was edited or damaged",
+            quoted(first)
+        )),
+        None if point.is_some() => Some(
+            "it pins no digest of its JSON (edited, or kept by an owm that pinned none)"
+                .to_string(),
+        ),
+        None => not_a_point.map(|w| format!("{w}, and it pins no digest")),
+    };
+    (point, why)
+}
+
+/// `line` in double quotes with Rust's escapes (a trailing space or a tab shows), its
+/// middle elided past 32 characters: `"sha256 daf6399b08b3…39be "`.
+fn quoted(line: &str) -> String {
+    let chars: Vec<char> = line.chars().collect();
+    let shown: String = if chars.len() > 32 {
+        let head: String = chars[..19].iter().collect();
+        let tail: String = chars[chars.len() - 5..].iter().collect();
+        format!("{head}…{tail}")
+    } else {
+        line.to_string()
+    };
+    format!("{shown:?}")
 }
 
 /// Why the points kept in `dir` cannot be reused with `traces` (the sweep's traces as
