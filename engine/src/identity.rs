@@ -93,6 +93,9 @@ pub enum Mismatch {
     /// The image file has no valid label: not an image of an owm device, or one made
     /// by a version before labels (refused, never read as if it were one).
     NoLabel,
+    /// The file has the device's image length but its label (its last
+    /// [`LABEL_BYTES`] bytes) is not valid: overwritten or damaged in place.
+    DamagedLabel,
     /// The file belongs to another device (ids as text).
     Foreign { expected: String, found: String },
     /// The file is this device's other image (image A and image B were swapped).
@@ -116,6 +119,11 @@ impl std::fmt::Display for Mismatch {
         match self {
             Mismatch::NoLabel => f.write_str(
                 "no owm image label at its end: not an image of an owm device, or made by an older version",
+            ),
+            Mismatch::DamagedLabel => write!(
+                f,
+                "its label (its last {LABEL_BYTES} bytes) is damaged or overwritten: the file \
+                 has the device's image length but no valid label; restore the image from a copy"
             ),
             Mismatch::Foreign { expected, found } => {
                 write!(f, "belongs to device {found}, not to device {expected}")
@@ -277,6 +285,9 @@ pub(crate) fn check_label(
         // device's size without one is unlabelled.
         if file_len + LABEL_BYTES == expected_bytes {
             return Err(Mismatch::NoLabel);
+        }
+        if file_len == expected_bytes {
+            return Err(Mismatch::DamagedLabel);
         }
         return Err(Mismatch::Resized {
             expected_bytes,

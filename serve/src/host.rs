@@ -103,10 +103,13 @@ impl Host {
         let variant = journal_variant(&paths)?;
         let device = file::open(&paths, DeviceConfig::new(variant)).map_err(|e| e.to_string())?;
         // The marker speaks for the current cycle's VLUN A only: once A is retired (or
-        // before a split) a leftover of an earlier cycle is not an archive of anything.
-        // A damaged or foreign one is refused in every phase.
+        // before a split) a leftover of an earlier cycle is not an archive of anything,
+        // nor is it while the journal records no complete archive of this cycle's A (a
+        // backup that failed after a crash kept an earlier cycle's marker: it would
+        // name that cycle's file as this one's). A damaged or foreign one is refused
+        // in every phase.
         let archive = read_archive_record(dir, &device.identity())?
-            .filter(|_| device.phase() == Phase::BackedUp);
+            .filter(|_| device.phase() == Phase::BackedUp && device.archive_complete());
         Ok(Host {
             dir: dir.to_path_buf(),
             variant,
@@ -375,7 +378,7 @@ impl Host {
                 )
             } else {
                 format!(
-                    "cannot retire VLUN A: no backup of it has completed (no record in {})",
+                    "cannot retire VLUN A: no backup of it has completed in this cycle (no record of one in {})",
                     marker.display()
                 )
             };

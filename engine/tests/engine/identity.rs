@@ -131,6 +131,7 @@ fn another_devices_metadata_or_image_is_refused() {
 
 /// Stale files: an image, or the metadata, kept from before two opens and put back.
 /// Resized: an image grown by a block. Unlabelled: a raw image of the right size.
+/// Damaged label: an image of its own length whose label was zeroed.
 #[test]
 fn stale_resized_and_unlabelled_images_are_refused() {
     for variant in Variant::ALL {
@@ -188,6 +189,21 @@ fn stale_resized_and_unlabelled_images_are_refused() {
         });
         f.set_len(len - engine::identity::LABEL_BYTES).unwrap();
         refused(&paths, variant, &paths.image_b, |m| *m == Mismatch::NoLabel);
+        // Cut inside its label and grown back to its length (the label zeroed, or
+        // overwritten in place): a damaged label, not a resize to the same length.
+        f.set_len(len - 1).unwrap();
+        f.set_len(len).unwrap();
+        refused(&paths, variant, &paths.image_b, |m| {
+            *m == Mismatch::DamagedLabel
+        });
+        let text = file::open(&paths, DeviceConfig::new(variant))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            text.contains("label") && !text.contains("resized"),
+            "{text}"
+        );
         drop(f);
 
         // The current files, put back, open with every flushed write.
