@@ -873,17 +873,17 @@ pub fn write_outputs(
         .zip(attempts)
         .map(|(run, &n)| figure::diagram_of(run, n))
         .collect();
-    let range = timing::shared_range(&diagrams);
+    let range = timing::shared_spans(&diagrams);
     for (run, d) in runs.iter().zip(&diagrams) {
         let one = std::slice::from_ref(d);
         written.extend(write_picture(
             out,
             &format!("timing-{}", run.name),
             one,
-            range,
+            &range,
         )?);
     }
-    written.extend(write_picture(out, "timing", &diagrams, range)?);
+    written.extend(write_picture(out, "timing", &diagrams, &range)?);
     Ok(written
         .into_iter()
         .map(|p| p.strip_prefix(out).map(Path::to_path_buf).unwrap_or(p))
@@ -894,7 +894,7 @@ fn write_picture(
     out: &Path,
     stem: &str,
     d: &[timing::Diagram],
-    range: (u64, u64),
+    range: &[(u64, u64)],
 ) -> Result<Vec<PathBuf>> {
     let svg = out.join(format!("{stem}.svg"));
     reports::write_atomic(&svg, timing::render_svg(d, range)?.as_bytes())?;

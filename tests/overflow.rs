@@ -60,12 +60,24 @@ fn break_guest_write_aborts_writers_and_completes_the_backup() {
         );
         let text = stdout(&o);
         assert_eq!(text.matches(&line).count(), 1, "{p}: {line}\n{text}");
+        // The timing diagram gives the count and marks the aborted attempts among its
+        // bars (a red × each, said in the legend).
+        let svg =
+            String::from_utf8(bytes(&tmp.path().join("o"), &format!("timing-{p}.svg"))).unwrap();
+        let said = format!("{} attempts aborted in the run, ", r["aborted"]);
+        assert!(svg.contains(&said), "{p}: no \"{said}\"");
+        assert!(svg.contains("aborted attempt (red × at its end)"), "{p}");
     }
     // Mirroring has no data area: nothing fills, and no line says it did.
     assert!(
         !stdout(&o).contains("aborted under mirroring"),
         "{}",
         stdout(&o)
+    );
+    let svg = String::from_utf8(bytes(&tmp.path().join("o"), "timing-mirroring.svg")).unwrap();
+    assert!(
+        !svg.contains("aborted"),
+        "mirroring's diagram shows no abort"
     );
     let m = &rows["mirroring"];
     assert_eq!(

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use engine::Vlun;
-use sim::{Policy, RunResult, TxnTimeline, WaitKind};
+use sim::{Outcome, Policy, RunResult, TxnTimeline, WaitKind};
 
 use crate::tables::NamedRun;
 use crate::timing::{Diagram, Fill, Mark, MarkKind, Row, Segment};
@@ -58,6 +58,16 @@ fn wait_text(k: WaitKind) -> &'static str {
     }
 }
 
+/// When an attempt's bar ends: its end, or the run's for one still running.
+fn bar_end(t: &TxnTimeline, r: &RunResult) -> u64 {
+    t.ended_ticks.unwrap_or(r.end_ticks).max(t.arrived_ticks)
+}
+
+/// Where an aborted attempt's bar ends (its × in the diagram), none for any other.
+fn aborted_end(t: &TxnTimeline, r: &RunResult) -> Option<u64> {
+    (t.outcome == Outcome::Aborted).then(|| bar_end(t, r))
+}
+
 /// The stretches of one transaction: waits, and running split at the split time.
 /// `with_queue` false leaves out waits in queue 502 (a process row does not wait for
 /// its own next transaction).
@@ -67,7 +77,7 @@ fn segments(
     with_queue: bool,
     text: Option<String>,
 ) -> Vec<Segment> {
-    let end = t.ended_ticks.unwrap_or(r.end_ticks).max(t.arrived_ticks);
+    let end = bar_end(t, r);
     let start = t.admitted_ticks.unwrap_or(end).clamp(t.arrived_ticks, end);
     let mut waits: Vec<(u64, u64, Option<WaitKind>)> = t
         .waits
@@ -370,12 +380,21 @@ fn transaction_rows(r: &RunResult, attempts: usize) -> Diagram {
         } else {
             format!(" — {ROWS_MAX} of {n} transactions, around the request")
         };
+        // The run's aborted attempts, most of them perhaps outside the window.
+        let shown = ts.iter().filter(|t| t.outcome == Outcome::Aborted).count();
+        if r.costs.aborted > 0 {
+            suffix.push_str(&format!(
+                "; {} attempts aborted in the run, {shown} shown",
+                r.costs.aborted
+            ));
+        }
     }
     let rows = ts
         .into_iter()
         .map(|t| Row {
             label: label_of(r, t),
             segments: segments(t, r, true, None),
+            aborted: aborted_end(t, r).into_iter().collect(),
         })
         .collect();
     Diagram {
@@ -387,7 +406,7 @@ fn transaction_rows(r: &RunResult, attempts: usize) -> Diagram {
 }
 
 fn process_rows(r: &RunResult) -> Diagram {
-    let mut rows: BTreeMap<u32, Vec<Segment>> = BTreeMap::new();
+    let mut rows: BTreeMap<u32, (Vec<Segment>, Vec<u64>)> = BTreeMap::new();
     let mut ts: Vec<&TxnTimeline> = r
         .transactions
         .iter()
@@ -396,15 +415,16 @@ fn process_rows(r: &RunResult) -> Diagram {
     ts.sort_by_key(|t| (t.admitted_ticks, t.txn));
     for t in ts {
         let p = t.process.unwrap_or_default();
-        rows.entry(p)
-            .or_default()
-            .extend(segments(t, r, false, Some(label_of(r, t))));
+        let row = rows.entry(p).or_default();
+        row.0.extend(segments(t, r, false, Some(label_of(r, t))));
+        row.1.extend(aborted_end(t, r));
     }
     let rows = rows
         .into_iter()
-        .map(|(p, segments)| Row {
+        .map(|(p, (segments, aborted))| Row {
             label: p.to_string(),
             segments,
+            aborted,
         })
         .collect();
     Diagram {

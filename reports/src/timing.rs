@@ -1,6 +1,11 @@
 //! Timing diagrams in the style of the patent's Fig 3A/3B/3C and Fig 4: one horizontal
 //! bar per transaction (or process) on a virtual-time axis, coloured by the volume it
-//! uses, waiting drawn pale and hatched, and vertical marks for the backup's milestones.
+//! uses, waiting drawn pale and hatched, an aborted attempt ended by a red ×, and
+//! vertical marks for the backup's milestones, drawn beneath the bars (a bar is never
+//! hidden by a line, and is at least [`MIN_BAR_PX`] wide). When the backup's later
+//! milestones (a retire after a long archive copy) lie far from everything else, the
+//! empty stretch is cut out of the time axis (an axis break, drawn `//`;
+//! [`BREAK_RATIO`]), so the transactions around the request keep the width.
 //!
 //! The picture is described by plain data ([`Diagram`]) so the drawing knows nothing of
 //! the simulator; [`crate::figure::diagram`] builds a `Diagram` from a run. Layout is
@@ -64,6 +69,9 @@ pub struct Row {
     /// The label at the left (301, 503, an id).
     pub label: String,
     pub segments: Vec<Segment>,
+    /// When each aborted attempt drawn on this row ended (ticks; the `until` of its
+    /// last segment): a red × there.
+    pub aborted: Vec<u64>,
 }
 
 /// One vertical mark.
@@ -147,12 +155,29 @@ const LEGEND_ROW_H: i32 = 22;
 const FONT_PX: u32 = 13;
 const MARK_TEXT_GAP: i32 = 4;
 const TITLE_PX: u32 = 16;
+/// The narrowest a bar segment is drawn (pixels): a 600-tick transaction on a
+/// 400,000-tick axis (1.5 px at scale) is still seen.
+pub const MIN_BAR_PX: i32 = 3;
+/// The pixels an axis break takes.
+const BREAK_W: i32 = 16;
+/// Stretches of time in which no bar runs and no milestone falls are cut out of the
+/// axis when together they are at least this many times the rest of the diagrams'
+/// span (the bars and marks would fill less than a sixth of the width).
+pub const BREAK_RATIO: u64 = 5;
+/// Axis breaks at most (the longest empty stretches).
+const BREAKS_MAX: usize = 3;
 
 const SINGLE: RGBColor = RGBColor(127, 135, 150);
 const VLUN_A: RGBColor = RGBColor(31, 119, 180);
 const VLUN_B: RGBColor = RGBColor(255, 127, 14);
 const WAIT_FILL: RGBColor = RGBColor(236, 236, 236);
 const WAIT_HATCH: RGBColor = RGBColor(150, 150, 150);
+/// The × at the end of an aborted attempt, and its half width (pixels).
+const ABORT: RGBColor = RGBColor(178, 0, 0);
+const ABORT_R: i32 = 5;
+const GRID_LIGHT: RGBColor = RGBColor(240, 240, 240);
+const GRID_BOLD: RGBColor = RGBColor(225, 225, 225);
+const BREAK_LINE: RGBColor = RGBColor(170, 170, 170);
 
 fn fill_color(f: Fill) -> RGBColor {
     match f {
@@ -198,10 +223,158 @@ fn text_w(text: &str, px: u32) -> Result<i32, Error> {
     Ok(w as i32)
 }
 
+/// One piece of the time axis: ticks `t0..=t1` drawn on pixels `x0..=x1`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Piece {
+    t0: u64,
+    t1: u64,
+    x0: f64,
+    x1: f64,
+}
+
+/// The time axis: pieces of one scale (pixels per tick) left to right, a break of
+/// [`BREAK_W`] pixels between two pieces where an empty stretch of time is left out.
+#[derive(Debug, Clone, PartialEq)]
+struct TimeAxis {
+    pieces: Vec<Piece>,
+}
+
+impl TimeAxis {
+    /// The axis showing the time spans `kept` (ascending, disjoint, at least one) on
+    /// the plot right of `left`.
+    fn new(kept: &[(u64, u64)], left: i32) -> Self {
+        let breaks = kept.len().saturating_sub(1) as i32;
+        let plot_w = f64::from(WIDTH as i32 - left - RIGHT - breaks * BREAK_W);
+        let total = kept.iter().map(|(a, b)| b - a).sum::<u64>().max(1);
+        let scale = plot_w / total as f64;
+        let mut x = f64::from(left);
+        let mut pieces = Vec::with_capacity(kept.len());
+        for &(t0, t1) in kept {
+            let x1 = x + (t1 - t0) as f64 * scale;
+            pieces.push(Piece { t0, t1, x0: x, x1 });
+            x = x1 + f64::from(BREAK_W);
+        }
+        TimeAxis { pieces }
+    }
+
+    /// The pixel column of time `t`; a time left out (in a break) is drawn in the
+    /// break's middle, a time past the axis's end beyond the last piece at its scale.
+    fn x(&self, t: u64) -> i32 {
+        let n = self.pieces.len();
+        for (i, p) in self.pieces.iter().enumerate() {
+            if t < p.t0 {
+                let x = if i == 0 {
+                    p.x0
+                } else {
+                    p.x0 - f64::from(BREAK_W) / 2.0
+                };
+                return x.round() as i32;
+            }
+            if t <= p.t1 || i + 1 == n {
+                let frac = (t - p.t0) as f64 / (p.t1 - p.t0).max(1) as f64;
+                return (p.x0 + frac * (p.x1 - p.x0)).round() as i32;
+            }
+        }
+        0
+    }
+
+    /// The stretches left out, each with the pixel column of its break.
+    fn breaks(&self) -> Vec<(u64, u64, i32)> {
+        self.pieces
+            .windows(2)
+            .map(|w| {
+                let x = (w[0].x1 + f64::from(BREAK_W) / 2.0).round() as i32;
+                (w[0].t1, w[1].t0, x)
+            })
+            .collect()
+    }
+}
+
+/// The time spans an axis shared by `diagrams` shows ([`shared_range`], with the
+/// long empty stretches left out: see `kept_spans`): every picture drawn over them
+/// compares with the others at a glance, on the same scale and the same breaks.
+pub fn shared_spans(diagrams: &[Diagram]) -> Vec<(u64, u64)> {
+    kept_spans(diagrams, shared_range(diagrams))
+}
+
+/// The time spans the axis shows: `range` whole, unless stretches in which no bar
+/// runs and no milestone falls are together at least [`BREAK_RATIO`] times the rest
+/// of what the diagrams span (a retire after a long archive copy, with the
+/// transactions around the request): then the fewest of the longest such stretches
+/// that are (at most [`BREAKS_MAX`], each at least a quarter of the rest) are left
+/// out, and each remaining cluster is padded by 1/33 of the time shown (the axis
+/// starts at 0 unless the first cluster happens late, as [`shared_range`] does).
+fn kept_spans(diagrams: &[Diagram], range: (u64, u64)) -> Vec<(u64, u64)> {
+    let mut spans: Vec<(u64, u64)> = diagrams
+        .iter()
+        .flat_map(|d| {
+            d.rows
+                .iter()
+                .flat_map(|r| r.segments.iter().map(|s| (s.from, s.until.max(s.from))))
+                .chain(d.marks.iter().map(|m| (m.at, m.at)))
+        })
+        .collect();
+    spans.sort_unstable();
+    let mut merged: Vec<(u64, u64)> = Vec::new();
+    for (a, b) in spans {
+        match merged.last_mut() {
+            Some(m) if a <= m.1 => m.1 = m.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    let (Some(first), Some(last)) = (merged.first(), merged.last()) else {
+        return vec![range];
+    };
+    let (lo, hi) = (first.0, last.1);
+    let mut gaps: Vec<(u64, u64)> = merged.windows(2).map(|w| (w[0].1, w[1].0)).collect();
+    gaps.sort_by_key(|g| (std::cmp::Reverse(g.1 - g.0), g.0));
+    // The fewest of the longest stretches that together are BREAK_RATIO times what is
+    // left, each at least a quarter of what is left (a break is worth its pixels).
+    let span = hi - lo;
+    let mut sum = 0u64;
+    let mut chosen = None;
+    for (k, g) in gaps.iter().take(BREAKS_MAX).enumerate() {
+        let len = g.1 - g.0;
+        sum += len;
+        let rest = span - sum;
+        if len == 0 || len.saturating_mul(4) < rest {
+            break;
+        }
+        if sum >= BREAK_RATIO.saturating_mul(rest) {
+            chosen = Some(k + 1);
+            break;
+        }
+    }
+    let Some(k) = chosen else {
+        return vec![range];
+    };
+    let shown = span - sum;
+    if shown == 0 {
+        // Two instants and nothing between: no scale to keep.
+        return vec![range];
+    }
+    let mut cut = gaps[..k].to_vec();
+    cut.sort_unstable();
+    let pad = shown.div_ceil(33).max(1);
+    let mut kept = Vec::with_capacity(cut.len() + 1);
+    let first_end = cut[0].0;
+    let mut from = if lo.saturating_mul(10) < first_end {
+        0
+    } else {
+        lo.saturating_sub(pad)
+    };
+    for (g0, g1) in cut {
+        kept.push((from, g0 + pad));
+        from = g1 - pad;
+    }
+    kept.push((from, hi.saturating_add(pad)));
+    kept
+}
+
 /// Where everything goes, computed before drawing.
 struct Layout {
     left: i32,
-    range: (u64, u64),
+    axis: TimeAxis,
     panels: Vec<PanelLayout>,
     legend: Vec<LegendItem>,
     height: u32,
@@ -215,9 +388,17 @@ struct PanelLayout {
     mark_rows: i32,
 }
 
+impl PanelLayout {
+    /// The chart's top pixel row (the first bar's row starts here).
+    fn chart_top(&self) -> i32 {
+        self.top + TITLE_H + self.mark_rows * MARK_ROW_H + 8
+    }
+}
+
 enum Swatch {
     Fill(Fill),
     Mark(MarkKind),
+    Aborted,
 }
 
 struct LegendItem {
@@ -227,13 +408,7 @@ struct LegendItem {
     y: i32,
 }
 
-fn x_pixel(layout_left: i32, range: (u64, u64), t: u64) -> i32 {
-    let plot_w = f64::from(WIDTH as i32 - layout_left - RIGHT);
-    let frac = (t.saturating_sub(range.0)) as f64 / (range.1 - range.0).max(1) as f64;
-    layout_left + (frac * plot_w).round() as i32
-}
-
-fn layout(diagrams: &[Diagram], range: (u64, u64)) -> Result<Layout, Error> {
+fn layout(diagrams: &[Diagram], spans: &[(u64, u64)]) -> Result<Layout, Error> {
     fonts::ensure()?;
     let mut label_w = 0;
     for r in diagrams.iter().flat_map(|d| d.rows.iter()) {
@@ -241,7 +416,9 @@ fn layout(diagrams: &[Diagram], range: (u64, u64)) -> Result<Layout, Error> {
     }
     // Row labels, a gap, and the rotated y-axis description.
     let left = (label_w + 16 + 24).max(70);
-    let range = widen_for_labels(diagrams, left, range)?;
+    let whole = [shared_range(diagrams)];
+    let spans = if spans.is_empty() { &whole[..] } else { spans };
+    let axis = widen_for_labels(diagrams, left, spans)?;
     let mut panels = Vec::with_capacity(diagrams.len());
     let mut top = 0;
     for d in diagrams {
@@ -257,7 +434,7 @@ fn layout(diagrams: &[Diagram], range: (u64, u64)) -> Result<Layout, Error> {
         for i in order {
             let m = &d.marks[i];
             let w = text_w(&m.label(), FONT_PX)?;
-            let lx = x_pixel(left, range, m.at) + MARK_TEXT_GAP;
+            let lx = axis.x(m.at) + MARK_TEXT_GAP;
             let full = row_right.len() >= MARK_ROWS_MAX;
             match row_right.last_mut() {
                 Some(r) if *r + 10 <= lx => *r = lx + w,
@@ -283,31 +460,53 @@ fn layout(diagrams: &[Diagram], range: (u64, u64)) -> Result<Layout, Error> {
     let (legend, legend_h) = legend_layout(diagrams, top + 6)?;
     Ok(Layout {
         left,
-        range,
+        axis,
         panels,
         legend,
         height: (top + 6 + legend_h + 8) as u32,
     })
 }
 
-/// Widens the time range until every mark label, drawn right of its line, fits in the
-/// picture: the last milestone (the retire) is often the last event of a run.
+/// The axis over `kept`, its last piece lengthened until every mark label, drawn right
+/// of its line, fits in the picture: the last milestone (the retire) is often the last
+/// event of a run.
 fn widen_for_labels(
     diagrams: &[Diagram],
     left: i32,
-    range: (u64, u64),
-) -> Result<(u64, u64), Error> {
-    let (t0, mut t1) = range;
-    let plot_w = f64::from(WIDTH as i32 - left - RIGHT);
+    kept: &[(u64, u64)],
+) -> Result<TimeAxis, Error> {
+    let breaks = kept.len().saturating_sub(1) as i32;
+    let plot_w = f64::from(WIDTH as i32 - left - RIGHT - breaks * BREAK_W);
+    let total = kept.iter().map(|(a, b)| b - a).sum::<u64>();
+    let mut need = total;
     for m in diagrams.iter().flat_map(|d| d.marks.iter()) {
-        let room =
-            f64::from(WIDTH as i32 - 4 - MARK_TEXT_GAP - text_w(&m.label(), FONT_PX)? - left);
-        if room > 1.0 && x_pixel(left, (t0, t1), m.at) > left + room as i32 {
-            let need = t0 as f64 + (m.at.saturating_sub(t0)) as f64 * plot_w / room;
-            t1 = t1.max(need.ceil() as u64);
+        // The time shown left of the mark and the breaks there.
+        let mut before = 0u64;
+        let mut breaks_before = 0;
+        for (i, &(a, b)) in kept.iter().enumerate() {
+            if m.at < a {
+                break;
+            }
+            before += m.at.min(b) - a;
+            breaks_before = i as i32;
+        }
+        let room = f64::from(
+            WIDTH as i32
+                - 4
+                - MARK_TEXT_GAP
+                - text_w(&m.label(), FONT_PX)?
+                - left
+                - breaks_before * BREAK_W,
+        );
+        if room > 1.0 {
+            need = need.max((before as f64 * plot_w / room).ceil() as u64);
         }
     }
-    Ok((t0, t1))
+    let mut kept = kept.to_vec();
+    if let Some(last) = kept.last_mut() {
+        last.1 += need - total;
+    }
+    Ok(TimeAxis::new(&kept, left))
 }
 
 /// The legend lists only what the figure shows, wrapped to the width.
@@ -328,6 +527,16 @@ fn legend_layout(diagrams: &[Diagram], top: i32) -> Result<(Vec<LegendItem>, i32
         if segs().any(|s| s.fill == f) {
             items.push((Swatch::Fill(f), text.to_string()));
         }
+    }
+    if diagrams
+        .iter()
+        .flat_map(|d| d.rows.iter())
+        .any(|r| !r.aborted.is_empty())
+    {
+        items.push((
+            Swatch::Aborted,
+            "aborted attempt (red × at its end)".to_string(),
+        ));
     }
     let kinds = [
         MarkKind::Request,
@@ -376,10 +585,11 @@ fn legend_layout(diagrams: &[Diagram], top: i32) -> Result<(Vec<LegendItem>, i32
     Ok((out, h))
 }
 
-/// Renders the diagrams stacked top to bottom on one time scale, as SVG text.
-pub fn render_svg(diagrams: &[Diagram], range: (u64, u64)) -> Result<String, Error> {
+/// Renders the diagrams stacked top to bottom on one time axis showing `spans`
+/// ([`shared_spans`]; none: [`shared_range`] whole), as SVG text.
+pub fn render_svg(diagrams: &[Diagram], spans: &[(u64, u64)]) -> Result<String, Error> {
     fonts::ensure()?;
-    let l = layout(diagrams, range)?;
+    let l = layout(diagrams, spans)?;
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, (WIDTH, l.height)).into_drawing_area();
@@ -390,10 +600,16 @@ pub fn render_svg(diagrams: &[Diagram], range: (u64, u64)) -> Result<String, Err
     Ok(out)
 }
 
-/// Renders the diagrams as a PNG image (bytes).
-pub fn render_png(diagrams: &[Diagram], range: (u64, u64)) -> Result<Vec<u8>, Error> {
+/// Renders the diagrams as a PNG image (bytes), as [`render_svg`].
+pub fn render_png(diagrams: &[Diagram], spans: &[(u64, u64)]) -> Result<Vec<u8>, Error> {
+    let (l, buf) = render_rgb(diagrams, spans)?;
+    crate::png_bytes(&buf, WIDTH, l.height)
+}
+
+/// The layout and the pixels (RGB, row-major, [`WIDTH`] wide) of the PNG.
+fn render_rgb(diagrams: &[Diagram], spans: &[(u64, u64)]) -> Result<(Layout, Vec<u8>), Error> {
     fonts::ensure()?;
-    let l = layout(diagrams, range)?;
+    let l = layout(diagrams, spans)?;
     let mut buf = vec![0u8; WIDTH as usize * l.height as usize * 3];
     {
         let root = BitMapBackend::with_buffer(&mut buf, (WIDTH, l.height)).into_drawing_area();
@@ -401,7 +617,7 @@ pub fn render_png(diagrams: &[Diagram], range: (u64, u64)) -> Result<Vec<u8>, Er
         root.present()
             .map_err(|e| Error::draw("timing diagram (PNG)", e))?;
     }
-    crate::png_bytes(&buf, WIDTH, l.height)
+    Ok((l, buf))
 }
 
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
@@ -418,86 +634,242 @@ fn draw<DB: DrawingBackend>(
     draw_legend(root, l)
 }
 
+/// One bar segment as drawn: top-left and bottom-right pixels.
+struct SegmentBox<'a> {
+    seg: &'a Segment,
+    a: (i32, i32),
+    b: (i32, i32),
+}
+
+/// Row `i`'s segments as drawn (each at least [`MIN_BAR_PX`] wide, widened to the
+/// right) and the centres of its aborted attempts' × marks (just right of the drawn
+/// segment that ends the attempt, so the × hides no bar of its own row's attempt).
+fn row_boxes<'a>(
+    row: &'a Row,
+    i: usize,
+    chart_top: i32,
+    axis: &TimeAxis,
+) -> (Vec<SegmentBox<'a>>, Vec<(i32, i32)>) {
+    let y0 = chart_top
+        + (f64::from(i as i32) * f64::from(ROW_H) + 0.18 * f64::from(ROW_H)).round() as i32;
+    let y1 = chart_top
+        + (f64::from(i as i32) * f64::from(ROW_H) + 0.82 * f64::from(ROW_H)).round() as i32;
+    let boxes: Vec<SegmentBox> = row
+        .segments
+        .iter()
+        .map(|s| {
+            let x0 = axis.x(s.from);
+            let x1 = axis.x(s.until.max(s.from)).max(x0 + MIN_BAR_PX);
+            SegmentBox {
+                seg: s,
+                a: (x0, y0),
+                b: (x1, y1),
+            }
+        })
+        .collect();
+    let ends = row
+        .aborted
+        .iter()
+        .map(|&t| {
+            let x = boxes
+                .iter()
+                .filter(|b| b.seg.until == t)
+                .map(|b| b.b.0)
+                .max()
+                .unwrap_or_else(|| axis.x(t));
+            (x + ABORT_R + 1, (y0 + y1) / 2)
+        })
+        .collect();
+    (boxes, ends)
+}
+
+/// The × of an aborted attempt centred on `c`, `r` pixels from the centre to a corner.
+fn draw_abort<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    c: (i32, i32),
+    r: i32,
+) -> DrawResult<DB> {
+    let style = ABORT.stroke_width(2);
+    root.draw(&PathElement::new(
+        vec![(c.0 - r, c.1 - r), (c.0 + r, c.1 + r)],
+        style,
+    ))?;
+    root.draw(&PathElement::new(
+        vec![(c.0 - r, c.1 + r), (c.0 + r, c.1 - r)],
+        style,
+    ))
+}
+
+/// A tick step of 1, 2 or 5 × 10^k ticks, the smallest at least `min` (≥ 1).
+fn nice_step(min: f64) -> u64 {
+    let mut step = 1u64;
+    loop {
+        for f in [1, 2, 5] {
+            let s = step.saturating_mul(f);
+            if s as f64 >= min || s == u64::MAX {
+                return s;
+            }
+        }
+        step = step.saturating_mul(10);
+    }
+}
+
 fn draw_panel<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     d: &Diagram,
     p: &PanelLayout,
     l: &Layout,
 ) -> DrawResult<DB> {
-    let title = TextStyle::from(font(TITLE_PX).style(FontStyle::Bold)).color(&BLACK);
+    // A title too wide for the picture is drawn smaller (down to the labels' size).
+    let mut title_px = TITLE_PX;
+    while title_px > FONT_PX - 2 {
+        let w = font(title_px)
+            .style(FontStyle::Bold)
+            .box_size(&d.title)
+            .map_or(0, |(w, _)| w as i32);
+        if w <= WIDTH as i32 - 24 {
+            break;
+        }
+        title_px -= 1;
+    }
+    let title = TextStyle::from(font(title_px).style(FontStyle::Bold)).color(&BLACK);
     root.draw(&Text::new(d.title.clone(), (12, p.top + 8), title))?;
-    let chart_top = p.top + TITLE_H + p.mark_rows * MARK_ROW_H + 8;
+    let chart_top = p.chart_top();
     let rows = d.rows.len().max(1);
-    let area = root.clone().shrink(
-        (0, chart_top),
-        (WIDTH, (rows as i32 * ROW_H + AXIS_H) as u32),
-    );
-    let (t0, t1) = l.range;
-    let mut chart = ChartBuilder::on(&area)
-        .margin_right(RIGHT)
-        .x_label_area_size(AXIS_H)
-        .y_label_area_size(l.left)
-        .build_cartesian_2d(t0 as f64..t1 as f64, 0f64..rows as f64)?;
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .y_labels(0)
-        .x_labels(12)
-        .x_label_formatter(&|x| format!("{x:.0}"))
-        .x_desc("virtual time (ticks; 1 tick = 1 µs)")
-        .label_style(font(FONT_PX))
-        .axis_desc_style(font(FONT_PX))
-        .light_line_style(RGBColor(240, 240, 240))
-        .bold_line_style(RGBColor(225, 225, 225))
-        .draw()?;
+    let y_axis = chart_top + rows as i32 * ROW_H;
     let small = TextStyle::from(font(FONT_PX)).color(&BLACK);
-    // The y-axis description, rotated, at the far left.
-    let (_, mid_y) = chart.backend_coord(&(t0 as f64, rows as f64 / 2.0));
-    root.draw(&Text::new(
-        d.y_label.clone(),
-        (6, mid_y),
-        small
-            .clone()
-            .transform(FontTransform::Rotate270)
-            .pos(Pos::new(HPos::Center, VPos::Top)),
-    ))?;
-    let mark_xs: Vec<i32> = d
-        .marks
+    let axis = &l.axis;
+    let last = axis.pieces.len() - 1;
+    // Grid and tick labels, piece by piece: a label stays inside its piece where a
+    // break follows or precedes it.
+    let label_w = axis
+        .pieces
         .iter()
-        .map(|m| chart.backend_coord(&(m.at as f64, 0.0)).0)
-        .collect();
-    for (i, row) in d.rows.iter().enumerate() {
-        let y_hi = (rows - i) as f64 - 0.18;
-        let y_lo = (rows - i - 1) as f64 + 0.18;
-        let (lx, ly) = chart.backend_coord(&(t0 as f64, (y_hi + y_lo) / 2.0));
-        root.draw(&Text::new(
-            row.label.clone(),
-            (lx - 8, ly),
-            small.clone().pos(Pos::new(HPos::Right, VPos::Center)),
-        ))?;
-        for s in &row.segments {
-            let a = chart.backend_coord(&(s.from as f64, y_hi));
-            let b = chart.backend_coord(&(s.until.max(s.from) as f64, y_lo));
-            let b = (b.0.max(a.0 + 1), b.1);
-            draw_segment(root, s, a, b, &mark_xs)?;
+        .map(|q| text_w(&q.t1.to_string(), FONT_PX).unwrap_or(60))
+        .max()
+        .unwrap_or(60);
+    let mut labels = Vec::new();
+    for (k, q) in axis.pieces.iter().enumerate() {
+        let per_tick = (q.x1 - q.x0) / (q.t1 - q.t0).max(1) as f64;
+        let step = nice_step(f64::from((label_w + 24).max(80)) / per_tick.max(1e-12));
+        let minor = (step / 5).max(1);
+        let mut t = q.t0.div_ceil(minor).saturating_mul(minor);
+        while t <= q.t1 {
+            let x = axis.x(t);
+            let major = t % step == 0;
+            let c = if major { GRID_BOLD } else { GRID_LIGHT };
+            root.draw(&PathElement::new(vec![(x, chart_top), (x, y_axis)], c))?;
+            if major {
+                let text = t.to_string();
+                let w = text_w(&text, FONT_PX).unwrap_or(label_w);
+                let lo = if k == 0 { q.x0 - 40.0 } else { q.x0 };
+                let hi = if k == last {
+                    q.x1 + f64::from(RIGHT)
+                } else {
+                    q.x1
+                };
+                if f64::from(x - w / 2) >= lo && f64::from(x + w / 2) <= hi {
+                    labels.push((x, text));
+                }
+            }
+            t = match t.checked_add(minor) {
+                Some(n) => n,
+                None => break,
+            };
         }
     }
+    // The milestone lines, beneath the bars: a bar is never hidden by a line.
     for (m, &(row, lx)) in d.marks.iter().zip(&p.mark_slots) {
         let c = mark_color(m.kind);
-        let (x, y_bottom) = chart.backend_coord(&(m.at as f64, 0.0));
+        let x = axis.x(m.at);
         let ty = p.top + TITLE_H + row * MARK_ROW_H;
         let line_top = if row < MARK_ROWS_MAX as i32 {
             root.draw(&Text::new(m.label(), (lx, ty), small.clone().color(&c)))?;
             ty + MARK_ROW_H - 3
         } else {
             // Unlabelled (every label row is taken): from the chart's top.
-            p.top + TITLE_H + p.mark_rows * MARK_ROW_H + 8
+            chart_top
         };
         root.draw(&PathElement::new(
-            vec![(x, line_top), (x, y_bottom)],
+            vec![(x, line_top), (x, y_axis)],
             c.stroke_width(2),
         ))?;
     }
+    // The y-axis description, rotated, at the far left.
+    root.draw(&Text::new(
+        d.y_label.clone(),
+        (6, (chart_top + y_axis) / 2),
+        small
+            .clone()
+            .transform(FontTransform::Rotate270)
+            .pos(Pos::new(HPos::Center, VPos::Top)),
+    ))?;
+    let mark_xs: Vec<i32> = d.marks.iter().map(|m| axis.x(m.at)).collect();
+    for (i, row) in d.rows.iter().enumerate() {
+        let (boxes, aborts) = row_boxes(row, i, chart_top, axis);
+        let ly = chart_top + i as i32 * ROW_H + ROW_H / 2;
+        root.draw(&Text::new(
+            row.label.clone(),
+            (l.left - 8, ly),
+            small.clone().pos(Pos::new(HPos::Right, VPos::Center)),
+        ))?;
+        for b in &boxes {
+            draw_segment(root, b.seg, b.a, b.b, &mark_xs)?;
+        }
+        for c in aborts {
+            draw_abort(root, c, ABORT_R)?;
+        }
+    }
+    // The axes: the y axis, the time axis piece by piece, a break drawn as // on the
+    // axis and a dashed line through the chart.
+    root.draw(&PathElement::new(
+        vec![(l.left, chart_top), (l.left, y_axis)],
+        BLACK,
+    ))?;
+    for q in &axis.pieces {
+        root.draw(&PathElement::new(
+            vec![(q.x0.round() as i32, y_axis), (q.x1.round() as i32, y_axis)],
+            BLACK,
+        ))?;
+    }
+    let tick_style = small.clone().pos(Pos::new(HPos::Center, VPos::Top));
+    for (x, text) in labels {
+        root.draw(&PathElement::new(vec![(x, y_axis), (x, y_axis + 5)], BLACK))?;
+        root.draw(&Text::new(text, (x, y_axis + 8), tick_style.clone()))?;
+    }
+    let breaks = axis.breaks();
+    for &(_, _, x) in &breaks {
+        let mut y = chart_top;
+        while y < y_axis {
+            root.draw(&PathElement::new(
+                vec![(x, y), (x, (y + 4).min(y_axis))],
+                BREAK_LINE,
+            ))?;
+            y += 8;
+        }
+        for dx in [-3, 3] {
+            root.draw(&PathElement::new(
+                vec![(x + dx - 3, y_axis + 6), (x + dx + 3, y_axis - 6)],
+                BLACK.stroke_width(2),
+            ))?;
+        }
+    }
+    let mut desc = "virtual time (ticks; 1 tick = 1 µs)".to_string();
+    if !breaks.is_empty() {
+        let spans: Vec<String> = breaks
+            .iter()
+            .map(|(a, b, _)| format!("{a} to {b}"))
+            .collect();
+        desc.push_str(&format!(
+            "; axis broken at // where nothing happens: {} left out",
+            spans.join(", ")
+        ));
+    }
+    root.draw(&Text::new(
+        desc,
+        ((l.left + WIDTH as i32 - RIGHT) / 2, y_axis + 30),
+        small.clone().pos(Pos::new(HPos::Center, VPos::Top)),
+    ))?;
     Ok(())
 }
 
@@ -588,6 +960,16 @@ fn draw_legend<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, l: &Layout) ->
                     mark_color(k).stroke_width(2),
                 ))?;
             }
+            Swatch::Aborted => {
+                let seg = Segment {
+                    from: 0,
+                    until: 0,
+                    fill: Fill::VlunB,
+                    text: None,
+                };
+                draw_segment(root, &seg, (item.x, cy - 6), (item.x + 12, cy + 6), &[])?;
+                draw_abort(root, (item.x + 12 + ABORT_R + 1, cy), ABORT_R)?;
+            }
         }
         root.draw(&Text::new(
             item.text.clone(),
@@ -627,6 +1009,7 @@ mod tests {
             y_label: "transaction".into(),
             rows: vec![Row {
                 label: "301".into(),
+                aborted: Vec::new(),
                 segments: vec![
                     Segment {
                         from: 40,
@@ -661,12 +1044,184 @@ mod tests {
         }
     }
 
+    /// A window of 40 transactions around a request at 150,000 (each 200 to 600 ticks,
+    /// one of them on VLUN A across the three close milestones, the last one aborted),
+    /// with the archive copy and the retire at 412,827 and 413,075: the shape of a long
+    /// backup.
+    fn long_backup() -> Diagram {
+        let mut rows: Vec<Row> = (0..40u64)
+            .map(|i| {
+                let from = 145_500 + 160 * i;
+                let until = from + 200 + (i * 37) % 400;
+                let fill = if from >= 150_000 {
+                    Fill::VlunB
+                } else {
+                    Fill::Single
+                };
+                Row {
+                    label: format!("#{}", 768 + i),
+                    segments: vec![Segment {
+                        from,
+                        until,
+                        fill,
+                        text: None,
+                    }],
+                    aborted: Vec::new(),
+                }
+            })
+            .collect();
+        rows[20].segments = vec![
+            Segment {
+                from: 149_700,
+                until: 150_000,
+                fill: Fill::Single,
+                text: None,
+            },
+            Segment {
+                from: 150_000,
+                until: 150_400,
+                fill: Fill::VlunA,
+                text: None,
+            },
+        ];
+        let last_from = rows[39].segments[0].from;
+        rows[39].segments.insert(
+            0,
+            Segment {
+                from: 151_500,
+                until: last_from,
+                fill: Fill::Wait,
+                text: Some("gate".into()),
+            },
+        );
+        rows[39].aborted = vec![rows[39].segments[1].until];
+        let mark = |at, kind, name: &str| Mark {
+            at,
+            kind,
+            numeral: None,
+            name: name.into(),
+            cycle: None,
+        };
+        Diagram {
+            title: "long backup".into(),
+            y_label: "transaction".into(),
+            rows,
+            marks: vec![
+                mark(150_000, MarkKind::Request, "backup request"),
+                mark(150_041, MarkKind::AConsistent, "A consistent"),
+                mark(150_100, MarkKind::BReady, "VLUN B ready"),
+                mark(412_827, MarkKind::ArchiveCopy, "archive copy done"),
+                mark(413_075, MarkKind::Retire, "A retired"),
+            ],
+        }
+    }
+
+    fn pixel(buf: &[u8], x: i32, y: i32) -> RGBColor {
+        let i = (y as usize * WIDTH as usize + x as usize) * 3;
+        RGBColor(buf[i], buf[i + 1], buf[i + 2])
+    }
+
+    /// Every bar of the long backup is drawn at least [`MIN_BAR_PX`] wide and shows its
+    /// own colour all along its middle, also where a milestone line crosses it; the
+    /// empty stretch before the archive copy is cut out of the axis, so the bars take
+    /// most of the width; the aborted attempt ends in its red ×.
+    #[test]
+    fn bars_are_never_hidden_and_a_long_copy_breaks_the_axis() {
+        let d = long_backup();
+        let ds = std::slice::from_ref(&d);
+        let (l, buf) = render_rgb(ds, &shared_spans(ds)).unwrap();
+        assert_eq!(l.axis.pieces.len(), 2, "{:?}", l.axis);
+        let (gap_from, gap_until, _) = l.axis.breaks()[0];
+        assert!(
+            gap_from < 153_000 && gap_until > 412_000,
+            "{gap_from}..{gap_until}"
+        );
+        let mark_xs: Vec<i32> = d.marks.iter().map(|m| l.axis.x(m.at)).collect();
+        let (bars_x0, bars_x1) = (l.axis.x(145_500), l.axis.x(152_000));
+        assert!(
+            bars_x1 - bars_x0 > 600,
+            "the bars take {} px",
+            bars_x1 - bars_x0
+        );
+        let chart_top = l.panels[0].chart_top();
+        let mut crossed = 0;
+        for (i, row) in d.rows.iter().enumerate() {
+            let (boxes, aborts) = row_boxes(row, i, chart_top, &l.axis);
+            for b in &boxes {
+                assert!(b.b.0 - b.a.0 >= MIN_BAR_PX, "row {i}: {}..{}", b.a.0, b.b.0);
+                if b.seg.fill == Fill::Wait {
+                    continue;
+                }
+                let y = (b.a.1 + b.b.1) / 2;
+                for x in b.a.0 + 1..b.b.0 {
+                    assert_eq!(
+                        pixel(&buf, x, y),
+                        fill_color(b.seg.fill),
+                        "row {i} at x = {x}"
+                    );
+                }
+                crossed += mark_xs.iter().filter(|&&m| m > b.a.0 && m < b.b.0).count();
+            }
+            assert_eq!(aborts.len(), row.aborted.len());
+            for (x, y) in aborts {
+                assert_eq!(pixel(&buf, x, y), ABORT, "row {i}: no × at {x},{y}");
+            }
+        }
+        assert!(
+            crossed >= 3,
+            "the test needs bars under the lines: {crossed}"
+        );
+        assert!(l
+            .legend
+            .iter()
+            .any(|i| i.text.starts_with("aborted attempt")));
+    }
+
+    /// Without a long empty stretch the axis is not broken, and a 600-tick bar on a
+    /// 400,000-tick axis (1.5 px at scale) is still drawn [`MIN_BAR_PX`] wide.
+    #[test]
+    fn a_short_bar_on_a_long_axis_keeps_the_minimum_width() {
+        let mut d = long_backup();
+        for (i, r) in d.rows.iter_mut().enumerate() {
+            let from = 10_000 * i as u64;
+            r.segments = vec![Segment {
+                from,
+                until: from + 600,
+                fill: Fill::Single,
+                text: None,
+            }];
+            r.aborted.clear();
+        }
+        let ds = std::slice::from_ref(&d);
+        let range = shared_range(ds);
+        assert_eq!(shared_spans(ds), vec![range]);
+        let l = layout(ds, &[range]).unwrap();
+        assert_eq!(l.axis.pieces.len(), 1);
+        assert!(!l.legend.iter().any(|i| i.text.starts_with("aborted")));
+        for (i, row) in d.rows.iter().enumerate() {
+            let (boxes, _) = row_boxes(row, i, l.panels[0].chart_top(), &l.axis);
+            assert!(boxes.iter().all(|b| b.b.0 - b.a.0 >= MIN_BAR_PX));
+        }
+        // The picture of Fig 3 (transactions to 750, the retire at 3,100) keeps its
+        // axis whole.
+        let mut fig3 = sample();
+        fig3.rows[0].segments.push(Segment {
+            from: 420,
+            until: 750,
+            fill: Fill::VlunB,
+            text: None,
+        });
+        fig3.marks[1].at = 3_100;
+        let ds = std::slice::from_ref(&fig3);
+        assert_eq!(shared_spans(ds).len(), 1);
+    }
+
     #[test]
     fn close_marks_get_separate_label_rows() {
         let d = sample();
         let l = layout(
             std::slice::from_ref(&d),
-            shared_range(std::slice::from_ref(&d)),
+            &shared_spans(std::slice::from_ref(&d)),
         )
         .unwrap();
         let rows: Vec<i32> = l.panels[0].mark_slots.iter().map(|s| s.0).collect();
@@ -692,7 +1247,7 @@ mod tests {
                 .collect();
             let l = layout(
                 std::slice::from_ref(&d),
-                shared_range(std::slice::from_ref(&d)),
+                &shared_spans(std::slice::from_ref(&d)),
             )
             .unwrap();
             (d, l)
@@ -709,8 +1264,8 @@ mod tests {
         assert!(unlabelled > 4_000, "{unlabelled} marks without a label");
         let bound = few.height + MARK_ROWS_MAX as u32 * MARK_ROW_H as u32;
         assert!(many.height <= bound, "{} > {bound}", many.height);
-        let range = shared_range(std::slice::from_ref(&d));
-        assert!(!render_png(std::slice::from_ref(&d), range)
+        let spans = shared_spans(std::slice::from_ref(&d));
+        assert!(!render_png(std::slice::from_ref(&d), &spans)
             .unwrap()
             .is_empty());
     }
@@ -758,9 +1313,9 @@ mod tests {
     #[test]
     fn svg_is_deterministic_and_names_the_rows() {
         let d = vec![sample()];
-        let r = shared_range(&d);
-        let a = render_svg(&d, r).unwrap();
-        assert_eq!(a, render_svg(&d, r).unwrap());
+        let r = shared_spans(&d);
+        let a = render_svg(&d, &r).unwrap();
+        assert_eq!(a, render_svg(&d, &r).unwrap());
         assert!(
             a.contains("301\n</text>") || a.contains(">301<"),
             "row label missing:\n{a}"
@@ -771,7 +1326,7 @@ mod tests {
     #[test]
     fn png_has_the_signature() {
         let d = vec![sample()];
-        let png = render_png(&d, shared_range(&d)).unwrap();
+        let png = render_png(&d, &shared_spans(&d)).unwrap();
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     }
 }
