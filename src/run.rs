@@ -143,7 +143,8 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
     let mut report = Report::new("run", reproduce.clone(), args.verdict.allow_violations);
     report.seed = Some(seed);
     let runs = &mut at.runs;
-    let mut trace_parts = Vec::with_capacity(file.policies.len());
+    // trace.csv as far as the policies finished have written it.
+    let mut trace_part: Option<TracePart> = None;
     let mut attempts = Vec::with_capacity(file.policies.len());
     let requests = file.scenario.backup.request_times(
         file.scenario
@@ -195,7 +196,10 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
         };
         // The timeline goes to trace.csv and the diagram's window as the run goes.
         let mut stream = Streamed {
-            trace: TraceStream::new(&staging.path().join("trace.csv"), p.as_str())?,
+            trace: match trace_part.take() {
+                None => TraceStream::new(&staging.path().join("trace.csv"), p.as_str())?,
+                Some(before) => TraceStream::after(before, p.as_str()),
+            },
             rows: DiagramRows::new(&requests),
             over: &over,
         };
@@ -265,7 +269,7 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
         };
         trace_bytes += stream.trace.bytes();
         events_done += run.result.events;
-        trace_parts.push(stream.trace.finish(&run.result)?);
+        trace_part = Some(stream.trace.finish(&run.result)?);
         let (kept, n) = stream.rows.finish();
         run.result.transactions = kept;
         attempts.push(n);
@@ -280,7 +284,8 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
     for run in runs.iter() {
         verdict::of_run(&mut report, &run.name, &run.result);
     }
-    let written = write_outputs(staging.path(), runs, trace_parts, &attempts)?;
+    let trace_part = trace_part.ok_or_else(|| anyhow::anyhow!("a run of no policy"))?;
+    let written = write_outputs(staging.path(), runs, trace_part, &attempts)?;
     // What is published is bounded too: the milestones, tables and pictures besides
     // the streamed rows.
     let total = written.iter().try_fold(0u64, |a, w| {
@@ -830,8 +835,8 @@ fn print_verdicts(runs: &[NamedRun]) {
     }
 }
 
-/// Writes `summary.csv`, `trace.csv` (from the policies' streamed `trace` parts, in
-/// order), the extra space over time (`extra_space.csv`, its plot
+/// Writes `summary.csv`, `trace.csv` (`trace`: every policy's rows and milestones
+/// streamed into the temporary file beside `out/trace.csv`, made durable and renamed), the extra space over time (`extra_space.csv`, its plot
 /// `extra_space.{png,svg}` and, when a policy has a data area,
 /// `data_area_used.{png,svg}`: all when the timeline is kept), and the timing
 /// diagrams (each run's `transactions` the window its [`DiagramRows`] kept, of
@@ -840,7 +845,7 @@ fn print_verdicts(runs: &[NamedRun]) {
 pub fn write_outputs(
     out: &Path,
     runs: &[NamedRun],
-    trace: Vec<TracePart>,
+    trace: TracePart,
     attempts: &[usize],
 ) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
@@ -848,7 +853,7 @@ pub fn write_outputs(
     tables::write_summary(&p, runs)?;
     written.push(p);
     let p = out.join("trace.csv");
-    reports::trace::write_trace_parts(&p, trace)?;
+    trace.persist()?;
     written.push(p);
     if runs.iter().any(|r| !r.result.extra_space.is_empty()) {
         let p = out.join("extra_space.csv");

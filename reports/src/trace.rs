@@ -5,15 +5,17 @@
 //!
 //! Each policy's run streams into a [`TraceStream`] (a [`sim::TimelineSink`]): an
 //! ended attempt's rows wait in a reorder buffer until no attempt still open, nor any
-//! attempt yet to arrive, can have an earlier row, then go, formatted, to an unnamed
-//! temporary file in the output directory. The buffer holds the rows of the attempts
-//! that ended while an earlier-arrived attempt was still open (a few per attempt in
-//! flight; a transaction held open for the whole run holds every later row back). The
-//! milestones are known at the run's end: [`write_trace_parts`] writes `trace.csv`
-//! (temporary file in the same directory, fsync, rename) from the policies' files,
-//! each milestone placed by an index of the file's row offsets and the spans between
-//! copied by the kernel. Memory: the reorder buffer and one index entry per MiB of
-//! output; nothing grows with the run.
+//! attempt yet to arrive, can have an earlier row, then go, formatted, straight into
+//! the file that becomes `trace.csv`: a temporary file beside it, its header written
+//! first, the policies' rows one after the other ([`TraceStream::after`]). The buffer
+//! holds the rows of the attempts that ended while an earlier-arrived attempt was
+//! still open (a few per attempt in flight; a transaction held open for the whole run
+//! holds every later row back). The milestones are known at the policy's end
+//! ([`TraceStream::finish`]): each is placed by an index of the rows' offsets, and
+//! the rows after the first of them are moved along in the file to make room (the
+//! rows before it are written once); [`TracePart::persist`] makes the file durable
+//! and renames it to `trace.csv`. Memory: the reorder buffer and one index entry per
+//! MiB of output; nothing grows with the run.
 //!
 //! A transaction row is formatted straight into the output buffer (`encode_row`):
 //! its numbers as decimal digits, its names as they are, its policy cell as the csv
@@ -301,8 +303,11 @@ pub struct TraceStream {
     policy_field: Vec<u8>,
     /// The final file's path, for errors.
     path: PathBuf,
-    /// The part's file, the rows not yet written to it, and the bytes written to it.
-    file: File,
+    /// The file that becomes `trace.csv` (header and the policies before this one
+    /// already in it), the byte offset of this policy's first row in it, the rows not
+    /// yet written to it, and the bytes of this policy's rows written to it.
+    file: tempfile::NamedTempFile,
+    base: u64,
     out: Vec<u8>,
     written: u64,
     buffer: BinaryHeap<Pending>,
@@ -311,7 +316,7 @@ pub struct TraceStream {
     open_from: u64,
     /// Rows earlier than this are final: no open or future attempt has one.
     final_before: u64,
-    /// (time, byte offset) of a row every `index_every` bytes
+    /// (time, byte offset from `base`) of a row every `index_every` bytes
     /// ([`INDEX_EVERY_BYTES`]).
     index: Vec<(u64, u64)>,
     index_every: u64,
@@ -322,27 +327,54 @@ pub struct TraceStream {
     over: bool,
 }
 
+/// `cells` as the csv writer writes them (one record, its newline included).
+fn record(path: &Path, cells: &[String]) -> Result<Vec<u8>, Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(cells).map_err(|source| Error::Csv {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    w.into_inner().map_err(|e| Error::io(path, e.into_error()))
+}
+
 impl TraceStream {
-    /// A stream for `policy`'s rows of the `trace.csv` at `path`, buffered in an
-    /// unnamed temporary file in `path`'s directory (removed when dropped).
+    /// A stream for `policy`'s rows of the `trace.csv` at `path`, the first policy's:
+    /// a temporary file beside `path` (removed when dropped unless
+    /// [`TracePart::persist`]ed) with the header written.
     ///
     /// # Errors
-    /// [`Error::Io`] naming `path` when the temporary file cannot be made.
+    /// [`Error::Io`] naming `path` when the temporary file cannot be made or written.
     pub fn new(path: &Path, policy: &str) -> Result<Self, Error> {
         Self::indexed_every(path, policy, INDEX_EVERY_BYTES)
     }
 
     fn indexed_every(path: &Path, policy: &str, every: u64) -> Result<Self, Error> {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        let file = tempfile::tempfile_in(dir).map_err(|e| Error::io(path, e))?;
-        Ok(TraceStream {
-            policy: policy.to_string(),
-            policy_field: csv_field(policy),
+        let mut file = engine::atomic::temporary_beside(path).map_err(|e| Error::io(path, e))?;
+        let header: Vec<String> = TRACE_HEADER.iter().map(|s| s.to_string()).collect();
+        let header = record(path, &header)?;
+        file.write_all(&header).map_err(|e| Error::io(path, e))?;
+        let part = TracePart {
             path: path.to_path_buf(),
             file,
+            end: header.len() as u64,
+            bytes: 0,
+        };
+        Ok(Self::after_every(part, policy, every))
+    }
+
+    /// A stream for `policy`'s rows after those of the policies in `part` (a
+    /// [`TraceStream::finish`]ed stream of the same `trace.csv`).
+    pub fn after(part: TracePart, policy: &str) -> Self {
+        Self::after_every(part, policy, INDEX_EVERY_BYTES)
+    }
+
+    fn after_every(part: TracePart, policy: &str, every: u64) -> Self {
+        TraceStream {
+            policy: policy.to_string(),
+            policy_field: csv_field(policy),
+            path: part.path,
+            file: part.file,
+            base: part.end,
             out: Vec::with_capacity(OUT_BUFFER_BYTES),
             written: 0,
             buffer: BinaryHeap::new(),
@@ -354,10 +386,10 @@ impl TraceStream {
             error: None,
             bytes_max: u64::MAX,
             over: false,
-        })
+        }
     }
 
-    /// Writes the gathered rows to the part's file.
+    /// Writes the gathered rows to the file.
     fn write_out(&mut self) {
         if let Err(e) = self.file.write_all(&self.out) {
             self.error = Some(Error::io(&self.path, e));
@@ -423,8 +455,10 @@ impl TraceStream {
         self.buffer.len()
     }
 
-    /// The rest of the rows written, and the run's milestones to place at the end
-    /// ([`write_trace_parts`]).
+    /// The rest of the rows written, then the run's milestones placed among them
+    /// (the rows from the first milestone on moved along to make room): the file
+    /// holds the header and every policy's rows so far, for [`TraceStream::after`] or
+    /// [`TracePart::persist`].
     ///
     /// # Errors
     /// The first error writing the temporary file met ([`Error::Io`], [`Error::Csv`],
@@ -435,14 +469,56 @@ impl TraceStream {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
-        let marks = mark_rows(&self.policy, result);
+        let io = |e| Error::io(&self.path, e);
+        // The policy's cell as written (its length locates the time cell).
+        let name_len = record(&self.path, std::slice::from_ref(&self.policy))?.len() - 1;
+        let mut inserts = Vec::new();
+        let mut at = 0;
+        for (time, _, _, cells) in mark_rows(&self.policy, result) {
+            at = self.offset_of(time, at, name_len).map_err(io)?;
+            inserts.push((at, record(&self.path, &cells)?));
+        }
+        let file = self.file.as_file_mut();
+        let added = insert_rows(file, self.base, self.written, &inserts, MOVE_BYTES).map_err(io)?;
         Ok(TracePart {
-            policy: self.policy,
+            path: self.path,
             file: self.file,
+            end: self.base + self.written + added,
             bytes: self.written,
-            index: self.index,
-            marks,
         })
+    }
+
+    /// The byte offset (from `base`) of the first row at or after `time` (milestones
+    /// go before the transaction rows of their tick), at or after `from`; the rows
+    /// written whole to the file.
+    fn offset_of(&self, time: u64, from: u64, name_len: usize) -> std::io::Result<u64> {
+        let k = self.index.partition_point(|&(t, _)| t < time);
+        let start = match k {
+            0 => from,
+            _ => self.index[k - 1].1.max(from),
+        };
+        let mut file = self.file.as_file().try_clone()?;
+        file.seek(SeekFrom::Start(self.base + start))?;
+        let mut reader = BufReader::new(file.take(self.written - start));
+        let mut at = start;
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let n = reader.read_until(b'\n', &mut line)?;
+            if n == 0 {
+                return Ok(at);
+            }
+            let rest = line.get(name_len + 1..).unwrap_or_default();
+            let end = rest.iter().position(|&b| b == b',').unwrap_or(rest.len());
+            let t: u64 = std::str::from_utf8(&rest[..end])
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| std::io::Error::other("trace row without a time"))?;
+            if t >= time {
+                return Ok(at);
+            }
+            at += n as u64;
+        }
     }
 }
 
@@ -471,116 +547,106 @@ impl TimelineSink for TraceStream {
     }
 }
 
-/// One policy's rows, written to a temporary file, and its milestones
-/// ([`TraceStream::finish`]).
+/// Bytes moved at a time when rows are moved along in the file.
+const MOVE_BYTES: usize = 1 << 20;
+
+/// Inserts `inserts` (offset from `base` in the `len` bytes there, ascending; the
+/// bytes to insert before the byte at that offset) into `file`, moving the bytes
+/// after each along `move_bytes` at a time, the last span first, each from its end
+/// (no byte is overwritten before it is read); returns the bytes inserted. The
+/// file's cursor is left at its new end.
+fn insert_rows(
+    file: &mut File,
+    base: u64,
+    len: u64,
+    inserts: &[(u64, Vec<u8>)],
+    move_bytes: usize,
+) -> std::io::Result<u64> {
+    let total: u64 = inserts.iter().map(|(_, b)| b.len() as u64).sum();
+    let moved = len - inserts.first().map_or(len, |&(at, _)| at);
+    let mut buf = vec![0u8; (moved as usize).min(move_bytes.max(1))];
+    // The span [at, span_end) moves by `shift`: the bytes inserted before its end.
+    let (mut shift, mut span_end) = (total, len);
+    for (at, bytes) in inserts.iter().rev() {
+        let mut hi = span_end;
+        while hi > *at {
+            let lo = (*at).max(hi.saturating_sub(buf.len() as u64));
+            let chunk = &mut buf[..(hi - lo) as usize];
+            file.seek(SeekFrom::Start(base + lo))?;
+            file.read_exact(chunk)?;
+            file.seek(SeekFrom::Start(base + lo + shift))?;
+            file.write_all(chunk)?;
+            hi = lo;
+        }
+        shift -= bytes.len() as u64;
+        file.seek(SeekFrom::Start(base + at + shift))?;
+        file.write_all(bytes)?;
+        span_end = *at;
+    }
+    file.seek(SeekFrom::Start(base + len + total))?;
+    Ok(total)
+}
+
+/// The file that becomes `trace.csv`: its header and the rows and milestones of the
+/// policies finished so far ([`TraceStream::finish`]).
 pub struct TracePart {
-    policy: String,
-    file: File,
+    path: PathBuf,
+    file: tempfile::NamedTempFile,
+    /// Bytes in the file.
+    end: u64,
+    /// Bytes of the last policy's transaction rows (its milestones come besides).
     bytes: u64,
-    index: Vec<(u64, u64)>,
-    marks: Vec<(u64, u32, u8, [String; 9])>,
 }
 
 impl TracePart {
-    /// Bytes of the part's transaction rows (its milestones come besides).
+    /// Bytes of the last policy's transaction rows (its milestones come besides).
     pub fn bytes(&self) -> u64 {
         self.bytes
     }
 
-    /// Copies bytes `from..to` of the part to `out` (in the kernel where it can).
-    fn copy_range(&self, from: u64, to: u64, out: &mut File) -> std::io::Result<()> {
-        if to > from {
-            let mut f = self.file.try_clone()?;
-            f.seek(SeekFrom::Start(from))?;
-            std::io::copy(&mut f.take(to - from), out)?;
-        }
-        Ok(())
+    /// Makes the file `trace.csv` at the path its streams were given: made durable,
+    /// then renamed over it (a reader never sees a half-written file).
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the path; the temporary file is removed.
+    pub fn persist(self) -> Result<(), Error> {
+        engine::atomic::persist(self.file, &self.path).map_err(|e| Error::io(&self.path, e))
     }
-
-    /// The byte offset of the first row at or after `time` (milestones go before the
-    /// transaction rows of their tick), at or after `from`.
-    fn offset_of(&self, time: u64, from: u64, name_len: usize) -> std::io::Result<u64> {
-        let k = self.index.partition_point(|&(t, _)| t < time);
-        let start = match k {
-            0 => from,
-            _ => self.index[k - 1].1.max(from),
-        };
-        let mut file = self.file.try_clone()?;
-        file.seek(SeekFrom::Start(start))?;
-        let mut reader = BufReader::new(file.take(self.bytes - start));
-        let mut at = start;
-        let mut line = Vec::new();
-        loop {
-            line.clear();
-            let n = reader.read_until(b'\n', &mut line)?;
-            if n == 0 {
-                return Ok(at);
-            }
-            let rest = line.get(name_len + 1..).unwrap_or_default();
-            let end = rest.iter().position(|&b| b == b',').unwrap_or(rest.len());
-            let t: u64 = std::str::from_utf8(&rest[..end])
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .ok_or_else(|| std::io::Error::other("trace row without a time"))?;
-            if t >= time {
-                return Ok(at);
-            }
-            at += n as u64;
-        }
-    }
-}
-
-/// Writes `trace.csv` at `path` from the policies' parts, in order, each policy's
-/// milestones placed among its rows: a temporary file in the same directory, made
-/// durable, then renamed over `path` (a reader never sees a half-written file).
-///
-/// # Errors
-/// [`Error::Io`] or [`Error::Csv`] naming `path`; the temporary file is removed.
-pub fn write_trace_parts(path: &Path, parts: Vec<TracePart>) -> Result<(), Error> {
-    let io = |e: std::io::Error| Error::io(path, e);
-    let csv_err = |source| Error::Csv {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut tmp = engine::atomic::temporary_beside(path).map_err(io)?;
-    let record = |cells: &[String]| -> Result<Vec<u8>, Error> {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(cells).map_err(csv_err)?;
-        w.into_inner().map_err(|e| io(e.into_error()))
-    };
-    let header: Vec<String> = TRACE_HEADER.iter().map(|s| s.to_string()).collect();
-    tmp.write_all(&record(&header)?).map_err(io)?;
-    for part in parts {
-        // The policy's cell as written (its length locates the time cell).
-        let name_len = record(std::slice::from_ref(&part.policy))?.len() - 1;
-        let mut copied = 0;
-        for (time, _, _, cells) in &part.marks {
-            let at = part.offset_of(*time, copied, name_len).map_err(io)?;
-            part.copy_range(copied, at, tmp.as_file_mut()).map_err(io)?;
-            copied = at;
-            tmp.write_all(&record(cells)?).map_err(io)?;
-        }
-        part.copy_range(copied, part.bytes, tmp.as_file_mut())
-            .map_err(io)?;
-    }
-    engine::atomic::persist(tmp, path).map_err(io)
 }
 
 /// Writes `trace.csv` for runs held whole (their `transactions`), through the same
 /// streams as a run that hands its timeline over as it goes.
 ///
 /// # Errors
-/// As [`write_trace_parts`].
+/// As [`TraceStream::finish`] and [`TracePart::persist`].
 pub fn write_trace(path: &Path, runs: &[crate::NamedRun]) -> Result<(), Error> {
-    let mut parts = Vec::with_capacity(runs.len());
+    let mut part: Option<TracePart> = None;
     for run in runs {
-        let mut s = TraceStream::new(path, &run.name)?;
+        let mut s = match part.take() {
+            None => TraceStream::new(path, &run.name)?,
+            Some(p) => TraceStream::after(p, &run.name),
+        };
         for t in &run.result.transactions {
             s.attempt(t);
         }
-        parts.push(s.finish(&run.result)?);
+        part = Some(s.finish(&run.result)?);
     }
-    write_trace_parts(path, parts)
+    match part {
+        Some(p) => p.persist(),
+        // No run: the header alone.
+        None => {
+            let s = TraceStream::new(path, "")?;
+            let (end, bytes) = (s.base, 0);
+            let (path, file) = (s.path, s.file);
+            TracePart {
+                path,
+                file,
+                end,
+                bytes,
+            }
+            .persist()
+        }
+    }
 }
 
 #[cfg(test)]
@@ -691,7 +757,7 @@ mod tests {
         let s = scenario();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("trace.csv");
-        let (mut parts, mut whole) = (Vec::new(), Vec::new());
+        let (mut part, mut whole) = (None, Vec::new());
         let (mut held_max, mut index_max) = (0, 0);
         for p in POLICIES {
             /// Records the reorder buffer's size after each attempt.
@@ -702,7 +768,10 @@ mod tests {
                     self.1 = self.1.max(self.0.buffered_rows());
                 }
             }
-            let mut stream = TraceStream::indexed_every(&path, p.as_str(), 256).unwrap();
+            let mut stream = match part.take() {
+                None => TraceStream::indexed_every(&path, p.as_str(), 256).unwrap(),
+                Some(before) => TraceStream::after_every(before, p.as_str(), 256),
+            };
             let mut probe = Probe(&mut stream, 0);
             let streamed = sim::run_with_sink(&s, p, 5, None, &mut probe)
                 .unwrap()
@@ -710,13 +779,13 @@ mod tests {
             held_max = held_max.max(probe.1);
             assert!(streamed.transactions.is_empty(), "the timeline was held");
             index_max = index_max.max(stream.index.len());
-            parts.push(stream.finish(&streamed).unwrap());
+            part = Some(stream.finish(&streamed).unwrap());
             whole.push(NamedRun {
                 name: p.as_str().to_string(),
                 result: sim::run(&s, p, 5).unwrap().result,
             });
         }
-        write_trace_parts(&path, parts).unwrap();
+        part.unwrap().persist().unwrap();
         let got = std::fs::read(&path).unwrap();
         let want = reference_bytes(&whole);
         assert!(got == want, "streamed trace differs from the whole one");
@@ -761,10 +830,12 @@ mod tests {
             stream.end_of_run();
             let over = stream.passed_bytes_max();
             let bytes = stream.bytes();
-            let mut part = stream.finish(&result).unwrap();
+            // The rows as written (before `finish` places the milestones).
+            stream.write_out();
             let mut text = Vec::new();
-            part.file.seek(SeekFrom::Start(0)).unwrap();
-            part.file.read_to_end(&mut text).unwrap();
+            let file = stream.file.as_file_mut();
+            file.seek(SeekFrom::Start(stream.base)).unwrap();
+            file.read_to_end(&mut text).unwrap();
             assert_eq!(text.len() as u64, bytes);
             (over, text)
         };
@@ -815,7 +886,7 @@ mod tests {
         for t in order {
             stream.attempt(t);
         }
-        write_trace_parts(&path, vec![stream.finish(&result).unwrap()]).unwrap();
+        stream.finish(&result).unwrap().persist().unwrap();
         let whole = [NamedRun {
             name: "logging".into(),
             result,
@@ -905,6 +976,52 @@ mod tests {
         }
         assert!(quoted > 100, "{quoted} policies quoted");
         assert_eq!(events.len(), 1 + 1 + 5 + 5 + 3, "{events:?}");
+    }
+
+    /// Rows inserted in place are the bytes spliced in, with the bytes before `base`
+    /// untouched, for inserts at the start, the end, one offset twice, none, and
+    /// moves of 1 to 9 bytes at a time (spans longer than a move, and shorter).
+    #[test]
+    fn inserted_rows_are_the_bytes_spliced_in() {
+        let mut x: u64 = 7;
+        let mut next = |m: u64| {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (x >> 33) % m
+        };
+        for case in 0..300 {
+            let base = next(5);
+            let len = next(60);
+            let data: Vec<u8> = (0..base + len).map(|i| b'a' + (i % 26) as u8).collect();
+            let mut offsets: Vec<u64> = (0..next(5)).map(|_| next(len + 1)).collect();
+            if case % 7 == 0 {
+                offsets.extend([0, len, len]);
+            }
+            offsets.sort_unstable();
+            let inserts: Vec<(u64, Vec<u8>)> = offsets
+                .iter()
+                .enumerate()
+                .map(|(k, &at)| (at, vec![b'0' + k as u8; 1 + next(4) as usize]))
+                .collect();
+            let mut want = data[..base as usize].to_vec();
+            let mut from = 0;
+            for (at, bytes) in &inserts {
+                want.extend_from_slice(&data[(base + from) as usize..(base + at) as usize]);
+                want.extend_from_slice(bytes);
+                from = *at;
+            }
+            want.extend_from_slice(&data[(base + from) as usize..]);
+            let mut file = tempfile::tempfile().unwrap();
+            file.write_all(&data).unwrap();
+            let added = insert_rows(&mut file, base, len, &inserts, 1 + case % 9).unwrap();
+            assert_eq!(added as usize, want.len() - data.len(), "case {case}");
+            assert_eq!(file.stream_position().unwrap(), want.len() as u64);
+            let mut got = Vec::new();
+            file.seek(SeekFrom::Start(0)).unwrap();
+            file.read_to_end(&mut got).unwrap();
+            assert!(got == want, "case {case}: {inserts:?}");
+        }
     }
 
     /// A directory that cannot hold the file is an error naming `trace.csv`.
