@@ -17,10 +17,14 @@
 //! and renames it to `trace.csv`. Memory: the reorder buffer and one index entry per
 //! MiB of output; nothing grows with the run.
 //!
-//! A transaction row is formatted straight into the output buffer (`encode_row`):
-//! its numbers as decimal digits, its names as they are, its policy cell as the csv
-//! writer quoted it once for the stream; the bytes are the csv writer's for the same
-//! cells (tested against it over generated rows).
+//! The reorder buffer holds each attempt's rows as one entry (their times and events,
+//! and the cells they share, formatted once: id, label, process, VLUN, old) and keeps
+//! the next row of each attempt on a heap: an attempt's rows are already in order, so
+//! the heap merges attempts, not rows. A transaction row is formatted straight into
+//! the output buffer (`encode_row`): its time as decimal digits, its names as they
+//! are, its policy cell as the csv writer quoted it once for the stream, the shared
+//! cells as formatted; the bytes are the csv writer's for the same cells (tested
+//! against it over generated rows).
 
 use std::collections::BinaryHeap;
 use std::fs::File;
@@ -66,40 +70,41 @@ enum Kind {
     End(Outcome),
 }
 
-/// One transaction row waiting in the reorder buffer (about 40 bytes).
-#[derive(Debug, Clone, Copy)]
-struct Pending {
-    /// The sort key: time, transaction id, then the event's place in the
-    /// transaction's list, which is in time order ([`rows_of`]).
+/// The most bytes of the cells an attempt's rows share ([`shared_cells`]).
+const SHARED_BYTES_MAX: usize = 48;
+
+/// One attempt's rows waiting in the reorder buffer: (time, event) in the order they
+/// happened ([`rows_of`]), and the cells they share as written ([`shared_cells`]).
+struct Held {
+    rows: Vec<(u64, Kind)>,
+    shared: [u8; SHARED_BYTES_MAX],
+    shared_len: u8,
+}
+
+/// The next row of a held attempt, on the reorder buffer's heap (24 bytes): its
+/// sort key (time, transaction id, then the row's place in the attempt's list, which
+/// is in time order), and where the attempt is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Next {
     time: u64,
     txn: u32,
     nth: u32,
-    kind: Kind,
-    label: u32,
-    process: Option<u32>,
-    vlun: Option<Vlun>,
-    old: bool,
+    slot: u32,
 }
 
-impl Pending {
+impl Next {
     fn key(&self) -> (u64, u32, u32) {
         (self.time, self.txn, self.nth)
     }
 }
 
-impl PartialEq for Pending {
-    fn eq(&self, other: &Self) -> bool {
-        self.key() == other.key()
-    }
-}
-impl Eq for Pending {}
-impl PartialOrd for Pending {
+impl PartialOrd for Next {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
-impl Ord for Pending {
-    /// Reversed: the buffer is a max-heap, the earliest row on top.
+impl Ord for Next {
+    /// Reversed: the heap is a max-heap, the earliest row on top.
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         other.key().cmp(&self.key())
     }
@@ -111,21 +116,7 @@ impl Ord for Pending {
 /// included; before the lock waits of incremental 2PL that follow it), end. Rows of
 /// one tick keep that order, so a wait that ends at the tick the next begins ends
 /// first. The one definition of a transaction's `trace.csv` rows.
-fn rows_of(t: &TxnTimeline, mut push: impl FnMut(Pending)) {
-    let mut nth = 0;
-    let mut row = |time: u64, kind: Kind| {
-        push(Pending {
-            time,
-            txn: t.txn,
-            nth,
-            kind,
-            label: t.label,
-            process: t.process,
-            vlun: t.vlun,
-            old: t.old,
-        });
-        nth += 1;
-    };
+fn rows_of(t: &TxnTimeline, mut row: impl FnMut(u64, Kind)) {
     row(t.arrived_ticks, Kind::Arrive);
     let mut admit = t.admitted_ticks;
     for w in &t.waits {
@@ -181,51 +172,48 @@ fn vlun_name(v: Vlun) -> &'static str {
     }
 }
 
+/// Writes the cells every row of an attempt shares, each followed by a comma: its
+/// id, label, process (empty for none), VLUN (empty for none) and whether it is old;
+/// returns the bytes written (at most [`SHARED_BYTES_MAX`]: three numbers of at most
+/// 10 digits, `VLUN A`, `false`, five commas).
+fn shared_cells(
+    txn: u32,
+    label: u32,
+    process: Option<u32>,
+    vlun: Option<Vlun>,
+    old: bool,
+    buf: &mut [u8; SHARED_BYTES_MAX],
+) -> usize {
+    let mut n = 0;
+    let mut put = |bytes: &[u8]| {
+        buf[n..n + bytes.len()].copy_from_slice(bytes);
+        buf[n + bytes.len()] = b',';
+        n += bytes.len() + 1;
+    };
+    let mut digits = itoa::Buffer::new();
+    put(digits.format(txn).as_bytes());
+    put(digits.format(label).as_bytes());
+    put(process.map_or(&b""[..], |x| digits.format(x).as_bytes()));
+    put(vlun.map_or("", vlun_name).as_bytes());
+    put(if old { b"true" } else { b"false" });
+    n
+}
+
 /// Appends a transaction row to `out`: `policy_field` ([`csv_field`] of the policy),
-/// then the row's cells, comma-separated, and a newline; the bytes the csv writer
-/// writes for [`cells`].
-fn encode_row(policy_field: &[u8], p: &Pending, out: &mut Vec<u8>) {
-    let (event, detail) = event_detail(p.kind);
+/// the time, the event, the attempt's `shared` cells ([`shared_cells`]), the detail
+/// and a newline; the bytes the csv writer writes for [`cells`].
+fn encode_row(policy_field: &[u8], time: u64, kind: Kind, shared: &[u8], out: &mut Vec<u8>) {
+    let (event, detail) = event_detail(kind);
     let mut digits = itoa::Buffer::new();
     out.extend_from_slice(policy_field);
     out.push(b',');
-    out.extend_from_slice(digits.format(p.time).as_bytes());
+    out.extend_from_slice(digits.format(time).as_bytes());
     out.push(b',');
     out.extend_from_slice(event.as_bytes());
     out.push(b',');
-    out.extend_from_slice(digits.format(p.txn).as_bytes());
-    out.push(b',');
-    out.extend_from_slice(digits.format(p.label).as_bytes());
-    out.push(b',');
-    if let Some(x) = p.process {
-        out.extend_from_slice(digits.format(x).as_bytes());
-    }
-    out.push(b',');
-    if let Some(v) = p.vlun {
-        out.extend_from_slice(vlun_name(v).as_bytes());
-    }
-    out.push(b',');
-    out.extend_from_slice(if p.old { b"true" } else { b"false" });
-    out.push(b',');
+    out.extend_from_slice(shared);
     out.extend_from_slice(detail.as_bytes());
     out.push(b'\n');
-}
-
-/// The cells of a transaction row (what [`encode_row`] writes, for its test).
-#[cfg(test)]
-fn cells(policy: &str, p: &Pending) -> [String; 9] {
-    let (event, detail) = event_detail(p.kind);
-    [
-        policy.to_string(),
-        p.time.to_string(),
-        event.to_string(),
-        p.txn.to_string(),
-        p.label.to_string(),
-        p.process.map(|x| x.to_string()).unwrap_or_default(),
-        p.vlun.map(|v| v.to_string()).unwrap_or_default(),
-        p.old.to_string(),
-        detail.to_string(),
-    ]
 }
 
 /// The milestone rows of a run, sorted: (time, cycle, rank, cells). Every cycle's
@@ -310,7 +298,12 @@ pub struct TraceStream {
     base: u64,
     out: Vec<u8>,
     written: u64,
-    buffer: BinaryHeap<Pending>,
+    /// The reorder buffer: the attempts held (`free` the slots to reuse), the next
+    /// row of each on a heap, and the rows held in all.
+    held: Vec<Held>,
+    free: Vec<u32>,
+    heap: BinaryHeap<Next>,
+    held_rows: usize,
     /// Arrival of each ended attempt from id `open_from` on (`None`: still open).
     ended: std::collections::VecDeque<Option<u64>>,
     open_from: u64,
@@ -377,7 +370,10 @@ impl TraceStream {
             base: part.end,
             out: Vec::with_capacity(OUT_BUFFER_BYTES),
             written: 0,
-            buffer: BinaryHeap::new(),
+            held: Vec::new(),
+            free: Vec::new(),
+            heap: BinaryHeap::new(),
+            held_rows: 0,
             ended: std::collections::VecDeque::new(),
             open_from: 0,
             final_before: 0,
@@ -398,29 +394,53 @@ impl TraceStream {
         self.out.clear();
     }
 
-    /// Writes the buffered rows earlier than `before`.
+    /// Writes the buffered rows earlier than `before`: the earliest next row of the
+    /// attempts held, each time.
     fn drain(&mut self, before: u64) {
-        while self.error.is_none() && self.buffer.peek().is_some_and(|p| p.time < before) {
-            let p = self.buffer.pop().expect("peeked");
-            let last = self.index.last().map_or(0, |&(_, at)| at);
-            // The offset of this row in the part.
-            let here = self.written + self.out.len() as u64;
-            if self.index.is_empty() || here >= last + self.index_every {
-                self.index.push((p.time, here));
-            }
+        while self.error.is_none() {
             // Written out before a row could pass the buffer's capacity (a row is
             // the policy's cell and at most ROW_BYTES_MAX more).
             if self.out.len() + self.policy_field.len() + ROW_BYTES_MAX > OUT_BUFFER_BYTES {
                 self.write_out();
             }
-            let before = self.out.len();
-            encode_row(&self.policy_field, &p, &mut self.out);
+            let Some(mut top) = self.heap.peek_mut() else {
+                return;
+            };
+            if top.time >= before {
+                return;
+            }
+            let held = &self.held[top.slot as usize];
+            let (time, kind) = held.rows[top.nth as usize];
+            let last = self.index.last().map_or(0, |&(_, at)| at);
+            // The offset of this row in the part.
+            let here = self.written + self.out.len() as u64;
+            if self.index.is_empty() || here >= last + self.index_every {
+                self.index.push((time, here));
+            }
+            let len = self.out.len();
+            let shared = &held.shared[..usize::from(held.shared_len)];
+            encode_row(&self.policy_field, time, kind, shared, &mut self.out);
             if self.written + self.out.len() as u64 > self.bytes_max {
                 // The row would pass the bound: not written, and no row after it.
-                self.out.truncate(before);
+                self.out.truncate(len);
                 self.over = true;
-                self.buffer.clear();
+                drop(top);
+                self.heap.clear();
+                self.held.clear();
+                self.free.clear();
+                self.held_rows = 0;
                 return;
+            }
+            self.held_rows -= 1;
+            let nth = top.nth + 1;
+            if let Some(&(next, _)) = held.rows.get(nth as usize) {
+                // The attempt's next row takes its place (sifted down when dropped).
+                top.time = next;
+                top.nth = nth;
+            } else {
+                let slot = top.slot;
+                std::collections::binary_heap::PeekMut::pop(top);
+                self.free.push(slot);
             }
         }
     }
@@ -452,7 +472,7 @@ impl TraceStream {
 
     /// The rows held back in the reorder buffer now.
     pub fn buffered_rows(&self) -> usize {
-        self.buffer.len()
+        self.held_rows
     }
 
     /// The rest of the rows written, then the run's milestones placed among them
@@ -527,7 +547,29 @@ impl TimelineSink for TraceStream {
         if self.error.is_some() || self.over {
             return;
         }
-        rows_of(t, |p| self.buffer.push(p));
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                self.held.push(Held {
+                    rows: Vec::new(),
+                    shared: [0; SHARED_BYTES_MAX],
+                    shared_len: 0,
+                });
+                (self.held.len() - 1) as u32
+            }
+        };
+        let held = &mut self.held[slot as usize];
+        held.rows.clear();
+        rows_of(t, |time, kind| held.rows.push((time, kind)));
+        let shared = &mut held.shared;
+        held.shared_len = shared_cells(t.txn, t.label, t.process, t.vlun, t.old, shared) as u8;
+        self.held_rows += held.rows.len();
+        self.heap.push(Next {
+            time: held.rows[0].0,
+            txn: t.txn,
+            nth: 0,
+            slot,
+        });
         // Attempt ids arrive in order: once every attempt up to id i has ended, no
         // open or future attempt has a row before attempt i's arrival.
         let id = u64::from(t.txn);
@@ -656,6 +698,34 @@ mod tests {
     use proptest::prelude::*;
     use proptest::strategy::ValueTree;
     use sim::{Policy, Scenario};
+
+    /// A transaction row, as the encoding test generates it.
+    #[derive(Debug, Clone, Copy)]
+    struct Pending {
+        time: u64,
+        txn: u32,
+        kind: Kind,
+        label: u32,
+        process: Option<u32>,
+        vlun: Option<Vlun>,
+        old: bool,
+    }
+
+    /// The cells of a transaction row (what [`encode_row`] writes, for its test).
+    fn cells(policy: &str, p: &Pending) -> [String; 9] {
+        let (event, detail) = event_detail(p.kind);
+        [
+            policy.to_string(),
+            p.time.to_string(),
+            event.to_string(),
+            p.txn.to_string(),
+            p.label.to_string(),
+            p.process.map(|x| x.to_string()).unwrap_or_default(),
+            p.vlun.map(|v| v.to_string()).unwrap_or_default(),
+            p.old.to_string(),
+            detail.to_string(),
+        ]
+    }
 
     /// `trace.csv` rows as they were built whole before the stream (the reference):
     /// every row of every run, sorted by (time, milestones first, txn, event order);
@@ -922,11 +992,10 @@ mod tests {
             ),
         )
             .prop_map(
-                |(policy, (time, txn, nth, kind), (label, process, vlun, old))| {
+                |(policy, (time, txn, _nth, kind), (label, process, vlun, old))| {
                     let row = Pending {
                         time,
                         txn,
-                        nth,
                         kind,
                         label,
                         process,
@@ -968,7 +1037,16 @@ mod tests {
             let want = w.into_inner().unwrap();
             let field = csv_field(&policy);
             let mut got = Vec::new();
-            encode_row(&field, &row, &mut got);
+            let mut shared = [0; SHARED_BYTES_MAX];
+            let n = shared_cells(
+                row.txn,
+                row.label,
+                row.process,
+                row.vlun,
+                row.old,
+                &mut shared,
+            );
+            encode_row(&field, row.time, row.kind, &shared[..n], &mut got);
             assert!(got == want, "{policy:?} {row:?}: {got:?} != {want:?}");
             assert!(got.len() <= field.len() + ROW_BYTES_MAX);
             quoted += usize::from(field.first() == Some(&b'"'));
