@@ -538,3 +538,57 @@ fn request_to_retire_is_each_cycle_s_span() {
     }
     assert!(spans >= 6, "{spans} rows with a retire");
 }
+
+/// Write logging's retire merges its log into image A in one backup call that holds the
+/// device's write slot; the window runs to that call's completion (the retire), so a
+/// user's call queued behind the merge is a wait the backup caused, judged by
+/// non-disruption, and the users' writes during the merge are the window's.
+#[test]
+fn a_wait_behind_the_retire_merge_is_a_backup_wait() {
+    let text = r#"
+policies = ["logging"]
+seed = 1
+[workload]
+kind = "generated"
+records = 262144
+transactions = 4000
+length_min = 1
+length_max = 8
+write_fraction = 0.5
+compute_ticks_min = 20
+compute_ticks_max = 3000
+arrivals = { mode = "open", interarrival_ticks_mean = 300 }
+[geometry]
+block_size_bytes = 4096
+records_per_block = 1
+[locking]
+granularity = "block"
+[device]
+profile = "nvme-ssd"
+[archive]
+profile = "10gbe"
+sparse = true
+[backup]
+request_at_ticks = 400000
+"#;
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(tmp.path(), "merge.toml", text);
+    let out = tmp.path().join("o");
+    let o = owm(&["run", &f, "--out", &s(&out), "--allow-violations"]);
+    ok(&o);
+    let r = &summary_rows(&out)["logging"];
+    // The merge ran (its writes are the backup's) and ended the window.
+    assert!(num(r, "cycle_backup_physical_writes") > 1000.0, "{r:?}");
+    assert_eq!(r["window_end_at_ticks"], r["retire_at_ticks"], "{r:?}");
+    // The archive copy ended well before the retire: the merge is what users wait for.
+    assert!(
+        num(r, "retire_at_ticks") - num(r, "archive_copy_at_ticks") > 100_000.0,
+        "{r:?}"
+    );
+    let queue_max = num(r, "window_device_queue_wait_ticks_max");
+    assert!(
+        queue_max > 10_000.0 && queue_max <= num(r, "response_max_ticks"),
+        "{r:?}"
+    );
+    assert_eq!(r["non-disruption"], "violated 1", "{r:?}");
+}

@@ -100,6 +100,11 @@ pub(crate) enum Ev {
     ArchiveRestart {
         cycle: u32,
     },
+    /// VLUN A's retire (or drop), whose own I/O (write logging's merge) was still
+    /// running on the device, has completed: the cycle and its window end now.
+    RetireDone {
+        cycle: u32,
+    },
     /// Read the next extent of VLUN B for B' (`[detach]`).
     DetachRead {
         cycle: u32,
@@ -785,6 +790,10 @@ impl<'a> World<'a> {
             Ev::ArchiveDone { .. } => self.archive_done(),
             Ev::ArchiveRestart { .. } => {
                 self.start_archive();
+                Ok(())
+            }
+            Ev::RetireDone { .. } => {
+                self.retired_then_detach(self.q.now());
                 Ok(())
             }
             Ev::DetachRead { .. } => self.detach_read(),
