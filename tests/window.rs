@@ -539,12 +539,13 @@ fn request_to_retire_is_each_cycle_s_span() {
     assert!(spans >= 6, "{spans} rows with a retire");
 }
 
-/// Write logging's retire merges its log into image A in one backup call that holds the
-/// device's write slot; the window runs to that call's completion (the retire), so a
-/// user's call queued behind the merge is a wait the backup caused, judged by
-/// non-disruption, and the users' writes during the merge are the window's.
+/// Write logging's retire merges its log into image A block by block, each block its
+/// own backup call, issued when the one before it completes: the users' calls
+/// interleave with the merge, each waiting at most for the merge's call in service, not
+/// for the whole log. The window runs to the merge's last call (the retire), so those
+/// waits are the backup's, counted by cause; and the merge's writes are the backup's.
 #[test]
-fn a_wait_behind_the_retire_merge_is_a_backup_wait() {
+fn users_interleave_with_the_retire_merge_and_its_waits_are_the_backups() {
     let text = r#"
 policies = ["logging"]
 seed = 1
@@ -577,18 +578,20 @@ request_at_ticks = 400000
     let o = owm(&["run", &f, "--out", &s(&out), "--allow-violations"]);
     ok(&o);
     let r = &summary_rows(&out)["logging"];
-    // The merge ran (its writes are the backup's) and ended the window.
-    assert!(num(r, "cycle_backup_physical_writes") > 1000.0, "{r:?}");
+    // The merge ran (its writes are the backup's), long after the archive copy, and
+    // ended the window.
+    let merged = num(r, "cycle_backup_physical_writes");
+    assert!(merged > 1000.0, "{r:?}");
     assert_eq!(r["window_end_at_ticks"], r["retire_at_ticks"], "{r:?}");
-    // The archive copy ended well before the retire: the merge is what users wait for.
+    let merge_ticks = num(r, "retire_at_ticks") - num(r, "archive_copy_at_ticks");
+    assert!(merge_ticks > 100_000.0, "{r:?}");
+    // Users met the merge's calls (waits counted in the window) but never a wait for
+    // the whole log: at most one call's read and write.
+    assert!(num(r, "window_device_queue_wait_ticks_sum") > 0.0, "{r:?}");
     assert!(
-        num(r, "retire_at_ticks") - num(r, "archive_copy_at_ticks") > 100_000.0,
+        num(r, "window_device_queue_wait_ticks_max") * 100.0 < merge_ticks,
         "{r:?}"
     );
-    let queue_max = num(r, "window_device_queue_wait_ticks_max");
-    assert!(
-        queue_max > 10_000.0 && queue_max <= num(r, "response_max_ticks"),
-        "{r:?}"
-    );
-    assert_eq!(r["non-disruption"], "violated 1", "{r:?}");
+    assert!(num(r, "response_max_ticks") * 10.0 < merge_ticks, "{r:?}");
+    assert_eq!(r["non-disruption"], "held", "{r:?}");
 }

@@ -289,31 +289,20 @@ impl World<'_> {
     }
 
     /// VLUN A is gone (retired, or dropped by an abandoned backup) at `now`: its own
-    /// I/O (`cost`: write logging's merge) priced on the device's channels, the
-    /// retirement marked when that completes, the extra space left recorded, and the
-    /// cycle ends then: while the merge runs the backup window stays open, so the
-    /// users' calls queued behind it are waits the backup caused and their I/O is the
-    /// window's ([`Ev::RetireDone`]).
+    /// I/O (`cost`: write logging's merge) priced on the device's channels call by
+    /// call ([`merge`]), the retirement marked when the last completes, the extra space
+    /// left recorded, and the cycle ends then: while the merge runs the backup window
+    /// stays open, so the users' calls queued behind it are waits the backup caused
+    /// and their I/O is the window's ([`Ev::RetireDone`]).
     pub(super) fn retired(&mut self, now: Tick, cost: &IoCost) {
         self.a_retired = true;
         self.tally.backup_io.add(cost);
-        let retired = self.backup_call(now, cost);
-        if self.a_abandoned {
-            // Dropped with no archive: not a retire.
-            self.marks.a_dropped = Some(retired);
-        } else {
-            self.marks.retire = Some(retired);
-        }
         let extra = self.dev.extra_space_blocks();
         self.log(Event::Retire {
             extra_space_blocks: extra,
         });
-        if retired > now {
-            let cycle = self.cycle_number();
-            self.q.schedule_at(retired, Ev::RetireDone { cycle });
-        } else {
-            self.retired_then_detach(retired);
-        }
+        self.merge = Some(merge::MergeCalls::of(cost));
+        self.merge_step(now);
     }
 
     /// An archive pass failed under injected faults: VLUN A must stay (the engine

@@ -117,6 +117,7 @@ impl World<'_> {
             Ev::BReady { cycle }
             | Ev::SplitDone { cycle }
             | Ev::QuiesceRetry { cycle }
+            | Ev::MergeStep { cycle }
             | Ev::RetireDone { cycle }
             | Ev::DetachRead { cycle }
             | Ev::DetachDone { cycle } => ours(cycle),

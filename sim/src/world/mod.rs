@@ -100,6 +100,10 @@ pub(crate) enum Ev {
     ArchiveRestart {
         cycle: u32,
     },
+    /// Issue the next call of retire's merge ([`merge`]): the one before it completed.
+    MergeStep {
+        cycle: u32,
+    },
     /// VLUN A's retire (or drop), whose own I/O (write logging's merge) was still
     /// running on the device, has completed: the cycle and its window end now.
     RetireDone {
@@ -381,9 +385,11 @@ pub(crate) struct World<'a> {
     /// When the last cycle's retire completed: no split before it.
     cycle_free_at: Tick,
     /// When the backup's last own device call completes (the split's barriers, an
-    /// archive extent's reads, a retire's or a drop's merge): priced, not an event,
-    /// so the run's work may end after its last event fired.
+    /// archive extent's reads, a retire's or a drop's merge): priced, not always an
+    /// event, so the run's work may end after its last event fired.
     pub(crate) backup_calls_end: Tick,
+    /// Retire's merge calls still to issue, while it runs ([`merge`]).
+    merge: Option<merge::MergeCalls>,
     /// Each cycle's window figures, and the extra space over time.
     windows: window::Windows,
 }
@@ -461,6 +467,7 @@ mod fault;
 mod final_check;
 mod io;
 mod locking;
+mod merge;
 mod place;
 mod touched;
 mod window;
@@ -635,6 +642,7 @@ impl<'a> World<'a> {
             deferred_requests: VecDeque::new(),
             cycle_free_at: 0,
             backup_calls_end: 0,
+            merge: None,
             windows: window::Windows::default(),
         })
     }
@@ -790,6 +798,10 @@ impl<'a> World<'a> {
             Ev::ArchiveDone { .. } => self.archive_done(),
             Ev::ArchiveRestart { .. } => {
                 self.start_archive();
+                Ok(())
+            }
+            Ev::MergeStep { .. } => {
+                self.merge_step(self.q.now());
                 Ok(())
             }
             Ev::RetireDone { .. } => {
