@@ -1,14 +1,16 @@
-//! What a copy-on-write first write waits for, through `owm run`: one image flush (the
-//! preserved copy durable before the overwrite), and with `device.journaled = true`
-//! also the journal sync of its table entry. scenarios/README.md's `flush_latency_ticks`
-//! row says so; this pins it through `window_flushes_per_logical_write` and the
-//! window's flush waits.
+//! What a copy-on-write or write-logging first write waits for, through `owm run`: one
+//! image flush (cow: the preserved copy durable before the overwrite; logging: the data
+//! durable in its log slot before the entry is journaled), and with
+//! `device.journaled = true` also a journal sync (cow: its table entry's; logging: the
+//! previous entry's). scenarios/README.md's `flush_latency_ticks` row and its table of
+//! flush barriers say so; this pins it through `window_flushes_per_logical_write` and
+//! the window's flush waits.
 
 use crate::util::*;
 
 /// One-write transactions of blind writes over 4,096 records, one every 2,000 ticks on
 /// average: in the short backup window every write is the first to its block.
-fn scenario(journaled: bool) -> String {
+fn scenario(policy: &str, journaled: bool) -> String {
     let sync = if journaled {
         "journaled = true\njournal_sync_latency_ticks = 5000\n"
     } else {
@@ -16,7 +18,7 @@ fn scenario(journaled: bool) -> String {
     };
     format!(
         r#"
-policies = ["cow"]
+policies = ["{policy}"]
 seed = 1
 name = "flush-barriers"
 
@@ -42,7 +44,7 @@ request_at_ticks = 100000
 fn a_copy_on_write_first_write_waits_for_one_flush_and_the_journal_sync_when_journaled() {
     for (journaled, barriers, wait) in [(false, 1.0, 1000.0), (true, 2.0, 1000.0 + 5000.0)] {
         let tmp = tempfile::tempdir().unwrap();
-        let f = write(tmp.path(), "flush.toml", &scenario(journaled));
+        let f = write(tmp.path(), "flush.toml", &scenario("cow", journaled));
         let out = tmp.path().join("o");
         // Each first write waits past the 100-tick setup window: non-disruption is
         // violated (exit 1), as it should be; the barriers are what this tests.
@@ -65,5 +67,44 @@ fn a_copy_on_write_first_write_waits_for_one_flush_and_the_journal_sync_when_jou
             wait * writes,
             "{r:?}"
         );
+    }
+}
+
+/// Write logging's first write to a block waits for one image flush (its log slot made
+/// durable before the entry is journaled), the same as copy-on-write's; with the
+/// journal it also syncs the previous entry, which the split's first entry does not
+/// have: 2 × entries − 1 barriers, the syncs' waits one fewer than the flushes'.
+#[test]
+fn a_write_logging_first_write_waits_for_one_flush_and_the_previous_entrys_sync() {
+    for journaled in [false, true] {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = write(tmp.path(), "flush.toml", &scenario("logging", journaled));
+        let out = tmp.path().join("o");
+        let o = owm(&["run", &f, "--out", &s(&out), "--allow-violations"]);
+        ok(&o);
+        let rows = csv_rows(&out, "summary.csv");
+        let r = &rows[0];
+        let writes = num(r, "window_logical_writes");
+        // The premise: the window's writes are first writes, each creating its block's
+        // log entry, but for the few outside the split-to-retire span (the window runs
+        // from the request to the retire's completion), which wait for no barrier.
+        let entries = num(r, "window_log_entries");
+        assert!(entries > 1.0 && entries >= writes - 2.0, "{r:?}");
+        let (barriers, sum, max) = if journaled {
+            (
+                2.0 * entries - 1.0,
+                1000.0 * entries + 5000.0 * (entries - 1.0),
+                6000.0,
+            )
+        } else {
+            (entries, 1000.0 * entries, 1000.0)
+        };
+        let per_write = num(r, "window_flushes_per_logical_write");
+        assert!(
+            (per_write - barriers / writes).abs() < 0.0005,
+            "journaled = {journaled}: {per_write} vs {barriers} / {writes}: {r:?}"
+        );
+        assert_eq!(num(r, "window_flush_wait_ticks_max"), max, "{r:?}");
+        assert_eq!(num(r, "window_flush_wait_ticks_sum"), sum, "{r:?}");
     }
 }
