@@ -430,8 +430,11 @@ fn interrupted(
 }
 
 /// The line `owm run` prints for a policy whose backup was given up or abandoned:
-/// what happened, when (each cycle's), and the invariants the run therefore does not
-/// claim; `None` when every backup completed.
+/// what happened, when (each cycle's), why, and the invariants the run therefore does
+/// not claim; `None` when every backup completed. Several cycles lost are counted and
+/// their reason given per cycle: `3 backups given up under quiesce at 70000, 170000,
+/// 270000 ticks (each after missing its quiesce deadline once)`, not the run's total
+/// of missed deadlines, which reads as one backup retried.
 pub fn lost_backup_line(name: &str, r: &sim::RunResult) -> Option<String> {
     let lost = r.backup_lost()?;
     let marks: Vec<&sim::Marks> = if r.cycles.is_empty() {
@@ -439,7 +442,14 @@ pub fn lost_backup_line(name: &str, r: &sim::RunResult) -> Option<String> {
     } else {
         r.cycles.iter().map(|c| &c.marks).collect()
     };
-    let times: Vec<String> = marks
+    let lost_marks: Vec<&sim::Marks> = marks
+        .into_iter()
+        .filter(|m| match lost {
+            sim::LostBackup::GivenUp => m.given_up.is_some(),
+            sim::LostBackup::Abandoned => m.abandoned.is_some(),
+        })
+        .collect();
+    let times: Vec<String> = lost_marks
         .iter()
         .filter_map(|m| match lost {
             sim::LostBackup::GivenUp => m.given_up,
@@ -447,6 +457,24 @@ pub fn lost_backup_line(name: &str, r: &sim::RunResult) -> Option<String> {
         })
         .map(|t| t.to_string())
         .collect();
+    let why = match lost_marks.as_slice() {
+        // Several cycles given up at their quiesce deadlines, each after the same
+        // number of misses (the first attempt and `quiesce_retries_max` retries).
+        [first, rest @ ..]
+            if !rest.is_empty()
+                && lost == sim::LostBackup::GivenUp
+                && !first.quiesce_timeouts.is_empty()
+                && rest
+                    .iter()
+                    .all(|m| m.quiesce_timeouts.len() == first.quiesce_timeouts.len()) =>
+        {
+            match first.quiesce_timeouts.len() {
+                1 => "each after missing its quiesce deadline once".to_string(),
+                n => format!("each after missing its quiesce deadline {n} times"),
+            }
+        }
+        _ => verdict::lost_why(r, lost),
+    };
     // The invariants the verdicts report with the lost backup's reason.
     let dropped: Vec<&str> = r
         .judgements()
@@ -461,15 +489,18 @@ pub fn lost_backup_line(name: &str, r: &sim::RunResult) -> Option<String> {
         sim::LostBackup::GivenUp => "VLUN A kept, no archive",
         sim::LostBackup::Abandoned => "VLUN A dropped with no archive",
     };
+    let backups = match lost_marks.len() {
+        0 | 1 => "backup".to_string(),
+        n => format!("{n} backups"),
+    };
     Some(format!(
-        "backup {} under {name} at {} ticks ({}): {what}; not claimed: {}",
+        "{backups} {} under {name} at {} ticks ({why}): {what}; not claimed: {}",
         lost,
         if times.is_empty() {
             "-".to_string()
         } else {
             sim::oracle::list_text(&times)
         },
-        verdict::lost_why(r, lost),
         dropped.join(", ")
     ))
 }

@@ -358,3 +358,76 @@ fn an_abandoned_crash_consistent_backup_gives_its_reason_for_a_consistent() {
         "{xml}"
     );
 }
+
+/// Long transactions (up to 50,000 ticks of compute) that no 20,000-tick quiesce
+/// deadline can drain, under quiesce on `schedule_at_ticks` = `schedule`, with
+/// `quiesce_retries_max` = `retries`: every cycle is given up.
+fn scheduled_quiesce(schedule: &str, retries: u32) -> String {
+    format!(
+        r#"
+policies = ["quiesce"]
+seed = 2
+name = "quiesce-cycles"
+
+[workload]
+kind = "generated"
+records = 4096
+transactions = 300
+length_min = 1
+length_max = 4
+compute_ticks_min = 1000
+compute_ticks_max = 50000
+arrivals = {{ mode = "open", interarrival_ticks_mean = 1000 }}
+
+[backup]
+schedule_at_ticks = {schedule}
+quiesce_deadline_ticks = 20000
+quiesce_retries_max = {retries}
+quiesce_retry_backoff_ticks = 1000
+"#
+    )
+}
+
+/// `owm run`'s lost-backup line says what happened per cycle: one cycle given up after
+/// one missed deadline is `backup given up … (quiesce deadline missed 1 time)`; three
+/// cycles, each given up after missing its deadline once (or twice, with one retry),
+/// are counted as three backups, each after its own misses, never as one backup whose
+/// deadline was missed 3 (or 6) times. The trace's rows per cycle are the premise.
+#[test]
+fn a_lost_backup_line_counts_cycles_and_their_own_missed_deadlines() {
+    let cases = [
+        ("[50000]", 0, "backup given up under quiesce at 70000 ticks (quiesce deadline missed 1 time): no copy taken; not claimed: ", 1),
+        ("[50000, 150000, 250000]", 0, "3 backups given up under quiesce at 70000, 170000, 270000 ticks (each after missing its quiesce deadline once): no copy taken; not claimed: ", 1),
+        ("[50000, 150000, 250000]", 1, "3 backups given up under quiesce at ", 2),
+    ];
+    for (schedule, retries, line, per_cycle) in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = write(tmp.path(), "q.toml", &scheduled_quiesce(schedule, retries));
+        let out = tmp.path().join("o");
+        let o = owm(&["run", &f, "--out", &s(&out)]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let text = stdout(&o);
+        let cycles = schedule.split(',').count();
+        // The premise: each cycle missed its deadline `per_cycle` times, then gave up.
+        let trace = csv_rows(&out, "trace.csv");
+        let timeouts = events(&trace, "quiesce", "quiesce-timeout");
+        assert_eq!(timeouts.len(), cycles * per_cycle, "{schedule}");
+        assert_eq!(
+            events(&trace, "quiesce", "backup-given-up").len(),
+            cycles,
+            "{schedule}"
+        );
+        let found = text
+            .lines()
+            .find(|l| l.contains("given up under quiesce at "))
+            .unwrap_or_else(|| panic!("no lost backup line:\n{text}"));
+        assert!(found.starts_with(line), "{found}");
+        if per_cycle == 2 {
+            assert!(
+                found.contains(" ticks (each after missing its quiesce deadline 2 times): "),
+                "{found}"
+            );
+        }
+        assert!(!found.contains("missed 3 times"), "{found}");
+    }
+}

@@ -310,7 +310,7 @@ bandwidth_bytes_per_s = 1000000
         text.contains("; 2 backup cycles given up or abandoned (in 1 policy); exit 0)"),
         "{text}"
     );
-    assert!(text.contains("backup abandoned under cow at "), "{text}");
+    assert!(text.contains("2 backups abandoned under cow at "), "{text}");
     for file in ["summary.csv", "trace.csv", "extra_space.csv", "timing.svg"] {
         assert!(out.join(file).is_file(), "{file} not written");
     }
