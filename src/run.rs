@@ -127,6 +127,8 @@ struct Ran {
 fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
     let file = runfile::load_run_file(&args.scenario)?;
     let seed = args.seed.or(file.seed).unwrap_or(DEFAULT_SEED);
+    // Arrivals follow responses: the window legend says `none`'s span holds others.
+    let closed = file.scenario.workload.closed_loop();
     let out = args
         .out
         .clone()
@@ -173,7 +175,15 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
                 "interrupted before policy {p}: nothing written, {} left as it was",
                 out.display()
             );
-            return interrupted(args, report, runs, p, &what, file.scenario.keep_history);
+            return interrupted(
+                args,
+                report,
+                runs,
+                p,
+                &what,
+                file.scenario.keep_history,
+                closed,
+            );
         }
         // Set when trace.csv's rows pass the output bound: the run stops.
         let over = std::cell::Cell::new(false);
@@ -253,14 +263,22 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
                     "interrupted during policy {p}: nothing written, {} left as it was",
                     out.display()
                 );
-                return interrupted(args, report, runs, p, &what, file.scenario.keep_history);
+                return interrupted(
+                    args,
+                    report,
+                    runs,
+                    p,
+                    &what,
+                    file.scenario.keep_history,
+                    closed,
+                );
             }
             Err(e) => {
                 if verdict::exit_of_error(&e) == Exit::Incomplete {
                     // A limit stopped it: the policies before it finished and are
                     // in the verdict files, so their tables are printed too.
                     progress.finish();
-                    print_finished(runs, file.scenario.keep_history);
+                    print_finished(runs, file.scenario.keep_history, closed);
                     say!("{}", stop_line(p, seed, &e, runs, &out));
                 }
                 return Err(e);
@@ -279,7 +297,7 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
     progress.finish();
     pair_with_none(runs);
     let kept = file.scenario.keep_history;
-    print_table(runs, kept);
+    print_table(runs, kept, closed);
     print_verdicts(runs);
     for run in runs.iter() {
         verdict::of_run(&mut report, &run.name, &run.result);
@@ -353,11 +371,11 @@ fn print_notes(runs: &[NamedRun]) {
 /// it (`runs`): the cost table, the verdict table and the lines under them, as a run
 /// that completes prints them; nothing when none finished. `history_kept` is the
 /// scenario's `keep_history` (without it the violations are `unchecked`).
-fn print_finished(runs: &[NamedRun], history_kept: bool) {
+fn print_finished(runs: &[NamedRun], history_kept: bool, closed: bool) {
     if runs.is_empty() {
         return;
     }
-    print_table(runs, history_kept);
+    print_table(runs, history_kept, closed);
     print_verdicts(runs);
     print_notes(runs);
 }
@@ -410,8 +428,9 @@ fn interrupted(
     p: sim::Policy,
     what: &str,
     history_kept: bool,
+    closed: bool,
 ) -> Result<Exit> {
-    print_finished(runs, history_kept);
+    print_finished(runs, history_kept, closed);
     say!("{what}");
     for run in runs {
         verdict::of_run(&mut report, &run.name, &run.result);
@@ -682,7 +701,7 @@ fn pair_with_none(runs: &mut [NamedRun]) {
     sim::window::pair_with_none(&mut all);
 }
 
-fn print_table(runs: &[NamedRun], history_kept: bool) {
+fn print_table(runs: &[NamedRun], history_kept: bool, closed: bool) {
     use tables::Metric as M;
     let cols = [
         ("committed", M::Committed),
@@ -729,10 +748,11 @@ fn print_table(runs: &[NamedRun], history_kept: bool) {
         ("ovfl wt", M::WindowOverflowWaitTicksSum),
     ]);
     print_rows(runs, history_kept, &window);
-    let none_cols = if paired {
-        "; none rsp/p99 = `none`'s over the same span: the same arrivals with no backup, so win rsp against none rsp is what the backup cost inside its window, whatever the load did meanwhile (each of the committed ones only: where a full data area aborted attempts, win rsp counts fewer)"
-    } else {
-        ""
+    let none_cols = match (paired, closed) {
+        (false, _) => "",
+        (true, false) => "; none rsp/p99 = `none`'s over the same span: the same arrivals with no backup, so win rsp against none rsp is what the backup cost inside its window, whatever the load did meanwhile (each of the committed ones only: where a full data area aborted attempts, win rsp counts fewer)",
+        // A closed loop's arrivals follow its responses: `none`'s span holds others.
+        (true, true) => "; none rsp/p99 = `none`'s over the same span with no backup, but not over the same arrivals: on this closed load each client's next arrival follows its last response, so `none`'s run has other transactions in the span (summary.csv: none_window_committed against window_committed) and win rsp against none rsp is not the backup's cost alone: it can even sit below (each of the committed ones only: where a full data area aborted attempts, win rsp counts fewer)",
     };
     say!("(the backup window, request → retire, against the time before the request: win/pre rsp = mean and p99 response of the committed transactions arriving in it / before it (aborted ones are not in them: `aborted` above){none_cols}; wr/lw, fl/lw = physical writes, flushes per logical write, - with none in the span; the waits at the backup's own points, summed, by cause: admission gate, type (b) locks, device queue while backup I/O held the channel, engine flush barriers, attempts lost to a full data area (not the knock-on behind other users' slowed calls or longer-held locks: the whole cost is rsp against `none`'s); non-disruption judges each single wait of the first four causes against the setup window; `none` has no backup window: its response is the headline table's rsp)");
 }

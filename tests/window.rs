@@ -595,3 +595,40 @@ request_at_ticks = 400000
     assert!(num(r, "response_max_ticks") * 10.0 < merge_ticks, "{r:?}");
     assert_eq!(r["non-disruption"], "held", "{r:?}");
 }
+
+/// The window legend says `none rsp` is over the same arrivals only on an open load:
+/// on a closed loop (each client's next arrival after its last response) `none`'s run
+/// has other transactions in the span, and the legend says so, the figures unchanged.
+#[test]
+fn the_window_legend_says_a_closed_loop_s_none_is_not_the_same_arrivals() {
+    let open_text = "none rsp/p99 = `none`'s over the same span: the same arrivals with no backup";
+    let closed_text = "none rsp/p99 = `none`'s over the same span with no backup, but not over the same arrivals: on this closed load";
+    let both = BUSY.replace(
+        r#"policies = ["none", "quiesce", "crash-consistent", "mirroring", "logging", "cow"]"#,
+        r#"policies = ["none", "cow"]"#,
+    );
+    let closed = both.replace(
+        r#"arrivals = { mode = "open", interarrival_ticks_mean = 200 }"#,
+        r#"arrivals = { mode = "closed", clients = 8, think_ticks_mean = 200 }"#,
+    );
+    assert_ne!(both, closed);
+    for (toml, is_closed) in [(both, false), (closed, true)] {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = write(tmp.path(), "w.toml", &toml);
+        let out = tmp.path().join("o");
+        let o = owm(&["run", &f, "--out", &s(&out), "--allow-violations"]);
+        ok(&o);
+        let text = stdout(&o);
+        assert_eq!(text.contains(closed_text), is_closed, "{text}");
+        assert_eq!(text.contains(open_text), !is_closed, "{text}");
+        if is_closed {
+            // The premise: none's span holds other transactions than cow's window.
+            let rows = summary_rows(&out);
+            let cow = &rows["cow"];
+            assert_ne!(
+                cow["window_committed"], cow["none_window_committed"],
+                "{cow:?}"
+            );
+        }
+    }
+}

@@ -123,10 +123,12 @@ pub struct WindowCosts {
     /// The response time policy `none` gave, on the same load and seed, to the
     /// committed transactions whose first attempt arrived in this window's span
     /// (`start_ticks` to `end_ticks`, or to the end of `none`'s run when the window
-    /// was still open): the same arrivals with no backup, so `response` against it is
-    /// what the backup cost inside its window, free of the load's own changes over
-    /// time (which `response_before` is not). `None` when the run had no `none`
-    /// ([`pair_with_none`] fills it).
+    /// was still open): on an open load the same arrivals with no backup, so
+    /// `response` against it is what the backup cost inside its window, free of the
+    /// load's own changes over time (which `response_before` is not). On a closed
+    /// loop (a trace replayed closed too) arrivals follow responses, so `none`'s span
+    /// holds other transactions and the difference is not the backup's cost alone.
+    /// `None` when the run had no `none` ([`pair_with_none`] fills it).
     pub response_none: Option<DelayStats>,
     /// The users' I/O inside the window and before it.
     pub io: SpanIo,

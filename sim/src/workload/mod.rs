@@ -114,6 +114,19 @@ impl WorkloadConfig {
         matches!(self, WorkloadConfig::Generated(c) if c.flush_at_commit)
     }
 
+    /// True when arrivals follow responses: a closed loop (`arrivals = { mode =
+    /// "closed", … }`) or a trace replayed with `timing = "closed"`, where each
+    /// client's next transaction arrives after its last one ends. Two policies' runs of
+    /// one seed then see other transactions in the same span once their responses
+    /// differ (not the same arrivals, as on an open load).
+    pub fn closed_loop(&self) -> bool {
+        match self {
+            WorkloadConfig::Generated(c) => matches!(c.arrivals, Arrivals::Closed { .. }),
+            WorkloadConfig::Trace(c) => c.timing == trace::Timing::Closed,
+            WorkloadConfig::Fig3(_) | WorkloadConfig::Fig45(_) | WorkloadConfig::Bank(_) => false,
+        }
+    }
+
     /// True when every transaction keeps the sum of record values (bank).
     pub fn conserves_sum(&self) -> bool {
         matches!(self, WorkloadConfig::Bank(_))
