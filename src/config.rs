@@ -334,7 +334,47 @@ pub fn check_scenario(
     policies: &[sim::Policy],
     axes: &[String],
 ) -> Result<(), FileError> {
-    match s.validate_for(policies) {
+    located(path, src, prefix, s, axes, s.validate_for(policies))
+}
+
+/// [`check_scenario`] for a sweep's grid points: the memory bound judged on each
+/// policy's own simulation (`Scenario::validate_points`: no timeline, no picture, as a
+/// grid point holds), the same estimate `--jobs` adds up.
+pub fn check_points(
+    path: &Path,
+    src: &str,
+    prefix: &str,
+    s: &Scenario,
+    policies: &[sim::Policy],
+    axes: &[String],
+) -> Result<(), FileError> {
+    located(path, src, prefix, s, axes, s.validate_points(policies))
+}
+
+/// The keys that drive a memory estimate of `s` whose largest part is `largest`, most
+/// direct first: that part's keys (`sim::footprint::part_advice`), then the others.
+fn memory_drivers(s: &Scenario, largest: sim::footprint::Part) -> Vec<&'static str> {
+    let (_, _, mut drivers) = sim::footprint::part_advice(s, largest, true);
+    for k in s.drivers_of("limits.memory_bytes_max") {
+        if !drivers.contains(&k) {
+            drivers.push(k);
+        }
+    }
+    drivers
+}
+
+/// The simulator's verdict `checked` on `s`, located in the file ([`check_scenario`]):
+/// a memory refusal at the key of the estimate's largest part when the file leaves
+/// `limits.memory_bytes_max` at its default.
+fn located(
+    path: &Path,
+    src: &str,
+    prefix: &str,
+    s: &Scenario,
+    axes: &[String],
+    checked: Result<sim::Layout, SimError>,
+) -> Result<(), FileError> {
+    match checked {
         Ok(_) => Ok(()),
         Err(SimError::Config { key, message }) => {
             Err(refusal_at(path, src, prefix, s, &key, message, axes))
@@ -344,13 +384,25 @@ pub fn check_scenario(
             bound_bytes,
             estimate,
             policies,
-        }) => Err(refusal_at(
+            part,
+            part_bytes,
+            advice,
+            largest,
+        }) => Err(refusal_driven_by(
             path,
             src,
             prefix,
-            s,
+            &memory_drivers(s, largest),
             "limits.memory_bytes_max",
-            sim::error::too_large(estimate_bytes, bound_bytes, &estimate, &policies),
+            sim::error::too_large(
+                estimate_bytes,
+                bound_bytes,
+                &estimate,
+                &policies,
+                part,
+                part_bytes,
+                &advice,
+            ),
             axes,
         )),
         Err(e) => Err(FileError::whole(path, e.to_string())),

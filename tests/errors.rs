@@ -374,7 +374,7 @@ fn blind_writes_beside_a_data_area_that_breaks_guest_writes_are_refused() {
 #[test]
 fn a_run_too_large_for_memory_is_refused_before_it_starts_with_the_estimate() {
     // A 1 TiB volume (2^28 blocks of 4 KiB), 10^8 transactions with the history on:
-    // what the judge and the stores hold for the blocks written is tens of GiB (only
+    // what the judge and the stores hold for the blocks written is 25 GiB (only
     // the blocks written are held, so the volume's size alone no longer refuses a run;
     // 10^7 is estimated under the default 4 GiB and runs). `attempts_max` is raised
     // past the transactions, else they are refused at it first (`tests/run_bounds.rs`).
@@ -391,7 +391,9 @@ fn a_run_too_large_for_memory_is_refused_before_it_starts_with_the_estimate() {
             "the run would hold about",
             "under policy `cow` (",
             "history ",
-            "keep_history",
+            // The largest part, and the key that drives it.
+            "of it is the simulated disk's images of the blocks written",
+            "or give fewer transactions",
             // Not set: the line of the key that drives the estimate.
             &format!(
                 "{f}:5: key `workload.transactions`: `limits.memory_bytes_max` (at its default, not set in the file)"

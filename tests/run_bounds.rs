@@ -482,7 +482,8 @@ fn memory_estimate_in(err: &str) -> f64 {
     let from = err.find("would hold about ").expect("a memory estimate") + 17;
     let rest = &err[from..];
     let end = rest.find(" under").unwrap();
-    parse_human(&rest[..end])
+    // Without the bytes said when the two totals would read the same.
+    parse_human(rest[..end].split(" (").next().unwrap())
 }
 
 /// Asserts `o` succeeded and said each of `needles` on stderr.
@@ -501,14 +502,15 @@ fn told(o: &std::process::Output, needles: &[&str]) {
 #[test]
 fn a_sweep_runs_no_more_points_at_once_than_the_memory_bound_holds() {
     let tmp = tempfile::tempdir().unwrap();
-    // One point's estimate, from the refusal of a bound of 1 byte.
-    let body = "[workload]\nkind = \"generated\"\ntransactions = 200\n";
+    // One point's estimate, from the sweep's refusal of a bound of 1 byte.
     let f = write(
         tmp.path(),
         "one.toml",
-        &format!("policies = [\"cow\"]\n{body}[limits]\nmemory_bytes_max = 1\n"),
+        "policies = [\"cow\"]\nseeds = [1]\n\
+         [scenario.workload]\nkind = \"generated\"\ntransactions = 200\n\
+         [scenario.limits]\nmemory_bytes_max = 1\n",
     );
-    let o = owm(&["run", &f, "--out", &s(&tmp.path().join("none"))]);
+    let o = owm(&["sweep", &f, "--out", &s(&tmp.path().join("none"))]);
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     let one = memory_estimate_in(&stderr(&o));
     let sweep = |bound: u64, jobs: &str, out: &str| {
@@ -670,4 +672,164 @@ fn the_memory_estimate_of_a_run_with_retries_counts_the_attempts_limit() {
     let o = owm(&["run", &f, "--out", &s(&tmp.path().join("a"))]);
     assert!([0, 1, 3].contains(&code(&o)), "{}", stderr(&o));
     assert!(!stderr(&o).contains("memory_bytes_max"), "{}", stderr(&o));
+}
+
+/// A memory refusal of a file that leaves `limits.memory_bytes_max` at its default is
+/// placed at the key of the estimate's largest part, with the ways to shrink that part:
+/// integrity mode's checksums on 1 TiB (6 GiB, whatever the transactions) at
+/// `device.integrity`, never at `workload.transactions` with "fewer transactions"; the
+/// delays of retried attempts at `limits.attempts_max`.
+#[test]
+fn a_memory_refusal_names_the_key_of_its_largest_part() {
+    let tmp = tempfile::tempdir().unwrap();
+    let integrity = "policies = [\"cow\"]\n\
+        [workload]\nkind = \"generated\"\nrecords = 268435456\ntransactions = 10\n\
+        [geometry]\nblock_size_bytes = 4096\nrecords_per_block = 1\n\
+        [device]\nintegrity = true\n\
+        [archive]\nsparse = true\n\
+        [limits]\nvolume_bytes_max = 1099511627776\narchive_blocks_max = 300000000\n";
+    let f = write(tmp.path(), "integrity.toml", integrity);
+    let out = tmp.path().join("o");
+    let o = owm(&["run", &f, "--out", &s(&out)]);
+    refused(
+        &o,
+        &f,
+        10,
+        "device.integrity",
+        &[
+            "`limits.memory_bytes_max` (at its default, not set in the file)",
+            "engine ",
+            "of it is the engine's tables and integrity mode's checksums",
+            "raise limits.memory_bytes_max, or set device.integrity = false",
+        ],
+        &out,
+    );
+    assert!(!stderr(&o).contains("fewer transactions"), "{}", stderr(&o));
+    // The admission delays of up to 2×10^9 attempts (incremental locking retries
+    // deadlock victims): at `limits.attempts_max`, the key that sets their count.
+    let f = write(
+        tmp.path(),
+        "retried.toml",
+        &format!("{RETRIED}[limits]\nattempts_max = 2000000000\n"),
+    );
+    let o = owm(&["run", &f, "--out", &s(&out)]);
+    refused(
+        &o,
+        &f,
+        14,
+        "limits.attempts_max",
+        &[
+            "of it is the delay samples (an admission delay per attempt)",
+            "raise limits.memory_bytes_max, or lower limits.attempts_max",
+        ],
+        &out,
+    );
+}
+
+/// A refusal by a bound just under the estimate gives both totals with their bytes, so
+/// that the two differ: never "about 61.04 MiB, more than ... = 61.04 MiB".
+#[test]
+fn a_memory_refusal_just_over_the_bound_tells_the_two_apart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = "policies = [\"cow\"]\n[workload]\nkind = \"generated\"\ntransactions = 200\n";
+    let f = write(
+        tmp.path(),
+        "one.toml",
+        &format!("{body}[limits]\nmemory_bytes_max = 1\n"),
+    );
+    let o = owm(&["run", &f, "--out", &s(&tmp.path().join("o"))]);
+    let err = stderr(&o);
+    let from = err.find("would hold about ").unwrap() + 17;
+    let rest = &err[from..];
+    let words = &rest[..rest.find(" under").unwrap()];
+    // A bound the two-decimal figures cannot tell from the estimate: the largest
+    // that reads as it does and is refused.
+    assert!(words.ends_with(" MiB"), "{words}");
+    let mib = |b: u64| format!("{:.2} MiB", b as f64 / 1048576.0);
+    let mut bound = ((parse_human(words) / 1048576.0 + 0.0049) * 1048576.0) as u64;
+    let exact = loop {
+        assert_eq!(mib(bound), words, "no bound reading {words} was refused");
+        let f = write(
+            tmp.path(),
+            "near.toml",
+            &format!("{body}[limits]\nmemory_bytes_max = {bound}\n"),
+        );
+        let o = owm(&["run", &f, "--out", &s(&tmp.path().join("o"))]);
+        if code(&o) == 2 {
+            break stderr(&o);
+        }
+        bound -= 1024;
+    };
+    let hold = exact.find("would hold about ").unwrap() + 17;
+    let total: u64 = exact[hold..]
+        .split(" bytes)")
+        .next()
+        .and_then(|t| t.rsplit('(').next())
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("the estimate in bytes: {exact}"));
+    assert!(total > bound, "{exact}");
+    assert!(
+        exact.contains(&format!(
+            "more than limits.memory_bytes_max = {words} ({bound} bytes)"
+        )),
+        "{exact}"
+    );
+}
+
+/// A sweep's grid point is judged by its own estimate (one policy, no timeline, no
+/// picture), the one `--jobs` adds up: a bound between it and `owm run`'s estimate of
+/// the base file (both policies, the timeline, the pictures) lets the sweep run; a
+/// bound under it refuses the sweep, naming the point's policy and that estimate.
+#[test]
+fn a_sweep_point_is_judged_by_its_own_memory_estimate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let load = "[workload]\nkind = \"generated\"\ntransactions = 2000\n";
+    let policies = "policies = [\"logging\", \"cow\"]\n";
+    let f = write(
+        tmp.path(),
+        "run.toml",
+        &format!("{policies}{load}[limits]\nmemory_bytes_max = 1\n"),
+    );
+    let o = owm(&["run", &f, "--out", &s(&tmp.path().join("r"))]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let run = memory_estimate_in(&stderr(&o));
+    let sweep = |bound: u64, out: &str| {
+        let f = write(
+            tmp.path(),
+            "sw.toml",
+            &format!(
+                "{policies}seeds = [1, 2]\n[scenario.workload]\nkind = \"generated\"\n\
+                 transactions = 2000\n[scenario.limits]\nmemory_bytes_max = {bound}\n"
+            ),
+        );
+        let out = tmp.path().join(out);
+        let o = owm(&["sweep", &f, "--jobs", "1", "--out", &s(&out)]);
+        (f, o, out)
+    };
+    let (_, o, _) = sweep(1, "p");
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let point = memory_estimate_in(&stderr(&o));
+    fails_with(&o, &["under policy `"]);
+    assert!(!stderr(&o).contains("timeline "), "{}", stderr(&o));
+    assert!(point * 1.3 < run, "point {point} run {run}");
+    // Between the two: the sweep runs, each point alone, with no note.
+    let (_, o, out) = sweep(((point + run) / 2.0) as u64, "between");
+    ok(&o);
+    assert!(!stderr(&o).contains("memory_bytes_max"), "{}", stderr(&o));
+    assert!(out.join("sweep.csv").exists());
+    // Under the point's estimate: refused at the bound's line, naming the estimate.
+    let (f, o, out) = sweep((point * 0.9) as u64, "under");
+    refused(
+        &o,
+        &f,
+        7,
+        "scenario.limits.memory_bytes_max",
+        &["the run would hold about", "under policy `"],
+        &out,
+    );
+    assert!(
+        (memory_estimate_in(&stderr(&o)) - point).abs() < 1.0,
+        "{}",
+        stderr(&o)
+    );
 }

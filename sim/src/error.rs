@@ -26,16 +26,25 @@ pub enum SimError {
     },
     /// The run would need more memory than `limits.memory_bytes_max` allows: refused
     /// before it starts. `estimate` lists the parts ([`crate::footprint`]) of the
-    /// largest estimate among `policies`, the run's policies (as in the file).
+    /// largest estimate among `policies`, the run's policies (as in the file); `part`
+    /// is its largest part in words ([`crate::footprint::part_advice`]), of
+    /// `part_bytes`, `advice` the ways to shrink it (empty: none but the bound), and
+    /// `largest` that part, whose keys ([`crate::footprint::part_advice`]) come first
+    /// among those that drive the estimate: where a file that leaves the bound at its
+    /// default is refused.
     #[error(
         "scenario: key `limits.memory_bytes_max`: {}",
-        too_large(*.estimate_bytes, *.bound_bytes, estimate, policies)
+        too_large(*.estimate_bytes, *.bound_bytes, estimate, policies, part, *.part_bytes, advice)
     )]
     TooLarge {
         estimate_bytes: u64,
         bound_bytes: u64,
         estimate: String,
         policies: Vec<&'static str>,
+        part: &'static str,
+        part_bytes: u64,
+        advice: String,
+        largest: crate::footprint::Part,
     },
     /// The engine granted a call it must refuse (VLUN A retired with no complete
     /// archive of it).
@@ -54,12 +63,17 @@ pub enum SimError {
 
 /// The words of a [`SimError::TooLarge`] refusal without the key it names: the
 /// estimate (`estimate_bytes`, its parts in `estimate`) for the run's `policies`
-/// against the bound (`bound_bytes`), and what to change.
+/// against the bound (`bound_bytes`), its largest `part` (`part_bytes`) and what to
+/// change (`advice`, beside raising the bound). The two totals are in binary units
+/// with two decimals, or, when those would read the same, in bytes too.
 pub fn too_large(
     estimate_bytes: u64,
     bound_bytes: u64,
     estimate: &str,
     policies: &[&str],
+    part: &str,
+    part_bytes: u64,
+    advice: &str,
 ) -> String {
     let named: Vec<String> = policies.iter().map(|p| format!("`{p}`")).collect();
     let under = match named.len() {
@@ -70,11 +84,24 @@ pub fn too_large(
             named.join(", ")
         ),
     };
+    let h = crate::footprint::human_bytes;
+    let (estimate_text, bound_text) = if h(estimate_bytes) == h(bound_bytes) {
+        (
+            format!("{} ({estimate_bytes} bytes)", h(estimate_bytes)),
+            format!("{} ({bound_bytes} bytes)", h(bound_bytes)),
+        )
+    } else {
+        (h(estimate_bytes), h(bound_bytes))
+    };
+    let or = if advice.is_empty() {
+        String::new()
+    } else {
+        format!(", or {advice}")
+    };
     format!(
-        "the run would hold about {}{under} ({estimate}), more than limits.memory_bytes_max = {}; \
-         raise that key, or shrink the run (fewer transactions, a smaller volume, \
-         keep_history or keep_timeline off)",
-        crate::footprint::human_bytes(estimate_bytes),
-        crate::footprint::human_bytes(bound_bytes)
+        "the run would hold about {estimate_text}{under} ({estimate}), more than \
+         limits.memory_bytes_max = {bound_text}; {} of it is {part}: raise \
+         limits.memory_bytes_max{or}",
+        h(part_bytes)
     )
 }

@@ -99,10 +99,19 @@ impl Scenario {
     /// build or copy: `limits.archive_blocks_max` only the copies of the policies that
     /// back up ([`Policy::backs_up`]), `limits.memory_bytes_max` the estimate for these
     /// policies ([`crate::footprint::estimate`]); `policies = [none]` alone makes no
-    /// copy and keeps one image. [`crate::run`] calls it with its one policy; the
+    /// copy and keeps one image. [`crate::run`] calls it with its one policy (or
+    /// [`Scenario::validate_points`] when the timeline is streamed to a sink); the
     /// checks are in `validate.rs`.
     pub fn validate_for(&self, policies: &[Policy]) -> Result<Layout, SimError> {
-        crate::validate::scenario(self, policies)
+        crate::validate::scenario(self, policies, true)
+    }
+
+    /// [`Scenario::validate_for`] with the memory bound judged on each policy's own
+    /// simulation ([`crate::footprint::estimate_point`]: no timeline held, no
+    /// picture), the largest refused: what a sweep's grid point holds, and what the
+    /// simulator checks before a run.
+    pub fn validate_points(&self, policies: &[Policy]) -> Result<Layout, SimError> {
+        crate::validate::scenario(self, policies, false)
     }
 
     /// The keys whose values drive the check on `key` (a dotted key a

@@ -206,7 +206,11 @@ fn ordered(min_key: &str, min: u64, max_key: &str, max: u64) -> Result<(), SimEr
 }
 
 /// Checks `s` for runs of `policies` and returns the volume layout it needs.
-pub(crate) fn scenario(s: &Scenario, policies: &[Policy]) -> Result<Layout, SimError> {
+/// `run`: the memory bound judged on `owm run`'s estimate of the policies together
+/// ([`crate::footprint::estimate`]: its timeline and pictures besides); else on the
+/// largest of each policy's own simulation ([`crate::footprint::estimate_point`]: a
+/// sweep's grid point, the simulator's own check).
+pub(crate) fn scenario(s: &Scenario, policies: &[Policy], run: bool) -> Result<Layout, SimError> {
     in_unit("abort_probability", s.abort_probability)?;
     let layout = layout(s)?;
     at_least("device.channels", u64::from(s.device.channels), 1)?;
@@ -312,13 +316,34 @@ pub(crate) fn scenario(s: &Scenario, policies: &[Policy]) -> Result<Layout, SimE
             ),
         ));
     }
-    let footprint = crate::footprint::estimate(s, &layout, policies);
+    let (footprint, estimated) = if run {
+        (
+            crate::footprint::estimate(s, &layout, policies),
+            policies.to_vec(),
+        )
+    } else {
+        let all = if policies.is_empty() {
+            &Policy::ALL[..]
+        } else {
+            policies
+        };
+        all.iter()
+            .map(|&p| (crate::footprint::estimate_point(s, &layout, p), vec![p]))
+            .max_by_key(|(f, _)| f.total_bytes())
+            .unwrap_or_default()
+    };
     if footprint.total_bytes() > s.limits.memory_bytes_max {
+        let (part, part_bytes) = footprint.largest_part();
+        let (words, advice, _) = crate::footprint::part_advice(s, part, run);
         return Err(SimError::TooLarge {
             estimate_bytes: footprint.total_bytes(),
             bound_bytes: s.limits.memory_bytes_max,
             estimate: footprint.describe(),
-            policies: policies.iter().map(|p| p.as_str()).collect(),
+            policies: estimated.iter().map(|p| p.as_str()).collect(),
+            part: words,
+            part_bytes,
+            advice,
+            largest: part,
         });
     }
     at_least(

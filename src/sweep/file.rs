@@ -354,8 +354,7 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
         };
         reads.before(path, &s);
         config::load_trace(path, src, "scenario.", &mut s).map_err(at_axis)?;
-        config::check_scenario(path, src, "scenario.", &s, &spec.policies, &axes)
-            .map_err(at_axis)?;
+        config::check_points(path, src, "scenario.", &s, &spec.policies, &axes).map_err(at_axis)?;
         let here = s.inert_keys(&spec.policies);
         inert = Some(match inert {
             None => here,

@@ -155,7 +155,8 @@ pub fn concurrency(estimates: &[u64], bound_bytes: u64, jobs: usize) -> usize {
 
 /// The threads to run the grid points `todo` on: `jobs`, lowered while the points that
 /// may run at once could hold more than the process may. Each point is estimated
-/// under its own policy ([`sim::footprint::estimate`]); any `j` of them may run
+/// under its own policy ([`sim::footprint::estimate_point`]: no timeline, no picture,
+/// the estimate each point alone was checked with); any `j` of them may run
 /// together, so the `j` largest estimates, added, must be within the smallest
 /// `limits.memory_bytes_max` of the points ([`concurrency`]). A lowered count is said
 /// on stderr with the estimates, the bound and its file:line:key (`path`, its text
@@ -174,7 +175,7 @@ pub fn jobs_within_memory(
         let e = *cache.entry((c, p)).or_insert_with(|| {
             let s = &sw.combos[c].1;
             s.layout().map_or(0, |layout| {
-                sim::footprint::estimate(s, &layout, &[sw.spec.policies[p]]).total_bytes()
+                sim::footprint::estimate_point(s, &layout, sw.spec.policies[p]).total_bytes()
             })
         });
         estimates.push((e, i));

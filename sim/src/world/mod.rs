@@ -485,7 +485,13 @@ impl<'a> World<'a> {
         keep_record: bool,
         sink: Option<&'a mut dyn crate::cost::TimelineSink>,
     ) -> Result<Self, SimError> {
-        let layout = scenario.validate_for(&[policy])?;
+        // Streamed to a sink, the timeline is not held here: the run holds what a
+        // sweep's grid point does.
+        let layout = if sink.is_some() {
+            scenario.validate_points(&[policy])?
+        } else {
+            scenario.validate_for(&[policy])?
+        };
         let variant = policy.engine_variant(scenario.backup.baseline_variant);
         // The images on the simulated disk. The image(s) holding the volume start with
         // the initial content (computed per block, never stored); a data-area image
