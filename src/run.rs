@@ -171,16 +171,11 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
         outdir::pause_point(&format!("policy {p}"));
         at.policy = Some(p);
         if interrupt::requested() {
-            let what = format!(
-                "interrupted before policy {p}: nothing written, {} left as it was",
-                out.display()
-            );
             return interrupted(
                 args,
                 report,
                 runs,
-                p,
-                &what,
+                (p, "before", &out),
                 file.scenario.keep_history,
                 closed,
             );
@@ -259,16 +254,11 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
                 // removed when dropped: `--out` is left as it was.
                 drop(stream);
                 progress.finish();
-                let what = format!(
-                    "interrupted during policy {p}: nothing written, {} left as it was",
-                    out.display()
-                );
                 return interrupted(
                     args,
                     report,
                     runs,
-                    p,
-                    &what,
+                    (p, "during", &out),
                     file.scenario.keep_history,
                     closed,
                 );
@@ -416,20 +406,24 @@ fn stop_line(
     )
 }
 
-/// A run stopped by Ctrl-C before or during policy `p` (`what` says which): prints
+/// A run stopped by Ctrl-C before or during policy `p`: prints
 /// the tables of the policies that finished (`runs`, [`print_finished`]), says
-/// `what`, and ends as a run stopped by a limit does: the verdict files hold the
+/// it was interrupted `when` (`before` or `during`) policy `p` with `out` left as it
+/// was, and ends as a run stopped by a limit does: the verdict files hold the
 /// verdicts of the policies that finished and the interrupt as a failed case `run` of
 /// suite `p`, and the exit status is 3 (incomplete).
 fn interrupted(
     args: &RunArgs,
     mut report: Report,
     runs: &[NamedRun],
-    p: sim::Policy,
-    what: &str,
+    (p, when, out): (sim::Policy, &str, &Path),
     history_kept: bool,
     closed: bool,
 ) -> Result<Exit> {
+    let what = format!(
+        "interrupted {when} policy {p}: nothing written, {} left as it was",
+        out.display()
+    );
     print_finished(runs, history_kept, closed);
     say!("{what}");
     for run in runs {
