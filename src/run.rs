@@ -444,7 +444,8 @@ fn interrupted(
 
 /// The line `owm run` prints for a policy whose backup was given up or abandoned:
 /// what happened, when (each cycle's), why, and the invariants the run therefore does
-/// not claim; `None` when every backup completed. Several cycles lost are counted and
+/// not claim, or, when other cycles of a schedule reached their state, that those are
+/// judged on the other cycles' copies; `None` when every backup completed. Several cycles lost are counted and
 /// their reason given per cycle: `3 backups given up under quiesce at 70000, 170000,
 /// 270000 ticks (each after missing its quiesce deadline once)`, not the run's total
 /// of missed deadlines, which reads as one backup retried.
@@ -506,15 +507,25 @@ pub fn lost_backup_line(name: &str, r: &sim::RunResult) -> Option<String> {
         0 | 1 => "backup".to_string(),
         n => format!("{n} backups"),
     };
+    // Claimed on the other cycles' copies when some other cycle reached their state.
+    let claims = if dropped.is_empty() {
+        let judged: Vec<&str> = sim::Invariant::ALL
+            .into_iter()
+            .filter(|&i| lost.drops(i) && r.policy.claims(i))
+            .map(|i| i.as_str())
+            .collect();
+        format!("{} judged on the other cycles' copies", judged.join(", "))
+    } else {
+        format!("not claimed: {}", dropped.join(", "))
+    };
     Some(format!(
-        "{backups} {} under {name} at {} ticks ({why}): {what}; not claimed: {}",
+        "{backups} {} under {name} at {} ticks ({why}): {what}; {claims}",
         lost,
         if times.is_empty() {
             "-".to_string()
         } else {
             sim::oracle::list_text(&times)
         },
-        dropped.join(", ")
     ))
 }
 

@@ -263,7 +263,8 @@ baseline_variant = "cow"
 /// A cycle's row of `summary.csv` says what became of that cycle's own backup: the
 /// abandoned first cycle has `backup_abandoned` 1 and its time, the completed second
 /// `backup_abandoned` 0 beside its archive and retire times (before, the column was the
-/// run's, 1 in both). The verdicts stay the run's, the same in both rows.
+/// run's, 1 in both). The verdicts are the run's, but that the abandoned cycle's row
+/// reads `not claimed (abandoned…)` for the invariants about its copy.
 #[test]
 fn each_cycle_row_says_whether_its_own_backup_was_abandoned() {
     let tmp = tempfile::tempdir().unwrap();
@@ -290,8 +291,16 @@ fn each_cycle_row_says_whether_its_own_backup_was_abandoned() {
     for pair in rows.chunks(2) {
         assert_eq!(pair[0]["cycle"], "1");
         assert_eq!(pair[0]["backup_abandoned"], "1", "{:?}", pair[0]);
-        for col in ["A-consistent", "backup-faithful", "violations", "end_ticks"] {
+        for col in ["violations", "end_ticks", "B-complete", "space-reclaimed"] {
             assert_eq!(pair[0][col], pair[1][col], "{col}: the run's in both rows");
+        }
+        for col in ["A-consistent", "backup-faithful"] {
+            assert!(
+                pair[0][col].starts_with("not claimed (abandoned"),
+                "{col}: {:?}",
+                pair[0]
+            );
+            assert!(!pair[1][col].contains("abandoned"), "{col}: {:?}", pair[1]);
         }
     }
     // The stdout table's cycle rows read the same: `abandoned` only in cycle 1's.
@@ -304,12 +313,12 @@ fn each_cycle_row_says_whether_its_own_backup_was_abandoned() {
 /// policy claims it or not: crash-consistent never claims A-consistent, and after its
 /// backup was abandoned reports it `not claimed (abandoned, …)` as the other policies
 /// do, in the verdict table, `summary.csv`, the JSON and JUnit, and lists it in the
-/// `backup abandoned` line.
+/// `backup abandoned` line. (The first backup of [`FIRST_OF_TWO_ABANDONED`] alone.)
 #[test]
 fn an_abandoned_crash_consistent_backup_gives_its_reason_for_a_consistent() {
     let tmp = tempfile::tempdir().unwrap();
-    let VerdictRun { o, out, json, xml } =
-        run_with_verdict_files(tmp.path(), "two.toml", FIRST_OF_TWO_ABANDONED);
+    let one = FIRST_OF_TWO_ABANDONED.replace("[10000, 60000]", "[10000]");
+    let VerdictRun { o, out, json, xml } = run_with_verdict_files(tmp.path(), "one.toml", &one);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let text = stdout(&o);
     let rows = summary_rows(&out);
@@ -430,4 +439,43 @@ fn a_lost_backup_line_counts_cycles_and_their_own_missed_deadlines() {
         }
         assert!(!found.contains("missed 3 times"), "{found}");
     }
+}
+
+/// A lost cycle drops only its own copy: with the first of two backups abandoned and
+/// the second archived, quiesce, logging and cow claim A-consistent and
+/// backup-faithful on the second cycle's copy (`held` in the verdict table, the JSON
+/// and cycle 2's row of `summary.csv`), cycle 1's row reads `not claimed (abandoned)`,
+/// and the lost-backup line says the copies of the other cycles are judged. (Before,
+/// one lost cycle left every cycle's copy unclaimed, so a wrong archive of cycle 2
+/// could not fail the run.)
+#[test]
+fn a_lost_cycle_leaves_the_other_cycles_copies_claimed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let VerdictRun { o, out, json, .. } =
+        run_with_verdict_files(tmp.path(), "two.toml", FIRST_OF_TWO_ABANDONED);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = stdout(&o);
+    let rows = csv_rows(&out, "summary.csv");
+    let v = read_json(&json);
+    for p in ["quiesce", "logging", "cow"] {
+        let mine: Vec<_> = rows.iter().filter(|r| r["policy"] == p).collect();
+        assert_eq!(mine.len(), 2, "{p}: {rows:?}");
+        // The premise: cycle 1 abandoned, cycle 2 archived and retired.
+        assert_eq!(mine[0]["backup_abandoned"], "1", "{p}");
+        assert!(!mine[1]["archive_copy_at_ticks"].is_empty(), "{p}");
+        for inv in ["A-consistent", "backup-faithful"] {
+            assert_eq!(mine[0][inv], "not claimed (abandoned)", "{p} {inv}");
+            assert_eq!(mine[1][inv], "held", "{p} {inv}");
+            assert_eq!(json_case(&v, p, inv)["verdict"], "held", "{p} {inv}");
+        }
+        assert!(
+            text.contains(&format!(
+                "backup abandoned under {p} at {} ticks (data area full): VLUN A dropped with no archive; A-consistent, backup-faithful judged on the other cycles' copies",
+                mine[0]["abandoned_at_ticks"]
+            )),
+            "{p}: {text}"
+        );
+    }
+    let line = table_row(&text, "backup-faithful");
+    assert_eq!(line.matches("held").count(), 4, "{line}");
 }

@@ -473,7 +473,9 @@ pub fn sweep_cells(r: &RunResult) -> Vec<String> {
 /// `summary.csv`: one row per run and backup cycle (one row, cycle empty, for a run
 /// without a backup). In a cycle's row the marks columns and
 /// `request_to_a_consistent_ticks`, `request_to_retire_ticks` are the cycle's, the `cycle_*` columns its own
-/// counts; every other metric and the verdicts are the run's.
+/// counts; every other metric and the verdicts are the run's, but that a cycle given up or
+/// abandoned reads `not claimed (given up)` / `not claimed (abandoned)` for the invariants
+/// about its copy (`sim::RunResult::cycle_judgements`).
 pub fn summary_csv(runs: &[NamedRun]) -> Vec<Vec<String>> {
     let detach = detached(runs);
     let mut rows = Vec::new();
@@ -490,7 +492,11 @@ pub fn summary_csv(runs: &[NamedRun]) -> Vec<Vec<String>> {
             ]
         };
         let tail = |row: &mut Vec<String>, c: Option<&CycleResult>| {
-            row.extend(r.judgements().iter().map(|j| j.to_string()));
+            let judgements = match c {
+                Some(c) => r.cycle_judgements(c),
+                None => r.judgements(),
+            };
+            row.extend(judgements.iter().map(|j| j.to_string()));
             if detach {
                 row.extend(detach_cells(c));
             }

@@ -39,6 +39,7 @@ use crate::blocks_seen::{BlocksSeen, Written};
 use crate::clock::Tick;
 use crate::history::{block_digest, stamp_of, Event, History, Image, Initial, Layout, TxnId};
 use crate::image::{held_digest, is_initial};
+use crate::judgement::LostBackup;
 use crate::oracle::{
     block_sum_change, diff_images, initial_sum, writer, writer_txn, Invariant, Violation,
 };
@@ -460,7 +461,19 @@ pub struct Judge<'a> {
     /// volume, 0.13 GiB held to the run's end otherwise) and an archive claimed now is
     /// a violation.
     retired: bool,
+    /// The backup cycles lost while their VLUN A was live (abandoned, or given up on an
+    /// archive pass), by number: a finding about such a cycle's copy (an invariant its
+    /// loss drops, [`LostBackup::drops`]) is an observation, never what the run's
+    /// claim is judged on ([`Violation::lost_cycle`]).
+    lost_cycles: BTreeMap<u32, LostBackup>,
+    /// The cycle in progress split and has not retired VLUN A: a loss now loses its
+    /// copy.
+    a_live: bool,
+    /// Per invariant: the first finding that counts for the run's claim (not about a
+    /// lost cycle's copy, once that cycle is known lost).
     found: [Option<Found>; Invariant::ALL.len()],
+    /// Per invariant: the first finding about the copy of a lost cycle.
+    found_lost: [Option<Found>; Invariant::ALL.len()],
     /// Per invariant: the image blocks it was judged on, and of them those it could
     /// not judge because integrity mode refused them ([`PartJudged`]).
     coverage: [PartJudged; Invariant::ALL.len()],
@@ -569,7 +582,10 @@ impl<'a> Judge<'a> {
             archived: false,
             abandoned: false,
             retired: false,
+            lost_cycles: BTreeMap::new(),
+            a_live: false,
             found: Default::default(),
+            found_lost: Default::default(),
             coverage: Default::default(),
         };
         if judge.is(Invariant::AConsistent) {
@@ -634,13 +650,50 @@ impl<'a> Judge<'a> {
     }
 
     fn open(&self, inv: Invariant) -> bool {
-        self.is(inv) && self.found[slot(inv)].is_none()
+        self.is(inv) && self.open_in(inv, self.cycle)
     }
 
+    /// Whether a finding of `inv` in cycle `number` would count: none counts yet, or
+    /// the one held is about the copy of another cycle, since lost (a later cycle's
+    /// copy is then judged on its own).
+    fn open_in(&self, inv: Invariant, number: u32) -> bool {
+        match &self.found[slot(inv)] {
+            None => true,
+            Some(f) => f.cycle != Some(number) && self.lost_copy(inv, f.cycle),
+        }
+    }
+
+    /// Whether a finding of `inv` in cycle `cycle` is about the copy of a cycle lost
+    /// in a way that drops `inv` ([`LostBackup::drops`]).
+    fn lost_copy(&self, inv: Invariant, cycle: Option<u32>) -> bool {
+        cycle
+            .and_then(|c| self.lost_cycles.get(&c))
+            .is_some_and(|l| l.drops(inv))
+    }
+
+    /// Keeps `found` as `inv`'s first finding, unless one that counts is held; one
+    /// held about a lost cycle's copy moves to `found_lost` (the first kept there).
     fn note_found(&mut self, inv: Invariant, found: Found) {
         let s = slot(inv);
-        if self.found[s].is_none() {
-            self.found[s] = Some(found);
+        match &self.found[s] {
+            None => self.found[s] = Some(found),
+            Some(f) if f.cycle != found.cycle && self.lost_copy(inv, f.cycle) => {
+                let lost = self.found[s].replace(found);
+                if self.found_lost[s].is_none() {
+                    self.found_lost[s] = lost;
+                }
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// The current cycle's backup was lost `how` (`Abandon`, `GiveUp`): when its VLUN
+    /// A is live (split, not retired), that cycle's copy is lost; a backup given up
+    /// before its split (a quiesce past its deadline, a resync that failed) took no
+    /// copy for a finding to be about.
+    fn lose_cycle(&mut self, how: LostBackup) {
+        if self.a_live {
+            self.lost_cycles.entry(self.cycle).or_insert(how);
         }
     }
 
@@ -675,6 +728,7 @@ impl<'a> Judge<'a> {
     /// Cycle `c`'s split is at `split` (the current event): its OLD attempts are the
     /// open ones that began, and the commits so far are all OLD ones.
     fn split_cycle(&self, c: &mut CycleJudge, split: usize) {
+        c.number = self.cycle;
         c.split = Some(split);
         c.replay = Some(CycleReplay {
             changes: Changes::default(),
@@ -1047,6 +1101,7 @@ impl<'a> Judge<'a> {
                     self.cycle += 1;
                 }
                 self.splits += 1;
+                self.a_live = true;
                 self.last_split = Some(i);
                 // Every attempt ended so far began before this split.
                 self.ended_new.clear();
@@ -1076,9 +1131,7 @@ impl<'a> Judge<'a> {
                 let Some(image) = image else {
                     return self.advance(event);
                 };
-                if self.is(Invariant::AConsistent)
-                    && self.found[slot(Invariant::AConsistent)].is_none()
-                {
+                if self.open(Invariant::AConsistent) {
                     let carried = self.carried(i, image.clone());
                     let open_now: Vec<TxnId> = self
                         .txns
@@ -1133,11 +1186,19 @@ impl<'a> Judge<'a> {
                 self.archive(Some(&image));
             }
             // A backup given up claims no archive, as an abandoned one.
-            Event::Abandon | Event::GiveUp => self.abandoned = true,
+            Event::Abandon => {
+                self.lose_cycle(LostBackup::Abandoned);
+                self.abandoned = true;
+            }
+            Event::GiveUp => {
+                self.lose_cycle(LostBackup::GivenUp);
+                self.abandoned = true;
+            }
 
             Event::QuiesceTimeout { .. } | Event::QuiesceRetry { .. } => {}
             Event::Retire { extra_space_blocks } => {
                 self.retired = true;
+                self.a_live = false;
                 self.declared = None;
                 if !self.archived && !self.abandoned && self.open(Invariant::BackupFaithful) {
                     self.found_here(
@@ -1431,7 +1492,7 @@ impl<'a> Judge<'a> {
                 return;
             }
             let c = self.cycles.pop_front().expect("front exists");
-            if self.found[slot(Invariant::AConsistent)].is_some() {
+            if !self.open_in(Invariant::AConsistent, c.number) {
                 continue;
             }
             if let Some(d) = &c.declared {
@@ -1439,9 +1500,7 @@ impl<'a> Judge<'a> {
                 self.note_image(Invariant::AConsistent, &unreadable, false);
             }
             if let Some(f) = self.judge_cycle(c) {
-                self.found[slot(Invariant::AConsistent)] = Some(f);
-                self.cycles.clear();
-                return;
+                self.note_found(Invariant::AConsistent, f);
             }
         }
     }
@@ -1649,23 +1708,38 @@ impl<'a> Judge<'a> {
             // A record without a split has no VLUN A to isolate.
             self.found[slot(Invariant::AIsolated)] = None;
         }
+        // A finding about a cycle's copy, that cycle lost since: an observation.
+        for (k, &inv) in Invariant::ALL.iter().enumerate() {
+            let cycle = self.found[k].as_ref().and_then(|f| f.cycle);
+            if self.lost_copy(inv, cycle) {
+                let lost = self.found[k].take();
+                if self.found_lost[k].is_none() {
+                    self.found_lost[k] = lost;
+                }
+            }
+        }
         let several = self.splits > 1;
         let coverage = self.coverage;
         let violations = Invariant::ALL
             .iter()
-            .zip(self.found)
-            .filter_map(|(&invariant, f)| {
-                let f = f?;
-                let detail = match f.cycle {
-                    Some(n) if several => format!("cycle {n}: {}", f.detail),
-                    _ => f.detail,
-                };
-                Some(Violation {
-                    invariant,
-                    event_index: f.index,
-                    detail,
-                    txns: f.txns,
-                })
+            .zip(self.found.into_iter().zip(self.found_lost))
+            .flat_map(|(&invariant, (f, lost))| {
+                [(f, false), (lost, true)]
+                    .into_iter()
+                    .filter_map(move |(f, lost_cycle)| {
+                        let f = f?;
+                        let detail = match f.cycle {
+                            Some(n) if several => format!("cycle {n}: {}", f.detail),
+                            _ => f.detail,
+                        };
+                        Some(Violation {
+                            invariant,
+                            event_index: f.index,
+                            detail,
+                            txns: f.txns,
+                            lost_cycle,
+                        })
+                    })
             })
             .collect();
         (violations, coverage)
@@ -1929,6 +2003,96 @@ mod tests {
         let mut redeclared = Judge::new(L, Cow::Borrowed(&initial), true, None, None);
         backup(&mut redeclared, 1, true);
         assert!(faithful(&redeclared.finish()).is_empty());
+    }
+
+    /// In a record of several backup cycles, a cycle lost while its VLUN A was live
+    /// (abandoned, or given up on an archive pass) drops only its own copy: a wrong
+    /// archive there is a violation about a lost cycle (observed, `lost_cycle`), one
+    /// in a cycle that completed counts for the claim, whichever comes first; a
+    /// backup given up before its split (no VLUN A) loses no copy.
+    #[test]
+    fn a_lost_cycle_drops_only_its_own_copy() {
+        let initial = Initial::Pattern(InitialValues {
+            value: 7,
+            records: 8,
+        });
+        let image = |value: i64| {
+            let mut image = Image::unchanged(L.image_bytes() as u64);
+            image.update_block(&L, &initial, L.block_of(3), |d| {
+                write_record(&mut d[L.offset_in_block(3)..], value, 1)
+            });
+            image
+        };
+        let (a, wrong) = (image(5), image(6));
+        let mut seen = [false; 2];
+        for loss in [Event::Abandon, Event::GiveUp] {
+            for lost in [None, Some(0), Some(1), Some(2)] {
+                for bad in [None, Some(0), Some(1), Some(2)] {
+                    let mut j = Judge::new(L, Cow::Borrowed(&initial), true, None, None);
+                    for c in 0..3 {
+                        j.push(&Event::Split);
+                        j.push(&Event::AConsistent { image: a.clone() });
+                        if lost == Some(c) {
+                            j.push(&loss);
+                        }
+                        let archived = if bad == Some(c) { &wrong } else { &a };
+                        if lost != Some(c) || bad == Some(c) {
+                            j.push(&Event::Archive {
+                                image: archived.clone(),
+                            });
+                        }
+                        j.push(&Event::Retire {
+                            extra_space_blocks: 0,
+                        });
+                    }
+                    let faithful: Vec<Violation> = j
+                        .finish()
+                        .into_iter()
+                        .filter(|v| v.invariant == Invariant::BackupFaithful)
+                        .collect();
+                    let case = format!("{loss:?}, lost {lost:?}, wrong archive {bad:?}");
+                    match bad {
+                        None => assert!(faithful.is_empty(), "{case}: {faithful:?}"),
+                        Some(b) => {
+                            assert_eq!(faithful.len(), 1, "{case}: {faithful:?}");
+                            let v = &faithful[0];
+                            assert_eq!(v.lost_cycle, lost == Some(b), "{case}: {v:?}");
+                            assert!(
+                                v.detail.starts_with(&format!("cycle {}: ", b + 1)),
+                                "{case}: {v:?}"
+                            );
+                            seen[usize::from(v.lost_cycle)] = true;
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(seen, [true, true], "both kinds of finding reached");
+        // A quiesce given up before any split, and one after cycle 1 retired: neither
+        // loses a copy, so cycle 2's wrong archive counts.
+        let mut j = Judge::new(L, Cow::Borrowed(&initial), true, None, None);
+        j.push(&Event::QuiesceTimeout { attempt: 1 });
+        j.push(&Event::GiveUp);
+        j.push(&Event::Split);
+        j.push(&Event::AConsistent { image: a.clone() });
+        j.push(&Event::Archive { image: a.clone() });
+        j.push(&Event::Retire {
+            extra_space_blocks: 0,
+        });
+        j.push(&Event::GiveUp);
+        j.push(&Event::Split);
+        j.push(&Event::AConsistent { image: a.clone() });
+        j.push(&Event::Archive { image: wrong });
+        let v: Vec<Violation> = j
+            .finish()
+            .into_iter()
+            .filter(|v| v.invariant == Invariant::BackupFaithful)
+            .collect();
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert!(
+            !v[0].lost_cycle && v[0].detail.starts_with("cycle 2: "),
+            "{v:?}"
+        );
     }
 
     #[test]

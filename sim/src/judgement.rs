@@ -231,7 +231,13 @@ impl RunResult {
         Invariant::ALL
             .into_iter()
             .map(|invariant| {
-                let mut found = self.violations.iter().filter(|v| v.invariant == invariant);
+                let claimed = self.claims(invariant);
+                // A claim stands on the copies of the cycles not lost: a violation
+                // found about a lost cycle's copy is only observed.
+                let mut found = self
+                    .violations
+                    .iter()
+                    .filter(|v| v.invariant == invariant && !(claimed && v.lost_cycle));
                 let coverage = Invariant::ALL
                     .iter()
                     .position(|&i| i == invariant)
@@ -250,14 +256,10 @@ impl RunResult {
                         first: first.clone(),
                     },
                 };
-                let claimed = self.claims(invariant);
                 // The lost backup's reason, for every invariant it drops that the run
                 // does not claim, whether the policy claims it or not (crash-consistent's
                 // A-consistent too): one rule for the reason shown first.
-                let lost = self
-                    .backup_lost()
-                    .filter(|_| !claimed)
-                    .filter(|l| l.drops(invariant));
+                let lost = self.lost_drops(invariant).filter(|_| !claimed);
                 let unreached = self.unreached(invariant).filter(|_| lost.is_none());
                 let not_reached = match lost {
                     Some(_) => self.unreached_after_loss(invariant),
@@ -289,7 +291,7 @@ impl RunResult {
     fn violations_where(&self, claimed: bool) -> Vec<&Violation> {
         self.violations
             .iter()
-            .filter(|v| self.claims(v.invariant) == claimed)
+            .filter(|v| (self.claims(v.invariant) && !v.lost_cycle) == claimed)
             .collect()
     }
 
@@ -323,15 +325,82 @@ impl RunResult {
     /// ([`LostBackup::drops`]): it made no archive, and says so. A held verdict on
     /// those would be vacuous (no image was declared, nothing was archived), so
     /// they are reported `not claimed (given up)` / `not claimed (abandoned)`. In a
-    /// run of several cycles one lost backup drops the claims for the whole run.
-    /// Nor does a run claim an invariant whose state it never reached
+    /// run of several cycles a lost cycle drops only its own copy: the invariant is
+    /// claimed, and judged, on the copies of the cycles that were not lost and reached
+    /// its state ([`RunResult::lost_drops`]). Nor does a run claim an invariant whose state it never reached
     /// ([`RunResult::unreached`]): `not claimed (no backup)`, `not claimed (no copy to
     /// B')`.
     pub fn claims(&self, invariant: Invariant) -> bool {
-        let lost = [LostBackup::GivenUp, LostBackup::Abandoned]
+        self.policy.claims(invariant)
+            && self.lost_drops(invariant).is_none()
+            && self.unreached(invariant).is_none()
+    }
+
+    /// How a lost backup drops `invariant` from the run's claims, when it does: some
+    /// cycle was lost in a way that drops it ([`LostBackup::drops`]; given up first
+    /// when both happened) and no other cycle reached the state it speaks of (an image
+    /// declared consistent; an archive, a retire or a drop; a retire or a drop). A
+    /// schedule whose cycle 1 was given up and cycle 2 archived claims cycle 2's copy.
+    pub fn lost_drops(&self, invariant: Invariant) -> Option<LostBackup> {
+        let how = [LostBackup::GivenUp, LostBackup::Abandoned]
             .into_iter()
-            .any(|l| self.lost(l) && l.drops(invariant));
-        self.policy.claims(invariant) && !lost && self.unreached(invariant).is_none()
+            .find(|&l| self.lost(l) && l.drops(invariant))?;
+        let reached: fn(&crate::Marks) -> bool = match invariant {
+            Invariant::AConsistent => |m| m.a_consistent.is_some(),
+            Invariant::BackupFaithful => {
+                |m| m.archive_copy.is_some() || m.retire.is_some() || m.a_dropped.is_some()
+            }
+            Invariant::SpaceReclaimed => |m| m.retire.is_some() || m.a_dropped.is_some(),
+            _ => |_| false,
+        };
+        let completed = self
+            .cycle_marks()
+            .filter(|m| cycle_loss(m).is_none_or(|l| !l.drops(invariant)))
+            .any(reached);
+        (!completed).then_some(how)
+    }
+
+    /// Each backup cycle's milestones: `cycles`', or the one backup's `marks`.
+    fn cycle_marks(&self) -> impl Iterator<Item = &crate::Marks> {
+        let one = self.cycles.is_empty().then_some(&self.marks);
+        self.cycles.iter().map(|c| &c.marks).chain(one)
+    }
+
+    /// The judgements as cycle `c`'s row of `summary.csv` gives them: the run's, but
+    /// for a cycle that was lost, whose copy is not claimed: each invariant its loss
+    /// drops reads `not claimed (given up)` / `not claimed (abandoned)`, with what the
+    /// run observed about lost cycles' copies.
+    pub fn cycle_judgements(&self, c: &crate::CycleResult) -> Vec<Judgement> {
+        let mut all = self.judgements();
+        let Some(how) = cycle_loss(&c.marks) else {
+            return all;
+        };
+        // A run whose claim the loss dropped already reads so in every row.
+        for j in all
+            .iter_mut()
+            .filter(|j| how.drops(j.invariant) && j.lost.is_none())
+        {
+            let mut found = self
+                .violations
+                .iter()
+                .filter(|v| v.invariant == j.invariant && v.lost_cycle);
+            j.claimed = false;
+            j.lost = Some(how);
+            j.unreached = None;
+            j.not_reached = None;
+            // What was observed about the lost cycles' copies: their violation, else
+            // the run's observation when it is not one of a violation (held, held in
+            // part, unchecked).
+            j.observed = match (found.next(), &j.observed) {
+                (Some(first), _) => Observed::Violated {
+                    count: 1 + found.count() as u64,
+                    first: first.clone(),
+                },
+                (None, Observed::Violated { .. }) => Observed::Held,
+                (None, o) => o.clone(),
+            };
+        }
+        all
     }
 
     /// Why the run never reached the state `invariant` speaks of (`None`: it did, or
@@ -425,10 +494,22 @@ impl RunResult {
             .any(|m| m.detach_end.is_some())
     }
 
+    /// Whether some cycle's backup was lost `how`.
     fn lost(&self, how: LostBackup) -> bool {
         match how {
             LostBackup::GivenUp => self.costs.backup_given_up,
             LostBackup::Abandoned => self.costs.backup_abandoned,
         }
+    }
+}
+
+/// How a cycle with milestones `m` was lost, if it was: given up or abandoned.
+fn cycle_loss(m: &crate::Marks) -> Option<LostBackup> {
+    if m.given_up.is_some() {
+        Some(LostBackup::GivenUp)
+    } else if m.abandoned.is_some() {
+        Some(LostBackup::Abandoned)
+    } else {
+        None
     }
 }

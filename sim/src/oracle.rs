@@ -59,13 +59,16 @@ impl Invariant {
         }
     }
 
-    /// The check for this invariant: `h` fed through a [`Judge`] of it alone.
+    /// The check for this invariant: `h` fed through a [`Judge`] of it alone. `Err`
+    /// holds its first violation that counts for a claim or, when there is none, the
+    /// first about the copy of a lost backup cycle ([`Violation::lost_cycle`]).
     pub fn check(self, h: &History) -> Result<(), Violation> {
         let mut judge = Judge::of(h, Some(self));
         for s in &h.events {
             judge.push(&s.event);
         }
-        match judge.finish().pop() {
+        // The first that counts for a claim, else one about a lost cycle's copy.
+        match judge.finish().into_iter().next() {
             Some(v) => Err(v),
             None => Ok(()),
         }
@@ -89,6 +92,13 @@ pub struct Violation {
     pub detail: String,
     /// The transaction attempts involved (for a trace: `History::involving`).
     pub txns: Vec<TxnId>,
+    /// Found about the copy of a backup cycle that was lost (abandoned, or given up
+    /// while its VLUN A was live) in a way that drops `invariant`
+    /// ([`crate::LostBackup::drops`]): an observation of that cycle, never what the
+    /// run's claim is judged on (the run's other cycles' copies are;
+    /// [`crate::RunResult::claims`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lost_cycle: bool,
 }
 
 impl fmt::Display for Violation {

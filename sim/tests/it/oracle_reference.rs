@@ -11,27 +11,78 @@ use sim::history::{
 use sim::oracle::{writer, writer_txn};
 use sim::{Invariant, Violation};
 
-/// The reference check of `inv`.
+/// The reference check of `inv`: its first violation that counts for a claim, else
+/// the first about a lost cycle's copy.
 pub fn check(inv: Invariant, h: &History) -> Result<(), Violation> {
-    match inv {
-        Invariant::AConsistent => a_consistent(h),
+    match findings(inv, h).into_iter().next() {
+        Some(v) => Err(v),
+        None => Ok(()),
+    }
+}
+
+/// The violations of `inv`: the first that counts for a claim and, before it, the
+/// first about the copy of a lost backup cycle ([`Violation::lost_cycle`]; A-consistent
+/// and backup-faithful are judged per cycle), in that order.
+fn findings(inv: Invariant, h: &History) -> Vec<Violation> {
+    let one = match inv {
+        Invariant::AConsistent => return per_cycle(h, a_consistent_cycles(h)),
+        Invariant::BackupFaithful => return per_cycle(h, backup_faithful_cycles(h)),
         Invariant::AIsolated => a_isolated(h),
         Invariant::BComplete => b_complete(h),
         Invariant::NoTornWrite => no_torn_write(h),
         Invariant::BankConserved => bank_conserved(h),
         Invariant::NonDisruption => non_disruption(h),
-        Invariant::BackupFaithful => backup_faithful(h),
         Invariant::SpaceReclaimed => space_reclaimed(h),
         Invariant::BPrimeFaithful => b_prime_faithful(h),
-    }
+    };
+    one.err().into_iter().collect()
 }
 
 /// Every invariant that fails, in [`Invariant::ALL`] order.
 pub fn check_all(h: &History) -> Vec<Violation> {
     Invariant::ALL
         .iter()
-        .filter_map(|&i| check(i, h).err())
+        .flat_map(|&i| findings(i, h))
         .collect()
+}
+
+/// The cycles ([`History::cycles`] numbers) whose backup was lost while their VLUN A
+/// was live: an `Abandon` or `GiveUp` after the cycle's split and before a `Retire`
+/// in it. A backup given up before its split took no copy.
+fn lost_cycles(h: &History) -> BTreeSet<u32> {
+    let has_split = h.events.iter().any(|s| matches!(s.event, Event::Split));
+    if !has_split {
+        return BTreeSet::new();
+    }
+    h.cycles()
+        .iter()
+        .filter(|c| {
+            h.events[c.split..c.until]
+                .iter()
+                .take_while(|s| !matches!(s.event, Event::Retire { .. }))
+                .any(|s| matches!(s.event, Event::Abandon | Event::GiveUp))
+        })
+        .map(|c| c.number)
+        .collect()
+}
+
+/// From each cycle's first violation, in cycle order: the first in a cycle not lost
+/// (it counts; the search stops there) after the first in a lost one (marked
+/// `lost_cycle`), if any.
+fn per_cycle(h: &History, found: Vec<(u32, Violation)>) -> Vec<Violation> {
+    let lost = lost_cycles(h);
+    let mut about_lost: Option<Violation> = None;
+    for (cycle, v) in found {
+        if lost.contains(&cycle) {
+            about_lost.get_or_insert(Violation {
+                lost_cycle: true,
+                ..v
+            });
+        } else {
+            return [v].into_iter().chain(about_lost).collect();
+        }
+    }
+    about_lost.into_iter().collect()
 }
 
 fn violation(
@@ -45,6 +96,7 @@ fn violation(
         event_index,
         detail,
         txns,
+        lost_cycle: false,
     }
 }
 
@@ -238,13 +290,17 @@ fn initial_digest(h: &History, block: u64) -> u64 {
 /// image with exactly the committed OLD transactions applied in commit order. Judged
 /// on the image the policy declared consistent (`AConsistent`), in every backup cycle
 /// ([`History::cycles`]) with that cycle's OLD transactions (begun before its split).
-pub fn a_consistent(h: &History) -> Result<(), Violation> {
+fn a_consistent_cycles(h: &History) -> Vec<(u32, Violation)> {
     let ix = index(h);
     let cycles = h.cycles();
-    for c in &cycles {
-        a_consistent_in(h, &ix, c, cycles.len() > 1)?;
-    }
-    Ok(())
+    cycles
+        .iter()
+        .filter_map(|c| {
+            a_consistent_in(h, &ix, c, cycles.len() > 1)
+                .err()
+                .map(|v| (c.number, v))
+        })
+        .collect()
 }
 
 /// "cycle 2: " in a history of several cycles, nothing in one of a single cycle.
@@ -594,30 +650,37 @@ pub fn non_disruption(h: &History) -> Result<(), Violation> {
 /// VLUN A is retired only once it is archived — unless the cycle's backup was reported
 /// abandoned (`Abandon`: a full data area under `break-snapshot`), after which no
 /// archive may be claimed. A VLUN A dropped silently, with no archive and no report,
-/// is a lost backup passed off as a completed one.
-pub fn backup_faithful(h: &History) -> Result<(), Violation> {
+/// is a lost backup passed off as a completed one. Each cycle's first violation, with
+/// the cycle's number.
+fn backup_faithful_cycles(h: &History) -> Vec<(u32, Violation)> {
+    let mut found = Vec::new();
     let mut declared: Option<&Image> = None;
     let several = h.cycles().len() > 1;
     let (mut cycle, mut split_seen) = (1, false);
     // In this cycle: an archive was written, the backup was abandoned; VLUN A was
     // retired since it was last declared consistent.
     let (mut archived, mut abandoned, mut retired) = (false, false, false);
+    // A violation found in this cycle: the rest of it is not judged.
+    let mut done = false;
     for (i, s) in h.events.iter().enumerate() {
+        if done && !matches!(s.event, Event::Split) {
+            continue;
+        }
         let note = if several {
             format!("cycle {cycle}: ")
         } else {
             String::new()
         };
-        let broken = |detail: String, who: Vec<TxnId>| {
-            Err(violation(
-                Invariant::BackupFaithful,
-                i,
-                format!("{note}{detail}"),
-                who,
-            ))
+        let mut broken = |detail: String, who: Vec<TxnId>| {
+            found.push((
+                cycle,
+                violation(Invariant::BackupFaithful, i, format!("{note}{detail}"), who),
+            ));
+            done = true;
         };
         match &s.event {
             Event::Split => {
+                done = false;
                 if split_seen {
                     cycle += 1;
                     declared = None;
@@ -626,41 +689,33 @@ pub fn backup_faithful(h: &History) -> Result<(), Violation> {
                 (archived, abandoned, retired) = (false, false, false);
             }
             Event::Abandon | Event::GiveUp => abandoned = true,
-            Event::Retire { .. } if !archived && !abandoned => {
-                return broken(
-                    "VLUN A retired with no archive of it, and the backup not reported abandoned"
-                        .to_string(),
-                    Vec::new(),
-                )
-            }
+            Event::Retire { .. } if !archived && !abandoned => broken(
+                "VLUN A retired with no archive of it, and the backup not reported abandoned"
+                    .to_string(),
+                Vec::new(),
+            ),
             Event::Retire { .. } => retired = true,
-            Event::Archive { .. } if abandoned => {
-                return broken(
-                    "an archive claimed after the backup was abandoned".to_string(),
-                    Vec::new(),
-                )
-            }
-            Event::Archive { .. } if retired => {
-                return broken(
-                    "an archive claimed after VLUN A was retired".to_string(),
-                    Vec::new(),
-                )
-            }
+            Event::Archive { .. } if abandoned => broken(
+                "an archive claimed after the backup was abandoned".to_string(),
+                Vec::new(),
+            ),
+            Event::Archive { .. } if retired => broken(
+                "an archive claimed after VLUN A was retired".to_string(),
+                Vec::new(),
+            ),
             Event::AConsistent { image } => {
                 declared = Some(image);
                 retired = false;
             }
             Event::Archive { image } => match declared {
-                None => {
-                    return broken(
-                        "archive written before VLUN A was declared consistent".to_string(),
-                        Vec::new(),
-                    )
-                }
+                None => broken(
+                    "archive written before VLUN A was declared consistent".to_string(),
+                    Vec::new(),
+                ),
                 Some(d) if d != image => {
                     let (detail, who) =
                         diff_images(h, d, image, &BTreeSet::new()).unwrap_or_default();
-                    return broken(
+                    broken(
                         format!("archive differs from VLUN A as declared consistent: {detail}"),
                         who,
                     );
@@ -670,7 +725,7 @@ pub fn backup_faithful(h: &History) -> Result<(), Violation> {
             _ => {}
         }
     }
-    Ok(())
+    found
 }
 
 /// **space-reclaimed**: after VLUN A is retired, the variant's extra space is freed.
