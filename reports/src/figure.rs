@@ -1,6 +1,6 @@
 //! From a simulator result to a timing diagram in the patent's style: Fig 3A (no
 //! backup), Fig 3B (quiesce), Fig 3C (one-way mirror) for the fig3 workload, Fig 4 for
-//! fig4-5 (one bar per process, 503/504 then 507/508), and a window of transactions
+//! fig4-5 (one row per process, 503/504 then 507/508, its transactions a bar each), and a window of transactions
 //! around the backup request for the bigger workloads.
 //!
 //! Colour rule: a running stretch before the split is the single volume; after the
@@ -14,7 +14,7 @@ use engine::Vlun;
 use sim::{Outcome, Policy, RunResult, TxnTimeline, WaitKind};
 
 use crate::tables::NamedRun;
-use crate::timing::{Diagram, Fill, Mark, MarkKind, Row, Segment};
+use crate::timing::{Bar, Diagram, Fill, Mark, MarkKind, Row, Segment};
 
 /// Bars at most in one transaction diagram; a bigger run shows a window around the
 /// backup request (the title says which).
@@ -71,12 +71,7 @@ fn aborted_end(t: &TxnTimeline, r: &RunResult) -> Option<u64> {
 /// The stretches of one transaction: waits, and running split at the split time.
 /// `with_queue` false leaves out waits in queue 502 (a process row does not wait for
 /// its own next transaction).
-fn segments(
-    t: &TxnTimeline,
-    r: &RunResult,
-    with_queue: bool,
-    text: Option<String>,
-) -> Vec<Segment> {
+fn segments(t: &TxnTimeline, r: &RunResult, with_queue: bool) -> Vec<Segment> {
     let end = bar_end(t, r);
     let start = t.admitted_ticks.unwrap_or(end).clamp(t.arrived_ticks, end);
     let mut waits: Vec<(u64, u64, Option<WaitKind>)> = t
@@ -112,7 +107,7 @@ fn segments(
                 text: None,
             });
         }
-        run_pieces(from_run, until, t, r, &text, out);
+        run_pieces(from_run, until, t, r, out);
     };
     for &(from, until, kind) in &waits {
         let from = from.max(cursor);
@@ -133,14 +128,7 @@ fn segments(
 }
 
 /// A running stretch, cut at the split into single-volume and VLUN parts.
-fn run_pieces(
-    from: u64,
-    until: u64,
-    t: &TxnTimeline,
-    r: &RunResult,
-    text: &Option<String>,
-    out: &mut Vec<Segment>,
-) {
+fn run_pieces(from: u64, until: u64, t: &TxnTimeline, r: &RunResult, out: &mut Vec<Segment>) {
     let after = match t.vlun {
         Some(Vlun::A) => Fill::VlunA,
         Some(Vlun::B) => Fill::VlunB,
@@ -152,29 +140,27 @@ fn run_pieces(
             from,
             until,
             fill: after,
-            text: text.clone(),
+            text: None,
         }),
         Some(s) if s < until => {
-            // The text goes on the longer piece, where it is more likely to fit.
-            let first = s - from >= until - s;
             out.push(Segment {
                 from,
                 until: s,
                 fill: before,
-                text: if first { text.clone() } else { None },
+                text: None,
             });
             out.push(Segment {
                 from: s,
                 until,
                 fill: after,
-                text: if first { None } else { text.clone() },
+                text: None,
             });
         }
         _ => out.push(Segment {
             from,
             until,
             fill: before,
-            text: text.clone(),
+            text: None,
         }),
     }
 }
@@ -393,8 +379,9 @@ fn transaction_rows(r: &RunResult, attempts: usize) -> Diagram {
         .into_iter()
         .map(|t| Row {
             label: label_of(r, t),
-            segments: segments(t, r, true, None),
+            segments: segments(t, r, true),
             aborted: aborted_end(t, r).into_iter().collect(),
+            bars: Vec::new(),
         })
         .collect();
     Diagram {
@@ -406,7 +393,7 @@ fn transaction_rows(r: &RunResult, attempts: usize) -> Diagram {
 }
 
 fn process_rows(r: &RunResult) -> Diagram {
-    let mut rows: BTreeMap<u32, (Vec<Segment>, Vec<u64>)> = BTreeMap::new();
+    let mut rows: BTreeMap<u32, Row> = BTreeMap::new();
     let mut ts: Vec<&TxnTimeline> = r
         .transactions
         .iter()
@@ -415,18 +402,22 @@ fn process_rows(r: &RunResult) -> Diagram {
     ts.sort_by_key(|t| (t.admitted_ticks, t.txn));
     for t in ts {
         let p = t.process.unwrap_or_default();
-        let row = rows.entry(p).or_default();
-        row.0.extend(segments(t, r, false, Some(label_of(r, t))));
-        row.1.extend(aborted_end(t, r));
-    }
-    let rows = rows
-        .into_iter()
-        .map(|(p, (segments, aborted))| Row {
+        let row = rows.entry(p).or_insert_with(|| Row {
             label: p.to_string(),
-            segments,
-            aborted,
-        })
-        .collect();
+            segments: Vec::new(),
+            aborted: Vec::new(),
+            bars: Vec::new(),
+        });
+        // Each transaction its own bar, its id inside (or under the axis).
+        let first = row.segments.len();
+        row.segments.extend(segments(t, r, false));
+        row.bars.push(Bar {
+            segments: first..row.segments.len(),
+            id: Some(label_of(r, t)),
+        });
+        row.aborted.extend(aborted_end(t, r));
+    }
+    let rows = rows.into_values().collect();
     Diagram {
         title: " — bars: transaction ids".into(),
         rows,

@@ -1,8 +1,9 @@
 //! Timing diagrams in the style of the patent's Fig 3A/3B/3C and Fig 4: one horizontal
-//! bar per transaction (or process) on a virtual-time axis, coloured by the volume it
-//! uses, waiting drawn pale and hatched, an aborted attempt ended by a red ×, and
-//! vertical marks for the backup's milestones, drawn beneath the bars (a bar is never
-//! hidden by a line, and is at least [`MIN_BAR_PX`] wide). When the backup's later
+//! bar per transaction on a virtual-time axis (in Fig 4 a row per process, its
+//! transactions one after another, [`BAR_GAP_PX`] apart where they meet, each named),
+//! coloured by the volume it uses, waiting drawn pale and hatched, an aborted attempt
+//! ended by a red ×, and vertical marks for the backup's milestones, drawn beneath the
+//! bars (a bar is never hidden by a line, and is at least [`MIN_BAR_PX`] wide). When the backup's later
 //! milestones (a retire after a long archive copy) lie far from everything else, the
 //! empty stretch is cut out of the time axis (an axis break, drawn `//`;
 //! [`BREAK_RATIO`]), so the transactions around the request keep the width.
@@ -10,8 +11,9 @@
 //! The picture is described by plain data ([`Diagram`]) so the drawing knows nothing of
 //! the simulator; [`crate::figure::diagram`] builds a `Diagram` from a run. Layout is
 //! computed first from the embedded font's metrics (text never overlaps: mark labels
-//! are stacked in rows, segment texts are drawn only where they fit, the legend wraps),
-//! then the same layout is drawn on an SVG or a bitmap backend.
+//! are stacked in rows, texts in the bars are drawn only where they fit, the ids that
+//! fit nowhere listed under the axis, the legend wraps), then the same layout is drawn
+//! on an SVG or a bitmap backend.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -63,15 +65,33 @@ pub struct Segment {
     pub text: Option<String>,
 }
 
-/// One bar: a transaction or a process.
+/// One row: a transaction, or a process running transactions one after another.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     /// The label at the left (301, 503, an id).
     pub label: String,
+    /// In time order.
     pub segments: Vec<Segment>,
     /// When each aborted attempt drawn on this row ended (ticks; the `until` of its
     /// last segment): a red × there.
     pub aborted: Vec<u64>,
+    /// The transactions of a process row, in time order, each a run of `segments`
+    /// drawn as one bar: bars that meet are drawn [`BAR_GAP_PX`] apart, and each id
+    /// is drawn inside its bar where it fits ([`Bar::id`]). Empty: the row's segments
+    /// are one bar, its id the row's label.
+    pub bars: Vec<Bar>,
+}
+
+/// One transaction of a row that carries several.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bar {
+    /// Its segments: indices into [`Row::segments`].
+    pub segments: std::ops::Range<usize>,
+    /// Its id ("#3"): drawn inside the bar; where it does not fit, without its `#`
+    /// ("3"); where that does not fit either, listed under the panel's time axis with
+    /// its span ("too short to label: 507 #16 (4124-4275)"). No transaction is left
+    /// unnamed.
+    pub id: Option<String>,
 }
 
 /// One vertical mark.
@@ -158,6 +178,12 @@ const TITLE_PX: u32 = 16;
 /// The narrowest a bar segment is drawn (pixels): a 600-tick transaction on a
 /// 400,000-tick axis (1.5 px at scale) is still seen.
 pub const MIN_BAR_PX: i32 = 3;
+/// The background left between two bars of one row that meet (pixels): a process's
+/// back-to-back transactions read as two bars, not one. The earlier bar gives up its
+/// last pixels (down to [`MIN_BAR_PX`]); past that the later one starts later.
+pub const BAR_GAP_PX: i32 = 2;
+/// The line under a panel's time axis listing the ids too short to draw in their bars.
+const NOTE_H: i32 = 18;
 /// The pixels an axis break takes.
 const BREAK_W: i32 = 16;
 /// Stretches of time in which no bar runs and no milestone falls are cut out of the
@@ -386,6 +412,10 @@ struct PanelLayout {
     /// [`MARK_ROWS_MAX`]: no label (the line only).
     mark_slots: Vec<(i32, i32)>,
     mark_rows: i32,
+    /// The ids too short to draw in their bars, listed under the time axis (a line of
+    /// [`NOTE_H`] pixels more); none on a panel of transaction rows, whose ids are
+    /// the row labels.
+    note: Option<String>,
 }
 
 impl PanelLayout {
@@ -448,12 +478,18 @@ fn layout(diagrams: &[Diagram], spans: &[(u64, u64)]) -> Result<Layout, Error> {
             slots[i] = (row_right.len() as i32 - 1, lx);
         }
         let mark_rows = row_right.len() as i32;
-        let height =
-            TITLE_H + mark_rows * MARK_ROW_H + 8 + d.rows.len().max(1) as i32 * ROW_H + AXIS_H;
+        let note = unlabelled_note(d, &axis)?;
+        let height = TITLE_H
+            + mark_rows * MARK_ROW_H
+            + 8
+            + d.rows.len().max(1) as i32 * ROW_H
+            + AXIS_H
+            + if note.is_some() { NOTE_H } else { 0 };
         panels.push(PanelLayout {
             top,
             mark_slots: slots,
             mark_rows,
+            note,
         });
         top += height;
     }
@@ -465,6 +501,54 @@ fn layout(diagrams: &[Diagram], spans: &[(u64, u64)]) -> Result<Layout, Error> {
         legend,
         height: (top + 6 + legend_h + 8) as u32,
     })
+}
+
+/// The line naming the ids of `d` too short to draw in their bars, row by row, with
+/// their spans ("too short to label: 507 #3 (621-855), #4 (855-1088)"), cut to the
+/// picture's width with the count of those left out ("… and 12 more"); none when
+/// every id is drawn.
+fn unlabelled_note(d: &Diagram, axis: &TimeAxis) -> Result<Option<String>, Error> {
+    let mark_xs: Vec<i32> = d.marks.iter().map(|m| axis.x(m.at)).collect();
+    let mut groups: Vec<(String, Vec<Unlabelled>)> = Vec::new();
+    for (i, row) in d.rows.iter().enumerate() {
+        let ids = row_boxes(row, i, 0, axis, &mark_xs).unlabelled;
+        if !ids.is_empty() {
+            groups.push((row.label.clone(), ids));
+        }
+    }
+    let total: usize = groups.iter().map(|g| g.1.len()).sum();
+    if total == 0 {
+        return Ok(None);
+    }
+    let head = "too short to label:";
+    let room = WIDTH as i32 - 24;
+    let mut text = head.to_string();
+    let mut listed = 0;
+    'rows: for (k, (label, ids)) in groups.iter().enumerate() {
+        for (j, (id, from, until)) in ids.iter().enumerate() {
+            let id = format!("{id} ({from}-{until})");
+            let piece = match (j, k) {
+                (0, 0) => format!(" {label} {id}"),
+                (0, _) => format!("; {label} {id}"),
+                _ => format!(", {id}"),
+            };
+            let rest = total - listed - 1;
+            let tail = if rest > 0 {
+                format!(" … and {rest} more")
+            } else {
+                String::new()
+            };
+            if text_w(&format!("{text}{piece}{tail}"), FONT_PX)? > room && listed > 0 {
+                break 'rows;
+            }
+            text.push_str(&piece);
+            listed += 1;
+        }
+    }
+    if listed < total {
+        text.push_str(&format!(" … and {} more", total - listed));
+    }
+    Ok(Some(text))
 }
 
 /// The axis over `kept`, its last piece lengthened until every mark label, drawn right
@@ -634,40 +718,101 @@ fn draw<DB: DrawingBackend>(
     draw_legend(root, l)
 }
 
-/// One bar segment as drawn: top-left and bottom-right pixels.
+/// One bar segment as drawn: top-left and bottom-right pixels (the right column
+/// excluded, as the backends fill).
 struct SegmentBox<'a> {
     seg: &'a Segment,
     a: (i32, i32),
     b: (i32, i32),
 }
 
-/// Row `i`'s segments as drawn (each at least [`MIN_BAR_PX`] wide, widened to the
-/// right) and the centres of its aborted attempts' × marks (just right of the drawn
-/// segment that ends the attempt, so the × hides no bar of its own row's attempt).
+/// A text drawn on a bar, centred at column `x`, `w` pixels wide.
+struct RowText {
+    text: String,
+    x: i32,
+    w: i32,
+    color: RGBColor,
+}
+
+/// An id drawn nowhere in its bar, and the bar's span (ticks).
+type Unlabelled = (String, u64, u64);
+
+/// One row as drawn.
+struct RowBoxes<'a> {
+    boxes: Vec<SegmentBox<'a>>,
+    /// The centres of the aborted attempts' × marks.
+    aborts: Vec<(i32, i32)>,
+    /// Columns `[x0, x1)` painted in the background between two bars that meet or
+    /// nearly meet.
+    gaps: Vec<(i32, i32)>,
+    /// The ids and wait names drawn inside the bars.
+    texts: Vec<RowText>,
+    /// The ids drawn nowhere in their bars, with their bars' spans (ticks): the
+    /// panel's note lists them.
+    unlabelled: Vec<Unlabelled>,
+}
+
+/// Row `i`'s segments as drawn: each at least [`MIN_BAR_PX`] wide (widened to the
+/// right; one transaction's stretches meet, none hiding the next), two bars of
+/// the row that meet [`BAR_GAP_PX`] apart (the earlier one giving up its last
+/// pixels, down to [`MIN_BAR_PX`], then the later one starting later); the centres
+/// of its aborted attempts' × marks (just right of the drawn segment that ends the
+/// attempt, so the × hides no bar of its own row's attempt); the texts inside the
+/// bars, clear of the milestone lines at `mark_xs` where they can be.
 fn row_boxes<'a>(
     row: &'a Row,
     i: usize,
     chart_top: i32,
     axis: &TimeAxis,
-) -> (Vec<SegmentBox<'a>>, Vec<(i32, i32)>) {
+    mark_xs: &[i32],
+) -> RowBoxes<'a> {
     let y0 = chart_top
         + (f64::from(i as i32) * f64::from(ROW_H) + 0.18 * f64::from(ROW_H)).round() as i32;
     let y1 = chart_top
         + (f64::from(i as i32) * f64::from(ROW_H) + 0.82 * f64::from(ROW_H)).round() as i32;
-    let boxes: Vec<SegmentBox> = row
-        .segments
-        .iter()
-        .map(|s| {
-            let x0 = axis.x(s.from);
-            let x1 = axis.x(s.until.max(s.from)).max(x0 + MIN_BAR_PX);
-            SegmentBox {
-                seg: s,
-                a: (x0, y0),
-                b: (x1, y1),
+    let whole = [Bar {
+        segments: 0..row.segments.len(),
+        id: None,
+    }];
+    let bars: &[Bar] = if row.bars.is_empty() {
+        &whole
+    } else {
+        &row.bars
+    };
+    // Which bar each segment belongs to (none: its own).
+    let mut bar_of: Vec<usize> = (bars.len()..bars.len() + row.segments.len()).collect();
+    for (k, b) in bars.iter().enumerate() {
+        for j in b.segments.clone() {
+            if let Some(x) = bar_of.get_mut(j) {
+                *x = k;
             }
-        })
-        .collect();
-    let ends = row
+        }
+    }
+    let mut boxes: Vec<SegmentBox> = Vec::with_capacity(row.segments.len());
+    let mut gaps = Vec::new();
+    for (j, s) in row.segments.iter().enumerate() {
+        let mut x0 = axis.x(s.from);
+        if let Some(prev) = boxes.last_mut() {
+            if bar_of[j] == bar_of[j - 1] {
+                x0 = x0.max(prev.b.0);
+            } else if x0 < prev.b.0 + BAR_GAP_PX + 3 {
+                // Bars that meet, or nearly: a line beneath (a failed backup's is
+                // orange) must not join them.
+                if x0 < prev.b.0 + BAR_GAP_PX {
+                    prev.b.0 = (x0 - BAR_GAP_PX).max(prev.a.0 + MIN_BAR_PX);
+                    x0 = x0.max(prev.b.0 + BAR_GAP_PX);
+                }
+                gaps.push((prev.b.0, x0));
+            }
+        }
+        let x1 = axis.x(s.until.max(s.from)).max(x0 + MIN_BAR_PX);
+        boxes.push(SegmentBox {
+            seg: s,
+            a: (x0, y0),
+            b: (x1, y1),
+        });
+    }
+    let aborts = row
         .aborted
         .iter()
         .map(|&t| {
@@ -680,7 +825,95 @@ fn row_boxes<'a>(
             (x + ABORT_R + 1, (y0 + y1) / 2)
         })
         .collect();
-    (boxes, ends)
+    let mut texts: Vec<RowText> = Vec::new();
+    let mut unlabelled = Vec::new();
+    for b in bars {
+        let Some(id) = &b.id else { continue };
+        let bs = boxes
+            .get(b.segments.start.min(boxes.len())..b.segments.end.min(boxes.len()))
+            .unwrap_or(&[]);
+        match place_id(id, bs, mark_xs) {
+            Some(t) => texts.push(t),
+            None => unlabelled.push((
+                id.clone(),
+                bs.first().map_or(0, |b| b.seg.from),
+                bs.last().map_or(0, |b| b.seg.until),
+            )),
+        }
+    }
+    let ids = texts.len();
+    for bx in &boxes {
+        let Some(t) = &bx.seg.text else { continue };
+        let w = text_w(t, FONT_PX - 2).unwrap_or(i32::MAX / 2);
+        let (f0, f1) = widest_free(bx.a.0, bx.b.0, mark_xs);
+        let x = (f0 + f1) / 2;
+        let clear = texts[..ids]
+            .iter()
+            .all(|o| x + w / 2 + 3 < o.x - o.w / 2 || x - w / 2 - 3 > o.x + o.w / 2);
+        if w + 6 <= f1 - f0 && clear {
+            texts.push(RowText {
+                text: t.clone(),
+                x,
+                w,
+                color: text_color(bx.seg.fill),
+            });
+        }
+    }
+    RowBoxes {
+        boxes,
+        aborts,
+        gaps,
+        texts,
+        unlabelled,
+    }
+}
+
+/// Where a bar's `id` is drawn, given the bar's boxes `bs`: the whole id on a running
+/// stretch clear of the milestone lines (as a wait's name is); else over the lines
+/// (they run beneath the bars), on a running stretch, then anywhere on the bar; else
+/// the same for the id without its `#`; none when neither fits.
+fn place_id(id: &str, bs: &[SegmentBox], mark_xs: &[i32]) -> Option<RowText> {
+    let (first, last) = (bs.first()?, bs.last()?);
+    let (lo, hi) = (first.a.0, last.b.0);
+    // The bar's running stretches (boxes that meet), widest first.
+    let mut runs: Vec<(i32, i32)> = Vec::new();
+    for b in bs.iter().filter(|b| b.seg.fill != Fill::Wait) {
+        match runs.last_mut() {
+            Some(r) if b.a.0 <= r.1 => r.1 = r.1.max(b.b.0),
+            _ => runs.push((b.a.0, b.b.0)),
+        }
+    }
+    runs.sort_by_key(|r| std::cmp::Reverse(r.1 - r.0));
+    let short = id.trim_start_matches('#');
+    let texts: &[&str] = if short.is_empty() || short == id {
+        &[id]
+    } else {
+        &[id, short]
+    };
+    for &text in texts {
+        let w = text_w(text, FONT_PX - 2).unwrap_or(i32::MAX / 2);
+        let free = runs.iter().find_map(|&(r0, r1)| {
+            let (f0, f1) = widest_free(r0, r1, mark_xs);
+            (w + 6 <= f1 - f0).then_some((f0 + f1) / 2)
+        });
+        let x = free
+            .or_else(|| {
+                runs.iter()
+                    .find(|&&(r0, r1)| w + 2 <= r1 - r0)
+                    .map(|&(r0, r1)| (r0 + r1) / 2)
+            })
+            .or_else(|| (w + 2 <= hi - lo).then_some((lo + hi) / 2));
+        if let Some(x) = x {
+            let under = bs.iter().find(|b| b.a.0 <= x && x < b.b.0).unwrap_or(first);
+            return Some(RowText {
+                text: text.to_string(),
+                x,
+                w,
+                color: text_color(under.seg.fill),
+            });
+        }
+    }
+    None
 }
 
 /// The × of an aborted attempt centred on `c`, `r` pixels from the centre to a corner.
@@ -805,18 +1038,33 @@ fn draw_panel<DB: DrawingBackend>(
             .pos(Pos::new(HPos::Center, VPos::Top)),
     ))?;
     let mark_xs: Vec<i32> = d.marks.iter().map(|m| axis.x(m.at)).collect();
+    let in_bar = TextStyle::from(font(FONT_PX - 2)).pos(Pos::new(HPos::Center, VPos::Center));
     for (i, row) in d.rows.iter().enumerate() {
-        let (boxes, aborts) = row_boxes(row, i, chart_top, axis);
+        let rb = row_boxes(row, i, chart_top, axis, &mark_xs);
         let ly = chart_top + i as i32 * ROW_H + ROW_H / 2;
         root.draw(&Text::new(
             row.label.clone(),
             (l.left - 8, ly),
             small.clone().pos(Pos::new(HPos::Right, VPos::Center)),
         ))?;
-        for b in &boxes {
-            draw_segment(root, b.seg, b.a, b.b, &mark_xs)?;
+        for b in &rb.boxes {
+            draw_segment(root, b.seg, b.a, b.b)?;
         }
-        for c in aborts {
+        if let Some(b) = rb.boxes.first() {
+            // Between two bars that met: the background, over any line beneath.
+            for &(x0, x1) in &rb.gaps {
+                root.draw(&Rectangle::new([(x0, b.a.1), (x1, b.b.1)], WHITE.filled()))?;
+            }
+        }
+        let ty = rb.boxes.first().map_or(ly, |b| (b.a.1 + b.b.1) / 2);
+        for t in rb.texts {
+            root.draw(&Text::new(
+                t.text,
+                (t.x, ty),
+                in_bar.clone().color(&t.color),
+            ))?;
+        }
+        for c in rb.aborts {
             draw_abort(root, c, ABORT_R)?;
         }
     }
@@ -870,6 +1118,13 @@ fn draw_panel<DB: DrawingBackend>(
         ((l.left + WIDTH as i32 - RIGHT) / 2, y_axis + 30),
         small.clone().pos(Pos::new(HPos::Center, VPos::Top)),
     ))?;
+    if let Some(note) = &p.note {
+        root.draw(&Text::new(
+            note.clone(),
+            (12, y_axis + AXIS_H),
+            small.clone().pos(Pos::new(HPos::Left, VPos::Top)),
+        ))?;
+    }
     Ok(())
 }
 
@@ -898,7 +1153,6 @@ fn draw_segment<DB: DrawingBackend>(
     s: &Segment,
     a: (i32, i32),
     b: (i32, i32),
-    mark_xs: &[i32],
 ) -> DrawResult<DB> {
     let c = fill_color(s.fill);
     root.draw(&Rectangle::new([a, b], c.filled()))?;
@@ -914,26 +1168,6 @@ fn draw_segment<DB: DrawingBackend>(
             x += 5;
         }
         root.draw(&Rectangle::new([a, b], WAIT_HATCH))?;
-    }
-    if s.fill != Fill::Wait && s.text.is_some() && b.0 - a.0 > 2 {
-        // A labelled running stretch starts a new transaction on a process row: a thin
-        // white edge keeps back-to-back transactions apart.
-        root.draw(&PathElement::new(vec![(a.0, a.1), (a.0, b.1)], WHITE))?;
-    }
-    if let Some(t) = &s.text {
-        let w = text_w(t, FONT_PX - 2).unwrap_or(i32::MAX);
-        let (f0, f1) = widest_free(a.0, b.0, mark_xs);
-        if w + 6 <= f1 - f0 {
-            let color = text_color(s.fill);
-            let style = TextStyle::from(font(FONT_PX - 2))
-                .color(&color)
-                .pos(Pos::new(HPos::Center, VPos::Center));
-            root.draw(&Text::new(
-                t.clone(),
-                ((f0 + f1) / 2, (a.1 + b.1) / 2),
-                style,
-            ))?;
-        }
     }
     Ok(())
 }
@@ -952,7 +1186,7 @@ fn draw_legend<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, l: &Layout) ->
                     fill: f,
                     text: None,
                 };
-                draw_segment(root, &seg, (item.x, cy - 6), (item.x + 20, cy + 6), &[])?;
+                draw_segment(root, &seg, (item.x, cy - 6), (item.x + 20, cy + 6))?;
             }
             Swatch::Mark(k) => {
                 root.draw(&PathElement::new(
@@ -967,7 +1201,7 @@ fn draw_legend<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, l: &Layout) ->
                     fill: Fill::VlunB,
                     text: None,
                 };
-                draw_segment(root, &seg, (item.x, cy - 6), (item.x + 12, cy + 6), &[])?;
+                draw_segment(root, &seg, (item.x, cy - 6), (item.x + 12, cy + 6))?;
                 draw_abort(root, (item.x + 12 + ABORT_R + 1, cy), ABORT_R)?;
             }
         }
@@ -982,6 +1216,8 @@ fn draw_legend<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, l: &Layout) ->
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     /// The memory estimate's bound on a panel's picture (`sim::footprint`) is this
@@ -1010,6 +1246,7 @@ mod tests {
             rows: vec![Row {
                 label: "301".into(),
                 aborted: Vec::new(),
+                bars: Vec::new(),
                 segments: vec![
                     Segment {
                         from: 40,
@@ -1067,6 +1304,7 @@ mod tests {
                         text: None,
                     }],
                     aborted: Vec::new(),
+                    bars: Vec::new(),
                 }
             })
             .collect();
@@ -1146,7 +1384,8 @@ mod tests {
         let chart_top = l.panels[0].chart_top();
         let mut crossed = 0;
         for (i, row) in d.rows.iter().enumerate() {
-            let (boxes, aborts) = row_boxes(row, i, chart_top, &l.axis);
+            let rb = row_boxes(row, i, chart_top, &l.axis, &mark_xs);
+            let (boxes, aborts) = (rb.boxes, rb.aborts);
             for b in &boxes {
                 assert!(b.b.0 - b.a.0 >= MIN_BAR_PX, "row {i}: {}..{}", b.a.0, b.b.0);
                 if b.seg.fill == Fill::Wait {
@@ -1199,7 +1438,7 @@ mod tests {
         assert_eq!(l.axis.pieces.len(), 1);
         assert!(!l.legend.iter().any(|i| i.text.starts_with("aborted")));
         for (i, row) in d.rows.iter().enumerate() {
-            let (boxes, _) = row_boxes(row, i, l.panels[0].chart_top(), &l.axis);
+            let boxes = row_boxes(row, i, l.panels[0].chart_top(), &l.axis, &[]).boxes;
             assert!(boxes.iter().all(|b| b.b.0 - b.a.0 >= MIN_BAR_PX));
         }
         // The picture of Fig 3 (transactions to 750, the retire at 3,100) keeps its
@@ -1328,5 +1567,260 @@ mod tests {
         let d = vec![sample()];
         let png = render_png(&d, &shared_spans(&d)).unwrap();
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    }
+
+    /// A Fig 4 process row as `scenarios/fig4-5.toml` runs it (507: #3 621-855, #4
+    /// 855-1088 and #6 1088-1721 back to back), with bars of 151 ticks and of one
+    /// tick, a bar of a lock wait and a run, and 504's #2 across three milestones.
+    fn fig4_like() -> Diagram {
+        let seg = |from, until, fill| Segment {
+            from,
+            until,
+            fill,
+            text: None,
+        };
+        let process = |label: &str, bars: Vec<(&str, Vec<Segment>)>| {
+            let mut row = Row {
+                label: label.into(),
+                segments: Vec::new(),
+                aborted: Vec::new(),
+                bars: Vec::new(),
+            };
+            for (id, segs) in bars {
+                let first = row.segments.len();
+                row.segments.extend(segs);
+                row.bars.push(Bar {
+                    segments: first..row.segments.len(),
+                    id: Some(id.into()),
+                });
+            }
+            row
+        };
+        let b = |id, from, until| (id, vec![seg(from, until, Fill::VlunB)]);
+        let mark = |at, kind| Mark {
+            at,
+            kind,
+            numeral: None,
+            name: format!("{kind:?}"),
+            cycle: None,
+        };
+        let mut lock = seg(2_068, 2_500, Fill::Wait);
+        lock.text = Some("lock".into());
+        Diagram {
+            title: "Fig 4".into(),
+            y_label: "process".into(),
+            rows: vec![
+                process(
+                    "504",
+                    vec![(
+                        "#2",
+                        vec![seg(196, 521, Fill::Single), seg(521, 860, Fill::VlunA)],
+                    )],
+                ),
+                process(
+                    "507",
+                    vec![
+                        b("#3", 621, 855),
+                        b("#4", 855, 1_088),
+                        b("#6", 1_088, 1_721),
+                        b("#8", 1_857, 2_068),
+                        ("#10", vec![lock, seg(2_500, 2_867, Fill::VlunB)]),
+                        b("#16", 4_124, 4_275),
+                        b("#90", 5_000, 5_001),
+                        b("#91", 5_001, 5_002),
+                        b("#92", 5_002, 6_000),
+                        b("#40", 11_000, 11_340),
+                    ],
+                ),
+            ],
+            marks: vec![
+                mark(521, MarkKind::Request),
+                mark(621, MarkKind::BReady),
+                mark(860, MarkKind::AConsistent),
+                mark(1_542, MarkKind::ArchiveCopy),
+                mark(1_554, MarkKind::Retire),
+            ],
+        }
+    }
+
+    /// Every bar of a row with several (a process's transactions) is drawn apart from
+    /// the next, in the SVG (its rectangles, merged where they touch, make as many
+    /// pieces as the row has bars) and in the PNG (as many runs of bar colours along
+    /// the row, background between); every id is drawn in the SVG, whole or without
+    /// its `#`, or listed with its span in the note under the axis. Returns the note.
+    fn assert_bars_apart_and_named(ds: &[Diagram]) -> Vec<String> {
+        let spans = shared_spans(ds);
+        let svg = render_svg(ds, &spans).unwrap();
+        let (l, buf) = render_rgb(ds, &spans).unwrap();
+        let attr = |tag: &str, name: &str| -> Option<String> {
+            let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+            Some(tag[at..].split('"').next()?.to_string())
+        };
+        let bar_fills = ["#7F8796", "#1F77B4", "#FF7F0E", "#ECECEC"];
+        let mut rects: BTreeMap<i32, Vec<(i32, i32)>> = BTreeMap::new();
+        for tag in svg.split("<rect").skip(1) {
+            let tag = tag.split('>').next().unwrap_or_default();
+            let fill = attr(tag, "fill").unwrap_or_default();
+            if !bar_fills.contains(&fill.as_str()) {
+                continue;
+            }
+            let n = |k| attr(tag, k).and_then(|v| v.parse::<i32>().ok()).unwrap();
+            rects
+                .entry(n("y"))
+                .or_default()
+                .push((n("x"), n("x") + n("width")));
+        }
+        let texts: Vec<String> = svg
+            .split("<text")
+            .skip(1)
+            .filter_map(|t| {
+                Some(
+                    t.split_once('>')?
+                        .1
+                        .split("</text>")
+                        .next()?
+                        .trim()
+                        .to_string(),
+                )
+            })
+            .collect();
+        let notes: Vec<String> = texts
+            .iter()
+            .filter(|t| t.starts_with("too short to label:"))
+            .cloned()
+            .collect();
+        for (d, p) in ds.iter().zip(&l.panels) {
+            let mark_xs: Vec<i32> = d.marks.iter().map(|m| l.axis.x(m.at)).collect();
+            for (i, row) in d.rows.iter().enumerate() {
+                if row.bars.is_empty() {
+                    continue;
+                }
+                let (y0, y1) = {
+                    let rb = row_boxes(row, i, p.chart_top(), &l.axis, &mark_xs);
+                    (rb.boxes[0].a.1, rb.boxes[0].b.1)
+                };
+                let mut xs = rects.get(&y0).cloned().unwrap_or_default();
+                xs.sort_unstable();
+                let mut pieces: Vec<(i32, i32)> = Vec::new();
+                for (a, b) in xs {
+                    match pieces.last_mut() {
+                        Some(q) if a <= q.1 => q.1 = q.1.max(b),
+                        _ => pieces.push((a, b)),
+                    }
+                }
+                assert_eq!(
+                    pieces.len(),
+                    row.bars.len(),
+                    "row {}: {pieces:?}",
+                    row.label
+                );
+                for w in pieces.windows(2) {
+                    assert!(w[1].0 - w[0].1 >= BAR_GAP_PX, "row {}: {w:?}", row.label);
+                }
+                assert!(pieces.iter().all(|q| q.1 - q.0 >= MIN_BAR_PX));
+                // The PNG, along the bars' top pixel row (above any text).
+                let mut runs = 0;
+                let mut inside = false;
+                for x in 0..WIDTH as i32 {
+                    let c = pixel(&buf, x, y0 + 1);
+                    let bar = [SINGLE, VLUN_A, VLUN_B, WAIT_FILL, WAIT_HATCH].contains(&c);
+                    runs += usize::from(bar && !inside);
+                    inside = bar;
+                }
+                assert_eq!(runs, row.bars.len(), "row {} in the PNG", row.label);
+                assert!(y1 > y0 + 2);
+                for b in &row.bars {
+                    let id = b.id.as_deref().unwrap();
+                    let (from, until) = (
+                        row.segments[b.segments.start].from,
+                        row.segments[b.segments.end - 1].until,
+                    );
+                    let listed = format!("{id} ({from}-{until})");
+                    assert!(
+                        texts
+                            .iter()
+                            .any(|t| t == id || t == id.trim_start_matches('#'))
+                            || notes.iter().any(|n| n.contains(&listed)),
+                        "row {}: {id} is neither drawn nor listed ({notes:?})",
+                        row.label
+                    );
+                }
+            }
+        }
+        notes
+    }
+
+    /// Fig 4's back-to-back transactions are drawn as separate bars, each named: 507's
+    /// #3 and #4 in their bars (they once merged with #6 into one bar labelled #6), 504's
+    /// #2 across its milestones, the one-tick bars in the note with their spans.
+    #[test]
+    fn back_to_back_bars_are_apart_and_every_id_is_named() {
+        let d = fig4_like();
+        let notes = assert_bars_apart_and_named(std::slice::from_ref(&d));
+        let svg = render_svg(
+            std::slice::from_ref(&d),
+            &shared_spans(std::slice::from_ref(&d)),
+        )
+        .unwrap();
+        for id in ["#2", "#3", "#4", "#6"] {
+            assert!(
+                svg.contains(&format!(">\n{id}\n</text>"))
+                    || svg.contains(&format!(">\n{}\n</text>", &id[1..])),
+                "{id} not drawn in its bar"
+            );
+        }
+        assert!(
+            svg.contains(">\nlock\n</text>"),
+            "the lock wait keeps its name"
+        );
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].starts_with("too short to label: 507 #")
+                && notes[0].contains("#90 (5000-5001), #91 (5001-5002)"),
+            "{notes:?}"
+        );
+        // A panel of transaction rows (ids at the left) has no note.
+        let ds = [long_backup()];
+        let svg = render_svg(&ds, &shared_spans(&ds)).unwrap();
+        assert!(!svg.contains("too short to label"));
+    }
+
+    /// The same of the shipped `scenarios/fig4-5.toml`'s workload run under every
+    /// one-way mirror and quiesce, stacked as `timing.png` draws them.
+    #[test]
+    fn the_fig4_5_scenario_draws_every_transaction_apart_and_named() {
+        let mut s = sim::Scenario::with_workload(sim::WorkloadConfig::Fig45(sim::Fig45Config {
+            records: 256,
+            transactions: 40,
+            arrival_ticks_mean: 100,
+            processes: 2,
+            compute_ticks_min: 20,
+            compute_ticks_max: 800,
+            ..sim::Fig45Config::default()
+        }));
+        s.name = "fig4-5".into();
+        s.backup.request_at_ticks = Some(521);
+        let policies = [
+            sim::Policy::Quiesce,
+            sim::Policy::Owm(engine::Variant::WriteMirroring),
+            sim::Policy::Owm(engine::Variant::WriteLogging),
+            sim::Policy::Owm(engine::Variant::CopyOnWrite),
+        ];
+        let ds: Vec<Diagram> = policies
+            .iter()
+            .map(|&p| {
+                crate::figure::diagram(&crate::NamedRun {
+                    name: p.to_string(),
+                    result: sim::run(&s, p, 1).unwrap().result,
+                })
+            })
+            .collect();
+        assert!(ds.iter().all(|d| d.rows.iter().all(|r| !r.bars.is_empty())));
+        let bars: usize = ds.iter().flat_map(|d| &d.rows).map(|r| r.bars.len()).sum();
+        assert!(bars >= 4 * 40, "{bars} bars");
+        assert_bars_apart_and_named(&ds);
+        for d in &ds {
+            assert_bars_apart_and_named(std::slice::from_ref(d));
+        }
     }
 }
