@@ -833,3 +833,78 @@ fn a_sweep_point_is_judged_by_its_own_memory_estimate() {
         stderr(&o)
     );
 }
+
+/// A sweep keeps every grid point's row and verdicts for the whole grid: a grid that
+/// fits `limits.memory_bytes_max` one point at a time but not with its rows and
+/// verdicts beside is refused before any point runs (exit 2, nothing written), at the
+/// bound's line, with the estimate, its parts and the keys that make the grid large at
+/// their lines; the same file with fewer seeds runs. Left at its default (4 GiB), the
+/// bound is refused at the `seeds` that make the grid large.
+#[test]
+fn a_sweep_whose_grid_passes_the_memory_bound_is_refused_before_any_point_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep = |seeds: u64, limits: &str, out: &str| {
+        // Past the default bound: at most 100,000 seeds, four transaction counts.
+        let values = if limits.is_empty() {
+            "[100, 200, 300, 400]"
+        } else {
+            "[100, 200]"
+        };
+        let f = write(
+            tmp.path(),
+            "grid.toml",
+            &format!(
+                "policies = [\"cow\"]\nseeds = \"1..={seeds}\"\n\
+                 [[axis]]\nkey = \"workload.transactions\"\nvalues = {values}\n\
+                 [scenario.workload]\nkind = \"generated\"\n{limits}"
+            ),
+        );
+        let out = tmp.path().join(out);
+        let o = owm(&["sweep", &f, "--jobs", "1", "--quiet", "--out", &s(&out)]);
+        (f, o, out)
+    };
+    // 30 MB: one point (about 9.2 MiB) fits, 8,000 points' rows and verdicts do not.
+    let bound = "[scenario.limits]\nmemory_bytes_max = 30000000\n";
+    let (f, o, out) = sweep(4_000, bound, "large");
+    refused(
+        &o,
+        &f,
+        9,
+        "scenario.limits.memory_bytes_max",
+        &[
+            "the sweep would hold about",
+            "even one grid point at a time",
+            "8000 rows kept",
+            "their verdicts",
+            "more than limits.memory_bytes_max = 28.61 MiB",
+            "give fewer seeds (`seeds` at line 2: 4000), or fewer values of [[axis]] 1 \
+             `workload.transactions` (its `values` at line 5: 2), or raise \
+             limits.memory_bytes_max",
+        ],
+        &out,
+    );
+    let err = stderr(&o);
+    assert!(!err.contains("point 0"), "no point ran: {err}");
+    let from = err.find("would hold about ").unwrap() + 17;
+    let estimate = parse_human(&err[from..from + err[from..].find(" even").unwrap()]);
+    assert!(estimate > 30e6, "{err}");
+    // Fewer seeds: the grid fits beside one point, and runs.
+    let (_, o, out) = sweep(4, bound, "small");
+    ok(&o);
+    assert!(out.join("sweep.csv").exists());
+    // The bound at its default: refused at the key that makes the grid largest.
+    let (f, o, out) = sweep(100_000, "", "default");
+    refused(
+        &o,
+        &f,
+        2,
+        "seeds",
+        &[
+            "`scenario.limits.memory_bytes_max` (at its default, not set in the file)",
+            "400000 rows kept",
+            "more than limits.memory_bytes_max = 4.00 GiB",
+            "give fewer seeds (`seeds` at line 2: 100000), or fewer values of [[axis]] 1",
+        ],
+        &out,
+    );
+}

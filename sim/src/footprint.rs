@@ -905,6 +905,250 @@ fn estimate_policy(scenario: &Scenario, layout: &Layout, load: &Load, policy: Po
     largest
 }
 
+/// Bytes the C library's allocator (glibc's malloc) takes for a heap block of `len`
+/// bytes: the request and an 8-byte header, rounded up to 16, at least 32 (glibc
+/// manual, "The GNU Allocator"; `MINSIZE` on 64-bit); 0 for an empty text, which
+/// allocates nothing.
+pub fn heap_block_bytes(len: u64) -> u64 {
+    if len == 0 {
+        0
+    } else {
+        (len.saturating_add(8 + 15) & !15).max(32)
+    }
+}
+
+/// Bytes `owm sweep` keeps per cell of a grid point's CSV row, for the whole grid
+/// (`src/sweep/grid.rs`'s `Point::row`, then the rows `sweep.csv`, `stats.csv` and the
+/// plots are made from): a `String` (24 bytes) and its text in the smallest heap block
+/// ([`heap_block_bytes`]: 32 bytes hold up to 24 bytes of text, which a metric's cell
+/// never exceeds: an integer of at most 20 digits, a decimal with three places). An
+/// empty cell holds no block, so this is the most a cell holds; cells of longer text
+/// (an axis value, the policy) are counted by their length ([`SweepPoint::long_text_bytes`]).
+pub const SWEEP_CELL_BYTES: u64 = 24 + 32;
+
+/// Bytes `owm sweep` keeps per verdict case of a grid point (one per invariant
+/// judged, [`crate::oracle::Invariant::ALL`]), besides its suite's text (the point's
+/// name, [`SweepPoint::name_bytes`]), once: the point's cases are moved into the
+/// report, copied only by a shard (for its `points.json`, [`SweepPoint::copies`]).
+/// The case itself (120 bytes: suite, invariant and outcome) twice over (the report's
+/// list grows by doubling: 240), the invariant's name (32), and the larger outcome's
+/// heap: a claim not made on a violation (its policy's words, at most 80, the boxed
+/// observation, 96, and the violation's detail, at most 272: 250 bytes of text on the
+/// shipped scenarios and the fairness sweeps, 194 on `fair-ssd-bsnap`), or a claimed
+/// violation (its detail, and its `violation at` line: the detail again beside the
+/// point's name). Measured against the whole process: on 2,400 to 19,200 grid points
+/// of `fair-ssd-bsnap` (BENCHMARKS.md, "A sweep's own memory") the process grew by
+/// 8.5-9.1 KiB a point, of which its 9 cases about 3.5 KiB: most cases hold no
+/// violation.
+pub const SWEEP_CASE_BYTES: u64 = 768;
+
+/// Bytes `owm sweep` keeps per grid point besides its row's cells and its cases: the
+/// point's own record (its row's, cases', lines' and lost backups' lists, 104 bytes)
+/// in the list of finished points and then in the ordered map of them (one entry of a
+/// B-tree node, at most about twice its share), the row's list in the grid's rows, the
+/// statistics' reference to it, and a lost backup's line (about 100 bytes).
+pub const SWEEP_POINT_BYTES: u64 = 512;
+
+/// Pixels of a sweep's line plot (`reports/src/lines.rs`, `SIZE`: 900 × 560).
+pub const LINE_PLOT_PIXELS: u64 = 900 * 560;
+
+/// Bytes one thread holds while it draws a sweep's line plot, written as soon as it is
+/// drawn: the picture (3 bytes a pixel), its PNG (at most the picture's bytes: the
+/// shipped sweeps' are 65-75 KB) and its SVG text (30-40 KB on the shipped sweeps;
+/// 1 MiB counted).
+pub const LINE_PLOT_BYTES: u64 = 2 * 3 * LINE_PLOT_PIXELS + (1 << 20);
+
+/// Bytes of a verdict file's text per case of a sweep (`--json`, `--junit`: written
+/// one after the other, each built whole), besides the case's suite (the point's name):
+/// about 200 bytes a case measured with a name of 60 (`fair-ssd-bsnap` at 19,200
+/// points: 35.2 MB of JSON, 30.0 MB of JUnit XML for 172,800 cases), 256 counted
+/// ([`SweepPoint::verdict_text_bytes`]; the text's spare capacity as it grows is never
+/// written, so not resident).
+pub const SWEEP_VERDICT_TEXT_BYTES: u64 = 256;
+
+/// The shape of what `owm sweep` keeps of one grid point for the whole grid: its row
+/// and its verdicts (`src/sweep/grid.rs`'s `Point`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SweepPoint {
+    /// Cells of its CSV row (`sweep.csv`'s columns).
+    pub cells: u64,
+    /// Bytes its row's cells of more than 24 bytes of text hold beyond
+    /// [`SWEEP_CELL_BYTES`] (axis values, at most the longest combination's).
+    pub long_text_bytes: u64,
+    /// Verdict cases at most (one per invariant).
+    pub cases: u64,
+    /// Bytes of the longest point's name (each case's suite), in its heap block.
+    pub name_bytes: u64,
+    /// Copies of its cases kept: 1, or 2 for a shard (its `points.json`).
+    pub copies: u64,
+}
+
+impl SweepPoint {
+    /// Bytes of one point's row.
+    pub fn row_bytes(&self) -> u64 {
+        self.cells
+            .saturating_mul(SWEEP_CELL_BYTES)
+            .saturating_add(self.long_text_bytes)
+    }
+
+    /// Bytes of one point's cases in a verdict file's text, at most.
+    pub fn verdict_text_bytes(&self) -> u64 {
+        self.cases
+            .saturating_mul(SWEEP_VERDICT_TEXT_BYTES.saturating_add(self.name_bytes))
+    }
+
+    /// Bytes of one point's verdicts and its record.
+    pub fn verdicts_bytes(&self) -> u64 {
+        let case = SWEEP_CASE_BYTES.saturating_add(heap_block_bytes(self.name_bytes));
+        self.cases
+            .saturating_mul(case)
+            .saturating_mul(self.copies.max(1))
+            .saturating_add(SWEEP_POINT_BYTES)
+    }
+}
+
+/// When a sweep holds the most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SweepPhase {
+    /// The last points running, every other point's row and verdicts kept.
+    #[default]
+    Points,
+    /// The statistics and the line plots written, every point kept.
+    Outputs,
+    /// The verdict files written (`--json`, `--junit`), every point kept.
+    VerdictFiles,
+}
+
+/// What an `owm sweep` process will hold, estimated before any point runs: the
+/// largest of its two phases, part by part, in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SweepFootprint {
+    /// Grid points running at once.
+    pub at_once: u64,
+    /// Their estimates added ([`estimate_point`] each: the program counted in each);
+    /// in the outputs' phase, the program alone.
+    pub running_bytes: u64,
+    /// Grid points kept.
+    pub points: u64,
+    /// Their rows ([`SweepPoint::row_bytes`] each).
+    pub rows_bytes: u64,
+    /// Their verdicts ([`SweepPoint::verdicts_bytes`] each).
+    pub verdicts_bytes: u64,
+    /// The line plots being drawn ([`LINE_PLOT_BYTES`] per thread), in the outputs'
+    /// phase.
+    pub plots_bytes: u64,
+    /// A verdict file's text ([`SweepPoint::verdict_text_bytes`] per point), in the
+    /// verdict files' phase.
+    pub verdict_text_bytes: u64,
+    pub phase: SweepPhase,
+}
+
+impl SweepFootprint {
+    /// The sum of the parts.
+    pub fn total_bytes(&self) -> u64 {
+        self.running_bytes
+            .saturating_add(self.rows_bytes)
+            .saturating_add(self.verdicts_bytes)
+            .saturating_add(self.plots_bytes)
+            .saturating_add(self.verdict_text_bytes)
+    }
+
+    /// What the grid's size drives: the rows and verdicts kept.
+    pub fn kept_bytes(&self) -> u64 {
+        self.rows_bytes.saturating_add(self.verdicts_bytes)
+    }
+
+    /// The parts in words: `2 grid points at once 18.98 MiB, 9600 rows kept 48.05 MiB,
+    /// their verdicts 59.77 MiB`, or in the outputs' phase `the program 9.00 MiB, …,
+    /// 2 line plots drawn at once 8.77 MiB`.
+    pub fn describe(&self) -> String {
+        let h = human_bytes;
+        let first = match self.phase {
+            SweepPhase::Points => format!(
+                "{} grid point{} at once {}",
+                self.at_once,
+                if self.at_once == 1 { "" } else { "s" },
+                h(self.running_bytes)
+            ),
+            SweepPhase::Outputs | SweepPhase::VerdictFiles => {
+                format!("the program {}", h(self.running_bytes))
+            }
+        };
+        let mut parts = vec![
+            first,
+            format!("{} rows kept {}", self.points, h(self.rows_bytes)),
+            format!("their verdicts {}", h(self.verdicts_bytes)),
+        ];
+        if self.plots_bytes > 0 {
+            parts.push(format!(
+                "{} line plot{} drawn at once {}",
+                self.at_once,
+                if self.at_once == 1 { "" } else { "s" },
+                h(self.plots_bytes)
+            ));
+        }
+        if self.verdict_text_bytes > 0 {
+            parts.push(format!(
+                "a verdict file's text {}",
+                h(self.verdict_text_bytes)
+            ));
+        }
+        parts.join(", ")
+    }
+}
+
+/// The estimate of an `owm sweep` of `points` grid points shaped as `point`, running
+/// the points of `running` (their [`estimate_point`]s) at once, then drawing its line
+/// plots (`plots` of them: none for a shard) on as many threads, and writing verdict
+/// files when asked (`verdict_files`): the largest of the phase its last points run in
+/// (every other point kept: counted as every point, an upper bound), the outputs'
+/// (every point kept, the program and the plots being drawn) and the verdict files'
+/// (every point kept, the program and a file's text).
+pub fn sweep_estimate(
+    running: &[u64],
+    points: u64,
+    point: SweepPoint,
+    plots: u64,
+    verdict_files: bool,
+) -> SweepFootprint {
+    let at_once = (running.len() as u64).max(1);
+    let kept = SweepFootprint {
+        at_once,
+        points,
+        rows_bytes: points.saturating_mul(point.row_bytes()),
+        verdicts_bytes: points.saturating_mul(point.verdicts_bytes()),
+        ..SweepFootprint::default()
+    };
+    let run = SweepFootprint {
+        running_bytes: running.iter().fold(0u64, |a, &b| a.saturating_add(b)),
+        phase: SweepPhase::Points,
+        ..kept
+    };
+    let out = SweepFootprint {
+        running_bytes: PROGRAM_BYTES,
+        plots_bytes: at_once.min(plots).saturating_mul(LINE_PLOT_BYTES),
+        phase: SweepPhase::Outputs,
+        ..kept
+    };
+    let files = SweepFootprint {
+        running_bytes: PROGRAM_BYTES,
+        verdict_text_bytes: if verdict_files {
+            points.saturating_mul(point.verdict_text_bytes())
+        } else {
+            0
+        },
+        phase: SweepPhase::VerdictFiles,
+        ..kept
+    };
+    [out, files].into_iter().fold(run, |a, b| {
+        if b.total_bytes() > a.total_bytes() {
+            b
+        } else {
+            a
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1351,6 +1595,71 @@ mod tests {
         assert!(advice.contains("device.integrity = false"), "{advice}");
         let (_, _, keys) = part_advice(&s, Part::History, true);
         assert_eq!(keys, ["keep_history", "workload.transactions"]);
+    }
+
+    /// What a sweep keeps grows with its grid points by their rows and verdicts (a
+    /// shard's verdicts twice), beside the points running at once; its largest phase is
+    /// named, and a verdict file's text counts only when one is written.
+    #[test]
+    fn a_sweeps_estimate_keeps_every_points_row_and_verdicts() {
+        let point = SweepPoint {
+            cells: 93,
+            long_text_bytes: 0,
+            cases: 9,
+            name_bytes: 60,
+            copies: 1,
+        };
+        assert_eq!(point.row_bytes(), 93 * 56);
+        assert_eq!(
+            point.verdicts_bytes(),
+            9 * (SWEEP_CASE_BYTES + 80) + SWEEP_POINT_BYTES
+        );
+        let running = [10 << 20, 9 << 20];
+        let small = sweep_estimate(&running, 100, point, 4, false);
+        let large = sweep_estimate(&running, 10_000, point, 4, false);
+        assert_eq!(small.phase, SweepPhase::Points);
+        assert_eq!(small.running_bytes, 19 << 20);
+        assert_eq!(
+            large.total_bytes() - small.total_bytes(),
+            9_900 * (point.row_bytes() + point.verdicts_bytes())
+        );
+        assert!(large.describe().contains("2 grid points at once 19.00 MiB"));
+        assert!(
+            large.describe().contains("10000 rows kept"),
+            "{}",
+            large.describe()
+        );
+        let shard = SweepPoint { copies: 2, ..point };
+        let sharded = sweep_estimate(&running, 10_000, shard, 0, false);
+        assert_eq!(
+            sharded.verdicts_bytes - large.verdicts_bytes,
+            10_000 * 9 * (SWEEP_CASE_BYTES + 80)
+        );
+        // One small point at a time: the plots drawn after it are the larger phase.
+        let one = sweep_estimate(&[PROGRAM_BYTES + 1], 100, point, 4, false);
+        assert_eq!(one.phase, SweepPhase::Outputs);
+        assert_eq!(one.plots_bytes, LINE_PLOT_BYTES);
+        assert_eq!(
+            sweep_estimate(&[PROGRAM_BYTES + 1], 100, point, 0, false).phase,
+            SweepPhase::Points
+        );
+        // A verdict file's text: written after the plots, every point kept.
+        let files = sweep_estimate(&[PROGRAM_BYTES], 100_000, point, 0, true);
+        assert_eq!(files.phase, SweepPhase::VerdictFiles);
+        assert_eq!(
+            files.verdict_text_bytes,
+            100_000 * point.verdict_text_bytes()
+        );
+        assert!(
+            files.describe().contains("a verdict file's text"),
+            "{}",
+            files.describe()
+        );
+        // The smallest heap block, and the header and rounding above it.
+        assert_eq!(
+            [0, 1, 24, 25, 40, 41].map(heap_block_bytes),
+            [0, 32, 32, 48, 48, 64]
+        );
     }
 
     #[test]

@@ -139,79 +139,285 @@ pub struct Point {
     pub backup_cycles_lost: u64,
 }
 
-/// The points that may run together under `jobs` threads, at most: the largest count
-/// `j` (1 to `jobs`) such that the `j` largest of `estimates` (bytes, one per point to
-/// run) add up to at most `bound_bytes`. Never 0: a point alone is within its own
-/// bound (checked when the sweep file was loaded).
-pub fn concurrency(estimates: &[u64], bound_bytes: u64, jobs: usize) -> usize {
-    let mut largest = estimates.to_vec();
-    largest.sort_unstable_by(|a, b| b.cmp(a));
-    let mut j = jobs.clamp(1, largest.len().max(1));
-    while j > 1 && largest[..j].iter().fold(0u64, |a, &b| a.saturating_add(b)) > bound_bytes {
-        j -= 1;
+/// Each of the grid points `indices`' memory estimate (bytes) with its index: its own
+/// simulation under its policy ([`sim::footprint::estimate_point`]: no timeline, no
+/// picture, the estimate each point alone was checked with), once per combination and
+/// policy.
+fn point_estimates(sw: &Sweep, indices: &[usize]) -> Vec<(u64, usize)> {
+    let mut cache: std::collections::HashMap<(usize, usize), u64> = Default::default();
+    indices
+        .iter()
+        .map(|&i| {
+            let (c, p, _) = sw.point(i);
+            let e = *cache.entry((c, p)).or_insert_with(|| {
+                let s = &sw.combos[c].1;
+                s.layout().map_or(0, |layout| {
+                    sim::footprint::estimate_point(s, &layout, sw.spec.policies[p]).total_bytes()
+                })
+            });
+            (e, i)
+        })
+        .collect()
+}
+
+/// The scenario of `indices` with the smallest `limits.memory_bytes_max`: the bound the
+/// whole sweep process is held to.
+fn bounding<'a>(sw: &'a Sweep, indices: &[usize]) -> Option<&'a Scenario> {
+    indices
+        .iter()
+        .map(|&i| &sw.combos[sw.point(i).0].1)
+        .min_by_key(|s| s.limits.memory_bytes_max)
+}
+
+/// What the sweep keeps of each grid point for the whole grid
+/// ([`sim::footprint::SweepPoint`]): its row's cells (and the text of its longest axis
+/// values and policy beyond what a cell holds), a case per invariant, the longest
+/// point's name (each case's suite), and for a shard (`shard`) the second copy of the
+/// cases its `points.json` is written from.
+pub fn point_shape(sw: &Sweep, shard: bool) -> sim::footprint::SweepPoint {
+    use sim::footprint::{heap_block_bytes, SWEEP_CELL_BYTES};
+    let over = |text: &str| {
+        // A String's header is in the cell's bytes; its text beyond the 32-byte block.
+        (24 + heap_block_bytes(text.len() as u64)).saturating_sub(SWEEP_CELL_BYTES)
+    };
+    let longest =
+        |texts: &mut dyn Iterator<Item = String>| texts.map(|t| t.len() as u64).max().unwrap_or(0);
+    let axes = sw
+        .combos
+        .iter()
+        .map(|(values, _)| values.iter().map(|v| over(&value_text(v))).sum::<u64>())
+        .max()
+        .unwrap_or(0);
+    let policy = sw
+        .spec
+        .policies
+        .iter()
+        .map(|p| over(p.as_str()))
+        .max()
+        .unwrap_or(0);
+    // The longest name: the last point of each combination and policy (the widest
+    // index), its largest seed.
+    let points = sw.points();
+    let per_policy = sw.spec.seeds.len().max(1);
+    let name = longest(&mut (0..sw.combos.len() * sw.spec.policies.len()).map(|k| {
+        let last = ((k + 1) * per_policy).min(points).saturating_sub(1);
+        point_name(sw, last)
+    }));
+    let seed = sw
+        .spec
+        .seeds
+        .iter()
+        .max()
+        .map_or(0, |s| s.to_string().len()) as u64;
+    sim::footprint::SweepPoint {
+        cells: sw.header().len() as u64,
+        long_text_bytes: axes + policy,
+        cases: sim::oracle::Invariant::ALL.len() as u64,
+        name_bytes: name + seed,
+        copies: if shard { 2 } else { 1 },
     }
-    j
+}
+
+/// The line plots an unsharded sweep draws, at most: one per metric (and its
+/// difference against the baseline) and combination of the axes.
+fn plots_at_most(sw: &Sweep, shard: bool) -> u64 {
+    if shard {
+        return 0;
+    }
+    let per_metric = if sw.spec.baseline.is_some() { 2 } else { 1 };
+    (sw.spec.metrics.len() * per_metric * sw.combos.len().max(1)) as u64
+}
+
+/// The estimate of the sweep's process running the `j` largest of `estimates` at
+/// once, keeping `kept` points shaped as `point`, drawing `plots` line plots, writing
+/// verdict files or not (`verdict_files`).
+fn sweep_at(
+    estimates: &[(u64, usize)],
+    j: usize,
+    kept: usize,
+    point: sim::footprint::SweepPoint,
+    plots: u64,
+    verdict_files: bool,
+) -> sim::footprint::SweepFootprint {
+    let mut largest: Vec<u64> = estimates.iter().map(|e| e.0).collect();
+    largest.sort_unstable_by(|a, b| b.cmp(a));
+    largest.truncate(j.max(1));
+    sim::footprint::sweep_estimate(&largest, kept as u64, point, plots, verdict_files)
+}
+
+/// Refuses, before any point runs, a sweep whose process would pass the smallest
+/// `limits.memory_bytes_max` of its grid points `selected` even one point at a time:
+/// the largest point's estimate, beside what the sweep keeps of every point for the
+/// whole grid (its row and verdicts, [`point_shape`]), then the line plots it draws and
+/// the verdict files it writes when asked (`verdict_files`: `--json`, `--junit`)
+/// ([`sim::footprint::sweep_estimate`]). The error (exit 2) gives the estimate and its
+/// parts, and names the keys that make the grid large, with their lines: `seeds` and
+/// each `[[axis]]`'s `values`, and `limits.memory_bytes_max`. It is placed at that key
+/// when the file (or an axis) sets it, else at `seeds`, else at the axis with the most
+/// values.
+pub fn refuse_past_memory(
+    path: &Path,
+    src: &str,
+    sw: &Sweep,
+    selected: &[usize],
+    shard: bool,
+    verdict_files: bool,
+) -> Result<(), crate::config::FileError> {
+    let Some(bounding) = bounding(sw, selected) else {
+        return Ok(());
+    };
+    let bound = bounding.limits.memory_bytes_max;
+    let point = point_shape(sw, shard);
+    let estimates = point_estimates(sw, selected);
+    let plots = plots_at_most(sw, shard);
+    let f = sweep_at(&estimates, 1, selected.len(), point, plots, verdict_files);
+    if f.total_bytes() <= bound {
+        return Ok(());
+    }
+    let h = sim::footprint::human_bytes;
+    let keys = crate::locate::Keys::of(src);
+    let at = |key: &str| {
+        keys.line(key)
+            .map(|l| format!(" at line {l}"))
+            .unwrap_or_default()
+    };
+    // The keys that make the grid large, most values first.
+    let mut drivers: Vec<(usize, String, String)> = Vec::new();
+    if sw.spec.seeds.len() > 1 {
+        drivers.push((
+            sw.spec.seeds.len(),
+            "seeds".to_string(),
+            format!(
+                "fewer seeds (`seeds`{}: {})",
+                at("seeds"),
+                sw.spec.seeds.len()
+            ),
+        ));
+    }
+    for (i, a) in sw.spec.axis.iter().enumerate() {
+        if a.values.len() > 1 {
+            let key = format!("axis.{i}.values");
+            drivers.push((
+                a.values.len(),
+                key.clone(),
+                format!(
+                    "fewer values of [[axis]] {} `{}` (its `values`{}: {})",
+                    i + 1,
+                    a.key,
+                    at(&key),
+                    a.values.len()
+                ),
+            ));
+        }
+    }
+    drivers.sort_by_key(|d| std::cmp::Reverse(d.0));
+    let shrink: Vec<String> = drivers.iter().map(|d| d.2.clone()).collect();
+    let advice = match shrink.len() {
+        0 => String::new(),
+        _ => format!("; give {}", shrink.join(", or ")),
+    };
+    let (bound_text, estimate_text) = if h(bound) == h(f.total_bytes()) {
+        (
+            format!("{} ({bound} bytes)", h(bound)),
+            format!("{} ({} bytes)", h(f.total_bytes()), f.total_bytes()),
+        )
+    } else {
+        (h(bound), h(f.total_bytes()))
+    };
+    let each = f.kept_bytes() / (selected.len().max(1) as u64);
+    let message = format!(
+        "the sweep would hold about {estimate_text} even one grid point at a time \
+         ({}), more than limits.memory_bytes_max = {bound_text}: it keeps each of its \
+         {} grid points' row and verdicts (about {} a point) for the whole grid{advice}, \
+         or raise limits.memory_bytes_max",
+        f.describe(),
+        selected.len(),
+        h(each),
+    );
+    let axes: Vec<String> = sw
+        .spec
+        .axis
+        .iter()
+        .map(|a| format!("scenario.{}", a.key))
+        .collect();
+    // Where the bound is left at its default, at the key that makes the grid largest.
+    let order: Vec<&str> = drivers.iter().map(|d| d.1.as_str()).collect();
+    Err(crate::config::refusal_driven_by(
+        path,
+        src,
+        "",
+        &order,
+        "scenario.limits.memory_bytes_max",
+        message,
+        &axes,
+    ))
+}
+
+/// What a sweep keeps beside its running points: its grid `points` (every point of the
+/// run), for a shard or not (`shard`), and whether it writes verdict files
+/// (`verdict_files`: `--json`, `--junit`).
+#[derive(Debug, Clone, Copy)]
+pub struct Kept {
+    pub points: usize,
+    pub shard: bool,
+    pub verdict_files: bool,
 }
 
 /// The threads to run the grid points `todo` on: `jobs`, lowered while the points that
-/// may run at once could hold more than the process may. Each point is estimated
-/// under its own policy ([`sim::footprint::estimate_point`]: no timeline, no picture,
-/// the estimate each point alone was checked with); any `j` of them may run
-/// together, so the `j` largest estimates, added, must be within the smallest
-/// `limits.memory_bytes_max` of the points ([`concurrency`]). A lowered count is said
-/// on stderr with the estimates, the bound and its file:line:key (`path`, its text
-/// `src`); the outputs do not depend on it.
+/// may run at once, beside what the sweep keeps of its grid points ([`Kept`], each
+/// shaped as [`point_shape`]) and the line plots it then draws on as many threads (and
+/// its verdict files' text), could hold more than the process may. Each
+/// point is estimated under its own policy ([`point_estimates`]); any `j` of them may
+/// run together, so the `j` largest estimates, added to what is kept, must be within
+/// the smallest `limits.memory_bytes_max` of the points
+/// ([`sim::footprint::sweep_estimate`]). A lowered count is said on stderr with the
+/// estimates, the bound and its file:line:key (`path`, its text `src`); the outputs do
+/// not depend on it. Never 0: one at a time fits ([`refuse_past_memory`], checked
+/// before).
 pub fn jobs_within_memory(
     path: &Path,
     src: &str,
     sw: &Sweep,
     todo: &[usize],
+    kept: Kept,
     jobs: usize,
 ) -> usize {
-    let mut cache: std::collections::HashMap<(usize, usize), u64> = Default::default();
-    let mut estimates: Vec<(u64, usize)> = Vec::with_capacity(todo.len());
-    for &i in todo {
-        let (c, p, _) = sw.point(i);
-        let e = *cache.entry((c, p)).or_insert_with(|| {
-            let s = &sw.combos[c].1;
-            s.layout().map_or(0, |layout| {
-                sim::footprint::estimate_point(s, &layout, sw.spec.policies[p]).total_bytes()
-            })
-        });
-        estimates.push((e, i));
-    }
+    let Kept {
+        points: kept,
+        shard,
+        verdict_files,
+    } = kept;
+    let mut estimates = point_estimates(sw, todo);
     // The smallest bound, and the scenario that sets it.
-    let Some(bounding) = todo
-        .iter()
-        .map(|&i| &sw.combos[sw.point(i).0].1)
-        .min_by_key(|s| s.limits.memory_bytes_max)
-    else {
+    let Some(bounding) = bounding(sw, todo) else {
         return jobs;
     };
     let bound = bounding.limits.memory_bytes_max;
-    let bytes: Vec<u64> = estimates.iter().map(|e| e.0).collect();
+    let point = point_shape(sw, shard);
+    let plots = plots_at_most(sw, shard);
+    let at = |j: usize| sweep_at(&estimates, j, kept, point, plots, verdict_files);
     let want = jobs.clamp(1, todo.len().max(1));
-    let j = concurrency(&bytes, bound, want);
+    let mut j = want;
+    while j > 1 && at(j).total_bytes() > bound {
+        j -= 1;
+    }
     if j < want {
+        let (over, fits) = (at(want), at(j));
         estimates.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         let h = sim::footprint::human_bytes;
-        let sum = |n: usize| {
-            estimates[..n]
-                .iter()
-                .fold(0u64, |a, e| a.saturating_add(e.0))
-        };
         let named: Vec<String> = estimates[..want]
             .iter()
             .map(|&(e, i)| format!("{} {}", point_name(sw, i), h(e)))
             .collect();
         let message = format!(
             "--jobs {want} lowered to {j}: {want} grid points at once could hold about {} \
-             (the {want} largest estimates: {}), more than limits.memory_bytes_max = {}; \
-             {j} at once hold at most {}. Raise that key to run more at once",
-            h(sum(want)),
+             (the {want} largest estimates: {}; {}), more than limits.memory_bytes_max = \
+             {}; {j} at once hold at most {}. Raise that key to run more at once",
+            h(over.total_bytes()),
             sim::oracle::list_text_max(&named, 4),
+            over.describe(),
             h(bound),
-            h(sum(j)),
+            h(fits.total_bytes()),
         );
         let axes: Vec<String> = sw.spec.axis.iter().map(|a| a.key.clone()).collect();
         let at = crate::config::refusal_at(
@@ -359,9 +565,12 @@ fn run_point(path: &Path, sw: &Sweep, index: usize) -> Option<Point> {
             );
         }
     }
+    // Kept for the whole grid: no spare capacity (the cases' vector grows past them).
+    let mut cases = report.cases;
+    cases.shrink_to_fit();
     Some(Point {
         row,
-        cases: report.cases,
+        cases,
         messages,
         backups_lost: report.backups_lost,
         backup_cycles_lost: report.backup_cycles_lost,
@@ -370,40 +579,87 @@ fn run_point(path: &Path, sw: &Sweep, index: usize) -> Option<Point> {
 
 #[cfg(test)]
 mod tests {
-    use super::concurrency;
+    use super::*;
 
-    /// The count chosen is the most whose largest estimates fit: one more would not
-    /// (or it is `jobs`, or the points), and it is never 0.
+    /// The fairness sweep of BENCHMARKS.md's "A sweep's own memory": SATA SSD,
+    /// break-snapshot, six policies, two data-area sizes, `seeds = "1..=N"`.
+    fn fair(seeds: usize) -> Sweep {
+        let src = format!(
+            "policies = [\"none\", \"quiesce\", \"crash-consistent\", \"mirroring\", \"logging\", \"cow\"]\n\
+             seeds = \"1..={seeds}\"\nbaseline = \"none\"\nx = \"backup.data_area_fraction\"\n\
+             metrics = [\"response_mean_ticks\", \"response_p99_ticks\"]\n\
+             [[axis]]\nkey = \"backup.data_area_fraction\"\nvalues = [0.005, 1.0]\n\
+             [scenario.workload]\nkind = \"generated\"\nrecords = 8192\ntransactions = 1500\n\
+             length_min = 1\nlength_max = 1\nwrite_fraction = 0.8\nwrite_kind = \"blind\"\n\
+             compute_ticks_min = 10\ncompute_ticks_max = 100\n\
+             arrivals = {{ mode = \"open\", interarrival_ticks_mean = 400 }}\n\
+             [scenario.geometry]\nblock_size_bytes = 4096\nrecords_per_block = 1\n\
+             [scenario.locking]\ngranularity = \"block\"\n\
+             [scenario.device]\nprofile = \"sata-ssd\"\njournaled = true\n\
+             [scenario.archive]\nprofile = \"lto-8\"\n\
+             [scenario.backup]\nrequest_at_ticks = 100000\non_data_area_full = \"break-snapshot\"\n"
+        );
+        super::super::file::load(Path::new("fair-ssd-bsnap.toml"), &src).unwrap()
+    }
+
+    /// The sweep's estimate is above the peak resident size `owm sweep` reached on the
+    /// fairness sweep from 240 to 19,200 grid points (BENCHMARKS.md, "A sweep's own
+    /// memory": `/usr/bin/time -f %M owm sweep FILE --jobs J --quiet`, with verdict
+    /// files, one shard of two), and within 2x of it: the rows and verdicts kept
+    /// grow it by their count.
     #[test]
-    fn concurrency_is_the_most_points_whose_largest_estimates_fit() {
-        let cases: [(&[u64], u64, usize); 6] = [
-            (&[10, 10, 10], 25, 3),
-            (&[10, 10, 10], 30, 3),
-            (&[10, 10, 10], 30, 8),
-            (&[5, 30, 1, 20], 40, 4),
-            (&[50, 50], 10, 2),
-            (&[], 10, 4),
+    fn the_sweeps_estimate_is_above_its_measured_peaks() {
+        // (seeds, --jobs, shard, verdict files, peak KiB)
+        let peaks: [(usize, usize, bool, bool, u64); 8] = [
+            (20, 2, false, false, 15_980),
+            (200, 2, false, false, 35_736),
+            (800, 2, false, false, 98_828),
+            (1_600, 2, false, false, 186_200),
+            (800, 1, false, false, 96_948),
+            (800, 2, false, true, 112_604),
+            (1_600, 2, false, true, 215_276),
+            (1_600, 2, true, false, 132_732),
         ];
-        for (estimates, bound, jobs) in cases {
-            let j = concurrency(estimates, bound, jobs);
-            let mut sorted = estimates.to_vec();
-            sorted.sort_unstable_by(|a, b| b.cmp(a));
-            let sum = |n: usize| sorted[..n].iter().sum::<u64>();
-            assert!(
-                j >= 1 && j <= jobs.max(1),
-                "{estimates:?} {bound} {jobs}: {j}"
+        for (seeds, jobs, shard, files, peak_kib) in peaks {
+            let sw = fair(seeds);
+            let selected: Vec<usize> = (0..sw.points())
+                .filter(|&i| !shard || Shard { k: 1, n: 2 }.holds(i))
+                .collect();
+            let estimates = point_estimates(&sw, &selected);
+            let f = sweep_at(
+                &estimates,
+                jobs,
+                selected.len(),
+                point_shape(&sw, shard),
+                plots_at_most(&sw, shard),
+                files,
             );
-            assert!(j <= sorted.len().max(1), "{estimates:?}: {j}");
-            if j > 1 {
-                assert!(sum(j) <= bound, "{estimates:?} {bound}: {j}");
-            }
-            if j < jobs.min(sorted.len()) {
-                assert!(sum(j + 1) > bound, "{estimates:?} {bound} {jobs}: {j}");
-            }
+            let peak = peak_kib << 10;
+            let what = format!("{seeds} seeds, --jobs {jobs}: {}", f.describe());
+            assert!(f.total_bytes() >= peak, "{what}");
+            assert!(f.total_bytes() <= 2 * peak, "{what}");
         }
-        assert_eq!(concurrency(&[10, 10, 10], 25, 3), 2);
-        assert_eq!(concurrency(&[5, 30, 1, 20], 40, 4), 1);
-        assert_eq!(concurrency(&[5, 30, 1, 20], 55, 4), 3);
-        assert_eq!(concurrency(&[5, 30, 1, 20], 56, 4), 4);
+    }
+
+    /// The per-case and per-point figures hold the structures they count: a case
+    /// twice (the report's list grows by doubling) within its share, a point's record
+    /// within its own.
+    #[test]
+    fn the_kept_structures_fit_their_figures() {
+        use sim::footprint::{SWEEP_CASE_BYTES, SWEEP_POINT_BYTES};
+        let case = std::mem::size_of::<crate::verdict::Case>() as u64;
+        assert!(2 * case + 32 + 80 + 96 + 272 <= SWEEP_CASE_BYTES, "{case}");
+        let outcome = std::mem::size_of::<crate::verdict::Outcome>() as u64;
+        assert!(sim::footprint::heap_block_bytes(outcome) <= 96, "{outcome}");
+        let point = std::mem::size_of::<Point>() as u64;
+        assert!(
+            2 * (point + 8) + 8 + 24 + 128 <= SWEEP_POINT_BYTES,
+            "{point}"
+        );
+        let sw = fair(2);
+        let shape = point_shape(&sw, false);
+        assert_eq!(shape.cells, sw.header().len() as u64);
+        let longest = (0..sw.points()).map(|i| point_name(&sw, i).len()).max();
+        assert!(shape.name_bytes >= longest.unwrap() as u64, "{shape:?}");
     }
 }

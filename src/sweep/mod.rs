@@ -49,11 +49,14 @@ pub fn sweep(
     let src = config::read(file)?;
     let sw = load(file, &src)?;
     let out = out.unwrap_or_else(|| default_out(file));
-    let staging = outdir::prepare(&out, "--out")?;
     let total = sw.points();
     let selected: Vec<usize> = (0..total)
         .filter(|&i| shard.is_none_or(|s| s.holds(i)))
         .collect();
+    // What the process keeps of every point, beside one running, within the bound.
+    let verdict_files = verdict.json.is_some() || verdict.junit.is_some();
+    grid::refuse_past_memory(file, &src, &sw, &selected, shard.is_some(), verdict_files)?;
+    let staging = outdir::prepare(&out, "--out")?;
     say!(
         "sweep {}: {total} grid points ({} axis combinations x {} policies x {} seeds){}",
         file.display(),
@@ -123,8 +126,20 @@ pub fn sweep(
         .copied()
         .filter(|i| !finished.contains_key(i))
         .collect();
-    // The points that run at once share the process's memory bound.
-    let run_jobs = grid::jobs_within_memory(file, &src, &sw, &todo, jobs);
+    // The points that run at once share the process's memory bound with what it keeps
+    // of every point and the line plots it draws on as many threads.
+    let run_jobs = grid::jobs_within_memory(
+        file,
+        &src,
+        &sw,
+        &todo,
+        grid::Kept {
+            points: selected.len(),
+            shard: shard.is_some(),
+            verdict_files,
+        },
+        jobs,
+    );
     let points = run_points(file, &sw, &todo, run_jobs, quiet, &|i, p| kept.keep(i, p))?;
     let ran = points.iter().filter(|p| p.is_some()).count();
     for (&i, p) in todo.iter().zip(points) {
@@ -144,7 +159,10 @@ pub fn sweep(
         return verdict.finish(&report);
     }
     let mut rows = Vec::with_capacity(selected.len());
-    let mut verdicts = Vec::with_capacity(selected.len());
+    // A shard keeps each point's verdicts for its `points.json` beside the report's
+    // copy; an unsharded sweep hands them to the report, one copy
+    // (`sim::footprint::SWEEP_CASE_BYTES`).
+    let mut verdicts = Vec::with_capacity(if shard.is_some() { selected.len() } else { 0 });
     for (index, point) in finished {
         let v = PointVerdicts {
             index,
@@ -153,8 +171,12 @@ pub fn sweep(
             backups_lost: point.backups_lost,
             backup_cycles_lost: point.backup_cycles_lost,
         };
-        v.replay(&mut report);
-        verdicts.push(v);
+        if shard.is_some() {
+            v.replay(&mut report);
+            verdicts.push(v);
+        } else {
+            v.hand_over(&mut report);
+        }
         rows.push(point.row);
     }
     let (written, notes) = match shard {
@@ -173,7 +195,7 @@ pub fn sweep(
             w.push(SHARD_FILE.to_string());
             (w, notes)
         }
-        None => write_files(staging.path(), &src, &sw, &rows, Some(jobs))?,
+        None => write_files(staging.path(), &src, &sw, &rows, Some(run_jobs))?,
     };
     staging.commit()?;
     kept.finish();
@@ -205,8 +227,9 @@ pub fn cores() -> usize {
 }
 
 /// Writes `sweep.csv`, a copy of the sweep file (`sweep.toml`: what merge re-reads), and
-/// with `plots_jobs` the statistics and the line plots (drawn on that many threads,
-/// written in order: the bytes do not depend on it), into `out`; returns the file names
+/// with `plots_jobs` the statistics and the line plots (drawn on that many threads, each
+/// written as soon as it is drawn: the bytes do not depend on it), into `out`; returns
+/// the file names (the plots' in plot order)
 /// and the lines to print after them: when some rows of the statistics have seeds that
 /// all gave the same value ([`sweep_stats::no_spread_note`]), and when a plot has no
 /// value at any point ([`plots::no_value_note`]).
@@ -238,24 +261,24 @@ fn write_files(
             .num_threads(jobs.max(1))
             .build()
             .context("starting the plot threads")?;
-        let drawn: Vec<(String, String, Vec<u8>)> = pool.install(|| {
+        // Each plot written as soon as it is drawn: a thread holds one plot's picture
+        // and files at a time, never every plot's (`sim::footprint::LINE_PLOT_BYTES`).
+        let drawn: Vec<[String; 2]> = pool.install(|| {
             use rayon::prelude::*;
             plots
                 .par_iter()
                 .map(|(name, plot)| {
+                    let (svg_name, png_name) = (format!("{name}.svg"), format!("{name}.png"));
                     let svg = reports::lines::render_svg(plot)?;
+                    reports::write_atomic(&out.join(&svg_name), svg.as_bytes())?;
+                    drop(svg);
                     let png = reports::lines::render_png(plot)?;
-                    Ok((name.clone(), svg, png))
+                    reports::write_atomic(&out.join(&png_name), &png)?;
+                    Ok([svg_name, png_name])
                 })
                 .collect::<Result<Vec<_>>>()
         })?;
-        for (name, svg, png) in drawn {
-            let (svg_name, png_name) = (format!("{name}.svg"), format!("{name}.png"));
-            reports::write_atomic(&out.join(&svg_name), svg.as_bytes())?;
-            reports::write_atomic(&out.join(&png_name), &png)?;
-            written.push(svg_name);
-            written.push(png_name);
-        }
+        written.extend(drawn.into_iter().flatten());
     }
     Ok((written, notes))
 }
@@ -362,6 +385,18 @@ impl PointVerdicts {
         report
             .backups_lost
             .extend(self.backups_lost.iter().cloned());
+        report.backup_cycles_lost += self.backup_cycles_lost;
+    }
+
+    /// [`Self::replay`], the cases and lost backups moved into `report`, not copied.
+    fn hand_over(self, report: &mut Report) {
+        for m in &self.messages {
+            say!("{m}");
+        }
+        for c in self.cases {
+            report.push(c.suite, c.name, c.outcome);
+        }
+        report.backups_lost.extend(self.backups_lost);
         report.backup_cycles_lost += self.backup_cycles_lost;
     }
 }
