@@ -103,6 +103,9 @@
 //! [`estimate_point`] is one policy's simulation alone, with neither: what a sweep's
 //! grid point holds (each alone and any `--jobs` of them together are bounded by it),
 //! and what the simulator checks when the timeline is streamed to its caller.
+//! [`sweep_estimate`] is a whole `owm sweep` process: the points running at once beside
+//! the row and verdicts it keeps of every grid point ([`SweepPoint`]), then its line
+//! plots and verdict files.
 //!
 //! Retries: a deadlock victim of `locking.discipline = "incremental"` is retried as a
 //! new attempt, as often as it keeps colliding (a hot spot can make hundreds of
