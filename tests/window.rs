@@ -539,6 +539,96 @@ fn request_to_retire_is_each_cycle_s_span() {
     assert!(spans >= 6, "{spans} rows with a retire");
 }
 
+/// The extra space between the cycles of the shipped schedule. Under the mirroring
+/// engine variant (`mirroring`, and `quiesce`, `crash-consistent` on their default
+/// split-mirror baseline) image A stays on the device from each retire to the next
+/// split: `extra_space.csv` counts it (`kept_image_blocks`, the whole volume), so the
+/// series never falls below the image; and it is what the next split's resync reads
+/// against: that split copies more than none and fewer blocks than the image. Under
+/// logging and cow the series drops to 0 at each retire and nothing is kept. The peak
+/// is the full image either way (mirroring) and the summary's end counts the kept image.
+#[test]
+fn mirroring_keeps_image_a_between_cycles_and_the_series_counts_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let f = repo().join("scenarios/schedule.toml");
+    ok(&owm(&["run", &s(&f), "--out", &s(&out)]));
+    let summary = csv_rows(&out, "summary.csv");
+    let space = csv_rows(&out, "extra_space.csv");
+    let of = |rows: &[BTreeMap<String, String>], p: &str| -> Vec<BTreeMap<String, String>> {
+        rows.iter().filter(|r| r["policy"] == p).cloned().collect()
+    };
+    // From cycle `c`'s A-consistent to cycle `next`'s split (its request, deferred).
+    let between = |c: &BTreeMap<String, String>, next: &BTreeMap<String, String>| {
+        num(c, "a_consistent_at_ticks")
+            ..=num(next, "request_at_ticks") + num(next, "request_deferred_ticks")
+    };
+    for p in ["quiesce", "crash-consistent", "mirroring"] {
+        let (cycles, series) = (of(&summary, p), of(&space, p));
+        assert_eq!(cycles.len(), 3, "{p}");
+        assert!(
+            cycles.iter().all(|r| r["engine_variant"] == "mirroring"),
+            "{p}"
+        );
+        let image = num(&cycles[0], "extra_space_peak_blocks");
+        assert!(image > 0.0, "{p}");
+        for r in &series {
+            assert_eq!(num(r, "extra_space_blocks"), image, "{p}: {r:?}");
+            assert_eq!(num(r, "data_area_used_blocks"), 0.0, "{p}: {r:?}");
+        }
+        for pair in cycles.windows(2) {
+            let (c, next) = (&pair[0], &pair[1]);
+            let span = between(c, next);
+            let kept = series
+                .iter()
+                .filter(|r| span.contains(&num(r, "time_ticks")))
+                .any(|r| num(r, "kept_image_blocks") == image);
+            assert!(kept, "{p}: image A not kept after cycle {}", c["cycle"]);
+            let resync = num(next, "cycle_backup_physical_writes");
+            assert!(
+                resync > 0.0 && resync < image,
+                "{p} cycle {}: the resync wrote {resync} of {image} blocks",
+                next["cycle"]
+            );
+        }
+        // After the last retire the image is kept to the run's end.
+        let last = series.last().unwrap();
+        assert_eq!(num(last, "kept_image_blocks"), image, "{p}");
+        assert_eq!(num(&cycles[2], "extra_space_end_blocks"), image, "{p}");
+        assert_eq!(num(&cycles[2], "extra_space_peak_blocks"), image, "{p}");
+    }
+    for p in ["logging", "cow"] {
+        let (cycles, series) = (of(&summary, p), of(&space, p));
+        assert_eq!(cycles.len(), 3, "{p}");
+        assert!(
+            series.iter().all(|r| num(r, "kept_image_blocks") == 0.0),
+            "{p}"
+        );
+        for pair in cycles.windows(2) {
+            let span = between(&pair[0], &pair[1]);
+            let dropped = series
+                .iter()
+                .filter(|r| span.contains(&num(r, "time_ticks")))
+                .any(|r| num(r, "extra_space_blocks") == 0.0);
+            assert!(
+                dropped,
+                "{p}: no drop to 0 after cycle {}",
+                pair[0]["cycle"]
+            );
+        }
+        assert!(
+            series.iter().any(|r| num(r, "extra_space_blocks") > 0.0),
+            "{p}"
+        );
+        assert_eq!(
+            num(series.last().unwrap(), "extra_space_blocks"),
+            0.0,
+            "{p}"
+        );
+        assert_eq!(num(&cycles[2], "extra_space_end_blocks"), 0.0, "{p}");
+    }
+}
+
 /// Write logging's retire merges its log into image A block by block, each block its
 /// own backup call, issued when the one before it completes: the users' calls
 /// interleave with the merge, each waiting at most for the merge's call in service, not

@@ -99,15 +99,23 @@ pub struct Counters {
 }
 
 /// The device's space in use at one moment, in blocks: the two "now" figures of
-/// [`Counters`], read by [`crate::Device::space_in_use`] without summing the operation
-/// counters.
+/// [`Counters`] and mirroring's image A kept after the retire, read by
+/// [`crate::Device::space_in_use`] without summing the operation counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct SpaceInUse {
     /// Data-area slots in use: [`Counters::data_area_blocks`].
     pub data_area_blocks: u64,
     /// Data-area slots plus, for mirroring, the second full image while VLUN A is
-    /// live: [`Counters::extra_space_blocks`].
+    /// live: [`Counters::extra_space_blocks`]. What the retire gives back: the data
+    /// area (the space-reclaimed invariant judges it after the retire).
     pub extra_space_blocks: u64,
+    /// Mirroring, once VLUN A is retired ([`crate::Phase::Retired`]): image A, no
+    /// longer VLUN A's but kept on the device as the base of the next split's
+    /// incremental resync (which copies only the blocks VLUN B wrote since:
+    /// [`crate::Device::split_counted`]), the volume's blocks; 0 in the other phases
+    /// (then [`SpaceInUse::extra_space_blocks`] counts image A) and under the other
+    /// variants. Not in [`SpaceInUse::extra_space_blocks`]: the retire does not free it.
+    pub kept_image_blocks: u64,
 }
 
 impl Counters {

@@ -336,9 +336,9 @@ pub fn estimate(s: &Scenario, policies: &[Policy]) -> OutputEstimate {
                 .saturating_mul(per_cycle)
                 .saturating_add(2)
                 .min(sim::space_series::POINTS_MAX as u64 + 1);
-            // policy, variant, time, two block counts, the percentage, five commas,
+            // policy, variant, time, three block counts, the percentage, six commas,
             // the newline.
-            let row = name + 16 + time + 2 * digits(volume_blocks) + 7 + 6;
+            let row = name + 16 + time + 3 * digits(volume_blocks) + 7 + 7;
             e.space_bytes = e.space_bytes.saturating_add(points.saturating_mul(row));
             space_points_all = space_points_all.saturating_add(points);
         }

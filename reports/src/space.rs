@@ -10,13 +10,14 @@ use crate::lines::{LinePlot, Series, XScale};
 use crate::{tables, write_atomic, Error, NamedRun};
 
 /// The header of `extra_space.csv`.
-pub const SPACE_HEADER: [&str; 6] = [
+pub const SPACE_HEADER: [&str; 7] = [
     "policy",
     "engine_variant",
     "time_ticks",
     "extra_space_blocks",
     "data_area_used_blocks",
     "data_area_used_pct",
+    "kept_image_blocks",
 ];
 
 /// The data area's use at point `p` in % of its `slots` (non-zero): the LVM `Data%`
@@ -47,6 +48,7 @@ pub fn space_rows(runs: &[NamedRun]) -> Vec<Vec<String>> {
                 p.extra_space_blocks.to_string(),
                 p.data_area_used_blocks.to_string(),
                 pct,
+                p.kept_image_blocks.to_string(),
             ]);
         }
     }
@@ -86,6 +88,8 @@ fn space_csv_bytes(path: &Path, runs: &[NamedRun]) -> Result<Vec<u8>, Error> {
                 _ = write!(pct, "{:.3}", data_area_used_pct(p, n));
                 out.extend_from_slice(pct.as_bytes());
             }
+            out.push(b',');
+            out.extend_from_slice(digits.format(p.kept_image_blocks).as_bytes());
             out.push(b'\n');
         }
     }
@@ -200,16 +204,17 @@ mod tests {
                 if result.costs.data_area_blocks.is_some() {
                     result.costs.data_area_blocks = Some(3);
                 }
-                for (t, x, d) in [
-                    (u64::MAX, u64::MAX, 2),
-                    (0, 0, 0),
-                    (7, 1, 1),
-                    (8, 3, u64::MAX),
+                for (t, x, d, k) in [
+                    (u64::MAX, u64::MAX, 2, 0),
+                    (0, 0, 0, 0),
+                    (7, 1, 1, 5),
+                    (8, 3, u64::MAX, u64::MAX),
                 ] {
                     result.extra_space.push(sim::SpacePoint {
                         time_ticks: t,
                         extra_space_blocks: x,
                         data_area_used_blocks: d,
+                        kept_image_blocks: k,
                     });
                 }
                 NamedRun {

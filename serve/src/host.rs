@@ -457,11 +457,11 @@ impl Host {
 
     /// The status the control plane prints, as JSON.
     pub fn status(&self) -> Result<serde_json::Value, ControlError> {
-        let (phase, entries, extra) = self.control(|d| {
+        let (phase, entries, space) = self.control(|d| {
             Ok((
                 d.phase(),
                 d.table().map(|t| t.in_use()).unwrap_or(0),
-                d.extra_space_blocks(),
+                d.space_in_use(),
             ))
         })?;
         let archive = self.archive();
@@ -472,7 +472,8 @@ impl Host {
             "block_size": self.block_size,
             "volume_blocks": self.volume_blocks,
             "table_entries": entries,
-            "extra_space_blocks": extra,
+            "extra_space_blocks": space.extra_space_blocks,
+            "kept_image_blocks": space.kept_image_blocks,
             "archive_completed": archive.is_some(),
             "archive": archive.map(|a| serde_json::json!({
                 "path": a.path.display().to_string(),

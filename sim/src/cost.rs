@@ -217,7 +217,10 @@ pub struct Costs {
     /// write to B adds a read and a write); 0 with no writes.
     pub physical_reads_per_logical_write: f64,
     pub physical_writes_per_logical_write: f64,
-    /// Extra space (mirror copy, log area or COW area), peak and at the end.
+    /// Extra space (mirror copy, log area or COW area), peak and at the end. Under
+    /// the mirroring engine variant the end counts image A kept after the last retire
+    /// for a next split's incremental resync (engine `SpaceInUse::kept_image_blocks`):
+    /// the volume's blocks, as the peak.
     pub extra_space_peak_blocks: u64,
     pub extra_space_end_blocks: u64,
     pub table_lookups: u64,

@@ -275,7 +275,10 @@ pub enum Event {
     /// or an archive pass that met a block of VLUN A failing its checksum): no
     /// archive of it may be claimed, and VLUN A, when there is one, is kept.
     GiveUp,
-    /// VLUN A was retired; the variant's extra space left afterwards.
+    /// VLUN A was retired; the variant's extra space left afterwards, the space VLUN A
+    /// held that the retire must give back (the data area; engine
+    /// `SpaceInUse::extra_space_blocks`). Mirroring's image A, kept for the next
+    /// split's incremental resync (`SpaceInUse::kept_image_blocks`), is not in it.
     Retire { extra_space_blocks: u64 },
     /// End of the run: the image of the live volume (B after a split, else A).
     End { live: Image },

@@ -303,7 +303,11 @@ pub fn backup_faithful(h: &History) -> Result<(), Violation> {
     Invariant::BackupFaithful.check(h)
 }
 
-/// **space-reclaimed**: after VLUN A is retired, the variant's extra space is freed.
+/// **space-reclaimed**: after VLUN A is retired, the variant's extra space is freed:
+/// the space VLUN A held (the data area of logging and copy-on-write). Mirroring's
+/// image A is not VLUN A's once it is retired: it is kept as the base of the next
+/// split's incremental resync, counted in `extra_space.csv` as `kept_image_blocks`, and
+/// is not the retire's to free.
 pub fn space_reclaimed(h: &History) -> Result<(), Violation> {
     Invariant::SpaceReclaimed.check(h)
 }

@@ -11,11 +11,18 @@ use crate::clock::Tick;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct SpacePoint {
     pub time_ticks: Tick,
-    /// Extra space held: data-area slots in use, plus for write mirroring the second
-    /// full image while VLUN A exists (blocks).
+    /// Extra space held (blocks): data-area slots in use, plus under the mirroring
+    /// engine variant the second full image, image A, in every phase: the standing
+    /// mirror's before the split, VLUN A's until the retire, then kept for the next
+    /// split's incremental resync (`kept_image_blocks`).
     pub extra_space_blocks: u64,
     /// Of those, the data-area slots in use (blocks; 0 under mirroring and `none`).
     pub data_area_used_blocks: u64,
+    /// Of those, image A kept after VLUN A's retire as the base of the next split's
+    /// incremental resync (blocks: the volume's under the mirroring engine variant
+    /// between a retire and the next split, else 0; engine
+    /// `SpaceInUse::kept_image_blocks`). Not the retire's to reclaim.
+    pub kept_image_blocks: u64,
 }
 
 /// Points kept exactly; past this many, the series is merged per time bucket.
@@ -127,6 +134,7 @@ mod tests {
             time_ticks: t,
             extra_space_blocks: x,
             data_area_used_blocks: x,
+            kept_image_blocks: 0,
         }
     }
 

@@ -84,11 +84,17 @@ fn life_cycle(variant: &str) {
     let status = s.device_ok(&["status", "--json"]);
     assert!(status.contains("\"archive_completed\":true"), "{status}");
 
-    // Retire: VLUN A is gone, VLUN B has every write, the extra space is free.
+    // Retire: VLUN A is gone, VLUN B has every write, the extra space is free; under
+    // mirroring image A stays, kept for the next split's incremental resync.
     s.device_ok(&["retire"]);
     let status = s.device_ok(&["status", "--json"]);
     assert!(status.contains("\"phase\":\"retired\""), "{status}");
     assert!(status.contains("\"extra_space_blocks\":0"), "{status}");
+    let kept = if variant == "mirroring" { BLOCKS } else { 0 };
+    assert!(
+        status.contains(&format!("\"kept_image_blocks\":{kept}")),
+        "{variant}: {status}"
+    );
     let o = Command::new("qemu-img")
         .args(["info", "-f", "raw", &a])
         .output()

@@ -39,8 +39,10 @@ impl<S: BlockStore> Device<S> {
     /// clean then (both images were written).
     fn change_phase(&self, from: Phase, to: Phase, cost: &mut IoCost) -> Result<()> {
         if from == Phase::Retired && self.variant == Variant::WriteMirroring {
-            // A new cycle: image A, released at the retire, mirrors the live volume
-            // again before VLUN A reads it (the RAID-1 mirror that exists at a request).
+            // A new cycle: image A, kept since the retire (VLUN A was released, not
+            // its image), mirrors the live volume again before VLUN A reads it (the
+            // RAID-1 mirror that exists at a request): only the blocks VLUN B wrote
+            // since are copied.
             self.resync_image_a(cost)?;
         }
         self.barrier(Image::A, cost)?;
@@ -257,7 +259,9 @@ impl<S: BlockStore> Device<S> {
         Ok(())
     }
 
-    /// Discards VLUN A and frees the variant's extra space: mirroring releases image A;
+    /// Discards VLUN A and frees the variant's extra space: mirroring releases VLUN A
+    /// but keeps image A as the base of the next split's incremental resync
+    /// ([`crate::SpaceInUse::kept_image_blocks`]);
     /// copy-on-write drops A's preserved blocks; write logging merges B's logged blocks
     /// into image A, where VLUN B lives from now on. VLUN B stays live throughout.
     ///

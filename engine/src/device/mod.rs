@@ -540,7 +540,8 @@ impl<S: BlockStore> Device<S> {
     }
 
     /// Blocks of data area and of extra space in use now: the same figures as
-    /// [`Device::counters`]' `data_area_blocks` and `extra_space_blocks`, read under
+    /// [`Device::counters`]' `data_area_blocks` and `extra_space_blocks`, and under
+    /// mirroring image A kept after the retire for the next resync, read under
     /// one lock of the metadata without summing the operation counters (a caller may
     /// ask at every table change).
     pub fn space_in_use(&self) -> SpaceInUse {
@@ -552,6 +553,17 @@ impl<S: BlockStore> Device<S> {
         SpaceInUse {
             data_area_blocks: area_now,
             extra_space_blocks: area_now + self.mirror_blocks(phase),
+            kept_image_blocks: self.kept_image_blocks(phase),
+        }
+    }
+
+    /// Blocks of image A mirroring keeps once VLUN A is retired (`phase`
+    /// [`Phase::Retired`]): the whole image, the base of the next split's incremental
+    /// resync ([`SpaceInUse::kept_image_blocks`]); 0 otherwise.
+    fn kept_image_blocks(&self, phase: Phase) -> u64 {
+        match self.variant {
+            Variant::WriteMirroring if phase == Phase::Retired => self.volume_blocks,
+            _ => 0,
         }
     }
 

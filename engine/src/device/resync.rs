@@ -352,6 +352,44 @@ mod tests {
         );
     }
 
+    /// Image A is kept from the retire to the next split, and counted so: under
+    /// mirroring the retire gives back VLUN A (no extra space left to reclaim) but image
+    /// A stays on the device as `kept_image_blocks`, the whole volume, and the next
+    /// split resyncs it by copying fewer blocks than the volume (image A's other blocks
+    /// were kept). The split makes it VLUN A's image again (extra space); the table
+    /// variants keep nothing after their retire.
+    #[test]
+    fn image_a_is_kept_between_the_retire_and_the_next_split() {
+        let volume = 64u64;
+        for variant in Variant::ALL {
+            let d = Device::in_memory(variant, 512, volume).unwrap();
+            d.split().unwrap();
+            for b in [3u64, 9, 40] {
+                d.write(Vlun::B, b, &[b as u8 + 1; 512]).unwrap();
+            }
+            d.backup_a(&mut std::io::sink()).unwrap();
+            d.retire_a().unwrap();
+            d.write(Vlun::B, 5, &[7; 512]).unwrap();
+            let s = d.space_in_use();
+            assert_eq!(
+                s.extra_space_blocks, 0,
+                "{variant}: nothing left to reclaim"
+            );
+            let mirror = variant == Variant::WriteMirroring;
+            let kept = if mirror { volume } else { 0 };
+            assert_eq!(s.kept_image_blocks, kept, "{variant} retired");
+            let cost = d.split_counted().unwrap();
+            if mirror {
+                // Non-vacuous: the resync copies the 4 blocks VLUN B wrote, not 64.
+                assert_eq!((cost.reads_b, cost.writes_a), (4, 4));
+                assert!(u64::from(cost.writes_a) < volume);
+            }
+            let s = d.space_in_use();
+            assert_eq!(s.kept_image_blocks, 0, "{variant} split again");
+            assert_eq!(s.extra_space_blocks, kept, "{variant} split again");
+        }
+    }
+
     /// A file device reopened (or recovered) does not know what differs: its next
     /// split copies the whole volume, and the split after that only what VLUN B wrote.
     #[test]

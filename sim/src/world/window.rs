@@ -31,7 +31,7 @@ pub(crate) struct Windows {
     io_at_last_end: SpanIo,
     /// Extra space over time (when the timeline is kept), and the last value recorded.
     pub(crate) space: crate::space_series::SpaceSeries,
-    last_space: Option<(u64, u64)>,
+    last_space: Option<(u64, u64, u64)>,
 }
 
 impl World<'_> {
@@ -141,7 +141,13 @@ impl World<'_> {
             return;
         }
         let s = self.dev.space_in_use();
-        let now = (s.extra_space_blocks, s.data_area_blocks);
+        // Image A kept after a retire under mirroring is space held as well: the next
+        // split's resync copies only the blocks VLUN B wrote since.
+        let now = (
+            s.extra_space_blocks + s.kept_image_blocks,
+            s.data_area_blocks,
+            s.kept_image_blocks,
+        );
         if self.windows.last_space == Some(now) {
             return;
         }
@@ -150,6 +156,7 @@ impl World<'_> {
             time_ticks: self.q.now(),
             extra_space_blocks: now.0,
             data_area_used_blocks: now.1,
+            kept_image_blocks: now.2,
         });
     }
 
