@@ -302,8 +302,13 @@ pub fn run(args: &CheckArgs) -> Result<Exit> {
     if let Some(path) = &args.replay {
         return replay(path);
     }
+    let model: Vec<crate::verdict::Input> = args
+        .model
+        .iter()
+        .map(|m| ("the --model file", &**m))
+        .collect();
     args.verdict
-        .preflight(Some(("--trace-dir", &args.trace_dir)))?;
+        .preflight(Some(("--trace-dir", &args.trace_dir)), &model)?;
     if args.trace_dir.exists() && !args.trace_dir.is_dir() {
         bail!(
             "--trace-dir {}: exists and is not a directory",

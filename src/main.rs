@@ -223,11 +223,12 @@ fn main() -> ExitCode {
             let jobs = jobs.unwrap_or_else(sweep::cores);
             let dir = out.clone().unwrap_or_else(|| run::default_out(&sweep));
             verdict
-                .preflight(Some(("--out", &dir)))
+                .preflight(Some(("--out", &dir)), &[("the sweep file", &sweep)])
                 .and_then(|()| sweep::sweep(&sweep, out, shard, jobs, quiet, resume, &verdict))
         }
         Command::Merge { dirs, out, verdict } => {
-            if let Err(e) = verdict.preflight(Some(("--out", &out))) {
+            let inputs: Vec<verdict::Input> = dirs.iter().map(|d| ("the shard", &**d)).collect();
+            if let Err(e) = verdict.preflight(Some(("--out", &out)), &inputs) {
                 Err(e)
             } else if let Some(e) = mixed_merge(&dirs) {
                 Err(e)

@@ -271,7 +271,7 @@ fn is_verdict(path: &Path) -> bool {
 /// it exists: its nearest existing ancestor canonicalized, then the rest of its
 /// components (`.` dropped, `..` taking one off). `None` when not even the working
 /// directory can be read.
-fn resolved(p: &Path) -> Option<PathBuf> {
+pub(crate) fn resolved(p: &Path) -> Option<PathBuf> {
     let abs = if p.is_absolute() {
         p.to_path_buf()
     } else {

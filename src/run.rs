@@ -76,6 +76,7 @@ pub fn run(args: RunArgs) -> Result<Exit> {
         ),
         runs: Vec::new(),
         policy: None,
+        trace: None,
     };
     at.report.seed = args.seed;
     // A refused verdict path is not written (the verdicts would land where the refusal
@@ -85,9 +86,10 @@ pub fn run(args: RunArgs) -> Result<Exit> {
         .out
         .clone()
         .unwrap_or_else(|| default_out(&args.scenario));
-    if let Err(e) = args.verdict.preflight(Some(("--out", &out))) {
+    let scenario: [verdict::Input; 1] = [("the scenario", &args.scenario)];
+    if let Err(e) = args.verdict.preflight(Some(("--out", &out)), &scenario) {
         let suite = args.scenario.display().to_string();
-        let writable = args.verdict.writable_only(Some(("--out", &out)));
+        let writable = args.verdict.writable_only(Some(("--out", &out)), &scenario);
         writable.finish_failed(at.report, &suite, &e);
         return Err(e);
     }
@@ -102,7 +104,15 @@ pub fn run(args: RunArgs) -> Result<Exit> {
                 Some(p) => p.as_str().to_string(),
                 None => args.scenario.display().to_string(),
             };
-            let exit = args.verdict.finish_failed(report, &suite, &e);
+            // Never over an input, even one found only as the scenario loaded.
+            let mut inputs = scenario.to_vec();
+            if let Some(t) = &at.trace {
+                inputs.push(("the scenario's trace (workload.path)", t));
+            }
+            let exit = args
+                .verdict
+                .clear_of(&inputs)
+                .finish_failed(report, &suite, &e);
             if exit == verdict::exit_of_error(&e) {
                 Err(e)
             } else {
@@ -121,11 +131,22 @@ struct Ran {
     report: Report,
     runs: Vec<NamedRun>,
     policy: Option<sim::Policy>,
+    /// The trace file the scenario replays (`workload.path`), once loaded.
+    trace: Option<std::path::PathBuf>,
 }
 
 /// [`run`]'s work; `at` follows its progress for the verdict files of an error.
 fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
     let file = runfile::load_run_file(&args.scenario)?;
+    if let sim::WorkloadConfig::Trace(c) = &file.scenario.workload {
+        if !c.path.as_os_str().is_empty() {
+            let dir = args.scenario.parent().unwrap_or(std::path::Path::new(""));
+            let trace = dir.join(&c.path);
+            at.trace = Some(trace.clone());
+            let input = [("the scenario's trace (workload.path)", trace.as_path())];
+            args.verdict.refuse_inputs(&input)?;
+        }
+    }
     let seed = args.seed.or(file.seed).unwrap_or(DEFAULT_SEED);
     // Arrivals follow responses: the window legend says `none`'s span holds others.
     let closed = file.scenario.workload.closed_loop();

@@ -553,3 +553,142 @@ fn a_users_file_under_an_output_name_is_refused_and_kept() {
     fails_with(&r, &["sweep.toml was not written by owm"]);
     assert_eq!(bytes(&w, "sweep.toml"), sweep);
 }
+
+/// A `--json` or `--junit` path naming a file the command reads is refused before any
+/// work, exit 2, naming both paths, and the input is left byte-identical: `run`'s
+/// scenario (by its path, a `./` spelling and a symbolic link) and its trace
+/// (`workload.path`), `sweep`'s sweep file and its trace, `check`'s `--model` file, and
+/// `merge`'s shard directories (a file in one, existing or not, or the directory
+/// itself). Before, each was overwritten by the verdict file, exit 0: a scenario that
+/// no longer ran, a shard that no longer merged.
+#[test]
+fn verdict_files_naming_an_input_are_refused_before_work() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let scenario = std::fs::read_to_string(repo().join("scenarios/fig3.toml")).unwrap();
+    let sc = write(d, "S.toml", &scenario);
+    std::os::unix::fs::symlink(d.join("S.toml"), d.join("link.toml")).unwrap();
+    let trace = "time,op,offset,length\n0,W,0,4096\n100,W,4096,4096\n200,R,0,4096\n";
+    let tr = write(d, "tr.csv", trace);
+    let traced = write(
+        d,
+        "T.toml",
+        "policies = [\"none\", \"cow\"]\n[workload]\nkind = \"trace\"\npath = \"tr.csv\"\n\
+         format = \"csv\"\n",
+    );
+    let sweep = write(d, "sw.toml", crate::verdicts::SWEEP);
+    let traced_sweep = write(
+        d,
+        "tsw.toml",
+        "policies = [\"none\", \"cow\"]\n[[axis]]\nkey = \"workload.time_scale\"\n\
+         values = [0.5, 1.0]\n[scenario.workload]\nkind = \"trace\"\npath = \"tr.csv\"\n\
+         format = \"csv\"\n",
+    );
+    let model = write(
+        d,
+        "m.toml",
+        "blocks = 2\n[[transaction]]\nrole = \"old\"\nfrom = 0\nto = 1\namount = 5\n\
+         [[transaction]]\nrole = \"new\"\nfrom = 1\nto = 0\namount = 3\n",
+    );
+    let shard = d.join("s1");
+    ok(&owm(&[
+        "sweep",
+        &sweep,
+        "--shard",
+        "1/1",
+        "--quiet",
+        "--out",
+        &s(&shard),
+    ]));
+    let shard_files: Vec<(String, Vec<u8>)> = names(&shard)
+        .into_iter()
+        .filter(|n| shard.join(n).is_file())
+        .map(|n| (n.clone(), bytes(&shard, &n)))
+        .collect();
+    let out = s(&d.join("o"));
+    let dotted = format!("{}/./S.toml", s(d));
+    let link = s(&d.join("link.toml"));
+    let in_shard = s(&shard.join("shard.toml"));
+    let new_in_shard = s(&shard.join("new.xml"));
+    let trace_dir = s(&d.join("traces"));
+    let shard_dir = s(&shard);
+    let cases: Vec<(Vec<&str>, &str, &str)> = vec![
+        (vec!["run", &sc, "--json", &sc], &sc, "the scenario"),
+        (vec!["run", &sc, "--junit", &dotted], &sc, "the scenario"),
+        (vec!["run", &sc, "--json", &link], &sc, "the scenario"),
+        (
+            vec!["run", &traced, "--json", &tr],
+            &tr,
+            "trace (workload.path)",
+        ),
+        (
+            vec!["sweep", &sweep, "--junit", &sweep],
+            &sweep,
+            "the sweep file",
+        ),
+        (
+            vec!["sweep", &traced_sweep, "--json", &tr],
+            &tr,
+            "trace the sweep replays",
+        ),
+        (
+            vec![
+                "check",
+                "--model",
+                &model,
+                "--trace-dir",
+                &trace_dir,
+                "--json",
+                &model,
+            ],
+            &model,
+            "the --model file",
+        ),
+        (
+            vec!["merge", &shard_dir, "--json", &in_shard],
+            &in_shard,
+            "inside the shard",
+        ),
+        (
+            vec!["merge", &shard_dir, "--junit", &new_in_shard],
+            &in_shard,
+            "inside the shard",
+        ),
+    ];
+    let mut cases = cases;
+    cases.push((
+        vec!["merge", &shard_dir, "--json", &shard_dir],
+        &in_shard,
+        "is the shard",
+    ));
+    for (args, input, needle) in &cases {
+        let before = std::fs::read(input).unwrap();
+        let mut args = args.clone();
+        if args[0] != "check" {
+            args.extend(["--out", &out]);
+        }
+        if args[0] == "run" || args[0] == "sweep" {
+            args.push("--quiet");
+        }
+        let r = owm(&args);
+        assert_eq!(code(&r), 2, "{args:?}: {}", stderr(&r));
+        let flag = args.iter().find(|a| a.starts_with("--j")).unwrap();
+        fails_with(&r, &[flag, needle, "which this command reads"]);
+        assert_eq!(
+            std::fs::read(input).unwrap(),
+            before,
+            "{args:?}: {input} changed"
+        );
+        assert!(!d.join("o").exists(), "{args:?}: refused after work");
+        assert!(!d.join("traces").exists(), "{args:?}: refused after work");
+        assert!(!shard.join("new.xml").exists(), "{args:?}");
+    }
+    // The shard still merges, and the scenario still runs.
+    let after: Vec<(String, Vec<u8>)> = names(&shard)
+        .into_iter()
+        .filter(|n| shard.join(n).is_file())
+        .map(|n| (n.clone(), bytes(&shard, &n)))
+        .collect();
+    assert!(after == shard_files, "a shard file changed");
+    ok(&owm(&["merge", &shard_dir, "--out", &out]));
+}

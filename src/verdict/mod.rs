@@ -152,10 +152,17 @@ impl VerdictArgs {
     /// Also refuses `--junit` and `--json` naming one file (the same path, or a link
     /// to the other): one would replace the other; and either colliding with the
     /// command's output directory `out` (`Some((flag, dir))`: `--out`, `--trace-dir`;
-    /// [`crate::outdir::refuse_verdict_clash`]). A refusal writes nothing.
-    pub fn preflight(&self, out: Option<(&str, &std::path::Path)>) -> anyhow::Result<()> {
+    /// [`crate::outdir::refuse_verdict_clash`]); or either naming one of the command's
+    /// `inputs` ([`refuse_input`]: the scenario, the sweep file, the `--model` file, a
+    /// shard directory's files). A refusal writes nothing.
+    pub fn preflight(
+        &self,
+        out: Option<(&str, &std::path::Path)>,
+        inputs: &[Input],
+    ) -> anyhow::Result<()> {
         for (flag, p) in [("--junit", &self.junit), ("--json", &self.json)] {
             if let Some(p) = p {
+                refuse_input(flag, p, inputs)?;
                 if let Some((out_flag, dir)) = out {
                     crate::outdir::refuse_verdict_clash(out_flag, dir, flag, p)?;
                 }
@@ -180,12 +187,18 @@ impl VerdictArgs {
     /// neither). Where a refused command still writes its verdicts: a refused path is
     /// never written (it may be an output, or the other verdict file), and a path that
     /// passes still records the refusal, so a CI step reads no earlier pass there.
-    pub fn writable_only(&self, out: Option<(&str, &std::path::Path)>) -> VerdictArgs {
+    pub fn writable_only(
+        &self,
+        out: Option<(&str, &std::path::Path)>,
+        inputs: &[Input],
+    ) -> VerdictArgs {
         let fine = |flag: &str, p: &Option<std::path::PathBuf>| {
             p.clone().filter(|p| {
-                out.is_none_or(|(out_flag, dir)| {
-                    crate::outdir::refuse_verdict_clash(out_flag, dir, flag, p).is_ok()
-                }) && writable_file(flag, p).is_ok()
+                refuse_input(flag, p, inputs).is_ok()
+                    && out.is_none_or(|(out_flag, dir)| {
+                        crate::outdir::refuse_verdict_clash(out_flag, dir, flag, p).is_ok()
+                    })
+                    && writable_file(flag, p).is_ok()
             })
         };
         let (mut junit, mut json) = (fine("--junit", &self.junit), fine("--json", &self.json));
@@ -198,6 +211,31 @@ impl VerdictArgs {
             allow_violations: self.allow_violations,
             junit,
             json,
+        }
+    }
+
+    /// Refuses `--junit` or `--json` naming one of `inputs` ([`refuse_input`]), for an
+    /// input found only as the command loads its files (a trace).
+    pub fn refuse_inputs(&self, inputs: &[Input]) -> anyhow::Result<()> {
+        for (flag, p) in [("--junit", &self.junit), ("--json", &self.json)] {
+            if let Some(p) = p {
+                refuse_input(flag, p, inputs)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The verdict flags without the files that name one of `inputs` ([`refuse_input`]),
+    /// for the verdicts of a command that failed after reading them: an input is never
+    /// written over.
+    pub fn clear_of(&self, inputs: &[Input]) -> VerdictArgs {
+        let keep = |flag: &str, p: &Option<std::path::PathBuf>| {
+            p.clone().filter(|p| refuse_input(flag, p, inputs).is_ok())
+        };
+        VerdictArgs {
+            allow_violations: self.allow_violations,
+            junit: keep("--junit", &self.junit),
+            json: keep("--json", &self.json),
         }
     }
 
@@ -269,6 +307,41 @@ impl VerdictArgs {
         }
         report.exit
     }
+}
+
+/// A file or directory a command reads, and its name in a refusal: (`"the scenario"`,
+/// `S.toml`).
+pub type Input<'a> = (&'a str, &'a std::path::Path);
+
+/// Refuses a verdict file (`flag` `path`: `--json`, `--junit`) that names one of the
+/// command's `inputs`, whatever the spelling (`./`, `..`, a symbolic link to it): the
+/// file itself, or, for an input that is a directory (a shard of `owm merge`), the
+/// directory or any file under it. Written whole over it, the verdicts would destroy
+/// the input (a scenario that no longer runs, a shard that no longer merges).
+///
+/// Errors: the collision, naming the flag, both paths, and what the input is.
+pub fn refuse_input(flag: &str, path: &std::path::Path, inputs: &[Input]) -> anyhow::Result<()> {
+    for &(what, input) in inputs {
+        let under = input.is_dir()
+            && matches!(
+                (crate::outdir::resolved(path), std::fs::canonicalize(input)),
+                (Some(v), Ok(d)) if v.starts_with(&d) && v != d
+            );
+        let (f, i) = (path.display(), input.display());
+        if same_file(path, input) {
+            anyhow::bail!(
+                "{flag} {f} is {what} {i}, which this command reads: the verdict file would \
+                 overwrite it; give another file"
+            );
+        }
+        if under {
+            anyhow::bail!(
+                "{flag} {f} is inside {what} {i}, which this command reads: the verdict file \
+                 would overwrite its files; give a file outside it"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// A report's text in one of the verdict files' formats.
@@ -703,7 +776,7 @@ mod tests {
             (d.join("v.xml"), d.join("link.json")),
         ] {
             let e = args(junit.clone(), json.clone())
-                .preflight(None)
+                .preflight(None, &[])
                 .unwrap_err();
             assert!(
                 e.to_string().contains("name the same file"),
@@ -711,9 +784,11 @@ mod tests {
             );
         }
         args(d.join("v.xml"), d.join("v.json"))
-            .preflight(None)
+            .preflight(None, &[])
             .unwrap();
-        args(d.join("sub/v"), d.join("v")).preflight(None).unwrap();
+        args(d.join("sub/v"), d.join("v"))
+            .preflight(None, &[])
+            .unwrap();
     }
 
     /// Each cause once: a simulator error about an engine error that names its store's
