@@ -4,9 +4,12 @@
 //!
 //! Exit status: 0 when stopped by SIGINT/SIGTERM or after a detach; 2 for bad input,
 //! refused before nbdkit starts (arguments, a geometry a device cannot record, a
-//! detached device, every bad device file: [`precheck`]); 1 when nbdkit fails after
-//! that (a socket or port in use).
+//! detached device, every bad device file: [`precheck`]; nbdkit or the plugin not
+//! found; the images a `--create` would replace held by a live server); 1 when it
+//! cannot listen ([`check_listen`], [`check_control`]) or nbdkit fails after that.
+//! Every refusal comes before the device in DIR is touched ([`serve`]).
 
+use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,6 +17,8 @@ use std::process::Command;
 use anyhow::{anyhow, bail, Context, Result};
 use engine::file::{self, DevicePaths, Geometry};
 use engine::{DeviceConfig, Variant};
+
+use crate::verdict::Refused;
 
 /// Arguments of `owm serve`.
 #[derive(clap::Args)]
@@ -31,7 +36,8 @@ pub struct ServeArgs {
     /// The control socket for `owm device` (default DIR/control.sock).
     #[arg(long)]
     pub control: Option<PathBuf>,
-    /// Create a new device in DIR first (overwrites one there).
+    /// Create a new device in DIR (replaces one there, once every check of the start
+    /// passed: a refused start leaves DIR as it was).
     #[arg(long, requires = "variant")]
     pub create: bool,
     /// Variant of the new device: mirroring, logging or cow.
@@ -54,7 +60,15 @@ pub struct ServeArgs {
 /// executable (where `cargo build -p owm-serve` puts it), else in `../lib/owm/`.
 pub fn plugin_path() -> Result<PathBuf> {
     if let Some(p) = std::env::var_os("OWM_NBDKIT_PLUGIN") {
-        return Ok(PathBuf::from(p));
+        let p = PathBuf::from(p);
+        if !p.is_file() {
+            bail!(
+                "OWM_NBDKIT_PLUGIN={}: no such file (the nbdkit plugin libowm_nbdkit.so; \
+                 build it with `cargo build --release -p owm-serve`)",
+                p.display()
+            );
+        }
+        return Ok(p);
     }
     let exe = std::env::current_exe().context("cannot locate the owm executable")?;
     let dir = exe.parent().unwrap_or(Path::new("."));
@@ -80,27 +94,47 @@ fn absolute(p: &Path) -> Result<PathBuf> {
         .with_context(|| format!("{}: cannot make the path absolute", p.display()))
 }
 
+/// Serves DIR. Every check that can refuse the start runs before the device in DIR is
+/// touched: the arguments, the new device built and flushed in a staging directory
+/// inside DIR (`--create`), the plugin and nbdkit found, the socket or port free, the
+/// control socket not another server's, the old device's images not held by a live
+/// server. Only then does a `--create` move the new device's files over the old ones
+/// ([`Staged::install`]), and the process becomes nbdkit. A refusal leaves DIR as it
+/// was (the staging directory removed, DIR itself too if this command made it).
 pub fn serve(args: &ServeArgs) -> Result<()> {
     let dir = absolute(&args.dir)?;
     let paths = DevicePaths::in_dir(&dir);
-    if args.create {
-        create(&dir, &paths, args)?;
+    let socket = args.socket.as_deref().map(absolute).transpose()?;
+    let control = match &args.control {
+        Some(c) => absolute(c)?,
+        None => dir.join("control.sock"),
+    };
+    let staged = if args.create {
+        Some(stage(&dir, args)?)
     } else if !paths.meta.is_file() {
         return Err(no_device(&dir, &paths));
     } else {
         precheck(&dir, &paths)
             .with_context(|| format!("{}: cannot serve this device", dir.display()))?;
-    }
-    let plugin = plugin_path()?;
-    let control = match &args.control {
-        Some(c) => absolute(c)?,
-        None => dir.join("control.sock"),
+        None
     };
-    let mut cmd = Command::new("nbdkit");
+    let held = match &staged {
+        Some(_) => lock_old_images(&paths)?,
+        None => Vec::new(),
+    };
+    let plugin = plugin_path()?;
+    let nbdkit = nbdkit_path()?;
+    check_listen(socket.as_deref(), args.tcp)?;
+    check_control(&control)?;
+    if let Some(staged) = staged {
+        staged.install(&dir)?;
+    }
+    drop(held);
+    let mut cmd = Command::new(nbdkit);
     cmd.arg("--foreground");
-    match &args.socket {
+    match &socket {
         Some(s) => {
-            cmd.arg("--unix").arg(absolute(s)?);
+            cmd.arg("--unix").arg(s);
         }
         None => {
             cmd.arg("--ipaddr")
@@ -117,6 +151,113 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
         bail!("nbdkit is not installed (Debian: apt-get install nbdkit)");
     }
     Err(err).context("cannot start nbdkit")
+}
+
+/// `nbdkit` on `$PATH`, found before anything is written (the process later becomes it).
+///
+/// # Errors
+/// Not found in any directory of `$PATH` as an executable file (exit 2).
+fn nbdkit_path() -> Result<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|d| d.join("nbdkit"))
+        .find(|p| {
+            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+        .ok_or_else(|| {
+            anyhow!("nbdkit is not installed (not found on $PATH; Debian: apt-get install nbdkit)")
+        })
+}
+
+/// Refuses (exit 1, as when nbdkit itself cannot listen) a `--socket` path where
+/// something already is (nbdkit does not replace it: another server's live socket, a
+/// stale one of a killed server, any file) or whose directory is missing, and a
+/// `--tcp` address that cannot be listened on (in use, not this host's).
+fn check_listen(socket: Option<&Path>, tcp: std::net::SocketAddr) -> Result<()> {
+    let refuse = |what: String| Err(Refused(what).into());
+    match socket {
+        Some(s) => {
+            if std::fs::symlink_metadata(s).is_ok() {
+                let why = if UnixStream::connect(s).is_ok() {
+                    "another server listens on it".to_string()
+                } else {
+                    "a file is already there (nbdkit does not replace it; remove it if it is \
+                     the socket of a server that was killed)"
+                        .to_string()
+                };
+                return refuse(format!("--socket {}: {why}", s.display()));
+            }
+            let parent = s.parent().unwrap_or(Path::new("/"));
+            if !parent.is_dir() {
+                return refuse(format!(
+                    "--socket {}: its directory {} does not exist",
+                    s.display(),
+                    parent.display()
+                ));
+            }
+            Ok(())
+        }
+        None => match std::net::TcpListener::bind(tcp) {
+            Ok(_) => Ok(()),
+            Err(e) => refuse(format!("--tcp {tcp}: cannot listen there: {e}")),
+        },
+    }
+}
+
+/// Refuses (exit 1) a control socket another server answers on (the plugin would
+/// replace it under that server) or whose directory is missing.
+fn check_control(control: &Path) -> Result<()> {
+    if UnixStream::connect(control).is_ok() {
+        return Err(Refused(format!(
+            "control socket {}: another server answers on it (give another --control, or stop that server)",
+            control.display()
+        ))
+        .into());
+    }
+    let parent = control.parent().unwrap_or(Path::new("/"));
+    if !parent.is_dir() {
+        return Err(Refused(format!(
+            "control socket {}: its directory {} does not exist",
+            control.display(),
+            parent.display()
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// The exclusive locks of the images a `--create` would replace, held until they are
+/// replaced: a live server holding either refuses the create (exit 2, nothing touched),
+/// and no server can open the old device meanwhile.
+///
+/// # Errors
+/// An image held by another open device; an image that cannot be opened.
+fn lock_old_images(paths: &DevicePaths) -> Result<Vec<std::fs::File>> {
+    let mut held = Vec::new();
+    for p in [&paths.image_a, &paths.image_b] {
+        if !p.is_file() {
+            continue;
+        }
+        let f = std::fs::File::open(p).with_context(|| {
+            format!(
+                "{}: cannot open the image --create would replace",
+                p.display()
+            )
+        })?;
+        match f.try_lock() {
+            Ok(()) => held.push(f),
+            Err(std::fs::TryLockError::WouldBlock) => bail!(
+                "{}: in use by another open device (its exclusive lock is held); --create \
+                 would replace it under that server, so nothing was changed",
+                p.display()
+            ),
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("{}: cannot lock", p.display()))
+            }
+        }
+    }
+    Ok(held)
 }
 
 /// Why `dir`, whose `device.owm` is not a regular file, is not served. Only a directory
@@ -182,7 +323,65 @@ fn precheck(dir: &Path, paths: &DevicePaths) -> Result<()> {
     Ok(())
 }
 
-fn create(dir: &Path, paths: &DevicePaths, args: &ServeArgs) -> Result<()> {
+/// A new device, made whole and flushed in a staging directory inside DIR
+/// (`.owm-create-*`), not yet in DIR's place. Dropped without [`Staged::install`] (a
+/// refused start), it is removed, and DIR too if this command made it and it is empty.
+struct Staged {
+    tmp: Option<tempfile::TempDir>,
+    made_dir: Option<PathBuf>,
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        drop(self.tmp.take());
+        if let Some(d) = &self.made_dir {
+            let _ = std::fs::remove_dir(d);
+        }
+    }
+}
+
+impl Staged {
+    /// Moves the new device's files over DIR's (each a rename within DIR), then drops
+    /// the old device's archive and detach records (a new device has neither) and the
+    /// staging directory. Called after every check of the start passed.
+    ///
+    /// # Errors
+    /// A rename or the staging directory's listing failed (exit 2).
+    fn install(mut self, dir: &Path) -> Result<()> {
+        let tmp = self.tmp.take().expect("staged once");
+        let mut names: Vec<_> = std::fs::read_dir(tmp.path())
+            .and_then(|r| {
+                r.map(|e| e.map(|e| e.file_name()))
+                    .collect::<std::io::Result<_>>()
+            })
+            .with_context(|| format!("{}: cannot list the new device", tmp.path().display()))?;
+        // The metadata last: until it is in place, the old metadata names the old
+        // images' device, and a mix is refused at open (the labels differ).
+        names.sort_by_key(|n| n == "device.owm");
+        for name in names {
+            let (from, to) = (tmp.path().join(&name), dir.join(&name));
+            std::fs::rename(&from, &to)
+                .with_context(|| format!("{}: cannot put the new device in place", to.display()))?;
+        }
+        let _ = std::fs::remove_file(dir.join("archive.json"));
+        let _ = std::fs::remove_file(file::detach_marker(dir));
+        self.made_dir = None;
+        drop(tmp);
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+}
+
+/// Checks `--create`'s arguments and makes the new device in a staging directory
+/// inside DIR (made if missing); the device in DIR is not touched.
+///
+/// # Errors
+/// Bad arguments; a geometry a device cannot record; DIR not creatable or writable;
+/// the new device's files not writable (a full file system): all exit 2, and the
+/// staging directory (and DIR, if made here) removed.
+fn stage(dir: &Path, args: &ServeArgs) -> Result<Staged> {
     let variant = args.variant.expect("clap: --create requires --variant");
     if args.block_size == 0 {
         bail!("--block-size 0: a block holds at least one byte (default 4096)");
@@ -222,29 +421,25 @@ fn create(dir: &Path, paths: &DevicePaths, args: &ServeArgs) -> Result<()> {
         volume_blocks,
         area_slots: args.area_slots.unwrap_or(volume_blocks),
     };
-    let dir_existed = dir.exists();
-    let files = [&paths.image_a, &paths.image_b, &paths.meta];
-    let existed = files.map(|p| p.exists());
+    let made_dir = (!dir.exists()).then(|| dir.to_path_buf());
     std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
-    let made = file::create(paths, DeviceConfig::new(variant), g)
+    let mut staged = Staged {
+        tmp: None,
+        made_dir,
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".owm-create-")
+        .tempdir_in(dir)
+        .with_context(|| {
+            format!(
+                "{}: cannot create the device (the directory is not writable)",
+                dir.display()
+            )
+        })?;
+    let new = DevicePaths::in_dir(tmp.path());
+    staged.tmp = Some(tmp);
+    file::create(&new, DeviceConfig::new(variant), g)
         .and_then(|device| device.flush())
-        .with_context(|| format!("{}: cannot create the device", dir.display()));
-    if made.is_err() {
-        // No half-made device: the files this create made are removed, and the
-        // directory if it made it (a file that was there, perhaps a live device's
-        // locked image, is left alone).
-        for (p, was) in files.iter().zip(existed) {
-            if !was {
-                let _ = std::fs::remove_file(p);
-            }
-        }
-        if !dir_existed {
-            let _ = std::fs::remove_dir(dir);
-        }
-        return made;
-    }
-    // A new device has no archive yet, and has not been detached.
-    let _ = std::fs::remove_file(dir.join("archive.json"));
-    let _ = std::fs::remove_file(file::detach_marker(dir));
-    Ok(())
+        .with_context(|| format!("{}: cannot create the device", dir.display()))?;
+    Ok(staged)
 }

@@ -4,6 +4,7 @@
 
 mod bench;
 mod client;
+mod create;
 mod e2e;
 mod faults;
 mod harness;

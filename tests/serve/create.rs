@@ -1,0 +1,154 @@
+//! `owm serve DIR --create` over an existing device: every check that can refuse the
+//! start runs before the device in DIR is touched, so a refused start (nbdkit or the
+//! plugin not found, the socket busy, the old device held by a live server) leaves the
+//! old device's files byte for byte as they were, and the old device serves its data
+//! again afterwards.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use super::client::Nbd;
+use super::harness::{have, plugin, text, Server};
+
+const BLOCKS: u64 = 16;
+const BS: usize = 4096;
+
+/// Every entry of `dir` but the control socket, with its bytes (a directory's as
+/// empty): what a refused create must leave as it was.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut all: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "control.sock")
+        .map(|n| {
+            let bytes = std::fs::read(dir.join(&n)).unwrap_or_default();
+            (n, bytes)
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+/// `owm serve DIR --create --variant logging --socket SOCKET EXTRA…` under `env`,
+/// expected to refuse.
+fn create(dir: &Path, socket: &Path, extra: &[&str], env: &[(&str, &str)]) -> Output {
+    let plugin = plugin();
+    let mut c = Command::new(env!("CARGO_BIN_EXE_owm"));
+    c.arg("serve")
+        .arg(dir)
+        .args(["--create", "--variant", "logging", "--size-bytes", "8192"])
+        .arg("--socket")
+        .arg(socket)
+        .args(extra)
+        .env("OWM_NBDKIT_PLUGIN", &plugin);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+fn assert_refused(o: &Output, code: i32, needle: &str, what: &str) {
+    assert_eq!(o.status.code(), Some(code), "{what}: {}", text(o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(needle), "{what}: wants {needle:?}: {err}");
+}
+
+#[test]
+fn a_refused_create_leaves_the_old_device_as_it_was() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let mut s = Server::create("cow", BLOCKS);
+    let dir = s.dir();
+    let mut a = Nbd::connect(&s.socket(), "vlun-a").unwrap();
+    for i in 0..BLOCKS {
+        assert_eq!(
+            a.write(i * BS as u64, &vec![0xab ^ i as u8; BS]).unwrap(),
+            0
+        );
+    }
+    assert_eq!(a.flush().unwrap(), 0);
+    drop(a);
+    assert!(s.terminate().success());
+    let before = snapshot(&dir);
+    let names: Vec<_> = before.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "device.owm",
+            "device.owm.super",
+            "image-a.img",
+            "image-b.img"
+        ]
+    );
+    let new_socket = s.path("new.sock");
+
+    // nbdkit not on PATH.
+    let o = create(&dir, &new_socket, &[], &[("PATH", "/nonexistent")]);
+    assert_refused(&o, 2, "nbdkit is not installed", "nbdkit missing");
+    assert!(
+        snapshot(&dir) == before,
+        "nbdkit missing: the old device changed"
+    );
+
+    // The plugin not found.
+    let o = create(
+        &dir,
+        &new_socket,
+        &[],
+        &[("OWM_NBDKIT_PLUGIN", "/nonexistent/libowm_nbdkit.so")],
+    );
+    assert_refused(&o, 2, "OWM_NBDKIT_PLUGIN", "plugin missing");
+    assert!(
+        snapshot(&dir) == before,
+        "plugin missing: the old device changed"
+    );
+
+    // The socket another server listens on (exit 1, as when nbdkit cannot listen).
+    let other = Server::create("cow", 4);
+    let o = create(&dir, &other.socket(), &[], &[]);
+    assert_refused(&o, 1, "another server listens on it", "socket busy");
+    assert!(
+        snapshot(&dir) == before,
+        "socket busy: the old device changed"
+    );
+    // A file already at the socket's path (a killed server's stale socket).
+    std::fs::write(&new_socket, b"").unwrap();
+    let o = create(&dir, &new_socket, &[], &[]);
+    assert_refused(&o, 1, "a file is already there", "socket path taken");
+    assert!(
+        snapshot(&dir) == before,
+        "socket path taken: the old device changed"
+    );
+    std::fs::remove_file(&new_socket).unwrap();
+    drop(other);
+
+    // The old device served: its images are locked by the live server.
+    s.restart();
+    let before = snapshot(&dir);
+    let control = s.path("other-control.sock");
+    let o = create(
+        &dir,
+        &new_socket,
+        &["--control", control.to_str().unwrap()],
+        &[],
+    );
+    assert_refused(&o, 2, "in use by another open device", "device served");
+    assert!(
+        snapshot(&dir) == before,
+        "device served: the old device changed"
+    );
+    let names: Vec<_> = snapshot(&dir).into_iter().map(|(n, _)| n).collect();
+    assert!(
+        !names.iter().any(|n| n.starts_with(".owm-create-")),
+        "{names:?}"
+    );
+
+    // The old device still holds its data.
+    let mut a = Nbd::connect(&s.socket(), "vlun-a").unwrap();
+    for i in 0..BLOCKS {
+        let got = a.read(i * BS as u64, BS as u32).unwrap().unwrap();
+        assert_eq!(got, vec![0xab ^ i as u8; BS], "block {i}");
+    }
+}
