@@ -908,3 +908,60 @@ fn a_sweep_whose_grid_passes_the_memory_bound_is_refused_before_any_point_runs()
         &out,
     );
 }
+
+/// A memory refusal is placed at the key that makes the run large, one the workload
+/// has: Fig 3 (six processes, no `workload.transactions`) at `workload.updates_max`;
+/// Fig 4/5 and generated loads of 10 transactions at the length of each
+/// (`workload.updates_max`, `workload.length_max`), not at the records or the
+/// transactions; the advice names no key the workload does not take.
+#[test]
+fn a_memory_refusal_blames_the_key_that_sizes_the_work() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    for (kind, body, line, key, less) in [
+        (
+            "fig3",
+            "records = 64\nupdates_min = 1\nupdates_max = 40000000\n",
+            6,
+            "workload.updates_max",
+            "give fewer updates per process (workload.updates_max)",
+        ),
+        (
+            "fig4-5",
+            "records = 64\ntransactions = 10\nupdates_max = 40000000\n",
+            6,
+            "workload.updates_max",
+            "fewer updates each (workload.updates_max)",
+        ),
+        (
+            "generated",
+            "records = 4096\ntransactions = 10\nlength_max = 400000000\n",
+            6,
+            "workload.length_max",
+            "or shorter ones (workload.length_max)",
+        ),
+    ] {
+        let f = write(
+            tmp.path(),
+            &format!("{kind}.toml"),
+            &format!("policies = [\"cow\"]\n[workload]\nkind = \"{kind}\"\n{body}"),
+        );
+        let o = owm(&["run", &f, "--out", &s(&out)]);
+        refused(
+            &o,
+            &f,
+            line,
+            key,
+            &[
+                "`limits.memory_bytes_max` (at its default, not set in the file)",
+                less,
+            ],
+            &out,
+        );
+        if kind == "fig3" {
+            let err = stderr(&o);
+            assert!(!err.contains("workload.transactions"), "{err}");
+            assert!(!err.contains("fewer transactions"), "{err}");
+        }
+    }
+}

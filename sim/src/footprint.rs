@@ -351,50 +351,50 @@ pub fn part_advice(
     part: Part,
     pictures: bool,
 ) -> (&'static str, String, Vec<&'static str>) {
-    let (records, transactions) = match scenario.workload {
-        WorkloadConfig::Bank(_) => ("workload.accounts", "workload.transactions"),
-        WorkloadConfig::Trace(_) => ("workload.path", "workload.path"),
-        _ => ("workload.records", "workload.transactions"),
+    let w = &scenario.workload;
+    let records = w.records_key();
+    let less = w.less_work();
+    // The keys of the amount of work, then more.
+    let work_keys = w.work_keys();
+    let work = |more: &[&'static str]| -> Vec<&'static str> {
+        more.iter().chain(&work_keys).copied().collect()
     };
     let retries = scenario.locking.discipline == crate::scenario::Discipline::Incremental;
     match part {
         Part::Images => (
             "the simulated disk's images of the blocks written",
-            "give fewer transactions (each block written is held) or a smaller volume".into(),
-            vec![transactions, records],
+            format!("{less} (each block written is held), or a smaller volume"),
+            [work(&[]), vec![records]].concat(),
         ),
         Part::Slack => (
             "the allocator's slack beside the run's tables",
-            "give fewer transactions".into(),
-            vec![transactions],
+            less.to_string(),
+            work(&[]),
         ),
         Part::Locks => (
             "the application lock table",
-            "give fewer records, or fewer transactions".into(),
-            vec![records, "locking.granularity", transactions],
+            format!(
+                "give fewer records, or {}",
+                less.trim_start_matches("give ")
+            ),
+            work(&[records, "locking.granularity"]),
         ),
         Part::History => (
             "the judge's history (keep_history)",
-            "set keep_history = false (the invariants then go unchecked), or give fewer \
-             transactions"
-                .into(),
-            vec!["keep_history", transactions],
+            format!("set keep_history = false (the invariants then go unchecked), or {less}"),
+            work(&["keep_history"]),
         ),
         Part::Timeline => (
             "the timeline held for the timing diagram and trace.csv (keep_timeline)",
-            "set keep_timeline = false, or give fewer transactions".into(),
-            vec!["keep_timeline", transactions],
+            format!("set keep_timeline = false, or {less}"),
+            work(&["keep_timeline"]),
         ),
         Part::Samples if retries => (
             "the delay samples (an admission delay per attempt)",
-            "lower limits.attempts_max, or give fewer transactions".into(),
-            vec!["limits.attempts_max", transactions],
+            format!("lower limits.attempts_max, or {less}"),
+            work(&["limits.attempts_max"]),
         ),
-        Part::Samples => (
-            "the delay samples",
-            "give fewer transactions".into(),
-            vec![transactions],
-        ),
+        Part::Samples => ("the delay samples", less.to_string(), work(&[])),
         Part::Engine if scenario.device.integrity => (
             "the engine's tables and integrity mode's checksums (8 bytes per data block \
              of each image, whatever the transactions)",
@@ -403,8 +403,11 @@ pub fn part_advice(
         ),
         Part::Engine => (
             "the engine's lookup tables",
-            "give a smaller volume, or fewer transactions".into(),
-            vec![records, transactions],
+            format!(
+                "give a smaller volume, or {}",
+                less.trim_start_matches("give ")
+            ),
+            work(&[records]),
         ),
         Part::Cycles => (
             "the backup cycles' results",
@@ -1597,7 +1600,14 @@ mod tests {
         assert_eq!(keys[0], "device.integrity");
         assert!(advice.contains("device.integrity = false"), "{advice}");
         let (_, _, keys) = part_advice(&s, Part::History, true);
-        assert_eq!(keys, ["keep_history", "workload.transactions"]);
+        assert_eq!(
+            keys,
+            [
+                "keep_history",
+                "workload.transactions",
+                "workload.length_max"
+            ]
+        );
     }
 
     /// What a sweep keeps grows with its grid points by their rows and verdicts (a

@@ -977,12 +977,8 @@ fn transactions_key(w: &W) -> &'static str {
 /// naming `limits.volume_bytes_max` to raise). A dotted key or a table (`faults`,
 /// `detach`). Empty for a key no other key drives.
 pub(crate) fn drivers(s: &Scenario, key: &str) -> Vec<&'static str> {
-    let records = match s.workload {
-        W::Bank(_) => "workload.accounts",
-        W::Trace(_) => "workload.path",
-        _ => "workload.records",
-    };
-    let transactions = transactions_key(&s.workload);
+    let records = s.workload.records_key();
+    let work = s.workload.work_keys();
     let mut out = match key {
         "limits.volume_bytes_max" => vec![
             records,
@@ -1001,28 +997,32 @@ pub(crate) fn drivers(s: &Scenario, key: &str) -> Vec<&'static str> {
             "device.integrity",
             "faults",
         ],
-        "limits.memory_bytes_max" => vec![
-            "workload.transactions",
-            records,
-            "workload.addresses",
-            "keep_history",
-            "keep_timeline",
-            "device.integrity",
-        ],
-        "limits.output_bytes_max" => vec![
-            transactions,
-            "keep_timeline",
-            "backup.cycles",
-            "backup.schedule_at_ticks",
-        ],
+        "limits.memory_bytes_max" => [
+            &work[..],
+            &[
+                records,
+                "workload.addresses",
+                "keep_history",
+                "keep_timeline",
+                "device.integrity",
+            ],
+        ]
+        .concat(),
+        "limits.output_bytes_max" => [
+            &work[..],
+            &["keep_timeline", "backup.cycles", "backup.schedule_at_ticks"],
+        ]
+        .concat(),
         "workload.transactions" => vec!["limits.attempts_max", "limits.events_max"],
         "limits.time_ticks_max" => vec![
             "backup.request_at_ticks",
             "backup.schedule_at_ticks",
             "backup.period_ticks",
             "backup.cycles",
-            transactions,
-        ],
+        ]
+        .into_iter()
+        .chain(work.iter().copied())
+        .collect(),
         "geometry.records_per_block" => vec!["geometry.block_size_bytes"],
         "device.transfer_bytes_per_s" => vec!["geometry.block_size_bytes"],
         "device.sequential_read_bytes_per_s" => vec!["geometry.block_size_bytes"],

@@ -93,6 +93,77 @@ impl WorkloadConfig {
         }
     }
 
+    /// The key that sizes the volume: `workload.records` (`workload.accounts` for bank
+    /// transfers, `workload.path` for a trace).
+    pub fn records_key(&self) -> &'static str {
+        match self {
+            WorkloadConfig::Bank(_) => "workload.accounts",
+            WorkloadConfig::Trace(_) => "workload.path",
+            _ => "workload.records",
+        }
+    }
+
+    /// The keys that give the workload's amount of work ([`WorkloadConfig::size`]): how
+    /// many transactions, and how many records each accesses, the one furthest above its
+    /// default first (the one to blame for a run too large: 10 transactions of 10^8
+    /// updates are refused at `workload.updates_max`, not at `workload.transactions`).
+    /// Fig 3 runs its six processes 301-306 whatever the file says, so only its
+    /// `workload.updates_max` sizes it; a trace is sized by its file.
+    pub fn work_keys(&self) -> Vec<&'static str> {
+        // (count, its default), (length, its default): the larger ratio first.
+        let pair = |count: (&'static str, u64, u64), length: (&'static str, u64, u64)| {
+            let ratio = |(_, v, d): (&str, u64, u64)| v as f64 / d.max(1) as f64;
+            if ratio(length) > ratio(count) {
+                vec![length.0, count.0]
+            } else {
+                vec![count.0, length.0]
+            }
+        };
+        match self {
+            WorkloadConfig::Fig3(_) => vec!["workload.updates_max"],
+            WorkloadConfig::Fig45(c) => {
+                let d = Fig45Config::default();
+                pair(
+                    ("workload.transactions", c.transactions, d.transactions),
+                    (
+                        "workload.updates_max",
+                        c.updates_max.into(),
+                        d.updates_max.into(),
+                    ),
+                )
+            }
+            WorkloadConfig::Bank(_) => vec!["workload.transactions"],
+            WorkloadConfig::Generated(c) => {
+                let d = GeneratedConfig::default();
+                pair(
+                    ("workload.transactions", c.transactions, d.transactions),
+                    (
+                        "workload.length_max",
+                        c.length_max.into(),
+                        d.length_max.into(),
+                    ),
+                )
+            }
+            WorkloadConfig::Trace(_) => vec!["workload.path"],
+        }
+    }
+
+    /// Less work in words, for a refusal's advice (`give fewer transactions`), naming
+    /// the keys of [`WorkloadConfig::work_keys`] where the words alone do not.
+    pub fn less_work(&self) -> &'static str {
+        match self {
+            WorkloadConfig::Fig3(_) => "give fewer updates per process (workload.updates_max)",
+            WorkloadConfig::Fig45(_) => {
+                "give fewer transactions, or fewer updates each (workload.updates_max)"
+            }
+            WorkloadConfig::Bank(_) => "give fewer transactions",
+            WorkloadConfig::Generated(_) => {
+                "give fewer transactions, or shorter ones (workload.length_max)"
+            }
+            WorkloadConfig::Trace(_) => "replay a shorter trace",
+        }
+    }
+
     /// The most transactions the workload issues and the most records one of them
     /// accesses (retries aside): what sizes a run's memory ([`crate::footprint`]).
     pub fn size(&self) -> (u64, u64) {
