@@ -1,21 +1,51 @@
 //! Replacing a whole file atomically: the one routine the metadata compaction, the
 //! report writers and the server's archive marker share. The bytes go to a temporary
-//! file in the target's directory (named `.{name}.XXXXXX.tmp`, so a leftover after a
-//! kill is recognisable), are made durable (`fsync`), and the temporary file is renamed
-//! over the target; then the directory is synced so the rename itself survives a power
-//! loss. A reader sees the old file or the new one, never a mix; on any error the old
-//! file is untouched and the temporary file removed.
+//! file in the target's directory (named `.{name}.XXXXXX.tmp`, six random letters or
+//! digits, so a leftover after a kill is recognisable), are made durable (`fsync`), and
+//! the temporary file is renamed over the target; then the directory is synced so the
+//! rename itself survives a power loss. A reader sees the old file or the new one,
+//! never a mix; on any error the old file is untouched and the temporary file removed.
+//!
+//! A killed writer cannot remove its temporary file, so every writer holds an exclusive
+//! lock (`flock`) on its own from before the file can be taken for stale until it is
+//! renamed or removed, and removes, before it starts, the temporary files of the same
+//! target whose lock is free: they were left by a writer that died
+//! ([`remove_stale_temporaries`]). A locked one is a live writer's and is kept. The
+//! lock dies with its process however it ends (`kill -9` too), so no leftover is
+//! mistaken for live. On a file system without `flock` the temporary files are neither
+//! locked nor ever taken for stale.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// Writes `bytes` to `path` atomically (see the module doc). The new file has mode
+/// The random part of a temporary file's name: this many ASCII letters and digits.
+const RANDOM_CHARS: usize = 6;
+
+/// How many temporary files [`temporary_beside`] makes before giving up when each is
+/// removed as stale between its creation and its lock (by another process's
+/// [`remove_stale_temporaries`] of the same target).
+const CREATE_ATTEMPTS: usize = 16;
+
+/// Writes `bytes` to `path` atomically (see the module doc), after removing the stale
+/// temporary files of `path` ([`remove_stale_temporaries`]). The new file has mode
 /// 0644 on Unix (an ordinary file others may read).
 ///
 /// # Errors
 /// The I/O error of the step that failed: creating the temporary file (e.g. a missing
 /// or read-only directory), writing, syncing or renaming.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    remove_stale_temporaries(path);
+    write_atomic_scratch(path, bytes)
+}
+
+/// [`write_atomic`] without looking for stale temporary files: for a file in a
+/// directory that is removed whole when its work completes (a sweep's kept points),
+/// where a killed writer's temporary file goes with the directory, and where looking
+/// before each of N files would read N²/2 directory entries.
+///
+/// # Errors
+/// As [`write_atomic`].
+pub fn write_atomic_scratch(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut tmp = temporary_beside(path)?;
     tmp.write_all(bytes)?;
     persist(tmp, path)
@@ -42,20 +72,110 @@ pub fn replaceable(path: &Path) -> std::io::Result<()> {
 }
 
 /// A temporary file in `path`'s directory (the current one for a bare name), named
-/// `.NAME.*.tmp` after `path`'s file name: the first half of an atomic write, to be
-/// finished by [`persist`] (or dropped, which removes it).
+/// `.NAME.XXXXXX.tmp` after `path`'s file name and locked (`flock`, exclusive) for as
+/// long as it is open: the first half of an atomic write, to be finished by
+/// [`persist`] (or dropped, which removes it). Callers remove the stale temporary
+/// files of `path` first ([`remove_stale_temporaries`]). Writing through another
+/// handle is fine; a handle that shares this one's lock (a clone) must not unlock it.
 ///
 /// # Errors
-/// The I/O error of creating it (e.g. a missing or read-only directory).
+/// The I/O error of creating it (e.g. a missing or read-only directory);
+/// [`std::io::ErrorKind::WouldBlock`] when each of 16 new files was removed as stale
+/// by another process before it could be locked.
 pub fn temporary_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(directory_of(path))
+    for _ in 0..CREATE_ATTEMPTS {
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".tmp")
+            .rand_bytes(RANDOM_CHARS)
+            .tempfile_in(directory_of(path))?;
+        match tmp.as_file().try_lock() {
+            Ok(()) => {}
+            // Another process took it for stale between its creation and now: it is
+            // removing it.
+            Err(std::fs::TryLockError::WouldBlock) => continue,
+            // No `flock` here: no other writer can lock it either, so none removes it.
+            Err(std::fs::TryLockError::Error(_)) => return Ok(tmp),
+        }
+        // Locked; but if another process removed it as stale just before, the lock is
+        // on a file no longer in the directory.
+        if same_file(tmp.path(), tmp.as_file()) {
+            return Ok(tmp);
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::WouldBlock,
+        format!(
+            "cannot make a temporary file beside {}: each of {CREATE_ATTEMPTS} was removed \
+             as stale by another process before it could be locked",
+            path.display()
+        ),
+    ))
+}
+
+/// Removes the temporary files of `path` that a killed writer left: every regular file
+/// in `path`'s directory named `.NAME.XXXXXX.tmp` after `path`'s file name (as
+/// [`temporary_beside`] names them) whose lock it can take; a locked one is a live
+/// writer's and is kept. Best effort: one it cannot open, lock or remove (another
+/// user's, a directory it cannot read) is left as it is.
+///
+/// Returns the paths removed, sorted.
+pub fn remove_stale_temporaries(path: &Path) -> Vec<PathBuf> {
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir(directory_of(path)) else {
+        return Vec::new();
+    };
+    let mut removed: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| is_temporary_of(n, &name))
+        })
+        .map(|e| e.path())
+        .filter(|p| remove_if_unlocked(p))
+        .collect();
+    removed.sort();
+    removed
+}
+
+/// Whether `file_name` is `.{name}.XXXXXX.tmp` with `XXXXXX` ASCII letters and digits.
+fn is_temporary_of(file_name: &str, name: &str) -> bool {
+    file_name
+        .strip_prefix('.')
+        .and_then(|n| n.strip_prefix(name))
+        .and_then(|n| n.strip_prefix('.'))
+        .and_then(|n| n.strip_suffix(".tmp"))
+        .is_some_and(|r| r.len() == RANDOM_CHARS && r.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// Removes `p` if it is a regular file (not a symbolic link to one) whose lock is
+/// free, holding the lock while it removes it; whether it did.
+fn remove_if_unlocked(p: &Path) -> bool {
+    let Ok(f) = std::fs::File::open(p) else {
+        return false;
+    };
+    // The entry itself, not a file a symbolic link of that name points to.
+    let is_entry = std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()) && same_file(p, &f);
+    if !is_entry || f.try_lock().is_err() {
+        return false;
+    }
+    std::fs::remove_file(p).is_ok()
+}
+
+/// Whether `path` names the file `open` is open on (neither removed nor replaced).
+fn same_file(path: &Path, open: &std::fs::File) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::symlink_metadata(path), open.metadata()) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
 }
 
 /// The second half of an atomic write: `tmp` (from [`temporary_beside`]) made readable
@@ -98,6 +218,120 @@ mod tests {
         write_atomic(&p, b"two").unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"two");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut n: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        n.sort();
+        n
+    }
+
+    /// A killed writer's temporary file (unlocked) is removed by the next write of the
+    /// same target; a live writer's (locked) and every other name are kept.
+    #[test]
+    fn the_next_write_removes_a_killed_writers_temporary_and_keeps_a_live_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.img");
+        let stale = dir.path().join(".a.img.Xy12Zq.tmp");
+        std::fs::write(&stale, vec![7u8; 4096]).unwrap();
+        let live = temporary_beside(&p).unwrap();
+        let live_name = live
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let kept = [
+            ".a.img.tmp",            // no random part
+            ".a.img.Xy12Z.tmp",      // five characters
+            ".a.img.Xy-2Zq.tmp",     // not a letter or digit
+            ".a.imgX.Xy12Zq.tmp",    // another target's
+            ".b.img.Xy12Zq.tmp",     // another target's
+            ".a.img.Xy12Zq.tmp.bak", // not a temporary file
+        ];
+        for n in kept {
+            std::fs::write(dir.path().join(n), b"x").unwrap();
+        }
+        // A directory of the pattern is not a file a writer left.
+        std::fs::create_dir(dir.path().join(".a.img.D1r3ct.tmp")).unwrap();
+        // A symbolic link of the pattern is no writer's file: it and its target stay.
+        std::os::unix::fs::symlink(
+            dir.path().join("outside"),
+            dir.path().join(".a.img.L1nkQQ.tmp"),
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("outside"), b"keep").unwrap();
+
+        assert_eq!(remove_stale_temporaries(&p), vec![stale.clone()]);
+        assert!(!stale.exists());
+        assert!(
+            live.path().exists(),
+            "a live writer's temporary file was removed"
+        );
+        for n in kept {
+            assert!(dir.path().join(n).exists(), "{n} was removed");
+        }
+        assert_eq!(std::fs::read(dir.path().join("outside")).unwrap(), b"keep");
+        // Nothing stale is left: a second look removes nothing.
+        assert_eq!(remove_stale_temporaries(&p), Vec::<PathBuf>::new());
+
+        // A write of the target removes a stale one too, and its own does not stay.
+        std::fs::write(&stale, b"left by a killed writer").unwrap();
+        write_atomic(&p, b"new").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"new");
+        assert!(!stale.exists());
+        let mut want: Vec<String> = kept.iter().map(|n| n.to_string()).collect();
+        want.extend(
+            [".a.img.D1r3ct.tmp", ".a.img.L1nkQQ.tmp", "a.img", "outside"].map(String::from),
+        );
+        want.push(live_name.clone());
+        want.sort();
+        assert_eq!(names(dir.path()), want);
+
+        // The live writer finishes: its file is the target.
+        let mut live = live;
+        live.write_all(b"live").unwrap();
+        persist(live, &p).unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"live");
+        assert!(!dir.path().join(&live_name).exists());
+    }
+
+    /// A lock taken by another handle (here this process's, as another writer's would
+    /// be) keeps a temporary file; once that handle closes, the file is stale.
+    #[test]
+    fn a_temporary_is_stale_once_its_writer_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("b.img");
+        let t = dir.path().join(".b.img.AAAAAA.tmp");
+        let holder = std::fs::File::create(&t).unwrap();
+        holder.try_lock().unwrap();
+        assert_eq!(remove_stale_temporaries(&p), Vec::<PathBuf>::new());
+        assert!(t.exists());
+        drop(holder);
+        assert_eq!(remove_stale_temporaries(&p), vec![t.clone()]);
+        assert!(!t.exists());
+    }
+
+    /// A temporary file is locked while it is open and named as
+    /// [`remove_stale_temporaries`] looks for.
+    #[test]
+    fn a_new_temporary_is_locked_and_recognisable() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.csv");
+        let t = temporary_beside(&p).unwrap();
+        let n = t.path().file_name().unwrap().to_str().unwrap().to_string();
+        assert!(is_temporary_of(&n, "c.csv"), "{n}");
+        let other = std::fs::File::open(t.path()).unwrap();
+        assert!(matches!(
+            other.try_lock(),
+            Err(std::fs::TryLockError::WouldBlock)
+        ));
+        drop(t);
+        assert_eq!(names(dir.path()), Vec::<String>::new());
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub mod tables;
 pub mod timing;
 pub mod trace;
 
-pub use atomic::write_atomic;
+pub use atomic::{write_atomic, write_atomic_scratch};
 pub use error::Error;
 pub use tables::NamedRun;
 

@@ -333,7 +333,9 @@ fn record(path: &Path, cells: &[String]) -> Result<Vec<u8>, Error> {
 impl TraceStream {
     /// A stream for `policy`'s rows of the `trace.csv` at `path`, the first policy's:
     /// a temporary file beside `path` (removed when dropped unless
-    /// [`TracePart::persist`]ed) with the header written.
+    /// [`TracePart::persist`]ed) with the header written, once the temporary files a
+    /// killed writer of `path` left are removed
+    /// ([`engine::atomic::remove_stale_temporaries`]).
     ///
     /// # Errors
     /// [`Error::Io`] naming `path` when the temporary file cannot be made or written.
@@ -342,6 +344,7 @@ impl TraceStream {
     }
 
     fn indexed_every(path: &Path, policy: &str, every: u64) -> Result<Self, Error> {
+        engine::atomic::remove_stale_temporaries(path);
         let mut file = engine::atomic::temporary_beside(path).map_err(|e| Error::io(path, e))?;
         let header: Vec<String> = TRACE_HEADER.iter().map(|s| s.to_string()).collect();
         let header = record(path, &header)?;

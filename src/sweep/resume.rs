@@ -108,7 +108,9 @@ impl Kept {
     pub fn keep(&self, index: usize, p: &Point) -> Result<()> {
         let json = serde_json::to_string(p)?;
         let text = format!("{PIN}{}\n{json}", super::sha256(json.as_bytes()));
-        reports::write_atomic(&self.file_of(index), text.as_bytes())?;
+        // The directory goes whole when the sweep completes, a killed writer's
+        // temporary files with it.
+        reports::write_atomic_scratch(&self.file_of(index), text.as_bytes())?;
         Ok(())
     }
 

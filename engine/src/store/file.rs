@@ -32,32 +32,53 @@ impl FileStore {
         block_count: u64,
     ) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
-        check_geometry(&path, block_size)?;
-        let io = |op, source| StoreError::Io {
-            store: path.display().to_string(),
-            op,
-            block: None,
-            source,
-        };
-        // Checked before the file is touched: a geometry no file can have (a length
-        // past an `off_t`, 2^63 - 1 bytes) never empties an existing image.
-        let len = block_count
-            .checked_mul(block_size as u64)
-            .filter(|&len| i64::try_from(len).is_ok())
-            .ok_or_else(|| StoreError::Geometry {
-                store: path.display().to_string(),
-                reason: format!(
-                    "{block_count} blocks of {block_size} bytes overflow a file's length \
-                     (at most 2^63 - 1 bytes)"
-                ),
-            })?;
+        // Checked before the file is touched: a geometry no file can have never
+        // empties an existing image.
+        let len = image_len(&path, block_size, block_count)?;
         let file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
             .open(&path)
-            .map_err(|e| io("create", e))?;
+            .map_err(|source| StoreError::Io {
+                store: path.display().to_string(),
+                op: "create",
+                block: None,
+                source,
+            })?;
+        Self::zeroed(file, path, block_size, block_count, len)
+    }
+
+    /// Like [`FileStore::create`], on `file`, already open for reading and writing on
+    /// `path` (a temporary file the caller renames when the image is complete). A
+    /// handle that shares an open file's lock (a clone of a locked handle) keeps it;
+    /// the store releases the lock when dropped, so the caller drops it last.
+    pub fn create_on(
+        file: File,
+        path: impl AsRef<Path>,
+        block_size: usize,
+        block_count: u64,
+    ) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let len = image_len(&path, block_size, block_count)?;
+        Self::zeroed(file, path, block_size, block_count, len)
+    }
+
+    /// Locks `file` and makes it `len` zero bytes.
+    fn zeroed(
+        file: File,
+        path: PathBuf,
+        block_size: usize,
+        block_count: u64,
+        len: u64,
+    ) -> Result<Self, StoreError> {
+        let io = |op, source| StoreError::Io {
+            store: path.display().to_string(),
+            op,
+            block: None,
+            source,
+        };
         // Locked before it is emptied: an image an open device holds is never cut.
         lock(&file, &path)?;
         file.set_len(0).map_err(|e| io("truncate", e))?;
@@ -203,6 +224,22 @@ fn lock(file: &File, path: &Path) -> Result<(), StoreError> {
             source,
         }),
     }
+}
+
+/// The length in bytes of an image of `block_count` blocks of `block_size`, refused
+/// when no file can have it (past an `off_t`, 2^63 - 1 bytes) or the block size is bad.
+fn image_len(path: &Path, block_size: usize, block_count: u64) -> Result<u64, StoreError> {
+    check_geometry(path, block_size)?;
+    block_count
+        .checked_mul(block_size as u64)
+        .filter(|&len| i64::try_from(len).is_ok())
+        .ok_or_else(|| StoreError::Geometry {
+            store: path.display().to_string(),
+            reason: format!(
+                "{block_count} blocks of {block_size} bytes overflow a file's length \
+                 (at most 2^63 - 1 bytes)"
+            ),
+        })
 }
 
 fn check_geometry(path: &Path, block_size: usize) -> Result<(), StoreError> {
