@@ -4,7 +4,8 @@
 //!
 //! Exit status: 0 when the server did it; 1 when it refused (the message names why,
 //! e.g. `out-of-order: cannot retire VLUN A: no backup of it has completed`, or
-//! `busy: … another backup of this device is running`) or could not be reached
+//! `busy: … another backup of this device is running`), could not be reached, or closed
+//! the connection without replying (it stopped or crashed during the request)
 //! ([`crate::verdict::Refused`]); 2 for bad usage (a `--to` that is a directory, a
 //! device or a pipe, or one of the device's own files: the server's `bad-request`).
 //! With `--json` the server's reply is printed as is, on success and on refusal.
@@ -82,7 +83,15 @@ pub fn device(args: &DeviceArgs) -> Result<()> {
         DeviceOp::Detach { to } => json!({"op": "detach", "to": abs(to)?}),
         DeviceOp::Timings { samples } => json!({"op": "timings", "samples": samples}),
     };
-    let reply = call(&socket, &request)?;
+    let op = request["op"].as_str().unwrap_or_default();
+    let to = match &args.op {
+        DeviceOp::Backup { to } | DeviceOp::Detach { to } => Some(to.as_path()),
+        _ => None,
+    };
+    let reply = call(&socket, &request).map_err(|e| match e {
+        CallError::Refused(text) => Refused(text),
+        CallError::NoReply => Refused(no_reply(&socket, op, to)),
+    })?;
     if args.json {
         say!("{reply}");
     }
@@ -102,9 +111,17 @@ pub fn device(args: &DeviceArgs) -> Result<()> {
     Ok(())
 }
 
+/// Why a request got no reply.
+enum CallError {
+    /// The socket could not be reached, written or read, or the reply is not JSON.
+    Refused(String),
+    /// The server closed the connection without a byte of reply.
+    NoReply,
+}
+
 /// Sends one request and reads the one-line reply.
-fn call(socket: &Path, request: &Value) -> Result<Value> {
-    let refused = |what: String| Refused(what);
+fn call(socket: &Path, request: &Value) -> Result<Value, CallError> {
+    let refused = CallError::Refused;
     let mut stream = UnixStream::connect(socket).map_err(|e| {
         refused(format!(
             "{}: cannot reach the control socket (is `owm serve` running?): {e}",
@@ -114,16 +131,44 @@ fn call(socket: &Path, request: &Value) -> Result<Value> {
     writeln!(stream, "{request}")
         .map_err(|e| refused(format!("{}: write: {e}", socket.display())))?;
     let mut line = String::new();
-    BufReader::new(&stream)
-        .read_line(&mut line)
-        .map_err(|e| refused(format!("{}: read: {e}", socket.display())))?;
+    match BufReader::new(&stream).read_line(&mut line) {
+        Ok(0) => return Err(CallError::NoReply),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+            return Err(CallError::NoReply)
+        }
+        Err(e) => return Err(refused(format!("{}: read: {e}", socket.display()))),
+    }
     serde_json::from_str(&line).map_err(|e| {
         refused(format!(
             "{}: not a JSON reply: {line:?}: {e}",
             socket.display()
         ))
-        .into()
     })
+}
+
+/// The message for a request `op` the server closed without replying to; for a copy
+/// to `to` (backup, detach), what became of it.
+fn no_reply(socket: &Path, op: &str, to: Option<&Path>) -> String {
+    let mut text = format!(
+        "{}: the server closed the control connection without replying: it stopped or \
+         crashed during `{op}` (see whether `owm serve` still runs, and `owm device \
+         status`)",
+        socket.display()
+    );
+    if let Some(to) = to {
+        let name = to
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "; {} was not written unless the server stopped after the copy completed: \
+             a copy cut short is never renamed to it, and its temporary file beside it \
+             (.{name}.XXXXXX.tmp) is removed by the next backup or detach to it",
+            to.display()
+        ));
+    }
+    text
 }
 
 fn print_human(reply: &Value) {
@@ -135,6 +180,11 @@ fn print_human(reply: &Value) {
         match v {
             Value::String(s) => say!("{k}: {s}"),
             Value::Null => say!("{k}: none"),
+            Value::Array(a) if a.is_empty() => say!("{k}: none"),
+            Value::Array(a) if a.iter().all(Value::is_string) => {
+                let items: Vec<&str> = a.iter().filter_map(Value::as_str).collect();
+                say!("{k}: {}", items.join(", "))
+            }
             other => say!("{k}: {other}"),
         }
     }

@@ -6,7 +6,9 @@
 //! `{"ok":true,…}` or `{"ok":false,"kind":"out-of-order","error":"…"}`. Ops: `status`,
 //! `split`, `backup` (`to`), `retire`, `detach` (`to`), `timings` (`samples`: true for
 //! every sample; the wall times since the previous `timings`, [`Host::timings`]). Paths
-//! are absolute (the server runs in `/`).
+//! are absolute (the server runs in `/`). The replies of `backup` and `detach` list in
+//! `stale_removed` the temporary files of `to` a killed backup or detach had left,
+//! removed before the copy.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -79,6 +81,11 @@ fn path_arg(req: &Value, op: &str) -> Result<PathBuf, ControlError> {
     Ok(to)
 }
 
+/// Paths as JSON strings.
+fn paths(p: &[PathBuf]) -> Vec<String> {
+    p.iter().map(|p| p.display().to_string()).collect()
+}
+
 fn handle(host: &Host, line: &str) -> Result<Value, ControlError> {
     let req: Value =
         serde_json::from_str(line.trim()).map_err(|e| bad(format!("not a JSON request: {e}")))?;
@@ -92,19 +99,25 @@ fn handle(host: &Host, line: &str) -> Result<Value, ControlError> {
         "split" => host.split().map(|()| json!({"ok": true, "op": op})),
         "backup" => {
             let to = path_arg(&req, op)?;
-            let a = host.backup(&to)?;
+            let (a, stale) = host.backup(&to)?;
             Ok(json!({
                 "ok": true,
                 "op": op,
                 "archive": a.path.display().to_string(),
                 "bytes": a.bytes,
+                "stale_removed": paths(&stale),
             }))
         }
         "retire" => host.retire().map(|()| json!({"ok": true, "op": op})),
         "detach" => {
             let to = path_arg(&req, op)?;
-            host.detach(&to)?;
-            Ok(json!({"ok": true, "op": op, "image": to.display().to_string()}))
+            let stale = host.detach(&to)?;
+            Ok(json!({
+                "ok": true,
+                "op": op,
+                "image": to.display().to_string(),
+                "stale_removed": paths(&stale),
+            }))
         }
         other => Err(bad(format!(
             "unknown op `{other}` (status, split, backup, retire, detach, timings)"

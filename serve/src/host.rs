@@ -250,12 +250,15 @@ impl Host {
     /// of its own beside `to` (`.NAME.XXXXXX.tmp`, [`engine::atomic::temporary_beside`]),
     /// synced, renamed over `to`, and `to`'s directory synced, before `archive.json`
     /// records it: no half-written archive ever carries the name, and the record never
-    /// outlives the rename. VLUN A is read-only from the first block on.
+    /// outlives the rename. VLUN A is read-only from the first block on. First the
+    /// temporary files of `to` that a killed backup or detach left are removed
+    /// ([`engine::atomic::remove_stale_temporaries`]; a live writer's is kept): the
+    /// paths removed are returned with the archive.
     ///
     /// Errors: `bad-request` for a `to` no file can replace or that is one of the
     /// device's own files ([`Host::refuse_own_file`]); `busy` while another backup of
     /// this device runs; `out-of-order` before the split or once A is retired; `io`.
-    pub fn backup(&self, to: &Path) -> Result<Archive, ControlError> {
+    pub fn backup(&self, to: &Path) -> Result<(Archive, Vec<PathBuf>), ControlError> {
         refuse_unreplaceable(to)?;
         self.refuse_own_file(to)?;
         if self
@@ -281,6 +284,7 @@ impl Host {
         let file_err = |what: &str, e: std::io::Error| {
             ControlError::io(format!("{what} {}: {e}", to.display()))
         };
+        let stale_removed = engine::atomic::remove_stale_temporaries(to);
         let tmp = engine::atomic::temporary_beside(to)
             .map_err(|e| file_err("cannot create a temporary file beside", e))?;
         let mut w = BufWriter::new(tmp.as_file());
@@ -313,7 +317,7 @@ impl Host {
         let who = self.control(|d| Ok(d.identity()))?;
         write_archive_record(&self.dir, &who, &archive).map_err(ControlError::io)?;
         *self.archive.lock().unwrap_or_else(|p| p.into_inner()) = Some(archive.clone());
-        Ok(archive)
+        Ok((archive, stale_removed))
     }
 
     /// Drops the record of a completed archive, in memory and on disk.
@@ -401,12 +405,13 @@ impl Host {
     /// system, a read error) removes the temporary file and leaves `to` as it was, and
     /// the device is still served (the detach can be asked again): no half-written B'
     /// ever carries the name. VLUN B does not change during the copy (every NBD call
-    /// waits for it).
+    /// waits for it). Stale temporary files of `to` are removed first, as by
+    /// [`Host::backup`]; the paths removed are returned.
     ///
     /// Errors: `bad-request` as for [`Host::backup`]; `out-of-order` before the retire;
     /// `detached`; `io`: the copy failed (the device is still served), or B' is in
     /// place but the end could not be recorded.
-    pub fn detach(&self, to: &Path) -> Result<(), ControlError> {
+    pub fn detach(&self, to: &Path) -> Result<Vec<PathBuf>, ControlError> {
         refuse_unreplaceable(to)?;
         self.refuse_own_file(to)?;
         let mut guard = self.device.write().unwrap_or_else(|p| p.into_inner());
@@ -429,15 +434,23 @@ impl Host {
                 to.display()
             ))
         };
+        let stale_removed = engine::atomic::remove_stale_temporaries(to);
         let tmp = engine::atomic::temporary_beside(to)
             .map_err(|e| failed(format!("cannot create a temporary file beside it: {e}")))?;
-        // A failed copy drops `tmp`, which removes the temporary file.
-        let b_prime = FileStore::create(tmp.path(), self.block_size, self.volume_blocks)
+        // A failed copy drops `tmp`, which removes the temporary file. The store writes
+        // through a clone of `tmp`'s handle, which shares its lock.
+        let handle = tmp
+            .as_file()
+            .try_clone()
+            .map_err(|e| failed(format!("cannot open the temporary file beside it: {e}")))?;
+        let b_prime = FileStore::create_on(handle, tmp.path(), self.block_size, self.volume_blocks)
             .map_err(|e| failed(e.to_string()))?;
         let who = d.identity();
         d.copy_b_to(&b_prime).map_err(|e| failed(e.to_string()))?;
-        drop(b_prime);
         engine::atomic::persist(tmp, to).map_err(|e| failed(e.to_string()))?;
+        // Released only now: the store's close releases the lock the temporary file
+        // held until its rename.
+        drop(b_prime);
         // B' is in place: the device ends.
         drop(guard.take());
         let marker = detach_marker(&self.dir);
@@ -452,7 +465,7 @@ impl Host {
                 marker.display()
             ))
         })?;
-        Ok(())
+        Ok(stale_removed)
     }
 
     /// The status the control plane prints, as JSON.

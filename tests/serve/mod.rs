@@ -8,5 +8,6 @@ mod create;
 mod e2e;
 mod faults;
 mod harness;
+mod killed;
 mod records;
 mod timings;
