@@ -24,7 +24,7 @@ const RANDOM_CHARS: usize = 6;
 /// How many temporary files [`temporary_beside`] makes before giving up when each is
 /// removed as stale between its creation and its lock (by another process's
 /// [`remove_stale_temporaries`] of the same target).
-const CREATE_ATTEMPTS: usize = 16;
+const CREATE_ATTEMPTS_MAX: usize = 16;
 
 /// Writes `bytes` to `path` atomically (see the module doc), after removing the stale
 /// temporary files of `path` ([`remove_stale_temporaries`]). The new file has mode
@@ -87,7 +87,7 @@ pub fn temporary_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile>
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    for _ in 0..CREATE_ATTEMPTS {
+    for _ in 0..CREATE_ATTEMPTS_MAX {
         let tmp = tempfile::Builder::new()
             .prefix(&format!(".{name}."))
             .suffix(".tmp")
@@ -110,7 +110,7 @@ pub fn temporary_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile>
     Err(std::io::Error::new(
         std::io::ErrorKind::WouldBlock,
         format!(
-            "cannot make a temporary file beside {}: each of {CREATE_ATTEMPTS} was removed \
+            "cannot make a temporary file beside {}: each of {CREATE_ATTEMPTS_MAX} was removed \
              as stale by another process before it could be locked",
             path.display()
         ),
@@ -158,12 +158,22 @@ fn is_temporary_of(file_name: &str, name: &str) -> bool {
 /// Removes `p` if it is a regular file (not a symbolic link to one) whose lock is
 /// free, holding the lock while it removes it; whether it did.
 fn remove_if_unlocked(p: &Path) -> bool {
-    let Ok(f) = std::fs::File::open(p) else {
+    // Not a link, a pipe (whose open would wait for a writer) or a directory.
+    if !std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    let mut open = std::fs::OpenOptions::new();
+    open.read(true);
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        open.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let Ok(f) = open.open(p) else {
         return false;
     };
-    // The entry itself, not a file a symbolic link of that name points to.
-    let is_entry = std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()) && same_file(p, &f);
-    if !is_entry || f.try_lock().is_err() {
+    // Still the entry looked at, not a file put in its place since.
+    if !same_file(p, &f) || f.try_lock().is_err() {
         return false;
     }
     std::fs::remove_file(p).is_ok()
@@ -256,8 +266,14 @@ mod tests {
         for n in kept {
             std::fs::write(dir.path().join(n), b"x").unwrap();
         }
-        // A directory of the pattern is not a file a writer left.
+        // A directory or a pipe of the pattern is not a file a writer left (and the
+        // pipe is not opened: that would wait for a writer).
         std::fs::create_dir(dir.path().join(".a.img.D1r3ct.tmp")).unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(dir.path().join(".a.img.F1f0QQ.tmp"))
+            .status()
+            .unwrap();
+        assert!(made.success());
         // A symbolic link of the pattern is no writer's file: it and its target stay.
         std::os::unix::fs::symlink(
             dir.path().join("outside"),
@@ -286,7 +302,14 @@ mod tests {
         assert!(!stale.exists());
         let mut want: Vec<String> = kept.iter().map(|n| n.to_string()).collect();
         want.extend(
-            [".a.img.D1r3ct.tmp", ".a.img.L1nkQQ.tmp", "a.img", "outside"].map(String::from),
+            [
+                ".a.img.D1r3ct.tmp",
+                ".a.img.F1f0QQ.tmp",
+                ".a.img.L1nkQQ.tmp",
+                "a.img",
+                "outside",
+            ]
+            .map(String::from),
         );
         want.push(live_name.clone());
         want.sort();
