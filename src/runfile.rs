@@ -207,8 +207,8 @@ pub fn load_run_file(path: &Path) -> Result<RunFile, FileError> {
     if keys.name.is_none() {
         // A file without `name` is named by its stem in titles and CSVs, not by the
         // default scenario's name.
-        if let Some(stem) = path.file_stem() {
-            scenario.name = stem.to_string_lossy().into_owned();
+        if let Some(name) = stem_name(path) {
+            scenario.name = name;
         }
     }
     let policies = match keys.policies {
@@ -240,6 +240,18 @@ pub fn load_run_file(path: &Path) -> Result<RunFile, FileError> {
         seed: keys.seed.map(|s| s.into_inner()),
         scenario,
     })
+}
+
+/// The name of a scenario file without `name`: its stem, each control character (which
+/// the `name` key refuses: tables, CSV, SVG and JUnit files print the name) shown as
+/// U+FFFD. `None` for a path without a file name.
+pub(crate) fn stem_name(path: &Path) -> Option<String> {
+    let stem = path.file_stem()?.to_string_lossy();
+    Some(
+        stem.chars()
+            .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+            .collect(),
+    )
 }
 
 #[cfg(test)]

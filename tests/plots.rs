@@ -523,3 +523,77 @@ fn a_line_joins_its_points_in_x_order() {
     let xs: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
     assert_eq!(xs[0], "800", "{xs:?}");
 }
+
+/// A file whose name holds control characters (which XML 1.0 cannot hold, even
+/// escaped) still gives well-formed SVG pictures and JUnit verdicts, the name shown
+/// with U+FFFD, for `owm run` and `owm sweep`; the `name` key refuses them at its line.
+#[test]
+fn a_name_with_control_characters_gives_well_formed_xml() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // Without its `name`: named by the file's stem.
+    let scenario: String = std::fs::read_to_string(repo().join("scenarios/fig3.toml"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("name"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let f = write(d, "fig\u{1}3\u{1b}.toml", &scenario);
+    let out = d.join("o");
+    let junit = d.join("v.xml");
+    let o = owm(&[
+        "run",
+        &f,
+        "--out",
+        &s(&out),
+        "--junit",
+        &s(&junit),
+        "--quiet",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let mut svgs = 0;
+    for name in names(&out).iter().filter(|n| n.ends_with(".svg")) {
+        let svg = std::fs::read_to_string(out.join(name)).unwrap();
+        roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{name}: {e}"));
+        svgs += 1;
+    }
+    assert!(svgs >= 2, "{svgs} pictures");
+    let timing = std::fs::read_to_string(out.join("timing.svg")).unwrap();
+    assert!(timing.contains("fig\u{FFFD}3\u{FFFD}"), "the name is shown");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    assert!(doc.descendants().any(|n| n.has_tag_name("testcase")));
+
+    let sweep = write(d, "sw\u{2}.toml", crate::verdicts::SWEEP);
+    let o = owm(&[
+        "sweep",
+        &sweep,
+        "--out",
+        &s(&d.join("so")),
+        "--junit",
+        &s(&junit),
+        "--quiet",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    for name in names(&d.join("so")).iter().filter(|n| n.ends_with(".svg")) {
+        let svg = std::fs::read_to_string(d.join("so").join(name)).unwrap();
+        roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    roxmltree::Document::parse(&std::fs::read_to_string(&junit).unwrap()).unwrap();
+
+    let named = write(
+        d,
+        "named.toml",
+        &format!("name = \"a\\u0001b\"\n{scenario}"),
+    );
+    let o = owm(&["run", &named, "--out", &s(&d.join("no"))]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            &format!("{named}:1: key `name`"),
+            "control character U+0001",
+        ],
+    );
+    assert!(!d.join("no").exists());
+}

@@ -19,6 +19,7 @@ pub mod space;
 pub mod tables;
 pub mod timing;
 pub mod trace;
+pub mod xml_text;
 
 pub use atomic::{write_atomic, write_atomic_scratch};
 pub use error::Error;

@@ -511,7 +511,9 @@ pub fn render_svg(p: &LinePlot) -> Result<String, Error> {
         draw(root.clone(), p).map_err(|e| Error::draw(&p.title, e))?;
         root.present().map_err(|e| Error::draw(&p.title, e))?;
     }
-    Ok(out)
+    // A name with a control character (from a file name) must not make the file
+    // unreadable.
+    Ok(crate::xml_text::xml_safe(out))
 }
 
 /// The plot as PNG bytes.

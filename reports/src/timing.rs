@@ -685,7 +685,9 @@ pub fn render_svg(diagrams: &[Diagram], spans: &[(u64, u64)]) -> Result<String, 
         root.present()
             .map_err(|e| Error::draw("timing diagram (SVG)", e))?;
     }
-    Ok(out)
+    // A name with a control character (from a file name) must not make the file
+    // unreadable.
+    Ok(crate::xml_text::xml_safe(out))
 }
 
 /// Renders the diagrams as a PNG image (bytes), as [`render_svg`].

@@ -212,6 +212,16 @@ fn ordered(min_key: &str, min: u64, max_key: &str, max: u64) -> Result<(), SimEr
 /// sweep's grid point, the simulator's own check).
 pub(crate) fn scenario(s: &Scenario, policies: &[Policy], run: bool) -> Result<Layout, SimError> {
     in_unit("abort_probability", s.abort_probability)?;
+    if let Some((i, c)) = s.name.char_indices().find(|(_, c)| c.is_control()) {
+        return Err(bad(
+            "name",
+            format!(
+                "holds the control character U+{:04X} at byte {i}: the name is printed in \
+                 tables, CSV, SVG and JUnit files; give printable characters",
+                c as u32
+            ),
+        ));
+    }
     let layout = layout(s)?;
     at_least("device.channels", u64::from(s.device.channels), 1)?;
     at_most(

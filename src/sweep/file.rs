@@ -132,12 +132,9 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
         _ => toml::Table::new(),
     };
     default_workload_kind(&mut base, &spec.axis);
-    if let (false, Some(stem)) = (base.contains_key("name"), path.file_stem()) {
+    if let (false, Some(stem)) = (base.contains_key("name"), runfile::stem_name(path)) {
         // Named by the file's stem, as a run file without `name` is.
-        base.insert(
-            "name".into(),
-            toml::Value::String(stem.to_string_lossy().into_owned()),
-        );
+        base.insert("name".into(), toml::Value::String(stem));
     }
     if let Some(why) = runfile::policies_fault(&spec.policies) {
         return Err(FileError::key(path, src, "policies", why));

@@ -160,7 +160,8 @@ pub fn to_string(report: &Report) -> Result<String> {
         .context(io())?;
     let mut s = String::from_utf8(w.into_inner()).context(io())?;
     s.push('\n');
-    Ok(s)
+    // A suite named by a file whose name holds a control character stays well-formed.
+    Ok(reports::xml_text::xml_safe(s))
 }
 
 /// Writes the report to `path` atomically.
