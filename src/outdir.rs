@@ -67,6 +67,8 @@ fn file_in_the_way(dir: &Path) -> Option<&Path> {
 /// `flag` is the option that named `target` (`--out`, `--trace-dir`): a refusal
 /// because another run is writing there names it.
 pub fn prepare(target: &Path, flag: &str) -> Result<Staging> {
+    let linked = link_destination(target, flag)?;
+    let target = linked.as_deref().unwrap_or(target);
     refuse_current_dir(target)?;
     let parent = parent(target);
     if let Some(file) = file_in_the_way(parent) {
@@ -113,6 +115,32 @@ pub fn prepare(target: &Path, flag: &str) -> Result<Staging> {
         dir: Some(dir),
         _lock: lock,
     })
+}
+
+/// Where `target` points when it is a symbolic link (followed to the end): the output
+/// is published there, and the link kept; a swap at the link's own name would replace
+/// the link with a directory and leave the earlier run where it pointed. `None` when
+/// `target` is no link.
+///
+/// Errors: a link whose destination does not exist (a loop, a dangling link), naming
+/// it and `flag`.
+fn link_destination(target: &Path, flag: &str) -> Result<Option<PathBuf>> {
+    match std::fs::symlink_metadata(target) {
+        Ok(m) if m.file_type().is_symlink() => {
+            std::fs::canonicalize(target).map(Some).map_err(|e| {
+                let to = std::fs::read_link(target)
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
+                anyhow::anyhow!(
+                    "{}: a symbolic link to {to}, which cannot be followed ({e}): the output \
+                     is written where the link points; make that directory, or give another \
+                     {flag}",
+                    target.display()
+                )
+            })
+        }
+        _ => Ok(None),
+    }
 }
 
 /// Refuses a `target` that is the current directory or holds it (`.`, `..`, `/`): it

@@ -692,3 +692,44 @@ fn verdict_files_naming_an_input_are_refused_before_work() {
     assert!(after == shard_files, "a shard file changed");
     ok(&owm(&["merge", &shard_dir, "--out", &out]));
 }
+
+/// An `--out` that is a symbolic link to a directory is written where it points, the
+/// link kept, run after run (`run` and `sweep`); a link that cannot be followed is
+/// refused (exit 2) and nothing is made.
+#[test]
+fn an_out_that_is_a_link_is_written_where_it_points() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::create_dir(d.join("real")).unwrap();
+    std::os::unix::fs::symlink("real", d.join("link")).unwrap();
+    let sweep = write(d, "sw.toml", crate::verdicts::SWEEP);
+    let fig3 = s(&repo().join("scenarios/fig3.toml"));
+    let link = s(&d.join("link"));
+    for (args, file) in [
+        (vec!["run", fig3.as_str()], "summary.csv"),
+        (vec!["sweep", sweep.as_str()], "sweep.csv"),
+    ] {
+        for _ in 0..2 {
+            let mut a = args.clone();
+            a.extend(["--out", &link, "--quiet"]);
+            ok(&owm(&a));
+            let m = std::fs::symlink_metadata(d.join("link")).unwrap();
+            assert!(
+                m.file_type().is_symlink(),
+                "{args:?}: the link was replaced"
+            );
+            assert!(d.join("real").join(file).is_file(), "{args:?}");
+            let mut in_d = names(d);
+            in_d.sort();
+            assert_eq!(in_d, ["link", "real", "sw.toml"], "{args:?}: staging left");
+        }
+    }
+    std::os::unix::fs::symlink("nowhere", d.join("dangling")).unwrap();
+    let r = owm(&["run", &fig3, "--out", &s(&d.join("dangling")), "--quiet"]);
+    assert_eq!(code(&r), 2, "{}", stderr(&r));
+    fails_with(
+        &r,
+        &["dangling: a symbolic link to nowhere", "give another --out"],
+    );
+    assert!(!d.join("nowhere").exists());
+}
