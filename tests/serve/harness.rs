@@ -62,6 +62,22 @@ impl Server {
         Server { tmp, child }
     }
 
+    /// A cow device of `blocks` blocks of 4 KiB, every 97th written with its own byte
+    /// ([`long_stream_byte`]) and flushed, then split: at 16,384 blocks (64 MiB) a
+    /// backup of VLUN A streams long enough to be caught part way.
+    pub fn split_long_stream(blocks: u64) -> Server {
+        let s = Server::create("cow", blocks);
+        let mut a = super::client::Nbd::connect(&s.socket(), "vlun-a").unwrap();
+        for i in (0..blocks).step_by(97) {
+            let data = vec![long_stream_byte(i); 4096];
+            assert_eq!(a.write(i * 4096, &data).unwrap(), 0);
+        }
+        assert_eq!(a.flush().unwrap(), 0);
+        drop(a);
+        s.device_ok(&["split"]);
+        s
+    }
+
     /// Serves the device already in this server's directory again (after a stop).
     pub fn restart(&mut self) {
         self.child = spawn_serve(self.tmp.path(), &[]);
@@ -158,6 +174,16 @@ fn spawn_serve(tmp: &Path, extra: &[&str]) -> Child {
 }
 
 /// stdout and stderr of a finished command, for assertion messages.
+/// Block `i`'s byte in a [`Server::split_long_stream`] device: every 97th block its
+/// own (1-251), the others 0.
+pub fn long_stream_byte(i: u64) -> u8 {
+    if i.is_multiple_of(97) {
+        (i % 251 + 1) as u8
+    } else {
+        0
+    }
+}
+
 pub fn text(o: &Output) -> String {
     format!(
         "status {}\nstdout:\n{}\nstderr:\n{}",

@@ -8,8 +8,7 @@ use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use super::client::Nbd;
-use super::harness::{have, text, Server};
+use super::harness::{have, long_stream_byte, text, Server};
 
 const BS: usize = 4096;
 
@@ -144,21 +143,8 @@ fn a_killed_backups_temporary_is_removed_by_the_next_and_a_live_one_kept() {
     }
     // 64 MiB: a stream long enough to be caught part way.
     let blocks = 16384u64;
-    let mut s = Server::create("cow", blocks);
-    let want = |i: u64| {
-        if i.is_multiple_of(97) {
-            (i % 251 + 1) as u8
-        } else {
-            0
-        }
-    };
-    let mut a = Nbd::connect(&s.socket(), "vlun-a").unwrap();
-    for i in (0..blocks).step_by(97) {
-        assert_eq!(a.write(i * BS as u64, &vec![want(i); BS]).unwrap(), 0);
-    }
-    assert_eq!(a.flush().unwrap(), 0);
-    drop(a);
-    s.device_ok(&["split"]);
+    let mut s = Server::split_long_stream(blocks);
+    let want = long_stream_byte;
     let dir = s.tmp.path().to_path_buf();
     let archive = s.path("a.img");
     let to = archive.to_str().unwrap().to_string();

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use super::client::Nbd;
-use super::harness::{have, plugin, text, Server};
+use super::harness::{have, long_stream_byte, plugin, text, Server};
 
 const BLOCKS: u64 = 64;
 const BS: usize = 4096;
@@ -144,15 +144,7 @@ fn overlapping_backups_never_share_a_file() {
     }
     // 64 MiB: long enough a stream that the second request arrives during the first.
     let blocks = 16384u64;
-    let mut s = Server::create("cow", blocks);
-    let mut a = Nbd::connect(&s.socket(), "vlun-a").unwrap();
-    for i in (0..blocks).step_by(97) {
-        assert_eq!(
-            a.write(i * BS as u64, &block((i % 251 + 1) as u8)).unwrap(),
-            0
-        );
-    }
-    s.device_ok(&["split"]);
+    let mut s = Server::split_long_stream(blocks);
     let archive = s.path("a.img");
     let to = archive.to_str().unwrap().to_string();
     let owm = env!("CARGO_BIN_EXE_owm");
@@ -191,7 +183,7 @@ fn overlapping_backups_never_share_a_file() {
     let bytes = std::fs::read(&archive).unwrap();
     assert_eq!(bytes.len() as u64, blocks * BS as u64, "the archive is cut");
     for i in 0..blocks {
-        let want = if i % 97 == 0 { (i % 251 + 1) as u8 } else { 0 };
+        let want = long_stream_byte(i);
         let got = &bytes[i as usize * BS..(i as usize + 1) * BS];
         assert!(got.iter().all(|&x| x == want), "archive block {i}");
     }

@@ -35,18 +35,7 @@ impl FileStore {
         // Checked before the file is touched: a geometry no file can have never
         // empties an existing image.
         let len = image_len(&path, block_size, block_count)?;
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|source| StoreError::Io {
-                store: path.display().to_string(),
-                op: "create",
-                block: None,
-                source,
-            })?;
+        let file = open_rw(&path, true)?;
         Self::zeroed(file, path, block_size, block_count, len)
     }
 
@@ -103,16 +92,7 @@ impl FileStore {
         let path = path.as_ref().to_path_buf();
         check_geometry(&path, block_size)?;
         let store = path.display().to_string();
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&path)
-            .map_err(|source| StoreError::Io {
-                store: store.clone(),
-                op: "open",
-                block: None,
-                source,
-            })?;
+        let file = open_rw(&path, false)?;
         lock(&file, &path)?;
         let len = file
             .metadata()
@@ -160,16 +140,7 @@ impl FileStore {
         block_count: u64,
     ) -> Result<Self, StoreError> {
         check_geometry(path, block_size)?;
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(path)
-            .map_err(|source| StoreError::Io {
-                store: path.display().to_string(),
-                op: "open",
-                block: None,
-                source,
-            })?;
+        let file = open_rw(path, false)?;
         lock(&file, path)?;
         Ok(FileStore {
             file,
@@ -212,6 +183,25 @@ impl Drop for FileStore {
 
 /// Takes the exclusive advisory lock of an image file for the life of `file` (released
 /// when it closes): one open device per image.
+/// `path` opened for reading and writing, made when missing if `create` (never
+/// truncated: an existing image's length is checked by the caller).
+///
+/// Errors: [`StoreError::Io`] naming `path` and the operation (`create`, `open`).
+fn open_rw(path: &Path, create: bool) -> Result<File, StoreError> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(create)
+        .truncate(false)
+        .open(path)
+        .map_err(|source| StoreError::Io {
+            store: path.display().to_string(),
+            op: if create { "create" } else { "open" },
+            block: None,
+            source,
+        })
+}
+
 fn lock(file: &File, path: &Path) -> Result<(), StoreError> {
     let store = path.display().to_string();
     match file.try_lock() {
