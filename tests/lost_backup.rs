@@ -447,7 +447,7 @@ fn a_lost_backup_line_counts_cycles_and_their_own_missed_deadlines() {
 /// and cycle 2's row of `summary.csv`), cycle 1's row reads `not claimed (abandoned)`,
 /// and the lost-backup line says the copies of the other cycles are judged. (Before,
 /// one lost cycle left every cycle's copy unclaimed, so a wrong archive of cycle 2
-/// could not fail the run.)
+/// could not fail the run.) A violation observed of a lost copy stays in its own row.
 #[test]
 fn a_lost_cycle_leaves_the_other_cycles_copies_claimed() {
     let tmp = tempfile::tempdir().unwrap();
@@ -478,4 +478,13 @@ fn a_lost_cycle_leaves_the_other_cycles_copies_claimed() {
     }
     let line = table_row(&text, "backup-faithful");
     assert_eq!(line.matches("held").count(), 4, "{line}");
+    // crash-consistent claims no A-consistent: its lost cycle's image was observed
+    // violated, in that cycle's row only; the completed cycle's copy held.
+    let cc: Vec<_> = rows
+        .iter()
+        .filter(|r| r["policy"] == "crash-consistent")
+        .collect();
+    assert_eq!(cc[0]["backup_abandoned"], "1");
+    assert_eq!(cc[0]["A-consistent"], "not claimed (abandoned, violated 1)");
+    assert_eq!(cc[1]["A-consistent"], "not claimed (held)");
 }

@@ -234,28 +234,7 @@ impl RunResult {
                 let claimed = self.claims(invariant);
                 // A claim stands on the copies of the cycles not lost: a violation
                 // found about a lost cycle's copy is only observed.
-                let mut found = self
-                    .violations
-                    .iter()
-                    .filter(|v| v.invariant == invariant && !(claimed && v.lost_cycle));
-                let coverage = Invariant::ALL
-                    .iter()
-                    .position(|&i| i == invariant)
-                    .map(|i| self.coverage[i])
-                    .unwrap_or_default();
-                let observed = match found.next() {
-                    _ if !self.invariants_judged => Observed::Unchecked,
-                    None if coverage.is_partial() => Observed::HeldPartly {
-                        judged: coverage.judged,
-                        blocks: coverage.blocks,
-                        unreadable: coverage.unreadable,
-                    },
-                    None => Observed::Held,
-                    Some(first) => Observed::Violated {
-                        count: 1 + found.count() as u64,
-                        first: first.clone(),
-                    },
-                };
+                let observed = self.observed(invariant, !claimed);
                 // The lost backup's reason, for every invariant it drops that the run
                 // does not claim, whether the policy claims it or not (crash-consistent's
                 // A-consistent too): one rule for the reason shown first.
@@ -275,6 +254,34 @@ impl RunResult {
                 }
             })
             .collect()
+    }
+
+    /// What the run observed of `invariant`: its violations (those found about a lost
+    /// cycle's copy only when `lost_too`), else held (in part, where some blocks could
+    /// not be judged), or unchecked.
+    fn observed(&self, invariant: Invariant, lost_too: bool) -> Observed {
+        let mut found = self
+            .violations
+            .iter()
+            .filter(|v| v.invariant == invariant && (lost_too || !v.lost_cycle));
+        let coverage = Invariant::ALL
+            .iter()
+            .position(|&i| i == invariant)
+            .map(|i| self.coverage[i])
+            .unwrap_or_default();
+        match found.next() {
+            _ if !self.invariants_judged => Observed::Unchecked,
+            None if coverage.is_partial() => Observed::HeldPartly {
+                judged: coverage.judged,
+                blocks: coverage.blocks,
+                unreadable: coverage.unreadable,
+            },
+            None => Observed::Held,
+            Some(first) => Observed::Violated {
+                count: 1 + found.count() as u64,
+                first: first.clone(),
+            },
+        }
     }
 
     /// The violations of invariants the policy claims: what the verdict is judged on.
@@ -373,6 +380,12 @@ impl RunResult {
     pub fn cycle_judgements(&self, c: &crate::CycleResult) -> Vec<Judgement> {
         let mut all = self.judgements();
         let Some(how) = cycle_loss(&c.marks) else {
+            // A completed cycle's row: what was observed of the copies not lost. A
+            // violation found about a lost cycle's copy (crash-consistent's VLUN A,
+            // abandoned when its data area filled) is that cycle's row's.
+            for j in all.iter_mut() {
+                j.observed = self.observed(j.invariant, false);
+            }
             return all;
         };
         // A run whose claim the loss dropped already reads so in every row.
