@@ -391,19 +391,15 @@ impl History {
             .position(|s| matches!(s.event, Event::Split))
     }
 
-    /// The backup cycles: per `Split`, its index and the index its cycle ends before
-    /// (the next `Split`, or the end of the record). The first cycle's window starts at
-    /// event 0; a record without a split has one cycle, split at 0. The invariants
-    /// that concern one backup (A-consistent, A-isolated, backup-faithful) are judged
-    /// per cycle, each with the OLD transactions of its own split.
+    /// The backup cycles: per `Split`, its index, the index its cycle ends before (the
+    /// next `Split`, or the end of the record), and its number as `summary.csv` gives it
+    /// (one a backup request: a backup given up before its split is a cycle too, see
+    /// [`History::cycles_begun`]). The first cycle's window starts at event 0; a record
+    /// without a split has one cycle, split at 0. The invariants that concern one
+    /// backup (A-consistent, A-isolated, backup-faithful) are judged per cycle, each
+    /// with the OLD transactions of its own split.
     pub fn cycles(&self) -> Vec<Cycle> {
-        let splits: Vec<usize> = self
-            .events
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| matches!(s.event, Event::Split))
-            .map(|(i, _)| i)
-            .collect();
+        let splits: Vec<(usize, u32)> = self.cycle_numbers().0;
         if splits.is_empty() {
             return vec![Cycle {
                 number: 1,
@@ -415,13 +411,43 @@ impl History {
         splits
             .iter()
             .enumerate()
-            .map(|(k, &split)| Cycle {
-                number: k as u32 + 1,
+            .map(|(k, &(split, number))| Cycle {
+                number,
                 split,
                 from: if k == 0 { 0 } else { split },
-                until: splits.get(k + 1).copied().unwrap_or(self.events.len()),
+                until: splits.get(k + 1).map_or(self.events.len(), |s| s.0),
             })
             .collect()
+    }
+
+    /// The backup cycles the record begins: a cycle begins at its first milestone (a
+    /// quiesce past its deadline, a split, or a give-up or abandon of a cycle with
+    /// neither) and ends at its retire, give-up or abandon.
+    pub fn cycles_begun(&self) -> u32 {
+        self.cycle_numbers().1
+    }
+
+    /// Each split's index and its cycle's number ([`History::cycles_begun`]'s
+    /// counting), and the cycles begun.
+    fn cycle_numbers(&self) -> (Vec<(usize, u32)>, u32) {
+        let (mut begun, mut in_cycle) = (0u32, false);
+        let mut splits = Vec::new();
+        for (i, s) in self.events.iter().enumerate() {
+            let begins = matches!(
+                s.event,
+                Event::QuiesceTimeout { .. } | Event::Split | Event::GiveUp | Event::Abandon
+            );
+            if begins && !in_cycle {
+                begun += 1;
+                in_cycle = true;
+            }
+            match s.event {
+                Event::Split => splits.push((i, begun)),
+                Event::GiveUp | Event::Abandon | Event::Retire { .. } => in_cycle = false,
+                _ => {}
+            }
+        }
+        (splits, begun)
     }
 
     /// The events up to `upto` (inclusive) that involve one of `txns`, plus the

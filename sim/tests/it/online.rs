@@ -197,3 +197,63 @@ fn online_verdicts_equal_the_whole_history_ones_on_swarm_and_fault_runs() {
         assert!(n > 0, "{inv} never violated: {seen:?} {found_in_runs:?}");
     }
 }
+
+/// A finding about a cycle's copy names the cycle as `summary.csv` numbers it (a
+/// request a cycle), also after backups given up under quiesce before their split:
+/// on a schedule where some quiesce attempts miss their deadline, a wrong archive of
+/// each completed cycle is reported as `cycle N:` with N that cycle's place in
+/// `RunResult::cycles`, and the judge and the reference agree.
+#[test]
+fn a_finding_names_its_cycle_as_the_summary_does_after_give_ups() {
+    let mut s = Scenario::with_workload(sim::WorkloadConfig::Generated(sim::GeneratedConfig {
+        records: 4096,
+        transactions: 600,
+        compute_ticks_min: 20,
+        compute_ticks_max: 3000,
+        arrivals: sim::Arrivals::Open {
+            interarrival_ticks_mean: 1000,
+        },
+        ..sim::GeneratedConfig::default()
+    }));
+    s.backup.schedule_at_ticks = vec![20_000, 60_000, 100_000, 140_000];
+    s.backup.quiesce_deadline_ticks = Some(1500);
+    s.backup.quiesce_retries_max = 0;
+    let mut after_give_up = 0;
+    for seed in 1..=20 {
+        let out = sim::run_keeping_history(&s, Policy::Quiesce, seed).unwrap();
+        let (r, h) = (out.result, out.history.expect("kept"));
+        for (k, step) in h.events.iter().enumerate() {
+            if !matches!(step.event, Event::Archive { .. }) {
+                continue;
+            }
+            let Some(n) = r
+                .cycles
+                .iter()
+                .position(|c| c.marks.archive_copy == Some(step.time))
+            else {
+                continue;
+            };
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let Some(m) = mutate(&h, k, &mut rng) else {
+                continue;
+            };
+            let found = agree(&m, &format!("seed {seed}, archive of cycle {}", n + 1));
+            let v = found
+                .iter()
+                .find(|v| v.invariant == Invariant::BackupFaithful)
+                .expect("a wrong archive is found");
+            assert!(
+                v.detail.starts_with(&format!("cycle {}: ", n + 1)),
+                "seed {seed}: {v:?}"
+            );
+            let splits_before = h.events[..k]
+                .iter()
+                .filter(|s| matches!(s.event, Event::Split))
+                .count();
+            if splits_before < n + 1 {
+                after_give_up += 1;
+            }
+        }
+    }
+    assert!(after_give_up > 0, "no completed cycle followed a give-up");
+}

@@ -296,7 +296,7 @@ fn a_consistent_cycles(h: &History) -> Vec<(u32, Violation)> {
     cycles
         .iter()
         .filter_map(|c| {
-            a_consistent_in(h, &ix, c, cycles.len() > 1)
+            a_consistent_in(h, &ix, c, h.cycles_begun() > 1)
                 .err()
                 .map(|v| (c.number, v))
         })
@@ -381,7 +381,7 @@ pub fn a_isolated(h: &History) -> Result<(), Violation> {
         return Ok(());
     }
     let cycles = h.cycles();
-    let several = cycles.len() > 1;
+    let several = h.cycles_begun() > 1;
     let mut via_a: BTreeSet<(u64, u64)> = BTreeSet::new();
     let mut via_b: BTreeSet<(u64, u64)> = BTreeSet::new();
     // A block's initial content counts as written through VLUN A (computed when
@@ -655,8 +655,11 @@ pub fn non_disruption(h: &History) -> Result<(), Violation> {
 fn backup_faithful_cycles(h: &History) -> Vec<(u32, Violation)> {
     let mut found = Vec::new();
     let mut declared: Option<&Image> = None;
-    let several = h.cycles().len() > 1;
-    let (mut cycle, mut split_seen) = (1, false);
+    let several = h.cycles_begun() > 1;
+    // Each split's cycle as summary.csv numbers it.
+    let numbers: Vec<u32> = h.cycles().iter().map(|c| c.number).collect();
+    let (mut k, mut split_seen) = (0, false);
+    let mut cycle = numbers[0];
     // In this cycle: an archive was written, the backup was abandoned; VLUN A was
     // retired since it was last declared consistent.
     let (mut archived, mut abandoned, mut retired) = (false, false, false);
@@ -682,7 +685,8 @@ fn backup_faithful_cycles(h: &History) -> Vec<(u32, Violation)> {
             Event::Split => {
                 done = false;
                 if split_seen {
-                    cycle += 1;
+                    k += 1;
+                    cycle = numbers[k];
                     declared = None;
                 }
                 split_seen = true;
