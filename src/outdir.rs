@@ -125,10 +125,13 @@ pub fn prepare(target: &Path, flag: &str) -> Result<Staging> {
 /// Errors: a link whose destination does not exist (a loop, a dangling link), naming
 /// it and `flag`.
 fn link_destination(target: &Path, flag: &str) -> Result<Option<PathBuf>> {
-    match std::fs::symlink_metadata(target) {
+    // Without a trailing `/`, which would follow the link (`out/` names where it
+    // points, and a rename there fails).
+    let plain: PathBuf = target.components().collect();
+    match std::fs::symlink_metadata(&plain) {
         Ok(m) if m.file_type().is_symlink() => {
-            std::fs::canonicalize(target).map(Some).map_err(|e| {
-                let to = std::fs::read_link(target)
+            std::fs::canonicalize(&plain).map(Some).map_err(|e| {
+                let to = std::fs::read_link(&plain)
                     .map(|p| p.display().to_string())
                     .unwrap_or_default();
                 anyhow::anyhow!(

@@ -694,7 +694,8 @@ fn verdict_files_naming_an_input_are_refused_before_work() {
 }
 
 /// An `--out` that is a symbolic link to a directory is written where it points, the
-/// link kept, run after run (`run` and `sweep`); a link that cannot be followed is
+/// link kept, run after run (`run` and `sweep`), with or without a trailing `/`, and
+/// `check --trace-dir` likewise; a link that cannot be followed is
 /// refused (exit 2) and nothing is made.
 #[test]
 fn an_out_that_is_a_link_is_written_where_it_points() {
@@ -705,13 +706,15 @@ fn an_out_that_is_a_link_is_written_where_it_points() {
     let sweep = write(d, "sw.toml", crate::verdicts::SWEEP);
     let fig3 = s(&repo().join("scenarios/fig3.toml"));
     let link = s(&d.join("link"));
+    let slashed = format!("{link}/");
     for (args, file) in [
         (vec!["run", fig3.as_str()], "summary.csv"),
         (vec!["sweep", sweep.as_str()], "sweep.csv"),
     ] {
-        for _ in 0..2 {
+        // Spelled with a trailing `/` too.
+        for out in [&link, &slashed] {
             let mut a = args.clone();
-            a.extend(["--out", &link, "--quiet"]);
+            a.extend(["--out", out, "--quiet"]);
             ok(&owm(&a));
             let m = std::fs::symlink_metadata(d.join("link")).unwrap();
             assert!(
@@ -721,9 +724,36 @@ fn an_out_that_is_a_link_is_written_where_it_points() {
             assert!(d.join("real").join(file).is_file(), "{args:?}");
             let mut in_d = names(d);
             in_d.sort();
-            assert_eq!(in_d, ["link", "real", "sw.toml"], "{args:?}: staging left");
+            assert_eq!(
+                in_d,
+                ["link", "real", "sw.toml"],
+                "{args:?} {out}: staging left"
+            );
         }
     }
+    let traces = d.join("traces");
+    std::fs::create_dir(&traces).unwrap();
+    std::os::unix::fs::symlink("traces", d.join("tlink")).unwrap();
+    let tlink = format!("{}/", s(&d.join("tlink")));
+    let r = owm(&[
+        "check",
+        "--old",
+        "1",
+        "--new",
+        "1",
+        "--simulate",
+        "--walks",
+        "5",
+        "--trace-dir",
+        &tlink,
+    ]);
+    // Random walks prove nothing: exit 3, their traces written.
+    assert_eq!(code(&r), 3, "{}", stderr(&r));
+    assert!(std::fs::symlink_metadata(d.join("tlink"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(traces.join("walks.toml").is_file(), "{:?}", names(&traces));
     std::os::unix::fs::symlink("nowhere", d.join("dangling")).unwrap();
     let r = owm(&["run", &fig3, "--out", &s(&d.join("dangling")), "--quiet"]);
     assert_eq!(code(&r), 2, "{}", stderr(&r));
