@@ -5,7 +5,8 @@
 //! Exit status: 0 when stopped by SIGINT/SIGTERM or after a detach; 2 for bad input,
 //! refused before nbdkit starts (arguments, a geometry a device cannot record, a
 //! detached device, every bad device file: [`precheck`]; nbdkit or the plugin not
-//! found; the images a `--create` would replace held by a live server); 1 when it
+//! found, or the plugin not one nbdkit loads as owm's ([`check_plugin`]); the images a
+//! `--create` would replace held by a live server); 1 when it
 //! cannot listen ([`check_listen`], [`check_control`]) or nbdkit fails after that.
 //! Every refusal comes before the device in DIR is touched ([`serve`]).
 
@@ -124,6 +125,7 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
     };
     let plugin = plugin_path()?;
     let nbdkit = nbdkit_path()?;
+    check_plugin(&nbdkit, &plugin)?;
     check_listen(socket.as_deref(), args.tcp)?;
     check_control(&control)?;
     if let Some(staged) = staged {
@@ -168,6 +170,38 @@ fn nbdkit_path() -> Result<PathBuf> {
         .ok_or_else(|| {
             anyhow!("nbdkit is not installed (not found on $PATH; Debian: apt-get install nbdkit)")
         })
+}
+
+/// Has nbdkit load `plugin` once (`nbdkit --dump-plugin`), before anything is written:
+/// a file that is not a loadable nbdkit plugin, or not owm's, is refused here rather
+/// than after a `--create` replaced the device in DIR.
+///
+/// # Errors
+/// nbdkit cannot run, cannot load the plugin (its words given), or the plugin is not
+/// named `owm` (exit 2).
+fn check_plugin(nbdkit: &Path, plugin: &Path) -> Result<()> {
+    let out = Command::new(nbdkit)
+        .arg("--dump-plugin")
+        .arg(plugin)
+        .output()
+        .with_context(|| format!("{}: cannot run", nbdkit.display()))?;
+    let said = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        bail!(
+            "{}: nbdkit cannot load it as a plugin: {} (build it with `cargo build --release -p \
+             owm-serve`)",
+            plugin.display(),
+            said.lines().next().unwrap_or("no reason given").trim()
+        );
+    }
+    let dump = String::from_utf8_lossy(&out.stdout);
+    if !dump.lines().any(|l| l == "name=owm") {
+        bail!(
+            "{}: an nbdkit plugin, but not owm's (its --dump-plugin names no `name=owm`)",
+            plugin.display()
+        );
+    }
+    Ok(())
 }
 
 /// Refuses (exit 1, as when nbdkit itself cannot listen) a `--socket` path where

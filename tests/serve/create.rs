@@ -105,6 +105,21 @@ fn a_refused_create_leaves_the_old_device_as_it_was() {
         "plugin missing: the old device changed"
     );
 
+    // A plugin file nbdkit cannot load (a broken or foreign build).
+    let bad = s.path("bad.so");
+    std::fs::write(&bad, b"not a plugin").unwrap();
+    let o = create(
+        &dir,
+        &new_socket,
+        &[],
+        &[("OWM_NBDKIT_PLUGIN", bad.to_str().unwrap())],
+    );
+    assert_refused(&o, 2, "nbdkit cannot load it as a plugin", "plugin broken");
+    assert!(
+        snapshot(&dir) == before,
+        "plugin broken: the old device changed"
+    );
+
     // The socket another server listens on (exit 1, as when nbdkit cannot listen).
     let other = Server::create("cow", 4);
     let o = create(&dir, &other.socket(), &[], &[]);
