@@ -375,12 +375,15 @@ impl Drop for Staged {
 }
 
 impl Staged {
-    /// Moves the new device's files over DIR's (each a rename within DIR), then drops
-    /// the old device's archive and detach records (a new device has neither) and the
-    /// staging directory. Called after every check of the start passed.
+    /// Puts the new device in DIR's place (each a rename within DIR): the old device's
+    /// files it replaces, and its archive and detach records (a new device has
+    /// neither), are first moved into `DIR/.owm-replaced-XXXXXX`, kept until the
+    /// server serves (the plugin then removes it), so that an nbdkit that fails to
+    /// start after these checks costs no data: the message printed here says where
+    /// the old device is. Called after every check of the start passed.
     ///
     /// # Errors
-    /// A rename or the staging directory's listing failed (exit 2).
+    /// A rename or a listing failed (exit 2).
     fn install(mut self, dir: &Path) -> Result<()> {
         let tmp = self.tmp.take().expect("staged once");
         let mut names: Vec<_> = std::fs::read_dir(tmp.path())
@@ -392,13 +395,41 @@ impl Staged {
         // The metadata last: until it is in place, the old metadata names the old
         // images' device, and a mix is refused at open (the labels differ).
         names.sort_by_key(|n| n == "device.owm");
+        let records = [
+            std::ffi::OsString::from("archive.json"),
+            file::detach_marker(dir)
+                .file_name()
+                .expect("a file name")
+                .to_os_string(),
+        ];
+        let old: Vec<&std::ffi::OsString> = names
+            .iter()
+            .chain(&records)
+            .filter(|n| std::fs::symlink_metadata(dir.join(n)).is_ok())
+            .collect();
+        if !old.is_empty() {
+            let aside = tempfile::Builder::new()
+                .prefix(REPLACED_PREFIX)
+                .tempdir_in(dir)
+                .with_context(|| format!("{}: cannot keep the old device aside", dir.display()))?
+                .keep();
+            for name in old {
+                std::fs::rename(dir.join(name), aside.join(name)).with_context(|| {
+                    format!("{}: cannot keep the old device aside", aside.display())
+                })?;
+            }
+            eprintln!(
+                "owm: the device DIR held is kept in {} until the server serves, then \
+                 removed; should nbdkit fail to start, move its files back into {}",
+                aside.display(),
+                dir.display()
+            );
+        }
         for name in names {
             let (from, to) = (tmp.path().join(&name), dir.join(&name));
             std::fs::rename(&from, &to)
                 .with_context(|| format!("{}: cannot put the new device in place", to.display()))?;
         }
-        let _ = std::fs::remove_file(dir.join("archive.json"));
-        let _ = std::fs::remove_file(file::detach_marker(dir));
         self.made_dir = None;
         drop(tmp);
         if let Ok(d) = std::fs::File::open(dir) {
@@ -407,6 +438,10 @@ impl Staged {
         Ok(())
     }
 }
+
+/// The name a `--create` keeps the replaced device under in DIR until the server
+/// serves (`.owm-replaced-XXXXXX`; the plugin removes such directories once it does).
+pub const REPLACED_PREFIX: &str = ".owm-replaced-";
 
 /// Checks `--create`'s arguments and makes the new device in a staging directory
 /// inside DIR (made if missing); the device in DIR is not touched.

@@ -105,10 +105,17 @@ impl Server for Connection {
         Ok(())
     }
 
-    /// The control socket's thread starts once nbdkit is about to serve.
+    /// Once nbdkit is about to serve, the device an `owm serve --create` replaced,
+    /// kept aside until now in `DIR/.owm-replaced-*`, is removed; then the control
+    /// socket's thread starts.
     fn after_fork() -> Result<()> {
         let (dir, control) = config();
-        let path = control.unwrap_or_else(|| dir.expect("checked").join("control.sock"));
+        let dir = dir.expect("checked");
+        let path = control.unwrap_or_else(|| dir.join("control.sock"));
+        // nbdkit listens (its socket is bound before this call), and `owm serve`
+        // checked the control socket: removed before the control socket answers, so
+        // a server that answers has no device kept aside.
+        remove_replaced(&dir);
         control::spawn(host()?, &path).map_err(|e| {
             Error::new(
                 libc::EIO,
@@ -198,3 +205,25 @@ plugin!(Connection {
     zero,
     flush
 });
+
+/// Removes the directories `.owm-replaced-*` in `dir`: the device an `owm serve
+/// --create` replaced, kept aside until the new one served. A failure is reported on
+/// stderr, not fatal (the server serves).
+fn remove_replaced(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let replaced = name.to_string_lossy().starts_with(".owm-replaced-")
+            && e.file_type().is_ok_and(|t| t.is_dir());
+        if replaced {
+            if let Err(err) = std::fs::remove_dir_all(e.path()) {
+                eprintln!(
+                    "owm: cannot remove the replaced device {}: {err}",
+                    e.path().display()
+                );
+            }
+        }
+    }
+}

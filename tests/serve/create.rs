@@ -167,3 +167,80 @@ fn a_refused_create_leaves_the_old_device_as_it_was() {
         assert_eq!(got, vec![0xab ^ i as u8; BS], "block {i}");
     }
 }
+
+/// An nbdkit that fails to start after every check of `--create` passed (here one that
+/// loads the plugin for `--dump-plugin` but exits 1 when asked to serve) costs no data:
+/// the old device is kept, byte for byte, in `DIR/.owm-replaced-*`, which the message
+/// names; moved back, it serves its data. A create that serves removes it.
+#[test]
+fn a_create_whose_nbdkit_fails_keeps_the_old_device_aside() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let mut s = Server::create("cow", BLOCKS);
+    let dir = s.dir();
+    let mut a = Nbd::connect(&s.socket(), "vlun-a").unwrap();
+    assert_eq!(a.write(0, &vec![0x5a; BS]).unwrap(), 0);
+    assert_eq!(a.flush().unwrap(), 0);
+    drop(a);
+    assert!(s.terminate().success());
+    let before = snapshot(&dir);
+    // nbdkit that fails to serve: the real one for --dump-plugin only.
+    let real = String::from_utf8(
+        Command::new("sh")
+            .args(["-c", "command -v nbdkit"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let fake = s.path("fake");
+    std::fs::create_dir(&fake).unwrap();
+    let script = format!(
+        "#!/bin/sh\nif [ \"$1\" = --dump-plugin ]; then exec {} \"$@\"; fi\nexit 1\n",
+        real.trim()
+    );
+    std::fs::write(fake.join("nbdkit"), script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(fake.join("nbdkit"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        fake.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let o = create(&dir, &s.path("new.sock"), &[], &[("PATH", path.as_str())]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("move its files back"), "{err}");
+    let aside: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(".owm-replaced-")
+        })
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    assert!(
+        snapshot(&aside[0]) == before,
+        "the old device kept byte for byte"
+    );
+    // Moved back, the old device serves its data.
+    for (name, _) in &before {
+        std::fs::rename(aside[0].join(name), dir.join(name)).unwrap();
+    }
+    std::fs::remove_dir(&aside[0]).unwrap();
+    s.restart();
+    let mut a = Nbd::connect(&s.socket(), "vlun-a").unwrap();
+    assert_eq!(a.read(0, BS as u32).unwrap().unwrap(), vec![0x5a; BS]);
+    drop(a);
+    assert!(s.terminate().success());
+    // A create that serves removes the kept device once it serves.
+    s.restart_with(&["--create", "--variant", "logging", "--size-bytes", "8192"]);
+    let names: Vec<_> = snapshot(&dir).into_iter().map(|(n, _)| n).collect();
+    assert!(!names.iter().any(|n| n.starts_with(".owm-")), "{names:?}");
+    let mut a = Nbd::connect(&s.socket(), "vlun-a").unwrap();
+    assert_eq!(a.read(0, BS as u32).unwrap().unwrap(), vec![0; BS]);
+}

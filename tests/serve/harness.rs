@@ -83,6 +83,11 @@ impl Server {
         self.child = spawn_serve(self.tmp.path(), &[]);
     }
 
+    /// Serves this server's directory again with `extra` arguments (a `--create`).
+    pub fn restart_with(&mut self, extra: &[&str]) {
+        self.child = spawn_serve(self.tmp.path(), extra);
+    }
+
     pub fn dir(&self) -> PathBuf {
         self.tmp.path().join("dev")
     }
