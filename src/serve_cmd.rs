@@ -204,23 +204,41 @@ fn check_plugin(nbdkit: &Path, plugin: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Refuses (exit 1, as when nbdkit itself cannot listen) a `--socket` path where
-/// something already is (nbdkit does not replace it: another server's live socket, a
-/// stale one of a killed server, any file) or whose directory is missing, and a
+/// Refuses (exit 1, as when nbdkit itself cannot listen) a `--socket` path another
+/// server listens on or where a file that is no socket is (nbdkit does not replace
+/// it), or whose directory is missing, and a
 /// `--tcp` address that cannot be listened on (in use, not this host's).
 fn check_listen(socket: Option<&Path>, tcp: std::net::SocketAddr) -> Result<()> {
     let refuse = |what: String| Err(Refused(what).into());
     match socket {
         Some(s) => {
-            if std::fs::symlink_metadata(s).is_ok() {
-                let why = if UnixStream::connect(s).is_ok() {
-                    "another server listens on it".to_string()
-                } else {
-                    "a file is already there (nbdkit does not replace it; remove it if it is \
-                     the socket of a server that was killed)"
-                        .to_string()
-                };
-                return refuse(format!("--socket {}: {why}", s.display()));
+            if let Ok(m) = std::fs::symlink_metadata(s) {
+                use std::os::unix::fs::FileTypeExt;
+                match UnixStream::connect(s) {
+                    Ok(_) => {
+                        return refuse(format!(
+                            "--socket {}: another server listens on it",
+                            s.display()
+                        ))
+                    }
+                    Err(e)
+                        if m.file_type().is_socket()
+                            && e.kind() == std::io::ErrorKind::ConnectionRefused =>
+                    {
+                        // A stopped or killed server's socket, nobody listening: nbdkit
+                        // cannot bind over it, and it holds nothing.
+                        std::fs::remove_file(s).with_context(|| {
+                            format!("--socket {}: cannot remove a stale socket", s.display())
+                        })?;
+                    }
+                    Err(_) => {
+                        return refuse(format!(
+                            "--socket {}: a file is already there, not a server's socket \
+                             (nbdkit does not replace it)",
+                            s.display()
+                        ))
+                    }
+                }
             }
             let parent = s.parent().unwrap_or(Path::new("/"));
             if !parent.is_dir() {

@@ -148,8 +148,9 @@ impl Drop for Server {
 
 fn spawn_serve(tmp: &Path, extra: &[&str]) -> Child {
     let dir = tmp.join("dev");
+    // A stopped or killed server's socket is left where it was: `owm serve` removes
+    // a socket nobody listens on.
     let socket = tmp.join("nbd.sock");
-    let _ = std::fs::remove_file(&socket);
     let mut child = Command::new(env!("CARGO_BIN_EXE_owm"))
         .arg("serve")
         .arg(&dir)
