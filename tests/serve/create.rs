@@ -128,7 +128,8 @@ fn a_refused_create_leaves_the_old_device_as_it_was() {
         snapshot(&dir) == before,
         "socket busy: the old device changed"
     );
-    // A file already at the socket's path (a killed server's stale socket).
+    // A file that is not a socket at the socket's path (a server's stale socket, nobody
+    // listening, is removed instead: every restart of tests/serve after a kill -9).
     std::fs::write(&new_socket, b"").unwrap();
     let o = create(&dir, &new_socket, &[], &[]);
     assert_refused(&o, 1, "a file is already there", "socket path taken");
