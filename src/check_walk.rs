@@ -414,13 +414,6 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
         e => e.into(),
     })?;
     let staging = crate::outdir::prepare(out, "--out")?;
-    let reproduce = format!(
-        "owm merge {} --out {}",
-        dirs.iter()
-            .map(|d| d.display().to_string())
-            .collect::<Vec<_>>()
-            .join(" "),
-        out.display()
-    );
+    let reproduce = crate::shell_word::merge_command(dirs, out);
     finish(&merged, staging, out, verdict, &reproduce)
 }

@@ -38,6 +38,7 @@ mod progress;
 mod run;
 mod runfile;
 mod serve_cmd;
+mod shell_word;
 mod stats;
 mod sweep;
 mod sweep_stats;

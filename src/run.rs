@@ -156,8 +156,8 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
         .unwrap_or_else(|| default_out(&args.scenario));
     let reproduce = format!(
         "owm run {} --seed {seed} --out {}{}",
-        args.scenario.display(),
-        out.display(),
+        crate::shell_word::shell_word(&args.scenario),
+        crate::shell_word::shell_word(&out),
         args.verdict.reproduce_suffix()
     );
     at.report.reproduce = reproduce.clone();

@@ -490,3 +490,62 @@ fn a_failed_run_replaces_the_verdict_files_of_an_earlier_pass() {
     assert_eq!(v["exit_code"], 2);
     assert!(failed_case(&v).contains("--junit"), "{v}");
 }
+
+/// The printed `reproduce:` line pastes back as it ran: a scenario path and an `--out`
+/// with spaces, quotes and a `$` are shell-quoted, and the line split as a shell would
+/// gives the arguments of the run (`run`, `sweep` and `merge` alike).
+#[test]
+fn the_reproduce_line_is_quoted_for_the_shell() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let scenario = std::fs::read_to_string(repo().join("scenarios/fig3.toml")).unwrap();
+    let f = write(d, "my fig's $HOME.toml", &scenario);
+    let out = s(&d.join("o 5"));
+    let o = owm(&["run", &f, "--out", &out, "--quiet"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let sweep = write(d, "a sweep.toml", crate::verdicts::SWEEP);
+    let sout = s(&d.join("s out"));
+    let shard = s(&d.join("shard 1"));
+    let so = owm(&["sweep", &sweep, "--out", &sout, "--quiet"]);
+    assert_eq!(code(&so), 0, "{}", stderr(&so));
+    ok(&owm(&[
+        "sweep", &sweep, "--shard", "1/1", "--out", &shard, "--quiet",
+    ]));
+    let mout = s(&d.join("m out"));
+    let json = d.join("m.json");
+    ok(&owm(&[
+        "merge",
+        &shard,
+        "--out",
+        &mout,
+        "--json",
+        &s(&json),
+    ]));
+    // merge prints no reproduce line: its verdict file records it.
+    let merged: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let merge_line = merged["reproduce"].as_str().unwrap().to_string();
+    for (line, want) in [
+        (
+            reproduce_line(&o),
+            vec!["owm", "run", &f, "--seed", "1", "--out", &out],
+        ),
+        (
+            reproduce_line(&so),
+            vec!["owm", "sweep", &sweep, "--out", &sout],
+        ),
+        (merge_line, vec!["owm", "merge", &shard, "--out", &mout]),
+    ] {
+        let words = shlex::split(&line).expect("a shell line");
+        assert_eq!(words, want, "{line}");
+    }
+}
+
+/// The `reproduce:` line `o` printed.
+fn reproduce_line(o: &std::process::Output) -> String {
+    let text = stdout(o);
+    text.lines()
+        .find_map(|l| l.strip_prefix("reproduce: "))
+        .unwrap_or_else(|| panic!("no reproduce line: {text}"))
+        .to_string()
+}

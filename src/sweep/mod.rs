@@ -87,8 +87,8 @@ pub fn sweep(
         .unwrap_or_default();
     let reproduce = format!(
         "owm sweep {}{shard_arg} --out {}{}",
-        file.display(),
-        out.display(),
+        crate::shell_word::shell_word(file),
+        crate::shell_word::shell_word(&out),
         verdict.reproduce_suffix()
     );
     let mut report = Report::new("sweep", reproduce.clone(), verdict.allow_violations);
@@ -587,14 +587,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
     let rows: Vec<Vec<String>> = merged.into_iter().flatten().collect();
     let mut report = Report::new(
         "merge",
-        format!(
-            "owm merge {} --out {}",
-            dirs.iter()
-                .map(|d| d.display().to_string())
-                .collect::<Vec<_>>()
-                .join(" "),
-            out.display()
-        ),
+        crate::shell_word::merge_command(dirs, out),
         verdict.allow_violations,
     );
     report.seeds = sw.spec.seeds.clone();
