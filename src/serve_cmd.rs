@@ -63,8 +63,13 @@ pub fn plugin_path() -> Result<PathBuf> {
     if let Some(p) = std::env::var_os("OWM_NBDKIT_PLUGIN") {
         let p = PathBuf::from(p);
         if !p.is_file() {
+            let what = if p.exists() {
+                "not a file"
+            } else {
+                "no such file"
+            };
             bail!(
-                "OWM_NBDKIT_PLUGIN={}: no such file (the nbdkit plugin libowm_nbdkit.so; \
+                "OWM_NBDKIT_PLUGIN={}: {what} (the nbdkit plugin libowm_nbdkit.so; \
                  build it with `cargo build --release -p owm-serve`)",
                 p.display()
             );

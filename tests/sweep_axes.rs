@@ -225,3 +225,48 @@ fn a_repeated_metric_is_refused() {
         ],
     );
 }
+
+/// A grid past the points `owm sweep` runs is refused before it is built, at the
+/// `values` line of the axis that takes it past the bound, with the count and its
+/// parts; a repeated value among many is found as among few (each value compared with
+/// the values it could equal, not with all before it).
+#[test]
+fn a_grid_too_large_is_refused_at_the_axis_that_makes_it_so() {
+    let values = |from: u64, n: u64| {
+        (from..from + n)
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let text = format!(
+        "policies = [\"none\", \"cow\"]\nseeds = [1, 2]\n\
+         [[axis]]\nkey = \"workload.transactions\"\nvalues = [{}]\n\
+         [[axis]]\nkey = \"workload.records\"\nvalues = [{}]\n{BASE}",
+        values(10, 500),
+        values(64, 1000)
+    );
+    let (tmp, f, o) = sweep("big.toml", &text);
+    refused(
+        &tmp,
+        &o,
+        &[
+            &format!("{f}:8: key `axis.1.values`"),
+            "the grid has 2000000 points or more with the axes up to this one's 1000 values \
+             (2 policies, 2 seeds), more than owm sweep runs (1000000)",
+        ],
+    );
+    // 20,000 values and the last one a repeat of the first, written otherwise.
+    let text = format!(
+        "[[axis]]\nkey = \"workload.records\"\nvalues = [{}, 64.0]\n{BASE}",
+        values(64, 20_000)
+    );
+    let (tmp, f, o) = sweep("dup.toml", &text);
+    refused(
+        &tmp,
+        &o,
+        &[
+            &format!("{f}:3: key `axis.0.values`"),
+            "takes 64 twice (values 1 and 20001, written `64` and `64.0`",
+        ],
+    );
+}

@@ -207,12 +207,26 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
         }
         let read: Vec<Option<Scenario>> =
             a.values.iter().map(|v| read_as(&base, &a.key, v)).collect();
+        // The values seen, by a key two equal values share (their text as a number
+        // reads it, or the scenario they make): each value compared with the few
+        // before it under its keys, not with all of them.
+        let mut seen: std::collections::HashMap<ValueKey, Vec<usize>> = Default::default();
         for (j, v) in a.values.iter().enumerate() {
             let same = |k: usize| {
                 same_value(&a.values[k], v)
                     || matches!((&read[k], &read[j]), (Some(x), Some(y)) if x == y)
             };
-            if let Some(k) = (0..j).find(|&k| same(k)) {
+            let keys = value_keys(v, read[j].as_ref());
+            let earlier = keys
+                .iter()
+                .flat_map(|key| seen.get(key).into_iter().flatten())
+                .copied()
+                .filter(|&k| same(k))
+                .min();
+            for key in keys {
+                seen.entry(key).or_default().push(j);
+            }
+            if let Some(k) = earlier {
                 let (first, second) = (written(src, i, k, &a.values[k]), written(src, i, j, v));
                 let forms = if first == second {
                     String::new()
@@ -288,6 +302,28 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
             return Err(FileError::key(path, src, "x", not_an_axis(x, &spec.axis)));
         }
     }
+    // The grid's size, counted before it is built.
+    let mut points = spec.policies.len().saturating_mul(spec.seeds.len());
+    for (i, a) in spec.axis.iter().enumerate() {
+        points = points.saturating_mul(a.values.len());
+        if points > POINTS_MAX {
+            // At the values of the axis that takes the grid past the bound.
+            return Err(FileError::key(
+                path,
+                src,
+                &format!("axis.{i}.values"),
+                format!(
+                    "the grid has {points} points or more with the axes up to this one's {} \
+                     values ({} policies, {} seeds), more than owm sweep runs ({POINTS_MAX}): \
+                     give fewer values, seeds or policies, or split the grid into several \
+                     sweep files",
+                    a.values.len(),
+                    spec.policies.len(),
+                    spec.seeds.len()
+                ),
+            ));
+        }
+    }
     // The cartesian product of the axes, first axis outermost.
     let mut combos: Vec<Vec<toml::Value>> = vec![Vec::new()];
     for a in &spec.axis {
@@ -301,14 +337,6 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
                 })
             })
             .collect();
-        if combos.len() * spec.policies.len() * spec.seeds.len() > POINTS_MAX {
-            return Err(FileError::key(
-                path,
-                src,
-                "axis",
-                format!("the grid has more than {POINTS_MAX} points"),
-            ));
-        }
     }
     let axes: Vec<String> = spec.axis.iter().map(|a| a.key.clone()).collect();
     // The keys with no effect at every point so far (None before the first point).
@@ -614,6 +642,42 @@ fn number(v: &toml::Value) -> Option<f64> {
 /// Whether two axis values are one number, `0.5` and `0.50`, `2` and `2.0`, or else
 /// equal as TOML values. Values the scenario reads alike otherwise (a choice's name
 /// and its table form, `"nvme-ssd"` and `{ "nvme-ssd" = {} }`) are found by [`read_as`].
+/// A key equal values of an axis share ([`value_keys`]).
+#[derive(PartialEq, Eq, Hash)]
+enum ValueKey {
+    /// The value's text, a whole float written as its integer (`1.0` as `1`).
+    Value(String),
+    /// A digest of the scenario the value makes.
+    Scenario(u64),
+}
+
+/// The keys of value `v` of an axis, and of the scenario it makes (`read`): two values
+/// [`same_value`] or making equal scenarios share one of them.
+fn value_keys(v: &toml::Value, read: Option<&Scenario>) -> Vec<ValueKey> {
+    let text = match v {
+        toml::Value::Float(y) if y.fract() == 0.0 && y.abs() < 9.0e18 => {
+            format!("{}", *y as i64)
+        }
+        toml::Value::Integer(x) => format!("{x}"),
+        other => format!("{other:?}"),
+    };
+    let mut keys = vec![ValueKey::Value(text)];
+    if let Some(s) = read {
+        use std::hash::Hasher;
+        struct Digest(std::collections::hash_map::DefaultHasher);
+        impl std::fmt::Write for Digest {
+            fn write_str(&mut self, s: &str) -> std::fmt::Result {
+                self.0.write(s.as_bytes());
+                Ok(())
+            }
+        }
+        let mut d = Digest(Default::default());
+        let _ = std::fmt::Write::write_fmt(&mut d, format_args!("{s:?}"));
+        keys.push(ValueKey::Scenario(d.0.finish()));
+    }
+    keys
+}
+
 fn same_value(a: &toml::Value, b: &toml::Value) -> bool {
     use toml::Value::{Float, Integer};
     match (a, b) {
