@@ -321,6 +321,39 @@ pub struct Cycle {
     pub until: usize,
 }
 
+/// The backup cycles a record's events begin, numbered as `summary.csv` numbers them
+/// (one a backup request): a cycle begins at its first milestone (a quiesce past its
+/// deadline, a split, or a give-up or abandon of a cycle with neither) and ends at its
+/// retire, give-up or abandon. Fed the events in order, by the whole-record view
+/// ([`History::cycles`]) and the online judge alike.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CycleCount {
+    begun: u32,
+    in_cycle: bool,
+}
+
+impl CycleCount {
+    /// Counts `event` (only backup milestones change the count).
+    pub fn see(&mut self, event: &Event) {
+        let begins = matches!(
+            event,
+            Event::QuiesceTimeout { .. } | Event::Split | Event::GiveUp | Event::Abandon
+        );
+        if begins && !self.in_cycle {
+            self.begun += 1;
+            self.in_cycle = true;
+        }
+        if matches!(event, Event::GiveUp | Event::Abandon | Event::Retire { .. }) {
+            self.in_cycle = false;
+        }
+    }
+
+    /// The cycles begun so far: the number of the cycle in progress, or of the last.
+    pub fn begun(&self) -> u32 {
+        self.begun
+    }
+}
+
 /// An event and the virtual time it happened at.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Step {
@@ -420,34 +453,23 @@ impl History {
             .collect()
     }
 
-    /// The backup cycles the record begins: a cycle begins at its first milestone (a
-    /// quiesce past its deadline, a split, or a give-up or abandon of a cycle with
-    /// neither) and ends at its retire, give-up or abandon.
+    /// The backup cycles the record begins ([`CycleCount`]).
     pub fn cycles_begun(&self) -> u32 {
         self.cycle_numbers().1
     }
 
-    /// Each split's index and its cycle's number ([`History::cycles_begun`]'s
-    /// counting), and the cycles begun.
+    /// Each split's index and its cycle's number ([`CycleCount`]), and the cycles
+    /// begun.
     fn cycle_numbers(&self) -> (Vec<(usize, u32)>, u32) {
-        let (mut begun, mut in_cycle) = (0u32, false);
+        let mut count = CycleCount::default();
         let mut splits = Vec::new();
         for (i, s) in self.events.iter().enumerate() {
-            let begins = matches!(
-                s.event,
-                Event::QuiesceTimeout { .. } | Event::Split | Event::GiveUp | Event::Abandon
-            );
-            if begins && !in_cycle {
-                begun += 1;
-                in_cycle = true;
-            }
-            match s.event {
-                Event::Split => splits.push((i, begun)),
-                Event::GiveUp | Event::Abandon | Event::Retire { .. } => in_cycle = false,
-                _ => {}
+            count.see(&s.event);
+            if matches!(s.event, Event::Split) {
+                splits.push((i, count.begun()));
             }
         }
-        (splits, begun)
+        (splits, count.begun())
     }
 
     /// The events up to `upto` (inclusive) that involve one of `txns`, plus the

@@ -423,12 +423,10 @@ pub struct Judge<'a> {
     splits: u32,
     last_split: Option<usize>,
     cycle: u32,
-    /// Backup cycles begun, as `summary.csv` numbers them (one a request: a backup
-    /// given up before its split is one), whether one is in progress, and the number
-    /// of the cycle of each split (`cycle` counts splits only: a finding's
-    /// `cycle N:` is this numbering).
-    cycles_begun: u32,
-    in_cycle: bool,
+    /// Backup cycles begun, as `summary.csv` numbers them, and the number of the cycle
+    /// of each split (`cycle` counts splits only: a finding's `cycle N:` is this
+    /// numbering).
+    cycle_count: crate::history::CycleCount,
     split_cycles: Vec<u32>,
     /// Blocks of the `Unreadable` events just before the next event.
     unreadable: Vec<u64>,
@@ -571,8 +569,7 @@ impl<'a> Judge<'a> {
             splits: 0,
             last_split: None,
             cycle: 1,
-            cycles_begun: 0,
-            in_cycle: false,
+            cycle_count: Default::default(),
             split_cycles: Vec::new(),
             unreadable: Vec::new(),
             txns: FxHashMap::default(),
@@ -694,15 +691,6 @@ impl<'a> Judge<'a> {
                 }
             }
             Some(_) => {}
-        }
-    }
-
-    /// A backup cycle begins at its first milestone (a quiesce past its deadline, a
-    /// split, a give-up or abandon of a cycle with neither) unless one is in progress.
-    fn begin_cycle(&mut self) {
-        if !self.in_cycle {
-            self.cycles_begun += 1;
-            self.in_cycle = true;
         }
     }
 
@@ -1120,8 +1108,8 @@ impl<'a> Judge<'a> {
                     self.cycle += 1;
                 }
                 self.splits += 1;
-                self.begin_cycle();
-                self.split_cycles.push(self.cycles_begun);
+                self.cycle_count.see(event);
+                self.split_cycles.push(self.cycle_count.begun());
                 self.a_live = true;
                 self.last_split = Some(i);
                 // Every attempt ended so far began before this split.
@@ -1210,20 +1198,18 @@ impl<'a> Judge<'a> {
             Event::Abandon => {
                 self.lose_cycle(LostBackup::Abandoned);
                 self.abandoned = true;
-                self.begin_cycle();
-                self.in_cycle = false;
+                self.cycle_count.see(event);
             }
             Event::GiveUp => {
                 self.lose_cycle(LostBackup::GivenUp);
                 self.abandoned = true;
-                self.begin_cycle();
-                self.in_cycle = false;
+                self.cycle_count.see(event);
             }
 
-            Event::QuiesceTimeout { .. } => self.begin_cycle(),
+            Event::QuiesceTimeout { .. } => self.cycle_count.see(event),
             Event::QuiesceRetry { .. } => {}
             Event::Retire { extra_space_blocks } => {
-                self.in_cycle = false;
+                self.cycle_count.see(event);
                 self.retired = true;
                 self.a_live = false;
                 self.declared = None;
@@ -1745,7 +1731,7 @@ impl<'a> Judge<'a> {
                 }
             }
         }
-        let several = self.cycles_begun > 1;
+        let several = self.cycle_count.begun() > 1;
         let split_cycles = std::mem::take(&mut self.split_cycles);
         let split_cycles = &split_cycles;
         let coverage = self.coverage;
