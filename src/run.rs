@@ -140,8 +140,7 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
     let file = runfile::load_run_file(&args.scenario)?;
     if let sim::WorkloadConfig::Trace(c) = &file.scenario.workload {
         if !c.path.as_os_str().is_empty() {
-            let dir = args.scenario.parent().unwrap_or(std::path::Path::new(""));
-            let trace = dir.join(&c.path);
+            let trace = c.file_in(args.scenario.parent().unwrap_or(Path::new("")));
             at.trace = Some(trace.clone());
             let input = [("the scenario's trace (workload.path)", trace.as_path())];
             args.verdict.refuse_inputs(&input)?;

@@ -48,21 +48,17 @@ pub fn sweep(
 ) -> Result<Exit> {
     let src = config::read(file)?;
     let sw = load(file, &src)?;
-    let traces: Vec<(String, PathBuf)> = sw
+    let traces: Vec<crate::verdict::Input> = sw
         .traces
         .iter()
         .map(|t| {
             (
-                "a trace the sweep replays (workload.path)".to_string(),
-                PathBuf::from(&t.file),
+                "a trace the sweep replays (workload.path)",
+                Path::new(&t.file),
             )
         })
         .collect();
-    let inputs: Vec<crate::verdict::Input> = traces
-        .iter()
-        .map(|(w, p)| (w.as_str(), p.as_path()))
-        .collect();
-    verdict.refuse_inputs(&inputs)?;
+    verdict.refuse_inputs(&traces)?;
     let out = out.unwrap_or_else(|| default_out(file));
     let total = sw.points();
     let selected: Vec<usize> = (0..total)

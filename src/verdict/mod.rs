@@ -322,11 +322,6 @@ pub type Input<'a> = (&'a str, &'a std::path::Path);
 /// Errors: the collision, naming the flag, both paths, and what the input is.
 pub fn refuse_input(flag: &str, path: &std::path::Path, inputs: &[Input]) -> anyhow::Result<()> {
     for &(what, input) in inputs {
-        let under = input.is_dir()
-            && matches!(
-                (crate::outdir::resolved(path), std::fs::canonicalize(input)),
-                (Some(v), Ok(d)) if v.starts_with(&d) && v != d
-            );
         let (f, i) = (path.display(), input.display());
         if same_file(path, input) {
             anyhow::bail!(
@@ -334,6 +329,11 @@ pub fn refuse_input(flag: &str, path: &std::path::Path, inputs: &[Input]) -> any
                  overwrite it; give another file"
             );
         }
+        let under = input.is_dir()
+            && matches!(
+                (crate::outdir::resolved(path), std::fs::canonicalize(input)),
+                (Some(v), Ok(d)) if v.starts_with(&d) && v != d
+            );
         if under {
             anyhow::bail!(
                 "{flag} {f} is inside {what} {i}, which this command reads: the verdict file \

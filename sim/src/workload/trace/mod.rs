@@ -509,7 +509,7 @@ impl Scenario {
                 ),
             });
         }
-        let path = base_dir.join(&c.path);
+        let path = c.file_in(base_dir);
         // The text alone is held while it is parsed: a file larger than the memory
         // bound is refused before it is read (the whole trace is estimated after:
         // [`MappedTrace::held_bytes`], [`crate::footprint`]).
@@ -587,6 +587,12 @@ impl Scenario {
 }
 
 impl TraceConfig {
+    /// The trace file of a scenario file in `base_dir`: `path` relative to it, unless
+    /// absolute.
+    pub fn file_in(&self, base_dir: &Path) -> PathBuf {
+        base_dir.join(&self.path)
+    }
+
     /// Records the volume needs: the blocks the mapped trace touches × records per
     /// block (0 before [`Scenario::load_trace`]).
     pub fn records(&self) -> u64 {
