@@ -106,7 +106,7 @@ pub fn prepare(target: &Path, flag: &str) -> Result<Staging> {
     let lock = lock_dir(dir.path())
         .with_context(|| format!("{}: cannot lock the staging directory", target.display()))?
         .ok_or_else(|| another_run(target, flag))?;
-    if !same_inode(dir.path(), &lock) {
+    if !engine::atomic::same_file(dir.path(), &lock) {
         // Another run took it for stale and removed it between creating and locking.
         return Err(another_run(target, flag));
     }
@@ -442,23 +442,6 @@ fn lock_dir(dir: &Path) -> std::io::Result<Option<File>> {
         Ok(()) => Ok(Some(f)),
         Err(std::fs::TryLockError::WouldBlock) => Ok(None),
         Err(std::fs::TryLockError::Error(e)) => Err(e),
-    }
-}
-
-/// Whether `path` still names the directory `open` was opened on.
-fn same_inode(path: &Path, open: &File) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        match (std::fs::metadata(path), open.metadata()) {
-            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-            _ => false,
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = open;
-        path.is_dir()
     }
 }
 

@@ -245,15 +245,7 @@ fn check_listen(socket: Option<&Path>, tcp: std::net::SocketAddr) -> Result<()> 
                     }
                 }
             }
-            let parent = s.parent().unwrap_or(Path::new("/"));
-            if !parent.is_dir() {
-                return refuse(format!(
-                    "--socket {}: its directory {} does not exist",
-                    s.display(),
-                    parent.display()
-                ));
-            }
-            Ok(())
+            refuse_missing_directory("--socket", s)
         }
         None => match std::net::TcpListener::bind(tcp) {
             Ok(_) => Ok(()),
@@ -272,11 +264,17 @@ fn check_control(control: &Path) -> Result<()> {
         ))
         .into());
     }
-    let parent = control.parent().unwrap_or(Path::new("/"));
+    refuse_missing_directory("control socket", control)
+}
+
+/// Refuses (exit 1) a socket `path` (named `what` in the message) whose directory does
+/// not exist: nothing could listen there.
+fn refuse_missing_directory(what: &str, path: &Path) -> Result<()> {
+    let parent = path.parent().unwrap_or(Path::new("/"));
     if !parent.is_dir() {
         return Err(Refused(format!(
-            "control socket {}: its directory {} does not exist",
-            control.display(),
+            "{what} {}: its directory {} does not exist",
+            path.display(),
             parent.display()
         ))
         .into());
@@ -432,7 +430,7 @@ impl Staged {
             .collect();
         if !old.is_empty() {
             let aside = tempfile::Builder::new()
-                .prefix(REPLACED_PREFIX)
+                .prefix(file::REPLACED_PREFIX)
                 .tempdir_in(dir)
                 .with_context(|| format!("{}: cannot keep the old device aside", dir.display()))?
                 .keep();
@@ -442,10 +440,10 @@ impl Staged {
                 })?;
             }
             eprintln!(
-                "owm: the device DIR held is kept in {} until the server serves, then \
-                 removed; should nbdkit fail to start, move its files back into {}",
+                "owm: the device {} held is kept in {} until the server serves, then \
+                 removed; should nbdkit fail to start, move its files back into {0}",
+                dir.display(),
                 aside.display(),
-                dir.display()
             );
         }
         for name in names {
@@ -461,10 +459,6 @@ impl Staged {
         Ok(())
     }
 }
-
-/// The name a `--create` keeps the replaced device under in DIR until the server
-/// serves (`.owm-replaced-XXXXXX`; the plugin removes such directories once it does).
-pub const REPLACED_PREFIX: &str = ".owm-replaced-";
 
 /// Checks `--create`'s arguments and makes the new device in a staging directory
 /// inside DIR (made if missing); the device in DIR is not touched.

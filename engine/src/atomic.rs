@@ -179,8 +179,9 @@ fn remove_if_unlocked(p: &Path) -> bool {
     std::fs::remove_file(p).is_ok()
 }
 
-/// Whether `path` names the file `open` is open on (neither removed nor replaced).
-fn same_file(path: &Path, open: &std::fs::File) -> bool {
+/// Whether `path` (not followed if a symbolic link) names the file or directory `open`
+/// is open on: neither removed nor replaced since it was opened.
+pub fn same_file(path: &Path, open: &std::fs::File) -> bool {
     use std::os::unix::fs::MetadataExt;
     match (std::fs::symlink_metadata(path), open.metadata()) {
         (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),

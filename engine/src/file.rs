@@ -37,6 +37,12 @@ impl DevicePaths {
     }
 }
 
+/// The name a new device made over an old one in the same directory (`owm serve
+/// --create`) keeps the old device's files under, in a directory of its own
+/// (`.owm-replaced-XXXXXX`), until the new device's server serves; the server then
+/// removes such directories.
+pub const REPLACED_PREFIX: &str = ".owm-replaced-";
+
 /// The file a completed detach of VLUN B (`owm device detach`, through `owm serve`)
 /// leaves in the device directory `dir`: `detached.json`, a JSON object whose `image`
 /// is the path of the image VLUN B lives on in, and `device` the id of the device that

@@ -215,7 +215,9 @@ fn remove_replaced(dir: &std::path::Path) {
     };
     for e in entries.flatten() {
         let name = e.file_name();
-        let replaced = name.to_string_lossy().starts_with(".owm-replaced-")
+        let replaced = name
+            .to_string_lossy()
+            .starts_with(engine::file::REPLACED_PREFIX)
             && e.file_type().is_ok_and(|t| t.is_dir());
         if replaced {
             if let Err(err) = std::fs::remove_dir_all(e.path()) {
