@@ -655,7 +655,8 @@ enum ValueKey {
 /// [`same_value`] or making equal scenarios share one of them.
 fn value_keys(v: &toml::Value, read: Option<&Scenario>) -> Vec<ValueKey> {
     let text = match v {
-        toml::Value::Float(y) if y.fract() == 0.0 && y.abs() < 9.0e18 => {
+        // As `same_value` reads it: a float equal to an integer shares its text.
+        toml::Value::Float(y) if y.fract() == 0.0 && (*y as i64) as f64 == *y => {
             format!("{}", *y as i64)
         }
         toml::Value::Integer(x) => format!("{x}"),
