@@ -177,13 +177,19 @@ fn nbdkit_path() -> Result<PathBuf> {
         })
 }
 
+/// The plugin build this `owm` runs: the package version and the identity of the
+/// engine's and the plugin's sources it was built from (`owm-build-id`), which the
+/// plugin reports as its nbdkit version.
+const PLUGIN_BUILD: &str = env!("OWM_PLUGIN_BUILD");
+
 /// Has nbdkit load `plugin` once (`nbdkit --dump-plugin`), before anything is written:
-/// a file that is not a loadable nbdkit plugin, or not owm's, is refused here rather
-/// than after a `--create` replaced the device in DIR.
+/// a file that is not a loadable nbdkit plugin, not owm's, or owm's built from other
+/// sources than this `owm` (an older build left beside a newer one) is refused here
+/// rather than after a `--create` replaced the device in DIR.
 ///
 /// # Errors
-/// nbdkit cannot run, cannot load the plugin (its words given), or the plugin is not
-/// named `owm` (exit 2).
+/// nbdkit cannot run, cannot load the plugin (its words given), the plugin is not
+/// named `owm`, or its version is not [`PLUGIN_BUILD`] (exit 2).
 fn check_plugin(nbdkit: &Path, plugin: &Path) -> Result<()> {
     let out = Command::new(nbdkit)
         .arg("--dump-plugin")
@@ -204,6 +210,16 @@ fn check_plugin(nbdkit: &Path, plugin: &Path) -> Result<()> {
         bail!(
             "{}: an nbdkit plugin, but not owm's (its --dump-plugin names no `name=owm`)",
             plugin.display()
+        );
+    }
+    let version = dump.lines().find_map(|l| l.strip_prefix("version="));
+    if version != Some(PLUGIN_BUILD) {
+        bail!(
+            "{}: owm's plugin, but built from other sources than this owm (plugin build {}, \
+             owm needs {PLUGIN_BUILD}): rebuild it with `cargo build --release -p owm-serve` \
+             from this owm's sources",
+            plugin.display(),
+            version.unwrap_or("not given")
         );
     }
     Ok(())

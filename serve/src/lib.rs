@@ -56,6 +56,12 @@ impl Server for Connection {
         "owm"
     }
 
+    /// The package version and the identity of the sources built from
+    /// (`owm-build-id`): `owm serve` requires its own.
+    fn version() -> Option<&'static str> {
+        Some(env!("OWM_PLUGIN_BUILD"))
+    }
+
     fn description() -> Option<&'static str> {
         Some("one-way data mirror: VLUN A and VLUN B of a file-backed device")
     }

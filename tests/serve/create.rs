@@ -48,6 +48,33 @@ fn create(dir: &Path, socket: &Path, extra: &[&str], env: &[(&str, &str)]) -> Ou
     c.output().unwrap()
 }
 
+/// A directory holding an `nbdkit` that runs shell command `dump` for `--dump-plugin`
+/// and `serve` otherwise (`$real` is the real nbdkit): `PATH` with it first, to pass
+/// as the environment.
+fn fake_nbdkit(dir: &Path, dump: &str, serve: &str) -> String {
+    let real = String::from_utf8(
+        Command::new("sh")
+            .args(["-c", "command -v nbdkit"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir).unwrap();
+    let script = format!(
+        "#!/bin/sh\nreal={}\nif [ \"$1\" = --dump-plugin ]; then {dump}; else {serve}; fi\n",
+        real.trim()
+    );
+    std::fs::write(dir.join("nbdkit"), script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.join("nbdkit"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
 fn assert_refused(o: &Output, code: i32, needle: &str, what: &str) {
     assert_eq!(o.status.code(), Some(code), "{what}: {}", text(o));
     let err = String::from_utf8_lossy(&o.stderr);
@@ -120,6 +147,29 @@ fn a_refused_create_leaves_the_old_device_as_it_was() {
         "plugin broken: the old device changed"
     );
 
+    // owm's plugin built from other sources (an older build left beside owm): its
+    // version names another build, or none (a plugin from before versions).
+    for (dump, what) in [
+        (
+            "$real \"$@\" | sed 's/^version=.*/version=0.1.0+0123456789abcdef/'",
+            "plugin of other sources",
+        ),
+        (
+            "$real \"$@\" | grep -v '^version='",
+            "plugin without a version",
+        ),
+    ] {
+        let path = fake_nbdkit(&s.path("stale"), dump, "exec $real \"$@\"");
+        let o = create(&dir, &new_socket, &[], &[("PATH", path.as_str())]);
+        assert_refused(&o, 2, "built from other sources than this owm", what);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("cargo build --release -p owm-serve"),
+            "{what}: {err}"
+        );
+        assert!(snapshot(&dir) == before, "{what}: the old device changed");
+    }
+
     // The socket another server listens on (exit 1, as when nbdkit cannot listen).
     let other = Server::create("cow", 4);
     let o = create(&dir, &other.socket(), &[], &[]);
@@ -187,28 +237,7 @@ fn a_create_whose_nbdkit_fails_keeps_the_old_device_aside() {
     assert!(s.terminate().success());
     let before = snapshot(&dir);
     // nbdkit that fails to serve: the real one for --dump-plugin only.
-    let real = String::from_utf8(
-        Command::new("sh")
-            .args(["-c", "command -v nbdkit"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
-    let fake = s.path("fake");
-    std::fs::create_dir(&fake).unwrap();
-    let script = format!(
-        "#!/bin/sh\nif [ \"$1\" = --dump-plugin ]; then exec {} \"$@\"; fi\nexit 1\n",
-        real.trim()
-    );
-    std::fs::write(fake.join("nbdkit"), script).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(fake.join("nbdkit"), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let path = format!(
-        "{}:{}",
-        fake.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = fake_nbdkit(&s.path("fake"), "exec $real \"$@\"", "exit 1");
     let o = create(&dir, &s.path("new.sock"), &[], &[("PATH", path.as_str())]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let err = String::from_utf8_lossy(&o.stderr);
