@@ -4,6 +4,8 @@
 //! x axis is logarithmic when asked (`scale = "log"`) or when its values span two
 //! decades, and categorical (evenly spaced, named ticks) when they are not numbers.
 
+use std::collections::{HashMap, HashSet};
+
 use reports::lines::{LinePlot, Series, XScale};
 use reports::names;
 
@@ -11,6 +13,13 @@ use super::file::{value_text, AxisSpec, Scale};
 use super::grid::Sweep;
 use crate::stats::Summary;
 
+/// A sweep.csv cell of the plots: (policy, x value, the other axes' values).
+type Cell<'a> = (&'a str, &'a str, Vec<&'a str>);
+
+/// The line plots of a sweep's rows `rows` (sweep.csv's, in grid order): (file stem,
+/// plot), one per metric, difference against the baseline and combination of the
+/// axes other than x. The rows are grouped by cell once, so the work grows with the
+/// rows, not with rows times points.
 pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
     let header = sw.header();
     let axes = &sw.spec.axis;
@@ -25,6 +34,7 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
     let col = |name: &str| header.iter().position(|h| h == name);
     // Groups: the values of the other axes, in grid order.
     let mut groups: Vec<Vec<String>> = Vec::new();
+    let mut seen: HashSet<Vec<String>> = HashSet::new();
     for (values, _) in &sw.combos {
         let g: Vec<String> = values
             .iter()
@@ -32,7 +42,7 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
             .filter(|(i, _)| Some(*i) != x_pos)
             .map(|(_, v)| value_text(v))
             .collect();
-        if !groups.contains(&g) {
+        if seen.insert(g.clone()) {
             groups.push(g);
         }
     }
@@ -44,17 +54,27 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
         .collect();
     let seed_col = col("seed").unwrap_or(0);
     let policy_col = col("policy").unwrap_or(0);
+    // The rows of each (policy, x value, group), in row order, found in one pass: a
+    // row whose other axes have no column is in no group.
+    let other_cols: Option<Vec<usize>> = others.iter().map(|a| col(&a.key)).collect();
+    let mut cells: HashMap<Cell, Vec<&[String]>> = HashMap::new();
+    if let Some(other_cols) = &other_cols {
+        for r in rows {
+            let x = x_pos.map_or("", |i| r[1 + i].as_str());
+            let g = other_cols.iter().map(|&c| r[c].as_str()).collect();
+            cells
+                .entry((r[policy_col].as_str(), x, g))
+                .or_default()
+                .push(r.as_slice());
+        }
+    }
     // (seed, value) of metric column `m` for `policy` at x value `x` in group `g`.
     let values = |m: usize, policy: &str, x: &str, g: &[String]| -> Vec<(String, f64)> {
-        rows.iter()
-            .filter(|r| r[policy_col] == policy)
-            .filter(|r| x_pos.is_none_or(|i| r[1 + i] == x))
-            .filter(|r| {
-                others
-                    .iter()
-                    .zip(g)
-                    .all(|(a, v)| col(&a.key).is_some_and(|c| &r[c] == v))
-            })
+        let key = (policy, x, g.iter().map(String::as_str).collect());
+        cells
+            .get(&key)
+            .into_iter()
+            .flatten()
             .filter_map(|r| Some((r[seed_col].clone(), r[m].parse::<f64>().ok()?)))
             .collect()
     };
