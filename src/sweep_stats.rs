@@ -10,6 +10,8 @@
 //! (`seeds_differ`, `diff_seeds_differ` = `false`). Built from the rows of `sweep.csv`
 //! alone, so a merge of shards writes the same bytes.
 
+use std::collections::HashMap;
+
 use crate::stats::{paired, unpaired_half_width, Summary};
 
 /// A number in a statistics cell (4 decimals; empty when undefined).
@@ -89,6 +91,15 @@ fn values(rows: &[&[String]], seed_col: usize, col: usize) -> Vec<(String, f64)>
         .collect()
 }
 
+/// `(seed, value)` pairs by seed: the first value of each seed.
+pub fn by_seed(values: Vec<(String, f64)>) -> HashMap<String, f64> {
+    let mut m = HashMap::with_capacity(values.len());
+    for (seed, y) in values {
+        m.entry(seed).or_insert(y);
+    }
+    m
+}
+
 /// The rows of `stats.csv` for the sweep rows `rows` (header `csv_header`), with
 /// `axes` axis columns, for `metrics`, against `baseline` when given.
 pub fn rows(
@@ -100,14 +111,18 @@ pub fn rows(
 ) -> Vec<Vec<String>> {
     let seed_col = axes + 2;
     let groups = groups(rows, axes);
+    // The baseline's group of each combination of the axes (the first, as grid order
+    // has it), found by key rather than by a scan of every group.
+    let mut bases: HashMap<&[&str], &Group<'_>> = HashMap::new();
+    if let Some(b) = baseline {
+        for h in groups.iter().filter(|h| h.key[axes] == b) {
+            bases.entry(&h.key[..axes]).or_insert(h);
+        }
+    }
     let mut out = Vec::new();
     for g in &groups {
         let policy = g.key[axes];
-        let base = baseline.and_then(|b| {
-            groups
-                .iter()
-                .find(|h| h.key[..axes] == g.key[..axes] && h.key[axes] == b)
-        });
+        let base = bases.get(&g.key[..axes]).copied();
         for m in metrics {
             let Some(col) = csv_header.iter().position(|h| h == m) else {
                 continue;
@@ -127,10 +142,10 @@ pub fn rows(
                 match base.filter(|_| policy != b) {
                     Some(h) => {
                         // Pairs by seed: only the seeds both ran.
-                        let bs = values(&h.rows, seed_col, col);
+                        let bs = by_seed(values(&h.rows, seed_col, col));
                         let (mut p, mut q) = (Vec::new(), Vec::new());
                         for (seed, x) in &xs {
-                            if let Some((_, y)) = bs.iter().find(|(s2, _)| s2 == seed) {
+                            if let Some(y) = bs.get(seed.as_str()) {
                                 p.push(*x);
                                 q.push(*y);
                             }

@@ -93,14 +93,16 @@ pub fn sweep(
     // A kept point must be one this run selects, with its grid point's row.
     let width = sw.header().len();
     for (&i, p) in &finished {
-        let fits = selected.contains(&i) && p.row.len() == width && {
+        // `selected` is in grid order: a search, not a scan, for each kept point.
+        let in_run = selected.binary_search(&i).is_ok();
+        let fits = in_run && p.row.len() == width && {
             let key = grid::row_key(&sw, i);
             p.row[..key.len()] == key[..]
         };
         if !fits {
             let why = if i >= total {
                 format!("grid index {i}, but the grid has {total} points")
-            } else if !selected.contains(&i) {
+            } else if !in_run {
                 format!(
                     "grid index {i} is not in this run's shard (kept by a run of another \
                      --shard into the same --out)"

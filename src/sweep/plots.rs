@@ -116,13 +116,10 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                         let summary = match against {
                             None => Summary::of(&ys.iter().map(|y| y.1).collect::<Vec<_>>()),
                             Some(b) => {
-                                let bs = values(m, b, x, g);
+                                let bs = crate::sweep_stats::by_seed(values(m, b, x, g));
                                 let (p, q): (Vec<f64>, Vec<f64>) = ys
                                     .iter()
-                                    .filter_map(|(seed, y)| {
-                                        let (_, z) = bs.iter().find(|(s2, _)| s2 == seed)?;
-                                        Some((*y, *z))
-                                    })
+                                    .filter_map(|(seed, y)| Some((*y, *bs.get(seed)?)))
                                     .unzip();
                                 crate::stats::paired(&p, &q).difference
                             }
