@@ -140,6 +140,34 @@ fn break_snapshot_abandons_the_backup_and_says_so() {
             mine("a-dropped").unwrap(),
         );
         assert!(ab < dropped, "{p}");
+        // The data area is freed when the drop's own I/O completes (the `a-dropped`
+        // row), not at the abandonment: extra_space.csv holds it until then.
+        let at = |line: usize| -> f64 {
+            trace
+                .lines()
+                .nth(line)
+                .unwrap()
+                .split(',')
+                .nth(1)
+                .unwrap()
+                .parse()
+                .unwrap()
+        };
+        let (ab_at, dropped_at) = (at(ab), at(dropped));
+        // Write logging's merge takes time: the drop completes later.
+        assert!(
+            p != "logging" || dropped_at > ab_at,
+            "{p}: {ab_at} {dropped_at}"
+        );
+        let series: Vec<(f64, f64)> = csv_rows(&out, "extra_space.csv")
+            .iter()
+            .filter(|r| r["policy"] == p)
+            .map(|r| (num(r, "time_ticks"), num(r, "data_area_used_blocks")))
+            .collect();
+        let held = series.iter().rev().find(|(t, _)| *t < ab_at).map(|x| x.1);
+        assert!(held > Some(0.0), "{p}: {series:?}");
+        let freed = series.iter().find(|(t, d)| *t >= ab_at && *d == 0.0);
+        assert_eq!(freed.map(|x| x.0), Some(dropped_at), "{p}: {series:?}");
         // stdout: a line says so, and the headline table shows no request → A
         // consistent figure for the abandoned rows.
         assert!(

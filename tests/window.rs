@@ -266,9 +266,18 @@ fn the_extra_space_series_matches_the_summary() {
             .filter(|r| (consistent..=retire).contains(&num(r, "time_ticks")))
             .map(|r| num(r, "extra_space_blocks"))
             .collect();
-        // The retire call frees the space at once (`retire_at_ticks` is when its I/O
-        // completes).
+        // The retire frees the space when its own I/O (write logging's merge)
+        // completes, `retire_at_ticks`, not at the call: no point before it is 0.
         assert_eq!(live.pop(), Some(0.0), "{p}: retire frees the space");
+        let freed = by_policy[p]
+            .iter()
+            .find(|r| num(r, "time_ticks") > consistent && num(r, "data_area_used_blocks") == 0.0)
+            .map(|r| num(r, "time_ticks"));
+        assert_eq!(
+            freed,
+            Some(retire),
+            "{p}: the data area freed before the retire"
+        );
         assert!(live.len() > 2, "{p}: {} points while A is live", live.len());
         assert!(
             live.windows(2).all(|w| w[0] <= w[1]),

@@ -267,6 +267,7 @@ impl World<'_> {
                 }
             }
         }
+        let held = self.dev.space_in_use().data_area_blocks;
         let retire = self.dev.retire_a();
         self.set_faults_armed(armed);
         self.a_retired = true;
@@ -284,7 +285,7 @@ impl World<'_> {
             }
             Err(e) => return Err(engine_err(now)(e)),
         };
-        self.retired(now, &cost);
+        self.retired(now, &cost, held);
         Ok(())
     }
 
@@ -293,9 +294,12 @@ impl World<'_> {
     /// call ([`merge`]), the retirement marked when the last completes, the extra space
     /// left recorded, and the cycle ends then: while the merge runs the backup window
     /// stays open, so the users' calls queued behind it are waits the backup caused
-    /// and their I/O is the window's ([`Ev::RetireDone`]).
-    pub(super) fn retired(&mut self, now: Tick, cost: &IoCost) {
+    /// and their I/O is the window's ([`Ev::RetireDone`]). The `held` data-area blocks
+    /// in use before the call stay in the extra-space series until then: the device
+    /// frees them when its merge is done, not when the engine was asked.
+    pub(super) fn retired(&mut self, now: Tick, cost: &IoCost, held: u64) {
         self.a_retired = true;
+        self.retiring_blocks = held;
         self.tally.backup_io.add(cost);
         let extra = self.dev.extra_space_blocks();
         self.log(Event::Retire {

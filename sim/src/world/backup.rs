@@ -368,6 +368,7 @@ impl World<'_> {
     pub(super) fn abandon_backup(&mut self) -> Result<(), SimError> {
         let now = self.q.now();
         let armed = self.set_faults_armed(false);
+        let held = self.dev.space_in_use().data_area_blocks;
         let abandoned = self.dev.abandon_a().map_err(engine_err(now));
         self.set_faults_armed(armed);
         let cost = abandoned?;
@@ -376,7 +377,7 @@ impl World<'_> {
         self.archive_copy = None;
         self.marks.abandoned = Some(now);
         self.log(Event::Abandon);
-        self.retired(now, &cost);
+        self.retired(now, &cost, held);
         for t in self.txns.iter_mut() {
             if t.begun && t.stage != Stage::Done && t.vlun == Vlun::A {
                 t.vlun = Vlun::B;

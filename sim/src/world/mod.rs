@@ -371,6 +371,11 @@ pub(crate) struct World<'a> {
     /// The copy of VLUN B to B' in progress (`[detach]`).
     detach_copy: Option<detach::DetachCopy>,
     a_retired: bool,
+    /// Data-area blocks VLUN A's retire (or an abandoned backup's drop) still holds
+    /// while its own I/O (write logging's merge) runs: the engine frees them at the
+    /// call, the device when the last of that I/O completes ([`Ev::RetireDone`]); the
+    /// extra-space series counts them until then.
+    retiring_blocks: u64,
     /// This cycle's backup was abandoned (a full data area under `break-snapshot`).
     a_abandoned: bool,
     /// Blocks the archive passes begun again after a failed pass read, every cycle
@@ -641,6 +646,7 @@ impl<'a> World<'a> {
             archive_copy: None,
             detach_copy: None,
             a_retired: false,
+            retiring_blocks: 0,
             a_abandoned: false,
             archive_blocks_again: 0,
             cycle: None,

@@ -142,10 +142,11 @@ impl World<'_> {
         }
         let s = self.dev.space_in_use();
         // Image A kept after a retire under mirroring is space held as well: the next
-        // split's resync copies only the blocks VLUN B wrote since.
+        // split's resync copies only the blocks VLUN B wrote since; and so is the data
+        // area a retire's merge still holds.
         let now = (
-            s.extra_space_blocks + s.kept_image_blocks,
-            s.data_area_blocks,
+            s.extra_space_blocks + s.kept_image_blocks + self.retiring_blocks,
+            s.data_area_blocks + self.retiring_blocks,
             s.kept_image_blocks,
         );
         if self.windows.last_space == Some(now) {
