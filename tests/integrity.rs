@@ -84,6 +84,8 @@ fn integrity_mode_refuses_the_damage_the_unchecked_run_serves() {
 fn an_invariant_judged_on_unreadable_blocks_is_never_held() {
     let tmp = tempfile::tempdir().unwrap();
     let mut met = 0;
+    // Cases judged on no block at all, and on some.
+    let (mut none, mut some) = (0, 0);
     for seed in ["1", "2", "4"] {
         let dir = tmp.path().join(format!("o{seed}"));
         let (json, junit) = (
@@ -114,7 +116,9 @@ fn an_invariant_judged_on_unreadable_blocks_is_never_held() {
                 .filter(|c| c["suite"] == policy.as_str())
                 .filter(|c| {
                     c["verdict"] == "unchecked"
-                        && c["reason"].as_str().unwrap().starts_with("held on ")
+                        && ["held on ", "judged on none of "]
+                            .iter()
+                            .any(|w| c["reason"].as_str().unwrap().starts_with(w))
                 })
                 .collect();
             if unreadable == 0.0 {
@@ -128,11 +132,19 @@ fn an_invariant_judged_on_unreadable_blocks_is_never_held() {
             for c in &partly {
                 let name = c["name"].as_str().unwrap();
                 assert_ne!(c["verdict"], "held", "seed {seed} {policy} {name}");
-                // "held on N of M blocks; K unreadable: ..."
+                // "held on N of M blocks; K unreadable: ...", or with no block judged
+                // "judged on none of M blocks; K unreadable: ..." (never "held").
                 let reason = c["reason"].as_str().unwrap();
                 let words: Vec<&str> = reason.split(' ').collect();
                 let n = |i: usize| words[i].trim_end_matches(';').parse::<u64>().unwrap();
-                let (judged, blocks, refused) = (n(2), n(4), n(6));
+                let judged = if words[0] == "judged" { 0 } else { n(2) };
+                assert_eq!(words[0] == "held", judged > 0, "{c}");
+                if judged == 0 {
+                    none += 1;
+                } else {
+                    some += 1;
+                }
+                let (blocks, refused) = (n(4), n(6));
                 assert!(refused >= 1 && judged + refused <= blocks, "{c}");
                 assert!(refused as f64 <= unreadable, "seed {seed} {policy}: {c}");
                 let said = &reason[..reason.find(':').unwrap()];
@@ -157,5 +169,9 @@ fn an_invariant_judged_on_unreadable_blocks_is_never_held() {
     assert!(
         met > 0,
         "no run met an unreadable block: the property was not tested"
+    );
+    assert!(
+        none > 0 && some > 0,
+        "both forms met: {none} judged on no block, {some} on some"
     );
 }

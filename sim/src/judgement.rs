@@ -20,7 +20,8 @@ pub enum Observed {
     /// Not violated on what could be judged, but integrity mode refused `unreadable`
     /// blocks of the images the invariant speaks of, so only `judged` of their
     /// `blocks` image blocks were judged ([`crate::PartJudged`]): incomplete, never
-    /// a plain `held`.
+    /// a plain `held` (and, when `judged` is 0, not `held` at all: "judged on none of
+    /// M blocks; K unreadable").
     HeldPartly {
         judged: u64,
         blocks: u64,
@@ -34,6 +35,15 @@ impl fmt::Display for Observed {
             Observed::Held => f.write_str("held"),
             Observed::Violated { count, .. } => write!(f, "violated {count}"),
             Observed::Unchecked => f.write_str("unchecked"),
+            // Nothing judged is not said to have held.
+            Observed::HeldPartly {
+                judged: 0,
+                blocks,
+                unreadable,
+            } => write!(
+                f,
+                "judged on none of {blocks} blocks; {unreadable} unreadable"
+            ),
             Observed::HeldPartly {
                 judged,
                 blocks,
