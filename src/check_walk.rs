@@ -5,10 +5,12 @@
 //! A run writes into its trace directory the trace of the first violation of each
 //! invariant (`<invariant>.trace`, replayable with `owm check --replay`) and
 //! `walks.toml`: the plan (model, seed, walks, depth, shard), the counts, each
-//! violation's walk, depth, trace file and its SHA-256, and each `sometimes` reached.
-//! `owm merge` reads the `walks.toml` of the `N` shards, replays every trace, and writes
-//! what the unsharded run writes (the distinct-state count aside: summed over the
-//! shards, an upper bound).
+//! violation's walk, depth, trace file and its SHA-256, and each `sometimes` reached;
+//! its second line pins the SHA-256 of the rest ([`pin`]).
+//! `owm merge` reads the `walks.toml` of the `N` shards, refuses one that is cut short,
+//! edited or whose counts do not add up, and a shard directory holding anything it does
+//! not list ([`read_shard`]), replays every trace, and writes what the unsharded run
+//! writes (the distinct-state count aside: summed over the shards, an upper bound).
 //!
 //! Exit: 1 when an invariant was violated (the trace replays), otherwise 3 — a random
 //! walk proves nothing, so "no violation found in N walks of depth ≤ D" is never
@@ -220,6 +222,10 @@ fn in_words(wr: &WalkReport) -> String {
 #[serde(deny_unknown_fields)]
 struct WalkFile {
     version: String,
+    /// The second line: the SHA-256 of the file without it ([`pin`]). Absent only
+    /// while serialising (and in a file of an owm that pinned none: refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sha256: Option<String>,
     model: String,
     seed: u64,
     walks: u64,
@@ -268,6 +274,7 @@ fn trace_name(invariant: &str) -> String {
 fn walk_file(wr: &WalkReport) -> Result<String> {
     let f = WalkFile {
         version: env!("CARGO_PKG_VERSION").to_string(),
+        sha256: None,
         model: wr.config.model_flags(),
         seed: wr.plan.seed,
         walks: wr.plan.walks,
@@ -304,7 +311,56 @@ fn walk_file(wr: &WalkReport) -> Result<String> {
             .collect(),
         actions: wr.actions.clone(),
     };
-    toml::to_string(&f).context("encoding walks.toml")
+    let body = toml::to_string(&f).context("encoding walks.toml")?;
+    Ok(pin(&body))
+}
+
+/// The key of `walks.toml`'s second line: the SHA-256 (lowercase hex) of the file
+/// without that line, so that `owm merge` refuses a copy cut short or edited.
+const DIGEST_KEY: &str = "sha256";
+
+/// `body` (a `walks.toml` as serialised, `version` first: the line that marks the file
+/// as owm's) with the line `sha256 = "<SHA-256 of body>"` after its first.
+fn pin(body: &str) -> String {
+    let (first, rest) = body.split_once('\n').unwrap_or((body, ""));
+    format!(
+        "{first}\n{DIGEST_KEY} = \"{}\"\n{rest}",
+        crate::sweep::sha256(body.as_bytes())
+    )
+}
+
+/// Checks that `src`, the `walks.toml` at `path`, is the file owm wrote ([`pin`]): its
+/// second line is the digest, and the other lines match it.
+///
+/// Errors (naming the file and line 2): no digest on line 2 (a file cut short, edited,
+/// or written by an owm that pinned none), a digest the other lines do not match.
+fn check_pin(path: &Path, src: &str) -> Result<()> {
+    let mut lines = src.splitn(3, '\n');
+    let first = lines.next().unwrap_or_default();
+    let second = lines.next();
+    let rest = lines.next().unwrap_or_default();
+    let at_line_2 = |message: &str| -> anyhow::Error {
+        match second {
+            Some(_) => crate::config::FileError::at(path, src, first.len() + 1, message).into(),
+            None => crate::config::FileError::whole(path, message).into(),
+        }
+    };
+    let pinned = second
+        .and_then(|l| l.strip_prefix(&format!("{DIGEST_KEY} = \"")))
+        .and_then(|l| l.strip_suffix('"'));
+    let Some(pinned) = pinned else {
+        return Err(at_line_2(&format!(
+            "line 2 is not the digest `{DIGEST_KEY} = \"…\"` owm writes there: the file was \
+             cut short or edited, or an owm that pinned none wrote it (run the shard again)"
+        )));
+    };
+    if crate::sweep::sha256(format!("{first}\n{rest}").as_bytes()) != pinned {
+        return Err(at_line_2(
+            "the file does not match the digest on line 2: cut short or edited since owm \
+             wrote it (run the shard again)",
+        ));
+    }
+    Ok(())
 }
 
 /// True when `dir` holds the output of a random-walk run (its `walks.toml`).
@@ -312,11 +368,14 @@ pub fn is_walk_output(dir: &Path) -> bool {
     dir.join(WALK_FILE).is_file()
 }
 
-/// Reads a shard's output back into its report: `walks.toml`, and each trace it names,
-/// checked against its digest and replayed.
-fn read_shard(dir: &Path) -> Result<WalkReport> {
+/// Reads a shard's output back into its report, and the label that names it in
+/// refusals (`shard K/N (DIR)`): `walks.toml`, checked against its digest ([`pin`]) and
+/// for counts that add up ([`check_counts`]); each trace it names, checked against its
+/// digest and replayed; and the directory, which holds nothing else ([`check_listing`]).
+fn read_shard(dir: &Path) -> Result<(WalkReport, String)> {
     let path = dir.join(WALK_FILE);
     let src = crate::config::read(&path).context("not a random-walk output (no walks.toml)")?;
+    check_pin(&path, &src)?;
     let f: WalkFile =
         toml::from_str(&src).map_err(|e| crate::config::FileError::toml(&path, &src, &e))?;
     let (shard, k_n) = Shard::from_marker(&f.shard, &f.version, &path, dir)?;
@@ -324,8 +383,29 @@ fn read_shard(dir: &Path) -> Result<WalkReport> {
         .with_context(|| format!("{}: model", path.display()))?;
     config.depth = f.depth;
     config.threads = 1;
+    let plan = WalkPlan {
+        seed: f.seed,
+        walks: f.walks,
+        shard_k: shard.k,
+        shard_n: shard.n,
+    };
+    let keys = crate::locate::Keys::of(&src);
+    // A key the file lacks (an array of tables cut away) is named without a line.
+    let file = |key: &str, message: String| -> anyhow::Error {
+        let line = keys.line(key).or_else(|| keys.line(&format!("{key}.0")));
+        anyhow::Error::from(crate::config::FileError {
+            path: path.clone(),
+            line,
+            key: Some(key.to_string()),
+            message,
+            snippet: line.and_then(|l| keys.line_text(l)),
+        })
+        .context(k_n.clone())
+    };
+    check_listing(dir, &f).with_context(|| k_n.clone())?;
+    check_counts(&f, &config, &plan, &file)?;
     let mut violations = std::collections::BTreeMap::new();
-    for v in &f.violations {
+    for (i, v) in f.violations.iter().enumerate() {
         let tpath = dir.join(&v.trace);
         let text = std::fs::read_to_string(&tpath)
             .with_context(|| format!("{k_n}: cannot read {}", tpath.display()))?;
@@ -342,6 +422,17 @@ fn read_shard(dir: &Path) -> Result<WalkReport> {
                 v.trace,
                 v.invariant
             );
+        }
+        if trace.actions.len() + 1 != v.depth {
+            return Err(file(
+                &format!("violations.{i}.depth"),
+                format!(
+                    "depth = {}, but {} reaches the violation at depth {}",
+                    v.depth,
+                    v.trace,
+                    trace.actions.len() + 1
+                ),
+            ));
         }
         let found: Found = model::walk::found(v.walk, v.depth, trace)
             .with_context(|| format!("{k_n}: {} does not replay", v.trace))?;
@@ -360,14 +451,9 @@ fn read_shard(dir: &Path) -> Result<WalkReport> {
             )
         })
         .collect();
-    Ok(WalkReport {
+    let report = WalkReport {
         config,
-        plan: WalkPlan {
-            seed: f.seed,
-            walks: f.walks,
-            shard_k: shard.k,
-            shard_n: shard.n,
-        },
+        plan,
         walks_planned: f.walks_planned,
         walks_done: f.walks_done,
         states_visited: f.states_visited,
@@ -381,38 +467,413 @@ fn read_shard(dir: &Path) -> Result<WalkReport> {
         stopped: f.stopped,
         actions: f.actions,
         elapsed: std::time::Duration::ZERO,
-    })
+    };
+    Ok((report, k_n))
 }
 
-/// `owm merge` of random-walk shards: refuses an `--out` that is an input, shards of
-/// different runs, a shard given twice or missing, an edited trace; writes the traces
-/// and `walks.toml` of the whole run into `out`, prints the merged report and returns
-/// its verdict's exit status.
+/// Checks that the counts of a `walks.toml` (`f`, of the run `cfg`, `plan`) agree with
+/// the plan and with each other, as every run's do: the walks planned are the shard's
+/// share; the walks done are at most those, and fewer only with the reason the run
+/// stopped; every walk ends in a terminal state or at the depth bound (so without one
+/// every walk is terminal, and the deepest walk is at the bound when one is not); the
+/// states visited lie between what the walks' count and the deepest allow; the distinct
+/// states are at most the states visited; the actions taken are one per state reached
+/// by a step on which the walk went on; each violation and witness is a property of
+/// the model of the right kind, listed once, at a depth the walks reached, in a walk of
+/// this shard that the run finished (in a single run: a merged one keeps its shards'
+/// walk numbers), its trace named after the invariant. `file(key, message)` makes the
+/// refusal, naming the file, the key and its line.
+fn check_counts(
+    f: &WalkFile,
+    cfg: &CheckConfig,
+    plan: &WalkPlan,
+    file: &dyn Fn(&str, String) -> anyhow::Error,
+) -> Result<()> {
+    let share = plan.walks_in_shard();
+    if f.walks_planned != share {
+        return Err(file(
+            "walks_planned",
+            format!(
+                "walks_planned = {}, but shard {}/{} of {} walks holds {share}",
+                f.walks_planned, plan.shard_k, plan.shard_n, plan.walks
+            ),
+        ));
+    }
+    if f.walks_done > f.walks_planned {
+        return Err(file(
+            "walks_done",
+            format!(
+                "walks_done = {}, more than walks_planned = {}",
+                f.walks_done, f.walks_planned
+            ),
+        ));
+    }
+    match (&f.stopped, f.walks_done < f.walks_planned) {
+        (None, true) => {
+            return Err(file(
+                "walks_done",
+                format!(
+                    "walks_done = {} of walks_planned = {}, but no `stopped` says why the \
+                     run ended early",
+                    f.walks_done, f.walks_planned
+                ),
+            ))
+        }
+        (Some(why), false) => {
+            return Err(file(
+                "stopped",
+                format!(
+                    "stopped = \"{why}\", but all walks_planned = {} were done",
+                    f.walks_planned
+                ),
+            ))
+        }
+        _ => {}
+    }
+    if f.walks_terminal > f.walks_done {
+        return Err(file(
+            "walks_terminal",
+            format!(
+                "walks_terminal = {}, more than walks_done = {}",
+                f.walks_terminal, f.walks_done
+            ),
+        ));
+    }
+    // Walks that stopped at the depth bound, each with exactly that many states.
+    let bounded = f.walks_done - f.walks_terminal;
+    match cfg.depth {
+        None if bounded > 0 => {
+            return Err(file(
+                "walks_terminal",
+                format!(
+                    "walks_terminal = {} of walks_done = {}, but with no depth bound every \
+                     walk ends in a terminal state",
+                    f.walks_terminal, f.walks_done
+                ),
+            ))
+        }
+        Some(d) if f.deepest > d || (bounded > 0 && f.deepest != d) => {
+            return Err(file(
+                "deepest",
+                format!(
+                    "deepest = {}, but {bounded} walks stopped at the depth bound {d}, \
+                     and none goes deeper",
+                    f.deepest
+                ),
+            ))
+        }
+        _ => {}
+    }
+    let (done, visited, deepest) = (
+        u128::from(f.walks_done),
+        u128::from(f.states_visited),
+        f.deepest as u128,
+    );
+    // A walk has one state at least and `deepest` at most, the deepest one `deepest`,
+    // and a walk cut by the bound as many states as the bound.
+    let bound = cfg.depth.map_or(0, |d| d as u128);
+    let least = if done == 0 {
+        0
+    } else {
+        (deepest + done - 1).max(u128::from(bounded) * bound + u128::from(f.walks_terminal))
+    };
+    if (done == 0) != (deepest == 0) {
+        return Err(file(
+            "deepest",
+            format!("deepest = {}, but walks_done = {}", f.deepest, f.walks_done),
+        ));
+    }
+    if visited < least || visited > done * deepest {
+        return Err(file(
+            "states_visited",
+            format!(
+                "states_visited = {}, but {} walks whose deepest has {} states visit from \
+                 {least} to {}",
+                f.states_visited,
+                f.walks_done,
+                f.deepest,
+                done * deepest
+            ),
+        ));
+    }
+    if f.distinct_states > f.states_visited || (f.distinct_states == 0) != (f.states_visited == 0) {
+        return Err(file(
+            "distinct_states",
+            format!(
+                "distinct_states = {}, but states_visited = {}",
+                f.distinct_states, f.states_visited
+            ),
+        ));
+    }
+    if f.distinct_shards == 0 {
+        return Err(file(
+            "distinct_shards",
+            "distinct_shards = 0: the distinct states are counted in one shard at least".into(),
+        ));
+    }
+    let kinds: Vec<model::ActionKind> = f.actions.iter().map(|a| a.kind).collect();
+    if kinds != model::ActionKind::ALL {
+        return Err(file(
+            "actions",
+            format!(
+                "[[actions]] lists {}, not every action kind once in the order {}",
+                if kinds.is_empty() {
+                    "no action kind".to_string()
+                } else {
+                    kinds
+                        .iter()
+                        .map(|k| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+                model::ActionKind::ALL
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    if let Some((i, a)) = f
+        .actions
+        .iter()
+        .enumerate()
+        .find(|(_, a)| a.taken > a.enabled)
+    {
+        return Err(file(
+            &format!("actions.{i}.taken"),
+            format!(
+                "{} taken {} times, but enabled only {}",
+                a.kind.as_str(),
+                a.taken,
+                a.enabled
+            ),
+        ));
+    }
+    // A step is counted as taken when the walk goes on from the state it reached: every
+    // state but the first of a walk that ends in a terminal state, every state but the
+    // first and the last of a walk cut by the depth bound.
+    let taken: u128 = f.actions.iter().map(|a| u128::from(a.taken)).sum();
+    let cut_states = u128::from(bounded) * bound;
+    let steps = visited
+        .saturating_sub(cut_states)
+        .saturating_sub(u128::from(f.walks_terminal))
+        + u128::from(bounded) * bound.saturating_sub(2);
+    if taken != steps {
+        return Err(file(
+            "actions",
+            format!(
+                "[[actions]] takes {taken} steps in all, but states_visited = {}, \
+                 walks_done = {} and walks_terminal = {} make {steps}",
+                f.states_visited, f.walks_done, f.walks_terminal
+            ),
+        ));
+    }
+    let props = model::walk::properties(cfg);
+    let kind_of = |name: &str| props.iter().find(|p| p.0 == name).map(|p| p.1);
+    // The walk numbers a shard's run may name: its own, among those it finished (a
+    // merged run's are its shards', each within its own shard's share).
+    let finished = |walk: u64| {
+        walk < plan.walks
+            && walk % plan.shard_n == plan.shard_k - 1
+            && (f.distinct_shards > 1 || walk / plan.shard_n < f.walks_done)
+    };
+    let not_finished = |walk: u64| {
+        format!(
+            "walk {walk} is not a walk this run finished (shard {}/{} of {} walks runs the \
+             walks i with i % {} = {}; walks_done = {})",
+            plan.shard_k,
+            plan.shard_n,
+            plan.walks,
+            plan.shard_n,
+            plan.shard_k - 1,
+            f.walks_done
+        )
+    };
+    let mut last: Option<&str> = None;
+    for (i, v) in f.violations.iter().enumerate() {
+        let key = |k: &str| format!("violations.{i}.{k}");
+        if kind_of(&v.invariant) != Some(true) {
+            return Err(file(
+                &key("invariant"),
+                format!("`{}` is not an invariant of the model", v.invariant),
+            ));
+        }
+        if last.is_some_and(|l| l >= v.invariant.as_str()) {
+            return Err(file(
+                &key("invariant"),
+                format!(
+                    "`{}` listed out of order or twice: owm lists each invariant once, in \
+                     name order",
+                    v.invariant
+                ),
+            ));
+        }
+        last = Some(&v.invariant);
+        if !finished(v.walk) {
+            return Err(file(&key("walk"), not_finished(v.walk)));
+        }
+        if v.depth == 0 || v.depth > f.deepest {
+            return Err(file(
+                &key("depth"),
+                format!("depth = {}, but deepest = {}", v.depth, f.deepest),
+            ));
+        }
+        if v.trace != trace_name(&v.invariant) {
+            return Err(file(
+                &key("trace"),
+                format!(
+                    "trace = \"{}\", but the trace of {} is {}",
+                    v.trace,
+                    v.invariant,
+                    trace_name(&v.invariant)
+                ),
+            ));
+        }
+    }
+    let mut last: Option<&str> = None;
+    for (i, r) in f.reached.iter().enumerate() {
+        let key = |k: &str| format!("reached.{i}.{k}");
+        if kind_of(&r.property) != Some(false) {
+            return Err(file(
+                &key("property"),
+                format!(
+                    "`{}` is not a `sometimes` property of the model",
+                    r.property
+                ),
+            ));
+        }
+        if last.is_some_and(|l| l >= r.property.as_str()) {
+            return Err(file(
+                &key("property"),
+                format!(
+                    "`{}` listed out of order or twice: owm lists each property once, in \
+                     name order",
+                    r.property
+                ),
+            ));
+        }
+        last = Some(&r.property);
+        if !finished(r.walk) {
+            return Err(file(&key("walk"), not_finished(r.walk)));
+        }
+        if r.depth == 0 || r.depth > f.deepest {
+            return Err(file(
+                &key("depth"),
+                format!("depth = {}, but deepest = {}", r.depth, f.deepest),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that the shard directory `dir` holds `walks.toml` (`f`) and the traces it
+/// lists, and nothing else: a trace it does not list (its `[[violations]]` cut or
+/// edited) or any other file (not of this run) is refused, named.
+fn check_listing(dir: &Path, f: &WalkFile) -> Result<()> {
+    let ctx = || format!("{}: cannot read the shard directory", dir.display());
+    let mut names: Vec<std::ffi::OsString> = Vec::new();
+    for e in std::fs::read_dir(dir).with_context(ctx)? {
+        names.push(e.with_context(ctx)?.file_name());
+    }
+    names.sort();
+    for n in names {
+        let listed = n == WALK_FILE || f.violations.iter().any(|v| n == v.trace.as_str());
+        if listed {
+            continue;
+        }
+        let path = dir.join(&n);
+        if n.to_string_lossy().ends_with(".trace") {
+            bail!(
+                "{}: a trace walks.toml does not list (its [[violations]] cut short or \
+                 edited, or the trace is of another run): a shard directory holds walks.toml \
+                 and the traces it lists, nothing else",
+                path.display()
+            );
+        }
+        bail!(
+            "{}: not written by this run (a shard directory holds walks.toml and the \
+             traces it lists, nothing else): remove it, or run the shard again",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Words for a depth bound: `depth ≤ 20`, `no depth bound`.
+fn depth_words(depth: Option<usize>) -> String {
+    depth.map_or_else(|| "no depth bound".to_string(), |d| format!("depth ≤ {d}"))
+}
+
+/// `owm merge` of random-walk shards: refuses an `--out` that is an input, a shard
+/// that does not read back whole ([`read_shard`]), shards of different runs (shard
+/// count, model, depth bound, seed or walks: each named with both values and both
+/// shards), a shard given twice or missing; writes the traces and `walks.toml` of the
+/// whole run into `out`, prints the merged report and returns its verdict's exit
+/// status.
 pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit> {
     crate::outdir::refuse_input_as_out(dirs, out)?;
     let parts = dirs
         .iter()
         .map(|d| read_shard(d))
         .collect::<Result<Vec<_>>>()?;
-    for (i, p) in parts.iter().enumerate() {
+    let Some((first, first_label)) = parts.first() else {
+        bail!("no shard directories given");
+    };
+    for (i, (p, label)) in parts.iter().enumerate() {
+        let differ = |what: String, theirs: String| -> Result<()> {
+            bail!(
+                "{label}: {what}, but {first_label} {theirs}: the shards come from different runs"
+            )
+        };
+        if p.plan.shard_n != first.plan.shard_n {
+            bail!(
+                "{label}: of {} shards, but {} is of {}: the shards come from different runs",
+                p.plan.shard_n,
+                dirs[0].display(),
+                first.plan.shard_n
+            );
+        }
         if let Some(j) = parts[..i]
             .iter()
-            .position(|q| q.plan.shard_k == p.plan.shard_k)
+            .position(|(q, _)| q.plan.shard_k == p.plan.shard_k)
         {
             bail!(
-                "shard {}/{} ({}): given twice (also {}); each of the {} shards once",
-                p.plan.shard_k,
-                p.plan.shard_n,
-                dirs[i].display(),
+                "{label}: given twice (also {}); each of the {} shards once",
                 dirs[j].display(),
                 p.plan.shard_n
             );
         }
+        if p.config.model_flags() != first.config.model_flags() {
+            differ(
+                format!("model `{}`", p.config.model_flags()),
+                format!("has `{}`", first.config.model_flags()),
+            )?;
+        }
+        if p.config.depth != first.config.depth {
+            differ(
+                depth_words(p.config.depth),
+                format!("has {}", depth_words(first.config.depth)),
+            )?;
+        }
+        if p.plan.seed != first.plan.seed {
+            differ(
+                format!("seed {}", p.plan.seed),
+                format!("has seed {}", first.plan.seed),
+            )?;
+        }
+        if p.plan.walks != first.plan.walks {
+            differ(
+                format!("{} walks in all", p.plan.walks),
+                format!("is of {}", first.plan.walks),
+            )?;
+        }
     }
-    let merged = WalkReport::merge(parts).map_err(|e| match e {
-        model::ModelError::Config(m) => anyhow::anyhow!("cannot merge the walk shards: {m}"),
-        e => e.into(),
-    })?;
+    let merged =
+        WalkReport::merge(parts.into_iter().map(|(p, _)| p).collect()).map_err(|e| match e {
+            model::ModelError::Config(m) => anyhow::anyhow!("cannot merge the walk shards: {m}"),
+            e => e.into(),
+        })?;
     let staging = crate::outdir::prepare(out, "--out")?;
     let reproduce = crate::shell_word::merge_command(dirs, out);
     finish(&merged, staging, out, verdict, &reproduce)

@@ -160,12 +160,13 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
-/// `walks.toml` without the distinct-state lines (a merge knows them only per shard).
+/// `walks.toml` without the distinct-state lines (a merge knows them only per shard)
+/// and without its digest (of the file with them).
 fn summary_without_distinct(dir: &Path) -> String {
     std::fs::read_to_string(dir.join("walks.toml"))
         .unwrap()
         .lines()
-        .filter(|l| !l.starts_with("distinct_"))
+        .filter(|l| !l.starts_with("distinct_") && !l.starts_with("sha256 = "))
         .map(|l| format!("{l}\n"))
         .collect()
 }
@@ -361,4 +362,372 @@ fn walks_report_coverage_per_action_kind() {
         assert!(t > 0 && e >= t, "{a}");
     }
     assert!(summary.contains("[[actions]]"), "{summary}");
+}
+
+/// The walk shards of one run with violations (`--shard K/3`, K = 1, 2, 3) in
+/// `tmp/s1` … `tmp/s3`, and the unsharded run in `tmp/whole`, with the flags `extra`
+/// added; each exit status checked (1 or 3 for a shard, which may find none).
+fn violating_shards(tmp: &Path, extra: &[&str]) -> [String; 3] {
+    let model = [
+        "check",
+        "--locks",
+        "record",
+        "--records-per-block",
+        "2",
+        "--old",
+        "1",
+        "--new",
+        "2",
+        "--simulate",
+        "--seed",
+        "3",
+        "--walks",
+        "40",
+        "--threads",
+        "1",
+    ];
+    let whole = owm(&[
+        &model[..],
+        extra,
+        &["--trace-dir", &s(&tmp.join("whole"))][..],
+    ]
+    .concat());
+    // Without a depth bound the walks find violations; within one they may not.
+    let found = if extra.is_empty() { 1 } else { 3 };
+    assert!(
+        [1, found].contains(&code(&whole)),
+        "{}{}",
+        stdout(&whole),
+        stderr(&whole)
+    );
+    [1, 2, 3].map(|k| {
+        let d = s(&tmp.join(format!("s{k}")));
+        let o = owm(&[
+            &model[..],
+            extra,
+            &["--shard", &format!("{k}/3"), "--trace-dir", &d][..],
+        ]
+        .concat());
+        assert!(matches!(code(&o), 1 | 3), "{}{}", stdout(&o), stderr(&o));
+        d
+    })
+}
+
+/// A copy of the directory `from` (files only) at `to`.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for (name, bytes) in files(from) {
+        std::fs::write(to.join(name), bytes).unwrap();
+    }
+}
+
+/// `walks.toml` in `dir` with each `key = value` line of `edits` (the first line that
+/// sets the key) replaced, or, for a key the file lacks, added after the counts, and
+/// its digest line (line 2) recomputed as owm computes it: an edit the digest alone
+/// cannot reveal.
+fn edit_and_repin(dir: &Path, edits: &[(&str, &str)]) {
+    use sha2::Digest;
+    let path = dir.join("walks.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    assert!(lines[1].starts_with("sha256 = \""), "{text}");
+    lines.remove(1);
+    for (key, value) in edits {
+        let set = format!("{key} = {value}");
+        match lines
+            .iter()
+            .position(|l| l.starts_with(&format!("{key} = ")))
+        {
+            Some(i) => lines[i] = set,
+            None => {
+                let after = lines
+                    .iter()
+                    .position(|l| l.starts_with("distinct_shards = "))
+                    .unwrap();
+                lines.insert(after + 1, set);
+            }
+        }
+    }
+    let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let digest: String = sha2::Sha256::digest(body.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let (first, rest) = body.split_once('\n').unwrap();
+    std::fs::write(&path, format!("{first}\nsha256 = \"{digest}\"\n{rest}")).unwrap();
+}
+
+/// `walks.toml` cut after its first `lines` lines, as a copy cut at a line boundary
+/// leaves it.
+fn cut(dir: &Path, lines: usize) {
+    let path = dir.join("walks.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let kept: String = text.lines().take(lines).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&path, kept).unwrap();
+}
+
+/// A damaged walk shard is refused (exit 2) before anything is merged, naming the file
+/// (and the key and its line where there is one): a `walks.toml` cut short or edited
+/// (its digest, line 2, no longer matches), or without a digest; one edited with the
+/// digest recomputed whose counts disagree with each other or with the plan; a
+/// violation in a walk the shard did not run, or at a depth its trace does not reach;
+/// a listed trace missing; a trace it does not list, or any other file, in the
+/// directory. The undamaged shards still merge into the unsharded run's verdict.
+#[test]
+fn a_damaged_walk_shard_is_refused_naming_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let shards = violating_shards(tmp.path(), &[]);
+    let good = tmp.path().join("s1");
+    let bad = tmp.path().join("bad");
+    let walks_toml = |d: &Path| s(&d.join("walks.toml"));
+    let summary = std::fs::read_to_string(good.join("walks.toml")).unwrap();
+    let header = summary.lines().position(|l| l.is_empty()).unwrap();
+    assert!(
+        summary.contains("trace = \"b-complete.trace\""),
+        "{summary}"
+    );
+    type Damage = Box<dyn Fn(&Path)>;
+    let cases: Vec<(&str, Damage, Vec<String>)> = vec![
+        (
+            "cut after the counts",
+            Box::new(move |d| cut(d, header)),
+            vec![":2: ".into(), "does not match the digest on line 2".into()],
+        ),
+        (
+            "a count edited",
+            Box::new(|d| {
+                let p = d.join("walks.toml");
+                let t = std::fs::read_to_string(&p).unwrap();
+                let t = t.replace(
+                    "walks_planned = 14\nwalks_done = 14",
+                    "walks_planned = 14\nwalks_done = 5",
+                );
+                assert!(t.contains("walks_done = 5"), "{t}");
+                std::fs::write(&p, t).unwrap();
+            }),
+            vec!["does not match the digest on line 2".into()],
+        ),
+        (
+            "no digest",
+            Box::new(|d| {
+                let p = d.join("walks.toml");
+                let t = std::fs::read_to_string(&p).unwrap();
+                let t: String = t
+                    .lines()
+                    .filter(|l| !l.starts_with("sha256 = "))
+                    .map(|l| format!("{l}\n"))
+                    .collect();
+                std::fs::write(&p, t).unwrap();
+            }),
+            vec![":2: ".into(), "line 2 is not the digest".into()],
+        ),
+        (
+            "cut after the counts, digest recomputed, traces left",
+            Box::new(move |d| {
+                cut(d, header);
+                edit_and_repin(d, &[]);
+            }),
+            vec![
+                s(&bad.join("b-complete.trace")),
+                "a trace walks.toml does not list".into(),
+            ],
+        ),
+        (
+            "cut after the counts, digest recomputed, traces removed",
+            Box::new(move |d| {
+                cut(d, header);
+                edit_and_repin(d, &[]);
+                for (n, _) in files(d) {
+                    if n.ends_with(".trace") {
+                        std::fs::remove_file(d.join(n)).unwrap();
+                    }
+                }
+            }),
+            vec!["key `actions`".into(), "lists no action kind".into()],
+        ),
+        (
+            "walks done fewer, no reason",
+            Box::new(|d| edit_and_repin(d, &[("walks_done", "5")])),
+            vec![":8: key `walks_done`".into(), "no `stopped`".into()],
+        ),
+        (
+            "stopped, yet every walk done",
+            Box::new(|d| edit_and_repin(d, &[("stopped", "\"the timeout\"")])),
+            vec!["key `stopped`".into(), "were done".into()],
+        ),
+        (
+            "walks planned",
+            Box::new(|d| edit_and_repin(d, &[("walks_planned", "13")])),
+            vec![
+                "key `walks_planned`".into(),
+                "shard 1/3 of 40 walks holds 14".into(),
+            ],
+        ),
+        (
+            "distinct above visited",
+            Box::new(|d| edit_and_repin(d, &[("distinct_states", "999999")])),
+            vec!["key `distinct_states`".into()],
+        ),
+        (
+            "a walk that is not terminal without a depth bound",
+            Box::new(|d| edit_and_repin(d, &[("walks_terminal", "13")])),
+            vec!["key `walks_terminal`".into(), "no depth bound".into()],
+        ),
+        (
+            "states visited against the steps taken",
+            Box::new(|d| {
+                let t = std::fs::read_to_string(d.join("walks.toml")).unwrap();
+                let v: u64 = t
+                    .lines()
+                    .find_map(|l| l.strip_prefix("states_visited = "))
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                edit_and_repin(d, &[("states_visited", &(v - 1).to_string())]);
+            }),
+            vec!["key `actions`".into(), "steps in all".into()],
+        ),
+        (
+            "a violation in another shard's walk",
+            Box::new(|d| edit_and_repin(d, &[("walk", "1")])),
+            vec![
+                "key `violations.0.walk`".into(),
+                "walk 1 is not a walk this run finished".into(),
+            ],
+        ),
+        (
+            "a violation's depth",
+            Box::new(|d| edit_and_repin(d, &[("depth", "2")])),
+            vec![
+                "key `violations.0.depth`".into(),
+                "reaches the violation at depth".into(),
+            ],
+        ),
+        (
+            "a listed trace missing",
+            Box::new(|d| std::fs::remove_file(d.join("b-complete.trace")).unwrap()),
+            vec![s(&bad.join("b-complete.trace")), "cannot read".into()],
+        ),
+        (
+            "a trace of another shard",
+            Box::new(|d| {
+                std::fs::copy(d.join("b-complete.trace"), d.join("a-isolated.trace")).unwrap();
+            }),
+            vec![s(&bad.join("a-isolated.trace")), "does not list".into()],
+        ),
+        (
+            "a foreign file",
+            Box::new(|d| {
+                write(d, "notes.txt", "mine\n");
+            }),
+            vec![s(&bad.join("notes.txt")), "not written by this run".into()],
+        ),
+    ];
+    let out = s(&tmp.path().join("merged"));
+    for (what, damage, needles) in cases {
+        let _ = std::fs::remove_dir_all(&bad);
+        copy_dir(&good, &bad);
+        damage(&bad);
+        let o = owm(&["merge", &s(&bad), &shards[1], &shards[2], "--out", &out]);
+        assert_eq!(code(&o), 2, "{what}: {}{}", stdout(&o), stderr(&o));
+        let mut needles: Vec<&str> = needles.iter().map(String::as_str).collect();
+        let file = walks_toml(&bad);
+        if !needles
+            .iter()
+            .any(|n| n.contains(".trace") || n.contains("notes.txt"))
+        {
+            needles.push(&file);
+        }
+        fails_with(&o, &needles);
+        assert!(!stderr(&o).contains("Some("), "{what}: {}", stderr(&o));
+        assert!(!tmp.path().join("merged").exists(), "{what}");
+    }
+    let o = owm(&["merge", &shards[0], &shards[1], &shards[2], "--out", &out]);
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+}
+
+/// Walk shards of different runs are refused (exit 2) in a user's words, each naming
+/// both shards and both values: an unsharded run beside the shards of three ("of 3
+/// shards, but … is of 1", whichever comes first; not "given twice"), another depth
+/// bound ("depth ≤ 20" against "no depth bound", never Rust's `Some(20)`), another
+/// walk count.
+#[test]
+fn walk_shards_of_different_runs_are_refused_in_words() {
+    let tmp = tempfile::tempdir().unwrap();
+    let shards = violating_shards(tmp.path(), &[]);
+    let whole = s(&tmp.path().join("whole"));
+    let out = s(&tmp.path().join("merged"));
+    let o = owm(&[
+        "merge", &whole, &shards[0], &shards[1], &shards[2], "--out", &out,
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            &format!(
+                "shard 1/3 ({}): of 3 shards, but {whole} is of 1",
+                shards[0]
+            ),
+            "different runs",
+        ],
+    );
+    assert!(!stderr(&o).contains("given twice"), "{}", stderr(&o));
+    let o = owm(&[
+        "merge", &shards[0], &shards[1], &shards[2], &whole, "--out", &out,
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[&format!(
+            "shard 1/1 ({whole}): of 1 shards, but {} is of 3",
+            shards[0]
+        )],
+    );
+    assert!(!stderr(&o).contains("given twice"), "{}", stderr(&o));
+
+    let other = tmp.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    let depth = violating_shards(&other, &["--depth", "20"]);
+    let o = owm(&["merge", &shards[0], &shards[1], &depth[2], "--out", &out]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[&format!(
+            "shard 3/3 ({}): depth ≤ 20, but shard 1/3 ({}) has no depth bound",
+            depth[2], shards[0]
+        )],
+    );
+    assert!(!stderr(&o).contains("Some("), "{}", stderr(&o));
+
+    let more = owm(&[
+        "check",
+        "--locks",
+        "record",
+        "--records-per-block",
+        "2",
+        "--old",
+        "1",
+        "--new",
+        "2",
+        "--simulate",
+        "--seed",
+        "3",
+        "--walks",
+        "41",
+        "--shard",
+        "2/3",
+        "--trace-dir",
+        &s(&tmp.path().join("more2")),
+    ]);
+    assert!(matches!(code(&more), 1 | 3), "{}", stderr(&more));
+    let o = owm(&[
+        "merge",
+        &shards[0],
+        &s(&tmp.path().join("more2")),
+        &shards[2],
+        "--out",
+        &out,
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["41 walks in all, but shard 1/3", "is of 40"]);
 }

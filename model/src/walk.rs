@@ -516,6 +516,16 @@ pub fn found(walk: u64, depth: usize, trace: Trace) -> Result<Found, ModelError>
     })
 }
 
+/// Every property of `cfg`'s model in order: its name, and true for an `always`
+/// (false: a `sometimes`).
+pub fn properties(cfg: &CheckConfig) -> Vec<(&'static str, bool)> {
+    OwmModel::new(cfg)
+        .properties()
+        .iter()
+        .map(|p| (p.name, p.expectation == Expectation::Always))
+        .collect()
+}
+
 impl WalkReport {
     /// Joins the reports of the `N` shards of one run (same model, seed, walks and
     /// depth; each shard once) into the report the unsharded run gives, but for the
@@ -539,11 +549,16 @@ impl WalkReport {
                 ));
             }
             if p.config.depth != cfg.depth {
+                let words = |d: Option<usize>| {
+                    d.map_or_else(|| "no depth bound".to_string(), |d| format!("depth ≤ {d}"))
+                };
                 return bad(format!(
-                    "{}: depth {:?} differs from {:?}",
+                    "{}: {}, but shard {}/{} has {}",
                     name(p),
-                    p.config.depth,
-                    cfg.depth
+                    words(p.config.depth),
+                    plan.shard_k,
+                    plan.shard_n,
+                    words(cfg.depth)
                 ));
             }
             if (p.plan.seed, p.plan.walks, p.plan.shard_n) != (plan.seed, plan.walks, plan.shard_n)
@@ -657,11 +672,7 @@ impl WalkReport {
     /// Every property of the model in order: its name, and true for an `always`
     /// (false: a `sometimes`).
     pub fn properties(&self) -> Vec<(&'static str, bool)> {
-        OwmModel::new(&self.config)
-            .properties()
-            .iter()
-            .map(|p| (p.name, p.expectation == Expectation::Always))
-            .collect()
+        properties(&self.config)
     }
 
     /// The verdict of property `name` in words.
