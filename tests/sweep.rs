@@ -83,6 +83,8 @@ fn all_shards_merged_equal_one_unsharded_run_byte_for_byte() {
     }
 }
 
+/// A merge refuses a shard missing, a shard given twice, a shard of another shard
+/// count and a shard of another sweep (exit 2, named).
 #[test]
 fn merge_refuses_an_incomplete_or_mixed_set() {
     let tmp = tempfile::tempdir().unwrap();
@@ -100,6 +102,16 @@ fn merge_refuses_an_incomplete_or_mixed_set() {
         &owm(&["merge", &p1, &p1, &p2, "--out", &out]),
         &["shard 1/2", "given twice"],
     );
+    // A shard of another shard count: said so, though its K is one given already.
+    let q1 = s(&tmp.path().join("q1"));
+    ok(&owm(&["sweep", &f, "--shard", "1/3", "--out", &q1]));
+    let o = owm(&["merge", &p1, &p2, &q1, "--out", &out]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[&format!("shard 1/3 ({q1}): of 3 shards, but {p1} is of 2")],
+    );
+    assert!(!stderr(&o).contains("given twice"), "{}", stderr(&o));
     // A shard of another sweep.
     let g = write(
         tmp.path(),

@@ -469,19 +469,20 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
                 src = Some((spec_path.clone(), s, origin))
             }
         }
-        if let Some(p) = parts.iter().find(|p| p.shard.k == shard.k) {
-            bail!(
-                "{k_n}: given twice (also {}); each of the {} shards once",
-                p.dir.display(),
-                shard.n
-            );
-        }
+        // Shards of another count first: they share a K without being the same shard.
         if let Some(p) = parts.iter().find(|p| p.shard.n != shard.n) {
             bail!(
                 "{k_n}: of {} shards, but {} is of {}",
                 shard.n,
                 p.dir.display(),
                 p.shard.n
+            );
+        }
+        if let Some(p) = parts.iter().find(|p| p.shard.k == shard.k) {
+            bail!(
+                "{k_n}: given twice (also {}); each of the {} shards once",
+                p.dir.display(),
+                shard.n
             );
         }
         let (_, rows) = tables::read_table(&csv_path)?;
