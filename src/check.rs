@@ -97,16 +97,23 @@ pub struct CheckArgs {
     /// the search goes: it may explore more; exit 3 if that cut the search).
     #[arg(long, value_name = "N")]
     states_max: Option<usize>,
-    /// Stop after this many seconds (exit 3 if that cut the search); the search for
-    /// the shortest traces after a search on several threads stops then too (its
-    /// traces are then said to be not proven shortest).
+    /// Stop after this many seconds of the whole command (exit 3 if that cut the
+    /// search), counted from its start: beyond four transactions the estimate's
+    /// searches count, and the search for the shortest traces after a search on several
+    /// threads stops then too (its traces are then said to be not proven shortest).
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     timeout: Option<Duration>,
-    /// Memory the search may use, in GiB, finite, above 0 and at most 1048576 (default:
-    /// what the machine has available); beyond four transactions a configuration
-    /// predicted to need more is refused unless `--states-max` bounds it within this.
-    /// It also bounds the search for the shortest traces after a search on several
-    /// threads (700 bytes a state).
+    /// Memory the process may hold, in GiB, finite, above 0 and at most 1048576: the
+    /// search stops once the process's resident memory, checked about every 50 ms,
+    /// passes it (exit 3, as a state bound that cut the search; it may pass it by what
+    /// the search adds in that time). Beyond four transactions a configuration
+    /// predicted to need more is refused before the search (exit 2) unless
+    /// `--states-max` bounds it within this; the prediction's own searches (depth
+    /// first, at most four transactions, 20 bytes a state) are not stopped by it. It also bounds the search for the
+    /// shortest traces after a search on several threads (700 bytes a state). Without
+    /// it, no search is stopped for memory; the refusal and that search use what the
+    /// machine has available. Not with --simulate (random walks hold constant
+    /// memory: at most 256 MiB of state fingerprints).
     #[arg(long, value_name = "GIB", value_parser = parse_gib)]
     memory_max: Option<f64>,
     /// Depth first (far less memory; a counterexample is the first the search met,
@@ -142,9 +149,11 @@ pub struct CheckArgs {
     /// Ctrl-C stops it (exit 3: no verdict claimed).
     /// The Explorer shows the whole space: `--symmetry` is refused with it, and so are
     /// the flags of what it does not do: write traces (--trace-dir), bound memory
-    /// (--memory-max) or give a verdict (--junit, --json, --allow-violations).
+    /// (--memory-max), search depth first (--dfs: its searches are breadth first) or
+    /// give a verdict (--junit, --json, --allow-violations).
     #[arg(long, value_name = "ADDR", conflicts_with_all = [
-        "replay", "symmetry", "trace_dir", "memory_max", "junit", "json", "allow_violations",
+        "replay", "symmetry", "trace_dir", "memory_max", "dfs", "junit", "json",
+        "allow_violations",
     ])]
     serve: Option<std::net::SocketAddr>,
 }
@@ -299,6 +308,8 @@ fn parse_depth(s: &str) -> Result<usize, String> {
 /// Runs `owm check` (or `--replay`) and returns its exit status (module doc); an
 /// error is bad input (exit 2).
 pub fn run(args: &CheckArgs) -> Result<Exit> {
+    // `--timeout` counts from here: the estimate's searches are part of the command.
+    let since = std::time::Instant::now();
     if let Some(path) = &args.replay {
         return replay(path);
     }
@@ -316,7 +327,13 @@ pub fn run(args: &CheckArgs) -> Result<Exit> {
         );
     }
     if args.walk.on() {
-        return crate::check_walk::run(&args.config()?, &args.walk, &args.trace_dir, &args.verdict);
+        return crate::check_walk::run(
+            &args.config()?,
+            &args.walk,
+            &args.trace_dir,
+            &args.verdict,
+            since,
+        );
     }
     let cfg = args.config()?;
     if let Some(addr) = args.serve {
@@ -328,21 +345,39 @@ pub fn run(args: &CheckArgs) -> Result<Exit> {
         Some(gib) => Some((gib * GIB, true)),
         None => model::estimate::available_bytes().map(|b| (b, false)),
     };
-    if let Some(e) = model::estimate(&cfg)? {
-        say!("estimate: {e}");
-        if let Some((avail, by_flag)) = limit {
-            refuse_unless_it_fits(&cfg, &e, avail, by_flag)?;
-        }
-    }
-    // What the search for the shortest traces (breadth first on several threads) may
-    // fill once the search has freed its states.
+    // The user's limit stops every search once the process holds more; the machine's
+    // bounds only the search for the shortest traces (breadth first on several
+    // threads), which may fill it once the search has freed its states.
     let memory = limit.map(|(bytes, by_flag)| model::MemoryBudget {
         bytes,
         what: match args.memory_max {
             Some(gib) if by_flag => format!("--memory-max {gib} GiB"),
             _ => format!("the {:.1} GiB available", bytes / GIB),
         },
+        bounds_search: by_flag,
     });
+    // One Ctrl-C stops the search (or the estimate's): it reports what it covered
+    // (exit 3), as a bound that cut it does; a second ends the process (130).
+    crate::interrupt::install();
+    let limits = model::Limits {
+        stop: &crate::interrupt::requested,
+        since,
+        memory: memory.as_ref(),
+    };
+    match model::estimate_within(&cfg, &limits)? {
+        model::Sizing::Small => {}
+        model::Sizing::Estimated(e) => {
+            say!("estimate: {e}");
+            if let Some((avail, by_flag)) = limit {
+                refuse_unless_it_fits(&cfg, &e, avail, by_flag)?;
+            }
+        }
+        model::Sizing::Cut(why) => {
+            say!(
+                "estimate: not made: its searches of the smaller configurations were cut by {why}"
+            );
+        }
+    }
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg}")
@@ -361,16 +396,8 @@ pub fn run(args: &CheckArgs) -> Result<Exit> {
             p.states_per_sec()
         ));
     };
-    // One Ctrl-C stops the search: it reports what it covered (exit 3), as a bound
-    // that cut it does; a second ends the process (130).
-    crate::interrupt::install();
     crate::outdir::pause_point("check search");
-    let report = model::check_with_progress(
-        &cfg,
-        Some(&mut on_progress),
-        &crate::interrupt::requested,
-        memory.as_ref(),
-    );
+    let report = model::check_with_progress(&cfg, Some(&mut on_progress), &limits);
     bar.finish_and_clear();
     let report = report?;
     say!("{}", report.render().trim_end());
@@ -388,17 +415,19 @@ pub fn run(args: &CheckArgs) -> Result<Exit> {
             w.display()
         );
     }
-    let reproduce = reproduce(&cfg, &args.verdict);
+    let reproduce = reproduce(&cfg, args.memory_max, &args.verdict);
     say!("reproduce: {reproduce}");
     say!("{}", in_words(&report));
     args.verdict
         .finish(&verdicts(&report, reproduce, args.verdict.allow_violations))
 }
 
-/// The command line that gives the same verdict: the model, the search and its bounds.
-fn reproduce(cfg: &CheckConfig, verdict: &VerdictArgs) -> String {
+/// The command line that gives the same verdict: the model, the search and its bounds
+/// (`--memory-max` among them: it stops a search).
+fn reproduce(cfg: &CheckConfig, memory_max: Option<f64>, verdict: &VerdictArgs) -> String {
+    let memory = memory_max.map_or(String::new(), |gib| format!(" --memory-max {gib}"));
     format!(
-        "owm check {} {}{}",
+        "owm check {} {}{memory}{}",
         cfg.model_flags(),
         cfg.search_flags(),
         verdict.reproduce_suffix()

@@ -39,8 +39,9 @@ pub struct WalkArgs {
     /// Random walks instead of an exhaustive search: `--walks` walks from the initial
     /// state, each choosing uniformly among the enabled actions, to a terminal state or
     /// `--depth`. Finds violations in spaces too large to exhaust; proves nothing held
-    /// (exit 3 when nothing is violated).
-    #[arg(long, conflicts_with_all = ["serve", "replay", "dfs"])]
+    /// (exit 3 when nothing is violated). Walks hold constant memory (at most 256 MiB of
+    /// state fingerprints): --memory-max is refused with them.
+    #[arg(long, conflicts_with_all = ["serve", "replay", "dfs", "memory_max"])]
     simulate: bool,
     /// The seed of the walks (default 1): walk i's choices come from ChaCha8 keyed by the
     /// seed, stream i, so any walk can be rerun alone (walk 25 of 1000: `--walks 1000
@@ -74,12 +75,15 @@ impl WalkArgs {
 }
 
 /// Runs the walks of `args` over `cfg`, prints the report, writes the traces and
-/// `walks.toml` into `trace_dir`, and returns the exit status (module doc).
+/// `walks.toml` into `trace_dir`, and returns the exit status (module doc). The
+/// timeout counts from `since`, the start of the command (the estimate's searches
+/// included).
 pub fn run(
     cfg: &CheckConfig,
     args: &WalkArgs,
     trace_dir: &Path,
     verdict: &VerdictArgs,
+    since: std::time::Instant,
 ) -> Result<Exit> {
     if cfg.symmetry {
         bail!(
@@ -92,12 +96,21 @@ pub fn run(
     let plan = args.plan();
     plan.validate()?;
     cfg.validate()?;
-    if let Some(e) = model::estimate(cfg)? {
-        say!("estimate of the whole space: {e}");
-    }
     let staging = crate::outdir::prepare(trace_dir, "--trace-dir")?;
     crate::interrupt::install();
-    let report = model::walk(cfg, &plan, &crate::interrupt::requested)?;
+    let limits = model::Limits {
+        stop: &crate::interrupt::requested,
+        since,
+        memory: None,
+    };
+    match model::estimate_within(cfg, &limits)? {
+        model::Sizing::Small => {}
+        model::Sizing::Estimated(e) => say!("estimate of the whole space: {e}"),
+        model::Sizing::Cut(why) => {
+            say!("estimate of the whole space: not made: its searches of the smaller configurations were cut by {why}");
+        }
+    }
+    let report = model::walk_since(cfg, &plan, &crate::interrupt::requested, since)?;
     finish(
         &report,
         staging,

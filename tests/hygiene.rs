@@ -945,6 +945,10 @@ fn a_flag_that_needs_another_is_refused_without_it() {
         assert_eq!(code(&o), 2, "{extra:?}: {}", stderr(&o));
         fails_with(&o, &["--serve", extra[0], "cannot be used with"]);
     }
+    // The Explorer searches breadth first: --dfs has no effect on it and is refused.
+    let o = owm(&["check", "--serve", "127.0.0.1:0", "--dfs"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["--serve", "--dfs", "cannot be used with"]);
     assert!(!tmp.path().join("traces").exists());
     assert!(!tmp.path().join("v.json").exists());
 }

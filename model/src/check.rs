@@ -24,9 +24,10 @@ use crate::ModelError;
 /// it the checker's own path is reported as not proven shortest.
 pub const SHORTEST_SEARCH_STATES_MAX: usize = 2_000_000;
 
-/// The memory the search for the shortest counterexamples may fill, at
-/// [`crate::estimate::BFS_BYTES_PER_STATE`] bytes a state (it runs after the main
-/// search has freed its states).
+/// A memory limit. The search for the shortest counterexamples fills at most
+/// `bytes` at [`crate::estimate::BFS_BYTES_PER_STATE`] bytes a state (it runs after the
+/// main search has freed its states); a limit the user set (`bounds_search`) also stops
+/// every search once the process holds more ([`held_bytes`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MemoryBudget {
     /// Bytes.
@@ -34,6 +35,82 @@ pub struct MemoryBudget {
     /// Where the limit comes from, in words: `--memory-max 0.5 GiB`, `the 21.3 GiB
     /// available`.
     pub what: String,
+    /// True for the user's limit (`--memory-max`): a search stops (cut, like a state
+    /// budget) once the process holds more. False for the machine's available memory,
+    /// which bounds only the search for the shortest.
+    pub bounds_search: bool,
+}
+
+/// What the process holds, in bytes, and how that was found: its resident memory
+/// (Linux `VmRSS`), else `states` at `per_state` bytes each (an estimate).
+pub fn held_bytes(states: usize, per_state: f64) -> (f64, String) {
+    match crate::estimate::resident_bytes() {
+        Some(b) => (b, format!("the process held {:.1} MiB", b / MIB)),
+        None => {
+            let b = states as f64 * per_state;
+            (
+                b,
+                format!(
+                    "{states} states held about {:.1} MiB at {per_state:.0} bytes a state \
+                     (resident memory cannot be measured here)",
+                    b / MIB
+                ),
+            )
+        }
+    }
+}
+
+const MIB: f64 = (1u64 << 20) as f64;
+
+impl MemoryBudget {
+    /// Why a search holding `states` states (at `per_state` bytes each) must stop for
+    /// this limit: `--memory-max 0.01 GiB: the process held 12.3 MiB`; `None` when it
+    /// fits or the limit bounds only the search for the shortest.
+    pub fn passed(&self, states: usize, per_state: f64) -> Option<String> {
+        if !self.bounds_search {
+            return None;
+        }
+        let (held, how) = held_bytes(states, per_state);
+        (held > self.bytes).then(|| format!("{}: {how}", self.what))
+    }
+}
+
+/// What limits a check besides its configuration's own bounds.
+#[derive(Clone, Copy)]
+pub struct Limits<'a> {
+    /// An interrupt: polled about every 50 ms (and once before the search); once it
+    /// returns true the search explores no further state.
+    pub stop: &'a dyn Fn() -> bool,
+    /// When the configuration's `--timeout` began to run: the start of the command, so
+    /// that the searches before this one (an estimate's) count in it.
+    pub since: Instant,
+    /// The memory limit ([`MemoryBudget`]).
+    pub memory: Option<&'a MemoryBudget>,
+}
+
+fn never() -> bool {
+    false
+}
+
+impl Limits<'static> {
+    /// No interrupt, no memory limit, the timeout counted from now.
+    pub fn none() -> Self {
+        Limits {
+            stop: &never,
+            since: Instant::now(),
+            memory: None,
+        }
+    }
+}
+
+/// What stopped a search before its own bounds did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stopped {
+    /// An interrupt (Ctrl-C).
+    Interrupt,
+    /// The user's memory limit, with what was held: `--memory-max 0.01 GiB (the
+    /// process held 12.3 MiB)`.
+    Memory(String),
 }
 
 /// What became of one property.
@@ -91,9 +168,9 @@ pub struct CheckReport {
     /// interrupt stopped the search. 0 means the search was complete, whatever bounds
     /// were set.
     pub cut_states: usize,
-    /// True when an interrupt (the `stop` of [`check_with_progress`]) stopped the
-    /// search.
-    pub interrupted: bool,
+    /// What stopped the search besides its bounds: an interrupt (the `stop` of
+    /// [`Limits`]) or the memory limit; `None` when only the bounds cut it, or nothing.
+    pub stopped: Option<Stopped>,
     /// Per action kind, enabled and taken; the depth of each `sometimes` witness.
     pub coverage: Coverage,
 }
@@ -132,11 +209,13 @@ impl CheckReport {
         self.cut_states == 0
     }
 
-    /// What stopped the search: the bounds (`depth 21, 1000 states`) or `an
-    /// interrupt`.
+    /// What stopped the search: the bounds (`depth 21, 1000 states`), `an
+    /// interrupt` or the memory limit (`--memory-max 0.01 GiB (the process held 12.3
+    /// MiB)`).
     pub fn cut_by(&self) -> String {
-        match self.config.bounds() {
-            Some(b) if !self.interrupted => b,
+        match (&self.stopped, self.config.bounds()) {
+            (Some(Stopped::Memory(why)), _) => why.clone(),
+            (None, Some(b)) => b,
             _ => "an interrupt".into(),
         }
     }
@@ -148,7 +227,7 @@ impl CheckReport {
     pub fn scope(&self) -> String {
         match self.config.depth {
             Some(d)
-                if !self.interrupted
+                if self.stopped.is_none()
                     && self.config.states_max.is_none()
                     && self.config.timeout.is_none() =>
             {
@@ -238,14 +317,27 @@ impl CheckReport {
         match (self.complete(), self.config.bounds()) {
             (true, None) => "complete: every reachable state was explored".into(),
             (true, Some(b)) => format!("complete: the bounds ({b}) cut nothing{soft}"),
-            (false, b) => format!(
+            (false, _) => format!(
                 "INCOMPLETE: {} states reached but not explored (cut by {}); verdicts hold only within it{soft}",
                 self.cut_states,
-                match b {
-                    Some(b) if !self.interrupted => b,
-                    _ => "an interrupt".into(),
-                }
+                self.cut_by()
             ),
+        }
+    }
+
+    /// Which witness each `sometimes` depth is: breadth first on one thread the
+    /// shallowest; depth first, or breadth first on several threads, the first the
+    /// search met, which need not be the shallowest.
+    pub fn witness_depths(&self) -> String {
+        match self.config.strategy {
+            Strategy::Bfs if self.config.threads == 1 => "the shallowest".into(),
+            Strategy::Bfs => format!(
+                "the first found by {} threads, not the shallowest: --threads 1 gives it",
+                self.config.threads
+            ),
+            Strategy::Dfs => "the first found depth first, not the shallowest: breadth first \
+                              on one thread (no --dfs, --threads 1) gives it"
+                .into(),
         }
     }
 
@@ -281,7 +373,7 @@ impl CheckReport {
                 partner
             );
         }
-        out += &self.coverage.render();
+        out += &self.coverage.render(&self.witness_depths());
         for p in &self.properties {
             if let Outcome::Violated {
                 steps,
@@ -308,25 +400,26 @@ impl CheckReport {
 
 /// Checks `cfg`.
 pub fn check(cfg: &CheckConfig) -> Result<CheckReport, ModelError> {
-    check_with_progress(cfg, None, &|| false, None)
+    check_with_progress(cfg, None, &Limits::none())
 }
 
-/// Checks `cfg`, calling `progress` about every half second while exploring. `stop`
-/// is polled as often (and once before the search): once it returns true the search
+/// Checks `cfg`, calling `progress` about every half second while exploring. The
+/// `limits` are polled about every 50 ms (and once before the search): once the
+/// interrupt comes, or the process holds more than the user's memory limit, the search
 /// explores no further state, judges the states it had queued, and reports what it
-/// covered ([`CheckReport::interrupted`]; an interrupt).
+/// covered ([`CheckReport::stopped`]). `cfg.timeout` counts from `limits.since`: a
+/// search begun once it has run out explores nothing.
 ///
 /// Breadth first on several threads, the first violating state a thread meets need
 /// not be the nearest: once that search ends, one thread searches breadth first for
 /// the shortest trace to each violated property, within what is left of
-/// `cfg.timeout`, within `memory` (else [`SHORTEST_SEARCH_STATES_MAX`] states) and
-/// until `stop`; cut, or after an interrupted search (not run), the violation keeps
-/// the checker's trace, marked not proven shortest ([`Outcome::Violated`]).
+/// `cfg.timeout`, within `limits.memory` (else [`SHORTEST_SEARCH_STATES_MAX`] states)
+/// and until the interrupt; cut, or after a stopped search (not run), the violation
+/// keeps the checker's trace, marked not proven shortest ([`Outcome::Violated`]).
 pub fn check_with_progress(
     cfg: &CheckConfig,
     progress: Option<&mut dyn FnMut(Progress)>,
-    stop: &dyn Fn() -> bool,
-    memory: Option<&MemoryBudget>,
+    limits: &Limits<'_>,
 ) -> Result<CheckReport, ModelError> {
     cfg.validate()?;
     let mut model = OwmModel::new(cfg);
@@ -351,7 +444,11 @@ pub fn check_with_progress(
     if let Some(n) = cfg.states_max {
         builder = builder.target_state_count(n);
     }
-    if let Some(t) = cfg.timeout {
+    // What is left of the timeout, counted from `limits.since`.
+    let left = cfg
+        .timeout
+        .map(|t| t.saturating_sub(limits.since.elapsed()));
+    if let Some(t) = left {
         builder = builder.timeout(t);
     }
     if cfg.symmetry {
@@ -359,14 +456,42 @@ pub fn check_with_progress(
         // search takes no symmetry.
         builder = builder.symmetry();
     }
-    if stop() {
+    let per_state = crate::estimate::bytes_per_state(cfg.strategy);
+    let mut stopped = stop_now(limits, 0, per_state);
+    if stopped.is_some() || left == Some(Duration::ZERO) {
         model.stop.store(true, Ordering::Relaxed);
     }
     let start = Instant::now();
     match cfg.strategy {
-        Strategy::Bfs => finish(&model, builder.spawn_bfs(), start, progress, stop, memory),
-        Strategy::Dfs => finish(&model, builder.spawn_dfs(), start, progress, stop, memory),
+        Strategy::Bfs => finish(
+            &model,
+            builder.spawn_bfs(),
+            start,
+            progress,
+            limits,
+            &mut stopped,
+        ),
+        Strategy::Dfs => finish(
+            &model,
+            builder.spawn_dfs(),
+            start,
+            progress,
+            limits,
+            &mut stopped,
+        ),
     }
+}
+
+/// Why a search holding `states` must stop now: the interrupt came, or the process
+/// holds more than the user's memory limit.
+fn stop_now(limits: &Limits<'_>, states: usize, per_state: f64) -> Option<Stopped> {
+    if (limits.stop)() {
+        return Some(Stopped::Interrupt);
+    }
+    limits
+        .memory
+        .and_then(|m| m.passed(states, per_state))
+        .map(Stopped::Memory)
 }
 
 fn finish<C: Checker<OwmModel>>(
@@ -374,8 +499,8 @@ fn finish<C: Checker<OwmModel>>(
     mut checker: C,
     start: Instant,
     mut progress: Option<&mut dyn FnMut(Progress)>,
-    stop: &dyn Fn() -> bool,
-    memory: Option<&MemoryBudget>,
+    limits: &Limits<'_>,
+    stopped: &mut Option<Stopped>,
 ) -> Result<CheckReport, ModelError> {
     // The search threads are joined on a thread of their own, which takes the time the
     // moment the last one ends: the rate is the search's, not a poll's.
@@ -390,20 +515,28 @@ fn finish<C: Checker<OwmModel>>(
         let _ = done_tx.send(());
         (panicked, elapsed)
     });
-    // Progress and `stop` are polled (stateright offers no other signal); progress
+    // Progress and the limits are polled (stateright offers no other signal); progress
     // never affects results or the measured time.
+    let per_state = crate::estimate::bytes_per_state(model.cfg.strategy);
+    let mut reported = Instant::now();
     while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
-        done_rx.recv_timeout(Duration::from_millis(500))
+        done_rx.recv_timeout(Duration::from_millis(50))
     {
-        if let Some(p) = progress.as_mut() {
-            p(Progress {
-                unique_states: checker.unique_state_count(),
-                elapsed: start.elapsed(),
-                shortest: false,
-            });
+        if reported.elapsed() >= Duration::from_millis(500) {
+            reported = Instant::now();
+            if let Some(p) = progress.as_mut() {
+                p(Progress {
+                    unique_states: checker.unique_state_count(),
+                    elapsed: start.elapsed(),
+                    shortest: false,
+                });
+            }
         }
-        if stop() {
-            model.stop.store(true, Ordering::Relaxed);
+        if stopped.is_none() {
+            *stopped = stop_now(limits, checker.unique_state_count(), per_state);
+            if stopped.is_some() {
+                model.stop.store(true, Ordering::Relaxed);
+            }
         }
     }
     let (panicked, elapsed) = joiner
@@ -414,7 +547,8 @@ fn finish<C: Checker<OwmModel>>(
     }
     // Read before `discoveries`, which replays paths through the model (and so needs
     // its actions back).
-    let interrupted = model.stop.swap(false, Ordering::Relaxed);
+    model.stop.store(false, Ordering::Relaxed);
+    let stopped = stopped.take();
     let expanded = model.expanded.load(Ordering::Relaxed);
     let mut coverage = model.coverage.snapshot();
     let unique_states = checker.unique_state_count();
@@ -442,14 +576,18 @@ fn finish<C: Checker<OwmModel>>(
                 "found by {} threads, which need not meet the nearest violation first",
                 model.cfg.threads
             );
-            if interrupted {
+            if let Some(s) = &stopped {
+                let by = match s {
+                    Stopped::Interrupt => "the interrupted check".to_string(),
+                    Stopped::Memory(why) => format!("the check stopped by {why}"),
+                };
                 Some(format!(
-                    "{threads}, and the interrupted check did not search for the shortest"
+                    "{threads}, and {by} did not search for the shortest"
                 ))
             } else if violated.is_empty() {
                 None
             } else {
-                let budget = ShortestBudget::new(&model.cfg, start, memory, stop);
+                let budget = ShortestBudget::new(&model.cfg, limits);
                 let (found, cut) =
                     shortest_counterexamples(model, &violated, &budget, &mut progress);
                 shortest = found;
@@ -507,7 +645,7 @@ fn finish<C: Checker<OwmModel>>(
             .map_or(checker_depth, |d| checker_depth.min(d)),
         elapsed,
         cut_states: unique_states.saturating_sub(expanded),
-        interrupted,
+        stopped,
         coverage,
     })
 }
@@ -539,24 +677,20 @@ fn fingerprint(s: &State) -> u64 {
 }
 
 /// What bounds the search for the shortest counterexamples: what is left of the
-/// check's `--timeout`, a number of states (from the memory budget) and an interrupt.
+/// check's `--timeout`, a number of states (from the memory budget), the memory the
+/// process holds (the user's limit) and an interrupt.
 struct ShortestBudget<'a> {
-    /// When `--timeout` runs out, measured from the start of the check, and the flag.
+    /// When `--timeout` runs out, measured from the start of the command, and the flag.
     deadline: Option<(Instant, Duration)>,
     /// States it may reach, and why that many.
     states_max: usize,
     states_why: String,
-    stop: &'a dyn Fn() -> bool,
+    limits: Limits<'a>,
 }
 
 impl<'a> ShortestBudget<'a> {
-    fn new(
-        cfg: &CheckConfig,
-        start: Instant,
-        memory: Option<&MemoryBudget>,
-        stop: &'a dyn Fn() -> bool,
-    ) -> Self {
-        let (states_max, states_why) = match memory {
+    fn new(cfg: &CheckConfig, limits: &Limits<'a>) -> Self {
+        let (states_max, states_why) = match limits.memory {
             Some(m) => {
                 let per_state = crate::estimate::BFS_BYTES_PER_STATE;
                 (
@@ -567,10 +701,10 @@ impl<'a> ShortestBudget<'a> {
             None => (SHORTEST_SEARCH_STATES_MAX, "its cap".into()),
         };
         ShortestBudget {
-            deadline: cfg.timeout.map(|t| (start + t, t)),
+            deadline: cfg.timeout.map(|t| (limits.since + t, t)),
             states_max,
             states_why,
-            stop,
+            limits: *limits,
         }
     }
 
@@ -584,10 +718,11 @@ impl<'a> ShortestBudget<'a> {
                 ));
             }
         }
-        if (self.stop)() {
-            return Some(format!("was interrupted after {states} states"));
+        match stop_now(&self.limits, states, crate::estimate::BFS_BYTES_PER_STATE) {
+            Some(Stopped::Interrupt) => Some(format!("was interrupted after {states} states")),
+            Some(Stopped::Memory(why)) => Some(format!("stopped at {states} states: {why}")),
+            None => None,
         }
-        None
     }
 }
 
@@ -714,8 +849,14 @@ mod tests {
         let budget = |states: f64| MemoryBudget {
             bytes: states * crate::estimate::BFS_BYTES_PER_STATE,
             what: "--memory-max x GiB".into(),
+            bounds_search: false,
         };
-        let r = check_with_progress(&cfg, None, &|| false, Some(&budget(10.0))).unwrap();
+        let small = budget(10.0);
+        let limits = |memory| Limits {
+            memory: Some(memory),
+            ..Limits::none()
+        };
+        let r = check_with_progress(&cfg, None, &limits(&small)).unwrap();
         assert_eq!(r.violated(), ["B-complete", "bank-conserved"]);
         for name in r.violated() {
             let why = not_shortest(&r, name).unwrap();
@@ -734,7 +875,8 @@ mod tests {
             "{}",
             r.render()
         );
-        let r = check_with_progress(&cfg, None, &|| false, Some(&budget(1e6))).unwrap();
+        let large = budget(1e6);
+        let r = check_with_progress(&cfg, None, &limits(&large)).unwrap();
         let one = check(&CheckConfig { threads: 1, ..cfg }).unwrap();
         for name in r.violated() {
             assert_eq!(not_shortest(&r, name), None, "{name}");
@@ -762,13 +904,22 @@ mod tests {
         let targets: Vec<usize> = (0..model.properties().len())
             .filter(|&i| model.properties()[i].expectation == Expectation::Always)
             .collect();
-        let never = || false;
-        let always = || true;
+        fn never() -> bool {
+            false
+        }
+        fn always() -> bool {
+            true
+        }
+        let on = |stop: &'static dyn Fn() -> bool, since| Limits {
+            stop,
+            since,
+            memory: None,
+        };
         let timeout = Duration::from_millis(250);
         let past = Instant::now().checked_sub(timeout).unwrap();
         let spent = ShortestBudget {
             deadline: Some((past, timeout)),
-            ..ShortestBudget::new(&cfg, past, None, &never)
+            ..ShortestBudget::new(&cfg, &on(&never, past))
         };
         let (found, why) = shortest_counterexamples(&model, &targets, &spent, &mut None);
         assert!(found.is_empty());
@@ -776,13 +927,13 @@ mod tests {
             why.as_deref(),
             Some("ran out of --timeout 0.25 s after 0 states")
         );
-        let stopped = ShortestBudget::new(&cfg, Instant::now(), None, &always);
+        let stopped = ShortestBudget::new(&cfg, &on(&always, Instant::now()));
         let (found, why) = shortest_counterexamples(&model, &targets, &stopped, &mut None);
         assert!(found.is_empty());
         assert_eq!(why.as_deref(), Some("was interrupted after 0 states"));
         // A budget with time left and room for the space finds a trace for each
         // violated property, and says nothing was cut.
-        let open = ShortestBudget::new(&cfg, Instant::now(), None, &never);
+        let open = ShortestBudget::new(&cfg, &on(&never, Instant::now()));
         let (found, why) = shortest_counterexamples(&model, &targets, &open, &mut None);
         assert_eq!((found.len(), why), (2, None));
 

@@ -207,8 +207,11 @@ impl Coverage {
         }
     }
 
-    /// The coverage table as `owm check` prints it (ends with a newline).
-    pub fn render(&self) -> String {
+    /// The coverage table as `owm check` prints it (ends with a newline); `depths`
+    /// says which witness each depth is (`the shallowest`, `the first found by 2
+    /// threads, not the shallowest: --threads 1 gives it`), printed once before the
+    /// witnesses.
+    pub fn render(&self, depths: &str) -> String {
         let mut out = String::from(
             "coverage (enabled: in an explored state; taken: led to an explored state):\n",
         );
@@ -222,11 +225,15 @@ impl Coverage {
                 c.taken
             );
         }
+        if !self.witnesses.is_empty() {
+            let _ = writeln!(out, "witnesses (depth: {depths}):");
+        }
         for w in &self.witnesses {
-            let at = w
-                .depth
-                .map_or_else(|| "not reached".to_string(), |d| format!("depth {d}"));
-            let _ = writeln!(out, "  witness {:36} reached at {at}", w.name);
+            let at = w.depth.map_or_else(
+                || "not reached".to_string(),
+                |d| format!("reached at depth {d}"),
+            );
+            let _ = writeln!(out, "  witness {:36} {at}", w.name);
         }
         out
     }

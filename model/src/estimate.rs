@@ -102,8 +102,35 @@ fn shrunk(cfg: &CheckConfig, old: usize, new: usize) -> CheckConfig {
     c
 }
 
+/// How large a configuration is, as far as [`estimate_within`] could tell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Sizing {
+    /// At most [`ESTIMATE_ABOVE_TXNS`] transactions: checked without an estimate.
+    Small,
+    /// The prediction.
+    Estimated(Estimate),
+    /// The limits stopped a search of the shrunk configurations: no prediction. Says
+    /// what stopped it (`0.2 s`, the timeout; `an interrupt`).
+    Cut(String),
+}
+
 /// The estimate for `cfg`, or `None` when it has at most [`ESTIMATE_ABOVE_TXNS`]
-/// transactions. Checks the configuration shrunk to at most four transactions (1+1,
+/// transactions ([`estimate_within`] without limits).
+pub fn estimate(cfg: &CheckConfig) -> Result<Option<Estimate>, ModelError> {
+    match estimate_within(cfg, &crate::Limits::none())? {
+        Sizing::Small => Ok(None),
+        Sizing::Estimated(e) => Ok(Some(e)),
+        Sizing::Cut(why) => Err(ModelError::Checker(format!(
+            "the estimate was cut by {why}"
+        ))),
+    }
+}
+
+/// The estimate for `cfg` within `limits`: its searches count in `cfg.timeout` from
+/// `limits.since` and stop at the interrupt. A memory limit does not stop them (depth
+/// first over at most four transactions, 20 bytes a state): the limit judges their
+/// prediction instead. [`Sizing::Small`] when `cfg` has at most
+/// [`ESTIMATE_ABOVE_TXNS`] transactions. Checks the configuration shrunk to at most four transactions (1+1,
 /// 2+1, 3+1, 1+2, 2+2, 1+3 old+new, those within the configuration; a few seconds
 /// at most) and extrapolates per role from 2+2 (or 1+n, m+1): each added old
 /// transaction multiplies the count by the factor of the one before times the
@@ -111,17 +138,36 @@ fn shrunk(cfg: &CheckConfig, old: usize, new: usize) -> CheckConfig {
 /// transaction is not constant (it rises with incremental 2PL, falls with record locks
 /// on shared blocks and with symmetry): this follows its trend, within 0.79-1.07x of
 /// every count the README and the tests pin for five to eight transactions (tests).
-pub fn estimate(cfg: &CheckConfig) -> Result<Option<Estimate>, ModelError> {
+pub fn estimate_within(
+    cfg: &CheckConfig,
+    limits: &crate::Limits<'_>,
+) -> Result<Sizing, ModelError> {
     cfg.validate()?;
     if cfg.old + cfg.new <= ESTIMATE_ABOVE_TXNS {
-        return Ok(None);
+        return Ok(Sizing::Small);
     }
     let mut measured: Vec<(usize, usize, usize)> = Vec::new();
+    let mut cut: Option<String> = None;
     let mut states_of = |o: usize, n: usize| -> Result<f64, ModelError> {
         if let Some(&(_, _, s)) = measured.iter().find(|m| (m.0, m.1) == (o, n)) {
             return Ok(s.max(1) as f64);
         }
-        let s = crate::check(&shrunk(cfg, o, n))?.unique_states;
+        if cut.is_some() {
+            return Ok(1.0);
+        }
+        let mut small = shrunk(cfg, o, n);
+        // The command's timeout, counted from its start, bounds these searches too.
+        small.timeout = cfg.timeout;
+        let within = crate::Limits {
+            memory: None,
+            ..*limits
+        };
+        let r = crate::check_with_progress(&small, None, &within)?;
+        if !r.complete() {
+            cut = Some(r.cut_by());
+            return Ok(1.0);
+        }
+        let s = r.unique_states;
         measured.push((o, n, s));
         Ok(s.max(1) as f64)
     };
@@ -150,9 +196,12 @@ pub fn estimate(cfg: &CheckConfig) -> Result<Option<Estimate>, ModelError> {
             states *= growth_new;
         }
     }
+    if let Some(why) = cut {
+        return Ok(Sizing::Cut(why));
+    }
     measured.sort_unstable();
     let per_state = bytes_per_state(cfg.strategy);
-    Ok(Some(Estimate {
+    Ok(Sizing::Estimated(Estimate {
         measured,
         growth_old,
         growth_new,
@@ -160,6 +209,14 @@ pub fn estimate(cfg: &CheckConfig) -> Result<Option<Estimate>, ModelError> {
         bytes: states * per_state,
         seconds: states / (STATES_PER_SEC_PER_THREAD * cfg.threads as f64),
     }))
+}
+
+/// The resident memory of this process (Linux `VmRSS`), in bytes, if known.
+pub fn resident_bytes() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = text.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024.0)
 }
 
 /// Bytes of memory available to a new process (Linux `MemAvailable`), if known.

@@ -32,18 +32,18 @@ pub mod verdicts;
 pub mod walk;
 
 pub use check::{
-    check, check_with_progress, CheckReport, MemoryBudget, Outcome, Progress, PropertyReport,
-    SHORTEST_SEARCH_STATES_MAX,
+    check, check_with_progress, held_bytes, CheckReport, Limits, MemoryBudget, Outcome, Progress,
+    PropertyReport, Stopped, SHORTEST_SEARCH_STATES_MAX,
 };
 pub use config::{CheckConfig, Discipline, Locks, Rmw, Strategy};
 pub use coverage::{ActionKind, Coverage, KindCount, Witness};
-pub use estimate::{estimate, Estimate};
+pub use estimate::{estimate, estimate_within, Estimate, Sizing};
 pub use program::Op;
 pub use protocol::{Action, OwmModel};
 pub use state::State;
 pub use trace::{render, render_replayed, replay, replay_file, Replayed, Trace, TraceLines};
 pub use verdicts::{INVARIANTS, PARTNERS};
-pub use walk::{walk, WalkPlan, WalkReport};
+pub use walk::{walk, walk_since, WalkPlan, WalkReport};
 
 /// What can go wrong outside the model's own findings.
 #[derive(Debug, thiserror::Error)]

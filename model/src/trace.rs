@@ -213,17 +213,22 @@ fn execute_steps(
         let mut allowed = Vec::new();
         model.actions(&s, &mut allowed);
         if !allowed.contains(&a) {
+            let possible = if allowed.is_empty() {
+                if s.ended {
+                    "the run has ended: no step is possible".to_string()
+                } else {
+                    "no step is possible here".to_string()
+                }
+            } else {
+                let each: Vec<String> = allowed.iter().map(|x| action_text(*x)).collect();
+                format!("possible: {}", each.join(", "))
+            };
             return Err((
                 i,
                 ModelError::Replay(format!(
-                    "step {}: `{}` is not possible here (possible: {})",
+                    "step {}: `{}` is not possible here ({possible})",
                     i + 1,
                     action_text(a),
-                    allowed
-                        .iter()
-                        .map(|x| action_text(*x))
-                        .collect::<Vec<_>>()
-                        .join(", ")
                 )),
             ));
         }

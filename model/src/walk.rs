@@ -381,6 +381,17 @@ pub fn walk(
     plan: &WalkPlan,
     stop: &(dyn Fn() -> bool + Sync),
 ) -> Result<WalkReport, ModelError> {
+    walk_since(cfg, plan, stop, Instant::now())
+}
+
+/// [`walk`], its `cfg.timeout` counted from `since` (the start of the command, so that
+/// the searches of an estimate before the walks count in it).
+pub fn walk_since(
+    cfg: &CheckConfig,
+    plan: &WalkPlan,
+    stop: &(dyn Fn() -> bool + Sync),
+    since: Instant,
+) -> Result<WalkReport, ModelError> {
     cfg.validate()?;
     plan.validate()?;
     let model = OwmModel::new(cfg);
@@ -415,7 +426,7 @@ pub fn walk(
                 loop {
                     let why = if stop() {
                         Some("an interrupt")
-                    } else if cfg.timeout.is_some_and(|t| start.elapsed() >= t) {
+                    } else if cfg.timeout.is_some_and(|t| since.elapsed() >= t) {
                         Some("the timeout")
                     } else if cfg
                         .states_max
@@ -768,7 +779,7 @@ impl WalkReport {
             }
             let _ = writeln!(out, "oracle: {}", f.detail);
         }
-        out += &self.coverage().render();
+        out += &self.coverage().render("the shallowest a walk reached");
         out
     }
 }

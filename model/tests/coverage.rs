@@ -16,13 +16,13 @@ fn assert_consistent(r: &CheckReport) {
     let c = &r.coverage;
     assert_eq!(c.actions.len(), ActionKind::ALL.len());
     for k in &c.actions {
-        assert!(k.taken <= k.enabled, "{k:?}\n{}", c.render());
+        assert!(k.taken <= k.enabled, "{k:?}\n{}", r.render());
     }
     let taken: u64 = c.actions.iter().map(|k| k.taken).sum();
     let enabled: u64 = c.actions.iter().map(|k| k.enabled).sum();
     assert!(r.complete());
-    assert_eq!(taken, r.unique_states as u64 - 1, "{}", c.render());
-    assert_eq!(enabled, r.generated_states as u64 - 1, "{}", c.render());
+    assert_eq!(taken, r.unique_states as u64 - 1, "{}", r.render());
+    assert_eq!(enabled, r.generated_states as u64 - 1, "{}", r.render());
 }
 
 /// Every action kind was taken at least once.
