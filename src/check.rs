@@ -69,7 +69,8 @@ pub struct CheckArgs {
     /// Locking discipline: conservative or incremental (default conservative).
     #[arg(long)]
     discipline: Option<Discipline>,
-    /// Type (b) locks held from the split until the old transactions end: on or off.
+    /// Type (b) locks held from the split until the old transactions end: on or off
+    /// (default off).
     #[arg(long, value_parser = model::config::parse_on_off)]
     type_b: Option<bool>,
     /// Transactions may abort and roll back: on or off (default on).

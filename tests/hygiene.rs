@@ -1158,3 +1158,59 @@ fn owm_device_exits_1_when_refused_and_2_for_bad_usage() {
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     fails_with(&o, &["--to", "is a directory"]);
 }
+
+/// The README's usage table names every flag each subcommand's `--help` lists, in the
+/// row of that subcommand (`| \`owm SUB ...`), so the two cannot drift apart.
+#[test]
+fn the_readme_usage_rows_name_every_flag_help_lists() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let top = stdout(&owm(&["--help"]));
+    let subs: Vec<&str> = top
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .collect();
+    assert!(subs.len() >= 8, "{top}");
+    // `--seed` in a row must not be found inside `--seeds`.
+    let names = |row: &str, flag: &str| {
+        row.match_indices(flag).any(|(i, _)| {
+            !row[i + flag.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-')
+        })
+    };
+    for sub in subs {
+        let lead = format!("| `owm {sub} ");
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with(&lead))
+            .unwrap_or_else(|| panic!("README has no usage row for owm {sub}"));
+        let help = stdout(&owm(&[sub, "--help"]));
+        let flags: Vec<&str> = help
+            .lines()
+            .map(str::trim_start)
+            .filter_map(|l| {
+                let l = l.strip_prefix("-h, ").unwrap_or(l);
+                let l = match l.get(..2) {
+                    Some(short) if short.starts_with('-') && l[2..].starts_with(", --") => &l[4..],
+                    _ => l,
+                };
+                l.starts_with("--").then(|| {
+                    let end = l[2..]
+                        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+                        .map_or(l.len(), |e| e + 2);
+                    &l[..end]
+                })
+            })
+            .filter(|f| *f != "--help")
+            .collect();
+        assert!(!flags.is_empty(), "owm {sub} --help lists no flag:\n{help}");
+        for flag in flags {
+            assert!(
+                names(row, flag),
+                "README's usage row for owm {sub} does not name {flag}:\n{row}"
+            );
+        }
+    }
+}
