@@ -8,7 +8,7 @@
 //! | 0 | the whole space was explored: every invariant held, every witness was reached |
 //! | 1 | an invariant was violated (or a witness never reached, so its invariants hold vacuously); `--replay`: the violation was reproduced |
 //! | 2 | bad input: a flag, a trace file that cannot be read, parsed or replayed |
-//! | 3 | incomplete: a depth, state or time bound or an interrupt (Ctrl-C) cut the search, so nothing is claimed beyond it |
+//! | 3 | incomplete: a depth, state, time or memory bound or an interrupt (Ctrl-C) cut the search, so nothing is claimed beyond it |
 //!
 //! The verdict is the shared one of `run` and `sweep` ([`crate::verdict`]): one case per
 //! property, written as JSON (`--json`) and JUnit XML (`--junit`) on request.
@@ -357,6 +357,13 @@ pub fn run(args: &CheckArgs) -> Result<Exit> {
         },
         bounds_search: by_flag,
     });
+    if args.memory_max.is_some() && model::estimate::resident_bytes().is_none() {
+        tell!(
+            "note: this system does not report resident memory: --memory-max is applied to \
+             the states the search holds, at {:.0} bytes a state",
+            model::estimate::bytes_per_state(cfg.strategy)
+        );
+    }
     // One Ctrl-C stops the search (or the estimate's): it reports what it covered
     // (exit 3), as a bound that cut it does; a second ends the process (130).
     crate::interrupt::install();
