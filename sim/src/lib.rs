@@ -39,6 +39,7 @@ pub mod judge;
 pub mod judgement;
 mod keyed;
 pub mod locks;
+pub mod number_text;
 pub mod oracle;
 pub mod packed_image;
 pub mod part_map;

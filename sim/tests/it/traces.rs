@@ -303,6 +303,139 @@ fn malformed_lines_are_refused_with_file_and_line() {
             "soon,R,0,8192,log",
             "time `soon`",
         ),
+        // Every line is taken or refused: a Q event whose RWBS is not one, or missing,
+        // a device that is not two numbers, an action blkparse never prints, a bad RWBS
+        // on an event not replayed, a read with no `[process]` after its sectors.
+        (
+            "hand-blkparse.txt",
+            TraceFormat::Blkparse,
+            5,
+            "  8,0 0 4 0.001 1300 Q X 0 + 16 [cat]",
+            "`X` is not an RWBS field",
+        ),
+        (
+            "hand-blkparse.txt",
+            TraceFormat::Blkparse,
+            5,
+            "  8,0 0 4 0.001 1300 Q",
+            "6 fields; expected",
+        ),
+        (
+            "hand-blkparse.txt",
+            TraceFormat::Blkparse,
+            5,
+            "  8,x 0 4 0.001 1300 Q R 0 + 16 [cat]",
+            "`8,x` is not a device major,minor",
+        ),
+        (
+            "hand-blkparse.txt",
+            TraceFormat::Blkparse,
+            5,
+            "  8,0 0 4 0.001 1300 Z R 0 + 16 [cat]",
+            "action `Z` is not one blkparse prints",
+        ),
+        (
+            "hand-blkparse.txt",
+            TraceFormat::Blkparse,
+            2,
+            "  8,0 0 2 0.0000015 1200 G WX 2048 + 8 [postgres]",
+            "`WX` is not an RWBS field",
+        ),
+        (
+            "hand-blkparse.txt",
+            TraceFormat::Blkparse,
+            5,
+            "  8,0 0 4 0.001 1300 Q R 0 + 16",
+            "no `[process]`",
+        ),
+        (
+            "hand-blkparse.txt",
+            TraceFormat::Blkparse,
+            5,
+            "  8,0 0 4 0.001 1300 Q R",
+            "a `Q` R event without `sector + sectors` (then `[process]`)",
+        ),
+        (
+            "hand-blkparse.txt",
+            TraceFormat::Blkparse,
+            5,
+            "  8,0 0 4 0.001 1300 Q SW 0 + 16 [cat]",
+            "`SW` is not an RWBS field",
+        ),
+        // A number that is a fraction, negative or past 64 bits is said to be so.
+        (
+            "hand-plain.csv",
+            TraceFormat::Csv,
+            2,
+            "0.5,W,0,4096,db",
+            "time `0.5` is not a non-negative integer",
+        ),
+        (
+            "hand-plain.csv",
+            TraceFormat::Csv,
+            2,
+            "-5,W,0,4096,db",
+            "time `-5` is not a non-negative integer",
+        ),
+        (
+            "hand-plain.csv",
+            TraceFormat::Csv,
+            2,
+            "0,W,0,18446744073709551616,db",
+            "length `18446744073709551616` is more than 18446744073709551615",
+        ),
+        (
+            "hand-plain.csv",
+            TraceFormat::Csv,
+            2,
+            "0,W,,4096,db",
+            "offset is empty",
+        ),
+        (
+            "hand-msr.csv",
+            TraceFormat::MsrCsv,
+            2,
+            "128166372000000000.5,hm,1,Write,8192,4096,1575",
+            "Timestamp `128166372000000000.5` is not a non-negative integer",
+        ),
+        (
+            "hand-v3.iolog",
+            TraceFormat::FioIolog,
+            6,
+            "-100 /data/a write 4096 4096",
+            "timestamp `-100` is not a non-negative integer",
+        ),
+        (
+            "hand-blkparse.txt",
+            TraceFormat::Blkparse,
+            5,
+            "  8,0 0 4 0.001 1300 Q R 0 + 1.5 [cat]",
+            "sector count `1.5` is not a non-negative integer",
+        ),
+        // A header naming other columns, or these in another order, would read the
+        // lines wrongly (offset for length): refused.
+        (
+            "hand-plain.csv",
+            TraceFormat::Csv,
+            1,
+            "time,op,length,offset,stream",
+            "header `time,op,length,offset,stream`",
+        ),
+        (
+            "hand-msr.csv",
+            TraceFormat::MsrCsv,
+            1,
+            "Timestamp,Hostname,DiskNumber,Type,Size,Offset,ResponseTime",
+            "header `Timestamp,Hostname,DiskNumber,Type,Size,Offset,ResponseTime`",
+        ),
+        // fio writes every sync with its offset and length (and refuses one without).
+        (
+            "hand-v2.iolog",
+            TraceFormat::FioIolog,
+            8,
+            "/dev/sdb sync",
+            "unknown action `sync` with 0 arguments",
+        ),
     ];
     for &(file, format, line, bad, says) in cases {
         let path = data(file);
@@ -901,6 +1034,81 @@ fn blkparse_empty_flushes_and_remaps_are_skipped() {
             "{event}"
         );
     }
+}
+
+/// blkparse's closing summary ends the events; an event line after it (a second
+/// output joined to the first) is refused at its line rather than lost, while the
+/// summary's own lines are skipped.
+#[test]
+fn a_blkparse_event_after_the_summary_is_refused() {
+    let path = Path::new("joined.blkparse");
+    let event = "  8,0    0        1     0.000000000  1200  Q   W 2048 + 8 [postgres]";
+    let summary =
+        "CPU0 (8,0):\n Reads Queued:           1,        4KiB\t Writes Queued:  1,  4KiB\n\
+                   \nTotal (8,0):\n Reads Queued:  1, 4KiB\n\nThroughput (R/W): 0KiB/s / 0KiB/s\n\
+                   Events (8,0): 1 entries\nSkips: 0 forward (0 -   0.0%)\n";
+    let whole = format!("{event}\n{summary}");
+    let t = trace::parse(TraceFormat::Blkparse, path, &whole, "Q").unwrap();
+    assert_eq!(t.ios.len(), 1);
+    let joined = format!("{whole}{event}\n");
+    let e = trace::parse(TraceFormat::Blkparse, path, &joined, "Q").unwrap_err();
+    let lines = whole.lines().count() as u64;
+    assert_eq!(e.line, Some(lines + 1), "{e}");
+    assert!(
+        e.message
+            .contains("an event after blkparse's closing summary (from line 2)"),
+        "{e}"
+    );
+    // A line starting with `CPU` that is not the summary's is not taken for it.
+    let e = trace::parse(
+        TraceFormat::Blkparse,
+        path,
+        &format!("{event}\nCPUs busy\n{event}\n"),
+        "Q",
+    )
+    .unwrap_err();
+    assert_eq!(e.line, Some(2), "{e}");
+}
+
+/// The RWBS fields blkparse writes (a flush, the operation, then FUA, read-ahead,
+/// barrier, sync and metadata in that order) are read; anything else is not one.
+#[test]
+fn rwbs_fields_read_as_blkparse_writes_them() {
+    use trace::blkparse::{rwbs, Rwbs};
+    for (s, kind) in [
+        ("W", Rwbs::Write),
+        ("WS", Rwbs::Write),
+        ("FWS", Rwbs::Write),
+        ("WFS", Rwbs::Write),
+        ("FWFSM", Rwbs::Write),
+        ("WB", Rwbs::Write),
+        ("R", Rwbs::Read),
+        ("RA", Rwbs::Read),
+        ("RM", Rwbs::Read),
+        ("RSM", Rwbs::Read),
+        ("N", Rwbs::NoData),
+        ("FN", Rwbs::NoData),
+        ("F", Rwbs::NoData),
+        ("D", Rwbs::NoData),
+        ("DS", Rwbs::NoData),
+    ] {
+        assert_eq!(rwbs(s), Some(kind), "{s}");
+    }
+    for s in [
+        "", "X", "S", "SW", "WW", "WR", "RW", "WMS", "w", "W1", "FX", "NN",
+    ] {
+        assert_eq!(rwbs(s), None, "{s}");
+    }
+}
+
+/// A message blkparse prints for a traced cgroup carries the cgroup before its action
+/// (`… 1a,2 m N text`): skipped like every message, not refused.
+#[test]
+fn a_blkparse_message_of_a_cgroup_is_skipped() {
+    let text = "  8,0    0        1     0.000000000  1200  Q   W 2048 + 8 [postgres]\n\
+                \x20 8,0    0        0     0.000100000  1200  1a,2 m   N bfq1200 insert\n";
+    let t = trace::parse(TraceFormat::Blkparse, Path::new("m.blkparse"), text, "Q").unwrap();
+    assert_eq!((t.ios.len(), t.skipped), (1, 1));
 }
 
 /// An fio v3 iolog whose timestamps go backwards (merged logs) is replayed sorted by

@@ -141,7 +141,6 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
                     },
                 )?;
             }
-            ("sync" | "datasync", []) => trace.skipped += 1,
             _ => {
                 return Err(TraceError::at(
                     path,

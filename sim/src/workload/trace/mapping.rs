@@ -226,7 +226,9 @@ pub fn map(
         if t > FIELD_TICKS_MAX as f64 {
             return Err(format!(
                 "{}: time {} µs × time_scale {} exceeds {FIELD_TICKS_MAX} ticks",
-                io.line, io.time_us, c.time_scale
+                io.line,
+                io.time_us,
+                crate::number_text::float_text(c.time_scale)
             ));
         }
         Ok(t as Tick)

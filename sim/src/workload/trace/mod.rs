@@ -433,11 +433,19 @@ impl Streams {
     }
 }
 
-/// Parses an unsigned integer field, naming it in the error.
+/// Parses an unsigned integer field, naming it in the error: what is wrong with it
+/// (empty, not a non-negative integer such as `0.5` or `-5`, or past 2^64 - 1).
 pub(crate) fn number(path: &Path, line: u64, what: &str, s: &str) -> Result<u64, TraceError> {
-    s.trim()
-        .parse::<u64>()
-        .map_err(|_| TraceError::at(path, line, format!("{what} `{}` is not a number", s.trim())))
+    use std::num::IntErrorKind;
+    let s = s.trim();
+    s.parse::<u64>().map_err(|e| {
+        let message = match e.kind() {
+            IntErrorKind::Empty => format!("{what} is empty"),
+            IntErrorKind::PosOverflow => format!("{what} `{s}` is more than {}", u64::MAX),
+            _ => format!("{what} `{s}` is not a non-negative integer"),
+        };
+        TraceError::at(path, line, message)
+    })
 }
 
 /// Streams that are separate files or disks (fio, MSR) are laid one after another

@@ -8,13 +8,26 @@
 //!
 //! `Timestamp` is a Windows FILETIME (100 ns units since 1601), `Type` `Read` or
 //! `Write`, `Offset` and `Size` in bytes, `ResponseTime` in 100 ns units (read but
-//! not used: the simulator's device model decides how long an I/O takes). A header
-//! line naming the columns is accepted. The stream is the host and disk number; a file
-//! of several disks lays each after the previous one on the volume (as fio's files).
+//! not used: the simulator's device model decides how long an I/O takes). A first line
+//! naming the columns (these, in this order) is accepted as a header; one starting with
+//! `Timestamp` that names others is refused. The stream is the host and disk number; a
+//! file of several disks lays each after the previous one on the volume (as fio's
+//! files).
 
 use std::path::Path;
 
 use super::{lay_streams_end_to_end, number, Streams, Trace, TraceError, TraceIo};
+
+/// The columns, as a header line names them.
+const COLUMNS: [&str; 7] = [
+    "Timestamp",
+    "Hostname",
+    "DiskNumber",
+    "Type",
+    "Offset",
+    "Size",
+    "ResponseTime",
+];
 
 /// Parses an MSR-Cambridge / SNIA CSV trace.
 pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
@@ -29,6 +42,19 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
         let record = record.map_err(|e| csv_error(path, &e))?;
         let n = record_line(text, &record, i, false);
         if i == 0 && record.get(0) == Some("Timestamp") {
+            // A header naming other columns (or these in another order) would have
+            // its lines read in this order: refused.
+            if !record.iter().eq(COLUMNS) {
+                return Err(TraceError::at(
+                    path,
+                    n,
+                    format!(
+                        "header `{}`: expected `{}`, these columns in this order",
+                        record.iter().collect::<Vec<_>>().join(","),
+                        COLUMNS.join(",")
+                    ),
+                ));
+            }
             continue;
         }
         if record.len() == 1 && record.get(0) == Some("") {

@@ -8,7 +8,8 @@
 //!
 //! `time` in µs (integer), `op` `R`/`W` (or `read`/`write`, any case), `offset` and
 //! `length` in bytes, `stream` optional (any name; default one stream). A first line
-//! starting with `time` is the header.
+//! starting with `time` is the header: `time,op,offset,length[,stream]`, refused when
+//! it names other columns or these in another order.
 
 use std::path::Path;
 
@@ -29,6 +30,23 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
         let record = record.map_err(|e| csv_error(path, &e))?;
         let n = record_line(text, &record, i, true);
         if i == 0 && record.get(0) == Some("time") {
+            // A header naming other columns (or these in another order) would have
+            // its lines read in this order, offset for length: refused.
+            let names: Vec<&str> = record.iter().collect();
+            if !matches!(
+                names.as_slice(),
+                ["time", "op", "offset", "length"] | ["time", "op", "offset", "length", "stream"]
+            ) {
+                return Err(TraceError::at(
+                    path,
+                    n,
+                    format!(
+                        "header `{}`: expected `time,op,offset,length` or \
+                         `time,op,offset,length,stream`, these columns in this order",
+                        names.join(",")
+                    ),
+                ));
+            }
             continue;
         }
         if record.len() == 1 && record.get(0) == Some("") {
