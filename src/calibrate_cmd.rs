@@ -526,10 +526,9 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
     // The directory names the file system to measure: a mistyped one is refused rather
     // than made (it would be measured on whichever file system holds its parent).
     if !args.dir.is_dir() {
-        let why = if args.dir.exists() {
-            "is not a directory"
-        } else {
-            "does not exist"
+        let why = match std::fs::metadata(&args.dir) {
+            Ok(_) => "is not a directory".to_string(),
+            Err(e) => crate::config::absence(&e),
         };
         anyhow::bail!(
             "{}: {why}; give an existing directory on the file system to measure",

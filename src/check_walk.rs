@@ -387,7 +387,7 @@ pub fn is_walk_output(dir: &Path) -> bool {
 /// digest and replayed; and the directory, which holds nothing else ([`check_listing`]).
 fn read_shard(dir: &Path) -> Result<(WalkReport, String)> {
     let path = dir.join(WALK_FILE);
-    let src = crate::config::read(&path).context("not a random-walk output (no walks.toml)")?;
+    let src = crate::config::read_marker(&path, "not a random-walk output (no walks.toml)")?;
     check_pin(&path, &src)?;
     let f: WalkFile =
         toml::from_str(&src).map_err(|e| crate::config::FileError::toml(&path, &src, &e))?;

@@ -173,6 +173,38 @@ pub fn read(path: &Path) -> Result<String, FileError> {
     read_bounded(path).map_err(|m| FileError::whole(path, m))
 }
 
+/// Why nothing usable was found at a path, from the error of looking at it:
+/// `does not exist` only when the system says nothing is there; any other failure (a
+/// directory on the way that cannot be searched) in the system's words, as `cannot be
+/// examined: …`, not called missing.
+pub fn absence(e: &std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        "does not exist".to_string()
+    } else {
+        format!("cannot be examined: {e}")
+    }
+}
+
+/// Reads the file at `path` that marks a directory as an output of some kind (a
+/// shard's `shard.toml`): only when nothing is there is the directory called not one
+/// (`missing`, e.g. `not a shard output (no shard.toml)`, before the path and the
+/// system's words); a file that is there but cannot be read (not UTF-8, not a regular
+/// file, no permission) is reported as what it is, by [`read`].
+pub fn read_marker(path: &Path, missing: &str) -> anyhow::Result<String> {
+    read(path).map_err(|e| {
+        let absent = matches!(
+            std::fs::symlink_metadata(path),
+            Err(m) if m.kind() == std::io::ErrorKind::NotFound
+        );
+        let e = anyhow::Error::from(e);
+        if absent {
+            e.context(missing.to_string())
+        } else {
+            e
+        }
+    })
+}
+
 /// The text of the input file at `path`, through the guard trace files have
 /// (`sim::text_file::read`): refused, in words, when it is not a regular file (owm run
 /// /dev/urandom would read forever) or holds more than [`INPUT_BYTES_MAX`] bytes.

@@ -31,7 +31,10 @@ pub struct ServeArgs {
     /// Listen on this Unix socket instead of TCP.
     #[arg(long, conflicts_with = "tcp")]
     pub socket: Option<PathBuf>,
-    /// Listen on this TCP address (loopback only unless told otherwise).
+    /// Listen on this TCP address: by default the loopback, which only this host
+    /// reaches. Any address given is listened on as given (0.0.0.0:PORT: every
+    /// interface); the exports have no authentication, so every host that reaches a
+    /// non-loopback address can read and write the volumes (a note on stderr says so).
     #[arg(long, default_value = "127.0.0.1:10809")]
     pub tcp: std::net::SocketAddr,
     /// The control socket for `owm device` (default DIR/control.sock).
@@ -63,10 +66,9 @@ pub fn plugin_path() -> Result<PathBuf> {
     if let Some(p) = std::env::var_os("OWM_NBDKIT_PLUGIN") {
         let p = PathBuf::from(p);
         if !p.is_file() {
-            let what = if p.exists() {
-                "not a file"
-            } else {
-                "no such file"
+            let what = match std::fs::metadata(&p) {
+                Ok(_) => "not a file".to_string(),
+                Err(e) => crate::config::absence(&e),
             };
             bail!(
                 "OWM_NBDKIT_PLUGIN={}: {what} (the nbdkit plugin libowm_nbdkit.so; \
@@ -144,6 +146,13 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
             cmd.arg("--unix").arg(s);
         }
         None => {
+            if !args.tcp.ip().is_loopback() {
+                eprintln!(
+                    "note: --tcp {} is not a loopback address: every host that reaches it can \
+                     read and write the volumes (the NBD exports have no authentication)",
+                    args.tcp
+                );
+            }
             cmd.arg("--ipaddr")
                 .arg(args.tcp.ip().to_string())
                 .arg("--port")
@@ -284,18 +293,20 @@ fn check_control(control: &Path) -> Result<()> {
 }
 
 /// Refuses (exit 1) a socket `path` (named `what` in the message) whose directory does
-/// not exist: nothing could listen there.
+/// not exist, is not a directory or cannot be examined: nothing could listen there.
 fn refuse_missing_directory(what: &str, path: &Path) -> Result<()> {
     let parent = path.parent().unwrap_or(Path::new("/"));
-    if !parent.is_dir() {
-        return Err(Refused(format!(
-            "{what} {}: its directory {} does not exist",
-            path.display(),
-            parent.display()
-        ))
-        .into());
-    }
-    Ok(())
+    let why = match std::fs::metadata(parent) {
+        Ok(m) if m.is_dir() => return Ok(()),
+        Ok(_) => "is not a directory".to_string(),
+        Err(e) => crate::config::absence(&e),
+    };
+    Err(Refused(format!(
+        "{what} {}: its directory {} {why}",
+        path.display(),
+        parent.display()
+    ))
+    .into())
 }
 
 /// The exclusive locks of the images a `--create` would replace, held until they are
@@ -344,6 +355,9 @@ fn no_device(dir: &Path, paths: &DevicePaths) -> anyhow::Error {
         (Ok(m), _) if m.is_dir() => Some("is a directory, not the device's metadata file"),
         (Ok(_), _) => {
             Some("is not a regular file (a pipe, device or socket), not the device's metadata file")
+        }
+        (Err(e), _) if e.kind() != std::io::ErrorKind::NotFound => {
+            return anyhow!("{}: {}", meta.display(), crate::config::absence(&e));
         }
         (Err(_), Ok(_)) => Some("is a symbolic link to a missing file"),
         (Err(_), Err(_)) => None,

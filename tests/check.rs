@@ -263,10 +263,16 @@ fn unwritable_outputs_and_ignored_flags_are_refused_before_the_search() {
     let t = s(&traces);
     let in_file = format!("{file}/v.json");
     let missing = s(&dir.path().join("no/such/v.json"));
+    // Under a file: the system cannot look there, which is not "missing".
+    let under_file = format!("{file}/sub/v.json");
     let a_dir = s(dir.path());
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["--json", &in_file], "is not a directory"),
         (vec!["--junit", &missing], "does not exist"),
+        (
+            vec!["--junit", &under_file],
+            "sub cannot be examined: Not a directory",
+        ),
         (vec!["--json", &a_dir], "is a directory"),
         (vec!["--replay", &file, "--variant", "logging"], "--variant"),
         (vec!["--replay", &file, "--old", "3"], "--old"),

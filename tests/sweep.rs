@@ -124,6 +124,27 @@ fn merge_refuses_an_incomplete_or_mixed_set() {
         &owm(&["merge", &p1, &p3, "--out", &out]),
         &["different sweeps"],
     );
+    // A shard.toml that is there but not UTF-8 is reported as what it is, not as missing;
+    // a directory without one is not a shard output.
+    let marker = tmp.path().join("p2").join("shard.toml");
+    std::fs::write(&marker, b"\x00\xff").unwrap();
+    let o = owm(&["merge", &p1, &p2, "--out", &out]);
+    fails_with(
+        &o,
+        &[&format!(
+            "{}: cannot read: not UTF-8 text (byte 1)",
+            marker.display()
+        )],
+    );
+    assert!(!stderr(&o).contains("no shard.toml"), "{}", stderr(&o));
+    std::fs::remove_file(&marker).unwrap();
+    fails_with(
+        &owm(&["merge", &p1, &p2, "--out", &out]),
+        &[
+            "not a shard output (no shard.toml)",
+            &marker.display().to_string(),
+        ],
+    );
 }
 
 /// `owm` run in `dir` (not the repository), its output.

@@ -265,3 +265,67 @@ fn a_trace_whose_loading_could_pass_the_memory_bound_is_refused_before_it_is_loa
     assert!([0, 1].contains(&code(&o)), "{}", stderr(&o));
     assert!(out.join("summary.csv").exists());
 }
+
+/// Through the command line: a blkparse `Q` line whose RWBS is not one, or missing,
+/// and a device `8,x` are refused at their line (exit 2), not skipped with their I/O;
+/// a time that is a fraction is said not to be a non-negative integer; a huge
+/// `time_scale` reads as `1e300`.
+#[test]
+fn a_malformed_blkparse_line_and_number_say_what_is_wrong() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write(
+        tmp.path(),
+        "b.toml",
+        "[workload]\nkind = \"trace\"\nformat = \"blkparse\"\npath = \"t.txt\"\n\
+         timing = \"closed\"\n[geometry]\nblock_size_bytes = 4096\nrecords_per_block = 1\n",
+    );
+    let good = "  8,0    0        2     0.000100000  1200  Q   R 0 + 8 [pg]\n";
+    let trace = tmp.path().join("t.txt");
+    for (first, says) in [
+        (
+            "  8,0    0        1     0.000000000  1200  Q   X 2048 + 8 [pg]",
+            "t.txt:1: `X` is not an RWBS field",
+        ),
+        (
+            "  8,0    0        1     0.000000000  1200  Q",
+            "t.txt:1: 6 fields; expected",
+        ),
+        (
+            "  8,x    0        1     0.000000000  1200  Q   W 2048 + 8 [pg]",
+            "t.txt:1: `8,x` is not a device major,minor",
+        ),
+    ] {
+        std::fs::write(&trace, format!("{first}\n{good}")).unwrap();
+        let out = owm(&["run", &scenario, "--out", &s(&tmp.path().join("out"))]);
+        assert_eq!(out.status.code(), Some(2), "{first}: {}", stderr(&out));
+        fails_with(&out, &[says, "workload.path"]);
+    }
+    write(tmp.path(), "t.csv", "time,op,offset,length\n0.5,W,0,4096\n");
+    let csv = write(
+        tmp.path(),
+        "c.toml",
+        "[workload]\nkind = \"trace\"\nformat = \"csv\"\npath = \"t.csv\"\n",
+    );
+    let out = owm(&["run", &csv, "--out", &s(&tmp.path().join("out"))]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    fails_with(&out, &["t.csv:2: time `0.5` is not a non-negative integer"]);
+    write(
+        tmp.path(),
+        "t.csv",
+        "time,op,offset,length\n0,W,0,4096\n10,W,4096,4096\n",
+    );
+    let scaled = write(
+        tmp.path(),
+        "d.toml",
+        "[workload]\nkind = \"trace\"\nformat = \"csv\"\npath = \"t.csv\"\n\
+         time_scale = 1e300\n",
+    );
+    let out = owm(&["run", &scaled, "--out", &s(&tmp.path().join("out"))]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    fails_with(&out, &["t.csv:3: time 10 µs × time_scale 1e300 exceeds"]);
+    assert!(
+        !stderr(&out).contains("000000000000000000"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -314,6 +314,24 @@ fn merged_shards_equal_the_unsharded_run() {
     let o = owm(&["merge", &s(&dir("whole")), "--out", &out]);
     assert_eq!(code(&o), 2);
     fails_with(&o, &["does not match the digest"]);
+    // A walks.toml that is there but not UTF-8 is said to be so, not missing; a
+    // directory without one is not taken for a random-walk output.
+    let summary = Path::new(&shards[2]).join("walks.toml");
+    std::fs::write(&summary, b"\xff").unwrap();
+    let o = owm(&["merge", &shards[0], &shards[1], &shards[2], "--out", &out]);
+    assert_eq!(code(&o), 2);
+    fails_with(
+        &o,
+        &[&format!(
+            "{}: cannot read: not UTF-8 text (byte 0)",
+            summary.display()
+        )],
+    );
+    assert!(!stderr(&o).contains("no walks.toml"), "{}", stderr(&o));
+    std::fs::remove_file(&summary).unwrap();
+    let o = owm(&["merge", &shards[0], &shards[1], &shards[2], "--out", &out]);
+    assert_eq!(code(&o), 2);
+    fails_with(&o, &["is the output of owm check --simulate", "is not"]);
 }
 
 /// Random walks count coverage per action kind like the exhaustive check, in the

@@ -83,11 +83,13 @@ pub struct SweepFile {
     scenario: Scenario,
 }
 
+/// An axis value as the sweep's rows, labels and messages show it: a float by
+/// [`sim::number_text::float_text`] (`0.5`, `1e300`).
 pub fn value_text(v: &toml::Value) -> String {
     match v {
         toml::Value::String(s) => s.clone(),
         toml::Value::Integer(i) => i.to_string(),
-        toml::Value::Float(f) => f.to_string(),
+        toml::Value::Float(f) => sim::number_text::float_text(*f),
         toml::Value::Boolean(b) => b.to_string(),
         other => other.to_string(),
     }

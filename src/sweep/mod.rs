@@ -439,9 +439,9 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
     let mut parts: Vec<Part> = Vec::new();
     for d in dirs {
         let spec_path = d.join(SPEC_FILE);
-        let s = config::read(&spec_path).context("not a sweep output directory")?;
+        let s = config::read_marker(&spec_path, "not a sweep output directory")?;
         let marker_path = d.join(SHARD_FILE);
-        let marker = config::read(&marker_path).context("not a shard output (no shard.toml)")?;
+        let marker = config::read_marker(&marker_path, "not a shard output (no shard.toml)")?;
         let marker: ShardFile = toml::from_str(&marker)
             .map_err(|e| config::FileError::toml(&marker_path, &marker, &e))?;
         let (shard, k_n) = Shard::from_marker(&marker.shard, &marker.version, &marker_path, d)?;

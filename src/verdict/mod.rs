@@ -382,10 +382,9 @@ pub fn writable_file(flag: &str, path: &std::path::Path) -> anyhow::Result<()> {
         _ => std::path::Path::new("."),
     };
     if !parent.is_dir() {
-        let why = if parent.exists() {
-            "is not a directory"
-        } else {
-            "does not exist"
+        let why = match std::fs::metadata(parent) {
+            Ok(_) => "is not a directory".to_string(),
+            Err(e) => crate::config::absence(&e),
         };
         anyhow::bail!(
             "{flag} {}: its directory {} {why}",

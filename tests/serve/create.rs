@@ -274,3 +274,50 @@ fn a_create_whose_nbdkit_fails_keeps_the_old_device_aside() {
     let mut a = Nbd::connect(&s.socket(), "vlun-a").unwrap();
     assert_eq!(a.read(0, BS as u32).unwrap().unwrap(), vec![0; BS]);
 }
+
+/// `--tcp` listens on the address given: one beyond the loopback (`0.0.0.0`, every
+/// interface) is passed to nbdkit as it is, with a note on stderr that every host that
+/// reaches it can read and write the volumes (the exports have no authentication); the
+/// loopback gets no note.
+#[test]
+fn a_tcp_address_beyond_the_loopback_is_served_with_a_note() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let fake = tmp.path().join("fake");
+    // nbdkit that records its arguments and serves nothing.
+    let path = fake_nbdkit(
+        &fake,
+        "exec $real \"$@\"",
+        "echo \"$@\" > \"$(dirname \"$0\")/args\"",
+    );
+    for (i, (addr, note)) in [("0.0.0.0:0", true), ("127.0.0.1:0", false)]
+        .into_iter()
+        .enumerate()
+    {
+        let dir = tmp.path().join(format!("dev{i}"));
+        let o = Command::new(env!("CARGO_BIN_EXE_owm"))
+            .arg("serve")
+            .arg(&dir)
+            .args(["--create", "--variant", "cow", "--size-bytes", "8192"])
+            .args(["--tcp", addr])
+            .env("OWM_NBDKIT_PLUGIN", plugin())
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{addr}: {}", text(&o));
+        let args = std::fs::read_to_string(fake.join("args")).unwrap();
+        let ip = addr.split(':').next().unwrap();
+        assert!(
+            args.contains(&format!("--ipaddr {ip} --port 0")),
+            "{addr}: {args}"
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        let says = format!(
+            "note: --tcp {addr} is not a loopback address: every host that reaches it can \
+             read and write the volumes (the NBD exports have no authentication)"
+        );
+        assert_eq!(err.contains(&says), note, "{addr}: {err}");
+    }
+}
