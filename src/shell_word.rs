@@ -1,14 +1,60 @@
 //! A path as one word of a POSIX shell command line, for the `reproduce:` lines owm
 //! prints and records: a path with a space, a quote or a control character is quoted
 //! (`owm run 'my fig.toml' --seed 1 --out 'o 5'`), so the line pastes back as it ran.
+//! A path holding a control character (C0, DEL or C1) or bytes that are not UTF-8 is
+//! written in dollar-single quotes (POSIX.1-2024, bash, zsh, ksh) with those bytes as
+//! `\xHH` escapes (`$'a\x1b[31mb'`): none reaches the terminal raw, and every byte is
+//! kept.
 
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-/// `p` quoted for a POSIX shell where it needs to be (`shlex`), as it is otherwise.
+/// `p` quoted for a POSIX shell where it needs to be (`shlex`), as it is otherwise;
+/// in dollar-single quotes when it holds a control character or is not UTF-8.
 pub fn shell_word(p: &Path) -> String {
-    let s = p.to_string_lossy();
-    // A path holds no NUL byte, the one word shlex cannot quote.
-    shlex::try_quote(&s).map_or_else(|_| s.to_string(), |q| q.into_owned())
+    let bytes = p.as_os_str().as_bytes();
+    match std::str::from_utf8(bytes) {
+        Ok(s) if !s.chars().any(char::is_control) => {
+            // A path holds no NUL byte, the one word shlex cannot quote.
+            shlex::try_quote(s).map_or_else(|_| s.to_string(), |q| q.into_owned())
+        }
+        Ok(s) => {
+            let mut w = String::from("$'");
+            for c in s.chars() {
+                if c.is_control() {
+                    let mut buf = [0u8; 4];
+                    for b in c.encode_utf8(&mut buf).bytes() {
+                        w.push_str(&format!("\\x{b:02x}"));
+                    }
+                } else {
+                    escape_into(&mut w, c);
+                }
+            }
+            w.push('\'');
+            w
+        }
+        Err(_) => {
+            // Not UTF-8: ASCII as itself, every other byte escaped.
+            let mut w = String::from("$'");
+            for &b in bytes {
+                if b.is_ascii() && !b.is_ascii_control() {
+                    escape_into(&mut w, char::from(b));
+                } else {
+                    w.push_str(&format!("\\x{b:02x}"));
+                }
+            }
+            w.push('\'');
+            w
+        }
+    }
+}
+
+/// `c` inside dollar-single quotes: a backslash and a single quote escaped.
+fn escape_into(w: &mut String, c: char) {
+    if c == '\\' || c == '\'' {
+        w.push('\\');
+    }
+    w.push(c);
 }
 
 /// The `owm merge` command line that merges `dirs` into `out` (its `reproduce:`).
@@ -24,17 +70,39 @@ mod tests {
     /// Each quoted word splits back (as a shell would) into the path it came from.
     #[test]
     fn quoted_words_split_back_to_their_paths() {
-        for p in [
-            "plain/fig3.toml",
-            "my fig.toml",
-            "it's",
-            "a\u{1b}[31mb",
-            "$HOME",
-            "",
-        ] {
+        for p in ["plain/fig3.toml", "my fig.toml", "it's", "$HOME", ""] {
             let w = shell_word(Path::new(p));
             assert_eq!(shlex::split(&w), Some(vec![p.to_string()]), "{w}");
         }
         assert_eq!(shell_word(Path::new("plain/fig3.toml")), "plain/fig3.toml");
+    }
+
+    /// A word with control characters or bytes that are not UTF-8 holds none of them
+    /// raw, and bash reads it back byte for byte.
+    #[test]
+    fn control_characters_and_other_bytes_are_escaped_and_read_back() {
+        use std::ffi::OsStr;
+        let paths: Vec<&[u8]> = vec![
+            b"a\x1b[31mb",
+            b"tab\there",
+            b"new\nline's \\ $x",
+            "c1\u{9b}31m é".as_bytes(),
+            b"del\x7f",
+            b"not\xffutf8 'q'",
+            b"\xc3\x28\x1bab",
+        ];
+        for p in paths {
+            let w = shell_word(Path::new(OsStr::from_bytes(p)));
+            assert!(w.starts_with("$'") && w.ends_with('\''), "{w}");
+            assert!(!w.chars().any(char::is_control), "{w:?}");
+            let Ok(out) = std::process::Command::new("bash")
+                .arg("-c")
+                .arg(format!("printf %s {w}"))
+                .output()
+            else {
+                continue; // no bash here: the escaping is still checked above
+            };
+            assert_eq!(out.stdout, p, "{w}");
+        }
     }
 }

@@ -551,6 +551,14 @@ fn a_name_with_control_characters_gives_well_formed_xml() {
         "--quiet",
     ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
+    // The reproduce line writes the control characters as escapes, none raw.
+    let text = stdout(&o);
+    let line = text.lines().find(|l| l.starts_with("reproduce:")).unwrap();
+    assert!(!line.chars().any(char::is_control), "{line:?}");
+    assert!(
+        line.contains("$'") && line.contains("fig\\x013\\x1b.toml'"),
+        "{line:?}"
+    );
     let mut svgs = 0;
     for name in names(&out).iter().filter(|n| n.ends_with(".svg")) {
         let svg = std::fs::read_to_string(out.join(name)).unwrap();
