@@ -245,8 +245,52 @@ fn sweep_at(
     sim::footprint::sweep_estimate(&largest, kept as u64, point, plots, verdict_files)
 }
 
+/// What a sweep run holds in memory, worked out once for its grid points `selected`:
+/// each point's estimate under its own policy ([`point_estimates`]), what it keeps of
+/// every point for the whole grid ([`point_shape`]), the line plots it draws at most,
+/// and whether it writes verdict files (`--json`, `--junit`). [`refuse_past_memory`]
+/// judges the whole plan, [`jobs_within_memory`] the points still to run.
+#[derive(Debug, Clone)]
+pub struct MemoryPlan {
+    /// (estimate in bytes, grid index) of each selected point, in grid order.
+    estimates: Vec<(u64, usize)>,
+    point: sim::footprint::SweepPoint,
+    plots: u64,
+    verdict_files: bool,
+}
+
+impl MemoryPlan {
+    /// The plan of the grid points `selected` (in grid order), for a shard or not
+    /// (`shard`), writing verdict files or not (`verdict_files`).
+    pub fn of(sw: &Sweep, selected: &[usize], shard: bool, verdict_files: bool) -> Self {
+        MemoryPlan {
+            estimates: point_estimates(sw, selected),
+            point: point_shape(sw, shard),
+            plots: plots_at_most(sw, shard),
+            verdict_files,
+        }
+    }
+
+    /// The grid points the plan holds.
+    fn points(&self) -> usize {
+        self.estimates.len()
+    }
+
+    /// The estimate of the process running the `j` largest of `estimates` at once.
+    fn at(&self, estimates: &[(u64, usize)], j: usize) -> sim::footprint::SweepFootprint {
+        sweep_at(
+            estimates,
+            j,
+            self.points(),
+            self.point,
+            self.plots,
+            self.verdict_files,
+        )
+    }
+}
+
 /// Refuses, before any point runs, a sweep whose process would pass the smallest
-/// `limits.memory_bytes_max` of its grid points `selected` even one point at a time:
+/// `limits.memory_bytes_max` of the grid points of `plan` even one point at a time:
 /// the largest point's estimate, beside what the sweep keeps of every point for the
 /// whole grid (its row and verdicts, [`point_shape`]), then the line plots it draws and
 /// the verdict files it writes when asked (`verdict_files`: `--json`, `--junit`)
@@ -259,18 +303,14 @@ pub fn refuse_past_memory(
     path: &Path,
     src: &str,
     sw: &Sweep,
-    selected: &[usize],
-    shard: bool,
-    verdict_files: bool,
+    plan: &MemoryPlan,
 ) -> Result<(), crate::config::FileError> {
-    let Some(bounding) = bounding(sw, selected) else {
+    let selected: Vec<usize> = plan.estimates.iter().map(|e| e.1).collect();
+    let Some(bounding) = bounding(sw, &selected) else {
         return Ok(());
     };
     let bound = bounding.limits.memory_bytes_max;
-    let point = point_shape(sw, shard);
-    let estimates = point_estimates(sw, selected);
-    let plots = plots_at_most(sw, shard);
-    let f = sweep_at(&estimates, 1, selected.len(), point, plots, verdict_files);
+    let f = plan.at(&plan.estimates, 1);
     if f.total_bytes() <= bound {
         return Ok(());
     }
@@ -353,21 +393,12 @@ pub fn refuse_past_memory(
     ))
 }
 
-/// What a sweep keeps beside its running points: its grid `points` (every point of the
-/// run), for a shard or not (`shard`), and whether it writes verdict files
-/// (`verdict_files`: `--json`, `--junit`).
-#[derive(Debug, Clone, Copy)]
-pub struct Kept {
-    pub points: usize,
-    pub shard: bool,
-    pub verdict_files: bool,
-}
-
 /// The threads to run the grid points `todo` on: `jobs`, lowered while the points that
-/// may run at once, beside what the sweep keeps of its grid points ([`Kept`], each
+/// may run at once, beside what the sweep keeps of every grid point of `plan` (each
 /// shaped as [`point_shape`]) and the line plots it then draws on as many threads (and
-/// its verdict files' text), could hold more than the process may. Each
-/// point is estimated under its own policy ([`point_estimates`]); any `j` of them may
+/// its verdict files' text), could hold more than the process may. Each point of
+/// `todo` (in grid order, among the plan's) is estimated under its own policy
+/// ([`point_estimates`], worked out once in the [`MemoryPlan`]); any `j` of them may
 /// run together, so the `j` largest estimates, added to what is kept, must be within
 /// the smallest `limits.memory_bytes_max` of the points
 /// ([`sim::footprint::sweep_estimate`]). A lowered count is said on stderr with the
@@ -378,24 +409,23 @@ pub fn jobs_within_memory(
     path: &Path,
     src: &str,
     sw: &Sweep,
+    plan: &MemoryPlan,
     todo: &[usize],
-    kept: Kept,
     jobs: usize,
 ) -> usize {
-    let Kept {
-        points: kept,
-        shard,
-        verdict_files,
-    } = kept;
-    let mut estimates = point_estimates(sw, todo);
+    // `todo` is in grid order, a part of the plan's points.
+    let mut estimates: Vec<(u64, usize)> = plan
+        .estimates
+        .iter()
+        .filter(|e| todo.binary_search(&e.1).is_ok())
+        .copied()
+        .collect();
     // The smallest bound, and the scenario that sets it.
     let Some(bounding) = bounding(sw, todo) else {
         return jobs;
     };
     let bound = bounding.limits.memory_bytes_max;
-    let point = point_shape(sw, shard);
-    let plots = plots_at_most(sw, shard);
-    let at = |j: usize| sweep_at(&estimates, j, kept, point, plots, verdict_files);
+    let at = |j: usize| plan.at(&estimates, j);
     let want = jobs.clamp(1, todo.len().max(1));
     let mut j = want;
     while j > 1 && at(j).total_bytes() > bound {

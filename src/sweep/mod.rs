@@ -66,7 +66,8 @@ pub fn sweep(
         .collect();
     // What the process keeps of every point, beside one running, within the bound.
     let verdict_files = verdict.json.is_some() || verdict.junit.is_some();
-    grid::refuse_past_memory(file, &src, &sw, &selected, shard.is_some(), verdict_files)?;
+    let plan = grid::MemoryPlan::of(&sw, &selected, shard.is_some(), verdict_files);
+    grid::refuse_past_memory(file, &src, &sw, &plan)?;
     let staging = outdir::prepare(&out, "--out")?;
     say!(
         "sweep {}: {total} grid points ({} axis combinations x {} policies x {} seeds){}",
@@ -141,18 +142,7 @@ pub fn sweep(
         .collect();
     // The points that run at once share the process's memory bound with what it keeps
     // of every point and the line plots it draws on as many threads.
-    let run_jobs = grid::jobs_within_memory(
-        file,
-        &src,
-        &sw,
-        &todo,
-        grid::Kept {
-            points: selected.len(),
-            shard: shard.is_some(),
-            verdict_files,
-        },
-        jobs,
-    );
+    let run_jobs = grid::jobs_within_memory(file, &src, &sw, &plan, &todo, jobs);
     let points = run_points(file, &sw, &todo, run_jobs, quiet, &|i, p| kept.keep(i, p))?;
     let ran = points.iter().filter(|p| p.is_some()).count();
     for (&i, p) in todo.iter().zip(points) {
