@@ -703,77 +703,77 @@ fn check_counts(
             f.walks_done
         )
     };
-    let mut last: Option<&str> = None;
-    for (i, v) in f.violations.iter().enumerate() {
-        let key = |k: &str| format!("violations.{i}.{k}");
-        if kind_of(&v.invariant) != Some(true) {
+    // Each violation and witness: a property of its kind (an invariant, `always`, or a
+    // `sometimes`), listed once in name order, in a walk this run finished, no deeper
+    // than the deepest walk. (table, name key, property, walk, depth, kind.)
+    let listed = f
+        .violations
+        .iter()
+        .map(|v| {
+            (
+                "violations",
+                "invariant",
+                &v.invariant,
+                v.walk,
+                v.depth,
+                true,
+            )
+        })
+        .chain(
+            f.reached
+                .iter()
+                .map(|r| ("reached", "property", &r.property, r.walk, r.depth, false)),
+        );
+    let mut last: Option<(&str, &str)> = None;
+    let mut index = 0;
+    for (table, name_key, name, walk, depth, always) in listed {
+        if last.is_some_and(|(t, _)| t != table) {
+            index = 0;
+        }
+        let key = |k: &str| format!("{table}.{index}.{k}");
+        if kind_of(name) != Some(always) {
+            let kind = if always {
+                "an invariant"
+            } else {
+                "a `sometimes` property"
+            };
             return Err(file(
-                &key("invariant"),
-                format!("`{}` is not an invariant of the model", v.invariant),
+                &key(name_key),
+                format!("`{name}` is not {kind} of the model"),
             ));
         }
-        if last.is_some_and(|l| l >= v.invariant.as_str()) {
+        if last.is_some_and(|(t, l)| t == table && l >= name.as_str()) {
             return Err(file(
-                &key("invariant"),
+                &key(name_key),
                 format!(
-                    "`{}` listed out of order or twice: owm lists each invariant once, in \
-                     name order",
-                    v.invariant
+                    "`{name}` listed out of order or twice: owm lists each {name_key} once, \
+                     in name order"
                 ),
             ));
         }
-        last = Some(&v.invariant);
-        if !finished(v.walk) {
-            return Err(file(&key("walk"), not_finished(v.walk)));
+        last = Some((table, name));
+        if !finished(walk) {
+            return Err(file(&key("walk"), not_finished(walk)));
         }
-        if v.depth == 0 || v.depth > f.deepest {
+        if depth == 0 || depth > f.deepest {
             return Err(file(
                 &key("depth"),
-                format!("depth = {}, but deepest = {}", v.depth, f.deepest),
+                format!("depth = {depth}, but deepest = {}", f.deepest),
             ));
         }
+        index += 1;
+    }
+    // A violation's trace is named after its invariant.
+    for (i, v) in f.violations.iter().enumerate() {
         if v.trace != trace_name(&v.invariant) {
             return Err(file(
-                &key("trace"),
+                &format!("violations.{i}.trace"),
                 format!(
                     "trace = \"{}\", but the trace of {} is {}",
                     v.trace,
                     v.invariant,
                     trace_name(&v.invariant)
                 ),
-            ));
-        }
-    }
-    let mut last: Option<&str> = None;
-    for (i, r) in f.reached.iter().enumerate() {
-        let key = |k: &str| format!("reached.{i}.{k}");
-        if kind_of(&r.property) != Some(false) {
-            return Err(file(
-                &key("property"),
-                format!(
-                    "`{}` is not a `sometimes` property of the model",
-                    r.property
-                ),
-            ));
-        }
-        if last.is_some_and(|l| l >= r.property.as_str()) {
-            return Err(file(
-                &key("property"),
-                format!(
-                    "`{}` listed out of order or twice: owm lists each property once, in \
-                     name order",
-                    r.property
-                ),
-            ));
-        }
-        last = Some(&r.property);
-        if !finished(r.walk) {
-            return Err(file(&key("walk"), not_finished(r.walk)));
-        }
-        if r.depth == 0 || r.depth > f.deepest {
-            return Err(file(
-                &key("depth"),
-                format!("depth = {}, but deepest = {}", r.depth, f.deepest),
             ));
         }
     }

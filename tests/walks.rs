@@ -19,6 +19,23 @@ const SHARED_BLOCKS: [&str; 10] = [
     "1",
 ];
 
+/// `owm check` random walks (seed 3) of a small configuration whose walks violate
+/// B-complete and bank-conserved; `--walks N` follows.
+const SMALL_WALKS: [&str; 12] = [
+    "check",
+    "--locks",
+    "record",
+    "--records-per-block",
+    "2",
+    "--old",
+    "1",
+    "--new",
+    "2",
+    "--simulate",
+    "--seed",
+    "3",
+];
+
 /// The "done when": on a configuration whose space the model's estimate puts
 /// at more than 10^8 states, 200 random walks find B-complete violated, write its
 /// trace, and `--replay` reproduces the same invariant.
@@ -177,22 +194,7 @@ fn summary_without_distinct(dir: &Path) -> String {
 #[test]
 fn merged_shards_equal_the_unsharded_run() {
     let tmp = tempfile::tempdir().unwrap();
-    let model = [
-        "check",
-        "--locks",
-        "record",
-        "--records-per-block",
-        "2",
-        "--old",
-        "1",
-        "--new",
-        "2",
-        "--simulate",
-        "--seed",
-        "3",
-        "--walks",
-        "40",
-    ];
+    let model = [&SMALL_WALKS[..], &["--walks", "40"][..]].concat();
     let dir = |name: &str| tmp.path().join(name);
     let whole = owm(&[
         &model[..],
@@ -386,24 +388,7 @@ fn walks_report_coverage_per_action_kind() {
 /// `tmp/s1` … `tmp/s3`, and the unsharded run in `tmp/whole`, with the flags `extra`
 /// added; each exit status checked (1 or 3 for a shard, which may find none).
 fn violating_shards(tmp: &Path, extra: &[&str]) -> [String; 3] {
-    let model = [
-        "check",
-        "--locks",
-        "record",
-        "--records-per-block",
-        "2",
-        "--old",
-        "1",
-        "--new",
-        "2",
-        "--simulate",
-        "--seed",
-        "3",
-        "--walks",
-        "40",
-        "--threads",
-        "1",
-    ];
+    let model = [&SMALL_WALKS[..], &["--walks", "40", "--threads", "1"][..]].concat();
     let whole = owm(&[
         &model[..],
         extra,
@@ -718,25 +703,11 @@ fn walk_shards_of_different_runs_are_refused_in_words() {
     assert!(!stderr(&o).contains("Some("), "{}", stderr(&o));
 
     let more = owm(&[
-        "check",
-        "--locks",
-        "record",
-        "--records-per-block",
-        "2",
-        "--old",
-        "1",
-        "--new",
-        "2",
-        "--simulate",
-        "--seed",
-        "3",
-        "--walks",
-        "41",
-        "--shard",
-        "2/3",
-        "--trace-dir",
-        &s(&tmp.path().join("more2")),
-    ]);
+        &SMALL_WALKS[..],
+        &["--walks", "41", "--shard", "2/3", "--trace-dir"][..],
+        &[s(&tmp.path().join("more2")).as_str()][..],
+    ]
+    .concat());
     assert!(matches!(code(&more), 1 | 3), "{}", stderr(&more));
     let o = owm(&[
         "merge",
