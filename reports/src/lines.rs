@@ -49,11 +49,39 @@ impl XScale {
             .iter()
             .fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
         if positive && log.unwrap_or(hi / lo >= 100.0) {
-            XScale::Log(nums)
+            XScale::Log(log_ticks(nums, lo, hi))
         } else {
             XScale::Linear
         }
     }
+}
+
+/// Ticks a log axis labels at most: more would print over each other.
+pub const LOG_TICKS_MAX: usize = 12;
+
+/// The ticks of a log axis over the values `nums` (from `lo` to `hi`, all positive):
+/// the values themselves when there are at most [`LOG_TICKS_MAX`]; else the 1-2-5
+/// steps of each decade within them, or, when those are too many, every decade (or
+/// every second, third … decade) from the one at or below `lo`.
+fn log_ticks(nums: Vec<f64>, lo: f64, hi: f64) -> Vec<f64> {
+    if nums.len() <= LOG_TICKS_MAX {
+        return nums;
+    }
+    let (first, last) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+    let within = |t: &f64| *t >= lo * (1.0 - 1e-12) && *t <= hi * (1.0 + 1e-12);
+    let steps: Vec<f64> = (first..=last)
+        .flat_map(|d| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(d)))
+        .filter(within)
+        .collect();
+    if steps.len() <= LOG_TICKS_MAX {
+        return steps;
+    }
+    let decades = (last - first + 1) as usize;
+    let stride = decades.div_ceil(LOG_TICKS_MAX).max(1);
+    (first..=last)
+        .step_by(stride)
+        .map(|d| 10f64.powi(d))
+        .collect()
 }
 
 /// One plot.
@@ -569,6 +597,45 @@ mod tests {
             XScale::of(&v(&["bank", "generated"]), None),
             XScale::Categories(v(&["bank", "generated"]))
         );
+    }
+
+    /// A log axis of many values labels at most [`LOG_TICKS_MAX`] ticks, each within
+    /// the values' span and in order; a few values are their own ticks.
+    #[test]
+    fn a_log_axis_of_many_values_has_few_ticks() {
+        for (lo, hi, n) in [
+            (10u64, 2000u64, 200usize),
+            (100, 20_099, 20_000),
+            (1, 1 << 40, 41),
+        ] {
+            let values: Vec<String> = (0..n)
+                .map(|i| {
+                    let x =
+                        (lo as f64) * ((hi as f64) / (lo as f64)).powf(i as f64 / (n - 1) as f64);
+                    format!("{}", x.round())
+                })
+                .collect();
+            let XScale::Log(ticks) = XScale::of(&values, Some(true)) else {
+                panic!("not a log axis");
+            };
+            assert!(
+                (2..=LOG_TICKS_MAX).contains(&ticks.len()),
+                "{lo}-{hi}: {ticks:?}"
+            );
+            assert!(ticks.windows(2).all(|w| w[0] < w[1]), "{ticks:?}");
+            assert!(
+                ticks
+                    .iter()
+                    .all(|&t| t >= lo as f64 / 10.0 && t <= hi as f64),
+                "{ticks:?}"
+            );
+        }
+        // A span of hundreds of decades: every few decades.
+        let wide: Vec<String> = (0..300).map(|i| format!("1e{i}")).collect();
+        let XScale::Log(ticks) = XScale::of(&wide, None) else {
+            panic!("not a log axis");
+        };
+        assert!(ticks.len() <= LOG_TICKS_MAX, "{}", ticks.len());
     }
 
     #[test]

@@ -200,13 +200,14 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                          policy and seed here"
                     )
                 });
+                let seeds = if n == "1" { "seed" } else { "seeds" };
                 let y_label = match against {
                     None if ns.is_empty() => {
                         format!("{}: no value at any point", names::label(metric))
                     }
-                    None => format!("{}: mean of {n} seeds, 95 % CI", names::label(metric)),
+                    None => format!("{}: mean of {n} {seeds}, 95 % CI", names::label(metric)),
                     Some(b) => format!(
-                        "{} − {b}'s: mean paired difference of {n} seeds, 95 % CI",
+                        "{} − {b}'s: mean paired difference of {n} {seeds}, 95 % CI",
                         names::label(metric)
                     ),
                 };
