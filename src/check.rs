@@ -487,7 +487,7 @@ fn verdicts(cr: &CheckReport, reproduce: String, allow_violations: bool) -> Repo
                 trace: None,
             },
             model::Outcome::NotReached => Outcome::Unchecked {
-                reason: format!("not reached within {bound} ({cut} states cut)"),
+                reason: format!("not reached within {bound} ({} cut)", model::states(cut)),
             },
         };
         r.push(&suite, p.name, outcome);
@@ -502,9 +502,9 @@ fn in_words(report: &CheckReport) -> String {
         format!("result: violated: {}", violated.join(", "))
     } else if !report.complete() {
         format!(
-            "result: incomplete: held within {}, {} states cut",
+            "result: incomplete: held within {}, {} cut",
             report.scope(),
-            report.cut_states
+            model::states(report.cut_states as u64)
         )
     } else if !report.ok() {
         "result: a `sometimes` witness was never reached: its invariants hold vacuously".into()

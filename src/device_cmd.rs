@@ -43,6 +43,8 @@ pub enum DeviceOp {
     Status,
     /// Stream VLUN A to an archive file (raw image); VLUN A is read-only from now on.
     Backup {
+        /// The archive file to write (a raw image of VLUN A), replaced whole once the
+        /// copy is complete.
         #[arg(long)]
         to: PathBuf,
     },
@@ -50,6 +52,8 @@ pub enum DeviceOp {
     Retire,
     /// Copy VLUN B to a new raw image file and end the device (the server stops).
     Detach {
+        /// The raw image file B' to write (a copy of VLUN B), replaced whole once the
+        /// copy is complete.
         #[arg(long)]
         to: PathBuf,
     },

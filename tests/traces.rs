@@ -328,4 +328,27 @@ fn a_malformed_blkparse_line_and_number_say_what_is_wrong() {
         "{}",
         stderr(&out)
     );
+    // A time_scale that is not finite is refused at its key before any line is
+    // scaled by it, whatever the trace's times.
+    for scale in ["inf", "nan", "-1.0"] {
+        let f = write(
+            tmp.path(),
+            "e.toml",
+            &format!(
+                "[workload]\nkind = \"trace\"\nformat = \"csv\"\npath = \"t.csv\"\n\
+                 time_scale = {scale}\n"
+            ),
+        );
+        let out = owm(&["run", &f, "--out", &s(&tmp.path().join("out"))]);
+        assert_eq!(out.status.code(), Some(2), "{scale}: {}", stderr(&out));
+        fails_with(
+            &out,
+            &["workload.time_scale", "must be finite and at least 0"],
+        );
+        assert!(
+            !stderr(&out).contains("t.csv:"),
+            "{scale}: {}",
+            stderr(&out)
+        );
+    }
 }

@@ -234,8 +234,8 @@ impl CheckReport {
                 format!("depth {d}")
             }
             _ => format!(
-                "the {} states explored (cut by {})",
-                self.explored_states,
+                "the {} explored (cut by {})",
+                states(self.explored_states as u64),
                 self.cut_by()
             ),
         }
@@ -318,8 +318,8 @@ impl CheckReport {
             (true, None) => "complete: every reachable state was explored".into(),
             (true, Some(b)) => format!("complete: the bounds ({b}) cut nothing{soft}"),
             (false, _) => format!(
-                "INCOMPLETE: {} states reached but not explored (cut by {}); verdicts hold only within it{soft}",
-                self.cut_states,
+                "INCOMPLETE: {} reached but not explored (cut by {}); verdicts hold only within it{soft}",
+                states(self.cut_states as u64),
                 self.cut_by()
             ),
         }
@@ -817,6 +817,15 @@ fn shortest_counterexamples(
         }
     }
     (found, None)
+}
+
+/// `n` states in words: "1 state", "0 states", "6789 states".
+pub fn states(n: u64) -> String {
+    if n == 1 {
+        "1 state".to_string()
+    } else {
+        format!("{n} states")
+    }
 }
 
 #[cfg(test)]

@@ -689,9 +689,9 @@ fn blind_writes_full_area(
     ))
 }
 
-/// A trace workload: its knobs, and the trace must have been loaded
-/// (`Scenario::load_trace`).
-fn trace(c: &TraceConfig) -> Result<(), SimError> {
+/// A trace's `workload.time_scale`: finite and at least 0 (checked before the trace
+/// is read too, so that no line's time is scaled by it first).
+pub(crate) fn time_scale(c: &TraceConfig) -> Result<(), SimError> {
     if !(c.time_scale.is_finite() && c.time_scale >= 0.0) {
         return Err(bad(
             "workload.time_scale",
@@ -701,6 +701,13 @@ fn trace(c: &TraceConfig) -> Result<(), SimError> {
             ),
         ));
     }
+    Ok(())
+}
+
+/// A trace workload: its knobs, and the trace must have been loaded
+/// (`Scenario::load_trace`).
+fn trace(c: &TraceConfig) -> Result<(), SimError> {
+    time_scale(c)?;
     at_least(
         "workload.ios_per_transaction_max",
         c.ios_per_transaction_max.into(),

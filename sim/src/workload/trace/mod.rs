@@ -501,6 +501,7 @@ impl Scenario {
                     message: "the block size and records per block must be positive".into(),
                 }));
         }
+        crate::validate::time_scale(c)?;
         if c.format == TraceFormat::Blkparse
             && !BLKPARSE_EVENTS.contains(&c.blkparse_event.as_str())
         {
