@@ -106,7 +106,7 @@ fn absolute(p: &Path) -> Result<PathBuf> {
 /// touched: the arguments, the new device built and flushed in a staging directory
 /// inside DIR (`--create`), the plugin and nbdkit found, the socket or port free, the
 /// control socket not another server's, the old device's images not held by a live
-/// server; without `--create`, the device is opened (its files checked) last. Only then does a `--create` move the new device's files over the old ones
+/// server. Only then does a `--create` move the new device's files over the old ones
 /// ([`Staged::install`]), and the process becomes nbdkit. A refusal leaves DIR as it
 /// was (the staging directory removed, DIR itself too if this command made it).
 pub fn serve(args: &ServeArgs) -> Result<()> {
@@ -122,29 +122,23 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
     } else if !paths.meta.is_file() {
         return Err(no_device(&dir, &paths));
     } else {
+        precheck(&dir, &paths)
+            .with_context(|| format!("{}: cannot serve this device", dir.display()))?;
         None
     };
-    let held = lock_old_images(&paths, staged.is_some())?;
+    let held = match &staged {
+        Some(_) => lock_old_images(&paths)?,
+        None => Vec::new(),
+    };
     let plugin = plugin_path()?;
     let nbdkit = nbdkit_path()?;
     check_plugin(&nbdkit, &plugin)?;
     check_listen(socket.as_deref(), args.tcp)?;
     check_control(&control)?;
-    match staged {
-        Some(staged) => {
-            staged.install(&dir)?;
-            drop(held);
-        }
-        None => {
-            // An existing device is opened (and so written: its open is recorded in
-            // each file) only once every check that does not need it has passed, so
-            // that a start refused by them leaves its files byte for byte as they
-            // were. Its locks are let go first: this open takes them.
-            drop(held);
-            precheck(&dir, &paths)
-                .with_context(|| format!("{}: cannot serve this device", dir.display()))?;
-        }
+    if let Some(staged) = staged {
+        staged.install(&dir)?;
     }
+    drop(held);
     let mut cmd = Command::new(nbdkit);
     cmd.arg("--foreground");
     match &socket {
@@ -315,37 +309,29 @@ fn refuse_missing_directory(what: &str, path: &Path) -> Result<()> {
     .into())
 }
 
-/// The exclusive locks of the device's images, taken before the other checks of the
-/// start: a live server holding either refuses the start (exit 2, nothing touched).
-/// With `--create` (`replace`) they are held until the images are replaced, so no
-/// server can open the old device meanwhile; without, they are let go before this
-/// command opens the device itself.
+/// The exclusive locks of the images a `--create` would replace, held until they are
+/// replaced: a live server holding either refuses the create (exit 2, nothing touched),
+/// and no server can open the old device meanwhile.
 ///
 /// # Errors
 /// An image held by another open device; an image that cannot be opened.
-fn lock_old_images(paths: &DevicePaths, replace: bool) -> Result<Vec<std::fs::File>> {
+fn lock_old_images(paths: &DevicePaths) -> Result<Vec<std::fs::File>> {
     let mut held = Vec::new();
     for p in [&paths.image_a, &paths.image_b] {
         if !p.is_file() {
             continue;
         }
-        let f = std::fs::File::open(p).with_context(|| match replace {
-            true => format!(
+        let f = std::fs::File::open(p).with_context(|| {
+            format!(
                 "{}: cannot open the image --create would replace",
                 p.display()
-            ),
-            false => format!("{}: cannot open the image", p.display()),
+            )
         })?;
         match f.try_lock() {
             Ok(()) => held.push(f),
-            Err(std::fs::TryLockError::WouldBlock) if replace => bail!(
+            Err(std::fs::TryLockError::WouldBlock) => bail!(
                 "{}: in use by another open device (its exclusive lock is held); --create \
                  would replace it under that server, so nothing was changed",
-                p.display()
-            ),
-            Err(std::fs::TryLockError::WouldBlock) => bail!(
-                "{}: in use by another open device (its exclusive lock is held): another \
-                 server serves it; nothing was changed",
                 p.display()
             ),
             Err(std::fs::TryLockError::Error(e)) => {
