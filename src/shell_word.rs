@@ -13,48 +13,35 @@ use std::path::Path;
 /// in dollar-single quotes when it holds a control character or is not UTF-8.
 pub fn shell_word(p: &Path) -> String {
     let bytes = p.as_os_str().as_bytes();
-    match std::str::from_utf8(bytes) {
-        Ok(s) if !s.chars().any(char::is_control) => {
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        if !s.chars().any(char::is_control) {
             // A path holds no NUL byte, the one word shlex cannot quote.
-            shlex::try_quote(s).map_or_else(|_| s.to_string(), |q| q.into_owned())
-        }
-        Ok(s) => {
-            let mut w = String::from("$'");
-            for c in s.chars() {
-                if c.is_control() {
-                    let mut buf = [0u8; 4];
-                    for b in c.encode_utf8(&mut buf).bytes() {
-                        w.push_str(&format!("\\x{b:02x}"));
-                    }
-                } else {
-                    escape_into(&mut w, c);
-                }
-            }
-            w.push('\'');
-            w
-        }
-        Err(_) => {
-            // Not UTF-8: ASCII as itself, every other byte escaped.
-            let mut w = String::from("$'");
-            for &b in bytes {
-                if b.is_ascii() && !b.is_ascii_control() {
-                    escape_into(&mut w, char::from(b));
-                } else {
-                    w.push_str(&format!("\\x{b:02x}"));
-                }
-            }
-            w.push('\'');
-            w
+            return shlex::try_quote(s).map_or_else(|_| s.to_string(), |q| q.into_owned());
         }
     }
-}
-
-/// `c` inside dollar-single quotes: a backslash and a single quote escaped.
-fn escape_into(w: &mut String, c: char) {
-    if c == '\\' || c == '\'' {
-        w.push('\\');
+    // Dollar-single quotes: each control character's bytes and each byte that is not
+    // UTF-8 as `\xHH`, a backslash and a single quote escaped, the rest as it is.
+    let mut w = String::from("$'");
+    let hex = |w: &mut String, bytes: &[u8]| {
+        for b in bytes {
+            w.push_str(&format!("\\x{b:02x}"));
+        }
+    };
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c.is_control() {
+                hex(&mut w, c.encode_utf8(&mut [0u8; 4]).as_bytes());
+            } else {
+                if c == '\\' || c == '\'' {
+                    w.push('\\');
+                }
+                w.push(c);
+            }
+        }
+        hex(&mut w, chunk.invalid());
     }
-    w.push(c);
+    w.push('\'');
+    w
 }
 
 /// The `owm merge` command line that merges `dirs` into `out` (its `reproduce:`).
