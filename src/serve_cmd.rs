@@ -104,11 +104,13 @@ fn absolute(p: &Path) -> Result<PathBuf> {
 
 /// Serves DIR. Every check that can refuse the start runs before the device in DIR is
 /// touched: the arguments, the new device built and flushed in a staging directory
-/// inside DIR (`--create`), the plugin and nbdkit found, the socket or port free, the
+/// inside DIR (`--create`) or the existing device's files checked without a change
+/// ([`Check::Inspect`]), the plugin and nbdkit found, the socket or port free, the
 /// control socket not another server's, the old device's images not held by a live
 /// server. Only then does a `--create` move the new device's files over the old ones
-/// ([`Staged::install`]), and the process becomes nbdkit. A refusal leaves DIR as it
-/// was (the staging directory removed, DIR itself too if this command made it).
+/// ([`Staged::install`]), or the existing device is opened (which records the open in
+/// its files, [`Check::Open`]), and the process becomes nbdkit. A refusal leaves DIR as
+/// it was (the staging directory removed, DIR itself too if this command made it).
 pub fn serve(args: &ServeArgs) -> Result<()> {
     let dir = absolute(&args.dir)?;
     let paths = DevicePaths::in_dir(&dir);
@@ -122,7 +124,7 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
     } else if !paths.meta.is_file() {
         return Err(no_device(&dir, &paths));
     } else {
-        precheck(&dir, &paths)
+        precheck(&dir, &paths, Check::Inspect)
             .with_context(|| format!("{}: cannot serve this device", dir.display()))?;
         None
     };
@@ -135,8 +137,12 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
     check_plugin(&nbdkit, &plugin)?;
     check_listen(socket.as_deref(), args.tcp)?;
     check_control(&control)?;
-    if let Some(staged) = staged {
-        staged.install(&dir)?;
+    match staged {
+        Some(staged) => staged.install(&dir)?,
+        // Opened (so written: the open is recorded in each of its files) only now,
+        // every other check passed: a start they refuse leaves its files as they were.
+        None => precheck(&dir, &paths, Check::Open)
+            .with_context(|| format!("{}: cannot serve this device", dir.display()))?,
     }
     drop(held);
     let mut cmd = Command::new(nbdkit);
@@ -383,16 +389,27 @@ fn no_device(dir: &Path, paths: &DevicePaths) -> anyhow::Error {
     )
 }
 
-/// Opens the device once here, then closes it, so that every bad device file is bad
-/// input of `owm serve` (exit 2, its message printed once) rather than a failed start
-/// of nbdkit: a detached device (refused as the server refuses it:
-/// [`file::refuse_detached`]); metadata that does not decode or was made for another
-/// device; images swapped, resized, missing, stale or foreign; another server holding
-/// the lock; a superblock that shows the metadata cut after a flush; an `archive.json`
-/// that is damaged or another device's ([`file::read_archive_record`]). The open is the
-/// engine's own (it advances the generation and finishes a retire cut short, as the
-/// server's open then does again).
-fn precheck(dir: &Path, paths: &DevicePaths) -> Result<()> {
+/// How far [`precheck`] goes.
+#[derive(Clone, Copy, PartialEq)]
+enum Check {
+    /// Every check of the device's files that changes none of them
+    /// ([`file::inspect`]): made before the checks of nbdkit, the plugin and the
+    /// sockets, so that a damaged device is refused as such wherever they are missing.
+    Inspect,
+    /// The engine's own open, then closed: it advances the generation and finishes a
+    /// retire cut short (as the server's open then does again), so it is made last.
+    Open,
+}
+
+/// Checks the device in `dir`, so that every bad device file is bad input of `owm
+/// serve` (exit 2, its message printed once) rather than a failed start of nbdkit: a
+/// detached device (refused as the server refuses it: [`file::refuse_detached`]);
+/// metadata that does not decode or was made for another device; images swapped,
+/// resized, missing, stale or foreign; another server holding the lock; a superblock
+/// that shows the metadata cut after a flush; an `archive.json` that is damaged or
+/// another device's ([`file::read_archive_record`]). `how` says whether the device is
+/// only inspected or opened.
+fn precheck(dir: &Path, paths: &DevicePaths, how: Check) -> Result<()> {
     file::refuse_detached(dir).map_err(anyhow::Error::msg)?;
     let journal = engine::meta::FileJournal::load(&paths.meta)?;
     let variant = match journal.records.first() {
@@ -402,9 +419,11 @@ fn precheck(dir: &Path, paths: &DevicePaths) -> Result<()> {
             paths.meta.display()
         ),
     };
-    let device = file::open(paths, DeviceConfig::new(variant))?;
-    file::read_archive_record(dir, &device.identity()).map_err(anyhow::Error::msg)?;
-    drop(device);
+    let identity = match how {
+        Check::Inspect => file::inspect(paths, DeviceConfig::new(variant))?,
+        Check::Open => file::open(paths, DeviceConfig::new(variant))?.identity(),
+    };
+    file::read_archive_record(dir, &identity).map_err(anyhow::Error::msg)?;
     Ok(())
 }
 

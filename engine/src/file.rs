@@ -398,24 +398,11 @@ fn open_cut<S: BlockStore>(
         }
         Ok(())
     };
-    let decoded = FileJournal::read(&paths.meta)?;
-    let (_, durable_len) = crate::superblock::read_durable_len(&paths.meta)?;
-    crate::superblock::check(&paths.meta, decoded.valid_len, durable_len)?;
-    let header = header(&name, &decoded.records)?;
-    made_for(&name, header.variant, config.variant)?;
-    let expected = identity_of(&header);
-    // The recorded integrity mode is the device's, whatever `config` says.
-    config.integrity = header.integrity;
-    // The images before the replay: their sizes bound the table the replay builds.
-    let (a, b) = config.image_blocks(
-        header.block_size,
-        header.volume_blocks,
-        expected.geometry.area_slots,
-    );
-    let image_a = FileStore::open_locked(&paths.image_a, header.block_size, a)?;
-    let image_b = FileStore::open_locked(&paths.image_b, header.block_size, b)?;
-    let opening = opening(&decoded.records);
-    check_labels(paths, &expected, opening, [&image_a, &image_b])?;
+    let Examined {
+        decoded,
+        image_a,
+        image_b,
+    } = examine(paths, &mut config)?;
     // Only now, with both images locked and known to belong, may any file change.
     FileJournal::drop_torn_tail(&paths.meta, &decoded)?;
     stop(0)?;
@@ -447,6 +434,66 @@ fn open_cut<S: BlockStore>(
     let mut device = Device::build(config, wrap(image_a), wrap(image_b))?;
     device.recover_from(&name, restored, Box::new(journal))?;
     Ok(device)
+}
+
+/// What [`examine`] found: the journal as read and both images, locked and known to
+/// belong to it.
+struct Examined {
+    decoded: crate::meta::Decoded,
+    image_a: FileStore,
+    image_b: FileStore,
+}
+
+/// The checks of [`open`] that change no file, in its order: the journal decodes, its
+/// superblock agrees, it was made for `config.variant`, both images are there, not
+/// locked by another open device, and labelled for it. Sets `config.integrity` to the
+/// device's recorded mode.
+fn examine(paths: &DevicePaths, config: &mut DeviceConfig) -> Result<Examined> {
+    let name = paths.meta.display().to_string();
+    let decoded = FileJournal::read(&paths.meta)?;
+    let (_, durable_len) = crate::superblock::read_durable_len(&paths.meta)?;
+    crate::superblock::check(&paths.meta, decoded.valid_len, durable_len)?;
+    let header = header(&name, &decoded.records)?;
+    made_for(&name, header.variant, config.variant)?;
+    let expected = identity_of(&header);
+    // The recorded integrity mode is the device's, whatever `config` says.
+    config.integrity = header.integrity;
+    // The images before the replay: their sizes bound the table the replay builds.
+    let (a, b) = config.image_blocks(
+        header.block_size,
+        header.volume_blocks,
+        expected.geometry.area_slots,
+    );
+    let image_a = FileStore::open_locked(&paths.image_a, header.block_size, a)?;
+    let image_b = FileStore::open_locked(&paths.image_b, header.block_size, b)?;
+    let opening = opening(&decoded.records);
+    check_labels(paths, &expected, opening, [&image_a, &image_b])?;
+    Ok(Examined {
+        decoded,
+        image_a,
+        image_b,
+    })
+}
+
+/// Checks a device's files as [`open`] does, changing none of them: no open is
+/// recorded, no label rewritten, a torn journal tail is left in place, nothing is
+/// compacted or finished. The journal must also replay (every journaled step one the
+/// device could have taken). Both images are locked while they are read and let go
+/// on return. For a refusal that must leave the device as it was (`owm serve`, whose
+/// other checks come before the writing open); a device that passes may still fail
+/// [`open`] on what only rebuilding the device reads (the lookup table against the
+/// images) or on an I/O error while it writes.
+///
+/// Returns the device's identity as its journal records it (the generation of its
+/// last completed open; [`open`] then records the next).
+///
+/// # Errors
+/// Those of [`open`]'s checks, with the same messages.
+pub fn inspect(paths: &DevicePaths, mut config: DeviceConfig) -> Result<Identity> {
+    let name = paths.meta.display().to_string();
+    let examined = examine(paths, &mut config)?;
+    let restored = replay(&name, &examined.decoded.records)?;
+    Ok(identity_of(&restored))
 }
 
 /// Opens as [`open`] does, stopped after `cut` of its [`OPEN_STEPS`] file-changing
@@ -795,6 +842,15 @@ mod tests {
         paths
     }
 
+    /// The bytes of each of the device's four files.
+    fn files(paths: &DevicePaths) -> Vec<Vec<u8>> {
+        let sb = crate::superblock::path_of(&paths.meta);
+        [&paths.meta, &sb, &paths.image_a, &paths.image_b]
+            .iter()
+            .map(|p| std::fs::read(p).unwrap())
+            .collect()
+    }
+
     fn keep(paths: &DevicePaths, to: &Path) {
         std::fs::copy(&paths.meta, to.join("meta")).unwrap();
         let sb = crate::superblock::path_of(&paths.meta);
@@ -827,8 +883,14 @@ mod tests {
                             .expect_err(&ctx);
                         assert!(e.to_string().contains("cut after"), "{ctx}: {e}");
                     }
+                    let before = files(&paths);
+                    let inspected = inspect(&paths, DeviceConfig::new(variant))
+                        .unwrap_or_else(|e| panic!("{ctx}: inspect: {e}"));
+                    assert!(files(&paths) == before, "{ctx}: inspect changed a file");
                     let d = open(&paths, DeviceConfig::new(variant))
                         .unwrap_or_else(|e| panic!("{ctx}: {e}"));
+                    assert_eq!(inspected.device_id, d.identity().device_id, "{ctx}");
+                    assert!(files(&paths) != before, "{ctx}: the open changed no file");
                     let renamed = [first, second].iter().filter(|&&c| c == 5).count() as u64;
                     assert_eq!(d.identity().generation, 1 + renamed, "{ctx}");
                     assert_eq!(d.phase(), crate::Phase::Split, "{ctx}");
@@ -846,7 +908,16 @@ mod tests {
                     }
                     drop(d);
                     put_back(&paths, kept.path());
-                    match open(&paths, DeviceConfig::new(variant)) {
+                    let before = files(&paths);
+                    let inspected = inspect(&paths, DeviceConfig::new(variant));
+                    assert!(files(&paths) == before, "{ctx}: inspect changed a file");
+                    let opened = open(&paths, DeviceConfig::new(variant));
+                    if let (Err(i), Err(o)) = (&inspected, &opened) {
+                        assert_eq!(i.to_string(), o.to_string(), "{ctx}");
+                    } else {
+                        panic!("{ctx}: inspect and open did not both refuse stale metadata");
+                    }
+                    match opened {
                         Err(Error::Identity {
                             file,
                             mismatch: Mismatch::Stale { .. },

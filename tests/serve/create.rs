@@ -75,6 +75,21 @@ fn fake_nbdkit(dir: &Path, dump: &str, serve: &str) -> String {
     )
 }
 
+/// `owm serve DIR --socket SOCKET` (no `--create`: the device in DIR) under `env`,
+/// expected to refuse.
+fn start(dir: &Path, socket: &Path, env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_owm"));
+    c.arg("serve")
+        .arg(dir)
+        .arg("--socket")
+        .arg(socket)
+        .env("OWM_NBDKIT_PLUGIN", plugin());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
 fn assert_refused(o: &Output, code: i32, needle: &str, what: &str) {
     assert_eq!(o.status.code(), Some(code), "{what}: {}", text(o));
     let err = String::from_utf8_lossy(&o.stderr);
@@ -169,6 +184,54 @@ fn a_refused_create_leaves_the_old_device_as_it_was() {
         );
         assert!(snapshot(&dir) == before, "{what}: the old device changed");
     }
+
+    // The same refusals of a start without --create: the device is opened (which
+    // records the open in its files) only after them, so its files stay as they were.
+    let stale = fake_nbdkit(
+        &s.path("stale2"),
+        "$real \"$@\" | grep -v '^version='",
+        "exec $real \"$@\"",
+    );
+    for (env, code, needle) in [
+        (("PATH", "/nonexistent"), 2, "nbdkit is not installed"),
+        (
+            ("OWM_NBDKIT_PLUGIN", "/nonexistent/libowm_nbdkit.so"),
+            2,
+            "OWM_NBDKIT_PLUGIN",
+        ),
+        (("PATH", stale.as_str()), 2, "built from other sources"),
+    ] {
+        let o = start(&dir, &new_socket, &[env]);
+        assert_refused(&o, code, needle, needle);
+        assert!(
+            snapshot(&dir) == before,
+            "{needle}: the device's files changed"
+        );
+    }
+    {
+        let other = Server::create("cow", 4);
+        let o = start(&dir, &other.socket(), &[]);
+        assert_refused(
+            &o,
+            1,
+            "another server listens on it",
+            "socket busy, no --create",
+        );
+        assert!(
+            snapshot(&dir) == before,
+            "socket busy, no --create: the device's files changed"
+        );
+    }
+    // Each of those comparisons could fail: a start that passes every check (its
+    // nbdkit then exits at once) has opened the device, and the open shows in its files.
+    let quits = fake_nbdkit(&s.path("quits"), "exec $real \"$@\"", "exit 1");
+    let o = start(&dir, &new_socket, &[("PATH", quits.as_str())]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        snapshot(&dir) != before,
+        "an open that passed the checks left the files as they were"
+    );
+    let before = snapshot(&dir);
 
     // The socket another server listens on (exit 1, as when nbdkit cannot listen).
     let other = Server::create("cow", 4);

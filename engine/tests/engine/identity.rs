@@ -36,9 +36,29 @@ fn made(variant: Variant, g: Geometry) -> (tempfile::TempDir, DevicePaths) {
     (dir, paths)
 }
 
-/// Opening `paths` as `variant` must fail naming `file` with a mismatch `is` accepts.
+/// The bytes of each of the device's four files (`None` for one that is missing).
+fn files(paths: &DevicePaths) -> Vec<Option<Vec<u8>>> {
+    let sb = engine::superblock::path_of(&paths.meta);
+    [&paths.meta, &sb, &paths.image_a, &paths.image_b]
+        .iter()
+        .map(|p| std::fs::read(p).ok())
+        .collect()
+}
+
+/// Opening `paths` as `variant` must fail naming `file` with a mismatch `is` accepts;
+/// [`file::inspect`] must refuse it first with the same words, changing no file.
 fn refused(paths: &DevicePaths, variant: Variant, file: &Path, is: impl Fn(&Mismatch) -> bool) {
-    match file::open(paths, DeviceConfig::new(variant)) {
+    let before = files(paths);
+    let inspected = file::inspect(paths, DeviceConfig::new(variant));
+    assert!(files(paths) == before, "{variant}: inspect changed a file");
+    let Err(inspected) = inspected else {
+        panic!("{variant}: inspect accepted what open must refuse")
+    };
+    let opened = file::open(paths, DeviceConfig::new(variant));
+    if let Err(e) = &opened {
+        assert_eq!(inspected.to_string(), e.to_string(), "{variant}");
+    }
+    match opened {
         Err(e @ Error::Identity { .. }) => {
             let Error::Identity {
                 file: named,
