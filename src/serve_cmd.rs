@@ -135,7 +135,7 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
     let plugin = plugin_path()?;
     let nbdkit = nbdkit_path()?;
     check_plugin(&nbdkit, &plugin)?;
-    check_listen(socket.as_deref(), args.tcp)?;
+    let tcp = check_listen(socket.as_deref(), args.tcp)?;
     check_control(&control)?;
     match staged {
         Some(staged) => staged.install(&dir)?,
@@ -152,6 +152,13 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
             cmd.arg("--unix").arg(s);
         }
         None => {
+            if tcp.port() != args.tcp.port() {
+                eprintln!(
+                    "note: --tcp {}: serving on port {} (the port the system chose)",
+                    args.tcp,
+                    tcp.port()
+                );
+            }
             if !args.tcp.ip().is_loopback() {
                 eprintln!(
                     "note: --tcp {} is not a loopback address: every host that reaches it can \
@@ -160,9 +167,9 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
                 );
             }
             cmd.arg("--ipaddr")
-                .arg(args.tcp.ip().to_string())
+                .arg(tcp.ip().to_string())
                 .arg("--port")
-                .arg(args.tcp.port().to_string());
+                .arg(tcp.port().to_string());
         }
     }
     cmd.arg(&plugin)
@@ -243,8 +250,10 @@ fn check_plugin(nbdkit: &Path, plugin: &Path) -> Result<()> {
 /// Refuses (exit 1, as when nbdkit itself cannot listen) a `--socket` path another
 /// server listens on or where a file that is no socket is (nbdkit does not replace
 /// it), or whose directory is missing, and a
-/// `--tcp` address that cannot be listened on (in use, not this host's).
-fn check_listen(socket: Option<&Path>, tcp: std::net::SocketAddr) -> Result<()> {
+/// `--tcp` address that cannot be listened on (in use, not this host's). Returns the
+/// TCP address to serve: `tcp`, with the port the system chose when its port is 0
+/// (nbdkit would choose one and never say which); with `--socket`, `tcp` unused.
+fn check_listen(socket: Option<&Path>, tcp: std::net::SocketAddr) -> Result<std::net::SocketAddr> {
     let refuse = |what: String| Err(Refused(what).into());
     match socket {
         Some(s) => {
@@ -276,10 +285,11 @@ fn check_listen(socket: Option<&Path>, tcp: std::net::SocketAddr) -> Result<()> 
                     }
                 }
             }
-            refuse_missing_directory("--socket", s)
+            refuse_missing_directory("--socket", s)?;
+            Ok(tcp)
         }
-        None => match std::net::TcpListener::bind(tcp) {
-            Ok(_) => Ok(()),
+        None => match std::net::TcpListener::bind(tcp).and_then(|l| l.local_addr()) {
+            Ok(bound) => Ok(bound),
             Err(e) => refuse(format!("--tcp {tcp}: cannot listen there: {e}")),
         },
     }
