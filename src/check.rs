@@ -225,17 +225,37 @@ fn refuse_unless_it_fits(
     if cfg.timeout.is_some() {
         why.push_str("; --timeout bounds the time, not the memory");
     }
-    let symmetry = if !cfg.symmetry && model::OwmModel::new(cfg).has_interchangeable_transactions()
-    {
-        ", or reduce by symmetry (--symmetry on: some transactions are interchangeable)"
+    // Only what the user has not done already: --dfs beside a breadth-first search, a
+    // smaller --states-max than the one given (none when not one state fits), a larger
+    // --memory-max than the one given, symmetry when it is off and would reduce.
+    let mut ways = Vec::new();
+    if cfg.strategy == Strategy::Bfs {
+        ways.push("search depth first (--dfs)".to_string());
+    }
+    if fits >= 1.0 {
+        let lower = if cfg.states_max.is_some() {
+            "lower the bound"
+        } else {
+            "bound the states"
+        };
+        ways.push(format!(
+            "{lower} (--states-max {fits:.0} or fewer fit {strategy})"
+        ));
+    }
+    ways.push(if by_flag {
+        "allow more (a larger --memory-max)".to_string()
     } else {
-        ""
-    };
+        "allow more (--memory-max)".to_string()
+    });
+    if !cfg.symmetry && model::OwmModel::new(cfg).has_interchangeable_transactions() {
+        ways.push(
+            "reduce by symmetry (--symmetry on: some transactions are interchangeable)".into(),
+        );
+    }
     bail!(
-        "refused: {} transactions need {e}, and {limit}{why}; search depth first (--dfs), \
-         or bound the states (--states-max {fits:.0} or fewer fit {strategy}), or allow more \
-         (--memory-max){symmetry}",
+        "refused: {} transactions need {e}, and {limit}{why}; {}",
         cfg.old + cfg.new,
+        ways.join(", or ")
     );
 }
 

@@ -1337,6 +1337,85 @@ fn witness_depths_say_which_witness_they_are() {
     assert!(!stdout(&o).contains("at not reached"), "{}", stdout(&o));
 }
 
+/// A refusal for memory suggests only what the search does not do already: no `--dfs`
+/// beside a depth-first search (`--dfs`, or `--symmetry on`, which searches depth first),
+/// a larger `--memory-max` than the one given, a lower `--states-max` than the one
+/// given, no `--states-max` when not one state fits, no symmetry when it is on.
+#[test]
+fn a_memory_refusal_suggests_only_what_was_not_done() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = s(tmp.path());
+    let refusal = |flags: &[&str]| -> String {
+        let o = owm(&[
+            &["check", "--old", "4", "--new", "3", "--trace-dir", &t][..],
+            flags,
+        ]
+        .concat());
+        assert_eq!(code(&o), 2, "{flags:?}: {}{}", stdout(&o), stderr(&o));
+        fails_with(&o, &["refused: 7 transactions need"]);
+        stderr(&o)
+    };
+    let bfs = refusal(&["--memory-max", "0.01"]);
+    assert!(
+        bfs.contains(
+            "; search depth first (--dfs), or bound the states (--states-max 15339 or fewer \
+             fit breadth first), or allow more (a larger --memory-max)"
+        ),
+        "{bfs}"
+    );
+    let dfs = refusal(&["--dfs", "--memory-max", "0.01"]);
+    assert!(!dfs.contains("--dfs)"), "{dfs}");
+    assert!(
+        dfs.contains(
+            "; bound the states (--states-max 536870 or fewer fit depth first), or allow more \
+             (a larger --memory-max)"
+        ),
+        "{dfs}"
+    );
+    // Equal amounts make transactions of a role interchangeable: symmetry is suggested
+    // while off; on, it searches depth first, so neither it nor --dfs is.
+    let alike = refusal(&["--amounts", "equal", "--memory-max", "0.001"]);
+    assert!(
+        alike.contains(
+            "(a larger --memory-max), or reduce by symmetry (--symmetry on: some \
+             transactions are interchangeable)"
+        ),
+        "{alike}"
+    );
+    let symmetry = refusal(&[
+        "--amounts",
+        "equal",
+        "--symmetry",
+        "on",
+        "--memory-max",
+        "0.0001",
+    ]);
+    assert!(!symmetry.contains("--dfs)"), "{symmetry}");
+    assert!(!symmetry.contains("reduce by symmetry"), "{symmetry}");
+    assert!(
+        symmetry.contains("; bound the states (--states-max 5368 or fewer fit depth first)"),
+        "{symmetry}"
+    );
+    let bounded = refusal(&[
+        "--dfs",
+        "--memory-max",
+        "0.01",
+        "--states-max",
+        "1000000000",
+    ]);
+    assert!(
+        bounded.contains("; lower the bound (--states-max 536870 or fewer fit depth first)"),
+        "{bounded}"
+    );
+    // 1e-9 GiB is about a byte: no state fits, so no --states-max is suggested.
+    let none_fits = refusal(&["--dfs", "--memory-max", "0.000000001"]);
+    assert!(!none_fits.contains("--states-max"), "{none_fits}");
+    assert!(
+        none_fits.contains("; allow more (a larger --memory-max)"),
+        "{none_fits}"
+    );
+}
+
 /// A replayed trace with a step after the run's end says the run has ended, never an
 /// empty list of the steps possible (exit 2, naming the line).
 #[test]

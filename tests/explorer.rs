@@ -294,18 +294,37 @@ fn explorer_stops_at_the_depth_bound() {
 }
 
 /// `--states-max` and `--timeout` cannot bound stateright's Explorer: refused, naming
-/// the flag, before anything is served (exit 2).
+/// the flag, before anything is served (exit 2); the refusal suggests `--depth`, the
+/// bound the Explorer honours, only when it is not given already.
 #[test]
 fn explorer_refuses_a_state_or_time_budget() {
-    for budget in [["--states-max", "100"], ["--timeout", "5"]] {
+    for (budget, depth) in [
+        (["--states-max", "100"], None),
+        (["--timeout", "5"], None),
+        (["--states-max", "100"], Some("5")),
+        (["--timeout", "5"], Some("5")),
+    ] {
         let mut args = vec!["check", "--serve", "127.0.0.1:0"];
         args.extend(VIOLATING);
         args.extend(budget);
+        if let Some(d) = depth {
+            args.extend(["--depth", d]);
+        }
         let o = owm(&args);
         assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
         let err = stderr(&o);
         assert!(
             err.contains(&format!("{} cannot bound the Explorer", budget[0])),
+            "{err}"
+        );
+        let instead = match depth {
+            None => format!("; bound it by --depth, or drop {}", budget[0]),
+            Some(d) => format!("; drop {} (--depth {d} bounds it)", budget[0]),
+        };
+        assert!(err.contains(&instead), "{err}");
+        assert_eq!(
+            err.contains("bound it by --depth"),
+            depth.is_none(),
             "{err}"
         );
         assert!(

@@ -199,10 +199,14 @@ impl Model for OneWayMirror {
 /// say "running" forever; its clock starts with the server, not with a search).
 /// `--depth` it honours ([`OneWayMirror`]).
 pub fn refuse_budgets(cfg: &CheckConfig) -> Result<(), ModelError> {
+    // --depth is the bound the Explorer honours: suggested only when not given.
     let refuse = |flag: &str, why: &str| {
+        let instead = match cfg.depth {
+            Some(d) => format!("drop {flag} (--depth {d} bounds it)"),
+            None => format!("bound it by --depth, or drop {flag}"),
+        };
         Err(ModelError::Config(format!(
-            "{flag} cannot bound the Explorer (--serve): {why}; bound it by --depth, or \
-             drop {flag}"
+            "{flag} cannot bound the Explorer (--serve): {why}; {instead}"
         )))
     };
     if cfg.states_max.is_some() {
