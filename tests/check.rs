@@ -1337,6 +1337,74 @@ fn witness_depths_say_which_witness_they_are() {
     assert!(!stdout(&o).contains("at not reached"), "{}", stdout(&o));
 }
 
+/// A depth-first search's witness header names the flags, changed from its `reproduce`
+/// line, that give the shallowest witness, and only those not already so: `--symmetry
+/// off` too when symmetry reduction made the search depth first (with or without
+/// `--dfs`), `--threads 1` only when it was not one thread. Following it gives the
+/// shallowest.
+#[test]
+fn the_witness_header_says_what_gives_the_shallowest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = s(&tmp.path().join("t"));
+    let header = |o: &Output| -> String {
+        stdout(o)
+            .lines()
+            .find(|l| l.starts_with("witnesses (depth: "))
+            .unwrap_or_else(|| panic!("no witnesses header:\n{}", stdout(o)))
+            .to_string()
+    };
+    let first_met = "witnesses (depth: the first found depth first, not the shallowest: \
+                     breadth first on one thread";
+    let by_symmetry = "witnesses (depth: the first found depth first (symmetry reduction \
+                       searches only depth first), not the shallowest: breadth first on one \
+                       thread";
+    for (flags, expected) in [
+        (
+            &["--dfs", "--threads", "1"][..],
+            format!("{first_met} (no --dfs) gives it):"),
+        ),
+        (
+            &["--dfs", "--threads", "2"][..],
+            format!("{first_met} (no --dfs, --threads 1) gives it):"),
+        ),
+        (
+            &["--symmetry", "on", "--threads", "1"][..],
+            format!("{by_symmetry} (--symmetry off, no --dfs) gives it):"),
+        ),
+        (
+            &["--symmetry", "on", "--dfs", "--threads", "2"][..],
+            format!("{by_symmetry} (--symmetry off, no --dfs, --threads 1) gives it):"),
+        ),
+    ] {
+        let o = owm(&[&["check", "--trace-dir", &t][..], flags].concat());
+        ok(&o);
+        let h = header(&o);
+        assert_eq!(h, expected, "{flags:?}");
+        // Follow the header on the reproduce line: set each `--flag value`, drop each
+        // `no --flag`.
+        let changes = h
+            .rsplit_once(" (")
+            .and_then(|(_, c)| c.strip_suffix(") gives it):"))
+            .unwrap_or_else(|| panic!("{h}"));
+        let mut args = reproduce_args(&o);
+        for change in changes.split(", ") {
+            if let Some(flag) = change.strip_prefix("no ") {
+                let at = args.iter().position(|a| a == flag).expect(flag);
+                args.remove(at);
+            } else {
+                let (flag, value) = change.split_once(' ').unwrap();
+                let at = args.iter().position(|a| a == flag).expect(flag);
+                args[at + 1] = value.to_string();
+            }
+        }
+        args.extend(["--trace-dir".to_string(), t.clone()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = owm(&args);
+        ok(&o);
+        assert_eq!(header(&o), "witnesses (depth: the shallowest):", "{args:?}");
+    }
+}
+
 /// A refusal for memory suggests only what the search does not do already: no `--dfs`
 /// beside a depth-first search (`--dfs`, or `--symmetry on`, which searches depth first),
 /// a larger `--memory-max` than the one given, a lower `--states-max` than the one

@@ -327,17 +327,38 @@ impl CheckReport {
 
     /// Which witness each `sometimes` depth is: breadth first on one thread the
     /// shallowest; depth first, or breadth first on several threads, the first the
-    /// search met, which need not be the shallowest.
+    /// search met, which need not be the shallowest. The flags that give the shallowest
+    /// are those of this search's `reproduce` line to change ([`CheckConfig::search_flags`]
+    /// writes `--dfs` with `--symmetry on`, which searches only depth first), none
+    /// already as they should be.
     pub fn witness_depths(&self) -> String {
-        match self.config.strategy {
-            Strategy::Bfs if self.config.threads == 1 => "the shallowest".into(),
+        let cfg = &self.config;
+        match cfg.strategy {
+            Strategy::Bfs if cfg.threads == 1 => "the shallowest".into(),
             Strategy::Bfs => format!(
                 "the first found by {} threads, not the shallowest: --threads 1 gives it",
-                self.config.threads
+                cfg.threads
             ),
-            Strategy::Dfs => "the first found depth first, not the shallowest: breadth first \
-                              on one thread (no --dfs, --threads 1) gives it"
-                .into(),
+            Strategy::Dfs => {
+                let mut change = Vec::new();
+                if cfg.symmetry {
+                    change.push("--symmetry off");
+                }
+                change.push("no --dfs");
+                if cfg.threads != 1 {
+                    change.push("--threads 1");
+                }
+                let how = if cfg.symmetry {
+                    "depth first (symmetry reduction searches only depth first)"
+                } else {
+                    "depth first"
+                };
+                format!(
+                    "the first found {how}, not the shallowest: breadth first on one thread \
+                     ({}) gives it",
+                    change.join(", ")
+                )
+            }
         }
     }
 
