@@ -376,9 +376,14 @@ fn check_pin(path: &Path, src: &str) -> Result<()> {
     Ok(())
 }
 
-/// True when `dir` holds the output of a random-walk run (its `walks.toml`).
+/// True when `dir` holds the output of a random-walk run: something at its
+/// `walks.toml`, even a directory or a file that cannot be read ([`read_shard`] then
+/// refuses it, named). Nothing is there only when the system says so.
 pub fn is_walk_output(dir: &Path) -> bool {
-    dir.join(WALK_FILE).is_file()
+    !matches!(
+        std::fs::symlink_metadata(dir.join(WALK_FILE)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound
+    )
 }
 
 /// Reads a shard's output back into its report, and the label that names it in
@@ -387,7 +392,21 @@ pub fn is_walk_output(dir: &Path) -> bool {
 /// digest and replayed; and the directory, which holds nothing else ([`check_listing`]).
 fn read_shard(dir: &Path) -> Result<(WalkReport, String)> {
     let path = dir.join(WALK_FILE);
+    if path.is_dir() {
+        return Err(crate::config::FileError::whole(
+            &path,
+            "is a directory, not the file owm check --simulate writes (run the shard again)",
+        )
+        .into());
+    }
     let src = crate::config::read_marker(&path, "not a random-walk output (no walks.toml)")?;
+    if src.is_empty() {
+        return Err(crate::config::FileError::whole(
+            &path,
+            "empty: cut to nothing since owm check --simulate wrote it (run the shard again)",
+        )
+        .into());
+    }
     check_pin(&path, &src)?;
     let f: WalkFile =
         toml::from_str(&src).map_err(|e| crate::config::FileError::toml(&path, &src, &e))?;

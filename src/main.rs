@@ -288,14 +288,26 @@ fn parse_jobs(s: &str) -> Result<usize, String> {
     }
 }
 
-/// A merge given both random-walk outputs and sweep shards: refused, naming one of
-/// each (each kind merges only with its own).
+/// A merge given both random-walk outputs and sweep outputs: refused, naming one of
+/// each (each kind merges only with its own). Beside a random-walk output, a
+/// directory that is neither (a shard whose `walks.toml` is gone) is refused naming
+/// that file, missing.
 fn mixed_merge(dirs: &[std::path::PathBuf]) -> Option<anyhow::Error> {
     let walk = dirs.iter().find(|d| check_walk::is_walk_output(d))?;
     let other = dirs.iter().find(|d| !check_walk::is_walk_output(d))?;
+    if sweep::is_sweep_output(other) {
+        return Some(anyhow::anyhow!(
+            "{} is the output of owm check --simulate, {} is not: merge the shards of one \
+             sweep, or of one random-walk run, at a time",
+            walk.display(),
+            other.display()
+        ));
+    }
     Some(anyhow::anyhow!(
-        "{} is the output of owm check --simulate, {} is not: merge the shards of one \
-         sweep, or of one random-walk run, at a time",
+        "{}: missing: {} is the output of owm check --simulate, and {} is no output of it \
+         (nor of a sweep: no sweep.toml or shard.toml); each shard of one random-walk run \
+         holds its walks.toml (run that shard again)",
+        other.join(check_walk::WALK_FILE).display(),
         walk.display(),
         other.display()
     ))

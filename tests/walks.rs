@@ -333,7 +333,14 @@ fn merged_shards_equal_the_unsharded_run() {
     std::fs::remove_file(&summary).unwrap();
     let o = owm(&["merge", &shards[0], &shards[1], &shards[2], "--out", &out]);
     assert_eq!(code(&o), 2);
-    fails_with(&o, &["is the output of owm check --simulate", "is not"]);
+    fails_with(
+        &o,
+        &[&format!(
+            "{}: missing: {} is the output of owm check --simulate",
+            summary.display(),
+            shards[0]
+        )],
+    );
 }
 
 /// Random walks count coverage per action kind like the exhaustive check, in the
@@ -474,8 +481,8 @@ fn cut(dir: &Path, lines: usize) {
 /// (its digest, line 2, no longer matches), or without a digest; one edited with the
 /// digest recomputed whose counts disagree with each other or with the plan; a
 /// violation in a walk the shard did not run, or at a depth its trace does not reach;
-/// a listed trace missing; a trace it does not list, or any other file, in the
-/// directory. The undamaged shards still merge into the unsharded run's verdict.
+/// a `walks.toml` missing, a directory or empty, said so; a listed trace missing; a
+/// trace it does not list, or any other file, in the directory. The undamaged shards still merge into the unsharded run's verdict.
 #[test]
 fn a_damaged_walk_shard_is_refused_naming_the_file() {
     let tmp = tempfile::tempdir().unwrap();
@@ -605,6 +612,27 @@ fn a_damaged_walk_shard_is_refused_naming_the_file() {
                 "key `violations.0.depth`".into(),
                 "reaches the violation at depth".into(),
             ],
+        ),
+        (
+            "walks.toml missing",
+            Box::new(|d| std::fs::remove_file(d.join("walks.toml")).unwrap()),
+            vec![
+                format!("{}: missing: ", walks_toml(&bad)),
+                "each shard of one random-walk run holds its walks.toml".into(),
+            ],
+        ),
+        (
+            "walks.toml a directory",
+            Box::new(|d| {
+                std::fs::remove_file(d.join("walks.toml")).unwrap();
+                std::fs::create_dir(d.join("walks.toml")).unwrap();
+            }),
+            vec![format!("{}: is a directory", walks_toml(&bad))],
+        ),
+        (
+            "walks.toml empty",
+            Box::new(|d| std::fs::write(d.join("walks.toml"), "").unwrap()),
+            vec![format!("{}: empty", walks_toml(&bad))],
         ),
         (
             "a listed trace missing",

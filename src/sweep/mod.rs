@@ -224,6 +224,17 @@ const CSV_FILE: &str = "sweep.csv";
 const SPEC_FILE: &str = "sweep.toml";
 const STATS_FILE: &str = "stats.csv";
 
+/// True when `dir` holds something at a sweep output's `sweep.toml` or a shard's
+/// `shard.toml` (whether it reads is [`merge`]'s to say).
+pub fn is_sweep_output(dir: &Path) -> bool {
+    [SPEC_FILE, SHARD_FILE].iter().any(|f| {
+        !matches!(
+            std::fs::symlink_metadata(dir.join(f)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound
+        )
+    })
+}
+
 /// The available cores: the default of `--jobs`.
 pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
