@@ -616,8 +616,8 @@ impl<'a> Judge<'a> {
     }
 
     /// Asks the cache line of `block`'s entry in the per-block table into the
-    /// processor's caches: the simulator calls it when it knows the block of an
-    /// attempt's next read or write, a step before the event (a hint: nothing changes).
+    /// processor's caches: the simulator calls it for each block of an attempt when
+    /// the attempt starts, before its reads and writes (a hint: nothing changes).
     #[inline]
     pub(crate) fn prefetch_block(&self, block: u64) {
         self.blocks.prefetch(&self.replay.image, block);

@@ -3,11 +3,12 @@
 
 use super::*;
 
-/// Volume blocks from which an attempt's next block is hinted to the engine
-/// ([`Device::prefetch`]): 2^16 blocks, whose store table (a 32-byte entry per written
-/// block) and entry index (4 bytes per block) take about 2.3 MiB, past a core's 1-2 MiB
-/// second-level cache. Below it the hint finds its lines in the cache and costs a
-/// lock of the store per step (6-7 % of a 1024-block run's time).
+/// Volume blocks from which an attempt's blocks are hinted when it starts, to the
+/// engine ([`Device::prefetch`]) and to the judge ([`World::start`]): 2^16 blocks,
+/// whose store table (a 32-byte entry per written block) and entry index (4 bytes per
+/// block) take about 2.3 MiB, past a core's 1-2 MiB second-level cache. Below it the
+/// hint finds its lines in the cache and costs a lock of the store per block (6-7 % of
+/// a 1024-block run's time).
 pub(super) const PREFETCH_MIN_BLOCKS: u64 = 1 << 16;
 
 impl World<'_> {
@@ -41,37 +42,6 @@ impl World<'_> {
         self.note_user_call(att, cost, done.behind_backup_ticks, commit_barrier);
         let at = done.at.saturating_add(self.latency_spike());
         self.q.schedule_at(at, Ev::IoDone { att, gen });
-        // The block of the attempt's next step, hinted now: its tables' cache lines
-        // load while other events fire. Only on a volume whose tables outgrow the
-        // cache ([`PREFETCH_MIN_BLOCKS`]): on a smaller one the lines are there
-        // already, and the hint's own cost (a lock of the store) is all it does. The
-        // engine's tables were hinted for every block of the attempt when it started
-        // ([`World::start`]); hinted again only when the run keeps a history, whose
-        // judging between two steps may push them out (history off, the second hint
-        // gained nothing: BENCHMARKS.md, "Per-access cost on the event loop").
-        if self.prefetch {
-            if let Some(o) = self.oracle.as_ref() {
-                if let Some(block) = self.next_block(att) {
-                    self.dev.prefetch(self.txns[att as usize].vlun, block);
-                    o.judge.prefetch_block(block);
-                }
-            }
-        }
-    }
-
-    /// The block the attempt's next read or write step will touch, if it has one.
-    fn next_block(&self, att: Attempt) -> Option<u64> {
-        let t = &self.txns[att as usize];
-        let rest = t.ops.get(t.op..).unwrap_or_default();
-        let op = match t.stage {
-            Stage::Reading => rest
-                .iter()
-                .find(|op| !matches!(op, Op::Put { .. }))
-                .or_else(|| t.ops.iter().find(|op| op.writes())),
-            Stage::Writing => rest.iter().find(|op| op.writes()),
-            _ => None,
-        }?;
-        Some(self.place.block_of(op.record()))
     }
 
     /// The next step of a begun attempt: one read, the compute, one write, or the end.
