@@ -313,7 +313,7 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
         verdict::of_run(&mut report, &run.name, &run.result);
     }
     let trace_part = trace_part.ok_or_else(|| anyhow::anyhow!("a run of no policy"))?;
-    let written = write_outputs(staging.path(), runs, trace_part, &attempts)?;
+    let written = write_outputs(staging.path(), runs, trace_part, &attempts, &requests)?;
     // What is published is bounded too: the milestones, tables and pictures besides
     // the streamed rows.
     let total = written.iter().try_fold(0u64, |a, w| {
@@ -917,12 +917,15 @@ fn print_verdicts(runs: &[NamedRun]) {
 /// `data_area_used.{png,svg}`: all when the timeline is kept), and the timing
 /// diagrams (each run's `transactions` the window its [`DiagramRows`] kept, of
 /// `attempts` in all): one PNG and SVG per policy, and `timing.{png,svg}` with every
-/// policy stacked on one time scale. Returns the paths written (below `out`).
+/// policy stacked on one time scale; `requests` are the ticks the scenario requests its
+/// backups at, which `none`'s diagram centres on as the others centre on theirs.
+/// Returns the paths written (below `out`).
 pub fn write_outputs(
     out: &Path,
     runs: &[NamedRun],
     trace: TracePart,
     attempts: &[usize],
+    requests: &[u64],
 ) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     let p = out.join("summary.csv");
@@ -952,7 +955,7 @@ pub fn write_outputs(
     let diagrams: Vec<timing::Diagram> = runs
         .iter()
         .zip(attempts)
-        .map(|(run, &n)| figure::diagram_of(run, n))
+        .map(|(run, &n)| figure::diagram_of(run, n, requests))
         .collect();
     let range = timing::shared_spans(&diagrams);
     for (run, d) in runs.iter().zip(&diagrams) {

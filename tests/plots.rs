@@ -605,3 +605,51 @@ fn a_name_with_control_characters_gives_well_formed_xml() {
     );
     assert!(!d.join("no").exists());
 }
+
+/// The labels of the transactions a timing diagram's SVG draws (`#N`), in order.
+fn diagram_labels(svg: &str) -> Vec<String> {
+    texts(svg)
+        .into_iter()
+        .map(|(t, _)| t)
+        .filter(|t| t.starts_with('#') && t[1..].bytes().all(|b| b.is_ascii_digit()))
+        .collect()
+}
+
+/// A run of more transactions than a diagram draws shows, under every policy, the
+/// transactions arriving around the backup request, `none` (which requests nothing)
+/// too: its panel, stacked with the others on one axis in `timing.svg`, compares the
+/// same stretch of the load. Before, `none`'s centred on the middle of its own run.
+#[test]
+fn every_policys_diagram_shows_the_transactions_around_the_request() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Open arrivals of their own random stream: every policy sees the same arrivals;
+    // the request a quarter into the run (about 300 arrivals 100 ticks apart).
+    let f = write(
+        tmp.path(),
+        "s.toml",
+        r#"
+policies = ["none", "cow"]
+seed = 3
+[workload]
+kind = "generated"
+records = 256
+transactions = 300
+arrivals = { mode = "open", interarrival_ticks_mean = 100 }
+[backup]
+request_at_ticks = 7500
+"#,
+    );
+    let out = tmp.path().join("o");
+    ok(&owm(&["run", &f, "--out", &s(&out), "--quiet"]));
+    let labels = |p: &str| {
+        diagram_labels(&String::from_utf8(bytes(&out, &format!("timing-{p}.svg"))).unwrap())
+    };
+    let (none, cow) = (labels("none"), labels("cow"));
+    assert_eq!(cow.len(), 40, "{cow:?}");
+    assert_eq!(none, cow);
+    // Around the request: the middle of the run would be about #150.
+    let first: u32 = cow[0][1..].parse().unwrap();
+    assert!((40..=90).contains(&first), "{cow:?}");
+    let svg = String::from_utf8(bytes(&out, "timing-none.svg")).unwrap();
+    assert!(svg.contains("40 of 300 transactions, around the request"));
+}

@@ -237,11 +237,19 @@ mod tests {
 
     /// With the whole timeline dropped, the window kept as the run went draws the
     /// same diagram as the whole timeline, for one request, for several, and for more
-    /// requests than [`ROWS_MAX`] (one bar around each of the first [`ROWS_MAX`]).
+    /// requests than [`ROWS_MAX`] (one bar around each of the first [`ROWS_MAX`]);
+    /// under `none` too, around the requests the scenario schedules.
     #[test]
     fn the_bounded_window_draws_the_whole_timelines_diagram() {
         let many: Vec<u64> = (0..ROWS_MAX as u64 + 5).map(|i| 1_000 + 250 * i).collect();
-        for schedule in [vec![], vec![30_000, 70_000, 110_000], many] {
+        let policies = [
+            sim::Policy::Owm(engine::Variant::CopyOnWrite),
+            sim::Policy::None,
+        ];
+        for (schedule, p) in [vec![], vec![30_000, 70_000, 110_000], many]
+            .into_iter()
+            .flat_map(|s| policies.map(|p| (s.clone(), p)))
+        {
             let cycles = schedule.len();
             let mut s = sim::Scenario::with_workload(sim::WorkloadConfig::Bank(sim::BankConfig {
                 transactions: 600,
@@ -249,9 +257,11 @@ mod tests {
                 ..sim::BankConfig::default()
             }));
             s.backup.schedule_at_ticks = schedule;
-            let p = sim::Policy::Owm(engine::Variant::CopyOnWrite);
             let whole = sim::run(&s, p, 3).unwrap().result;
-            let requests = figure::window_requests(&whole);
+            let scheduled = s
+                .backup
+                .request_times(s.workload.default_request_ticks(&s.device));
+            let requests = figure::window_requests(&whole, &scheduled);
             let mut rows = DiagramRows::new(&requests);
             rows.all = None; // as past KEEP_ALL_MAX
             let mut order: Vec<&TxnTimeline> = whole.transactions.iter().collect();
@@ -268,17 +278,22 @@ mod tests {
             );
             let mut windowed = whole.clone();
             windowed.transactions = kept;
-            let name = "cow".to_string();
-            let want = figure::diagram(&NamedRun {
-                name: name.clone(),
-                result: whole,
-            });
+            let name = p.to_string();
+            let want = figure::diagram_of(
+                &NamedRun {
+                    name: name.clone(),
+                    result: whole,
+                },
+                n,
+                &scheduled,
+            );
             let got = figure::diagram_of(
                 &NamedRun {
                     name,
                     result: windowed,
                 },
                 n,
+                &scheduled,
             );
             assert!(!got.rows.is_empty() && got.title.contains(&format!(" of {n} transactions")));
             if cycles > ROWS_MAX {

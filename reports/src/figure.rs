@@ -270,14 +270,18 @@ fn cycle_marks(r: &RunResult, m: &sim::Marks, cycle: Option<u32>) -> Vec<Mark> {
         .collect()
 }
 
-/// The timing diagram of one run.
+/// The timing diagram of one run (a run without a request, `none`, centred on half
+/// its length: [`diagram_of`] takes the scenario's requests).
 pub fn diagram(run: &NamedRun) -> Diagram {
-    diagram_of(run, run.result.transactions.len())
+    diagram_of(run, run.result.transactions.len(), &[])
 }
 
 /// The timing diagram of one run whose `transactions` may be a selection already made
 /// as the run went ([`crate::diagram_rows::DiagramRows`]) of `attempts` in all.
-pub fn diagram_of(run: &NamedRun, attempts: usize) -> Diagram {
+/// `scheduled`: the ticks the scenario requests its backups at, which the window of a
+/// run that requested none (`none`) centres on, as the selection made as it went does,
+/// so that its diagram shows the same stretch of the load as the backup policies'.
+pub fn diagram_of(run: &NamedRun, attempts: usize, scheduled: &[u64]) -> Diagram {
     let r = &run.result;
     let by_process = r.workload == "fig4-5"
         && r.transactions.iter().any(|t| t.process.is_some())
@@ -287,7 +291,7 @@ pub fn diagram_of(run: &NamedRun, attempts: usize) -> Diagram {
     let mut d = if by_process {
         process_rows(r)
     } else {
-        transaction_rows(r, attempts)
+        transaction_rows(r, attempts, scheduled)
     };
     d.title = format!("{}{}", title(run), d.title);
     d.marks = marks(r);
@@ -302,11 +306,16 @@ fn label_of(r: &RunResult, t: &TxnTimeline) -> String {
     }
 }
 
-/// The requests a diagram's window of transactions centres on (the first cycle's, or
-/// half the run without one; every cycle's with several).
-pub(crate) fn window_requests(r: &RunResult) -> Vec<u64> {
+/// The requests a diagram's window of transactions centres on: the first cycle's, or
+/// every cycle's with several; in a run that requested none (`none`), those the
+/// scenario schedules (`scheduled`), else half the run.
+pub(crate) fn window_requests(r: &RunResult, scheduled: &[u64]) -> Vec<u64> {
     match r.cycles.len() {
-        0 | 1 => vec![r.marks.request.unwrap_or(r.end_ticks / 2)],
+        0 | 1 => match r.marks.request {
+            Some(at) => vec![at],
+            None if !scheduled.is_empty() => scheduled.to_vec(),
+            None => vec![r.end_ticks / 2],
+        },
         _ => r.cycles.iter().filter_map(|c| c.marks.request).collect(),
     }
 }
@@ -326,13 +335,13 @@ pub(crate) fn window_start(k: usize, n: usize, share: usize) -> usize {
     k.saturating_sub(share / 2).min(n - share)
 }
 
-fn transaction_rows(r: &RunResult, attempts: usize) -> Diagram {
+fn transaction_rows(r: &RunResult, attempts: usize, scheduled: &[u64]) -> Diagram {
     let mut ts: Vec<&TxnTimeline> = r.transactions.iter().collect();
     ts.sort_by_key(|t| (t.arrived_ticks, t.txn));
     let n = attempts.max(ts.len());
     let mut suffix = String::new();
     if n > ROWS_MAX {
-        let requests = window_requests(r);
+        let requests = window_requests(r, scheduled);
         // Every attempt held: pick the window here (fewer held than attempted means
         // the run already chose it as it went). The window: the transactions arriving
         // around the backup request (around each cycle's request, an equal share
