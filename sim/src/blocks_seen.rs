@@ -34,7 +34,7 @@
 use engine::store::huge_pages::Zeroable;
 use rustc_hash::FxHashMap;
 
-use crate::history::{fnv1a, fnv_prime_pow, Layout, TxnId, RECORD_HEADER_BYTES};
+use crate::history::{zero_extended_digest, Layout, TxnId, RECORD_HEADER_BYTES};
 use crate::judge::{halves, whole};
 use crate::part_map::PartMap;
 use crate::record_image::{RecordImage, RecordView, Slot, HELD, SLOT_VALUE_BITS};
@@ -162,28 +162,26 @@ impl Side {
 struct Shared {
     /// Blocks whose last writer or latest content is not derived from their record.
     side: FxHashMap<u64, Side>,
-    /// FNV-1a's prime to the power of the zero bytes after a block's record header:
-    /// a block holding just its record has the digest of the header's 16 bytes
-    /// times it.
-    zeros_factor: u64,
+    /// The layout's block size: a block holding just its record has the digest of
+    /// the header's 16 bytes zero-extended to it.
+    block_size: usize,
 }
 
 /// The digest ([`crate::history::block_digest`]) of a block of the shared form
-/// holding record value `value` stamped by `txn` and zeros after them: the digest
-/// of the 16 bytes (zeros included) times `zeros_factor` (a zero byte only
-/// multiplies the digest by the prime).
+/// (`block_size` bytes) holding record value `value` stamped by `txn` and zeros after
+/// them: only the 16 bytes of the header are read.
 #[inline]
-fn record_block_digest(value: i64, txn: TxnId, zeros_factor: u64) -> u64 {
+fn record_block_digest(value: i64, txn: TxnId, block_size: usize) -> u64 {
     let mut header = [0u8; RECORD_HEADER_BYTES];
     crate::history::write_record(&mut header, value, crate::history::stamp_of(txn));
-    fnv1a(&header).wrapping_mul(zeros_factor)
+    zero_extended_digest(&header, block_size)
 }
 
 impl Shared {
     /// The digest of the block holding just slot `s`'s record.
     #[inline]
     fn derived(&self, s: &Slot) -> u64 {
-        record_block_digest(s.value(), s.txn(), self.zeros_factor)
+        record_block_digest(s.value(), s.txn(), self.block_size)
     }
 
     /// Block `block`'s latest content's digest, if any.
@@ -393,11 +391,10 @@ impl BlocksSeen {
     /// ([`RecordImage::shared`]) of a layout [`BlocksSeen::can_share`] accepts;
     /// every method is then given that image.
     pub(crate) fn sharing(layout: &Layout) -> Self {
-        let zeros = (layout.block_size - RECORD_HEADER_BYTES) as u64;
         BlocksSeen {
             shared: Some(Shared {
                 side: FxHashMap::default(),
-                zeros_factor: fnv_prime_pow(zeros),
+                block_size: layout.block_size,
             }),
             ..BlocksSeen::default()
         }
