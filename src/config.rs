@@ -605,6 +605,7 @@ mod tests {
         full.device.journal_sync_latency_ticks = Some(1);
         full.device.journaled = true;
         full.device.journal_lane = true;
+        full.device.sequential_read_bytes_per_s = 1;
         full.faults.heal_at_ticks = Some(1);
         let mut zipf = full.clone();
         if let sim::WorkloadConfig::Generated(c) = &mut zipf.workload {

@@ -572,3 +572,87 @@ fn type_b_blocks_without_a_one_way_mirror_are_refused() {
         "[0, 1, 2, 3]",
     );
 }
+
+#[test]
+fn a_retry_back_off_without_retries_is_refused() {
+    let quiesce =
+        format!("policies = [\"quiesce\"]\n{LOAD}[backup]\nquiesce_deadline_ticks = 10\n");
+    let text = format!("{quiesce}quiesce_retries_max = 0\nquiesce_retry_backoff_ticks = 500\n");
+    refused_at_their_keys(&[(
+        &text,
+        11,
+        "backup.quiesce_retry_backoff_ticks",
+        "has no effect with backup.quiesce_retries_max = 0 (a missed deadline gives the \
+         backup up: no retry waits for the back-off)",
+    )]);
+    // With a retry to wait for, the back-off moves it.
+    changes_the_run(
+        &format!("{quiesce}quiesce_retries_max = 1\nquiesce_retry_backoff_ticks = {{}}\n"),
+        "5",
+        "20000",
+    );
+}
+
+#[test]
+fn a_period_of_one_cycle_is_refused() {
+    let cow = format!("policies = [\"none\", \"cow\"]\n{LOAD}[backup]\n");
+    let text = format!("{cow}period_ticks = 10000\ncycles = 1\n");
+    refused_at_their_keys(&[(
+        &text,
+        9,
+        "backup.period_ticks",
+        "has no effect with backup.cycles = 1 (one request: no period between two); \
+         raise cycles, or remove the key and backup.cycles",
+    )]);
+    // Removing both runs the same single request.
+    runs(&cow);
+    changes_the_run(
+        &format!("{cow}period_ticks = {{}}\ncycles = 2\n"),
+        "5000",
+        "9000",
+    );
+}
+
+/// Only a copy's extent reads continue a run of contiguous blocks: with one-block
+/// extents (and no copy to B' of longer ones) the sequential read rate prices nothing.
+#[test]
+fn a_sequential_read_rate_where_no_read_continues_a_run_is_refused() {
+    let rate = "[device]\nsequential_read_bytes_per_s = 1000000\n";
+    for (copies, line, why) in [
+        (
+            "[archive]\nextent_blocks = 1\n",
+            11,
+            "has no effect with archive.extent_blocks = 1 and no [detach]: only a read of a \
+             copy's extent after the block before it continues a run",
+        ),
+        (
+            "[archive]\nextent_blocks = 1\n[detach]\nextent_blocks = 1\n",
+            13,
+            "has no effect with archive.extent_blocks = 1 and detach.extent_blocks = 1",
+        ),
+    ] {
+        let text = format!("policies = [\"cow\", \"quiesce\"]\n{LOAD}{copies}{rate}");
+        refused_at_their_keys(&[(&text, line, "device.sequential_read_bytes_per_s", why)]);
+    }
+    // No copy at all under `none`.
+    let text = format!("policies = [\"none\"]\n{LOAD}{rate}");
+    refused_at_their_keys(&[(
+        &text,
+        9,
+        "device.sequential_read_bytes_per_s",
+        "no policy of the run backs up",
+    )]);
+    // Extents of several blocks, the archive's or the copy to B''s, read runs.
+    for copies in [
+        "[archive]\nextent_blocks = 8\n",
+        "[archive]\nextent_blocks = 1\n[detach]\nextent_blocks = 8\n",
+    ] {
+        changes_the_run(
+            &format!(
+                "policies = [\"cow\"]\n{LOAD}{copies}[device]\nsequential_read_bytes_per_s = {{}}\n"
+            ),
+            "1000000",
+            "5000000000",
+        );
+    }
+}

@@ -370,8 +370,13 @@ fn an_abandoned_crash_consistent_backup_gives_its_reason_for_a_consistent() {
 
 /// Long transactions (up to 50,000 ticks of compute) that no 20,000-tick quiesce
 /// deadline can drain, under quiesce on `schedule_at_ticks` = `schedule`, with
-/// `quiesce_retries_max` = `retries`: every cycle is given up.
+/// `quiesce_retries_max` = `retries` (1,000 ticks apart): every cycle is given up.
 fn scheduled_quiesce(schedule: &str, retries: u32) -> String {
+    let backoff = if retries > 0 {
+        "quiesce_retry_backoff_ticks = 1000\n"
+    } else {
+        ""
+    };
     format!(
         r#"
 policies = ["quiesce"]
@@ -392,8 +397,7 @@ arrivals = {{ mode = "open", interarrival_ticks_mean = 1000 }}
 schedule_at_ticks = {schedule}
 quiesce_deadline_ticks = 20000
 quiesce_retries_max = {retries}
-quiesce_retry_backoff_ticks = 1000
-"#
+{backoff}"#
     )
 }
 

@@ -65,6 +65,7 @@ pub fn inert_keys(s: &Scenario, policies: &[Policy]) -> Vec<Inert> {
                 "locking.type_b_blocks",
                 "faults.backup_read_error_probability",
                 "faults.archive_write_error_probability",
+                "device.sequential_read_bytes_per_s",
             ],
             "has no effect: no policy of the run backs up (`none` takes no backup, makes no \
              split and no copy); add a backup policy to `policies` or remove the key",
@@ -195,6 +196,40 @@ pub fn inert_keys(s: &Scenario, policies: &[Policy]) -> Vec<Inert> {
             ],
             "has no effect without backup.quiesce_deadline_ticks (no deadline: no quiesce \
              attempt ever fails, so none is retried); set the deadline or remove the key",
+        );
+    }
+    if b.quiesce_retries_max == 0 {
+        inert(
+            &mut out,
+            &["backup.quiesce_retry_backoff_ticks"],
+            "has no effect with backup.quiesce_retries_max = 0 (a missed deadline gives \
+             the backup up: no retry waits for the back-off); raise quiesce_retries_max or \
+             remove the key",
+        );
+    }
+    if b.cycles == Some(1) && b.schedule_at_ticks.is_empty() {
+        inert(
+            &mut out,
+            &["backup.period_ticks"],
+            "has no effect with backup.cycles = 1 (one request: no period between two); \
+             raise cycles, or remove the key and backup.cycles",
+        );
+    }
+    let detach_extent = s.detach.as_ref().map(|d| d.extent_blocks);
+    if s.archive.extent_blocks <= 1 && detach_extent.is_none_or(|e| e <= 1) {
+        let detach = match detach_extent {
+            None => "no [detach]",
+            Some(_) => "detach.extent_blocks = 1",
+        };
+        inert(
+            &mut out,
+            &["device.sequential_read_bytes_per_s"],
+            &format!(
+                "has no effect with archive.extent_blocks = 1 and {detach}: only a read of a \
+                 copy's extent after the block before it continues a run (a user's read costs \
+                 its latency wherever it lies), and each extent is one block; raise \
+                 extent_blocks or remove the key"
+            ),
         );
     }
     if let Ok(layout) = s.layout() {

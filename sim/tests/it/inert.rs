@@ -48,6 +48,7 @@ fn vary(s: &Scenario, key: &str) -> Option<Scenario> {
         }
         "backup.quiesce_retries_max" => b.quiesce_retries_max += 3,
         "backup.quiesce_retry_backoff_ticks" => b.quiesce_retry_backoff_ticks = 7,
+        "backup.period_ticks" => b.period_ticks = Some(s.backup.period_ticks.unwrap_or(0) + 977),
         "backup.data_area_blocks" => {
             b.data_area_blocks = Some(3);
             b.data_area_fraction = None;
@@ -79,6 +80,12 @@ fn vary(s: &Scenario, key: &str) -> Option<Scenario> {
         "device.table_update_latency_ticks" => d.table_update_latency_ticks = 999,
         "device.table_lookup_latency_ticks" => d.table_lookup_latency_ticks = 999,
         "device.write_channels" => d.write_channels = Some(s.device.channels * 2),
+        "device.sequential_read_bytes_per_s" => {
+            d.sequential_read_bytes_per_s = match s.device.sequential_read_bytes_per_s {
+                0 => 1_000_000,
+                _ => 0,
+            }
+        }
         _ => return None,
     }
     Some(t)
@@ -118,7 +125,31 @@ fn cases() -> Vec<(&'static str, Scenario, Vec<Policy>)> {
     }
     let mut safe_off = load();
     safe_off.faults.power_safe = false;
+    // One-block extents (the archive's and the copy to B''s), one request of a
+    // periodic schedule, quiesce with a deadline and no retry.
+    let mut single = load();
+    single.archive.extent_blocks = 1;
+    single.detach = Some(ArchiveConfig {
+        extent_blocks: 1,
+        ..ArchiveConfig::default()
+    });
+    single.backup.period_ticks = Some(10_000);
+    single.backup.cycles = Some(1);
+    single.backup.quiesce_deadline_ticks = Some(40);
+    single.backup.quiesce_retries_max = 0;
+    single.device.sequential_read_bytes_per_s = 1_000_000;
     vec![
+        (
+            "one-block extents, one request, no retry",
+            single,
+            vec![
+                Quiesce,
+                CrashConsistent,
+                mirror,
+                Owm(Variant::WriteLogging),
+                Owm(Variant::CopyOnWrite),
+            ],
+        ),
         ("a load under none", load(), vec![None]),
         ("a journal under none", journaled.clone(), vec![None]),
         ("faults under none", faulty.clone(), vec![None]),
