@@ -492,3 +492,62 @@ fn a_lost_cycle_leaves_the_other_cycles_copies_claimed() {
     assert_eq!(cc[0]["A-consistent"], "not claimed (abandoned, violated 1)");
     assert_eq!(cc[1]["A-consistent"], "not claimed (held)");
 }
+
+/// A quiesce retry that finds no transaction active splits at its own tick: in
+/// `trace.csv` the retry comes before the split it caused (rows of one tick are in the
+/// order they happened), and the missed deadline that gives a backup up before the
+/// give-up.
+#[test]
+fn quiesce_milestones_of_one_tick_are_in_the_order_they_happened() {
+    let retried = r#"
+policies = ["quiesce"]
+[workload]
+kind = "generated"
+records = 4096
+transactions = 100
+length_min = 1
+length_max = 4
+compute_ticks_min = 20
+compute_ticks_max = 20000
+arrivals = { mode = "open", interarrival_ticks_mean = 1000 }
+[geometry]
+block_size_bytes = 4096
+records_per_block = 1
+[backup]
+request_at_ticks = 90000
+quiesce_deadline_ticks = 1000
+quiesce_retries_max = 1
+quiesce_retry_backoff_ticks = 100000
+"#;
+    // The milestone rows of `policy`, in file order: (time, event).
+    let milestones = |text: &str, policy: &str| {
+        let (_t, _f, o) = run_file(text);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let out = _t.path().join("o");
+        csv_rows(&out, "trace.csv")
+            .into_iter()
+            .filter(|r| r["policy"] == policy && r["txn"].is_empty())
+            .map(|r| (r["time_ticks"].parse::<u64>().unwrap(), r["event"].clone()))
+            .collect::<Vec<_>>()
+    };
+    let rows = milestones(retried, "quiesce");
+    let at = |event: &str| rows.iter().position(|(_, e)| e == event).unwrap();
+    let (retry, split) = (at("quiesce-retry"), at("split"));
+    assert_eq!(rows[retry].0, rows[split].0, "{rows:?}");
+    assert!(
+        retry < split,
+        "the split before the retry that caused it: {rows:?}"
+    );
+    assert!(at("quiesce-timeout") < retry, "{rows:?}");
+    let rows = milestones(GIVEN_UP, "quiesce");
+    let given_up = rows
+        .iter()
+        .position(|(_, e)| e == "backup-given-up")
+        .unwrap();
+    let last_timeout = rows
+        .iter()
+        .rposition(|(_, e)| e == "quiesce-timeout")
+        .unwrap();
+    assert_eq!(rows[given_up].0, rows[last_timeout].0, "{rows:?}");
+    assert!(last_timeout < given_up, "{rows:?}");
+}

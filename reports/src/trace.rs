@@ -238,10 +238,24 @@ fn mark_rows(policy: &str, r: &RunResult) -> Vec<(u64, u32, u8, [String; 9])> {
             .request
             .filter(|_| deferred > 0)
             .map(|at| at.saturating_add(deferred));
-        // (event, time, detail); the rank orders milestones of one tick.
+        // (event, time, detail); the rank orders milestones of one tick as they
+        // happen: quiesce's missed deadlines and retries, numbered within the cycle,
+        // come after the request and before the split (a retry that finds no
+        // transaction active splits at its own tick), each missed deadline before the
+        // retry it causes (a retry and its own deadline are at least a tick apart).
+        let timeouts = m.quiesce_timeouts.iter().enumerate();
+        let retries = m.quiesce_retries.iter().enumerate();
         let mut marks: Vec<(&str, Option<u64>, String)> = vec![
             ("backup-request", m.request, String::new()),
             ("cycle-start", start, String::new()),
+        ];
+        marks.extend(
+            timeouts.map(|(n, &at)| ("quiesce-timeout", Some(at), format!("attempt {}", n + 1))),
+        );
+        marks.extend(
+            retries.map(|(n, &at)| ("quiesce-retry", Some(at), format!("attempt {}", n + 2))),
+        );
+        marks.extend([
             ("split", m.split, String::new()),
             ("split-done", m.split_done, String::new()),
             ("vlun-b-ready", m.vlun_b_ready, String::new()),
@@ -252,17 +266,9 @@ fn mark_rows(policy: &str, r: &RunResult) -> Vec<(u64, u32, u8, [String; 9])> {
             ("a-dropped", m.a_dropped, "no archive".to_string()),
             ("detach-start", m.detach_start, String::new()),
             ("detach-end", m.detach_end, String::new()),
-        ];
-        // Quiesce's missed deadlines and retries, numbered within the cycle.
-        let timeouts = m.quiesce_timeouts.iter().enumerate();
-        let retries = m.quiesce_retries.iter().enumerate();
-        marks.extend(
-            timeouts.map(|(n, &at)| ("quiesce-timeout", Some(at), format!("attempt {}", n + 1))),
-        );
-        marks.extend(
-            retries.map(|(n, &at)| ("quiesce-retry", Some(at), format!("attempt {}", n + 2))),
-        );
-        marks.push(("backup-given-up", m.given_up, String::new()));
+            // After the missed deadline that gives it up.
+            ("backup-given-up", m.given_up, String::new()),
+        ]);
         for (i, (name, at, detail)) in marks.into_iter().enumerate() {
             if let Some(at) = at {
                 let mut row: [String; 9] = Default::default();
