@@ -275,25 +275,50 @@ fn the_shipped_overflow_sweep_shows_both_policies() {
 /// next write refused by the full area) must write that block back through VLUN B,
 /// which needs a slot. The run used to end in the engine's `data area full` error
 /// (exit 2); the rollback is never refused, so the backup is abandoned, the rollback
-/// goes through, and the run ends with exit 0, saying so.
+/// goes through, and the run ends with exit 0, saying so: under the default
+/// `break-guest-write`, which refuses only the users' writes, the line and the JSON
+/// say that a rollback needed the slot (a plain "data area full" reads as
+/// `break-snapshot`'s outcome); under `break-snapshot` the reason is the full area.
 #[test]
 fn a_rollback_that_needs_a_slot_abandons_the_backup_and_the_run_ends() {
-    let (_t, _f, o) = run_file(
-        "policies = [\"crash-consistent\"]\nseed = 5\n\
+    let text = "policies = [\"crash-consistent\"]\nseed = 5\n\
          [workload]\nkind = \"bank\"\naccounts = 256\ntransactions = 300\n\
          arrival_ticks_mean = 60\ncompute_ticks_min = 20\ncompute_ticks_max = 800\n\
-         [backup]\nbaseline_variant = \"logging\"\ndata_area_blocks = 1\n\
-         [archive]\nbandwidth_bytes_per_s = 1000000\n",
-    );
-    ok(&o);
-    let (out, err) = (stdout(&o), stderr(&o));
-    assert!(!err.contains("data area full (1 slots)"), "{err}");
-    assert!(
-        out.contains("backup abandoned under crash-consistent at")
-            && out.contains("(data area full)"),
-        "{out}"
-    );
-    assert!(out.contains("0 violated"), "{out}");
+         [archive]\nbandwidth_bytes_per_s = 1000000\n\
+         [backup]\nbaseline_variant = \"logging\"\ndata_area_blocks = 1\n";
+    let rollback =
+        "data area full: a rollback needed a slot, which break-guest-write cannot refuse";
+    for (setting, why) in [
+        ("", rollback),
+        ("on_data_area_full = \"break-snapshot\"\n", "data area full"),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let VerdictRun { o, json, .. } =
+            run_with_verdict_files(tmp.path(), "r.toml", &format!("{text}{setting}"));
+        ok(&o);
+        let (out, err) = (stdout(&o), stderr(&o));
+        assert!(!err.contains("data area full (1 slots)"), "{err}");
+        assert!(
+            out.contains("backup abandoned under crash-consistent at")
+                && out.contains(&format!(
+                    " ticks ({why}): VLUN A dropped with no archive; not claimed: A-consistent, backup-faithful"
+                )),
+            "{setting}: {out}"
+        );
+        assert!(out.contains("0 violated"), "{out}");
+        let v = read_json(&json);
+        assert_eq!(
+            v["backups_lost"][0],
+            format!("crash-consistent: backup abandoned: {why}"),
+            "{v}"
+        );
+        let case = json_case(&v, "crash-consistent", "A-consistent");
+        assert_eq!(
+            case["policy"],
+            format!("crash-consistent (backup abandoned: {why})"),
+            "{case}"
+        );
+    }
 }
 
 /// Three cycles 5,000 ticks apart under a slow archive target: the data area fills in

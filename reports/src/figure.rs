@@ -234,12 +234,17 @@ fn cycle_marks(r: &RunResult, m: &sim::Marks, cycle: Option<u32>) -> Vec<Mark> {
         )
         .chain([
             (m.given_up, MarkKind::Failed, None, "backup given up"),
-            // A full data area under `break-snapshot`: A dropped with no archive.
+            // A full data area under `break-snapshot`, or a rollback's write that
+            // needed a slot of it: A dropped with no archive.
             (
                 m.abandoned,
                 MarkKind::Failed,
                 None,
-                "backup abandoned (data area full)",
+                if m.abandoned_for_rollback {
+                    "backup abandoned (data area full: a rollback needed a slot)"
+                } else {
+                    "backup abandoned (data area full)"
+                },
             ),
             (m.a_dropped, MarkKind::Retire, None, "A dropped, no archive"),
         ]);

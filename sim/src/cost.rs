@@ -91,9 +91,15 @@ pub struct Marks {
     pub archive_copy: Option<Tick>,
     /// VLUN A retired, its extra space freed.
     pub retire: Option<Tick>,
-    /// The backup was abandoned (a full data area under `break-snapshot`): VLUN A
-    /// dropped with no archive and no retire (`a_dropped` follows).
+    /// The backup was abandoned (a full data area under `break-snapshot`, or a
+    /// rollback's write that needed a slot of it): VLUN A dropped with no archive and
+    /// no retire (`a_dropped` follows).
     pub abandoned: Option<Tick>,
+    /// The abandon was a rollback's: its write of a before-image needed a slot of the
+    /// full data area under `on_data_area_full = "break-guest-write"`, which refuses
+    /// the users' writes but cannot refuse a rollback's.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub abandoned_for_rollback: bool,
     /// An abandoned backup's VLUN A is gone and its extra space freed (the drop's own
     /// I/O, write logging's merge, completed): in place of `retire`, which needs an
     /// archive.

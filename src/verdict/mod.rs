@@ -463,10 +463,18 @@ pub fn of_run(report: &mut Report, suite: &str, r: &sim::RunResult) {
 }
 
 /// Why a run's backup made no archive, in words: `quiesce deadline missed 3 times`,
-/// `data area full`, `the resync of image A met an unreadable block`, `an archive pass
-/// met an unreadable block`.
+/// `data area full` (under `break-snapshot`), [`ROLLBACK_ABANDON`] (under
+/// `break-guest-write`, whose abandons are a rollback's), `the resync of image A met an
+/// unreadable block`, `an archive pass met an unreadable block`.
 pub fn lost_why(r: &sim::RunResult, lost: sim::LostBackup) -> String {
     match lost {
+        sim::LostBackup::Abandoned
+            if std::iter::once(&r.marks)
+                .chain(r.cycles.iter().map(|c| &c.marks))
+                .any(|m| m.abandoned_for_rollback) =>
+        {
+            ROLLBACK_ABANDON.into()
+        }
         sim::LostBackup::Abandoned => "data area full".into(),
         sim::LostBackup::GivenUp if r.costs.quiesce_timeouts > 0 => {
             let n = r.costs.quiesce_timeouts;
@@ -481,6 +489,12 @@ pub fn lost_why(r: &sim::RunResult, lost: sim::LostBackup) -> String {
         sim::LostBackup::GivenUp => "an archive pass met an unreadable block".into(),
     }
 }
+
+/// Why a backup under `on_data_area_full = "break-guest-write"` was abandoned: that
+/// setting refuses the users' writes, but a rollback's write of a before-image that
+/// needs a slot cannot be refused (the aborted write would stay on VLUN B).
+pub const ROLLBACK_ABANDON: &str =
+    "data area full: a rollback needed a slot, which break-guest-write cannot refuse";
 
 /// What was established about one invariant (or property) in one case.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -441,7 +441,10 @@ impl World<'_> {
                     .into(),
             });
         }
-        self.abandon_backup()
+        self.abandon_backup()?;
+        self.marks.abandoned_for_rollback =
+            self.scenario.backup.on_data_area_full == OnDataAreaFull::BreakGuestWrite;
+        Ok(())
     }
 
     /// Writes an attempt's before-images back through its VLUN, newest first, each
