@@ -731,3 +731,60 @@ fn the_window_legend_says_a_closed_loop_s_none_is_not_the_same_arrivals() {
         }
     }
 }
+
+/// A backup abandoned (break-snapshot: the 5-block data area fills within tens of
+/// ticks of the split) while the split's own device call still runs (its flushes and
+/// journal sync take 50,000 ticks each): the cycle's window holds the backup's I/O to
+/// its end, so it closes when the split's call completes, not at the `a-dropped` row
+/// before it. Before, it closed at `a-dropped` and the waits behind the split's call
+/// after that were in no window.
+#[test]
+fn an_abandoned_backups_window_holds_its_splits_own_call() {
+    let (tmp, _file, o) = run_file(
+        r#"
+policies = ["cow"]
+[workload]
+kind = "generated"
+records = 4096
+transactions = 2000
+length_min = 1
+length_max = 4
+write_fraction = 0.8
+compute_ticks_min = 20
+compute_ticks_max = 500
+arrivals = { mode = "open", interarrival_ticks_mean = 50 }
+[geometry]
+block_size_bytes = 4096
+records_per_block = 1
+[device]
+journaled = true
+journal_sync_latency_ticks = 50000
+flush_latency_ticks = 50000
+channels = 16
+[backup]
+request_at_ticks = 30000
+data_area_blocks = 5
+on_data_area_full = "break-snapshot"
+"#,
+    );
+    // Exit 1: the backup is lost (abandoned), which is what the run is about.
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    let out = tmp.path().join("o");
+    let out = out.as_path();
+    let at = |event: &str| -> u64 {
+        csv_rows(out, "trace.csv")
+            .into_iter()
+            .find(|r| r["event"] == event)
+            .unwrap_or_else(|| panic!("no {event} row"))["time_ticks"]
+            .parse()
+            .unwrap()
+    };
+    let (dropped, split_done) = (at("a-dropped"), at("split-done"));
+    assert!(
+        dropped < split_done,
+        "the case at hand: A dropped ({dropped}) while the split's call ran ({split_done})"
+    );
+    let summary = &csv_rows(out, "summary.csv")[0];
+    assert_eq!(num(summary, "window_end_at_ticks"), split_done as f64);
+    assert!(summary["abandoned_at_ticks"].parse::<u64>().unwrap() <= dropped);
+}

@@ -317,6 +317,7 @@ impl World<'_> {
             Policy::CrashConsistent | Policy::Quiesce if standing => self.declare_a_consistent()?,
             _ => self.after_end()?,
         }
+        self.end_cycle_if_retired();
         self.dispatch()
     }
 

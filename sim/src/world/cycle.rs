@@ -134,10 +134,15 @@ impl World<'_> {
     }
 
     /// The cycle ends (its retire completed at `at`, or it was given up now): its
-    /// counts are kept, and the next queued request starts at `at`.
+    /// counts are kept, and the next queued request starts at `at`. Not before VLUN B
+    /// is ready nor before the split's own device call completes (a backup abandoned
+    /// while it runs: its window holds the waits behind it): until then the end is
+    /// kept ([`World::end_cycle_if_retired`]).
     pub(super) fn end_cycle(&mut self, at: Tick) {
-        let b_pending = self.marks.split.is_some() && self.marks.vlun_b_ready.is_none();
-        if let Some(c) = self.cycle.as_mut().filter(|_| b_pending) {
+        let split = self.marks.split.is_some();
+        let b_pending = split && self.marks.vlun_b_ready.is_none();
+        let split_pending = split && self.split_call_end > at;
+        if let Some(c) = self.cycle.as_mut().filter(|_| b_pending || split_pending) {
             c.retired_at = Some(at);
             return;
         }
@@ -152,7 +157,8 @@ impl World<'_> {
         }
     }
 
-    /// VLUN B became ready: a cycle that had already retired ends now.
+    /// VLUN B became ready, or the split's own call completed: a cycle that had
+    /// already retired (or been abandoned) ends now.
     pub(super) fn end_cycle_if_retired(&mut self) {
         let now = self.q.now();
         if let Some(at) = self.cycle.as_ref().and_then(|c| c.retired_at) {
