@@ -136,7 +136,7 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
     let nbdkit = nbdkit_path()?;
     check_plugin(&nbdkit, &plugin)?;
     let tcp = check_listen(socket.as_deref(), args.tcp)?;
-    check_control(&control)?;
+    check_control(&control, &dir, &paths, socket.as_deref())?;
     match staged {
         Some(staged) => staged.install(&dir)?,
         // Opened (so written: the open is recorded in each of its files) only now,
@@ -295,15 +295,62 @@ fn check_listen(socket: Option<&Path>, tcp: std::net::SocketAddr) -> Result<std:
     }
 }
 
-/// Refuses (exit 1) a control socket another server answers on (the plugin would
-/// replace it under that server) or whose directory is missing.
-fn check_control(control: &Path) -> Result<()> {
+/// Refuses a control socket path that would take what is there: the path of one of
+/// the device's own files or of `--socket` (exit 2: bad arguments, before anything
+/// else is looked at), a control socket another server answers on (the plugin would
+/// replace it under that server), any other file or a directory there (the plugin
+/// replaces only a stopped server's socket: nobody answering), or a missing directory
+/// (exit 1, as when it cannot listen).
+fn check_control(
+    control: &Path,
+    dir: &Path,
+    paths: &DevicePaths,
+    socket: Option<&Path>,
+) -> Result<()> {
+    let own = [
+        paths.meta.clone(),
+        engine::superblock::path_of(&paths.meta),
+        paths.image_a.clone(),
+        paths.image_b.clone(),
+        file::archive_marker(dir),
+        file::detach_marker(dir),
+    ];
+    if own.iter().any(|p| p == control) {
+        bail!(
+            "--control {}: one of the device's own files (the control socket would take its \
+             place); give a path of its own",
+            control.display()
+        );
+    }
+    if socket == Some(control) {
+        bail!(
+            "--control {}: the --socket path too (the NBD socket and the control socket each \
+             need their own path)",
+            control.display()
+        );
+    }
     if UnixStream::connect(control).is_ok() {
         return Err(Refused(format!(
             "control socket {}: another server answers on it (give another --control, or stop that server)",
             control.display()
         ))
         .into());
+    }
+    if let Ok(m) = std::fs::symlink_metadata(control) {
+        use std::os::unix::fs::FileTypeExt;
+        if !m.file_type().is_socket() {
+            let what = if m.is_dir() {
+                "a directory"
+            } else {
+                "a file that is not a socket"
+            };
+            return Err(Refused(format!(
+                "control socket {}: {what} is already there (only a stopped server's socket \
+                 is replaced); give another --control",
+                control.display()
+            ))
+            .into());
+        }
     }
     refuse_missing_directory("control socket", control)
 }
@@ -421,7 +468,8 @@ enum Check {
 /// only inspected or opened.
 fn precheck(dir: &Path, paths: &DevicePaths, how: Check) -> Result<()> {
     file::refuse_detached(dir).map_err(anyhow::Error::msg)?;
-    let journal = engine::meta::FileJournal::load(&paths.meta)?;
+    // Read only: a torn tail is dropped by the open, after every other check.
+    let journal = engine::meta::FileJournal::read(&paths.meta)?;
     let variant = match journal.records.first() {
         Some((_, engine::meta::MetaRecord::Header { variant, .. })) => *variant,
         _ => bail!(

@@ -21,10 +21,14 @@ use crate::host::{ControlError, Host};
 /// Longest request line read (a path and an op).
 const REQUEST_BYTES_MAX: u64 = 64 * 1024;
 
-/// Listens on `path` (a stale socket file there is replaced) and serves each client
-/// on its own thread, for as long as the process lives.
+/// Listens on `path` (a stale socket there is replaced; any other file is left, and the
+/// bind then fails: never a file taken for a socket) and serves each client on its
+/// own thread, for as long as the process lives.
 pub fn spawn(host: &'static Host, path: &Path) -> std::io::Result<()> {
-    let _ = std::fs::remove_file(path);
+    use std::os::unix::fs::FileTypeExt;
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket()) {
+        let _ = std::fs::remove_file(path);
+    }
     let listener = UnixListener::bind(path)?;
     std::thread::Builder::new()
         .name("owm-control".into())

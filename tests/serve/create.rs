@@ -90,6 +90,23 @@ fn start(dir: &Path, socket: &Path, env: &[(&str, &str)]) -> Output {
     c.output().unwrap()
 }
 
+/// `owm serve DIR --socket SOCKET --control CONTROL` (the device in DIR) under `env`,
+/// expected to refuse.
+fn start_control(dir: &Path, socket: &Path, control: &Path, env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_owm"));
+    c.arg("serve")
+        .arg(dir)
+        .arg("--socket")
+        .arg(socket)
+        .arg("--control")
+        .arg(control)
+        .env("OWM_NBDKIT_PLUGIN", plugin());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
 fn assert_refused(o: &Output, code: i32, needle: &str, what: &str) {
     assert_eq!(o.status.code(), Some(code), "{what}: {}", text(o));
     let err = String::from_utf8_lossy(&o.stderr);
@@ -388,4 +405,80 @@ fn a_tcp_address_beyond_the_loopback_is_served_with_a_note() {
         );
         assert_eq!(err.contains(&says), note, "{addr}: {err}");
     }
+}
+
+/// A `--control` path where something other than a stopped server's socket is (one of
+/// the device's own files, a user's file, a directory, the `--socket` path) is refused
+/// before the device is opened, and what is there is kept: the control socket used to
+/// take the place of any file at its path, the device's image B included. A start
+/// refused with a torn tail in the journal (valid: the open drops it) leaves the tail
+/// too; a start that opens the device drops it.
+#[test]
+fn a_control_path_that_is_no_stopped_servers_socket_is_refused_and_kept() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let mut s = Server::create("cow", 4);
+    let dir = s.dir();
+    assert!(s.terminate().success());
+    let socket = s.path("new.sock");
+    let notes = s.path("notes.txt");
+    std::fs::write(&notes, b"a user's notes").unwrap();
+    let a_dir = s.path("a-dir");
+    std::fs::create_dir(&a_dir).unwrap();
+    // An nbdkit that exits at once: a start that is not refused ends (exit 1) instead
+    // of serving.
+    let quits = fake_nbdkit(&s.path("quits"), "exec $real \"$@\"", "exit 1");
+    let env = [("PATH", quits.as_str())];
+    let before = snapshot(&dir);
+    for (control, code, needle) in [
+        (dir.join("image-b.img"), 2, "one of the device's own files"),
+        (
+            dir.join("device.owm.super"),
+            2,
+            "one of the device's own files",
+        ),
+        (dir.join("archive.json"), 2, "one of the device's own files"),
+        (
+            notes.clone(),
+            1,
+            "a file that is not a socket is already there",
+        ),
+        (a_dir.clone(), 1, "a directory is already there"),
+        (socket.clone(), 2, "the --socket path too"),
+    ] {
+        let what = control.display().to_string();
+        let o = start_control(&dir, &socket, &control, &env);
+        assert_refused(&o, code, needle, &what);
+        assert!(
+            snapshot(&dir) == before,
+            "{what}: the device's files changed"
+        );
+    }
+    assert_eq!(std::fs::read(&notes).unwrap(), b"a user's notes");
+    assert!(a_dir.is_dir());
+
+    // A torn tail: three bytes past the journal's last whole record.
+    let meta = dir.join("device.owm");
+    let mut torn = std::fs::read(&meta).unwrap();
+    torn.extend_from_slice(&[1, 2, 3]);
+    std::fs::write(&meta, &torn).unwrap();
+    let before = snapshot(&dir);
+    let o = start_control(&dir, &socket, &notes, &env);
+    assert_refused(&o, 1, "not a socket", "torn tail, control path taken");
+    let o = start(&dir, &socket, &[("PATH", "/nonexistent")]);
+    assert_refused(
+        &o,
+        2,
+        "nbdkit is not installed",
+        "torn tail, nbdkit missing",
+    );
+    assert!(
+        snapshot(&dir) == before,
+        "a refused start cut the torn tail"
+    );
+    // The start that opens the device drops it (the comparisons above could fail).
+    let o = start(&dir, &socket, &env);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(snapshot(&dir) != before, "the open changed no file");
 }
