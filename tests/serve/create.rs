@@ -78,28 +78,32 @@ fn fake_nbdkit(dir: &Path, dump: &str, serve: &str) -> String {
 /// `owm serve DIR --socket SOCKET` (no `--create`: the device in DIR) under `env`,
 /// expected to refuse.
 fn start(dir: &Path, socket: &Path, env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_owm"));
-    c.arg("serve")
-        .arg(dir)
-        .arg("--socket")
-        .arg(socket)
-        .env("OWM_NBDKIT_PLUGIN", plugin());
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    c.output().unwrap()
+    start_with(dir, socket, &[], env)
 }
 
-/// `owm serve DIR --socket SOCKET --control CONTROL` (the device in DIR) under `env`,
-/// expected to refuse.
+/// [`start`] with `--control CONTROL`.
 fn start_control(dir: &Path, socket: &Path, control: &Path, env: &[(&str, &str)]) -> Output {
+    start_with(
+        dir,
+        socket,
+        &["--control".as_ref(), control.as_os_str()],
+        env,
+    )
+}
+
+/// [`start`] with the arguments `extra` after `--socket SOCKET`.
+fn start_with(
+    dir: &Path,
+    socket: &Path,
+    extra: &[&std::ffi::OsStr],
+    env: &[(&str, &str)],
+) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_owm"));
     c.arg("serve")
         .arg(dir)
         .arg("--socket")
         .arg(socket)
-        .arg("--control")
-        .arg(control)
+        .args(extra)
         .env("OWM_NBDKIT_PLUGIN", plugin());
     for (k, v) in env {
         c.env(k, v);
