@@ -380,10 +380,7 @@ fn check_pin(path: &Path, src: &str) -> Result<()> {
 /// `walks.toml`, even a directory or a file that cannot be read ([`read_shard`] then
 /// refuses it, named). Nothing is there only when the system says so.
 pub fn is_walk_output(dir: &Path) -> bool {
-    !matches!(
-        std::fs::symlink_metadata(dir.join(WALK_FILE)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound
-    )
+    !crate::config::absent(&dir.join(WALK_FILE))
 }
 
 /// Reads a shard's output back into its report, and the label that names it in

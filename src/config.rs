@@ -185,6 +185,15 @@ pub fn absence(e: &std::io::Error) -> String {
     }
 }
 
+/// True when nothing is at `path`, as the system says (`NotFound`): a dangling link, a
+/// directory or a file that cannot be read is something.
+pub fn absent(path: &Path) -> bool {
+    matches!(
+        std::fs::symlink_metadata(path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound
+    )
+}
+
 /// Reads the file at `path` that marks a directory as an output of some kind (a
 /// shard's `shard.toml`): only when nothing is there is the directory called not one
 /// (`missing`, e.g. `not a shard output (no shard.toml)`, before the path and the
@@ -192,10 +201,7 @@ pub fn absence(e: &std::io::Error) -> String {
 /// file, no permission) is reported as what it is, by [`read`].
 pub fn read_marker(path: &Path, missing: &str) -> anyhow::Result<String> {
     read(path).map_err(|e| {
-        let absent = matches!(
-            std::fs::symlink_metadata(path),
-            Err(m) if m.kind() == std::io::ErrorKind::NotFound
-        );
+        let absent = absent(path);
         let e = anyhow::Error::from(e);
         if absent {
             e.context(missing.to_string())

@@ -227,12 +227,9 @@ const STATS_FILE: &str = "stats.csv";
 /// True when `dir` holds something at a sweep output's `sweep.toml` or a shard's
 /// `shard.toml` (whether it reads is [`merge`]'s to say).
 pub fn is_sweep_output(dir: &Path) -> bool {
-    [SPEC_FILE, SHARD_FILE].iter().any(|f| {
-        !matches!(
-            std::fs::symlink_metadata(dir.join(f)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound
-        )
-    })
+    [SPEC_FILE, SHARD_FILE]
+        .iter()
+        .any(|f| !crate::config::absent(&dir.join(f)))
 }
 
 /// The available cores: the default of `--jobs`.
