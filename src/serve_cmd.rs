@@ -105,11 +105,11 @@ fn absolute(p: &Path) -> Result<PathBuf> {
 /// Serves DIR. Every check that can refuse the start runs before the device in DIR is
 /// touched: the arguments, the new device built and flushed in a staging directory
 /// inside DIR (`--create`) or the existing device's files checked without a change
-/// ([`Check::Inspect`]), the plugin and nbdkit found, the socket or port free, the
+/// ([`precheck`]), the plugin and nbdkit found, the socket or port free, the
 /// control socket not another server's, the old device's images not held by a live
 /// server. Only then does a `--create` move the new device's files over the old ones
 /// ([`Staged::install`]), or the existing device is opened (which records the open in
-/// its files, [`Check::Open`]), and the process becomes nbdkit. A refusal leaves DIR as
+/// its files), and the process becomes nbdkit. A refusal leaves DIR as
 /// it was (the staging directory removed, DIR itself too if this command made it).
 pub fn serve(args: &ServeArgs) -> Result<()> {
     let dir = absolute(&args.dir)?;
@@ -119,30 +119,32 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
         Some(c) => absolute(c)?,
         None => dir.join("control.sock"),
     };
-    let staged = if args.create {
-        Some(stage(&dir, args)?)
+    let cannot_serve = || format!("{}: cannot serve this device", dir.display());
+    let start = if args.create {
+        Start::Create(stage(&dir, args)?)
     } else if !paths.meta.is_file() {
         return Err(no_device(&dir, &paths));
     } else {
-        precheck(&dir, &paths, Check::Inspect)
-            .with_context(|| format!("{}: cannot serve this device", dir.display()))?;
-        None
+        Start::Open(precheck(&dir, &paths).with_context(cannot_serve)?)
     };
-    let held = match &staged {
-        Some(_) => lock_old_images(&paths)?,
-        None => Vec::new(),
+    let held = match &start {
+        Start::Create(_) => lock_old_images(&paths)?,
+        Start::Open(_) => Vec::new(),
     };
     let plugin = plugin_path()?;
     let nbdkit = nbdkit_path()?;
     check_plugin(&nbdkit, &plugin)?;
     let tcp = check_listen(socket.as_deref(), args.tcp)?;
     check_control(&control, &dir, &paths, socket.as_deref())?;
-    match staged {
-        Some(staged) => staged.install(&dir)?,
+    match start {
+        Start::Create(staged) => staged.install(&dir)?,
         // Opened (so written: the open is recorded in each of its files) only now,
         // every other check passed: a start they refuse leaves its files as they were.
-        None => precheck(&dir, &paths, Check::Open)
-            .with_context(|| format!("{}: cannot serve this device", dir.display()))?,
+        // The engine's own open, then closed: it advances the generation and finishes
+        // a retire cut short, as the server's open then does again.
+        Start::Open(variant) => {
+            drop(file::open(&paths, DeviceConfig::new(variant)).with_context(cannot_serve)?)
+        }
     }
     drop(held);
     let mut cmd = Command::new(nbdkit);
@@ -446,29 +448,25 @@ fn no_device(dir: &Path, paths: &DevicePaths) -> anyhow::Error {
     )
 }
 
-/// How far [`precheck`] goes.
-#[derive(Clone, Copy, PartialEq)]
-enum Check {
-    /// Every check of the device's files that changes none of them
-    /// ([`file::inspect`]): made before the checks of nbdkit, the plugin and the
-    /// sockets, so that a damaged device is refused as such wherever they are missing.
-    Inspect,
-    /// The engine's own open, then closed: it advances the generation and finishes a
-    /// retire cut short (as the server's open then does again), so it is made last.
-    Open,
+/// What a start does to DIR once every check has passed.
+enum Start {
+    /// `--create`: the new device staged inside DIR moves over the old one.
+    Create(Staged),
+    /// The existing device, of this variant ([`precheck`]), is opened.
+    Open(Variant),
 }
 
-/// Checks the device in `dir`, so that every bad device file is bad input of `owm
-/// serve` (exit 2, its message printed once) rather than a failed start of nbdkit: a
-/// detached device (refused as the server refuses it: [`file::refuse_detached`]);
-/// metadata that does not decode or was made for another device; images swapped,
-/// resized, missing, stale or foreign; another server holding the lock; a superblock
-/// that shows the metadata cut after a flush; an `archive.json` that is damaged or
-/// another device's ([`file::read_archive_record`]). `how` says whether the device is
-/// only inspected or opened.
-fn precheck(dir: &Path, paths: &DevicePaths, how: Check) -> Result<()> {
+/// Checks the device in `dir` without changing any of its files ([`file::inspect`];
+/// the journal read, a torn tail left for the open to drop), so that every bad device
+/// file is bad input of `owm serve` (exit 2, its message printed once) rather than a
+/// failed start of nbdkit, wherever nbdkit or the plugin is missing: a detached device
+/// (refused as the server refuses it: [`file::refuse_detached`]); metadata that does
+/// not decode or was made for another device; images swapped, resized, missing, stale
+/// or foreign; another server holding the lock; a superblock that shows the metadata
+/// cut after a flush; an `archive.json` that is damaged or another device's
+/// ([`file::read_archive_record`]). Returns the device's variant.
+fn precheck(dir: &Path, paths: &DevicePaths) -> Result<Variant> {
     file::refuse_detached(dir).map_err(anyhow::Error::msg)?;
-    // Read only: a torn tail is dropped by the open, after every other check.
     let journal = engine::meta::FileJournal::read(&paths.meta)?;
     let variant = match journal.records.first() {
         Some((_, engine::meta::MetaRecord::Header { variant, .. })) => *variant,
@@ -477,12 +475,9 @@ fn precheck(dir: &Path, paths: &DevicePaths, how: Check) -> Result<()> {
             paths.meta.display()
         ),
     };
-    let identity = match how {
-        Check::Inspect => file::inspect(paths, DeviceConfig::new(variant))?,
-        Check::Open => file::open(paths, DeviceConfig::new(variant))?.identity(),
-    };
+    let identity = file::inspect(paths, DeviceConfig::new(variant))?;
     file::read_archive_record(dir, &identity).map_err(anyhow::Error::msg)?;
-    Ok(())
+    Ok(variant)
 }
 
 /// A new device, made whole and flushed in a staging directory inside DIR
