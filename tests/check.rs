@@ -5,6 +5,24 @@ use std::process::Output;
 
 use crate::util::*;
 
+/// One old and one new transaction, record locks on blocks two records share, no
+/// aborts, one thread: B-complete violated within a few steps (exit 1).
+const ONE_AND_ONE: [&str; 13] = [
+    "check",
+    "--threads",
+    "1",
+    "--old",
+    "1",
+    "--new",
+    "1",
+    "--records-per-block",
+    "2",
+    "--locks",
+    "record",
+    "--aborts",
+    "off",
+];
+
 /// The arguments of the `reproduce:` line.
 fn reproduce_args(o: &Output) -> Vec<String> {
     let text = stdout(o);
@@ -744,21 +762,7 @@ fn a_refusal_suggests_symmetry_only_where_it_applies() {
 /// `--depth L` says "held within depth L" (exhaustive) or finds none (walks).
 #[test]
 fn a_depth_bound_judges_the_states_at_that_depth_in_both_modes() {
-    let model = [
-        "check",
-        "--threads",
-        "1",
-        "--old",
-        "1",
-        "--new",
-        "1",
-        "--records-per-block",
-        "2",
-        "--locks",
-        "record",
-        "--aborts",
-        "off",
-    ];
+    let model = ONE_AND_ONE;
     let tmp = tempfile::tempdir().unwrap();
     let dir = s(&tmp.path().join("t"));
     let traces = ["--trace-dir", dir.as_str()];
@@ -1490,23 +1494,7 @@ fn a_memory_refusal_suggests_only_what_was_not_done() {
 fn a_step_after_the_end_says_the_run_has_ended() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("t");
-    let o = owm(&[
-        "check",
-        "--old",
-        "1",
-        "--new",
-        "1",
-        "--records-per-block",
-        "2",
-        "--locks",
-        "record",
-        "--aborts",
-        "off",
-        "--threads",
-        "1",
-        "--trace-dir",
-        &s(&dir),
-    ]);
+    let o = owm(&[&ONE_AND_ONE[..], &["--trace-dir", &s(&dir)]].concat());
     assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
     let text = std::fs::read_to_string(dir.join("b-complete.trace")).unwrap();
     let lines = text.lines().count();
