@@ -33,6 +33,7 @@ mod config;
 mod device_cmd;
 mod interrupt;
 mod locate;
+mod nbd_probe;
 mod outdir;
 mod progress;
 mod run;

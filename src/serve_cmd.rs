@@ -261,7 +261,7 @@ fn check_listen(socket: Option<&Path>, tcp: std::net::SocketAddr) -> Result<std:
         Some(s) => {
             if let Ok(m) = std::fs::symlink_metadata(s) {
                 use std::os::unix::fs::FileTypeExt;
-                match UnixStream::connect(s) {
+                match crate::nbd_probe::listens(s) {
                     Ok(_) => {
                         return refuse(format!(
                             "--socket {}: another server listens on it",

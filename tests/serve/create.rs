@@ -486,3 +486,28 @@ fn a_control_path_that_is_no_stopped_servers_socket_is_refused_and_kept() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(snapshot(&dir) != before, "the open changed no file");
 }
+
+/// A start refused because another server listens on its socket asks that server as
+/// an NBD client that leaves before choosing an export: the live server goes on
+/// serving and its log (nbdkit's) shows no error for the probe, where a connection
+/// closed at once logs "write: sending newstyle handshake: Broken pipe".
+#[test]
+fn a_busy_socket_is_probed_without_an_error_in_the_live_servers_log() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let mut live = Server::create_logged("cow", 4);
+    let other = tempfile::tempdir().unwrap();
+    for _ in 0..3 {
+        let o = create(&other.path().join("dev"), &live.socket(), &[], &[]);
+        assert_refused(&o, 1, "another server listens on it", "socket busy");
+    }
+    let mut a = Nbd::connect(&live.socket(), "vlun-a").unwrap();
+    assert_eq!(a.write(0, &[7u8; BS]).unwrap(), 0);
+    assert_eq!(a.read(0, BS as u32).unwrap(), Ok(vec![7u8; BS]));
+    a.disconnect();
+    // Stopped and waited for, the server has written all it will.
+    assert!(live.terminate().success());
+    let log = live.log();
+    assert!(!log.contains("error"), "the live server's log: {log}");
+}

@@ -53,13 +53,30 @@ pub struct Server {
 impl Server {
     /// Creates a device of `variant` (`blocks` blocks of 4 KiB) and serves it.
     pub fn create(variant: &str, blocks: u64) -> Server {
+        Server::create_to(variant, blocks, false)
+    }
+
+    /// [`Server::create`], the server's standard error (nbdkit's log) kept in a file
+    /// ([`Server::log`]) instead of the test's.
+    pub fn create_logged(variant: &str, blocks: u64) -> Server {
+        Server::create_to(variant, blocks, true)
+    }
+
+    fn create_to(variant: &str, blocks: u64, logged: bool) -> Server {
         let tmp = tempfile::tempdir().expect("tempdir");
         let size = (blocks * 4096).to_string();
+        let log = logged.then(|| tmp.path().join("serve.log"));
         let child = spawn_serve(
             tmp.path(),
             &["--create", "--variant", variant, "--size-bytes", &size],
+            log.as_deref(),
         );
         Server { tmp, child }
+    }
+
+    /// What a server made by [`Server::create_logged`] wrote to its standard error.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.path("serve.log")).unwrap_or_default()
     }
 
     /// A cow device of `blocks` blocks of 4 KiB, every 97th written with its own byte
@@ -80,12 +97,12 @@ impl Server {
 
     /// Serves the device already in this server's directory again (after a stop).
     pub fn restart(&mut self) {
-        self.child = spawn_serve(self.tmp.path(), &[]);
+        self.child = spawn_serve(self.tmp.path(), &[], None);
     }
 
     /// Serves this server's directory again with `extra` arguments (a `--create`).
     pub fn restart_with(&mut self, extra: &[&str]) {
-        self.child = spawn_serve(self.tmp.path(), extra);
+        self.child = spawn_serve(self.tmp.path(), extra, None);
     }
 
     pub fn dir(&self) -> PathBuf {
@@ -146,7 +163,9 @@ impl Drop for Server {
     }
 }
 
-fn spawn_serve(tmp: &Path, extra: &[&str]) -> Child {
+/// `owm serve` of `tmp`'s device, its standard error to `log` (else the test's), once
+/// both its sockets accept.
+fn spawn_serve(tmp: &Path, extra: &[&str], log: Option<&Path>) -> Child {
     let dir = tmp.join("dev");
     // A stopped or killed server's socket is left where it was: `owm serve` removes
     // a socket nobody listens on.
@@ -159,7 +178,9 @@ fn spawn_serve(tmp: &Path, extra: &[&str]) -> Child {
         .args(extra)
         .env("OWM_NBDKIT_PLUGIN", plugin())
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
+        .stderr(log.map_or_else(Stdio::inherit, |p| {
+            Stdio::from(std::fs::File::create(p).expect("the server's log"))
+        }))
         .spawn()
         .expect("owm serve starts");
     // Wait for both sockets to accept (bounded: 20 s), or for the server to die.
@@ -168,7 +189,8 @@ fn spawn_serve(tmp: &Path, extra: &[&str]) -> Child {
         if let Ok(Some(status)) = child.try_wait() {
             panic!("owm serve exited early: {status}");
         }
-        let up = std::os::unix::net::UnixStream::connect(&socket).is_ok()
+        // NBD's socket asked as a client that leaves politely (no error in its log).
+        let up = super::client::listens(&socket)
             && std::os::unix::net::UnixStream::connect(&control).is_ok();
         if up {
             return child;
