@@ -652,4 +652,12 @@ request_at_ticks = 7500
     assert!((40..=90).contains(&first), "{cow:?}");
     let svg = String::from_utf8(bytes(&out, "timing-none.svg")).unwrap();
     assert!(svg.contains("40 of 300 transactions, around the request"));
+    // The request the window centres on is marked where the others' is.
+    assert!(
+        svg.contains("request scheduled (no backup in this run) (t=7500)"),
+        "{svg}"
+    );
+    let cow_svg = String::from_utf8(bytes(&out, "timing-cow.svg")).unwrap();
+    assert!(!cow_svg.contains("request scheduled"));
+    assert!(cow_svg.contains("backup request (t=7500)"));
 }

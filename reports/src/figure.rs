@@ -300,7 +300,31 @@ pub fn diagram_of(run: &NamedRun, attempts: usize, scheduled: &[u64]) -> Diagram
     };
     d.title = format!("{}{}", title(run), d.title);
     d.marks = marks(r);
+    if !by_process && attempts.max(r.transactions.len()) > ROWS_MAX {
+        d.marks.extend(scheduled_marks(r, scheduled));
+    }
     d
+}
+
+/// In a run that made no request (`none`) whose diagram shows the transactions around
+/// the requests the scenario schedules (`scheduled`), a request mark at each of them,
+/// named as one no backup followed, so the panel shows where the others' requests
+/// fall; nothing in a run that made one.
+fn scheduled_marks(r: &RunResult, scheduled: &[u64]) -> Vec<Mark> {
+    if r.marks.request.is_some() || !r.cycles.is_empty() {
+        return Vec::new();
+    }
+    let several = scheduled.len() > 1;
+    (1u32..)
+        .zip(scheduled)
+        .map(|(k, &at)| Mark {
+            at,
+            kind: MarkKind::Request,
+            numeral: None,
+            name: "request scheduled (no backup in this run)".to_string(),
+            cycle: several.then_some(k),
+        })
+        .collect()
 }
 
 fn label_of(r: &RunResult, t: &TxnTimeline) -> String {
