@@ -35,20 +35,28 @@ const CREATE_ATTEMPTS_MAX: usize = 16;
 /// or read-only directory), writing, syncing or renaming.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     remove_stale_temporaries(path);
-    write_atomic_scratch(path, bytes)
-}
-
-/// [`write_atomic`] without looking for stale temporary files: for a file in a
-/// directory that is removed whole when its work completes (a sweep's kept points),
-/// where a killed writer's temporary file goes with the directory, and where looking
-/// before each of N files would read N²/2 directory entries.
-///
-/// # Errors
-/// As [`write_atomic`].
-pub fn write_atomic_scratch(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut tmp = temporary_beside(path)?;
     tmp.write_all(bytes)?;
     persist(tmp, path)
+}
+
+/// Writes `bytes` to `path` whole or not at all for every reader, as [`write_atomic`]
+/// does, but neither waits for them to reach the disk (no `fsync` of the file or the
+/// directory) nor looks for stale temporary files: for a file in a directory that is
+/// removed whole when its work completes (a sweep's kept points, thousands a minute),
+/// where a killed writer's temporary file goes with the directory, where looking
+/// before each of N files would read N²/2 directory entries, and where a file lost to
+/// a power loss is only work to do again. A process killed at any point leaves the
+/// old file or the new one (the kernel keeps what was written); after a power loss
+/// or a crash of the system, the new file may be there empty or zero-filled (the
+/// kernel writes it out within about half a minute: `vm.dirty_expire_centisecs`).
+///
+/// # Errors
+/// As [`write_atomic`], less syncing.
+pub fn write_atomic_scratch(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut tmp = temporary_beside(path)?;
+    tmp.write_all(bytes)?;
+    rename_into_place(tmp, path)
 }
 
 /// Refuses a `path` that a file written whole cannot replace: one that exists and is
@@ -195,18 +203,25 @@ pub fn same_file(path: &Path, open: &std::fs::File) -> bool {
 /// # Errors
 /// The I/O error of syncing or renaming; the temporary file is removed.
 pub fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> std::io::Result<()> {
+    tmp.as_file().sync_all()?;
+    rename_into_place(tmp, path)?;
+    if let Ok(d) = std::fs::File::open(directory_of(path)) {
+        // Best effort: some file systems refuse to sync a directory handle.
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Gives `tmp` mode 0644 on Unix (an ordinary file others may read) and renames it
+/// over `path`, syncing nothing.
+fn rename_into_place(tmp: tempfile::NamedTempFile, path: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         tmp.as_file()
             .set_permissions(std::fs::Permissions::from_mode(0o644))?;
     }
-    tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
-    if let Ok(d) = std::fs::File::open(directory_of(path)) {
-        // Best effort: some file systems refuse to sync a directory handle.
-        let _ = d.sync_all();
-    }
     Ok(())
 }
 

@@ -13,9 +13,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     engine::atomic::write_atomic(path, bytes).map_err(|e| Error::io(path, e))
 }
 
-/// [`write_atomic`] for a file in a directory removed whole when its work completes
-/// (a sweep's kept points): no look for a killed writer's temporary files
-/// ([`engine::atomic::write_atomic_scratch`]); errors name the file.
+/// A file whole or absent to every reader, not waited onto the disk, in a directory
+/// removed whole when its work completes (a sweep's kept points): no `fsync`, no look
+/// for a killed writer's temporary files ([`engine::atomic::write_atomic_scratch`]);
+/// errors name the file.
 pub fn write_atomic_scratch(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     engine::atomic::write_atomic_scratch(path, bytes).map_err(|e| Error::io(path, e))
 }

@@ -129,6 +129,19 @@ pub fn sweep(
             kept.file_of(i).display()
         );
     }
+    if let Some(&first) = kept.lost.first() {
+        say!(
+            "--resume: {} kept point{} empty ({}{}): kept just before a power loss or a \
+             crash of the system, which wrote {} name and not yet {} bytes; running {} again",
+            kept.lost.len(),
+            if kept.lost.len() == 1 { " is" } else { "s are" },
+            kept.file_of(first).display(),
+            if kept.lost.len() > 1 { ", …" } else { "" },
+            if kept.lost.len() == 1 { "its" } else { "their" },
+            if kept.lost.len() == 1 { "its" } else { "their" },
+            if kept.lost.len() == 1 { "it" } else { "them" },
+        );
+    }
     if !finished.is_empty() {
         say!(
             "resuming: {} grid points kept from an interrupted run",

@@ -26,10 +26,15 @@ const PIN: &str = "sha256 ";
 /// The directory of kept points of one output directory.
 pub struct Kept {
     dir: PathBuf,
-    /// The kept points refused, by grid index: why, in words ([`read_point`]: unreadable,
-    /// empty, not text, a damaged pin line, JSON that does not match the digest pinned
+    /// The kept points refused, by grid index: why, in words (unreadable; [`read_point`]:
+    /// blank, not text, a damaged pin line, JSON that does not match the digest pinned
     /// (edited), no pin, or JSON that is not a grid point's).
     pub unpinned: BTreeMap<usize, String>,
+    /// The kept points whose file is empty or all zero bytes, by grid index: a point
+    /// kept just before a power loss or a crash of the system, which wrote the file's
+    /// name and not yet its bytes ([`Kept::keep`] does not wait for the disk); run
+    /// again.
+    pub lost: Vec<usize>,
 }
 
 impl Kept {
@@ -54,6 +59,7 @@ impl Kept {
         let dir = parent.join(format!(".{name}.points"));
         let mut found = BTreeMap::new();
         let mut unpinned = BTreeMap::new();
+        let mut lost = Vec::new();
         let same = std::fs::read_to_string(dir.join(SPEC)).is_ok_and(|s| s == src);
         let changed = if resume && same {
             changed_trace(&dir, traces)
@@ -70,7 +76,18 @@ impl Kept {
                 else {
                     continue;
                 };
-                let (point, why) = read_point(&e.path());
+                let bytes = match std::fs::read(e.path()) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        unpinned.insert(i, format!("it cannot be read ({e})"));
+                        continue;
+                    }
+                };
+                if bytes.iter().all(|&b| b == 0) {
+                    lost.push(i);
+                    continue;
+                }
+                let (point, why) = read_point(bytes);
                 if let Some(p) = point {
                     found.insert(i, p);
                 }
@@ -96,7 +113,15 @@ impl Kept {
             reports::write_atomic(&dir.join(TRACES), &pins)?;
             reports::write_atomic(&dir.join(SPEC), src.as_bytes())?;
         }
-        Ok((Kept { dir, unpinned }, found))
+        lost.sort_unstable();
+        Ok((
+            Kept {
+                dir,
+                unpinned,
+                lost,
+            },
+            found,
+        ))
     }
 
     /// The file that keeps grid point `index`.
@@ -104,7 +129,11 @@ impl Kept {
         self.dir.join(format!("point-{index}.json"))
     }
 
-    /// Keeps grid point `index`: `sha256 <hex>` of the JSON, a newline, the JSON.
+    /// Keeps grid point `index`: `sha256 <hex>` of the JSON, a newline, the JSON;
+    /// whole or absent whenever the process is killed, not waited onto the disk (one
+    /// `fsync` a point cost a 4,000-point sweep of small points most of its time:
+    /// BENCHMARKS.md, "A sweep's kept points not waited onto the disk"): a point a
+    /// power loss leaves empty is run again ([`Kept::lost`]).
     pub fn keep(&self, index: usize, p: &Point) -> Result<()> {
         let json = serde_json::to_string(p)?;
         let text = format!("{PIN}{}\n{json}", super::sha256(json.as_bytes()));
@@ -120,21 +149,19 @@ impl Kept {
     }
 }
 
-/// The grid point kept in the file at `path` (`sha256 <64 lowercase hex digits>`, a
+/// The grid point kept in a file of `bytes` (`sha256 <64 lowercase hex digits>`, a
 /// newline, its JSON, as [`Kept::keep`] writes it) when its JSON reads as one, and why
-/// the file is refused, in words that say what is wrong with it: it cannot be read, is
-/// empty or not text, or holds its pin line and no JSON; its first line is a damaged pin (`sha256` in another case, a
-/// digest that is not 64 lowercase hex digits, a space after it: the line is quoted,
-/// its digest elided); it pins no digest; its JSON does not match the digest pinned
-/// (edited after it was kept); or its JSON is not a grid point's (serde's words).
-fn read_point(path: &Path) -> (Option<Point>, Option<String>) {
+/// the file is refused, in words that say what is wrong with it: it is blank
+/// (whitespace; a file with no byte or only zero bytes is [`Kept::lost`] instead) or
+/// not text, or holds its pin line and no JSON; its first line is a damaged pin
+/// (`sha256` in another case, a digest that is not 64 lowercase hex digits, a space
+/// after it: the line is quoted, its digest elided); it pins no digest; its JSON does
+/// not match the digest pinned (edited after it was kept); or its JSON is not a grid
+/// point's (serde's words).
+fn read_point(bytes: Vec<u8>) -> (Option<Point>, Option<String>) {
     const DAMAGED: &str = "damaged: a kept point holds its pin line, then its JSON";
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => return (None, Some(format!("it cannot be read ({e})"))),
-    };
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return (None, Some(format!("it is empty ({DAMAGED})")));
+        return (None, Some(format!("it is blank ({DAMAGED})")));
     }
     let Ok(text) = String::from_utf8(bytes) else {
         return (None, Some(format!("it is not text ({DAMAGED})")));
