@@ -462,8 +462,10 @@ enum Start {
 /// failed start of nbdkit, wherever nbdkit or the plugin is missing: a detached device
 /// (refused as the server refuses it: [`file::refuse_detached`]); metadata that does
 /// not decode or was made for another device; images swapped, resized, missing, stale
-/// or foreign; another server holding the lock; a superblock that shows the metadata
-/// cut after a flush; an `archive.json` that is damaged or another device's
+/// or foreign; a superblock of another device, missing, damaged or of an older
+/// version's format, or one that shows the metadata cut after a flush; files of
+/// different devices where which is this one cannot be told; another server holding
+/// the lock; an `archive.json` that is damaged or another device's
 /// ([`file::read_archive_record`]). Returns the device's variant.
 fn precheck(dir: &Path, paths: &DevicePaths) -> Result<Variant> {
     file::refuse_detached(dir).map_err(anyhow::Error::msg)?;

@@ -59,14 +59,25 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// A file of a file-backed device does not belong to it: `file` (an image file or
-    /// the metadata file) is another device's, the other image, of another layout or
-    /// length, stale, or unlabelled ([`crate::identity`]). Nothing was changed.
+    /// A file of a file-backed device does not belong to it: `file` (an image file, the
+    /// metadata file or its superblock) is another device's, the other image, of
+    /// another layout or length, stale, or unlabelled ([`crate::identity`]). Nothing
+    /// was changed.
     #[error("{file}: does not belong to this device: {mismatch}")]
     Identity {
         file: String,
         mismatch: crate::identity::Mismatch,
     },
+    /// The files of a file-backed device belong to different devices and which of them
+    /// are this device's cannot be told (no device is named by more of them than any
+    /// other, [`crate::file::open`]): `owners` lists each file that names a device
+    /// (path, device id as text). Nothing was changed.
+    #[error(
+        "the device's files belong to different devices ({}): which of them are this \
+         device's cannot be told; put the four files of one device together",
+        owners_text(owners)
+    )]
+    MixedDevices { owners: Vec<(String, String)> },
     /// Integrity mode: a block read back does not match its checksum — the disk rotted
     /// it, tore it, or wrote it elsewhere (a misdirected write). `block` is the
     /// physical block of `image` (the file `store`), `logical` the volume block whose
@@ -83,6 +94,27 @@ pub enum Error {
     /// The device metadata file is corrupt, truncated or unreadable.
     #[error(transparent)]
     Meta(#[from] crate::meta::MetaError),
+}
+
+/// `owners` grouped by device: `A and B to device X; C to device Y`.
+fn owners_text(owners: &[(String, String)]) -> String {
+    let mut ids: Vec<&str> = Vec::new();
+    for (_, id) in owners {
+        if !ids.contains(&id.as_str()) {
+            ids.push(id);
+        }
+    }
+    ids.iter()
+        .map(|id| {
+            let files: Vec<&str> = owners
+                .iter()
+                .filter(|(_, i)| i == id)
+                .map(|(f, _)| f.as_str())
+                .collect();
+            format!("{} to device {id}", files.join(" and "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Result of a device call.

@@ -342,16 +342,22 @@ fn label(store: &FileStore, image: Image, id: &Identity) -> Result<()> {
 ///
 /// Checks, in order: the journal decodes (else [`crate::meta::MetaError`] with the
 /// byte offset; a metadata file of the first format, without identity, is refused so);
-/// its superblock `device.owm.super` is there with a valid copy and the journal's
-/// whole records reach the length it records (else [`crate::meta::MetaError`] naming
-/// the superblock, or the metadata file cut after a completed flush,
-/// [`crate::superblock`]); the journal was made for `config.variant`; each image file's
-/// label names this device, this image, this layout and generation and the file has
-/// its length (else [`crate::Error::Identity`] naming the file that does not belong
-/// and why: another device's, images A and B swapped, resized, stale, unlabelled;
-/// metadata whose device both images disown, or that both images' labels show to be
-/// from before a completed open, is named as the file that does not belong); every
-/// journaled step is one the device could have taken.
+/// its superblock `device.owm.super` is there with a valid copy of this format (else
+/// [`crate::meta::MetaError`] naming the superblock: missing, damaged, or made by an
+/// older version); the journal was made for `config.variant`; both image files are
+/// there and not held by another open device; the metadata header, the superblock and
+/// both images' labels name one device (else [`crate::Error::Identity`] naming the
+/// file of another device, [`Mismatch::Foreign`]: "belongs to device X, not to device
+/// Y", Y the device the other files agree on; or [`crate::Error::MixedDevices`]
+/// naming each file's device when which is this device cannot be told); the journal's
+/// whole records reach the length the superblock records (else
+/// [`crate::meta::MetaError`] naming the metadata file cut after a completed flush,
+/// [`crate::superblock`]); each image file's label names this image, this layout and
+/// generation and the file has its length (else [`crate::Error::Identity`] naming the
+/// file that does not belong and why: images A and B swapped, resized, stale,
+/// unlabelled; metadata that both images' labels show to be from before a completed
+/// open is named as the file that does not belong); every journaled step is one the
+/// device could have taken.
 ///
 /// Then the generation advances, in this order: the metadata records the open to the
 /// next generation ([`crate::meta::MetaRecord::Opening`], synced), both labels are
@@ -445,15 +451,24 @@ struct Examined {
 }
 
 /// The checks of [`open`] that change no file, in its order: the journal decodes, its
-/// superblock agrees, it was made for `config.variant`, both images are there, not
-/// locked by another open device, and labelled for it. Sets `config.integrity` to the
-/// device's recorded mode.
+/// superblock is there and of this format, the journal was made for `config.variant`,
+/// both images are there and not locked by another open device, every file names the
+/// same device ([`check_owners`]), the journal's whole records reach the length the
+/// superblock records, and both images are labelled for it. Sets `config.integrity`
+/// to the device's recorded mode.
 fn examine(paths: &DevicePaths, config: &mut DeviceConfig) -> Result<Examined> {
     let name = paths.meta.display().to_string();
     let decoded = FileJournal::read(&paths.meta)?;
-    let (_, durable_len) = crate::superblock::read_durable_len(&paths.meta)?;
-    crate::superblock::check(&paths.meta, decoded.valid_len, durable_len)?;
-    let header = header(&name, &decoded.records)?;
+    let sb = crate::superblock::read(&paths.meta)?;
+    let check_len = || crate::superblock::check(&paths.meta, decoded.valid_len, sb.durable_len);
+    let header = match header(&name, &decoded.records) {
+        Ok(h) => h,
+        Err(e) => {
+            // A journal cut inside its header after a flush: say it was cut.
+            check_len()?;
+            return Err(e.into());
+        }
+    };
     made_for(&name, header.variant, config.variant)?;
     let expected = identity_of(&header);
     // The recorded integrity mode is the device's, whatever `config` says.
@@ -466,12 +481,87 @@ fn examine(paths: &DevicePaths, config: &mut DeviceConfig) -> Result<Examined> {
     );
     let image_a = FileStore::open_locked(&paths.image_a, header.block_size, a)?;
     let image_b = FileStore::open_locked(&paths.image_b, header.block_size, b)?;
+    let labels = [
+        identity::read_label(image_a.file(), image_a.path())?,
+        identity::read_label(image_b.file(), image_b.path())?,
+    ];
+    // Whose files these are, before the superblock's length is trusted: another
+    // device's superblock would let a cut of this journal through.
+    check_owners(
+        paths,
+        &expected.device_id,
+        &sb.device_id,
+        [labels[0].0.as_ref(), labels[1].0.as_ref()],
+    )?;
+    check_len()?;
     let opening = opening(&decoded.records);
-    check_labels(paths, &expected, opening, [&image_a, &image_b])?;
+    check_labels(paths, &expected, opening, &labels, [&image_a, &image_b])?;
     Ok(Examined {
         decoded,
         image_a,
         image_b,
+    })
+}
+
+/// Checks that the metadata header (`journal`), the superblock (`superblock`) and
+/// each image label there is (`labels`: an unlabelled image names no device, and is
+/// refused later as such) name one device. When they do not, the device is the one
+/// named by more of these files than any other (at least two), or, two against two,
+/// the one both images name (the metadata pair `device.owm` and `device.owm.super` of
+/// another device beside them); the first file that names another device is refused
+/// as [`Mismatch::Foreign`] against it. When no device can be told so (each file of
+/// another device, or two files and two devices), [`Error::MixedDevices`] names each
+/// file with its device.
+fn check_owners(
+    paths: &DevicePaths,
+    journal: &[u8; 16],
+    superblock: &[u8; 16],
+    labels: [Option<&Label>; 2],
+) -> Result<()> {
+    let sb_path = crate::superblock::path_of(&paths.meta);
+    let mut owners: Vec<(&Path, [u8; 16])> = vec![(&paths.meta, *journal), (&sb_path, *superblock)];
+    for (label, path) in labels.iter().zip([&paths.image_a, &paths.image_b]) {
+        if let Some(l) = label {
+            owners.push((path, l.identity.device_id));
+        }
+    }
+    if owners.iter().all(|(_, id)| *id == *journal) {
+        return Ok(());
+    }
+    let named_by = |id: &[u8; 16]| owners.iter().filter(|(_, i)| i == id).count();
+    let most = owners.iter().map(|(_, id)| named_by(id)).max().unwrap_or(0);
+    let mut leaders: Vec<[u8; 16]> = Vec::new();
+    for (_, id) in &owners {
+        if named_by(id) == most && !leaders.contains(id) {
+            leaders.push(*id);
+        }
+    }
+    let device = match (&leaders[..], labels) {
+        ([one], _) if most >= 2 => Some(*one),
+        (_, [Some(a), Some(b)])
+            if a.identity.device_id == b.identity.device_id && journal == superblock =>
+        {
+            Some(a.identity.device_id)
+        }
+        _ => None,
+    };
+    let Some(device) = device else {
+        return Err(Error::MixedDevices {
+            owners: owners
+                .iter()
+                .map(|(p, id)| (p.display().to_string(), identity::id_text(id)))
+                .collect(),
+        });
+    };
+    let Some((file, found)) = owners.iter().find(|(_, id)| *id != device) else {
+        return Ok(());
+    };
+    Err(Error::Identity {
+        file: file.display().to_string(),
+        mismatch: Mismatch::Foreign {
+            expected: identity::id_text(&device),
+            found: identity::id_text(found),
+        },
     })
 }
 
@@ -530,43 +620,35 @@ fn identity_of(r: &Restored) -> Identity {
     }
 }
 
-/// Checks both image files' labels against the metadata's identity; `opening` is the
-/// generation an open cut short had recorded in the metadata, which a label may also
-/// carry. When both images agree with each other and not with the metadata (another
-/// device's id, or a later generation than the metadata's and not the one of an open
-/// it recorded), the metadata file is the one that does not belong: kept from before
-/// a completed open and put back; otherwise the first image that disagrees is named.
+/// Checks both image files' labels (`found`, as read with each file's length) against
+/// the metadata's identity, once [`check_owners`] found every file this device's;
+/// `opening` is the generation an open cut short had recorded in the metadata, which a
+/// label may also carry. When both images carry a later generation than the metadata's
+/// and not the one of an open it recorded, the metadata file is the one that does not
+/// belong: kept from before a completed open and put back; otherwise the first image
+/// that disagrees is named.
 fn check_labels(
     paths: &DevicePaths,
     expected: &Identity,
     opening: Option<u64>,
+    found: &[(Option<Label>, u64); 2],
     images: [&FileStore; 2],
 ) -> Result<()> {
-    let mut found = Vec::new();
-    for store in images {
-        found.push(identity::read_label(store.file(), store.path())?);
-    }
-    if let [(Some(la), _), (Some(lb), _)] = &found[..] {
+    if let [(Some(la), _), (Some(lb), _)] = found {
         let (ia, ib) = (&la.identity, &lb.identity);
-        let meta_error = |mismatch| Error::Identity {
-            file: paths.meta.display().to_string(),
-            mismatch,
-        };
-        if ia.device_id == ib.device_id && ia.device_id != expected.device_id {
-            return Err(meta_error(Mismatch::Foreign {
-                expected: ia.id_text(),
-                found: expected.id_text(),
-            }));
-        }
         let newest = ia.generation.min(ib.generation);
         if ia.device_id == expected.device_id
+            && ib.device_id == expected.device_id
             && newest > expected.generation
             && Some(newest) != opening
         {
-            return Err(meta_error(Mismatch::Stale {
-                expected_generation: newest,
-                found_generation: expected.generation,
-            }));
+            return Err(Error::Identity {
+                file: paths.meta.display().to_string(),
+                mismatch: Mismatch::Stale {
+                    expected_generation: newest,
+                    found_generation: expected.generation,
+                },
+            });
         }
     }
     for ((label, len), (store, image)) in found.iter().zip(images.iter().zip([Image::A, Image::B]))

@@ -8,11 +8,12 @@
 //! ([`LABEL_BYTES`] bytes after its last block, the place mdadm's 1.0 superblock has,
 //! so the blocks before it stay a plain raw image that `cmp`, `dd` and `qemu-img`
 //! read) saying which device, which image (A or B) and which generation it belongs to.
+//! The metadata file's superblock records the device id too ([`crate::superblock`]).
 //! Opening compares them and refuses, as [`crate::Error::Identity`] naming the file
-//! that does not belong and why ([`Mismatch`]): an image of another device, images A
-//! and B swapped, an image or metadata of another geometry, a resized image, an image
-//! or metadata file from an earlier open (stale), or a file with no label (not an owm
-//! image, or made by an older version).
+//! that does not belong and why ([`Mismatch`]): an image, the metadata file or its
+//! superblock of another device, images A and B swapped, an image or metadata of
+//! another geometry, a resized image, an image or metadata file from an earlier open
+//! (stale), or a file with no label (not an owm image, or made by an older version).
 //!
 //! Label layout (little-endian): magic `OWMIMAG1` | device id (16) | generation u64 |
 //! variant u8 | image u8 (0 = A, 1 = B) | integrity u8 | 0 u8 | block size u32 |

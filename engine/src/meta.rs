@@ -452,6 +452,8 @@ pub struct FileJournal {
     file: File,
     /// The superblock's write sequence ([`crate::superblock`]).
     superblock_seq: u64,
+    /// The device id every superblock write records (the header's).
+    device_id: [u8; 16],
     /// The wall time of each sync's two halves ([`crate::latency`]).
     fdatasync_times: crate::latency::LatencyLog,
     superblock_times: crate::latency::LatencyLog,
@@ -462,11 +464,17 @@ pub struct FileJournal {
 }
 
 impl FileJournal {
-    /// Writes a fresh journal holding `records` at `path` (atomically) and opens it.
+    /// Writes a fresh journal holding `records` at `path` (atomically) and opens it;
+    /// its superblock records the device id of the header (`records[0]`; all zero
+    /// without one).
     pub fn create(path: &Path, records: &[MetaRecord]) -> Result<Self, MetaError> {
+        let device_id = match records.first() {
+            Some(MetaRecord::Header { device_id, .. }) => *device_id,
+            _ => [0; 16],
+        };
         // A superblock of an earlier device at this path no longer applies.
-        crate::superblock::write(path, 0, 0)?;
-        crate::superblock::write(path, 1, 0)?;
+        crate::superblock::write(path, 0, device_id, 0)?;
+        crate::superblock::write(path, 1, device_id, 0)?;
         write_atomically(path, records)?;
         let mut journal = Self::open_append(path)?;
         let len = journal.len()?;
@@ -502,17 +510,19 @@ impl FileJournal {
         Ok(())
     }
 
-    /// Opens an existing journal for appending.
+    /// Opens an existing journal for appending; its superblock's writes keep the
+    /// device id it records.
     pub fn open_append(path: &Path) -> Result<Self, MetaError> {
         let file = OpenOptions::new()
             .append(true)
             .open(path)
             .map_err(|e| MetaError::io(path, "open", e))?;
-        let (seq, _) = crate::superblock::read_durable_len(path)?;
+        let sb = crate::superblock::read(path)?;
         Ok(FileJournal {
             path: path.to_path_buf(),
             file,
-            superblock_seq: seq,
+            superblock_seq: sb.seq,
+            device_id: sb.device_id,
             fdatasync_times: Default::default(),
             superblock_times: Default::default(),
             #[cfg(test)]
@@ -523,7 +533,7 @@ impl FileJournal {
     /// Writes the superblock recording `durable_len`.
     fn record_durable_len(&mut self, durable_len: u64) -> Result<(), MetaError> {
         self.superblock_seq += 1;
-        crate::superblock::write(&self.path, self.superblock_seq, durable_len)
+        crate::superblock::write(&self.path, self.superblock_seq, self.device_id, durable_len)
     }
 
     #[cfg(test)]

@@ -1,22 +1,35 @@
-//! The metadata file's superblock: the journal length the last completed sync made
-//! durable (every [`crate::Device::flush`], and every barrier of the write order), so
-//! that opening can tell a torn tail after a crash (bytes past that length: dropped)
-//! from a file cut or damaged after a completed sync (fewer whole bytes than that
-//! length: refused, never silently dropped). Costs one more small fsync per sync.
+//! The metadata file's superblock: which device it belongs to, and the journal length
+//! the last completed sync made durable (every [`crate::Device::flush`], and every
+//! barrier of the write order), so that opening can tell a torn tail after a crash
+//! (bytes past that length: dropped) from a file cut or damaged after a completed sync
+//! (fewer whole bytes than that length: refused, never silently dropped). Costs one
+//! more small fsync per sync.
 //!
 //! A small file beside the metadata file (`device.owm.super`) holding two copies of a
-//! checksummed record `seq: u64 LE | durable_len: u64 LE | crc32: u32 LE` (CRC over the
-//! first 16 bytes); each write replaces the copy `seq % 2` and is fsynced, so a torn
-//! write leaves the other copy whole; the valid copy with the highest `seq` wins (the
-//! two-copy scheme of TigerBeetle's superblock and LVM's metadata areas). A compaction
-//! records length 0 (unknown) before its rename and the new length after it, so a crash
-//! in between never makes a shorter new journal look cut.
+//! checksummed record, each [`COPY_BYTES`] bytes (little-endian):
+//!
+//! `magic "OWMSUPR2" (8) | device id (16) | seq u64 | durable_len u64 | crc32 u32`
+//!
+//! the CRC over the 40 bytes before it. Each write replaces the copy `seq % 2` and is
+//! fsynced, so a torn write leaves the other copy whole; the valid copy with the
+//! highest `seq` wins (the two-copy scheme of TigerBeetle's superblock and LVM's
+//! metadata areas). A compaction records length 0 (unknown) before its rename and the
+//! new length after it, so a crash in between never makes a shorter new journal look
+//! cut; every copy, that one too, carries the device id.
+//!
+//! The device id is the one drawn at [`crate::file::create`] ([`crate::identity`]),
+//! which the metadata header and both images' labels carry too: opening compares them
+//! before it trusts the recorded length, so a superblock of another device (whose
+//! length would let a cut of this device's journal through, or refuse a whole one) is
+//! refused, naming it ([`crate::Error::Identity`]).
 //!
 //! A missing superblock, or one with no valid copy, is refused when the device opens
-//! ([`read_durable_len`]): it is written before the metadata file exists and every
-//! write leaves one copy whole, so its absence is damage or an incomplete copy of the
-//! device, and without it a metadata file cut after a completed flush would be opened
-//! with that flush's records silently dropped.
+//! ([`read`]): it is written before the metadata file exists and every write leaves
+//! one copy whole, so its absence is damage or an incomplete copy of the device, and
+//! without it a metadata file cut after a completed flush would be opened with that
+//! flush's records silently dropped. A superblock of the first format (two 20-byte
+//! copies `seq | durable_len | crc32`, no magic, no device id), made by an older
+//! version, is refused as such: it cannot say which device it belongs to.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -24,7 +37,26 @@ use std::path::{Path, PathBuf};
 
 use crate::meta::MetaError;
 
-const COPY_BYTES: u64 = 20;
+/// Bytes of each of the two copies.
+pub const COPY_BYTES: u64 = 44;
+/// The first bytes of every copy (format 2: the first had no magic and no device id).
+pub const MAGIC: &[u8; 8] = b"OWMSUPR2";
+/// Bytes of each copy of the first format (`seq | durable_len | crc32`).
+const COPY_BYTES_V1: usize = 20;
+/// Bytes of a copy before its CRC.
+const FIELDS_BYTES: usize = 40;
+
+/// What a superblock records (its valid copy with the highest sequence).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Superblock {
+    /// The write sequence of the copy.
+    pub seq: u64,
+    /// The device the superblock belongs to ([`crate::Identity::device_id`]).
+    pub device_id: [u8; 16],
+    /// The journal length in bytes the last completed sync made durable (0 while a
+    /// compaction replaces the file: unknown, the torn-tail rule alone applies).
+    pub durable_len: u64,
+}
 
 /// The superblock path of the metadata file at `meta`.
 pub fn path_of(meta: &Path) -> PathBuf {
@@ -33,52 +65,60 @@ pub fn path_of(meta: &Path) -> PathBuf {
     meta.with_file_name(name)
 }
 
-fn encode(seq: u64, durable_len: u64) -> [u8; COPY_BYTES as usize] {
+fn encode(s: &Superblock) -> [u8; COPY_BYTES as usize] {
     let mut out = [0u8; COPY_BYTES as usize];
-    out[..8].copy_from_slice(&seq.to_le_bytes());
-    out[8..16].copy_from_slice(&durable_len.to_le_bytes());
-    let crc = crc32fast::hash(&out[..16]);
-    out[16..].copy_from_slice(&crc.to_le_bytes());
+    out[..8].copy_from_slice(MAGIC);
+    out[8..24].copy_from_slice(&s.device_id);
+    out[24..32].copy_from_slice(&s.seq.to_le_bytes());
+    out[32..40].copy_from_slice(&s.durable_len.to_le_bytes());
+    let crc = crc32fast::hash(&out[..FIELDS_BYTES]);
+    out[FIELDS_BYTES..].copy_from_slice(&crc.to_le_bytes());
     out
 }
 
-fn decode(copy: &[u8]) -> Option<(u64, u64)> {
-    if copy.len() < COPY_BYTES as usize {
+fn decode(copy: &[u8]) -> Option<Superblock> {
+    let copy = copy.get(..COPY_BYTES as usize)?;
+    let crc = u32::from_le_bytes(copy[FIELDS_BYTES..].try_into().ok()?);
+    if &copy[..8] != MAGIC || crc32fast::hash(&copy[..FIELDS_BYTES]) != crc {
         return None;
     }
-    let crc = u32::from_le_bytes(copy[16..20].try_into().ok()?);
-    if crc32fast::hash(&copy[..16]) != crc {
-        return None;
-    }
-    let seq = u64::from_le_bytes(copy[..8].try_into().ok()?);
-    let len = u64::from_le_bytes(copy[8..16].try_into().ok()?);
-    Some((seq, len))
+    Some(Superblock {
+        device_id: copy[8..24].try_into().ok()?,
+        seq: u64::from_le_bytes(copy[24..32].try_into().ok()?),
+        durable_len: u64::from_le_bytes(copy[32..40].try_into().ok()?),
+    })
 }
 
-/// The superblock of `meta`: `(seq, durable_len)` of its valid copy with the highest
-/// sequence, the journal length in bytes the last completed sync made durable (0
-/// while a compaction replaces the file: unknown, the torn-tail rule alone applies).
+/// Whether `copy` is a valid copy of the first format (`seq | durable_len | crc32`,
+/// the CRC over the first 16 bytes).
+fn is_first_format(copy: &[u8]) -> bool {
+    copy.len() == COPY_BYTES_V1
+        && crc32fast::hash(&copy[..16]).to_le_bytes() == copy[16..COPY_BYTES_V1]
+}
+
+/// The superblock of `meta`: its valid copy with the highest sequence.
 ///
 /// Errors: [`MetaError`] naming the superblock (`device.owm.super` beside
-/// `device.owm`) when it is missing, cannot be read, or holds no valid copy. Every
-/// metadata file of this format was made with its superblock (written before the
-/// metadata file exists, never removed), and each write replaces one copy and leaves
-/// the other whole, so a metadata file without a valid superblock was copied without
-/// it or damaged; its journal may have been cut after a completed flush, which only
-/// the superblock can tell, so the device is refused rather than opened with a
-/// flushed write silently dropped. Copy, move or back up `device.owm.super` with
+/// `device.owm`) when it is missing, cannot be read, holds no valid copy, or is of the
+/// first format (made by an older version: it names no device). Every metadata file
+/// of this format was made with its superblock (written before the metadata file
+/// exists, never removed), and each write replaces one copy and leaves the other
+/// whole, so a metadata file without a valid superblock was copied without it or
+/// damaged; its journal may have been cut after a completed flush, which only the
+/// superblock can tell, so the device is refused rather than opened with a flushed
+/// write silently dropped. Copy, move or back up `device.owm.super` with
 /// `device.owm`.
-pub fn read_durable_len(meta: &Path) -> Result<(u64, u64), MetaError> {
+pub fn read(meta: &Path) -> Result<Superblock, MetaError> {
     let path = path_of(meta);
+    let meta_name = meta.file_name().unwrap_or_default().to_string_lossy();
     let refused = |why: &str| MetaError {
         path: path.display().to_string(),
         offset: None,
         reason: format!(
             "{why}: the superblock of {} (the journal length the last completed flush made \
              durable) is needed to tell a torn tail from a file cut after a flush; restore \
-             it from where {} was copied",
+             it from where {meta_name} was copied",
             meta.display(),
-            meta.file_name().unwrap_or_default().to_string_lossy()
         ),
     };
     let mut bytes = Vec::new();
@@ -94,13 +134,41 @@ pub fn read_durable_len(meta: &Path) -> Result<(u64, u64), MetaError> {
         .chunks(COPY_BYTES as usize)
         .take(2)
         .filter_map(decode)
-        .max_by_key(|&(seq, _)| seq);
-    best.ok_or_else(|| refused("no valid copy (damaged, or not a superblock)"))
+        .max_by_key(|s| s.seq);
+    if let Some(best) = best {
+        return Ok(best);
+    }
+    if bytes.len() <= 2 * COPY_BYTES_V1 && bytes.chunks(COPY_BYTES_V1).any(is_first_format) {
+        return Err(MetaError {
+            path: path.display().to_string(),
+            offset: None,
+            reason: format!(
+                "made by an older version of owm (superblock format 1, which names no \
+                 device): this version cannot check that it belongs to {meta_name} and its \
+                 images; copy the volume out with the older version (e.g. backup_a, \
+                 detach_b) and adopt it as a new device"
+            ),
+        });
+    }
+    Err(refused("no valid copy (damaged, or not a superblock)"))
 }
 
-/// Writes copy `seq % 2` of the superblock of `meta` recording `durable_len`, and
-/// fsyncs it.
-pub fn write(meta: &Path, seq: u64, durable_len: u64) -> Result<(), MetaError> {
+/// The superblock of `meta` as `(seq, durable_len)` ([`read`]).
+///
+/// # Errors
+/// Those of [`read`].
+pub fn read_durable_len(meta: &Path) -> Result<(u64, u64), MetaError> {
+    read(meta).map(|s| (s.seq, s.durable_len))
+}
+
+/// Writes copy `seq % 2` of the superblock of `meta`, of device `device_id`, recording
+/// `durable_len`, and fsyncs it.
+pub fn write(
+    meta: &Path,
+    seq: u64,
+    device_id: [u8; 16],
+    durable_len: u64,
+) -> Result<(), MetaError> {
     let path = path_of(meta);
     let io = |what, e| io_error(&path, what, e);
     let mut f = OpenOptions::new()
@@ -111,8 +179,12 @@ pub fn write(meta: &Path, seq: u64, durable_len: u64) -> Result<(), MetaError> {
         .map_err(|e| io("open", e))?;
     f.seek(SeekFrom::Start((seq % 2) * COPY_BYTES))
         .map_err(|e| io("seek", e))?;
-    f.write_all(&encode(seq, durable_len))
-        .map_err(|e| io("write", e))?;
+    let copy = Superblock {
+        seq,
+        device_id,
+        durable_len,
+    };
+    f.write_all(&encode(&copy)).map_err(|e| io("write", e))?;
     f.sync_data().map_err(|e| io("fsync", e))
 }
 
@@ -136,5 +208,98 @@ fn io_error(path: &Path, what: &str, e: std::io::Error) -> MetaError {
         path: path.display().to_string(),
         offset: None,
         reason: format!("{what}: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: [u8; 16] = [0x5a; 16];
+
+    fn first_format_copy(seq: u64, durable_len: u64) -> Vec<u8> {
+        let mut out = seq.to_le_bytes().to_vec();
+        out.extend_from_slice(&durable_len.to_le_bytes());
+        let crc = crc32fast::hash(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        out
+    }
+
+    /// A copy round-trips; any flipped byte of it (magic, id, fields, CRC) is no copy.
+    #[test]
+    fn a_copy_round_trips_and_any_flipped_byte_is_no_copy() {
+        let s = Superblock {
+            seq: 7,
+            device_id: ID,
+            durable_len: 409,
+        };
+        let bytes = encode(&s);
+        assert_eq!(decode(&bytes), Some(s));
+        for i in 0..bytes.len() {
+            let mut b = bytes;
+            b[i] ^= 0x08;
+            assert_eq!(decode(&b), None, "byte {i}");
+        }
+    }
+
+    /// Each write replaces one copy: a write torn at any byte (a prefix of the new copy
+    /// over the old one) leaves the other copy, with the device id, as what is read;
+    /// the whole write is read back.
+    #[test]
+    fn a_torn_write_leaves_the_other_copy_with_the_device_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let meta = dir.path().join("device.owm");
+        write(&meta, 0, ID, 0).unwrap();
+        write(&meta, 1, ID, 63).unwrap();
+        let whole = std::fs::read(path_of(&meta)).unwrap();
+        assert_eq!(whole.len() as u64, 2 * COPY_BYTES);
+        let next = encode(&Superblock {
+            seq: 2,
+            device_id: ID,
+            durable_len: 409,
+        });
+        for torn in 0..COPY_BYTES as usize {
+            let mut bytes = whole.clone();
+            bytes[..torn].copy_from_slice(&next[..torn]);
+            std::fs::write(path_of(&meta), &bytes).unwrap();
+            let got = read(&meta).unwrap();
+            let want = Superblock {
+                seq: 1,
+                device_id: ID,
+                durable_len: 63,
+            };
+            assert_eq!(got, want, "torn after {torn} bytes");
+        }
+        std::fs::write(path_of(&meta), &whole).unwrap();
+        write(&meta, 2, ID, 409).unwrap();
+        assert_eq!(read_durable_len(&meta).unwrap(), (2, 409));
+        assert_eq!(read(&meta).unwrap().device_id, ID);
+    }
+
+    /// A superblock of the first format (two 20-byte copies, no device id) is refused
+    /// as made by an older version, naming it, not as damaged; garbage of its length
+    /// is damaged.
+    #[test]
+    fn a_superblock_of_the_first_format_is_refused_as_older() {
+        let dir = tempfile::tempdir().unwrap();
+        let meta = dir.path().join("device.owm");
+        let mut old = first_format_copy(4, 63);
+        old.extend_from_slice(&first_format_copy(3, 40));
+        std::fs::write(path_of(&meta), &old).unwrap();
+        let e = read(&meta).unwrap_err();
+        assert_eq!(e.path, path_of(&meta).display().to_string());
+        assert!(
+            e.reason.starts_with("made by an older version of owm"),
+            "{e}"
+        );
+        assert!(!e.reason.contains("damaged"), "{e}");
+        old[0] ^= 1;
+        std::fs::write(path_of(&meta), &old).unwrap();
+        let e = read(&meta).unwrap_err();
+        assert!(e.reason.contains("older version"), "one copy whole: {e}");
+        old[20] ^= 1;
+        std::fs::write(path_of(&meta), &old).unwrap();
+        let e = read(&meta).unwrap_err();
+        assert!(e.reason.starts_with("no valid copy"), "{e}");
     }
 }

@@ -510,4 +510,87 @@ fn a_busy_socket_is_probed_without_an_error_in_the_live_servers_log() {
     assert!(live.terminate().success());
     let log = live.log();
     assert!(!log.contains("error"), "the live server's log: {log}");
+
+/// Another device's `device.owm.super`, or its `device.owm`, beside this device's
+/// other files (the other device of this geometry, or of 512-byte blocks) is bad input
+/// of `owm serve` (exit 2), naming the file and both devices, and leaves every file
+/// byte for byte; never a start (a foreign superblock's shorter length would let a cut
+/// of this journal through), never "cut" (a foreign journal shorter than this
+/// superblock's length). An nbdkit that exits at once stands in for the server, so a
+/// start that let such a file through exits 1, its open recorded in the files, rather
+/// than hanging; with every file its own again that is what happens.
+#[test]
+fn another_devices_superblock_or_metadata_is_refused_and_kept() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let mut s = Server::create("cow", BLOCKS);
+    let dir = s.dir();
+    let mut a = Nbd::connect(&s.socket(), "vlun-a").unwrap();
+    for i in 0..BLOCKS {
+        assert_eq!(a.write(i * BS as u64, &vec![0x3c; BS]).unwrap(), 0);
+        assert_eq!(a.flush().unwrap(), 0);
+    }
+    drop(a);
+    assert!(s.terminate().success());
+    let quits = fake_nbdkit(&s.path("quits"), "exec $real \"$@\"", "exit 1");
+    let env = [("PATH", quits.as_str())];
+    let socket = s.path("new.sock");
+    let id = |d: &Path| {
+        engine::file::inspect(
+            &engine::file::DevicePaths::in_dir(d),
+            engine::DeviceConfig::new(engine::Variant::CopyOnWrite),
+        )
+        .unwrap()
+        .id_text()
+    };
+    let ours = id(&dir);
+    let size = (BLOCKS * BS as u64).to_string();
+    for (name, extra) in [("same", &[][..]), ("other", &["--block-size", "512"][..])] {
+        let theirs_dir = s.path(name);
+        let o = Command::new(env!("CARGO_BIN_EXE_owm"))
+            .arg("serve")
+            .arg(&theirs_dir)
+            .args(["--create", "--variant", "cow", "--size-bytes", &size])
+            .args(extra)
+            .arg("--socket")
+            .arg(&socket)
+            .env("OWM_NBDKIT_PLUGIN", plugin())
+            .env("PATH", &quits)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{name}: {}", text(&o));
+        let theirs = id(&theirs_dir);
+        assert_ne!(theirs, ours);
+        for file in ["device.owm.super", "device.owm"] {
+            let kept = std::fs::read(dir.join(file)).unwrap();
+            std::fs::copy(theirs_dir.join(file), dir.join(file)).unwrap();
+            let before = snapshot(&dir);
+            let o = start(&dir, &socket, &env);
+            let what = format!("{name}'s {file}");
+            assert_refused(
+                &o,
+                2,
+                &format!(
+                    "{}: does not belong to this device: belongs to device {theirs}, not to \
+                     device {ours}",
+                    dir.join(file).display()
+                ),
+                &what,
+            );
+            assert!(!text(&o).contains("cut"), "{what}: {}", text(&o));
+            assert!(
+                snapshot(&dir) == before,
+                "{what}: the device's files changed"
+            );
+            std::fs::write(dir.join(file), kept).unwrap();
+        }
+    }
+    let before = snapshot(&dir);
+    let o = start(&dir, &socket, &env);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        snapshot(&dir) != before,
+        "an open that passed the checks left the files as they were"
+    );
 }

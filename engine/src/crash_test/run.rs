@@ -207,8 +207,9 @@ pub(super) fn run_once(run: Run) -> (u64, Vec<String>) {
             drop((a, b));
             std::fs::write(&paths.meta, journal.durable_bytes()).unwrap();
             // A superblock recording no length (as a compaction leaves it): the memory
-            // journal keeps no sync lengths, so the torn-tail rule alone applies here.
-            crate::superblock::write(&paths.meta, 1, 0).unwrap();
+            // journal keeps no sync lengths, so the torn-tail rule alone applies here;
+            // of the in-memory device (id all zero), as the labels and header are.
+            crate::superblock::write(&paths.meta, 1, [0; 16], 0).unwrap();
             match file::open(&paths, config) {
                 Ok(d) => check(&d, &model, &ctx),
                 Err(e) => vec![format!("{ctx}: reopen failed: {e}")],

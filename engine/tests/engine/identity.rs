@@ -313,3 +313,253 @@ fn ids_are_drawn_per_device_and_opens_advance_the_generation() {
     let again = file::open(&one, config).unwrap().identity();
     assert_eq!((again.device_id, again.generation), (a.device_id, 2));
 }
+
+/// The device id of the device in `paths`, as text.
+fn id_of(paths: &DevicePaths, variant: Variant) -> String {
+    file::inspect(paths, DeviceConfig::new(variant))
+        .unwrap()
+        .id_text()
+}
+
+/// [`refused`] with the exact words: `file: does not belong to this device: belongs
+/// to device FOUND, not to device EXPECTED`.
+fn refused_as_foreign(
+    paths: &DevicePaths,
+    variant: Variant,
+    file: &Path,
+    found: &str,
+    expected: &str,
+) {
+    refused(paths, variant, file, |m| {
+        *m == Mismatch::Foreign {
+            expected: expected.to_string(),
+            found: found.to_string(),
+        }
+    });
+    let text = file::open(paths, DeviceConfig::new(variant))
+        .err()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        text,
+        format!(
+            "{}: does not belong to this device: belongs to device {found}, not to device \
+             {expected}",
+            file.display()
+        ),
+        "{variant}"
+    );
+}
+
+/// Refused by [`file::inspect`] and [`file::open`] with the same error, changing no
+/// file; the error's text is returned.
+fn refused_text(paths: &DevicePaths, variant: Variant) -> String {
+    let before = files(paths);
+    let Err(inspected) = file::inspect(paths, DeviceConfig::new(variant)) else {
+        panic!("{variant}: inspect accepted it")
+    };
+    assert!(files(paths) == before, "{variant}: inspect changed a file");
+    let Err(opened) = file::open(paths, DeviceConfig::new(variant)) else {
+        panic!("{variant}: opened")
+    };
+    assert!(
+        files(paths) == before,
+        "{variant}: a refused open changed a file"
+    );
+    assert_eq!(inspected.to_string(), opened.to_string(), "{variant}");
+    opened.to_string()
+}
+
+/// The superblock of another device beside this one's journal and images, of the same
+/// geometry and of another one, recording a shorter durable length (a new device's)
+/// or a longer one: refused, naming `device.owm.super` and both ids, before its length
+/// is trusted (the shorter one would let a cut of this journal through; the longer one
+/// would call this whole journal cut). The metadata file alone of another device is
+/// refused the same way, naming `device.owm`, never as cut. Put back, every file its
+/// own, the device opens with its data.
+#[test]
+fn another_devices_superblock_or_journal_is_refused_naming_it() {
+    let other_geometry = Geometry {
+        block_size: 1024,
+        volume_blocks: 8,
+        area_slots: 8,
+    };
+    for variant in Variant::ALL {
+        let (_d1, ours) = made(variant, geometry(8));
+        let our_id = id_of(&ours, variant);
+        let fresh = |g: Geometry| {
+            let dir = scratch_dir();
+            let paths = DevicePaths::in_dir(dir.path());
+            drop(file::create(&paths, DeviceConfig::new(variant), g).unwrap());
+            (dir, paths)
+        };
+        let (_d2, same) = fresh(geometry(8));
+        let (_d3, other) = fresh(other_geometry);
+        // Another device whose superblock records more than this journal holds.
+        let (_d4, longer) = fresh(geometry(8));
+        let theirs_all = [&same, &other, &longer].map(|p| (p, id_of(p, variant)));
+        let longer_id = engine::superblock::read(&longer.meta).unwrap().device_id;
+        engine::superblock::write(&longer.meta, 100, longer_id, 1 << 20).unwrap();
+        let sb = |p: &DevicePaths| engine::superblock::path_of(&p.meta);
+        let len = |p: &Path| std::fs::metadata(p).unwrap().len();
+        let durable = |p: &DevicePaths| engine::superblock::read(&p.meta).unwrap().durable_len;
+        assert!(durable(&same) < len(&ours.meta), "{variant}");
+        assert!(durable(&longer) > len(&ours.meta), "{variant}");
+        let kept = scratch_dir();
+        let keep = |p: &Path| {
+            let to = kept.path().join(p.file_name().unwrap());
+            std::fs::copy(p, &to).unwrap();
+            to
+        };
+        let (our_meta, our_sb) = (keep(&ours.meta), keep(&sb(&ours)));
+        for (theirs, their_id) in &theirs_all {
+            std::fs::copy(sb(theirs), sb(&ours)).unwrap();
+            refused_as_foreign(&ours, variant, &sb(&ours), their_id, &our_id);
+            std::fs::copy(&our_sb, sb(&ours)).unwrap();
+
+            if theirs.meta == longer.meta {
+                continue; // its journal is the one of `same`'s kind
+            }
+            std::fs::copy(&theirs.meta, &ours.meta).unwrap();
+            refused_as_foreign(&ours, variant, &ours.meta, their_id, &our_id);
+            let text = refused_text(&ours, variant);
+            assert!(!text.contains("cut"), "{variant}: {text}");
+            std::fs::copy(&our_meta, &ours.meta).unwrap();
+        }
+        let d = file::open(&ours, DeviceConfig::new(variant)).unwrap();
+        assert_eq!(d.identity().id_text(), our_id);
+        assert_eq!(read(&d, Vlun::A, 1), vec![1; BS], "{variant}");
+        assert_eq!(read(&d, Vlun::B, 0), vec![4; BS], "{variant}");
+    }
+}
+
+/// Files of two devices two against two, other than this device's images beside
+/// another's metadata pair (image B and the superblock of another device; image A and
+/// the superblock), or two files that name devices (both images unlabelled, the
+/// superblock another device's): which device is this one cannot be told, so each
+/// file is named with its device, and nothing is changed.
+#[test]
+fn files_of_two_devices_that_cannot_be_told_apart_are_named_each() {
+    let variant = Variant::CopyOnWrite;
+    let (_d1, ours) = made(variant, geometry(8));
+    let (_d2, theirs) = made(variant, geometry(8));
+    let (our_id, their_id) = (id_of(&ours, variant), id_of(&theirs, variant));
+    let sb = |p: &DevicePaths| engine::superblock::path_of(&p.meta);
+    let name = |p: &Path| p.display().to_string();
+    let kept = scratch_dir();
+    let keep = |p: &Path| {
+        let to = kept.path().join(p.file_name().unwrap());
+        std::fs::copy(p, &to).unwrap();
+        to
+    };
+    let (our_sb, our_a, our_b) = (keep(&sb(&ours)), keep(&ours.image_a), keep(&ours.image_b));
+    std::fs::copy(sb(&theirs), sb(&ours)).unwrap();
+    for (image, their_image, our_image, kept_image) in [
+        (&ours.image_b, &theirs.image_b, &ours.image_a, &our_b),
+        (&ours.image_a, &theirs.image_a, &ours.image_b, &our_a),
+    ] {
+        std::fs::copy(their_image, image).unwrap();
+        let text = refused_text(&ours, variant);
+        assert_eq!(
+            text,
+            format!(
+                "the device's files belong to different devices ({} and {} to device \
+                 {our_id}; {} and {} to device {their_id}): which of them are this \
+                 device's cannot be told; put the four files of one device together",
+                name(&ours.meta),
+                name(our_image),
+                name(&sb(&ours)),
+                name(image),
+            )
+        );
+        std::fs::copy(kept_image, image).unwrap();
+    }
+    // Both images unlabelled: the journal and the superblock alone name devices.
+    for image in [&ours.image_a, &ours.image_b] {
+        let f = std::fs::OpenOptions::new().write(true).open(image).unwrap();
+        let len = f.metadata().unwrap().len();
+        f.set_len(len - engine::identity::LABEL_BYTES).unwrap();
+    }
+    let text = refused_text(&ours, variant);
+    assert_eq!(
+        text,
+        format!(
+            "the device's files belong to different devices ({} to device {our_id}; {} to \
+             device {their_id}): which of them are this device's cannot be told; put the \
+             four files of one device together",
+            name(&ours.meta),
+            name(&sb(&ours)),
+        )
+    );
+    // Its own superblock back: the images are refused as unlabelled.
+    std::fs::copy(&our_sb, sb(&ours)).unwrap();
+    refused(&ours, variant, &ours.image_a, |m| *m == Mismatch::NoLabel);
+    std::fs::copy(&our_a, &ours.image_a).unwrap();
+    std::fs::copy(&our_b, &ours.image_b).unwrap();
+    let d = file::open(&ours, DeviceConfig::new(variant)).unwrap();
+    assert_eq!(read(&d, Vlun::B, 0), vec![4; BS]);
+}
+
+/// A superblock of the first format (two 20-byte copies `seq | durable_len | crc32`,
+/// no device id), as an older version wrote it beside this journal: refused as made
+/// by an older version, naming it, by inspect and open alike, changing no file.
+#[test]
+fn a_superblock_of_the_older_format_is_refused_as_older() {
+    let variant = Variant::WriteLogging;
+    let (_dir, paths) = made(variant, geometry(8));
+    let sb = engine::superblock::path_of(&paths.meta);
+    let len = std::fs::metadata(&paths.meta).unwrap().len();
+    let mut old = Vec::new();
+    for seq in [4u64, 5] {
+        let mut copy = seq.to_le_bytes().to_vec();
+        copy.extend_from_slice(&len.to_le_bytes());
+        let crc = crc32fast::hash(&copy);
+        copy.extend_from_slice(&crc.to_le_bytes());
+        old.extend_from_slice(&copy);
+    }
+    std::fs::write(&sb, &old).unwrap();
+    let text = refused_text(&paths, variant);
+    assert!(
+        text.starts_with(&format!(
+            "{}: made by an older version of owm (superblock format 1, which names no device)",
+            sb.display()
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("damaged"), "{text}");
+    match file::open(&paths, DeviceConfig::new(variant)) {
+        Err(Error::Meta(e)) => assert_eq!(e.path, sb.display().to_string()),
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("opened"),
+    }
+}
+
+/// Every superblock write records the device id: at creation, at each flush, and
+/// through the compaction of each open (its length-0 record and the one after it).
+#[test]
+fn the_superblock_names_its_device_through_flushes_and_opens() {
+    for variant in Variant::ALL {
+        let (_dir, paths) = made(variant, geometry(8));
+        let named = || engine::superblock::read(&paths.meta).unwrap().device_id;
+        let id = file::inspect(&paths, DeviceConfig::new(variant))
+            .unwrap()
+            .device_id;
+        assert_eq!(named(), id, "{variant}: after create and flush");
+        let before = engine::superblock::read(&paths.meta).unwrap().seq;
+        for _ in 0..2 {
+            let d = file::open(&paths, DeviceConfig::new(variant)).unwrap();
+            assert_eq!(named(), id, "{variant}: after the open's compaction");
+            d.write(Vlun::B, 2, &[6; BS]).unwrap();
+            d.flush().unwrap();
+            assert_eq!(named(), id, "{variant}: after a flush");
+        }
+        let after = engine::superblock::read(&paths.meta).unwrap().seq;
+        assert!(after > before + 2, "{variant}: {before} -> {after}");
+        let sb = std::fs::read(engine::superblock::path_of(&paths.meta)).unwrap();
+        assert_eq!(sb.len() as u64, 2 * engine::superblock::COPY_BYTES);
+        for copy in sb.chunks(engine::superblock::COPY_BYTES as usize) {
+            assert_eq!(&copy[..8], engine::superblock::MAGIC, "{variant}");
+            assert_eq!(&copy[8..24], &id[..], "{variant}: both copies name it");
+        }
+    }
+}
