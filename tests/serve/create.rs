@@ -518,7 +518,9 @@ fn a_busy_socket_is_probed_without_an_error_in_the_live_servers_log() {
 /// of this journal through), never "cut" (a foreign journal shorter than this
 /// superblock's length). An nbdkit that exits at once stands in for the server, so a
 /// start that let such a file through exits 1, its open recorded in the files, rather
-/// than hanging; with every file its own again that is what happens.
+/// than hanging; with every file its own again that is what happens. Files of the two
+/// devices two against two, and a superblock of an older version's format, are bad
+/// input the same way.
 #[test]
 fn another_devices_superblock_or_metadata_is_refused_and_kept() {
     if !have(&["nbdkit"]) {
@@ -586,6 +588,62 @@ fn another_devices_superblock_or_metadata_is_refused_and_kept() {
             std::fs::write(dir.join(file), kept).unwrap();
         }
     }
+    // Two against two (the other's superblock and image B): each file named with its
+    // device. A superblock of the first format (20-byte copies, no device id): made by
+    // an older version.
+    let kept: Vec<_> = ["device.owm.super", "image-b.img"]
+        .iter()
+        .map(|f| (dir.join(f), std::fs::read(dir.join(f)).unwrap()))
+        .collect();
+    for (path, _) in &kept {
+        std::fs::copy(s.path("same").join(path.file_name().unwrap()), path).unwrap();
+    }
+    let mut older = Vec::new();
+    for seq in [1u64, 2] {
+        let mut copy = seq.to_le_bytes().to_vec();
+        copy.extend_from_slice(&64u64.to_le_bytes());
+        let crc = crc32fast::hash(&copy);
+        copy.extend_from_slice(&crc.to_le_bytes());
+        older.extend_from_slice(&copy);
+    }
+    let theirs = id(&s.path("same"));
+    let super_path = dir.join("device.owm.super");
+    for (what, needle) in [
+        (
+            "two against two",
+            format!(
+                "the device's files belong to different devices ({} and {} to device {ours}; \
+                 {} and {} to device {theirs})",
+                dir.join("device.owm").display(),
+                dir.join("image-a.img").display(),
+                super_path.display(),
+                dir.join("image-b.img").display(),
+            ),
+        ),
+        (
+            "an older superblock",
+            format!(
+                "{}: made by an older version of owm (superblock format 1, which names no \
+                 device)",
+                super_path.display()
+            ),
+        ),
+    ] {
+        if what == "an older superblock" {
+            for (path, bytes) in &kept {
+                std::fs::write(path, bytes).unwrap();
+            }
+            std::fs::write(&super_path, &older).unwrap();
+        }
+        let before = snapshot(&dir);
+        let o = start(&dir, &socket, &env);
+        assert_refused(&o, 2, &needle, what);
+        assert!(
+            snapshot(&dir) == before,
+            "{what}: the device's files changed"
+        );
+    }
+    std::fs::write(&super_path, &kept[0].1).unwrap();
     let before = snapshot(&dir);
     let o = start(&dir, &socket, &env);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
