@@ -949,7 +949,8 @@ mod tests {
     /// each of them, then a whole open: the device opens with every flushed write, at
     /// the generation the first recorded open began (one more per compaction that
     /// renamed its new header into place); the metadata kept from before the first
-    /// open, put back, is then refused as stale, naming the metadata file.
+    /// open, put back, is then refused as stale, naming the metadata file. After each cut
+    /// the superblock still names the device.
     #[test]
     fn an_open_cut_at_any_step_reopens_and_metadata_from_before_it_is_stale() {
         for variant in Variant::ALL {
@@ -969,6 +970,10 @@ mod tests {
                     let inspected = inspect(&paths, DeviceConfig::new(variant))
                         .unwrap_or_else(|e| panic!("{ctx}: inspect: {e}"));
                     assert!(files(&paths) == before, "{ctx}: inspect changed a file");
+                    // Every superblock write of the open, the compaction's length-0 one
+                    // too, kept the device id.
+                    let sb = crate::superblock::read(&paths.meta).unwrap();
+                    assert_eq!(sb.device_id, inspected.device_id, "{ctx}");
                     let d = open(&paths, DeviceConfig::new(variant))
                         .unwrap_or_else(|e| panic!("{ctx}: {e}"));
                     assert_eq!(inspected.device_id, d.identity().device_id, "{ctx}");
