@@ -510,6 +510,7 @@ fn a_busy_socket_is_probed_without_an_error_in_the_live_servers_log() {
     assert!(live.terminate().success());
     let log = live.log();
     assert!(!log.contains("error"), "the live server's log: {log}");
+}
 
 /// Another device's `device.owm.super`, or its `device.owm`, beside this device's
 /// other files (the other device of this geometry, or of 512-byte blocks) is bad input
