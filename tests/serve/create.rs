@@ -111,6 +111,21 @@ fn start_with(
     c.output().unwrap()
 }
 
+/// A cow device of [`BLOCKS`] blocks, block `i` written with byte `fill(i)` and
+/// flushed, each in turn (the journal's durable length grows with each flush), then
+/// its server stopped.
+fn stopped_after_writes(fill: impl Fn(u64) -> u8) -> Server {
+    let mut s = Server::create("cow", BLOCKS);
+    let mut a = Nbd::connect(&s.socket(), "vlun-a").unwrap();
+    for i in 0..BLOCKS {
+        assert_eq!(a.write(i * BS as u64, &vec![fill(i); BS]).unwrap(), 0);
+        assert_eq!(a.flush().unwrap(), 0);
+    }
+    drop(a);
+    assert!(s.terminate().success());
+    s
+}
+
 fn assert_refused(o: &Output, code: i32, needle: &str, what: &str) {
     assert_eq!(o.status.code(), Some(code), "{what}: {}", text(o));
     let err = String::from_utf8_lossy(&o.stderr);
@@ -122,18 +137,8 @@ fn a_refused_create_leaves_the_old_device_as_it_was() {
     if !have(&["nbdkit"]) {
         return;
     }
-    let mut s = Server::create("cow", BLOCKS);
+    let mut s = stopped_after_writes(|i| 0xab ^ i as u8);
     let dir = s.dir();
-    let mut a = Nbd::connect(&s.socket(), "vlun-a").unwrap();
-    for i in 0..BLOCKS {
-        assert_eq!(
-            a.write(i * BS as u64, &vec![0xab ^ i as u8; BS]).unwrap(),
-            0
-        );
-    }
-    assert_eq!(a.flush().unwrap(), 0);
-    drop(a);
-    assert!(s.terminate().success());
     let before = snapshot(&dir);
     let names: Vec<_> = before.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
@@ -527,15 +532,8 @@ fn another_devices_superblock_or_metadata_is_refused_and_kept() {
     if !have(&["nbdkit"]) {
         return;
     }
-    let mut s = Server::create("cow", BLOCKS);
+    let s = stopped_after_writes(|_| 0x3c);
     let dir = s.dir();
-    let mut a = Nbd::connect(&s.socket(), "vlun-a").unwrap();
-    for i in 0..BLOCKS {
-        assert_eq!(a.write(i * BS as u64, &vec![0x3c; BS]).unwrap(), 0);
-        assert_eq!(a.flush().unwrap(), 0);
-    }
-    drop(a);
-    assert!(s.terminate().success());
     let quits = fake_nbdkit(&s.path("quits"), "exec $real \"$@\"", "exit 1");
     let env = [("PATH", quits.as_str())];
     let socket = s.path("new.sock");
