@@ -350,6 +350,7 @@ pub fn cycle_view(r: &RunResult, c: &CycleResult) -> RunResult {
         violations: r.violations.clone(),
         coverage: r.coverage,
         last_txn_ticks: r.last_txn_ticks,
+        sum_conserved: r.sum_conserved,
         committed_by_arrival: Vec::new(),
     }
 }

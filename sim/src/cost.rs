@@ -63,6 +63,11 @@ pub struct RunResult {
     /// no transaction ([`crate::Unreached::RequestAfterTransactions`]).
     #[serde(skip)]
     pub last_txn_ticks: Tick,
+    /// Whether every transaction of the workload keeps the sum of the record values
+    /// (bank transfers), the state bank-conserved speaks of: a workload that does not
+    /// ([`crate::Unreached::NoSum`]) leaves it unjudged.
+    #[serde(skip)]
+    pub sum_conserved: bool,
     /// Under policy `none` only (empty under every other): the first arrival and the
     /// response, in ticks, of each committed transaction, in commit order; what
     /// [`crate::window::pair_with_none`] reads to give another policy's backup window

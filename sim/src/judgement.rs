@@ -105,9 +105,9 @@ impl fmt::Display for LostBackup {
 
 /// Why a run never reached the state an invariant speaks of, so that a `held` on it
 /// would be vacuous: the invariant is reported `not claimed (no backup)`, `not claimed
-/// (no copy to B')`, … ([`RunResult::unreached`]). Only the invariants about a backup
-/// can be unreached; B-complete, no-torn-write and bank-conserved (the live volume)
-/// are judged in every run.
+/// (no copy to B')`, … ([`RunResult::unreached`]). The invariants about a backup can
+/// be unreached, and bank-conserved on a workload that keeps no sum; B-complete and
+/// no-torn-write (the live volume) are judged in every run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Unreached {
     /// No backup was ever requested: policy `none` (it never splits), or a run in
@@ -130,11 +130,15 @@ pub enum Unreached {
     /// transaction, so nothing it promises about them was put to the test. Every
     /// invariant about a backup.
     RequestAfterTransactions,
+    /// The workload's transactions do not keep the sum of the record values (every
+    /// workload but bank transfers): bank-conserved has no sum to check.
+    NoSum,
 }
 
 impl Unreached {
     /// The words the verdict tables use: `no backup`, `no split`, `A never consistent`,
-    /// `no archive`, `no retire`, `no copy to B'`, `request after the last transaction`.
+    /// `no archive`, `no retire`, `no copy to B'`, `request after the last transaction`,
+    /// `no sum to conserve`.
     pub fn as_str(self) -> &'static str {
         match self {
             Unreached::NoBackup => "no backup",
@@ -144,6 +148,7 @@ impl Unreached {
             Unreached::NoRetire => "no retire",
             Unreached::NoCopyToBPrime => "no copy to B'",
             Unreached::RequestAfterTransactions => "request after the last transaction",
+            Unreached::NoSum => "no sum to conserve",
         }
     }
 
@@ -427,7 +432,9 @@ impl RunResult {
     }
 
     /// Why the run never reached the state `invariant` speaks of (`None`: it did, or
-    /// the invariant is not about a backup, [`Unreached::about_backup`]). Read from
+    /// the invariant is not about a backup, [`Unreached::about_backup`]).
+    /// Bank-conserved on a workload that keeps no sum ([`RunResult::sum_conserved`])
+    /// is [`Unreached::NoSum`]: nothing of it was judged. Otherwise read from
     /// the milestones of every cycle ([`Marks`](crate::Marks)), as the oracle judges
     /// them: no backup requested ([`Unreached::NoBackup`], every invariant about a
     /// backup, non-disruption included: nothing waited for one); A-isolated needs a
@@ -440,6 +447,9 @@ impl RunResult {
     /// violation observed of `invariant` shows its state was reached: never
     /// unreached.
     pub fn unreached(&self, invariant: Invariant) -> Option<Unreached> {
+        if invariant == Invariant::BankConserved && !self.sum_conserved {
+            return Some(Unreached::NoSum);
+        }
         if !Unreached::about_backup(invariant)
             || self.violations.iter().any(|v| v.invariant == invariant)
         {

@@ -267,6 +267,7 @@ fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> Run
         violations,
         coverage: Default::default(),
         last_txn_ticks: w.last_txn_ticks(),
+        sum_conserved: w.scenario.workload.conserves_sum(),
         committed_by_arrival: std::mem::take(&mut w.tally.by_arrival),
     }
 }
