@@ -10,7 +10,7 @@
 //! device or a pipe, or one of the device's own files: the server's `bad-request`).
 //! With `--json` the server's reply is printed as is, on success and on refusal.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 
@@ -95,6 +95,7 @@ pub fn device(args: &DeviceArgs) -> Result<()> {
     let reply = call(&socket, &request).map_err(|e| match e {
         CallError::Refused(text) => Refused(text),
         CallError::NoReply => Refused(no_reply(&socket, op, to)),
+        CallError::NotTaken => Refused(not_taken(&socket, op)),
     })?;
     if args.json {
         say!("{reply}");
@@ -121,21 +122,42 @@ enum CallError {
     Refused(String),
     /// The server closed the connection without a byte of reply.
     NoReply,
+    /// The server closed the connection before the request could be sent: it never
+    /// had it.
+    NotTaken,
 }
 
 /// Sends one request and reads the one-line reply.
 fn call(socket: &Path, request: &Value) -> Result<Value, CallError> {
-    let refused = CallError::Refused;
-    let mut stream = UnixStream::connect(socket).map_err(|e| {
-        refused(format!(
+    let stream = UnixStream::connect(socket).map_err(|e| {
+        CallError::Refused(format!(
             "{}: cannot reach the control socket (is `owm serve` running?): {e}",
             socket.display()
         ))
     })?;
-    writeln!(stream, "{request}")
-        .map_err(|e| refused(format!("{}: write: {e}", socket.display())))?;
+    exchange(&stream, socket, request)
+}
+
+/// [`call`] over a connected `stream` to `socket`: the request written as one line,
+/// then the one-line reply read. A write the peer refused because it closed the
+/// connection (a broken pipe, a reset) is [`CallError::NotTaken`]; a close with no
+/// byte of reply, [`CallError::NoReply`].
+fn exchange<S: Read + Write>(
+    mut stream: S,
+    socket: &Path,
+    request: &Value,
+) -> Result<Value, CallError> {
+    let refused = CallError::Refused;
+    if let Err(e) = writeln!(stream, "{request}") {
+        return Err(match e.kind() {
+            std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset => {
+                CallError::NotTaken
+            }
+            _ => refused(format!("{}: write: {e}", socket.display())),
+        });
+    }
     let mut line = String::new();
-    match BufReader::new(&stream).read_line(&mut line) {
+    match BufReader::new(stream).read_line(&mut line) {
         Ok(0) => return Err(CallError::NoReply),
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
@@ -175,6 +197,16 @@ fn no_reply(socket: &Path, op: &str, to: Option<&Path>) -> String {
     text
 }
 
+/// The message for a request `op` the server closed the connection before taking.
+fn not_taken(socket: &Path, op: &str) -> String {
+    format!(
+        "{}: the server closed the control connection before taking the request: it \
+         stopped or crashed, and `{op}` was not made (see whether `owm serve` still runs, \
+         and `owm device status`)",
+        socket.display()
+    )
+}
+
 fn print_human(reply: &Value) {
     let Some(obj) = reply.as_object() else { return };
     for (k, v) in obj {
@@ -191,5 +223,63 @@ fn print_human(reply: &Value) {
             }
             other => say!("{k}: {other}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A connection whose writes fail with `write` and whose reads give `reply`.
+    struct Peer {
+        write: Option<std::io::ErrorKind>,
+        reply: &'static [u8],
+    }
+
+    impl Read for Peer {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.reply.read(buf)
+        }
+    }
+
+    impl Write for Peer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            match self.write {
+                Some(kind) => Err(kind.into()),
+                None => Ok(buf.len()),
+            }
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A server gone before the request was written never had it; one gone before
+    /// it replied may have; any other failure of the write is named as such.
+    #[test]
+    fn a_request_the_server_never_took_is_told_from_one_it_did_not_answer() {
+        use std::io::ErrorKind::{BrokenPipe, ConnectionReset, PermissionDenied};
+        let socket = Path::new("/d/control.sock");
+        let request = json!({"op": "split"});
+        let exchanged = |write, reply| exchange(Peer { write, reply }, socket, &request);
+        for kind in [BrokenPipe, ConnectionReset] {
+            assert!(matches!(
+                exchanged(Some(kind), b""),
+                Err(CallError::NotTaken)
+            ));
+        }
+        assert!(matches!(
+            exchanged(Some(PermissionDenied), b""),
+            Err(CallError::Refused(t)) if t.starts_with("/d/control.sock: write: ")
+        ));
+        assert!(matches!(exchanged(None, b""), Err(CallError::NoReply)));
+        assert!(matches!(
+            exchanged(None, b"{\"ok\": true}\n"),
+            Ok(v) if v["ok"] == json!(true)
+        ));
+        let text = not_taken(socket, "split");
+        assert!(
+            text.contains("before taking the request") && text.contains("`split` was not made")
+        );
     }
 }
