@@ -1,20 +1,44 @@
 //! The served device: one file-backed [`Device`] shared by every NBD connection and the
-//! control socket, and the rules that map an export name to a VLUN.
+//! control socket, and the rules that map a connection to a VLUN.
 //!
-//! Exports (patent \[0064\]-\[0066\]: each VLUN presents a conventional storage interface):
-//! - `vlun-a`: VLUN A. Before the split it is the one volume. A connection opened
-//!   before the split is an old transaction and may keep writing VLUN A until the
-//!   backup starts (the engine then refuses A writes: `EPERM`); a connection opened
-//!   after the split is read-only (a backup tool pulls it). Gone once A is retired.
-//! - `vlun-b`: VLUN B, from the split on (refused before it: there is no VLUN B yet).
-//! - `""` (the default export) and `vlun`: the live volume, VLUN A before the split and
-//!   VLUN B after it.
+//! A connection's role is fixed when it attaches, from its export name and the number
+//! of splits the server has made so far (`S`); which VLUN a request reaches follows
+//! from that role and the splits made since, on every backup cycle alike (patent
+//! \[0030\]-\[0036\]: transactions in flight at a backup request finish on VLUN A, new
+//! ones use VLUN B; \[0064\]-\[0066\]: each VLUN presents a conventional storage
+//! interface). Exports:
+//! - `""` (the default export) and `vlun`: the live volume; `vlun-b` the same from
+//!   the first split on (refused before it: there is no VLUN B yet); `vlun-a` the same
+//!   before the first split (it is then the one volume).
+//! - `vlun-a` after a split: that cycle's VLUN A, read-only (a backup tool pulls it);
+//!   refused once VLUN A is retired.
+//!
+//! A connection to the live volume attached after `S` splits:
+//! - while the server has made `S` splits, reads and writes the live volume (VLUN A
+//!   before the first split, VLUN B after any split);
+//! - once split `S+1` is made, it is an old transaction of that cycle: it reads and
+//!   writes that cycle's VLUN A until the backup starts (the engine then refuses A
+//!   writes: `EPERM`), and once that VLUN A is retired its requests get `EPERM`;
+//! - from split `S+2` on, its requests get `EPERM` (it was opened before an earlier
+//!   backup cycle: reconnect).
+//!
+//! A read-only `vlun-a` connection is valid within its own cycle only: from the retire
+//! on (and never again, whatever split follows) its requests get `EPERM`.
+//!
+//! Requests are routed block by block. Each block's read or write holds the block's
+//! request stripe from before it reads the split count and the phase until the engine
+//! call returns; a split and a retire hold every stripe while they change the phase
+//! and the count (mirroring the engine's group-1 exclusion, `engine::device::phase`).
+//! So a block is served either entirely before a split or entirely by the new routing,
+//! and a steady request pays one uncontended mutex and one atomic load per block.
+//! The count starts at 0 when the server starts (connections do not outlive it): a
+//! device served again mid-cycle routes its new connections by its phase alone.
 
 use std::collections::BTreeMap;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
 use engine::file::{
@@ -55,10 +79,21 @@ impl From<engine::Error> for IoError {
     }
 }
 
-/// What one NBD connection reads and writes.
+/// What one NBD connection is, fixed when it attaches (see the module docs); the VLUN
+/// each request reaches is decided per block ([`Host::route`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The live volume as of `splits` splits made: an old transaction of the cycle
+    /// the next split begins, stale from the one after.
+    Live { splits: u64 },
+    /// VLUN A of the cycle split number `splits` began (read-only), until its retire.
+    Archive { splits: u64 },
+}
+
+/// One NBD connection's role, and whether it may write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Attachment {
-    pub vlun: Vlun,
+    pub role: Role,
     pub writable: bool,
 }
 
@@ -67,9 +102,11 @@ pub struct Attachment {
 /// VLUN A may be retired.
 pub type Archive = ArchiveRecord;
 
-/// Group-1-like stripes for partial-block writes (read, patch, write back): two
-/// requests patching the same block must not interleave.
-const PATCH_STRIPES: usize = 64;
+/// Request stripes, one per block modulo their number: a block's read or write holds
+/// its stripe across the routing and the engine call (so two requests patching the
+/// same block do not interleave, and no split or retire cuts through a block); a split
+/// and a retire hold all of them ([`Host::exclude_requests`]).
+const STRIPES: usize = 64;
 
 /// The device and what the control plane knows beside it.
 pub struct Host {
@@ -79,7 +116,10 @@ pub struct Host {
     volume_blocks: u64,
     /// `None` once VLUN B was detached (the device no longer exists).
     device: RwLock<Option<Device<FileStore>>>,
-    patch: Vec<Mutex<()>>,
+    stripes: Vec<Mutex<()>>,
+    /// The splits this server has made: what a connection's role is measured against.
+    /// Changed only while every stripe is held.
+    splits: AtomicU64,
     archive: Mutex<Option<Archive>>,
     /// Whether a `backup` is streaming VLUN A now (a second one is refused: `busy`).
     backing_up: AtomicBool,
@@ -116,7 +156,8 @@ impl Host {
             block_size: device.block_size(),
             volume_blocks: device.volume_blocks(),
             device: RwLock::new(Some(device)),
-            patch: (0..PATCH_STRIPES).map(|_| Mutex::new(())).collect(),
+            stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
+            splits: AtomicU64::new(0),
             archive: Mutex::new(archive),
             backing_up: AtomicBool::new(false),
             control_path: control.to_path_buf(),
@@ -146,16 +187,20 @@ impl Host {
     /// What a new connection to `export` gets (see the module docs), or why it is
     /// refused (`ENOENT`).
     pub fn attach(&self, export: &str, readonly: bool) -> Result<Attachment, IoError> {
-        let phase = self.with_device(|d| Ok(d.phase()))?;
+        let (splits, phase) = self.with_device(|d| {
+            // Any stripe keeps a split out: the count and the phase agree.
+            let _stripe = self.stripe(0);
+            Ok((self.splits.load(Ordering::Acquire), d.phase()))
+        })?;
         let refuse = |why: String| Err(IoError::new(libc::ENOENT, why));
-        let (vlun, writable) = match (export, phase) {
-            ("" | "vlun", Phase::Single) | ("vlun-a", Phase::Single) => (Vlun::A, true),
-            ("vlun-a", Phase::Split | Phase::BackedUp) => (Vlun::A, false),
+        let (role, writable) = match (export, phase) {
+            ("" | "vlun" | "vlun-a", Phase::Single) => (Role::Live { splits }, true),
+            ("vlun-a", Phase::Split | Phase::BackedUp) => (Role::Archive { splits }, false),
             ("vlun-a", Phase::Retired) => return refuse("vlun-a: VLUN A was retired".into()),
             ("vlun-b", Phase::Single) => {
                 return refuse("vlun-b: there is no VLUN B before the split".into())
             }
-            ("" | "vlun" | "vlun-b", _) => (Vlun::B, true),
+            ("" | "vlun" | "vlun-b", _) => (Role::Live { splits }, true),
             (other, _) => {
                 return refuse(format!(
                     "no export named `{other}` (exports: vlun-a, vlun-b, vlun)"
@@ -163,14 +208,64 @@ impl Host {
             }
         };
         Ok(Attachment {
-            vlun,
+            role,
             writable: writable && !readonly,
         })
     }
 
-    /// Reads `buf.len()` bytes at byte `offset` of `vlun` (any alignment; nbdkit has
-    /// checked the range against [`Host::size_bytes`]).
-    pub fn read(&self, vlun: Vlun, buf: &mut [u8], offset: u64) -> Result<(), IoError> {
+    /// The stripe of `block`, held.
+    fn stripe(&self, block: u64) -> MutexGuard<'_, ()> {
+        self.stripes[(block % STRIPES as u64) as usize]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Every stripe, held (ascending): no block of a request is being routed or
+    /// served while the result lives.
+    fn exclude_requests(&self) -> Vec<MutexGuard<'_, ()>> {
+        (0..STRIPES as u64).map(|i| self.stripe(i)).collect()
+    }
+
+    /// The VLUN a request of `role` reaches now (see the module docs), or why it is
+    /// refused (`EPERM`). The caller holds a stripe: the split count and the phase
+    /// cannot change until it is released.
+    fn route(&self, d: &Device<FileStore>, role: Role) -> Result<Vlun, IoError> {
+        let now = self.splits.load(Ordering::Acquire);
+        let phase = d.phase();
+        let refuse = |why: &str| Err(IoError::new(libc::EPERM, why));
+        match role {
+            Role::Live { splits } if now == splits => Ok(if phase == Phase::Single {
+                Vlun::A
+            } else {
+                Vlun::B
+            }),
+            Role::Live { splits } if now == splits + 1 => {
+                if phase == Phase::Retired {
+                    refuse(
+                        "this connection was opened before the split of the current backup \
+                         cycle (an old transaction on VLUN A), and that VLUN A was retired: \
+                         reconnect to reach the live volume",
+                    )
+                } else {
+                    Ok(Vlun::A)
+                }
+            }
+            Role::Live { .. } => refuse(
+                "this connection was opened before an earlier backup cycle (its \
+                 transactions ended on that cycle's VLUN A): reconnect to reach the live \
+                 volume",
+            ),
+            Role::Archive { splits } if now == splits && phase != Phase::Retired => Ok(Vlun::A),
+            Role::Archive { .. } => refuse(
+                "this connection's VLUN A (of an earlier backup cycle) was retired: \
+                 connect to vlun-a after a split for that cycle's VLUN A",
+            ),
+        }
+    }
+
+    /// Reads `buf.len()` bytes at byte `offset` as `role` reaches them (any alignment;
+    /// nbdkit has checked the range against [`Host::size_bytes`]).
+    pub fn read(&self, role: Role, buf: &mut [u8], offset: u64) -> Result<(), IoError> {
         let bs = self.block_size;
         self.with_device(|d| {
             let mut block_buf = vec![0u8; bs];
@@ -180,6 +275,8 @@ impl Host {
                 let block = at / bs as u64;
                 let within = (at % bs as u64) as usize;
                 let n = (bs - within).min(buf.len() - done);
+                let _stripe = self.stripe(block);
+                let vlun = self.route(d, role)?;
                 if within == 0 && n == bs {
                     d.read(vlun, block, &mut buf[done..done + bs])?;
                 } else {
@@ -192,11 +289,11 @@ impl Host {
         })
     }
 
-    /// Writes `data` at byte `offset` of `vlun`; `None` writes zeros. A partial block is
-    /// read, patched and written back under its stripe lock.
+    /// Writes `data` at byte `offset` as `role` reaches it; `None` writes zeros. A
+    /// partial block is read, patched and written back under its stripe.
     pub fn write(
         &self,
-        vlun: Vlun,
+        role: Role,
         data: Option<&[u8]>,
         len: usize,
         offset: u64,
@@ -212,9 +309,8 @@ impl Host {
                 let within = (at % bs as u64) as usize;
                 let n = (bs - within).min(len - done);
                 let src = data.map(|s| &s[done..done + n]);
-                let _patching = self.patch[(block % PATCH_STRIPES as u64) as usize]
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner());
+                let _stripe = self.stripe(block);
+                let vlun = self.route(d, role)?;
                 let started = Instant::now();
                 let cost = if within == 0 && n == bs {
                     d.write(vlun, block, src.unwrap_or(&zeros))?
@@ -238,10 +334,16 @@ impl Host {
         self.with_device(|d| d.flush().map_err(IoError::from))
     }
 
-    /// The backup request. A new cycle's VLUN A has no archive yet: an earlier cycle's
-    /// record is dropped.
+    /// The backup request: a new cycle begins (the split count advances with the
+    /// phase, every request excluded). A new cycle's VLUN A has no archive yet: an
+    /// earlier cycle's record is dropped.
     pub fn split(&self) -> Result<(), ControlError> {
-        self.control(|d| d.split())?;
+        self.control(|d| {
+            let _excluded = self.exclude_requests();
+            d.split()?;
+            self.splits.fetch_add(1, Ordering::AcqRel);
+            Ok(())
+        })?;
         self.forget_archive();
         Ok(())
     }
@@ -391,7 +493,10 @@ impl Host {
                 message,
             });
         }
-        self.control(|d| d.retire_a().map(|_| ()))?;
+        self.control(|d| {
+            let _excluded = self.exclude_requests();
+            d.retire_a().map(|_| ())
+        })?;
         self.forget_archive();
         Ok(())
     }

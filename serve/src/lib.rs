@@ -46,7 +46,7 @@ fn nbd_err(e: IoError) -> Error {
     Error::new(e.errno, e.message)
 }
 
-/// One NBD connection: the VLUN its export name selected.
+/// One NBD connection: its role, from its export name and when it attached.
 struct Connection {
     attachment: Attachment,
 }
@@ -168,13 +168,13 @@ impl Server for Connection {
 
     fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<()> {
         host()?
-            .read(self.attachment.vlun, buf, offset)
+            .read(self.attachment.role, buf, offset)
             .map_err(nbd_err)
     }
 
     fn write_at(&self, buf: &[u8], offset: u64, _flags: Flags) -> Result<()> {
         host()?
-            .write(self.attachment.vlun, Some(buf), buf.len(), offset)
+            .write(self.attachment.role, Some(buf), buf.len(), offset)
             .map_err(nbd_err)
     }
 
@@ -186,7 +186,7 @@ impl Server for Connection {
             ));
         }
         host()?
-            .write(self.attachment.vlun, None, count as usize, offset)
+            .write(self.attachment.role, None, count as usize, offset)
             .map_err(nbd_err)
     }
 
