@@ -257,8 +257,9 @@ impl Host {
             ),
             Role::Archive { splits } if now == splits && phase != Phase::Retired => Ok(Vlun::A),
             Role::Archive { .. } => refuse(
-                "this connection's VLUN A (of an earlier backup cycle) was retired: \
-                 connect to vlun-a after a split for that cycle's VLUN A",
+                "this connection's VLUN A (read-only, of the backup cycle it was opened \
+                 in) was retired: connect to vlun-a after a later split for that \
+                 cycle's VLUN A",
             ),
         }
     }

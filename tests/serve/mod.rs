@@ -5,6 +5,7 @@
 mod bench;
 mod client;
 mod create;
+mod cycles;
 mod e2e;
 mod faults;
 mod harness;
