@@ -258,7 +258,7 @@ impl Host {
             Role::Archive { splits } if now == splits && phase != Phase::Retired => Ok(Vlun::A),
             Role::Archive { .. } => refuse(
                 "this connection's VLUN A (read-only, of the backup cycle it was opened \
-                 in) was retired: connect to vlun-a after a later split for that \
+                 in) was retired: connect to vlun-a after the next split to read that \
                  cycle's VLUN A",
             ),
         }

@@ -318,3 +318,90 @@ fn restarted_mid_cycle_routes_new_connections() {
     b.refused(4, "after retire 2");
     assert!(read_volume(&s, "") == live, "VLUN B after retire 2");
 }
+
+/// Two-block requests on one connection, without pause, across the second cycle's split
+/// and backup: every write acknowledged before the backup is in archive 2 (the request
+/// cut by the backup's start at most left its first block there), whether it was served
+/// before the split (VLUN B, frozen into VLUN A) or after it (VLUN A).
+fn racing_the_second_split(variant: &str) {
+    use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+    use std::sync::Arc;
+    let s = Server::create_logged(variant, BLOCKS);
+    s.device_ok(&["split"]);
+    let a1 = s.path("a1.img");
+    s.device_ok(&["backup", "--to", a1.to_str().unwrap()]);
+    s.device_ok(&["retire"]);
+
+    let mut c = Nbd::connect(&s.socket(), "").expect("default export");
+    let acked = Arc::new(AtomicU32::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (acked, stop) = (acked.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for v in 1u32.. {
+                if stop.load(Ordering::Acquire) {
+                    break;
+                }
+                let data: Vec<u8> = v.to_le_bytes().repeat(2 * BS / 4);
+                match c.write(0, &data).expect("the server replies") {
+                    0 => acked.store(v, Ordering::Release),
+                    e => {
+                        assert_eq!(e, EPERM, "a write refused other than by the backup");
+                        break;
+                    }
+                }
+            }
+        })
+    };
+    // Started once the writer is writing, and backed up once it has had a write
+    // acknowledged after the split.
+    while acked.load(Ordering::Acquire) == 0 {
+        std::thread::yield_now();
+    }
+    s.device_ok(&["split"]);
+    let at_split = acked.load(Ordering::Acquire);
+    while acked.load(Ordering::Acquire) <= at_split + 1 {
+        std::thread::yield_now();
+    }
+    let a2 = s.path("a2.img");
+    s.device_ok(&["backup", "--to", a2.to_str().unwrap()]);
+    stop.store(true, Ordering::Release);
+    writer.join().expect("the writer");
+    let last = acked.load(Ordering::Acquire);
+
+    let got = std::fs::read(&a2).unwrap();
+    let word =
+        |block: usize| u32::from_le_bytes(got[block * BS..block * BS + 4].try_into().unwrap());
+    for block in 0..2 {
+        let w = word(block);
+        assert!(
+            got[block * BS..(block + 1) * BS] == w.to_le_bytes().repeat(BS / 4),
+            "{variant}: archive 2's block {block} is torn"
+        );
+    }
+    assert_eq!(
+        word(1),
+        last,
+        "{variant}: archive 2 lacks writes acknowledged before its backup (split at \
+         write {at_split})"
+    );
+    assert!(
+        word(0) == last || word(0) == last + 1,
+        "{variant}: archive 2's block 0 holds write {} (last acknowledged {last})",
+        word(0)
+    );
+    assert!(
+        got[2 * BS..].iter().all(|&b| b == 0),
+        "{variant}: archive 2"
+    );
+}
+
+#[test]
+fn writes_racing_the_second_split_are_in_its_archive() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    for variant in ["mirroring", "logging", "cow"] {
+        racing_the_second_split(variant);
+    }
+}
