@@ -30,7 +30,9 @@
 //! call returns; a split and a retire hold every stripe while they change the phase
 //! and the count (mirroring the engine's group-1 exclusion, `engine::device::phase`).
 //! So a block is served either entirely before a split or entirely by the new routing,
-//! and a steady request pays one uncontended mutex and one atomic load per block.
+//! and a steady request pays one stripe mutex (writes held it before, for partial
+//! blocks) and one atomic load per block. Lock order: the device's lock (shared), a
+//! stripe (all of them, ascending, for an exclusion), then the engine's own.
 //! The count starts at 0 when the server starts (connections do not outlive it): a
 //! device served again mid-cycle routes its new connections by its phase alone.
 
