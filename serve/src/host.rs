@@ -27,9 +27,11 @@
 //!
 //! Requests are routed block by block. Each block's read or write holds the block's
 //! request stripe from before it reads the split count and the phase until the engine
-//! call returns; a split and a retire hold every stripe while they change the phase
-//! and the count (mirroring the engine's group-1 exclusion, `engine::device::phase`).
-//! So a block is served either entirely before a split or entirely by the new routing,
+//! call returns; a split holds every stripe while it changes the phase and the count
+//! (mirroring the engine's group-1 exclusion, `engine::device::phase`). So a block is
+//! served either entirely before a split or entirely by the new routing (a retire
+//! needs no exclusion: a block routed to VLUN A just before it is refused by the
+//! engine after it, and write logging's merge runs beside the users' requests),
 //! and a steady request pays one stripe mutex (writes held it before, for partial
 //! blocks) and one atomic load per block. Lock order: the device's lock (shared), a
 //! stripe (all of them, ascending, for an exclusion), then the engine's own.
@@ -106,8 +108,8 @@ pub type Archive = ArchiveRecord;
 
 /// Request stripes, one per block modulo their number: a block's read or write holds
 /// its stripe across the routing and the engine call (so two requests patching the
-/// same block do not interleave, and no split or retire cuts through a block); a split
-/// and a retire hold all of them ([`Host::exclude_requests`]).
+/// same block do not interleave, and no split cuts through a block); a split holds
+/// all of them ([`Host::exclude_requests`]).
 const STRIPES: usize = 64;
 
 /// The device and what the control plane knows beside it.
@@ -496,10 +498,11 @@ impl Host {
                 message,
             });
         }
-        self.control(|d| {
-            let _excluded = self.exclude_requests();
-            d.retire_a().map(|_| ())
-        })?;
+        // No exclusion: a request routed to VLUN A just before the retire reaches an
+        // A the engine then refuses (`EPERM`), as every later one is refused by its
+        // routing; and write logging's merge, part of the retire, runs beside the
+        // users' requests as it always did.
+        self.control(|d| d.retire_a().map(|_| ()))?;
         self.forget_archive();
         Ok(())
     }
