@@ -47,15 +47,17 @@ pub struct ServeArgs {
     /// Variant of the new device: mirroring, logging or cow.
     #[arg(long, requires = "create")]
     pub variant: Option<Variant>,
-    /// Size of the new device's volume, in bytes (a multiple of --block-size; only
-    /// with --create: an existing device keeps its own).
+    /// Size of the new device's volume, in bytes: a positive multiple of --block-size,
+    /// of at most 2^36 blocks (only with --create: an existing device keeps its own).
     #[arg(long, default_value_t = 64 << 20, requires = "create")]
     pub size_bytes: u64,
-    /// Block size of the new device, in bytes (only with --create).
+    /// Block size of the new device, in bytes: a positive multiple of 8, at most
+    /// 4294967288 (only with --create).
     #[arg(long, default_value_t = 4096, requires = "create")]
     pub block_size: usize,
-    /// Data-area slots of a new logging or cow device (default: one per volume block;
-    /// only with --create, and not with --variant mirroring, which has no data area).
+    /// Data-area slots of a new logging or cow device: 1 to the volume's blocks, at
+    /// most 4294967294 (default: one per volume block; only with --create, and not
+    /// with --variant mirroring, which has no data area).
     #[arg(long, requires = "create")]
     pub area_slots: Option<u64>,
 }
@@ -564,6 +566,94 @@ impl Staged {
     }
 }
 
+/// The largest block size a device records: the largest multiple of
+/// [`engine::store::WORD_BYTES`] that its 32-bit header field holds.
+const BLOCK_SIZE_MAX: usize =
+    u32::MAX as usize / engine::store::WORD_BYTES * engine::store::WORD_BYTES;
+
+/// The new device's geometry from `--block-size`, `--size-bytes` and `--area-slots`,
+/// each checked against what a device records before anything is made, the flag at
+/// fault named: a block size that is a positive multiple of 8 bytes, at most
+/// [`BLOCK_SIZE_MAX`]; a volume size that is a positive multiple of it, of at most
+/// [`engine::table::VOLUME_BLOCKS_MAX`] blocks and no more bytes than a file holds;
+/// data-area slots (logging and cow only) from 1 to the volume's blocks, at most
+/// [`engine::table::AREA_SLOTS_MAX`] (by default one per volume block, so a larger
+/// volume needs `--area-slots`).
+///
+/// # Errors
+/// The first flag out of its range (exit 2).
+fn geometry(args: &ServeArgs, variant: Variant) -> Result<Geometry> {
+    use engine::table::{AREA_SLOTS_MAX, VOLUME_BLOCKS_MAX};
+    let word = engine::store::WORD_BYTES;
+    let bs = args.block_size;
+    if bs == 0 || !bs.is_multiple_of(word) || bs > BLOCK_SIZE_MAX {
+        bail!(
+            "--block-size {bs}: a block size must be a positive multiple of {word} bytes, at \
+             most {BLOCK_SIZE_MAX} (default 4096)"
+        );
+    }
+    let size = args.size_bytes;
+    if size == 0 || !size.is_multiple_of(bs as u64) {
+        bail!(
+            "--size-bytes {size}: the volume size must be a positive multiple of --block-size {bs}"
+        );
+    }
+    if i64::try_from(size).is_err() {
+        bail!(
+            "--size-bytes {size}: more than a file can hold ({} bytes)",
+            i64::MAX
+        );
+    }
+    let volume_blocks = size / bs as u64;
+    if volume_blocks > VOLUME_BLOCKS_MAX {
+        bail!(
+            "--size-bytes {size}: {volume_blocks} blocks of {bs} bytes, more than the largest \
+             volume a device records ({VOLUME_BLOCKS_MAX} blocks); give a larger --block-size \
+             or a smaller --size-bytes"
+        );
+    }
+    if variant == Variant::WriteMirroring {
+        if args.area_slots.is_some() {
+            bail!(
+                "--area-slots with --variant mirroring: write mirroring keeps a whole second \
+                 image and has no data area (--area-slots is for logging and cow)"
+            );
+        }
+        return Ok(Geometry {
+            block_size: bs,
+            volume_blocks,
+            area_slots: volume_blocks,
+        });
+    }
+    let area_slots = match args.area_slots {
+        Some(0) => bail!(
+            "--area-slots 0: a logging or cow device needs at least one data-area slot \
+             (default: one per volume block)"
+        ),
+        Some(slots) if slots > volume_blocks => bail!(
+            "--area-slots {slots} is more than the volume's {volume_blocks} blocks (a logging \
+             or cow device uses at most one slot per volume block)"
+        ),
+        Some(slots) if slots > AREA_SLOTS_MAX => bail!(
+            "--area-slots {slots}: more than the largest data area a device records \
+             ({AREA_SLOTS_MAX} slots)"
+        ),
+        Some(slots) => slots,
+        None if volume_blocks > AREA_SLOTS_MAX => bail!(
+            "--size-bytes {size}: {volume_blocks} blocks, and by default a logging or cow \
+             device has one data-area slot per block, more than the largest data area a \
+             device records ({AREA_SLOTS_MAX} slots); give --area-slots {AREA_SLOTS_MAX} or \
+             fewer"
+        ),
+        None => volume_blocks,
+    };
+    Ok(Geometry {
+        block_size: bs,
+        volume_blocks,
+        area_slots,
+    })
+}
+
 /// Checks `--create`'s arguments and makes the new device in a staging directory
 /// inside DIR (made if missing); the device in DIR is not touched.
 ///
@@ -573,44 +663,7 @@ impl Staged {
 /// staging directory (and DIR, if made here) removed.
 fn stage(dir: &Path, args: &ServeArgs) -> Result<Staged> {
     let variant = args.variant.expect("clap: --create requires --variant");
-    if args.block_size == 0 {
-        bail!("--block-size 0: a block holds at least one byte (default 4096)");
-    }
-    if u32::try_from(args.block_size).is_err() {
-        bail!(
-            "--block-size {}: more than the largest block a device records ({} bytes)",
-            args.block_size,
-            u32::MAX
-        );
-    }
-    if args.area_slots.is_some() && variant == Variant::WriteMirroring {
-        bail!(
-            "--area-slots with --variant mirroring: write mirroring keeps a whole second \
-             image and has no data area (--area-slots is for logging and cow)"
-        );
-    }
-    if args.area_slots == Some(0) {
-        bail!("--area-slots 0: a logging or cow device needs at least one data-area slot (default: one per volume block)");
-    }
-    if args.size_bytes == 0 || !args.size_bytes.is_multiple_of(args.block_size as u64) {
-        bail!(
-            "--size-bytes {} is not a positive multiple of --block-size {}",
-            args.size_bytes,
-            args.block_size
-        );
-    }
-    let volume_blocks = args.size_bytes / args.block_size as u64;
-    if let Some(slots) = args.area_slots.filter(|&s| s > volume_blocks) {
-        bail!(
-            "--area-slots {slots} is more than the volume's {volume_blocks} blocks (a logging \
-             or cow device uses at most one slot per volume block)"
-        );
-    }
-    let g = Geometry {
-        block_size: args.block_size,
-        volume_blocks,
-        area_slots: args.area_slots.unwrap_or(volume_blocks),
-    };
+    let g = geometry(args, variant)?;
     let made_dir = (!dir.exists()).then(|| dir.to_path_buf());
     std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
     let mut staged = Staged {

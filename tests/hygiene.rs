@@ -1133,9 +1133,11 @@ fn a_failed_create_leaves_no_half_made_device() {
     let fresh = tmp.path().join("fresh");
     let o = create(&s(&fresh), &["--size-bytes", huge]);
     assert_eq!(code(&o), 2, "{}", stderr(&o));
-    // Its data area (one slot per block) is past what a device records: refused
-    // before any file is made.
-    fails_with(&o, &["cannot create the device", "data-area slots"]);
+    // More bytes than a file holds: refused at the flag before any file is made.
+    fails_with(
+        &o,
+        &[&format!("--size-bytes {huge}"), "more than a file can hold"],
+    );
     assert!(!fresh.exists(), "a failed create left {:?}", names(&fresh));
 
     let old = tmp.path().join("old");
@@ -1150,6 +1152,132 @@ fn a_failed_create_leaves_no_half_made_device() {
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     fails_with(&o, &["--area-slots 17", "16 blocks"]);
     assert!(!fresh.exists());
+}
+
+/// Every `owm serve --create` geometry flag out of what a device records is refused
+/// at the flag (exit 2, the flag, its value and the rule named) before anything is
+/// made, DIR included: a block size that is not a positive multiple of 8 or past 32
+/// bits, a volume size that is not a positive multiple of the block size, past a
+/// file's length or past the largest volume, data-area slots of none, past the
+/// volume's blocks or past the largest data area, or past it by default (one slot per
+/// block).
+#[test]
+fn every_bad_serve_geometry_is_refused_at_its_flag() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sock = s(&tmp.path().join("s.sock"));
+    let dir = tmp.path().join("dev");
+    let big_volume = ((8u64 << 36) + 8).to_string();
+    let past_slots = (8u64 << 32).to_string();
+    let many_blocks = (8u64 << 33).to_string();
+    let cases: &[(&str, &[&str], &[&str])] = &[
+        (
+            "cow",
+            &["--block-size", "100"],
+            &["--block-size 100", "positive multiple of 8"],
+        ),
+        (
+            "cow",
+            &["--block-size", "0"],
+            &["--block-size 0", "positive multiple of 8"],
+        ),
+        (
+            "logging",
+            &["--block-size", "4"],
+            &["--block-size 4", "positive multiple of 8"],
+        ),
+        (
+            "mirroring",
+            &["--block-size", "4294967295"],
+            &["--block-size 4294967295", "at most 4294967288"],
+        ),
+        (
+            "cow",
+            &["--block-size", "4294967296"],
+            &["--block-size 4294967296", "at most 4294967288"],
+        ),
+        (
+            "cow",
+            &["--size-bytes", "0"],
+            &["--size-bytes 0", "multiple of --block-size 4096"],
+        ),
+        (
+            "logging",
+            &["--size-bytes", "6400", "--block-size", "512"],
+            &["--size-bytes 6400", "multiple of --block-size 512"],
+        ),
+        (
+            "cow",
+            &["--size-bytes", "18446744073709547520"],
+            &[
+                "--size-bytes 18446744073709547520",
+                "more than a file can hold",
+            ],
+        ),
+        (
+            "mirroring",
+            &["--block-size", "8", "--size-bytes", &big_volume],
+            &[
+                &format!("--size-bytes {big_volume}"),
+                "largest volume a device records",
+            ],
+        ),
+        (
+            "cow",
+            &["--block-size", "8", "--size-bytes", &past_slots],
+            &[
+                &format!("--size-bytes {past_slots}"),
+                "give --area-slots 4294967294",
+            ],
+        ),
+        (
+            "logging",
+            &[
+                "--block-size",
+                "8",
+                "--size-bytes",
+                &many_blocks,
+                "--area-slots",
+                "4294967296",
+            ],
+            &["--area-slots 4294967296", "largest data area"],
+        ),
+        (
+            "logging",
+            &["--area-slots", "0"],
+            &["--area-slots 0", "at least one"],
+        ),
+        (
+            "cow",
+            &["--size-bytes", "65536", "--area-slots", "17"],
+            &["--area-slots 17", "16 blocks"],
+        ),
+        (
+            "mirroring",
+            &["--area-slots", "5"],
+            &["--area-slots", "no data area"],
+        ),
+    ];
+    let d = s(&dir);
+    for (variant, flags, needles) in cases {
+        let mut args = vec!["serve", &d, "--create", "--variant", variant];
+        args.extend(*flags);
+        args.extend(["--socket", &sock]);
+        let o = owm_env(&args, &[("OWM_NBDKIT_PLUGIN", "/nonexistent/plugin.so")]);
+        assert_eq!(code(&o), 2, "{variant} {flags:?}: {}", stderr(&o));
+        fails_with(&o, needles);
+        assert!(!stderr(&o).contains(".owm-create-"), "{}", stderr(&o));
+        assert!(!dir.exists(), "{variant} {flags:?}: DIR made");
+    }
+    let help = stdout(&owm(&["serve", "--help"]));
+    for rule in [
+        "a positive multiple of 8",
+        "a positive multiple of --block-size",
+    ] {
+        assert!(
+            help.contains(rule),
+            "serve --help states no `{rule}`: {help}"
+        );
+    }
 }
 
 /// `owm demo` refuses a volume over its 256 MiB or with no blocks before any work,

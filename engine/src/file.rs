@@ -252,8 +252,8 @@ pub use crate::variant::Geometry;
 ///
 /// Errors: [`crate::StoreError`] naming the image file (cannot create, locked by an
 /// open device, invalid block size), [`crate::Error::Geometry`] (also a block size past
-/// `u32::MAX` bytes or more data-area slots than `table::AREA_SLOTS_MAX`, refused before
-/// any file is made), a
+/// `u32::MAX` bytes, more volume blocks than `table::VOLUME_BLOCKS_MAX` or more
+/// data-area slots than `table::AREA_SLOTS_MAX`, refused before any file is made), a
 /// [`crate::meta::MetaError`] writing the metadata file.
 pub fn create(paths: &DevicePaths, config: DeviceConfig, g: Geometry) -> Result<Device<FileStore>> {
     create_with(paths, config, g, |store| store)
@@ -267,14 +267,21 @@ pub fn create_with<S: BlockStore>(
     g: Geometry,
     wrap: impl Fn(FileStore) -> S,
 ) -> Result<Device<S>> {
-    // The metadata header and the image labels keep the block size in 32 bits and the
-    // data area's slots below `table::AREA_SLOTS_MAX`: a geometry past them is refused
-    // before any file is made, not written truncated and refused at every open.
+    // The metadata header and the image labels keep the block size in 32 bits, the
+    // volume within `table::VOLUME_BLOCKS_MAX` blocks and the data area's slots below
+    // `table::AREA_SLOTS_MAX`: a geometry past them is refused before any file is made,
+    // not written truncated and refused at every open.
     let too_large = if u32::try_from(g.block_size).is_err() {
         Some(format!(
             "block size {} bytes is more than the largest a device records ({} bytes)",
             g.block_size,
             u32::MAX
+        ))
+    } else if g.volume_blocks > crate::table::VOLUME_BLOCKS_MAX {
+        Some(format!(
+            "{} volume blocks is more than the largest volume a device records ({} blocks)",
+            g.volume_blocks,
+            crate::table::VOLUME_BLOCKS_MAX
         ))
     } else if config.variant != Variant::WriteMirroring
         && g.area_slots > crate::table::AREA_SLOTS_MAX
@@ -743,6 +750,24 @@ mod tests {
             },
             integrity: false,
         }
+    }
+
+    /// A volume of more blocks than a device records (which its open would refuse) is
+    /// refused by [`create`] before any file is made.
+    #[test]
+    fn a_volume_past_the_largest_recorded_is_refused_before_any_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = DevicePaths::in_dir(dir.path());
+        let g = Geometry {
+            block_size: 8,
+            volume_blocks: crate::table::VOLUME_BLOCKS_MAX + 1,
+            area_slots: 0,
+        };
+        let e = create(&paths, DeviceConfig::new(Variant::WriteMirroring), g)
+            .err()
+            .expect("refused");
+        assert!(e.to_string().contains("volume blocks"), "{e}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     /// The archive record reads back for its own device; a damaged, foreign, older or

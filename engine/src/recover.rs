@@ -227,10 +227,6 @@ pub(crate) fn made_for(path: &str, made: Variant, opened: Variant) -> Result<(),
 /// Byte offset of the header record in a metadata file (right after the magic).
 pub(crate) const HEADER_OFFSET: u64 = meta::MAGIC.len() as u64;
 
-/// Largest volume a journal may declare: the lookup table holds one word per volume
-/// block in memory, so an absurd size is refused before anything is allocated.
-const VOLUME_BLOCKS_MAX: u64 = 1 << 36;
-
 /// The geometry the journal's first record declares, checked for sanity.
 pub(crate) fn header(path: &str, records: &[(u64, MetaRecord)]) -> Result<Restored, MetaError> {
     let Some((
@@ -260,7 +256,8 @@ pub(crate) fn header(path: &str, records: &[(u64, MetaRecord)]) -> Result<Restor
             "impossible geometry in the header",
         ));
     }
-    if *volume_blocks > VOLUME_BLOCKS_MAX {
+    // An absurd size is refused before anything is allocated.
+    if *volume_blocks > crate::table::VOLUME_BLOCKS_MAX {
         return Err(MetaError::at(
             path,
             HEADER_OFFSET,

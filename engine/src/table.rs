@@ -36,6 +36,11 @@ pub fn map_bytes(volume_blocks: u64, entries: u64) -> u64 {
 /// Largest data area a table can address.
 pub const AREA_SLOTS_MAX: u64 = (u32::MAX - 1) as u64;
 
+/// Largest volume, in blocks, a device records: the lookup table holds one word per
+/// volume block in memory, so a journal declaring more is refused at open, and
+/// [`crate::file::create`] refuses to make one.
+pub const VOLUME_BLOCKS_MAX: u64 = 1 << 36;
+
 /// Most never-used slots one journaled insert may skip. Entries are journaled when
 /// their data is written, so with several calls in flight a later slot can be
 /// journaled before an earlier one; the gap is bounded by the calls in flight. A
