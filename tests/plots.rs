@@ -94,6 +94,61 @@ fn labels_and_titles_come_from_the_name_table() {
     );
 }
 
+/// A sweep with no `[[axis]]` sweeps the seeds alone: its plots draw the policies side
+/// by side at the base scenario, titled per policy (never "... vs" with nothing
+/// after), the one x category named; with a baseline, the differences alike; sharded
+/// and merged, the same bytes.
+#[test]
+fn a_sweep_without_an_axis_plots_the_policies_at_the_base_scenario() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = format!("{BASE}baseline = \"mirroring\"\n{WORKLOAD}");
+    let out = sweep(tmp.path(), &text);
+    for (name, what) in [
+        (
+            "admission_delay_mean_ticks.svg",
+            "mean admission delay per policy (no [[axis]])",
+        ),
+        (
+            "admission_delay_mean_ticks--vs-mirroring.svg",
+            "mean admission delay minus mirroring's, seed by seed, per policy (no [[axis]])",
+        ),
+    ] {
+        let svg = String::from_utf8(bytes(&out, name)).unwrap();
+        let t: Vec<String> = texts(&svg).into_iter().map(|(s, _)| s).collect();
+        assert!(t.contains(&format!("s: {what}")), "{name}: {t:?}");
+        assert!(t.contains(&"base scenario".to_string()), "{name}: {t:?}");
+        assert!(
+            t.contains(&"policies at the base scenario (no [[axis]])".to_string()),
+            "{name}: {t:?}"
+        );
+        assert!(
+            !t.iter()
+                .any(|s| s.trim_end().ends_with(" vs") || s.contains("(no axis)")),
+            "{name}: {t:?}"
+        );
+    }
+    let f = s(&tmp.path().join("s.toml"));
+    let shard = |k: &str| {
+        let d = s(&tmp.path().join(format!("p{k}")));
+        ok(&owm(&[
+            "sweep",
+            &f,
+            "--shard",
+            &format!("{k}/2"),
+            "--out",
+            &d,
+            "--quiet",
+        ]));
+        d
+    };
+    let (p1, p2) = (shard("1"), shard("2"));
+    let merged = tmp.path().join("m");
+    ok(&owm(&["merge", &p1, &p2, "--out", &s(&merged)]));
+    for name in ["admission_delay_mean_ticks.svg", "stats.csv", "sweep.csv"] {
+        assert_eq!(bytes(&merged, name), bytes(&out, name), "{name}");
+    }
+}
+
 /// Keys of the archive, the copy to B' and the device model read with their table and
 /// unit (`archive bandwidth (bytes/s)`, `archive profile`, `device profile`), and a
 /// title keeps the words of a fraction (`data area (fraction of the volume) = 0.05`).

@@ -13,6 +13,9 @@ use super::file::{value_text, AxisSpec, Scale};
 use super::grid::Sweep;
 use crate::stats::Summary;
 
+/// The one x category of a sweep with no `[[axis]]`: every point is the base scenario.
+const NO_AXIS_CATEGORY: &str = "base scenario";
+
 /// A sweep.csv cell of the plots: (policy, x value, the other axes' values).
 type Cell<'a> = (&'a str, &'a str, Vec<&'a str>);
 
@@ -82,9 +85,11 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
         Some(i) => axes[i].values.iter().map(value_text).collect(),
         None => vec![String::new()],
     };
+    // No axis: the seeds alone are swept, and each plot draws the policies side by
+    // side at the base scenario, its one category.
     let x_scale = match x_pos {
         Some(i) => XScale::of(&xs, axes[i].scale.map(|s| s == Scale::Log)),
-        None => XScale::Categories(vec![String::new()]),
+        None => XScale::Categories(vec![NO_AXIS_CATEGORY.to_string()]),
     };
     let categorical = matches!(x_scale, XScale::Categories(_));
     let x_key = x_axis.clone().unwrap_or_default();
@@ -163,12 +168,15 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                     .zip(g)
                     .map(|(a, v)| format!("{} = {v}", names::name(&a.key)))
                     .collect();
+                let against_x = match x_pos {
+                    Some(_) => format!("vs {}", names::name(&x_key)),
+                    None => "per policy (no [[axis]])".to_string(),
+                };
                 let what = match against {
-                    None => format!("{} vs {}", names::name(metric), names::name(&x_key)),
+                    None => format!("{} {against_x}", names::name(metric)),
                     Some(b) => format!(
-                        "{} minus {b}'s, seed by seed, vs {}",
-                        names::name(metric),
-                        names::name(&x_key)
+                        "{} minus {b}'s, seed by seed, {against_x}",
+                        names::name(metric)
                     ),
                 };
                 let mut name = match against {
@@ -225,9 +233,10 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                 let no_interval = Some(format!("ringed: {why}, no 95 % CI"));
                 let plot = LinePlot {
                     title,
-                    x_label: x_axis
-                        .as_deref()
-                        .map_or_else(|| "(no axis)".into(), names::label),
+                    x_label: match x_pos {
+                        Some(_) => names::label(&x_key),
+                        None => "policies at the base scenario (no [[axis]])".into(),
+                    },
                     y_label,
                     x_scale: x_scale.clone(),
                     series,
