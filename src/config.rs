@@ -223,7 +223,9 @@ pub fn read_bounded(path: &Path) -> Result<String, String> {
         ReadError::TooLarge(size) => {
             format!("the file is {size} bytes, more than an input file's {INPUT_BYTES_MAX}")
         }
-        ReadError::NotUtf8(at) => format!("cannot read: not UTF-8 text (byte {at})"),
+        ReadError::NotUtf8 { line, byte } => {
+            format!("cannot read: not UTF-8 text (line {line}, byte {byte} of the line)")
+        }
         ReadError::Io(e) => format!("cannot read: {e}"),
     })
 }

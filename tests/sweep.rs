@@ -132,7 +132,7 @@ fn merge_refuses_an_incomplete_or_mixed_set() {
     fails_with(
         &o,
         &[&format!(
-            "{}: cannot read: not UTF-8 text (byte 1)",
+            "{}: cannot read: not UTF-8 text (line 1, byte 2 of the line)",
             marker.display()
         )],
     );

@@ -352,3 +352,82 @@ fn a_malformed_blkparse_line_and_number_say_what_is_wrong() {
         );
     }
 }
+
+/// A trace refused for what its text holds says precisely what is wrong: a known fio
+/// action with the wrong arguments is named with what it needs (not as unknown); a
+/// trace with no I/O line says so without counting skipped lines it has none of, and
+/// counts those it has; a byte that is not UTF-8 is named at `file:line` with its byte
+/// in the line, as every other malformed line is. Each exits 2.
+#[test]
+fn a_refused_trace_says_precisely_what_is_wrong() {
+    let tmp = tempfile::tempdir().unwrap();
+    let refused = |name: &str, format: &str, text: &[u8], needles: &[&str], absent: &str| {
+        std::fs::write(tmp.path().join(name), text).unwrap();
+        let scenario = write(
+            tmp.path(),
+            "s.toml",
+            &format!(
+                "policies = [\"cow\"]\n[workload]\nkind = \"trace\"\npath = \"{name}\"\n\
+                 format = \"{format}\"\n[geometry]\nblock_size_bytes = 4096\n\
+                 records_per_block = 1\n"
+            ),
+        );
+        let o = owm(&["run", &scenario, "--out", &s(&tmp.path().join("out"))]);
+        assert_eq!(code(&o), 2, "{name}: {}", stderr(&o));
+        fails_with(&o, needles);
+        assert!(!stderr(&o).contains(absent), "{name}: {}", stderr(&o));
+    };
+    let fio = "fio version 3 iolog\n0 /f add\n0 /f open\n";
+    let path = |name: &str| s(&tmp.path().join(name));
+    refused(
+        "a.iolog",
+        "fio-iolog",
+        format!("{fio}10 /f write 0\n").as_bytes(),
+        &[
+            &format!("{}:4: ", path("a.iolog")),
+            "the `write` action needs an offset and a length",
+            "not 1 argument",
+        ],
+        "unknown action",
+    );
+    refused(
+        "b.iolog",
+        "fio-iolog",
+        format!("{fio}10 /f close 0 4096\n").as_bytes(),
+        &[
+            &format!("{}:4: ", path("b.iolog")),
+            "the `close` action takes no offset or length",
+        ],
+        "unknown action",
+    );
+    refused(
+        "c.csv",
+        "csv",
+        b"# only a comment\n",
+        &[
+            &format!("{}: no read or write I/O", path("c.csv")),
+            "no line of it is an I/O",
+        ],
+        "0 lines skipped",
+    );
+    refused(
+        "d.iolog",
+        "fio-iolog",
+        format!("{fio}10 /f sync 0 0\n20 /f trim 0 4096\n").as_bytes(),
+        &[
+            "no read or write I/O",
+            "2 I/O lines carrying no data skipped",
+        ],
+        "0 lines",
+    );
+    refused(
+        "e.txt",
+        "blkparse",
+        b"  8,0    0        1     0.000000000  1200  Q   W 2048 + 8 [pg]\n  8,0    0        2     0.000100000  1300  Q   R 0 + 16 [caf\xe9]\n",
+        &[
+            &format!("{}:2: byte 61 of the line is not UTF-8", path("e.txt")),
+            "iconv",
+        ],
+        "(byte 123)",
+    );
+}

@@ -325,7 +325,7 @@ fn merged_shards_equal_the_unsharded_run() {
     fails_with(
         &o,
         &[&format!(
-            "{}: cannot read: not UTF-8 text (byte 0)",
+            "{}: cannot read: not UTF-8 text (line 1, byte 1 of the line)",
             summary.display()
         )],
     );

@@ -14,8 +14,9 @@ pub enum ReadError {
     NotRegular,
     /// Larger than the bound: its size in bytes (as much as was read, when it grew).
     TooLarge(u64),
-    /// Not UTF-8: the offset of the first bad byte.
-    NotUtf8(usize),
+    /// Not UTF-8: where the first bad byte is, as its line (from 1) and its byte
+    /// within that line (from 1).
+    NotUtf8 { line: u64, byte: usize },
     /// The operating system's error, in words.
     Io(String),
 }
@@ -46,7 +47,18 @@ pub fn read(path: &Path, bytes_max: u64) -> Result<String, ReadError> {
     if bytes.len() as u64 > bytes_max {
         return Err(ReadError::TooLarge(bytes.len() as u64));
     }
-    String::from_utf8(bytes).map_err(|e| ReadError::NotUtf8(e.utf8_error().valid_up_to()))
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let before = &e.as_bytes()[..at];
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        ReadError::NotUtf8 {
+            line: before.iter().filter(|&&b| b == b'\n').count() as u64 + 1,
+            byte: at - line_start + 1,
+        }
+    })
 }
 
 #[cfg(test)]
@@ -64,7 +76,9 @@ mod tests {
         assert_eq!(read(&f, 4), Err(ReadError::TooLarge(5)));
         assert_eq!(read(&f, 5).unwrap(), "12345");
         std::fs::write(&f, b"ab\xff").unwrap();
-        assert_eq!(read(&f, 5), Err(ReadError::NotUtf8(2)));
+        assert_eq!(read(&f, 5), Err(ReadError::NotUtf8 { line: 1, byte: 3 }));
+        std::fs::write(&f, b"a\nb\nc\xe9\n").unwrap();
+        assert_eq!(read(&f, 9), Err(ReadError::NotUtf8 { line: 3, byte: 2 }));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -141,6 +141,38 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
                     },
                 )?;
             }
+            ("read" | "write" | "sync" | "datasync" | "trim", _) => {
+                return Err(TraceError::at(
+                    path,
+                    n,
+                    format!(
+                        "the `{action}` action needs an offset and a length (`{action} OFFSET \
+                         LENGTH`), not {}",
+                        arguments(rest.len())
+                    ),
+                ))
+            }
+            ("add" | "open" | "close", _) => {
+                return Err(TraceError::at(
+                    path,
+                    n,
+                    format!(
+                        "the `{action}` action takes no offset or length, not {}",
+                        arguments(rest.len())
+                    ),
+                ))
+            }
+            ("wait", _) => {
+                return Err(TraceError::at(
+                    path,
+                    n,
+                    format!(
+                        "the `wait` action needs a wait time and a length (`wait MICROSECONDS \
+                         LENGTH`), not {}",
+                        arguments(rest.len())
+                    ),
+                ))
+            }
             _ => {
                 return Err(TraceError::at(
                     path,
@@ -158,4 +190,13 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
     trace.untimed = version == 2 && !waited;
     lay_streams_end_to_end(&mut trace);
     Ok(trace)
+}
+
+/// `n` arguments in words: "none", "1 argument", "3 arguments".
+fn arguments(n: usize) -> String {
+    match n {
+        0 => "none".to_string(),
+        1 => "1 argument".to_string(),
+        _ => format!("{n} arguments"),
+    }
 }

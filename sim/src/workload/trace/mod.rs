@@ -263,11 +263,18 @@ pub fn parse(
         return Err(TraceError {
             path: path.to_path_buf(),
             line: None,
-            message: format!(
-                "no read or write I/O in this {} trace ({} lines skipped)",
-                format.as_str(),
-                trace.skipped
-            ),
+            message: match trace.skipped {
+                0 => format!(
+                    "no read or write I/O in this {} trace (no line of it is an I/O)",
+                    format.as_str()
+                ),
+                n => format!(
+                    "no read or write I/O in this {} trace ({n} I/O line{} carrying no data \
+                     skipped: syncs, trims, discards, zero lengths, other events)",
+                    format.as_str(),
+                    if n == 1 { "" } else { "s" }
+                ),
+            },
         });
     }
     // Times relative to the first I/O.
@@ -296,7 +303,17 @@ pub fn read_text(path: &Path, bytes_max: u64, limit: &str) -> Result<String, Tra
         Err(ReadError::TooLarge(size)) => format!(
             "the file is {size} bytes, more than {limit} (a trace's text is held whole while it is parsed)"
         ),
-        Err(ReadError::NotUtf8(at)) => format!("cannot read: not UTF-8 text (byte {at})"),
+        Err(ReadError::NotUtf8 { line, byte }) => {
+            return Err(TraceError::at(
+                path,
+                line,
+                format!(
+                    "byte {byte} of the line is not UTF-8 text (a trace is read as UTF-8; a \
+                     file in another encoding, such as a process name in Latin-1, converts \
+                     with `iconv -f LATIN1 -t UTF-8`)"
+                ),
+            ))
+        }
         Err(ReadError::Io(e)) => format!("cannot read: {e}"),
     };
     Err(TraceError {
