@@ -32,6 +32,19 @@ fn integrity_mode_refuses_the_damage_the_unchecked_run_serves() {
         stdout(&off),
         stderr(&off)
     );
+    // A rotted record is never credited to a writer that did not write its value: the
+    // initial image (every balance 1000) is named for its own value only.
+    for line in stdout(&off).lines() {
+        for (i, _) in line.match_indices(" written by the initial image") {
+            let value = line[..i].rsplit(' ').next().unwrap_or_default();
+            assert_eq!(value, "1000", "not the initial value: {line}");
+        }
+    }
+    assert!(
+        stdout(&off).contains("which no transaction wrote (not the initial value 1000 either)"),
+        "{}",
+        stdout(&off)
+    );
     let (on_rows, off_rows) = (
         csv_rows(&on_dir, "summary.csv"),
         csv_rows(&off_dir, "summary.csv"),

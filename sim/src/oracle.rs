@@ -197,8 +197,8 @@ pub fn diff_images(
                 let who = writer_txn(es).into_iter().chain(writer_txn(as_)).collect();
                 return Some((
                     format!(
-                        "record {r} (block {b}): holds {av} written by {}, expected {ev} written by {}",
-                        writer(as_),
+                        "record {r} (block {b}): holds {}, expected {ev} written by {}",
+                        held_value(l, initial, r, (av, as_), (ev, es)),
                         writer(es)
                     ),
                     who,
@@ -207,6 +207,32 @@ pub fn diff_images(
         }
     }
     differs.then(|| ("images differ outside the records".to_string(), Vec::new()))
+}
+
+/// A record's actual `(value, stamp)`, which differs from the expected one, in words,
+/// its writer named only where the stamp can vouch for it: a value under the initial
+/// stamp that is not the initial value was written by no transaction and is not the
+/// initial image's either (a rotted or stray write); a value under the stamp the
+/// expected record has, from a transaction, is not what that transaction left there;
+/// else the stamp's writer.
+fn held_value(
+    l: &Layout,
+    initial: &Initial,
+    r: u64,
+    (value, stamp): (i64, u64),
+    (_, expected_stamp): (i64, u64),
+) -> String {
+    if stamp == 0 {
+        let (first, _) = initial.record(l, r);
+        if value != first {
+            return format!(
+                "{value}, which no transaction wrote (not the initial value {first} either)"
+            );
+        }
+    } else if stamp == expected_stamp {
+        return format!("{value} under the stamp of {}", writer(stamp));
+    }
+    format!("{value} written by {}", writer(stamp))
 }
 
 /// Sum of all record values in the initial image (wrapping).
