@@ -174,8 +174,10 @@ fn another_run(target: &Path, flag: &str) -> anyhow::Error {
     )
 }
 
-/// The first entry of the existing directory `dir` that owm did not write, if any: a
-/// subdirectory (owm makes none inside an output), or a file that is none of the
+/// The first entry of the existing directory `dir` that owm did not write, if any (in
+/// words: [`entry_words`]): a subdirectory (owm makes none inside an output) or any
+/// other entry that is not a regular file (a link, a socket, a pipe), or a file that
+/// is none of the
 /// [`KNOWN`] names beginning as owm writes them ([`HEADS`]; `sweep.toml` beside such
 /// a `sweep.csv`), nor a plot (`*.svg`, `*.png`) beside a `summary.csv` or
 /// `sweep.csv`, nor a shard's verdicts (`points.json`) beside a `shard.toml`, nor a
@@ -188,11 +190,14 @@ fn another_run(target: &Path, flag: &str) -> anyhow::Error {
 /// Errors: `dir` cannot be read.
 pub fn foreign_entry(dir: &Path) -> Result<Option<String>> {
     let ctx = || format!("{}: cannot read the output directory", dir.display());
-    let mut entries: Vec<(String, bool)> = Vec::new();
+    // Each entry's name, whether it is a regular file, and its name in a message.
+    let mut entries: Vec<(String, bool, String)> = Vec::new();
     for e in std::fs::read_dir(dir).with_context(ctx)? {
         let e = e.with_context(ctx)?;
-        let is_file = e.file_type().with_context(ctx)?.is_file();
-        entries.push((e.file_name().to_string_lossy().into_owned(), is_file));
+        let kind = e.file_type().with_context(ctx)?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        let shown = entry_words(&name, kind);
+        entries.push((name, kind.is_file(), shown));
     }
     entries.sort();
     // A known name counts only with the first line owm writes in that file: a user's
@@ -208,7 +213,7 @@ pub fn foreign_entry(dir: &Path) -> Result<Option<String>> {
     let has = |n: &str| {
         entries
             .iter()
-            .any(|(m, f)| m == n && *f && marked(n) != Some(false))
+            .any(|(m, f, _)| m == n && *f && marked(n) != Some(false))
     };
     let plots = has("summary.csv") || has("sweep.csv");
     let traces = has("walks.toml");
@@ -225,14 +230,36 @@ pub fn foreign_entry(dir: &Path) -> Result<Option<String>> {
     // plots beside it do not count either.
     let unmarked = entries
         .iter()
-        .find(|(n, is_file)| *is_file && HEADS.iter().any(|h| h.0 == n) && !owm_wrote(n));
+        .find(|(n, is_file, _)| *is_file && HEADS.iter().any(|h| h.0 == n) && !owm_wrote(n));
     Ok(unmarked
         .or_else(|| {
             entries
                 .iter()
-                .find(|(n, is_file)| !is_file || !owm_wrote(n))
+                .find(|(n, is_file, _)| !is_file || !owm_wrote(n))
         })
-        .map(|(n, is_file)| if *is_file { n.clone() } else { format!("{n}/") }))
+        .map(|(_, _, shown)| shown.clone()))
+}
+
+/// An entry `name` of kind `kind` in words: a regular file by its name, a directory
+/// with a trailing `/`, anything else with what it is (`control.sock (a socket)`).
+fn entry_words(name: &str, kind: std::fs::FileType) -> String {
+    use std::os::unix::fs::FileTypeExt;
+    let what = if kind.is_file() {
+        return name.to_string();
+    } else if kind.is_dir() {
+        return format!("{name}/");
+    } else if kind.is_symlink() {
+        "a symbolic link"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_fifo() {
+        "a named pipe"
+    } else if kind.is_block_device() || kind.is_char_device() {
+        "a device"
+    } else {
+        "neither a file nor a directory"
+    };
+    format!("{name} ({what})")
 }
 
 /// How each file owm writes into an output directory begins, by name: a test of its

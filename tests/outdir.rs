@@ -53,6 +53,37 @@ fn a_sweep_into_a_directory_with_a_subdirectory_is_refused_and_kept() {
     assert_eq!(bytes(&w.join("keep"), "thesis.tex"), b"\\begin{document}\n");
 }
 
+/// An entry of an `--out` directory that is neither a file nor a directory is named
+/// for what it is (a socket, a named pipe, a symbolic link), never as a directory
+/// (`name/`), and kept.
+#[test]
+fn an_entry_that_is_no_file_is_named_for_what_it_is() {
+    let tmp = tempfile::tempdir().unwrap();
+    type Make<'a> = &'a dyn Fn(&Path);
+    let cases: [(&str, Make); 3] = [
+        ("control.sock (a socket)", &|p| {
+            std::mem::forget(std::os::unix::net::UnixListener::bind(p).unwrap());
+        }),
+        ("control.sock (a named pipe)", &|p| {
+            let made = Command::new("mkfifo").arg(p).status().unwrap();
+            assert!(made.success());
+        }),
+        ("control.sock (a symbolic link)", &|p| {
+            std::os::unix::fs::symlink("/nonexistent", p).unwrap();
+        }),
+    ];
+    for (i, (shown, make)) in cases.iter().enumerate() {
+        let w = tmp.path().join(format!("w{i}"));
+        std::fs::create_dir_all(&w).unwrap();
+        make(&w.join("control.sock"));
+        let o = owm(&["run", "scenarios/fig3.toml", "--quiet", "--out", &s(&w)]);
+        assert_eq!(code(&o), 2, "{shown}: {}", stderr(&o));
+        fails_with(&o, &[&format!("{shown} was not written by owm")]);
+        assert!(!stderr(&o).contains("control.sock/"), "{}", stderr(&o));
+        assert_eq!(names(&w), ["control.sock"], "{shown}");
+    }
+}
+
 #[test]
 fn an_earlier_output_with_its_plots_and_verdicts_is_replaced() {
     let tmp = tempfile::tempdir().unwrap();
