@@ -763,9 +763,9 @@ mod tests {
             volume_blocks: crate::table::VOLUME_BLOCKS_MAX + 1,
             area_slots: 0,
         };
-        let e = create(&paths, DeviceConfig::new(Variant::WriteMirroring), g)
-            .err()
-            .expect("refused");
+        let Err(e) = create(&paths, DeviceConfig::new(Variant::WriteMirroring), g) else {
+            panic!("a volume past the largest recorded was created");
+        };
         assert!(e.to_string().contains("volume blocks"), "{e}");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
