@@ -22,7 +22,8 @@ use sim::{DeviceModelConfig, GeometryConfig, Outcome, Policy, RunResult, Scenari
 pub struct CalibrateArgs {
     /// An existing directory on the file system to measure (scratch images of 16 MiB and of the
     /// pattern's region, and a scratch journal, are written there and removed; the
-    /// profile and the pattern's traces stay).
+    /// profile and the pattern's traces, calibrate-pattern-qd1.csv and
+    /// calibrate-pattern-qd8.csv, stay, also with --profile).
     pub dir: PathBuf,
     /// Block size, bytes.
     #[arg(long, default_value_t = 4096)]
@@ -46,7 +47,8 @@ pub struct CalibrateArgs {
     /// 1000000000 µs.
     #[arg(long, default_value_t = 0.0, value_parser = parse_baseline_latency_us)]
     pub baseline_latency_us: f64,
-    /// Predict from this profile (one `owm calibrate` wrote) instead of measuring.
+    /// Predict from this profile (one `owm calibrate` wrote) instead of measuring (the
+    /// pattern's traces are still written into DIR).
     #[arg(long)]
     pub profile: Option<PathBuf>,
     /// Price the pattern on a device without the metadata journal (its syncs unpaid,
@@ -540,16 +542,34 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
         Some(p) => read_profile(p)?,
         None => measure_profile(args, &dir)?,
     };
-    if let Some(path) = &args.barrier_timings {
-        let (flush, sync) = apply_barrier_timings(path, &mut profile)?;
-        let show =
-            |v: Option<f64>| v.map_or("not issued: the profile's".into(), |v| format!("{v:.1} us"));
-        say!(
-            "barriers as the served device timed them ({}): image flush {}, journal sync {}",
-            path.display(),
-            show(flush),
-            show(sync)
-        );
+    let barriers = match &args.barrier_timings {
+        Some(path) => {
+            let (flush, sync) = apply_barrier_timings(path, &mut profile)?;
+            let show = |v: Option<f64>| {
+                v.map_or("not issued: the profile's".into(), |v| format!("{v:.1} us"))
+            };
+            Some(format!(
+                "barriers as the served device timed them ({}): image flush {}, journal sync {}",
+                path.display(),
+                show(flush),
+                show(sync)
+            ))
+        }
+        None => None,
+    };
+    // The pattern's traces are written into DIR before anything is printed: a DIR
+    // that cannot take them fails the command with nothing on stdout.
+    let traces = DEPTHS
+        .iter()
+        .map(|&depth| {
+            Ok((
+                depth,
+                write_pattern(&dir, args.block_size, args.pattern_writes, depth)?,
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if let Some(line) = barriers {
+        say!("{line}");
     }
     let overhead = ticks_or_zero(args.baseline_latency_us - profile.write_latency_ticks as f64);
     if args.without_journal {
@@ -571,8 +591,7 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
     );
     say!("variant,phase,iodepth,iops,lat_mean_us,slowdown");
     let mut notes = Vec::new();
-    for depth in DEPTHS {
-        let trace = write_pattern(&dir, args.block_size, args.pattern_writes, depth)?;
+    for (depth, trace) in traces {
         for variant in Variant::ALL {
             let mut before = None;
             for (phase, name) in PHASES {

@@ -318,7 +318,8 @@ fn mixed_merge(dirs: &[std::path::PathBuf]) -> Option<anyhow::Error> {
 /// in-memory devices of up to three images each.
 const DEMO_BYTES_MAX: u64 = 256 << 20;
 
-/// `owm demo`: every variant through one backup cycle. The table is printed only
+/// `owm demo`: every variant through one backup cycle. The table, then its legend
+/// (units, what each column counts), is printed only
 /// once every variant has run, so a bad geometry (no blocks, a block size not a
 /// multiple of 8, a volume over [`DEMO_BYTES_MAX`], refused before any work) prints
 /// no half table.
@@ -371,5 +372,14 @@ fn demo(blocks: u64, block_size: usize) -> Result<()> {
             c.writes_per_logical_write()
         );
     }
+    say!(
+        "(one backup cycle on a volume of {blocks} blocks of {block_size} bytes: every block \
+         written on VLUN A, the split, every second block written on VLUN B and every third \
+         on VLUN A, the backup of A, the retire; A reads, A writes, B reads, B writes = \
+         physical block reads and writes of image A and image B, the backup's included; \
+         table = lookup-table entries inserted and removed; extra peak = the most extra \
+         space in use at once, in blocks: data-area slots, and mirroring's second full \
+         image while VLUN A is live; wr/write = physical block writes per logical write)"
+    );
     Ok(())
 }

@@ -1281,7 +1281,7 @@ fn every_bad_serve_geometry_is_refused_at_its_flag() {
 }
 
 /// `owm demo` refuses a volume over its 256 MiB or with no blocks before any work,
-/// printing no half table (exit 2).
+/// printing no half table (exit 2); its table ends with a legend line.
 #[test]
 fn a_bad_demo_geometry_prints_no_half_table() {
     for args in [
@@ -1298,7 +1298,20 @@ fn a_bad_demo_geometry_prints_no_half_table() {
     fails_with(&o, &["--blocks 1000000 x --block-size 4096", "256 MiB"]);
     let o = owm(&["demo", "--blocks", "4", "--block-size", "8"]);
     ok(&o);
-    assert_eq!(stdout(&o).lines().count(), 4, "{}", stdout(&o));
+    let text = stdout(&o);
+    assert_eq!(text.lines().count(), 5, "{text}");
+    // The legend under the table gives the units and what each column counts.
+    let legend = text.lines().last().unwrap_or_default();
+    for needle in [
+        "4 blocks of 8 bytes",
+        "A reads, A writes, B reads, B writes = physical block reads and writes",
+        "table = lookup-table entries",
+        "extra peak = ",
+        "in blocks",
+        "wr/write = physical block writes per logical write",
+    ] {
+        assert!(legend.contains(needle), "legend lacks `{needle}`: {text}");
+    }
 }
 
 /// `owm device` keeps its documented statuses: a server that cannot be reached is a

@@ -156,7 +156,9 @@ fn calibrate_writes_a_profile_and_predicts_every_phase() {
 /// Mirroring's backup window on a device whose journal sync is dear: the window's
 /// writes (image B only, no sync) are thousands of times faster than the writes before
 /// the split (a dirty mark's journal sync each). The slowdown column keeps two
-/// significant digits instead of `0.00`, and a note after the table says why.
+/// significant digits instead of `0.00`, and a note after the table says why. With
+/// `--profile` nothing is measured, but the pattern's two traces stay in DIR, as
+/// README says; a DIR that cannot take them fails the command with nothing printed.
 #[test]
 fn calibrate_prints_a_small_slowdown_and_says_why() {
     let tmp = tempfile::tempdir().unwrap();
@@ -179,6 +181,34 @@ fn calibrate_prints_a_small_slowdown_and_says_why() {
         "16",
     ]);
     ok(&o);
+    let mut left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        ["calibrate-pattern-qd1.csv", "calibrate-pattern-qd8.csv"]
+    );
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    assert!(
+        readme.contains("`calibrate-pattern-qd1.csv` and `calibrate-pattern-qd8.csv`"),
+        "README does not say what calibrate leaves in DIR"
+    );
+    let unwritable = owm(&[
+        "calibrate",
+        "/sys",
+        "--profile",
+        &profile,
+        "--pattern-writes",
+        "16",
+    ]);
+    assert_eq!(unwritable.status.code(), Some(2), "{}", stderr(&unwritable));
+    fails_with(
+        &unwritable,
+        &["calibrate-pattern-qd1.csv", "cannot write the pattern"],
+    );
+    assert_eq!(stdout(&unwritable), "", "printed before the failure");
     let text = stdout(&o);
     let window: Vec<&str> = text
         .lines()
