@@ -434,7 +434,7 @@ fn malformed_lines_are_refused_with_file_and_line() {
             TraceFormat::FioIolog,
             8,
             "/dev/sdb sync",
-            "unknown action `sync` with 0 arguments",
+            "the `sync` action needs an offset and a length (`sync OFFSET LENGTH`), not none",
         ),
     ];
     for &(file, format, line, bad, says) in cases {
