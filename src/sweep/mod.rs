@@ -130,16 +130,17 @@ pub fn sweep(
         );
     }
     if let Some(&first) = kept.lost.first() {
+        let (is, more, its, it) = if kept.lost.len() == 1 {
+            (" is", "", "its", "it")
+        } else {
+            ("s are", ", …", "their", "them")
+        };
         say!(
-            "--resume: {} kept point{} empty ({}{}): kept just before a power loss or a \
-             crash of the system, which wrote {} name and not yet {} bytes; running {} again",
+            "--resume: {} kept point{is} empty ({}{more}): kept just before a power loss or \
+             a crash of the system, which wrote {its} name and not yet {its} bytes; running \
+             {it} again",
             kept.lost.len(),
-            if kept.lost.len() == 1 { " is" } else { "s are" },
             kept.file_of(first).display(),
-            if kept.lost.len() > 1 { ", …" } else { "" },
-            if kept.lost.len() == 1 { "its" } else { "their" },
-            if kept.lost.len() == 1 { "its" } else { "their" },
-            if kept.lost.len() == 1 { "it" } else { "them" },
         );
     }
     if !finished.is_empty() {
