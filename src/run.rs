@@ -686,6 +686,12 @@ fn run_policy(
                     let text = limit_text(path, prefix, p, seed, key, &e);
                     anyhow::Error::new(e).context(Incomplete(text))
                 }
+                // More attempts in flight than the memory bound has room for: a
+                // bound the run's own load passed, as one passed before it starts.
+                sim::SimError::Backlog { .. } => {
+                    let text = backlog_text(path, prefix, scenario, p, seed, &e);
+                    anyhow::Error::new(e).context(text)
+                }
                 // A run that cannot progress cut the work: no verdict.
                 sim::SimError::Stuck { .. } => anyhow::Error::new(e).context(Incomplete(what)),
                 e => anyhow::Error::new(e).context(what),
@@ -717,6 +723,40 @@ fn limit_text(
         Err(_) => crate::config::FileError::whole(path, format!("key `{key}`: {message}")),
     };
     error.to_string()
+}
+
+/// The words of a run of policy `p` stopped by [`sim::SimError::Backlog`] (`e`): at
+/// `limits.memory_bytes_max`'s line in the file at `path` (keys below `prefix`), or at
+/// the key that drives it when the file leaves it at its default.
+fn backlog_text(
+    path: &Path,
+    prefix: &str,
+    scenario: &sim::Scenario,
+    p: sim::Policy,
+    seed: u64,
+    e: &sim::SimError,
+) -> String {
+    let message = format!(
+        "policy {p} with seed {seed} stopped: {e}; raise \
+         `{prefix}limits.memory_bytes_max`, or let the device and the locks keep up with \
+         the arrivals (arrivals further apart, fewer transactions, more channels)"
+    );
+    match crate::config::read(path) {
+        Ok(src) => crate::config::refusal_at(
+            path,
+            &src,
+            prefix,
+            scenario,
+            "limits.memory_bytes_max",
+            message,
+            &[],
+        )
+        .to_string(),
+        Err(_) => format!(
+            "{}: key `{prefix}limits.memory_bytes_max`: {message}",
+            path.display()
+        ),
+    }
 }
 
 /// Gives each backup window of `runs` `none`'s response over the same span, when

@@ -3,6 +3,7 @@
 mod util;
 
 mod atomic;
+mod backlog;
 mod check;
 mod copy_bounds;
 mod costs;

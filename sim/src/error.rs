@@ -46,6 +46,26 @@ pub enum SimError {
         advice: String,
         largest: crate::footprint::Part,
     },
+    /// More transaction attempts were in flight at once (arrived and not ended: waiting
+    /// for admission, locks or the device, or working) than `limits.memory_bytes_max`
+    /// leaves room for beside the rest of the run's estimate
+    /// ([`crate::footprint::in_flight_max`]): the arrivals outran the device and the
+    /// locks, and each attempt waiting holds its own memory. Stopped at tick `at`, when
+    /// the `attempts`-th attempt in flight would have started (`bytes_each` each, as
+    /// estimated, `room_bytes` of room), with no result.
+    #[error(
+        "limit reached at tick {at}: {attempts} transaction attempts in flight at once \
+         (the arrivals outran the device and the locks: those waiting held about {} each, \
+         and {} of room was left beside the rest of the run's estimate)",
+        crate::footprint::human_bytes(*.bytes_each),
+        crate::footprint::human_bytes(*.room_bytes)
+    )]
+    Backlog {
+        at: Tick,
+        attempts: u64,
+        bytes_each: u64,
+        room_bytes: u64,
+    },
     /// The engine granted a call it must refuse (VLUN A retired with no complete
     /// archive of it).
     #[error("engine at tick {at}: {detail}")]

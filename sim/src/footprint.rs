@@ -48,8 +48,8 @@
 //!   ([`LOCK_BYTES`]) per lock waited for; above, one entry ([`LOCK_BYTES`]) per lock
 //!   held or waited for. Locks held or waited for at once: at most
 //!   [`ATTEMPTS_IN_FLIGHT`] attempts' longest lock sets (and at most one per access of
-//!   the run). A load whose lock queues grow without bound (a hot spot past the
-//!   device's rate) holds more;
+//!   the run). A load whose arrivals outrun the device and the locks holds more:
+//!   see **attempts in flight** below;
 //! - **history** (`keep_history`): the run is judged as it goes ([`crate::judge`]);
 //!   no event is kept. The judge holds, per block written, its last writer and latest
 //!   content ([`crate::blocks_seen`]) and the replay of every record written
@@ -98,6 +98,14 @@
 //! - **allocator slack**: what the process holds beyond the parts, measured, not
 //!   modelled: [`SLACK_BYTES_PER_BLOCK`] per block written by the phase, at most
 //!   [`SLACK_BYTES_MAX`] ([`slack_bytes`]), in the run's phases.
+//!
+//! **Attempts in flight.** Each attempt arrived and not ended holds its entry and its
+//! lists ([`attempt_bytes`]). An open load whose arrivals outrun the device and the
+//! locks keeps ever more of them waiting, which no estimate before the run can bound
+//! without refusing every long open run. The estimate counts [`ATTEMPTS_IN_FLIGHT`];
+//! the run itself counts them as they start and stops
+//! ([`crate::SimError::Backlog`], no result) when one more would not fit in the room
+//! the bound leaves beside the estimate ([`in_flight_max`]).
 //!
 //! [`estimate`] is `owm run`'s: the timeline held and every policy's picture drawn.
 //! [`estimate_point`] is one policy's simulation alone, with neither: what a sweep's
@@ -709,6 +717,97 @@ pub fn trace_bytes(scenario: &Scenario) -> u64 {
         WorkloadConfig::Trace(c) => c.loaded.as_ref().map_or(0, |m| m.held_bytes()),
         _ => 0,
     }
+}
+
+/// Bytes an allocation of `bytes` holds on the C library's heap: its header and its
+/// rounding to 16 bytes (nothing for an empty list).
+fn allocation_bytes(bytes: u64) -> u64 {
+    if bytes == 0 {
+        0
+    } else {
+        bytes.div_ceil(16).saturating_mul(16).saturating_add(16)
+    }
+}
+
+/// Bytes one transaction attempt in flight (arrived and not ended) holds at most,
+/// counted for each attempt past [`ATTEMPTS_IN_FLIGHT`] ([`in_flight_max`]): its entry
+/// in the world's table of attempts twice over (the table doubles when it grows: the
+/// old one held beside the new while it is copied), its lists at the workload's
+/// longest transaction (operations, locks, values read, locks held, and under block
+/// locks the blocks read and the before-images of the blocks written, whole blocks
+/// each; before-images of records otherwise), a lock entry per access (the sparse lock
+/// table's holder or queue entry), its place in the admission queues, and with the
+/// timeline kept its row in `trace.csv`'s reorder buffer, with the history kept the
+/// judge's entry for it and its copy of the operations (each twice: the maps double).
+pub fn attempt_bytes(scenario: &Scenario, layout: &Layout) -> u64 {
+    let (_, accesses) = scenario.workload.size();
+    let accesses = accesses.max(1);
+    let list = |each: u64| allocation_bytes(accesses.saturating_mul(each));
+    let ops = list(size_of::<crate::txn::Op>() as u64);
+    let keyed = |value: u64| list(size_of::<u64>() as u64 + value);
+    let vec_header = size_of::<Vec<u8>>() as u64;
+    let (copies, before) = match scenario.locking.granularity {
+        Granularity::Block => {
+            let block = allocation_bytes(layout.block_size as u64);
+            (
+                keyed(vec_header).saturating_add(accesses.saturating_mul(block)),
+                keyed(vec_header).saturating_add(accesses.saturating_mul(block)),
+            )
+        }
+        Granularity::Record => {
+            let record = allocation_bytes(crate::history::RECORD_HEADER_BYTES as u64);
+            (
+                0,
+                keyed(vec_header).saturating_add(accesses.saturating_mul(record)),
+            )
+        }
+    };
+    let mut bytes = crate::world::TXN_BYTES
+        .saturating_mul(2)
+        .saturating_add(ops)
+        .saturating_add(list(size_of::<u32>() as u64))
+        .saturating_add(list(size_of::<i64>() as u64))
+        .saturating_add(keyed(0))
+        .saturating_add(copies)
+        .saturating_add(before)
+        .saturating_add(accesses.saturating_mul(LOCK_BYTES))
+        .saturating_add(2 * size_of::<u32>() as u64 * 3);
+    if scenario.keep_timeline {
+        bytes = bytes.saturating_add(2 * size_of::<TxnTimeline>() as u64);
+    }
+    if scenario.keep_history {
+        bytes = bytes.saturating_add(
+            (crate::judge::OPEN_BYTES + size_of::<u64>() as u64)
+                .saturating_add(ops)
+                .saturating_mul(2),
+        );
+    }
+    bytes
+}
+
+/// The most transaction attempts a run of `scenario` under `policy` may have in flight
+/// at once (arrived and not ended) within `limits.memory_bytes_max`: every attempt of
+/// a run of at most [`ATTEMPTS_IN_FLIGHT`] transactions (the estimate's own
+/// assumption), and beyond that as many as the room the bound leaves beside the run's
+/// estimate (`room_bytes`, or the bound less [`estimate`] of the policy when `None`)
+/// holds at [`attempt_bytes`] each. An open load whose arrivals outrun the device and
+/// the locks keeps them all waiting; the run stops when one more would start
+/// ([`crate::SimError::Backlog`]) instead of passing the bound. Returns the count and
+/// the bytes each.
+pub fn in_flight_max(
+    scenario: &Scenario,
+    layout: &Layout,
+    policy: Policy,
+    room_bytes: Option<u64>,
+) -> (u64, u64, u64) {
+    let each = attempt_bytes(scenario, layout).max(1);
+    let room = room_bytes.unwrap_or_else(|| {
+        let est = estimate(scenario, layout, &[policy]).total_bytes();
+        scenario.limits.memory_bytes_max.saturating_sub(est)
+    });
+    let (transactions, _) = scenario.workload.size();
+    let assumed = transactions.min(ATTEMPTS_IN_FLIGHT);
+    ((room / each).max(assumed), each, room)
 }
 
 /// The largest phase of a run under `policy` (see the module doc).

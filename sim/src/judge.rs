@@ -97,6 +97,10 @@ struct Open {
     writes: bool,
 }
 
+/// Bytes of the judge's entry for one open attempt, its copy of the operations aside
+/// ([`crate::footprint::attempt_bytes`]).
+pub(crate) const OPEN_BYTES: u64 = std::mem::size_of::<Open>() as u64;
+
 /// Why a replay disagrees: where, what, who.
 type ReplayError = (usize, String, Vec<TxnId>);
 

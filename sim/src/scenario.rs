@@ -365,6 +365,12 @@ pub struct Limits {
     /// anything is written. The simulator itself writes nothing and does not read it;
     /// `owm sweep` writes no trace and refuses it as without effect.
     pub output_bytes_max: u64,
+    /// Bytes the attempts in flight past the estimate's may hold
+    /// ([`crate::footprint::in_flight_max`]); not a key of the file: set by a caller
+    /// that runs several simulations at once within one bound (`owm sweep --jobs`),
+    /// else (`None`) `memory_bytes_max` less the run's own estimate.
+    #[serde(skip)]
+    pub in_flight_room_bytes: Option<u64>,
 }
 
 impl Default for Limits {
@@ -377,6 +383,7 @@ impl Default for Limits {
             memory_bytes_max: 4 << 30,
             archive_blocks_max: 1 << 24,
             output_bytes_max: 1 << 30,
+            in_flight_room_bytes: None,
         }
     }
 }

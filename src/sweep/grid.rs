@@ -404,7 +404,9 @@ pub fn refuse_past_memory(
 /// ([`sim::footprint::sweep_estimate`]). A lowered count is said on stderr with the
 /// estimates, the bound and its file:line:key (`path`, its text `src`); the outputs do
 /// not depend on it. Never 0: one at a time fits ([`refuse_past_memory`], checked
-/// before).
+/// before). Also returns the room each running point has for attempts in flight past
+/// its estimate's (`sim::Limits::in_flight_room_bytes`): its share of what the bound
+/// leaves beside the points at once and what is kept (`None`: no bound applies).
 pub fn jobs_within_memory(
     path: &Path,
     src: &str,
@@ -412,7 +414,7 @@ pub fn jobs_within_memory(
     plan: &MemoryPlan,
     todo: &[usize],
     jobs: usize,
-) -> usize {
+) -> (usize, Option<u64>) {
     // `todo` is in grid order, a part of the plan's points.
     let mut estimates: Vec<(u64, usize)> = plan
         .estimates
@@ -422,7 +424,7 @@ pub fn jobs_within_memory(
         .collect();
     // The smallest bound, and the scenario that sets it.
     let Some(bounding) = bounding(sw, todo) else {
-        return jobs;
+        return (jobs, None);
     };
     let bound = bounding.limits.memory_bytes_max;
     let at = |j: usize| plan.at(&estimates, j);
@@ -431,6 +433,7 @@ pub fn jobs_within_memory(
     while j > 1 && at(j).total_bytes() > bound {
         j -= 1;
     }
+    let room = bound.saturating_sub(at(j).total_bytes()) / j as u64;
     if j < want {
         let (over, fits) = (at(want), at(j));
         estimates.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -461,7 +464,7 @@ pub fn jobs_within_memory(
         );
         tell!("note: {at}");
     }
-    j
+    (j, Some(room))
 }
 
 /// Runs the grid points `selected` on `jobs` threads, handing each finished point to
@@ -471,7 +474,7 @@ pub fn run_points(
     path: &Path,
     sw: &Sweep,
     selected: &[usize],
-    jobs: usize,
+    (jobs, room): (usize, Option<u64>),
     quiet: bool,
     done: &(dyn Fn(usize, &Point) -> Result<()> + Sync),
 ) -> Result<Vec<Option<Point>>> {
@@ -494,7 +497,7 @@ pub fn run_points(
                 }
                 // Ctrl-C inside the point stops it at its next progress point: it is
                 // not kept, as if it had not started.
-                let Some(point) = run_point(path, sw, index) else {
+                let Some(point) = run_point(path, sw, index, room) else {
                     break;
                 };
                 if let Err(e) = done(index, &point) {
@@ -541,9 +544,11 @@ pub fn point_name(sw: &Sweep, index: usize) -> String {
 
 /// Runs grid point `index`; `None` when Ctrl-C stopped it (within
 /// [`sim::PROGRESS_EVENTS`] events of the signal).
-fn run_point(path: &Path, sw: &Sweep, index: usize) -> Option<Point> {
+fn run_point(path: &Path, sw: &Sweep, index: usize, room: Option<u64>) -> Option<Point> {
     let (c, p, s) = sw.point(index);
-    let scenario = &sw.combos[c].1;
+    let mut scenario = sw.combos[c].1.clone();
+    scenario.limits.in_flight_room_bytes = room;
+    let scenario = &scenario;
     let policy = sw.spec.policies[p];
     let seed = sw.spec.seeds[s];
     let name = point_name(sw, index);

@@ -158,6 +158,7 @@ pub fn sweep(
     // of every point and the line plots it draws on as many threads.
     let run_jobs = grid::jobs_within_memory(file, &src, &sw, &plan, &todo, jobs);
     let points = run_points(file, &sw, &todo, run_jobs, quiet, &|i, p| kept.keep(i, p))?;
+    let run_jobs = run_jobs.0;
     let ran = points.iter().filter(|p| p.is_some()).count();
     for (&i, p) in todo.iter().zip(points) {
         if let Some(p) = p {

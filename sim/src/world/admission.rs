@@ -17,6 +17,15 @@ impl World<'_> {
         let att = match self.free_attempts.pop() {
             Some(s) => s,
             None => {
+                let (most, bytes_each, room_bytes) = self.in_flight_max;
+                if self.txns.len() as u64 >= most {
+                    return Err(SimError::Backlog {
+                        at: self.q.now(),
+                        attempts: most + 1,
+                        bytes_each,
+                        room_bytes,
+                    });
+                }
                 self.txns.push(Txn::empty());
                 (self.txns.len() - 1) as Attempt
             }

@@ -193,6 +193,10 @@ struct Txn {
     calls: u32,
 }
 
+/// Bytes of one attempt's entry in the world's table of attempts ([`Txn`]), its lists'
+/// contents aside ([`crate::footprint::attempt_bytes`]).
+pub(crate) const TXN_BYTES: u64 = std::mem::size_of::<Txn>() as u64;
+
 impl Txn {
     fn empty() -> Self {
         Txn {
@@ -322,6 +326,9 @@ pub(crate) struct World<'a> {
     locks: LockTable,
     txns: Vec<Txn>,
     free_attempts: Vec<Attempt>,
+    /// The most attempts in flight at once, the bytes each and the room they have
+    /// ([`crate::footprint::in_flight_max`]).
+    in_flight_max: (u64, u64, u64),
     next_id: TxnId,
     /// The oracle judging the run as it goes, when the scenario keeps a history.
     pub(crate) oracle: Option<Oracle>,
@@ -617,6 +624,12 @@ impl<'a> World<'a> {
             locks: LockTable::new(lock_count, &type_b),
             txns: Vec::new(),
             free_attempts: Vec::new(),
+            in_flight_max: crate::footprint::in_flight_max(
+                scenario,
+                &layout,
+                policy,
+                scenario.limits.in_flight_room_bytes,
+            ),
             next_id: 0,
             oracle,
             timeline: Vec::new(),

@@ -1,0 +1,175 @@
+//! A load whose arrivals outrun the device and the locks keeps ever more transaction
+//! attempts in flight, each holding its own memory: no estimate before the run bounds
+//! them, so the run counts them and stops (exit 2, at `limits.memory_bytes_max`'s
+//! line, nothing written) before the process passes the bound. The peak resident size
+//! of each `owm` process is read from the kernel (through GNU time), not assumed.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::util::*;
+
+/// The bound the generated and bank cases and the sweep run under: 64 MiB.
+const BOUND_BYTES: u64 = 64 << 20;
+/// The bound of the trace case (its history and its trace need more).
+const TRACE_BOUND_BYTES: u64 = 128 << 20;
+
+/// Runs `owm args...` in `dir`; returns its exit status, its stderr then stdout and its peak
+/// resident size in bytes, as GNU time reads it from the kernel for its own child
+/// (`ru_maxrss`; a child of this process itself would count this process's size
+/// at its `exec`), or `None` where `/usr/bin/time` is missing (said on stderr).
+fn run_measured(dir: &Path, args: &[&str]) -> (i32, String, Option<u64>) {
+    let err_path = dir.join("stderr.txt");
+    let rss_path = dir.join("rss.txt");
+    let time = Path::new("/usr/bin/time");
+    let mut cmd = if time.exists() {
+        let mut c = Command::new(time);
+        c.arg("-f").arg("%M").arg("-o").arg(&rss_path);
+        c.arg(env!("CARGO_BIN_EXE_owm"));
+        c
+    } else {
+        eprintln!("no /usr/bin/time: peak memory not measured");
+        Command::new(env!("CARGO_BIN_EXE_owm"))
+    };
+    let status = cmd
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::fs::File::create(dir.join("stdout.txt")).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .status()
+        .expect("the owm binary runs");
+    // stdout (a sweep's lines of failed points) after stderr.
+    let err = std::fs::read_to_string(&err_path).unwrap()
+        + &std::fs::read_to_string(dir.join("stdout.txt")).unwrap();
+    let peak = time.exists().then(|| {
+        let text = std::fs::read_to_string(&rss_path).unwrap();
+        // GNU time writes "Command exited with non-zero status N" before the figure.
+        let kib: u64 = text.lines().last().unwrap().trim().parse().unwrap();
+        kib * 1024
+    });
+    (status.code().unwrap_or(-1), err, peak)
+}
+
+/// The peak `peak` (when measured) is below `bound`.
+fn within(peak: Option<u64>, bound: u64, what: &str) {
+    if let Some(peak) = peak {
+        assert!(peak < bound, "{what}: held {peak} bytes, bound {bound}");
+    }
+}
+
+/// A generated load on 1,000 records: arrivals every `interarrival` ticks on average.
+fn generated(interarrival: u64) -> String {
+    format!(
+        "keep_history = false\nkeep_timeline = false\npolicies = [\"none\"]\n\
+         [workload]\nkind = \"generated\"\nrecords = 1000\ntransactions = 300000\n\
+         arrivals = {{ mode = \"open\", interarrival_ticks_mean = {interarrival} }}\n\
+         [limits]\nmemory_bytes_max = {BOUND_BYTES}\n"
+    )
+}
+
+/// Bank transfers, arrivals every `mean` ticks on average, history and timeline kept.
+fn bank(mean: u64) -> String {
+    format!(
+        "policies = [\"cow\"]\n[workload]\nkind = \"bank\"\ntransactions = 200000\n\
+         arrival_ticks_mean = {mean}\n[limits]\nmemory_bytes_max = {BOUND_BYTES}\n"
+    )
+}
+
+/// A trace of 4 KiB writes on 1,000 blocks, one every `gap` µs (`t<gap>.csv` in `dir`).
+fn trace(dir: &Path, gap: u64) -> String {
+    let mut csv = String::from("time,op,offset,length,stream\n");
+    for i in 0..20_000u64 {
+        csv.push_str(&format!("{},W,{},4096,s\n", i * gap, (i % 1000) * 4096));
+    }
+    std::fs::write(dir.join(format!("t{gap}.csv")), csv).unwrap();
+    format!(
+        "policies = [\"none\"]\n[workload]\nkind = \"trace\"\npath = \"t{gap}.csv\"\n\
+         format = \"csv\"\n[limits]\nmemory_bytes_max = {TRACE_BOUND_BYTES}\n"
+    )
+}
+
+/// Each saturated load stops at the bound's line, exit 2, nothing written, having held
+/// less than the bound; the same load with arrivals the device keeps up with runs to
+/// its end under the same bound (the stop is the backlog's, not the load's).
+#[test]
+fn a_backlog_past_the_memory_bound_stops_the_run_within_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let cases: [(&str, String, String, usize, u64); 3] = [
+        ("generated", generated(2), generated(2000), 10, BOUND_BYTES),
+        ("bank", bank(1), bank(2000), 7, BOUND_BYTES),
+        (
+            "trace",
+            trace(dir, 1),
+            trace(dir, 2000),
+            7,
+            TRACE_BOUND_BYTES,
+        ),
+    ];
+    for (name, saturated, steady, line, bound) in cases {
+        let file = format!("{name}.toml");
+        std::fs::write(dir.join(&file), &saturated).unwrap();
+        let out = dir.join(format!("out-{name}"));
+        let (code, err, peak) = run_measured(dir, &["run", &file, "--out", &s(&out), "--quiet"]);
+        assert_eq!(code, 2, "{name}: {err}");
+        for words in [
+            format!("{file}:{line}: key `limits.memory_bytes_max`"),
+            "transaction attempts in flight at once".to_string(),
+            "arrivals outran the device".to_string(),
+        ] {
+            assert!(err.contains(&words), "{name}: {words:?} in {err}");
+        }
+        assert!(!out.exists(), "{name}: nothing written");
+        assert!(
+            staging_left(dir).is_empty(),
+            "{name}: {:?}",
+            staging_left(dir)
+        );
+        within(peak, bound, name);
+
+        std::fs::write(dir.join(&file), &steady).unwrap();
+        let (code, err, peak) = run_measured(dir, &["run", &file, "--out", &s(&out), "--quiet"]);
+        assert!(code == 0 || code == 3, "{name} steady: exit {code}: {err}");
+        assert!(out.join("summary.csv").exists(), "{name} steady: {err}");
+        within(peak, bound, &format!("{name} steady"));
+    }
+}
+
+/// Two grid points of a saturated load at once share the bound: each stops within its
+/// share (a failed point naming the key), and the sweep process stays within it.
+#[test]
+fn a_sweeps_points_share_the_room_for_their_backlogs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let sweep = format!(
+        "policies = [\"none\"]\nseeds = \"1..=2\"\n[scenario]\nkeep_history = false\n\
+         keep_timeline = false\n[scenario.workload]\nkind = \"generated\"\nrecords = 1000\n\
+         transactions = 300000\narrivals = {{ mode = \"open\", interarrival_ticks_mean = 2 }}\n\
+         [scenario.limits]\nmemory_bytes_max = {BOUND_BYTES}\n"
+    );
+    std::fs::write(dir.join("sw.toml"), sweep).unwrap();
+    let out = dir.join("out");
+    let (code, err, peak) = run_measured(
+        dir,
+        &[
+            "sweep",
+            "sw.toml",
+            "--out",
+            &s(&out),
+            "--jobs",
+            "2",
+            "--quiet",
+        ],
+    );
+    assert_eq!(code, 3, "{err}");
+    let failed = err
+        .lines()
+        .filter(|l| l.starts_with("failed: point") && l.contains("in flight at once"))
+        .count();
+    assert_eq!(failed, 2, "{err}");
+    assert!(
+        err.contains("sw.toml:12: key `scenario.limits.memory_bytes_max`"),
+        "{err}"
+    );
+    within(peak, BOUND_BYTES, "the sweep");
+}
