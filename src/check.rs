@@ -464,9 +464,10 @@ fn reproduce(cfg: &CheckConfig, memory_max: Option<f64>, verdict: &VerdictArgs) 
 
 /// The verdicts of a check, one case per property (suite `check <model flags>`): an
 /// `always` property held over the whole space is held, over a cut space held within
-/// the bounds; a `sometimes` witness reached is held, never reached in the whole space
-/// a violation (its invariants would hold vacuously), not reached in a cut space
-/// unchecked.
+/// the bounds when its witness was reached there, not reached (JSON `not-reached`,
+/// JUnit skipped) when it was not; a `sometimes` witness reached is held, never
+/// reached in the whole space a violation (its invariants would hold vacuously), not
+/// reached in a cut space unchecked. A cut search exits 3 whatever its cases.
 fn verdicts(cr: &CheckReport, reproduce: String, allow_violations: bool) -> Report {
     let mut r = Report::new("check", reproduce, allow_violations);
     r.coverage = Some(cr.coverage.clone());
@@ -485,6 +486,12 @@ fn verdicts(cr: &CheckReport, reproduce: String, allow_violations: bool) -> Repo
             model::Outcome::Held => Outcome::HeldWithin {
                 bound: bound.clone(),
                 cut,
+            },
+            model::Outcome::NotWitnessed { witness } => Outcome::NotReached {
+                reason: format!(
+                    "its witness \"{witness}\" was never reached within {bound} ({} cut)",
+                    model::states(cut)
+                ),
             },
             model::Outcome::Reached => Outcome::Held,
             model::Outcome::Violated {
@@ -512,6 +519,9 @@ fn verdicts(cr: &CheckReport, reproduce: String, allow_violations: bool) -> Repo
         };
         r.push(&suite, p.name, outcome);
     }
+    if !cr.complete() {
+        r.cut();
+    }
     r
 }
 
@@ -521,11 +531,36 @@ fn in_words(report: &CheckReport) -> String {
     if !violated.is_empty() {
         format!("result: violated: {}", violated.join(", "))
     } else if !report.complete() {
-        format!(
-            "result: incomplete: held within {}, {} cut",
-            report.scope(),
-            model::states(report.cut_states as u64)
-        )
+        let names = |unwitnessed: bool| -> Vec<&str> {
+            report
+                .properties
+                .iter()
+                .filter(|p| match p.outcome {
+                    model::Outcome::Held => !unwitnessed,
+                    model::Outcome::NotWitnessed { .. } => unwitnessed,
+                    _ => false,
+                })
+                .map(|p| p.name)
+                .collect()
+        };
+        let (held, unwitnessed) = (names(false), names(true));
+        let cut = model::states(report.cut_states as u64);
+        let scope = report.scope();
+        if unwitnessed.is_empty() {
+            format!("result: incomplete: held within {scope}, {cut} cut")
+        } else if held.is_empty() {
+            format!(
+                "result: incomplete: no invariant's witness was reached within {scope}, \
+                 {cut} cut: nothing is said to hold"
+            )
+        } else {
+            format!(
+                "result: incomplete: held within {scope}: {}; not reached (their witnesses \
+                 were never reached): {}; {cut} cut",
+                held.join(", "),
+                unwitnessed.join(", ")
+            )
+        }
     } else if !report.ok() {
         "result: a `sometimes` witness was never reached: its invariants hold vacuously".into()
     } else {

@@ -195,8 +195,11 @@ fn verdicts(wr: &WalkReport, reproduce: String, allow_violations: bool) -> Repor
                 },
                 None => Outcome::Unchecked {
                     reason: format!(
-                        "no violation found in {} (random walks prove nothing)",
-                        wr.covered()
+                        "no violation found in {} (random walks prove nothing){}",
+                        wr.covered(),
+                        wr.unwitnessed(name).map_or(String::new(), |w| format!(
+                            "; its witness \"{w}\" was never reached"
+                        ))
                     ),
                 },
             }

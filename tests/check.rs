@@ -42,6 +42,55 @@ fn verdict_lines(o: &Output) -> Vec<String> {
         .collect()
 }
 
+/// Checks the rule of a cut search's `always` lines: each says `held within` only when
+/// its witness's `sometimes` line says `reached`, and `not reached within … (its
+/// witness "W" was never reached)` otherwise; returns the invariants that held.
+fn held_only_where_witnessed(o: &Output) -> Vec<String> {
+    let text = stdout(o);
+    let property = |l: &str| -> Option<(String, String)> {
+        let rest = l.trim_start();
+        let rest = rest
+            .strip_prefix("always")
+            .or_else(|| rest.strip_prefix("sometimes"))?;
+        // Names are padded to 36 columns: the verdict follows.
+        let rest = rest.trim_start();
+        let (name, verdict) = rest.split_at(36.min(rest.len()));
+        Some((name.trim().to_string(), verdict.trim().to_string()))
+    };
+    let reached = |witness: &str| {
+        text.lines()
+            .filter(|l| l.starts_with("  sometimes "))
+            .filter_map(property)
+            .any(|(n, v)| n == witness && v == "reached")
+    };
+    let mut held = Vec::new();
+    for (name, verdict) in text
+        .lines()
+        .filter(|l| l.starts_with("  always "))
+        .filter_map(property)
+    {
+        if let Some(w) = verdict
+            .split_once("(witness: ")
+            .map(|(_, w)| w.trim_end_matches(')'))
+        {
+            assert!(verdict.starts_with("held within "), "{name}: {verdict}");
+            assert!(reached(w), "{name} held but {w} not reached:\n{text}");
+            held.push(name);
+        } else {
+            let w = verdict
+                .split_once("(its witness \"")
+                .and_then(|(_, w)| w.strip_suffix("\" was never reached)"))
+                .unwrap_or_else(|| panic!("{name}: {verdict}"));
+            assert!(
+                verdict.starts_with("not reached within "),
+                "{name}: {verdict}"
+            );
+            assert!(!reached(w), "{name} not reached but {w} reached:\n{text}");
+        }
+    }
+    held
+}
+
 #[test]
 fn the_default_configuration_holds() {
     let o = owm(&["check", "--threads", "1"]);
@@ -892,8 +941,10 @@ fn one_ctrl_c_stops_a_check_with_exit_3_and_a_verdict_two_with_130() {
     assert_eq!(code(&o), 3, "{}{}{rest}", stdout(&o), p.said);
     let text = stdout(&o);
     assert!(text.contains("(cut by an interrupt)"), "{text}");
+    // Interrupted before its first state: no witness reached, nothing said to hold.
+    assert!(held_only_where_witnessed(&o).is_empty(), "{text}");
     assert!(
-        text.contains("result: incomplete: held within the "),
+        text.contains("result: incomplete: no invariant's witness was reached within the 0 states explored (cut by an interrupt)"),
         "{text}"
     );
     let v: serde_json::Value =
@@ -1186,8 +1237,10 @@ fn memory_max_bounds_every_search() {
             && text.contains("(cut by --memory-max 0.03 GiB: the process held "),
         "{text}"
     );
+    held_only_where_witnessed(&o);
     assert!(
-        text.contains("B-complete                           held within the "),
+        text.contains("B-complete                           held within the ")
+            || text.contains("B-complete                           not reached within the "),
         "{text}"
     );
     assert!(reproduce_args(&o).ends_with(&["--memory-max".into(), "0.03".into()]));
@@ -1195,11 +1248,14 @@ fn memory_max_bounds_every_search() {
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(v["exit_code"], 3, "{v}");
     let case = &v["cases"][0];
-    assert_eq!(case["verdict"], "held-within", "{case}");
+    let scope = match case["verdict"].as_str() {
+        Some("held-within") => case["bound"].as_str(),
+        Some("not-reached") => case["reason"].as_str(),
+        _ => None,
+    };
     assert!(
-        case["bound"]
-            .as_str()
-            .unwrap()
+        scope
+            .unwrap_or_else(|| panic!("{case}"))
             .contains("--memory-max 0.03 GiB"),
         "{case}"
     );
@@ -1270,6 +1326,7 @@ fn the_timeout_counts_the_estimates_searches() {
             && text.contains("(cut by 0.001 s)"),
         "{text}"
     );
+    assert!(held_only_where_witnessed(&o).is_empty(), "{text}");
     let o = owm(&[
         &seven[..],
         &["--simulate", "--walks", "5", "--trace-dir", &t],
@@ -1513,4 +1570,149 @@ fn a_step_after_the_end_says_the_run_has_ended() {
         ],
     );
     assert!(!stderr(&o).contains("(possible: )"), "{}", stderr(&o));
+}
+
+/// A search cut by a bound says `held within` the bound only of an invariant whose
+/// witness it reached there (M1): on one old and one new transaction at `--depth 18`,
+/// one step short of the nearest violation of B-complete, no run has ended, so
+/// B-complete and bank-conserved read `not reached within depth 18 (its witness "run
+/// ended" was never reached)` (JSON `not-reached`, JUnit skipped) while A-isolated held
+/// within the bound; the result line names both groups; exit 3.
+#[test]
+fn a_bound_short_of_a_witness_says_not_reached_not_held() {
+    let tmp = tempfile::tempdir().unwrap();
+    let json = tmp.path().join("v.json");
+    let junit = tmp.path().join("v.xml");
+    let o = owm(&[
+        &ONE_AND_ONE[..],
+        &[
+            "--depth",
+            "18",
+            "--trace-dir",
+            &s(&tmp.path().join("t")),
+            "--json",
+            &s(&json),
+            "--junit",
+            &s(&junit),
+        ],
+    ]
+    .concat());
+    assert_eq!(code(&o), 3, "{}{}", stdout(&o), stderr(&o));
+    let text = stdout(&o);
+    let held = held_only_where_witnessed(&o);
+    assert!(held.contains(&"A-isolated".to_string()), "{text}");
+    for name in ["B-complete", "bank-conserved"] {
+        assert!(!held.contains(&name.to_string()), "{text}");
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with(&format!("  always    {name} "))
+                    && l.ends_with(
+                        "not reached within depth 18 (its witness \"run ended\" was never reached)"
+                    )),
+            "{text}"
+        );
+    }
+    let result = text
+        .lines()
+        .find(|l| l.starts_with("result: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        result.starts_with("result: incomplete: held within depth 18: A-consistent, A-isolated")
+            && result.contains(
+                "; not reached (their witnesses were never reached): B-complete, bank-conserved;"
+            ),
+        "{result}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["exit_code"], 3, "{v}");
+    let case = |name: &str| {
+        v["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("{name}: {v}"))
+            .clone()
+    };
+    let b = case("B-complete");
+    assert_eq!(b["verdict"], "not-reached", "{b}");
+    let reason = b["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("its witness \"run ended\" was never reached within depth 18 ("),
+        "{reason}"
+    );
+    assert_eq!(case("A-isolated")["verdict"], "held-within");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let skipped = doc
+        .descendants()
+        .find(|n| n.attribute("name") == Some("B-complete"))
+        .and_then(|c| c.children().find(|k| k.has_tag_name("skipped")))
+        .and_then(|k| k.attribute("message"))
+        .unwrap_or_else(|| panic!("{xml}"));
+    assert!(
+        skipped.starts_with(
+            "not reached (its witness \"run ended\" was never reached within depth 18"
+        ),
+        "{skipped}"
+    );
+    // One step deeper the same invariant is violated: "held within depth 18" would
+    // have claimed what the search had not looked at.
+    let o = owm(&[
+        &ONE_AND_ONE[..],
+        &["--depth", "19", "--trace-dir", &s(&tmp.path().join("t"))],
+    ]
+    .concat());
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+}
+
+/// A `--timeout` too short to explore any state says of no invariant that it held:
+/// every `always` reads `not reached within the 0 states explored`, the JSON
+/// `not-reached` for each, the result line no `held within`; exit 3.
+#[test]
+fn a_search_that_explored_nothing_says_nothing_held() {
+    let tmp = tempfile::tempdir().unwrap();
+    let json = tmp.path().join("v.json");
+    let o = owm(&[
+        "check",
+        "--old",
+        "3",
+        "--new",
+        "3",
+        "--timeout",
+        "0.001",
+        "--trace-dir",
+        &s(&tmp.path().join("t")),
+        "--json",
+        &s(&json),
+    ]);
+    assert_eq!(code(&o), 3, "{}{}", stdout(&o), stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("explored 0 unique states"), "{text}");
+    assert!(held_only_where_witnessed(&o).is_empty(), "{text}");
+    assert!(!text.contains("held within"), "{text}");
+    assert!(
+        text.contains("result: incomplete: no invariant's witness was reached within the 0 states explored (cut by 0.001 s)"),
+        "{text}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["exit_code"], 3, "{v}");
+    let cases = v["cases"].as_array().unwrap();
+    assert!(cases.iter().all(|c| c["verdict"] != "held-within"), "{v}");
+    assert_eq!(
+        cases
+            .iter()
+            .filter(|c| c["verdict"] == "not-reached")
+            .count(),
+        7,
+        "{v}"
+    );
+    assert!(
+        stderr(&o).contains("7 not reached; exit 3)") || text.contains("7 not reached; exit 3)"),
+        "{}{}",
+        text,
+        stderr(&o)
+    );
 }

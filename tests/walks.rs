@@ -120,6 +120,68 @@ fn no_violation_found_is_not_held_exit_3() {
         .iter()
         .filter(|c| c["name"] == "A-consistent")
         .all(|c| c["verdict"] == "unchecked"));
+    // No walk of depth 12 reaches A consistent: the verdict says so, in the text, the
+    // JSON and a merge of shards alike.
+    let unwitnessed = "A-consistent                         no violation found in 30 walks of \
+                       depth ≤ 12 (its witness \"A became consistent\" was never reached)";
+    assert!(text.contains(unwitnessed), "{text}");
+    assert!(
+        text.contains(
+            "A-isolated                           no violation found in 30 walks of depth ≤ 12\n"
+        ),
+        "{text}"
+    );
+    let reason = |v: &serde_json::Value| {
+        v["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "A-consistent")
+            .map(|c| c["reason"].clone())
+            .unwrap()
+    };
+    assert!(
+        reason(&v)
+            .as_str()
+            .unwrap()
+            .ends_with("; its witness \"A became consistent\" was never reached"),
+        "{v}"
+    );
+    let shards: Vec<String> = (1..=2)
+        .map(|k| {
+            let d = s(&tmp.path().join(format!("s{k}")));
+            let o = owm(&[
+                "check",
+                "--simulate",
+                "--walks",
+                "30",
+                "--depth",
+                "12",
+                "--threads",
+                "1",
+                "--shard",
+                &format!("{k}/2"),
+                "--trace-dir",
+                &d,
+            ]);
+            assert_eq!(code(&o), 3, "{}{}", stdout(&o), stderr(&o));
+            d
+        })
+        .collect();
+    let merged_json = tmp.path().join("merged.json");
+    let o = owm(&[
+        "merge",
+        &shards[0],
+        &shards[1],
+        "--out",
+        &s(&tmp.path().join("merged")),
+        "--json",
+        &s(&merged_json),
+    ]);
+    assert_eq!(code(&o), 3, "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains(unwitnessed), "{}", stdout(&o));
+    assert!(!stdout(&o).contains(" held"), "{}", stdout(&o));
+    assert_eq!(reason(&read_json(&merged_json)), reason(&v));
 
     let o = owm(&[
         "check",

@@ -136,6 +136,15 @@ pub enum Outcome {
     Reached,
     /// A `sometimes` property never held: its `always` partners hold vacuously.
     NotReached,
+    /// An `always` property that no explored state violated, in a search cut (by a
+    /// bound or an interrupt) before its witness was reached: the `sometimes` property
+    /// (`witness`, [`PARTNERS`]) whose states are those the invariant judges, or would
+    /// be judged vacuously without. Nothing it speaks of was reached within the bound,
+    /// so it is not said to hold there.
+    NotWitnessed {
+        /// The witness's name: `run ended`.
+        witness: &'static str,
+    },
 }
 
 /// One property's result.
@@ -289,10 +298,16 @@ impl CheckReport {
     }
 
     /// "held" / "VIOLATED" / "reached" / "NOT REACHED" for `name`; a search that was
-    /// cut says "held within depth 21" (never a bare "held") and "not reached within …".
+    /// cut says "held within depth 21" (never a bare "held") and "not reached within …",
+    /// and of an invariant whose witness it did not reach `not reached within depth 18
+    /// (its witness "run ended" was never reached)`.
     pub fn verdict(&self, name: &str) -> String {
         match self.outcome(name) {
             Some(Outcome::Held) => format!("held{}", self.within()),
+            Some(Outcome::NotWitnessed { witness }) => format!(
+                "not reached{} (its witness \"{witness}\" was never reached)",
+                self.within()
+            ),
             Some(Outcome::Violated { .. }) => "VIOLATED".into(),
             Some(Outcome::Reached) => "reached".into(),
             Some(Outcome::NotReached) if self.complete() => "NOT REACHED".into(),
@@ -381,10 +396,12 @@ impl CheckReport {
         );
         let _ = writeln!(out, "{}", self.coverage_line());
         for p in &self.properties {
-            let partner = PARTNERS
-                .iter()
-                .find(|(a, _)| *a == p.name)
-                .map_or(String::new(), |(_, s)| format!("  (witness: {s})"));
+            // The verdict of an invariant whose witness was not reached names it.
+            let partner = match p.outcome {
+                Outcome::NotWitnessed { .. } => None,
+                _ => PARTNERS.iter().find(|(a, _)| *a == p.name),
+            }
+            .map_or(String::new(), |(_, s)| format!("  (witness: {s})"));
             let _ = writeln!(
                 out,
                 "  {:9} {:36} {}{}",
@@ -652,6 +669,10 @@ fn finish<C: Checker<OwmModel>>(
             outcome,
         });
     }
+    let cut_states = unique_states.saturating_sub(expanded);
+    if cut_states > 0 {
+        not_witnessed(&mut properties);
+    }
     Ok(CheckReport {
         config: model.cfg.clone(),
         properties,
@@ -665,10 +686,31 @@ fn finish<C: Checker<OwmModel>>(
             .depth
             .map_or(checker_depth, |d| checker_depth.min(d)),
         elapsed,
-        cut_states: unique_states.saturating_sub(expanded),
+        cut_states,
         stopped,
         coverage,
     })
+}
+
+/// In a cut search, each `always` property that held but whose witness ([`PARTNERS`])
+/// was not reached becomes [`Outcome::NotWitnessed`]: the bound kept the search from
+/// every state it speaks of, so "held within the bound" would be vacuous.
+fn not_witnessed(properties: &mut [PropertyReport]) {
+    let reached: Vec<&'static str> = properties
+        .iter()
+        .filter(|p| p.outcome == Outcome::Reached)
+        .map(|p| p.name)
+        .collect();
+    for p in properties.iter_mut() {
+        if p.outcome != Outcome::Held {
+            continue;
+        }
+        if let Some(&(_, witness)) = PARTNERS.iter().find(|(a, _)| *a == p.name) {
+            if !reached.contains(&witness) {
+                p.outcome = Outcome::NotWitnessed { witness };
+            }
+        }
+    }
 }
 
 fn violated_outcome(

@@ -686,12 +686,29 @@ impl WalkReport {
         properties(&self.config)
     }
 
-    /// The verdict of property `name` in words.
+    /// The `sometimes` witness of the invariant `name` ([`crate::PARTNERS`]) when no
+    /// walk reached it: `Some("run ended")`; `None` when one did (or `name` has none).
+    pub fn unwitnessed(&self, name: &str) -> Option<&'static str> {
+        crate::PARTNERS
+            .iter()
+            .find(|(a, _)| *a == name)
+            .map(|&(_, w)| w)
+            .filter(|w| !self.reached.contains_key(*w))
+    }
+
+    /// The verdict of property `name` in words: an invariant no walk violated reads `no
+    /// violation found in 200 walks`, and when no walk reached its witness adds so
+    /// (`(its witness "run ended" was never reached)`).
     pub fn verdict(&self, name: &str, expectation: Expectation) -> String {
         match expectation {
             Expectation::Always => match self.violations.get(name) {
                 Some(f) => format!("VIOLATED (walk {}, depth {})", f.walk, f.depth),
-                None => format!("no violation found in {}", self.covered()),
+                None => {
+                    let witness = self.unwitnessed(name).map_or(String::new(), |w| {
+                        format!(" (its witness \"{w}\" was never reached)")
+                    });
+                    format!("no violation found in {}{witness}", self.covered())
+                }
             },
             _ => match self.reached.get(name) {
                 Some(r) => format!("reached (depth {}, walk {})", r.depth, r.walk),

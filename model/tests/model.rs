@@ -354,12 +354,16 @@ fn a_depth_bound_cuts_the_space_and_says_so() {
     .unwrap();
     assert!(bounded.unique_states < full.unique_states);
     assert!(full.complete() && full.cut_states == 0);
-    // Too shallow to reach the end of a run: B-complete cannot be judged, the verdict
-    // says it held only within the bound, and the `sometimes` witness says it was not
-    // reached instead of letting the invariant pass silently.
+    // Too shallow to reach the end of a run: B-complete cannot be judged, so it is not
+    // said to hold, and its `sometimes` witness says it was not reached. A-isolated,
+    // whose witness (the split with both kinds active) is within the bound, held there.
     assert!(!bounded.complete() && bounded.cut_states > 0);
-    assert_eq!(bounded.verdict("B-complete"), "held within depth 8");
+    assert_eq!(
+        bounded.verdict("B-complete"),
+        "not reached within depth 8 (its witness \"run ended\" was never reached)"
+    );
     assert_eq!(bounded.verdict("run ended"), "not reached within depth 8");
+    assert_eq!(bounded.verdict("A-isolated"), "held within depth 8");
     assert!(!bounded.ok());
     let text = bounded.render();
     assert!(
@@ -587,6 +591,67 @@ fn the_estimate_is_within_two_of_every_pinned_count() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
+/// A cut search says "held within" the bound only of the invariants whose witness it
+/// reached there: one step short of the nearest violation of B-complete (depth 18, no
+/// run has ended yet) B-complete and bank-conserved read "not reached", while A-isolated,
+/// whose witness is reached, held within the bound; one step deeper B-complete is
+/// violated. A search that explored nothing says of no invariant that it held.
+#[test]
+fn a_cut_search_says_held_only_where_the_witness_was_reached() {
+    let flags = "--variant cow --old 1 --new 1 --records-per-block 2 --locks record --aborts off";
+    let at = |depth| {
+        check(&CheckConfig {
+            depth: Some(depth),
+            threads: 1,
+            ..cfg(flags)
+        })
+        .unwrap()
+    };
+    let r = at(18);
+    assert!(!r.complete() && r.violated().is_empty(), "{}", r.render());
+    for name in ["B-complete", "bank-conserved"] {
+        assert_eq!(
+            r.outcome(name),
+            Some(&Outcome::NotWitnessed {
+                witness: "run ended"
+            }),
+            "{name}"
+        );
+        assert_eq!(
+            r.verdict(name),
+            "not reached within depth 18 (its witness \"run ended\" was never reached)"
+        );
+    }
+    assert_eq!(r.outcome("A-isolated"), Some(&Outcome::Held));
+    assert_eq!(r.verdict("A-isolated"), "held within depth 18");
+    let text = r.render();
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.contains("B-complete") && l.contains("held")),
+        "{text}"
+    );
+    assert!(at(19).violated().contains(&"B-complete"));
+
+    // Interrupted before its first state: every invariant not reached, none held.
+    let interrupted = || true;
+    let limits = model::Limits {
+        stop: &interrupted,
+        ..model::Limits::none()
+    };
+    let nothing = model::check_with_progress(&cfg("--old 3 --new 3"), None, &limits).unwrap();
+    assert_eq!(nothing.explored_states, 0, "{}", nothing.render());
+    for p in nothing.properties.iter().filter(|p| p.kind == "always") {
+        assert!(
+            matches!(p.outcome, Outcome::NotWitnessed { .. }),
+            "{}: {:?}",
+            p.name,
+            p.outcome
+        );
+        assert!(!nothing.verdict(p.name).contains("held"), "{}", p.name);
+    }
+}
+
 /// Three old and three new transactions within a depth bound, in the default test run:
 /// the pinned counts of the first 24 steps of incremental 2PL, cut and said to be cut.
 #[test]
@@ -604,7 +669,17 @@ fn three_old_three_new_within_a_depth_bound() {
         .unwrap();
         assert_eq!(r.explored_states, states, "{variant}");
         assert!(!r.complete() && r.cut_states > 0, "{variant}");
-        assert_eq!(r.verdict("B-complete"), "held within depth 24", "{variant}");
+        // A became consistent within the bound; no run ended.
+        assert_eq!(
+            r.verdict("A-consistent"),
+            "held within depth 24",
+            "{variant}"
+        );
+        assert_eq!(
+            r.verdict("B-complete"),
+            "not reached within depth 24 (its witness \"run ended\" was never reached)",
+            "{variant}"
+        );
     }
 }
 

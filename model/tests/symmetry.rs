@@ -25,6 +25,7 @@ fn verdicts(r: &model::CheckReport) -> Vec<(&'static str, &'static str)> {
                 Outcome::Violated { .. } => "violated",
                 Outcome::Reached => "reached",
                 Outcome::NotReached => "not reached",
+                Outcome::NotWitnessed { .. } => "not witnessed",
             };
             (p.name, v)
         })

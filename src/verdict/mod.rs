@@ -527,11 +527,12 @@ pub enum Outcome {
         policy: String,
         observed: Box<Outcome>,
     },
-    /// Only as a [`Outcome::NotClaimed`]'s `observed`: the run never reached the
-    /// state the invariant speaks of, so nothing was judged; `reason` names what was
-    /// missing (`sim::Unreached`'s words: `no backup`, `no split`, `A never
-    /// consistent`, `no archive`, `no retire`, `no copy to B'`). JSON: `{"verdict":
-    /// "not-reached", "reason": "no archive"}`.
+    /// The state the invariant speaks of was never reached, so nothing was judged;
+    /// `reason` names what was missing (`sim::Unreached`'s words: `no backup`, `no
+    /// split`, `A never consistent`, `no archive`, `no retire`, `no copy to B'`; of
+    /// `owm check` cut by a bound, `its witness "run ended" was never reached within
+    /// depth 18 (13 states cut)`). JSON: `{"verdict": "not-reached", "reason": "no
+    /// archive"}`. A cut check exits 3 by its other cases ([`Report::cut`]).
     NotReached { reason: String },
 }
 
@@ -707,6 +708,15 @@ impl Report {
             .count()
     }
 
+    /// Cases whose state was never reached ([`Outcome::NotReached`], not under a
+    /// [`Outcome::NotClaimed`]).
+    pub fn not_reached(&self) -> usize {
+        self.cases
+            .iter()
+            .filter(|c| matches!(c.outcome, Outcome::NotReached { .. }))
+            .count()
+    }
+
     /// Cases neither held nor violated (unchecked or failed or cut at a bound).
     pub fn incomplete(&self) -> usize {
         self.cases
@@ -746,10 +756,13 @@ impl Report {
             Exit::Incomplete => "incomplete",
             Exit::BadInput => "bad input",
         };
-        let mut not_claimed = match self.not_claimed() {
+        let mut not_claimed = match self.not_reached() {
             0 => String::new(),
-            n => format!(", {n} not claimed"),
+            n => format!(", {n} not reached"),
         };
+        if let n @ 1.. = self.not_claimed() {
+            not_claimed.push_str(&format!(", {n} not claimed"));
+        }
         if let Some(lost) = self.lost_line() {
             not_claimed.push_str("; ");
             not_claimed.push_str(&lost);
