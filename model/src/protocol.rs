@@ -445,9 +445,15 @@ impl OwmModel {
         let vlun = p.role.vlun();
         let txn = t as u32;
         let mut undone = Vec::new();
+        // The blocks written back, each once, in the order written.
+        let mut blocks: Vec<u64> = Vec::new();
         for pos in [1usize, 0] {
             if n.txns[t].written & (1 << pos) != 0 {
                 let record = p.records()[pos];
+                let block = self.layout.block_of(record);
+                if !blocks.contains(&block) {
+                    blocks.push(block);
+                }
                 let (value, stamp) = n.txns[t].read(pos).expect("a written record was read");
                 let cost = self.rmw(n, txn, vlun, record, value, u64::from(stamp));
                 if note.on() {
@@ -470,12 +476,16 @@ impl OwmModel {
                 backup_wait_ticks_max: 0,
             },
         );
+        // What each block written back now reads through either VLUN (after a split):
+        // the write-back of an old transaction reaches VLUN B too, over what a new
+        // transaction may have committed there.
         note.add(|| {
+            let now: String = blocks.iter().map(|&b| self.block_now(n, b)).collect();
             format!(
-            "{} txn T{t} ({vlun}) aborts: writes back its before-images {} and releases its locks",
-            p.role.as_str(),
-            undone.join(", ")
-        )
+                "{} txn T{t} ({vlun}) aborts: writes back its before-images {} and releases its locks{now}",
+                p.role.as_str(),
+                undone.join(", ")
+            )
         });
     }
 

@@ -937,3 +937,37 @@ fn depth_first_cut_at_a_depth_judges_what_breadth_first_does() {
     }
     assert!(compared >= 16, "{compared} bounded searches compared");
 }
+
+/// An abort's write-back is narrated like a write: with what each block written back
+/// now reads through VLUN A and VLUN B. Under incremental 2PL with record locks on
+/// blocks two records share, the abort of old T1 writes its before-image of block 0
+/// through VLUN A, which the device copies onto VLUN B over new T2's committed r1 = 97:
+/// the abort's step shows r1 = 100 on VLUN B where the step before showed 97.
+#[test]
+fn an_abort_step_says_what_its_write_back_left_on_both_vluns() {
+    let r = check(&cfg(
+        "--variant cow --old 2 --new 2 --records-per-block 2 --locks record \
+         --discipline incremental",
+    ))
+    .unwrap();
+    let Some(Outcome::Violated { steps, .. }) = r.outcome("B-complete") else {
+        panic!("{}", r.render());
+    };
+    let abort = steps
+        .iter()
+        .position(|s| s.contains("old txn T1 (VLUN A) aborts: writes back"))
+        .unwrap_or_else(|| panic!("no abort:\n{}", steps.join("\n")));
+    assert!(
+        steps[abort - 1].ends_with("r0=102 (T1), r1=97 (T2) through VLUN B"),
+        "{}",
+        steps[abort - 1]
+    );
+    assert!(
+        steps[abort].ends_with(
+            "and releases its locks; block 0 now reads r0=100 (initial), r1=100 (initial) \
+             through VLUN A, r0=100 (initial), r1=100 (initial) through VLUN B"
+        ),
+        "{}",
+        steps[abort]
+    );
+}
