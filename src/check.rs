@@ -190,12 +190,20 @@ const MIB: f64 = (1u64 << 20) as f64;
 /// bytes, unless `--states-max` bounds it within them: a search keeps at most
 /// `states_max` states, each costing the strategy's bytes per state. `--timeout`
 /// bounds time, not memory, so it never lifts the refusal. `by_flag` says the limit is
-/// the user's `--memory-max`, not the machine's available memory.
+/// the user's `--memory-max`, not the machine's available memory; `machine` is what
+/// the machine has available, if known.
+///
+/// The advice is safe on a machine others share: the `--states-max` it suggests fits
+/// the user's `--memory-max`, or without one half of what the machine has available
+/// (the rest left to its other work), and it says which; a larger `--memory-max` is
+/// suggested only when the search would fit in what the machine has available (a limit
+/// above that lifts the refusal only to meet the out-of-memory killer).
 fn refuse_unless_it_fits(
     cfg: &CheckConfig,
     e: &model::Estimate,
     avail: f64,
     by_flag: bool,
+    machine: Option<f64>,
 ) -> Result<()> {
     let per_state = model::estimate::bytes_per_state(cfg.strategy);
     let bound = match cfg.states_max {
@@ -214,7 +222,19 @@ fn refuse_unless_it_fits(
         Strategy::Bfs => "breadth first",
         Strategy::Dfs => "depth first",
     };
-    let fits = (avail / per_state).floor();
+    // What a suggested --states-max must fit in, and those words.
+    let (room, in_what) = if by_flag {
+        (avail, String::new())
+    } else {
+        (
+            avail / 2.0,
+            format!(
+                " in half the {:.1} GiB available, the rest left to the machine's other work",
+                avail / GIB
+            ),
+        )
+    };
+    let fits = (room / per_state).floor();
     let mut why = String::new();
     if let Some(n) = cfg.states_max {
         why.push_str(&format!(
@@ -227,7 +247,8 @@ fn refuse_unless_it_fits(
     }
     // Only what the user has not done already: --dfs beside a breadth-first search, a
     // smaller --states-max than the one given (none when not one state fits), a larger
-    // --memory-max than the one given, symmetry when it is off and would reduce.
+    // --memory-max than the one given when the machine holds what the search needs,
+    // symmetry when it is off and would reduce.
     let mut ways = Vec::new();
     if cfg.strategy == Strategy::Bfs {
         ways.push("search depth first (--dfs)".to_string());
@@ -239,23 +260,25 @@ fn refuse_unless_it_fits(
             "bound the states"
         };
         ways.push(format!(
-            "{lower} (--states-max {fits:.0} or fewer fit {strategy})"
+            "{lower} (--states-max {fits:.0} or fewer fit {strategy}{in_what})"
         ));
     }
-    ways.push(if by_flag {
-        "allow more (a larger --memory-max)".to_string()
-    } else {
-        "allow more (--memory-max)".to_string()
-    });
+    if by_flag && machine.is_none_or(|m| bound <= m) {
+        ways.push("allow more (a larger --memory-max)".to_string());
+    }
     if !cfg.symmetry && model::OwmModel::new(cfg).has_interchangeable_transactions() {
         ways.push(
             "reduce by symmetry (--symmetry on: some transactions are interchangeable)".into(),
         );
     }
+    let ways = if ways.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", ways.join(", or "))
+    };
     bail!(
-        "refused: {} transactions need {e}, and {limit}{why}; {}",
+        "refused: {} transactions need {e}, and {limit}{why}{ways}",
         cfg.old + cfg.new,
-        ways.join(", or ")
     );
 }
 
@@ -397,7 +420,13 @@ pub fn run(args: &CheckArgs) -> Result<Exit> {
         model::Sizing::Estimated(e) => {
             say!("estimate: {e}");
             if let Some((avail, by_flag)) = limit {
-                refuse_unless_it_fits(&cfg, &e, avail, by_flag)?;
+                refuse_unless_it_fits(
+                    &cfg,
+                    &e,
+                    avail,
+                    by_flag,
+                    model::estimate::available_bytes(),
+                )?;
             }
         }
         model::Sizing::Cut(why) => {
@@ -618,4 +647,88 @@ fn replay(path: &Path) -> Result<Exit> {
         path.display()
     );
     Ok(Exit::Violated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An estimate of `states` states at the bytes per state of `cfg`'s strategy.
+    fn estimate(cfg: &CheckConfig, states: f64) -> model::Estimate {
+        model::Estimate {
+            measured: vec![(1, 1, 187)],
+            growth_old: 2.0,
+            growth_new: 2.0,
+            states,
+            bytes: states * model::estimate::bytes_per_state(cfg.strategy),
+            seconds: 1.0,
+        }
+    }
+
+    fn refusal(cfg: &CheckConfig, states: f64, avail: f64, by_flag: bool, machine: f64) -> String {
+        refuse_unless_it_fits(cfg, &estimate(cfg, states), avail, by_flag, Some(machine))
+            .unwrap_err()
+            .to_string()
+    }
+
+    /// The `--states-max` a refusal suggests, parsed back.
+    fn suggested(msg: &str) -> f64 {
+        msg.split_once("--states-max ")
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no --states-max in: {msg}"))
+    }
+
+    /// Without --memory-max the suggested --states-max fits half of what the machine
+    /// has available (said so), and no --memory-max is suggested: the search needs more
+    /// than the machine has. Under --memory-max it fits that limit, and a larger limit
+    /// is suggested only when the machine holds what the search needs.
+    #[test]
+    fn the_refusal_advice_fits_the_bound_it_names() {
+        let bfs = CheckConfig::from_model_flags("--old 4 --new 3").unwrap();
+        let per_state = model::estimate::BFS_BYTES_PER_STATE;
+        let machine = 8.0 * GIB;
+        let msg = refusal(&bfs, 1e9, machine, false, machine);
+        let n = suggested(&msg);
+        assert!(n * per_state <= machine / 2.0, "{msg}");
+        assert!((n + 1.0) * per_state > machine / 2.0, "{msg}");
+        assert!(
+            msg.contains(
+                "fit breadth first in half the 8.0 GiB available, the rest left to the \
+                 machine's other work)"
+            ),
+            "{msg}"
+        );
+        assert!(!msg.contains("--memory-max"), "{msg}");
+
+        // The user's limit: the suggestion fills it; the search (700 GiB) does not fit
+        // the machine, so no larger limit is suggested.
+        let limit = 0.5 * GIB;
+        let msg = refusal(&bfs, 1e9, limit, true, machine);
+        let n = suggested(&msg);
+        assert!(
+            n * per_state <= limit && (n + 1.0) * per_state > limit,
+            "{msg}"
+        );
+        assert!(!msg.contains("half the"), "{msg}");
+        assert!(!msg.contains("a larger --memory-max"), "{msg}");
+        // 1e6 states (0.65 GiB) fit the machine: a larger limit is suggested.
+        let msg = refusal(&bfs, 1e6, limit, true, machine);
+        assert!(
+            msg.contains("or allow more (a larger --memory-max)"),
+            "{msg}"
+        );
+
+        // Depth first, at 20 bytes a state.
+        let dfs = CheckConfig {
+            strategy: Strategy::Dfs,
+            ..bfs.clone()
+        };
+        let msg = refusal(&dfs, 1e12, machine, false, machine);
+        let n = suggested(&msg);
+        let per_state = model::estimate::DFS_BYTES_PER_STATE;
+        assert!(n * per_state <= machine / 2.0, "{msg}");
+        assert!(msg.contains("fit depth first in half the 8.0 GiB"), "{msg}");
+        assert!(!msg.contains("--dfs"), "{msg}");
+    }
 }

@@ -1716,3 +1716,51 @@ fn a_search_that_explored_nothing_says_nothing_held() {
         stderr(&o)
     );
 }
+
+/// Without `--memory-max` a refusal's advice leaves room for the machine's other work:
+/// the `--states-max` it suggests fits half of the memory it says is available (700
+/// bytes a state breadth first), and it does not suggest a `--memory-max`, which
+/// could lift the refusal only past what the machine has.
+#[test]
+fn a_refusal_without_a_memory_limit_suggests_half_the_machine() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = owm(&[
+        "check",
+        "--old",
+        "4",
+        "--new",
+        "4",
+        "--locks",
+        "record",
+        "--records-per-block",
+        "2",
+        "--trace-dir",
+        &s(tmp.path()),
+    ]);
+    // About 3.5e9 states, 2,300 GiB breadth first: more than any machine this runs on.
+    assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
+    let msg = stderr(&o);
+    let number_before = |text: &str, tail: &str| -> f64 {
+        let at = text.find(tail).unwrap_or_else(|| panic!("{tail}: {text}"));
+        text[..at]
+            .rsplit(' ')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{tail}: {text}"))
+    };
+    let available_mib = number_before(&msg, " MiB of memory is available");
+    let suggested = number_before(&msg, " or fewer fit breadth first in half the ");
+    assert!(
+        suggested * 700.0 <= available_mib * 1024.0 * 1024.0 / 2.0,
+        "{suggested} states x 700 bytes > half of {available_mib} MiB: {msg}"
+    );
+    assert!(
+        suggested * 700.0 > available_mib * 1024.0 * 1024.0 / 2.0 * 0.99,
+        "{msg}"
+    );
+    assert!(
+        msg.contains("GiB available, the rest left to the machine's other work)"),
+        "{msg}"
+    );
+    assert!(!msg.contains("--memory-max"), "{msg}");
+}

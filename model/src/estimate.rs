@@ -27,9 +27,24 @@ pub const BFS_BYTES_PER_STATE: f64 = 700.0;
 /// thread 13.5-22.3 at 2.9-18 M states (three old and three new transactions,
 /// BENCHMARKS.md, "Sizes") and 14.6 at 44.4 M ("Depth-first memory"); rounded up.
 pub const DFS_BYTES_PER_STATE: f64 = 20.0;
-/// Unique states per second and thread of the larger configurations (BENCHMARKS.md:
-/// 134,000-158,000 on a loaded machine; rounded down).
-pub const STATES_PER_SEC_PER_THREAD: f64 = 130_000.0;
+/// Unique states per second and thread of a breadth-first search with a core of its
+/// own: unique states per CPU-second of the whole process, 263,000-415,000 on the
+/// 2+2 and 3+3 configurations (BENCHMARKS.md, Checker, "The rates the estimate
+/// uses"); rounded down.
+pub const BFS_STATES_PER_SEC_PER_THREAD: f64 = 250_000.0;
+/// Unique states per second and thread of a depth-first search with a core of its
+/// own: 496,000-805,000 per CPU-second at 0.4-67 M states (BENCHMARKS.md, Checker, "The
+/// rates the estimate uses" and "Four and four"); rounded down.
+pub const DFS_STATES_PER_SEC_PER_THREAD: f64 = 450_000.0;
+
+/// Unique states per second and thread of a search by `strategy`
+/// ([`BFS_STATES_PER_SEC_PER_THREAD`] or [`DFS_STATES_PER_SEC_PER_THREAD`]).
+pub fn states_per_sec_per_thread(strategy: Strategy) -> f64 {
+    match strategy {
+        Strategy::Bfs => BFS_STATES_PER_SEC_PER_THREAD,
+        Strategy::Dfs => DFS_STATES_PER_SEC_PER_THREAD,
+    }
+}
 
 /// Peak resident bytes per unique state of a search by `strategy`
 /// ([`BFS_BYTES_PER_STATE`] or [`DFS_BYTES_PER_STATE`]).
@@ -207,7 +222,7 @@ pub fn estimate_within(
         growth_new,
         states,
         bytes: states * per_state,
-        seconds: states / (STATES_PER_SEC_PER_THREAD * cfg.threads as f64),
+        seconds: states / (states_per_sec_per_thread(cfg.strategy) * cfg.threads as f64),
     }))
 }
 
