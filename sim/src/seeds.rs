@@ -84,7 +84,14 @@ pub fn parse_range(s: &str) -> Result<Vec<u64>, String> {
     if a > b {
         return Err(format!("`{s}`: the first seed is after the last"));
     }
-    counted(a, b - a + 1)
+    // The count of `0..=2^64-1` is 2^64, past u64: it is too many whatever the bound.
+    match (b - a).checked_add(1) {
+        Some(count) => counted(a, count),
+        None => Err(format!(
+            "`{s}` is {} seeds: at most {SEEDS_MAX}",
+            u128::from(b - a) + 1
+        )),
+    }
 }
 
 fn counted(first: u64, count: u64) -> Result<Vec<u64>, String> {
@@ -161,6 +168,22 @@ mod tests {
         assert!(seeds("seeds = { count = 1000000 }")
             .unwrap_err()
             .contains("at most"));
+    }
+
+    /// A range of every seed (2^64 of them, one more than a u64 counts) is refused as too
+    /// many, never as empty.
+    #[test]
+    fn a_range_of_every_seed_is_too_many() {
+        let e = seeds("seeds = \"0..=18446744073709551615\"").unwrap_err();
+        assert!(
+            e.contains("18446744073709551616 seeds: at most 100000"),
+            "{e}"
+        );
+        let e = seeds("seeds = \"1..=18446744073709551615\"").unwrap_err();
+        assert!(
+            e.contains("18446744073709551615 seeds: at most 100000"),
+            "{e}"
+        );
     }
 
     /// Each malformed form is refused with what was wrong and what is expected, never
