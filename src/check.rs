@@ -102,6 +102,7 @@ pub struct CheckArgs {
     /// search), counted from its start: beyond four transactions the estimate's
     /// searches count, and the search for the shortest traces after a search on several
     /// threads stops then too (its traces are then said to be not proven shortest).
+    /// At most 1e9 s (about 31 years).
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     timeout: Option<Duration>,
     /// Memory the process may hold, in GiB, finite, above 0 and at most 1048576: the
@@ -159,10 +160,22 @@ pub struct CheckArgs {
     serve: Option<std::net::SocketAddr>,
 }
 
+/// The largest `--timeout`, in seconds (about 31 years): a deadline that far ahead
+/// still fits the clock's instants, which a larger one (past about 9.2e18 s) may not.
+const TIMEOUT_SECONDS_MAX: f64 = 1e9;
+
+/// `--timeout SECONDS`: a number of seconds from 0 to [`TIMEOUT_SECONDS_MAX`] (0 is
+/// refused with the configuration's other checks); anything else is an error clap
+/// reports naming the flag (exit 2).
 fn parse_seconds(s: &str) -> Result<Duration, String> {
     let secs: f64 = s
         .parse()
         .map_err(|e| format!("`{s}`: expected seconds ({e})"))?;
+    if secs > TIMEOUT_SECONDS_MAX {
+        return Err(format!(
+            "`{s}`: at most {TIMEOUT_SECONDS_MAX:e} s (about 31 years)"
+        ));
+    }
     Duration::try_from_secs_f64(secs).map_err(|e| format!("`{s}`: {e}"))
 }
 

@@ -311,6 +311,10 @@ fn bad_check_flags_are_refused_with_exit_2() {
             "at least one old",
         ),
         (&["check", "--timeout", "soon"][..], "--timeout"),
+        // Past what the clock's instants can hold ahead of now: refused, not a panic.
+        (&["check", "--timeout", "1e19"][..], "at most 1e9 s"),
+        (&["check", "--timeout", "1e10"][..], "--timeout"),
+        (&["check", "--timeout", "inf"][..], "--timeout"),
         (&["check", "--replay", "no/such.trace"][..], "no/such.trace"),
     ] {
         let o = owm(args);
