@@ -25,8 +25,9 @@ pub struct CalibrateArgs {
     /// profile and the pattern's traces, calibrate-pattern-qd1.csv and
     /// calibrate-pattern-qd8.csv, stay, also with --profile).
     pub dir: PathBuf,
-    /// Block size, bytes.
-    #[arg(long, default_value_t = 4096)]
+    /// Block size, bytes: a multiple of 8 from 16 to 16777216 (16 MiB, as a scenario's
+    /// geometry.block_size_bytes of one record per block).
+    #[arg(long, default_value_t = 4096, value_parser = parse_block_size)]
     pub block_size: usize,
     /// Samples per measured operation (the mean is kept), 10 to 1000000.
     #[arg(long, default_value_t = 2000, value_parser = parse_samples)]
@@ -76,6 +77,27 @@ const PATTERN_WRITES: std::ops::RangeInclusive<u64> = 1..=1 << 24;
 
 /// `--baseline-latency-us`' largest value, µs (1000 s per request).
 const BASELINE_LATENCY_US_MAX: f64 = 1e9;
+
+/// `--block-size`' smallest value: the pattern's scenario keeps one record per block,
+/// and a record needs at least 16 bytes (`geometry.records_per_block`'s check).
+const BLOCK_SIZE_MIN: usize = 16;
+
+/// `--block-size`: a multiple of 8 bytes from [`BLOCK_SIZE_MIN`] to
+/// [`sim::BLOCK_BYTES_MAX`] (16 MiB): the block sizes a scenario's
+/// `geometry.block_size_bytes` allows for one record per block, since the profile and
+/// the pattern are priced by a run of that geometry.
+fn parse_block_size(s: &str) -> std::result::Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n.is_multiple_of(8) && (BLOCK_SIZE_MIN..=sim::BLOCK_BYTES_MAX).contains(&n) => {
+            Ok(n)
+        }
+        _ => Err(format!(
+            "`{s}`: expected a block size in bytes, a multiple of 8 from {BLOCK_SIZE_MIN} to \
+             {} (16 MiB)",
+            sim::BLOCK_BYTES_MAX
+        )),
+    }
+}
 
 /// `--samples`: an integer in [`SAMPLES`].
 fn parse_samples(s: &str) -> std::result::Result<usize, String> {
@@ -135,9 +157,30 @@ fn time(f: &mut dyn FnMut() -> Result<()>) -> Result<f64> {
     Ok(t.elapsed().as_secs_f64() * 1e6)
 }
 
+/// The scratch files of a measurement, removed when it ends, whether it completed or
+/// failed part way.
+struct Scratch(Vec<PathBuf>);
+
+impl Scratch {
+    /// `path`, to be removed with the others.
+    fn add(&mut self, path: PathBuf) -> PathBuf {
+        self.0.push(path.clone());
+        path
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        for path in &self.0 {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
 fn measure(dir: &Path, bs: usize, samples: usize, region_blocks: u64) -> Result<Measured> {
     const BLOCKS: u64 = 4096;
-    let img = dir.join("calibrate-scratch.img");
+    let mut scratch = Scratch(Vec::new());
+    let img = scratch.add(dir.join("calibrate-scratch.img"));
     let store = FileStore::create(&img, bs, BLOCKS)?;
     let mut rng = StdRng::seed_from_u64(1);
     let data: Vec<u8> = (0..bs).map(|i| (i % 251) as u8).collect();
@@ -165,10 +208,11 @@ fn measure(dir: &Path, bs: usize, samples: usize, region_blocks: u64) -> Result<
     // The metadata journal as the engine keeps it: one record appended per table
     // update; a sync is the journal's fdatasync, then the superblock recording the
     // durable length, written and synced.
-    let path = dir.join("calibrate-scratch.owm");
+    let path = scratch.add(dir.join("calibrate-scratch.owm"));
+    scratch.add(engine::superblock::path_of(&path));
     let header = MetaRecord::Header {
         variant: Variant::CopyOnWrite,
-        block_size: bs as u32,
+        block_size: u32::try_from(bs).context("--block-size past a 32-bit header field")?,
         volume_blocks: BLOCKS,
         area_slots: BLOCKS,
         device_id: [0; 16],
@@ -179,7 +223,7 @@ fn measure(dir: &Path, bs: usize, samples: usize, region_blocks: u64) -> Result<
     // The state the pattern's barriers meet: the phase before the split wrote every
     // block of the region once and nothing flushed it (the file system still holds
     // those writes, unallocated or unwritten, when the backup window's barriers run).
-    let region_path = dir.join("calibrate-scratch-region.img");
+    let region_path = scratch.add(dir.join("calibrate-scratch-region.img"));
     let region = FileStore::create(&region_path, bs, region_blocks.max(1))?;
     for b in 0..region_blocks {
         region.write_block(b, &data)?;
@@ -210,10 +254,7 @@ fn measure(dir: &Path, bs: usize, samples: usize, region_blocks: u64) -> Result<
     drop(store);
     drop(journal);
     drop(region);
-    let _ = std::fs::remove_file(&img);
-    let _ = std::fs::remove_file(&region_path);
-    let _ = std::fs::remove_file(&path);
-    let _ = std::fs::remove_file(engine::superblock::path_of(&path));
+    drop(scratch);
     Ok(Measured {
         read_us: mean_us(reads),
         write_us: mean_us(writes),

@@ -80,6 +80,7 @@ pub use scenario::{
     Scenario,
 };
 pub use space_series::SpacePoint;
+pub use validate::BLOCK_BYTES_MAX;
 pub use window::{BackupWaits, SpanIo, WaitSum, WindowCosts};
 pub use workload::{
     Arrivals, BankConfig, Fig3Config, Fig45Config, GeneratedConfig, HotSpot, InitialValues,

@@ -153,6 +153,48 @@ fn calibrate_writes_a_profile_and_predicts_every_phase() {
     }
 }
 
+/// `--block-size` takes what a scenario's `geometry.block_size_bytes` does for one
+/// record per block: a multiple of 8 bytes from 16 to 16 MiB. Anything else is refused
+/// naming the flag (exit 2)
+/// before a scratch file is made; the smallest block size is measured and its scratch
+/// files removed.
+#[test]
+fn calibrate_refuses_a_block_size_out_of_range() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().to_str().unwrap();
+    let entries = || std::fs::read_dir(tmp.path()).unwrap().count();
+    for bs in ["536870912", "16777224", "0", "8", "12", "4294967296", "4k"] {
+        let o = owm(&["calibrate", d, "--block-size", bs, "--samples", "10"]);
+        assert_eq!(o.status.code(), Some(2), "{bs}: {}", stderr(&o));
+        fails_with(&o, &["--block-size", "a multiple of 8 from 16 to 16777216"]);
+        assert_eq!(entries(), 0, "{bs}: a refused calibrate left files in DIR");
+    }
+    let o = owm(&[
+        "calibrate",
+        d,
+        "--block-size",
+        "16",
+        "--samples",
+        "10",
+        "--pattern-writes",
+        "1",
+    ]);
+    ok(&o);
+    let mut left: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        [
+            "calibrate-pattern-qd1.csv",
+            "calibrate-pattern-qd8.csv",
+            "device-profile.toml"
+        ]
+    );
+}
+
 /// Mirroring's backup window on a device whose journal sync is dear: the window's
 /// writes (image B only, no sync) are thousands of times faster than the writes before
 /// the split (a dirty mark's journal sync each). The slowdown column keeps two
