@@ -63,6 +63,26 @@ fn out_of_range_value_names_file_line_and_key() {
     );
 }
 
+/// A workload of no transactions runs nothing and would report every invariant held of
+/// nothing: refused at its key, as `records = 0` is, for every kind that has the key.
+#[test]
+fn zero_transactions_are_refused_at_the_key() {
+    for kind in ["generated", "fig45", "bank"] {
+        let (_t, f, o) = run_file(&format!(
+            "policies = [\"cow\"]\n[workload]\nkind = \"{kind}\"\ntransactions = 0\n"
+        ));
+        assert_eq!(code(&o), 2, "{kind}: {}", stderr(&o));
+        fails_with(
+            &o,
+            &[
+                &format!("{f}:4:"),
+                "key `workload.transactions`",
+                "must be at least 1",
+            ],
+        );
+    }
+}
+
 /// A freeze limit of 0 would fail every quiesce attempt the tick it starts and spin
 /// through the retries: refused at its key.
 #[test]

@@ -61,6 +61,19 @@ fn an_axis_value_error_names_the_values_line_and_the_value() {
             "out of range",
         ],
     );
+    // No transactions: refused at the axis's values, as the key itself is.
+    let (tmp, f, o) = sweep(
+        "zero.toml",
+        &format!("policies = [\"cow\"]\n[[axis]]\nkey = \"workload.transactions\"\nvalues = [10, 0]\n{BASE}"),
+    );
+    refused(
+        &tmp,
+        &o,
+        &[
+            &format!("{f}:4: key `workload.transactions`: with value 0:"),
+            "must be at least 1",
+        ],
+    );
     // A name of a choice: an unknown one, then a value that is not a name at all.
     for (value, why) in [
         ("\"floppy\"", "unknown variant `floppy`"),

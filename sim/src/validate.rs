@@ -544,6 +544,7 @@ fn workload(w: &W) -> Result<(), SimError> {
         W::Fig45(c) => (
             vec![
                 ("records", c.records, 1),
+                ("transactions", c.transactions, 1),
                 ("processes", c.processes.into(), 1),
                 ("arrival_ticks_mean", c.arrival_ticks_mean, 1),
             ],
@@ -555,6 +556,7 @@ fn workload(w: &W) -> Result<(), SimError> {
         W::Bank(c) => (
             vec![
                 ("accounts", c.accounts, 2),
+                ("transactions", c.transactions, 1),
                 ("arrival_ticks_mean", c.arrival_ticks_mean, 1),
                 ("amount_max", c.amount_max.max(0) as u64, 1),
             ],
@@ -562,7 +564,10 @@ fn workload(w: &W) -> Result<(), SimError> {
         ),
         W::Trace(_) => (Vec::new(), Vec::new()),
         W::Generated(c) => (
-            vec![("records", c.records, 1)],
+            vec![
+                ("records", c.records, 1),
+                ("transactions", c.transactions, 1),
+            ],
             vec![
                 ("length", c.length_min.into(), c.length_max.into(), 1),
                 ("compute_ticks", c.compute_ticks_min, c.compute_ticks_max, 0),
