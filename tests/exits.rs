@@ -82,6 +82,33 @@ const STOPPED_IN_ITS_SECOND_POLICY: &str =
      transactions = 60\n[archive]\nbandwidth_bytes_per_s = 1\n\
      [limits]\ntime_ticks_max = 100000000\n";
 
+/// An archive copy whose one extent takes more than 2^64 ticks to send (20 TB at
+/// 1 B/s) lands at no representable time: the run stops at `limits.time_ticks_max`
+/// (exit 3), never reporting the copy landed at once.
+#[test]
+fn a_copy_past_2_64_ticks_stops_at_the_time_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "far.toml",
+        "policies = [\"mirroring\"]\nseed = 1\n[workload]\nkind = \"fig3\"\n\
+         records = 1200000\n[geometry]\nblock_size_bytes = 16777216\nrecords_per_block = 1\n\
+         [archive]\nbandwidth_bytes_per_s = 1\nextent_blocks = 1200000\nsparse = false\n\
+         [backup]\nrequest_at_ticks = 350\n[limits]\nvolume_bytes_max = 100000000000000000\n\
+         archive_blocks_max = 100000000\ntime_ticks_max = 9223372036854775807\n",
+    );
+    let out = tmp.path().join("o");
+    let o = owm(&["run", &f, "--out", out.to_str().unwrap()]);
+    assert_eq!(code(&o), 3, "{}{}", stdout(&o), stderr(&o));
+    fails_with(
+        &o,
+        &[
+            "far.toml:18: key `limits.time_ticks_max`",
+            "virtual time past 9223372036854775807 ticks",
+        ],
+    );
+}
+
 /// A run stopped by a limit (exit 3) ends its stdout with the verdict line, as a
 /// finished run does, and that line agrees with the `--json` file: the policy that
 /// finished (`none`) and the stopped one (`cow`, its archive at 1 B/s past

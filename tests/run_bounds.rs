@@ -389,6 +389,38 @@ fn a_backup_requested_past_the_time_limit_is_refused_before_the_run() {
     );
 }
 
+/// A compute time every transaction takes past the virtual time a run may reach stops
+/// every run: refused at `workload.compute_ticks_min`, its line, for each workload kind
+/// that has the key.
+#[test]
+fn a_compute_time_past_the_time_limit_is_refused_before_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    for kind in ["generated", "fig45", "bank"] {
+        let f = write(
+            tmp.path(),
+            "c.toml",
+            &format!(
+                "policies = [\"none\"]\n[workload]\nkind = \"{kind}\"\n\
+                 compute_ticks_min = 1099511627776\ncompute_ticks_max = 1099511627776\n"
+            ),
+        );
+        let o = owm(&["run", &f, "--out", &s(&out)]);
+        refused(
+            &o,
+            &f,
+            4,
+            "workload.compute_ticks_min",
+            &[
+                "every transaction computes at least 1099511627776 ticks, past \
+                 limits.time_ticks_max = 1000000000000",
+                "raise `limits.time_ticks_max`",
+            ],
+            &out,
+        );
+    }
+}
+
 /// A value an `[[axis]]` gives is the file's, not a default: its refusal is at the
 /// axis's values, with the value, and never says "(the default; set it in the file)", whether
 /// the scenario's check refuses it or a limit stops the run.

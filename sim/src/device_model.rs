@@ -181,12 +181,15 @@ impl DeviceModelConfig {
             0
         };
         let price = Price::of(self, block_bytes);
-        let transfers = cost.total_reads() + cost.total_writes();
-        price.continuing(
-            self.channel_ticks(cost) + price.transfer_ticks(transfers),
-            cost,
-            contiguous_reads,
-        ) + lane
+        let transfers = cost.total_reads().saturating_add(cost.total_writes());
+        price
+            .continuing(
+                self.channel_ticks(cost)
+                    .saturating_add(price.transfer_ticks(transfers)),
+                cost,
+                contiguous_reads,
+            )
+            .saturating_add(lane)
     }
 
     /// The part of a call's service time spent on its channel: all of it, but for its
@@ -197,17 +200,17 @@ impl DeviceModelConfig {
         } else {
             self.journal_ticks(cost)
         };
-        u64::from(cost.total_reads()) * self.read_latency_ticks
-            + u64::from(cost.total_writes()) * self.write_latency_ticks
-            + u64::from(cost.table_updates()) * self.table_update_latency_ticks
-            + u64::from(cost.table_lookups) * self.table_lookup_latency_ticks
-            + u64::from(cost.image_flushes()) * self.flush_latency_ticks
-            + syncs
+        times(cost.total_reads(), self.read_latency_ticks)
+            .saturating_add(times(cost.total_writes(), self.write_latency_ticks))
+            .saturating_add(times(cost.table_updates(), self.table_update_latency_ticks))
+            .saturating_add(times(cost.table_lookups, self.table_lookup_latency_ticks))
+            .saturating_add(times(cost.image_flushes(), self.flush_latency_ticks))
+            .saturating_add(syncs)
     }
 
     /// The call's journal syncs' time.
     fn journal_ticks(&self, cost: &IoCost) -> Tick {
-        u64::from(cost.journal_syncs) * self.journal_sync_latency()
+        times(cost.journal_syncs, self.journal_sync_latency())
     }
 
     /// Write slots: `write_channels`, else `channels`.
@@ -232,6 +235,13 @@ impl DeviceModelConfig {
         self.journal_sync_latency_ticks
             .unwrap_or(self.flush_latency_ticks)
     }
+}
+
+/// `n` calls of `ticks` each, saturating at [`Tick::MAX`]: a time past it is past every
+/// `limits.time_ticks_max`, which then stops the run.
+#[inline(always)]
+fn times(n: u32, ticks: Tick) -> Tick {
+    u64::from(n).saturating_mul(ticks)
 }
 
 /// Ticks to move `bytes` at `bytes_per_s`, rounded up (0 when the rate is 0; at most
@@ -345,12 +355,12 @@ impl Price {
     /// [`DeviceModelConfig::channel_ticks`].
     #[inline(always)]
     fn channel_ticks(&self, cost: &IoCost) -> Tick {
-        u64::from(cost.total_reads()) * self.read
-            + u64::from(cost.total_writes()) * self.write
-            + u64::from(cost.table_updates()) * self.table_update
-            + u64::from(cost.table_lookups) * self.table_lookup
-            + u64::from(cost.image_flushes()) * self.flush
-            + u64::from(cost.journal_syncs) * self.journal_sync
+        times(cost.total_reads(), self.read)
+            .saturating_add(times(cost.total_writes(), self.write))
+            .saturating_add(times(cost.table_updates(), self.table_update))
+            .saturating_add(times(cost.table_lookups, self.table_lookup))
+            .saturating_add(times(cost.image_flushes(), self.flush))
+            .saturating_add(times(cost.journal_syncs, self.journal_sync))
     }
 
     /// The transfer time of `blocks` blocks at the media rate: each block's, rounded
@@ -369,17 +379,18 @@ impl Price {
     #[inline]
     fn continuing(&self, service: Tick, cost: &IoCost, contiguous: u32) -> Tick {
         let c = contiguous.min(cost.total_reads());
-        if c == 0 {
+        // A saturated time stays so: what it would have been is not known.
+        if c == 0 || service == Tick::MAX {
             return service;
         }
         if self.sequential_read_bytes_per_s != 0 {
-            let positioned = u64::from(c) * self.read + self.transfer_ticks(c);
+            let positioned = times(c, self.read).saturating_add(self.transfer_ticks(c));
             let bytes = u128::from(c) * u128::from(self.block_bytes);
             return (service - positioned)
                 .saturating_add(bytes_ticks(bytes, self.sequential_read_bytes_per_s));
         }
         if self.transfer_bytes_per_s != 0 {
-            return service - u64::from(c) * self.read;
+            return service - times(c, self.read);
         }
         service
     }
@@ -420,8 +431,8 @@ impl DeviceModel {
             // Journal syncs are counted among the flushes: none of either.
             return 0;
         }
-        u64::from(cost.image_flushes()) * self.config.flush_latency_ticks
-            + self.config.journal_ticks(cost)
+        times(cost.image_flushes(), self.config.flush_latency_ticks)
+            .saturating_add(self.config.journal_ticks(cost))
     }
 
     /// [`DeviceModel::complete_at`], also saying how long the call queued behind a call
@@ -456,14 +467,16 @@ impl DeviceModel {
         let price = self.price;
         let mut service = price.channel_ticks(cost);
         if price.transfer_bytes_per_s != 0 {
-            service += price.transfer_ticks(cost.total_reads() + cost.total_writes());
+            service = service.saturating_add(
+                price.transfer_ticks(cost.total_reads().saturating_add(cost.total_writes())),
+            );
         }
         if contiguous != 0 {
             service = price.continuing(service, cost, contiguous);
         }
         if price.jitter_max > 0 && service > 0 {
             let draw = rng::mix64(self.jitter_key ^ rng::mix64(call));
-            service += price.jitter_span.of(draw);
+            service = service.saturating_add(price.jitter_span.of(draw));
         }
         // Earliest free channel; ties to the lowest index (deterministic).
         let (i, free) = earliest(&self.free_at);
@@ -478,15 +491,15 @@ impl DeviceModel {
                 .saturating_sub(now.max(slot.last_start))
                 * u64::from(slot.last_backup);
             self.write_free_at[k] = start
-                + u64::from(cost.total_writes()) * price.write
-                + price.transfer_ticks(cost.total_writes());
+                .saturating_add(times(cost.total_writes(), price.write))
+                .saturating_add(price.transfer_ticks(cost.total_writes()));
             *slot = Channel {
                 last_start: start,
                 last_backup: is_backup_call(call),
             };
         }
         let ch = &mut self.channels[i];
-        self.queued_ticks += start - now;
+        self.queued_ticks = self.queued_ticks.saturating_add(start - now);
         // Without a branch on whether the call queued (often mispredicted): a call that
         // does not queue starts now, and its previous call started no later, so the
         // difference saturates to 0. The channel's part of the wait ends when the channel
@@ -495,7 +508,7 @@ impl DeviceModel {
         behind_backup_ticks = behind_backup_ticks.max(
             free.min(start).saturating_sub(now.max(ch.last_start)) * u64::from(ch.last_backup),
         );
-        let end = start + service;
+        let end = start.saturating_add(service);
         self.free_at[i] = end;
         *ch = Channel {
             last_start: start,
@@ -509,8 +522,8 @@ impl DeviceModel {
         }
         // The syncs take their turn on the lane once the call's channel part is done.
         let sync_start = end.max(self.journal_free_at);
-        self.queued_ticks += sync_start - end;
-        self.journal_free_at = sync_start + self.config.journal_ticks(cost);
+        self.queued_ticks = self.queued_ticks.saturating_add(sync_start - end);
+        self.journal_free_at = sync_start.saturating_add(self.config.journal_ticks(cost));
         Completion {
             at: self.journal_free_at,
             behind_backup_ticks,
@@ -649,6 +662,33 @@ mod tests {
         // Third call waits for channel 0 (free at 10).
         assert_eq!(d.complete_at(0, &cost(1, 1), 3), 40);
         assert_eq!(d.queued_ticks, 10);
+    }
+
+    /// A call's time past 2^64 ticks (2^24 reads of 2^40 ticks each, an archive
+    /// extent's) saturates at `Tick::MAX`, past every time limit, instead of wrapping
+    /// to a small time; so do the calls queued behind it and the queue's total.
+    #[test]
+    fn times_past_2_64_ticks_saturate() {
+        let cfg = DeviceModelConfig {
+            read_latency_ticks: 1 << 40,
+            channels: 1,
+            jitter_ticks_max: 0,
+            ..DeviceModelConfig::default()
+        };
+        let huge = cost(1 << 24, 0);
+        assert_eq!(cfg.service_ticks(&huge, 64), Tick::MAX);
+        assert_eq!(cfg.extent_service_ticks(&huge, 1 << 20, 64), Tick::MAX);
+        let mut d = DeviceModel::new(cfg.clone(), 64, stream(1, Component::Device));
+        assert_eq!(d.complete_at(5, &huge, 1), Tick::MAX);
+        assert_eq!(d.complete_extent(5, &huge, 1 << 20, 2), Tick::MAX);
+        assert_eq!(d.complete_at(5, &cost(1, 0), 3), Tick::MAX);
+        assert_eq!(d.queued_ticks, Tick::MAX);
+        let fast = DeviceModelConfig {
+            transfer_bytes_per_s: 1,
+            sequential_read_bytes_per_s: 1,
+            ..cfg
+        };
+        assert_eq!(fast.extent_service_ticks(&huge, 1 << 20, 64), Tick::MAX);
     }
 
     /// A user's call queued behind a backup call is blamed for the part of its wait

@@ -123,8 +123,9 @@ fn dense_copies(s: &Scenario, layout: &Layout, policies: &[Policy]) -> Result<()
 /// attempt and its arrival an event, so more transactions than `limits.attempts_max`
 /// or `limits.events_max` (refused at the key that sets the transactions,
 /// `workload.transactions` or a trace's `workload.path`; fig3's six at the limit), and
-/// a backup request (of a policy of `policies` that backs up) past
-/// `limits.time_ticks_max` (refused at that key) are certain to stop the run.
+/// a compute time every transaction takes (`workload.compute_ticks_min`) or a backup
+/// request (of a policy of `policies` that backs up) past `limits.time_ticks_max`
+/// (refused at that key) are certain to stop the run.
 fn limits_reached(s: &Scenario, policies: &[Policy]) -> Result<(), SimError> {
     let (transactions, _) = s.workload.size();
     let l = &s.limits;
@@ -149,6 +150,25 @@ fn limits_reached(s: &Scenario, policies: &[Policy]) -> Result<(), SimError> {
                 "{transactions} transactions make at least {transactions} {what}, more than \
                  {limit} = {bound}: the run would stop at that limit (exit 3); raise \
                  `{limit}` or give fewer transactions"
+            ),
+        ));
+    }
+    // Every transaction computes at least `compute_ticks_min` after it arrives (at tick
+    // 0 or later): one whose compute alone passes the limit stops every run.
+    let compute_min = match &s.workload {
+        W::Fig45(c) => Some(c.compute_ticks_min),
+        W::Bank(c) => Some(c.compute_ticks_min),
+        W::Generated(c) => Some(c.compute_ticks_min),
+        W::Fig3(_) | W::Trace(_) => None,
+    };
+    if let Some(t) = compute_min.filter(|&t| t > l.time_ticks_max) {
+        return Err(bad(
+            "workload.compute_ticks_min",
+            format!(
+                "every transaction computes at least {t} ticks, past limits.time_ticks_max \
+                 = {}: the run would stop at that limit (exit 3); raise \
+                 `limits.time_ticks_max` or give a shorter compute time",
+                l.time_ticks_max
             ),
         ));
     }

@@ -84,7 +84,7 @@ impl WaitSum {
             return;
         }
         self.count += 1;
-        self.ticks_sum += ticks;
+        self.ticks_sum = self.ticks_sum.saturating_add(ticks);
         self.ticks_max = self.ticks_max.max(ticks);
     }
 }

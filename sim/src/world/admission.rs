@@ -270,7 +270,7 @@ impl World<'_> {
             if matches!(kind, WaitKind::Lock | WaitKind::TypeB) {
                 let d = now - since;
                 self.tally.lock_waits += 1;
-                self.tally.lock_wait_total += d;
+                self.tally.lock_wait_total = self.tally.lock_wait_total.saturating_add(d);
                 self.tally.lock_wait_max = self.tally.lock_wait_max.max(d);
             }
             let d = now - since;

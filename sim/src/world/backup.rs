@@ -351,7 +351,10 @@ impl World<'_> {
         let now = self.q.now();
         if !self.gate_open {
             self.gate_open = true;
-            self.tally.unavailable += now - self.gate_closed_since;
+            self.tally.unavailable = self
+                .tally
+                .unavailable
+                .saturating_add(now - self.gate_closed_since);
         }
         let waiters = std::mem::take(&mut self.gate_waiters);
         for att in waiters {

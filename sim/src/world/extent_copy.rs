@@ -57,7 +57,7 @@ impl ExtentCopy {
     /// extent, when that lands.
     pub fn advance(&mut self, until: u64, read_done: Tick, send_ticks: Tick) -> Step {
         let previous_landed = self.target_free_at;
-        self.target_free_at = read_done.max(previous_landed) + send_ticks;
+        self.target_free_at = read_done.max(previous_landed).saturating_add(send_ticks);
         self.next = until;
         if until < self.total {
             Step::Read(read_done.max(previous_landed))
@@ -69,7 +69,7 @@ impl ExtentCopy {
     /// Queues `send_ticks` of other traffic (a mirrored write) on the target at `now`,
     /// behind what it is accepting.
     pub fn queue(&mut self, now: Tick, send_ticks: Tick) {
-        self.target_free_at = self.target_free_at.max(now) + send_ticks;
+        self.target_free_at = self.target_free_at.max(now).saturating_add(send_ticks);
     }
 }
 
@@ -132,7 +132,21 @@ pub(super) fn read_at(
 #[cfg(test)]
 mod tests {
     use super::{ExtentCopy, Runs, Step};
+    use crate::clock::Tick;
     use engine::Image;
+
+    /// A send time saturated at `Tick::MAX` (a copy past 2^64 ticks) keeps the target
+    /// busy until then, never wrapping to land before it was read.
+    #[test]
+    fn a_saturated_send_never_lands_early() {
+        let mut copy = ExtentCopy::new(2, 0);
+        assert_eq!(copy.advance(1, 1000, Tick::MAX), Step::Read(1000));
+        assert_eq!(copy.advance(2, 2000, 5), Step::Done(Tick::MAX));
+        let mut copy = ExtentCopy::new(1, 0);
+        copy.queue(7, Tick::MAX);
+        copy.queue(9, 3);
+        assert_eq!(copy.advance(1, 10, 1), Step::Done(Tick::MAX));
+    }
 
     /// Property, over random extents (runs of contiguous blocks broken by jumps to
     /// other blocks or the other image) and random devices (every profile, the plain

@@ -750,7 +750,8 @@ impl<'a> World<'a> {
             }
             if self.takes_time(ev) {
                 self.q.advance_to(at);
-                if at > limits.time_ticks_max {
+                // A time at Tick::MAX saturated: the true one is past every limit.
+                if at > limits.time_ticks_max || at == Tick::MAX {
                     return Err(SimError::Limit {
                         key: "limits.time_ticks_max",
                         what: format!("virtual time past {} ticks", limits.time_ticks_max),
@@ -926,7 +927,10 @@ impl<'a> World<'a> {
             });
         }
         if !self.gate_open {
-            self.tally.unavailable += self.q.now() - self.gate_closed_since;
+            self.tally.unavailable = self
+                .tally
+                .unavailable
+                .saturating_add(self.q.now() - self.gate_closed_since);
         }
         if self.oracle.is_some() {
             let live = if self.split_done { Vlun::B } else { Vlun::A };
