@@ -565,6 +565,68 @@ fn measure_profile(args: &CalibrateArgs, dir: &Path) -> Result<DeviceModelConfig
     Ok(profile)
 }
 
+/// A path as the file system resolves it: canonical if it exists, else its canonical
+/// parent joined with its name (the file a write would create); `None` if neither
+/// resolves.
+fn resolved(path: &Path) -> Option<PathBuf> {
+    if let Ok(p) = path.canonicalize() {
+        return Some(p);
+    }
+    let name = path.file_name()?;
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    Some(parent.canonicalize().ok()?.join(name))
+}
+
+/// Refuses an `--out` that names a file the command itself writes in DIR (the
+/// pattern's traces, the scratch files) or reads (`--barrier-timings`, `--profile`):
+/// one of the two would replace the other.
+fn refuse_out_clash(args: &CalibrateArgs, dir: &Path) -> Result<()> {
+    let Some(out) = &args.out else {
+        return Ok(());
+    };
+    let Some(target) = resolved(out) else {
+        return Ok(());
+    };
+    let journal = dir.join("calibrate-scratch.owm");
+    let mut own: Vec<(PathBuf, &str)> = DEPTHS
+        .iter()
+        .map(|d| {
+            (
+                dir.join(format!("calibrate-pattern-qd{d}.csv")),
+                "the pattern trace this command writes",
+            )
+        })
+        .collect();
+    for name in ["calibrate-scratch.img", "calibrate-scratch-region.img"] {
+        own.push((dir.join(name), "a scratch image this command writes"));
+    }
+    own.push((
+        engine::superblock::path_of(&journal),
+        "a scratch file this command writes",
+    ));
+    own.push((journal, "a scratch journal this command writes"));
+    if let Some(t) = &args.barrier_timings {
+        own.push((t.clone(), "the --barrier-timings input"));
+    }
+    if let Some(p) = &args.profile {
+        own.push((p.clone(), "the --profile input"));
+    }
+    for (path, what) in own {
+        if resolved(&path).as_ref() == Some(&target) {
+            bail!(
+                "--out {}: is {} ({}); give the profile another file",
+                out.display(),
+                what,
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
     // The directory names the file system to measure: a mistyped one is refused rather
     // than made (it would be measured on whichever file system holds its parent).
@@ -579,6 +641,7 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
         );
     }
     let dir = std::path::absolute(&args.dir)?;
+    refuse_out_clash(args, &dir)?;
     let mut profile = match &args.profile {
         Some(p) => read_profile(p)?,
         None => measure_profile(args, &dir)?,

@@ -270,3 +270,55 @@ fn calibrate_prints_a_small_slowdown_and_says_why() {
         );
     }
 }
+
+/// `--out` naming a file the command itself writes in DIR (a pattern trace, a scratch
+/// file), however spelled, or its `--barrier-timings` input, is refused before anything
+/// is measured or written (exit 2), naming both.
+#[test]
+fn calibrate_refuses_an_out_it_would_overwrite() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cal");
+    std::fs::create_dir(&dir).unwrap();
+    let d = dir.to_str().unwrap();
+    let timings = write(
+        tmp.path(),
+        "timings.json",
+        "{\"barriers\":{\"image_a_flush\":{\"count\":1,\"total_us\":4}}}",
+    );
+    let spelled = format!("{d}/../cal/calibrate-pattern-qd1.csv");
+    for (out, names) in [
+        (spelled.as_str(), "calibrate-pattern-qd1.csv"),
+        (
+            &format!("{d}/calibrate-pattern-qd8.csv"),
+            "calibrate-pattern-qd8.csv",
+        ),
+        (
+            &format!("{d}/calibrate-scratch.img"),
+            "calibrate-scratch.img",
+        ),
+        (timings.as_str(), "--barrier-timings"),
+    ] {
+        let o = owm(&[
+            "calibrate",
+            d,
+            "--samples",
+            "10",
+            "--pattern-writes",
+            "16",
+            "--barrier-timings",
+            &timings,
+            "--out",
+            out,
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        fails_with(&o, &[out, names, "another file"]);
+        assert_eq!(stdout(&o), "", "printed before the refusal");
+        assert!(
+            std::fs::read_dir(&dir).unwrap().next().is_none(),
+            "written by a refused calibrate"
+        );
+        assert!(std::fs::read_to_string(&timings)
+            .unwrap()
+            .starts_with("{\"barriers\""));
+    }
+}
