@@ -398,7 +398,7 @@ fn predicted(r: &RunResult, phase: Phase, writes: u64) -> Result<Predicted> {
         Phase::After => retire.is_some_and(|t| t < WRITERS_START_TICKS),
     };
     if !live_a {
-        bail!("the run's backup marks do not fit the phase: {:?}", r.marks);
+        bail!("{}", misfit(phase, r.marks.split, retire, last));
     }
     let span = (last - WRITERS_START_TICKS).max(1) as f64;
     let total: Tick = w.iter().map(|&(a, e)| e - a).sum();
@@ -408,18 +408,81 @@ fn predicted(r: &RunResult, phase: Phase, writes: u64) -> Result<Predicted> {
     })
 }
 
+/// What in a run of `phase` does not fit the phase, in words: when the backup's
+/// split (`split`) and the retirement of VLUN A (`retire`) came against the pattern's
+/// last write (`last`), and what to change.
+fn misfit(phase: Phase, split: Option<Tick>, retire: Option<Tick>, last: Tick) -> String {
+    let secs = |t: Tick| t as f64 * sim::TICK_US as f64 / 1e6;
+    let slower = "the profile's device is too slow for the pattern: lower --pattern-writes, \
+         or lower the profile's `device.write_latency_ticks` and barrier latencies \
+         (`device.flush_latency_ticks`, `device.journal_sync_latency_ticks`) or raise \
+         `device.transfer_bytes_per_s`";
+    match phase {
+        Phase::Before => format!(
+            "the pattern's writes ran until {:.0} s of virtual time, past the backup \
+             request at {:.0} s that must come after them in this phase; {slower}",
+            secs(last),
+            secs(BEFORE_REQUEST_TICKS)
+        ),
+        Phase::Window => match split {
+            None => "the backup requested at 0 s never split the device, so no write ran \
+                     in the backup window; check the profile's `device` keys against the \
+                     variant's needs"
+                .to_string(),
+            Some(_) => format!(
+                "VLUN A was retired at {:.0} s, before the pattern's last write at {:.0} s, \
+                 so the writes did not all run in the backup window; {slower}",
+                secs(retire.unwrap_or_default()),
+                secs(last)
+            ),
+        },
+        Phase::After => format!(
+            "VLUN A {} (the archive copy of the region must be over by then); the \
+             profile's device reads too slowly for it: lower --pattern-writes, or lower \
+             `device.read_latency_ticks` or raise `device.sequential_read_bytes_per_s`",
+            match retire {
+                Some(t) => format!(
+                    "was retired at {:.0} s, after the writers start at {:.0} s",
+                    secs(t),
+                    secs(WRITERS_START_TICKS)
+                ),
+                None => format!(
+                    "was never retired, and must be before the writers start at {:.0} s",
+                    secs(WRITERS_START_TICKS)
+                ),
+            }
+        ),
+    }
+}
+
 /// The profile a run of `owm calibrate` wrote (its `[device]` table), for `--profile`.
 #[derive(serde::Deserialize)]
 struct ProfileFile {
     device: DeviceModelConfig,
 }
 
-fn read_profile(path: &Path) -> Result<DeviceModelConfig> {
+fn read_profile(path: &Path) -> Result<(DeviceModelConfig, String)> {
     let text = crate::config::read_bounded(path)
         .map_err(|m| anyhow::anyhow!("{}: the profile: {m}", path.display()))?;
-    let file: ProfileFile = toml::from_str(&text)
-        .with_context(|| format!("{}: not a device profile", path.display()))?;
-    Ok(file.device)
+    let file: ProfileFile = toml::from_str(&text).map_err(|e| {
+        let mut err = crate::config::FileError::toml(path, &text, &e);
+        err.message = format!("not a device profile: {}", err.message);
+        err
+    })?;
+    Ok((file.device, text))
+}
+
+/// A failure of the simulator run on the profile at `path` (its text `src`), in the
+/// profile's terms: a refused `device` key at its line in the file, anything else
+/// naming the file.
+fn profile_error(path: &Path, src: &str, e: anyhow::Error) -> anyhow::Error {
+    match e.downcast::<sim::SimError>() {
+        Ok(sim::SimError::Config { key, message }) if key.starts_with("device.") => {
+            crate::config::FileError::key(path, src, &key, message).into()
+        }
+        Ok(e) => anyhow::anyhow!("{}: the profile: {e}", path.display()),
+        Err(e) => anyhow::anyhow!("{}: the profile: {e:#}", path.display()),
+    }
 }
 
 /// The part of `owm device timings --json` the profile takes: each barrier kind's
@@ -501,8 +564,12 @@ fn apply_barrier_timings(
 /// "The barriers inside the served engine").
 const CHANNELS: u32 = 8;
 
-/// Measures the file store and writes the profile; returns it.
-fn measure_profile(args: &CalibrateArgs, dir: &Path) -> Result<DeviceModelConfig> {
+/// Measures the file store and writes the profile; returns it, where it went, its
+/// text and the lines to print.
+fn measure_profile(
+    args: &CalibrateArgs,
+    dir: &Path,
+) -> Result<(DeviceModelConfig, PathBuf, String, Vec<String>)> {
     let samples = args.samples;
     let m = measure(dir, args.block_size, samples, args.pattern_writes)?;
     let profile = DeviceModelConfig {
@@ -560,9 +627,11 @@ fn measure_profile(args: &CalibrateArgs, dir: &Path) -> Result<DeviceModelConfig
         .unwrap_or_else(|| dir.join("device-profile.toml"));
     reports::write_atomic(&out, text.as_bytes())
         .with_context(|| format!("{}: cannot write the profile", out.display()))?;
-    say!("{text}");
-    say!("profile written to {}", out.display());
-    Ok(profile)
+    let lines = vec![
+        text.clone(),
+        format!("profile written to {}", out.display()),
+    ];
+    Ok((profile, out, text, lines))
 }
 
 /// A path as the file system resolves it: canonical if it exists, else its canonical
@@ -642,9 +711,18 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
     }
     let dir = std::path::absolute(&args.dir)?;
     refuse_out_clash(args, &dir)?;
-    let mut profile = match &args.profile {
-        Some(p) => read_profile(p)?,
-        None => measure_profile(args, &dir)?,
+    // Everything printed is gathered first: a failure prints nothing on stdout.
+    let mut lines = Vec::new();
+    let (mut profile, profile_path, profile_src) = match &args.profile {
+        Some(p) => {
+            let (profile, src) = read_profile(p)?;
+            (profile, p.clone(), src)
+        }
+        None => {
+            let (profile, out, src, shown) = measure_profile(args, &dir)?;
+            lines.extend(shown);
+            (profile, out, src)
+        }
     };
     let barriers = match &args.barrier_timings {
         Some(path) => {
@@ -673,7 +751,7 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
         })
         .collect::<Result<Vec<_>>>()?;
     if let Some(line) = barriers {
-        say!("{line}");
+        lines.push(line);
     }
     let overhead = ticks_or_zero(args.baseline_latency_us - profile.write_latency_ticks as f64);
     if args.without_journal {
@@ -681,8 +759,8 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
         profile.journal_sync_latency_ticks = None;
         profile.journal_lane = false;
     }
-    say!("");
-    say!(
+    lines.push(String::new());
+    lines.push(format!(
         "simulated: {} random {}-byte writes per phase (each block once), closed loop, \
          {overhead} ticks outside the device per write{}",
         args.pattern_writes,
@@ -692,32 +770,36 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
         } else {
             ""
         }
-    );
-    say!("variant,phase,iodepth,iops,lat_mean_us,slowdown");
+    ));
+    lines.push("variant,phase,iodepth,iops,lat_mean_us,slowdown".to_string());
     let mut notes = Vec::new();
     for (depth, trace) in traces {
         for variant in Variant::ALL {
             let mut before = None;
             for (phase, name) in PHASES {
-                let s = scenario(&trace, args.block_size, &profile, variant, phase, overhead)?;
-                let run = sim::run(&s, Policy::Owm(variant), 1)?;
+                let at = || format!("{} {name} qd{depth}", variant.as_str());
+                let s = scenario(&trace, args.block_size, &profile, variant, phase, overhead)
+                    .map_err(|e| profile_error(&profile_path, &profile_src, e))?;
+                let run = sim::run(&s, Policy::Owm(variant), 1)
+                    .map_err(|e| profile_error(&profile_path, &profile_src, e.into()))?;
                 let p = predicted(&run.result, phase, args.pattern_writes)
-                    .with_context(|| format!("{} {name} qd{depth}", variant.as_str()))?;
+                    .map_err(|e| anyhow::anyhow!("{}: {}: {e:#}", profile_path.display(), at()))?;
                 let base = *before.get_or_insert(p.latency_us);
                 let slowdown = p.latency_us / base;
-                say!(
+                lines.push(format!(
                     "{},{name},{depth},{:.0},{:.1},{}",
                     variant.as_str(),
                     p.iops,
                     p.latency_us,
                     slowdown_text(slowdown)
-                );
+                ));
                 notes.extend(faster_note(variant, phase, depth, slowdown));
             }
         }
     }
-    for note in notes {
-        say!("{note}");
+    lines.extend(notes);
+    for line in lines {
+        say!("{line}");
     }
     Ok(())
 }

@@ -322,3 +322,56 @@ fn calibrate_refuses_an_out_it_would_overwrite() {
             .starts_with("{\"barriers\""));
     }
 }
+
+/// `--profile FILE` errors name FILE: a value past its bound at its line and key, a
+/// device too slow for the pattern in words (which phase, what to change), never the
+/// simulator's internal record; nothing is printed on stdout before either (exit 2).
+#[test]
+fn calibrate_profile_errors_name_the_profile() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cal");
+    std::fs::create_dir(&dir).unwrap();
+    let big = write(
+        tmp.path(),
+        "big.toml",
+        "[device]\nread_latency_ticks = 9000000000000000000\n",
+    );
+    let slow = write(
+        tmp.path(),
+        "slow.toml",
+        "[device]\ntransfer_bytes_per_s = 1\n",
+    );
+    let run = |profile: &str| {
+        owm(&[
+            "calibrate",
+            dir.to_str().unwrap(),
+            "--profile",
+            profile,
+            "--pattern-writes",
+            "16",
+        ])
+    };
+    let o = run(&big);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            &format!("{big}:2: key `device.read_latency_ticks`"),
+            "exceeds",
+        ],
+    );
+    assert_eq!(stdout(&o), "", "printed before the failure");
+    let o = run(&slow);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            &slow,
+            "before split",
+            "past the backup request",
+            "device.transfer_bytes_per_s",
+        ],
+    );
+    assert!(!stderr(&o).contains("Marks {"), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "", "printed before the failure");
+}
