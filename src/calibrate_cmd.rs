@@ -527,15 +527,42 @@ fn apply_barrier_timings(
         )
     })?;
     let b = file.barriers;
+    for (field, t) in [
+        ("image_a_flush", b.image_a_flush),
+        ("image_b_flush", b.image_b_flush),
+        ("journal_fdatasync", b.journal_fdatasync),
+        ("superblock_write", b.superblock_write),
+    ] {
+        let Some(t) = t else { continue };
+        if !(t.total_us.is_finite() && t.total_us >= 0.0) {
+            bail!(
+                "{}: barriers.{field}.total_us {} is not a time (a finite number of µs, 0 or more)",
+                path.display(),
+                t.total_us
+            );
+        }
+    }
     let (a, bb) = (
         b.image_a_flush.unwrap_or_default(),
         b.image_b_flush.unwrap_or_default(),
     );
-    let flush = Timed {
-        count: a.count + bb.count,
-        total_us: a.total_us + bb.total_us,
+    let Some(count) = a.count.checked_add(bb.count) else {
+        bail!(
+            "{}: barriers.image_a_flush.count {} and barriers.image_b_flush.count {} add up past {} (not a count of flushes)",
+            path.display(),
+            a.count,
+            bb.count,
+            u64::MAX
+        );
+    };
+    let total_us = a.total_us + bb.total_us;
+    if !total_us.is_finite() {
+        bail!(
+            "{}: barriers.image_a_flush.total_us and barriers.image_b_flush.total_us add up past any time",
+            path.display()
+        );
     }
-    .mean_us();
+    let flush = Timed { count, total_us }.mean_us();
     let (fd, sb) = (
         b.journal_fdatasync.unwrap_or_default(),
         b.superblock_write.unwrap_or_default(),
@@ -549,6 +576,12 @@ fn apply_barrier_timings(
         );
     }
     let sync = fd.mean_us().zip(sb.mean_us()).map(|(x, y)| x + y);
+    if sync.is_some_and(|v| !v.is_finite()) {
+        bail!(
+            "{}: barriers.journal_fdatasync.total_us and barriers.superblock_write.total_us give a journal sync past any time",
+            path.display()
+        );
+    }
     if let Some(f) = flush {
         profile.flush_latency_ticks = ticks(f);
     }

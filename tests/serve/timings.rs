@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::harness::{have, qemu_io, Server};
-use crate::util::{fails_with, ok, owm, stdout, write};
+use crate::util::{fails_with, ok, owm, stderr, stdout, write};
 
 fn timings(s: &Server, samples: bool) -> Value {
     let mut args = vec!["timings", "--json"];
@@ -129,6 +129,35 @@ fn calibrate_refuses_bad_barrier_timings() {
             "superblock_write.count 1",
         ],
     );
+    // Counts that add up past u64::MAX, a negative time, times that add up past any
+    // f64: refused (exit 2), naming the file and the field.
+    for (name, body, needles) in [
+        (
+            "wrap.json",
+            "{\"barriers\":{\"image_a_flush\":{\"count\":18446744073709551615,\"total_us\":1},\
+              \"image_b_flush\":{\"count\":2,\"total_us\":2000}}}",
+            &[
+                "image_a_flush.count 18446744073709551615",
+                "image_b_flush.count 2",
+            ][..],
+        ),
+        (
+            "negative.json",
+            "{\"barriers\":{\"image_a_flush\":{\"count\":1,\"total_us\":-5000}}}",
+            &["barriers.image_a_flush.total_us -5000", "not a time"][..],
+        ),
+        (
+            "huge.json",
+            "{\"barriers\":{\"image_a_flush\":{\"count\":1,\"total_us\":1e308},\
+              \"image_b_flush\":{\"count\":1,\"total_us\":1e308}}}",
+            &["image_b_flush.total_us", "past any time"][..],
+        ),
+    ] {
+        let f = write(tmp.path(), name, body);
+        let o = run(&f);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        fails_with(&o, &[&[name][..], needles].concat());
+    }
     // A well-formed reading sets the profile's barriers: flush 3 µs, sync 4 + 6 µs.
     let good = write(
         tmp.path(),
