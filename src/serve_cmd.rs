@@ -6,8 +6,11 @@
 //! refused before nbdkit starts (arguments, a geometry a device cannot record, a
 //! detached device, every bad device file: [`precheck`]; nbdkit or the plugin not
 //! found, or the plugin not one nbdkit loads as owm's ([`check_plugin`]); the images a
-//! `--create` would replace held by a live server); 1 when it
-//! cannot listen ([`check_listen`], [`check_control`]) or nbdkit fails after that.
+//! `--create` would replace held by a live server; a `--socket` or control socket path
+//! no socket can be made at: too long, or a directory this user cannot write
+//! ([`check_bindable`]); a device an earlier `--create` set aside and never replaced,
+//! still in DIR ([`refuse_replaced`])); 1 when it cannot listen otherwise
+//! ([`check_listen`], [`check_control`]) or nbdkit fails after that.
 //! Every refusal comes before the device in DIR is touched ([`serve`]).
 
 use std::os::unix::net::UnixStream;
@@ -122,6 +125,7 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
         None => dir.join("control.sock"),
     };
     let cannot_serve = || format!("{}: cannot serve this device", dir.display());
+    refuse_replaced(&dir)?;
     let start = if args.create {
         Start::Create(stage(&dir, args)?)
     } else if !paths.meta.is_file() {
@@ -137,9 +141,16 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
     let nbdkit = nbdkit_path()?;
     check_plugin(&nbdkit, &plugin)?;
     let tcp = check_listen(socket.as_deref(), args.tcp)?;
-    check_control(&control, &dir, &paths, socket.as_deref())?;
+    check_control(
+        &control,
+        args.control.is_none(),
+        &dir,
+        &paths,
+        socket.as_deref(),
+    )?;
+    let mut replaced = None;
     match start {
-        Start::Create(staged) => staged.install(&dir)?,
+        Start::Create(staged) => replaced = staged.install(&dir)?,
         // Opened (so written: the open is recorded in each of its files) only now,
         // every other check passed: a start they refuse leaves its files as they were.
         // The engine's own open, then closed: it advances the generation and finishes
@@ -179,6 +190,11 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
     cmd.arg(&plugin)
         .arg(format!("dir={}", dir.display()))
         .arg(format!("control={}", control.display()));
+    if let Some(r) = replaced {
+        let mut arg = std::ffi::OsString::from("replaced=");
+        arg.push(r);
+        cmd.arg(arg);
+    }
     let err = cmd.exec();
     if err.kind() == std::io::ErrorKind::NotFound {
         bail!("nbdkit is not installed (Debian: apt-get install nbdkit)");
@@ -290,6 +306,7 @@ fn check_listen(socket: Option<&Path>, tcp: std::net::SocketAddr) -> Result<std:
                 }
             }
             refuse_missing_directory("--socket", s)?;
+            check_bindable("--socket", s, "")?;
             Ok(tcp)
         }
         None => match std::net::TcpListener::bind(tcp).and_then(|l| l.local_addr()) {
@@ -307,6 +324,7 @@ fn check_listen(socket: Option<&Path>, tcp: std::net::SocketAddr) -> Result<std:
 /// (exit 1, as when it cannot listen).
 fn check_control(
     control: &Path,
+    default: bool,
     dir: &Path,
     paths: &DevicePaths,
     socket: Option<&Path>,
@@ -340,23 +358,130 @@ fn check_control(
         ))
         .into());
     }
-    if let Ok(m) = std::fs::symlink_metadata(control) {
-        use std::os::unix::fs::FileTypeExt;
-        if !m.file_type().is_socket() {
-            let what = if m.is_dir() {
-                "a directory"
-            } else {
-                "a file that is not a socket"
-            };
-            return Err(Refused(format!(
-                "control socket {}: {what} is already there (only a stopped server's socket \
-                 is replaced); give another --control",
-                control.display()
-            ))
-            .into());
+    let stale = match std::fs::symlink_metadata(control) {
+        Ok(m) => {
+            use std::os::unix::fs::FileTypeExt;
+            if !m.file_type().is_socket() {
+                let what = if m.is_dir() {
+                    "a directory"
+                } else {
+                    "a file that is not a socket"
+                };
+                return Err(Refused(format!(
+                    "control socket {}: {what} is already there (only a stopped server's \
+                     socket is replaced); give another --control",
+                    control.display()
+                ))
+                .into());
+            }
+            true
         }
+        Err(_) => false,
+    };
+    refuse_missing_directory("control socket", control)?;
+    let hint = if default {
+        " (the default control socket, DIR/control.sock; give --control PATH)"
+    } else {
+        ""
+    };
+    if stale {
+        // A stopped server's socket, which the plugin replaces: only the path's length
+        // and the directory are checked (a probe beside it).
+        return check_probe("control socket", control, hint);
     }
-    refuse_missing_directory("control socket", control)
+    check_bindable("control socket", control, hint)
+}
+
+/// The longest path a Unix socket address holds: `sun_path` is 108 bytes, the
+/// terminating NUL included.
+const SOCKET_PATH_MAX: usize = 107;
+
+/// Refuses (exit 2, before anything is moved or opened) a socket path `path` (named
+/// `what`, with `hint` after it) that nothing could listen on: longer than
+/// [`SOCKET_PATH_MAX`] bytes, or where binding a socket fails (a directory this user
+/// cannot write, a read-only file system). Nothing is at `path`: a socket is bound
+/// there and removed at once.
+fn check_bindable(what: &str, path: &Path, hint: &str) -> Result<()> {
+    check_length(what, path, hint)?;
+    match std::os::unix::net::UnixListener::bind(path) {
+        Ok(l) => {
+            drop(l);
+            std::fs::remove_file(path)
+                .with_context(|| format!("{what} {}: cannot remove the probe", path.display()))
+        }
+        Err(e) => bail!(
+            "{what} {}{hint}: no socket can be made there: {e}",
+            path.display()
+        ),
+    }
+}
+
+/// [`check_bindable`] for a path a stopped server's socket holds (the plugin replaces
+/// it): the length, then a probe socket bound beside it and removed (skipped when the
+/// probe's own path would be the longer one, past [`SOCKET_PATH_MAX`], or is taken).
+fn check_probe(what: &str, path: &Path, hint: &str) -> Result<()> {
+    check_length(what, path, hint)?;
+    let parent = path.parent().unwrap_or(Path::new("/"));
+    let probe = parent.join(format!(".owm-p{}", std::process::id()));
+    if probe.as_os_str().len() > SOCKET_PATH_MAX || std::fs::symlink_metadata(&probe).is_ok() {
+        return Ok(());
+    }
+    match std::os::unix::net::UnixListener::bind(&probe) {
+        Ok(l) => {
+            drop(l);
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => bail!(
+            "{what} {}{hint}: no socket can be made in {}: {e}",
+            path.display(),
+            parent.display()
+        ),
+    }
+}
+
+/// Refuses (exit 2) a socket path longer than [`SOCKET_PATH_MAX`] bytes.
+fn check_length(what: &str, path: &Path, hint: &str) -> Result<()> {
+    let len = path.as_os_str().len();
+    if len > SOCKET_PATH_MAX {
+        bail!(
+            "{what} {}{hint}: {len} bytes, longer than a Unix socket path can be \
+             ({SOCKET_PATH_MAX} bytes); give a shorter path",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Refuses (exit 2) to start where a `DIR/.owm-replaced-*` is: the device an earlier
+/// `owm serve --create` set aside, whose replacement never served (once it serves, the
+/// server renames it to `.owm-discard-*` before removing it). It may be the only copy
+/// of that device's data, so it is never removed here: the message says how to restore
+/// it or discard it.
+fn refuse_replaced(dir: &Path) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    let mut kept: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(file::REPLACED_PREFIX)
+        })
+        .map(|e| e.path())
+        .collect();
+    kept.sort();
+    if let Some(aside) = kept.first() {
+        bail!(
+            "{}: holds the device an `owm serve --create` set aside and whose replacement \
+             never served; nothing was started. To serve that device again, move its files \
+             back into {} (replacing the device there); to discard it, remove {0}",
+            aside.display(),
+            dir.display()
+        );
+    }
+    Ok(())
 }
 
 /// Refuses (exit 1) a socket `path` (named `what` in the message) whose directory does
@@ -505,13 +630,15 @@ impl Staged {
     /// Puts the new device in DIR's place (each a rename within DIR): the old device's
     /// files it replaces, and its archive and detach records (a new device has
     /// neither), are first moved into `DIR/.owm-replaced-XXXXXX`, kept until the
-    /// server serves (the plugin then removes it), so that an nbdkit that fails to
-    /// start after these checks costs no data: the message printed here says where
-    /// the old device is. Called after every check of the start passed.
+    /// server serves (the plugin, given its path, removes it once both its sockets are
+    /// bound), so that an nbdkit that fails to start after these checks costs no data:
+    /// the message printed here says where the old device is, and a later `owm serve`
+    /// refuses to start while it is there ([`refuse_replaced`]). Called after every
+    /// check of the start passed. Returns that directory, if an old device was there.
     ///
     /// # Errors
     /// A rename or a listing failed (exit 2).
-    fn install(mut self, dir: &Path) -> Result<()> {
+    fn install(mut self, dir: &Path) -> Result<Option<PathBuf>> {
         let tmp = self.tmp.take().expect("staged once");
         let mut names: Vec<_> = std::fs::read_dir(tmp.path())
             .and_then(|r| {
@@ -534,6 +661,7 @@ impl Staged {
             .chain(&records)
             .filter(|n| std::fs::symlink_metadata(dir.join(n)).is_ok())
             .collect();
+        let mut kept = None;
         if !old.is_empty() {
             let aside = tempfile::Builder::new()
                 .prefix(file::REPLACED_PREFIX)
@@ -547,10 +675,13 @@ impl Staged {
             }
             eprintln!(
                 "owm: the device {} held is kept in {} until the server serves, then \
-                 removed; should nbdkit fail to start, move its files back into {0}",
+                 removed; should nbdkit fail to start, move its files back into {0} (or \
+                 remove {1} to discard it: `owm serve {0}` refuses to start while it is \
+                 there)",
                 dir.display(),
                 aside.display(),
             );
+            kept = Some(aside);
         }
         for name in names {
             let (from, to) = (tmp.path().join(&name), dir.join(&name));
@@ -562,7 +693,7 @@ impl Staged {
         if let Ok(d) = std::fs::File::open(dir) {
             let _ = d.sync_all();
         }
-        Ok(())
+        Ok(kept)
     }
 }
 

@@ -39,9 +39,17 @@ impl DevicePaths {
 
 /// The name a new device made over an old one in the same directory (`owm serve
 /// --create`) keeps the old device's files under, in a directory of its own
-/// (`.owm-replaced-XXXXXX`), until the new device's server serves; the server then
-/// removes such directories.
+/// (`.owm-replaced-XXXXXX`), until the new device's server serves. Once it serves
+/// (both its sockets bound), the server renames that one directory to
+/// [`DISCARD_PREFIX`] and removes it. A `.owm-replaced-*` directory found later is
+/// therefore a device whose replacement never served: `owm serve` refuses to start
+/// until it is moved back or removed, and never removes it itself.
 pub const REPLACED_PREFIX: &str = ".owm-replaced-";
+
+/// The name a [`REPLACED_PREFIX`] directory takes once the new device served: the old
+/// device is to be removed. A `.owm-discard-*` directory left behind (a server killed
+/// while removing it) is removed by the next server once it serves.
+pub const DISCARD_PREFIX: &str = ".owm-discard-";
 
 /// The file a completed detach of VLUN B (`owm device detach`, through `owm serve`)
 /// leaves in the device directory `dir`: `detached.json`, a JSON object whose `image`

@@ -11,7 +11,9 @@
 //!
 //! `owm serve DIR` runs `nbdkit --foreground … libowm_nbdkit.so dir=DIR control=SOCK`.
 //! Keys: `dir` (the device directory, absolute), `control` (the control socket path,
-//! absolute; default `DIR/control.sock`).
+//! absolute; default `DIR/control.sock`), `replaced` (the directory
+//! `DIR/.owm-replaced-*` where `owm serve --create` set the old device aside: removed
+//! once both sockets are bound, never before; no other one is ever removed).
 //!
 //! Durability: NBD `FLUSH` is the engine's [`engine::Device::flush`] (acknowledged
 //! means durable); FUA is emulated by nbdkit with a flush; the plugin flushes once
@@ -21,7 +23,7 @@
 mod control;
 mod host;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 use nbdkit::{plugin, Error, Flags, Result, Server, ThreadModel};
@@ -30,10 +32,21 @@ use host::{Attachment, Host, IoError};
 
 static HOST: OnceLock<Host> = OnceLock::new();
 
-/// `dir=` and `control=` from nbdkit's command line.
-static CONFIG: Mutex<(Option<PathBuf>, Option<PathBuf>)> = Mutex::new((None, None));
+/// `dir=`, `control=` and `replaced=` from nbdkit's command line.
+#[derive(Clone)]
+struct Config {
+    dir: Option<PathBuf>,
+    control: Option<PathBuf>,
+    replaced: Option<PathBuf>,
+}
 
-fn config() -> (Option<PathBuf>, Option<PathBuf>) {
+static CONFIG: Mutex<Config> = Mutex::new(Config {
+    dir: None,
+    control: None,
+    replaced: None,
+});
+
+fn config() -> Config {
     CONFIG.lock().unwrap_or_else(|p| p.into_inner()).clone()
 }
 
@@ -67,18 +80,23 @@ impl Server for Connection {
     }
 
     fn config_help() -> Option<&'static str> {
-        Some("dir=<DIR>      (required) the device directory (absolute)\ncontrol=<PATH> the control socket (default DIR/control.sock)")
+        Some(
+            "dir=<DIR>       (required) the device directory (absolute)\n\
+             control=<PATH>  the control socket (default DIR/control.sock)\n\
+             replaced=<PATH> DIR/.owm-replaced-* of `owm serve --create`: removed once serving",
+        )
     }
 
     fn config(key: &str, value: &str) -> Result<()> {
         let mut c = CONFIG.lock().unwrap_or_else(|p| p.into_inner());
         match key {
-            "dir" => c.0 = Some(PathBuf::from(value)),
-            "control" => c.1 = Some(PathBuf::from(value)),
+            "dir" => c.dir = Some(PathBuf::from(value)),
+            "control" => c.control = Some(PathBuf::from(value)),
+            "replaced" => c.replaced = Some(PathBuf::from(value)),
             _ => {
                 return Err(Error::new(
                     libc::EINVAL,
-                    format!("unknown key `{key}` (dir, control)"),
+                    format!("unknown key `{key}` (dir, control, replaced)"),
                 ))
             }
         }
@@ -86,13 +104,28 @@ impl Server for Connection {
     }
 
     fn config_complete() -> Result<()> {
-        match config().0 {
-            Some(dir) if dir.is_absolute() => Ok(()),
-            Some(dir) => Err(Error::new(
+        let c = config();
+        let dir = match c.dir {
+            Some(dir) if dir.is_absolute() => dir,
+            Some(dir) => {
+                return Err(Error::new(
+                    libc::EINVAL,
+                    format!("dir must be absolute: {}", dir.display()),
+                ))
+            }
+            None => return Err(Error::new(libc::EINVAL, "dir=<DIR> is required")),
+        };
+        match c.replaced {
+            Some(r) if discard_name(&dir, &r).is_none() => Err(Error::new(
                 libc::EINVAL,
-                format!("dir must be absolute: {}", dir.display()),
+                format!(
+                    "replaced={}: not a directory {}* in {}",
+                    r.display(),
+                    engine::file::REPLACED_PREFIX,
+                    dir.display()
+                ),
             )),
-            None => Err(Error::new(libc::EINVAL, "dir=<DIR> is required")),
+            _ => Ok(()),
         }
     }
 
@@ -102,32 +135,31 @@ impl Server for Connection {
 
     /// Opens the device before nbdkit listens: a bad device directory fails the start.
     fn get_ready() -> Result<()> {
-        let (dir, control) = config();
-        let dir = dir.expect("checked by config_complete");
-        let control = control.unwrap_or_else(|| dir.join("control.sock"));
+        let c = config();
+        let dir = c.dir.expect("checked by config_complete");
+        let control = c.control.unwrap_or_else(|| dir.join("control.sock"));
         let host = Host::open(&dir, &control).map_err(|e| Error::new(libc::EINVAL, e))?;
         HOST.set(host)
             .map_err(|_| Error::new(libc::EINVAL, "get_ready called twice"))?;
         Ok(())
     }
 
-    /// Once nbdkit is about to serve, the device an `owm serve --create` replaced,
-    /// kept aside until now in `DIR/.owm-replaced-*`, is removed; then the control
-    /// socket's thread starts.
+    /// nbdkit listens (its socket is bound before this call): the control socket's
+    /// thread starts, and only once it listens too, the device an `owm serve
+    /// --create` replaced (`replaced=`, kept aside until now) is removed. A control
+    /// socket that cannot be bound fails the start with the old device still kept.
     fn after_fork() -> Result<()> {
-        let (dir, control) = config();
-        let dir = dir.expect("checked");
-        let path = control.unwrap_or_else(|| dir.join("control.sock"));
-        // nbdkit listens (its socket is bound before this call), and `owm serve`
-        // checked the control socket: removed before the control socket answers, so
-        // a server that answers has no device kept aside.
-        remove_replaced(&dir);
+        let c = config();
+        let dir = c.dir.expect("checked");
+        let path = c.control.unwrap_or_else(|| dir.join("control.sock"));
         control::spawn(host()?, &path).map_err(|e| {
             Error::new(
                 libc::EIO,
                 format!("cannot listen on {}: {e}", path.display()),
             )
-        })
+        })?;
+        discard_replaced(&dir, c.replaced.as_deref());
+        Ok(())
     }
 
     fn unload() {
@@ -212,20 +244,44 @@ plugin!(Connection {
     flush
 });
 
-/// Removes the directories `.owm-replaced-*` in `dir`: the device an `owm serve
-/// --create` replaced, kept aside until the new one served. A failure is reported on
-/// stderr, not fatal (the server serves).
-fn remove_replaced(dir: &std::path::Path) {
+/// Where `replaced`, a directory `.owm-replaced-*` directly in `dir`, goes once the
+/// new device serves: the same name with [`engine::file::DISCARD_PREFIX`]. `None`
+/// for any other path.
+fn discard_name(dir: &Path, replaced: &Path) -> Option<PathBuf> {
+    if replaced.parent() != Some(dir) {
+        return None;
+    }
+    let name = replaced.file_name()?.to_str()?;
+    let suffix = name.strip_prefix(engine::file::REPLACED_PREFIX)?;
+    (!suffix.is_empty()).then(|| dir.join(format!("{}{suffix}", engine::file::DISCARD_PREFIX)))
+}
+
+/// The new device serves: the old device set aside in `replaced` is renamed to its
+/// discard name (from then on, provably the remnant of a create that served) and
+/// removed, and so is any `.owm-discard-*` an earlier server left (killed while
+/// removing one). No `.owm-replaced-*` but `replaced` is touched: one found later is a
+/// device whose replacement never served. A failure is reported on stderr, not fatal
+/// (the server serves).
+fn discard_replaced(dir: &Path, replaced: Option<&Path>) {
+    if let Some(r) = replaced {
+        let to = discard_name(dir, r).expect("checked by config_complete");
+        if let Err(err) = std::fs::rename(r, &to) {
+            eprintln!(
+                "owm: cannot discard the replaced device {}: {err}",
+                r.display()
+            );
+        }
+    }
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for e in entries.flatten() {
-        let name = e.file_name();
-        let replaced = name
+        let discard = e
+            .file_name()
             .to_string_lossy()
-            .starts_with(engine::file::REPLACED_PREFIX)
+            .starts_with(engine::file::DISCARD_PREFIX)
             && e.file_type().is_ok_and(|t| t.is_dir());
-        if replaced {
+        if discard {
             if let Err(err) = std::fs::remove_dir_all(e.path()) {
                 eprintln!(
                     "owm: cannot remove the replaced device {}: {err}",

@@ -356,12 +356,185 @@ fn a_create_whose_nbdkit_fails_keeps_the_old_device_aside() {
     assert_eq!(a.read(0, BS as u32).unwrap().unwrap(), vec![0x5a; BS]);
     drop(a);
     assert!(s.terminate().success());
-    // A create that serves removes the kept device once it serves.
+    // A create that serves removes the kept device once it serves (both its sockets
+    // bound: stopped, it has).
     s.restart_with(&["--create", "--variant", "logging", "--size-bytes", "8192"]);
-    let names: Vec<_> = snapshot(&dir).into_iter().map(|(n, _)| n).collect();
-    assert!(!names.iter().any(|n| n.starts_with(".owm-")), "{names:?}");
     let mut a = Nbd::connect(&s.socket(), "vlun-a").unwrap();
     assert_eq!(a.read(0, BS as u32).unwrap().unwrap(), vec![0; BS]);
+    drop(a);
+    assert!(s.terminate().success());
+    let names: Vec<_> = snapshot(&dir).into_iter().map(|(n, _)| n).collect();
+    assert!(!names.iter().any(|n| n.starts_with(".owm-")), "{names:?}");
+}
+
+/// The entries of `dir` whose names start with `prefix`.
+fn entries(dir: &Path, prefix: &str) -> Vec<std::path::PathBuf> {
+    let mut all: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
+        .map(|e| e.path())
+        .collect();
+    all.sort();
+    all
+}
+
+/// A socket path no socket can be made at is refused (exit 2, naming the flag or the
+/// default control socket) before the old device is moved aside: a `--control` or
+/// `--socket` path longer than a Unix socket address holds (107 bytes), the default
+/// `DIR/control.sock` of a long DIR, and a directory where binding fails (`/sys`, where
+/// not even root makes a socket). These used to pass the checks: the old device was
+/// moved aside, the server failed to bind, and the device was removed with it.
+#[test]
+fn a_socket_path_no_socket_can_be_made_at_is_refused_before_anything_moves() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let s = stopped_after_writes(|i| 0x6d ^ i as u8);
+    let quits = fake_nbdkit(&s.path("quits"), "exec $real \"$@\"", "exit 1");
+    let env = [("PATH", quits.as_str())];
+    let long = s.path(&"c".repeat(120));
+    let socket = s.path("new.sock");
+    let sys = Path::new("/sys/owm-control.sock");
+    let sys_refuses = std::os::unix::net::UnixListener::bind(sys).is_err();
+    let mut cases = vec![
+        (
+            vec!["--control".into(), long.clone().into_os_string()],
+            socket.clone(),
+            "longer than a Unix socket path can be (107 bytes)",
+        ),
+        (vec![], long.clone(), "--socket"),
+    ];
+    if sys_refuses {
+        cases.push((
+            vec!["--control".into(), sys.as_os_str().to_owned()],
+            socket.clone(),
+            "control socket /sys/owm-control.sock: no socket can be made there",
+        ));
+    }
+    // A DIR whose default control socket is too long; the device moved there.
+    let deep = s.path(&"d".repeat(100));
+    std::fs::rename(s.dir(), &deep).unwrap();
+    for dir in [&deep] {
+        let before = snapshot(dir);
+        for (extra, sock, needle) in &cases {
+            let what = format!("{extra:?} --socket {}", sock.display());
+            let mut args: Vec<std::ffi::OsString> =
+                ["--create", "--variant", "cow"].map(Into::into).to_vec();
+            args.extend(extra.iter().cloned());
+            args.extend(["--size-bytes".into(), "8192".into()]);
+            let refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+            let o = start_with(dir, sock, &refs, &env);
+            assert_refused(&o, 2, needle, &what);
+            assert!(snapshot(dir) == before, "{what}: the old device changed");
+        }
+        // No --control: DIR/control.sock is past 107 bytes.
+        let len = dir.join("control.sock").as_os_str().len();
+        for extra in [&["--create", "--variant", "cow"][..], &[]] {
+            let refs: Vec<&std::ffi::OsStr> = extra.iter().map(|a| a.as_ref()).collect();
+            let o = start_with(dir, &socket, &refs, &env);
+            assert_refused(
+                &o,
+                2,
+                &format!(
+                    "(the default control socket, DIR/control.sock; give --control PATH): {len} \
+                     bytes"
+                ),
+                &format!("default control {extra:?}"),
+            );
+            assert!(snapshot(dir) == before, "{extra:?}: the old device changed");
+        }
+        assert!(entries(dir, ".owm-").is_empty());
+    }
+}
+
+/// A server that fails to bind its control socket after every check passed (here
+/// nbdkit given a control path in a missing directory after `owm serve`'s own) keeps
+/// the device a `--create` set aside: the plugin removes it only once both sockets are
+/// bound. A later `owm serve DIR`, with or without `--create`, refuses to start (exit
+/// 2) while it is there, naming it and how to restore or discard it, and leaves it;
+/// moved back, the old device serves its data. A remnant of a create that did serve
+/// (`.owm-discard-*`) is removed by the next server once it serves.
+#[test]
+fn a_device_set_aside_by_a_create_that_never_served_is_kept_until_restored() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let mut s = stopped_after_writes(|i| 0x33 ^ i as u8);
+    let dir = s.dir();
+    let before = snapshot(&dir);
+    let unbound = fake_nbdkit(
+        &s.path("unbound"),
+        "exec $real \"$@\"",
+        "exec $real \"$@\" control=/nonexistent/owm-control.sock",
+    );
+    let o = create(
+        &dir,
+        &s.path("new.sock"),
+        &[],
+        &[("PATH", unbound.as_str())],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let aside = entries(&dir, ".owm-replaced-");
+    assert_eq!(aside.len(), 1, "{}", text(&o));
+    assert!(
+        snapshot(&aside[0]) == before,
+        "the old device kept byte for byte"
+    );
+
+    // Refused while it is there, and kept.
+    let quits = fake_nbdkit(&s.path("quits"), "exec $real \"$@\"", "exit 1");
+    let all = snapshot(&dir);
+    let kept = snapshot(&aside[0]);
+    let socket = s.path("new.sock");
+    for (what, o) in [
+        ("plain", start(&dir, &socket, &[])),
+        (
+            "plain, nbdkit quits",
+            start(&dir, &socket, &[("PATH", quits.as_str())]),
+        ),
+        ("--create", create(&dir, &socket, &[], &[])),
+    ] {
+        assert_refused(
+            &o,
+            2,
+            &format!(
+                "{}: holds the device an `owm serve --create` set aside",
+                aside[0].display()
+            ),
+            what,
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("move its files back into"), "{what}: {err}");
+        assert!(err.contains("to discard it, remove"), "{what}: {err}");
+        assert!(snapshot(&dir) == all, "{what}: DIR changed");
+        assert!(
+            snapshot(&aside[0]) == kept,
+            "{what}: the kept device changed"
+        );
+    }
+
+    // Moved back, the old device serves its data; a served create's remnant goes.
+    for (name, _) in &before {
+        std::fs::rename(aside[0].join(name), dir.join(name)).unwrap();
+    }
+    std::fs::remove_dir(&aside[0]).unwrap();
+    let remnant = dir.join(".owm-discard-x1y2z3");
+    std::fs::create_dir(&remnant).unwrap();
+    std::fs::write(remnant.join("image-a.img"), b"old").unwrap();
+    s.restart();
+    let mut a = Nbd::connect(&s.socket(), "vlun-a").unwrap();
+    for i in 0..BLOCKS {
+        let got = a.read(i * BS as u64, BS as u32).unwrap().unwrap();
+        assert_eq!(got, vec![0x33 ^ i as u8; BS], "block {i}");
+    }
+    drop(a);
+    assert!(s.terminate().success());
+    assert!(
+        entries(&dir, ".owm-").is_empty(),
+        "{:?}",
+        entries(&dir, ".owm-")
+    );
 }
 
 /// `--tcp` listens on the address given: one beyond the loopback (`0.0.0.0`, every
