@@ -743,6 +743,9 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
         );
     }
     let dir = std::path::absolute(&args.dir)?;
+    if let Some(out) = &args.out {
+        crate::verdict::refuse_special_file("--out", out)?;
+    }
     refuse_out_clash(args, &dir)?;
     // Everything printed is gathered first: a failure prints nothing on stdout.
     let mut lines = Vec::new();

@@ -77,7 +77,10 @@ pub fn device(args: &DeviceArgs) -> Result<()> {
             .with_context(|| format!("{}: cannot make the path absolute", p.display()))
     };
     if let DeviceOp::Backup { to } | DeviceOp::Detach { to } = &args.op {
-        crate::verdict::refuse_special_file("--to", to)?;
+        // Only what is no regular file here: the server refuses the rest (its own
+        // files first, then any other device's), naming which.
+        engine::atomic::regular_or_absent(to)
+            .map_err(|e| anyhow::anyhow!("--to {}: {e}", to.display()))?;
     }
     let request = match &args.op {
         DeviceOp::Split => json!({"op": "split"}),

@@ -5,6 +5,9 @@
 //! the temporary file is renamed over the target; then the directory is synced so the
 //! rename itself survives a power loss. A reader sees the old file or the new one,
 //! never a mix; on any error the old file is untouched and the temporary file removed.
+//! A file a live server holds locked (a device's image) is never replaced: the rename
+//! is refused ([`persist`]), and [`replaceable`] refuses it, and every other file of
+//! an owm device, before any work.
 //!
 //! A killed writer cannot remove its temporary file, so every writer holds an exclusive
 //! lock (`flock`) on its own from before the file can be taken for stale until it is
@@ -60,14 +63,31 @@ pub fn write_atomic_scratch(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Refuses a `path` that a file written whole cannot replace: one that exists and is
-/// not a regular file (through any symbolic link). Renaming a new file over a device
-/// such as `/dev/null`, a pipe or a socket would put a regular file in its place; over
-/// a directory it fails only at the end, after the work.
+/// not a regular file (through any symbolic link), and one that is an owm device's own
+/// file ([`device_file`]): an image a live server holds locked, or any device's image,
+/// metadata or superblock, served or not. Renaming a new file over a device such as
+/// `/dev/null`, a pipe or a socket would put a regular file in its place; over a
+/// directory it fails only at the end, after the work; over a device's file it would
+/// destroy that device (a server keeps writing to the unlinked image, and after it
+/// stops the device and its acknowledged writes are gone).
 ///
 /// # Errors
 /// [`std::io::ErrorKind::InvalidInput`], saying what the path is (a directory; a
-/// device, pipe or socket).
+/// device, pipe or socket; a live device's image; a device's file).
 pub fn replaceable(path: &Path) -> std::io::Result<()> {
+    regular_or_absent(path)?;
+    match device_file(path) {
+        Some(what) => Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, what)),
+        None => Ok(()),
+    }
+}
+
+/// The first half of [`replaceable`]: refuses a `path` that exists and is not a
+/// regular file (a directory; a device, pipe or socket), through any symbolic link.
+///
+/// # Errors
+/// [`std::io::ErrorKind::InvalidInput`], saying what the path is.
+pub fn regular_or_absent(path: &Path) -> std::io::Result<()> {
     let refuse = |what: &str| Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, what));
     match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => refuse("is a directory, not a file"),
@@ -77,6 +97,81 @@ pub fn replaceable(path: &Path) -> std::io::Result<()> {
         ),
         _ => Ok(()),
     }
+}
+
+/// What `path` is to an owm device, if it is one of a device's own files: an image
+/// whose lock (`flock`) a live server holds (every open image is locked,
+/// [`crate::store::FileStore`]), an image with an owm label at its end
+/// ([`crate::identity`]), a metadata file (`device.owm`, by its magic) or a
+/// superblock (`device.owm.super`). `None` for any other file, and for one that
+/// cannot be opened or read (it is not looked into).
+pub fn device_file(path: &Path) -> Option<String> {
+    let f = std::fs::File::open(path).ok()?;
+    if !f.metadata().is_ok_and(|m| m.is_file()) {
+        return None;
+    }
+    if held(&f) {
+        return Some(LIVE_IMAGE.to_string());
+    }
+    let mut head = [0u8; 8];
+    if std::os::unix::fs::FileExt::read_exact_at(&f, &mut head, 0).is_ok() {
+        let what = if &head == crate::meta::MAGIC || &head == crate::meta::MAGIC_V1 {
+            Some("metadata file (device.owm)")
+        } else if &head == crate::superblock::MAGIC {
+            Some("superblock (device.owm.super)")
+        } else {
+            None
+        };
+        if let Some(what) = what {
+            return Some(format!(
+                "is an owm device's {what}: replacing it would destroy that device; give \
+                 another path"
+            ));
+        }
+    }
+    if let Ok((Some(label), _)) = crate::identity::read_label(&f, path) {
+        return Some(format!(
+            "is {} of owm device {} (its label says so), not served now: replacing it \
+             would destroy that device; give another path",
+            label.image,
+            label.identity.id_text()
+        ));
+    }
+    None
+}
+
+/// Why a file held locked is not replaced.
+const LIVE_IMAGE: &str = "is a live device's image (a running owm server holds its lock): \
+     replacing it would destroy that device and its acknowledged writes; give another path";
+
+/// Whether another open file holds an exclusive `flock` on `f`'s file, as a server
+/// holds each image of its device. Asked with a shared lock, released when `f` closes.
+fn held(f: &std::fs::File) -> bool {
+    matches!(f.try_lock_shared(), Err(std::fs::TryLockError::WouldBlock))
+}
+
+/// Refuses to rename a new file over `path` while a live server holds it locked
+/// ([`held`]): the last check of every whole-file write, for a server started after
+/// the writer's own checks.
+fn refuse_held(path: &Path) -> std::io::Result<()> {
+    match open_regular(path) {
+        Some(f) if held(&f) => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            LIVE_IMAGE,
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `path` opened for reading if it is a regular file (through symbolic links; a pipe,
+/// whose open would wait for a writer, is not opened); `None` otherwise or if it
+/// cannot be opened.
+fn open_regular(path: &Path) -> Option<std::fs::File> {
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return None;
+    }
+    let f = std::fs::File::open(path).ok()?;
+    f.metadata().is_ok_and(|m| m.is_file()).then_some(f)
 }
 
 /// A temporary file in `path`'s directory (the current one for a bare name), named
@@ -201,7 +296,9 @@ pub fn same_file(path: &Path, open: &std::fs::File) -> bool {
 /// (0644), synced, renamed over `path`, and the directory synced (best effort).
 ///
 /// # Errors
-/// The I/O error of syncing or renaming; the temporary file is removed.
+/// The I/O error of syncing or renaming; [`std::io::ErrorKind::InvalidInput`] when a
+/// live server holds `path` locked (a device's image, never replaced); the temporary
+/// file is removed.
 pub fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> std::io::Result<()> {
     tmp.as_file().sync_all()?;
     rename_into_place(tmp, path)?;
@@ -213,8 +310,10 @@ pub fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> std::io::Result<()>
 }
 
 /// Gives `tmp` mode 0644 on Unix (an ordinary file others may read) and renames it
-/// over `path`, syncing nothing.
+/// over `path`, syncing nothing; refused (`tmp` removed) while a live server holds
+/// `path` locked ([`refuse_held`]).
 fn rename_into_place(tmp: tempfile::NamedTempFile, path: &Path) -> std::io::Result<()> {
+    refuse_held(path)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -234,6 +333,52 @@ fn directory_of(path: &Path) -> &Path {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_file_another_open_file_holds_locked_is_never_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("image-a.img");
+        std::fs::write(&p, b"served").unwrap();
+        let server = std::fs::File::open(&p).unwrap();
+        server.try_lock().unwrap();
+        for e in [
+            write_atomic(&p, b"report").unwrap_err(),
+            write_atomic_scratch(&p, b"report").unwrap_err(),
+            replaceable(&p).unwrap_err(),
+        ] {
+            assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput, "{e}");
+            assert!(e.to_string().contains("is a live device's image"), "{e}");
+        }
+        assert_eq!(std::fs::read(&p).unwrap(), b"served");
+        assert_eq!(names(dir.path()), ["image-a.img"]);
+        // Unlocked (the server stopped), an ordinary file is replaced.
+        drop(server);
+        write_atomic(&p, b"report").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"report");
+    }
+
+    #[test]
+    fn a_devices_metadata_or_superblock_is_not_replaceable_but_rewritten_by_the_engine() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, magic, what) in [
+            ("device.owm", crate::meta::MAGIC, "metadata file"),
+            ("old.owm", crate::meta::MAGIC_V1, "metadata file"),
+            ("device.owm.super", crate::superblock::MAGIC, "superblock"),
+        ] {
+            let p = dir.path().join(name);
+            let mut bytes = magic.to_vec();
+            bytes.extend_from_slice(&[0; 40]);
+            std::fs::write(&p, &bytes).unwrap();
+            let e = replaceable(&p).unwrap_err();
+            assert!(e.to_string().contains(what), "{name}: {e}");
+            // The engine's own rewrite (a compaction) is not a replacement by an output.
+            write_atomic(&p, &bytes).unwrap();
+        }
+        let other = dir.path().join("notes.txt");
+        std::fs::write(&other, b"OWMMETA").unwrap();
+        replaceable(&other).unwrap();
+    }
+
     use super::*;
 
     #[test]

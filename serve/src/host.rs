@@ -362,12 +362,13 @@ impl Host {
     /// ([`engine::atomic::remove_stale_temporaries`]; a live writer's is kept): the
     /// paths removed are returned with the archive.
     ///
-    /// Errors: `bad-request` for a `to` no file can replace or that is one of the
-    /// device's own files ([`Host::refuse_own_file`]); `busy` while another backup of
+    /// Errors: `bad-request` for a `to` that is one of the device's own files
+    /// ([`Host::refuse_own_file`]) or that no file can replace (another device's file
+    /// too: [`refuse_unreplaceable`]); `busy` while another backup of
     /// this device runs; `out-of-order` before the split or once A is retired; `io`.
     pub fn backup(&self, to: &Path) -> Result<(Archive, Vec<PathBuf>), ControlError> {
-        refuse_unreplaceable(to)?;
         self.refuse_own_file(to)?;
+        refuse_unreplaceable(to)?;
         if self
             .backing_up
             .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
@@ -523,8 +524,8 @@ impl Host {
     /// `detached`; `io`: the copy failed (the device is still served), or B' is in
     /// place but the end could not be recorded.
     pub fn detach(&self, to: &Path) -> Result<Vec<PathBuf>, ControlError> {
-        refuse_unreplaceable(to)?;
         self.refuse_own_file(to)?;
+        refuse_unreplaceable(to)?;
         let mut guard = self.device.write().unwrap_or_else(|p| p.into_inner());
         let Some(d) = guard.as_ref() else {
             return Err(ControlError::detached());
@@ -664,8 +665,9 @@ impl Host {
 }
 
 /// Refuses a `to` path a new file cannot replace (a directory, a device such as
-/// `/dev/null`, a pipe, a socket: [`engine::atomic::replaceable`]), before any work: the
-/// server checks it itself, whoever sent the request.
+/// `/dev/null`, a pipe, a socket, another device's image, metadata or superblock, served
+/// or not: [`engine::atomic::replaceable`]), before any work: the server checks it
+/// itself, whoever sent the request.
 fn refuse_unreplaceable(to: &Path) -> Result<(), ControlError> {
     engine::atomic::replaceable(to).map_err(|e| ControlError {
         kind: "bad-request",

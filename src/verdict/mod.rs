@@ -348,9 +348,10 @@ pub fn refuse_input(flag: &str, path: &std::path::Path, inputs: &[Input]) -> any
 type Encode = fn(&Report) -> anyhow::Result<String>;
 
 /// Refuses a `path` that exists and is not a regular file (a directory, a device such
-/// as `/dev/null` or `/dev/stdout`, a pipe, a socket, through any symbolic link:
-/// [`engine::atomic::replaceable`]): owm writes a file whole, into a temporary file
-/// renamed over the path. `flag` names the option.
+/// as `/dev/null` or `/dev/stdout`, a pipe, a socket, through any symbolic link), or
+/// that is an owm device's own file (an image a live server holds, any device's image,
+/// metadata or superblock: [`engine::atomic::replaceable`]): owm writes a file whole,
+/// into a temporary file renamed over the path. `flag` names the option.
 pub fn refuse_special_file(flag: &str, path: &std::path::Path) -> anyhow::Result<()> {
     engine::atomic::replaceable(path).map_err(|e| anyhow::anyhow!("{flag} {}: {e}", path.display()))
 }

@@ -561,3 +561,105 @@ fn a_device_owm_that_is_not_a_file_is_refused_without_suggesting_create() {
     let o = serve(&empty);
     assert_bad_input(&o, "create one with --create --variant V", "empty");
 }
+
+/// `owm ARGS…` from the repository root.
+fn owm(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_owm"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+/// Exit 2 with `needle` in the message, and the file `to` (of `dir`) not replaced.
+fn refused_and_kept(o: &Output, needle: &str, to: &Path, what: &str) {
+    assert_eq!(o.status.code(), Some(2), "{what}: {}", text(o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(needle) && err.contains(&to.display().to_string()),
+        "{what}: wants {needle:?} naming {}: {err}",
+        to.display()
+    );
+}
+
+/// An output owm writes whole never replaces another device's file: an image a live
+/// server holds (backup and detach `--to`, `run --json` and `--junit`, `calibrate
+/// --out`) is refused (exit 2) as a live device's image, and once that server stops,
+/// its images, metadata and superblock are refused as that device's files. The device
+/// serves its flushed data again afterwards. (An output renamed over a live image
+/// used to take its place: the server wrote on to the unlinked file, and once it
+/// stopped the device was gone.)
+#[test]
+fn an_output_never_replaces_another_devices_file() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let a = Server::create("cow", BLOCKS);
+    let mut b = Server::create("cow", BLOCKS);
+    let mut nbd = Nbd::connect(&b.socket(), "vlun-a").unwrap();
+    assert_eq!(nbd.write(0, &block(0x4b)).unwrap(), 0);
+    assert_eq!(nbd.flush().unwrap(), 0);
+    drop(nbd);
+    a.device_ok(&["split"]);
+    let bdir = b.dir();
+    let before = identities(&bdir);
+    let live = "is a live device's image (a running owm server holds its lock)";
+    for name in ["image-a.img", "image-b.img"] {
+        let to = bdir.join(name);
+        let t = to.to_str().unwrap();
+        let o = a.device(&["backup", "--to", t]);
+        refused_and_kept(&o, live, &to, &format!("backup --to {name}"));
+        let o = owm(&["run", "scenarios/fig3.toml", "--json", t]);
+        refused_and_kept(&o, live, &to, &format!("run --json {name}"));
+        let o = owm(&["run", "scenarios/fig3.toml", "--junit", t]);
+        refused_and_kept(&o, live, &to, &format!("run --junit {name}"));
+        let scratch = a.path("calibrate");
+        std::fs::create_dir_all(&scratch).unwrap();
+        let o = owm(&["calibrate", scratch.to_str().unwrap(), "--out", t]);
+        refused_and_kept(&o, live, &to, &format!("calibrate --out {name}"));
+    }
+    // Detach, once A is archived and retired.
+    a.device_ok(&["backup", "--to", a.path("archive.img").to_str().unwrap()]);
+    a.device_ok(&["retire"]);
+    let to = bdir.join("image-b.img");
+    let o = a.device(&["detach", "--to", to.to_str().unwrap()]);
+    refused_and_kept(&o, live, &to, "detach --to a live image");
+    assert_eq!(
+        identities(&bdir),
+        before,
+        "a live device's file was replaced"
+    );
+
+    // Stopped, B's files are still its own.
+    assert!(b.terminate().success());
+    let id = engine::file::inspect(
+        &engine::file::DevicePaths::in_dir(&bdir),
+        engine::DeviceConfig::new(engine::Variant::CopyOnWrite),
+    )
+    .unwrap()
+    .id_text();
+    for (name, needle) in [
+        ("image-a.img", format!("is image A of owm device {id}")),
+        ("image-b.img", format!("is image B of owm device {id}")),
+        ("device.owm", "is an owm device's metadata file".to_string()),
+        (
+            "device.owm.super",
+            "is an owm device's superblock".to_string(),
+        ),
+    ] {
+        let to = bdir.join(name);
+        let t = to.to_str().unwrap();
+        let o = a.device(&["detach", "--to", t]);
+        refused_and_kept(&o, &needle, &to, &format!("detach --to stopped {name}"));
+        let o = owm(&["run", "scenarios/fig3.toml", "--json", t]);
+        refused_and_kept(&o, &needle, &to, &format!("run --json stopped {name}"));
+    }
+    assert_eq!(
+        identities(&bdir),
+        before,
+        "a stopped device's file was replaced"
+    );
+    b.restart();
+    let mut nbd = Nbd::connect(&b.socket(), "vlun-a").unwrap();
+    assert_eq!(nbd.read(0, BS as u32).unwrap().unwrap(), block(0x4b));
+}
