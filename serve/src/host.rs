@@ -273,7 +273,8 @@ impl Host {
     pub fn read(&self, role: Role, buf: &mut [u8], offset: u64) -> Result<(), IoError> {
         let bs = self.block_size;
         self.with_device(|d| {
-            let mut block_buf = vec![0u8; bs];
+            // Only a partial block needs a buffer of its own, made once it is met.
+            let mut block_buf: Option<Vec<u8>> = None;
             let mut done = 0usize;
             while done < buf.len() {
                 let at = offset + done as u64;
@@ -285,7 +286,8 @@ impl Host {
                 if within == 0 && n == bs {
                     d.read(vlun, block, &mut buf[done..done + bs])?;
                 } else {
-                    d.read(vlun, block, &mut block_buf)?;
+                    let block_buf = block_buffer(&mut block_buf, bs)?;
+                    d.read(vlun, block, block_buf)?;
                     buf[done..done + n].copy_from_slice(&block_buf[within..within + n]);
                 }
                 done += n;
@@ -305,8 +307,10 @@ impl Host {
     ) -> Result<(), IoError> {
         let bs = self.block_size;
         self.with_device(|d| {
-            let zeros = vec![0u8; bs];
-            let mut block_buf = vec![0u8; bs];
+            // A block of zeros for whole zeroed blocks, a block for partial ones: each
+            // made once it is needed.
+            let mut zeros: Option<Vec<u8>> = None;
+            let mut block_buf: Option<Vec<u8>> = None;
             let mut done = 0usize;
             while done < len {
                 let at = offset + done as u64;
@@ -318,14 +322,18 @@ impl Host {
                 let vlun = self.route(d, role)?;
                 let started = Instant::now();
                 let cost = if within == 0 && n == bs {
-                    d.write(vlun, block, src.unwrap_or(&zeros))?
+                    match src {
+                        Some(s) => d.write(vlun, block, s)?,
+                        None => d.write(vlun, block, block_buffer(&mut zeros, bs)?)?,
+                    }
                 } else {
-                    d.read(vlun, block, &mut block_buf)?;
+                    let block_buf = block_buffer(&mut block_buf, bs)?;
+                    d.read(vlun, block, block_buf)?;
                     match src {
                         Some(s) => block_buf[within..within + n].copy_from_slice(s),
                         None => block_buf[within..within + n].fill(0),
                     }
-                    d.write(vlun, block, &block_buf)?
+                    d.write(vlun, block, block_buf)?
                 };
                 self.note_write(&cost, started.elapsed());
                 done += n;
@@ -662,6 +670,27 @@ impl Host {
             Err(e) => Err(e.message),
         }
     }
+}
+
+/// The request's block buffer in `slot`, made (`len` zero bytes) the first time it is
+/// asked for. An allocation the system refuses (a large block size under memory
+/// pressure) fails this request with `ENOMEM`, never the server.
+fn block_buffer(slot: &mut Option<Vec<u8>>, len: usize) -> Result<&mut Vec<u8>, IoError> {
+    if slot.is_none() {
+        let mut v = Vec::new();
+        v.try_reserve_exact(len).map_err(|_| {
+            IoError::new(
+                libc::ENOMEM,
+                format!(
+                    "cannot allocate a buffer of one block ({len} bytes) for this request: \
+                     out of memory (the request failed; the device is still served)"
+                ),
+            )
+        })?;
+        v.resize(len, 0);
+        *slot = Some(v);
+    }
+    Ok(slot.as_mut().expect("made above"))
 }
 
 /// Refuses a `to` path a new file cannot replace (a directory, a device such as

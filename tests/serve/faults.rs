@@ -3,7 +3,7 @@
 
 use std::sync::mpsc;
 
-use super::client::{Nbd, EINVAL, ENOSPC, EPERM};
+use super::client::{Nbd, EINVAL, ENOMEM, ENOSPC, EPERM};
 use super::harness::{have, text, Server};
 
 const BLOCKS: u64 = 64;
@@ -339,4 +339,92 @@ fn the_server_refuses_a_backup_or_detach_to_a_device_or_directory() {
     let archive = s.path("a.img");
     s.device_ok(&["backup", "--to", archive.to_str().unwrap()]);
     assert!(archive.is_file());
+}
+
+/// A request on a device of 1 GiB blocks (a valid block size) in a server whose
+/// address space (`ulimit -v`, 1.5 GB) cannot hold a block buffer: a partial read and
+/// a partial write each fail with ENOMEM, and the server serves on
+/// (a flush and the control socket answer; SIGTERM stops it cleanly, exit 0). The
+/// buffer used to be allocated infallibly, and the failed allocation aborted the
+/// server (exit 134) on the first 512-byte read.
+#[test]
+fn a_block_buffer_the_memory_limit_refuses_fails_the_request_not_the_server() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("dev");
+    let socket = tmp.path().join("nbd.sock");
+    let log = tmp.path().join("serve.log");
+    /// Kills the server if the test fails before stopping it.
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            if let Ok(None) = self.0.try_wait() {
+                let _ = self.0.kill();
+                let _ = self.0.wait();
+            }
+        }
+    }
+    let child = std::process::Command::new("sh")
+        .args(["-c", "ulimit -v 1500000 && exec \"$@\"", "sh"])
+        .arg(env!("CARGO_BIN_EXE_owm"))
+        .arg("serve")
+        .arg(&dir)
+        .args(["--create", "--variant", "mirroring"])
+        .args(["--size-bytes", "2147483648", "--block-size", "1073741824"])
+        .arg("--socket")
+        .arg(&socket)
+        .env("OWM_NBDKIT_PLUGIN", super::harness::plugin())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut child = Killed(child);
+    let child = &mut child.0;
+    let control = dir.join("control.sock");
+    let mut up = false;
+    for _ in 0..2000 {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!(
+                "owm serve exited: {status}: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        if super::client::listens(&socket)
+            && std::os::unix::net::UnixStream::connect(&control).is_ok()
+        {
+            up = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(up, "owm serve did not listen");
+    let mut c = Nbd::connect(&socket, "vlun-a").unwrap();
+    assert_eq!(c.read(0, 512).unwrap(), Err(ENOMEM), "a partial read");
+    assert_eq!(
+        c.write(512, &[7u8; 512]).unwrap(),
+        ENOMEM,
+        "a partial write"
+    );
+    assert_eq!(c.flush().unwrap(), 0);
+    drop(c);
+    assert_eq!(child.try_wait().unwrap(), None, "the server stopped");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_owm"))
+        .args(["device", "status", "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let pid = child.id().to_string();
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status();
+    let status = child.wait().unwrap();
+    let log = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(status.code(), Some(0), "{log}");
+    assert!(
+        log.contains("cannot allocate a buffer of one block"),
+        "{log}"
+    );
 }
