@@ -313,7 +313,14 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
         verdict::of_run(&mut report, &run.name, &run.result);
     }
     let trace_part = trace_part.ok_or_else(|| anyhow::anyhow!("a run of no policy"))?;
-    let written = write_outputs(staging.path(), runs, trace_part, &attempts, &requests)?;
+    let written = write_outputs(
+        staging.path(),
+        runs,
+        trace_part,
+        &attempts,
+        &requests,
+        file.scenario.keep_timeline,
+    )?;
     // What is published is bounded too: the milestones, tables and pictures besides
     // the streamed rows.
     let total = written.iter().try_fold(0u64, |a, w| {
@@ -958,7 +965,9 @@ fn print_verdicts(runs: &[NamedRun]) {
 /// diagrams (each run's `transactions` the window its [`DiagramRows`] kept, of
 /// `attempts` in all): one PNG and SVG per policy, and `timing.{png,svg}` with every
 /// policy stacked on one time scale; `requests` are the ticks the scenario requests its
-/// backups at, which `none`'s diagram centres on as the others centre on theirs.
+/// backups at, which `none`'s diagram centres on as the others centre on theirs;
+/// `timeline`: whether the scenario kept the timeline (without it each diagram's title
+/// says why it draws no transaction).
 /// Returns the paths written (below `out`).
 pub fn write_outputs(
     out: &Path,
@@ -966,6 +975,7 @@ pub fn write_outputs(
     trace: TracePart,
     attempts: &[usize],
     requests: &[u64],
+    timeline: bool,
 ) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     let p = out.join("summary.csv");
@@ -995,7 +1005,7 @@ pub fn write_outputs(
     let diagrams: Vec<timing::Diagram> = runs
         .iter()
         .zip(attempts)
-        .map(|(run, &n)| figure::diagram_of(run, n, requests))
+        .map(|(run, &n)| figure::diagram_of(run, n, requests, timeline))
         .collect();
     let range = timing::shared_spans(&diagrams);
     for (run, d) in runs.iter().zip(&diagrams) {

@@ -716,3 +716,127 @@ request_at_ticks = 7500
     assert!(!cow_svg.contains("request scheduled"));
     assert!(cow_svg.contains("backup request (t=7500)"));
 }
+
+/// The vertical extent (lowest and highest y, down the page) of the `<polyline>`s of
+/// `svg` stroked in `colour`; with `rising`, of those that are not flat only (a
+/// dashed line's dashes up a step, not its flat dashes or its legend sample).
+fn y_extent(svg: &str, colour: &str, rising: bool) -> (f64, f64) {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name("polyline"))
+        .filter(|n| {
+            n.attribute("stroke")
+                .is_some_and(|c| c.eq_ignore_ascii_case(colour))
+        })
+        .filter_map(|n| {
+            let ys: Vec<f64> = n
+                .attribute("points")?
+                .split_whitespace()
+                .filter_map(|p| p.split(',').nth(1)?.parse().ok())
+                .collect();
+            let lo = ys.iter().copied().fold(f64::MAX, f64::min);
+            let hi = ys.iter().copied().fold(f64::MIN, f64::max);
+            (lo < hi || (!rising && lo == hi)).then_some((lo, hi))
+        })
+        .fold((f64::MAX, f64::MIN), |(a, b), (lo, hi)| {
+            (a.min(lo), b.max(hi))
+        })
+}
+
+/// db-64gib's extra space: the mirrors hold the volume's 16,777,216 blocks, logging's
+/// and cow's areas peak at 4,304. Each of logging and cow rises across a panel of its
+/// own scale, under the mirrors' (before, both lay flat on 0 beside `none` on the
+/// mirrors' axis); the picture says why there are panels; the CSV is as it was.
+#[test]
+fn extra_space_draws_curves_of_different_scales_in_their_own_panels() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let f = repo().join("scenarios/db-64gib.toml");
+    ok(&owm(&["run", &s(&f), "--out", &s(&out), "--quiet"]));
+    let svg = String::from_utf8(bytes(&out, "extra_space.svg")).unwrap();
+    assert!(svg.contains("one panel per scale"), "{svg}");
+    let (_, mirrors_low) = y_extent(&svg, MIRRORING, false);
+    for (name, colour) in [("logging", "#FF7F0E"), ("cow", COW)] {
+        let (lo, hi) = y_extent(&svg, colour, true);
+        assert!(hi - lo >= 150.0, "{name} rises {} px", hi - lo);
+        assert!(lo > mirrors_low, "{name} in a panel under the mirrors'");
+    }
+    let csv = String::from_utf8(bytes(&out, "extra_space.csv")).unwrap();
+    assert!(
+        csv.contains(",16777216,") && csv.contains(",4304,"),
+        "{csv}"
+    );
+}
+
+/// Without the timeline (`keep_timeline = false`) a timing diagram draws the milestones
+/// alone, and its title says why no transaction is drawn, in every policy's picture
+/// and in the stacked one; with it, no title says so.
+#[test]
+fn a_diagram_without_the_timeline_says_why_it_draws_no_transaction() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = |timeline: bool| {
+        format!(
+            "policies = [\"none\", \"cow\"]\nkeep_timeline = {timeline}\n[workload]\n\
+             kind = \"generated\"\nrecords = 64\ntransactions = 50\n\
+             [backup]\nrequest_at_ticks = 2000\n"
+        )
+    };
+    const WHY: &str = "transactions not drawn: keep_timeline = false";
+    for timeline in [false, true] {
+        let f = write(
+            tmp.path(),
+            &format!("t{timeline}.toml"),
+            &scenario(timeline),
+        );
+        let out = tmp.path().join(format!("o{timeline}"));
+        ok(&owm(&["run", &f, "--out", &s(&out), "--quiet"]));
+        for picture in ["timing-none.svg", "timing-cow.svg"] {
+            let svg = String::from_utf8(bytes(&out, picture)).unwrap();
+            let titles: Vec<String> = texts(&svg)
+                .into_iter()
+                .map(|(t, _)| t)
+                .filter(|t| t.contains("seed 1"))
+                .collect();
+            assert_eq!(titles.len(), 1, "{picture}: {titles:?}");
+            assert_eq!(titles[0].ends_with(WHY), !timeline, "{picture}: {titles:?}");
+            assert_eq!(diagram_labels(&svg).is_empty(), !timeline, "{picture}");
+        }
+        let stacked = String::from_utf8(bytes(&out, "timing.svg")).unwrap();
+        assert_eq!(stacked.matches(WHY).count(), if timeline { 0 } else { 2 });
+    }
+}
+
+/// db-64gib's cow diagram breaks its time axis twice (the archive copy's minutes, then
+/// the wait for logging's later retire on the shared axis): every stretch drawn, the
+/// one after the second break too, has a tick label at a time within it.
+#[test]
+fn every_stretch_of_a_broken_time_axis_has_a_tick_label() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let f = repo().join("scenarios/db-64gib.toml");
+    ok(&owm(&["run", &s(&f), "--out", &s(&out), "--quiet"]));
+    let svg = String::from_utf8(bytes(&out, "timing-cow.svg")).unwrap();
+    let t = texts(&svg);
+    let desc = t
+        .iter()
+        .find_map(|(s, _)| s.split("where nothing happens: ").nth(1))
+        .unwrap_or_else(|| panic!("no axis break: {t:?}"));
+    // "a to b, c to d left out": the stretches drawn are ..=a, b..=c, d..
+    let mut edges = vec![0u64];
+    for gap in desc.trim_end_matches(" left out").split(", ") {
+        let (a, b) = gap.split_once(" to ").unwrap();
+        edges.push(a.parse().unwrap());
+        edges.push(b.parse().unwrap());
+    }
+    edges.push(u64::MAX);
+    assert!(edges.len() >= 6, "two breaks: {desc}");
+    let ticks: Vec<u64> = t.iter().filter_map(|(s, _)| s.parse().ok()).collect();
+    for w in edges.chunks(2) {
+        assert!(
+            ticks.iter().any(|x| (w[0]..=w[1]).contains(x)),
+            "no tick label in {}..={}: {ticks:?}",
+            w[0],
+            w[1]
+        );
+    }
+}

@@ -286,6 +286,7 @@ mod tests {
                 },
                 n,
                 &scheduled,
+                true,
             );
             let got = figure::diagram_of(
                 &NamedRun {
@@ -294,6 +295,7 @@ mod tests {
                 },
                 n,
                 &scheduled,
+                true,
             );
             assert!(!got.rows.is_empty() && got.title.contains(&format!(" of {n} transactions")));
             if cycles > ROWS_MAX {

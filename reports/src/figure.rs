@@ -278,15 +278,22 @@ fn cycle_marks(r: &RunResult, m: &sim::Marks, cycle: Option<u32>) -> Vec<Mark> {
 /// The timing diagram of one run (a run without a request, `none`, centred on half
 /// its length: [`diagram_of`] takes the scenario's requests).
 pub fn diagram(run: &NamedRun) -> Diagram {
-    diagram_of(run, run.result.transactions.len(), &[])
+    diagram_of(run, run.result.transactions.len(), &[], true)
 }
+
+/// What a diagram's title says of a run whose timeline was not kept: it draws the
+/// milestones alone.
+pub const TIMELINE_OFF: &str = "transactions not drawn: keep_timeline = false";
 
 /// The timing diagram of one run whose `transactions` may be a selection already made
 /// as the run went ([`crate::diagram_rows::DiagramRows`]) of `attempts` in all.
 /// `scheduled`: the ticks the scenario requests its backups at, which the window of a
 /// run that requested none (`none`) centres on, as the selection made as it went does,
 /// so that its diagram shows the same stretch of the load as the backup policies'.
-pub fn diagram_of(run: &NamedRun, attempts: usize, scheduled: &[u64]) -> Diagram {
+/// `timeline`: whether the scenario kept the transactions' timeline
+/// (`keep_timeline`); without it the diagram draws the milestones alone and its title
+/// says why ([`TIMELINE_OFF`]).
+pub fn diagram_of(run: &NamedRun, attempts: usize, scheduled: &[u64], timeline: bool) -> Diagram {
     let r = &run.result;
     let by_process = r.workload == "fig4-5"
         && r.transactions.iter().any(|t| t.process.is_some())
@@ -299,6 +306,9 @@ pub fn diagram_of(run: &NamedRun, attempts: usize, scheduled: &[u64]) -> Diagram
         transaction_rows(r, attempts, scheduled)
     };
     d.title = format!("{}{}", title(run), d.title);
+    if !timeline {
+        d.title.push_str(&format!(" — {TIMELINE_OFF}"));
+    }
     d.marks = marks(r);
     if !by_process && attempts.max(r.transactions.len()) > ROWS_MAX {
         d.marks.extend(scheduled_marks(r, scheduled));

@@ -1,6 +1,9 @@
 //! Line plots for sweeps: one line per policy, a metric against a swept parameter. The x
 //! axis is linear, logarithmic, or a row of named categories ([`XScale`]): on categories
 //! each policy is a marker per category (side by side, with its error bar), no line.
+//! A plot may ask for its series to be split by scale ([`LinePlot::split_scales`]):
+//! then curves whose peaks are orders of magnitude apart are drawn in panels stacked
+//! over one x axis, each with its own y axis (the extra space plots).
 
 use std::ops::Range;
 
@@ -104,9 +107,66 @@ pub struct LinePlot {
     /// a point (e.g. "no value at any point: …"), saying why the frame is empty;
     /// `None`: nothing drawn.
     pub no_value: Option<String>,
+    /// When set, series whose peaks (largest magnitude) are more than [`SCALE_RATIO`]
+    /// apart are drawn in separate panels stacked over one shared x axis, each on its
+    /// own linear y axis, so that a curve of thousands is not flattened on the axis a
+    /// curve of millions needs ([`panels`]); unset: one panel, whatever the scales.
+    pub split_scales: bool,
 }
 
+/// The picture of one panel; each further panel ([`LinePlot::split_scales`]) makes it
+/// [`PANEL_H`] taller.
 const SIZE: (u32, u32) = (900, 560);
+/// The height each panel after the first adds (pixels).
+const PANEL_H: u32 = 340;
+
+/// Series whose peaks differ more than this many times are drawn in separate panels
+/// ([`LinePlot::split_scales`]): within a panel the smallest curve with a non-zero peak
+/// rises at least 1/[`SCALE_RATIO`] of its tallest (about 7 % of the panel's height,
+/// with the headroom the legend takes).
+pub const SCALE_RATIO: f64 = 10.0;
+
+/// The series of each panel of `p`, as indices into `p.series` in their order: one
+/// panel of all of them unless `p.split_scales`; else, largest peak (the largest
+/// magnitude of a finite point) first, a series joins the panel before it when its
+/// peak is at least 1/[`SCALE_RATIO`] of that panel's largest and opens a new one
+/// otherwise; a series that is 0 throughout (or has no point) joins the last panel,
+/// that of the smallest non-zero curves, where it reads as flat beside them.
+pub fn panels(p: &LinePlot) -> Vec<Vec<usize>> {
+    let all: Vec<usize> = (0..p.series.len()).collect();
+    if !p.split_scales {
+        return vec![all];
+    }
+    let peak = |s: &Series| {
+        s.points
+            .iter()
+            .map(|q| q.1.abs())
+            .filter(|y| y.is_finite())
+            .fold(0.0, f64::max)
+    };
+    let mut by_peak: Vec<(f64, usize)> = p.series.iter().map(peak).zip(all).collect();
+    by_peak.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut groups: Vec<(f64, Vec<usize>)> = Vec::new();
+    for (top, i) in by_peak {
+        match groups.last_mut() {
+            Some((first, g)) if top <= 0.0 || top * SCALE_RATIO >= *first => g.push(i),
+            _ => groups.push((top, vec![i])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(_, mut g)| {
+            g.sort_unstable();
+            g
+        })
+        .collect()
+}
+
+/// The picture's size: [`SIZE`], [`PANEL_H`] taller for each panel after the first.
+fn size(p: &LinePlot) -> (u32, u32) {
+    let extra = panels(p).len().saturating_sub(1) as u32;
+    (SIZE.0, SIZE.1 + extra * PANEL_H)
+}
 
 /// A fixed palette, one colour per policy in a stable order.
 const PALETTE: [RGBColor; 8] = [
@@ -138,18 +198,17 @@ fn font(px: f64) -> FontDesc<'static> {
     FontDesc::new(FontFamily::Name(fonts::FAMILY), px, FontStyle::Normal)
 }
 
-/// The plot's ranges: x padded 5 %, y from 0 when the data is positive and 35 % of
-/// headroom on top, so the legend (upper left, up to ~22 % of the height for five
-/// policies) never covers a line.
-fn bounds(p: &LinePlot) -> ((f64, f64), (f64, f64)) {
-    let bars = p.series.iter().flat_map(|s| {
+/// The plot's ranges over the series `idx` of `p`: x padded 5 %, y from 0 when the
+/// data is positive and 35 % of headroom on top, so the legend (upper left, up to ~22 %
+/// of the height for five policies) never covers a line.
+fn bounds(p: &LinePlot, idx: &[usize]) -> ((f64, f64), (f64, f64)) {
+    let series = || idx.iter().filter_map(|&i| p.series.get(i));
+    let bars = series().flat_map(|s| {
         s.intervals
             .iter()
             .flat_map(|&(x, lo, hi)| [(x, lo), (x, hi)])
     });
-    let all: Vec<(f64, f64)> = p
-        .series
-        .iter()
+    let all: Vec<(f64, f64)> = series()
         .flat_map(|s| s.points.iter().copied())
         .chain(bars)
         .collect();
@@ -229,7 +288,9 @@ fn draw<DB: DrawingBackend>(
     p: &LinePlot,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
-    let ((x0, x1), (y0, y1)) = bounds(p);
+    let groups = panels(p);
+    let all: Vec<usize> = (0..p.series.len()).collect();
+    let (x, _) = bounds(p, &all);
     // A long title (a sweep's other axes named in words) is set smaller, down to 11
     // px, rather than cut at both edges.
     let width = f64::from(root.dim_in_pixel().0) - 2.0 * 16.0;
@@ -241,16 +302,54 @@ fn draw<DB: DrawingBackend>(
     {
         px -= 0.5;
     }
-    let mut builder = ChartBuilder::on(&root);
-    builder
-        .caption(&p.title, font(px))
-        .margin(16)
-        .x_label_area_size(50)
-        .y_label_area_size(80);
+    if let [only] = groups.as_slice() {
+        let mut builder = ChartBuilder::on(&root);
+        builder
+            .caption(&p.title, font(px))
+            .margin(16)
+            .x_label_area_size(50)
+            .y_label_area_size(80);
+        return chart(&mut builder, p, only, x, true);
+    }
+    // Panels by scale, stacked under the title and a line saying why; the x axis
+    // described under the last one only.
+    let area = root.titled(&p.title, font(px))?;
+    let area = area.titled(
+        &format!(
+            "one panel per scale: peaks more than {SCALE_RATIO}× apart on separate y axes, \
+             time shared"
+        ),
+        font(13.0),
+    )?;
+    let n = groups.len();
+    for (k, (idx, panel)) in groups.iter().zip(area.split_evenly((n, 1))).enumerate() {
+        let last = k + 1 == n;
+        let mut builder = ChartBuilder::on(&panel);
+        builder
+            .margin(16)
+            .margin_top(6)
+            .x_label_area_size(if last { 50 } else { 30 })
+            .y_label_area_size(80);
+        chart(&mut builder, p, idx, x, last)?;
+    }
+    Ok(())
+}
+
+/// One chart on `builder`: the series `idx` of `p`, x over `x0..x1`, y over theirs;
+/// the x axis described when `x_desc`.
+fn chart<'a, DB: DrawingBackend + 'a>(
+    builder: &mut ChartBuilder<'a, '_, DB>,
+    p: &LinePlot,
+    idx: &[usize],
+    (x0, x1): (f64, f64),
+    x_desc: bool,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let (_, (y0, y1)) = bounds(p, idx);
+    let on = Panel { idx, x_desc };
     match &p.x_scale {
         XScale::Linear => {
             let chart = builder.build_cartesian_2d(x0..x1, y0..y1)?;
-            lines(chart, p, Some(&tick_label), &|x| x, &|u| u)
+            lines(chart, p, on, Some(&tick_label), &|x| x, &|u| u)
         }
         XScale::Log(ticks) => {
             let log: LogCoord<f64> = (x0..x1).log_scale().into();
@@ -267,7 +366,7 @@ fn draw<DB: DrawingBackend>(
                     t.trim_end_matches('0').trim_end_matches('.').to_string()
                 })
             };
-            lines(chart, p, Some(&label), &f64::log10, &|u| 10f64.powf(u))
+            lines(chart, p, on, Some(&label), &f64::log10, &|u| 10f64.powf(u))
         }
         XScale::Categories(names) => {
             let at: Vec<f64> = (0..names.len()).map(|i| i as f64).collect();
@@ -287,9 +386,17 @@ fn draw<DB: DrawingBackend>(
                     String::new()
                 }
             };
-            lines(chart, p, Some(&label), &|x| x, &|u| u)
+            lines(chart, p, on, Some(&label), &|x| x, &|u| u)
         }
     }
+}
+
+/// What one chart of a plot draws: the series `idx` (indices into `LinePlot::series`),
+/// and the x axis's description when `x_desc`.
+#[derive(Clone, Copy)]
+struct Panel<'a> {
+    idx: &'a [usize],
+    x_desc: bool,
 }
 
 /// A tick's label of a million or more in magnitude with an SI prefix, up to 6
@@ -338,6 +445,7 @@ fn tick_label(v: &f64) -> String {
 fn lines<'a, DB: DrawingBackend + 'a, X>(
     mut chart: ChartContext<'a, DB, Cartesian2d<X, RangedCoordf64>>,
     p: &LinePlot,
+    on: Panel<'_>,
     x_format: Option<&dyn Fn(&f64) -> String>,
     fwd: &dyn Fn(f64) -> f64,
     inv: &dyn Fn(f64) -> f64,
@@ -352,8 +460,10 @@ where
     let categorical = matches!(p.x_scale, XScale::Categories(_));
     {
         let mut mesh = chart.configure_mesh();
-        mesh.x_desc(p.x_label.as_str())
-            .y_desc(p.y_label.as_str())
+        if on.x_desc {
+            mesh.x_desc(p.x_label.as_str());
+        }
+        mesh.y_desc(p.y_label.as_str())
             .label_style(font(13.0))
             .axis_desc_style(font(14.0))
             .y_label_formatter(&tick_label);
@@ -362,8 +472,12 @@ where
         }
         mesh.draw()?;
     }
-    for (i, s) in p.series.iter().enumerate() {
-        let c = series_color(&s.name, i);
+    let series: Vec<&Series> = on.idx.iter().filter_map(|&k| p.series.get(k)).collect();
+    let n = series.len();
+    for ((i, s), &k) in series.iter().enumerate().zip(on.idx) {
+        // The colour by the series' place in the plot, the same in every panel; the
+        // line's width, dash and marker by its place in the panel.
+        let c = series_color(&s.name, k);
         let pts: Vec<(f64, f64)> = s
             .points
             .iter()
@@ -374,9 +488,9 @@ where
         // that coinciding intervals stay distinguishable; on categories the series
         // stand side by side within their category, markers and bars alike.
         let cap = (x1 - x0) * 0.01;
-        let middle = (p.series.len() as f64 - 1.0) / 2.0;
+        let middle = (n as f64 - 1.0) / 2.0;
         let shift = if categorical {
-            (i as f64 - middle) * (0.6 / p.series.len() as f64).min(0.12)
+            (i as f64 - middle) * (0.6 / n as f64).min(0.12)
         } else {
             (i as f64 - middle) * cap * 0.8
         };
@@ -436,8 +550,7 @@ where
             _ => chart.draw_series(pts.into_iter().map(|q| Cross::new(q, 5, c.stroke_width(2))))?,
         };
     }
-    let empty = !p
-        .series
+    let empty = !series
         .iter()
         .any(|s| s.points.iter().any(|q| q.1.is_finite()));
     if let Some(why) = p.no_value.as_ref().filter(|_| empty) {
@@ -455,7 +568,7 @@ where
     if let Some(note) = p
         .no_interval
         .as_ref()
-        .filter(|_| p.series.iter().any(ringed))
+        .filter(|_| series.iter().any(|s| ringed(s)))
     {
         chart
             .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
@@ -535,7 +648,7 @@ pub fn render_svg(p: &LinePlot) -> Result<String, Error> {
     fonts::ensure()?;
     let mut out = String::new();
     {
-        let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
+        let root = SVGBackend::with_string(&mut out, size(p)).into_drawing_area();
         draw(root.clone(), p).map_err(|e| Error::draw(&p.title, e))?;
         root.present().map_err(|e| Error::draw(&p.title, e))?;
     }
@@ -547,13 +660,14 @@ pub fn render_svg(p: &LinePlot) -> Result<String, Error> {
 /// The plot as PNG bytes.
 pub fn render_png(p: &LinePlot) -> Result<Vec<u8>, Error> {
     fonts::ensure()?;
-    let mut buf = vec![0u8; SIZE.0 as usize * SIZE.1 as usize * 3];
+    let (w, h) = size(p);
+    let mut buf = vec![0u8; w as usize * h as usize * 3];
     {
-        let root = BitMapBackend::with_buffer(&mut buf, SIZE).into_drawing_area();
+        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
         draw(root.clone(), p).map_err(|e| Error::draw(&p.title, e))?;
         root.present().map_err(|e| Error::draw(&p.title, e))?;
     }
-    crate::png_bytes(&buf, SIZE.0, SIZE.1)
+    crate::png_bytes(&buf, w, h)
 }
 
 #[cfg(test)]
@@ -669,6 +783,7 @@ mod tests {
             markers: false,
             no_interval: None,
             no_value: None,
+            split_scales: false,
         };
         let svg = render_svg(&p).unwrap();
         let labels = number_labels(&svg);
@@ -698,6 +813,7 @@ mod tests {
                 markers: true,
                 no_interval: None,
                 no_value: None,
+                split_scales: false,
             };
             let svg = render_svg(&p).unwrap();
             let labels = number_labels(&svg);
@@ -707,6 +823,68 @@ mod tests {
             assert!(labels.len() >= 6, "{y}: {labels:?}");
             assert_eq!(distinct.len(), labels.len(), "{y}: {labels:?}");
         }
+    }
+
+    /// Peaks within [`SCALE_RATIO`] of a panel's largest share it, one further apart
+    /// opens the next; a series of zeros (or of no point) joins the smallest; negative
+    /// values count by magnitude; unasked, one panel whatever the scales.
+    #[test]
+    fn panels_group_series_by_the_scale_of_their_peaks() {
+        let series = |peaks: &[f64]| -> Vec<Series> {
+            peaks
+                .iter()
+                .enumerate()
+                .map(|(i, &y)| Series {
+                    name: format!("s{i}"),
+                    points: if y.is_nan() {
+                        vec![]
+                    } else {
+                        vec![(0.0, 0.0), (1.0, y)]
+                    },
+                    intervals: vec![],
+                })
+                .collect()
+        };
+        let plot = |peaks: &[f64], split: bool| LinePlot {
+            title: "t".into(),
+            x_label: "x".into(),
+            y_label: "y".into(),
+            x_scale: XScale::Linear,
+            series: series(peaks),
+            markers: false,
+            no_interval: None,
+            no_value: None,
+            split_scales: split,
+        };
+        let cases: [(&[f64], Vec<Vec<usize>>); 6] = [
+            (&[0.0, 100.0, 10.0], vec![vec![0, 1, 2]]),
+            (&[0.0, 100.0, 9.9], vec![vec![1], vec![0, 2]]),
+            (
+                &[4304.0, 16_777_216.0, 0.0, 16_777_216.0, 4304.0],
+                vec![vec![1, 3], vec![0, 2, 4]],
+            ),
+            (
+                &[1.0, 1e3, 1e6, f64::NAN],
+                vec![vec![2], vec![1], vec![0, 3]],
+            ),
+            (&[-5e6, 2.0], vec![vec![0], vec![1]]),
+            (&[0.0, 0.0], vec![vec![0, 1]]),
+        ];
+        for (peaks, want) in cases {
+            assert_eq!(panels(&plot(peaks, true)), want, "{peaks:?}");
+            assert_eq!(
+                panels(&plot(peaks, false)),
+                vec![(0..peaks.len()).collect::<Vec<_>>()]
+            );
+        }
+        // A picture of three panels is two panels' heights taller, and says why.
+        let p = plot(&[1.0, 1e3, 1e6], true);
+        assert_eq!(size(&p), (SIZE.0, SIZE.1 + 2 * PANEL_H));
+        let svg = render_svg(&p).unwrap();
+        assert!(svg.contains("one panel per scale"));
+        assert!(!render_svg(&plot(&[1.0, 1e3, 1e6], false))
+            .unwrap()
+            .contains("one panel"));
     }
 
     #[test]
@@ -724,8 +902,9 @@ mod tests {
             markers: true,
             no_interval: None,
             no_value: None,
+            split_scales: false,
         };
-        assert_eq!(bounds(&p).0, (-0.5, 2.5));
+        assert_eq!(bounds(&p, &[0]).0, (-0.5, 2.5));
         let svg = render_svg(&p).unwrap();
         for name in ["fig3", "bank", "generated"] {
             assert!(

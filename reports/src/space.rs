@@ -1,6 +1,9 @@
 //! Extra space over time, the LVM `Data%` view of a run: `extra_space.csv` (one row per
 //! policy and change), a step plot of the extra space held (one line per policy), and
-//! one of the data area's use in % (one line per policy with a data area).
+//! one of the data area's use in % (one line per policy with a data area); in each,
+//! policies whose peaks are orders of magnitude apart (a mirror's whole image beside a
+//! log's few thousand blocks) are drawn in panels of their own scale
+//! ([`crate::lines::panels`]).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -132,7 +135,8 @@ fn steps(run: &NamedRun, y: impl Fn(&sim::SpacePoint) -> f64) -> Series {
 
 /// The LVM `Data%` view: x the virtual time (ticks), y the data area's slots in use
 /// (% of `data_area_blocks`), one step line per policy with a data area (write logging
-/// and copy-on-write); `None` when no run has one.
+/// and copy-on-write), peaks more than [`crate::lines::SCALE_RATIO`] apart in separate
+/// panels; `None` when no run has one.
 pub fn data_area_plot(runs: &[NamedRun]) -> Option<LinePlot> {
     let series: Vec<Series> = runs
         .iter()
@@ -150,11 +154,13 @@ pub fn data_area_plot(runs: &[NamedRun]) -> Option<LinePlot> {
         markers: false,
         no_interval: None,
         no_value: None,
+        split_scales: true,
     })
 }
 
 /// The step plot: x the virtual time (ticks), y the extra space held (blocks), one
-/// line per policy, each held flat from one change to the next and to the run's end.
+/// line per policy, each held flat from one change to the next and to the run's end;
+/// peaks more than [`crate::lines::SCALE_RATIO`] apart in separate panels.
 pub fn space_plot(runs: &[NamedRun]) -> LinePlot {
     let series = runs
         .iter()
@@ -169,6 +175,7 @@ pub fn space_plot(runs: &[NamedRun]) -> LinePlot {
         markers: false,
         no_interval: None,
         no_value: None,
+        split_scales: true,
     }
 }
 
@@ -249,6 +256,107 @@ mod tests {
         );
         assert!(pcts.contains(""), "no run without a data area");
         assert!(got.starts_with(b"policy,") && got.windows(2).any(|w| w == b"\"a"));
+    }
+
+    /// Runs of a mirroring policy holding a copy of 16,777,216 blocks, a cow one whose
+    /// area peaks at 4,304 blocks, and `none` (nothing held), as db-64gib's are.
+    fn scales() -> Vec<NamedRun> {
+        let s = sim::Scenario::with_workload(sim::WorkloadConfig::Bank(sim::BankConfig {
+            transactions: 20,
+            ..sim::BankConfig::default()
+        }));
+        let policies = [
+            ("none", sim::Policy::None, vec![(0, 0)]),
+            (
+                "mirroring",
+                sim::Policy::Owm(engine::Variant::WriteMirroring),
+                vec![(0, 0), (100, 16_777_216), (900, 0)],
+            ),
+            (
+                "cow",
+                sim::Policy::Owm(engine::Variant::CopyOnWrite),
+                vec![(0, 0), (300, 1_000), (500, 4_304), (900, 0)],
+            ),
+        ];
+        policies
+            .into_iter()
+            .map(|(name, p, points)| {
+                let mut result = sim::run(&s, p, 4).unwrap().result;
+                result.end_ticks = 1_000;
+                result.extra_space = points
+                    .into_iter()
+                    .map(|(t, x)| sim::SpacePoint {
+                        time_ticks: t,
+                        extra_space_blocks: x,
+                        data_area_used_blocks: 0,
+                        kept_image_blocks: 0,
+                    })
+                    .collect();
+                NamedRun {
+                    name: name.to_string(),
+                    result,
+                }
+            })
+            .collect()
+    }
+
+    /// How far (pixels) the lines of `svg` stroked in `colour` rise: from the lowest to
+    /// the highest point of its `<polyline>`s that are not flat (a solid line is one,
+    /// a dashed line many; the legend's sample is flat).
+    fn y_span(svg: &str, colour: &str) -> i64 {
+        let (lo, hi) = svg
+            .split("<polyline")
+            .skip(1)
+            .filter(|e| e.contains(&format!("stroke=\"{colour}\"")))
+            .filter_map(|e| {
+                let points = e.split("points=\"").nth(1)?.split('"').next()?;
+                let ys: Vec<i64> = points
+                    .split_whitespace()
+                    .filter_map(|p| p.split(',').nth(1)?.parse().ok())
+                    .collect();
+                let (lo, hi) = (*ys.iter().min()?, *ys.iter().max()?);
+                (hi > lo).then_some((lo, hi))
+            })
+            .fold((i64::MAX, i64::MIN), |(a, b), (lo, hi)| {
+                (a.min(lo), b.max(hi))
+            });
+        (hi - lo).max(0)
+    }
+
+    /// A curve of thousands beside one of millions rises across a panel of its own
+    /// (not flat on the axis the millions need): peaks more than
+    /// [`crate::lines::SCALE_RATIO`] apart are drawn in separate panels, `none`'s
+    /// (nothing held) with the smallest, each curve rising over most of its panel.
+    #[test]
+    fn curves_of_different_scales_each_rise_across_their_panel() {
+        let runs = scales();
+        let plot = space_plot(&runs);
+        assert_eq!(crate::lines::panels(&plot), vec![vec![1], vec![0, 2]]);
+        let svg = crate::lines::render_svg(&plot).unwrap();
+        // The panels share the picture's height less the title: at least 150 of the
+        // ~350 pixels of a panel's plot area.
+        for (name, colour) in [("mirroring", "#2CA02C"), ("cow", "#9467BD")] {
+            let span = y_span(&svg, colour);
+            assert!(span >= 150, "{name} rises {span} px");
+        }
+        assert!(svg.contains("one panel per scale"), "the picture says why");
+        // The same input, the same bytes.
+        assert_eq!(svg, crate::lines::render_svg(&plot).unwrap());
+        let png = crate::lines::render_png(&plot).unwrap();
+        assert_eq!(png, crate::lines::render_png(&plot).unwrap());
+        // Of the same scale (the data area's use, in %): one panel, as before.
+        let mut cow = runs[2].clone();
+        cow.result.costs.data_area_blocks = Some(10_000);
+        for p in &mut cow.result.extra_space {
+            p.data_area_used_blocks = p.extra_space_blocks;
+        }
+        let mut logging = cow.clone();
+        logging.name = "logging".into();
+        let plot = data_area_plot(&[logging, cow]).unwrap();
+        assert_eq!(crate::lines::panels(&plot), vec![vec![0, 1]]);
+        assert!(!crate::lines::render_svg(&plot)
+            .unwrap()
+            .contains("one panel per scale"));
     }
 
     /// A directory that cannot hold the file is an error naming `extra_space.csv`.

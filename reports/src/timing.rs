@@ -6,7 +6,8 @@
 //! bars (a bar is never hidden by a line, and is at least [`MIN_BAR_PX`] wide). When the backup's later
 //! milestones (a retire after a long archive copy) lie far from everything else, the
 //! empty stretch is cut out of the time axis (an axis break, drawn `//`;
-//! [`BREAK_RATIO`]), so the transactions around the request keep the width.
+//! [`BREAK_RATIO`]), so the transactions around the request keep the width; every
+//! stretch drawn has at least one tick label.
 //!
 //! The picture is described by plain data ([`Diagram`]) so the drawing knows nothing of
 //! the simulator; [`crate::figure::diagram`] builds a `Diagram` from a run. Layout is
@@ -966,6 +967,149 @@ fn nice_step(min: f64) -> u64 {
     }
 }
 
+/// A labelled tick of the time axis: its time, its pixel column, and where its text
+/// (centred) is drawn: over the tick, or moved into its piece when it would cross an
+/// edge.
+#[derive(Debug, Clone, PartialEq)]
+struct TickLabel {
+    t: u64,
+    x: i32,
+    text_x: i32,
+    text: String,
+}
+
+/// The grid lines of the time axis (pixel column, major) and its labelled ticks, piece
+/// by piece: majors every 1, 2 or 5 × 10^k ticks, at least a label's width apart, a
+/// label kept inside its piece where a break follows or precedes it. A piece too
+/// short for a major of that step (the stretch after a second break, a few thousand
+/// ticks wide) still gets one label: its roundest time whose text fits between its
+/// edges and the middles of the breaks beside it, the one nearest the piece's middle;
+/// one whose text fits nowhere is centred on the piece, and the labels of other pieces
+/// it would cross are dropped while each of those pieces keeps one.
+fn axis_ticks(axis: &TimeAxis) -> (Vec<(i32, bool)>, Vec<TickLabel>) {
+    let label_w = axis
+        .pieces
+        .iter()
+        .map(|q| text_w(&q.t1.to_string(), FONT_PX).unwrap_or(60))
+        .max()
+        .unwrap_or(60);
+    let width = |text: &str| text_w(text, FONT_PX).unwrap_or(label_w);
+    let last = axis.pieces.len().saturating_sub(1);
+    let half_break = f64::from(BREAK_W) / 2.0;
+    let mut grid = Vec::new();
+    let mut labels = Vec::new();
+    for (k, q) in axis.pieces.iter().enumerate() {
+        let per_tick = (q.x1 - q.x0) / (q.t1 - q.t0).max(1) as f64;
+        let step = nice_step(f64::from((label_w + 24).max(80)) / per_tick.max(1e-12));
+        let minor = (step / 5).max(1);
+        let lo = if k == 0 { q.x0 - 40.0 } else { q.x0 };
+        let hi = if k == last {
+            q.x1 + f64::from(RIGHT)
+        } else {
+            q.x1
+        };
+        let fits = |x: i32, w: i32, lo: f64, hi: f64| {
+            f64::from(x - w / 2) >= lo && f64::from(x + w / 2) <= hi
+        };
+        let before = labels.len();
+        let mut t = q.t0.div_ceil(minor).saturating_mul(minor);
+        while t <= q.t1 {
+            let x = axis.x(t);
+            let major = t % step == 0;
+            grid.push((x, major));
+            if major {
+                let text = t.to_string();
+                if fits(x, width(&text), lo, hi) {
+                    labels.push(TickLabel {
+                        t,
+                        x,
+                        text_x: x,
+                        text,
+                    });
+                }
+            }
+            t = match t.checked_add(minor) {
+                Some(n) => n,
+                None => break,
+            };
+        }
+        if labels.len() > before {
+            continue;
+        }
+        // No major fell in the piece, or none fitted: a finer step, down to 1 tick,
+        // its times within the piece whose texts fit (into half the breaks beside).
+        let lo = if k == 0 { lo } else { lo - half_break };
+        let hi = if k == last { hi } else { hi + half_break };
+        let middle = (q.x0 + q.x1) / 2.0;
+        let mut s = step;
+        let mut roundest = None;
+        let chosen = loop {
+            let first = q.t0.div_ceil(s).saturating_mul(s);
+            if first <= q.t1 {
+                roundest.get_or_insert(first);
+                let candidates = (0..)
+                    .map_while(|i: u64| first.checked_add(i.checked_mul(s)?).filter(|&t| t <= q.t1))
+                    .take(64);
+                let best = candidates
+                    .filter(|&t| fits(axis.x(t), width(&t.to_string()), lo, hi))
+                    .min_by(|&a, &b| {
+                        let d = |t: u64| (f64::from(axis.x(t)) - middle).abs();
+                        d(a).total_cmp(&d(b)).then(a.cmp(&b))
+                    });
+                if let Some(t) = best {
+                    break Some((t, false));
+                }
+            }
+            if s == 1 {
+                break roundest.map(|t| (t, true));
+            }
+            s = finer_step(s);
+        };
+        if let Some((t, centred)) = chosen {
+            let x = axis.x(t);
+            labels.push(TickLabel {
+                t,
+                x,
+                text_x: if centred { middle.round() as i32 } else { x },
+                text: t.to_string(),
+            });
+        }
+    }
+    // A label centred on a piece narrower than its text: the labels of other pieces
+    // it crosses go, each while its piece keeps another.
+    let centred: Vec<(i32, i32)> = labels
+        .iter()
+        .filter(|l| l.text_x != l.x)
+        .map(|l| (l.text_x, width(&l.text)))
+        .collect();
+    let piece = |l: &TickLabel| axis.pieces.iter().position(|q| l.t <= q.t1);
+    for (cx, cw) in centred {
+        let mut i = labels.len();
+        while i > 0 {
+            i -= 1;
+            let l = &labels[i];
+            let crosses = l.text_x != cx && (l.text_x - cx).abs() < (cw + width(&l.text)) / 2 + 4;
+            if crosses && labels.iter().filter(|o| piece(o) == piece(l)).count() > 1 {
+                labels.remove(i);
+            }
+        }
+    }
+    (grid, labels)
+}
+
+/// The 1, 2 or 5 × 10^k step below `step` (one of them, > 1): 5 → 2 → 1 → 0.5 ….
+fn finer_step(step: u64) -> u64 {
+    let mut p = 1u64;
+    while p.saturating_mul(10) <= step && p < u64::MAX / 10 {
+        p *= 10;
+    }
+    match step / p {
+        5 => 2 * p,
+        2 => p,
+        _ => (p / 2).max(1),
+    }
+}
+
 fn draw_panel<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     d: &Diagram,
@@ -991,44 +1135,11 @@ fn draw_panel<DB: DrawingBackend>(
     let y_axis = chart_top + rows as i32 * ROW_H;
     let small = TextStyle::from(font(FONT_PX)).color(&BLACK);
     let axis = &l.axis;
-    let last = axis.pieces.len() - 1;
-    // Grid and tick labels, piece by piece: a label stays inside its piece where a
-    // break follows or precedes it.
-    let label_w = axis
-        .pieces
-        .iter()
-        .map(|q| text_w(&q.t1.to_string(), FONT_PX).unwrap_or(60))
-        .max()
-        .unwrap_or(60);
-    let mut labels = Vec::new();
-    for (k, q) in axis.pieces.iter().enumerate() {
-        let per_tick = (q.x1 - q.x0) / (q.t1 - q.t0).max(1) as f64;
-        let step = nice_step(f64::from((label_w + 24).max(80)) / per_tick.max(1e-12));
-        let minor = (step / 5).max(1);
-        let mut t = q.t0.div_ceil(minor).saturating_mul(minor);
-        while t <= q.t1 {
-            let x = axis.x(t);
-            let major = t % step == 0;
-            let c = if major { GRID_BOLD } else { GRID_LIGHT };
-            root.draw(&PathElement::new(vec![(x, chart_top), (x, y_axis)], c))?;
-            if major {
-                let text = t.to_string();
-                let w = text_w(&text, FONT_PX).unwrap_or(label_w);
-                let lo = if k == 0 { q.x0 - 40.0 } else { q.x0 };
-                let hi = if k == last {
-                    q.x1 + f64::from(RIGHT)
-                } else {
-                    q.x1
-                };
-                if f64::from(x - w / 2) >= lo && f64::from(x + w / 2) <= hi {
-                    labels.push((x, text));
-                }
-            }
-            t = match t.checked_add(minor) {
-                Some(n) => n,
-                None => break,
-            };
-        }
+    // Grid and tick labels, piece by piece.
+    let (grid, labels) = axis_ticks(axis);
+    for (x, major) in grid {
+        let c = if major { GRID_BOLD } else { GRID_LIGHT };
+        root.draw(&PathElement::new(vec![(x, chart_top), (x, y_axis)], c))?;
     }
     // The milestone lines, beneath the bars: a bar is never hidden by a line.
     for (m, &(row, lx)) in d.marks.iter().zip(&p.mark_slots) {
@@ -1100,9 +1211,16 @@ fn draw_panel<DB: DrawingBackend>(
         ))?;
     }
     let tick_style = small.clone().pos(Pos::new(HPos::Center, VPos::Top));
-    for (x, text) in labels {
-        root.draw(&PathElement::new(vec![(x, y_axis), (x, y_axis + 5)], BLACK))?;
-        root.draw(&Text::new(text, (x, y_axis + 8), tick_style.clone()))?;
+    for l in labels {
+        root.draw(&PathElement::new(
+            vec![(l.x, y_axis), (l.x, y_axis + 5)],
+            BLACK,
+        ))?;
+        root.draw(&Text::new(
+            l.text,
+            (l.text_x, y_axis + 8),
+            tick_style.clone(),
+        ))?;
     }
     let breaks = axis.breaks();
     for &(_, _, x) in &breaks {
@@ -1579,6 +1697,85 @@ mod tests {
             "row label missing:\n{a}"
         );
         assert!(a.contains("350 request"));
+    }
+
+    /// The numbers an SVG's texts read as (the time axis's tick labels).
+    fn tick_numbers(svg: &str) -> Vec<u64> {
+        svg.split('>')
+            .filter_map(|t| t.split('<').next())
+            .filter_map(|t| t.trim().parse().ok())
+            .collect()
+    }
+
+    /// The long backup, its archive copy and retire a little earlier, with one more
+    /// milestone far after them: the axis is broken twice, and the stretches after the
+    /// breaks (a few hundred ticks each, no multiple of the 1,000-tick step of the first
+    /// in the middle one) are labelled too, as the first.
+    #[test]
+    fn every_stretch_of_a_twice_broken_axis_has_a_tick_label() {
+        let mut d = long_backup();
+        d.marks[3].at = 412_327;
+        d.marks[4].at = 412_575;
+        d.marks.push(Mark {
+            at: 560_709,
+            kind: MarkKind::DetachEnd,
+            numeral: None,
+            name: "B copied to B'".into(),
+            cycle: None,
+        });
+        let d = vec![d];
+        let spans = shared_spans(&d);
+        assert_eq!(spans.len(), 3, "{spans:?}");
+        let svg = render_svg(&d, &spans).unwrap();
+        let ticks = tick_numbers(&svg);
+        // The stretches as drawn (the last one lengthened for its mark's label).
+        let pieces = layout(&d, &spans).unwrap().axis.pieces;
+        assert_eq!(pieces.len(), 3);
+        for q in pieces {
+            assert!(
+                ticks.iter().any(|t| (q.t0..=q.t1).contains(t)),
+                "no tick label in {}..={}: {ticks:?}",
+                q.t0,
+                q.t1
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever the stretches an axis shows (one to four, of 1 to 10^9 ticks, up
+        /// to 10^12 in), each has a tick label at a time within it; and when each is
+        /// drawn wider than the widest label, no two labels' texts overlap.
+        #[test]
+        fn every_piece_of_an_axis_has_a_label(
+            parts in proptest::collection::vec((1u64..1_000_000_000, 1u64..1_000_000_000), 1..5),
+            start in 0u64..1_000_000_000_000,
+        ) {
+            crate::fonts::ensure().unwrap();
+            let mut kept = Vec::new();
+            let mut t = start;
+            for (len, gap) in parts {
+                kept.push((t, t + len));
+                t += len + gap;
+            }
+            let axis = TimeAxis::new(&kept, 80);
+            let (_, labels) = axis_ticks(&axis);
+            for q in &axis.pieces {
+                proptest::prop_assert!(
+                    labels.iter().any(|l| (q.t0..=q.t1).contains(&l.t)),
+                    "{:?}: {:?}", q, labels
+                );
+            }
+            let w = |l: &TickLabel| text_w(&l.text, FONT_PX).unwrap();
+            let widest = labels.iter().map(w).max().unwrap_or(0);
+            if axis.pieces.iter().all(|q| q.x1 - q.x0 >= f64::from(widest + 8)) {
+                for (a, b) in labels.iter().zip(labels.iter().skip(1)) {
+                    proptest::prop_assert!(
+                        a.text_x + w(a) / 2 <= b.text_x - w(b) / 2,
+                        "{:?} overlaps {:?}", a, b
+                    );
+                }
+            }
+        }
     }
 
     #[test]

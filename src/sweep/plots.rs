@@ -243,6 +243,7 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                     markers: true,
                     no_interval,
                     no_value,
+                    split_scales: false,
                 };
                 out.push((name, plot));
             }
