@@ -258,13 +258,29 @@ fn refuse_unless_it_fits(
     if cfg.timeout.is_some() {
         why.push_str("; --timeout bounds the time, not the memory");
     }
-    // Only what the user has not done already: --dfs beside a breadth-first search, a
+    // Only what the user has not done already and what would fit: --dfs beside a
+    // breadth-first search when depth first fits, a
     // smaller --states-max than the one given (none when not one state fits), a larger
     // --memory-max than the one given when the machine holds what the search needs,
     // symmetry when it is off and would reduce.
     let mut ways = Vec::new();
     if cfg.strategy == Strategy::Bfs {
-        ways.push("search depth first (--dfs)".to_string());
+        // Depth first keeps fewer bytes a state: suggested only when that is enough.
+        let dfs_per_state = model::estimate::bytes_per_state(Strategy::Dfs);
+        let dfs_bytes = match cfg.states_max {
+            Some(n) => e.states.min(n as f64) * dfs_per_state,
+            None => e.states * dfs_per_state,
+        };
+        if dfs_bytes <= room {
+            let size = if dfs_bytes < GIB {
+                format!("{:.1} MiB", dfs_bytes / MIB)
+            } else {
+                format!("{:.1} GiB", dfs_bytes / GIB)
+            };
+            ways.push(format!(
+                "search depth first (--dfs: about {size} at {dfs_per_state:.0} bytes a state)"
+            ));
+        }
     }
     if fits >= 1.0 {
         let lower = if cfg.states_max.is_some() {
@@ -552,7 +568,25 @@ fn verdicts(cr: &CheckReport, reproduce: String, allow_violations: bool) -> Repo
             },
             model::Outcome::NotReached if cr.complete() => Outcome::Violated {
                 count: 1,
-                detail: "never reached: the invariants it witnesses hold vacuously".into(),
+                detail: {
+                    let theirs: Vec<&str> = cr
+                        .properties
+                        .iter()
+                        .filter(|q| {
+                            q.outcome == model::Outcome::Held
+                                && cr.unreached_witness(q.name) == Some(p.name)
+                        })
+                        .map(|q| q.name)
+                        .collect();
+                    if theirs.is_empty() {
+                        "never reached".into()
+                    } else {
+                        format!(
+                            "never reached: the invariants it witnesses hold vacuously: {}",
+                            theirs.join(", ")
+                        )
+                    }
+                },
                 trace: None,
             },
             model::Outcome::NotReached => Outcome::Unchecked {
@@ -604,7 +638,23 @@ fn in_words(report: &CheckReport) -> String {
             )
         }
     } else if !report.ok() {
-        "result: a `sometimes` witness was never reached: its invariants hold vacuously".into()
+        let vacuous: Vec<String> = report
+            .properties
+            .iter()
+            .filter_map(|p| {
+                let w = report.unreached_witness(p.name)?;
+                Some(format!("{} (witness \"{w}\")", p.name))
+            })
+            .collect();
+        if vacuous.is_empty() {
+            "result: a `sometimes` witness was never reached".into()
+        } else {
+            format!(
+                "result: a `sometimes` witness was never reached: these invariants hold \
+                 vacuously: {}",
+                vacuous.join(", ")
+            )
+        }
     } else {
         "result: held: every invariant, every witness reached".into()
     }
@@ -690,6 +740,26 @@ mod tests {
             .and_then(|(_, rest)| rest.split_whitespace().next())
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("no --states-max in: {msg}"))
+    }
+
+    /// A breadth-first refusal suggests --dfs only when the search fits depth first in
+    /// the room the advice allows (half the machine, or --memory-max), with its size.
+    #[test]
+    fn depth_first_is_suggested_only_when_it_fits() {
+        let bfs = CheckConfig::from_model_flags("--old 4 --new 3").unwrap();
+        let machine = 8.0 * GIB;
+        // 10^8 states: 65 GiB breadth first, 1.9 GiB depth first (fits in 4 GiB).
+        let msg = refusal(&bfs, 1e8, machine, false, machine);
+        assert!(
+            msg.contains("search depth first (--dfs: about 1.9 GiB at 20 bytes a state)"),
+            "{msg}"
+        );
+        // 10^9 states: 18.6 GiB depth first, past half the machine: not suggested.
+        let msg = refusal(&bfs, 1e9, machine, false, machine);
+        assert!(!msg.contains("--dfs"), "{msg}");
+        // Under --memory-max 1 GiB, 10^8 states depth first (1.9 GiB) do not fit either.
+        let msg = refusal(&bfs, 1e8, GIB, true, machine);
+        assert!(!msg.contains("--dfs"), "{msg}");
     }
 
     /// Without --memory-max the suggested --states-max fits half of what the machine

@@ -301,8 +301,18 @@ impl CheckReport {
     /// cut says "held within depth 21" (never a bare "held") and "not reached within …",
     /// and of an invariant whose witness it did not reach `not reached within depth 18
     /// (its witness "run ended" was never reached)`.
+    ///
+    /// In a complete search an invariant whose witness was never reached holds only
+    /// vacuously, and says so: `held vacuously (its witness "run ended" was NOT
+    /// REACHED)`.
     pub fn verdict(&self, name: &str) -> String {
         match self.outcome(name) {
+            Some(Outcome::Held) if self.complete() => match self.unreached_witness(name) {
+                Some(witness) => {
+                    format!("held vacuously (its witness \"{witness}\" was NOT REACHED)")
+                }
+                None => "held".into(),
+            },
             Some(Outcome::Held) => format!("held{}", self.within()),
             Some(Outcome::NotWitnessed { witness }) => format!(
                 "not reached{} (its witness \"{witness}\" was never reached)",
@@ -314,6 +324,13 @@ impl CheckReport {
             Some(Outcome::NotReached) => format!("not reached{}", self.within()),
             None => "unknown".into(),
         }
+    }
+
+    /// The witness ([`PARTNERS`]) of the invariant `name` when that witness was never
+    /// reached; `None` when it was, or `name` has none.
+    pub fn unreached_witness(&self, name: &str) -> Option<&'static str> {
+        let &(_, witness) = PARTNERS.iter().find(|(a, _)| *a == name)?;
+        (self.outcome(witness) == Some(&Outcome::NotReached)).then_some(witness)
     }
 
     /// The line saying what the search covered. `--states-max N` is a soft bound

@@ -971,3 +971,33 @@ fn an_abort_step_says_what_its_write_back_left_on_both_vluns() {
         steps[abort]
     );
 }
+
+/// In a complete search, an invariant whose `sometimes` witness was never reached holds
+/// only vacuously, and its verdict says so (not a bare "held"); the others, whose
+/// witnesses were reached, still say "held".
+#[test]
+fn a_complete_search_says_which_invariants_hold_vacuously() {
+    let mut r = check(&cfg("--variant cow --old 2 --new 1 --aborts off")).expect("check");
+    assert!(r.complete());
+    assert_eq!(r.verdict("B-complete"), "held");
+    let run_ended = r
+        .properties
+        .iter_mut()
+        .find(|p| p.name == "run ended")
+        .expect("the witness");
+    assert_eq!(run_ended.outcome, Outcome::Reached);
+    run_ended.outcome = Outcome::NotReached;
+    for name in ["B-complete", "bank-conserved"] {
+        assert_eq!(
+            r.verdict(name),
+            "held vacuously (its witness \"run ended\" was NOT REACHED)",
+            "{name}"
+        );
+        assert_eq!(r.unreached_witness(name), Some("run ended"));
+    }
+    assert_eq!(r.verdict("A-isolated"), "held");
+    assert_eq!(r.unreached_witness("A-isolated"), None);
+    assert!(r
+        .render()
+        .contains("held vacuously (its witness \"run ended\""));
+}
