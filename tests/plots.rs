@@ -329,8 +329,8 @@ fn categorical_axes_are_evenly_spaced_and_named() {
 const MIRRORING: &str = "#2CA02C";
 const COW: &str = "#9467BD";
 
-/// The x extent of every `<polyline>` stroked in `colour`.
-fn x_spans(svg: &str, colour: &str) -> Vec<f64> {
+/// The points (x, y) of each `<polyline>` of `svg` stroked in `colour`.
+fn polylines(svg: &str, colour: &str) -> Vec<Vec<(f64, f64)>> {
     let doc = roxmltree::Document::parse(svg).unwrap();
     doc.descendants()
         .filter(|n| n.has_tag_name("polyline"))
@@ -339,13 +339,26 @@ fn x_spans(svg: &str, colour: &str) -> Vec<f64> {
                 .is_some_and(|c| c.eq_ignore_ascii_case(colour))
         })
         .map(|n| {
-            let xs: Vec<f64> = n
-                .attribute("points")
+            n.attribute("points")
                 .unwrap_or_default()
                 .split_whitespace()
-                .filter_map(|p| p.split(',').next()?.parse().ok())
-                .collect();
-            xs.iter().fold(f64::MIN, |a, &b| a.max(b)) - xs.iter().fold(f64::MAX, |a, &b| a.min(b))
+                .filter_map(|p| {
+                    let (x, y) = p.split_once(',')?;
+                    Some((x.parse().ok()?, y.parse().ok()?))
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The x extent of every `<polyline>` stroked in `colour`.
+fn x_spans(svg: &str, colour: &str) -> Vec<f64> {
+    polylines(svg, colour)
+        .iter()
+        .map(|line| {
+            let hi = line.iter().map(|p| p.0).fold(f64::MIN, f64::max);
+            let lo = line.iter().map(|p| p.0).fold(f64::MAX, f64::min);
+            hi - lo
         })
         .collect()
 }
@@ -721,21 +734,12 @@ request_at_ticks = 7500
 /// `svg` stroked in `colour`; with `rising`, of those that are not flat only (a
 /// dashed line's dashes up a step, not its flat dashes or its legend sample).
 fn y_extent(svg: &str, colour: &str, rising: bool) -> (f64, f64) {
-    let doc = roxmltree::Document::parse(svg).unwrap();
-    doc.descendants()
-        .filter(|n| n.has_tag_name("polyline"))
-        .filter(|n| {
-            n.attribute("stroke")
-                .is_some_and(|c| c.eq_ignore_ascii_case(colour))
-        })
-        .filter_map(|n| {
-            let ys: Vec<f64> = n
-                .attribute("points")?
-                .split_whitespace()
-                .filter_map(|p| p.split(',').nth(1)?.parse().ok())
-                .collect();
-            let lo = ys.iter().copied().fold(f64::MAX, f64::min);
-            let hi = ys.iter().copied().fold(f64::MIN, f64::max);
+    polylines(svg, colour)
+        .iter()
+        .filter(|line| !line.is_empty())
+        .filter_map(|line| {
+            let lo = line.iter().map(|p| p.1).fold(f64::MAX, f64::min);
+            let hi = line.iter().map(|p| p.1).fold(f64::MIN, f64::max);
             (lo < hi || (!rising && lo == hi)).then_some((lo, hi))
         })
         .fold((f64::MAX, f64::MIN), |(a, b), (lo, hi)| {

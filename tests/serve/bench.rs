@@ -5,7 +5,7 @@
 use std::process::Command;
 
 use super::harness::have;
-use crate::util::{fails_with, ok, owm, repo, stderr, stdout, write};
+use crate::util::{fails_with, names, ok, owm, repo, stderr, stdout, write};
 
 fn script(args: &[&str]) -> std::process::Output {
     Command::new("bash")
@@ -180,11 +180,7 @@ fn calibrate_refuses_a_block_size_out_of_range() {
         "1",
     ]);
     ok(&o);
-    let mut left: Vec<String> = std::fs::read_dir(tmp.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    left.sort();
+    let left = names(tmp.path());
     assert_eq!(
         left,
         [
@@ -223,11 +219,7 @@ fn calibrate_prints_a_small_slowdown_and_says_why() {
         "16",
     ]);
     ok(&o);
-    let mut left: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    left.sort();
+    let left = names(&dir);
     assert_eq!(
         left,
         ["calibrate-pattern-qd1.csv", "calibrate-pattern-qd8.csv"]
