@@ -46,6 +46,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Tick;
+use crate::free_slots::FreeSlots;
 use crate::profiles::{DeviceModelFile, DeviceProfile};
 use crate::rng;
 
@@ -259,9 +260,9 @@ fn bytes_ticks(bytes: u128, bytes_per_s: u64) -> Tick {
 
 /// The most channels a device may have: 65,536, the largest queue an NVMe controller
 /// can offer (the NVM Express Base Specification's CAP.MQES, a 16-bit 0's-based count
-/// of a queue's entries). The model keeps 24 bytes per channel and scans them all for
-/// every call, so a larger count would only cost memory and time, never parallelism a
-/// device has.
+/// of a queue's entries). The model keeps about 40 bytes per channel and finds the
+/// earliest free in O(log channels) past 16 ([`FreeSlots`]), so a larger count would
+/// only cost memory, never add parallelism a device has.
 pub const CHANNELS_MAX: u32 = 1 << 16;
 
 /// The channels' state: when each becomes free.
@@ -279,16 +280,16 @@ pub struct DeviceModel {
     jitter_key: u64,
     /// Ticks calls spent queued for a channel, summed.
     pub queued_ticks: u64,
-    /// Per channel, when it becomes free (apart, so the search for the earliest
-    /// reads 8-byte steps), and the start of its last call and whether that call was
-    /// the backup's.
-    free_at: Vec<Tick>,
+    /// Per channel, when it becomes free ([`FreeSlots`]: the earliest found in
+    /// O(log channels) past a few), and the start of its last call and whether that
+    /// call was the backup's.
+    free_at: FreeSlots,
     channels: Vec<Channel>,
     /// Per write slot, when it becomes free, and its last call (as for the channels);
-    /// empty when the write slots are no fewer than the channels: then a write slot is
-    /// always free when a channel is (every call holding a slot holds a channel at
+    /// `None` when the write slots are no fewer than the channels: then a write slot
+    /// is always free when a channel is (every call holding a slot holds a channel at
     /// least as long), so the slots change nothing and are not kept.
-    write_free_at: Vec<Tick>,
+    write_free_at: Option<FreeSlots>,
     write_slots: Vec<Channel>,
     /// The configuration's per-unit prices, as [`Price`].
     price: Price,
@@ -410,9 +411,9 @@ impl DeviceModel {
             journal_free_at: 0,
             jitter_key: rng.next_u64(),
             queued_ticks: 0,
-            free_at: vec![0; channels],
+            free_at: FreeSlots::new(channels),
             channels: vec![Channel::default(); channels],
-            write_free_at: vec![0; slots],
+            write_free_at: (slots > 0).then(|| FreeSlots::new(slots)),
             write_slots: vec![Channel::default(); slots],
         }
     }
@@ -479,20 +480,27 @@ impl DeviceModel {
             service = service.saturating_add(price.jitter_span.of(draw));
         }
         // Earliest free channel; ties to the lowest index (deterministic).
-        let (i, free) = earliest(&self.free_at);
+        let (i, free) = self.free_at.earliest();
         let mut start = now.max(free);
         let mut behind_backup_ticks = 0;
-        if !self.write_free_at.is_empty() && cost.total_writes() > 0 {
-            let (k, slot_free) = earliest(&self.write_free_at);
+        if let Some(write_free_at) = self
+            .write_free_at
+            .as_mut()
+            .filter(|_| cost.total_writes() > 0)
+        {
+            let (k, slot_free) = write_free_at.earliest();
             start = start.max(slot_free);
             let slot = &mut self.write_slots[k];
             behind_backup_ticks = slot_free
                 .min(start)
                 .saturating_sub(now.max(slot.last_start))
                 * u64::from(slot.last_backup);
-            self.write_free_at[k] = start
-                .saturating_add(times(cost.total_writes(), price.write))
-                .saturating_add(price.transfer_ticks(cost.total_writes()));
+            write_free_at.occupy(
+                k,
+                start
+                    .saturating_add(times(cost.total_writes(), price.write))
+                    .saturating_add(price.transfer_ticks(cost.total_writes())),
+            );
             *slot = Channel {
                 last_start: start,
                 last_backup: is_backup_call(call),
@@ -509,7 +517,7 @@ impl DeviceModel {
             free.min(start).saturating_sub(now.max(ch.last_start)) * u64::from(ch.last_backup),
         );
         let end = start.saturating_add(service);
-        self.free_at[i] = end;
+        self.free_at.occupy(i, end);
         *ch = Channel {
             last_start: start,
             last_backup: is_backup_call(call),
@@ -563,26 +571,6 @@ impl Remainder {
         let low = ((frac & u128::from(u64::MAX)) * d) >> 64;
         ((high + low) >> 64) as u64
     }
-}
-
-/// The earliest free of `free_at` (not empty) and its index; ties to the lowest index.
-#[inline(always)]
-fn earliest(free_at: &[Tick]) -> (usize, Tick) {
-    if let [a, b, c, d] = *free_at {
-        // Four channels (the usual count): two pairs, then their winners, each
-        // comparison strict so that a tie keeps the lower index.
-        let (i, x) = if b < a { (1, b) } else { (0, a) };
-        let (j, y) = if d < c { (3, d) } else { (2, c) };
-        return if y < x { (j, y) } else { (i, x) };
-    }
-    let mut i = 0;
-    let mut free = free_at[0];
-    for (j, &t) in free_at.iter().enumerate().skip(1) {
-        if t < free {
-            (i, free) = (j, t);
-        }
-    }
-    (i, free)
 }
 
 /// When a priced call completes, and how long it queued behind the backup's I/O.
@@ -767,29 +755,6 @@ mod tests {
         // The next user write waits 60..80 behind that user's write: not the backup's.
         let next = d.complete(60, &cost(0, 1), call_id(Some(2), 0));
         assert_eq!((next.at, next.behind_backup_ticks), (100, 0));
-    }
-
-    /// The four-channel search picks what the general scan picks: the earliest, ties
-    /// to the lowest index, over every order of a few free times with repeats.
-    #[test]
-    fn four_channel_search_is_the_scan() {
-        let scan = |f: &[Tick]| {
-            let mut best = (0, f[0]);
-            for (j, &t) in f.iter().enumerate().skip(1) {
-                if t < best.1 {
-                    best = (j, t);
-                }
-            }
-            best
-        };
-        let mut ties = 0;
-        for n in 0..4u64.pow(4) {
-            let f: Vec<Tick> = (0..4).map(|k| (n >> (2 * k)) & 3).collect();
-            assert_eq!(earliest(&f), scan(&f), "{f:?}");
-            ties += usize::from(f.iter().filter(|&&t| t == scan(&f).1).count() > 1);
-        }
-        assert!(ties > 0, "ties were tried");
-        assert_eq!(earliest(&[5, 3, 3]), (1, 3));
     }
 
     fn synced(flushes: u32, journal_syncs: u32) -> IoCost {

@@ -32,6 +32,7 @@ pub mod device_model;
 pub mod error;
 pub mod faults;
 pub mod footprint;
+pub mod free_slots;
 pub mod history;
 pub mod image;
 pub mod inert;
