@@ -342,7 +342,10 @@ fn the_server_refuses_a_backup_or_detach_to_a_device_or_directory() {
 }
 
 /// A request on a device of 1 GiB blocks (a valid block size) in a server whose
-/// address space (`ulimit -v`, 1.5 GB) cannot hold a block buffer: a partial read and
+/// address space (`ulimit -v` 1,000,000 KiB, below the block's 1,048,576 KiB, so that
+/// no build's footprint can leave room for one; glibc's arenas bounded by
+/// `MALLOC_ARENA_MAX=2` so that the server's threads start in it) cannot hold a block
+/// buffer: a partial read and
 /// a partial write each fail with ENOMEM, and the server serves on
 /// (a flush and the control socket answer; SIGTERM stops it cleanly, exit 0). The
 /// buffer used to be allocated infallibly, and the failed allocation aborted the
@@ -367,7 +370,8 @@ fn a_block_buffer_the_memory_limit_refuses_fails_the_request_not_the_server() {
         }
     }
     let child = std::process::Command::new("sh")
-        .args(["-c", "ulimit -v 1500000 && exec \"$@\"", "sh"])
+        .args(["-c", "ulimit -v 1000000 && exec \"$@\"", "sh"])
+        .env("MALLOC_ARENA_MAX", "2")
         .arg(env!("CARGO_BIN_EXE_owm"))
         .arg("serve")
         .arg(&dir)
