@@ -272,7 +272,9 @@ fn refuse_unless_it_fits(
             None => e.states * dfs_per_state,
         };
         if dfs_bytes <= room {
-            let size = if dfs_bytes < GIB {
+            let size = if dfs_bytes < MIB {
+                format!("{:.1} KiB", dfs_bytes / 1024.0)
+            } else if dfs_bytes < GIB {
                 format!("{:.1} MiB", dfs_bytes / MIB)
             } else {
                 format!("{:.1} GiB", dfs_bytes / GIB)
@@ -748,7 +750,7 @@ mod tests {
     fn depth_first_is_suggested_only_when_it_fits() {
         let bfs = CheckConfig::from_model_flags("--old 4 --new 3").unwrap();
         let machine = 8.0 * GIB;
-        // 10^8 states: 65 GiB breadth first, 1.9 GiB depth first (fits in 4 GiB).
+        // 10^8 states: 23 GiB breadth first, 1.9 GiB depth first (fits in 4 GiB).
         let msg = refusal(&bfs, 1e8, machine, false, machine);
         assert!(
             msg.contains("search depth first (--dfs: about 1.9 GiB at 20 bytes a state)"),
@@ -784,7 +786,7 @@ mod tests {
         );
         assert!(!msg.contains("--memory-max"), "{msg}");
 
-        // The user's limit: the suggestion fills it; the search (700 GiB) does not fit
+        // The user's limit: the suggestion fills it; the search (233 GiB) does not fit
         // the machine, so no larger limit is suggested.
         let limit = 0.5 * GIB;
         let msg = refusal(&bfs, 1e9, limit, true, machine);
@@ -795,8 +797,8 @@ mod tests {
         );
         assert!(!msg.contains("half the"), "{msg}");
         assert!(!msg.contains("a larger --memory-max"), "{msg}");
-        // 1e6 states (0.65 GiB) fit the machine: a larger limit is suggested.
-        let msg = refusal(&bfs, 1e6, limit, true, machine);
+        // 3e6 states (0.70 GiB) fit the machine: a larger limit is suggested.
+        let msg = refusal(&bfs, 3e6, limit, true, machine);
         assert!(
             msg.contains("or allow more (a larger --memory-max)"),
             "{msg}"

@@ -476,8 +476,8 @@ fn a_bound_lifts_the_memory_refusal_only_when_it_fits() {
         &[
             "refused",
             "--memory-max allows 0.1 MiB of memory",
-            "--states-max 1000000000 would hold up to 651.9 GiB",
-            "--states-max 153 or fewer fit",
+            "--states-max 1000000000 would hold up to 232.8 GiB",
+            "--states-max 429 or fewer fit",
         ],
     );
     let o = owm(&[&five[..], &["--timeout", "100000"]].concat());
@@ -486,7 +486,7 @@ fn a_bound_lifts_the_memory_refusal_only_when_it_fits() {
         &o,
         &["refused", "--timeout bounds the time, not the memory"],
     );
-    // 100 states x 700 bytes fit in 0.0001 GiB: the bounded search runs (stateright
+    // 100 states x 250 bytes fit in 0.0001 GiB: the bounded search runs (stateright
     // stops at about the bound, so it may finish the 1,471 states: 0, or 3 when cut).
     let o = owm(&[&five[..], &["--states-max", "100"]].concat());
     assert!([0, 3].contains(&code(&o)), "{}{}", stdout(&o), stderr(&o));
@@ -1493,7 +1493,7 @@ fn a_memory_refusal_suggests_only_what_was_not_done() {
     let bfs = refusal(&["--memory-max", "0.01"]);
     assert!(
         bfs.contains(
-            "; bound the states (--states-max 15339 or fewer fit breadth first), or allow \
+            "; bound the states (--states-max 42949 or fewer fit breadth first), or allow \
              more (a larger --memory-max)"
         ),
         "{bfs}"
@@ -1503,7 +1503,7 @@ fn a_memory_refusal_suggests_only_what_was_not_done() {
     assert!(
         bfs.contains(
             "; search depth first (--dfs: about 74.3 MiB at 20 bytes a state), or bound the \
-             states (--states-max 306783 or fewer fit breadth first), or allow more (a \
+             states (--states-max 858993 or fewer fit breadth first), or allow more (a \
              larger --memory-max)"
         ),
         "{bfs}"
@@ -1768,11 +1768,11 @@ fn a_refusal_without_a_memory_limit_suggests_half_the_machine() {
     let available_mib = number_before(&msg, " MiB of memory is available") + 0.05;
     let suggested = number_before(&msg, " or fewer fit breadth first in half the ");
     assert!(
-        suggested * 700.0 <= available_mib * 1024.0 * 1024.0 / 2.0,
-        "{suggested} states x 700 bytes > half of {available_mib} MiB: {msg}"
+        suggested * 250.0 <= available_mib * 1024.0 * 1024.0 / 2.0,
+        "{suggested} states x 250 bytes > half of {available_mib} MiB: {msg}"
     );
     assert!(
-        suggested * 700.0 > available_mib * 1024.0 * 1024.0 / 2.0 * 0.99,
+        suggested * 250.0 > available_mib * 1024.0 * 1024.0 / 2.0 * 0.99,
         "{msg}"
     );
     assert!(

@@ -25,7 +25,7 @@ use crate::ModelError;
 pub const SHORTEST_SEARCH_STATES_MAX: usize = 2_000_000;
 
 /// A memory limit. The search for the shortest counterexamples fills at most
-/// `bytes` at [`crate::estimate::BFS_BYTES_PER_STATE`] bytes a state (it runs after the
+/// `bytes` at [`crate::estimate::SHORTEST_BYTES_PER_STATE`] bytes a state (it runs after the
 /// main search has freed its states); a limit the user set (`bounds_search`) also stops
 /// every search once the process holds more ([`held_bytes`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -772,7 +772,7 @@ impl<'a> ShortestBudget<'a> {
     fn new(cfg: &CheckConfig, limits: &Limits<'a>) -> Self {
         let (states_max, states_why) = match limits.memory {
             Some(m) => {
-                let per_state = crate::estimate::BFS_BYTES_PER_STATE;
+                let per_state = crate::estimate::SHORTEST_BYTES_PER_STATE;
                 (
                     (m.bytes / per_state) as usize,
                     format!("what {} holds at {per_state:.0} bytes a state", m.what),
@@ -798,7 +798,11 @@ impl<'a> ShortestBudget<'a> {
                 ));
             }
         }
-        match stop_now(&self.limits, states, crate::estimate::BFS_BYTES_PER_STATE) {
+        match stop_now(
+            &self.limits,
+            states,
+            crate::estimate::SHORTEST_BYTES_PER_STATE,
+        ) {
             Some(Stopped::Interrupt) => Some(format!("was interrupted after {states} states")),
             Some(Stopped::Memory(why)) => Some(format!("stopped at {states} states: {why}")),
             None => None,
@@ -936,7 +940,7 @@ mod tests {
     fn a_memory_budget_bounds_the_search_for_the_shortest() {
         let cfg = violating();
         let budget = |states: f64| MemoryBudget {
-            bytes: states * crate::estimate::BFS_BYTES_PER_STATE,
+            bytes: states * crate::estimate::SHORTEST_BYTES_PER_STATE,
             what: "--memory-max x GiB".into(),
             bounds_search: false,
         };

@@ -17,10 +17,15 @@ use crate::ModelError;
 /// Transactions up to which a configuration is checked without an estimate.
 pub const ESTIMATE_ABOVE_TXNS: usize = 4;
 /// Peak resident bytes per unique state of a breadth-first search: peak RSS / unique
-/// states measured on one thread (BENCHMARKS.md, Checker, "Sizes"): 346-460 with
-/// three old and three new transactions, 551-662 on the largest 2+2 configuration
-/// (195-234 MiB for 370,632 states); rounded up.
-pub const BFS_BYTES_PER_STATE: f64 = 700.0;
+/// states measured on one thread (BENCHMARKS.md, Checker, "Breadth-first memory
+/// re-measured"): 166-196 with three old and three new transactions (0.4-2.9 M states),
+/// 187 at four and four (38.8 M states); rounded up with a margin. (It was 700 while
+/// the search kept a record of every state's parent: 346-662 then.)
+pub const BFS_BYTES_PER_STATE: f64 = 250.0;
+/// Bytes per state of the breadth-first search for the shortest counterexamples (after
+/// a search on several threads), which keeps every state's parent: 346-662 measured
+/// when the main search kept them too (BENCHMARKS.md, Checker, "Sizes"); rounded up.
+pub const SHORTEST_BYTES_PER_STATE: f64 = 700.0;
 /// Peak resident bytes per unique state of a depth-first search (stateright keeps a
 /// fingerprint per visited state in a table that doubles as it fills, and the states
 /// on the current path and their siblings): peak RSS / unique states measured on one
