@@ -37,7 +37,7 @@ pub struct CalibrateArgs {
     pub out: Option<PathBuf>,
     /// Blocks written in each phase of the predicted pattern (fio's job over a region
     /// of this many blocks: each block once, in random order; 8192 = 32 MiB of 4 KiB),
-    /// 1 to 16777216.
+    /// 1 to 1048576.
     #[arg(long, default_value_t = 8192, value_parser = parse_pattern_writes)]
     pub pattern_writes: u64,
     /// The mean latency, µs, of the same fio job against a raw file over NBD (nbdkit's
@@ -71,9 +71,13 @@ pub struct CalibrateArgs {
 /// of them, the barriers measured, would be none); more than 10^6 only take longer.
 const SAMPLES: std::ops::RangeInclusive<usize> = 10..=1_000_000;
 
-/// `--pattern-writes`' range: at least one write to predict; at most 2^24 blocks (a
-/// 64 GiB region of 4 KiB blocks written on `DIR`).
-const PATTERN_WRITES: std::ops::RangeInclusive<u64> = 1..=1 << 24;
+/// `--pattern-writes`' range: at least one write to predict; at most 2^20 blocks (a
+/// 4 GiB region of 4 KiB blocks written on `DIR`). The pattern is priced by 18 runs
+/// of the simulator, each holding every write of the trace and its record: at 2^20
+/// writes a run takes a few seconds and some hundreds of MiB; the traces hold about
+/// 30 MiB each. A run cannot take a trace past [`sim::workload::trace::TRACE_IOS_MAX`]
+/// I/Os (10^7) at all, and long before that the 18 runs take many minutes and GiBs.
+const PATTERN_WRITES: std::ops::RangeInclusive<u64> = 1..=1 << 20;
 
 /// `--baseline-latency-us`' largest value, µs (1000 s per request).
 const BASELINE_LATENCY_US_MAX: f64 = 1e9;
@@ -116,7 +120,7 @@ fn parse_pattern_writes(s: &str) -> std::result::Result<u64, String> {
     match s.parse::<u64>() {
         Ok(n) if PATTERN_WRITES.contains(&n) => Ok(n),
         _ => Err(format!(
-            "`{s}`: expected {}..={} blocks",
+            "`{s}`: expected {}..={} blocks (the largest the pattern's runs hold)",
             PATTERN_WRITES.start(),
             PATTERN_WRITES.end()
         )),
@@ -293,9 +297,13 @@ const PHASES: [(Phase, &str); 3] = [
 /// Queue depths of the experiment.
 const DEPTHS: [u32; 2] = [1, 8];
 
-/// When the pattern's writers start: late enough for the split, the archive copy and
-/// the retirement of VLUN A to be over in the after-retire phase (checked).
+/// When the pattern's writers start at the earliest: late enough for the split, the
+/// archive copy and the retirement of VLUN A to be over in the after-retire phase
+/// (checked); later for a region the archive takes longer to copy ([`writers_start`]).
 const WRITERS_START_TICKS: Tick = 10_000_000;
+
+/// The longest time or duration a scenario field may give ([`sim::scenario::FIELD_TICKS_MAX`]).
+const FIELD_TICKS_MAX: Tick = sim::scenario::FIELD_TICKS_MAX;
 
 /// The backup request of the "before split" phase: far past any pattern's last write
 /// (10^5 s of virtual time), so every write runs on the unsplit device.
@@ -305,22 +313,154 @@ const BEFORE_REQUEST_TICKS: Tick = 100_000_000_000;
 /// clock, so the backup request at tick 0 comes first), then every block of the region
 /// once, in random order, dealt round-robin to `depth` streams that start together
 /// (closed loop: each stream issues its next write when the previous one completes).
-fn write_pattern(dir: &Path, bs: usize, blocks: u64, depth: u32) -> Result<PathBuf> {
+/// The writers start at `start`. The trace goes to a temporary file beside its place
+/// in DIR, put there by [`publish_all`] once every run on it succeeded.
+fn write_pattern(dir: &Path, bs: usize, blocks: u64, depth: u32, start: Tick) -> Result<Pending> {
     let mut order: Vec<u64> = (0..blocks).collect();
     order.shuffle(&mut StdRng::seed_from_u64(2));
     let mut text = String::from("time,op,offset,length,stream\n");
     text.push_str(&format!("0,R,0,{bs},start\n"));
     for (i, b) in order.iter().enumerate() {
         text.push_str(&format!(
-            "{WRITERS_START_TICKS},W,{},{bs},w{}\n",
+            "{start},W,{},{bs},w{}\n",
             b * bs as u64,
             i as u64 % u64::from(depth)
         ));
     }
     let path = dir.join(format!("calibrate-pattern-qd{depth}.csv"));
-    reports::write_atomic(&path, text.as_bytes())
-        .with_context(|| format!("{}: cannot write the pattern", path.display()))?;
-    Ok(path)
+    Pending::new(path, text.as_bytes(), "cannot write the pattern")
+}
+
+/// A new file written whole beside its place, not yet put there (dropped: removed).
+struct Pending {
+    tmp: tempfile::NamedTempFile,
+    target: PathBuf,
+}
+
+impl Pending {
+    /// `bytes` written and synced to a temporary file beside `target`; an error names
+    /// `target` and says `what` failed.
+    fn new(target: PathBuf, bytes: &[u8], what: &str) -> Result<Pending> {
+        use std::io::Write;
+        let fail = |e: std::io::Error| anyhow::anyhow!("{}: {what}: {e}", target.display());
+        engine::atomic::remove_stale_temporaries(&target);
+        let mut tmp = engine::atomic::temporary_beside(&target).map_err(fail)?;
+        #[cfg(unix)]
+        {
+            // An ordinary file others may read, as every file owm writes whole.
+            use std::os::unix::fs::PermissionsExt;
+            tmp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o644))
+                .map_err(fail)?;
+        }
+        tmp.write_all(bytes).map_err(fail)?;
+        tmp.as_file().sync_all().map_err(fail)?;
+        Ok(Pending { tmp, target })
+    }
+
+    /// Where the new file is until it is put in place.
+    fn path(&self) -> &Path {
+        self.tmp.path()
+    }
+}
+
+/// Puts every pending file in its place, or none: on a failure each target holds what
+/// it held before (its old file, or nothing), the new files are removed, and the error
+/// names the target that failed. An old file is kept under a temporary name beside it
+/// until every new file is in place.
+fn publish_all(files: Vec<Pending>) -> Result<()> {
+    for f in &files {
+        engine::atomic::replaceable(&f.target)
+            .map_err(|e| anyhow::anyhow!("{}: cannot replace it: {e}", f.target.display()))?;
+    }
+    put_in_place(files)
+}
+
+/// [`publish_all`] past its up-front checks: each file renamed over its target, the
+/// old one kept aside; on the first failure every target done so far gets its old
+/// file back (or none).
+fn put_in_place(files: Vec<Pending>) -> Result<()> {
+    // (target, the old file's temporary name) of each file put in place so far.
+    let mut done: Vec<(PathBuf, Option<tempfile::TempPath>)> = Vec::new();
+    let mut failure = None;
+    for f in files {
+        let target = f.target.clone();
+        let old = match keep_old(&target) {
+            Ok(old) => old,
+            Err(e) => {
+                failure = Some(anyhow::anyhow!(
+                    "{}: cannot replace it: {e}",
+                    target.display()
+                ));
+                break;
+            }
+        };
+        match f.tmp.persist(&target) {
+            Ok(_) => done.push((target, old)),
+            Err(e) => {
+                done.push((target.clone(), old));
+                let _ = std::fs::remove_file(e.file.path());
+                failure = Some(anyhow::anyhow!(
+                    "{}: cannot replace it: {}",
+                    target.display(),
+                    e.error
+                ));
+                break;
+            }
+        }
+    }
+    let Some(failure) = failure else {
+        for dir in done.iter().filter_map(|(t, _)| t.parent()) {
+            if let Ok(d) = std::fs::File::open(dir) {
+                // Best effort: some file systems refuse to sync a directory handle.
+                let _ = d.sync_all();
+            }
+        }
+        // The old files go with their temporary names (dropped).
+        return Ok(());
+    };
+    for (target, old) in done.into_iter().rev() {
+        match old {
+            Some(old) => {
+                let _ = old.persist(&target);
+            }
+            None => {
+                // A new file where there was none, unless the rename never happened.
+                if std::fs::symlink_metadata(&target).is_ok_and(|m| m.is_file()) {
+                    let _ = std::fs::remove_file(&target);
+                }
+            }
+        }
+    }
+    Err(failure)
+}
+
+/// `target`'s file moved to a temporary name beside it (kept until dropped), if there
+/// is one; a missing `target` keeps nothing.
+fn keep_old(target: &Path) -> std::io::Result<Option<tempfile::TempPath>> {
+    if std::fs::symlink_metadata(target).is_err() {
+        return Ok(None);
+    }
+    let keep = engine::atomic::temporary_beside(target)?.into_temp_path();
+    std::fs::rename(target, &keep)?;
+    Ok(Some(keep))
+}
+
+/// When the pattern's writers start: [`WRITERS_START_TICKS`], or twice a generous
+/// estimate of the archive copy of the region in the after-retire phase (every block
+/// read one after another, then sent to the default archive target at 100 MB/s),
+/// whichever is later, so that phase's VLUN A is retired before the first write; and
+/// after the read that starts the run's clock, which spends `overhead` outside the
+/// device as every I/O of the trace does (the split waits for it).
+fn writers_start(profile: &DeviceModelConfig, bs: usize, blocks: u64, overhead: Tick) -> Tick {
+    let read = profile
+        .read_latency_ticks
+        .saturating_add(profile.block_transfer_ticks(bs as u64));
+    let send = sim::ArchiveConfig::default().send_ticks(blocks.saturating_mul(bs as u64));
+    let copy = read.saturating_mul(blocks).saturating_add(send);
+    WRITERS_START_TICKS
+        .max(copy.saturating_mul(2))
+        .saturating_add(overhead)
 }
 
 /// The scenario of one phase: the pattern's trace replayed closed-loop on a device of
@@ -334,6 +474,7 @@ fn scenario(
     variant: Variant,
     phase: Phase,
     overhead: Tick,
+    blocks: u64,
 ) -> Result<Scenario> {
     let mut s = Scenario {
         name: format!("calibrate-{}", variant.as_str()),
@@ -364,8 +505,16 @@ fn scenario(
     });
     s.backup.baseline_variant = variant;
     if phase == Phase::Window {
-        s.archive.latency_ticks = 100_000_000;
+        // One extent that lands as late as the before-split phase's request: VLUN A
+        // is live for as long as any write of that phase may run.
+        s.archive.latency_ticks = BEFORE_REQUEST_TICKS;
+        s.archive.extent_blocks = blocks.max(1);
     }
+    // The region is the volume, whatever its size (it is 2^20 blocks at most).
+    s.limits.volume_bytes_max = s
+        .limits
+        .volume_bytes_max
+        .max(blocks.saturating_mul(bs as u64));
     s.load_trace(Path::new("/"))?;
     Ok(s)
 }
@@ -376,31 +525,36 @@ struct Predicted {
     latency_us: f64,
 }
 
-fn predicted(r: &RunResult, phase: Phase, writes: u64) -> Result<Predicted> {
+/// How the pattern was run: when its writers start, and the time each write spends
+/// outside the device (from `--baseline-latency-us`), for the words of a misfit.
+#[derive(Clone, Copy)]
+struct Run {
+    start: Tick,
+    overhead: Tick,
+}
+
+fn predicted(r: &RunResult, phase: Phase, writes: u64, run: Run) -> Result<Predicted> {
+    let start = run.start;
     let w: Vec<(Tick, Tick)> = r
         .transactions
         .iter()
-        .filter(|t| t.arrived_ticks >= WRITERS_START_TICKS && t.outcome == Outcome::Committed)
+        .filter(|t| t.arrived_ticks >= start && t.outcome == Outcome::Committed)
         .filter_map(|t| Some((t.arrived_ticks, t.ended_ticks?)))
         .collect();
     if w.len() as u64 != writes {
         bail!("{} of {writes} pattern writes committed", w.len());
     }
-    let last = w
-        .iter()
-        .map(|&(_, e)| e)
-        .max()
-        .unwrap_or(WRITERS_START_TICKS);
+    let last = w.iter().map(|&(_, e)| e).max().unwrap_or(start);
     let retire = r.marks.retire;
     let live_a = match phase {
         Phase::Before => r.marks.split.is_none_or(|t| t > last),
         Phase::Window => r.marks.split.is_some() && retire.is_none_or(|t| t > last),
-        Phase::After => retire.is_some_and(|t| t < WRITERS_START_TICKS),
+        Phase::After => retire.is_some_and(|t| t < start),
     };
     if !live_a {
-        bail!("{}", misfit(phase, r.marks.split, retire, last));
+        bail!("{}", misfit(phase, r.marks.split, retire, last, run));
     }
-    let span = (last - WRITERS_START_TICKS).max(1) as f64;
+    let span = (last - start).max(1) as f64;
     let total: Tick = w.iter().map(|&(a, e)| e - a).sum();
     Ok(Predicted {
         iops: w.len() as f64 / span * 1e6 / sim::TICK_US as f64,
@@ -411,12 +565,28 @@ fn predicted(r: &RunResult, phase: Phase, writes: u64) -> Result<Predicted> {
 /// What in a run of `phase` does not fit the phase, in words: when the backup's
 /// split (`split`) and the retirement of VLUN A (`retire`) came against the pattern's
 /// last write (`last`), and what to change.
-fn misfit(phase: Phase, split: Option<Tick>, retire: Option<Tick>, last: Tick) -> String {
+fn misfit(phase: Phase, split: Option<Tick>, retire: Option<Tick>, last: Tick, run: Run) -> String {
     let secs = |t: Tick| t as f64 * sim::TICK_US as f64 / 1e6;
-    let slower = "the profile's device is too slow for the pattern: lower --pattern-writes, \
+    let device = "the profile's device is too slow for the pattern: lower --pattern-writes, \
          or lower the profile's `device.write_latency_ticks` and barrier latencies \
          (`device.flush_latency_ticks`, `device.journal_sync_latency_ticks`) or raise \
          `device.transfer_bytes_per_s`";
+    let slower = if run.overhead == 0 {
+        device.to_string()
+    } else {
+        format!(
+            "each write spends {} µs outside the device (--baseline-latency-us less the \
+             block write) besides its time in the device; lower --baseline-latency-us or \
+             --pattern-writes, or {}",
+            run.overhead * sim::TICK_US,
+            device.replacen(
+                "the profile's device is too slow for the pattern: lower --pattern-writes, or ",
+                "",
+                1
+            )
+        )
+    };
+    let start = run.start;
     match phase {
         Phase::Before => format!(
             "the pattern's writes ran until {:.0} s of virtual time, past the backup \
@@ -444,11 +614,11 @@ fn misfit(phase: Phase, split: Option<Tick>, retire: Option<Tick>, last: Tick) -
                 Some(t) => format!(
                     "was retired at {:.0} s, after the writers start at {:.0} s",
                     secs(t),
-                    secs(WRITERS_START_TICKS)
+                    secs(start)
                 ),
                 None => format!(
                     "was never retired, and must be before the writers start at {:.0} s",
-                    secs(WRITERS_START_TICKS)
+                    secs(start)
                 ),
             }
         ),
@@ -472,16 +642,31 @@ fn read_profile(path: &Path) -> Result<(DeviceModelConfig, String)> {
     Ok((file.device, text))
 }
 
-/// A failure of the simulator run on the profile at `path` (its text `src`), in the
-/// profile's terms: a refused `device` key at its line in the file, anything else
-/// naming the file.
-fn profile_error(path: &Path, src: &str, e: anyhow::Error) -> anyhow::Error {
+/// A failure of the simulator run on the profile of `source`, in its terms: a refused
+/// `device` key at its line in the `--profile` file (at the key in a measured one),
+/// anything else naming the pattern's run and the flags that shape it.
+fn run_error(source: &Source, args: &CalibrateArgs, e: anyhow::Error) -> anyhow::Error {
     match e.downcast::<sim::SimError>() {
-        Ok(sim::SimError::Config { key, message }) if key.starts_with("device.") => {
-            crate::config::FileError::key(path, src, &key, message).into()
-        }
-        Ok(e) => anyhow::anyhow!("{}: the profile: {e}", path.display()),
-        Err(e) => anyhow::anyhow!("{}: the profile: {e:#}", path.display()),
+        Ok(sim::SimError::Config { key, message }) if key.starts_with("device.") => match source {
+            Source::File(path, src) => {
+                crate::config::FileError::key(path, src, &key, message).into()
+            }
+            Source::Measured(_) => {
+                anyhow::anyhow!("{}: key `{key}`: {message}", source.name())
+            }
+        },
+        Ok(e) => anyhow::anyhow!(
+            "{}: the pattern's run (--pattern-writes {}, --block-size {}): {e}",
+            source.name(),
+            args.pattern_writes,
+            args.block_size
+        ),
+        Err(e) => anyhow::anyhow!(
+            "{}: the pattern's run (--pattern-writes {}, --block-size {}): {e:#}",
+            source.name(),
+            args.pattern_writes,
+            args.block_size
+        ),
     }
 }
 
@@ -582,6 +767,25 @@ fn apply_barrier_timings(
             path.display()
         );
     }
+    // A mean past the longest latency a profile may give (2^40 ticks) is no barrier
+    // a device took: refused here, at the file and fields it comes from.
+    let max_us = (FIELD_TICKS_MAX * sim::TICK_US) as f64;
+    if let Some(f) = flush.filter(|&f| f.round() > max_us) {
+        bail!(
+            "{}: barriers.image_a_flush.total_us and barriers.image_b_flush.total_us give a \
+             mean image flush of {f} µs, past {max_us} µs (2^40 ticks, the longest latency \
+             a profile may give)",
+            path.display()
+        );
+    }
+    if let Some(j) = sync.filter(|&j| j.round() > max_us) {
+        bail!(
+            "{}: barriers.journal_fdatasync.total_us and barriers.superblock_write.total_us \
+             give a mean journal sync of {j} µs, past {max_us} µs (2^40 ticks, the longest \
+             latency a profile may give)",
+            path.display()
+        );
+    }
     if let Some(f) = flush {
         profile.flush_latency_ticks = ticks(f);
     }
@@ -597,14 +801,9 @@ fn apply_barrier_timings(
 /// "The barriers inside the served engine").
 const CHANNELS: u32 = 8;
 
-/// Measures the file store and writes the profile; returns it, where it went, its
-/// text and the lines to print.
-fn measure_profile(
-    args: &CalibrateArgs,
-    dir: &Path,
-) -> Result<(DeviceModelConfig, PathBuf, String, Vec<String>)> {
-    let samples = args.samples;
-    let m = measure(dir, args.block_size, samples, args.pattern_writes)?;
+/// Measures the file store: the profile of its means, and the means.
+fn measure_profile(args: &CalibrateArgs, dir: &Path) -> Result<(DeviceModelConfig, Measured)> {
+    let m = measure(dir, args.block_size, args.samples, args.pattern_writes)?;
     let profile = DeviceModelConfig {
         profile: None,
         read_latency_ticks: ticks(m.read_us),
@@ -623,48 +822,67 @@ fn measure_profile(
         transfer_bytes_per_s: 0,
         sequential_read_bytes_per_s: 0,
     };
-    let text = format!(
+    Ok((profile, m))
+}
+
+/// The comment heading a measured profile: what was measured, and how.
+fn measured_comment(args: &CalibrateArgs, dir: &Path, m: &Measured) -> String {
+    format!(
         "# owm calibrate {dir}: means of {n} samples ({nb} of each barrier), {bs}-byte\n\
          # blocks, 1 tick = 1 us. Measured: block read {r:.1} us, block write {w:.1} us,\n\
-         # image flush {f:.1} us, journal record append {a:.1} us, journal sync {j:.1} us.\n\
-         # Paste into a scenario file.\n\
-         [device]\n\
-         read_latency_ticks = {rt}\n\
-         write_latency_ticks = {wt}\n\
-         table_update_latency_ticks = {at}\n\
-         table_lookup_latency_ticks = 0\n\
-         flush_latency_ticks = {ft}\n\
-         journal_sync_latency_ticks = {jt}\n\
-         journaled = true\n\
-         journal_lane = true\n\
-         channels = {CHANNELS}\n\
-         jitter_ticks_max = 0\n",
+         # image flush {f:.1} us, journal record append {a:.1} us, journal sync {j:.1} us.\n",
         dir = dir.display(),
-        n = samples,
-        nb = (samples / 10).clamp(1, 1024),
+        n = args.samples,
+        nb = (args.samples / 10).clamp(1, 1024),
         bs = args.block_size,
         r = m.read_us,
         w = m.write_us,
         f = m.flush_us,
         a = m.append_us,
         j = m.journal_sync_us,
-        rt = profile.read_latency_ticks,
-        wt = profile.write_latency_ticks,
-        at = profile.table_update_latency_ticks,
-        ft = profile.flush_latency_ticks,
-        jt = ticks(m.journal_sync_us),
+    )
+}
+
+/// `profile` as a scenario's `[device]` table, after `comment`: every key it sets, so
+/// pasted into a scenario file it prices exactly what the prediction priced.
+fn profile_text(comment: &str, profile: &DeviceModelConfig) -> String {
+    let p = profile;
+    let mut t = format!("{comment}# Paste into a scenario file.\n[device]\n");
+    let mut key = |k: &str, v: String| t.push_str(&format!("{k} = {v}\n"));
+    key("read_latency_ticks", p.read_latency_ticks.to_string());
+    key("write_latency_ticks", p.write_latency_ticks.to_string());
+    key(
+        "table_update_latency_ticks",
+        p.table_update_latency_ticks.to_string(),
     );
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| dir.join("device-profile.toml"));
-    reports::write_atomic(&out, text.as_bytes())
-        .with_context(|| format!("{}: cannot write the profile", out.display()))?;
-    let lines = vec![
-        text.clone(),
-        format!("profile written to {}", out.display()),
-    ];
-    Ok((profile, out, text, lines))
+    key(
+        "table_lookup_latency_ticks",
+        p.table_lookup_latency_ticks.to_string(),
+    );
+    key("flush_latency_ticks", p.flush_latency_ticks.to_string());
+    if let Some(j) = p.journal_sync_latency_ticks {
+        key("journal_sync_latency_ticks", j.to_string());
+    }
+    key("journaled", p.journaled.to_string());
+    if p.integrity {
+        key("integrity", "true".into());
+    }
+    key("journal_lane", p.journal_lane.to_string());
+    key("channels", p.channels.to_string());
+    if let Some(w) = p.write_channels {
+        key("write_channels", w.to_string());
+    }
+    key("jitter_ticks_max", p.jitter_ticks_max.to_string());
+    if p.transfer_bytes_per_s != 0 {
+        key("transfer_bytes_per_s", p.transfer_bytes_per_s.to_string());
+    }
+    if p.sequential_read_bytes_per_s != 0 {
+        key(
+            "sequential_read_bytes_per_s",
+            p.sequential_read_bytes_per_s.to_string(),
+        );
+    }
+    t
 }
 
 /// A path as the file system resolves it: canonical if it exists, else its canonical
@@ -729,6 +947,47 @@ fn refuse_out_clash(args: &CalibrateArgs, dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Where the profile the pattern is priced on comes from, for errors: the `--profile`
+/// file and its text, or the measurement of DIR (not yet written anywhere).
+enum Source {
+    File(PathBuf, String),
+    Measured(PathBuf),
+}
+
+impl Source {
+    fn name(&self) -> String {
+        match self {
+            Source::File(p, _) => p.display().to_string(),
+            Source::Measured(dir) => format!("the profile measured on {}", dir.display()),
+        }
+    }
+}
+
+/// The longest the pattern's writes may run in a phase, from the writers' start: the
+/// before-split phase's backup request must come after them.
+const PATTERN_TICKS_MAX: Tick = BEFORE_REQUEST_TICKS - WRITERS_START_TICKS;
+
+/// Refuses a `--baseline-latency-us` that, with `--pattern-writes`, cannot run: at
+/// queue depth 1 every write (and the read that starts the run) takes at least the
+/// baseline, so the writes together would run past the phase's end, whatever the
+/// device.
+fn refuse_unrunnable_flags(args: &CalibrateArgs) -> Result<()> {
+    let least = args.baseline_latency_us * (args.pattern_writes + 1) as f64 / sim::TICK_US as f64;
+    if least > PATTERN_TICKS_MAX as f64 {
+        bail!(
+            "--baseline-latency-us {} with --pattern-writes {}: at queue depth 1 the writes \
+             take at least {:.0} s of virtual time, past the {:.0} s a phase's run holds; \
+             lower either (their product at most {:.0} µs)",
+            args.baseline_latency_us,
+            args.pattern_writes,
+            least * sim::TICK_US as f64 / 1e6,
+            PATTERN_TICKS_MAX as f64 * sim::TICK_US as f64 / 1e6,
+            PATTERN_TICKS_MAX as f64 * sim::TICK_US as f64,
+        );
+    }
+    Ok(())
+}
+
 pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
     // The directory names the file system to measure: a mistyped one is refused rather
     // than made (it would be measured on whichever file system holds its parent).
@@ -747,18 +1006,35 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
         crate::verdict::refuse_special_file("--out", out)?;
     }
     refuse_out_clash(args, &dir)?;
-    // Everything printed is gathered first: a failure prints nothing on stdout.
+    refuse_unrunnable_flags(args)?;
+    // Everything printed is gathered first: a failure prints nothing on stdout, and
+    // every file the command leaves (the profile, the two traces) is put in place
+    // together once the whole table is computed, or none is.
     let mut lines = Vec::new();
-    let (mut profile, profile_path, profile_src) = match &args.profile {
+    let (mut profile, source, measured) = match &args.profile {
         Some(p) => {
             let (profile, src) = read_profile(p)?;
-            (profile, p.clone(), src)
+            if profile.write_latency_ticks == 0 && args.baseline_latency_us < 0.5 {
+                return Err(crate::config::FileError::key(
+                    p,
+                    &src,
+                    "device.write_latency_ticks",
+                    "0: a write that costs nothing has no IOPS or slowdown to predict; give at \
+                     least 1 (owm calibrate writes its measured latency, at least 1), or a \
+                     --baseline-latency-us",
+                )
+                .into());
+            }
+            (profile, Source::File(p.clone(), src), None)
         }
         None => {
-            let (profile, out, src, shown) = measure_profile(args, &dir)?;
-            lines.extend(shown);
-            (profile, out, src)
+            let (profile, m) = measure_profile(args, &dir)?;
+            (profile, Source::Measured(dir.clone()), Some(m))
         }
+    };
+    let mut comment = match &measured {
+        Some(m) => measured_comment(args, &dir, m),
+        None => String::new(),
     };
     let barriers = match &args.barrier_timings {
         Some(path) => {
@@ -766,30 +1042,81 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
             let show = |v: Option<f64>| {
                 v.map_or("not issued: the profile's".into(), |v| format!("{v:.1} us"))
             };
-            Some(format!(
+            let line = format!(
                 "barriers as the served device timed them ({}): image flush {}, journal sync {}",
                 path.display(),
                 show(flush),
                 show(sync)
-            ))
+            );
+            comment.push_str(&format!(
+                "# Barriers from {}: image flush {}, journal sync {}.\n",
+                path.display(),
+                show(flush),
+                show(sync)
+            ));
+            Some(line)
         }
         None => None,
     };
-    // The pattern's traces are written into DIR before anything is printed: a DIR
-    // that cannot take them fails the command with nothing on stdout.
+    // The profile priced, as a scenario's [device] table: the measured one (written to
+    // --out), or a --profile with its barriers taken from --barrier-timings.
+    let mut pending = Vec::new();
+    match (&measured, &args.profile) {
+        (Some(_), _) => {
+            let text = profile_text(&comment, &profile);
+            let out = args
+                .out
+                .clone()
+                .unwrap_or_else(|| dir.join("device-profile.toml"));
+            lines.push(text.clone());
+            lines.push(format!("profile written to {}", out.display()));
+            pending.push(Pending::new(
+                out,
+                text.as_bytes(),
+                "cannot write the profile",
+            )?);
+        }
+        (None, Some(p)) if args.barrier_timings.is_some() => {
+            lines.push(profile_text(
+                &format!("# {} with {comment}", p.display()).replacen(
+                    "with # Barriers",
+                    "with the barriers",
+                    1,
+                ),
+                &profile,
+            ));
+        }
+        _ => {}
+    }
+    let overhead = ticks_or_zero(args.baseline_latency_us - profile.write_latency_ticks as f64);
+    let start = writers_start(&profile, args.block_size, args.pattern_writes, overhead);
+    if start.saturating_sub(overhead) > PATTERN_TICKS_MAX / 2 {
+        bail!(
+            "{}: the archive copy of the pattern's region ({} blocks of {} bytes) would take \
+             past {:.0} s of virtual time at `device.read_latency_ticks` = {}: lower \
+             --pattern-writes, or the profile's read latency",
+            source.name(),
+            args.pattern_writes,
+            args.block_size,
+            PATTERN_TICKS_MAX as f64 * sim::TICK_US as f64 / 4e6,
+            profile.read_latency_ticks
+        );
+    }
+    // The pattern's traces are written beside their places in DIR before anything is
+    // printed: a DIR that cannot take them fails the command with nothing on stdout.
     let traces = DEPTHS
         .iter()
         .map(|&depth| {
             Ok((
                 depth,
-                write_pattern(&dir, args.block_size, args.pattern_writes, depth)?,
+                write_pattern(&dir, args.block_size, args.pattern_writes, depth, start)?,
             ))
         })
         .collect::<Result<Vec<_>>>()?;
     if let Some(line) = barriers {
         lines.push(line);
     }
-    let overhead = ticks_or_zero(args.baseline_latency_us - profile.write_latency_ticks as f64);
+    let run_of = Run { start, overhead };
     if args.without_journal {
         profile.journaled = false;
         profile.journal_sync_latency_ticks = None;
@@ -809,35 +1136,52 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
     ));
     lines.push("variant,phase,iodepth,iops,lat_mean_us,slowdown".to_string());
     let mut notes = Vec::new();
-    for (depth, trace) in traces {
+    for (depth, trace) in &traces {
+        let depth = *depth;
         for variant in Variant::ALL {
             let mut before = None;
             for (phase, name) in PHASES {
                 let at = || format!("{} {name} qd{depth}", variant.as_str());
-                let s = scenario(&trace, args.block_size, &profile, variant, phase, overhead)
-                    .map_err(|e| profile_error(&profile_path, &profile_src, e))?;
+                let s = scenario(
+                    trace.path(),
+                    args.block_size,
+                    &profile,
+                    variant,
+                    phase,
+                    overhead,
+                    args.pattern_writes,
+                )
+                .map_err(|e| run_error(&source, args, e))?;
                 let run = sim::run(&s, Policy::Owm(variant), 1)
-                    .map_err(|e| profile_error(&profile_path, &profile_src, e.into()))?;
-                let p = predicted(&run.result, phase, args.pattern_writes)
-                    .map_err(|e| anyhow::anyhow!("{}: {}: {e:#}", profile_path.display(), at()))?;
+                    .map_err(|e| run_error(&source, args, e.into()))?;
+                let p = predicted(&run.result, phase, args.pattern_writes, run_of)
+                    .map_err(|e| anyhow::anyhow!("{}: {}: {e:#}", source.name(), at()))?;
                 let base = *before.get_or_insert(p.latency_us);
-                let slowdown = p.latency_us / base;
+                let slowdown = slowdown(p.latency_us, base);
                 lines.push(format!(
                     "{},{name},{depth},{:.0},{:.1},{}",
                     variant.as_str(),
                     p.iops,
                     p.latency_us,
-                    slowdown_text(slowdown)
+                    slowdown.map_or("-".into(), slowdown_text)
                 ));
-                notes.extend(faster_note(variant, phase, depth, slowdown));
+                notes.extend(slowdown.and_then(|r| faster_note(variant, phase, depth, r)));
             }
         }
     }
     lines.extend(notes);
+    pending.extend(traces.into_iter().map(|(_, t)| t));
+    publish_all(pending)?;
     for line in lines {
         say!("{line}");
     }
     Ok(())
+}
+
+/// A phase's mean latency over the phase before the split's; `None` when that one
+/// is zero (no ratio to give).
+fn slowdown(latency_us: f64, base_us: f64) -> Option<f64> {
+    (base_us > 0.0 && latency_us.is_finite()).then(|| latency_us / base_us)
 }
 
 /// A slowdown (the phase's mean latency over the phase before the split's) as the
@@ -861,7 +1205,9 @@ fn slowdown_text(ratio: f64) -> String {
 /// the prediction: the measured fio runs show the same (BENCHMARKS.md, "Calibration":
 /// 0.04 at depth 1). `None` for any other variant or phase, or a slowdown of 1 or more.
 fn faster_note(variant: Variant, phase: Phase, depth: u32, slowdown: f64) -> Option<String> {
-    if variant != Variant::WriteMirroring || phase == Phase::Before || slowdown >= 1.0 {
+    // Below 1 as printed: a ratio that rounds to 1.00 needs no note.
+    let printed: f64 = slowdown_text(slowdown).parse().unwrap_or(slowdown);
+    if variant != Variant::WriteMirroring || phase == Phase::Before || printed >= 1.0 {
         return None;
     }
     let name = PHASES
@@ -911,9 +1257,54 @@ mod output_tests {
         );
         assert!(faster_note(Variant::WriteMirroring, Phase::After, 8, 0.5).is_some());
         assert!(faster_note(Variant::WriteMirroring, Phase::Window, 1, 1.0).is_none());
+        // 0.999… prints as 1.00: not "below 1".
+        assert!(faster_note(Variant::WriteMirroring, Phase::Window, 1, 0.9999).is_none());
         assert!(faster_note(Variant::WriteMirroring, Phase::Before, 1, 0.5).is_none());
         assert!(faster_note(Variant::CopyOnWrite, Phase::Window, 1, 0.5).is_none());
         assert!(faster_note(Variant::WriteLogging, Phase::After, 1, 0.5).is_none());
+    }
+}
+
+#[cfg(test)]
+mod profile_tests {
+    use super::*;
+
+    /// The printed profile is the one priced: parsed back as a scenario's `[device]`
+    /// table it gives the same configuration, the optional keys included.
+    #[test]
+    fn the_printed_profile_parses_back_to_the_one_priced() {
+        let mut p = DeviceModelConfig {
+            read_latency_ticks: 7,
+            write_latency_ticks: 11,
+            table_update_latency_ticks: 2,
+            flush_latency_ticks: 3034,
+            journal_sync_latency_ticks: Some(7224),
+            journaled: true,
+            journal_lane: true,
+            channels: 8,
+            ..DeviceModelConfig::default()
+        };
+        for round in 0..2 {
+            let text = profile_text("# a comment\n", &p);
+            let back: ProfileFile = toml::from_str(&text).unwrap();
+            assert_eq!(back.device, p, "{text}");
+            assert!(text.contains("flush_latency_ticks = 3034\n"), "{text}");
+            if round == 0 {
+                p.write_channels = Some(3);
+                p.transfer_bytes_per_s = 1_000_000;
+                p.sequential_read_bytes_per_s = 2_000_000;
+                p.integrity = true;
+                p.journal_sync_latency_ticks = None;
+            }
+        }
+    }
+
+    /// A slowdown over a phase of zero latency has no value to print.
+    #[test]
+    fn no_slowdown_over_zero() {
+        assert_eq!(slowdown(3.0, 0.0), None);
+        assert_eq!(slowdown(0.0, 0.0), None);
+        assert_eq!(slowdown(3.0, 1.5), Some(2.0));
     }
 }
 
@@ -939,7 +1330,7 @@ mod flag_tests {
     fn every_numeric_flag_refuses_what_is_out_of_range() {
         let refused: &[(&str, &[&str])] = &[
             ("samples", &["0", "9", "1000001", "-1", "x", "1.5"]),
-            ("pattern-writes", &["0", "16777217", "-1", "x"]),
+            ("pattern-writes", &["0", "1048577", "16777216", "-1", "x"]),
             (
                 "baseline-latency-us",
                 &["-0.5", "NaN", "inf", "-inf", "1000000001", "x"],
@@ -958,8 +1349,16 @@ mod flag_tests {
         assert_eq!(cli.args.samples, 10);
         assert_eq!(parse("samples", "1000000").unwrap().args.samples, 1_000_000);
         assert_eq!(parse("pattern-writes", "1").unwrap().args.pattern_writes, 1);
-        let max = parse("pattern-writes", "16777216").unwrap();
-        assert_eq!(max.args.pattern_writes, 1 << 24);
+        let max = parse("pattern-writes", "1048576").unwrap();
+        assert_eq!(max.args.pattern_writes, 1 << 20);
+        let e = parse("pattern-writes", "10000001")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("1..=1048576"),
+            "the largest allowed not named: {e}"
+        );
         for (v, us) in [("0", 0.0), ("1e9", 1e9), ("250.5", 250.5)] {
             let got = parse("baseline-latency-us", v).unwrap();
             assert_eq!(got.args.baseline_latency_us, us);
@@ -968,5 +1367,111 @@ mod flag_tests {
         let d = Cli::try_parse_from(["owm", "dir"]).unwrap().args;
         assert!(SAMPLES.contains(&d.samples) && PATTERN_WRITES.contains(&d.pattern_writes));
         assert_eq!(d.baseline_latency_us, 0.0);
+    }
+
+    /// A `--baseline-latency-us` whose writes cannot all run in a phase, with
+    /// `--pattern-writes`, is refused naming both flags; one that fits is not.
+    #[test]
+    fn a_baseline_too_long_for_the_pattern_names_both_flags() {
+        let args = |writes: &str, us: &str| {
+            Cli::try_parse_from([
+                "owm",
+                "dir",
+                "--pattern-writes",
+                writes,
+                "--baseline-latency-us",
+                us,
+            ])
+            .unwrap()
+            .args
+        };
+        refuse_unrunnable_flags(&args("10", "1e9")).unwrap();
+        refuse_unrunnable_flags(&args("1048576", "1000")).unwrap();
+        for (w, us) in [("100", "1e9"), ("1048576", "1e6")] {
+            let e = refuse_unrunnable_flags(&args(w, us))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("--baseline-latency-us") && e.contains(&format!("--pattern-writes {w}")),
+                "{e}"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod publish_tests {
+    use super::*;
+
+    fn pending(dir: &Path, name: &str, text: &str) -> Pending {
+        Pending::new(dir.join(name), text.as_bytes(), "cannot write it").unwrap()
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Every pending file is put in place, replacing the old ones, and no temporary
+    /// file is left.
+    #[test]
+    fn all_new_files_replace_the_old_ones() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        std::fs::write(d.join("qd1.csv"), "old 1").unwrap();
+        let files = vec![
+            pending(d, "qd1.csv", "new 1"),
+            pending(d, "qd8.csv", "new 8"),
+        ];
+        assert_eq!(names(d).len(), 3, "the new files wait beside their places");
+        publish_all(files).unwrap();
+        assert_eq!(names(d), ["qd1.csv", "qd8.csv"]);
+        assert_eq!(std::fs::read_to_string(d.join("qd1.csv")).unwrap(), "new 1");
+        assert_eq!(std::fs::read_to_string(d.join("qd8.csv")).unwrap(), "new 8");
+    }
+
+    /// A second file that cannot be put in place (its target a directory, or a
+    /// non-empty directory that appears after the check) leaves the first target as it
+    /// was, old file or none, and removes every new file.
+    #[test]
+    fn a_failure_at_the_second_file_leaves_the_first_as_it_was() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        std::fs::write(d.join("qd1.csv"), "old 1").unwrap();
+        std::fs::create_dir(d.join("qd8.csv")).unwrap();
+        let files = vec![
+            pending(d, "qd1.csv", "new 1"),
+            pending(d, "qd8.csv", "new 8"),
+        ];
+        let e = publish_all(files).unwrap_err().to_string();
+        assert!(e.contains("qd8.csv") && e.contains("directory"), "{e}");
+        assert_eq!(std::fs::read_to_string(d.join("qd1.csv")).unwrap(), "old 1");
+        assert_eq!(names(d), ["qd1.csv", "qd8.csv"]);
+
+        // Past the up-front check (a directory made in between): the second
+        // target cannot be replaced after the first file was put in place; the first
+        // gets its old file back.
+        std::fs::write(d.join("qd8.csv").join("x"), "x").unwrap();
+        let files = vec![
+            pending(d, "qd1.csv", "new 1"),
+            pending(d, "qd8.csv", "new 8"),
+        ];
+        let e = put_in_place(files).unwrap_err().to_string();
+        assert!(e.contains("qd8.csv"), "{e}");
+        assert_eq!(std::fs::read_to_string(d.join("qd1.csv")).unwrap(), "old 1");
+        assert_eq!(names(d), ["qd1.csv", "qd8.csv"]);
+        assert_eq!(names(&d.join("qd8.csv")), ["x"]);
+        // And a first target that held nothing holds nothing again.
+        std::fs::remove_file(d.join("qd1.csv")).unwrap();
+        let files = vec![
+            pending(d, "qd1.csv", "new 1"),
+            pending(d, "qd8.csv", "new 8"),
+        ];
+        put_in_place(files).unwrap_err();
+        assert_eq!(names(d), ["qd8.csv"]);
     }
 }
