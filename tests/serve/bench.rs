@@ -367,3 +367,156 @@ fn calibrate_profile_errors_name_the_profile() {
     assert!(!stderr(&o).contains("Marks {"), "{}", stderr(&o));
     assert_eq!(stdout(&o), "", "printed before the failure");
 }
+
+/// The documented `--pattern-writes` range runs whatever the region's size: a region
+/// of 128 blocks of 16 MiB (2 GiB: past the simulator's default volume limit, and an
+/// archive copy of 21 s at 100 MB/s, longer than the 10 s before the writers start)
+/// is predicted in every phase; past the range the flag is refused naming its
+/// largest value, before anything is written (exit 2).
+#[test]
+fn calibrate_runs_a_large_region_and_refuses_past_the_range() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = write(
+        tmp.path(),
+        "profile.toml",
+        "[device]\nread_latency_ticks = 4\nwrite_latency_ticks = 8\n\
+         flush_latency_ticks = 264\njournal_sync_latency_ticks = 429\n",
+    );
+    let dir = tmp.path().join("cal");
+    std::fs::create_dir(&dir).unwrap();
+    let d = dir.to_str().unwrap();
+    let o = owm(&[
+        "calibrate",
+        d,
+        "--profile",
+        &profile,
+        "--block-size",
+        "16777216",
+        "--pattern-writes",
+        "128",
+    ]);
+    ok(&o);
+    let rows = stdout(&o)
+        .lines()
+        .filter(|l| l.split(',').count() == 6 && !l.starts_with("variant,"))
+        .count();
+    assert_eq!(rows, 18, "{}", stdout(&o));
+    for n in ["1048577", "10000001", "16777216"] {
+        let o = owm(&["calibrate", d, "--profile", &profile, "--pattern-writes", n]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        fails_with(&o, &["--pattern-writes", "1..=1048576"]);
+    }
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    assert!(
+        readme.contains("`--pattern-writes` 1 to 1048576"),
+        "README's range"
+    );
+}
+
+/// Errors name the input that causes them, and a failed calibrate leaves DIR as it
+/// was: an in-range `--baseline-latency-us` that runs with few writes, and is refused
+/// with many naming both flags; a profile whose writes cost nothing refused at its
+/// file, line and key; a profile too slow for the pattern fails after the new traces
+/// were written, and the previous run's pair stays (no new qd1 beside an old qd8, no
+/// temporary file left).
+#[test]
+fn calibrate_blames_the_right_input_and_keeps_the_previous_pair() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = write(
+        tmp.path(),
+        "profile.toml",
+        "[device]\nread_latency_ticks = 4\nwrite_latency_ticks = 8\n\
+         flush_latency_ticks = 264\njournal_sync_latency_ticks = 429\n",
+    );
+    let dir = tmp.path().join("cal");
+    std::fs::create_dir(&dir).unwrap();
+    let d = dir.to_str().unwrap();
+    let run = |profile: &str, extra: &[&str]| {
+        let mut args = vec!["calibrate", d, "--profile", profile];
+        args.extend_from_slice(extra);
+        owm(&args)
+    };
+    // 10 writes of 1000 s each fit a phase's run: predicted, each write ~10^9 µs.
+    let o = run(
+        &profile,
+        &[
+            "--pattern-writes",
+            "10",
+            "--baseline-latency-us",
+            "1000000000",
+        ],
+    );
+    ok(&o);
+    let lat: Vec<f64> = stdout(&o)
+        .lines()
+        .filter(|l| l.starts_with("cow,"))
+        .map(|l| l.split(',').nth(4).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(lat.len(), 6, "{}", stdout(&o));
+    assert!(lat.iter().all(|&l| (1e9..1.001e9).contains(&l)), "{lat:?}");
+    let pair = |n: usize| {
+        for qd in ["1", "8"] {
+            let t =
+                std::fs::read_to_string(dir.join(format!("calibrate-pattern-qd{qd}.csv"))).unwrap();
+            assert_eq!(t.lines().count(), n + 2, "qd{qd}");
+        }
+        assert_eq!(
+            names(&dir),
+            ["calibrate-pattern-qd1.csv", "calibrate-pattern-qd8.csv"]
+        );
+    };
+    pair(10);
+    // 100 of them do not: refused up front naming both flags.
+    let o = run(
+        &profile,
+        &[
+            "--pattern-writes",
+            "100",
+            "--baseline-latency-us",
+            "1000000000",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    fails_with(
+        &o,
+        &["--baseline-latency-us 1000000000", "--pattern-writes 100"],
+    );
+    assert!(!stderr(&o).contains("profile"), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    pair(10);
+    // A profile whose writes cost nothing: no IOPS or slowdown to predict.
+    let zero = write(
+        tmp.path(),
+        "zero.toml",
+        "[device]\nread_latency_ticks=0\nwrite_latency_ticks=0\nflush_latency_ticks=0\n\
+         journal_sync_latency_ticks=0\n",
+    );
+    let o = run(&zero, &["--pattern-writes", "12"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[&format!("{zero}:3: key `device.write_latency_ticks`")],
+    );
+    assert_eq!(stdout(&o), "");
+    pair(10);
+    // With a baseline the same profile prices every write: finite figures throughout.
+    let o = run(
+        &zero,
+        &["--pattern-writes", "12", "--baseline-latency-us", "50"],
+    );
+    ok(&o);
+    let text = stdout(&o);
+    assert!(!text.contains("NaN") && !text.contains("inf"), "{text}");
+    pair(12);
+    // A device too slow for the pattern fails in the runs, after the new traces were
+    // written: the previous pair stays.
+    let slow = write(
+        tmp.path(),
+        "slow.toml",
+        "[device]\ntransfer_bytes_per_s = 1\n",
+    );
+    let o = run(&slow, &["--pattern-writes", "20"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    fails_with(&o, &[&slow, "past the backup request"]);
+    pair(12);
+}

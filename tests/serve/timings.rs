@@ -2,6 +2,8 @@
 //! its block writes by the barriers each paid (the counts are checked, never a time);
 //! `owm calibrate --barrier-timings` takes them as the profile's barrier latencies.
 
+use std::path::Path;
+
 use serde_json::Value;
 
 use super::harness::{have, qemu_io, Server};
@@ -174,4 +176,78 @@ fn calibrate_refuses_bad_barrier_timings() {
         "{}",
         stdout(&o)
     );
+    // The profile printed to paste, and the one written, carry the barriers the
+    // prediction used.
+    let written = std::fs::read_to_string(Path::new(cal).join("device-profile.toml")).unwrap();
+    for text in [stdout(&o), written] {
+        assert!(
+            text.contains("flush_latency_ticks = 3\n")
+                && text.contains("journal_sync_latency_ticks = 10\n")
+                && text.contains("good.json"),
+            "{text}"
+        );
+    }
+    // So does the one printed for a --profile whose barriers the timings replace.
+    let profile = write(
+        tmp.path(),
+        "profile.toml",
+        "[device]\nread_latency_ticks = 4\nwrite_latency_ticks = 8\n\
+         flush_latency_ticks = 264\njournal_sync_latency_ticks = 429\n",
+    );
+    let o = owm(&[
+        "calibrate",
+        cal,
+        "--profile",
+        &profile,
+        "--pattern-writes",
+        "16",
+        "--barrier-timings",
+        &good,
+    ]);
+    ok(&o);
+    let text = stdout(&o);
+    assert!(
+        text.contains("[device]\n")
+            && text.contains("read_latency_ticks = 4\n")
+            && text.contains("flush_latency_ticks = 3\n")
+            && text.contains("journal_sync_latency_ticks = 10\n"),
+        "{text}"
+    );
+    // A mean barrier past 2^40 µs is refused at the timings file and its fields, not
+    // at the profile's line (exit 2).
+    for (name, body, field) in [
+        (
+            "huge-flush.json",
+            "{\"barriers\":{\"image_a_flush\":{\"count\":1,\"total_us\":1e13},\
+              \"image_b_flush\":{\"count\":1,\"total_us\":1000}}}",
+            "barriers.image_a_flush.total_us",
+        ),
+        (
+            "huge-sync.json",
+            "{\"barriers\":{\"journal_fdatasync\":{\"count\":1,\"total_us\":1e300},\
+              \"superblock_write\":{\"count\":1,\"total_us\":5}}}",
+            "barriers.journal_fdatasync.total_us",
+        ),
+    ] {
+        let f = write(tmp.path(), name, body);
+        for with_profile in [false, true] {
+            let mut args = vec![
+                "calibrate",
+                cal,
+                "--samples",
+                "10",
+                "--pattern-writes",
+                "16",
+                "--barrier-timings",
+                &f,
+            ];
+            if with_profile {
+                args.extend(["--profile", &profile]);
+            }
+            let o = owm(&args);
+            assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+            fails_with(&o, &[name, field, "2^40"]);
+            assert!(!stderr(&o).contains("profile.toml"), "{}", stderr(&o));
+        }
+    }
 }
