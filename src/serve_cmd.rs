@@ -563,8 +563,9 @@ fn no_device(dir: &Path, paths: &DevicePaths) -> anyhow::Error {
         .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .collect();
     if !images.is_empty() {
+        let verb = if images.len() == 1 { "is" } else { "are" };
         return anyhow!(
-            "{}: no device.owm, but {} is here; {keep}",
+            "{}: no device.owm, but {} {verb} here; {keep}",
             dir.display(),
             images.join(" and ")
         );
