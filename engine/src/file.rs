@@ -701,8 +701,9 @@ pub fn adopt(
     g: Geometry,
 ) -> Result<Device<FileStore>> {
     let source = FileStore::open(volume, g.block_size, Some(g.volume_blocks))?;
+    // Asked for before the device's files are made.
+    let mut buf = crate::error::block_buffer(g.block_size, "copy the adopted volume")?;
     let device = create(paths, config, g)?;
-    let mut buf = vec![0u8; g.block_size];
     for block in 0..g.volume_blocks {
         source.read_block(block, &mut buf)?;
         device.write(Vlun::A, block, &buf)?;

@@ -128,9 +128,9 @@ impl<S: BlockStore> Device<S> {
         if dirty.is_empty() {
             return Ok(());
         }
+        let mut buf = crate::error::block_buffer(self.block_size(), "repair the mirror")?;
         let (a, b) = self.images();
         let mut cost = IoCost::default();
-        let mut buf = vec![0u8; self.block_size()];
         let mut repair = || -> Result<()> {
             for &block in dirty {
                 cost.reads_a += 1;

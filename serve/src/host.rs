@@ -71,11 +71,13 @@ impl IoError {
 
 impl From<engine::Error> for IoError {
     /// A call out of phase (a write to a frozen VLUN A) is `EPERM`, a full data area
-    /// `ENOSPC`, a block past the end `EINVAL`, anything from the disk `EIO`.
+    /// `ENOSPC`, a block buffer the system refused `ENOMEM`, a block past the end
+    /// `EINVAL`, anything from the disk `EIO`.
     fn from(e: engine::Error) -> Self {
         let errno = match &e {
             engine::Error::IllegalState { .. } => libc::EPERM,
             engine::Error::DataAreaFull { .. } => libc::ENOSPC,
+            engine::Error::OutOfMemory { .. } => libc::ENOMEM,
             engine::Error::OutOfRange { .. } | engine::Error::BufferSize { .. } => libc::EINVAL,
             _ => libc::EIO,
         };
@@ -740,8 +742,10 @@ fn resolve(path: &Path) -> PathBuf {
 #[derive(Debug)]
 pub struct ControlError {
     /// `out-of-order` (the device's phase does not allow it), `busy` (another backup
-    /// of the device is running), `io`, `detached`, `bad-request` (a `to` path no file
-    /// can replace, or one of the device's own files).
+    /// of the device is running), `io`, `out-of-memory` (the system refused a buffer
+    /// of one block: nothing was changed, the device is still served and the command
+    /// can be repeated), `detached`, `bad-request` (a `to` path no file can replace,
+    /// or one of the device's own files).
     pub kind: &'static str,
     pub message: String,
 }
@@ -765,6 +769,7 @@ impl From<engine::Error> for ControlError {
     fn from(e: engine::Error) -> Self {
         let kind = match e {
             engine::Error::IllegalState { .. } => "out-of-order",
+            engine::Error::OutOfMemory { .. } => "out-of-memory",
             _ => "io",
         };
         ControlError {

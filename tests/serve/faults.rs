@@ -341,71 +341,126 @@ fn the_server_refuses_a_backup_or_detach_to_a_device_or_directory() {
     assert!(archive.is_file());
 }
 
-/// A request on a device of 1 GiB blocks (a valid block size) in a server whose
-/// address space (`ulimit -v` 1,000,000 KiB, below the block's 1,048,576 KiB, so that
-/// no build's footprint can leave room for one; glibc's arenas bounded by
-/// `MALLOC_ARENA_MAX=2` so that the server's threads start in it) cannot hold a block
-/// buffer: a partial read and
-/// a partial write each fail with ENOMEM, and the server serves on
-/// (a flush and the control socket answer; SIGTERM stops it cleanly, exit 0). The
-/// buffer used to be allocated infallibly, and the failed allocation aborted the
-/// server (exit 134) on the first 512-byte read.
+/// A server of a new `variant` device of 2 GiB blocks (a valid block size), 4 GiB,
+/// in a process whose address space (`ulimit -v`, 1.9 GB) cannot hold a block buffer;
+/// its stderr goes to `log`. Returns once both sockets answer. Two malloc arenas
+/// (`MALLOC_ARENA_MAX`) keep the threads' reservations small, so a new connection's
+/// thread always fits in what is left.
+struct Starved {
+    child: std::process::Child,
+    dir: std::path::PathBuf,
+    socket: std::path::PathBuf,
+    log: std::path::PathBuf,
+}
+
+impl Starved {
+    fn start(tmp: &std::path::Path, variant: &str) -> Starved {
+        let dir = tmp.join("dev");
+        let socket = tmp.join("nbd.sock");
+        let log = tmp.join("serve.log");
+        let child = std::process::Command::new("sh")
+            .args(["-c", "ulimit -v 1900000 && exec \"$@\"", "sh"])
+            .arg(env!("CARGO_BIN_EXE_owm"))
+            .arg("serve")
+            .arg(&dir)
+            .args(["--create", "--variant", variant])
+            .args(["--size-bytes", "4294967296", "--block-size", "2147483648"])
+            .arg("--socket")
+            .arg(&socket)
+            .env("OWM_NBDKIT_PLUGIN", super::harness::plugin())
+            .env("MALLOC_ARENA_MAX", "2")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let mut s = Starved {
+            child,
+            dir,
+            socket,
+            log,
+        };
+        let control = s.dir.join("control.sock");
+        for _ in 0..2000 {
+            if let Ok(Some(status)) = s.child.try_wait() {
+                panic!("owm serve exited: {status}: {}", s.log_text());
+            }
+            if super::client::listens(&s.socket)
+                && std::os::unix::net::UnixStream::connect(&control).is_ok()
+            {
+                return s;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("owm serve did not listen");
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// `owm device ARGS --dir DIR`.
+    fn device(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_owm"))
+            .arg("device")
+            .args(args)
+            .arg("--dir")
+            .arg(&self.dir)
+            .output()
+            .unwrap()
+    }
+
+    /// The server still runs and its control socket answers: the device's phase.
+    fn serving_phase(&mut self) -> String {
+        assert_eq!(self.child.try_wait().unwrap(), None, "the server stopped");
+        self.status()["phase"].as_str().unwrap().to_string()
+    }
+
+    /// `owm device status --json`.
+    fn status(&self) -> serde_json::Value {
+        let o = self.device(&["status", "--json"]);
+        assert!(o.status.success(), "{}", text(&o));
+        serde_json::from_slice(&o.stdout).unwrap()
+    }
+
+    /// SIGTERM: the server stops cleanly (exit 0); its stderr.
+    fn stop(mut self) -> String {
+        let pid = self.child.id().to_string();
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status();
+        let status = self.child.wait().unwrap();
+        let log = self.log_text();
+        assert_eq!(status.code(), Some(0), "{log}");
+        log
+    }
+}
+
+impl Drop for Starved {
+    /// Kills the server if the test fails before stopping it.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// A request on a device of 2 GiB blocks in a server whose address space cannot hold
+/// a block buffer ([`Starved`]): a partial read and a partial write each fail with
+/// ENOMEM, and the server serves on (a flush and the control socket answer; SIGTERM
+/// stops it cleanly, exit 0). The buffer used to be allocated infallibly, and the
+/// failed allocation aborted the server (exit 134) on the first 512-byte read.
 #[test]
 fn a_block_buffer_the_memory_limit_refuses_fails_the_request_not_the_server() {
     if !have(&["nbdkit"]) {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("dev");
-    let socket = tmp.path().join("nbd.sock");
-    let log = tmp.path().join("serve.log");
-    /// Kills the server if the test fails before stopping it.
-    struct Killed(std::process::Child);
-    impl Drop for Killed {
-        fn drop(&mut self) {
-            if let Ok(None) = self.0.try_wait() {
-                let _ = self.0.kill();
-                let _ = self.0.wait();
-            }
-        }
-    }
-    let child = std::process::Command::new("sh")
-        .args(["-c", "ulimit -v 1000000 && exec \"$@\"", "sh"])
-        .env("MALLOC_ARENA_MAX", "2")
-        .arg(env!("CARGO_BIN_EXE_owm"))
-        .arg("serve")
-        .arg(&dir)
-        .args(["--create", "--variant", "mirroring"])
-        .args(["--size-bytes", "2147483648", "--block-size", "1073741824"])
-        .arg("--socket")
-        .arg(&socket)
-        .env("OWM_NBDKIT_PLUGIN", super::harness::plugin())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut child = Killed(child);
-    let child = &mut child.0;
-    let control = dir.join("control.sock");
-    let mut up = false;
-    for _ in 0..2000 {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!(
-                "owm serve exited: {status}: {}",
-                std::fs::read_to_string(&log).unwrap_or_default()
-            );
-        }
-        if super::client::listens(&socket)
-            && std::os::unix::net::UnixStream::connect(&control).is_ok()
-        {
-            up = true;
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    assert!(up, "owm serve did not listen");
-    let mut c = Nbd::connect(&socket, "vlun-a").unwrap();
-    assert_eq!(c.read(0, 512).unwrap(), Err(ENOMEM), "a partial read");
+    let mut s = Starved::start(tmp.path(), "mirroring");
+    let mut c = Nbd::connect(&s.socket, "vlun-a").unwrap();
+    let read = c.read(0, 512);
+    let read = read.unwrap_or_else(|e| panic!("{e}: {}", s.log_text()));
+    assert_eq!(read, Err(ENOMEM), "a partial read");
     assert_eq!(
         c.write(512, &[7u8; 512]).unwrap(),
         ENOMEM,
@@ -413,22 +468,46 @@ fn a_block_buffer_the_memory_limit_refuses_fails_the_request_not_the_server() {
     );
     assert_eq!(c.flush().unwrap(), 0);
     drop(c);
-    assert_eq!(child.try_wait().unwrap(), None, "the server stopped");
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_owm"))
-        .args(["device", "status", "--dir"])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", text(&o));
-    let pid = child.id().to_string();
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status();
-    let status = child.wait().unwrap();
-    let log = std::fs::read_to_string(&log).unwrap_or_default();
-    assert_eq!(status.code(), Some(0), "{log}");
+    assert_eq!(s.serving_phase(), "single volume");
+    let log = s.stop();
     assert!(
         log.contains("cannot allocate a buffer of one block"),
         "{log}"
     );
+}
+
+/// `owm device backup` on the same starved server: the backup's block buffer is
+/// refused, so the command fails (exit 1, kind `out-of-memory`, naming the buffer and
+/// its size), no archive is written or recorded, the device stays split (the backup
+/// can be repeated) and the server serves on: the NBD clients keep their connections.
+/// The buffer used to be allocated infallibly, and the backup aborted the server.
+#[test]
+fn a_backup_whose_block_buffer_the_memory_limit_refuses_fails_the_command_not_the_server() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let mut s = Starved::start(tmp.path(), "cow");
+    let mut b = Nbd::connect(&s.socket, "vlun-a").unwrap();
+    let o = s.device(&["split"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let archive = tmp.path().join("a.img");
+    let o = s.device(&["backup", "--to", archive.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("out-of-memory")
+            && err.contains("2147483648 bytes")
+            && err.contains("back up VLUN A"),
+        "{err}"
+    );
+    assert!(!archive.exists(), "a partial archive was left");
+    assert_eq!(s.serving_phase(), "split");
+    let status = s.status();
+    assert_eq!(status["archive_completed"], false, "{status}");
+    // The connection made before the backup still answers.
+    assert_eq!(b.flush().unwrap(), 0);
+    drop(b);
+    let log = s.stop();
+    assert!(!log.contains("memory allocation"), "{log}");
 }

@@ -56,7 +56,8 @@ impl<S: BlockStore> Device<S> {
                     block < self.volume_blocks && u64::from(slot) < self.area_slots,
                     "entry {block} -> {slot} out of range"
                 );
-                let mut data = vec![0u8; self.block_size];
+                let mut data =
+                    crate::error::block_buffer(self.block_size, "read a table entry's block")?;
                 store.read_block(u64::from(slot), &mut data)?;
                 Ok(EntryContents {
                     block,

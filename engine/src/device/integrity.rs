@@ -23,7 +23,7 @@
 
 use super::Device;
 use crate::cost::IoCost;
-use crate::error::{Error, Result};
+use crate::error::{block_buffer, Error, Result};
 use crate::store::BlockStore;
 use crate::sync::{self, AtomicU64, Mutex, Ordering};
 use crate::Image;
@@ -56,6 +56,27 @@ fn checksum(image: Image, block: u64, logical: u64, data: &[u8]) -> u32 {
     h.finalize()
 }
 
+/// [`checksum`] of `data` followed by zeros up to `block_size` bytes (a block read
+/// or written as its leading bytes is summed whole), with no block-sized buffer.
+fn checksum_padded(image: Image, block: u64, logical: u64, data: &[u8], block_size: usize) -> u32 {
+    if data.len() >= block_size {
+        return checksum(image, block, logical, data);
+    }
+    const ZEROS: [u8; 4096] = [0; 4096];
+    let mut h = crc32fast::Hasher::new();
+    h.update(&[image as u8]);
+    h.update(&block.to_le_bytes());
+    h.update(&logical.to_le_bytes());
+    h.update(data);
+    let mut left = block_size - data.len();
+    while left > 0 {
+        let n = left.min(ZEROS.len());
+        h.update(&ZEROS[..n]);
+        left -= n;
+    }
+    h.finalize()
+}
+
 /// Both images' checksums in memory, and the locks of their checksum blocks.
 pub(crate) struct Sums {
     block_size: usize,
@@ -84,16 +105,15 @@ impl Sums {
         self.cache[image as usize][block as usize].store(u64::from(sum), Ordering::Relaxed);
     }
 
-    /// Checksum block `index` of `image`, from memory.
-    fn encode(&self, image: Image, index: u64) -> Vec<u8> {
+    /// Checksum block `index` of `image`, from memory, into `out` (one block).
+    fn encode(&self, image: Image, index: u64, out: &mut [u8]) {
         let per = self.block_size as u64 / SUM_BYTES;
-        let mut out = vec![0u8; self.block_size];
         let first = index * per;
         let last = (first + per).min(self.data_blocks[image as usize]);
+        out.fill(0);
         for (chunk, block) in out.chunks_exact_mut(SUM_BYTES as usize).zip(first..last) {
             chunk.copy_from_slice(&self.get(image, block).to_le_bytes());
         }
-        out
     }
 }
 
@@ -124,7 +144,7 @@ impl<S: BlockStore> Device<S> {
         let Some(sums) = &self.sums else {
             return Ok(());
         };
-        if checksum(image, block, logical, data) == sums.get(image, block) {
+        if checksum_padded(image, block, logical, data, self.block_size) == sums.get(image, block) {
             return Ok(());
         }
         Err(Error::Integrity {
@@ -138,6 +158,7 @@ impl<S: BlockStore> Device<S> {
     /// Records the checksum of a block just written to `image` and writes its
     /// checksum block (integrity mode only; one more counted write; out of line, so
     /// the plain write path stays small).
+    /// `out` is the checksum block's buffer ([`Device::sum_block_buffer`]).
     #[inline(never)]
     pub(super) fn note_written(
         &self,
@@ -145,6 +166,7 @@ impl<S: BlockStore> Device<S> {
         block: u64,
         logical: u64,
         data: &[u8],
+        mut out: Vec<u8>,
         cost: &mut IoCost,
     ) -> Result<()> {
         let Some(sums) = &self.sums else {
@@ -154,16 +176,25 @@ impl<S: BlockStore> Device<S> {
         let index = block / per;
         let _lock = sync::lock(&sums.locks[(index % SUM_LOCKS as u64) as usize]);
         // A block written as its leading bytes is summed whole.
-        let data = super::io::whole(data, self.block_size);
-        sums.set(image, block, checksum(image, block, logical, &data));
+        let sum = checksum_padded(image, block, logical, data, self.block_size);
+        sums.set(image, block, sum);
         let at = sums.data_blocks[image as usize] + index;
         match image {
             Image::A => cost.writes_a += 1,
             Image::B => cost.writes_b += 1,
         }
-        self.store(image)
-            .write_block(at, &sums.encode(image, index))?;
+        sums.encode(image, index, &mut out);
+        self.store(image).write_block(at, &out)?;
         Ok(())
+    }
+
+    /// Integrity mode: a buffer for one checksum block ([`Error::OutOfMemory`] when
+    /// the system refuses it); `None` otherwise.
+    pub(super) fn sum_block_buffer(&self) -> Result<Option<Vec<u8>>> {
+        if self.sums.is_none() {
+            return Ok(None);
+        }
+        block_buffer(self.block_size, "write a block's checksum").map(Some)
     }
 
     /// A new device's checksums: every data block of both images read and summed as
@@ -173,7 +204,7 @@ impl<S: BlockStore> Device<S> {
         let Some(sums) = &self.sums else {
             return Ok(());
         };
-        let mut buf = vec![0u8; self.block_size];
+        let mut buf = block_buffer(self.block_size, "sum the new device's blocks")?;
         for image in [Image::A, Image::B] {
             let store = self.store(image);
             for b in 0..sums.data_blocks[image as usize] {
@@ -182,7 +213,8 @@ impl<S: BlockStore> Device<S> {
             }
             let n = sums.data_blocks[image as usize];
             for index in 0..sum_blocks(n, self.block_size) {
-                store.write_block(n + index, &sums.encode(image, index))?;
+                sums.encode(image, index, &mut buf);
+                store.write_block(n + index, &buf)?;
             }
         }
         Ok(())
@@ -195,7 +227,7 @@ impl<S: BlockStore> Device<S> {
             return Ok(());
         };
         let per = self.block_size as u64 / SUM_BYTES;
-        let mut buf = vec![0u8; self.block_size];
+        let mut buf = block_buffer(self.block_size, "load the checksums")?;
         for image in [Image::A, Image::B] {
             let n = sums.data_blocks[image as usize];
             for index in 0..sum_blocks(n, self.block_size) {
@@ -219,9 +251,10 @@ impl<S: BlockStore> Device<S> {
         if self.sums.is_none() {
             return Ok(());
         }
-        let mut buf = vec![0u8; self.block_size];
+        let mut buf = block_buffer(self.block_size, "re-sum a repaired block")?;
+        let out = block_buffer(self.block_size, "write a block's checksum")?;
         self.store(image).read_block(block, &mut buf)?;
-        self.note_written(image, block, block, &buf, cost)
+        self.note_written(image, block, block, &buf, out, cost)
     }
 }
 

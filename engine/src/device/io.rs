@@ -9,7 +9,6 @@ use crate::latency::BarrierTimes;
 use crate::store::{BlockStore, StoreError};
 use crate::sync;
 use crate::Image;
-use std::borrow::Cow;
 
 /// What a block is read into: a whole block (`[u8]`, one block long), or its leading
 /// bytes (`Vec<u8>`, the rest of the block zeros: [`BlockStore::read_block_prefix`]).
@@ -27,8 +26,9 @@ pub(crate) trait BlockTarget {
         store: &mut S,
         block: u64,
     ) -> std::result::Result<(), StoreError>;
-    /// The whole block read (`block_size` bytes), for a checksum.
-    fn whole_block(&self, block_size: usize) -> Cow<'_, [u8]>;
+    /// The bytes read: the whole block, or its leading bytes (the rest zeros), for a
+    /// checksum.
+    fn bytes_read(&self) -> &[u8];
 }
 
 impl BlockTarget for [u8] {
@@ -48,8 +48,8 @@ impl BlockTarget for [u8] {
     ) -> std::result::Result<(), StoreError> {
         store.read_block(block, self)
     }
-    fn whole_block(&self, _block_size: usize) -> Cow<'_, [u8]> {
-        Cow::Borrowed(self)
+    fn bytes_read(&self) -> &[u8] {
+        self
     }
 }
 
@@ -70,19 +70,9 @@ impl BlockTarget for Vec<u8> {
     ) -> std::result::Result<(), StoreError> {
         store.read_block_prefix_mut(block, self)
     }
-    fn whole_block(&self, block_size: usize) -> Cow<'_, [u8]> {
-        whole(self, block_size)
+    fn bytes_read(&self) -> &[u8] {
+        self
     }
-}
-
-/// `prefix` followed by zeros up to `block_size` bytes (borrowed when it is whole).
-pub(crate) fn whole(prefix: &[u8], block_size: usize) -> Cow<'_, [u8]> {
-    if prefix.len() >= block_size {
-        return Cow::Borrowed(prefix);
-    }
-    let mut v = vec![0u8; block_size];
-    v[..prefix.len()].copy_from_slice(prefix);
-    Cow::Owned(v)
 }
 
 /// How a routed call reaches the two images: shared (`&Device`: the stores' shared
@@ -133,7 +123,7 @@ pub(crate) trait Images<S: BlockStore> {
         if dev.sums.is_none() {
             return Ok(());
         }
-        dev.verify(image, block, logical, &buf.whole_block(dev.block_size))
+        dev.verify(image, block, logical, buf.bytes_read())
     }
 
     /// Writes physical block `block` of `image` with volume block `logical`'s data
@@ -152,12 +142,16 @@ pub(crate) trait Images<S: BlockStore> {
             Image::A => cost.writes_a += 1,
             Image::B => cost.writes_b += 1,
         }
+        // Integrity mode: the checksum block's buffer is asked for before the data
+        // is written, so a buffer the system refuses leaves the block as it was.
+        let sum_block = self.dev().sum_block_buffer()?;
         self.write_store(image, block, data)?;
-        let dev = self.dev();
-        if dev.sums.is_none() {
-            return Ok(());
+        match sum_block {
+            None => Ok(()),
+            Some(out) => self
+                .dev()
+                .note_written(image, block, logical, data, out, cost),
         }
-        dev.note_written(image, block, logical, data, cost)
     }
 }
 

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use super::{BackupReport, Device};
 use crate::cost::IoCost;
-use crate::error::{Error, Result};
+use crate::error::{block_buffer, Error, Result};
 use crate::meta::MetaRecord;
 use crate::store::BlockStore;
 use crate::sync;
@@ -109,8 +109,8 @@ impl<S: BlockStore> Device<S> {
     /// copied (the barrier follows). On an error the blocks not copied, the failing
     /// one included, stay recorded (all of them, unknown, after a whole copy).
     fn resync_image_a(&self, cost: &mut IoCost) -> Result<()> {
+        let mut buf = block_buffer(self.block_size, "copy image B to image A at the split")?;
         let stale = sync::lock_brief(&self.stale).take();
-        let mut buf = vec![0u8; self.block_size];
         let mut copy = |block: u64| -> Result<()> {
             self.read_image(Image::B, block, &mut buf, cost)?;
             self.write_image(Image::A, block, &buf, cost)
@@ -212,12 +212,13 @@ impl<S: BlockStore> Device<S> {
         blocks: impl Iterator<Item = u64>,
         sink: &mut impl FnMut(u64, &[u8]) -> std::io::Result<()>,
     ) -> Result<(u64, IoCost)> {
+        // Asked for first: a buffer the system refuses leaves the phase as it was.
+        let mut buf = block_buffer(self.block_size, "back up VLUN A")?;
         self.transition(
             "back up VLUN A",
             &[Phase::Split, Phase::BackedUp],
             Phase::BackedUp,
         )?;
-        let mut buf = vec![0u8; self.block_size];
         let mut cost = IoCost::default();
         let mut done = 0u64;
         // The blocks are hinted STREAM_AHEAD_BLOCKS before they are read, so their
@@ -283,11 +284,12 @@ impl<S: BlockStore> Device<S> {
     /// [`Device::retire_a`] without the complete-archive check: discards VLUN A even
     /// if no archive of it was completed (the caller has another copy, or gives it up).
     pub fn retire_a_without_archive(&self) -> Result<IoCost> {
+        let buf = self.merge_buffer()?;
         let unfinished = self.phase() == Phase::Retired && sync::lock(&self.meta).table.is_some();
         if !unfinished {
             self.transition("retire VLUN A", &[Phase::BackedUp], Phase::Retired)?;
         }
-        self.finish_retire()
+        self.finish_retire_with(buf)
     }
 
     /// Abandons the backup: discards VLUN A from the split (or after a backup that did
@@ -300,20 +302,41 @@ impl<S: BlockStore> Device<S> {
     ///
     /// Errors: [`Error::IllegalState`] outside the split and backed-up phases.
     pub fn abandon_a(&self) -> Result<IoCost> {
+        let buf = self.merge_buffer()?;
         self.transition(
             "abandon VLUN A",
             &[Phase::Split, Phase::BackedUp],
             Phase::Retired,
         )?;
-        self.finish_retire()
+        self.finish_retire_with(buf)
+    }
+
+    /// Write logging's buffer for merging logged blocks at the retire (none for the
+    /// other variants), asked for before the phase changes: a buffer the system
+    /// refuses ([`Error::OutOfMemory`]) leaves the device as it was.
+    fn merge_buffer(&self) -> Result<Option<Vec<u8>>> {
+        if self.variant != Variant::WriteLogging {
+            return Ok(None);
+        }
+        block_buffer(
+            self.block_size,
+            "merge VLUN B's logged blocks at the retire",
+        )
+        .map(Some)
     }
 
     /// Frees what VLUN A held, in the retired phase: merges write logging's logged
     /// blocks into image A, then drops the table. Safe to repeat after a failure.
     pub(crate) fn finish_retire(&self) -> Result<IoCost> {
+        let buf = self.merge_buffer()?;
+        self.finish_retire_with(buf)
+    }
+
+    /// [`Device::finish_retire`] with the buffer of [`Device::merge_buffer`].
+    fn finish_retire_with(&self, buf: Option<Vec<u8>>) -> Result<IoCost> {
         assert_eq!(self.phase(), Phase::Retired);
         let mut cost = IoCost::default();
-        let result = self.merge_and_clear(&mut cost);
+        let result = self.merge_and_clear(buf, &mut cost);
         self.counters.charge(&cost);
         result.map(|()| cost)
     }
@@ -321,13 +344,12 @@ impl<S: BlockStore> Device<S> {
     /// Write logging merges in two passes: every logged block copied to image A, one
     /// barrier, then every entry dropped, so the removals never outrun the copies. No
     /// slot is reused meanwhile (the retired device creates no entries).
-    fn merge_and_clear(&self, cost: &mut IoCost) -> Result<()> {
-        if self.variant == Variant::WriteLogging {
+    fn merge_and_clear(&self, buf: Option<Vec<u8>>, cost: &mut IoCost) -> Result<()> {
+        if let Some(mut buf) = buf {
             let entries: Vec<(u64, u32)> = self
                 .table()
                 .map(|t| t.entries().collect())
                 .unwrap_or_default();
-            let mut buf = vec![0u8; self.block_size];
             for &(block, _) in &entries {
                 let _locks = self.lock_block(block);
                 // A B write may have merged this block meanwhile: look again under its lock.
@@ -400,7 +422,7 @@ impl<S: BlockStore> Device<S> {
                 ),
             });
         }
-        let mut buf = vec![0u8; self.block_size];
+        let mut buf = block_buffer(self.block_size, "copy VLUN B to B'")?;
         for block in 0..self.volume_blocks {
             self.read(Vlun::B, block, &mut buf)?;
             b_prime.write_block(block, &buf)?;

@@ -3,7 +3,7 @@
 //! renames the transactions a block's records name ([`Device::rewrite_contents`]).
 
 use super::Device;
-use crate::error::{Error, Result};
+use crate::error::{block_buffer, Error, Result};
 use crate::store::BlockStore;
 
 impl<S: BlockStore> Device<S> {
@@ -20,8 +20,8 @@ impl<S: BlockStore> Device<S> {
                 reason: "contents cannot be rewritten in integrity mode".into(),
             });
         }
+        let mut buf = block_buffer(self.block_size, "rewrite the images' blocks")?;
         let _excluded = self.exclude_calls();
-        let mut buf = vec![0u8; self.block_size];
         for image in [&self.image_a, &self.image_b] {
             for b in 0..image.block_count() {
                 image.read_block(b, &mut buf)?;

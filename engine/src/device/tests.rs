@@ -323,3 +323,106 @@ fn space_in_use_equals_the_snapshot_over_a_run_of_writes() {
         assert_eq!(end.extra_space_blocks, 0, "{variant}");
     }
 }
+
+/// A whole-block buffer the system refuses (here: a per-thread cap below one block)
+/// fails the call with [`Error::OutOfMemory`] naming it, and leaves the device as it
+/// was: the same call succeeds once memory is free.
+mod out_of_memory {
+    use super::*;
+    use crate::error::test_limit;
+
+    fn refused<T: std::fmt::Debug>(r: Result<T>, purpose: &str) {
+        match r {
+            Err(Error::OutOfMemory { purpose: p, bytes }) => {
+                assert_eq!(bytes, BS);
+                assert!(p.contains(purpose), "{p:?} does not name {purpose:?}");
+            }
+            other => panic!("expected OutOfMemory ({purpose}), got {other:?}"),
+        }
+    }
+
+    /// Runs `f` with every block buffer refused on this thread, then lifts the cap.
+    fn starved<T>(f: impl FnOnce() -> T) -> T {
+        test_limit::cap(BS - 1);
+        let r = f();
+        test_limit::lift();
+        r
+    }
+
+    #[test]
+    fn a_refused_backup_buffer_leaves_the_split_and_the_backup_can_be_repeated() {
+        for variant in Variant::ALL {
+            let d = Device::in_memory(variant, BS, 4).unwrap();
+            d.write(Vlun::A, 1, &block(7)).unwrap();
+            d.split().unwrap();
+            let mut archive = Vec::new();
+            refused(starved(|| d.backup_a(&mut archive)), "back up VLUN A");
+            assert!(archive.is_empty(), "{variant}");
+            assert_eq!(d.phase(), Phase::Split, "{variant}");
+            assert!(!d.archive_complete(), "{variant}");
+            assert!(d.retire_a().is_err(), "{variant}: no archive, no retire");
+            let report = d.backup_a(&mut archive).unwrap();
+            assert_eq!(report.blocks, 4, "{variant}");
+            assert_eq!(&archive[BS..2 * BS], &block(7)[..], "{variant}");
+            assert!(d.archive_complete(), "{variant}");
+        }
+    }
+
+    #[test]
+    fn a_refused_merge_buffer_leaves_write_logging_backed_up_or_split() {
+        let d = Device::in_memory(Variant::WriteLogging, BS, 4).unwrap();
+        d.split().unwrap();
+        d.write(Vlun::B, 2, &block(9)).unwrap();
+        d.backup_a(&mut Vec::new()).unwrap();
+        refused(starved(|| d.retire_a()), "merge");
+        assert_eq!(d.phase(), Phase::BackedUp);
+        refused(starved(|| d.abandon_a()), "merge");
+        assert_eq!(d.phase(), Phase::BackedUp);
+        d.retire_a().unwrap();
+        assert_eq!(d.phase(), Phase::Retired);
+        assert_eq!(read(&d, Vlun::B, 2), block(9));
+    }
+
+    #[test]
+    fn a_refused_copy_buffer_leaves_b_prime_untouched_and_the_copy_can_be_repeated() {
+        let d = Device::in_memory(Variant::CopyOnWrite, BS, 4).unwrap();
+        d.split().unwrap();
+        d.write(Vlun::B, 3, &block(5)).unwrap();
+        d.backup_a(&mut Vec::new()).unwrap();
+        d.retire_a().unwrap();
+        let b_prime = MemStore::new(BS, 4).unwrap();
+        refused(starved(|| d.copy_b_to(&b_prime)), "copy VLUN B to B'");
+        let mut buf = vec![0u8; BS];
+        b_prime.read_block(3, &mut buf).unwrap();
+        assert_eq!(buf, vec![0u8; BS]);
+        d.copy_b_to(&b_prime).unwrap();
+        b_prime.read_block(3, &mut buf).unwrap();
+        assert_eq!(buf, block(5));
+    }
+
+    #[test]
+    fn a_refused_resync_buffer_fails_the_split_with_the_phase_and_the_stale_blocks_kept() {
+        let d = Device::in_memory(Variant::WriteMirroring, BS, 4).unwrap();
+        d.split().unwrap();
+        d.backup_a(&mut Vec::new()).unwrap();
+        d.retire_a().unwrap();
+        d.write(Vlun::B, 1, &block(4)).unwrap();
+        refused(starved(|| d.split()), "copy image B to image A");
+        assert_eq!(d.phase(), Phase::Retired);
+        d.split().unwrap();
+        assert_eq!(read(&d, Vlun::A, 1), block(4));
+    }
+
+    #[test]
+    fn a_refused_checksum_buffer_fails_the_write_before_the_block_changes() {
+        let mut config = DeviceConfig::new(Variant::CopyOnWrite);
+        config.integrity = true;
+        let d = Device::in_memory_with(config, BS, 4, 4).unwrap();
+        d.write(Vlun::A, 1, &block(1)).unwrap();
+        refused(starved(|| d.write(Vlun::A, 1, &block(2))), "checksum");
+        // The block and its checksum still agree: it reads back as it was.
+        assert_eq!(read(&d, Vlun::A, 1), block(1));
+        d.write(Vlun::A, 1, &block(2)).unwrap();
+        assert_eq!(read(&d, Vlun::A, 1), block(2));
+    }
+}
