@@ -102,10 +102,15 @@ pub fn regular_or_absent(path: &Path) -> std::io::Result<()> {
 /// What `path` is to an owm device, if it is one of a device's own files: an image
 /// whose lock (`flock`) a live server holds (every open image is locked,
 /// [`crate::store::FileStore`]), an image with an owm label at its end
-/// ([`crate::identity`]), a metadata file (`device.owm`, by its magic) or a
-/// superblock (`device.owm.super`). `None` for any other file, and for one that
-/// cannot be opened or read (it is not looked into).
+/// ([`crate::identity`]), a metadata file (`device.owm`, by its magic), a
+/// superblock (`device.owm.super`), or a device's record ([`device_record`]: its
+/// archive record `archive.json` or detach record `detached.json`, also where none
+/// exists yet). `None` for any other file, and for one that cannot be opened or read
+/// (it is not looked into).
 pub fn device_file(path: &Path) -> Option<String> {
+    if let Some(what) = device_record(path) {
+        return Some(what);
+    }
     let f = std::fs::File::open(path).ok()?;
     if !f.metadata().is_ok_and(|m| m.is_file()) {
         return None;
@@ -138,6 +143,73 @@ pub fn device_file(path: &Path) -> Option<String> {
         ));
     }
     None
+}
+
+/// Whether `path` is, or would be, a device's record ([`crate::file::archive_marker`],
+/// [`crate::file::detach_marker`]), told two ways, either enough:
+/// - by place: the name `archive.json` or `detached.json` in a directory that holds a
+///   device's metadata (`device.owm`) or superblock (`device.owm.super`), whether the
+///   record exists or not (a file written there would stand for one);
+/// - by content: an existing file of at most 64 KiB that is a JSON object with a
+///   `device` id and either `path` and `bytes` (an archive record) or `image` (a
+///   detach record), whatever its name and wherever it is (a device directory moved
+///   or being put together).
+///
+/// The path's own symbolic link is not followed (a file renamed over it replaces the
+/// link, not its target); its directory's are.
+fn device_record(path: &Path) -> Option<String> {
+    const ARCHIVE: &str = "archive record (archive.json): writing it would replace or \
+         forge the record of that device's completed backup, and the device would not be \
+         served until it is removed; give another path";
+    const DETACH: &str = "detach record (detached.json): writing it would replace or \
+         forge the record of where that device's VLUN B went, and the device would not \
+         be served again; give another path";
+    let name = path.file_name()?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let in_device_dir = || {
+        let paths = crate::file::DevicePaths::in_dir(dir);
+        [crate::superblock::path_of(&paths.meta), paths.meta]
+            .iter()
+            .any(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
+    };
+    let by_place = if name == "archive.json" {
+        Some(ARCHIVE)
+    } else if name == "detached.json" {
+        Some(DETACH)
+    } else {
+        None
+    };
+    if let Some(what) = by_place.filter(|_| in_device_dir()) {
+        return Some(format!(
+            "is the owm device's {what} (beside its device.owm in {})",
+            dir.display()
+        ));
+    }
+    let m = std::fs::symlink_metadata(path).ok()?;
+    if !m.is_file() || m.len() > 64 * 1024 {
+        return None;
+    }
+    let text = std::fs::read_to_string(path).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let o = v.as_object()?;
+    let has = |key: &str, number: bool| {
+        o.get(key)
+            .is_some_and(|x| if number { x.is_u64() } else { x.is_string() })
+    };
+    if !has("device", false) {
+        return None;
+    }
+    let what = if has("path", false) && has("bytes", true) {
+        ARCHIVE
+    } else if has("image", false) {
+        DETACH
+    } else {
+        return None;
+    };
+    Some(format!("is an owm device's {what} (by its content)"))
 }
 
 /// Why a file held locked is not replaced.
@@ -377,6 +449,55 @@ mod tests {
         let other = dir.path().join("notes.txt");
         std::fs::write(&other, b"OWMMETA").unwrap();
         replaceable(&other).unwrap();
+    }
+
+    #[test]
+    fn a_devices_archive_and_detach_records_are_not_replaceable_by_place_or_content() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dev = tmp.path().join("dev");
+        std::fs::create_dir(&dev).unwrap();
+        let archive = r#"{"device":"00ff","path":"/a.img","bytes":4096}"#;
+        let detach = r#"{"device":"00ff","image":"/b.img"}"#;
+        let refused = |p: &Path, what: &str| {
+            let e = replaceable(p).unwrap_err();
+            assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput, "{e}");
+            assert!(e.to_string().contains(what), "{}: {e}", p.display());
+        };
+        // By place: beside a device's metadata or superblock, present or not.
+        for meta in ["device.owm", "device.owm.super"] {
+            std::fs::write(dev.join(meta), b"x").unwrap();
+            for (name, what) in [
+                ("archive.json", "archive record"),
+                ("detached.json", "detach record"),
+            ] {
+                let p = dev.join(name);
+                refused(&p, what);
+                std::fs::write(&p, b"anything").unwrap();
+                refused(&p, what);
+                std::fs::remove_file(&p).unwrap();
+            }
+            std::fs::remove_file(dev.join(meta)).unwrap();
+        }
+        // The same names elsewhere are ordinary outputs.
+        replaceable(&dev.join("archive.json")).unwrap();
+        replaceable(&tmp.path().join("detached.json")).unwrap();
+        // By content, whatever the name and place.
+        for (text, what) in [(archive, "archive record"), (detach, "detach record")] {
+            let p = tmp.path().join("moved.json");
+            std::fs::write(&p, text).unwrap();
+            refused(&p, what);
+            assert_eq!(std::fs::read_to_string(&p).unwrap(), text);
+        }
+        for text in [
+            r#"{"device":"00ff"}"#,
+            r#"{"path":"/a","bytes":1}"#,
+            "[1]",
+            "not json",
+        ] {
+            let p = tmp.path().join("report.json");
+            std::fs::write(&p, text).unwrap();
+            replaceable(&p).unwrap();
+        }
     }
 
     use super::*;

@@ -663,3 +663,55 @@ fn an_output_never_replaces_another_devices_file() {
     let mut nbd = Nbd::connect(&b.socket(), "vlun-a").unwrap();
     assert_eq!(nbd.read(0, BS as u32).unwrap().unwrap(), block(0x4b));
 }
+
+/// No output replaces or forges a device's records: its archive record
+/// (`archive.json`, here of a completed backup) and its detach record
+/// (`detached.json`, here absent) are refused (exit 2, naming the file) to
+/// `run --json` and `--junit`, `calibrate --out`, and another device's `backup --to`
+/// and `detach --to`, while the device serves and once it stopped. Nothing changes:
+/// the device serves again and retires on the strength of its kept archive record.
+/// (Such an output used to be written: the device then refused to serve, and the
+/// record of its completed backup was gone.)
+#[test]
+fn an_output_never_replaces_or_forges_a_devices_records() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let a = Server::create("cow", BLOCKS);
+    let mut b = Server::create("cow", BLOCKS);
+    b.device_ok(&["split"]);
+    b.device_ok(&["backup", "--to", b.path("b-archive.img").to_str().unwrap()]);
+    let bdir = b.dir();
+    let record = bdir.join("archive.json");
+    let kept = std::fs::read(&record).unwrap();
+    let scratch = a.path("calibrate");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let scratch = scratch.to_str().unwrap().to_string();
+    for stopped in [false, true] {
+        for (name, needle) in [
+            ("archive.json", "archive record (archive.json)"),
+            ("detached.json", "detach record (detached.json)"),
+        ] {
+            let to = bdir.join(name);
+            let t = to.to_str().unwrap();
+            let what = |w: &str| format!("{w} {name} (stopped: {stopped})");
+            let o = owm(&["run", "scenarios/fig3.toml", "--json", t]);
+            refused_and_kept(&o, needle, &to, &what("run --json"));
+            let o = owm(&["run", "scenarios/fig3.toml", "--junit", t]);
+            refused_and_kept(&o, needle, &to, &what("run --junit"));
+            let o = owm(&["calibrate", &scratch, "--out", t]);
+            refused_and_kept(&o, needle, &to, &what("calibrate --out"));
+            let o = a.device(&["backup", "--to", t]);
+            refused_and_kept(&o, needle, &to, &what("backup --to"));
+            let o = a.device(&["detach", "--to", t]);
+            refused_and_kept(&o, needle, &to, &what("detach --to"));
+            assert_eq!(std::fs::read(&record).unwrap(), kept, "{name}");
+            assert!(!bdir.join("detached.json").exists(), "{name}");
+        }
+        if !stopped {
+            assert!(b.terminate().success());
+        }
+    }
+    b.restart();
+    b.device_ok(&["retire"]);
+}
