@@ -702,7 +702,7 @@ pub fn adopt(
 ) -> Result<Device<FileStore>> {
     let source = FileStore::open(volume, g.block_size, Some(g.volume_blocks))?;
     // Asked for before the device's files are made.
-    let mut buf = crate::error::block_buffer(g.block_size, "copy the adopted volume")?;
+    let mut buf = crate::block_buffer::block_buffer(g.block_size, "copy the adopted volume")?;
     let device = create(paths, config, g)?;
     for block in 0..g.volume_blocks {
         source.read_block(block, &mut buf)?;

@@ -64,6 +64,7 @@
 //! (fail-stop) rather than journal records that a reopen could not follow.
 
 pub mod atomic;
+mod block_buffer;
 mod block_slots;
 mod cost;
 #[cfg(all(test, not(loom)))]

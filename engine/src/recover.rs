@@ -128,7 +128,7 @@ impl<S: BlockStore> Device<S> {
         if dirty.is_empty() {
             return Ok(());
         }
-        let mut buf = crate::error::block_buffer(self.block_size(), "repair the mirror")?;
+        let mut buf = crate::block_buffer::block_buffer(self.block_size(), "repair the mirror")?;
         let (a, b) = self.images();
         let mut cost = IoCost::default();
         let mut repair = || -> Result<()> {

@@ -56,8 +56,10 @@ impl<S: BlockStore> Device<S> {
                     block < self.volume_blocks && u64::from(slot) < self.area_slots,
                     "entry {block} -> {slot} out of range"
                 );
-                let mut data =
-                    crate::error::block_buffer(self.block_size, "read a table entry's block")?;
+                let mut data = crate::block_buffer::block_buffer(
+                    self.block_size,
+                    "read a table entry's block",
+                )?;
                 store.read_block(u64::from(slot), &mut data)?;
                 Ok(EntryContents {
                     block,

@@ -22,8 +22,9 @@
 //! mirroring's recovery re-sums the blocks it repairs). Flushed blocks always match.
 
 use super::Device;
+use crate::block_buffer::block_buffer;
 use crate::cost::IoCost;
-use crate::error::{block_buffer, Error, Result};
+use crate::error::{Error, Result};
 use crate::store::BlockStore;
 use crate::sync::{self, AtomicU64, Mutex, Ordering};
 use crate::Image;

@@ -4,8 +4,9 @@
 use std::io::Write;
 
 use super::{BackupReport, Device};
+use crate::block_buffer::block_buffer;
 use crate::cost::IoCost;
-use crate::error::{block_buffer, Error, Result};
+use crate::error::{Error, Result};
 use crate::meta::MetaRecord;
 use crate::store::BlockStore;
 use crate::sync;

@@ -3,7 +3,8 @@
 //! renames the transactions a block's records name ([`Device::rewrite_contents`]).
 
 use super::Device;
-use crate::error::{block_buffer, Error, Result};
+use crate::block_buffer::block_buffer;
+use crate::error::{Error, Result};
 use crate::store::BlockStore;
 
 impl<S: BlockStore> Device<S> {

@@ -329,7 +329,7 @@ fn space_in_use_equals_the_snapshot_over_a_run_of_writes() {
 /// was: the same call succeeds once memory is free.
 mod out_of_memory {
     use super::*;
-    use crate::error::test_limit;
+    use crate::block_buffer::test_limit;
 
     fn refused<T: std::fmt::Debug>(r: Result<T>, purpose: &str) {
         match r {
