@@ -103,7 +103,7 @@ pub fn regular_or_absent(path: &Path) -> std::io::Result<()> {
 /// whose lock (`flock`) a live server holds (every open image is locked,
 /// [`crate::store::FileStore`]), an image with an owm label at its end
 /// ([`crate::identity`]), a metadata file (`device.owm`, by its magic), a
-/// superblock (`device.owm.super`), or a device's record ([`device_record`]: its
+/// superblock (`device.owm.super`), or a device's record (its
 /// archive record `archive.json` or detach record `detached.json`, also where none
 /// exists yet). `None` for any other file, and for one that cannot be opened or read
 /// (it is not looked into).
