@@ -297,11 +297,18 @@ fn check_listen(socket: Option<&Path>, tcp: std::net::SocketAddr) -> Result<std:
                         })?;
                     }
                     Err(_) => {
+                        let what = if m.is_dir() {
+                            "a directory"
+                        } else if m.file_type().is_socket() {
+                            "a socket nobody can connect to"
+                        } else {
+                            "a file"
+                        };
                         return refuse(format!(
-                            "--socket {}: a file is already there, not a server's socket \
+                            "--socket {}: {what} is already there, not a server's socket \
                              (nbdkit does not replace it)",
                             s.display()
-                        ))
+                        ));
                     }
                 }
             }

@@ -277,6 +277,20 @@ fn a_refused_create_leaves_the_old_device_as_it_was() {
         "socket path taken: the old device changed"
     );
     std::fs::remove_file(&new_socket).unwrap();
+    // A directory there is called one.
+    std::fs::create_dir(&new_socket).unwrap();
+    let o = create(&dir, &new_socket, &[], &[]);
+    assert_refused(
+        &o,
+        1,
+        "a directory is already there",
+        "socket path a directory",
+    );
+    assert!(
+        snapshot(&dir) == before,
+        "socket path a directory: the old device changed"
+    );
+    std::fs::remove_dir(&new_socket).unwrap();
     drop(other);
 
     // The old device served: its images are locked by the live server.
