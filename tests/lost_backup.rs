@@ -235,7 +235,9 @@ fn a_sweep_counts_lost_backup_cycles_over_its_grid_points() {
 /// The bank of `scenarios/bank.toml` with two backups, 50,000 ticks apart, over a data
 /// area of 3% of the volume under `break-snapshot`, the baselines on the copy-on-write
 /// engine (so they have a data area too): the first backup of each policy is abandoned
-/// while transfers run, the second, after the load, completes.
+/// while transfers run, the second, requested after the last transfer, completes but
+/// ran beside no transaction, so its row claims nothing about a backup (`not claimed
+/// (request after the last transaction)`).
 pub const FIRST_OF_TWO_ABANDONED: &str = r#"
 policies = ["quiesce", "crash-consistent", "logging", "cow"]
 seed = 1
@@ -264,7 +266,9 @@ baseline_variant = "cow"
 /// abandoned first cycle has `backup_abandoned` 1 and its time, the completed second
 /// `backup_abandoned` 0 beside its archive and retire times (before, the column was the
 /// run's, 1 in both). The verdicts are the run's, but that the abandoned cycle's row
-/// reads `not claimed (abandoned…)` for the invariants about its copy.
+/// reads `not claimed (abandoned…)` for the invariants about its copy, and the second
+/// cycle's, which ran after the load, `not claimed (request after the last
+/// transaction)` for every invariant about a backup.
 #[test]
 fn each_cycle_row_says_whether_its_own_backup_was_abandoned() {
     let tmp = tempfile::tempdir().unwrap();
@@ -291,8 +295,18 @@ fn each_cycle_row_says_whether_its_own_backup_was_abandoned() {
     for pair in rows.chunks(2) {
         assert_eq!(pair[0]["cycle"], "1");
         assert_eq!(pair[0]["backup_abandoned"], "1", "{:?}", pair[0]);
-        for col in ["violations", "end_ticks", "B-complete", "space-reclaimed"] {
+        for col in ["violations", "end_ticks", "B-complete"] {
             assert_eq!(pair[0][col], pair[1][col], "{col}: the run's in both rows");
+        }
+        for col in crate::unreached::ABOUT_BACKUP {
+            // What the run observed violated stays (its state was reached).
+            let why = &pair[1][col];
+            assert!(
+                why == "not claimed (request after the last transaction)"
+                    || why.starts_with("not claimed (violated"),
+                "{col}: {:?}",
+                pair[1]
+            );
         }
         for col in ["A-consistent", "backup-faithful"] {
             assert!(
@@ -446,17 +460,22 @@ fn a_lost_backup_line_counts_cycles_and_their_own_missed_deadlines() {
 }
 
 /// A lost cycle drops only its own copy: with the first of two backups abandoned and
-/// the second archived, quiesce, logging and cow claim A-consistent and
-/// backup-faithful on the second cycle's copy (`held` in the verdict table, the JSON
-/// and cycle 2's row of `summary.csv`), cycle 1's row reads `not claimed (abandoned)`,
-/// and the lost-backup line says the copies of the other cycles are judged. (Before,
-/// one lost cycle left every cycle's copy unclaimed, so a wrong archive of cycle 2
-/// could not fail the run.) A violation observed of a lost copy stays in its own row.
+/// the second (requested at 29,000, while the last transfers run) archived, quiesce,
+/// logging and cow claim A-consistent and backup-faithful on the second cycle's copy
+/// (`held` in the verdict table, the JSON and cycle 2's row of `summary.csv`), cycle
+/// 1's row reads `not claimed (abandoned)`, and the lost-backup line says the copies
+/// of the other cycles are judged. (Before, one lost cycle left every cycle's copy
+/// unclaimed, so a wrong archive of cycle 2 could not fail the run.) A violation
+/// observed of a lost copy stays in its own row.
 #[test]
 fn a_lost_cycle_leaves_the_other_cycles_copies_claimed() {
     let tmp = tempfile::tempdir().unwrap();
+    let beside = FIRST_OF_TWO_ABANDONED.replace("[10000, 60000]", "[10000, 29000]");
+    for sub in ["beside", "after"] {
+        std::fs::create_dir_all(tmp.path().join(sub)).unwrap();
+    }
     let VerdictRun { o, out, json, .. } =
-        run_with_verdict_files(tmp.path(), "two.toml", FIRST_OF_TWO_ABANDONED);
+        run_with_verdict_files(&tmp.path().join("beside"), "two.toml", &beside);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let text = stdout(&o);
     let rows = csv_rows(&out, "summary.csv");
@@ -481,16 +500,28 @@ fn a_lost_cycle_leaves_the_other_cycles_copies_claimed() {
         );
     }
     let line = table_row(&text, "backup-faithful");
-    assert_eq!(line.matches("held").count(), 4, "{line}");
+    assert_eq!(line.matches("held").count(), 3, "{line}");
     // crash-consistent claims no A-consistent: its lost cycle's image was observed
-    // violated, in that cycle's row only; the completed cycle's copy held.
+    // violated, in that cycle's row only (its second cycle, after the load, completes
+    // and reads why it claims nothing).
+    let VerdictRun { o, out, .. } = run_with_verdict_files(
+        &tmp.path().join("after"),
+        "two.toml",
+        FIRST_OF_TWO_ABANDONED,
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let rows = csv_rows(&out, "summary.csv");
     let cc: Vec<_> = rows
         .iter()
         .filter(|r| r["policy"] == "crash-consistent")
         .collect();
     assert_eq!(cc[0]["backup_abandoned"], "1");
+    assert_eq!(cc[1]["backup_abandoned"], "0");
     assert_eq!(cc[0]["A-consistent"], "not claimed (abandoned, violated 1)");
-    assert_eq!(cc[1]["A-consistent"], "not claimed (held)");
+    assert_eq!(
+        cc[1]["A-consistent"],
+        "not claimed (request after the last transaction)"
+    );
 }
 
 /// A quiesce retry that finds no transaction active splits at its own tick: in

@@ -325,3 +325,190 @@ fn a_state_never_reached_reports_no_observation() {
         }
     }
 }
+
+/// A generated load of 50 short transactions about 100,000 ticks apart (idle most of
+/// the time), under the three one-way mirror variants, its backup requested by
+/// `request` (a `[backup]` key line) and archived at 1 GB/s (a cycle of under a
+/// millisecond).
+fn sparse_load(request: &str) -> String {
+    format!(
+        "policies = [\"mirroring\", \"logging\", \"cow\"]\nseed = 1\n[workload]\n\
+         kind = \"generated\"\ntransactions = 50\n\
+         arrivals = {{ mode = \"open\", interarrival_ticks_mean = 100000 }}\n\
+         [backup]\n{request}\n[archive]\nbandwidth_bytes_per_s = 1000000000\n"
+    )
+}
+
+/// Each attempt's arrival and end in `trace.csv` under `policy`, in arrival order.
+fn spans(out: &std::path::Path, policy: &str) -> Vec<(u64, u64)> {
+    let rows = csv_rows(out, "trace.csv");
+    let mut arrive = std::collections::BTreeMap::new();
+    let mut end = std::collections::BTreeMap::new();
+    for r in rows.iter().filter(|r| r["policy"] == policy) {
+        let at: u64 = r["time_ticks"].parse().unwrap();
+        match r["event"].as_str() {
+            "arrive" => {
+                arrive.insert(r["txn"].clone(), at);
+            }
+            "end" => {
+                end.insert(r["txn"].clone(), at);
+            }
+            _ => {}
+        }
+    }
+    let mut all: Vec<(u64, u64)> = arrive.iter().map(|(t, &a)| (a, end[t])).collect();
+    all.sort_unstable();
+    all
+}
+
+/// Runs `text` (exit 0) and gives each policy's single row of `summary.csv`.
+fn run_rows(
+    dir: &std::path::Path,
+    name: &str,
+    text: &str,
+) -> (
+    String,
+    std::collections::HashMap<String, std::collections::BTreeMap<String, String>>,
+) {
+    let f = write(dir, &format!("{name}.toml"), text);
+    let out = dir.join(name);
+    let o = owm(&["run", &f, "--out", &s(&out)]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    (stdout(&o), summary_rows(&out))
+}
+
+/// A backup that ran beside no transaction put none of its promises to the test:
+/// requested before the first arrival, or in a lull between two transactions (the
+/// cycle over before the next arrives), every invariant about a backup reads `not
+/// claimed (no transaction during the backup)` in the verdict table and `summary.csv`,
+/// never `held`. The same load with the request while a transaction runs claims them
+/// and they hold: the state is reachable on this load.
+#[test]
+fn a_backup_beside_no_transaction_claims_nothing_about_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    const NONE_BESIDE: &str = "not claimed (no transaction during the backup)";
+    let (text, rows) = run_rows(tmp.path(), "first", &sparse_load("request_at_ticks = 0"));
+    // Each transaction's arrival (the same under every policy: open arrivals) and its
+    // latest end under any policy.
+    let mut txns = spans(&tmp.path().join("first"), "cow");
+    assert_eq!(txns.len(), 50, "{txns:?}");
+    for policy in ["mirroring", "logging"] {
+        for (t, other) in txns
+            .iter_mut()
+            .zip(spans(&tmp.path().join("first"), policy))
+        {
+            assert_eq!(t.0, other.0, "{policy}");
+            t.1 = t.1.max(other.1);
+        }
+    }
+    // An idle gap of the load.
+    let gap = txns
+        .windows(2)
+        .find(|w| w[1].0 > w[0].1 + 10_000)
+        .map(|w| (w[0].1, w[1].0))
+        .expect("an idle gap of 10,000 ticks");
+    let busy = txns
+        .iter()
+        .find(|t| t.1 > t.0 + 10)
+        .expect("a transaction lasting more than 10 ticks");
+    for policy in ["mirroring", "logging", "cow"] {
+        let r = &rows[policy];
+        let end: u64 = r["window_end_at_ticks"].parse().unwrap();
+        assert!(
+            end < txns[0].0,
+            "the backup is over before the first arrival: {r:?}"
+        );
+        for inv in ABOUT_BACKUP {
+            assert_eq!(r[inv], NONE_BESIDE, "{policy} {inv}");
+        }
+        for inv in JUDGED {
+            assert_eq!(r[inv], "held", "{policy} {inv}");
+        }
+    }
+    assert!(
+        table_row(&text, "A-consistent").contains(NONE_BESIDE),
+        "{text}"
+    );
+
+    // In the middle of the lull (a backup changes later transactions' costs, so
+    // their ends move a little: the run's own trace says none was in flight).
+    let (_, rows) = run_rows(
+        tmp.path(),
+        "lull",
+        &sparse_load(&format!("request_at_ticks = {}", (gap.0 + gap.1) / 2)),
+    );
+    for policy in ["mirroring", "logging", "cow"] {
+        let r = &rows[policy];
+        let (start, end): (u64, u64) = (
+            r["window_start_at_ticks"].parse().unwrap(),
+            r["window_end_at_ticks"].parse().unwrap(),
+        );
+        let live = spans(&tmp.path().join("lull"), policy)
+            .into_iter()
+            .filter(|&(arrive, ended)| arrive <= end && ended >= start)
+            .count();
+        assert_eq!(live, 0, "no transaction in the window: {r:?}");
+        for inv in ABOUT_BACKUP {
+            assert_eq!(r[inv], NONE_BESIDE, "{policy} {inv}");
+        }
+    }
+
+    // While a transaction runs: claimed and held.
+    let (_, rows) = run_rows(
+        tmp.path(),
+        "busy",
+        &sparse_load(&format!("request_at_ticks = {}", busy.0 + 1)),
+    );
+    for policy in ["mirroring", "logging", "cow"] {
+        let r = &rows[policy];
+        for inv in [
+            "A-consistent",
+            "A-isolated",
+            "backup-faithful",
+            "space-reclaimed",
+        ] {
+            assert_eq!(r[inv], "held", "{policy} {inv}: {r:?}");
+        }
+    }
+}
+
+/// A lost cycle is not made good by a later one that ran beside no transaction: the
+/// bank load's first backup, requested while transfers run, is abandoned when its
+/// 2-block data area fills (`break-snapshot`); the second, requested after the last
+/// transfer, completes but tested nothing. A-consistent and backup-faithful read `not
+/// claimed (abandoned)` for the run (table, JSON), and every invariant about a backup
+/// `not claimed (request after the last transaction)` in the second cycle's row.
+#[test]
+fn a_later_cycle_beside_no_transaction_does_not_stand_for_a_lost_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = "policies = [\"logging\", \"cow\"]\nseed = 1\n[workload]\nkind = \"bank\"\n\
+                transactions = 300\n[backup]\nschedule_at_ticks = [15000, 400000]\n\
+                data_area_blocks = 2\non_data_area_full = \"break-snapshot\"\n";
+    let VerdictRun { o, out, json, .. } = run_with_verdict_files(tmp.path(), "two.toml", text);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let printed = stdout(&o);
+    for inv in ["A-consistent", "backup-faithful"] {
+        let row = cells(table_row(&printed, inv));
+        assert_eq!(row[1..], ["not claimed (abandoned)"; 2], "{inv}: {printed}");
+    }
+    let rows = csv_rows(&out, "summary.csv");
+    assert_eq!(rows.len(), 4, "two policies, two cycles each");
+    for pair in rows.chunks(2) {
+        assert_eq!(pair[0]["backup_abandoned"], "1", "{:?}", pair[0]);
+        assert_eq!(pair[1]["backup_abandoned"], "0", "{:?}", pair[1]);
+        assert!(!pair[1]["retire_at_ticks"].is_empty(), "{:?}", pair[1]);
+        for inv in ABOUT_BACKUP {
+            assert_eq!(
+                pair[1][inv], "not claimed (request after the last transaction)",
+                "{inv}: {:?}",
+                pair[1]
+            );
+        }
+    }
+    let v = read_json(&json);
+    for p in ["logging", "cow"] {
+        for inv in ["A-consistent", "backup-faithful"] {
+            assert_eq!(json_case(&v, p, inv)["verdict"], "not-claimed", "{p} {inv}");
+        }
+    }
+}

@@ -123,6 +123,14 @@ pub struct Marks {
     pub detach_start: Option<Tick>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detach_end: Option<Tick>,
+    /// Some transaction attempt was in flight (arrived, not yet ended) at the request,
+    /// or arrived before the cycle ended: the backup ran beside a transaction, so what
+    /// it promises about transactions was put to the test in this cycle. A cycle that
+    /// ran beside none (requested before the first arrival, in a lull between
+    /// transactions, or after the last one) is judged but claims nothing about a
+    /// backup ([`crate::Unreached::NoTransactionBeside`]).
+    #[serde(skip)]
+    pub beside_txn: bool,
 }
 
 /// One backup cycle (request → split → A consistent → archive → retire) of a run with

@@ -130,6 +130,12 @@ pub enum Unreached {
     /// transaction, so nothing it promises about them was put to the test. Every
     /// invariant about a backup.
     RequestAfterTransactions,
+    /// Some request came while transactions still ran or were to arrive, but every
+    /// cycle ran beside none ([`Marks::beside_txn`](crate::Marks::beside_txn)): its
+    /// backup finished before the first arrival, or in a lull between transactions.
+    /// Nothing it promises about transactions was put to the test. Every invariant
+    /// about a backup.
+    NoTransactionBeside,
     /// The workload's transactions do not keep the sum of the record values (every
     /// workload but bank transfers): bank-conserved has no sum to check.
     NoSum,
@@ -138,7 +144,7 @@ pub enum Unreached {
 impl Unreached {
     /// The words the verdict tables use: `no backup`, `no split`, `A never consistent`,
     /// `no archive`, `no retire`, `no copy to B'`, `request after the last transaction`,
-    /// `no sum to conserve`.
+    /// `no transaction during the backup`, `no sum to conserve`.
     pub fn as_str(self) -> &'static str {
         match self {
             Unreached::NoBackup => "no backup",
@@ -148,6 +154,7 @@ impl Unreached {
             Unreached::NoRetire => "no retire",
             Unreached::NoCopyToBPrime => "no copy to B'",
             Unreached::RequestAfterTransactions => "request after the last transaction",
+            Unreached::NoTransactionBeside => "no transaction during the backup",
             Unreached::NoSum => "no sum to conserve",
         }
     }
@@ -360,7 +367,8 @@ impl RunResult {
 
     /// How a lost backup drops `invariant` from the run's claims, when it does: some
     /// cycle was lost in a way that drops it ([`LostBackup::drops`]; given up first
-    /// when both happened) and no other cycle reached the state it speaks of (an image
+    /// when both happened) and no other cycle that ran beside a transaction
+    /// ([`crate::Marks::beside_txn`]) reached the state it speaks of (an image
     /// declared consistent; an archive, a retire or a drop; a retire or a drop). A
     /// schedule whose cycle 1 was given up and cycle 2 archived claims cycle 2's copy.
     pub fn lost_drops(&self, invariant: Invariant) -> Option<LostBackup> {
@@ -376,7 +384,7 @@ impl RunResult {
             _ => |_| false,
         };
         let completed = self
-            .cycle_marks()
+            .cycles_beside_txn()
             .filter(|m| cycle_loss(m).is_none_or(|l| !l.drops(invariant)))
             .any(reached);
         (!completed).then_some(how)
@@ -386,6 +394,13 @@ impl RunResult {
     fn cycle_marks(&self) -> impl Iterator<Item = &crate::Marks> {
         let one = self.cycles.is_empty().then_some(&self.marks);
         self.cycles.iter().map(|c| &c.marks).chain(one)
+    }
+
+    /// The milestones of the cycles that ran beside a transaction
+    /// ([`Marks::beside_txn`](crate::Marks::beside_txn)): the only ones whose states
+    /// put a backup's promises to the test, so the only ones a claim stands on.
+    fn cycles_beside_txn(&self) -> impl Iterator<Item = &crate::Marks> {
+        self.cycle_marks().filter(|m| m.beside_txn)
     }
 
     /// The judgements as cycle `c`'s row of `summary.csv` gives them: the run's, but
@@ -400,6 +415,24 @@ impl RunResult {
             // abandoned when its data area filled) is that cycle's row's.
             for j in all.iter_mut() {
                 j.observed = self.observed(j.invariant, false);
+            }
+            if !c.marks.beside_txn {
+                // A cycle that ran beside no transaction tested no promise of a backup:
+                // its row says so of each (a violation shows its state was reached,
+                // and stays), whatever another cycle's loss made of the run's claim.
+                let why = match c.marks.request {
+                    Some(r) if r >= self.last_txn_ticks => Unreached::RequestAfterTransactions,
+                    _ => Unreached::NoTransactionBeside,
+                };
+                for j in all.iter_mut().filter(|j| {
+                    Unreached::about_backup(j.invariant)
+                        && !matches!(j.observed, Observed::Violated { .. })
+                }) {
+                    j.claimed = false;
+                    j.lost = None;
+                    j.unreached = Some(why);
+                    j.not_reached = Some(why);
+                }
             }
             return all;
         };
@@ -443,9 +476,12 @@ impl RunResult {
     /// completed copy to B' ([`RunResult::copied_b_prime`]), each in some cycle. A
     /// run whose every request came when every transaction had ended
     /// ([`RunResult::last_txn_ticks`]) reached none of them beside a transaction
-    /// ([`Unreached::RequestAfterTransactions`], every invariant about a backup). A
-    /// violation observed of `invariant` shows its state was reached: never
-    /// unreached.
+    /// ([`Unreached::RequestAfterTransactions`], every invariant about a backup); one
+    /// whose every cycle ran beside no transaction ([`crate::Marks::beside_txn`]:
+    /// before the first arrival, in a lull) neither
+    /// ([`Unreached::NoTransactionBeside`]), and only the cycles that ran beside one
+    /// reach the states above. A violation observed of `invariant` shows its state
+    /// was reached: never unreached.
     pub fn unreached(&self, invariant: Invariant) -> Option<Unreached> {
         if invariant == Invariant::BankConserved && !self.sum_conserved {
             return Some(Unreached::NoSum);
@@ -455,26 +491,21 @@ impl RunResult {
         {
             return None;
         }
-        let any = |reached: fn(&crate::Marks) -> bool| {
-            self.cycles
-                .iter()
-                .map(|c| &c.marks)
-                .chain([&self.marks])
-                .any(reached)
-        };
-        if !self.policy.backs_up() || !any(|m| m.request.is_some()) {
+        if !self.policy.backs_up() || !self.cycle_marks().any(|m| m.request.is_some()) {
             return Some(Unreached::NoBackup);
         }
-        let covered_a_transaction = self
-            .cycles
-            .iter()
-            .map(|c| &c.marks)
-            .chain([&self.marks])
+        let requested_beside = self
+            .cycle_marks()
             .filter_map(|m| m.request)
             .any(|r| r < self.last_txn_ticks);
-        if !covered_a_transaction {
+        if !requested_beside {
             return Some(Unreached::RequestAfterTransactions);
         }
+        if !self.cycles_beside_txn().any(|m| m.request.is_some()) {
+            return Some(Unreached::NoTransactionBeside);
+        }
+        // Only a cycle that ran beside a transaction reaches a state worth judging.
+        let any = |reached: fn(&crate::Marks) -> bool| self.cycles_beside_txn().any(reached);
         let (reached, why): (fn(&crate::Marks) -> bool, _) = match invariant {
             Invariant::AIsolated => (|m| m.split.is_some(), Unreached::NoSplit),
             Invariant::AConsistent => (|m| m.a_consistent.is_some(), Unreached::NoConsistentA),
@@ -502,10 +533,7 @@ impl RunResult {
     /// on that image stands. A violation observed shows the state was reached.
     pub fn unreached_after_loss(&self, invariant: Invariant) -> Option<Unreached> {
         let archived = self
-            .cycles
-            .iter()
-            .map(|c| &c.marks)
-            .chain([&self.marks])
+            .cycles_beside_txn()
             .any(|m| m.archive_copy.is_some() || m.retire.is_some());
         match invariant {
             Invariant::BackupFaithful

@@ -30,6 +30,11 @@ impl World<'_> {
                 (self.txns.len() - 1) as Attempt
             }
         };
+        if self.cycle.is_some() {
+            // An arrival (or a retry) while a backup cycle is in progress: the cycle
+            // runs beside a transaction.
+            self.marks.beside_txn = true;
+        }
         let id = self.next_id;
         self.next_id += 1;
         let t = &mut self.txns[att as usize];

@@ -85,7 +85,11 @@ impl World<'_> {
         });
         self.sample_extra_space();
         self.open_window();
-        self.marks = Marks::default();
+        self.marks = Marks {
+            // An attempt not yet ended (queued, running, backing off to retry).
+            beside_txn: self.txns.len() > self.free_attempts.len(),
+            ..Marks::default()
+        };
         self.a_consistent_done = false;
         self.a_retired = false;
         self.a_abandoned = false;
