@@ -183,13 +183,70 @@ impl Drop for Scratch {
     }
 }
 
+/// The system refused the memory for one of the measurement's one-block buffers (a
+/// large `--block-size` under memory pressure): nothing was measured or written.
+/// Bad input for the exit status (2), as a `--block-size` the command cannot run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BufferRefused {
+    /// The buffer's size: the block size.
+    pub bytes: usize,
+}
+
+impl std::fmt::Display for BufferRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "--block-size {b}: out of memory: cannot allocate a buffer of {b} bytes to measure \
+             the file store's blocks; nothing was measured or written (try again once memory \
+             is free, or give a smaller --block-size)",
+            b = self.bytes
+        )
+    }
+}
+
+impl std::error::Error for BufferRefused {}
+
+/// `bs` bytes made by `byte` (of each index), asked for fallibly ([`BufferRefused`]).
+fn block_buffer(bs: usize, byte: impl Fn(usize) -> u8) -> Result<Vec<u8>, BufferRefused> {
+    let refused = BufferRefused { bytes: bs };
+    #[cfg(test)]
+    if bs > buffer_cap::get() {
+        return Err(refused);
+    }
+    let mut v = Vec::new();
+    v.try_reserve_exact(bs).map_err(|_| refused)?;
+    v.extend((0..bs).map(byte));
+    Ok(v)
+}
+
+/// Tests: a per-thread cap on [`block_buffer`], standing in for a system that
+/// refuses memory.
+#[cfg(test)]
+mod buffer_cap {
+    use std::cell::Cell;
+
+    thread_local! {
+        static CAP: Cell<usize> = const { Cell::new(usize::MAX) };
+    }
+
+    pub(super) fn set(cap: usize) {
+        CAP.with(|c| c.set(cap));
+    }
+
+    pub(super) fn get() -> usize {
+        CAP.with(Cell::get)
+    }
+}
+
 fn measure(dir: &Path, bs: usize, samples: usize, region_blocks: u64) -> Result<Measured> {
     const BLOCKS: u64 = 4096;
+    // The block buffers first: refused, nothing is made in DIR.
+    let data = block_buffer(bs, |i| (i % 251) as u8)?;
+    let mut buf = block_buffer(bs, |_| 0)?;
     let mut scratch = Scratch(Vec::new());
     let img = scratch.add(dir.join("calibrate-scratch.img"));
     let store = FileStore::create(&img, bs, BLOCKS)?;
     let mut rng = StdRng::seed_from_u64(1);
-    let data: Vec<u8> = (0..bs).map(|i| (i % 251) as u8).collect();
     // Fill the first half: a read of a hole is not a read of the disk. The second half
     // stays sparse, as a new device's images are: the pattern's writes and barriers
     // land on never-written blocks, which the file system allocates.
@@ -201,7 +258,6 @@ fn measure(dir: &Path, bs: usize, samples: usize, region_blocks: u64) -> Result<
     let mut fresh: Vec<u64> = (filled..BLOCKS).collect();
     fresh.shuffle(&mut rng);
     let mut fresh = fresh.into_iter();
-    let mut buf = vec![0u8; bs];
     let mut reads = Vec::with_capacity(samples);
     let mut writes = Vec::with_capacity(samples);
     for _ in 0..samples {
@@ -1383,6 +1439,60 @@ mod flag_tests {
                 "{e}"
             );
         }
+    }
+}
+
+/// Calibrate's own one-block buffers, refused (a per-thread cap below the block
+/// size): the command fails with [`BufferRefused`] naming `--block-size` and the
+/// bytes, exit 2, before anything is made in DIR; with the memory free, the same
+/// measurement runs.
+#[cfg(test)]
+mod buffer_tests {
+    use super::*;
+    use crate::verdict::{exit_of_error, Exit};
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: CalibrateArgs,
+    }
+
+    #[test]
+    fn a_refused_block_buffer_fails_the_command_with_exit_2_and_nothing_made() {
+        let tmp = tempfile::tempdir().unwrap();
+        let bs = 65536;
+        let args = Cli::try_parse_from([
+            "owm",
+            &tmp.path().display().to_string(),
+            "--samples",
+            "10",
+            "--block-size",
+            &bs.to_string(),
+            "--pattern-writes",
+            "4",
+        ])
+        .unwrap()
+        .args;
+        buffer_cap::set(bs - 1);
+        let e = calibrate(&args).unwrap_err();
+        buffer_cap::set(usize::MAX);
+        assert_eq!(
+            e.downcast_ref::<BufferRefused>(),
+            Some(&BufferRefused { bytes: bs }),
+            "{e:#}"
+        );
+        assert_eq!(exit_of_error(&e), Exit::BadInput, "{e:#}");
+        let text = e.to_string();
+        assert!(
+            text.contains("--block-size 65536") && text.contains("65536 bytes"),
+            "{text}"
+        );
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+        // Memory free: the measurement runs, and leaves no scratch file.
+        let m = measure(tmp.path(), bs, 10, 4).unwrap();
+        assert!(m.write_us > 0.0);
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
     }
 }
 
