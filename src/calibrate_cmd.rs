@@ -1202,9 +1202,9 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
                 let base = *before.get_or_insert(p.latency_us);
                 let slowdown = slowdown(p.latency_us, base);
                 lines.push(format!(
-                    "{},{name},{depth},{:.0},{:.1},{}",
+                    "{},{name},{depth},{},{:.1},{}",
                     variant.as_str(),
-                    p.iops,
+                    iops_text(p.iops),
                     p.latency_us,
                     slowdown.map_or("-".into(), slowdown_text)
                 ));
@@ -1236,6 +1236,18 @@ fn slowdown_text(ratio: f64) -> String {
     } else {
         let digits = (1 - ratio.log10().floor() as i32) as usize;
         format!("{ratio:.digits$}")
+    }
+}
+
+/// A predicted rate (IOPS) as printed: a whole number from 1 up; below, two
+/// significant digits (`0.42`, `0.0042`), never a `0` for a device that completes
+/// fewer than one write a second.
+fn iops_text(iops: f64) -> String {
+    if iops >= 0.995 || iops <= 0.0 || !iops.is_finite() {
+        format!("{iops:.0}")
+    } else {
+        let digits = (1 - iops.log10().floor() as i32) as usize;
+        format!("{iops:.digits$}")
     }
 }
 
@@ -1272,6 +1284,55 @@ mod output_tests {
 
     /// A slowdown far below 1 keeps two significant digits (it printed `0.00`); the
     /// ordinary ones keep two decimals.
+    /// The pattern's traces are as long as README says: a line per write of 16 bytes
+    /// plus the digits of the block size and of the write's byte offset; at the default
+    /// 8192 writes about 26, 28 and 30 bytes a write at 512-byte, 4 KiB and 64 KiB
+    /// blocks.
+    #[test]
+    fn the_pattern_trace_is_as_long_as_readme_says() {
+        let tmp = tempfile::tempdir().unwrap();
+        let digits = |n: u64| n.to_string().len() as u64;
+        let writes = 8192u64;
+        for (bs, about) in [(512usize, 26.0), (4096, 28.0), (65536, 30.0)] {
+            let p = write_pattern(tmp.path(), bs, writes, 8, writers_start(0)).unwrap();
+            let len = std::fs::metadata(p.tmp.path()).unwrap().len();
+            let head = format!("time,op,offset,length,stream\n0,R,0,{bs},start\n").len() as u64;
+            let lines: u64 = (0..writes)
+                .map(|b| 16 + digits(bs as u64) + digits(b * bs as u64))
+                .sum();
+            assert_eq!(len, head + lines, "{bs}");
+            let per = (len - head) as f64 / writes as f64;
+            assert!((per - about).abs() < 0.5, "{bs}: {per} bytes a write");
+        }
+        let readme = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"),
+        )
+        .unwrap();
+        assert!(
+            readme.contains(
+                "16 bytes plus the digits of `--block-size` and of the write's byte offset"
+            ) && readme.contains("about 26, 28 and 30 bytes a write at 512-byte, 4 KiB and 64 KiB"),
+            "README's pattern size"
+        );
+    }
+
+    #[test]
+    fn a_rate_below_one_is_printed_with_two_significant_digits() {
+        for (iops, want) in [
+            (0.42, "0.42"),
+            (0.4249, "0.42"),
+            (0.0042, "0.0042"),
+            (0.099, "0.099"),
+            (0.5, "0.50"),
+            (0.996, "1"),
+            (1.0, "1"),
+            (1234.4, "1234"),
+            (0.0, "0"),
+        ] {
+            assert_eq!(iops_text(iops), want, "{iops}");
+        }
+    }
+
     #[test]
     fn a_small_slowdown_is_not_printed_as_zero() {
         assert_eq!(slowdown_text(0.0017), "0.0017");
