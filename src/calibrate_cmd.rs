@@ -183,13 +183,70 @@ impl Drop for Scratch {
     }
 }
 
+/// The system refused the memory for one of the measurement's one-block buffers (a
+/// large `--block-size` under memory pressure): nothing was measured or written.
+/// Bad input for the exit status (2), as a `--block-size` the command cannot run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BufferRefused {
+    /// The buffer's size: the block size.
+    pub bytes: usize,
+}
+
+impl std::fmt::Display for BufferRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "--block-size {b}: out of memory: cannot allocate a buffer of {b} bytes to measure \
+             the file store's blocks; nothing was measured or written (try again once memory \
+             is free, or give a smaller --block-size)",
+            b = self.bytes
+        )
+    }
+}
+
+impl std::error::Error for BufferRefused {}
+
+/// `bs` bytes made by `byte` (of each index), asked for fallibly ([`BufferRefused`]).
+fn block_buffer(bs: usize, byte: impl Fn(usize) -> u8) -> Result<Vec<u8>, BufferRefused> {
+    let refused = BufferRefused { bytes: bs };
+    #[cfg(test)]
+    if bs > buffer_cap::get() {
+        return Err(refused);
+    }
+    let mut v = Vec::new();
+    v.try_reserve_exact(bs).map_err(|_| refused)?;
+    v.extend((0..bs).map(byte));
+    Ok(v)
+}
+
+/// Tests: a per-thread cap on [`block_buffer`], standing in for a system that
+/// refuses memory.
+#[cfg(test)]
+mod buffer_cap {
+    use std::cell::Cell;
+
+    thread_local! {
+        static CAP: Cell<usize> = const { Cell::new(usize::MAX) };
+    }
+
+    pub(super) fn set(cap: usize) {
+        CAP.with(|c| c.set(cap));
+    }
+
+    pub(super) fn get() -> usize {
+        CAP.with(Cell::get)
+    }
+}
+
 fn measure(dir: &Path, bs: usize, samples: usize, region_blocks: u64) -> Result<Measured> {
     const BLOCKS: u64 = 4096;
+    // The block buffers first: refused, nothing is made in DIR.
+    let data = block_buffer(bs, |i| (i % 251) as u8)?;
+    let mut buf = block_buffer(bs, |_| 0)?;
     let mut scratch = Scratch(Vec::new());
     let img = scratch.add(dir.join("calibrate-scratch.img"));
     let store = FileStore::create(&img, bs, BLOCKS)?;
     let mut rng = StdRng::seed_from_u64(1);
-    let data: Vec<u8> = (0..bs).map(|i| (i % 251) as u8).collect();
     // Fill the first half: a read of a hole is not a read of the disk. The second half
     // stays sparse, as a new device's images are: the pattern's writes and barriers
     // land on never-written blocks, which the file system allocates.
@@ -201,7 +258,6 @@ fn measure(dir: &Path, bs: usize, samples: usize, region_blocks: u64) -> Result<
     let mut fresh: Vec<u64> = (filled..BLOCKS).collect();
     fresh.shuffle(&mut rng);
     let mut fresh = fresh.into_iter();
-    let mut buf = vec![0u8; bs];
     let mut reads = Vec::with_capacity(samples);
     let mut writes = Vec::with_capacity(samples);
     for _ in 0..samples {
@@ -1146,9 +1202,9 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
                 let base = *before.get_or_insert(p.latency_us);
                 let slowdown = slowdown(p.latency_us, base);
                 lines.push(format!(
-                    "{},{name},{depth},{:.0},{:.1},{}",
+                    "{},{name},{depth},{},{:.1},{}",
                     variant.as_str(),
-                    p.iops,
+                    iops_text(p.iops),
                     p.latency_us,
                     slowdown.map_or("-".into(), slowdown_text)
                 ));
@@ -1180,6 +1236,18 @@ fn slowdown_text(ratio: f64) -> String {
     } else {
         let digits = (1 - ratio.log10().floor() as i32) as usize;
         format!("{ratio:.digits$}")
+    }
+}
+
+/// A predicted rate (IOPS) as printed: a whole number from 1 up; below, two
+/// significant digits (`0.42`, `0.0042`), never a `0` for a device that completes
+/// fewer than one write a second.
+fn iops_text(iops: f64) -> String {
+    if iops >= 0.995 || iops <= 0.0 || !iops.is_finite() {
+        format!("{iops:.0}")
+    } else {
+        let digits = (1 - iops.log10().floor() as i32) as usize;
+        format!("{iops:.digits$}")
     }
 }
 
@@ -1216,6 +1284,55 @@ mod output_tests {
 
     /// A slowdown far below 1 keeps two significant digits (it printed `0.00`); the
     /// ordinary ones keep two decimals.
+    /// The pattern's traces are as long as README says: a line per write of 16 bytes
+    /// plus the digits of the block size and of the write's byte offset; at the default
+    /// 8192 writes about 26, 28 and 30 bytes a write at 512-byte, 4 KiB and 64 KiB
+    /// blocks.
+    #[test]
+    fn the_pattern_trace_is_as_long_as_readme_says() {
+        let tmp = tempfile::tempdir().unwrap();
+        let digits = |n: u64| n.to_string().len() as u64;
+        let writes = 8192u64;
+        for (bs, about) in [(512usize, 26.0), (4096, 28.0), (65536, 30.0)] {
+            let p = write_pattern(tmp.path(), bs, writes, 8, writers_start(0)).unwrap();
+            let len = std::fs::metadata(p.tmp.path()).unwrap().len();
+            let head = format!("time,op,offset,length,stream\n0,R,0,{bs},start\n").len() as u64;
+            let lines: u64 = (0..writes)
+                .map(|b| 16 + digits(bs as u64) + digits(b * bs as u64))
+                .sum();
+            assert_eq!(len, head + lines, "{bs}");
+            let per = (len - head) as f64 / writes as f64;
+            assert!((per - about).abs() < 0.5, "{bs}: {per} bytes a write");
+        }
+        let readme = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"),
+        )
+        .unwrap();
+        assert!(
+            readme.contains(
+                "16 bytes plus the digits of `--block-size` and of the write's byte offset"
+            ) && readme.contains("about 26, 28 and 30 bytes a write at 512-byte, 4 KiB and 64 KiB"),
+            "README's pattern size"
+        );
+    }
+
+    #[test]
+    fn a_rate_below_one_is_printed_with_two_significant_digits() {
+        for (iops, want) in [
+            (0.42, "0.42"),
+            (0.4249, "0.42"),
+            (0.0042, "0.0042"),
+            (0.099, "0.099"),
+            (0.5, "0.50"),
+            (0.996, "1"),
+            (1.0, "1"),
+            (1234.4, "1234"),
+            (0.0, "0"),
+        ] {
+            assert_eq!(iops_text(iops), want, "{iops}");
+        }
+    }
+
     #[test]
     fn a_small_slowdown_is_not_printed_as_zero() {
         assert_eq!(slowdown_text(0.0017), "0.0017");
@@ -1383,6 +1500,60 @@ mod flag_tests {
                 "{e}"
             );
         }
+    }
+}
+
+/// Calibrate's own one-block buffers, refused (a per-thread cap below the block
+/// size): the command fails with [`BufferRefused`] naming `--block-size` and the
+/// bytes, exit 2, before anything is made in DIR; with the memory free, the same
+/// measurement runs.
+#[cfg(test)]
+mod buffer_tests {
+    use super::*;
+    use crate::verdict::{exit_of_error, Exit};
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: CalibrateArgs,
+    }
+
+    #[test]
+    fn a_refused_block_buffer_fails_the_command_with_exit_2_and_nothing_made() {
+        let tmp = tempfile::tempdir().unwrap();
+        let bs = 65536;
+        let args = Cli::try_parse_from([
+            "owm",
+            &tmp.path().display().to_string(),
+            "--samples",
+            "10",
+            "--block-size",
+            &bs.to_string(),
+            "--pattern-writes",
+            "4",
+        ])
+        .unwrap()
+        .args;
+        buffer_cap::set(bs - 1);
+        let e = calibrate(&args).unwrap_err();
+        buffer_cap::set(usize::MAX);
+        assert_eq!(
+            e.downcast_ref::<BufferRefused>(),
+            Some(&BufferRefused { bytes: bs }),
+            "{e:#}"
+        );
+        assert_eq!(exit_of_error(&e), Exit::BadInput, "{e:#}");
+        let text = e.to_string();
+        assert!(
+            text.contains("--block-size 65536") && text.contains("65536 bytes"),
+            "{text}"
+        );
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+        // Memory free: the measurement runs, and leaves no scratch file.
+        let m = measure(tmp.path(), bs, 10, 4).unwrap();
+        assert!(m.write_us > 0.0);
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
     }
 }
 

@@ -1,27 +1,69 @@
 //! The engine's whole-block buffers: asked for fallibly, so that a system short of
-//! memory fails the call with [`Error::OutOfMemory`] instead of aborting the process.
+//! memory fails the call with [`Error::OutOfMemory`] (a store's call with
+//! [`StoreError::OutOfMemory`]) instead of aborting the process.
 
 use crate::error::{Error, Result};
+use crate::store::StoreError;
 
 /// `len` zero bytes, or [`Error::OutOfMemory`] (naming `purpose`) when the system
 /// refuses the memory: the engine's whole-block buffers never abort the process.
 pub(crate) fn block_buffer(len: usize, purpose: &'static str) -> Result<Vec<u8>> {
-    let refused = || Error::OutOfMemory {
-        purpose,
-        bytes: len,
-    };
-    #[cfg(test)]
-    if test_limit::refuses(len) {
-        return Err(refused());
+    zeroed(len).map_err(|Refused { bytes }| Error::OutOfMemory { purpose, bytes })
+}
+
+/// The system refused `bytes` bytes of memory for a buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Refused {
+    pub(crate) bytes: usize,
+}
+
+impl Refused {
+    /// [`StoreError::OutOfMemory`] of store `store` (its name), at block `block`, for
+    /// `purpose`.
+    pub(crate) fn in_store(self, store: String, block: u64, purpose: &'static str) -> StoreError {
+        StoreError::OutOfMemory {
+            store,
+            block,
+            bytes: self.bytes,
+            purpose,
+        }
     }
+}
+
+/// `len` zero bytes, or [`Refused`].
+pub(crate) fn zeroed(len: usize) -> Result<Vec<u8>, Refused> {
     let mut v = Vec::new();
-    v.try_reserve_exact(len).map_err(|_| refused())?;
+    room(&mut v, len)?;
     v.resize(len, 0);
     Ok(v)
 }
 
-/// Tests: a per-thread cap on [`block_buffer`], standing in for a system that
-/// refuses memory.
+/// `data` copied into an allocation of its own length, or [`Refused`].
+pub(crate) fn copied(data: &[u8]) -> Result<Vec<u8>, Refused> {
+    let mut v = Vec::new();
+    room(&mut v, data.len())?;
+    v.extend_from_slice(data);
+    Ok(v)
+}
+
+/// Makes `v` able to hold `len` bytes in all (its capacity at least `len`) without
+/// another allocation, or [`Refused`] with `v` as it was. Nothing is asked of the
+/// system when it already can, so a reused buffer costs a comparison.
+#[inline]
+pub(crate) fn room(v: &mut Vec<u8>, len: usize) -> Result<(), Refused> {
+    if v.capacity() >= len {
+        return Ok(());
+    }
+    let refused = Refused { bytes: len };
+    #[cfg(test)]
+    if test_limit::refuses(len) {
+        return Err(refused);
+    }
+    v.try_reserve_exact(len - v.len()).map_err(|_| refused)
+}
+
+/// Tests: a per-thread cap on the buffers of this module, standing in for a system
+/// that refuses memory.
 #[cfg(test)]
 pub(crate) mod test_limit {
     use std::cell::Cell;
@@ -30,8 +72,8 @@ pub(crate) mod test_limit {
         static CAP: Cell<usize> = const { Cell::new(usize::MAX) };
     }
 
-    /// Refuses every block buffer longer than `cap` bytes on this thread (until
-    /// [`lift`]).
+    /// Refuses every buffer longer than `cap` bytes that needs an allocation, on this
+    /// thread (until [`lift`]).
     pub(crate) fn cap(cap: usize) {
         CAP.with(|c| c.set(cap));
     }
@@ -43,5 +85,30 @@ pub(crate) mod test_limit {
 
     pub(super) fn refuses(len: usize) -> bool {
         CAP.with(|c| len > c.get())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A buffer with room already is never refused; one that needs an allocation
+    /// past the cap is, and is left as it was.
+    #[test]
+    fn room_asks_only_when_the_buffer_is_short() {
+        let mut v = vec![1u8, 2, 3];
+        v.reserve_exact(100);
+        test_limit::cap(10);
+        assert_eq!(room(&mut v, 100), Ok(()));
+        let cap = v.capacity();
+        assert_eq!(room(&mut v, cap + 1), Err(Refused { bytes: cap + 1 }));
+        assert_eq!((v.as_slice(), v.capacity()), (&[1u8, 2, 3][..], cap));
+        assert_eq!(zeroed(11), Err(Refused { bytes: 11 }));
+        assert_eq!(copied(&[7; 11]), Err(Refused { bytes: 11 }));
+        assert_eq!(zeroed(10), Ok(vec![0; 10]));
+        test_limit::lift();
+        assert_eq!(copied(&[7; 11]), Ok(vec![7; 11]));
+        // What no system can give: refused, not an abort.
+        assert_eq!(zeroed(usize::MAX), Err(Refused { bytes: usize::MAX }));
     }
 }

@@ -7,9 +7,10 @@ use crate::{Phase, Variant, Vlun};
 /// Everything a device call can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A store failed; the error names the image and the block.
+    /// A store failed; the error names the image and the block. (A store's
+    /// [`StoreError::OutOfMemory`] becomes [`Error::OutOfMemory`].)
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     /// The call is not legal in the device's current phase.
     #[error("cannot {op} while the device is {phase}")]
     IllegalState { op: &'static str, phase: Phase },
@@ -94,15 +95,26 @@ pub enum Error {
     /// The device metadata file is corrupt, truncated or unreadable.
     #[error(transparent)]
     Meta(#[from] crate::meta::MetaError),
-    /// The system refused the memory for a buffer of one block (`bytes` bytes, a
-    /// large block size under memory pressure) that the call needs to `purpose`. The
-    /// buffer is asked for before the call changes anything, so the device is as it
-    /// was: the call can be repeated once memory is free.
+    /// The system refused the memory for a buffer of `bytes` bytes (one block, or a
+    /// block's leading bytes: a large block size under memory pressure) that the call
+    /// needs to `purpose`. The buffer is asked for before the call changes anything,
+    /// so the device is as it was: the call can be repeated once memory is free.
     #[error(
-        "out of memory: cannot allocate a buffer of one block ({bytes} bytes) to {purpose}; \
+        "out of memory: cannot allocate a buffer of {bytes} bytes to {purpose}; \
          nothing was changed (try again once memory is free)"
     )]
     OutOfMemory { purpose: &'static str, bytes: usize },
+}
+
+impl From<StoreError> for Error {
+    /// [`Error::Store`], but a store's refused buffer is [`Error::OutOfMemory`]: a
+    /// device's call fails with the one out-of-memory error whichever layer asked.
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::OutOfMemory { bytes, purpose, .. } => Error::OutOfMemory { purpose, bytes },
+            e => Error::Store(e),
+        }
+    }
 }
 
 /// `owners` grouped by device: `A and B to device X; C to device Y`.

@@ -316,8 +316,8 @@ fn draw<DB: DrawingBackend>(
     let area = root.titled(&p.title, font(px))?;
     let area = area.titled(
         &format!(
-            "one panel per scale: peaks more than {SCALE_RATIO}× apart on separate y axes, \
-             time shared"
+            "one panel per scale: peaks more than {SCALE_RATIO}× apart on separate y axes \
+             (a line at 0 throughout with the smallest), time shared"
         ),
         font(13.0),
     )?;
@@ -349,7 +349,8 @@ fn chart<'a, DB: DrawingBackend + 'a>(
     match &p.x_scale {
         XScale::Linear => {
             let chart = builder.build_cartesian_2d(x0..x1, y0..y1)?;
-            lines(chart, p, on, Some(&tick_label), &|x| x, &|u| u)
+            let label = linear_axis_label(x0, x1);
+            lines(chart, p, on, Some(&label), &|x| x, &|u| u)
         }
         XScale::Log(ticks) => {
             let log: LogCoord<f64> = (x0..x1).log_scale().into();
@@ -360,12 +361,7 @@ fn chart<'a, DB: DrawingBackend + 'a>(
                 },
                 y0..y1,
             )?;
-            let label = |v: &f64| {
-                si_label(*v).unwrap_or_else(|| {
-                    let t = format!("{v:.3}");
-                    t.trim_end_matches('0').trim_end_matches('.').to_string()
-                })
-            };
+            let label = log_axis_label(x1);
             lines(chart, p, on, Some(&label), &f64::log10, &|u| 10f64.powf(u))
         }
         XScale::Categories(names) => {
@@ -399,43 +395,75 @@ struct Panel<'a> {
     x_desc: bool,
 }
 
-/// A tick's label of a million or more in magnitude with an SI prefix, up to 6
-/// decimals, trailing zeros dropped (`1.25 G` for 1,250,000,000 bytes/s, `60.005 M`
-/// ticks), so long numbers read at a glance and stay exact to 7 digits; `None` below.
-fn si_label(v: f64) -> Option<String> {
-    const PREFIXES: [(f64, &str); 5] = [
-        (1e18, "E"),
-        (1e15, "P"),
-        (1e12, "T"),
-        (1e9, "G"),
-        (1e6, "M"),
-    ];
-    let mut k = PREFIXES.iter().position(|(p, _)| v.abs() >= *p)?;
-    loop {
-        let (scale, prefix) = PREFIXES[k];
-        let digits = format!("{:.6}", v / scale);
-        // Rounded up to 1000 (999,999,999,999 is 1000.000000 G): the next prefix.
-        if digits.trim_start_matches('-').starts_with("1000.") && k > 0 {
-            k -= 1;
-            continue;
-        }
-        let digits = digits.trim_end_matches('0').trim_end_matches('.');
-        return Some(format!("{digits} {prefix}"));
+/// SI prefixes of tick labels, largest first; the last, `k`, only on a log axis
+/// ([`log_axis_label`]).
+const PREFIXES: [(f64, &str); 6] = [
+    (1e18, "E"),
+    (1e15, "P"),
+    (1e12, "T"),
+    (1e9, "G"),
+    (1e6, "M"),
+    (1e3, "k"),
+];
+
+/// The SI prefix of `v` among `prefixes` (largest first): the largest at most `|v|`,
+/// or the next up when `v` rounds to 1000 of it at 6 decimals (999,999,999,999 is
+/// `1 T`); `None` below the smallest.
+fn prefix_of(v: f64, prefixes: &[(f64, &'static str)]) -> Option<(f64, &'static str)> {
+    let mut k = prefixes.iter().position(|(p, _)| v.abs() >= *p)?;
+    while k > 0 && format!("{:.6}", v.abs() / prefixes[k].0).starts_with("1000.") {
+        k -= 1;
+    }
+    Some(prefixes[k])
+}
+
+/// `v` in units of `scale`, up to 6 decimals, trailing zeros dropped, then `prefix`
+/// (`1.25 G`, `0.5 M`); a value that rounds to 0 is `0` alone.
+fn in_prefix(v: f64, (scale, prefix): (f64, &str)) -> String {
+    let digits = format!("{:.6}", v / scale);
+    match digits.trim_end_matches('0').trim_end_matches('.') {
+        "0" | "-0" => "0".to_string(),
+        d => format!("{d} {prefix}"),
     }
 }
 
-/// A tick's label on a linear axis (a million or more: [`si_label`]): plotters' own (at most 5 decimals, no exponent)
-/// without the ".0" it puts after a whole number, so counts read as counts: `250`, not
-/// `250.0`; `0.25` stays `0.25`.
-fn tick_label(v: &f64) -> String {
-    if let Some(s) = si_label(*v) {
-        return s;
-    }
+/// A tick's label with no prefix: plotters' own (at most 5 decimals, no exponent)
+/// without the ".0" it puts after a whole number, so counts read as counts: `250`,
+/// not `250.0`; `0.25` stays `0.25`.
+fn plain_label(v: &f64) -> String {
     let s = <RangedCoordf64 as ValueFormatter<f64>>::format(v);
     match s.strip_suffix(".0") {
         Some("-0") => "0".to_string(),
         Some(whole) => whole.to_string(),
         None => s,
+    }
+}
+
+/// The tick labels of a linear axis over `lo..hi`, one style for the whole axis: when
+/// it reaches a million in magnitude, every tick in the SI prefix of its largest
+/// (`0`, `0.5 M`, `1 M`, `1.5 M`: long numbers read at a glance, exact to 7 digits),
+/// else plain numbers ([`plain_label`]); never `500000` beside `1 M`.
+fn linear_axis_label(lo: f64, hi: f64) -> impl Fn(&f64) -> String {
+    let unit = prefix_of(lo.abs().max(hi.abs()), &PREFIXES[..5]);
+    move |v: &f64| match unit {
+        Some(unit) => in_prefix(*v, unit),
+        None => plain_label(v),
+    }
+}
+
+/// The tick labels of a log axis whose largest value is `hi`, one style for the whole
+/// axis: when it reaches a million, every tick of a thousand or more with its own SI
+/// prefix, `k` included (`100`, `1 k`, `10 k`, `100 k`, `1 M`: each decade its own
+/// unit, as a log axis reads), smaller ones plain; below a million, plain numbers (at
+/// most 3 decimals).
+fn log_axis_label(hi: f64) -> impl Fn(&f64) -> String {
+    let si = prefix_of(hi, &PREFIXES[..5]).is_some();
+    move |v: &f64| match prefix_of(*v, &PREFIXES).filter(|_| si) {
+        Some(unit) => in_prefix(*v, unit),
+        None => {
+            let t = format!("{v:.3}");
+            t.trim_end_matches('0').trim_end_matches('.').to_string()
+        }
     }
 }
 
@@ -458,6 +486,10 @@ where
         (fwd(r.start), fwd(r.end))
     };
     let categorical = matches!(p.x_scale, XScale::Categories(_));
+    let y_label = {
+        let r = chart.y_range();
+        linear_axis_label(r.start, r.end)
+    };
     {
         let mut mesh = chart.configure_mesh();
         if on.x_desc {
@@ -466,7 +498,7 @@ where
         mesh.y_desc(p.y_label.as_str())
             .label_style(font(13.0))
             .axis_desc_style(font(14.0))
-            .y_label_formatter(&tick_label);
+            .y_label_formatter(&y_label);
         if let Some(f) = x_format {
             mesh.x_label_formatter(f);
         }
@@ -754,22 +786,58 @@ mod tests {
 
     #[test]
     fn whole_ticks_have_no_decimal_point() {
-        assert_eq!(tick_label(&250.0), "250");
-        assert_eq!(tick_label(&0.0), "0");
-        assert_eq!(tick_label(&-0.0), "0");
-        assert_eq!(tick_label(&-50.0), "-50");
-        assert_eq!(tick_label(&0.25), "0.25");
-        assert_eq!(tick_label(&30000.0), "30000");
-        assert_eq!(tick_label(&999_999.0), "999999");
-        assert_eq!(tick_label(&1_000_000.0), "1 M");
-        assert_eq!(tick_label(&1_250_000_000.0), "1.25 G");
-        assert_eq!(tick_label(&60_005_000.0), "60.005 M");
-        assert_eq!(tick_label(&1_234_567.0), "1.234567 M");
-        assert_eq!(tick_label(&-2_000_000.0), "-2 M");
-        assert_eq!(si_label(3.2e12), Some("3.2 T".to_string()));
-        assert_eq!(tick_label(&999_999_999_999.0), "1 T");
-        assert_eq!(tick_label(&-999_999_999.999_9), "-1 G");
-        assert_eq!(tick_label(&999_999_999.0), "999.999999 M");
+        // An axis below a million: plain numbers.
+        let plain = linear_axis_label(-60.0, 999_999.0);
+        assert_eq!(plain(&250.0), "250");
+        assert_eq!(plain(&0.0), "0");
+        assert_eq!(plain(&-0.0), "0");
+        assert_eq!(plain(&-50.0), "-50");
+        assert_eq!(plain(&0.25), "0.25");
+        assert_eq!(plain(&30000.0), "30000");
+        assert_eq!(plain(&999_999.0), "999999");
+        // An axis reaching a million or more: every tick in its largest's prefix.
+        let mega = linear_axis_label(-115_000.0, 2_300_000.0);
+        assert_eq!(mega(&0.0), "0");
+        assert_eq!(mega(&500_000.0), "0.5 M");
+        assert_eq!(mega(&1_000_000.0), "1 M");
+        assert_eq!(mega(&1_500_000.0), "1.5 M");
+        assert_eq!(mega(&60_005_000.0), "60.005 M");
+        assert_eq!(mega(&1_234_567.0), "1.234567 M");
+        assert_eq!(mega(&-2_000_000.0), "-2 M");
+        assert_eq!(mega(&-0.0), "0");
+        let giga = linear_axis_label(0.0, 1.35e9);
+        assert_eq!(giga(&1_250_000_000.0), "1.25 G");
+        assert_eq!(giga(&250_000_000.0), "0.25 G");
+        assert_eq!(linear_axis_label(0.0, 3.2e12)(&3.2e12), "3.2 T");
+        // Rounded up to 1000 of a prefix: the next one.
+        assert_eq!(
+            linear_axis_label(0.0, 999_999_999_999.0)(&999_999_999_999.0),
+            "1 T"
+        );
+        assert_eq!(
+            linear_axis_label(-999_999_999.999_9, 0.0)(&-999_999_999.999_9),
+            "-1 G"
+        );
+        assert_eq!(
+            linear_axis_label(0.0, 999_999_999.0)(&999_999_999.0),
+            "999.999999 M"
+        );
+        // A log axis reaching a million: each decade its own prefix, k included.
+        let log = log_axis_label(2e6);
+        let got: Vec<String> = [10.0, 100.0, 1e3, 5e4, 1e5, 1e6, 2e6, 0.5]
+            .iter()
+            .map(&log)
+            .collect();
+        assert_eq!(
+            got,
+            ["10", "100", "1 k", "50 k", "100 k", "1 M", "2 M", "0.5"]
+        );
+        // Below a million: plain.
+        let log = log_axis_label(500_000.0);
+        assert_eq!(
+            (log(&1e3), log(&5e5), log(&0.125)),
+            ("1000".into(), "500000".into(), "0.125".into())
+        );
         let p = LinePlot {
             title: "t".into(),
             x_label: "time (ticks)".into(),
@@ -795,6 +863,63 @@ mod tests {
             labels.iter().all(|t| !t.ends_with(".0")),
             "no label ends in .0: {labels:?}"
         );
+    }
+
+    /// The texts of an SVG's text elements.
+    fn texts(svg: &str) -> Vec<&str> {
+        svg.split("</text>")
+            .filter_map(|t| t.rsplit('>').next())
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .collect()
+    }
+
+    /// A time axis reaching past a million labels every tick in millions (`0.5 M`
+    /// where a plain `500000` stood beside `1 M`), while a y axis of thousands beside
+    /// it stays plain; in panels by scale each y axis takes its own.
+    #[test]
+    fn an_axis_is_labelled_in_one_style() {
+        let plot = |peaks: &[f64]| LinePlot {
+            title: "t".into(),
+            x_label: "time (ticks)".into(),
+            y_label: "extra space (blocks)".into(),
+            x_scale: XScale::Linear,
+            series: peaks
+                .iter()
+                .enumerate()
+                .map(|(i, &y)| Series {
+                    name: format!("s{i}"),
+                    points: vec![(0.0, 0.0), (500_000.0, y), (2_300_000.0, y)],
+                    intervals: vec![],
+                })
+                .collect(),
+            markers: false,
+            no_interval: None,
+            no_value: None,
+            split_scales: true,
+        };
+        let svg = render_svg(&plot(&[4304.0])).unwrap();
+        let t = texts(&svg);
+        for want in ["0.5 M", "1 M", "1.5 M", "2 M", "4000"] {
+            assert!(t.contains(&want), "{want} missing: {t:?}");
+        }
+        assert!(
+            !t.iter().any(|l| l.parse::<f64>().is_ok_and(|v| v >= 1e5)),
+            "{t:?}"
+        );
+        // Two panels: the mirror's millions and the log's thousands, each its own.
+        let svg = render_svg(&plot(&[16_777_216.0, 4304.0, 0.0])).unwrap();
+        let t = texts(&svg);
+        for want in ["5 M", "15 M", "4000", "0.5 M"] {
+            assert!(t.contains(&want), "{want} missing: {t:?}");
+        }
+        assert!(
+            !t.iter().any(|l| l.parse::<f64>().is_ok_and(|v| v >= 1e5)),
+            "{t:?}"
+        );
+        assert!(t
+            .iter()
+            .any(|l| l.contains("a line at 0 throughout with the smallest")));
     }
 
     #[test]

@@ -263,6 +263,49 @@ fn calibrate_prints_a_small_slowdown_and_says_why() {
     }
 }
 
+/// A device slower than one write a second (a 2 s write): the predicted IOPS are below
+/// 1 and printed with two significant digits, not as `0`. At queue depth 1 (closed
+/// loop, one write at a time) the rate is the inverse of the mean latency, so every
+/// such row's IOPS agrees with its `lat_mean_us` to the digits printed.
+#[test]
+fn calibrate_prints_a_rate_below_one_write_a_second() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = write(
+        tmp.path(),
+        "profile.toml",
+        "[device]\nread_latency_ticks = 10\nwrite_latency_ticks = 2000000\n\
+         table_update_latency_ticks = 1\ntable_lookup_latency_ticks = 0\n\
+         flush_latency_ticks = 10\njournal_sync_latency_ticks = 10\n\
+         journaled = true\njournal_lane = true\nchannels = 8\njitter_ticks_max = 0\n",
+    );
+    let dir = tmp.path().join("cal");
+    std::fs::create_dir(&dir).unwrap();
+    let o = owm(&[
+        "calibrate",
+        dir.to_str().unwrap(),
+        "--profile",
+        &profile,
+        "--pattern-writes",
+        "4",
+    ]);
+    ok(&o);
+    let text = stdout(&o);
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .filter(|l| l.contains(",1,") && l.split(',').count() == 6)
+        .map(|l| l.split(',').collect())
+        .filter(|r: &Vec<&str>| r[2] == "1")
+        .collect();
+    assert_eq!(rows.len(), 3 * 3, "{text}");
+    for r in rows {
+        let iops: f64 = r[3].parse().unwrap();
+        let lat_us: f64 = r[4].parse().unwrap();
+        assert!(iops > 0.0 && iops < 1.0, "{r:?}");
+        assert_eq!(r[3].trim_start_matches("0.").len(), 2, "{r:?}: two digits");
+        assert!((iops * lat_us / 1e6 - 1.0).abs() < 0.02, "{r:?}");
+    }
+}
+
 /// `--out` naming a file the command itself writes in DIR (a pattern trace, a scratch
 /// file), however spelled, or its `--barrier-timings` input, is refused before anything
 /// is measured or written (exit 2), naming both.

@@ -413,6 +413,57 @@ mod out_of_memory {
         assert_eq!(read(&d, Vlun::A, 1), block(4));
     }
 
+    /// A store's own buffers (a write or read of part of a block on a store that
+    /// holds whole blocks) fail the device's call with the same error, nothing
+    /// written.
+    #[test]
+    fn a_refused_store_buffer_fails_a_prefix_write_or_read_with_the_block_as_it_was() {
+        let d = Device::in_memory(Variant::CopyOnWrite, BS, 4).unwrap();
+        d.write(Vlun::A, 1, &block(1)).unwrap();
+        refused(
+            starved(|| d.write_prefix(Vlun::A, 1, &[9; 3])),
+            "write a block",
+        );
+        assert_eq!(read(&d, Vlun::A, 1), block(1));
+        let mut out = Vec::new();
+        refused(
+            starved(|| d.read_prefix(Vlun::A, 1, &mut out)),
+            "read a block",
+        );
+        d.write_prefix(Vlun::A, 1, &[9; 3]).unwrap();
+        d.read_prefix(Vlun::A, 1, &mut out).unwrap();
+        assert_eq!(&out[..4], &[9, 9, 9, 0]);
+    }
+
+    /// Copy-on-write: VLUN B's first write preserves image B's block into a new slot
+    /// of the data area; a store refusing the copy's buffer fails the write with the
+    /// entry abandoned (no extra space taken, VLUN A and B as they were).
+    #[test]
+    fn a_refused_preserve_buffer_fails_b_s_first_write_with_no_entry_made() {
+        use crate::store::SparseStore;
+        let config = DeviceConfig::new(Variant::CopyOnWrite);
+        let (a, b) = config.image_blocks(BS, 4, 4);
+        let (a, b) = (
+            SparseStore::new(BS, a).unwrap(),
+            SparseStore::new(BS, b).unwrap(),
+        );
+        let d = Device::new(config, a, b).unwrap();
+        let rd = |v: Vlun| {
+            let mut buf = vec![0u8; BS];
+            d.read(v, 1, &mut buf).unwrap();
+            buf
+        };
+        d.write(Vlun::A, 1, &block(1)).unwrap();
+        d.split().unwrap();
+        let extra = d.extra_space_blocks();
+        // The preserve reads image B's held block into a fresh buffer.
+        refused(starved(|| d.write(Vlun::B, 1, &block(2))), "read a block");
+        assert_eq!(d.extra_space_blocks(), extra);
+        assert_eq!((rd(Vlun::A), rd(Vlun::B)), (block(1), block(1)));
+        d.write(Vlun::B, 1, &block(2)).unwrap();
+        assert_eq!((rd(Vlun::A), rd(Vlun::B)), (block(1), block(2)));
+    }
+
     #[test]
     fn a_refused_checksum_buffer_fails_the_write_before_the_block_changes() {
         let mut config = DeviceConfig::new(Variant::CopyOnWrite);

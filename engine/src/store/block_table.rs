@@ -36,6 +36,7 @@
 use std::sync::Arc;
 
 use super::huge_pages::{HugeArray, Zeroable, HUGE_PAGE_BYTES};
+use crate::block_buffer::{copied, room, Refused};
 use crate::prefetch::HintWord;
 
 /// Longest content (bytes up to the last non-zero byte) kept inside a slot.
@@ -386,20 +387,27 @@ impl BlockTable {
     /// first), if held; false (`out` untouched) if not. A content held in its slot is
     /// moved as the slot's [`INLINE_BYTES`] bytes, then cut to its length, without a
     /// call to the library's copy.
+    /// [`Refused`] (`out` cleared, its capacity kept) when `out` has no room for the
+    /// content and the system refuses it.
     #[inline]
-    pub(crate) fn read_into(&self, block: u64, out: &mut Vec<u8>) -> bool {
+    pub(crate) fn read_into(&self, block: u64, out: &mut Vec<u8>) -> Result<bool, Refused> {
         let Some(slot) = self.slot(block) else {
-            return false;
+            return Ok(false);
         };
         out.clear();
         match slot.tag {
-            HEAP => out.extend_from_slice(&self.heap[heap_index(slot)]),
+            HEAP => {
+                let content = &self.heap[heap_index(slot)];
+                room(out, content.len())?;
+                out.extend_from_slice(content);
+            }
             tag => {
+                room(out, INLINE_BYTES)?;
                 out.extend_from_slice(&slot.bytes);
                 out.truncate(usize::from(tag - 1));
             }
         }
-        true
+        Ok(true)
     }
 
     /// Block `block`'s slot, if held.
@@ -466,10 +474,31 @@ impl BlockTable {
     }
 
     /// Holds `data` (a block's leading bytes, the rest zeros: one block or less) as
-    /// block `block`'s content.
-    pub(crate) fn set(&mut self, block: u64, data: &[u8]) {
+    /// block `block`'s content. A content longer than [`INLINE_BYTES`] is given an
+    /// allocation of its own, asked for before anything changes: [`Refused`] when the
+    /// system refuses it leaves the table as it was (the block's old content held).
+    pub(crate) fn set(&mut self, block: u64, data: &[u8]) -> Result<(), Refused> {
         let (p, key) = self.split(block);
         let len = content_len(data);
+        let mut held = None;
+        if len > INLINE_BYTES {
+            // Same length (a full block rewritten whole): in place, no allocation.
+            if let Some(i) = self
+                .slot(block)
+                .filter(|s| s.tag == HEAP)
+                .map(heap_index)
+                .filter(|&i| self.heap[i].len() == len)
+            {
+                self.heap[i].copy_from_slice(&data[..len]);
+                return Ok(());
+            }
+            held = Some(copied(&data[..len])?.into_boxed_slice());
+            if self.heap_free.is_empty() {
+                self.heap.try_reserve(1).map_err(|_| Refused {
+                    bytes: (self.heap.len() + 1) * std::mem::size_of::<Box<[u8]>>(),
+                })?;
+            }
+        }
         if len <= INLINE_BYTES {
             // A short content in a direct table's slot that holds no heap content (the
             // simulator's record blocks): written in place, no location to work out.
@@ -479,7 +508,7 @@ impl BlockTable {
                     slot.key = key;
                     slot.tag = len as u8 + 1;
                     slot.bytes = inline_bytes(data, len);
-                    return;
+                    return Ok(());
                 }
             }
         }
@@ -487,11 +516,6 @@ impl BlockTable {
         let old = *self.slot_mut(loc);
         if old.tag == HEAP {
             let i = heap_index(&old);
-            if self.heap[i].len() == len {
-                // Same length (a full block rewritten whole): in place.
-                self.heap[i].copy_from_slice(&data[..len]);
-                return;
-            }
             self.heap_bytes -= self.heap[i].len() as u64 + ALLOCATION_OVERHEAD_BYTES;
             self.heap[i] = Box::default();
             self.heap_free.push(i as u32);
@@ -503,10 +527,10 @@ impl BlockTable {
             slot.key = key;
             slot.tag = len as u8 + 1;
             slot.bytes = inline_bytes(data, len);
-            return;
+            return Ok(());
         }
         let slot = {
-            let held: Box<[u8]> = data[..len].into();
+            let held = held.expect("asked for above: a content longer than a slot's");
             self.heap_bytes += len as u64 + ALLOCATION_OVERHEAD_BYTES;
             let i = match self.heap_free.pop() {
                 Some(i) => {
@@ -527,6 +551,7 @@ impl BlockTable {
             }
         };
         *self.slot_mut(loc) = slot;
+        Ok(())
     }
 
     /// Bytes allocated: every part's buckets (their capacity, not only the slots in
@@ -653,7 +678,7 @@ mod tests {
                 x ^= x << 17;
                 let block = x % blocks;
                 if t.get(block).is_none() {
-                    t.set(block, &[0xa5; 11]);
+                    t.set(block, &[0xa5; 11]).unwrap();
                     held += 1;
                 }
             }
@@ -761,7 +786,7 @@ mod tests {
         let content = |k: u64| (k as u32 | 0x8080_8080).to_le_bytes();
         // Every block in part 0.
         for k in 0..n {
-            t.set(k * 32, &content(k));
+            t.set(k * 32, &content(k)).unwrap();
         }
         let part = &t.parts[0];
         assert!(part.buckets.len() * BUCKET_BYTES >= HUGE_PART_BYTES_MIN);
@@ -819,7 +844,7 @@ mod tests {
             for (j, d) in data[..len].iter_mut().enumerate() {
                 *d = (r >> (j % 8)) as u8 | 1;
             }
-            t.set(block, &data);
+            t.set(block, &data).unwrap();
             reference.insert(block, data[..len].to_vec());
         }
         assert_eq!(t.len(), reference.len() as u64);
@@ -851,7 +876,7 @@ mod tests {
         for i in 0..50_000u64 {
             let block = i.wrapping_mul(0x2545_f491) % (1 << 28);
             let before = t.parts[(block % 32) as usize].buckets.len();
-            t.set(block, &[1, 2, 3]);
+            t.set(block, &[1, 2, 3]).unwrap();
             let (p, key) = t.split(block);
             let part = &t.parts[p];
             if part.buckets.len() != before {
@@ -862,7 +887,7 @@ mod tests {
         }
         assert!(grown > 32 * 10, "every part grew many times: {grown}");
         let mut direct = BlockTable::new(1024);
-        direct.set(3, &[1]);
+        direct.set(3, &[1]).unwrap();
         assert_eq!(direct.hints().line(3), None);
     }
 
@@ -875,8 +900,8 @@ mod tests {
         assert_eq!(BlockTable::new((1 << 37) + 1).parts.len(), 64);
         let mut t = BlockTable::new(BLOCKS_MAX);
         assert_eq!(t.parts.len(), 256);
-        t.set(BLOCKS_MAX - 1, &[1; 8]);
-        t.set(0, &[0; 8]);
+        t.set(BLOCKS_MAX - 1, &[1; 8]).unwrap();
+        t.set(0, &[0; 8]).unwrap();
         assert_eq!(t.get(BLOCKS_MAX - 1), Some(&[1u8; 8][..]));
         assert_eq!(t.get(0), Some(&[][..]));
         assert_eq!(t.get(1), None);

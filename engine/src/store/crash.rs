@@ -16,7 +16,13 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::{check_access, check_prefix, BlockStore, StoreError};
+use super::{check_access, check_prefix, BlockStore, StoreError, PREFIX_READ};
+use crate::block_buffer::{copied, room};
+
+/// What a write's copy in the cache allocates for ([`StoreError::OutOfMemory`]).
+const CACHE: &str = "hold an unflushed write";
+/// What a torn write's merged block allocates for.
+const TEAR: &str = "tear a write at the power loss";
 
 /// A disk sector: the unit a file image's block write can tear at (the only meaning of
 /// "sector" in the engine; an in-memory image tears at [`super::WORD_BYTES`]).
@@ -186,7 +192,8 @@ impl<S: BlockStore> CrashStore<S> {
                         self.sectors_per_block(),
                         "one flag per sector"
                     );
-                    let mut merged = vec![0u8; w.data.len()];
+                    let mut merged = crate::block_buffer::zeroed(w.data.len())
+                        .map_err(|r| r.in_store(self.name(), w.block, TEAR))?;
                     self.durable.read_block(w.block, &mut merged)?;
                     let chunks = merged.chunks_exact_mut(self.sector_bytes);
                     for ((old, new), keep) in chunks
@@ -272,14 +279,19 @@ impl<S: BlockStore> BlockStore for CrashStore<S> {
         match self.cached(&v, block)? {
             Some(w) => {
                 out.clear();
+                room(out, w.data.len()).map_err(|r| r.in_store(self.name(), block, PREFIX_READ))?;
                 out.extend_from_slice(&w.data);
             }
             None => self.durable.read_block_prefix(block, out)?,
         }
         Ok(())
     }
+    /// The write is held in the cache as a copy of its own, asked for before
+    /// anything changes ([`StoreError::OutOfMemory`]: nothing cached, nothing written
+    /// back).
     fn write_block(&self, block: u64, data: &[u8]) -> Result<(), StoreError> {
         check_access(self, block, data.len())?;
+        let data = copied(data).map_err(|r| r.in_store(self.name(), block, CACHE))?;
         let mut v = self.lock();
         let in_flight = match Self::power(&v) {
             Power::On => false,
@@ -292,7 +304,7 @@ impl<S: BlockStore> BlockStore for CrashStore<S> {
         }
         v.pending.push(PendingWrite {
             block,
-            data: data.to_vec(),
+            data,
             in_flight,
         });
         if in_flight {
@@ -326,6 +338,8 @@ impl<S: BlockStore> BlockStore for CrashStore<S> {
         {
             Some(w) => {
                 out.clear();
+                room(out, w.data.len())
+                    .map_err(|r| r.in_store(self.durable.name(), block, PREFIX_READ))?;
                 out.extend_from_slice(&w.data);
                 Ok(())
             }

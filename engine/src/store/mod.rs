@@ -17,6 +17,8 @@ mod faulty;
 mod file;
 pub mod huge_pages;
 mod mem;
+#[cfg(test)]
+mod out_of_memory;
 mod sparse;
 
 /// Most blocks a [`SparseStore`] can have (2^40: 4 PiB of 4 KiB blocks).
@@ -39,6 +41,12 @@ pub use faulty::{FaultKind, FaultyStore};
 pub use file::FileStore;
 pub use mem::{MemStore, WORD_BYTES};
 pub use sparse::{InitialContent, InitialPrefix, SparseStore, HELD_BLOCK_OVERHEAD_BYTES};
+
+/// What a store's read of a block's leading bytes allocates for
+/// ([`StoreError::OutOfMemory`]).
+pub(crate) const PREFIX_READ: &str = "read a block";
+/// What a store's write of a block's leading bytes allocates for.
+pub(crate) const PREFIX_WRITE: &str = "write a block";
 
 /// An error from a block store: always names the store and, where one is involved,
 /// the block.
@@ -90,6 +98,21 @@ pub enum StoreError {
     /// (taken for the life of every [`FileStore`]) is held elsewhere.
     #[error("{store}: in use by another open device (its exclusive lock is held)")]
     Locked { store: String },
+    /// The system refused the memory for a buffer of `bytes` bytes (a block, or its
+    /// leading bytes: a large block size under memory pressure) that the call on
+    /// `block` needs to `purpose`. The buffer is asked for before the call changes
+    /// anything: the store is as it was, and the call can be repeated once memory is
+    /// free. A device's call turns it into [`crate::Error::OutOfMemory`].
+    #[error(
+        "{store}: block {block}: out of memory: cannot allocate {bytes} bytes to {purpose}; \
+         nothing was changed (try again once memory is free)"
+    )]
+    OutOfMemory {
+        store: String,
+        block: u64,
+        bytes: usize,
+        purpose: &'static str,
+    },
     /// A fault injected by a [`FaultyStore`].
     #[error("{store}: block {block}: injected {op} fault")]
     Injected {
@@ -110,6 +133,7 @@ impl StoreError {
             StoreError::Io { block, .. } => *block,
             StoreError::OutOfRange { block, .. }
             | StoreError::BufferSize { block, .. }
+            | StoreError::OutOfMemory { block, .. }
             | StoreError::Injected { block, .. } => Some(*block),
             _ => None,
         }
@@ -135,23 +159,29 @@ pub trait BlockStore: Send + Sync {
     /// [`BlockStore::read_block`] gives, in as few bytes as the store knows how to
     /// move: a store holding a block as its bytes up to the last non-zero one copies
     /// just those. Default: the whole block. Errors: as [`BlockStore::read_block`]
-    /// (`OutOfRange`, or the store's own).
+    /// (`OutOfRange`, or the store's own), and `OutOfMemory` when `out` has no room
+    /// for what is read and the system refuses it (`out` then empty, its capacity
+    /// kept).
     fn read_block_prefix(&self, block: u64, out: &mut Vec<u8>) -> Result<(), StoreError> {
         out.clear();
+        crate::block_buffer::room(out, self.block_size())
+            .map_err(|r| r.in_store(self.name(), block, PREFIX_READ))?;
         out.resize(self.block_size(), 0);
         self.read_block(block, out)
     }
     /// Writes block `block` as `data` followed by zeros up to the block size: the same
     /// as [`BlockStore::write_block`] of that whole block, with `data` of 0 to
     /// [`BlockStore::block_size`] bytes. Default: the whole block built and written.
-    /// Errors: `BufferSize` when `data` is longer than a block, `OutOfRange`, or the
-    /// store's own.
+    /// Errors: `BufferSize` when `data` is longer than a block, `OutOfRange`,
+    /// `OutOfMemory` when the system refuses the whole block's buffer (nothing
+    /// written), or the store's own.
     fn write_block_prefix(&self, block: u64, data: &[u8]) -> Result<(), StoreError> {
         if data.len() == self.block_size() {
             return self.write_block(block, data);
         }
         check_prefix(self, block, data.len())?;
-        let mut whole = vec![0u8; self.block_size()];
+        let mut whole = crate::block_buffer::zeroed(self.block_size())
+            .map_err(|r| r.in_store(self.name(), block, PREFIX_WRITE))?;
         whole[..data.len()].copy_from_slice(data);
         self.write_block(block, &whole)
     }

@@ -25,8 +25,13 @@ use super::block_table::WALK_BLOCKS_MAX;
 use super::block_table::{
     BlockTable, Hints, ALLOCATION_OVERHEAD_BYTES, BLOCKS_MAX, INLINE_BYTES, LOAD_MIN, SLOT_BYTES,
 };
-use super::{check_access, check_prefix, BlockStore, StoreError};
+use super::{check_access, check_prefix, BlockStore, StoreError, PREFIX_READ};
+use crate::block_buffer::{room, Refused};
 use crate::sync::{brief_get_mut, lock_brief, BriefMutex};
+
+/// What a write of a block whose content is longer than a slot's allocates for
+/// ([`StoreError::OutOfMemory`]).
+const HOLD: &str = "hold a written block";
 
 /// The content of a block never written: fills `buf` (one block) for block `block`.
 /// It must be a pure function of `block` (same block, same bytes, every call), so
@@ -131,8 +136,10 @@ impl SparseStore {
     }
 
     /// Block `block`'s initial content as leading bytes (`out` cleared first; the
-    /// rest of the block zeros).
-    fn initial_prefix(&self, block: u64, out: &mut Vec<u8>) {
+    /// rest of the block zeros). A whole block's buffer is asked for fallibly
+    /// ([`StoreError::OutOfMemory`], `out` left empty); an [`InitialPrefix`] fills
+    /// `out` itself.
+    fn initial_prefix(&self, block: u64, out: &mut Vec<u8>) -> Result<(), StoreError> {
         out.clear();
         match &self.initial {
             Initial::Zeros => {}
@@ -141,10 +148,17 @@ impl SparseStore {
                 out.truncate(self.block_size);
             }
             Initial::Whole(f) => {
+                room(out, self.block_size).map_err(|r| self.refused(r, block, PREFIX_READ))?;
                 out.resize(self.block_size, 0);
                 f(block, out);
             }
         }
+        Ok(())
+    }
+
+    /// [`StoreError::OutOfMemory`] of this store at `block`.
+    fn refused(&self, r: Refused, block: u64, purpose: &'static str) -> StoreError {
+        r.in_store(self.name(), block, purpose)
     }
 
     /// Blocks held in memory (those written at least once).
@@ -231,44 +245,50 @@ impl BlockStore for SparseStore {
         }
         Ok(())
     }
+    /// A content longer than a slot's is held in an allocation of its own, asked for
+    /// before anything changes ([`StoreError::OutOfMemory`]: the block as it was).
     fn write_block(&self, block: u64, data: &[u8]) -> Result<(), StoreError> {
         check_access(self, block, data.len())?;
-        lock_brief(&self.held).set(block, data);
-        Ok(())
+        lock_brief(&self.held)
+            .set(block, data)
+            .map_err(|r| self.refused(r, block, HOLD))
     }
     /// Copies only the bytes held (up to the block's last non-zero byte), or the
     /// initial content's leading bytes.
     fn read_block_prefix(&self, block: u64, out: &mut Vec<u8>) -> Result<(), StoreError> {
         check_prefix(self, block, 0)?;
         let held = lock_brief(&self.held);
-        if !held.read_into(block, out) {
-            drop(held);
-            self.initial_prefix(block, out);
+        let found = held.read_into(block, out);
+        drop(held);
+        match found {
+            Ok(true) => Ok(()),
+            Ok(false) => self.initial_prefix(block, out),
+            Err(r) => Err(self.refused(r, block, PREFIX_READ)),
         }
-        Ok(())
     }
     /// Looks for the last non-zero byte in `data` only.
     fn write_block_prefix(&self, block: u64, data: &[u8]) -> Result<(), StoreError> {
         check_prefix(self, block, data.len())?;
-        lock_brief(&self.held).set(block, data);
-        Ok(())
+        lock_brief(&self.held)
+            .set(block, data)
+            .map_err(|r| self.refused(r, block, HOLD))
     }
     /// As [`SparseStore::read_block_prefix`](BlockStore::read_block_prefix), the
     /// table reached without taking its lock.
     fn read_block_prefix_mut(&mut self, block: u64, out: &mut Vec<u8>) -> Result<(), StoreError> {
         check_prefix(self, block, 0)?;
-        if brief_get_mut(&mut self.held).read_into(block, out) {
-            return Ok(());
+        match brief_get_mut(&mut self.held).read_into(block, out) {
+            Ok(true) => Ok(()),
+            Ok(false) => self.initial_prefix(block, out),
+            Err(r) => Err(self.refused(r, block, PREFIX_READ)),
         }
-        self.initial_prefix(block, out);
-        Ok(())
     }
     /// As [`SparseStore::write_block_prefix`](BlockStore::write_block_prefix), the
     /// table reached without taking its lock.
     fn write_block_prefix_mut(&mut self, block: u64, data: &[u8]) -> Result<(), StoreError> {
         check_prefix(self, block, data.len())?;
-        brief_get_mut(&mut self.held).set(block, data);
-        Ok(())
+        let r = brief_get_mut(&mut self.held).set(block, data);
+        r.map_err(|r| self.refused(r, block, HOLD))
     }
     /// Loads the cache line of the table a lookup of `block` probes first, without
     /// taking the store's lock; nothing for a small store (a direct table, at most
