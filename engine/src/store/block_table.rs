@@ -389,7 +389,7 @@ impl BlockTable {
     /// call to the library's copy.
     /// [`Refused`] (`out` cleared, its capacity kept) when `out` has no room for the
     /// content and the system refuses it.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn read_into(&self, block: u64, out: &mut Vec<u8>) -> Result<bool, Refused> {
         let Some(slot) = self.slot(block) else {
             return Ok(false);

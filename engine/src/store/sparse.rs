@@ -139,6 +139,7 @@ impl SparseStore {
     /// rest of the block zeros). A whole block's buffer is asked for fallibly
     /// ([`StoreError::OutOfMemory`], `out` left empty); an [`InitialPrefix`] fills
     /// `out` itself.
+    #[inline]
     fn initial_prefix(&self, block: u64, out: &mut Vec<u8>) -> Result<(), StoreError> {
         out.clear();
         match &self.initial {
@@ -157,6 +158,7 @@ impl SparseStore {
     }
 
     /// [`StoreError::OutOfMemory`] of this store at `block`.
+    #[cold]
     fn refused(&self, r: Refused, block: u64, purpose: &'static str) -> StoreError {
         r.in_store(self.name(), block, purpose)
     }
