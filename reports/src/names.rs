@@ -236,6 +236,10 @@ const NAMES: &[(&str, &str)] = &[
         "cycle_backup_physical_writes",
         "first cycle's backup physical writes",
     ),
+    (
+        "cycle_backup_flushes",
+        "first cycle's backup flush barriers",
+    ),
     ("cycle_archive_bytes", "first cycle's archive (bytes)"),
     ("detach_start_at_ticks", "copy to B' started at (ticks)"),
     ("detach_end_at_ticks", "copy to B' done at (ticks)"),
