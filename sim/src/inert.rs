@@ -239,9 +239,10 @@ pub fn inert_keys(s: &Scenario, policies: &[Policy]) -> Vec<Inert> {
                 &mut out,
                 &["backup.on_data_area_full"],
                 &format!(
-                    "has no effect: the data area holds the whole volume ({volume} blocks) \
+                    "has no effect: the data area holds the whole volume ({}) \
                      and never fills; make it smaller with backup.data_area_blocks or \
-                     backup.data_area_fraction, or remove the key"
+                     backup.data_area_fraction, or remove the key",
+                    crate::number_text::counted(volume, "block", "blocks")
                 ),
             );
         }
