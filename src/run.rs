@@ -8,6 +8,7 @@ use engine::Variant;
 use reports::diagram_rows::DiagramRows;
 use reports::trace::{TracePart, TraceStream};
 use reports::{figure, lines, space, tables, timing, NamedRun};
+use sim::number_text::counted;
 use sim::Policy;
 
 use crate::progress::Progress;
@@ -356,12 +357,16 @@ fn print_notes(runs: &[NamedRun]) {
         let c = &run.result.costs;
         if c.misdirected_writes + c.corrupted_blocks + c.integrity_detections > 0 {
             say!(
-                "faults under {}: {} misdirected writes, {} rotted blocks; integrity: {} detections, {} blocks of the checked images unreadable{}",
+                "faults under {}: {}, {}; integrity: {}, {} of the checked images unreadable{}",
                 run.name,
-                c.misdirected_writes,
-                c.corrupted_blocks,
-                c.integrity_detections,
-                c.unreadable_blocks,
+                counted(
+                    c.misdirected_writes,
+                    "misdirected write",
+                    "misdirected writes"
+                ),
+                counted(c.corrupted_blocks, "rotted block", "rotted blocks"),
+                counted(c.integrity_detections, "detection", "detections"),
+                counted(c.unreadable_blocks, "block", "blocks"),
                 match (c.backup_given_up, c.resyncs_lost > 0) {
                     (false, _) => "",
                     (true, true) => "; backup given up at the split, no copy taken",
@@ -567,9 +572,9 @@ pub fn data_area_full_line(name: &str, r: &sim::RunResult) -> Option<String> {
     if n == 0 {
         return None;
     }
-    let area = c
-        .data_area_blocks
-        .map_or(String::new(), |b| format!(" ({b} blocks)"));
+    let area = c.data_area_blocks.map_or(String::new(), |b| {
+        format!(" ({})", counted(b, "block", "blocks"))
+    });
     Some(format!(
         "{n} {} aborted under {name}: the data area{area} was full (on_data_area_full = \"break-guest-write\"); {} rolled back, not retried, and {} not in the response figures (rsp, p99: committed transactions only, so the mean can sit below none's; see `committed`, `aborted`)",
         if n == 1 { "attempt" } else { "attempts" },

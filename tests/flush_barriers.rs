@@ -108,3 +108,62 @@ fn a_write_logging_first_write_waits_for_one_flush_and_the_previous_entrys_sync(
         assert_eq!(num(r, "window_flush_wait_ticks_sum"), sum, "{r:?}");
     }
 }
+
+/// The backup's own barriers are `cycle_backup_flushes`, per cycle, in `summary.csv`
+/// and `sweep.csv`: every policy that splits flushes both images at the split (2),
+/// and write logging flushes image A once more after its retire's merge (a cycle
+/// whose merge wrote blocks); a user's call never counts one, and under
+/// `faults.power_safe = false` the engine issues none.
+#[test]
+fn the_backups_own_flush_barriers_are_counted_per_cycle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = "policies = [\"none\", \"quiesce\", \"crash-consistent\", \"mirroring\", \"logging\", \"cow\"]\n\
+                [workload]\nkind = \"generated\"\nrecords = 4096\ntransactions = 300\n\
+                [backup]\ncycles = 2\nperiod_ticks = 20000\n";
+    for (name, power_safe) in [("safe", true), ("unsafe", false)] {
+        let faults = if power_safe {
+            ""
+        } else {
+            "[faults]\npower_safe = false\n"
+        };
+        let f = write(
+            tmp.path(),
+            &format!("{name}.toml"),
+            &format!("{text}{faults}"),
+        );
+        let out = tmp.path().join(name);
+        ok(&owm(&["run", &f, "--out", &s(&out)]));
+        let rows = csv_rows(&out, "summary.csv");
+        assert_eq!(rows.len(), 1 + 5 * 2, "{rows:?}");
+        for r in &rows {
+            let policy = r["policy"].as_str();
+            if policy == "none" {
+                assert_eq!(r["cycle_backup_flushes"], "", "{r:?}");
+                continue;
+            }
+            let merged = policy == "logging" && num(r, "cycle_backup_physical_writes") > 0.0;
+            let want = match (power_safe, merged) {
+                (false, _) => 0.0,
+                (true, false) => 2.0,
+                (true, true) => 3.0,
+            };
+            assert_eq!(num(r, "cycle_backup_flushes"), want, "{name} {r:?}");
+        }
+    }
+    // A sweep's column is its grid point's first cycle's, and a metric it can plot.
+    let f = write(
+        tmp.path(),
+        "sweep.toml",
+        "policies = [\"logging\", \"cow\"]\nmetrics = [\"cycle_backup_flushes\"]\n\
+         [[axis]]\nkey = \"device.flush_latency_ticks\"\nvalues = [20, 50]\n\
+         [scenario.workload]\nkind = \"generated\"\nrecords = 4096\ntransactions = 300\n",
+    );
+    let out = tmp.path().join("sweep");
+    ok(&owm(&["sweep", &f, "--out", &s(&out)]));
+    let rows = csv_rows(&out, "sweep.csv");
+    assert!(!rows.is_empty());
+    for r in &rows {
+        let want = if r["policy"] == "logging" { 3.0 } else { 2.0 };
+        assert_eq!(num(r, "cycle_backup_flushes"), want, "{r:?}");
+    }
+}

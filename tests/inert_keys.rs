@@ -371,6 +371,61 @@ fn write_slots_at_or_above_the_channels_are_refused() {
     runs("policies = [\"cow\"]\n[device]\nprofile = \"nvme-ssd\"\nchannels = 1\n");
 }
 
+/// The key is judged against the run without it: a profile that bounds the writes
+/// (`nvme-ssd`: 1 slot of 42 channels; `sata-ssd`: 2 of 8) is lifted by write slots
+/// at or above its channels, and that changes the run; where the profile's own bound
+/// is no bound (its slot at or above the channels the file sets), the key is refused.
+/// A sweep judges each point the same way.
+#[test]
+fn write_slots_lifting_a_profiles_bound_are_taken_in_a_run_and_a_sweep() {
+    let load = "[workload]\nkind = \"generated\"\nrecords = 4096\ntransactions = 200\n\
+                length_min = 1\nlength_max = 1\nwrite_fraction = 1.0\n\
+                arrivals = { mode = \"closed\", clients = 16, think_ticks_mean = 0 }\n";
+    for (profile, channels) in [("nvme-ssd", 42), ("sata-ssd", 8)] {
+        let text = format!("policies = [\"cow\"]\n{load}[device]\nprofile = \"{profile}\"\n{{}}\n");
+        // The profile's bound, then none: every write slot of a channel.
+        changes_the_run(&text, "", &format!("write_channels = {channels}"));
+        runs(&text.replace("{}", &format!("write_channels = {}", channels * 2)));
+    }
+    // nvme-ssd's 1 slot over 1 channel bounds nothing: 4 slots add nothing to it.
+    refused_at_their_keys(&[(
+        "policies = [\"cow\"]\n[device]\nprofile = \"nvme-ssd\"\nchannels = 1\nwrite_channels = 4\n",
+        5,
+        "device.write_channels",
+        "at or above device.channels = 1, never hold a write back (a call needs a channel \
+         first), nor do the profile's 1 it replaces",
+    )]);
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep = |name: &str, device: &str, values: &str| {
+        let f = write(
+            tmp.path(),
+            name,
+            &format!(
+                "policies = [\"cow\"]\n[[axis]]\nkey = \"device.write_channels\"\nvalues = {values}\n\
+                 [scenario.workload]\nkind = \"generated\"\ntransactions = 20\n[scenario.device]\n{device}\n"
+            ),
+        );
+        let o = owm(&[
+            "sweep",
+            &f,
+            "--out",
+            &s(&tmp.path().join(name).with_extension("out")),
+        ]);
+        (f, o)
+    };
+    let (_f, o) = sweep("nvme.toml", "profile = \"nvme-ssd\"", "[42, 64]");
+    ok(&o);
+    let (f, o) = sweep("plain.toml", "channels = 4", "[4, 8]");
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            &format!("{f}:3: key `device.write_channels`"),
+            "(at every point of the grid)",
+        ],
+    );
+}
+
 #[test]
 fn a_journal_sync_latency_without_a_journal_is_refused() {
     let text = "policies = [\"cow\"]\n[device]\njournal_sync_latency_ticks = 40\n";

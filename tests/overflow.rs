@@ -389,3 +389,14 @@ bandwidth_bytes_per_s = 1000000
     assert_eq!(details("archive-copy"), ["cycle 3"]);
     assert_eq!(details("retire"), ["cycle 3"]);
 }
+
+/// A data area of one slot is said as one: `the data area (1 block) was full`, the
+/// count and its unit word agreeing.
+#[test]
+fn a_one_slot_data_area_is_one_block() {
+    let (_t, _f, o) = run_file("policies = [\"cow\"]\n[backup]\ndata_area_fraction = 1e-12\n");
+    ok(&o);
+    let out = stdout(&o);
+    assert!(out.contains("the data area (1 block) was full"), "{out}");
+    assert!(!out.contains("1 blocks"), "{out}");
+}

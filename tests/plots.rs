@@ -823,8 +823,14 @@ fn every_stretch_of_a_broken_time_axis_has_a_tick_label() {
     let t = texts(&svg);
     let desc = t
         .iter()
-        .find_map(|(s, _)| s.split("where nothing happens: ").nth(1))
+        .find_map(|(s, _)| s.split("where nothing drawn happens: ").nth(1))
         .unwrap_or_else(|| panic!("no axis break: {t:?}"));
+    // The diagram draws a window of the run: what it leaves out runs in the breaks,
+    // so the caption claims only that nothing drawn happens there.
+    assert!(
+        t.iter().any(|(s, _)| s.contains(" of 4000 transactions")),
+        "a window of the run: {t:?}"
+    );
     // "a to b, c to d left out": the stretches drawn are ..=a, b..=c, d..
     let mut edges = vec![0u64];
     for gap in desc.trim_end_matches(" left out").split(", ") {
@@ -843,4 +849,53 @@ fn every_stretch_of_a_broken_time_axis_has_a_tick_label() {
             w[1]
         );
     }
+}
+
+/// A sweep plot's title gives each other axis's value as it reads: a rate limit of 0
+/// is no limit (`archive rate limit = 0 (no limit)`), never a rate of zero; a limit
+/// above 0 is its number. The sweep's first line counts its grid in words that agree
+/// with the numbers (`1 policy`, `1 seed`).
+#[test]
+fn a_zero_that_means_none_reads_so_in_a_sweep_title() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "s.toml",
+        r#"policies = ["cow"]
+x = "archive.bandwidth_bytes_per_s"
+metrics = ["retire_at_ticks"]
+[[axis]]
+key = "archive.bandwidth_bytes_per_s"
+values = [1000000, 100000000]
+[[axis]]
+key = "archive.rate_limit_bytes_per_s"
+values = [0, 500000]
+[scenario.workload]
+kind = "bank"
+transactions = 50
+"#,
+    );
+    let out = tmp.path().join("o");
+    let o = owm(&["sweep", &f, "--out", &s(&out)]);
+    ok(&o);
+    assert!(
+        stdout(&o).contains("4 grid points (4 axis combinations x 1 policy x 1 seed)"),
+        "{}",
+        stdout(&o)
+    );
+    let text = |name: &str| -> Vec<String> {
+        let svg = String::from_utf8(bytes(&out, name)).unwrap();
+        texts(&svg).into_iter().map(|(s, _)| s).collect()
+    };
+    let what = "s: VLUN A retired at vs archive bandwidth";
+    let none = text("retire_at_ticks--1.svg");
+    assert!(
+        none.contains(&format!("{what} (archive rate limit = 0 (no limit))")),
+        "{none:?}"
+    );
+    let some = text("retire_at_ticks--2.svg");
+    assert!(
+        some.contains(&format!("{what} (archive rate limit = 500000)")),
+        "{some:?}"
+    );
 }

@@ -510,5 +510,36 @@ fn a_later_cycle_beside_no_transaction_does_not_stand_for_a_lost_one() {
         for inv in ["A-consistent", "backup-faithful"] {
             assert_eq!(json_case(&v, p, inv)["verdict"], "not-claimed", "{p} {inv}");
         }
+
+/// README.md's table of the reasons a run gives for `not claimed (R)` of a state it
+/// never reached lists every reason the binary can print: each word of
+/// `sim::Unreached::as_str` (read from its source) is a row `| `R` | ...`.
+#[test]
+fn the_readme_lists_every_reason_a_state_was_never_reached() {
+    let src = std::fs::read_to_string(repo().join("sim/src/judgement.rs")).unwrap();
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let start = readme
+        .find("Nor does a run say `held` of a state it never reached")
+        .expect("README.md's section on states never reached");
+    let section = &readme[start..];
+    let section = &section[section.find("\n\n|").map_or(0, |i| i + 1)..];
+    let table = &section[..section.find("\n\n").unwrap_or(section.len())];
+    let mut words = Vec::new();
+    for line in src.lines() {
+        let line = line.trim();
+        let Some(rest) = line.strip_prefix("Unreached::") else {
+            continue;
+        };
+        let Some((_, word)) = rest.split_once(" => \"") else {
+            continue;
+        };
+        words.push(word.trim_end_matches("\",").to_string());
+    }
+    assert!(words.len() >= 8, "{words:?}");
+    for w in &words {
+        assert!(
+            table.contains(&format!("\n| `{w}` |")),
+            "README.md's table of reasons a state was never reached leaves out `{w}`:\n{table}"
+        );
     }
 }

@@ -418,8 +418,8 @@ fn transaction_rows(r: &RunResult, attempts: usize, scheduled: &[u64]) -> Diagra
         let shown = ts.iter().filter(|t| t.outcome == Outcome::Aborted).count();
         if r.costs.aborted > 0 {
             suffix.push_str(&format!(
-                "; {} attempts aborted in the run, {shown} shown",
-                r.costs.aborted
+                "; {} aborted in the run, {shown} shown",
+                sim::number_text::counted(r.costs.aborted, "attempt", "attempts")
             ));
         }
     }

@@ -236,6 +236,10 @@ const NAMES: &[(&str, &str)] = &[
         "cycle_backup_physical_writes",
         "first cycle's backup physical writes",
     ),
+    (
+        "cycle_backup_flushes",
+        "first cycle's backup flush barriers",
+    ),
     ("cycle_archive_bytes", "first cycle's archive (bytes)"),
     ("detach_start_at_ticks", "copy to B' started at (ticks)"),
     ("detach_end_at_ticks", "copy to B' done at (ticks)"),
@@ -284,6 +288,28 @@ pub fn label(key: &str) -> String {
     out
 }
 
+/// Keys whose value 0 stands for "none" (scenarios/README.md: a rate limit of 0 is no
+/// limit; a transfer or sequential read rate of 0 charges none), and what it means.
+const ZERO_MEANS: &[(&str, &str)] = &[
+    ("archive.rate_limit_bytes_per_s", "no limit"),
+    ("detach.rate_limit_bytes_per_s", "no limit"),
+    ("device.transfer_bytes_per_s", "none"),
+    ("device.sequential_read_bytes_per_s", "none"),
+];
+
+/// `key = value` as a title says it (`archive rate limit = 0 (no limit)`): the key's
+/// [`name`], and a value of 0 that stands for "none" with what it means, so it does
+/// not read as a rate of zero.
+pub fn setting(key: &str, value: &str) -> String {
+    let meaning = ZERO_MEANS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .filter(|_| value.parse::<f64>().is_ok_and(|v| v == 0.0))
+        .map(|(_, m)| format!(" ({m})"))
+        .unwrap_or_default();
+    format!("{} = {value}{meaning}", name(key))
+}
+
 /// The label without its unit, for titles: "mean inter-arrival time". Words in
 /// brackets that are not a unit stay: "data area (fraction of the volume)".
 pub fn name(key: &str) -> String {
@@ -297,6 +323,27 @@ pub fn name(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_zero_that_means_none_is_said_so() {
+        assert_eq!(
+            setting("archive.rate_limit_bytes_per_s", "0"),
+            "archive rate limit = 0 (no limit)"
+        );
+        assert_eq!(
+            setting("detach.rate_limit_bytes_per_s", "0"),
+            "B' copy rate limit = 0 (no limit)"
+        );
+        assert_eq!(
+            setting("device.transfer_bytes_per_s", "0"),
+            "device transfer rate = 0 (none)"
+        );
+        assert_eq!(
+            setting("archive.rate_limit_bytes_per_s", "5000000"),
+            "archive rate limit = 5000000"
+        );
+        assert_eq!(setting("archive.latency_ticks", "0"), "archive latency = 0");
+    }
 
     #[test]
     fn keys_and_metrics_get_words_and_units() {

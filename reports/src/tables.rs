@@ -356,17 +356,18 @@ pub fn cycle_view(r: &RunResult, c: &CycleResult) -> RunResult {
 }
 
 /// The columns of one backup cycle's own counts, after the metrics of `summary.csv`.
-pub const CYCLE_COLUMNS: [&str; 7] = [
+pub const CYCLE_COLUMNS: [&str; 8] = [
     "request_deferred_ticks",
     "cycle_vlun_b_writes_a_live",
     "cycle_table_updates",
     "cycle_extra_space_peak_blocks",
     "cycle_backup_physical_reads",
     "cycle_backup_physical_writes",
+    "cycle_backup_flushes",
     "cycle_archive_bytes",
 ];
 
-fn cycle_cells(c: &CycleResult) -> [String; 7] {
+fn cycle_cells(c: &CycleResult) -> [String; 8] {
     [
         c.request_deferred_ticks,
         c.vlun_b_writes_a_live,
@@ -374,6 +375,7 @@ fn cycle_cells(c: &CycleResult) -> [String; 7] {
         c.extra_space_peak_blocks,
         c.backup_physical_reads,
         c.backup_physical_writes,
+        c.backup_flushes,
         c.archive_bytes,
     ]
     .map(int)

@@ -1240,13 +1240,15 @@ fn draw_panel<DB: DrawingBackend>(
         }
     }
     let mut desc = "virtual time (ticks; 1 tick = 1 µs)".to_string();
+    // "nothing drawn": a break may hold what the diagram does not draw (the
+    // transactions outside a window of the run, the archive copy between two marks).
     if !breaks.is_empty() {
         let spans: Vec<String> = breaks
             .iter()
             .map(|(a, b, _)| format!("{a} to {b}"))
             .collect();
         desc.push_str(&format!(
-            "; axis broken at // where nothing happens: {} left out",
+            "; axis broken at // where nothing drawn happens: {} left out",
             spans.join(", ")
         ));
     }

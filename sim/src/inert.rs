@@ -239,9 +239,10 @@ pub fn inert_keys(s: &Scenario, policies: &[Policy]) -> Vec<Inert> {
                 &mut out,
                 &["backup.on_data_area_full"],
                 &format!(
-                    "has no effect: the data area holds the whole volume ({volume} blocks) \
+                    "has no effect: the data area holds the whole volume ({}) \
                      and never fills; make it smaller with backup.data_area_blocks or \
-                     backup.data_area_fraction, or remove the key"
+                     backup.data_area_fraction, or remove the key",
+                    crate::number_text::counted(volume, "block", "blocks")
                 ),
             );
         }
@@ -313,16 +314,26 @@ pub fn inert_keys(s: &Scenario, policies: &[Policy]) -> Vec<Inert> {
              remove the key",
         );
     }
+    // A key whose own value decides whether it acts is judged against the value the
+    // run would have without it: the profile's (`[device] profile = "nvme-ssd"` sets
+    // 1 write slot), else the plain default. Raising a profile's bound back to "no
+    // bound" acts on the run; repeating "no bound" where there is none does not.
     if let Some(w) = s.device.write_channels {
-        if w >= s.device.channels {
+        let bounds = |w: u32| w < s.device.channels;
+        let without = s.device.profile.and_then(|p| p.config().write_channels);
+        if !bounds(w) && !without.is_some_and(bounds) {
             inert(
                 &mut out,
                 &["device.write_channels"],
                 &format!(
                     "has no effect: {w} write slots, at or above device.channels = {}, \
-                     never hold a write back (a call needs a channel first); lower it or \
+                     never hold a write back (a call needs a channel first){}; lower it or \
                      remove the key",
-                    s.device.channels
+                    s.device.channels,
+                    match without {
+                        Some(p) => format!(", nor do the profile's {p} it replaces"),
+                        None => String::new(),
+                    }
                 ),
             );
         }
@@ -330,7 +341,12 @@ pub fn inert_keys(s: &Scenario, policies: &[Policy]) -> Vec<Inert> {
     for (key, a) in [("archive", Some(&s.archive)), ("detach", s.detach.as_ref())] {
         let Some(a) = a else { continue };
         let bandwidth = a.bandwidth_bytes_per_s.max(1);
-        if a.rate_limit_bytes_per_s > 0 && a.rate_limit_bytes_per_s >= bandwidth {
+        let bounds = |r: u64| r > 0 && r < bandwidth;
+        let without = a
+            .profile
+            .map_or_else(crate::archive::ArchiveConfig::default, |p| p.config())
+            .rate_limit_bytes_per_s;
+        if a.rate_limit_bytes_per_s > 0 && !bounds(a.rate_limit_bytes_per_s) && !bounds(without) {
             inert(
                 &mut out,
                 &[if key == "archive" {

@@ -11,9 +11,23 @@ pub fn float_text(x: f64) -> String {
     }
 }
 
+/// `n` and its unit word, singular for one (`1 block`, `4 blocks`, `1 policy`,
+/// `2 policies`): `many` is the plural, given whole (English has no one rule).
+pub fn counted(n: impl Into<u128>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::float_text;
+    use super::{counted, float_text};
+
+    #[test]
+    fn one_of_a_unit_is_singular() {
+        assert_eq!(counted(1u64, "block", "blocks"), "1 block");
+        assert_eq!(counted(0u64, "block", "blocks"), "0 blocks");
+        assert_eq!(counted(2u32, "policy", "policies"), "2 policies");
+    }
 
     #[test]
     fn huge_and_tiny_floats_read_in_exponent_form_the_rest_as_written() {

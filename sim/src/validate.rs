@@ -405,8 +405,8 @@ pub(crate) fn scenario(s: &Scenario, policies: &[Policy], run: bool) -> Result<L
                 return Err(bad(
                     "detach.skip_block_for_mutant_test",
                     format!(
-                        "block {b} is past the volume ({} blocks)",
-                        layout.volume_blocks
+                        "block {b} is past the volume ({})",
+                        crate::number_text::counted(layout.volume_blocks, "block", "blocks")
                     ),
                 ));
             }
@@ -440,8 +440,8 @@ pub(crate) fn scenario(s: &Scenario, policies: &[Policy], run: bool) -> Result<L
         return Err(bad(
             "locking.type_b_blocks",
             format!(
-                "block {b} is past the volume ({} blocks)",
-                layout.volume_blocks
+                "block {b} is past the volume ({})",
+                crate::number_text::counted(layout.volume_blocks, "block", "blocks")
             ),
         ));
     }

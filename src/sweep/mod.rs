@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use reports::tables;
+use sim::number_text::counted;
 
 pub use grid::Shard;
 
@@ -70,13 +71,25 @@ pub fn sweep(
     grid::refuse_past_memory(file, &src, &sw, &plan)?;
     let staging = outdir::prepare(&out, "--out")?;
     say!(
-        "sweep {}: {total} grid points ({} axis combinations x {} policies x {} seeds){}",
+        "sweep {}: {} ({} x {} x {}){}",
         file.display(),
-        sw.combos.len(),
-        sw.spec.policies.len(),
-        sw.spec.seeds.len(),
+        counted(total as u64, "grid point", "grid points"),
+        counted(
+            sw.combos.len() as u64,
+            "axis combination",
+            "axis combinations"
+        ),
+        counted(sw.spec.policies.len() as u64, "policy", "policies"),
+        counted(sw.spec.seeds.len() as u64, "seed", "seeds"),
         shard
-            .map(|s| format!(", shard {}/{}: {} points", s.k, s.n, selected.len()))
+            .map(|s| {
+                format!(
+                    ", shard {}/{}: {}",
+                    s.k,
+                    s.n,
+                    counted(selected.len() as u64, "point", "points")
+                )
+            })
             .unwrap_or_default()
     );
     let shard_arg = shard

@@ -166,7 +166,7 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                 let suffix: Vec<String> = others
                     .iter()
                     .zip(g)
-                    .map(|(a, v)| format!("{} = {v}", names::name(&a.key)))
+                    .map(|(a, v)| names::setting(&a.key, v))
                     .collect();
                 let against_x = match x_pos {
                     Some(_) => format!("vs {}", names::name(&x_key)),

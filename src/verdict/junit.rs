@@ -79,7 +79,11 @@ fn case(w: &mut W, c: &Case) -> std::io::Result<()> {
         Outcome::Violated { count, detail, .. } => leaf(
             w,
             "failure",
-            &format!("{} violated {count} times", c.name),
+            &format!(
+                "{} violated {}",
+                c.name,
+                sim::number_text::counted(*count, "time", "times")
+            ),
             Some(detail),
         )?,
         Outcome::Failed { reason } => leaf(w, "error", reason, None)?,
