@@ -129,10 +129,17 @@ fn parse_pattern_writes(s: &str) -> std::result::Result<u64, String> {
     }
 }
 
-/// `--baseline-latency-us`: a finite number of µs, 0 to [`BASELINE_LATENCY_US_MAX`].
+/// `--baseline-latency-us`: a finite number of µs, 0 to [`BASELINE_LATENCY_US_MAX`]. A
+/// value above 0 but below 0.5 µs is refused: the simulator counts whole µs (ticks),
+/// to which it rounds to no baseline at all.
 fn parse_baseline_latency_us(s: &str) -> std::result::Result<f64, String> {
     let us = s.parse::<f64>().unwrap_or(f64::NAN);
-    if us.is_finite() && (0.0..=BASELINE_LATENCY_US_MAX).contains(&us) {
+    if us > 0.0 && us < 0.5 {
+        Err(format!(
+            "`{s}`: below 0.5 µs, which rounds to no baseline (the simulator counts whole \
+             µs); give 0 for none, or at least 0.5"
+        ))
+    } else if us.is_finite() && (0.0..=BASELINE_LATENCY_US_MAX).contains(&us) {
         Ok(us)
     } else {
         Err(format!(

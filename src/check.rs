@@ -165,8 +165,9 @@ pub struct CheckArgs {
 const TIMEOUT_SECONDS_MAX: f64 = 1e9;
 
 /// `--timeout SECONDS`: a number of seconds from 0 to [`TIMEOUT_SECONDS_MAX`] (0 is
-/// refused with the configuration's other checks); anything else is an error clap
-/// reports naming the flag (exit 2).
+/// refused with the configuration's other checks); a value above 0 that the timer's
+/// resolution (1 ns) rounds to 0 is refused as below it, not called 0; anything else
+/// is an error clap reports naming the flag (exit 2).
 fn parse_seconds(s: &str) -> Result<Duration, String> {
     let secs: f64 = s
         .parse()
@@ -176,7 +177,13 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
             "`{s}`: at most {TIMEOUT_SECONDS_MAX:e} s (about 31 years)"
         ));
     }
-    Duration::try_from_secs_f64(secs).map_err(|e| format!("`{s}`: {e}"))
+    let timeout = Duration::try_from_secs_f64(secs).map_err(|e| format!("`{s}`: {e}"))?;
+    if secs > 0.0 && timeout.is_zero() {
+        return Err(format!(
+            "`{s}`: below 1 ns, the smallest timeout (the timer counts whole nanoseconds)"
+        ));
+    }
+    Ok(timeout)
 }
 
 /// The largest `--memory-max`, in GiB (1 PiB): beyond it the flag is a typo, not a limit.

@@ -323,6 +323,28 @@ fn bad_check_flags_are_refused_with_exit_2() {
     }
 }
 
+/// A `--timeout` above 0 that the timer's resolution (1 ns) would round to 0 is
+/// refused as below the smallest timeout, never called 0 s; 0 itself is refused as 0.
+#[test]
+fn a_timeout_below_the_timers_resolution_is_refused_as_such() {
+    for t in ["1e-300", "1e-10", "0.0000000004"] {
+        let o = owm(&["check", "--timeout", t]);
+        assert_eq!(code(&o), 2, "{t}: {}", stderr(&o));
+        fails_with(
+            &o,
+            &[
+                "--timeout",
+                &format!("`{t}`: below 1 ns, the smallest timeout"),
+            ],
+        );
+        assert!(!stderr(&o).contains("more than 0 s"), "{}", stderr(&o));
+        assert_eq!(stdout(&o), "", "{t}: searched");
+    }
+    let o = owm(&["check", "--timeout", "0"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["timeout must be more than 0 s"]);
+}
+
 /// Flags that cannot be honoured, and output paths that cannot be written, are
 /// refused before any search (exit 2): nothing is searched, no trace is written, and
 /// a violation's exit 1 is never replaced by a late write error.

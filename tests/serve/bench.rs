@@ -476,6 +476,49 @@ fn calibrate_runs_a_large_region_and_refuses_past_the_range() {
     );
 }
 
+/// A `--baseline-latency-us` above 0 but below 0.5 µs, which the simulator's whole µs
+/// round to no baseline, is refused at the flag (exit 2), nothing written; 0.5 runs.
+#[test]
+fn calibrate_refuses_a_baseline_that_rounds_to_none() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = write(
+        tmp.path(),
+        "profile.toml",
+        "[device]\nread_latency_ticks = 4\nwrite_latency_ticks = 0\n\
+         flush_latency_ticks = 264\njournal_sync_latency_ticks = 429\n",
+    );
+    let dir = tmp.path().join("cal");
+    std::fs::create_dir(&dir).unwrap();
+    let d = dir.to_str().unwrap();
+    let run = |us: &str| {
+        owm(&[
+            "calibrate",
+            d,
+            "--profile",
+            &profile,
+            "--pattern-writes",
+            "10",
+            "--baseline-latency-us",
+            us,
+        ])
+    };
+    for us in ["1e-300", "0.3", "0.4999"] {
+        let o = run(us);
+        assert_eq!(o.status.code(), Some(2), "{us}: {}", stderr(&o));
+        fails_with(
+            &o,
+            &[
+                "--baseline-latency-us",
+                &format!("`{us}`: below 0.5 µs, which rounds to no baseline"),
+            ],
+        );
+        assert_eq!(stdout(&o), "", "printed before the failure");
+        assert_eq!(names(&dir), Vec::<String>::new(), "{us}: written");
+    }
+    // 0.5 µs is 1 µs of baseline: a write that costs something, predicted.
+    ok(&run("0.5"));
+}
+
 /// Errors name the input that causes them, and a failed calibrate leaves DIR as it
 /// was: an in-range `--baseline-latency-us` that runs with few writes, and is refused
 /// with many naming both flags; a profile whose writes cost nothing refused at its
