@@ -279,13 +279,7 @@ fn refuse_unless_it_fits(
             None => e.states * dfs_per_state,
         };
         if dfs_bytes <= room {
-            let size = if dfs_bytes < MIB {
-                format!("{:.1} KiB", dfs_bytes / 1024.0)
-            } else if dfs_bytes < GIB {
-                format!("{:.1} MiB", dfs_bytes / MIB)
-            } else {
-                format!("{:.1} GiB", dfs_bytes / GIB)
-            };
+            let size = sim::footprint::human_bytes(dfs_bytes.ceil() as u64);
             ways.push(format!(
                 "search depth first (--dfs: about {size} at {dfs_per_state:.0} bytes a state)"
             ));
@@ -760,7 +754,7 @@ mod tests {
         // 10^8 states: 23 GiB breadth first, 1.9 GiB depth first (fits in 4 GiB).
         let msg = refusal(&bfs, 1e8, machine, false, machine);
         assert!(
-            msg.contains("search depth first (--dfs: about 1.9 GiB at 20 bytes a state)"),
+            msg.contains("search depth first (--dfs: about 1.86 GiB at 20 bytes a state)"),
             "{msg}"
         );
         // 10^9 states: 18.6 GiB depth first, past half the machine: not suggested.

@@ -1510,7 +1510,7 @@ fn a_memory_refusal_suggests_only_what_was_not_done() {
         fails_with(&o, &["refused: 7 transactions need"]);
         stderr(&o)
     };
-    // About 3.9e6 states: 74.3 MiB depth first, past a 10.2 MiB limit (so --dfs is not
+    // About 3.9e6 states: 74.30 MiB depth first, past a 10.2 MiB limit (so --dfs is not
     // suggested), within a 204.8 MiB one (so it is, with its size).
     let bfs = refusal(&["--memory-max", "0.01"]);
     assert!(
@@ -1524,7 +1524,7 @@ fn a_memory_refusal_suggests_only_what_was_not_done() {
     let bfs = refusal(&["--memory-max", "0.2"]);
     assert!(
         bfs.contains(
-            "; search depth first (--dfs: about 74.3 MiB at 20 bytes a state), or bound the \
+            "; search depth first (--dfs: about 74.30 MiB at 20 bytes a state), or bound the \
              states (--states-max 858993 or fewer fit breadth first), or allow more (a \
              larger --memory-max)"
         ),
