@@ -129,10 +129,17 @@ fn parse_pattern_writes(s: &str) -> std::result::Result<u64, String> {
     }
 }
 
-/// `--baseline-latency-us`: a finite number of µs, 0 to [`BASELINE_LATENCY_US_MAX`].
+/// `--baseline-latency-us`: a finite number of µs, 0 to [`BASELINE_LATENCY_US_MAX`]. A
+/// value above 0 but below 0.5 µs is refused: the simulator counts whole µs (ticks),
+/// to which it rounds to no baseline at all.
 fn parse_baseline_latency_us(s: &str) -> std::result::Result<f64, String> {
     let us = s.parse::<f64>().unwrap_or(f64::NAN);
-    if us.is_finite() && (0.0..=BASELINE_LATENCY_US_MAX).contains(&us) {
+    if us > 0.0 && us < 0.5 {
+        Err(format!(
+            "`{s}`: below 0.5 µs, which rounds to no baseline (the simulator counts whole \
+             µs); give 0 for none, or at least 0.5"
+        ))
+    } else if us.is_finite() && (0.0..=BASELINE_LATENCY_US_MAX).contains(&us) {
         Ok(us)
     } else {
         Err(format!(
@@ -680,18 +687,48 @@ fn misfit(phase: Phase, split: Option<Tick>, retire: Option<Tick>, last: Tick, r
     }
 }
 
-/// The profile a run of `owm calibrate` wrote (its `[device]` table), for `--profile`.
+/// The profile a run of `owm calibrate` wrote (its `[device]` table), for `--profile`:
+/// that table and nothing else.
 #[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ProfileFile {
     device: DeviceModelConfig,
 }
 
+/// Reads the `--profile` file at `path`. Its errors name the file, the line and the
+/// key: a top-level table or key other than `[device]` is refused at its line as
+/// unknown ("unknown table `devicex` (expected `[device]`, the one table a device
+/// profile holds)"), before a missing `[device]` is.
 fn read_profile(path: &Path) -> Result<(DeviceModelConfig, String)> {
     let text = crate::config::read_bounded(path)
         .map_err(|m| anyhow::anyhow!("{}: the profile: {m}", path.display()))?;
     let file: ProfileFile = toml::from_str(&text).map_err(|e| {
         let mut err = crate::config::FileError::toml(path, &text, &e);
-        err.message = format!("not a device profile: {}", err.message);
+        // A top-level name other than `device` (a nested one is `[device]`'s own
+        // unknown key, in serde's words).
+        let raw: Option<toml::Table> = toml::from_str(&text).ok();
+        let unknown = e
+            .message()
+            .strip_prefix("unknown field `")
+            .and_then(|rest| rest.split_once('`'))
+            .and_then(|(name, _)| {
+                let value = raw.as_ref()?.get(name)?;
+                let below = err.key.as_deref().is_none_or(|k| {
+                    k == name || k.strip_prefix(name).is_some_and(|r| r.starts_with('.'))
+                });
+                (name != "device" && below).then(|| (name.to_string(), value.is_table()))
+            });
+        err.message = match unknown {
+            Some((name, table)) => {
+                err.key = Some(name.clone());
+                let what = if table { "table" } else { "key" };
+                format!(
+                    "unknown {what} `{name}` (expected `[device]`, the one table a device \
+                     profile holds)"
+                )
+            }
+            None => format!("not a device profile: {}", err.message),
+        };
         err
     })?;
     Ok((file.device, text))

@@ -165,8 +165,9 @@ pub struct CheckArgs {
 const TIMEOUT_SECONDS_MAX: f64 = 1e9;
 
 /// `--timeout SECONDS`: a number of seconds from 0 to [`TIMEOUT_SECONDS_MAX`] (0 is
-/// refused with the configuration's other checks); anything else is an error clap
-/// reports naming the flag (exit 2).
+/// refused with the configuration's other checks); a value above 0 that the timer's
+/// resolution (1 ns) rounds to 0 is refused as below it, not called 0; anything else
+/// is an error clap reports naming the flag (exit 2).
 fn parse_seconds(s: &str) -> Result<Duration, String> {
     let secs: f64 = s
         .parse()
@@ -176,7 +177,13 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
             "`{s}`: at most {TIMEOUT_SECONDS_MAX:e} s (about 31 years)"
         ));
     }
-    Duration::try_from_secs_f64(secs).map_err(|e| format!("`{s}`: {e}"))
+    let timeout = Duration::try_from_secs_f64(secs).map_err(|e| format!("`{s}`: {e}"))?;
+    if secs > 0.0 && timeout.is_zero() {
+        return Err(format!(
+            "`{s}`: below 1 ns, the smallest timeout (the timer counts whole nanoseconds)"
+        ));
+    }
+    Ok(timeout)
 }
 
 /// The largest `--memory-max`, in GiB (1 PiB): beyond it the flag is a typo, not a limit.
@@ -196,6 +203,13 @@ fn parse_gib(s: &str) -> Result<f64, String> {
     }
 }
 
+/// Bytes the `owm check` process holds before its search holds any state (the
+/// program, its libraries and threads): the program's own memory the simulator's
+/// estimate counts ([`sim::footprint::PROGRAM_BYTES`], 10 MiB; `owm check --old 4
+/// --new 4 --dfs` held 11.2 MiB at 120,867 states of 20 bytes, about 8.9 MiB beside
+/// them). `--memory-max` bounds the process's resident memory, this included.
+pub const PROCESS_BYTES: u64 = sim::footprint::PROGRAM_BYTES;
+
 const GIB: f64 = (1u64 << 30) as f64;
 const MIB: f64 = (1u64 << 20) as f64;
 
@@ -206,9 +220,14 @@ const MIB: f64 = (1u64 << 20) as f64;
 /// the user's `--memory-max`, not the machine's available memory; `machine` is what
 /// the machine has available, if known.
 ///
+/// The process's own memory beside the states ([`PROCESS_BYTES`]) counts in the need
+/// and in what the advice fits: `--memory-max` bounds the whole process's resident
+/// memory, so a suggestion that filled the limit with states alone would be cut by it.
+///
 /// The advice is safe on a machine others share: the `--states-max` it suggests fits
-/// the user's `--memory-max`, or without one half of what the machine has available
-/// (the rest left to its other work), and it says which; a larger `--memory-max` is
+/// (beside the process's own memory) the user's `--memory-max`, or without one half
+/// of what the machine has available (the rest left to its other work), and it says
+/// which; a larger `--memory-max` is
 /// suggested only when the search would fit in what the machine has available (a limit
 /// above that lifts the refusal only to meet the out-of-memory killer).
 fn refuse_unless_it_fits(
@@ -219,10 +238,12 @@ fn refuse_unless_it_fits(
     machine: Option<f64>,
 ) -> Result<()> {
     let per_state = model::estimate::bytes_per_state(cfg.strategy);
-    let bound = match cfg.states_max {
-        Some(n) => e.bytes.min(n as f64 * per_state),
-        None => e.bytes,
-    };
+    let process = PROCESS_BYTES as f64;
+    let bound = process
+        + match cfg.states_max {
+            Some(n) => e.bytes.min(n as f64 * per_state),
+            None => e.bytes,
+        };
     if bound <= avail {
         return Ok(());
     }
@@ -247,7 +268,7 @@ fn refuse_unless_it_fits(
             ),
         )
     };
-    let fits = (room / per_state).floor();
+    let fits = ((room - process).max(0.0) / per_state).floor();
     let mut why = String::new();
     if let Some(n) = cfg.states_max {
         why.push_str(&format!(
@@ -271,14 +292,8 @@ fn refuse_unless_it_fits(
             Some(n) => e.states.min(n as f64) * dfs_per_state,
             None => e.states * dfs_per_state,
         };
-        if dfs_bytes <= room {
-            let size = if dfs_bytes < MIB {
-                format!("{:.1} KiB", dfs_bytes / 1024.0)
-            } else if dfs_bytes < GIB {
-                format!("{:.1} MiB", dfs_bytes / MIB)
-            } else {
-                format!("{:.1} GiB", dfs_bytes / GIB)
-            };
+        if process + dfs_bytes <= room {
+            let size = sim::footprint::human_bytes(dfs_bytes.ceil() as u64);
             ways.push(format!(
                 "search depth first (--dfs: about {size} at {dfs_per_state:.0} bytes a state)"
             ));
@@ -291,7 +306,9 @@ fn refuse_unless_it_fits(
             "bound the states"
         };
         ways.push(format!(
-            "{lower} (--states-max {fits:.0} or fewer fit {strategy}{in_what})"
+            "{lower} (--states-max {fits:.0} or fewer fit {strategy}{in_what}, beside the \
+             process's own {})",
+            sim::footprint::human_bytes(PROCESS_BYTES)
         ));
     }
     if by_flag && machine.is_none_or(|m| bound <= m) {
@@ -753,7 +770,7 @@ mod tests {
         // 10^8 states: 23 GiB breadth first, 1.9 GiB depth first (fits in 4 GiB).
         let msg = refusal(&bfs, 1e8, machine, false, machine);
         assert!(
-            msg.contains("search depth first (--dfs: about 1.9 GiB at 20 bytes a state)"),
+            msg.contains("search depth first (--dfs: about 1.86 GiB at 20 bytes a state)"),
             "{msg}"
         );
         // 10^9 states: 18.6 GiB depth first, past half the machine: not suggested.
@@ -775,12 +792,13 @@ mod tests {
         let machine = 8.0 * GIB;
         let msg = refusal(&bfs, 1e9, machine, false, machine);
         let n = suggested(&msg);
-        assert!(n * per_state <= machine / 2.0, "{msg}");
-        assert!((n + 1.0) * per_state > machine / 2.0, "{msg}");
+        let process = PROCESS_BYTES as f64;
+        assert!(process + n * per_state <= machine / 2.0, "{msg}");
+        assert!(process + (n + 1.0) * per_state > machine / 2.0, "{msg}");
         assert!(
             msg.contains(
                 "fit breadth first in half the 8.0 GiB available, the rest left to the \
-                 machine's other work)"
+                 machine's other work, beside the process's own 10.00 MiB)"
             ),
             "{msg}"
         );
@@ -792,15 +810,23 @@ mod tests {
         let msg = refusal(&bfs, 1e9, limit, true, machine);
         let n = suggested(&msg);
         assert!(
-            n * per_state <= limit && (n + 1.0) * per_state > limit,
+            process + n * per_state <= limit && process + (n + 1.0) * per_state > limit,
             "{msg}"
         );
+        assert!(msg.contains("beside the process's own 10.00 MiB)"), "{msg}");
         assert!(!msg.contains("half the"), "{msg}");
         assert!(!msg.contains("a larger --memory-max"), "{msg}");
         // 3e6 states (0.70 GiB) fit the machine: a larger limit is suggested.
         let msg = refusal(&bfs, 3e6, limit, true, machine);
         assert!(
             msg.contains("or allow more (a larger --memory-max)"),
+            "{msg}"
+        );
+        // A limit that the process's own memory fills: no --states-max fits it.
+        let msg = refusal(&bfs, 3e6, 0.5 * process, true, machine);
+        assert!(!msg.contains("--states-max"), "{msg}");
+        assert!(
+            msg.ends_with("; allow more (a larger --memory-max)"),
             "{msg}"
         );
 

@@ -13,6 +13,10 @@ use sim::{Scenario, SimError};
 
 use crate::locate::Keys;
 
+/// The words after the message of an error about a key the file leaves at its
+/// default ([`FileError::key`]).
+pub const DEFAULT_NOTE: &str = " (the default; set it in the file)";
+
 /// A bad input file: where and what.
 #[derive(Debug)]
 pub struct FileError {
@@ -71,17 +75,22 @@ impl FileError {
     /// An error about the value of `key` (a dotted path), located in `src` when the
     /// file sets it, or at the `values` line of the sweep's `[[axis]]` that sets it
     /// (`scenario.K` swept by an axis of `K`, of a table holding it or of a key inside
-    /// it: [`axis_setting`]); else the default is at fault, and the message says so.
+    /// it: [`axis_setting`]); else the default is at fault, and the message says so
+    /// ("(the default; set it in the file)"), at the nearest table the file writes
+    /// that would hold the key (`[limits]` for `limits.events_max`), or, when it
+    /// writes none, at the first line of its top-level table (the first key or header
+    /// it writes): [`Keys::default_line`].
     pub fn key(path: &Path, src: &str, key: &str, message: impl Into<String>) -> Self {
         let keys = Keys::of(src);
-        let mut line = keys.line(key);
         let mut message = message.into();
-        if line.is_none() {
-            match axis_setting(src, key) {
-                Some(n) => line = keys.line(&format!("axis.{n}.values")),
-                None => message.push_str(" (the default; set it in the file)"),
+        let line = match (keys.sets(key), axis_setting(src, key)) {
+            (Some((_, line)), _) => Some(line),
+            (None, Some(n)) => keys.line(&format!("axis.{n}.values")),
+            (None, None) => {
+                message.push_str(DEFAULT_NOTE);
+                keys.default_line(key)
             }
-        }
+        };
         FileError {
             path: path.to_path_buf(),
             line,
@@ -583,6 +592,63 @@ mod tests {
                 .try_fold(v, |v, part| v.as_table().and_then(|t| t.get(part)))
                 .is_some()
         })
+    }
+
+    /// Every `[limits]` key the file leaves at its default is called the default, at
+    /// the `[limits]` header when the file writes one (in a sweep `[scenario.limits]`),
+    /// else at the nearest table it writes, else at the file's first line; a key the
+    /// file sets is at its own line, never called the default.
+    #[test]
+    fn a_defaulted_limit_is_placed_at_the_nearest_table_and_called_the_default() {
+        let limits = toml::Value::try_from(sim::Limits::default()).unwrap();
+        let names: Vec<&String> = limits.as_table().unwrap().keys().collect();
+        assert!(names.len() >= 7, "{names:?}");
+        let path = Path::new("x.toml");
+        for name in names {
+            for (prefix, src, line) in [
+                ("", "policies = [\"cow\"]\n[workload]\nkind = \"bank\"\n", 1),
+                ("", "# a comment\n\n[workload]\nkind = \"bank\"\n", 3),
+                (
+                    "",
+                    "seed = 1\n[workload]\nkind = \"bank\"\n[limits]\nz_max = 1\n",
+                    4,
+                ),
+                (
+                    "scenario.",
+                    "seeds = [1]\n[scenario]\n[scenario.workload]\nkind = \"bank\"\n",
+                    2,
+                ),
+                (
+                    "scenario.",
+                    "seeds = [1]\n[scenario.workload]\n[scenario.limits]\nz = 1\n",
+                    3,
+                ),
+            ] {
+                let key = format!("{prefix}limits.{name}");
+                let e = FileError::key(path, src, &key, "stopped");
+                assert_eq!(e.line, Some(line), "{key} in {src:?}: {e}");
+                assert!(
+                    e.to_string().ends_with(&format!(
+                        "stopped{DEFAULT_NOTE}\n  {line:>4} | {}",
+                        src.lines().nth(line - 1).unwrap()
+                    )),
+                    "{e}"
+                );
+                let set = format!(
+                    "{src}{}{name} = 5\n",
+                    if src.contains("limits]") {
+                        ""
+                    } else if prefix.is_empty() {
+                        "[limits]\n"
+                    } else {
+                        "[scenario.limits]\n"
+                    }
+                );
+                let e = FileError::key(path, &set, &key, "stopped");
+                assert_eq!(e.line, Some(set.lines().count()), "{key} in {set:?}: {e}");
+                assert!(!e.message.contains(DEFAULT_NOTE), "{e}");
+            }
+        }
     }
 
     /// Every key the simulator can call inert, or name as the driver of a check on a

@@ -184,6 +184,17 @@ impl<'a> Keys<'a> {
         self.span(key).map(|s| self.line_of(s.start))
     }
 
+    /// The line an error about `key`, which the file leaves at its default, is
+    /// placed at: the nearest enclosing table the file writes (its header, or the key
+    /// of an inline table), or, when it writes none, the first line of the top-level
+    /// table (the file's first key or header). `None` for a file that writes nothing.
+    pub fn default_line(&self, key: &str) -> Option<usize> {
+        self.line(key).or_else(|| {
+            let first = self.entries.iter().map(|e| e.span.start).min()?;
+            Some(self.line_of(first))
+        })
+    }
+
     /// Whether the file itself sets `key` (a dotted key, or a table: its header or any
     /// key under it), not only an enclosing table: the first such key in the file (its
     /// path and 1-based line), `None` when `key` is left at its default.

@@ -323,6 +323,61 @@ fn bad_check_flags_are_refused_with_exit_2() {
     }
 }
 
+/// The `--states-max` a memory refusal suggests fits `--memory-max` beside the
+/// process's own memory (10 MiB): followed at a limit of 10.2 MiB, breadth first and
+/// depth first, the search is cut by that bound of states (exit 3), never by
+/// `--memory-max`.
+#[test]
+fn following_the_states_max_advice_is_not_cut_by_the_memory_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = s(tmp.path());
+    for strategy in [&[][..], &["--dfs"][..]] {
+        let base = [
+            &["check", "--old", "4", "--new", "4", "--memory-max", "0.01"][..],
+            strategy,
+            &["--trace-dir", &t][..],
+        ]
+        .concat();
+        let o = owm(&base);
+        assert_eq!(code(&o), 2, "{strategy:?}: {}{}", stdout(&o), stderr(&o));
+        fails_with(&o, &["beside the process's own 10.00 MiB"]);
+        let n: u64 = stderr(&o)
+            .split_once("--states-max ")
+            .and_then(|(_, r)| r.split_whitespace().next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no --states-max advice: {}", stderr(&o)));
+        // Within what 10.2 MiB less the process's own 10 MiB hold at 20 (depth first)
+        // to 250 (breadth first) bytes a state.
+        assert!((1..=12_582).contains(&n), "{n}: {}", stderr(&o));
+        let o = owm(&[&base[..], &["--states-max", &n.to_string()][..]].concat());
+        let said = format!("{}{}", stdout(&o), stderr(&o));
+        assert_eq!(code(&o), 3, "{strategy:?} --states-max {n}: {said}");
+        assert!(said.contains(&format!("(cut by {n} states)")), "{said}");
+        assert!(!said.contains("cut by --memory-max"), "{said}");
+    }
+}
+
+/// A `--timeout` above 0 that the timer's resolution (1 ns) would round to 0 is
+/// refused as below the smallest timeout, never called 0 s; 0 itself is refused as 0.
+#[test]
+fn a_timeout_below_the_timers_resolution_is_refused_as_such() {
+    for t in ["1e-300", "1e-10", "0.0000000004"] {
+        let o = owm(&["check", "--timeout", t]);
+        assert_eq!(code(&o), 2, "{t}: {}", stderr(&o));
+        fails_with(
+            &o,
+            &[
+                "--timeout",
+                &format!("`{t}`: below 1 ns, the smallest timeout"),
+            ],
+        );
+        assert!(!stderr(&o).contains("more than 0 s"), "{}", stderr(&o));
+        assert_eq!(stdout(&o), "", "{t}: searched");
+    }
+    let o = owm(&["check", "--timeout", "0"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["timeout must be more than 0 s"]);
+}
+
 /// Flags that cannot be honoured, and output paths that cannot be written, are
 /// refused before any search (exit 2): nothing is searched, no trace is written, and
 /// a violation's exit 1 is never replaced by a late write error.
@@ -418,13 +473,13 @@ fn an_amount_beyond_the_bound_is_refused() {
 #[test]
 fn large_configurations_are_estimated_and_refused_when_they_cannot_fit() {
     let five = ["check", "--old", "3", "--new", "2", "--aborts", "off"];
-    let o = owm(&[&five[..], &["--threads", "1", "--memory-max", "0.0001"]].concat());
+    let o = owm(&[&five[..], &["--threads", "1", "--memory-max", "0.0099"]].concat());
     assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
     fails_with(
         &o,
         &[
             "refused: 5 transactions need about",
-            "0.1 MiB of memory",
+            "10.1 MiB of memory",
             "--dfs",
         ],
     );
@@ -465,7 +520,7 @@ fn a_bound_lifts_the_memory_refusal_only_when_it_fits() {
         "--threads",
         "1",
         "--memory-max",
-        "0.0001",
+        "0.0099",
         "--trace-dir",
         &t,
     ];
@@ -475,9 +530,9 @@ fn a_bound_lifts_the_memory_refusal_only_when_it_fits() {
         &o,
         &[
             "refused",
-            "--memory-max allows 0.1 MiB of memory",
+            "--memory-max allows 10.1 MiB of memory",
             "--states-max 1000000000 would hold up to 232.8 GiB",
-            "--states-max 429 or fewer fit",
+            "--states-max 577 or fewer fit",
         ],
     );
     let o = owm(&[&five[..], &["--timeout", "100000"]].concat());
@@ -486,7 +541,7 @@ fn a_bound_lifts_the_memory_refusal_only_when_it_fits() {
         &o,
         &["refused", "--timeout bounds the time, not the memory"],
     );
-    // 100 states x 250 bytes fit in 0.0001 GiB: the bounded search runs (stateright
+    // 100 states x 250 bytes fit in 0.0099 GiB beside the process's own 10 MiB: the bounded search runs (stateright
     // stops at about the bound, so it may finish the 1,471 states: 0, or 3 when cut).
     let o = owm(&[&five[..], &["--states-max", "100"]].concat());
     assert!([0, 3].contains(&code(&o)), "{}{}", stdout(&o), stderr(&o));
@@ -1488,12 +1543,13 @@ fn a_memory_refusal_suggests_only_what_was_not_done() {
         fails_with(&o, &["refused: 7 transactions need"]);
         stderr(&o)
     };
-    // About 3.9e6 states: 74.3 MiB depth first, past a 10.2 MiB limit (so --dfs is not
+    // About 3.9e6 states: 74.30 MiB depth first, past a 10.2 MiB limit (so --dfs is not
     // suggested), within a 204.8 MiB one (so it is, with its size).
     let bfs = refusal(&["--memory-max", "0.01"]);
     assert!(
         bfs.contains(
-            "; bound the states (--states-max 42949 or fewer fit breadth first), or allow \
+            "; bound the states (--states-max 1006 or fewer fit breadth first, beside the \
+             process's own 10.00 MiB), or allow \
              more (a larger --memory-max)"
         ),
         "{bfs}"
@@ -1502,8 +1558,9 @@ fn a_memory_refusal_suggests_only_what_was_not_done() {
     let bfs = refusal(&["--memory-max", "0.2"]);
     assert!(
         bfs.contains(
-            "; search depth first (--dfs: about 74.3 MiB at 20 bytes a state), or bound the \
-             states (--states-max 858993 or fewer fit breadth first), or allow more (a \
+            "; search depth first (--dfs: about 74.30 MiB at 20 bytes a state), or bound the \
+             states (--states-max 817050 or fewer fit breadth first, beside the process's \
+             own 10.00 MiB), or allow more (a \
              larger --memory-max)"
         ),
         "{bfs}"
@@ -1512,7 +1569,8 @@ fn a_memory_refusal_suggests_only_what_was_not_done() {
     assert!(!dfs.contains("--dfs)"), "{dfs}");
     assert!(
         dfs.contains(
-            "; bound the states (--states-max 536870 or fewer fit depth first), or allow more \
+            "; bound the states (--states-max 12582 or fewer fit depth first, beside the \
+             process's own 10.00 MiB), or allow more \
              (a larger --memory-max)"
         ),
         "{dfs}"
@@ -1533,12 +1591,15 @@ fn a_memory_refusal_suggests_only_what_was_not_done() {
         "--symmetry",
         "on",
         "--memory-max",
-        "0.0001",
+        "0.0101",
     ]);
     assert!(!symmetry.contains("--dfs)"), "{symmetry}");
     assert!(!symmetry.contains("reduce by symmetry"), "{symmetry}");
     assert!(
-        symmetry.contains("; bound the states (--states-max 5368 or fewer fit depth first)"),
+        symmetry.contains(
+            "; bound the states (--states-max 17951 or fewer fit depth first, beside the \
+             process's own 10.00 MiB)"
+        ),
         "{symmetry}"
     );
     let bounded = refusal(&[
@@ -1549,7 +1610,10 @@ fn a_memory_refusal_suggests_only_what_was_not_done() {
         "1000000000",
     ]);
     assert!(
-        bounded.contains("; lower the bound (--states-max 536870 or fewer fit depth first)"),
+        bounded.contains(
+            "; lower the bound (--states-max 12582 or fewer fit depth first, beside the \
+             process's own 10.00 MiB)"
+        ),
         "{bounded}"
     );
     // 1e-9 GiB is about a byte: no state fits, so no --states-max is suggested.
@@ -1767,16 +1831,21 @@ fn a_refusal_without_a_memory_limit_suggests_half_the_machine() {
     // Printed to 0.1 MiB: up to 0.05 MiB more may have been available.
     let available_mib = number_before(&msg, " MiB of memory is available") + 0.05;
     let suggested = number_before(&msg, " or fewer fit breadth first in half the ");
+    // Beside the process's own 10 MiB.
+    let process = 10.0 * 1024.0 * 1024.0;
     assert!(
-        suggested * 250.0 <= available_mib * 1024.0 * 1024.0 / 2.0,
+        process + suggested * 250.0 <= available_mib * 1024.0 * 1024.0 / 2.0,
         "{suggested} states x 250 bytes > half of {available_mib} MiB: {msg}"
     );
     assert!(
-        suggested * 250.0 > available_mib * 1024.0 * 1024.0 / 2.0 * 0.99,
+        process + suggested * 250.0 > available_mib * 1024.0 * 1024.0 / 2.0 * 0.99,
         "{msg}"
     );
     assert!(
-        msg.contains("GiB available, the rest left to the machine's other work)"),
+        msg.contains(
+            "GiB available, the rest left to the machine's other work, beside the process's \
+             own 10.00 MiB)"
+        ),
         "{msg}"
     );
     assert!(!msg.contains("--memory-max"), "{msg}");

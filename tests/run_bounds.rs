@@ -464,6 +464,126 @@ fn a_value_from_an_axis_is_never_called_a_default() {
     assert!(!said.contains("the default"), "{said}");
 }
 
+/// A limit the file leaves at its default, reached while running (exit 3), is called
+/// the default, "(the default; set it in the file)", at the `[limits]` header when the
+/// file writes one, else at the nearest table it writes (a sweep's `[scenario]`), else
+/// at the file's first line; `owm run` and `owm sweep` say it alike.
+#[test]
+fn a_limit_reached_at_its_default_is_called_the_default_at_the_nearest_table() {
+    // An archive at 1 byte/s passes the default 10^12 ticks.
+    let body = "[workload]\nkind = \"bank\"\naccounts = 256\ntransactions = 50\n\
+                [geometry]\nblock_size_bytes = 65536\nrecords_per_block = 4\n\
+                [archive]\nbandwidth_bytes_per_s = 1\n";
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let said = |o: &std::process::Output| format!("{}{}", stdout(o), stderr(o));
+    for (text, line, shown) in [
+        (
+            format!("policies = [\"cow\"]\n{body}"),
+            1,
+            "policies = [\"cow\"]",
+        ),
+        (
+            format!("policies = [\"cow\"]\n\n{body}[limits]\nevents_max = 100000000\n"),
+            12,
+            "[limits]",
+        ),
+    ] {
+        let f = write(tmp.path(), "tl.toml", &text);
+        let o = owm(&["run", &f, "--out", &s(&out)]);
+        assert_eq!(code(&o), 3, "{}", said(&o));
+        let line_text = format!("{line:>6} | {shown}");
+        for n in [
+            &format!("{f}:{line}: key `limits.time_ticks_max`: policy cow with seed 1 stopped")
+                as &str,
+            "raise `limits.time_ticks_max` or shrink the run (the default; set it in the file)",
+            &line_text,
+        ] {
+            assert!(said(&o).contains(n), "lacks `{n}`:\n{}", said(&o));
+        }
+        assert!(!out.exists(), "nothing written");
+    }
+    let scenario = body
+        .replace("\n[", "\n[scenario.")
+        .replacen('[', "[scenario.", 1);
+    for (text, line) in [
+        (format!("policies = [\"cow\"]\nseeds = [1]\n[scenario]\n{scenario}"), 3),
+        (
+            format!("policies = [\"cow\"]\nseeds = [1]\n{scenario}[scenario.limits]\nevents_max = 100000000\n"),
+            12,
+        ),
+    ] {
+        let f = write(tmp.path(), "sw.toml", &text);
+        let o = owm(&["sweep", &f, "--out", &s(&out)]);
+        assert_eq!(code(&o), 3, "{}", said(&o));
+        for n in [
+            &format!("{f}:{line}: key `scenario.limits.time_ticks_max`: policy cow with seed 1 stopped") as &str,
+            "raise `scenario.limits.time_ticks_max` or shrink the run (the default; set it in the file)",
+        ] {
+            assert!(said(&o).contains(n), "lacks `{n}`:\n{}", said(&o));
+        }
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+}
+
+/// The memory held per block written (the images, the judge's history) is driven by
+/// the block size when it is further above its default than the work is above its:
+/// the refusal's advice then names `geometry.block_size_bytes` first, and is placed at
+/// it when `limits.memory_bytes_max` is left at its default; with default blocks and
+/// many transactions it names the transactions, as before.
+#[test]
+fn a_memory_refusal_names_the_block_size_when_it_drives_the_estimate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let bank = |history: &str, transactions: u64, geometry: &str| {
+        format!(
+            "policies = [\"cow\"]\nkeep_history = {history}\n[workload]\nkind = \"bank\"\n\
+             accounts = 4096\ntransactions = {transactions}\n{geometry}\
+             [limits]\nvolume_bytes_max = 1099511627776\n"
+        )
+    };
+    let big = "[geometry]\nblock_size_bytes = 16777216\nrecords_per_block = 4\n";
+    let smaller = "give smaller blocks (geometry.block_size_bytes: each block written is held \
+                   whole), or fewer transactions";
+    // The images at the block size (the file leaves the bound at its default); the
+    // history at `keep_history`, the most direct of its keys, the block size named
+    // before the transactions.
+    for (history, line, key, part) in [
+        (
+            "false",
+            8,
+            "geometry.block_size_bytes",
+            "of it is the simulated disk's images of the blocks written: raise \
+             limits.memory_bytes_max, or ",
+        ),
+        (
+            "true",
+            2,
+            "keep_history",
+            "of it is the judge's history (keep_history): raise limits.memory_bytes_max, \
+             or set keep_history = false (the invariants then go unchecked), or ",
+        ),
+    ] {
+        let f = write(tmp.path(), "m.toml", &bank(history, 200, big));
+        let o = owm(&["run", &f, "--out", &s(&out)]);
+        assert_eq!(code(&o), 2, "{}", stderr(&o));
+        fails_with(
+            &o,
+            &[
+                &format!("{f}:{line}: key `{key}`: `limits.memory_bytes_max` (at its default"),
+                &format!("{part}{smaller}"),
+            ],
+        );
+        assert!(!out.exists(), "nothing written");
+    }
+    // Default blocks, many transactions: the work drives the images.
+    let f = write(tmp.path(), "w.toml", &bank("false", 200_000_000, ""));
+    let o = owm(&["run", &f, "--out", &s(&out)]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(!stderr(&o).contains("smaller blocks"), "{}", stderr(&o));
+    fails_with(&o, &[&format!("{f}:6: key `workload.transactions`")]);
+}
+
 /// A misspelt run-file key is answered with every key a run file takes, `policies`
 /// and `seed` among them, the closest first.
 #[test]

@@ -411,6 +411,69 @@ fn calibrate_profile_errors_name_the_profile() {
     assert_eq!(stdout(&o), "", "printed before the failure");
 }
 
+/// A `--profile` holds one table, `[device]`: any other top-level table or key (a
+/// misspelt `[devicex]`, a dotted `devicex.k`, a scenario's `policies`) is refused at
+/// its line, named as unknown, even when a `[device]` follows; nothing is printed
+/// and nothing written (exit 2).
+#[test]
+fn calibrate_refuses_an_unknown_profile_table_at_its_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cal");
+    std::fs::create_dir(&dir).unwrap();
+    let device = "[device]\nread_latency_ticks = 100\nwrite_latency_ticks = 100\n";
+    for (text, line, name, what) in [
+        (
+            "[devicex]\nread_latency_ticks = 100\n".to_string(),
+            1,
+            "devicex",
+            "table",
+        ),
+        (
+            format!("# measured\n{device}[extra]\nx = 1\n"),
+            5,
+            "extra",
+            "table",
+        ),
+        (
+            format!("devicex.read_latency_ticks = 1\n{device}"),
+            1,
+            "devicex",
+            "table",
+        ),
+        (
+            format!("policies = [\"cow\"]\n{device}"),
+            1,
+            "policies",
+            "key",
+        ),
+    ] {
+        let profile = write(tmp.path(), "p.toml", &text);
+        let o = owm(&[
+            "calibrate",
+            dir.to_str().unwrap(),
+            "--profile",
+            &profile,
+            "--pattern-writes",
+            "16",
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{text}: {}", stderr(&o));
+        fails_with(
+            &o,
+            &[&format!(
+                "{profile}:{line}: key `{name}`: unknown {what} `{name}` (expected `[device]`, \
+                 the one table a device profile holds)"
+            )],
+        );
+        assert!(!stderr(&o).contains("missing field"), "{}", stderr(&o));
+        assert_eq!(stdout(&o), "", "printed before the failure");
+        assert_eq!(
+            names(&dir),
+            Vec::<String>::new(),
+            "written by a refused calibrate"
+        );
+    }
+}
+
 /// The documented `--pattern-writes` range runs whatever the region's size: a region
 /// of 128 blocks of 16 MiB (2 GiB: past the simulator's default volume limit, and an
 /// archive copy of 21 s at 100 MB/s, longer than the 10 s before the writers start)
@@ -454,6 +517,49 @@ fn calibrate_runs_a_large_region_and_refuses_past_the_range() {
         readme.contains("`--pattern-writes` 1 to 1048576"),
         "README's range"
     );
+}
+
+/// A `--baseline-latency-us` above 0 but below 0.5 µs, which the simulator's whole µs
+/// round to no baseline, is refused at the flag (exit 2), nothing written; 0.5 runs.
+#[test]
+fn calibrate_refuses_a_baseline_that_rounds_to_none() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = write(
+        tmp.path(),
+        "profile.toml",
+        "[device]\nread_latency_ticks = 4\nwrite_latency_ticks = 0\n\
+         flush_latency_ticks = 264\njournal_sync_latency_ticks = 429\n",
+    );
+    let dir = tmp.path().join("cal");
+    std::fs::create_dir(&dir).unwrap();
+    let d = dir.to_str().unwrap();
+    let run = |us: &str| {
+        owm(&[
+            "calibrate",
+            d,
+            "--profile",
+            &profile,
+            "--pattern-writes",
+            "10",
+            "--baseline-latency-us",
+            us,
+        ])
+    };
+    for us in ["1e-300", "0.3", "0.4999"] {
+        let o = run(us);
+        assert_eq!(o.status.code(), Some(2), "{us}: {}", stderr(&o));
+        fails_with(
+            &o,
+            &[
+                "--baseline-latency-us",
+                &format!("`{us}`: below 0.5 µs, which rounds to no baseline"),
+            ],
+        );
+        assert_eq!(stdout(&o), "", "printed before the failure");
+        assert_eq!(names(&dir), Vec::<String>::new(), "{us}: written");
+    }
+    // 0.5 µs is 1 µs of baseline: a write that costs something, predicted.
+    ok(&run("0.5"));
 }
 
 /// Errors name the input that causes them, and a failed calibrate leaves DIR as it
