@@ -510,6 +510,8 @@ fn a_later_cycle_beside_no_transaction_does_not_stand_for_a_lost_one() {
         for inv in ["A-consistent", "backup-faithful"] {
             assert_eq!(json_case(&v, p, inv)["verdict"], "not-claimed", "{p} {inv}");
         }
+    }
+}
 
 /// README.md's table of the reasons a run gives for `not claimed (R)` of a state it
 /// never reached lists every reason the binary can print: each word of
