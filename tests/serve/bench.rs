@@ -7,6 +7,36 @@ use std::process::Command;
 use super::harness::have;
 use crate::util::{fails_with, names, ok, owm, repo, stderr, stdout, write};
 
+/// A calibration from a profile: `profile.toml` holding `body` and an empty `cal`
+/// directory, in a temporary directory of their own.
+struct FromProfile {
+    tmp: tempfile::TempDir,
+    profile: String,
+    dir: std::path::PathBuf,
+}
+
+impl FromProfile {
+    fn new(body: &str) -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let profile = write(tmp.path(), "profile.toml", body);
+        let dir = tmp.path().join("cal");
+        std::fs::create_dir(&dir).unwrap();
+        FromProfile { tmp, profile, dir }
+    }
+
+    /// `DIR`, the path of the `cal` directory.
+    fn d(&self) -> &str {
+        self.dir.to_str().unwrap()
+    }
+
+    /// `owm calibrate DIR --profile PROFILE EXTRA…`.
+    fn run(&self, extra: &[&str]) -> std::process::Output {
+        let mut args = vec!["calibrate", self.d(), "--profile", &self.profile];
+        args.extend_from_slice(extra);
+        owm(&args)
+    }
+}
+
 fn script(args: &[&str]) -> std::process::Output {
     Command::new("bash")
         .arg(repo().join("serve/bench/fio-phases.sh"))
@@ -199,27 +229,15 @@ fn calibrate_refuses_a_block_size_out_of_range() {
 /// README says; a DIR that cannot take them fails the command with nothing printed.
 #[test]
 fn calibrate_prints_a_small_slowdown_and_says_why() {
-    let tmp = tempfile::tempdir().unwrap();
-    let profile = write(
-        tmp.path(),
-        "profile.toml",
+    let cal = FromProfile::new(
         "[device]\nread_latency_ticks = 10\nwrite_latency_ticks = 10\n\
          table_update_latency_ticks = 1\ntable_lookup_latency_ticks = 0\n\
          flush_latency_ticks = 100000\njournal_sync_latency_ticks = 100000\n\
          journaled = true\njournal_lane = true\nchannels = 8\njitter_ticks_max = 0\n",
     );
-    let dir = tmp.path().join("cal");
-    std::fs::create_dir(&dir).unwrap();
-    let o = owm(&[
-        "calibrate",
-        dir.to_str().unwrap(),
-        "--profile",
-        &profile,
-        "--pattern-writes",
-        "16",
-    ]);
+    let o = cal.run(&["--pattern-writes", "16"]);
     ok(&o);
-    let left = names(&dir);
+    let left = names(&cal.dir);
     assert_eq!(
         left,
         ["calibrate-pattern-qd1.csv", "calibrate-pattern-qd8.csv"]
@@ -233,7 +251,7 @@ fn calibrate_prints_a_small_slowdown_and_says_why() {
         "calibrate",
         "/sys",
         "--profile",
-        &profile,
+        &cal.profile,
         "--pattern-writes",
         "16",
     ]);
@@ -269,25 +287,13 @@ fn calibrate_prints_a_small_slowdown_and_says_why() {
 /// such row's IOPS agrees with its `lat_mean_us` to the digits printed.
 #[test]
 fn calibrate_prints_a_rate_below_one_write_a_second() {
-    let tmp = tempfile::tempdir().unwrap();
-    let profile = write(
-        tmp.path(),
-        "profile.toml",
+    let cal = FromProfile::new(
         "[device]\nread_latency_ticks = 10\nwrite_latency_ticks = 2000000\n\
          table_update_latency_ticks = 1\ntable_lookup_latency_ticks = 0\n\
          flush_latency_ticks = 10\njournal_sync_latency_ticks = 10\n\
          journaled = true\njournal_lane = true\nchannels = 8\njitter_ticks_max = 0\n",
     );
-    let dir = tmp.path().join("cal");
-    std::fs::create_dir(&dir).unwrap();
-    let o = owm(&[
-        "calibrate",
-        dir.to_str().unwrap(),
-        "--profile",
-        &profile,
-        "--pattern-writes",
-        "4",
-    ]);
+    let o = cal.run(&["--pattern-writes", "4"]);
     ok(&o);
     let text = stdout(&o);
     let rows: Vec<Vec<&str>> = text
@@ -481,26 +487,11 @@ fn calibrate_refuses_an_unknown_profile_table_at_its_line() {
 /// largest value, before anything is written (exit 2).
 #[test]
 fn calibrate_runs_a_large_region_and_refuses_past_the_range() {
-    let tmp = tempfile::tempdir().unwrap();
-    let profile = write(
-        tmp.path(),
-        "profile.toml",
+    let cal = FromProfile::new(
         "[device]\nread_latency_ticks = 4\nwrite_latency_ticks = 8\n\
          flush_latency_ticks = 264\njournal_sync_latency_ticks = 429\n",
     );
-    let dir = tmp.path().join("cal");
-    std::fs::create_dir(&dir).unwrap();
-    let d = dir.to_str().unwrap();
-    let o = owm(&[
-        "calibrate",
-        d,
-        "--profile",
-        &profile,
-        "--block-size",
-        "16777216",
-        "--pattern-writes",
-        "128",
-    ]);
+    let o = cal.run(&["--block-size", "16777216", "--pattern-writes", "128"]);
     ok(&o);
     let rows = stdout(&o)
         .lines()
@@ -508,7 +499,7 @@ fn calibrate_runs_a_large_region_and_refuses_past_the_range() {
         .count();
     assert_eq!(rows, 18, "{}", stdout(&o));
     for n in ["1048577", "10000001", "16777216"] {
-        let o = owm(&["calibrate", d, "--profile", &profile, "--pattern-writes", n]);
+        let o = cal.run(&["--pattern-writes", n]);
         assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
         fails_with(&o, &["--pattern-writes", "1..=1048576"]);
     }
@@ -523,28 +514,11 @@ fn calibrate_runs_a_large_region_and_refuses_past_the_range() {
 /// round to no baseline, is refused at the flag (exit 2), nothing written; 0.5 runs.
 #[test]
 fn calibrate_refuses_a_baseline_that_rounds_to_none() {
-    let tmp = tempfile::tempdir().unwrap();
-    let profile = write(
-        tmp.path(),
-        "profile.toml",
+    let cal = FromProfile::new(
         "[device]\nread_latency_ticks = 4\nwrite_latency_ticks = 0\n\
          flush_latency_ticks = 264\njournal_sync_latency_ticks = 429\n",
     );
-    let dir = tmp.path().join("cal");
-    std::fs::create_dir(&dir).unwrap();
-    let d = dir.to_str().unwrap();
-    let run = |us: &str| {
-        owm(&[
-            "calibrate",
-            d,
-            "--profile",
-            &profile,
-            "--pattern-writes",
-            "10",
-            "--baseline-latency-us",
-            us,
-        ])
-    };
+    let run = |us: &str| cal.run(&["--pattern-writes", "10", "--baseline-latency-us", us]);
     for us in ["1e-300", "0.3", "0.4999"] {
         let o = run(us);
         assert_eq!(o.status.code(), Some(2), "{us}: {}", stderr(&o));
@@ -556,7 +530,7 @@ fn calibrate_refuses_a_baseline_that_rounds_to_none() {
             ],
         );
         assert_eq!(stdout(&o), "", "printed before the failure");
-        assert_eq!(names(&dir), Vec::<String>::new(), "{us}: written");
+        assert_eq!(names(&cal.dir), Vec::<String>::new(), "{us}: written");
     }
     // 0.5 µs is 1 µs of baseline: a write that costs something, predicted.
     ok(&run("0.5"));
@@ -570,16 +544,12 @@ fn calibrate_refuses_a_baseline_that_rounds_to_none() {
 /// temporary file left).
 #[test]
 fn calibrate_blames_the_right_input_and_keeps_the_previous_pair() {
-    let tmp = tempfile::tempdir().unwrap();
-    let profile = write(
-        tmp.path(),
-        "profile.toml",
+    let cal = FromProfile::new(
         "[device]\nread_latency_ticks = 4\nwrite_latency_ticks = 8\n\
          flush_latency_ticks = 264\njournal_sync_latency_ticks = 429\n",
     );
-    let dir = tmp.path().join("cal");
-    std::fs::create_dir(&dir).unwrap();
-    let d = dir.to_str().unwrap();
+    let (tmp, profile, dir) = (&cal.tmp, &cal.profile, &cal.dir);
+    let d = cal.d();
     let run = |profile: &str, extra: &[&str]| {
         let mut args = vec!["calibrate", d, "--profile", profile];
         args.extend_from_slice(extra);
@@ -587,7 +557,7 @@ fn calibrate_blames_the_right_input_and_keeps_the_previous_pair() {
     };
     // 10 writes of 1000 s each fit a phase's run: predicted, each write ~10^9 µs.
     let o = run(
-        &profile,
+        profile,
         &[
             "--pattern-writes",
             "10",
@@ -610,14 +580,14 @@ fn calibrate_blames_the_right_input_and_keeps_the_previous_pair() {
             assert_eq!(t.lines().count(), n + 2, "qd{qd}");
         }
         assert_eq!(
-            names(&dir),
+            names(dir),
             ["calibrate-pattern-qd1.csv", "calibrate-pattern-qd8.csv"]
         );
     };
     pair(10);
     // 100 of them do not: refused up front naming both flags.
     let o = run(
-        &profile,
+        profile,
         &[
             "--pattern-writes",
             "100",
