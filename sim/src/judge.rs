@@ -1230,7 +1230,10 @@ impl<'a> Judge<'a> {
                     self.found_here(
                         Invariant::SpaceReclaimed,
                         false,
-                        format!("{extra_space_blocks} blocks of extra space still held after retiring VLUN A"),
+                        format!(
+                            "{} of extra space still held after retiring VLUN A",
+                            crate::number_text::counted(extra_space_blocks, "block", "blocks")
+                        ),
                         Vec::new(),
                     );
                 }

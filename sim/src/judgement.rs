@@ -6,6 +6,7 @@
 use std::fmt;
 
 use crate::cost::RunResult;
+use crate::number_text::counted;
 use crate::oracle::{Invariant, Violation};
 
 /// What the oracle observed about one invariant in one run.
@@ -42,7 +43,8 @@ impl fmt::Display for Observed {
                 unreadable,
             } => write!(
                 f,
-                "judged on none of {blocks} blocks; {unreadable} unreadable"
+                "judged on none of {}; {unreadable} unreadable",
+                counted(*blocks, "block", "blocks")
             ),
             Observed::HeldPartly {
                 judged,
@@ -50,7 +52,8 @@ impl fmt::Display for Observed {
                 unreadable,
             } => write!(
                 f,
-                "held on {judged} of {blocks} blocks; {unreadable} unreadable"
+                "held on {judged} of {}; {unreadable} unreadable",
+                counted(*blocks, "block", "blocks")
             ),
         }
     }
