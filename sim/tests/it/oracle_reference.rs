@@ -740,7 +740,10 @@ pub fn space_reclaimed(h: &History) -> Result<(), Violation> {
                 return Err(violation(
                     Invariant::SpaceReclaimed,
                     i,
-                    format!("{extra_space_blocks} blocks of extra space still held after retiring VLUN A"),
+                    format!(
+                        "{} of extra space still held after retiring VLUN A",
+                        sim::number_text::counted(extra_space_blocks, "block", "blocks")
+                    ),
                     Vec::new(),
                 ));
             }
