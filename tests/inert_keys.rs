@@ -291,6 +291,19 @@ fn trace_keys_another_format_or_grouping_ignores_are_refused() {
     }
 }
 
+/// Writes `text` to `name` in `dir` and runs `owm sweep` on it into `NAME.out` beside
+/// it: the file's path (for the messages' `FILE:LINE`) and the run's output.
+fn sweep_file(dir: &std::path::Path, name: &str, text: &str) -> (String, std::process::Output) {
+    let f = write(dir, name, text);
+    let o = owm(&[
+        "sweep",
+        &f,
+        "--out",
+        &s(&dir.join(name).with_extension("out")),
+    ]);
+    (f, o)
+}
+
 /// A sweep refuses a key only when it has no effect at every point of its grid: the
 /// shipped overflow sweep's `on_data_area_full` axis beside a data area of the whole
 /// volume at one point runs; the same axis beside no data area at all is refused at
@@ -298,16 +311,7 @@ fn trace_keys_another_format_or_grouping_ignores_are_refused() {
 #[test]
 fn a_sweep_refuses_a_key_inert_at_every_point() {
     let tmp = tempfile::tempdir().unwrap();
-    let sweep = |name: &str, text: &str| {
-        let f = write(tmp.path(), name, text);
-        let o = owm(&[
-            "sweep",
-            &f,
-            "--out",
-            &s(&tmp.path().join(name).with_extension("out")),
-        ]);
-        (f, o)
-    };
+    let sweep = |name: &str, text: &str| sweep_file(tmp.path(), name, text);
     let base = "[scenario.workload]\nkind = \"generated\"\ntransactions = 20\n";
     let axis = "[[axis]]\nkey = \"backup.on_data_area_full\"\nvalues = [\"break-guest-write\", \"break-snapshot\"]\n";
     let (_f, o) = sweep(
@@ -397,21 +401,14 @@ fn write_slots_lifting_a_profiles_bound_are_taken_in_a_run_and_a_sweep() {
     )]);
     let tmp = tempfile::tempdir().unwrap();
     let sweep = |name: &str, device: &str, values: &str| {
-        let f = write(
+        sweep_file(
             tmp.path(),
             name,
             &format!(
                 "policies = [\"cow\"]\n[[axis]]\nkey = \"device.write_channels\"\nvalues = {values}\n\
                  [scenario.workload]\nkind = \"generated\"\ntransactions = 20\n[scenario.device]\n{device}\n"
             ),
-        );
-        let o = owm(&[
-            "sweep",
-            &f,
-            "--out",
-            &s(&tmp.path().join(name).with_extension("out")),
-        ]);
-        (f, o)
+        )
     };
     let (_f, o) = sweep("nvme.toml", "profile = \"nvme-ssd\"", "[42, 64]");
     ok(&o);

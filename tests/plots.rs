@@ -49,6 +49,21 @@ fn sweep(dir: &Path, text: &str) -> std::path::PathBuf {
     out
 }
 
+/// `owm sweep` of `text` (as `s.toml` in a fresh directory, into `o`, its progress
+/// lines kept), which succeeds: its output, and the texts of a plot of it by file name
+/// (the directory lives as long as that function).
+fn sweep_texts(text: &str) -> (std::process::Output, impl Fn(&str) -> Vec<String>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(tmp.path(), "s.toml", text);
+    let o = owm(&["sweep", &f, "--out", &s(&tmp.path().join("o"))]);
+    ok(&o);
+    let text = move |name: &str| -> Vec<String> {
+        let svg = String::from_utf8(bytes(&tmp.path().join("o"), name)).unwrap();
+        texts(&svg).into_iter().map(|(s, _)| s).collect()
+    };
+    (o, text)
+}
+
 const BASE: &str = r#"
 policies = ["mirroring", "cow"]
 seeds = [1, 2]
@@ -157,10 +172,7 @@ fn a_sweep_without_an_axis_plots_the_policies_at_the_base_scenario() {
 /// the plot of the same metric where it has values does not.
 #[test]
 fn table_keys_are_named_by_their_table_and_an_empty_metric_says_so() {
-    let tmp = tempfile::tempdir().unwrap();
-    let f = write(
-        tmp.path(),
-        "s.toml",
+    let (o, text) = sweep_texts(
         r#"policies = ["cow"]
 seeds = [1, 2]
 x = "archive.bandwidth_bytes_per_s"
@@ -184,13 +196,6 @@ transactions = 100
 on_data_area_full = "break-snapshot"
 "#,
     );
-    let out = tmp.path().join("o");
-    let o = owm(&["sweep", &f, "--out", &s(&out)]);
-    ok(&o);
-    let text = |name: &str| -> Vec<String> {
-        let svg = String::from_utf8(bytes(&out, name)).unwrap();
-        texts(&svg).into_iter().map(|(s, _)| s).collect()
-    };
     let (empty, full) = (
         text("retire_at_ticks--1.svg"),
         text("retire_at_ticks--2.svg"),
@@ -857,10 +862,7 @@ fn every_stretch_of_a_broken_time_axis_has_a_tick_label() {
 /// with the numbers (`1 policy`, `1 seed`).
 #[test]
 fn a_zero_that_means_none_reads_so_in_a_sweep_title() {
-    let tmp = tempfile::tempdir().unwrap();
-    let f = write(
-        tmp.path(),
-        "s.toml",
+    let (o, text) = sweep_texts(
         r#"policies = ["cow"]
 x = "archive.bandwidth_bytes_per_s"
 metrics = ["retire_at_ticks"]
@@ -875,18 +877,11 @@ kind = "bank"
 transactions = 50
 "#,
     );
-    let out = tmp.path().join("o");
-    let o = owm(&["sweep", &f, "--out", &s(&out)]);
-    ok(&o);
     assert!(
         stdout(&o).contains("4 grid points (4 axis combinations x 1 policy x 1 seed)"),
         "{}",
         stdout(&o)
     );
-    let text = |name: &str| -> Vec<String> {
-        let svg = String::from_utf8(bytes(&out, name)).unwrap();
-        texts(&svg).into_iter().map(|(s, _)| s).collect()
-    };
     let what = "s: VLUN A retired at vs archive bandwidth";
     let none = text("retire_at_ticks--1.svg");
     assert!(
