@@ -476,7 +476,7 @@ impl RunResult {
     /// backup, non-disruption included: nothing waited for one); A-isolated needs a
     /// split, A-consistent an image declared consistent, backup-faithful an archive,
     /// a retire or a drop, space-reclaimed a retire or a drop, b-prime-faithful a
-    /// completed copy to B' ([`RunResult::copied_b_prime`]), each in some cycle. A
+    /// completed copy to B' ([`crate::Marks::detach_end`]), each in some cycle. A
     /// run whose every request came when every transaction had ended
     /// ([`RunResult::last_txn_ticks`]) reached none of them beside a transaction
     /// ([`Unreached::RequestAfterTransactions`], every invariant about a backup); one
@@ -546,16 +546,6 @@ impl RunResult {
             }
             _ => self.unreached(invariant),
         }
-    }
-
-    /// Whether the run completed a copy of VLUN B to B' (`[detach]`) in some cycle:
-    /// the state b-prime-faithful speaks of was reached.
-    pub fn copied_b_prime(&self) -> bool {
-        self.cycles
-            .iter()
-            .map(|c| &c.marks)
-            .chain([&self.marks])
-            .any(|m| m.detach_end.is_some())
     }
 
     /// Whether some cycle's backup was lost `how`.

@@ -532,5 +532,17 @@ fn detach_under_faults_is_refused_only_for_the_policies_that_copy() {
     assert!(s.validate_for(&[Policy::None]).is_ok());
     let r = sim::run(&s, Policy::None, 1).unwrap().result;
     assert!(r.costs.committed > 0);
-    assert!(!r.copied_b_prime(), "none copies nothing to B'");
+    // The verdict's reading: b-prime-faithful's state was not reached, for want of a
+    // backup; and no milestone of the run marks a copy to B' ended.
+    assert_eq!(
+        r.unreached(Invariant::BPrimeFaithful),
+        Some(sim::Unreached::NoBackup),
+        "none copies nothing to B'"
+    );
+    assert!(r
+        .cycles
+        .iter()
+        .map(|c| &c.marks)
+        .chain([&r.marks])
+        .all(|m| m.detach_end.is_none()));
 }
