@@ -62,6 +62,32 @@ pub(crate) fn room(v: &mut Vec<u8>, len: usize) -> Result<(), Refused> {
     v.try_reserve_exact(len - v.len()).map_err(|_| refused)
 }
 
+/// Makes room in `v` for one more element, or [`Refused`] with `v` as it was: a
+/// vector with room costs a comparison; a full one asks fallibly for twice its
+/// capacity (at least 4 elements), the growth a `push` would make.
+#[inline(always)]
+pub(crate) fn room_for_one<T>(v: &mut Vec<T>) -> Result<(), Refused> {
+    if v.len() < v.capacity() {
+        return Ok(());
+    }
+    grow_for_one(v)
+}
+
+/// [`room_for_one`]'s growth, out of the callers' way.
+#[cold]
+#[inline(never)]
+fn grow_for_one<T>(v: &mut Vec<T>) -> Result<(), Refused> {
+    let capacity = v.capacity().saturating_mul(2).max(4);
+    let refused = Refused {
+        bytes: capacity.saturating_mul(std::mem::size_of::<T>()),
+    };
+    #[cfg(test)]
+    if test_limit::refuses(refused.bytes) {
+        return Err(refused);
+    }
+    v.try_reserve_exact(capacity - v.len()).map_err(|_| refused)
+}
+
 /// Tests: a per-thread cap on the buffers of this module, standing in for a system
 /// that refuses memory.
 #[cfg(test)]
@@ -83,7 +109,7 @@ pub(crate) mod test_limit {
         CAP.with(|c| c.set(usize::MAX));
     }
 
-    pub(super) fn refuses(len: usize) -> bool {
+    pub(crate) fn refuses(len: usize) -> bool {
         CAP.with(|c| len > c.get())
     }
 }
@@ -110,5 +136,27 @@ mod tests {
         assert_eq!(copied(&[7; 11]), Ok(vec![7; 11]));
         // What no system can give: refused, not an abort.
         assert_eq!(zeroed(usize::MAX), Err(Refused { bytes: usize::MAX }));
+    }
+
+    /// Room for one more element is asked for only when the vector is full: twice its
+    /// capacity (at least four), refused past the cap with the vector as it was.
+    #[test]
+    fn room_for_one_doubles_a_full_vector_or_leaves_it() {
+        let mut v: Vec<u32> = Vec::new();
+        test_limit::cap(15);
+        assert_eq!(room_for_one(&mut v), Err(Refused { bytes: 16 }));
+        assert_eq!(v.capacity(), 0);
+        test_limit::cap(16);
+        assert_eq!(room_for_one(&mut v), Ok(()));
+        assert_eq!(v.capacity(), 4);
+        v.extend([1, 2, 3]);
+        test_limit::cap(0);
+        assert_eq!(room_for_one(&mut v), Ok(()), "room for a fourth already");
+        v.push(4);
+        assert_eq!(room_for_one(&mut v), Err(Refused { bytes: 32 }));
+        assert_eq!((v.as_slice(), v.capacity()), (&[1, 2, 3, 4][..], 4));
+        test_limit::lift();
+        assert_eq!(room_for_one(&mut v), Ok(()));
+        assert_eq!(v.capacity(), 8);
     }
 }

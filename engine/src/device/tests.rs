@@ -464,6 +464,45 @@ mod out_of_memory {
         assert_eq!((rd(Vlun::A), rd(Vlun::B)), (block(1), block(2)));
     }
 
+    /// A sparse image's table refused the growth that would hold a new block fails
+    /// the write with the same error, nothing held: the block reads as it was, the
+    /// extra space as it was, and the same write succeeds once memory is free.
+    #[test]
+    fn a_refused_table_growth_fails_the_write_with_nothing_held() {
+        use crate::store::SparseStore;
+        let config = DeviceConfig::new(Variant::CopyOnWrite);
+        // More blocks than a table holds one slot each for: parts that grow.
+        let (a, b) = config.image_blocks(BS, 1 << 20, 4);
+        let d = Device::new(
+            config,
+            SparseStore::new(BS, a).unwrap(),
+            SparseStore::new(BS, b).unwrap(),
+        )
+        .unwrap();
+        let mut short = vec![0u8; BS];
+        short[..3].fill(9);
+        let rd = || {
+            let mut buf = vec![0u8; BS];
+            d.read(Vlun::A, 5, &mut buf).unwrap();
+            buf
+        };
+        let extra = d.extra_space_blocks();
+        // The block's part has no bucket yet: its first, 64 bytes, refused.
+        test_limit::cap(63);
+        let r = d.write(Vlun::A, 5, &short);
+        test_limit::lift();
+        match r {
+            Err(Error::OutOfMemory { purpose, bytes }) => {
+                assert_eq!(bytes, 64);
+                assert!(purpose.contains("hold a written block"), "{purpose:?}");
+            }
+            other => panic!("expected OutOfMemory, got {other:?}"),
+        }
+        assert_eq!((rd(), d.extra_space_blocks()), (vec![0; BS], extra));
+        d.write(Vlun::A, 5, &short).unwrap();
+        assert_eq!(rd(), short);
+    }
+
     #[test]
     fn a_refused_checksum_buffer_fails_the_write_before_the_block_changes() {
         let mut config = DeviceConfig::new(Variant::CopyOnWrite);

@@ -36,7 +36,7 @@
 use std::sync::Arc;
 
 use super::huge_pages::{HugeArray, Zeroable, HUGE_PAGE_BYTES};
-use crate::block_buffer::{copied, room, Refused};
+use crate::block_buffer::{copied, room, room_for_one, Refused};
 use crate::prefetch::HintWord;
 
 /// Longest content (bytes up to the last non-zero byte) kept inside a slot.
@@ -222,11 +222,13 @@ impl Part {
         rounded.max(n + 1)
     }
 
-    /// Grows ([`Part::grown_len`]) and places every slot again.
-    fn grow(&mut self) {
+    /// Grows ([`Part::grown_len`]) and places every slot again; [`Refused`] (the
+    /// grown buckets' bytes) when the system refuses them, the part as it was.
+    #[cold]
+    fn grow(&mut self) -> Result<(), Refused> {
         let n = self.buckets.len();
         let grown = Self::grown_len(n);
-        let old = std::mem::replace(&mut self.buckets, HugeArray::zeroed(grown));
+        let old = std::mem::replace(&mut self.buckets, HugeArray::try_zeroed(grown)?);
         for slot in old.iter().flat_map(|b| b.0.iter()) {
             if slot.tag == EMPTY {
                 continue;
@@ -236,6 +238,7 @@ impl Part {
                 _ => unreachable!("keys are unique and the grown part has room"),
             }
         }
+        Ok(())
     }
 }
 
@@ -446,20 +449,23 @@ impl BlockTable {
         }
     }
 
-    /// Block `block`'s slot (empty when not held), made room for.
-    fn locate(&mut self, block: u64, key: u32, p: usize) -> Loc {
+    /// Block `block`'s slot (empty when not held), made room for. A block held
+    /// changes nothing; [`Refused`] when its part must grow and the system refuses the
+    /// grown buckets (nothing changed).
+    #[inline]
+    fn locate(&mut self, block: u64, key: u32, p: usize) -> Result<Loc, Refused> {
         if let Some(direct) = &self.direct {
             if direct[block as usize].tag == EMPTY {
                 self.len += 1;
             }
-            return Loc::Direct(block as usize);
+            return Ok(Loc::Direct(block as usize));
         }
         if let Some(Probe::Found(b, s)) = self.parts[p].probe(key) {
-            return Loc::Part(p, b, s);
+            return Ok(Loc::Part(p, b, s));
         }
         let part = &mut self.parts[p];
         if part.full() {
-            part.grow();
+            part.grow()?;
             let span = &self.hints.spans[p];
             let relaxed = std::sync::atomic::Ordering::Relaxed;
             span.base.store(part.buckets.as_ptr() as usize, relaxed);
@@ -468,15 +474,17 @@ impl BlockTable {
         part.len += 1;
         self.len += 1;
         match part.probe(key) {
-            Some(Probe::Vacant(b, s)) => Loc::Part(p, b, s),
+            Some(Probe::Vacant(b, s)) => Ok(Loc::Part(p, b, s)),
             _ => unreachable!("an absent key has a vacant slot"),
         }
     }
 
     /// Holds `data` (a block's leading bytes, the rest zeros: one block or less) as
-    /// block `block`'s content. A content longer than [`INLINE_BYTES`] is given an
-    /// allocation of its own, asked for before anything changes: [`Refused`] when the
-    /// system refuses it leaves the table as it was (the block's old content held).
+    /// block `block`'s content. Every allocation this asks for is asked for before
+    /// anything changes, and [`Refused`] when the system refuses it leaves the table as
+    /// it was (the block's old content held): a content longer than [`INLINE_BYTES`]'s
+    /// own allocation and its place in the heap index, a part's growth to hold a new
+    /// block, and the free list's room for a heap content given up.
     pub(crate) fn set(&mut self, block: u64, data: &[u8]) -> Result<(), Refused> {
         let (p, key) = self.split(block);
         let len = content_len(data);
@@ -494,9 +502,7 @@ impl BlockTable {
             }
             held = Some(copied(&data[..len])?.into_boxed_slice());
             if self.heap_free.is_empty() {
-                self.heap.try_reserve(1).map_err(|_| Refused {
-                    bytes: (self.heap.len() + 1) * std::mem::size_of::<Box<[u8]>>(),
-                })?;
+                room_for_one(&mut self.heap)?;
             }
         }
         if len <= INLINE_BYTES {
@@ -512,9 +518,11 @@ impl BlockTable {
                 }
             }
         }
-        let loc = self.locate(block, key, p);
+        let loc = self.locate(block, key, p)?;
         let old = *self.slot_mut(loc);
         if old.tag == HEAP {
+            // A block held: `locate` changed nothing, nor has anything since.
+            room_for_one(&mut self.heap_free)?;
             let i = heap_index(&old);
             self.heap_bytes -= self.heap[i].len() as u64 + ALLOCATION_OVERHEAD_BYTES;
             self.heap[i] = Box::default();

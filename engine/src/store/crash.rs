@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::{check_access, check_prefix, BlockStore, StoreError, PREFIX_READ};
-use crate::block_buffer::{copied, room};
+use crate::block_buffer::{copied, room, room_for_one};
 
 /// What a write's copy in the cache allocates for ([`StoreError::OutOfMemory`]).
 const CACHE: &str = "hold an unflushed write";
@@ -286,13 +286,17 @@ impl<S: BlockStore> BlockStore for CrashStore<S> {
         }
         Ok(())
     }
-    /// The write is held in the cache as a copy of its own, asked for before
-    /// anything changes ([`StoreError::OutOfMemory`]: nothing cached, nothing written
-    /// back).
+    /// The write is held in the cache as a copy of its own, in the list of unflushed
+    /// writes, both asked for before anything changes ([`StoreError::OutOfMemory`]:
+    /// nothing cached, nothing written back, the operation not counted by a crash
+    /// switch). A full cache writes its oldest back and reuses its place.
     fn write_block(&self, block: u64, data: &[u8]) -> Result<(), StoreError> {
         check_access(self, block, data.len())?;
         let data = copied(data).map_err(|r| r.in_store(self.name(), block, CACHE))?;
         let mut v = self.lock();
+        if v.pending.len() < PENDING_WRITES_MAX {
+            room_for_one(&mut v.pending).map_err(|r| r.in_store(self.name(), block, CACHE))?;
+        }
         let in_flight = match Self::power(&v) {
             Power::On => false,
             Power::Failing => true,

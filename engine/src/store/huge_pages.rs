@@ -22,6 +22,8 @@
 //! room is address space only: at ×8, the simulator judge's tables at 10^7
 //! transactions on a 1 TiB volume reserve a few GiB of the 128 TiB a process has.
 
+use crate::block_buffer::Refused;
+
 /// Bytes of a huge page (x86-64 and most 64-bit Linux targets: 2 MiB).
 pub const HUGE_PAGE_BYTES: usize = 2 << 20;
 
@@ -55,6 +57,30 @@ impl<T: Zeroable> HugeArray<T> {
     /// has no room reserved past its whole huge pages.
     pub fn zeroed(len: usize) -> Self {
         Self::zeroed_with_room(len, len)
+    }
+
+    /// As [`HugeArray::zeroed`], or [`Refused`] (the bytes of `len` elements) when the
+    /// system refuses the memory, neither a mapping nor a vector to be had: a table
+    /// growing on a device's data path fails the call instead of aborting.
+    pub(crate) fn try_zeroed(len: usize) -> Result<Self, Refused> {
+        let bytes = len.saturating_mul(std::mem::size_of::<T>());
+        let refused = Refused { bytes };
+        #[cfg(test)]
+        if crate::block_buffer::test_limit::refuses(bytes) {
+            return Err(refused);
+        }
+        #[cfg(target_os = "linux")]
+        if bytes >= HUGE_PAGE_BYTES {
+            if let Some(m) = mapped::Mapping::with_room(len, len) {
+                return Ok(HugeArray {
+                    mem: Mem::Mapped(m),
+                });
+            }
+        }
+        let mut v = Vec::new();
+        v.try_reserve_exact(len).map_err(|_| refused)?;
+        v.resize(len, T::default());
+        Ok(HugeArray { mem: Mem::Vec(v) })
     }
 
     /// As [`HugeArray::zeroed`], the mapping reserving room for [`ROOM_FACTOR`] times
@@ -366,6 +392,33 @@ mod tests {
         assert!(!small.lengthen_in_place(20), "a vector is not lengthened");
         assert_eq!(small.len(), 10);
         assert!(HugeArray::<Line>::default().is_empty());
+    }
+
+    /// `try_zeroed` makes what `zeroed` makes, or is refused with the bytes it asked
+    /// for (past the test cap, or more than any system has), never aborting.
+    #[test]
+    fn try_zeroed_is_refused_not_aborted() {
+        use crate::block_buffer::test_limit;
+        let n = 3 * HUGE_PAGE_BYTES / 64 + 5;
+        let a = HugeArray::<Line>::try_zeroed(n).unwrap();
+        assert_eq!(a.len(), n);
+        #[cfg(target_os = "linux")]
+        assert!(a.is_mapped());
+        assert!(a.iter().all(|l| *l == Line::default()));
+        let small = HugeArray::<Line>::try_zeroed(10).unwrap();
+        assert!(!small.is_mapped() && small.len() == 10);
+        test_limit::cap(639);
+        assert_eq!(
+            HugeArray::<Line>::try_zeroed(10).err(),
+            Some(Refused { bytes: 640 })
+        );
+        test_limit::lift();
+        assert_eq!(
+            HugeArray::<Line>::try_zeroed(usize::MAX / 64).err(),
+            Some(Refused {
+                bytes: usize::MAX / 64 * 64
+            })
+        );
     }
 
     /// A mapped array lengthened in its reserved room: the same address, the elements

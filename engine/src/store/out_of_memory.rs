@@ -118,8 +118,9 @@ fn the_sparse_store_asks_for_its_held_contents_and_read_buffers_fallibly() {
         "hold a written block",
     );
     assert_eq!(whole(&s, 5), again);
-    // A short content lives in its slot: nothing to ask for.
-    starved(0, || s.write_block_prefix(6, &[1; 4])).unwrap();
+    // A short content lives in its slot: nothing to ask for where its part has room
+    // (block 37 shares block 5's part, 32 parts).
+    starved(0, || s.write_block_prefix(37, &[1; 4])).unwrap();
     // Reads: the held content's bytes, an unwritten block's whole initial block.
     let mut out = Vec::new();
     refused(
@@ -159,6 +160,55 @@ fn the_sparse_store_asks_for_its_held_contents_and_read_buffers_fallibly() {
     assert_eq!(fresh, longer[..50]);
 }
 
+/// The sparse store's table: a part that must grow to hold a new block (its first
+/// bucket, then a quarter more) asks for its grown buckets before anything changes;
+/// refused, the block is not held, the table's bytes and the other blocks are as they
+/// were, and a block already held is rewritten under any cap (nothing to grow). A
+/// heap content given up for a short one asks for room in the free list first;
+/// refused, the old content stays.
+#[test]
+fn the_sparse_stores_table_asks_for_its_growth_and_free_list_fallibly() {
+    const HOLD: &str = "hold a written block";
+    // 2^20 blocks: 32 parts, block `b` in part `b % 32`.
+    let s = SparseStore::new(BS, 1 << 20).unwrap();
+    let short = |x: u8| {
+        let mut b = vec![0u8; BS];
+        b[..3].fill(x);
+        b
+    };
+    // Part 0's first bucket: 64 bytes.
+    refused(starved(63, || s.write_block(0, &short(1))), 0, 64, HOLD);
+    assert_eq!((s.blocks_held(), s.holds(0)), (0, false));
+    s.write_block(0, &short(1)).unwrap();
+    // Two more fit the bucket: nothing asked for.
+    for b in [32, 64] {
+        starved(0, || s.write_block(b, &short(b as u8 + 1))).unwrap();
+    }
+    // A fourth block passes 7/8 of the bucket's 4 slots: two buckets, 128 bytes.
+    let bytes = s.bytes_held();
+    refused(starved(127, || s.write_block(96, &short(7))), 96, 128, HOLD);
+    assert_eq!(
+        (s.blocks_held(), s.bytes_held(), s.holds(96)),
+        (3, bytes, false)
+    );
+    assert_eq!(whole(&s, 96), vec![0; BS]);
+    for b in [0, 32, 64] {
+        assert_eq!(whole(&s, b), short(b as u8 + 1), "block {b}");
+    }
+    starved(0, || s.write_block(32, &short(8))).unwrap();
+    assert_eq!(whole(&s, 32), short(8));
+    s.write_block(96, &short(7)).unwrap();
+    assert_eq!((s.blocks_held(), whole(&s, 96)), (4, short(7)));
+    assert!(s.bytes_held() > bytes);
+    // A long content (held on the heap) rewritten short: its heap place joins the
+    // free list, which has none yet (4 places of 4 bytes asked for).
+    s.write_block(64, &[5; BS]).unwrap();
+    refused(starved(15, || s.write_block(64, &short(6))), 64, 16, HOLD);
+    assert_eq!(whole(&s, 64), vec![5; BS]);
+    s.write_block(64, &short(6)).unwrap();
+    assert_eq!(whole(&s, 64), short(6));
+}
+
 /// The crash store: a write's copy in its cache is asked for before anything
 /// changes (refused: nothing cached, the block as it was); a read of a cached block
 /// into a buffer without room asks too.
@@ -181,6 +231,30 @@ fn the_crash_stores_cache_asks_for_its_copies_fallibly() {
         PREFIX_READ,
     );
     s.write_block(2, &[6; BS]).unwrap();
+    // The list of unflushed writes grows by doubling (4 writes, then 8): its growth
+    // is asked for before anything changes; refused, the write is not cached and a
+    // crash switch does not count it.
+    for b in [0, 1] {
+        s.write_block(b, &[7; BS]).unwrap();
+    }
+    assert_eq!(s.pending().len(), 4);
+    let switch = CrashSwitch::never();
+    s.set_switch(Some(switch.clone()));
+    let cap = 8 * std::mem::size_of::<PendingWrite>() - 1;
+    refused(
+        starved(cap, || s.write_block(3, &[8; BS])),
+        3,
+        cap + 1,
+        "hold an unflushed write",
+    );
+    assert_eq!((s.pending().len(), switch.ops()), (4, 0));
+    assert_eq!(whole(&s, 3), vec![0; BS]);
+    s.write_block(3, &[8; BS]).unwrap();
+    assert_eq!(
+        (s.pending().len(), switch.ops(), whole(&s, 3)),
+        (5, 1, vec![8; BS])
+    );
+    s.set_switch(None);
     // A torn write's merged block at the power loss asks too.
     let tear = |_: &PendingWrite| Fate::Torn(vec![true, false, true, false]);
     refused(starved(BS - 1, || s.crash(tear)), 2, BS, "tear a write");
