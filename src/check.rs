@@ -205,9 +205,12 @@ fn parse_gib(s: &str) -> Result<f64, String> {
 
 /// Bytes the `owm check` process holds before its search holds any state (the
 /// program, its libraries and threads): the program's own memory the simulator's
-/// estimate counts ([`sim::footprint::PROGRAM_BYTES`], 10 MiB; `owm check --old 4
-/// --new 4 --dfs` held 11.2 MiB at 120,867 states of 20 bytes, about 8.9 MiB beside
-/// them). `--memory-max` bounds the process's resident memory, this included.
+/// estimate counts ([`sim::footprint::PROGRAM_BYTES`], 10 MiB). The smallest check
+/// (`--old 1 --new 1`, 187 states) peaks at 8.0-8.5 MiB on 1-8 threads and 8.6-8.9 MiB
+/// on 64 (BENCHMARKS.md, Checker, "The check process's own memory"): the margin keeps
+/// a suggested `--states-max` within a limit of a few tens of MiB, and costs under 1 %
+/// of the states suggested from 0.2 GiB up. `--memory-max` bounds the process's
+/// resident memory, this included.
 pub const PROCESS_BYTES: u64 = sim::footprint::PROGRAM_BYTES;
 
 const GIB: f64 = (1u64 << 30) as f64;
