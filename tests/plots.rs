@@ -777,6 +777,71 @@ fn extra_space_draws_curves_of_different_scales_in_their_own_panels() {
     );
 }
 
+/// The height of a PNG (its IHDR chunk's, bytes 20-23).
+fn png_height(png: &[u8]) -> u32 {
+    assert_eq!(&png[12..16], b"IHDR");
+    u32::from_be_bytes(png[20..24].try_into().unwrap())
+}
+
+/// A sweep's metric whose policies lie more than 10× apart (mirroring's whole image of
+/// 1,024 blocks beside cow's area of 20-50) is drawn as the extra space plots are: cow
+/// rises across a panel of its own scale under mirroring's (before, it lay near 0 on
+/// the mirror's axis), the picture a panel taller and saying why under its title,
+/// naming the swept key the panels share. A metric of the same scale for both
+/// (`committed`) stays on one panel of the usual height, with no such line.
+#[test]
+fn a_sweeps_policies_of_different_scales_are_drawn_in_their_own_panels() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = sweep(
+        tmp.path(),
+        r#"policies = ["mirroring", "cow"]
+seeds = [1, 2]
+metrics = ["extra_space_peak_blocks", "committed"]
+[[axis]]
+key = "workload.transactions"
+values = [20, 40]
+[scenario.workload]
+kind = "generated"
+records = 4096
+"#,
+    );
+    let peaks: Vec<(String, f64)> = csv_rows(&out, "sweep.csv")
+        .iter()
+        .map(|r| (r["policy"].clone(), num(r, "extra_space_peak_blocks")))
+        .collect();
+    let top = |p: &str| {
+        peaks
+            .iter()
+            .filter(|r| r.0 == p)
+            .map(|r| r.1)
+            .fold(0.0, f64::max)
+    };
+    assert!(
+        top("mirroring") > 10.0 * top("cow") && top("cow") > 0.0,
+        "{peaks:?}"
+    );
+    let svg = String::from_utf8(bytes(&out, "extra_space_peak_blocks.svg")).unwrap();
+    let t: Vec<String> = texts(&svg).into_iter().map(|(s, _)| s).collect();
+    assert!(
+        t.iter().any(
+            |l| l.starts_with("one panel per scale: peaks more than 10× apart")
+                && l.ends_with(", transactions shared")
+        ),
+        "{t:?}"
+    );
+    let (_, mirrors_low) = y_extent(&svg, MIRRORING, false);
+    let (lo, hi) = y_extent(&svg, COW, true);
+    assert!(hi - lo >= 100.0, "cow rises {} px", hi - lo);
+    assert!(lo > mirrors_low, "cow in a panel under mirroring's");
+    assert_eq!(
+        png_height(&bytes(&out, "extra_space_peak_blocks.png")),
+        560 + 340
+    );
+    let same = String::from_utf8(bytes(&out, "committed.svg")).unwrap();
+    assert!(!same.contains("one panel per scale"));
+    assert_eq!(png_height(&bytes(&out, "committed.png")), 560);
+}
+
 /// Without the timeline (`keep_timeline = false`) a timing diagram draws the milestones
 /// alone, and its title says why no transaction is drawn, in every policy's picture
 /// and in the stacked one; with it, no title says so.

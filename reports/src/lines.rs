@@ -3,7 +3,8 @@
 //! each policy is a marker per category (side by side, with its error bar), no line.
 //! A plot may ask for its series to be split by scale ([`LinePlot::split_scales`]):
 //! then curves whose peaks are orders of magnitude apart are drawn in panels stacked
-//! over one x axis, each with its own y axis (the extra space plots).
+//! over one x axis, each with its own y axis (the extra space plots of a run, and a
+//! sweep's plots of a metric whose policies lie orders of magnitude apart).
 
 use std::ops::Range;
 
@@ -162,6 +163,20 @@ pub fn panels(p: &LinePlot) -> Vec<Vec<usize>> {
         .collect()
 }
 
+/// The line under the title of a plot drawn in panels by scale ([`panels`]), saying
+/// why: the rule, and the x axis the panels share, named by its label's words without
+/// the unit (`time`, `mean inter-arrival time`).
+pub fn scale_caption(p: &LinePlot) -> String {
+    let x = p
+        .x_label
+        .split_once(" (")
+        .map_or(p.x_label.as_str(), |(words, _)| words);
+    format!(
+        "one panel per scale: peaks more than {SCALE_RATIO}× apart on separate y axes \
+         (a line at 0 throughout with the smallest), {x} shared"
+    )
+}
+
 /// The picture's size: [`SIZE`], [`PANEL_H`] taller for each panel after the first.
 fn size(p: &LinePlot) -> (u32, u32) {
     let extra = panels(p).len().saturating_sub(1) as u32;
@@ -314,13 +329,7 @@ fn draw<DB: DrawingBackend>(
     // Panels by scale, stacked under the title and a line saying why; the x axis
     // described under the last one only.
     let area = root.titled(&p.title, font(px))?;
-    let area = area.titled(
-        &format!(
-            "one panel per scale: peaks more than {SCALE_RATIO}× apart on separate y axes \
-             (a line at 0 throughout with the smallest), time shared"
-        ),
-        font(13.0),
-    )?;
+    let area = area.titled(&scale_caption(p), font(13.0))?;
     let n = groups.len();
     for (k, (idx, panel)) in groups.iter().zip(area.split_evenly((n, 1))).enumerate() {
         let last = k + 1 == n;
@@ -1002,14 +1011,74 @@ mod tests {
                 vec![(0..peaks.len()).collect::<Vec<_>>()]
             );
         }
-        // A picture of three panels is two panels' heights taller, and says why.
+        // A picture of three panels is two panels' heights taller, and says why; the
+        // memory a sweep's drawing thread is counted with holds it.
         let p = plot(&[1.0, 1e3, 1e6], true);
         assert_eq!(size(&p), (SIZE.0, SIZE.1 + 2 * PANEL_H));
+        let pixels = |(w, h): (u32, u32)| u64::from(w) * u64::from(h);
+        assert_eq!(
+            pixels(size(&plot(&[1.0], true))),
+            sim::footprint::LINE_PLOT_PIXELS
+        );
+        assert_eq!(
+            pixels(size(&p)),
+            sim::footprint::LINE_PLOT_PIXELS + 2 * sim::footprint::LINE_PLOT_PANEL_PIXELS
+        );
         let svg = render_svg(&p).unwrap();
         assert!(svg.contains("one panel per scale"));
         assert!(!render_svg(&plot(&[1.0, 1e3, 1e6], false))
             .unwrap()
             .contains("one panel"));
+    }
+
+    /// A sweep's plot (markers, error bars, a log or categorical x axis): means more
+    /// than [`SCALE_RATIO`] apart are drawn in panels of their own scale, the line under
+    /// the title naming the x axis they share; within it, on one panel and no such line.
+    #[test]
+    fn a_sweeps_means_of_different_scales_each_take_a_panel() {
+        let plot = |peaks: &[f64], x_scale: XScale| LinePlot {
+            title: "s: extra space peak vs mean inter-arrival time".into(),
+            x_label: "mean inter-arrival time (ticks)".into(),
+            y_label: "peak extra space (blocks): mean of 2 seeds, 95 % CI".into(),
+            x_scale,
+            series: peaks
+                .iter()
+                .enumerate()
+                .map(|(i, &y)| Series {
+                    name: ["mirroring", "cow", "logging"][i].into(),
+                    points: vec![(1.0, y), (100.0, y * 0.9)],
+                    intervals: vec![(1.0, y * 0.8, y * 1.1)],
+                })
+                .collect(),
+            markers: true,
+            no_interval: Some("ringed: one seed, no 95 % CI".into()),
+            no_value: None,
+            split_scales: true,
+        };
+        let log = XScale::Log(vec![1.0, 100.0]);
+        let categories = XScale::Categories(v(&["a", "b"]));
+        for x_scale in [log, XScale::Linear, categories] {
+            let apart = plot(&[16_384.0, 1_500.0, 1_200.0], x_scale.clone());
+            assert_eq!(panels(&apart), vec![vec![0], vec![1, 2]], "{x_scale:?}");
+            let svg = render_svg(&apart).unwrap();
+            let caption = scale_caption(&apart);
+            assert!(
+                caption.ends_with("), mean inter-arrival time shared"),
+                "{caption}"
+            );
+            assert!(svg.contains(&caption), "{x_scale:?}");
+            // Within SCALE_RATIO of each other (the largest 10× the smallest): one
+            // panel, one picture's height, no line saying why.
+            let within = plot(&[12_000.0, 1_500.0, 1_200.0], x_scale.clone());
+            assert_eq!(panels(&within), vec![vec![0, 1, 2]], "{x_scale:?}");
+            assert_eq!(size(&within), SIZE);
+            assert!(!render_svg(&within).unwrap().contains("one panel per scale"));
+        }
+        // The extra space plots' line reads as before: time shared.
+        let mut time = plot(&[1e6, 1.0], XScale::Linear);
+        time.x_label = "time (ticks)".into();
+        assert!(scale_caption(&time)
+            .ends_with("(a line at 0 throughout with the smallest), time shared"));
     }
 
     #[test]

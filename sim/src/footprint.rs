@@ -1106,14 +1106,28 @@ pub const SWEEP_CASE_BYTES: u64 = 768;
 /// statistics' reference to it, and a lost backup's line (about 100 bytes).
 pub const SWEEP_POINT_BYTES: u64 = 512;
 
-/// Pixels of a sweep's line plot (`reports/src/lines.rs`, `SIZE`: 900 × 560).
+/// Pixels of a sweep's line plot of one panel (`reports/src/lines.rs`, `SIZE`:
+/// 900 × 560).
 pub const LINE_PLOT_PIXELS: u64 = 900 * 560;
 
-/// Bytes one thread holds while it draws a sweep's line plot, written as soon as it is
-/// drawn: the picture (3 bytes a pixel), its PNG (at most the picture's bytes: the
-/// shipped sweeps' are 65-75 KB) and its SVG text (30-40 KB on the shipped sweeps;
-/// 1 MiB counted).
+/// Pixels each further panel of a sweep's line plot adds (`reports/src/lines.rs`,
+/// `PANEL_H`: 900 × 340): policies whose peaks lie orders of magnitude apart are drawn
+/// in panels of their own scale, at most one a policy.
+pub const LINE_PLOT_PANEL_PIXELS: u64 = 900 * 340;
+
+/// Bytes one thread holds while it draws a sweep's line plot of one panel, written as
+/// soon as it is drawn: the picture (3 bytes a pixel), its PNG (at most the picture's
+/// bytes: the shipped sweeps' are 65-75 KB) and its SVG text (30-40 KB on the shipped
+/// sweeps; 1 MiB counted).
 pub const LINE_PLOT_BYTES: u64 = 2 * 3 * LINE_PLOT_PIXELS + (1 << 20);
+
+/// Bytes one thread holds while it draws a sweep's line plot of up to `panels` panels
+/// (at least one): [`LINE_PLOT_BYTES`], and the picture and PNG of each further panel
+/// ([`LINE_PLOT_PANEL_PIXELS`]).
+pub fn line_plot_bytes(panels: u64) -> u64 {
+    let more = panels.max(1) - 1;
+    LINE_PLOT_BYTES.saturating_add(more.saturating_mul(2 * 3 * LINE_PLOT_PANEL_PIXELS))
+}
 
 /// Bytes of a verdict file's text per case of a sweep (`--json`, `--junit`: written
 /// one after the other, each built whole), besides the case's suite (the point's name):
@@ -1191,7 +1205,7 @@ pub struct SweepFootprint {
     pub rows_bytes: u64,
     /// Their verdicts ([`SweepPoint::verdicts_bytes`] each).
     pub verdicts_bytes: u64,
-    /// The line plots being drawn ([`LINE_PLOT_BYTES`] per thread), in the outputs'
+    /// The line plots being drawn ([`line_plot_bytes`] per thread), in the outputs'
     /// phase.
     pub plots_bytes: u64,
     /// A verdict file's text ([`SweepPoint::verdict_text_bytes`] per point), in the
@@ -1256,7 +1270,8 @@ impl SweepFootprint {
 
 /// The estimate of an `owm sweep` of `points` grid points shaped as `point`, running
 /// the points of `running` (their [`estimate_point`]s) at once, then drawing its line
-/// plots (`plots` of them: none for a shard) on as many threads, and writing verdict
+/// plots (`plots` of them: none for a shard, each of up to `plot_panels` panels: one a
+/// policy, [`line_plot_bytes`]) on as many threads, and writing verdict
 /// files when asked (`verdict_files`): the largest of the phase its last points run in
 /// (every other point kept: counted as every point, an upper bound), the outputs'
 /// (every point kept, the program and the plots being drawn) and the verdict files'
@@ -1266,6 +1281,7 @@ pub fn sweep_estimate(
     points: u64,
     point: SweepPoint,
     plots: u64,
+    plot_panels: u64,
     verdict_files: bool,
 ) -> SweepFootprint {
     let at_once = (running.len() as u64).max(1);
@@ -1283,7 +1299,9 @@ pub fn sweep_estimate(
     };
     let out = SweepFootprint {
         running_bytes: PROGRAM_BYTES,
-        plots_bytes: at_once.min(plots).saturating_mul(LINE_PLOT_BYTES),
+        plots_bytes: at_once
+            .min(plots)
+            .saturating_mul(line_plot_bytes(plot_panels)),
         phase: SweepPhase::Outputs,
         ..kept
     };
@@ -1779,8 +1797,8 @@ mod tests {
             9 * (SWEEP_CASE_BYTES + 80) + SWEEP_POINT_BYTES
         );
         let running = [10 << 20, 9 << 20];
-        let small = sweep_estimate(&running, 100, point, 4, false);
-        let large = sweep_estimate(&running, 10_000, point, 4, false);
+        let small = sweep_estimate(&running, 100, point, 4, 1, false);
+        let large = sweep_estimate(&running, 10_000, point, 4, 1, false);
         assert_eq!(small.phase, SweepPhase::Points);
         assert_eq!(small.running_bytes, 19 << 20);
         assert_eq!(
@@ -1794,21 +1812,30 @@ mod tests {
             large.describe()
         );
         let shard = SweepPoint { copies: 2, ..point };
-        let sharded = sweep_estimate(&running, 10_000, shard, 0, false);
+        let sharded = sweep_estimate(&running, 10_000, shard, 0, 1, false);
         assert_eq!(
             sharded.verdicts_bytes - large.verdicts_bytes,
             10_000 * 9 * (SWEEP_CASE_BYTES + 80)
         );
         // One small point at a time: the plots drawn after it are the larger phase.
-        let one = sweep_estimate(&[PROGRAM_BYTES + 1], 100, point, 4, false);
+        let one = sweep_estimate(&[PROGRAM_BYTES + 1], 100, point, 4, 1, false);
         assert_eq!(one.phase, SweepPhase::Outputs);
         assert_eq!(one.plots_bytes, LINE_PLOT_BYTES);
+        // Three policies: up to three panels, each past the first 900 × 340 more.
+        let three = sweep_estimate(&[PROGRAM_BYTES + 1], 100, point, 4, 3, false);
         assert_eq!(
-            sweep_estimate(&[PROGRAM_BYTES + 1], 100, point, 0, false).phase,
+            three.plots_bytes - one.plots_bytes,
+            2 * 2 * 3 * 900 * 340,
+            "{}",
+            three.describe()
+        );
+        assert_eq!(line_plot_bytes(0), LINE_PLOT_BYTES);
+        assert_eq!(
+            sweep_estimate(&[PROGRAM_BYTES + 1], 100, point, 0, 1, false).phase,
             SweepPhase::Points
         );
         // A verdict file's text: written after the plots, every point kept.
-        let files = sweep_estimate(&[PROGRAM_BYTES], 100_000, point, 0, true);
+        let files = sweep_estimate(&[PROGRAM_BYTES], 100_000, point, 0, 1, true);
         assert_eq!(files.phase, SweepPhase::VerdictFiles);
         assert_eq!(
             files.verdict_text_bytes,

@@ -3,6 +3,9 @@
 //! labels and titles come from `reports::names` (words and units, never raw keys); the
 //! x axis is logarithmic when asked (`scale = "log"`) or when its values span two
 //! decades, and categorical (evenly spaced, named ticks) when they are not numbers.
+//! Policies whose peaks are more than [`reports::lines::SCALE_RATIO`] apart are drawn in
+//! panels of their own scale over the shared x axis ([`reports::lines::panels`], the
+//! rule of a run's extra space plots), the picture saying so under its title.
 
 use std::collections::{HashMap, HashSet};
 
@@ -243,7 +246,10 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                     markers: true,
                     no_interval,
                     no_value,
-                    split_scales: false,
+                    // Policies whose means lie orders of magnitude apart (a mirror's
+                    // whole image beside a log's few blocks) each rise across a panel
+                    // of their own scale, by the rule of the extra space plots.
+                    split_scales: true,
                 };
                 out.push((name, plot));
             }
