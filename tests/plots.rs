@@ -842,6 +842,97 @@ records = 4096
     assert_eq!(png_height(&bytes(&out, "committed.png")), 560);
 }
 
+/// The vertical lines of `svg` stroked in `colour`: `<polyline>`s of two points at one
+/// x (a step's many points are not one), as (x, top, bottom).
+fn verticals(svg: &str, colour: &str) -> Vec<(f64, f64, f64)> {
+    polylines(svg, colour)
+        .into_iter()
+        .filter_map(|line| match line.as_slice() {
+            [(x0, y0), (x1, y1)] if x0 == x1 && y0 != y1 => Some((*x0, y0.min(*y1), y0.max(*y1))),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A full data area under `break-snapshot` abandons logging's and cow's backups: their
+/// extra space drops with no archive. Both space plots mark each abandon with an orange
+/// vertical line labelled with the policy and its time (the abandoned_at_ticks of
+/// `summary.csv`) and named in the legend, apart from mirroring's retire (a dark grey
+/// line, `A retired`). Under `break-guest-write` the backups complete: no abandon is
+/// marked, and the retires are.
+#[test]
+fn an_abandoned_backup_is_marked_on_the_space_plots() {
+    const ABANDON: &str = "#FF7F0E";
+    const RETIRE: &str = "#3C3C3C";
+    let tmp = tempfile::tempdir().unwrap();
+    let text = |on_full: &str| {
+        format!(
+            r#"policies = ["mirroring", "logging", "cow"]
+seed = 2
+[workload]
+kind = "generated"
+records = 256
+transactions = 400
+write_fraction = 0.7
+arrivals = {{ mode = "open", interarrival_ticks_mean = 20 }}
+[backup]
+data_area_blocks = 4
+on_data_area_full = "{on_full}"
+[archive]
+bandwidth_bytes_per_s = 1000000
+"#
+        )
+    };
+    let run = |on_full: &str| {
+        let f = write(tmp.path(), &format!("{on_full}.toml"), &text(on_full));
+        let out = tmp.path().join(on_full);
+        ok(&owm(&["run", &f, "--out", &s(&out), "--quiet"]));
+        let svg = |name: &str| String::from_utf8(bytes(&out, name)).unwrap();
+        let rows = csv_rows(&out, "summary.csv");
+        (svg("extra_space.svg"), svg("data_area_used.svg"), rows)
+    };
+    let (space, area, rows) = run("break-snapshot");
+    let at = |p: &str, col: &str| {
+        let r = rows.iter().find(|r| r["policy"] == p).unwrap();
+        r[col].clone()
+    };
+    for (what, svg) in [("extra_space", &space), ("data_area_used", &area)] {
+        let t: Vec<String> = texts(svg).into_iter().map(|(s, _)| s).collect();
+        for p in ["logging", "cow"] {
+            let label = format!(
+                "{p}: backup abandoned (data area full) (t={})",
+                at(p, "abandoned_at_ticks")
+            );
+            assert!(t.contains(&label), "{what}: {label} not in {t:?}");
+        }
+        assert!(
+            t.contains(&"backup abandoned (data area full) (vertical line)".to_string()),
+            "{what}: the legend names the abandon: {t:?}"
+        );
+        // Two abandons' lines (one if they fall on one pixel) and the legend's.
+        let lines = verticals(svg, ABANDON);
+        assert!((2..=3).contains(&lines.len()), "{what}: {lines:?}");
+        assert!(
+            lines.iter().any(|l| l.2 - l.1 >= 100.0),
+            "{what}: {lines:?}"
+        );
+    }
+    let retired = format!(
+        "mirroring: A retired (t={})",
+        at("mirroring", "retire_at_ticks")
+    );
+    assert!(space.contains(&retired), "{retired}");
+    assert!(!verticals(&space, RETIRE).is_empty());
+    // The backups complete: retires marked, no abandon.
+    let (space, area, _) = run("break-guest-write");
+    for (what, svg) in [("extra_space", &space), ("data_area_used", &area)] {
+        assert!(!svg.contains("abandoned"), "{what}");
+        assert!(verticals(svg, ABANDON).is_empty(), "{what}");
+        assert!(svg.contains("cow: A retired (t="), "{what}");
+        assert!(!verticals(svg, RETIRE).is_empty(), "{what}");
+    }
+}
+
 /// Without the timeline (`keep_timeline = false`) a timing diagram draws the milestones
 /// alone, and its title says why no transaction is drawn, in every policy's picture
 /// and in the stacked one; with it, no title says so.

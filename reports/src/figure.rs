@@ -197,6 +197,28 @@ fn marks(r: &RunResult) -> Vec<Mark> {
         .collect()
 }
 
+/// The name of a quiesce attempt's missed deadline (the gate reopened, the backup
+/// not lost: a retry follows).
+const QUIESCE_MISSED: &str = "quiesce deadline missed, gate reopened";
+
+/// The milestones at which a run's extra space is given back or its backup lost, as
+/// the timing diagram names them: each cycle's retire (`A retired`), an abandoned
+/// backup's abandon (`backup abandoned (data area full)`, a full data area under
+/// `break-snapshot` or a rollback's write) and VLUN A's drop that follows it (`A
+/// dropped, no archive`), and a backup given up (`backup given up`); not a quiesce
+/// attempt's missed deadline, which a retry follows. The extra space plots mark them
+/// so that a drop of extra space reads as what it is.
+pub fn space_marks(r: &RunResult) -> Vec<Mark> {
+    marks(r)
+        .into_iter()
+        .filter(|m| match m.kind {
+            MarkKind::Retire => true,
+            MarkKind::Failed => m.name != QUIESCE_MISSED,
+            _ => false,
+        })
+        .collect()
+}
+
 fn cycle_marks(r: &RunResult, m: &sim::Marks, cycle: Option<u32>) -> Vec<Mark> {
     let (req, ready, cons) = match r.workload.as_str() {
         "fig3" if r.policy == Policy::Quiesce => (Some(350), None, Some(351)),
@@ -219,14 +241,7 @@ fn cycle_marks(r: &RunResult, m: &sim::Marks, cycle: Option<u32>) -> Vec<Mark> {
     let failed = m
         .quiesce_timeouts
         .iter()
-        .map(|&t| {
-            (
-                Some(t),
-                MarkKind::Failed,
-                None,
-                "quiesce deadline missed, gate reopened",
-            )
-        })
+        .map(|&t| (Some(t), MarkKind::Failed, None, QUIESCE_MISSED))
         .chain(
             m.quiesce_retries
                 .iter()

@@ -12,6 +12,7 @@ use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged, ValueFo
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
+use crate::timing::{mark_color, MarkKind};
 use crate::{fonts, Error};
 
 /// One line.
@@ -113,6 +114,29 @@ pub struct LinePlot {
     /// own linear y axis, so that a curve of thousands is not flattened on the axis a
     /// curve of millions needs ([`panels`]); unset: one panel, whatever the scales.
     pub split_scales: bool,
+    /// Milestones drawn as vertical lines, each in the panel of its series, in the
+    /// style of the timing diagram's marks ([`Milestone`]); none: no line, no legend
+    /// entry.
+    pub marks: Vec<Milestone>,
+}
+
+/// A moment of one series drawn as a vertical line across the panel that holds the
+/// series, in its kind's colour as in the timing diagrams
+/// ([`crate::timing::MarkKind`]: a retire dark grey, a backup abandoned or given up
+/// orange), its label in a band over the chart where it overlaps no other; the
+/// legend names each kind drawn in the panel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Milestone {
+    /// Where (x, in the axis's units).
+    pub at: f64,
+    /// The series it belongs to (an index into [`LinePlot::series`]).
+    pub series: usize,
+    pub kind: MarkKind,
+    /// What happened, the legend's text for its kind (`A retired`, `backup abandoned
+    /// (data area full)`).
+    pub name: String,
+    /// The text along the line (`cow: #2 A retired (t=9120)`).
+    pub label: String,
 }
 
 /// The picture of one panel; each further panel ([`LinePlot::split_scales`]) makes it
@@ -318,10 +342,22 @@ fn draw<DB: DrawingBackend>(
         px -= 0.5;
     }
     if let [only] = groups.as_slice() {
-        let mut builder = ChartBuilder::on(&root);
+        let band = mark_band(p, only);
+        if band == 0 {
+            let mut builder = ChartBuilder::on(&root);
+            builder
+                .caption(&p.title, font(px))
+                .margin(16)
+                .x_label_area_size(50)
+                .y_label_area_size(80);
+            return chart(&mut builder, p, only, x, true);
+        }
+        // The milestones' labels in a band between the title and the chart.
+        let area = root.titled(&p.title, font(px))?;
+        let mut builder = ChartBuilder::on(&area);
         builder
-            .caption(&p.title, font(px))
             .margin(16)
+            .margin_top(6 + band)
             .x_label_area_size(50)
             .y_label_area_size(80);
         return chart(&mut builder, p, only, x, true);
@@ -336,7 +372,7 @@ fn draw<DB: DrawingBackend>(
         let mut builder = ChartBuilder::on(&panel);
         builder
             .margin(16)
-            .margin_top(6)
+            .margin_top(6 + mark_band(p, idx))
             .x_label_area_size(if last { 50 } else { 30 })
             .y_label_area_size(80);
         chart(&mut builder, p, idx, x, last)?;
@@ -513,6 +549,8 @@ where
         }
         mesh.draw()?;
     }
+    // The milestones first, beneath the lines: a curve is never hidden by one.
+    let kinds = milestones(&mut chart, p, on)?;
     let series: Vec<&Series> = on.idx.iter().filter_map(|&k| p.series.get(k)).collect();
     let n = series.len();
     for ((i, s), &k) in series.iter().enumerate().zip(on.idx) {
@@ -601,6 +639,17 @@ where
         let style = TextStyle::from(font(15.0)).pos(Pos::new(HPos::Center, VPos::Center));
         chart.draw_series([Text::new(why.clone(), at, style)])?;
     }
+    // A legend entry per kind of milestone drawn here: a short vertical line in its
+    // colour, the names of its moments (`A retired / A dropped, no archive`).
+    for (kind, names) in kinds {
+        let c = mark_color(kind);
+        chart
+            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
+            .label(format!("{} (vertical line)", names.join(" / ")))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x + 10, y - 7), (x + 10, y + 7)], c.stroke_width(2))
+            });
+    }
     let ringed = |s: &Series| {
         s.points
             .iter()
@@ -624,6 +673,114 @@ where
         .label_font(font(13.0))
         .draw()?;
     Ok(())
+}
+
+/// Rows of milestone labels over a panel that has milestones, each [`MARK_ROW_H`]
+/// pixels: a label goes to the first row where it does not overlap the one before;
+/// one that fits in none is left out (its line is drawn).
+const MARK_ROWS: i32 = 4;
+/// The height of a row of milestone labels (pixels).
+const MARK_ROW_H: i32 = 14;
+
+/// The band of milestone labels over the chart of the series `idx` of `p` (pixels):
+/// [`MARK_ROWS`] rows when one of them has a milestone, else none.
+fn mark_band(p: &LinePlot, idx: &[usize]) -> u32 {
+    if p.marks.iter().any(|m| idx.contains(&m.series)) {
+        (MARK_ROWS * MARK_ROW_H) as u32
+    } else {
+        0
+    }
+}
+
+/// A kind of milestone drawn in a panel, with the names of its moments there.
+type KindNames = (MarkKind, Vec<String>);
+
+/// Draws the milestones of the series of `on` ([`LinePlot::marks`]) as the timing
+/// diagram draws its marks, thinner (1 pixel: the curves stay the picture's subject):
+/// a vertical line across the chart from its label's row in
+/// the band over it ([`mark_band`]), one per series, kind and pixel column (a run of
+/// many cycles draws at most one line per column, not one per cycle), the labels in x
+/// order, each left-anchored just right of its line (right-anchored at the right edge)
+/// in the first row where it overlaps no other. Returns each kind drawn, in
+/// [`MarkKind`] order, with its moments' names in order of appearance.
+fn milestones<'a, DB: DrawingBackend + 'a, X>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, RangedCoordf64>>,
+    p: &LinePlot,
+    on: Panel<'_>,
+) -> Result<Vec<KindNames>, DrawingAreaErrorKind<DB::ErrorType>>
+where
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
+    let (xs, ys) = (chart.x_range(), chart.y_range());
+    let mut drawn: Vec<(i32, &Milestone)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for m in p.marks.iter().filter(|m| on.idx.contains(&m.series)) {
+        if !(m.at.is_finite() && m.at >= xs.start && m.at <= xs.end) {
+            continue;
+        }
+        let px = chart.backend_coord(&(m.at, ys.end)).0;
+        if seen.insert((m.series, m.kind as u8, px)) {
+            drawn.push((px, m));
+        }
+    }
+    drawn.sort_by_key(|&(px, _)| px);
+    let (top, bottom) = (
+        chart.backend_coord(&(xs.start, ys.end)).1,
+        chart.backend_coord(&(xs.start, ys.start)).1,
+    );
+    let right = chart.backend_coord(&(xs.end, ys.start)).0;
+    let area = chart.plotting_area().strip_coord_spec();
+    let small = TextStyle::from(font(12.0));
+    // The right edge of the last label of each row.
+    let mut rows = [i32::MIN; MARK_ROWS as usize];
+    for &(px, m) in &drawn {
+        let c = mark_color(m.kind);
+        let w = area
+            .estimate_text_size(&m.label, &small)
+            .map_or(0, |(w, _)| w as i32);
+        // Left of its line when it would pass the chart's right edge.
+        let left = if px + 4 + w > right {
+            px - 4 - w
+        } else {
+            px + 4
+        };
+        let row = rows.iter().position(|&end| left > end + 6);
+        let from = match row {
+            Some(k) => {
+                rows[k] = left + w;
+                let y = -(MARK_ROWS - k as i32) * MARK_ROW_H;
+                let style = small.clone().color(&c).pos(Pos::new(HPos::Left, VPos::Top));
+                chart.draw_series([EmptyElement::at((m.at, ys.end))
+                    + Text::new(m.label.clone(), (left - px, y), style)])?;
+                y + MARK_ROW_H - 3
+            }
+            None => 0,
+        };
+        chart.draw_series([EmptyElement::at((m.at, ys.end))
+            + PathElement::new(vec![(0, from), (0, bottom - top)], c.stroke_width(1))])?;
+    }
+    let order = [
+        MarkKind::Request,
+        MarkKind::BReady,
+        MarkKind::AConsistent,
+        MarkKind::ArchiveCopy,
+        MarkKind::Retire,
+        MarkKind::Failed,
+        MarkKind::DetachEnd,
+    ];
+    Ok(order
+        .into_iter()
+        .filter_map(|k| {
+            let mut names: Vec<String> = Vec::new();
+            for (_, m) in drawn.iter().filter(|(_, m)| m.kind == k) {
+                if !names.contains(&m.name) {
+                    names.push(m.name.clone());
+                }
+            }
+            (!names.is_empty()).then_some((k, names))
+        })
+        .collect())
 }
 
 /// The radius of the ring around a point without an interval (pixels).
@@ -861,6 +1018,7 @@ mod tests {
             no_interval: None,
             no_value: None,
             split_scales: false,
+            marks: Vec::new(),
         };
         let svg = render_svg(&p).unwrap();
         let labels = number_labels(&svg);
@@ -906,6 +1064,7 @@ mod tests {
             no_interval: None,
             no_value: None,
             split_scales: true,
+            marks: Vec::new(),
         };
         let svg = render_svg(&plot(&[4304.0])).unwrap();
         let t = texts(&svg);
@@ -948,6 +1107,7 @@ mod tests {
                 no_interval: None,
                 no_value: None,
                 split_scales: false,
+                marks: Vec::new(),
             };
             let svg = render_svg(&p).unwrap();
             let labels = number_labels(&svg);
@@ -989,6 +1149,7 @@ mod tests {
             no_interval: None,
             no_value: None,
             split_scales: split,
+            marks: Vec::new(),
         };
         let cases: [(&[f64], Vec<Vec<usize>>); 6] = [
             (&[0.0, 100.0, 10.0], vec![vec![0, 1, 2]]),
@@ -1054,6 +1215,7 @@ mod tests {
             no_interval: Some("ringed: one seed, no 95 % CI".into()),
             no_value: None,
             split_scales: true,
+            marks: Vec::new(),
         };
         let log = XScale::Log(vec![1.0, 100.0]);
         let categories = XScale::Categories(v(&["a", "b"]));
@@ -1097,6 +1259,7 @@ mod tests {
             no_interval: None,
             no_value: None,
             split_scales: false,
+            marks: Vec::new(),
         };
         assert_eq!(bounds(&p, &[0]).0, (-0.5, 2.5));
         let svg = render_svg(&p).unwrap();

@@ -3,13 +3,15 @@
 //! one of the data area's use in % (one line per policy with a data area); in each,
 //! policies whose peaks are orders of magnitude apart (a mirror's whole image beside a
 //! log's few thousand blocks) are drawn in panels of their own scale
-//! ([`crate::lines::panels`]).
+//! ([`crate::lines::panels`]), and each policy's retires and lost backups (abandoned,
+//! given up) are marked as vertical lines in its panel, as the timing diagram marks
+//! them, so that a drop of extra space reads as a retire or as a backup lost.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::csv_field::csv_field;
-use crate::lines::{LinePlot, Series, XScale};
+use crate::lines::{LinePlot, Milestone, Series, XScale};
 use crate::{tables, write_atomic, Error, NamedRun};
 
 /// The header of `extra_space.csv`.
@@ -133,18 +135,46 @@ fn steps(run: &NamedRun, y: impl Fn(&sim::SpacePoint) -> f64) -> Series {
     }
 }
 
+/// The milestones of the runs drawn as `series` (each run's index in it, or `None`
+/// when it has no line in the plot): each run's retires, abandoned backups and backups
+/// given up ([`crate::figure::space_marks`]), labelled with the policy and the timing
+/// diagram's text (`cow: backup abandoned (data area full) (t=5120)`).
+fn milestones(runs: &[NamedRun], series: impl Fn(usize) -> Option<usize>) -> Vec<Milestone> {
+    runs.iter()
+        .enumerate()
+        .filter_map(|(i, run)| Some((series(i)?, run)))
+        .flat_map(|(k, run)| {
+            crate::figure::space_marks(&run.result)
+                .into_iter()
+                .map(move |m| Milestone {
+                    at: m.at as f64,
+                    series: k,
+                    kind: m.kind,
+                    label: format!("{}: {}", run.name, m.label()),
+                    name: m.name,
+                })
+        })
+        .collect()
+}
+
 /// The LVM `Data%` view: x the virtual time (ticks), y the data area's slots in use
 /// (% of `data_area_blocks`), one step line per policy with a data area (write logging
 /// and copy-on-write), peaks more than [`crate::lines::SCALE_RATIO`] apart in separate
 /// panels; `None` when no run has one.
 pub fn data_area_plot(runs: &[NamedRun]) -> Option<LinePlot> {
+    let slots = |run: &NamedRun| run.result.costs.data_area_blocks.filter(|&n| n > 0);
     let series: Vec<Series> = runs
         .iter()
         .filter_map(|run| {
-            let n = run.result.costs.data_area_blocks.filter(|&n| n > 0)?;
+            let n = slots(run)?;
             Some(steps(run, |p| data_area_used_pct(p, n)))
         })
         .collect();
+    // Each run's place among the series: the runs with a data area before it.
+    let marks = milestones(runs, |i| {
+        slots(&runs[i])?;
+        Some(runs[..i].iter().filter(|r| slots(r).is_some()).count())
+    });
     (!series.is_empty()).then(|| LinePlot {
         title: "Data area used over time (LVM Data%)".into(),
         x_label: "time (ticks)".into(),
@@ -155,6 +185,7 @@ pub fn data_area_plot(runs: &[NamedRun]) -> Option<LinePlot> {
         no_interval: None,
         no_value: None,
         split_scales: true,
+        marks,
     })
 }
 
@@ -176,6 +207,7 @@ pub fn space_plot(runs: &[NamedRun]) -> LinePlot {
         no_interval: None,
         no_value: None,
         split_scales: true,
+        marks: milestones(runs, Some),
     }
 }
 
@@ -357,6 +389,94 @@ mod tests {
         assert!(!crate::lines::render_svg(&plot)
             .unwrap()
             .contains("one panel per scale"));
+    }
+
+    /// The vertical lines of `svg` stroked in `colour` (`<polyline>`s of two points
+    /// at one x): (x, top, bottom) each.
+    fn verticals(svg: &str, colour: &str) -> Vec<(i64, i64, i64)> {
+        svg.split("<polyline")
+            .skip(1)
+            .filter(|e| e.contains(&format!("stroke=\"{colour}\"")))
+            .filter_map(|e| {
+                let points = e.split("points=\"").nth(1)?.split('"').next()?;
+                let xy: Vec<(i64, i64)> = points
+                    .split_whitespace()
+                    .filter_map(|p| {
+                        let (x, y) = p.split_once(',')?;
+                        Some((x.parse().ok()?, y.parse().ok()?))
+                    })
+                    .collect();
+                match xy.as_slice() {
+                    [(x0, y0), (x1, y1)] if x0 == x1 && y0 != y1 => {
+                        Some((*x0, *y0.min(y1), *y0.max(y1)))
+                    }
+                    _ => None,
+                }
+            })
+            .collect()
+    }
+
+    /// A backup abandoned (its extra space dropped with no archive) is marked on both
+    /// plots by an orange vertical line across its policy's panel, labelled with the
+    /// policy and the time and named in the legend, apart from a retire (dark grey);
+    /// without an abandon no orange line and no such words are drawn, and the retire
+    /// still is.
+    #[test]
+    fn an_abandoned_backup_is_marked_apart_from_a_retire() {
+        const ABANDON: &str = "#FF7F0E";
+        const RETIRE: &str = "#3C3C3C";
+        let mut runs = scales();
+        for r in &mut runs {
+            r.result.cycles.clear();
+            r.result.marks = sim::Marks::default();
+        }
+        runs[1].result.marks.retire = Some(900);
+        let cow = &mut runs[2].result;
+        cow.costs.data_area_blocks = Some(8_000);
+        for p in &mut cow.extra_space {
+            p.data_area_used_blocks = p.extra_space_blocks;
+        }
+        let retired = runs.clone();
+        runs[2].result.marks.abandoned = Some(600);
+        runs[2].result.marks.a_dropped = Some(900);
+        let space = crate::lines::render_svg(&space_plot(&runs)).unwrap();
+        let area = crate::lines::render_svg(&data_area_plot(&runs).unwrap()).unwrap();
+        for (what, svg) in [("extra space", &space), ("data area", &area)] {
+            assert!(
+                svg.contains("cow: backup abandoned (data area full) (t=600)"),
+                "{what}"
+            );
+            assert!(
+                svg.contains("backup abandoned (data area full) (vertical line)"),
+                "{what}: the legend names it"
+            );
+            let lines = verticals(svg, ABANDON);
+            assert_eq!(
+                lines.len(),
+                2,
+                "{what}: the line and its legend's: {lines:?}"
+            );
+            assert!(
+                lines.iter().any(|l| l.2 - l.1 >= 150),
+                "{what}: across the panel: {lines:?}"
+            );
+            assert!(svg.contains("cow: A dropped, no archive (t=900)"), "{what}");
+        }
+        assert!(space.contains("mirroring: A retired (t=900)"));
+        assert!(
+            !area.contains("mirroring"),
+            "no data area, no line, no mark"
+        );
+        // The retire's line in the mirror's panel, above the abandon's in cow's.
+        let abandon_top = verticals(&space, ABANDON).iter().map(|l| l.1).max();
+        let retire_top = verticals(&space, RETIRE).iter().map(|l| l.1).min();
+        assert!(retire_top < abandon_top, "{retire_top:?} {abandon_top:?}");
+        // No abandon: no orange line, no such words.
+        let space = crate::lines::render_svg(&space_plot(&retired)).unwrap();
+        assert!(verticals(&space, ABANDON).is_empty());
+        assert!(!space.contains("abandoned"));
+        assert!(space.contains("mirroring: A retired (t=900)"));
+        assert!(!verticals(&space, RETIRE).is_empty());
     }
 
     /// A directory that cannot hold the file is an error naming `extra_space.csv`.

@@ -226,7 +226,7 @@ fn text_color(f: Fill) -> RGBColor {
     }
 }
 
-fn mark_color(k: MarkKind) -> RGBColor {
+pub(crate) fn mark_color(k: MarkKind) -> RGBColor {
     match k {
         MarkKind::Request => RGBColor(214, 39, 40),
         MarkKind::BReady => RGBColor(148, 103, 189),

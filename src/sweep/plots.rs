@@ -250,6 +250,7 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                     // whole image beside a log's few blocks) each rise across a panel
                     // of their own scale, by the rule of the extra space plots.
                     split_scales: true,
+                    marks: Vec::new(),
                 };
                 out.push((name, plot));
             }
