@@ -351,7 +351,7 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
 }
 
 /// The lines after the tables about each run in `runs`: faults injected, a backup
-/// given up or abandoned ([`lost_backup_line`]), each violation, claimed or not.
+/// given up or abandoned ([`lost_backup_lines`]), each violation, claimed or not.
 fn print_notes(runs: &[NamedRun]) {
     for run in runs.iter() {
         let c = &run.result.costs;
@@ -374,7 +374,7 @@ fn print_notes(runs: &[NamedRun]) {
                 }
             );
         }
-        if let Some(line) = lost_backup_line(&run.name, &run.result) {
+        for line in lost_backup_lines(&run.name, &run.result) {
             say!("{line}");
         }
         if let Some(line) = data_area_full_line(&run.name, &run.result) {
@@ -474,15 +474,23 @@ fn interrupted(
     args.verdict.finish(&report)
 }
 
-/// The line `owm run` prints for a policy whose backup was given up or abandoned:
-/// what happened, when (each cycle's), why, and the invariants the run therefore does
+/// The lines `owm run` prints for a policy whose backup was given up or abandoned,
+/// one per way (given up first, then abandoned, when a schedule lost cycles both
+/// ways): what happened, when (each cycle's), why, and the invariants the run therefore does
 /// not claim, or, when other cycles of a schedule reached their state, that those are
-/// judged on the other cycles' copies; `None` when every backup completed. Several cycles lost are counted and
+/// judged on the other cycles' copies; none when every backup completed. Several cycles lost are counted and
 /// their reason given per cycle: `3 backups given up under quiesce at 70000, 170000,
 /// 270000 ticks (each after missing its quiesce deadline once)`, not the run's total
 /// of missed deadlines, which reads as one backup retried.
-pub fn lost_backup_line(name: &str, r: &sim::RunResult) -> Option<String> {
-    let lost = r.backup_lost()?;
+pub fn lost_backup_lines(name: &str, r: &sim::RunResult) -> Vec<String> {
+    r.backups_lost()
+        .into_iter()
+        .map(|lost| lost_backup_line(name, r, lost))
+        .collect()
+}
+
+/// [`lost_backup_lines`]' line for the cycles lost one way (`lost`).
+fn lost_backup_line(name: &str, r: &sim::RunResult, lost: sim::LostBackup) -> String {
     let marks: Vec<&sim::Marks> = if r.cycles.is_empty() {
         vec![&r.marks]
     } else {
@@ -525,7 +533,7 @@ pub fn lost_backup_line(name: &str, r: &sim::RunResult) -> Option<String> {
     let dropped: Vec<&str> = r
         .judgements()
         .iter()
-        .filter(|j| j.lost.is_some())
+        .filter(|j| j.lost.is_some() && lost.drops(j.invariant))
         .map(|j| j.invariant.as_str())
         .collect();
     let what = match lost {
@@ -550,7 +558,7 @@ pub fn lost_backup_line(name: &str, r: &sim::RunResult) -> Option<String> {
     } else {
         format!("not claimed: {}", dropped.join(", "))
     };
-    Some(format!(
+    format!(
         "{backups} {} under {name} at {} ticks ({why}): {what}; {claims}",
         lost,
         if times.is_empty() {
@@ -558,7 +566,7 @@ pub fn lost_backup_line(name: &str, r: &sim::RunResult) -> Option<String> {
         } else {
             sim::oracle::list_text(&times)
         },
-    ))
+    )
 }
 
 /// The line of a policy `name` whose attempts a full data area aborted
@@ -831,7 +839,7 @@ fn print_table(runs: &[NamedRun], history_kept: bool, closed: bool) {
         // A closed loop's arrivals follow its responses: `none`'s span holds others.
         (true, true) => "; none rsp/p99 = `none`'s over the same span with no backup, but not over the same arrivals: on this closed load each client's next arrival follows its last response, so `none`'s run has other transactions in the span (summary.csv: none_window_committed against window_committed) and win rsp against none rsp is not the backup's cost alone: it can even sit below (each of the committed ones only: where a full data area aborted attempts, win rsp counts fewer)",
     };
-    say!("(the backup window, request → retire, against the time before the request: win/pre rsp = mean and p99 response of the committed transactions arriving in it / before it (aborted ones are not in them: `aborted` above){none_cols}; wr/lw, fl/lw = physical writes, flushes per logical write, - with none in the span; the waits at the backup's own points, summed, by cause: admission gate, type (b) locks, device queue while backup I/O held the channel, engine flush barriers, attempts lost to a full data area (not the knock-on behind other users' slowed calls or longer-held locks: the whole cost is rsp against `none`'s); non-disruption judges each single wait of the first four causes against the setup window; `none` has no backup window: its response is the headline table's rsp)");
+    say!("(the backup window, request → retire (or VLUN B ready, when that comes later), against the time before the request: win/pre rsp = mean and p99 response of the committed transactions arriving in it / before it (aborted ones are not in them: `aborted` above){none_cols}; wr/lw, fl/lw = physical writes, flushes per logical write, - with none in the span; the waits at the backup's own points, summed, by cause: admission gate, type (b) locks, device queue while backup I/O held the channel, engine flush barriers, attempts lost to a full data area (not the knock-on behind other users' slowed calls or longer-held locks: the whole cost is rsp against `none`'s); non-disruption judges each single wait of the first four causes against the setup window; `none` has no backup window: its response is the headline table's rsp)");
 }
 
 /// One line naming the point-in-time copy each baseline policy (quiesce,

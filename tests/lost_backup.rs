@@ -582,3 +582,69 @@ quiesce_retry_backoff_ticks = 100000
     assert_eq!(rows[given_up].0, rows[last_timeout].0, "{rows:?}");
     assert!(last_timeout < given_up, "{rows:?}");
 }
+
+/// A schedule that loses one cycle each way, under quiesce on a copy-on-write
+/// snapshot with a 20-block data area (`break-snapshot`) and a 500-tick freeze limit
+/// with no retry: cycle 1 takes its copy and is abandoned when the area fills, cycles 2
+/// and 3 miss their deadline. Every output names both: a stdout line per way, cycle 1's
+/// row `not claimed (abandoned)` and the others' `not claimed (given up)`, and both
+/// reasons in the JSON's `backups_lost` entry for the policy.
+#[test]
+fn a_schedule_that_loses_cycles_both_ways_names_each() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = "policies = [\"quiesce\"]\nseed = 4\n[workload]\nkind = \"generated\"\n\
+                records = 1024\ntransactions = 400\nwrite_fraction = 0.7\nlength_min = 1\n\
+                length_max = 6\ncompute_ticks_min = 20\ncompute_ticks_max = 1000\n\
+                arrivals = { mode = \"open\", interarrival_ticks_mean = 60 }\n[backup]\n\
+                baseline_variant = \"cow\"\nschedule_at_ticks = [2000, 9000, 16000]\n\
+                data_area_blocks = 20\non_data_area_full = \"break-snapshot\"\n\
+                quiesce_deadline_ticks = 500\nquiesce_retries_max = 0\n\
+                [archive]\nbandwidth_bytes_per_s = 5000000\n";
+    let VerdictRun { o, out, json, .. } = run_with_verdict_files(tmp.path(), "both.toml", text);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let rows = csv_rows(&out, "summary.csv");
+    fn lost(r: &std::collections::BTreeMap<String, String>) -> (&str, &str) {
+        (
+            r["backup_abandoned"].as_str(),
+            r["backup_given_up"].as_str(),
+        )
+    }
+    let kinds: Vec<_> = rows.iter().map(lost).collect();
+    assert_eq!(
+        kinds,
+        [("1", "0"), ("0", "1"), ("0", "1")],
+        "the case at hand"
+    );
+    for r in &rows {
+        let why = match lost(r) {
+            ("1", _) => "not claimed (abandoned)",
+            _ => "not claimed (given up)",
+        };
+        for inv in ["A-consistent", "backup-faithful"] {
+            assert_eq!(r[inv], why, "cycle {} {inv}", r["cycle"]);
+        }
+    }
+    let printed = stdout(&o);
+    for start in [
+        "backup abandoned under quiesce at ",
+        "2 backups given up under quiesce at ",
+    ] {
+        assert!(
+            printed.lines().any(|l| l.starts_with(start)),
+            "{start}: {printed}"
+        );
+    }
+    let v = read_json(&json);
+    let entries = v["backups_lost"].as_array().expect("backups_lost");
+    assert_eq!(
+        entries.len(),
+        1,
+        "one entry for the one policy: {entries:?}"
+    );
+    let entry = entries[0].as_str().unwrap();
+    assert!(
+        entry.contains("backup given up") && entry.contains("backup abandoned"),
+        "{entry}"
+    );
+    assert_eq!(v["backup_cycles_lost"], 3);
+}

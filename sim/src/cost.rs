@@ -124,13 +124,20 @@ pub struct Marks {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detach_end: Option<Tick>,
     /// Some transaction attempt was in flight (arrived, not yet ended) at the request,
-    /// or arrived before the cycle ended: the backup ran beside a transaction, so what
+    /// or arrived before the backup was over (its retire, the drop of an abandoned
+    /// VLUN A, the copy to B', a give-up): the backup ran beside a transaction, so what
     /// it promises about transactions was put to the test in this cycle. A cycle that
     /// ran beside none (requested before the first arrival, in a lull between
     /// transactions, or after the last one) is judged but claims nothing about a
     /// backup ([`crate::Unreached::NoTransactionBeside`]).
     #[serde(skip)]
     pub beside_txn: bool,
+    /// As [`Marks::beside_txn`], or some attempt arrived after the backup was over
+    /// but before the cycle ended (VLUN B ready, or the split's own call, coming
+    /// later): a transaction could wait for this cycle (at its gate), so
+    /// non-disruption was put to the test, though the copy was not.
+    #[serde(skip)]
+    pub beside_txn_waits: bool,
 }
 
 /// One backup cycle (request → split → A consistent → archive → retire) of a run with

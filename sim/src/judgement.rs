@@ -339,6 +339,15 @@ impl RunResult {
         }
     }
 
+    /// Every way the run's backups were lost, given up first: both when some cycle of
+    /// a schedule was given up and another abandoned (empty when none was lost).
+    pub fn backups_lost(&self) -> Vec<LostBackup> {
+        [LostBackup::GivenUp, LostBackup::Abandoned]
+            .into_iter()
+            .filter(|&l| self.lost(l))
+            .collect()
+    }
+
     /// How many of the run's backup cycles were given up or abandoned (0 to
     /// `cycles.len()`): each cycle whose milestones have `given_up` or `abandoned`
     /// ([`Marks`](crate::Marks)); a run without a schedule counts its one backup.
@@ -423,12 +432,15 @@ impl RunResult {
                 // A cycle that ran beside no transaction tested no promise of a backup:
                 // its row says so of each (a violation shows its state was reached,
                 // and stays), whatever another cycle's loss made of the run's claim.
+                // One whose only transactions came after its backup was over tested
+                // non-disruption (they could wait at its gate), and nothing else.
                 let why = match c.marks.request {
                     Some(r) if r >= self.last_txn_ticks => Unreached::RequestAfterTransactions,
                     _ => Unreached::NoTransactionBeside,
                 };
                 for j in all.iter_mut().filter(|j| {
                     Unreached::about_backup(j.invariant)
+                        && !tested_beside(&c.marks, j.invariant)
                         && !matches!(j.observed, Observed::Violated { .. })
                 }) {
                     j.claimed = false;
@@ -439,7 +451,14 @@ impl RunResult {
             }
             return all;
         };
-        // A run whose claim the loss dropped already reads so in every row.
+        // A run whose claim a loss dropped already reads so in every row: this cycle's
+        // reads its own loss (abandoned, where another cycle was given up).
+        for j in all
+            .iter_mut()
+            .filter(|j| how.drops(j.invariant) && j.lost.is_some())
+        {
+            j.lost = Some(how);
+        }
         for j in all
             .iter_mut()
             .filter(|j| how.drops(j.invariant) && j.lost.is_none())
@@ -504,7 +523,10 @@ impl RunResult {
         if !requested_beside {
             return Some(Unreached::RequestAfterTransactions);
         }
-        if !self.cycles_beside_txn().any(|m| m.request.is_some()) {
+        if !self
+            .cycle_marks()
+            .any(|m| tested_beside(m, invariant) && m.request.is_some())
+        {
             return Some(Unreached::NoTransactionBeside);
         }
         // Only a cycle that ran beside a transaction reaches a state worth judging.
@@ -554,6 +576,18 @@ impl RunResult {
             LostBackup::GivenUp => self.costs.backup_given_up,
             LostBackup::Abandoned => self.costs.backup_abandoned,
         }
+    }
+}
+
+/// Whether cycle `m` put `invariant` to the test beside a transaction: non-disruption
+/// when some transaction could wait for the cycle ([`crate::Marks::beside_txn_waits`]),
+/// every other invariant about a backup when one ran beside the backup itself
+/// ([`crate::Marks::beside_txn`]).
+fn tested_beside(m: &crate::Marks, invariant: Invariant) -> bool {
+    if invariant == Invariant::NonDisruption {
+        m.beside_txn_waits
+    } else {
+        m.beside_txn
     }
 }
 

@@ -411,10 +411,17 @@ pub fn writable_file(flag: &str, path: &std::path::Path) -> anyhow::Result<()> {
 /// (`sim::Judgement::not_reached`: no backup, a backup given up or abandoned before
 /// its archive, no copy to B'), never a `held` of a copy never made.
 pub fn of_run(report: &mut Report, suite: &str, r: &sim::RunResult) {
-    if let Some(lost) = r.backup_lost() {
+    // One entry per suite, each way its backups were lost in it (a schedule can lose
+    // one cycle at its quiesce deadline and abandon another).
+    let lost: Vec<String> = r
+        .backups_lost()
+        .into_iter()
+        .map(|how| format!("backup {how}: {}", lost_why(r, how)))
+        .collect();
+    if !lost.is_empty() {
         report
             .backups_lost
-            .push(format!("{suite}: backup {lost}: {}", lost_why(r, lost)));
+            .push(format!("{suite}: {}", lost.join("; ")));
         report.backup_cycles_lost += r.backup_cycles_lost();
     }
     for j in r.judgements() {
@@ -639,7 +646,8 @@ pub struct Report {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub states: Option<SearchStates>,
     /// `run`, `sweep`: the suites whose backup was given up or abandoned, each with
-    /// why (`quiesce: backup given up: quiesce deadline missed 3 times`). Their
+    /// why (`quiesce: backup given up: quiesce deadline missed 3 times`; both ways,
+    /// given up first and `; `-separated, when a schedule lost cycles both ways). Their
     /// copy's invariants are `not-claimed`; the exit status does not change (a
     /// failed backup is a result of the simulated policy, not a broken claim).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -32,8 +32,9 @@ impl World<'_> {
         };
         if self.cycle.is_some() {
             // An arrival (or a retry) while a backup cycle is in progress: the cycle
-            // runs beside a transaction.
-            self.marks.beside_txn = true;
+            // runs beside a transaction (only its waits, once its backup is over).
+            self.marks.beside_txn_waits = true;
+            self.marks.beside_txn |= !self.cycle_backup_over();
         }
         let id = self.next_id;
         self.next_id += 1;
@@ -279,15 +280,20 @@ impl World<'_> {
                 self.tally.lock_wait_max = self.tally.lock_wait_max.max(d);
             }
             let d = now - since;
-            let backup_wait = match (kind, self.window_waits()) {
-                (WaitKind::Gate, Some(w)) => {
-                    w.gate.add(d);
-                    d
-                }
-                (WaitKind::TypeB, Some(w)) => {
-                    w.type_b.add(d);
-                    d
-                }
+            // A gate or type (b) wait is the cycle's whose gate or lock held it: the
+            // window open when it began.
+            let backup_wait = match kind {
+                WaitKind::Gate | WaitKind::TypeB => match self.window_waits_at(since) {
+                    Some(w) if kind == WaitKind::Gate => {
+                        w.gate.add(d);
+                        d
+                    }
+                    Some(w) => {
+                        w.type_b.add(d);
+                        d
+                    }
+                    None => 0,
+                },
                 _ => 0,
             };
             let t = &mut self.txns[att as usize];

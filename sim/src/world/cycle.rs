@@ -88,12 +88,19 @@ impl World<'_> {
         self.marks = Marks {
             // An attempt not yet ended (queued, running, backing off to retry).
             beside_txn: self.txns.len() > self.free_attempts.len(),
+            beside_txn_waits: self.txns.len() > self.free_attempts.len(),
             ..Marks::default()
         };
         self.a_consistent_done = false;
         self.a_retired = false;
         self.a_abandoned = false;
         self.request(asked)
+    }
+
+    /// Whether the cycle in progress is over but for its end (its backup retired,
+    /// dropped or given up before VLUN B was ready or the split's own call completed).
+    pub(super) fn cycle_backup_over(&self) -> bool {
+        self.cycle.as_ref().is_some_and(|c| c.retired_at.is_some())
     }
 
     /// The number of the cycle in progress (1-based), 0 when none is: what the backup

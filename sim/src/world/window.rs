@@ -85,6 +85,17 @@ impl World<'_> {
             .map(|a| &mut a.waits)
     }
 
+    /// The waits of the window that was open at `since`: where a wait the cycle itself
+    /// imposed (its admission gate, its type (b) locks) that began then is counted,
+    /// even when it ends after the window closed (a gate reopened at VLUN B ready,
+    /// after a retire that came sooner). None when no window was open at `since`.
+    pub(super) fn window_waits_at(&mut self, since: Tick) -> Option<&mut BackupWaits> {
+        let all = &mut self.windows.all;
+        let k = all.partition_point(|a| a.start <= since);
+        let a = all.get_mut(k.checked_sub(1)?)?;
+        a.end.is_none_or(|end| since < end).then_some(&mut a.waits)
+    }
+
     /// A committed transaction whose first attempt arrived at `arrived` took
     /// `response` ticks: counted in the window it arrived in, or before the next one.
     pub(super) fn note_response(&mut self, arrived: Tick, response: Tick) {
