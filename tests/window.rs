@@ -875,3 +875,74 @@ fn a_gate_wait_after_an_early_retire_is_the_cycle_s_and_tests_only_its_waits() {
         }
     }
 }
+
+/// One tie rule for every arrival: an arrival in the request's tick comes after the
+/// request and is a new transaction (on VLUN B, held at the gate), the first arrival
+/// of the run as much as a later one. A trace of two I/Os at tick 0 with the request
+/// at 0, and the Fig 3 load with its request at process 301's arrival (40) and at
+/// 302's (120): each such arrival is new, under quiesce and the one-way mirrors alike,
+/// and the request's row comes before its `arrive` row in `trace.csv`.
+#[test]
+fn an_arrival_in_the_requests_tick_is_new_whether_or_not_it_is_the_first() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "same0.csv",
+        "0,W,0,4096\n0,W,4096,4096\n500,W,8192,4096\n",
+    );
+    let trace = "policies = [\"quiesce\", \"cow\"]\n[workload]\nkind = \"trace\"\n\
+                 path = \"same0.csv\"\nformat = \"csv\"\n[geometry]\nblock_size_bytes = 4096\n\
+                 records_per_block = 1\n[backup]\nrequest_at_ticks = 0\n";
+    let fig3 = |at: u64| {
+        std::fs::read_to_string(repo().join("scenarios/fig3.toml"))
+            .unwrap()
+            .replace(
+                "request_at_ticks = 350",
+                &format!("request_at_ticks = {at}"),
+            )
+    };
+    let cases = [
+        ("trace", trace.to_string(), 0),
+        ("fig40", fig3(40), 40),
+        ("fig120", fig3(120), 120),
+    ];
+    for (name, text, request) in cases {
+        assert!(
+            text.contains(&format!("request_at_ticks = {request}")),
+            "{name}"
+        );
+        let f = write(tmp.path(), &format!("{name}.toml"), &text);
+        let out = tmp.path().join(name);
+        let o = owm(&["run", &f, "--out", &s(&out)]);
+        assert!(
+            matches!(code(&o), 0 | 1),
+            "{name}: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+        let rows = csv_rows(&out, "trace.csv");
+        let policies: std::collections::BTreeSet<&str> =
+            rows.iter().map(|r| r["policy"].as_str()).collect();
+        for policy in policies.into_iter().filter(|&p| p != "none") {
+            let of_policy: Vec<_> = rows.iter().filter(|r| r["policy"] == policy).collect();
+            let request_row = of_policy
+                .iter()
+                .position(|r| r["event"] == "backup-request")
+                .unwrap_or_else(|| panic!("{name} {policy}: no request"));
+            let in_tick: Vec<_> = of_policy
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r["event"] == "arrive" && r["time_ticks"] == request.to_string())
+                .collect();
+            assert!(
+                !in_tick.is_empty(),
+                "{name} {policy}: an arrival in the request's tick"
+            );
+            for (i, r) in in_tick {
+                assert!(i > request_row, "{name} {policy}: {r:?} after the request");
+                assert_eq!(r["old"], "false", "{name} {policy}: {r:?}");
+                assert_eq!(r["vlun"], "VLUN B", "{name} {policy}: {r:?}");
+            }
+        }
+    }
+}

@@ -717,9 +717,6 @@ impl<'a> World<'a> {
 
     /// [`World::run`] up to its end: every event fired, until the queue is empty.
     fn fire_all(&mut self, mut progress: Option<crate::ProgressFn<'_>>) -> Result<(), SimError> {
-        for (t, client) in self.workload.start() {
-            self.q.schedule_at(t, Ev::Arrive { client });
-        }
         let default = self
             .scenario
             .workload
@@ -731,6 +728,12 @@ impl<'a> World<'a> {
             }
         } else if let (Some(_), Some(&at)) = (&self.pool, requests.iter().min()) {
             self.q.schedule_at(at, Ev::PoolRotate);
+        }
+        // After the requests: events of one tick fire in the order they were scheduled,
+        // and every later arrival is scheduled after them, so an arrival in a request's
+        // tick, the first included, comes after the request (a new transaction).
+        for (t, client) in self.workload.start() {
+            self.q.schedule_at(t, Ev::Arrive { client });
         }
         self.schedule_faults();
         self.note_extra_space();
