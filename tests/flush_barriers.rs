@@ -112,7 +112,8 @@ fn a_write_logging_first_write_waits_for_one_flush_and_the_previous_entrys_sync(
 /// The backup's own barriers are `cycle_backup_flushes`, per cycle, in `summary.csv`
 /// and `sweep.csv`: every policy that splits flushes both images at the split (2),
 /// and write logging flushes image A once more after its retire's merge (a cycle
-/// whose merge wrote blocks); a user's call never counts one, and under
+/// whose merge wrote blocks); with the metadata journal the split's phase record
+/// adds its sync (3, 4); a user's call never counts one, and under
 /// `faults.power_safe = false` the engine issues none.
 #[test]
 fn the_backups_own_flush_barriers_are_counted_per_cycle() {
@@ -120,11 +121,15 @@ fn the_backups_own_flush_barriers_are_counted_per_cycle() {
     let text = "policies = [\"none\", \"quiesce\", \"crash-consistent\", \"mirroring\", \"logging\", \"cow\"]\n\
                 [workload]\nkind = \"generated\"\nrecords = 4096\ntransactions = 300\n\
                 [backup]\ncycles = 2\nperiod_ticks = 20000\n";
-    for (name, power_safe) in [("safe", true), ("unsafe", false)] {
-        let faults = if power_safe {
-            ""
-        } else {
-            "[faults]\npower_safe = false\n"
+    for (name, power_safe, journaled) in [
+        ("safe", true, false),
+        ("journaled", true, true),
+        ("unsafe", false, false),
+    ] {
+        let faults = match (power_safe, journaled) {
+            (false, _) => "[faults]\npower_safe = false\n",
+            (true, true) => "[device]\njournaled = true\n",
+            (true, false) => "",
         };
         let f = write(
             tmp.path(),
@@ -146,7 +151,7 @@ fn the_backups_own_flush_barriers_are_counted_per_cycle() {
                 (false, _) => 0.0,
                 (true, false) => 2.0,
                 (true, true) => 3.0,
-            };
+            } + if journaled { 1.0 } else { 0.0 };
             assert_eq!(num(r, "cycle_backup_flushes"), want, "{name} {r:?}");
         }
     }
