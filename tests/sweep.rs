@@ -354,3 +354,27 @@ fn every_numeric_summary_column_is_a_sweep_metric() {
         }
     }
 }
+
+/// A shard given none of the grid's points (6 shards of a 2-point grid) judged
+/// nothing: its verdict says so (exit 0, no case), where a shard with points says
+/// `held`.
+#[test]
+fn a_shard_with_no_point_says_it_judged_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "s.toml",
+        "policies = [\"cow\"]\nseeds = [1]\n[[axis]]\nkey = \"workload.transactions\"\n\
+         values = [40, 50]\n[scenario.workload]\nkind = \"generated\"\nrecords = 512\n",
+    );
+    for (shard, want) in [
+        ("6/6", "verdict: nothing to judge (0 cases"),
+        ("1/6", "verdict: held ("),
+    ] {
+        let out = tmp.path().join(shard.replace('/', "-"));
+        let o = owm(&["sweep", &f, "--shard", shard, "--out", &s(&out)]);
+        assert_eq!(code(&o), 0, "{shard}: {}{}", stdout(&o), stderr(&o));
+        let last = stdout(&o).lines().last().unwrap_or_default().to_string();
+        assert!(last.starts_with(want), "{shard}: {last}");
+    }
+}
