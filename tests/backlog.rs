@@ -173,3 +173,43 @@ fn a_sweeps_points_share_the_room_for_their_backlogs() {
     );
     within(peak, BOUND_BYTES, "the sweep");
 }
+
+/// Fig 4 draws a row per process: a pool of 6,000 processes, every one busy, would make
+/// a picture 150,000 pixels tall (half a gigabyte while drawn). Its rows are bounded as
+/// the other diagrams' are (the processes of the transactions around the request, the
+/// title saying how many of how many), so the run stays within the bound it was
+/// accepted under.
+#[test]
+fn a_large_process_pool_draws_a_bounded_fig_4() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let file = "pool.toml";
+    std::fs::write(
+        dir.join(file),
+        format!(
+            "policies = [\"none\"]\n[workload]\nkind = \"fig4-5\"\nprocesses = 6000\n\
+             transactions = 6000\narrival_ticks_mean = 1\n[limits]\n\
+             memory_bytes_max = {BOUND_BYTES}\n"
+        ),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let (code, err, peak) = run_measured(dir, &["run", file, "--out", &s(&out), "--quiet"]);
+    assert_eq!(code, 0, "{err}");
+    within(peak, BOUND_BYTES, "fig4-5, 6000 processes");
+    let svg = std::fs::read_to_string(out.join("timing-none.svg")).unwrap();
+    // "— 40 of 5929 processes, those whose …": the seats a transaction took.
+    let head = svg
+        .split(" processes, those whose transactions arrive around the request")
+        .next()
+        .unwrap();
+    let words: Vec<&str> = head.rsplit(' ').take(3).collect();
+    let counts = match words[..] {
+        [all, "of", drawn] => drawn.parse::<usize>().ok().zip(all.parse::<usize>().ok()),
+        _ => None,
+    };
+    assert!(
+        counts.is_some_and(|(drawn, all)| (1..=40).contains(&drawn) && all > 1000),
+        "the title names the processes drawn of those in all: {words:?}"
+    );
+}

@@ -1,6 +1,7 @@
 //! From a simulator result to a timing diagram in the patent's style: Fig 3A (no
 //! backup), Fig 3B (quiesce), Fig 3C (one-way mirror) for the fig3 workload, Fig 4 for
-//! fig4-5 (one row per process, 503/504 then 507/508, its transactions a bar each), and a window of transactions
+//! fig4-5 (one row per process, 503/504 then 507/508, its transactions a bar each; at most
+//! [`ROWS_MAX`] rows), and a window of transactions
 //! around the backup request for the bigger workloads.
 //!
 //! Colour rule: a running stretch before the split is the single volume; after the
@@ -316,7 +317,7 @@ pub fn diagram_of(run: &NamedRun, attempts: usize, scheduled: &[u64], timeline: 
             .iter()
             .all(|t| t.process.is_some() || t.admitted_ticks.is_none());
     let mut d = if by_process {
-        process_rows(r)
+        process_rows(r, scheduled)
     } else {
         transaction_rows(r, attempts, scheduled)
     };
@@ -455,13 +456,42 @@ fn transaction_rows(r: &RunResult, attempts: usize, scheduled: &[u64]) -> Diagra
     }
 }
 
-fn process_rows(r: &RunResult) -> Diagram {
+/// One row per process, its transactions a bar each. With more than [`ROWS_MAX`]
+/// processes, only those of the [`ROWS_MAX`] transactions arriving around the backup
+/// request (as [`transaction_rows`] chooses them) are drawn, and the title says how
+/// many of how many: a row a process would make the picture as tall as the pool.
+fn process_rows(r: &RunResult, scheduled: &[u64]) -> Diagram {
     let mut rows: BTreeMap<u32, Row> = BTreeMap::new();
     let mut ts: Vec<&TxnTimeline> = r
         .transactions
         .iter()
         .filter(|t| t.process.is_some())
         .collect();
+    let processes: std::collections::BTreeSet<u32> = ts.iter().filter_map(|t| t.process).collect();
+    let mut suffix = String::new();
+    if processes.len() > ROWS_MAX {
+        ts.sort_by_key(|t| (t.arrived_ticks, t.txn));
+        let requests = window_requests(r, scheduled);
+        let (shown, share) = shared_requests(&requests);
+        let n = ts.len();
+        let mut drawn: std::collections::BTreeSet<u32> = std::collections::BTreeSet::new();
+        for &at in shown {
+            let k = ts.partition_point(|t| t.arrived_ticks < at);
+            let lo = window_start(k, n, share.min(n));
+            drawn.extend(ts[lo..lo + share.min(n)].iter().filter_map(|t| t.process));
+        }
+        ts.retain(|t| t.process.is_some_and(|p| drawn.contains(&p)));
+        let around = if shown.len() > 1 {
+            "each cycle's request"
+        } else {
+            "the request"
+        };
+        suffix = format!(
+            " — {} of {} processes, those whose transactions arrive around {around}",
+            drawn.len(),
+            processes.len()
+        );
+    }
     ts.sort_by_key(|t| (t.admitted_ticks, t.txn));
     for t in ts {
         let p = t.process.unwrap_or_default();
@@ -482,7 +512,7 @@ fn process_rows(r: &RunResult) -> Diagram {
     }
     let rows = rows.into_values().collect();
     Diagram {
-        title: " — bars: transaction ids".into(),
+        title: format!(" — bars: transaction ids{suffix}"),
         rows,
         marks: Vec::new(),
         y_label: "process".into(),

@@ -198,8 +198,9 @@ pub fn slack_bytes(blocks: u64) -> u64 {
 
 /// Pixels of the tallest panel of a timing diagram (`reports/src/timing.rs`): 1,100
 /// wide, and at most 30 (title) + 24 × 17 (mark label rows, `MARK_ROWS_MAX`) + 8 +
-/// 40 × 26 (transaction rows, `reports::figure::ROWS_MAX`) + 50 (axis) = 1,536 tall.
-pub const PANEL_PIXELS_MAX: u64 = 1_100 * (30 + 24 * 17 + 8 + 40 * 26 + 50);
+/// 40 × 26 (transaction rows, or Fig 4's process rows: `reports::figure::ROWS_MAX`)
+/// + 50 (axis) + 18 (the line of ids too short to label) = 1,554 tall.
+pub const PANEL_PIXELS_MAX: u64 = 1_100 * (30 + 24 * 17 + 8 + 40 * 26 + 50 + 18);
 
 /// Bytes of a policy's panel in a timing diagram's picture, held whole while drawn
 /// (3 bytes a pixel), and its legend's share (a legend row of 22 pixels per policy);
