@@ -480,8 +480,23 @@ pub fn sweep_cells(r: &RunResult) -> Vec<String> {
 /// abandoned reads `not claimed (given up)` / `not claimed (abandoned)` for the invariants
 /// about its copy (`sim::RunResult::cycle_judgements`).
 pub fn summary_csv(runs: &[NamedRun]) -> Vec<Vec<String>> {
-    let detach = detached(runs);
     let mut rows = Vec::new();
+    summary_rows(runs, |row| {
+        rows.push(row);
+        Ok::<(), std::convert::Infallible>(())
+    })
+    .unwrap_or_else(|e| match e {});
+    rows
+}
+
+/// [`summary_csv`]'s rows, handed to `each` one at a time (a run of many cycles has a
+/// row per cycle: `summary.csv` is written as they come, not held as cells), stopping
+/// at its first error.
+fn summary_rows<E>(
+    runs: &[NamedRun],
+    mut each: impl FnMut(Vec<String>) -> Result<(), E>,
+) -> Result<(), E> {
+    let detach = detached(runs);
     for run in runs {
         let r = &run.result;
         let head = |cycle: String| {
@@ -509,7 +524,7 @@ pub fn summary_csv(runs: &[NamedRun]) -> Vec<Vec<String>> {
             row.extend(Metric::ALL.iter().map(|m| m.value(r)));
             row.extend(CYCLE_COLUMNS.iter().map(|_| String::new()));
             tail(&mut row, None);
-            rows.push(row);
+            each(row)?;
         }
         for c in &r.cycles {
             let view = cycle_view(r, c);
@@ -517,10 +532,10 @@ pub fn summary_csv(runs: &[NamedRun]) -> Vec<Vec<String>> {
             row.extend(Metric::ALL.iter().map(|m| m.cycle_value(r, &view)));
             row.extend(cycle_cells(c));
             tail(&mut row, Some(c));
-            rows.push(row);
+            each(row)?;
         }
     }
-    rows
+    Ok(())
 }
 
 /// The header of `summary.csv` for `runs`: [`summary_header`], then
@@ -554,7 +569,20 @@ pub fn summary_header() -> Vec<&'static str> {
 
 /// Writes `summary.csv` atomically.
 pub fn write_summary(path: &Path, runs: &[NamedRun]) -> Result<(), Error> {
-    let bytes = csv_bytes(path, &summary_header_of(runs), &summary_csv(runs))?;
+    let csv_err = |source| Error::Csv {
+        path: path.to_path_buf(),
+        source,
+    };
+    let header = summary_header_of(runs);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&header).map_err(csv_err)?;
+    summary_rows(runs, |row| {
+        debug_assert_eq!(row.len(), header.len());
+        w.write_record(&row).map_err(csv_err)
+    })?;
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Error::io(path, e.into_error()))?;
     write_atomic(path, &bytes)
 }
 
