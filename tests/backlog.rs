@@ -213,3 +213,72 @@ fn a_large_process_pool_draws_a_bounded_fig_4() {
         "the title names the processes drawn of those in all: {words:?}"
     );
 }
+
+/// The estimate `owm run` refuses `body` with under a 25 MB bound (above what loading
+/// a small trace holds: "would hold about 50.10 MiB"), in bytes, and the peak the same
+/// run holds under `bound` (`None` where `/usr/bin/time` is missing); the run must
+/// complete there.
+fn estimate_and_peak(dir: &Path, name: &str, body: &str, bound: u64) -> (u64, Option<u64>) {
+    let file = format!("{name}.toml");
+    std::fs::write(
+        dir.join(&file),
+        format!("{body}[limits]\nmemory_bytes_max = 25000000\n"),
+    )
+    .unwrap();
+    let out = dir.join(format!("out-{name}"));
+    let (code, err, _) = run_measured(dir, &["run", &file, "--out", &s(&out), "--quiet"]);
+    assert_eq!(code, 2, "{name}: {err}");
+    let about = err
+        .split("would hold about ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{name}: no estimate in {err}"));
+    let mut words = about.split_whitespace();
+    let number: f64 = words.next().unwrap().parse().unwrap();
+    let unit = match words.next().unwrap() {
+        "B" => 1.0,
+        "KiB" => 1024.0,
+        "MiB" => 1024.0 * 1024.0,
+        "GiB" => 1024.0 * 1024.0 * 1024.0,
+        other => panic!("{name}: unit {other} in {err}"),
+    };
+    let estimate = (number * unit) as u64;
+    std::fs::write(
+        dir.join(&file),
+        format!("{body}[limits]\nmemory_bytes_max = {bound}\n"),
+    )
+    .unwrap();
+    let (code, err, peak) = run_measured(dir, &["run", &file, "--out", &s(&out), "--quiet"]);
+    assert!(code == 0 || code == 3, "{name}: exit {code}: {err}");
+    (estimate, peak)
+}
+
+/// A run of many backup cycles holds a result per cycle and writes a `summary.csv` row
+/// per cycle: the estimate's cycles part is above what the process holds.
+#[test]
+fn many_backup_cycles_stay_within_their_estimate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = "policies = [\"cow\"]\n[workload]\nkind = \"generated\"\n\
+                transactions = 4000\n\
+                arrivals = { mode = \"open\", interarrival_ticks_mean = 100 }\n\
+                [backup]\nperiod_ticks = 100\ncycles = 4000\n";
+    let (estimate, peak) = estimate_and_peak(tmp.path(), "cycles", body, 1 << 30);
+    within(peak, estimate, "4,000 cycles");
+}
+
+/// A trace whose writes span 65,536 blocks each, arriving faster than the device
+/// writes them: every one in flight holds its lists and locks for each block, which
+/// the estimate counts for the trace's widest transactions.
+#[test]
+fn wide_trace_ios_stay_within_their_estimate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut csv = String::new();
+    for i in 0..6u64 {
+        csv.push_str(&format!("{},W,{},268435456\n", i * 100_000, (i % 4) << 28));
+    }
+    std::fs::write(dir.join("wide.csv"), csv).unwrap();
+    let body = "policies = [\"none\"]\n[workload]\nkind = \"trace\"\npath = \"wide.csv\"\n\
+                format = \"csv\"\n[geometry]\nblock_size_bytes = 4096\nrecords_per_block = 1\n";
+    let (estimate, peak) = estimate_and_peak(dir, "wide", body, 1 << 32);
+    within(peak, estimate, "6 writes of 65,536 blocks");
+}

@@ -94,7 +94,9 @@
 //!   and the timing diagrams' pictures in the outputs' phase;
 //! - **trace** (`kind = "trace"`): the trace file's text, its parsed I/Os and its
 //!   mapped transactions ([`trace_bytes`], from
-//!   [`crate::workload::trace::MappedTrace::held_bytes`]), in every phase;
+//!   [`crate::workload::trace::MappedTrace::held_bytes`]), and its widest
+//!   transactions' attempts in flight at once ([`trace_in_flight_bytes`]: an I/O of
+//!   65,536 blocks holds megabytes of lists and locks while it runs), in every phase;
 //! - **allocator slack**: what the process holds beyond the parts, measured, not
 //!   modelled: [`SLACK_BYTES_PER_BLOCK`] per block written by the phase, at most
 //!   [`SLACK_BYTES_MAX`] ([`slack_bytes`]), in the run's phases.
@@ -209,12 +211,18 @@ pub const PICTURE_BYTES_PER_POLICY: u64 = 3 * (PANEL_PIXELS_MAX + 1_100 * 22);
 
 /// Bytes a backup cycle holds, held until the run's end: four copies of its result
 /// (the run's list, the result's, the headline table's and `summary.csv`'s view of
-/// it) and 1 KiB for its window's accumulator, its diagram marks and its requests.
+/// it), 1 KiB for its window's accumulator, its diagram marks and its requests, and
+/// 1 KiB for its outputs' text: its row of `summary.csv` (about 650 bytes; the rows are
+/// written as they are made, not held as cells) and its marks in the timing diagrams'
+/// SVG text (about 500 bytes a panel).
 /// Measured: a copy of `scenarios/generated.toml` at 10^5 transactions, policies cow
 /// and quiesce, 1,000 cycles 25,000 ticks apart from tick 100,000 is estimated
 /// 27.72 MiB (3.08 MiB of it the cycles) and peaked at 42.4 MiB resident (`/usr/bin/time
-/// -f %M owm run`, 1.53x; 702 MiB before the diagrams' label rows were bounded).
-pub const CYCLE_BYTES: u64 = 4 * size_of::<crate::cost::CycleResult>() as u64 + 1024;
+/// -f %M owm run`, 1.53x; 702 MiB before the diagrams' label rows were bounded). With
+/// `summary.csv`'s rows held as cells (about 4 KiB a row) 2,000 cycles under three
+/// policies peaked at 61.7 MiB against 49.93 MiB estimated (BENCHMARKS.md, "The memory
+/// bound's three escapes").
+pub const CYCLE_BYTES: u64 = 4 * size_of::<crate::cost::CycleResult>() as u64 + 2048;
 
 /// When a run holds the most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -604,6 +612,8 @@ struct Load {
     content_bytes: u64,
     /// Whether `owm run`'s timeline is held (`keep_timeline` under `owm run`).
     timeline: bool,
+    /// A trace's attempts in flight at once ([`trace_in_flight_bytes`]).
+    trace_in_flight: u64,
 }
 
 impl Load {
@@ -660,6 +670,7 @@ impl Load {
             accesses,
             content_bytes,
             timeline: scenario.keep_timeline,
+            trace_in_flight: trace_in_flight_bytes(scenario),
         }
     }
 
@@ -756,7 +767,7 @@ fn common_parts(scenario: &Scenario, load: &Load) -> Footprint {
             .saturating_mul(crate::cost::Samples::BYTES_EACH),
         cycles_bytes: u64::from(scenario.backup.cycle_count()).saturating_mul(CYCLE_BYTES),
         program_bytes: PROGRAM_BYTES,
-        trace_bytes: trace_bytes(scenario),
+        trace_bytes: trace_bytes(scenario).saturating_add(load.trace_in_flight),
         retry_attempts: if load.retries { attempts } else { 0 },
         ..Footprint::default()
     }
@@ -780,6 +791,47 @@ fn allocation_bytes(bytes: u64) -> u64 {
     } else {
         bytes.div_ceil(16).saturating_mul(16).saturating_add(16)
     }
+}
+
+/// Bytes a trace's attempt in flight holds per block access beyond its first, measured:
+/// six writes of 65,536 blocks each (4 KiB blocks, one record each), arriving faster than
+/// the device writes them, all in flight at once under `none`, peaked at 165 MiB
+/// resident (`/usr/bin/time -f %M owm run`) against 50 MiB for the rest of the run:
+/// about 300 bytes a block access (its operation, lock, lists and the judge's entry),
+/// rounded up.
+pub const TRACE_ACCESS_BYTES: u64 = 384;
+
+/// Block accesses of a trace's attempt that [`trace_in_flight_bytes`] leaves to the
+/// estimate's other parts (an I/O of 64 KiB on the default 64-byte blocks): the
+/// attempts the estimate assumes in flight hold a few KiB each, as other workloads'.
+pub const TRACE_ACCESSES_PRICED: u64 = 1024;
+
+/// Bytes a trace's attempts hold for their width when the [`ATTEMPTS_IN_FLIGHT`] widest
+/// of its transactions (every one of a shorter trace) are in flight at once:
+/// [`TRACE_ACCESS_BYTES`] for each block access beyond an attempt's first
+/// [`TRACE_ACCESSES_PRICED`]. A trace's
+/// I/O can span 65,536 blocks, and its attempt then holds megabytes while it runs, where
+/// the attempts of other workloads hold a few KiB; the attempts past them are counted as
+/// the run goes ([`in_flight_max`]). 0 for any other workload, for a trace not loaded
+/// and for one of narrower I/Os.
+pub fn trace_in_flight_bytes(scenario: &Scenario) -> u64 {
+    let WorkloadConfig::Trace(c) = &scenario.workload else {
+        return 0;
+    };
+    let Some(m) = c.loaded.as_ref() else {
+        return 0;
+    };
+    let mut widths: Vec<u64> = m.txns.iter().map(|t| t.blocks.len() as u64).collect();
+    let keep = widths.len().min(ATTEMPTS_IN_FLIGHT as usize);
+    if keep < widths.len() {
+        widths.select_nth_unstable_by(keep, |a, b| b.cmp(a));
+    }
+    widths[..keep].iter().fold(0u64, |sum, &w| {
+        sum.saturating_add(
+            w.saturating_sub(TRACE_ACCESSES_PRICED)
+                .saturating_mul(TRACE_ACCESS_BYTES),
+        )
+    })
 }
 
 /// Bytes one transaction attempt in flight (arrived and not ended) holds at most,
