@@ -122,7 +122,7 @@ pub fn device_file(path: &Path) -> Option<String> {
     if std::os::unix::fs::FileExt::read_exact_at(&f, &mut head, 0).is_ok() {
         let what = if &head == crate::meta::MAGIC || &head == crate::meta::MAGIC_V1 {
             Some("metadata file (device.owm)")
-        } else if &head == crate::superblock::MAGIC {
+        } else if &head == crate::superblock::MAGIC || &head == crate::superblock::MAGIC_V2 {
             Some("superblock (device.owm.super)")
         } else {
             None

@@ -428,7 +428,7 @@ fn open_cut<S: BlockStore>(
     FileJournal::drop_torn_tail(&paths.meta, &decoded)?;
     stop(0)?;
     let mut restored = replay(&name, &decoded.records)?;
-    let mut journal = FileJournal::open_append(&paths.meta)?;
+    let mut journal = FileJournal::open_append(&paths.meta, restored.generation)?;
     // An open cut short after it recorded its generation resumes it: the labels may
     // already carry that generation, and no other is accepted beside this journal.
     let target = match restored.opening {
@@ -508,6 +508,9 @@ fn examine(paths: &DevicePaths, config: &mut DeviceConfig) -> Result<Examined> {
         &sb.device_id,
         [labels[0].0.as_ref(), labels[1].0.as_ref()],
     )?;
+    // A superblock kept from before a later open records a shorter length than a
+    // later flush made durable: it is refused, not trusted.
+    crate::superblock::check_generation(&paths.meta, &sb, expected.generation)?;
     check_len()?;
     let opening = opening(&decoded.records);
     check_labels(paths, &expected, opening, &labels, [&image_a, &image_b])?;

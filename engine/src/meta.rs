@@ -454,6 +454,10 @@ pub struct FileJournal {
     superblock_seq: u64,
     /// The device id every superblock write records (the header's).
     device_id: [u8; 16],
+    /// The generation every superblock write records (the header's).
+    generation: u64,
+    /// The superblock is of the second format: its next write rewrites it whole.
+    superblock_v2: bool,
     /// The wall time of each sync's two halves ([`crate::latency`]).
     fdatasync_times: crate::latency::LatencyLog,
     superblock_times: crate::latency::LatencyLog,
@@ -468,15 +472,11 @@ impl FileJournal {
     /// its superblock records the device id of the header (`records[0]`; all zero
     /// without one).
     pub fn create(path: &Path, records: &[MetaRecord]) -> Result<Self, MetaError> {
-        let device_id = match records.first() {
-            Some(MetaRecord::Header { device_id, .. }) => *device_id,
-            _ => [0; 16],
-        };
+        let (device_id, generation) = header_identity(records);
         // A superblock of an earlier device at this path no longer applies.
-        crate::superblock::write(path, 0, device_id, 0)?;
-        crate::superblock::write(path, 1, device_id, 0)?;
+        crate::superblock::rewrite(path, 1, device_id, generation, 0)?;
         write_atomically(path, records)?;
-        let mut journal = Self::open_append(path)?;
+        let mut journal = Self::open_append(path, generation)?;
         let len = journal.len()?;
         journal.record_durable_len(len)?;
         Ok(journal)
@@ -510,9 +510,9 @@ impl FileJournal {
         Ok(())
     }
 
-    /// Opens an existing journal for appending; its superblock's writes keep the
-    /// device id it records.
-    pub fn open_append(path: &Path) -> Result<Self, MetaError> {
+    /// Opens an existing journal, whose header records `generation`, for appending;
+    /// its superblock's writes keep the device id it records and record `generation`.
+    pub fn open_append(path: &Path, generation: u64) -> Result<Self, MetaError> {
         let file = OpenOptions::new()
             .append(true)
             .open(path)
@@ -523,6 +523,8 @@ impl FileJournal {
             file,
             superblock_seq: sb.seq,
             device_id: sb.device_id,
+            generation,
+            superblock_v2: sb.generation.is_none(),
             fdatasync_times: Default::default(),
             superblock_times: Default::default(),
             #[cfg(test)]
@@ -533,7 +535,24 @@ impl FileJournal {
     /// Writes the superblock recording `durable_len`.
     fn record_durable_len(&mut self, durable_len: u64) -> Result<(), MetaError> {
         self.superblock_seq += 1;
-        crate::superblock::write(&self.path, self.superblock_seq, self.device_id, durable_len)
+        if self.superblock_v2 {
+            crate::superblock::rewrite(
+                &self.path,
+                self.superblock_seq,
+                self.device_id,
+                self.generation,
+                durable_len,
+            )?;
+            self.superblock_v2 = false;
+            return Ok(());
+        }
+        crate::superblock::write(
+            &self.path,
+            self.superblock_seq,
+            self.device_id,
+            self.generation,
+            durable_len,
+        )
     }
 
     #[cfg(test)]
@@ -576,7 +595,11 @@ impl Journal for FileJournal {
         recorded
     }
     fn compact(&mut self, records: &[MetaRecord]) -> Result<(), MetaError> {
-        // Unknown while the file is replaced; then the new file's length.
+        // Unknown while the file is replaced (recorded for the new header's
+        // generation, which a crash before the rename leaves the old header below);
+        // then the new file's length.
+        let (_, generation) = header_identity(records);
+        self.generation = generation;
         self.record_durable_len(0)?;
         #[cfg(test)]
         self.cut(0)?;
@@ -587,7 +610,7 @@ impl Journal for FileJournal {
             std::mem::take(&mut self.fdatasync_times),
             std::mem::take(&mut self.superblock_times),
         );
-        *self = Self::open_append(&self.path)?;
+        *self = Self::open_append(&self.path, generation)?;
         (self.fdatasync_times, self.superblock_times) = times;
         let len = self.len()?;
         self.record_durable_len(len)
@@ -597,6 +620,19 @@ impl Journal for FileJournal {
             self.fdatasync_times.take(samples),
             self.superblock_times.take(samples),
         ))
+    }
+}
+
+/// The device id and generation of the header `records` begin with (all zero and 0
+/// without one).
+fn header_identity(records: &[MetaRecord]) -> ([u8; 16], u64) {
+    match records.first() {
+        Some(MetaRecord::Header {
+            device_id,
+            generation,
+            ..
+        }) => (*device_id, *generation),
+        _ => ([0; 16], 0),
     }
 }
 

@@ -8,14 +8,21 @@
 //! A small file beside the metadata file (`device.owm.super`) holding two copies of a
 //! checksummed record, each [`COPY_BYTES`] bytes (little-endian):
 //!
-//! `magic "OWMSUPR2" (8) | device id (16) | seq u64 | durable_len u64 | crc32 u32`
+//! `magic "OWMSUPR3" (8) | device id (16) | generation u64 | seq u64 | durable_len u64 | crc32 u32`
 //!
-//! the CRC over the 40 bytes before it. Each write replaces the copy `seq % 2` and is
+//! the CRC over the 48 bytes before it. Each write replaces the copy `seq % 2` and is
 //! fsynced, so a torn write leaves the other copy whole; the valid copy with the
 //! highest `seq` wins (the two-copy scheme of TigerBeetle's superblock and LVM's
 //! metadata areas). A compaction records length 0 (unknown) before its rename and the
 //! new length after it, so a crash in between never makes a shorter new journal look
 //! cut; every copy, that one too, carries the device id.
+//!
+//! Every copy also carries the generation of the metadata header it describes (a
+//! compaction's copies, from the length-0 one on, the new header's). A superblock that
+//! records an earlier generation than the metadata file's header is a copy kept from
+//! before a later open: its shorter length would let a journal cut or damaged after a
+//! later flush through as a torn tail, so the device is refused, naming it as stale
+//! ([`check_generation`], [`crate::file::open`]).
 //!
 //! The device id is the one drawn at [`crate::file::create`] ([`crate::identity`]),
 //! which the metadata header and both images' labels carry too: opening compares them
@@ -29,7 +36,10 @@
 //! without it a metadata file cut after a completed flush would be opened with that
 //! flush's records silently dropped. A superblock of the first format (two 20-byte
 //! copies `seq | durable_len | crc32`, no magic, no device id), made by an older
-//! version, is refused as such: it cannot say which device it belongs to.
+//! version, is refused as such: it cannot say which device it belongs to. A
+//! superblock of the second format (two 44-byte copies `magic "OWMSUPR2" | device id |
+//! seq | durable_len | crc32`, no generation) is read, with no generation to check,
+//! and rewritten whole in this format (atomically) at its first write.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -38,13 +48,20 @@ use std::path::{Path, PathBuf};
 use crate::meta::MetaError;
 
 /// Bytes of each of the two copies.
-pub const COPY_BYTES: u64 = 44;
-/// The first bytes of every copy (format 2: the first had no magic and no device id).
-pub const MAGIC: &[u8; 8] = b"OWMSUPR2";
+pub const COPY_BYTES: u64 = 52;
+/// The first bytes of every copy (format 3: the first had no magic and no device id,
+/// the second no generation).
+pub const MAGIC: &[u8; 8] = b"OWMSUPR3";
+/// The first bytes of every copy of the second format.
+pub const MAGIC_V2: &[u8; 8] = b"OWMSUPR2";
+/// Bytes of each copy of the second format.
+const COPY_BYTES_V2: usize = 44;
 /// Bytes of each copy of the first format (`seq | durable_len | crc32`).
 const COPY_BYTES_V1: usize = 20;
 /// Bytes of a copy before its CRC.
-const FIELDS_BYTES: usize = 40;
+const FIELDS_BYTES: usize = 48;
+/// Bytes of a copy of the second format before its CRC.
+const FIELDS_BYTES_V2: usize = 40;
 
 /// What a superblock records (its valid copy with the highest sequence).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +70,9 @@ pub struct Superblock {
     pub seq: u64,
     /// The device the superblock belongs to ([`crate::Identity::device_id`]).
     pub device_id: [u8; 16],
+    /// The generation of the metadata header the superblock describes; `None` for a
+    /// superblock of the second format, which records none.
+    pub generation: Option<u64>,
     /// The journal length in bytes the last completed sync made durable (0 while a
     /// compaction replaces the file: unknown, the torn-tail rule alone applies).
     pub durable_len: u64,
@@ -69,8 +89,9 @@ fn encode(s: &Superblock) -> [u8; COPY_BYTES as usize] {
     let mut out = [0u8; COPY_BYTES as usize];
     out[..8].copy_from_slice(MAGIC);
     out[8..24].copy_from_slice(&s.device_id);
-    out[24..32].copy_from_slice(&s.seq.to_le_bytes());
-    out[32..40].copy_from_slice(&s.durable_len.to_le_bytes());
+    out[24..32].copy_from_slice(&s.generation.unwrap_or(0).to_le_bytes());
+    out[32..40].copy_from_slice(&s.seq.to_le_bytes());
+    out[40..48].copy_from_slice(&s.durable_len.to_le_bytes());
     let crc = crc32fast::hash(&out[..FIELDS_BYTES]);
     out[FIELDS_BYTES..].copy_from_slice(&crc.to_le_bytes());
     out
@@ -84,6 +105,22 @@ fn decode(copy: &[u8]) -> Option<Superblock> {
     }
     Some(Superblock {
         device_id: copy[8..24].try_into().ok()?,
+        generation: Some(u64::from_le_bytes(copy[24..32].try_into().ok()?)),
+        seq: u64::from_le_bytes(copy[32..40].try_into().ok()?),
+        durable_len: u64::from_le_bytes(copy[40..48].try_into().ok()?),
+    })
+}
+
+/// A copy of the second format (no generation).
+fn decode_v2(copy: &[u8]) -> Option<Superblock> {
+    let copy = copy.get(..COPY_BYTES_V2)?;
+    let crc = u32::from_le_bytes(copy[FIELDS_BYTES_V2..].try_into().ok()?);
+    if &copy[..8] != MAGIC_V2 || crc32fast::hash(&copy[..FIELDS_BYTES_V2]) != crc {
+        return None;
+    }
+    Some(Superblock {
+        device_id: copy[8..24].try_into().ok()?,
+        generation: None,
         seq: u64::from_le_bytes(copy[24..32].try_into().ok()?),
         durable_len: u64::from_le_bytes(copy[32..40].try_into().ok()?),
     })
@@ -134,7 +171,14 @@ pub fn read(meta: &Path) -> Result<Superblock, MetaError> {
         .chunks(COPY_BYTES as usize)
         .take(2)
         .filter_map(decode)
-        .max_by_key(|s| s.seq);
+        .max_by_key(|s| s.seq)
+        .or_else(|| {
+            bytes
+                .chunks(COPY_BYTES_V2)
+                .take(2)
+                .filter_map(decode_v2)
+                .max_by_key(|s| s.seq)
+        });
     if let Some(best) = best {
         return Ok(best);
     }
@@ -161,12 +205,13 @@ pub fn read_durable_len(meta: &Path) -> Result<(u64, u64), MetaError> {
     read(meta).map(|s| (s.seq, s.durable_len))
 }
 
-/// Writes copy `seq % 2` of the superblock of `meta`, of device `device_id`, recording
-/// `durable_len`, and fsyncs it.
+/// Writes copy `seq % 2` of the superblock of `meta`, of device `device_id`, for a
+/// metadata header of generation `generation`, recording `durable_len`, and fsyncs it.
 pub fn write(
     meta: &Path,
     seq: u64,
     device_id: [u8; 16],
+    generation: u64,
     durable_len: u64,
 ) -> Result<(), MetaError> {
     let path = path_of(meta);
@@ -182,10 +227,57 @@ pub fn write(
     let copy = Superblock {
         seq,
         device_id,
+        generation: Some(generation),
         durable_len,
     };
     f.write_all(&encode(&copy)).map_err(|e| io("write", e))?;
     f.sync_data().map_err(|e| io("fsync", e))
+}
+
+/// Replaces the whole superblock of `meta` atomically with two copies of this format
+/// (sequences `seq - 1` and `seq`, one record): how a superblock of the second format,
+/// whose copies lie at other offsets, is rewritten, so that a crash leaves either the
+/// old file whole or the new one.
+pub fn rewrite(
+    meta: &Path,
+    seq: u64,
+    device_id: [u8; 16],
+    generation: u64,
+    durable_len: u64,
+) -> Result<(), MetaError> {
+    let path = path_of(meta);
+    let mut copies = [[0u8; COPY_BYTES as usize]; 2];
+    for s in [seq.saturating_sub(1), seq] {
+        copies[(s % 2) as usize] = encode(&Superblock {
+            seq: s,
+            device_id,
+            generation: Some(generation),
+            durable_len,
+        });
+    }
+    crate::atomic::write_atomic(&path, &copies.concat()).map_err(|e| io_error(&path, "replace", e))
+}
+
+/// Refuses a superblock that records an earlier generation than the metadata header
+/// (`header_generation`): a copy kept from before a later open, whose recorded length
+/// would let a journal cut or damaged after a later flush through as a torn tail
+/// ([`crate::Error::Identity`], stale, naming the superblock). A superblock of the
+/// second format records no generation and is not checked.
+pub fn check_generation(
+    meta: &Path,
+    sb: &Superblock,
+    header_generation: u64,
+) -> Result<(), crate::Error> {
+    match sb.generation {
+        Some(g) if g < header_generation => Err(crate::Error::Identity {
+            file: path_of(meta).display().to_string(),
+            mismatch: crate::identity::Mismatch::Stale {
+                expected_generation: header_generation,
+                found_generation: g,
+            },
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Refuses a journal whose whole frames end before the length a completed flush made
@@ -231,6 +323,7 @@ mod tests {
         let s = Superblock {
             seq: 7,
             device_id: ID,
+            generation: Some(3),
             durable_len: 409,
         };
         let bytes = encode(&s);
@@ -249,13 +342,14 @@ mod tests {
     fn a_torn_write_leaves_the_other_copy_with_the_device_id() {
         let dir = tempfile::tempdir().unwrap();
         let meta = dir.path().join("device.owm");
-        write(&meta, 0, ID, 0).unwrap();
-        write(&meta, 1, ID, 63).unwrap();
+        write(&meta, 0, ID, 3, 0).unwrap();
+        write(&meta, 1, ID, 3, 63).unwrap();
         let whole = std::fs::read(path_of(&meta)).unwrap();
         assert_eq!(whole.len() as u64, 2 * COPY_BYTES);
         let next = encode(&Superblock {
             seq: 2,
             device_id: ID,
+            generation: Some(3),
             durable_len: 409,
         });
         for torn in 0..COPY_BYTES as usize {
@@ -266,12 +360,13 @@ mod tests {
             let want = Superblock {
                 seq: 1,
                 device_id: ID,
+                generation: Some(3),
                 durable_len: 63,
             };
             assert_eq!(got, want, "torn after {torn} bytes");
         }
         std::fs::write(path_of(&meta), &whole).unwrap();
-        write(&meta, 2, ID, 409).unwrap();
+        write(&meta, 2, ID, 3, 409).unwrap();
         assert_eq!(read_durable_len(&meta).unwrap(), (2, 409));
         assert_eq!(read(&meta).unwrap().device_id, ID);
     }
@@ -301,5 +396,69 @@ mod tests {
         std::fs::write(path_of(&meta), &old).unwrap();
         let e = read(&meta).unwrap_err();
         assert!(e.reason.starts_with("no valid copy"), "{e}");
+    }
+
+    /// A superblock of the second format (44-byte copies, no generation) is read with
+    /// no generation, and its first write rewrites it whole in this format, so a
+    /// second-format copy cannot be left half overwritten by a copy of this one.
+    #[test]
+    fn a_superblock_of_the_second_format_is_read_and_rewritten_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let meta = dir.path().join("device.owm");
+        let v2 = |seq: u64, len: u64| {
+            let mut out = MAGIC_V2.to_vec();
+            out.extend_from_slice(&ID);
+            out.extend_from_slice(&seq.to_le_bytes());
+            out.extend_from_slice(&len.to_le_bytes());
+            let crc = crc32fast::hash(&out);
+            out.extend_from_slice(&crc.to_le_bytes());
+            out
+        };
+        let mut old = v2(6, 120);
+        old.extend_from_slice(&v2(5, 90));
+        std::fs::write(path_of(&meta), &old).unwrap();
+        let got = read(&meta).unwrap();
+        assert_eq!(
+            got,
+            Superblock {
+                seq: 6,
+                device_id: ID,
+                generation: None,
+                durable_len: 120
+            }
+        );
+        rewrite(&meta, 7, ID, 4, 150).unwrap();
+        assert_eq!(
+            std::fs::metadata(path_of(&meta)).unwrap().len(),
+            2 * COPY_BYTES
+        );
+        let got = read(&meta).unwrap();
+        assert_eq!(
+            (got.seq, got.generation, got.durable_len),
+            (7, Some(4), 150)
+        );
+    }
+
+    /// A superblock of an earlier generation than the header is refused as stale,
+    /// naming it; of the header's generation or a later one (a compaction's, before
+    /// its rename), it is not; of the second format it is not checked.
+    #[test]
+    fn a_superblock_of_an_earlier_generation_is_stale() {
+        let meta = Path::new("/d/device.owm");
+        let sb = |generation| Superblock {
+            seq: 9,
+            device_id: ID,
+            generation,
+            durable_len: 100,
+        };
+        let e = check_generation(meta, &sb(Some(2)), 3).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "/d/device.owm.super: does not belong to this device: stale: last written at \
+             generation 2, the device is at generation 3"
+        );
+        for ok in [Some(3), Some(4), None] {
+            check_generation(meta, &sb(ok), 3).unwrap();
+        }
     }
 }

@@ -398,8 +398,10 @@ fn another_devices_superblock_or_journal_is_refused_naming_it() {
         // Another device whose superblock records more than this journal holds.
         let (_d4, longer) = fresh(geometry(8));
         let theirs_all = [&same, &other, &longer].map(|p| (p, id_of(p, variant)));
-        let longer_id = engine::superblock::read(&longer.meta).unwrap().device_id;
-        engine::superblock::write(&longer.meta, 100, longer_id, 1 << 20).unwrap();
+        let longer_sb = engine::superblock::read(&longer.meta).unwrap();
+        let longer_gen = longer_sb.generation.unwrap();
+        engine::superblock::write(&longer.meta, 100, longer_sb.device_id, longer_gen, 1 << 20)
+            .unwrap();
         let sb = |p: &DevicePaths| engine::superblock::path_of(&p.meta);
         let len = |p: &Path| std::fs::metadata(p).unwrap().len();
         let durable = |p: &DevicePaths| engine::superblock::read(&p.meta).unwrap().durable_len;

@@ -333,6 +333,63 @@ fn metadata_cut_at_every_byte_refuses_before_the_flush_end_and_keeps_flushed_wri
 /// flushed records: every cut of the metadata file (and the whole file) is refused
 /// with a typed error naming `device.owm.super`, never opened with a flushed write
 /// dropped; the superblock put back, the whole file opens.
+/// A superblock kept from before a later open (an older `device.owm.super` put
+/// back) is refused as stale, naming it, whatever happened to the journal since: its
+/// shorter length would otherwise let the last record of a journal cut or damaged
+/// after a later flush be dropped as a torn tail, losing a flushed write.
+#[test]
+fn a_superblock_from_before_a_later_open_is_refused_as_stale() {
+    for variant in Variant::ALL {
+        let (_dir, paths, config, d) = device_after_history(variant);
+        drop(d);
+        let sb = engine::superblock::path_of(&paths.meta);
+        let old_sb = std::fs::read(&sb).unwrap();
+        let d = file::open(&paths, config.clone()).unwrap();
+        let generation = d.identity().generation;
+        d.write(Vlun::B, 7, &[8; BS]).unwrap();
+        d.flush().unwrap();
+        drop(d);
+        let full = std::fs::read(&paths.meta).unwrap();
+        let last = full.len() - 10;
+        let mut flipped = full.clone();
+        flipped[last] ^= 1;
+        for (what, meta) in [
+            ("whole", full.clone()),
+            ("a bit flipped", flipped),
+            ("cut", full[..full.len() - 18].to_vec()),
+        ] {
+            let copy = scratch_dir();
+            let cp = DevicePaths::in_dir(copy.path());
+            std::fs::copy(&paths.image_a, &cp.image_a).unwrap();
+            std::fs::copy(&paths.image_b, &cp.image_b).unwrap();
+            std::fs::write(engine::superblock::path_of(&cp.meta), &old_sb).unwrap();
+            std::fs::write(&cp.meta, &meta).unwrap();
+            match file::open(&cp, config.clone()) {
+                Err(Error::Identity { file, mismatch }) => {
+                    assert_eq!(
+                        file,
+                        engine::superblock::path_of(&cp.meta).display().to_string(),
+                        "{variant}, {what}"
+                    );
+                    assert_eq!(
+                        mismatch,
+                        engine::identity::Mismatch::Stale {
+                            expected_generation: generation,
+                            found_generation: generation - 1,
+                        },
+                        "{variant}, {what}"
+                    );
+                }
+                Err(e) => panic!("{variant}, {what}: {e}"),
+                Ok(_) => panic!("{variant}, {what}: opened with a stale superblock"),
+            }
+        }
+        // With its own superblock, the device opens and B7 reads the flushed write.
+        let d = file::open(&paths, config.clone()).unwrap();
+        assert_eq!(read(&d, Vlun::B, 7), vec![8; BS], "{variant}");
+    }
+}
+
 #[test]
 fn metadata_without_a_valid_superblock_is_refused_naming_it() {
     for variant in Variant::ALL {
