@@ -169,6 +169,57 @@ fn a_violation_exits_1_and_writes_a_trace_that_replays() {
     let o = owm(&["check", "--replay", &bad]);
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     fails_with(&o, &["could not replay", "short.trace"]);
+
+    // A second `model` or `violates` line, or a model flag given twice, is refused
+    // naming the file and its line (else the last would silently win).
+    let line_of = |word: &str| {
+        text.lines()
+            .position(|l| l.starts_with(word))
+            .unwrap_or_else(|| panic!("no {word} line: {text}"))
+            + 1
+    };
+    let edited = |word: &str, edit: &dyn Fn(&str) -> String| -> String {
+        text.lines()
+            .map(|l| {
+                if l.starts_with(word) {
+                    edit(l)
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect()
+    };
+    let (model_at, violates_at) = (line_of("model "), line_of("violates "));
+    for (name, bad, at, says) in [
+        (
+            "two-models.trace",
+            edited("model ", &|l| {
+                format!(
+                    "{l}\n{}\n",
+                    l.replace("--discipline incremental", "--discipline conservative")
+                )
+            }),
+            model_at + 1,
+            format!("a second `model` line (the first is line {model_at})"),
+        ),
+        (
+            "two-violates.trace",
+            edited("violates ", &|l| format!("{l}\nviolates A-consistent\n")),
+            violates_at + 1,
+            format!("a second `violates` line (the first is line {violates_at})"),
+        ),
+        (
+            "repeated-flag.trace",
+            edited("model ", &|l| format!("{l} --old 2\n")),
+            model_at,
+            "--old given twice".to_string(),
+        ),
+    ] {
+        let file = write(tmp.path(), name, &bad);
+        let o = owm(&["check", "--replay", &file]);
+        assert_eq!(code(&o), 2, "{name}: {}", stderr(&o));
+        fails_with(&o, &[&format!("{name}:{at}:"), &says]);
+    }
 }
 
 /// Issue 14's case: at depth 20 the search is cut before any run ends, so B-complete

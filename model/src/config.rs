@@ -390,8 +390,12 @@ impl CheckConfig {
         if !words.len().is_multiple_of(2) {
             return Err(ModelError::Parse(format!("flags come in pairs: `{s}`")));
         }
-        for pair in words.chunks(2) {
+        for (i, pair) in words.chunks(2).enumerate() {
             let (flag, value) = (pair[0], pair[1]);
+            // A flag given twice would have its last value silently win.
+            if words.chunks(2).take(i).any(|p| p[0] == flag) {
+                return Err(ModelError::Parse(format!("{flag} given twice")));
+            }
             let perr = |e: String| ModelError::Parse(format!("{flag} {value}: {e}"));
             let num = |v: &str| v.parse::<usize>().map_err(|e| perr(e.to_string()));
             match flag {
@@ -570,6 +574,11 @@ mod tests {
         );
         assert!(CheckConfig::from_model_flags("--locks page").is_err());
         assert!(CheckConfig::from_model_flags("--old").is_err());
+        let e = CheckConfig::from_model_flags("--variant cow --old 2 --variant logging");
+        assert_eq!(
+            e.unwrap_err().to_string(),
+            ModelError::Parse("--variant given twice".into()).to_string()
+        );
     }
 
     #[test]

@@ -97,6 +97,20 @@ impl Trace {
             last = n;
             let (word, rest) = line.split_once(' ').unwrap_or((line, ""));
             let rest = rest.trim();
+            // One `model` and one `violates` line: a second would silently win.
+            let first = match word {
+                "model" if config.is_some() => Some(at.model),
+                "violates" if violates.is_some() => Some(at.violates),
+                _ => None,
+            };
+            if let Some(first) = first {
+                return Err(ModelError::at(
+                    n,
+                    ModelError::Parse(format!(
+                        "a second `{word}` line (the first is line {first}): a trace has one"
+                    )),
+                ));
+            }
             let item = match word {
                 "model" => CheckConfig::from_model_flags(rest).map(|c| {
                     config = Some(c);
