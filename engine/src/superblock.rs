@@ -281,7 +281,7 @@ pub fn check_generation(
 }
 
 /// Refuses a journal whose whole frames end before the length a completed flush made
-/// durable: it was cut or damaged after that flush.
+/// durable: it was cut or damaged after that flush, or is an older copy of it.
 pub fn check(meta: &Path, valid_len: u64, durable_len: u64) -> Result<(), MetaError> {
     if valid_len >= durable_len {
         return Ok(());
@@ -290,7 +290,7 @@ pub fn check(meta: &Path, valid_len: u64, durable_len: u64) -> Result<(), MetaEr
         &meta.display().to_string(),
         valid_len,
         format!(
-            "the journal's whole records end here, but a completed flush made {durable_len} bytes durable: the file was cut or damaged after that flush"
+            "the journal's whole records end here, but a completed flush made {durable_len} bytes durable: the file was cut or damaged after that flush, or is an older copy of it"
         ),
     ))
 }

@@ -772,10 +772,13 @@ impl From<engine::Error> for ControlError {
             engine::Error::OutOfMemory { .. } => "out-of-memory",
             _ => "io",
         };
-        ControlError {
-            kind,
-            message: e.to_string(),
-        }
+        let message = e.to_string();
+        // The kind already says it: `out-of-memory: cannot allocate …`, not twice.
+        let message = match message.strip_prefix("out of memory: ") {
+            Some(rest) if kind == "out-of-memory" => rest.to_string(),
+            _ => message,
+        };
+        ControlError { kind, message }
     }
 }
 
@@ -788,5 +791,28 @@ pub fn journal_variant(paths: &DevicePaths) -> Result<Variant, String> {
             "{}: the first record is not the device header",
             paths.meta.display()
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ControlError;
+
+    /// An out-of-memory refusal reads `out-of-memory: cannot allocate …` once its kind
+    /// is put before it, never "out of memory" twice; other kinds keep their message.
+    #[test]
+    fn an_out_of_memory_refusal_says_out_of_memory_once() {
+        let e = ControlError::from(engine::Error::OutOfMemory {
+            purpose: "copy a block",
+            bytes: 8,
+        });
+        assert_eq!(e.kind, "out-of-memory");
+        assert!(
+            e.message
+                .starts_with("cannot allocate a buffer of 8 bytes to copy a block;"),
+            "{}",
+            e.message
+        );
+        assert!(!e.message.contains("out of memory"), "{}", e.message);
     }
 }
