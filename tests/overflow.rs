@@ -5,7 +5,7 @@ use crate::costs::summary_rows;
 use crate::util::*;
 
 /// A small copy-on-write / log area (4 slots of 64 blocks) under a slow archive target.
-fn scenario(on_full: &str) -> String {
+pub fn scenario(on_full: &str) -> String {
     format!(
         r#"
 policies = ["mirroring", "logging", "cow"]

@@ -865,26 +865,12 @@ fn an_abandoned_backup_is_marked_on_the_space_plots() {
     const ABANDON: &str = "#FF7F0E";
     const RETIRE: &str = "#3C3C3C";
     let tmp = tempfile::tempdir().unwrap();
-    let text = |on_full: &str| {
-        format!(
-            r#"policies = ["mirroring", "logging", "cow"]
-seed = 2
-[workload]
-kind = "generated"
-records = 256
-transactions = 400
-write_fraction = 0.7
-arrivals = {{ mode = "open", interarrival_ticks_mean = 20 }}
-[backup]
-data_area_blocks = 4
-on_data_area_full = "{on_full}"
-[archive]
-bandwidth_bytes_per_s = 1000000
-"#
-        )
-    };
     let run = |on_full: &str| {
-        let f = write(tmp.path(), &format!("{on_full}.toml"), &text(on_full));
+        let f = write(
+            tmp.path(),
+            &format!("{on_full}.toml"),
+            &crate::overflow::scenario(on_full),
+        );
         let out = tmp.path().join(on_full);
         ok(&owm(&["run", &f, "--out", &s(&out), "--quiet"]));
         let svg = |name: &str| String::from_utf8(bytes(&out, name)).unwrap();

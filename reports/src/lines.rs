@@ -760,16 +760,7 @@ where
         chart.draw_series([EmptyElement::at((m.at, ys.end))
             + PathElement::new(vec![(0, from), (0, bottom - top)], c.stroke_width(1))])?;
     }
-    let order = [
-        MarkKind::Request,
-        MarkKind::BReady,
-        MarkKind::AConsistent,
-        MarkKind::ArchiveCopy,
-        MarkKind::Retire,
-        MarkKind::Failed,
-        MarkKind::DetachEnd,
-    ];
-    Ok(order
+    Ok(MarkKind::ALL
         .into_iter()
         .filter_map(|k| {
             let mut names: Vec<String> = Vec::new();

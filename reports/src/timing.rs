@@ -56,6 +56,19 @@ pub enum MarkKind {
     DetachEnd,
 }
 
+impl MarkKind {
+    /// Every kind, in the order a legend lists them.
+    pub const ALL: [MarkKind; 7] = [
+        MarkKind::Request,
+        MarkKind::BReady,
+        MarkKind::AConsistent,
+        MarkKind::ArchiveCopy,
+        MarkKind::Retire,
+        MarkKind::Failed,
+        MarkKind::DetachEnd,
+    ];
+}
+
 /// One stretch of one bar.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Segment {
@@ -627,16 +640,7 @@ fn legend_layout(diagrams: &[Diagram], top: i32) -> Result<(Vec<LegendItem>, i32
             "aborted attempt (red × at its end)".to_string(),
         ));
     }
-    let kinds = [
-        MarkKind::Request,
-        MarkKind::BReady,
-        MarkKind::AConsistent,
-        MarkKind::ArchiveCopy,
-        MarkKind::Retire,
-        MarkKind::Failed,
-        MarkKind::DetachEnd,
-    ];
-    for k in kinds {
+    for k in MarkKind::ALL {
         // The legend says what the marks of this kind are called in these panels
         // (quiesce names its milestones differently), without reference numbers
         // or times.
@@ -1360,14 +1364,16 @@ mod tests {
     use super::*;
 
     /// The memory estimate's bound on a panel's picture (`sim::footprint`) is this
-    /// module's tallest panel: every mark label row and every transaction row.
+    /// module's tallest panel: every mark label row, every transaction row and the
+    /// line of ids too short to label.
     #[test]
     fn the_memory_estimate_bounds_the_tallest_panel() {
         let tallest = TITLE_H
             + MARK_ROWS_MAX as i32 * MARK_ROW_H
             + 8
             + crate::figure::ROWS_MAX as i32 * ROW_H
-            + AXIS_H;
+            + AXIS_H
+            + NOTE_H;
         assert_eq!(
             sim::footprint::PANEL_PIXELS_MAX,
             u64::from(WIDTH) * tallest as u64
