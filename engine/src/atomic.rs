@@ -392,7 +392,12 @@ fn rename_into_place(tmp: tempfile::NamedTempFile, path: &Path) -> std::io::Resu
         tmp.as_file()
             .set_permissions(std::fs::Permissions::from_mode(0o644))?;
     }
-    tmp.persist(path).map_err(|e| e.error)?;
+    let file = tmp.persist(path).map_err(|e| e.error)?;
+    // The temporary's lock released explicitly before it closes: a lock belongs to the
+    // open file description, which a child process forked at that moment (any
+    // `std::process::Command` of the same program) shares until it execs, so closing
+    // alone could leave the new file looking held by a live server to the next write.
+    let _ = file.unlock();
     Ok(())
 }
 
