@@ -327,18 +327,6 @@ impl RunResult {
             .collect()
     }
 
-    /// Whether the run's backup (of any cycle) was given up or abandoned: given up
-    /// first when both happened (`Costs::backup_given_up`, `Costs::backup_abandoned`).
-    pub fn backup_lost(&self) -> Option<LostBackup> {
-        if self.costs.backup_given_up {
-            Some(LostBackup::GivenUp)
-        } else if self.costs.backup_abandoned {
-            Some(LostBackup::Abandoned)
-        } else {
-            None
-        }
-    }
-
     /// Every way the run's backups were lost, given up first: both when some cycle of
     /// a schedule was given up and another abandoned (empty when none was lost).
     pub fn backups_lost(&self) -> Vec<LostBackup> {

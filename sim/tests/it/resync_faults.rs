@@ -76,7 +76,7 @@ fn resync_under_errors_never_fails_the_run() {
             let r = &run.result;
             // Transient errors are retried or abort their transaction: no backup is lost.
             assert!(
-                r.backup_lost().is_none(),
+                r.backups_lost().is_empty(),
                 "{policy} / seed {seed}\n{}",
                 again()
             );
