@@ -287,6 +287,7 @@ fn measure(dir: &Path, bs: usize, samples: usize, region_blocks: u64) -> Result<
         device_id: [0; 16],
         generation: 0,
         integrity: false,
+        nonce: 0,
     };
     let mut journal = FileJournal::create(&path, &[header])?;
     // The state the pattern's barriers meet: the phase before the split wrote every

@@ -448,6 +448,7 @@ fn serving_a_device_without_its_superblock_is_bad_input() {
         device_id: [7; 16],
         generation: 0,
         integrity: false,
+        nonce: 0,
     };
     let mut meta = engine::meta::MAGIC.to_vec();
     meta.extend_from_slice(&header.encode());

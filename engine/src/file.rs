@@ -255,7 +255,7 @@ pub fn read_archive_record(
 pub use crate::variant::Geometry;
 
 /// Creates a device on new zero-filled image files (overwriting any at those paths),
-/// with a new identity: a random device id, generation 0, recorded in the metadata
+/// with a new identity: a random device id, generation 0, a random nonce, recorded in the metadata
 /// header and in a label at the end of each image file ([`crate::identity`]).
 ///
 /// Errors: [`crate::StoreError`] naming the image file (cannot create, locked by an
@@ -322,9 +322,16 @@ pub fn create_with<S: BlockStore>(
         block: None,
         source,
     })?;
+    let nonce = identity::new_nonce().map_err(|source| StoreError::Io {
+        store: paths.meta.display().to_string(),
+        op: "draw a nonce",
+        block: None,
+        source,
+    })?;
     let id = Identity {
         device_id,
         generation: 0,
+        nonce,
         variant: config.variant,
         geometry: Geometry {
             area_slots: area,
@@ -337,7 +344,7 @@ pub fn create_with<S: BlockStore>(
     let mut device = Device::new(config, wrap(image_a), wrap(image_b))?;
     // Two new zero-filled images: in sync (their labels lie past their blocks).
     device.images_in_sync()?;
-    device.set_identity(id.device_id, id.generation);
+    device.set_identity(id.device_id, id.generation, id.nonce);
     let journal = FileJournal::create(&paths.meta, &device.snapshot_records())?;
     device.set_journal(Box::new(journal));
     Ok(device)
@@ -371,15 +378,22 @@ fn label(store: &FileStore, image: Image, id: &Identity) -> Result<()> {
 /// generation and the file has its length (else [`crate::Error::Identity`] naming the
 /// file that does not belong and why: images A and B swapped, resized, stale,
 /// unlabelled; metadata that both images' labels show to be from before a completed
-/// open is named as the file that does not belong); every journaled step is one the
-/// device could have taken.
+/// open is named as the file that does not belong); the superblock and both labels,
+/// where they carry the metadata's generation (or that of an open it recorded), carry
+/// its nonce too (else [`Mismatch::OtherCopy`] naming the file of another copy of the
+/// device: the metadata file when both images agree against it, [`check_copies`]);
+/// every journaled step is one the device could have taken.
 ///
-/// Then the generation advances, in this order: the metadata records the open to the
-/// next generation ([`crate::meta::MetaRecord::Opening`], synced), both labels are
-/// rewritten, the compaction writes the new generation into the header. So an image
-/// or metadata file kept from before this open is stale at the next, and an open cut
-/// at any of these steps reopens (to the generation it had begun). A retire that was
-/// cut short is finished.
+/// Then the generation advances and a new nonce is drawn ([`identity::new_nonce`]), in
+/// this order: the metadata records the open to the next generation with that nonce
+/// ([`crate::meta::MetaRecord::Opening`], synced), both labels are rewritten, the
+/// compaction writes the superblock and then the header with them. So an image or
+/// metadata file kept from before this open is stale at the next, a file of a copy of
+/// the device directory served apart carries another nonce, and an open cut at any of
+/// these steps reopens (to the generation and nonce it had begun: while the open is
+/// recorded, a file carries the header's or the open's, never another). Only the
+/// labels (one sector each), the superblock and the metadata are rewritten, never
+/// image data. A retire that was cut short is finished.
 pub fn open(paths: &DevicePaths, config: DeviceConfig) -> Result<Device<FileStore>> {
     open_with(paths, config, |store| store)
 }
@@ -428,20 +442,31 @@ fn open_cut<S: BlockStore>(
     FileJournal::drop_torn_tail(&paths.meta, &decoded)?;
     stop(0)?;
     let mut restored = replay(&name, &decoded.records)?;
-    let mut journal = FileJournal::open_append(&paths.meta, restored.generation)?;
-    // An open cut short after it recorded its generation resumes it: the labels may
-    // already carry that generation, and no other is accepted beside this journal.
-    let target = match restored.opening {
-        Some(g) => g,
+    let mut journal = FileJournal::open_append(&paths.meta, restored.generation, restored.nonce)?;
+    // An open cut short after it recorded its generation and nonce resumes it: the
+    // labels and the superblock may already carry them, and no others are accepted
+    // beside this journal.
+    let (target, nonce) = match restored.opening {
+        Some(o) => o,
         None => {
             let g = restored.generation + 1;
-            journal.append(&MetaRecord::Opening { generation: g })?;
+            let nonce = identity::new_nonce().map_err(|source| StoreError::Io {
+                store: name.clone(),
+                op: "draw a nonce",
+                block: None,
+                source,
+            })?;
+            journal.append(&MetaRecord::Opening {
+                generation: g,
+                nonce,
+            })?;
             journal.sync()?;
-            g
+            (g, nonce)
         }
     };
     stop(1)?;
     restored.generation = target;
+    restored.nonce = nonce;
     restored.opening = None;
     let next = identity_of(&restored);
     label(&image_a, Image::A, &next)?;
@@ -508,11 +533,21 @@ fn examine(paths: &DevicePaths, config: &mut DeviceConfig) -> Result<Examined> {
         &sb.device_id,
         [labels[0].0.as_ref(), labels[1].0.as_ref()],
     )?;
+    let opening = opening(&decoded.records);
+    // A file of another copy of this device (its directory copied and served apart)
+    // carries the same id and generation: told by the nonce, before the superblock's
+    // length is trusted.
+    check_copies(
+        paths,
+        &expected,
+        opening,
+        &sb,
+        [labels[0].0.as_ref(), labels[1].0.as_ref()],
+    )?;
     // A superblock kept from before a later open records a shorter length than a
     // later flush made durable: it is refused, not trusted.
     crate::superblock::check_generation(&paths.meta, &sb, expected.generation)?;
     check_len()?;
-    let opening = opening(&decoded.records);
     check_labels(paths, &expected, opening, &labels, [&image_a, &image_b])?;
     Ok(Examined {
         decoded,
@@ -611,12 +646,57 @@ pub(crate) fn open_cut_after(paths: &DevicePaths, config: DeviceConfig, cut: u32
     open_cut(paths, config, |s| s, Some(cut)).map(drop)
 }
 
-/// The generation an open cut short had recorded ([`MetaRecord::Opening`]), if any.
-fn opening(records: &[(u64, MetaRecord)]) -> Option<u64> {
+/// The generation and nonce an open cut short had recorded ([`MetaRecord::Opening`]),
+/// if any.
+fn opening(records: &[(u64, MetaRecord)]) -> Option<(u64, u64)> {
     records.iter().rev().find_map(|(_, r)| match r {
-        MetaRecord::Opening { generation } => Some(*generation),
+        MetaRecord::Opening { generation, nonce } => Some((*generation, *nonce)),
         _ => None,
     })
+}
+
+/// Checks that the superblock and each image label (`labels`; an unlabelled image is
+/// refused later) written at the metadata's generation (`expected`) or at that of an
+/// open it recorded (`opening`) carry the matching nonce: one that carries another
+/// was written by an open of another copy of this device, a copy of its directory
+/// served apart ([`Mismatch::OtherCopy`]). When both images carry the same generation
+/// and nonce and they are another copy's to the metadata, `device.owm` is named (the
+/// metadata of another copy beside this copy's images, as [`check_owners`] names it
+/// two against two); otherwise the first such file of the superblock, image A, image
+/// B. A file at another generation is left to the staleness checks.
+fn check_copies(
+    paths: &DevicePaths,
+    expected: &Identity,
+    opening: Option<(u64, u64)>,
+    sb: &crate::superblock::Superblock,
+    labels: [Option<&Label>; 2],
+) -> Result<()> {
+    let other = |g: u64, n: u64| identity::other_copy_mark(expected, opening, g, n);
+    let refuse = |file: &Path, generation: u64| Error::Identity {
+        file: file.display().to_string(),
+        mismatch: Mismatch::OtherCopy { generation },
+    };
+    if let [Some(a), Some(b)] = labels {
+        let (ia, ib) = (&a.identity, &b.identity);
+        if (ia.generation, ia.nonce) == (ib.generation, ib.nonce) && other(ia.generation, ia.nonce)
+        {
+            return Err(refuse(&paths.meta, expected.generation));
+        }
+    }
+    let sb_path = crate::superblock::path_of(&paths.meta);
+    let mut marks: Vec<(&Path, u64, u64)> = Vec::new();
+    if let Some(g) = sb.generation {
+        marks.push((&sb_path, g, sb.nonce));
+    }
+    for (label, path) in labels.iter().zip([&paths.image_a, &paths.image_b]) {
+        if let Some(l) = label {
+            marks.push((path, l.identity.generation, l.identity.nonce));
+        }
+    }
+    match marks.iter().find(|(_, g, n)| other(*g, *n)) {
+        Some((file, g, _)) => Err(refuse(file, *g)),
+        None => Ok(()),
+    }
 }
 
 /// The identity a replayed or header-only journal records.
@@ -624,6 +704,7 @@ fn identity_of(r: &Restored) -> Identity {
     Identity {
         device_id: r.device_id,
         generation: r.generation,
+        nonce: r.nonce,
         variant: r.variant,
         geometry: Geometry {
             block_size: r.block_size,
@@ -648,7 +729,7 @@ fn identity_of(r: &Restored) -> Identity {
 fn check_labels(
     paths: &DevicePaths,
     expected: &Identity,
-    opening: Option<u64>,
+    opening: Option<(u64, u64)>,
     found: &[(Option<Label>, u64); 2],
     images: [&FileStore; 2],
 ) -> Result<()> {
@@ -658,7 +739,7 @@ fn check_labels(
         if ia.device_id == expected.device_id
             && ib.device_id == expected.device_id
             && newest > expected.generation
-            && Some(newest) != opening
+            && opening.is_none_or(|(g, _)| g != newest)
         {
             return Err(Error::Identity {
                 file: paths.meta.display().to_string(),
@@ -729,6 +810,7 @@ pub(crate) fn label_for_test(
     let id = Identity {
         device_id: [0; 16],
         generation: 0,
+        nonce: 0,
         variant,
         geometry: Geometry {
             block_size,
@@ -754,6 +836,7 @@ mod tests {
         Identity {
             device_id: [id; 16],
             generation: 3,
+            nonce: 9,
             variant: Variant::CopyOnWrite,
             geometry: Geometry {
                 block_size: 4096,
@@ -1066,7 +1149,7 @@ mod tests {
             // Cut after both labels: the metadata records the open to generation 1.
             open_cut_after(&paths, DeviceConfig::new(variant), 3).unwrap_err();
             let records = FileJournal::read(&paths.meta).unwrap().records;
-            assert_eq!(opening(&records), Some(1), "{variant}");
+            assert_eq!(opening(&records).map(|(g, _)| g), Some(1), "{variant}");
             put_back(&paths, kept.path());
             match open(&paths, DeviceConfig::new(variant)) {
                 Err(Error::Identity {

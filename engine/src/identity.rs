@@ -13,12 +13,22 @@
 //! that does not belong and why ([`Mismatch`]): an image, the metadata file or its
 //! superblock of another device, images A and B swapped, an image or metadata of
 //! another geometry, a resized image, an image or metadata file from an earlier open
-//! (stale), or a file with no label (not an owm image, or made by an older version).
+//! (stale), a file of another copy of this device (its directory copied and both
+//! copies served apart, [`Mismatch::OtherCopy`]), or a file with no label (not an owm
+//! image, or made by an older version).
 //!
-//! Label layout (little-endian): magic `OWMIMAG1` | device id (16) | generation u64 |
+//! Two copies of one device directory (`cp -a`) carry the same device id and
+//! generation, and each open of either advances the generation the same way; so every
+//! open that may write the device also draws a random *nonce* ([`new_nonce`]), which
+//! the metadata header, the superblock and both labels record with the generation. A
+//! file written by an open of the other copy carries the other copy's nonce.
+//!
+//! Label layout (little-endian): magic `OWMIMAG2` | device id (16) | generation u64 |
 //! variant u8 | image u8 (0 = A, 1 = B) | integrity u8 | 0 u8 | block size u32 |
-//! volume blocks u64 | area slots u64 | image blocks u64 | crc32 u32 of the bytes
-//! before it; zero to [`LABEL_BYTES`].
+//! volume blocks u64 | area slots u64 | image blocks u64 | nonce u64 | crc32 u32 of
+//! the bytes before it; zero to [`LABEL_BYTES`]. A label of the first layout (magic
+//! `OWMIMAG1`, no nonce) is read with nonce 0, the nonce of every file written before
+//! nonces; the next open rewrites it in this layout.
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
@@ -29,8 +39,12 @@ use crate::{Geometry, Image, Variant};
 
 /// Bytes of the label at the end of every image file (one 512-byte sector).
 pub const LABEL_BYTES: u64 = 512;
-const LABEL_MAGIC: &[u8; 8] = b"OWMIMAG1";
-const LABEL_FIELDS_BYTES: usize = 8 + 16 + 8 + 4 + 4 + 8 + 8 + 8;
+const LABEL_MAGIC: &[u8; 8] = b"OWMIMAG2";
+/// The magic of the first label layout (no nonce).
+const LABEL_MAGIC_V1: &[u8; 8] = b"OWMIMAG1";
+const LABEL_FIELDS_BYTES: usize = 8 + 16 + 8 + 4 + 4 + 8 + 8 + 8 + 8;
+/// Bytes before the CRC in a label of the first layout.
+const LABEL_FIELDS_BYTES_V1: usize = LABEL_FIELDS_BYTES - 8;
 
 /// Who a device is: recorded in its metadata header and in each image's label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +53,10 @@ pub struct Identity {
     pub device_id: [u8; 16],
     /// Advanced by every open of a file device (0 at creation).
     pub generation: u64,
+    /// Drawn at random by the creation and by every open of a file device that may
+    /// write it ([`new_nonce`]; never 0); 0 in memory and in files written before
+    /// nonces. Two copies of one device directory served apart draw different ones.
+    pub nonce: u64,
     pub variant: Variant,
     pub geometry: Geometry,
     /// Whether every block carries a checksum ([`crate::DeviceConfig::integrity`]).
@@ -63,6 +81,22 @@ pub fn new_device_id() -> std::io::Result<[u8; 16]> {
     id[6] = (id[6] & 0x0f) | 0x40;
     id[8] = (id[8] & 0x3f) | 0x80;
     Ok(id)
+}
+
+/// A fresh random nonce for an open ([`Identity::nonce`]), from the operating system's
+/// generator; never 0 (the nonce of files written before nonces).
+///
+/// # Errors
+/// The generator's failure, as an I/O error.
+pub fn new_nonce() -> std::io::Result<u64> {
+    loop {
+        let mut bytes = [0u8; 8];
+        getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
+        let n = u64::from_le_bytes(bytes);
+        if n != 0 {
+            return Ok(n);
+        }
+    }
 }
 
 /// `id` as a UUID-style string (8-4-4-4-12 hex digits).
@@ -113,6 +147,10 @@ pub enum Mismatch {
         expected_generation: u64,
         found_generation: u64,
     },
+    /// The file was written at the device's generation (or at the one of an open the
+    /// metadata recorded) by another open than this copy's: it comes from another copy
+    /// of this device, whose directory was copied and served apart from this one.
+    OtherCopy { generation: u64 },
 }
 
 impl std::fmt::Display for Mismatch {
@@ -150,6 +188,13 @@ impl std::fmt::Display for Mismatch {
                 f,
                 "stale: last written at generation {found_generation}, the device is at generation {expected_generation}"
             ),
+            Mismatch::OtherCopy { generation } => write!(
+                f,
+                "it comes from another copy of this device: written at generation {generation} \
+                 by an open of a copy served apart from this one (a copy of the device's \
+                 directory), so its contents are not this copy's; keep each copy's four files \
+                 together and put back this copy's own file"
+            ),
         }
     }
 }
@@ -175,6 +220,7 @@ fn encode(label: &Label) -> Vec<u8> {
     out.extend_from_slice(&id.geometry.volume_blocks.to_le_bytes());
     out.extend_from_slice(&id.geometry.area_slots.to_le_bytes());
     out.extend_from_slice(&label.image_blocks.to_le_bytes());
+    out.extend_from_slice(&id.nonce.to_le_bytes());
     debug_assert_eq!(out.len(), LABEL_FIELDS_BYTES);
     let crc = crc32fast::hash(&out);
     out.extend_from_slice(&crc.to_le_bytes());
@@ -183,9 +229,14 @@ fn encode(label: &Label) -> Vec<u8> {
 }
 
 fn decode(bytes: &[u8]) -> Option<Label> {
-    let fields = bytes.get(..LABEL_FIELDS_BYTES)?;
-    let crc = bytes.get(LABEL_FIELDS_BYTES..LABEL_FIELDS_BYTES + 4)?;
-    if &fields[..8] != LABEL_MAGIC || crc32fast::hash(fields).to_le_bytes() != crc {
+    let fields_bytes = match bytes.get(..8)? {
+        m if m == LABEL_MAGIC => LABEL_FIELDS_BYTES,
+        m if m == LABEL_MAGIC_V1 => LABEL_FIELDS_BYTES_V1,
+        _ => return None,
+    };
+    let fields = bytes.get(..fields_bytes)?;
+    let crc = bytes.get(fields_bytes..fields_bytes + 4)?;
+    if crc32fast::hash(fields).to_le_bytes() != crc {
         return None;
     }
     let u64_at = |at: usize| u64::from_le_bytes(fields[at..at + 8].try_into().expect("8"));
@@ -206,6 +257,11 @@ fn decode(bytes: &[u8]) -> Option<Label> {
         identity: Identity {
             device_id,
             generation: u64_at(24),
+            nonce: if fields_bytes == LABEL_FIELDS_BYTES {
+                u64_at(64)
+            } else {
+                0
+            },
             variant,
             geometry: Geometry {
                 block_size,
@@ -270,14 +326,14 @@ fn layout_text(id: &Identity) -> String {
 /// records and the store size it implies (`image_blocks`), in the order that names
 /// the most telling reason: no label, another device, the other image, another
 /// layout, another length, another generation (a label at `opening`, the generation
-/// an open cut short recorded in the metadata before it relabelled the images, is
-/// accepted too).
+/// and nonce an open cut short recorded in the metadata before it relabelled the
+/// images, is accepted too), another copy (the generation, another nonce).
 pub(crate) fn check_label(
     found: Option<&Label>,
     file_len: u64,
     image: Image,
     expected: &Identity,
-    opening: Option<u64>,
+    opening: Option<(u64, u64)>,
     image_blocks: u64,
 ) -> Result<(), Mismatch> {
     let expected_bytes = image_blocks * expected.geometry.block_size as u64 + LABEL_BYTES;
@@ -321,13 +377,44 @@ pub(crate) fn check_label(
             found_bytes: file_len,
         });
     }
-    if id.generation != expected.generation && Some(id.generation) != opening {
+    if !accepted_mark(expected, opening, id.generation, id.nonce) {
+        if other_copy_mark(expected, opening, id.generation, id.nonce) {
+            return Err(Mismatch::OtherCopy {
+                generation: id.generation,
+            });
+        }
         return Err(Mismatch::Stale {
             expected_generation: expected.generation,
             found_generation: id.generation,
         });
     }
     Ok(())
+}
+
+/// Whether a file written at `generation` with `nonce` is this copy's latest: the
+/// metadata header's (`expected`), or an open the metadata recorded (`opening`,
+/// generation and nonce).
+pub(crate) fn accepted_mark(
+    expected: &Identity,
+    opening: Option<(u64, u64)>,
+    generation: u64,
+    nonce: u64,
+) -> bool {
+    (generation == expected.generation && nonce == expected.nonce)
+        || opening == Some((generation, nonce))
+}
+
+/// Whether a file written at `generation` with `nonce` was written at the header's
+/// generation or the recorded open's by another open than this copy's: a file of
+/// another copy of this device.
+pub(crate) fn other_copy_mark(
+    expected: &Identity,
+    opening: Option<(u64, u64)>,
+    generation: u64,
+    nonce: u64,
+) -> bool {
+    !accepted_mark(expected, opening, generation, nonce)
+        && (generation == expected.generation || opening.is_some_and(|(g, _)| g == generation))
 }
 
 #[cfg(test)]
@@ -339,6 +426,7 @@ mod tests {
             identity: Identity {
                 device_id: [7; 16],
                 generation: 3,
+                nonce: 0x5eed_0fc0_b1e5,
                 variant: Variant::CopyOnWrite,
                 geometry: Geometry {
                     block_size: 512,
@@ -363,6 +451,60 @@ mod tests {
             b[i] ^= 0x10;
             assert_eq!(decode(&b), None, "byte {i}");
         }
+    }
+
+    /// A label of the first layout (no nonce) reads back with nonce 0; a flipped byte
+    /// of it is no label.
+    #[test]
+    fn a_label_of_the_first_layout_reads_with_nonce_0() {
+        let mut l = label();
+        let mut bytes = encode(&l);
+        bytes[..8].copy_from_slice(LABEL_MAGIC_V1);
+        let crc = crc32fast::hash(&bytes[..LABEL_FIELDS_BYTES_V1]);
+        bytes[LABEL_FIELDS_BYTES_V1..LABEL_FIELDS_BYTES_V1 + 4].copy_from_slice(&crc.to_le_bytes());
+        bytes[LABEL_FIELDS_BYTES_V1 + 4..].fill(0);
+        l.identity.nonce = 0;
+        assert_eq!(decode(&bytes), Some(l));
+        let mut b = bytes.clone();
+        b[30] ^= 1;
+        assert_eq!(decode(&b), None);
+    }
+
+    /// A label at the metadata's generation with another nonce is of another copy; at
+    /// an earlier generation, stale; at the recorded open's, accepted with its nonce
+    /// only.
+    #[test]
+    fn a_label_of_another_open_at_the_same_generation_is_another_copys() {
+        let l = label();
+        let len = l.image_blocks * 512 + LABEL_BYTES;
+        let mut expected = l.identity;
+        check_label(Some(&l), len, Image::B, &expected, None, 17).unwrap();
+        expected.nonce ^= 1;
+        assert_eq!(
+            check_label(Some(&l), len, Image::B, &expected, None, 17),
+            Err(Mismatch::OtherCopy { generation: 3 })
+        );
+        expected.generation = 2;
+        assert_eq!(
+            check_label(
+                Some(&l),
+                len,
+                Image::B,
+                &expected,
+                Some((3, l.identity.nonce)),
+                17
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            check_label(Some(&l), len, Image::B, &expected, Some((3, 9)), 17),
+            Err(Mismatch::OtherCopy { generation: 3 })
+        );
+        expected.generation = 4;
+        assert!(matches!(
+            check_label(Some(&l), len, Image::B, &expected, None, 17),
+            Err(Mismatch::Stale { .. })
+        ));
     }
 
     #[test]

@@ -37,7 +37,11 @@ pub enum MetaRecord {
     /// drawn at creation (random for a file device, all zero for an in-memory one);
     /// `generation` counts the opens of a file device (each image's label carries it
     /// too, so an image from an earlier open is recognised as stale); `integrity`
-    /// says whether every block carries a checksum ([`crate::DeviceConfig::integrity`]).
+    /// says whether every block carries a checksum ([`crate::DeviceConfig::integrity`]);
+    /// `nonce` is the random value the open that wrote the header drew (or the
+    /// creation), which the superblock and both labels record too, so a file of another
+    /// copy of the device is told apart ([`crate::identity`]). A header written before
+    /// nonces (its payload ends after `integrity`) reads with nonce 0.
     Header {
         variant: Variant,
         block_size: u32,
@@ -46,6 +50,7 @@ pub enum MetaRecord {
         device_id: [u8; 16],
         generation: u64,
         integrity: bool,
+        nonce: u64,
     },
     /// The device entered a phase.
     Phase(Phase),
@@ -75,9 +80,11 @@ pub enum MetaRecord {
     /// plus one): appended and synced before the images' labels are rewritten, so image
     /// labels one generation ahead of the header are accepted only after this record
     /// (an open cut short), never beside metadata kept from before a completed open
-    /// (stale). The open's compaction writes the new generation into the header and
-    /// drops this record.
-    Opening { generation: u64 },
+    /// (stale). `nonce` is the one the open drew: the labels and the superblock it
+    /// rewrites carry it, and only it is accepted beside this generation. The open's
+    /// compaction writes the new generation and nonce into the header and drops this
+    /// record. An opening written before nonces reads with nonce 0.
+    Opening { generation: u64, nonce: u64 },
     /// A whole lookup table, written by compaction.
     Table {
         next_fresh: u32,
@@ -156,6 +163,7 @@ impl MetaRecord {
                 device_id,
                 generation,
                 integrity,
+                nonce,
             } => {
                 p.push(TAG_HEADER);
                 p.push(variant_code(*variant));
@@ -165,6 +173,7 @@ impl MetaRecord {
                 p.extend_from_slice(device_id);
                 p.extend_from_slice(&generation.to_le_bytes());
                 p.push(u8::from(*integrity));
+                p.extend_from_slice(&nonce.to_le_bytes());
             }
             MetaRecord::Phase(phase) => {
                 p.push(TAG_PHASE);
@@ -191,9 +200,10 @@ impl MetaRecord {
             MetaRecord::FlushMark => p.push(TAG_FLUSH_MARK),
             MetaRecord::Clean => p.push(TAG_CLEAN),
             MetaRecord::ArchiveComplete => p.push(TAG_ARCHIVE_COMPLETE),
-            MetaRecord::Opening { generation } => {
+            MetaRecord::Opening { generation, nonce } => {
                 p.push(TAG_OPENING);
                 p.extend_from_slice(&generation.to_le_bytes());
+                p.extend_from_slice(&nonce.to_le_bytes());
             }
             MetaRecord::Table {
                 next_fresh,
@@ -260,6 +270,14 @@ impl Fields<'_> {
     fn u64(&mut self) -> Result<u64, String> {
         Ok(u64::from_le_bytes(self.take()?))
     }
+    /// A record's last field, the nonce: 0 when the record ends before it (written
+    /// before nonces).
+    fn nonce(&mut self) -> Result<u64, String> {
+        if self.at == self.bytes.len() {
+            return Ok(0);
+        }
+        self.u64()
+    }
     fn count(&mut self, item_bytes: usize) -> Result<usize, String> {
         let n = self.u64()?;
         let left = (self.bytes.len() - self.at) as u64;
@@ -304,6 +322,7 @@ fn decode_payload(payload: &[u8]) -> Result<MetaRecord, String> {
                     1 => true,
                     v => return Err(format!("integrity flag {v} is neither 0 nor 1")),
                 },
+                nonce: f.nonce()?,
             }
         }
         TAG_PHASE => MetaRecord::Phase(match f.u8()? {
@@ -326,6 +345,7 @@ fn decode_payload(payload: &[u8]) -> Result<MetaRecord, String> {
         TAG_ARCHIVE_COMPLETE => MetaRecord::ArchiveComplete,
         TAG_OPENING => MetaRecord::Opening {
             generation: f.u64()?,
+            nonce: f.nonce()?,
         },
         TAG_TABLE => {
             let next_fresh = f.u32()?;
@@ -456,8 +476,10 @@ pub struct FileJournal {
     device_id: [u8; 16],
     /// The generation every superblock write records (the header's).
     generation: u64,
-    /// The superblock is of the second format: its next write rewrites it whole.
-    superblock_v2: bool,
+    /// The nonce every superblock write records (the header's).
+    nonce: u64,
+    /// The superblock is of an earlier format: its next write rewrites it whole.
+    superblock_old: bool,
     /// The wall time of each sync's two halves ([`crate::latency`]).
     fdatasync_times: crate::latency::LatencyLog,
     superblock_times: crate::latency::LatencyLog,
@@ -472,11 +494,11 @@ impl FileJournal {
     /// its superblock records the device id of the header (`records[0]`; all zero
     /// without one).
     pub fn create(path: &Path, records: &[MetaRecord]) -> Result<Self, MetaError> {
-        let (device_id, generation) = header_identity(records);
+        let (device_id, generation, nonce) = header_identity(records);
         // A superblock of an earlier device at this path no longer applies.
-        crate::superblock::rewrite(path, 1, device_id, generation, 0)?;
+        crate::superblock::rewrite(path, 1, device_id, generation, nonce, 0)?;
         write_atomically(path, records)?;
-        let mut journal = Self::open_append(path, generation)?;
+        let mut journal = Self::open_append(path, generation, nonce)?;
         let len = journal.len()?;
         journal.record_durable_len(len)?;
         Ok(journal)
@@ -510,9 +532,10 @@ impl FileJournal {
         Ok(())
     }
 
-    /// Opens an existing journal, whose header records `generation`, for appending;
-    /// its superblock's writes keep the device id it records and record `generation`.
-    pub fn open_append(path: &Path, generation: u64) -> Result<Self, MetaError> {
+    /// Opens an existing journal, whose header records `generation` and `nonce`, for
+    /// appending; its superblock's writes keep the device id it records and record
+    /// `generation` and `nonce`.
+    pub fn open_append(path: &Path, generation: u64, nonce: u64) -> Result<Self, MetaError> {
         let file = OpenOptions::new()
             .append(true)
             .open(path)
@@ -524,7 +547,8 @@ impl FileJournal {
             superblock_seq: sb.seq,
             device_id: sb.device_id,
             generation,
-            superblock_v2: sb.generation.is_none(),
+            nonce,
+            superblock_old: sb.format < crate::superblock::FORMAT,
             fdatasync_times: Default::default(),
             superblock_times: Default::default(),
             #[cfg(test)]
@@ -535,15 +559,16 @@ impl FileJournal {
     /// Writes the superblock recording `durable_len`.
     fn record_durable_len(&mut self, durable_len: u64) -> Result<(), MetaError> {
         self.superblock_seq += 1;
-        if self.superblock_v2 {
+        if self.superblock_old {
             crate::superblock::rewrite(
                 &self.path,
                 self.superblock_seq,
                 self.device_id,
                 self.generation,
+                self.nonce,
                 durable_len,
             )?;
-            self.superblock_v2 = false;
+            self.superblock_old = false;
             return Ok(());
         }
         crate::superblock::write(
@@ -551,6 +576,7 @@ impl FileJournal {
             self.superblock_seq,
             self.device_id,
             self.generation,
+            self.nonce,
             durable_len,
         )
     }
@@ -598,8 +624,9 @@ impl Journal for FileJournal {
         // Unknown while the file is replaced (recorded for the new header's
         // generation, which a crash before the rename leaves the old header below);
         // then the new file's length.
-        let (_, generation) = header_identity(records);
+        let (_, generation, nonce) = header_identity(records);
         self.generation = generation;
+        self.nonce = nonce;
         self.record_durable_len(0)?;
         #[cfg(test)]
         self.cut(0)?;
@@ -610,7 +637,7 @@ impl Journal for FileJournal {
             std::mem::take(&mut self.fdatasync_times),
             std::mem::take(&mut self.superblock_times),
         );
-        *self = Self::open_append(&self.path, generation)?;
+        *self = Self::open_append(&self.path, generation, nonce)?;
         (self.fdatasync_times, self.superblock_times) = times;
         let len = self.len()?;
         self.record_durable_len(len)
@@ -623,16 +650,17 @@ impl Journal for FileJournal {
     }
 }
 
-/// The device id and generation of the header `records` begin with (all zero and 0
+/// The device id, generation and nonce of the header `records` begin with (all zero
 /// without one).
-fn header_identity(records: &[MetaRecord]) -> ([u8; 16], u64) {
+fn header_identity(records: &[MetaRecord]) -> ([u8; 16], u64, u64) {
     match records.first() {
         Some(MetaRecord::Header {
             device_id,
             generation,
+            nonce,
             ..
-        }) => (*device_id, *generation),
-        _ => ([0; 16], 0),
+        }) => (*device_id, *generation, *nonce),
+        _ => ([0; 16], 0, 0),
     }
 }
 

@@ -98,7 +98,7 @@ impl<S: BlockStore> Device<S> {
             }
             .into());
         }
-        self.set_identity(restored.device_id, restored.generation);
+        self.set_identity(restored.device_id, restored.generation, restored.nonce);
         self.restore(
             restored.phase,
             restored.table,
@@ -239,6 +239,7 @@ pub(crate) fn header(path: &str, records: &[(u64, MetaRecord)]) -> Result<Restor
             device_id,
             generation,
             integrity,
+            nonce,
         },
     )) = records.first()
     else {
@@ -271,6 +272,7 @@ pub(crate) fn header(path: &str, records: &[(u64, MetaRecord)]) -> Result<Restor
         area_slots: *area_slots,
         device_id: *device_id,
         generation: *generation,
+        nonce: *nonce,
         integrity: *integrity,
         phase: Phase::Single,
         table: None,
@@ -289,9 +291,10 @@ pub struct Restored {
     pub block_size: usize,
     pub volume_blocks: u64,
     pub area_slots: u64,
-    /// The device's id and generation ([`crate::identity`]).
+    /// The device's id, generation and nonce ([`crate::identity`]).
     pub device_id: [u8; 16],
     pub generation: u64,
+    pub nonce: u64,
     /// Whether the device runs in integrity mode.
     pub integrity: bool,
     pub phase: Phase,
@@ -304,9 +307,10 @@ pub struct Restored {
     pub diverged: BTreeSet<u64>,
     /// Backed-up phase: an archive of VLUN A was completed, so it may be retired.
     pub archive_complete: bool,
-    /// A file device's open to this generation (`generation + 1`) began and was cut
-    /// short ([`MetaRecord::Opening`]): the images' labels may carry it.
-    pub opening: Option<u64>,
+    /// A file device's open to this generation (`generation + 1`), with the nonce it
+    /// drew, began and was cut short ([`MetaRecord::Opening`]): the images' labels and
+    /// the superblock may carry them.
+    pub opening: Option<(u64, u64)>,
 }
 
 /// Replays decoded records into a device state, checking that every step is one the
@@ -417,14 +421,14 @@ pub fn replay(path: &str, records: &[(u64, MetaRecord)]) -> Result<Restored, Met
                 }
                 s.archive_complete = true;
             }
-            MetaRecord::Opening { generation } => {
+            MetaRecord::Opening { generation, nonce } => {
                 if *generation != s.generation.wrapping_add(1) {
                     return Err(bad(format!(
                         "an open to generation {generation} beside the header's generation {}",
                         s.generation
                     )));
                 }
-                s.opening = Some(*generation);
+                s.opening = Some((*generation, *nonce));
             }
             MetaRecord::FlushMark => dirty_flushing.append(&mut s.dirty),
             MetaRecord::Clean => dirty_flushing.clear(),

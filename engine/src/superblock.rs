@@ -8,9 +8,9 @@
 //! A small file beside the metadata file (`device.owm.super`) holding two copies of a
 //! checksummed record, each [`COPY_BYTES`] bytes (little-endian):
 //!
-//! `magic "OWMSUPR3" (8) | device id (16) | generation u64 | seq u64 | durable_len u64 | crc32 u32`
+//! `magic "OWMSUPR4" (8) | device id (16) | generation u64 | nonce u64 | seq u64 | durable_len u64 | crc32 u32`
 //!
-//! the CRC over the 48 bytes before it. Each write replaces the copy `seq % 2` and is
+//! the CRC over the 56 bytes before it. Each write replaces the copy `seq % 2` and is
 //! fsynced, so a torn write leaves the other copy whole; the valid copy with the
 //! highest `seq` wins (the two-copy scheme of TigerBeetle's superblock and LVM's
 //! metadata areas). A compaction records length 0 (unknown) before its rename and the
@@ -22,7 +22,10 @@
 //! records an earlier generation than the metadata file's header is a copy kept from
 //! before a later open: its shorter length would let a journal cut or damaged after a
 //! later flush through as a torn tail, so the device is refused, naming it as stale
-//! ([`check_generation`], [`crate::file::open`]).
+//! ([`check_generation`], [`crate::file::open`]). It carries the header's nonce too
+//! (the random value of the open that wrote the header, [`crate::identity`]), so a
+//! superblock of another copy of the device, written at the same generation, is
+//! refused as that copy's.
 //!
 //! The device id is the one drawn at [`crate::file::create`] ([`crate::identity`]),
 //! which the metadata header and both images' labels carry too: opening compares them
@@ -39,7 +42,10 @@
 //! version, is refused as such: it cannot say which device it belongs to. A
 //! superblock of the second format (two 44-byte copies `magic "OWMSUPR2" | device id |
 //! seq | durable_len | crc32`, no generation) is read, with no generation to check,
-//! and rewritten whole in this format (atomically) at its first write.
+//! and rewritten whole in this format (atomically) at its first write; so is one of
+//! the third format (52-byte copies `magic "OWMSUPR3" | device id | generation | seq |
+//! durable_len | crc32`, no nonce), read with nonce 0, the nonce of every file written
+//! before nonces.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -48,10 +54,18 @@ use std::path::{Path, PathBuf};
 use crate::meta::MetaError;
 
 /// Bytes of each of the two copies.
-pub const COPY_BYTES: u64 = 52;
-/// The first bytes of every copy (format 3: the first had no magic and no device id,
-/// the second no generation).
-pub const MAGIC: &[u8; 8] = b"OWMSUPR3";
+pub const COPY_BYTES: u64 = 60;
+/// The format written ([`Superblock::format`]).
+pub const FORMAT: u8 = 4;
+/// The first bytes of every copy (format 4: the first had no magic and no device id,
+/// the second no generation, the third no nonce).
+pub const MAGIC: &[u8; 8] = b"OWMSUPR4";
+/// The first bytes of every copy of the third format.
+pub const MAGIC_V3: &[u8; 8] = b"OWMSUPR3";
+/// Bytes of each copy of the third format.
+const COPY_BYTES_V3: usize = 52;
+/// Bytes of a copy of the third format before its CRC.
+const FIELDS_BYTES_V3: usize = 48;
 /// The first bytes of every copy of the second format.
 pub const MAGIC_V2: &[u8; 8] = b"OWMSUPR2";
 /// Bytes of each copy of the second format.
@@ -59,7 +73,7 @@ const COPY_BYTES_V2: usize = 44;
 /// Bytes of each copy of the first format (`seq | durable_len | crc32`).
 const COPY_BYTES_V1: usize = 20;
 /// Bytes of a copy before its CRC.
-const FIELDS_BYTES: usize = 48;
+const FIELDS_BYTES: usize = 56;
 /// Bytes of a copy of the second format before its CRC.
 const FIELDS_BYTES_V2: usize = 40;
 
@@ -73,6 +87,11 @@ pub struct Superblock {
     /// The generation of the metadata header the superblock describes; `None` for a
     /// superblock of the second format, which records none.
     pub generation: Option<u64>,
+    /// The nonce of that header ([`crate::identity::Identity::nonce`]); 0 for a
+    /// superblock of an earlier format, which records none.
+    pub nonce: u64,
+    /// The format the copy read was written in ([`FORMAT`] for this one).
+    pub format: u8,
     /// The journal length in bytes the last completed sync made durable (0 while a
     /// compaction replaces the file: unknown, the torn-tail rule alone applies).
     pub durable_len: u64,
@@ -90,8 +109,9 @@ fn encode(s: &Superblock) -> [u8; COPY_BYTES as usize] {
     out[..8].copy_from_slice(MAGIC);
     out[8..24].copy_from_slice(&s.device_id);
     out[24..32].copy_from_slice(&s.generation.unwrap_or(0).to_le_bytes());
-    out[32..40].copy_from_slice(&s.seq.to_le_bytes());
-    out[40..48].copy_from_slice(&s.durable_len.to_le_bytes());
+    out[32..40].copy_from_slice(&s.nonce.to_le_bytes());
+    out[40..48].copy_from_slice(&s.seq.to_le_bytes());
+    out[48..56].copy_from_slice(&s.durable_len.to_le_bytes());
     let crc = crc32fast::hash(&out[..FIELDS_BYTES]);
     out[FIELDS_BYTES..].copy_from_slice(&crc.to_le_bytes());
     out
@@ -106,8 +126,27 @@ fn decode(copy: &[u8]) -> Option<Superblock> {
     Some(Superblock {
         device_id: copy[8..24].try_into().ok()?,
         generation: Some(u64::from_le_bytes(copy[24..32].try_into().ok()?)),
+        nonce: u64::from_le_bytes(copy[32..40].try_into().ok()?),
+        seq: u64::from_le_bytes(copy[40..48].try_into().ok()?),
+        durable_len: u64::from_le_bytes(copy[48..56].try_into().ok()?),
+        format: FORMAT,
+    })
+}
+
+/// A copy of the third format (no nonce).
+fn decode_v3(copy: &[u8]) -> Option<Superblock> {
+    let copy = copy.get(..COPY_BYTES_V3)?;
+    let crc = u32::from_le_bytes(copy[FIELDS_BYTES_V3..].try_into().ok()?);
+    if &copy[..8] != MAGIC_V3 || crc32fast::hash(&copy[..FIELDS_BYTES_V3]) != crc {
+        return None;
+    }
+    Some(Superblock {
+        device_id: copy[8..24].try_into().ok()?,
+        generation: Some(u64::from_le_bytes(copy[24..32].try_into().ok()?)),
+        nonce: 0,
         seq: u64::from_le_bytes(copy[32..40].try_into().ok()?),
         durable_len: u64::from_le_bytes(copy[40..48].try_into().ok()?),
+        format: 3,
     })
 }
 
@@ -121,8 +160,10 @@ fn decode_v2(copy: &[u8]) -> Option<Superblock> {
     Some(Superblock {
         device_id: copy[8..24].try_into().ok()?,
         generation: None,
+        nonce: 0,
         seq: u64::from_le_bytes(copy[24..32].try_into().ok()?),
         durable_len: u64::from_le_bytes(copy[32..40].try_into().ok()?),
+        format: 2,
     })
 }
 
@@ -174,6 +215,13 @@ pub fn read(meta: &Path) -> Result<Superblock, MetaError> {
         .max_by_key(|s| s.seq)
         .or_else(|| {
             bytes
+                .chunks(COPY_BYTES_V3)
+                .take(2)
+                .filter_map(decode_v3)
+                .max_by_key(|s| s.seq)
+        })
+        .or_else(|| {
+            bytes
                 .chunks(COPY_BYTES_V2)
                 .take(2)
                 .filter_map(decode_v2)
@@ -206,12 +254,14 @@ pub fn read_durable_len(meta: &Path) -> Result<(u64, u64), MetaError> {
 }
 
 /// Writes copy `seq % 2` of the superblock of `meta`, of device `device_id`, for a
-/// metadata header of generation `generation`, recording `durable_len`, and fsyncs it.
+/// metadata header of generation `generation` and nonce `nonce`, recording
+/// `durable_len`, and fsyncs it.
 pub fn write(
     meta: &Path,
     seq: u64,
     device_id: [u8; 16],
     generation: u64,
+    nonce: u64,
     durable_len: u64,
 ) -> Result<(), MetaError> {
     let path = path_of(meta);
@@ -228,21 +278,24 @@ pub fn write(
         seq,
         device_id,
         generation: Some(generation),
+        nonce,
         durable_len,
+        format: FORMAT,
     };
     f.write_all(&encode(&copy)).map_err(|e| io("write", e))?;
     f.sync_data().map_err(|e| io("fsync", e))
 }
 
 /// Replaces the whole superblock of `meta` atomically with two copies of this format
-/// (sequences `seq - 1` and `seq`, one record): how a superblock of the second format,
-/// whose copies lie at other offsets, is rewritten, so that a crash leaves either the
-/// old file whole or the new one.
+/// (sequences `seq - 1` and `seq`, one record): how a superblock of the second format
+/// or third format, whose copies lie at other offsets, is rewritten, so that a crash
+/// leaves either the old file whole or the new one.
 pub fn rewrite(
     meta: &Path,
     seq: u64,
     device_id: [u8; 16],
     generation: u64,
+    nonce: u64,
     durable_len: u64,
 ) -> Result<(), MetaError> {
     let path = path_of(meta);
@@ -252,7 +305,9 @@ pub fn rewrite(
             seq: s,
             device_id,
             generation: Some(generation),
+            nonce,
             durable_len,
+            format: FORMAT,
         });
     }
     crate::atomic::write_atomic(&path, &copies.concat()).map_err(|e| io_error(&path, "replace", e))
@@ -325,6 +380,8 @@ mod tests {
             device_id: ID,
             generation: Some(3),
             durable_len: 409,
+            nonce: 11,
+            format: FORMAT,
         };
         let bytes = encode(&s);
         assert_eq!(decode(&bytes), Some(s));
@@ -342,8 +399,8 @@ mod tests {
     fn a_torn_write_leaves_the_other_copy_with_the_device_id() {
         let dir = tempfile::tempdir().unwrap();
         let meta = dir.path().join("device.owm");
-        write(&meta, 0, ID, 3, 0).unwrap();
-        write(&meta, 1, ID, 3, 63).unwrap();
+        write(&meta, 0, ID, 3, 11, 0).unwrap();
+        write(&meta, 1, ID, 3, 11, 63).unwrap();
         let whole = std::fs::read(path_of(&meta)).unwrap();
         assert_eq!(whole.len() as u64, 2 * COPY_BYTES);
         let next = encode(&Superblock {
@@ -351,6 +408,8 @@ mod tests {
             device_id: ID,
             generation: Some(3),
             durable_len: 409,
+            nonce: 11,
+            format: FORMAT,
         });
         for torn in 0..COPY_BYTES as usize {
             let mut bytes = whole.clone();
@@ -362,11 +421,13 @@ mod tests {
                 device_id: ID,
                 generation: Some(3),
                 durable_len: 63,
+                nonce: 11,
+                format: FORMAT,
             };
             assert_eq!(got, want, "torn after {torn} bytes");
         }
         std::fs::write(path_of(&meta), &whole).unwrap();
-        write(&meta, 2, ID, 3, 409).unwrap();
+        write(&meta, 2, ID, 3, 11, 409).unwrap();
         assert_eq!(read_durable_len(&meta).unwrap(), (2, 409));
         assert_eq!(read(&meta).unwrap().device_id, ID);
     }
@@ -424,10 +485,12 @@ mod tests {
                 seq: 6,
                 device_id: ID,
                 generation: None,
-                durable_len: 120
+                durable_len: 120,
+                nonce: 0,
+                format: 2,
             }
         );
-        rewrite(&meta, 7, ID, 4, 150).unwrap();
+        rewrite(&meta, 7, ID, 4, 11, 150).unwrap();
         assert_eq!(
             std::fs::metadata(path_of(&meta)).unwrap().len(),
             2 * COPY_BYTES
@@ -436,6 +499,49 @@ mod tests {
         assert_eq!(
             (got.seq, got.generation, got.durable_len),
             (7, Some(4), 150)
+        );
+    }
+
+    /// A superblock of the third format (52-byte copies, no nonce) is read with nonce
+    /// 0 and its generation, and its first write rewrites it whole in this format.
+    #[test]
+    fn a_superblock_of_the_third_format_is_read_with_nonce_0_and_rewritten_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let meta = dir.path().join("device.owm");
+        let v3 = |seq: u64, len: u64| {
+            let mut out = MAGIC_V3.to_vec();
+            out.extend_from_slice(&ID);
+            out.extend_from_slice(&5u64.to_le_bytes());
+            out.extend_from_slice(&seq.to_le_bytes());
+            out.extend_from_slice(&len.to_le_bytes());
+            let crc = crc32fast::hash(&out);
+            out.extend_from_slice(&crc.to_le_bytes());
+            out
+        };
+        let mut old = v3(6, 120);
+        old.extend_from_slice(&v3(5, 90));
+        std::fs::write(path_of(&meta), &old).unwrap();
+        let got = read(&meta).unwrap();
+        assert_eq!(
+            got,
+            Superblock {
+                seq: 6,
+                device_id: ID,
+                generation: Some(5),
+                durable_len: 120,
+                nonce: 0,
+                format: 3,
+            }
+        );
+        rewrite(&meta, 7, ID, 6, 11, 150).unwrap();
+        assert_eq!(
+            std::fs::metadata(path_of(&meta)).unwrap().len(),
+            2 * COPY_BYTES
+        );
+        let got = read(&meta).unwrap();
+        assert_eq!(
+            (got.seq, got.generation, got.nonce, got.format),
+            (7, Some(6), 11, FORMAT)
         );
     }
 
@@ -450,6 +556,8 @@ mod tests {
             device_id: ID,
             generation,
             durable_len: 100,
+            nonce: 11,
+            format: FORMAT,
         };
         let e = check_generation(meta, &sb(Some(2)), 3).unwrap_err();
         assert_eq!(

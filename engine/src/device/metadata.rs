@@ -121,6 +121,7 @@ impl Metadata {
             device_id: id.device_id,
             generation: id.generation,
             integrity: id.integrity,
+            nonce: id.nonce,
         }];
         for p in [Phase::Split, Phase::BackedUp, Phase::Retired] {
             if p <= phase {

@@ -186,6 +186,7 @@ pub struct Device<S: BlockStore> {
     /// the device is shared, by the file device or by recovery.
     device_id: [u8; 16],
     generation: u64,
+    nonce: u64,
     /// Integrity mode's checksums ([`integrity`]), `None` when it is off.
     sums: Option<integrity::Sums>,
     /// Whether a journal is attached: set once, before the device is shared (by
@@ -381,6 +382,7 @@ impl<S: BlockStore> Device<S> {
             config,
             device_id: [0; 16],
             generation: 0,
+            nonce: 0,
             sums,
             journaled: std::sync::atomic::AtomicBool::new(false),
         })
@@ -455,16 +457,18 @@ impl<S: BlockStore> Device<S> {
         Identity {
             device_id: self.device_id,
             generation: self.generation,
+            nonce: self.nonce,
             variant: self.variant,
             geometry: self.geometry(),
             integrity: self.sums.is_some(),
         }
     }
 
-    /// Sets the id and generation (before the device is shared).
-    pub(crate) fn set_identity(&mut self, device_id: [u8; 16], generation: u64) {
+    /// Sets the id, generation and nonce (before the device is shared).
+    pub(crate) fn set_identity(&mut self, device_id: [u8; 16], generation: u64, nonce: u64) {
         self.device_id = device_id;
         self.generation = generation;
+        self.nonce = nonce;
     }
 
     /// Bytes per block.
@@ -658,7 +662,7 @@ impl<S: BlockStore + Clone> Clone for Device<S> {
         .expect("a valid device's geometry is valid");
         d.sums = self.sums.clone();
         d.phase = PhaseWord::new(phase);
-        d.set_identity(self.device_id, self.generation);
+        d.set_identity(self.device_id, self.generation, self.nonce);
         d.entries.reset(m.table.as_ref());
         let mut metadata = Metadata::new(m.table.clone(), m.area_peak, None);
         metadata.archive_complete = m.archive_complete;
@@ -687,7 +691,7 @@ impl<S: BlockStore + Clone> Clone for Device<S> {
         self.image_a.clone_from(&source.image_a);
         self.image_b.clone_from(&source.image_b);
         self.phase = PhaseWord::new(source.phase());
-        self.set_identity(source.device_id, source.generation);
+        self.set_identity(source.device_id, source.generation, source.nonce);
         self.entries.reset(m.table.as_ref());
         let mut meta = sync::lock(&self.meta);
         let mut table = meta.table.take();

@@ -213,13 +213,22 @@ fn run(dir: &std::path::Path, variant: Variant, ops: &[Op]) -> Result<Vec<Vec<u8
     }
     d = reopen(d, &paths, &config, &allowed)?;
     drop(d);
-    // The device id is drawn at random: compare the metadata's records with it left
-    // out, and the images' blocks (their labels carry it).
+    // The device id and each open's nonce are drawn at random: compare the metadata's
+    // records with them left out, and the images' blocks (their labels carry them).
     let mut records = engine::meta::FileJournal::read(&paths.meta)
         .unwrap()
         .records;
-    if let Some((_, engine::meta::MetaRecord::Header { device_id, .. })) = records.first_mut() {
-        *device_id = [0; 16];
+    for (_, r) in &mut records {
+        match r {
+            engine::meta::MetaRecord::Header {
+                device_id, nonce, ..
+            } => {
+                *device_id = [0; 16];
+                *nonce = 0;
+            }
+            engine::meta::MetaRecord::Opening { nonce, .. } => *nonce = 0,
+            _ => {}
+        }
     }
     let blocks = |p: &std::path::Path| {
         let mut bytes = std::fs::read(p).unwrap();
