@@ -659,11 +659,15 @@ fn opening(records: &[(u64, MetaRecord)]) -> Option<(u64, u64)> {
 /// refused later) written at the metadata's generation (`expected`) or at that of an
 /// open it recorded (`opening`) carry the matching nonce: one that carries another
 /// was written by an open of another copy of this device, a copy of its directory
-/// served apart ([`Mismatch::OtherCopy`]). When both images carry the same generation
-/// and nonce and they are another copy's to the metadata, `device.owm` is named (the
-/// metadata of another copy beside this copy's images, as [`check_owners`] names it
-/// two against two); otherwise the first such file of the superblock, image A, image
-/// B. A file at another generation is left to the staleness checks.
+/// served apart ([`Mismatch::OtherCopy`]); so was one written at a later generation
+/// than any the metadata knows while the other files are the metadata's. The metadata
+/// file `device.owm` is the one named when at least two of the other three stand
+/// against it (another copy's, or later than any generation it knows) and one of them
+/// is another copy's, as [`check_owners`] names it two against two; or when all three
+/// were written by one open at an earlier generation than its own (the rest of
+/// another copy that has been opened fewer times). Otherwise the first such file among
+/// the superblock, image A and image B is named. Files only older than the metadata,
+/// or both images later than it, are left to the staleness checks.
 fn check_copies(
     paths: &DevicePaths,
     expected: &Identity,
@@ -671,18 +675,13 @@ fn check_copies(
     sb: &crate::superblock::Superblock,
     labels: [Option<&Label>; 2],
 ) -> Result<()> {
+    let accepted = |g: u64, n: u64| identity::accepted_mark(expected, opening, g, n);
     let other = |g: u64, n: u64| identity::other_copy_mark(expected, opening, g, n);
+    let ahead = |g: u64, n: u64| !accepted(g, n) && !other(g, n) && g > expected.generation;
     let refuse = |file: &Path, generation: u64| Error::Identity {
         file: file.display().to_string(),
         mismatch: Mismatch::OtherCopy { generation },
     };
-    if let [Some(a), Some(b)] = labels {
-        let (ia, ib) = (&a.identity, &b.identity);
-        if (ia.generation, ia.nonce) == (ib.generation, ib.nonce) && other(ia.generation, ia.nonce)
-        {
-            return Err(refuse(&paths.meta, expected.generation));
-        }
-    }
     let sb_path = crate::superblock::path_of(&paths.meta);
     let mut marks: Vec<(&Path, u64, u64)> = Vec::new();
     if let Some(g) = sb.generation {
@@ -693,9 +692,26 @@ fn check_copies(
             marks.push((path, l.identity.generation, l.identity.nonce));
         }
     }
-    match marks.iter().find(|(_, g, n)| other(*g, *n)) {
-        Some((file, g, _)) => Err(refuse(file, *g)),
-        None => Ok(()),
+    if let [(_, g, n), rest @ ..] = &marks[..] {
+        if marks.len() == 3
+            && rest.iter().all(|(_, rg, rn)| (rg, rn) == (g, n))
+            && !accepted(*g, *n)
+            && *g < expected.generation
+        {
+            return Err(refuse(&paths.meta, expected.generation));
+        }
+    }
+    let against: Vec<_> = marks
+        .iter()
+        .filter(|(_, g, n)| other(*g, *n) || ahead(*g, *n))
+        .collect();
+    match against[..] {
+        [] => Ok(()),
+        [&(file, generation, _)] => Err(refuse(file, generation)),
+        _ if against.iter().any(|(_, g, n)| other(*g, *n)) => {
+            Err(refuse(&paths.meta, expected.generation))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -1133,6 +1149,136 @@ mod tests {
                         Ok(_) => panic!("{ctx}: stale metadata opened"),
                     }
                 }
+            }
+        }
+    }
+
+    /// The device's four files: metadata, superblock, image A, image B.
+    fn four(paths: &DevicePaths) -> [PathBuf; 4] {
+        [
+            paths.meta.clone(),
+            crate::superblock::path_of(&paths.meta),
+            paths.image_a.clone(),
+            paths.image_b.clone(),
+        ]
+    }
+
+    /// Copies the device's four files from `from` into the new directory `to` (a
+    /// `cp -a` of the device directory).
+    fn copy_device(from: &DevicePaths, to: &Path) -> DevicePaths {
+        let paths = DevicePaths::in_dir(to);
+        for (f, t) in four(from).iter().zip(four(&paths)) {
+            std::fs::copy(f, t).unwrap();
+        }
+        paths
+    }
+
+    /// Each of `from`'s four files, put beside the other three of `into` (in a
+    /// directory of their own), is refused by both [`inspect`] and [`open`] with the
+    /// same error, naming that file, as another copy's or stale; no file changes.
+    fn mixes_refused(from: &DevicePaths, into: &DevicePaths, variant: Variant, ctx: &str) {
+        for i in 0..4 {
+            let dir = tempfile::tempdir().unwrap();
+            let mixed = copy_device(into, dir.path());
+            std::fs::copy(&four(from)[i], &four(&mixed)[i]).unwrap();
+            let named = four(&mixed)[i].display().to_string();
+            let ctx = format!("{ctx}, {named} of the other copy");
+            let before = files(&mixed);
+            let inspected = inspect(&mixed, DeviceConfig::new(variant));
+            let opened = open(&mixed, DeviceConfig::new(variant));
+            assert!(
+                files(&mixed) == before,
+                "{ctx}: a refused start changed a file"
+            );
+            let (Err(i), Err(o)) = (inspected, opened) else {
+                panic!("{ctx}: the mix was not refused");
+            };
+            assert_eq!(i.to_string(), o.to_string(), "{ctx}");
+            match o {
+                Error::Identity {
+                    file,
+                    mismatch: Mismatch::OtherCopy { .. } | Mismatch::Stale { .. },
+                } => assert_eq!(file, named, "{ctx}"),
+                e => panic!("{ctx}: expected another copy's file, got {e}"),
+            }
+        }
+    }
+
+    /// Asserts the data `made` wrote, with `b1` at B1 (each copy's own write).
+    fn serves(d: &Device<FileStore>, b1: u8, ctx: &str) {
+        let mut buf = [0u8; BS];
+        for b in 0..N {
+            d.read(Vlun::A, b, &mut buf).unwrap();
+            assert_eq!(buf, [1; BS], "{ctx}: A{b}");
+            d.read(Vlun::B, b, &mut buf).unwrap();
+            let want = match b {
+                0 => 4,
+                1 => b1,
+                2 => 7,
+                _ => 1,
+            };
+            assert_eq!(buf, [want; BS], "{ctx}: B{b}");
+        }
+    }
+
+    /// Two copies of one device directory, each opened and written apart (same device
+    /// id, same generation): each file of one beside the other three files of the
+    /// other is refused naming it, as another copy's, both ways; so it is when the
+    /// second copy's next open was cut after any of its file-changing steps, a crash
+    /// part-way through its relabel. That copy then opens with every flushed write of
+    /// its own, and the first copy's files are still refused beside it.
+    #[test]
+    fn a_file_of_another_copy_served_apart_is_refused_naming_it() {
+        for variant in Variant::ALL {
+            for cut in (0..OPEN_STEPS).map(Some).chain([None]) {
+                let ctx = format!("{variant}, copy 2's open cut after {cut:?}");
+                let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+                let one = made(d1.path(), variant);
+                let two = copy_device(&one, d2.path());
+                for (p, byte) in [(&one, 0x11), (&two, 0x22)] {
+                    let d = open(p, DeviceConfig::new(variant)).unwrap();
+                    d.write(Vlun::B, 1, &[byte; BS]).unwrap();
+                    d.flush().unwrap();
+                }
+                let (g1, g2) = (
+                    inspect(&one, DeviceConfig::new(variant)).unwrap(),
+                    inspect(&two, DeviceConfig::new(variant)).unwrap(),
+                );
+                assert_eq!(g1.generation, g2.generation, "{ctx}");
+                assert_ne!(g1.nonce, g2.nonce, "{ctx}");
+                if let Some(c) = cut {
+                    open_cut_after(&two, DeviceConfig::new(variant), c).unwrap_err();
+                } else {
+                    mixes_refused(&one, &two, variant, &ctx);
+                    mixes_refused(&two, &one, variant, &ctx);
+                    // At one generation, each file is named as another copy's.
+                    let dir = tempfile::tempdir().unwrap();
+                    for i in 0..4 {
+                        let mixed = copy_device(&two, dir.path());
+                        std::fs::copy(&four(&one)[i], &four(&mixed)[i]).unwrap();
+                        let e = open(&mixed, DeviceConfig::new(variant)).unwrap_err();
+                        assert!(
+                            matches!(
+                                e,
+                                Error::Identity {
+                                    mismatch: Mismatch::OtherCopy { .. },
+                                    ..
+                                }
+                            ),
+                            "{ctx}: {e}"
+                        );
+                        assert!(e.to_string().contains("another copy of this device"), "{e}");
+                    }
+                }
+                mixes_refused(&one, &two, variant, &ctx);
+                let d =
+                    open(&two, DeviceConfig::new(variant)).unwrap_or_else(|e| panic!("{ctx}: {e}"));
+                serves(&d, 0x22, &ctx);
+                drop(d);
+                mixes_refused(&one, &two, variant, &format!("{ctx}, reopened"));
+                mixes_refused(&two, &one, variant, &format!("{ctx}, reopened"));
+                let d = open(&one, DeviceConfig::new(variant)).unwrap();
+                serves(&d, 0x11, &ctx);
             }
         }
     }
