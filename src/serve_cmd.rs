@@ -599,7 +599,8 @@ enum Start {
 /// not decode or was made for another device; images swapped, resized, missing, stale
 /// or foreign; a superblock of another device, missing, damaged or of an older
 /// version's format, or one that shows the metadata cut after a flush; files of
-/// different devices where which is this one cannot be told; another server holding
+/// different devices where which is this one cannot be told; a file of another copy
+/// of this device (its directory copied and served apart); another server holding
 /// the lock; an `archive.json` that is damaged or another device's
 /// ([`file::read_archive_record`]). Returns the device's variant.
 fn precheck(dir: &Path, paths: &DevicePaths) -> Result<Variant> {

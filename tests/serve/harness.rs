@@ -95,6 +95,12 @@ impl Server {
         s
     }
 
+    /// Serves the device in `tmp`'s `dev` directory (made there by the test).
+    pub fn serve(tmp: tempfile::TempDir) -> Server {
+        let child = spawn_serve(tmp.path(), &[], None);
+        Server { tmp, child }
+    }
+
     /// Serves the device already in this server's directory again (after a stop).
     pub fn restart(&mut self) {
         self.child = spawn_serve(self.tmp.path(), &[], None);

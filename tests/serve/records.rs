@@ -361,6 +361,93 @@ fn every_bad_device_file_is_bad_input_said_once() {
     s.restart();
 }
 
+const FILES: [&str; 4] = [
+    "image-a.img",
+    "image-b.img",
+    "device.owm",
+    "device.owm.super",
+];
+
+/// The device's four files copied from `from` into the new directory `to` (`cp -a`).
+fn copy_device(from: &Path, to: &Path) {
+    std::fs::create_dir(to).unwrap();
+    for n in FILES {
+        std::fs::copy(from.join(n), to.join(n)).unwrap();
+    }
+}
+
+/// VLUN B's blocks 0, 1 and 16 as read through `s`.
+fn b_blocks(s: &Server) -> Vec<Vec<u8>> {
+    let mut b = Nbd::connect(&s.socket(), "vlun-b").unwrap();
+    [0u64, 1, 16]
+        .iter()
+        .map(|&i| b.read(i * BS as u64, BS as u32).unwrap().unwrap())
+        .collect()
+}
+
+/// A device directory copied whole (`cp -a`, a cold backup) and both copies served and
+/// written apart, as `verify26s-repro/clone-mix.sh` does: each copy moves on from the
+/// same device id and generation. Each of the four files of copy 1 put beside the other
+/// three of copy 2 is bad input (exit 2, said once, naming that file as another copy's
+/// of this device), for each variant, where a start would have served VLUN B another
+/// block's bytes; each copy whole still serves its own data.
+#[test]
+fn a_file_of_another_copy_of_the_device_is_bad_input() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    for variant in ["mirroring", "logging", "cow"] {
+        let mut s = Server::create(variant, BLOCKS);
+        s.device_ok(&["split"]);
+        assert!(s.terminate().success(), "{variant}");
+        let t2 = tempfile::tempdir().unwrap();
+        copy_device(&s.dir(), &t2.path().join("dev"));
+        // Copy 1 (the original directory) and copy 2, each served and written apart.
+        s.restart();
+        let mut b = Nbd::connect(&s.socket(), "vlun-b").unwrap();
+        assert_eq!(b.write(0, &[0x11; 2 * BS]).unwrap(), 0);
+        assert_eq!(b.flush().unwrap(), 0);
+        drop(b);
+        let one_reads = b_blocks(&s);
+        assert!(s.terminate().success(), "{variant}");
+        let mut two = Server::serve(t2);
+        let mut b = Nbd::connect(&two.socket(), "vlun-b").unwrap();
+        assert_eq!(b.write(16 * BS as u64, &block(0x22)).unwrap(), 0);
+        assert_eq!(b.write(0, &block(0x23)).unwrap(), 0);
+        assert_eq!(b.flush().unwrap(), 0);
+        drop(b);
+        let two_reads = b_blocks(&two);
+        assert_eq!(
+            two_reads,
+            vec![block(0x23), block(0), block(0x22)],
+            "{variant}"
+        );
+        assert!(two.terminate().success(), "{variant}");
+        for n in FILES {
+            let mixed = two.path(&format!("mixed-{n}"));
+            copy_device(&two.dir(), &mixed);
+            std::fs::copy(s.dir().join(n), mixed.join(n)).unwrap();
+            let o = serve_fails(&mixed, &two.path("mixed.sock"), &[]);
+            let what = format!("{variant}: copy 1's {n} beside copy 2");
+            assert_bad_input(&o, "another copy of this device", &what);
+            let err = String::from_utf8_lossy(&o.stderr);
+            let named = format!(
+                "{}: does not belong to this device",
+                mixed.join(n).display()
+            );
+            assert!(err.contains(&named), "{what}: {err}");
+        }
+        // Each copy whole serves its own data.
+        s.restart();
+        assert_eq!(b_blocks(&s), one_reads, "{variant}: copy 1");
+        assert_eq!(one_reads[..2], [block(0x11), block(0x11)], "{variant}");
+        assert!(s.terminate().success(), "{variant}");
+        two.restart();
+        assert_eq!(b_blocks(&two), two_reads, "{variant}: copy 2");
+        assert!(two.terminate().success(), "{variant}");
+    }
+}
+
 #[test]
 fn a_create_past_the_recorded_geometry_is_refused_before_any_file() {
     let tmp = tempfile::tempdir().unwrap();
