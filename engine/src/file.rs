@@ -846,7 +846,7 @@ pub(crate) fn label_for_test(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::identity::Mismatch;
+    use crate::identity::{Mismatch, LABEL_BYTES};
 
     fn who(id: u8) -> Identity {
         Identity {
@@ -1280,6 +1280,87 @@ mod tests {
                 let d = open(&one, DeviceConfig::new(variant)).unwrap();
                 serves(&d, 0x11, &ctx);
             }
+        }
+    }
+
+    /// A device whose files were all written before nonces (labels of the first
+    /// layout, a header without a nonce, a superblock of the third format) opens with
+    /// its data, and that open gives every file a nonce of its own: labels of this
+    /// layout, a superblock of this format.
+    #[test]
+    fn a_device_written_before_nonces_opens_and_gets_one() {
+        for variant in Variant::ALL {
+            let dir = tempfile::tempdir().unwrap();
+            let paths = made(dir.path(), variant);
+            let sb = crate::superblock::read(&paths.meta).unwrap();
+            // Labels of the first layout: magic OWMIMAG1, no nonce.
+            for image in [&paths.image_a, &paths.image_b] {
+                let mut bytes = std::fs::read(image).unwrap();
+                let at = bytes.len() - LABEL_BYTES as usize;
+                let label = &mut bytes[at..];
+                label[..8].copy_from_slice(b"OWMIMAG1");
+                let crc = crc32fast::hash(&label[..64]);
+                label[64..68].copy_from_slice(&crc.to_le_bytes());
+                label[68..].fill(0);
+                std::fs::write(image, &bytes).unwrap();
+            }
+            // The header's frame without its last 8 bytes (the nonce).
+            let meta = std::fs::read(&paths.meta).unwrap();
+            let m = crate::meta::MAGIC.len();
+            let len = u32::from_le_bytes(meta[m..m + 4].try_into().unwrap()) as usize;
+            let payload = &meta[m + 8..m + 8 + len - 8];
+            let new_len = ((len - 8) as u32).to_le_bytes();
+            let mut crc = crc32fast::Hasher::new();
+            crc.update(&new_len);
+            crc.update(payload);
+            let mut old = meta[..m].to_vec();
+            old.extend_from_slice(&new_len);
+            old.extend_from_slice(&crc.finalize().to_le_bytes());
+            old.extend_from_slice(payload);
+            old.extend_from_slice(&meta[m + 8 + len..]);
+            std::fs::write(&paths.meta, &old).unwrap();
+            // A superblock of the third format recording that length.
+            let mut copies = vec![0u8; 104];
+            for seq in [sb.seq - 1, sb.seq] {
+                let mut c = b"OWMSUPR3".to_vec();
+                c.extend_from_slice(&sb.device_id);
+                c.extend_from_slice(&sb.generation.unwrap().to_le_bytes());
+                c.extend_from_slice(&seq.to_le_bytes());
+                c.extend_from_slice(&(old.len() as u64).to_le_bytes());
+                let crc = crc32fast::hash(&c);
+                c.extend_from_slice(&crc.to_le_bytes());
+                let at = (seq % 2) as usize * 52;
+                copies[at..at + 52].copy_from_slice(&c);
+            }
+            std::fs::write(crate::superblock::path_of(&paths.meta), &copies).unwrap();
+            let before = inspect(&paths, DeviceConfig::new(variant))
+                .unwrap_or_else(|e| panic!("{variant}: {e}"));
+            assert_eq!(before.nonce, 0, "{variant}");
+            let (label, _) = identity::read_label(
+                &std::fs::File::open(&paths.image_a).unwrap(),
+                &paths.image_a,
+            )
+            .unwrap();
+            assert_eq!(label.unwrap().identity.nonce, 0, "{variant}");
+            let d = open(&paths, DeviceConfig::new(variant))
+                .unwrap_or_else(|e| panic!("{variant}: {e}"));
+            serves(&d, 1, &variant.to_string());
+            let nonce = d.identity().nonce;
+            assert_ne!(nonce, 0, "{variant}");
+            drop(d);
+            let sb = crate::superblock::read(&paths.meta).unwrap();
+            assert_eq!((sb.format, sb.nonce), (crate::superblock::FORMAT, nonce));
+            for image in [&paths.image_a, &paths.image_b] {
+                let bytes = std::fs::read(image).unwrap();
+                assert_eq!(
+                    &bytes[bytes.len() - LABEL_BYTES as usize..][..8],
+                    b"OWMIMAG2"
+                );
+            }
+            assert_eq!(
+                inspect(&paths, DeviceConfig::new(variant)).unwrap().nonce,
+                nonce
+            );
         }
     }
 
