@@ -62,8 +62,9 @@ pub enum Error {
     },
     /// A file of a file-backed device does not belong to it: `file` (an image file, the
     /// metadata file or its superblock) is another device's, the other image, of
-    /// another layout or length, stale, or unlabelled ([`crate::identity`]). Nothing
-    /// was changed.
+    /// another layout or length, stale, another copy's of this device (its directory
+    /// copied and served apart), or unlabelled ([`crate::identity`]). Nothing was
+    /// changed.
     #[error("{file}: does not belong to this device: {mismatch}")]
     Identity {
         file: String,
