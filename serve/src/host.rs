@@ -118,6 +118,8 @@ const STRIPES: usize = 64;
 pub struct Host {
     dir: PathBuf,
     variant: Variant,
+    /// Integrity mode, as the device was made ([`engine::DeviceConfig::integrity`]).
+    integrity: bool,
     block_size: usize,
     volume_blocks: u64,
     /// `None` once VLUN B was detached (the device no longer exists).
@@ -159,6 +161,7 @@ impl Host {
         Ok(Host {
             dir: dir.to_path_buf(),
             variant,
+            integrity: device.config().integrity,
             block_size: device.block_size(),
             volume_blocks: device.volume_blocks(),
             device: RwLock::new(Some(device)),
@@ -603,6 +606,7 @@ impl Host {
         Ok(serde_json::json!({
             "ok": true,
             "variant": self.variant.as_str(),
+            "integrity": self.integrity,
             "phase": phase.to_string(),
             "block_size": self.block_size,
             "volume_blocks": self.volume_blocks,

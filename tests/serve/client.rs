@@ -15,6 +15,7 @@ pub const CMD_DISC: u16 = 2;
 pub const CMD_FLUSH: u16 = 3;
 /// NBD errors (errno values on the wire).
 pub const EPERM: u32 = 1;
+pub const EIO: u32 = 5;
 pub const ENOMEM: u32 = 12;
 pub const EINVAL: u32 = 22;
 pub const ENOSPC: u32 = 28;

@@ -3,7 +3,7 @@
 
 use std::sync::mpsc;
 
-use super::client::{Nbd, EINVAL, ENOMEM, ENOSPC, EPERM};
+use super::client::{Nbd, EINVAL, EIO, ENOMEM, ENOSPC, EPERM};
 use super::harness::{have, text, Server};
 
 const BLOCKS: u64 = 64;
@@ -510,4 +510,97 @@ fn a_backup_whose_block_buffer_the_memory_limit_refuses_fails_the_command_not_th
     drop(b);
     let log = s.stop();
     assert!(!log.contains("memory allocation"), "{log}");
+}
+
+/// Flips one byte of volume block `b` in both image files (wherever the variant keeps
+/// the block, it is rotted there), at a byte its label never covers.
+fn rot_block_in_both_images(dir: &std::path::Path, b: u64) {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    for name in ["image-a.img", "image-b.img"] {
+        let mut f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(dir.join(name))
+            .unwrap();
+        let at = b * BS as u64 + 100;
+        let mut byte = [0u8];
+        f.seek(SeekFrom::Start(at)).unwrap();
+        f.read_exact(&mut byte).unwrap();
+        f.seek(SeekFrom::Start(at)).unwrap();
+        f.write_all(&[byte[0] ^ 0x01]).unwrap();
+        f.sync_all().unwrap();
+    }
+}
+
+/// `--create --integrity`: a block the disk rotted while the server was stopped is
+/// refused (EIO, the log names the image and the block), the others are served, the
+/// mode is the device's at every later start and in `status`, and a backup that meets
+/// the block fails naming it. The same rot on a device made without it is served as it
+/// reads back (the documented default), so the refusal is the mode's doing.
+#[test]
+fn integrity_mode_refuses_a_rotted_block_that_the_default_serves() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    for variant in ["mirroring", "logging", "cow"] {
+        for integrity in [false, true] {
+            let extra: &[&str] = if integrity { &["--integrity"] } else { &[] };
+            let mut s = Server::create_logged_with(variant, BLOCKS, extra);
+            let status = s.device_ok(&["status"]);
+            assert!(
+                status.contains(&format!("integrity: {integrity}")),
+                "{variant}: {status}"
+            );
+            let mut c = Nbd::connect(&s.socket(), "vlun-a").unwrap();
+            assert_eq!(c.write(3 * BS as u64, &block(0x5A)).unwrap(), 0);
+            assert_eq!(c.write(4 * BS as u64, &block(0x6B)).unwrap(), 0);
+            assert_eq!(c.flush().unwrap(), 0);
+            drop(c);
+            assert!(
+                s.terminate().success(),
+                "{variant}: the server stops cleanly"
+            );
+            rot_block_in_both_images(&s.dir(), 3);
+            s.restart_logged();
+            let status = s.device_ok(&["status"]);
+            assert!(
+                status.contains(&format!("integrity: {integrity}")),
+                "{variant}: the mode is kept at a later start: {status}"
+            );
+            let mut c = Nbd::connect(&s.socket(), "vlun-a").unwrap();
+            let rotted = c.read(3 * BS as u64, BS as u32).expect("connection alive");
+            assert_eq!(read_block(&mut c, 4), block(0x6B), "{variant}");
+            if integrity {
+                assert_eq!(rotted, Err(EIO), "{variant}: the rotted block is refused");
+                let log = s.log();
+                assert!(
+                    log.contains("block 3 (volume block 3) does not match its checksum"),
+                    "{variant}: the log names the block: {log}"
+                );
+            } else {
+                let mut expected = block(0x5A);
+                expected[100] ^= 0x01;
+                assert_eq!(
+                    rotted,
+                    Ok(expected),
+                    "{variant}: without integrity mode the block is served as read"
+                );
+                continue;
+            }
+            drop(c);
+            s.device_ok(&["split"]);
+            let archive = s.path("archive.img");
+            let o = s.device(&["backup", "--to", archive.to_str().unwrap()]);
+            assert_eq!(o.status.code(), Some(1), "{variant}: {}", text(&o));
+            assert!(
+                text(&o).contains("does not match its checksum"),
+                "{variant}: the backup names the rotted block: {}",
+                text(&o)
+            );
+            assert!(
+                !archive.exists(),
+                "{variant}: no archive of a damaged VLUN A"
+            );
+        }
+    }
 }

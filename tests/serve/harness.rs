@@ -62,16 +62,32 @@ impl Server {
         Server::create_to(variant, blocks, true)
     }
 
+    /// [`Server::create_logged`] with `extra` arguments for the new device (an
+    /// `--integrity`).
+    pub fn create_logged_with(variant: &str, blocks: u64, extra: &[&str]) -> Server {
+        Server::create_to_with(variant, blocks, true, extra)
+    }
+
     fn create_to(variant: &str, blocks: u64, logged: bool) -> Server {
+        Server::create_to_with(variant, blocks, logged, &[])
+    }
+
+    fn create_to_with(variant: &str, blocks: u64, logged: bool, extra: &[&str]) -> Server {
         let tmp = tempfile::tempdir().expect("tempdir");
         let size = (blocks * 4096).to_string();
         let log = logged.then(|| tmp.path().join("serve.log"));
-        let child = spawn_serve(
-            tmp.path(),
-            &["--create", "--variant", variant, "--size-bytes", &size],
-            log.as_deref(),
-        );
+        let mut args = vec!["--create", "--variant", variant, "--size-bytes", &size];
+        args.extend_from_slice(extra);
+        let child = spawn_serve(tmp.path(), &args, log.as_deref());
         Server { tmp, child }
+    }
+
+    /// Serves the device in this server's directory again, its standard error kept
+    /// in the log file as [`Server::create_logged`]'s (from its start: the log of the
+    /// earlier run is replaced).
+    pub fn restart_logged(&mut self) {
+        let log = self.path("serve.log");
+        self.child = spawn_serve(self.tmp.path(), &[], Some(&log));
     }
 
     /// What a server made by [`Server::create_logged`] wrote to its standard error.
