@@ -222,13 +222,16 @@ impl WorkloadConfig {
     }
 
     /// The process pool of Fig 4/5, if the workload has one: (labels before the
-    /// split, labels after).
+    /// split, labels after). The patent's 503, 504, … before and 507, 508, … after;
+    /// past 4 processes the new ones are numbered on from the last old one (503 + n,
+    /// …), so no label names two processes.
     pub fn process_pool(&self) -> Option<(Vec<u32>, Vec<u32>)> {
         match self {
             WorkloadConfig::Fig45(c) => {
                 let n = c.processes.max(1);
+                let first_new = (503 + n).max(507);
                 let before = (0..n).map(|i| 503 + i).collect();
-                let after = (0..n).map(|i| 507 + i).collect();
+                let after = (0..n).map(|i| first_new + i).collect();
                 Some((before, after))
             }
             _ => None,
@@ -371,6 +374,36 @@ pub(crate) fn distinct(
                 x = (x + 1) % records;
             }
             out.push(Op::Read { record: x });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The process pool's labels: the patent's 503/504 and 507/508 for 2 processes,
+    /// 503.. and 507.. up to 4, and from 5 on the new ones numbered after the last old
+    /// one; never one label for two processes.
+    #[test]
+    fn process_labels_never_name_two_processes() {
+        for n in (1..=70).chain([4096, 65_536]) {
+            let w = WorkloadConfig::Fig45(fig45::Fig45Config {
+                processes: n,
+                ..Default::default()
+            });
+            let (before, after) = w.process_pool().expect("fig4-5 has a pool");
+            assert_eq!(before.len(), n as usize);
+            assert_eq!(after.len(), n as usize);
+            assert_eq!(before[0], 503, "{n}");
+            assert_eq!(after[0], if n <= 4 { 507 } else { 503 + n }, "{n}");
+            let all: std::collections::BTreeSet<u32> =
+                before.iter().chain(&after).copied().collect();
+            assert_eq!(
+                all.len(),
+                2 * n as usize,
+                "{n}: a label names two processes"
+            );
         }
     }
 }
