@@ -302,8 +302,10 @@ fn each_cycle_row_says_whether_its_own_backup_was_abandoned() {
             // What the run observed violated stays (its state was reached).
             let why = &pair[1][col];
             assert!(
-                why == "not claimed (request after the last transaction)"
-                    || why.starts_with("not claimed (violated"),
+                *why == crate::unreached::unreached_as(
+                    col,
+                    "not claimed (request after the last transaction)"
+                ) || why.starts_with("not claimed (violated"),
                 "{col}: {:?}",
                 pair[1]
             );

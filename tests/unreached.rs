@@ -18,6 +18,16 @@ pub const ABOUT_BACKUP: [&str; 6] = [
     "b-prime-faithful",
 ];
 
+/// What `inv` of a cycle or run that made no copy to B' and did not reach a backup's
+/// states for reason `why` reads: `why`, but b-prime-faithful's own reason first.
+pub fn unreached_as(inv: &str, why: &str) -> String {
+    if inv == "b-prime-faithful" {
+        "not claimed (no copy to B')".to_string()
+    } else {
+        why.to_string()
+    }
+}
+
 /// The invariants every policy is judged on, `none` included (and bank-conserved,
 /// on bank transfers only: [`NO_SUM`] elsewhere).
 pub const JUDGED: [&str; 2] = ["B-complete", "no-torn-write"];
@@ -419,7 +429,7 @@ fn a_backup_beside_no_transaction_claims_nothing_about_one() {
             "the backup is over before the first arrival: {r:?}"
         );
         for inv in ABOUT_BACKUP {
-            assert_eq!(r[inv], NONE_BESIDE, "{policy} {inv}");
+            assert_eq!(r[inv], unreached_as(inv, NONE_BESIDE), "{policy} {inv}");
         }
         for inv in JUDGED {
             assert_eq!(r[inv], "held", "{policy} {inv}");
@@ -449,7 +459,7 @@ fn a_backup_beside_no_transaction_claims_nothing_about_one() {
             .count();
         assert_eq!(live, 0, "no transaction in the window: {r:?}");
         for inv in ABOUT_BACKUP {
-            assert_eq!(r[inv], NONE_BESIDE, "{policy} {inv}");
+            assert_eq!(r[inv], unreached_as(inv, NONE_BESIDE), "{policy} {inv}");
         }
     }
 
@@ -499,7 +509,8 @@ fn a_later_cycle_beside_no_transaction_does_not_stand_for_a_lost_one() {
         assert!(!pair[1]["retire_at_ticks"].is_empty(), "{:?}", pair[1]);
         for inv in ABOUT_BACKUP {
             assert_eq!(
-                pair[1][inv], "not claimed (request after the last transaction)",
+                pair[1][inv],
+                unreached_as(inv, "not claimed (request after the last transaction)"),
                 "{inv}: {:?}",
                 pair[1]
             );
@@ -543,5 +554,107 @@ fn the_readme_lists_every_reason_a_state_was_never_reached() {
             table.contains(&format!("\n| `{w}` |")),
             "README.md's table of reasons a state was never reached leaves out `{w}`:\n{table}"
         );
+    }
+}
+
+/// The verdict about VLUN A's copy speaks of that copy's own span, not of what came
+/// before or after it in the cycle. Three I/Os (0, 300, 2,000; 500 ticks of compute
+/// each, no jitter) under quiesce: the copy requested at 950, in the lull, claims
+/// nothing; the same copy taken at 950 by the retry of an attempt requested at 100
+/// that missed its 150-tick deadline (the first two transactions ran in the cycle,
+/// beside the missed attempt) claims nothing of the copy either, while
+/// non-disruption is tested (they could have waited at its gate). With `[detach]`, a transaction that
+/// writes VLUN B during the copy to B' (after VLUN A was retired in a lull) tests
+/// b-prime-faithful, and only it.
+#[test]
+fn a_copy_in_a_lull_claims_nothing_whatever_ran_before_or_after_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    const NONE_BESIDE: &str = "not claimed (no transaction during the backup)";
+    const ABOUT_A: [&str; 4] = [
+        "A-consistent",
+        "A-isolated",
+        "backup-faithful",
+        "space-reclaimed",
+    ];
+    write(
+        tmp.path(),
+        "three.csv",
+        "time,op,offset,length\n0,W,0,64\n300,W,64,64\n2000,W,128,64\n",
+    );
+    let quiesce = |backup: &str| {
+        format!(
+            "policies = [\"quiesce\"]\n[workload]\nkind = \"trace\"\npath = \"three.csv\"\n\
+             format = \"csv\"\ncompute_ticks = 500\n[device]\njitter_ticks_max = 0\n\
+             [backup]\n{backup}\n"
+        )
+    };
+    let (_, lull) = run_rows(tmp.path(), "lull", &quiesce("request_at_ticks = 950"));
+    let (_, retried) = run_rows(
+        tmp.path(),
+        "retried",
+        &quiesce(
+            "request_at_ticks = 100\nquiesce_deadline_ticks = 150\nquiesce_retries_max = 3\n\
+             quiesce_retry_backoff_ticks = 700",
+        ),
+    );
+    let (lull, retried) = (&lull["quiesce"], &retried["quiesce"]);
+    // The same copy: taken at 950 with nothing in flight (A consistent at once, after
+    // the split's call), retired before 2,000.
+    for r in [lull, retried] {
+        assert_eq!(r["a_consistent_at_ticks"], "990", "{r:?}");
+        let retire: u64 = r["retire_at_ticks"].parse().unwrap();
+        assert!(retire < 2000, "{r:?}");
+    }
+    // The missed attempt really ran beside transactions (they committed in the
+    // cycle's window, after its gate reopened).
+    assert_eq!(retried["quiesce_attempts"], "2", "{retried:?}");
+    assert_eq!(retried["quiesce_timeouts"], "1", "{retried:?}");
+    assert_eq!(lull["window_committed"], "0", "{lull:?}");
+    let committed: u64 = retried["window_committed"].parse().unwrap();
+    assert!(committed >= 1, "{retried:?}");
+    for inv in ABOUT_A {
+        assert_eq!(lull[inv], NONE_BESIDE, "lull {inv}");
+        assert_eq!(retried[inv], NONE_BESIDE, "retried {inv}: {retried:?}");
+    }
+    assert_eq!(lull["non-disruption"], NONE_BESIDE);
+    assert_ne!(retried["non-disruption"], NONE_BESIDE, "{retried:?}");
+    for r in [lull, retried] {
+        assert_eq!(r["b-prime-faithful"], "not claimed (no copy to B')");
+    }
+
+    write(
+        tmp.path(),
+        "det.csv",
+        "time,op,offset,length\n0,W,0,64\n1500,W,64,64\n5000,W,128,64\n",
+    );
+    let detach = |extra: &str| {
+        format!(
+            "policies = [\"mirroring\", \"logging\", \"cow\"]\n[workload]\nkind = \"trace\"\n\
+             path = \"det.csv\"\nformat = \"csv\"\ncompute_ticks = 100\n[device]\n\
+             jitter_ticks_max = 0\n[backup]\nrequest_at_ticks = 1000\n[archive]\n\
+             sparse = true\n{extra}"
+        )
+    };
+    let (_, plain) = run_rows(tmp.path(), "plain", &detach(""));
+    let (_, det) = run_rows(
+        tmp.path(),
+        "det",
+        &detach("[detach]\nbandwidth_bytes_per_s = 100000\n"),
+    );
+    for policy in ["mirroring", "logging", "cow"] {
+        let (p, d) = (&plain[policy], &det[policy]);
+        // VLUN A's copy is retired before the I/O at 1,500; the copy to B' is not over.
+        let retire: u64 = d["retire_at_ticks"].parse().unwrap();
+        let detach_end: u64 = d["detach_end_at_ticks"].parse().unwrap();
+        assert!(retire < 1500 && detach_end > 1600, "{policy}: {d:?}");
+        for inv in ABOUT_A {
+            assert_eq!(p[inv], NONE_BESIDE, "{policy} {inv}");
+            assert_eq!(d[inv], NONE_BESIDE, "{policy} {inv} with [detach]: {d:?}");
+        }
+        assert_eq!(
+            p["b-prime-faithful"], "not claimed (no copy to B')",
+            "{policy}"
+        );
+        assert_eq!(d["b-prime-faithful"], "held", "{policy}: {d:?}");
     }
 }

@@ -123,19 +123,27 @@ pub struct Marks {
     pub detach_start: Option<Tick>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detach_end: Option<Tick>,
-    /// Some transaction attempt was in flight (arrived, not yet ended) at the request,
-    /// or arrived before the backup was over (its retire, the drop of an abandoned
-    /// VLUN A, the copy to B', a give-up): the backup ran beside a transaction, so what
-    /// it promises about transactions was put to the test in this cycle. A cycle that
-    /// ran beside none (requested before the first arrival, in a lull between
-    /// transactions, or after the last one) is judged but claims nothing about a
-    /// backup ([`crate::Unreached::NoTransactionBeside`]).
+    /// Some transaction attempt was in flight (arrived, not yet ended) when the copy of
+    /// VLUN A was asked for (the request, or the quiesce retry that took it: a missed
+    /// attempt copied nothing), or arrived before that copy was over (VLUN A retired,
+    /// an abandoned VLUN A dropped, the backup given up; the copy to B' after it is
+    /// [`Marks::beside_txn_b_prime`]'s): the copy ran beside a transaction, so what it
+    /// promises about transactions (A-isolated, A-consistent, backup-faithful,
+    /// space-reclaimed) was put to the test in this cycle. A cycle whose copy ran
+    /// beside none (requested before the first arrival, in a lull between transactions,
+    /// or after the last one) is judged but claims nothing of them
+    /// ([`crate::Unreached::NoTransactionBeside`]).
     #[serde(skip)]
     pub beside_txn: bool,
-    /// As [`Marks::beside_txn`], or some attempt arrived after the backup was over
-    /// but before the cycle ended (VLUN B ready, or the split's own call, coming
-    /// later): a transaction could wait for this cycle (at its gate), so
-    /// non-disruption was put to the test, though the copy was not.
+    /// Some transaction attempt was in flight when the copy of VLUN B to B' started
+    /// (`[detach]`), or arrived before it ended: B-prime-faithful was put to the test
+    /// (a write it could have missed).
+    #[serde(skip)]
+    pub beside_txn_b_prime: bool,
+    /// Some attempt was in flight at the request or arrived before the cycle ended
+    /// (VLUN B ready, the split's own call or the copy to B' coming last; a missed
+    /// quiesce attempt's gate included): a transaction could wait for this cycle, so
+    /// non-disruption was put to the test, though the copy may not have been.
     #[serde(skip)]
     pub beside_txn_waits: bool,
 }

@@ -416,26 +416,32 @@ impl RunResult {
             for j in all.iter_mut() {
                 j.observed = self.observed(j.invariant, false);
             }
-            if !c.marks.beside_txn {
-                // A cycle that ran beside no transaction tested no promise of a backup:
-                // its row says so of each (a violation shows its state was reached,
-                // and stays), whatever another cycle's loss made of the run's claim.
-                // One whose only transactions came after its backup was over tested
-                // non-disruption (they could wait at its gate), and nothing else.
-                let why = match c.marks.request {
-                    Some(r) if r >= self.last_txn_ticks => Unreached::RequestAfterTransactions,
-                    _ => Unreached::NoTransactionBeside,
+            // A promise of a backup that no transaction beside this cycle tested
+            // ([`tested_beside`]): its row says so (a violation shows its state was
+            // reached, and stays), whatever another cycle's loss made of the run's
+            // claim. A cycle whose only transactions came after its copy of VLUN A was
+            // over tested non-disruption (they could wait at its gate), and the copy
+            // to B' if they ran beside it.
+            let why = match c.marks.request {
+                Some(r) if r >= self.last_txn_ticks => Unreached::RequestAfterTransactions,
+                _ => Unreached::NoTransactionBeside,
+            };
+            for j in all.iter_mut().filter(|j| {
+                Unreached::about_backup(j.invariant)
+                    && !tested_beside(&c.marks, j.invariant)
+                    && !matches!(j.observed, Observed::Violated { .. })
+            }) {
+                // A cycle that made no copy to B' says so of it.
+                let why = match j.invariant {
+                    Invariant::BPrimeFaithful if c.marks.detach_start.is_none() => {
+                        Unreached::NoCopyToBPrime
+                    }
+                    _ => why,
                 };
-                for j in all.iter_mut().filter(|j| {
-                    Unreached::about_backup(j.invariant)
-                        && !tested_beside(&c.marks, j.invariant)
-                        && !matches!(j.observed, Observed::Violated { .. })
-                }) {
-                    j.claimed = false;
-                    j.lost = None;
-                    j.unreached = Some(why);
-                    j.not_reached = Some(why);
-                }
+                j.claimed = false;
+                j.lost = None;
+                j.unreached = Some(why);
+                j.not_reached = Some(why);
             }
             return all;
         };
@@ -483,14 +489,15 @@ impl RunResult {
     /// backup, non-disruption included: nothing waited for one); A-isolated needs a
     /// split, A-consistent an image declared consistent, backup-faithful an archive,
     /// a retire or a drop, space-reclaimed a retire or a drop, b-prime-faithful a
-    /// completed copy to B' ([`crate::Marks::detach_end`]), each in some cycle. A
-    /// run whose every request came when every transaction had ended
-    /// ([`RunResult::last_txn_ticks`]) reached none of them beside a transaction
-    /// ([`Unreached::RequestAfterTransactions`], every invariant about a backup); one
-    /// whose every cycle ran beside no transaction ([`crate::Marks::beside_txn`]:
-    /// before the first arrival, in a lull) neither
-    /// ([`Unreached::NoTransactionBeside`]), and only the cycles that ran beside one
-    /// reach the states above. A violation observed of `invariant` shows its state
+    /// completed copy to B' ([`crate::Marks::detach_end`]), each in some cycle; a run
+    /// in which no copy to B' began says so of b-prime-faithful before anything about
+    /// its transactions ([`Unreached::NoCopyToBPrime`]). A run whose every request came
+    /// when every transaction had ended ([`RunResult::last_txn_ticks`]) reached none of
+    /// them beside a transaction ([`Unreached::RequestAfterTransactions`], every
+    /// invariant about a backup); one whose every cycle's copy ran beside no
+    /// transaction ([`tested_beside`]: before the first arrival, in a lull) neither
+    /// ([`Unreached::NoTransactionBeside`]), and only the cycles whose copy ran beside
+    /// one reach the states above. A violation observed of `invariant` shows its state
     /// was reached: never unreached.
     pub fn unreached(&self, invariant: Invariant) -> Option<Unreached> {
         if invariant == Invariant::BankConserved && !self.sum_conserved {
@@ -503,6 +510,13 @@ impl RunResult {
         }
         if !self.policy.backs_up() || !self.cycle_marks().any(|m| m.request.is_some()) {
             return Some(Unreached::NoBackup);
+        }
+        if invariant == Invariant::BPrimeFaithful
+            && !self.cycle_marks().any(|m| m.detach_start.is_some())
+        {
+            // No copy to B' began: that, not when the transactions ran, is why it is
+            // not claimed.
+            return Some(Unreached::NoCopyToBPrime);
         }
         let requested_beside = self
             .cycle_marks()
@@ -518,7 +532,11 @@ impl RunResult {
             return Some(Unreached::NoTransactionBeside);
         }
         // Only a cycle that ran beside a transaction reaches a state worth judging.
-        let any = |reached: fn(&crate::Marks) -> bool| self.cycles_beside_txn().any(reached);
+        let any = |reached: fn(&crate::Marks) -> bool| {
+            self.cycle_marks()
+                .filter(|m| tested_beside(m, invariant))
+                .any(reached)
+        };
         let (reached, why): (fn(&crate::Marks) -> bool, _) = match invariant {
             Invariant::AIsolated => (|m| m.split.is_some(), Unreached::NoSplit),
             Invariant::AConsistent => (|m| m.a_consistent.is_some(), Unreached::NoConsistentA),
@@ -569,13 +587,14 @@ impl RunResult {
 
 /// Whether cycle `m` put `invariant` to the test beside a transaction: non-disruption
 /// when some transaction could wait for the cycle ([`crate::Marks::beside_txn_waits`]),
-/// every other invariant about a backup when one ran beside the backup itself
-/// ([`crate::Marks::beside_txn`]).
+/// b-prime-faithful when one ran beside the copy to B'
+/// ([`crate::Marks::beside_txn_b_prime`]), every other invariant about a backup when
+/// one ran beside the copy of VLUN A ([`crate::Marks::beside_txn`]).
 fn tested_beside(m: &crate::Marks, invariant: Invariant) -> bool {
-    if invariant == Invariant::NonDisruption {
-        m.beside_txn_waits
-    } else {
-        m.beside_txn
+    match invariant {
+        Invariant::NonDisruption => m.beside_txn_waits,
+        Invariant::BPrimeFaithful => m.beside_txn_b_prime,
+        _ => m.beside_txn,
     }
 }
 

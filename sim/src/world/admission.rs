@@ -34,7 +34,8 @@ impl World<'_> {
             // An arrival (or a retry) while a backup cycle is in progress: the cycle
             // runs beside a transaction (only its waits, once its backup is over).
             self.marks.beside_txn_waits = true;
-            self.marks.beside_txn |= !self.cycle_backup_over();
+            self.marks.beside_txn |= !self.cycle_copy_of_a_over();
+            self.marks.beside_txn_b_prime |= self.detach_copy.is_some();
         }
         let id = self.next_id;
         self.next_id += 1;

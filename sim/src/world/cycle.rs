@@ -86,9 +86,8 @@ impl World<'_> {
         self.sample_extra_space();
         self.open_window();
         self.marks = Marks {
-            // An attempt not yet ended (queued, running, backing off to retry).
-            beside_txn: self.txns.len() > self.free_attempts.len(),
-            beside_txn_waits: self.txns.len() > self.free_attempts.len(),
+            beside_txn: self.attempts_in_flight(),
+            beside_txn_waits: self.attempts_in_flight(),
             ..Marks::default()
         };
         self.a_consistent_done = false;
@@ -101,6 +100,19 @@ impl World<'_> {
     /// dropped or given up before VLUN B was ready or the split's own call completed).
     pub(super) fn cycle_backup_over(&self) -> bool {
         self.cycle.as_ref().is_some_and(|c| c.retired_at.is_some())
+    }
+
+    /// Whether the cycle in progress is done with VLUN A: its backup is over
+    /// ([`World::cycle_backup_over`]) or the copy to B' that follows its retire or drop
+    /// has begun.
+    pub(super) fn cycle_copy_of_a_over(&self) -> bool {
+        self.cycle_backup_over() || self.marks.detach_start.is_some()
+    }
+
+    /// Whether some transaction attempt is in flight (arrived, not yet ended: queued,
+    /// running, or backing off to retry).
+    pub(super) fn attempts_in_flight(&self) -> bool {
+        self.txns.len() > self.free_attempts.len()
     }
 
     /// The number of the cycle in progress (1-based), 0 when none is: what the backup
