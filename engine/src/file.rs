@@ -427,6 +427,7 @@ fn open_cut<S: BlockStore>(
             return Err(crate::meta::MetaError {
                 path: name.clone(),
                 offset: None,
+                os_error: None,
                 reason: format!("open cut after step {step}"),
             }
             .into());

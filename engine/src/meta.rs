@@ -102,6 +102,9 @@ pub struct MetaError {
     pub path: String,
     pub offset: Option<u64>,
     pub reason: String,
+    /// The operating system's error number when it refused the read, write or sync
+    /// (`ENOSPC`: the file system is full), so that a caller can pass it on.
+    pub os_error: Option<i32>,
 }
 
 impl MetaError {
@@ -109,13 +112,15 @@ impl MetaError {
         MetaError {
             path: path.to_string(),
             offset: Some(offset),
+            os_error: None,
             reason: reason.into(),
         }
     }
-    fn io(path: &Path, what: &str, e: std::io::Error) -> Self {
+    pub(crate) fn io(path: &Path, what: &str, e: std::io::Error) -> Self {
         MetaError {
             path: path.display().to_string(),
             offset: None,
+            os_error: e.raw_os_error(),
             reason: format!("{what}: {e}"),
         }
     }
@@ -748,6 +753,7 @@ impl MemJournal {
         MetaError {
             path: MEM_JOURNAL_NAME.into(),
             offset: None,
+            os_error: None,
             reason: format!("{what} cut by power loss"),
         }
     }

@@ -91,6 +91,7 @@ impl<S: BlockStore> Device<S> {
             return Err(MetaError {
                 path: path.into(),
                 offset: Some(HEADER_OFFSET),
+                os_error: None,
                 reason: format!(
                     "the journal describes {} blocks of {} bytes and {} slots; the images hold {} blocks of {} bytes and {} slots",
                     restored.volume_blocks, restored.block_size, area, self.volume_blocks(), self.block_size(), self.area_slots()
@@ -192,6 +193,7 @@ impl<S: PowerLoss> Device<S> {
             self.fail_stop(MetaError {
                 path: MEM_JOURNAL_NAME.into(),
                 offset: None,
+                os_error: None,
                 reason: format!("recovery after a power loss failed: {e}"),
             });
         }

@@ -192,6 +192,7 @@ pub fn read(meta: &Path) -> Result<Superblock, MetaError> {
     let refused = |why: &str| MetaError {
         path: path.display().to_string(),
         offset: None,
+        os_error: None,
         reason: format!(
             "{why}: the superblock of {} (the journal length the last completed flush made \
              durable) is needed to tell a torn tail from a file cut after a flush; restore \
@@ -234,6 +235,7 @@ pub fn read(meta: &Path) -> Result<Superblock, MetaError> {
         return Err(MetaError {
             path: path.display().to_string(),
             offset: None,
+            os_error: None,
             reason: format!(
                 "made by an older version of owm (superblock format 1, which names no \
                  device): this version cannot check that it belongs to {meta_name} and its \
@@ -351,11 +353,7 @@ pub fn check(meta: &Path, valid_len: u64, durable_len: u64) -> Result<(), MetaEr
 }
 
 fn io_error(path: &Path, what: &str, e: std::io::Error) -> MetaError {
-    MetaError {
-        path: path.display().to_string(),
-        offset: None,
-        reason: format!("{what}: {e}"),
-    }
+    MetaError::io(path, what, e)
 }
 
 #[cfg(test)]

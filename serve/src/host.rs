@@ -71,18 +71,48 @@ impl IoError {
 
 impl From<engine::Error> for IoError {
     /// A call out of phase (a write to a frozen VLUN A) is `EPERM`, a full data area
-    /// `ENOSPC`, a block buffer the system refused `ENOMEM`, a block past the end
-    /// `EINVAL`, anything from the disk `EIO`.
+    /// `ENOSPC`, and so is a write the device's file system had no room for (an
+    /// image's block or the metadata journal refused `ENOSPC`, `EDQUOT` or `EFBIG`:
+    /// a client that pauses on `ENOSPC` can wait for room), a block buffer the system
+    /// refused `ENOMEM`, a block past the end `EINVAL`, anything else from the disk
+    /// `EIO`.
     fn from(e: engine::Error) -> Self {
         let errno = match &e {
             engine::Error::IllegalState { .. } => libc::EPERM,
             engine::Error::DataAreaFull { .. } => libc::ENOSPC,
             engine::Error::OutOfMemory { .. } => libc::ENOMEM,
             engine::Error::OutOfRange { .. } | engine::Error::BufferSize { .. } => libc::EINVAL,
+            _ if matches!(
+                os_error(&e),
+                Some(libc::ENOSPC | libc::EDQUOT | libc::EFBIG)
+            ) =>
+            {
+                libc::ENOSPC
+            }
             _ => libc::EIO,
         };
         IoError::new(errno, e.to_string())
     }
+}
+
+/// The operating system's error number behind `e`, if the system refused an I/O:
+/// the first one along its chain of sources (an image's `std::io::Error`, or the
+/// number a metadata error kept).
+fn os_error(e: &engine::Error) -> Option<i32> {
+    let mut at: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = at {
+        if let Some(engine::Error::Meta(m)) = err.downcast_ref::<engine::Error>() {
+            return m.os_error;
+        }
+        if let Some(m) = err.downcast_ref::<engine::meta::MetaError>() {
+            return m.os_error;
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            return io.raw_os_error();
+        }
+        at = err.source();
+    }
+    None
 }
 
 /// What one NBD connection is, fixed when it attaches (see the module docs); the VLUN
@@ -800,7 +830,52 @@ pub fn journal_variant(paths: &DevicePaths) -> Result<Variant, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::ControlError;
+    use super::{ControlError, IoError};
+
+    fn store_io(errno: i32) -> engine::Error {
+        engine::Error::from(engine::store::StoreError::Io {
+            store: "image-b.img".into(),
+            op: "write",
+            block: Some(7),
+            source: std::io::Error::from_raw_os_error(errno),
+        })
+    }
+
+    fn meta(os_error: Option<i32>) -> engine::Error {
+        engine::Error::Meta(engine::meta::MetaError {
+            path: "device.owm".into(),
+            offset: None,
+            reason: "append".into(),
+            os_error,
+        })
+    }
+
+    /// A write the device's file system had no room for reaches the client as
+    /// `ENOSPC` (an image's block, the metadata journal, under a backup's read too),
+    /// as a full data area does; a disk error stays `EIO`.
+    #[test]
+    fn a_full_file_system_is_enospc_and_a_disk_error_eio() {
+        let errno = |e: engine::Error| IoError::from(e).errno;
+        for full in [libc::ENOSPC, libc::EDQUOT, libc::EFBIG] {
+            assert_eq!(errno(store_io(full)), libc::ENOSPC, "{full}");
+            assert_eq!(errno(meta(Some(full))), libc::ENOSPC, "{full}");
+            let backup = engine::Error::BackupRead {
+                blocks_done: 3,
+                block: 4,
+                source: Box::new(store_io(full)),
+            };
+            assert_eq!(errno(backup), libc::ENOSPC, "{full}");
+        }
+        assert_eq!(errno(store_io(libc::EIO)), libc::EIO);
+        assert_eq!(errno(meta(Some(libc::EIO))), libc::EIO);
+        assert_eq!(errno(meta(None)), libc::EIO);
+        let metadata_full = IoError::from(meta(Some(libc::ENOSPC)));
+        assert!(
+            metadata_full.message.contains("device.owm"),
+            "{}",
+            metadata_full.message
+        );
+    }
 
     /// An out-of-memory refusal reads `out-of-memory: cannot allocate …` once its kind
     /// is put before it, never "out of memory" twice; other kinds keep their message.

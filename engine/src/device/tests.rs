@@ -21,6 +21,7 @@ impl Journal for Refusing {
             return Err(MetaError {
                 path: "test.owm".into(),
                 offset: None,
+                os_error: None,
                 reason: "no space left".into(),
             });
         }
