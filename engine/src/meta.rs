@@ -501,7 +501,8 @@ impl FileJournal {
     pub fn create(path: &Path, records: &[MetaRecord]) -> Result<Self, MetaError> {
         let (device_id, generation, nonce) = header_identity(records);
         // A superblock of an earlier device at this path no longer applies.
-        crate::superblock::rewrite(path, 1, device_id, generation, nonce, 0)?;
+        let copy = crate::superblock::Superblock::current(1, device_id, generation, nonce, 0);
+        crate::superblock::rewrite(path, &copy)?;
         write_atomically(path, records)?;
         let mut journal = Self::open_append(path, generation, nonce)?;
         let len = journal.len()?;
@@ -564,26 +565,19 @@ impl FileJournal {
     /// Writes the superblock recording `durable_len`.
     fn record_durable_len(&mut self, durable_len: u64) -> Result<(), MetaError> {
         self.superblock_seq += 1;
-        if self.superblock_old {
-            crate::superblock::rewrite(
-                &self.path,
-                self.superblock_seq,
-                self.device_id,
-                self.generation,
-                self.nonce,
-                durable_len,
-            )?;
-            self.superblock_old = false;
-            return Ok(());
-        }
-        crate::superblock::write(
-            &self.path,
+        let copy = crate::superblock::Superblock::current(
             self.superblock_seq,
             self.device_id,
             self.generation,
             self.nonce,
             durable_len,
-        )
+        );
+        if self.superblock_old {
+            crate::superblock::rewrite(&self.path, &copy)?;
+            self.superblock_old = false;
+            return Ok(());
+        }
+        crate::superblock::write(&self.path, &copy)
     }
 
     #[cfg(test)]

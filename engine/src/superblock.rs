@@ -255,17 +255,30 @@ pub fn read_durable_len(meta: &Path) -> Result<(u64, u64), MetaError> {
     read(meta).map(|s| (s.seq, s.durable_len))
 }
 
-/// Writes copy `seq % 2` of the superblock of `meta`, of device `device_id`, for a
-/// metadata header of generation `generation` and nonce `nonce`, recording
-/// `durable_len`, and fsyncs it.
-pub fn write(
-    meta: &Path,
-    seq: u64,
-    device_id: [u8; 16],
-    generation: u64,
-    nonce: u64,
-    durable_len: u64,
-) -> Result<(), MetaError> {
+impl Superblock {
+    /// A copy of this format, sequence `seq`, of device `device_id`, for a metadata
+    /// header of generation `generation` and nonce `nonce`, recording `durable_len`.
+    pub fn current(
+        seq: u64,
+        device_id: [u8; 16],
+        generation: u64,
+        nonce: u64,
+        durable_len: u64,
+    ) -> Self {
+        Superblock {
+            seq,
+            device_id,
+            generation: Some(generation),
+            nonce,
+            durable_len,
+            format: FORMAT,
+        }
+    }
+}
+
+/// Writes `copy` (of this format: [`Superblock::current`]) as copy `copy.seq % 2` of
+/// the superblock of `meta`, and fsyncs it.
+pub fn write(meta: &Path, copy: &Superblock) -> Result<(), MetaError> {
     let path = path_of(meta);
     let io = |what, e| io_error(&path, what, e);
     let mut f = OpenOptions::new()
@@ -274,43 +287,21 @@ pub fn write(
         .truncate(false)
         .open(&path)
         .map_err(|e| io("open", e))?;
-    f.seek(SeekFrom::Start((seq % 2) * COPY_BYTES))
+    f.seek(SeekFrom::Start((copy.seq % 2) * COPY_BYTES))
         .map_err(|e| io("seek", e))?;
-    let copy = Superblock {
-        seq,
-        device_id,
-        generation: Some(generation),
-        nonce,
-        durable_len,
-        format: FORMAT,
-    };
-    f.write_all(&encode(&copy)).map_err(|e| io("write", e))?;
+    f.write_all(&encode(copy)).map_err(|e| io("write", e))?;
     f.sync_data().map_err(|e| io("fsync", e))
 }
 
 /// Replaces the whole superblock of `meta` atomically with two copies of this format
-/// (sequences `seq - 1` and `seq`, one record): how a superblock of the second format
-/// or third format, whose copies lie at other offsets, is rewritten, so that a crash
-/// leaves either the old file whole or the new one.
-pub fn rewrite(
-    meta: &Path,
-    seq: u64,
-    device_id: [u8; 16],
-    generation: u64,
-    nonce: u64,
-    durable_len: u64,
-) -> Result<(), MetaError> {
+/// (`copy` at sequences `copy.seq - 1` and `copy.seq`, one record): how a superblock of
+/// the second format or third format, whose copies lie at other offsets, is rewritten,
+/// so that a crash leaves either the old file whole or the new one.
+pub fn rewrite(meta: &Path, copy: &Superblock) -> Result<(), MetaError> {
     let path = path_of(meta);
     let mut copies = [[0u8; COPY_BYTES as usize]; 2];
-    for s in [seq.saturating_sub(1), seq] {
-        copies[(s % 2) as usize] = encode(&Superblock {
-            seq: s,
-            device_id,
-            generation: Some(generation),
-            nonce,
-            durable_len,
-            format: FORMAT,
-        });
+    for seq in [copy.seq.saturating_sub(1), copy.seq] {
+        copies[(seq % 2) as usize] = encode(&Superblock { seq, ..*copy });
     }
     crate::atomic::write_atomic(&path, &copies.concat()).map_err(|e| io_error(&path, "replace", e))
 }
@@ -397,8 +388,8 @@ mod tests {
     fn a_torn_write_leaves_the_other_copy_with_the_device_id() {
         let dir = tempfile::tempdir().unwrap();
         let meta = dir.path().join("device.owm");
-        write(&meta, 0, ID, 3, 11, 0).unwrap();
-        write(&meta, 1, ID, 3, 11, 63).unwrap();
+        write(&meta, &Superblock::current(0, ID, 3, 11, 0)).unwrap();
+        write(&meta, &Superblock::current(1, ID, 3, 11, 63)).unwrap();
         let whole = std::fs::read(path_of(&meta)).unwrap();
         assert_eq!(whole.len() as u64, 2 * COPY_BYTES);
         let next = encode(&Superblock {
@@ -425,7 +416,7 @@ mod tests {
             assert_eq!(got, want, "torn after {torn} bytes");
         }
         std::fs::write(path_of(&meta), &whole).unwrap();
-        write(&meta, 2, ID, 3, 11, 409).unwrap();
+        write(&meta, &Superblock::current(2, ID, 3, 11, 409)).unwrap();
         assert_eq!(read_durable_len(&meta).unwrap(), (2, 409));
         assert_eq!(read(&meta).unwrap().device_id, ID);
     }
@@ -488,7 +479,7 @@ mod tests {
                 format: 2,
             }
         );
-        rewrite(&meta, 7, ID, 4, 11, 150).unwrap();
+        rewrite(&meta, &Superblock::current(7, ID, 4, 11, 150)).unwrap();
         assert_eq!(
             std::fs::metadata(path_of(&meta)).unwrap().len(),
             2 * COPY_BYTES
@@ -531,7 +522,7 @@ mod tests {
                 format: 3,
             }
         );
-        rewrite(&meta, 7, ID, 6, 11, 150).unwrap();
+        rewrite(&meta, &Superblock::current(7, ID, 6, 11, 150)).unwrap();
         assert_eq!(
             std::fs::metadata(path_of(&meta)).unwrap().len(),
             2 * COPY_BYTES

@@ -209,7 +209,11 @@ pub(super) fn run_once(run: Run) -> (u64, Vec<String>) {
             // A superblock recording no length (as a compaction leaves it): the memory
             // journal keeps no sync lengths, so the torn-tail rule alone applies here;
             // of the in-memory device (id all zero), as the labels and header are.
-            crate::superblock::write(&paths.meta, 1, [0; 16], 0, 0, 0).unwrap();
+            crate::superblock::write(
+                &paths.meta,
+                &crate::superblock::Superblock::current(1, [0; 16], 0, 0, 0),
+            )
+            .unwrap();
             match file::open(&paths, config) {
                 Ok(d) => check(&d, &model, &ctx),
                 Err(e) => vec![format!("{ctx}: reopen failed: {e}")],

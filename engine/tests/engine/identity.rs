@@ -400,15 +400,14 @@ fn another_devices_superblock_or_journal_is_refused_naming_it() {
         let theirs_all = [&same, &other, &longer].map(|p| (p, id_of(p, variant)));
         let longer_sb = engine::superblock::read(&longer.meta).unwrap();
         let longer_gen = longer_sb.generation.unwrap();
-        engine::superblock::write(
-            &longer.meta,
+        let copy = engine::superblock::Superblock::current(
             100,
             longer_sb.device_id,
             longer_gen,
             longer_sb.nonce,
             1 << 20,
-        )
-        .unwrap();
+        );
+        engine::superblock::write(&longer.meta, &copy).unwrap();
         let sb = |p: &DevicePaths| engine::superblock::path_of(&p.meta);
         let len = |p: &Path| std::fs::metadata(p).unwrap().len();
         let durable = |p: &DevicePaths| engine::superblock::read(&p.meta).unwrap().durable_len;
