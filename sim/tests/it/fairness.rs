@@ -261,8 +261,9 @@ fn no_policy_beats_a_plain_volume_on_the_shipped_fig4_5() {
 /// time after its last one ends) on the NVMe profile with a journal and an fsync at
 /// each commit, Zipf accesses. Here the load itself depends on the costs: a client
 /// whose transaction ends later issues its next one later, so after the first cost
-/// the policies run different arrival sequences. The mean response is still never
-/// below `none`'s (0 of 1,200 pairs), but the p99 (the 3rd-largest response of 300)
+/// the policies run different arrival sequences. On this light load the mean response
+/// is never below `none`'s (0 of 1,000 policy-seed pairs; with 16 clients and no think
+/// time single seeds are: scenarios/README.md), but the p99 (the 3rd-largest response of 300)
 /// is not monotone in the costs: `none` itself on a device one tick slower per write
 /// has a lower p99 on some seeds (asserted below; 61 of 200 at 600 transactions when
 /// measured), so the p99 of a closed loop is no test of fairness and is not judged.
