@@ -11,6 +11,7 @@ mod defaulted_keys;
 mod detach;
 mod detach_mirror_mutant;
 mod digests;
+mod doc_columns;
 mod end_ticks;
 mod errors;
 mod exits;

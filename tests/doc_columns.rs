@@ -1,0 +1,125 @@
+//! The column names scenarios/README.md and README.md give for `summary.csv` against
+//! the header a run writes: every name of the column list, of the window tables and
+//! after "counted in" is a column (a `prefix_*` name stands for the columns it
+//! starts), and every column of the header is named in scenarios/README.md.
+
+use std::collections::BTreeSet;
+
+use crate::util::*;
+
+/// The header of `summary.csv` of the shipped `detach.toml`, which copies VLUN B to
+/// B' (so the `detach_*` columns are in it).
+fn header() -> Vec<String> {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    ok(&owm(&[
+        "run",
+        "scenarios/detach.toml",
+        "--out",
+        &s(&out),
+        "--allow-violations",
+        "--quiet",
+    ]));
+    csv_table(&out, "summary.csv").0
+}
+
+/// The names in backticked spans of `text` (a span may hold a comma-separated list).
+fn names_in(text: &str) -> Vec<String> {
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .flat_map(|span| span.split(','))
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty())
+        .collect()
+}
+
+/// The backticked spans of `text` outside parentheses.
+fn top_level_spans(text: &str) -> String {
+    let (mut depth, mut in_tick, mut out) = (0i32, false, String::new());
+    for c in text.chars() {
+        match c {
+            '`' => {
+                in_tick = !in_tick;
+                if depth == 0 {
+                    out.push(c);
+                }
+                continue;
+            }
+            '(' if !in_tick => depth += 1,
+            ')' if !in_tick => depth -= 1,
+            _ => {}
+        }
+        if depth == 0 && in_tick {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// True when `name` is a column of `header`, or a `prefix_*` / `*_suffix` pattern
+/// some column matches.
+fn is_column(header: &[String], name: &str) -> bool {
+    match name.split_once('*') {
+        Some((pre, post)) => header
+            .iter()
+            .any(|c| c.starts_with(pre) && c.ends_with(post) && c.len() > pre.len() + post.len()),
+        None => header.iter().any(|c| c == name),
+    }
+}
+
+#[test]
+fn the_docs_column_names_are_summary_csv_columns() {
+    let header = header();
+    let readme = std::fs::read_to_string(repo().join("scenarios/README.md")).unwrap();
+    let top = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let mut named = Vec::new();
+
+    // The column list.
+    let start = readme
+        .find("`summary.csv` columns: ")
+        .expect("scenarios/README.md lists summary.csv's columns");
+    let rest = &readme[start + "`summary.csv` columns: ".len()..];
+    let end = rest
+        .find("then one column per invariant")
+        .expect("the column list ends at the invariants");
+    let listed = names_in(&top_level_spans(&rest[..end]));
+    assert!(listed.len() > 60, "the column list: {listed:?}");
+    named.extend(listed);
+
+    // The window tables: a row whose first cell names window columns.
+    for line in readme.lines().filter(|l| l.starts_with("| `")) {
+        let first = line[2..].split(" | ").next().unwrap();
+        let cells = names_in(first);
+        if cells.iter().all(|n| {
+            ["window_", "before_", "none_window_"]
+                .iter()
+                .any(|p| n.starts_with(p))
+        }) {
+            named.extend(cells);
+        }
+    }
+
+    // What the docs say a thing is "counted in".
+    for text in [&readme, &top] {
+        for (i, _) in text.match_indices("counted in `") {
+            let span = &text[i + "counted in ".len()..];
+            let close = span[1..].find('`').unwrap() + 2;
+            named.extend(names_in(&span[..close]));
+        }
+    }
+
+    let missing: BTreeSet<&String> = named.iter().filter(|n| !is_column(&header, n)).collect();
+    assert!(
+        missing.is_empty(),
+        "the docs name columns summary.csv does not have: {missing:?}\nheader: {header:?}"
+    );
+
+    // Every column is named in scenarios/README.md.
+    let all: BTreeSet<String> = names_in(&readme).into_iter().collect();
+    let undocumented: Vec<&String> = header.iter().filter(|c| !all.contains(*c)).collect();
+    assert!(
+        undocumented.is_empty(),
+        "summary.csv columns scenarios/README.md never names: {undocumented:?}"
+    );
+}
