@@ -106,9 +106,102 @@ impl FileError {
         let msg = toml_words(e.message().trim());
         let msg = unknown_field_words(&msg, &[]).unwrap_or(msg);
         match e.span() {
-            Some(span) => FileError::at(path, src, span.start, msg),
+            Some(span) => {
+                let mut err = FileError::at(path, src, span.start, msg);
+                if let Some(key) = err
+                    .key
+                    .as_deref()
+                    .and_then(|k| field_at_fault(src, k, &err.message))
+                {
+                    let keys = Keys::of(src);
+                    if let Some((_, line)) = keys.sets(&key) {
+                        err.line = Some(line);
+                        err.snippet = keys.line_text(line);
+                    }
+                    err.key = Some(key);
+                }
+                err
+            }
             None => FileError::whole(path, msg),
         }
+    }
+}
+
+/// The key of the field inside the table at `key` (an inline table such as
+/// `arrivals = { mode = "closed", think_ticks_mean = -5 }`, or a nested one) that an
+/// error `message` about that table is about: the field it names as unknown
+/// (``unknown field `x` ``), or the one field whose value is the value it quotes
+/// (``invalid value: integer `-5` ``, `invalid type: string "x"`), descending through
+/// tables. `None` when `key` is no table or the message points at no one field.
+fn field_at_fault(src: &str, key: &str, message: &str) -> Option<String> {
+    let doc = toml_edit::ImDocument::parse(src).ok()?;
+    let mut item = doc.as_item();
+    for part in key.split('.') {
+        item = item.get(part)?;
+    }
+    let quoted = quoted_value(message);
+    let unknown = message
+        .strip_prefix("unknown field `")
+        .and_then(|r| r.split_once('`'))
+        .map(|(f, _)| f.to_string());
+    let mut key = key.to_string();
+    let mut found = false;
+    loop {
+        let Some(table) = item.as_table_like() else {
+            break;
+        };
+        let hits: Vec<(&str, &toml_edit::Item)> = table
+            .iter()
+            .filter(|(k, v)| {
+                Some(*k) == unknown.as_deref()
+                    || v.is_table_like()
+                    || quoted.as_ref().is_some_and(|q| same_text(v, q))
+            })
+            .collect();
+        // The one field the message names, else the one table holding it.
+        let named: Vec<_> = hits.iter().filter(|(_, v)| !v.is_table_like()).collect();
+        let next = match named.as_slice() {
+            [(k, v)] => Some((*k, *v)),
+            [] => match hits.as_slice() {
+                [(k, v)] => Some((*k, *v)),
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some((k, v)) = next else { break };
+        key = format!("{key}.{k}");
+        found = true;
+        if !v.is_table_like() {
+            break;
+        }
+        item = v;
+    }
+    found.then_some(key)
+}
+
+/// The value serde's message quotes: `-5` of ``invalid value: integer `-5` ``, `x` of
+/// `invalid type: string "x"`.
+fn quoted_value(message: &str) -> Option<String> {
+    let rest = message
+        .strip_prefix("invalid value: ")
+        .or_else(|| message.strip_prefix("invalid type: "))?;
+    if let Some((_, r)) = rest.split_once('`') {
+        return r.split_once('`').map(|(v, _)| v.to_string());
+    }
+    let (_, r) = rest.split_once('"')?;
+    r.split_once('"').map(|(v, _)| format!("\"{v}\""))
+}
+
+/// Whether the value `v` is written as `text` (a number's or boolean's text, a string
+/// quoted).
+fn same_text(v: &toml_edit::Item, text: &str) -> bool {
+    let Some(v) = v.as_value() else { return false };
+    match v {
+        toml_edit::Value::String(s) => format!("\"{}\"", s.value()) == text,
+        toml_edit::Value::Integer(i) => i.value().to_string() == text,
+        toml_edit::Value::Float(f) => f.value().to_string() == text,
+        toml_edit::Value::Boolean(b) => b.value().to_string() == text,
+        _ => false,
     }
 }
 

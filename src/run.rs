@@ -338,9 +338,39 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
         return Err(output_refusal(&args.scenario, &file.scenario, message));
     }
     outdir::pause_point("commit");
+    if interrupt::requested() {
+        // Every policy ran (their tables and verdicts are above and in the report);
+        // the outputs were being written: none is published.
+        print_notes(runs);
+        let what = format!(
+            "interrupted while writing the outputs, after every policy ran: nothing \
+             written, {} left as it was",
+            out.display()
+        );
+        say!("{what}");
+        report.push(
+            "run",
+            "outputs",
+            verdict::Outcome::Failed {
+                reason: format!(
+                    "interrupted (SIGINT) {}",
+                    what.trim_start_matches("interrupted ")
+                ),
+            },
+        );
+        return args.verdict.finish(&report);
+    }
     staging.commit()?;
     for w in written {
         say!("wrote {}", out.join(w).display());
+    }
+    if interrupt::requested() {
+        // Too late to stop: the outputs are published whole, the run is complete.
+        say!(
+            "interrupted after {} was published: the run had finished, its outputs are \
+             complete; nothing was stopped",
+            out.display()
+        );
     }
     print_notes(runs);
     if !kept {
@@ -981,7 +1011,8 @@ fn print_verdicts(runs: &[NamedRun]) {
 /// backups at, which `none`'s diagram centres on as the others centre on theirs;
 /// `timeline`: whether the scenario kept the timeline (without it each diagram's title
 /// says why it draws no transaction).
-/// Returns the paths written (below `out`).
+/// Returns the paths written (below `out`); stops between two pictures once Ctrl-C
+/// was received ([`interrupt::requested`]: the caller publishes nothing then).
 pub fn write_outputs(
     out: &Path,
     runs: &[NamedRun],
@@ -1007,6 +1038,9 @@ pub fn write_outputs(
         ];
         for (stem, plot) in plots {
             let Some(plot) = plot else { continue };
+            if interrupt::requested() {
+                return Ok(written);
+            }
             let svg = out.join(format!("{stem}.svg"));
             reports::write_atomic(&svg, lines::render_svg(&plot)?.as_bytes())?;
             written.push(svg);
@@ -1022,6 +1056,9 @@ pub fn write_outputs(
         .collect();
     let range = timing::shared_spans(&diagrams);
     for (run, d) in runs.iter().zip(&diagrams) {
+        if interrupt::requested() {
+            return Ok(written);
+        }
         let one = std::slice::from_ref(d);
         written.extend(write_picture(
             out,

@@ -487,7 +487,7 @@ fn a_duplicated_axis_key_is_refused_with_file_line_and_key() {
         &o,
         &[
             &format!("{f}:6: key `axis.1.key`"),
-            "`workload.records` is swept twice (also by [[axis]] 1 at line 2)",
+            "`workload.records` is swept twice (also by `axis.0` at line 2)",
         ],
     );
 }

@@ -320,7 +320,7 @@ fn a_misspelled_axis_key_gets_the_closest_key() {
     fails_with(
         &o,
         &[
-            "s.toml:6: key `backup.quiesce_deadline_tick`: [[axis]] 2: unknown field `quiesce_deadline_tick` (did you mean `quiesce_deadline_ticks`?), expected one of `quiesce_deadline_ticks`, `request_at_ticks`",
+            "s.toml:6: key `backup.quiesce_deadline_tick`: `axis.1.key`: unknown field `quiesce_deadline_tick` (did you mean `quiesce_deadline_ticks`?), expected one of `quiesce_deadline_ticks`, `request_at_ticks`",
         ],
     );
     assert!(!stderr(&o).contains("with value"), "{}", stderr(&o));
@@ -372,7 +372,9 @@ fn a_misspelled_axis_key_is_reported_before_x() {
         assert_eq!(code(&o), 2, "{}", stderr(&o));
         fails_with(
             &o,
-            &[&format!("typo.toml:29: key `{typo}`: [[axis]] 1: {words}")],
+            &[&format!(
+                "typo.toml:29: key `{typo}`: `axis.0.key`: {words}"
+            )],
         );
         assert!(!stderr(&o).contains("key `x`"), "{}", stderr(&o));
         assert!(!tmp.path().join("o").exists());

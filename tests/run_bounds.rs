@@ -1031,7 +1031,7 @@ fn a_sweep_whose_grid_passes_the_memory_bound_is_refused_before_any_point_runs()
             "8000 rows kept",
             "their verdicts",
             "more than limits.memory_bytes_max = 28.61 MiB",
-            "give fewer seeds (`seeds` at line 2: 4000), or fewer values of [[axis]] 1 \
+            "give fewer seeds (`seeds` at line 2: 4000), or fewer values of `axis.0` \
              `workload.transactions` (its `values` at line 5: 2), or raise \
              limits.memory_bytes_max",
         ],
@@ -1057,7 +1057,7 @@ fn a_sweep_whose_grid_passes_the_memory_bound_is_refused_before_any_point_runs()
             "`scenario.limits.memory_bytes_max` (at its default, not set in the file)",
             "400000 rows kept",
             "more than limits.memory_bytes_max = 4.00 GiB",
-            "give fewer seeds (`seeds` at line 2: 100000), or fewer values of [[axis]] 1",
+            "give fewer seeds (`seeds` at line 2: 100000), or fewer values of `axis.0`",
         ],
         &out,
     );

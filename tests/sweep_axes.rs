@@ -283,3 +283,46 @@ fn a_grid_too_large_is_refused_at_the_axis_that_makes_it_so() {
         ],
     );
 }
+
+/// A value in a choice's table form (`{ "nvme-ssd" = {} }`, for any choice: a device
+/// or archive profile, the action on a full data area) is the same value as its name,
+/// and is spelled as its name everywhere: sweep.csv's and stats.csv's axis columns and
+/// the plots' category labels.
+#[test]
+fn a_value_in_table_form_is_written_as_its_name() {
+    let text = format!(
+        "policies = [\"cow\"]\nmetrics = [\"response_mean_ticks\"]\n\
+         [[axis]]\nkey = \"device.profile\"\nvalues = [\"sata-ssd\", {{ \"nvme-ssd\" = {{}} }}]\n\
+         [[axis]]\nkey = \"archive.profile\"\nvalues = [{{ \"10gbe\" = {{}} }}]\n\
+         [[axis]]\nkey = \"backup.on_data_area_full\"\nvalues = [{{ \"break-snapshot\" = {{}} }}]\n{BASE}\
+         [scenario.backup]\ndata_area_fraction = 0.05\n"
+    );
+    let (tmp, _f, o) = sweep("table-form.toml", &text);
+    assert!(matches!(code(&o), 0 | 1), "{}", stderr(&o));
+    let out = tmp.path().join("out");
+    for file in ["sweep.csv", "stats.csv"] {
+        let (header, rows) = csv_table(&out, file);
+        for (key, names) in [
+            ("device.profile", &["sata-ssd", "nvme-ssd"][..]),
+            ("archive.profile", &["10gbe"][..]),
+            ("backup.on_data_area_full", &["break-snapshot"][..]),
+        ] {
+            let c = header.iter().position(|h| h == key).expect(key);
+            let mut seen: Vec<&str> = rows.iter().map(|r| r[c].as_str()).collect();
+            seen.dedup();
+            assert_eq!(seen, names, "{file} {key}");
+        }
+    }
+    let svg = String::from_utf8(bytes(&out, "response_mean_ticks.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let texts: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| Some(n.text()?.trim()))
+        .collect();
+    assert!(
+        texts.contains(&"nvme-ssd"),
+        "the category is named: {texts:?}"
+    );
+    assert!(!svg.contains('{'), "no table form in the plot");
+}

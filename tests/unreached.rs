@@ -524,6 +524,52 @@ fn a_later_cycle_beside_no_transaction_does_not_stand_for_a_lost_one() {
     }
 }
 
+/// Under quiesce, a run-wide violation (non-disruption: a transaction waited at an
+/// earlier cycle's gate) names no cycle, so it is not pinned on the rows of the cycles
+/// requested after the last transaction: every invariant about a backup in those rows
+/// reads `not claimed (request after the last transaction)`, as under cow, while the
+/// run's verdict and the row of a cycle that ran beside transactions keep it.
+#[test]
+fn a_cycle_after_the_last_transaction_shows_no_other_cycles_violation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = "policies = [\"quiesce\", \"cow\"]\nseed = 2\n[workload]\nkind = \"bank\"\n\
+                transactions = 300\n[backup]\nperiod_ticks = 3000\ncycles = 6\n\
+                [archive]\nbandwidth_bytes_per_s = 400000\n";
+    let VerdictRun { o, out, .. } = run_with_verdict_files(tmp.path(), "after.toml", text);
+    assert!(matches!(code(&o), 0 | 1), "{}", stderr(&o));
+    let printed = stdout(&o);
+    let rows = csv_rows(&out, "summary.csv");
+    const AFTER: &str = "not claimed (request after the last transaction)";
+    for policy in ["quiesce", "cow"] {
+        let mine: Vec<_> = rows.iter().filter(|r| r["policy"] == policy).collect();
+        assert_eq!(mine.len(), 6, "{policy}: {mine:?}");
+        let after: Vec<_> = mine
+            .iter()
+            .filter(|r| ABOUT_BACKUP.iter().any(|inv| r[*inv] == AFTER))
+            .collect();
+        assert!(
+            after.len() >= 2,
+            "{policy}: cycles after the load: {mine:?}"
+        );
+        for r in after {
+            for inv in ABOUT_BACKUP {
+                assert_eq!(r[inv], AFTER, "{policy} {inv}: {r:?}");
+            }
+        }
+    }
+    // The violation is observed, in the run's verdict and in a cycle beside the load.
+    let quiesce: Vec<_> = rows.iter().filter(|r| r["policy"] == "quiesce").collect();
+    assert!(
+        quiesce[0]["non-disruption"].contains("violated"),
+        "{:?}",
+        quiesce[0]
+    );
+    assert!(
+        table_row(&printed, "non-disruption").contains("violated"),
+        "{printed}"
+    );
+}
+
 /// README.md's table of the reasons a run gives for `not claimed (R)` of a state it
 /// never reached lists every reason the binary can print: each word of
 /// `sim::Unreached::as_str` (read from its source) is a row `| `R` | ...`.

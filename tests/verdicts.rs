@@ -431,6 +431,78 @@ fn sigint_inside_the_last_policy_stops_the_run_with_exit_3() {
     assert!(left.is_empty(), "staging left behind: {left:?}");
 }
 
+/// SIGINT once every policy has run, while the outputs are written (paused just before
+/// they are published): the run stops there, publishes nothing, leaves the earlier
+/// output as it was, says so and exits 3. SIGINT once the outputs are published (paused
+/// inside the replacement of the earlier output) stops nothing: the run says it had
+/// finished and exits 0 with the whole output.
+#[test]
+fn sigint_while_publishing_stops_or_says_the_run_had_finished() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let fig3 = "scenarios/fig3.toml";
+    ok(&owm(&["run", fig3, "--out", &s(&out)]));
+    let before: Vec<Vec<u8>> = names(&out).iter().map(|n| bytes(&out, n)).collect();
+    let args = ["run", fig3, "--seed", "2", "--out", &s(&out)];
+    let o = interrupt_at(&args, "commit");
+    assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains(
+            "interrupted while writing the outputs, after every policy ran: nothing written"
+        ),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!stdout(&o).contains("wrote "), "{}", stdout(&o));
+    assert!(stdout(&o).contains("verdict: incomplete"), "{}", stdout(&o));
+    let after: Vec<Vec<u8>> = names(&out).iter().map(|n| bytes(&out, n)).collect();
+    assert!(before == after, "the earlier output is untouched");
+    assert!(staging_left(tmp.path()).is_empty());
+
+    let o = interrupt_at(&args, "replace");
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("the run had finished, its outputs are complete; nothing was stopped"),
+        "{}",
+        stdout(&o)
+    );
+    let whole = tmp.path().join("whole");
+    ok(&owm(&["run", fig3, "--seed", "2", "--out", &s(&whole)]));
+    assert_eq!(names(&out), names(&whole));
+    assert!(staging_left(tmp.path()).is_empty());
+}
+
+/// SIGINT while a sweep's outputs are written, every point done: nothing is published,
+/// every point is kept, exit 3; `--resume` runs no point again and writes the bytes of
+/// an uninterrupted sweep.
+#[test]
+fn sigint_while_a_sweep_publishes_keeps_every_point() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(tmp.path(), "s.toml", SWEEP);
+    let whole = tmp.path().join("whole");
+    ok(&owm(&["sweep", &f, "--out", &s(&whole)]));
+    let out = tmp.path().join("o");
+    let o = interrupt_at(&["sweep", &f, "--out", &s(&out)], "commit");
+    assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+    assert!(
+        stdout(&o)
+            .contains("interrupted while writing the outputs: 8 of 8 grid points done and kept"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!out.exists(), "nothing published");
+    let o = owm(&["sweep", &f, "--out", &s(&out), "--resume"]);
+    ok(&o);
+    assert!(
+        stdout(&o).contains("resuming: 8 grid points kept"),
+        "{}",
+        stdout(&o)
+    );
+    for n in names(&whole) {
+        assert!(bytes(&out, &n) == bytes(&whole, &n), "{n} differs");
+    }
+}
+
 /// SIGINT during a sweep keeps the finished grid points; `--resume` runs only the rest
 /// and writes exactly the bytes of an uninterrupted sweep.
 #[test]
@@ -438,13 +510,32 @@ fn an_interrupted_sweep_resumes_to_identical_bytes() {
     let tmp = tempfile::tempdir().unwrap();
     let f = write(tmp.path(), "s.toml", SWEEP);
     let whole = tmp.path().join("whole");
-    ok(&owm(&["sweep", &f, "--out", &s(&whole)]));
+    let w = owm(&["sweep", &f, "--out", &s(&whole)]);
+    ok(&w);
     let out = tmp.path().join("o");
     // One job: with several, another thread may finish point 6 while point 5 is paused.
     let o = interrupt_at(&["sweep", &f, "--out", &s(&out), "--jobs", "1"], "point 5");
     assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
     assert!(
         stdout(&o).contains("5 of 8 grid points done and kept"),
+        "{}",
+        stdout(&o)
+    );
+    // The verdict line counts the cases of the points done (every point has as many:
+    // its policy's invariants), not none.
+    let cases = |o: &std::process::Output| -> usize {
+        let out = stdout(o);
+        let line = out
+            .lines()
+            .find(|l| l.starts_with("verdict: "))
+            .unwrap_or_default();
+        let n = line.split(" (").nth(1).and_then(|r| r.split(' ').next());
+        n.and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no case count: {out}"))
+    };
+    assert_eq!(cases(&o) * 8, cases(&w) * 5, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("verdict: incomplete ("),
         "{}",
         stdout(&o)
     );

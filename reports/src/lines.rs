@@ -24,6 +24,19 @@ pub struct Series {
     /// Error bars: (x, low, high), e.g. a 95 % confidence interval of the mean
     /// (empty: none drawn).
     pub intervals: Vec<(f64, f64, f64)>,
+    /// What the legend says after the name, in parentheses: e.g. where the series has
+    /// no point and why (`no value at hdd-7200: every seed's backup abandoned`).
+    pub note: Option<String>,
+}
+
+impl Series {
+    /// The legend's text: the name, and the note when there is one.
+    fn legend(&self) -> String {
+        match &self.note {
+            Some(n) => format!("{} ({n})", self.name),
+            None => self.name.clone(),
+        }
+    }
 }
 
 /// How the x axis is drawn.
@@ -238,9 +251,10 @@ fn font(px: f64) -> FontDesc<'static> {
 }
 
 /// The plot's ranges over the series `idx` of `p`: x padded 5 %, y from 0 when the
-/// data is positive and 35 % of headroom on top, so the legend (upper left, up to ~22 %
-/// of the height for five policies) never covers a line.
-fn bounds(p: &LinePlot, idx: &[usize]) -> ((f64, f64), (f64, f64)) {
+/// data is positive and 35 % of headroom on top, more when the legend (upper left)
+/// takes more than that of the chart's height: `legend` is the fraction of the height
+/// it takes, and no point or error bar is drawn under it.
+fn bounds(p: &LinePlot, idx: &[usize], legend: f64) -> ((f64, f64), (f64, f64)) {
     let series = || idx.iter().filter_map(|&i| p.series.get(i));
     let bars = series().flat_map(|s| {
         s.intervals
@@ -267,13 +281,23 @@ fn bounds(p: &LinePlot, idx: &[usize]) -> ((f64, f64), (f64, f64)) {
         // that the ticks read as distinct numbers, not eight times the same.
         let span = (hi - lo).max(hi.abs() * 0.1);
         let span = if span > 1e-9 { span } else { 1.0 };
-        (
-            lo - if from_zero && lo == 0.0 {
+        let bottom = lo
+            - if from_zero && lo == 0.0 {
                 0.0
             } else {
                 span * 0.05
+            };
+        let top = hi + span * if from_zero { 0.35 } else { 0.05 };
+        // The data below the legend: `hi` at most (1 - legend) of the way up.
+        let free = 1.0 - legend.clamp(0.0, 0.6);
+        let under_legend = bottom + (hi - bottom) / free;
+        (
+            bottom,
+            if from_zero && legend > 0.0 {
+                top.max(under_legend)
+            } else {
+                top
             },
-            hi + span * if from_zero { 0.35 } else { 0.05 },
         )
     };
     let x = match &p.x_scale {
@@ -329,7 +353,7 @@ fn draw<DB: DrawingBackend>(
     root.fill(&WHITE)?;
     let groups = panels(p);
     let all: Vec<usize> = (0..p.series.len()).collect();
-    let (x, _) = bounds(p, &all);
+    let (x, _) = bounds(p, &all, 0.0);
     // A long title (a sweep's other axes named in words) is set smaller, down to 11
     // px, rather than cut at both edges.
     let width = f64::from(root.dim_in_pixel().0) - 2.0 * 16.0;
@@ -341,56 +365,126 @@ fn draw<DB: DrawingBackend>(
     {
         px -= 0.5;
     }
+    // The height of a chart in `h` pixels of area: its margins, milestone band and x
+    // axis's labels taken off.
+    let chart_h =
+        |h: u32, band: u32, x_area: u32| f64::from(h.saturating_sub(16 + 6 + band + x_area));
+    // A y label longer than the chart is high (at the smallest size it is set in)
+    // keeps its quantity by the axis; the statistic after its last `: ` goes to a line
+    // under the title (`y axis: mean of 8 seeds, 95 % CI`).
+    let n = groups.len();
+    let panel_h = (f64::from(root.dim_in_pixel().1) - 60.0) / n as f64;
+    let (y_label, y_line) = match p.y_label.rsplit_once(": ") {
+        Some((head, tail))
+            if root
+                .estimate_text_size(&p.y_label, &TextStyle::from(font(Y_DESC_PX.1)))
+                .is_ok_and(|(w, _)| f64::from(w) > panel_h - 90.0) =>
+        {
+            (head, Some(format!("y axis: {tail}")))
+        }
+        _ => (p.y_label.as_str(), None),
+    };
     if let [only] = groups.as_slice() {
         let band = mark_band(p, only);
-        if band == 0 {
+        if band == 0 && y_line.is_none() {
             let mut builder = ChartBuilder::on(&root);
             builder
                 .caption(&p.title, font(px))
                 .margin(16)
                 .x_label_area_size(50)
                 .y_label_area_size(80);
-            return chart(&mut builder, p, only, x, true);
+            let h = chart_h(root.dim_in_pixel().1, 0, 50) - px - 10.0;
+            let on = Panel {
+                idx: only,
+                x_desc: true,
+                y_label,
+                chart_h: h,
+            };
+            return chart(&mut builder, p, on, x);
         }
         // The milestones' labels in a band between the title and the chart.
         let area = root.titled(&p.title, font(px))?;
+        let area = match &y_line {
+            Some(line) => area.titled(line, font(13.0))?,
+            None => area,
+        };
         let mut builder = ChartBuilder::on(&area);
         builder
             .margin(16)
             .margin_top(6 + band)
             .x_label_area_size(50)
             .y_label_area_size(80);
-        return chart(&mut builder, p, only, x, true);
+        let on = Panel {
+            idx: only,
+            x_desc: true,
+            y_label,
+            chart_h: chart_h(area.dim_in_pixel().1, band, 50),
+        };
+        return chart(&mut builder, p, on, x);
     }
     // Panels by scale, stacked under the title and a line saying why; the x axis
     // described under the last one only.
     let area = root.titled(&p.title, font(px))?;
     let area = area.titled(&scale_caption(p), font(13.0))?;
-    let n = groups.len();
+    let area = match &y_line {
+        Some(line) => area.titled(line, font(13.0))?,
+        None => area,
+    };
     for (k, (idx, panel)) in groups.iter().zip(area.split_evenly((n, 1))).enumerate() {
         let last = k + 1 == n;
+        let band = mark_band(p, idx);
+        let x_area = if last { 50 } else { 30 };
         let mut builder = ChartBuilder::on(&panel);
         builder
             .margin(16)
-            .margin_top(6 + mark_band(p, idx))
-            .x_label_area_size(if last { 50 } else { 30 })
+            .margin_top(6 + band)
+            .x_label_area_size(x_area)
             .y_label_area_size(80);
-        chart(&mut builder, p, idx, x, last)?;
+        let on = Panel {
+            idx,
+            x_desc: last,
+            y_label,
+            chart_h: chart_h(panel.dim_in_pixel().1, band, x_area),
+        };
+        chart(&mut builder, p, on, x)?;
     }
     Ok(())
 }
 
-/// One chart on `builder`: the series `idx` of `p`, x over `x0..x1`, y over theirs;
-/// the x axis described when `x_desc`.
+/// The y label's size (pixels): its usual size, and the smallest it is set in to fit
+/// along a short chart.
+const Y_DESC_PX: (f64, f64) = (14.0, 11.0);
+
+/// The legend's rows over the series `idx` of `p`: one per series, one per kind of
+/// milestone drawn, one for the rings' note when a point there is ringed.
+fn legend_rows(p: &LinePlot, idx: &[usize]) -> usize {
+    let series = || idx.iter().filter_map(|&i| p.series.get(i));
+    let mut kinds: Vec<MarkKind> = Vec::new();
+    for m in p.marks.iter().filter(|m| idx.contains(&m.series)) {
+        if !kinds.contains(&m.kind) {
+            kinds.push(m.kind);
+        }
+    }
+    let ringed = p.no_interval.is_some()
+        && series().any(|s| {
+            s.points
+                .iter()
+                .any(|q| q.1.is_finite() && !s.intervals.iter().any(|b| b.0 == q.0))
+        });
+    idx.len() + kinds.len() + usize::from(ringed)
+}
+
+/// One chart on `builder`: the series of `on` of `p`, x over `x0..x1`, y over theirs
+/// with room for the legend over them.
 fn chart<'a, DB: DrawingBackend + 'a>(
     builder: &mut ChartBuilder<'a, '_, DB>,
     p: &LinePlot,
-    idx: &[usize],
+    on: Panel<'_>,
     (x0, x1): (f64, f64),
-    x_desc: bool,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    let (_, (y0, y1)) = bounds(p, idx);
-    let on = Panel { idx, x_desc };
+    // The legend's box: its rows, its border and its offset from the frame's top.
+    let legend = (legend_rows(p, on.idx) as f64 * LEGEND_ROW_PX + 24.0) / on.chart_h.max(1.0);
+    let (_, (y0, y1)) = bounds(p, on.idx, legend);
     match &p.x_scale {
         XScale::Linear => {
             let chart = builder.build_cartesian_2d(x0..x1, y0..y1)?;
@@ -433,12 +527,20 @@ fn chart<'a, DB: DrawingBackend + 'a>(
 }
 
 /// What one chart of a plot draws: the series `idx` (indices into `LinePlot::series`),
-/// and the x axis's description when `x_desc`.
+/// the x axis's description when `x_desc`.
 #[derive(Clone, Copy)]
 struct Panel<'a> {
     idx: &'a [usize],
     x_desc: bool,
+    /// The y axis's description (the plot's, or its quantity alone when its statistic
+    /// is on a line under the title).
+    y_label: &'a str,
+    /// The chart's height (pixels, about).
+    chart_h: f64,
 }
+
+/// The height of a row of the legend (pixels, 13 px text).
+const LEGEND_ROW_PX: f64 = 17.0;
 
 /// SI prefixes of tick labels, largest first; the last, `k`, only on a log axis
 /// ([`log_axis_label`]).
@@ -535,14 +637,25 @@ where
         let r = chart.y_range();
         linear_axis_label(r.start, r.end)
     };
+    // The y label set smaller (down to Y_DESC_PX.1) rather than run past the chart.
+    let high = f64::from(chart.plotting_area().dim_in_pixel().1);
+    let mut desc_px = Y_DESC_PX.0;
+    while desc_px > Y_DESC_PX.1
+        && chart
+            .plotting_area()
+            .estimate_text_size(on.y_label, &TextStyle::from(font(desc_px)))
+            .is_ok_and(|(w, _)| f64::from(w) > high)
+    {
+        desc_px -= 0.5;
+    }
     {
         let mut mesh = chart.configure_mesh();
         if on.x_desc {
             mesh.x_desc(p.x_label.as_str());
         }
-        mesh.y_desc(p.y_label.as_str())
+        mesh.y_desc(on.y_label)
             .label_style(font(13.0))
-            .axis_desc_style(font(14.0))
+            .axis_desc_style(font(desc_px))
             .y_label_formatter(&y_label);
         if let Some(f) = x_format {
             mesh.x_label_formatter(f);
@@ -578,7 +691,7 @@ where
             let at: Vec<(f64, f64)> = pts.iter().map(|&(x, y)| (x + shift, y)).collect();
             error_bars(&mut chart, &s.intervals, c, cap, shift, fwd, inv)?;
             rings(&mut chart, p, s, &at, &pts, c)?;
-            let label = s.name.clone();
+            let label = s.legend();
             match i % 3 {
                 0 => chart
                     .draw_series(at.into_iter().map(|q| Circle::new(q, 5, c.filled())))?
@@ -605,12 +718,12 @@ where
         if i % 2 == 0 {
             chart
                 .draw_series(LineSeries::new(pts.clone(), style))?
-                .label(s.name.clone())
+                .label(s.legend())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
         } else {
             chart
                 .draw_series(DashedLineSeries::new(pts.clone(), 8, 5, style))?
-                .label(s.name.clone())
+                .label(s.legend())
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 8, y), (x + 13, y), (x + 20, y)], style)
                 });
@@ -802,8 +915,12 @@ where
     Ok(())
 }
 
+/// The shortest error bar drawn with caps (pixels): about a marker's height.
+const CAPPED_BAR_PX: i32 = 10;
+
 /// Draws the error bars `(x, low, high)` of one series in `c`, each `shift` off its x
-/// and with caps `cap` wide, both in the axis's space (`fwd`, its inverse `inv`).
+/// and with caps `cap` wide, both in the axis's space (`fwd`, its inverse `inv`); a
+/// bar shorter than [`CAPPED_BAR_PX`] has no caps.
 fn error_bars<'a, DB: DrawingBackend + 'a, X>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<X, RangedCoordf64>>,
     intervals: &[(f64, f64, f64)],
@@ -823,11 +940,16 @@ where
         let u = fwd(x) + shift;
         let (x, left, right) = (inv(u), inv(u - cap), inv(u + cap));
         let bar = c.stroke_width(1);
-        chart.draw_series([
-            PathElement::new(vec![(x, lo), (x, hi)], bar),
-            PathElement::new(vec![(left, lo), (right, lo)], bar),
-            PathElement::new(vec![(left, hi), (right, hi)], bar),
-        ])?;
+        chart.draw_series([PathElement::new(vec![(x, lo), (x, hi)], bar)])?;
+        // Caps on a bar shorter than a marker would read as the line going on past
+        // its point (at the last x, to the frame): such a bar has none.
+        let tall = chart.backend_coord(&(x, lo)).1 - chart.backend_coord(&(x, hi)).1;
+        if tall.abs() >= CAPPED_BAR_PX {
+            chart.draw_series([
+                PathElement::new(vec![(left, lo), (right, lo)], bar),
+                PathElement::new(vec![(left, hi), (right, hi)], bar),
+            ])?;
+        }
     }
     Ok(())
 }
@@ -1004,6 +1126,7 @@ mod tests {
                 name: "cow".into(),
                 points: vec![(0.0, 0.0), (30000.0, 250.0)],
                 intervals: vec![],
+                note: None,
             }],
             markers: false,
             no_interval: None,
@@ -1032,6 +1155,177 @@ mod tests {
             .collect()
     }
 
+    /// The `<polyline>`s of `svg` stroked in `colour` (`#RRGGBB`), as their points.
+    fn polylines(svg: &str, colour: &str) -> Vec<Vec<(f64, f64)>> {
+        svg.split("<polyline")
+            .skip(1)
+            .filter(|t| t.contains(&format!("stroke=\"{colour}\"")))
+            .filter_map(|t| {
+                let pts = t.split("points=\"").nth(1)?.split('"').next()?;
+                Some(
+                    pts.split_whitespace()
+                        .filter_map(|p| {
+                            let (x, y) = p.split_once(',')?;
+                            Some((x.parse().ok()?, y.parse().ok()?))
+                        })
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
+    /// A plot of `series` (x 1..=n) with markers and error bars, on a linear x axis.
+    fn with_bars(series: Vec<Series>, y_label: &str, split: bool) -> LinePlot {
+        LinePlot {
+            title: "t".into(),
+            x_label: "x".into(),
+            y_label: y_label.into(),
+            x_scale: XScale::Linear,
+            series,
+            markers: true,
+            no_interval: None,
+            no_value: None,
+            split_scales: split,
+            marks: Vec::new(),
+        }
+    }
+
+    /// A series ends at its last point: an error bar shorter than a marker there has
+    /// no caps, which would read as the line going on to the frame; a tall bar keeps
+    /// them.
+    #[test]
+    fn a_line_ends_at_its_last_point() {
+        let names = ["quiesce", "logging", "cow"];
+        let series = |half: f64| -> Vec<Series> {
+            names
+                .iter()
+                .map(|n| Series {
+                    name: n.to_string(),
+                    points: vec![(1.0, 250.0), (2.0, 80.0), (3.0, 4.0)],
+                    intervals: vec![(1.0, 240.0, 260.0), (3.0, 4.0 - half, 4.0 + half)],
+                    note: None,
+                })
+                .collect()
+        };
+        for (half, capped) in [(0.05, false), (60.0, true)] {
+            let svg = render_svg(&with_bars(series(half), "y", false)).unwrap();
+            // The last point's x: the end of quiesce's solid line (the series share it).
+            let last_x = polylines(&svg, "#D62728")
+                .iter()
+                .find(|l| l.len() == 3)
+                .map(|l| l[2].0)
+                .unwrap();
+            for colour in ["#D62728", "#FF7F0E", "#9467BD"] {
+                // Horizontal strokes reaching right of the last point, near it.
+                let past: Vec<_> = polylines(&svg, colour)
+                    .into_iter()
+                    .filter(|l| l.len() == 2 && l[0].1 == l[1].1 && l[0].0 != l[1].0)
+                    .filter(|l| l[0].0.max(l[1].0) > last_x + 1.0)
+                    .collect();
+                // Cow's bars, shifted right of its points, reach past the last x only by
+                // their caps.
+                if colour == "#9467BD" || !capped {
+                    assert_eq!(!past.is_empty(), capped, "{colour} {half}: {past:?}");
+                }
+            }
+        }
+    }
+
+    /// The legend (upper left) covers no point and no error bar, however many entries
+    /// it has and however short the panel; a y label longer than its chart is high
+    /// keeps its quantity by the axis and puts its statistic on a line under the title.
+    #[test]
+    fn the_legend_covers_no_point_and_a_long_y_label_is_kept_whole() {
+        let colours = ["#D62728", "#7F7F7F", "#2CA02C", "#FF7F0E", "#9467BD"];
+        let names = ["quiesce", "crash-consistent", "mirroring", "logging", "cow"];
+        let series: Vec<Series> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Series {
+                name: n.to_string(),
+                points: vec![(1.0, 100.0 + i as f64), (2.0, 10.0), (3.0, 20.0)],
+                intervals: vec![(1.0, 80.0, 120.0 + i as f64)],
+                note: Some("no value at 4: every seed's backup abandoned".into()),
+            })
+            .chain([Series {
+                name: "none".into(),
+                points: vec![(1.0, 1e6), (3.0, 1e6)],
+                intervals: vec![],
+                note: None,
+            }])
+            .collect();
+        let label =
+            "mean response time (ticks) − none's: mean paired difference of 8 seeds, 95 % CI";
+        let svg = render_svg(&with_bars(series, label, true)).unwrap();
+        let rects: Vec<(f64, f64, f64, f64)> = svg
+            .split("<rect")
+            .skip(1)
+            .filter(|r| r.contains("opacity=\"0.85\""))
+            .map(|r| {
+                let at = |a: &str| -> f64 {
+                    r.split(&format!(" {a}=\""))
+                        .nth(1)
+                        .unwrap()
+                        .split('"')
+                        .next()
+                        .unwrap()
+                        .parse()
+                        .unwrap()
+                };
+                (
+                    at("x"),
+                    at("y"),
+                    at("x") + at("width"),
+                    at("y") + at("height"),
+                )
+            })
+            .collect();
+        assert_eq!(rects.len(), 2, "a legend per panel");
+        for colour in colours {
+            for l in polylines(&svg, colour) {
+                // The legend's own sample of a line, 10 px into its box.
+                let sample = |r: &(f64, f64, f64, f64)| {
+                    l.iter().all(|q| q.1 == l[0].1) && (l[0].0 - r.0 - 10.0).abs() < 0.5
+                };
+                if rects.iter().any(sample) {
+                    continue;
+                }
+                for &(x, y) in &l {
+                    for r in &rects {
+                        let inside = x > r.0 && x < r.2 && y > r.1 && y < r.3;
+                        assert!(!inside, "{colour} ({x}, {y}) under the legend {r:?}");
+                    }
+                }
+            }
+        }
+        assert!(
+            svg.contains("every seed&apos;s backup abandoned")
+                || svg.contains("every seed's backup abandoned")
+        );
+        let t = texts(&svg);
+        assert!(
+            t.contains(&"mean response time (ticks) − none&apos;s"),
+            "{t:?}"
+        );
+        assert!(
+            t.contains(&"y axis: mean paired difference of 8 seeds, 95 % CI"),
+            "{t:?}"
+        );
+        // A short label stays whole by its axis.
+        let short = render_svg(&with_bars(
+            vec![Series {
+                name: "cow".into(),
+                points: vec![(1.0, 1.0)],
+                intervals: vec![],
+                note: None,
+            }],
+            "mean (ticks): mean of 2 seeds, 95 % CI",
+            false,
+        ))
+        .unwrap();
+        assert!(texts(&short).contains(&"mean (ticks): mean of 2 seeds, 95 % CI"));
+    }
+
     /// A time axis reaching past a million labels every tick in millions (`0.5 M`
     /// where a plain `500000` stood beside `1 M`), while a y axis of thousands beside
     /// it stays plain; in panels by scale each y axis takes its own.
@@ -1049,6 +1343,7 @@ mod tests {
                     name: format!("s{i}"),
                     points: vec![(0.0, 0.0), (500_000.0, y), (2_300_000.0, y)],
                     intervals: vec![],
+                    note: None,
                 })
                 .collect(),
             markers: false,
@@ -1093,6 +1388,7 @@ mod tests {
                     name: "cow".into(),
                     points: vec![(1.0, y), (2.0, y)],
                     intervals: vec![(1.0, y, y), (2.0, y, y)],
+                    note: None,
                 }],
                 markers: true,
                 no_interval: None,
@@ -1127,6 +1423,7 @@ mod tests {
                         vec![(0.0, 0.0), (1.0, y)]
                     },
                     intervals: vec![],
+                    note: None,
                 })
                 .collect()
         };
@@ -1200,6 +1497,7 @@ mod tests {
                     name: ["mirroring", "cow", "logging"][i].into(),
                     points: vec![(1.0, y), (100.0, y * 0.9)],
                     intervals: vec![(1.0, y * 0.8, y * 1.1)],
+                    note: None,
                 })
                 .collect(),
             markers: true,
@@ -1245,6 +1543,7 @@ mod tests {
                 name: "cow".into(),
                 points: vec![(0.0, 1.0), (1.0, 2.0), (2.0, 1.5)],
                 intervals: vec![],
+                note: None,
             }],
             markers: true,
             no_interval: None,
@@ -1252,7 +1551,7 @@ mod tests {
             split_scales: false,
             marks: Vec::new(),
         };
-        assert_eq!(bounds(&p, &[0]).0, (-0.5, 2.5));
+        assert_eq!(bounds(&p, &[0], 0.0).0, (-0.5, 2.5));
         let svg = render_svg(&p).unwrap();
         for name in ["fig3", "bank", "generated"] {
             assert!(

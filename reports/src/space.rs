@@ -132,6 +132,7 @@ fn steps(run: &NamedRun, y: impl Fn(&sim::SpacePoint) -> f64) -> Series {
         name: run.name.clone(),
         points,
         intervals: Vec::new(),
+        note: None,
     }
 }
 

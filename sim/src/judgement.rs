@@ -417,11 +417,13 @@ impl RunResult {
                 j.observed = self.observed(j.invariant, false);
             }
             // A promise of a backup that no transaction beside this cycle tested
-            // ([`tested_beside`]): its row says so (a violation shows its state was
-            // reached, and stays), whatever another cycle's loss made of the run's
-            // claim. A cycle whose only transactions came after its copy of VLUN A was
-            // over tested non-disruption (they could wait at its gate), and the copy
-            // to B' if they ran beside it.
+            // ([`tested_beside`]): its row says so, whatever another cycle's loss made
+            // of the run's claim. A cycle whose only transactions came after its copy
+            // of VLUN A was over tested non-disruption (they could wait at its gate),
+            // and the copy to B' if they ran beside it. A violation names no cycle: it
+            // stays in this row (its state was reached) only when no other cycle put
+            // its invariant to the test beside a transaction (then it can be no other
+            // cycle's); else it is that cycle's, not this one's.
             let why = match c.marks.request {
                 Some(r) if r >= self.last_txn_ticks => Unreached::RequestAfterTransactions,
                 _ => Unreached::NoTransactionBeside,
@@ -429,7 +431,8 @@ impl RunResult {
             for j in all.iter_mut().filter(|j| {
                 Unreached::about_backup(j.invariant)
                     && !tested_beside(&c.marks, j.invariant)
-                    && !matches!(j.observed, Observed::Violated { .. })
+                    && (!matches!(j.observed, Observed::Violated { .. })
+                        || self.cycle_marks().any(|m| tested_beside(m, j.invariant)))
             }) {
                 // A cycle that made no copy to B' says so of it.
                 let why = match j.invariant {
@@ -442,6 +445,9 @@ impl RunResult {
                 j.lost = None;
                 j.unreached = Some(why);
                 j.not_reached = Some(why);
+                if matches!(j.observed, Observed::Violated { .. }) {
+                    j.observed = Observed::Held;
+                }
             }
             return all;
         };

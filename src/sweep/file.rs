@@ -189,9 +189,8 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
                 src,
                 &format!("axis.{i}.key"),
                 format!(
-                    "`{}` is swept twice (also by [[axis]] {}{}); give each key one [[axis]]",
+                    "`{}` is swept twice (also by `axis.{j}`{}); give each key one [[axis]]",
                     a.key,
-                    j + 1,
                     Keys::of(src)
                         .line(&format!("axis.{j}.key"))
                         .map(|l| format!(" at line {l}"))
@@ -283,6 +282,17 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
                         value_text(v)
                     ),
                 ));
+            }
+        }
+    }
+    // Every value the scenario reads as a plain one (a choice's table form
+    // `{ "nvme-ssd" = {} }`) is kept in that plain form from here on: the rows, the
+    // labels and the messages spell one value one way.
+    let mut spec = spec;
+    for a in &mut spec.axis {
+        for v in &mut a.values {
+            if let Some(c) = canonical(&base, &a.key, v) {
+                *v = c;
             }
         }
     }
@@ -553,7 +563,8 @@ fn default_workload_kind(base: &mut toml::Table, axes: &[AxisSpec]) {
 /// value in the axis's `values` (the `values` line when the array is on one line), key
 /// `key`, the message starting "with value V:". An error about the key itself (an
 /// `unknown field`, whatever the value) is at the axis's `key = ...` line, names the
-/// axis (`[[axis]] 2`, 1-based) and no value, and says it as a run file's unknown key
+/// axis by its key path (`axis.1.key`, entries counted from 0 as in every key path)
+/// and no value, and says it as a run file's unknown key
 /// does ([`crate::config::unknown_field_words`]: the closest known key first, "did you
 /// mean" when it is close).
 fn axis_error(
@@ -573,7 +584,7 @@ fn axis_error(
         .starts_with("unknown field")
         .then(|| crate::config::unknown_field_words(msg, &[]).unwrap_or_else(|| msg.to_string()));
     let message = match &unknown {
-        Some(words) => format!("[[axis]] {}: {words}", at + 1),
+        Some(words) => format!("`axis.{at}.key`: {words}"),
         None => format!("with value {}: {msg}", value_text(v)),
     };
     let mut e = value_error(path, src, at, j, message);
@@ -621,6 +632,38 @@ fn read_as(base: &toml::Table, key: &str, v: &toml::Value) -> Option<Scenario> {
     let mut t = base.clone();
     set_path(&mut t, key, v.clone()).ok()?;
     Scenario::deserialize(toml::Value::Table(t)).ok()
+}
+
+/// The plain value (a string, number or boolean) the scenario reads as `v` at `key`,
+/// when `v` is written another way (a table or an array) and the plain value makes the
+/// same scenario: a choice's table form `{ "nvme-ssd" = {} }` is `"nvme-ssd"`. `None`
+/// when `v` is plain already, is refused (reported when the grid is built), or has no
+/// plain form.
+fn canonical(base: &toml::Table, key: &str, v: &toml::Value) -> Option<toml::Value> {
+    if !matches!(v, toml::Value::Table(_) | toml::Value::Array(_)) {
+        return None;
+    }
+    let read = read_as(base, key, v)?;
+    // A choice's table form: its one key, naming the choice, over an empty table.
+    let named = v.as_table().and_then(|t| match t.iter().next() {
+        Some((name, toml::Value::Table(inner))) if t.len() == 1 && inner.is_empty() => {
+            Some(toml::Value::String(name.clone()))
+        }
+        _ => None,
+    });
+    // Else the value at `key` of the scenario written back as TOML.
+    let written = || {
+        let mut at = toml::Value::try_from(&read).ok()?;
+        for part in key.split('.') {
+            at = at.as_table_mut()?.remove(part)?;
+        }
+        Some(at)
+    };
+    [named, written()]
+        .into_iter()
+        .flatten()
+        .filter(|c| !matches!(c, toml::Value::Table(_) | toml::Value::Array(_)))
+        .find(|c| read_as(base, key, c).as_ref() == Some(&read))
 }
 
 /// Value `j` of axis `i` as the file writes it (`0.50`, `{ "nvme-ssd" = {} }`), or as

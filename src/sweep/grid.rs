@@ -347,8 +347,7 @@ pub fn refuse_past_memory(
                 a.values.len(),
                 key.clone(),
                 format!(
-                    "fewer values of [[axis]] {} `{}` (its `values`{}: {})",
-                    i + 1,
+                    "fewer values of `axis.{i}` `{}` (its `values`{}: {})",
                     a.key,
                     at(&key),
                     a.values.len()

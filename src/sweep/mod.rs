@@ -179,10 +179,23 @@ pub fn sweep(
         }
     }
     if finished.len() < selected.len() {
+        // The verdicts of the points done count in the verdict line and files, as a
+        // run's finished policies' do; the interrupt makes the whole incomplete.
+        let done = finished.len();
+        for (index, point) in finished {
+            PointVerdicts {
+                index,
+                cases: point.cases,
+                messages: point.messages,
+                backups_lost: point.backups_lost,
+                backup_cycles_lost: point.backup_cycles_lost,
+            }
+            .hand_over(&mut report);
+        }
         say!(
             "interrupted: {} of {} grid points done and kept ({ran} in this run); \
              {} left as it was; rerun with --resume to finish",
-            finished.len(),
+            done,
             selected.len(),
             out.display()
         );
@@ -228,10 +241,31 @@ pub fn sweep(
         }
         None => write_files(staging.path(), &src, &sw, &rows, Some(run_jobs))?,
     };
+    outdir::pause_point("commit");
+    if crate::interrupt::requested() {
+        // Every point ran and is kept; the outputs were being written: none is
+        // published, and `--resume` writes them without running a point again.
+        say!(
+            "interrupted while writing the outputs: {n} of {n} grid points done and kept; \
+             {} left as it was; rerun with --resume to finish",
+            out.display(),
+            n = selected.len()
+        );
+        report.cut();
+        return verdict.finish(&report);
+    }
     staging.commit()?;
     kept.finish();
     for w in written {
         say!("wrote {}", out.join(w).display());
+    }
+    if crate::interrupt::requested() {
+        // Too late to stop: the outputs are published whole, the sweep is complete.
+        say!(
+            "interrupted after {} was published: the sweep had finished, its outputs are \
+             complete; nothing was stopped",
+            out.display()
+        );
     }
     for note in notes {
         say!("{note}");

@@ -84,6 +84,37 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
             .filter_map(|r| Some((r[seed_col].clone(), r[m].parse::<f64>().ok()?)))
             .collect()
     };
+    // Why `policy` has no value of the metric at x value `x` in group `g`: its seeds'
+    // backups were lost (every metric of a copy is empty then), or the rows leave it
+    // empty.
+    let (abandoned, given_up) = (col("backup_abandoned"), col("backup_given_up"));
+    let no_value_why = |policy: &str, x: &str, g: &[String]| -> String {
+        let key = (policy, x, g.iter().map(String::as_str).collect());
+        let rows = cells.get(&key).map_or(&[][..], Vec::as_slice);
+        let every = |c: Option<usize>| {
+            !rows.is_empty() && c.is_some_and(|c| rows.iter().all(|r| r[c] == "1"))
+        };
+        let lost = || {
+            rows.iter()
+                .all(|r| [abandoned, given_up].iter().flatten().any(|&c| r[c] == "1"))
+        };
+        let seeds = if rows.len() == 1 {
+            "the seed's backup"
+        } else {
+            "every seed's backup"
+        };
+        if policy == sim::Policy::None.as_str() {
+            format!("{policy} takes no backup")
+        } else if every(abandoned) {
+            format!("{seeds} abandoned")
+        } else if every(given_up) {
+            format!("{seeds} given up")
+        } else if !rows.is_empty() && lost() {
+            format!("{seeds} given up or abandoned")
+        } else {
+            "sweep.csv leaves it empty".to_string()
+        }
+    };
     let xs: Vec<String> = match x_pos {
         Some(i) => axes[i].values.iter().map(value_text).collect(),
         None => vec![String::new()],
@@ -119,6 +150,8 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                     }
                     let mut points = Vec::new();
                     let mut intervals = Vec::new();
+                    // The x values with no point, by why.
+                    let mut missing: Vec<(String, Vec<&str>)> = Vec::new();
                     for (xi, x) in xs.iter().enumerate() {
                         let ys = values(m, policy.as_str(), x, g);
                         let summary = match against {
@@ -132,6 +165,16 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                                 crate::stats::paired(&p, &q).difference
                             }
                         };
+                        if summary.n == 0 {
+                            let why = match (ys.is_empty(), against) {
+                                (false, Some(b)) => format!("no seed with a value of {b}'s"),
+                                _ => no_value_why(policy.as_str(), x, g),
+                            };
+                            match missing.iter_mut().find(|(w, _)| *w == why) {
+                                Some((_, at)) => at.push(x),
+                                None => missing.push((why, vec![x])),
+                            }
+                        }
                         if summary.n > 0 {
                             ns.push(summary.n);
                             let xv = match x.parse::<f64>() {
@@ -155,16 +198,35 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                         points.sort_by(|a, b| a.0.total_cmp(&b.0));
                         intervals.sort_by(|a, b| a.0.total_cmp(&b.0));
                     }
+                    // Where the series has no point, and why, in its legend entry
+                    // (none when no policy has a value anywhere: the frame says so).
+                    let note = (!missing.is_empty()).then(|| {
+                        missing
+                            .iter()
+                            .map(|(why, at)| match at.len() == xs.len() && xs.len() > 1 {
+                                true => format!("no value at any x: {why}"),
+                                false => format!("no value at {}: {why}", at.join(", ")),
+                            })
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    });
                     series.push(Series {
                         name: policy.as_str().to_string(),
                         points,
                         intervals,
+                        note,
                     });
                 }
                 // A difference drawn from no pair at all (the baseline has no value for
                 // the metric): no plot, rather than an empty frame.
                 if against.is_some() && series.iter().all(|s| s.points.is_empty()) {
                     continue;
+                }
+                // An empty frame says why in its middle ([`LinePlot::no_value`]).
+                if series.iter().all(|s| s.points.is_empty()) {
+                    for s in &mut series {
+                        s.note = None;
+                    }
                 }
                 let suffix: Vec<String> = others
                     .iter()
