@@ -819,6 +819,15 @@ fn apply_barrier_timings(
                 t.total_us
             );
         }
+        if t.count == 0 && t.total_us > 0.0 {
+            bail!(
+                "{}: barriers.{field} has count 0 and total_us {}: time spent over no \
+                 barrier is no measurement (`owm device timings --json` writes 0 µs for a \
+                 barrier it never issued)",
+                path.display(),
+                t.total_us
+            );
+        }
     }
     let (a, bb) = (
         b.image_a_flush.unwrap_or_default(),
@@ -1592,6 +1601,41 @@ mod buffer_tests {
         let m = measure(tmp.path(), bs, 10, 4).unwrap();
         assert!(m.write_us > 0.0);
         assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+    }
+}
+
+#[cfg(test)]
+mod barrier_timings_tests {
+    use super::*;
+    use crate::verdict::{exit_of_error, Exit};
+
+    /// A barrier given time but no count (a second of flushes over none) is refused
+    /// with the file and the field named, exit 2; a count of 0 with 0 µs (a barrier
+    /// never issued) is taken.
+    #[test]
+    fn time_over_no_barrier_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = tmp.path().join("t.json");
+        let write = |count: u64, total: f64| {
+            std::fs::write(
+                &f,
+                format!(
+                    "{{\"barriers\":{{\"image_a_flush\":{{\"count\":{count},\"total_us\":{total:.1}}}}}}}"
+                ),
+            )
+            .unwrap();
+        };
+        write(0, 1_000_000.0);
+        let mut profile = DeviceModelConfig::default();
+        let e = apply_barrier_timings(&f, &mut profile).unwrap_err();
+        assert_eq!(exit_of_error(&e), Exit::BadInput, "{e:#}");
+        let text = format!("{e:#}");
+        assert!(
+            text.contains("t.json: barriers.image_a_flush has count 0 and total_us 1000000"),
+            "{text}"
+        );
+        write(0, 0.0);
+        apply_barrier_timings(&f, &mut profile).unwrap();
     }
 }
 

@@ -338,7 +338,12 @@ pub fn read_bounded(path: &Path) -> Result<String, String> {
 pub fn toml_words(message: &str) -> String {
     let mut out = message
         .replace("a sequence", "an array")
-        .replace("a map", "a table");
+        .replace("a map", "a table")
+        .replace(
+            "number too large to fit in target type",
+            "number too large: a TOML integer (a seed, a count) is at most \
+             9223372036854775807 (2^63 - 1)",
+        );
     for shape in ["internally tagged enum ", "struct "] {
         while let Some(at) = out.find(&format!("expected {shape}")) {
             let name_at = at + "expected ".len() + shape.len();
@@ -400,7 +405,12 @@ pub fn scenario_error<T: DeserializeOwned>(
         first.message = format!("expected {names} (a string){}", found(src, e));
         return first;
     }
-    if first.key.as_deref() != Some(table.as_str()) {
+    // The workload table, or a field of it (an inline table's field is named).
+    let in_table = first
+        .key
+        .as_deref()
+        .is_some_and(|k| k == table || k.starts_with(&format!("{table}.")));
+    if !in_table {
         return first;
     }
     match probe_workload(src, &table) {

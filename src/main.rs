@@ -100,9 +100,10 @@ enum Command {
     Run {
         /// The scenario file (TOML; reference in scenarios/README.md).
         scenario: PathBuf,
-        /// The seed (default: the file's `seed`, else 1). Printed with the command that
-        /// reproduces the run.
-        #[arg(long)]
+        /// The seed (default: the file's `seed`, else 1), 0 to 2^63 - 1: what a
+        /// scenario file's `seed` can hold (TOML integers are 64-bit signed). Printed
+        /// with the command that reproduces the run.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
         seed: Option<u64>,
         /// Output directory (default: the file's stem under out/); replaced whole when the run
         /// completes.

@@ -640,3 +640,105 @@ fn check_counts_whose_sum_overflows_are_refused() {
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     fails_with(&o, &[&format!("{f}:2"), "exceeds 8 transactions"]);
 }
+
+/// Every field of an inline table gets its own key path: a value refused, of a wrong
+/// type or an unknown field inside `arrivals = { ... }` (or its `[workload.arrivals]`
+/// table) is reported at `workload.arrivals.<field>`, not at the table.
+#[test]
+fn a_field_of_an_inline_table_is_named_by_its_own_key() {
+    let base = "[workload]\nkind = \"generated\"\ntransactions = 10\n";
+    for (arrivals, key, words) in [
+        (
+            "arrivals = { mode = \"closed\", clients = 2, think_ticks_mean = -5 }",
+            "workload.arrivals.think_ticks_mean",
+            "invalid value: integer `-5`",
+        ),
+        (
+            "arrivals = { mode = \"closed\", clients = 2, think_ticks_mean = \"x\" }",
+            "workload.arrivals.think_ticks_mean",
+            "invalid type: string \"x\"",
+        ),
+        (
+            "arrivals = { mode = \"closed\", clients = 2, clientz = 3 }",
+            "workload.arrivals.clientz",
+            "unknown field `clientz` (did you mean `clients`?)",
+        ),
+        (
+            "[workload.arrivals]\nmode = \"closed\"\nclients = 2\nthink_ticks_mean = -5",
+            "workload.arrivals.think_ticks_mean",
+            "invalid value: integer `-5`",
+        ),
+    ] {
+        let (_t, f, o) = run_file(&format!("{base}{arrivals}\n"));
+        let line = 3 + arrivals.lines().count();
+        assert_eq!(code(&o), 2, "{}", stderr(&o));
+        fails_with(&o, &[&format!("{f}:{line}: key `{key}`: {words}")]);
+    }
+}
+
+/// A seed is what a TOML file can hold (0 to 2^63 - 1): a larger one in a file is
+/// refused with that range, and `--seed` refuses it too (exit 2), so every printed
+/// `reproduce:` seed can be written in the file.
+#[test]
+fn a_seed_past_what_a_file_holds_is_refused_with_the_range() {
+    let (_t, f, o) = run_file("seed = 18446744073709551615\n[workload]\nkind = \"fig3\"\n");
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[&format!("{f}:1: key `seed`: number too large: a TOML integer (a seed, a count) is at most 9223372036854775807")],
+    );
+    let o = owm(&[
+        "run",
+        "scenarios/fig3.toml",
+        "--seed",
+        "18446744073709551615",
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &["18446744073709551615 is not in 0..=9223372036854775807"],
+    );
+}
+
+/// A value of an axis that makes a key of the base scenario unknown (`accounts` of a
+/// bank once `workload.kind` is `fig3`) is named at its `values` line with the base
+/// key and its line; a base key refused at some grid points only (a dense archive
+/// copy past `limits.archive_blocks_max` at the larger `records`) names the axis
+/// values of those points.
+#[test]
+fn an_axis_value_at_fault_for_a_base_key_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "kind.toml",
+        "policies = [\"cow\"]\n[[axis]]\nkey = \"workload.kind\"\nvalues = [\"bank\", \"fig3\"]\n\
+         [scenario.workload]\nkind = \"bank\"\naccounts = 64\n",
+    );
+    let o = owm(&["sweep", &f, "--out", &s(&tmp.path().join("o"))]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[&format!(
+            "{f}:4: key `workload.kind`: with value fig3: the base scenario's \
+             `workload.accounts` at line 7 does not apply to it (unknown field `accounts`"
+        )],
+    );
+    let f = write(
+        tmp.path(),
+        "dense.toml",
+        "policies = [\"cow\"]\n[[axis]]\nkey = \"workload.records\"\nvalues = [64, 262144]\n\
+         [scenario.workload]\nkind = \"generated\"\ntransactions = 10\n\
+         [scenario.geometry]\nrecords_per_block = 1\n[scenario.archive]\nsparse = false\n\
+         [scenario.limits]\narchive_blocks_max = 100000\n",
+    );
+    let o = owm(&["sweep", &f, "--out", &s(&tmp.path().join("o"))]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            &format!("{f}:13: key `scenario.limits.archive_blocks_max`"),
+            "(at the grid points with workload.records = 262144)",
+        ],
+    );
+    assert!(!tmp.path().join("o").exists());
+}

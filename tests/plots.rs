@@ -1036,3 +1036,21 @@ transactions = 50
         "{some:?}"
     );
 }
+
+/// A policy with no value at some x is not simply absent: its legend entry says where
+/// and why (`none` takes no backup, so it has no backup-to-retire time anywhere; a
+/// policy whose every seed's backup was abandoned at an x says so).
+#[test]
+fn a_policy_with_no_value_says_where_and_why() {
+    let (_o, texts) = sweep_texts(&format!(
+        "policies = [\"none\", \"cow\"]\nseeds = [1, 2]\nmetrics = [\"request_to_retire_ticks\"]\n\
+         [[axis]]\nkey = \"workload.records\"\nvalues = [64, 128]\n{WORKLOAD}"
+    ));
+    let t = texts("request_to_retire_ticks.svg");
+    assert!(
+        t.iter()
+            .any(|l| l == "none (no value at any x: none takes no backup)"),
+        "{t:?}"
+    );
+    assert!(t.iter().any(|l| l == "cow"), "{t:?}");
+}

@@ -386,6 +386,19 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
                 (Some(i), Some(key)) => {
                     axis_error(path, src, &spec.axis, key, &values[i], &e.message)
                 }
+                // A base key refused at this point: the axis values that make it so.
+                _ if !spec.axis.is_empty() => {
+                    let mut e = e;
+                    let point: Vec<String> = spec
+                        .axis
+                        .iter()
+                        .zip(&values)
+                        .map(|(a, v)| format!("{} = {}", a.key, value_text(v)))
+                        .collect();
+                    e.message
+                        .push_str(&format!(" (at the grid points with {})", point.join(", ")));
+                    e
+                }
                 _ => e,
             }
         };
@@ -580,12 +593,39 @@ fn axis_error(
         .get(at)
         .and_then(|a| a.values.iter().position(|w| w == v))
         .unwrap_or(0);
-    let unknown = msg
-        .starts_with("unknown field")
+    // The field serde calls unknown: a part of the axis's own key (a key the
+    // scenario lacks, whatever the value), or a key of the base scenario that this
+    // value makes unknown (`accounts` once `workload.kind` is `fig3`).
+    let field = msg
+        .strip_prefix("unknown field `")
+        .and_then(|r| r.split_once('`'))
+        .map(|(f, _)| f.to_string());
+    let own = field
+        .as_deref()
+        .is_none_or(|f| key.split('.').any(|part| part == f));
+    let unknown = (msg.starts_with("unknown field") && own)
         .then(|| crate::config::unknown_field_words(msg, &[]).unwrap_or_else(|| msg.to_string()));
-    let message = match &unknown {
-        Some(words) => format!("`axis.{at}.key`: {words}"),
-        None => format!("with value {}: {msg}", value_text(v)),
+    let message = match (&unknown, &field) {
+        (Some(words), _) => format!("`axis.{at}.key`: {words}"),
+        (None, Some(f)) => {
+            // The base key, in the table holding the axis's key.
+            let table = key.rsplit_once('.').map_or("", |(t, _)| t);
+            let base = match table {
+                "" => format!("scenario.{f}"),
+                t => format!("scenario.{t}.{f}"),
+            };
+            let line = Keys::of(src)
+                .sets(&base)
+                .map(|(_, l)| format!(" at line {l}"))
+                .unwrap_or_default();
+            format!(
+                "with value {}: the base scenario's `{}`{line} does not apply to it \
+                 ({msg}); remove it from [scenario], or sweep only values that take it",
+                value_text(v),
+                base.trim_start_matches("scenario.")
+            )
+        }
+        (None, None) => format!("with value {}: {msg}", value_text(v)),
     };
     let mut e = value_error(path, src, at, j, message);
     e.key = Some(key.to_string());
