@@ -146,10 +146,7 @@ fn field_at_fault(src: &str, key: &str, message: &str) -> Option<String> {
         .map(|(f, _)| f.to_string());
     let mut key = key.to_string();
     let mut found = false;
-    loop {
-        let Some(table) = item.as_table_like() else {
-            break;
-        };
+    while let Some(table) = item.as_table_like() {
         let hits: Vec<(&str, &toml_edit::Item)> = table
             .iter()
             .filter(|(k, v)| {
