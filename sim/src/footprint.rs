@@ -46,8 +46,8 @@
 //! - **locks**: the application lock table: up to [`DENSE_LOCKS_MAX`] locks (record
 //!   or block), a holder of [`DENSE_LOCK_BYTES`] per lock and a queue
 //!   ([`LOCK_BYTES`]) per lock waited for; above, one entry ([`LOCK_BYTES`]) per lock
-//!   held or waited for. Locks held or waited for at once: at most
-//!   [`ATTEMPTS_IN_FLIGHT`] attempts' longest lock sets (and at most one per access of
+//!   held or waited for. Locks held or waited for at once: at most the
+//!   attempts in flight's ([`in_flight_priced`]) longest lock sets (and at most one per access of
 //!   the run). A load whose arrivals outrun the device and the locks holds more:
 //!   see **attempts in flight** below;
 //! - **history** (`keep_history`): the run is judged as it goes ([`crate::judge`]);
@@ -65,7 +65,7 @@
 //! - **timeline** (`keep_timeline`): `owm run` streams the timeline
 //!   ([`crate::TimelineSink`]) and holds a bounded part: the timing diagram's bars
 //!   (every attempt up to [`DIAGRAM_ATTEMPTS_MAX`]) and `trace.csv`'s reorder buffer
-//!   (the attempts in flight, at most [`ATTEMPTS_IN_FLIGHT`]), a row each;
+//!   (the attempts in flight, [`in_flight_priced`]), a row each;
 //! - **samples**: the response and admission delays kept for exact percentiles
 //!   (at most 4 bytes each, [`crate::cost::Samples`]: 12 bytes per transaction; a
 //!   table of the distinct delays in place of a list when it is smaller, which the
@@ -101,13 +101,18 @@
 //!   modelled: [`SLACK_BYTES_PER_BLOCK`] per block written by the phase, at most
 //!   [`SLACK_BYTES_MAX`] ([`slack_bytes`]), in the run's phases.
 //!
-//! **Attempts in flight.** Each attempt arrived and not ended holds its entry and its
-//! lists ([`attempt_bytes`]). An open load whose arrivals outrun the device and the
-//! locks keeps ever more of them waiting, which no estimate before the run can bound
-//! without refusing every long open run. The estimate counts [`ATTEMPTS_IN_FLIGHT`];
-//! the run itself counts them as they start and stops
+//! **Attempts in flight.** Each attempt arrived and not ended holds its entry in the
+//! world's table of attempts, its lists and its block copies ([`attempt_bytes_for`]:
+//! their sizes, per access), and keeps them for the next attempt once it ends. The
+//! estimate prices [`in_flight_priced`] of them at the workload's longest transaction
+//! ([`attempts_in_flight_bytes`], the part **attempts in flight**, in every phase of
+//! the run): a closed loop's clients, else up to [`ATTEMPTS_IN_FLIGHT`]. An open load
+//! whose arrivals outrun the device and the locks keeps ever more of them waiting,
+//! which no estimate before the run can bound without refusing every long open run:
+//! the run itself counts them as they start and, past those priced, stops
 //! ([`crate::SimError::Backlog`], no result) when one more would not fit in the room
-//! the bound leaves beside the estimate ([`in_flight_max`]).
+//! the bound leaves beside the estimate ([`in_flight_max`]), so that the attempts in
+//! flight never hold more than the estimate and that room.
 //!
 //! [`estimate`] is `owm run`'s: the timeline held and every policy's picture drawn.
 //! [`estimate_point`] is one policy's simulation alone, with neither: what a sweep's
@@ -264,6 +269,9 @@ pub struct Footprint {
     pub cycles_bytes: u64,
     pub program_bytes: u64,
     pub trace_bytes: u64,
+    /// The transaction attempts in flight at once that the estimate assumes
+    /// ([`attempts_in_flight_bytes`]).
+    pub attempts_bytes: u64,
     /// When the run holds these parts together.
     pub phase: Phase,
     /// The attempts counted for the parts that grow with them when retries are
@@ -285,6 +293,7 @@ pub enum Part {
     Cycles,
     Program,
     Trace,
+    Attempts,
 }
 
 impl Part {
@@ -301,13 +310,14 @@ impl Part {
             Part::Cycles => "backup cycles",
             Part::Program => "program",
             Part::Trace => "trace",
+            Part::Attempts => "attempts in flight",
         }
     }
 }
 
 impl Footprint {
     /// The parts with their bytes, in the order the estimate lists them.
-    pub fn parts(&self) -> [(Part, u64); 10] {
+    pub fn parts(&self) -> [(Part, u64); 11] {
         [
             (Part::Images, self.images_bytes),
             (Part::Slack, self.slack_bytes),
@@ -319,6 +329,7 @@ impl Footprint {
             (Part::Cycles, self.cycles_bytes),
             (Part::Program, self.program_bytes),
             (Part::Trace, self.trace_bytes),
+            (Part::Attempts, self.attempts_bytes),
         ]
     }
 
@@ -470,6 +481,15 @@ pub fn part_advice(
             "replay a shorter trace".into(),
             vec!["workload.path"],
         ),
+        Part::Attempts => (
+            "the transaction attempts in flight at once (their entries, lists and block \
+             copies)",
+            format!(
+                "{less}, or fewer at once (fewer clients of a closed loop; for open \
+                 arrivals the estimate assumes {ATTEMPTS_IN_FLIGHT})"
+            ),
+            work(&[]),
+        ),
     }
 }
 
@@ -614,6 +634,24 @@ struct Load {
     timeline: bool,
     /// A trace's attempts in flight at once ([`trace_in_flight_bytes`]).
     trace_in_flight: u64,
+    /// Attempts assumed in flight at once ([`in_flight_priced`]) and their bytes
+    /// ([`attempts_in_flight_bytes`]).
+    in_flight: u64,
+    attempts_in_flight: u64,
+}
+
+/// Bytes a written block holds up to its last non-zero byte: its records up to the
+/// last one's value and the non-zero bytes of the largest stamp (transaction id + 1,
+/// little-endian: its high bytes are zero), for a run of `transactions`.
+fn content_bytes(transactions: u64, layout: &Layout) -> u64 {
+    let stamp_bytes =
+        u64::from((u64::BITS - transactions.saturating_add(1).leading_zeros()).div_ceil(8));
+    layout
+        .records_per_block()
+        .saturating_sub(1)
+        .saturating_mul(layout.record_size as u64)
+        .saturating_add(RECORD_VALUE_BYTES + stamp_bytes)
+        .min(layout.block_size as u64)
 }
 
 impl Load {
@@ -644,14 +682,7 @@ impl Load {
         // A written block's records, up to the last one's value and the non-zero bytes
         // of the largest stamp (transaction id + 1, little-endian: its high bytes are
         // zero).
-        let stamp_bytes =
-            u64::from((u64::BITS - transactions.saturating_add(1).leading_zeros()).div_ceil(8));
-        let content_bytes = layout
-            .records_per_block()
-            .saturating_sub(1)
-            .saturating_mul(layout.record_size as u64)
-            .saturating_add(RECORD_VALUE_BYTES + stamp_bytes)
-            .min(layout.block_size as u64);
+        let content_bytes = content_bytes(transactions, layout);
         let retries = scenario.locking.discipline == crate::scenario::Discipline::Incremental;
         let attempts = if retries {
             scenario.limits.attempts_max.max(transactions)
@@ -671,6 +702,8 @@ impl Load {
             content_bytes,
             timeline: scenario.keep_timeline,
             trace_in_flight: trace_in_flight_bytes(scenario),
+            in_flight: in_flight_priced(scenario),
+            attempts_in_flight: attempts_in_flight_bytes(scenario, layout),
         }
     }
 
@@ -736,10 +769,7 @@ fn common_parts(scenario: &Scenario, load: &Load) -> Footprint {
     };
     // A dense table has an entry per lock; a sparse one only for the locks held or
     // waited for at once, at most one per access of the run.
-    let in_use = transactions
-        .min(ATTEMPTS_IN_FLIGHT)
-        .saturating_mul(load.accesses)
-        .min(locks);
+    let in_use = load.in_flight.saturating_mul(load.accesses).min(locks);
     let locks_bytes = if locks <= DENSE_LOCKS_MAX as u64 {
         locks
             .saturating_mul(DENSE_LOCK_BYTES)
@@ -749,7 +779,7 @@ fn common_parts(scenario: &Scenario, load: &Load) -> Footprint {
     };
     let attempts = load.attempts;
     let timeline_bytes = if load.timeline {
-        (attempts.min(DIAGRAM_ATTEMPTS_MAX) + transactions.min(ATTEMPTS_IN_FLIGHT))
+        (attempts.min(DIAGRAM_ATTEMPTS_MAX) + load.in_flight)
             .saturating_mul(size_of::<TxnTimeline>() as u64)
     } else {
         0
@@ -768,6 +798,7 @@ fn common_parts(scenario: &Scenario, load: &Load) -> Footprint {
         cycles_bytes: u64::from(scenario.backup.cycle_count()).saturating_mul(CYCLE_BYTES),
         program_bytes: PROGRAM_BYTES,
         trace_bytes: trace_bytes(scenario).saturating_add(load.trace_in_flight),
+        attempts_bytes: load.attempts_in_flight,
         retry_attempts: if load.retries { attempts } else { 0 },
         ..Footprint::default()
     }
@@ -806,7 +837,7 @@ pub const TRACE_ACCESS_BYTES: u64 = 384;
 /// attempts the estimate assumes in flight hold a few KiB each, as other workloads'.
 pub const TRACE_ACCESSES_PRICED: u64 = 1024;
 
-/// Bytes a trace's attempts hold for their width when the [`ATTEMPTS_IN_FLIGHT`] widest
+/// Bytes a trace's attempts hold for their width when the [`in_flight_priced`] widest
 /// of its transactions (every one of a shorter trace) are in flight at once:
 /// [`TRACE_ACCESS_BYTES`] for each block access beyond an attempt's first
 /// [`TRACE_ACCESSES_PRICED`]. A trace's
@@ -822,7 +853,7 @@ pub fn trace_in_flight_bytes(scenario: &Scenario) -> u64 {
         return 0;
     };
     let mut widths: Vec<u64> = m.txns.iter().map(|t| t.blocks.len() as u64).collect();
-    let keep = widths.len().min(ATTEMPTS_IN_FLIGHT as usize);
+    let keep = widths.len().min(in_flight_priced(scenario) as usize);
     if keep < widths.len() {
         widths.select_nth_unstable_by(keep, |a, b| b.cmp(a));
     }
@@ -834,18 +865,94 @@ pub fn trace_in_flight_bytes(scenario: &Scenario) -> u64 {
     })
 }
 
-/// Bytes one transaction attempt in flight (arrived and not ended) holds at most,
-/// counted for each attempt past [`ATTEMPTS_IN_FLIGHT`] ([`in_flight_max`]): its entry
-/// in the world's table of attempts twice over (the table doubles when it grows: the
-/// old one held beside the new while it is copied), its lists at the workload's
-/// longest transaction (operations, locks, values read, locks held, and under block
-/// locks the blocks read and the before-images of the blocks written, whole blocks
-/// each; before-images of records otherwise), a lock entry per access (the sparse lock
-/// table's holder or queue entry), its place in the admission queues, and with the
-/// timeline kept its row in `trace.csv`'s reorder buffer, with the history kept the
-/// judge's entry for it and its copy of the operations (each twice: the maps double).
+/// Attempts the estimate assumes in flight at once (arrived and not ended: queued for
+/// a process, waiting for admission, locks or the device, or working), each priced at
+/// [`attempts_in_flight_bytes`]: a closed loop's clients (each has one transaction in
+/// flight at most), else every transaction of a run of at most [`ATTEMPTS_IN_FLIGHT`]
+/// and that many of a longer one, or Fig 4/5's processes when there are more (each
+/// works on one at once). An open load (and Fig 4/5's arrivals, which queue for its
+/// processes holding their attempts) can keep more waiting; the run counts
+/// those past this number against the room the bound leaves ([`in_flight_max`]).
+pub fn in_flight_priced(scenario: &Scenario) -> u64 {
+    let (transactions, _) = scenario.workload.size();
+    let most = match &scenario.workload {
+        WorkloadConfig::Generated(c) => match c.arrivals {
+            crate::workload::Arrivals::Closed { clients, .. } => u64::from(clients.max(1)),
+            crate::workload::Arrivals::Open { .. } => ATTEMPTS_IN_FLIGHT,
+        },
+        WorkloadConfig::Fig45(c) => u64::from(c.processes).max(ATTEMPTS_IN_FLIGHT),
+        _ => ATTEMPTS_IN_FLIGHT,
+    };
+    transactions.min(most)
+}
+
+/// Bytes the attempts assumed in flight at once ([`in_flight_priced`]) hold: each its
+/// entry, lists and block copies ([`attempt_bytes_for`]) at the workload's longest
+/// transaction; for a trace, the widest of its transactions that many, each up to
+/// [`TRACE_ACCESSES_PRICED`] block accesses (the accesses past those are the trace
+/// part's, [`trace_in_flight_bytes`]). An attempt's table entry and lists are kept for
+/// the next attempt once it ends: held from the first time that many are in flight to
+/// the end of the run.
+pub fn attempts_in_flight_bytes(scenario: &Scenario, layout: &Layout) -> u64 {
+    let n = in_flight_priced(scenario);
+    let (transactions, accesses) = scenario.workload.size();
+    let content = content_bytes(transactions, layout);
+    if let WorkloadConfig::Trace(c) = &scenario.workload {
+        let Some(m) = c.loaded.as_ref() else {
+            return 0;
+        };
+        let mut widths: Vec<u64> = m.txns.iter().map(|t| t.blocks.len() as u64).collect();
+        let keep = widths.len().min(n as usize);
+        if keep < widths.len() {
+            widths.select_nth_unstable_by(keep, |a, b| b.cmp(a));
+        }
+        return widths[..keep].iter().fold(0u64, |sum, &w| {
+            sum.saturating_add(attempt_bytes_for(
+                scenario,
+                w.min(TRACE_ACCESSES_PRICED),
+                content,
+                false,
+            ))
+        });
+    }
+    n.saturating_mul(attempt_bytes_for(scenario, accesses, content, false))
+}
+
+/// Bytes one transaction attempt in flight (arrived and not ended) holds at most: at
+/// the workload's longest transaction ([`attempt_bytes_for`]; a trace's widest, its
+/// block accesses past [`TRACE_ACCESSES_PRICED`] at [`TRACE_ACCESS_BYTES`] each, as
+/// measured). Counted for each attempt past those the estimate assumes
+/// ([`in_flight_max`]).
 pub fn attempt_bytes(scenario: &Scenario, layout: &Layout) -> u64 {
-    let (_, accesses) = scenario.workload.size();
+    let (transactions, accesses) = scenario.workload.size();
+    let content = content_bytes(transactions, layout);
+    match &scenario.workload {
+        WorkloadConfig::Trace(_) => {
+            attempt_bytes_for(scenario, accesses.min(TRACE_ACCESSES_PRICED), content, true)
+                .saturating_add(
+                    accesses
+                        .saturating_sub(TRACE_ACCESSES_PRICED)
+                        .saturating_mul(TRACE_ACCESS_BYTES),
+                )
+        }
+        _ => attempt_bytes_for(scenario, accesses, content, true),
+    }
+}
+
+/// Bytes one transaction attempt of `accesses` record or block accesses holds, on
+/// blocks holding `content` bytes up to their last non-zero byte, from the sizes of
+/// what it holds (`size_of` and the heap's blocks): its entry in the world's table of
+/// attempts twice over (the table doubles when it grows: the old one held beside the
+/// new while it is copied), its lists (operations, locks, values read, locks held),
+/// under block locks the blocks read and the before-images of the blocks written
+/// (each a copy of the block's leading `content` bytes: blocks move as their bytes up
+/// to the last non-zero one), under record locks the before-images of the records, a
+/// lock entry per access (the lock table's holder or a waiter's queue entry, counted
+/// again beside the lock table's part), its place in the admission queues, with `row`
+/// and the timeline kept its row in `trace.csv`'s reorder buffer (the timeline part
+/// counts those of the attempts the estimate prices), with the history kept the
+/// judge's entry for it and its copy of the operations (each twice: the maps double).
+pub fn attempt_bytes_for(scenario: &Scenario, accesses: u64, content: u64, row: bool) -> u64 {
     let accesses = accesses.max(1);
     let list = |each: u64| allocation_bytes(accesses.saturating_mul(each));
     let ops = list(size_of::<crate::txn::Op>() as u64);
@@ -853,7 +960,7 @@ pub fn attempt_bytes(scenario: &Scenario, layout: &Layout) -> u64 {
     let vec_header = size_of::<Vec<u8>>() as u64;
     let (copies, before) = match scenario.locking.granularity {
         Granularity::Block => {
-            let block = allocation_bytes(layout.block_size as u64);
+            let block = allocation_bytes(content);
             (
                 keyed(vec_header).saturating_add(accesses.saturating_mul(block)),
                 keyed(vec_header).saturating_add(accesses.saturating_mul(block)),
@@ -877,7 +984,7 @@ pub fn attempt_bytes(scenario: &Scenario, layout: &Layout) -> u64 {
         .saturating_add(before)
         .saturating_add(accesses.saturating_mul(LOCK_BYTES))
         .saturating_add(2 * size_of::<u32>() as u64 * 3);
-    if scenario.keep_timeline {
+    if row && scenario.keep_timeline {
         bytes = bytes.saturating_add(2 * size_of::<TxnTimeline>() as u64);
     }
     if scenario.keep_history {
@@ -891,14 +998,14 @@ pub fn attempt_bytes(scenario: &Scenario, layout: &Layout) -> u64 {
 }
 
 /// The most transaction attempts a run of `scenario` under `policy` may have in flight
-/// at once (arrived and not ended) within `limits.memory_bytes_max`: every attempt of
-/// a run of at most [`ATTEMPTS_IN_FLIGHT`] transactions (the estimate's own
-/// assumption), and beyond that as many as the room the bound leaves beside the run's
-/// estimate (`room_bytes`, or the bound less [`estimate`] of the policy when `None`)
-/// holds at [`attempt_bytes`] each. An open load whose arrivals outrun the device and
-/// the locks keeps them all waiting; the run stops when one more would start
-/// ([`crate::SimError::Backlog`]) instead of passing the bound. Returns the count and
-/// the bytes each.
+/// at once (arrived and not ended) within `limits.memory_bytes_max`: those the
+/// estimate prices ([`in_flight_priced`], at [`attempts_in_flight_bytes`]), and
+/// beyond them as many as the room the bound leaves beside the run's estimate
+/// (`room_bytes`, or the bound less [`estimate`] of the policy when `None`) holds at
+/// [`attempt_bytes`] each. An open load whose arrivals outrun the device and the locks
+/// keeps them all waiting; the run stops when one more would start
+/// ([`crate::SimError::Backlog`]) instead of passing the bound. Returns the count, the
+/// bytes each and the room.
 pub fn in_flight_max(
     scenario: &Scenario,
     layout: &Layout,
@@ -910,9 +1017,8 @@ pub fn in_flight_max(
         let est = estimate(scenario, layout, &[policy]).total_bytes();
         scenario.limits.memory_bytes_max.saturating_sub(est)
     });
-    let (transactions, _) = scenario.workload.size();
-    let assumed = transactions.min(ATTEMPTS_IN_FLIGHT);
-    ((room / each).max(assumed), each, room)
+    let priced = in_flight_priced(scenario);
+    (priced.saturating_add(room / each), each, room)
 }
 
 /// The largest phase of a run under `policy` (see the module doc).
@@ -1787,7 +1893,9 @@ mod tests {
             let peak = peak_kib << 10;
             assert!(f.total_bytes() >= peak, "{n} {on}: {}", f.describe());
             assert!(f.total_bytes() <= 2 * peak, "{n} {on}: {}", f.describe());
-            let without = f.total_bytes() - f.slack_bytes;
+            // The slack was measured against the tables: beside them, not the
+            // attempts in flight the estimate assumes (this load keeps few).
+            let without = f.total_bytes() - f.slack_bytes - f.attempts_bytes;
             if n >= 400_000 {
                 assert!(without < peak, "{n} {on}: the slack is needed");
             }
@@ -1904,6 +2012,74 @@ mod tests {
             [0, 1, 24, 25, 40, 41].map(heap_block_bytes),
             [0, 32, 32, 48, 48, 64]
         );
+    }
+
+    /// The attempts the estimate assumes in flight are priced at each one's entry,
+    /// lists and block copies, in every phase of the run: a closed loop's clients, Fig
+    /// 4/5's processes when more than the open loads' count, every transaction of a
+    /// shorter run; the run-time check lets past those only what the room beside the
+    /// estimate holds, at [`attempt_bytes`] each.
+    #[test]
+    fn the_attempts_in_flight_are_priced_and_the_backlog_check_starts_past_them() {
+        let s = generated(100_000);
+        let layout = s.layout().unwrap();
+        let (_, accesses) = s.workload.size();
+        let each = attempt_bytes_for(&s, accesses, content_bytes(100_000, &layout), false);
+        assert!(each > crate::world::TXN_BYTES * 2, "{each}");
+        assert_eq!(in_flight_priced(&s), ATTEMPTS_IN_FLIGHT);
+        let f = estimate(&s, &layout, COW);
+        assert_eq!(f.attempts_bytes, ATTEMPTS_IN_FLIGHT * each);
+        assert_ne!(f.phase, Phase::Outputs);
+        assert!(
+            f.describe().contains("attempts in flight"),
+            "{}",
+            f.describe()
+        );
+        // Past the priced ones, as many as the room holds at the full price each.
+        let full = attempt_bytes(&s, &layout);
+        assert!(full >= each);
+        let cow = Policy::Owm(Variant::CopyOnWrite);
+        assert_eq!(
+            in_flight_max(&s, &layout, cow, Some(10 * full + 1)),
+            (ATTEMPTS_IN_FLIGHT + 10, full, 10 * full + 1)
+        );
+        assert_eq!(
+            in_flight_max(&s, &layout, cow, Some(0)).0,
+            ATTEMPTS_IN_FLIGHT
+        );
+        // Longer transactions cost more each.
+        let mut long = s.clone();
+        if let WorkloadConfig::Generated(g) = &mut long.workload {
+            g.length_max *= 4;
+        }
+        assert!(estimate(&long, &layout, COW).attempts_bytes > f.attempts_bytes);
+        // A closed loop: its clients.
+        let mut closed = s.clone();
+        if let WorkloadConfig::Generated(g) = &mut closed.workload {
+            g.arrivals = crate::workload::Arrivals::Closed {
+                clients: 10,
+                think_ticks_mean: 100,
+            };
+        }
+        assert_eq!(in_flight_priced(&closed), 10);
+        assert_eq!(
+            estimate_point(&closed, &layout, cow).attempts_bytes,
+            10 * each
+        );
+        // A short run: each of its transactions.
+        assert_eq!(in_flight_priced(&generated(1_000)), 1_000);
+        // Fig 4/5: its processes, when more.
+        let mut pool = crate::workload::Fig45Config {
+            processes: 6_000,
+            transactions: 6_000,
+            ..Default::default()
+        };
+        let fig = Scenario::with_workload(WorkloadConfig::Fig45(pool.clone()));
+        assert_eq!(in_flight_priced(&fig), 6_000);
+        pool.transactions = 100_000;
+        pool.processes = 10;
+        let fig = Scenario::with_workload(WorkloadConfig::Fig45(pool));
+        assert_eq!(in_flight_priced(&fig), ATTEMPTS_IN_FLIGHT);
     }
 
     #[test]
