@@ -549,16 +549,16 @@ fn a_bad_value_on_a_later_axis_is_named_at_that_axis() {
 }
 
 /// The memory estimate is for the run's policies: a run of `none` alone fits a bound
-/// (20 MiB) that the same run beside `cow` does not (10^4 transactions on 1 TiB of 4 KiB
-/// blocks: estimated 16.20 MiB and 22.56 MiB, the outputs' phase: the program and a
-/// timing diagram's panel per policy). The refusal names the key's line (exit 2,
+/// (20 MiB) that the same run beside `cow` does not (2,000 transactions on 1 TiB of 4 KiB
+/// blocks: estimated 17.37 MiB, at the run's end, and 20.68 MiB, the outputs' phase:
+/// the program and a timing diagram's panel per policy). The refusal names the key's line (exit 2,
 /// nothing written).
 #[test]
 fn the_memory_estimate_counts_only_what_the_runs_policies_build() {
     let text = |policies: &str| {
         format!(
             "policies = [{policies}]\n\
-             [workload]\nkind = \"generated\"\nrecords = 268435456\ntransactions = 10000\n\
+             [workload]\nkind = \"generated\"\nrecords = 268435456\ntransactions = 2000\n\
              [geometry]\nblock_size_bytes = 4096\nrecords_per_block = 1\n\
              [limits]\nvolume_bytes_max = 1099511627776\nmemory_bytes_max = 20971520\n\
              [archive]\nsparse = true\n"

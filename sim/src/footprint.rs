@@ -106,7 +106,8 @@
 //! their sizes, per access), and keeps them for the next attempt once it ends. The
 //! estimate prices [`in_flight_priced`] of them at the workload's longest transaction
 //! ([`attempts_in_flight_bytes`], the part **attempts in flight**, in every phase of
-//! the run): a closed loop's clients, else up to [`ATTEMPTS_IN_FLIGHT`]. An open load
+//! the run): a closed loop's clients, else up to [`ATTEMPTS_IN_FLIGHT`] (as many as
+//! [`ATTEMPTS_PRICED_BYTES_MAX`] holds), or Fig 4/5's processes. An open load
 //! whose arrivals outrun the device and the locks keeps ever more of them waiting,
 //! which no estimate before the run can bound without refusing every long open run:
 //! the run itself counts them as they start and, past those priced, stops
@@ -481,12 +482,18 @@ pub fn part_advice(
             "replay a shorter trace".into(),
             vec!["workload.path"],
         ),
+        Part::Attempts if blocks_first => (
+            "the transaction attempts in flight at once (their entries, lists and block \
+             copies)",
+            format!("{SMALLER_BLOCKS}, or {}", less.trim_start_matches("give ")),
+            block_keys(&[]),
+        ),
         Part::Attempts => (
             "the transaction attempts in flight at once (their entries, lists and block \
              copies)",
             format!(
                 "{less}, or fewer at once (fewer clients of a closed loop; for open \
-                 arrivals the estimate assumes {ATTEMPTS_IN_FLIGHT})"
+                 arrivals the estimate assumes up to {ATTEMPTS_IN_FLIGHT})"
             ),
             work(&[]),
         ),
@@ -701,8 +708,8 @@ impl Load {
             accesses,
             content_bytes,
             timeline: scenario.keep_timeline,
-            trace_in_flight: trace_in_flight_bytes(scenario),
-            in_flight: in_flight_priced(scenario),
+            trace_in_flight: trace_in_flight_bytes(scenario, layout),
+            in_flight: in_flight_priced(scenario, layout),
             attempts_in_flight: attempts_in_flight_bytes(scenario, layout),
         }
     }
@@ -845,7 +852,7 @@ pub const TRACE_ACCESSES_PRICED: u64 = 1024;
 /// the attempts of other workloads hold a few KiB; the attempts past them are counted as
 /// the run goes ([`in_flight_max`]). 0 for any other workload, for a trace not loaded
 /// and for one of narrower I/Os.
-pub fn trace_in_flight_bytes(scenario: &Scenario) -> u64 {
+pub fn trace_in_flight_bytes(scenario: &Scenario, layout: &Layout) -> u64 {
     let WorkloadConfig::Trace(c) = &scenario.workload else {
         return 0;
     };
@@ -853,7 +860,9 @@ pub fn trace_in_flight_bytes(scenario: &Scenario) -> u64 {
         return 0;
     };
     let mut widths: Vec<u64> = m.txns.iter().map(|t| t.blocks.len() as u64).collect();
-    let keep = widths.len().min(in_flight_priced(scenario) as usize);
+    let keep = widths
+        .len()
+        .min(in_flight_priced(scenario, layout) as usize);
     if keep < widths.len() {
         widths.select_nth_unstable_by(keep, |a, b| b.cmp(a));
     }
@@ -869,22 +878,39 @@ pub fn trace_in_flight_bytes(scenario: &Scenario) -> u64 {
 /// a process, waiting for admission, locks or the device, or working), each priced at
 /// [`attempts_in_flight_bytes`]: a closed loop's clients (each has one transaction in
 /// flight at most), else every transaction of a run of at most [`ATTEMPTS_IN_FLIGHT`]
-/// and that many of a longer one, or Fig 4/5's processes when there are more (each
-/// works on one at once). An open load (and Fig 4/5's arrivals, which queue for its
-/// processes holding their attempts) can keep more waiting; the run counts
-/// those past this number against the room the bound leaves ([`in_flight_max`]).
-pub fn in_flight_priced(scenario: &Scenario) -> u64 {
-    let (transactions, _) = scenario.workload.size();
+/// and that many of a longer one, but no more than [`ATTEMPTS_PRICED_BYTES_MAX`] holds
+/// (at least one: an attempt of huge blocks holds tens of MiB), or Fig 4/5's processes
+/// when there are more (each works on one at once). An open load (and Fig 4/5's
+/// arrivals, which queue for its processes holding their attempts) can keep more
+/// waiting; the run counts those past this number against the room the bound leaves
+/// ([`in_flight_max`]).
+pub fn in_flight_priced(scenario: &Scenario, layout: &Layout) -> u64 {
+    let (transactions, accesses) = scenario.workload.size();
+    let each = attempt_bytes_for(
+        scenario,
+        accesses.min(TRACE_ACCESSES_PRICED),
+        content_bytes(transactions, layout),
+        false,
+    )
+    .max(1);
+    let open = ATTEMPTS_IN_FLIGHT.min((ATTEMPTS_PRICED_BYTES_MAX / each).max(1));
     let most = match &scenario.workload {
         WorkloadConfig::Generated(c) => match c.arrivals {
             crate::workload::Arrivals::Closed { clients, .. } => u64::from(clients.max(1)),
-            crate::workload::Arrivals::Open { .. } => ATTEMPTS_IN_FLIGHT,
+            crate::workload::Arrivals::Open { .. } => open,
         },
-        WorkloadConfig::Fig45(c) => u64::from(c.processes).max(ATTEMPTS_IN_FLIGHT),
-        _ => ATTEMPTS_IN_FLIGHT,
+        WorkloadConfig::Fig45(c) => u64::from(c.processes).max(open),
+        _ => open,
     };
     transactions.min(most)
 }
+
+/// Bytes an open load's attempts assumed in flight ([`in_flight_priced`]) hold at most
+/// beside a closed loop's clients and Fig 4/5's processes: 4,096 attempts of a few KiB
+/// each (1.7-3.8 KiB measured on the generated, bank and Fig 4/5 loads) are 7-16 MiB;
+/// fewer attempts of long transactions or large blocks are priced, and the run counts
+/// those past them against the room the bound leaves.
+pub const ATTEMPTS_PRICED_BYTES_MAX: u64 = 64 << 20;
 
 /// Bytes the attempts assumed in flight at once ([`in_flight_priced`]) hold: each its
 /// entry, lists and block copies ([`attempt_bytes_for`]) at the workload's longest
@@ -894,7 +920,7 @@ pub fn in_flight_priced(scenario: &Scenario) -> u64 {
 /// the next attempt once it ends: held from the first time that many are in flight to
 /// the end of the run.
 pub fn attempts_in_flight_bytes(scenario: &Scenario, layout: &Layout) -> u64 {
-    let n = in_flight_priced(scenario);
+    let n = in_flight_priced(scenario, layout);
     let (transactions, accesses) = scenario.workload.size();
     let content = content_bytes(transactions, layout);
     if let WorkloadConfig::Trace(c) = &scenario.workload {
@@ -1017,7 +1043,7 @@ pub fn in_flight_max(
         let est = estimate(scenario, layout, &[policy]).total_bytes();
         scenario.limits.memory_bytes_max.saturating_sub(est)
     });
-    let priced = in_flight_priced(scenario);
+    let priced = in_flight_priced(scenario, layout);
     (priced.saturating_add(room / each), each, room)
 }
 
@@ -2026,7 +2052,7 @@ mod tests {
         let (_, accesses) = s.workload.size();
         let each = attempt_bytes_for(&s, accesses, content_bytes(100_000, &layout), false);
         assert!(each > crate::world::TXN_BYTES * 2, "{each}");
-        assert_eq!(in_flight_priced(&s), ATTEMPTS_IN_FLIGHT);
+        assert_eq!(in_flight_priced(&s, &layout), ATTEMPTS_IN_FLIGHT);
         let f = estimate(&s, &layout, COW);
         assert_eq!(f.attempts_bytes, ATTEMPTS_IN_FLIGHT * each);
         assert_ne!(f.phase, Phase::Outputs);
@@ -2061,13 +2087,24 @@ mod tests {
                 think_ticks_mean: 100,
             };
         }
-        assert_eq!(in_flight_priced(&closed), 10);
+        assert_eq!(in_flight_priced(&closed, &layout), 10);
         assert_eq!(
             estimate_point(&closed, &layout, cow).attempts_bytes,
             10 * each
         );
         // A short run: each of its transactions.
-        assert_eq!(in_flight_priced(&generated(1_000)), 1_000);
+        assert_eq!(in_flight_priced(&generated(1_000), &layout), 1_000);
+        // Huge blocks: as many as the open loads' budget holds, at least one.
+        let mut huge = generated(100_000);
+        huge.geometry.block_size_bytes = 1 << 24;
+        huge.geometry.records_per_block = 4;
+        let huge_layout = huge.layout().unwrap();
+        let n = in_flight_priced(&huge, &huge_layout);
+        assert!((1..ATTEMPTS_IN_FLIGHT).contains(&n), "{n}");
+        assert!(
+            estimate_point(&huge, &huge_layout, cow).attempts_bytes
+                <= ATTEMPTS_PRICED_BYTES_MAX.max(attempt_bytes(&huge, &huge_layout)),
+        );
         // Fig 4/5: its processes, when more.
         let mut pool = crate::workload::Fig45Config {
             processes: 6_000,
@@ -2075,11 +2112,14 @@ mod tests {
             ..Default::default()
         };
         let fig = Scenario::with_workload(WorkloadConfig::Fig45(pool.clone()));
-        assert_eq!(in_flight_priced(&fig), 6_000);
+        assert_eq!(in_flight_priced(&fig, &fig.layout().unwrap()), 6_000);
         pool.transactions = 100_000;
         pool.processes = 10;
         let fig = Scenario::with_workload(WorkloadConfig::Fig45(pool));
-        assert_eq!(in_flight_priced(&fig), ATTEMPTS_IN_FLIGHT);
+        assert_eq!(
+            in_flight_priced(&fig, &fig.layout().unwrap()),
+            ATTEMPTS_IN_FLIGHT
+        );
     }
 
     #[test]
