@@ -381,7 +381,7 @@ fn label(store: &FileStore, image: Image, id: &Identity) -> Result<()> {
 /// open is named as the file that does not belong); the superblock and both labels,
 /// where they carry the metadata's generation (or that of an open it recorded), carry
 /// its nonce too (else [`Mismatch::OtherCopy`] naming the file of another copy of the
-/// device: the metadata file when both images agree against it, [`check_copies`]);
+/// device: the metadata file when both images agree against it, `check_copies`);
 /// every journaled step is one the device could have taken.
 ///
 /// Then the generation advances and a new nonce is drawn ([`identity::new_nonce`]), in

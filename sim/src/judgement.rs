@@ -501,7 +501,9 @@ impl RunResult {
     /// when every transaction had ended ([`RunResult::last_txn_ticks`]) reached none of
     /// them beside a transaction ([`Unreached::RequestAfterTransactions`], every
     /// invariant about a backup); one whose every cycle's copy ran beside no
-    /// transaction ([`tested_beside`]: before the first arrival, in a lull) neither
+    /// transaction (its span's [`crate::Marks::beside_txn`],
+    /// [`crate::Marks::beside_txn_b_prime`] or [`crate::Marks::beside_txn_waits`]:
+    /// before the first arrival, in a lull) neither
     /// ([`Unreached::NoTransactionBeside`]), and only the cycles whose copy ran beside
     /// one reach the states above. A violation observed of `invariant` shows its state
     /// was reached: never unreached.
