@@ -642,10 +642,7 @@ fn workload(w: &W) -> Result<(), SimError> {
 /// Blind writes replace a whole block and keep no before-image: one record per
 /// block, nothing that rolls a write back, and every lock taken before the begin.
 fn blind_writes(s: &Scenario) -> Result<(), SimError> {
-    let W::Generated(c) = &s.workload else {
-        return Ok(());
-    };
-    if c.write_kind != WriteKind::Blind {
+    if s.workload.write_kind() != WriteKind::Blind {
         return Ok(());
     }
     let key = "workload.write_kind";
@@ -678,9 +675,6 @@ fn blind_writes_full_area(
     policies: &[Policy],
     volume_blocks: u64,
 ) -> Result<(), SimError> {
-    let W::Generated(c) = &s.workload else {
-        return Ok(());
-    };
     let b = &s.backup;
     let (key, value) = match (b.data_area_blocks, b.data_area_fraction) {
         (Some(n), _) => ("backup.data_area_blocks", n.to_string()),
@@ -688,7 +682,7 @@ fn blind_writes_full_area(
         (None, None) => return Ok(()),
     };
     let slots = b.data_area_slots(volume_blocks);
-    if c.write_kind != WriteKind::Blind
+    if s.workload.write_kind() != WriteKind::Blind
         || b.on_data_area_full != OnDataAreaFull::BreakGuestWrite
         || slots >= volume_blocks
     {

@@ -58,7 +58,7 @@ pub enum WriteKind {
 }
 
 impl WriteKind {
-    fn is_default(&self) -> bool {
+    pub(crate) fn is_default(&self) -> bool {
         *self == WriteKind::default()
     }
 }

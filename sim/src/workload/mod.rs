@@ -179,6 +179,16 @@ impl WorkloadConfig {
         }
     }
 
+    /// How the workload's writes write a block: `workload.write_kind` of a generated
+    /// or trace workload; read-modify-write for the others.
+    pub fn write_kind(&self) -> WriteKind {
+        match self {
+            WorkloadConfig::Generated(c) => c.write_kind,
+            WorkloadConfig::Trace(c) => c.write_kind,
+            _ => WriteKind::ReadModifyWrite,
+        }
+    }
+
     /// True when each transaction waits for a flush barrier before it commits
     /// (`flush_at_commit`, generated loads).
     pub fn flush_at_commit(&self) -> bool {

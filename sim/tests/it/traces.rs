@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use proptest::collection::vec;
 use proptest::prelude::*;
-use sim::workload::trace::{self, Grouping, MappedTrace, Timing, TraceConfig, TraceFormat};
+use sim::workload::trace::{self, Access, Grouping, MappedTrace, Timing, TraceConfig, TraceFormat};
 use sim::{GeometryConfig, Policy, Scenario, WorkloadConfig};
 
 fn data(name: &str) -> PathBuf {
@@ -40,8 +40,8 @@ fn mapped(s: &Scenario) -> &MappedTrace {
     }
 }
 
-/// (arrival ticks, stream, [(block, writes)]) of every transaction.
-type Pinned = Vec<(u64, u32, Vec<(u64, bool)>)>;
+/// (arrival ticks, stream, [(block, access)]) of every transaction.
+type Pinned = Vec<(u64, u32, Vec<(u64, Access)>)>;
 
 fn pinned(s: &Scenario) -> Pinned {
     mapped(s)
@@ -51,8 +51,8 @@ fn pinned(s: &Scenario) -> Pinned {
         .collect()
 }
 
-const W: bool = true;
-const R: bool = false;
+const W: Access = Access::Write;
+const R: Access = Access::Read;
 
 #[test]
 fn fio_v2_mapping_is_pinned() {
@@ -547,7 +547,7 @@ fn the_fio_recorded_trace_replays_under_every_policy() {
         fio_writes(&data("fio-randrw.iolog")),
         m.txns
             .iter()
-            .filter(|t| t.blocks.iter().any(|b| b.1))
+            .filter(|t| t.blocks.iter().any(|b| b.1.writes()))
             .count()
     );
     let mut torn_snapshots = 0;
@@ -615,7 +615,7 @@ fn mapped_text(format: TraceFormat, path: &Path, text: &str) -> MappedTrace {
 
 /// A mapped trace's transactions in replay order: each one's arrival and its blocks
 /// (block, is a write).
-fn order(m: &MappedTrace) -> Vec<(u64, Vec<(u64, bool)>)> {
+fn order(m: &MappedTrace) -> Vec<(u64, Vec<(u64, Access)>)> {
     m.txns
         .iter()
         .map(|t| (t.arrival_ticks, t.blocks.clone()))
@@ -1175,11 +1175,14 @@ fn a_blkparse_event_outside_the_accepted_set_is_refused_at_its_key() {
 /// Checks each transaction of `raw`'s trace (per I/O: stream, first block, blocks, a
 /// write, µs since the one before) against the rule, by a plain search: its block list
 /// is its stream's I/Os between its first and last line, block by block, each block
-/// once in first-touch order, a write where any of its I/Os writes it; and every I/O
-/// is in exactly one transaction. Returns the longest list.
+/// once in first-touch order, a write where any of its I/Os writes it (under `blind`
+/// writes, a blind write where the first touch writes the whole block, else a
+/// read-modify-write); and every I/O is in exactly one transaction. Returns the
+/// longest list.
 fn check_first_touch(
     raw: &[(u32, u64, u64, bool, u64)],
     grouping: Grouping,
+    blind: bool,
 ) -> Result<usize, TestCaseError> {
     let mut time_us = 0;
     let ios: Vec<trace::TraceIo> = raw
@@ -1205,6 +1208,11 @@ fn check_first_touch(
     };
     let c = TraceConfig {
         grouping,
+        write_kind: if blind {
+            sim::WriteKind::Blind
+        } else {
+            sim::WriteKind::ReadModifyWrite
+        },
         ..TraceConfig::default()
     };
     let m = trace::mapping::map(&t, &c, 4096, 1).unwrap();
@@ -1213,13 +1221,23 @@ fn check_first_touch(
     };
     let mut longest = 0;
     for txn in &m.txns {
-        let mut expected: Vec<(u64, bool)> = Vec::new();
+        let mut expected: Vec<(u64, Access)> = Vec::new();
         for io in ios.iter().filter(|io| of(txn, io)) {
             let first = io.offset_bytes / 4096;
             for b in first..=(io.offset_bytes + io.length_bytes - 1) / 4096 {
+                let whole = io.offset_bytes <= b * 4096
+                    && io.offset_bytes + io.length_bytes >= (b + 1) * 4096;
                 match expected.iter_mut().find(|(x, _)| *x == b) {
-                    Some((_, w)) => *w |= io.write,
-                    None => expected.push((b, io.write)),
+                    Some((_, a)) if io.write && *a == Access::Read => *a = Access::Write,
+                    Some(_) => {}
+                    None => expected.push((
+                        b,
+                        match (io.write, blind && whole) {
+                            (false, _) => Access::Read,
+                            (true, true) => Access::BlindWrite,
+                            (true, false) => Access::Write,
+                        },
+                    )),
                 }
             }
         }
@@ -1245,9 +1263,10 @@ proptest! {
     fn a_transaction_lists_each_block_of_its_ios_once_in_first_touch_order(
         raw in vec((0u32..3, 0u64..400, 1u64..96, any::<bool>(), 0u64..1500), 1..120),
         per_stream in any::<bool>(),
+        blind in any::<bool>(),
     ) {
         let grouping = if per_stream { Grouping::Stream } else { Grouping::Io };
-        check_first_touch(&raw, grouping)?;
+        check_first_touch(&raw, grouping, blind)?;
     }
 }
 
@@ -1259,8 +1278,109 @@ fn first_touch_order_holds_past_the_indexed_size() {
     let raw: Vec<_> = (0..16u64)
         .map(|i| (0, (i * 37) % 200, 1 + (i * 13) % 90, i % 3 == 0, 10))
         .collect();
-    let longest = check_first_touch(&raw, Grouping::Stream).unwrap();
+    let longest = check_first_touch(&raw, Grouping::Stream, false).unwrap();
     assert!(longest > 32, "longest transaction {longest} blocks");
+    check_first_touch(&raw, Grouping::Stream, true).unwrap();
+}
+
+/// Under `write_kind = "blind"` a whole-block write that first touches its block in
+/// its transaction is a blind write; a partial one, or one after a read of the block,
+/// stays a read-modify-write; reads are reads.
+#[test]
+fn blind_writes_map_whole_first_touch_writes_only() {
+    let b = Access::BlindWrite;
+    let s = scenario("hand-plain.csv", TraceFormat::Csv, |c| {
+        c.write_kind = sim::WriteKind::Blind;
+    });
+    let want: Pinned = vec![
+        (0, 0, vec![(0, b)]),
+        (10, 0, vec![(1, b)]),
+        (20, 1, vec![(0, R), (1, R)]),
+        // 50 bytes at 100: a partial block, read first.
+        (5000, 0, vec![(0, W)]),
+        (5010, 0, vec![(2, R)]),
+        (5020, 0, vec![(2, b)]),
+        (9000, 2, vec![(16, R)]),
+        (9200, 1, vec![(3, b), (4, b)]),
+    ];
+    assert_eq!(pinned(&s), want);
+    // Grouped: block 2 is read at 5010 before 5020 writes it whole: one access, a
+    // read-modify-write (the transaction read it anyway).
+    let g = scenario("hand-plain.csv", TraceFormat::Csv, |c| {
+        c.write_kind = sim::WriteKind::Blind;
+        c.grouping = Grouping::Stream;
+    });
+    let want: Pinned = vec![
+        (0, 0, vec![(0, b), (1, b)]),
+        (20, 1, vec![(0, R), (1, R)]),
+        (5000, 0, vec![(0, W), (2, W)]),
+        (9000, 2, vec![(16, R)]),
+        (9200, 1, vec![(3, b), (4, b)]),
+    ];
+    assert_eq!(pinned(&g), want);
+}
+
+/// `n` whole-block writes of one stream, each block once, in a scrambled order: as
+/// `owm calibrate` writes fio's random-write pattern.
+fn whole_block_writes(n: u64) -> String {
+    let mut text = String::from("time,op,offset,length\n");
+    for i in 0..n {
+        text.push_str(&format!("{},W,{},4096\n", i * 10, (i * 7919) % n * 4096));
+    }
+    text
+}
+
+/// A replay of whole-block writes under `write_kind = "blind"` reads nothing: no
+/// logical or physical read on a plain volume, and its times do not depend on the
+/// device's read latency; the same trace read-modify-written reads each block once,
+/// and pays the read latency on every write. A partial-block write under `blind`
+/// still reads its block.
+#[test]
+fn blind_trace_writes_issue_no_reads() {
+    let dir = scratch("blind-writes");
+    let path = dir.join("writes.csv");
+    std::fs::write(&path, whole_block_writes(40)).unwrap();
+    let partial = dir.join("partial.csv");
+    std::fs::write(
+        &partial,
+        "time,op,offset,length\n0,W,0,4096\n10,W,4196,100\n",
+    )
+    .unwrap();
+    let run = |path: &Path, kind: sim::WriteKind, read_latency_ticks: u64| {
+        let mut s = Scenario::with_workload(WorkloadConfig::Trace(TraceConfig {
+            path: path.to_path_buf(),
+            format: TraceFormat::Csv,
+            timing: Timing::Closed,
+            write_kind: kind,
+            ..TraceConfig::default()
+        }));
+        s.geometry = GeometryConfig {
+            block_size_bytes: 4096,
+            records_per_block: 1,
+        };
+        s.device.read_latency_ticks = read_latency_ticks;
+        s.device.write_latency_ticks = 30;
+        s.device.jitter_ticks_max = 0;
+        s.load_trace(Path::new("/")).unwrap();
+        s.validate().unwrap();
+        super::common::run(&s, Policy::None, 1).0
+    };
+    let (blind, rmw) = (sim::WriteKind::Blind, sim::WriteKind::ReadModifyWrite);
+    let r = run(&path, blind, 77);
+    assert_eq!(r.costs.logical_writes, 40);
+    assert_eq!((r.costs.logical_reads, r.costs.physical_reads), (0, 0));
+    assert_eq!(r.costs.response_time.mean_ticks, 30.0);
+    let slow_reads = run(&path, blind, 50_000);
+    assert_eq!(
+        r.costs.response_time, slow_reads.costs.response_time,
+        "a blind write's time depends on the read latency"
+    );
+    let m = run(&path, rmw, 77);
+    assert_eq!(m.costs.logical_reads, 40);
+    assert_eq!(m.costs.response_time.mean_ticks, 107.0);
+    // One whole-block write (blind), one partial (read first).
+    let p = run(&partial, blind, 77);
+    assert_eq!((p.costs.logical_writes, p.costs.logical_reads), (2, 1));
 }
 
 /// A trace file cut short is refused at its last line, whatever the format and

@@ -8,9 +8,35 @@ use super::{Addresses, Grouping, Trace, TraceConfig, TraceIo};
 use crate::clock::Tick;
 use crate::keyed::Keyed;
 use crate::scenario::FIELD_TICKS_MAX;
+use crate::workload::WriteKind;
 
 /// Blocks one I/O may span at most.
 pub const BLOCKS_PER_IO_MAX: u64 = 1 << 16;
+
+/// How a transaction accesses one block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Access {
+    /// Reads the block.
+    Read,
+    /// Reads the block, then writes it back changed (a read-modify-write).
+    Write,
+    /// Writes the whole block without reading it: under `workload.write_kind =
+    /// "blind"`, a block whose first touch in the transaction is a write covering all
+    /// of it.
+    BlindWrite,
+}
+
+impl Access {
+    /// True for a write, read-modify-write or blind.
+    pub fn writes(self) -> bool {
+        self != Access::Read
+    }
+
+    /// True when the access reads the block from the device.
+    pub fn reads(self) -> bool {
+        self != Access::BlindWrite
+    }
+}
 
 /// One transaction of a mapped trace.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,8 +45,8 @@ pub struct TraceTxn {
     pub arrival_ticks: Tick,
     /// The stream that issued it.
     pub stream: u32,
-    /// Its block accesses in first-touch order, each block once: (block, writes).
-    pub blocks: Vec<(u64, bool)>,
+    /// Its block accesses in first-touch order, each block once: (block, access).
+    pub blocks: Vec<(u64, Access)>,
     /// The trace lines of its I/Os (first and last).
     pub lines: (u64, u64),
 }
@@ -61,8 +87,8 @@ pub const IO_BYTES: u64 = std::mem::size_of::<TraceIo>() as u64;
 /// stream (`u32`), blocks (a `Vec`: pointer, capacity, length) and lines (two `u64`),
 /// padded to 56.
 pub const TXN_BYTES: u64 = std::mem::size_of::<TraceTxn>() as u64;
-/// Bytes of one block access of a transaction: `(u64, bool)`, padded to 16.
-pub const ACCESS_BYTES: u64 = std::mem::size_of::<(u64, bool)>() as u64;
+/// Bytes of one block access of a transaction: `(u64, Access)`, padded to 16.
+pub const ACCESS_BYTES: u64 = std::mem::size_of::<(u64, Access)>() as u64;
 /// Bytes an allocation costs beyond what it holds (the allocator's header).
 pub const HEAP_OVERHEAD_BYTES: u64 = 16;
 /// Bytes per distinct block of the renumbering of `addresses = "dense"` (a
@@ -75,7 +101,8 @@ impl MappedTrace {
     /// queueing: each stream starts at its first transaction's arrival and runs its
     /// transactions back to back, each taking `compute_ticks` and, per block access,
     /// the device's read latency (and its write latency for a write: a
-    /// read-modify-write); the last stream's end. Queueing, jitter and a backup's
+    /// read-modify-write; a blind write, its write latency alone); the last stream's
+    /// end. Queueing, jitter and a backup's
     /// own I/O only lengthen a replay, so half of this falls inside it.
     pub fn closed_span_ticks(
         &self,
@@ -84,9 +111,17 @@ impl MappedTrace {
     ) -> Tick {
         let mut end: BTreeMap<u32, Tick> = BTreeMap::new();
         for t in &self.txns {
-            let cost = t.blocks.iter().fold(compute_ticks, |a, &(_, write)| {
-                a.saturating_add(device.read_latency_ticks)
-                    .saturating_add(if write { device.write_latency_ticks } else { 0 })
+            let cost = t.blocks.iter().fold(compute_ticks, |a, &(_, access)| {
+                a.saturating_add(if access.reads() {
+                    device.read_latency_ticks
+                } else {
+                    0
+                })
+                .saturating_add(if access.writes() {
+                    device.write_latency_ticks
+                } else {
+                    0
+                })
             });
             let e = end.entry(t.stream).or_insert(t.arrival_ticks);
             *e = e.saturating_add(cost);
@@ -177,7 +212,11 @@ struct OpenTxn {
     positions: Keyed<()>,
 }
 
-/// Maps `trace` with `c`'s rules onto blocks of `block_size_bytes`. Errors: an I/O
+/// Maps `trace` with `c`'s rules onto blocks of `block_size_bytes`: under
+/// `c.write_kind = Blind` a block whose first touch in its transaction is a write
+/// covering the whole block is a [`Access::BlindWrite`]; any other block written is a
+/// read-modify-write ([`Access::Write`]: a partial write needs the rest of the block,
+/// and a block read first was read anyway). Errors: an I/O
 /// past 2^64 bytes, a scaled time past [`FIELD_TICKS_MAX`] (the message begins with
 /// the line number and a colon, `N: …`).
 pub fn map(
@@ -233,6 +272,13 @@ pub fn map(
         }
         Ok(t as Tick)
     };
+    // Whether an I/O writes all of (recorded) block `b`.
+    let blind = c.write_kind == WriteKind::Blind;
+    let covers = |io: &TraceIo, b: u64| {
+        let start = b as u128 * block_size_bytes as u128;
+        let end = io.offset_bytes as u128 + io.length_bytes as u128;
+        io.offset_bytes as u128 <= start && end >= start + block_size_bytes as u128
+    };
     // I/Os in time order (stable: ties keep file order).
     let mut order: Vec<&TraceIo> = trace.ios.iter().collect();
     order.sort_by_key(|io| io.time_us);
@@ -270,16 +316,27 @@ pub fn map(
         let t = &mut txns[i];
         t.lines.1 = io.line;
         let o = open.get_mut(&io.stream).expect("opened above");
-        for b in first..=last {
-            let b = block(b);
+        for recorded in first..=last {
+            let b = block(recorded);
             if b + 1 > blocks {
                 (blocks, highest_line) = (b + 1, io.line);
             }
             match o.positions.position(b) {
-                Some(k) => t.blocks[k].1 |= io.write,
+                Some(k) => {
+                    if io.write && t.blocks[k].1 == Access::Read {
+                        t.blocks[k].1 = Access::Write;
+                    }
+                }
                 None => {
                     o.positions.push(b, ());
-                    t.blocks.push((b, io.write));
+                    let access = if !io.write {
+                        Access::Read
+                    } else if blind && covers(io, recorded) {
+                        Access::BlindWrite
+                    } else {
+                        Access::Write
+                    };
+                    t.blocks.push((b, access));
                 }
             }
         }

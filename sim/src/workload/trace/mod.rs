@@ -10,7 +10,9 @@
 //!   `offset / B ..= (offset + length - 1) / B` of the scenario's block size `B`; each
 //!   is one block access (the block's first record). A read reads the block; a write
 //!   is a read-modify-write of the block (exact for a partial block; a whole-block
-//!   write costs one block read more than a blind write would).
+//!   write costs one block read more than a blind write would), or, under
+//!   `write_kind = "blind"`, a whole-block write first touching its block in the
+//!   transaction writes it without reading it ([`mapping::Access`]).
 //! - **Transactions.** One I/O each (`grouping = "io"`), or the consecutive I/Os of
 //!   one stream (fio file, blkparse process id, MSR disk, CSV `stream` column) that
 //!   follow each other within `idle_gap_ticks`, at most `ios_per_transaction_max`
@@ -45,8 +47,9 @@ use crate::error::SimError;
 use crate::rng;
 use crate::scenario::Scenario;
 use crate::txn::{Op, TxnSpec};
+use crate::workload::WriteKind;
 
-pub use mapping::{MappedTrace, TraceTxn};
+pub use mapping::{Access, MappedTrace, TraceTxn};
 
 /// The file formats a trace may come in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,6 +132,11 @@ pub struct TraceConfig {
     pub addresses: Addresses,
     /// Compute ticks between a transaction's reads and its writes (default 0).
     pub compute_ticks: Tick,
+    /// How a write of a whole block writes it (default `read-modify-write`: read
+    /// first; `blind`: without reading it, as fio's and most applications' writes
+    /// of whole blocks do). A write of part of a block reads it either way.
+    #[serde(skip_serializing_if = "WriteKind::is_default")]
+    pub write_kind: WriteKind,
     /// blkparse: the event that is an I/O (default `Q`, queued; `D` issued, `C`
     /// completed: [`BLKPARSE_EVENTS`]; any other is refused at this key by
     /// [`Scenario::load_trace`]).
@@ -150,6 +158,7 @@ impl Default for TraceConfig {
             ios_per_transaction_max: 16,
             addresses: Addresses::AsRecorded,
             compute_ticks: 0,
+            write_kind: WriteKind::ReadModifyWrite,
             blkparse_event: "Q".to_string(),
             loaded: None,
         }
@@ -725,15 +734,18 @@ impl Workload for Replay {
         };
         let t = &self.trace.txns[index];
         debug_assert!(ops.is_empty());
-        ops.extend(t.blocks.iter().map(|&(block, write)| {
+        ops.extend(t.blocks.iter().map(|&(block, access)| {
             let record = block * self.trace.records_per_block;
-            if write {
-                Op::Add {
+            match access {
+                Access::Write => Op::Add {
                     record,
                     delta: rng::uniform(&mut self.shapes, 1, 9) as i64,
-                }
-            } else {
-                Op::Read { record }
+                },
+                Access::BlindWrite => Op::Put {
+                    record,
+                    value: rng::uniform(&mut self.shapes, 1, 9) as i64,
+                },
+                Access::Read => Op::Read { record },
             }
         }));
         TxnSpec {
