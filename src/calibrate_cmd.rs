@@ -542,6 +542,8 @@ fn scenario(
             grouping: Grouping::Io,
             addresses: Addresses::AsRecorded,
             compute_ticks: overhead,
+            // fio's random writes are blind: each writes its whole block unread.
+            write_kind: sim::WriteKind::Blind,
             ..sim::TraceConfig::default()
         }),
         geometry: GeometryConfig {
@@ -1156,7 +1158,28 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
                 show(flush),
                 show(sync)
             ));
-            Some(line)
+            // A device without the metadata journal never syncs one: the timed sync
+            // is in the profile printed but priced nowhere.
+            let unjournaled = if args.without_journal {
+                Some((
+                    "--without-journal prices a device without the metadata journal",
+                    "run without --without-journal",
+                ))
+            } else if !profile.journaled {
+                Some((
+                    "the profile's `journaled = false` leaves it unused",
+                    "set `journaled = true` in the profile's [device] table",
+                ))
+            } else {
+                None
+            };
+            let unused = sync.zip(unjournaled).map(|(j, (why, fix))| {
+                format!(
+                    "note: the timed journal sync ({j:.1} us) is priced nowhere: {why}, so \
+                     no write pays a journal sync ({fix} to price it)"
+                )
+            });
+            Some((line, unused))
         }
         None => None,
     };
@@ -1203,8 +1226,9 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
             ))
         })
         .collect::<Result<Vec<_>>>()?;
-    if let Some(line) = barriers {
+    if let Some((line, unused)) = barriers {
         lines.push(line);
+        lines.extend(unused);
     }
     let run_of = Run { start, overhead };
     if args.without_journal {
@@ -1214,7 +1238,8 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
     }
     lines.push(String::new());
     lines.push(format!(
-        "simulated: {} random {}-byte writes per phase (each block once), closed loop, \
+        "simulated: {} random {}-byte writes per phase (each block once), blind (each \
+         writes its whole block without reading it, as fio's do), closed loop, \
          {overhead} ticks outside the device per write{}",
         args.pattern_writes,
         args.block_size,
@@ -1255,7 +1280,9 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
                     p.latency_us,
                     slowdown.map_or("-".into(), slowdown_text)
                 ));
-                notes.extend(slowdown.and_then(|r| faster_note(variant, phase, depth, r)));
+                notes.extend(
+                    slowdown.and_then(|r| faster_note(variant, phase, depth, r, profile.journaled)),
+                );
             }
         }
     }
@@ -1305,8 +1332,16 @@ fn iops_text(iops: f64) -> String {
 /// from the split on a VLUN B write writes image B only, and its diverged mark is
 /// journaled without a sync (the next flush makes it durable). Nothing is missing from
 /// the prediction: the measured fio runs show the same (BENCHMARKS.md, "Calibration":
-/// 0.04 at depth 1). `None` for any other variant or phase, or a slowdown of 1 or more.
-fn faster_note(variant: Variant, phase: Phase, depth: u32, slowdown: f64) -> Option<String> {
+/// 0.04 at depth 1). On a device without the metadata journal (`journaled = false`)
+/// the only difference is the second image write. `None` for any other variant or
+/// phase, or a slowdown of 1 or more.
+fn faster_note(
+    variant: Variant,
+    phase: Phase,
+    depth: u32,
+    slowdown: f64,
+    journaled: bool,
+) -> Option<String> {
     // Below 1 as printed: a ratio that rounds to 1.00 needs no note.
     let printed: f64 = slowdown_text(slowdown).parse().unwrap_or(slowdown);
     if variant != Variant::WriteMirroring || phase == Phase::Before || printed >= 1.0 {
@@ -1316,11 +1351,19 @@ fn faster_note(variant: Variant, phase: Phase, depth: u32, slowdown: f64) -> Opt
         .iter()
         .find(|(p, _)| *p == phase)
         .map_or("", |(_, n)| n);
+    let (before, after) = if journaled {
+        (
+            "each write to a block not written since the last flush syncs the journal for \
+             its dirty mark, then writes both images",
+            ", with no journal sync",
+        )
+    } else {
+        ("each write writes both images", "")
+    };
     Some(format!(
         "note: mirroring {name} qd{depth}: slowdown {} (below 1: faster than before the \
-         split): before the split each write to a block not written since the last flush \
-         syncs the journal for its dirty mark, then writes both images; from the split \
-         on a VLUN B write writes image B only, with no journal sync",
+         split): before the split {before}; from the split on a VLUN B write writes image \
+         B only{after}",
         slowdown_text(slowdown)
     ))
 }
@@ -1399,20 +1442,27 @@ mod output_tests {
     /// note saying why; no other variant, phase or slowdown does.
     #[test]
     fn mirroring_faster_than_before_the_split_says_why() {
-        let n = faster_note(Variant::WriteMirroring, Phase::Window, 1, 0.0017).unwrap();
+        let n = faster_note(Variant::WriteMirroring, Phase::Window, 1, 0.0017, true).unwrap();
         assert!(
             n.contains("mirroring backup window qd1: slowdown 0.0017")
                 && n.contains("dirty mark")
                 && n.contains("image B only"),
             "{n}"
         );
-        assert!(faster_note(Variant::WriteMirroring, Phase::After, 8, 0.5).is_some());
-        assert!(faster_note(Variant::WriteMirroring, Phase::Window, 1, 1.0).is_none());
+        assert!(faster_note(Variant::WriteMirroring, Phase::After, 8, 0.5, true).is_some());
+        assert!(faster_note(Variant::WriteMirroring, Phase::Window, 1, 1.0, true).is_none());
         // 0.999… prints as 1.00: not "below 1".
-        assert!(faster_note(Variant::WriteMirroring, Phase::Window, 1, 0.9999).is_none());
-        assert!(faster_note(Variant::WriteMirroring, Phase::Before, 1, 0.5).is_none());
-        assert!(faster_note(Variant::CopyOnWrite, Phase::Window, 1, 0.5).is_none());
-        assert!(faster_note(Variant::WriteLogging, Phase::After, 1, 0.5).is_none());
+        assert!(faster_note(Variant::WriteMirroring, Phase::Window, 1, 0.9999, true).is_none());
+        assert!(faster_note(Variant::WriteMirroring, Phase::Before, 1, 0.5, true).is_none());
+        assert!(faster_note(Variant::CopyOnWrite, Phase::Window, 1, 0.5, true).is_none());
+        assert!(faster_note(Variant::WriteLogging, Phase::After, 1, 0.5, true).is_none());
+        // Without the metadata journal there is no sync to name: the second image
+        // write is the whole difference.
+        let n = faster_note(Variant::WriteMirroring, Phase::Window, 1, 0.5, false).unwrap();
+        assert!(
+            n.contains("both images") && !n.contains("journal") && !n.contains("dirty mark"),
+            "{n}"
+        );
     }
 }
 

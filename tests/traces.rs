@@ -431,3 +431,59 @@ fn a_refused_trace_says_precisely_what_is_wrong() {
         "(byte 123)",
     );
 }
+
+/// `workload.write_kind = "blind"` on a trace: refused at its own line where a blind
+/// write could not be honoured (several records a block, incremental locks, aborts),
+/// run otherwise.
+#[test]
+fn a_blind_trace_is_refused_at_its_key_where_it_cannot_be_honoured() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "t.csv",
+        "time,op,offset,length\n0,W,0,4096\n10,W,4096,4096\n20,R,0,4096\n",
+    );
+    let base = "policies = [\"none\", \"cow\"]\n[workload]\nkind = \"trace\"\npath = \"t.csv\"\n\
+                format = \"csv\"\nwrite_kind = \"blind\"\n[geometry]\nblock_size_bytes = 4096\n";
+    // (text, the line of `write_kind`, why)
+    for (text, line, why) in [
+        (
+            base.to_string(),
+            6,
+            "geometry.records_per_block must be 1, not 4",
+        ),
+        (
+            format!("{base}records_per_block = 1\n[locking]\ndiscipline = \"incremental\"\n"),
+            6,
+            "locking.discipline = \"conservative\"",
+        ),
+        (
+            format!("abort_probability = 0.1\n{base}records_per_block = 1\n"),
+            7,
+            "abort_probability must be 0",
+        ),
+    ] {
+        let scenario = write(tmp.path(), "s.toml", &text);
+        let o = owm(&["run", &scenario, "--out", &s(&tmp.path().join("out"))]);
+        assert_eq!(code(&o), 2, "{text}: {}", stderr(&o));
+        fails_with(
+            &o,
+            &[
+                &format!("{scenario}:{line}: key `workload.write_kind`"),
+                why,
+            ],
+        );
+    }
+    let scenario = write(
+        tmp.path(),
+        "s.toml",
+        &format!("{base}records_per_block = 1\n"),
+    );
+    ok(&owm(&[
+        "run",
+        &scenario,
+        "--out",
+        &s(&tmp.path().join("out")),
+        "--quiet",
+    ]));
+}

@@ -639,3 +639,134 @@ fn calibrate_blames_the_right_input_and_keeps_the_previous_pair() {
     fails_with(&o, &[&slow, "past the backup request"]);
     pair(12);
 }
+
+/// The QD1 write latency of each device profile, µs, as scenarios/README.md's
+/// measured table ("Profiles") gives it: `(profile, QD1 write)`.
+fn readme_qd1_writes_us() -> Vec<(String, f64)> {
+    let text = std::fs::read_to_string(repo().join("scenarios/README.md")).unwrap();
+    let header = "| profile | QD1 read | QD1 write | sustained reads/s | sustained writes/s |";
+    let at = text.find(header).expect("the profiles' measured table");
+    let rows: Vec<(String, f64)> = text[at..]
+        .lines()
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let name = cells[1].trim_matches(|c| c == '`' || c == '"').to_string();
+            (name, cells[3].replace(',', "").parse().unwrap())
+        })
+        .collect();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    rows
+}
+
+/// `(variant, phase, iodepth) -> (iops, lat_mean_us)` of a calibrate table.
+fn table(text: &str) -> std::collections::BTreeMap<(String, String, u32), (f64, f64)> {
+    text.lines()
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|r| r.len() == 6 && r[2].parse::<u32>().is_ok())
+        .map(|r| {
+            (
+                (r[0].to_string(), r[1].to_string(), r[2].parse().unwrap()),
+                (r[3].parse().unwrap(), r[4].parse().unwrap()),
+            )
+        })
+        .collect()
+}
+
+/// fio's random writes are blind, and calibrate prices them so: on every shipped
+/// device profile the QD1 write before the split of write logging and copy-on-write
+/// (nothing added by the variant) costs the profile's own QD1 write (README's table,
+/// within 5 %), at its inverse in IOPS; mirroring's, two image writes. No write of the
+/// pattern reads: raising the profile's read latency 100-fold changes no phase without
+/// a copy (before the split, after retire; logging's window). The output says so.
+#[test]
+fn calibrate_prices_the_pattern_as_blind_writes_on_every_profile() {
+    for (profile, write_us) in readme_qd1_writes_us() {
+        let run = |extra: &str| {
+            let cal = FromProfile::new(&format!("[device]\nprofile = \"{profile}\"\n{extra}"));
+            let o = cal.run(&["--pattern-writes", "16"]);
+            ok(&o);
+            stdout(&o)
+        };
+        let text = run("");
+        assert!(
+            text.contains("blind (each writes its whole block without reading it"),
+            "{text}"
+        );
+        let t = table(&text);
+        let at = |v: &str, p: &str, qd: u32| t[&(v.to_string(), p.to_string(), qd)];
+        for variant in ["logging", "cow"] {
+            let (iops, lat) = at(variant, "before split", 1);
+            assert!(
+                (lat / write_us - 1.0).abs() < 0.05,
+                "{profile} {variant}: {lat} us against the profile's QD1 write {write_us}"
+            );
+            assert!(
+                (iops * lat / 1e6 - 1.0).abs() < 0.02,
+                "{profile}: {iops} IOPS"
+            );
+        }
+        let (_, mirrored) = at("mirroring", "before split", 1);
+        assert!(
+            (mirrored / (2.0 * write_us) - 1.0).abs() < 0.05,
+            "{profile} mirroring: {mirrored} us against two writes of {write_us}"
+        );
+        let named: sim::DeviceProfile = serde_json::from_str(&format!("\"{profile}\"")).unwrap();
+        let default_read = named.config().read_latency_ticks;
+        let slow = table(&run(&format!(
+            "read_latency_ticks = {}\n",
+            default_read * 100
+        )));
+        for ((variant, phase, qd), v) in &t {
+            if phase != "backup window" || variant == "logging" {
+                assert_eq!(
+                    slow[&(variant.clone(), phase.clone(), *qd)],
+                    *v,
+                    "{profile} {variant} {phase} qd{qd} depends on the read latency"
+                );
+            }
+        }
+    }
+}
+
+/// Barrier timings whose journal sync a device without the metadata journal never
+/// pays (`journaled = false`, as `hdd-7200`; or `--without-journal`): the output says
+/// the timed sync is priced nowhere; a journaled profile prices it, with no such note.
+#[test]
+fn calibrate_says_when_a_timed_journal_sync_is_priced_nowhere() {
+    let timings = r#"{"barriers":{"image_a_flush":{"count":2,"total_us":200.0},"image_b_flush":{"count":2,"total_us":600.0},"journal_fdatasync":{"count":4,"total_us":400.0},"superblock_write":{"count":4,"total_us":40.0}}}"#;
+    let note = "note: the timed journal sync (110.0 us) is priced nowhere";
+    for (profile, extra, unused) in [
+        (
+            "[device]\nprofile = \"hdd-7200\"\n",
+            None,
+            Some("`journaled = false`"),
+        ),
+        (
+            "[device]\nprofile = \"hdd-7200\"\njournaled = true\n",
+            None,
+            None,
+        ),
+        (
+            "[device]\nprofile = \"hdd-7200\"\njournaled = true\n",
+            Some("--without-journal"),
+            Some("--without-journal prices a device without the metadata journal"),
+        ),
+    ] {
+        let cal = FromProfile::new(profile);
+        let bt = write(cal.tmp.path(), "bt.json", timings);
+        let mut args = vec!["--barrier-timings", bt.as_str(), "--pattern-writes", "4"];
+        args.extend(extra);
+        let o = cal.run(&args);
+        ok(&o);
+        let text = stdout(&o);
+        match unused {
+            Some(why) => assert!(
+                text.lines().any(|l| l.starts_with(note) && l.contains(why)),
+                "{profile} {extra:?}: {text}"
+            ),
+            None => assert!(!text.contains(note), "{profile}: {text}"),
+        }
+    }
+}
