@@ -231,7 +231,10 @@ pub struct Costs {
     pub committed: u64,
     pub aborted: u64,
     pub deadlock_aborts: u64,
-    /// Time NEW transactions were held at the admission gate by the backup.
+    /// The ticks the admission gate held each transaction attempt admitted at or after
+    /// the run's first split (0 for one not held), deadlock retries and later cycles'
+    /// attempts included: `count` is every such attempt, held or not; a gate hold that
+    /// no split followed (a quiesce attempt that timed out) is not among them.
     pub admission_delay: DelayStats,
     /// Arrival → end of every committed attempt (the users' response time).
     pub response_time: DelayStats,
