@@ -251,10 +251,9 @@ fn font(px: f64) -> FontDesc<'static> {
 }
 
 /// The plot's ranges over the series `idx` of `p`: x padded 5 %, y from 0 when the
-/// data is positive and 35 % of headroom on top, more when the legend (upper left)
-/// takes more than that of the chart's height: `legend` is the fraction of the height
-/// it takes, and no point or error bar is drawn under it.
-fn bounds(p: &LinePlot, idx: &[usize], legend: f64) -> ((f64, f64), (f64, f64)) {
+/// data is positive and 35 % of headroom on top (the legend is beside the chart, never
+/// over it: [`legend_width`]).
+fn bounds(p: &LinePlot, idx: &[usize]) -> ((f64, f64), (f64, f64)) {
     let series = || idx.iter().filter_map(|&i| p.series.get(i));
     let bars = series().flat_map(|s| {
         s.intervals
@@ -288,17 +287,7 @@ fn bounds(p: &LinePlot, idx: &[usize], legend: f64) -> ((f64, f64), (f64, f64)) 
                 span * 0.05
             };
         let top = hi + span * if from_zero { 0.35 } else { 0.05 };
-        // The data below the legend: `hi` at most (1 - legend) of the way up.
-        let free = 1.0 - legend.clamp(0.0, 0.6);
-        let under_legend = bottom + (hi - bottom) / free;
-        (
-            bottom,
-            if from_zero && legend > 0.0 {
-                top.max(under_legend)
-            } else {
-                top
-            },
-        )
+        (bottom, top)
     };
     let x = match &p.x_scale {
         XScale::Linear => pad(fold(|p| p.0), false),
@@ -353,7 +342,7 @@ fn draw<DB: DrawingBackend>(
     root.fill(&WHITE)?;
     let groups = panels(p);
     let all: Vec<usize> = (0..p.series.len()).collect();
-    let (x, _) = bounds(p, &all, 0.0);
+    let (x, _) = bounds(p, &all);
     // A long title (a sweep's other axes named in words) is set smaller, down to 11
     // px, rather than cut at both edges.
     let width = f64::from(root.dim_in_pixel().0) - 2.0 * 16.0;
@@ -365,10 +354,6 @@ fn draw<DB: DrawingBackend>(
     {
         px -= 0.5;
     }
-    // The height of a chart in `h` pixels of area: its margins, milestone band and x
-    // axis's labels taken off.
-    let chart_h =
-        |h: u32, band: u32, x_area: u32| f64::from(h.saturating_sub(16 + 6 + band + x_area));
     // A y label longer than the chart is high (at the smallest size it is set in)
     // keeps its quantity by the axis; the statistic after its last `: ` goes to a line
     // under the title (`y axis: mean of 8 seeds, 95 % CI`).
@@ -388,19 +373,19 @@ fn draw<DB: DrawingBackend>(
         let band = mark_band(p, only);
         if band == 0 && y_line.is_none() {
             let mut builder = ChartBuilder::on(&root);
+            let (legend_w, legend) = legend_area(&root, p, only);
             builder
                 .caption(&p.title, font(px))
                 .margin(16)
+                .margin_right(16 + legend_w)
                 .x_label_area_size(50)
                 .y_label_area_size(80);
-            let h = chart_h(root.dim_in_pixel().1, 0, 50) - px - 10.0;
             let on = Panel {
                 idx: only,
                 x_desc: true,
                 y_label,
-                chart_h: h,
             };
-            return chart(&mut builder, p, on, x);
+            return chart(&mut builder, p, on, x, &legend);
         }
         // The milestones' labels in a band between the title and the chart.
         let area = root.titled(&p.title, font(px))?;
@@ -409,18 +394,19 @@ fn draw<DB: DrawingBackend>(
             None => area,
         };
         let mut builder = ChartBuilder::on(&area);
+        let (legend_w, legend) = legend_area(&area, p, only);
         builder
             .margin(16)
             .margin_top(6 + band)
+            .margin_right(16 + legend_w)
             .x_label_area_size(50)
             .y_label_area_size(80);
         let on = Panel {
             idx: only,
             x_desc: true,
             y_label,
-            chart_h: chart_h(area.dim_in_pixel().1, band, 50),
         };
-        return chart(&mut builder, p, on, x);
+        return chart(&mut builder, p, on, x, &legend);
     }
     // Panels by scale, stacked under the title and a line saying why; the x axis
     // described under the last one only.
@@ -435,18 +421,19 @@ fn draw<DB: DrawingBackend>(
         let band = mark_band(p, idx);
         let x_area = if last { 50 } else { 30 };
         let mut builder = ChartBuilder::on(&panel);
+        let (legend_w, legend) = legend_area(&panel, p, idx);
         builder
             .margin(16)
             .margin_top(6 + band)
+            .margin_right(16 + legend_w)
             .x_label_area_size(x_area)
             .y_label_area_size(80);
         let on = Panel {
             idx,
             x_desc: last,
             y_label,
-            chart_h: chart_h(panel.dim_in_pixel().1, band, x_area),
         };
-        chart(&mut builder, p, on, x)?;
+        chart(&mut builder, p, on, x, &legend)?;
     }
     Ok(())
 }
@@ -455,23 +442,90 @@ fn draw<DB: DrawingBackend>(
 /// along a short chart.
 const Y_DESC_PX: (f64, f64) = (14.0, 11.0);
 
-/// The legend's rows over the series `idx` of `p`: one per series, one per kind of
-/// milestone drawn, one for the rings' note when a point there is ringed.
-fn legend_rows(p: &LinePlot, idx: &[usize]) -> usize {
+/// The legend's entries over the series `idx` of `p`, in the order it draws them:
+/// one per series ([`Series::legend`]), one per kind of milestone drawn, one for the
+/// rings' note when a point there is ringed; each as the lines it is set in
+/// ([`legend_lines`]).
+fn legend_texts(p: &LinePlot, idx: &[usize]) -> Vec<Vec<String>> {
     let series = || idx.iter().filter_map(|&i| p.series.get(i));
-    let mut kinds: Vec<MarkKind> = Vec::new();
+    let mut kinds: Vec<(MarkKind, Vec<&str>)> = Vec::new();
     for m in p.marks.iter().filter(|m| idx.contains(&m.series)) {
-        if !kinds.contains(&m.kind) {
-            kinds.push(m.kind);
+        match kinds.iter_mut().find(|(k, _)| *k == m.kind) {
+            Some((_, names)) if !names.contains(&m.name.as_str()) => names.push(&m.name),
+            Some(_) => {}
+            None => kinds.push((m.kind, vec![&m.name])),
         }
     }
-    let ringed = p.no_interval.is_some()
-        && series().any(|s| {
+    kinds.sort_by_key(|(k, _)| MarkKind::ALL.iter().position(|a| a == k));
+    let ringed = p.no_interval.as_ref().filter(|_| {
+        series().any(|s| {
             s.points
                 .iter()
                 .any(|q| q.1.is_finite() && !s.intervals.iter().any(|b| b.0 == q.0))
-        });
-    idx.len() + kinds.len() + usize::from(ringed)
+        })
+    });
+    series()
+        .map(Series::legend)
+        .chain(kinds.iter().map(|(_, n)| mark_legend(n)))
+        .chain(ringed.cloned())
+        .map(|t| legend_lines(&t))
+        .collect()
+}
+
+/// The legend's text of a kind of milestone whose moments are `names`.
+fn mark_legend<S: AsRef<str>>(names: &[S]) -> String {
+    let names: Vec<&str> = names.iter().map(AsRef::as_ref).collect();
+    format!("{} (vertical line)", names.join(" / "))
+}
+
+/// The characters a line of the legend holds at most: a longer entry goes on over
+/// lines of its own, indented, broken between words (a word longer than that alone
+/// on its line), so the legend beside the chart leaves it most of the width.
+const LEGEND_LINE_CHARS: usize = 56;
+
+/// `text` as the legend sets it: lines of at most [`LEGEND_LINE_CHARS`] characters
+/// broken between words, every line after the first indented two spaces.
+fn legend_lines(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let len = line.chars().count();
+        if len > 0 && len + 1 + word.chars().count() > LEGEND_LINE_CHARS {
+            lines.push(std::mem::replace(&mut line, "  ".to_string()));
+        } else if len > 0 && line != "  " {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
+}
+
+/// The gap between the chart's right edge and its legend (pixels).
+const LEGEND_GAP_PX: u32 = 12;
+/// plotters' legend box around its text: the sample's column and the margin either side
+/// (`SeriesLabelStyle`'s defaults).
+const LEGEND_BOX_PX: u32 = 30 + 2 * 10;
+
+/// The column the legend of the series `idx` of `p` takes right of the chart in
+/// `area`: its width (its widest line, its box and the gap before it; 0 with no
+/// entry), which the chart leaves free, and the area of the column with the chart's
+/// right margin after it, where the legend is drawn: beside the data, never over it.
+fn legend_area<DB: DrawingBackend>(
+    area: &Area<DB>,
+    p: &LinePlot,
+    idx: &[usize],
+) -> (u32, Area<DB>) {
+    let style = TextStyle::from(font(13.0));
+    let widest = legend_texts(p, idx)
+        .iter()
+        .flatten()
+        .map(|l| area.estimate_text_size(l, &style).map_or(0, |(w, _)| w))
+        .max();
+    let w = widest.map_or(0, |w| w + LEGEND_BOX_PX + LEGEND_GAP_PX);
+    let total = area.dim_in_pixel().0;
+    let (_, column) = area.split_horizontally(total.saturating_sub(w + 16));
+    (w, column)
 }
 
 /// One chart on `builder`: the series of `on` of `p`, x over `x0..x1`, y over theirs
@@ -481,15 +535,14 @@ fn chart<'a, DB: DrawingBackend + 'a>(
     p: &LinePlot,
     on: Panel<'_>,
     (x0, x1): (f64, f64),
+    legend: &Area<DB>,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    // The legend's box: its rows, its border and its offset from the frame's top.
-    let legend = (legend_rows(p, on.idx) as f64 * LEGEND_ROW_PX + 24.0) / on.chart_h.max(1.0);
-    let (_, (y0, y1)) = bounds(p, on.idx, legend);
+    let (_, (y0, y1)) = bounds(p, on.idx);
     match &p.x_scale {
         XScale::Linear => {
             let chart = builder.build_cartesian_2d(x0..x1, y0..y1)?;
             let label = linear_axis_label(x0, x1);
-            lines(chart, p, on, Some(&label), &|x| x, &|u| u)
+            lines(chart, p, on, Some(&label), &|x| x, &|u| u, legend)
         }
         XScale::Log(ticks) => {
             let log: LogCoord<f64> = (x0..x1).log_scale().into();
@@ -501,7 +554,15 @@ fn chart<'a, DB: DrawingBackend + 'a>(
                 y0..y1,
             )?;
             let label = log_axis_label(x1);
-            lines(chart, p, on, Some(&label), &f64::log10, &|u| 10f64.powf(u))
+            lines(
+                chart,
+                p,
+                on,
+                Some(&label),
+                &f64::log10,
+                &|u| 10f64.powf(u),
+                legend,
+            )
         }
         XScale::Categories(names) => {
             let at: Vec<f64> = (0..names.len()).map(|i| i as f64).collect();
@@ -521,7 +582,7 @@ fn chart<'a, DB: DrawingBackend + 'a>(
                     String::new()
                 }
             };
-            lines(chart, p, on, Some(&label), &|x| x, &|u| u)
+            lines(chart, p, on, Some(&label), &|x| x, &|u| u, legend)
         }
     }
 }
@@ -535,12 +596,7 @@ struct Panel<'a> {
     /// The y axis's description (the plot's, or its quantity alone when its statistic
     /// is on a line under the title).
     y_label: &'a str,
-    /// The chart's height (pixels, about).
-    chart_h: f64,
 }
-
-/// The height of a row of the legend (pixels, 13 px text).
-const LEGEND_ROW_PX: f64 = 17.0;
 
 /// SI prefixes of tick labels, largest first; the last, `k`, only on a log axis
 /// ([`log_axis_label`]).
@@ -624,10 +680,12 @@ fn lines<'a, DB: DrawingBackend + 'a, X>(
     x_format: Option<&dyn Fn(&f64) -> String>,
     fwd: &dyn Fn(f64) -> f64,
     inv: &dyn Fn(f64) -> f64,
+    legend: &Area<DB>,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
 where
     X: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
+    let mut entries: Vec<(String, Sample)> = Vec::new();
     let (x0, x1) = {
         let r = chart.x_range();
         (fwd(r.start), fwd(r.end))
@@ -691,24 +749,25 @@ where
             let at: Vec<(f64, f64)> = pts.iter().map(|&(x, y)| (x + shift, y)).collect();
             error_bars(&mut chart, &s.intervals, c, cap, shift, fwd, inv)?;
             rings(&mut chart, p, s, &at, &pts, c)?;
-            let label = s.legend();
-            match i % 3 {
-                0 => chart
-                    .draw_series(at.into_iter().map(|q| Circle::new(q, 5, c.filled())))?
-                    .label(label)
-                    .legend(move |(x, y)| Circle::new((x + 10, y), 5, c.filled())),
-                1 => chart
-                    .draw_series(
+            let sample = match i % 3 {
+                0 => {
+                    chart.draw_series(at.into_iter().map(|q| Circle::new(q, 5, c.filled())))?;
+                    Sample::Circle(c)
+                }
+                1 => {
+                    chart.draw_series(
                         at.into_iter()
                             .map(|q| TriangleMarker::new(q, 7, c.filled())),
-                    )?
-                    .label(label)
-                    .legend(move |(x, y)| TriangleMarker::new((x + 10, y), 7, c.filled())),
-                _ => chart
-                    .draw_series(at.into_iter().map(|q| Cross::new(q, 6, c.stroke_width(2))))?
-                    .label(label)
-                    .legend(move |(x, y)| Cross::new((x + 10, y), 6, c.stroke_width(2))),
+                    )?;
+                    Sample::Triangle(c)
+                }
+                _ => {
+                    chart
+                        .draw_series(at.into_iter().map(|q| Cross::new(q, 6, c.stroke_width(2))))?;
+                    Sample::Cross(c)
+                }
             };
+            entry(&mut entries, &s.legend(), sample);
             continue;
         }
         // Lines that coincide (two variants with equal cost) must stay visible: later
@@ -716,17 +775,11 @@ where
         let width = 4u32.saturating_sub(i as u32).max(1);
         let style = c.stroke_width(width);
         if i % 2 == 0 {
-            chart
-                .draw_series(LineSeries::new(pts.clone(), style))?
-                .label(s.legend())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+            chart.draw_series(LineSeries::new(pts.clone(), style))?;
+            entry(&mut entries, &s.legend(), Sample::Line(style));
         } else {
-            chart
-                .draw_series(DashedLineSeries::new(pts.clone(), 8, 5, style))?
-                .label(s.legend())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 8, y), (x + 13, y), (x + 20, y)], style)
-                });
+            chart.draw_series(DashedLineSeries::new(pts.clone(), 8, 5, style))?;
+            entry(&mut entries, &s.legend(), Sample::Dashed(style));
         }
         error_bars(&mut chart, &s.intervals, c, cap, shift, fwd, inv)?;
         rings(&mut chart, p, s, &pts, &pts, c)?;
@@ -755,13 +808,11 @@ where
     // A legend entry per kind of milestone drawn here: a short vertical line in its
     // colour, the names of its moments (`A retired / A dropped, no archive`).
     for (kind, names) in kinds {
-        let c = mark_color(kind);
-        chart
-            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
-            .label(format!("{} (vertical line)", names.join(" / ")))
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x + 10, y - 7), (x + 10, y + 7)], c.stroke_width(2))
-            });
+        entry(
+            &mut entries,
+            &mark_legend(&names),
+            Sample::Mark(mark_color(kind)),
+        );
     }
     let ringed = |s: &Series| {
         s.points
@@ -773,19 +824,81 @@ where
         .as_ref()
         .filter(|_| series.iter().any(|s| ringed(s)))
     {
-        chart
-            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
-            .label(note.clone())
-            .legend(|(x, y)| Circle::new((x + 10, y), RING, BLACK.stroke_width(2)));
+        entry(&mut entries, note, Sample::Ring);
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
+    if entries.is_empty() {
+        return Ok(());
+    }
+    // Beside the chart, in the column its builder left on the right
+    // ([`legend_area`]), level with its top: never over a line, a point or a milestone.
+    let top = chart.plotting_area().get_pixel_range().1.start - legend.get_pixel_range().1.start;
+    let mut box_ = ChartBuilder::on(legend).build_cartesian_2d(0f64..1f64, 0f64..1f64)?;
+    for (text, sample) in entries {
+        let none = std::iter::empty::<Circle<(f64, f64), i32>>();
+        let a = box_.draw_series(none)?;
+        a.label(text);
+        match sample {
+            Sample::Line(style) => {
+                a.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+            }
+            Sample::Dashed(style) => {
+                a.legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 8, y), (x + 13, y), (x + 20, y)], style)
+                });
+            }
+            Sample::Circle(c) => {
+                a.legend(move |(x, y)| Circle::new((x + 10, y), 5, c.filled()));
+            }
+            Sample::Triangle(c) => {
+                a.legend(move |(x, y)| TriangleMarker::new((x + 10, y), 7, c.filled()));
+            }
+            Sample::Cross(c) => {
+                a.legend(move |(x, y)| Cross::new((x + 10, y), 6, c.stroke_width(2)));
+            }
+            Sample::Mark(c) => {
+                a.legend(move |(x, y)| {
+                    PathElement::new(vec![(x + 10, y - 7), (x + 10, y + 7)], c.stroke_width(2))
+                });
+            }
+            Sample::Ring => {
+                a.legend(|(x, y)| Circle::new((x + 10, y), RING, BLACK.stroke_width(2)));
+            }
+            Sample::More => {}
+        }
+    }
+    box_.configure_series_labels()
+        .position(SeriesLabelPosition::Coordinate(LEGEND_GAP_PX as i32, top))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .label_font(font(13.0))
         .draw()?;
     Ok(())
+}
+
+/// A drawing area in pixels.
+type Area<DB> = DrawingArea<DB, plotters::coord::Shift>;
+
+/// What a legend entry shows before its text: a series' line (solid or dashed) or
+/// marker, a milestone's vertical line, the ring of a point without an interval, or
+/// nothing (a long entry's next line).
+#[derive(Clone, Copy)]
+enum Sample {
+    Line(ShapeStyle),
+    Dashed(ShapeStyle),
+    Circle(RGBColor),
+    Triangle(RGBColor),
+    Cross(RGBColor),
+    Mark(RGBColor),
+    Ring,
+    More,
+}
+
+/// Adds the legend entry `text` with `sample`: its first line with the sample, each
+/// further line ([`legend_lines`]) after it with none.
+fn entry(entries: &mut Vec<(String, Sample)>, text: &str, sample: Sample) {
+    for (k, line) in legend_lines(text).into_iter().enumerate() {
+        entries.push((line, if k == 0 { sample } else { Sample::More }));
+    }
 }
 
 /// Rows of milestone labels over a panel that has milestones, each [`MARK_ROW_H`]
@@ -1216,11 +1329,13 @@ mod tests {
                 .map(|l| l[2].0)
                 .unwrap();
             for colour in ["#D62728", "#FF7F0E", "#9467BD"] {
-                // Horizontal strokes reaching right of the last point, near it.
+                // Horizontal strokes reaching right of the last point, near it (not
+                // the legend's samples beside the chart, 20 px long).
                 let past: Vec<_> = polylines(&svg, colour)
                     .into_iter()
                     .filter(|l| l.len() == 2 && l[0].1 == l[1].1 && l[0].0 != l[1].0)
                     .filter(|l| l[0].0.max(l[1].0) > last_x + 1.0)
+                    .filter(|l| l[0].0.min(l[1].0) < last_x + 20.0)
                     .collect();
                 // Cow's bars, shifted right of its points, reach past the last x only by
                 // their caps.
@@ -1231,12 +1346,17 @@ mod tests {
         }
     }
 
-    /// The legend (upper left) covers no point and no error bar, however many entries
-    /// it has and however short the panel; a y label longer than its chart is high
-    /// keeps its quantity by the axis and puts its statistic on a line under the title.
+    /// The legend (beside the chart) covers no point, no error bar and no milestone's
+    /// line, however many entries it has, however short the panel and wherever the
+    /// lines run (one at the top of its range from the first x to the last, a
+    /// milestone at the first x); a y label longer than its chart is high keeps its
+    /// quantity by the axis and puts its statistic on a line under the title.
     #[test]
-    fn the_legend_covers_no_point_and_a_long_y_label_is_kept_whole() {
-        let colours = ["#D62728", "#7F7F7F", "#2CA02C", "#FF7F0E", "#9467BD"];
+    fn the_legend_covers_no_line_and_a_long_y_label_is_kept_whole() {
+        // The series' colours and the retire milestone's.
+        let colours = [
+            "#D62728", "#7F7F7F", "#2CA02C", "#FF7F0E", "#9467BD", "#3C3C3C",
+        ];
         let names = ["quiesce", "crash-consistent", "mirroring", "logging", "cow"];
         let series: Vec<Series> = names
             .iter()
@@ -1245,7 +1365,7 @@ mod tests {
                 name: n.to_string(),
                 points: vec![(1.0, 100.0 + i as f64), (2.0, 10.0), (3.0, 20.0)],
                 intervals: vec![(1.0, 80.0, 120.0 + i as f64)],
-                note: Some("no value at 4: every seed's backup abandoned".into()),
+                note: Some("no value at 4, 5 and 6: every seed's backup abandoned".into()),
             })
             .chain([Series {
                 name: "none".into(),
@@ -1256,7 +1376,18 @@ mod tests {
             .collect();
         let label =
             "mean response time (ticks) − none's: mean paired difference of 8 seeds, 95 % CI";
-        let svg = render_svg(&with_bars(series, label, true)).unwrap();
+        let mut plot = with_bars(series, label, true);
+        plot.marks = [0, 5]
+            .into_iter()
+            .map(|series| Milestone {
+                at: 1.0,
+                series,
+                kind: MarkKind::Retire,
+                name: "A retired".into(),
+                label: "A retired (t=1)".into(),
+            })
+            .collect();
+        let svg = render_svg(&plot).unwrap();
         let rects: Vec<(f64, f64, f64, f64)> = svg
             .split("<rect")
             .skip(1)
@@ -1283,9 +1414,11 @@ mod tests {
         assert_eq!(rects.len(), 2, "a legend per panel");
         for colour in colours {
             for l in polylines(&svg, colour) {
-                // The legend's own sample of a line, 10 px into its box.
+                // The legend's own sample of a line, 10 px into its box, or of a
+                // milestone, 20 px into it.
                 let sample = |r: &(f64, f64, f64, f64)| {
-                    l.iter().all(|q| q.1 == l[0].1) && (l[0].0 - r.0 - 10.0).abs() < 0.5
+                    (l.iter().all(|q| q.1 == l[0].1) && (l[0].0 - r.0 - 10.0).abs() < 0.5)
+                        || (l.iter().all(|q| q.0 == l[0].0) && (l[0].0 - r.0 - 20.0).abs() < 0.5)
                 };
                 if rects.iter().any(sample) {
                     continue;
@@ -1298,11 +1431,13 @@ mod tests {
                 }
             }
         }
-        assert!(
-            svg.contains("every seed&apos;s backup abandoned")
-                || svg.contains("every seed's backup abandoned")
-        );
         let t = texts(&svg);
+        // A long entry goes on over lines of its own.
+        assert!(
+            t.contains(&"quiesce (no value at 4, 5 and 6: every seed&apos;s backup")
+                && t.contains(&"abandoned)"),
+            "{t:?}"
+        );
         assert!(
             t.contains(&"mean response time (ticks) − none&apos;s"),
             "{t:?}"
@@ -1551,7 +1686,7 @@ mod tests {
             split_scales: false,
             marks: Vec::new(),
         };
-        assert_eq!(bounds(&p, &[0], 0.0).0, (-0.5, 2.5));
+        assert_eq!(bounds(&p, &[0]).0, (-0.5, 2.5));
         let svg = render_svg(&p).unwrap();
         for name in ["fig3", "bank", "generated"] {
             assert!(
