@@ -211,8 +211,8 @@ on_data_area_full = "break-snapshot"
         );
         assert!(t.contains(&title), "{t:?}");
     }
-    let says = "no value at any point: sweep.csv leaves retire_at_ticks empty for every \
-                policy and seed here";
+    // The reason known (every backup abandoned there), the frame gives it.
+    let says = "no value at any point: every seed's backup abandoned";
     assert!(empty.contains(&says.to_string()), "{empty:?}");
     assert!(
         empty.contains(&"VLUN A retired at (ticks): no value at any point".to_string()),
@@ -1039,11 +1039,13 @@ transactions = 50
 
 /// A policy with no value at some x is not simply absent: its legend entry says where
 /// and why (`none` takes no backup, so it has no backup-to-retire time anywhere; a
-/// policy whose every seed's backup was abandoned at an x says so).
+/// policy whose every seed's backup was abandoned at an x says so; a mirror has no
+/// data area), never that sweep.csv leaves it empty where its rows say why.
 #[test]
 fn a_policy_with_no_value_says_where_and_why() {
     let (_o, texts) = sweep_texts(&format!(
-        "policies = [\"none\", \"cow\"]\nseeds = [1, 2]\nmetrics = [\"request_to_retire_ticks\"]\n\
+        "policies = [\"none\", \"mirroring\", \"cow\"]\nseeds = [1, 2]\n\
+         metrics = [\"request_to_retire_ticks\", \"data_area_blocks\"]\n\
          [[axis]]\nkey = \"workload.records\"\nvalues = [64, 128]\n{WORKLOAD}"
     ));
     let t = texts("request_to_retire_ticks.svg");
@@ -1053,4 +1055,11 @@ fn a_policy_with_no_value_says_where_and_why() {
         "{t:?}"
     );
     assert!(t.iter().any(|l| l == "cow"), "{t:?}");
+    let t = texts("data_area_blocks.svg");
+    assert!(
+        t.iter()
+            .any(|l| l == "mirroring (no value at any x: no data area on a mirror)"),
+        "{t:?}"
+    );
+    assert!(!t.iter().any(|l| l.contains("leaves it empty")), "{t:?}");
 }

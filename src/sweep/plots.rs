@@ -16,6 +16,90 @@ use super::file::{value_text, AxisSpec, Scale};
 use super::grid::Sweep;
 use crate::stats::Summary;
 
+/// Why a policy has no value where nothing in its rows says why.
+const UNKNOWN_WHY: &str = "sweep.csv leaves it empty";
+
+/// What `metric` is undefined without, when its rows say it lacks it (`all_are(column,
+/// value)`: every row's `column` holds `value`), as a plot's legend says it: a mean, p99
+/// or max of no sample, a ratio to no logical write, a data area on a variant with none,
+/// an abandon time with no abandon, a milestone of no request, a copy to B' not made.
+/// `None` when the rows do not show it.
+fn undefined_why(metric: &str, all_are: &dyn Fn(&str, &str) -> bool) -> Option<String> {
+    let statistic = ["mean", "p99", "max"].iter().any(|s| metric.contains(s));
+    let per = metric.strip_suffix("_per_logical_write");
+    let span = |s: &str| per.is_some_and(|p| p.starts_with(s));
+    // (the metric is one of these, the column, its value in every row, the reason).
+    let cases: [(bool, &str, &str, &str); 11] = [
+        (
+            metric.starts_with("admission_delay_") && statistic,
+            "admission_delay_count",
+            "0",
+            "no attempt admitted after a split",
+        ),
+        (
+            span("window_"),
+            "window_logical_writes",
+            "0",
+            "no logical write in the backup window",
+        ),
+        (
+            span("before_"),
+            "before_logical_writes",
+            "0",
+            "no logical write before the request",
+        ),
+        (per.is_some(), "logical_writes", "0", "no logical write"),
+        (
+            metric.starts_with("response_"),
+            "committed",
+            "0",
+            "no transaction committed",
+        ),
+        (
+            metric.starts_with("window_response_"),
+            "window_committed",
+            "0",
+            "no transaction that arrived in the backup window committed",
+        ),
+        (
+            metric.starts_with("before_response_"),
+            "before_committed",
+            "0",
+            "no transaction that arrived before the request committed",
+        ),
+        // Only the mirroring variant (a policy's own, or the point-in-time copy of
+        // quiesce and crash-consistent over it) has no data area.
+        (
+            metric == "data_area_blocks",
+            "data_area_blocks",
+            "",
+            "no data area on a mirror",
+        ),
+        (
+            metric == "abandoned_at_ticks",
+            "backup_abandoned",
+            "0",
+            "no backup abandoned",
+        ),
+        (
+            metric.starts_with("detach_"),
+            "detach_start_at_ticks",
+            "",
+            "no copy to B' made",
+        ),
+        (
+            metric.ends_with("_at_ticks") || metric.starts_with("request_to_"),
+            "request_at_ticks",
+            "",
+            "no backup request in the run",
+        ),
+    ];
+    cases
+        .into_iter()
+        .find(|&(is, column, value, _)| is && all_are(column, value))
+        .map(|(_, _, _, why)| why.to_string())
+}
+
 /// The one x category of a sweep with no `[[axis]]`: every point is the base scenario.
 const NO_AXIS_CATEGORY: &str = "base scenario";
 
@@ -84,15 +168,20 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
             .filter_map(|r| Some((r[seed_col].clone(), r[m].parse::<f64>().ok()?)))
             .collect()
     };
-    // Why `policy` has no value of the metric at x value `x` in group `g`: its seeds'
-    // backups were lost (every metric of a copy is empty then), or the rows leave it
-    // empty.
+    // Why `policy` has no value of `metric` at x value `x` in group `g`: it takes no
+    // backup; what the metric is undefined without, when every row lacks it
+    // ([`undefined_why`]); its seeds' backups were lost (every metric of a copy is
+    // empty then); else, the reason unknown here, that the rows leave it empty.
     let (abandoned, given_up) = (col("backup_abandoned"), col("backup_given_up"));
-    let no_value_why = |policy: &str, x: &str, g: &[String]| -> String {
+    let no_value_why = |metric: &str, policy: &str, x: &str, g: &[String]| -> String {
         let key = (policy, x, g.iter().map(String::as_str).collect());
         let rows = cells.get(&key).map_or(&[][..], Vec::as_slice);
         let every = |c: Option<usize>| {
             !rows.is_empty() && c.is_some_and(|c| rows.iter().all(|r| r[c] == "1"))
+        };
+        // Every row's `column` holds `value`.
+        let all_are = |column: &str, value: &str| {
+            !rows.is_empty() && col(column).is_some_and(|c| rows.iter().all(|r| r[c] == value))
         };
         let lost = || {
             rows.iter()
@@ -105,6 +194,8 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
         };
         if policy == sim::Policy::None.as_str() {
             format!("{policy} takes no backup")
+        } else if let Some(why) = undefined_why(metric, &all_are) {
+            why
         } else if every(abandoned) {
             format!("{seeds} abandoned")
         } else if every(given_up) {
@@ -112,7 +203,7 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
         } else if !rows.is_empty() && lost() {
             format!("{seeds} given up or abandoned")
         } else {
-            "sweep.csv leaves it empty".to_string()
+            UNKNOWN_WHY.to_string()
         }
     };
     let xs: Vec<String> = match x_pos {
@@ -144,6 +235,8 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                 // Why points have no interval: one value behind them, or n ≥ 2 values
                 // all the same (the seeds did not change the metric).
                 let (mut lone, mut flat) = (false, false);
+                // The reasons of the points missing, over every policy.
+                let mut frame_whys: Vec<String> = Vec::new();
                 for policy in &sw.spec.policies {
                     if against == Some(policy.as_str()) {
                         continue;
@@ -168,7 +261,7 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                         if summary.n == 0 {
                             let why = match (ys.is_empty(), against) {
                                 (false, Some(b)) => format!("no seed with a value of {b}'s"),
-                                _ => no_value_why(policy.as_str(), x, g),
+                                _ => no_value_why(metric, policy.as_str(), x, g),
                             };
                             match missing.iter_mut().find(|(w, _)| *w == why) {
                                 Some((_, at)) => at.push(x),
@@ -197,6 +290,11 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                         // order of the file's values (the grid keeps that order).
                         points.sort_by(|a, b| a.0.total_cmp(&b.0));
                         intervals.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    }
+                    for (why, _) in &missing {
+                        if !frame_whys.contains(why) {
+                            frame_whys.push(why.clone());
+                        }
                     }
                     // Where the series has no point, and why, in its legend entry
                     // (none when no policy has a value anywhere: the frame says so).
@@ -267,11 +365,14 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                 } else {
                     format!("{lo}-{hi}")
                 };
-                let no_value = ns.is_empty().then(|| {
-                    format!(
+                // One reason known for every policy's every missing point: the frame
+                // gives it; else that the rows leave the metric empty.
+                let no_value = ns.is_empty().then(|| match frame_whys.as_slice() {
+                    [why] if why != UNKNOWN_WHY => format!("no value at any point: {why}"),
+                    _ => format!(
                         "no value at any point: sweep.csv leaves {metric} empty for every \
                          policy and seed here"
-                    )
+                    ),
                 });
                 let seeds = if n == "1" { "seed" } else { "seeds" };
                 let y_label = match against {
