@@ -946,3 +946,53 @@ fn an_arrival_in_the_requests_tick_is_new_whether_or_not_it_is_the_first() {
         }
     }
 }
+
+/// `summary.csv`'s `flushes`, beside `physical_reads` and `physical_writes`: the flush
+/// barriers of the users' calls over the whole run. A plain volume (`none`) has no
+/// engine barrier, so it waits for none, or, with `flush_at_commit`, for one per
+/// committed transaction; copy-on-write's first writes while VLUN A is live wait for
+/// their durable copies.
+#[test]
+fn the_whole_runs_flush_barriers_are_a_column_beside_the_physical_io() {
+    let tmp = tempfile::tempdir().unwrap();
+    let load =
+        busy_under("none").replace(r#"policies = ["none"]"#, r#"policies = ["none", "cow"]"#);
+    for commit_flush in [false, true] {
+        let text = load.replace(
+            "write_fraction = 0.6",
+            &format!("write_fraction = 0.6\nflush_at_commit = {commit_flush}"),
+        );
+        let f = write(tmp.path(), &format!("f{commit_flush}.toml"), &text);
+        let out = tmp.path().join(format!("o{commit_flush}"));
+        ok(&owm(&[
+            "run",
+            &f,
+            "--out",
+            &s(&out),
+            "--allow-violations",
+            "--quiet",
+        ]));
+        let (header, _) = csv_table(&out, "summary.csv");
+        assert_eq!(col(&header, "flushes"), col(&header, "physical_writes") + 1);
+        let rows = summary_rows(&out);
+        let none = &rows["none"];
+        let want = if commit_flush {
+            num(none, "committed")
+        } else {
+            0.0
+        };
+        assert!(want > 0.0 || !commit_flush);
+        assert_eq!(num(none, "flushes"), want, "commit flush {commit_flush}");
+        let cow = &rows["cow"];
+        // Its engine barriers, and its commit flushes on top when asked.
+        let commits = if commit_flush {
+            num(cow, "committed")
+        } else {
+            0.0
+        };
+        assert!(
+            num(cow, "flushes") > commits,
+            "commit flush {commit_flush}: {cow:?}"
+        );
+    }
+}

@@ -205,6 +205,7 @@ const NAMES: &[(&str, &str)] = &[
         "attempts admitted since the first split",
     ),
     ("extra_space_end_blocks", "extra space at the end (blocks)"),
+    ("flushes", "flush barriers"),
     ("device_queue_ticks", "device queue time (ticks)"),
     ("misdirected_writes", "misdirected writes"),
     ("corrupted_blocks", "rotted blocks"),

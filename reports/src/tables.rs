@@ -86,6 +86,7 @@ metrics! {
     LogicalWrites = "logical_writes" => |r| int(r.costs.logical_writes),
     PhysicalReads = "physical_reads" => |r| int(r.costs.physical_reads),
     PhysicalWrites = "physical_writes" => |r| int(r.costs.physical_writes),
+    Flushes = "flushes" => |r| int(r.costs.flushes),
     PhysicalReadsPerLogicalWrite = "physical_reads_per_logical_write" => |r| per_write(r, r.costs.physical_reads_per_logical_write),
     PhysicalWritesPerLogicalWrite = "physical_writes_per_logical_write" => |r| per_write(r, r.costs.physical_writes_per_logical_write),
     ExtraSpacePeakBlocks = "extra_space_peak_blocks" => |r| int(r.costs.extra_space_peak_blocks),
@@ -622,7 +623,7 @@ mod tests {
         for &m in Metric::ALL {
             assert_eq!(m.name().parse::<Metric>(), Ok(m), "{m:?} is listed twice");
         }
-        assert_eq!(Metric::ALL.len(), 81);
+        assert_eq!(Metric::ALL.len(), 82);
         assert!("speed".parse::<Metric>().is_err());
     }
 

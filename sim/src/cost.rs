@@ -269,8 +269,9 @@ pub struct Costs {
     pub lock_wait_ticks_max: Tick,
     /// Ticks calls spent queued for a device channel (the backup's calls included).
     pub device_queue_ticks: Tick,
-    /// Flush barriers the transactions' engine calls waited for (each costs
-    /// `device.flush_latency_ticks`).
+    /// Flush barriers the transactions' calls waited for over the whole run (the
+    /// engine's and, with `workload.flush_at_commit`, the application's commit
+    /// flushes; each costs `device.flush_latency_ticks`): `summary.csv`'s `flushes`.
     pub flushes: u64,
     /// Backup request → VLUN A retired (its archive landed, its extra space freed):
     /// the backup window.
