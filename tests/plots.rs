@@ -1063,3 +1063,41 @@ fn a_policy_with_no_value_says_where_and_why() {
     );
     assert!(!t.iter().any(|l| l.contains("leaves it empty")), "{t:?}");
 }
+
+/// A grid point that failed (here a virtual time limit too short for the load) has no
+/// value of any metric: every policy's legend entry says its runs failed there, `none`
+/// included, never that `none` takes no backup (it has a response time where its runs
+/// end) or that sweep.csv leaves it empty.
+#[test]
+fn a_failed_grid_point_says_its_runs_failed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "s.toml",
+        &format!(
+            "policies = [\"none\", \"cow\"]\nseeds = [1, 2]\n\
+             metrics = [\"response_mean_ticks\"]\n\
+             [[axis]]\nkey = \"limits.time_ticks_max\"\nvalues = [3000, 100000000]\n\
+             {WORKLOAD}arrivals = {{ mode = \"open\", interarrival_ticks_mean = 200 }}\n"
+        ),
+    );
+    let out = tmp.path().join("o");
+    let o = owm(&["sweep", &f, "--out", &s(&out), "--jobs", "1"]);
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let svg = String::from_utf8(bytes(&out, "response_mean_ticks.svg")).unwrap();
+    let t: Vec<String> = texts(&svg).into_iter().map(|(s, _)| s).collect();
+    for policy in ["none", "cow"] {
+        assert!(
+            t.iter()
+                .any(|l| l == &format!("{policy} (no value at 3000: every seed's run failed)")),
+            "{t:?}"
+        );
+    }
+    assert!(!t.iter().any(|l| l.contains("takes no backup")), "{t:?}");
+    assert!(!t.iter().any(|l| l.contains("leaves it empty")), "{t:?}");
+}

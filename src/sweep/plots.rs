@@ -168,8 +168,8 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
             .filter_map(|r| Some((r[seed_col].clone(), r[m].parse::<f64>().ok()?)))
             .collect()
     };
-    // Why `policy` has no value of `metric` at x value `x` in group `g`: it takes no
-    // backup; what the metric is undefined without, when every row lacks it
+    // Why `policy` has no value of `metric` at x value `x` in group `g`: its runs
+    // failed; it takes no backup; what the metric is undefined without, when every row lacks it
     // ([`undefined_why`]); its seeds' backups were lost (every metric of a copy is
     // empty then); else, the reason unknown here, that the rows leave it empty.
     let (abandoned, given_up) = (col("backup_abandoned"), col("backup_given_up"));
@@ -192,7 +192,16 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
         } else {
             "every seed's backup"
         };
-        if policy == sim::Policy::None.as_str() {
+        // A grid point that failed (a limit, an error) has a row of empty cells: a
+        // run that ends always counts its commits.
+        let failed = all_are("committed", "");
+        if failed {
+            if rows.len() == 1 {
+                "the seed's run failed".to_string()
+            } else {
+                "every seed's run failed".to_string()
+            }
+        } else if policy == sim::Policy::None.as_str() {
             format!("{policy} takes no backup")
         } else if let Some(why) = undefined_why(metric, &all_are) {
             why
