@@ -20,7 +20,7 @@ use anyhow::{bail, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use model::{CheckConfig, CheckReport, Discipline, Locks, Strategy, Trace};
 
-use crate::verdict::{Exit, Outcome, Report, VerdictArgs};
+use crate::verdict::{verdict_line, Exit, Outcome, Report, VerdictArgs, Word};
 
 /// Flags of `owm check`; every model flag defaults to `CheckConfig::default()`.
 #[derive(clap::Args)]
@@ -727,11 +727,8 @@ fn replay(path: &Path) -> Result<Exit> {
     let replayed = model::replay_file(&trace, &lines).map_err(located)?;
     let shown = model::render_replayed(&trace, &replayed);
     say!("{}", shown.trim_end());
-    eprintln!(
-        "verdict: violation reproduced: {} violated (from {}; exit 1)",
-        trace.violates,
-        path.display()
-    );
+    let detail = format!("{} reproduced from {}", trace.violates, path.display());
+    say!("{}", verdict_line(Word::Violated, &detail, Exit::Violated));
     Ok(Exit::Violated)
 }
 

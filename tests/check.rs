@@ -146,7 +146,7 @@ fn a_violation_exits_1_and_writes_a_trace_that_replays() {
     let trace = dir.join("b-complete.trace");
     let o = owm(&["check", "--replay", &s(&trace)]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
-    fails_with(&o, &["violation reproduced", "B-complete"]);
+    replayed(&o, "B-complete");
     assert!(stdout(&o).contains("oracle:"), "{}", stdout(&o));
 
     // --allow-violations: the same verdict, exit 0.
@@ -817,7 +817,7 @@ fn a_model_file_is_checked_and_its_trace_replays_without_it() {
     std::fs::remove_file(&file).unwrap();
     let o = owm(&["check", "--replay", &s(&dir.join("b-complete.trace"))]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
-    fails_with(&o, &["violation reproduced", "B-complete"]);
+    replayed(&o, "B-complete");
     assert!(
         stdout(&o).contains("from record 2 to record 1"),
         "{}",
@@ -879,7 +879,7 @@ fn a_violation_found_under_symmetry_replays() {
     );
     let o = owm(&["check", "--replay", &s(&dir.join("b-complete.trace"))]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
-    fails_with(&o, &["violation reproduced", "B-complete"]);
+    replayed(&o, "B-complete");
     // Random walks take no symmetry: refused, exit 2.
     let o = owm(&["check", "--symmetry", "on", "--simulate", "--walks", "1"]);
     assert_eq!(code(&o), 2, "{}", stderr(&o));

@@ -385,3 +385,149 @@ fn the_scenarios_readme_has_a_row_for_every_shipped_file() {
         );
     }
 }
+
+/// The verdict words README's exit-status section lists, one per row of its table of
+/// verdict lines (`` | `verdict: WORD (`` …).
+fn readme_verdict_words() -> Vec<String> {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let words: Vec<String> = readme
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `verdict: "))
+        .map(|rest| rest.split(' ').next().unwrap_or_default().to_string())
+        .collect();
+    assert!(!words.is_empty(), "README has no table of verdict lines");
+    words
+}
+
+/// Every `.rs` file under `dir`, recursively, sorted.
+fn rust_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Every verdict line the code can print starts with a word README's table lists: the
+/// product sources hold one `"verdict: ` string, the format of `verdict_line`, whose
+/// word is a `Word` (each `Word::as_str` arm is in the table), and every verdict line a
+/// source comment quotes starts with a listed word too. Then the lines themselves, as
+/// printed: held, violated, allowed violations, an empty shard, a replayed trace,
+/// incomplete, each the last line of stdout.
+#[test]
+fn every_verdict_line_starts_with_a_word_the_readme_lists() {
+    let listed = readme_verdict_words();
+    let mut formats = Vec::new();
+    for krate in ["src", "sim", "engine", "model", "reports", "serve"] {
+        for f in rust_files(&repo().join(krate)) {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let name = f.strip_prefix(repo()).unwrap().display().to_string();
+            for (at, _) in text.match_indices("\"verdict: ") {
+                formats.push(format!("{name}: {}", &text[at..at + 14]));
+            }
+            for (at, _) in text.match_indices("`verdict: ") {
+                let word: String = text[at + 10..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphabetic() || *c == ' ')
+                    .collect();
+                let word = word.trim().split(' ').next().unwrap_or_default();
+                assert!(
+                    word == "WORD" || listed.iter().any(|w| w == word),
+                    "{name}: `verdict: {word}` is not in README's table {listed:?}"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        formats,
+        ["src/verdict/mod.rs: \"verdict: {} ("],
+        "every verdict line goes through verdict_line"
+    );
+    let verdict = std::fs::read_to_string(repo().join("src/verdict/mod.rs")).unwrap();
+    let body = verdict
+        .split("pub fn as_str(self) -> &'static str {")
+        .nth(1)
+        .and_then(|b| b.split("\n    }\n").next())
+        .expect("Word::as_str");
+    let words: Vec<&str> = body
+        .lines()
+        .filter_map(|l| l.split("=> \"").nth(1))
+        .map(|w| w.trim_end_matches("\","))
+        .collect();
+    assert_eq!(words.len(), 3, "{body}");
+    for w in &words {
+        assert!(listed.iter().any(|l| l == w), "{w} not in {listed:?}");
+    }
+
+    // The lines as printed.
+    let tmp = tempfile::tempdir().unwrap();
+    let traces = tmp.path().join("traces");
+    let broken = [
+        "check",
+        "--discipline",
+        "incremental",
+        "--old",
+        "1",
+        "--new",
+        "2",
+        "--threads",
+        "1",
+        "--trace-dir",
+        &s(&traces),
+    ];
+    let trace = s(&traces.join("b-complete.trace"));
+    let empty = write(
+        tmp.path(),
+        "s.toml",
+        "policies = [\"none\"]\nseeds = [1]\n[[axis]]\nkey = \"workload.transactions\"\n\
+         values = [40]\n[scenario.workload]\nkind = \"generated\"\nrecords = 64\n",
+    );
+    let empty_out = s(&tmp.path().join("e"));
+    let runs: Vec<(Vec<&str>, &str, i32)> = vec![
+        (broken.to_vec(), "violated", 1),
+        (
+            [&broken[..], &["--allow-violations"]].concat(),
+            "violated",
+            0,
+        ),
+        (vec!["check", "--replay", &trace], "violated", 1),
+        (vec!["check", "--threads", "1"], "held", 0),
+        (
+            vec!["check", "--threads", "1", "--depth", "2"],
+            "incomplete",
+            3,
+        ),
+        (
+            vec!["sweep", &empty, "--shard", "2/2", "--out", &empty_out],
+            "held",
+            0,
+        ),
+    ];
+    for (args, word, exit) in runs {
+        let o = owm(&args);
+        assert_eq!(code(&o), exit, "{args:?}: {}{}", stdout(&o), stderr(&o));
+        let out = stdout(&o);
+        let last = out.lines().last().unwrap_or_default();
+        let first = last
+            .strip_prefix("verdict: ")
+            .and_then(|r| r.split(' ').next())
+            .unwrap_or_default();
+        assert!(
+            first == word && listed.iter().any(|l| l == first),
+            "{args:?}: {last}"
+        );
+        assert!(
+            last.ends_with(&format!("; exit {exit})")),
+            "{args:?}: {last}"
+        );
+    }
+}

@@ -187,7 +187,9 @@ fn a_merge_keeps_the_sweeps_violations_with_their_details() {
     let w = merges_say_what_the_sweep_says(&tmp.path().join("a"), &text, &["--allow-violations"]);
     assert_eq!(w.code, 0, "{}", w.verdict);
     assert!(
-        w.verdict.starts_with("verdict: violations allowed"),
+        w.verdict.starts_with("verdict: violated (")
+            && w.verdict
+                .ends_with("; allowed by --allow-violations; exit 0)"),
         "{}",
         w.verdict
     );

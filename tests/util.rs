@@ -75,6 +75,20 @@ pub fn fails_with(o: &Output, needles: &[&str]) {
     }
 }
 
+/// Asserts a `check --replay` that reproduced `invariant`: exit 1, no panic, and the
+/// verdict line `verdict: violated (INVARIANT reproduced from FILE; exit 1)` ending stdout.
+pub fn replayed(o: &Output, invariant: &str) {
+    assert_eq!(code(o), 1, "{}{}", stdout(o), stderr(o));
+    assert!(!stderr(o).contains("panicked"), "{}", stderr(o));
+    let out = stdout(o);
+    let last = out.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with(&format!("verdict: violated ({invariant} reproduced from "))
+            && last.ends_with("; exit 1)"),
+        "{out}"
+    );
+}
+
 /// The names of the files in `dir`, sorted.
 pub fn names(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)

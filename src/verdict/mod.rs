@@ -756,36 +756,82 @@ impl Report {
         ))
     }
 
-    /// The last line a command prints: the verdict in words with the exit status.
+    /// The last line a command prints: the verdict in words with the exit status,
+    /// `verdict: WORD (N cases: V violated, I unchecked or incomplete[, R not reached]
+    /// [, C not claimed][; lost backups][; detail]; exit E)`, WORD one of [`Word`]. A
+    /// violation `--allow-violations` let pass is `violated` with exit 0 and says so in
+    /// the parenthesis; a shard given none of the grid's points is `held` of 0 cases,
+    /// `nothing to judge`.
     pub fn summary_line(&self) -> String {
-        let what = match self.exit {
-            Exit::Held if self.violations() > 0 => "violations allowed",
+        let (word, detail) = match self.exit {
+            Exit::Held if self.violations() > 0 => {
+                (Word::Violated, Some("allowed by --allow-violations"))
+            }
             // A shard given none of the grid's points: nothing held, nothing failed.
-            Exit::Held if self.cases.is_empty() => "nothing to judge",
-            Exit::Held => "held",
-            Exit::Violated => "violated",
-            Exit::Incomplete => "incomplete",
-            Exit::BadInput => "bad input",
+            Exit::Held if self.cases.is_empty() => (Word::Held, Some("nothing to judge")),
+            Exit::Held => (Word::Held, None),
+            Exit::Violated => (Word::Violated, None),
+            // Bad input prints no verdict line (its error is on stderr); were it
+            // printed, no verdict is claimed.
+            Exit::Incomplete | Exit::BadInput => (Word::Incomplete, None),
         };
-        let mut not_claimed = match self.not_reached() {
-            0 => String::new(),
-            n => format!(", {n} not reached"),
-        };
-        if let n @ 1.. = self.not_claimed() {
-            not_claimed.push_str(&format!(", {n} not claimed"));
-        }
-        if let Some(lost) = self.lost_line() {
-            not_claimed.push_str("; ");
-            not_claimed.push_str(&lost);
-        }
-        format!(
-            "verdict: {what} ({} cases: {} violated, {} unchecked or incomplete{not_claimed}; exit {})",
+        let mut text = format!(
+            "{} cases: {} violated, {} unchecked or incomplete",
             self.cases.len(),
             self.violations(),
-            self.incomplete(),
-            self.exit.code()
-        )
+            self.incomplete()
+        );
+        if let n @ 1.. = self.not_reached() {
+            text.push_str(&format!(", {n} not reached"));
+        }
+        if let n @ 1.. = self.not_claimed() {
+            text.push_str(&format!(", {n} not claimed"));
+        }
+        if let Some(lost) = self.lost_line() {
+            text.push_str("; ");
+            text.push_str(&lost);
+        }
+        if let Some(detail) = detail {
+            text.push_str("; ");
+            text.push_str(detail);
+        }
+        verdict_line(word, &text, self.exit)
     }
+}
+
+/// The first word of every verdict line a command prints (README, "Exit status and
+/// machine-readable verdicts"); what else there is to say goes in its parenthesis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Word {
+    /// Everything claimed was checked and held (exit 0).
+    Held,
+    /// An invariant was violated (exit 1, or 0 under `--allow-violations`).
+    Violated,
+    /// A bound, limit or interrupt cut the work, or a case could not be judged (exit 3).
+    Incomplete,
+}
+
+impl Word {
+    /// Every word, in the README's order.
+    pub const ALL: [Word; 3] = [Word::Held, Word::Violated, Word::Incomplete];
+
+    /// The word as printed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Word::Held => "held",
+            Word::Violated => "violated",
+            Word::Incomplete => "incomplete",
+        }
+    }
+}
+
+/// The one verdict line format, on stdout: `verdict: WORD (DETAIL; exit N)`.
+pub fn verdict_line(word: Word, detail: &str, exit: Exit) -> String {
+    format!(
+        "verdict: {} ({detail}; exit {})",
+        word.as_str(),
+        exit.code()
+    )
 }
 
 #[cfg(test)]
