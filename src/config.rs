@@ -177,8 +177,12 @@ fn field_at_fault(src: &str, key: &str, message: &str) -> Option<String> {
 }
 
 /// The value serde's message quotes: `-5` of ``invalid value: integer `-5` ``, `x` of
-/// `invalid type: string "x"`.
+/// `invalid type: string "x"`, the string `x` of ``unknown variant `x` `` (a workload's
+/// `kind`).
 fn quoted_value(message: &str) -> Option<String> {
+    if let Some(r) = message.strip_prefix("unknown variant `") {
+        return r.split_once('`').map(|(v, _)| format!("\"{v}\""));
+    }
     let rest = message
         .strip_prefix("invalid value: ")
         .or_else(|| message.strip_prefix("invalid type: "))?;
@@ -443,7 +447,11 @@ fn probe_workload(src: &str, table: &str) -> Option<(toml::de::Error, Option<Str
     for part in table.split('.') {
         t = t.get(part)?.as_table()?;
     }
-    let kind = t.get("kind")?.as_str()?.to_string();
+    // A table without `kind` is the default workload's.
+    let kind = match t.get("kind") {
+        None => sim::Scenario::default().workload.kind().to_string(),
+        Some(k) => k.as_str()?.to_string(),
+    };
     let only = Keys::of(src).only_under(table, "kind");
     match kind.as_str() {
         "fig3" => read::<sim::Fig3Config>(&only),

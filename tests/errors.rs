@@ -742,3 +742,83 @@ fn an_axis_value_at_fault_for_a_base_key_is_named() {
     );
     assert!(!tmp.path().join("o").exists());
 }
+
+/// A `[workload]` without `kind` is the default fig3 workload: it runs as with
+/// `kind = "fig3"` written (the same summary.csv), and its errors still name the file,
+/// line and key (an unknown key, a bad value, an unknown kind). In a sweep a
+/// `workload.kind` axis supplies the kind its `[scenario.workload]` leaves out: a base
+/// key of `generated` is read as generated's, and refused at the axis's values for a
+/// kind that lacks it.
+#[test]
+fn a_workload_without_kind_is_fig3() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut csvs = Vec::new();
+    for (name, table) in [
+        ("bare", "[workload]\nrecords = 64\n"),
+        ("named", "[workload]\nkind = \"fig3\"\nrecords = 64\n"),
+    ] {
+        // One file name (the scenario is named after it), in two directories.
+        let dir = tmp.path().join(name);
+        std::fs::create_dir(&dir).unwrap();
+        let f = write(&dir, "s.toml", &format!("policies = [\"cow\"]\n{table}"));
+        let out = dir.join("o");
+        let o = owm(&["run", &f, "--out", &s(&out)]);
+        ok(&o);
+        csvs.push(String::from_utf8(bytes(&out, "summary.csv")).unwrap());
+    }
+    assert_eq!(csvs[0], csvs[1]);
+    for (table, line, key, words) in [
+        (
+            "recrods = 64\n",
+            3,
+            "workload.recrods",
+            "unknown field `recrods` (did you mean `records`?)",
+        ),
+        (
+            "records = -4\n",
+            3,
+            "workload.records",
+            "invalid value: integer `-4`",
+        ),
+        (
+            "kind = \"bnak\"\n",
+            3,
+            "workload.kind",
+            "unknown variant `bnak`",
+        ),
+    ] {
+        let (_t, f, o) = run_file(&format!("policies = [\"cow\"]\n[workload]\n{table}"));
+        assert_eq!(code(&o), 2, "{}", stderr(&o));
+        fails_with(&o, &[&format!("{f}:{line}: key `{key}`: {words}")]);
+    }
+    let sweep = |values: &str| {
+        format!(
+            "policies = [\"none\"]\nseeds = [1]\n[[axis]]\nkey = \"workload.kind\"\n\
+             values = [{values}]\n[scenario.workload]\ntransactions = 10\n"
+        )
+    };
+    let f = write(tmp.path(), "k.toml", &sweep("\"generated\", \"bank\""));
+    let o = owm(&[
+        "sweep",
+        &f,
+        "--out",
+        &s(&tmp.path().join("k")),
+        "--jobs",
+        "1",
+    ]);
+    ok(&o);
+    let f = write(tmp.path(), "k2.toml", &sweep("\"generated\", \"fig3\""));
+    let o = owm(&[
+        "sweep",
+        &f,
+        "--out",
+        &s(&tmp.path().join("k2")),
+        "--jobs",
+        "1",
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[&format!("{f}:5: key `workload.kind`: with value fig3: the base scenario's `workload.transactions` at line 7 does not apply")],
+    );
+}

@@ -112,8 +112,38 @@ fn set_path(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<()
     Ok(())
 }
 
+/// The sweep file `src` read once more with its base workload's `kind` supplied by
+/// a `workload.kind` axis (its first value), when `[scenario.workload]` names none and
+/// an axis sweeps it: the base's other keys are then judged as that workload's, not
+/// the default one's. `None` when no axis sets the kind, the base names one, or the
+/// file does not read so either.
+fn with_kind_from_axis(src: &str) -> Option<SweepFile> {
+    use serde::Deserialize as _;
+    let mut raw: toml::Table = toml::from_str(src).ok()?;
+    let kind = raw
+        .get("axis")?
+        .as_array()?
+        .iter()
+        .find(|a| a.get("key").and_then(|k| k.as_str()) == Some("workload.kind"))?
+        .get("values")?
+        .as_array()?
+        .first()?
+        .clone();
+    let workload = raw
+        .get_mut("scenario")?
+        .as_table_mut()?
+        .get_mut("workload")?
+        .as_table_mut()?;
+    if workload.contains_key("kind") {
+        return None;
+    }
+    workload.insert("kind".into(), kind);
+    SweepFile::deserialize(toml::Value::Table(raw)).ok()
+}
+
 pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
-    let spec: SweepFile = toml::from_str(src).map_err(|e| {
+    let parsed = toml::from_str(src).or_else(|e| with_kind_from_axis(src).ok_or(e));
+    let spec: SweepFile = parsed.map_err(|e| {
         let mut err = config::scenario_error::<SweepFile>(path, src, src, "scenario.", &e);
         // A key of the sweep file itself that it does not know (not an unknown key
         // inside a known one's value, such as `seeds = { count = 2, extra = 3 }`).

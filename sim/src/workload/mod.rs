@@ -23,13 +23,14 @@ use crate::clock::Tick;
 use crate::rng;
 use crate::txn::{Op, TxnSpec};
 
-/// Which workload, with its parameters. In TOML: `[workload] kind = "bank" ...`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(
-    tag = "kind",
-    rename_all = "kebab-case",
-    expecting = "a table with `kind` = \"fig3\", \"fig4-5\", \"bank\", \"generated\" or \"trace\""
-)]
+/// What a workload table must be.
+const EXPECTING: &str =
+    "a table with `kind` = \"fig3\", \"fig4-5\", \"bank\", \"generated\" or \"trace\"";
+
+/// Which workload, with its parameters. In TOML: `[workload] kind = "bank" ...`; a
+/// table without `kind` is a `fig3` workload (the default one).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum WorkloadConfig {
     /// Fig 3A: processes 301-306, request at 350, setup window to 450.
     Fig3(Fig3Config),
@@ -42,6 +43,52 @@ pub enum WorkloadConfig {
     Generated(GeneratedConfig),
     /// A recorded block trace replayed as transactions ([`trace`]).
     Trace(TraceConfig),
+}
+
+/// [`WorkloadConfig`] as read once its table has a `kind`.
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+enum Tagged {
+    Fig3(Fig3Config),
+    #[serde(rename = "fig4-5", alias = "fig45")]
+    Fig45(Fig45Config),
+    Bank(BankConfig),
+    Generated(GeneratedConfig),
+    Trace(TraceConfig),
+}
+
+impl<'de> Deserialize<'de> for WorkloadConfig {
+    /// A table, its `kind` `"fig3"` when it names none; anything else is refused as
+    /// not a workload table. An error inside the table is serde's message for it.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, Unexpected};
+        let mut table = match toml::Value::deserialize(d)? {
+            toml::Value::Table(t) => t,
+            other => {
+                let unexpected = match &other {
+                    toml::Value::String(s) => Unexpected::Str(s),
+                    toml::Value::Integer(i) => Unexpected::Signed(*i),
+                    toml::Value::Float(f) => Unexpected::Float(*f),
+                    toml::Value::Boolean(b) => Unexpected::Bool(*b),
+                    toml::Value::Array(_) => Unexpected::Seq,
+                    _ => Unexpected::Other("a date or time"),
+                };
+                return Err(D::Error::invalid_type(unexpected, &EXPECTING));
+            }
+        };
+        table
+            .entry("kind")
+            .or_insert_with(|| toml::Value::String(Self::default().kind().to_string()));
+        let tagged = Tagged::deserialize(toml::Value::Table(table))
+            .map_err(|e| D::Error::custom(e.message()))?;
+        Ok(match tagged {
+            Tagged::Fig3(c) => WorkloadConfig::Fig3(c),
+            Tagged::Fig45(c) => WorkloadConfig::Fig45(c),
+            Tagged::Bank(c) => WorkloadConfig::Bank(c),
+            Tagged::Generated(c) => WorkloadConfig::Generated(c),
+            Tagged::Trace(c) => WorkloadConfig::Trace(c),
+        })
+    }
 }
 
 impl Default for WorkloadConfig {
