@@ -325,6 +325,16 @@ const DEMO_BYTES_MAX: u64 = 256 << 20;
 /// multiple of 8, a volume over [`DEMO_BYTES_MAX`], refused before any work) prints
 /// no half table.
 fn demo(blocks: u64, block_size: usize) -> Result<()> {
+    let word = engine::store::WORD_BYTES;
+    if blocks == 0 {
+        anyhow::bail!("--blocks 0: the volume needs at least one block");
+    }
+    if block_size == 0 || !block_size.is_multiple_of(word) {
+        anyhow::bail!(
+            "--block-size {block_size}: a block size must be a positive multiple of {word} bytes \
+             (default 512)"
+        );
+    }
     if (block_size as u64).saturating_mul(blocks) > DEMO_BYTES_MAX {
         anyhow::bail!(
             "--blocks {blocks} x --block-size {block_size} is more than the demo's {} MiB volume",
@@ -333,7 +343,8 @@ fn demo(blocks: u64, block_size: usize) -> Result<()> {
     }
     let mut rows = Vec::new();
     for variant in Variant::ALL {
-        let dev = Device::in_memory(variant, block_size, blocks)?;
+        let dev = Device::in_memory(variant, block_size, blocks)
+            .map_err(|e| anyhow::anyhow!("--blocks {blocks} --block-size {block_size}: {e}"))?;
         let data = vec![0xA5u8; block_size];
         for b in 0..blocks {
             dev.write(Vlun::A, b, &data)?;

@@ -1290,11 +1290,15 @@ fn a_bad_demo_geometry_prints_no_half_table() {
     for args in [
         ["--blocks", "0"],
         ["--block-size", "7"],
+        ["--block-size", "0"],
         ["--blocks", "18446744073709551615"],
     ] {
         let o = owm(&["demo", args[0], args[1]]);
         assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
         assert_eq!(stdout(&o), "", "{args:?}");
+        // The flag at fault is named, with its value, first.
+        let said = format!("error: {} {}", args[0], args[1]);
+        assert!(stderr(&o).starts_with(&said), "{args:?}: {}", stderr(&o));
     }
     let o = owm(&["demo", "--blocks", "1000000", "--block-size", "4096"]);
     assert_eq!(code(&o), 2, "{}", stderr(&o));
