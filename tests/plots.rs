@@ -456,6 +456,34 @@ fn progress_lines_when_not_a_terminal_and_none_with_quiet() {
     assert!(lines(&o).is_empty(), "{}", stderr(&o));
 }
 
+/// A sweep of one seed has no interval at any point: the y label says so (`1 seed, no
+/// 95 % CI`, `paired difference of 1 seed, no 95 % CI`) as the ringed points' legend
+/// does, never a CI that cannot exist.
+#[test]
+fn a_one_seed_sweep_claims_no_interval() {
+    let one = BASE.replace("seeds = [1, 2]", "seeds = [1]").replace(
+        "policies = [\"mirroring\", \"cow\"]",
+        "policies = [\"mirroring\", \"cow\"]\nbaseline = \"mirroring\"",
+    );
+    let (_, texts) = sweep_texts(&format!(
+        "{one}[[axis]]\nkey = \"workload.records\"\nvalues = [64, 128]\n{WORKLOAD}"
+    ));
+    for (file, label) in [
+        (
+            "admission_delay_mean_ticks.svg",
+            "mean admission delay (ticks): 1 seed, no 95 % CI",
+        ),
+        (
+            "admission_delay_mean_ticks--vs-mirroring.svg",
+            "paired difference of 1 seed, no 95 % CI",
+        ),
+    ] {
+        let t = texts(file);
+        assert!(t.iter().any(|l| l.ends_with(label)), "{file}: {t:?}");
+        assert!(!t.iter().any(|l| l.ends_with(", 95 % CI")), "{file}: {t:?}");
+    }
+}
+
 /// The y label says how many seeds are behind the points as `stats.csv`'s `n` has them
 /// (one number when every point has it, else the range), never the grid's seed count
 /// for points that lost seeds (here grid points cut by `events_max`); a point of one

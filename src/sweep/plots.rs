@@ -383,14 +383,24 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                          policy and seed here"
                     ),
                 });
-                let seeds = if n == "1" { "seed" } else { "seeds" };
+                // One seed at every point: no interval anywhere (a range of n keeps
+                // "95 % CI": its one-seed points are ringed, the legend saying so).
+                let (seeds, ci) = match hi {
+                    0 | 1 => ("seed", "no 95 % CI"),
+                    _ => ("seeds", "95 % CI"),
+                };
                 let y_label = match against {
                     None if ns.is_empty() => {
                         format!("{}: no value at any point", names::label(metric))
                     }
-                    None => format!("{}: mean of {n} {seeds}, 95 % CI", names::label(metric)),
+                    None if hi == 1 => format!("{}: 1 seed, {ci}", names::label(metric)),
+                    None => format!("{}: mean of {n} {seeds}, {ci}", names::label(metric)),
+                    Some(b) if hi == 1 => format!(
+                        "{} − {b}'s: paired difference of 1 seed, {ci}",
+                        names::label(metric)
+                    ),
                     Some(b) => format!(
-                        "{} − {b}'s: mean paired difference of {n} {seeds}, 95 % CI",
+                        "{} − {b}'s: mean paired difference of {n} {seeds}, {ci}",
                         names::label(metric)
                     ),
                 };
