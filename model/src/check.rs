@@ -168,7 +168,8 @@ pub struct CheckReport {
     pub explored_states: usize,
     /// States generated, with repeats.
     pub generated_states: usize,
-    /// The depth of the deepest state explored (the initial state is depth 1).
+    /// The depth of the deepest state explored (the initial state is depth 1); 0 when
+    /// the search was cut before it explored the initial state.
     pub max_depth: usize,
     /// Time from the start of the search to the end of its last thread.
     pub elapsed: Duration,
@@ -402,12 +403,16 @@ impl CheckReport {
         } else {
             format!(", reached {} more not explored", self.cut_states)
         };
+        // The initial state is depth 1: a search cut before it was explored has no depth.
+        let depth = match self.max_depth {
+            0 => "no depth: not even the initial state, depth 1, was explored".to_string(),
+            d => format!("depth {d}"),
+        };
         let _ = writeln!(
             out,
-            "explored {} unique states{reached} ({} generated, depth {}) in {:.3} s: {:.0} states/s",
+            "explored {} unique states{reached} ({} generated, {depth}) in {:.3} s: {:.0} states/s",
             self.explored_states,
             self.generated_states,
-            self.max_depth,
             self.elapsed.as_secs_f64(),
             self.states_per_sec()
         );
@@ -697,11 +702,14 @@ fn finish<C: Checker<OwmModel>>(
         explored_states: expanded.min(unique_states),
         generated_states,
         // stateright counts the depth of states popped one step beyond the bound,
-        // which are not explored.
-        max_depth: model
-            .cfg
-            .depth
-            .map_or(checker_depth, |d| checker_depth.min(d)),
+        // which are not explored, and of an initial state popped after an interrupt.
+        max_depth: match expanded.min(unique_states) {
+            0 => 0,
+            _ => model
+                .cfg
+                .depth
+                .map_or(checker_depth, |d| checker_depth.min(d)),
+        },
         elapsed,
         cut_states,
         stopped,
@@ -985,6 +993,44 @@ mod tests {
         let (_, trace) = r.counterexamples()[0];
         let label = format!("violated; shortest trace ({} steps):", trace.actions.len());
         assert!(r.render().contains(&label), "{label}\n{}", r.render());
+    }
+
+    /// A search interrupted before its first state explores none and says so: no
+    /// depth, never "depth 0" (the initial state is depth 1); one cut at `--depth 1`
+    /// explores the initial state alone, at depth 1.
+    #[test]
+    fn a_search_cut_before_the_initial_state_has_no_depth() {
+        fn always() -> bool {
+            true
+        }
+        let cfg = CheckConfig {
+            threads: 1,
+            ..violating()
+        };
+        let stopped = Limits {
+            stop: &always,
+            since: Instant::now(),
+            memory: None,
+        };
+        let r = check_with_progress(&cfg, None, &stopped).unwrap();
+        assert_eq!((r.explored_states, r.max_depth), (0, 0));
+        let text = r.render();
+        assert!(
+            text.contains("no depth: not even the initial state, depth 1, was explored")
+                && !text.contains("depth 0"),
+            "{text}"
+        );
+        let r = check(&CheckConfig {
+            depth: Some(1),
+            ..cfg
+        })
+        .unwrap();
+        assert_eq!((r.explored_states, r.max_depth), (1, 1));
+        assert!(
+            r.render().contains(" generated, depth 1)"),
+            "{}",
+            r.render()
+        );
     }
 
     /// The search for the shortest stops, saying so, once `--timeout` has run out
