@@ -94,8 +94,9 @@ pub struct CheckArgs {
     /// when any were.
     #[arg(long, value_parser = parse_depth)]
     depth: Option<usize>,
-    /// Stop once more than this many states were generated (a soft bound, checked as
-    /// the search goes: it may explore more; exit 3 if that cut the search).
+    /// Stop once this many states were generated (a soft bound, checked after
+    /// every 1,500 states a search thread explores: it may explore more, at least 1,500
+    /// on one thread; exit 3 if that cut the search).
     #[arg(long, value_name = "N")]
     states_max: Option<usize>,
     /// Stop after this many seconds of the whole command (exit 3 if that cut the

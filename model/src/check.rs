@@ -334,15 +334,18 @@ impl CheckReport {
         (self.outcome(witness) == Some(&Outcome::NotReached)).then_some(witness)
     }
 
-    /// The line saying what the search covered. `--states-max N` is a soft bound
-    /// (the search stops once more than N states were generated, checked between
-    /// batches, so it may explore more): the line then says so with the states
-    /// generated and explored.
+    /// The line saying what the search covered. `--states-max N` is a soft bound: the
+    /// search stops at the first check, after every 1,500 states a search thread
+    /// explores (stateright's unit of work, breadth and depth first alike), that finds
+    /// N or more states generated (with repeats), so on one thread it explores at
+    /// least 1,500 states (or every reachable one) whatever N. The line then says so
+    /// with the states generated and explored.
     pub fn coverage_line(&self) -> String {
         let soft = match self.config.states_max {
             Some(n) => format!(
-                "; --states-max {n} stops the search once more than {n} states were generated, \
-                 not at exactly {n}: {} generated, {} explored",
+                "; --states-max {n} stops the search at the first check, after every 1,500 \
+                 states a search thread explores, that finds {n} or more states \
+                 generated, not at exactly {n}: {} generated, {} explored",
                 self.generated_states, self.explored_states
             ),
             None => String::new(),
