@@ -368,7 +368,7 @@ fn a_shard_with_no_point_says_it_judged_nothing() {
          values = [40, 50]\n[scenario.workload]\nkind = \"generated\"\nrecords = 512\n",
     );
     for (shard, want) in [
-        ("6/6", "verdict: held (0 cases: 0 violated, 0 unchecked or incomplete; nothing to judge; exit 0)"),
+        ("6/6", "verdict: empty (0 cases: 0 violated, 0 unchecked or incomplete; nothing to judge; exit 0)"),
         ("1/6", "verdict: held ("),
     ] {
         let out = tmp.path().join(shard.replace('/', "-"));

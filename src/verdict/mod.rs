@@ -760,15 +760,15 @@ impl Report {
     /// `verdict: WORD (N cases: V violated, I unchecked or incomplete[, R not reached]
     /// [, C not claimed][; lost backups][; detail]; exit E)`, WORD one of [`Word`]. A
     /// violation `--allow-violations` let pass is `violated` with exit 0 and says so in
-    /// the parenthesis; a shard given none of the grid's points is `held` of 0 cases,
-    /// `nothing to judge`.
+    /// the parenthesis; a shard given none of the grid's points is `empty` (0 cases,
+    /// `nothing to judge`): exit 0, but nothing is claimed held.
     pub fn summary_line(&self) -> String {
         let (word, detail) = match self.exit {
             Exit::Held if self.violations() > 0 => {
                 (Word::Violated, Some("allowed by --allow-violations"))
             }
             // A shard given none of the grid's points: nothing held, nothing failed.
-            Exit::Held if self.cases.is_empty() => (Word::Held, Some("nothing to judge")),
+            Exit::Held if self.cases.is_empty() => (Word::Empty, Some("nothing to judge")),
             Exit::Held => (Word::Held, None),
             Exit::Violated => (Word::Violated, None),
             // Bad input prints no verdict line (its error is on stderr); were it
@@ -809,11 +809,14 @@ pub enum Word {
     Violated,
     /// A bound, limit or interrupt cut the work, or a case could not be judged (exit 3).
     Incomplete,
+    /// Nothing was given to judge (exit 0, nothing claimed): a sweep shard with none of
+    /// the grid's points.
+    Empty,
 }
 
 impl Word {
     /// Every word, in the README's order.
-    pub const ALL: [Word; 3] = [Word::Held, Word::Violated, Word::Incomplete];
+    pub const ALL: [Word; 4] = [Word::Held, Word::Violated, Word::Incomplete, Word::Empty];
 
     /// The word as printed.
     pub fn as_str(self) -> &'static str {
@@ -821,6 +824,7 @@ impl Word {
             Word::Held => "held",
             Word::Violated => "violated",
             Word::Incomplete => "incomplete",
+            Word::Empty => "empty",
         }
     }
 }
