@@ -25,10 +25,9 @@
 //!   bytes it sends ([`crate::archive::ArchiveConfig::send_ticks`], each extent's
 //!   latency) and the device's time to read them, queued behind the users' calls: an
 //!   open load's writes priced as copy-on-write first writes at their dearest lengthen
-//!   the reads by `1 / (1 − ρ)` of the device's time they take; past 0.9 of it, and for
-//!   any other load, the retire is taken as late as the run's end (every write made,
-//!   and in the data area the blocks written from the request on, or every write
-//!   again);
+//!   the reads by `1 / (1 − ρ)` of the device's time they take; past 0.9 of it the
+//!   retire is taken as late as the run's end (every write made, and in the data area
+//!   the blocks written from the request on); any other load's at its end;
 //! - **the end** of the run: the stores and the judge's tables with every write;
 //! - **the outputs**, written after the runs: the timing diagrams' pictures
 //!   ([`PICTURE_BYTES_PER_POLICY`] per policy, stacked in `timing.png`) beside every
@@ -1198,10 +1197,10 @@ fn estimate_policy(scenario: &Scenario, layout: &Layout, load: &Load, policy: Po
         );
         previous = Some(request);
         // The retire, when the archive copy has landed ([`copy_ticks_bound`]): an open
-        // load's writes up to then, and in the data area those from the request on;
-        // for any other load, or when the users may keep the device too busy for the
-        // copy to be timed, every write, and in the data area every write again (as if
-        // each came during the copy).
+        // load's writes up to then, and in the data area those from the request on
+        // (every write from the request on when the users may keep the device too busy
+        // for the copy to be timed); any other load's every write, its writes taken as
+        // all before the request.
         let copied = if scenario.archive.sparse {
             a_blocks
         } else {
@@ -1217,7 +1216,7 @@ fn estimate_policy(scenario: &Scenario, layout: &Layout, load: &Load, policy: Po
                 (at, at.saturating_sub(before), end)
             }
             (Some(_), None) => (load.writes, load.writes.saturating_sub(before), u64::MAX),
-            (None, _) => (load.writes, load.writes, u64::MAX),
+            (None, _) => (load.writes, 0, u64::MAX),
         };
         // The data area: a slot per block first written through VLUN B since the
         // split, an entry in each sparse map for it; write logging's retire copies the
