@@ -380,8 +380,8 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
     args.verdict.finish(&report)
 }
 
-/// The lines after the tables about each run in `runs`: faults injected, a backup
-/// given up or abandoned ([`lost_backup_lines`]), each violation, claimed or not.
+/// The lines after the tables about each run in `runs`: faults injected, archive
+/// passes failed and copied again, a backup given up or abandoned ([`lost_backup_lines`]), each violation, claimed or not.
 fn print_notes(runs: &[NamedRun]) {
     for run in runs.iter() {
         let c = &run.result.costs;
@@ -402,6 +402,15 @@ fn print_notes(runs: &[NamedRun]) {
                     (true, true) => "; backup given up at the split, no copy taken",
                     (true, false) => "; backup given up, VLUN A kept",
                 }
+            );
+        }
+        if c.backup_failures > 0 {
+            say!(
+                "archive under {}: {} failed and copied again from the first extent, {} \
+                 refused by the engine",
+                run.name,
+                counted(c.backup_failures, "pass", "passes"),
+                counted(c.retires_refused, "retire", "retires")
             );
         }
         for line in lost_backup_lines(&run.name, &run.result) {

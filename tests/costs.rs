@@ -147,3 +147,49 @@ fn a_schedule_gives_one_summary_row_per_cycle() {
         assert_eq!(retires, 5, "cycle {k}: one retire per policy");
     }
 }
+
+/// Archive passes that failed under `[faults]` are counted in summary.csv
+/// (`backup_failures`, one refused retire each in `retires_refused`) and said on
+/// stdout, and they are what lengthened the backup: the same load without the faults
+/// fails none, counts 0 and retires sooner, with fewer archive reads.
+#[test]
+fn failed_archive_passes_are_counted_and_said() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = "policies = [\"cow\"]\nseed = 7\n[workload]\nkind = \"generated\"\n\
+                records = 1024\ntransactions = 200\nlength_min = 1\nlength_max = 6\n\
+                write_fraction = 0.6\n\
+                arrivals = { mode = \"open\", interarrival_ticks_mean = 200 }\n";
+    let run = |name: &str, text: &str| {
+        let f = write(tmp.path(), &format!("{name}.toml"), text);
+        let out = tmp.path().join(name);
+        let o = owm(&["run", &f, "--out", &s(&out)]);
+        ok(&o);
+        (stdout(&o), csv_rows(&out, "summary.csv").remove(0))
+    };
+    let (said, faulty) = run(
+        "faulty",
+        &format!("{base}[faults]\narchive_write_error_probability = 0.01\n"),
+    );
+    let (quiet, clean) = run("clean", base);
+    let failures = num(&faulty, "backup_failures");
+    assert!(failures > 0.0, "{faulty:?}");
+    assert_eq!(num(&faulty, "retires_refused"), failures, "{faulty:?}");
+    assert!(
+        said.contains(&format!(
+            "archive under cow: {failures} pass{} failed and copied again",
+            if failures == 1.0 { "" } else { "es" }
+        )),
+        "{said}"
+    );
+    assert_eq!(num(&clean, "backup_failures"), 0.0);
+    assert_eq!(num(&clean, "retires_refused"), 0.0);
+    assert!(!quiet.contains("archive under"), "{quiet}");
+    assert!(
+        num(&faulty, "request_to_retire_ticks") > num(&clean, "request_to_retire_ticks"),
+        "{faulty:?} {clean:?}"
+    );
+    assert!(
+        num(&faulty, "cycle_archive_bytes") > num(&clean, "cycle_archive_bytes"),
+        "every pass's reads count: {faulty:?} {clean:?}"
+    );
+}

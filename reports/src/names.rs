@@ -211,6 +211,8 @@ const NAMES: &[(&str, &str)] = &[
     ("corrupted_blocks", "rotted blocks"),
     ("integrity_detections", "checksum mismatches detected"),
     ("unreadable_blocks", "image blocks refused at the checks"),
+    ("backup_failures", "archive passes failed"),
+    ("retires_refused", "retires refused after a failed pass"),
     ("backup.data_area_blocks", "data area (blocks)"),
     (
         "backup.data_area_fraction",
@@ -246,7 +248,7 @@ const NAMES: &[(&str, &str)] = &[
         "cycle_backup_flushes",
         "first cycle's backup flush barriers",
     ),
-    ("cycle_archive_bytes", "first cycle's archive (bytes)"),
+    ("cycle_archive_bytes", "first cycle's archive reads (bytes)"),
     ("detach_start_at_ticks", "copy to B' started at (ticks)"),
     ("detach_end_at_ticks", "copy to B' done at (ticks)"),
     ("detach_blocks_copied", "blocks copied to B'"),

@@ -112,6 +112,8 @@ metrics! {
     CorruptedBlocks = "corrupted_blocks" => |r| int(r.costs.corrupted_blocks),
     IntegrityDetections = "integrity_detections" => |r| int(r.costs.integrity_detections),
     UnreadableBlocks = "unreadable_blocks" => |r| int(r.costs.unreadable_blocks),
+    BackupFailures = "backup_failures" => |r| int(r.costs.backup_failures),
+    RetiresRefused = "retires_refused" => |r| int(r.costs.retires_refused),
     QuiesceAttempts = "quiesce_attempts" => |r| int(r.costs.quiesce_attempts),
     QuiesceTimeouts = "quiesce_timeouts" => |r| int(r.costs.quiesce_timeouts),
     BackupGivenUp = "backup_given_up" => |r| int(u64::from(r.costs.backup_given_up)),
@@ -623,7 +625,7 @@ mod tests {
         for &m in Metric::ALL {
             assert_eq!(m.name().parse::<Metric>(), Ok(m), "{m:?} is listed twice");
         }
-        assert_eq!(Metric::ALL.len(), 82);
+        assert_eq!(Metric::ALL.len(), 84);
         assert!("speed".parse::<Metric>().is_err());
     }
 

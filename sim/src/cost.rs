@@ -173,7 +173,9 @@ pub struct CycleResult {
     pub backup_physical_reads: u64,
     pub backup_physical_writes: u64,
     pub backup_flushes: u64,
-    /// Bytes the archive target received in this cycle.
+    /// Bytes the archive copy read from VLUN A to send to the target in this cycle:
+    /// every pass's extents (a failed pass's, and those of a copy abandoned before they
+    /// were sent, included), so the copy's traffic, not the archive's size.
     pub archive_bytes: u64,
     /// Quiesce attempts of this cycle (the first and every retry; 0 under the other
     /// policies), those abandoned at the deadline, and whether the cycle was given up
@@ -283,7 +285,8 @@ pub struct Costs {
     pub backup_physical_reads: u64,
     pub backup_physical_writes: u64,
     pub backup_flushes: u64,
-    /// Bytes the archive target received.
+    /// Bytes the archive copy read from VLUN A to send to the target: every pass's
+    /// extents, as [`CycleResult::archive_bytes`].
     pub archive_bytes: u64,
     /// Logical writes through VLUN B while VLUN A was live (split → retire): what the
     /// one-way mirror's variants pay for (\[0049\]-\[0052\]).
@@ -317,6 +320,13 @@ pub struct Costs {
     /// Blocks of the oracle's whole-image reads (A declared consistent, the live volume
     /// at the end) that integrity mode refused: known lost, not judged.
     pub unreadable_blocks: u64,
+    /// Archive passes that failed under `[faults]` (a backup read error or a block the
+    /// target refused), each copied again from its first extent
+    /// ([`crate::FaultCounts::backup_failures`]).
+    pub backup_failures: u64,
+    /// Times the engine refused to retire VLUN A after a failed archive pass (asked
+    /// after every failure; [`crate::FaultCounts::retires_refused`]).
+    pub retires_refused: u64,
     /// Slots of the data area of write logging and copy-on-write
     /// (`backup.data_area_blocks` / `data_area_fraction`); `None` under mirroring and
     /// on the plain volume of `none`, which have no data area.

@@ -245,6 +245,8 @@ fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> Run
         integrity_detections: faults.integrity_detections,
         resyncs_lost: faults.resyncs_lost,
         unreadable_blocks: faults.unreadable_blocks,
+        backup_failures: faults.backup_failures,
+        retires_refused: faults.retires_refused,
         data_area_blocks: (w.policy != Policy::None
             && w.dev.variant() != engine::Variant::WriteMirroring)
             .then(|| w.dev.area_slots()),
