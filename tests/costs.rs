@@ -193,3 +193,72 @@ fn failed_archive_passes_are_counted_and_said() {
         "every pass's reads count: {faulty:?} {clean:?}"
     );
 }
+
+/// `cycle_archive_sent_bytes` is what the archive target received in the pass that
+/// completed the archive: the volume's bytes for a dense copy, the blocks holding data
+/// for a sparse one (each equal to `cycle_archive_bytes` when one pass made it), one
+/// pass's bytes with failed passes (while `cycle_archive_bytes` counts every pass's
+/// reads), and 0 for a backup abandoned before its slow target received any extent.
+#[test]
+fn archive_sent_bytes_are_the_completed_pass() {
+    let tmp = tempfile::tempdir().unwrap();
+    // 1024 records of 16 bytes: 256 blocks of 64 bytes, 16,384 bytes.
+    let volume_bytes = 16_384.0;
+    let base = "seed = 7\n[workload]\nkind = \"generated\"\n\
+                records = 1024\ntransactions = 200\nlength_min = 1\nlength_max = 6\n\
+                write_fraction = 0.6\n\
+                arrivals = { mode = \"open\", interarrival_ticks_mean = 200 }\n";
+    let run = |name: &str, text: &str| {
+        let f = write(tmp.path(), &format!("{name}.toml"), text);
+        let out = tmp.path().join(name);
+        ok(&owm(&["run", &f, "--out", &s(&out), "--quiet"]));
+        summary_rows(&out)
+    };
+    let sent = |r: &BTreeMap<String, String>| num(r, "cycle_archive_sent_bytes");
+    let read = |r: &BTreeMap<String, String>| num(r, "cycle_archive_bytes");
+    let policies =
+        "policies = [\"quiesce\", \"crash-consistent\", \"mirroring\", \"logging\", \"cow\"]\n";
+
+    let dense = run("dense", &format!("{policies}{base}"));
+    let sparse = run(
+        "sparse",
+        &format!("{policies}{base}[archive]\nsparse = true\n"),
+    );
+    assert_eq!(dense.len(), 5);
+    for (policy, d) in &dense {
+        assert_eq!(sent(d), volume_bytes, "{policy}: {d:?}");
+        assert_eq!(read(d), sent(d), "{policy}: one pass read what it sent");
+        let sp = &sparse[policy];
+        assert!(
+            sent(sp) > 0.0 && sent(sp) < volume_bytes,
+            "{policy}: {sp:?}"
+        );
+        assert_eq!(sent(sp) % 64.0, 0.0, "{policy}: whole blocks {sp:?}");
+        assert_eq!(read(sp), sent(sp), "{policy}: {sp:?}");
+    }
+
+    let faulty = run(
+        "faulty",
+        &format!("policies = [\"cow\"]\n{base}[faults]\narchive_write_error_probability = 0.01\n"),
+    );
+    let f = &faulty["cow"];
+    assert!(num(f, "backup_failures") > 0.0, "{f:?}");
+    assert_eq!(sent(f), volume_bytes, "the completed pass only: {f:?}");
+    assert!(read(f) > sent(f), "every pass's reads: {f:?}");
+
+    // A 4-block data area that fills and abandons the backup 500 ticks after A is
+    // consistent, long before a 1,024-byte extent is sent at 1,000 bytes a second.
+    let abandoned = run(
+        "abandoned",
+        &format!(
+            "policies = [\"crash-consistent\", \"cow\"]\n{base}[backup]\ndata_area_blocks = 4\n\
+             on_data_area_full = \"break-snapshot\"\nbaseline_variant = \"cow\"\n\
+             [archive]\nbandwidth_bytes_per_s = 1000\nextent_blocks = 16\n"
+        ),
+    );
+    for (policy, a) in &abandoned {
+        assert_eq!(num(a, "backup_abandoned"), 1.0, "{policy}: {a:?}");
+        assert!(read(a) > 0.0, "{policy}: extents read ahead {a:?}");
+        assert_eq!(sent(a), 0.0, "{policy}: nothing received {a:?}");
+    }
+}

@@ -293,7 +293,7 @@ fn every_numeric_summary_column_is_a_sweep_metric() {
             c.starts_with("cycle_") || c.starts_with("detach_") || *c == "request_deferred_ticks"
         })
         .collect();
-    assert_eq!(per_cycle.len(), 12, "{per_cycle:?}");
+    assert_eq!(per_cycle.len(), 13, "{per_cycle:?}");
     let metrics: Vec<String> = per_cycle.iter().map(|c| format!("\"{c}\"")).collect();
     let scenario = TWO_CYCLES.replace("\n[", "\n[scenario.");
     let sweep = write(

@@ -249,6 +249,10 @@ const NAMES: &[(&str, &str)] = &[
         "first cycle's backup flush barriers",
     ),
     ("cycle_archive_bytes", "first cycle's archive reads (bytes)"),
+    (
+        "cycle_archive_sent_bytes",
+        "first cycle's archive on the target (bytes)",
+    ),
     ("detach_start_at_ticks", "copy to B' started at (ticks)"),
     ("detach_end_at_ticks", "copy to B' done at (ticks)"),
     ("detach_blocks_copied", "blocks copied to B'"),

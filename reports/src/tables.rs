@@ -359,7 +359,7 @@ pub fn cycle_view(r: &RunResult, c: &CycleResult) -> RunResult {
 }
 
 /// The columns of one backup cycle's own counts, after the metrics of `summary.csv`.
-pub const CYCLE_COLUMNS: [&str; 8] = [
+pub const CYCLE_COLUMNS: [&str; 9] = [
     "request_deferred_ticks",
     "cycle_vlun_b_writes_a_live",
     "cycle_table_updates",
@@ -368,9 +368,10 @@ pub const CYCLE_COLUMNS: [&str; 8] = [
     "cycle_backup_physical_writes",
     "cycle_backup_flushes",
     "cycle_archive_bytes",
+    "cycle_archive_sent_bytes",
 ];
 
-fn cycle_cells(c: &CycleResult) -> [String; 8] {
+fn cycle_cells(c: &CycleResult) -> [String; 9] {
     [
         c.request_deferred_ticks,
         c.vlun_b_writes_a_live,
@@ -380,6 +381,7 @@ fn cycle_cells(c: &CycleResult) -> [String; 8] {
         c.backup_physical_writes,
         c.backup_flushes,
         c.archive_bytes,
+        c.archive_sent_bytes,
     ]
     .map(int)
 }

@@ -177,6 +177,11 @@ pub struct CycleResult {
     /// every pass's extents (a failed pass's, and those of a copy abandoned before they
     /// were sent, included), so the copy's traffic, not the archive's size.
     pub archive_bytes: u64,
+    /// Bytes the archive target received in the pass that completed this cycle's
+    /// archive: the archive's size on the target (the blocks copied, holes left out
+    /// under `[archive] sparse`, times the block size). 0 when no pass completed (a
+    /// backup abandoned or given up); a failed pass's bytes are not counted.
+    pub archive_sent_bytes: u64,
     /// Quiesce attempts of this cycle (the first and every retry; 0 under the other
     /// policies), those abandoned at the deadline, and whether the cycle was given up
     /// or stopped (no split, no archive; or VLUN A kept after a block failing its
@@ -288,6 +293,9 @@ pub struct Costs {
     /// Bytes the archive copy read from VLUN A to send to the target: every pass's
     /// extents, as [`CycleResult::archive_bytes`].
     pub archive_bytes: u64,
+    /// Bytes of the completed archives on the target, summed over the cycles
+    /// ([`CycleResult::archive_sent_bytes`]).
+    pub archive_sent_bytes: u64,
     /// Logical writes through VLUN B while VLUN A was live (split → retire): what the
     /// one-way mirror's variants pay for (\[0049\]-\[0052\]).
     pub vlun_b_writes_a_live: u64,

@@ -235,6 +235,7 @@ fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> Run
         backup_physical_writes: t.backup_io.writes,
         backup_flushes: t.backup_io.flushes,
         archive_bytes: t.archive_bytes,
+        archive_sent_bytes: t.archive_sent_bytes,
         vlun_b_writes_a_live: t.vlun_b_writes_a_live,
         vlun_b_writes_old_active: t.vlun_b_writes_old_active,
         quiesce_timeouts: t.quiesce_timeouts,

@@ -24,6 +24,9 @@ pub(crate) struct ArchiveCopy {
     /// an oracle: the archive as the extents' reads send it ([`StreamedImage`]; its
     /// holes hold the initial content).
     pub received: Option<StreamedImage>,
+    /// Bytes of this pass's extents read so far: each goes to the target, so when the
+    /// pass's last extent has landed they are the archive's bytes on it.
+    pub bytes: u64,
 }
 
 impl World<'_> {
@@ -85,6 +88,7 @@ impl World<'_> {
             data,
             pipe: ExtentCopy::new(total, 0),
             received,
+            bytes: 0,
         });
         let cycle = self.cycle_number();
         self.q.schedule_in(0, Ev::ArchiveRead { cycle });
@@ -180,6 +184,7 @@ impl World<'_> {
         let send = self.scenario.archive.send_ticks(bytes);
         let copy = self.archive_copy.as_mut().expect("checked above");
         let step = copy.pipe.advance(until as u64, read_done, send);
+        copy.bytes += bytes;
         self.tally.archive_bytes += bytes;
         let cycle = self.cycle_number();
         self.schedule_step(step, Ev::ArchiveRead { cycle }, Ev::ArchiveDone { cycle });
@@ -251,10 +256,13 @@ impl World<'_> {
     }
 
     /// The archive is complete at `now` (`received`: the image the archive got, for
-    /// the oracle): marked, judged, and VLUN A retired.
+    /// the oracle): marked, judged, and VLUN A retired. The pass's extents have all
+    /// landed: their bytes are the archive's on the target
+    /// ([`crate::CycleResult::archive_sent_bytes`]).
     fn archived(&mut self, now: Tick, received: Option<Received>) -> Result<(), SimError> {
         // The copy is over: nothing of it is read or lands again.
-        self.archive_copy = None;
+        let sent = self.archive_copy.take().map_or(0, |c| c.bytes);
+        self.tally.archive_sent_bytes += sent;
         let armed = self.set_faults_armed(false);
         self.marks.archive_copy = Some(now);
         match received {

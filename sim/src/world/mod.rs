@@ -265,8 +265,11 @@ pub(crate) struct Tally {
     pub unavailable: Tick,
     /// The backup's own engine calls: archive reads, retire's merge.
     pub backup_io: IoCostSum,
-    /// Bytes sent to the archive target.
+    /// Bytes of the archive copy's extents read from VLUN A to send, every pass's.
     pub archive_bytes: u64,
+    /// Bytes of the passes that completed an archive: what the target received and
+    /// kept.
+    pub archive_sent_bytes: u64,
     /// Blocks copied from VLUN B to B', and users' writes mirrored to B' (`[detach]`).
     pub detach_blocks_copied: u64,
     pub detach_mirrored_writes: u64,

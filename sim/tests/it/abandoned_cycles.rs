@@ -83,6 +83,8 @@ fn a_cycle_abandoned_mid_copy_leaves_the_later_cycles_alone() {
                                 // Dropped, never archived nor retired.
                                 assert!(m.archive_copy.is_none() && m.retire.is_none(), "{at}");
                                 assert!(m.a_dropped.is_some(), "{at}");
+                                // Its target kept nothing.
+                                assert_eq!(c.archive_sent_bytes, 0, "{at}: cycle {}", c.cycle);
                                 abandoned = true;
                             } else if let Some(retire) = m.retire {
                                 // Its own copy, once, after A was consistent.
@@ -90,6 +92,7 @@ fn a_cycle_abandoned_mid_copy_leaves_the_later_cycles_alone() {
                                 assert!(m.a_consistent.unwrap() <= archived, "{at} {c:?}");
                                 assert!(archived <= retire, "{at} {c:?}");
                                 assert_eq!(c.archive_bytes, whole, "{at}: cycle {}", c.cycle);
+                                assert_eq!(c.archive_sent_bytes, whole, "{at}: cycle {}", c.cycle);
                                 later |= abandoned;
                             }
                         }

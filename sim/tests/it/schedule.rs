@@ -41,6 +41,7 @@ fn every_policy_runs_every_cycle_and_every_claim_holds_in_each() {
                 assert!(m.a_consistent.unwrap() <= m.archive_copy.unwrap());
                 assert!(m.archive_copy.unwrap() <= retire, "{p} seed {seed} {c:?}");
                 assert_eq!(c.archive_bytes, 512, "{p} seed {seed}: one whole archive");
+                assert_eq!(c.archive_sent_bytes, 512, "{p} seed {seed}: on the target");
                 if k > 0 {
                     // The split waits for the previous retire.
                     assert!(split >= r.cycles[k - 1].marks.retire.unwrap());
