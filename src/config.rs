@@ -335,8 +335,13 @@ pub fn read_bounded(path: &Path) -> Result<String, String> {
 
 /// serde's words for a value of the wrong shape, said in TOML's: a Rust struct or
 /// map is a table, a sequence an array; a Rust type's name never reaches the user
-/// (`expected struct GeometryConfig` is `expected a table`).
+/// (`expected struct GeometryConfig` is `expected a table`, and a negative value of a
+/// count, ``invalid value: integer `-5`, expected u64``, says the values it takes:
+/// [`negative_words`]).
 pub fn toml_words(message: &str) -> String {
+    if let Some(words) = negative_words(message) {
+        return words;
+    }
     let mut out = message
         .replace("a sequence", "an array")
         .replace("a map", "a table")
@@ -355,6 +360,114 @@ pub fn toml_words(message: &str) -> String {
         }
     }
     out
+}
+
+/// The largest value a TOML file can give a key of the unsigned Rust type serde names
+/// (`u64` of "expected u64"): the type's own, or 9223372036854775807 (2^63 - 1), the
+/// largest TOML integer. `None` for a name of no unsigned type.
+fn unsigned_max(ty: &str) -> Option<u64> {
+    let toml_max = i64::MAX as u64;
+    match ty {
+        "u8" => Some(u8::MAX.into()),
+        "u16" => Some(u16::MAX.into()),
+        "u32" => Some(u32::MAX.into()),
+        "u64" | "usize" | "u128" => Some(toml_max),
+        _ => None,
+    }
+}
+
+/// The words that say a key takes `min` to `max`: ``must be 0 or more (0 to
+/// 9223372036854775807)``, or ``must be at least 1 (1 to …)``.
+fn range_words(min: u64, max: u64) -> String {
+    if min == 0 {
+        format!("must be 0 or more (0 to {max})")
+    } else {
+        format!("must be at least {min} ({min} to {max})")
+    }
+}
+
+/// serde's refusal of a negative value for a key of an unsigned type (a count, a
+/// seed, ticks: ``invalid value: integer `-5`, expected u64``) said as the values the
+/// key's type takes: ``invalid value: integer `-5`: must be 0 or more (0 to
+/// 9223372036854775807)``. A scenario key whose checks ask more than 0 is given its
+/// own range where the key is known ([`with_key_range`]). `None` for any other
+/// message.
+pub fn negative_words(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("invalid value: integer `-")?;
+    let (digits, ty) = rest.split_once("`, expected ")?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let max = unsigned_max(ty.trim())?;
+    Some(format!(
+        "invalid value: integer `-{digits}`: {}",
+        range_words(0, max)
+    ))
+}
+
+/// A [`negative_words`] message about the scenario key `key` (dotted, below the
+/// scenario table `table`) with the key's own range when its checks ask more than its
+/// type does: the scenario is read again with 0 in its place, then with the type's
+/// largest value, and checked (`Scenario::validate`); a refusal of that key as "must
+/// be at least M" gives the least value, one as "must be at most M" or "exceeds M"
+/// (ticks: 2^40) the largest. The message unchanged when it is not such a message;
+/// each bound the type's when the scenario does not read so, or its checks accept the
+/// value or refuse something else.
+pub fn with_key_range(message: &str, table: &toml::Table, key: &str) -> String {
+    const ZERO_RANGE: &str = "must be 0 or more (0 to ";
+    let Some(at) = message.find(ZERO_RANGE) else {
+        return message.to_string();
+    };
+    if !message.starts_with("invalid value: integer `-") {
+        return message.to_string();
+    }
+    let digits = |text: &str| -> Option<u64> {
+        let d: String = text.chars().take_while(char::is_ascii_digit).collect();
+        d.parse().ok()
+    };
+    let Some(type_max) = digits(&message[at + ZERO_RANGE.len()..]) else {
+        return message.to_string();
+    };
+    let refusal = |value: u64| key_refusal(table, key, value);
+    let min = refusal(0)
+        .and_then(|m| digits(m.split_once("must be at least ")?.1))
+        .unwrap_or(0);
+    let max = refusal(type_max)
+        .and_then(|m| {
+            let rest = m
+                .split_once("must be at most ")
+                .or_else(|| m.split_once(" exceeds "))?
+                .1;
+            digits(rest)
+        })
+        .filter(|&m| m >= min)
+        .unwrap_or(type_max);
+    format!("{}{}", &message[..at], range_words(min, max))
+}
+
+/// The scenario's checks' refusal of `key` (see [`with_key_range`]) set to `value`:
+/// their message, when they refuse that key.
+fn key_refusal(table: &toml::Table, key: &str, value: u64) -> Option<String> {
+    use serde::Deserialize as _;
+    let mut t = table.clone();
+    let mut parts: Vec<&str> = key.split('.').collect();
+    let last = parts.pop()?;
+    let mut at = &mut t;
+    for p in parts {
+        at = at
+            .entry(p)
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            .as_table_mut()?;
+    }
+    at.insert(
+        last.to_string(),
+        toml::Value::Integer(i64::try_from(value).ok()?),
+    );
+    let s = Scenario::deserialize(toml::Value::Table(t)).ok()?;
+    match s.validate() {
+        Err(SimError::Config { key: k, message }) if k == key => Some(message),
+        _ => None,
+    }
 }
 
 /// The names a key of a named choice takes, when `e` is the TOML reader's complaint
@@ -392,8 +505,43 @@ fn names_expected<T: DeserializeOwned>(parsed: &str, e: &toml::de::Error) -> Opt
 /// header. In that case the workload's table is deserialised again on its own,
 /// directly into the variant's struct, from a copy of the text holding only that
 /// table at its own offsets ([`Keys::only_under`]): the error then points at the
-/// offending key.
+/// offending key. A negative value of a count says the key's own range
+/// ([`with_key_range`]).
 pub fn scenario_error<T: DeserializeOwned>(
+    path: &Path,
+    src: &str,
+    parsed: &str,
+    prefix: &str,
+    e: &toml::de::Error,
+) -> FileError {
+    let mut err = scenario_error_words::<T>(path, src, parsed, prefix, e);
+    if let Some(key) = err.key.as_deref() {
+        if let (Some(table), Some(relative)) =
+            (scenario_table(src, prefix), key.strip_prefix(prefix))
+        {
+            err.message = with_key_range(&err.message, &table, relative);
+        }
+    }
+    err
+}
+
+/// The scenario's table of the file `src`: below `prefix` (`scenario.` in a sweep
+/// file), without a run file's own keys (`policies`, `seed`).
+fn scenario_table(src: &str, prefix: &str) -> Option<toml::Table> {
+    let mut t: toml::Table = toml::from_str(src).ok()?;
+    for part in prefix.split('.').filter(|p| !p.is_empty()) {
+        t = t.remove(part)?.as_table()?.clone();
+    }
+    if prefix.is_empty() {
+        for k in crate::runfile::RUN_ONLY {
+            t.remove(k);
+        }
+    }
+    Some(t)
+}
+
+/// [`scenario_error`] but the key's own range.
+fn scenario_error_words<T: DeserializeOwned>(
     path: &Path,
     src: &str,
     parsed: &str,

@@ -822,3 +822,165 @@ fn a_workload_without_kind_is_fig3() {
         &[&format!("{f}:5: key `workload.kind`: with value fig3: the base scenario's `workload.transactions` at line 7 does not apply")],
     );
 }
+
+/// Every unsigned key a shipped run file sets (each `key = N` line, in every table)
+/// given -1 is refused at its file, line and key (exit 2) with the values it takes,
+/// never a Rust type's name ("expected u64"): "must be 0 or more (0 to MAX)", or
+/// "must be at least M (M to MAX)" when its checks ask more.
+#[test]
+fn a_negative_count_is_refused_with_the_keys_range() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut refused = 0;
+    for name in shipped_files().iter().filter(|n| !n.starts_with("sweep-")) {
+        let text = std::fs::read_to_string(repo().join("scenarios").join(name)).unwrap();
+        let mut table = String::new();
+        for (i, line) in text.lines().enumerate() {
+            let t = line.trim();
+            if t.starts_with('[') {
+                table = t.trim_matches(|c| c == '[' || c == ']').to_string();
+                continue;
+            }
+            let Some((k, v)) = t.split_once(" = ") else {
+                continue;
+            };
+            if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            let key = if table.is_empty() {
+                k.to_string()
+            } else {
+                format!("{table}.{k}")
+            };
+            let edited: Vec<String> = text
+                .lines()
+                .enumerate()
+                .map(|(j, l)| {
+                    if j == i {
+                        format!("{k} = -1")
+                    } else {
+                        l.to_string()
+                    }
+                })
+                .collect();
+            let f = write(tmp.path(), "neg.toml", &(edited.join("\n") + "\n"));
+            let o = owm(&["run", &f, "--out", &s(&tmp.path().join("o"))]);
+            let err = stderr(&o);
+            assert!(!err.contains("expected u"), "{name} {key}: {err}");
+            if !err.contains("invalid value: integer `-1`") {
+                // A signed key: -1 is a value it takes, or refused by its own check.
+                continue;
+            }
+            assert_eq!(code(&o), 2, "{name} {key}: {err}");
+            fails_with(
+                &o,
+                &[&format!(
+                    "{f}:{}: key `{key}`: invalid value: integer `-1`: must be ",
+                    i + 1
+                )],
+            );
+            assert!(
+                err.contains("must be 0 or more (0 to ") || err.contains("must be at least "),
+                "{name} {key}: {err}"
+            );
+            refused += 1;
+        }
+    }
+    assert!(refused >= 40, "only {refused} unsigned keys met");
+
+    // The range is the key's: its type's largest value, or its checks' bounds. Each
+    // text follows `base`'s 4 lines (seed: before them).
+    let base = "policies = [\"cow\"]\n[workload]\nkind = \"generated\"\nrecords = 64\n";
+    for (text, line, key, range) in [
+        (
+            "transactions = -5\n",
+            5,
+            "workload.transactions",
+            "must be at least 1 (1 to 9223372036854775807)",
+        ),
+        (
+            "length_min = -1\n",
+            5,
+            "workload.length_min",
+            "must be at least 1 (1 to 4294967295)",
+        ),
+        (
+            "arrivals = { mode = \"open\", interarrival_ticks_mean = -5 }\n",
+            5,
+            "workload.arrivals.interarrival_ticks_mean",
+            "must be at least 1 (1 to 1099511627776)",
+        ),
+        (
+            "[device]\nchannels = -2\n",
+            6,
+            "device.channels",
+            "must be at least 1 (1 to 65536)",
+        ),
+        (
+            "[device]\nread_latency_ticks = -2\n",
+            6,
+            "device.read_latency_ticks",
+            "must be 0 or more (0 to 1099511627776)",
+        ),
+        (
+            "[limits]\nevents_max = -1\n",
+            6,
+            "limits.events_max",
+            "must be at least 1 (1 to 9223372036854775807)",
+        ),
+    ] {
+        let (_t, f, o) = run_file(&format!("{base}{text}"));
+        assert_eq!(code(&o), 2, "{text}: {}", stderr(&o));
+        fails_with(
+            &o,
+            &[
+                &format!("{f}:{line}: key `{key}`: invalid value: integer `-"),
+                range,
+            ],
+        );
+    }
+    let (_t, f, o) = run_file(&format!("seed = -1\n{base}"));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[&format!(
+            "{f}:1: key `seed`: invalid value: integer `-1`: must be 0 or more (0 to \
+             9223372036854775807)"
+        )],
+    );
+}
+
+/// A sweep axis's negative value of a count says the key's range at the axis's values
+/// (exit 2), as a run file's does.
+#[test]
+fn a_negative_axis_value_of_a_count_is_refused_with_the_keys_range() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (key, range) in [
+        (
+            "workload.transactions",
+            "must be at least 1 (1 to 9223372036854775807)",
+        ),
+        (
+            "device.read_latency_ticks",
+            "must be 0 or more (0 to 1099511627776)",
+        ),
+    ] {
+        let f = write(
+            tmp.path(),
+            "neg.toml",
+            &format!(
+                "policies = [\"cow\"]\nseeds = \"1..=2\"\nx = \"{key}\"\n\
+                 metrics = [\"response_mean_ticks\"]\n\n[[axis]]\nkey = \"{key}\"\n\
+                 values = [10, -5]\n\n[scenario.workload]\nkind = \"generated\"\n\
+                 records = 64\ntransactions = 20\n"
+            ),
+        );
+        let o = owm(&["sweep", &f, "--out", &s(&tmp.path().join("o"))]);
+        assert_eq!(code(&o), 2, "{}", stderr(&o));
+        fails_with(
+            &o,
+            &[&format!(
+                "{f}:8: key `{key}`: with value -5: invalid value: integer `-5`: {range}"
+            )],
+        );
+    }
+}

@@ -399,14 +399,8 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
                     return axis_error(path, src, &spec.axis, &a, &v, &msg);
                 }
                 let (a, v, msg) = axis_at_fault(&base, &spec.axis, &values, e.message());
-                axis_error(
-                    path,
-                    src,
-                    &spec.axis,
-                    &a,
-                    &v,
-                    &config::toml_words(msg.trim()),
-                )
+                let msg = config::with_key_range(&config::toml_words(msg.trim()), &base, &a);
+                axis_error(path, src, &spec.axis, &a, &v, &msg)
             })?;
         // A refusal of a key an axis sets is reported at that axis's value.
         let at_axis = |e: FileError| {
