@@ -252,6 +252,65 @@ pub fn unknown_field_words(message: &str, extra: &[&str]) -> Option<String> {
     ))
 }
 
+/// The keys of the top level of `T` (a run file's scenario, a sweep file), as serde
+/// lists them when it meets a key it does not know.
+pub fn top_level_keys<T: DeserializeOwned>() -> Vec<String> {
+    // A key no struct has: U+0001.
+    let Err(e) = toml::from_str::<T>("\"\\u0001\" = 0") else {
+        return Vec::new();
+    };
+    let message = e.message();
+    let listed = message
+        .split_once("expected one of ")
+        .or_else(|| message.split_once("expected "))
+        .map_or("", |(_, l)| l);
+    listed
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Why a key of the file's top level (`top`; `file`: "run file", "sweep file") is
+/// refused as an unknown field of a table: written on its own line after a `[table]`
+/// header, TOML reads it as that table's. The words to add to the refusal (``
+/// (`policies` is a key of a run file's top level, but this line follows `[locking]`,
+/// …)``); `None` when `err` is no unknown field of a table, the field is no top-level
+/// key, or its line is not a `key = value` line of its own (a field of an inline
+/// table).
+pub fn after_table_words(src: &str, err: &FileError, top: &[String], file: &str) -> Option<String> {
+    let unknown = err
+        .message
+        .strip_prefix("unknown field `")?
+        .split_once('`')?
+        .0;
+    if !top.iter().any(|k| k == unknown) {
+        return None;
+    }
+    let key = err.key.as_deref()?;
+    if !key.ends_with(&format!(".{unknown}")) {
+        return None;
+    }
+    let line = err.line?;
+    let lines: Vec<&str> = src.lines().collect();
+    let text = lines.get(line.checked_sub(1)?)?.trim_start();
+    if !text.strip_prefix(unknown)?.trim_start().starts_with('=') {
+        return None;
+    }
+    let header = lines[..line - 1]
+        .iter()
+        .rev()
+        .map(|l| l.trim())
+        .find(|l| l.starts_with('['))?;
+    let header = &header[..=header.rfind(']')?];
+    Some(format!(
+        " (`{unknown}` is a key of a {file}'s top level, but this line follows `{header}`, \
+         so it is read as that table's: top-level keys come before the first `[table]`)"
+    ))
+}
+
 /// The index of the first `[[axis]]` of the sweep file `src` whose `key` sets the
 /// dotted `key` (below `scenario.`): the key itself, a table holding it, or a key
 /// inside it. `None` for a run file, or a key no axis sets.

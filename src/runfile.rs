@@ -12,8 +12,8 @@ use serde::Deserialize;
 use sim::{Policy, Scenario};
 
 use crate::config::{
-    check_scenario, load_trace, read, refusal_driven_by, refuse_inert, scenario_error,
-    unknown_field_words, FileError,
+    after_table_words, check_scenario, load_trace, read, refusal_driven_by, refuse_inert,
+    scenario_error, top_level_keys, unknown_field_words, FileError,
 };
 
 /// The policies a file names when it names none: every backup policy, baselines first
@@ -194,6 +194,11 @@ pub fn load_run_file(path: &Path) -> Result<RunFile, FileError> {
         if let Some(words) = unknown_field_words(&err.message, &RUN_ONLY).filter(|_| top_level) {
             // The run file's own keys are keys too.
             err.message = words;
+        }
+        let mut top: Vec<String> = RUN_ONLY.iter().map(|k| k.to_string()).collect();
+        top.extend(top_level_keys::<Scenario>());
+        if let Some(words) = after_table_words(&src, &err, &top, "run file") {
+            err.message.push_str(&words);
         }
         if let Some(k) = err.key.as_deref().filter(|k| SWEEP_ONLY.contains(k)) {
             err.message.push_str(&format!(

@@ -984,3 +984,83 @@ fn a_negative_axis_value_of_a_count_is_refused_with_the_keys_range() {
         );
     }
 }
+
+/// A top-level key written after a `[table]` header is read as that table's: the
+/// refusal (exit 2, at its line, as an unknown field of the table) says so, for a run
+/// file's keys (`policies`, `seed`, the scenario's `keep_history`) after each table,
+/// and for a sweep file's after `[[axis]]` and `[scenario]`. A table's own unknown
+/// field, and a top-level name inside an inline table, get no such words.
+#[test]
+fn a_top_level_key_after_a_table_is_refused_with_the_reason() {
+    const WORDS: &str =
+        "so it is read as that table's: top-level keys come before the first `[table]`";
+    let lines = [
+        ("policies", "policies = [\"cow\"]"),
+        ("seed", "seed = 3"),
+        ("keep_history", "keep_history = false"),
+    ];
+    for table in ["workload", "locking", "device", "backup"] {
+        for (key, line) in lines {
+            // `[workload]` first (its `kind`), then the table, then the key.
+            let head = "[workload]\nkind = \"fig3\"\n";
+            let (text, at) = if table == "workload" {
+                (format!("{head}{line}\n"), 3)
+            } else {
+                (format!("{head}[{table}]\n{line}\n"), 4)
+            };
+            let (_t, f, o) = run_file(&text);
+            assert_eq!(code(&o), 2, "{text}: {}", stderr(&o));
+            fails_with(
+                &o,
+                &[
+                    &format!("{f}:{at}: key `{table}.{key}`: unknown field `{key}`"),
+                    &format!("(`{key}` is a key of a run file's top level, but this line follows `[{table}]`, {WORDS})"),
+                ],
+            );
+        }
+    }
+    // Not a top-level key, or not a line of its own: no such words.
+    for text in [
+        "[workload]\nkind = \"fig3\"\n[locking]\npolicy = 3\n",
+        "[workload]\nkind = \"generated\"\narrivals = { mode = \"open\", seed = 3 }\n",
+    ] {
+        let (_t, _f, o) = run_file(text);
+        assert_eq!(code(&o), 2, "{text}: {}", stderr(&o));
+        assert!(stderr(&o).contains("unknown field"), "{}", stderr(&o));
+        assert!(
+            !stderr(&o).contains("top-level keys come before"),
+            "{}",
+            stderr(&o)
+        );
+    }
+
+    let tmp = tempfile::tempdir().unwrap();
+    for (text, at, key, header) in [
+        (
+            "policies = [\"cow\"]\nseeds = \"1..=2\"\n[[axis]]\nkey = \"workload.transactions\"\n\
+             values = [10, 20]\nx = \"workload.transactions\"\n[scenario.workload]\nkind = \"fig3\"\n",
+            6,
+            "axis.0.x",
+            "[[axis]]",
+        ),
+        (
+            "seeds = \"1..=2\"\n[[axis]]\nkey = \"workload.transactions\"\nvalues = [10, 20]\n\
+             [scenario]\npolicies = [\"cow\"]\n[scenario.workload]\nkind = \"fig3\"\n",
+            6,
+            "scenario.policies",
+            "[scenario]",
+        ),
+    ] {
+        let f = write(tmp.path(), "sweep.toml", text);
+        let o = owm(&["sweep", &f, "--out", &s(&tmp.path().join("o"))]);
+        assert_eq!(code(&o), 2, "{text}: {}", stderr(&o));
+        let last = key.rsplit('.').next().unwrap();
+        fails_with(
+            &o,
+            &[
+                &format!("{f}:{at}: key `{key}`: unknown field `{last}`"),
+                &format!("(`{last}` is a key of a sweep file's top level, but this line follows `{header}`, {WORDS})"),
+            ],
+        );
+    }
+}

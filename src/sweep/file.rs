@@ -156,6 +156,10 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
                 path.display()
             ));
         }
+        let top = config::top_level_keys::<SweepFile>();
+        if let Some(words) = config::after_table_words(src, &err, &top, "sweep file") {
+            err.message.push_str(&words);
+        }
         err
     })?;
     let raw: toml::Table = toml::from_str(src).map_err(|e| FileError::toml(path, src, &e))?;
