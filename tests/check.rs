@@ -7,21 +7,9 @@ use crate::util::*;
 
 /// One old and one new transaction, record locks on blocks two records share, no
 /// aborts, one thread: B-complete violated within a few steps (exit 1).
-const ONE_AND_ONE: [&str; 13] = [
-    "check",
-    "--threads",
-    "1",
-    "--old",
-    "1",
-    "--new",
-    "1",
-    "--records-per-block",
-    "2",
-    "--locks",
-    "record",
-    "--aborts",
-    "off",
-];
+fn one_and_one() -> Vec<&'static str> {
+    [&["check", "--threads", "1"][..], CHECK_VIOLATING[2]].concat()
+}
 
 /// The arguments of the `reproduce:` line.
 fn reproduce_args(o: &Output) -> Vec<String> {
@@ -693,18 +681,7 @@ fn check_writes_junit_and_json_verdicts_per_property() {
         depth: u64,
     }
     let tmp = tempfile::tempdir().unwrap();
-    let incremental = [
-        "--variant",
-        "cow",
-        "--old",
-        "1",
-        "--new",
-        "1",
-        "--discipline",
-        "incremental",
-        "--type-b",
-        "off",
-    ];
+    let incremental = [&["--variant", "cow"][..], CHECK_VIOLATING[1]].concat();
     let runs: [(&[&str], i32); 3] = [
         (&[&incremental[..], &["--depth", "20"]].concat(), 3),
         (&incremental, 1),
@@ -954,7 +931,7 @@ fn a_refusal_suggests_symmetry_only_where_it_applies() {
 /// `--depth L` says "held within depth L" (exhaustive) or finds none (walks).
 #[test]
 fn a_depth_bound_judges_the_states_at_that_depth_in_both_modes() {
-    let model = ONE_AND_ONE;
+    let model = one_and_one();
     let tmp = tempfile::tempdir().unwrap();
     let dir = s(&tmp.path().join("t"));
     let traces = ["--trace-dir", dir.as_str()];
@@ -1114,55 +1091,6 @@ fn one_ctrl_c_stops_a_check_with_exit_3_and_a_verdict_two_with_130() {
     assert!(!std::path::Path::new(&json).exists());
 }
 
-/// The violating configurations of these tests (breadth first), as model flags.
-const VIOLATING: &[&[&str]] = &[
-    &["--discipline", "incremental", "--old", "1", "--new", "2"],
-    &[
-        "--old",
-        "1",
-        "--new",
-        "1",
-        "--discipline",
-        "incremental",
-        "--type-b",
-        "off",
-    ],
-    &[
-        "--old",
-        "1",
-        "--new",
-        "1",
-        "--records-per-block",
-        "2",
-        "--locks",
-        "record",
-        "--aborts",
-        "off",
-    ],
-    &[
-        "--old",
-        "2",
-        "--new",
-        "2",
-        "--amounts",
-        "equal",
-        "--transfers",
-        "same",
-        "--discipline",
-        "incremental",
-        "--aborts",
-        "off",
-    ],
-    &[
-        "--blocks",
-        "3",
-        "--transactions",
-        "old:0:2:4,new:2:1:7",
-        "--discipline",
-        "incremental",
-    ],
-];
-
 /// Each violation's trace header (`B-complete violated; shortest trace (18 steps):`)
 /// by invariant, and the steps of the trace file written for it.
 fn traces(o: &Output, dir: &std::path::Path) -> Vec<(String, String, usize)> {
@@ -1185,7 +1113,7 @@ fn traces(o: &Output, dir: &std::path::Path) -> Vec<(String, String, usize)> {
 #[test]
 fn two_threads_report_the_shortest_trace_one_thread_finds() {
     let tmp = tempfile::tempdir().unwrap();
-    for model in VIOLATING {
+    for model in CHECK_VIOLATING {
         let at = |threads: &str| {
             let dir = tmp.path().join(format!("t{threads}"));
             let o = owm(&[
@@ -1232,7 +1160,7 @@ fn two_threads_report_the_shortest_trace_one_thread_finds() {
 #[test]
 fn a_trace_is_called_shortest_only_when_proven() {
     let tmp = tempfile::tempdir().unwrap();
-    let model = VIOLATING[2];
+    let model = CHECK_VIOLATING[2];
     let at = |how: &[&str]| {
         let dir = tmp.path().join(format!("t{}", how.len()));
         let json = tmp.path().join(format!("v{}.json", how.len()));
@@ -1296,7 +1224,7 @@ fn a_trace_is_called_shortest_only_when_proven() {
 fn a_depth_first_depth_bound_judges_what_breadth_first_does() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("t");
-    let model = VIOLATING[1];
+    let model = CHECK_VIOLATING[1];
     let o = owm(&[
         &["check", "--threads", "1"],
         model,
@@ -1715,7 +1643,7 @@ fn a_memory_refusal_suggests_only_what_was_not_done() {
 fn a_step_after_the_end_says_the_run_has_ended() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("t");
-    let o = owm(&[&ONE_AND_ONE[..], &["--trace-dir", &s(&dir)]].concat());
+    let o = owm(&[&one_and_one()[..], &["--trace-dir", &s(&dir)]].concat());
     assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
     let text = std::fs::read_to_string(dir.join("b-complete.trace")).unwrap();
     let lines = text.lines().count();
@@ -1748,7 +1676,7 @@ fn a_bound_short_of_a_witness_says_not_reached_not_held() {
     let json = tmp.path().join("v.json");
     let junit = tmp.path().join("v.xml");
     let o = owm(&[
-        &ONE_AND_ONE[..],
+        &one_and_one()[..],
         &[
             "--depth",
             "18",
@@ -1824,7 +1752,7 @@ fn a_bound_short_of_a_witness_says_not_reached_not_held() {
     // One step deeper the same invariant is violated: "held within depth 18" would
     // have claimed what the search had not looked at.
     let o = owm(&[
-        &ONE_AND_ONE[..],
+        &one_and_one()[..],
         &["--depth", "19", "--trace-dir", &s(&tmp.path().join("t"))],
     ]
     .concat());

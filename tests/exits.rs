@@ -471,19 +471,13 @@ fn every_verdict_line_starts_with_a_word_the_readme_lists() {
     // The lines as printed.
     let tmp = tempfile::tempdir().unwrap();
     let traces = tmp.path().join("traces");
+    let dir = s(&traces);
     let broken = [
-        "check",
-        "--discipline",
-        "incremental",
-        "--old",
-        "1",
-        "--new",
-        "2",
-        "--threads",
-        "1",
-        "--trace-dir",
-        &s(&traces),
-    ];
+        &["check"][..],
+        CHECK_VIOLATING[0],
+        &["--threads", "1", "--trace-dir", &dir],
+    ]
+    .concat();
     let trace = s(&traces.join("b-complete.trace"));
     let empty = write(
         tmp.path(),

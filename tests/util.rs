@@ -364,3 +364,53 @@ pub fn json_case<'a>(v: &'a serde_json::Value, suite: &str, name: &str) -> &'a s
         .find(|c| c["suite"] == suite && c["name"] == name)
         .unwrap_or_else(|| panic!("no case {suite} / {name} in {v}"))
 }
+
+/// Violating `owm check` configurations (each found breadth first, exit 1), as model
+/// flags after `check`: `tests/check.rs` searches each, `tests/exits.rs` the first.
+pub const CHECK_VIOLATING: &[&[&str]] = &[
+    &["--discipline", "incremental", "--old", "1", "--new", "2"],
+    &[
+        "--old",
+        "1",
+        "--new",
+        "1",
+        "--discipline",
+        "incremental",
+        "--type-b",
+        "off",
+    ],
+    &[
+        "--old",
+        "1",
+        "--new",
+        "1",
+        "--records-per-block",
+        "2",
+        "--locks",
+        "record",
+        "--aborts",
+        "off",
+    ],
+    &[
+        "--old",
+        "2",
+        "--new",
+        "2",
+        "--amounts",
+        "equal",
+        "--transfers",
+        "same",
+        "--discipline",
+        "incremental",
+        "--aborts",
+        "off",
+    ],
+    &[
+        "--blocks",
+        "3",
+        "--transactions",
+        "old:0:2:4,new:2:1:7",
+        "--discipline",
+        "incremental",
+    ],
+];
