@@ -80,7 +80,9 @@ pub struct OutputEstimate {
     /// Of `trace_bytes` and `pictures_bytes`: the other milestone rows and the
     /// `summary.csv` rows, which grow with the backup cycles.
     pub cycles_bytes: u64,
-    /// Of `pictures_bytes`: [`PICTURE_BYTES_PER_POLICY`] per policy.
+    /// Of `pictures_bytes`: [`PICTURE_BYTES_PER_POLICY`] per policy and, with the
+    /// timeline, the extra-space plots' panels ([`SPACE_PLOT_BYTES`] each, a panel a
+    /// policy): the pictures' bytes that do not grow with the transactions.
     pub policies_bytes: u64,
 }
 
@@ -88,8 +90,8 @@ pub struct OutputEstimate {
 /// names the key a refusal points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Driver {
-    /// The transactions' timeline: their `trace.csv` rows, `extra_space.csv` and its
-    /// plots (none without `keep_timeline`).
+    /// The transactions' timeline: their `trace.csv` rows, `extra_space.csv` and the
+    /// points of its plots (none without `keep_timeline`).
     Transactions,
     /// The milestone rows of quiesce retries (`backup.quiesce_retries_max`).
     QuiesceRetries,
@@ -107,8 +109,9 @@ impl OutputEstimate {
             .saturating_add(self.pictures_bytes)
     }
 
-    /// The bytes of the transactions' timeline: all but the retries', cycles' and
-    /// policies' parts.
+    /// The bytes of the transactions' timeline, which grow with the transactions: all
+    /// but the retries', cycles' and policies' parts (their `trace.csv` rows, the
+    /// points of `extra_space.csv` and of the extra-space plots' paths).
     pub fn timeline_bytes(&self) -> u64 {
         self.total_bytes()
             .saturating_sub(self.retries_bytes)
@@ -354,10 +357,13 @@ pub fn estimate(s: &Scenario, policies: &[Policy]) -> OutputEstimate {
     if s.keep_timeline {
         // extra_space and data_area_used, each a PNG of up to a panel a policy and an
         // SVG path of every point.
+        // The panels are the policies' (fewer policies, fewer panels); the points are
+        // the timeline's.
         let panels = (policies.len() as u64).max(1);
+        let plots = (2 * SPACE_PLOT_BYTES).saturating_mul(panels);
+        e.policies_bytes = e.policies_bytes.saturating_add(plots);
         e.pictures_bytes = e.pictures_bytes.saturating_add(
-            (2 * SPACE_PLOT_BYTES).saturating_mul(panels)
-                + space_points_all.saturating_mul(2 * SVG_BYTES_PER_POINT),
+            plots.saturating_add(space_points_all.saturating_mul(2 * SVG_BYTES_PER_POINT)),
         );
     }
     e
@@ -440,6 +446,29 @@ mod tests {
         let small = estimate(&q, &[Policy::Quiesce]);
         assert_eq!(small.driver().0, Driver::Policies, "{small:?}");
         assert!(e.total_bytes() > small.total_bytes());
+    }
+
+    #[test]
+    fn the_timeline_part_is_what_fewer_transactions_shrink() {
+        // A few transactions: their rows and points, not the plots' panels, which are
+        // the policies' part.
+        let few = estimate(&generated(10), &[COW, Policy::Quiesce]);
+        assert!(few.timeline_bytes() < SPACE_PLOT_BYTES, "{few:?}");
+        let mut off = generated(10);
+        off.keep_timeline = false;
+        let without = estimate(&off, &[COW, Policy::Quiesce]);
+        assert_eq!(
+            few.policies_bytes - without.policies_bytes,
+            2 * 2 * SPACE_PLOT_BYTES,
+            "{few:?} {without:?}"
+        );
+        // Every part of the timeline grows with the transactions.
+        for n in [10u64, 1_000, 100_000] {
+            let a = estimate(&generated(n), &[COW]);
+            let b = estimate(&generated(n * 10), &[COW]);
+            assert!(b.timeline_bytes() > a.timeline_bytes() * 5, "{a:?} {b:?}");
+            assert_eq!(a.policies_bytes, b.policies_bytes, "{a:?} {b:?}");
+        }
     }
 
     #[test]
