@@ -289,6 +289,13 @@ pub struct Footprint {
     /// The attempts counted for the parts that grow with them when retries are
     /// possible (`limits.attempts_max`); 0 when each transaction is one attempt.
     pub retry_attempts: u64,
+    /// The attempts in flight the estimate prices ([`in_flight_priced`]) when the load
+    /// can keep more waiting (arrivals that do not wait for an earlier transaction's
+    /// end: an open generated load, the bank's, Fig 4/5's queue, a trace replayed at
+    /// its recorded times) and has more transactions than that; 0 otherwise. Those
+    /// past them are not in the estimate: the run counts them as it goes and stops at
+    /// `limits.memory_bytes_max` ([`in_flight_max`]).
+    pub backlog_from: u64,
 }
 
 /// One part of a [`Footprint`] (see the module doc), for the refusal's words and the
@@ -378,7 +385,17 @@ impl Footprint {
         } else {
             String::new()
         };
-        format!("{}: {listed}{retries}", self.phase.as_str())
+        let backlog = if self.backlog_from > 0 {
+            format!(
+                "; arrivals that outpace the device keep more attempts waiting than the \
+                 {} priced: those are not in it, they are counted as the run goes, which \
+                 stops at limits.memory_bytes_max",
+                self.backlog_from
+            )
+        } else {
+            String::new()
+        };
+        format!("{}: {listed}{retries}{backlog}", self.phase.as_str())
     }
 }
 
@@ -656,6 +673,9 @@ struct Load {
     /// ([`attempts_in_flight_bytes`]).
     in_flight: u64,
     attempts_in_flight: u64,
+    /// Whether arrivals come whatever the transactions before them do, so that more
+    /// than [`Load::in_flight`] can wait ([`Footprint::backlog_from`]).
+    open: bool,
 }
 
 /// Bytes a written block holds up to its last non-zero byte: its records up to the
@@ -722,6 +742,14 @@ impl Load {
             trace_in_flight: trace_in_flight_bytes(scenario, layout),
             in_flight: in_flight_priced(scenario, layout),
             attempts_in_flight: attempts_in_flight_bytes(scenario, layout),
+            open: match &scenario.workload {
+                WorkloadConfig::Generated(c) => {
+                    matches!(c.arrivals, crate::workload::Arrivals::Open { .. })
+                }
+                WorkloadConfig::Trace(c) => c.timing == crate::workload::trace::Timing::Recorded,
+                WorkloadConfig::Fig3(_) => false,
+                _ => true,
+            },
         }
     }
 
@@ -773,6 +801,7 @@ fn outputs(scenario: &Scenario, load: &Load, policies: u64, pictures: u64) -> Fo
         trace_bytes: common.trace_bytes,
         phase: Phase::Outputs,
         retry_attempts: common.retry_attempts,
+        backlog_from: common.backlog_from,
         ..Footprint::default()
     }
 }
@@ -818,6 +847,11 @@ fn common_parts(scenario: &Scenario, load: &Load) -> Footprint {
         trace_bytes: trace_bytes(scenario).saturating_add(load.trace_in_flight),
         attempts_bytes: load.attempts_in_flight,
         retry_attempts: if load.retries { attempts } else { 0 },
+        backlog_from: if load.open && load.transactions > load.in_flight {
+            load.in_flight
+        } else {
+            0
+        },
         ..Footprint::default()
     }
 }
@@ -2196,6 +2230,25 @@ mod tests {
             estimate_point(&closed, &layout, cow).attempts_bytes,
             10 * each
         );
+        // The open load says that a backlog past the priced attempts is not in the
+        // estimate, in every phase; a closed loop and a run of fewer transactions than
+        // priced do not.
+        let backlog = format!("more attempts waiting than the {ATTEMPTS_IN_FLIGHT} priced");
+        assert!(f.describe().contains(&backlog), "{}", f.describe());
+        for p in Policy::ALL {
+            assert_eq!(
+                estimate_point(&s, &layout, p).backlog_from,
+                ATTEMPTS_IN_FLIGHT
+            );
+        }
+        let c = estimate_point(&closed, &layout, cow);
+        assert_eq!(c.backlog_from, 0);
+        assert!(
+            !c.describe().contains("more attempts waiting"),
+            "{}",
+            c.describe()
+        );
+        assert_eq!(estimate(&generated(1_000), &layout, COW).backlog_from, 0);
         // A short run: each of its transactions.
         assert_eq!(in_flight_priced(&generated(1_000), &layout), 1_000);
         // Huge blocks: as many as the open loads' budget holds, at least one.
