@@ -108,9 +108,12 @@ pub fn t_quantile(df: usize) -> f64 {
 pub struct Paired {
     /// Of the differences `policy − baseline`, seed by seed.
     pub difference: Summary,
-    /// Mean of the policy over mean of the baseline (`None` when the baseline's mean
-    /// is 0).
-    pub ratio: Option<f64>,
+}
+
+/// The mean of `a` over the mean of `b` (each over its own sample); `None` when `b`'s
+/// mean is 0 or either sample is empty.
+pub fn ratio(a: &Summary, b: &Summary) -> Option<f64> {
+    (a.n > 0 && b.n > 0 && b.mean != 0.0).then(|| a.mean / b.mean)
 }
 
 /// Compares `xs` with `baseline`, pairing them by position (the same seed).
@@ -125,15 +128,12 @@ pub struct Paired {
 pub fn paired(xs: &[f64], baseline: &[f64]) -> Paired {
     assert_eq!(xs.len(), baseline.len(), "pairs need the same seeds");
     let d: Vec<f64> = xs.iter().zip(baseline).map(|(x, b)| x - b).collect();
-    let mx = Summary::of(xs).mean;
-    let mb = Summary::of(baseline).mean;
     let magnitude = xs
         .iter()
         .chain(baseline)
         .fold(0.0f64, |m, v| m.max(v.abs()));
     Paired {
         difference: Summary::within(&d, 4.0 * f64::EPSILON * magnitude),
-        ratio: (mb != 0.0).then(|| mx / mb),
     }
 }
 
@@ -235,7 +235,10 @@ mod tests {
         let unpaired = unpaired_half_width(&Summary::of(&pol), &Summary::of(&base)).unwrap();
         assert!(p.difference.half_width.unwrap() < unpaired / 50.0);
         assert!(
-            (p.ratio.unwrap() - Summary::of(&pol).mean / Summary::of(&base).mean).abs() < 1e-12
+            (ratio(&Summary::of(&pol), &Summary::of(&base)).unwrap()
+                - Summary::of(&pol).mean / Summary::of(&base).mean)
+                .abs()
+                < 1e-12
         );
     }
 }

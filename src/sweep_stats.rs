@@ -3,16 +3,18 @@
 //! Student-t interval, and whether the seeds gave different values at all; with a
 //! `baseline` policy, every other policy's paired difference to it over the same seeds
 //! (mean, 95 % interval, whether the differences differ, whether the interval excludes
-//! 0; empty where there is no interval), the ratio of the means, and the half-width the
-//! difference's interval would have without pairing (Welch), to show what pairing
-//! gains. Where every seed gave the same value (or the same difference) the seeds are
+//! 0; empty where there is no interval), the ratio of the two rows' means, and the
+//! half-width the difference's interval would have without pairing (Welch, from the two
+//! rows' own samples), to show what pairing gains. The rows' n, mean and interval (and
+//! so the ratio and Welch's half-width) count every seed a policy has a value on; the
+//! paired columns only the seeds both have a value on. Where every seed gave the same value (or the same difference) the seeds are
 //! no replications: no interval is reported and nothing is claimed significant
 //! (`seeds_differ`, `diff_seeds_differ` = `false`). Built from the rows of `sweep.csv`
 //! alone, so a merge of shards writes the same bytes.
 
 use std::collections::HashMap;
 
-use crate::stats::{paired, unpaired_half_width, Summary};
+use crate::stats::{paired, ratio, unpaired_half_width, Summary};
 
 /// A number in a statistics cell (4 decimals; empty when undefined).
 pub fn cell(x: Option<f64>) -> String {
@@ -141,8 +143,13 @@ pub fn rows(
                 row.push(b.to_string());
                 match base.filter(|_| policy != b) {
                     Some(h) => {
+                        let base_values = values(&h.rows, seed_col, col);
+                        // The baseline row's own sample: every seed it has a value on,
+                        // as its row of this table gives n and mean.
+                        let b_summary =
+                            Summary::of(&base_values.iter().map(|x| x.1).collect::<Vec<_>>());
                         // Pairs by seed: only the seeds both ran.
-                        let bs = by_seed(values(&h.rows, seed_col, col));
+                        let bs = by_seed(base_values);
                         let (mut p, mut q) = (Vec::new(), Vec::new());
                         for (seed, x) in &xs {
                             if let Some(y) = bs.get(seed.as_str()) {
@@ -161,12 +168,11 @@ pub fn rows(
                             Some(_) => d.difference.excludes_zero().to_string(),
                             None => String::new(),
                         });
-                        row.push(cell(d.ratio));
-                        // What the interval would be without pairing (Welch).
-                        row.push(cell(unpaired_half_width(
-                            &Summary::of(&p),
-                            &Summary::of(&q),
-                        )));
+                        // The two rows' means, each over all its seeds.
+                        row.push(cell(ratio(&s, &b_summary)));
+                        // What the interval would be without pairing (Welch), from the
+                        // two rows' own samples.
+                        row.push(cell(unpaired_half_width(&s, &b_summary)));
                     }
                     None => row.extend(std::iter::repeat_n(String::new(), 7)),
                 }
@@ -424,6 +430,170 @@ mod tests {
             prop_assert_eq!(at(&h, r, "diff_ci95_high"), cell(Some(hi)));
             prop_assert_eq!(at(&h, r, "diff_excludes_0"), (lo > 0.0 || hi < 0.0).to_string());
             prop_assert!(no_spread_note(&["x".into()], &t, Some("q")).is_none());
+        }
+    }
+
+    /// `stats.csv` of one point (x = 1) of policies `q` (the baseline) and `c`, whose
+    /// values on seed i + 1 are `qs[i]` and `cs[i]` (thousandths; `None` leaves the
+    /// cell empty, as a metric a run has no value for).
+    fn sparse_table(qs: &[Option<i64>], cs: &[Option<i64>]) -> (Vec<String>, Vec<Vec<String>>) {
+        let h: Vec<String> = ["index", "x", "policy", "seed", "m"]
+            .map(String::from)
+            .to_vec();
+        let text =
+            |k: Option<i64>| k.map_or(String::new(), |k| format!("{:.3}", k as f64 / 1000.0));
+        let mut rows = Vec::new();
+        for (policy, ks) in [("q", qs), ("c", cs)] {
+            for (seed, &k) in ks.iter().enumerate() {
+                rows.push(vec![
+                    rows.len().to_string(),
+                    "1".into(),
+                    policy.into(),
+                    (seed + 1).to_string(),
+                    text(k),
+                ]);
+            }
+        }
+        let t = super::rows(&h, &rows, 1, &["m".into()], Some("q"));
+        (header(&["x".into()], true), t)
+    }
+
+    /// A sample in thousandths, as the reference sees it: n, mean, sd (0 when every
+    /// value is the same), and the t interval's half-width when the values differ.
+    struct Reference {
+        n: usize,
+        mean: f64,
+        sd: Option<f64>,
+        half_width: Option<f64>,
+    }
+
+    fn reference_of(ks: &[i64]) -> Reference {
+        use statrs::distribution::{ContinuousCDF, StudentsT};
+        let xs: Vec<f64> = ks.iter().map(|k| *k as f64 / 1000.0).collect();
+        let n = xs.len();
+        let mean = xs.iter().sum::<f64>() / n as f64;
+        if n < 2 {
+            return Reference {
+                n,
+                mean,
+                sd: None,
+                half_width: None,
+            };
+        }
+        if ks.iter().all(|k| *k == ks[0]) {
+            return Reference {
+                n,
+                mean: xs[0],
+                sd: Some(0.0),
+                half_width: None,
+            };
+        }
+        let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
+        let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)
+            .unwrap()
+            .inverse_cdf(0.975);
+        Reference {
+            n,
+            mean,
+            sd: Some(sd),
+            half_width: Some(t * sd / (n as f64).sqrt()),
+        }
+    }
+
+    /// Welch's half-width of two samples straight from the textbook formula.
+    fn welch(a: &Reference, b: &Reference) -> Option<f64> {
+        use statrs::distribution::{ContinuousCDF, StudentsT};
+        let (sa, sb) = (a.sd?, b.sd?);
+        let (va, vb) = (sa * sa / a.n as f64, sb * sb / b.n as f64);
+        if va + vb == 0.0 {
+            return None;
+        }
+        let nu = (va + vb).powi(2) / (va * va / (a.n - 1) as f64 + vb * vb / (b.n - 1) as f64);
+        let t = StudentsT::new(0.0, 1.0, nu.max(1.0))
+            .unwrap()
+            .inverse_cdf(0.975);
+        Some(t * (va + vb).sqrt())
+    }
+
+    /// A cell against its reference: empty where the reference has no number, else
+    /// the number to its 4 decimals (half a unit of the last decimal, and a relative
+    /// 10⁻⁹ for the order of the additions).
+    fn close(got: &str, want: Option<f64>) -> Result<(), TestCaseError> {
+        match want.filter(|w| w.is_finite()) {
+            None if got.is_empty() => Ok(()),
+            None => Err(TestCaseError::fail(format!("{got:?}, want empty"))),
+            Some(w) => {
+                let g: f64 = got
+                    .parse()
+                    .map_err(|_| TestCaseError::fail(format!("{got:?}, want {w}")))?;
+                if (g - w).abs() <= 0.5e-4 + 1e-9 * w.abs() {
+                    Ok(())
+                } else {
+                    Err(TestCaseError::fail(format!("{got}, want {w}")))
+                }
+            }
+        }
+    }
+
+    /// One seed's value: empty now and then, from a few values now and then (so
+    /// samples and differences are sometimes constant), else anything.
+    fn sparse_value() -> impl Strategy<Value = Option<i64>> {
+        proptest::option::weighted(
+            0.75,
+            prop_oneof![
+                3 => -10_000_000i64..10_000_000,
+                1 => (0i64..3).prop_map(|k| 1000 * k),
+            ],
+        )
+    }
+
+    proptest! {
+        /// Every cell of `stats.csv`, for two policies whose metric is empty on some
+        /// seeds, equals a straightforward computation: each row's n, mean, sd and
+        /// interval over the seeds it has a value on; the paired columns over the
+        /// seeds both have a value on (`diff_n` of them); the ratio of the two rows'
+        /// means and Welch's half-width from the two rows' own samples.
+        #[test]
+        fn every_cell_matches_a_reference_computation_with_missing_values(
+            seeds in proptest::collection::vec((sparse_value(), sparse_value()), 0..14),
+        ) {
+            let qs: Vec<Option<i64>> = seeds.iter().map(|s| s.0).collect();
+            let cs: Vec<Option<i64>> = seeds.iter().map(|s| s.1).collect();
+            let (h, t) = sparse_table(&qs, &cs);
+            prop_assert_eq!(t.len(), usize::from(!qs.is_empty()) * 2);
+            if t.is_empty() {
+                return Ok(());
+            }
+            let present = |ks: &[Option<i64>]| ks.iter().flatten().copied().collect::<Vec<_>>();
+            let (q, c) = (reference_of(&present(&qs)), reference_of(&present(&cs)));
+            for (r, want) in [(&t[0], &q), (&t[1], &c)] {
+                prop_assert_eq!(at(&h, r, "n"), want.n.to_string());
+                close(at(&h, r, "mean"), Some(want.mean))?;
+                close(at(&h, r, "sd"), want.sd)?;
+                close(at(&h, r, "ci95_low"), want.half_width.map(|w| want.mean - w))?;
+                close(at(&h, r, "ci95_high"), want.half_width.map(|w| want.mean + w))?;
+                let differ = want.sd.map(|_| want.half_width.is_some().to_string());
+                prop_assert_eq!(at(&h, r, "seeds_differ"), differ.unwrap_or_default());
+            }
+            // The baseline's own row compares with nothing.
+            for name in ["diff_mean", "ratio", "unpaired_ci95_half_width", "diff_excludes_0"] {
+                prop_assert_eq!(at(&h, &t[0], name), "", "{}", name);
+            }
+            let r = &t[1];
+            let diffs: Vec<i64> = qs.iter().zip(&cs)
+                .filter_map(|(q, c)| Some((*c)? - (*q)?))
+                .collect();
+            let d = reference_of(&diffs);
+            close(at(&h, r, "diff_mean"), (d.n > 0).then_some(d.mean))?;
+            close(at(&h, r, "diff_ci95_low"), d.half_width.map(|w| d.mean - w))?;
+            close(at(&h, r, "diff_ci95_high"), d.half_width.map(|w| d.mean + w))?;
+            let differ = d.sd.map(|_| d.half_width.is_some().to_string());
+            prop_assert_eq!(at(&h, r, "diff_seeds_differ"), differ.unwrap_or_default());
+            let excludes = d.half_width.map(|w| (d.mean - w > 0.0 || d.mean + w < 0.0).to_string());
+            prop_assert_eq!(at(&h, r, "diff_excludes_0"), excludes.unwrap_or_default());
+            let ratio = (q.n > 0 && c.n > 0 && q.mean != 0.0).then(|| c.mean / q.mean);
+            close(at(&h, r, "ratio"), ratio)?;
+            close(at(&h, r, "unpaired_ci95_half_width"), welch(&c, &q))?;
         }
     }
 
