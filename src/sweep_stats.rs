@@ -2,13 +2,14 @@
 //! policy and metric, the replications' n, mean, standard deviation and 95 %
 //! Student-t interval, and whether the seeds gave different values at all; with a
 //! `baseline` policy, every other policy's paired difference to it over the same seeds
-//! (mean, 95 % interval, whether the differences differ, whether the interval excludes
-//! 0; empty where there is no interval), the ratio of the two rows' means, and the
-//! half-width the difference's interval would have without pairing (Welch, from the two
-//! rows' own samples), to show what pairing gains. The rows' n, mean and interval (and
-//! so the ratio and Welch's half-width) count every seed a policy has a value on; the
-//! paired columns only the seeds both have a value on. Where every seed gave the same value (or the same difference) the seeds are
-//! no replications: no interval is reported and nothing is claimed significant
+//! (how many seeds pair, the mean, 95 % interval, whether the differences differ,
+//! whether the interval excludes 0; empty where there is no interval), the ratio of the
+//! two rows' means, and the half-width the difference's interval would have without
+//! pairing (Welch, from the two rows' own samples), to show what pairing gains. A row's
+//! n, mean and interval (and so the ratio and Welch's half-width) count every seed its
+//! policy has a value on; the paired columns only the seeds both have a value on.
+//! Where every seed gave the same value (or the same difference) the seeds are no
+//! replications: no interval is reported and nothing is claimed significant
 //! (`seeds_differ`, `diff_seeds_differ` = `false`). Built from the rows of `sweep.csv`
 //! alone, so a merge of shards writes the same bytes.
 
@@ -50,6 +51,7 @@ pub fn header(axes: &[String], with_baseline: bool) -> Vec<String> {
         h.extend(
             [
                 "baseline",
+                "diff_n",
                 "diff_mean",
                 "diff_ci95_low",
                 "diff_ci95_high",
@@ -158,6 +160,7 @@ pub fn rows(
                             }
                         }
                         let d = paired(&p, &q);
+                        row.push(d.difference.n.to_string());
                         row.push(cell(Some(d.difference.mean)));
                         row.push(cell(d.difference.interval().map(|i| i.0)));
                         row.push(cell(d.difference.interval().map(|i| i.1)));
@@ -174,7 +177,7 @@ pub fn rows(
                         // two rows' own samples.
                         row.push(cell(unpaired_half_width(&s, &b_summary)));
                     }
-                    None => row.extend(std::iter::repeat_n(String::new(), 7)),
+                    None => row.extend(std::iter::repeat_n(String::new(), 8)),
                 }
             }
             out.push(row);
@@ -295,11 +298,14 @@ mod tests {
         assert_eq!(t[0][8], "true");
         // c against q: every difference is 1: the seeds differ, their differences do
         // not, so the difference has no interval and no claim.
-        assert_eq!(t[1][9..16], ["q", "1.0000", "", "", "false", "", "1.0667"]);
+        assert_eq!(
+            t[1][9..17],
+            ["q", "2", "1.0000", "", "", "false", "", "1.0667"]
+        );
         // Unpaired, the same two samples give ±t(2)·√(50/2 + 50/2) ≈ ±30.4.
-        let unpaired: f64 = t[1][16].parse().unwrap();
+        let unpaired: f64 = t[1][17].parse().unwrap();
         assert!(unpaired > 20.0, "{unpaired}");
-        assert_eq!(t[0][10..], ["", "", "", "", "", "", ""]);
+        assert_eq!(t[0][10..], ["", "", "", "", "", "", "", ""]);
         assert_eq!(header(&["x".into()], true).len(), t[0].len());
     }
 
@@ -576,7 +582,7 @@ mod tests {
                 prop_assert_eq!(at(&h, r, "seeds_differ"), differ.unwrap_or_default());
             }
             // The baseline's own row compares with nothing.
-            for name in ["diff_mean", "ratio", "unpaired_ci95_half_width", "diff_excludes_0"] {
+            for name in ["diff_n", "diff_mean", "ratio", "unpaired_ci95_half_width", "diff_excludes_0"] {
                 prop_assert_eq!(at(&h, &t[0], name), "", "{}", name);
             }
             let r = &t[1];
@@ -584,6 +590,7 @@ mod tests {
                 .filter_map(|(q, c)| Some((*c)? - (*q)?))
                 .collect();
             let d = reference_of(&diffs);
+            prop_assert_eq!(at(&h, r, "diff_n"), d.n.to_string());
             close(at(&h, r, "diff_mean"), (d.n > 0).then_some(d.mean))?;
             close(at(&h, r, "diff_ci95_low"), d.half_width.map(|w| d.mean - w))?;
             close(at(&h, r, "diff_ci95_high"), d.half_width.map(|w| d.mean + w))?;

@@ -378,3 +378,79 @@ fn seeds_that_cannot_differ_report_no_interval() {
     let svg = String::from_utf8(bytes(&dir, "response_mean_ticks.svg")).unwrap();
     assert!(!svg.contains("ringed"));
 }
+
+/// A metric empty on some seeds (no retire where the backup was abandoned): each row's
+/// n and mean count its own seeds, `diff_n` the seeds both have, and the `--vs-` plot's
+/// y label gives that count; `ratio` is the two rows' means over each other; a sharded
+/// run merges into the same `stats.csv`.
+#[test]
+fn diff_n_counts_the_pairs_the_vs_plot_says_and_a_merge_keeps() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = "policies = [\"logging\", \"cow\"]\nseeds = [1000, 1006, 1003]\n\
+        baseline = \"logging\"\nmetrics = [\"retire_at_ticks\", \"response_mean_ticks\"]\n\
+        [scenario.backup]\non_data_area_full = \"break-snapshot\"\ndata_area_blocks = 20\n\
+        [scenario.workload]\nkind = \"generated\"\nrecords = 512\ntransactions = 40\n\
+        length_min = 1\nlength_max = 6\nwrite_fraction = 0.5\ncompute_ticks_min = 20\n\
+        compute_ticks_max = 500\narrivals = { mode = \"open\", interarrival_ticks_mean = 100 }\n";
+    let f = write(tmp.path(), "gaps.toml", text);
+    let whole = tmp.path().join("whole");
+    ok(&owm(&["sweep", &f, "--quiet", "--out", &s(&whole)]));
+    let sweep = csv_rows(&whole, "sweep.csv");
+    let stats = csv_rows(&whole, "stats.csv");
+    for metric in ["retire_at_ticks", "response_mean_ticks"] {
+        let of = |policy: &str| -> Vec<(String, f64)> {
+            sweep
+                .iter()
+                .filter(|r| r["policy"] == policy && !r[metric].is_empty())
+                .map(|r| (r["seed"].clone(), num(r, metric)))
+                .collect()
+        };
+        let (base, cow) = (of("logging"), of("cow"));
+        let pairs = cow
+            .iter()
+            .filter(|(seed, _)| base.iter().any(|b| &b.0 == seed))
+            .count();
+        let row = |policy: &str| {
+            stats
+                .iter()
+                .find(|r| r["policy"] == policy && r["metric"] == metric)
+                .unwrap()
+        };
+        let (rb, rc) = (row("logging"), row("cow"));
+        assert_eq!(rb["n"], base.len().to_string());
+        assert_eq!(rc["n"], cow.len().to_string());
+        assert_eq!(rb["diff_n"], "", "{rb:?}");
+        assert_eq!(rc["diff_n"], pairs.to_string(), "{rc:?}");
+        if metric == "retire_at_ticks" {
+            // The retire is missing on a seed of each policy: fewer pairs than seeds.
+            assert!(pairs < cow.len().max(base.len()), "{rc:?}");
+        }
+        let mean = |v: &[(String, f64)]| v.iter().map(|x| x.1).sum::<f64>() / v.len() as f64;
+        let ratio: f64 = rc["ratio"].parse().unwrap();
+        assert!((ratio - mean(&cow) / mean(&base)).abs() < 1e-4, "{rc:?}");
+        let svg = String::from_utf8(bytes(&whole, &format!("{metric}--vs-logging.svg"))).unwrap();
+        let said = if pairs == 1 {
+            "paired difference of 1 seed,".to_string()
+        } else {
+            format!("mean paired difference of {pairs} seeds,")
+        };
+        assert!(svg.contains(&said), "{metric}: {said}");
+    }
+    let mut parts = Vec::new();
+    for k in 1..=2 {
+        let d = tmp.path().join(format!("part{k}"));
+        ok(&owm(&[
+            "sweep",
+            &f,
+            "--quiet",
+            "--shard",
+            &format!("{k}/2"),
+            "--out",
+            &s(&d),
+        ]));
+        parts.push(s(&d));
+    }
+    let merged = tmp.path().join("merged");
+    ok(&owm(&["merge", &parts[1], &parts[0], "--out", &s(&merged)]));
+    assert!(bytes(&whole, "stats.csv") == bytes(&merged, "stats.csv"));
+}
