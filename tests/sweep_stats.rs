@@ -171,6 +171,25 @@ fn bad_seed_forms_and_baselines_are_refused() {
         let file = write(tmp.path(), "bad.toml", &admission_at_20(seeds));
         fails_with(&owm(&["sweep", &file]), &["bad.toml", says]);
     }
+    // A seed `owm run --seed` would not take: refused at the `seeds` line with the
+    // range, so every grid point (a violating one too) can be run again alone.
+    for seeds in [
+        "\"9223372036854775807..=9223372036854775808\"",
+        "\"18446744073709551614..=18446744073709551615\"",
+        "{ count = 3, first = 9223372036854775806 }",
+    ] {
+        let file = write(tmp.path(), "bad.toml", &admission_at_20(seeds));
+        let o = owm(&["sweep", &file]);
+        assert_eq!(code(&o), 2, "{seeds}: {}", stderr(&o));
+        fails_with(
+            &o,
+            &[
+                "bad.toml:2",
+                "is past 2^63 - 1",
+                "a seed is in 0..=9223372036854775807",
+            ],
+        );
+    }
     let text =
         admission_at_20("[1, 2]").replace("baseline = \"quiesce\"", "baseline = \"logging\"");
     let file = write(tmp.path(), "bad.toml", &text);

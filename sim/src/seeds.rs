@@ -8,6 +8,10 @@ use serde::Deserialize;
 /// Seeds a sweep may list at most.
 pub const SEEDS_MAX: u64 = 100_000;
 
+/// The largest seed, 2^63 − 1: what `owm run --seed` and a run file's `seed` (a TOML
+/// integer) take, so every grid point of a sweep can be run again alone.
+pub const SEED_MAX: u64 = i64::MAX as u64;
+
 /// What the three forms read as, before the checks common to all.
 enum Form {
     List(Vec<u64>),
@@ -41,7 +45,7 @@ impl<'de> de::Visitor<'de> for FormVisitor {
                 Ok(None) => return Ok(Form::List(list)),
                 Err(e) => {
                     return Err(de::Error::custom(format!(
-                        "seed {} of the list: {e} (a seed is an integer from 0 to 2^64 - 1)",
+                        "seed {} of the list: {e} (a seed is an integer from 0 to {SEED_MAX})",
                         list.len() + 1
                     )))
                 }
@@ -116,8 +120,8 @@ impl<'de> Deserialize<'de> for Seeds {
 }
 
 /// `#[serde(deserialize_with = "sim::seeds::deserialize")]` for a `Vec<u64>`: a list,
-/// `"A..=B"` or `{ count, first }`; a seed listed twice and more than [`SEEDS_MAX`]
-/// seeds are errors.
+/// `"A..=B"` or `{ count, first }`; a seed listed twice, a seed above [`SEED_MAX`] and
+/// more than [`SEEDS_MAX`] seeds are errors.
 pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
     match Form::deserialize(d)? {
         Form::List(v) => Ok(v),
@@ -125,6 +129,13 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error
         Form::Count { count, first } => counted(first, count).map_err(de::Error::custom),
     }
     .and_then(|v| {
+        if let Some(past) = v.iter().find(|s| **s > SEED_MAX) {
+            return Err(de::Error::custom(format!(
+                "seed {past} is past 2^63 - 1: a seed is in 0..={SEED_MAX}, what `owm run \
+                 --seed` and a run file's `seed` take, so that every grid point can be \
+                 run again alone"
+            )));
+        }
         let mut sorted = v.clone();
         sorted.sort_unstable();
         match sorted.windows(2).find(|w| w[0] == w[1]) {
@@ -184,6 +195,30 @@ mod tests {
             e.contains("18446744073709551615 seeds: at most 100000"),
             "{e}"
         );
+    }
+
+    /// Seeds up to 2^63 − 1 are taken in every form; past it, refused with the range.
+    #[test]
+    fn seeds_stop_at_what_a_run_takes() {
+        let max = SEED_MAX;
+        assert_eq!(
+            seeds(&format!("seeds = \"{}..=9223372036854775807\"", max - 1)).unwrap(),
+            [max - 1, max]
+        );
+        assert_eq!(
+            seeds(&format!("seeds = {{ count = 2, first = {} }}", max - 1)).unwrap(),
+            [max - 1, max]
+        );
+        assert_eq!(seeds(&format!("seeds = [{max}]")).unwrap(), [max]);
+        for src in [
+            "seeds = \"9223372036854775807..=9223372036854775808\"",
+            "seeds = \"18446744073709551614..=18446744073709551615\"",
+            "seeds = { count = 2, first = 9223372036854775807 }",
+        ] {
+            let e = seeds(src).unwrap_err();
+            assert!(e.contains("is past 2^63 - 1"), "{src}: {e}");
+            assert!(e.contains("0..=9223372036854775807"), "{src}: {e}");
+        }
     }
 
     /// Each malformed form is refused with what was wrong and what is expected, never
