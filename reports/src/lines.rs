@@ -201,17 +201,30 @@ pub fn panels(p: &LinePlot) -> Vec<Vec<usize>> {
 }
 
 /// The line under the title of a plot drawn in panels by scale ([`panels`]), saying
-/// why: the rule, and the x axis the panels share, named by its label's words without
+/// why: the rule (and where a series at 0 throughout is drawn, when there is one), and
+/// the x axis the panels share, named by its label's words without
 /// the unit (`time`, `mean inter-arrival time`).
 pub fn scale_caption(p: &LinePlot) -> String {
     let x = p
         .x_label
         .split_once(" (")
         .map_or(p.x_label.as_str(), |(words, _)| words);
-    format!(
-        "one panel per scale: peaks more than {SCALE_RATIO}× apart on separate y axes \
-         (a line at 0 throughout with the smallest), {x} shared"
-    )
+    // Said only when the picture has such a line: a series with points, every one 0.
+    let flat = p.series.iter().any(|s| {
+        let ys: Vec<f64> = s
+            .points
+            .iter()
+            .map(|q| q.1)
+            .filter(|y| y.is_finite())
+            .collect();
+        !ys.is_empty() && ys.iter().all(|y| *y == 0.0)
+    });
+    let zero = if flat {
+        " (a line at 0 throughout with the smallest)"
+    } else {
+        ""
+    };
+    format!("one panel per scale: peaks more than {SCALE_RATIO}× apart on separate y axes{zero}, {x} shared")
 }
 
 /// The picture's size: [`SIZE`], [`PANEL_H`] taller for each panel after the first.
@@ -244,6 +257,49 @@ fn series_color(name: &str, i: usize) -> RGBColor {
         "none" => BLACK,
         _ => PALETTE[i % PALETTE.len()],
     }
+}
+
+/// A marker's shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Circle,
+    Triangle,
+    Cross,
+}
+
+/// A policy keeps its marker shape across plots, as its colour (a sweep's metric plot
+/// and its `--vs-` plot, which leaves the baseline out); other names take the shapes
+/// by their place `i` in the plot.
+fn series_shape(name: &str, i: usize) -> Shape {
+    const SHAPES: [Shape; 3] = [Shape::Circle, Shape::Triangle, Shape::Cross];
+    let place = match name {
+        "none" => 0,
+        "quiesce" => 1,
+        "crash-consistent" => 2,
+        "mirroring" => 0,
+        "logging" => 1,
+        "cow" => 2,
+        _ => i,
+    };
+    SHAPES[place % SHAPES.len()]
+}
+
+/// Sets the legend sample of `$series`: the element `$base` (at the entry's point
+/// `($x, $y)`, its parts relative to it) with the marker of `$shape` in `$c` on it, at
+/// 10 pixels right, `$big` pixels larger (on an axis of names, markers alone).
+macro_rules! legend_with_marker {
+    ($series:expr, $shape:expr, $c:expr, $big:expr, |$x:ident, $y:ident| $base:expr) => {{
+        let (c, big): (RGBColor, i32) = ($c, $big);
+        match $shape {
+            Shape::Circle => {
+                $series.legend(move |($x, $y)| $base + Circle::new((10, 0), 4 + big, c.filled()))
+            }
+            Shape::Triangle => $series
+                .legend(move |($x, $y)| $base + TriangleMarker::new((10, 0), 6 + big, c.filled())),
+            Shape::Cross => $series
+                .legend(move |($x, $y)| $base + Cross::new((10, 0), 5 + big, c.stroke_width(2))),
+        };
+    }};
 }
 
 fn font(px: f64) -> FontDesc<'static> {
@@ -343,17 +399,10 @@ fn draw<DB: DrawingBackend>(
     let groups = panels(p);
     let all: Vec<usize> = (0..p.series.len()).collect();
     let (x, _) = bounds(p, &all);
-    // A long title (a sweep's other axes named in words) is set smaller, down to 11
-    // px, rather than cut at both edges.
-    let width = f64::from(root.dim_in_pixel().0) - 2.0 * 16.0;
-    let mut px = 18.0;
-    while px > 11.0
-        && root
-            .estimate_text_size(&p.title, &TextStyle::from(font(px)))
-            .is_ok_and(|(w, _)| f64::from(w) > width)
-    {
-        px -= 0.5;
-    }
+    // The title, centred on the whole picture: set smaller when long (a sweep's other
+    // axes named in words), then broken over lines, never cut at an edge.
+    let width = root.dim_in_pixel().0;
+    let (px, title_lines) = title_layout(&p.title, width);
     // A y label longer than the chart is high (at the smallest size it is set in)
     // keeps its quantity by the axis; the statistic after its last `: ` goes to a line
     // under the title (`y axis: mean of 8 seeds, 95 % CI`).
@@ -371,26 +420,13 @@ fn draw<DB: DrawingBackend>(
     };
     if let [only] = groups.as_slice() {
         let band = mark_band(p, only);
-        if band == 0 && y_line.is_none() {
-            let mut builder = ChartBuilder::on(&root);
-            let (legend_w, legend) = legend_area(&root, p, only);
-            builder
-                .caption(&p.title, font(px))
-                .margin(16)
-                .margin_right(16 + legend_w)
-                .x_label_area_size(50)
-                .y_label_area_size(80);
-            let on = Panel {
-                idx: only,
-                x_desc: true,
-                y_label,
-            };
-            return chart(&mut builder, p, on, x, &legend);
-        }
         // The milestones' labels in a band between the title and the chart.
-        let area = root.titled(&p.title, font(px))?;
+        let area = titled(&root, &title_lines, px)?;
         let area = match &y_line {
-            Some(line) => area.titled(line, font(13.0))?,
+            Some(line) => {
+                let (sub_px, sub) = subtitle_layout(line, width);
+                titled(&area, &sub, sub_px)?
+            }
             None => area,
         };
         let mut builder = ChartBuilder::on(&area);
@@ -410,10 +446,14 @@ fn draw<DB: DrawingBackend>(
     }
     // Panels by scale, stacked under the title and a line saying why; the x axis
     // described under the last one only.
-    let area = root.titled(&p.title, font(px))?;
-    let area = area.titled(&scale_caption(p), font(13.0))?;
+    let area = titled(&root, &title_lines, px)?;
+    let (sub_px, sub) = subtitle_layout(&scale_caption(p), width);
+    let area = titled(&area, &sub, sub_px)?;
     let area = match &y_line {
-        Some(line) => area.titled(line, font(13.0))?,
+        Some(line) => {
+            let (sub_px, sub) = subtitle_layout(line, width);
+            titled(&area, &sub, sub_px)?
+        }
         None => area,
     };
     for (k, (idx, panel)) in groups.iter().zip(area.split_evenly((n, 1))).enumerate() {
@@ -436,6 +476,76 @@ fn draw<DB: DrawingBackend>(
         chart(&mut builder, p, on, x, &legend)?;
     }
     Ok(())
+}
+
+/// The title's size (pixels): its usual size, the smallest a long title is set in
+/// before it is broken over lines, and the margin it keeps from either edge.
+const TITLE_PX: (f64, f64) = (18.0, 11.0);
+const TITLE_MARGIN_PX: f64 = 16.0;
+
+/// The width (pixels) of `text` at `px`, by the embedded font's metrics: what the
+/// layout of every title and label goes by.
+fn text_width(text: &str, px: f64) -> f64 {
+    font(px).box_size(text).map_or(0.0, |(w, _)| f64::from(w))
+}
+
+/// How a picture `width` pixels wide sets `title`: its size and its lines, each
+/// centred on the picture. The usual size while it fits between the margins; smaller,
+/// down to [`TITLE_PX`]'s least, for a longer one; past that, broken between words
+/// into lines that fit at that size (a word wider than the picture alone is set
+/// smaller still, until it fits), so no title runs past an edge.
+pub fn title_layout(title: &str, width: u32) -> (f64, Vec<String>) {
+    fit_lines(title, width, TITLE_PX)
+}
+
+/// How a picture `width` pixels wide sets a line of text under its title (the panels'
+/// and the y axis' statistic): as [`title_layout`], from 13 down to 11 pixels.
+pub fn subtitle_layout(text: &str, width: u32) -> (f64, Vec<String>) {
+    fit_lines(text, width, SUBTITLE_PX)
+}
+
+/// The size of a line under the title: usual and least before it is broken.
+const SUBTITLE_PX: (f64, f64) = (13.0, 11.0);
+
+/// `title` set to fit `width` less the margins, from size `sizes.0` down to `sizes.1`,
+/// then broken between words ([`title_layout`]).
+fn fit_lines(title: &str, width: u32, sizes: (f64, f64)) -> (f64, Vec<String>) {
+    let room = f64::from(width) - 2.0 * TITLE_MARGIN_PX;
+    let mut px = sizes.0;
+    while px > sizes.1 && text_width(title, px) > room {
+        px -= 0.5;
+    }
+    if text_width(title, px) <= room {
+        return (px, vec![title.to_string()]);
+    }
+    let mut lines: Vec<String> = Vec::new();
+    for word in title.split(' ').filter(|w| !w.is_empty()) {
+        match lines.last_mut() {
+            Some(line) if text_width(&format!("{line} {word}"), px) <= room => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    while px > 1.0 && lines.iter().any(|l| text_width(l, px) > room) {
+        px -= 0.5;
+    }
+    (px, lines)
+}
+
+/// `area` with the title's `lines` drawn at `px` at its top, each centred on its
+/// whole width; the area under them.
+fn titled<DB: DrawingBackend>(
+    area: &Area<DB>,
+    lines: &[String],
+    px: f64,
+) -> Result<Area<DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let mut area = area.clone();
+    for line in lines {
+        area = area.titled(line, font(px))?;
+    }
+    Ok(area)
 }
 
 /// The y label's size (pixels): its usual size, and the smallest it is set in to fit
@@ -749,24 +859,19 @@ where
             let at: Vec<(f64, f64)> = pts.iter().map(|&(x, y)| (x + shift, y)).collect();
             error_bars(&mut chart, &s.intervals, c, cap, shift, fwd, inv)?;
             rings(&mut chart, p, s, &at, &pts, c)?;
-            let sample = match i % 3 {
-                0 => {
-                    chart.draw_series(at.into_iter().map(|q| Circle::new(q, 5, c.filled())))?;
-                    Sample::Circle(c)
+            let shape = series_shape(&s.name, k);
+            match shape {
+                Shape::Circle => {
+                    chart.draw_series(at.into_iter().map(|q| Circle::new(q, 5, c.filled())))?
                 }
-                1 => {
-                    chart.draw_series(
-                        at.into_iter()
-                            .map(|q| TriangleMarker::new(q, 7, c.filled())),
-                    )?;
-                    Sample::Triangle(c)
-                }
-                _ => {
-                    chart
-                        .draw_series(at.into_iter().map(|q| Cross::new(q, 6, c.stroke_width(2))))?;
-                    Sample::Cross(c)
-                }
+                Shape::Triangle => chart.draw_series(
+                    at.into_iter()
+                        .map(|q| TriangleMarker::new(q, 7, c.filled())),
+                )?,
+                Shape::Cross => chart
+                    .draw_series(at.into_iter().map(|q| Cross::new(q, 6, c.stroke_width(2))))?,
             };
+            let sample = Sample::Marker(shape, c);
             entry(&mut entries, &s.legend(), sample);
             continue;
         }
@@ -774,25 +879,32 @@ where
         // series are drawn thinner and dashed, each with its own marker shape.
         let width = 4u32.saturating_sub(i as u32).max(1);
         let style = c.stroke_width(width);
+        // The legend shows the series' marker on its line, when the plot has markers.
+        let shape = series_shape(&s.name, k);
+        let on_line = p.markers.then_some((shape, c));
         if i % 2 == 0 {
             chart.draw_series(LineSeries::new(pts.clone(), style))?;
-            entry(&mut entries, &s.legend(), Sample::Line(style));
+            entry(&mut entries, &s.legend(), Sample::Line(style, on_line));
         } else {
             chart.draw_series(DashedLineSeries::new(pts.clone(), 8, 5, style))?;
-            entry(&mut entries, &s.legend(), Sample::Dashed(style));
+            entry(&mut entries, &s.legend(), Sample::Dashed(style, on_line));
         }
         error_bars(&mut chart, &s.intervals, c, cap, shift, fwd, inv)?;
         rings(&mut chart, p, s, &pts, &pts, c)?;
         if !p.markers {
             continue;
         }
-        match i % 3 {
-            0 => chart.draw_series(pts.into_iter().map(|q| Circle::new(q, 4, c.filled())))?,
-            1 => chart.draw_series(
+        match shape {
+            Shape::Circle => {
+                chart.draw_series(pts.into_iter().map(|q| Circle::new(q, 4, c.filled())))?
+            }
+            Shape::Triangle => chart.draw_series(
                 pts.into_iter()
                     .map(|q| TriangleMarker::new(q, 6, c.filled())),
             )?,
-            _ => chart.draw_series(pts.into_iter().map(|q| Cross::new(q, 5, c.stroke_width(2))))?,
+            Shape::Cross => {
+                chart.draw_series(pts.into_iter().map(|q| Cross::new(q, 5, c.stroke_width(2))))?
+            }
         };
     }
     let empty = !series
@@ -838,22 +950,24 @@ where
         let a = box_.draw_series(none)?;
         a.label(text);
         match sample {
-            Sample::Line(style) => {
+            Sample::Line(style, None) => {
                 a.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
             }
-            Sample::Dashed(style) => {
+            Sample::Line(style, Some((shape, c))) => {
+                legend_with_marker!(a, shape, c, 0, |x, y| EmptyElement::at((x, y))
+                    + PathElement::new(vec![(0, 0), (20, 0)], style));
+            }
+            Sample::Dashed(style, None) => {
                 a.legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 8, y), (x + 13, y), (x + 20, y)], style)
                 });
             }
-            Sample::Circle(c) => {
-                a.legend(move |(x, y)| Circle::new((x + 10, y), 5, c.filled()));
+            Sample::Dashed(style, Some((shape, c))) => {
+                legend_with_marker!(a, shape, c, 0, |x, y| EmptyElement::at((x, y))
+                    + PathElement::new(vec![(0, 0), (8, 0), (13, 0), (20, 0)], style));
             }
-            Sample::Triangle(c) => {
-                a.legend(move |(x, y)| TriangleMarker::new((x + 10, y), 7, c.filled()));
-            }
-            Sample::Cross(c) => {
-                a.legend(move |(x, y)| Cross::new((x + 10, y), 6, c.stroke_width(2)));
+            Sample::Marker(shape, c) => {
+                legend_with_marker!(a, shape, c, 1, |x, y| EmptyElement::at((x, y)));
             }
             Sample::Mark(c) => {
                 a.legend(move |(x, y)| {
@@ -883,11 +997,10 @@ type Area<DB> = DrawingArea<DB, plotters::coord::Shift>;
 /// nothing (a long entry's next line).
 #[derive(Clone, Copy)]
 enum Sample {
-    Line(ShapeStyle),
-    Dashed(ShapeStyle),
-    Circle(RGBColor),
-    Triangle(RGBColor),
-    Cross(RGBColor),
+    /// A solid line, with the series' marker on it when the plot has markers.
+    Line(ShapeStyle, Option<(Shape, RGBColor)>),
+    Dashed(ShapeStyle, Option<(Shape, RGBColor)>),
+    Marker(Shape, RGBColor),
     Mark(RGBColor),
     Ring,
     More,
@@ -1097,6 +1210,183 @@ pub fn render_png(p: &LinePlot) -> Result<Vec<u8>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The `<text>` elements of `svg` as (x, text-anchor, font-size, text).
+    fn placed_texts(svg: &str) -> Vec<(f64, String, f64, String)> {
+        let attr = |tag: &str, name: &str| -> Option<String> {
+            let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+            Some(tag[at..].split('"').next()?.to_string())
+        };
+        svg.split("<text")
+            .skip(1)
+            .filter_map(|t| {
+                let (tag, rest) = t.split_once('>')?;
+                let text = rest
+                    .split("</text>")
+                    .next()?
+                    .replace("&apos;", "'")
+                    .replace("&quot;", "\"")
+                    .replace("&lt;", "<")
+                    .replace("&gt;", ">")
+                    .replace("&amp;", "&");
+                Some((
+                    attr(tag, "x")?.parse().ok()?,
+                    attr(tag, "text-anchor").unwrap_or_default(),
+                    attr(tag, "font-size")?.parse().ok()?,
+                    text,
+                ))
+            })
+            .collect()
+    }
+
+    /// A policy keeps its marker shape whatever else the plot holds (a `--vs-` plot
+    /// leaves the baseline out), and a line plot's legend shows it on the line: each
+    /// policy's shape drawn once per point and once in the legend.
+    #[test]
+    fn a_policy_keeps_its_marker_and_the_legend_shows_it() {
+        let plot = |names: &[&str], x_scale: XScale| LinePlot {
+            title: "t".into(),
+            x_label: "x".into(),
+            y_label: "y".into(),
+            x_scale,
+            series: names
+                .iter()
+                .map(|n| Series {
+                    name: n.to_string(),
+                    points: vec![(0.0, 1.0), (1.0, 2.0)],
+                    intervals: vec![],
+                    note: None,
+                })
+                .collect(),
+            markers: true,
+            no_interval: None,
+            no_value: None,
+            split_scales: false,
+            marks: Vec::new(),
+        };
+        // The SVG element each shape is drawn as, and the policy's colour in it.
+        let count = |svg: &str, shape: Shape, name: &str| {
+            let c = series_color(name, 0);
+            let hex = format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2);
+            let tag = match shape {
+                Shape::Circle => "<circle",
+                Shape::Triangle => "<polygon",
+                Shape::Cross => "<line",
+            };
+            svg.split(tag)
+                .skip(1)
+                .filter(|t| t.split('>').next().unwrap().contains(&hex))
+                .count()
+        };
+        let all = [
+            "none",
+            "quiesce",
+            "crash-consistent",
+            "mirroring",
+            "logging",
+            "cow",
+        ];
+        for x_scale in [XScale::Linear, XScale::Categories(v(&["a", "b"]))] {
+            for names in [
+                &all[..],
+                &all[1..],
+                &["cow", "logging"][..],
+                &["mirroring"][..],
+            ] {
+                let svg = render_svg(&plot(names, x_scale.clone())).unwrap();
+                for (i, name) in names.iter().enumerate() {
+                    let shape = series_shape(name, i);
+                    // The same shape as in the plot of every policy.
+                    assert_eq!(
+                        shape,
+                        series_shape(name, all.iter().position(|a| a == name).unwrap())
+                    );
+                    // Two points and the legend's sample (a cross is two strokes).
+                    let per = if shape == Shape::Cross { 2 } else { 1 };
+                    if *name != "none" {
+                        assert_eq!(
+                            count(&svg, shape, name),
+                            3 * per,
+                            "{name} in {names:?}, {x_scale:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// A title of any length is drawn whole: each of its lines centred on the whole
+    /// picture (not on the chart a wide legend narrows), and its width by the font's
+    /// metrics, at the size the SVG gives it, within the picture's margins; on one
+    /// panel and on several, with and without a line under the title.
+    #[test]
+    fn titles_are_centred_on_the_picture_and_never_cut() {
+        let long_entry = "logging (no value at 4, 8, 16, 32, 64: every seed's backup \
+                          abandoned)";
+        let titles = [
+            "s4: VLUN A retired at minus logging's, seed by seed, vs on a full data area"
+                .to_string(),
+            format!("sweep: {}", "response time mean minus quiesce's ".repeat(8)),
+            format!("t: {}", "x".repeat(400)),
+            "short".to_string(),
+        ];
+        for title in &titles {
+            for split in [false, true] {
+                let series = |name: &str, scale: f64| Series {
+                    name: name.into(),
+                    points: vec![(1.0, scale), (2.0, 2.0 * scale)],
+                    intervals: vec![],
+                    note: None,
+                };
+                let mut a = series(long_entry, 1.0);
+                a.note = Some("x".repeat(70));
+                let p = LinePlot {
+                    title: title.clone(),
+                    x_label: "x".into(),
+                    y_label: "y: mean of 3 seeds, 95 % CI".into(),
+                    x_scale: XScale::Linear,
+                    series: vec![a, series("cow", if split { 1e4 } else { 1.5 })],
+                    markers: true,
+                    no_interval: None,
+                    no_value: None,
+                    split_scales: split,
+                    marks: Vec::new(),
+                };
+                assert_eq!(panels(&p).len(), if split { 2 } else { 1 });
+                let width = size(&p).0;
+                let (px, lines) = title_layout(title, width);
+                let svg = render_svg(&p).unwrap();
+                let drawn = placed_texts(&svg);
+                for line in &lines {
+                    let (x, anchor, size_px, _) = drawn
+                        .iter()
+                        .find(|t| t.3.trim() == line)
+                        .unwrap_or_else(|| panic!("{line:?} not drawn: {drawn:?}"));
+                    assert_eq!(anchor, "middle", "{line:?}");
+                    assert_eq!(*x, f64::from(width) / 2.0, "{line:?}");
+                    // plotters writes a font of `px` pixels as `font-size` px / 1.24.
+                    let size_px = size_px * 1.24;
+                    assert!((size_px - px).abs() < 1e-9, "{line:?}: {size_px} vs {px}");
+                    let w = text_width(line, size_px);
+                    assert!(
+                        x - w / 2.0 >= 0.0 && x + w / 2.0 <= f64::from(width),
+                        "{line:?}: {w} px wide at {size_px} px in {width}"
+                    );
+                }
+                // The lines hold the title's words, in order.
+                assert_eq!(
+                    lines.join(" ").split_whitespace().collect::<Vec<_>>(),
+                    title.split_whitespace().collect::<Vec<_>>()
+                );
+            }
+        }
+        // A short title keeps its usual size and one line; a long one is broken.
+        assert_eq!(
+            title_layout("short", 900),
+            (TITLE_PX.0, vec!["short".into()])
+        );
+        assert!(title_layout(&titles[1], 900).1.len() >= 2);
+    }
 
     /// The texts of an SVG's elements that read as numbers (the axes' tick labels).
     fn number_labels(svg: &str) -> Vec<&str> {
@@ -1648,8 +1938,9 @@ mod tests {
             assert_eq!(panels(&apart), vec![vec![0], vec![1, 2]], "{x_scale:?}");
             let svg = render_svg(&apart).unwrap();
             let caption = scale_caption(&apart);
+            // No series is 0 throughout: the line does not speak of one.
             assert!(
-                caption.ends_with("), mean inter-arrival time shared"),
+                caption.ends_with("separate y axes, mean inter-arrival time shared"),
                 "{caption}"
             );
             assert!(svg.contains(&caption), "{x_scale:?}");
@@ -1660,11 +1951,14 @@ mod tests {
             assert_eq!(size(&within), SIZE);
             assert!(!render_svg(&within).unwrap().contains("one panel per scale"));
         }
-        // The extra space plots' line reads as before: time shared.
-        let mut time = plot(&[1e6, 1.0], XScale::Linear);
+        // The extra space plots' line reads as before: time shared; a series at 0
+        // throughout is said to be with the smallest, and only then.
+        let mut time = plot(&[1e6, 1.0, 0.0], XScale::Linear);
         time.x_label = "time (ticks)".into();
         assert!(scale_caption(&time)
             .ends_with("(a line at 0 throughout with the smallest), time shared"));
+        time.series.pop();
+        assert!(scale_caption(&time).ends_with("separate y axes, time shared"));
     }
 
     #[test]

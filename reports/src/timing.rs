@@ -1114,24 +1114,34 @@ fn finer_step(step: u64) -> u64 {
     }
 }
 
+/// The size (pixels) a diagram's title is set in, left-aligned 12 pixels in: the
+/// usual size while it fits in the picture less 12 pixels either side, else the
+/// largest that fits (1 pixel at the least).
+fn title_px(title: &str) -> u32 {
+    let mut px = TITLE_PX;
+    while px > 1 && title_width(title, px) > WIDTH as i32 - 24 {
+        px -= 1;
+    }
+    px
+}
+
+/// The width (pixels) of a diagram's title at `px`, by the embedded font's metrics.
+fn title_width(title: &str, px: u32) -> i32 {
+    font(px)
+        .style(FontStyle::Bold)
+        .box_size(title)
+        .map_or(0, |(w, _)| w as i32)
+}
+
 fn draw_panel<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     d: &Diagram,
     p: &PanelLayout,
     l: &Layout,
 ) -> DrawResult<DB> {
-    // A title too wide for the picture is drawn smaller (down to the labels' size).
-    let mut title_px = TITLE_PX;
-    while title_px > FONT_PX - 2 {
-        let w = font(title_px)
-            .style(FontStyle::Bold)
-            .box_size(&d.title)
-            .map_or(0, |(w, _)| w as i32);
-        if w <= WIDTH as i32 - 24 {
-            break;
-        }
-        title_px -= 1;
-    }
+    // A title too wide for the picture is drawn smaller, until it fits between the
+    // margins: never cut at the right edge.
+    let title_px = title_px(&d.title);
     let title = TextStyle::from(font(title_px).style(FontStyle::Bold)).color(&BLACK);
     root.draw(&Text::new(d.title.clone(), (12, p.top + 8), title))?;
     let chart_top = p.chart_top();
@@ -1362,6 +1372,22 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+
+    /// A diagram's title of any length is set at a size at which it fits in the
+    /// picture, by the font's metrics: the usual size when short.
+    #[test]
+    fn long_titles_shrink_until_they_fit() {
+        assert_eq!(title_px("Fig 3C"), TITLE_PX);
+        for n in [10, 40, 80, 200, 600] {
+            let title = format!(
+                "Fig 4 — {}",
+                "transaction bars of a long run ".repeat(n / 10)
+            );
+            let px = title_px(&title);
+            assert!(px >= 1 && px <= TITLE_PX);
+            assert!(title_width(&title, px) <= WIDTH as i32 - 24, "{n}: {px} px");
+        }
+    }
 
     /// The memory estimate's bound on a panel's picture (`sim::footprint`) is this
     /// module's tallest panel: every mark label row, every transaction row and the
