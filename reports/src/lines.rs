@@ -491,7 +491,7 @@ fn text_width(text: &str, px: f64) -> f64 {
 
 /// How a picture `width` pixels wide sets `title`: its size and its lines, each
 /// centred on the picture. The usual size while it fits between the margins; smaller,
-/// down to [`TITLE_PX`]'s least, for a longer one; past that, broken between words
+/// down to 11 pixels for a longer one; past that, broken between words
 /// into lines that fit at that size (a word wider than the picture alone is set
 /// smaller still, until it fits), so no title runs past an edge.
 pub fn title_layout(title: &str, width: u32) -> (f64, Vec<String>) {

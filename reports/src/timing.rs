@@ -1384,7 +1384,7 @@ mod tests {
                 "transaction bars of a long run ".repeat(n / 10)
             );
             let px = title_px(&title);
-            assert!(px >= 1 && px <= TITLE_PX);
+            assert!((1..=TITLE_PX).contains(&px));
             assert!(title_width(&title, px) <= WIDTH as i32 - 24, "{n}: {px} px");
         }
     }
