@@ -1018,7 +1018,7 @@ fn blkparse_empty_flushes_and_remaps_are_skipped() {
                 .iter()
                 .map(|io| {
                     (
-                        io.time_us,
+                        io.time_ns,
                         io.write,
                         io.offset_bytes,
                         io.length_bytes,
@@ -1184,14 +1184,14 @@ fn check_first_touch(
     grouping: Grouping,
     blind: bool,
 ) -> Result<usize, TestCaseError> {
-    let mut time_us = 0;
+    let mut time_ns = 0;
     let ios: Vec<trace::TraceIo> = raw
         .iter()
         .enumerate()
         .map(|(i, &(stream, block, blocks, write, gap_us))| {
-            time_us += gap_us;
+            time_ns += gap_us * 1000;
             trace::TraceIo {
-                time_us,
+                time_ns,
                 write,
                 // Not block-aligned: the first and last blocks are partial.
                 offset_bytes: block * 4096 + 100,
@@ -1446,4 +1446,183 @@ fn an_fio_io_after_its_file_s_close_is_refused() {
     let reopened = format!("{head}/dev/sdb open\n/dev/sdb read 0 4096\n");
     let t = trace::parse(TraceFormat::FioIolog, path, &reopened, "Q").unwrap();
     assert_eq!(t.ios.len(), 2);
+}
+
+/// `text` in `format` parsed and mapped one transaction an I/O at `time_scale`.
+fn scaled(format: TraceFormat, text: &str, time_scale: f64) -> Result<MappedTrace, String> {
+    let t = trace::parse(format, Path::new("timed"), text, "Q").map_err(|e| e.to_string())?;
+    let c = TraceConfig {
+        time_scale,
+        ..TraceConfig::default()
+    };
+    trace::mapping::map(&t, &c, 4096, 1)
+}
+
+fn arrivals(m: &MappedTrace) -> Vec<u64> {
+    m.txns.iter().map(|t| t.arrival_ticks).collect()
+}
+
+/// Times finer than a µs are scaled before they are rounded, so gaps replay as
+/// recorded whatever the absolute phase: MSR's 100 ns units and blkparse's ns at
+/// `time_scale = 10` (1.5 µs → 15 ticks), and two MSR I/Os 0.9 µs apart at 100, from
+/// either phase, 90 ticks apart.
+#[test]
+fn sub_microsecond_times_are_scaled_before_they_are_rounded() {
+    let msr = |times: &[u64]| {
+        times
+            .iter()
+            .enumerate()
+            .map(|(i, t)| format!("{t},h,1,Write,{},4096,1\n", i * 4096))
+            .collect::<String>()
+    };
+    let cases = [
+        (
+            TraceFormat::MsrCsv,
+            msr(&[0, 15, 29]),
+            10.0,
+            vec![0, 15, 29],
+        ),
+        (TraceFormat::MsrCsv, msr(&[5, 14]), 100.0, vec![0, 90]),
+        (TraceFormat::MsrCsv, msr(&[0, 9]), 100.0, vec![0, 90]),
+        (
+            TraceFormat::Blkparse,
+            "  8,0    0        1     0.000000000  1200  Q   W 0 + 8 [p]\n\
+             \x20 8,0    0        2     0.000001900  1200  Q   W 8 + 8 [p]\n\
+             \x20 8,0    0        3     0.000002500  1200  Q   W 16 + 8 [p]\n"
+                .to_string(),
+            10.0,
+            vec![0, 19, 25],
+        ),
+    ];
+    for (format, text, scale, expected) in cases {
+        let m = scaled(format, &text, scale).unwrap();
+        assert_eq!(arrivals(&m), expected, "{format:?} at {scale}:\n{text}");
+    }
+}
+
+/// Nanoseconds per unit of `format`'s recorded times.
+fn unit_ns(format: TraceFormat) -> u64 {
+    match format {
+        TraceFormat::MsrCsv => 100,
+        TraceFormat::Blkparse => 1,
+        TraceFormat::FioIolog | TraceFormat::Csv => 1000,
+    }
+}
+
+/// A trace in `format` of one 4 KiB write an I/O at each of `times` (the format's
+/// units), and the line of each I/O.
+fn timed_trace(format: TraceFormat, times: &[u64]) -> (String, Vec<u64>) {
+    let (mut text, first) = match format {
+        TraceFormat::FioIolog => ("fio version 3 iolog\n0 f add\n0 f open\n".to_string(), 4),
+        _ => (String::new(), 1),
+    };
+    for (i, t) in times.iter().enumerate() {
+        let offset = i as u64 * 4096;
+        text += &match format {
+            TraceFormat::MsrCsv => format!("{t},h,1,Write,{offset},4096,1\n"),
+            TraceFormat::Blkparse => format!(
+                "  8,0    0 {} {}.{:09} 1200 Q W {} + 8 [p]\n",
+                i + 1,
+                t / 1_000_000_000,
+                t % 1_000_000_000,
+                offset / 512
+            ),
+            TraceFormat::Csv => format!("{t},W,{offset},4096\n"),
+            TraceFormat::FioIolog => format!("{t} f write {offset} 4096\n"),
+        };
+    }
+    (text, (first..first + times.len() as u64).collect())
+}
+
+/// `text`, a decimal without exponent (`12.5`, `0.003`, `40`), as digits × 10^exponent.
+fn decimal(text: &str) -> (u128, i32) {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    (
+        format!("{whole}{fraction}").parse().unwrap(),
+        -(fraction.len() as i32),
+    )
+}
+
+/// The rule (scenarios/README.md, "Time"), as a fraction: round(`elapsed_ns` / 1000 ×
+/// `digits` × 10^`exponent`), a half rounded up, in integers.
+fn reference_ticks(elapsed_ns: u64, digits: u128, exponent: i32) -> u128 {
+    let mut num = elapsed_ns as u128 * digits;
+    let mut den = 1000u128;
+    if exponent >= 0 {
+        num *= 10u128.pow(exponent as u32);
+    } else {
+        den *= 10u128.pow(exponent.unsigned_abs());
+    }
+    (2 * num + den) / (2 * den)
+}
+
+/// A `time_scale` and the exact decimal it is written as: digits × 10^exponent written
+/// so, or any number between 0.001 and 1000 as Rust writes it (the shortest text that
+/// reads back as it).
+fn time_scales() -> impl Strategy<Value = (f64, u128, i32)> {
+    prop_oneof![
+        (0u64..1_000_000_000, -15i32..=6).prop_map(|(d, e)| {
+            let x: f64 = format!("{d}e{e}").parse().unwrap();
+            (x, d as u128, e)
+        }),
+        (0.001f64..1000.0).prop_map(|x| {
+            let (d, e) = decimal(&x.to_string());
+            (x, d, e)
+        }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Every format's recorded times, at any phase, gaps and `time_scale`, arrive at
+    /// exactly round((t − t0) µs × time_scale) ticks, computed here as a fraction in
+    /// integers, t at the format's own resolution; the arrivals rise with the times;
+    /// and a time whose arrival passes 2^40 ticks is refused at its line.
+    #[test]
+    fn arrivals_are_the_recorded_time_scaled_then_rounded_once(
+        format in prop_oneof![
+            Just(TraceFormat::MsrCsv),
+            Just(TraceFormat::Blkparse),
+            Just(TraceFormat::Csv),
+            Just(TraceFormat::FioIolog),
+        ],
+        phase in 0u64..1 << 40,
+        gaps in vec(prop_oneof![0u64..20, 0u64..5_000_000], 1..40),
+        (scale, digits, exponent) in time_scales(),
+    ) {
+        // MSR times are FILETIMEs: since 1601, a large phase.
+        let base = if format == TraceFormat::MsrCsv { 128_166_372_000_000_000 } else { 0 };
+        let times: Vec<u64> = gaps
+            .iter()
+            .scan(base + phase, |t, g| {
+                *t += g;
+                Some(*t)
+            })
+            .collect();
+        let (text, lines) = timed_trace(format, &times);
+        let unit = unit_ns(format);
+        let expected: Vec<u128> = times
+            .iter()
+            .map(|t| reference_ticks((t - times[0]) * unit, digits, exponent))
+            .collect();
+        let too_late = expected.iter().position(|&t| t > 1 << 40);
+        match scaled(format, &text, scale) {
+            Ok(m) => {
+                prop_assert_eq!(too_late, None);
+                let got: Vec<(u64, u128)> = m
+                    .txns
+                    .iter()
+                    .map(|t| (t.lines.0, t.arrival_ticks as u128))
+                    .collect();
+                let want: Vec<(u64, u128)> = lines.iter().copied().zip(expected).collect();
+                prop_assert_eq!(got, want, "{:?} at {}", format, scale);
+                prop_assert!(arrivals(&m).windows(2).all(|w| w[0] <= w[1]));
+            }
+            Err(e) => {
+                let at = too_late.expect("refused only past 2^40 ticks");
+                prop_assert!(e.starts_with(&format!("{}: time ", lines[at])), "{}", e);
+            }
+        }
+    }
 }

@@ -27,6 +27,7 @@
 
 use std::path::Path;
 
+use super::time::recorded_ns;
 use super::{number, Streams, Trace, TraceError, TraceIo};
 
 /// Bytes per sector in blkparse's output.
@@ -108,7 +109,7 @@ pub fn parse(path: &Path, text: &str, event: &str) -> Result<Trace, TraceError> 
         if let Some(s) = summary_at {
             // The summary's lines are text; an event after it is a second output
             // joined to the first, whose I/Os would be lost.
-            if f.len() >= 7 && is_device(f[0]) && seconds_to_us(path, n, f[3]).is_ok() {
+            if f.len() >= 7 && is_device(f[0]) && seconds_to_ns(path, n, f[3]).is_ok() {
                 return Err(TraceError::at(
                     path,
                     n,
@@ -144,7 +145,7 @@ pub fn parse(path: &Path, text: &str, event: &str) -> Result<Trace, TraceError> 
         }
         number(path, n, "CPU", f[1])?;
         number(path, n, "sequence number", f[2])?;
-        let time_us = seconds_to_us(path, n, f[3])?;
+        let time_ns = seconds_to_ns(path, n, f[3])?;
         number(path, n, "process id", f[4])?;
         // A message of a traced cgroup carries the cgroup (`inode,generation`, hex)
         // before its action: `… 1a,2 m N text`.
@@ -260,7 +261,7 @@ pub fn parse(path: &Path, text: &str, event: &str) -> Result<Trace, TraceError> 
         trace.push(
             path,
             TraceIo {
-                time_us,
+                time_ns,
                 write,
                 offset_bytes: sector.checked_mul(SECTOR_BYTES).ok_or_else(too_big)?,
                 length_bytes: sectors.checked_mul(SECTOR_BYTES).ok_or_else(too_big)?,
@@ -272,16 +273,30 @@ pub fn parse(path: &Path, text: &str, event: &str) -> Result<Trace, TraceError> 
     Ok(trace)
 }
 
-/// `seconds.nanoseconds` → µs (truncated).
-fn seconds_to_us(path: &Path, n: u64, s: &str) -> Result<u64, TraceError> {
+/// `seconds.nanoseconds` → ns, whole: the nanoseconds as written (fewer than 9
+/// digits are tenths, hundredths …).
+fn seconds_to_ns(path: &Path, n: u64, s: &str) -> Result<u64, TraceError> {
     let bad = || TraceError::at(path, n, format!("time `{s}` is not seconds.nanoseconds"));
     let (secs, frac) = s.split_once('.').ok_or_else(bad)?;
     if frac.is_empty() || frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad());
     }
-    let secs: u64 = secs.parse().map_err(|_| bad())?;
+    if secs.is_empty() || !secs.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let secs = number(path, n, "time's seconds", secs)?;
     let ns: u64 = format!("{frac:0<9}").parse().map_err(|_| bad())?;
-    secs.checked_mul(1_000_000)
-        .and_then(|us| us.checked_add(ns / 1000))
-        .ok_or_else(bad)
+    recorded_ns(path, n, "time's seconds", secs, 1_000_000_000)?
+        .checked_add(ns)
+        .ok_or_else(|| {
+            TraceError::at(
+                path,
+                n,
+                format!(
+                    "time `{s}` is past {} ns (about 584 years), the longest time a trace \
+                     records",
+                    u64::MAX
+                ),
+            )
+        })
 }

@@ -23,6 +23,7 @@
 
 use std::path::Path;
 
+use super::time::{recorded_ns, NS_PER_US};
 use super::{lay_streams_end_to_end, number, Streams, Trace, TraceError, TraceIo};
 
 /// Parses an fio iolog (v2 or v3).
@@ -50,7 +51,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
     // Per file: the line of its last `close`, while no `open` followed it.
     let mut closed_at: Vec<Option<u64>> = Vec::new();
     let mut trace = Trace::default();
-    let mut clock_us = 0u64;
+    let mut clock_ns = 0u64;
     let mut waited = false;
     for (n, line) in lines {
         let mut fields: Vec<&str> = line.split_whitespace().collect();
@@ -60,7 +61,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
         if version == 3 {
             // A timestamp earlier than the previous line's (merged logs) is kept:
             // the mapping replays the I/Os sorted by time, stably, as for every format.
-            clock_us = number(path, n, "timestamp", fields[0])?;
+            let us = number(path, n, "timestamp", fields[0])?;
+            clock_ns = recorded_ns(path, n, "timestamp", us, NS_PER_US)?;
             fields.remove(0);
         }
         let (file, action, rest) = match fields.as_slice() {
@@ -94,7 +96,24 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
             }
             ("wait", [offset, length]) if version == 2 => {
                 waited = true;
-                clock_us = clock_us.saturating_add(number(path, n, "wait time", offset)?);
+                let wait_ns = recorded_ns(
+                    path,
+                    n,
+                    "wait time",
+                    number(path, n, "wait time", offset)?,
+                    NS_PER_US,
+                )?;
+                clock_ns = clock_ns.checked_add(wait_ns).ok_or_else(|| {
+                    TraceError::at(
+                        path,
+                        n,
+                        format!(
+                            "the waits up to this line pass {} ns (about 584 years), the \
+                             longest time a trace records",
+                            u64::MAX
+                        ),
+                    )
+                })?;
                 number(path, n, "length", length)?;
                 trace.skipped += 1;
             }
@@ -132,7 +151,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
                 trace.push(
                     path,
                     TraceIo {
-                        time_us: clock_us,
+                        time_ns: clock_ns,
                         write: action == "write",
                         offset_bytes,
                         length_bytes,

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::time::{us_text, TimeScale, NS_PER_US};
 use super::{Addresses, Grouping, Trace, TraceConfig, TraceIo};
 use crate::clock::Tick;
 use crate::keyed::Keyed;
@@ -203,8 +204,8 @@ pub fn map_bound_bytes(trace: &Trace, c: &TraceConfig, block_size_bytes: u64) ->
 struct OpenTxn {
     /// Its index in the transactions.
     txn: usize,
-    /// The time of its last I/O, in µs.
-    time_us: u64,
+    /// The recorded time of its last I/O, in ns.
+    time_ns: u64,
     ios: u32,
     /// Its blocks, in the order of its list (`TraceTxn::blocks`): a block's position
     /// here is its position there (an I/O may span 2^16 blocks: a search of the list
@@ -216,9 +217,11 @@ struct OpenTxn {
 /// `c.write_kind = Blind` a block whose first touch in its transaction is a write
 /// covering the whole block is a [`Access::BlindWrite`]; any other block written is a
 /// read-modify-write ([`Access::Write`]: a partial write needs the rest of the block,
-/// and a block read first was read anyway). Errors: an I/O
-/// past 2^64 bytes, a scaled time past [`FIELD_TICKS_MAX`] (the message begins with
-/// the line number and a colon, `N: …`).
+/// and a block read first was read anyway). Arrivals: [`TimeScale::ticks`] of each
+/// transaction's first I/O. Errors: an I/O past 2^64 bytes, a scaled time past
+/// [`FIELD_TICKS_MAX`] (the message begins with the line number and a colon, `N: …`);
+/// a `time_scale` that is not finite and at least 0 (`0: …`, no line: a scenario's is
+/// refused at its key before the trace is read).
 pub fn map(
     trace: &Trace,
     c: &TraceConfig,
@@ -260,18 +263,23 @@ pub fn map(
         Addresses::AsRecorded => b,
         Addresses::Dense => dense[&b],
     };
+    // The one rule from recorded time to ticks ([`super::time`]).
+    let scale = TimeScale::new(c.time_scale).ok_or(format!(
+        "0: time_scale {} is not finite and at least 0",
+        c.time_scale
+    ))?;
     let arrival = |io: &TraceIo| -> Result<Tick, String> {
-        let t = (io.time_us as f64 * c.time_scale).round();
-        if t > FIELD_TICKS_MAX as f64 {
-            return Err(format!(
+        scale.ticks(io.time_ns).ok_or_else(|| {
+            format!(
                 "{}: time {} µs × time_scale {} exceeds {FIELD_TICKS_MAX} ticks",
                 io.line,
-                io.time_us,
+                us_text(io.time_ns),
                 crate::number_text::float_text(c.time_scale)
-            ));
-        }
-        Ok(t as Tick)
+            )
+        })
     };
+    // A longer pause (recorded µs) ends a stream's transaction: compared in ns.
+    let idle_gap_ns = u128::from(c.idle_gap_ticks) * u128::from(NS_PER_US);
     // Whether an I/O writes all of (recorded) block `b`.
     let blind = c.write_kind == WriteKind::Blind;
     let covers = |io: &TraceIo, b: u64| {
@@ -281,7 +289,7 @@ pub fn map(
     };
     // I/Os in time order (stable: ties keep file order).
     let mut order: Vec<&TraceIo> = trace.ios.iter().collect();
-    order.sort_by_key(|io| io.time_us);
+    order.sort_by_key(|io| io.time_ns);
     let mut txns: Vec<TraceTxn> = Vec::new();
     // Per stream: its transaction still open to the stream's next I/O.
     let mut open: BTreeMap<u32, OpenTxn> = BTreeMap::new();
@@ -289,7 +297,7 @@ pub fn map(
     for io in order {
         let (first, last) = range(io)?;
         let joins = match (c.grouping, open.get(&io.stream)) {
-            (Grouping::Stream, Some(o)) => (io.time_us - o.time_us <= c.idle_gap_ticks
+            (Grouping::Stream, Some(o)) => (u128::from(io.time_ns - o.time_ns) <= idle_gap_ns
                 && o.ios < c.ios_per_transaction_max)
                 .then_some(o.txn),
             _ => None,
@@ -305,7 +313,7 @@ pub fn map(
                 });
                 let o = OpenTxn {
                     txn: txns.len() - 1,
-                    time_us: io.time_us,
+                    time_ns: io.time_ns,
                     ios: 0,
                     positions: Keyed::default(),
                 };
@@ -340,7 +348,7 @@ pub fn map(
                 }
             }
         }
-        o.time_us = io.time_us;
+        o.time_ns = io.time_ns;
         o.ios += 1;
     }
     let span_ticks = txns.iter().map(|t| t.arrival_ticks).max().unwrap_or(0);

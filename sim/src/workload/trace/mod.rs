@@ -18,8 +18,10 @@
 //!   follow each other within `idle_gap_ticks`, at most `ios_per_transaction_max`
 //!   (`grouping = "stream"`). A block touched twice by one transaction is one access,
 //!   a write if either touch writes. Locks: the scenario's `[locking]`, on the blocks.
-//! - **Time.** 1 tick = 1 µs. `timing = "recorded"`: a transaction arrives at its
-//!   first I/O's recorded time (relative to the trace's first I/O) × `time_scale`;
+//! - **Time.** 1 tick = 1 µs. Recorded times are kept in ns, at each format's own
+//!   resolution, until they are scaled ([`time`]). `timing = "recorded"`: a
+//!   transaction arrives at its first I/O's recorded time (relative to the trace's
+//!   first I/O) × `time_scale`, rounded once to ticks ([`time::TimeScale::ticks`]);
 //!   `timing = "closed"`: each stream issues its next transaction as soon as its
 //!   previous one ends (as fast as the device allows), the first at its recorded time.
 //! - **Backup request.** Unless `backup.request_at_ticks` says otherwise, at the
@@ -33,6 +35,7 @@ pub mod fio;
 pub mod mapping;
 pub mod msr;
 pub mod plain;
+pub mod time;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -119,12 +122,13 @@ pub struct TraceConfig {
     pub format: TraceFormat,
     /// Default `recorded`.
     pub timing: Timing,
-    /// Recorded time × this = arrival ticks, `timing = "recorded"` only (default 1.0).
+    /// Recorded µs × this = arrival ticks, `timing = "recorded"` only (default 1.0),
+    /// rounded once by [`time::TimeScale::ticks`].
     pub time_scale: f64,
     /// Default `io`.
     pub grouping: Grouping,
     /// `grouping = "stream"`: a longer pause between two I/Os of a stream (recorded
-    /// µs) ends its transaction (default 1000).
+    /// µs, compared at the trace's own resolution) ends its transaction (default 1000).
     pub idle_gap_ticks: Tick,
     /// `grouping = "stream"`: I/Os per transaction at most (default 16).
     pub ios_per_transaction_max: u32,
@@ -168,8 +172,9 @@ impl Default for TraceConfig {
 /// One data I/O of a trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TraceIo {
-    /// Recorded time in µs, relative to the trace's first I/O.
-    pub time_us: u64,
+    /// Recorded time in ns, at the format's own resolution ([`time::recorded_ns`]):
+    /// relative to the trace's first I/O once [`parse`] returns it.
+    pub time_ns: u64,
     /// A write (else a read).
     pub write: bool,
     /// Byte offset on the traced device or file.
@@ -287,8 +292,8 @@ pub fn parse(
         });
     }
     // Times relative to the first I/O.
-    let t0 = trace.ios.iter().map(|io| io.time_us).min().unwrap_or(0);
-    trace.ios.iter_mut().for_each(|io| io.time_us -= t0);
+    let t0 = trace.ios.iter().map(|io| io.time_ns).min().unwrap_or(0);
+    trace.ios.iter_mut().for_each(|io| io.time_ns -= t0);
     Ok(trace)
 }
 

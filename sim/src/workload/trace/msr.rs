@@ -16,6 +16,7 @@
 
 use std::path::Path;
 
+use super::time::recorded_ns;
 use super::{lay_streams_end_to_end, number, Streams, Trace, TraceError, TraceIo};
 
 /// The columns, as a header line names them.
@@ -73,7 +74,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
                 ),
             )
         })?;
-        let time_us = number(path, n, "Timestamp", ts)? / 10;
+        // 100 ns units, kept whole: ns.
+        let time_ns = recorded_ns(path, n, "Timestamp", number(path, n, "Timestamp", ts)?, 100)?;
         number(path, n, "DiskNumber", disk)?;
         number(path, n, "ResponseTime", response)?;
         let write = match kind {
@@ -92,7 +94,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
         trace.push(
             path,
             TraceIo {
-                time_us,
+                time_ns,
                 write,
                 offset_bytes,
                 length_bytes,

@@ -14,6 +14,7 @@
 use std::path::Path;
 
 use super::msr::{csv_error, record_line};
+use super::time::{recorded_ns, NS_PER_US};
 use super::{number, Streams, Trace, TraceError, TraceIo};
 
 /// Parses a `time,op,offset,length[,stream]` CSV trace.
@@ -67,7 +68,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
                 ))
             }
         };
-        let time_us = number(path, n, "time", time)?;
+        let time_ns = recorded_ns(path, n, "time", number(path, n, "time", time)?, NS_PER_US)?;
         let write = match op.to_ascii_lowercase().as_str() {
             "w" | "write" => true,
             "r" | "read" => false,
@@ -84,7 +85,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
         trace.push(
             path,
             TraceIo {
-                time_us,
+                time_ns,
                 write,
                 offset_bytes,
                 length_bytes,
