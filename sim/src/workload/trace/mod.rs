@@ -464,19 +464,23 @@ impl Streams {
     }
 }
 
-/// Parses an unsigned integer field, naming it in the error: what is wrong with it
-/// (empty, not a non-negative integer such as `0.5` or `-5`, or past 2^64 - 1).
+/// Parses a non-negative integer field, the one parser of every integer field of every
+/// trace format: decimal digits alone (no sign, no `+5`, no point), naming the field in
+/// the error: what is wrong with it (empty, not a non-negative integer such as `0.5`,
+/// `-5` or `+5`, or past 2^64 - 1).
 pub(crate) fn number(path: &Path, line: u64, what: &str, s: &str) -> Result<u64, TraceError> {
-    use std::num::IntErrorKind;
     let s = s.trim();
-    s.parse::<u64>().map_err(|e| {
-        let message = match e.kind() {
-            IntErrorKind::Empty => format!("{what} is empty"),
-            IntErrorKind::PosOverflow => format!("{what} `{s}` is more than {}", u64::MAX),
-            _ => format!("{what} `{s}` is not a non-negative integer"),
-        };
-        TraceError::at(path, line, message)
-    })
+    let message = if s.is_empty() {
+        format!("{what} is empty")
+    } else if !s.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{what} `{s}` is not a non-negative integer (decimal digits alone)")
+    } else {
+        match s.parse::<u64>() {
+            Ok(v) => return Ok(v),
+            Err(_) => format!("{what} `{s}` is more than {}", u64::MAX),
+        }
+    };
+    Err(TraceError::at(path, line, message))
 }
 
 /// Streams that are separate files or disks (fio, MSR) are laid one after another

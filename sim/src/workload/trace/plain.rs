@@ -9,13 +9,15 @@
 //! `time` in µs (integer), `op` `R`/`W` (or `read`/`write`, any case), `offset` and
 //! `length` in bytes, `stream` optional (any name; default one stream). A first line
 //! starting with `time` is the header: `time,op,offset,length[,stream]`, refused when
-//! it names other columns or these in another order.
+//! it names other columns or these in another order; under a header without `stream`,
+//! a line with a fifth field is refused.
 
 use std::path::Path;
 
 use super::msr::{csv_error, record_line};
 use super::time::{recorded_ns, NS_PER_US};
 use super::{number, Streams, Trace, TraceError, TraceIo};
+use crate::number_text::counted;
 
 /// Parses a `time,op,offset,length[,stream]` CSV trace.
 pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
@@ -27,6 +29,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
         .from_reader(text.as_bytes());
     let mut trace = Trace::default();
     let mut streams = Streams::default();
+    // A header without the `stream` column: no data line may carry a fifth field.
+    let mut no_stream_at: Option<u64> = None;
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| csv_error(path, &e))?;
         let n = record_line(text, &record, i, true);
@@ -48,22 +52,42 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
                     ),
                 ));
             }
+            if names.len() == 4 {
+                no_stream_at = Some(n);
+            }
             continue;
         }
         if record.len() == 1 && record.get(0) == Some("") {
             continue;
         }
         let fields: Vec<&str> = record.iter().collect();
-        let (time, op, offset, length, stream) = match fields.as_slice() {
-            [t, o, off, len] => (*t, *o, *off, *len, "0"),
-            [t, o, off, len, s] => (*t, *o, *off, *len, *s),
-            other => {
+        let (time, op, offset, length, stream) = match (fields.as_slice(), no_stream_at) {
+            ([t, o, off, len], _) => (*t, *o, *off, *len, "0"),
+            ([_, _, _, _, s], Some(header)) => {
                 return Err(TraceError::at(
                     path,
                     n,
                     format!(
-                        "{} fields; expected time,op,offset,length[,stream]",
-                        other.len()
+                        "5 fields, but the header at line {} is `time,op,offset,length`, \
+                         with no `stream` column: name it in the header \
+                         (`time,op,offset,length,stream`) or remove the fifth field (`{s}`)",
+                        header
+                    ),
+                ))
+            }
+            ([t, o, off, len, s], None) => (*t, *o, *off, *len, *s),
+            (other, _) => {
+                return Err(TraceError::at(
+                    path,
+                    n,
+                    format!(
+                        "{}; expected {}",
+                        counted(other.len() as u64, "field", "fields"),
+                        if no_stream_at.is_some() {
+                            "time,op,offset,length, the header's columns"
+                        } else {
+                            "time,op,offset,length[,stream]"
+                        }
                     ),
                 ))
             }
