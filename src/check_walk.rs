@@ -860,8 +860,8 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
         };
         if p.plan.shard_n != first.plan.shard_n {
             bail!(
-                "{label}: of {} shards, but {} is of {}: the shards come from different runs",
-                p.plan.shard_n,
+                "{label}: of {}, but {} is of {}: the shards come from different runs",
+                sim::number_text::counted(p.plan.shard_n, "shard", "shards"),
                 dirs[0].display(),
                 first.plan.shard_n
             );
@@ -871,9 +871,9 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
             .position(|(q, _)| q.plan.shard_k == p.plan.shard_k)
         {
             bail!(
-                "{label}: given twice (also {}); each of the {} shards once",
+                "{label}: given twice (also {}); {} once",
                 dirs[j].display(),
-                p.plan.shard_n
+                crate::sweep::each_shard(p.plan.shard_n)
             );
         }
         if p.config.model_flags() != first.config.model_flags() {

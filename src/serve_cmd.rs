@@ -779,8 +779,9 @@ fn geometry(args: &ServeArgs, variant: Variant) -> Result<Geometry> {
              (default: one per volume block)"
         ),
         Some(slots) if slots > volume_blocks => bail!(
-            "--area-slots {slots} is more than the volume's {volume_blocks} blocks (a logging \
-             or cow device uses at most one slot per volume block)"
+            "--area-slots {slots} is more than the volume's {} (a logging or cow device uses \
+             at most one slot per volume block)",
+            sim::number_text::counted(volume_blocks, "block", "blocks")
         ),
         Some(slots) if slots > AREA_SLOTS_MAX => bail!(
             "--area-slots {slots}: more than the largest data area a device records \

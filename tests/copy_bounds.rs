@@ -38,7 +38,7 @@ fn a_copy_to_b_prime_of_a_huge_volume_is_refused_before_it_starts() {
         "[detach]\nbandwidth_bytes_per_s = 1000000000\n",
         &[
             "the copy of VLUN B to B' ([detach]",
-            "268435456 blocks (1.00 TiB) over 1 backup cycle(s)",
+            "268435456 blocks (1.00 TiB) over 1 backup cycle",
             // 2^40 bytes at 10^9 bytes/s.
             "1100 s of virtual time",
             "remove [detach]",
@@ -157,7 +157,7 @@ fn a_run_of_none_and_a_backup_policy_is_refused_naming_the_policies_that_copy() 
         &[
             &format!("{f}:4: key `workload.records`: `limits.archive_blocks_max` (at its default, not set in the file): policy `cow` of the run makes a dense archive copy"),
             "and the copy of VLUN B to B'",
-            "536870912 blocks (2.00 TiB) over 1 backup cycle(s) per run",
+            "536870912 blocks (2.00 TiB) over 1 backup cycle per run",
             "more than limits.archive_blocks_max = 16777216",
             "archive.sparse = true",
             "remove [detach]",

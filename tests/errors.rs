@@ -328,6 +328,12 @@ fn blind_writes_beside_a_data_area_that_breaks_guest_writes_are_refused() {
             "data_area_blocks = 4\n",
             "backup.data_area_blocks = 4: 4 slots for the volume's 256 blocks",
         ),
+        // One slot is one, not "1 slots".
+        (
+            "[\"cow\"]",
+            "data_area_blocks = 1\n",
+            "backup.data_area_blocks = 1: 1 slot for the volume's 256 blocks",
+        ),
         (
             "[\"crash-consistent\"]",
             "baseline_variant = \"cow\"\ndata_area_fraction = 0.5\non_data_area_full = \"break-guest-write\"\n",
@@ -455,7 +461,7 @@ fn a_dense_archive_of_a_huge_volume_is_refused_before_it_starts() {
             &format!(
                 "{f}:4: key `workload.records`: `limits.archive_blocks_max` (at its default, not set in the file)"
             ),
-            "268435456 blocks (1.00 TiB) over 1 backup cycle(s)",
+            "268435456 blocks (1.00 TiB) over 1 backup cycle",
             "more than limits.archive_blocks_max = 16777216",
             "archive.sparse = true",
         ],

@@ -772,7 +772,7 @@ fn walk_shards_of_different_runs_are_refused_in_words() {
     fails_with(
         &o,
         &[&format!(
-            "shard 1/1 ({whole}): of 1 shards, but {} is of 3",
+            "shard 1/1 ({whole}): of 1 shard, but {} is of 3",
             shards[0]
         )],
     );

@@ -18,7 +18,10 @@ pub enum SimError {
     },
     /// Nothing left to happen, yet some attempts never ended: a wait nobody will end
     /// (a bug, or a configuration that cannot make progress).
-    #[error("stuck at tick {at}: {unfinished} attempts never ended ({detail})")]
+    #[error(
+        "stuck at tick {at}: {} never ended ({detail})",
+        crate::number_text::counted(*unfinished, "attempt", "attempts")
+    )]
     Stuck {
         at: Tick,
         unfinished: u64,

@@ -7,6 +7,7 @@
 use crate::error::SimError;
 use crate::faults::{FaultsConfig, CRASHES_MAX};
 use crate::history::{Layout, RECORD_HEADER_BYTES};
+use crate::number_text::counted;
 use crate::policy::Policy;
 use crate::scenario::{Discipline, OnDataAreaFull, Scenario, FIELD_TICKS_MAX};
 use crate::workload::{Arrivals, HotSpot, TraceConfig, WorkloadConfig as W, WriteKind};
@@ -104,14 +105,15 @@ fn dense_copies(s: &Scenario, layout: &Layout, policies: &[Policy]) -> Result<()
         "limits.archive_blocks_max",
         format!(
             "{makers} {} of the run {make} {}, reading and sending every block of the \
-             volume, holes included: {} blocks ({}) over {cycles} backup cycle(s) per run, \
+             volume, holes included: {} ({}) over {} per run, \
              {seconds:.0} s of virtual time at the targets' bandwidth alone, more than \
              limits.archive_blocks_max = {}; {}, or raise `limits.archive_blocks_max` \
              (policy `none`, no backup, makes no copy)",
             copying.join(", "),
             what.join(" and "),
-            blocks,
+            counted(blocks, "block", "blocks"),
             crate::footprint::human_bytes(bytes),
+            counted(cycles, "backup cycle", "backup cycles"),
             s.limits.archive_blocks_max,
             change.join("; "),
         ),
@@ -542,9 +544,10 @@ pub(crate) fn layout(s: &Scenario) -> Result<Layout, SimError> {
         return Err(bad(
             "geometry.records_per_block",
             format!(
-                "{} records per {}-byte block leaves {record_size} bytes per record; \
+                "{} per {}-byte block leaves {record_size} bytes per record; \
                  need at least {RECORD_HEADER_BYTES} and an exact fit",
-                g.records_per_block, g.block_size_bytes
+                counted(g.records_per_block, "record", "records"),
+                g.block_size_bytes
             ),
         ));
     }
@@ -698,12 +701,14 @@ fn blind_writes_full_area(
         "workload.write_kind",
         format!(
             "a blind write keeps no before-image to roll back, but under policy `{p}` the \
-             data area ({key} = {value}: {slots} slots for the volume's {volume_blocks} \
-             blocks) can fill, and backup.on_data_area_full = \"break-guest-write\" then \
-             aborts the transaction whose write it refuses: set \
+             data area ({key} = {value}: {} for the volume's {}) can fill, and \
+             backup.on_data_area_full = \"break-guest-write\" then aborts the transaction \
+             whose write it refuses: set \
              backup.on_data_area_full = \"break-snapshot\", remove {key} (the data area \
              then holds the whole volume), or set workload.write_kind = \
-             \"read-modify-write\""
+             \"read-modify-write\"",
+            counted(slots, "slot", "slots"),
+            counted(volume_blocks, "block", "blocks"),
         ),
     ))
 }

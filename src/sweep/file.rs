@@ -7,6 +7,7 @@ use std::path::Path;
 
 use reports::tables;
 use serde::Deserialize;
+use sim::number_text::counted;
 use sim::Scenario;
 
 use super::grid::Sweep;
@@ -360,12 +361,11 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
                 &format!("axis.{i}.values"),
                 format!(
                     "the grid has {points} points or more with the axes up to this one's {} \
-                     values ({} policies, {} seeds), more than owm sweep runs ({POINTS_MAX}): \
-                     give fewer values, seeds or policies, or split the grid into several \
-                     sweep files",
-                    a.values.len(),
-                    spec.policies.len(),
-                    spec.seeds.len()
+                     ({}, {}), more than owm sweep runs ({POINTS_MAX}): give fewer values, \
+                     seeds or policies, or split the grid into several sweep files",
+                    counted(a.values.len() as u64, "value", "values"),
+                    counted(spec.policies.len() as u64, "policy", "policies"),
+                    counted(spec.seeds.len() as u64, "seed", "seeds")
                 ),
             ));
         }

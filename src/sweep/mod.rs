@@ -532,17 +532,17 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
         // Shards of another count first: they share a K without being the same shard.
         if let Some(p) = parts.iter().find(|p| p.shard.n != shard.n) {
             bail!(
-                "{k_n}: of {} shards, but {} is of {}",
-                shard.n,
+                "{k_n}: of {}, but {} is of {}",
+                counted(shard.n, "shard", "shards"),
                 p.dir.display(),
                 p.shard.n
             );
         }
         if let Some(p) = parts.iter().find(|p| p.shard.k == shard.k) {
             bail!(
-                "{k_n}: given twice (also {}); each of the {} shards once",
+                "{k_n}: given twice (also {}); {} once",
                 p.dir.display(),
-                shard.n
+                each_shard(shard.n)
             );
         }
         let (_, rows) = tables::read_table(&csv_path)?;
@@ -707,6 +707,16 @@ fn read_points(
             path.display()
         )
     })
+}
+
+/// How a message asks for every one of `n` shards: "each of the 3 shards", "the one
+/// shard".
+pub(crate) fn each_shard(n: u64) -> String {
+    if n == 1 {
+        "the one shard".to_string()
+    } else {
+        format!("each of the {n} shards")
+    }
 }
 
 #[cfg(test)]

@@ -428,6 +428,28 @@ fn malformed_lines_are_refused_with_file_and_line() {
             "Timestamp,Hostname,DiskNumber,Type,Size,Offset,ResponseTime",
             "header `Timestamp,Hostname,DiskNumber,Type,Size,Offset,ResponseTime`",
         ),
+        // A count of one is singular.
+        (
+            "hand-msr.csv",
+            TraceFormat::MsrCsv,
+            3,
+            "128166372000010000",
+            "1 field; expected 7",
+        ),
+        (
+            "hand-blkparse.txt",
+            TraceFormat::Blkparse,
+            2,
+            "garbage",
+            "1 field; expected `major,minor",
+        ),
+        (
+            "hand-v3.iolog",
+            TraceFormat::FioIolog,
+            6,
+            "100 /data/a scribble 1",
+            "unknown action `scribble` with 1 argument (",
+        ),
         // fio writes every sync with its offset and length (and refuses one without).
         (
             "hand-v2.iolog",

@@ -29,6 +29,7 @@ use std::path::Path;
 
 use super::time::recorded_ns;
 use super::{number, Streams, Trace, TraceError, TraceIo};
+use crate::number_text::counted;
 
 /// Bytes per sector in blkparse's output.
 pub const SECTOR_BYTES: u64 = 512;
@@ -130,9 +131,9 @@ pub fn parse(path: &Path, text: &str, event: &str) -> Result<Trace, TraceError> 
                 path,
                 n,
                 format!(
-                    "{} fields; expected `major,minor cpu sequence seconds.nanoseconds pid \
+                    "{}; expected `major,minor cpu sequence seconds.nanoseconds pid \
                      action RWBS ...`",
-                    f.len()
+                    counted(f.len() as u64, "field", "fields")
                 ),
             ));
         }

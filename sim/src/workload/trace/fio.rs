@@ -25,6 +25,7 @@ use std::path::Path;
 
 use super::time::{recorded_ns, NS_PER_US};
 use super::{lay_streams_end_to_end, number, Streams, Trace, TraceError, TraceIo};
+use crate::number_text::counted;
 
 /// Parses an fio iolog (v2 or v3).
 pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
@@ -197,11 +198,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
                     path,
                     n,
                     format!(
-                    "unknown action `{action}` with {} arguments (add, open, close; read, write, \
+                        "unknown action `{action}` with {} (add, open, close; read, write, \
                          sync, datasync, trim with offset and length{})",
-                    rest.len(),
-                    if version == 2 { "; wait" } else { "" }
-                ),
+                        counted(rest.len() as u64, "argument", "arguments"),
+                        if version == 2 { "; wait" } else { "" }
+                    ),
                 ))
             }
         }
@@ -215,7 +216,6 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
 fn arguments(n: usize) -> String {
     match n {
         0 => "none".to_string(),
-        1 => "1 argument".to_string(),
-        _ => format!("{n} arguments"),
+        _ => counted(n as u64, "argument", "arguments"),
     }
 }

@@ -47,6 +47,7 @@ use serde::{Deserialize, Serialize};
 use super::Workload;
 use crate::clock::Tick;
 use crate::error::SimError;
+use crate::number_text::counted;
 use crate::rng;
 use crate::scenario::Scenario;
 use crate::txn::{Op, TxnSpec};
@@ -315,7 +316,8 @@ pub fn read_text(path: &Path, bytes_max: u64, limit: &str) -> Result<String, Tra
                 .to_string()
         }
         Err(ReadError::TooLarge(size)) => format!(
-            "the file is {size} bytes, more than {limit} (a trace's text is held whole while it is parsed)"
+            "the file is {}, more than {limit} (a trace's text is held whole while it is parsed)",
+            counted(size, "byte", "bytes")
         ),
         Err(ReadError::NotUtf8 { line, byte }) => {
             return Err(TraceError::at(
@@ -401,8 +403,9 @@ pub fn check_parse_bound(
     let size = meta.len();
     if parse_bound_bytes(size, 0) > memory_max {
         return Err(whole(format!(
-            "the file is {size} bytes: loading it holds its text and the program, about {}, \
-             more than {limit}; raise that key, or replay a shorter trace",
+            "the file is {}: loading it holds its text and the program, about {}, more than \
+             {limit}; raise that key, or replay a shorter trace",
+            counted(size, "byte", "bytes"),
             crate::footprint::human_bytes(parse_bound_bytes(size, 0))
         )));
     }
@@ -410,10 +413,13 @@ pub fn check_parse_bound(
     let bound = parse_bound_bytes(size, lines);
     if bound > memory_max {
         return Err(whole(format!(
-            "the file is {size} bytes in {lines} lines: loading it could hold about {} (its \
-             text, up to {lines} parsed I/Os of {PARSED_IO_BYTES} bytes and the program), \
-             more than {limit}; raise that key, or replay a shorter trace",
-            crate::footprint::human_bytes(bound)
+            "the file is {} in {}: loading it could hold about {} (its text, up to {} \
+             of {PARSED_IO_BYTES} bytes and the program), more than {limit}; raise that key, \
+             or replay a shorter trace",
+            counted(size, "byte", "bytes"),
+            counted(lines, "line", "lines"),
+            crate::footprint::human_bytes(bound),
+            counted(lines, "parsed I/O", "parsed I/Os")
         )));
     }
     Ok(())
@@ -586,11 +592,11 @@ impl Scenario {
                 message: format!(
                     "{}: an fio version 2 iolog without `wait` lines (as fio before 3.31 \
                      writes it) records no times, so `timing = \"recorded\"` would replay \
-                     its {} I/Os as one burst at tick 0; replay it with `timing = \"closed\"` \
+                     its {} as one burst at tick 0; replay it with `timing = \"closed\"` \
                      (each stream issues its next I/O when its previous one ends), or record \
                      a version 3 iolog (fio 3.31 or later), whose lines carry timestamps",
                     path.display(),
-                    trace.ios.len()
+                    counted(trace.ios.len() as u64, "I/O", "I/Os")
                 ),
             });
         }
@@ -602,11 +608,11 @@ impl Scenario {
                 path: path.clone(),
                 line: None,
                 message: format!(
-                    "mapping its {} I/Os to transactions could hold about {} with the text, \
+                    "mapping its {} to transactions could hold about {} with the text, \
                      the parsed I/Os and the program ({} for the transactions and their \
                      block accesses), more than {memory_limit}; raise that key, or replay a \
                      shorter trace (or larger blocks: geometry.block_size_bytes)",
-                    trace.ios.len(),
+                    counted(trace.ios.len() as u64, "I/O", "I/Os"),
                     crate::footprint::human_bytes(bound),
                     crate::footprint::human_bytes(mapped_max),
                 ),

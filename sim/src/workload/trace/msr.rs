@@ -18,6 +18,7 @@ use std::path::Path;
 
 use super::time::recorded_ns;
 use super::{lay_streams_end_to_end, number, Streams, Trace, TraceError, TraceIo};
+use crate::number_text::counted;
 
 /// The columns, as a header line names them.
 const COLUMNS: [&str; 7] = [
@@ -61,19 +62,17 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
         if record.len() == 1 && record.get(0) == Some("") {
             continue;
         }
-        let [ts, host, disk, kind, offset, size, response] = <[&str; 7]>::try_from(
-            record.iter().collect::<Vec<_>>(),
-        )
-        .map_err(|f| {
-            TraceError::at(
-                path,
-                n,
-                format!(
-                    "{} fields; expected 7: Timestamp,Hostname,DiskNumber,Type,Offset,Size,ResponseTime",
-                    f.len()
+        let [ts, host, disk, kind, offset, size, response] =
+            <[&str; 7]>::try_from(record.iter().collect::<Vec<_>>()).map_err(|f| {
+                TraceError::at(
+                    path,
+                    n,
+                    format!(
+                    "{}; expected 7: Timestamp,Hostname,DiskNumber,Type,Offset,Size,ResponseTime",
+                    counted(f.len() as u64, "field", "fields")
                 ),
-            )
-        })?;
+                )
+            })?;
         // 100 ns units, kept whole: ns.
         let time_ns = recorded_ns(path, n, "Timestamp", number(path, n, "Timestamp", ts)?, 100)?;
         number(path, n, "DiskNumber", disk)?;
