@@ -1862,3 +1862,56 @@ fn a_refusal_without_a_memory_limit_suggests_half_the_machine() {
     );
     assert!(!msg.contains("--memory-max"), "{msg}");
 }
+
+/// `--timeout` cuts every exhaustive search, on one thread as on two, breadth first
+/// and depth first: the record-lock incremental 2+2 configuration (342,580 states, about a
+/// second on one thread) given 0.05 s stops short of its end and says it was cut by the
+/// timeout (exit 3; `--allow-violations`, so that a violation met before the deadline
+/// leaves the exit to the cut).
+#[test]
+fn the_timeout_cuts_every_search_mode() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = s(&tmp.path().join("t"));
+    for threads in ["1", "2"] {
+        for dfs in [false, true] {
+            let mut args = vec![
+                "check",
+                "--old",
+                "2",
+                "--new",
+                "2",
+                "--records-per-block",
+                "2",
+                "--locks",
+                "record",
+                "--discipline",
+                "incremental",
+                "--threads",
+                threads,
+                "--timeout",
+                "0.05",
+                "--allow-violations",
+                "--trace-dir",
+                &dir,
+            ];
+            if dfs {
+                args.push("--dfs");
+            }
+            let o = owm(&args);
+            let text = stdout(&o);
+            assert_eq!(code(&o), 3, "{args:?}\n{text}{}", stderr(&o));
+            assert!(
+                text.contains("states reached but not explored (cut by 0.05 s)"),
+                "{args:?}\n{text}"
+            );
+            assert!(!text.contains("cut nothing"), "{args:?}\n{text}");
+            let explored: u64 = text
+                .lines()
+                .find_map(|l| l.strip_prefix("explored "))
+                .and_then(|l| l.split_whitespace().next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("no explored line:\n{text}"));
+            assert!(explored < 342_580, "{args:?}\n{text}");
+        }
+    }
+}

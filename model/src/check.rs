@@ -507,13 +507,14 @@ pub fn check_with_progress(
     if let Some(n) = cfg.states_max {
         builder = builder.target_state_count(n);
     }
-    // What is left of the timeout, counted from `limits.since`.
+    // What is left of the timeout, counted from `limits.since`. It is not given to
+    // stateright, which looks at its timeout only when a thread runs out of queued
+    // states (never, on one thread): the poll in `finish` stops every search at the
+    // deadline, on any number of threads, breadth or depth first, as it stops one for
+    // an interrupt or the memory limit.
     let left = cfg
         .timeout
         .map(|t| t.saturating_sub(limits.since.elapsed()));
-    if let Some(t) = left {
-        builder = builder.timeout(t);
-    }
     if cfg.symmetry {
         // Depth first only (`CheckConfig::validate`): stateright's breadth-first
         // search takes no symmetry.
@@ -582,9 +583,18 @@ fn finish<C: Checker<OwmModel>>(
     // never affects results or the measured time.
     let per_state = crate::estimate::bytes_per_state(model.cfg.strategy);
     let mut reported = Instant::now();
+    let deadline = model.cfg.timeout.map(|t| limits.since + t);
+    let mut timed_out = false;
     while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
         done_rx.recv_timeout(Duration::from_millis(50))
     {
+        if !timed_out && deadline.is_some_and(|at| Instant::now() >= at) {
+            // The timeout is one of the configuration's bounds: the report names it
+            // among them ([`CheckReport::cut_by`]), as the states it left unexplored
+            // make the search incomplete.
+            timed_out = true;
+            model.stop.store(true, Ordering::Relaxed);
+        }
         if reported.elapsed() >= Duration::from_millis(500) {
             reported = Instant::now();
             if let Some(p) = progress.as_mut() {
