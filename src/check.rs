@@ -741,8 +741,8 @@ mod tests {
     fn estimate(cfg: &CheckConfig, states: f64) -> model::Estimate {
         model::Estimate {
             measured: vec![(1, 1, 187)],
-            growth_old: 2.0,
-            growth_new: 2.0,
+            growth_old: Some(2.0),
+            growth_new: Some(2.0),
             states,
             bytes: states * model::estimate::bytes_per_state(cfg.strategy),
             seconds: 1.0,

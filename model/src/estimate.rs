@@ -65,10 +65,12 @@ pub fn bytes_per_state(strategy: Strategy) -> f64 {
 pub struct Estimate {
     /// (old, new, unique states) of the smaller configurations checked to predict.
     pub measured: Vec<(usize, usize, usize)>,
-    /// States per added old transaction: the factor of the last one added.
-    pub growth_old: f64,
-    /// States per added new transaction: the factor of the last one added.
-    pub growth_new: f64,
+    /// States per added old transaction: the factor of the last one added; `None` when
+    /// no old transaction was added to the measured configurations (at most two old).
+    pub growth_old: Option<f64>,
+    /// States per added new transaction: the factor of the last one added; `None` when
+    /// no new transaction was added to the measured configurations (at most two new).
+    pub growth_new: Option<f64>,
     /// Predicted unique states of the configuration.
     pub states: f64,
     /// Predicted peak memory of the configured strategy.
@@ -84,13 +86,22 @@ impl fmt::Display for Estimate {
             .iter()
             .map(|(o, n, s)| format!("{o}+{n}: {s}"))
             .collect();
+        // Only the factors the extrapolation used: a role not extended past the
+        // measured configurations has none.
+        let factors: Vec<String> = [(self.growth_old, "old"), (self.growth_new, "new")]
+            .into_iter()
+            .filter_map(|(g, role)| g.map(|g| format!("x{g:.1} per {role}")))
+            .collect();
+        let factors = if factors.is_empty() {
+            String::new()
+        } else {
+            format!("; {} transaction", factors.join(", "))
+        };
         write!(
             f,
-            "about {:.2e} states (old+new transactions: states {}; x{:.1} per old, x{:.1} per new transaction), {:.1} GiB, {:.0} s",
+            "about {:.2e} states (old+new transactions: states {}{factors}), {:.1} GiB, {:.0} s",
             self.states,
             measured.join(", "),
-            self.growth_old,
-            self.growth_new,
             self.bytes / f64::from(1u32 << 30),
             self.seconds
         )
@@ -196,25 +207,27 @@ pub fn estimate_within(
     let mut states = states_of(o0, n0)?;
     // Per role: the factor of adding the second transaction beside the base's other
     // role, and how much the factor grows from the second to the third (1+1, 2+1, 3+1).
-    let mut growth_old = 1.0;
+    let mut growth_old = None;
     if cfg.old > o0 {
-        growth_old = states / states_of(1, n0)?;
+        let mut growth = states / states_of(1, n0)?;
         let (s1, s2, s3) = (states_of(1, 1)?, states_of(2, 1)?, states_of(3, 1)?);
         let trend = (s3 / s2) / (s2 / s1);
         for _ in o0..cfg.old {
-            growth_old *= trend;
-            states *= growth_old;
+            growth *= trend;
+            states *= growth;
         }
+        growth_old = Some(growth);
     }
-    let mut growth_new = 1.0;
+    let mut growth_new = None;
     if cfg.new > n0 {
-        growth_new = states_of(o0, n0)? / states_of(o0, 1)?;
+        let mut growth = states_of(o0, n0)? / states_of(o0, 1)?;
         let (s1, s2, s3) = (states_of(1, 1)?, states_of(1, 2)?, states_of(1, 3)?);
         let trend = (s3 / s2) / (s2 / s1);
         for _ in n0..cfg.new {
-            growth_new *= trend;
-            states *= growth_new;
+            growth *= trend;
+            states *= growth;
         }
+        growth_new = Some(growth);
     }
     if let Some(why) = cut {
         return Ok(Sizing::Cut(why));
@@ -277,5 +290,38 @@ mod tests {
             "{e} vs {actual}"
         );
         assert!(estimate(&CheckConfig::default()).unwrap().is_none());
+    }
+
+    /// The estimate line names the factor per transaction of a role only when that
+    /// role was extended past the measured configurations: three old and two new
+    /// extend the old only, and the line says nothing per new transaction (it once
+    /// said "x1.0", a factor never measured nor used).
+    #[test]
+    fn the_estimate_names_only_the_factors_it_used() {
+        let c = CheckConfig::from_model_flags("--variant cow --old 3 --new 2 --aborts off")
+            .expect("flags");
+        let e = estimate(&c).expect("estimate").expect("five transactions");
+        assert!(e.growth_old.is_some_and(|g| g > 1.0), "{e:?}");
+        assert_eq!(e.growth_new, None, "{e:?}");
+        let line = e.to_string();
+        assert!(line.contains(" per old transaction)"), "{line}");
+        assert!(!line.contains("per new"), "{line}");
+        let c = CheckConfig::from_model_flags("--variant cow --old 2 --new 3 --aborts off")
+            .expect("flags");
+        let e = estimate(&c).expect("estimate").expect("five transactions");
+        assert_eq!(e.growth_old, None, "{e:?}");
+        let line = e.to_string();
+        assert!(line.contains(" per new transaction)"), "{line}");
+        assert!(!line.contains("per old"), "{line}");
+        // Both roles extended: both factors, each as measured.
+        let c = CheckConfig::from_model_flags("--variant cow --old 3 --new 3 --aborts off")
+            .expect("flags");
+        let e = estimate(&c).expect("estimate").expect("six transactions");
+        let (o, n) = (e.growth_old.expect("old"), e.growth_new.expect("new"));
+        assert!(
+            e.to_string()
+                .contains(&format!("x{o:.1} per old, x{n:.1} per new transaction)")),
+            "{e}"
+        );
     }
 }
