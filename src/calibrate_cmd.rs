@@ -27,10 +27,10 @@ pub struct CalibrateArgs {
     pub dir: PathBuf,
     /// Block size, bytes: a multiple of 8 from 16 to 16777216 (16 MiB, as a scenario's
     /// geometry.block_size_bytes of one record per block).
-    #[arg(long, default_value_t = 4096, value_parser = parse_block_size)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 4096, value_parser = parse_block_size)]
     pub block_size: usize,
     /// Samples per measured operation (the mean is kept), 10 to 1000000.
-    #[arg(long, default_value_t = 2000, value_parser = parse_samples)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 2000, value_parser = parse_samples)]
     pub samples: usize,
     /// Where the profile goes (default DIR/device-profile.toml).
     #[arg(long)]
@@ -39,7 +39,7 @@ pub struct CalibrateArgs {
     /// of this many blocks: each block once, in random order; 8192 = 32 MiB of 4 KiB),
     /// 1 to 1048576. Every write takes at least --baseline-latency-us: their product
     /// must fit the 99,990 s of virtual time a phase's run holds for the writes.
-    #[arg(long, default_value_t = 8192, value_parser = parse_pattern_writes)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 8192, value_parser = parse_pattern_writes)]
     pub pattern_writes: u64,
     /// The mean latency, µs, of the same fio job against a raw file over NBD (nbdkit's
     /// file plugin, BENCHMARKS.md "Calibration"): what a request costs through the
@@ -47,7 +47,7 @@ pub struct CalibrateArgs {
     /// write spends outside the device (the NBD round trip, the server's own work),
     /// simulated as the transaction's compute time. Default 0: none. Finite, 0 to
     /// 1000000000 µs.
-    #[arg(long, default_value_t = 0.0, value_parser = parse_baseline_latency_us)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.0, value_parser = parse_baseline_latency_us)]
     pub baseline_latency_us: f64,
     /// Predict from this profile (one `owm calibrate` wrote) instead of measuring (the
     /// pattern's traces are still written into DIR).

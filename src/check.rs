@@ -29,17 +29,17 @@ pub struct CheckArgs {
     #[arg(long)]
     variant: Option<engine::Variant>,
     /// Transactions active at the split (default 2).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     old: Option<usize>,
     /// Transactions starting after the split (default 2).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     new: Option<usize>,
     /// Records sharing one block (default 1).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     records_per_block: Option<u64>,
     /// Blocks in the volume, 2 to 8 (default 2); with record locks, blocks x records
     /// per block at most 8.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     blocks: Option<u64>,
     /// The generated transfers' amounts: distinct (transaction i moves 1 + i) or equal
     /// (each moves 1) (default distinct).
@@ -87,24 +87,24 @@ pub struct CheckArgs {
     #[arg(long, value_parser = model::config::parse_on_off)]
     symmetry: Option<bool>,
     /// Checker threads (default: every core; at most 1024).
-    #[arg(long, value_parser = parse_threads)]
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_threads)]
     threads: Option<usize>,
     /// Judge and explore every state at most this deep (the initial state is depth 1,
     /// as random walks count); states one step deeper are reached, not judged: exit 3
     /// when any were.
-    #[arg(long, value_parser = parse_depth)]
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_depth)]
     depth: Option<usize>,
     /// Stop once this many states were generated (a soft bound, checked after
     /// every 1,500 states a search thread explores: it may explore more, at least 1,500
     /// on one thread; exit 3 if that cut the search).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_states_max)]
     states_max: Option<usize>,
     /// Stop after this many seconds of the whole command (exit 3 if that cut the
     /// search), counted from its start: beyond four transactions the estimate's
     /// searches count, and the search for the shortest traces after a search on several
     /// threads stops then too (its traces are then said to be not proven shortest).
     /// At most 1e9 s (about 31 years).
-    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true, value_parser = parse_seconds)]
     timeout: Option<Duration>,
     /// Memory the process may hold, in GiB, finite, above 0 and at most 1048576: the
     /// search stops once the process's resident memory, checked about every 50 ms,
@@ -117,7 +117,7 @@ pub struct CheckArgs {
     /// it, no search is stopped for memory; the refusal and that search use what the
     /// machine has available. Not with --simulate (random walks hold constant
     /// memory: at most 256 MiB of state fingerprints).
-    #[arg(long, value_name = "GIB", value_parser = parse_gib)]
+    #[arg(long, value_name = "GIB", allow_negative_numbers = true, value_parser = parse_gib)]
     memory_max: Option<f64>,
     /// Depth first (far less memory; a counterexample is the first the search met,
     /// not proven shortest) instead of breadth first (shortest traces). With --depth
@@ -394,11 +394,25 @@ fn parse_threads(s: &str) -> Result<usize, String> {
     }
 }
 
-/// `--depth`: at most `i64::MAX`, which the trace and walk files can record.
+/// `--depth`: from 1 (the initial state) to `i64::MAX`, which the trace and walk files
+/// can record; anything else (0, negative, not a number) is an error clap reports
+/// naming the flag (exit 2).
 fn parse_depth(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
-        Ok(n) if n as u64 <= i64::MAX as u64 => Ok(n),
+        Ok(n) if n >= 1 && n as u64 <= i64::MAX as u64 => Ok(n),
         _ => Err(format!("`{s}`: expected a depth of 1..={}", i64::MAX)),
+    }
+}
+
+/// `--states-max N`: at least 1 state; anything else (0, negative, not a number) is an
+/// error clap reports naming the flag (exit 2).
+fn parse_states_max(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "`{s}`: expected a number of states of 1..={}",
+            usize::MAX
+        )),
     }
 }
 

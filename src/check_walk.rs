@@ -46,10 +46,10 @@ pub struct WalkArgs {
     /// The seed of the walks (default 1): walk i's choices come from ChaCha8 keyed by the
     /// seed, stream i, so any walk can be rerun alone (walk 25 of 1000: `--walks 1000
     /// --shard 26/1000`).
-    #[arg(long, requires = "simulate", value_parser = clap::value_parser!(u64).range(..=RECORDABLE_MAX))]
+    #[arg(long, requires = "simulate", allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(..=RECORDABLE_MAX))]
     seed: Option<u64>,
-    /// Walks in the whole run (default 1000).
-    #[arg(long, requires = "simulate", value_parser = clap::value_parser!(u64).range(..=RECORDABLE_MAX))]
+    /// Walks in the whole run (default 1000), 1 to 2^63 - 1.
+    #[arg(long, requires = "simulate", allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..=RECORDABLE_MAX))]
     walks: Option<u64>,
     /// Run only walks i with i % N == K - 1 (1 <= K <= N); `owm merge` joins the N
     /// outputs into what the unsharded run writes (job arrays).

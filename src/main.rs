@@ -103,7 +103,7 @@ enum Command {
         /// The seed (default: the file's `seed`, else 1), 0 to 2^63 - 1: what a
         /// scenario file's `seed` can hold (TOML integers are 64-bit signed). Printed
         /// with the command that reproduces the run.
-        #[arg(long, value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
+        #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
         seed: Option<u64>,
         /// Output directory (default: the file's stem under out/); replaced whole when the run
         /// completes.
@@ -133,7 +133,7 @@ satisfies i % N == K - 1; `owm merge` joins the N outputs."
         shard: Option<sweep::Shard>,
         /// Worker threads for the grid points and the plots (default: the available
         /// cores; at most 1024; results do not depend on it).
-        #[arg(long, value_parser = parse_jobs)]
+        #[arg(long, allow_negative_numbers = true, value_parser = parse_jobs)]
         jobs: Option<usize>,
         /// No progress on stderr (a bar on a terminal, else a line every few seconds).
         #[arg(long)]
@@ -170,10 +170,10 @@ satisfies i % N == K - 1; `owm merge` joins the N outputs."
     /// backup of A, retire) and print what each physical operation cost.
     Demo {
         /// Blocks in the volume.
-        #[arg(long, default_value_t = 1024)]
+        #[arg(long, default_value_t = 1024, allow_negative_numbers = true)]
         blocks: u64,
         /// Bytes per block (a multiple of 8).
-        #[arg(long, default_value_t = 512)]
+        #[arg(long, default_value_t = 512, allow_negative_numbers = true)]
         block_size: usize,
     },
     /// Serve a file-backed device over NBD (through nbdkit): exports `vlun-a` and

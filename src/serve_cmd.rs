@@ -52,16 +52,21 @@ pub struct ServeArgs {
     pub variant: Option<Variant>,
     /// Size of the new device's volume, in bytes: a positive multiple of --block-size,
     /// of at most 2^36 blocks (only with --create: an existing device keeps its own).
-    #[arg(long, default_value_t = 64 << 20, requires = "create")]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 64 << 20, requires = "create")]
     pub size_bytes: u64,
     /// Block size of the new device, in bytes: a positive multiple of 8, at most
     /// 4294967288 (only with --create).
-    #[arg(long, default_value_t = 4096, requires = "create")]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        default_value_t = 4096,
+        requires = "create"
+    )]
     pub block_size: usize,
     /// Data-area slots of a new logging or cow device: 1 to the volume's blocks, at
     /// most 4294967294 (default: one per volume block; only with --create, and not
     /// with --variant mirroring, which has no data area).
-    #[arg(long, requires = "create")]
+    #[arg(long, allow_negative_numbers = true, requires = "create")]
     pub area_slots: Option<u64>,
     /// Integrity mode for the new device (only with --create; a device keeps the mode
     /// it was made with): every block of both images carries a CRC-32 of its content

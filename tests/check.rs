@@ -1915,3 +1915,47 @@ fn the_timeout_cuts_every_search_mode() {
         }
     }
 }
+
+/// A negative number or a zero out of range for a numeric flag is refused naming the
+/// flag as typed (exit 2): the value reaches the flag's own parser, never clap's
+/// "unexpected argument '-1' found", and a range error says `--states-max`, not
+/// `states-max`. The same holds for the numeric flags of the other subcommands.
+#[test]
+fn a_bad_number_is_refused_naming_its_flag() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = s(&tmp.path().join("t"));
+    let mut cases: Vec<Vec<&str>> = Vec::new();
+    for flag in [
+        "--old",
+        "--new",
+        "--records-per-block",
+        "--blocks",
+        "--threads",
+        "--depth",
+        "--states-max",
+        "--timeout",
+        "--memory-max",
+    ] {
+        cases.push(vec!["check", flag, "-1", "--trace-dir", &t]);
+    }
+    for flag in ["--threads", "--depth", "--states-max", "--timeout"] {
+        cases.push(vec!["check", flag, "0", "--trace-dir", &t]);
+    }
+    for (flag, v) in [("--seed", "-1"), ("--walks", "-1"), ("--walks", "0")] {
+        cases.push(vec!["check", "--simulate", flag, v, "--trace-dir", &t]);
+    }
+    cases.push(vec!["run", "scenarios/fig3.toml", "--seed", "-1"]);
+    cases.push(vec!["sweep", "scenarios/sweep-space.toml", "--jobs", "-1"]);
+    cases.push(vec!["demo", "--blocks", "-1"]);
+    cases.push(vec!["demo", "--block-size", "-8"]);
+    for args in cases {
+        let o = owm(&args);
+        let err = stderr(&o);
+        assert_eq!(code(&o), 2, "{args:?}: {}{err}", stdout(&o));
+        // The flag is the word before the bad value (the first number-like word).
+        let at = args.iter().position(|a| a.parse::<f64>().is_ok()).unwrap();
+        let flag = args[at - 1];
+        assert!(err.contains(flag), "{args:?}: {err}");
+        assert!(!err.contains("unexpected argument"), "{args:?}: {err}");
+    }
+}

@@ -290,16 +290,16 @@ impl CheckConfig {
             );
         }
         if self.threads == 0 {
-            return bad("threads must be at least 1".into());
+            return bad("--threads must be at least 1".into());
         }
         if self.depth == Some(0) {
-            return bad("depth must be at least 1".into());
+            return bad("--depth must be at least 1".into());
         }
         if self.states_max == Some(0) {
-            return bad("states-max must be at least 1".into());
+            return bad("--states-max must be at least 1".into());
         }
         if self.timeout == Some(Duration::ZERO) {
-            return bad("timeout must be more than 0 s".into());
+            return bad("--timeout must be more than 0 s".into());
         }
         Ok(())
     }

@@ -70,7 +70,7 @@ impl WalkPlan {
     /// Rejects a zero walk count or a shard outside `1..=N`.
     pub fn validate(&self) -> Result<(), ModelError> {
         if self.walks == 0 {
-            return Err(ModelError::Config("walks must be at least 1".into()));
+            return Err(ModelError::Config("--walks must be at least 1".into()));
         }
         if self.shard_n == 0 || self.shard_k == 0 || self.shard_k > self.shard_n {
             return Err(ModelError::Config(format!(
