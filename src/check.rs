@@ -482,10 +482,24 @@ pub fn run(args: &CheckArgs) -> Result<Exit> {
         since,
         memory: memory.as_ref(),
     };
+    // The search for the shortest traces (breadth first on several threads) keeps
+    // within the estimate printed, when one is made: the machine's memory alone would
+    // let it hold far more than the search it follows.
+    let mut shortest_memory = None;
     match model::estimate_within(&cfg, &limits)? {
         model::Sizing::Small => {}
         model::Sizing::Estimated(e) => {
             say!("estimate: {e}");
+            if let Some(m) = memory.as_ref().filter(|m| !m.bounds_search) {
+                let bytes = e.bytes.max(model::estimate::SHORTEST_BYTES_PER_STATE);
+                if bytes < m.bytes {
+                    shortest_memory = Some(model::MemoryBudget {
+                        bytes,
+                        what: format!("the estimate's {:.1} MiB", bytes / MIB),
+                        bounds_search: false,
+                    });
+                }
+            }
             if let Some((avail, by_flag)) = limit {
                 refuse_unless_it_fits(
                     &cfg,
@@ -521,6 +535,10 @@ pub fn run(args: &CheckArgs) -> Result<Exit> {
         ));
     };
     crate::outdir::pause_point("check search");
+    let limits = model::Limits {
+        memory: shortest_memory.as_ref().or(limits.memory),
+        ..limits
+    };
     let report = model::check_with_progress(&cfg, Some(&mut on_progress), &limits);
     bar.finish_and_clear();
     let report = report?;

@@ -418,7 +418,7 @@ fn following_the_states_max_advice_is_not_cut_by_the_memory_limit() {
             .and_then(|(_, r)| r.split_whitespace().next()?.parse().ok())
             .unwrap_or_else(|| panic!("no --states-max advice: {}", stderr(&o)));
         // Within what 10.2 MiB less the process's own 10 MiB hold at 20 (depth first)
-        // to 250 (breadth first) bytes a state.
+        // to 450 (breadth first) bytes a state.
         assert!((1..=12_582).contains(&n), "{n}: {}", stderr(&o));
         let o = owm(&[&base[..], &["--states-max", &n.to_string()][..]].concat());
         let said = format!("{}{}", stdout(&o), stderr(&o));
@@ -603,8 +603,8 @@ fn a_bound_lifts_the_memory_refusal_only_when_it_fits() {
         &[
             "refused",
             "--memory-max allows 10.1 MiB of memory",
-            "--states-max 1000000000 would hold up to 232.8 GiB",
-            "--states-max 577 or fewer fit",
+            "--states-max 1000000000 would hold up to 419.1 GiB",
+            "--states-max 320 or fewer fit",
         ],
     );
     let o = owm(&[&five[..], &["--timeout", "100000"]].concat());
@@ -613,7 +613,7 @@ fn a_bound_lifts_the_memory_refusal_only_when_it_fits() {
         &o,
         &["refused", "--timeout bounds the time, not the memory"],
     );
-    // 100 states x 250 bytes fit in 0.0099 GiB beside the process's own 10 MiB: the bounded search runs (stateright
+    // 100 states x 450 bytes fit in 0.0099 GiB beside the process's own 10 MiB: the bounded search runs (stateright
     // stops at about the bound, so it may finish the 1,471 states: 0, or 3 when cut).
     let o = owm(&[&five[..], &["--states-max", "100"]].concat());
     assert!([0, 3].contains(&code(&o)), "{}{}", stdout(&o), stderr(&o));
@@ -1560,7 +1560,7 @@ fn a_memory_refusal_suggests_only_what_was_not_done() {
     let bfs = refusal(&["--memory-max", "0.01"]);
     assert!(
         bfs.contains(
-            "; bound the states (--states-max 1006 or fewer fit breadth first, beside the \
+            "; bound the states (--states-max 559 or fewer fit breadth first, beside the \
              process's own 10.00 MiB), or allow \
              more (a larger --memory-max)"
         ),
@@ -1571,7 +1571,7 @@ fn a_memory_refusal_suggests_only_what_was_not_done() {
     assert!(
         bfs.contains(
             "; search depth first (--dfs: about 74.30 MiB at 20 bytes a state), or bound the \
-             states (--states-max 817050 or fewer fit breadth first, beside the process's \
+             states (--states-max 453916 or fewer fit breadth first, beside the process's \
              own 10.00 MiB), or allow more (a \
              larger --memory-max)"
         ),
@@ -1846,11 +1846,11 @@ fn a_refusal_without_a_memory_limit_suggests_half_the_machine() {
     // Beside the process's own 10 MiB.
     let process = 10.0 * 1024.0 * 1024.0;
     assert!(
-        process + suggested * 250.0 <= available_mib * 1024.0 * 1024.0 / 2.0,
-        "{suggested} states x 250 bytes > half of {available_mib} MiB: {msg}"
+        process + suggested * 450.0 <= available_mib * 1024.0 * 1024.0 / 2.0,
+        "{suggested} states x 450 bytes > half of {available_mib} MiB: {msg}"
     );
     assert!(
-        process + suggested * 250.0 > available_mib * 1024.0 * 1024.0 / 2.0 * 0.99,
+        process + suggested * 450.0 > available_mib * 1024.0 * 1024.0 / 2.0 * 0.99,
         "{msg}"
     );
     assert!(
