@@ -315,24 +315,8 @@ mod tests {
     /// per-seed values are the decimals `qs` and `cs` (thousandths, written with 3
     /// decimals as `sweep.csv` holds them); as (header, rows).
     fn table(qs: &[i64], cs: &[i64]) -> (Vec<String>, Vec<Vec<String>>) {
-        let h: Vec<String> = ["index", "x", "policy", "seed", "m"]
-            .map(String::from)
-            .to_vec();
-        let text = |k: i64| format!("{:.3}", k as f64 / 1000.0);
-        let mut rows = Vec::new();
-        for (policy, ks) in [("q", qs), ("c", cs)] {
-            for (seed, &k) in ks.iter().enumerate() {
-                rows.push(vec![
-                    rows.len().to_string(),
-                    "1".into(),
-                    policy.into(),
-                    (seed + 1).to_string(),
-                    text(k),
-                ]);
-            }
-        }
-        let t = super::rows(&h, &rows, 1, &["m".into()], Some("q"));
-        (header(&["x".into()], true), t)
+        let every = |ks: &[i64]| ks.iter().copied().map(Some).collect::<Vec<_>>();
+        sparse_table(&every(qs), &every(cs))
     }
 
     /// The cell of `row` under `name`.
