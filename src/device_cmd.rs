@@ -1,9 +1,10 @@
-//! `owm device split|status|backup|retire|detach|timings`: the life cycle of a device that
+//! `owm device split|status|backup|retire|abandon|detach|timings`: the life cycle of a device that
 //! `owm serve` is serving, through its control socket (protocol in
 //! `serve/src/control.rs`: one JSON line each way).
 //!
 //! Exit status: 0 when the server did it; 1 when it refused (the message names why,
-//! e.g. `out-of-order: cannot retire VLUN A: no backup of it has completed`, or
+//! e.g. `out-of-order: cannot retire VLUN A: no backup of it has completed`,
+//! `archive-lost: cannot retire VLUN A: its recorded archive … cannot be found`, or
 //! `busy: … another backup of this device is running`), could not be reached, or closed
 //! the connection without replying (it stopped or crashed during the request)
 //! ([`crate::verdict::Refused`]); 2 for bad usage (a `--to` that is a directory, a
@@ -48,8 +49,13 @@ pub enum DeviceOp {
         #[arg(long)]
         to: PathBuf,
     },
-    /// Discard VLUN A and free the variant's extra space (after a completed backup).
+    /// Discard VLUN A and free the variant's extra space (after a completed backup whose
+    /// archive file is still there, whole).
     Retire,
+    /// Drop VLUN A without a recorded archive and free the extra space (after a backup
+    /// that failed, a pull backup over NBD, or a lost archive): VLUN B stays live and
+    /// the phase becomes `retired`.
+    Abandon,
     /// Copy VLUN B to a new raw image file and end the device (the server stops).
     Detach {
         /// The raw image file B' to write (a copy of VLUN B), replaced whole once the
@@ -87,6 +93,7 @@ pub fn device(args: &DeviceArgs) -> Result<()> {
         DeviceOp::Status => json!({"op": "status"}),
         DeviceOp::Backup { to } => json!({"op": "backup", "to": abs(to)?}),
         DeviceOp::Retire => json!({"op": "retire"}),
+        DeviceOp::Abandon => json!({"op": "abandon"}),
         DeviceOp::Detach { to } => json!({"op": "detach", "to": abs(to)?}),
         DeviceOp::Timings { samples } => json!({"op": "timings", "samples": samples}),
     };

@@ -4,7 +4,7 @@
 //! Protocol: a Unix stream socket; the client sends one JSON object on one line, e.g.
 //! `{"op":"backup","to":"/abs/archive.img"}`, and reads one JSON object on one line:
 //! `{"ok":true,…}` or `{"ok":false,"kind":"out-of-order","error":"…"}`. Ops: `status`,
-//! `split`, `backup` (`to`), `retire`, `detach` (`to`), `timings` (`samples`: true for
+//! `split`, `backup` (`to`), `retire`, `abandon`, `detach` (`to`), `timings` (`samples`: true for
 //! every sample; the wall times since the previous `timings`, [`Host::timings`]). Paths
 //! are absolute (the server runs in `/`). The replies of `backup` and `detach` list in
 //! `stale_removed` the temporary files of `to` a killed backup or detach had left,
@@ -113,6 +113,7 @@ fn handle(host: &Host, line: &str) -> Result<Value, ControlError> {
             }))
         }
         "retire" => host.retire().map(|()| json!({"ok": true, "op": op})),
+        "abandon" => host.abandon().map(|()| json!({"ok": true, "op": op})),
         "detach" => {
             let to = path_arg(&req, op)?;
             let stale = host.detach(&to)?;
@@ -124,7 +125,7 @@ fn handle(host: &Host, line: &str) -> Result<Value, ControlError> {
             }))
         }
         other => Err(bad(format!(
-            "unknown op `{other}` (status, split, backup, retire, detach, timings)"
+            "unknown op `{other}` (status, split, backup, retire, abandon, detach, timings)"
         ))),
     }
 }

@@ -518,35 +518,91 @@ impl Host {
         Ok(())
     }
 
-    /// Retires VLUN A, only once an archive of it completed.
+    /// Retires VLUN A, only once an archive of it completed and that archive is still
+    /// where it was written, whole ([`archive_problem`]: the file is there, a regular
+    /// file of the recorded length).
+    ///
+    /// Errors: `out-of-order` before the split, while split (no backup has begun: a pull
+    /// backup over NBD is not recorded) and when no backup completed in this cycle;
+    /// `archive-lost` when the recorded archive file is missing, not a regular file or
+    /// of another length (VLUN A is then the only whole copy, and is kept). Each
+    /// refusal in the split and backed-up phases names the ways on: `owm device backup
+    /// --to FILE` (a recorded archive), or `owm device abandon` (drop VLUN A without one).
     pub fn retire(&self) -> Result<(), ControlError> {
         let (phase, journaled) = self.control(|d| Ok((d.phase(), d.archive_complete())))?;
-        let archived = self.archive().is_some();
-        if phase == Phase::BackedUp && !archived {
-            let marker = archive_marker(&self.dir);
-            let message = if journaled {
-                format!(
-                    "cannot retire VLUN A: its archive record {} is missing (the journal \
-                     records a completed archive, but not where it is): run `owm device \
-                     backup` again",
-                    marker.display()
+        let archive = self.archive();
+        let refuse = |kind: &'static str, why: String| {
+            Err(ControlError {
+                kind,
+                message: format!("cannot retire VLUN A: {why}; {WAYS_ON}"),
+            })
+        };
+        match (phase, &archive) {
+            (Phase::Split, _) => {
+                return refuse(
+                    "out-of-order",
+                    "the device is split and no backup of VLUN A has begun (a pull backup \
+                     over NBD, e.g. `qemu-img convert` of vlun-a, is not recorded)"
+                        .into(),
                 )
-            } else {
-                format!(
-                    "cannot retire VLUN A: no backup of it has completed in this cycle (no record of one in {})",
-                    marker.display()
-                )
-            };
-            return Err(ControlError {
-                kind: "out-of-order",
-                message,
-            });
+            }
+            (Phase::BackedUp, None) => {
+                let marker = archive_marker(&self.dir);
+                let why = if journaled {
+                    format!(
+                        "its archive record {} is missing (the journal records a completed \
+                         archive, but not where it is)",
+                        marker.display()
+                    )
+                } else {
+                    format!(
+                        "no backup of it has completed in this cycle (no record of one in {})",
+                        marker.display()
+                    )
+                };
+                return refuse("out-of-order", why);
+            }
+            (Phase::BackedUp, Some(a)) => {
+                if let Some(problem) = archive_problem(a) {
+                    return refuse(
+                        "archive-lost",
+                        format!("{problem}, and VLUN A is the only whole copy"),
+                    );
+                }
+            }
+            _ => {}
         }
         // No exclusion: a request routed to VLUN A just before the retire reaches an
         // A the engine then refuses (`EPERM`), as every later one is refused by its
         // routing; and write logging's merge, part of the retire, runs beside the
         // users' requests as it always did.
         self.control(|d| d.retire_a().map(|_| ()))?;
+        self.forget_archive();
+        Ok(())
+    }
+
+    /// Drops VLUN A with no recorded archive ([`Device::abandon_a`]), in the split or
+    /// backed-up phase: the backup of this cycle is given up, the variant's extra space
+    /// is freed as by a retire, and VLUN B stays the live volume, unchanged; the phase
+    /// is then `retired`. The way on after a backup that failed (a rotted block in
+    /// integrity mode), a pull backup over NBD, or a lost archive.
+    ///
+    /// Errors: `out-of-order` outside the split and backed-up phases; `busy` while a
+    /// backup runs; `io`, `out-of-memory` as for a retire.
+    pub fn abandon(&self) -> Result<(), ControlError> {
+        if self
+            .backing_up
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return Err(ControlError {
+                kind: "busy",
+                message: "cannot abandon VLUN A: a backup of this device is running".into(),
+            });
+        }
+        let result = self.control(|d| d.abandon_a().map(|_| ()));
+        self.backing_up.store(false, Ordering::Release);
+        result?;
         self.forget_archive();
         Ok(())
     }
@@ -644,6 +700,7 @@ impl Host {
             "extra_space_blocks": space.extra_space_blocks,
             "kept_image_blocks": space.kept_image_blocks,
             "archive_completed": archive.is_some(),
+            "archive_problem": archive.as_ref().and_then(archive_problem),
             "archive": archive.map(|a| serde_json::json!({
                 "path": a.path.display().to_string(),
                 "bytes": a.bytes,
@@ -729,6 +786,31 @@ fn block_buffer(slot: &mut Option<Vec<u8>>, len: usize) -> Result<&mut Vec<u8>, 
     Ok(slot.as_mut().expect("made above"))
 }
 
+/// What the ways on from a refused retire are, said with each refusal.
+const WAYS_ON: &str = "run `owm device backup --to FILE` (VLUN A copied to FILE and \
+    recorded, then retire), or `owm device abandon` (VLUN A dropped without an archive)";
+
+/// What is wrong with the archive file `a` records, if anything: missing, not a regular
+/// file, or a length other than the recorded one (truncated, extended or replaced).
+/// Only the length is checked, not the content: that would mean reading the whole
+/// archive again at each `status` and `retire`.
+pub fn archive_problem(a: &Archive) -> Option<String> {
+    let path = a.path.display();
+    match std::fs::metadata(&a.path) {
+        Err(e) => Some(format!("its recorded archive {path} cannot be found: {e}")),
+        Ok(m) if !m.is_file() => Some(format!(
+            "its recorded archive {path} is no longer a regular file"
+        )),
+        Ok(m) if m.len() != a.bytes => Some(format!(
+            "its recorded archive {path} is {} bytes, not the {} recorded (truncated, \
+             extended or replaced)",
+            m.len(),
+            a.bytes
+        )),
+        Ok(_) => None,
+    }
+}
+
 /// Refuses a `to` path a new file cannot replace (a directory, a device such as
 /// `/dev/null`, a pipe, a socket, another device's image, metadata or superblock, served
 /// or not: [`engine::atomic::replaceable`]), before any work: the server checks it
@@ -776,7 +858,8 @@ fn resolve(path: &Path) -> PathBuf {
 #[derive(Debug)]
 pub struct ControlError {
     /// `out-of-order` (the device's phase does not allow it), `busy` (another backup
-    /// of the device is running), `io`, `out-of-memory` (the system refused a buffer
+    /// of the device is running), `archive-lost` (a retire refused because the recorded
+    /// archive file is missing or of another length), `io`, `out-of-memory` (the system refused a buffer
     /// of one block: nothing was changed, the device is still served and the command
     /// can be repeated), `detached`, `bad-request` (a `to` path no file can replace,
     /// or one of the device's own files).

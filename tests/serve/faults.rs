@@ -159,10 +159,7 @@ fn control_commands_out_of_order_are_typed_errors() {
     refused(&["backup", "--to", "/nonexistent-dir/a.img"], "io");
     let st = s.device_ok(&["status", "--json"]);
     assert!(st.contains("\"archive_completed\":false"), "{st}");
-    refused(
-        &["retire"],
-        "cannot retire VLUN A while the device is split",
-    );
+    refused(&["retire"], "cannot retire VLUN A: the device is split");
     // The JSON reply of a refusal.
     let o = s.device(&["retire", "--json"]);
     let out = String::from_utf8_lossy(&o.stdout);

@@ -12,3 +12,4 @@ mod harness;
 mod killed;
 mod records;
 mod timings;
+mod ways_on;
