@@ -356,6 +356,8 @@ fn check_control(
         paths.image_b.clone(),
         file::archive_marker(dir),
         file::detach_marker(dir),
+        // The server's record that it serves the device (`owm-serve`'s `serving_marker`).
+        dir.join("serving.json"),
     ];
     if own.iter().any(|p| p == control) {
         bail!(

@@ -188,6 +188,26 @@ impl Host {
         // in every phase.
         let archive = read_archive_record(dir, &device.identity())?
             .filter(|_| device.phase() == Phase::BackedUp && device.archive_complete());
+        let marker = serving_marker(dir);
+        let who = device.identity();
+        if left_served(&marker, &who) {
+            eprintln!(
+                "note: {}: the device's files were not closed cleanly: the server was \
+                 killed or crashed, or these files are a copy taken while the device was \
+                 served; recovering from the metadata journal (every write a completed \
+                 flush covered is kept). A copy taken while the device was served can \
+                 mix moments of it, which no check can detect: serve only copies taken \
+                 while the server was stopped",
+                dir.display()
+            );
+        }
+        let text = serde_json::json!({ "device": who.id_text() });
+        engine::atomic::write_atomic(&marker, text.to_string().as_bytes()).map_err(|e| {
+            format!(
+                "{}: cannot record that the device is served: {e}",
+                marker.display()
+            )
+        })?;
         Ok(Host {
             dir: dir.to_path_buf(),
             variant,
@@ -488,6 +508,7 @@ impl Host {
             paths.meta,
             archive_marker(&self.dir),
             detach_marker(&self.dir),
+            serving_marker(&self.dir),
             self.control_path.clone(),
         ]
     }
@@ -755,13 +776,16 @@ impl Host {
         f(d).map_err(ControlError::from)
     }
 
-    /// The final flush on shutdown.
+    /// The final flush on shutdown; once it succeeded (or VLUN B was detached), the
+    /// [`serving_marker`] is removed: the files were closed cleanly.
     pub fn shutdown(&self) -> Result<(), String> {
         match self.flush() {
-            Ok(()) => Ok(()),
-            Err(e) if e.errno == libc::ESHUTDOWN => Ok(()),
-            Err(e) => Err(e.message),
+            Ok(()) => {}
+            Err(e) if e.errno == libc::ESHUTDOWN => {}
+            Err(e) => return Err(e.message),
         }
+        let _ = std::fs::remove_file(serving_marker(&self.dir));
+        Ok(())
     }
 }
 
@@ -784,6 +808,23 @@ fn block_buffer(slot: &mut Option<Vec<u8>>, len: usize) -> Result<&mut Vec<u8>, 
         *slot = Some(v);
     }
     Ok(slot.as_mut().expect("made above"))
+}
+
+/// `DIR/serving.json`: `{"device": ID}`, written (and synced) when the server opens the
+/// device and removed after its final flush on a clean stop. Found at an open with this
+/// device's id, the files were not closed cleanly: the server was killed or crashed, or
+/// the files were copied while it served them; the open says so and recovers from the
+/// journal as always. A leftover of another device (a `--create` over it) is ignored.
+pub fn serving_marker(dir: &Path) -> PathBuf {
+    dir.join("serving.json")
+}
+
+/// Whether `marker` is there and records the device `who`.
+fn left_served(marker: &Path, who: &engine::Identity) -> bool {
+    std::fs::read_to_string(marker)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|v| v.get("device").and_then(|d| d.as_str()) == Some(&who.id_text()))
 }
 
 /// What the ways on from a refused retire are, said with each refusal.

@@ -117,6 +117,13 @@ impl Server {
         Server { tmp, child }
     }
 
+    /// [`Server::serve`], the server's standard error kept as [`Server::create_logged`]'s.
+    pub fn serve_logged(tmp: tempfile::TempDir) -> Server {
+        let log = tmp.path().join("serve.log");
+        let child = spawn_serve(tmp.path(), &[], Some(&log));
+        Server { tmp, child }
+    }
+
     /// Serves the device already in this server's directory again (after a stop).
     pub fn restart(&mut self) {
         self.child = spawn_serve(self.tmp.path(), &[], None);

@@ -4,6 +4,7 @@
 
 mod bench;
 mod client;
+mod copies;
 mod create;
 mod cycles;
 mod e2e;
