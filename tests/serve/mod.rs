@@ -11,6 +11,7 @@ mod e2e;
 mod faults;
 mod harness;
 mod killed;
+mod phases;
 mod records;
 mod timings;
 mod ways_on;
