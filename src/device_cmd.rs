@@ -9,7 +9,10 @@
 //! the connection without replying (it stopped or crashed during the request)
 //! ([`crate::verdict::Refused`]); 2 for bad usage (a `--to` that is a directory, a
 //! device or a pipe, or one of the device's own files: the server's `bad-request`).
-//! With `--json` the server's reply is printed as is, on success and on refusal.
+//! With `--json` the server's reply is printed as is, on success and on refusal; a
+//! refusal made before the server answered is printed the same way: `bad-request` for a
+//! `--to` refused here, `unreachable` for a socket that cannot be reached or is no
+//! control socket, `no-reply` for a server that closed the connection without replying.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -82,11 +85,23 @@ pub fn device(args: &DeviceArgs) -> Result<()> {
         std::path::absolute(p)
             .with_context(|| format!("{}: cannot make the path absolute", p.display()))
     };
+    // A refusal made here, before the server is asked: under `--json` it is printed
+    // as the server's would be (`{"ok":false,"kind":…,"error":…}`).
+    let refuse_here = |kind: &str, error: String| {
+        if args.json {
+            say!("{}", json!({"ok": false, "kind": kind, "error": error}));
+        }
+        format!("{kind}: {error}")
+    };
     if let DeviceOp::Backup { to } | DeviceOp::Detach { to } = &args.op {
         // Only what is no regular file here: the server refuses the rest (its own
         // files first, then any other device's), naming which.
-        engine::atomic::regular_or_absent(to)
-            .map_err(|e| anyhow::anyhow!("--to {}: {e}", to.display()))?;
+        engine::atomic::regular_or_absent(to).map_err(|e| {
+            anyhow::anyhow!(refuse_here(
+                "bad-request",
+                format!("--to {}: {e}", to.display())
+            ))
+        })?;
     }
     let request = match &args.op {
         DeviceOp::Split => json!({"op": "split"}),
@@ -102,10 +117,13 @@ pub fn device(args: &DeviceArgs) -> Result<()> {
         DeviceOp::Backup { to } | DeviceOp::Detach { to } => Some(to.as_path()),
         _ => None,
     };
-    let reply = call(&socket, &request).map_err(|e| match e {
-        CallError::Refused(text) => Refused(text),
-        CallError::NoReply => Refused(no_reply(&socket, op, to)),
-        CallError::NotTaken => Refused(not_taken(&socket, op)),
+    let reply = call(&socket, &request).map_err(|e| {
+        Refused(match e {
+            CallError::Refused(text) => refuse_here("unreachable", text),
+            CallError::NoReply => refuse_here("no-reply", no_reply(&socket, op, to)),
+            CallError::NotTaken => refuse_here("no-reply", not_taken(&socket, op)),
+            CallError::NotControl(text) => refuse_here("unreachable", text),
+        })
     })?;
     if args.json {
         say!("{reply}");
@@ -135,6 +153,9 @@ enum CallError {
     /// The server closed the connection before the request could be sent: it never
     /// had it.
     NotTaken,
+    /// The socket answered, but not as a control socket does (an NBD server's
+    /// greeting, or other bytes that are not a JSON line).
+    NotControl(String),
 }
 
 /// Sends one request and reads the one-line reply.
@@ -161,26 +182,68 @@ fn exchange<S: Read + Write>(
     if let Err(e) = writeln!(stream, "{request}") {
         return Err(match e.kind() {
             std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset => {
-                CallError::NotTaken
+                // What the peer sent before it closed tells a socket of another kind
+                // (an NBD server greets first) from a control server that stopped.
+                let mut sent = Vec::new();
+                let _ = stream.read_to_end(&mut sent);
+                match not_control(socket, &sent) {
+                    Some(text) => CallError::NotControl(text),
+                    None => CallError::NotTaken,
+                }
             }
             _ => refused(format!("{}: write: {e}", socket.display())),
         });
     }
-    let mut line = String::new();
-    match BufReader::new(stream).read_line(&mut line) {
+    let mut line = Vec::new();
+    let mut reader = BufReader::new(stream);
+    match reader.read_until(b'\n', &mut line) {
         Ok(0) => return Err(CallError::NoReply),
         Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset && line.is_empty() => {
             return Err(CallError::NoReply)
         }
-        Err(e) => return Err(refused(format!("{}: read: {e}", socket.display()))),
+        Err(e) if line.is_empty() => {
+            return Err(refused(format!("{}: read: {e}", socket.display())))
+        }
+        Err(_) => {}
     }
-    serde_json::from_str(&line).map_err(|e| {
-        refused(format!(
-            "{}: not a JSON reply: {line:?}: {e}",
-            socket.display()
-        ))
+    serde_json::from_slice(&line).map_err(|e| {
+        not_control(socket, &line).map_or_else(
+            || {
+                refused(format!(
+                    "{}: not a JSON reply: {:?}: {e}",
+                    socket.display(),
+                    String::from_utf8_lossy(&line)
+                ))
+            },
+            CallError::NotControl,
+        )
     })
+}
+
+/// The message for a socket that answered `sent`, if that is not a control socket's
+/// answer: an NBD server's greeting (`NBDMAGIC`) names it; other bytes that are not a
+/// JSON object are said to be no control socket's. `None` for nothing sent or a JSON
+/// object.
+fn not_control(socket: &Path, sent: &[u8]) -> Option<String> {
+    if sent.is_empty()
+        || serde_json::from_slice::<serde_json::Value>(sent).is_ok_and(|v| v.is_object())
+    {
+        return None;
+    }
+    let what = if sent.starts_with(b"NBDMAGIC") {
+        "an NBD server's socket (it sent the NBD greeting)".to_string()
+    } else {
+        format!(
+            "a socket whose server sent {:?}, which is no control reply",
+            String::from_utf8_lossy(&sent[..sent.len().min(32)])
+        )
+    };
+    Some(format!(
+        "{}: not the control socket of `owm serve`: {what}; --control names the control \
+         socket (DIR/control.sock unless `owm serve --control` put it elsewhere)",
+        socket.display()
+    ))
 }
 
 /// The message for a request `op` the server closed without replying to; for a copy
@@ -286,6 +349,18 @@ mod tests {
         assert!(matches!(
             exchanged(None, b"{\"ok\": true}\n"),
             Ok(v) if v["ok"] == json!(true)
+        ));
+        // An NBD server greets before it reads, then closes on a request it cannot
+        // parse: named as no control socket, whether the write failed or not.
+        for write in [Some(BrokenPipe), None] {
+            assert!(matches!(
+                exchanged(write, b"NBDMAGICIHAVEOPT\0\x03"),
+                Err(CallError::NotControl(t)) if t.contains("an NBD server's socket")
+            ));
+        }
+        assert!(matches!(
+            exchanged(None, b"hello\n"),
+            Err(CallError::NotControl(t)) if t.contains("not the control socket")
         ));
         let text = not_taken(socket, "split");
         assert!(

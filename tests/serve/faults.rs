@@ -601,3 +601,45 @@ fn integrity_mode_refuses_a_rotted_block_that_the_default_serves() {
         }
     }
 }
+
+/// Under `--json`, a refusal the client makes itself prints the documented JSON too: a
+/// `--to` that is a directory (`bad-request`, exit 2, also `bad-request:` on stderr),
+/// no server at the socket, and a `--control` that is the NBD socket, which is named
+/// as no control socket rather than as a server that stopped (`unreachable`, exit 1).
+#[test]
+fn client_side_refusals_print_json_and_name_a_socket_of_another_kind() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let s = Server::create("cow", BLOCKS);
+    s.device_ok(&["split"]);
+    let refusal = |o: &std::process::Output, code: i32, kind: &str| -> serde_json::Value {
+        assert_eq!(o.status.code(), Some(code), "{}", text(o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("stdout is JSON ({e}): {}", text(o)));
+        assert_eq!(v["ok"], false, "{v}");
+        assert_eq!(v["kind"], kind, "{v}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(&format!("{kind}: ")), "{}", text(o));
+        v
+    };
+    let dir_to = s.path("");
+    let o = s.device(&["backup", "--to", dir_to.to_str().unwrap(), "--json"]);
+    refusal(&o, 2, "bad-request");
+    let nowhere = tempfile::tempdir().unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_owm"))
+        .args(["device", "status", "--json", "--dir"])
+        .arg(nowhere.path())
+        .output()
+        .unwrap();
+    refusal(&o, 1, "unreachable");
+    let nbd = s.socket();
+    let o = s.device(&["status", "--json", "--control", nbd.to_str().unwrap()]);
+    let v = refusal(&o, 1, "unreachable");
+    let error = v["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("not the control socket") && error.contains("NBD"),
+        "{v}"
+    );
+    assert!(!error.contains("crashed"), "{v}");
+}
