@@ -125,8 +125,9 @@ pub struct Label {
 /// Why a file does not belong to the device being opened ([`crate::Error::Identity`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mismatch {
-    /// The image file has no valid label: not an image of an owm device, or one made
-    /// by a version before labels (refused, never read as if it were one).
+    /// The image file has no valid label and is the image's length less the label's
+    /// [`LABEL_BYTES`]: truncated by its label, or not an image of an owm device, or one
+    /// made by a version before labels (refused, never read as if it were one).
     NoLabel,
     /// The file has the device's image length but its label (its last
     /// [`LABEL_BYTES`] bytes) is not valid: overwritten or damaged in place.
@@ -156,8 +157,13 @@ pub enum Mismatch {
 impl std::fmt::Display for Mismatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Mismatch::NoLabel => f.write_str(
-                "no owm image label at its end: not an image of an owm device, or made by an older version",
+            Mismatch::NoLabel => write!(
+                f,
+                "no owm image label at its end, and its length is the image's data alone \
+                 (the device's image length less its {LABEL_BYTES}-byte label): it looks \
+                 truncated, its label cut off (restore the image from a copy); else it is \
+                 not an image of an owm device (a raw image of the volume), or was made by \
+                 a version before image labels"
             ),
             Mismatch::DamagedLabel => write!(
                 f,

@@ -209,6 +209,14 @@ fn stale_resized_and_unlabelled_images_are_refused() {
         });
         f.set_len(len - engine::identity::LABEL_BYTES).unwrap();
         refused(&paths, variant, &paths.image_b, |m| *m == Mismatch::NoLabel);
+        let cut = file::open(&paths, DeviceConfig::new(variant))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            cut.contains("looks truncated") && cut.contains("label cut off"),
+            "an image cut by its label says so: {cut}"
+        );
         // Cut inside its label and grown back to its length (the label zeroed, or
         // overwritten in place): a damaged label, not a resize to the same length.
         f.set_len(len - 1).unwrap();
