@@ -221,29 +221,17 @@ fn exchange<S: Read + Write>(
     })
 }
 
-/// The message for a socket that answered `sent`, if that is not a control socket's
-/// answer: an NBD server's greeting (`NBDMAGIC`) names it; other bytes that are not a
-/// JSON object are said to be no control socket's. `None` for nothing sent or a JSON
-/// object.
+/// The message for a socket that answered `sent`, if that is an NBD server's greeting
+/// (`NBDMAGIC`): a `--control` naming the NBD socket. `None` otherwise.
 fn not_control(socket: &Path, sent: &[u8]) -> Option<String> {
-    if sent.is_empty()
-        || serde_json::from_slice::<serde_json::Value>(sent).is_ok_and(|v| v.is_object())
-    {
-        return None;
-    }
-    let what = if sent.starts_with(b"NBDMAGIC") {
-        "an NBD server's socket (it sent the NBD greeting)".to_string()
-    } else {
+    sent.starts_with(b"NBDMAGIC").then(|| {
         format!(
-            "a socket whose server sent {:?}, which is no control reply",
-            String::from_utf8_lossy(&sent[..sent.len().min(32)])
+            "{}: not the control socket of `owm serve`: an NBD server's socket (it sent \
+             the NBD greeting); --control names the control socket (DIR/control.sock \
+             unless `owm serve --control` put it elsewhere)",
+            socket.display()
         )
-    };
-    Some(format!(
-        "{}: not the control socket of `owm serve`: {what}; --control names the control \
-         socket (DIR/control.sock unless `owm serve --control` put it elsewhere)",
-        socket.display()
-    ))
+    })
 }
 
 /// The message for a request `op` the server closed without replying to; for a copy
@@ -360,7 +348,7 @@ mod tests {
         }
         assert!(matches!(
             exchanged(None, b"hello\n"),
-            Err(CallError::NotControl(t)) if t.contains("not the control socket")
+            Err(CallError::Refused(t)) if t.contains("not a JSON reply: \"hello\\n\"")
         ));
         let text = not_taken(socket, "split");
         assert!(
