@@ -161,6 +161,9 @@ pub struct Host {
     archive: Mutex<Option<Archive>>,
     /// Whether a `backup` is streaming VLUN A now (a second one is refused: `busy`).
     backing_up: AtomicBool,
+    /// The temporary files of the backups and detaches copying now
+    /// (`.NAME.XXXXXX.tmp`): removed by [`Host::shutdown`] on a graceful stop.
+    copying: Mutex<Vec<PathBuf>>,
     /// The control socket's path (one of the device's own files).
     control_path: PathBuf,
     /// The wall time of each block write the engine served, by the barriers it paid
@@ -219,6 +222,7 @@ impl Host {
             splits: AtomicU64::new(0),
             archive: Mutex::new(archive),
             backing_up: AtomicBool::new(false),
+            copying: Mutex::new(Vec::new()),
             control_path: control.to_path_buf(),
             write_times: Mutex::new(BTreeMap::new()),
         })
@@ -458,6 +462,7 @@ impl Host {
         let stale_removed = engine::atomic::remove_stale_temporaries(to);
         let tmp = engine::atomic::temporary_beside(to)
             .map_err(|e| file_err("cannot create a temporary file beside", e))?;
+        let _copying = self.copying(tmp.path());
         let mut w = BufWriter::new(tmp.as_file());
         // A failed backup drops `tmp`, which removes the temporary file.
         let report = self.control(|d| d.backup_a(&mut w))?;
@@ -489,6 +494,17 @@ impl Host {
         write_archive_record(&self.dir, &who, &archive).map_err(ControlError::io)?;
         *self.archive.lock().unwrap_or_else(|p| p.into_inner()) = Some(archive.clone());
         Ok((archive, stale_removed))
+    }
+
+    /// Registers `tmp` as a copy's temporary file until the result is dropped (the copy
+    /// renamed it, or failed and removed it).
+    fn copying(&self, tmp: &Path) -> Copying<'_> {
+        let tmp = tmp.to_path_buf();
+        self.copying
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(tmp.clone());
+        Copying { host: self, tmp }
     }
 
     /// Drops the record of a completed archive, in memory and on disk.
@@ -669,6 +685,7 @@ impl Host {
         let stale_removed = engine::atomic::remove_stale_temporaries(to);
         let tmp = engine::atomic::temporary_beside(to)
             .map_err(|e| failed(format!("cannot create a temporary file beside it: {e}")))?;
+        let _copying = self.copying(tmp.path());
         // A failed copy drops `tmp`, which removes the temporary file. The store writes
         // through a clone of `tmp`'s handle, which shares its lock.
         let handle = tmp
@@ -777,8 +794,19 @@ impl Host {
     }
 
     /// The final flush on shutdown; once it succeeded (or VLUN B was detached), the
-    /// [`serving_marker`] is removed: the files were closed cleanly.
+    /// [`serving_marker`] is removed: the files were closed cleanly. First the
+    /// temporary files of the backups and detaches still copying are removed: the
+    /// process ends with them, so none of them will be renamed into place (a copy that
+    /// renames its file meanwhile fails, the file gone).
     pub fn shutdown(&self) -> Result<(), String> {
+        for tmp in self
+            .copying
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            let _ = std::fs::remove_file(tmp);
+        }
         match self.flush() {
             Ok(()) => {}
             Err(e) if e.errno == libc::ESHUTDOWN => {}
@@ -808,6 +836,22 @@ fn block_buffer(slot: &mut Option<Vec<u8>>, len: usize) -> Result<&mut Vec<u8>, 
         *slot = Some(v);
     }
     Ok(slot.as_mut().expect("made above"))
+}
+
+/// A copy's temporary file, registered in [`Host::copying`] while the copy runs.
+struct Copying<'a> {
+    host: &'a Host,
+    tmp: PathBuf,
+}
+
+impl Drop for Copying<'_> {
+    fn drop(&mut self) {
+        self.host
+            .copying
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|p| *p != self.tmp);
+    }
 }
 
 /// `DIR/serving.json`: `{"device": ID}`, written (and synced) when the server opens the

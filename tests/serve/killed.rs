@@ -246,3 +246,57 @@ fn a_killed_backups_temporary_is_removed_by_the_next_and_a_live_one_kept() {
         assert!(got.iter().all(|&x| x == want(i)), "B' block {i}");
     }
 }
+
+/// A graceful stop (SIGTERM) while a backup streams removes the backup's temporary
+/// file: nothing is left beside `--to`, no archive is there, and the client says the
+/// server closed the connection. A backup that completed before the stop landed is
+/// tried once more.
+#[test]
+fn a_graceful_stop_mid_backup_removes_its_temporary_file() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let blocks = 16384u64;
+    let mut s = Server::split_long_stream(blocks);
+    let dir = s.tmp.path().to_path_buf();
+    let archive = s.path("a.img");
+    let to = archive.to_str().unwrap().to_string();
+    for _ in 0..3 {
+        let client = Command::new(env!("CARGO_BIN_EXE_owm"))
+            .args(["device", "backup", "--to", &to, "--dir"])
+            .arg(s.dir())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let streaming = || {
+            temporaries(&dir, "a.img")
+                .iter()
+                .any(|n| std::fs::metadata(dir.join(n)).is_ok_and(|m| m.len() > 0))
+        };
+        for _ in 0..20_000 {
+            if streaming() || archive.exists() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let stopped = s.terminate();
+        let out = client.wait_with_output().unwrap();
+        assert!(stopped.success(), "the server stops cleanly: {stopped}");
+        assert_eq!(
+            temporaries(&dir, "a.img"),
+            Vec::<String>::new(),
+            "a graceful stop leaves no temporary file: {}",
+            text(&out)
+        );
+        if !archive.exists() {
+            assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+            return;
+        }
+        assert!(out.status.success(), "backup: {}", text(&out));
+        eprintln!("the backup completed before the stop; once more");
+        std::fs::remove_file(&archive).unwrap();
+        s.restart();
+    }
+    panic!("every backup completed before the stop landed");
+}
