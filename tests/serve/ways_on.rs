@@ -40,6 +40,9 @@ fn retire_refused(s: &Server, kind: &str, needle: &str) -> String {
     err
 }
 
+/// A change made to a file.
+type Damage = fn(&std::path::Path);
+
 /// A recorded archive removed, cut short or grown after the backup: `status` says
 /// what is wrong with it, naming the file; the retire is refused (`archive-lost`,
 /// exit 1) and VLUN A stays whole; a new backup records a whole archive again and the
@@ -49,7 +52,7 @@ fn a_lost_or_resized_archive_is_said_by_status_and_refuses_the_retire() {
     if !have(&["nbdkit"]) {
         return;
     }
-    let damages: [(&str, fn(&std::path::Path)); 3] = [
+    let damages: [(&str, Damage); 3] = [
         ("removed", |p| std::fs::remove_file(p).unwrap()),
         ("truncated", |p| {
             std::fs::OpenOptions::new()
