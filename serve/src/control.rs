@@ -1,4 +1,4 @@
-//! The control socket: the device's life cycle (split, backup, retire, detach) and its
+//! The control socket: the device's life cycle (split, backup, retire, abandon, detach) and its
 //! status, for scripts (`owm device …`).
 //!
 //! Protocol: a Unix stream socket; the client sends one JSON object on one line, e.g.
