@@ -5,7 +5,7 @@
 //! Exit status: 0 when the server did it; 1 when it refused (the message names why,
 //! e.g. `out-of-order: cannot retire VLUN A: no backup of it has completed`,
 //! `archive-lost: cannot retire VLUN A: its recorded archive … cannot be found`, or
-//! `busy: … another backup of this device is running`), could not be reached, or closed
+//! `busy: … another backup of this device, or an abandon of its VLUN A, is running`), could not be reached, or closed
 //! the connection without replying (it stopped or crashed during the request)
 //! ([`crate::verdict::Refused`]); 2 for bad usage (a `--to` that is a directory, a
 //! device or a pipe, or one of the device's own files: the server's `bad-request`).

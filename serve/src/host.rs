@@ -159,7 +159,8 @@ pub struct Host {
     /// Changed only while every stripe is held.
     splits: AtomicU64,
     archive: Mutex<Option<Archive>>,
-    /// Whether a `backup` is streaming VLUN A now (a second one is refused: `busy`).
+    /// Whether a `backup` is streaming VLUN A now, or an `abandon` dropping it (a
+    /// second of either is refused: `busy`).
     backing_up: AtomicBool,
     /// The temporary files of the backups and detaches copying now
     /// (`.NAME.XXXXXX.tmp`): removed by [`Host::shutdown`] on a graceful stop.
@@ -444,7 +445,8 @@ impl Host {
             return Err(ControlError {
                 kind: "busy",
                 message: format!(
-                    "cannot back up to {}: another backup of this device is running",
+                    "cannot back up to {}: another backup of this device, or an abandon \
+                     of its VLUN A, is running",
                     to.display()
                 ),
             });
