@@ -24,6 +24,35 @@ fn temporaries(dir: &Path, name: &str) -> Vec<String> {
     t
 }
 
+/// `owm device backup --to ARCHIVE` of the server `s` started, returned once its
+/// temporary file beside `archive` has data or `archive` is in place (a stream that
+/// completed first), or after 20 s.
+fn backup_streaming(s: &Server, archive: &Path) -> std::process::Child {
+    let dir = archive.parent().unwrap();
+    let name = archive.file_name().unwrap().to_str().unwrap();
+    let client = Command::new(env!("CARGO_BIN_EXE_owm"))
+        .args(["device", "backup", "--to"])
+        .arg(archive)
+        .arg("--dir")
+        .arg(s.dir())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let streaming = || {
+        temporaries(dir, name)
+            .iter()
+            .any(|n| std::fs::metadata(dir.join(n)).is_ok_and(|m| m.len() > 0))
+    };
+    for _ in 0..20_000 {
+        if streaming() || archive.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    client
+}
+
 /// A stand-in for the server on a control socket in a temporary directory: it accepts
 /// one connection, reads the request line, writes `reply` (nothing, for a server that
 /// dies) and closes. Returns the directory and the socket.
@@ -153,24 +182,7 @@ fn a_killed_backups_temporary_is_removed_by_the_next_and_a_live_one_kept() {
     // completed before the kill landed (the archive is in place): then another try.
     let mut killed = None;
     for _ in 0..3 {
-        let client = Command::new(env!("CARGO_BIN_EXE_owm"))
-            .args(["device", "backup", "--to", &to, "--dir"])
-            .arg(s.dir())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let streaming = || {
-            temporaries(&dir, "a.img")
-                .iter()
-                .any(|n| std::fs::metadata(dir.join(n)).is_ok_and(|m| m.len() > 0))
-        };
-        for _ in 0..20_000 {
-            if streaming() || archive.exists() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(1));
-        }
+        let client = backup_streaming(&s, &archive);
         s.kill9();
         let out = client.wait_with_output().unwrap();
         let left = temporaries(&dir, "a.img");
@@ -260,26 +272,8 @@ fn a_graceful_stop_mid_backup_removes_its_temporary_file() {
     let mut s = Server::split_long_stream(blocks);
     let dir = s.tmp.path().to_path_buf();
     let archive = s.path("a.img");
-    let to = archive.to_str().unwrap().to_string();
     for _ in 0..3 {
-        let client = Command::new(env!("CARGO_BIN_EXE_owm"))
-            .args(["device", "backup", "--to", &to, "--dir"])
-            .arg(s.dir())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let streaming = || {
-            temporaries(&dir, "a.img")
-                .iter()
-                .any(|n| std::fs::metadata(dir.join(n)).is_ok_and(|m| m.len() > 0))
-        };
-        for _ in 0..20_000 {
-            if streaming() || archive.exists() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(1));
-        }
+        let client = backup_streaming(&s, &archive);
         let stopped = s.terminate();
         let out = client.wait_with_output().unwrap();
         assert!(stopped.success(), "the server stops cleanly: {stopped}");
