@@ -269,27 +269,80 @@ fn not_taken(socket: &Path, op: &str) -> String {
 }
 
 fn print_human(reply: &Value) {
-    let Some(obj) = reply.as_object() else { return };
-    for (k, v) in obj {
-        if k == "ok" {
-            continue;
-        }
-        match v {
-            Value::String(s) => say!("{k}: {s}"),
-            Value::Null => say!("{k}: none"),
-            Value::Array(a) if a.is_empty() => say!("{k}: none"),
+    for line in human_lines(reply) {
+        say!("{line}");
+    }
+}
+
+/// A reply as `key: value` lines (the `ok` key left out): a string as it is, null or
+/// an empty array `none`, an array of strings joined by `, `, an object of scalars as
+/// its `name value` pairs joined by `, ` (`archive: path /b/a.img, bytes 16777216`),
+/// anything else as JSON.
+fn human_lines(reply: &Value) -> Vec<String> {
+    let Some(obj) = reply.as_object() else {
+        return Vec::new();
+    };
+    let scalar = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => Some("none".to_string()),
+        Value::Bool(_) | Value::Number(_) => Some(v.to_string()),
+        _ => None,
+    };
+    obj.iter()
+        .filter(|(k, _)| k.as_str() != "ok")
+        .map(|(k, v)| match v {
+            Value::Array(a) if a.is_empty() => format!("{k}: none"),
             Value::Array(a) if a.iter().all(Value::is_string) => {
                 let items: Vec<&str> = a.iter().filter_map(Value::as_str).collect();
-                say!("{k}: {}", items.join(", "))
+                format!("{k}: {}", items.join(", "))
             }
-            other => say!("{k}: {other}"),
-        }
-    }
+            Value::Object(o) if !o.is_empty() && o.values().all(|x| scalar(x).is_some()) => {
+                let pairs: Vec<String> = o
+                    .iter()
+                    .map(|(n, x)| format!("{n} {}", scalar(x).unwrap_or_default()))
+                    .collect();
+                format!("{k}: {}", pairs.join(", "))
+            }
+            other => format!(
+                "{k}: {}",
+                scalar(other).unwrap_or_else(|| other.to_string())
+            ),
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every value of a status reply reads as words, in the reply's key order: an
+    /// archive's fields as pairs, not as JSON; nulls and empty lists as none; `ok` left
+    /// out.
+    #[test]
+    fn a_reply_reads_as_key_value_lines() {
+        let reply = json!({
+            "ok": true,
+            "phase": "backed up",
+            "archive": {"bytes": 16777216, "path": "/b/a.img"},
+            "archive_problem": null,
+            "removed": [],
+            "exports": ["vlun-a", "vlun-b"],
+            "table_entries": 4,
+            "nested": {"a": [1]},
+        });
+        assert_eq!(
+            human_lines(&reply),
+            [
+                "archive: bytes 16777216, path /b/a.img",
+                "archive_problem: none",
+                "exports: vlun-a, vlun-b",
+                "nested: {\"a\":[1]}",
+                "phase: backed up",
+                "removed: none",
+                "table_entries: 4",
+            ]
+        );
+    }
 
     /// A connection whose writes fail with `write` and whose reads give `reply`.
     struct Peer {
