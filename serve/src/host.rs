@@ -437,27 +437,13 @@ impl Host {
     pub fn backup(&self, to: &Path) -> Result<(Archive, Vec<PathBuf>), ControlError> {
         self.refuse_own_file(to)?;
         refuse_unreplaceable(to)?;
-        if self
-            .backing_up
-            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
-        {
-            return Err(ControlError {
-                kind: "busy",
-                message: format!(
-                    "cannot back up to {}: another backup of this device, or an abandon \
-                     of its VLUN A, is running",
-                    to.display()
-                ),
-            });
-        }
-        struct Running<'a>(&'a AtomicBool);
-        impl Drop for Running<'_> {
-            fn drop(&mut self) {
-                self.0.store(false, Ordering::Release);
-            }
-        }
-        let _running = Running(&self.backing_up);
+        let _running = self.streaming_a(|| {
+            format!(
+                "cannot back up to {}: another backup of this device, or an abandon of \
+                 its VLUN A, is running",
+                to.display()
+            )
+        })?;
         let file_err = |what: &str, e: std::io::Error| {
             ControlError::io(format!("{what} {}: {e}", to.display()))
         };
@@ -620,6 +606,18 @@ impl Host {
         Ok(())
     }
 
+    /// Marks VLUN A as being streamed (a backup) or dropped (an abandon) until the
+    /// result is dropped; `busy` with `message()` while another one runs.
+    fn streaming_a(&self, message: impl FnOnce() -> String) -> Result<Running<'_>, ControlError> {
+        self.backing_up
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .map(|_| Running(&self.backing_up))
+            .map_err(|_| ControlError {
+                kind: "busy",
+                message: message(),
+            })
+    }
+
     /// Drops VLUN A with no recorded archive ([`Device::abandon_a`]), in the split or
     /// backed-up phase: the backup of this cycle is given up, the variant's extra space
     /// is freed as by a retire, and VLUN B stays the live volume, unchanged; the phase
@@ -629,18 +627,10 @@ impl Host {
     /// Errors: `out-of-order` outside the split and backed-up phases; `busy` while a
     /// backup runs; `io`, `out-of-memory` as for a retire.
     pub fn abandon(&self) -> Result<(), ControlError> {
-        if self
-            .backing_up
-            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
-        {
-            return Err(ControlError {
-                kind: "busy",
-                message: "cannot abandon VLUN A: a backup of this device is running".into(),
-            });
-        }
+        let running = self
+            .streaming_a(|| "cannot abandon VLUN A: a backup of this device is running".into())?;
         let result = self.control(|d| d.abandon_a().map(|_| ()));
-        self.backing_up.store(false, Ordering::Release);
+        drop(running);
         result?;
         self.forget_archive();
         Ok(())
@@ -838,6 +828,15 @@ fn block_buffer(slot: &mut Option<Vec<u8>>, len: usize) -> Result<&mut Vec<u8>, 
         *slot = Some(v);
     }
     Ok(slot.as_mut().expect("made above"))
+}
+
+/// A backup or abandon of VLUN A running ([`Host::streaming_a`]): ends when dropped.
+struct Running<'a>(&'a AtomicBool);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
 }
 
 /// A copy's temporary file, registered in [`Host::copying`] while the copy runs.
