@@ -165,7 +165,9 @@ pub struct CycleResult {
     pub vlun_b_writes_old_active: u64,
     /// Lookup-table entries created or dropped (users' calls and the backup's).
     pub table_updates: u64,
-    /// The most extra space held at once while this cycle's VLUN A was live, blocks.
+    /// The most extra space held at once from this cycle's start to its end, blocks:
+    /// the highest `extra_space_blocks` of the series ([`crate::SpacePoint`]) over that
+    /// span, taken at every change of the device's extra space.
     pub extra_space_peak_blocks: u64,
     /// The backup's own physical I/O in this cycle: the split (mirroring's resync of
     /// image A at a later cycle, the barriers), the archive reads, retire's merge, the

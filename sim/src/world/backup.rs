@@ -163,7 +163,6 @@ impl World<'_> {
             // the live volume at the split.
             self.in_flight_to(Vlun::A);
         }
-        self.sample_extra_space();
         self.marks.split = Some(now);
         self.marks.split_done = (self.split_call_end > now).then_some(self.split_call_end);
         self.log(Event::Split);

@@ -46,7 +46,7 @@ pub(crate) struct CycleState {
     base: CycleBase,
     /// The most extra space the device held from the cycle's start (what a standing
     /// mirror of quiesce or crash-consistent holds already, so also in a cycle given
-    /// up before any split) to its end.
+    /// up before any split) to its end, as [`World::note_extra_space`] takes it.
     pub extra_space_peak: u64,
     /// Quiesce attempts made before this cycle (its retries count from there).
     pub quiesce_attempts_before: u32,
@@ -85,7 +85,7 @@ impl World<'_> {
             given_up: false,
             retired_at: None,
         });
-        self.sample_extra_space();
+        self.note_extra_space();
         self.open_window();
         self.marks = Marks {
             beside_txn: self.attempts_in_flight(),
@@ -147,14 +147,6 @@ impl World<'_> {
             | Ev::DetachRead { cycle }
             | Ev::DetachDone { cycle } => ours(cycle),
             _ => true,
-        }
-    }
-
-    /// Samples the device's extra space for the cycle's peak (after a call that may
-    /// have grown it).
-    pub(super) fn sample_extra_space(&mut self) {
-        if let Some(c) = self.cycle.as_mut() {
-            c.extra_space_peak = c.extra_space_peak.max(self.dev.extra_space_blocks());
         }
     }
 

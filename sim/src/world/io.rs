@@ -283,7 +283,7 @@ impl World<'_> {
         };
         cost.add(w);
         if w.table_inserts > 0 {
-            self.sample_extra_space();
+            self.note_extra_space();
         }
         self.tally.logical_writes += 1;
         if vlun == Vlun::A {
@@ -511,6 +511,9 @@ impl World<'_> {
             }
             let c = c?;
             cost.add(c);
+            if c.table_inserts > 0 {
+                self.note_extra_space();
+            }
             self.tally.logical_writes += 1;
             if vlun == Vlun::A {
                 self.tally.vlun_a_writes += 1;

@@ -146,11 +146,12 @@ impl World<'_> {
         }
     }
 
-    /// Records the device's extra space now if it changed (timeline kept only).
+    /// Takes the device's extra space now, after a call that may have changed it: the
+    /// one path every change goes through, feeding both the cycle in progress's peak
+    /// (`cycle_extra_space_peak_blocks`) and, when the timeline is kept, the series
+    /// (`extra_space.csv`, a point when the value changed), so the cycle's peak is the
+    /// series' highest value over the cycle's span.
     pub(super) fn note_extra_space(&mut self) {
-        if !self.scenario.keep_timeline {
-            return;
-        }
         let s = self.dev.space_in_use();
         // Image A kept after a retire under mirroring is space held as well: the next
         // split's resync copies only the blocks VLUN B wrote since; and so is the data
@@ -160,7 +161,10 @@ impl World<'_> {
             s.data_area_blocks + self.retiring_blocks,
             s.kept_image_blocks,
         );
-        if self.windows.last_space == Some(now) {
+        if let Some(c) = self.cycle.as_mut() {
+            c.extra_space_peak = c.extra_space_peak.max(now.0);
+        }
+        if !self.scenario.keep_timeline || self.windows.last_space == Some(now) {
             return;
         }
         self.windows.last_space = Some(now);

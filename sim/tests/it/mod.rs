@@ -22,6 +22,7 @@ mod saturation;
 mod scenario_files;
 mod schedule;
 mod shipped;
+mod space_peaks;
 mod swarm;
 mod traces;
 mod unreached;
