@@ -246,9 +246,10 @@ fn all_waits(w: &WindowCosts) -> [WaitSum; 5] {
 impl Metric {
     /// The cell of this metric in the row of one backup cycle of run `r`, `view` being
     /// [`cycle_view`]`(r, c)`: the verdict counts (`violations`,
-    /// `violations_not_claimed`) are the run's, as its verdict columns are (a lost
-    /// backup in any cycle changes what the whole run claims); every other metric is
-    /// the view's.
+    /// `violations_not_claimed`) are the run's in every row (a lost backup in any cycle
+    /// changes what the whole run claims; the verdict columns beside them are the
+    /// cycle's reading of the run's, [`summary_csv`]); every other metric is the
+    /// view's.
     pub fn cycle_value(self, r: &RunResult, view: &RunResult) -> String {
         match self {
             Metric::Violations | Metric::ViolationsNotClaimed => self.value(r),
@@ -481,9 +482,12 @@ pub fn sweep_cells(r: &RunResult) -> Vec<String> {
 /// `summary.csv`: one row per run and backup cycle (one row, cycle empty, for a run
 /// without a backup). In a cycle's row the marks columns and
 /// `request_to_a_consistent_ticks`, `request_to_retire_ticks` are the cycle's, the `cycle_*` columns its own
-/// counts; every other metric and the verdicts are the run's, but that a cycle given up or
-/// abandoned reads `not claimed (given up)` / `not claimed (abandoned)` for the invariants
-/// about its copy (`sim::RunResult::cycle_judgements`).
+/// counts; every other metric is the run's. The verdicts are the run's as the cycle bears
+/// on them (`sim::RunResult::cycle_judgements`): a cycle given up or abandoned reads `not
+/// claimed (given up)` / `not claimed (abandoned)` for the invariants about its copy, and a
+/// cycle that did not put an invariant about a backup to the test beside a transaction
+/// reads its own `not claimed (no transaction during the backup)` (or `request after the
+/// last transaction`, `no copy to B'`), so no one row is the run's verdict.
 pub fn summary_csv(runs: &[NamedRun]) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
     summary_rows(runs, |row| {
