@@ -393,9 +393,14 @@ pub struct TxnTimeline {
     pub label: u32,
     /// The process that ran it (503/504/507/508 in Fig 4/5).
     pub process: Option<u32>,
-    /// Began before the split (uses VLUN A).
+    /// Began before the run's first split, or was in flight at a later one (an OLD
+    /// transaction of some cycle).
     pub old: bool,
-    /// The VLUN it began on.
+    /// The VLUN it was bound to as it ended (`None`: it never began): the one it
+    /// began on (VLUN A before the first split, VLUN B after), but VLUN A when it was
+    /// in flight at a later split of the one-way mirror (it finishes on VLUN A), and
+    /// VLUN B when it was in flight at `crash-consistent`'s split or its VLUN A was
+    /// dropped (an abandoned backup).
     pub vlun: Option<Vlun>,
     pub arrived_ticks: Tick,
     /// When it began (was admitted).
