@@ -522,10 +522,43 @@ fn interrupted(
 /// 270000 ticks (each after missing its quiesce deadline once)`, not the run's total
 /// of missed deadlines, which reads as one backup retried.
 pub fn lost_backup_lines(name: &str, r: &sim::RunResult) -> Vec<String> {
-    r.backups_lost()
+    let mut lines: Vec<String> = r
+        .backups_lost()
         .into_iter()
         .map(|lost| lost_backup_line(name, r, lost))
-        .collect()
+        .collect();
+    lines.extend(not_begun_line(name, r));
+    lines
+}
+
+/// The line of the scheduled requests of a policy `name` that never began a cycle
+/// ([`sim::Marks::not_begun`]): when each was asked for, and why it was not served;
+/// `None` when every request began.
+fn not_begun_line(name: &str, r: &sim::RunResult) -> Option<String> {
+    let queued: Vec<&sim::CycleResult> = r.cycles.iter().filter(|c| c.marks.not_begun).collect();
+    let text = |xs: Vec<String>| sim::oracle::list_text(&xs);
+    let numbers = text(queued.iter().map(|c| c.cycle.to_string()).collect());
+    let asked = text(
+        queued
+            .iter()
+            .filter_map(|c| c.marks.request)
+            .map(|t| t.to_string())
+            .collect(),
+    );
+    match queued.len() {
+        0 => None,
+        n => Some(format!(
+            "{} under {name} ({} {numbers}, requested at {asked} ticks) never began: queued \
+             behind the backup given up with its VLUN A kept (the device cannot split again \
+             while that VLUN A stands); given up at the run's end, no copy taken",
+            if n == 1 {
+                "1 scheduled backup".to_string()
+            } else {
+                format!("{n} scheduled backups")
+            },
+            if n == 1 { "cycle" } else { "cycles" },
+        )),
+    }
 }
 
 /// [`lost_backup_lines`]' line for the cycles lost one way (`lost`).
@@ -538,7 +571,8 @@ fn lost_backup_line(name: &str, r: &sim::RunResult, lost: sim::LostBackup) -> St
     let lost_marks: Vec<&sim::Marks> = marks
         .into_iter()
         .filter(|m| match lost {
-            sim::LostBackup::GivenUp => m.given_up.is_some(),
+            // A request that never began has its own line ([`not_begun_line`]).
+            sim::LostBackup::GivenUp => m.given_up.is_some() && !m.not_begun,
             sim::LostBackup::Abandoned => m.abandoned.is_some(),
         })
         .collect();

@@ -185,7 +185,11 @@ fn per_write(r: &RunResult, x: f64) -> String {
 /// The window of the run's first cycle (in a cycle's row, that cycle's:
 /// [`cycle_view`]); `None` without a backup.
 fn window(r: &RunResult) -> Option<&WindowCosts> {
-    r.cycles.first().map(|c| &c.window)
+    // A request that never began a cycle opened no window.
+    r.cycles
+        .first()
+        .filter(|c| !c.marks.not_begun)
+        .map(|c| &c.window)
 }
 
 /// A window figure; empty without a backup.

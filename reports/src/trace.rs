@@ -233,10 +233,11 @@ fn mark_rows(policy: &str, r: &RunResult) -> Vec<(u64, u32, u8, [String; 9])> {
     };
     let mut rows = Vec::new();
     for (k, m, deferred) in cycles {
-        // A deferred cycle's start: when it began (quiesce: its gate closed).
+        // A deferred cycle's start: when it began (quiesce: its gate closed). A
+        // request that never began has none.
         let start = m
             .request
-            .filter(|_| deferred > 0)
+            .filter(|_| deferred > 0 && !m.not_begun)
             .map(|at| at.saturating_add(deferred));
         // (event, time, detail); the rank orders milestones of one tick as they
         // happen: quiesce's missed deadlines and retries, numbered within the cycle,
@@ -267,7 +268,15 @@ fn mark_rows(policy: &str, r: &RunResult) -> Vec<(u64, u32, u8, [String; 9])> {
             ("detach-start", m.detach_start, String::new()),
             ("detach-end", m.detach_end, String::new()),
             // After the missed deadline that gives it up.
-            ("backup-given-up", m.given_up, String::new()),
+            (
+                "backup-given-up",
+                m.given_up,
+                if m.not_begun {
+                    "never begun".to_string()
+                } else {
+                    String::new()
+                },
+            ),
         ]);
         for (i, (name, at, detail)) in marks.into_iter().enumerate() {
             if let Some(at) = at {

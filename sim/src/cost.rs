@@ -116,7 +116,14 @@ pub struct Marks {
     pub quiesce_retries: Vec<Tick>,
     /// The backup was given up (quiesce past `quiesce_retries_max`, or an archive
     /// pass meeting a block of VLUN A failing its checksum): no archive is claimed.
+    /// For a request that never began ([`Marks::not_begun`]), the run's end.
     pub given_up: Option<Tick>,
+    /// The request never began a cycle: it was queued behind a cycle whose backup was
+    /// given up at an archive pass, whose VLUN A is kept (the device cannot split
+    /// again), and the run ended with it still queued. Its only other milestones are
+    /// `request` (when the schedule asked) and `given_up` (the run's end).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub not_begun: bool,
     /// The copy of VLUN B to B' (`[detach]`, \[0048\]) started (when the retire, or an
     /// abandoned backup's drop of VLUN A, completed) and ended (the last extent and every mirrored write landed on B').
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -335,7 +342,8 @@ pub struct Costs {
     /// ([`crate::FaultCounts::backup_failures`]).
     pub backup_failures: u64,
     /// Times the engine refused to retire VLUN A after a failed archive pass (asked
-    /// after every failure; [`crate::FaultCounts::retires_refused`]).
+    /// after every failure, and after a pass given up at a block failing its
+    /// checksum; [`crate::FaultCounts::retires_refused`]).
     pub retires_refused: u64,
     /// Slots of the data area of write logging and copy-on-write
     /// (`backup.data_area_blocks` / `data_area_fraction`); `None` under mirroring and

@@ -196,10 +196,13 @@ pub struct FaultCounts {
     pub backup_read_errors: u64,
     /// Blocks the archive target refused.
     pub archive_write_errors: u64,
-    /// Archive passes that failed (each copied again from its first block).
+    /// Archive passes that failed under injected faults (each copied again from its
+    /// first block). A pass that met a block failing its checksum is not one: it is
+    /// not copied again, the backup is given up.
     pub backup_failures: u64,
     /// Times the engine refused to retire VLUN A after a failed archive pass (the
-    /// simulator asks after every failure; a retire granted there is an error).
+    /// simulator asks after every failure, the pass given up at a block failing its
+    /// checksum included; a retire granted there is an error).
     pub retires_refused: u64,
     /// Physical block writes that landed on a neighbouring block.
     pub misdirected_writes: u64,

@@ -135,9 +135,11 @@ pub enum Unreached {
     RequestAfterTransactions,
     /// Some request came while transactions still ran or were to arrive, but every
     /// cycle ran beside none ([`Marks::beside_txn`](crate::Marks::beside_txn)): its
-    /// backup finished before the first arrival, or in a lull between transactions.
-    /// Nothing it promises about transactions was put to the test. Every invariant
-    /// about a backup.
+    /// backup finished before the first arrival, or in a lull between transactions;
+    /// or the only cycles that reached the invariant's state (a split, A declared
+    /// consistent, an archive, a retire, a copy to B') ran beside none, those beside
+    /// transactions having been lost before it. Nothing it promises about
+    /// transactions was put to the test. Every invariant about a backup.
     NoTransactionBeside,
     /// The workload's transactions do not keep the sum of the record values (every
     /// workload but bank transfers): bank-conserved has no sum to check.
@@ -545,6 +547,9 @@ impl RunResult {
                 .filter(|m| tested_beside(m, invariant))
                 .any(reached)
         };
+        // Reached only by cycles beside no transaction (a backup given up beside
+        // them, a later one after the load): that, not the state, is what is missing.
+        let anywhere = |reached: fn(&crate::Marks) -> bool| self.cycle_marks().any(reached);
         let (reached, why): (fn(&crate::Marks) -> bool, _) = match invariant {
             Invariant::AIsolated => (|m| m.split.is_some(), Unreached::NoSplit),
             Invariant::AConsistent => (|m| m.a_consistent.is_some(), Unreached::NoConsistentA),
@@ -559,7 +564,13 @@ impl RunResult {
             Invariant::BPrimeFaithful => (|m| m.detach_end.is_some(), Unreached::NoCopyToBPrime),
             _ => return None,
         };
-        (!any(reached)).then_some(why)
+        if any(reached) {
+            None
+        } else if anywhere(reached) {
+            Some(Unreached::NoTransactionBeside)
+        } else {
+            Some(why)
+        }
     }
 
     /// Why the run never reached the state `invariant` speaks of, for an invariant its
@@ -571,14 +582,18 @@ impl RunResult {
     /// was declared consistent reached A-consistent's state, and its oracle's verdict
     /// on that image stands. A violation observed shows the state was reached.
     pub fn unreached_after_loss(&self, invariant: Invariant) -> Option<Unreached> {
-        let archived = self
-            .cycles_beside_txn()
-            .any(|m| m.archive_copy.is_some() || m.retire.is_some());
+        let archived_in = |m: &crate::Marks| m.archive_copy.is_some() || m.retire.is_some();
+        let archived = self.cycles_beside_txn().any(archived_in);
         match invariant {
             Invariant::BackupFaithful
                 if !archived && !self.violations.iter().any(|v| v.invariant == invariant) =>
             {
-                Some(Unreached::NoArchive)
+                // Archived only by a cycle beside no transaction: reached, not tested.
+                Some(if self.cycle_marks().any(archived_in) {
+                    Unreached::NoTransactionBeside
+                } else {
+                    Unreached::NoArchive
+                })
             }
             _ => self.unreached(invariant),
         }

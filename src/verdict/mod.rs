@@ -484,8 +484,10 @@ pub fn lost_why(r: &sim::RunResult, lost: sim::LostBackup) -> String {
             ROLLBACK_ABANDON.into()
         }
         sim::LostBackup::Abandoned => "data area full".into(),
-        sim::LostBackup::GivenUp if r.costs.quiesce_timeouts > 0 => {
-            let n = r.costs.quiesce_timeouts;
+        sim::LostBackup::GivenUp if lost_quiesce_timeouts(r) > 0 => {
+            // The misses of the cycles given up, not those of a cycle whose retry
+            // then made its copy.
+            let n = lost_quiesce_timeouts(r);
             format!(
                 "quiesce deadline missed {n} time{}",
                 if n == 1 { "" } else { "s" }
@@ -496,6 +498,19 @@ pub fn lost_why(r: &sim::RunResult, lost: sim::LostBackup) -> String {
         }
         sim::LostBackup::GivenUp => "an archive pass met an unreadable block".into(),
     }
+}
+
+/// The quiesce deadlines missed by the cycles given up (every cycle's milestones, or
+/// the one backup's).
+fn lost_quiesce_timeouts(r: &sim::RunResult) -> u64 {
+    let one = r.cycles.is_empty().then_some(&r.marks);
+    r.cycles
+        .iter()
+        .map(|c| &c.marks)
+        .chain(one)
+        .filter(|m| m.given_up.is_some())
+        .map(|m| m.quiesce_timeouts.len() as u64)
+        .sum()
 }
 
 /// Why a backup under `on_data_area_full = "break-guest-write"` was abandoned: that

@@ -325,6 +325,7 @@ impl World<'_> {
     /// ([`SimError::Limit`], exit 3).
     fn archive_failed(&mut self) -> Result<(), SimError> {
         self.refuse_retire()?;
+        self.count(|c| c.backup_failures += 1);
         let max = self.scenario.limits.archive_blocks_max;
         self.archive_blocks_again = self
             .archive_blocks_again
@@ -348,7 +349,9 @@ impl World<'_> {
     /// the pass fails and VLUN A must stay, as for an injected fault, but copying
     /// again cannot help — the block is lost — so the backup is given up. The cycle
     /// stays open (VLUN A is kept, so the device cannot split again): requests of
-    /// later cycles queue behind it and are not served.
+    /// later cycles queue behind it and are not served (each reported lost at the
+    /// run's end: [`Marks::not_begun`](crate::Marks::not_begun)). Not a pass copied
+    /// again: not in `backup_failures`; the engine's refusal is in `retires_refused`.
     fn archive_lost(&mut self) -> Result<(), SimError> {
         self.count(|c| c.integrity_detections += 1);
         self.refuse_retire()?;
@@ -389,10 +392,7 @@ impl World<'_> {
             }
             Err(e) => return Err(engine_err(now)(e)),
         }
-        self.count(|c| {
-            c.backup_failures += 1;
-            c.retires_refused += 1;
-        });
+        self.count(|c| c.retires_refused += 1);
         self.archive_copy = None;
         Ok(())
     }

@@ -220,11 +220,29 @@ impl World<'_> {
         }
     }
 
-    /// Every cycle's result, the one in progress (if any) last.
+    /// Every cycle's result, the one in progress (if any) after the ended ones, and
+    /// last a result for each request still queued at the run's end
+    /// ([`Marks::not_begun`]: queued behind a backup given up with its VLUN A kept,
+    /// which never ends): lost, given up at the run's end, nothing else happened.
     pub(crate) fn cycle_results(&self) -> Vec<CycleResult> {
         let mut all = self.done_cycles.clone();
         if let Some(c) = &self.cycle {
             all.push(self.cycle_result(c));
+        }
+        let end = self.q.now();
+        for &asked in &self.deferred_requests {
+            all.push(CycleResult {
+                cycle: all.len() as u32 + 1,
+                marks: Marks {
+                    request: Some(asked),
+                    given_up: Some(end),
+                    not_begun: true,
+                    ..Marks::default()
+                },
+                request_deferred_ticks: end - asked,
+                given_up: true,
+                ..CycleResult::default()
+            });
         }
         for (i, c) in all.iter_mut().enumerate() {
             c.window = self.window_costs(i);
