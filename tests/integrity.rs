@@ -83,7 +83,19 @@ fn integrity_mode_refuses_the_damage_the_unchecked_run_serves() {
                 > num(b, "physical_writes_per_logical_write"),
             "{policy}"
         );
+        // An archive pass that met a refused block is given up, not copied again (no
+        // injected backup errors here): the engine's refusal to retire is counted, no
+        // pass is, and stdout does not say one was copied again.
+        if a["backup_given_up"] == "1" {
+            assert_eq!(a["backup_failures"], "0", "{policy}");
+            assert!(num(a, "retires_refused") >= 1.0, "{policy}");
+        }
     }
+    assert!(
+        on_rows.iter().any(|r| r["backup_given_up"] == "1"),
+        "no archive pass met a refused block"
+    );
+    assert!(!stdout(&on).contains("copied again"), "{}", stdout(&on));
 }
 
 /// An invariant judged on an image integrity mode refused blocks of is never a plain
