@@ -787,6 +787,10 @@ fn run_policy(
                 }
                 // A run that cannot progress cut the work: no verdict.
                 sim::SimError::Stuck { .. } => anyhow::Error::new(e).context(Incomplete(what)),
+                // A crash without the engine's barriers broke the device (what
+                // `faults.power_safe = false` shows): the run stopped there, so no
+                // verdict (exit 3), and not bad input.
+                sim::SimError::Broken { .. } => anyhow::Error::new(e).context(Incomplete(what)),
                 e => anyhow::Error::new(e).context(what),
             }
         })?

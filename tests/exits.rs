@@ -6,7 +6,7 @@
 //! | 0 | `run::a_violation_exits_1_and_is_printed_unless_allowed` (fig3, bank) | [`a_clean_sweep_exits_0`] | [`merge_exits_as_its_shards_say`] | `check::the_default_configuration_holds` |
 //! | 1 | `run::a_violation_exits_1_and_is_printed_unless_allowed`, [`a_violation_in_a_finished_policy_outranks_a_later_limit_or_interrupt`] (and a limit after it) | `verdicts::a_violating_sweep_exits_1_and_its_junit_counts_the_failures` | [`merge_exits_as_its_shards_say`] | `check::a_violation_exits_1_and_writes_a_trace_that_replays` |
 //! | 2 | [`bad_input_exits_2`] | [`bad_input_exits_2`] | `verdicts::merge_refuses_edited_missing_duplicated_or_overwritten_shards`, `merge_verdicts::merge_refuses_a_shards_missing_edited_or_unpinned_verdicts`, `trace_pins::merge_refuses_shards_that_replayed_two_versions_of_a_trace` | `check::bad_check_flags_are_refused_with_exit_2` |
-//! | 3 | `verdicts::sigint_stops_a_run_with_exit_3_and_keeps_the_old_output`, [`a_run_stopped_by_a_limit_ends_with_its_verdict_line`], `run::history_off_is_unchecked_not_clean` | `verdicts::a_failed_point_is_reported_and_the_grid_goes_on`, `verdicts::an_interrupted_sweep_resumes_to_identical_bytes` | [`merge_exits_as_its_shards_say`] (a shard holds a failed point) | `check::a_depth_bound_that_cuts_the_search_is_incomplete_exit_3` |
+//! | 3 | `verdicts::sigint_stops_a_run_with_exit_3_and_keeps_the_old_output`, [`a_run_stopped_by_a_limit_ends_with_its_verdict_line`], `run::history_off_is_unchecked_not_clean`, [`a_crash_that_breaks_a_device_without_barriers_stops_the_run_exit_3`] | `verdicts::a_failed_point_is_reported_and_the_grid_goes_on`, `verdicts::an_interrupted_sweep_resumes_to_identical_bytes` | [`merge_exits_as_its_shards_say`] (a shard holds a failed point) | `check::a_depth_bound_that_cuts_the_search_is_incomplete_exit_3` |
 //!
 //! `--allow-violations` (1 becomes 0): `run::a_violation_exits_1_and_is_printed_unless_allowed`,
 //! `verdicts::a_violating_sweep_exits_1_and_its_junit_counts_the_failures`,
@@ -524,4 +524,58 @@ fn every_verdict_line_starts_with_a_word_the_readme_lists() {
             "{args:?}: {last}"
         );
     }
+}
+
+/// A crash under `faults.power_safe = false` (no flush barriers) may break the
+/// simulated device: over crash instants and variants, a run that does not finish
+/// stops at the crash naming it (`the crash at tick T broke the device`), exit 3 with
+/// the policy's `run` case failed in the JSON, never exit 2 (it is not bad input) nor a
+/// plain engine refusal later in the run. At least one run must break, or the property
+/// was not put to the test.
+#[test]
+fn a_crash_that_breaks_a_device_without_barriers_stops_the_run_exit_3() {
+    let mut broken = 0;
+    for policy in ["mirroring", "logging", "cow"] {
+        for crash in [10_020u64, 10_070, 10_300] {
+            let text = format!(
+                r#"
+policies = ["{policy}"]
+seed = 1
+[workload]
+kind = "bank"
+accounts = 128
+transactions = 200
+arrival_ticks_mean = 100
+compute_ticks_min = 20
+compute_ticks_max = 2000
+[geometry]
+block_size_bytes = 64
+records_per_block = 4
+[faults]
+crash_at_ticks = [{crash}]
+power_safe = false
+"#
+            );
+            let tmp = tempfile::tempdir().unwrap();
+            let f = write(tmp.path(), "crash.toml", &text);
+            let run = owm_json("run", &f, tmp.path(), &[]);
+            let what = format!("{policy} crash at {crash}");
+            match code(&run.o) {
+                0 | 1 => continue,
+                3 => {}
+                c => panic!("{what}: exit {c}: {}", stderr(&run.o)),
+            }
+            broken += 1;
+            let said = stderr(&run.o);
+            assert!(
+                said.contains(&format!("the crash at tick {crash} broke the device")),
+                "{what}: {said}"
+            );
+            let v = run.verdict();
+            let case = json_case(&v, policy, "run");
+            assert_eq!(case["verdict"], "failed", "{what}: {case}");
+            assert_eq!(v["exit_code"], 3, "{what}");
+        }
+    }
+    assert!(broken > 0, "no crash broke a device without barriers");
 }

@@ -73,6 +73,15 @@ pub enum SimError {
     /// archive of it).
     #[error("engine at tick {at}: {detail}")]
     Unsafe { at: Tick, detail: String },
+    /// A crash under `faults.power_safe = false` (the engine's order without flush
+    /// barriers) broke the device: its recovery failed, or it recovered into another
+    /// phase than the one its calls had acknowledged (a split lost: a single volume
+    /// again). What that mode is for; the run stops at the crash, nothing judged.
+    #[error(
+        "the crash at tick {at} broke the device (faults.power_safe = false: the engine's \
+         order without flush barriers): {detail}; the run stops there, nothing judged"
+    )]
+    Broken { at: Tick, detail: String },
     /// A limit in `Scenario::limits` was reached: `key` is its dotted key
     /// (`limits.events_max`, `limits.time_ticks_max`, `limits.attempts_max`), `what`
     /// says what the run reached.

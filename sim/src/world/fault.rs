@@ -120,7 +120,32 @@ impl World<'_> {
         let now = self.q.now();
         let armed = self.set_faults_armed(false);
         self.count(|c| c.crashes += 1);
-        self.power_cycle().map_err(engine_err(now))?;
+        let phase = self.dev.phase();
+        let power_safe = self.scenario.faults.power_safe;
+        match self.power_cycle() {
+            Ok(()) => {}
+            Err(e) if !power_safe => {
+                return Err(SimError::Broken {
+                    at: now,
+                    detail: format!("its recovery failed: {e}"),
+                })
+            }
+            Err(e) => return Err(engine_err(now)(e)),
+        }
+        if self.dev.phase() != phase {
+            // Acknowledged before the crash, lost by it: what the barriers prevent.
+            let detail = format!(
+                "it recovered as {} where its calls had made it {} (a change they \
+                 acknowledged was lost)",
+                self.dev.phase(),
+                phase
+            );
+            return Err(if power_safe {
+                SimError::Unsafe { at: now, detail }
+            } else {
+                SimError::Broken { at: now, detail }
+            });
+        }
         let mut victims: Vec<Attempt> = (0..self.txns.len() as Attempt)
             .filter(|&s| {
                 let t = &self.txns[s as usize];
