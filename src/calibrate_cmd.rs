@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+
+use crate::verdict::Exit;
 use engine::meta::{FileJournal, Journal, MetaRecord};
 use engine::{BlockStore, FileStore, Variant};
 use rand::{rngs::StdRng, seq::SliceRandom, Rng, SeedableRng};
@@ -20,10 +22,16 @@ use sim::{DeviceModelConfig, GeometryConfig, Outcome, Policy, RunResult, Scenari
 /// Arguments of `owm calibrate`.
 #[derive(clap::Args)]
 pub struct CalibrateArgs {
-    /// An existing directory on the file system to measure (scratch images of 16 MiB and of the
-    /// pattern's region, and a scratch journal, are written there and removed; the
-    /// profile and the pattern's traces, calibrate-pattern-qd1.csv and
-    /// calibrate-pattern-qd8.csv, stay, also with --profile).
+    /// An existing directory on the file system to measure. A measurement writes its
+    /// scratch files in a directory of its own made there (`.owm-calibrate-XXXXXX`,
+    /// removed however the command ends but `kill -9`): an image of 4096 blocks, one of
+    /// --pattern-writes blocks and a journal: (4096 + --pattern-writes) × --block-size
+    /// bytes, and the journal's, at most 1 MiB and 128 bytes a sample (49.3 MiB at the
+    /// defaults); more than
+    /// 128 GiB, or more than DIR's free space less a tenth of it (at least 256 MiB
+    /// kept free), is refused before anything is written. The profile and the
+    /// pattern's traces, calibrate-pattern-qd1.csv and calibrate-pattern-qd8.csv,
+    /// stay, also with --profile (which measures nothing and writes no scratch).
     pub dir: PathBuf,
     /// Block size, bytes: a multiple of 8 from 16 to 16777216 (16 MiB, as a scenario's
     /// geometry.block_size_bytes of one record per block).
@@ -245,13 +253,145 @@ mod buffer_cap {
     }
 }
 
+/// Blocks of the measured image.
+const BLOCKS: u64 = 4096;
+
+/// The most a journal record appended takes in the scratch journal, bytes (the
+/// engine's largest append frame is 40).
+const JOURNAL_RECORD_BYTES_MAX: u64 = 64;
+
+/// The most the scratch journal's header and superblock take, bytes.
+const JOURNAL_FIXED_BYTES_MAX: u64 = 1 << 20;
+
+/// The most scratch a measurement writes, bytes (128 GiB): at 16 MiB blocks, the
+/// image and a region of 4096 blocks.
+pub const SCRATCH_BYTES_MAX: u64 = 128 << 30;
+
+/// The least free space a measurement leaves on DIR's file system, bytes: 256 MiB
+/// (and at least a tenth of what was free).
+const SCRATCH_FREE_LEFT_MIN: u64 = 256 << 20;
+
+/// The bytes a measurement writes at most in its scratch directory, for block size
+/// `bs`, `samples` samples and a region of `region_blocks` blocks: the image of
+/// [`BLOCKS`] blocks (half filled, then written at random and at never-written
+/// blocks), the region written whole, and the journal's records.
+pub fn scratch_bytes(bs: usize, samples: usize, region_blocks: u64) -> u64 {
+    let blocks = BLOCKS.saturating_add(region_blocks.max(1));
+    blocks
+        .saturating_mul(bs as u64)
+        .saturating_add(
+            (samples as u64).saturating_mul(2).saturating_add(1) * JOURNAL_RECORD_BYTES_MAX,
+        )
+        .saturating_add(JOURNAL_FIXED_BYTES_MAX)
+}
+
+/// Why a measurement of `bytes` of scratch may not run on a file system with `free`
+/// bytes free (`None`: it may): past [`SCRATCH_BYTES_MAX`], or past `free` less a
+/// tenth of it (at least [`SCRATCH_FREE_LEFT_MIN`]). The words name the flags that
+/// size it (`flags`) and the directory.
+fn scratch_refusal(bytes: u64, free: u64, flags: &str, dir: &Path) -> Option<String> {
+    let gib = |b: u64| b as f64 / f64::from(1u32 << 30);
+    let sized = format!(
+        "{flags}: the measurement writes up to {bytes} bytes ({:.2} GiB) of scratch files in \
+         {} ((4096 + --pattern-writes) × --block-size, and the journal)",
+        gib(bytes),
+        dir.display()
+    );
+    let lower = "lower --block-size or --pattern-writes, or predict from a profile with \
+                 --profile (no measurement)";
+    if bytes > SCRATCH_BYTES_MAX {
+        return Some(format!(
+            "{sized}, past the {SCRATCH_BYTES_MAX} bytes (128 GiB) it may write; {lower}"
+        ));
+    }
+    let keep = (free / 10).max(SCRATCH_FREE_LEFT_MIN);
+    if bytes > free.saturating_sub(keep) {
+        return Some(format!(
+            "{sized}, but its file system has {free} bytes ({:.2} GiB) free, of which the \
+             measurement leaves a tenth and at least {SCRATCH_FREE_LEFT_MIN} bytes; free \
+             space or {lower}",
+            gib(free)
+        ));
+    }
+    None
+}
+
+/// The bytes free to an unprivileged user on `dir`'s file system.
+fn free_bytes(dir: &Path) -> std::io::Result<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes())
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    // SAFETY: `path` is a NUL-terminated string and `st` a buffer statvfs fills.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(path.as_ptr(), &mut st) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    #[allow(clippy::unnecessary_cast)]
+    Ok((st.f_bavail as u64).saturating_mul(st.f_frsize as u64))
+}
+
+/// Refuses a measurement whose scratch files ([`scratch_bytes`]) do not fit: see
+/// [`scratch_refusal`]. Nothing is written.
+fn refuse_scratch(args: &CalibrateArgs, dir: &Path) -> Result<()> {
+    let bytes = scratch_bytes(args.block_size, args.samples, args.pattern_writes);
+    let free = free_bytes(dir).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: cannot read its file system's free space: {e}",
+            dir.display()
+        )
+    })?;
+    let flags = format!(
+        "--block-size {} with --pattern-writes {}",
+        args.block_size, args.pattern_writes
+    );
+    match scratch_refusal(bytes, free, &flags, dir) {
+        Some(why) => bail!("{why}"),
+        None => Ok(()),
+    }
+}
+
+/// A command stopped by a signal ([`crate::interrupt`]) at a safe point, `when`:
+/// nothing published.
+#[derive(Debug)]
+struct Stopped {
+    when: &'static str,
+}
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "interrupted {}", self.when)
+    }
+}
+
+impl std::error::Error for Stopped {}
+
+/// Fails with [`Stopped`] once a signal asked the command to stop.
+fn stop_point(when: &'static str) -> Result<()> {
+    if crate::interrupt::requested() {
+        return Err(Stopped { when }.into());
+    }
+    Ok(())
+}
+
 fn measure(dir: &Path, bs: usize, samples: usize, region_blocks: u64) -> Result<Measured> {
-    const BLOCKS: u64 = 4096;
+    const MEASURING: &str = "while measuring";
     // The block buffers first: refused, nothing is made in DIR.
     let data = block_buffer(bs, |i| (i % 251) as u8)?;
     let mut buf = block_buffer(bs, |_| 0)?;
+    // Every scratch file in a directory of its own, so no file of DIR is touched; it
+    // goes with all it holds when the measurement ends, completed, failed or stopped.
+    let scratch_dir = tempfile::Builder::new()
+        .prefix(".owm-calibrate-")
+        .tempdir_in(dir)
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{}: cannot make the measurement's scratch directory: {e}",
+                dir.display()
+            )
+        })?;
+    let quit = crate::interrupt::remove_on_quit(scratch_dir.path());
     let mut scratch = Scratch(Vec::new());
-    let img = scratch.add(dir.join("calibrate-scratch.img"));
+    let img = scratch.add(scratch_dir.path().join("image.img"));
     let store = FileStore::create(&img, bs, BLOCKS)?;
     let mut rng = StdRng::seed_from_u64(1);
     // Fill the first half: a read of a hole is not a read of the disk. The second half
@@ -259,15 +399,18 @@ fn measure(dir: &Path, bs: usize, samples: usize, region_blocks: u64) -> Result<
     // land on never-written blocks, which the file system allocates.
     let filled = BLOCKS / 2;
     for b in 0..filled {
+        stop_point(MEASURING)?;
         store.write_block(b, &data)?;
     }
     store.flush()?;
+    crate::outdir::pause_point("calibrate-measure");
     let mut fresh: Vec<u64> = (filled..BLOCKS).collect();
     fresh.shuffle(&mut rng);
     let mut fresh = fresh.into_iter();
     let mut reads = Vec::with_capacity(samples);
     let mut writes = Vec::with_capacity(samples);
     for _ in 0..samples {
+        stop_point(MEASURING)?;
         let b = rng.random_range(0..filled);
         reads.push(time(&mut || Ok(store.read_block(b, &mut buf)?))?);
         let b = rng.random_range(0..BLOCKS);
@@ -277,7 +420,7 @@ fn measure(dir: &Path, bs: usize, samples: usize, region_blocks: u64) -> Result<
     // The metadata journal as the engine keeps it: one record appended per table
     // update; a sync is the journal's fdatasync, then the superblock recording the
     // durable length, written and synced.
-    let path = scratch.add(dir.join("calibrate-scratch.owm"));
+    let path = scratch.add(scratch_dir.path().join("journal.owm"));
     scratch.add(engine::superblock::path_of(&path));
     let header = MetaRecord::Header {
         variant: Variant::CopyOnWrite,
@@ -293,9 +436,10 @@ fn measure(dir: &Path, bs: usize, samples: usize, region_blocks: u64) -> Result<
     // The state the pattern's barriers meet: the phase before the split wrote every
     // block of the region once and nothing flushed it (the file system still holds
     // those writes, unallocated or unwritten, when the backup window's barriers run).
-    let region_path = scratch.add(dir.join("calibrate-scratch-region.img"));
+    let region_path = scratch.add(scratch_dir.path().join("region.img"));
     let region = FileStore::create(&region_path, bs, region_blocks.max(1))?;
     for b in 0..region_blocks {
+        stop_point(MEASURING)?;
         region.write_block(b, &data)?;
     }
     // A first write's barriers, in the engine's order, each after a block written to a
@@ -306,6 +450,7 @@ fn measure(dir: &Path, bs: usize, samples: usize, region_blocks: u64) -> Result<
     let mut flushes = Vec::with_capacity(barriers);
     let mut syncs = Vec::with_capacity(barriers);
     for i in 0..barriers as u64 {
+        stop_point(MEASURING)?;
         store.write_block(fresh.next().expect("sized above"), &data)?;
         flushes.push(time(&mut || Ok(store.flush()?))?);
         store.write_block(fresh.next().expect("sized above"), &data)?;
@@ -318,6 +463,7 @@ fn measure(dir: &Path, bs: usize, samples: usize, region_blocks: u64) -> Result<
     }
     let mut appends = Vec::with_capacity(samples);
     for i in 0..samples as u64 {
+        stop_point(MEASURING)?;
         let record = MetaRecord::Remove { block: i % BLOCKS };
         appends.push(time(&mut || Ok(journal.append(&record)?))?);
     }
@@ -325,6 +471,13 @@ fn measure(dir: &Path, bs: usize, samples: usize, region_blocks: u64) -> Result<
     drop(journal);
     drop(region);
     drop(scratch);
+    scratch_dir.close().map_err(|e| {
+        anyhow::anyhow!(
+            "{}: cannot remove the measurement's scratch directory: {e}",
+            dir.display()
+        )
+    })?;
+    drop(quit);
     Ok(Measured {
         read_us: mean_us(reads),
         write_us: mean_us(writes),
@@ -1005,8 +1158,9 @@ fn resolved(path: &Path) -> Option<PathBuf> {
 }
 
 /// Refuses an `--out` that names a file the command itself writes in DIR (the
-/// pattern's traces, the scratch files) or reads (`--barrier-timings`, `--profile`):
-/// one of the two would replace the other.
+/// pattern's traces) or reads (`--barrier-timings`, `--profile`): one of the two would
+/// replace the other. (The scratch files go in a directory of their own, made with a
+/// new name: no `--out` can name them.)
 fn refuse_out_clash(args: &CalibrateArgs, dir: &Path) -> Result<()> {
     let Some(out) = &args.out else {
         return Ok(());
@@ -1014,7 +1168,6 @@ fn refuse_out_clash(args: &CalibrateArgs, dir: &Path) -> Result<()> {
     let Some(target) = resolved(out) else {
         return Ok(());
     };
-    let journal = dir.join("calibrate-scratch.owm");
     let mut own: Vec<(PathBuf, &str)> = DEPTHS
         .iter()
         .map(|d| {
@@ -1024,14 +1177,6 @@ fn refuse_out_clash(args: &CalibrateArgs, dir: &Path) -> Result<()> {
             )
         })
         .collect();
-    for name in ["calibrate-scratch.img", "calibrate-scratch-region.img"] {
-        own.push((dir.join(name), "a scratch image this command writes"));
-    }
-    own.push((
-        engine::superblock::path_of(&journal),
-        "a scratch file this command writes",
-    ));
-    own.push((journal, "a scratch journal this command writes"));
     if let Some(t) = &args.barrier_timings {
         own.push((t.clone(), "the --barrier-timings input"));
     }
@@ -1092,7 +1237,43 @@ fn refuse_unrunnable_flags(args: &CalibrateArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
+/// `owm calibrate`: exit 0 once the profile and traces are in place and the table
+/// printed; 3 when a signal stopped it first (nothing written, the scratch files
+/// removed, the previous profile and traces left as they were); errors as bad input
+/// (2).
+pub fn calibrate(args: &CalibrateArgs) -> Result<Exit> {
+    match calibrate_or_stop(args) {
+        Ok(()) => Ok(Exit::Held),
+        Err(e) => match e.downcast_ref::<Stopped>() {
+            Some(stopped) => {
+                let out = args
+                    .out
+                    .clone()
+                    .unwrap_or_else(|| args.dir.join("device-profile.toml"));
+                let what = if args.profile.is_some() {
+                    "the traces"
+                } else {
+                    "the profile and the traces"
+                };
+                tell!(
+                    "{stopped}: nothing written ({what}, {}, {} and {}, left as they were{})",
+                    out.display(),
+                    args.dir.join("calibrate-pattern-qd1.csv").display(),
+                    args.dir.join("calibrate-pattern-qd8.csv").display(),
+                    if args.profile.is_some() {
+                        ""
+                    } else {
+                        "; the scratch files removed"
+                    }
+                );
+                Ok(Exit::Incomplete)
+            }
+            None => Err(e),
+        },
+    }
+}
+
+fn calibrate_or_stop(args: &CalibrateArgs) -> Result<()> {
     // The directory names the file system to measure: a mistyped one is refused rather
     // than made (it would be measured on whichever file system holds its parent).
     if !args.dir.is_dir() {
@@ -1111,6 +1292,9 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
     }
     refuse_out_clash(args, &dir)?;
     refuse_unrunnable_flags(args)?;
+    if args.profile.is_none() {
+        refuse_scratch(args, &dir)?;
+    }
     // Everything printed is gathered first: a failure prints nothing on stdout, and
     // every file the command leaves (the profile, the two traces) is put in place
     // together once the whole table is computed, or none is.
@@ -1213,7 +1397,13 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
         }
         _ => {}
     }
-    let overhead = ticks_or_zero(args.baseline_latency_us - profile.write_latency_ticks as f64);
+    // A block write on the plain volume: the device's write latency and, on a device
+    // with a transfer rate, the block's transfer. The baseline less that is the time
+    // outside the device, so the plain volume's writes take the baseline.
+    let device_write_ticks = profile
+        .write_latency_ticks
+        .saturating_add(profile.block_transfer_ticks(args.block_size as u64));
+    let overhead = ticks_or_zero(args.baseline_latency_us - device_write_ticks as f64);
     let start = writers_start(overhead);
     // The pattern's traces are written beside their places in DIR before anything is
     // printed: a DIR that cannot take them fails the command with nothing on stdout.
@@ -1251,6 +1441,7 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
     ));
     lines.push("variant,phase,iodepth,iops,lat_mean_us,slowdown".to_string());
     let mut notes = Vec::new();
+    crate::outdir::pause_point("calibrate-predict");
     for (depth, trace) in &traces {
         let depth = *depth;
         for variant in Variant::ALL {
@@ -1267,8 +1458,24 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
                     args.pattern_writes,
                 )
                 .map_err(|e| run_error(&source, args, e))?;
-                let run = sim::run(&s, Policy::Owm(variant), 1)
-                    .map_err(|e| run_error(&source, args, e.into()))?;
+                let mut stop = |_events: u64, _now: Tick| {
+                    if crate::interrupt::requested() {
+                        std::ops::ControlFlow::Break(())
+                    } else {
+                        std::ops::ControlFlow::Continue(())
+                    }
+                };
+                let run = match sim::run_with_progress(&s, Policy::Owm(variant), 1, Some(&mut stop))
+                {
+                    Err(sim::SimError::Interrupted { .. }) => {
+                        return Err(Stopped {
+                            when: "while predicting",
+                        }
+                        .into())
+                    }
+                    ran => ran.map_err(|e| run_error(&source, args, e.into()))?,
+                };
+                stop_point("while predicting")?;
                 let p = predicted(&run.result, phase, args.pattern_writes, run_of)
                     .map_err(|e| anyhow::anyhow!("{}: {}: {e:#}", source.name(), at()))?;
                 let base = *before.get_or_insert(p.latency_us);
@@ -1288,9 +1495,34 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
     }
     lines.extend(notes);
     pending.extend(traces.into_iter().map(|(_, t)| t));
+    stop_point("before the files were put in place")?;
+    let written: Vec<String> = pending
+        .iter()
+        .map(|p| p.target.display().to_string())
+        .collect();
     publish_all(pending)?;
     for line in lines {
         say!("{line}");
+    }
+    {
+        use std::io::Write as _;
+        if let Err(e) = std::io::stdout().lock().flush() {
+            crate::stdout_failed(e);
+        }
+    }
+    if crate::STDOUT_ERROR.get().is_some() {
+        // The files are in place: the failure to print is no failure to write them.
+        tell!(
+            "note: written all the same: {} (only the report to stdout failed)",
+            written.join(", ")
+        );
+    }
+    if crate::interrupt::requested() {
+        tell!(
+            "interrupted after the files were put in place: the command had finished; \
+             they stay: {}",
+            written.join(", ")
+        );
     }
     Ok(())
 }
@@ -1651,6 +1883,53 @@ mod buffer_tests {
         let m = measure(tmp.path(), bs, 10, 4).unwrap();
         assert!(m.write_us > 0.0);
         assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+    }
+}
+
+#[cfg(test)]
+mod scratch_tests {
+    use super::*;
+
+    /// The scratch is (4096 + region) blocks and the journal's at most 1 MiB and 128
+    /// bytes a sample; a measurement is refused exactly when that is past 128 GiB or
+    /// past the free space less a tenth of it (at least 256 MiB), naming the flags and
+    /// the bytes.
+    #[test]
+    fn scratch_is_refused_exactly_past_the_bound_or_the_free_space() {
+        assert_eq!(
+            scratch_bytes(4096, 2000, 8192),
+            12288 * 4096 + 4001 * 64 + (1 << 20)
+        );
+        assert_eq!(
+            scratch_bytes(16 << 20, 10, 1 << 20),
+            ((4096 + (1 << 20)) << 24) + 21 * 64 + (1 << 20)
+        );
+        let dir = Path::new("/d");
+        let gib = 1u64 << 30;
+        for free in [0, 100 << 20, 300 << 20, gib, 10 * gib, 500 * gib, u64::MAX] {
+            let keep = (free / 10).max(256 << 20);
+            for bytes in [
+                1,
+                48 << 20,
+                free.saturating_sub(keep),
+                free.saturating_sub(keep).saturating_add(1),
+                free,
+                SCRATCH_BYTES_MAX,
+                SCRATCH_BYTES_MAX + 1,
+            ] {
+                let why = scratch_refusal(bytes, free, "--flags", dir);
+                let refused = bytes > SCRATCH_BYTES_MAX || bytes > free.saturating_sub(keep);
+                assert_eq!(why.is_some(), refused, "{bytes} of {free}: {why:?}");
+                if let Some(why) = why {
+                    assert!(
+                        why.starts_with("--flags: ")
+                            && why.contains(&format!("{bytes} bytes"))
+                            && why.contains("/d"),
+                        "{why}"
+                    );
+                }
+            }
+        }
     }
 }
 

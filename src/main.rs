@@ -247,7 +247,10 @@ fn main() -> ExitCode {
         }
         Command::Serve(args) => serve_cmd::serve(&args).map(|()| verdict::Exit::Held),
         Command::Device(args) => device_cmd::device(&args).map(|()| verdict::Exit::Held),
-        Command::Calibrate(args) => calibrate_cmd::calibrate(&args).map(|()| verdict::Exit::Held),
+        Command::Calibrate(args) => {
+            interrupt::install();
+            calibrate_cmd::calibrate(&args)
+        }
     };
     let code = match result {
         Ok(exit) => exit.into(),
@@ -385,13 +388,14 @@ fn demo(blocks: u64, block_size: usize) -> Result<()> {
         );
     }
     say!(
-        "(one backup cycle on a volume of {blocks} blocks of {block_size} bytes: every block \
+        "(one backup cycle on a volume of {blocks} block{plural} of {block_size} bytes: every block \
          written on VLUN A, the split, every second block written on VLUN B and every third \
          on VLUN A, the backup of A, the retire; A reads, A writes, B reads, B writes = \
          physical block reads and writes of image A and image B, the backup's included; \
          table = lookup-table entries inserted and removed; extra peak = the most extra \
          space in use at once, in blocks: data-area slots, and mirroring's second full \
-         image while VLUN A is live; wr/write = physical block writes per logical write)"
+         image while VLUN A is live; wr/write = physical block writes per logical write)",
+        plural = if blocks == 1 { "" } else { "s" }
     );
     Ok(())
 }

@@ -303,10 +303,19 @@ pub fn spawn_paused<A: AsRef<std::ffi::OsStr>>(args: &[A], point: &str) -> Pause
 /// Spawns `owm args` with `OWM_PAUSE_AT=point`, waits until it pauses there, sends it
 /// SIGINT, lets it go on, and returns its output.
 pub fn interrupt_at<A: AsRef<std::ffi::OsStr>>(args: &[A], point: &str) -> std::process::Output {
+    signal_at(args, point, libc::SIGINT)
+}
+
+/// [`interrupt_at`] with the signal `signal` (SIGINT, SIGTERM) instead of SIGINT.
+pub fn signal_at<A: AsRef<std::ffi::OsStr>>(
+    args: &[A],
+    point: &str,
+    signal: i32,
+) -> std::process::Output {
     use std::io::Read;
     let mut p = spawn_paused(args, point);
     // SAFETY: sending a signal to our own child process.
-    assert_eq!(unsafe { libc::kill(p.child.id() as i32, libc::SIGINT) }, 0);
+    assert_eq!(unsafe { libc::kill(p.child.id() as i32, signal) }, 0);
     // The handler runs on its own thread: wait until it says it saw the signal.
     p.wait_for("interrupted: stopping");
     drop(p.child.stdin.take()); // ends the pause

@@ -312,8 +312,8 @@ fn calibrate_prints_a_rate_below_one_write_a_second() {
     }
 }
 
-/// `--out` naming a file the command itself writes in DIR (a pattern trace, a scratch
-/// file), however spelled, or its `--barrier-timings` input, is refused before anything
+/// `--out` naming a file the command itself writes in DIR (a pattern trace), however
+/// spelled, or its `--barrier-timings` input, is refused before anything
 /// is measured or written (exit 2), naming both.
 #[test]
 fn calibrate_refuses_an_out_it_would_overwrite() {
@@ -332,10 +332,6 @@ fn calibrate_refuses_an_out_it_would_overwrite() {
         (
             &format!("{d}/calibrate-pattern-qd8.csv"),
             "calibrate-pattern-qd8.csv",
-        ),
-        (
-            &format!("{d}/calibrate-scratch.img"),
-            "calibrate-scratch.img",
         ),
         (timings.as_str(), "--barrier-timings"),
     ] {

@@ -3,6 +3,7 @@
 //! when nbdkit or a client tool is not installed.
 
 mod bench;
+mod calibrate;
 mod client;
 mod copies;
 mod create;
