@@ -73,7 +73,8 @@ Exit status (run, sweep, merge, check):
   1    an invariant was violated (0 with --allow-violations)
   2    bad input or usage (file, flag, output directory)
   3    incomplete: a limit, bound or interrupt cut the work, or an invariant was unchecked
-  130  a second Ctrl-C: the process ended at once, nothing committed
+       (also calibrate stopped by Ctrl-C or SIGTERM: nothing written)
+  130  a second Ctrl-C (or SIGTERM): the process ended at once, nothing committed
 
 Scenario file reference: scenarios/README.md";
 
