@@ -26,7 +26,7 @@ pub struct CalibrateArgs {
     /// scratch files in a directory of its own made there (`.owm-calibrate-XXXXXX`,
     /// removed however the command ends but `kill -9`): an image of 4096 blocks, one of
     /// --pattern-writes blocks and a journal: (4096 + --pattern-writes) × --block-size
-    /// bytes, and the journal's, at most 1 MiB and 128 bytes a sample (49.3 MiB at the
+    /// bytes, and the journal's, at most 1 MiB and 128 bytes a sample (49.2 MiB at the
     /// defaults); more than
     /// 128 GiB, or more than DIR's free space less a tenth of it (at least 256 MiB
     /// kept free), is refused before anything is written. The profile and the
