@@ -185,8 +185,8 @@ satisfies i % N == K - 1; `owm merge` joins the N outputs."
     )]
     Serve(serve_cmd::ServeArgs),
     /// The life cycle of a served device: split, status, backup --to FILE, retire,
-    /// detach --to FILE, and its barriers' wall times, timings (through the control
-    /// socket of `owm serve`).
+    /// abandon, detach --to FILE, and its barriers' wall times, timings (through the
+    /// control socket of `owm serve`).
     Device(device_cmd::DeviceArgs),
     /// Measure the file store's block read, write and flush latencies on a directory's
     /// file system; write them as a device profile (`[device]` table, 1 tick = 1 µs)

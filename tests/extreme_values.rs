@@ -22,12 +22,28 @@ fn a_block_past_16_mib_is_refused_at_its_key() {
 }
 
 #[test]
-fn a_volume_whose_bytes_overflow_is_refused_at_the_block_size() {
+fn a_volume_whose_bytes_overflow_is_refused_at_the_record_count() {
     // 2^24-byte blocks × 2^40 blocks = 2^64 bytes: wrapped to 0, this passed every
-    // limit and the run aborted allocating; now refused before the run.
-    let text = "policies = [\"cow\"]\n[workload]\nkind = \"generated\"\nrecords = 1099511627776\n\
+    // limit and the run aborted allocating; now refused before the run, at the key
+    // whose count reaches 2^62 (a block is at most 2^32 bytes), naming the block size
+    // as the other way out. Also with the block size at its default, not in the file.
+    let big_blocks =
+        "policies = [\"cow\"]\n[workload]\nkind = \"generated\"\nrecords = 1099511627776\n\
                 [geometry]\nblock_size_bytes = 16777216\nrecords_per_block = 1\n";
-    refused_at_their_keys(&[(text, 6, "geometry.block_size_bytes", "(2^62)")]);
+    let default_blocks =
+        "policies = [\"cow\"]\n[workload]\nkind = \"fig3\"\nrecords = 9223372036854775807\n";
+    let accounts =
+        "policies = [\"cow\"]\n[workload]\nkind = \"bank\"\naccounts = 9223372036854775807\n";
+    refused_at_their_keys(&[
+        (big_blocks, 4, "workload.records", "(2^62)"),
+        (
+            default_blocks,
+            4,
+            "workload.records",
+            "geometry.block_size_bytes",
+        ),
+        (accounts, 4, "workload.accounts", "(2^62)"),
+    ]);
 }
 
 #[test]
@@ -239,4 +255,21 @@ fn extreme_values_give_a_verdict_a_refusal_or_a_limit() {
 #[ignore = "long run: cargo test --release --test tests extreme_values -- --ignored"]
 fn extreme_values_long() {
     cases(2_000);
+}
+
+/// A scenario name past 256 bytes is refused at its key: it is printed in every row of
+/// `summary.csv`, every plot title and verdict case, outside the output estimate (a
+/// 50 MB name ran for minutes and filled the staging directory). 256 bytes run.
+#[test]
+fn a_name_past_256_bytes_is_refused_at_its_key() {
+    let long = format!(
+        "name = \"{}\"\n[workload]\nkind = \"fig3\"\n",
+        "n".repeat(257)
+    );
+    refused_at_their_keys(&[(&long, 1, "name", "is 257 bytes long, more than 256")]);
+    let (_t, _f, o) = run_file(&format!(
+        "name = \"{}\"\npolicies = [\"none\"]\n[workload]\nkind = \"fig3\"\n",
+        "n".repeat(256)
+    ));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
 }

@@ -227,6 +227,11 @@ fn ordered(min_key: &str, min: u64, max_key: &str, max: u64) -> Result<(), SimEr
     }
 }
 
+/// The longest scenario `name`, in bytes: it is written in every row of `summary.csv`,
+/// in every plot title and verdict case, so a longer one would make those outputs (and
+/// the time to draw them) grow with it, outside the output estimate.
+pub const NAME_BYTES_MAX: usize = 256;
+
 /// Checks `s` for runs of `policies` and returns the volume layout it needs.
 /// `run`: the memory bound judged on `owm run`'s estimate of the policies together
 /// ([`crate::footprint::estimate`]: its timeline and pictures besides); else on the
@@ -241,6 +246,17 @@ pub(crate) fn scenario(s: &Scenario, policies: &[Policy], run: bool) -> Result<L
                 "holds the control character U+{:04X} at byte {i}: the name is printed in \
                  tables, CSV, SVG and JUnit files; give printable characters",
                 c as u32
+            ),
+        ));
+    }
+    if s.name.len() > NAME_BYTES_MAX {
+        return Err(bad(
+            "name",
+            format!(
+                "is {} bytes long, more than {NAME_BYTES_MAX}: the name is printed in every \
+                 row of summary.csv, in plot titles and in the verdict files; give a shorter \
+                 one",
+                s.name.len()
             ),
         ));
     }
@@ -526,13 +542,21 @@ pub(crate) fn layout(s: &Scenario) -> Result<Layout, SimError> {
                 ),
             ));
         }
+        // The record count is what reaches 2^62 (a block is at most 2^32 bytes, so
+        // at least 2^30 blocks are needed): named at its key.
+        let records_key = match s.workload {
+            W::Bank(_) => "workload.accounts",
+            _ => "workload.records",
+        };
         return Err(bad(
-            "geometry.block_size_bytes",
+            records_key,
             format!(
-                "{}-byte blocks for {} blocks make a volume of more than {VOLUME_BYTES_LIMIT} \
-                 bytes (2^62), past what byte offsets can address; give smaller blocks or \
-                 fewer records",
-                g.block_size_bytes, layout.volume_blocks
+                "{} records in {} blocks of {} bytes make a volume of more than \
+                 {VOLUME_BYTES_LIMIT} bytes (2^62), past what byte offsets can address; give \
+                 fewer records or smaller blocks (geometry.block_size_bytes)",
+                s.workload.records(),
+                layout.volume_blocks,
+                g.block_size_bytes
             ),
         ));
     }
