@@ -417,13 +417,33 @@ fn parse_states_max(s: &str) -> Result<usize, String> {
 }
 
 /// Runs `owm check` (or `--replay`) and returns its exit status (module doc); an
-/// error is bad input (exit 2).
+/// error is bad input (exit 2). An error of a check (not of `--replay`, which writes
+/// no verdict files) is recorded in the `--json` and `--junit` files as a failed case
+/// `run` of suite `check` ([`VerdictArgs::record_error`]), never over the `--model`
+/// file or inside `--trace-dir`.
 pub fn run(args: &CheckArgs) -> Result<Exit> {
     // `--timeout` counts from here: the estimate's searches are part of the command.
     let since = std::time::Instant::now();
     if let Some(path) = &args.replay {
         return replay(path);
     }
+    let model: Vec<crate::verdict::Input> = args
+        .model
+        .iter()
+        .map(|m| ("the --model file", &**m))
+        .collect();
+    let result = check(args, since);
+    args.verdict.record_error(
+        result,
+        "check",
+        "check",
+        Some(("--trace-dir", &args.trace_dir)),
+        &model,
+    )
+}
+
+/// [`run`] of a check (not `--replay`).
+fn check(args: &CheckArgs, since: std::time::Instant) -> Result<Exit> {
     let model: Vec<crate::verdict::Input> = args
         .model
         .iter()

@@ -845,6 +845,8 @@ fn depth_words(depth: Option<usize>) -> String {
 /// status.
 pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit> {
     crate::outdir::refuse_input_as_out(dirs, out)?;
+    // `--out` is checked before any work (and its staging directory made).
+    let staging = crate::outdir::prepare(out, "--out")?;
     let parts = dirs
         .iter()
         .map(|d| read_shard(d))
@@ -906,7 +908,6 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
             model::ModelError::Config(m) => anyhow::anyhow!("cannot merge the walk shards: {m}"),
             e => e.into(),
         })?;
-    let staging = crate::outdir::prepare(out, "--out")?;
     let reproduce = crate::shell_word::merge_command(dirs, out);
     finish(&merged, staging, out, verdict, &reproduce)
 }

@@ -225,22 +225,20 @@ fn main() -> ExitCode {
         } => {
             interrupt::install();
             let jobs = jobs.unwrap_or_else(sweep::cores);
-            let dir = out.clone().unwrap_or_else(|| run::default_out(&sweep));
-            verdict
-                .preflight(Some(("--out", &dir)), &[("the sweep file", &sweep)])
-                .and_then(|()| sweep::sweep(&sweep, out, shard, jobs, quiet, resume, &verdict))
+            sweep::sweep(&sweep, out, shard, jobs, quiet, resume, &verdict)
         }
         Command::Merge { dirs, out, verdict } => {
             let inputs: Vec<verdict::Input> = dirs.iter().map(|d| ("the shard", &**d)).collect();
-            if let Err(e) = verdict.preflight(Some(("--out", &out)), &inputs) {
+            let result = if let Err(e) = verdict.preflight(Some(("--out", &out)), &inputs) {
                 Err(e)
-            } else if let Some(e) = mixed_merge(&dirs) {
+            } else if let Some(e) = not_a_directory(&dirs).or_else(|| mixed_merge(&dirs)) {
                 Err(e)
             } else if dirs.first().is_some_and(|d| check_walk::is_walk_output(d)) {
                 check_walk::merge(&dirs, &out, &verdict)
             } else {
                 sweep::merge(&dirs, &out, &verdict)
-            }
+            };
+            verdict.record_error(result, "merge", "merge", Some(("--out", &out)), &inputs)
         }
         Command::Check(args) => check::run(&args),
         Command::Demo { blocks, block_size } => {
@@ -276,13 +274,21 @@ fn stdout_failed(e: std::io::Error) {
 /// Exit 2, said on stderr, when stdout could not be written (a line or the final
 /// flush); `None` when everything printed reached it (or its reader closed it).
 fn stdout_status() -> Option<ExitCode> {
+    let e = stdout_error()?;
+    tell!("error: {e}");
+    Some(ExitCode::from(2))
+}
+
+/// Flushes stdout and says why what was printed so far did not all reach it
+/// (`writing the report to stdout: No space left on device`); `None` when it did (or
+/// its reader closed it). The verdict files record it ([`verdict::VerdictArgs::finish`]).
+pub(crate) fn stdout_error() -> Option<String> {
     use std::io::Write as _;
     if let Err(e) = std::io::stdout().lock().flush() {
         stdout_failed(e);
     }
     let e = STDOUT_ERROR.get()?;
-    tell!("error: writing the report to stdout: {e}");
-    Some(ExitCode::from(2))
+    Some(format!("writing the report to stdout: {e}"))
 }
 
 /// `--jobs`: 1..=[`check::THREADS_MAX`] (more threads than a machine runs usefully
@@ -292,6 +298,17 @@ fn parse_jobs(s: &str) -> Result<usize, String> {
         Ok(n) if (1..=check::THREADS_MAX).contains(&n) => Ok(n),
         _ => Err(format!("`{s}`: expected 1..={} jobs", check::THREADS_MAX)),
     }
+}
+
+/// A merge input that exists and is not a directory (a shard is an output
+/// directory): refused naming it.
+fn not_a_directory(dirs: &[std::path::PathBuf]) -> Option<anyhow::Error> {
+    let file = dirs.iter().find(|d| d.exists() && !d.is_dir())?;
+    Some(anyhow::anyhow!(
+        "{}: not a directory: a shard is the output directory of owm sweep --shard or of \
+         owm check --simulate --shard",
+        file.display()
+    ))
 }
 
 /// A merge given both random-walk outputs and sweep outputs: refused, naming one of

@@ -353,7 +353,8 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
             "outputs",
             verdict::Outcome::Failed {
                 reason: format!(
-                    "interrupted (SIGINT) {}",
+                    "interrupted ({}) {}",
+                    interrupt::signal_name(),
                     what.trim_start_matches("interrupted ")
                 ),
             },
@@ -505,7 +506,8 @@ fn interrupted(
         "run",
         verdict::Outcome::Failed {
             reason: format!(
-                "interrupted (SIGINT) {}",
+                "interrupted ({}) {}",
+                interrupt::signal_name(),
                 what.trim_start_matches("interrupted ")
             ),
         },

@@ -38,6 +38,10 @@ use plots::line_plots;
 /// `owm sweep`: loads and checks the whole grid and the output directory, runs the
 /// points (a failed point is reported, not fatal), writes into a staging directory
 /// that replaces `--out` whole, and returns the verdict's exit status.
+///
+/// An error (exit 2, or 3 for a limit) is recorded in the `--json` and `--junit` files
+/// as a failed case `run` of the sweep file ([`VerdictArgs::record_error`]), never
+/// over an input (the sweep file, a trace it replays).
 pub fn sweep(
     file: &Path,
     out: Option<PathBuf>,
@@ -47,8 +51,37 @@ pub fn sweep(
     resume: bool,
     verdict: &VerdictArgs,
 ) -> Result<Exit> {
+    let dir = out.clone().unwrap_or_else(|| default_out(file));
+    let mut traces = Vec::new();
+    let result = verdict
+        .preflight(Some(("--out", &dir)), &[("the sweep file", file)])
+        .and_then(|()| sweep_checked(file, out, shard, jobs, quiet, resume, verdict, &mut traces));
+    let mut inputs: Vec<crate::verdict::Input> = vec![("the sweep file", file)];
+    inputs.extend(
+        traces
+            .iter()
+            .map(|t| ("a trace the sweep replays (workload.path)", t.as_path())),
+    );
+    let suite = file.display().to_string();
+    verdict.record_error(result, "sweep", &suite, Some(("--out", &dir)), &inputs)
+}
+
+/// [`sweep`] once its verdict files passed their checks; `traces` receives the trace
+/// files the sweep replays as soon as they are known.
+#[allow(clippy::too_many_arguments)]
+fn sweep_checked(
+    file: &Path,
+    out: Option<PathBuf>,
+    shard: Option<Shard>,
+    jobs: usize,
+    quiet: bool,
+    resume: bool,
+    verdict: &VerdictArgs,
+    replayed: &mut Vec<PathBuf>,
+) -> Result<Exit> {
     let src = config::read(file)?;
     let sw = load(file, &src)?;
+    replayed.extend(sw.traces.iter().map(|t| PathBuf::from(&t.file)));
     let traces: Vec<crate::verdict::Input> = sw
         .traces
         .iter()
@@ -180,8 +213,14 @@ pub fn sweep(
     }
     if finished.len() < selected.len() {
         // The verdicts of the points done count in the verdict line and files, as a
-        // run's finished policies' do; the interrupt makes the whole incomplete.
+        // run's finished policies' do; each point not done is a failed case `run`
+        // (JUnit `<error>`), so the interrupt counts as incomplete there too.
         let done = finished.len();
+        let not_done: Vec<usize> = selected
+            .iter()
+            .copied()
+            .filter(|i| !finished.contains_key(i))
+            .collect();
         for (index, point) in finished {
             PointVerdicts {
                 index,
@@ -192,13 +231,26 @@ pub fn sweep(
             }
             .hand_over(&mut report);
         }
-        say!(
-            "interrupted: {} of {} grid points done and kept ({ran} in this run); \
-             {} left as it was; rerun with --resume to finish",
+        let what = format!(
+            "{} of {} grid points done and kept ({ran} in this run); {} left as it was; \
+             rerun with --resume to finish",
             done,
             selected.len(),
             out.display()
         );
+        say!("interrupted: {what}");
+        for i in not_done {
+            report.push(
+                grid::point_name(&sw, i),
+                "run",
+                crate::verdict::Outcome::Failed {
+                    reason: format!(
+                        "not run: interrupted ({}); rerun with --resume to run it",
+                        crate::interrupt::signal_name()
+                    ),
+                },
+            );
+        }
         report.cut();
         return verdict.finish(&report);
     }
@@ -245,11 +297,19 @@ pub fn sweep(
     if crate::interrupt::requested() {
         // Every point ran and is kept; the outputs were being written: none is
         // published, and `--resume` writes them without running a point again.
-        say!(
-            "interrupted while writing the outputs: {n} of {n} grid points done and kept; \
-             {} left as it was; rerun with --resume to finish",
+        let what = format!(
+            "while writing the outputs: {n} of {n} grid points done and kept; {} left as \
+             it was; rerun with --resume to finish",
             out.display(),
             n = selected.len()
+        );
+        say!("interrupted {what}");
+        report.push(
+            "sweep",
+            "outputs",
+            crate::verdict::Outcome::Failed {
+                reason: format!("interrupted ({}) {what}", crate::interrupt::signal_name()),
+            },
         );
         report.cut();
         return verdict.finish(&report);
@@ -484,6 +544,8 @@ impl PointVerdicts {
 /// the trace file, where there is one).
 pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit> {
     crate::outdir::refuse_input_as_out(dirs, out)?;
+    // `--out` is checked before any work (and its staging directory made).
+    let staging = outdir::prepare(out, "--out")?;
     struct Part {
         dir: PathBuf,
         shard: Shard,
@@ -655,7 +717,6 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
     for v in verdicts.into_iter().flatten() {
         v.replay(&mut report);
     }
-    let staging = outdir::prepare(out, "--out")?;
     let (written, notes) = write_files(staging.path(), &src, &sw, &rows, Some(cores()))?;
     staging.commit()?;
     for w in written {

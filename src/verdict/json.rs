@@ -1,16 +1,31 @@
 //! The JSON summary of a [`Report`]: the command, the version, the seed(s), every
-//! case's verdict and the command that reproduces it. Written atomically; reads back
-//! with serde into the same [`Report`].
+//! case's verdict, the command that reproduces it, and the verdict line's first word
+//! (`verdict`). Written atomically; reads back with serde into the same [`Report`]
+//! (`verdict` is derived from the cases and the exit status, so it is not read back).
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use super::Report;
+use super::{Report, Word};
+
+/// The report with its verdict word last: `{"command": ..., "verdict": "held"}`
+/// (`command` stays first: an earlier verdict file in an output directory is known
+/// by its first bytes, `crate::outdir`).
+#[derive(serde::Serialize)]
+struct WithWord<'a> {
+    #[serde(flatten)]
+    report: &'a Report,
+    verdict: Word,
+}
 
 /// The report as pretty-printed JSON (ends with a newline).
 pub fn to_string(report: &Report) -> Result<String> {
-    let mut s = serde_json::to_string_pretty(report).context("encoding the JSON verdict")?;
+    let with_word = WithWord {
+        verdict: report.word(),
+        report,
+    };
+    let mut s = serde_json::to_string_pretty(&with_word).context("encoding the JSON verdict")?;
     s.push('\n');
     Ok(s)
 }
@@ -58,7 +73,10 @@ mod tests {
         );
         let text = to_string(&r).unwrap();
         assert_eq!(from_str(&text).unwrap(), r);
-        assert!(text.contains("\"verdict\": \"violated\""), "{text}");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["verdict"], "violated", "{text}");
+        assert_eq!(v["backups_lost"], serde_json::json!([]), "{text}");
+        assert_eq!(v["backup_cycles_lost"], 0, "{text}");
         assert!(text.contains("\"shortest\": false"), "{text}");
     }
 }

@@ -239,8 +239,33 @@ impl VerdictArgs {
         }
     }
 
+    /// `result` as it is, unless it is an error found before any case was judged (a
+    /// refusal, a bad file, an output that cannot be written, a limit): then the
+    /// requested verdict files record it, as [`Self::finish_failed`] does, as a failed
+    /// case `run` of `suite`, with the command line as given for `reproduce`; a file
+    /// [`Self::writable_only`] refuses (it names one of `inputs`, collides with `out`,
+    /// cannot be written) is not written (removed when it is a regular file that cannot
+    /// be written). So no earlier verdict is left at those paths for a CI step to read.
+    pub fn record_error(
+        &self,
+        result: anyhow::Result<Exit>,
+        command: &str,
+        suite: &str,
+        out: Option<(&str, &std::path::Path)>,
+        inputs: &[Input],
+    ) -> anyhow::Result<Exit> {
+        let Err(e) = result else { return result };
+        let report = Report::new(command, typed_command(), self.allow_violations);
+        self.writable_only(out, inputs)
+            .finish_failed(report, suite, &e);
+        Err(e)
+    }
+
     /// Writes the requested verdict files, prints the verdict line, and returns the
-    /// exit status.
+    /// exit status. When stdout could not be written (`> /dev/full`; a closed pipe is
+    /// the reader's choice and changes nothing) the files are written again with that
+    /// error as a failed case `run` of suite `stdout`, and the status is 2
+    /// ([`Self::finish_failed`]), so they agree with the process's exit status.
     pub fn finish(&self, report: &Report) -> anyhow::Result<Exit> {
         if let Some(p) = &self.junit {
             junit::write(p, report)?;
@@ -251,6 +276,12 @@ impl VerdictArgs {
             say!("wrote {}", p.display());
         }
         say!("{}", report.summary_line());
+        if let Some(lost) = crate::stdout_error() {
+            // The report never reached its reader: exit 2, and the files say so, as
+            // for any other error.
+            let e = anyhow::anyhow!("{lost}");
+            return Ok(self.finish_failed(report.clone(), STDOUT_SUITE, &e));
+        }
         Ok(report.exit)
     }
 
@@ -265,7 +296,9 @@ impl VerdictArgs {
     /// (`verdict: incomplete (...; exit 3)`, or `verdict: violated (...; exit 1)` when a
     /// finished case was violated), as [`Self::finish`] does; a refusal (exit 2) prints
     /// none, its error being said on stderr. Returns that exit status; never fails: the
-    /// command's error is what it reports.
+    /// command's error is what it reports. When stdout could not be written either, the
+    /// files are written again with that as a second failed case (suite `stdout`) and
+    /// the status 2, as [`Self::finish`] does.
     pub fn finish_failed(&self, mut report: Report, suite: &str, e: &anyhow::Error) -> Exit {
         report.push(
             suite,
@@ -276,6 +309,23 @@ impl VerdictArgs {
         );
         report.exit = report.exit.and(exit_of_error(e));
         report.exit_code = report.exit.code();
+        self.write_or_remove(&report);
+        if report.exit != Exit::BadInput {
+            // A limit cut the work: the verdict line ends stdout, as when it completes.
+            say!("{}", report.summary_line());
+            if let Some(lost) = crate::stdout_error() {
+                report.push(STDOUT_SUITE, "run", Outcome::Failed { reason: lost });
+                report.exit = Exit::BadInput;
+                report.exit_code = report.exit.code();
+                self.write_or_remove(&report);
+            }
+        }
+        report.exit
+    }
+
+    /// Writes `report` to each requested file; a file that cannot be written is removed
+    /// when it is a regular file (said on stderr), so no earlier verdict is left there.
+    fn write_or_remove(&self, report: &Report) {
         let junit: Encode = junit::to_string;
         let json: Encode = json::to_string;
         let files = [
@@ -285,7 +335,7 @@ impl VerdictArgs {
         for (flag, path, text) in files {
             let Some(p) = path else { continue };
             let written = refuse_special_file(flag, p)
-                .and_then(|()| text(&report))
+                .and_then(|()| text(report))
                 .and_then(|t| Ok(reports::write_atomic(p, t.as_bytes())?));
             match written {
                 Ok(()) => say!("wrote {}", p.display()),
@@ -301,13 +351,23 @@ impl VerdictArgs {
                 }
             }
         }
-        if report.exit != Exit::BadInput {
-            // A limit cut the work: the verdict line ends stdout, as when it completes.
-            say!("{}", report.summary_line());
-        }
-        report.exit
     }
 }
+
+/// The command line as given (`owm sweep s.toml --out o --json v.json`), each word
+/// quoted for a shell where it needs to be.
+fn typed_command() -> String {
+    let mut words = vec!["owm".to_string()];
+    words.extend(
+        std::env::args_os()
+            .skip(1)
+            .map(|a| crate::shell_word::shell_word(std::path::Path::new(&a))),
+    );
+    words.join(" ")
+}
+
+/// The suite of the failed case that records a stdout that could not be written.
+pub const STDOUT_SUITE: &str = "stdout";
 
 /// A file or directory a command reads, and its name in a refusal: (`"the scenario"`,
 /// `S.toml`).
@@ -660,23 +720,21 @@ pub struct Report {
     /// did not explore (absent for the other commands and for random walks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub states: Option<SearchStates>,
-    /// `run`, `sweep`: the suites whose backup was given up or abandoned, each with
+    /// `run`, `sweep`, `merge`: the suites whose backup was given up or abandoned (always
+    /// present; empty when none was), each with
     /// why (`quiesce: backup given up: quiesce deadline missed 3 times`; both ways,
     /// given up first and `; `-separated, when a schedule lost cycles both ways). Their
     /// copy's invariants are `not-claimed`; the exit status does not change (a
     /// failed backup is a result of the simulated policy, not a broken claim).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub backups_lost: Vec<String>,
-    /// `run`, `sweep`: the backup cycles given up or abandoned over all the suites of
+    /// `run`, `sweep`, `merge`: the backup cycles given up or abandoned (always present;
+    /// 0 when none was) over all the suites of
     /// `backups_lost` (`sim::RunResult::backup_cycles_lost`): a suite whose schedule
     /// asked for several backups may lose several, so this is at least
     /// `backups_lost.len()`.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default)]
     pub backup_cycles_lost: u64,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }
 
 impl Report {
@@ -778,18 +836,7 @@ impl Report {
     /// the parenthesis; a shard given none of the grid's points is `empty` (0 cases,
     /// `nothing to judge`): exit 0, but nothing is claimed held.
     pub fn summary_line(&self) -> String {
-        let (word, detail) = match self.exit {
-            Exit::Held if self.violations() > 0 => {
-                (Word::Violated, Some("allowed by --allow-violations"))
-            }
-            // A shard given none of the grid's points: nothing held, nothing failed.
-            Exit::Held if self.cases.is_empty() => (Word::Empty, Some("nothing to judge")),
-            Exit::Held => (Word::Held, None),
-            Exit::Violated => (Word::Violated, None),
-            // Bad input prints no verdict line (its error is on stderr); were it
-            // printed, no verdict is claimed.
-            Exit::Incomplete | Exit::BadInput => (Word::Incomplete, None),
-        };
+        let (word, detail) = self.word_and_detail();
         let mut text = format!(
             "{} cases: {} violated, {} unchecked or incomplete",
             self.cases.len(),
@@ -812,11 +859,36 @@ impl Report {
         }
         verdict_line(word, &text, self.exit)
     }
+
+    /// The verdict line's first word ([`Report::summary_line`]), the JSON's `verdict`:
+    /// `violated` for a violation `--allow-violations` let pass (exit 0), `empty` for a
+    /// shard given none of the grid's points (exit 0, nothing claimed), `incomplete`
+    /// for exit 3 and for exit 2 (no verdict is claimed).
+    pub fn word(&self) -> Word {
+        self.word_and_detail().0
+    }
+
+    fn word_and_detail(&self) -> (Word, Option<&'static str>) {
+        match self.exit {
+            Exit::Held if self.violations() > 0 => {
+                (Word::Violated, Some("allowed by --allow-violations"))
+            }
+            // A shard given none of the grid's points: nothing held, nothing failed.
+            Exit::Held if self.cases.is_empty() => (Word::Empty, Some("nothing to judge")),
+            Exit::Held => (Word::Held, None),
+            Exit::Violated => (Word::Violated, None),
+            // Bad input prints no verdict line (its error is on stderr); were it
+            // printed, no verdict is claimed.
+            Exit::Incomplete | Exit::BadInput => (Word::Incomplete, None),
+        }
+    }
 }
 
 /// The first word of every verdict line a command prints (README, "Exit status and
 /// machine-readable verdicts"); what else there is to say goes in its parenthesis.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The JSON's `verdict` field holds it, in the same words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Word {
     /// Everything claimed was checked and held (exit 0).
     Held,
