@@ -25,6 +25,7 @@ mod lost_backup;
 mod merge_verdicts;
 mod outdir;
 mod overflow;
+mod pipeline_verdicts;
 mod plots;
 mod profiles;
 mod run;
