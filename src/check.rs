@@ -132,7 +132,7 @@ pub struct CheckArgs {
     /// Where counterexample traces are written (default out/check), replaced whole
     /// like `owm run --out`: a directory holding anything but owm's traces and walk
     /// files is refused before the search (exit 2), nothing of it removed.
-    #[arg(long, default_value = "out/check")]
+    #[arg(long, default_value = DEFAULT_TRACE_DIR)]
     trace_dir: PathBuf,
     /// Replay a trace file instead of checking: re-run its steps against the engine
     /// and confirm the violation it names (exit 1 reproduced, 2 could not replay).
@@ -404,6 +404,9 @@ fn parse_depth(s: &str) -> Result<usize, String> {
     }
 }
 
+/// Where `owm check` writes its traces unless `--trace-dir` says otherwise.
+pub(crate) const DEFAULT_TRACE_DIR: &str = "out/check";
+
 /// `--states-max N`: at least 1 state; anything else (0, negative, not a number) is an
 /// error clap reports naming the flag (exit 2).
 fn parse_states_max(s: &str) -> Result<usize, String> {
@@ -577,19 +580,34 @@ fn check(args: &CheckArgs, since: std::time::Instant) -> Result<Exit> {
             w.display()
         );
     }
-    let reproduce = reproduce(&cfg, args.memory_max, &args.verdict);
+    let reproduce = reproduce(&cfg, args.memory_max, &args.trace_dir, &args.verdict);
     say!("reproduce: {reproduce}");
     say!("{}", in_words(&report));
-    args.verdict
-        .finish(&verdicts(&report, reproduce, args.verdict.allow_violations))
+    args.verdict.finish(&verdicts(
+        &report,
+        reproduce,
+        args.verdict.allow_violations,
+        &args.trace_dir,
+    ))
 }
 
 /// The command line that gives the same verdict: the model, the search and its bounds
-/// (`--memory-max` among them: it stops a search).
-fn reproduce(cfg: &CheckConfig, memory_max: Option<f64>, verdict: &VerdictArgs) -> String {
+/// (`--memory-max` among them: it stops a search), and `--trace-dir` when it is not
+/// the default `out/check` (pasted, it writes the traces where this run did).
+fn reproduce(
+    cfg: &CheckConfig,
+    memory_max: Option<f64>,
+    trace_dir: &Path,
+    verdict: &VerdictArgs,
+) -> String {
     let memory = memory_max.map_or(String::new(), |gib| format!(" --memory-max {gib}"));
+    let dir = if trace_dir == Path::new(DEFAULT_TRACE_DIR) {
+        String::new()
+    } else {
+        format!(" --trace-dir {}", crate::shell_word::shell_word(trace_dir))
+    };
     format!(
-        "owm check {} {}{memory}{}",
+        "owm check {} {}{memory}{dir}{}",
         cfg.model_flags(),
         cfg.search_flags(),
         verdict.reproduce_suffix()
@@ -602,7 +620,14 @@ fn reproduce(cfg: &CheckConfig, memory_max: Option<f64>, verdict: &VerdictArgs) 
 /// JUnit skipped) when it was not; a `sometimes` witness reached is held, never
 /// reached in the whole space a violation (its invariants would hold vacuously), not
 /// reached in a cut space unchecked. A cut search exits 3 whatever its cases.
-fn verdicts(cr: &CheckReport, reproduce: String, allow_violations: bool) -> Report {
+/// A violation's trace is named with its file under `trace_dir` and the command that
+/// replays it.
+fn verdicts(
+    cr: &CheckReport,
+    reproduce: String,
+    allow_violations: bool,
+    trace_dir: &Path,
+) -> Report {
     let mut r = Report::new("check", reproduce, allow_violations);
     r.coverage = Some(cr.coverage.clone());
     r.states = Some(crate::verdict::SearchStates {
@@ -632,16 +657,25 @@ fn verdicts(cr: &CheckReport, reproduce: String, allow_violations: bool) -> Repo
                 detail,
                 steps,
                 not_shortest,
+                trace,
                 ..
-            } => Outcome::Violated {
-                count: 1,
-                detail: detail.clone(),
-                trace: Some(crate::verdict::TraceLength {
-                    steps: steps.len() as u64,
-                    shortest: not_shortest.is_none(),
-                    not_shortest: not_shortest.clone(),
-                }),
-            },
+            } => {
+                let file = trace_dir.join(format!("{}.trace", file_stem(&trace.violates)));
+                Outcome::Violated {
+                    count: 1,
+                    detail: detail.clone(),
+                    trace: Some(crate::verdict::TraceLength {
+                        steps: steps.len() as u64,
+                        shortest: not_shortest.is_none(),
+                        not_shortest: not_shortest.clone(),
+                        replay: Some(format!(
+                            "owm check --replay {}",
+                            crate::shell_word::shell_word(&file)
+                        )),
+                        file: Some(file.display().to_string()),
+                    }),
+                }
+            }
             model::Outcome::NotReached if cr.complete() => Outcome::Violated {
                 count: 1,
                 detail: {

@@ -116,7 +116,7 @@ pub fn run(
         staging,
         trace_dir,
         verdict,
-        &reproduce(cfg, &plan, verdict),
+        &reproduce(cfg, &plan, trace_dir, verdict),
     )
 }
 
@@ -160,13 +160,24 @@ fn finish(
     verdict.finish(&r)
 }
 
-/// The command line that gives the same walks.
-fn reproduce(cfg: &CheckConfig, plan: &WalkPlan, verdict: &VerdictArgs) -> String {
-    let shard = if plan.shard_n > 1 {
+/// The command line that gives the same walks (and writes them where this run did).
+fn reproduce(
+    cfg: &CheckConfig,
+    plan: &WalkPlan,
+    trace_dir: &Path,
+    verdict: &VerdictArgs,
+) -> String {
+    let mut shard = if plan.shard_n > 1 {
         format!(" --shard {}/{}", plan.shard_k, plan.shard_n)
     } else {
         String::new()
     };
+    if trace_dir != Path::new(crate::check::DEFAULT_TRACE_DIR) {
+        shard.push_str(&format!(
+            " --trace-dir {}",
+            crate::shell_word::shell_word(trace_dir)
+        ));
+    }
     format!(
         "owm check {} --simulate --seed {} --walks {}{shard} {}{}",
         cfg.model_flags(),

@@ -72,9 +72,10 @@ Exit status (run, sweep, merge, check):
        abandoned as configured is reported, not a violation: still 0)
   1    an invariant was violated (0 with --allow-violations)
   2    bad input or usage (file, flag, output directory)
-  3    incomplete: a limit, bound or interrupt cut the work, or an invariant was unchecked
-       (also calibrate stopped by Ctrl-C or SIGTERM: nothing written)
-  130  a second Ctrl-C (or SIGTERM): the process ended at once, nothing committed
+  3    incomplete: a limit, bound or interrupt (Ctrl-C, SIGTERM) cut the work, or an
+       invariant was unchecked (also calibrate stopped so: nothing written)
+  130  a second Ctrl-C (143: a second SIGTERM): the process ended at once, nothing
+       committed, no verdict file written
 
 Scenario file reference: scenarios/README.md";
 

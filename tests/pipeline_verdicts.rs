@@ -408,3 +408,57 @@ fn merge_checks_its_out_first_and_names_a_file_given_as_a_shard() {
     let o = owm(&["merge", &p1, &afile, "--out", &s(&d.join("m"))]);
     fails_with(&o, &["afile: not a directory"]);
 }
+
+/// A check's violated case names its trace file and the command that replays it (in
+/// the JSON and in the JUnit failure), and the reproduce line keeps `--trace-dir`:
+/// pasted, it writes the traces where this run did. The replay command reproduces the
+/// violation (exit 1).
+#[test]
+fn a_check_case_names_its_trace_and_how_to_replay_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let dir = s(&d.join("traces"));
+    let (json, xml) = (d.join("v.json"), d.join("v.xml"));
+    let o = owm(&[
+        "check",
+        "--threads",
+        "1",
+        "--old",
+        "1",
+        "--new",
+        "1",
+        "--discipline",
+        "incremental",
+        "--trace-dir",
+        &dir,
+        "--json",
+        &s(&json),
+        "--junit",
+        &s(&xml),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v = read_json(&json);
+    assert!(
+        v["reproduce"]
+            .as_str()
+            .is_some_and(|r| r.contains(&format!("--trace-dir {dir}"))),
+        "{v}"
+    );
+    let violated: Vec<&serde_json::Value> = json_cases(&v)
+        .iter()
+        .filter(|c| c["verdict"] == "violated")
+        .collect();
+    assert!(!violated.is_empty(), "{v}");
+    let junit = std::fs::read_to_string(&xml).unwrap();
+    for c in violated {
+        let file = c["trace"]["file"].as_str().unwrap_or_else(|| panic!("{c}"));
+        assert!(file.starts_with(&dir) && Path::new(file).is_file(), "{c}");
+        let replay = c["trace"]["replay"].as_str().unwrap_or_default();
+        assert_eq!(replay, format!("owm check --replay {file}"), "{c}");
+        assert!(junit.contains(&format!("replay: {replay}")), "{junit}");
+        replayed(
+            &owm(&["check", "--replay", file]),
+            c["name"].as_str().unwrap(),
+        );
+    }
+}

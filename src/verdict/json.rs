@@ -61,6 +61,8 @@ mod tests {
                     steps: 12,
                     shortest: false,
                     not_shortest: Some("depth first".into()),
+                    file: Some("out/check/b-complete.trace".into()),
+                    replay: Some("owm check --replay out/check/b-complete.trace".into()),
                 }),
             },
         );

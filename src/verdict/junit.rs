@@ -76,16 +76,28 @@ fn case(w: &mut W, c: &Case) -> std::io::Result<()> {
     }
     w.write_event(Event::Start(e))?;
     match &c.outcome {
-        Outcome::Violated { count, detail, .. } => leaf(
-            w,
-            "failure",
-            &format!(
-                "{} violated {}",
-                c.name,
-                sim::number_text::counted(*count, "time", "times")
-            ),
-            Some(detail),
-        )?,
+        Outcome::Violated {
+            count,
+            detail,
+            trace,
+        } => {
+            // A check's counterexample: the body says how to replay it.
+            let replay = trace.as_ref().and_then(|t| t.replay.as_ref());
+            let body = match replay {
+                Some(r) => format!("{detail}\nreplay: {r}"),
+                None => detail.clone(),
+            };
+            leaf(
+                w,
+                "failure",
+                &format!(
+                    "{} violated {}",
+                    c.name,
+                    sim::number_text::counted(*count, "time", "times")
+                ),
+                Some(&body),
+            )?
+        }
         Outcome::Failed { reason } => leaf(w, "error", reason, None)?,
         Outcome::Unchecked { reason } => leaf(w, "skipped", &format!("unchecked: {reason}"), None)?,
         Outcome::HeldWithin { bound, cut } => leaf(

@@ -650,8 +650,10 @@ impl Outcome {
 }
 
 /// The trace `owm check` wrote for a violation: its length and whether a shorter one
-/// could exist. JSON: `"trace": {"steps": 18, "shortest": true}`, or with
-/// `"shortest": false` and `"not_shortest"` saying why.
+/// could exist, its file and the command that replays it. JSON: `"trace": {"steps":
+/// 18, "shortest": true, "file": "out/check/b-complete.trace", "replay": "owm check
+/// --replay out/check/b-complete.trace"}`, or with `"shortest": false` and
+/// `"not_shortest"` saying why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TraceLength {
     /// Steps from the initial state to the violating state.
@@ -664,6 +666,12 @@ pub struct TraceLength {
     /// shortest cut (`--timeout`, the memory budget, an interrupt) or not run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_shortest: Option<String>,
+    /// The trace file `owm check` wrote (`out/check/b-complete.trace`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// The command that replays it (`owm check --replay out/check/b-complete.trace`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay: Option<String>,
 }
 
 /// One test case: an invariant in a suite (a policy of a run, a grid point of a sweep,
