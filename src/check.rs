@@ -607,7 +607,7 @@ fn reproduce(
         format!(" --trace-dir {}", crate::shell_word::shell_word(trace_dir))
     };
     format!(
-        "owm check {} {}{memory}{dir}{}",
+        "owm check {} {}{dir}{memory}{}",
         cfg.model_flags(),
         cfg.search_flags(),
         verdict.reproduce_suffix()
@@ -664,7 +664,7 @@ fn verdicts(
                 Outcome::Violated {
                     count: 1,
                     detail: detail.clone(),
-                    trace: Some(crate::verdict::TraceLength {
+                    trace: Some(Box::new(crate::verdict::TraceLength {
                         steps: steps.len() as u64,
                         shortest: not_shortest.is_none(),
                         not_shortest: not_shortest.clone(),
@@ -673,7 +673,7 @@ fn verdicts(
                             crate::shell_word::shell_word(&file)
                         )),
                         file: Some(file.display().to_string()),
-                    }),
+                    })),
                 }
             }
             model::Outcome::NotReached if cr.complete() => Outcome::Violated {

@@ -259,8 +259,9 @@ fn a_depth_bound_that_cuts_the_search_is_incomplete_exit_3() {
             && again.windows(2).any(|w| w == ["--threads", "1"]),
         "{again:?}"
     );
-    let mut rerun: Vec<&str> = again.iter().map(String::as_str).collect();
-    rerun.extend(traces);
+    // It keeps `--trace-dir`: pasted, it writes the traces where this run did.
+    assert!(again.windows(2).any(|w| w == traces), "{again:?}");
+    let rerun: Vec<&str> = again.iter().map(String::as_str).collect();
     let r = owm(&rerun);
     assert_eq!(code(&r), 3);
     assert_eq!(verdict_lines(&r), verdict_lines(&o));
@@ -658,6 +659,8 @@ fn check_writes_junit_and_json_verdicts_per_property() {
         shortest: bool,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         not_shortest: Option<String>,
+        file: String,
+        replay: String,
     }
     #[derive(serde::Deserialize, serde::Serialize, PartialEq, Debug)]
     struct Verdicts {
@@ -672,6 +675,9 @@ fn check_writes_junit_and_json_verdicts_per_property() {
         cases: Vec<Case>,
         coverage: model::Coverage,
         states: States,
+        backups_lost: Vec<String>,
+        backup_cycles_lost: u64,
+        verdict: String,
     }
     #[derive(serde::Deserialize, serde::Serialize, PartialEq, Debug)]
     struct States {
@@ -782,15 +788,18 @@ fn check_writes_junit_and_json_verdicts_per_property() {
                 assert_eq!(b.verdict, "violated");
                 // One thread breadth first: the trace is the shortest, as long as the
                 // trace file written.
-                let file =
-                    std::fs::read_to_string(tmp.path().join("traces/b-complete.trace")).unwrap();
+                let path = tmp.path().join("traces/b-complete.trace");
+                let file = std::fs::read_to_string(&path).unwrap();
                 let steps = file.lines().filter(|l| l.starts_with("step ")).count() as u64;
+                // It names that file and the command that replays it.
                 assert_eq!(
                     b.trace,
                     Some(TraceLength {
                         steps,
                         shortest: true,
-                        not_shortest: None
+                        not_shortest: None,
+                        file: s(&path),
+                        replay: format!("owm check --replay {}", s(&path)),
                     })
                 );
             }
@@ -834,7 +843,7 @@ fn a_model_file_is_checked_and_its_trace_replays_without_it() {
         stdout(&o)
     );
     let args: Vec<&str> = reproduce.iter().map(String::as_str).collect();
-    let again = owm(&[&args[..], &["--trace-dir", &s(&dir)]].concat());
+    let again = owm(&args);
     assert_eq!(code(&again), 1, "{}", stderr(&again));
 
     let bad = write(
@@ -1529,7 +1538,6 @@ fn the_witness_header_says_what_gives_the_shallowest() {
                 args[at + 1] = value.to_string();
             }
         }
-        args.extend(["--trace-dir".to_string(), t.clone()]);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let o = owm(&args);
         ok(&o);

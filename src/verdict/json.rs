@@ -57,13 +57,13 @@ mod tests {
             Outcome::Violated {
                 count: 3,
                 detail: "txn 4 lost".into(),
-                trace: Some(crate::verdict::TraceLength {
+                trace: Some(Box::new(crate::verdict::TraceLength {
                     steps: 12,
                     shortest: false,
                     not_shortest: Some("depth first".into()),
                     file: Some("out/check/b-complete.trace".into()),
                     replay: Some("owm check --replay out/check/b-complete.trace".into()),
-                }),
+                })),
             },
         );
         r.push(

@@ -594,7 +594,7 @@ pub enum Outcome {
         count: u64,
         detail: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        trace: Option<TraceLength>,
+        trace: Option<Box<TraceLength>>,
     },
     /// Not judged (history off, a run that ended early, an interrupt).
     Unchecked { reason: String },
