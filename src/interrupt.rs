@@ -10,9 +10,9 @@
 //! one (either signal) ends the process at once with exit 128 + its number (130 for
 //! SIGINT, 143 for SIGTERM), leaving at most a staging directory the next run into the
 //! same `--out` removes; except while a directory is registered with
-//! [`remove_on_quit`] (`owm calibrate`'s scratch directory): the process then ends
-//! once its owner has removed it, at its next check of [`requested`] (a signal handler
-//! cannot remove a directory safely).
+//! [`remove_on_quit`] (`owm calibrate`'s scratch directory): a thread the handler
+//! wakes then removes it and ends the process (a signal handler cannot remove a
+//! directory safely).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
@@ -29,6 +29,9 @@ static INSTALL: Once = Once::new();
 
 /// Directories registered with [`remove_on_quit`].
 static ON_QUIT: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// The write end of the pipe the quitting thread waits on (-1: no thread yet).
+static QUIT_PIPE: AtomicI32 = AtomicI32::new(-1);
+static QUITTER: Once = Once::new();
 
 /// The handler: async-signal-safe only (atomics, `write`, `_exit`).
 extern "C" fn on_signal(sig: libc::c_int) {
@@ -36,9 +39,17 @@ extern "C" fn on_signal(sig: libc::c_int) {
     let _ = SIGNAL.compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst);
     if REQUESTED.swap(true, Ordering::SeqCst) {
         if REGISTERED.load(Ordering::SeqCst) > 0 {
-            // Its owner removes the directory and ends the process ([`quit_now`]).
+            // The quitting thread removes the directory and ends the process
+            // ([`quit_now`]): woken through its pipe.
             QUIT.store(sig, Ordering::SeqCst);
-            return;
+            let fd = QUIT_PIPE.load(Ordering::SeqCst);
+            if fd >= 0 {
+                // SAFETY: `write` is async-signal-safe; one static byte.
+                let _ = unsafe { libc::write(fd, b"q".as_ptr().cast(), 1) };
+                return;
+            }
+            // SAFETY: as below; no thread to wake, so the directory stays.
+            unsafe { libc::_exit(128 + sig) };
         }
         // SAFETY: `_exit` is async-signal-safe; nothing is committed by this path.
         unsafe { libc::_exit(128 + sig) };
@@ -71,11 +82,8 @@ pub fn install() {
     });
 }
 
-/// True once SIGINT or SIGTERM has been received. A second signal that came while a
-/// directory was registered ([`remove_on_quit`]) ends the process here: the registered
-/// directories are removed, then exit 128 + that signal's number.
+/// True once SIGINT or SIGTERM has been received.
 pub fn requested() -> bool {
-    quit_now();
     REQUESTED.load(Ordering::SeqCst)
 }
 
@@ -104,15 +112,44 @@ pub fn signal_name() -> &'static str {
 }
 
 /// Registers `dir` to be removed, with all it holds, if a second signal ends the
-/// process (at the owner's next [`requested`]); the registration ends when the
+/// process; the registration ends when the
 /// returned guard is dropped (the owner then removes the directory itself).
 pub fn remove_on_quit(dir: &Path) -> QuitRemoval {
+    QUITTER.call_once(start_quitter);
     ON_QUIT
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .push(dir.to_path_buf());
     REGISTERED.fetch_add(1, Ordering::SeqCst);
     QuitRemoval(dir.to_path_buf())
+}
+
+/// The thread a second signal wakes (a byte on its pipe; the handler itself cannot
+/// remove a directory safely) to remove the registered directories and end the
+/// process, wherever the main thread is blocked. Without a pipe, a second signal ends
+/// the process at once.
+fn start_quitter() {
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: `fds` has room for the two descriptors `pipe` writes.
+    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+        return;
+    }
+    let read_end = fds[0];
+    let spawned = std::thread::Builder::new()
+        .name("quit".into())
+        .spawn(move || loop {
+            let mut byte = 0u8;
+            // SAFETY: reads one byte into `byte`, from the pipe this thread owns.
+            let n = unsafe { libc::read(read_end, (&mut byte as *mut u8).cast(), 1) };
+            if n == 1 {
+                quit_now();
+            } else if n == 0 {
+                return;
+            }
+        });
+    if spawned.is_ok() {
+        QUIT_PIPE.store(fds[1], Ordering::SeqCst);
+    }
 }
 
 /// A directory registered with [`remove_on_quit`]: dropped, unregistered.
