@@ -291,14 +291,34 @@ impl Fields<'_> {
         }
         Ok(n as usize)
     }
-    fn done(&self) -> Result<(), String> {
+    fn done(&self, tag: u8) -> Result<(), String> {
         if self.at != self.bytes.len() {
             return Err(format!(
-                "{} unexpected bytes after the record",
-                self.bytes.len() - self.at
+                "{} unexpected bytes after a record of type {tag} ({})",
+                self.bytes.len() - self.at,
+                tag_name(tag),
             ));
         }
         Ok(())
+    }
+}
+
+/// The name of a known record type `tag`, for messages.
+fn tag_name(tag: u8) -> &'static str {
+    match tag {
+        TAG_HEADER => "header",
+        TAG_PHASE => "phase",
+        TAG_INSERT => "insert",
+        TAG_REMOVE => "remove",
+        TAG_CLEAR => "clear",
+        TAG_TABLE => "table",
+        TAG_DIRTY => "dirty",
+        TAG_FLUSH_MARK => "flush mark",
+        TAG_CLEAN => "clean",
+        TAG_DIVERGED => "diverged",
+        TAG_ARCHIVE_COMPLETE => "archive complete",
+        TAG_OPENING => "opening",
+        _ => "unknown",
     }
 }
 
@@ -307,7 +327,8 @@ fn decode_payload(payload: &[u8]) -> Result<MetaRecord, String> {
         bytes: payload,
         at: 0,
     };
-    let rec = match f.u8()? {
+    let tag = f.u8()?;
+    let rec = match tag {
         TAG_HEADER => {
             let variant = match f.u8()? {
                 0 => Variant::WriteMirroring,
@@ -368,9 +389,9 @@ fn decode_payload(payload: &[u8]) -> Result<MetaRecord, String> {
                 entries,
             }
         }
-        t => return Err(format!("unknown record tag {t}")),
+        t => return Err(format!("unknown record type {t}")),
     };
-    f.done()?;
+    f.done(tag)?;
     Ok(rec)
 }
 
@@ -385,7 +406,26 @@ pub struct Decoded {
 }
 
 /// Decodes a whole metadata file. `path` only names the file in errors.
+///
+/// Without the length a completed sync made durable, only a damaged last frame that
+/// an append can leave (at most one record long) is taken for a torn tail; anything
+/// else that does not decode is a [`MetaError`] naming the byte offset of its frame.
 pub fn decode(path: &str, bytes: &[u8]) -> Result<Decoded, MetaError> {
+    decode_past(path, bytes, None)
+}
+
+/// Decodes a whole metadata file whose first `durable_len` bytes a completed sync made
+/// durable (the superblock's length, [`crate::superblock`]): from the first frame at or
+/// past that length that does not decode, whatever its bytes (zeros an extended but
+/// unwritten file reads as, garbage, a cut record), the rest is a torn tail, dropped
+/// (`valid_len` ends before it). A frame that starts before `durable_len` and does not
+/// decode is a [`MetaError`] naming its byte offset, as in [`decode`]. `None` is
+/// [`decode`].
+pub fn decode_past(
+    path: &str,
+    bytes: &[u8],
+    durable_len: Option<u64>,
+) -> Result<Decoded, MetaError> {
     if bytes.len() < MAGIC.len() {
         return Err(MetaError::at(
             path,
@@ -413,7 +453,8 @@ pub fn decode(path: &str, bytes: &[u8]) -> Result<Decoded, MetaError> {
     let mut records = Vec::new();
     while at < bytes.len() {
         let left = bytes.len() - at;
-        let torn = left <= APPEND_FRAME_BYTES_MAX;
+        let past_durable = durable_len.is_some_and(|d| at as u64 >= d);
+        let torn = past_durable || left <= APPEND_FRAME_BYTES_MAX;
         if left < 8 {
             if torn {
                 break;
@@ -438,12 +479,16 @@ pub fn decode(path: &str, bytes: &[u8]) -> Result<Decoded, MetaError> {
         h.update(&len_bytes);
         h.update(payload);
         if h.finalize() != crc {
-            if torn && at + 8 + len == bytes.len() {
+            if past_durable || (torn && at + 8 + len == bytes.len()) {
                 break;
             }
             return Err(MetaError::at(path, at as u64, "checksum mismatch"));
         }
-        let rec = decode_payload(payload).map_err(|r| MetaError::at(path, at as u64, r))?;
+        let rec = match decode_payload(payload) {
+            Ok(rec) => rec,
+            Err(_) if past_durable => break,
+            Err(r) => return Err(MetaError::at(path, at as u64, r)),
+        };
         records.push((at as u64, rec));
         at += 8 + len;
     }
@@ -517,10 +562,44 @@ impl FileJournal {
         Ok(decoded)
     }
 
-    /// Reads and decodes the journal at `path`, changing nothing.
+    /// Reads and decodes the journal at `path`, changing nothing. Bytes past the length
+    /// its superblock records as durable are a torn tail whatever they hold
+    /// ([`decode_past`]), when that superblock is this journal's (the header's device id,
+    /// its generation or a later one); otherwise only a damaged last frame is
+    /// ([`decode`]).
     pub fn read(path: &Path) -> Result<Decoded, MetaError> {
         let bytes = std::fs::read(path).map_err(|e| MetaError::io(path, "read", e))?;
-        let mut decoded = decode(&path.display().to_string(), &bytes)?;
+        let name = path.display().to_string();
+        let mut decoded = match decode(&name, &bytes) {
+            Ok(decoded) => decoded,
+            Err(e) => {
+                let sb = match crate::superblock::read(path) {
+                    Ok(sb) if e.offset.is_some_and(|at| at >= sb.durable_len) => sb,
+                    _ => return Err(e),
+                };
+                let past = match decode_past(&name, &bytes, Some(sb.durable_len)) {
+                    Ok(past) => past,
+                    Err(_) => return Err(e),
+                };
+                let ours = match past.records.first() {
+                    Some((
+                        _,
+                        MetaRecord::Header {
+                            device_id,
+                            generation,
+                            ..
+                        },
+                    )) => {
+                        *device_id == sb.device_id && sb.generation.is_none_or(|g| g >= *generation)
+                    }
+                    _ => false,
+                };
+                if !ours {
+                    return Err(e);
+                }
+                past
+            }
+        };
         decoded.file_len = bytes.len() as u64;
         Ok(decoded)
     }

@@ -468,3 +468,42 @@ proptest! {
         }
     }
 }
+
+/// A frame of `payload` with a valid checksum.
+fn framed(payload: &[u8]) -> Vec<u8> {
+    let len = (payload.len() as u32).to_le_bytes();
+    let mut h = crc32fast::Hasher::new();
+    h.update(&len);
+    h.update(payload);
+    let mut out = len.to_vec();
+    out.extend_from_slice(&h.finalize().to_le_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+/// A well-framed record of a type no version writes is named as such, with its byte
+/// offset; a known type with a payload of another shape names the type.
+#[test]
+fn a_record_of_unknown_type_is_named_with_its_byte() {
+    let valid = valid_journal();
+    let mut payload = vec![0u8; 13];
+    for (tag, want) in [
+        (13u8, "unknown record type 13"),
+        (0xff, "unknown record type 255"),
+        (9, "12 unexpected bytes after a record of type 9 (clean)"),
+    ] {
+        payload[0] = tag;
+        let mut bytes = valid.clone();
+        let at = bytes.len();
+        bytes.extend_from_slice(&framed(&payload));
+        // Not the last frame, nor within an append's reach of the end: not torn.
+        bytes.extend_from_slice(&MetaRecord::Clear.encode().repeat(9));
+        let e = meta::decode("fuzz.owm", &bytes).unwrap_err();
+        assert_eq!(e.offset, Some(at as u64), "{e}");
+        assert_eq!(
+            e.to_string(),
+            format!("fuzz.owm: byte {at}: {want}"),
+            "type {tag}"
+        );
+    }
+}

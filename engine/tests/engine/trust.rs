@@ -329,6 +329,116 @@ fn metadata_cut_at_every_byte_refuses_before_the_flush_end_and_keeps_flushed_wri
     }
 }
 
+/// The bytes of a torn tail of `len` bytes of kind `kind`: zeros (a file extended by
+/// an append whose data never reached the disk), garbage, a record cut short, or a
+/// record cut short followed by zeros.
+fn torn_tail(kind: u8, len: usize, seed: u64) -> Vec<u8> {
+    // Its last byte is not 0: no cut of it padded with zeros is the whole record.
+    let frame = engine::meta::MetaRecord::Insert {
+        block: 7,
+        slot: 0x0101_0101,
+    }
+    .encode();
+    let cut = |n: usize| frame[..n.clamp(1, frame.len() - 1)].to_vec();
+    match kind {
+        0 => vec![0; len],
+        1 => {
+            let mut x = seed | 1;
+            (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x as u8
+                })
+                .collect()
+        }
+        2 => cut(len),
+        _ => {
+            let mut t = cut(len / 2);
+            t.resize(len.max(t.len() + 1), 0);
+            t
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, ..Default::default() })]
+
+    /// Whatever lies past the length the last flush made durable (zeros, garbage, a
+    /// record cut short, of any length) is a torn tail: the device opens with every
+    /// flushed write, and opens again after that.
+    #[test]
+    fn any_tail_past_the_durable_length_is_dropped(
+        v in 0..3usize,
+        kind in 0..4u8,
+        len in 1..300usize,
+        seed in proptest::prelude::any::<u64>(),
+    ) {
+        let variant = Variant::ALL[v];
+        let (_dir, paths, config, d) = device_after_history(variant);
+        drop(d);
+        let (_, durable_len) = engine::superblock::read_durable_len(&paths.meta).unwrap();
+        let mut bytes = std::fs::read(&paths.meta).unwrap();
+        bytes.truncate(durable_len as usize);
+        let tail = torn_tail(kind, len, seed);
+        bytes.extend_from_slice(&tail);
+        std::fs::write(&paths.meta, &bytes).unwrap();
+        let ctx = format!("{variant}, tail {tail:?}");
+        for _ in 0..2 {
+            let d = file::open(&paths, config.clone()).unwrap_or_else(|e| panic!("{ctx}: {e}"));
+            proptest::prop_assert_eq!(d.phase(), Phase::Split, "{}", ctx);
+            for b in 0..N {
+                proptest::prop_assert_eq!(read(&d, Vlun::A, b), vlun_a_expected(b), "{}: A{}", ctx, b);
+                let want = match b {
+                    0 => vec![4; BS],
+                    1 => vec![3; BS],
+                    _ => vec![1; BS],
+                };
+                proptest::prop_assert_eq!(read(&d, Vlun::B, b), want, "{}: B{}", ctx, b);
+            }
+        }
+    }
+}
+
+/// Zeros over the last frame the flush made durable (damage before the durable
+/// length) are refused, naming the metadata file and the frame's byte; the same zeros
+/// past it are dropped.
+#[test]
+fn zeros_before_the_durable_length_are_refused_and_past_it_dropped() {
+    for variant in Variant::ALL {
+        let (_dir, paths, config, d) = device_after_history(variant);
+        drop(d);
+        let (_, durable_len) = engine::superblock::read_durable_len(&paths.meta).unwrap();
+        let full = std::fs::read(&paths.meta).unwrap();
+        let decoded = engine::meta::decode("device.owm", &full).unwrap();
+        let last = decoded.records.last().unwrap().0 as usize;
+        assert!((last as u64) < durable_len, "{variant}");
+        let mut bad = full[..durable_len as usize].to_vec();
+        bad[last..].fill(0);
+        let copy = scratch_dir();
+        let cp = DevicePaths::in_dir(copy.path());
+        std::fs::copy(&paths.image_a, &cp.image_a).unwrap();
+        std::fs::copy(&paths.image_b, &cp.image_b).unwrap();
+        let sb = engine::superblock::path_of(&paths.meta);
+        std::fs::copy(&sb, engine::superblock::path_of(&cp.meta)).unwrap();
+        std::fs::write(&cp.meta, &bad).unwrap();
+        match file::open(&cp, config.clone()) {
+            Err(Error::Meta(e)) => {
+                assert_eq!(e.path, cp.meta.display().to_string(), "{variant}: {e}");
+                assert_eq!(e.offset, Some(last as u64), "{variant}: {e}");
+            }
+            Err(e) => panic!("{variant}: {e}"),
+            Ok(_) => panic!("{variant}: zeros before the durable length opened"),
+        }
+        let mut torn = full[..durable_len as usize].to_vec();
+        torn.resize(durable_len as usize + (durable_len as usize - last), 0);
+        std::fs::write(&cp.meta, &torn).unwrap();
+        let d = file::open(&cp, config.clone()).unwrap_or_else(|e| panic!("{variant}: {e}"));
+        assert_eq!(read(&d, Vlun::B, 0), vec![4; BS], "{variant}");
+    }
+}
+
 /// The superblock missing, empty, or garbage beside a device whose journal holds
 /// flushed records: every cut of the metadata file (and the whole file) is refused
 /// with a typed error naming `device.owm.super`, never opened with a flushed write
