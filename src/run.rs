@@ -381,29 +381,74 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
     args.verdict.finish(&report)
 }
 
+/// The `faults under POLICY: …` line of a run's costs `c`: its crashes (with the
+/// transactions they aborted and the unflushed writes torn or lost), injected read and
+/// write errors, latency spikes, and its misdirected writes, rotted blocks and what
+/// integrity mode detected; `None` when no fault happened.
+fn faults_line(policy: &str, c: &sim::Costs) -> Option<String> {
+    let mut parts = Vec::new();
+    if c.crashes > 0 {
+        parts.push(format!(
+            "{} ({}; unflushed writes: {} torn, {} lost)",
+            counted(c.crashes, "crash", "crashes"),
+            counted(
+                c.crash_aborts,
+                "transaction aborted",
+                "transactions aborted"
+            ),
+            c.torn_writes,
+            c.lost_writes
+        ));
+    }
+    if c.read_errors > 0 {
+        parts.push(counted(c.read_errors, "read error", "read errors"));
+    }
+    if c.write_errors > 0 {
+        parts.push(format!(
+            "{} ({})",
+            counted(c.write_errors, "write error", "write errors"),
+            counted(
+                c.write_error_aborts,
+                "transaction aborted",
+                "transactions aborted"
+            )
+        ));
+    }
+    if c.latency_spikes > 0 {
+        parts.push(counted(c.latency_spikes, "latency spike", "latency spikes"));
+    }
+    let mut line = parts.join(", ");
+    if c.misdirected_writes + c.corrupted_blocks + c.integrity_detections > 0 {
+        if !line.is_empty() {
+            line.push_str(", ");
+        }
+        line.push_str(&format!(
+            "{}, {}; integrity: {}, {} of the checked images unreadable{}",
+            counted(
+                c.misdirected_writes,
+                "misdirected write",
+                "misdirected writes"
+            ),
+            counted(c.corrupted_blocks, "rotted block", "rotted blocks"),
+            counted(c.integrity_detections, "detection", "detections"),
+            counted(c.unreadable_blocks, "block", "blocks"),
+            match (c.backup_given_up, c.resyncs_lost > 0) {
+                (false, _) => "",
+                (true, true) => "; backup given up at the split, no copy taken",
+                (true, false) => "; backup given up, VLUN A kept",
+            }
+        ));
+    }
+    (!line.is_empty()).then(|| format!("faults under {policy}: {line}"))
+}
+
 /// The lines after the tables about each run in `runs`: faults injected, archive
 /// passes failed and copied again, a backup given up or abandoned ([`lost_backup_lines`]), each violation, claimed or not.
 fn print_notes(runs: &[NamedRun]) {
     for run in runs.iter() {
         let c = &run.result.costs;
-        if c.misdirected_writes + c.corrupted_blocks + c.integrity_detections > 0 {
-            say!(
-                "faults under {}: {}, {}; integrity: {}, {} of the checked images unreadable{}",
-                run.name,
-                counted(
-                    c.misdirected_writes,
-                    "misdirected write",
-                    "misdirected writes"
-                ),
-                counted(c.corrupted_blocks, "rotted block", "rotted blocks"),
-                counted(c.integrity_detections, "detection", "detections"),
-                counted(c.unreadable_blocks, "block", "blocks"),
-                match (c.backup_given_up, c.resyncs_lost > 0) {
-                    (false, _) => "",
-                    (true, true) => "; backup given up at the split, no copy taken",
-                    (true, false) => "; backup given up, VLUN A kept",
-                }
-            );
+        if let Some(line) = faults_line(&run.name, c) {
+            say!("{line}");
         }
         if c.backup_failures > 0 {
             say!(

@@ -262,3 +262,79 @@ fn archive_sent_bytes_are_the_completed_pass() {
         assert_eq!(sent(a), 0.0, "{policy}: nothing received {a:?}");
     }
 }
+
+/// Every fault kind of the transactions' I/O is counted in `summary.csv` and said on
+/// the `faults under POLICY` line: crashes (the transactions they aborted, the
+/// unflushed writes torn or lost), read and write errors, latency spikes. The same
+/// load without `[faults]` counts 0 in every column and says no such line.
+#[test]
+fn crashes_errors_and_spikes_are_counted_and_said() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = "policies = [\"cow\", \"mirroring\"]\nseed = 3\n[workload]\nkind = \"bank\"\n\
+                accounts = 128\ninitial_balance = 1000\ntransactions = 200\n\
+                arrival_ticks_mean = 100\namount_max = 100\ncompute_ticks_min = 20\n\
+                compute_ticks_max = 2000\n";
+    // A crash every 250 ticks up to 15,000: some catch unflushed writes.
+    let ticks: Vec<String> = (1..=60).map(|i| (i * 250).to_string()).collect();
+    let faults = format!(
+        "[faults]\ncrash_at_ticks = [{}]\ntorn_write_probability = 0.5\n\
+         lost_write_probability = 0.5\nread_error_probability = 0.05\n\
+         write_error_probability = 0.05\nlatency_spike_probability = 0.05\n\
+         heal_at_ticks = 16000\n",
+        ticks.join(", ")
+    );
+    let columns = [
+        "crashes",
+        "crash_aborts",
+        "torn_writes",
+        "lost_writes",
+        "read_errors",
+        "write_errors",
+        "write_error_aborts",
+        "latency_spikes",
+    ];
+    let run = |name: &str, text: &str| {
+        let f = write(tmp.path(), &format!("{name}.toml"), text);
+        let out = tmp.path().join(name);
+        let o = owm(&["run", &f, "--out", &s(&out)]);
+        ok(&o);
+        (stdout(&o), summary_rows(&out))
+    };
+    let (said, faulty) = run("faulty", &format!("{base}{faults}"));
+    let (quiet, clean) = run("clean", base);
+    for policy in ["cow", "mirroring"] {
+        let row = &faulty[policy];
+        for c in columns {
+            assert!(num(row, c) > 0.0, "{policy}: {c} is 0: {row:?}");
+            assert_eq!(num(&clean[policy], c), 0.0, "{policy}: {c}");
+        }
+        assert_eq!(num(row, "crashes"), 60.0, "{policy}");
+        let n = |c: &str| num(row, c) as u64;
+        let line = format!(
+            "faults under {policy}: 60 crashes ({} transaction{} aborted; unflushed writes: {} torn, {} lost), \
+             {} read error{}, {} write error{} ({} transaction{} aborted), {} latency spike{}",
+            n("crash_aborts"),
+            plural(n("crash_aborts")),
+            n("torn_writes"),
+            n("lost_writes"),
+            n("read_errors"),
+            plural(n("read_errors")),
+            n("write_errors"),
+            plural(n("write_errors")),
+            n("write_error_aborts"),
+            plural(n("write_error_aborts")),
+            n("latency_spikes"),
+            plural(n("latency_spikes")),
+        );
+        assert!(said.lines().any(|l| l == line), "{line}\n{said}");
+    }
+    assert!(!quiet.contains("faults under"), "{quiet}");
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}

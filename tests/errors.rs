@@ -1070,3 +1070,44 @@ fn a_top_level_key_after_a_table_is_refused_with_the_reason() {
         );
     }
 }
+
+/// Each `[faults]` probability's range in scenarios/README.md's table is the one the
+/// check enforces: a key documented "below 1" refuses 1.0 saying so, one documented
+/// "0 to 1" refuses only above 1.
+#[test]
+fn fault_probability_ranges_are_the_documented_ones() {
+    let readme = std::fs::read_to_string(repo().join("scenarios/README.md")).unwrap();
+    let keys = [
+        "read_error_probability",
+        "write_error_probability",
+        "torn_write_probability",
+        "lost_write_probability",
+        "latency_spike_probability",
+        "backup_read_error_probability",
+        "archive_write_error_probability",
+        "misdirected_write_probability",
+        "corrupt_block_probability",
+    ];
+    for key in keys {
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{key}` | `")))
+            .unwrap_or_else(|| panic!("{key}: no row in the [faults] table"));
+        let below_one = row.contains("below 1");
+        assert!(below_one || row.contains("0 to 1"), "{row}");
+        let (value, why) = if below_one {
+            ("1.0", "1.0 is out of range: must be at least 0 and below 1")
+        } else {
+            (
+                "1.5",
+                "1.5 is out of range: must be at least 0 and at most 1",
+            )
+        };
+        let (_tmp, f, o) = run_file(&format!("[faults]\n{key} = {value}\n"));
+        assert_eq!(code(&o), 2, "{key}: {}", stderr(&o));
+        fails_with(
+            &o,
+            &[&format!("{f}:2:"), &format!("key `faults.{key}`"), why],
+        );
+    }
+}

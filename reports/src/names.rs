@@ -213,6 +213,17 @@ const NAMES: &[(&str, &str)] = &[
     ("unreadable_blocks", "image blocks refused at the checks"),
     ("backup_failures", "archive passes failed"),
     ("retires_refused", "retires refused after a failed pass"),
+    ("crashes", "device crashes"),
+    ("crash_aborts", "transactions aborted by a crash"),
+    ("torn_writes", "unflushed writes torn at a crash"),
+    ("lost_writes", "unflushed writes lost at a crash"),
+    ("read_errors", "injected read errors"),
+    ("write_errors", "injected write errors"),
+    (
+        "write_error_aborts",
+        "transactions aborted by a write error",
+    ),
+    ("latency_spikes", "latency spikes"),
     ("backup.data_area_blocks", "data area (blocks)"),
     (
         "backup.data_area_fraction",

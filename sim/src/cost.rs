@@ -345,6 +345,25 @@ pub struct Costs {
     /// after every failure, and after a pass given up at a block failing its
     /// checksum; [`crate::FaultCounts::retires_refused`]).
     pub retires_refused: u64,
+    /// Device crashes `[faults]` injected (`crash_at_ticks`), each followed by a
+    /// restart ([`crate::FaultCounts::crashes`]).
+    pub crashes: u64,
+    /// Transactions aborted by a crash, their before-images written back.
+    pub crash_aborts: u64,
+    /// Unflushed block writes torn at a crash (each 8-byte word old or new,
+    /// `torn_write_probability`).
+    pub torn_writes: u64,
+    /// Unflushed block writes lost at a crash (`lost_write_probability`).
+    pub lost_writes: u64,
+    /// Injected physical read errors of the run's transactions
+    /// (`read_error_probability`), each retried.
+    pub read_errors: u64,
+    /// Injected physical write errors (`write_error_probability`).
+    pub write_errors: u64,
+    /// Transactions rolled back and aborted because a write failed.
+    pub write_error_aborts: u64,
+    /// Device calls delayed by a latency spike (`latency_spike_probability`).
+    pub latency_spikes: u64,
     /// Slots of the data area of write logging and copy-on-write
     /// (`backup.data_area_blocks` / `data_area_fraction`); `None` under mirroring and
     /// on the plain volume of `none`, which have no data area.

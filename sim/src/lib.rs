@@ -248,6 +248,14 @@ fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> Run
         unreadable_blocks: faults.unreadable_blocks,
         backup_failures: faults.backup_failures,
         retires_refused: faults.retires_refused,
+        crashes: faults.crashes,
+        crash_aborts: faults.crash_aborts,
+        torn_writes: faults.torn_writes,
+        lost_writes: faults.lost_writes,
+        read_errors: faults.read_errors,
+        write_errors: faults.write_errors,
+        write_error_aborts: faults.write_error_aborts,
+        latency_spikes: faults.latency_spikes,
         data_area_blocks: (w.policy != Policy::None
             && w.dev.variant() != engine::Variant::WriteMirroring)
             .then(|| w.dev.area_slots()),

@@ -812,10 +812,14 @@ fn faults(f: &FaultsConfig) -> Result<(), SimError> {
             (0.0..=1.0).contains(&p)
         };
         if !ok {
-            let range = if below_one { "0..1" } else { "0..=1" };
+            let range = if below_one {
+                "must be at least 0 and below 1 (at 1 every try would meet the fault)"
+            } else {
+                "must be at least 0 and at most 1"
+            };
             return Err(bad(
                 &format!("faults.{name}"),
-                format!("{p:?} is out of range {range}"),
+                format!("{p:?} is out of range: {range}"),
             ));
         }
     }
