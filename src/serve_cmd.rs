@@ -139,6 +139,7 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
     };
     let cannot_serve = || format!("{}: cannot serve this device", dir.display());
     refuse_replaced(&dir)?;
+    refuse_unwritable_marker(&dir)?;
     let start = if args.create {
         Start::Create(stage(&dir, args)?)
     } else if !paths.meta.is_file() {
@@ -161,6 +162,9 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
         &paths,
         socket.as_deref(),
     )?;
+    // Every check passed, so no server serves DIR: a `--create` killed before it
+    // served left only litter.
+    remove_stale_staging(&dir);
     let mut replaced = None;
     match start {
         Start::Create(staged) => replaced = staged.install(&dir)?,
@@ -633,12 +637,103 @@ fn precheck(dir: &Path, paths: &DevicePaths) -> Result<Variant> {
     Ok(variant)
 }
 
+/// The name of every staging directory of a `--create` starts with this.
+const CREATE_PREFIX: &str = ".owm-create-";
+
+/// A new staging directory in `dir` (`.owm-create-XXXXXX`), locked (`flock`,
+/// exclusive) from before another start could take it for stale: made, locked, and
+/// made again should another start have removed it as stale in between. The lock is
+/// `None` on a file system without `flock` (no start then removes any).
+fn locked_staging_dir(dir: &Path) -> std::io::Result<(tempfile::TempDir, Option<std::fs::File>)> {
+    use std::os::unix::fs::MetadataExt;
+    for _ in 0..16 {
+        let tmp = tempfile::Builder::new()
+            .prefix(CREATE_PREFIX)
+            .tempdir_in(dir)?;
+        let f = std::fs::File::open(tmp.path())?;
+        match f.try_lock() {
+            Ok(()) => {}
+            // Another start took it for stale and is removing it.
+            Err(std::fs::TryLockError::WouldBlock) => continue,
+            Err(std::fs::TryLockError::Error(_)) => return Ok((tmp, None)),
+        }
+        // Locked; but another start may have removed it just before.
+        let here = std::fs::symlink_metadata(tmp.path())?;
+        let locked = f.metadata()?;
+        if here.dev() == locked.dev() && here.ino() == locked.ino() {
+            return Ok((tmp, Some(f)));
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::WouldBlock,
+        "each new staging directory was removed as stale by another start before it could \
+         be locked",
+    ))
+}
+
+/// Removes the staging directories (`.owm-create-*`, directories, not links) that an
+/// `owm serve --create` killed before it served left in `dir`: those whose lock is
+/// free (the lock dies with its process, however it ends). One a live create holds
+/// locked is kept, and so is every one where the lock cannot be taken (no `flock`).
+/// Each removal is said on stderr; one that fails is left and said too.
+fn remove_stale_staging(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if !e.file_name().to_string_lossy().starts_with(CREATE_PREFIX)
+            || !e.file_type().is_ok_and(|t| t.is_dir())
+        {
+            continue;
+        }
+        let path = e.path();
+        let Ok(f) = std::fs::File::open(&path) else {
+            continue;
+        };
+        if f.try_lock().is_err() {
+            continue;
+        }
+        match std::fs::remove_dir_all(&path) {
+            Ok(()) => eprintln!(
+                "note: {}: removed, the new device of an `owm serve --create` stopped \
+                 before it served",
+                path.display()
+            ),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => eprintln!(
+                "note: {}: left by an `owm serve --create` stopped before it served, and \
+                 cannot be removed: {err}",
+                path.display()
+            ),
+        }
+    }
+}
+
+/// Refuses (exit 2) a `DIR/serving.json` that is a directory, before any of the
+/// device's files is opened or a new device is staged: the server records there that
+/// it serves the device, replacing the file, and cannot replace a directory.
+fn refuse_unwritable_marker(dir: &Path) -> Result<()> {
+    let marker = dir.join("serving.json");
+    if std::fs::symlink_metadata(&marker).is_ok_and(|m| m.is_dir()) {
+        bail!(
+            "{}: is a directory; the server records there that it serves the device and \
+             could not: remove it (nothing was changed)",
+            marker.display()
+        );
+    }
+    Ok(())
+}
+
 /// A new device, made whole and flushed in a staging directory inside DIR
 /// (`.owm-create-*`), not yet in DIR's place. Dropped without [`Staged::install`] (a
 /// refused start), it is removed, and DIR too if this command made it and it is empty.
 struct Staged {
     tmp: Option<tempfile::TempDir>,
     made_dir: Option<PathBuf>,
+    /// The exclusive lock (`flock`) on the staging directory, held until it is
+    /// installed or removed: a later start removes only one whose lock is free
+    /// ([`remove_stale_staging`]).
+    _lock: Option<std::fs::File>,
 }
 
 impl Drop for Staged {
@@ -825,18 +920,17 @@ fn stage(dir: &Path, args: &ServeArgs) -> Result<Staged> {
     let mut staged = Staged {
         tmp: None,
         made_dir,
+        _lock: None,
     };
-    let tmp = tempfile::Builder::new()
-        .prefix(".owm-create-")
-        .tempdir_in(dir)
-        .with_context(|| {
-            format!(
-                "{}: cannot create the device (the directory is not writable)",
-                dir.display()
-            )
-        })?;
+    let (tmp, lock) = locked_staging_dir(dir).with_context(|| {
+        format!(
+            "{}: cannot create the device (the directory is not writable)",
+            dir.display()
+        )
+    })?;
     let new = DevicePaths::in_dir(tmp.path());
     staged.tmp = Some(tmp);
+    staged._lock = lock;
     let config = DeviceConfig {
         integrity: args.integrity,
         ..DeviceConfig::new(variant)

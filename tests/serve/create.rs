@@ -838,3 +838,70 @@ fn another_devices_superblock_or_metadata_is_refused_and_kept() {
         "an open that passed the checks left the files as they were"
     );
 }
+
+/// A `DIR/serving.json` that is a directory (the server could not record there that it
+/// serves the device) is refused, exit 2, naming it, before any file of the device
+/// changes, by a plain start and a `--create` alike; removed, the device serves its
+/// data.
+#[test]
+fn a_serving_record_that_is_a_directory_is_refused_before_anything_changes() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let mut s = stopped_after_writes(|i| 0x5a ^ i as u8);
+    let dir = s.dir();
+    let marker = dir.join("serving.json");
+    std::fs::create_dir(&marker).unwrap();
+    let before = snapshot(&dir);
+    let socket = s.path("new.sock");
+    for (what, o) in [
+        ("plain", start(&dir, &socket, &[])),
+        ("--create", create(&dir, &socket, &[], &[])),
+    ] {
+        assert_refused(
+            &o,
+            2,
+            &format!("{}: is a directory", marker.display()),
+            what,
+        );
+        assert!(snapshot(&dir) == before, "{what}: DIR changed");
+        assert!(entries(&dir, ".owm-").is_empty(), "{what}");
+    }
+    std::fs::remove_dir(&marker).unwrap();
+    s.restart();
+    let mut a = Nbd::connect(&s.socket(), "vlun-a").unwrap();
+    for i in 0..BLOCKS {
+        let got = a.read(i * BS as u64, BS as u32).unwrap().unwrap();
+        assert_eq!(got, vec![0x5a ^ i as u8; BS], "block {i}");
+    }
+    drop(a);
+    assert!(s.terminate().success());
+}
+
+/// The staging directory of a `--create` killed before it served (`.owm-create-*`,
+/// its lock free) is removed by the next start that passes its checks; one a live
+/// create holds locked is kept.
+#[test]
+fn a_killed_creates_staging_directory_is_removed_by_the_next_start() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let mut s = stopped_after_writes(|i| 0x6b ^ i as u8);
+    let dir = s.dir();
+    let stale = dir.join(".owm-create-k1l2m3");
+    std::fs::create_dir(&stale).unwrap();
+    std::fs::write(stale.join("image-a.img"), vec![0u8; 8192]).unwrap();
+    std::fs::write(stale.join("device.owm"), b"OWMMETA2").unwrap();
+    let live = dir.join(".owm-create-l4v5e6");
+    std::fs::create_dir(&live).unwrap();
+    let held = std::fs::File::open(&live).unwrap();
+    held.try_lock().unwrap();
+    s.restart();
+    let mut a = Nbd::connect(&s.socket(), "vlun-a").unwrap();
+    let got = a.read(0, BS as u32).unwrap().unwrap();
+    assert_eq!(got, vec![0x6b; BS]);
+    drop(a);
+    assert!(s.terminate().success());
+    assert_eq!(entries(&dir, ".owm-create-"), vec![live.clone()]);
+    drop(held);
+}
