@@ -96,7 +96,14 @@ fn quit_now() {
     }
     let dirs = ON_QUIT.lock().unwrap_or_else(|e| e.into_inner());
     for dir in dirs.iter() {
-        let _ = std::fs::remove_dir_all(dir);
+        // The main thread may still make a file in it meanwhile (a removal then fails
+        // on the directory not empty): again until it is gone. Once it is, no file can
+        // be made in it.
+        for _ in 0..1000 {
+            if std::fs::remove_dir_all(dir).is_ok() || !dir.exists() {
+                break;
+            }
+        }
     }
     std::process::exit(128 + sig);
 }

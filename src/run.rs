@@ -569,9 +569,17 @@ fn interrupted(
 /// 270000 ticks (each after missing its quiesce deadline once)`, not the run's total
 /// of missed deadlines, which reads as one backup retried.
 pub fn lost_backup_lines(name: &str, r: &sim::RunResult) -> Vec<String> {
+    let begun_lost = |lost: &sim::LostBackup| match lost {
+        // Only requests that never began: their own line says what they were behind.
+        sim::LostBackup::GivenUp => std::iter::once(&r.marks)
+            .chain(r.cycles.iter().map(|c| &c.marks))
+            .any(|m| m.given_up.is_some() && !m.not_begun),
+        sim::LostBackup::Abandoned => true,
+    };
     let mut lines: Vec<String> = r
         .backups_lost()
         .into_iter()
+        .filter(begun_lost)
         .map(|lost| lost_backup_line(name, r, lost))
         .collect();
     lines.extend(not_begun_line(name, r));
@@ -592,12 +600,25 @@ fn not_begun_line(name: &str, r: &sim::RunResult) -> Option<String> {
             .map(|t| t.to_string())
             .collect(),
     );
+    // The cycle they queued behind: the last that began, which never ended.
+    let behind = r.cycles.iter().rev().find(|c| !c.marks.not_begun);
+    let why = match behind.map(|c| (c.cycle, &c.marks)) {
+        Some((k, m)) if m.given_up.is_some() => {
+            format!("the backup of cycle {k}, given up with its VLUN A kept")
+        }
+        Some((k, m)) if m.archive_copy.is_some() && m.retire.is_none() => format!(
+            "cycle {k}, archived but never retired (its retire stopped at a block failing \
+             its checksum, VLUN A kept)"
+        ),
+        Some((k, _)) => format!("cycle {k}, which never ended"),
+        None => "a cycle that never ended".to_string(),
+    };
     match queued.len() {
         0 => None,
         n => Some(format!(
             "{} under {name} ({} {numbers}, requested at {asked} ticks) never began: queued \
-             behind the backup given up with its VLUN A kept (the device cannot split again \
-             while that VLUN A stands); given up at the run's end, no copy taken",
+             behind {why} (the device cannot split again while that VLUN A stands); given up \
+             at the run's end, no copy taken",
             if n == 1 {
                 "1 scheduled backup".to_string()
             } else {

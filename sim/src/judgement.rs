@@ -451,6 +451,20 @@ impl RunResult {
                     j.observed = Observed::Held;
                 }
             }
+            // A cycle beside transactions that did not reach the invariant's own state
+            // (write logging's retire stopped at a block failing its checksum: archived,
+            // never retired) says so, where nothing was observed violated.
+            for j in all.iter_mut().filter(|j| {
+                j.claimed
+                    && !matches!(j.observed, Observed::Violated { .. })
+                    && state_of(j.invariant).is_some_and(|(reached, _)| !reached(&c.marks))
+            }) {
+                let why = state_of(j.invariant).map(|(_, why)| why);
+                j.claimed = false;
+                j.lost = None;
+                j.unreached = why;
+                j.not_reached = why;
+            }
             return all;
         };
         // A run whose claim a loss dropped already reads so in every row: this cycle's
@@ -550,19 +564,8 @@ impl RunResult {
         // Reached only by cycles beside no transaction (a backup given up beside
         // them, a later one after the load): that, not the state, is what is missing.
         let anywhere = |reached: fn(&crate::Marks) -> bool| self.cycle_marks().any(reached);
-        let (reached, why): (fn(&crate::Marks) -> bool, _) = match invariant {
-            Invariant::AIsolated => (|m| m.split.is_some(), Unreached::NoSplit),
-            Invariant::AConsistent => (|m| m.a_consistent.is_some(), Unreached::NoConsistentA),
-            Invariant::BackupFaithful => (
-                |m| m.archive_copy.is_some() || m.retire.is_some() || m.a_dropped.is_some(),
-                Unreached::NoArchive,
-            ),
-            Invariant::SpaceReclaimed => (
-                |m| m.retire.is_some() || m.a_dropped.is_some(),
-                Unreached::NoRetire,
-            ),
-            Invariant::BPrimeFaithful => (|m| m.detach_end.is_some(), Unreached::NoCopyToBPrime),
-            _ => return None,
+        let Some((reached, why)) = state_of(invariant) else {
+            return None;
         };
         if any(reached) {
             None
@@ -602,10 +605,34 @@ impl RunResult {
     /// Whether some cycle's backup was lost `how`.
     fn lost(&self, how: LostBackup) -> bool {
         match how {
-            LostBackup::GivenUp => self.costs.backup_given_up,
+            // A request that never began ([`crate::Marks::not_begun`]) is given up too.
+            LostBackup::GivenUp => {
+                self.costs.backup_given_up || self.cycle_marks().any(|m| m.given_up.is_some())
+            }
             LostBackup::Abandoned => self.costs.backup_abandoned,
         }
     }
+}
+
+/// The state a cycle must reach for `invariant` to be judged on it (a split, A
+/// declared consistent, an archive, a retire, a copy to B'), and the reason when it did
+/// not; `None` for an invariant that needs none of them.
+fn state_of(invariant: Invariant) -> Option<(fn(&crate::Marks) -> bool, Unreached)> {
+    let state: (fn(&crate::Marks) -> bool, _) = match invariant {
+        Invariant::AIsolated => (|m| m.split.is_some(), Unreached::NoSplit),
+        Invariant::AConsistent => (|m| m.a_consistent.is_some(), Unreached::NoConsistentA),
+        Invariant::BackupFaithful => (
+            |m| m.archive_copy.is_some() || m.retire.is_some() || m.a_dropped.is_some(),
+            Unreached::NoArchive,
+        ),
+        Invariant::SpaceReclaimed => (
+            |m| m.retire.is_some() || m.a_dropped.is_some(),
+            Unreached::NoRetire,
+        ),
+        Invariant::BPrimeFaithful => (|m| m.detach_end.is_some(), Unreached::NoCopyToBPrime),
+        _ => return None,
+    };
+    Some(state)
 }
 
 /// Whether cycle `m` put `invariant` to the test beside a transaction: non-disruption

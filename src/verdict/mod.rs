@@ -556,7 +556,15 @@ pub fn lost_why(r: &sim::RunResult, lost: sim::LostBackup) -> String {
         sim::LostBackup::GivenUp if r.costs.resyncs_lost > 0 => {
             "the resync of image A met an unreadable block".into()
         }
-        sim::LostBackup::GivenUp => "an archive pass met an unreadable block".into(),
+        sim::LostBackup::GivenUp if r.costs.backup_given_up => {
+            "an archive pass met an unreadable block".into()
+        }
+        // Only requests that never began, behind a VLUN A never retired.
+        sim::LostBackup::GivenUp => {
+            "requests never began: queued behind a VLUN A never retired (a retire stopped \
+             at a block failing its checksum)"
+                .into()
+        }
     }
 }
 
