@@ -577,7 +577,7 @@ fn check(args: &CheckArgs, since: std::time::Instant) -> Result<Exit> {
         say!(
             "counterexample written to {} (replay: owm check --replay {})",
             w.display(),
-            w.display()
+            crate::shell_word::shell_word(&w)
         );
     }
     let reproduce = reproduce(&cfg, args.memory_max, &args.trace_dir, &args.verdict);

@@ -141,7 +141,7 @@ fn finish(
         say!(
             "counterexample written to {} (replay: owm check --replay {})",
             w.display(),
-            w.display()
+            crate::shell_word::shell_word(&w)
         );
     }
     say!("wrote {}", dir.join(WALK_FILE).display());
