@@ -564,9 +564,7 @@ impl RunResult {
         // Reached only by cycles beside no transaction (a backup given up beside
         // them, a later one after the load): that, not the state, is what is missing.
         let anywhere = |reached: fn(&crate::Marks) -> bool| self.cycle_marks().any(reached);
-        let Some((reached, why)) = state_of(invariant) else {
-            return None;
-        };
+        let (reached, why) = state_of(invariant)?;
         if any(reached) {
             None
         } else if anywhere(reached) {
@@ -614,11 +612,14 @@ impl RunResult {
     }
 }
 
+/// Whether a cycle's milestones reached a state.
+type Reached = fn(&crate::Marks) -> bool;
+
 /// The state a cycle must reach for `invariant` to be judged on it (a split, A
 /// declared consistent, an archive, a retire, a copy to B'), and the reason when it did
 /// not; `None` for an invariant that needs none of them.
-fn state_of(invariant: Invariant) -> Option<(fn(&crate::Marks) -> bool, Unreached)> {
-    let state: (fn(&crate::Marks) -> bool, _) = match invariant {
+fn state_of(invariant: Invariant) -> Option<(Reached, Unreached)> {
+    let state: (Reached, _) = match invariant {
         Invariant::AIsolated => (|m| m.split.is_some(), Unreached::NoSplit),
         Invariant::AConsistent => (|m| m.a_consistent.is_some(), Unreached::NoConsistentA),
         Invariant::BackupFaithful => (
