@@ -573,15 +573,14 @@ impl FileJournal {
         let mut decoded = match decode(&name, &bytes) {
             Ok(decoded) => decoded,
             Err(e) => {
-                let sb = match crate::superblock::read(path) {
-                    Ok(sb) if e.offset.is_some_and(|at| at >= sb.durable_len) => sb,
-                    _ => return Err(e),
+                let Ok(sb) = crate::superblock::read(path) else {
+                    return Err(e);
                 };
-                let past = match decode_past(&name, &bytes, Some(sb.durable_len)) {
-                    Ok(past) => past,
-                    Err(_) => return Err(e),
+                // The header, read as far as the frames decode: whose superblock this is.
+                let Ok(head) = decode_past(&name, &bytes, Some(0)) else {
+                    return Err(e);
                 };
-                let ours = match past.records.first() {
+                let mismatch = match head.records.first() {
                     Some((
                         _,
                         MetaRecord::Header {
@@ -590,14 +589,48 @@ impl FileJournal {
                             ..
                         },
                     )) => {
-                        *device_id == sb.device_id && sb.generation.is_none_or(|g| g >= *generation)
+                        if *device_id != sb.device_id {
+                            Some(format!(
+                                "does not belong to this device: belongs to device {}, not to \
+                                 device {} ({name}'s)",
+                                crate::identity::id_text(&sb.device_id),
+                                crate::identity::id_text(device_id)
+                            ))
+                        } else if sb.generation.is_some_and(|g| g < *generation) {
+                            Some(format!(
+                                "stale: last written at generation {}, {name} is at \
+                                 generation {generation}",
+                                sb.generation.unwrap_or_default()
+                            ))
+                        } else {
+                            None
+                        }
                     }
-                    _ => false,
+                    _ => return Err(e),
                 };
-                if !ours {
+                if let Some(mismatch) = mismatch {
+                    // The superblock, not the journal, is what is wrong: name it (the
+                    // journal's bytes past its length are a torn tail only by a
+                    // superblock of its own).
+                    return Err(MetaError {
+                        path: crate::superblock::path_of(path).display().to_string(),
+                        offset: None,
+                        reason: format!(
+                            "{mismatch} (so it cannot say whether {name}'s bytes from {} on, \
+                             which do not decode: {}, are a torn tail); a device's files are \
+                             moved or copied together",
+                            sb.durable_len, e.reason
+                        ),
+                        os_error: None,
+                    });
+                }
+                if e.offset.is_none_or(|at| at < sb.durable_len) {
                     return Err(e);
                 }
-                past
+                match decode_past(&name, &bytes, Some(sb.durable_len)) {
+                    Ok(past) => past,
+                    Err(_) => return Err(e),
+                }
             }
         };
         decoded.file_len = bytes.len() as u64;

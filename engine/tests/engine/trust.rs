@@ -494,6 +494,32 @@ fn a_superblock_from_before_a_later_open_is_refused_as_stale() {
                 Ok(_) => panic!("{variant}, {what}: opened with a stale superblock"),
             }
         }
+        // A torn tail past the stale length (zeros, garbage): still the superblock is
+        // named, as stale, never the metadata file's bytes that only its own
+        // superblock could call a torn tail.
+        for (what, tail) in [("zeros", vec![0u8; 300]), ("garbage", vec![0x5a_u8; 300])] {
+            let copy = scratch_dir();
+            let cp = DevicePaths::in_dir(copy.path());
+            std::fs::copy(&paths.image_a, &cp.image_a).unwrap();
+            std::fs::copy(&paths.image_b, &cp.image_b).unwrap();
+            let sb_path = engine::superblock::path_of(&cp.meta);
+            std::fs::write(&sb_path, &old_sb).unwrap();
+            let mut meta = full.clone();
+            meta.extend_from_slice(&tail);
+            std::fs::write(&cp.meta, &meta).unwrap();
+            let named = match file::open(&cp, config.clone()) {
+                Err(Error::Identity { file, .. }) => file,
+                Err(Error::Meta(e)) if e.reason.starts_with("stale: ") => e.path,
+                Err(e) => panic!("{variant}, {what} tail: {e}"),
+                Ok(_) => panic!("{variant}, {what} tail: opened with a stale superblock"),
+            };
+            assert_eq!(
+                named,
+                sb_path.display().to_string(),
+                "{variant}, {what} tail"
+            );
+            assert_eq!(std::fs::read(&cp.meta).unwrap(), meta, "{variant}: changed");
+        }
         // With its own superblock, the device opens and B7 reads the flushed write.
         let d = file::open(&paths, config.clone()).unwrap();
         assert_eq!(read(&d, Vlun::B, 7), vec![8; BS], "{variant}");
