@@ -786,6 +786,10 @@ fn a_state_reached_only_beside_no_transaction_is_not_called_unreached() {
     for event in ["split", "a-consistent", "archive-copy", "retire"] {
         assert!(at(event, "cycle 2"), "{event}");
     }
+    // Cycle 1's own row gives its own reason: it never split.
+    let rows = csv_rows(&run.out, "summary.csv");
+    assert_eq!(rows[0]["A-isolated"], "not claimed (no split)");
+    assert_eq!(rows[0]["A-consistent"], "not claimed (given up)");
     let v = run.verdict();
     for name in [
         "A-isolated",

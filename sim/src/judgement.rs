@@ -499,6 +499,18 @@ impl RunResult {
                 (None, o) => o.clone(),
             };
         }
+        // An invariant the loss does not drop, not reached by the run, whose state
+        // this cycle never reached either (a quiesce given up before its split: no
+        // split for A-isolated): its row gives this cycle's reason, not another's.
+        for j in all.iter_mut().filter(|j| {
+            !how.drops(j.invariant)
+                && j.not_reached.is_some()
+                && state_of(j.invariant).is_some_and(|(reached, _)| !reached(&c.marks))
+        }) {
+            let why = state_of(j.invariant).map(|(_, why)| why);
+            j.unreached = why;
+            j.not_reached = why;
+        }
         all
     }
 
