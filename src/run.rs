@@ -571,8 +571,8 @@ fn interrupted(
 pub fn lost_backup_lines(name: &str, r: &sim::RunResult) -> Vec<String> {
     let begun_lost = |lost: &sim::LostBackup| match lost {
         // Only requests that never began: their own line says what they were behind.
-        sim::LostBackup::GivenUp => std::iter::once(&r.marks)
-            .chain(r.cycles.iter().map(|c| &c.marks))
+        sim::LostBackup::GivenUp => r
+            .cycle_marks()
             .any(|m| m.given_up.is_some() && !m.not_begun),
         sim::LostBackup::Abandoned => true,
     };
@@ -631,13 +631,8 @@ fn not_begun_line(name: &str, r: &sim::RunResult) -> Option<String> {
 
 /// [`lost_backup_lines`]' line for the cycles lost one way (`lost`).
 fn lost_backup_line(name: &str, r: &sim::RunResult, lost: sim::LostBackup) -> String {
-    let marks: Vec<&sim::Marks> = if r.cycles.is_empty() {
-        vec![&r.marks]
-    } else {
-        r.cycles.iter().map(|c| &c.marks).collect()
-    };
-    let lost_marks: Vec<&sim::Marks> = marks
-        .into_iter()
+    let lost_marks: Vec<&sim::Marks> = r
+        .cycle_marks()
         .filter(|m| match lost {
             // A request that never began has its own line ([`not_begun_line`]).
             sim::LostBackup::GivenUp => m.given_up.is_some() && !m.not_begun,

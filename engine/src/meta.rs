@@ -589,21 +589,21 @@ impl FileJournal {
                             ..
                         },
                     )) => {
+                        use crate::identity::{id_text, Mismatch};
                         if *device_id != sb.device_id {
-                            Some(format!(
-                                "does not belong to this device: belongs to device {}, not to \
-                                 device {} ({name}'s)",
-                                crate::identity::id_text(&sb.device_id),
-                                crate::identity::id_text(device_id)
-                            ))
-                        } else if sb.generation.is_some_and(|g| g < *generation) {
-                            Some(format!(
-                                "stale: last written at generation {}, {name} is at \
-                                 generation {generation}",
-                                sb.generation.unwrap_or_default()
-                            ))
+                            let m = Mismatch::Foreign {
+                                expected: id_text(device_id),
+                                found: id_text(&sb.device_id),
+                            };
+                            Some(format!("does not belong to this device: {m}"))
                         } else {
-                            None
+                            sb.generation.filter(|&g| g < *generation).map(|g| {
+                                Mismatch::Stale {
+                                    expected_generation: *generation,
+                                    found_generation: g,
+                                }
+                                .to_string()
+                            })
                         }
                     }
                     _ => return Err(e),

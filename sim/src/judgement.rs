@@ -342,12 +342,9 @@ impl RunResult {
     /// `cycles.len()`): each cycle whose milestones have `given_up` or `abandoned`
     /// ([`Marks`](crate::Marks)); a run without a schedule counts its one backup.
     pub fn backup_cycles_lost(&self) -> u64 {
-        let lost = |m: &crate::Marks| m.given_up.is_some() || m.abandoned.is_some();
-        if self.cycles.is_empty() {
-            u64::from(lost(&self.marks))
-        } else {
-            self.cycles.iter().filter(|c| lost(&c.marks)).count() as u64
-        }
+        self.cycle_marks()
+            .filter(|m| m.given_up.is_some() || m.abandoned.is_some())
+            .count() as u64
     }
 
     /// Whether this run promises `invariant`: what its policy claims
@@ -377,14 +374,7 @@ impl RunResult {
         let how = [LostBackup::GivenUp, LostBackup::Abandoned]
             .into_iter()
             .find(|&l| self.lost(l) && l.drops(invariant))?;
-        let reached: fn(&crate::Marks) -> bool = match invariant {
-            Invariant::AConsistent => |m| m.a_consistent.is_some(),
-            Invariant::BackupFaithful => {
-                |m| m.archive_copy.is_some() || m.retire.is_some() || m.a_dropped.is_some()
-            }
-            Invariant::SpaceReclaimed => |m| m.retire.is_some() || m.a_dropped.is_some(),
-            _ => |_| false,
-        };
+        let reached: Reached = state_of(invariant).map_or(|_| false, |(reached, _)| reached);
         let completed = self
             .cycles_beside_txn()
             .filter(|m| cycle_loss(m).is_none_or(|l| !l.drops(invariant)))
@@ -393,7 +383,7 @@ impl RunResult {
     }
 
     /// Each backup cycle's milestones: `cycles`', or the one backup's `marks`.
-    fn cycle_marks(&self) -> impl Iterator<Item = &crate::Marks> {
+    pub fn cycle_marks(&self) -> impl Iterator<Item = &crate::Marks> {
         let one = self.cycles.is_empty().then_some(&self.marks);
         self.cycles.iter().map(|c| &c.marks).chain(one)
     }
@@ -454,16 +444,19 @@ impl RunResult {
             // A cycle beside transactions that did not reach the invariant's own state
             // (write logging's retire stopped at a block failing its checksum: archived,
             // never retired) says so, where nothing was observed violated.
-            for j in all.iter_mut().filter(|j| {
-                j.claimed
+            for j in all.iter_mut() {
+                let Some((reached, why)) = state_of(j.invariant) else {
+                    continue;
+                };
+                if j.claimed
                     && !matches!(j.observed, Observed::Violated { .. })
-                    && state_of(j.invariant).is_some_and(|(reached, _)| !reached(&c.marks))
-            }) {
-                let why = state_of(j.invariant).map(|(_, why)| why);
-                j.claimed = false;
-                j.lost = None;
-                j.unreached = why;
-                j.not_reached = why;
+                    && !reached(&c.marks)
+                {
+                    j.claimed = false;
+                    j.lost = None;
+                    j.unreached = Some(why);
+                    j.not_reached = Some(why);
+                }
             }
             return all;
         };
@@ -502,14 +495,14 @@ impl RunResult {
         // An invariant the loss does not drop, not reached by the run, whose state
         // this cycle never reached either (a quiesce given up before its split: no
         // split for A-isolated): its row gives this cycle's reason, not another's.
-        for j in all.iter_mut().filter(|j| {
-            !how.drops(j.invariant)
-                && j.not_reached.is_some()
-                && state_of(j.invariant).is_some_and(|(reached, _)| !reached(&c.marks))
-        }) {
-            let why = state_of(j.invariant).map(|(_, why)| why);
-            j.unreached = why;
-            j.not_reached = why;
+        for j in all.iter_mut() {
+            let Some((reached, why)) = state_of(j.invariant) else {
+                continue;
+            };
+            if !how.drops(j.invariant) && j.not_reached.is_some() && !reached(&c.marks) {
+                j.unreached = Some(why);
+                j.not_reached = Some(why);
+            }
         }
         all
     }
@@ -615,10 +608,9 @@ impl RunResult {
     /// Whether some cycle's backup was lost `how`.
     fn lost(&self, how: LostBackup) -> bool {
         match how {
-            // A request that never began ([`crate::Marks::not_begun`]) is given up too.
-            LostBackup::GivenUp => {
-                self.costs.backup_given_up || self.cycle_marks().any(|m| m.given_up.is_some())
-            }
+            // Every give-up marks its cycle, a request that never began
+            // ([`crate::Marks::not_begun`]) too.
+            LostBackup::GivenUp => self.cycle_marks().any(|m| m.given_up.is_some()),
             LostBackup::Abandoned => self.costs.backup_abandoned,
         }
     }

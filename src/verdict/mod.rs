@@ -536,11 +536,7 @@ pub fn of_run(report: &mut Report, suite: &str, r: &sim::RunResult) {
 /// unreadable block`, `an archive pass met an unreadable block`.
 pub fn lost_why(r: &sim::RunResult, lost: sim::LostBackup) -> String {
     match lost {
-        sim::LostBackup::Abandoned
-            if std::iter::once(&r.marks)
-                .chain(r.cycles.iter().map(|c| &c.marks))
-                .any(|m| m.abandoned_for_rollback) =>
-        {
+        sim::LostBackup::Abandoned if r.cycle_marks().any(|m| m.abandoned_for_rollback) => {
             ROLLBACK_ABANDON.into()
         }
         sim::LostBackup::Abandoned => "data area full".into(),
@@ -571,11 +567,7 @@ pub fn lost_why(r: &sim::RunResult, lost: sim::LostBackup) -> String {
 /// The quiesce deadlines missed by the cycles given up (every cycle's milestones, or
 /// the one backup's).
 fn lost_quiesce_timeouts(r: &sim::RunResult) -> u64 {
-    let one = r.cycles.is_empty().then_some(&r.marks);
-    r.cycles
-        .iter()
-        .map(|c| &c.marks)
-        .chain(one)
+    r.cycle_marks()
         .filter(|m| m.given_up.is_some())
         .map(|m| m.quiesce_timeouts.len() as u64)
         .sum()
