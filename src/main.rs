@@ -8,7 +8,9 @@
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+        let line = format!($($arg)*);
+        let line = $crate::terminal_text::terminal_safe(&line);
+        if let Err(e) = writeln!(std::io::stdout().lock(), "{line}") {
             $crate::stdout_failed(e);
         }
     }};
@@ -19,7 +21,9 @@ macro_rules! say {
 macro_rules! tell {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+        let line = format!($($arg)*);
+        let line = $crate::terminal_text::terminal_safe(&line);
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
     }};
 }
 
@@ -43,6 +47,7 @@ mod shell_word;
 mod stats;
 mod sweep;
 mod sweep_stats;
+mod terminal_text;
 pub mod verdict;
 
 use std::path::PathBuf;

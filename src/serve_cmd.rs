@@ -185,14 +185,14 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
         }
         None => {
             if tcp.port() != args.tcp.port() {
-                eprintln!(
+                tell!(
                     "note: --tcp {}: serving on port {} (the port the system chose)",
                     args.tcp,
                     tcp.port()
                 );
             }
             if !args.tcp.ip().is_loopback() {
-                eprintln!(
+                tell!(
                     "note: --tcp {} is not a loopback address: every host that reaches it can \
                      read and write the volumes (the NBD exports have no authentication)",
                     args.tcp
@@ -694,13 +694,13 @@ fn remove_stale_staging(dir: &Path) {
             continue;
         }
         match std::fs::remove_dir_all(&path) {
-            Ok(()) => eprintln!(
+            Ok(()) => tell!(
                 "note: {}: removed, the new device of an `owm serve --create` stopped \
                  before it served",
                 path.display()
             ),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-            Err(err) => eprintln!(
+            Err(err) => tell!(
                 "note: {}: left by an `owm serve --create` stopped before it served, and \
                  cannot be removed: {err}",
                 path.display()
@@ -792,7 +792,7 @@ impl Staged {
                     format!("{}: cannot keep the old device aside", aside.display())
                 })?;
             }
-            eprintln!(
+            tell!(
                 "owm: the device {} held is kept in {} until the server serves, then \
                  removed; should nbdkit fail to start, move its files back into {0} (or \
                  remove {1} to discard it: `owm serve {0}` refuses to start while it is \

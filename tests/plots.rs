@@ -629,7 +629,8 @@ fn a_line_joins_its_points_in_x_order() {
 
 /// A file whose name holds control characters (which XML 1.0 cannot hold, even
 /// escaped) still gives well-formed SVG pictures and JUnit verdicts, the name shown
-/// with U+FFFD, for `owm run` and `owm sweep`; the `name` key refuses them at its line.
+/// with U+FFFD, for `owm run` and `owm sweep`; the `name` key refuses them at its line;
+/// none reaches the terminal raw (stdout, an error on stderr).
 #[test]
 fn a_name_with_control_characters_gives_well_formed_xml() {
     let tmp = tempfile::tempdir().unwrap();
@@ -662,6 +663,20 @@ fn a_name_with_control_characters_gives_well_formed_xml() {
         line.contains("$'") && line.contains("fig\\x013\\x1b.toml'"),
         "{line:?}"
     );
+    // No line of stdout or stderr carries a control character raw ("wrote ..." lines,
+    // errors naming the file): they are `\xHH` escapes.
+    let raw = |t: &str| t.chars().any(|c| c.is_control() && c != '\n' && c != '\t');
+    assert!(!raw(&text) && !raw(&stderr(&o)), "{text:?}");
+    assert!(text.contains("\\x1b"), "{text}");
+    let bad = write(
+        d,
+        "bad\u{1b}[31m.toml",
+        "policies = [\"none\"]\nseed = -1\n",
+    );
+    let o = owm(&["run", &bad, "--out", &s(&d.join("bo"))]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(!raw(&stderr(&o)), "{:?}", stderr(&o));
+    assert!(stderr(&o).contains("bad\\x1b[31m.toml:2"), "{}", stderr(&o));
     let mut svgs = 0;
     for name in names(&out).iter().filter(|n| n.ends_with(".svg")) {
         let svg = std::fs::read_to_string(out.join(name)).unwrap();

@@ -94,6 +94,66 @@ fn a_violating_sweep_exits_1_and_its_junit_counts_the_failures() {
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
 
+/// Each grid point's suite names the command that reruns that point alone, in its
+/// JUnit properties, its failures' text and the JSON's `suite_reproduce`; run, the
+/// command of every violated point exits 1 and gives that point's `sweep.csv` row, and
+/// nothing else. JUnit classnames hold no `.` (Jenkins would split them into packages),
+/// the suites' names keep theirs.
+#[test]
+fn a_violated_points_command_reruns_that_point_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(tmp.path(), "bank.toml", &violating_sweep());
+    let junit = tmp.path().join("junit.xml");
+    let JsonRun { o, json, out } = owm_json("sweep", &f, tmp.path(), &["--junit", &s(&junit)]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let whole = String::from_utf8(bytes(&out, "sweep.csv")).unwrap();
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let v = read_json(&json);
+    let by_suite = v["suite_reproduce"].as_object().unwrap();
+    let mut rerun = 0;
+    for suite in doc.descendants().filter(|n| n.has_tag_name("testsuite")) {
+        let name = suite.attribute("name").unwrap();
+        assert!(name.contains("workload.transactions=300"), "{name}");
+        let property = suite
+            .descendants()
+            .find(|n| n.has_tag_name("property") && n.attribute("name") == Some("reproduce"))
+            .unwrap_or_else(|| panic!("{name}: no reproduce property"));
+        let command = property.attribute("value").unwrap();
+        assert_eq!(by_suite[name], command, "{name}");
+        for case in suite.children().filter(|n| n.has_tag_name("testcase")) {
+            assert!(!case.attribute("classname").unwrap().contains('.'));
+        }
+        let Some(failure) = suite.descendants().find(|n| n.has_tag_name("failure")) else {
+            continue;
+        };
+        assert!(
+            failure
+                .text()
+                .unwrap()
+                .ends_with(&format!("reproduce: {command}")),
+            "{:?}",
+            failure.text()
+        );
+        // `owm sweep FILE --shard K/N --out point-I`, its output moved into the tempdir.
+        let words = shlex::split(command).unwrap();
+        assert_eq!(&words[..2], ["owm", "sweep"], "{command}");
+        let index: usize = words[6].strip_prefix("point-").unwrap().parse().unwrap();
+        let out = tmp.path().join(&words[6]);
+        let mut args: Vec<String> = words[1..5].to_vec();
+        args.extend(["--out".into(), s(&out), "--quiet".into()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = owm(&args);
+        assert_eq!(o.status.code(), Some(1), "{command}: {}", stderr(&o));
+        let point = String::from_utf8(bytes(&out, "sweep.csv")).unwrap();
+        let rows: Vec<&str> = point.lines().skip(1).collect();
+        assert_eq!(rows.len(), 1, "{point}");
+        assert_eq!(whole.lines().nth(index + 1), Some(rows[0]), "{command}");
+        rerun += 1;
+    }
+    assert!(rerun >= 1, "no violated point");
+}
+
 /// A grid point that hits a limit is reported (in the output, the CSV row with empty
 /// metrics, the verdict) and the other points still run; the sweep exits 3.
 #[test]

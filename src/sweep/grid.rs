@@ -547,6 +547,31 @@ pub fn point_name(sw: &Sweep, index: usize) -> String {
     format!("point {index} ({})", parts.join(", "))
 }
 
+/// The command that runs grid point `index` of `sw` alone, its outputs in
+/// `point-INDEX`: the sweep file `file` (by its absolute path, so it runs from any
+/// directory) with `--shard INDEX+1/POINTS`, the one slice of as many as the grid has
+/// points that holds it only (`Report::suite_reproduce`).
+pub fn point_command(sw: &Sweep, file: &Path, index: usize) -> String {
+    let file = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+    format!(
+        "owm sweep {} --shard {}/{} --out point-{index}",
+        crate::shell_word::shell_word(&file),
+        index + 1,
+        sw.points()
+    )
+}
+
+/// [`point_command`] of each point of `indices`, keyed by its suite's name.
+pub fn point_commands(
+    sw: &Sweep,
+    file: &Path,
+    indices: impl Iterator<Item = usize>,
+) -> std::collections::BTreeMap<String, String> {
+    indices
+        .map(|i| (point_name(sw, i), point_command(sw, file, i)))
+        .collect()
+}
+
 /// Runs grid point `index`; `None` when Ctrl-C stopped it (within
 /// [`sim::PROGRESS_EVENTS`] events of the signal).
 fn run_point(path: &Path, sw: &Sweep, index: usize, room: Option<u64>) -> Option<Point> {

@@ -136,6 +136,7 @@ fn sweep_checked(
     );
     let mut report = Report::new("sweep", reproduce.clone(), verdict.allow_violations);
     report.seeds = sw.spec.seeds.clone();
+    report.suite_reproduce = grid::point_commands(&sw, file, selected.iter().copied());
     let (kept, mut finished) = resume::Kept::open(&out, &src, &sw.traces, resume)?;
     // A kept point must be one this run selects, with its grid point's row.
     let width = sw.header().len();
@@ -712,6 +713,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
         verdict.allow_violations,
     );
     report.seeds = sw.spec.seeds.clone();
+    report.suite_reproduce = grid::point_commands(&sw, &origin, 0..total);
     // Each point's verdicts as its shard judged them, in grid order: the unsharded
     // sweep's cases, lines and lost backups.
     for v in verdicts.into_iter().flatten() {

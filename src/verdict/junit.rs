@@ -64,10 +64,18 @@ fn leaf(w: &mut W, tag: &str, message: &str, body: Option<&str>) -> std::io::Res
     }
 }
 
-fn case(w: &mut W, c: &Case) -> std::io::Result<()> {
+/// A suite's name as a JUnit `classname`: each `.` written as U+2024 (`․`, one dot
+/// leader, which looks the same), since Jenkins reads the dots of a classname as
+/// packages and would split `point 3 (workload.records=10, …)` into a tree. The
+/// `<testsuite>`'s `name` keeps the suite's name as it is.
+fn classname(suite: &str) -> String {
+    suite.replace('.', "\u{2024}")
+}
+
+fn case(w: &mut W, c: &Case, reproduce: &str) -> std::io::Result<()> {
     let mut e = BytesStart::new("testcase");
     e.push_attribute(("name", c.name.as_str()));
-    e.push_attribute(("classname", c.suite.as_str()));
+    e.push_attribute(("classname", classname(&c.suite).as_str()));
     if matches!(
         c.outcome,
         Outcome::Held | Outcome::HeldWithin { cut: 0, .. }
@@ -81,11 +89,13 @@ fn case(w: &mut W, c: &Case) -> std::io::Result<()> {
             detail,
             trace,
         } => {
-            // A check's counterexample: the body says how to replay it.
+            // The body says how to see it again: a check's counterexample replayed,
+            // else the command that reruns the suite.
             let replay = trace.as_ref().and_then(|t| t.replay.as_ref());
             let body = match replay {
                 Some(r) => format!("{detail}\nreplay: {r}"),
-                None => detail.clone(),
+                None if reproduce.is_empty() => detail.clone(),
+                None => format!("{detail}\nreproduce: {reproduce}"),
             };
             leaf(
                 w,
@@ -166,8 +176,21 @@ pub fn to_string(report: &Report) -> Result<String> {
         e.push_attribute(("name", s));
         Counts::of(cases()).attrs(&mut e);
         w.write_event(Event::Start(e)).context(io())?;
+        // The command that reruns the suite, as a property (GitLab and Jenkins show
+        // them), before the cases as the schema orders them.
+        let reproduce = report.reproduce_of(s);
+        if !reproduce.is_empty() {
+            w.write_event(Event::Start(BytesStart::new("properties")))
+                .context(io())?;
+            let mut p = BytesStart::new("property");
+            p.push_attribute(("name", "reproduce"));
+            p.push_attribute(("value", reproduce));
+            w.write_event(Event::Empty(p)).context(io())?;
+            w.write_event(Event::End(BytesEnd::new("properties")))
+                .context(io())?;
+        }
         for c in cases() {
-            case(&mut w, c).context(io())?;
+            case(&mut w, c, reproduce).context(io())?;
         }
         w.write_event(Event::End(BytesEnd::new("testsuite")))
             .context(io())?;

@@ -743,6 +743,13 @@ pub struct Report {
     /// `backups_lost.len()`.
     #[serde(default)]
     pub backup_cycles_lost: u64,
+    /// `sweep`, `merge`: per grid point's suite (`point 3 (…, cow, seed 1)`), the
+    /// command that runs that point alone (`owm sweep /abs/sw.toml --shard 4/12 --out
+    /// point-3`: the shard of as many slices as points that holds it only). Empty for
+    /// the other commands (their `reproduce` reruns every suite) and when the sweep
+    /// file's absolute path is not UTF-8.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub suite_reproduce: std::collections::BTreeMap<String, String>,
 }
 
 impl Report {
@@ -762,7 +769,16 @@ impl Report {
             states: None,
             backups_lost: Vec::new(),
             backup_cycles_lost: 0,
+            suite_reproduce: Default::default(),
         }
+    }
+
+    /// The command that reproduces `suite`: its own ([`Report::suite_reproduce`]) or
+    /// the whole command's.
+    pub fn reproduce_of(&self, suite: &str) -> &str {
+        self.suite_reproduce
+            .get(suite)
+            .map_or(self.reproduce.as_str(), String::as_str)
     }
 
     /// Adds a case and folds its outcome into the exit status.

@@ -1,0 +1,71 @@
+//! Text as it reaches a terminal. A line owm prints may hold a name from the user's
+//! files (a scenario's path, an output directory, a trace file's name); a control
+//! character in it (an ESC starting a colour or cursor sequence, a carriage return
+//! overwriting the line) would reach the terminal raw and change what it shows. Every
+//! line `owm` prints goes through [`terminal_safe`]: each control character (C0 but
+//! line feed and tab, DEL, C1) is shown as `\xHH` of its bytes, the escape the
+//! `reproduce:` lines use inside their dollar-single quotes ([`crate::shell_word`]).
+
+use std::borrow::Cow;
+
+/// Whether `c` goes to a terminal as it is: anything but a control character, and the
+/// line feed and tab of owm's own tables.
+fn shown_as_is(c: char) -> bool {
+    !c.is_control() || c == '\n' || c == '\t'
+}
+
+/// `text` with each control character but line feed and tab written as `\xHH` of its
+/// UTF-8 bytes (`a\x1b[31mb`); borrowed as it is when it holds none (the usual case).
+pub fn terminal_safe(text: &str) -> Cow<'_, str> {
+    if text.chars().all(shown_as_is) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if shown_as_is(c) {
+            out.push(c);
+        } else {
+            for b in c.encode_utf8(&mut [0u8; 4]).bytes() {
+                out.push_str(&format!("\\x{b:02x}"));
+            }
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// No control character but line feed and tab survives; every other character
+    /// does, in order; text with none is not copied.
+    #[test]
+    fn control_characters_are_escaped_and_nothing_else_changes() {
+        assert_eq!(
+            terminal_safe("e\u{1b}[31mx.toml\r"),
+            "e\\x1b[31mx.toml\\x0d"
+        );
+        assert_eq!(
+            terminal_safe("c1 \u{9b}2J del \u{7f}"),
+            "c1 \\xc2\\x9b2J del \\x7f"
+        );
+        let kept = "a\tb\nline é ✓ \u{10000}";
+        assert!(matches!(terminal_safe(kept), Cow::Borrowed(_)));
+        for cp in (0u32..0x3000).chain(0x1_0000..0x1_0100) {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            let s = format!("<{c}>");
+            let out = terminal_safe(&s);
+            assert!(
+                out.chars().all(shown_as_is),
+                "U+{cp:04X} reached the terminal raw"
+            );
+            if shown_as_is(c) {
+                assert_eq!(out, s);
+            } else {
+                assert!(out.starts_with("<\\x") && out.ends_with('>'), "{out}");
+            }
+        }
+    }
+}
