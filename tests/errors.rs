@@ -258,6 +258,12 @@ fn simulator_checks_name_file_line_and_key() {
             "device.channels",
         ),
         ("[device]\nwrite_channels = 0\n", 2, "device.write_channels"),
+        // A crash tick given twice.
+        (
+            "[faults]\ncrash_at_ticks = [3000, 7000, 3000]\n",
+            2,
+            "faults.crash_at_ticks",
+        ),
         // 16 MiB at 1 byte/s: a block's transfer past 2^40 ticks.
         (
             "[geometry]\nblock_size_bytes = 16777216\n[device]\ntransfer_bytes_per_s = 1\n",

@@ -835,6 +835,20 @@ fn faults(f: &FaultsConfig) -> Result<(), SimError> {
             format!("{} crashes, at most {CRASHES_MAX}", f.crash_at_ticks.len()),
         ));
     }
+    // A second crash at a tick finds the device just restarted, nothing unflushed: a
+    // repeated tick is a slip in the list, and would count as a crash that did nothing.
+    let mut ticks = f.crash_at_ticks.clone();
+    ticks.sort_unstable();
+    if let Some(w) = ticks.windows(2).find(|w| w[0] == w[1]) {
+        return Err(bad(
+            "faults.crash_at_ticks",
+            format!(
+                "tick {} is given twice: the device crashes once at a tick (a second crash \
+                 there would find nothing unflushed)",
+                w[0]
+            ),
+        ));
+    }
     if let (Some(heal), Some(&late)) = (
         f.heal_at_ticks,
         f.crash_at_ticks

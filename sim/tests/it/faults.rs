@@ -41,6 +41,9 @@ pub(super) fn draw_faults(seed: u64, s: &mut Scenario) {
     f.io_retry_ticks = r.random_range(0..100);
     let crashes = r.random_range(0..4);
     f.crash_at_ticks = (0..crashes).map(|_| r.random_range(0..4000)).collect();
+    // Each tick once (a tick given twice is refused).
+    let mut seen = std::collections::BTreeSet::new();
+    f.crash_at_ticks.retain(|&t| seen.insert(t));
     f.torn_write_probability = r.random_range(0.0..0.6);
     f.lost_write_probability = r.random_range(0.0..1.0 - f.torn_write_probability);
     let last_crash = f.crash_at_ticks.iter().copied().max().unwrap_or(0);
