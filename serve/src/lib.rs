@@ -198,6 +198,13 @@ impl Server for Connection {
         Ok(true)
     }
 
+    /// Advertised, so nbdkit hands a fast-zero request to [`Connection::zero`], which
+    /// refuses it with `ENOTSUP` as the protocol asks of a zero that is not fast (not
+    /// advertised, nbdkit 1.32 stops on an assertion when a client asks one anyway).
+    fn can_fast_zero(&self) -> Result<bool> {
+        Ok(true)
+    }
+
     fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<()> {
         host()?
             .read(self.attachment.role, buf, offset)
@@ -239,6 +246,7 @@ plugin!(Connection {
     can_flush,
     can_multi_conn,
     can_zero,
+    can_fast_zero,
     write_at,
     zero,
     flush

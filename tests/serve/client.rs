@@ -13,6 +13,12 @@ pub const CMD_READ: u16 = 0;
 pub const CMD_WRITE: u16 = 1;
 pub const CMD_DISC: u16 = 2;
 pub const CMD_FLUSH: u16 = 3;
+pub const CMD_WRITE_ZEROES: u16 = 6;
+/// `NBD_CMD_FLAG_FAST_ZERO`: fail at once (`ENOTSUP`) rather than zero slowly.
+pub const FLAG_FAST_ZERO: u16 = 0x10;
+/// `NBD_FLAG_SEND_FAST_ZERO`, a transmission flag.
+pub const SEND_FAST_ZERO: u16 = 1 << 11;
+pub const ENOTSUP: u32 = 95;
 /// NBD errors (errno values on the wire).
 pub const EPERM: u32 = 1;
 pub const EIO: u32 = 5;
@@ -103,10 +109,14 @@ impl Nbd {
     }
 
     fn header(&mut self, cmd: u16, offset: u64, len: u32) -> Vec<u8> {
+        self.header_with(0, cmd, offset, len)
+    }
+
+    fn header_with(&mut self, flags: u16, cmd: u16, offset: u64, len: u32) -> Vec<u8> {
         self.handle += 1;
         let mut h = Vec::with_capacity(28);
         h.extend_from_slice(&REQUEST_MAGIC.to_be_bytes());
-        h.extend_from_slice(&0u16.to_be_bytes());
+        h.extend_from_slice(&flags.to_be_bytes());
         h.extend_from_slice(&cmd.to_be_bytes());
         h.extend_from_slice(&self.handle.to_be_bytes());
         h.extend_from_slice(&offset.to_be_bytes());
@@ -140,6 +150,13 @@ impl Nbd {
         let mut buf = vec![0u8; len as usize];
         self.s.read_exact(&mut buf)?;
         Ok(Ok(buf))
+    }
+
+    /// `NBD_CMD_WRITE_ZEROES` of `len` bytes at `offset` with the request `flags`.
+    pub fn zero(&mut self, offset: u64, len: u32, flags: u16) -> std::io::Result<u32> {
+        let req = self.header_with(flags, CMD_WRITE_ZEROES, offset, len);
+        self.s.write_all(&req)?;
+        self.reply()
     }
 
     pub fn flush(&mut self) -> std::io::Result<u32> {

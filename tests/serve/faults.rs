@@ -3,7 +3,9 @@
 
 use std::sync::mpsc;
 
-use super::client::{Nbd, EINVAL, EIO, ENOMEM, ENOSPC, EPERM};
+use super::client::{
+    Nbd, EINVAL, EIO, ENOMEM, ENOSPC, ENOTSUP, EPERM, FLAG_FAST_ZERO, SEND_FAST_ZERO,
+};
 use super::harness::{have, text, Server};
 
 const BLOCKS: u64 = 64;
@@ -84,6 +86,36 @@ fn a_new_client_of_vlun_a_after_the_split_cannot_write() {
     assert_eq!(read_block(&mut b, 1), block(3));
     assert_eq!(b.write(0, &block(4)).unwrap(), 0);
     assert_eq!(read_block(&mut after, 0), block(1), "a B write reached A");
+}
+
+/// A zero request with `NBD_CMD_FLAG_FAST_ZERO` gets `ENOTSUP` (zeroing writes every
+/// block: not fast) and nothing changes; the server goes on serving, and a plain zero
+/// request zeroes. Every export advertises fast zero, so a client may ask it (an
+/// export that did not, asked anyway, stopped nbdkit on an assertion).
+#[test]
+fn a_fast_zero_is_enotsup_and_the_server_goes_on() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    for variant in ["mirroring", "logging", "cow"] {
+        let s = Server::create(variant, BLOCKS);
+        let mut a = Nbd::connect(&s.socket(), "vlun-a").unwrap();
+        assert!(a.flags & SEND_FAST_ZERO != 0, "{variant}: flags {:#x}", a.flags);
+        assert_eq!(a.write(0, &block(5)).unwrap(), 0);
+        assert_eq!(a.zero(0, BS as u32, FLAG_FAST_ZERO).unwrap(), ENOTSUP);
+        assert_eq!(read_block(&mut a, 0), block(5), "{variant}");
+        s.device_ok(&["split"]);
+        let mut b = Nbd::connect(&s.socket(), "vlun-b").unwrap();
+        assert!(b.flags & SEND_FAST_ZERO != 0, "{variant}: flags {:#x}", b.flags);
+        assert_eq!(b.write(BS as u64, &block(6)).unwrap(), 0);
+        assert_eq!(b.zero(BS as u64, BS as u32, FLAG_FAST_ZERO).unwrap(), ENOTSUP);
+        assert_eq!(read_block(&mut b, 1), block(6), "{variant}");
+        assert_eq!(b.zero(BS as u64, BS as u32, 0).unwrap(), 0);
+        assert_eq!(read_block(&mut b, 1), block(0), "{variant}");
+        // The connection opened before the split still reads A as it was.
+        assert_eq!(read_block(&mut a, 0), block(5), "{variant}");
+        assert_eq!(read_block(&mut b, 0), block(5), "{variant}");
+    }
 }
 
 #[test]
