@@ -40,7 +40,8 @@ pub struct CalibrateArgs {
     /// Samples per measured operation (the mean is kept), 10 to 1000000.
     #[arg(long, allow_negative_numbers = true, default_value_t = 2000, value_parser = parse_samples)]
     pub samples: usize,
-    /// Where the profile goes (default DIR/device-profile.toml).
+    /// Where the profile goes (default DIR/device-profile.toml; with --profile, the
+    /// profile priced, its barriers from --barrier-timings, is written only here).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Blocks written in each phase of the predicted pattern (fio's job over a region
@@ -1385,17 +1386,33 @@ fn calibrate_or_stop(args: &CalibrateArgs) -> Result<()> {
                 "cannot write the profile",
             )?);
         }
-        (None, Some(p)) if args.barrier_timings.is_some() => {
-            lines.push(profile_text(
-                &format!("# {} with {comment}", p.display()).replacen(
-                    "with # Barriers",
-                    "with the barriers",
-                    1,
+        (None, Some(p)) => {
+            let text = match args.barrier_timings {
+                Some(_) => profile_text(
+                    &format!("# {} with {comment}", p.display()).replacen(
+                        "with # Barriers",
+                        "with the barriers",
+                        1,
+                    ),
+                    &profile,
                 ),
-                &profile,
-            ));
+                None => profile_text(&format!("# {}\n", p.display()), &profile),
+            };
+            // Printed when it differs from the file (its barriers replaced), and
+            // written to --out when one is given: the profile the table prices.
+            if args.barrier_timings.is_some() {
+                lines.push(text.clone());
+            }
+            if let Some(out) = &args.out {
+                lines.push(format!("profile written to {}", out.display()));
+                pending.push(Pending::new(
+                    out.clone(),
+                    text.as_bytes(),
+                    "cannot write the profile",
+                )?);
+            }
         }
-        _ => {}
+        (None, None) => {}
     }
     // A block write on the plain volume: the device's write latency and, on a device
     // with a transfer rate, the block's transfer. The baseline less that is the time

@@ -100,15 +100,26 @@ fn a_fast_zero_is_enotsup_and_the_server_goes_on() {
     for variant in ["mirroring", "logging", "cow"] {
         let s = Server::create(variant, BLOCKS);
         let mut a = Nbd::connect(&s.socket(), "vlun-a").unwrap();
-        assert!(a.flags & SEND_FAST_ZERO != 0, "{variant}: flags {:#x}", a.flags);
+        assert!(
+            a.flags & SEND_FAST_ZERO != 0,
+            "{variant}: flags {:#x}",
+            a.flags
+        );
         assert_eq!(a.write(0, &block(5)).unwrap(), 0);
         assert_eq!(a.zero(0, BS as u32, FLAG_FAST_ZERO).unwrap(), ENOTSUP);
         assert_eq!(read_block(&mut a, 0), block(5), "{variant}");
         s.device_ok(&["split"]);
         let mut b = Nbd::connect(&s.socket(), "vlun-b").unwrap();
-        assert!(b.flags & SEND_FAST_ZERO != 0, "{variant}: flags {:#x}", b.flags);
+        assert!(
+            b.flags & SEND_FAST_ZERO != 0,
+            "{variant}: flags {:#x}",
+            b.flags
+        );
         assert_eq!(b.write(BS as u64, &block(6)).unwrap(), 0);
-        assert_eq!(b.zero(BS as u64, BS as u32, FLAG_FAST_ZERO).unwrap(), ENOTSUP);
+        assert_eq!(
+            b.zero(BS as u64, BS as u32, FLAG_FAST_ZERO).unwrap(),
+            ENOTSUP
+        );
         assert_eq!(read_block(&mut b, 1), block(6), "{variant}");
         assert_eq!(b.zero(BS as u64, BS as u32, 0).unwrap(), 0);
         assert_eq!(read_block(&mut b, 1), block(0), "{variant}");

@@ -213,6 +213,55 @@ fn calibrate_refuses_bad_barrier_timings() {
             && text.contains("journal_sync_latency_ticks = 10\n"),
         "{text}"
     );
+    // With --out, the profile priced (its barriers replaced) is written there, and
+    // reads back as a profile that prices the same table; without --barrier-timings,
+    // the --profile's own values.
+    let saved = tmp.path().join("priced.toml").to_str().unwrap().to_string();
+    let with_out = |extra: &[&str]| {
+        let mut args = vec![
+            "calibrate",
+            cal,
+            "--profile",
+            &profile,
+            "--pattern-writes",
+            "16",
+            "--out",
+            &saved,
+        ];
+        args.extend(extra);
+        let o = owm(&args);
+        ok(&o);
+        assert!(stdout(&o).contains(&format!("profile written to {saved}")));
+        (o, std::fs::read_to_string(&saved).unwrap())
+    };
+    let (priced, text) = with_out(&["--barrier-timings", &good]);
+    assert!(
+        text.contains("flush_latency_ticks = 3\n") && text.contains("read_latency_ticks = 4\n"),
+        "{text}"
+    );
+    let table = |t: &str| {
+        t.lines()
+            .filter(|l| {
+                ["mirroring,", "logging,", "cow,"]
+                    .iter()
+                    .any(|v| l.starts_with(v))
+            })
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    let again = owm(&[
+        "calibrate",
+        cal,
+        "--profile",
+        &saved,
+        "--pattern-writes",
+        "16",
+    ]);
+    ok(&again);
+    assert!(!table(&stdout(&priced)).is_empty());
+    assert_eq!(table(&stdout(&again)), table(&stdout(&priced)));
+    let (_, text) = with_out(&[]);
+    assert!(text.contains("flush_latency_ticks = 264\n"), "{text}");
     // A mean barrier past 2^40 µs is refused at the timings file and its fields, not
     // at the profile's line (exit 2).
     for (name, body, field) in [
