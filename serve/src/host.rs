@@ -170,6 +170,9 @@ pub struct Host {
     /// The wall time of each block write the engine served, by the barriers it paid
     /// `(image flushes, journal syncs)`, since the last `timings` reading.
     write_times: Mutex<BTreeMap<(u32, u32), LatencyLog>>,
+    /// This server opened the device's files left served (not closed cleanly: the
+    /// last server was killed or crashed) and recovered it from its metadata journal.
+    recovered: bool,
 }
 
 impl Host {
@@ -194,7 +197,8 @@ impl Host {
             .filter(|_| device.phase() == Phase::BackedUp && device.archive_complete());
         let marker = serving_marker(dir);
         let who = device.identity();
-        if left_served(&marker, &who) {
+        let recovered = left_served(&marker, &who);
+        if recovered {
             eprintln!(
                 "note: {}: the device's files were not closed cleanly: the server was \
                  killed or crashed, or these files are a copy taken while the device was \
@@ -226,6 +230,7 @@ impl Host {
             copying: Mutex::new(Vec::new()),
             control_path: control.to_path_buf(),
             write_times: Mutex::new(BTreeMap::new()),
+            recovered,
         })
     }
 
@@ -729,6 +734,7 @@ impl Host {
             "table_entries": entries,
             "extra_space_blocks": space.extra_space_blocks,
             "kept_image_blocks": space.kept_image_blocks,
+            "recovered_from_journal": self.recovered,
             "archive_completed": archive.is_some(),
             "archive_problem": archive.as_ref().and_then(archive_problem),
             "archive": archive.map(|a| serde_json::json!({

@@ -282,6 +282,13 @@ fn kill_and_restart(variant: &str, split: bool) {
         .unwrap_or(last)
         .max(last);
     s.restart();
+    // The status says the device was recovered from its journal, as stderr did.
+    let status: serde_json::Value =
+        serde_json::from_str(&s.device_ok(&["status", "--json"])).unwrap();
+    assert_eq!(
+        status["recovered_from_journal"], true,
+        "{variant}: {status}"
+    );
     let mut c = Nbd::connect(&s.socket(), export).unwrap();
     for i in 0..BLOCKS {
         // The newest write to block i that a flush covered.
@@ -328,9 +335,18 @@ fn sigterm_stops_cleanly_and_keeps_the_data() {
     let mut c = Nbd::connect(&s.socket(), "vlun-b").unwrap();
     assert_eq!(c.write(0, &block(9)).unwrap(), 0);
     c.disconnect();
+    let fresh: serde_json::Value =
+        serde_json::from_str(&s.device_ok(&["status", "--json"])).unwrap();
+    assert_eq!(fresh["recovered_from_journal"], false, "{fresh}");
     let status = s.terminate();
     assert!(status.success(), "exit after SIGTERM: {status}");
     s.restart();
+    let after: serde_json::Value =
+        serde_json::from_str(&s.device_ok(&["status", "--json"])).unwrap();
+    assert_eq!(
+        after["recovered_from_journal"], false,
+        "a clean stop: {after}"
+    );
     let mut c = Nbd::connect(&s.socket(), "vlun-b").unwrap();
     assert_eq!(read_block(&mut c, 0), block(9));
 }
