@@ -101,7 +101,8 @@ pub struct CheckArgs {
     states_max: Option<usize>,
     /// Stop after this many seconds of the whole command (exit 3 if that cut the
     /// search), counted from its start: beyond four transactions the estimate's
-    /// searches count, and the search for the shortest traces after a search on several
+    /// searches count (before random walks too: the run then says what they took of
+    /// it, the walks having the rest), and the search for the shortest traces after a search on several
     /// threads stops then too (its traces are then said to be not proven shortest).
     /// At most 1e9 s (about 31 years).
     #[arg(long, value_name = "SECONDS", allow_negative_numbers = true, value_parser = parse_seconds)]
@@ -138,25 +139,27 @@ pub struct CheckArgs {
     /// and confirm the violation it names (exit 1 reproduced, 2 could not replay).
     /// The trace names its own model and search: model and search flags beside it
     /// are refused (exit 2) rather than silently ignored, as are the flags of a search
-    /// it does not run (--threads, --memory-max, --trace-dir) and of verdicts it does
-    /// not write (--junit, --json, --allow-violations).
+    /// it does not run (--threads, --memory-max, --trace-dir, and the random walks'
+    /// --simulate, --seed, --walks, --shard) and of verdicts it does not write
+    /// (--junit, --json, --allow-violations).
     #[arg(long, value_name = "TRACE", conflicts_with_all = [
         "variant", "old", "new", "records_per_block", "blocks", "amounts", "transfers",
         "transactions", "model", "locks", "discipline", "type_b", "aborts", "rmw",
         "symmetry", "depth", "states_max", "timeout", "dfs", "threads", "memory_max",
-        "trace_dir", "junit", "json", "allow_violations",
+        "trace_dir", "junit", "json", "allow_violations", "seed", "walks", "shard",
     ])]
     replay: Option<PathBuf>,
     /// Serve stateright's Explorer for this configuration on ADDR (e.g.
     /// 127.0.0.1:3000) instead of checking: browse its states in the patent's terms.
-    /// Ctrl-C stops it (exit 3: no verdict claimed).
+    /// Ctrl-C or SIGTERM stops it (exit 3: no verdict claimed).
     /// The Explorer shows the whole space: `--symmetry` is refused with it, and so are
     /// the flags of what it does not do: write traces (--trace-dir), bound memory
-    /// (--memory-max), search depth first (--dfs: its searches are breadth first) or
-    /// give a verdict (--junit, --json, --allow-violations).
+    /// (--memory-max), search depth first (--dfs: its searches are breadth first),
+    /// walk at random (--simulate, --seed, --walks, --shard) or give a verdict
+    /// (--junit, --json, --allow-violations).
     #[arg(long, value_name = "ADDR", conflicts_with_all = [
         "replay", "symmetry", "trace_dir", "memory_max", "dfs", "junit", "json",
-        "allow_violations",
+        "allow_violations", "simulate", "seed", "walks", "shard",
     ])]
     serve: Option<std::net::SocketAddr>,
 }
@@ -165,10 +168,10 @@ pub struct CheckArgs {
 /// still fits the clock's instants, which a larger one (past about 9.2e18 s) may not.
 const TIMEOUT_SECONDS_MAX: f64 = 1e9;
 
-/// `--timeout SECONDS`: a number of seconds from 0 to [`TIMEOUT_SECONDS_MAX`] (0 is
-/// refused with the configuration's other checks); a value above 0 that the timer's
-/// resolution (1 ns) rounds to 0 is refused as below it, not called 0; anything else
-/// is an error clap reports naming the flag (exit 2).
+/// `--timeout SECONDS`: a number of seconds above 0 and at most
+/// [`TIMEOUT_SECONDS_MAX`]; 0 is refused as 0, a value above 0 that the timer's
+/// resolution (1 ns) rounds to 0 as below it, not called 0; anything else is an error
+/// clap reports naming the flag (exit 2).
 fn parse_seconds(s: &str) -> Result<Duration, String> {
     let secs: f64 = s
         .parse()
@@ -177,6 +180,9 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
         return Err(format!(
             "`{s}`: at most {TIMEOUT_SECONDS_MAX:e} s (about 31 years)"
         ));
+    }
+    if secs == 0.0 {
+        return Err(format!("`{s}`: expected more than 0 s"));
     }
     let timeout = Duration::try_from_secs_f64(secs).map_err(|e| format!("`{s}`: {e}"))?;
     if secs > 0.0 && timeout.is_zero() {

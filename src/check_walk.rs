@@ -103,15 +103,26 @@ pub fn run(
         since,
         memory: None,
     };
-    match model::estimate_within(cfg, &limits)? {
+    let sizing = model::estimate_within(cfg, &limits)?;
+    match &sizing {
         model::Sizing::Small => {}
         model::Sizing::Estimated(e) => say!("estimate of the whole space: {e}"),
         model::Sizing::Cut(why) => {
             say!("estimate of the whole space: not made: its searches of the smaller configurations were cut by {why}");
         }
     }
+    // `--timeout` counts from the start of the command: what the estimate's searches
+    // took of it is said, so that a run whose walks had little time left says why.
+    if let (Some(t), false) = (cfg.timeout, matches!(sizing, model::Sizing::Small)) {
+        say!(
+            "the estimate's searches took {:.3} s of --timeout {} s; the walks have the rest",
+            since.elapsed().as_secs_f64().min(t.as_secs_f64()),
+            t.as_secs_f64()
+        );
+    }
     let report = model::walk_since(cfg, &plan, &crate::interrupt::requested, since)?;
     finish(
+        "check",
         &report,
         staging,
         trace_dir,
@@ -121,8 +132,10 @@ pub fn run(
 }
 
 /// Prints `report`, writes its files into `staging` and swaps them into `dir` whole,
-/// and returns the verdict's exit status.
+/// and returns the verdict's exit status; `command` (`check`, `merge`) is the one the
+/// verdict files name.
 fn finish(
+    command: &str,
     report: &WalkReport,
     staging: crate::outdir::Staging,
     dir: &Path,
@@ -153,7 +166,13 @@ fn finish(
     }
     say!("reproduce: {reproduce}");
     say!("{}", in_words(report));
-    let mut r = verdicts(report, reproduce.to_string(), verdict.allow_violations);
+    let mut r = verdicts(
+        command,
+        report,
+        reproduce.to_string(),
+        verdict.allow_violations,
+        dir,
+    );
     if !report.complete() {
         r.cut();
     }
@@ -189,21 +208,43 @@ fn reproduce(
 }
 
 /// One case per property (suite `check <model flags> --simulate`): a violation is
-/// violated; an invariant not violated, or a witness not reached, is unchecked (a
-/// random walk proves nothing); a witness reached is held.
-fn verdicts(wr: &WalkReport, reproduce: String, allow_violations: bool) -> Report {
-    let mut r = Report::new("check", reproduce, allow_violations);
+/// violated, named with its trace file under `trace_dir` and the command that replays
+/// it, as an exhaustive check names them; an invariant not violated, or a witness not
+/// reached, is unchecked (a random walk proves nothing); a witness reached is held.
+fn verdicts(
+    command: &str,
+    wr: &WalkReport,
+    reproduce: String,
+    allow_violations: bool,
+    trace_dir: &Path,
+) -> Report {
+    let mut r = Report::new(command, reproduce, allow_violations);
     r.seed = Some(wr.plan.seed);
     r.coverage = Some(wr.coverage());
     let suite = format!("check {} --simulate", wr.config.model_flags());
     for (name, always) in wr.properties() {
         let outcome = if always {
             match wr.violations.get(name) {
-                Some(f) => Outcome::Violated {
-                    count: 1,
-                    detail: f.detail.clone(),
-                    trace: None,
-                },
+                Some(f) => {
+                    let file = trace_dir.join(trace_name(name));
+                    Outcome::Violated {
+                        count: 1,
+                        detail: f.detail.clone(),
+                        trace: Some(Box::new(crate::verdict::TraceLength {
+                            steps: f.steps.len() as u64,
+                            shortest: false,
+                            not_shortest: Some(format!(
+                                "found by random walk {} (random walks do not search for the shortest)",
+                                f.walk
+                            )),
+                            replay: Some(format!(
+                                "owm check --replay {}",
+                                crate::shell_word::shell_word(&file)
+                            )),
+                            file: Some(file.display().to_string()),
+                        })),
+                    }
+                }
                 None => Outcome::Unchecked {
                     reason: format!(
                         "no violation found in {} (random walks prove nothing){}",
@@ -509,7 +550,7 @@ fn read_shard(dir: &Path) -> Result<(WalkReport, String)> {
         reached,
         stopped: f.stopped,
         actions: f.actions,
-        elapsed: std::time::Duration::ZERO,
+        elapsed: None,
     };
     Ok((report, k_n))
 }
@@ -920,5 +961,5 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
             e => e.into(),
         })?;
     let reproduce = crate::shell_word::merge_command(dirs, out);
-    finish(&merged, staging, out, verdict, &reproduce)
+    finish("merge", &merged, staging, out, verdict, &reproduce)
 }

@@ -32,6 +32,9 @@ static ON_QUIT: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// The write end of the pipe the quitting thread waits on (-1: no thread yet).
 static QUIT_PIPE: AtomicI32 = AtomicI32::new(-1);
 static QUITTER: Once = Once::new();
+/// The write end of the pipe the thread of [`on_first`] waits on (-1: none): the first
+/// signal wakes it instead of asking for a stop at a safe point.
+static FIRST_PIPE: AtomicI32 = AtomicI32::new(-1);
 
 /// The handler: async-signal-safe only (atomics, `write`, `_exit`).
 extern "C" fn on_signal(sig: libc::c_int) {
@@ -53,6 +56,12 @@ extern "C" fn on_signal(sig: libc::c_int) {
         }
         // SAFETY: `_exit` is async-signal-safe; nothing is committed by this path.
         unsafe { libc::_exit(128 + sig) };
+    }
+    let fd = FIRST_PIPE.load(Ordering::SeqCst);
+    if fd >= 0 {
+        // SAFETY: `write` is async-signal-safe; one static byte.
+        let _ = unsafe { libc::write(fd, b"s".as_ptr().cast(), 1) };
+        return;
     }
     let said: &[u8] = if sig == libc::SIGTERM {
         b"interrupted: stopping at the next safe point (SIGTERM; a second signal quits now)\n"
@@ -80,6 +89,33 @@ pub fn install() {
             }
         }
     });
+}
+
+/// For a command with no safe point to stop at (the Explorer serving until stopped):
+/// installs the handler, and on the first SIGINT or SIGTERM runs `then` with its name
+/// ([`signal_name`]) on a thread of its own, woken through a pipe (a signal handler
+/// may do little); `then` says so and ends the process. A second signal before it
+/// does ends the process at once (128 + its number). Errors: the pipe could not be
+/// made.
+pub fn on_first(then: impl FnOnce(&'static str) + Send + 'static) -> std::io::Result<()> {
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: `fds` has room for the two descriptors `pipe` writes.
+    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let [read_end, write_end] = fds;
+    std::thread::spawn(move || {
+        let mut byte = 0u8;
+        // SAFETY: one byte into `byte`, from the pipe's read end this thread owns; a
+        // read the signal interrupts (EINTR) is tried again.
+        while unsafe { libc::read(read_end, (&raw mut byte).cast(), 1) } < 0
+            && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
+        {}
+        then(signal_name());
+    });
+    FIRST_PIPE.store(write_end, Ordering::SeqCst);
+    install();
+    Ok(())
 }
 
 /// True once SIGINT or SIGTERM has been received.

@@ -446,9 +446,103 @@ fn a_timeout_below_the_timers_resolution_is_refused_as_such() {
         assert!(!stderr(&o).contains("more than 0 s"), "{}", stderr(&o));
         assert_eq!(stdout(&o), "", "{t}: searched");
     }
-    let o = owm(&["check", "--timeout", "0"]);
-    assert_eq!(code(&o), 2, "{}", stderr(&o));
-    fails_with(&o, &["timeout must be more than 0 s"]);
+    // 0 is refused as a flag value, in the flag's words, not as a model setting.
+    for t in ["0", "0.0", "-0"] {
+        let o = owm(&["check", "--timeout", t]);
+        assert_eq!(code(&o), 2, "{}", stderr(&o));
+        fails_with(
+            &o,
+            &[&format!(
+                "invalid value '{t}' for '--timeout <SECONDS>': `{t}`: expected more than 0 s"
+            )],
+        );
+        assert!(
+            !stderr(&o).contains("invalid model configuration"),
+            "{}",
+            stderr(&o)
+        );
+        assert_eq!(stdout(&o), "", "{t}: searched");
+    }
+}
+
+/// A search that explored nothing has no rate (0 states/s, not the rate of the
+/// states it generated); counts of one are singular: "1 walk", "(1 state)".
+#[test]
+fn rates_and_counts_say_what_was_done() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = s(&tmp.path().join("t"));
+    let o = owm(&["check", "--timeout", "1e-9", "--trace-dir", &dir]);
+    assert_eq!(code(&o), 3, "{}{}", stdout(&o), stderr(&o));
+    let line = stdout(&o)
+        .lines()
+        .find(|l| l.starts_with("explored "))
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        line.starts_with("explored 0 unique states"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(line.ends_with(": 0 states/s"), "{line}");
+
+    let o = owm(&["check", "--simulate", "--walks", "1", "--trace-dir", &dir]);
+    assert_eq!(code(&o), 3, "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("result: no violation found in 1 walk: "),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!stdout(&o).contains("1 walks"), "{}", stdout(&o));
+
+    let o = owm(&[
+        "check",
+        "--old",
+        "1",
+        "--new",
+        "1",
+        "--states-max",
+        "1",
+        "--threads",
+        "1",
+        "--trace-dir",
+        &dir,
+    ]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("complete: the bounds (1 state) cut nothing"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+/// The on/off flags take `on` and `off`, the words --help and the reproduce lines
+/// write, and nothing else.
+#[test]
+fn on_off_flags_take_on_or_off_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = s(&tmp.path().join("t"));
+    for flag in ["--aborts", "--type-b", "--symmetry"] {
+        for word in ["yes", "no", "true", "false", "1", "0", "ON"] {
+            let o = owm(&["check", "--old", "1", "--new", "1", flag, word]);
+            assert_eq!(code(&o), 2, "{flag} {word}: {}", stdout(&o));
+            fails_with(&o, &[flag, &format!("expected on or off, got `{word}`")]);
+            assert_eq!(stdout(&o), "", "{flag} {word}: searched");
+        }
+        for word in ["on", "off"] {
+            let o = owm(&[
+                "check",
+                "--old",
+                "1",
+                "--new",
+                "1",
+                flag,
+                word,
+                "--trace-dir",
+                &dir,
+            ]);
+            assert_eq!(code(&o), 0, "{flag} {word}: {}", stderr(&o));
+        }
+    }
 }
 
 /// Flags that cannot be honoured, and output paths that cannot be written, are

@@ -251,6 +251,60 @@ fn explorer_shows_a_counterexample_in_patent_terms_in_chromium() {
     );
 }
 
+/// SIGINT (Ctrl-C) and SIGTERM (a job cancelled) each stop the Explorer with exit 3,
+/// and its last word names the signal that did.
+#[test]
+fn explorer_stopped_by_a_signal_names_it() {
+    for (signal, name) in [(libc::SIGTERM, "SIGTERM"), (libc::SIGINT, "SIGINT")] {
+        let (server, _) = start_explorer(&VIOLATING);
+        let pid = server.0.id() as libc::pid_t;
+        // SAFETY: `pid` is our own child, still running (killed only on drop).
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+        let out = server.wait_output(&format!("owm check --serve after {name}"));
+        assert_eq!(out.status.code(), Some(3), "{name}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!(
+                "explorer stopped ({name}): no verdict claimed; exit 3"
+            )),
+            "{name}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+/// The random walks' flags beside `--serve` are refused (exit 2) as the flags of what
+/// the Explorer does not do, never silently ignored; the address is taken, so a flag
+/// let through would fail later for another reason, not serve.
+#[test]
+fn explorer_refuses_the_walk_flags() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    for flag in [
+        &["--simulate"][..],
+        &["--seed", "3"][..],
+        &["--walks", "5"][..],
+        &["--shard", "1/2"][..],
+    ] {
+        let mut args = vec!["check", "--serve", &addr];
+        args.extend(flag);
+        let o = owm(&args);
+        assert_eq!(o.status.code(), Some(2), "{flag:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!(
+                "the argument '--serve <ADDR>' cannot be used with '{}",
+                flag[0]
+            )),
+            "{flag:?}: {}",
+            stderr(&o)
+        );
+        assert!(
+            o.stdout.is_empty(),
+            "{flag:?}: {}",
+            String::from_utf8_lossy(&o.stdout)
+        );
+    }
+}
+
 #[test]
 fn explorer_on_an_address_in_use_is_bad_input() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -314,9 +368,11 @@ fn explorer_refuses_a_state_or_time_budget() {
         assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
         let err = stderr(&o);
         assert!(
-            err.contains(&format!("{} cannot bound the Explorer", budget[0])),
+            err.contains(&format!("error: {} cannot bound the Explorer", budget[0])),
             "{err}"
         );
+        // A flag the Explorer cannot honour is not a model setting.
+        assert!(!err.contains("invalid model configuration"), "{err}");
         let instead = match depth {
             None => format!("; bound it by --depth, or drop {}", budget[0]),
             Some(d) => format!("; drop {} (--depth {d} bounds it)", budget[0]),

@@ -221,6 +221,257 @@ fn bad_walk_flags_exit_2() {
     }
 }
 
+/// The walks' flags beside `--replay` are refused (exit 2), as the flags of a search
+/// the replay does not run: never silently ignored, nothing replayed.
+#[test]
+fn walk_flags_beside_replay_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("t");
+    let o = owm(&[
+        &SMALL_WALKS[..],
+        &["--walks", "40", "--trace-dir", &s(&dir)][..],
+    ]
+    .concat());
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    let trace = s(&dir.join("b-complete.trace"));
+    for flag in [
+        &["--simulate"][..],
+        &["--seed", "2"][..],
+        &["--walks", "3"][..],
+        &["--shard", "1/2"][..],
+    ] {
+        let o = owm(&[&["check", "--replay", &trace][..], flag].concat());
+        assert_eq!(code(&o), 2, "{flag:?}: {}{}", stdout(&o), stderr(&o));
+        fails_with(
+            &o,
+            &[&format!(
+                "the argument '--replay <TRACE>' cannot be used with '{}",
+                flag[0]
+            )],
+        );
+        assert_eq!(stdout(&o), "", "{flag:?}: replayed");
+    }
+}
+
+/// A violation found by random walks names, in `--json` (`trace.file`, `trace.replay`)
+/// and `--junit` (a `replay:` line in its failure), its trace file and the command that
+/// replays it, as an exhaustive check's does, in a run and in a merge of its shards; the
+/// command named reproduces the violation (exit 1). A merge's verdict files name the
+/// merge, and its report says the shards record no time.
+#[test]
+fn a_walk_violation_names_its_trace_and_the_command_that_replays_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = |name: &str| tmp.path().join(name);
+    let model = [&SMALL_WALKS[..], &["--walks", "40", "--threads", "1"][..]].concat();
+    let verdict_files = |name: &str| {
+        [
+            "--json".to_string(),
+            s(&dir(&format!("{name}.json"))),
+            "--junit".to_string(),
+            s(&dir(&format!("{name}.xml"))),
+        ]
+    };
+    let whole_files = verdict_files("whole");
+    let whole_out = s(&dir("whole"));
+    let o = owm(&[
+        &model[..],
+        &["--trace-dir", &whole_out][..],
+        &whole_files.iter().map(String::as_str).collect::<Vec<_>>()[..],
+    ]
+    .concat());
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    let shards: Vec<String> = (1..=2)
+        .map(|k| {
+            let d = s(&dir(&format!("s{k}")));
+            let o = owm(&[
+                &model[..],
+                &["--shard", &format!("{k}/2"), "--trace-dir", &d][..],
+            ]
+            .concat());
+            assert!(matches!(code(&o), 1 | 3), "{}{}", stdout(&o), stderr(&o));
+            d
+        })
+        .collect();
+    let merged_files = verdict_files("merged");
+    let merged_out = s(&dir("merged"));
+    let o = owm(&[
+        &["merge", &shards[0], &shards[1], "--out", &merged_out][..],
+        &merged_files.iter().map(String::as_str).collect::<Vec<_>>()[..],
+    ]
+    .concat());
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains(
+            "ended in a terminal state; merged from the shards, whose files record no time"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("0.000 s"), "{text}");
+
+    for (name, traces, command) in [
+        ("whole", &whole_out, "check"),
+        ("merged", &merged_out, "merge"),
+    ] {
+        let v = read_json(&dir(&format!("{name}.json")));
+        assert_eq!(v["command"], command, "{v}");
+        let junit = std::fs::read_to_string(dir(&format!("{name}.xml"))).unwrap();
+        let violated: Vec<&serde_json::Value> = json_cases(&v)
+            .iter()
+            .filter(|c| c["verdict"] == "violated")
+            .collect();
+        assert!(violated.len() >= 2, "{v}");
+        for c in violated {
+            let invariant = c["name"].as_str().unwrap();
+            let trace = &c["trace"];
+            let file = Path::new(traces).join(format!("{}.trace", invariant.to_lowercase()));
+            assert_eq!(trace["file"], s(&file), "{c}");
+            assert!(file.is_file(), "{}", file.display());
+            let replay = trace["replay"].as_str().unwrap_or_else(|| panic!("{c}"));
+            assert_eq!(replay, format!("owm check --replay {}", s(&file)), "{c}");
+            assert_eq!(trace["shortest"], false, "{c}");
+            let steps = trace["steps"].as_u64().unwrap();
+            assert!(steps >= 1, "{c}");
+            assert!(
+                junit.contains(&format!("replay: {replay}")),
+                "{invariant}: {junit}"
+            );
+            // The command named reproduces the violation.
+            let words: Vec<&str> = replay.split_whitespace().collect();
+            assert_eq!(words[0], "owm");
+            let o = owm(&words[1..]);
+            replayed(&o, invariant);
+            // The trace file has as many steps as the verdict says.
+            let text = std::fs::read_to_string(&file).unwrap();
+            let in_file = text.lines().filter(|l| l.starts_with("step ")).count() as u64;
+            assert_eq!(in_file, steps, "{c}\n{text}");
+        }
+    }
+}
+
+/// A walk whose last state is terminal counts terminal even when it ends exactly at
+/// `--depth`: around the space's depth (19 states in this configuration), the walks
+/// reaching it are terminal at the bound and beyond, none below; a merge of the shards
+/// accepts and adds up those counts.
+#[test]
+fn a_walk_ending_on_a_terminal_state_at_the_depth_bound_is_terminal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = [
+        "check",
+        "--old",
+        "1",
+        "--new",
+        "1",
+        "--records-per-block",
+        "2",
+        "--locks",
+        "record",
+        "--aborts",
+        "off",
+        "--simulate",
+        "--walks",
+        "40",
+        "--threads",
+        "1",
+    ];
+    let terminal = |text: &str| -> String {
+        text.lines()
+            .find(|l| l.starts_with("random walks: "))
+            .and_then(|l| {
+                l.split(", ")
+                    .find(|p| p.contains("ended in a terminal state"))
+            })
+            .unwrap_or_else(|| panic!("no terminal count:\n{text}"))
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    for (depth, ended) in [("18", "0"), ("19", "40"), ("20", "40")] {
+        let whole = s(&tmp.path().join(format!("w{depth}")));
+        let o = owm(&[&base[..], &["--depth", depth, "--trace-dir", &whole][..]].concat());
+        let whole_code = code(&o);
+        assert!(matches!(whole_code, 1 | 3), "{}{}", stdout(&o), stderr(&o));
+        assert_eq!(
+            terminal(&stdout(&o)),
+            format!("{ended} ended in a terminal state"),
+            "--depth {depth}"
+        );
+        let shards: Vec<String> = (1..=2)
+            .map(|k| {
+                let d = s(&tmp.path().join(format!("s{depth}-{k}")));
+                let o = owm(&[
+                    &base[..],
+                    &[
+                        "--depth",
+                        depth,
+                        "--shard",
+                        &format!("{k}/2"),
+                        "--trace-dir",
+                        &d,
+                    ][..],
+                ]
+                .concat());
+                assert!(matches!(code(&o), 1 | 3), "{}{}", stdout(&o), stderr(&o));
+                d
+            })
+            .collect();
+        let out = s(&tmp.path().join(format!("m{depth}")));
+        let o = owm(&["merge", &shards[0], &shards[1], "--out", &out]);
+        assert_eq!(
+            code(&o),
+            whole_code,
+            "--depth {depth}: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+        assert_eq!(
+            terminal(&stdout(&o)),
+            format!("{ended} ended in a terminal state")
+        );
+    }
+}
+
+/// With `--timeout`, random walks say what the estimate's searches took of it (the
+/// walks have the rest); without, nothing is said of it.
+#[test]
+fn walks_say_what_the_estimate_took_of_the_timeout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = s(&tmp.path().join("t"));
+    let flags = [
+        "check",
+        "--old",
+        "4",
+        "--new",
+        "1",
+        "--simulate",
+        "--walks",
+        "5",
+        "--threads",
+        "1",
+        "--trace-dir",
+        &dir,
+    ];
+    let o = owm(&[&flags[..], &["--timeout", "1000"][..]].concat());
+    assert!(matches!(code(&o), 1 | 3), "{}{}", stdout(&o), stderr(&o));
+    let text = stdout(&o);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("the estimate's searches took "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        line.ends_with(" s of --timeout 1000 s; the walks have the rest"),
+        "{line}"
+    );
+    assert!(text.contains("random walks: 5 of 5 done"), "{text}");
+    let o = owm(&flags);
+    assert!(
+        !stdout(&o).contains("the estimate's searches took"),
+        "{}",
+        stdout(&o)
+    );
+}
+
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
         .unwrap()
@@ -312,11 +563,16 @@ fn merged_shards_equal_the_unsharded_run() {
         "{}",
         stdout(&merged)
     );
-    let verdicts = |p: &Path| {
+    // The same verdicts, each violation's trace named in its own directory.
+    let verdicts = |p: &Path, traces: &Path| {
         let v = read_json(p);
-        (v["exit_code"].clone(), v["cases"].clone())
+        let cases = v["cases"].to_string().replace(&s(traces), "TRACES");
+        (v["exit_code"].clone(), cases)
     };
-    assert_eq!(verdicts(&dir("merged.json")), verdicts(&dir("whole.json")));
+    assert_eq!(
+        verdicts(&dir("merged.json"), &dir("merged")),
+        verdicts(&dir("whole.json"), &dir("whole"))
+    );
     let coverage = |p: &Path| {
         let v = read_json(p);
         v["coverage"].clone()

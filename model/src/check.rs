@@ -209,9 +209,10 @@ fn rate(n: usize, d: Duration) -> f64 {
 }
 
 impl CheckReport {
-    /// Unique states per second.
+    /// Explored states per second: 0 when nothing was explored, whatever was
+    /// reached.
     pub fn states_per_sec(&self) -> f64 {
-        rate(self.unique_states, self.elapsed)
+        rate(self.explored_states, self.elapsed)
     }
 
     /// True when nothing was cut: the verdicts cover the whole space.
@@ -650,13 +651,15 @@ fn finish<C: Checker<OwmModel>>(
                 model.cfg.threads
             );
             if let Some(s) = &stopped {
-                let by = match s {
-                    Stopped::Interrupt => "the interrupted check".to_string(),
-                    Stopped::Memory(why) => format!("the check stopped by {why}"),
-                };
-                Some(format!(
-                    "{threads}, and {by} did not search for the shortest"
-                ))
+                Some(match s {
+                    Stopped::Interrupt => format!(
+                        "{threads}, and the interrupted check did not search for the shortest"
+                    ),
+                    Stopped::Memory(why) => format!(
+                        "{threads}, and the check did not search for the shortest \
+                         (stopped by {why})"
+                    ),
+                })
             } else if violated.is_empty() {
                 None
             } else {

@@ -375,7 +375,7 @@ impl CheckConfig {
             parts.push(format!("depth {d}"));
         }
         if let Some(n) = self.states_max {
-            parts.push(format!("{n} states"));
+            parts.push(sim::number_text::counted(n as u64, "state", "states"));
         }
         if let Some(t) = self.timeout {
             parts.push(format!("{} s", t.as_secs_f64()));
@@ -491,11 +491,12 @@ fn on_off(b: bool) -> &'static str {
     }
 }
 
-/// `on`/`off` (also `true`/`false`, `yes`/`no`).
+/// `on` or `off`, the words `--help`, the model line of a trace and the reproduce
+/// lines write; anything else (`true`, `yes`, `1`) is an error naming the value.
 pub fn parse_on_off(s: &str) -> Result<bool, String> {
     match s {
-        "on" | "true" | "yes" => Ok(true),
-        "off" | "false" | "no" => Ok(false),
+        "on" => Ok(true),
+        "off" => Ok(false),
         other => Err(format!("expected on or off, got `{other}`")),
     }
 }

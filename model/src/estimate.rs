@@ -107,13 +107,27 @@ impl fmt::Display for Estimate {
         };
         write!(
             f,
-            "about {:.2e} states (old+new transactions: states {}{factors}), {:.1} GiB, {:.0} s",
+            "about {:.2e} states (old+new transactions: states {}{factors}), {:.1} GiB, {}",
             self.states,
             measured.join(", "),
             // Rounded up: the figure printed is never under the one the refusal uses.
             (self.bytes / f64::from(1u32 << 30) * 10.0).ceil() / 10.0,
-            self.seconds
+            seconds_up(self.seconds)
         )
+    }
+}
+
+/// A predicted time rounded up, as the memory is: to 0.1 s below 10 s (`0.5 s`, never
+/// `0 s` for a search that takes some), to whole seconds from there (`596 s`).
+fn seconds_up(s: f64) -> String {
+    // The scaled value is rounded to 1e-6 first, so that 0.3 (2.9999999999999996
+    // tenths) stays 0.3.
+    let up = |scale: f64| ((s * scale * 1e6).round() / 1e6).ceil() / scale;
+    let tenths = up(10.0);
+    if tenths < 10.0 {
+        format!("{tenths:.1} s")
+    } else {
+        format!("{:.0} s", up(1.0))
     }
 }
 
@@ -272,6 +286,31 @@ pub fn available_bytes() -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The predicted time is printed rounded up, never under the prediction (a search
+    /// of 0.43 s is not "0 s"), to 0.1 s below 10 s and whole seconds above; a figure
+    /// already round stays as it is.
+    #[test]
+    fn the_time_is_rounded_up_like_the_memory() {
+        for (s, shown) in [
+            (0.0, "0.0 s"),
+            (0.001, "0.1 s"),
+            (0.43, "0.5 s"),
+            (0.3, "0.3 s"),
+            (1.0, "1.0 s"),
+            (9.95, "10 s"),
+            (9.91, "10 s"),
+            (10.0, "10 s"),
+            (595.2, "596 s"),
+        ] {
+            assert_eq!(seconds_up(s), shown, "{s}");
+        }
+        for i in 0..2000 {
+            let s = f64::from(i) * 0.0137;
+            let shown: f64 = seconds_up(s).trim_end_matches(" s").parse().unwrap();
+            assert!(shown >= s - 1e-6 && shown - s < 1.0 + 1e-6, "{s}: {shown}");
+        }
+    }
 
     #[test]
     fn shrinking_keeps_both_roles() {

@@ -100,6 +100,47 @@ pub struct OwmModel {
 }
 
 impl OwmModel {
+    /// Appends to `actions` the actions enabled in `s`, in the model's action order,
+    /// counting nothing (no coverage, no expanded state): a random walk asks it at the
+    /// depth bound whether its last state is terminal.
+    pub fn enabled_actions(&self, s: &State, actions: &mut Vec<Action>) {
+        for (t, (p, ts)) in self.programs.iter().zip(&s.txns).enumerate() {
+            if ts.ended() {
+                continue;
+            }
+            if let Some(&op) = p.ops.get(ts.pc as usize) {
+                if self.op_enabled(s, t, op) {
+                    actions.push(Action::Txn(t as u8, op));
+                }
+            }
+            if self.cfg.aborts && ts.status == Status::Active && ts.written != 0 {
+                actions.push(Action::Abort(t as u8));
+            }
+        }
+        let old_begun = self
+            .programs
+            .iter()
+            .zip(&s.txns)
+            .all(|(p, t)| p.role == Role::New || t.status != Status::Idle);
+        let old_ended = self
+            .programs
+            .iter()
+            .zip(&s.txns)
+            .all(|(p, t)| p.role == Role::New || t.ended());
+        match s.phase() {
+            Phase::Single if old_begun => actions.push(Action::Split),
+            Phase::Split if s.declared.is_none() && old_ended => actions.push(Action::AConsistent),
+            Phase::Split if s.declared.is_some() => actions.push(Action::BackupA),
+            Phase::BackedUp => actions.push(Action::RetireA),
+            Phase::Retired
+                if !s.ended && s.txns[..self.programs.len()].iter().all(TxnState::ended) =>
+            {
+                actions.push(Action::End)
+            }
+            _ => {}
+        }
+    }
+
     /// True when two or more transactions run the same program (same role, records
     /// and amount): then `--symmetry on` reduces the space.
     pub fn has_interchangeable_transactions(&self) -> bool {
@@ -686,41 +727,7 @@ impl Model for OwmModel {
         }
         self.expanded.fetch_add(1, Ordering::Relaxed);
         let before = actions.len();
-        for (t, (p, ts)) in self.programs.iter().zip(&s.txns).enumerate() {
-            if ts.ended() {
-                continue;
-            }
-            if let Some(&op) = p.ops.get(ts.pc as usize) {
-                if self.op_enabled(s, t, op) {
-                    actions.push(Action::Txn(t as u8, op));
-                }
-            }
-            if self.cfg.aborts && ts.status == Status::Active && ts.written != 0 {
-                actions.push(Action::Abort(t as u8));
-            }
-        }
-        let old_begun = self
-            .programs
-            .iter()
-            .zip(&s.txns)
-            .all(|(p, t)| p.role == Role::New || t.status != Status::Idle);
-        let old_ended = self
-            .programs
-            .iter()
-            .zip(&s.txns)
-            .all(|(p, t)| p.role == Role::New || t.ended());
-        match s.phase() {
-            Phase::Single if old_begun => actions.push(Action::Split),
-            Phase::Split if s.declared.is_none() && old_ended => actions.push(Action::AConsistent),
-            Phase::Split if s.declared.is_some() => actions.push(Action::BackupA),
-            Phase::BackedUp => actions.push(Action::RetireA),
-            Phase::Retired
-                if !s.ended && s.txns[..self.programs.len()].iter().all(TxnState::ended) =>
-            {
-                actions.push(Action::End)
-            }
-            _ => {}
-        }
+        self.enabled_actions(s, actions);
         self.coverage.explored(s, &actions[before..]);
     }
 

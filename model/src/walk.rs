@@ -132,7 +132,8 @@ pub struct WalkReport {
     pub states_visited: u64,
     /// Depth of the deepest walk (states on it).
     pub deepest: usize,
-    /// Walks that ended in a terminal state rather than at the depth bound.
+    /// Walks that ended in a terminal state (no action enabled), at the depth bound or
+    /// before it; the others stopped at the bound with an action still enabled.
     pub walks_terminal: u64,
     /// Distinct states seen (by state fingerprint).
     pub distinct_states: u64,
@@ -151,7 +152,9 @@ pub struct WalkReport {
     /// often it was enabled in a visited state and taken to one, summed over the walks
     /// (a state visited twice counts twice).
     pub actions: Vec<KindCount>,
-    pub elapsed: Duration,
+    /// The walks' time; `None` for a merge of shards, whose files record no time (it
+    /// depends on the machine).
+    pub elapsed: Option<Duration>,
 }
 
 /// One walk's findings.
@@ -232,10 +235,18 @@ fn one_walk(
                 _ => {}
             }
         }
+        actions.clear();
         if depth_max.is_some_and(|d| depth >= d) {
+            // A state at the bound with no action enabled ends the walk as a terminal
+            // state anywhere does: counted terminal, its actions asked (so counted
+            // explored, as every terminal walk's last state is).
+            model.enabled_actions(&state, &mut actions);
+            if actions.is_empty() {
+                model.actions(&state, &mut actions);
+                result.terminal = true;
+            }
             break;
         }
-        actions.clear();
         model.actions(&state, &mut actions);
         if actions.is_empty() {
             result.terminal = true;
@@ -500,7 +511,7 @@ pub fn walk_since(
             }
         }),
         actions: kept.actions,
-        elapsed: start.elapsed(),
+        elapsed: Some(start.elapsed()),
     };
     for (i, (walk, depth, actions)) in tally.first {
         let trace = Trace {
@@ -613,7 +624,7 @@ impl WalkReport {
             reached: BTreeMap::new(),
             stopped: None,
             actions: Coverage::default().actions,
-            elapsed: Duration::ZERO,
+            elapsed: None,
         };
         for p in parts {
             out.walks_done += p.walks_done;
@@ -623,7 +634,6 @@ impl WalkReport {
             out.distinct_states += p.distinct_states;
             out.distinct_capped |= p.distinct_capped;
             out.distinct_shards += p.distinct_shards;
-            out.elapsed += p.elapsed;
             let mut sum = Coverage {
                 actions: std::mem::take(&mut out.actions),
                 witnesses: Vec::new(),
@@ -660,8 +670,11 @@ impl WalkReport {
     /// "N walks of depth ≤ D" (or "N walks" with no depth bound): what a clean run covered.
     pub fn covered(&self) -> String {
         match self.config.depth {
-            Some(d) => format!("{} walks of depth ≤ {d}", self.walks_done),
-            None => format!("{} walks", self.walks_done),
+            Some(d) => format!(
+                "{} of depth ≤ {d}",
+                sim::number_text::counted(self.walks_done, "walk", "walks")
+            ),
+            None => sim::number_text::counted(self.walks_done, "walk", "walks"),
         }
     }
 
@@ -746,7 +759,7 @@ impl WalkReport {
         };
         let _ = writeln!(
             out,
-            "random walks: {} of {} done (seed {}{shard}), {} states visited, {}, deepest walk {} states, {} ended in a terminal state; {:.3} s",
+            "random walks: {} of {} done (seed {}{shard}), {} states visited, {}, deepest walk {} states, {} ended in a terminal state; {}",
             self.walks_done,
             self.walks_planned,
             self.plan.seed,
@@ -754,7 +767,10 @@ impl WalkReport {
             self.distinct_words(),
             self.deepest,
             self.walks_terminal,
-            self.elapsed.as_secs_f64()
+            self.elapsed.map_or_else(
+                || "merged from the shards, whose files record no time".to_string(),
+                |t| format!("{:.3} s", t.as_secs_f64())
+            )
         );
         match &self.stopped {
             Some(why) => {
@@ -879,6 +895,50 @@ mod tests {
         assert_eq!(ok.reached.len(), 5, "{}", ok.render());
         assert_eq!(ok.walks_terminal, 50);
         assert!(ok.distinct_states > 50 && ok.distinct_states < ok.states_visited);
+    }
+
+    /// A walk under a depth bound is the prefix of the same walk without one: it is
+    /// terminal exactly when the unbounded walk ends within the bound (a walk whose
+    /// last state is terminal counts so even at the bound), whatever the bound around
+    /// the space's depth; the report's counts and action totals agree.
+    #[test]
+    fn a_walk_ending_at_the_depth_bound_on_a_terminal_state_is_terminal() {
+        for flags in [
+            "--old 1 --new 1 --records-per-block 2 --locks record --aborts off",
+            "--old 1 --new 1",
+        ] {
+            let unbounded = cfg(flags);
+            let model = OwmModel::new(&unbounded);
+            let mut fps = Vec::new();
+            let ends: Vec<usize> = (0..40)
+                .map(|w| {
+                    let r = one_walk(&model, 5, w, None, &mut fps);
+                    assert!(r.terminal);
+                    r.depth
+                })
+                .collect();
+            let deepest = *ends.iter().max().unwrap();
+            for d in deepest.saturating_sub(3).max(1)..=deepest + 2 {
+                let mut bounded = unbounded.clone();
+                bounded.depth = Some(d);
+                for (w, &end) in ends.iter().enumerate() {
+                    let r = one_walk(&model, 5, w as u64, Some(d), &mut fps);
+                    assert_eq!(r.depth, end.min(d), "{flags}: walk {w}, depth {d}");
+                    assert_eq!(r.terminal, end <= d, "{flags}: walk {w}, depth {d}");
+                }
+                let rep = walk(&bounded, &WalkPlan::new(5, 40), &|| false).unwrap();
+                let terminal = ends.iter().filter(|&&e| e <= d).count() as u64;
+                assert_eq!(rep.walks_terminal, terminal, "{flags}: depth {d}");
+                // Taken steps: every state but the first of a terminal walk, every
+                // state but the first and the last of a walk the bound stopped.
+                let taken: u64 = rep.actions.iter().map(|a| a.taken).sum();
+                let steps: u64 = ends
+                    .iter()
+                    .map(|&e| if e <= d { e as u64 - 1 } else { d as u64 - 2 })
+                    .sum();
+                assert_eq!(taken, steps, "{flags}: depth {d}");
+            }
+        }
     }
 
     /// The depth bound stops every walk there; the state budget stops the run early.
