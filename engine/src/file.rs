@@ -140,12 +140,51 @@ pub fn archive_marker(dir: &Path) -> PathBuf {
 }
 
 /// What [`archive_marker`] records: a JSON object `{"device": ID, "path": P, "bytes":
-/// N}`, the device's id ([`Identity::id_text`]), the archive file's absolute path and
-/// its length in bytes (the volume's: `volume_blocks × block_size`).
+/// N, "file": {"dev": D, "ino": I, "mtime_ns": T}}`, the device's id
+/// ([`Identity::id_text`]), the archive file's absolute path, its length in bytes (the
+/// volume's: `volume_blocks × block_size`) and, when known, the file as the backup
+/// left it ([`FileStamp`]; absent in records of older owm versions).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArchiveRecord {
     pub path: PathBuf,
     pub bytes: u64,
+    pub file: Option<FileStamp>,
+}
+
+/// A file as one moment left it: its device and inode numbers, and its modification
+/// time in nanoseconds since the Unix epoch. Another file put at its path (a copy, a
+/// link to another file) has another inode; the same file written since has another
+/// modification time: either is no longer what was recorded, whatever its length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStamp {
+    pub dev: u64,
+    pub ino: u64,
+    pub mtime_ns: i128,
+}
+
+impl FileStamp {
+    /// The stamp of the file `m` describes.
+    pub fn of(m: &std::fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        FileStamp {
+            dev: m.dev(),
+            ino: m.ino(),
+            mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+        }
+    }
+
+    /// How the file `m` describes differs from this stamp, in words; `None` when it
+    /// is the same file, unmodified.
+    pub fn changed(&self, m: &std::fs::Metadata) -> Option<&'static str> {
+        let now = FileStamp::of(m);
+        if (now.dev, now.ino) != (self.dev, self.ino) {
+            Some("another file is at its path (replaced, or a link to another file)")
+        } else if now.mtime_ns != self.mtime_ns {
+            Some("it was modified after the backup wrote it")
+        } else {
+            None
+        }
+    }
 }
 
 /// Writes `record` as `dir`'s [`archive_marker`] for the device `who`, atomically
@@ -159,11 +198,19 @@ pub fn write_archive_record(
     record: &ArchiveRecord,
 ) -> std::result::Result<(), String> {
     let path = archive_marker(dir);
-    let text = serde_json::json!({
+    let mut text = serde_json::json!({
         "device": who.id_text(),
         "path": record.path.display().to_string(),
         "bytes": record.bytes,
     });
+    if let Some(f) = record.file {
+        // The time as a string: JSON readers that hold numbers as doubles keep it whole.
+        text["file"] = serde_json::json!({
+            "dev": f.dev,
+            "ino": f.ino,
+            "mtime_ns": f.mtime_ns.to_string(),
+        });
+    }
     crate::atomic::write_atomic(&path, text.to_string().as_bytes())
         .map_err(|e| format!("cannot record the archive in {}: {e}", path.display()))
 }
@@ -245,9 +292,30 @@ pub fn read_archive_record(
             "damaged: `bytes` {bytes} is not the volume's {volume} bytes"
         )));
     }
+    let file = match v.get("file") {
+        None => None,
+        Some(f) => {
+            let num = |key: &str| f.get(key).and_then(serde_json::Value::as_u64);
+            let mtime = f
+                .get("mtime_ns")
+                .and_then(serde_json::Value::as_str)
+                .and_then(|t| t.parse::<i128>().ok());
+            match (num("dev"), num("ino"), mtime) {
+                (Some(dev), Some(ino), Some(mtime_ns)) => Some(FileStamp { dev, ino, mtime_ns }),
+                _ => {
+                    return Err(bad(
+                        "damaged: `file` is not {\"dev\", \"ino\", \"mtime_ns\"} (two whole \
+                         numbers and a whole number as a string)"
+                            .into(),
+                    ))
+                }
+            }
+        }
+    };
     Ok(Some(ArchiveRecord {
         path: archive,
         bytes,
+        file,
     }))
 }
 
@@ -893,12 +961,25 @@ mod tests {
         let rec = ArchiveRecord {
             path: PathBuf::from("/srv/a.img"),
             bytes: 256 * 4096,
+            file: None,
         };
         write_archive_record(dir.path(), &ours, &rec).unwrap();
         assert_eq!(
             read_archive_record(dir.path(), &ours),
             Ok(Some(rec.clone()))
         );
+        // A stamp reads back whole, a time past 2^53 ns included.
+        let stamped = ArchiveRecord {
+            file: Some(FileStamp {
+                dev: 2049,
+                ino: u64::MAX,
+                mtime_ns: 1_764_979_200_123_456_789,
+            }),
+            ..rec.clone()
+        };
+        write_archive_record(dir.path(), &ours, &stamped).unwrap();
+        assert_eq!(read_archive_record(dir.path(), &ours), Ok(Some(stamped)));
+        write_archive_record(dir.path(), &ours, &rec).unwrap();
         let e = read_archive_record(dir.path(), &theirs).unwrap_err();
         assert!(
             e.contains(&format!("belongs to device {}", ours.id_text()))

@@ -469,8 +469,8 @@ impl Host {
         engine::atomic::persist(tmp, to).map_err(|e| file_err("cannot write", e))?;
         // Record only the file this backup wrote: if another writer has replaced `to`
         // since the rename, nothing is recorded.
-        match std::fs::metadata(to) {
-            Ok(m) if inode(&m) == written => {}
+        let stamp = match std::fs::metadata(to) {
+            Ok(m) if inode(&m) == written => engine::file::FileStamp::of(&m),
             _ => {
                 return Err(ControlError::io(format!(
                     "{}: replaced by another writer after the archive was written; \
@@ -478,10 +478,11 @@ impl Host {
                     to.display()
                 )))
             }
-        }
+        };
         let archive = Archive {
             path: to.to_path_buf(),
             bytes: report.bytes,
+            file: Some(stamp),
         };
         let who = self.control(|d| Ok(d.identity()))?;
         write_archive_record(&self.dir, &who, &archive).map_err(ControlError::io)?;
@@ -883,8 +884,10 @@ const WAYS_ON: &str = "run `owm device backup --to FILE` (VLUN A copied to FILE 
     recorded, then retire), or `owm device abandon` (VLUN A dropped without an archive)";
 
 /// What is wrong with the archive file `a` records, if anything: missing, not a regular
-/// file, or a length other than the recorded one (truncated, extended or replaced).
-/// Only the length is checked, not the content: that would mean reading the whole
+/// file, a length other than the recorded one (truncated, extended or replaced), or,
+/// where the record has the file's stamp ([`engine::file::FileStamp`]), another file at
+/// its path (another inode: a copy, a link to another file) or the file modified since
+/// the backup wrote it. The content is not read: that would mean reading the whole
 /// archive again at each `status` and `retire`.
 pub fn archive_problem(a: &Archive) -> Option<String> {
     let path = a.path.display();
@@ -899,7 +902,9 @@ pub fn archive_problem(a: &Archive) -> Option<String> {
             m.len(),
             a.bytes
         )),
-        Ok(_) => None,
+        Ok(m) => a.file.and_then(|f| f.changed(&m)).map(|why| {
+            format!("its recorded archive {path} is not the file the backup wrote: {why}")
+        }),
     }
 }
 

@@ -43,7 +43,8 @@ fn retire_refused(s: &Server, kind: &str, needle: &str) -> String {
 /// A change made to a file.
 type Damage = fn(&std::path::Path);
 
-/// A recorded archive removed, cut short or grown after the backup: `status` says
+/// A recorded archive removed, cut short, grown, replaced by another file of its
+/// length (renamed over it, or a link to it) or written after the backup: `status` says
 /// what is wrong with it, naming the file; the retire is refused (`archive-lost`,
 /// exit 1) and VLUN A stays whole; a new backup records a whole archive again and the
 /// retire then goes through.
@@ -52,7 +53,7 @@ fn a_lost_or_resized_archive_is_said_by_status_and_refuses_the_retire() {
     if !have(&["nbdkit"]) {
         return;
     }
-    let damages: [(&str, Damage); 3] = [
+    let damages: [(&str, Damage); 6] = [
         ("removed", |p| std::fs::remove_file(p).unwrap()),
         ("truncated", |p| {
             std::fs::OpenOptions::new()
@@ -69,6 +70,29 @@ fn a_lost_or_resized_archive_is_said_by_status_and_refuses_the_retire() {
                 .unwrap()
                 .set_len((BLOCKS + 1) * BS as u64)
                 .unwrap()
+        }),
+        // Of the same length: another file renamed over it, a link to another file,
+        // the file itself written later.
+        ("replaced", |p| {
+            let other = p.with_extension("other");
+            std::fs::write(&other, vec![0u8; BLOCKS as usize * BS]).unwrap();
+            std::fs::rename(&other, p).unwrap();
+        }),
+        ("linked", |p| {
+            let other = p.with_extension("zeros");
+            std::fs::write(&other, vec![0u8; BLOCKS as usize * BS]).unwrap();
+            std::fs::remove_file(p).unwrap();
+            std::os::unix::fs::symlink(&other, p).unwrap();
+        }),
+        ("modified", |p| {
+            use std::io::{Seek, Write};
+            let mut f = std::fs::OpenOptions::new().write(true).open(p).unwrap();
+            f.seek(std::io::SeekFrom::Start(5 * BS as u64)).unwrap();
+            f.write_all(&[0x33; 16]).unwrap();
+            // Later than the backup's own write, whatever the clock's granularity.
+            let later =
+                f.metadata().unwrap().modified().unwrap() + std::time::Duration::from_secs(2);
+            f.set_modified(later).unwrap();
         }),
     ];
     for (what, damage) in damages {
