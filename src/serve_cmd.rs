@@ -1,6 +1,10 @@
 //! `owm serve`: VLUN A and VLUN B of a file-backed device as NBD exports, through
 //! nbdkit and the `owm-serve` plugin (`libowm_nbdkit.so`). The process becomes nbdkit
-//! (same process id): SIGINT/SIGTERM stop it cleanly, after a final flush.
+//! (same process id): SIGINT/SIGTERM stop it cleanly, after a final flush, and remove
+//! its `--socket`. One that comes while it starts stops it cleanly too: before the
+//! device in DIR is touched, DIR is left as it was (a `--create`'s staging directory
+//! removed); after that, it stays pending until nbdkit handles it (the plugin
+//! unblocks it), and nbdkit stops at once.
 //!
 //! Exit status: 0 when stopped by SIGINT/SIGTERM or after a detach; 2 for bad input,
 //! refused before nbdkit starts (arguments, a geometry a device cannot record, a
@@ -130,6 +134,9 @@ fn absolute(p: &Path) -> Result<PathBuf> {
 /// its files), and the process becomes nbdkit. A refusal leaves DIR as
 /// it was (the staging directory removed, DIR itself too if this command made it).
 pub fn serve(args: &ServeArgs) -> Result<()> {
+    crate::interrupt::install();
+    // Taken whatever mask this process was started with: a server must stop on them.
+    stop_signals_mask(libc::SIG_UNBLOCK);
     let dir = absolute(&args.dir)?;
     let paths = DevicePaths::in_dir(&dir);
     let socket = args.socket.as_deref().map(absolute).transpose()?;
@@ -162,6 +169,19 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
         &paths,
         socket.as_deref(),
     )?;
+    // From here a stop waits, pending, for nbdkit (the process becomes it with them
+    // blocked; the plugin unblocks them once nbdkit handles them): none is lost.
+    stop_signals_mask(libc::SIG_BLOCK);
+    if crate::interrupt::requested() {
+        drop(held);
+        drop(start);
+        tell!(
+            "owm serve: stopped by {} before serving: {} left as it was",
+            crate::interrupt::signal_name(),
+            dir.display()
+        );
+        return Ok(());
+    }
     // Every check passed, so no server serves DIR: a `--create` killed before it
     // served left only litter.
     remove_stale_staging(&dir);
@@ -207,6 +227,11 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
     cmd.arg(&plugin)
         .arg(format!("dir={}", dir.display()))
         .arg(format!("control={}", control.display()));
+    if let Some(s) = &socket {
+        let mut arg = std::ffi::OsString::from("socket=");
+        arg.push(s);
+        cmd.arg(arg);
+    }
     if let Some(r) = replaced {
         let mut arg = std::ffi::OsString::from("replaced=");
         arg.push(r);
@@ -217,6 +242,21 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
         bail!("nbdkit is not installed (Debian: apt-get install nbdkit)");
     }
     Err(err).context("cannot start nbdkit")
+}
+
+/// Blocks (`SIG_BLOCK`) or unblocks (`SIG_UNBLOCK`) SIGINT and SIGTERM in this
+/// thread, the only one `owm serve` runs; the mask passes to nbdkit when the process
+/// becomes it.
+fn stop_signals_mask(how: libc::c_int) {
+    // SAFETY: a sigset built by sigemptyset/sigaddset, passed by pointer; the old mask
+    // is not asked for.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        libc::pthread_sigmask(how, &set, std::ptr::null_mut());
+    }
 }
 
 /// `nbdkit` on `$PATH`, found before anything is written (the process later becomes it).

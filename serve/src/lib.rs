@@ -13,7 +13,14 @@
 //! Keys: `dir` (the device directory, absolute), `control` (the control socket path,
 //! absolute; default `DIR/control.sock`), `replaced` (the directory
 //! `DIR/.owm-replaced-*` where `owm serve --create` set the old device aside: removed
-//! once both sockets are bound, never before; no other one is ever removed).
+//! once both sockets are bound, never before; no other one is ever removed), `socket`
+//! (nbdkit's `--unix` path: removed on a clean stop, if the socket there is still the
+//! one this server bound).
+//!
+//! Signals: `owm serve` hands nbdkit SIGINT and SIGTERM blocked (one that came while
+//! it started stays pending); the plugin unblocks them once nbdkit's own handlers are
+//! in place ([`Server::after_fork`]), so a stop asked for at any moment of the start is
+//! a clean stop.
 //!
 //! Durability: NBD `FLUSH` is the engine's [`engine::Device::flush`] (acknowledged
 //! means durable); FUA is emulated by nbdkit with a flush; the plugin flushes once
@@ -32,19 +39,25 @@ use host::{Attachment, Host, IoError};
 
 static HOST: OnceLock<Host> = OnceLock::new();
 
-/// `dir=`, `control=` and `replaced=` from nbdkit's command line.
+/// `dir=`, `control=`, `replaced=` and `socket=` from nbdkit's command line.
 #[derive(Clone)]
 struct Config {
     dir: Option<PathBuf>,
     control: Option<PathBuf>,
     replaced: Option<PathBuf>,
+    socket: Option<PathBuf>,
 }
 
 static CONFIG: Mutex<Config> = Mutex::new(Config {
     dir: None,
     control: None,
     replaced: None,
+    socket: None,
 });
+
+/// The NBD socket this server bound (`socket=`), with its device and inode as found
+/// once nbdkit listened: removed on a clean stop only while the path still names it.
+static BOUND: OnceLock<(PathBuf, u64, u64)> = OnceLock::new();
 
 fn config() -> Config {
     CONFIG.lock().unwrap_or_else(|p| p.into_inner()).clone()
@@ -83,7 +96,8 @@ impl Server for Connection {
         Some(
             "dir=<DIR>       (required) the device directory (absolute)\n\
              control=<PATH>  the control socket (default DIR/control.sock)\n\
-             replaced=<PATH> DIR/.owm-replaced-* of `owm serve --create`: removed once serving",
+             replaced=<PATH> DIR/.owm-replaced-* of `owm serve --create`: removed once serving\n\
+             socket=<PATH>   nbdkit's --unix socket: removed on a clean stop",
         )
     }
 
@@ -93,10 +107,11 @@ impl Server for Connection {
             "dir" => c.dir = Some(PathBuf::from(value)),
             "control" => c.control = Some(PathBuf::from(value)),
             "replaced" => c.replaced = Some(PathBuf::from(value)),
+            "socket" => c.socket = Some(PathBuf::from(value)),
             _ => {
                 return Err(Error::new(
                     libc::EINVAL,
-                    format!("unknown key `{key}` (dir, control, replaced)"),
+                    format!("unknown key `{key}` (dir, control, replaced, socket)"),
                 ))
             }
         }
@@ -144,12 +159,21 @@ impl Server for Connection {
         Ok(())
     }
 
-    /// nbdkit listens (its socket is bound before this call): the control socket's
-    /// thread starts, and only once it listens too, the device an `owm serve
+    /// nbdkit listens (its socket is bound before this call) and handles SIGINT and
+    /// SIGTERM: they are unblocked here (a pending one stops the server now, cleanly),
+    /// the NBD socket's identity is kept for its removal on a clean stop, the control
+    /// socket's thread starts, and only once it listens too, the device an `owm serve
     /// --create` replaced (`replaced=`, kept aside until now) is removed. A control
     /// socket that cannot be bound fails the start with the old device still kept.
     fn after_fork() -> Result<()> {
         let c = config();
+        if let Some(s) = &c.socket {
+            use std::os::unix::fs::MetadataExt;
+            if let Ok(m) = std::fs::symlink_metadata(s) {
+                let _ = BOUND.set((s.clone(), m.dev(), m.ino()));
+            }
+        }
+        unblock_stop_signals();
         let dir = c.dir.expect("checked");
         let path = c.control.unwrap_or_else(|| dir.join("control.sock"));
         control::spawn(host()?, &path).map_err(|e| {
@@ -162,10 +186,23 @@ impl Server for Connection {
         Ok(())
     }
 
+    /// The final flush, then the NBD socket removed (if the path still names the
+    /// socket this server bound: a later server's is never touched), so that a socket
+    /// at `--socket` means a server is there or was killed.
     fn unload() {
         if let Some(h) = HOST.get() {
             if let Err(e) = h.shutdown() {
                 eprintln!("owm: final flush failed: {e}");
+            }
+        }
+        if let Some((path, dev, ino)) = BOUND.get() {
+            use std::os::unix::fs::{FileTypeExt, MetadataExt};
+            let same = std::fs::symlink_metadata(path)
+                .is_ok_and(|m| m.file_type().is_socket() && m.dev() == *dev && m.ino() == *ino);
+            if same {
+                if let Err(e) = std::fs::remove_file(path) {
+                    eprintln!("owm: cannot remove the socket {}: {e}", path.display());
+                }
             }
         }
     }
@@ -251,6 +288,20 @@ plugin!(Connection {
     zero,
     flush
 });
+
+/// Unblocks SIGINT and SIGTERM in the calling thread (nbdkit's main thread, and so
+/// every thread it starts from then on): `owm serve` hands them blocked.
+fn unblock_stop_signals() {
+    // SAFETY: a sigset built by sigemptyset/sigaddset, passed by pointer; the old mask
+    // is not asked for.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+    }
+}
 
 /// Where `replaced`, a directory `.owm-replaced-*` directly in `dir`, goes once the
 /// new device serves: the same name with [`engine::file::DISCARD_PREFIX`]. `None`

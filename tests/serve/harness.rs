@@ -196,8 +196,8 @@ impl Drop for Server {
 /// both its sockets accept.
 fn spawn_serve(tmp: &Path, extra: &[&str], log: Option<&Path>) -> Child {
     let dir = tmp.join("dev");
-    // A stopped or killed server's socket is left where it was: `owm serve` removes
-    // a socket nobody listens on.
+    // A killed server's socket is left where it was (a stopped one removes its own):
+    // `owm serve` removes a socket nobody listens on.
     let socket = tmp.join("nbd.sock");
     let mut child = Command::new(env!("CARGO_BIN_EXE_owm"))
         .arg("serve")

@@ -14,5 +14,6 @@ mod harness;
 mod killed;
 mod phases;
 mod records;
+mod stops;
 mod timings;
 mod ways_on;
