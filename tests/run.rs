@@ -549,3 +549,44 @@ fn reproduce_line(o: &std::process::Output) -> String {
         .unwrap_or_else(|| panic!("no reproduce line: {text}"))
         .to_string()
 }
+
+/// Every column of the headline table is defined in the legend under it (`NAME =`,
+/// or the abbreviation it starts with: `adm`, `rsp`), and the lock column, a count,
+/// is not named as a time: the legend opens "times in ticks".
+#[test]
+fn the_headline_legend_defines_every_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let o = owm(&["run", "scenarios/fig3.toml", "--out", &s(&out)]);
+    ok(&o);
+    let text = stdout(&o);
+    let header = text
+        .lines()
+        .find(|l| l.starts_with("policy ") && l.contains("committed"))
+        .unwrap_or_else(|| panic!("no headline table:\n{text}"));
+    let legend = text
+        .lines()
+        .find(|l| l.starts_with("(times in ticks"))
+        .unwrap_or_else(|| panic!("no legend:\n{text}"));
+    // Each column is printed right-aligned in 10 characters after one space, after
+    // the policy names' column: cut from the right.
+    let chars: Vec<char> = header.chars().collect();
+    let cols: Vec<String> = chars
+        .rchunks(11)
+        .map(|c| c.iter().collect::<String>().trim().to_owned())
+        .filter(|c| c != "policy" && !c.is_empty())
+        .collect();
+    assert!(cols.len() >= 12, "{header}");
+    for col in cols {
+        let abbrev = col.split(' ').next().unwrap_or(&col);
+        assert!(
+            legend.contains(&format!("{col} =")) || legend.contains(&format!("; {abbrev} =")),
+            "column `{col}` is not defined in the legend:\n{legend}"
+        );
+    }
+    assert!(
+        legend.contains("lock waits = how many times"),
+        "the lock column is a count: {legend}"
+    );
+    assert!(legend.contains("extra pk = ") && legend.contains("in blocks"));
+}
