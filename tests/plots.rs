@@ -1146,3 +1146,55 @@ fn a_failed_grid_point_says_its_runs_failed() {
     assert!(!t.iter().any(|l| l.contains("takes no backup")), "{t:?}");
     assert!(!t.iter().any(|l| l.contains("leaves it empty")), "{t:?}");
 }
+
+/// Fig 4 draws the waits of a process's transaction once the process took it (quiesce
+/// holding it at the gate, a lock): a hatched wait shape (fill `#ECECEC`) for each such
+/// wait of `trace.csv`, and the legend's entry for them; the wait in queue 502, before
+/// a process took the transaction, is not on a process's row.
+#[test]
+fn fig4_draws_every_gate_wait_of_quiesce() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    ok(&owm(&[
+        "run",
+        "scenarios/fig4-5.toml",
+        "--out",
+        &s(&out),
+        "--allow-violations",
+        "--quiet",
+    ]));
+    let trace = csv_rows(&out, "trace.csv");
+    let waits = |policy: &str, cause: &str| {
+        trace
+            .iter()
+            .filter(|r| r["policy"] == policy && r["event"] == "wait-begin" && r["detail"] == cause)
+            .count()
+    };
+    let gate = waits("quiesce", "gate");
+    assert!(gate >= 2, "the test needs gate waits: {gate}");
+    let others: usize = ["lock", "type-b", "backoff"]
+        .iter()
+        .map(|c| waits("quiesce", c))
+        .sum();
+    let svg = std::fs::read_to_string(out.join("timing-quiesce.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let shapes = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("rect") && n.attribute("fill") == Some("#ECECEC"))
+        .count();
+    // One of them is the legend's swatch.
+    assert!(
+        shapes > gate + others,
+        "{shapes} wait shapes (legend included) for {gate} gate waits and {others} others"
+    );
+    assert!(
+        svg.contains("waiting (gate, lock, queue)"),
+        "no legend entry for the waits"
+    );
+    let title = texts(&svg)
+        .into_iter()
+        .map(|t| t.0)
+        .find(|t| t.contains("quiesce (prior art)"))
+        .unwrap_or_default();
+    assert!(title.starts_with("Fig 4 — "), "{title}");
+}

@@ -37,7 +37,9 @@ pub fn title(run: &NamedRun) -> String {
         ("fig3", false, _) => Some("Fig 3A"),
         ("fig3", true, Policy::Quiesce) => Some("Fig 3B"),
         ("fig3", true, Policy::Owm(_)) => Some("Fig 3C"),
-        ("fig4-5", true, Policy::Owm(_)) => Some("Fig 4"),
+        // Every panel of fig4-5 is a Fig 4 (one row per process), the prior art and
+        // `none` beside the one-way mirror, as fig3's are Fig 3A/3B/3C.
+        ("fig4-5", _, _) => Some("Fig 4"),
         _ => None,
     };
     match fig {
@@ -71,10 +73,20 @@ fn aborted_end(t: &TxnTimeline, r: &RunResult) -> Option<u64> {
 
 /// The stretches of one transaction: waits, and running split at the split time.
 /// `with_queue` false leaves out waits in queue 502 (a process row does not wait for
-/// its own next transaction).
+/// its own next transaction): the bar then starts when a process took the
+/// transaction, the end of its last queue wait (its arrival without one), and the
+/// waits from then on (at quiesce's gate, for a lock) are on the process's row.
 fn segments(t: &TxnTimeline, r: &RunResult, with_queue: bool) -> Vec<Segment> {
     let end = bar_end(t, r);
     let start = t.admitted_ticks.unwrap_or(end).clamp(t.arrived_ticks, end);
+    let taken = t
+        .waits
+        .iter()
+        .filter(|w| w.kind == WaitKind::Queue)
+        .map(|w| w.until_ticks)
+        .max()
+        .unwrap_or(t.arrived_ticks)
+        .clamp(t.arrived_ticks, start);
     let mut waits: Vec<(u64, u64, Option<WaitKind>)> = t
         .waits
         .iter()
@@ -83,9 +95,9 @@ fn segments(t: &TxnTimeline, r: &RunResult, with_queue: bool) -> Vec<Segment> {
         .collect();
     waits.sort_by_key(|w| (w.0, w.1));
     let mut out = Vec::new();
-    // Uncovered time before admission is waiting too (unlabelled), but only when the
-    // row shows the transaction's queueing.
-    let mut cursor = if with_queue { t.arrived_ticks } else { start };
+    // Uncovered time before admission is waiting too (unlabelled); on a process's row
+    // from when the process took the transaction.
+    let mut cursor = if with_queue { t.arrived_ticks } else { taken };
     let push_gap = |from: u64, until: u64, out: &mut Vec<Segment>| {
         if until <= from {
             return;

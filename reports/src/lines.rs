@@ -227,6 +227,17 @@ pub fn scale_caption(p: &LinePlot) -> String {
     format!("one panel per scale: peaks more than {SCALE_RATIO}× apart on separate y axes{zero}, {x} shared")
 }
 
+/// The x axis's caption: its label, and on a log axis `log scale` beside the unit
+/// (`mean inter-arrival time (ticks, log scale)`; `… (log scale)` for a label
+/// without one), so evenly spaced ticks of 50, 100, 200 are read as doublings.
+pub fn x_caption(p: &LinePlot) -> String {
+    match (&p.x_scale, p.x_label.strip_suffix(')')) {
+        (XScale::Log(_), Some(open)) if open.contains(" (") => format!("{open}, log scale)"),
+        (XScale::Log(_), _) => format!("{} (log scale)", p.x_label),
+        _ => p.x_label.clone(),
+    }
+}
+
 /// The picture's size: [`SIZE`], [`PANEL_H`] taller for each panel after the first.
 fn size(p: &LinePlot) -> (u32, u32) {
     let extra = panels(p).len().saturating_sub(1) as u32;
@@ -818,8 +829,9 @@ where
     }
     {
         let mut mesh = chart.configure_mesh();
+        let x_desc = x_caption(p);
         if on.x_desc {
-            mesh.x_desc(p.x_label.as_str());
+            mesh.x_desc(x_desc.as_str());
         }
         mesh.y_desc(on.y_label)
             .label_style(font(13.0))
@@ -1237,6 +1249,47 @@ mod tests {
                 ))
             })
             .collect()
+    }
+
+    /// A log x axis says so in its caption (evenly spaced ticks 50, 100, 200 are
+    /// doublings); a linear one keeps its label as it is.
+    #[test]
+    fn a_log_axis_caption_says_log_scale() {
+        let plot = |x_label: &str, x_scale: XScale| LinePlot {
+            title: "t".into(),
+            x_label: x_label.into(),
+            y_label: "y".into(),
+            x_scale,
+            series: vec![Series {
+                name: "cow".into(),
+                points: vec![(50.0, 1.0), (100.0, 2.0), (200.0, 3.0)],
+                intervals: vec![],
+                note: None,
+            }],
+            markers: true,
+            no_interval: None,
+            no_value: None,
+            split_scales: false,
+            marks: Vec::new(),
+        };
+        let log = XScale::of(&v(&["50", "100", "200"]), Some(true));
+        assert!(matches!(log, XScale::Log(_)), "{log:?}");
+        let texts = |p: &LinePlot| -> Vec<String> {
+            placed_texts(&render_svg(p).unwrap())
+                .into_iter()
+                .map(|t| t.3)
+                .collect()
+        };
+        let p = plot("mean inter-arrival time (ticks)", log.clone());
+        assert!(
+            texts(&p).contains(&"mean inter-arrival time (ticks, log scale)".to_string()),
+            "{:?}",
+            texts(&p)
+        );
+        let p = plot("rate", log);
+        assert!(texts(&p).contains(&"rate (log scale)".to_string()));
+        let p = plot("mean inter-arrival time (ticks)", XScale::Linear);
+        assert!(texts(&p).contains(&"mean inter-arrival time (ticks)".to_string()));
     }
 
     /// A policy keeps its marker shape whatever else the plot holds (a `--vs-` plot
