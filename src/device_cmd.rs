@@ -274,41 +274,66 @@ fn print_human(reply: &Value) {
     }
 }
 
-/// A reply as `key: value` lines (the `ok` key left out): a string as it is, null or
-/// an empty array `none`, an array of strings joined by `, `, an object of scalars as
-/// its `name value` pairs joined by `, ` (`archive: path /b/a.img, bytes 16777216`),
-/// anything else as JSON.
+/// A reply as `key: value` lines (the `ok` key left out), in the reply's key order: a
+/// string as it is, null, an empty array or object `none`, an array of scalars joined
+/// by `, `, an object of scalars as its `name value` pairs joined by `, ` (`archive:
+/// path /b/a.img, bytes 16777216`); a deeper object as one line per member, named by
+/// its dotted key (`barriers.image_a_flush: count 3, mean_us 41.2, …`), and an array
+/// of such values one per item, numbered (`writes #1.image_flushes: 1`), so no reply
+/// prints as JSON.
 fn human_lines(reply: &Value) -> Vec<String> {
     let Some(obj) = reply.as_object() else {
         return Vec::new();
     };
-    let scalar = |v: &Value| match v {
+    let mut out = Vec::new();
+    for (k, v) in obj.iter().filter(|(k, _)| k.as_str() != "ok") {
+        human_value(k, v, &mut out);
+    }
+    out
+}
+
+/// A scalar in words: a string as it is, null `none`, a number or boolean as written.
+fn scalar_text(v: &Value) -> Option<String> {
+    match v {
         Value::String(s) => Some(s.clone()),
         Value::Null => Some("none".to_string()),
         Value::Bool(_) | Value::Number(_) => Some(v.to_string()),
         _ => None,
-    };
-    obj.iter()
-        .filter(|(k, _)| k.as_str() != "ok")
-        .map(|(k, v)| match v {
-            Value::Array(a) if a.is_empty() => format!("{k}: none"),
-            Value::Array(a) if a.iter().all(Value::is_string) => {
-                let items: Vec<&str> = a.iter().filter_map(Value::as_str).collect();
-                format!("{k}: {}", items.join(", "))
+    }
+}
+
+/// The lines of `v` under the name `key` ([`human_lines`]).
+fn human_value(key: &str, v: &Value, out: &mut Vec<String>) {
+    if let Some(s) = scalar_text(v) {
+        out.push(format!("{key}: {s}"));
+        return;
+    }
+    match v {
+        Value::Array(a) if a.is_empty() => out.push(format!("{key}: none")),
+        Value::Object(o) if o.is_empty() => out.push(format!("{key}: none")),
+        Value::Array(a) if a.iter().all(|x| scalar_text(x).is_some()) => {
+            let items: Vec<String> = a.iter().filter_map(scalar_text).collect();
+            out.push(format!("{key}: {}", items.join(", ")));
+        }
+        Value::Object(o) if o.values().all(|x| scalar_text(x).is_some()) => {
+            let pairs: Vec<String> = o
+                .iter()
+                .map(|(n, x)| format!("{n} {}", scalar_text(x).unwrap_or_default()))
+                .collect();
+            out.push(format!("{key}: {}", pairs.join(", ")));
+        }
+        Value::Object(o) => {
+            for (n, x) in o {
+                human_value(&format!("{key}.{n}"), x, out);
             }
-            Value::Object(o) if !o.is_empty() && o.values().all(|x| scalar(x).is_some()) => {
-                let pairs: Vec<String> = o
-                    .iter()
-                    .map(|(n, x)| format!("{n} {}", scalar(x).unwrap_or_default()))
-                    .collect();
-                format!("{k}: {}", pairs.join(", "))
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                human_value(&format!("{key} #{}", i + 1), x, out);
             }
-            other => format!(
-                "{k}: {}",
-                scalar(other).unwrap_or_else(|| other.to_string())
-            ),
-        })
-        .collect()
+        }
+        _ => out.push(format!("{key}: {v}")),
+    }
 }
 
 #[cfg(test)]
@@ -336,12 +361,42 @@ mod tests {
                 "archive: bytes 16777216, path /b/a.img",
                 "archive_problem: none",
                 "exports: vlun-a, vlun-b",
-                "nested: {\"a\":[1]}",
+                "nested.a: 1",
                 "phase: backed up",
                 "removed: none",
                 "table_entries: 4",
             ]
         );
+    }
+
+    /// A `timings` reply (barriers by name, writes by the barriers each paid, their
+    /// latencies nested) reads as `key: value` lines, none of them JSON.
+    #[test]
+    fn a_timings_reply_reads_as_key_value_lines() {
+        let reply = json!({
+            "ok": true,
+            "barriers": {
+                "image_a_flush": {"count": 0, "mean_us": 0.0},
+                "journal_sync": {"count": 2, "mean_us": 40.5, "samples_us": [40.0, 41.0]},
+            },
+            "writes": [
+                {"image_flushes": 1, "journal_syncs": 0, "latency": {"count": 3, "p50_us": 9.5}},
+            ],
+        });
+        let lines = human_lines(&reply);
+        assert_eq!(
+            lines,
+            [
+                "barriers.image_a_flush: count 0, mean_us 0.0",
+                "barriers.journal_sync.count: 2",
+                "barriers.journal_sync.mean_us: 40.5",
+                "barriers.journal_sync.samples_us: 40.0, 41.0",
+                "writes #1.image_flushes: 1",
+                "writes #1.journal_syncs: 0",
+                "writes #1.latency: count 3, p50_us 9.5",
+            ]
+        );
+        assert!(lines.iter().all(|l| !l.contains('{') && !l.contains('"')));
     }
 
     /// A connection whose writes fail with `write` and whose reads give `reply`.

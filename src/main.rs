@@ -196,7 +196,8 @@ satisfies i % N == K - 1; `owm merge` joins the N outputs."
     Device(device_cmd::DeviceArgs),
     /// Measure the file store's block read, write and flush latencies on a directory's
     /// file system; write them as a device profile (`[device]` table, 1 tick = 1 µs)
-    /// and print what it predicts per phase and variant for random 4 KiB writes.
+    /// and print what it predicts per phase and variant for random writes of
+    /// --block-size bytes (default 4 KiB).
     #[command(after_help = "Example:\n  owm calibrate /tmp/owm-cal")]
     Calibrate(calibrate_cmd::CalibrateArgs),
 }

@@ -1391,3 +1391,24 @@ fn the_readme_usage_rows_name_every_flag_help_lists() {
         }
     }
 }
+
+/// `owm calibrate`'s summary names the pattern's write size as the flag that sets it,
+/// not a fixed 4 KiB (`--block-size 512` prices 512-byte writes).
+#[test]
+fn calibrate_help_names_the_write_size_by_its_flag() {
+    for args in [&["calibrate", "--help"][..], &["--help"][..]] {
+        let help = stdout(&owm(args))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(!help.contains("random 4 KiB writes"), "{args:?}: {help}");
+    }
+    let help = stdout(&owm(&["calibrate", "--help"]))
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        help.contains("random writes of --block-size bytes (default 4 KiB)"),
+        "{help}"
+    );
+}

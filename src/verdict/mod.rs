@@ -862,8 +862,8 @@ impl Report {
     pub fn summary_line(&self) -> String {
         let (word, detail) = self.word_and_detail();
         let mut text = format!(
-            "{} cases: {} violated, {} unchecked or incomplete",
-            self.cases.len(),
+            "{}: {} violated, {} unchecked or incomplete",
+            sim::number_text::counted(self.cases.len() as u64, "case", "cases"),
             self.violations(),
             self.incomplete()
         );
@@ -1103,6 +1103,26 @@ mod tests {
         );
         assert!(
             r.summary_line().contains("1 not claimed; exit 0"),
+            "{}",
+            r.summary_line()
+        );
+    }
+
+    /// One case is "1 case", any other count "N cases".
+    #[test]
+    fn the_verdict_line_counts_cases_in_words() {
+        let mut r = Report::new("run", "owm run x".into(), false);
+        r.push("cow", "A-consistent", Outcome::Held);
+        assert!(
+            r.summary_line()
+                .starts_with("verdict: held (1 case: 0 violated"),
+            "{}",
+            r.summary_line()
+        );
+        r.push("cow", "B-complete", Outcome::Held);
+        assert!(
+            r.summary_line()
+                .starts_with("verdict: held (2 cases: 0 violated"),
             "{}",
             r.summary_line()
         );
