@@ -1277,7 +1277,7 @@ mod tests {
         let texts = |p: &LinePlot| -> Vec<String> {
             placed_texts(&render_svg(p).unwrap())
                 .into_iter()
-                .map(|t| t.3)
+                .map(|t| t.3.trim().to_string())
                 .collect()
         };
         let p = plot("mean inter-arrival time (ticks)", log.clone());
