@@ -202,7 +202,7 @@ on_data_area_full = "break-snapshot"
     );
     for (t, fraction) in [(&empty, "0.05"), (&full, "1")] {
         assert!(
-            t.contains(&"archive bandwidth (bytes/s)".to_string()),
+            t.contains(&"archive bandwidth (bytes/s, log scale)".to_string()),
             "{t:?}"
         );
         let title = format!(
