@@ -944,7 +944,7 @@ fn print_table(runs: &[NamedRun], history_kept: bool, closed: bool) {
         ("violations", M::Violations),
     ];
     print_rows(runs, history_kept, &cols);
-    say!("(times in ticks, 1 tick = 1 µs; committed = transactions committed; aborted = attempts aborted: the transactions that ended so and every deadlock victim, which is retried (deadlock_aborts in summary.csv), so it can exceed the transactions; response figures count the committed transactions only, a retried one from its first arrival; adm = admission delay (ticks held at the gate, 0 if not held) of every attempt admitted at or after the first split, deadlock retries included; rsp = response time of the committed transactions over the whole run, `none`'s with no backup: what a backup costs the users; req→A ok = request to A consistent, `abandoned` / `given up` when the backup made no archive; unavail = ticks the admission gate was closed, no transaction able to begin, summed over the cycles; wr/lw = physical writes per logical write; extra pk = the extra space's peak (mirror copy, log area or COW area), in blocks; lock waits = how many times an attempt waited for an application lock (type (b) locks included), a count, not ticks (the ticks waited: lock_wait_total_ticks in summary.csv); violations = violations of the invariants the policy claims; - = nothing to measure: no transaction admitted after a split, no logical write)");
+    say_legend("(times in ticks, 1 tick = 1 µs; committed = transactions committed; aborted = attempts aborted: the transactions that ended so and every deadlock victim, which is retried (deadlock_aborts in summary.csv), so it can exceed the transactions; response figures count the committed transactions only, a retried one from its first arrival; adm = admission delay (ticks held at the gate, 0 if not held) of every attempt admitted at or after the first split, deadlock retries included; rsp = response time of the committed transactions over the whole run, `none`'s with no backup: what a backup costs the users; req→A ok = request to A consistent, `abandoned` / `given up` when the backup made no archive; unavail = ticks the admission gate was closed, no transaction able to begin, summed over the cycles; wr/lw = physical writes per logical write; extra pk = the extra space's peak (mirror copy, log area or COW area), in blocks; lock waits = how many times an attempt waited for an application lock (type (b) locks included), a count, not ticks (the ticks waited: lock_wait_total_ticks in summary.csv); violations = violations of the invariants the policy claims; - = nothing to measure: no transaction admitted after a split, no logical write)");
     print_baseline_copies(runs);
     if runs.iter().all(|r| r.result.cycles.is_empty()) {
         return;
@@ -979,7 +979,39 @@ fn print_table(runs: &[NamedRun], history_kept: bool, closed: bool) {
         // A closed loop's arrivals follow its responses: `none`'s span holds others.
         (true, true) => "; none rsp/p99 = `none`'s over the same span with no backup, but not over the same arrivals: on this closed load each client's next arrival follows its last response, so `none`'s run has other transactions in the span (summary.csv: none_window_committed against window_committed) and win rsp against none rsp is not the backup's cost alone: it can even sit below (each of the committed ones only: where a full data area aborted attempts, win rsp counts fewer)",
     };
-    say!("(the backup window, from a cycle's start, its request (or, queued behind the cycle before, that cycle's end), to its end, its retire (or VLUN B ready, when that comes later; with [detach], B' complete), against the time before it since the previous cycle's end: win/pre rsp = mean and p99 response of the committed transactions arriving in it / before it (aborted ones are not in them: `aborted` above){none_cols}; wr/lw, fl/lw = physical writes, flushes per logical write, - with none in the span; the waits at the backup's own points, summed, by cause: admission gate, type (b) locks, device queue while backup I/O held the channel, engine flush barriers, attempts lost to a full data area (not the knock-on behind other users' slowed calls or longer-held locks: the whole cost is rsp against `none`'s); non-disruption judges each single wait of the first four causes against the setup window; `none` has no backup window: its response is the headline table's rsp)");
+    say_legend(&format!("(the backup window, from a cycle's start, its request (or, queued behind the cycle before, that cycle's end), to its end, its retire (or VLUN B ready, when that comes later; with [detach], B' complete), against the time before it since the previous cycle's end: win/pre rsp = mean and p99 response of the committed transactions arriving in it / before it (aborted ones are not in them: `aborted` above){none_cols}; wr/lw, fl/lw = physical writes, flushes per logical write, - with none in the span; the waits at the backup's own points, summed, by cause: admission gate, type (b) locks, device queue while backup I/O held the channel, engine flush barriers, attempts lost to a full data area (not the knock-on behind other users' slowed calls or longer-held locks: the whole cost is rsp against `none`'s); non-disruption judges each single wait of the first four causes against the setup window; `none` has no backup window: its response is the headline table's rsp)"));
+}
+
+/// Columns of a table legend's lines (a terminal's width and a little more).
+const LEGEND_COLUMNS: usize = 100;
+
+/// Prints a table's legend wrapped at [`LEGEND_COLUMNS`] on spaces (a word longer than
+/// that alone on its line), each line after the first indented by one space.
+fn say_legend(text: &str) {
+    for line in wrap(text, LEGEND_COLUMNS) {
+        say!("{line}");
+    }
+}
+
+/// `text`'s words greedily in lines of at most `columns` characters (a longer word
+/// alone on its line), each line after the first indented by one space.
+fn wrap(text: &str, columns: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let width = line.chars().count();
+        if width > 0 && width + 1 + word.chars().count() > columns {
+            lines.push(std::mem::replace(&mut line, " ".to_string()));
+        }
+        if !line.trim().is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.trim().is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 /// One line naming the point-in-time copy each baseline policy (quiesce,
@@ -999,10 +1031,10 @@ fn print_baseline_copies(runs: &[NamedRun]) {
         })
         .collect();
     if !named.is_empty() {
-        say!(
+        say_legend(&format!(
             "(point-in-time copy, `backup.baseline_variant`: {})",
             named.join("; ")
-        );
+        ));
     }
 }
 
@@ -1195,4 +1227,39 @@ fn write_picture(
     let png = out.join(format!("{stem}.png"));
     reports::write_atomic(&png, &timing::render_png(d, range)?)?;
     Ok(vec![svg, png])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lines keep every word in order, none is longer than the columns but a
+    /// word that alone is, and each after the first is indented by one space.
+    #[test]
+    fn a_legend_wraps_on_spaces_keeping_every_word() {
+        let mut r = 0x2545_f491_4f6c_dd1du64;
+        for case in 0..300 {
+            let words: Vec<String> = (0..case % 60)
+                .map(|_| {
+                    r ^= r << 13;
+                    r ^= r >> 7;
+                    r ^= r << 17;
+                    "wµ".repeat((r % 20) as usize + 1)
+                })
+                .collect();
+            let text = words.join(" ");
+            let columns = 20 + case % 90;
+            let lines = wrap(&text, columns);
+            let back: Vec<&str> = lines.iter().flat_map(|l| l.split_whitespace()).collect();
+            assert_eq!(back, words, "{columns}: {lines:?}");
+            for (i, l) in lines.iter().enumerate() {
+                assert_eq!(l.starts_with(' '), i > 0, "{l:?}");
+                let n = l.chars().count();
+                assert!(
+                    n <= columns || l.split_whitespace().count() == 1,
+                    "{n} > {columns}: {l:?}"
+                );
+            }
+        }
+    }
 }

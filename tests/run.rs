@@ -100,7 +100,8 @@ fn the_baselines_point_in_time_copy_is_named() {
         let o = owm(&["run", &f, "--out", &s(&out)]);
         ok(&o);
         assert!(
-            stdout(&o).contains(&format!("quiesce on {copy}; crash-consistent on {copy})")),
+            unwrapped(&stdout(&o))
+                .contains(&format!("quiesce on {copy}; crash-consistent on {copy})")),
             "{}",
             stdout(&o)
         );
@@ -559,7 +560,14 @@ fn the_headline_legend_defines_every_column() {
     let out = tmp.path().join("o");
     let o = owm(&["run", "scenarios/fig3.toml", "--out", &s(&out)]);
     ok(&o);
-    let text = stdout(&o);
+    let text = unwrapped(&stdout(&o));
+    assert!(
+        stdout(&o)
+            .lines()
+            .filter(|l| l.starts_with(['(', ' ']))
+            .all(|l| l.chars().count() <= 100),
+        "the legends are wrapped"
+    );
     let header = text
         .lines()
         .find(|l| l.starts_with("policy ") && l.contains("committed"))

@@ -42,6 +42,12 @@ pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// `text` with each wrapped legend's lines joined: a line that begins with one space
+/// continues the line before it (`owm run`'s table legends are wrapped so).
+pub fn unwrapped(text: &str) -> String {
+    text.replace("\n ", " ")
+}
+
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }

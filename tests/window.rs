@@ -717,7 +717,7 @@ fn the_window_legend_says_a_closed_loop_s_none_is_not_the_same_arrivals() {
         let out = tmp.path().join("o");
         let o = owm(&["run", &f, "--out", &s(&out), "--allow-violations"]);
         ok(&o);
-        let text = stdout(&o);
+        let text = unwrapped(&stdout(&o));
         assert_eq!(text.contains(closed_text), is_closed, "{text}");
         assert_eq!(text.contains(open_text), !is_closed, "{text}");
         if is_closed {
