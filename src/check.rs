@@ -132,7 +132,9 @@ pub struct CheckArgs {
     walk: crate::check_walk::WalkArgs,
     /// Where counterexample traces are written (default out/check), replaced whole
     /// like `owm run --out`: a directory holding anything but owm's traces and walk
-    /// files is refused before the search (exit 2), nothing of it removed.
+    /// files (an `owm run` output, a verdict file) is refused before the search (exit
+    /// 2), naming the first other entry, nothing of it removed. --json and --junit go
+    /// beside it, not inside.
     #[arg(long, default_value = DEFAULT_TRACE_DIR)]
     trace_dir: PathBuf,
     /// Replay a trace file instead of checking: re-run its steps against the engine
@@ -480,7 +482,7 @@ fn check(args: &CheckArgs, since: std::time::Instant) -> Result<Exit> {
         return crate::check_serve::serve(&cfg, addr);
     }
     // The trace directory is checked before the search and replaced whole after it.
-    let staging = crate::outdir::prepare(&args.trace_dir, "--trace-dir")?;
+    let staging = crate::outdir::prepare(&args.trace_dir, crate::outdir::TRACE_DIR_FLAG)?;
     let limit = match args.memory_max {
         Some(gib) => Some((gib * GIB, true)),
         None => model::estimate::available_bytes().map(|b| (b, false)),

@@ -96,7 +96,7 @@ pub fn run(
     let plan = args.plan();
     plan.validate()?;
     cfg.validate()?;
-    let staging = crate::outdir::prepare(trace_dir, "--trace-dir")?;
+    let staging = crate::outdir::prepare(trace_dir, crate::outdir::TRACE_DIR_FLAG)?;
     crate::interrupt::install();
     let limits = model::Limits {
         stop: &crate::interrupt::requested,

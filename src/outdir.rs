@@ -87,7 +87,17 @@ pub fn prepare(target: &Path, flag: &str) -> Result<Staging> {
                 target.display()
             );
         }
-        if let Some(name) = foreign_entry(target)? {
+        if holds_only_traces(flag) {
+            if let Some(name) = foreign_trace_entry(target)? {
+                bail!(
+                    "{flag} {}: holds {name}, which is not a trace or walks.toml of owm \
+                     check: the trace directory is replaced whole after the search, so give \
+                     a new or empty directory, or one holding only owm check's traces \
+                     (nothing was removed)",
+                    target.display(),
+                );
+            }
+        } else if let Some(name) = foreign_entry(target)? {
             bail!(
                 "{}: not empty and not an earlier owm output: {name} was not written by owm; \
                  the directory would be replaced whole, so choose a new or empty directory",
@@ -172,6 +182,51 @@ fn another_run(target: &Path, flag: &str) -> anyhow::Error {
         "another owm run is writing {}: wait for it to finish or choose another {flag}",
         target.display()
     )
+}
+
+/// The flag of `owm check`'s trace directory: a directory it names holds only traces
+/// and `walks.toml` ([`foreign_trace_entry`]), never verdict files or another
+/// command's output.
+pub const TRACE_DIR_FLAG: &str = "--trace-dir";
+
+/// Whether the output directory named by `flag` is a trace directory
+/// ([`TRACE_DIR_FLAG`]).
+fn holds_only_traces(flag: &str) -> bool {
+    flag == TRACE_DIR_FLAG
+}
+
+/// The first entry of the existing trace directory `dir` (`owm check --trace-dir`)
+/// that is not one of `owm check`'s (in words: [`entry_words`]): anything but a
+/// `walks.toml` beginning as owm writes it, a `*.trace` beside it or beginning with
+/// the trace header ([`TRACE_MAGIC`]), and an unfinished atomic write
+/// (`.<name>.*.tmp`). So an `owm run` output, a verdict file or a user's file in it is
+/// refused, never removed with the directory. Entries are taken in name order.
+///
+/// Errors: `dir` cannot be read.
+pub fn foreign_trace_entry(dir: &Path) -> Result<Option<String>> {
+    let ctx = || format!("{}: cannot read the trace directory", dir.display());
+    let mut entries: Vec<(String, bool, String)> = Vec::new();
+    for e in std::fs::read_dir(dir).with_context(ctx)? {
+        let e = e.with_context(ctx)?;
+        let kind = e.file_type().with_context(ctx)?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        let shown = entry_words(&name, kind);
+        entries.push((name, kind.is_file(), shown));
+    }
+    entries.sort();
+    let walks = |n: &str| {
+        n == "walks.toml" && first_line(&dir.join(n)).is_some_and(|l| l.starts_with("version = \""))
+    };
+    let traces = entries.iter().any(|(n, f, _)| *f && walks(n));
+    let owm_wrote = |n: &str| {
+        walks(n)
+            || (n.ends_with(".trace") && (traces || is_trace(&dir.join(n))))
+            || (n.starts_with('.') && n.ends_with(".tmp"))
+    };
+    Ok(entries
+        .iter()
+        .find(|(n, is_file, _)| !is_file || !owm_wrote(n))
+        .map(|(_, _, shown)| shown.clone()))
 }
 
 /// The first entry of the existing directory `dir` that owm did not write, if any (in
@@ -362,7 +417,9 @@ pub(crate) fn resolved(p: &Path) -> Option<PathBuf> {
 /// (`out/verdicts.json`) is kept as before: written after the output is published, and
 /// replaced by the next run. A file directly inside an `out` that does not exist yet is
 /// refused too, saying so: `out` is made only as the command publishes its output, and
-/// a verdict file's directory is checked writable before any work.
+/// a verdict file's directory is checked writable before any work. A trace directory
+/// (`--trace-dir`) takes no verdict file at all: it holds only traces
+/// ([`foreign_trace_entry`]), so the next check into it would refuse one.
 ///
 /// Each refusal suggests a path that is accepted ([`verdict_example`]).
 ///
@@ -372,7 +429,7 @@ pub fn refuse_verdict_clash(out_flag: &str, out: &Path, flag: &str, path: &Path)
         return Ok(());
     };
     let (f, d) = (path.display(), out.display());
-    let example = verdict_example(flag, out);
+    let example = verdict_example(flag, out, holds_only_traces(out_flag));
     let a_dir = if path.is_dir() {
         " (is a directory, not a file)"
     } else {
@@ -411,6 +468,12 @@ pub fn refuse_verdict_clash(out_flag: &str, out: &Path, flag: &str, path: &Path)
              the verdicts would replace it; give another file {example}"
         );
     }
+    if holds_only_traces(out_flag) {
+        bail!(
+            "{flag} {f} is inside {out_flag} {d}, which holds only owm check's traces: the \
+             next check into {d} would refuse the directory; give a file {example}"
+        );
+    }
     if !(name.ends_with(".json") || name.ends_with(".xml")) {
         bail!(
             "{flag} {f} is inside {out_flag} {d}, where a verdict file must be named *.json \
@@ -434,10 +497,11 @@ pub fn refuse_verdict_clash(out_flag: &str, out: &Path, flag: &str, path: &Path)
 /// (or inside it, such as OUT/verdicts.EXT)"; else one beside it, "beside it, such as
 /// OUT.EXT", in `out`'s parent, or, when that does not exist either (owm makes it as
 /// it makes `out`), "in an existing directory, such as A/NAME.EXT" in `out`'s nearest
-/// existing ancestor `A`.
-fn verdict_example(flag: &str, out: &Path) -> String {
+/// existing ancestor `A`. A trace directory (`traces_only`) is never suggested, since
+/// the next check into it refuses a verdict file there: "beside it, such as OUT.EXT".
+fn verdict_example(flag: &str, out: &Path, traces_only: bool) -> String {
     let ext = if flag == "--junit" { "xml" } else { "json" };
-    if out.is_dir() {
+    if out.is_dir() && !traces_only {
         return format!(
             "beside it (or inside it, such as {}/verdicts.{ext})",
             out.display()

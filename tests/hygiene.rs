@@ -35,7 +35,14 @@ fn a_trace_directory_is_replaced_whole_and_never_loses_a_users_file() {
     let t = s(&dir);
     let o = owm(&[&VIOLATING[..], &["--trace-dir", &t]].concat());
     assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
-    fails_with(&o, &["not an earlier owm output", "mine.trace"]);
+    fails_with(
+        &o,
+        &[
+            "holds mine.trace",
+            "not a trace or walks.toml",
+            "nothing was removed",
+        ],
+    );
     assert!(
         !stdout(&o).contains("unique states"),
         "searched before refusing"
@@ -44,7 +51,7 @@ fn a_trace_directory_is_replaced_whole_and_never_loses_a_users_file() {
     std::fs::remove_file(dir.join("mine.trace")).unwrap();
     let o = owm(&[&VIOLATING[..], &["--trace-dir", &t]].concat());
     assert_eq!(code(&o), 2, "{}", stderr(&o));
-    fails_with(&o, &["notes.txt was not written by owm"]);
+    fails_with(&o, &["holds notes.txt, which is not a trace"]);
     assert_eq!(bytes(&dir, "notes.txt"), b"keep me\n");
 
     // owm's own traces: replaced whole.

@@ -152,6 +152,8 @@ fn an_error_of_sweep_check_or_merge_replaces_an_earlier_verdict() {
     let (json, xml) = (s(&d.join("v.json")), s(&d.join("v.xml")));
     let files = ["--json", json.as_str(), "--junit", xml.as_str()];
     let o = s(&d.join("o"));
+    // A trace directory of its own: one holding the sweep's output is refused.
+    let t = s(&d.join("t"));
     let pairs: Vec<(Vec<&str>, Vec<&str>)> = vec![
         (
             vec!["sweep", &sweep, "--out", &o],
@@ -171,7 +173,7 @@ fn an_error_of_sweep_check_or_merge_replaces_an_earlier_verdict() {
                 "--new",
                 "1",
                 "--trace-dir",
-                &o,
+                &t,
             ],
             vec![
                 "check",
@@ -184,7 +186,7 @@ fn an_error_of_sweep_check_or_merge_replaces_an_earlier_verdict() {
                 "--blocks",
                 "99",
                 "--trace-dir",
-                &o,
+                &t,
             ],
         ),
         (
