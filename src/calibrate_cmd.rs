@@ -559,11 +559,13 @@ struct Pending {
 }
 
 impl Pending {
-    /// `bytes` written and synced to a temporary file beside `target`; an error names
-    /// `target` and says `what` failed.
+    /// `bytes` written and synced to a temporary file beside `target`'s file (where a
+    /// symbolic link leads: [`engine::atomic::write_target`]; the link is kept); an
+    /// error names `target` and says `what` failed.
     fn new(target: PathBuf, bytes: &[u8], what: &str) -> Result<Pending> {
         use std::io::Write;
         let fail = |e: std::io::Error| anyhow::anyhow!("{}: {what}: {e}", target.display());
+        let target = engine::atomic::write_target(&target).map_err(fail)?;
         engine::atomic::remove_stale_temporaries(&target);
         let mut tmp = engine::atomic::temporary_beside(&target).map_err(fail)?;
         #[cfg(unix)]

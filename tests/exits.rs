@@ -239,7 +239,7 @@ fn stopped_after_cow(o: &std::process::Output, v: &serde_json::Value, want: (u8,
 /// as README's exit-status rule says: exit 1, `"exit": "violated"` in the JSON, the
 /// verdict line `verdict: violated`, the stop still said (the limit's key on stderr,
 /// the interrupt on stdout). With `--allow-violations` the violation is no failure and
-/// the limit's incomplete (3) remains.
+/// the limit's incomplete (3) remains, while the verdict word stays `violated`.
 #[test]
 fn a_violation_in_a_finished_policy_outranks_a_later_limit_or_interrupt() {
     let tmp = tempfile::tempdir().unwrap();
@@ -254,7 +254,7 @@ fn a_violation_in_a_finished_policy_outranks_a_later_limit_or_interrupt() {
         &tmp.path().join("allowed"),
         &["--allow-violations"],
     );
-    stopped_after_cow(&r.o, &r.verdict(), (3, "incomplete", "incomplete"));
+    stopped_after_cow(&r.o, &r.verdict(), (3, "incomplete", "violated"));
 
     let (args, _, json) = json_args("run", &f, &tmp.path().join("interrupt"), &[]);
     let o = interrupt_at(&args, "policy quiesce");

@@ -24,6 +24,7 @@ mod integrity;
 mod lost_backup;
 mod merge_verdicts;
 mod outdir;
+mod output_paths;
 mod overflow;
 mod pipeline_verdicts;
 mod plots;

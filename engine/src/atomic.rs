@@ -9,6 +9,12 @@
 //! is refused ([`persist`]), and [`replaceable`] refuses it, and every other file of
 //! an owm device, before any work.
 //!
+//! A target that is a symbolic link is followed ([`write_target`]): the file it leads
+//! to is replaced, in that file's own directory, and the link kept. A target that is,
+//! or leads to, the writing process's own standard input, output or error (the same
+//! file; a link into `/proc` such as `/dev/stdout`) or its running executable is
+//! refused ([`regular_or_absent`]), before any work and again at the rename.
+//!
 //! A killed writer cannot remove its temporary file, so every writer holds an exclusive
 //! lock (`flock`) on its own from before the file can be taken for stale until it is
 //! renamed or removed, and removes, before it starts, the temporary files of the same
@@ -31,12 +37,16 @@ const CREATE_ATTEMPTS_MAX: usize = 16;
 
 /// Writes `bytes` to `path` atomically (see the module doc), after removing the stale
 /// temporary files of `path` ([`remove_stale_temporaries`]). The new file has mode
-/// 0644 on Unix (an ordinary file others may read).
+/// 0644 on Unix (an ordinary file others may read). A `path` that is a symbolic link
+/// is followed ([`write_target`]): the file it leads to is replaced and the link kept.
 ///
 /// # Errors
 /// The I/O error of the step that failed: creating the temporary file (e.g. a missing
-/// or read-only directory), writing, syncing or renaming.
+/// or read-only directory), writing, syncing or renaming;
+/// [`std::io::ErrorKind::InvalidInput`] for a `path` that is or leads to a link in `/proc` or is this
+/// process's own standard stream or executable ([`regular_or_absent`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let path = &write_target(path)?;
     remove_stale_temporaries(path);
     let mut tmp = temporary_beside(path)?;
     tmp.write_all(bytes)?;
@@ -57,46 +67,163 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// # Errors
 /// As [`write_atomic`], less syncing.
 pub fn write_atomic_scratch(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let path = &write_target(path)?;
     let mut tmp = temporary_beside(path)?;
     tmp.write_all(bytes)?;
     rename_into_place(tmp, path)
 }
 
-/// Refuses a `path` that a file written whole cannot replace: one that exists and is
-/// not a regular file (through any symbolic link), and one that is an owm device's own
-/// file ([`device_file`]): an image a live server holds locked, or any device's image,
+/// Refuses a `path` that a file written whole cannot replace: what
+/// [`regular_or_absent`] refuses (not a regular file, a link into `/proc`, this
+/// process's own standard streams or executable), and a file that is an owm device's
+/// own ([`device_file`]): an image a live server holds locked, or any device's image,
 /// metadata or superblock, served or not. Renaming a new file over a device such as
 /// `/dev/null`, a pipe or a socket would put a regular file in its place; over a
 /// directory it fails only at the end, after the work; over a device's file it would
 /// destroy that device (a server keeps writing to the unlinked image, and after it
-/// stops the device and its acknowledged writes are gone).
+/// stops the device and its acknowledged writes are gone). A symbolic link is judged
+/// by the file it leads to ([`write_target`]), the one a write replaces.
 ///
 /// # Errors
 /// [`std::io::ErrorKind::InvalidInput`], saying what the path is (a directory; a
-/// device, pipe or socket; a live device's image; a device's file).
+/// device, pipe or socket; a process's open file; this command's own output or
+/// executable; a live device's image; a device's file).
 pub fn replaceable(path: &Path) -> std::io::Result<()> {
     regular_or_absent(path)?;
-    match device_file(path) {
-        Some(what) => Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, what)),
+    match device_file(&write_target(path)?) {
+        Some(what) => Err(invalid(what)),
         None => Ok(()),
     }
 }
 
-/// The first half of [`replaceable`]: refuses a `path` that exists and is not a
-/// regular file (a directory; a device, pipe or socket), through any symbolic link.
+/// The first half of [`replaceable`], about what `path` is to this process: refuses a
+/// `path` whose file ([`write_target`], followed link by link) exists and is not a
+/// regular file (a directory; a device, pipe or socket), one that is or leads to a link
+/// in `/proc` (`/dev/stdout`, `/dev/fd/N`, `/proc/self/fd/N`: a process's open file), one
+/// that is the file this process's standard input, output or error is open on (the
+/// same device and inode: `owm … --json log > log`), and the process's running
+/// executable (`/proc/self/exe`): written whole, a new file would take the place of
+/// what the command is printing into, or of the program itself.
 ///
 /// # Errors
-/// [`std::io::ErrorKind::InvalidInput`], saying what the path is.
+/// [`std::io::ErrorKind::InvalidInput`], saying what the path is; a link that cannot
+/// be read, as its I/O error.
 pub fn regular_or_absent(path: &Path) -> std::io::Result<()> {
-    let refuse = |what: &str| Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, what));
-    match std::fs::metadata(path) {
+    let target = write_target(path)?;
+    let through = if target.as_path() == path {
+        String::new()
+    } else {
+        format!("leads to {}, which ", target.display())
+    };
+    let refuse = |what: &str| Err(invalid(format!("{through}{what}")));
+    match std::fs::metadata(&target) {
         Ok(m) if m.is_dir() => refuse("is a directory, not a file"),
         Ok(m) if !m.is_file() => refuse(
-            "not a regular file (a device, pipe or socket); owm replaces the file whole, \
+            "is not a regular file (a device, pipe or socket); owm replaces the file whole, \
              so give the path of a regular file",
         ),
-        _ => Ok(()),
+        Ok(m) => match own_file(&m) {
+            Some(what) => refuse(&what),
+            None => Ok(()),
+        },
+        Err(_) => Ok(()),
     }
+}
+
+/// How many symbolic links in a row [`write_target`] follows before it takes them for
+/// a loop (Linux's own limit for a path).
+const LINKS_MAX: usize = 40;
+
+/// The file a whole-file write of `path` replaces: `path` itself, or, when `path` is a
+/// symbolic link, the file it leads to, followed link by link (a relative link read
+/// from its own directory), also when that file does not exist yet (it is created
+/// there). The new file is renamed over that file, in its own directory, and every
+/// link on the way is kept: renamed over the link's own name, it would replace the link
+/// with a regular file and leave the file the link named as it was.
+///
+/// # Errors
+/// [`std::io::ErrorKind::InvalidInput`] for a path that is, or whose links lead to, a
+/// symbolic link in `/proc` (`/dev/stdout` leads to `/proc/self/fd/1`: a process's
+/// open file, which a rename cannot replace) and for more than 40 links in a row (a
+/// loop); the I/O error of reading a link.
+pub fn write_target(path: &Path) -> std::io::Result<PathBuf> {
+    let mut at = path.to_path_buf();
+    for _ in 0..=LINKS_MAX {
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                if in_proc(&at) {
+                    let through = if at.as_path() == path {
+                        String::new()
+                    } else {
+                        format!("leads to {}, which ", at.display())
+                    };
+                    return Err(invalid(format!(
+                        "{through}is in /proc, a link to a process's open file (as \
+                         /dev/stdout, /dev/fd/N and /proc/self/fd/N are), not a file owm can \
+                         replace whole; give the path of a regular file"
+                    )));
+                }
+                let to = std::fs::read_link(&at)?;
+                at = match at.parent() {
+                    Some(d) if !d.as_os_str().is_empty() && to.is_relative() => d.join(to),
+                    _ => to,
+                };
+            }
+            _ => return Ok(at),
+        }
+    }
+    Err(invalid(format!(
+        "is a symbolic link that leads through more than {LINKS_MAX} links (a loop); give \
+         the path of a regular file"
+    )))
+}
+
+/// Whether `path`'s directory is `/proc` or inside it, its links resolved (a
+/// directory that cannot be resolved is not).
+fn in_proc(path: &Path) -> bool {
+    std::fs::canonicalize(directory_of(path)).is_ok_and(|d| d.starts_with("/proc"))
+}
+
+/// What the file of metadata `m` is to this process, if it is its standard input,
+/// output or error (the same device and inode as the file descriptor 0, 1 or 2) or
+/// its running executable; `None` for any other file.
+fn own_file(m: &std::fs::Metadata) -> Option<String> {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::MetadataExt;
+    let id = (m.dev(), m.ino());
+    let same = |other: Option<std::fs::Metadata>| other.is_some_and(|o| (o.dev(), o.ino()) == id);
+    let stream = |fd: std::os::fd::BorrowedFd<'_>| {
+        fd.try_clone_to_owned()
+            .ok()
+            .and_then(|f| std::fs::File::from(f).metadata().ok())
+    };
+    let streams = [
+        ("standard input", 0, stream(std::io::stdin().as_fd())),
+        ("standard output", 1, stream(std::io::stdout().as_fd())),
+        ("standard error", 2, stream(std::io::stderr().as_fd())),
+    ];
+    for (name, fd, meta) in streams {
+        if same(meta) {
+            return Some(format!(
+                "is the file this command's {name} (file descriptor {fd}) is open on: a \
+                 file written whole and renamed over it would take its place; give \
+                 another path"
+            ));
+        }
+    }
+    let exe = std::fs::metadata("/proc/self/exe")
+        .ok()
+        .or_else(|| std::env::current_exe().and_then(std::fs::metadata).ok());
+    same(exe).then(|| {
+        "is the running owm executable (/proc/self/exe): replacing it would destroy the \
+         program; give another path"
+            .to_string()
+    })
+}
+
+/// An [`std::io::ErrorKind::InvalidInput`] error saying `what`.
+fn invalid(what: impl Into<String>) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidInput, what.into())
 }
 
 /// What `path` is to an owm device, if it is one of a device's own files: an image
@@ -155,8 +282,8 @@ pub fn device_file(path: &Path) -> Option<String> {
 ///   detach record), whatever its name and wherever it is (a device directory moved
 ///   or being put together).
 ///
-/// The path's own symbolic link is not followed (a file renamed over it replaces the
-/// link, not its target); its directory's are.
+/// `path` is the file a write replaces ([`write_target`]): no link of its own; its
+/// directory's links are followed.
 fn device_record(path: &Path) -> Option<String> {
     const ARCHIVE: &str = "archive record (archive.json): writing it would replace or \
          forge the record of that device's completed backup, and the device would not be \
@@ -223,14 +350,16 @@ fn held(f: &std::fs::File) -> bool {
 }
 
 /// Refuses to rename a new file over `path` while a live server holds it locked
-/// ([`held`]): the last check of every whole-file write, for a server started after
-/// the writer's own checks.
+/// ([`held`]), or when it is this process's own standard stream or executable
+/// ([`regular_or_absent`]): the last check of every whole-file write, for a server
+/// started, or a file put in place, after the writer's own checks.
 fn refuse_held(path: &Path) -> std::io::Result<()> {
     match open_regular(path) {
-        Some(f) if held(&f) => Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            LIVE_IMAGE,
-        )),
+        Some(f) if held(&f) => Err(invalid(LIVE_IMAGE)),
+        Some(f) => match f.metadata().ok().as_ref().and_then(own_file) {
+            Some(what) => Err(invalid(what)),
+            None => Ok(()),
+        },
         _ => Ok(()),
     }
 }
@@ -246,8 +375,9 @@ fn open_regular(path: &Path) -> Option<std::fs::File> {
     f.metadata().is_ok_and(|m| m.is_file()).then_some(f)
 }
 
-/// A temporary file in `path`'s directory (the current one for a bare name), named
-/// `.NAME.XXXXXX.tmp` after `path`'s file name and locked (`flock`, exclusive) for as
+/// A temporary file in the directory of `path`'s file ([`write_target`]: where a link
+/// leads; the current directory for a bare name), named
+/// `.NAME.XXXXXX.tmp` after that file's name and locked (`flock`, exclusive) for as
 /// long as it is open: the first half of an atomic write, to be finished by
 /// [`persist`] (or dropped, which removes it). Callers remove the stale temporary
 /// files of `path` first ([`remove_stale_temporaries`]). Writing through another
@@ -258,6 +388,7 @@ fn open_regular(path: &Path) -> Option<std::fs::File> {
 /// [`std::io::ErrorKind::WouldBlock`] when each of 16 new files was removed as stale
 /// by another process before it could be locked.
 pub fn temporary_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let path = &write_target(path)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -293,17 +424,21 @@ pub fn temporary_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile>
 }
 
 /// Removes the temporary files of `path` that a killed writer left: every regular file
-/// in `path`'s directory named `.NAME.XXXXXX.tmp` after `path`'s file name (as
+/// in the directory of `path`'s file ([`write_target`]) named `.NAME.XXXXXX.tmp` after
+/// that file's name (as
 /// [`temporary_beside`] names them) whose lock it can take; a locked one is a live
 /// writer's and is kept. Best effort: one it cannot open, lock or remove (another
 /// user's, a directory it cannot read) is left as it is.
 ///
 /// Returns the paths removed, sorted.
 pub fn remove_stale_temporaries(path: &Path) -> Vec<PathBuf> {
+    let Ok(path) = write_target(path) else {
+        return Vec::new();
+    };
     let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
         return Vec::new();
     };
-    let Ok(entries) = std::fs::read_dir(directory_of(path)) else {
+    let Ok(entries) = std::fs::read_dir(directory_of(&path)) else {
         return Vec::new();
     };
     let mut removed: Vec<PathBuf> = entries
@@ -365,13 +500,16 @@ pub fn same_file(path: &Path, open: &std::fs::File) -> bool {
 }
 
 /// The second half of an atomic write: `tmp` (from [`temporary_beside`]) made readable
-/// (0644), synced, renamed over `path`, and the directory synced (best effort).
+/// (0644), synced, renamed over `path`'s file ([`write_target`]: a link is kept, the
+/// file it leads to replaced), and the directory synced (best effort).
 ///
 /// # Errors
 /// The I/O error of syncing or renaming; [`std::io::ErrorKind::InvalidInput`] when a
-/// live server holds `path` locked (a device's image, never replaced); the temporary
-/// file is removed.
+/// live server holds `path` locked (a device's image, never replaced), when `path` is
+/// this process's own standard stream or executable, or leads to a link in `/proc`
+/// ([`write_target`]); the temporary file is removed.
 pub fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> std::io::Result<()> {
+    let path = &write_target(path)?;
     tmp.as_file().sync_all()?;
     rename_into_place(tmp, path)?;
     if let Ok(d) = std::fs::File::open(directory_of(path)) {
@@ -642,6 +780,123 @@ mod tests {
         ));
         drop(t);
         assert_eq!(names(dir.path()), Vec::<String>::new());
+    }
+
+    /// A link is followed, link by link, to the file a write replaces, in that file's
+    /// own directory: the links stay links, the file they lead to gets the bytes (made
+    /// where a dangling link points), and no temporary file is left in either directory.
+    #[test]
+    fn a_write_through_a_link_replaces_the_file_it_leads_to_and_keeps_the_link() {
+        use std::os::unix::fs::symlink;
+        let tmp = tempfile::tempdir().unwrap();
+        let (here, there) = (tmp.path().join("here"), tmp.path().join("there"));
+        std::fs::create_dir(&here).unwrap();
+        std::fs::create_dir(&there).unwrap();
+        std::fs::write(there.join("real.json"), b"old").unwrap();
+        // here/a.json -> b.json -> ../there/real.json (relative, read from each link's
+        // directory).
+        symlink("b.json", here.join("a.json")).unwrap();
+        symlink("../there/real.json", here.join("b.json")).unwrap();
+        assert_eq!(
+            write_target(&here.join("a.json")).unwrap(),
+            here.join("../there/real.json")
+        );
+        type Write = fn(&Path, &[u8]) -> std::io::Result<()>;
+        for (i, write) in [write_atomic as Write, write_atomic_scratch]
+            .iter()
+            .enumerate()
+        {
+            let bytes = format!("new {i}");
+            write(&here.join("a.json"), bytes.as_bytes()).unwrap();
+            for link in ["a.json", "b.json"] {
+                let m = std::fs::symlink_metadata(here.join(link)).unwrap();
+                assert!(m.file_type().is_symlink(), "{link} was replaced");
+            }
+            assert_eq!(
+                std::fs::read(there.join("real.json")).unwrap(),
+                bytes.as_bytes()
+            );
+            assert_eq!(names(&here), ["a.json", "b.json"]);
+            assert_eq!(names(&there), ["real.json"]);
+        }
+        // A dangling link: the file is made where it points.
+        symlink(there.join("new.json"), here.join("c.json")).unwrap();
+        replaceable(&here.join("c.json")).unwrap();
+        write_atomic(&here.join("c.json"), b"made").unwrap();
+        assert_eq!(std::fs::read(there.join("new.json")).unwrap(), b"made");
+        assert!(std::fs::symlink_metadata(here.join("c.json"))
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        // A link to a directory is judged by the directory.
+        symlink(&there, here.join("d.json")).unwrap();
+        let e = replaceable(&here.join("d.json")).unwrap_err();
+        assert!(e.to_string().contains("is a directory"), "{e}");
+        // A loop is refused, and nothing is written.
+        symlink("loop2", here.join("loop1")).unwrap();
+        symlink("loop1", here.join("loop2")).unwrap();
+        for e in [
+            write_atomic(&here.join("loop1"), b"x").unwrap_err(),
+            replaceable(&here.join("loop1")).unwrap_err(),
+        ] {
+            assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput, "{e}");
+            assert!(e.to_string().contains("a loop"), "{e}");
+        }
+        assert_eq!(
+            names(&here),
+            ["a.json", "b.json", "c.json", "d.json", "loop1", "loop2"]
+        );
+    }
+
+    /// A link into `/proc` (as `/dev/stdout` is: `/proc/self/fd/1`) is a process's
+    /// open file: refused before any work and by the write itself, the file it is open
+    /// on untouched and the link kept. Shown with a file of this test's own, open on a
+    /// descriptor of its own, never the real standard output.
+    #[test]
+    fn a_link_to_an_open_file_of_a_process_is_refused_and_nothing_replaced() {
+        use std::os::fd::AsRawFd;
+        let tmp = tempfile::tempdir().unwrap();
+        let log = tmp.path().join("log.txt");
+        std::fs::write(&log, b"printed").unwrap();
+        let open = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+        let fd = format!("/proc/self/fd/{}", open.as_raw_fd());
+        let link = tmp.path().join("mystdout");
+        std::os::unix::fs::symlink(&fd, &link).unwrap();
+        for p in [link.as_path(), Path::new(&fd)] {
+            for e in [
+                replaceable(p).unwrap_err(),
+                regular_or_absent(p).unwrap_err(),
+                write_atomic(p, b"report").unwrap_err(),
+                write_atomic_scratch(p, b"report").unwrap_err(),
+            ] {
+                assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput, "{e}");
+                assert!(e.to_string().contains("is in /proc"), "{e}");
+            }
+        }
+        assert_eq!(std::fs::read(&log).unwrap(), b"printed");
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(names(tmp.path()), ["log.txt", "mystdout"]);
+    }
+
+    /// The running executable is refused, by its path and through a link to it.
+    #[test]
+    fn the_running_executable_is_not_replaceable() {
+        let exe = std::env::current_exe().unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let link = tmp.path().join("exe-link");
+        std::os::unix::fs::symlink(&exe, &link).unwrap();
+        for p in [exe.as_path(), link.as_path()] {
+            let e = replaceable(p).unwrap_err();
+            assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput, "{e}");
+            assert!(e.to_string().contains("the running owm executable"), "{e}");
+        }
+        // A copy of it is another file.
+        let copy = tmp.path().join("copy");
+        std::fs::copy(&exe, &copy).unwrap();
+        replaceable(&copy).unwrap();
     }
 
     #[test]

@@ -123,13 +123,19 @@ pub fn error_text(e: &anyhow::Error) -> String {
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct VerdictArgs {
     /// Exit 0 even when an invariant is violated (for studying a broken
-    /// configuration); unchecked or incomplete work still exits 3.
+    /// configuration); unchecked or incomplete work still exits 3. The verdict word
+    /// stays `violated` either way.
     #[arg(long)]
     pub allow_violations: bool,
-    /// Write every verdict as JUnit XML (one test case per suite × invariant).
+    /// Write every verdict as JUnit XML (one test case per suite × invariant). FILE is
+    /// written whole and renamed into place; a symbolic link is followed (the file it
+    /// leads to is replaced, the link kept). Refused before any work (exit 2): a
+    /// directory, device, pipe or socket, /dev/stdout or another link in /proc, the
+    /// file this command's own output goes to, the owm executable.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<std::path::PathBuf>,
-    /// Write every verdict as JSON (command, version, seed, verdicts, reproduce line).
+    /// Write every verdict as JSON (command, version, seed, verdicts, reproduce line),
+    /// as --junit writes its file (same refusals).
     #[arg(long, value_name = "FILE")]
     pub json: Option<std::path::PathBuf>,
 }
@@ -324,7 +330,9 @@ impl VerdictArgs {
     }
 
     /// Writes `report` to each requested file; a file that cannot be written is removed
-    /// when it is a regular file (said on stderr), so no earlier verdict is left there.
+    /// when it is a regular file (said on stderr), so no earlier verdict is left there
+    /// (through a symbolic link, the file it leads to; the link is kept). A path refused
+    /// as it is written ([`refuse_special_file`]) is neither written nor removed.
     fn write_or_remove(&self, report: &Report) {
         let junit: Encode = junit::to_string;
         let json: Encode = json::to_string;
@@ -334,14 +342,17 @@ impl VerdictArgs {
         ];
         for (flag, path, text) in files {
             let Some(p) = path else { continue };
-            let written = refuse_special_file(flag, p)
-                .and_then(|()| text(report))
-                .and_then(|t| Ok(reports::write_atomic(p, t.as_bytes())?));
+            if let Err(why) = refuse_special_file(flag, p) {
+                tell!("{}: not written", error_text(&why));
+                continue;
+            }
+            let written = text(report).and_then(|t| Ok(reports::write_atomic(p, t.as_bytes())?));
             match written {
                 Ok(()) => say!("wrote {}", p.display()),
                 Err(why) => {
-                    let old = std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file());
-                    if old && std::fs::remove_file(p).is_ok() {
+                    let file = engine::atomic::write_target(p).unwrap_or_else(|_| p.clone());
+                    let old = std::fs::symlink_metadata(&file).is_ok_and(|m| m.is_file());
+                    if old && std::fs::remove_file(&file).is_ok() {
                         tell!(
                             "{flag} {}: not written ({}); the earlier file there was removed",
                             p.display(),
@@ -408,10 +419,13 @@ pub fn refuse_input(flag: &str, path: &std::path::Path, inputs: &[Input]) -> any
 type Encode = fn(&Report) -> anyhow::Result<String>;
 
 /// Refuses a `path` that exists and is not a regular file (a directory, a device such
-/// as `/dev/null` or `/dev/stdout`, a pipe, a socket, through any symbolic link), or
-/// that is an owm device's own file (an image a live server holds, any device's image,
+/// as `/dev/null`, a pipe, a socket, through any symbolic link), that is or leads to a link in
+/// `/proc` (`/dev/stdout`, `/proc/self/fd/1`), that is the file this command's own
+/// standard input, output or error is open on, or its running executable, or that is
+/// an owm device's own file (an image a live server holds, any device's image,
 /// metadata or superblock: [`engine::atomic::replaceable`]): owm writes a file whole,
-/// into a temporary file renamed over the path. `flag` names the option.
+/// into a temporary file renamed over the file the path leads to (a symbolic link is
+/// followed and kept). `flag` names the option.
 pub fn refuse_special_file(flag: &str, path: &std::path::Path) -> anyhow::Result<()> {
     engine::atomic::replaceable(path).map_err(|e| anyhow::anyhow!("{flag} {}: {e}", path.display()))
 }
@@ -856,8 +870,8 @@ impl Report {
     /// The last line a command prints: the verdict in words with the exit status,
     /// `verdict: WORD (N cases: V violated, I unchecked or incomplete[, R not reached]
     /// [, C not claimed][; lost backups][; detail]; exit E)`, WORD one of [`Word`]. A
-    /// violation `--allow-violations` let pass is `violated` with exit 0 and says so in
-    /// the parenthesis; a shard given none of the grid's points is `empty` (0 cases,
+    /// violation `--allow-violations` let pass is `violated` with exit 0 (3 when work
+    /// was also left unchecked or incomplete) and says so in the parenthesis; a shard given none of the grid's points is `empty` (0 cases,
     /// `nothing to judge`): exit 0, but nothing is claimed held.
     pub fn summary_line(&self) -> String {
         let (word, detail) = self.word_and_detail();
@@ -885,9 +899,10 @@ impl Report {
     }
 
     /// The verdict line's first word ([`Report::summary_line`]), the JSON's `verdict`:
-    /// `violated` for a violation `--allow-violations` let pass (exit 0), `empty` for a
-    /// shard given none of the grid's points (exit 0, nothing claimed), `incomplete`
-    /// for exit 3 and for exit 2 (no verdict is claimed).
+    /// `violated` for any violation, also one `--allow-violations` let pass (exit 0, or
+    /// 3 when other work was left unchecked or incomplete), `empty` for a shard given
+    /// none of the grid's points (exit 0, nothing claimed), `incomplete` for exit 3
+    /// without a violation and for exit 2 (no verdict is claimed).
     pub fn word(&self) -> Word {
         self.word_and_detail().0
     }
@@ -901,6 +916,11 @@ impl Report {
             Exit::Held if self.cases.is_empty() => (Word::Empty, Some("nothing to judge")),
             Exit::Held => (Word::Held, None),
             Exit::Violated => (Word::Violated, None),
+            // A violation `--allow-violations` let pass, beside work left unchecked or
+            // incomplete (exit 3): still `violated`, whatever the exit status.
+            Exit::Incomplete if self.violations() > 0 => {
+                (Word::Violated, Some("allowed by --allow-violations"))
+            }
             // Bad input prints no verdict line (its error is on stderr); were it
             // printed, no verdict is claimed.
             Exit::Incomplete | Exit::BadInput => (Word::Incomplete, None),
@@ -916,7 +936,8 @@ impl Report {
 pub enum Word {
     /// Everything claimed was checked and held (exit 0).
     Held,
-    /// An invariant was violated (exit 1, or 0 under `--allow-violations`).
+    /// An invariant was violated (exit 1, or under `--allow-violations` 0, or 3 when
+    /// other work was left unchecked or incomplete).
     Violated,
     /// A bound, limit or interrupt cut the work, or a case could not be judged (exit 3).
     Incomplete,
