@@ -41,7 +41,10 @@ pub struct CalibrateArgs {
     #[arg(long, allow_negative_numbers = true, default_value_t = 2000, value_parser = parse_samples)]
     pub samples: usize,
     /// Where the profile goes (default DIR/device-profile.toml; with --profile, the
-    /// profile priced, its barriers from --barrier-timings, is written only here).
+    /// profile priced, its barriers from --barrier-timings, is written only here),
+    /// replaced whole (through a symbolic link, the file it leads to; the link is
+    /// kept). A link into /proc (/dev/stdout), this command's own output file or the
+    /// owm executable is refused (exit 2).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Blocks written in each phase of the predicted pattern (fio's job over a region

@@ -48,7 +48,9 @@ pub enum DeviceOp {
     /// Stream VLUN A to an archive file (raw image); VLUN A is read-only from now on.
     Backup {
         /// The archive file to write (a raw image of VLUN A), replaced whole once the
-        /// copy is complete.
+        /// copy is complete (through a symbolic link, the file it leads to; the link is
+        /// kept). A link into /proc (/dev/stdout) or this command's own output file is
+        /// refused (exit 2).
         #[arg(long)]
         to: PathBuf,
     },
@@ -62,7 +64,7 @@ pub enum DeviceOp {
     /// Copy VLUN B to a new raw image file and end the device (the server stops).
     Detach {
         /// The raw image file B' to write (a copy of VLUN B), replaced whole once the
-        /// copy is complete.
+        /// copy is complete, as backup's --to is.
         #[arg(long)]
         to: PathBuf,
     },

@@ -427,8 +427,10 @@ impl Host {
     }
 
     /// Streams VLUN A to `to` and records it. The archive goes to a new temporary file
-    /// of its own beside `to` (`.NAME.XXXXXX.tmp`, [`engine::atomic::temporary_beside`]),
-    /// synced, renamed over `to`, and `to`'s directory synced, before `archive.json`
+    /// of its own beside `to`'s file (where a symbolic link leads, the link kept:
+    /// [`engine::atomic::write_target`]) (`.NAME.XXXXXX.tmp`,
+    /// [`engine::atomic::temporary_beside`]), synced, renamed over that file, and its
+    /// directory synced, before `archive.json`
     /// records it: no half-written archive ever carries the name, and the record never
     /// outlives the rename. VLUN A is read-only from the first block on. First the
     /// temporary files of `to` that a killed backup or detach left are removed

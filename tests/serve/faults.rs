@@ -397,6 +397,56 @@ fn the_server_refuses_a_backup_or_detach_to_a_device_or_directory() {
     assert!(archive.is_file());
 }
 
+/// A backup or detach `--to` a symbolic link writes the file the link leads to, in that
+/// file's own directory (made there for a link whose file does not exist yet), and the
+/// link stays a link; the retire reads the archive through it. The server itself
+/// refuses a link into `/proc` (its own standard output, `/proc/self/fd/1`), whoever
+/// sends the request. Before, the rename replaced the link with the image.
+#[test]
+fn a_backup_and_detach_through_a_link_write_where_it_leads_and_keep_it() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    use std::io::{BufRead, Write};
+    let is_link = |p: &std::path::Path| {
+        std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink())
+    };
+    let s = Server::create("cow", BLOCKS);
+    s.device_ok(&["split"]);
+    let mut raw = std::os::unix::net::UnixStream::connect(s.dir().join("control.sock")).unwrap();
+    writeln!(raw, r#"{{"op":"backup","to":"/proc/self/fd/1"}}"#).unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(&raw).read_line(&mut line).unwrap();
+    let reply: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(reply["kind"], "bad-request", "{reply}");
+    assert!(
+        reply["error"].as_str().unwrap().contains("is in /proc"),
+        "{reply}"
+    );
+
+    let there = s.path("there");
+    std::fs::create_dir(&there).unwrap();
+    std::fs::write(there.join("a.img"), b"an earlier archive").unwrap();
+    let (a_link, b_link) = (s.path("a-link.img"), s.path("b-link.img"));
+    std::os::unix::fs::symlink("there/a.img", &a_link).unwrap();
+    std::os::unix::fs::symlink(there.join("b.img"), &b_link).unwrap();
+    s.device_ok(&["backup", "--to", a_link.to_str().unwrap()]);
+    s.device_ok(&["retire"]);
+    s.device_ok(&["detach", "--to", b_link.to_str().unwrap()]);
+    let volume = BLOCKS * BS as u64;
+    for (link, file) in [(&a_link, "a.img"), (&b_link, "b.img")] {
+        assert!(is_link(link), "{} was replaced", link.display());
+        let m = std::fs::symlink_metadata(there.join(file)).unwrap();
+        assert!(m.is_file() && m.len() == volume, "{file}: {m:?}");
+    }
+    let mut left: Vec<String> = std::fs::read_dir(&there)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["a.img", "b.img"]);
+}
+
 /// A server of a new `variant` device of 2 GiB blocks (a valid block size), 4 GiB,
 /// in a process whose address space (`ulimit -v`, 1.9 GB) cannot hold a block buffer;
 /// its stderr goes to `log`. Returns once both sockets answer. Two malloc arenas
