@@ -10,12 +10,168 @@
 //! policy has a value on; the paired columns only the seeds both have a value on.
 //! Where every seed gave the same value (or the same difference) the seeds are no
 //! replications: no interval is reported and nothing is claimed significant
-//! (`seeds_differ`, `diff_seeds_differ` = `false`). Built from the rows of `sweep.csv`
-//! alone, so a merge of shards writes the same bytes.
+//! (`seeds_differ`, `diff_seeds_differ` = `false`).
+//!
+//! Built from the rows of `sweep.csv` with their fractional cells exact ([`exact_rows`]:
+//! a mean or a count per write as `NUM/DEN`, as each grid point kept it, where
+//! `sweep.csv` rounds it to 3 decimals), every cell read as an exact fraction
+//! ([`Value`]): two values, or two paired differences, are the same exactly when their
+//! fractions are equal, so a constant offset between two policies (1340/116 ticks on
+//! every seed) is a constant difference whatever the rounding of its decimals. A shard
+//! keeps the exact values in its `points.json`, so a merge of shards writes the same
+//! bytes.
 
 use std::collections::HashMap;
 
-use crate::stats::{paired, ratio, unpaired_half_width, Summary};
+use crate::stats::{ratio, unpaired_half_width, Summary};
+
+/// A cell's value as the statistics read it: an exact fraction `num / den` (reduced,
+/// `den` ≥ 1) for an integer, a decimal (`12.345` is 12345/1000) or `NUM/DEN`; the
+/// number as read (`Float`) where the fraction does not fit in 128 bits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value {
+    Exact { num: i128, den: i128 },
+    Float(f64),
+}
+
+impl Value {
+    /// The fraction `num / den` reduced (`den` ≠ 0).
+    fn exact(num: i128, den: i128) -> Value {
+        let g = gcd(num.unsigned_abs(), den.unsigned_abs()).max(1);
+        // g divides both, so both quotients fit; the sign goes to the numerator.
+        let (num, den) = (num / g as i128, den / g as i128);
+        if den < 0 {
+            match (num.checked_neg(), den.checked_neg()) {
+                (Some(n), Some(d)) => Value::Exact { num: n, den: d },
+                _ => Value::Float(num as f64 / den as f64),
+            }
+        } else {
+            Value::Exact { num, den }
+        }
+    }
+
+    /// The value of a cell: an integer, a decimal, `NUM/DEN`; `None` for an empty
+    /// cell or text that is no number.
+    pub fn parse(cell: &str) -> Option<Value> {
+        if let Some((n, d)) = cell.split_once('/') {
+            let (n, d) = (n.parse::<u128>().ok()?, d.parse::<u128>().ok()?);
+            if d == 0 {
+                return None;
+            }
+            return Some(match (i128::try_from(n), i128::try_from(d)) {
+                (Ok(n), Ok(d)) => Value::exact(n, d),
+                _ => Value::Float(n as f64 / d as f64),
+            });
+        }
+        let float = || {
+            cell.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .map(Value::Float)
+        };
+        let (negative, digits) = match cell.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, cell),
+        };
+        let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+        let plain = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty() || !plain(whole) || !plain(fraction) {
+            return float();
+        }
+        let mut num: i128 = 0;
+        let mut den: i128 = 1;
+        for b in whole.bytes().chain(fraction.bytes()) {
+            match num
+                .checked_mul(10)
+                .and_then(|n| n.checked_add(i128::from(b - b'0')))
+            {
+                Some(n) => num = n,
+                None => return float(),
+            }
+        }
+        for _ in 0..fraction.len() {
+            match den.checked_mul(10) {
+                Some(d) => den = d,
+                None => return float(),
+            }
+        }
+        Some(Value::exact(if negative { -num } else { num }, den))
+    }
+
+    /// The nearest `f64` of an exact value (two exact values that are equal give the
+    /// same `f64`: the fraction is reduced).
+    pub fn to_f64(self) -> f64 {
+        match self {
+            Value::Exact { num, den } => num as f64 / den as f64,
+            Value::Float(v) => v,
+        }
+    }
+
+    /// `self − other`: exact when both are and the result fits in 128 bits.
+    pub fn minus(self, other: Value) -> Value {
+        if let (Value::Exact { num: a, den: b }, Value::Exact { num: c, den: d }) = (self, other) {
+            let exact = (|| {
+                let num = a.checked_mul(d)?.checked_sub(c.checked_mul(b)?)?;
+                Some(Value::exact(num, b.checked_mul(d)?))
+            })();
+            if let Some(v) = exact {
+                return v;
+            }
+        }
+        Value::Float(self.to_f64() - other.to_f64())
+    }
+}
+
+fn gcd(mut a: u128, mut b: u128) -> u128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// The summary of `xs`' values.
+pub fn summary(xs: &[Value]) -> Summary {
+    Summary::of(&xs.iter().map(|x| x.to_f64()).collect::<Vec<_>>())
+}
+
+/// The differences `xs − baseline`, paired by position (the same seed): of the exact
+/// differences when every one is exact (equal exactly when their fractions are, so a
+/// constant offset has no spread); else as [`crate::stats::paired`] computes them from
+/// the numbers.
+pub fn paired(xs: &[Value], baseline: &[Value]) -> Summary {
+    let exact: Option<Vec<f64>> = xs
+        .iter()
+        .zip(baseline)
+        .map(|(x, b)| match x.minus(*b) {
+            d @ Value::Exact { .. } => Some(d.to_f64()),
+            Value::Float(_) => None,
+        })
+        .collect();
+    match exact {
+        Some(d) => Summary::of(&d),
+        None => {
+            let f = |v: &[Value]| v.iter().map(|x| x.to_f64()).collect::<Vec<_>>();
+            crate::stats::paired(&f(xs), &f(baseline)).difference
+        }
+    }
+}
+
+/// Puts into `rows` (sweep.csv's, under `header`) the exact values of their
+/// fractional cells: `fractions[i]` is row i's (`tables::sweep_fraction_metrics` in
+/// order, as a grid point keeps them).
+pub fn exact_rows(header: &[String], rows: &mut [Vec<String>], fractions: Vec<Vec<String>>) {
+    let columns: Vec<Option<usize>> = reports::tables::sweep_fraction_metrics()
+        .iter()
+        .map(|m| header.iter().position(|h| h == m))
+        .collect();
+    for (row, exact) in rows.iter_mut().zip(fractions) {
+        for (c, text) in columns.iter().zip(exact) {
+            if let Some(cell) = c.and_then(|c| row.get_mut(c)) {
+                *cell = text;
+            }
+        }
+    }
+}
 
 /// A number in a statistics cell (4 decimals; empty when undefined).
 pub fn cell(x: Option<f64>) -> String {
@@ -89,14 +245,14 @@ fn groups(rows: &[Vec<String>], axes: usize) -> Vec<Group<'_>> {
 
 /// The values of metric column `col` in `rows` (unparsable cells skipped), with
 /// their seeds.
-fn values(rows: &[&[String]], seed_col: usize, col: usize) -> Vec<(String, f64)> {
+fn values(rows: &[&[String]], seed_col: usize, col: usize) -> Vec<(String, Value)> {
     rows.iter()
-        .filter_map(|r| Some((r[seed_col].clone(), r[col].parse::<f64>().ok()?)))
+        .filter_map(|r| Some((r[seed_col].clone(), Value::parse(&r[col])?)))
         .collect()
 }
 
 /// `(seed, value)` pairs by seed: the first value of each seed.
-pub fn by_seed(values: Vec<(String, f64)>) -> HashMap<String, f64> {
+pub fn by_seed<T>(values: Vec<(String, T)>) -> HashMap<String, T> {
     let mut m = HashMap::with_capacity(values.len());
     for (seed, y) in values {
         m.entry(seed).or_insert(y);
@@ -132,7 +288,7 @@ pub fn rows(
                 continue;
             };
             let xs = values(&g.rows, seed_col, col);
-            let s = Summary::of(&xs.iter().map(|x| x.1).collect::<Vec<_>>());
+            let s = summary(&xs.iter().map(|x| x.1).collect::<Vec<_>>());
             let mut row: Vec<String> = g.key.iter().map(|k| k.to_string()).collect();
             row.push(m.clone());
             row.push(s.n.to_string());
@@ -149,7 +305,7 @@ pub fn rows(
                         // The baseline row's own sample: every seed it has a value on,
                         // as its row of this table gives n and mean.
                         let b_summary =
-                            Summary::of(&base_values.iter().map(|x| x.1).collect::<Vec<_>>());
+                            summary(&base_values.iter().map(|x| x.1).collect::<Vec<_>>());
                         // Pairs by seed: only the seeds both ran.
                         let bs = by_seed(base_values);
                         let (mut p, mut q) = (Vec::new(), Vec::new());
@@ -160,15 +316,15 @@ pub fn rows(
                             }
                         }
                         let d = paired(&p, &q);
-                        row.push(d.difference.n.to_string());
-                        row.push(cell(Some(d.difference.mean)));
-                        row.push(cell(d.difference.interval().map(|i| i.0)));
-                        row.push(cell(d.difference.interval().map(|i| i.1)));
-                        row.push(flag(d.difference.varies()));
+                        row.push(d.n.to_string());
+                        row.push(cell(Some(d.mean)));
+                        row.push(cell(d.interval().map(|i| i.0)));
+                        row.push(cell(d.interval().map(|i| i.1)));
+                        row.push(flag(d.varies()));
                         // No interval (no pair, one, or the same difference on every
                         // seed): no claim either way.
-                        row.push(match d.difference.interval() {
-                            Some(_) => d.difference.excludes_zero().to_string(),
+                        row.push(match d.interval() {
+                            Some(_) => d.excludes_zero().to_string(),
                             None => String::new(),
                         });
                         // The two rows' means, each over all its seeds.
@@ -403,7 +559,8 @@ mod tests {
                 ks.iter().map(|k| format!("{:.3}", *k as f64 / 1000.0).parse().unwrap()).collect()
             };
             let (q, c) = (read(&qs), read(&cs));
-            let d: Vec<f64> = c.iter().zip(&q).map(|(x, b)| x - b).collect();
+            // The differences exact, then the nearest f64.
+            let d: Vec<f64> = cs.iter().zip(&qs).map(|(x, b)| (x - b) as f64 / 1000.0).collect();
             for (r, xs) in [(&t[0], &q), (&t[1], &c)] {
                 let (mean, sd, lo, hi) = reference(xs);
                 prop_assert_eq!(at(&h, r, "seeds_differ"), "true");
@@ -585,6 +742,120 @@ mod tests {
             let ratio = (q.n > 0 && c.n > 0 && q.mean != 0.0).then(|| c.mean / q.mean);
             close(at(&h, r, "ratio"), ratio)?;
             close(at(&h, r, "unpaired_ci95_half_width"), welch(&c, &q))?;
+        }
+    }
+
+    #[test]
+    fn cells_read_as_exact_fractions() {
+        let v = |t: &str| Value::parse(t);
+        assert_eq!(
+            v("12.345"),
+            Some(Value::Exact {
+                num: 2469,
+                den: 200
+            })
+        );
+        assert_eq!(v("3/6"), Some(Value::Exact { num: 1, den: 2 }));
+        assert_eq!(v("-0.50"), Some(Value::Exact { num: -1, den: 2 }));
+        assert_eq!(v("7"), Some(Value::Exact { num: 7, den: 1 }));
+        assert_eq!(v("0/5"), Some(Value::Exact { num: 0, den: 1 }));
+        assert_eq!(v(""), None);
+        assert_eq!(v("x"), None);
+        assert_eq!(v("1/0"), None);
+        assert_eq!(v("1e3"), Some(Value::Float(1000.0)));
+        // Past 128 bits: the number, not refused.
+        let big = format!("{}/3", u128::MAX);
+        assert_eq!(v(&big), Some(Value::Float(u128::MAX as f64 / 3.0)));
+        // 1340/116 − 0 and 2680/232 − 0 are the same difference, to the bit.
+        let a = v("1440/116").unwrap().minus(v("100/116").unwrap());
+        let b = v("2980/232").unwrap().minus(v("300/232").unwrap());
+        assert_eq!(a, b);
+        assert_eq!(a.to_f64().to_bits(), (1340.0f64 / 116.0).to_bits());
+    }
+
+    /// The verifier's case: `mirroring` exactly 1340/116 ticks above `none` on every
+    /// seed, whose 3-decimal cells differ by 11.552 on some seeds and 11.551 on others:
+    /// from the exact values, one difference, no interval, no claim; from the decimals
+    /// alone, an interval that excludes 0.
+    #[test]
+    fn a_constant_offset_of_many_decimals_is_constant() {
+        let h: Vec<String> = ["index", "policy", "seed", "m"].map(String::from).to_vec();
+        let sums = [10_000u64, 10_001, 11_111, 10_003, 9_999, 10_006];
+        let mut exact = Vec::new();
+        let mut rounded = Vec::new();
+        for (policy, plus) in [("none", 0), ("mirroring", 1340)] {
+            for (seed, s) in sums.iter().enumerate() {
+                let key = vec![
+                    exact.len().to_string(),
+                    policy.into(),
+                    (seed + 1).to_string(),
+                ];
+                let mut r = key.clone();
+                r.push(format!("{}/116", s + plus));
+                exact.push(r);
+                let mut r = key;
+                r.push(format!("{:.3}", (s + plus) as f64 / 116.0));
+                rounded.push(r);
+            }
+        }
+        let hh = header(&[], true);
+        let t = super::rows(&h, &exact, 0, &["m".into()], Some("none"));
+        assert_eq!(at(&hh, &t[1], "diff_seeds_differ"), "false");
+        assert_eq!(at(&hh, &t[1], "diff_ci95_low"), "");
+        assert_eq!(at(&hh, &t[1], "diff_excludes_0"), "");
+        assert_eq!(at(&hh, &t[1], "diff_mean"), "11.5517");
+        let t = super::rows(&h, &rounded, 0, &["m".into()], Some("none"));
+        assert_eq!(at(&hh, &t[1], "diff_seeds_differ"), "true");
+    }
+
+    proptest! {
+        /// Any per-seed values (exact fractions over any count) and a constant offset
+        /// (32/3, 1340/116: any fraction) give one difference on every seed: no
+        /// interval, no claim, the offset as the difference's mean; and each row's mean
+        /// is the exact mean of its values.
+        #[test]
+        fn a_constant_offset_is_exactly_constant(
+            base in proptest::collection::vec(0u64..10_000_000_000, 2..30),
+            den in 1u64..100_000,
+            offset_den in 1u64..1_000,
+            offset_num in -1_000_000i64..1_000_000,
+        ) {
+            let h: Vec<String> = ["index", "policy", "seed", "m"].map(String::from).to_vec();
+            let mut rows = Vec::new();
+            for policy in ["q", "c"] {
+                for (seed, b) in base.iter().enumerate() {
+                    // c's value b/den + offset as one unreduced fraction over
+                    // den · offset_den.
+                    let text = if policy == "q" {
+                        format!("{b}/{den}")
+                    } else {
+                        let num = i128::from(*b) * i128::from(offset_den)
+                            + i128::from(offset_num) * i128::from(den);
+                        if num < 0 {
+                            return Ok(());
+                        }
+                        format!("{num}/{}", den * offset_den)
+                    };
+                    rows.push(vec![rows.len().to_string(), policy.into(), (seed + 1).to_string(), text]);
+                }
+            }
+            let t = super::rows(&h, &rows, 0, &["m".into()], Some("q"));
+            let hh = header(&[], true);
+            let d = &t[1];
+            prop_assert_eq!(at(&hh, d, "diff_seeds_differ"), "false");
+            prop_assert_eq!(at(&hh, d, "diff_ci95_low"), "");
+            prop_assert_eq!(at(&hh, d, "diff_ci95_high"), "");
+            prop_assert_eq!(at(&hh, d, "diff_excludes_0"), "");
+            let offset = offset_num as f64 / offset_den as f64;
+            prop_assert_eq!(at(&hh, d, "diff_mean"), cell(Some(offset)));
+            prop_assert_eq!(at(&hh, d, "diff_n"), base.len().to_string());
+            let mean = base.iter().map(|b| *b as f64 / den as f64).sum::<f64>() / base.len() as f64;
+            close(at(&hh, &t[0], "mean"), Some(mean))?;
+            let varies = base.iter().any(|b| *b != base[0]);
+            prop_assert_eq!(at(&hh, &t[0], "seeds_differ"), varies.to_string());
+            if let Some(note) = no_spread_note(&[], &t, Some("q")) {
+                prop_assert!(note.contains("same difference to q"), "{}", note);
+            }
         }
     }
 

@@ -340,6 +340,31 @@ fn merge_refuses_a_shards_missing_edited_or_unpinned_verdicts() {
         &["shard 1/2", "points.json", "grid index 0", "point 2 ("],
     );
 
+    // Points without their exact fractional values (as an owm that kept none wrote
+    // them), digest recomputed: the statistics could not be the sweep's.
+    let p = shards("inexact");
+    let mut points: serde_json::Value =
+        serde_json::from_slice(&bytes(&p[1], "points.json")).unwrap();
+    for point in points.as_array_mut().unwrap() {
+        assert!(point.as_object_mut().unwrap().remove("fractions").is_some());
+    }
+    std::fs::write(
+        p[1].join("points.json"),
+        serde_json::to_vec_pretty(&points).unwrap(),
+    )
+    .unwrap();
+    repin(&p[1]);
+    refuse(
+        &p,
+        &[
+            "shard 2/2",
+            &s(&p[1].join("points.json")),
+            "grid index 1",
+            "exact fractional values",
+            "run this shard again",
+        ],
+    );
+
     // A rerun of a shard into its own output replaces it; points.json without a
     // shard.toml beside it is not owm's.
     let p = shards("rerun");

@@ -21,18 +21,49 @@ pub struct NamedRun {
     pub result: RunResult,
 }
 
-type Getter = fn(&RunResult) -> String;
+type Getter = fn(&RunResult) -> Cell;
 
-fn int(x: u64) -> String {
-    x.to_string()
+/// One metric cell before it is written: absent, a count, or a fraction held exactly
+/// (`num / den`, `den` ≥ 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cell {
+    Empty,
+    Int(u64),
+    Frac { num: u128, den: u64 },
 }
 
-fn opt(x: Option<u64>) -> String {
-    x.map(|v| v.to_string()).unwrap_or_default()
+impl Cell {
+    /// The cell as the tables write it: integers plain, fractions with 3 decimals
+    /// (`num as f64 / den as f64`), absent values empty.
+    pub fn text(self) -> String {
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Int(x) => x.to_string(),
+            Cell::Frac { num, den } => format!("{:.3}", num as f64 / den as f64),
+        }
+    }
+
+    /// The cell's exact value as text: a fraction as `NUM/DEN` (unreduced), else as
+    /// [`Cell::text`].
+    pub fn exact_text(self) -> String {
+        match self {
+            Cell::Frac { num, den } => format!("{num}/{den}"),
+            c => c.text(),
+        }
+    }
 }
 
-fn frac(x: f64) -> String {
-    format!("{x:.3}")
+fn int(x: u64) -> Cell {
+    Cell::Int(x)
+}
+
+fn opt(x: Option<u64>) -> Cell {
+    x.map_or(Cell::Empty, Cell::Int)
+}
+
+/// `num / den`, exactly; `den` must not be 0.
+fn frac(num: u128, den: u64) -> Cell {
+    Cell::Frac { num, den }
 }
 
 /// Declares [`Metric`]: one variant per column, its name and how to read it.
@@ -59,6 +90,11 @@ macro_rules! metrics {
             /// The cell of result `r` (fixed format: integers plain, fractions with 3
             /// decimals, absent values empty).
             pub fn value(self, r: &RunResult) -> String {
+                self.cell(r).text()
+            }
+
+            /// The cell of result `r` before it is written: fractions exact.
+            pub fn cell(self, r: &RunResult) -> Cell {
                 let get: Getter = match self {
                     $(Metric::$variant => $get,)*
                 };
@@ -87,8 +123,8 @@ metrics! {
     PhysicalReads = "physical_reads" => |r| int(r.costs.physical_reads),
     PhysicalWrites = "physical_writes" => |r| int(r.costs.physical_writes),
     Flushes = "flushes" => |r| int(r.costs.flushes),
-    PhysicalReadsPerLogicalWrite = "physical_reads_per_logical_write" => |r| per_write(r, r.costs.physical_reads_per_logical_write),
-    PhysicalWritesPerLogicalWrite = "physical_writes_per_logical_write" => |r| per_write(r, r.costs.physical_writes_per_logical_write),
+    PhysicalReadsPerLogicalWrite = "physical_reads_per_logical_write" => |r| per_write(r, r.costs.physical_reads),
+    PhysicalWritesPerLogicalWrite = "physical_writes_per_logical_write" => |r| per_write(r, r.costs.physical_writes),
     ExtraSpacePeakBlocks = "extra_space_peak_blocks" => |r| int(r.costs.extra_space_peak_blocks),
     ExtraSpaceEndBlocks = "extra_space_end_blocks" => |r| int(r.costs.extra_space_end_blocks),
     TableLookups = "table_lookups" => |r| int(r.costs.table_lookups),
@@ -164,29 +200,29 @@ metrics! {
 }
 
 /// The mean of `d`; empty with no sample (nothing to average, not 0).
-fn mean(d: &DelayStats) -> String {
+fn mean(d: &DelayStats) -> Cell {
     if d.count == 0 {
-        String::new()
+        Cell::Empty
     } else {
-        frac(d.mean_ticks)
+        frac(d.sum_ticks, d.count)
     }
 }
 
 /// A tick figure of `d` (p99, max); empty with no sample.
-fn sampled(d: &DelayStats, f: impl Fn(&DelayStats) -> u64) -> String {
+fn sampled(d: &DelayStats, f: impl Fn(&DelayStats) -> u64) -> Cell {
     if d.count == 0 {
-        String::new()
+        Cell::Empty
     } else {
         int(f(d))
     }
 }
 
-/// A whole-run ratio per logical write; empty with no logical write.
-fn per_write(r: &RunResult, x: f64) -> String {
+/// A whole-run count `x` per logical write; empty with no logical write.
+fn per_write(r: &RunResult, x: u64) -> Cell {
     if r.costs.logical_writes == 0 {
-        String::new()
+        Cell::Empty
     } else {
-        frac(x)
+        frac(u128::from(x), r.costs.logical_writes)
     }
 }
 
@@ -201,48 +237,45 @@ fn window(r: &RunResult) -> Option<&WindowCosts> {
 }
 
 /// A window figure; empty without a backup.
-fn win(r: &RunResult, f: impl Fn(&WindowCosts) -> Option<u64>) -> String {
+fn win(r: &RunResult, f: impl Fn(&WindowCosts) -> Option<u64>) -> Cell {
     opt(window(r).and_then(f))
 }
 
 /// A wait figure of the window: 0 without a backup (nothing waited for one).
-fn waits(r: &RunResult, f: impl Fn(&WindowCosts) -> u64) -> String {
+fn waits(r: &RunResult, f: impl Fn(&WindowCosts) -> u64) -> Cell {
     int(window(r).map_or(0, f))
 }
 
 /// A mean response of a window; empty without a backup or a committed transaction
 /// (or, for `none`'s over the window, without a `none` run).
-fn win_mean(r: &RunResult, f: impl Fn(&WindowCosts) -> Option<&DelayStats>) -> String {
+fn win_mean(r: &RunResult, f: impl Fn(&WindowCosts) -> Option<&DelayStats>) -> Cell {
     window(r)
         .and_then(f)
         .filter(|d| d.count > 0)
-        .map(|d| frac(d.mean_ticks))
-        .unwrap_or_default()
+        .map_or(Cell::Empty, |d| frac(d.sum_ticks, d.count))
 }
 
 /// A p99 response of a window; empty as [`win_mean`].
-fn win_p99(r: &RunResult, f: impl Fn(&WindowCosts) -> Option<&DelayStats>) -> String {
+fn win_p99(r: &RunResult, f: impl Fn(&WindowCosts) -> Option<&DelayStats>) -> Cell {
     window(r)
         .and_then(f)
         .filter(|d| d.count > 0)
-        .map(|d| int(d.p99_ticks))
-        .unwrap_or_default()
+        .map_or(Cell::Empty, |d| int(d.p99_ticks))
 }
 
 /// An I/O count per logical write inside the window (`inside`) or before it; empty
 /// without a backup or with no logical write in the span.
-fn io_per(r: &RunResult, inside: bool, f: impl Fn(&SpanIo) -> u64) -> String {
+fn io_per(r: &RunResult, inside: bool, f: impl Fn(&SpanIo) -> u64) -> Cell {
     window(r)
         .map(|w| if inside { &w.io } else { &w.io_before })
         .filter(|s| s.logical_writes > 0)
-        .map(|s| frac(s.per_logical_write(f(s))))
-        .unwrap_or_default()
+        .map_or(Cell::Empty, |s| frac(u128::from(f(s)), s.logical_writes))
 }
 
 /// Table entries the users' calls created inside the window when the engine runs
 /// `variant` (copies preserved by copy-on-write, write logging's log entries), else 0
 /// (no backup, or another variant).
-fn entries(r: &RunResult, variant: engine::Variant) -> String {
+fn entries(r: &RunResult, variant: engine::Variant) -> Cell {
     match window(r) {
         Some(w) if r.engine_variant == Some(variant) => int(w.io.table_inserts),
         _ => int(0),
@@ -269,6 +302,29 @@ impl Metric {
         }
     }
 
+    /// True for the metrics whose cell is a fraction ([`Cell::Frac`] when defined): the
+    /// means and the counts per logical write.
+    pub fn is_fraction(self) -> bool {
+        matches!(
+            self,
+            Metric::AdmissionDelayMeanTicks
+                | Metric::ResponseMeanTicks
+                | Metric::PhysicalReadsPerLogicalWrite
+                | Metric::PhysicalWritesPerLogicalWrite
+                | Metric::WindowResponseTicksMean
+                | Metric::NoneWindowResponseTicksMean
+                | Metric::BeforeResponseTicksMean
+                | Metric::WindowPhysicalReadsPerLogicalWrite
+                | Metric::WindowPhysicalWritesPerLogicalWrite
+                | Metric::WindowTableUpdatesPerLogicalWrite
+                | Metric::WindowFlushesPerLogicalWrite
+                | Metric::BeforePhysicalReadsPerLogicalWrite
+                | Metric::BeforePhysicalWritesPerLogicalWrite
+                | Metric::BeforeTableUpdatesPerLogicalWrite
+                | Metric::BeforeFlushesPerLogicalWrite
+        )
+    }
+
     /// True for `none`'s figures over another policy's backup window
     /// ([`sim::WindowCosts::response_none`]): `summary.csv` has them when the run
     /// listed `none`; a sweep's CSV does not.
@@ -284,16 +340,16 @@ impl Metric {
 
 /// Violations of the invariants the policy claims (`claimed`) or does not claim;
 /// empty when the run was not judged (no history: unchecked is not zero).
-fn violations(r: &RunResult, claimed: bool) -> String {
+fn violations(r: &RunResult, claimed: bool) -> Cell {
     if !r.invariants_judged {
-        return String::new();
+        return Cell::Empty;
     }
     let n = if claimed {
         r.claimed_violations().len()
     } else {
         r.unclaimed_violations().len()
     };
-    n.to_string()
+    int(n as u64)
 }
 
 impl std::str::FromStr for Metric {
@@ -396,7 +452,7 @@ fn cycle_cells(c: &CycleResult) -> [String; 9] {
         c.archive_bytes,
         c.archive_sent_bytes,
     ]
-    .map(int)
+    .map(|x| x.to_string())
 }
 
 /// The columns of the copy of VLUN B to B' (`[detach]`), last in `summary.csv`, only
@@ -427,6 +483,7 @@ fn detach_cells(c: Option<&CycleResult>) -> [String; 4] {
         int(c.detach_blocks_copied),
         int(c.detach_mirrored_writes),
     ]
+    .map(Cell::text)
 }
 
 /// The metric columns of a sweep's CSV, in order: every numeric column of `summary.csv`
@@ -489,6 +546,27 @@ pub fn sweep_cells(r: &RunResult) -> Vec<String> {
     }
     row.extend(detach_cells(first));
     row
+}
+
+/// The names of the fractional columns of a sweep's CSV ([`Metric::is_fraction`]), in
+/// column order: the columns [`sweep_fractions`] gives exactly.
+pub fn sweep_fraction_metrics() -> Vec<&'static str> {
+    sweep_metric_columns()
+        .filter(|m| m.is_fraction())
+        .map(Metric::name)
+        .collect()
+}
+
+/// The exact values of run `r`'s fractional sweep cells ([`sweep_fraction_metrics`],
+/// in that order): `NUM/DEN` ([`Cell::exact_text`]), empty where the cell is. The
+/// 3-decimal cells of `sweep.csv` are these rounded; a sweep's statistics are computed
+/// from these, so two runs whose means differ by exactly 1340/116 differ by exactly
+/// that on every seed.
+pub fn sweep_fractions(r: &RunResult) -> Vec<String> {
+    sweep_metric_columns()
+        .filter(|m| m.is_fraction())
+        .map(|m| m.cell(r).exact_text())
+        .collect()
 }
 
 /// `summary.csv`: one row per run and backup cycle (one row, cycle empty, for a run
@@ -645,6 +723,36 @@ mod tests {
         }
         assert_eq!(Metric::ALL.len(), 92);
         assert!("speed".parse::<Metric>().is_err());
+    }
+
+    /// Exactly the metrics [`Metric::is_fraction`] names give fractions, and a
+    /// fraction's cell is its exact value rounded to 3 decimals.
+    #[test]
+    fn fraction_metrics_are_the_fractional_cells() {
+        let scenario = sim::Scenario::default();
+        for policy in [
+            sim::Policy::None,
+            sim::Policy::Owm(engine::Variant::CopyOnWrite),
+            sim::Policy::Owm(engine::Variant::WriteLogging),
+        ] {
+            let r = sim::run(&scenario, policy, 5).unwrap().result;
+            let mut fractions = sweep_fractions(&r).into_iter();
+            for m in Metric::ALL {
+                let c = m.cell(&r);
+                match c {
+                    Cell::Frac { num, den } => {
+                        assert!(m.is_fraction(), "{}", m.name());
+                        assert!(den > 0);
+                        assert_eq!(c.text(), format!("{:.3}", num as f64 / den as f64));
+                    }
+                    _ => assert!(!m.is_fraction() || c == Cell::Empty, "{}", m.name()),
+                }
+                if m.is_fraction() && !m.paired_with_none() {
+                    assert_eq!(fractions.next(), Some(c.exact_text()), "{}", m.name());
+                }
+            }
+            assert_eq!(fractions.next(), None);
+        }
     }
 
     #[test]

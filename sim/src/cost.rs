@@ -212,6 +212,9 @@ pub struct CycleResult {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DelayStats {
     pub count: u64,
+    /// The delays' sum (ticks): the mean exactly, `sum_ticks / count`.
+    pub sum_ticks: u128,
+    /// `sum_ticks / count` in `f64` (0 with no delay).
     pub mean_ticks: f64,
     /// 99th percentile (nearest rank).
     pub p99_ticks: Tick,
@@ -231,6 +234,7 @@ impl DelayStats {
         let (_, &mut p99, above) = xs.select_nth_unstable(rank);
         Self {
             count: n as u64,
+            sum_ticks: sum,
             mean_ticks: sum as f64 / n as f64,
             p99_ticks: p99,
             max_ticks: above.iter().copied().max().unwrap_or(p99),

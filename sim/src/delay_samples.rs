@@ -196,6 +196,7 @@ impl Samples {
         };
         DelayStats {
             count: n as u64,
+            sum_ticks: sum,
             mean_ticks: sum as f64 / n as f64,
             p99_ticks: p99,
             max_ticks: max,

@@ -1399,6 +1399,8 @@ pub fn heap_block_bytes(len: u64) -> u64 {
 /// never exceeds: an integer of at most 20 digits, a decimal with three places). An
 /// empty cell holds no block, so this is the most a cell holds; cells of longer text
 /// (an axis value, the policy) are counted by their length ([`SweepPoint::long_text_bytes`]).
+/// The exact value of a fractional cell (`NUM/DEN`, at most 48 characters: a sum of
+/// ticks below 10^27 over a count below 10^20) is counted as two cells.
 pub const SWEEP_CELL_BYTES: u64 = 24 + 32;
 
 /// Bytes `owm sweep` keeps per verdict case of a grid point (one per invariant
@@ -1459,7 +1461,8 @@ pub const SWEEP_VERDICT_TEXT_BYTES: u64 = 256;
 /// and its verdicts (`src/sweep/grid.rs`'s `Point`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SweepPoint {
-    /// Cells of its CSV row (`sweep.csv`'s columns).
+    /// Cells of its CSV row (`sweep.csv`'s columns), and two for the exact value of
+    /// each fractional one ([`SWEEP_CELL_BYTES`]).
     pub cells: u64,
     /// Bytes its row's cells of more than 24 bytes of text hold beyond
     /// [`SWEEP_CELL_BYTES`] (axis values, at most the longest combination's).

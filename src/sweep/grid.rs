@@ -122,13 +122,19 @@ impl Sweep {
     }
 }
 
-/// What became of one grid point: its CSV row (metric cells empty when it failed), its
-/// verdicts (per invariant, or one `failed` case), and the lines to print about it (its
-/// violations, its failure). Kept as JSON between an interrupted sweep and its
-/// `--resume`.
+/// What became of one grid point: its CSV row (metric cells empty when it failed), the
+/// exact values of its fractional cells, its verdicts (per invariant, or one `failed`
+/// case), and the lines to print about it (its violations, its failure). Kept as JSON
+/// between an interrupted sweep and its `--resume`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Point {
     pub row: Vec<String>,
+    /// The exact values (`NUM/DEN`, empty where the row's cell is) of the row's
+    /// fractional cells, `tables::sweep_fraction_metrics` in order: what the
+    /// statistics are computed from, where the row holds them rounded to 3 decimals.
+    /// Absent (empty) in a point kept by an owm that kept none.
+    #[serde(default)]
+    pub fractions: Vec<String>,
     pub cases: Vec<Case>,
     pub messages: Vec<String>,
     /// The point's lost backup, if any (`Report::backups_lost`), and how many of its
@@ -210,7 +216,8 @@ pub fn point_shape(sw: &Sweep, shard: bool) -> sim::footprint::SweepPoint {
         .max()
         .map_or(0, |s| s.to_string().len()) as u64;
     sim::footprint::SweepPoint {
-        cells: sw.header().len() as u64,
+        // The row's cells, and two a fractional metric for its exact value.
+        cells: (sw.header().len() + 2 * tables::sweep_fraction_metrics().len()) as u64,
         long_text_bytes: axes + policy,
         cases: sim::oracle::Invariant::ALL.len() as u64,
         name_bytes: name + seed,
@@ -583,6 +590,7 @@ fn run_point(path: &Path, sw: &Sweep, index: usize, room: Option<u64>) -> Option
     let seed = sw.spec.seeds[s];
     let name = point_name(sw, index);
     let mut row = row_key(sw, index);
+    let mut fractions = vec![String::new(); tables::sweep_fraction_metrics().len()];
     let mut report = Report::new("sweep", String::new(), false);
     let mut messages = Vec::new();
     let mut paused = false;
@@ -609,6 +617,7 @@ fn run_point(path: &Path, sw: &Sweep, index: usize, room: Option<u64>) -> Option
     match ran.with_context(|| format!("grid point {index}")) {
         Ok(run) => {
             row.extend(tables::sweep_cells(&run.result));
+            fractions = tables::sweep_fractions(&run.result);
             verdict::of_run(&mut report, &name, &run.result);
             for v in run.result.claimed_violations() {
                 messages.push(format!("violation at {name}: {v}"));
@@ -635,6 +644,7 @@ fn run_point(path: &Path, sw: &Sweep, index: usize, room: Option<u64>) -> Option
     cases.shrink_to_fit();
     Some(Point {
         row,
+        fractions,
         cases,
         messages,
         backups_lost: report.backups_lost,
@@ -730,7 +740,10 @@ mod tests {
         );
         let sw = fair(2);
         let shape = point_shape(&sw, false);
-        assert_eq!(shape.cells, sw.header().len() as u64);
+        assert_eq!(
+            shape.cells,
+            (sw.header().len() + 2 * tables::sweep_fraction_metrics().len()) as u64
+        );
         let longest = (0..sw.points()).map(|i| point_name(&sw, i).len()).max();
         assert!(shape.name_bytes >= longest.unwrap() as u64, "{shape:?}");
     }

@@ -147,7 +147,8 @@ fn sweep_checked(
             let key = grid::row_key(&sw, i);
             p.row[..key.len()] == key[..]
         };
-        if !fits {
+        let exact = p.fractions.len() == tables::sweep_fraction_metrics().len();
+        if !fits || !exact {
             let why = if i >= total {
                 format!("grid index {i}, but the grid has {total} points")
             } else if !in_run {
@@ -155,6 +156,10 @@ fn sweep_checked(
                     "grid index {i} is not in this run's shard (kept by a run of another \
                      --shard into the same --out)"
                 )
+            } else if fits {
+                "it lacks the exact values of its fractional cells (kept by an owm that \
+                 kept none)"
+                    .to_string()
             } else {
                 format!(
                     "its row is not that of {} (edited or damaged)",
@@ -225,6 +230,7 @@ fn sweep_checked(
         for (index, point) in finished {
             PointVerdicts {
                 index,
+                fractions: Vec::new(),
                 cases: point.cases,
                 messages: point.messages,
                 backups_lost: point.backups_lost,
@@ -256,13 +262,20 @@ fn sweep_checked(
         return verdict.finish(&report);
     }
     let mut rows = Vec::with_capacity(selected.len());
-    // A shard keeps each point's verdicts for its `points.json` beside the report's
-    // copy; an unsharded sweep hands them to the report, one copy
-    // (`sim::footprint::SWEEP_CASE_BYTES`).
+    let mut fractions = Vec::with_capacity(if shard.is_some() { 0 } else { selected.len() });
+    // A shard keeps each point's verdicts and exact fractions for its `points.json`,
+    // beside the report's copy of the verdicts; an unsharded sweep hands them to the
+    // report, one copy (`sim::footprint::SWEEP_CASE_BYTES`).
     let mut verdicts = Vec::with_capacity(if shard.is_some() { selected.len() } else { 0 });
     for (index, point) in finished {
         let v = PointVerdicts {
             index,
+            fractions: if shard.is_some() {
+                point.fractions
+            } else {
+                fractions.push(point.fractions);
+                Vec::new()
+            },
             cases: point.cases,
             messages: point.messages,
             backups_lost: point.backups_lost,
@@ -278,7 +291,7 @@ fn sweep_checked(
     }
     let (written, notes) = match shard {
         Some(s) => {
-            let (mut w, notes) = write_files(staging.path(), &src, &sw, &rows, None)?;
+            let (mut w, notes) = write_files(staging.path(), &src, &sw, rows, None)?;
             let csv = std::fs::read(staging.path().join(CSV_FILE))
                 .with_context(|| format!("{}: cannot read back", CSV_FILE))?;
             let mut points =
@@ -292,7 +305,7 @@ fn sweep_checked(
             w.push(SHARD_FILE.to_string());
             (w, notes)
         }
-        None => write_files(staging.path(), &src, &sw, &rows, Some(run_jobs))?,
+        None => write_files(staging.path(), &src, &sw, rows, Some((fractions, run_jobs)))?,
     };
     outdir::pause_point("commit");
     if crate::interrupt::requested() {
@@ -361,8 +374,10 @@ pub fn cores() -> usize {
 }
 
 /// Writes `sweep.csv`, a copy of the sweep file (`sweep.toml`: what merge re-reads), and
-/// with `plots_jobs` the statistics and the line plots (drawn on that many threads, each
-/// written as soon as it is drawn: the bytes do not depend on it), into `out`; returns
+/// with `plots_jobs` (the exact values of each row's fractional cells, `Point::fractions`,
+/// and a thread count) the statistics and the line plots (computed from the rows with
+/// their fractional cells exact; drawn on that many threads, each written as soon as it
+/// is drawn: the bytes do not depend on it), into `out`; returns
 /// the file names (the plots' in plot order)
 /// and the lines to print after them: when some rows of the statistics have seeds that
 /// all gave the same value ([`sweep_stats::no_spread_note`]), and when a plot has no
@@ -371,14 +386,16 @@ fn write_files(
     out: &Path,
     src: &str,
     sw: &Sweep,
-    rows: &[Vec<String>],
-    plots_jobs: Option<usize>,
+    mut rows: Vec<Vec<String>>,
+    plots_jobs: Option<(Vec<Vec<String>>, usize)>,
 ) -> Result<(Vec<String>, Vec<String>)> {
     let mut written = vec![CSV_FILE.to_string(), SPEC_FILE.to_string()];
     let mut notes = Vec::new();
-    tables::write_table(&out.join(CSV_FILE), &sw.header(), rows)?;
+    tables::write_table(&out.join(CSV_FILE), &sw.header(), &rows)?;
     reports::write_atomic(&out.join(SPEC_FILE), src.as_bytes())?;
-    if let Some(jobs) = plots_jobs {
+    if let Some((fractions, jobs)) = plots_jobs {
+        sweep_stats::exact_rows(&sw.header(), &mut rows, fractions);
+        let rows = &rows;
         let axes: Vec<String> = sw.spec.axis.iter().map(|a| a.key.clone()).collect();
         let baseline = sw.spec.baseline.map(|b| b.as_str());
         let stats = sweep_stats::rows(&sw.header(), rows, axes.len(), &sw.spec.metrics, baseline);
@@ -492,7 +509,8 @@ fn shard_file(
 }
 
 /// The verdicts of one finished grid point as a shard keeps them in `points.json` (a
-/// JSON array of these, in grid order): its grid `index`, its cases (per invariant, or
+/// JSON array of these, in grid order): its grid `index`, the exact values of its
+/// fractional cells (which `sweep.csv` holds rounded), its cases (per invariant, or
 /// one `failed` case), the lines printed about it (its violations, its failure), and
 /// its lost backup and lost backup cycles ([`Report::backups_lost`],
 /// [`Report::backup_cycles_lost`]). `owm merge` replays them in grid order, so the
@@ -501,6 +519,11 @@ fn shard_file(
 #[serde(deny_unknown_fields)]
 struct PointVerdicts {
     index: usize,
+    /// The exact values of the point's fractional cells (`Point::fractions`): what
+    /// the merged statistics are computed from (absent in a shard of an owm that kept
+    /// none: merge refuses it).
+    #[serde(default)]
+    fractions: Vec<String>,
     cases: Vec<crate::verdict::Case>,
     messages: Vec<String>,
     backups_lost: Vec<String>,
@@ -707,6 +730,25 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
         }
     }
     let rows: Vec<Vec<String>> = merged.into_iter().flatten().collect();
+    let fraction_count = tables::sweep_fraction_metrics().len();
+    let mut fractions = Vec::with_capacity(total);
+    for (i, v) in verdicts.iter().enumerate() {
+        // Every index has its verdicts: checked above.
+        let Some(v) = v else { continue };
+        if v.fractions.len() != fraction_count {
+            let p = parts.iter().find(|p| p.shard.holds(i));
+            bail!(
+                "{}: {}: grid index {i} has {} exact fractional values, not {fraction_count} \
+                 (written by an owm that kept none, or edited): run this shard again with \
+                 this owm",
+                p.map_or(String::new(), |p| p.label.clone()),
+                p.map_or(PathBuf::new(), |p| p.dir.join(POINTS_FILE))
+                    .display(),
+                v.fractions.len()
+            );
+        }
+        fractions.push(v.fractions.clone());
+    }
     let mut report = Report::new(
         "merge",
         crate::shell_word::merge_command(dirs, out),
@@ -719,7 +761,8 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
     for v in verdicts.into_iter().flatten() {
         v.replay(&mut report);
     }
-    let (written, notes) = write_files(staging.path(), &src, &sw, &rows, Some(cores()))?;
+    let (written, notes) =
+        write_files(staging.path(), &src, &sw, rows, Some((fractions, cores())))?;
     staging.commit()?;
     for w in written {
         say!("wrote {}", out.join(w).display());

@@ -14,7 +14,7 @@ use reports::names;
 
 use super::file::{value_text, AxisSpec, Scale};
 use super::grid::Sweep;
-use crate::stats::Summary;
+use crate::sweep_stats::{self, Value};
 
 /// Why a policy has no value where nothing in its rows says why.
 const UNKNOWN_WHY: &str = "sweep.csv leaves it empty";
@@ -159,13 +159,13 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
         }
     }
     // (seed, value) of metric column `m` for `policy` at x value `x` in group `g`.
-    let values = |m: usize, policy: &str, x: &str, g: &[String]| -> Vec<(String, f64)> {
+    let values = |m: usize, policy: &str, x: &str, g: &[String]| -> Vec<(String, Value)> {
         let key = (policy, x, g.iter().map(String::as_str).collect());
         cells
             .get(&key)
             .into_iter()
             .flatten()
-            .filter_map(|r| Some((r[seed_col].clone(), r[m].parse::<f64>().ok()?)))
+            .filter_map(|r| Some((r[seed_col].clone(), Value::parse(&r[m])?)))
             .collect()
     };
     // Why `policy` has no value of `metric` at x value `x` in group `g`: its runs
@@ -257,14 +257,16 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                     for (xi, x) in xs.iter().enumerate() {
                         let ys = values(m, policy.as_str(), x, g);
                         let summary = match against {
-                            None => Summary::of(&ys.iter().map(|y| y.1).collect::<Vec<_>>()),
+                            None => {
+                                sweep_stats::summary(&ys.iter().map(|y| y.1).collect::<Vec<_>>())
+                            }
                             Some(b) => {
-                                let bs = crate::sweep_stats::by_seed(values(m, b, x, g));
-                                let (p, q): (Vec<f64>, Vec<f64>) = ys
+                                let bs = sweep_stats::by_seed(values(m, b, x, g));
+                                let (p, q): (Vec<Value>, Vec<Value>) = ys
                                     .iter()
                                     .filter_map(|(seed, y)| Some((*y, *bs.get(seed)?)))
                                     .unzip();
-                                crate::stats::paired(&p, &q).difference
+                                sweep_stats::paired(&p, &q)
                             }
                         };
                         if summary.n == 0 {
