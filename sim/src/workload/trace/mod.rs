@@ -452,20 +452,60 @@ pub fn read(
     Ok((trace, text.len() as u64))
 }
 
-/// Numbers streams 0, 1, … in order of first appearance.
+/// Numbers streams 0, 1, … in order of first appearance, each name found by its hash:
+/// a trace of as many streams as lines (a pid per line) loads in time linear in its
+/// lines.
 #[derive(Debug, Default)]
 pub(crate) struct Streams {
-    names: Vec<String>,
+    ids: std::collections::HashMap<String, u32>,
 }
 
 impl Streams {
+    /// The id of stream `name`: the number of distinct names seen before its first
+    /// appearance.
     pub(crate) fn id(&mut self, name: &str) -> u32 {
-        match self.names.iter().position(|n| n == name) {
-            Some(i) => i as u32,
-            None => {
-                self.names.push(name.to_string());
-                (self.names.len() - 1) as u32
-            }
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        // Distinct names are at most the trace's lines: fewer than 2^31 in a file of
+        // at most `TRACE_FILE_BYTES_MAX` (4 GiB) bytes, so the id fits in a u32.
+        let id = self.ids.len() as u32;
+        self.ids.insert(name.to_string(), id);
+        id
+    }
+}
+
+#[cfg(test)]
+mod streams_tests {
+    use super::Streams;
+    use proptest::prelude::*;
+
+    /// The numbering as a search of the names seen, in order: the first-seen order
+    /// the ids follow.
+    fn by_search(names: &[String]) -> Vec<u32> {
+        let mut seen: Vec<&String> = Vec::new();
+        names
+            .iter()
+            .map(|n| match seen.iter().position(|s| *s == n) {
+                Some(i) => i as u32,
+                None => {
+                    seen.push(n);
+                    (seen.len() - 1) as u32
+                }
+            })
+            .collect()
+    }
+
+    proptest! {
+        /// Any sequence of names (few distinct ones repeated, or many) gets the ids a
+        /// search of the names seen gives.
+        #[test]
+        fn ids_follow_first_appearance(
+            names in proptest::collection::vec("[a-c]{0,2}|[0-9]{1,6}", 0..400),
+        ) {
+            let mut s = Streams::default();
+            let got: Vec<u32> = names.iter().map(|n| s.id(n)).collect();
+            prop_assert_eq!(got, by_search(&names));
         }
     }
 }
