@@ -1109,6 +1109,23 @@ fn a_policy_with_no_value_says_where_and_why() {
     assert!(!t.iter().any(|l| l.contains("leaves it empty")), "{t:?}");
 }
 
+/// With no `[[axis]]` the one category is the base scenario, and a legend says so
+/// where a policy has no value, never "at " an empty x.
+#[test]
+fn a_policy_with_no_value_and_no_axis_names_the_base_scenario() {
+    let (_o, texts) = sweep_texts(&format!(
+        "policies = [\"none\", \"cow\"]\nseeds = [1, 2]\n\
+         metrics = [\"request_to_retire_ticks\"]\n{WORKLOAD}"
+    ));
+    let t = texts("request_to_retire_ticks.svg");
+    assert!(
+        t.iter()
+            .any(|l| l == "none (no value at base scenario: none takes no backup)"),
+        "{t:?}"
+    );
+    assert!(!t.iter().any(|l| l.contains("at :")), "{t:?}");
+}
+
 /// A grid point that failed (here a virtual time limit too short for the load) has no
 /// value of any metric: every policy's legend entry says its runs failed there, `none`
 /// included, never that `none` takes no backup (it has a response time where its runs

@@ -314,6 +314,10 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                             .iter()
                             .map(|(why, at)| match at.len() == xs.len() && xs.len() > 1 {
                                 true => format!("no value at any x: {why}"),
+                                // No axis: the one category, not its empty x.
+                                false if x_pos.is_none() => {
+                                    format!("no value at {NO_AXIS_CATEGORY}: {why}")
+                                }
                                 false => format!("no value at {}: {why}", at.join(", ")),
                             })
                             .collect::<Vec<_>>()

@@ -208,7 +208,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
         }
     }
     trace.untimed = version == 2 && !waited;
-    lay_streams_end_to_end(&mut trace);
+    lay_streams_end_to_end(&mut trace, path, "file")?;
     Ok(trace)
 }
 

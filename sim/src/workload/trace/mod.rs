@@ -480,6 +480,32 @@ mod streams_tests {
     use super::Streams;
     use proptest::prelude::*;
 
+    /// Disks laid end to end past byte 2^64 - 1: refused at the line of the first I/O
+    /// that passes it, naming its offset as recorded (not the sum) and where its disk
+    /// was laid; disks that fit are laid at MiB boundaries.
+    #[test]
+    fn disks_laid_past_2_64_are_refused_with_their_recorded_offset() {
+        let path = std::path::Path::new("t.csv");
+        let line = |disk: u32, offset: u64| format!("128166372003061629,hm,{disk},Write,{offset},4096,10\n");
+        let half = 1u64 << 63;
+        let text: String = (0..3).map(|d| line(d, half)).collect();
+        let e = super::msr::parse(path, &text).unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+        let m = e.to_string();
+        for needle in [
+            format!("offset {half} + length 4096 of disk 2 of 3"),
+            format!("laid from byte {}", half + (1 << 20)),
+            "past byte 2^64 - 1".to_string(),
+        ] {
+            assert!(m.contains(&needle), "{m}");
+        }
+        assert!(!m.contains(&u64::MAX.to_string()), "{m}");
+        let text: String = (0..3).map(|d| line(d, 5)).collect();
+        let t = super::msr::parse(path, &text).unwrap();
+        let offsets: Vec<u64> = t.ios.iter().map(|io| io.offset_bytes).collect();
+        assert_eq!(offsets, [5, 5 + (1 << 20), 5 + (2 << 20)]);
+    }
+
     /// The numbering as a search of the names seen, in order: the first-seen order
     /// the ids follow.
     fn by_search(names: &[String]) -> Vec<u32> {
@@ -531,31 +557,71 @@ pub(crate) fn number(path: &Path, line: u64, what: &str, s: &str) -> Result<u64,
 
 /// Streams that are separate files or disks (fio, MSR) are laid one after another
 /// on the volume: stream k starts at the first MiB boundary past the highest byte
-/// streams 0..k touch. A no-op with one stream.
-pub(crate) fn lay_streams_end_to_end(trace: &mut Trace) {
+/// streams 0..k touch. A no-op with one stream. `what` names a stream in errors
+/// (`file`, `disk`).
+///
+/// Errors: an I/O (of `path`, at its line) whose end, once its stream is laid after the
+/// ones before it, would pass byte 2^64 - 1: the message gives the offset as recorded
+/// and where its stream was laid.
+pub(crate) fn lay_streams_end_to_end(
+    trace: &mut Trace,
+    path: &Path,
+    what: &str,
+) -> Result<(), TraceError> {
     const ALIGN_BYTES: u64 = 1 << 20;
     let streams = trace.ios.iter().map(|io| io.stream + 1).max().unwrap_or(0) as usize;
     if streams < 2 {
-        return;
+        return Ok(());
     }
     let mut extent = vec![0u64; streams];
     for io in &trace.ios {
         let end = io.offset_bytes.saturating_add(io.length_bytes);
         extent[io.stream as usize] = extent[io.stream as usize].max(end);
     }
-    let mut base = vec![0u64; streams];
+    // `None`: a stream laid from past byte 2^64 - 1.
+    let mut base: Vec<Option<u64>> = vec![Some(0); streams];
     for k in 1..streams {
-        // Saturating: a stream reaching past 2^64 - 1 MiB lays the next at the top,
-        // where its I/Os are refused by the mapping (their end overflows).
-        base[k] = base[k - 1].saturating_add(
-            extent[k - 1]
-                .div_ceil(ALIGN_BYTES)
-                .saturating_mul(ALIGN_BYTES),
-        );
+        base[k] = base[k - 1].and_then(|b| {
+            b.checked_add(
+                extent[k - 1]
+                    .div_ceil(ALIGN_BYTES)
+                    .checked_mul(ALIGN_BYTES)?,
+            )
+        });
     }
     for io in &mut trace.ios {
-        io.offset_bytes = io.offset_bytes.saturating_add(base[io.stream as usize]);
+        let k = io.stream as usize;
+        let laid = base[k].and_then(|b| {
+            let start = io.offset_bytes.checked_add(b)?;
+            start.checked_add(io.length_bytes - 1)?;
+            Some(start)
+        });
+        match laid {
+            Some(start) => io.offset_bytes = start,
+            None => {
+                let from = match base[k] {
+                    Some(b) => format!("from byte {b}"),
+                    None => "from past byte 2^64 - 1".to_string(),
+                };
+                return Err(TraceError::at(
+                    path,
+                    io.line,
+                    format!(
+                        "offset {} + length {} of {what} {} of {streams}, laid {from} \
+                         (each {what} is laid after the ones before it, from the first MiB \
+                         boundary past the highest byte they touch), ends past byte 2^64 - 1; \
+                         `addresses = \"dense\"` renumbers blocks only after this laying out, \
+                         so it cannot help: replay fewer {what}s, or move this one's offsets \
+                         down",
+                        io.offset_bytes,
+                        io.length_bytes,
+                        k + 1
+                    ),
+                ));
+            }
+        }
     }
+    Ok(())
 }
 
 impl Scenario {

@@ -102,7 +102,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
             },
         )?;
     }
-    lay_streams_end_to_end(&mut trace);
+    lay_streams_end_to_end(&mut trace, path, "disk")?;
     Ok(trace)
 }
 
