@@ -432,6 +432,85 @@ fn a_refused_trace_says_precisely_what_is_wrong() {
     );
 }
 
+/// A CSV trace's `#` comment may be indented, as its fields and blank lines are
+/// trimmed: the trace with indented comments replays as the one with comments at the
+/// start of their lines, every line of it keeping its number (a bad line after the
+/// comments is named at its own).
+#[test]
+fn an_indented_csv_comment_is_a_comment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |name: &str, text: &str| {
+        std::fs::write(tmp.path().join(name), text).unwrap();
+        let scenario = write(
+            tmp.path(),
+            &format!("{name}.toml"),
+            &format!(
+                "policies = [\"none\"]\n[workload]\nkind = \"trace\"\npath = \"{name}\"\n\
+                 format = \"csv\"\n[geometry]\nblock_size_bytes = 4096\n\
+                 records_per_block = 1\n[device]\njitter_ticks_max = 0\n"
+            ),
+        );
+        let out = tmp.path().join(format!("out-{name}"));
+        let o = owm(&["run", &scenario, "--out", &s(&out)]);
+        (o, out)
+    };
+    let lines = |indent: &str| {
+        format!(
+            "time,op,offset,length\n0,W,0,4096\n{indent}# a comment, \"quoted\n\
+             10,W,4096,4096\r\n{indent}#\r\n20,W,8192,4096\n"
+        )
+    };
+    let (o, flat) = run("flat.csv", &lines(""));
+    ok(&o);
+    let (o, indented) = run("indented.csv", &lines(" \t "));
+    ok(&o);
+    let summary = |dir: &std::path::Path| std::fs::read_to_string(dir.join("summary.csv")).unwrap();
+    assert!(
+        summary(&flat).contains("flat.csv,trace,none,,1,,3,"),
+        "{}",
+        summary(&flat)
+    );
+    assert_eq!(
+        summary(&flat),
+        summary(&indented).replace("indented.csv", "flat.csv")
+    );
+    let (o, _) = run("bad.csv", &format!("{}30,W,x,4096\n", lines("  ")));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["bad.csv:7: "]);
+}
+
+/// A trace replayed with `addresses = "dense"` whose blocks make a volume past
+/// `limits.volume_bytes_max` is told to replay a shorter trace (a trace has no record
+/// count), naming the blocks it touches.
+#[test]
+fn a_dense_trace_past_the_volume_bound_is_told_what_sets_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("d.csv"),
+        "0,W,0,4096\n10,W,1000000,4096\n20,W,99999999,4096\n",
+    )
+    .unwrap();
+    let scenario = write(
+        tmp.path(),
+        "s.toml",
+        "policies = [\"none\"]\n[workload]\nkind = \"trace\"\npath = \"d.csv\"\n\
+         format = \"csv\"\naddresses = \"dense\"\n[geometry]\nblock_size_bytes = 4096\n\
+         records_per_block = 1\n[limits]\nvolume_bytes_max = 8192\n",
+    );
+    let o = owm(&["run", &scenario, "--out", &s(&tmp.path().join("o"))]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            "limits.volume_bytes_max",
+            "replay a shorter trace",
+            // 99999999 + 4095 ends in the block after the one it starts in.
+            "d.csv touches 5 distinct blocks of 4096 bytes",
+        ],
+    );
+    assert!(!stderr(&o).contains("records"), "{}", stderr(&o));
+}
+
 /// `workload.write_kind = "blind"` on a trace: refused at its own line where a blind
 /// write could not be honoured (several records a block, incremental locks, aborts),
 /// run otherwise.

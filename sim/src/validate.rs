@@ -354,11 +354,16 @@ pub(crate) fn scenario(s: &Scenario, policies: &[Policy], run: bool) -> Result<L
                 ),
             ));
         }
+        // A trace has no record count: its volume is the blocks it touches.
+        let less = match trace_blocks(s) {
+            Some(touched) => format!("or replay a shorter trace ({touched}) or smaller blocks"),
+            None => "or give fewer records or smaller blocks".to_string(),
+        };
         return Err(bad(
             "limits.volume_bytes_max",
             format!(
                 "the volume of {} bytes exceeds limits.volume_bytes_max = {}; raise \
-                 limits.volume_bytes_max (or give fewer records or smaller blocks)",
+                 limits.volume_bytes_max ({less})",
                 layout.image_bytes(),
                 s.limits.volume_bytes_max
             ),
@@ -498,6 +503,21 @@ fn trace_volume(s: &Scenario) -> Option<String> {
         m.blocks - 1,
         m.block_size_bytes,
         m.blocks
+    ))
+}
+
+/// For a trace replayed with `addresses = "dense"`, what sets its volume: `FILE
+/// touches N distinct blocks of B bytes`.
+fn trace_blocks(s: &Scenario) -> Option<String> {
+    let W::Trace(c) = &s.workload else {
+        return None;
+    };
+    let m = c.loaded.as_ref().filter(|m| m.dense)?;
+    Some(format!(
+        "{} touches {} of {} bytes",
+        m.path.display(),
+        crate::number_text::counted(m.blocks, "distinct block", "distinct blocks"),
+        m.block_size_bytes
     ))
 }
 

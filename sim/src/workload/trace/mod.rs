@@ -486,7 +486,9 @@ mod streams_tests {
     #[test]
     fn disks_laid_past_2_64_are_refused_with_their_recorded_offset() {
         let path = std::path::Path::new("t.csv");
-        let line = |disk: u32, offset: u64| format!("128166372003061629,hm,{disk},Write,{offset},4096,10\n");
+        let line = |disk: u32, offset: u64| {
+            format!("128166372003061629,hm,{disk},Write,{offset},4096,10\n")
+        };
         let half = 1u64 << 63;
         let text: String = (0..3).map(|d| line(d, half)).collect();
         let e = super::msr::parse(path, &text).unwrap_err();

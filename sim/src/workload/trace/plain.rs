@@ -19,8 +19,38 @@ use super::time::{recorded_ns, NS_PER_US};
 use super::{number, Streams, Trace, TraceError, TraceIo};
 use crate::number_text::counted;
 
-/// Parses a `time,op,offset,length[,stream]` CSV trace.
+/// The text with every indented comment line (spaces or tabs, then `#`) blanked to
+/// spaces of its length, so the CSV reader takes it as the blank line it skips and
+/// every other line keeps its number and bytes; the text itself when it has none (no
+/// copy).
+fn blank_indented_comments(text: &str) -> std::borrow::Cow<'_, str> {
+    let indented = |line: &str| {
+        let rest = line.trim_start_matches([' ', '\t']);
+        rest.len() < line.len() && rest.starts_with('#')
+    };
+    if !text.split('\n').any(indented) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let blanked: Vec<String> = text
+        .split('\n')
+        .map(|line| {
+            if indented(line) {
+                // Its line end (`\r` before the `\n`) kept.
+                let body = line.strip_suffix('\r');
+                let cr = if body.is_some() { "\r" } else { "" };
+                format!("{}{cr}", " ".repeat(body.unwrap_or(line).len()))
+            } else {
+                line.to_string()
+            }
+        })
+        .collect();
+    std::borrow::Cow::Owned(blanked.join("\n"))
+}
+
+/// Parses a `time,op,offset,length[,stream]` CSV trace. A `#` comment line may be
+/// indented (spaces or tabs before the `#`), as fields and blank lines are trimmed.
 pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
+    let text = &*blank_indented_comments(text);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
