@@ -475,69 +475,6 @@ impl Streams {
     }
 }
 
-#[cfg(test)]
-mod streams_tests {
-    use super::Streams;
-    use proptest::prelude::*;
-
-    /// Disks laid end to end past byte 2^64 - 1: refused at the line of the first I/O
-    /// that passes it, naming its offset as recorded (not the sum) and where its disk
-    /// was laid; disks that fit are laid at MiB boundaries.
-    #[test]
-    fn disks_laid_past_2_64_are_refused_with_their_recorded_offset() {
-        let path = std::path::Path::new("t.csv");
-        let line = |disk: u32, offset: u64| {
-            format!("128166372003061629,hm,{disk},Write,{offset},4096,10\n")
-        };
-        let half = 1u64 << 63;
-        let text: String = (0..3).map(|d| line(d, half)).collect();
-        let e = super::msr::parse(path, &text).unwrap_err();
-        assert_eq!(e.line, Some(2), "{e}");
-        let m = e.to_string();
-        for needle in [
-            format!("offset {half} + length 4096 of disk 2 of 3"),
-            format!("laid from byte {}", half + (1 << 20)),
-            "past byte 2^64 - 1".to_string(),
-        ] {
-            assert!(m.contains(&needle), "{m}");
-        }
-        assert!(!m.contains(&u64::MAX.to_string()), "{m}");
-        let text: String = (0..3).map(|d| line(d, 5)).collect();
-        let t = super::msr::parse(path, &text).unwrap();
-        let offsets: Vec<u64> = t.ios.iter().map(|io| io.offset_bytes).collect();
-        assert_eq!(offsets, [5, 5 + (1 << 20), 5 + (2 << 20)]);
-    }
-
-    /// The numbering as a search of the names seen, in order: the first-seen order
-    /// the ids follow.
-    fn by_search(names: &[String]) -> Vec<u32> {
-        let mut seen: Vec<&String> = Vec::new();
-        names
-            .iter()
-            .map(|n| match seen.iter().position(|s| *s == n) {
-                Some(i) => i as u32,
-                None => {
-                    seen.push(n);
-                    (seen.len() - 1) as u32
-                }
-            })
-            .collect()
-    }
-
-    proptest! {
-        /// Any sequence of names (few distinct ones repeated, or many) gets the ids a
-        /// search of the names seen gives.
-        #[test]
-        fn ids_follow_first_appearance(
-            names in proptest::collection::vec("[a-c]{0,2}|[0-9]{1,6}", 0..400),
-        ) {
-            let mut s = Streams::default();
-            let got: Vec<u32> = names.iter().map(|n| s.id(n)).collect();
-            prop_assert_eq!(got, by_search(&names));
-        }
-    }
-}
-
 /// Parses a non-negative integer field, the one parser of every integer field of every
 /// trace format: decimal digits alone (no sign, no `+5`, no point), naming the field in
 /// the error: what is wrong with it (empty, not a non-negative integer such as `0.5`,
@@ -876,6 +813,69 @@ impl Workload for Replay {
             client,
             ops,
             compute_ticks: self.compute_ticks,
+        }
+    }
+}
+
+#[cfg(test)]
+mod streams_tests {
+    use super::Streams;
+    use proptest::prelude::*;
+
+    /// Disks laid end to end past byte 2^64 - 1: refused at the line of the first I/O
+    /// that passes it, naming its offset as recorded (not the sum) and where its disk
+    /// was laid; disks that fit are laid at MiB boundaries.
+    #[test]
+    fn disks_laid_past_2_64_are_refused_with_their_recorded_offset() {
+        let path = std::path::Path::new("t.csv");
+        let line = |disk: u32, offset: u64| {
+            format!("128166372003061629,hm,{disk},Write,{offset},4096,10\n")
+        };
+        let half = 1u64 << 63;
+        let text: String = (0..3).map(|d| line(d, half)).collect();
+        let e = super::msr::parse(path, &text).unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+        let m = e.to_string();
+        for needle in [
+            format!("offset {half} + length 4096 of disk 2 of 3"),
+            format!("laid from byte {}", half + (1 << 20)),
+            "past byte 2^64 - 1".to_string(),
+        ] {
+            assert!(m.contains(&needle), "{m}");
+        }
+        assert!(!m.contains(&u64::MAX.to_string()), "{m}");
+        let text: String = (0..3).map(|d| line(d, 5)).collect();
+        let t = super::msr::parse(path, &text).unwrap();
+        let offsets: Vec<u64> = t.ios.iter().map(|io| io.offset_bytes).collect();
+        assert_eq!(offsets, [5, 5 + (1 << 20), 5 + (2 << 20)]);
+    }
+
+    /// The numbering as a search of the names seen, in order: the first-seen order
+    /// the ids follow.
+    fn by_search(names: &[String]) -> Vec<u32> {
+        let mut seen: Vec<&String> = Vec::new();
+        names
+            .iter()
+            .map(|n| match seen.iter().position(|s| *s == n) {
+                Some(i) => i as u32,
+                None => {
+                    seen.push(n);
+                    (seen.len() - 1) as u32
+                }
+            })
+            .collect()
+    }
+
+    proptest! {
+        /// Any sequence of names (few distinct ones repeated, or many) gets the ids a
+        /// search of the names seen gives.
+        #[test]
+        fn ids_follow_first_appearance(
+            names in proptest::collection::vec("[a-c]{0,2}|[0-9]{1,6}", 0..400),
+        ) {
+            let mut s = Streams::default();
+            let got: Vec<u32> = names.iter().map(|n| s.id(n)).collect();
+            prop_assert_eq!(got, by_search(&names));
         }
     }
 }
