@@ -204,16 +204,7 @@ fn holds_only_traces(flag: &str) -> bool {
 ///
 /// Errors: `dir` cannot be read.
 pub fn foreign_trace_entry(dir: &Path) -> Result<Option<String>> {
-    let ctx = || format!("{}: cannot read the trace directory", dir.display());
-    let mut entries: Vec<(String, bool, String)> = Vec::new();
-    for e in std::fs::read_dir(dir).with_context(ctx)? {
-        let e = e.with_context(ctx)?;
-        let kind = e.file_type().with_context(ctx)?;
-        let name = e.file_name().to_string_lossy().into_owned();
-        let shown = entry_words(&name, kind);
-        entries.push((name, kind.is_file(), shown));
-    }
-    entries.sort();
+    let entries = sorted_entries(dir, "trace directory")?;
     let walks = |n: &str| {
         n == "walks.toml" && first_line(&dir.join(n)).is_some_and(|l| l.starts_with("version = \""))
     };
@@ -227,6 +218,24 @@ pub fn foreign_trace_entry(dir: &Path) -> Result<Option<String>> {
         .iter()
         .find(|(n, is_file, _)| !is_file || !owm_wrote(n))
         .map(|(_, _, shown)| shown.clone()))
+}
+
+/// The entries of `dir` (a `what`, for errors), in name order: each one's name, whether
+/// it is a regular file, and its name in a message ([`entry_words`]).
+///
+/// Errors: `dir` cannot be read.
+fn sorted_entries(dir: &Path, what: &str) -> Result<Vec<(String, bool, String)>> {
+    let ctx = || format!("{}: cannot read the {what}", dir.display());
+    let mut entries: Vec<(String, bool, String)> = Vec::new();
+    for e in std::fs::read_dir(dir).with_context(ctx)? {
+        let e = e.with_context(ctx)?;
+        let kind = e.file_type().with_context(ctx)?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        let shown = entry_words(&name, kind);
+        entries.push((name, kind.is_file(), shown));
+    }
+    entries.sort();
+    Ok(entries)
 }
 
 /// The first entry of the existing directory `dir` that owm did not write, if any (in
@@ -244,17 +253,7 @@ pub fn foreign_trace_entry(dir: &Path) -> Result<Option<String>> {
 ///
 /// Errors: `dir` cannot be read.
 pub fn foreign_entry(dir: &Path) -> Result<Option<String>> {
-    let ctx = || format!("{}: cannot read the output directory", dir.display());
-    // Each entry's name, whether it is a regular file, and its name in a message.
-    let mut entries: Vec<(String, bool, String)> = Vec::new();
-    for e in std::fs::read_dir(dir).with_context(ctx)? {
-        let e = e.with_context(ctx)?;
-        let kind = e.file_type().with_context(ctx)?;
-        let name = e.file_name().to_string_lossy().into_owned();
-        let shown = entry_words(&name, kind);
-        entries.push((name, kind.is_file(), shown));
-    }
-    entries.sort();
+    let entries = sorted_entries(dir, "output directory")?;
     // A known name counts only with the first line owm writes in that file: a user's
     // own file saved under the name (a scenario as summary.csv) is foreign.
     let marked = |n: &str| match n {
