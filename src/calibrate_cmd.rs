@@ -1148,10 +1148,13 @@ fn profile_text(comment: &str, profile: &DeviceModelConfig) -> String {
     t
 }
 
-/// A path as the file system resolves it: canonical if it exists, else its canonical
-/// parent joined with its name (the file a write would create); `None` if neither
-/// resolves.
+/// A path as the file system resolves it: the file a write of it replaces (its links
+/// followed, also to a file that does not exist yet: [`engine::atomic::write_target`]),
+/// canonical if it exists, else its canonical parent joined with its name (the file a
+/// write would create); `None` if neither resolves.
 fn resolved(path: &Path) -> Option<PathBuf> {
+    let target = engine::atomic::write_target(path).unwrap_or_else(|_| path.to_path_buf());
+    let path = target.as_path();
     if let Ok(p) = path.canonicalize() {
         return Some(p);
     }

@@ -38,7 +38,7 @@ pub fn serve(cfg: &CheckConfig, addr: SocketAddr) -> Result<Exit> {
         "  states in the patent's terms; \"Run to completion\" searches the whole space and \
          links each counterexample; a path is http://{addr}/#/steps/0/<action index>/…"
     );
-    say!("  stop with Ctrl-C (exit 3: the Explorer claims no verdict)");
+    say!("  stop with Ctrl-C or SIGTERM (exit 3: the Explorer claims no verdict)");
     model::explorer::serve(cfg, addr)?;
     Ok(Exit::Incomplete)
 }

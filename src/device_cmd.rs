@@ -294,11 +294,14 @@ fn human_lines(reply: &Value) -> Vec<String> {
     out
 }
 
-/// A scalar in words: a string as it is, null `none`, a number or boolean as written.
+/// A scalar in words: a string as it is, null `none`, a whole number or boolean as
+/// written, a fraction with one decimal (`mean_us 279.5`: µs to a tenth; `--json`
+/// keeps every digit).
 fn scalar_text(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
         Value::Null => Some("none".to_string()),
+        Value::Number(n) if n.is_f64() => n.as_f64().map(|f| format!("{f:.1}")),
         Value::Bool(_) | Value::Number(_) => Some(v.to_string()),
         _ => None,
     }
@@ -356,6 +359,7 @@ mod tests {
             "exports": ["vlun-a", "vlun-b"],
             "table_entries": 4,
             "nested": {"a": [1]},
+            "mean_us": 279.452_666_666_666_63,
         });
         assert_eq!(
             human_lines(&reply),
@@ -363,6 +367,7 @@ mod tests {
                 "archive: bytes 16777216, path /b/a.img",
                 "archive_problem: none",
                 "exports: vlun-a, vlun-b",
+                "mean_us: 279.5",
                 "nested.a: 1",
                 "phase: backed up",
                 "removed: none",

@@ -380,10 +380,13 @@ fn is_verdict(path: &Path) -> bool {
 }
 
 /// `p` as an absolute path with its symbolic links and `..` resolved, whether or not
-/// it exists: its nearest existing ancestor canonicalized, then the rest of its
-/// components (`.` dropped, `..` taking one off). `None` when not even the working
-/// directory can be read.
+/// it exists: first the file a write of `p` replaces (its own links followed, also to
+/// a file that does not exist yet: [`engine::atomic::write_target`]), then its nearest
+/// existing ancestor canonicalized and the rest of its components (`.` dropped, `..`
+/// taking one off). `None` when not even the working directory can be read.
 pub(crate) fn resolved(p: &Path) -> Option<PathBuf> {
+    let target = engine::atomic::write_target(p).unwrap_or_else(|_| p.to_path_buf());
+    let p = target.as_path();
     let abs = if p.is_absolute() {
         p.to_path_buf()
     } else {

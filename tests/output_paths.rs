@@ -446,3 +446,78 @@ fn an_allowed_violation_beside_incomplete_work_is_still_violated() {
         }
     }
 }
+
+/// A link to a file that does not exist yet is judged as that file, as the path it
+/// leads to is (exit 2 before any work, nothing written): into `--out` on a file the
+/// run or sweep writes there, two links to one new file given as `--json` and
+/// `--junit`, into `--trace-dir`, into a directory that does not exist, and
+/// `calibrate --out` to a pattern trace it writes.
+#[test]
+fn a_link_to_a_file_not_yet_there_is_judged_as_that_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let link = |name: &str, to: &Path| {
+        let l = d.join(name);
+        std::os::unix::fs::symlink(to, &l).unwrap();
+        s(&l)
+    };
+    let refused = |o: &Output, needle: &str| {
+        assert_eq!(code(o), 2, "{}", stderr(o));
+        assert!(stdout(o).is_empty(), "work was done: {}", stdout(o));
+        assert!(stderr(o).contains(needle), "{}", stderr(o));
+    };
+    let out = d.join("o");
+    let to_summary = link("sum", &out.join("summary.csv"));
+    let o = owm(&[
+        "run",
+        "scenarios/fig3.toml",
+        "--out",
+        &s(&out),
+        "--json",
+        &to_summary,
+    ]);
+    refused(&o, "summary.csv, a file owm writes there");
+    assert!(!out.exists());
+
+    let sweep = write(d, "sw.toml", crate::verdicts::SWEEP);
+    let so = d.join("so");
+    let to_stats = link("stats", &so.join("stats.csv"));
+    let o = owm(&["sweep", &sweep, "--out", &s(&so), "--json", &to_stats]);
+    refused(&o, "stats.csv, a file owm writes there");
+    assert!(!so.exists());
+
+    let same = d.join("same");
+    let (la, lb) = (link("la", &same), link("lb", &same));
+    let mut args = check_args(d);
+    args.extend(["--json".into(), la, "--junit".into(), lb]);
+    refused(&owm(&strs(&args)), "name the same file");
+    assert!(!same.exists());
+
+    let traces = d.join("t");
+    let into_traces = link("lv", &traces.join("v.json"));
+    let mut args = check_args(d);
+    args.extend(["--json".into(), into_traces]);
+    refused(&owm(&strs(&args)), "is inside --trace-dir");
+    assert!(!traces.exists());
+
+    let nowhere = link("dd", &d.join("nodir").join("f.json"));
+    let mut args = check_args(d);
+    args.extend(["--json".into(), nowhere]);
+    refused(&owm(&strs(&args)), "(leads to ");
+
+    let cal = d.join("cal");
+    std::fs::create_dir(&cal).unwrap();
+    let to_trace = link("lq", &cal.join("calibrate-pattern-qd1.csv"));
+    let o = owm(&[
+        "calibrate",
+        &s(&cal),
+        "--samples",
+        "10",
+        "--pattern-writes",
+        "16",
+        "--out",
+        &to_trace,
+    ]);
+    refused(&o, "the pattern trace this command writes");
+    assert_eq!(std::fs::read_dir(&cal).unwrap().count(), 0);
+}

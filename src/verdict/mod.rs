@@ -437,6 +437,11 @@ pub fn refuse_special_file(flag: &str, path: &std::path::Path) -> anyhow::Result
 /// Whether `a` and `b` name one file: equal once their directories are resolved
 /// (a file need not exist yet), or one existing file (links, `..`).
 fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    // The files writes of them replace: a link is followed, also to a file that does
+    // not exist yet (two links to one new file are one file).
+    let target =
+        |p: &std::path::Path| engine::atomic::write_target(p).unwrap_or_else(|_| p.to_path_buf());
+    let (a, b) = (&target(a), &target(b));
     let resolved = |p: &std::path::Path| {
         let dir = match p.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
@@ -452,7 +457,16 @@ fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
 
 pub fn writable_file(flag: &str, path: &std::path::Path) -> anyhow::Result<()> {
     refuse_special_file(flag, path)?;
-    let parent = match path.parent() {
+    // The file a write replaces: through a link, the file it leads to, whose directory
+    // must exist (said with the link's target).
+    let target = engine::atomic::write_target(path)
+        .map_err(|e| anyhow::anyhow!("{flag} {}: {e}", path.display()))?;
+    let shown = if target == path {
+        path.display().to_string()
+    } else {
+        format!("{} (leads to {})", path.display(), target.display())
+    };
+    let parent = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => std::path::Path::new("."),
     };
@@ -461,16 +475,11 @@ pub fn writable_file(flag: &str, path: &std::path::Path) -> anyhow::Result<()> {
             Ok(_) => "is not a directory".to_string(),
             Err(e) => crate::config::absence(&e),
         };
-        anyhow::bail!(
-            "{flag} {}: its directory {} {why}",
-            path.display(),
-            parent.display()
-        );
+        anyhow::bail!("{flag} {shown}: its directory {} {why}", parent.display());
     }
     if let Err(e) = tempfile::tempfile_in(parent) {
         anyhow::bail!(
-            "{flag} {}: its directory {} is not writable: {e}",
-            path.display(),
+            "{flag} {shown}: its directory {} is not writable: {e}",
             parent.display()
         );
     }

@@ -514,13 +514,27 @@ fn the_line_named_is_the_malformed_one_after_blank_and_comment_lines() {
                 shown.starts_with(&format!("{}:{line}: ", path.display())),
                 "{file}: `{bad}` at line {line}: {shown}"
             );
+            // An I/O past 2^64 is refused at its line while the trace is mapped, or,
+            // where disks are laid end to end, while it is read: at the first I/O of
+            // the disk its highest byte pushed past 2^64, naming that laying out.
             let map_error = [edited, vec![overflowing]].concat().join("\n");
-            let t = trace::parse(format, &path, &map_error, "Q").unwrap();
-            let e = trace::mapping::map(&t, &TraceConfig::default(), 4096, 1).unwrap_err();
-            assert!(
-                e.starts_with(&format!("{line}: ")),
-                "{file}: line {line}: {e}"
-            );
+            match trace::parse(format, &path, &map_error, "Q") {
+                Err(e) => {
+                    let e = e.to_string();
+                    let at = |l: usize| e.starts_with(&format!("{}:{l}: ", path.display()));
+                    assert!(
+                        at(line) || ((1..line).any(at) && e.contains("laid from past byte 2^64")),
+                        "{file}: line {line}: {e}"
+                    )
+                }
+                Ok(t) => {
+                    let e = trace::mapping::map(&t, &TraceConfig::default(), 4096, 1).unwrap_err();
+                    assert!(
+                        e.starts_with(&format!("{line}: ")),
+                        "{file}: line {line}: {e}"
+                    );
+                }
+            }
             checked += 1;
         }
     }
