@@ -1148,24 +1148,6 @@ fn profile_text(comment: &str, profile: &DeviceModelConfig) -> String {
     t
 }
 
-/// A path as the file system resolves it: the file a write of it replaces (its links
-/// followed, also to a file that does not exist yet: [`engine::atomic::write_target`]),
-/// canonical if it exists, else its canonical parent joined with its name (the file a
-/// write would create); `None` if neither resolves.
-fn resolved(path: &Path) -> Option<PathBuf> {
-    let target = engine::atomic::write_target(path).unwrap_or_else(|_| path.to_path_buf());
-    let path = target.as_path();
-    if let Ok(p) = path.canonicalize() {
-        return Some(p);
-    }
-    let name = path.file_name()?;
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    Some(parent.canonicalize().ok()?.join(name))
-}
-
 /// Refuses an `--out` that names a file the command itself writes in DIR (the
 /// pattern's traces) or reads (`--barrier-timings`, `--profile`): one of the two would
 /// replace the other. (The scratch files go in a directory of their own, made with a
@@ -1174,6 +1156,7 @@ fn refuse_out_clash(args: &CalibrateArgs, dir: &Path) -> Result<()> {
     let Some(out) = &args.out else {
         return Ok(());
     };
+    let resolved = crate::outdir::resolved;
     let Some(target) = resolved(out) else {
         return Ok(());
     };

@@ -385,7 +385,7 @@ fn is_verdict(path: &Path) -> bool {
 /// existing ancestor canonicalized and the rest of its components (`.` dropped, `..`
 /// taking one off). `None` when not even the working directory can be read.
 pub(crate) fn resolved(p: &Path) -> Option<PathBuf> {
-    let target = engine::atomic::write_target(p).unwrap_or_else(|_| p.to_path_buf());
+    let target = engine::atomic::replaced_file(p);
     let p = target.as_path();
     let abs = if p.is_absolute() {
         p.to_path_buf()

@@ -178,6 +178,13 @@ pub fn write_target(path: &Path) -> std::io::Result<PathBuf> {
     )))
 }
 
+/// The file a whole-file write of `path` replaces ([`write_target`]), or `path` itself
+/// when its links cannot be followed (a write then refuses it): for comparing and
+/// cleaning up paths, where an error is said elsewhere.
+pub fn replaced_file(path: &Path) -> PathBuf {
+    write_target(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
 /// Whether `path`'s directory is `/proc` or inside it, its links resolved (a
 /// directory that cannot be resolved is not).
 fn in_proc(path: &Path) -> bool {

@@ -554,28 +554,27 @@ pub fn point_name(sw: &Sweep, index: usize) -> String {
     format!("point {index} ({})", parts.join(", "))
 }
 
-/// The command that runs grid point `index` of `sw` alone, its outputs in
-/// `point-INDEX`: the sweep file `file` (by its absolute path, so it runs from any
-/// directory) with `--shard INDEX+1/POINTS`, the one slice of as many as the grid has
-/// points that holds it only (`Report::suite_reproduce`).
-pub fn point_command(sw: &Sweep, file: &Path, index: usize) -> String {
-    let file = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
-    format!(
-        "owm sweep {} --shard {}/{} --out point-{index}",
-        crate::shell_word::shell_word(&file),
-        index + 1,
-        sw.points()
-    )
-}
-
-/// [`point_command`] of each point of `indices`, keyed by its suite's name.
+/// The command that runs each grid point of `indices` alone, keyed by its suite's
+/// name, its outputs in `point-INDEX`: the sweep file `file` (by its absolute path, so
+/// it runs from any directory; quoted once for all of them) with `--shard
+/// INDEX+1/POINTS`, the one slice of as many as the grid has points that holds it only
+/// (`Report::suite_reproduce`).
 pub fn point_commands(
     sw: &Sweep,
     file: &Path,
     indices: impl Iterator<Item = usize>,
 ) -> std::collections::BTreeMap<String, String> {
+    let file = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+    let file = crate::shell_word::shell_word(&file);
+    let points = sw.points();
     indices
-        .map(|i| (point_name(sw, i), point_command(sw, file, i)))
+        .map(|i| {
+            let command = format!(
+                "owm sweep {file} --shard {}/{points} --out point-{i}",
+                i + 1
+            );
+            (point_name(sw, i), command)
+        })
         .collect()
 }
 

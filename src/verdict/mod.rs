@@ -350,7 +350,7 @@ impl VerdictArgs {
             match written {
                 Ok(()) => say!("wrote {}", p.display()),
                 Err(why) => {
-                    let file = engine::atomic::write_target(p).unwrap_or_else(|_| p.clone());
+                    let file = engine::atomic::replaced_file(p);
                     let old = std::fs::symlink_metadata(&file).is_ok_and(|m| m.is_file());
                     if old && std::fs::remove_file(&file).is_ok() {
                         tell!(
@@ -430,31 +430,18 @@ pub fn refuse_special_file(flag: &str, path: &std::path::Path) -> anyhow::Result
     engine::atomic::replaceable(path).map_err(|e| anyhow::anyhow!("{flag} {}: {e}", path.display()))
 }
 
+/// Whether `a` and `b` name one file: the files writes of them replace, resolved
+/// alike whether they exist or not ([`crate::outdir::resolved`]: links followed, also
+/// to a file that does not exist yet, `..` and the directories' links), are one path.
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    use crate::outdir::resolved;
+    matches!((resolved(a), resolved(b)), (Some(x), Some(y)) if x == y)
+}
+
 /// Whether `path` can be created or replaced as a file: not a directory, nor a device,
 /// pipe or socket ([`refuse_special_file`]), and its
 /// parent an existing directory where a file can be created (tried: a temporary file
 /// is made and removed). `flag` names the option in the error.
-/// Whether `a` and `b` name one file: equal once their directories are resolved
-/// (a file need not exist yet), or one existing file (links, `..`).
-fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
-    // The files writes of them replace: a link is followed, also to a file that does
-    // not exist yet (two links to one new file are one file).
-    let target =
-        |p: &std::path::Path| engine::atomic::write_target(p).unwrap_or_else(|_| p.to_path_buf());
-    let (a, b) = (&target(a), &target(b));
-    let resolved = |p: &std::path::Path| {
-        let dir = match p.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => std::path::Path::new("."),
-        };
-        Some(std::fs::canonicalize(dir).ok()?.join(p.file_name()?))
-    };
-    if let (Ok(x), Ok(y)) = (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        return x == y;
-    }
-    matches!((resolved(a), resolved(b)), (Some(x), Some(y)) if x == y)
-}
-
 pub fn writable_file(flag: &str, path: &std::path::Path) -> anyhow::Result<()> {
     refuse_special_file(flag, path)?;
     // The file a write replaces: through a link, the file it leads to, whose directory
