@@ -21,13 +21,14 @@ use anyhow::{bail, Context, Result};
 
 /// Names owm writes into an output directory (`run`, `sweep`, `sweep --shard`,
 /// `merge`, the walk files of `check --simulate`, and the conventional verdict file).
-const KNOWN: [&str; 9] = [
+const KNOWN: [&str; 10] = [
     "summary.csv",
     "trace.csv",
     "extra_space.csv",
     "sweep.csv",
     "sweep.toml",
     "stats.csv",
+    "plots.csv",
     "shard.toml",
     "walks.toml",
     "verdicts.json",
@@ -321,7 +322,7 @@ fn entry_words(name: &str, kind: std::fs::FileType) -> String {
 /// emits, so an output of an owm with more columns still passes. `sweep.toml` is the
 /// sweep file's copy (no mark of owm's): it counts only beside a marked `sweep.csv`.
 type Head = (&'static str, fn(&str) -> bool);
-const HEADS: [Head; 7] = [
+const HEADS: [Head; 8] = [
     ("summary.csv", |l| {
         l.starts_with("scenario,workload,policy,engine_variant,seed,")
     }),
@@ -332,6 +333,9 @@ const HEADS: [Head; 7] = [
     ("sweep.csv", |l| l.starts_with("index,")),
     ("stats.csv", |l| {
         l.contains("policy,metric,n,mean,sd,ci95_low,ci95_high,seeds_differ")
+    }),
+    ("plots.csv", |l| {
+        l.starts_with("plot,metric,difference_against,x_axis")
     }),
     ("shard.toml", |l| l.starts_with("shard = \"")),
     ("walks.toml", |l| l.starts_with("version = \"")),

@@ -1215,3 +1215,104 @@ fn fig4_draws_every_gate_wait_of_quiesce() {
         .unwrap_or_default();
     assert!(title.starts_with("Fig 4 — "), "{title}");
 }
+
+/// `plots.csv` names what each plot of a sweep shows: one row per plot (no plot
+/// without a row, no row without its two files), its metric, the baseline of a plot of
+/// differences, the x axis, and the value of every other axis it holds fixed: each
+/// combination of those values once per metric and difference, and each value in the
+/// plot's own title.
+#[test]
+fn plots_csv_names_what_each_plot_shows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "s.toml",
+        r#"title = "index"
+policies = ["none", "logging"]
+seeds = [1, 2]
+metrics = ["response_mean_ticks", "physical_writes_per_logical_write"]
+baseline = "none"
+x = "workload.transactions"
+[[axis]]
+key = "device.channels"
+values = [2, 8]
+[[axis]]
+key = "workload.transactions"
+values = [60, 120]
+[[axis]]
+key = "workload.write_fraction"
+values = [0.25, 0.75, 1.0]
+[scenario]
+name = "index"
+[scenario.workload]
+kind = "generated"
+"#,
+    );
+    let out = tmp.path().join("o");
+    let o = owm(&[
+        "sweep",
+        &f,
+        "--out",
+        &s(&out),
+        "--quiet",
+        "--allow-violations",
+    ]);
+    ok(&o);
+    let (header, rows) = csv_table(&out, "plots.csv");
+    assert_eq!(
+        header,
+        [
+            "plot",
+            "metric",
+            "difference_against",
+            "x_axis",
+            "device.channels",
+            "workload.write_fraction"
+        ]
+    );
+    let mut svgs: Vec<String> = names(&out)
+        .into_iter()
+        .filter_map(|n| n.strip_suffix(".svg").map(str::to_string))
+        .collect();
+    svgs.sort();
+    let mut stems: Vec<String> = rows.iter().map(|r| r[0].clone()).collect();
+    stems.sort();
+    assert_eq!(stems, svgs, "one row per plot");
+    // 2 metrics × (the metric, its difference to none) × 2 × 3 combinations.
+    assert_eq!(rows.len(), 2 * 2 * 6);
+    let mut seen = std::collections::BTreeSet::new();
+    for r in &rows {
+        assert!(out.join(format!("{}.png", r[0])).is_file(), "{r:?}");
+        assert_eq!(r[3], "workload.transactions", "{r:?}");
+        assert!(["", "none"].contains(&r[2].as_str()), "{r:?}");
+        assert!(r[0].starts_with(&r[1]), "{r:?}");
+        assert_eq!(r[0].contains("--vs-none"), r[2] == "none", "{r:?}");
+        assert!(seen.insert((r[1].clone(), r[2].clone(), r[4].clone(), r[5].clone())));
+        let svg = std::fs::read_to_string(out.join(format!("{}.svg", r[0]))).unwrap();
+        let title = texts(&svg)
+            .into_iter()
+            .map(|(t, _)| t)
+            .find(|t| t.starts_with("index: "))
+            .unwrap_or_else(|| panic!("no title in {}", r[0]));
+        assert!(
+            title.ends_with(&format!("= {}, write fraction = {})", r[4], r[5])),
+            "{title} for {r:?}"
+        );
+    }
+    for metric in ["response_mean_ticks", "physical_writes_per_logical_write"] {
+        for against in ["", "none"] {
+            for channels in ["2", "8"] {
+                for fraction in ["0.25", "0.75", "1"] {
+                    let key = (metric, against, channels, fraction);
+                    let key = (
+                        key.0.to_string(),
+                        key.1.to_string(),
+                        key.2.to_string(),
+                        key.3.to_string(),
+                    );
+                    assert!(seen.contains(&key), "{key:?} missing from {rows:?}");
+                }
+            }
+        }
+    }
+}

@@ -359,6 +359,9 @@ const POINTS_FILE: &str = "points.json";
 const CSV_FILE: &str = "sweep.csv";
 const SPEC_FILE: &str = "sweep.toml";
 const STATS_FILE: &str = "stats.csv";
+/// The index of a sweep's plots: which metric, difference and values of the other axes
+/// each file shows ([`plots::index_header`]).
+const PLOTS_FILE: &str = "plots.csv";
 
 /// True when `dir` holds something at a sweep output's `sweep.toml` or a shard's
 /// `shard.toml` (whether it reads is [`merge`]'s to say).
@@ -406,6 +409,12 @@ fn write_files(
         )?;
         written.push(STATS_FILE.to_string());
         let plots = line_plots(sw, rows);
+        tables::write_table(
+            &out.join(PLOTS_FILE),
+            &plots::index_header(sw),
+            &plots::index_rows(sw, &plots),
+        )?;
+        written.push(PLOTS_FILE.to_string());
         notes.extend(sweep_stats::no_spread_note(&axes, &stats, baseline));
         notes.extend(plots::no_value_note(&sw.spec.metrics, &plots));
         let pool = rayon::ThreadPoolBuilder::new()
@@ -418,7 +427,7 @@ fn write_files(
             use rayon::prelude::*;
             plots
                 .par_iter()
-                .map(|(name, plot)| {
+                .map(|plots::PlotFile { name, plot, .. }| {
                     let (svg_name, png_name) = (format!("{name}.svg"), format!("{name}.png"));
                     let svg = reports::lines::render_svg(plot)?;
                     reports::write_atomic(&out.join(&svg_name), svg.as_bytes())?;

@@ -106,18 +106,77 @@ const NO_AXIS_CATEGORY: &str = "base scenario";
 /// A sweep.csv cell of the plots: (policy, x value, the other axes' values).
 type Cell<'a> = (&'a str, &'a str, Vec<&'a str>);
 
-/// The line plots of a sweep's rows `rows` (sweep.csv's, in grid order): (file stem,
-/// plot), one per metric, difference against the baseline and combination of the
-/// axes other than x. The rows are grouped by cell once, so the work grows with the
-/// rows, not with rows times points.
-pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
-    let header = sw.header();
-    let axes = &sw.spec.axis;
-    let x_axis = sw
-        .spec
+/// One plot of a sweep and what it shows: the row of `plots.csv` that names it.
+pub struct PlotFile {
+    /// The file stem: `<name>.svg` and `<name>.png`.
+    pub name: String,
+    /// The picture.
+    pub plot: LinePlot,
+    /// The sweep.csv column drawn.
+    pub metric: String,
+    /// The policy whose values are subtracted seed by seed (the sweep's `baseline`),
+    /// `None` for the metric itself.
+    pub against: Option<String>,
+    /// The values of the axes other than x this plot holds fixed, in the sweep file's
+    /// axis order (as sweep.csv writes them).
+    pub fixed: Vec<String>,
+}
+
+/// The header of `plots.csv`: `plot` (the file stem), `metric`, `difference_against`
+/// (the baseline policy of a plot of paired differences, else empty), `x_axis` (the
+/// key along x, empty with no `[[axis]]`), then one column per other axis, named by
+/// its key: the value that plot holds it at.
+pub fn index_header(sw: &Sweep) -> Vec<String> {
+    let x = x_axis_key(sw);
+    let mut header: Vec<String> = ["plot", "metric", "difference_against", "x_axis"]
+        .map(String::from)
+        .to_vec();
+    header.extend(
+        sw.spec
+            .axis
+            .iter()
+            .filter(|a| Some(&a.key) != x.as_ref())
+            .map(|a| a.key.clone()),
+    );
+    header
+}
+
+/// The rows of `plots.csv` ([`index_header`]), one per plot, in `plots`' order.
+pub fn index_rows(sw: &Sweep, plots: &[PlotFile]) -> Vec<Vec<String>> {
+    let x = x_axis_key(sw).unwrap_or_default();
+    plots
+        .iter()
+        .map(|p| {
+            let mut row = vec![
+                p.name.clone(),
+                p.metric.clone(),
+                p.against.clone().unwrap_or_default(),
+                x.clone(),
+            ];
+            row.extend(p.fixed.iter().cloned());
+            row
+        })
+        .collect()
+}
+
+/// The key of the axis along x: the sweep's `x`, else its first axis; `None` with no
+/// `[[axis]]`.
+fn x_axis_key(sw: &Sweep) -> Option<String> {
+    sw.spec
         .x
         .clone()
-        .or_else(|| axes.first().map(|a| a.key.clone()));
+        .or_else(|| sw.spec.axis.first().map(|a| a.key.clone()))
+}
+
+/// The line plots of a sweep's rows `rows` (sweep.csv's, in grid order), one per
+/// metric, difference against the baseline and combination of the axes other than x
+/// (file stem `<metric>`, `<metric>--vs-<baseline>`, with `--<k>` for the k-th
+/// combination when there are several: `plots.csv` names each). The rows are grouped by
+/// cell once, so the work grows with the rows, not with rows times points.
+pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
+    let header = sw.header();
+    let axes = &sw.spec.axis;
+    let x_axis = x_axis_key(sw);
     let x_pos = x_axis
         .as_ref()
         .and_then(|x| axes.iter().position(|a| &a.key == x));
@@ -440,7 +499,13 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
                     split_scales: true,
                     marks: Vec::new(),
                 };
-                out.push((name, plot));
+                out.push(PlotFile {
+                    name,
+                    plot,
+                    metric: metric.clone(),
+                    against: against.map(str::to_string),
+                    fixed: g.clone(),
+                });
             }
         }
     }
@@ -450,18 +515,15 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<(String, LinePlot)> {
 /// The line that names the metrics plotted with no value at any point of a plot (an
 /// empty frame, which says so; e.g. `retire_at_ticks` where every backup was
 /// abandoned), with those plots; `None` when every plot has a point.
-pub fn no_value_note(metrics: &[String], plots: &[(String, LinePlot)]) -> Option<String> {
+pub fn no_value_note(metrics: &[String], plots: &[PlotFile]) -> Option<String> {
     let parts: Vec<String> = metrics
         .iter()
         .filter_map(|m| {
-            let of_metric: Vec<&(String, LinePlot)> = plots
-                .iter()
-                .filter(|(name, _)| name == m || name.starts_with(&format!("{m}--")))
-                .collect();
+            let of_metric: Vec<&PlotFile> = plots.iter().filter(|p| &p.metric == m).collect();
             let empty: Vec<String> = of_metric
                 .iter()
-                .filter(|(_, p)| p.no_value.is_some())
-                .map(|(name, _)| format!("{name}.svg"))
+                .filter(|p| p.plot.no_value.is_some())
+                .map(|p| format!("{}.svg", p.name))
                 .collect();
             (!empty.is_empty()).then(|| {
                 format!(
