@@ -1109,6 +1109,47 @@ fn a_policy_with_no_value_says_where_and_why() {
     assert!(!t.iter().any(|l| l.contains("leaves it empty")), "{t:?}");
 }
 
+/// A backup given up is never hidden behind what a metric lacks: where quiesce's every
+/// seed gave up (a freeze limit of 1 tick on a disk) the window's response has no value
+/// because no transaction arrived in a window that short, and the legend says both.
+#[test]
+fn a_metric_without_value_still_says_the_backup_was_given_up() {
+    let (_o, texts) = sweep_texts(
+        r#"policies = ["quiesce"]
+seeds = [1, 2]
+metrics = ["window_response_ticks_mean"]
+[[axis]]
+key = "device.profile"
+values = ["hdd-7200", "nvme-ssd"]
+[scenario.workload]
+kind = "generated"
+records = 4096
+transactions = 200
+length_min = 1
+length_max = 4
+compute_ticks_min = 100
+compute_ticks_max = 1000
+arrivals = { mode = "open", interarrival_ticks_mean = 20000 }
+[scenario.geometry]
+block_size_bytes = 4096
+records_per_block = 1
+[scenario.backup]
+quiesce_deadline_ticks = 1
+quiesce_retries_max = 1
+quiesce_retry_backoff_ticks = 10
+"#,
+    );
+    // The legend's entry, its lines joined.
+    let t = texts("window_response_ticks_mean.svg").join(" ");
+    assert!(
+        t.contains(
+            "quiesce (no value at hdd-7200: no transaction that arrived in the backup \
+             window committed; every seed's backup given up)"
+        ),
+        "{t}"
+    );
+}
+
 /// With no `[[axis]]` the one category is the base scenario, and a legend says so
 /// where a policy has no value, never "at " an empty x.
 #[test]

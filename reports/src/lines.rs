@@ -467,12 +467,19 @@ fn draw<DB: DrawingBackend>(
         }
         None => area,
     };
+    // Every panel leaves its legend the widest panel legend's column, so the shared x
+    // axis lies at the same pixels in each: a value read down the stack stays in line.
+    let legend_w = groups
+        .iter()
+        .map(|idx| legend_width(&area, p, idx))
+        .max()
+        .unwrap_or(0);
     for (k, (idx, panel)) in groups.iter().zip(area.split_evenly((n, 1))).enumerate() {
         let last = k + 1 == n;
         let band = mark_band(p, idx);
         let x_area = if last { 50 } else { 30 };
         let mut builder = ChartBuilder::on(&panel);
-        let (legend_w, legend) = legend_area(&panel, p, idx);
+        let legend = legend_column(&panel, legend_w);
         builder
             .margin(16)
             .margin_top(6 + band)
@@ -637,16 +644,27 @@ fn legend_area<DB: DrawingBackend>(
     p: &LinePlot,
     idx: &[usize],
 ) -> (u32, Area<DB>) {
+    let w = legend_width(area, p, idx);
+    (w, legend_column(area, w))
+}
+
+/// The width (pixels) of the legend of the series `idx` of `p` ([`legend_area`]).
+fn legend_width<DB: DrawingBackend>(area: &Area<DB>, p: &LinePlot, idx: &[usize]) -> u32 {
     let style = TextStyle::from(font(13.0));
     let widest = legend_texts(p, idx)
         .iter()
         .flatten()
         .map(|l| area.estimate_text_size(l, &style).map_or(0, |(w, _)| w))
         .max();
-    let w = widest.map_or(0, |w| w + LEGEND_BOX_PX + LEGEND_GAP_PX);
+    widest.map_or(0, |w| w + LEGEND_BOX_PX + LEGEND_GAP_PX)
+}
+
+/// The legend's column of width `w` at the right of `area`, before the chart's right
+/// margin ([`legend_area`]).
+fn legend_column<DB: DrawingBackend>(area: &Area<DB>, w: u32) -> Area<DB> {
     let total = area.dim_in_pixel().0;
     let (_, column) = area.split_horizontally(total.saturating_sub(w + 16));
-    (w, column)
+    column
 }
 
 /// One chart on `builder`: the series of `on` of `p`, x over `x0..x1`, y over theirs
@@ -1643,6 +1661,49 @@ mod tests {
             no_value: None,
             split_scales: split,
             marks: Vec::new(),
+        }
+    }
+
+    /// Panels stacked over one shared x axis put each x value at the same pixels,
+    /// whatever the width of each panel's legend: the same tick is at one x in every
+    /// panel (a long legend entry in one panel only, the other's short).
+    #[test]
+    fn stacked_panels_share_their_x_pixels() {
+        let series = |name: &str, y: f64, note: Option<&str>| Series {
+            name: name.into(),
+            points: vec![(10.0, y), (20.0, 2.0 * y), (30.0, 3.0 * y)],
+            intervals: Vec::new(),
+            note: note.map(str::to_string),
+        };
+        for notes in [
+            (
+                None,
+                Some("no value at 40: a reason long enough to widen its legend"),
+            ),
+            (
+                Some("a long note on the top panel's entry, far wider than the other"),
+                None,
+            ),
+        ] {
+            let p = with_bars(
+                vec![
+                    series("mirroring", 1.0e6, notes.0),
+                    series("cow", 5.0, notes.1),
+                ],
+                "y",
+                true,
+            );
+            assert_eq!(panels(&p).len(), 2, "two panels of their own scale");
+            let svg = render_svg(&p).unwrap();
+            for tick in ["10", "20", "30"] {
+                let xs: Vec<f64> = placed_texts(&svg)
+                    .into_iter()
+                    .filter(|(_, anchor, _, t)| t.trim() == tick && anchor == "middle")
+                    .map(|(x, ..)| x)
+                    .collect();
+                assert_eq!(xs.len(), 2, "tick {tick} once a panel: {xs:?}");
+                assert_eq!(xs[0], xs[1], "tick {tick} at one x in both panels");
+            }
         }
     }
 

@@ -260,18 +260,27 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
             } else {
                 "every seed's run failed".to_string()
             }
-        } else if policy == sim::Policy::None.as_str() {
-            format!("{policy} takes no backup")
-        } else if let Some(why) = undefined_why(metric, &all_are) {
-            why
-        } else if every(abandoned) {
-            format!("{seeds} abandoned")
-        } else if every(given_up) {
-            format!("{seeds} given up")
-        } else if !rows.is_empty() && lost() {
-            format!("{seeds} given up or abandoned")
         } else {
-            UNKNOWN_WHY.to_string()
+            let lost_why = if every(abandoned) {
+                Some(format!("{seeds} abandoned"))
+            } else if every(given_up) {
+                Some(format!("{seeds} given up"))
+            } else if !rows.is_empty() && lost() {
+                Some(format!("{seeds} given up or abandoned"))
+            } else {
+                None
+            };
+            if policy == sim::Policy::None.as_str() {
+                format!("{policy} takes no backup")
+            } else {
+                // What the metric lacks, and beside it the backups lost: a plot of the
+                // window alone would otherwise hide that no backup was taken there.
+                match (undefined_why(metric, &all_are), lost_why) {
+                    (Some(why), Some(lost)) => format!("{why}; {lost}"),
+                    (Some(why), None) | (None, Some(why)) => why,
+                    (None, None) => UNKNOWN_WHY.to_string(),
+                }
+            }
         }
     };
     let xs: Vec<String> = match x_pos {
