@@ -579,7 +579,7 @@ fn lock_old_images(paths: &DevicePaths) -> Result<Vec<std::fs::File>> {
         if !p.is_file() {
             continue;
         }
-        let f = std::fs::File::open(p).with_context(|| {
+        let f = engine::regular::open_read(p).with_context(|| {
             format!(
                 "{}: cannot open the image --create would replace",
                 p.display()
@@ -749,19 +749,23 @@ fn remove_stale_staging(dir: &Path) {
     }
 }
 
-/// Refuses (exit 2) a `DIR/serving.json` that is a directory, before any of the
-/// device's files is opened or a new device is staged: the server records there that
-/// it serves the device, replacing the file, and cannot replace a directory.
+/// Refuses (exit 2) a `DIR/serving.json` that is a directory or any other file that
+/// is not a regular file (a pipe, device or socket; a link is followed), before any of
+/// the device's files is opened or a new device is staged: the server records there
+/// that it serves the device, replacing the file, and reads it at its start (a pipe's
+/// open would wait for ever).
 fn refuse_unwritable_marker(dir: &Path) -> Result<()> {
     let marker = dir.join("serving.json");
-    if std::fs::symlink_metadata(&marker).is_ok_and(|m| m.is_dir()) {
-        bail!(
-            "{}: is a directory; the server records there that it serves the device and \
-             could not: remove it (nothing was changed)",
-            marker.display()
-        );
-    }
-    Ok(())
+    let what = match std::fs::metadata(&marker) {
+        Ok(m) if m.is_dir() => "is a directory",
+        Ok(m) if !m.is_file() => "is not a regular file (a pipe, device or socket)",
+        _ => return Ok(()),
+    };
+    bail!(
+        "{}: {what}; the server records there that it serves the device and could not: \
+         remove it (nothing was changed)",
+        marker.display()
+    );
 }
 
 /// A new device, made whole and flushed in a staging directory inside DIR

@@ -245,10 +245,8 @@ pub fn device_file(path: &Path) -> Option<String> {
     if let Some(what) = device_record(path) {
         return Some(what);
     }
-    let f = std::fs::File::open(path).ok()?;
-    if !f.metadata().is_ok_and(|m| m.is_file()) {
-        return None;
-    }
+    // Never waits on a pipe: only a regular file is opened.
+    let f = crate::regular::open_read(path).ok()?;
     if held(&f) {
         return Some(LIVE_IMAGE.to_string());
     }
@@ -326,7 +324,7 @@ fn device_record(path: &Path) -> Option<String> {
     if !m.is_file() || m.len() > 64 * 1024 {
         return None;
     }
-    let text = std::fs::read_to_string(path).ok()?;
+    let text = crate::regular::read_to_string(path).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     let o = v.as_object()?;
     let has = |key: &str, number: bool| {
@@ -375,11 +373,7 @@ fn refuse_held(path: &Path) -> std::io::Result<()> {
 /// whose open would wait for a writer, is not opened); `None` otherwise or if it
 /// cannot be opened.
 fn open_regular(path: &Path) -> Option<std::fs::File> {
-    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
-        return None;
-    }
-    let f = std::fs::File::open(path).ok()?;
-    f.metadata().is_ok_and(|m| m.is_file()).then_some(f)
+    crate::regular::open_read(path).ok()
 }
 
 /// A temporary file in the directory of `path`'s file ([`write_target`]: where a link

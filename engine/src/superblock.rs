@@ -47,7 +47,7 @@
 //! durable_len | crc32`, no nonce), read with nonce 0, the nonce of every file written
 //! before nonces.
 
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
@@ -201,7 +201,7 @@ pub fn read(meta: &Path) -> Result<Superblock, MetaError> {
         ),
     };
     let mut bytes = Vec::new();
-    match File::open(&path) {
+    match crate::regular::open_read(&path) {
         Ok(mut f) => {
             f.read_to_end(&mut bytes)
                 .map_err(|e| io_error(&path, "read", e))?;
@@ -281,12 +281,11 @@ impl Superblock {
 pub fn write(meta: &Path, copy: &Superblock) -> Result<(), MetaError> {
     let path = path_of(meta);
     let io = |what, e| io_error(&path, what, e);
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(|e| io("open", e))?;
+    let mut f = crate::regular::open(
+        &path,
+        OpenOptions::new().write(true).create(true).truncate(false),
+    )
+    .map_err(|e| io("open", e))?;
     f.seek(SeekFrom::Start((copy.seq % 2) * COPY_BYTES))
         .map_err(|e| io("seek", e))?;
     f.write_all(&encode(copy)).map_err(|e| io("write", e))?;

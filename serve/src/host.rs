@@ -196,6 +196,19 @@ impl Host {
         let archive = read_archive_record(dir, &device.identity())?
             .filter(|_| device.phase() == Phase::BackedUp && device.archive_complete());
         let marker = serving_marker(dir);
+        if let Ok(m) = std::fs::metadata(&marker) {
+            if !m.is_file() {
+                let what = if m.is_dir() {
+                    "is a directory"
+                } else {
+                    engine::regular::NOT_REGULAR
+                };
+                return Err(format!(
+                    "{}: {what}; the server records there that it serves the device: remove it",
+                    marker.display(),
+                ));
+            }
+        }
         let who = device.identity();
         let recovered = left_served(&marker, &who);
         if recovered {
@@ -875,7 +888,7 @@ pub fn serving_marker(dir: &Path) -> PathBuf {
 
 /// Whether `marker` is there and records the device `who`.
 fn left_served(marker: &Path, who: &engine::Identity) -> bool {
-    std::fs::read_to_string(marker)
+    engine::regular::read_to_string(marker)
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .is_some_and(|v| v.get("device").and_then(|d| d.as_str()) == Some(&who.id_text()))

@@ -188,13 +188,15 @@ impl Drop for FileStore {
 ///
 /// Errors: [`StoreError::Io`] naming `path` and the operation (`create`, `open`).
 fn open_rw(path: &Path, create: bool) -> Result<File, StoreError> {
-    OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(create)
-        .truncate(false)
-        .open(path)
-        .map_err(|source| StoreError::Io {
+    crate::regular::open(
+        path,
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(create)
+            .truncate(false),
+    )
+    .map_err(|source| StoreError::Io {
             store: path.display().to_string(),
             op: if create { "create" } else { "open" },
             block: None,
