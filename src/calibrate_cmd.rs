@@ -387,6 +387,7 @@ fn measure(dir: &Path, bs: usize, samples: usize, region_blocks: u64) -> Result<
     let scratch_dir = tempfile::Builder::new()
         .prefix(".owm-calibrate-")
         .tempdir_in(dir)
+        .map_err(engine::atomic::plain)
         .map_err(|e| {
             anyhow::anyhow!(
                 "{}: cannot make the measurement's scratch directory: {e}",
@@ -567,7 +568,10 @@ impl Pending {
     /// error names `target` and says `what` failed.
     fn new(target: PathBuf, bytes: &[u8], what: &str) -> Result<Pending> {
         use std::io::Write;
-        let fail = |e: std::io::Error| anyhow::anyhow!("{}: {what}: {e}", target.display());
+        let fail = |e: std::io::Error| {
+            let e = engine::atomic::plain(e);
+            anyhow::anyhow!("{}: {what}: {e}", target.display())
+        };
         let target = engine::atomic::write_target(&target).map_err(fail)?;
         engine::atomic::remove_stale_temporaries(&target);
         let mut tmp = engine::atomic::temporary_beside(&target).map_err(fail)?;

@@ -105,14 +105,17 @@ pub fn prepare(target: &Path, flag: &str) -> Result<Staging> {
                 target.display(),
             );
         }
-        tempfile::tempfile_in(target).with_context(|| {
-            format!("{}: the output directory is not writable", target.display())
-        })?;
+        tempfile::tempfile_in(target)
+            .map_err(engine::atomic::plain)
+            .with_context(|| {
+                format!("{}: the output directory is not writable", target.display())
+            })?;
     }
     remove_stale(target, flag)?;
     let dir = tempfile::Builder::new()
         .prefix(&prefix(target))
         .tempdir_in(parent)
+        .map_err(engine::atomic::plain)
         .with_context(|| format!("{}: cannot create the output directory", target.display()))?;
     let lock = lock_dir(dir.path())
         .with_context(|| format!("{}: cannot lock the staging directory", target.display()))?

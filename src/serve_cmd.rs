@@ -689,7 +689,8 @@ fn locked_staging_dir(dir: &Path) -> std::io::Result<(tempfile::TempDir, Option<
     for _ in 0..16 {
         let tmp = tempfile::Builder::new()
             .prefix(CREATE_PREFIX)
-            .tempdir_in(dir)?;
+            .tempdir_in(dir)
+            .map_err(engine::atomic::plain)?;
         let f = std::fs::File::open(tmp.path())?;
         match f.try_lock() {
             Ok(()) => {}
@@ -829,6 +830,7 @@ impl Staged {
             let aside = tempfile::Builder::new()
                 .prefix(file::REPLACED_PREFIX)
                 .tempdir_in(dir)
+                .map_err(engine::atomic::plain)
                 .with_context(|| format!("{}: cannot keep the old device aside", dir.display()))?
                 .keep();
             for name in old {

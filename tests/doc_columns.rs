@@ -123,3 +123,44 @@ fn the_docs_column_names_are_summary_csv_columns() {
         "summary.csv columns scenarios/README.md never names: {undocumented:?}"
     );
 }
+
+/// Every refusal kind `owm device` can print, the server's (`kind: "…"`, a retire's
+/// `refuse("…"`, an engine error's `… => "…"`) and `owm device`'s own
+/// (`refuse_here("…"`), is listed in README.md's row for `owm device`, for scripts that
+/// switch on `kind`.
+#[test]
+fn every_refusal_kind_is_listed_in_the_readme() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut kinds = BTreeSet::new();
+    for file in [
+        "serve/src/host.rs",
+        "serve/src/control.rs",
+        "src/device_cmd.rs",
+    ] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let text = text.replace("( \"", "(\"");
+        for opener in ["kind: \"", "refuse(\"", "refuse_here(\"", "{ .. } => \""] {
+            for (at, _) in text.match_indices(opener) {
+                let rest = &text[at + opener.len()..];
+                let kind = &rest[..rest.find('"').unwrap()];
+                if !kind.is_empty() && kind.bytes().all(|b| b.is_ascii_lowercase() || b == b'-') {
+                    kinds.insert(kind.to_string());
+                }
+            }
+        }
+    }
+    assert!(kinds.len() >= 9, "the kinds were not found: {kinds:?}");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let row = readme
+        .lines()
+        .find(|l| l.starts_with("| `owm device split"))
+        .expect("README's row for owm device");
+    let listed = names_in(row);
+    for kind in &kinds {
+        assert!(
+            listed.contains(kind),
+            "`{kind}` is not listed in README's row: {row}"
+        );
+    }
+}

@@ -1,7 +1,8 @@
 //! Replacing a whole file atomically: the one routine the metadata compaction, the
 //! report writers and the server's archive marker share. The bytes go to a temporary
 //! file in the target's directory (named `.{name}.XXXXXX.tmp`, six random letters or
-//! digits, so a leftover after a kill is recognisable), are made durable (`fsync`), and
+//! digits, so a leftover after a kill is recognisable; a name too long for that is
+//! shortened, [`temporary_stem`]), are made durable (`fsync`), and
 //! the temporary file is renamed over the target; then the directory is synced so the
 //! rename itself survives a power loss. A reader sees the old file or the new one,
 //! never a mix; on any error the old file is untouched and the temporary file removed.
@@ -30,6 +31,31 @@ use std::path::{Path, PathBuf};
 /// The random part of a temporary file's name: this many ASCII letters and digits.
 const RANDOM_CHARS: usize = 6;
 
+/// The longest file name the system takes, in bytes (`NAME_MAX`).
+const NAME_BYTES_MAX: usize = 255;
+
+/// How many bytes of a long name [`temporary_stem`] keeps.
+const STEM_KEPT_BYTES: usize = 200;
+
+/// The `NAME` of the temporary files `.NAME.XXXXXX.tmp` of a target named `name`:
+/// `name` itself, or, when the temporary name would then be longer than a file name
+/// can be ([`NAME_BYTES_MAX`]), its first 200 bytes (to a character's end), `~` and 16
+/// hexadecimal digits of a hash of the whole name (FNV-1a, 64 bits: the same for the
+/// same name in every run, so a later writer finds a killed one's file).
+fn temporary_stem(name: &str) -> String {
+    if name.len() + RANDOM_CHARS + ".tmp".len() + 2 <= NAME_BYTES_MAX {
+        return name.to_string();
+    }
+    let mut end = STEM_KEPT_BYTES;
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{}~{hash:016x}", &name[..end])
+}
+
 /// How many temporary files [`temporary_beside`] makes before giving up when each is
 /// removed as stale between its creation and its lock (by another process's
 /// [`remove_stale_temporaries`] of the same target).
@@ -48,8 +74,9 @@ const CREATE_ATTEMPTS_MAX: usize = 16;
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let path = &write_target(path)?;
     remove_stale_temporaries(path);
-    let mut tmp = temporary_beside(path)?;
-    tmp.write_all(bytes)?;
+    let tmp = temporary_beside(path)?;
+    // Through the file itself: its errors say the OS's words, without the path.
+    tmp.as_file().write_all(bytes)?;
     persist(tmp, path)
 }
 
@@ -68,8 +95,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// As [`write_atomic`], less syncing.
 pub fn write_atomic_scratch(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let path = &write_target(path)?;
-    let mut tmp = temporary_beside(path)?;
-    tmp.write_all(bytes)?;
+    let tmp = temporary_beside(path)?;
+    tmp.as_file().write_all(bytes)?;
     rename_into_place(tmp, path)
 }
 
@@ -228,6 +255,21 @@ fn own_file(m: &std::fs::Metadata) -> Option<String> {
     })
 }
 
+/// `e` without the path the `tempfile` crate appends to the errors of its files and
+/// directories (`… at path "…"`, the path as Rust's debug text): the kind and the
+/// operating system's words are kept; the caller names the path plainly. Any other
+/// error is returned as it is.
+pub fn plain(e: std::io::Error) -> std::io::Error {
+    let Some(inner) = e.get_ref() else {
+        return e;
+    };
+    let text = inner.to_string();
+    match text.rfind(" at path \"") {
+        Some(at) => std::io::Error::new(e.kind(), &text[..at]),
+        None => e,
+    }
+}
+
 /// An [`std::io::ErrorKind::InvalidInput`] error saying `what`.
 fn invalid(what: impl Into<String>) -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::InvalidInput, what.into())
@@ -378,7 +420,7 @@ fn open_regular(path: &Path) -> Option<std::fs::File> {
 
 /// A temporary file in the directory of `path`'s file ([`write_target`]: where a link
 /// leads; the current directory for a bare name), named
-/// `.NAME.XXXXXX.tmp` after that file's name and locked (`flock`, exclusive) for as
+/// `.NAME.XXXXXX.tmp` after that file's name ([`temporary_stem`]) and locked (`flock`, exclusive) for as
 /// long as it is open: the first half of an atomic write, to be finished by
 /// [`persist`] (or dropped, which removes it). Callers remove the stale temporary
 /// files of `path` first ([`remove_stale_temporaries`]). Writing through another
@@ -392,14 +434,15 @@ pub fn temporary_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile>
     let path = &write_target(path)?;
     let name = path
         .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
+        .map(|n| temporary_stem(&n.to_string_lossy()))
         .unwrap_or_default();
     for _ in 0..CREATE_ATTEMPTS_MAX {
         let tmp = tempfile::Builder::new()
             .prefix(&format!(".{name}."))
             .suffix(".tmp")
             .rand_bytes(RANDOM_CHARS)
-            .tempfile_in(directory_of(path))?;
+            .tempfile_in(directory_of(path))
+            .map_err(plain)?;
         match tmp.as_file().try_lock() {
             Ok(()) => {}
             // Another process took it for stale between its creation and now: it is
@@ -456,11 +499,12 @@ pub fn remove_stale_temporaries(path: &Path) -> Vec<PathBuf> {
     removed
 }
 
-/// Whether `file_name` is `.{name}.XXXXXX.tmp` with `XXXXXX` ASCII letters and digits.
+/// Whether `file_name` is `.{NAME}.XXXXXX.tmp` with `XXXXXX` ASCII letters and digits,
+/// `NAME` the [`temporary_stem`] of `name`.
 fn is_temporary_of(file_name: &str, name: &str) -> bool {
     file_name
         .strip_prefix('.')
-        .and_then(|n| n.strip_prefix(name))
+        .and_then(|n| n.strip_prefix(temporary_stem(name).as_str()))
         .and_then(|n| n.strip_prefix('.'))
         .and_then(|n| n.strip_suffix(".tmp"))
         .is_some_and(|r| r.len() == RANDOM_CHARS && r.bytes().all(|b| b.is_ascii_alphanumeric()))
@@ -763,6 +807,51 @@ mod tests {
         drop(holder);
         assert_eq!(remove_stale_temporaries(&p), vec![t.clone()]);
         assert!(!t.exists());
+    }
+
+    /// Every legal name is written, up to 255 bytes (and of many-byte characters): a
+    /// name too long for `.NAME.XXXXXX.tmp` gets a shortened temporary name of legal
+    /// length, the same for the same name, that a later writer still finds stale; a
+    /// name short enough keeps its own.
+    #[test]
+    fn a_name_of_up_to_255_bytes_is_written_and_its_leftovers_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let names_of = |lens: &[usize]| -> Vec<String> {
+            lens.iter()
+                .flat_map(|&n| ["y".repeat(n), "é".repeat(n / 2)])
+                .collect()
+        };
+        for name in names_of(&[2, 243, 244, 250, 254, 255]) {
+            let p = dir.path().join(&name);
+            write_atomic(&p, name.as_bytes()).unwrap_or_else(|e| panic!("{}: {e}", name.len()));
+            assert_eq!(std::fs::read(&p).unwrap(), name.as_bytes());
+            std::fs::remove_file(&p).unwrap();
+            let t = temporary_beside(&p).unwrap();
+            let n = t.path().file_name().unwrap().to_str().unwrap().to_string();
+            assert!(n.len() <= NAME_BYTES_MAX, "{}: {n}", name.len());
+            assert_eq!(n.contains(name.as_str()), name.len() <= 243, "{n}");
+            assert!(is_temporary_of(&n, &name), "{n}");
+            assert!(!is_temporary_of(&n, &format!("{name}x")), "{n}");
+            // A writer killed: its file is left, unlocked, and found stale.
+            let (kept, path) = t.keep().unwrap();
+            drop(kept);
+            assert_eq!(remove_stale_temporaries(&p), vec![path]);
+            assert_eq!(names(dir.path()), Vec::<String>::new());
+        }
+    }
+
+    /// The errors of a whole-file write say the system's words without the
+    /// `tempfile` crate's `at path "…"` (the caller names the path plainly).
+    #[test]
+    fn an_error_names_no_path_in_debug_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("missing").join("a.json");
+        let e = write_atomic(&p, b"x").unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
+        assert!(!e.to_string().contains("at path"), "{e}");
+        assert!(e.to_string().contains("No such file or directory"), "{e}");
+        let untouched = plain(std::io::Error::from_raw_os_error(libc::ENOSPC));
+        assert_eq!(untouched.raw_os_error(), Some(libc::ENOSPC));
     }
 
     /// A temporary file is locked while it is open and named as

@@ -92,8 +92,8 @@ pub fn refuse_detached(dir: &Path) -> std::result::Result<(), String> {
         };
         return Err(damaged(what.into()));
     }
-    let text =
-        crate::regular::read_to_string(&marker).map_err(|e| damaged(format!("cannot be read: {e}")))?;
+    let text = crate::regular::read_to_string(&marker)
+        .map_err(|e| damaged(format!("cannot be read: {e}")))?;
     let record = serde_json::from_str::<serde_json::Value>(&text)
         .map_err(|e| damaged(format!("not JSON: {e}")))?;
     if !record.is_object() {
@@ -248,7 +248,8 @@ pub fn read_archive_record(
         }
         Ok(_) => {}
     }
-    let text = crate::regular::read_to_string(&path).map_err(|e| bad(format!("cannot read: {e}")))?;
+    let text =
+        crate::regular::read_to_string(&path).map_err(|e| bad(format!("cannot read: {e}")))?;
     let v: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| bad(format!("damaged: not JSON: {e}")))?;
     let field = |key: &str| {

@@ -640,7 +640,8 @@ impl FileJournal {
     /// Cuts the torn tail [`FileJournal::read`] found (if any) from the file.
     pub fn drop_torn_tail(path: &Path, decoded: &Decoded) -> Result<(), MetaError> {
         if decoded.valid_len < decoded.file_len {
-            let f = crate::regular::open(path, OpenOptions::new().write(true)).map_err(|e| MetaError::io(path, "open", e))?;
+            let f = crate::regular::open(path, OpenOptions::new().write(true))
+                .map_err(|e| MetaError::io(path, "open", e))?;
             f.set_len(decoded.valid_len)
                 .map_err(|e| MetaError::io(path, "truncate torn tail", e))?;
         }
@@ -651,7 +652,8 @@ impl FileJournal {
     /// appending; its superblock's writes keep the device id it records and record
     /// `generation` and `nonce`.
     pub fn open_append(path: &Path, generation: u64, nonce: u64) -> Result<Self, MetaError> {
-        let file = crate::regular::open(path, OpenOptions::new().append(true)).map_err(|e| MetaError::io(path, "open", e))?;
+        let file = crate::regular::open(path, OpenOptions::new().append(true))
+            .map_err(|e| MetaError::io(path, "open", e))?;
         let sb = crate::superblock::read(path)?;
         Ok(FileJournal {
             path: path.to_path_buf(),

@@ -132,7 +132,10 @@ mod tests {
         }
         let e = read(dir.path()).unwrap_err();
         assert_eq!(e.to_string(), "is a directory");
-        assert_eq!(read(Path::new("/dev/null")).unwrap_err().to_string(), NOT_REGULAR);
+        assert_eq!(
+            read(Path::new("/dev/null")).unwrap_err().to_string(),
+            NOT_REGULAR
+        );
         let file = dir.path().join("file");
         std::fs::write(&file, b"whole").unwrap();
         assert_eq!(read(&file).unwrap(), b"whole");

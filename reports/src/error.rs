@@ -35,7 +35,8 @@ impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            // The path is said once, plainly, by this error itself.
+            source: engine::atomic::plain(source),
         }
     }
 

@@ -453,7 +453,12 @@ impl Host {
     /// Errors: `bad-request` for a `to` that is one of the device's own files
     /// ([`Host::refuse_own_file`]) or that no file can replace (another device's file
     /// too: [`refuse_unreplaceable`]); `busy` while another backup of
-    /// this device runs; `out-of-order` before the split or once A is retired; `io`.
+    /// this device runs; `out-of-order` before the split or once A is retired; `io`:
+    /// no archive at `to` when the copy failed, and, when the copy completed but
+    /// `archive.json` cannot be written (a full file system), the archive kept at
+    /// `to`, whole but unrecorded, the message saying so: the journal then records
+    /// a completed archive whose record is missing ([`Host::status`]'s
+    /// `archive_problem`, and the retire's refusal, say so).
     pub fn backup(&self, to: &Path) -> Result<(Archive, Vec<PathBuf>), ControlError> {
         self.refuse_own_file(to)?;
         refuse_unreplaceable(to)?;
@@ -500,7 +505,15 @@ impl Host {
             file: Some(stamp),
         };
         let who = self.control(|d| Ok(d.identity()))?;
-        write_archive_record(&self.dir, &who, &archive).map_err(ControlError::io)?;
+        write_archive_record(&self.dir, &who, &archive).map_err(|e| {
+            ControlError::io(format!(
+                "the archive {} is complete ({} bytes) and kept there, but it is not \
+                 recorded: {e}; so VLUN A cannot be retired on it: once archive.json can be \
+                 written, {WAYS_ON}",
+                to.display(),
+                archive.bytes,
+            ))
+        })?;
         *self.archive.lock().unwrap_or_else(|p| p.into_inner()) = Some(archive.clone());
         Ok((archive, stale_removed))
     }
@@ -595,11 +608,7 @@ impl Host {
             (Phase::BackedUp, None) => {
                 let marker = archive_marker(&self.dir);
                 let why = if journaled {
-                    format!(
-                        "its archive record {} is missing (the journal records a completed \
-                         archive, but not where it is)",
-                        marker.display()
-                    )
+                    record_missing(&self.dir)
                 } else {
                     format!(
                         "no backup of it has completed in this cycle (no record of one in {})",
@@ -730,16 +739,30 @@ impl Host {
         Ok(stale_removed)
     }
 
-    /// The status the control plane prints, as JSON.
+    /// The status the control plane prints, as JSON. `archive_completed` is what the
+    /// journal holds: a completed archive of this cycle's VLUN A, whether
+    /// `archive.json` records where it is (`archive`) or not; `archive_problem` says
+    /// what is wrong with a recorded archive ([`archive_problem`]) or, for a completed
+    /// archive with no record, that the record is missing and the ways on (as the
+    /// retire's refusal does).
     pub fn status(&self) -> Result<serde_json::Value, ControlError> {
-        let (phase, entries, space) = self.control(|d| {
+        let (phase, entries, space, journaled) = self.control(|d| {
             Ok((
                 d.phase(),
                 d.table().map(|t| t.in_use()).unwrap_or(0),
                 d.space_in_use(),
+                d.archive_complete(),
             ))
         })?;
         let archive = self.archive();
+        // What the journal holds: a completed archive of this cycle's VLUN A, recorded
+        // (`archive`) or not (its record could not be written, or was removed).
+        let completed = archive.is_some() || (phase == Phase::BackedUp && journaled);
+        let problem = match &archive {
+            Some(a) => archive_problem(a),
+            None if completed => Some(format!("{}; {WAYS_ON}", record_missing(&self.dir))),
+            None => None,
+        };
         Ok(serde_json::json!({
             "ok": true,
             "variant": self.variant.as_str(),
@@ -751,8 +774,8 @@ impl Host {
             "extra_space_blocks": space.extra_space_blocks,
             "kept_image_blocks": space.kept_image_blocks,
             "recovered_from_journal": self.recovered,
-            "archive_completed": archive.is_some(),
-            "archive_problem": archive.as_ref().and_then(archive_problem),
+            "archive_completed": completed,
+            "archive_problem": problem,
             "archive": archive.map(|a| serde_json::json!({
                 "path": a.path.display().to_string(),
                 "bytes": a.bytes,
@@ -892,6 +915,17 @@ fn left_served(marker: &Path, who: &engine::Identity) -> bool {
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .is_some_and(|v| v.get("device").and_then(|d| d.as_str()) == Some(&who.id_text()))
+}
+
+/// What is wrong when the journal records a completed archive of VLUN A but
+/// `archive.json` does not say where it is (it could not be written, or was removed):
+/// said alike by the status (`archive_problem`) and by a refused retire.
+fn record_missing(dir: &Path) -> String {
+    format!(
+        "its archive record {} is missing: the journal records a completed archive, but \
+         not where it is (the record could not be written, or was removed)",
+        archive_marker(dir).display()
+    )
 }
 
 /// What the ways on from a refused retire are, said with each refusal.

@@ -464,7 +464,7 @@ pub fn writable_file(flag: &str, path: &std::path::Path) -> anyhow::Result<()> {
         };
         anyhow::bail!("{flag} {shown}: its directory {} {why}", parent.display());
     }
-    if let Err(e) = tempfile::tempfile_in(parent) {
+    if let Err(e) = tempfile::tempfile_in(parent).map_err(engine::atomic::plain) {
         anyhow::bail!(
             "{flag} {shown}: its directory {} is not writable: {e}",
             parent.display()

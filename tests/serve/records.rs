@@ -652,6 +652,79 @@ fn a_device_owm_that_is_not_a_file_is_refused_without_suggesting_create() {
     assert_bad_input(&o, "create one with --create --variant V", "empty");
 }
 
+/// A backup whose archive is complete but whose record `archive.json` cannot be
+/// written (here: `archive.json` a link into a missing directory, as a full file system
+/// fails it) exits 1 saying the archive at `--to` is complete, kept and unrecorded;
+/// `status` and `retire` then tell one story, before and after a restart: the journal
+/// records a completed archive whose record is missing, and the ways on. Once the
+/// record can be written, a backup again records one and the retire passes.
+#[test]
+fn an_archive_that_cannot_be_recorded_is_kept_and_said_alike_by_status_and_retire() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    for variant in ["mirroring", "logging", "cow"] {
+        let mut s = Server::create(variant, BLOCKS);
+        let record = s.dir().join("archive.json");
+        s.device_ok(&["split"]);
+        std::os::unix::fs::symlink(s.path("no-such-dir/archive.json"), &record).unwrap();
+        let archive = s.path("a.img");
+        let o = s.device(&["backup", "--to", archive.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1), "{variant}: {}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        let kept = format!(
+            "the archive {} is complete ({} bytes) and kept there, but it is not recorded",
+            archive.display(),
+            BLOCKS * BS as u64
+        );
+        assert!(
+            err.contains(&kept) && err.contains("io:"),
+            "{variant}: {err}"
+        );
+        assert!(!err.contains("at path"), "{variant}: {err}");
+        assert_eq!(
+            std::fs::metadata(&archive).unwrap().len(),
+            BLOCKS * BS as u64,
+            "{variant}: the archive is whole at --to"
+        );
+        for restarted in [false, true] {
+            let st: serde_json::Value =
+                serde_json::from_str(&s.device_ok(&["status", "--json"])).unwrap();
+            let ctx = format!("{variant}, restarted {restarted}: {st}");
+            assert_eq!(st["phase"], "backed up", "{ctx}");
+            assert_eq!(st["archive_completed"], true, "{ctx}");
+            assert!(st["archive"].is_null(), "{ctx}");
+            let problem = st["archive_problem"].as_str().unwrap_or_default();
+            assert!(
+                problem.contains(&format!("archive record {} is missing", record.display()))
+                    && problem.contains("owm device backup --to FILE")
+                    && problem.contains("owm device abandon"),
+                "{ctx}"
+            );
+            let o = s.device(&["retire"]);
+            assert_eq!(o.status.code(), Some(1), "{ctx}: {}", text(&o));
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(
+                err.contains(problem),
+                "{ctx}: the retire says otherwise: {err}"
+            );
+            s.kill9();
+            s.restart();
+        }
+        std::fs::remove_file(&record).unwrap();
+        s.device_ok(&["backup", "--to", archive.to_str().unwrap()]);
+        let st: serde_json::Value =
+            serde_json::from_str(&s.device_ok(&["status", "--json"])).unwrap();
+        assert!(st["archive_problem"].is_null(), "{variant}: {st}");
+        assert_eq!(
+            st["archive"]["path"],
+            archive.to_str().unwrap(),
+            "{variant}"
+        );
+        s.device_ok(&["retire"]);
+    }
+}
+
 /// A pipe (FIFO) at the path of any of the device's files or records is refused at
 /// once, exit 2, naming it: none is opened in a way that waits for the pipe's other
 /// end (such an open would hang the start, out of reach of its signals).

@@ -197,11 +197,11 @@ fn open_rw(path: &Path, create: bool) -> Result<File, StoreError> {
             .truncate(false),
     )
     .map_err(|source| StoreError::Io {
-            store: path.display().to_string(),
-            op: if create { "create" } else { "open" },
-            block: None,
-            source,
-        })
+        store: path.display().to_string(),
+        op: if create { "create" } else { "open" },
+        block: None,
+        source,
+    })
 }
 
 fn lock(file: &File, path: &Path) -> Result<(), StoreError> {
