@@ -725,6 +725,29 @@ fn an_archive_that_cannot_be_recorded_is_kept_and_said_alike_by_status_and_retir
     }
 }
 
+/// `backup --to` and `detach --to` a file whose name has the most bytes a name can
+/// have (255): both written, whole, and no temporary file left beside them.
+#[test]
+fn a_backup_and_detach_to_a_255_byte_name_are_written() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let mut s = Server::create("cow", BLOCKS);
+    let out = s.path("out");
+    std::fs::create_dir(&out).unwrap();
+    let archive = out.join("a".repeat(255));
+    let b_prime = out.join("b".repeat(255));
+    s.device_ok(&["split"]);
+    s.device_ok(&["backup", "--to", archive.to_str().unwrap()]);
+    s.device_ok(&["retire"]);
+    s.device_ok(&["detach", "--to", b_prime.to_str().unwrap()]);
+    assert!(s.child.wait().unwrap().success(), "the server ends after the detach");
+    for f in [&archive, &b_prime] {
+        assert_eq!(std::fs::metadata(f).unwrap().len(), BLOCKS * BS as u64);
+    }
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 2, "a temporary file was left");
+}
+
 /// A pipe (FIFO) at the path of any of the device's files or records is refused at
 /// once, exit 2, naming it: none is opened in a way that waits for the pipe's other
 /// end (such an open would hang the start, out of reach of its signals).
