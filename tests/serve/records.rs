@@ -741,11 +741,18 @@ fn a_backup_and_detach_to_a_255_byte_name_are_written() {
     s.device_ok(&["backup", "--to", archive.to_str().unwrap()]);
     s.device_ok(&["retire"]);
     s.device_ok(&["detach", "--to", b_prime.to_str().unwrap()]);
-    assert!(s.child.wait().unwrap().success(), "the server ends after the detach");
+    assert!(
+        s.child.wait().unwrap().success(),
+        "the server ends after the detach"
+    );
     for f in [&archive, &b_prime] {
         assert_eq!(std::fs::metadata(f).unwrap().len(), BLOCKS * BS as u64);
     }
-    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 2, "a temporary file was left");
+    assert_eq!(
+        std::fs::read_dir(&out).unwrap().count(),
+        2,
+        "a temporary file was left"
+    );
 }
 
 /// A pipe (FIFO) at the path of any of the device's files or records is refused at
