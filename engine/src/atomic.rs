@@ -1,8 +1,9 @@
 //! Replacing a whole file atomically: the one routine the metadata compaction, the
 //! report writers and the server's archive marker share. The bytes go to a temporary
 //! file in the target's directory (named `.{name}.XXXXXX.tmp`, six random letters or
-//! digits, so a leftover after a kill is recognisable; a name too long for that is
-//! shortened, [`temporary_stem`]), are made durable (`fsync`), and
+//! digits, so a leftover after a kill is recognisable; in a name of more than 243
+//! bytes, too long for that, `{name}` is its first 200 bytes, `~` and 16 hexadecimal
+//! digits of a hash of it), are made durable (`fsync`), and
 //! the temporary file is renamed over the target; then the directory is synced so the
 //! rename itself survives a power loss. A reader sees the old file or the new one,
 //! never a mix; on any error the old file is untouched and the temporary file removed.
@@ -420,7 +421,8 @@ fn open_regular(path: &Path) -> Option<std::fs::File> {
 
 /// A temporary file in the directory of `path`'s file ([`write_target`]: where a link
 /// leads; the current directory for a bare name), named
-/// `.NAME.XXXXXX.tmp` after that file's name ([`temporary_stem`]) and locked (`flock`, exclusive) for as
+/// `.NAME.XXXXXX.tmp` after that file's name (shortened when longer than 243 bytes, as
+/// the module doc says) and locked (`flock`, exclusive) for as
 /// long as it is open: the first half of an atomic write, to be finished by
 /// [`persist`] (or dropped, which removes it). Callers remove the stale temporary
 /// files of `path` first ([`remove_stale_temporaries`]). Writing through another
