@@ -40,10 +40,10 @@ const STEM_KEPT_BYTES: usize = 200;
 
 /// The `NAME` of the temporary files `.NAME.XXXXXX.tmp` of a target named `name`:
 /// `name` itself, or, when the temporary name would then be longer than a file name
-/// can be ([`NAME_BYTES_MAX`]), its first 200 bytes (to a character's end), `~` and 16
+/// can be (255 bytes, `NAME_MAX`), its first 200 bytes (to a character's end), `~` and 16
 /// hexadecimal digits of a hash of the whole name (FNV-1a, 64 bits: the same for the
 /// same name in every run, so a later writer finds a killed one's file).
-fn temporary_stem(name: &str) -> String {
+pub fn temporary_stem(name: &str) -> String {
     if name.len() + RANDOM_CHARS + ".tmp".len() + 2 <= NAME_BYTES_MAX {
         return name.to_string();
     }
