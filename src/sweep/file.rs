@@ -404,6 +404,7 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
                 }
                 let (a, v, msg) = axis_at_fault(&base, &spec.axis, &values, e.message());
                 let msg = config::with_key_range(&config::toml_words(msg.trim()), &base, &a);
+                let msg = config::with_unit(&msg, &a);
                 axis_error(path, src, &spec.axis, &a, &v, &msg)
             })?;
         // A refusal of a key an axis sets is reported at that axis's value.
