@@ -13,6 +13,7 @@
 //! The verdict is the shared one of `run` and `sweep` ([`crate::verdict`]): one case per
 //! property, written as JSON (`--json`) and JUnit XML (`--junit`) on request.
 
+use engine::shown::ShowName as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -465,7 +466,7 @@ fn check(args: &CheckArgs, since: std::time::Instant) -> Result<Exit> {
     if args.trace_dir.exists() && !args.trace_dir.is_dir() {
         bail!(
             "--trace-dir {}: exists and is not a directory",
-            args.trace_dir.display()
+            args.trace_dir.shown()
         );
     }
     if args.walk.on() {
@@ -584,16 +585,19 @@ fn check(args: &CheckArgs, since: std::time::Instant) -> Result<Exit> {
     for w in written {
         say!(
             "counterexample written to {} (replay: owm check --replay {})",
-            w.display(),
-            crate::shell_word::shell_word(&w)
+            w.shown(),
+            crate::shell_word::shell_word(&w).shown()
         );
     }
-    let reproduce = reproduce(&cfg, args.memory_max, &args.trace_dir, &args.verdict);
-    say!("reproduce: {reproduce}");
+    let command = |word| reproduce(&cfg, args.memory_max, &args.trace_dir, &args.verdict, word);
+    say!(
+        "reproduce: {}",
+        command(crate::shell_word::shell_word).shown()
+    );
     say!("{}", in_words(&report));
     args.verdict.finish(&verdicts(
         &report,
-        reproduce,
+        command(crate::shell_word::absolute_word),
         args.verdict.allow_violations,
         &args.trace_dir,
     ))
@@ -601,18 +605,21 @@ fn check(args: &CheckArgs, since: std::time::Instant) -> Result<Exit> {
 
 /// The command line that gives the same verdict: the model, the search and its bounds
 /// (`--memory-max` among them: it stops a search), and `--trace-dir` when it is not
-/// the default `out/check` (pasted, it writes the traces where this run did).
+/// the default `out/check` (pasted, it writes the traces where this run did), written
+/// by `word` ([`crate::shell_word::shell_word`] as printed,
+/// [`crate::shell_word::absolute_word`] for the verdict files).
 fn reproduce(
     cfg: &CheckConfig,
     memory_max: Option<f64>,
     trace_dir: &Path,
     verdict: &VerdictArgs,
+    word: fn(&Path) -> String,
 ) -> String {
     let memory = memory_max.map_or(String::new(), |gib| format!(" --memory-max {gib}"));
     let dir = if trace_dir == Path::new(DEFAULT_TRACE_DIR) {
         String::new()
     } else {
-        format!(" --trace-dir {}", crate::shell_word::shell_word(trace_dir))
+        format!(" --trace-dir {}", word(trace_dir))
     };
     format!(
         "owm check {} {}{dir}{memory}{}",
@@ -678,7 +685,7 @@ fn verdicts(
                         not_shortest: not_shortest.clone(),
                         replay: Some(format!(
                             "owm check --replay {}",
-                            crate::shell_word::shell_word(&file)
+                            crate::shell_word::absolute_word(&file)
                         )),
                         file: Some(file.display().to_string()),
                     })),
@@ -811,18 +818,18 @@ pub(crate) fn file_stem(invariant: &str) -> String {
 /// or replay error names the file and the line at fault (`FILE:LINE: ...`).
 fn replay(path: &Path) -> Result<Exit> {
     let text = crate::config::read_bounded(path)
-        .map_err(|m| anyhow::anyhow!("could not replay {}: {m}", path.display()))?;
+        .map_err(|m| anyhow::anyhow!("could not replay {}: {m}", path.shown()))?;
     let located = |e: model::ModelError| match e {
         model::ModelError::Line { line, source } => {
-            anyhow::anyhow!("could not replay {}:{line}: {source}", path.display())
+            anyhow::anyhow!("could not replay {}:{line}: {source}", path.shown())
         }
-        other => anyhow::anyhow!("could not replay {}: {other}", path.display()),
+        other => anyhow::anyhow!("could not replay {}: {other}", path.shown()),
     };
     let (trace, lines) = Trace::parse(&text).map_err(located)?;
     let replayed = model::replay_file(&trace, &lines).map_err(located)?;
     let shown = model::render_replayed(&trace, &replayed);
     say!("{}", shown.trim_end());
-    let detail = format!("{} reproduced from {}", trace.violates, path.display());
+    let detail = format!("{} reproduced from {}", trace.violates, path.shown());
     say!("{}", verdict_line(Word::Violated, &detail, Exit::Violated));
     Ok(Exit::Violated)
 }

@@ -5,6 +5,7 @@
 //! key); this module only finds the key's line with the one key locator
 //! ([`crate::locate`]).
 
+use engine::shown::ShowName as _;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -30,12 +31,12 @@ pub struct FileError {
 
 impl fmt::Display for FileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path.display())?;
+        write!(f, "{}", self.path.shown())?;
         if let Some(l) = self.line {
             write!(f, ":{l}")?;
         }
         if let Some(k) = &self.key {
-            write!(f, ": key `{k}`")?;
+            write!(f, ": key `{}`", k.shown())?;
         }
         write!(f, ": {}", self.message)?;
         if let (Some(l), Some(s)) = (self.line, &self.snippet) {
@@ -102,8 +103,10 @@ impl FileError {
 
     /// A deserialisation error of `src`, in the file's terms ([`toml_words`]; an
     /// unknown key with the closest known one first: [`unknown_field_words`]).
+    /// A key or value it quotes from the file is shown as a name
+    /// ([`engine::shown`]): serde's words are one line, and stay so.
     pub fn toml(path: &Path, src: &str, e: &toml::de::Error) -> Self {
-        let msg = toml_words(e.message().trim());
+        let msg = toml_words(&e.message().trim().shown().to_string());
         let msg = unknown_field_words(&msg, &[]).unwrap_or(msg);
         match e.span() {
             Some(span) => {

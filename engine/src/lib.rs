@@ -78,6 +78,7 @@ pub mod latency;
 pub mod meta;
 mod prefetch;
 mod recover;
+pub mod shown;
 pub mod store;
 pub mod superblock;
 mod sync;
