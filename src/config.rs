@@ -38,7 +38,9 @@ impl fmt::Display for FileError {
         if let Some(k) = &self.key {
             write!(f, ": key `{}`", k.shown())?;
         }
-        write!(f, ": {}", self.message)?;
+        // One line: a name the message quotes from the file (a key, a value) is shown
+        // escaped ([`engine::shown`]), as the path and key are.
+        write!(f, ": {}", self.message.as_str().shown())?;
         if let (Some(l), Some(s)) = (self.line, &self.snippet) {
             write!(f, "\n  {l:>4} | {s}")?;
         }

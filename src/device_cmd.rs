@@ -247,7 +247,7 @@ fn no_reply(socket: &Path, op: &str, to: Option<&Path>) -> String {
     if let Some(to) = to {
         let name = to
             .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
+            .map(|n| n.shown().to_string())
             .unwrap_or_default();
         text.push_str(&format!(
             "; {} was not written unless the server stopped after the copy completed: \

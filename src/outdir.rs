@@ -299,6 +299,7 @@ pub fn foreign_entry(dir: &Path) -> Result<Option<String>> {
 /// with a trailing `/`, anything else with what it is (`control.sock (a socket)`).
 fn entry_words(name: &str, kind: std::fs::FileType) -> String {
     use std::os::unix::fs::FileTypeExt;
+    let name = name.shown();
     let what = if kind.is_file() {
         return name.to_string();
     } else if kind.is_dir() {

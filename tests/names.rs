@@ -120,6 +120,14 @@ fn a_line_feed_or_tab_in_a_name_splits_no_output_line() {
         err.contains("k.toml:2: key `a\\x0ab\\x09c`: unknown field `a\\x0ab\\x09c`"),
         "{err}"
     );
+    // A sweep's axis key written with a line feed, quoted back by the refusal.
+    let axis = crate::verdicts::SWEEP.replace("workload.write_fraction", "workload.wr\\nite");
+    std::fs::write(d.join("ax.toml"), axis).unwrap();
+    let o = owm_in(d, &["sweep", "ax.toml", "--out", "ao"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let err = stderr(&o);
+    unsplit(&err, &["wr\nite"], "axis key error");
+    assert!(err.contains("unknown field `wr\\x0aite`"), "{err}");
     let o = owm_in(d, &["sweep", "no\nsuch\t.toml", "--out", "n\no"]);
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     unsplit(&stderr(&o), &["no\nsuch", "such\t"], "missing file");

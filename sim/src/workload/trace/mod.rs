@@ -239,7 +239,8 @@ impl fmt::Display for TraceError {
         if let Some(l) = self.line {
             write!(f, ":{l}")?;
         }
-        write!(f, ": {}", self.message)
+        // One line: a field the message quotes from the file is shown escaped.
+        write!(f, ": {}", self.message.as_str().shown())
     }
 }
 
