@@ -276,6 +276,8 @@ pub struct DeviceModel {
     config: DeviceModelConfig,
     /// When the journal lane becomes free (`journal_lane` only).
     journal_free_at: Tick,
+    /// The journal lane's last call (as for the channels).
+    lane: Channel,
     /// The seed's key for the per-call jitter (drawn once from the device stream).
     jitter_key: u64,
     /// Ticks calls spent queued for a channel, summed.
@@ -409,6 +411,7 @@ impl DeviceModel {
             price: Price::of(&config, block_bytes),
             config,
             journal_free_at: 0,
+            lane: Channel::default(),
             jitter_key: rng.next_u64(),
             queued_ticks: 0,
             free_at: FreeSlots::new(channels),
@@ -438,7 +441,9 @@ impl DeviceModel {
 
     /// [`DeviceModel::complete_at`], also saying how long the call queued behind a call
     /// of the backup ([`call_id`] with no transaction): the part of its wait for a
-    /// channel spent while the channel's previous call, a backup call, ran.
+    /// channel (or write slot) spent while the channel's previous call, a backup call,
+    /// ran, plus the part of its wait for the journal lane spent while the lane's
+    /// previous sync, a backup call's, ran.
     #[inline]
     pub fn complete(&mut self, now: Tick, cost: &IoCost, call: u64) -> Completion {
         self.complete_run(now, cost, 0, call)
@@ -529,9 +534,22 @@ impl DeviceModel {
             };
         }
         // The syncs take their turn on the lane once the call's channel part is done.
+        // That wait comes after the channel's, so a part of it spent while a backup
+        // call held the lane (the split's phase-record sync, a merge's table sync) adds
+        // to the blame: a call that does not queue there finds the lane free by `end`,
+        // and the difference saturates to 0.
         let sync_start = end.max(self.journal_free_at);
         self.queued_ticks = self.queued_ticks.saturating_add(sync_start - end);
+        behind_backup_ticks = behind_backup_ticks.saturating_add(
+            self.journal_free_at
+                .saturating_sub(end.max(self.lane.last_start))
+                * u64::from(self.lane.last_backup),
+        );
         self.journal_free_at = sync_start.saturating_add(self.config.journal_ticks(cost));
+        self.lane = Channel {
+            last_start: sync_start,
+            last_backup: is_backup_call(call),
+        };
         Completion {
             at: self.journal_free_at,
             behind_backup_ticks,
@@ -578,7 +596,9 @@ impl Remainder {
 pub struct Completion {
     /// The tick the call completes.
     pub at: Tick,
-    /// Ticks of its queueing spent behind a call of the backup.
+    /// Ticks of its queueing spent behind a call of the backup: on its channel or
+    /// write slot (the longer of the two, which overlap), plus on the journal lane
+    /// (which comes after them).
     pub behind_backup_ticks: Tick,
 }
 
@@ -802,6 +822,50 @@ mod tests {
         let mut d = DeviceModel::new(off, 64, stream(1, Component::Device));
         let ends: Vec<Tick> = (0..8).map(|c| d.complete_at(0, &synced(1, 1), c)).collect();
         assert_eq!(ends, vec![420; 8]);
+    }
+
+    /// A user's sync queued on the journal lane behind the backup's own sync (the
+    /// split's phase-record sync) waits behind the backup exactly as a call queued on a
+    /// channel behind a backup call does: the whole wait is blamed on the backup, and
+    /// the wait behind another user's sync after it is not.
+    #[test]
+    fn waiting_for_the_lane_behind_a_backup_sync_is_blamed_on_the_backup() {
+        let cfg = DeviceModelConfig {
+            channels: 4,
+            jitter_ticks_max: 0,
+            flush_latency_ticks: 100,
+            journal_sync_latency_ticks: Some(1000),
+            journaled: true,
+            journal_lane: true,
+            ..DeviceModelConfig::default()
+        };
+        let sync = IoCost {
+            flushes: 1,
+            journal_syncs: 1,
+            ..IoCost::default()
+        };
+        let mut d = DeviceModel::new(cfg, 64, stream(1, Component::Device));
+        // The backup's sync holds the lane 40..1040 (it reaches it at 40).
+        assert_eq!(d.complete_at(40, &sync, call_id(None, 0)), 1040);
+        // A user write + sync at 100: its channel part ends at 120, then the lane
+        // 120..1040 behind the backup, its own sync 1040..2040.
+        let user = d.complete(100, &synced(0, 1), call_id(Some(1), 0));
+        assert_eq!((user.at, user.behind_backup_ticks), (2040, 920));
+        assert_eq!(d.queued_ticks, 920);
+        // The next user's sync waits 1040..2040 behind that user's: not the backup's.
+        let next = d.complete(1020, &synced(0, 1), call_id(Some(2), 0));
+        assert_eq!((next.at, next.behind_backup_ticks), (3040, 0));
+        // Queued on its channel behind the backup and then on the lane behind it: both.
+        let cfg = DeviceModelConfig {
+            channels: 1,
+            ..d.config.clone()
+        };
+        let mut d = DeviceModel::new(cfg, 64, stream(1, Component::Device));
+        // The backup's call: a write (20) on the one channel 0..20, its sync 20..1020.
+        assert_eq!(d.complete_at(0, &synced(0, 1), call_id(None, 0)), 1020);
+        let user = d.complete(10, &synced(0, 1), call_id(Some(1), 0));
+        // Channel 10..20 behind the backup, write 20..40, lane 40..1020 behind it.
+        assert_eq!((user.at, user.behind_backup_ticks), (2020, 10 + 980));
     }
 
     /// On the 7,200 rpm disk an extent of N contiguous blocks costs one positioning and
