@@ -1028,7 +1028,19 @@ fn tick_fields(s: &Scenario) -> Result<(), SimError> {
         ]),
     }
     match fields.iter().find(|(_, t)| *t > FIELD_TICKS_MAX) {
-        Some((name, t)) => Err(bad(name, format!("{t} exceeds {FIELD_TICKS_MAX} ticks"))),
+        Some((name, t)) => {
+            // The back-off's key is a scale, not a wait: say what it scales.
+            let what = if *name == "retry_backoff_ticks" {
+                " (the scale of a deadlock victim's random back-off: its k-th retry waits \
+                 a uniform 1..=this × 2^min(k, 10) ticks)"
+            } else {
+                ""
+            };
+            Err(bad(
+                name,
+                format!("{t} exceeds {FIELD_TICKS_MAX} ticks{what}"),
+            ))
+        }
         None => Ok(()),
     }
 }
