@@ -928,13 +928,18 @@ mod tests {
     /// each block's transfer rounded up), for any block size, run length, rate and
     /// positioning; so does every extent's read of the 7,200 rpm disk, whose 64-byte
     /// blocks' transfers are under a tick each. A call of several runs positions once
-    /// per run and rounds its reads' bytes once; its writes keep their own transfers.
+    /// per run and rounds its reads' bytes once (a call whose runs are all of one
+    /// block, none continued, rounds each block's: each is a run of its own); its writes
+    /// keep their own transfers.
     #[test]
     fn a_contiguous_run_s_transfer_is_rounded_once() {
         use proptest::prelude::*;
-        use proptest::test_runner::{Config, TestRunner};
+        use proptest::test_runner::{Config, RngSeed, TestRunner};
+        // A fixed seed: every run draws the same cases.
         let mut runner = TestRunner::new(Config {
             cases: 2000,
+            failure_persistence: None,
+            rng_seed: RngSeed::Fixed(38),
             ..Config::default()
         });
         let ticks_per_s = u128::from(1_000_000 / crate::clock::TICK_US);
@@ -967,15 +972,20 @@ mod tests {
                 let one = d.complete_extent(0, &cost(n, 0), n - 1, 1);
                 prop_assert_eq!(one, positioning + bytes(n));
                 prop_assert_eq!(c.extent_service_ticks(&cost(n, 0), n - 1, block), one);
-                // `runs` runs of n blocks and `writes` block writes in one call.
+                // `runs` runs of n blocks and `writes` block writes in one call:
+                // the reads' bytes rounded once when a read continues a run; runs of
+                // one block (no read continues one) are each a block's read.
                 let call = cost(n * runs, writes);
                 let mut d = DeviceModel::new(c.clone(), block, stream(1, Component::Device));
                 let several = d.complete_extent(0, &call, (n - 1) * runs, 1);
+                let reads = if n > 1 {
+                    bytes(n * runs)
+                } else {
+                    u64::from(runs) * bytes(1)
+                };
                 prop_assert_eq!(
                     several,
-                    u64::from(runs + writes) * positioning
-                        + bytes(n * runs)
-                        + u64::from(writes) * bytes(1)
+                    u64::from(runs + writes) * positioning + reads + u64::from(writes) * bytes(1)
                 );
                 Ok(())
             })
