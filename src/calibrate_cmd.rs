@@ -7,6 +7,7 @@
 //! a region once, closed loop at queue depth 1 and 8) in each phase of each variant,
 //! and prints the predicted IOPS, mean latency and slowdown.
 
+use engine::shown::ShowName as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -299,7 +300,7 @@ fn scratch_refusal(bytes: u64, free: u64, flags: &str, dir: &Path) -> Option<Str
         "{flags}: the measurement writes up to {bytes} bytes ({:.2} GiB) of scratch files in \
          {} ((4096 + --pattern-writes) × --block-size, and the journal)",
         gib(bytes),
-        dir.display()
+        dir.shown()
     );
     let lower = "lower --block-size or --pattern-writes, or predict from a profile with \
                  --profile (no measurement)";
@@ -341,7 +342,7 @@ fn refuse_scratch(args: &CalibrateArgs, dir: &Path) -> Result<()> {
     let free = free_bytes(dir).map_err(|e| {
         anyhow::anyhow!(
             "{}: cannot read its file system's free space: {e}",
-            dir.display()
+            dir.shown()
         )
     })?;
     let flags = format!(
@@ -391,7 +392,7 @@ fn measure(dir: &Path, bs: usize, samples: usize, region_blocks: u64) -> Result<
         .map_err(|e| {
             anyhow::anyhow!(
                 "{}: cannot make the measurement's scratch directory: {e}",
-                dir.display()
+                dir.shown()
             )
         })?;
     let quit = crate::interrupt::remove_on_quit(scratch_dir.path());
@@ -479,7 +480,7 @@ fn measure(dir: &Path, bs: usize, samples: usize, region_blocks: u64) -> Result<
     scratch_dir.close().map_err(|e| {
         anyhow::anyhow!(
             "{}: cannot remove the measurement's scratch directory: {e}",
-            dir.display()
+            dir.shown()
         )
     })?;
     drop(quit);
@@ -570,7 +571,7 @@ impl Pending {
         use std::io::Write;
         let fail = |e: std::io::Error| {
             let e = engine::atomic::plain(e);
-            anyhow::anyhow!("{}: {what}: {e}", target.display())
+            anyhow::anyhow!("{}: {what}: {e}", target.shown())
         };
         let target = engine::atomic::write_target(&target).map_err(fail)?;
         engine::atomic::remove_stale_temporaries(&target);
@@ -601,7 +602,7 @@ impl Pending {
 fn publish_all(files: Vec<Pending>) -> Result<()> {
     for f in &files {
         engine::atomic::replaceable(&f.target)
-            .map_err(|e| anyhow::anyhow!("{}: cannot replace it: {e}", f.target.display()))?;
+            .map_err(|e| anyhow::anyhow!("{}: cannot replace it: {e}", f.target.shown()))?;
     }
     put_in_place(files)
 }
@@ -620,7 +621,7 @@ fn put_in_place(files: Vec<Pending>) -> Result<()> {
             Err(e) => {
                 failure = Some(anyhow::anyhow!(
                     "{}: cannot replace it: {e}",
-                    target.display()
+                    target.shown()
                 ));
                 break;
             }
@@ -632,7 +633,7 @@ fn put_in_place(files: Vec<Pending>) -> Result<()> {
                 let _ = std::fs::remove_file(e.file.path());
                 failure = Some(anyhow::anyhow!(
                     "{}: cannot replace it: {}",
-                    target.display(),
+                    target.shown(),
                     e.error
                 ));
                 break;
@@ -867,7 +868,7 @@ struct ProfileFile {
 /// profile holds)"), before a missing `[device]` is.
 fn read_profile(path: &Path) -> Result<(DeviceModelConfig, String)> {
     let text = crate::config::read_bounded(path)
-        .map_err(|m| anyhow::anyhow!("{}: the profile: {m}", path.display()))?;
+        .map_err(|m| anyhow::anyhow!("{}: the profile: {m}", path.shown()))?;
     let file: ProfileFile = toml::from_str(&text).map_err(|e| {
         let mut err = crate::config::FileError::toml(path, &text, &e);
         // A top-level name other than `device` (a nested one is `[device]`'s own
@@ -962,11 +963,11 @@ fn apply_barrier_timings(
     profile: &mut DeviceModelConfig,
 ) -> Result<(Option<f64>, Option<f64>)> {
     let text = crate::config::read_bounded(path)
-        .map_err(|m| anyhow::anyhow!("{}: the timings: {m}", path.display()))?;
+        .map_err(|m| anyhow::anyhow!("{}: the timings: {m}", path.shown()))?;
     let file: TimingsFile = serde_json::from_str(&text).with_context(|| {
         format!(
             "{}: not the output of `owm device timings --json`",
-            path.display()
+            path.shown()
         )
     })?;
     let b = file.barriers;
@@ -980,7 +981,7 @@ fn apply_barrier_timings(
         if !(t.total_us.is_finite() && t.total_us >= 0.0) {
             bail!(
                 "{}: barriers.{field}.total_us {} is not a time (a finite number of µs, 0 or more)",
-                path.display(),
+                path.shown(),
                 t.total_us
             );
         }
@@ -989,7 +990,7 @@ fn apply_barrier_timings(
                 "{}: barriers.{field} has count 0 and total_us {}: time spent over no \
                  barrier is no measurement (`owm device timings --json` writes 0 µs for a \
                  barrier it never issued)",
-                path.display(),
+                path.shown(),
                 t.total_us
             );
         }
@@ -1001,7 +1002,7 @@ fn apply_barrier_timings(
     let Some(count) = a.count.checked_add(bb.count) else {
         bail!(
             "{}: barriers.image_a_flush.count {} and barriers.image_b_flush.count {} add up past {} (not a count of flushes)",
-            path.display(),
+            path.shown(),
             a.count,
             bb.count,
             u64::MAX
@@ -1011,7 +1012,7 @@ fn apply_barrier_timings(
     if !total_us.is_finite() {
         bail!(
             "{}: barriers.image_a_flush.total_us and barriers.image_b_flush.total_us add up past any time",
-            path.display()
+            path.shown()
         );
     }
     let flush = Timed { count, total_us }.mean_us();
@@ -1022,7 +1023,7 @@ fn apply_barrier_timings(
     if fd.count != sb.count {
         bail!(
             "{}: barriers.journal_fdatasync.count {} differs from barriers.superblock_write.count {} (every journal sync does both)",
-            path.display(),
+            path.shown(),
             fd.count,
             sb.count
         );
@@ -1031,7 +1032,7 @@ fn apply_barrier_timings(
     if sync.is_some_and(|v| !v.is_finite()) {
         bail!(
             "{}: barriers.journal_fdatasync.total_us and barriers.superblock_write.total_us give a journal sync past any time",
-            path.display()
+            path.shown()
         );
     }
     // A mean past the longest latency a profile may give (2^40 ticks) is no barrier
@@ -1042,7 +1043,7 @@ fn apply_barrier_timings(
             "{}: barriers.image_a_flush.total_us and barriers.image_b_flush.total_us give a \
              mean image flush of {f} µs, past {max_us} µs (2^40 ticks, the longest latency \
              a profile may give)",
-            path.display()
+            path.shown()
         );
     }
     if let Some(j) = sync.filter(|&j| j.round() > max_us) {
@@ -1050,7 +1051,7 @@ fn apply_barrier_timings(
             "{}: barriers.journal_fdatasync.total_us and barriers.superblock_write.total_us \
              give a mean journal sync of {j} µs, past {max_us} µs (2^40 ticks, the longest \
              latency a profile may give)",
-            path.display()
+            path.shown()
         );
     }
     if let Some(f) = flush {
@@ -1098,7 +1099,7 @@ fn measured_comment(args: &CalibrateArgs, dir: &Path, m: &Measured) -> String {
         "# owm calibrate {dir}: means of {n} samples ({nb} of each barrier), {bs}-byte\n\
          # blocks, 1 tick = 1 us. Measured: block read {r:.1} us, block write {w:.1} us,\n\
          # image flush {f:.1} us, journal record append {a:.1} us, journal sync {j:.1} us.\n",
-        dir = dir.display(),
+        dir = dir.shown(),
         n = args.samples,
         nb = (args.samples / 10).clamp(1, 1024),
         bs = args.block_size,
@@ -1183,9 +1184,9 @@ fn refuse_out_clash(args: &CalibrateArgs, dir: &Path) -> Result<()> {
         if resolved(&path).as_ref() == Some(&target) {
             bail!(
                 "--out {}: is {} ({}); give the profile another file",
-                out.display(),
+                out.shown(),
                 what,
-                path.display()
+                path.shown()
             );
         }
     }
@@ -1202,8 +1203,8 @@ enum Source {
 impl Source {
     fn name(&self) -> String {
         match self {
-            Source::File(p, _) => p.display().to_string(),
-            Source::Measured(dir) => format!("the profile measured on {}", dir.display()),
+            Source::File(p, _) => p.shown().to_string(),
+            Source::Measured(dir) => format!("the profile measured on {}", dir.shown()),
         }
     }
 }
@@ -1253,9 +1254,9 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<Exit> {
                 };
                 tell!(
                     "{stopped}: nothing written ({what}, {}, {} and {}, left as they were{})",
-                    out.display(),
-                    args.dir.join("calibrate-pattern-qd1.csv").display(),
-                    args.dir.join("calibrate-pattern-qd8.csv").display(),
+                    out.shown(),
+                    args.dir.join("calibrate-pattern-qd1.csv").shown(),
+                    args.dir.join("calibrate-pattern-qd8.csv").shown(),
                     if args.profile.is_some() {
                         ""
                     } else {
@@ -1279,7 +1280,7 @@ fn calibrate_or_stop(args: &CalibrateArgs) -> Result<()> {
         };
         anyhow::bail!(
             "{}: {why}; give an existing directory on the file system to measure",
-            args.dir.display()
+            args.dir.shown()
         );
     }
     let dir = std::path::absolute(&args.dir)?;
@@ -1328,13 +1329,13 @@ fn calibrate_or_stop(args: &CalibrateArgs) -> Result<()> {
             };
             let line = format!(
                 "barriers as the served device timed them ({}): image flush {}, journal sync {}",
-                path.display(),
+                path.shown(),
                 show(flush),
                 show(sync)
             );
             comment.push_str(&format!(
                 "# Barriers from {}: image flush {}, journal sync {}.\n",
-                path.display(),
+                path.shown(),
                 show(flush),
                 show(sync)
             ));
@@ -1374,7 +1375,7 @@ fn calibrate_or_stop(args: &CalibrateArgs) -> Result<()> {
                 .clone()
                 .unwrap_or_else(|| dir.join("device-profile.toml"));
             lines.push(text.clone());
-            lines.push(format!("profile written to {}", out.display()));
+            lines.push(format!("profile written to {}", out.shown()));
             pending.push(Pending::new(
                 out,
                 text.as_bytes(),
@@ -1384,14 +1385,14 @@ fn calibrate_or_stop(args: &CalibrateArgs) -> Result<()> {
         (None, Some(p)) => {
             let text = match args.barrier_timings {
                 Some(_) => profile_text(
-                    &format!("# {} with {comment}", p.display()).replacen(
+                    &format!("# {} with {comment}", p.shown()).replacen(
                         "with # Barriers",
                         "with the barriers",
                         1,
                     ),
                     &profile,
                 ),
-                None => profile_text(&format!("# {}\n", p.display()), &profile),
+                None => profile_text(&format!("# {}\n", p.shown()), &profile),
             };
             // Printed when it differs from the file (its barriers replaced), and
             // written to --out when one is given: the profile the table prices.
@@ -1399,7 +1400,7 @@ fn calibrate_or_stop(args: &CalibrateArgs) -> Result<()> {
                 lines.push(text.clone());
             }
             if let Some(out) = &args.out {
-                lines.push(format!("profile written to {}", out.display()));
+                lines.push(format!("profile written to {}", out.shown()));
                 pending.push(Pending::new(
                     out.clone(),
                     text.as_bytes(),
@@ -1510,7 +1511,7 @@ fn calibrate_or_stop(args: &CalibrateArgs) -> Result<()> {
     stop_point("before the files were put in place")?;
     let written: Vec<String> = pending
         .iter()
-        .map(|p| p.target.display().to_string())
+        .map(|p| p.target.shown().to_string())
         .collect();
     publish_all(pending)?;
     for line in lines {
@@ -1866,7 +1867,7 @@ mod buffer_tests {
         let bs = 65536;
         let args = Cli::try_parse_from([
             "owm",
-            &tmp.path().display().to_string(),
+            &tmp.path().shown().to_string(),
             "--samples",
             "10",
             "--block-size",

@@ -13,6 +13,7 @@
 //! The verdict is the shared one of `run` and `sweep` ([`crate::verdict`]): one case per
 //! property, written as JSON (`--json`) and JUnit XML (`--junit`) on request.
 
+use engine::shown::ShowName as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -94,9 +95,11 @@ pub struct CheckArgs {
     /// when any were.
     #[arg(long, allow_negative_numbers = true, value_parser = parse_depth)]
     depth: Option<usize>,
-    /// Stop once this many states were generated (a soft bound, checked after
-    /// every 1,500 states a search thread explores: it may explore more, at least 1,500
-    /// on one thread; exit 3 if that cut the search).
+    /// Stop once this many states were generated, repeats counted (not the unique
+    /// states kept: the default configuration's 6,789 unique states are 11,667
+    /// generated). A soft cap, checked after every 1,500 states a search thread
+    /// explores: it may explore more, at least 1,500 on one thread; exit 3 if that
+    /// cut the search.
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_states_max)]
     states_max: Option<usize>,
     /// Stop after this many seconds of the whole command (exit 3 if that cut the
@@ -227,8 +230,10 @@ const GIB: f64 = (1u64 << 30) as f64;
 const MIB: f64 = (1u64 << 20) as f64;
 
 /// Refuses (an error, exit 2) a search predicted by `e` to need more than `avail`
-/// bytes, unless `--states-max` bounds it within them: a search keeps at most
-/// `states_max` states, each costing the strategy's bytes per state. `--timeout`
+/// bytes, unless `--states-max` bounds it within them: a search stops once it has
+/// generated `states_max` states, repeats counted (a soft cap checked every 1,500
+/// states a thread explores), so it keeps about that many at most, each costing the
+/// strategy's bytes per state. `--timeout`
 /// bounds time, not memory, so it never lifts the refusal. `by_flag` says the limit is
 /// the user's `--memory-max`, not the machine's available memory; `machine` is what
 /// the machine has available, if known.
@@ -465,7 +470,7 @@ fn check(args: &CheckArgs, since: std::time::Instant) -> Result<Exit> {
     if args.trace_dir.exists() && !args.trace_dir.is_dir() {
         bail!(
             "--trace-dir {}: exists and is not a directory",
-            args.trace_dir.display()
+            args.trace_dir.shown()
         );
     }
     if args.walk.on() {
@@ -584,16 +589,19 @@ fn check(args: &CheckArgs, since: std::time::Instant) -> Result<Exit> {
     for w in written {
         say!(
             "counterexample written to {} (replay: owm check --replay {})",
-            w.display(),
-            crate::shell_word::shell_word(&w)
+            w.shown(),
+            crate::shell_word::shell_word(&w).shown()
         );
     }
-    let reproduce = reproduce(&cfg, args.memory_max, &args.trace_dir, &args.verdict);
-    say!("reproduce: {reproduce}");
+    let command = |word| reproduce(&cfg, args.memory_max, &args.trace_dir, &args.verdict, word);
+    say!(
+        "reproduce: {}",
+        command(crate::shell_word::shell_word).shown()
+    );
     say!("{}", in_words(&report));
     args.verdict.finish(&verdicts(
         &report,
-        reproduce,
+        command(crate::shell_word::absolute_word),
         args.verdict.allow_violations,
         &args.trace_dir,
     ))
@@ -601,18 +609,21 @@ fn check(args: &CheckArgs, since: std::time::Instant) -> Result<Exit> {
 
 /// The command line that gives the same verdict: the model, the search and its bounds
 /// (`--memory-max` among them: it stops a search), and `--trace-dir` when it is not
-/// the default `out/check` (pasted, it writes the traces where this run did).
+/// the default `out/check` (pasted, it writes the traces where this run did), written
+/// by `word` ([`crate::shell_word::shell_word`] as printed,
+/// [`crate::shell_word::absolute_word`] for the verdict files).
 fn reproduce(
     cfg: &CheckConfig,
     memory_max: Option<f64>,
     trace_dir: &Path,
     verdict: &VerdictArgs,
+    word: fn(&Path) -> String,
 ) -> String {
     let memory = memory_max.map_or(String::new(), |gib| format!(" --memory-max {gib}"));
     let dir = if trace_dir == Path::new(DEFAULT_TRACE_DIR) {
         String::new()
     } else {
-        format!(" --trace-dir {}", crate::shell_word::shell_word(trace_dir))
+        format!(" --trace-dir {}", word(trace_dir))
     };
     format!(
         "owm check {} {}{dir}{memory}{}",
@@ -678,7 +689,7 @@ fn verdicts(
                         not_shortest: not_shortest.clone(),
                         replay: Some(format!(
                             "owm check --replay {}",
-                            crate::shell_word::shell_word(&file)
+                            crate::shell_word::absolute_word(&file)
                         )),
                         file: Some(file.display().to_string()),
                     })),
@@ -811,18 +822,18 @@ pub(crate) fn file_stem(invariant: &str) -> String {
 /// or replay error names the file and the line at fault (`FILE:LINE: ...`).
 fn replay(path: &Path) -> Result<Exit> {
     let text = crate::config::read_bounded(path)
-        .map_err(|m| anyhow::anyhow!("could not replay {}: {m}", path.display()))?;
+        .map_err(|m| anyhow::anyhow!("could not replay {}: {m}", path.shown()))?;
     let located = |e: model::ModelError| match e {
         model::ModelError::Line { line, source } => {
-            anyhow::anyhow!("could not replay {}:{line}: {source}", path.display())
+            anyhow::anyhow!("could not replay {}:{line}: {source}", path.shown())
         }
-        other => anyhow::anyhow!("could not replay {}: {other}", path.display()),
+        other => anyhow::anyhow!("could not replay {}: {other}", path.shown()),
     };
     let (trace, lines) = Trace::parse(&text).map_err(located)?;
     let replayed = model::replay_file(&trace, &lines).map_err(located)?;
     let shown = model::render_replayed(&trace, &replayed);
     say!("{}", shown.trim_end());
-    let detail = format!("{} reproduced from {}", trace.violates, path.display());
+    let detail = format!("{} reproduced from {}", trace.violates, path.shown());
     say!("{}", verdict_line(Word::Violated, &detail, Exit::Violated));
     Ok(Exit::Violated)
 }

@@ -16,6 +16,7 @@
 //! walk proves nothing, so "no violation found in N walks of depth ≤ D" is never
 //! "held"; 2 for bad input (flags, a shard directory that does not fit).
 
+use engine::shown::ShowName as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -127,21 +128,38 @@ pub fn run(
         staging,
         trace_dir,
         verdict,
-        &reproduce(cfg, &plan, trace_dir, verdict),
+        &[
+            reproduce(
+                cfg,
+                &plan,
+                trace_dir,
+                verdict,
+                crate::shell_word::shell_word,
+            ),
+            reproduce(
+                cfg,
+                &plan,
+                trace_dir,
+                verdict,
+                crate::shell_word::absolute_word,
+            ),
+        ],
     )
 }
 
 /// Prints `report`, writes its files into `staging` and swaps them into `dir` whole,
 /// and returns the verdict's exit status; `command` (`check`, `merge`) is the one the
-/// verdict files name.
+/// verdict files name, `reproduce` its command line as printed and as the verdict
+/// files record it (by absolute paths).
 fn finish(
     command: &str,
     report: &WalkReport,
     staging: crate::outdir::Staging,
     dir: &Path,
     verdict: &VerdictArgs,
-    reproduce: &str,
+    reproduce: &[String; 2],
 ) -> Result<Exit> {
+    let [printed, recorded] = reproduce;
     say!("{}", report.render().trim_end());
     let traces: Vec<&Trace> = report.violations.values().map(|f| &f.trace).collect();
     let written = write_traces(staging.path(), dir, &traces)?;
@@ -153,23 +171,23 @@ fn finish(
     for w in written {
         say!(
             "counterexample written to {} (replay: owm check --replay {})",
-            w.display(),
-            crate::shell_word::shell_word(&w)
+            w.shown(),
+            crate::shell_word::shell_word(&w).shown()
         );
     }
-    say!("wrote {}", dir.join(WALK_FILE).display());
+    say!("wrote {}", dir.join(WALK_FILE).shown());
     if report.plan.shard_n > 1 {
         say!(
             "merge with: owm merge <the {} shard directories> --out DIR",
             report.plan.shard_n
         );
     }
-    say!("reproduce: {reproduce}");
+    say!("reproduce: {}", printed.shown());
     say!("{}", in_words(report));
     let mut r = verdicts(
         command,
         report,
-        reproduce.to_string(),
+        recorded.clone(),
         verdict.allow_violations,
         dir,
     );
@@ -179,12 +197,14 @@ fn finish(
     verdict.finish(&r)
 }
 
-/// The command line that gives the same walks (and writes them where this run did).
+/// The command line that gives the same walks (and writes them where this run did),
+/// its paths written by `word` (as for an exhaustive check).
 fn reproduce(
     cfg: &CheckConfig,
     plan: &WalkPlan,
     trace_dir: &Path,
     verdict: &VerdictArgs,
+    word: fn(&Path) -> String,
 ) -> String {
     let mut shard = if plan.shard_n > 1 {
         format!(" --shard {}/{}", plan.shard_k, plan.shard_n)
@@ -192,10 +212,7 @@ fn reproduce(
         String::new()
     };
     if trace_dir != Path::new(crate::check::DEFAULT_TRACE_DIR) {
-        shard.push_str(&format!(
-            " --trace-dir {}",
-            crate::shell_word::shell_word(trace_dir)
-        ));
+        shard.push_str(&format!(" --trace-dir {}", word(trace_dir)));
     }
     format!(
         "owm check {} --simulate --seed {} --walks {}{shard} {}{}",
@@ -239,7 +256,7 @@ fn verdicts(
                             )),
                             replay: Some(format!(
                                 "owm check --replay {}",
-                                crate::shell_word::shell_word(&file)
+                                crate::shell_word::absolute_word(&file)
                             )),
                             file: Some(file.display().to_string()),
                         })),
@@ -464,7 +481,7 @@ fn read_shard(dir: &Path) -> Result<(WalkReport, String)> {
         toml::from_str(&src).map_err(|e| crate::config::FileError::toml(&path, &src, &e))?;
     let (shard, k_n) = Shard::from_marker(&f.shard, &f.version, &path, dir)?;
     let mut config = CheckConfig::from_model_flags(&f.model)
-        .with_context(|| format!("{}: model", path.display()))?;
+        .with_context(|| format!("{}: model", path.shown()))?;
     config.depth = f.depth;
     config.threads = 1;
     let plan = WalkPlan {
@@ -492,7 +509,7 @@ fn read_shard(dir: &Path) -> Result<(WalkReport, String)> {
     for (i, v) in f.violations.iter().enumerate() {
         let tpath = dir.join(&v.trace);
         let text = std::fs::read_to_string(&tpath)
-            .with_context(|| format!("{k_n}: cannot read {}", tpath.display()))?;
+            .with_context(|| format!("{k_n}: cannot read {}", tpath.shown()))?;
         if crate::sweep::sha256(text.as_bytes()) != v.trace_sha256 {
             bail!(
                 "{k_n}: {} does not match the digest in walks.toml (edited?)",
@@ -855,7 +872,7 @@ fn check_counts(
 /// lists, and nothing else: a trace it does not list (its `[[violations]]` cut or
 /// edited) or any other file (not of this run) is refused, named.
 fn check_listing(dir: &Path, f: &WalkFile) -> Result<()> {
-    let ctx = || format!("{}: cannot read the shard directory", dir.display());
+    let ctx = || format!("{}: cannot read the shard directory", dir.shown());
     let mut names: Vec<std::ffi::OsString> = Vec::new();
     for e in std::fs::read_dir(dir).with_context(ctx)? {
         names.push(e.with_context(ctx)?.file_name());
@@ -872,13 +889,13 @@ fn check_listing(dir: &Path, f: &WalkFile) -> Result<()> {
                 "{}: a trace walks.toml does not list (its [[violations]] cut short or \
                  edited, or the trace is of another run): a shard directory holds walks.toml \
                  and the traces it lists, nothing else",
-                path.display()
+                path.shown()
             );
         }
         bail!(
             "{}: not written by this run (a shard directory holds walks.toml and the \
              traces it lists, nothing else): remove it, or run the shard again",
-            path.display()
+            path.shown()
         );
     }
     Ok(())
@@ -916,7 +933,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
             bail!(
                 "{label}: of {}, but {} is of {}: the shards come from different runs",
                 sim::number_text::counted(p.plan.shard_n, "shard", "shards"),
-                dirs[0].display(),
+                dirs[0].shown(),
                 first.plan.shard_n
             );
         }
@@ -926,7 +943,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
         {
             bail!(
                 "{label}: given twice (also {}); {} once",
-                dirs[j].display(),
+                dirs[j].shown(),
                 crate::sweep::each_shard(p.plan.shard_n)
             );
         }
@@ -960,6 +977,9 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
             model::ModelError::Config(m) => anyhow::anyhow!("cannot merge the walk shards: {m}"),
             e => e.into(),
         })?;
-    let reproduce = crate::shell_word::merge_command(dirs, out);
+    let reproduce = [
+        crate::shell_word::merge_command(dirs, out, crate::shell_word::shell_word),
+        crate::shell_word::merge_command(dirs, out, crate::shell_word::absolute_word),
+    ];
     finish("merge", &merged, staging, out, verdict, &reproduce)
 }

@@ -5,6 +5,7 @@
 //! key); this module only finds the key's line with the one key locator
 //! ([`crate::locate`]).
 
+use engine::shown::ShowName as _;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -30,14 +31,16 @@ pub struct FileError {
 
 impl fmt::Display for FileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path.display())?;
+        write!(f, "{}", self.path.shown())?;
         if let Some(l) = self.line {
             write!(f, ":{l}")?;
         }
         if let Some(k) = &self.key {
-            write!(f, ": key `{k}`")?;
+            write!(f, ": key `{}`", k.shown())?;
         }
-        write!(f, ": {}", self.message)?;
+        // One line: a name the message quotes from the file (a key, a value) is shown
+        // escaped ([`engine::shown`]), as the path and key are.
+        write!(f, ": {}", self.message.as_str().shown())?;
         if let (Some(l), Some(s)) = (self.line, &self.snippet) {
             write!(f, "\n  {l:>4} | {s}")?;
         }
@@ -102,8 +105,10 @@ impl FileError {
 
     /// A deserialisation error of `src`, in the file's terms ([`toml_words`]; an
     /// unknown key with the closest known one first: [`unknown_field_words`]).
+    /// A key or value it quotes from the file is shown as a name
+    /// ([`engine::shown`]): serde's words are one line, and stay so.
     pub fn toml(path: &Path, src: &str, e: &toml::de::Error) -> Self {
-        let msg = toml_words(e.message().trim());
+        let msg = toml_words(&e.message().trim().shown().to_string());
         let msg = unknown_field_words(&msg, &[]).unwrap_or(msg);
         match e.span() {
             Some(span) => {
@@ -119,6 +124,9 @@ impl FileError {
                         err.snippet = keys.line_text(line);
                     }
                     err.key = Some(key);
+                }
+                if let Some(key) = err.key.as_deref() {
+                    err.message = with_unit(&err.message, key);
                 }
                 err
             }
@@ -409,6 +417,22 @@ pub fn toml_words(message: &str) -> String {
             "number too large: a TOML integer (a seed, a count) is at most \
              9223372036854775807 (2^63 - 1)",
         );
+    for (ty, words) in RUST_NUMBERS {
+        // `expected u64` but not `expected u64x`: a type name ends at a non-word
+        // character or the end of the message.
+        let typed = format!("expected {ty}");
+        let mut from = 0;
+        while let Some(at) = out[from..].find(&typed).map(|i| from + i) {
+            let end = at + typed.len();
+            if out[end..].starts_with(|c: char| c.is_alphanumeric() || c == '_') {
+                from = end;
+                continue;
+            }
+            let said = format!("expected {words}");
+            out.replace_range(at..end, &said);
+            from = at + said.len();
+        }
+    }
     for shape in ["internally tagged enum ", "struct "] {
         while let Some(at) = out.find(&format!("expected {shape}")) {
             let name_at = at + "expected ".len() + shape.len();
@@ -419,6 +443,84 @@ pub fn toml_words(message: &str) -> String {
         }
     }
     out
+}
+
+/// The Rust number types serde names in a refusal (``expected u64``), longest first
+/// (`u128` before `u16`), and the words that replace them.
+const RUST_NUMBERS: [(&str, &str); 14] = [
+    ("u128", WHOLE_NUMBER),
+    ("i128", WHOLE_NUMBER),
+    ("usize", WHOLE_NUMBER),
+    ("isize", WHOLE_NUMBER),
+    ("u64", WHOLE_NUMBER),
+    ("i64", WHOLE_NUMBER),
+    ("u32", WHOLE_NUMBER),
+    ("i32", WHOLE_NUMBER),
+    ("u16", WHOLE_NUMBER),
+    ("i16", WHOLE_NUMBER),
+    ("u8", WHOLE_NUMBER),
+    ("i8", WHOLE_NUMBER),
+    ("f64", "a number"),
+    ("f32", "a number"),
+];
+
+/// What a key of an integer type takes, in [`toml_words`]'s refusals.
+const WHOLE_NUMBER: &str = "a whole number";
+
+/// The words a key's value is counted in, from its name (`crash_at_ticks`: ticks,
+/// `bandwidth_bytes_per_s`: bytes per second, `records_per_block`: records per
+/// block, `events_max`: events); `None` when its name says none (`amount_max`,
+/// `seed`). `key` is dotted, with or without an array index (`faults.crash_at_ticks`).
+fn unit_of(key: &str) -> Option<String> {
+    const UNITS: [&str; 16] = [
+        "ticks",
+        "blocks",
+        "bytes",
+        "records",
+        "transactions",
+        "events",
+        "attempts",
+        "retries",
+        "cycles",
+        "channels",
+        "processes",
+        "accounts",
+        "updates",
+        "ios",
+        "streams",
+        "seconds",
+    ];
+    let last = key
+        .rsplit('.')
+        .find(|p| !p.is_empty() && !p.bytes().all(|b| b.is_ascii_digit()))?;
+    let mut words: Vec<&str> = last.split('_').collect();
+    while matches!(words.last(), Some(&("max" | "min" | "mean" | "sum"))) {
+        words.pop();
+    }
+    let unit = |w: &str| UNITS.contains(&w).then(|| w.to_string());
+    match words.as_slice() {
+        [.., counted, "per", per] => {
+            let per = if *per == "s" { "second" } else { per };
+            Some(format!("{} per {per}", unit(counted)?))
+        }
+        [.., w] => unit(w),
+        [] => None,
+    }
+}
+
+/// `message` ([`toml_words`]'s) with the unit of `key` ([`unit_of`]) after its
+/// ``expected a whole number``: ``invalid type: floating point `1000.0`, expected a
+/// whole number (ticks)``. As it is when it says no whole number or the key's name
+/// names no unit.
+pub fn with_unit(message: &str, key: &str) -> String {
+    let said = format!("expected {WHOLE_NUMBER}");
+    match (message.find(&said), unit_of(key)) {
+        (Some(at), Some(unit)) => {
+            let end = at + said.len();
+            format!("{} ({unit}){}", &message[..end], &message[end..])
+        }
+        _ => message.to_string(),
+    }
 }
 
 /// The largest value a TOML file can give a key of the unsigned Rust type serde names
@@ -447,10 +549,10 @@ fn range_words(min: u64, max: u64) -> String {
 
 /// serde's refusal of a negative value for a key of an unsigned type (a count, a
 /// seed, ticks: ``invalid value: integer `-5`, expected u64``) said as the values the
-/// key's type takes: ``invalid value: integer `-5`: must be 0 or more (0 to
-/// 9223372036854775807)``. A scenario key whose checks ask more than 0 is given its
-/// own range where the key is known ([`with_key_range`]). `None` for any other
-/// message.
+/// key's type takes: ``invalid value: integer `-5`, expected a whole number: must be 0
+/// or more (0 to 9223372036854775807)`` ([`with_unit`] adds the key's unit). A
+/// scenario key whose checks ask more than 0 is given its own range where the key is
+/// known ([`with_key_range`]). `None` for any other message.
 pub fn negative_words(message: &str) -> Option<String> {
     let rest = message.strip_prefix("invalid value: integer `-")?;
     let (digits, ty) = rest.split_once("`, expected ")?;
@@ -459,7 +561,7 @@ pub fn negative_words(message: &str) -> Option<String> {
     }
     let max = unsigned_max(ty.trim())?;
     Some(format!(
-        "invalid value: integer `-{digits}`: {}",
+        "invalid value: integer `-{digits}`, expected {WHOLE_NUMBER}: {}",
         range_words(0, max)
     ))
 }
@@ -888,6 +990,50 @@ pub fn refuse_inert(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// No Rust number type's name survives serde's words; a key's unit comes from its
+    /// name, and a name that says none adds nothing.
+    #[test]
+    fn rust_number_types_become_whole_numbers_with_the_keys_unit() {
+        for ty in [
+            "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+        ] {
+            let m = toml_words(&format!(
+                "invalid type: floating point `1.5`, expected {ty}"
+            ));
+            assert_eq!(
+                m,
+                "invalid type: floating point `1.5`, expected a whole number"
+            );
+        }
+        assert_eq!(
+            toml_words("invalid type: string \"x\", expected f64"),
+            "invalid type: string \"x\", expected a number"
+        );
+        // A word that merely starts like a type name is left alone.
+        assert_eq!(toml_words("expected u64x"), "expected u64x");
+        for (key, unit) in [
+            ("faults.crash_at_ticks", Some("ticks")),
+            ("faults.crash_at_ticks.0", Some("ticks")),
+            ("limits.events_max", Some("events")),
+            ("archive.bandwidth_bytes_per_s", Some("bytes per second")),
+            ("geometry.records_per_block", Some("records per block")),
+            ("workload.amount_max", None),
+            ("seed", None),
+        ] {
+            assert_eq!(unit_of(key).as_deref(), unit, "{key}");
+        }
+        let m = "invalid type: string \"x\", expected a whole number";
+        assert_eq!(
+            with_unit(m, "device.read_latency_ticks"),
+            "invalid type: string \"x\", expected a whole number (ticks)"
+        );
+        assert_eq!(with_unit(m, "seed"), m);
+        assert_eq!(
+            with_unit("unknown field `x`", "a_ticks"),
+            "unknown field `x`"
+        );
+    }
 
     fn leaf_keys(prefix: &str, v: &toml::Value, out: &mut Vec<String>) {
         match v {

@@ -14,6 +14,7 @@
 //! `--to` refused here, `unreachable` for a socket that cannot be reached or is no
 //! control socket, `no-reply` for a server that closed the connection without replying.
 
+use engine::shown::ShowName as _;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -85,7 +86,7 @@ pub fn device(args: &DeviceArgs) -> Result<()> {
         .unwrap_or_else(|| args.dir.join("control.sock"));
     let abs = |p: &Path| {
         std::path::absolute(p)
-            .with_context(|| format!("{}: cannot make the path absolute", p.display()))
+            .with_context(|| format!("{}: cannot make the path absolute", p.shown()))
     };
     // A refusal made here, before the server is asked: under `--json` it is printed
     // as the server's would be (`{"ok":false,"kind":…,"error":…}`).
@@ -101,7 +102,7 @@ pub fn device(args: &DeviceArgs) -> Result<()> {
         engine::atomic::regular_or_absent(to).map_err(|e| {
             anyhow::anyhow!(refuse_here(
                 "bad-request",
-                format!("--to {}: {e}", to.display())
+                format!("--to {}: {e}", to.shown())
             ))
         })?;
     }
@@ -133,7 +134,7 @@ pub fn device(args: &DeviceArgs) -> Result<()> {
     if reply.get("ok") != Some(&Value::Bool(true)) {
         let kind = reply.get("kind").and_then(Value::as_str).unwrap_or("error");
         let msg = reply.get("error").and_then(Value::as_str).unwrap_or("");
-        let text = format!("{}: {kind}: {msg}", socket.display());
+        let text = format!("{}: {kind}: {msg}", socket.shown());
         if kind == "bad-request" {
             // The request itself was bad (a `to` the server will not write): exit 2.
             anyhow::bail!(text);
@@ -165,7 +166,7 @@ fn call(socket: &Path, request: &Value) -> Result<Value, CallError> {
     let stream = UnixStream::connect(socket).map_err(|e| {
         CallError::Refused(format!(
             "{}: cannot reach the control socket (is `owm serve` running?): {e}",
-            socket.display()
+            socket.shown()
         ))
     })?;
     exchange(&stream, socket, request)
@@ -193,7 +194,7 @@ fn exchange<S: Read + Write>(
                     None => CallError::NotTaken,
                 }
             }
-            _ => refused(format!("{}: write: {e}", socket.display())),
+            _ => refused(format!("{}: write: {e}", socket.shown())),
         });
     }
     let mut line = Vec::new();
@@ -204,9 +205,7 @@ fn exchange<S: Read + Write>(
         Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset && line.is_empty() => {
             return Err(CallError::NoReply)
         }
-        Err(e) if line.is_empty() => {
-            return Err(refused(format!("{}: read: {e}", socket.display())))
-        }
+        Err(e) if line.is_empty() => return Err(refused(format!("{}: read: {e}", socket.shown()))),
         Err(_) => {}
     }
     serde_json::from_slice(&line).map_err(|e| {
@@ -214,7 +213,7 @@ fn exchange<S: Read + Write>(
             || {
                 refused(format!(
                     "{}: not a JSON reply: {:?}: {e}",
-                    socket.display(),
+                    socket.shown(),
                     String::from_utf8_lossy(&line)
                 ))
             },
@@ -231,7 +230,7 @@ fn not_control(socket: &Path, sent: &[u8]) -> Option<String> {
             "{}: not the control socket of `owm serve`: an NBD server's socket (it sent \
              the NBD greeting); --control names the control socket (DIR/control.sock \
              unless `owm serve --control` put it elsewhere)",
-            socket.display()
+            socket.shown()
         )
     })
 }
@@ -243,18 +242,18 @@ fn no_reply(socket: &Path, op: &str, to: Option<&Path>) -> String {
         "{}: the server closed the control connection without replying: it stopped or \
          crashed during `{op}` (see whether `owm serve` still runs, and `owm device \
          status`)",
-        socket.display()
+        socket.shown()
     );
     if let Some(to) = to {
         let name = to
             .file_name()
-            .map(|n| engine::atomic::temporary_stem(&n.to_string_lossy()))
+            .map(|n| engine::atomic::temporary_stem(&n.to_string_lossy()).shown().to_string())
             .unwrap_or_default();
         text.push_str(&format!(
             "; {} was not written unless the server stopped after the copy completed: \
              a copy cut short is never renamed to it, and its temporary file beside it \
              (.{name}.XXXXXX.tmp) is removed by the next backup or detach to it",
-            to.display()
+            to.shown()
         ));
     }
     text
@@ -266,7 +265,7 @@ fn not_taken(socket: &Path, op: &str) -> String {
         "{}: the server closed the control connection before taking the request: it \
          stopped or crashed, and `{op}` was not made (see whether `owm serve` still runs, \
          and `owm device status`)",
-        socket.display()
+        socket.shown()
     )
 }
 
@@ -294,12 +293,12 @@ fn human_lines(reply: &Value) -> Vec<String> {
     out
 }
 
-/// A scalar in words: a string as it is, null `none`, a whole number or boolean as
+/// A scalar in words: a string as a name shows it (`engine::shown`), null `none`, a whole number or boolean as
 /// written, a fraction with one decimal (`mean_us 279.5`: µs to a tenth; `--json`
 /// keeps every digit).
 fn scalar_text(v: &Value) -> Option<String> {
     match v {
-        Value::String(s) => Some(s.clone()),
+        Value::String(s) => Some(s.as_str().shown().to_string()),
         Value::Null => Some("none".to_string()),
         Value::Number(n) if n.is_f64() => n.as_f64().map(|f| format!("{f:.1}")),
         Value::Bool(_) | Value::Number(_) => Some(v.to_string()),

@@ -50,6 +50,7 @@ mod sweep_stats;
 mod terminal_text;
 pub mod verdict;
 
+use engine::shown::ShowName as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -314,7 +315,7 @@ fn not_a_directory(dirs: &[std::path::PathBuf]) -> Option<anyhow::Error> {
     Some(anyhow::anyhow!(
         "{}: not a directory: a shard is the output directory of owm sweep --shard or of \
          owm check --simulate --shard",
-        file.display()
+        file.shown()
     ))
 }
 
@@ -329,17 +330,17 @@ fn mixed_merge(dirs: &[std::path::PathBuf]) -> Option<anyhow::Error> {
         return Some(anyhow::anyhow!(
             "{} is the output of owm check --simulate, {} is not: merge the shards of one \
              sweep, or of one random-walk run, at a time",
-            walk.display(),
-            other.display()
+            walk.shown(),
+            other.shown()
         ));
     }
     Some(anyhow::anyhow!(
         "{}: missing: {} is the output of owm check --simulate, and {} is no output of it \
          (nor of a sweep: no sweep.toml or shard.toml); each shard of one random-walk run \
          holds its walks.toml (run that shard again)",
-        other.join(check_walk::WALK_FILE).display(),
-        walk.display(),
-        other.display()
+        other.join(check_walk::WALK_FILE).shown(),
+        walk.shown(),
+        other.shown()
     ))
 }
 

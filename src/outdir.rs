@@ -14,6 +14,7 @@
 //! it swaps, on the run it swaps out: the stale-staging removal skips a locked one, and
 //! a second run into the same target while one is live is refused at once.
 
+use engine::shown::ShowName as _;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -75,17 +76,17 @@ pub fn prepare(target: &Path, flag: &str) -> Result<Staging> {
     if let Some(file) = file_in_the_way(parent) {
         bail!(
             "{}: cannot create the output directory: {} is a file, not a directory",
-            target.display(),
-            file.display()
+            target.shown(),
+            file.shown()
         );
     }
     std::fs::create_dir_all(parent)
-        .with_context(|| format!("{}: cannot create the output directory", target.display()))?;
+        .with_context(|| format!("{}: cannot create the output directory", target.shown()))?;
     if target.exists() {
         if !target.is_dir() {
             bail!(
                 "{}: cannot create the output directory: a file is in the way",
-                target.display()
+                target.shown()
             );
         }
         if holds_only_traces(flag) {
@@ -95,20 +96,20 @@ pub fn prepare(target: &Path, flag: &str) -> Result<Staging> {
                      check: the trace directory is replaced whole after the search, so give \
                      a new or empty directory, or one holding only owm check's traces \
                      (nothing was removed)",
-                    target.display(),
+                    target.shown(),
                 );
             }
         } else if let Some(name) = foreign_entry(target)? {
             bail!(
                 "{}: not empty and not an earlier owm output: {name} was not written by owm; \
                  the directory would be replaced whole, so choose a new or empty directory",
-                target.display(),
+                target.shown(),
             );
         }
         tempfile::tempfile_in(target)
             .map_err(engine::atomic::plain)
             .with_context(|| {
-                format!("{}: the output directory is not writable", target.display())
+                format!("{}: the output directory is not writable", target.shown())
             })?;
     }
     remove_stale(target, flag)?;
@@ -116,9 +117,9 @@ pub fn prepare(target: &Path, flag: &str) -> Result<Staging> {
         .prefix(&prefix(target))
         .tempdir_in(parent)
         .map_err(engine::atomic::plain)
-        .with_context(|| format!("{}: cannot create the output directory", target.display()))?;
+        .with_context(|| format!("{}: cannot create the output directory", target.shown()))?;
     let lock = lock_dir(dir.path())
-        .with_context(|| format!("{}: cannot lock the staging directory", target.display()))?
+        .with_context(|| format!("{}: cannot lock the staging directory", target.shown()))?
         .ok_or_else(|| another_run(target, flag))?;
     if !engine::atomic::same_file(dir.path(), &lock) {
         // Another run took it for stale and removed it between creating and locking.
@@ -146,13 +147,13 @@ fn link_destination(target: &Path, flag: &str) -> Result<Option<PathBuf>> {
         Ok(m) if m.file_type().is_symlink() => {
             std::fs::canonicalize(&plain).map(Some).map_err(|e| {
                 let to = std::fs::read_link(&plain)
-                    .map(|p| p.display().to_string())
+                    .map(|p| p.shown().to_string())
                     .unwrap_or_default();
                 anyhow::anyhow!(
                     "{}: a symbolic link to {to}, which cannot be followed ({e}): the output \
                      is written where the link points; make that directory, or give another \
                      {flag}",
-                    target.display()
+                    target.shown()
                 )
             })
         }
@@ -174,8 +175,8 @@ fn refuse_current_dir(target: &Path) -> Result<()> {
         bail!(
             "{}: is the current directory or holds it ({}); the output directory is \
              replaced whole, so choose a new directory inside it (e.g. out/)",
-            target.display(),
-            t.display()
+            target.shown(),
+            t.shown()
         );
     }
     Ok(())
@@ -184,7 +185,7 @@ fn refuse_current_dir(target: &Path) -> Result<()> {
 fn another_run(target: &Path, flag: &str) -> anyhow::Error {
     anyhow::anyhow!(
         "another owm run is writing {}: wait for it to finish or choose another {flag}",
-        target.display()
+        target.shown()
     )
 }
 
@@ -229,7 +230,7 @@ pub fn foreign_trace_entry(dir: &Path) -> Result<Option<String>> {
 ///
 /// Errors: `dir` cannot be read.
 fn sorted_entries(dir: &Path, what: &str) -> Result<Vec<(String, bool, String)>> {
-    let ctx = || format!("{}: cannot read the {what}", dir.display());
+    let ctx = || format!("{}: cannot read the {what}", dir.shown());
     let mut entries: Vec<(String, bool, String)> = Vec::new();
     for e in std::fs::read_dir(dir).with_context(ctx)? {
         let e = e.with_context(ctx)?;
@@ -302,6 +303,7 @@ pub fn foreign_entry(dir: &Path) -> Result<Option<String>> {
 /// with a trailing `/`, anything else with what it is (`control.sock (a socket)`).
 fn entry_words(name: &str, kind: std::fs::FileType) -> String {
     use std::os::unix::fs::FileTypeExt;
+    let name = name.shown();
     let what = if kind.is_file() {
         return name.to_string();
     } else if kind.is_dir() {
@@ -437,7 +439,7 @@ pub fn refuse_verdict_clash(out_flag: &str, out: &Path, flag: &str, path: &Path)
     let (Some(o), Some(v)) = (resolved(out), resolved(path)) else {
         return Ok(());
     };
-    let (f, d) = (path.display(), out.display());
+    let (f, d) = (path.shown(), out.shown());
     let example = verdict_example(flag, out, holds_only_traces(out_flag));
     let a_dir = if path.is_dir() {
         " (is a directory, not a file)"
@@ -513,7 +515,7 @@ fn verdict_example(flag: &str, out: &Path, traces_only: bool) -> String {
     if out.is_dir() && !traces_only {
         return format!(
             "beside it (or inside it, such as {}/verdicts.{ext})",
-            out.display()
+            out.shown()
         );
     }
     let name = out
@@ -522,7 +524,7 @@ fn verdict_example(flag: &str, out: &Path, traces_only: bool) -> String {
         .unwrap_or_else(|| format!("verdicts.{ext}"));
     let dir = parent(out);
     if dir.is_dir() {
-        return format!("beside it, such as {}", out.with_file_name(&name).display());
+        return format!("beside it, such as {}", out.with_file_name(&name).shown());
     }
     let existing = dir
         .ancestors()
@@ -530,8 +532,8 @@ fn verdict_example(flag: &str, out: &Path, traces_only: bool) -> String {
         .map_or_else(|| PathBuf::from(&name), |a| a.join(&name));
     format!(
         "in an existing directory, such as {} ({} does not exist yet)",
-        existing.display(),
-        dir.display()
+        existing.shown(),
+        dir.shown()
     )
 }
 
@@ -557,7 +559,7 @@ fn remove_stale(target: &Path, flag: &str) -> Result<()> {
             let ctx = || {
                 format!(
                     "{}: cannot remove a stale staging directory",
-                    e.path().display()
+                    e.path().shown()
                 )
             };
             let lock = match lock_dir(&e.path()) {
@@ -603,7 +605,7 @@ impl Staging {
         let ctx = || {
             format!(
                 "{}: cannot replace the output directory",
-                self.target.display()
+                self.target.shown()
             )
         };
         if !self.target.exists() {
@@ -663,8 +665,8 @@ pub fn refuse_input_as_out(dirs: &[PathBuf], out: &Path) -> Result<()> {
     {
         bail!(
             "--out {} is one of the input shards ({}): merge into a new directory",
-            out.display(),
-            d.display()
+            out.shown(),
+            d.shown()
         );
     }
     Ok(())

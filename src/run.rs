@@ -1,6 +1,7 @@
 //! `owm run`: every policy a scenario names, on one seed; a comparison table on
 //! stdout, CSV tables and timing diagrams in the output directory.
 
+use engine::shown::ShowName as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -63,13 +64,13 @@ pub fn run(args: RunArgs) -> Result<Exit> {
             "run",
             format!(
                 "owm run {}{}{}{}",
-                args.scenario.display(),
+                crate::shell_word::absolute_word(&args.scenario),
                 args.seed
                     .map(|s| format!(" --seed {s}"))
                     .unwrap_or_default(),
                 args.out
                     .as_ref()
-                    .map(|o| format!(" --out {}", o.display()))
+                    .map(|o| format!(" --out {}", crate::shell_word::absolute_word(o)))
                     .unwrap_or_default(),
                 args.verdict.reproduce_suffix()
             ),
@@ -154,16 +155,21 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
         .out
         .clone()
         .unwrap_or_else(|| default_out(&args.scenario));
-    let reproduce = format!(
-        "owm run {} --seed {seed} --out {}{}",
-        crate::shell_word::shell_word(&args.scenario),
-        crate::shell_word::shell_word(&out),
-        args.verdict.reproduce_suffix()
-    );
-    at.report.reproduce = reproduce.clone();
+    // As printed, and by absolute paths for the verdict files (read from anywhere).
+    let command = |word: fn(&Path) -> String| {
+        format!(
+            "owm run {} --seed {seed} --out {}{}",
+            word(&args.scenario),
+            word(&out),
+            args.verdict.reproduce_suffix()
+        )
+    };
+    let reproduce = command(crate::shell_word::shell_word);
+    let recorded = command(crate::shell_word::absolute_word);
+    at.report.reproduce = recorded.clone();
     at.report.seed = Some(seed);
     let staging = outdir::prepare(&out, "--out")?;
-    let mut report = Report::new("run", reproduce.clone(), args.verdict.allow_violations);
+    let mut report = Report::new("run", recorded, args.verdict.allow_violations);
     report.seed = Some(seed);
     let runs = &mut at.runs;
     // trace.csv as far as the policies finished have written it.
@@ -264,7 +270,7 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
                  deadlock victims retried under incremental locking write more); nothing \
                  written, {} left as it was; raise that key{}, or lower limits.attempts_max",
                 sim::footprint::human_bytes(output_max),
-                out.display(),
+                out.shown(),
                 timeline_off
             );
             return Err(output_refusal(&args.scenario, &file.scenario, message));
@@ -332,7 +338,7 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
             "the outputs came to {total} bytes, more than limits.output_bytes_max = {}; \
              nothing written, {} left as it was; raise that key{}",
             sim::footprint::human_bytes(output_max),
-            out.display(),
+            out.shown(),
             timeline_off
         );
         return Err(output_refusal(&args.scenario, &file.scenario, message));
@@ -345,7 +351,7 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
         let what = format!(
             "interrupted while writing the outputs, after every policy ran: nothing \
              written, {} left as it was",
-            out.display()
+            out.shown()
         );
         say!("{what}");
         report.push(
@@ -363,21 +369,21 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
     }
     staging.commit()?;
     for w in written {
-        say!("wrote {}", out.join(w).display());
+        say!("wrote {}", out.join(w).shown());
     }
     if interrupt::requested() {
         // Too late to stop: the outputs are published whole, the run is complete.
         say!(
             "interrupted after {} was published: the run had finished, its outputs are \
              complete; nothing was stopped",
-            out.display()
+            out.shown()
         );
     }
     print_notes(runs);
     if !kept {
         say!("invariants unchecked: the scenario sets keep_history = false");
     }
-    say!("reproduce: {reproduce}");
+    say!("reproduce: {}", reproduce.shown());
     args.verdict.finish(&report)
 }
 
@@ -519,7 +525,7 @@ fn stop_line(
     };
     format!(
         "policy {p} with seed {seed} stopped {why}{finished}; nothing written, {} left as it was",
-        out.display()
+        out.shown()
     )
 }
 
@@ -539,7 +545,7 @@ fn interrupted(
 ) -> Result<Exit> {
     let what = format!(
         "interrupted {when} policy {p}: nothing written, {} left as it was",
-        out.display()
+        out.shown()
     );
     print_finished(runs, history_kept, closed);
     say!("{what}");
@@ -760,10 +766,7 @@ fn output_refusal(path: &Path, scenario: &sim::Scenario, message: String) -> any
             message,
             &[],
         )),
-        Err(_) => anyhow::anyhow!(
-            "{}: key `limits.output_bytes_max`: {message}",
-            path.display()
-        ),
+        Err(_) => anyhow::anyhow!("{}: key `limits.output_bytes_max`: {message}", path.shown()),
     }
 }
 
@@ -833,7 +836,7 @@ fn run_policy(
     };
     let result = ran
         .map_err(|e| {
-            let what = format!("{}: policy {p} with seed {seed}", path.display());
+            let what = format!("{}: policy {p} with seed {seed}", path.shown());
             match e {
                 // A limit cut the work: no verdict; the key to raise, at its line.
                 // The simulator's error stays in the chain (`owm run`'s stop line
@@ -914,7 +917,7 @@ fn backlog_text(
         .to_string(),
         Err(_) => format!(
             "{}: key `{prefix}limits.memory_bytes_max`: {message}",
-            path.display()
+            path.shown()
         ),
     }
 }
@@ -979,7 +982,7 @@ fn print_table(runs: &[NamedRun], history_kept: bool, closed: bool) {
         // A closed loop's arrivals follow its responses: `none`'s span holds others.
         (true, true) => "; none rsp/p99 = `none`'s over the same span with no backup, but not over the same arrivals: on this closed load each client's next arrival follows its last response, so `none`'s run has other transactions in the span (summary.csv: none_window_committed against window_committed) and win rsp against none rsp is not the backup's cost alone: it can even sit below (each of the committed ones only: where a full data area aborted attempts, win rsp counts fewer)",
     };
-    say_legend(&format!("(the backup window, from a cycle's start, its request (or, queued behind the cycle before, that cycle's end), to its end, its retire (or VLUN B ready, when that comes later; with [detach], B' complete), against the time before it since the previous cycle's end: win/pre rsp = mean and p99 response of the committed transactions arriving in it / before it (aborted ones are not in them: `aborted` above){none_cols}; wr/lw, fl/lw = physical writes, flushes per logical write, - with none in the span; the waits at the backup's own points, summed, by cause: admission gate, type (b) locks, device queue while backup I/O held the channel, engine flush barriers, attempts lost to a full data area (not the knock-on behind other users' slowed calls or longer-held locks: the whole cost is rsp against `none`'s); non-disruption judges each single wait of the first four causes against the setup window; `none` has no backup window: its response is the headline table's rsp)"));
+    say_legend(&format!("(the backup window, from a cycle's start, its request (or, queued behind the cycle before, that cycle's end), to its end, its retire (or VLUN B ready, when that comes later; with [detach], B' complete), against the time before it since the previous cycle's end: win/pre rsp = mean and p99 response of the committed transactions arriving in it / before it (aborted ones are not in them: `aborted` above){none_cols}; wr/lw, fl/lw = physical writes, flushes per logical write, - with none in the span; the waits at the backup's own points, summed, by cause: admission gate, type (b) locks, device queue while backup I/O held the channel or journal lane, engine flush barriers, attempts lost to a full data area (not the knock-on behind other users' slowed calls or longer-held locks: the whole cost is rsp against `none`'s); non-disruption judges each single wait of the first four causes against the setup window; `none` has no backup window: its response is the headline table's rsp)"));
 }
 
 /// Columns of a table legend's lines (a terminal's width and a little more).

@@ -5,6 +5,7 @@
 //! — replaced by spaces, newlines kept — before the rest is deserialised into
 //! `Scenario`: every line and column in an error stays the user's.
 
+use engine::shown::ShowName as _;
 use std::ops::Range;
 use std::path::Path;
 
@@ -203,7 +204,7 @@ pub fn load_run_file(path: &Path) -> Result<RunFile, FileError> {
         if let Some(k) = err.key.as_deref().filter(|k| SWEEP_ONLY.contains(k)) {
             err.message.push_str(&format!(
                 " (`{k}` is a key of a sweep file: is this one? run it with `owm sweep {}`)",
-                path.display()
+                path.shown()
             ));
         }
         err

@@ -17,6 +17,7 @@
 //! ([`check_listen`], [`check_control`]) or nbdkit fails after that.
 //! Every refusal comes before the device in DIR is touched ([`serve`]).
 
+use engine::shown::ShowName as _;
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -95,7 +96,7 @@ pub fn plugin_path() -> Result<PathBuf> {
             bail!(
                 "OWM_NBDKIT_PLUGIN={}: {what} (the nbdkit plugin libowm_nbdkit.so; \
                  build it with `cargo build --release -p owm-serve`)",
-                p.display()
+                p.shown()
             );
         }
         return Ok(p);
@@ -114,14 +115,13 @@ pub fn plugin_path() -> Result<PathBuf> {
             anyhow!(
                 "the nbdkit plugin libowm_nbdkit.so is not next to {} (build it with \
              `cargo build --release -p owm-serve`, or set OWM_NBDKIT_PLUGIN)",
-                exe.display()
+                exe.shown()
             )
         })
 }
 
 fn absolute(p: &Path) -> Result<PathBuf> {
-    std::path::absolute(p)
-        .with_context(|| format!("{}: cannot make the path absolute", p.display()))
+    std::path::absolute(p).with_context(|| format!("{}: cannot make the path absolute", p.shown()))
 }
 
 /// Serves DIR. Every check that can refuse the start runs before the device in DIR is
@@ -144,7 +144,7 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
         Some(c) => absolute(c)?,
         None => dir.join("control.sock"),
     };
-    let cannot_serve = || format!("{}: cannot serve this device", dir.display());
+    let cannot_serve = || format!("{}: cannot serve this device", dir.shown());
     refuse_replaced(&dir)?;
     refuse_unwritable_marker(&dir)?;
     let start = if args.create {
@@ -178,7 +178,7 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
         tell!(
             "owm serve: stopped by {} before serving: {} left as it was",
             crate::interrupt::signal_name(),
-            dir.display()
+            dir.shown()
         );
         return Ok(());
     }
@@ -294,13 +294,13 @@ fn check_plugin(nbdkit: &Path, plugin: &Path) -> Result<()> {
         .arg("--dump-plugin")
         .arg(plugin)
         .output()
-        .with_context(|| format!("{}: cannot run", nbdkit.display()))?;
+        .with_context(|| format!("{}: cannot run", nbdkit.shown()))?;
     let said = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() {
         bail!(
             "{}: nbdkit cannot load it as a plugin: {} (build it with `cargo build --release -p \
              owm-serve`)",
-            plugin.display(),
+            plugin.shown(),
             said.lines().next().unwrap_or("no reason given").trim()
         );
     }
@@ -308,7 +308,7 @@ fn check_plugin(nbdkit: &Path, plugin: &Path) -> Result<()> {
     if !dump.lines().any(|l| l == "name=owm") {
         bail!(
             "{}: an nbdkit plugin, but not owm's (its --dump-plugin names no `name=owm`)",
-            plugin.display()
+            plugin.shown()
         );
     }
     let version = dump.lines().find_map(|l| l.strip_prefix("version="));
@@ -317,7 +317,7 @@ fn check_plugin(nbdkit: &Path, plugin: &Path) -> Result<()> {
             "{}: owm's plugin, but built from other sources than this owm (plugin build {}, \
              owm needs {PLUGIN_BUILD}): rebuild it with `cargo build --release -p owm-serve` \
              from this owm's sources",
-            plugin.display(),
+            plugin.shown(),
             version.unwrap_or("not given")
         );
     }
@@ -340,7 +340,7 @@ fn check_listen(socket: Option<&Path>, tcp: std::net::SocketAddr) -> Result<std:
                     Ok(_) => {
                         return refuse(format!(
                             "--socket {}: another server listens on it",
-                            s.display()
+                            s.shown()
                         ))
                     }
                     Err(e)
@@ -350,7 +350,7 @@ fn check_listen(socket: Option<&Path>, tcp: std::net::SocketAddr) -> Result<std:
                         // A stopped or killed server's socket, nobody listening: nbdkit
                         // cannot bind over it, and it holds nothing.
                         std::fs::remove_file(s).with_context(|| {
-                            format!("--socket {}: cannot remove a stale socket", s.display())
+                            format!("--socket {}: cannot remove a stale socket", s.shown())
                         })?;
                     }
                     Err(_) => {
@@ -364,7 +364,7 @@ fn check_listen(socket: Option<&Path>, tcp: std::net::SocketAddr) -> Result<std:
                         return refuse(format!(
                             "--socket {}: {what} is already there, not a server's socket \
                              (nbdkit does not replace it)",
-                            s.display()
+                            s.shown()
                         ));
                     }
                 }
@@ -407,20 +407,20 @@ fn check_control(
         bail!(
             "--control {}: one of the device's own files (the control socket would take its \
              place); give a path of its own",
-            control.display()
+            control.shown()
         );
     }
     if socket == Some(control) {
         bail!(
             "--control {}: the --socket path too (the NBD socket and the control socket each \
              need their own path)",
-            control.display()
+            control.shown()
         );
     }
     if UnixStream::connect(control).is_ok() {
         return Err(Refused(format!(
             "control socket {}: another server answers on it (give another --control, or stop that server)",
-            control.display()
+            control.shown()
         ))
         .into());
     }
@@ -436,7 +436,7 @@ fn check_control(
                 return Err(Refused(format!(
                     "control socket {}: {what} is already there (only a stopped server's \
                      socket is replaced); give another --control",
-                    control.display()
+                    control.shown()
                 ))
                 .into());
             }
@@ -473,11 +473,11 @@ fn check_bindable(what: &str, path: &Path, hint: &str) -> Result<()> {
         Ok(l) => {
             drop(l);
             std::fs::remove_file(path)
-                .with_context(|| format!("{what} {}: cannot remove the probe", path.display()))
+                .with_context(|| format!("{what} {}: cannot remove the probe", path.shown()))
         }
         Err(e) => bail!(
             "{what} {}{hint}: no socket can be made there: {e}",
-            path.display()
+            path.shown()
         ),
     }
 }
@@ -500,8 +500,8 @@ fn check_probe(what: &str, path: &Path, hint: &str) -> Result<()> {
         }
         Err(e) => bail!(
             "{what} {}{hint}: no socket can be made in {}: {e}",
-            path.display(),
-            parent.display()
+            path.shown(),
+            parent.shown()
         ),
     }
 }
@@ -513,7 +513,7 @@ fn check_length(what: &str, path: &Path, hint: &str) -> Result<()> {
         bail!(
             "{what} {}{hint}: {len} bytes, longer than a Unix socket path can be \
              ({SOCKET_PATH_MAX} bytes); give a shorter path",
-            path.display()
+            path.shown()
         );
     }
     Ok(())
@@ -543,8 +543,8 @@ fn refuse_replaced(dir: &Path) -> Result<()> {
             "{}: holds the device an `owm serve --create` set aside and whose replacement \
              never served; nothing was started. To serve that device again, move its files \
              back into {} (replacing the device there); to discard it, remove {0}",
-            aside.display(),
-            dir.display()
+            aside.shown(),
+            dir.shown()
         );
     }
     Ok(())
@@ -561,8 +561,8 @@ fn refuse_missing_directory(what: &str, path: &Path) -> Result<()> {
     };
     Err(Refused(format!(
         "{what} {}: its directory {} {why}",
-        path.display(),
-        parent.display()
+        path.shown(),
+        parent.shown()
     ))
     .into())
 }
@@ -582,7 +582,7 @@ fn lock_old_images(paths: &DevicePaths) -> Result<Vec<std::fs::File>> {
         let f = engine::regular::open_read(p).with_context(|| {
             format!(
                 "{}: cannot open the image --create would replace",
-                p.display()
+                p.shown()
             )
         })?;
         match f.try_lock() {
@@ -590,10 +590,10 @@ fn lock_old_images(paths: &DevicePaths) -> Result<Vec<std::fs::File>> {
             Err(std::fs::TryLockError::WouldBlock) => bail!(
                 "{}: in use by another open device (its exclusive lock is held); --create \
                  would replace it under that server, so nothing was changed",
-                p.display()
+                p.shown()
             ),
             Err(std::fs::TryLockError::Error(e)) => {
-                return Err(e).with_context(|| format!("{}: cannot lock", p.display()))
+                return Err(e).with_context(|| format!("{}: cannot lock", p.shown()))
             }
         }
     }
@@ -615,13 +615,13 @@ fn no_device(dir: &Path, paths: &DevicePaths) -> anyhow::Error {
             Some("is not a regular file (a pipe, device or socket), not the device's metadata file")
         }
         (Err(e), _) if e.kind() != std::io::ErrorKind::NotFound => {
-            return anyhow!("{}: {}", meta.display(), crate::config::absence(&e));
+            return anyhow!("{}: {}", meta.shown(), crate::config::absence(&e));
         }
         (Err(_), Ok(_)) => Some("is a symbolic link to a missing file"),
         (Err(_), Err(_)) => None,
     };
     if let Some(what) = what {
-        return anyhow!("{}: {what}; {keep}", meta.display());
+        return anyhow!("{}: {what}; {keep}", meta.shown());
     }
     let images: Vec<String> = [&paths.image_a, &paths.image_b]
         .into_iter()
@@ -632,13 +632,13 @@ fn no_device(dir: &Path, paths: &DevicePaths) -> anyhow::Error {
         let verb = if images.len() == 1 { "is" } else { "are" };
         return anyhow!(
             "{}: no device.owm, but {} {verb} here; {keep}",
-            dir.display(),
+            dir.shown(),
             images.join(" and ")
         );
     }
     anyhow!(
         "{}: no device here (no device.owm); create one with --create --variant V",
-        dir.display()
+        dir.shown()
     )
 }
 
@@ -669,7 +669,7 @@ fn precheck(dir: &Path, paths: &DevicePaths) -> Result<Variant> {
         Some((_, engine::meta::MetaRecord::Header { variant, .. })) => *variant,
         _ => bail!(
             "{}: the first record is not the device header",
-            paths.meta.display()
+            paths.meta.shown()
         ),
     };
     let identity = file::inspect(paths, DeviceConfig::new(variant))?;
@@ -738,13 +738,13 @@ fn remove_stale_staging(dir: &Path) {
             Ok(()) => tell!(
                 "note: {}: removed, the new device of an `owm serve --create` stopped \
                  before it served",
-                path.display()
+                path.shown()
             ),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
             Err(err) => tell!(
                 "note: {}: left by an `owm serve --create` stopped before it served, and \
                  cannot be removed: {err}",
-                path.display()
+                path.shown()
             ),
         }
     }
@@ -765,7 +765,7 @@ fn refuse_unwritable_marker(dir: &Path) -> Result<()> {
     bail!(
         "{}: {what}; the server records there that it serves the device and could not: \
          remove it (nothing was changed)",
-        marker.display()
+        marker.shown()
     );
 }
 
@@ -809,7 +809,7 @@ impl Staged {
                 r.map(|e| e.map(|e| e.file_name()))
                     .collect::<std::io::Result<_>>()
             })
-            .with_context(|| format!("{}: cannot list the new device", tmp.path().display()))?;
+            .with_context(|| format!("{}: cannot list the new device", tmp.path().shown()))?;
         // The metadata last: until it is in place, the old metadata names the old
         // images' device, and a mix is refused at open (the labels differ).
         names.sort_by_key(|n| n == "device.owm");
@@ -831,11 +831,11 @@ impl Staged {
                 .prefix(file::REPLACED_PREFIX)
                 .tempdir_in(dir)
                 .map_err(engine::atomic::plain)
-                .with_context(|| format!("{}: cannot keep the old device aside", dir.display()))?
+                .with_context(|| format!("{}: cannot keep the old device aside", dir.shown()))?
                 .keep();
             for name in old {
                 std::fs::rename(dir.join(name), aside.join(name)).with_context(|| {
-                    format!("{}: cannot keep the old device aside", aside.display())
+                    format!("{}: cannot keep the old device aside", aside.shown())
                 })?;
             }
             tell!(
@@ -843,15 +843,15 @@ impl Staged {
                  removed; should nbdkit fail to start, move its files back into {0} (or \
                  remove {1} to discard it: `owm serve {0}` refuses to start while it is \
                  there)",
-                dir.display(),
-                aside.display(),
+                dir.shown(),
+                aside.shown(),
             );
             kept = Some(aside);
         }
         for name in names {
             let (from, to) = (tmp.path().join(&name), dir.join(&name));
             std::fs::rename(&from, &to)
-                .with_context(|| format!("{}: cannot put the new device in place", to.display()))?;
+                .with_context(|| format!("{}: cannot put the new device in place", to.shown()))?;
         }
         self.made_dir = None;
         drop(tmp);
@@ -962,7 +962,7 @@ fn stage(dir: &Path, args: &ServeArgs) -> Result<Staged> {
     let variant = args.variant.expect("clap: --create requires --variant");
     let g = geometry(args, variant)?;
     let made_dir = (!dir.exists()).then(|| dir.to_path_buf());
-    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.shown()))?;
     let mut staged = Staged {
         tmp: None,
         made_dir,
@@ -971,7 +971,7 @@ fn stage(dir: &Path, args: &ServeArgs) -> Result<Staged> {
     let (tmp, lock) = locked_staging_dir(dir).with_context(|| {
         format!(
             "{}: cannot create the device (the directory is not writable)",
-            dir.display()
+            dir.shown()
         )
     })?;
     let new = DevicePaths::in_dir(tmp.path());
@@ -983,6 +983,6 @@ fn stage(dir: &Path, args: &ServeArgs) -> Result<Staged> {
     };
     file::create(&new, config, g)
         .and_then(|device| device.flush())
-        .with_context(|| format!("{}: cannot create the device", dir.display()))?;
+        .with_context(|| format!("{}: cannot create the device", dir.shown()))?;
     Ok(staged)
 }

@@ -1,16 +1,23 @@
 //! A path as one word of a POSIX shell command line, for the `reproduce:` lines owm
 //! prints and records: a path with a space, a quote or a control character is quoted
-//! (`owm run 'my fig.toml' --seed 1 --out 'o 5'`), so the line pastes back as it ran.
-//! A path holding a control character (C0, DEL or C1) or bytes that are not UTF-8 is
-//! written in dollar-single quotes (POSIX.1-2024, bash, zsh, ksh) with those bytes as
-//! `\xHH` escapes (`$'a\x1b[31mb'`): none reaches the terminal raw, and every byte is
-//! kept.
+//! (`owm run 'my fig.toml' --seed 1 --out 'o 5'`), so the line pastes back as it ran,
+//! in any POSIX shell (`sh`, dash, bash, zsh, ksh).
+//!
+//! A path holding a control character or bytes that are not UTF-8 is written in single
+//! quotes, `'` as `'\''`:
+//! - a line feed or a tab stays as it is inside the quotes (a shell reads it back as
+//!   it is; the terminal shows it escaped, `\x0a`, as any text: that is display, not
+//!   the command);
+//! - any other control character and each byte that is not UTF-8 is written by
+//!   `printf` in octal, between the quoted parts (`'a'"$(printf '\033')"'[31mb'`),
+//!   so the command holds only characters JSON and XML 1.0 files carry as they are.
 
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 /// `p` quoted for a POSIX shell where it needs to be (`shlex`), as it is otherwise;
-/// in dollar-single quotes when it holds a control character or is not UTF-8.
+/// in single quotes with `printf` for the bytes a file cannot carry when it holds a
+/// control character or is not UTF-8 (the module's doc).
 pub fn shell_word(p: &Path) -> String {
     let bytes = p.as_os_str().as_bytes();
     if let Ok(s) = std::str::from_utf8(bytes) {
@@ -19,35 +26,59 @@ pub fn shell_word(p: &Path) -> String {
             return shlex::try_quote(s).map_or_else(|_| s.to_string(), |q| q.into_owned());
         }
     }
-    // Dollar-single quotes: each control character's bytes and each byte that is not
-    // UTF-8 as `\xHH`, a backslash and a single quote escaped, the rest as it is.
-    let mut w = String::from("$'");
-    let hex = |w: &mut String, bytes: &[u8]| {
-        for b in bytes {
-            w.push_str(&format!("\\x{b:02x}"));
+    // Runs of text kept as they are (quoted), and runs of bytes printf writes.
+    let mut word = String::new();
+    let mut text = String::new();
+    let mut octal = String::new();
+    let quoted = |word: &mut String, text: &mut String| {
+        if !text.is_empty() {
+            word.push('\'');
+            word.push_str(&text.replace('\'', "'\\''"));
+            word.push('\'');
+            text.clear();
+        }
+    };
+    let printed = |word: &mut String, octal: &mut String| {
+        if !octal.is_empty() {
+            word.push_str(&format!("\"$(printf '{octal}')\""));
+            octal.clear();
         }
     };
     for chunk in bytes.utf8_chunks() {
         for c in chunk.valid().chars() {
-            if c.is_control() {
-                hex(&mut w, c.encode_utf8(&mut [0u8; 4]).as_bytes());
-            } else {
-                if c == '\\' || c == '\'' {
-                    w.push('\\');
+            if c.is_control() && c != '\n' && c != '\t' {
+                quoted(&mut word, &mut text);
+                for b in c.encode_utf8(&mut [0u8; 4]).bytes() {
+                    octal.push_str(&format!("\\{b:03o}"));
                 }
-                w.push(c);
+            } else {
+                printed(&mut word, &mut octal);
+                text.push(c);
             }
         }
-        hex(&mut w, chunk.invalid());
+        if !chunk.invalid().is_empty() {
+            quoted(&mut word, &mut text);
+            for b in chunk.invalid() {
+                octal.push_str(&format!("\\{b:03o}"));
+            }
+        }
     }
-    w.push('\'');
-    w
+    quoted(&mut word, &mut text);
+    printed(&mut word, &mut octal);
+    word
 }
 
-/// The `owm merge` command line that merges `dirs` into `out` (its `reproduce:`).
-pub fn merge_command(dirs: &[std::path::PathBuf], out: &Path) -> String {
-    let dirs: Vec<String> = dirs.iter().map(|d| shell_word(d)).collect();
-    format!("owm merge {} --out {}", dirs.join(" "), shell_word(out))
+/// [`shell_word`] of `p` by its absolute path (the working directory before a relative
+/// one), so a command recorded in a verdict file runs from any directory.
+pub fn absolute_word(p: &Path) -> String {
+    shell_word(&std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()))
+}
+
+/// The `owm merge` command line that merges `dirs` into `out` (its `reproduce:`),
+/// each path written by `word` ([`shell_word`], [`absolute_word`]).
+pub fn merge_command(dirs: &[std::path::PathBuf], out: &Path, word: fn(&Path) -> String) -> String {
+    let dirs: Vec<String> = dirs.iter().map(|d| word(d)).collect();
+    format!("owm merge {} --out {}", dirs.join(" "), word(out))
 }
 
 #[cfg(test)]
@@ -65,31 +96,53 @@ mod tests {
     }
 
     /// A word with control characters or bytes that are not UTF-8 holds none of them
-    /// raw, and bash reads it back byte for byte.
+    /// but a line feed or a tab, and every POSIX shell here (`sh`, dash, bash) reads
+    /// it back byte for byte.
     #[test]
-    fn control_characters_and_other_bytes_are_escaped_and_read_back() {
+    fn control_characters_and_other_bytes_are_quoted_and_read_back() {
         use std::ffi::OsStr;
         let paths: Vec<&[u8]> = vec![
             b"a\x1b[31mb",
             b"tab\there",
-            b"new\nline's \\ $x",
-            "c1\u{9b}31m é".as_bytes(),
-            b"del\x7f",
+            b"new\nline's \\ $x `y` \"z\"",
+            b"\x1bfirst and last\x07",
+            "c1\u{9b}31m \u{e9}".as_bytes(),
+            b"del\x7f\r",
             b"not\xffutf8 'q'",
             b"\xc3\x28\x1bab",
+            b"\n",
         ];
+        let mut ran = 0;
         for p in paths {
             let w = shell_word(Path::new(OsStr::from_bytes(p)));
-            assert!(w.starts_with("$'") && w.ends_with('\''), "{w}");
-            assert!(!w.chars().any(char::is_control), "{w:?}");
-            let Ok(out) = std::process::Command::new("bash")
-                .arg("-c")
-                .arg(format!("printf %s {w}"))
-                .output()
-            else {
-                continue; // no bash here: the escaping is still checked above
-            };
-            assert_eq!(out.stdout, p, "{w}");
+            assert!(
+                !w.chars().any(|c| c.is_control() && c != '\n' && c != '\t'),
+                "{w:?}"
+            );
+            for shell in ["sh", "dash", "bash"] {
+                let Ok(out) = std::process::Command::new(shell)
+                    .arg("-c")
+                    .arg(format!("printf %s {w}"))
+                    .output()
+                else {
+                    continue; // not installed here: the escaping is still checked above
+                };
+                assert_eq!(out.stdout, p, "{shell}: {w:?}");
+                ran += 1;
+            }
         }
+        assert!(ran > 0, "no POSIX shell ran");
+    }
+
+    /// An absolute word names the same file from the working directory.
+    #[test]
+    fn an_absolute_word_is_the_path_from_the_working_directory() {
+        let here = std::env::current_dir().unwrap();
+        let w = absolute_word(Path::new("a b.toml"));
+        assert_eq!(
+            shlex::split(&w),
+            Some(vec![here.join("a b.toml").to_string_lossy().into_owned()])
+        );
+        assert_eq!(absolute_word(Path::new("/x/y")), "/x/y");
     }
 }

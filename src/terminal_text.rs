@@ -1,10 +1,12 @@
 //! Text as it reaches a terminal. A line owm prints may hold a name from the user's
 //! files (a scenario's path, an output directory, a trace file's name); a control
 //! character in it (an ESC starting a colour or cursor sequence, a carriage return
-//! overwriting the line) would reach the terminal raw and change what it shows. Every
-//! line `owm` prints goes through [`terminal_safe`]: each control character (C0 but
-//! line feed and tab, DEL, C1) is shown as `\xHH` of its bytes, the escape the
-//! `reproduce:` lines use inside their dollar-single quotes ([`crate::shell_word`]).
+//! overwriting the line, a line feed splitting it) would reach the terminal raw and
+//! change what it shows. Each name is shown escaped where a message names it
+//! ([`engine::shown`]: every control character as `\xHH`, the line feed and tab
+//! too). Every line `owm` prints then goes through [`terminal_safe`], for any text a
+//! message carries from elsewhere: each control character but the line feed and tab
+//! of owm's own layout (C0, DEL, C1) is shown as `\xHH` of its bytes.
 
 use std::borrow::Cow;
 

@@ -23,6 +23,7 @@ mod inert_keys;
 mod integrity;
 mod lost_backup;
 mod merge_verdicts;
+mod names;
 mod outdir;
 mod output_paths;
 mod overflow;

@@ -105,3 +105,75 @@ fn waits_alternate_and_last_at_least_a_tick() {
     }
     assert!(back_to_back > 0, "{kinds:?}");
 }
+
+/// A deadlock victim's back-off is random and exponential, as `retry_backoff_ticks`
+/// is documented: its label's k-th retry (k = 1 for the first) waits a uniform draw
+/// from 1..=`retry_backoff_ticks` × 2^min(k, 10) ticks, so victims of one deadlock do
+/// not retry in lockstep. In `trace.csv`, each `backoff` wait lasts at least a tick and
+/// at most its retry's bound; the waits are spread (some under the value, some past
+/// it), and a later retry of a label waits past the first retry's bound.
+#[test]
+fn a_deadlock_victim_backs_off_a_random_exponentially_growing_wait() {
+    const BACKOFF: u64 = 500;
+    let text = format!(
+        "policies = [\"none\"]\nretry_backoff_ticks = {BACKOFF}\n\
+         [workload]\nkind = \"bank\"\naccounts = 16\ntransactions = 200\n\
+         arrival_ticks_mean = 30\n[locking]\ndiscipline = \"incremental\"\n"
+    );
+    let (mut waits, mut under, mut over, mut past_first) = (0, 0, 0, 0);
+    for seed in ["1", "2", "3"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = write(tmp.path(), "backoff.toml", &text);
+        let out = tmp.path().join("o");
+        ok(&owm(&["run", &f, "--seed", seed, "--out", &s(&out)]));
+        // Per label, its back-off waits (begin, end), in the order they began.
+        let mut open: BTreeMap<String, u64> = BTreeMap::new();
+        let mut by_label: BTreeMap<String, Vec<(u64, u64)>> = BTreeMap::new();
+        for r in csv_rows(&out, "trace.csv") {
+            if r["detail"] != "backoff" {
+                continue;
+            }
+            let t: u64 = r["time_ticks"].parse().unwrap();
+            match r["event"].as_str() {
+                "wait-begin" => assert!(open.insert(r["txn"].clone(), t).is_none()),
+                "wait-end" => {
+                    let begin = open.remove(&r["txn"]).expect("a back-off ends once begun");
+                    by_label
+                        .entry(r["label"].clone())
+                        .or_default()
+                        .push((begin, t));
+                }
+                e => panic!("{e}"),
+            }
+        }
+        assert!(
+            open.is_empty(),
+            "seed {seed}: unfinished back-offs {open:?}"
+        );
+        for (label, mut retries) in by_label {
+            retries.sort();
+            for (i, (begin, end)) in retries.into_iter().enumerate() {
+                let k = i as u32 + 1;
+                let wait = end - begin;
+                let bound = BACKOFF << k.min(10);
+                assert!(
+                    (1..=bound).contains(&wait),
+                    "seed {seed} label {label} retry {k}: {wait} ticks, bound {bound}"
+                );
+                waits += 1;
+                under += usize::from(wait < BACKOFF);
+                over += usize::from(wait > BACKOFF);
+                past_first += usize::from(k > 1 && wait > 2 * BACKOFF);
+            }
+        }
+    }
+    assert!(waits > 100, "too few deadlocks to judge: {waits}");
+    assert!(
+        under > 0 && over > 0,
+        "{waits} waits: {under} under, {over} over"
+    );
+    assert!(
+        past_first > 0,
+        "{waits} waits: none past the first retry's bound"
+    );
+}

@@ -996,3 +996,79 @@ fn the_whole_runs_flush_barriers_are_a_column_beside_the_physical_io() {
         );
     }
 }
+
+/// A user's journal sync queued on `journal_lane` behind the backup's own sync (the
+/// split's phase-record sync) waited for the backup, as a call queued on a channel
+/// behind a backup call does: the device queue cause counts it. One closed-loop client
+/// of blind one-block writes, no jitter, four channels: only the backup ever holds a
+/// channel or the lane when the client's call comes. Under cow and logging the
+/// client syncs nothing before the split, so the split's 1,000-tick phase-record sync
+/// never queues and every tick any call queued is the client's wait behind it: the
+/// cause sums all of `device_queue_ticks`. Under the mirrors the client's dirty-mark
+/// syncs hold the lane, and it is the split's sync that queues behind them: the
+/// backup's own queueing, no user's wait.
+#[test]
+fn a_sync_queued_on_the_journal_lane_behind_the_backup_s_is_backup_caused() {
+    let text = r#"
+policies = ["none", "quiesce", "crash-consistent", "mirroring", "logging", "cow"]
+seed = 1
+[workload]
+kind = "generated"
+records = 100000
+transactions = 60
+arrivals = { mode = "closed", clients = 1, think_ticks_mean = 0 }
+length_min = 1
+length_max = 1
+write_fraction = 1.0
+compute_ticks_min = 0
+compute_ticks_max = 0
+write_kind = "blind"
+[geometry]
+records_per_block = 1
+[device]
+journal_sync_latency_ticks = 1000
+journal_lane = true
+journaled = true
+jitter_ticks_max = 0
+[backup]
+request_at_ticks = 500
+[archive]
+extent_blocks = 4096
+bandwidth_bytes_per_s = 1000000
+"#;
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(tmp.path(), "lane.toml", text);
+    let out = tmp.path().join("o");
+    let o = owm(&["run", &f, "--out", &s(&out), "--allow-violations"]);
+    ok(&o);
+    let rows = summary_rows(&out);
+    for (policy, r) in &rows {
+        let (queued, caused) = (
+            num(r, "device_queue_ticks"),
+            num(r, "window_device_queue_wait_ticks_sum"),
+        );
+        match policy.as_str() {
+            "none" => assert_eq!(queued, 0.0, "{r:?}"),
+            "cow" | "logging" => {
+                assert!(queued > 0.0, "{policy}: {r:?}");
+                assert_eq!(caused, queued, "{policy}: {r:?}");
+                // One wait: the client's first write after the split.
+                assert_eq!(
+                    num(r, "window_device_queue_wait_ticks_max"),
+                    queued,
+                    "{policy}: {r:?}"
+                );
+            }
+            _ => assert!(caused <= queued, "{policy}: {r:?}"),
+        }
+        let causes: f64 = ["gate", "type_b", "device_queue", "flush", "overflow"]
+            .iter()
+            .map(|c| num(r, &format!("window_{c}_wait_ticks_sum")))
+            .sum();
+        assert_eq!(
+            causes,
+            num(r, "window_backup_wait_ticks_sum"),
+            "{policy}: {r:?}"
+        );
+    }
+}

@@ -26,6 +26,7 @@
 //! mistaken for live. On a file system without `flock` the temporary files are neither
 //! locked nor ever taken for stale.
 
+use crate::shown::ShowName as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -141,7 +142,7 @@ pub fn regular_or_absent(path: &Path) -> std::io::Result<()> {
     let through = if target.as_path() == path {
         String::new()
     } else {
-        format!("leads to {}, which ", target.display())
+        format!("leads to {}, which ", target.shown())
     };
     let refuse = |what: &str| Err(invalid(format!("{through}{what}")));
     match std::fs::metadata(&target) {
@@ -183,7 +184,7 @@ pub fn write_target(path: &Path) -> std::io::Result<PathBuf> {
                     let through = if at.as_path() == path {
                         String::new()
                     } else {
-                        format!("leads to {}, which ", at.display())
+                        format!("leads to {}, which ", at.shown())
                     };
                     return Err(invalid(format!(
                         "{through}is in /proc, a link to a process's open file (as \
@@ -360,7 +361,7 @@ fn device_record(path: &Path) -> Option<String> {
     if let Some(what) = by_place.filter(|_| in_device_dir()) {
         return Some(format!(
             "is the owm device's {what} (beside its device.owm in {})",
-            dir.display()
+            dir.shown()
         ));
     }
     let m = std::fs::symlink_metadata(path).ok()?;
@@ -464,7 +465,7 @@ pub fn temporary_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile>
         format!(
             "cannot make a temporary file beside {}: each of {CREATE_ATTEMPTS_MAX} was removed \
              as stale by another process before it could be locked",
-            path.display()
+            path.shown()
         ),
     ))
 }
@@ -651,7 +652,7 @@ mod tests {
         let refused = |p: &Path, what: &str| {
             let e = replaceable(p).unwrap_err();
             assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput, "{e}");
-            assert!(e.to_string().contains(what), "{}: {e}", p.display());
+            assert!(e.to_string().contains(what), "{}: {e}", p.shown());
         };
         // By place: beside a device's metadata or superblock, present or not.
         for meta in ["device.owm", "device.owm.super"] {

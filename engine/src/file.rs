@@ -6,6 +6,7 @@
 //! because every table or phase change is journaled after the data it makes visible
 //! and before the write is acknowledged.
 
+use crate::shown::ShowName as _;
 use std::path::{Path, PathBuf};
 
 use crate::device::{Device, DeviceConfig};
@@ -79,7 +80,7 @@ pub fn refuse_detached(dir: &Path) -> std::result::Result<(), String> {
              detach of VLUN B, so it is not served; find where VLUN B went, and remove \
              this file only if this device was never detached (--create would overwrite \
              this device's images)",
-            marker.display()
+            marker.shown()
         )
     };
     if !std::fs::metadata(&marker).is_ok_and(|m| m.is_file()) {
@@ -117,7 +118,7 @@ pub fn refuse_detached(dir: &Path) -> std::result::Result<(), String> {
                 "{}: records the detach of device {theirs}, not of this device {ours} \
                  (device.owm): not this device's record; remove it if this device was not \
                  detached (--create would overwrite this device's images)",
-                marker.display()
+                marker.shown()
             ));
         }
     }
@@ -127,7 +128,7 @@ pub fn refuse_detached(dir: &Path) -> std::result::Result<(), String> {
     Err(format!(
         "{}: this device was detached (VLUN B now lives in {image}) and has ended; \
          serve that image another way, or make a new device here with --create",
-        marker.display()
+        marker.shown()
     ))
 }
 
@@ -212,7 +213,7 @@ pub fn write_archive_record(
         });
     }
     crate::atomic::write_atomic(&path, text.to_string().as_bytes())
-        .map_err(|e| format!("cannot record the archive in {}: {e}", path.display()))
+        .map_err(|e| format!("cannot record the archive in {}: {e}", path.shown()))
 }
 
 /// Reads `dir`'s [`archive_marker`] for the device `who`: `None` when there is none;
@@ -234,7 +235,7 @@ pub fn read_archive_record(
         format!(
             "{}: {what}; it cannot stand for a backup of this device (remove it, then \
              `owm device backup` again records one)",
-            path.display()
+            path.shown()
         )
     };
     match std::fs::metadata(&path) {
@@ -281,7 +282,7 @@ pub fn read_archive_record(
     if !archive.is_absolute() {
         return Err(bad(format!(
             "damaged: `path` {} is not an absolute path",
-            archive.display()
+            archive.shown()
         )));
     }
     let bytes = field("bytes")?
@@ -386,13 +387,13 @@ pub fn create_with<S: BlockStore>(
     let image_a = FileStore::create(&paths.image_a, g.block_size, a)?;
     let image_b = FileStore::create(&paths.image_b, g.block_size, b)?;
     let device_id = identity::new_device_id().map_err(|source| StoreError::Io {
-        store: paths.meta.display().to_string(),
+        store: paths.meta.shown().to_string(),
         op: "draw a device id",
         block: None,
         source,
     })?;
     let nonce = identity::new_nonce().map_err(|source| StoreError::Io {
-        store: paths.meta.display().to_string(),
+        store: paths.meta.shown().to_string(),
         op: "draw a nonce",
         block: None,
         source,
@@ -490,7 +491,7 @@ fn open_cut<S: BlockStore>(
     wrap: impl Fn(FileStore) -> S,
     cut: Option<u32>,
 ) -> Result<Device<S>> {
-    let name = paths.meta.display().to_string();
+    let name = paths.meta.shown().to_string();
     let stop = |step: u32| -> Result<()> {
         if cut == Some(step) {
             return Err(crate::meta::MetaError {
@@ -567,7 +568,7 @@ struct Examined {
 /// superblock records, and both images are labelled for it. Sets `config.integrity`
 /// to the device's recorded mode.
 fn examine(paths: &DevicePaths, config: &mut DeviceConfig) -> Result<Examined> {
-    let name = paths.meta.display().to_string();
+    let name = paths.meta.shown().to_string();
     let decoded = FileJournal::read(&paths.meta)?;
     let sb = crate::superblock::read(&paths.meta)?;
     let check_len = || crate::superblock::check(&paths.meta, decoded.valid_len, sb.durable_len);
@@ -672,7 +673,7 @@ fn check_owners(
         return Err(Error::MixedDevices {
             owners: owners
                 .iter()
-                .map(|(p, id)| (p.display().to_string(), identity::id_text(id)))
+                .map(|(p, id)| (p.shown().to_string(), identity::id_text(id)))
                 .collect(),
         });
     };
@@ -680,7 +681,7 @@ fn check_owners(
         return Ok(());
     };
     Err(Error::Identity {
-        file: file.display().to_string(),
+        file: file.shown().to_string(),
         mismatch: Mismatch::Foreign {
             expected: identity::id_text(&device),
             found: identity::id_text(found),
@@ -703,7 +704,7 @@ fn check_owners(
 /// # Errors
 /// Those of [`open`]'s checks, with the same messages.
 pub fn inspect(paths: &DevicePaths, mut config: DeviceConfig) -> Result<Identity> {
-    let name = paths.meta.display().to_string();
+    let name = paths.meta.shown().to_string();
     let examined = examine(paths, &mut config)?;
     let restored = replay(&name, &examined.decoded.records)?;
     Ok(identity_of(&restored))
@@ -749,7 +750,7 @@ fn check_copies(
     let other = |g: u64, n: u64| identity::other_copy_mark(expected, opening, g, n);
     let ahead = |g: u64, n: u64| !accepted(g, n) && !other(g, n) && g > expected.generation;
     let refuse = |file: &Path, generation: u64| Error::Identity {
-        file: file.display().to_string(),
+        file: file.shown().to_string(),
         mismatch: Mismatch::OtherCopy { generation },
     };
     let sb_path = crate::superblock::path_of(&paths.meta);
@@ -828,7 +829,7 @@ fn check_labels(
             && opening.is_none_or(|(g, _)| g != newest)
         {
             return Err(Error::Identity {
-                file: paths.meta.display().to_string(),
+                file: paths.meta.shown().to_string(),
                 mismatch: Mismatch::Stale {
                     expected_generation: newest,
                     found_generation: expected.generation,
@@ -847,7 +848,7 @@ fn check_labels(
             store.block_count(),
         )
         .map_err(|mismatch| Error::Identity {
-            file: store.path().display().to_string(),
+            file: store.path().shown().to_string(),
             mismatch,
         })?;
     }
@@ -1026,7 +1027,7 @@ mod tests {
             std::fs::write(&marker, text).unwrap();
             let e = read_archive_record(dir.path(), &ours).unwrap_err();
             assert!(
-                e.starts_with(&format!("{}: ", marker.display())),
+                e.starts_with(&format!("{}: ", marker.shown())),
                 "{text}: {e}"
             );
             assert!(e.contains(why), "{text}: {e}");
@@ -1053,7 +1054,7 @@ mod tests {
         let marker = detach_marker(dir.path());
         std::fs::write(&marker, r#"{"image": "/srv/b-prime.img"}"#).unwrap();
         let e = refuse_detached(dir.path()).unwrap_err();
-        assert!(e.starts_with(&format!("{}: ", marker.display())), "{e}");
+        assert!(e.starts_with(&format!("{}: ", marker.shown())), "{e}");
         assert!(e.contains("VLUN B now lives in /srv/b-prime.img)"), "{e}");
         for (text, what) in [
             ("not json", "not JSON"),
@@ -1065,7 +1066,7 @@ mod tests {
             std::fs::write(&marker, text).unwrap();
             let e = refuse_detached(dir.path()).unwrap_err();
             assert!(
-                e.starts_with(&format!("{}: a damaged detach record (", marker.display())),
+                e.starts_with(&format!("{}: a damaged detach record (", marker.shown())),
                 "{text}: {e}"
             );
             assert!(
@@ -1227,7 +1228,7 @@ mod tests {
                         Err(Error::Identity {
                             file,
                             mismatch: Mismatch::Stale { .. },
-                        }) => assert_eq!(file, paths.meta.display().to_string(), "{ctx}"),
+                        }) => assert_eq!(file, paths.meta.shown().to_string(), "{ctx}"),
                         Err(e) => panic!("{ctx}: expected stale metadata, got {e}"),
                         Ok(_) => panic!("{ctx}: stale metadata opened"),
                     }
@@ -1264,7 +1265,7 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             let mixed = copy_device(into, dir.path());
             std::fs::copy(&four(from)[i], &four(&mixed)[i]).unwrap();
-            let named = four(&mixed)[i].display().to_string();
+            let named = four(&mixed)[i].shown().to_string();
             let ctx = format!("{ctx}, {named} of the other copy");
             let before = files(&mixed);
             let inspected = inspect(&mixed, DeviceConfig::new(variant));
@@ -1469,7 +1470,7 @@ mod tests {
                             expected_generation: 1,
                             found_generation: 0,
                         },
-                }) => assert_eq!(file, paths.meta.display().to_string()),
+                }) => assert_eq!(file, paths.meta.shown().to_string()),
                 Err(e) => panic!("{variant}: {e}"),
                 Ok(_) => panic!("{variant}: opened"),
             }

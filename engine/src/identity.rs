@@ -30,6 +30,7 @@
 //! `OWMIMAG1`, no nonce) is read with nonce 0, the nonce of every file written before
 //! nonces; the next open rewrites it in this layout.
 
+use crate::shown::ShowName as _;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -283,7 +284,7 @@ fn decode(bytes: &[u8]) -> Option<Label> {
 
 fn io_error(path: &Path, op: &'static str, source: std::io::Error) -> StoreError {
     StoreError::Io {
-        store: path.display().to_string(),
+        store: path.shown().to_string(),
         op,
         block: None,
         source,

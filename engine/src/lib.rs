@@ -79,6 +79,7 @@ pub mod meta;
 mod prefetch;
 mod recover;
 pub mod regular;
+pub mod shown;
 pub mod store;
 pub mod superblock;
 mod sync;

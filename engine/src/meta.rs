@@ -13,6 +13,7 @@
 //! checksum before the end, an unknown record, an impossible table — is corruption
 //! and a typed error naming the file and the byte offset.
 
+use crate::shown::ShowName as _;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -118,7 +119,7 @@ impl MetaError {
     }
     pub(crate) fn io(path: &Path, what: &str, e: std::io::Error) -> Self {
         MetaError {
-            path: path.display().to_string(),
+            path: path.shown().to_string(),
             offset: None,
             os_error: e.raw_os_error(),
             reason: format!("{what}: {e}"),
@@ -569,7 +570,7 @@ impl FileJournal {
     /// ([`decode`]).
     pub fn read(path: &Path) -> Result<Decoded, MetaError> {
         let bytes = crate::regular::read(path).map_err(|e| MetaError::io(path, "read", e))?;
-        let name = path.display().to_string();
+        let name = path.shown().to_string();
         let mut decoded = match decode(&name, &bytes) {
             Ok(decoded) => decoded,
             Err(e) => {
@@ -613,7 +614,7 @@ impl FileJournal {
                     // journal's bytes past its length are a torn tail only by a
                     // superblock of its own).
                     return Err(MetaError {
-                        path: crate::superblock::path_of(path).display().to_string(),
+                        path: crate::superblock::path_of(path).shown().to_string(),
                         offset: None,
                         reason: format!(
                             "{mismatch} (so it cannot say whether {name}'s bytes from {} on, \

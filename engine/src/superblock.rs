@@ -47,6 +47,7 @@
 //! durable_len | crc32`, no nonce), read with nonce 0, the nonce of every file written
 //! before nonces.
 
+use crate::shown::ShowName as _;
 use std::fs::OpenOptions;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -190,14 +191,14 @@ pub fn read(meta: &Path) -> Result<Superblock, MetaError> {
     let path = path_of(meta);
     let meta_name = meta.file_name().unwrap_or_default().to_string_lossy();
     let refused = |why: &str| MetaError {
-        path: path.display().to_string(),
+        path: path.shown().to_string(),
         offset: None,
         os_error: None,
         reason: format!(
             "{why}: the superblock of {} (the journal length the last completed flush made \
              durable) is needed to tell a torn tail from a file cut after a flush; restore \
              it from where {meta_name} was copied",
-            meta.display(),
+            meta.shown(),
         ),
     };
     let mut bytes = Vec::new();
@@ -233,7 +234,7 @@ pub fn read(meta: &Path) -> Result<Superblock, MetaError> {
     }
     if bytes.len() <= 2 * COPY_BYTES_V1 && bytes.chunks(COPY_BYTES_V1).any(is_first_format) {
         return Err(MetaError {
-            path: path.display().to_string(),
+            path: path.shown().to_string(),
             offset: None,
             os_error: None,
             reason: format!(
@@ -317,7 +318,7 @@ pub fn check_generation(
 ) -> Result<(), crate::Error> {
     match sb.generation {
         Some(g) if g < header_generation => Err(crate::Error::Identity {
-            file: path_of(meta).display().to_string(),
+            file: path_of(meta).shown().to_string(),
             mismatch: crate::identity::Mismatch::Stale {
                 expected_generation: header_generation,
                 found_generation: g,
@@ -334,7 +335,7 @@ pub fn check(meta: &Path, valid_len: u64, durable_len: u64) -> Result<(), MetaEr
         return Ok(());
     }
     Err(MetaError::at(
-        &meta.display().to_string(),
+        &meta.shown().to_string(),
         valid_len,
         format!(
             "the journal's whole records end here, but a completed flush made {durable_len} bytes durable: the file was cut or damaged after that flush, or is an older copy of it"
@@ -431,7 +432,7 @@ mod tests {
         old.extend_from_slice(&first_format_copy(3, 40));
         std::fs::write(path_of(&meta), &old).unwrap();
         let e = read(&meta).unwrap_err();
-        assert_eq!(e.path, path_of(&meta).display().to_string());
+        assert_eq!(e.path, path_of(&meta).shown().to_string());
         assert!(
             e.reason.starts_with("made by an older version of owm"),
             "{e}"

@@ -1,27 +1,28 @@
 //! The reports crate's typed errors: every one names the file or the picture it was
 //! about, so the CLI can print it as is.
 
+use engine::shown::ShowName as _;
 use std::path::PathBuf;
 
 /// Everything writing or reading a report can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file could not be created, written, renamed or read.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {source}", path.shown())]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
     /// A CSV file could not be written or parsed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {source}", path.shown())]
     Csv {
         path: PathBuf,
         #[source]
         source: csv::Error,
     },
     /// A file had the wrong shape (merge of shard outputs).
-    #[error("{}: {message}", path.display())]
+    #[error("{}: {message}", path.shown())]
     Input { path: PathBuf, message: String },
     /// plotters failed to draw a picture.
     #[error("drawing {what}: {message}")]

@@ -10,6 +10,7 @@
 //! `stale_removed` the temporary files of `to` a killed backup or detach had left,
 //! removed before the copy.
 
+use engine::shown::ShowName as _;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -79,7 +80,7 @@ fn path_arg(req: &Value, op: &str) -> Result<PathBuf, ControlError> {
     if !to.is_absolute() {
         return Err(bad(format!(
             "`to` must be an absolute path: {}",
-            to.display()
+            to.shown()
         )));
     }
     Ok(to)

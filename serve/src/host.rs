@@ -38,6 +38,7 @@
 //! The count starts at 0 when the server starts (connections do not outlive it): a
 //! device served again mid-cycle routes its new connections by its phase alone.
 
+use engine::shown::ShowName as _;
 use std::collections::BTreeMap;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -205,7 +206,7 @@ impl Host {
                 };
                 return Err(format!(
                     "{}: {what}; the server records there that it serves the device: remove it",
-                    marker.display(),
+                    marker.shown(),
                 ));
             }
         }
@@ -219,14 +220,14 @@ impl Host {
                  flush covered is kept). A copy taken while the device was served can \
                  mix moments of it, which no check can detect: serve only copies taken \
                  while the server was stopped",
-                dir.display()
+                dir.shown()
             );
         }
         let text = serde_json::json!({ "device": who.id_text() });
         engine::atomic::write_atomic(&marker, text.to_string().as_bytes()).map_err(|e| {
             format!(
                 "{}: cannot record that the device is served: {e}",
-                marker.display()
+                marker.shown()
             )
         })?;
         Ok(Host {
@@ -466,12 +467,11 @@ impl Host {
             format!(
                 "cannot back up to {}: another backup of this device, or an abandon of \
                  its VLUN A, is running",
-                to.display()
+                to.shown()
             )
         })?;
-        let file_err = |what: &str, e: std::io::Error| {
-            ControlError::io(format!("{what} {}: {e}", to.display()))
-        };
+        let file_err =
+            |what: &str, e: std::io::Error| ControlError::io(format!("{what} {}: {e}", to.shown()));
         let stale_removed = engine::atomic::remove_stale_temporaries(to);
         let tmp = engine::atomic::temporary_beside(to)
             .map_err(|e| file_err("cannot create a temporary file beside", e))?;
@@ -495,7 +495,7 @@ impl Host {
                 return Err(ControlError::io(format!(
                     "{}: replaced by another writer after the archive was written; \
                      no archive recorded",
-                    to.display()
+                    to.shown()
                 )))
             }
         };
@@ -510,7 +510,7 @@ impl Host {
                 "the archive {} is complete ({} bytes) and kept there, but it is not \
                  recorded: {e}; so VLUN A cannot be retired on it: once archive.json can be \
                  written, {WAYS_ON}",
-                to.display(),
+                to.shown(),
                 archive.bytes,
             ))
         })?;
@@ -568,8 +568,8 @@ impl Host {
                     message: format!(
                         "to {}: is the device's own file {}; give a path outside the \
                          device's files",
-                        to.display(),
-                        own.display()
+                        to.shown(),
+                        own.shown()
                     ),
                 });
             }
@@ -612,7 +612,7 @@ impl Host {
                 } else {
                     format!(
                         "no backup of it has completed in this cycle (no record of one in {})",
-                        marker.display()
+                        marker.shown()
                     )
                 };
                 return refuse("out-of-order", why);
@@ -701,7 +701,7 @@ impl Host {
             ControlError::io(format!(
                 "cannot detach VLUN B to {}: {e}; nothing was written there (the partial \
                  copy was removed) and the device is still served",
-                to.display()
+                to.shown()
             ))
         };
         let stale_removed = engine::atomic::remove_stale_temporaries(to);
@@ -732,8 +732,8 @@ impl Host {
         engine::atomic::write_atomic(&marker, text.to_string().as_bytes()).map_err(|e| {
             ControlError::io(format!(
                 "VLUN B was detached to {}, but cannot record it in {}: {e}",
-                to.display(),
-                marker.display()
+                to.shown(),
+                marker.shown()
             ))
         })?;
         Ok(stale_removed)
@@ -924,7 +924,7 @@ fn record_missing(dir: &Path) -> String {
     format!(
         "its archive record {} is missing: the journal records a completed archive, but \
          not where it is (the record could not be written, or was removed)",
-        archive_marker(dir).display()
+        archive_marker(dir).shown()
     )
 }
 
@@ -939,7 +939,7 @@ const WAYS_ON: &str = "run `owm device backup --to FILE` (VLUN A copied to FILE 
 /// the backup wrote it. The content is not read: that would mean reading the whole
 /// archive again at each `status` and `retire`.
 pub fn archive_problem(a: &Archive) -> Option<String> {
-    let path = a.path.display();
+    let path = a.path.shown();
     match std::fs::metadata(&a.path) {
         Err(e) => Some(format!("its recorded archive {path} cannot be found: {e}")),
         Ok(m) if !m.is_file() => Some(format!(
@@ -964,7 +964,7 @@ pub fn archive_problem(a: &Archive) -> Option<String> {
 fn refuse_unreplaceable(to: &Path) -> Result<(), ControlError> {
     engine::atomic::replaceable(to).map_err(|e| ControlError {
         kind: "bad-request",
-        message: format!("to {}: {e}", to.display()),
+        message: format!("to {}: {e}", to.shown()),
     })
 }
 
@@ -1052,7 +1052,7 @@ pub fn journal_variant(paths: &DevicePaths) -> Result<Variant, String> {
         Some((_, engine::meta::MetaRecord::Header { variant, .. })) => Ok(*variant),
         _ => Err(format!(
             "{}: the first record is not the device header",
-            paths.meta.display()
+            paths.meta.shown()
         )),
     }
 }

@@ -30,6 +30,7 @@
 mod control;
 mod host;
 
+use engine::shown::ShowName as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
@@ -125,7 +126,7 @@ impl Server for Connection {
             Some(dir) => {
                 return Err(Error::new(
                     libc::EINVAL,
-                    format!("dir must be absolute: {}", dir.display()),
+                    format!("dir must be absolute: {}", dir.shown()),
                 ))
             }
             None => return Err(Error::new(libc::EINVAL, "dir=<DIR> is required")),
@@ -135,9 +136,9 @@ impl Server for Connection {
                 libc::EINVAL,
                 format!(
                     "replaced={}: not a directory {}* in {}",
-                    r.display(),
+                    r.shown(),
                     engine::file::REPLACED_PREFIX,
-                    dir.display()
+                    dir.shown()
                 ),
             )),
             _ => Ok(()),
@@ -177,10 +178,7 @@ impl Server for Connection {
         let dir = c.dir.expect("checked");
         let path = c.control.unwrap_or_else(|| dir.join("control.sock"));
         control::spawn(host()?, &path).map_err(|e| {
-            Error::new(
-                libc::EIO,
-                format!("cannot listen on {}: {e}", path.display()),
-            )
+            Error::new(libc::EIO, format!("cannot listen on {}: {e}", path.shown()))
         })?;
         discard_replaced(&dir, c.replaced.as_deref());
         Ok(())
@@ -201,7 +199,7 @@ impl Server for Connection {
                 .is_ok_and(|m| m.file_type().is_socket() && m.dev() == *dev && m.ino() == *ino);
             if same {
                 if let Err(e) = std::fs::remove_file(path) {
-                    eprintln!("owm: cannot remove the socket {}: {e}", path.display());
+                    eprintln!("owm: cannot remove the socket {}: {e}", path.shown());
                 }
             }
         }
@@ -327,7 +325,7 @@ fn discard_replaced(dir: &Path, replaced: Option<&Path>) {
         if let Err(err) = std::fs::rename(r, &to) {
             eprintln!(
                 "owm: cannot discard the replaced device {}: {err}",
-                r.display()
+                r.shown()
             );
         }
     }
@@ -344,7 +342,7 @@ fn discard_replaced(dir: &Path, replaced: Option<&Path>) {
             if let Err(err) = std::fs::remove_dir_all(e.path()) {
                 eprintln!(
                     "owm: cannot remove the replaced device {}: {err}",
-                    e.path().display()
+                    e.path().shown()
                 );
             }
         }

@@ -69,6 +69,32 @@ impl Samples {
     /// grows by doubling at 7/8).
     pub const BYTES_PER_DISTINCT: u64 = 21;
 
+    /// The most heap bytes a [`Samples`] holds, however many delays it is given
+    /// (fewer than `u32::MAX`), when they take at most `distinct` values and at most
+    /// `distinct` of them are above `u32::MAX` ticks (each of those is kept apart):
+    /// its list,
+    /// which becomes a table once the table is at most half its bytes (checked each
+    /// time the list is full, from 1,024 delays on: so the list never holds more than
+    /// twice 1,024 or twice `distinct` × [`Self::BYTES_PER_DISTINCT`] × 2 /
+    /// [`Self::BYTES_EACH`] delays), beside the table being built of at most
+    /// `distinct` values, and the delays above `u32::MAX` ticks (8 bytes each, in a
+    /// list that may double). What the memory estimate prices a run's admission delays
+    /// at when they take few values (`crate::footprint`).
+    pub fn bytes_max_for_distinct(distinct: u64) -> u64 {
+        let per_list_delay = Self::BYTES_EACH;
+        let list_len_checked = distinct
+            .saturating_add(1)
+            .saturating_mul(2 * Self::BYTES_PER_DISTINCT)
+            .div_ceil(per_list_delay)
+            .max(LIST_LEN_CHECKED_MIN as u64);
+        let list = list_len_checked.saturating_mul(2 * per_list_delay);
+        // A table of n values: at most 2n·8/7 + 4 buckets of 8 bytes and a control
+        // byte each, and a group of control bytes.
+        let table = distinct.saturating_mul(24).saturating_add(64);
+        let large = distinct.saturating_mul(16);
+        list.saturating_add(table).saturating_add(large)
+    }
+
     /// Adds a delay of `ticks`.
     pub fn push(&mut self, ticks: Tick) {
         let Ok(x) = u32::try_from(ticks) else {
@@ -229,6 +255,58 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use proptest::strategy::ValueTree;
+
+    /// Heap bytes `s` holds, from its lists' and table's capacities (a table of
+    /// capacity c has c + 1 buckets below 8, else c · 8/7, each 8 bytes and a control
+    /// byte, and a group of 16 control bytes).
+    fn held_bytes(s: &Samples) -> u64 {
+        let cap = s.counts.capacity() as u64;
+        let buckets = match cap {
+            0 => 0,
+            1..=7 => cap + 1,
+            _ => cap * 8 / 7,
+        };
+        let table = if buckets == 0 { 0 } else { buckets * 9 + 16 };
+        s.small.capacity() as u64 * 4 + table + s.large.capacity() as u64 * 8
+    }
+
+    proptest! {
+        /// Delays of at most `distinct` values never hold more than
+        /// [`Samples::bytes_max_for_distinct`] of it, however many are added and in
+        /// whatever order, a new value at any time, up to `distinct` of them above
+        /// `u32::MAX` ticks.
+        #[test]
+        fn few_distinct_delays_hold_at_most_their_bound(
+            distinct in 1u64..400,
+            n in 0usize..30_000,
+            seed in any::<u64>(),
+            zeros_per_mille in 0u64..1000,
+        ) {
+            let values: Vec<Tick> = (0..distinct)
+                .map(|v| if v % 7 == 6 { u64::from(u32::MAX) + v } else { v * 13 })
+                .collect();
+            let bound = Samples::bytes_max_for_distinct(distinct);
+            let mut x = seed;
+            let mut s = Samples::default();
+            let mut large = 0;
+            for _ in 0..n {
+                x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                let mut v = if (x >> 33) % 1000 < zeros_per_mille {
+                    0
+                } else {
+                    values[((x >> 11) % distinct) as usize]
+                };
+                if v > u64::from(u32::MAX) {
+                    large += 1;
+                    if large > distinct {
+                        v = 0;
+                    }
+                }
+                s.push(v);
+                prop_assert!(held_bytes(&s) <= bound, "{} > {bound} after {} delays", held_bytes(&s), s.len());
+            }
+        }
+    }
 
     /// [`Samples`] give [`DelayStats::of`]'s figures, delays above `u32::MAX` ticks
     /// included (kept apart, above every small one).

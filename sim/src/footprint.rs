@@ -131,8 +131,11 @@
 //! attempts per transaction). Where retries are possible the parts that grow with the
 //! attempts (each admitted attempt's admission delay among the samples, the diagram's
 //! bars) are counted at `limits.attempts_max` attempts, the most the run makes before
-//! it stops at that limit ([`Footprint::retry_attempts`]); under conservative locking
-//! no attempt is retried and each transaction is one attempt.
+//! it stops at that limit ([`Footprint::retry_attempts`]): the bars at most
+//! [`DIAGRAM_ATTEMPTS_MAX`], the admission delays at most what their few distinct
+//! values hold ([`admission_delays_bytes_max`]: 0 but for the attempts held at the
+//! admission gate, at most one a transaction each time it closes); under conservative
+//! locking no attempt is retried and each transaction is one attempt.
 
 use std::mem::size_of;
 
@@ -837,11 +840,12 @@ fn common_parts(scenario: &Scenario, load: &Load) -> Footprint {
         // Each response twice (the run's and its window's), each admitted attempt's
         // admission delay once at most ([`crate::cost::Samples`]): the list's 4 bytes
         // each is the most they hold (a table of few distinct delays, kept only while
-        // smaller, holds less).
+        // smaller, holds less); retried attempts' at most what their few distinct
+        // values hold ([`admission_delays_bytes_max`]).
         samples_bytes: transactions
             .saturating_mul(2)
-            .saturating_add(attempts)
-            .saturating_mul(crate::cost::Samples::BYTES_EACH),
+            .saturating_mul(crate::cost::Samples::BYTES_EACH)
+            .saturating_add(admission_delays_bytes(scenario, load)),
         cycles_bytes: u64::from(scenario.backup.cycle_count()).saturating_mul(CYCLE_BYTES),
         program_bytes: PROGRAM_BYTES,
         trace_bytes: trace_bytes(scenario).saturating_add(load.trace_in_flight),
@@ -854,6 +858,39 @@ fn common_parts(scenario: &Scenario, load: &Load) -> Footprint {
         },
         ..Footprint::default()
     }
+}
+
+/// Bytes the admission delays of a run hold at most: 4 bytes an attempt
+/// ([`crate::cost::Samples::BYTES_EACH`]), and where deadlock victims are retried
+/// (`limits.attempts_max` attempts counted) no more than
+/// [`admission_delays_bytes_max`] either.
+fn admission_delays_bytes(scenario: &Scenario, load: &Load) -> u64 {
+    let each = load
+        .attempts
+        .saturating_mul(crate::cost::Samples::BYTES_EACH);
+    if load.retries && load.attempts < u64::from(u32::MAX) {
+        each.min(admission_delays_bytes_max(scenario, load.transactions))
+    } else {
+        each
+    }
+}
+
+/// Bytes the admission delays of a run of `transactions` hold at most, whatever its
+/// attempts (fewer than `u32::MAX`). An attempt's delay is the time it waited at the
+/// admission gate, 0 unless the gate was closed when it came; a transaction has one
+/// attempt at a time (a deadlock victim's retry is made once the victim has ended),
+/// and an attempt held at the gate begins when it reopens, so each time the gate
+/// closes at most one attempt of each transaction waits there. The gate closes once a
+/// backup cycle (at the request), and under quiesce once more for each retry after a
+/// missed deadline (`backup.quiesce_retries_max` a cycle). So the delays take at most
+/// 1 + transactions × (cycles × (1 + quiesce retries)) distinct values, and
+/// [`crate::cost::Samples`] holds them in at most
+/// [`crate::cost::Samples::bytes_max_for_distinct`] of those.
+pub fn admission_delays_bytes_max(scenario: &Scenario, transactions: u64) -> u64 {
+    let closings = u64::from(scenario.backup.cycle_count())
+        .saturating_mul(u64::from(scenario.backup.quiesce_retries_max).saturating_add(1));
+    let distinct = transactions.saturating_mul(closings).saturating_add(1);
+    crate::cost::Samples::bytes_max_for_distinct(distinct)
 }
 
 /// Bytes a trace workload holds: its file's text, parsed I/Os and mapped transactions
@@ -1993,9 +2030,10 @@ mod tests {
     }
 
     /// Where deadlock victims are retried (incremental locking) the attempts are
-    /// counted at `limits.attempts_max`: the estimate grows with that key by the
-    /// admission delay each attempt adds, and says so; under conservative locking the
-    /// key changes nothing.
+    /// counted at `limits.attempts_max`, and the estimate says so: the diagram's bars
+    /// grow with that key, the admission delays up to what their few distinct values
+    /// hold ([`admission_delays_bytes_max`]); under conservative locking the key
+    /// changes nothing.
     #[test]
     fn retries_are_counted_at_the_attempts_limit() {
         let mut s = generated(3_000);
@@ -2012,11 +2050,19 @@ mod tests {
             (retried.retry_attempts, more.retry_attempts),
             (max, 2 * max)
         );
-        assert!(
-            retried.samples_bytes - once.samples_bytes >= (max - 3_000) * each,
-            "{once:?} {retried:?}"
-        );
-        assert_eq!(more.samples_bytes - retried.samples_bytes, max * each);
+        // The admission delays of the attempts past the transactions: at most what
+        // their few distinct values hold (one cycle, 3,000 transactions), far below
+        // 4 bytes an attempt, and no more for more attempts allowed.
+        let delays_max = admission_delays_bytes_max(&s, 3_000);
+        let added = retried.samples_bytes - (once.samples_bytes - 3_000 * each);
+        assert_eq!(added, delays_max, "{once:?} {retried:?}");
+        assert!(delays_max < max * each / 50, "{delays_max}");
+        assert_eq!(more.samples_bytes, retried.samples_bytes);
+        // A few attempts allowed: 4 bytes each is the smaller.
+        let mut few = s.clone();
+        few.limits.attempts_max = 3_001;
+        let few = estimate(&few, &layout, COW);
+        assert_eq!(few.samples_bytes, once.samples_bytes + each);
         assert!(retried.timeline_bytes > once.timeline_bytes);
         assert!(
             retried

@@ -41,8 +41,10 @@ pub struct Scenario {
     /// drawn per transaction label and retry ([`crate::rng::keyed_chance`]): the same
     /// transactions abort under every policy.
     pub abort_probability: f64,
-    /// A deadlock victim waits a uniform 1..=this × 2^retries ticks before its retry
-    /// (retries capped at 10; default 50).
+    /// The scale of a deadlock victim's back-off, in ticks (default 50; 0 counts as 1):
+    /// its label's k-th retry (k = 1 for the first) waits a uniform draw from
+    /// 1..=this × 2^min(k, 10) ticks, random so that the victims of one deadlock do not
+    /// retry in lockstep, growing so that one that keeps colliding backs off further.
     pub retry_backoff_ticks: Tick,
     /// Keep the history for the oracle (default true; off for big benchmarks).
     pub keep_history: bool,

@@ -11,6 +11,7 @@ use crate::number_text::counted;
 use crate::policy::Policy;
 use crate::scenario::{Discipline, OnDataAreaFull, Scenario, FIELD_TICKS_MAX};
 use crate::workload::{Arrivals, HotSpot, TraceConfig, WorkloadConfig as W, WriteKind};
+use engine::shown::ShowName as _;
 
 fn bad(key: &str, message: String) -> SimError {
     SimError::Config {
@@ -498,7 +499,7 @@ fn trace_volume(s: &Scenario) -> Option<String> {
     Some(format!(
         "{}:{}: the I/O at this line reaches block {} of {}-byte blocks (offset / \
          block_size_bytes, addresses = \"as-recorded\"): its {} blocks",
-        m.path.display(),
+        m.path.shown(),
         m.highest_line,
         m.blocks - 1,
         m.block_size_bytes,
@@ -515,7 +516,7 @@ fn trace_blocks(s: &Scenario) -> Option<String> {
     let m = c.loaded.as_ref().filter(|m| m.dense)?;
     Some(format!(
         "{} touches {} of {} bytes",
-        m.path.display(),
+        m.path.shown(),
         crate::number_text::counted(m.blocks, "distinct block", "distinct blocks"),
         m.block_size_bytes
     ))
@@ -786,7 +787,7 @@ fn trace(c: &TraceConfig) -> Result<(), SimError> {
             "workload.path",
             format!(
                 "the trace {} is not loaded (Scenario::load_trace)",
-                c.path.display()
+                c.path.shown()
             ),
         ));
     }
@@ -1027,7 +1028,19 @@ fn tick_fields(s: &Scenario) -> Result<(), SimError> {
         ]),
     }
     match fields.iter().find(|(_, t)| *t > FIELD_TICKS_MAX) {
-        Some((name, t)) => Err(bad(name, format!("{t} exceeds {FIELD_TICKS_MAX} ticks"))),
+        Some((name, t)) => {
+            // The back-off's key is a scale, not a wait: say what it scales.
+            let what = if *name == "retry_backoff_ticks" {
+                " (the scale of a deadlock victim's random back-off: its k-th retry waits \
+                 a uniform 1..=this × 2^min(k, 10) ticks)"
+            } else {
+                ""
+            };
+            Err(bad(
+                name,
+                format!("{t} exceeds {FIELD_TICKS_MAX} ticks{what}"),
+            ))
+        }
         None => Ok(()),
     }
 }

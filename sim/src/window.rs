@@ -96,9 +96,10 @@ pub struct BackupWaits {
     pub gate: WaitSum,
     /// Waits for a type (b) lock held from the split until the old transactions end.
     pub type_b: WaitSum,
-    /// Users' device calls queued on a channel behind a call of the backup (the
-    /// split's barriers and resync, the archive's reads, retire's merge): the part of
-    /// the call's queueing spent while that backup call ran.
+    /// Users' device calls queued behind a call of the backup (the split's barriers
+    /// and resync, the archive's reads, retire's merge) on a channel, a write slot or
+    /// the journal lane (the split's phase-record sync, a merge's syncs): the part of
+    /// the call's queueing spent while that backup call held it.
     pub device_queue: WaitSum,
     /// Flush barriers of the engine in the users' calls (a copy-on-write first write's
     /// durable copy, a journal sync of the table), priced at the device's flush and

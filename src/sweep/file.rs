@@ -3,6 +3,7 @@
 //! Errors name the file, the line and the key (for a value an axis gives: that axis's
 //! `key = ...` line).
 
+use engine::shown::ShowName as _;
 use std::path::Path;
 
 use reports::tables;
@@ -154,7 +155,7 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
             err.message.push_str(&format!(
                 " (a sweep file gives its scenario under [scenario]; if `{k}` belongs to a \
                  run file, run it with `owm run {}`)",
-                path.display()
+                path.shown()
             ));
         }
         let top = config::top_level_keys::<SweepFile>();
@@ -404,6 +405,7 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
                 }
                 let (a, v, msg) = axis_at_fault(&base, &spec.axis, &values, e.message());
                 let msg = config::with_key_range(&config::toml_words(msg.trim()), &base, &a);
+                let msg = config::with_unit(&msg, &a);
                 axis_error(path, src, &spec.axis, &a, &v, &msg)
             })?;
         // A refusal of a key an axis sets is reported at that axis's value.

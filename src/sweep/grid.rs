@@ -1,6 +1,7 @@
 //! The grid of a sweep: its points in order (axes, then policies, then seeds), shards
 //! of it, and running a set of its points on worker threads.
 
+use engine::shown::ShowName as _;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -53,8 +54,8 @@ impl Shard {
     ) -> Result<(Shard, String)> {
         let shard: Shard = shard
             .parse()
-            .map_err(|e| anyhow!("{}: shard: {e}", marker.display()))?;
-        let label = format!("shard {}/{} ({})", shard.k, shard.n, dir.display());
+            .map_err(|e| anyhow!("{}: shard: {e}", marker.shown()))?;
+        let label = format!("shard {}/{} ({})", shard.k, shard.n, dir.shown());
         if version != env!("CARGO_PKG_VERSION") {
             bail!(
                 "{label}: written by owm {version}, this is {}",

@@ -19,6 +19,7 @@ mod plots;
 mod resume;
 mod traces;
 
+use engine::shown::ShowName as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -105,7 +106,7 @@ fn sweep_checked(
     let staging = outdir::prepare(&out, "--out")?;
     say!(
         "sweep {}: {} ({} x {} x {}){}",
-        file.display(),
+        file.shown(),
         counted(total as u64, "grid point", "grid points"),
         counted(
             sw.combos.len() as u64,
@@ -128,13 +129,21 @@ fn sweep_checked(
     let shard_arg = shard
         .map(|s| format!(" --shard {}/{}", s.k, s.n))
         .unwrap_or_default();
-    let reproduce = format!(
-        "owm sweep {}{shard_arg} --out {}{}",
-        crate::shell_word::shell_word(file),
-        crate::shell_word::shell_word(&out),
-        verdict.reproduce_suffix()
+    // As printed, and by absolute paths for the verdict files (read from anywhere).
+    let command = |word: fn(&Path) -> String| {
+        format!(
+            "owm sweep {}{shard_arg} --out {}{}",
+            word(file),
+            word(&out),
+            verdict.reproduce_suffix()
+        )
+    };
+    let reproduce = command(crate::shell_word::shell_word);
+    let mut report = Report::new(
+        "sweep",
+        command(crate::shell_word::absolute_word),
+        verdict.allow_violations,
     );
-    let mut report = Report::new("sweep", reproduce.clone(), verdict.allow_violations);
     report.seeds = sw.spec.seeds.clone();
     report.suite_reproduce = grid::point_commands(&sw, file, selected.iter().copied());
     let (kept, mut finished) = resume::Kept::open(&out, &src, &sw.traces, resume)?;
@@ -169,7 +178,7 @@ fn sweep_checked(
             bail!(
                 "{}: not a kept grid point of this run: {why}; remove it, or run without \
                  --resume",
-                kept.file_of(i).display()
+                kept.file_of(i).shown()
             );
         }
     }
@@ -178,7 +187,7 @@ fn sweep_checked(
     if let Some((&i, why)) = kept.unpinned.iter().next() {
         bail!(
             "{}: not a kept grid point of this run: {why}; remove it, or run without --resume",
-            kept.file_of(i).display()
+            kept.file_of(i).shown()
         );
     }
     if let Some(&first) = kept.lost.first() {
@@ -192,7 +201,7 @@ fn sweep_checked(
              a crash of the system, which wrote {its} name and not yet {its} bytes; running \
              {it} again",
             kept.lost.len(),
-            kept.file_of(first).display(),
+            kept.file_of(first).shown(),
         );
     }
     if !finished.is_empty() {
@@ -243,7 +252,7 @@ fn sweep_checked(
              rerun with --resume to finish",
             done,
             selected.len(),
-            out.display()
+            out.shown()
         );
         say!("interrupted: {what}");
         for i in not_done {
@@ -314,7 +323,7 @@ fn sweep_checked(
         let what = format!(
             "while writing the outputs: {n} of {n} grid points done and kept; {} left as \
              it was; rerun with --resume to finish",
-            out.display(),
+            out.shown(),
             n = selected.len()
         );
         say!("interrupted {what}");
@@ -331,14 +340,14 @@ fn sweep_checked(
     staging.commit()?;
     kept.finish();
     for w in written {
-        say!("wrote {}", out.join(w).display());
+        say!("wrote {}", out.join(w).shown());
     }
     if crate::interrupt::requested() {
         // Too late to stop: the outputs are published whole, the sweep is complete.
         say!(
             "interrupted after {} was published: the sweep had finished, its outputs are \
              complete; nothing was stopped",
-            out.display()
+            out.shown()
         );
     }
     for note in notes {
@@ -350,7 +359,7 @@ fn sweep_checked(
             s.n
         );
     }
-    say!("reproduce: {reproduce}");
+    say!("reproduce: {}", reproduce.shown());
     verdict.finish(&report)
 }
 
@@ -605,15 +614,15 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
         }
         let csv_path = d.join(CSV_FILE);
         let csv = std::fs::read(&csv_path)
-            .with_context(|| format!("{}: cannot read", csv_path.display()))?;
+            .with_context(|| format!("{}: cannot read", csv_path.shown()))?;
         if sha256(&csv) != marker.rows_sha256 {
             bail!("{k_n}: sweep.csv does not match the digest in shard.toml (edited?)");
         }
         match &src {
             Some((first, text, _)) if *text != s => bail!(
                 "{k_n}: {} differs from {}: the shards come from different sweeps",
-                spec_path.display(),
-                first.display()
+                spec_path.shown(),
+                first.shown()
             ),
             Some(_) => {}
             None => {
@@ -629,14 +638,14 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
             bail!(
                 "{k_n}: of {}, but {} is of {}",
                 counted(shard.n, "shard", "shards"),
-                p.dir.display(),
+                p.dir.shown(),
                 p.shard.n
             );
         }
         if let Some(p) = parts.iter().find(|p| p.shard.k == shard.k) {
             bail!(
                 "{k_n}: given twice (also {}); {} once",
-                p.dir.display(),
+                p.dir.shown(),
                 each_shard(shard.n)
             );
         }
@@ -679,7 +688,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
     let mut merged: Vec<Option<Vec<String>>> = vec![None; total];
     let mut verdicts: Vec<Option<&PointVerdicts>> = vec![None; total];
     for p in &parts {
-        let k_n = format!("shard {}/{} ({})", p.shard.k, p.shard.n, p.dir.display());
+        let k_n = format!("shard {}/{} ({})", p.shard.k, p.shard.n, p.dir.shown());
         for r in &p.rows {
             let i: usize = r
                 .first()
@@ -709,31 +718,31 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
             if i >= total {
                 bail!(
                     "{k_n}: {}: grid index {i}, but the grid has {total} points",
-                    points.display()
+                    points.shown()
                 );
             }
             if !p.shard.holds(i) {
                 bail!(
                     "{k_n}: {}: holds grid index {i}, which belongs to another shard",
-                    points.display()
+                    points.shown()
                 );
             }
             let name = grid::point_name(&sw, i);
             if let Some(c) = v.cases.iter().find(|c| c.suite != name) {
                 bail!(
                     "{k_n}: {}: grid index {i} has a verdict of `{}`, not of {name}",
-                    points.display(),
+                    points.shown(),
                     c.suite
                 );
             }
             if verdicts[i].replace(v).is_some() {
-                bail!("{k_n}: {}: holds grid index {i} twice", points.display());
+                bail!("{k_n}: {}: holds grid index {i} twice", points.shown());
             }
         }
         if let Some(i) = (0..total).find(|&i| p.shard.holds(i) && verdicts[i].is_none()) {
             bail!(
                 "{k_n}: {}: lacks the verdicts of grid index {i} ({})",
-                points.display(),
+                points.shown(),
                 grid::point_name(&sw, i)
             );
         }
@@ -752,7 +761,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
                  this owm",
                 p.map_or(String::new(), |p| p.label.clone()),
                 p.map_or(PathBuf::new(), |p| p.dir.join(POINTS_FILE))
-                    .display(),
+                    .shown(),
                 v.fractions.len()
             );
         }
@@ -760,7 +769,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
     }
     let mut report = Report::new(
         "merge",
-        crate::shell_word::merge_command(dirs, out),
+        crate::shell_word::merge_command(dirs, out, crate::shell_word::absolute_word),
         verdict.allow_violations,
     );
     report.seeds = sw.spec.seeds.clone();
@@ -774,7 +783,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
         write_files(staging.path(), &src, &sw, rows, Some((fractions, cores())))?;
     staging.commit()?;
     for w in written {
-        say!("wrote {}", out.join(w).display());
+        say!("wrote {}", out.join(w).shown());
     }
     for note in notes {
         say!("{note}");
@@ -801,25 +810,21 @@ fn read_points(
         bail!(
             "{k_n}: {} pins no {POINTS_FILE} (written by an owm that kept no per-point \
              verdicts, so merging would lose them): run this shard again with this owm",
-            marker_path.display()
+            marker_path.shown()
         );
     };
-    let bytes = std::fs::read(&path).with_context(|| {
-        format!(
-            "{k_n}: {}: cannot read the shard's verdicts",
-            path.display()
-        )
-    })?;
+    let bytes = std::fs::read(&path)
+        .with_context(|| format!("{k_n}: {}: cannot read the shard's verdicts", path.shown()))?;
     if sha256(&bytes) != *pinned {
         bail!(
             "{k_n}: {} does not match the digest in shard.toml (edited?)",
-            path.display()
+            path.shown()
         );
     }
     serde_json::from_slice(&bytes).map_err(|e| {
         anyhow!(
             "{k_n}: {}: not a list of grid point verdicts: {e}",
-            path.display()
+            path.shown()
         )
     })
 }

@@ -9,6 +9,7 @@
 //! mixing rows of two versions of a sweep file or a trace. A sweep that completes
 //! removes the directory; one started without `--resume` discards it.
 
+use engine::shown::ShowName as _;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -103,10 +104,10 @@ impl Kept {
             }
             if dir.exists() {
                 std::fs::remove_dir_all(&dir)
-                    .with_context(|| format!("{}: cannot remove", dir.display()))?;
+                    .with_context(|| format!("{}: cannot remove", dir.shown()))?;
             }
             std::fs::create_dir_all(&dir)
-                .with_context(|| format!("{}: cannot create", dir.display()))?;
+                .with_context(|| format!("{}: cannot create", dir.shown()))?;
             // The digests first: a directory with the sweep file's copy has them.
             let mut pins = serde_json::to_vec_pretty(traces)?;
             pins.push(b'\n');

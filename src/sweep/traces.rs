@@ -12,6 +12,7 @@
 //! merge reads them ([`check_merge`]); the finished points kept for `--resume` keep
 //! them too (`resume.rs`).
 
+use engine::shown::ShowName as _;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -119,7 +120,7 @@ impl Reads {
             let after = sha256_file(&opened).map_err(|e| {
                 at(format!(
                     "{}: cannot read the trace again: {e}",
-                    opened.display()
+                    opened.shown()
                 ))
             })?;
             if before.as_deref() != Some(after.as_str()) {
@@ -127,7 +128,7 @@ impl Reads {
                     "{}: the trace changed while the sweep read it (sha256 {} before, {} \
                      after), so its grid points could replay two versions of it; run the \
                      sweep again once the file is no longer being written",
-                    opened.display(),
+                    opened.shown(),
                     before.as_deref().map_or("unreadable", short),
                     short(&after)
                 )));
@@ -177,7 +178,7 @@ pub fn check_merge(
                      the traces a shard replays), so which version of the trace {} it \
                      replayed cannot be checked: run this shard again with this owm",
                     s.label,
-                    s.marker.display(),
+                    s.marker.shown(),
                     t.file
                 );
             }
@@ -190,7 +191,7 @@ pub fn check_merge(
             bail!(
                 "{}: {} records the trace `{}`, which the sweep does not replay (edited?)",
                 s.label,
-                s.marker.display(),
+                s.marker.shown(),
                 r.path
             );
         }
@@ -205,7 +206,7 @@ pub fn check_merge(
                     "{}: {} records no digest of the trace {}, which its grid point {i} \
                      replays (edited?)",
                     s.label,
-                    s.marker.display(),
+                    s.marker.shown(),
                     t.file
                 );
             }

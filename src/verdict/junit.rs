@@ -7,6 +7,7 @@
 //! invariant speaks of, that it was never reached: never a `held` of a copy never
 //! made).
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -148,6 +149,23 @@ fn not_claimed_message(policy: &str, observed: &Outcome) -> String {
     }
 }
 
+/// The cases grouped by suite: the suites in order of first appearance, each with its
+/// cases in report order (a suite's cases need not be adjacent: a failed case `run` or
+/// `stdout` may follow other suites'). One pass over the cases with an index by suite
+/// name, so a sweep of many grid points is written in time linear in its cases.
+fn by_suite(cases: &[Case]) -> Vec<(&str, Vec<&Case>)> {
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut suites: Vec<(&str, Vec<&Case>)> = Vec::new();
+    for c in cases {
+        let at = *index.entry(c.suite.as_str()).or_insert_with(|| {
+            suites.push((c.suite.as_str(), Vec::new()));
+            suites.len() - 1
+        });
+        suites[at].1.push(c);
+    }
+    suites
+}
+
 /// The report as JUnit XML.
 pub fn to_string(report: &Report) -> Result<String> {
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
@@ -163,18 +181,10 @@ pub fn to_string(report: &Report) -> Result<String> {
     root.push_attribute(("name", format!("owm {command}").as_str()));
     Counts::of(report.cases.iter()).attrs(&mut root);
     w.write_event(Event::Start(root)).context(io())?;
-    // Suites in order of first appearance.
-    let mut suites: Vec<&str> = Vec::new();
-    for c in &report.cases {
-        if !suites.contains(&c.suite.as_str()) {
-            suites.push(&c.suite);
-        }
-    }
-    for s in suites {
-        let cases = || report.cases.iter().filter(move |c| c.suite == s);
+    for (s, cases) in by_suite(&report.cases) {
         let mut e = BytesStart::new("testsuite");
         e.push_attribute(("name", s));
-        Counts::of(cases()).attrs(&mut e);
+        Counts::of(cases.iter().copied()).attrs(&mut e);
         w.write_event(Event::Start(e)).context(io())?;
         // The command that reruns the suite, as a property (GitLab and Jenkins show
         // them), before the cases as the schema orders them.
@@ -189,7 +199,7 @@ pub fn to_string(report: &Report) -> Result<String> {
             w.write_event(Event::End(BytesEnd::new("properties")))
                 .context(io())?;
         }
-        for c in cases() {
+        for c in cases {
             case(&mut w, c, reproduce).context(io())?;
         }
         w.write_event(Event::End(BytesEnd::new("testsuite")))
@@ -212,6 +222,148 @@ pub fn write(path: &Path, report: &Report) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::verdict::TraceLength;
+    use proptest::prelude::*;
+
+    /// The writer as it was before [`by_suite`]: every suite found with a scan of the
+    /// suites so far, its cases by filtering every case (quadratic in suites), kept
+    /// as the reference the linear writer must match byte for byte.
+    fn to_string_by_scans(report: &Report) -> Result<String> {
+        let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
+        w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+        let mut root = BytesStart::new("testsuites");
+        let command = match report.command.as_str() {
+            "merge" => "sweep",
+            c => c,
+        };
+        root.push_attribute(("name", format!("owm {command}").as_str()));
+        Counts::of(report.cases.iter()).attrs(&mut root);
+        w.write_event(Event::Start(root))?;
+        let mut suites: Vec<&str> = Vec::new();
+        for c in &report.cases {
+            if !suites.contains(&c.suite.as_str()) {
+                suites.push(&c.suite);
+            }
+        }
+        for s in suites {
+            let cases = || report.cases.iter().filter(move |c| c.suite == s);
+            let mut e = BytesStart::new("testsuite");
+            e.push_attribute(("name", s));
+            Counts::of(cases()).attrs(&mut e);
+            w.write_event(Event::Start(e))?;
+            let reproduce = report.reproduce_of(s);
+            if !reproduce.is_empty() {
+                w.write_event(Event::Start(BytesStart::new("properties")))?;
+                let mut p = BytesStart::new("property");
+                p.push_attribute(("name", "reproduce"));
+                p.push_attribute(("value", reproduce));
+                w.write_event(Event::Empty(p))?;
+                w.write_event(Event::End(BytesEnd::new("properties")))?;
+            }
+            for c in cases() {
+                case(&mut w, c, reproduce)?;
+            }
+            w.write_event(Event::End(BytesEnd::new("testsuite")))?;
+        }
+        w.write_event(Event::End(BytesEnd::new("testsuites")))?;
+        let mut s = String::from_utf8(w.into_inner())?;
+        s.push('\n');
+        Ok(reports::xml_text::xml_safe(s))
+    }
+
+    fn outcome() -> impl Strategy<Value = Outcome> {
+        let leaf = prop_oneof![
+            Just(Outcome::Held),
+            (0u64..3).prop_map(|cut| Outcome::HeldWithin {
+                bound: "depth 21".into(),
+                cut
+            }),
+            (1u64..5, any::<bool>()).prop_map(|(count, replay)| Outcome::Violated {
+                count,
+                detail: "txn 4 <lost> & \"gone\"".into(),
+                trace: replay.then(|| {
+                    Box::new(TraceLength {
+                        steps: 9,
+                        shortest: true,
+                        not_shortest: None,
+                        file: None,
+                        replay: Some("owm check --replay t".into()),
+                    })
+                }),
+            }),
+            Just(Outcome::Unchecked {
+                reason: "history off".into()
+            }),
+            Just(Outcome::Failed {
+                reason: "interrupted\u{1}".into()
+            }),
+            Just(Outcome::NotReached {
+                reason: "no archive".into()
+            }),
+        ];
+        leaf.prop_recursive(1, 2, 1, |inner| {
+            inner.prop_map(|o| Outcome::NotClaimed {
+                policy: "cow (backup abandoned: data area full)".into(),
+                observed: Box::new(o),
+            })
+        })
+    }
+
+    /// Reports whose suites repeat out of order (a suite's cases apart, as a failed
+    /// case `run` or `stdout` after other suites), some with a command of their own.
+    fn report() -> impl Strategy<Value = Report> {
+        let case = (0usize..6, 0usize..4, outcome());
+        (
+            prop::sample::select(vec!["run", "sweep", "merge", "check"]),
+            any::<bool>(),
+            prop::collection::vec(case, 0..40),
+            prop::collection::vec(any::<bool>(), 6),
+        )
+            .prop_map(|(command, reproduce, cases, own)| {
+                let suite = |i: usize| format!("point {i} (workload.records=1{i}, cow, seed {i})");
+                let reproduce = if reproduce { "owm sweep s.toml" } else { "" };
+                let mut r = Report::new(command, reproduce.into(), false);
+                for (i, own) in own.into_iter().enumerate() {
+                    if own {
+                        r.suite_reproduce
+                            .insert(suite(i), format!("owm sweep s.toml --shard {i}/6"));
+                    }
+                }
+                for (s, n, o) in cases {
+                    r.push(suite(s), ["b-complete", "a-consistent", "run", "x"][n], o);
+                }
+                r
+            })
+    }
+
+    proptest! {
+        /// The suites grouped in one pass write the very bytes the scans wrote.
+        #[test]
+        fn grouping_by_index_writes_the_bytes_of_the_scans(r in report()) {
+            prop_assert_eq!(to_string(&r).unwrap(), to_string_by_scans(&r).unwrap());
+        }
+    }
+
+    /// Each suite once, at its first case, with its cases in report order.
+    #[test]
+    fn suites_keep_their_first_appearance_and_their_cases_order() {
+        let mut r = Report::new("run", String::new(), false);
+        for (s, n) in [("b", "1"), ("a", "2"), ("b", "3"), ("c", "4"), ("a", "5")] {
+            r.push(s, n, Outcome::Held);
+        }
+        let groups: Vec<(&str, Vec<&str>)> = by_suite(&r.cases)
+            .into_iter()
+            .map(|(s, cs)| (s, cs.iter().map(|c| c.name.as_str()).collect()))
+            .collect();
+        assert_eq!(
+            groups,
+            [
+                ("b", vec!["1", "3"]),
+                ("a", vec!["2", "5"]),
+                ("c", vec!["4"])
+            ]
+        );
+    }
 
     /// A not-claimed case of a state never reached says so and never `(held)`; one of
     /// a reached state keeps what was observed.

@@ -14,6 +14,7 @@
 pub mod json;
 pub mod junit;
 
+use engine::shown::ShowName as _;
 use std::fmt;
 use std::process::ExitCode;
 
@@ -180,8 +181,8 @@ impl VerdictArgs {
                 anyhow::bail!(
                     "--junit {} and --json {} name the same file: the JSON would replace \
                      the JUnit XML; give two paths",
-                    junit.display(),
-                    json.display()
+                    junit.shown(),
+                    json.shown()
                 );
             }
         }
@@ -275,11 +276,11 @@ impl VerdictArgs {
     pub fn finish(&self, report: &Report) -> anyhow::Result<Exit> {
         if let Some(p) = &self.junit {
             junit::write(p, report)?;
-            say!("wrote {}", p.display());
+            say!("wrote {}", p.shown());
         }
         if let Some(p) = &self.json {
             json::write(p, report)?;
-            say!("wrote {}", p.display());
+            say!("wrote {}", p.shown());
         }
         say!("{}", report.summary_line());
         if let Some(lost) = crate::stdout_error() {
@@ -348,14 +349,14 @@ impl VerdictArgs {
             }
             let written = text(report).and_then(|t| Ok(reports::write_atomic(p, t.as_bytes())?));
             match written {
-                Ok(()) => say!("wrote {}", p.display()),
+                Ok(()) => say!("wrote {}", p.shown()),
                 Err(why) => {
                     let file = engine::atomic::replaced_file(p);
                     let old = std::fs::symlink_metadata(&file).is_ok_and(|m| m.is_file());
                     if old && std::fs::remove_file(&file).is_ok() {
                         tell!(
                             "{flag} {}: not written ({}); the earlier file there was removed",
-                            p.display(),
+                            p.shown(),
                             error_text(&why)
                         );
                     }
@@ -366,9 +367,15 @@ impl VerdictArgs {
 }
 
 /// The command line as given (`owm sweep s.toml --out o --json v.json`), each word
-/// quoted for a shell where it needs to be.
+/// quoted for a shell where it needs to be, after a `cd` to the working directory it
+/// was given in (`cd /home/me/w && owm sweep s.toml …`): which of its words are paths
+/// is not known, so it runs from any directory so.
 fn typed_command() -> String {
-    let mut words = vec!["owm".to_string()];
+    let mut words = Vec::new();
+    if let Ok(dir) = std::env::current_dir() {
+        words.push(format!("cd {} &&", crate::shell_word::shell_word(&dir)));
+    }
+    words.push("owm".to_string());
     words.extend(
         std::env::args_os()
             .skip(1)
@@ -393,7 +400,7 @@ pub type Input<'a> = (&'a str, &'a std::path::Path);
 /// Errors: the collision, naming the flag, both paths, and what the input is.
 pub fn refuse_input(flag: &str, path: &std::path::Path, inputs: &[Input]) -> anyhow::Result<()> {
     for &(what, input) in inputs {
-        let (f, i) = (path.display(), input.display());
+        let (f, i) = (path.shown(), input.shown());
         if same_file(path, input) {
             anyhow::bail!(
                 "{flag} {f} is {what} {i}, which this command reads: the verdict file would \
@@ -427,7 +434,7 @@ type Encode = fn(&Report) -> anyhow::Result<String>;
 /// into a temporary file renamed over the file the path leads to (a symbolic link is
 /// followed and kept). `flag` names the option.
 pub fn refuse_special_file(flag: &str, path: &std::path::Path) -> anyhow::Result<()> {
-    engine::atomic::replaceable(path).map_err(|e| anyhow::anyhow!("{flag} {}: {e}", path.display()))
+    engine::atomic::replaceable(path).map_err(|e| anyhow::anyhow!("{flag} {}: {e}", path.shown()))
 }
 
 /// Whether `a` and `b` name one file: the files writes of them replace, resolved
@@ -447,11 +454,11 @@ pub fn writable_file(flag: &str, path: &std::path::Path) -> anyhow::Result<()> {
     // The file a write replaces: through a link, the file it leads to, whose directory
     // must exist (said with the link's target).
     let target = engine::atomic::write_target(path)
-        .map_err(|e| anyhow::anyhow!("{flag} {}: {e}", path.display()))?;
+        .map_err(|e| anyhow::anyhow!("{flag} {}: {e}", path.shown()))?;
     let shown = if target == path {
-        path.display().to_string()
+        path.shown().to_string()
     } else {
-        format!("{} (leads to {})", path.display(), target.display())
+        format!("{} (leads to {})", path.shown(), target.shown())
     };
     let parent = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -462,12 +469,12 @@ pub fn writable_file(flag: &str, path: &std::path::Path) -> anyhow::Result<()> {
             Ok(_) => "is not a directory".to_string(),
             Err(e) => crate::config::absence(&e),
         };
-        anyhow::bail!("{flag} {shown}: its directory {} {why}", parent.display());
+        anyhow::bail!("{flag} {shown}: its directory {} {why}", parent.shown());
     }
     if let Err(e) = tempfile::tempfile_in(parent).map_err(engine::atomic::plain) {
         anyhow::bail!(
             "{flag} {shown}: its directory {} is not writable: {e}",
-            parent.display()
+            parent.shown()
         );
     }
     Ok(())

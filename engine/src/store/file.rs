@@ -7,6 +7,7 @@
 //! advisory lock on its file (`flock`, via `File::try_lock`) until it closes, so two
 //! devices never share one.
 
+use crate::shown::ShowName as _;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -63,7 +64,7 @@ impl FileStore {
         len: u64,
     ) -> Result<Self, StoreError> {
         let io = |op, source| StoreError::Io {
-            store: path.display().to_string(),
+            store: path.shown().to_string(),
             op,
             block: None,
             source,
@@ -91,7 +92,7 @@ impl FileStore {
     ) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         check_geometry(&path, block_size)?;
-        let store = path.display().to_string();
+        let store = path.shown().to_string();
         let file = open_rw(&path, false)?;
         lock(&file, &path)?;
         let len = file
@@ -197,7 +198,7 @@ fn open_rw(path: &Path, create: bool) -> Result<File, StoreError> {
             .truncate(false),
     )
     .map_err(|source| StoreError::Io {
-        store: path.display().to_string(),
+        store: path.shown().to_string(),
         op: if create { "create" } else { "open" },
         block: None,
         source,
@@ -205,7 +206,7 @@ fn open_rw(path: &Path, create: bool) -> Result<File, StoreError> {
 }
 
 fn lock(file: &File, path: &Path) -> Result<(), StoreError> {
-    let store = path.display().to_string();
+    let store = path.shown().to_string();
     match file.try_lock() {
         Ok(()) => Ok(()),
         Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Locked { store }),
@@ -226,7 +227,7 @@ fn image_len(path: &Path, block_size: usize, block_count: u64) -> Result<u64, St
         .checked_mul(block_size as u64)
         .filter(|&len| i64::try_from(len).is_ok())
         .ok_or_else(|| StoreError::Geometry {
-            store: path.display().to_string(),
+            store: path.shown().to_string(),
             reason: format!(
                 "{block_count} blocks of {block_size} bytes overflow a file's length \
                  (at most 2^63 - 1 bytes)"
@@ -235,7 +236,7 @@ fn image_len(path: &Path, block_size: usize, block_count: u64) -> Result<u64, St
 }
 
 fn check_geometry(path: &Path, block_size: usize) -> Result<(), StoreError> {
-    super::check_block_size(&path.display().to_string(), block_size)
+    super::check_block_size(&path.shown().to_string(), block_size)
 }
 
 impl BlockStore for FileStore {
@@ -246,7 +247,7 @@ impl BlockStore for FileStore {
         self.block_count
     }
     fn name(&self) -> String {
-        self.path.display().to_string()
+        self.path.shown().to_string()
     }
     fn read_block(&self, block: u64, buf: &mut [u8]) -> Result<(), StoreError> {
         check_access(self, block, buf.len())?;

@@ -153,8 +153,8 @@ mod tests {
     /// defaults, random latencies, transfer rates and sequential read rates, with and
     /// without each): an extent of N reads with C continuing a run costs N − C reads
     /// apart plus the C continuing reads: their bytes at the sequential rate (rounded
-    /// up once) when there is one, else each its transfer when there is a transfer
-    /// rate, else each its latency. On every profile a continuing read is cheaper than
+    /// up once) when there is one; else, with a transfer rate, N − C positionings and
+    /// the N reads' bytes at that rate, rounded up once; else each its latency. On every profile a continuing read is cheaper than
     /// a positioned one, so an extent that continues a run costs less than its reads
     /// apart there.
     #[test]
@@ -221,16 +221,17 @@ mod tests {
             let ticks_of = |bytes: u64, rate: u64| {
                 (u128::from(bytes) * 1_000_000).div_ceil(u128::from(rate)) as u64
             };
-            let continuing = if config.sequential_read_bytes_per_s > 0 {
-                ticks_of(c * block, config.sequential_read_bytes_per_s)
-            } else if config.transfer_bytes_per_s > 0 {
-                c * ticks_of(block, config.transfer_bytes_per_s)
+            let expected = if config.sequential_read_bytes_per_s > 0 {
+                (u64::from(n) - c) * one + ticks_of(c * block, config.sequential_read_bytes_per_s)
+            } else if config.transfer_bytes_per_s > 0 && c > 0 {
+                // Each run positions once; the reads' bytes move together.
+                (u64::from(n) - c) * config.read_latency_ticks
+                    + ticks_of(u64::from(n) * block, config.transfer_bytes_per_s)
             } else {
-                c * config.read_latency_ticks
+                (u64::from(n) - c) * one + c * config.read_latency_ticks
             };
             assert_eq!(
-                extent,
-                (u64::from(n) - c) * one + continuing,
+                extent, expected,
                 "case {case}: {n} reads, {c} continuing ({config:?})"
             );
             let apart = u64::from(n) * one;

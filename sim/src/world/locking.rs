@@ -165,7 +165,8 @@ impl World<'_> {
             txn,
             backup_wait_ticks_max,
         });
-        // Exponential backoff: a victim that keeps colliding waits longer each time.
+        // Randomised exponential backoff (`retry_backoff_ticks`): random, so victims
+        // do not retry in lockstep; the bound doubles with each retry of the label.
         let retries = self.txns[att as usize].retries + 1;
         let window = self.scenario.retry_backoff_ticks.max(1) << retries.min(10);
         let backoff = rng::uniform(&mut self.backoff_rng, 1, window);

@@ -247,12 +247,13 @@ fn a_sparse_archive_copies_only_the_blocks_holding_data_and_equals_a() {
 }
 
 /// On the 7,200 rpm disk the archive copy of a mirrored volume reads each extent as one
-/// run: one positioning and a transfer per block, so the copy takes extents × (one
-/// positioning + 64 transfers) + the last extent's send. Differentially: the same run
+/// run: one positioning and the extent's bytes at the media rate (rounded up to a tick
+/// once), so the copy takes extents × (one positioning + 64 blocks' transfer) + the
+/// last extent's send. Differentially: the same run
 /// with the transfer rate off prices each block a positioning, as before runs were
 /// priced. Expected figures from the profile's constants.
 #[test]
-fn on_the_hdd_an_archive_extent_positions_once_then_transfers_each_block() {
+fn on_the_hdd_an_archive_extent_positions_once_then_transfers_its_bytes() {
     use sim::profiles::{HDD_POSITIONING_TICKS, HDD_TRANSFER_BYTES_PER_S};
     const BLOCK: u64 = 16_384;
     const BLOCKS: u64 = 1024;
@@ -285,8 +286,9 @@ fn on_the_hdd_an_archive_extent_positions_once_then_transfers_each_block() {
         assert!(safety_violations(&r).is_empty());
         r.marks.archive_copy.unwrap() - r.marks.a_consistent.unwrap()
     };
-    let transfer = (BLOCK * 1_000_000).div_ceil(HDD_TRANSFER_BYTES_PER_S);
-    let read = HDD_POSITIONING_TICKS + extent * transfer;
+    let transfer = (extent * BLOCK * 1_000_000).div_ceil(HDD_TRANSFER_BYTES_PER_S);
+    assert_eq!(transfer, 7_490, "1 MiB at 140 MB/s");
+    let read = HDD_POSITIONING_TICKS + transfer;
     assert!(send < read, "the reads set the pace");
     assert_eq!(copy(&s), extents * read + send);
     let mut flat = s.clone();

@@ -37,6 +37,7 @@ pub mod msr;
 pub mod plain;
 pub mod time;
 
+use engine::shown::ShowName as _;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -234,11 +235,12 @@ pub struct TraceError {
 
 impl fmt::Display for TraceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path.display())?;
+        write!(f, "{}", self.path.shown())?;
         if let Some(l) = self.line {
             write!(f, ":{l}")?;
         }
-        write!(f, ": {}", self.message)
+        // One line: a field the message quotes from the file is shown escaped.
+        write!(f, ": {}", self.message.as_str().shown())
     }
 }
 
@@ -640,7 +642,7 @@ impl Scenario {
                      its {} as one burst at tick 0; replay it with `timing = \"closed\"` \
                      (each stream issues its next I/O when its previous one ends), or record \
                      a version 3 iolog (fio 3.31 or later), whose lines carry timestamps",
-                    path.display(),
+                    path.shown(),
                     counted(trace.ios.len() as u64, "I/O", "I/Os")
                 ),
             });
@@ -672,7 +674,7 @@ impl Scenario {
         .map_err(|e| SimError::Config {
             key: "workload.path".into(),
             // `e` begins with the line: `file:line: message`, as the parsers say it.
-            message: format!("{}:{e}", path.display()),
+            message: format!("{}:{e}", path.shown()),
         })?;
         mapped.text_bytes = text_bytes;
         mapped.path = path;
