@@ -247,7 +247,11 @@ fn no_reply(socket: &Path, op: &str, to: Option<&Path>) -> String {
     if let Some(to) = to {
         let name = to
             .file_name()
-            .map(|n| engine::atomic::temporary_stem(&n.to_string_lossy()).shown().to_string())
+            .map(|n| {
+                engine::atomic::temporary_stem(&n.to_string_lossy())
+                    .shown()
+                    .to_string()
+            })
             .unwrap_or_default();
         text.push_str(&format!(
             "; {} was not written unless the server stopped after the copy completed: \

@@ -108,9 +108,7 @@ pub fn prepare(target: &Path, flag: &str) -> Result<Staging> {
         }
         tempfile::tempfile_in(target)
             .map_err(engine::atomic::plain)
-            .with_context(|| {
-                format!("{}: the output directory is not writable", target.shown())
-            })?;
+            .with_context(|| format!("{}: the output directory is not writable", target.shown()))?;
     }
     remove_stale(target, flag)?;
     let dir = tempfile::Builder::new()
