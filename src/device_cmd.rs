@@ -97,6 +97,18 @@ pub fn device(args: &DeviceArgs) -> Result<()> {
         format!("{kind}: {error}")
     };
     if let DeviceOp::Backup { to } | DeviceOp::Detach { to } = &args.op {
+        // The request carries the path as JSON text: one that is not UTF-8 (itself,
+        // or the working directory it is made absolute against) cannot be sent.
+        if abs(to)?.to_str().is_none() {
+            return Err(anyhow::anyhow!(refuse_here(
+                "bad-request",
+                format!(
+                    "--to {}: the path (made absolute) is not UTF-8, and the request to the \
+                     server carries it as UTF-8 text: name a file whose path is UTF-8",
+                    to.shown()
+                )
+            )));
+        }
         // Only what is no regular file here: the server refuses the rest (its own
         // files first, then any other device's), naming which.
         engine::atomic::regular_or_absent(to).map_err(|e| {

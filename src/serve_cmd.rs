@@ -145,6 +145,7 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
         None => dir.join("control.sock"),
     };
     let cannot_serve = || format!("{}: cannot serve this device", dir.shown());
+    refuse_non_utf8(&dir, socket.as_deref(), &control)?;
     refuse_replaced(&dir)?;
     refuse_unwritable_marker(&dir)?;
     let start = if args.create {
@@ -748,6 +749,29 @@ fn remove_stale_staging(dir: &Path) {
             ),
         }
     }
+}
+
+/// Refuses (exit 2) a device directory, `--socket` or control socket whose absolute
+/// path is not UTF-8, before anything is read or created: nbdkit hands the plugin its
+/// arguments as UTF-8 text, so such a path would reach it changed (each byte that is
+/// not UTF-8 as U+FFFD) and name another directory, whose device would be served.
+fn refuse_non_utf8(dir: &Path, socket: Option<&Path>, control: &Path) -> Result<()> {
+    let named = [
+        ("DIR", Some(dir)),
+        ("--socket", socket),
+        ("the control socket", Some(control)),
+    ];
+    for (what, path) in named {
+        if let Some(p) = path.filter(|p| p.to_str().is_none()) {
+            bail!(
+                "{what} {}: the path (made absolute) is not UTF-8; nbdkit passes the \
+                 plugin its paths as UTF-8 text, so it would name another file: serve the \
+                 device from a directory whose path is UTF-8 (nothing was changed)",
+                p.shown()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Refuses (exit 2) a `DIR/serving.json` that is a directory or any other file that

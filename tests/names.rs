@@ -318,3 +318,60 @@ fn reproduce_commands_run_in_sh_from_another_directory() {
     assert_eq!(code(&again), 2, "{typed}: {}", stderr(&again));
     assert_eq!(stderr(&again), stderr(&o2), "{typed}");
 }
+
+/// A path owm must hand on as text (the device directory and sockets nbdkit gives the
+/// plugin as UTF-8, a backup's or detach's `--to` in the JSON request to the server) is
+/// refused before anything is done when it is not UTF-8 (exit 2, the path shown
+/// escaped), never changed into another path: each byte that is not UTF-8 would become
+/// U+FFFD and name another directory, whose device would then be served (here one is
+/// made there), or the request could not be built.
+#[test]
+fn a_path_passed_on_as_text_is_refused_when_not_utf8() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    use std::process::Command;
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join(OsStr::from_bytes(b"nu\xffd"));
+    // The directory the path would become once made UTF-8 text, holding a file that
+    // must stay as it is.
+    let lossy = tmp.path().join("nu\u{FFFD}d");
+    std::fs::create_dir(&lossy).unwrap();
+    std::fs::write(lossy.join("keep"), b"x").unwrap();
+    let run = |args: &[&OsStr]| {
+        Command::new(env!("CARGO_BIN_EXE_owm"))
+            .args(args)
+            .current_dir(tmp.path())
+            .output()
+            .unwrap()
+    };
+    let sock = tmp.path().join("s.sock");
+    let o = run(&[
+        OsStr::new("serve"),
+        bad.as_os_str(),
+        OsStr::new("--create"),
+        OsStr::new("--variant"),
+        OsStr::new("cow"),
+        OsStr::new("--size-bytes"),
+        OsStr::new("65536"),
+        OsStr::new("--socket"),
+        sock.as_os_str(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nu\\xffd"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not UTF-8"), "{}", stderr(&o));
+    assert!(!bad.exists(), "nothing created");
+    assert_eq!(names(&lossy), ["keep"], "the other directory untouched");
+    for op in ["backup", "detach"] {
+        let o = run(&[
+            OsStr::new("device"),
+            OsStr::new(op),
+            OsStr::new("--dir"),
+            lossy.as_os_str(),
+            OsStr::new("--to"),
+            OsStr::new(OsStr::from_bytes(b"x\xff.img")),
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{op}: {}", stderr(&o));
+        assert!(stderr(&o).contains("--to x\\xff.img"), "{}", stderr(&o));
+        assert!(stderr(&o).contains("not UTF-8"), "{}", stderr(&o));
+    }
+}
