@@ -965,7 +965,34 @@ fn refuse_unreplaceable(to: &Path) -> Result<(), ControlError> {
     engine::atomic::replaceable(to).map_err(|e| ControlError {
         kind: "bad-request",
         message: format!("to {}: {e}", to.shown()),
-    })
+    })?;
+    // A name its directory cannot hold would fail only at the rename, after the copy
+    // has marked VLUN A archived: refused before anything is copied.
+    let name_bytes = to.file_name().map_or(0, |n| n.len());
+    let most = name_max(to.parent().unwrap_or(Path::new("/")));
+    if name_bytes > most {
+        return Err(ControlError {
+            kind: "bad-request",
+            message: format!(
+                "to {}: its name is {name_bytes} bytes, more than the {most} a file name \
+                 may have in its directory: name a shorter file (nothing was copied)",
+                to.shown()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The longest file name (bytes) the file system of directory `dir` takes
+/// (`pathconf(dir, _PC_NAME_MAX)`), 255 (Linux's `NAME_MAX`) when it does not say.
+fn name_max(dir: &Path) -> usize {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return 255;
+    };
+    // SAFETY: `c` is a valid NUL-terminated string that outlives the call.
+    let most = unsafe { libc::pathconf(c.as_ptr(), libc::_PC_NAME_MAX) };
+    usize::try_from(most).ok().filter(|&m| m > 0).unwrap_or(255)
 }
 
 /// `(device, inode)` of a file.

@@ -755,6 +755,38 @@ fn a_backup_and_detach_to_a_255_byte_name_are_written() {
     );
 }
 
+/// A `--to` whose name is longer than its directory takes (256 bytes) is refused
+/// before anything is copied (exit 2): the copy would otherwise mark VLUN A archived and
+/// fail only at the rename, leaving a device that says its archive completed with no
+/// archive anywhere. Nothing is marked, no file is left, and a backup to a name that
+/// fits then completes and retires.
+#[test]
+fn a_backup_to_a_name_too_long_marks_nothing() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let mut s = Server::create("cow", BLOCKS);
+    let out = s.path("out");
+    std::fs::create_dir(&out).unwrap();
+    s.device_ok(&["split"]);
+    for op in ["backup", "detach"] {
+        let too_long = out.join("c".repeat(256));
+        let o = s.device(&[op, "--to", too_long.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{op}: {}", text(&o));
+        assert!(text(&o).contains("256 bytes"), "{}", text(&o));
+    }
+    let status = s.device_ok(&["status", "--json"]);
+    assert!(status.contains("\"archive_completed\":false"), "{status}");
+    assert_eq!(
+        std::fs::read_dir(&out).unwrap().count(),
+        0,
+        "a file was left"
+    );
+    s.device_ok(&["backup", "--to", out.join("a").to_str().unwrap()]);
+    s.device_ok(&["retire"]);
+    assert!(s.terminate().success());
+}
+
 /// A pipe (FIFO) at the path of any of the device's files or records is refused at
 /// once, exit 2, naming it: none is opened in a way that waits for the pipe's other
 /// end (such an open would hang the start, out of reach of its signals).
