@@ -19,20 +19,7 @@ fn shown_as_is(c: char) -> bool {
 /// `text` with each control character but line feed and tab written as `\xHH` of its
 /// UTF-8 bytes (`a\x1b[31mb`); borrowed as it is when it holds none (the usual case).
 pub fn terminal_safe(text: &str) -> Cow<'_, str> {
-    if text.chars().all(shown_as_is) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if shown_as_is(c) {
-            out.push(c);
-        } else {
-            for b in c.encode_utf8(&mut [0u8; 4]).bytes() {
-                out.push_str(&format!("\\x{b:02x}"));
-            }
-        }
-    }
-    Cow::Owned(out)
+    engine::shown::escaped(text.as_bytes(), shown_as_is)
 }
 
 #[cfg(test)]

@@ -24,27 +24,35 @@ pub struct Shown<'a>(&'a [u8]);
 impl Shown<'_> {
     /// The name as it is shown.
     fn text(&self) -> std::borrow::Cow<'_, str> {
-        match std::str::from_utf8(self.0) {
-            Ok(s) if !s.chars().any(char::is_control) => std::borrow::Cow::Borrowed(s),
-            _ => {
-                let mut out = String::with_capacity(self.0.len() + 8);
-                let hex = |out: &mut String, bytes: &[u8]| {
-                    for b in bytes {
-                        out.push_str(&format!("\\x{b:02x}"));
-                    }
-                };
-                for chunk in self.0.utf8_chunks() {
-                    for c in chunk.valid().chars() {
-                        if c.is_control() {
-                            hex(&mut out, c.encode_utf8(&mut [0u8; 4]).as_bytes());
-                        } else {
-                            out.push(c);
-                        }
-                    }
-                    hex(&mut out, chunk.invalid());
+        escaped(self.0, |c| !c.is_control())
+    }
+}
+
+/// `bytes` with each character `keep` refuses written as `\xHH` of its UTF-8 bytes and
+/// each byte that is not UTF-8 as `\xHH` of itself; borrowed as it is when nothing
+/// needs it (the usual case). A name ([`Shown`]) keeps no control character; a line
+/// owm prints keeps its own line feeds and tabs (`terminal_text::terminal_safe`).
+pub fn escaped(bytes: &[u8], keep: impl Fn(char) -> bool) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) if s.chars().all(&keep) => std::borrow::Cow::Borrowed(s),
+        _ => {
+            let mut out = String::with_capacity(bytes.len() + 8);
+            let hex = |out: &mut String, bytes: &[u8]| {
+                for b in bytes {
+                    out.push_str(&format!("\\x{b:02x}"));
                 }
-                std::borrow::Cow::Owned(out)
+            };
+            for chunk in bytes.utf8_chunks() {
+                for c in chunk.valid().chars() {
+                    if keep(c) {
+                        out.push(c);
+                    } else {
+                        hex(&mut out, c.encode_utf8(&mut [0u8; 4]).as_bytes());
+                    }
+                }
+                hex(&mut out, chunk.invalid());
             }
+            std::borrow::Cow::Owned(out)
         }
     }
 }
