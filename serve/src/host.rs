@@ -444,9 +444,14 @@ impl Host {
     /// of its own beside `to`'s file (where a symbolic link leads, the link kept:
     /// [`engine::atomic::write_target`]) (`.NAME.XXXXXX.tmp`,
     /// [`engine::atomic::temporary_beside`]), synced, renamed over that file, and its
-    /// directory synced, before `archive.json`
-    /// records it: no half-written archive ever carries the name, and the record never
-    /// outlives the rename. VLUN A is read-only from the first block on. First the
+    /// directory synced; only then is it recorded, in the journal (complete:
+    /// [`Device::backup_a_copied`]) and then in `archive.json`: no half-written archive
+    /// ever carries the name, and no record names an archive that is not in place.
+    /// Any failure before the rename (the last write, the sync, the rename itself)
+    /// leaves no archive at `to` and nothing recorded; a server that dies between the
+    /// rename and the record leaves the archive at `to` unrecorded (whole, but not
+    /// taken as this cycle's archive: `status` says none completed, and a backup again
+    /// records one). VLUN A is read-only from the first block on. First the
     /// temporary files of `to` that a killed backup or detach left are removed
     /// ([`engine::atomic::remove_stale_temporaries`]; a live writer's is kept): the
     /// paths removed are returned with the archive.
@@ -472,21 +477,35 @@ impl Host {
         })?;
         let file_err =
             |what: &str, e: std::io::Error| ControlError::io(format!("{what} {}: {e}", to.shown()));
+        // After the copy, a failure leaves no archive at `to` and nothing recorded.
+        let not_kept = |e: std::io::Error| {
+            ControlError::io(format!(
+                "cannot back up VLUN A to {}: {e}; nothing was written there (the copy was \
+                 removed) and no archive is recorded, so VLUN A cannot be retired yet: \
+                 {WAYS_ON}",
+                to.shown()
+            ))
+        };
         let stale_removed = engine::atomic::remove_stale_temporaries(to);
         let tmp = engine::atomic::temporary_beside(to)
             .map_err(|e| file_err("cannot create a temporary file beside", e))?;
         let _copying = self.copying(tmp.path());
         let mut w = BufWriter::new(tmp.as_file());
-        // A failed backup drops `tmp`, which removes the temporary file.
-        let report = self.control(|d| d.backup_a(&mut w))?;
-        w.into_inner()
-            .map_err(|e| file_err("cannot write", e.into_error()))?;
-        let written = inode(
-            &tmp.as_file()
-                .metadata()
-                .map_err(|e| file_err("cannot stat", e))?,
-        );
-        engine::atomic::persist(tmp, to).map_err(|e| file_err("cannot write", e))?;
+        // A failed backup drops `tmp`, which removes the temporary file. The copy
+        // records nothing: the archive is recorded (journaled, then `archive.json`)
+        // only once it is in place at `to`.
+        let report = self.control(|d| d.copy_a(&mut w))?;
+        w.into_inner().map_err(|e| not_kept(e.into_error()))?;
+        let written = inode(&tmp.as_file().metadata().map_err(not_kept)?);
+        if fails_at("backup-rename") {
+            return Err(not_kept(injected("backup-rename")));
+        }
+        engine::atomic::persist(tmp, to).map_err(not_kept)?;
+        if fails_at("backup-record") {
+            // Dies as a crash would (as `kill -9`), between the rename and the record.
+            // SAFETY: `kill` of this process is a plain system call; SIGKILL ends it.
+            unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+        }
         // Record only the file this backup wrote: if another writer has replaced `to`
         // since the rename, nothing is recorded.
         let stamp = match std::fs::metadata(to) {
@@ -494,11 +513,13 @@ impl Host {
             _ => {
                 return Err(ControlError::io(format!(
                     "{}: replaced by another writer after the archive was written; \
-                     no archive recorded",
+                     no archive recorded, so VLUN A cannot be retired yet: {WAYS_ON}",
                     to.shown()
                 )))
             }
         };
+        // The archive is in place: the journal records it complete.
+        self.control(|d| d.backup_a_copied())?;
         let archive = Archive {
             path: to.to_path_buf(),
             bytes: report.bytes,
@@ -611,7 +632,9 @@ impl Host {
                     record_missing(&self.dir)
                 } else {
                     format!(
-                        "no backup of it has completed in this cycle (no record of one in {})",
+                        "no backup of it has completed in this cycle (no record of one in \
+                         {}; a file a backup cut short left at its --to, by a failure or a \
+                         crash before the record, is not taken as an archive)",
                         marker.shown()
                     )
                 };
@@ -966,8 +989,8 @@ fn refuse_unreplaceable(to: &Path) -> Result<(), ControlError> {
         kind: "bad-request",
         message: format!("to {}: {e}", to.shown()),
     })?;
-    // A name its directory cannot hold would fail only at the rename, after the copy
-    // has marked VLUN A archived: refused before anything is copied.
+    // A name its directory cannot hold would fail only at the rename, after the whole
+    // copy: refused before anything is copied.
     let name_bytes = to.file_name().map_or(0, |n| n.len());
     let most = name_max(to.parent().unwrap_or(Path::new("/")));
     if name_bytes > most {
@@ -993,6 +1016,19 @@ fn name_max(dir: &Path) -> usize {
     // SAFETY: `c` is a valid NUL-terminated string that outlives the call.
     let most = unsafe { libc::pathconf(c.as_ptr(), libc::_PC_NAME_MAX) };
     usize::try_from(most).ok().filter(|&m| m > 0).unwrap_or(255)
+}
+
+/// Test hook: whether `OWM_FAIL_AT` in the server's environment names the backup step
+/// `point`, which then fails as a fault there would: `backup-rename`, the rename of the
+/// copied archive over `--to` (an I/O error; the copy removed), or `backup-record`, the
+/// server killed (SIGKILL) right after the rename, before the archive is recorded.
+fn fails_at(point: &str) -> bool {
+    std::env::var_os("OWM_FAIL_AT").is_some_and(|p| p == point)
+}
+
+/// The I/O error an `OWM_FAIL_AT` test hook injects at `point`.
+fn injected(point: &str) -> std::io::Error {
+    std::io::Error::other(format!("a fault injected at {point} (OWM_FAIL_AT)"))
 }
 
 /// `(device, inode)` of a file.

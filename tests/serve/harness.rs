@@ -129,6 +129,12 @@ impl Server {
         self.child = spawn_serve(self.tmp.path(), &[], None);
     }
 
+    /// Serves the device already in this server's directory again (after a stop), with
+    /// `env` added to the server's environment (a test hook such as `OWM_FAIL_AT`).
+    pub fn restart_env(&mut self, env: &[(&str, &str)]) {
+        self.child = spawn_serve_env(self.tmp.path(), &[], None, env);
+    }
+
     /// Serves this server's directory again with `extra` arguments (a `--create`).
     pub fn restart_with(&mut self, extra: &[&str]) {
         self.child = spawn_serve(self.tmp.path(), extra, None);
@@ -195,6 +201,11 @@ impl Drop for Server {
 /// `owm serve` of `tmp`'s device, its standard error to `log` (else the test's), once
 /// both its sockets accept.
 fn spawn_serve(tmp: &Path, extra: &[&str], log: Option<&Path>) -> Child {
+    spawn_serve_env(tmp, extra, log, &[])
+}
+
+/// [`spawn_serve`] with `env` added to the server's environment.
+fn spawn_serve_env(tmp: &Path, extra: &[&str], log: Option<&Path>, env: &[(&str, &str)]) -> Child {
     let dir = tmp.join("dev");
     // A killed server's socket is left where it was (a stopped one removes its own):
     // `owm serve` removes a socket nobody listens on.
@@ -206,6 +217,7 @@ fn spawn_serve(tmp: &Path, extra: &[&str], log: Option<&Path>) -> Child {
         .arg(&socket)
         .args(extra)
         .env("OWM_NBDKIT_PLUGIN", plugin())
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(log.map_or_else(Stdio::inherit, |p| {
             Stdio::from(std::fs::File::create(p).expect("the server's log"))

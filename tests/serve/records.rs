@@ -787,6 +787,115 @@ fn a_backup_to_a_name_too_long_marks_nothing() {
     assert!(s.terminate().success());
 }
 
+/// A served device of `variant`, block 5 of VLUN A written with 9 and flushed, split,
+/// and served again with `env` (a test hook).
+fn split_with_block_5(variant: &str, env: &[(&str, &str)]) -> Server {
+    let mut s = Server::create(variant, BLOCKS);
+    let mut a = Nbd::connect(&s.socket(), "vlun-a").unwrap();
+    assert_eq!(a.write(5 * BS as u64, &block(9)).unwrap(), 0);
+    assert_eq!(a.flush().unwrap(), 0);
+    drop(a);
+    s.device_ok(&["split"]);
+    assert!(s.terminate().success());
+    s.restart_env(env);
+    s
+}
+
+/// `status --json` as JSON.
+fn status(s: &Server) -> serde_json::Value {
+    serde_json::from_str(&s.device_ok(&["status", "--json"])).unwrap()
+}
+
+/// What a backup whose archive is not in place leaves: VLUN A read-only and no
+/// completed archive, said alike by `status` and the retire's refusal.
+fn assert_not_archived(s: &Server, ctx: &str) {
+    let st = status(s);
+    assert_eq!(st["phase"], "backed up", "{ctx}: {st}");
+    assert_eq!(st["archive_completed"], false, "{ctx}: {st}");
+    assert!(st["archive"].is_null(), "{ctx}: {st}");
+    assert!(st["archive_problem"].is_null(), "{ctx}: {st}");
+    let o = s.device(&["retire"]);
+    assert_eq!(o.status.code(), Some(1), "{ctx}: {}", text(&o));
+    assert!(
+        text(&o).contains("no backup of it has completed in this cycle"),
+        "{ctx}: {}",
+        text(&o)
+    );
+}
+
+/// A backup again, then the retire: the archive holds VLUN A (block 5 is 9s).
+fn backup_again_and_retire(s: &Server, archive: &Path, ctx: &str) {
+    s.device_ok(&["backup", "--to", archive.to_str().unwrap()]);
+    let bytes = std::fs::read(archive).unwrap();
+    assert_eq!(bytes.len(), BLOCKS as usize * BS, "{ctx}");
+    assert_eq!(&bytes[5 * BS..6 * BS], &block(9)[..], "{ctx}");
+    assert_eq!(status(s)["archive_completed"], true, "{ctx}");
+    s.device_ok(&["retire"]);
+}
+
+/// A backup whose whole copy was written but whose rename into place fails (here an
+/// injected fault, `OWM_FAIL_AT=backup-rename`; a full file system at the last sync,
+/// or the rename refused, fail there alike) records nothing: exit 1 saying nothing was
+/// written at `--to`, no file is left, `status` says no archive completed and the
+/// retire is refused; served again, a backup completes and the retire passes.
+#[test]
+fn a_backup_that_fails_at_its_rename_records_no_archive() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    for variant in ["mirroring", "logging", "cow"] {
+        let mut s = split_with_block_5(variant, &[("OWM_FAIL_AT", "backup-rename")]);
+        let out = s.path("out");
+        std::fs::create_dir(&out).unwrap();
+        let archive = out.join("a.img");
+        let o = s.device(&["backup", "--to", archive.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1), "{variant}: {}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("nothing was written there")
+                && err.contains("no archive is recorded")
+                && err.contains("owm device abandon"),
+            "{variant}: {err}"
+        );
+        assert_eq!(
+            std::fs::read_dir(&out).unwrap().count(),
+            0,
+            "{variant}: a file was left"
+        );
+        assert_not_archived(&s, variant);
+        assert!(s.terminate().success(), "{variant}");
+        s.restart();
+        assert_not_archived(&s, &format!("{variant}, served again"));
+        backup_again_and_retire(&s, &archive, variant);
+    }
+}
+
+/// A server killed between the rename of a backup's archive and its record
+/// (`OWM_FAIL_AT=backup-record`: SIGKILL right after the rename) leaves the archive
+/// whole at `--to` but unrecorded: served again (recovered from its journal), the
+/// device says no archive completed and refuses the retire, never naming an archive
+/// it has no record of; a backup again records one and the retire passes.
+#[test]
+fn a_server_killed_between_the_rename_and_the_record_records_no_archive() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let mut s = split_with_block_5("cow", &[("OWM_FAIL_AT", "backup-record")]);
+    let archive = s.path("a.img");
+    let o = s.device(&["backup", "--to", archive.to_str().unwrap()]);
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(!s.child.wait().unwrap().success(), "the server was killed");
+    assert_eq!(
+        std::fs::metadata(&archive).unwrap().len(),
+        BLOCKS * BS as u64,
+        "the renamed archive is whole"
+    );
+    s.restart();
+    assert_eq!(status(&s)["recovered_from_journal"], true);
+    assert_not_archived(&s, "after the kill");
+    backup_again_and_retire(&s, &archive, "after the kill");
+}
+
 /// A pipe (FIFO) at the path of any of the device's files or records is refused at
 /// once, exit 2, naming it: none is opened in a way that waits for the pipe's other
 /// end (such an open would hang the start, out of reach of its signals).

@@ -138,18 +138,44 @@ impl<S: BlockStore> Device<S> {
         result
     }
 
-    /// Streams VLUN A, block by block, to `archive` (e.g. a raw image file or a tape).
-    /// VLUN A becomes read-only first ([`Phase::BackedUp`]): it was declared
-    /// consistent, and an archive must equal A at that moment. Only when every block
-    /// and the final `flush` of `archive` succeeded is the archive recorded as complete
-    /// (journaled; [`Device::archive_complete`]), which [`Device::retire_a`] requires.
-    /// Can be repeated (e.g. after a failed archive write).
+    /// Streams VLUN A, block by block, to `archive` (a tape, a buffer in memory: a
+    /// writer that holds the archive once its `flush` returns) and records the archive
+    /// as complete: [`Device::copy_a`], then [`Device::backup_a_copied`]. VLUN A becomes
+    /// read-only first ([`Phase::BackedUp`]): it was declared consistent, and an archive
+    /// must equal A at that moment. Only when every block and the final `flush` of
+    /// `archive` succeeded is the archive recorded as complete (journaled;
+    /// [`Device::archive_complete`]), which [`Device::retire_a`] requires. Can be
+    /// repeated (e.g. after a failed archive write).
     ///
-    /// Errors: [`Error::Archive`] when `archive` refuses a write or its flush,
-    /// [`Error::BackupRead`] when reading VLUN A fails; both say how many blocks were
-    /// done. After an error the stream holds a partial archive: it is the caller's to
-    /// discard (write to a temporary file and rename it only after `Ok`).
+    /// An archive that needs a step after the flush to exist (a temporary file synced
+    /// and renamed into place) is written with [`Device::copy_a`], and recorded with
+    /// [`Device::backup_a_copied`] only once that step succeeded: the record never
+    /// names an archive that is not there.
+    ///
+    /// Errors: as [`Device::copy_a`]; a journal write of the record
+    /// ([`Error::Meta`]).
     pub fn backup_a(&self, archive: &mut impl Write) -> Result<BackupReport> {
+        let report = self.copy_a(archive)?;
+        self.archived()?;
+        Ok(report)
+    }
+
+    /// Streams VLUN A, block by block, to `archive`, and flushes it, recording nothing:
+    /// the first half of [`Device::backup_a`], for an archive the caller still has to
+    /// put in place (sync a temporary file and rename it over the archive's name).
+    /// Once it is there the caller records it with [`Device::backup_a_copied`]; until
+    /// then [`Device::archive_complete`] stays as it was and [`Device::retire_a`]
+    /// refuses ([`Error::NoArchive`]) unless an earlier archive of this cycle was
+    /// recorded. VLUN A becomes read-only first ([`Phase::BackedUp`]), as in
+    /// [`Device::backup_a`]. Returns the blocks and bytes written (block size times
+    /// the volume's blocks) and the cost of reading them.
+    ///
+    /// Errors: [`Error::IllegalState`] outside [`Phase::Split`] and
+    /// [`Phase::BackedUp`]; [`Error::Archive`] when `archive` refuses a write or its
+    /// flush, [`Error::BackupRead`] when reading VLUN A fails; both say how many
+    /// blocks were done. After an error the stream holds a partial archive: it is the
+    /// caller's to discard (write to a temporary file and rename it only after `Ok`).
+    pub fn copy_a(&self, archive: &mut impl Write) -> Result<BackupReport> {
         let (blocks, cost) = self.stream_a(0..self.volume_blocks, &mut |_, data| {
             archive.write_all(data)
         })?;
@@ -157,7 +183,6 @@ impl<S: BlockStore> Device<S> {
             blocks_done: self.volume_blocks,
             source,
         })?;
-        self.archived()?;
         Ok(BackupReport {
             blocks,
             bytes: blocks * self.block_size as u64,
@@ -188,15 +213,17 @@ impl<S: BlockStore> Device<S> {
         })
     }
 
-    /// Records the archive of VLUN A as complete when the caller copied it itself,
-    /// reading VLUN A ([`Device::read`], [`Device::read_prefix`]) after it was declared
-    /// consistent: VLUN A turns read-only ([`Phase::BackedUp`]) and the archive is
-    /// journaled as complete ([`Device::archive_complete`]), as after
+    /// Records the archive of VLUN A as complete once the caller has it in place:
+    /// after [`Device::copy_a`] wrote it and the caller's last step (a temporary file
+    /// synced and renamed over the archive's name) succeeded, or when the caller copied
+    /// it itself, reading VLUN A ([`Device::read`], [`Device::read_prefix`]) after it
+    /// was declared consistent. VLUN A turns read-only ([`Phase::BackedUp`]) and the
+    /// archive is journaled as complete ([`Device::archive_complete`]), as after
     /// [`Device::backup_a_sparse`], with nothing read again. The caller vouches that
     /// nothing wrote VLUN A since its reads and that every block holding data reached
     /// its archive (a simulated copy that reads A extent by extent over time, priced
     /// as it goes). Errors: [`Error::IllegalState`] outside [`Phase::Split`] and
-    /// [`Phase::BackedUp`].
+    /// [`Phase::BackedUp`]; a journal write ([`Error::Meta`]).
     pub fn backup_a_copied(&self) -> Result<()> {
         self.transition(
             "back up VLUN A",

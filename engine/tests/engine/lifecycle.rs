@@ -246,3 +246,59 @@ fn an_archive_the_caller_copied_is_recorded_without_reading_a_again() {
         });
     }
 }
+
+/// A writer whose last flush fails (a full file system at the final write-back).
+struct FlushFails(Vec<u8>);
+
+impl std::io::Write for FlushFails {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Err(std::io::Error::from_raw_os_error(28))
+    }
+}
+
+/// `copy_a` writes VLUN A whole and records nothing: the journal records no archive
+/// (also after a reopen, as after a crash before the caller put the archive in place)
+/// and the retire is refused until `backup_a_copied` records it. A writer whose final
+/// flush fails records nothing under `copy_a` and `backup_a` alike.
+#[test]
+fn a_copy_of_a_is_recorded_only_when_the_caller_says_it_is_in_place() {
+    for variant in Variant::ALL {
+        let (_dir, paths, g) = crate::common::file_device_parts(BS, N);
+        let d = file::create(&paths, DeviceConfig::new(variant), g).unwrap();
+        let data = pattern(BS, 5, 9);
+        d.write(Vlun::A, 3, &data).unwrap();
+        d.split().unwrap();
+        for failing in [
+            d.copy_a(&mut FlushFails(Vec::new())).unwrap_err(),
+            d.backup_a(&mut FlushFails(Vec::new())).unwrap_err(),
+        ] {
+            assert!(
+                matches!(failing, Error::Archive { blocks_done: N, .. }),
+                "{variant}: {failing:?}"
+            );
+            assert!(!d.archive_complete(), "{variant}: a failed flush recorded");
+        }
+        let mut archive = Vec::new();
+        let report = d.copy_a(&mut archive).unwrap();
+        assert_eq!(report.bytes, N * BS as u64, "{variant}");
+        assert_eq!(&archive[3 * BS..4 * BS], &data[..], "{variant}");
+        assert_eq!(d.phase(), Phase::BackedUp, "{variant}");
+        assert!(!d.archive_complete(), "{variant}: the copy recorded itself");
+        assert!(
+            matches!(d.retire_a(), Err(Error::NoArchive)),
+            "{variant}: retired on an archive not in place"
+        );
+        drop(d);
+        let d = file::open(&paths, DeviceConfig::new(variant)).unwrap();
+        assert_eq!(d.phase(), Phase::BackedUp, "{variant}: reopened");
+        assert!(!d.archive_complete(), "{variant}: reopened");
+        d.copy_a(&mut Vec::new()).unwrap();
+        d.backup_a_copied().unwrap();
+        assert!(d.archive_complete(), "{variant}");
+        d.retire_a().unwrap();
+    }
+}
