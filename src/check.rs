@@ -691,7 +691,7 @@ fn verdicts(
                             "owm check --replay {}",
                             crate::shell_word::absolute_word(&file)
                         )),
-                        file: Some(file.display().to_string()),
+                        file: Some(crate::shell_word::json_path(&file)),
                     })),
                 }
             }

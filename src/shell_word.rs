@@ -74,6 +74,19 @@ pub fn absolute_word(p: &Path) -> String {
     shell_word(&std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()))
 }
 
+/// `p` by its absolute path (the working directory before a relative one) as a JSON
+/// field carries a file (a check's `trace.file`): the path itself when it is UTF-8
+/// (JSON escapes its control characters, so it reads back exactly), else as the
+/// command beside it carries it, one [`shell_word`] (`'/w/c'"$(printf '\377')"'/t'`).
+/// An absolute path begins with `/`, such a word with `'`: a reader tells them apart.
+pub fn json_path(p: &Path) -> String {
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    match abs.to_str() {
+        Some(text) => text.to_string(),
+        None => shell_word(&abs),
+    }
+}
+
 /// The `owm merge` command line that merges `dirs` into `out` (its `reproduce:`),
 /// each path written by `word` ([`shell_word`], [`absolute_word`]).
 pub fn merge_command(dirs: &[std::path::PathBuf], out: &Path, word: fn(&Path) -> String) -> String {
@@ -144,5 +157,29 @@ mod tests {
             Some(vec![here.join("a b.toml").to_string_lossy().into_owned()])
         );
         assert_eq!(absolute_word(Path::new("/x/y")), "/x/y");
+    }
+
+    /// A JSON path is absolute, the path itself when UTF-8 (control characters and
+    /// all), else a shell word beginning with `'` that names the same bytes.
+    #[test]
+    fn a_json_path_is_absolute_and_its_bytes_are_recoverable() {
+        use std::ffi::OsStr;
+        let here = std::env::current_dir().unwrap();
+        assert_eq!(
+            json_path(Path::new("t\nk\u{1b}/a b.trace")),
+            here.join("t\nk\u{1b}/a b.trace").to_str().unwrap()
+        );
+        assert_eq!(json_path(Path::new("/x/y")), "/x/y");
+        let raw = Path::new(OsStr::from_bytes(b"/c\nk\xff/b.trace"));
+        let w = json_path(raw);
+        assert!(w.starts_with('\''), "{w}");
+        assert_eq!(w, shell_word(raw));
+        if let Ok(out) = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("printf %s {w}"))
+            .output()
+        {
+            assert_eq!(out.stdout, raw.as_os_str().as_bytes(), "{w}");
+        }
     }
 }

@@ -375,3 +375,74 @@ fn a_path_passed_on_as_text_is_refused_when_not_utf8() {
         assert!(stderr(&o).contains("not UTF-8"), "{}", stderr(&o));
     }
 }
+
+/// A check's violated case names its trace file in the JSON (`trace.file`) by its
+/// absolute path, whatever directory `--trace-dir` is relative to: the path itself
+/// when it is UTF-8 (a line feed and an ESC in it read back from the JSON exactly),
+/// else the shell word its `replay` carries (it begins with `'`), which names the same
+/// file in `sh` from another directory. Before, it was relative and its bytes that
+/// are not UTF-8 became U+FFFD.
+#[test]
+fn a_checks_trace_file_is_absolute_and_names_the_file() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("work");
+    let elsewhere = tmp.path().join("elsewhere");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    for (dir, utf8) in [(&b"c\nk\x1b"[..], true), (&b"c\nk\x1b\xff"[..], false)] {
+        let traces = Path::new(OsStr::from_bytes(dir)).join("tv");
+        let mut args: Vec<&OsStr> = vec![
+            OsStr::new("check"),
+            OsStr::new("--threads"),
+            OsStr::new("1"),
+        ];
+        args.extend(CHECK_VIOLATING[0].iter().map(OsStr::new));
+        args.extend([
+            OsStr::new("--trace-dir"),
+            traces.as_os_str(),
+            OsStr::new("--json"),
+            OsStr::new("v.json"),
+        ]);
+        let o = Command::new(env!("CARGO_BIN_EXE_owm"))
+            .args(&args)
+            .current_dir(&d)
+            .output()
+            .unwrap();
+        assert_eq!(code(&o), 1, "{}", stderr(&o));
+        let v = read_json(&d.join("v.json"));
+        let violated: Vec<&serde_json::Value> = json_cases(&v)
+            .iter()
+            .filter(|c| c["verdict"] == "violated")
+            .collect();
+        assert!(!violated.is_empty(), "{v}");
+        for c in violated {
+            let file = c["trace"]["file"].as_str().unwrap();
+            let replay = c["trace"]["replay"].as_str().unwrap();
+            if utf8 {
+                assert_eq!(
+                    Path::new(file).parent(),
+                    Some(d.join(&traces).as_path()),
+                    "{c}"
+                );
+                assert!(Path::new(file).is_file(), "{c}");
+            } else {
+                assert!(file.starts_with('\''), "{c}");
+                assert_eq!(replay, format!("owm check --replay {file}"), "{c}");
+                assert!(!file.contains('\u{FFFD}'), "{c}");
+            }
+            let found = sh_in(&elsewhere, &format!("test -f {}", shell_of(file, utf8)));
+            assert_eq!(code(&found), 0, "{file}: not a file from elsewhere");
+        }
+    }
+}
+
+/// `file` as one shell word: quoted when it is a path, as it is when it is one already.
+fn shell_of(file: &str, path: bool) -> String {
+    if path {
+        format!("'{}'", file.replace('\'', "'\\''"))
+    } else {
+        file.to_string()
+    }
+}

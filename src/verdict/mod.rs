@@ -668,8 +668,8 @@ impl Outcome {
 
 /// The trace `owm check` wrote for a violation: its length and whether a shorter one
 /// could exist, its file and the command that replays it. JSON: `"trace": {"steps":
-/// 18, "shortest": true, "file": "out/check/b-complete.trace", "replay": "owm check
-/// --replay out/check/b-complete.trace"}`, or with `"shortest": false` and
+/// 18, "shortest": true, "file": "/w/out/check/b-complete.trace", "replay": "owm check
+/// --replay /w/out/check/b-complete.trace"}`, or with `"shortest": false` and
 /// `"not_shortest"` saying why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TraceLength {
@@ -683,7 +683,9 @@ pub struct TraceLength {
     /// shortest cut (`--timeout`, the memory budget, an interrupt) or not run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_shortest: Option<String>,
-    /// The trace file `owm check` wrote (`out/check/b-complete.trace`).
+    /// The trace file `owm check` wrote, by its absolute path
+    /// (`/w/out/check/b-complete.trace`); a path that is not UTF-8 as the shell word
+    /// `replay` ends with (`crate::shell_word::json_path`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
     /// The command that replays it (`owm check --replay out/check/b-complete.trace`).
