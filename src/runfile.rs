@@ -249,15 +249,13 @@ pub fn load_run_file(path: &Path) -> Result<RunFile, FileError> {
 }
 
 /// The name of a scenario file without `name`: its stem, each control character (which
-/// the `name` key refuses: tables, CSV, SVG and JUnit files print the name) shown as
-/// U+FFFD. `None` for a path without a file name.
+/// the `name` key refuses: tables, CSV, SVG and JUnit files print the name) and each
+/// byte that is not UTF-8 written `\xHH`, as messages show a name
+/// ([`engine::shown::escaped`]). `None` for a path without a file name.
 pub(crate) fn stem_name(path: &Path) -> Option<String> {
-    let stem = path.file_stem()?.to_string_lossy();
-    Some(
-        stem.chars()
-            .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
-            .collect(),
-    )
+    use std::os::unix::ffi::OsStrExt;
+    let stem = path.file_stem()?.as_bytes();
+    Some(engine::shown::escaped(stem, |c| !c.is_control()).into_owned())
 }
 
 #[cfg(test)]

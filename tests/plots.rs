@@ -629,7 +629,8 @@ fn a_line_joins_its_points_in_x_order() {
 
 /// A file whose name holds control characters (which XML 1.0 cannot hold, even
 /// escaped) still gives well-formed SVG pictures and JUnit verdicts, the name shown
-/// with U+FFFD, for `owm run` and `owm sweep`; the `name` key refuses them at its line;
+/// with its control characters as `\xHH` in pictures (as messages show it), for `owm
+/// run` and `owm sweep`; the `name` key refuses them at its line;
 /// none reaches the terminal raw (stdout, an error on stderr).
 #[test]
 fn a_name_with_control_characters_gives_well_formed_xml() {
@@ -684,7 +685,12 @@ fn a_name_with_control_characters_gives_well_formed_xml() {
     }
     assert!(svgs >= 2, "{svgs} pictures");
     let timing = std::fs::read_to_string(out.join("timing.svg")).unwrap();
-    assert!(timing.contains("fig\u{FFFD}3\u{FFFD}"), "the name is shown");
+    // Shown as messages show it, in PNG and SVG alike: `\xHH`.
+    assert!(
+        timing.contains("fig\\x013\\x1b"),
+        "the name is shown escaped"
+    );
+    assert!(!timing.contains('\u{FFFD}'), "the name is shown escaped");
     let xml = std::fs::read_to_string(&junit).unwrap();
     let doc = roxmltree::Document::parse(&xml).unwrap();
     assert!(doc.descendants().any(|n| n.has_tag_name("testcase")));
@@ -703,6 +709,12 @@ fn a_name_with_control_characters_gives_well_formed_xml() {
     for name in names(&d.join("so")).iter().filter(|n| n.ends_with(".svg")) {
         let svg = std::fs::read_to_string(d.join("so").join(name)).unwrap();
         roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{name}: {e}"));
+        // The title starts with the file's stem, shown escaped.
+        let t = texts(&svg);
+        assert!(
+            t.iter().any(|(l, _)| l.starts_with("sw\\x02: ")),
+            "{name}: {t:?}"
+        );
     }
     roxmltree::Document::parse(&std::fs::read_to_string(&junit).unwrap()).unwrap();
 

@@ -25,6 +25,14 @@ pub use atomic::{write_atomic, write_atomic_scratch};
 pub use error::Error;
 pub use tables::NamedRun;
 
+/// `text` as a picture draws it (a title, a label, a legend, a tick): each control
+/// character (a line feed or a tab from a file name, a swept value or a scenario name)
+/// and each byte that is not UTF-8 written `\xHH`, as owm's messages show a name
+/// ([`engine::shown::escaped`]), in PNG and SVG alike; as it is otherwise.
+pub fn shown_text(text: &str) -> String {
+    engine::shown::escaped(text.as_bytes(), |c| !c.is_control()).into_owned()
+}
+
 /// Encodes an RGB8 buffer as PNG.
 pub(crate) fn png_bytes(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, Error> {
     use image::ImageEncoder;

@@ -133,6 +133,46 @@ pub struct LinePlot {
     pub marks: Vec<Milestone>,
 }
 
+impl LinePlot {
+    /// The plot as it is drawn: every text of it (title, axis labels, category names,
+    /// series names and notes, the rings' and empty frame's notes, milestones' names
+    /// and labels) shown as [`crate::shown_text`], a control character as `\xHH`.
+    /// [`render_svg`] and [`render_png`] draw this.
+    pub fn shown(&self) -> LinePlot {
+        let t = |s: &String| crate::shown_text(s);
+        LinePlot {
+            title: t(&self.title),
+            x_label: t(&self.x_label),
+            y_label: t(&self.y_label),
+            x_scale: match &self.x_scale {
+                XScale::Categories(names) => XScale::Categories(names.iter().map(t).collect()),
+                other => other.clone(),
+            },
+            series: self
+                .series
+                .iter()
+                .map(|s| Series {
+                    name: t(&s.name),
+                    note: s.note.as_ref().map(t),
+                    ..s.clone()
+                })
+                .collect(),
+            no_interval: self.no_interval.as_ref().map(t),
+            no_value: self.no_value.as_ref().map(t),
+            marks: self
+                .marks
+                .iter()
+                .map(|m| Milestone {
+                    name: t(&m.name),
+                    label: t(&m.label),
+                    ..m.clone()
+                })
+                .collect(),
+            ..self.clone()
+        }
+    }
+}
+
 /// A moment of one series drawn as a vertical line across the panel that holds the
 /// series, in its kind's colour as in the timing diagrams
 /// ([`crate::timing::MarkKind`]: a retire dark grey, a backup abandoned or given up
@@ -1210,9 +1250,10 @@ where
     Ok(())
 }
 
-/// The plot as SVG text.
+/// The plot as SVG text, its texts as [`LinePlot::shown`] has them.
 pub fn render_svg(p: &LinePlot) -> Result<String, Error> {
     fonts::ensure()?;
+    let p = &p.shown();
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, size(p)).into_drawing_area();
@@ -1224,9 +1265,10 @@ pub fn render_svg(p: &LinePlot) -> Result<String, Error> {
     Ok(crate::xml_text::xml_safe(out))
 }
 
-/// The plot as PNG bytes.
+/// The plot as PNG bytes, its texts as [`LinePlot::shown`] has them.
 pub fn render_png(p: &LinePlot) -> Result<Vec<u8>, Error> {
     fonts::ensure()?;
+    let p = &p.shown();
     let (w, h) = size(p);
     let mut buf = vec![0u8; w as usize * h as usize * 3];
     {
@@ -1267,6 +1309,59 @@ mod tests {
                 ))
             })
             .collect()
+    }
+
+    /// Every text a plot draws from user text (a swept value in the title and on the
+    /// category ticks, a scenario's path, a note naming where a value is missing) shows
+    /// its line feeds, tabs and other control characters as `\xHH`, as messages do; the
+    /// SVG's `<text>` elements hold them so, never raw (the PNG draws the same texts).
+    #[test]
+    fn user_text_in_a_plot_shows_control_characters_escaped() {
+        let raw = "d\ne\tf\u{1b}.iolog";
+        let shown = "d\\x0ae\\x09f\\x1b.iolog";
+        let p = LinePlot {
+            title: format!("paths: response vs setup window (workload.path = {raw})"),
+            x_label: format!("trace {raw}"),
+            y_label: format!("y {raw}"),
+            x_scale: XScale::Categories(vec!["a.iolog".into(), raw.into()]),
+            series: vec![Series {
+                name: "cow".into(),
+                points: vec![(0.0, 1.0)],
+                intervals: vec![],
+                note: Some(format!("no value at {raw}: every seed failed")),
+            }],
+            markers: true,
+            no_interval: Some(format!("ringed: {raw}")),
+            no_value: None,
+            split_scales: false,
+            marks: Vec::new(),
+        };
+        let q = p.shown();
+        assert_eq!(
+            q.title,
+            format!("paths: response vs setup window (workload.path = {shown})")
+        );
+        assert_eq!(q.x_label, format!("trace {shown}"));
+        assert_eq!(q.y_label, format!("y {shown}"));
+        assert_eq!(
+            q.x_scale,
+            XScale::Categories(vec!["a.iolog".into(), shown.into()])
+        );
+        assert_eq!(
+            q.series[0].note.as_deref(),
+            Some(format!("no value at {shown}: every seed failed").as_str())
+        );
+        assert_eq!(q.no_interval, Some(format!("ringed: {shown}")));
+        let svg = render_svg(&p).unwrap();
+        let texts: Vec<String> = placed_texts(&svg).into_iter().map(|t| t.3).collect();
+        assert!(texts.iter().any(|t| t.contains(shown)), "{texts:?}");
+        assert!(
+            !texts
+                .iter()
+                .any(|t| t.contains("d\ne") || t.contains('\u{FFFD}')),
+            "{texts:?}"
+        );
+        assert_eq!(render_png(&p).unwrap(), render_png(&q).unwrap());
     }
 
     /// A log x axis says so in its caption (evenly spaced ticks 50, 100, 200 are

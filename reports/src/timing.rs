@@ -144,6 +144,49 @@ pub struct Diagram {
 }
 
 impl Diagram {
+    /// The diagram as it is drawn: every text of it (title, row labels, segments'
+    /// texts, bars' ids, marks' names, the y label) shown as [`crate::shown_text`], a
+    /// control character as `\xHH`. [`render_svg`] and [`render_png`] draw this.
+    pub fn shown(&self) -> Diagram {
+        let t = |s: &String| crate::shown_text(s);
+        Diagram {
+            title: t(&self.title),
+            rows: self
+                .rows
+                .iter()
+                .map(|r| Row {
+                    label: t(&r.label),
+                    segments: r
+                        .segments
+                        .iter()
+                        .map(|g| Segment {
+                            text: g.text.as_ref().map(t),
+                            ..g.clone()
+                        })
+                        .collect(),
+                    aborted: r.aborted.clone(),
+                    bars: r
+                        .bars
+                        .iter()
+                        .map(|b| Bar {
+                            segments: b.segments.clone(),
+                            id: b.id.as_ref().map(t),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            marks: self
+                .marks
+                .iter()
+                .map(|m| Mark {
+                    name: t(&m.name),
+                    ..m.clone()
+                })
+                .collect(),
+            y_label: t(&self.y_label),
+        }
+    }
+
     /// The time span the diagram covers: (earliest start, latest end or mark).
     pub fn extent(&self) -> (u64, u64) {
         let times = self
@@ -678,10 +721,16 @@ fn legend_layout(diagrams: &[Diagram], top: i32) -> Result<(Vec<LegendItem>, i32
     Ok((out, h))
 }
 
+/// The diagrams as they are drawn ([`Diagram::shown`]).
+fn shown(diagrams: &[Diagram]) -> Vec<Diagram> {
+    diagrams.iter().map(Diagram::shown).collect()
+}
+
 /// Renders the diagrams stacked top to bottom on one time axis showing `spans`
 /// ([`shared_spans`]; none: [`shared_range`] whole), as SVG text.
 pub fn render_svg(diagrams: &[Diagram], spans: &[(u64, u64)]) -> Result<String, Error> {
     fonts::ensure()?;
+    let diagrams = &shown(diagrams);
     let l = layout(diagrams, spans)?;
     let mut out = String::new();
     {
@@ -704,6 +753,7 @@ pub fn render_png(diagrams: &[Diagram], spans: &[(u64, u64)]) -> Result<Vec<u8>,
 /// The layout and the pixels (RGB, row-major, [`WIDTH`] wide) of the PNG.
 fn render_rgb(diagrams: &[Diagram], spans: &[(u64, u64)]) -> Result<(Layout, Vec<u8>), Error> {
     fonts::ensure()?;
+    let diagrams = &shown(diagrams);
     let l = layout(diagrams, spans)?;
     let mut buf = vec![0u8; WIDTH as usize * l.height as usize * 3];
     {
@@ -1407,6 +1457,30 @@ mod tests {
         assert!(
             sim::footprint::PICTURE_BYTES_PER_POLICY
                 >= 3 * u64::from(WIDTH) * (tallest + LEGEND_ROW_H) as u64
+        );
+    }
+
+    /// A scenario's name with a line feed, a tab or an ESC (the title, a row's label,
+    /// a mark's name) is drawn with them as `\xHH`, as messages show it, in SVG and PNG
+    /// alike.
+    #[test]
+    fn user_text_in_a_diagram_shows_control_characters_escaped() {
+        let mut d = sample();
+        d.title = "Fig 3C (scenario a\nb\tc\u{1b})".into();
+        d.rows[0].label = "3\n01".into();
+        d.marks[0].name = "re\tquest".into();
+        let q = d.shown();
+        assert_eq!(q.title, "Fig 3C (scenario a\\x0ab\\x09c\\x1b)");
+        assert_eq!(q.rows[0].label, "3\\x0a01");
+        assert_eq!(q.marks[0].name, "re\\x09quest");
+        assert_eq!(q.rows[0].segments, d.rows[0].segments);
+        let spans = shared_spans(std::slice::from_ref(&d));
+        let svg = render_svg(std::slice::from_ref(&d), &spans).unwrap();
+        assert!(svg.contains("a\\x0ab\\x09c\\x1b"), "{svg}");
+        assert!(!svg.contains("a\nb") && !svg.contains('\u{FFFD}'), "{svg}");
+        assert_eq!(
+            render_png(std::slice::from_ref(&d), &spans).unwrap(),
+            render_png(std::slice::from_ref(&q), &spans).unwrap()
         );
     }
 

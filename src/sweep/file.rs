@@ -454,9 +454,12 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
     });
     config::refuse_inert(path, src, "scenario.", &inert, &axes)?;
     let (traces, combo_traces) = reads.finish(path, src)?;
+    // The stem's bytes that are not UTF-8 as `\xHH`; its control characters are kept
+    // (the CSV files quote them) and shown `\xHH` where the plots draw it.
     let title = spec.title.clone().unwrap_or_else(|| {
+        use std::os::unix::ffi::OsStrExt;
         path.file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
+            .map(|s| engine::shown::escaped(s.as_bytes(), |_| true).into_owned())
             .unwrap_or_default()
     });
     Ok(Sweep {
