@@ -81,4 +81,40 @@ mod tests {
         assert_eq!(v["backup_cycles_lost"], 0, "{text}");
         assert!(text.contains("\"shortest\": false"), "{text}");
     }
+
+    /// `suite_reproduce` is written in grid order over more than ten points (`point 2`
+    /// before `point 10`, as `cases[]` has them), and reads back the same.
+    #[test]
+    fn suite_reproduce_is_in_grid_order() {
+        let mut r = Report::new("sweep", "owm sweep s.toml".into(), false);
+        let suite = |i: usize| format!("point {i} (workload.records={}, cow, seed 1)", 120 - i);
+        for i in 0..12 {
+            r.push(suite(i), "b-complete", Outcome::Held);
+            r.suite_reproduce.insert(
+                suite(i),
+                format!("owm sweep /w/s.toml --shard {}/12 --out point-{i}", i + 1),
+            );
+        }
+        let text = to_string(&r).unwrap();
+        let at: Vec<usize> = (0..12)
+            .map(|i| {
+                text.find(&format!("\"{}\": \"owm sweep", suite(i)))
+                    .unwrap()
+            })
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{text}");
+        assert_eq!(from_str(&text).unwrap(), r);
+    }
+
+    #[test]
+    fn natural_order_compares_numbers_by_value() {
+        use std::cmp::Ordering::*;
+        let cmp = crate::verdict::natural_cmp;
+        assert_eq!(cmp("point 2 (x)", "point 10 (x)"), Less);
+        assert_eq!(cmp("point 10 (a=9)", "point 10 (a=10)"), Less);
+        assert_eq!(cmp("point 1", "point 1"), Equal);
+        assert_eq!(cmp("point 01", "point 1"), Less);
+        assert_eq!(cmp("a", "a1"), Less);
+        assert_eq!(cmp("b", "a1"), Greater);
+    }
 }

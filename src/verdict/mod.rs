@@ -766,9 +766,64 @@ pub struct Report {
     /// command that runs that point alone (`owm sweep /abs/sw.toml --shard 4/12 --out
     /// point-3`: the shard of as many slices as points that holds it only). Empty for
     /// the other commands (their `reproduce` reruns every suite) and when the sweep
-    /// file's absolute path is not UTF-8.
-    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    /// file's absolute path is not UTF-8. Written in grid order (`point 0`, `point 1`,
+    /// …, `point 10`: [`in_grid_order`]), as `cases[]` and the JUnit suites are.
+    #[serde(
+        default,
+        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        serialize_with = "in_grid_order"
+    )]
     pub suite_reproduce: std::collections::BTreeMap<String, String>,
+}
+
+/// Writes `map` with its keys in natural order ([`natural_cmp`]): a sweep's suites
+/// `point 0 (…)`, `point 1 (…)`, …, `point 10 (…)` in grid order, where the map's own
+/// order would put `point 10` before `point 2`.
+fn in_grid_order<S: serde::Serializer>(
+    map: &std::collections::BTreeMap<String, String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut entries: Vec<(&String, &String)> = map.iter().collect();
+    entries.sort_by(|a, b| natural_cmp(a.0, b.0));
+    let mut out = serializer.serialize_map(Some(entries.len()))?;
+    for (k, v) in entries {
+        out.serialize_entry(k, v)?;
+    }
+    out.end()
+}
+
+/// `a` against `b` with each run of ASCII digits compared as the whole number it
+/// writes (`point 2` before `point 10`), everything else character by character; equal
+/// numbers written with other leading zeros, and ties, by their text.
+fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (mut x, mut y) = (a, b);
+    loop {
+        let (Some(cx), Some(cy)) = (x.chars().next(), y.chars().next()) else {
+            return x.len().cmp(&y.len()).then_with(|| a.cmp(b));
+        };
+        if cx.is_ascii_digit() && cy.is_ascii_digit() {
+            let run = |s: &str| s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+            let (nx, ny) = (run(x), run(y));
+            let (dx, dy) = (
+                x[..nx].trim_start_matches('0'),
+                y[..ny].trim_start_matches('0'),
+            );
+            let by_value = dx.len().cmp(&dy.len()).then_with(|| dx.cmp(dy));
+            if by_value != Ordering::Equal {
+                return by_value;
+            }
+            x = &x[nx..];
+            y = &y[ny..];
+        } else {
+            if cx != cy {
+                return cx.cmp(&cy);
+            }
+            x = &x[cx.len_utf8()..];
+            y = &y[cy.len_utf8()..];
+        }
+    }
 }
 
 impl Report {
