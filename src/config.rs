@@ -184,10 +184,14 @@ fn field_at_fault(src: &str, key: &str, message: &str) -> Option<String> {
     found.then_some(key)
 }
 
-/// The value serde's message quotes: `-5` of ``invalid value: integer `-5` ``, `x` of
+/// The value serde's message quotes: `-5` of ``invalid value: integer `-5` `` (and of
+/// its range refusal, `-5 is out of range: …`), `x` of
 /// `invalid type: string "x"`, the string `x` of ``unknown variant `x` `` (a workload's
 /// `kind`).
 fn quoted_value(message: &str) -> Option<String> {
+    if let Some((value, _)) = negative_refused(message) {
+        return Some(value.to_string());
+    }
     if let Some(r) = message.strip_prefix("unknown variant `") {
         return r.split_once('`').map(|(v, _)| format!("\"{v}\""));
     }
@@ -510,9 +514,20 @@ fn unit_of(key: &str) -> Option<String> {
 
 /// `message` ([`toml_words`]'s) with the unit of `key` ([`unit_of`]) after its
 /// ``expected a whole number``: ``invalid type: floating point `1000.0`, expected a
-/// whole number (ticks)``. As it is when it says no whole number or the key's name
-/// names no unit.
+/// whole number (ticks)``, or in a negative value's range (`-5 is out of range: must
+/// be 0 or more (0 to 1099511627776 ticks)`). As it is when it says neither, has its
+/// unit already, or the key's name names no unit.
 pub fn with_unit(message: &str, key: &str) -> String {
+    // A negative value's range refusal: the unit after the range's largest value
+    // (`(1 to 65536 channels)`), once.
+    if let (Some((_, rest)), Some(unit)) = (negative_refused(message), unit_of(key)) {
+        let unitless =
+            rest.ends_with(')') && rest[..rest.len() - 1].ends_with(|c: char| c.is_ascii_digit());
+        return match unitless {
+            true => format!("{} {unit})", &message[..message.len() - 1]),
+            false => message.to_string(),
+        };
+    }
     let said = format!("expected {WHOLE_NUMBER}");
     match (message.find(&said), unit_of(key)) {
         (Some(at), Some(unit)) => {
@@ -548,11 +563,12 @@ fn range_words(min: u64, max: u64) -> String {
 }
 
 /// serde's refusal of a negative value for a key of an unsigned type (a count, a
-/// seed, ticks: ``invalid value: integer `-5`, expected u64``) said as the values the
-/// key's type takes: ``invalid value: integer `-5`, expected a whole number: must be 0
-/// or more (0 to 9223372036854775807)`` ([`with_unit`] adds the key's unit). A
-/// scenario key whose checks ask more than 0 is given its own range where the key is
-/// known ([`with_key_range`]). `None` for any other message.
+/// seed, ticks: ``invalid value: integer `-5`, expected u64``) said as the range
+/// refusal a value below the key's least gets (`0 is out of range: must be at least
+/// 1`): `-5 is out of range: must be 0 or more (0 to 9223372036854775807)`
+/// ([`with_unit`] adds the key's unit in the parentheses). A scenario key whose checks
+/// ask more than 0 is given its own range where the key is known ([`with_key_range`]).
+/// `None` for any other message.
 pub fn negative_words(message: &str) -> Option<String> {
     let rest = message.strip_prefix("invalid value: integer `-")?;
     let (digits, ty) = rest.split_once("`, expected ")?;
@@ -560,10 +576,18 @@ pub fn negative_words(message: &str) -> Option<String> {
         return None;
     }
     let max = unsigned_max(ty.trim())?;
-    Some(format!(
-        "invalid value: integer `-{digits}`, expected {WHOLE_NUMBER}: {}",
-        range_words(0, max)
-    ))
+    Some(format!("-{digits}{OUT_OF_RANGE}{}", range_words(0, max)))
+}
+
+/// What follows the value in a range refusal ([`negative_words`]).
+const OUT_OF_RANGE: &str = " is out of range: ";
+
+/// The negative value a [`negative_words`] message refuses (`-5`), with the rest of
+/// the message after [`OUT_OF_RANGE`]; `None` for any other message.
+fn negative_refused(message: &str) -> Option<(&str, &str)> {
+    let (value, rest) = message.split_once(OUT_OF_RANGE)?;
+    let digits = value.strip_prefix('-')?;
+    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some((value, rest))
 }
 
 /// A [`negative_words`] message about the scenario key `key` (dotted, below the
@@ -579,7 +603,7 @@ pub fn with_key_range(message: &str, table: &toml::Table, key: &str) -> String {
     let Some(at) = message.find(ZERO_RANGE) else {
         return message.to_string();
     };
-    if !message.starts_with("invalid value: integer `-") {
+    if negative_refused(message).is_none() {
         return message.to_string();
     }
     let digits = |text: &str| -> Option<u64> {
@@ -680,7 +704,7 @@ pub fn scenario_error<T: DeserializeOwned>(
         if let (Some(table), Some(relative)) =
             (scenario_table(src, prefix), key.strip_prefix(prefix))
         {
-            err.message = with_key_range(&err.message, &table, relative);
+            err.message = with_unit(&with_key_range(&err.message, &table, relative), key);
         }
     }
     err

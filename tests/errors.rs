@@ -559,7 +559,7 @@ fn a_bad_value_on_a_later_axis_is_named_at_that_axis() {
         &o,
         &[
             &format!("{f}:9: key `backup.on_data_area_full`"),
-            "with value oops:",
+            "with value \"oops\":",
             "unknown variant `oops`",
         ],
     );
@@ -669,7 +669,7 @@ fn a_field_of_an_inline_table_is_named_by_its_own_key() {
         (
             "arrivals = { mode = \"closed\", clients = 2, think_ticks_mean = -5 }",
             "workload.arrivals.think_ticks_mean",
-            "invalid value: integer `-5`",
+            "-5 is out of range: must be ",
         ),
         (
             "arrivals = { mode = \"closed\", clients = 2, think_ticks_mean = \"x\" }",
@@ -684,7 +684,7 @@ fn a_field_of_an_inline_table_is_named_by_its_own_key() {
         (
             "[workload.arrivals]\nmode = \"closed\"\nclients = 2\nthink_ticks_mean = -5",
             "workload.arrivals.think_ticks_mean",
-            "invalid value: integer `-5`",
+            "-5 is out of range: must be ",
         ),
     ] {
         let (_t, f, o) = run_file(&format!("{base}{arrivals}\n"));
@@ -737,7 +737,7 @@ fn an_axis_value_at_fault_for_a_base_key_is_named() {
     fails_with(
         &o,
         &[&format!(
-            "{f}:4: key `workload.kind`: with value fig3: the base scenario's \
+            "{f}:4: key `workload.kind`: with value \"fig3\": the base scenario's \
              `workload.accounts` at line 7 does not apply to it (unknown field `accounts`"
         )],
     );
@@ -796,7 +796,7 @@ fn a_workload_without_kind_is_fig3() {
             "records = -4\n",
             3,
             "workload.records",
-            "invalid value: integer `-4`",
+            "-4 is out of range: must be at least 1",
         ),
         (
             "kind = \"bnak\"\n",
@@ -837,7 +837,7 @@ fn a_workload_without_kind_is_fig3() {
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     fails_with(
         &o,
-        &[&format!("{f}:5: key `workload.kind`: with value fig3: the base scenario's `workload.transactions` at line 7 does not apply")],
+        &[&format!("{f}:5: key `workload.kind`: with value \"fig3\": the base scenario's `workload.transactions` at line 7 does not apply")],
     );
 }
 
@@ -884,7 +884,11 @@ fn a_negative_count_is_refused_with_the_keys_range() {
             let o = owm(&["run", &f, "--out", &s(&tmp.path().join("o"))]);
             let err = stderr(&o);
             assert!(!err.contains("expected u"), "{name} {key}: {err}");
-            if !err.contains("invalid value: integer `-1`") {
+            assert!(
+                !err.contains("expected a whole number"),
+                "{name} {key}: {err}"
+            );
+            if !err.contains("-1 is out of range: must be ") {
                 // A signed key: -1 is a value it takes, or refused by its own check.
                 continue;
             }
@@ -892,7 +896,7 @@ fn a_negative_count_is_refused_with_the_keys_range() {
             fails_with(
                 &o,
                 &[&format!(
-                    "{f}:{}: key `{key}`: invalid value: integer `-1`, expected a whole number",
+                    "{f}:{}: key `{key}`: -1 is out of range: must be ",
                     i + 1
                 )],
             );
@@ -913,58 +917,93 @@ fn a_negative_count_is_refused_with_the_keys_range() {
             "transactions = -5\n",
             5,
             "workload.transactions",
-            "must be at least 1 (1 to 9223372036854775807)",
+            "-5 is out of range: must be at least 1 (1 to 9223372036854775807 transactions)",
         ),
         (
             "length_min = -1\n",
             5,
             "workload.length_min",
-            "must be at least 1 (1 to 4294967295)",
+            "-1 is out of range: must be at least 1 (1 to 4294967295)",
         ),
         (
             "arrivals = { mode = \"open\", interarrival_ticks_mean = -5 }\n",
             5,
             "workload.arrivals.interarrival_ticks_mean",
-            "must be at least 1 (1 to 1099511627776)",
+            "-5 is out of range: must be at least 1 (1 to 1099511627776 ticks)",
         ),
         (
             "[device]\nchannels = -2\n",
             6,
             "device.channels",
-            "must be at least 1 (1 to 65536)",
+            "-2 is out of range: must be at least 1 (1 to 65536 channels)",
         ),
         (
             "[device]\nread_latency_ticks = -2\n",
             6,
             "device.read_latency_ticks",
-            "must be 0 or more (0 to 1099511627776)",
+            "-2 is out of range: must be 0 or more (0 to 1099511627776 ticks)",
         ),
         (
             "[limits]\nevents_max = -1\n",
             6,
             "limits.events_max",
-            "must be at least 1 (1 to 9223372036854775807)",
+            "-1 is out of range: must be at least 1 (1 to 9223372036854775807 events)",
         ),
     ] {
         let (_t, f, o) = run_file(&format!("{base}{text}"));
         assert_eq!(code(&o), 2, "{text}: {}", stderr(&o));
-        fails_with(
-            &o,
-            &[
-                &format!("{f}:{line}: key `{key}`: invalid value: integer `-"),
-                range,
-            ],
-        );
+        fails_with(&o, &[&format!("{f}:{line}: key `{key}`: {range}")]);
     }
     let (_t, f, o) = run_file(&format!("seed = -1\n{base}"));
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     fails_with(
         &o,
         &[&format!(
-            "{f}:1: key `seed`: invalid value: integer `-1`, expected a whole number: must be \
-             0 or more (0 to 9223372036854775807)"
+            "{f}:1: key `seed`: -1 is out of range: must be 0 or more (0 to \
+             9223372036854775807)"
         )],
     );
+}
+
+/// A negative value of a key that takes a whole number from its least up reads as the
+/// range refusal its least value less one gets (`0 is out of range: must be at least
+/// 1`), over keys of every table that takes one: `-5 is out of range: must be …`, never
+/// "expected a whole number" (-5 is one).
+#[test]
+fn a_negative_whole_number_is_refused_as_out_of_range_like_a_value_below_the_least() {
+    let base = "policies = [\"cow\"]\n[workload]\nkind = \"generated\"\nrecords = 64\n";
+    for (text, line, key) in [
+        ("transactions = VALUE\n", 5, "workload.transactions"),
+        ("[device]\nchannels = VALUE\n", 6, "device.channels"),
+        ("[limits]\nevents_max = VALUE\n", 6, "limits.events_max"),
+        (
+            "[geometry]\nrecords_per_block = VALUE\n",
+            6,
+            "geometry.records_per_block",
+        ),
+    ] {
+        let (_t, f, zero) = run_file(&format!("{base}{}", text.replace("VALUE", "0")));
+        assert_eq!(code(&zero), 2, "{text}: {}", stderr(&zero));
+        fails_with(
+            &zero,
+            &[&format!(
+                "{f}:{line}: key `{key}`: 0 is out of range: must be at least 1"
+            )],
+        );
+        let (_t, f, o) = run_file(&format!("{base}{}", text.replace("VALUE", "-5")));
+        assert_eq!(code(&o), 2, "{text}: {}", stderr(&o));
+        assert!(
+            !stderr(&o).contains("expected a whole number"),
+            "{text}: {}",
+            stderr(&o)
+        );
+        fails_with(
+            &o,
+            &[&format!(
+                "{f}:{line}: key `{key}`: -5 is out of range: must be at least 1 (1 to "
+            )],
+        );
+    }
 }
 
 /// A key that takes a whole number, given a fraction, a string or a negative number,
@@ -996,10 +1035,19 @@ fn a_whole_number_key_given_another_value_says_a_whole_number_and_its_unit() {
     let mut seen = 0;
     for (table, key, shape, unit) in keys {
         for (value, says) in [
-            ("1e3", "invalid type: floating point `1000.0`"),
-            ("1.5", "invalid type: floating point `1.5`"),
-            ("\"x\"", "invalid type: string \"x\""),
-            ("-7", "invalid value: integer `-7`"),
+            (
+                "1e3",
+                "invalid type: floating point `1000.0`, expected a whole number (UNIT)",
+            ),
+            (
+                "1.5",
+                "invalid type: floating point `1.5`, expected a whole number (UNIT)",
+            ),
+            (
+                "\"x\"",
+                "invalid type: string \"x\", expected a whole number (UNIT)",
+            ),
+            ("-7", "-7 is out of range: must be "),
         ] {
             let text = format!(
                 "{base}[{table}]\n{key} = {}\n",
@@ -1014,9 +1062,13 @@ fn a_whole_number_key_given_another_value_says_a_whole_number_and_its_unit() {
             fails_with(
                 &o,
                 &[&format!(
-                    "{f}:6: key `{table}.{key}`: {says}, expected a whole number ({unit})"
+                    "{f}:6: key `{table}.{key}`: {}",
+                    says.replace("UNIT", unit)
                 )],
             );
+            if value == "-7" {
+                assert!(err.contains(&format!(" {unit})")), "{text}: {err}");
+            }
             seen += 1;
         }
     }
@@ -1051,11 +1103,11 @@ fn a_negative_axis_value_of_a_count_is_refused_with_the_keys_range() {
     for (key, range) in [
         (
             "workload.transactions",
-            "(transactions): must be at least 1 (1 to 9223372036854775807)",
+            "must be at least 1 (1 to 9223372036854775807 transactions)",
         ),
         (
             "device.read_latency_ticks",
-            "(ticks): must be 0 or more (0 to 1099511627776)",
+            "must be 0 or more (0 to 1099511627776 ticks)",
         ),
     ] {
         let f = write(
@@ -1073,8 +1125,39 @@ fn a_negative_axis_value_of_a_count_is_refused_with_the_keys_range() {
         fails_with(
             &o,
             &[&format!(
-                "{f}:8: key `{key}`: with value -5: invalid value: integer `-5`, expected a \
-                 whole number {range}"
+                "{f}:8: key `{key}`: with value -5: -5 is out of range: {range}"
+            )],
+        );
+    }
+}
+
+/// An axis value a key refuses is quoted as the file writes it: the string `"40"` with
+/// its quotes (not as the number 40 it reads like), `1e3` and `4_0` as written.
+#[test]
+fn a_refused_axis_value_is_quoted_as_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (written, says) in [
+        ("\"40\"", "invalid type: string \"40\""),
+        ("1e3", "invalid type: floating point `1000.0`"),
+        ("2.50", "invalid type: floating point `2.5`"),
+    ] {
+        let f = write(
+            tmp.path(),
+            "w.toml",
+            &format!(
+                "policies = [\"cow\"]\nseeds = \"1..=2\"\nx = \"workload.transactions\"\n\
+                 metrics = [\"response_mean_ticks\"]\n\n[[axis]]\nkey = \"workload.transactions\"\n\
+                 values = [10, {written}]\n\n[scenario.workload]\nkind = \"generated\"\n\
+                 records = 64\ntransactions = 20\n"
+            ),
+        );
+        let o = owm(&["sweep", &f, "--out", &s(&tmp.path().join("o"))]);
+        assert_eq!(code(&o), 2, "{}", stderr(&o));
+        fails_with(
+            &o,
+            &[&format!(
+                "{f}:8: key `workload.transactions`: with value {written}: {says}, expected a \
+                 whole number (transactions)"
             )],
         );
     }

@@ -303,7 +303,7 @@ fn reproduce_commands_run_in_sh_from_another_directory() {
         .to_string();
     let again = sh_in(&elsewhere, &reproduce);
     assert_eq!(code(&again), 2, "{reproduce}: {}", stderr(&again));
-    let said = ".toml:2: key `seed`: invalid value: integer `-1`";
+    let said = ".toml:2: key `seed`: -1 is out of range: must be 0 or more";
     assert!(stderr(&o).contains(said), "{}", stderr(&o));
     assert!(
         stderr(&again).contains(said),

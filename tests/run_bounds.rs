@@ -440,7 +440,7 @@ fn a_value_from_an_axis_is_never_called_a_default() {
         &f,
         8,
         "backup.data_area_fraction",
-        &["with value 0: 0.0 is out of range"],
+        &["with value 0.0: 0.0 is out of range"],
         &out,
     );
     assert!(!stderr(&o).contains("the default"), "{}", stderr(&o));

@@ -42,7 +42,7 @@ fn an_axis_value_error_names_the_values_line_and_the_value() {
         &tmp,
         &o,
         &[
-            &format!("{f}:5: key `workload.path`: with value nosuch.csv:"),
+            &format!("{f}:5: key `workload.path`: with value \"nosuch.csv\":"),
             "nosuch.csv: cannot read",
             "\"nosuch.csv\"]",
         ],
@@ -57,7 +57,7 @@ fn an_axis_value_error_names_the_values_line_and_the_value() {
         &tmp,
         &o,
         &[
-            &format!("{f}:6: key `workload.write_fraction`: with value 2:"),
+            &format!("{f}:6: key `workload.write_fraction`: with value 2.0:"),
             "out of range",
         ],
     );
@@ -83,12 +83,12 @@ fn an_axis_value_error_names_the_values_line_and_the_value() {
             "enum.toml",
             &format!("policies = [\"cow\"]\n[[axis]]\nkey = \"workload.records\"\nvalues = [64]\n[[axis]]\nkey = \"device.profile\"\nvalues = [\"sata-ssd\", {value}]\n{BASE}[scenario.device]\nprofile = \"nvme-ssd\"\n"),
         );
-        let shown = value.trim_matches('"');
+        // Quoted as the file writes it.
         refused(
             &tmp,
             &o,
             &[
-                &format!("{f}:7: key `device.profile`: with value {shown}:"),
+                &format!("{f}:7: key `device.profile`: with value {value}:"),
                 why,
             ],
         );

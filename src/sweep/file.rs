@@ -622,10 +622,17 @@ fn axis_error(
     msg: &str,
 ) -> FileError {
     let at = axes.iter().position(|a| a.key == key).unwrap_or(0);
-    let j = axes
+    let found = axes
         .get(at)
-        .and_then(|a| a.values.iter().position(|w| w == v))
-        .unwrap_or(0);
+        .and_then(|a| a.values.iter().position(|w| w == v));
+    let j = found.unwrap_or(0);
+    // The value as the file writes it (`"40"`, `1e3`), where it is one line there;
+    // else as read.
+    let written = found
+        .and_then(|j| value_span(src, at, j))
+        .and_then(|span| src.get(span))
+        .filter(|text| !text.contains('\n'))
+        .map_or_else(|| value_text(v), str::to_string);
     // The field serde calls unknown: a part of the axis's own key (a key the
     // scenario lacks, whatever the value), or a key of the base scenario that this
     // value makes unknown (`accounts` once `workload.kind` is `fig3`).
@@ -654,11 +661,11 @@ fn axis_error(
             format!(
                 "with value {}: the base scenario's `{}`{line} does not apply to it \
                  ({msg}); remove it from [scenario], or sweep only values that take it",
-                value_text(v),
+                written,
                 base.trim_start_matches("scenario.")
             )
         }
-        (None, None) => format!("with value {}: {msg}", value_text(v)),
+        (None, None) => format!("with value {written}: {msg}"),
     };
     let mut e = value_error(path, src, at, j, message);
     e.key = Some(key.to_string());
