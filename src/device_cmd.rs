@@ -13,6 +13,9 @@
 //! refusal made before the server answered is printed the same way: `bad-request` for a
 //! `--to` refused here, `unreachable` for a socket that cannot be reached or is no
 //! control socket, `no-reply` for a server that closed the connection without replying.
+//! A refusal carries the path it is about as `path` (`--to`, or the control socket
+//! when it could not be reached or gave no reply), so a reader has the path itself
+//! where the message shows it escaped.
 
 use engine::shown::ShowName as _;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -89,10 +92,12 @@ pub fn device(args: &DeviceArgs) -> Result<()> {
             .with_context(|| format!("{}: cannot make the path absolute", p.shown()))
     };
     // A refusal made here, before the server is asked: under `--json` it is printed
-    // as the server's would be (`{"ok":false,"kind":…,"error":…}`).
-    let refuse_here = |kind: &str, error: String| {
+    // as the server's would be (`{"ok":false,"kind":…,"error":…}`), with the `path`
+    // it is about ([`with_path`]).
+    let refuse_here = |kind: &str, error: String, path: &Path| {
         if args.json {
-            say!("{}", json!({"ok": false, "kind": kind, "error": error}));
+            let reply = json!({"ok": false, "kind": kind, "error": error});
+            say!("{}", with_path(reply, path));
         }
         format!("{kind}: {error}")
     };
@@ -106,7 +111,8 @@ pub fn device(args: &DeviceArgs) -> Result<()> {
                     "--to {}: the path (made absolute) is not UTF-8, and the request to the \
                      server carries it as UTF-8 text: name a file whose path is UTF-8",
                     to.shown()
-                )
+                ),
+                to,
             )));
         }
         // Only what is no regular file here: the server refuses the rest (its own
@@ -114,7 +120,8 @@ pub fn device(args: &DeviceArgs) -> Result<()> {
         engine::atomic::regular_or_absent(to).map_err(|e| {
             anyhow::anyhow!(refuse_here(
                 "bad-request",
-                format!("--to {}: {e}", to.shown())
+                format!("--to {}: {e}", to.shown()),
+                to,
             ))
         })?;
     }
@@ -134,14 +141,18 @@ pub fn device(args: &DeviceArgs) -> Result<()> {
     };
     let reply = call(&socket, &request).map_err(|e| {
         Refused(match e {
-            CallError::Refused(text) => refuse_here("unreachable", text),
-            CallError::NoReply => refuse_here("no-reply", no_reply(&socket, op, to)),
-            CallError::NotTaken => refuse_here("no-reply", not_taken(&socket, op)),
-            CallError::NotControl(text) => refuse_here("unreachable", text),
+            CallError::Refused(text) => refuse_here("unreachable", text, &socket),
+            CallError::NoReply => refuse_here("no-reply", no_reply(&socket, op, to), &socket),
+            CallError::NotTaken => refuse_here("no-reply", not_taken(&socket, op), &socket),
+            CallError::NotControl(text) => refuse_here("unreachable", text, &socket),
         })
     })?;
     if args.json {
-        say!("{reply}");
+        // A refusal of a copy is about its `--to`.
+        match (to, reply.get("ok") == Some(&Value::Bool(true))) {
+            (Some(to), false) => say!("{}", with_path(reply.clone(), to)),
+            _ => say!("{reply}"),
+        }
     }
     if reply.get("ok") != Some(&Value::Bool(true)) {
         let kind = reply.get("kind").and_then(Value::as_str).unwrap_or("error");
@@ -157,6 +168,20 @@ pub fn device(args: &DeviceArgs) -> Result<()> {
         print_human(&reply);
     }
     Ok(())
+}
+
+/// A refusal `reply` (`{"ok":false,"kind":…,"error":…}`) with the path it is about
+/// (`--to` of a backup or detach, the control socket when the server could not be
+/// reached or gave no reply) as `path`: the absolute path as it is (the `error` text
+/// shows its control characters as `\xHH`; the JSON string holds them as they are),
+/// or, when it is not UTF-8, the one shell word that names it
+/// ([`crate::shell_word::json_path`]). A `path` the reply has already is kept.
+fn with_path(mut reply: Value, path: &Path) -> Value {
+    if let Some(o) = reply.as_object_mut() {
+        o.entry("path")
+            .or_insert_with(|| Value::String(crate::shell_word::json_path(path)));
+    }
+    reply
 }
 
 /// Why a request got no reply.

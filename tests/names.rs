@@ -446,3 +446,76 @@ fn shell_of(file: &str, path: bool) -> String {
         file.to_string()
     }
 }
+
+/// `owm device --json`: a refusal carries the path it is about as `path`, the path
+/// itself (a tab and a line feed in it as JSON holds them), while its `error` shows
+/// them `\xHH`: a `--to` refused here, one that is not UTF-8 (as the shell word that
+/// names it), and a control socket that cannot be reached.
+#[test]
+fn a_device_refusal_in_json_carries_its_path() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let dir_to = d.join("rec\tord\n.bak");
+    std::fs::create_dir(&dir_to).unwrap();
+    let raw_to = d.join(OsStr::from_bytes(b"x\xff\t.img"));
+    let socket = d.join("no\tsuch.sock");
+    let device = |args: &[&OsStr]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_owm"))
+            .arg("device")
+            .args(args)
+            .arg("--json")
+            .current_dir(d)
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)));
+        (o, v)
+    };
+    let control = [OsStr::new("--control"), socket.as_os_str()];
+    // A directory at --to: refused here.
+    let (o, v) = device(
+        &[
+            &[
+                OsStr::new("backup"),
+                OsStr::new("--to"),
+                OsStr::new("rec\tord\n.bak"),
+            ][..],
+            &control,
+        ]
+        .concat(),
+    );
+    assert_eq!(code(&o), 2, "{v}");
+    assert_eq!(v["kind"], "bad-request", "{v}");
+    assert_eq!(v["path"], s(&dir_to), "{v}");
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("rec\\x09ord\\x0a.bak"),
+        "{v}"
+    );
+    // Not UTF-8: the shell word, which names the same bytes.
+    let (o, v) = device(
+        &[
+            &[OsStr::new("detach"), OsStr::new("--to"), raw_to.as_os_str()][..],
+            &control,
+        ]
+        .concat(),
+    );
+    assert_eq!(code(&o), 2, "{v}");
+    let word = v["path"].as_str().unwrap();
+    assert!(word.starts_with('\''), "{v}");
+    let printed = sh_in(d, &format!("printf %s {word}"));
+    assert_eq!(printed.stdout, raw_to.as_os_str().as_bytes(), "{v}");
+    // No server at the control socket.
+    let (o, v) = device(&[&[OsStr::new("status")][..], &control].concat());
+    assert_eq!(code(&o), 1, "{v}");
+    assert_eq!(v["kind"], "unreachable", "{v}");
+    assert_eq!(v["path"], s(&socket), "{v}");
+    assert!(
+        v["error"].as_str().unwrap().contains("no\\x09such.sock"),
+        "{v}"
+    );
+}

@@ -1090,3 +1090,27 @@ fn an_output_never_replaces_or_forges_a_devices_records() {
     b.restart();
     b.device_ok(&["retire"]);
 }
+
+/// The server's refusal of a backup or detach, under `--json`, carries its `--to` as
+/// `path`, the path itself (a tab as JSON holds it), while the message shows it
+/// escaped (`\x09`).
+#[test]
+fn a_refused_copy_in_json_carries_its_path() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let s = Server::create("cow", BLOCKS);
+    let to = s.path("rec\tord.bak");
+    for op in ["backup", "detach"] {
+        let o = s.device(&[op, "--to", to.to_str().unwrap(), "--json"]);
+        assert_eq!(o.status.code(), Some(1), "{op}: {}", text(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["ok"], false, "{op}: {v}");
+        assert_eq!(v["kind"], "out-of-order", "{op}: {v}");
+        assert_eq!(v["path"], to.to_str().unwrap(), "{op}: {v}");
+        assert!(!to.exists(), "{op}");
+    }
+    let o = s.device(&["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v.get("path").is_none(), "{v}");
+}
