@@ -175,7 +175,7 @@ pub struct CycleResult {
     /// The most extra space held at once from this cycle's start to its end, blocks:
     /// the highest `extra_space_blocks` of the series ([`crate::SpacePoint`]) over that
     /// span, taken at every change of the device's extra space.
-    pub extra_space_peak_blocks: u64,
+    pub extra_space_blocks_peak: u64,
     /// The backup's own physical I/O in this cycle: the split (mirroring's resync of
     /// image A at a later cycle, the barriers), the archive reads, retire's merge, the
     /// reads of the copy of VLUN B to B' (`[detach]`).
@@ -278,14 +278,14 @@ pub struct Costs {
     /// the mirroring engine variant the end counts image A kept after the last retire
     /// for a next split's incremental resync (engine `SpaceInUse::kept_image_blocks`):
     /// the volume's blocks, as the peak.
-    pub extra_space_peak_blocks: u64,
-    pub extra_space_end_blocks: u64,
+    pub extra_space_blocks_peak: u64,
+    pub extra_space_blocks_end: u64,
     pub table_lookups: u64,
     pub table_updates: u64,
     /// Application lock waits (type (b) waits included): how many, total, longest. A
     /// lock granted in the tick it was asked for is no wait.
     pub lock_waits: u64,
-    pub lock_wait_ticks_total: Tick,
+    pub lock_wait_ticks_sum: Tick,
     pub lock_wait_ticks_max: Tick,
     /// Ticks calls spent queued for a device channel (the backup's calls included).
     pub device_queue_ticks: Tick,

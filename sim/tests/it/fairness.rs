@@ -106,7 +106,7 @@ fn judged_cheapest(s: &Scenario, exceptions_max: usize, p99_judged: bool) {
             s.name
         );
         assert_eq!(
-            (base.costs.extra_space_peak_blocks, base.costs.table_updates),
+            (base.costs.extra_space_blocks_peak, base.costs.table_updates),
             (0, 0),
             "{}: `none` has no mirror and no table",
             s.name

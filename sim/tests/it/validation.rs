@@ -66,7 +66,7 @@ fn the_percona_snapshot_slowdown_is_within_twice_the_published_factor() {
     let positioning = sim::profiles::HDD_POSITIONING_TICKS;
     let runs = extents * (positioning + extent * s.device.block_transfer_ticks(block));
     let copy = cow.marks.archive_copy.unwrap() - cow.marks.a_consistent.unwrap();
-    let breaks = 2 * positioning * cow.costs.extra_space_peak_blocks;
+    let breaks = 2 * positioning * cow.costs.extra_space_blocks_peak;
     let send = s.archive.send_ticks(extent * block);
     assert!(
         (runs..=runs + breaks + send).contains(&copy),
@@ -90,9 +90,9 @@ fn the_percona_snapshot_slowdown_is_within_twice_the_published_factor() {
         c.physical_writes_per_logical_write
     );
     assert!(
-        c.extra_space_peak_blocks >= 950,
+        c.extra_space_blocks_peak >= 950,
         "{}",
-        c.extra_space_peak_blocks
+        c.extra_space_blocks_peak
     );
     let factor = io_per_s(&none) / io_per_s(&cow);
     eprintln!(
