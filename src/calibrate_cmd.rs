@@ -1452,7 +1452,7 @@ fn calibrate_or_stop(args: &CalibrateArgs) -> Result<()> {
             ""
         }
     ));
-    lines.push("variant,phase,iodepth,iops,lat_mean_us,slowdown".to_string());
+    lines.push("variant,phase,iodepth,iops,lat_us_mean,slowdown".to_string());
     let mut notes = Vec::new();
     crate::outdir::pause_point("calibrate-predict");
     for (depth, trace) in &traces {
