@@ -206,9 +206,9 @@ t = json.load(open(sys.argv[1]))
 b, w = t["barriers"], t["writes"]
 def kind(*names):
     xs = [b[n] for n in names if b.get(n)]
-    return sum(x["count"] for x in xs), sum(x["total_us"] for x in xs)
+    return sum(x["count"] for x in xs), sum(x["latency_us_sum"] for x in xs)
 n = sum(c["latency"]["count"] for c in w)
-wt = sum(c["latency"]["total_us"] for c in w)
+wt = sum(c["latency"]["latency_us_sum"] for c in w)
 fn, ft = kind("image_a_flush", "image_b_flush")
 jn, jt = kind("journal_fdatasync")
 _, st = kind("superblock_write")

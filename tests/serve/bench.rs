@@ -349,7 +349,7 @@ fn calibrate_refuses_an_out_it_would_overwrite() {
     let timings = write(
         tmp.path(),
         "timings.json",
-        "{\"barriers\":{\"image_a_flush\":{\"count\":1,\"total_us\":4}}}",
+        "{\"barriers\":{\"image_a_flush\":{\"count\":1,\"latency_us_sum\":4}}}",
     );
     let spelled = format!("{d}/../cal/calibrate-pattern-qd1.csv");
     for (out, names) in [
@@ -756,7 +756,7 @@ fn calibrate_prices_the_pattern_as_blind_writes_on_every_profile() {
 /// the timed sync is priced nowhere; a journaled profile prices it, with no such note.
 #[test]
 fn calibrate_says_when_a_timed_journal_sync_is_priced_nowhere() {
-    let timings = r#"{"barriers":{"image_a_flush":{"count":2,"total_us":200.0},"image_b_flush":{"count":2,"total_us":600.0},"journal_fdatasync":{"count":4,"total_us":400.0},"superblock_write":{"count":4,"total_us":40.0}}}"#;
+    let timings = r#"{"barriers":{"image_a_flush":{"count":2,"latency_us_sum":200.0},"image_b_flush":{"count":2,"latency_us_sum":600.0},"journal_fdatasync":{"count":4,"latency_us_sum":400.0},"superblock_write":{"count":4,"latency_us_sum":40.0}}}"#;
     let note = "note: the timed journal sync (110.0 us) is priced nowhere";
     for (profile, extra, unused) in [
         (
