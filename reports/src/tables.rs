@@ -110,11 +110,11 @@ metrics! {
     DeadlockAborts = "deadlock_aborts" => |r| int(r.costs.deadlock_aborts),
     AdmissionDelayCount = "admission_delay_count" => |r| int(r.costs.admission_delay.count),
     AdmissionDelayTicksMean = "admission_delay_ticks_mean" => |r| mean(&r.costs.admission_delay),
-    AdmissionDelayTicksP99 = "admission_delay_ticks_p99" => |r| sampled(&r.costs.admission_delay, |d| d.p99_ticks),
-    AdmissionDelayTicksMax = "admission_delay_ticks_max" => |r| sampled(&r.costs.admission_delay, |d| d.max_ticks),
+    AdmissionDelayTicksP99 = "admission_delay_ticks_p99" => |r| sampled(&r.costs.admission_delay, |d| d.ticks_p99),
+    AdmissionDelayTicksMax = "admission_delay_ticks_max" => |r| sampled(&r.costs.admission_delay, |d| d.ticks_max),
     ResponseTicksMean = "response_ticks_mean" => |r| mean(&r.costs.response_time),
-    ResponseTicksP99 = "response_ticks_p99" => |r| sampled(&r.costs.response_time, |d| d.p99_ticks),
-    ResponseTicksMax = "response_ticks_max" => |r| sampled(&r.costs.response_time, |d| d.max_ticks),
+    ResponseTicksP99 = "response_ticks_p99" => |r| sampled(&r.costs.response_time, |d| d.ticks_p99),
+    ResponseTicksMax = "response_ticks_max" => |r| sampled(&r.costs.response_time, |d| d.ticks_max),
     RequestToAConsistentTicks = "request_to_a_consistent_ticks" => |r| opt(r.costs.request_to_a_consistent_ticks),
     RequestToRetireTicks = "request_to_retire_ticks" => |r| opt(r.costs.request_to_retire_ticks),
     UnavailableTicks = "unavailable_ticks" => |r| int(r.costs.unavailable_ticks),
@@ -204,7 +204,7 @@ fn mean(d: &DelayStats) -> Cell {
     if d.count == 0 {
         Cell::Empty
     } else {
-        frac(d.sum_ticks, d.count)
+        frac(d.ticks_sum, d.count)
     }
 }
 
@@ -252,7 +252,7 @@ fn win_mean(r: &RunResult, f: impl Fn(&WindowCosts) -> Option<&DelayStats>) -> C
     window(r)
         .and_then(f)
         .filter(|d| d.count > 0)
-        .map_or(Cell::Empty, |d| frac(d.sum_ticks, d.count))
+        .map_or(Cell::Empty, |d| frac(d.ticks_sum, d.count))
 }
 
 /// A p99 response of a window; empty as [`win_mean`].
@@ -260,7 +260,7 @@ fn win_p99(r: &RunResult, f: impl Fn(&WindowCosts) -> Option<&DelayStats>) -> Ce
     window(r)
         .and_then(f)
         .filter(|d| d.count > 0)
-        .map_or(Cell::Empty, |d| int(d.p99_ticks))
+        .map_or(Cell::Empty, |d| int(d.ticks_p99))
 }
 
 /// An I/O count per logical write inside the window (`inside`) or before it; empty

@@ -130,10 +130,10 @@ fn flushes_are_priced() {
     let d = run(&dear, p, 1).unwrap().result;
     assert!(c.costs.flushes > 0);
     assert!(
-        d.costs.response_time.mean_ticks > c.costs.response_time.mean_ticks,
+        d.costs.response_time.ticks_mean > c.costs.response_time.ticks_mean,
         "{} vs {}",
-        d.costs.response_time.mean_ticks,
-        c.costs.response_time.mean_ticks
+        d.costs.response_time.ticks_mean,
+        c.costs.response_time.ticks_mean
     );
 }
 
