@@ -947,13 +947,39 @@ struct Barriers {
 #[derive(serde::Deserialize, Default, Clone, Copy)]
 struct Timed {
     count: u64,
-    total_us: f64,
+    latency_us_sum: f64,
 }
 
 impl Timed {
     fn mean_us(self) -> Option<f64> {
-        (self.count > 0).then(|| self.total_us / self.count as f64)
+        (self.count > 0).then(|| self.latency_us_sum / self.count as f64)
     }
+}
+
+/// Refuses a reading of `owm device timings --json` (`text`, from `path`) whose barrier
+/// names a field by its name before the unit came before the statistic (`total_us`),
+/// naming the new name ([`engine::latency::RENAMED_FIELDS`]). Text that is no such
+/// reading is left to the typed read to refuse.
+fn refuse_renamed_fields(path: &Path, text: &str) -> Result<()> {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Ok(());
+    };
+    let Some(barriers) = v.get("barriers").and_then(|b| b.as_object()) else {
+        return Ok(());
+    };
+    for (name, t) in barriers {
+        for (old, new) in engine::latency::RENAMED_FIELDS {
+            if t.get(old).is_some() {
+                bail!(
+                    "{}: barriers.{}.{old}: `{old}` is now `{new}` (the unit comes before the \
+                     statistic); take the timings again with this owm, or rename the field",
+                    path.shown(),
+                    name.as_str().shown()
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Sets the profile's barrier latencies from a served device's timings (see
@@ -964,6 +990,7 @@ fn apply_barrier_timings(
 ) -> Result<(Option<f64>, Option<f64>)> {
     let text = crate::config::read_bounded(path)
         .map_err(|m| anyhow::anyhow!("{}: the timings: {m}", path.shown()))?;
+    refuse_renamed_fields(path, &text)?;
     let file: TimingsFile = serde_json::from_str(&text).with_context(|| {
         format!(
             "{}: not the output of `owm device timings --json`",
@@ -978,20 +1005,20 @@ fn apply_barrier_timings(
         ("superblock_write", b.superblock_write),
     ] {
         let Some(t) = t else { continue };
-        if !(t.total_us.is_finite() && t.total_us >= 0.0) {
+        if !(t.latency_us_sum.is_finite() && t.latency_us_sum >= 0.0) {
             bail!(
-                "{}: barriers.{field}.total_us {} is not a time (a finite number of µs, 0 or more)",
+                "{}: barriers.{field}.latency_us_sum {} is not a time (a finite number of µs, 0 or more)",
                 path.shown(),
-                t.total_us
+                t.latency_us_sum
             );
         }
-        if t.count == 0 && t.total_us > 0.0 {
+        if t.count == 0 && t.latency_us_sum > 0.0 {
             bail!(
-                "{}: barriers.{field} has count 0 and total_us {}: time spent over no \
+                "{}: barriers.{field} has count 0 and latency_us_sum {}: time spent over no \
                  barrier is no measurement (`owm device timings --json` writes 0 µs for a \
                  barrier it never issued)",
                 path.shown(),
-                t.total_us
+                t.latency_us_sum
             );
         }
     }
@@ -1008,14 +1035,18 @@ fn apply_barrier_timings(
             u64::MAX
         );
     };
-    let total_us = a.total_us + bb.total_us;
-    if !total_us.is_finite() {
+    let latency_us_sum = a.latency_us_sum + bb.latency_us_sum;
+    if !latency_us_sum.is_finite() {
         bail!(
-            "{}: barriers.image_a_flush.total_us and barriers.image_b_flush.total_us add up past any time",
+            "{}: barriers.image_a_flush.latency_us_sum and barriers.image_b_flush.latency_us_sum add up past any time",
             path.shown()
         );
     }
-    let flush = Timed { count, total_us }.mean_us();
+    let flush = Timed {
+        count,
+        latency_us_sum,
+    }
+    .mean_us();
     let (fd, sb) = (
         b.journal_fdatasync.unwrap_or_default(),
         b.superblock_write.unwrap_or_default(),
@@ -1031,7 +1062,7 @@ fn apply_barrier_timings(
     let sync = fd.mean_us().zip(sb.mean_us()).map(|(x, y)| x + y);
     if sync.is_some_and(|v| !v.is_finite()) {
         bail!(
-            "{}: barriers.journal_fdatasync.total_us and barriers.superblock_write.total_us give a journal sync past any time",
+            "{}: barriers.journal_fdatasync.latency_us_sum and barriers.superblock_write.latency_us_sum give a journal sync past any time",
             path.shown()
         );
     }
@@ -1040,7 +1071,7 @@ fn apply_barrier_timings(
     let max_us = (FIELD_TICKS_MAX * sim::TICK_US) as f64;
     if let Some(f) = flush.filter(|&f| f.round() > max_us) {
         bail!(
-            "{}: barriers.image_a_flush.total_us and barriers.image_b_flush.total_us give a \
+            "{}: barriers.image_a_flush.latency_us_sum and barriers.image_b_flush.latency_us_sum give a \
              mean image flush of {f} µs, past {max_us} µs (2^40 ticks, the longest latency \
              a profile may give)",
             path.shown()
@@ -1048,7 +1079,7 @@ fn apply_barrier_timings(
     }
     if let Some(j) = sync.filter(|&j| j.round() > max_us) {
         bail!(
-            "{}: barriers.journal_fdatasync.total_us and barriers.superblock_write.total_us \
+            "{}: barriers.journal_fdatasync.latency_us_sum and barriers.superblock_write.latency_us_sum \
              give a mean journal sync of {j} µs, past {max_us} µs (2^40 ticks, the longest \
              latency a profile may give)",
             path.shown()
@@ -1452,7 +1483,7 @@ fn calibrate_or_stop(args: &CalibrateArgs) -> Result<()> {
             ""
         }
     ));
-    lines.push("variant,phase,iodepth,iops,lat_mean_us,slowdown".to_string());
+    lines.push("variant,phase,iodepth,iops,lat_us_mean,slowdown".to_string());
     let mut notes = Vec::new();
     crate::outdir::pause_point("calibrate-predict");
     for (depth, trace) in &traces {
@@ -1962,7 +1993,7 @@ mod barrier_timings_tests {
             std::fs::write(
                 &f,
                 format!(
-                    "{{\"barriers\":{{\"image_a_flush\":{{\"count\":{count},\"total_us\":{total:.1}}}}}}}"
+                    "{{\"barriers\":{{\"image_a_flush\":{{\"count\":{count},\"latency_us_sum\":{total:.1}}}}}}}"
                 ),
             )
             .unwrap();
@@ -1973,7 +2004,7 @@ mod barrier_timings_tests {
         assert_eq!(exit_of_error(&e), Exit::BadInput, "{e:#}");
         let text = format!("{e:#}");
         assert!(
-            text.contains("t.json: barriers.image_a_flush has count 0 and total_us 1000000"),
+            text.contains("t.json: barriers.image_a_flush has count 0 and latency_us_sum 1000000"),
             "{text}"
         );
         write(0, 0.0);

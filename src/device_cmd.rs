@@ -320,7 +320,7 @@ fn print_human(reply: &Value) {
 /// string as it is, null, an empty array or object `none`, an array of scalars joined
 /// by `, `, an object of scalars as its `name value` pairs joined by `, ` (`archive:
 /// path /b/a.img, bytes 16777216`); a deeper object as one line per member, named by
-/// its dotted key (`barriers.image_a_flush: count 3, mean_us 41.2, …`), and an array
+/// its dotted key (`barriers.image_a_flush: count 3, latency_us_mean 41.2, …`), and an array
 /// of such values one per item, numbered (`writes #1.image_flushes: 1`), so no reply
 /// prints as JSON.
 fn human_lines(reply: &Value) -> Vec<String> {
@@ -335,7 +335,7 @@ fn human_lines(reply: &Value) -> Vec<String> {
 }
 
 /// A scalar in words: a string as a name shows it (`engine::shown`), null `none`, a whole number or boolean as
-/// written, a fraction with one decimal (`mean_us 279.5`: µs to a tenth; `--json`
+/// written, a fraction with one decimal (`latency_us_mean 279.5`: µs to a tenth; `--json`
 /// keeps every digit).
 fn scalar_text(v: &Value) -> Option<String> {
     match v {
@@ -399,7 +399,7 @@ mod tests {
             "exports": ["vlun-a", "vlun-b"],
             "table_entries": 4,
             "nested": {"a": [1]},
-            "mean_us": 279.452_666_666_666_63,
+            "latency_us_mean": 279.452_666_666_666_63,
         });
         assert_eq!(
             human_lines(&reply),
@@ -407,7 +407,7 @@ mod tests {
                 "archive: bytes 16777216, path /b/a.img",
                 "archive_problem: none",
                 "exports: vlun-a, vlun-b",
-                "mean_us: 279.5",
+                "latency_us_mean: 279.5",
                 "nested.a: 1",
                 "phase: backed up",
                 "removed: none",
@@ -423,24 +423,24 @@ mod tests {
         let reply = json!({
             "ok": true,
             "barriers": {
-                "image_a_flush": {"count": 0, "mean_us": 0.0},
-                "journal_sync": {"count": 2, "mean_us": 40.5, "samples_us": [40.0, 41.0]},
+                "image_a_flush": {"count": 0, "latency_us_mean": 0.0},
+                "journal_sync": {"count": 2, "latency_us_mean": 40.5, "samples_us": [40.0, 41.0]},
             },
             "writes": [
-                {"image_flushes": 1, "journal_syncs": 0, "latency": {"count": 3, "p50_us": 9.5}},
+                {"image_flushes": 1, "journal_syncs": 0, "latency": {"count": 3, "latency_us_p50": 9.5}},
             ],
         });
         let lines = human_lines(&reply);
         assert_eq!(
             lines,
             [
-                "barriers.image_a_flush: count 0, mean_us 0.0",
+                "barriers.image_a_flush: count 0, latency_us_mean 0.0",
                 "barriers.journal_sync.count: 2",
-                "barriers.journal_sync.mean_us: 40.5",
+                "barriers.journal_sync.latency_us_mean: 40.5",
                 "barriers.journal_sync.samples_us: 40.0, 41.0",
                 "writes #1.image_flushes: 1",
                 "writes #1.journal_syncs: 0",
-                "writes #1.latency: count 3, p50_us 9.5",
+                "writes #1.latency: count 3, latency_us_p50 9.5",
             ]
         );
         assert!(lines.iter().all(|l| !l.contains('{') && !l.contains('"')));

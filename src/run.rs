@@ -934,20 +934,20 @@ fn print_table(runs: &[NamedRun], history_kept: bool, closed: bool) {
     let cols = [
         ("committed", M::Committed),
         ("aborted", M::Aborted),
-        ("adm mean", M::AdmissionDelayMeanTicks),
-        ("adm p99", M::AdmissionDelayP99Ticks),
-        ("adm max", M::AdmissionDelayMaxTicks),
-        ("rsp mean", M::ResponseMeanTicks),
-        ("rsp p99", M::ResponseP99Ticks),
+        ("adm mean", M::AdmissionDelayTicksMean),
+        ("adm p99", M::AdmissionDelayTicksP99),
+        ("adm max", M::AdmissionDelayTicksMax),
+        ("rsp mean", M::ResponseTicksMean),
+        ("rsp p99", M::ResponseTicksP99),
         ("req→A ok", M::RequestToAConsistentTicks),
         ("unavail", M::UnavailableTicks),
         ("wr/lw", M::PhysicalWritesPerLogicalWrite),
-        ("extra pk", M::ExtraSpacePeakBlocks),
+        ("extra pk", M::ExtraSpaceBlocksPeak),
         ("lock waits", M::LockWaits),
         ("violations", M::Violations),
     ];
     print_rows(runs, history_kept, &cols);
-    say_legend("(times in ticks, 1 tick = 1 µs; committed = transactions committed; aborted = attempts aborted: the transactions that ended so and every deadlock victim, which is retried (deadlock_aborts in summary.csv), so it can exceed the transactions; response figures count the committed transactions only, a retried one from its first arrival; adm = admission delay (ticks held at the gate, 0 if not held) of every attempt admitted at or after the first split, deadlock retries included; rsp = response time of the committed transactions over the whole run, `none`'s with no backup: what a backup costs the users; req→A ok = request to A consistent, `abandoned` / `given up` when the backup made no archive; unavail = ticks the admission gate was closed, no transaction able to begin, summed over the cycles; wr/lw = physical writes per logical write; extra pk = the extra space's peak (mirror copy, log area or COW area), in blocks; lock waits = how many times an attempt waited for an application lock (type (b) locks included), a count, not ticks (the ticks waited: lock_wait_total_ticks in summary.csv); violations = violations of the invariants the policy claims; - = nothing to measure: no transaction admitted after a split, no logical write)");
+    say_legend("(times in ticks, 1 tick = 1 µs; committed = transactions committed; aborted = attempts aborted: the transactions that ended so and every deadlock victim, which is retried (deadlock_aborts in summary.csv), so it can exceed the transactions; response figures count the committed transactions only, a retried one from its first arrival; adm = admission delay (ticks held at the gate, 0 if not held) of every attempt admitted at or after the first split, deadlock retries included; rsp = response time of the committed transactions over the whole run, `none`'s with no backup: what a backup costs the users; req→A ok = request to A consistent, `abandoned` / `given up` when the backup made no archive; unavail = ticks the admission gate was closed, no transaction able to begin, summed over the cycles; wr/lw = physical writes per logical write; extra pk = the extra space's peak (mirror copy, log area or COW area), in blocks; lock waits = how many times an attempt waited for an application lock (type (b) locks included), a count, not ticks (the ticks waited: lock_wait_ticks_sum in summary.csv); violations = violations of the invariants the policy claims; - = nothing to measure: no transaction admitted after a split, no logical write)");
     print_baseline_copies(runs);
     if runs.iter().all(|r| r.result.cycles.is_empty()) {
         return;

@@ -67,11 +67,11 @@ fn on_the_write_only_load_no_backup_is_cheapest() {
         1.0,
         "a plain volume writes once per write"
     );
-    assert_eq!(num(none, "extra_space_peak_blocks"), 0.0);
+    assert_eq!(num(none, "extra_space_blocks_peak"), 0.0);
     assert_eq!(num(none, "table_updates"), 0.0);
     for p in ["quiesce", "crash-consistent", "mirroring", "logging", "cow"] {
         let r = &rows[p];
-        for col in ["response_mean_ticks", "response_p99_ticks"] {
+        for col in ["response_ticks_mean", "response_ticks_p99"] {
             assert!(
                 num(r, col) > num(none, col),
                 "{p}: {col} {} is not above none's {}",

@@ -69,8 +69,8 @@ fn detach_copies_b_after_the_retire_verifies_b_prime_and_costs_the_users() {
         assert_eq!(r["window_end_at_ticks"], r["detach_end_at_ticks"], "{p}");
         // The copy's reads share the one channel: users answer slower. (The window's
         // mean is not comparable: with the copy the window runs on past the retire.)
-        let slow = num(r, "response_mean_ticks");
-        let fast = num(&plain[p], "response_mean_ticks");
+        let slow = num(r, "response_ticks_mean");
+        let fast = num(&plain[p], "response_ticks_mean");
         assert!(
             slow > fast,
             "{p}: mean {slow} with the copy, {fast} without"

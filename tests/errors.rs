@@ -179,6 +179,29 @@ fn bad_sweep_files_name_file_line_and_key() {
             "unknown metric `speed`",
         ],
     );
+    // A metric by its name before the unit came before the statistic: refused at its
+    // own line of the list, naming the new name, whatever the list's other names.
+    let renamed = reports::tables::RENAMED_METRICS;
+    assert!(renamed.len() >= 8);
+    for (i, (old, new)) in renamed.iter().enumerate() {
+        let first = renamed[(i + 1) % renamed.len()].1;
+        let f = write(
+            tmp.path(),
+            &format!("renamed-{i}.toml"),
+            &format!("metrics = [\n  \"{first}\",\n  \"{old}\",\n]\n{base}"),
+        );
+        let o = owm(&["sweep", &f, "--out", &format!("{f}.out")]);
+        assert_eq!(code(&o), 2, "{}", stderr(&o));
+        fails_with(
+            &o,
+            &[
+                &format!("{f}:3:"),
+                "key `metrics`",
+                &format!("`{old}` is now `{new}`"),
+            ],
+        );
+        assert!(!std::path::Path::new(&format!("{f}.out")).exists());
+    }
     // `none`'s figure over another policy's window pairs two policies of one run: a
     // sweep point runs one.
     let f = write(
@@ -1080,7 +1103,7 @@ fn a_whole_number_key_given_another_value_says_a_whole_number_and_its_unit() {
         tmp.path(),
         "frac.toml",
         "policies = [\"cow\"]\nseeds = \"1..=2\"\nx = \"device.read_latency_ticks\"\n\
-         metrics = [\"response_mean_ticks\"]\n\n[[axis]]\nkey = \"device.read_latency_ticks\"\n\
+         metrics = [\"response_ticks_mean\"]\n\n[[axis]]\nkey = \"device.read_latency_ticks\"\n\
          values = [10, 2.5]\n\n[scenario.workload]\nkind = \"generated\"\n\
          records = 64\ntransactions = 20\n",
     );
@@ -1115,7 +1138,7 @@ fn a_negative_axis_value_of_a_count_is_refused_with_the_keys_range() {
             "neg.toml",
             &format!(
                 "policies = [\"cow\"]\nseeds = \"1..=2\"\nx = \"{key}\"\n\
-                 metrics = [\"response_mean_ticks\"]\n\n[[axis]]\nkey = \"{key}\"\n\
+                 metrics = [\"response_ticks_mean\"]\n\n[[axis]]\nkey = \"{key}\"\n\
                  values = [10, -5]\n\n[scenario.workload]\nkind = \"generated\"\n\
                  records = 64\ntransactions = 20\n"
             ),

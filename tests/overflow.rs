@@ -50,7 +50,7 @@ fn break_guest_write_aborts_writers_and_completes_the_backup() {
         assert_eq!(r["backup_abandoned"], "0", "{p}");
         assert_eq!(r["abandoned_at_ticks"], "", "{p}");
         assert_ne!(r["archive_copy_at_ticks"], "", "{p}");
-        assert_eq!(r["extra_space_peak_blocks"], "4", "{p}");
+        assert_eq!(r["extra_space_blocks_peak"], "4", "{p}");
         assert_eq!(r["A-consistent"], "held", "{p}");
         assert_eq!(r["backup-faithful"], "held", "{p}");
         // Stdout says so, one line per policy, with summary.csv's count and size.
@@ -104,7 +104,7 @@ fn break_snapshot_abandons_the_backup_and_says_so() {
             ("0", "0"),
             "{p}"
         );
-        assert_eq!(r["extra_space_end_blocks"], "0", "{p}");
+        assert_eq!(r["extra_space_blocks_end"], "0", "{p}");
         assert_eq!(r["A-consistent"], "not claimed (abandoned)", "{p}");
         assert_eq!(r["backup-faithful"], "not claimed (abandoned)", "{p}");
         assert_eq!(r["B-complete"], "held", "{p}");

@@ -67,7 +67,7 @@ fn sweep_texts(text: &str) -> (std::process::Output, impl Fn(&str) -> Vec<String
 const BASE: &str = r#"
 policies = ["mirroring", "cow"]
 seeds = [1, 2]
-metrics = ["admission_delay_mean_ticks"]
+metrics = ["admission_delay_ticks_mean"]
 "#;
 
 const WORKLOAD: &str = r#"
@@ -88,7 +88,7 @@ fn labels_and_titles_come_from_the_name_table() {
             "{BASE}[[axis]]\nkey = \"workload.arrivals.interarrival_ticks_mean\"\nvalues = [50, 100]\n{WORKLOAD}arrivals = {{ mode = \"open\", interarrival_ticks_mean = 50 }}\n"
         ),
     );
-    let svg = String::from_utf8(bytes(&out, "admission_delay_mean_ticks.svg")).unwrap();
+    let svg = String::from_utf8(bytes(&out, "admission_delay_ticks_mean.svg")).unwrap();
     let t: Vec<String> = texts(&svg).into_iter().map(|(s, _)| s).collect();
     assert!(
         t.contains(&"mean inter-arrival time (ticks)".to_string()),
@@ -120,11 +120,11 @@ fn a_sweep_without_an_axis_plots_the_policies_at_the_base_scenario() {
     let out = sweep(tmp.path(), &text);
     for (name, what) in [
         (
-            "admission_delay_mean_ticks.svg",
+            "admission_delay_ticks_mean.svg",
             "mean admission delay per policy (no [[axis]])",
         ),
         (
-            "admission_delay_mean_ticks--vs-mirroring.svg",
+            "admission_delay_ticks_mean--vs-mirroring.svg",
             "mean admission delay minus mirroring's, seed by seed, per policy (no [[axis]])",
         ),
     ] {
@@ -159,7 +159,7 @@ fn a_sweep_without_an_axis_plots_the_policies_at_the_base_scenario() {
     let (p1, p2) = (shard("1"), shard("2"));
     let merged = tmp.path().join("m");
     ok(&owm(&["merge", &p1, &p2, "--out", &s(&merged)]));
-    for name in ["admission_delay_mean_ticks.svg", "stats.csv", "sweep.csv"] {
+    for name in ["admission_delay_ticks_mean.svg", "stats.csv", "sweep.csv"] {
         assert_eq!(bytes(&merged, name), bytes(&out, name), "{name}");
     }
 }
@@ -247,7 +247,7 @@ fn log_axes_when_asked_or_when_values_span_two_decades() {
         let d = tmp.path().join(dir);
         std::fs::create_dir_all(&d).unwrap();
         let out = sweep(&d, &text);
-        let svg = String::from_utf8(bytes(&out, "admission_delay_mean_ticks.svg")).unwrap();
+        let svg = String::from_utf8(bytes(&out, "admission_delay_ticks_mean.svg")).unwrap();
         let t = texts_at(&svg);
         let [a, b, c] = ticks.map(|l| x_tick(&t, l));
         (b - a, c - b)
@@ -263,7 +263,7 @@ fn log_axes_when_asked_or_when_values_span_two_decades() {
     let ticks = |dir: &str| -> Vec<String> {
         let svg = bytes(
             &tmp.path().join(dir).join("o"),
-            "admission_delay_mean_ticks.svg",
+            "admission_delay_ticks_mean.svg",
         );
         texts(&String::from_utf8(svg).unwrap())
             .into_iter()
@@ -293,14 +293,14 @@ fn categorical_axes_are_evenly_spaced_and_named() {
     let tmp = tempfile::tempdir().unwrap();
     // The response time varies with the seed everywhere: an error bar at every point
     // (a metric the seeds leave alone has none).
-    let base = BASE.replace("admission_delay_mean_ticks", "response_mean_ticks");
+    let base = BASE.replace("admission_delay_ticks_mean", "response_ticks_mean");
     let out = sweep(
         tmp.path(),
         &format!(
             "{base}[[axis]]\nkey = \"workload.kind\"\nvalues = [\"fig3\", \"fig4-5\", \"generated\"]\n[scenario.workload]\nkind = \"generated\"\n"
         ),
     );
-    let svg = String::from_utf8(bytes(&out, "response_mean_ticks.svg")).unwrap();
+    let svg = String::from_utf8(bytes(&out, "response_ticks_mean.svg")).unwrap();
     let t = texts(&svg);
     let xs = ["fig3", "fig4-5", "generated"].map(|l| x_of(&t, l));
     let (g1, g2) = (xs[1] - xs[0], xs[2] - xs[1]);
@@ -320,7 +320,7 @@ fn categorical_axes_are_evenly_spaced_and_named() {
         &numeric_dir,
         &format!("{base}[[axis]]\nkey = \"workload.records\"\nvalues = [64, 128, 192]\n{WORKLOAD}"),
     );
-    let line = String::from_utf8(bytes(&numeric, "response_mean_ticks.svg")).unwrap();
+    let line = String::from_utf8(bytes(&numeric, "response_ticks_mean.svg")).unwrap();
     let widest = x_spans(&line, MIRRORING).into_iter().fold(0.0, f64::max);
     assert!(widest > g1, "a numeric axis joins its points: {widest}");
     // One marker per point and policy, and each legend entry shows its policy's
@@ -472,11 +472,11 @@ fn a_one_seed_sweep_claims_no_interval() {
     ));
     for (file, label) in [
         (
-            "admission_delay_mean_ticks.svg",
+            "admission_delay_ticks_mean.svg",
             "mean admission delay (ticks): 1 seed, no 95 % CI",
         ),
         (
-            "admission_delay_mean_ticks--vs-mirroring.svg",
+            "admission_delay_ticks_mean--vs-mirroring.svg",
             "paired difference of 1 seed, no 95 % CI",
         ),
     ] {
@@ -498,7 +498,7 @@ fn the_y_label_says_the_seeds_behind_the_points() {
         tmp.path(),
         "s.toml",
         "policies = [\"quiesce\", \"cow\"]\nseeds = [1, 2, 3]\nbaseline = \"quiesce\"\n\
-         metrics = [\"response_mean_ticks\", \"backup_abandoned\"]\n[[axis]]\n\
+         metrics = [\"response_ticks_mean\", \"backup_abandoned\"]\n[[axis]]\n\
          key = \"workload.arrivals.interarrival_ticks_mean\"\nvalues = [20, 200]\n\
          [scenario.workload]\nkind = \"generated\"\nrecords = 64\ntransactions = 150\n\
          arrivals = { mode = \"open\", interarrival_ticks_mean = 100 }\n\
@@ -517,9 +517,9 @@ fn the_y_label_says_the_seeds_behind_the_points() {
             .collect()
     };
     for (file, diff, what) in [
-        ("response_mean_ticks.svg", false, "mean of"),
+        ("response_ticks_mean.svg", false, "mean of"),
         (
-            "response_mean_ticks--vs-quiesce.svg",
+            "response_ticks_mean--vs-quiesce.svg",
             true,
             "mean paired difference of",
         ),
@@ -567,8 +567,8 @@ fn the_y_label_says_the_seeds_behind_the_points() {
     // interval), the legend saying so.
     let tmp = tempfile::tempdir().unwrap();
     let base = BASE.replace(
-        "[\"admission_delay_mean_ticks\"]",
-        "[\"admission_delay_mean_ticks\", \"response_mean_ticks\"]",
+        "[\"admission_delay_ticks_mean\"]",
+        "[\"admission_delay_ticks_mean\", \"response_ticks_mean\"]",
     );
     let full = sweep(
         tmp.path(),
@@ -576,7 +576,7 @@ fn the_y_label_says_the_seeds_behind_the_points() {
     );
     let stats = csv_rows(&full, "stats.csv");
     let mut seen = Vec::new();
-    for m in ["admission_delay_mean_ticks", "response_mean_ticks"] {
+    for m in ["admission_delay_ticks_mean", "response_ticks_mean"] {
         let svg = String::from_utf8(bytes(&full, &format!("{m}.svg"))).unwrap();
         assert!(svg.contains("mean of 2 seeds, 95 % CI"), "{m}");
         let flat = stats
@@ -605,7 +605,7 @@ fn a_line_joins_its_points_in_x_order() {
             "{BASE}[[axis]]\nkey = \"workload.arrivals.interarrival_ticks_mean\"\nvalues = [800, 50, 200, 100]\n{WORKLOAD}arrivals = {{ mode = \"open\", interarrival_ticks_mean = 50 }}\n"
         ),
     );
-    let svg = String::from_utf8(bytes(&out, "admission_delay_mean_ticks.svg")).unwrap();
+    let svg = String::from_utf8(bytes(&out, "admission_delay_ticks_mean.svg")).unwrap();
     let doc = roxmltree::Document::parse(&svg).unwrap();
     let mut lines = 0;
     for n in doc.descendants().filter(|n| n.has_tag_name("polyline")) {
@@ -852,7 +852,7 @@ fn a_sweeps_policies_of_different_scales_are_drawn_in_their_own_panels() {
         tmp.path(),
         r#"policies = ["mirroring", "cow"]
 seeds = [1, 2]
-metrics = ["extra_space_peak_blocks", "committed"]
+metrics = ["extra_space_blocks_peak", "committed"]
 [[axis]]
 key = "workload.transactions"
 values = [20, 40]
@@ -863,7 +863,7 @@ records = 4096
     );
     let peaks: Vec<(String, f64)> = csv_rows(&out, "sweep.csv")
         .iter()
-        .map(|r| (r["policy"].clone(), num(r, "extra_space_peak_blocks")))
+        .map(|r| (r["policy"].clone(), num(r, "extra_space_blocks_peak")))
         .collect();
     let top = |p: &str| {
         peaks
@@ -876,7 +876,7 @@ records = 4096
         top("mirroring") > 10.0 * top("cow") && top("cow") > 0.0,
         "{peaks:?}"
     );
-    let svg = String::from_utf8(bytes(&out, "extra_space_peak_blocks.svg")).unwrap();
+    let svg = String::from_utf8(bytes(&out, "extra_space_blocks_peak.svg")).unwrap();
     let t: Vec<String> = texts(&svg).into_iter().map(|(s, _)| s).collect();
     assert!(
         t.iter().any(
@@ -890,7 +890,7 @@ records = 4096
     assert!(hi - lo >= 100.0, "cow rises {} px", hi - lo);
     assert!(lo > mirrors_low, "cow in a panel under mirroring's");
     assert_eq!(
-        png_height(&bytes(&out, "extra_space_peak_blocks.png")),
+        png_height(&bytes(&out, "extra_space_blocks_peak.png")),
         560 + 340
     );
     let same = String::from_utf8(bytes(&out, "committed.svg")).unwrap();
@@ -1190,7 +1190,7 @@ fn a_failed_grid_point_says_its_runs_failed() {
         "s.toml",
         &format!(
             "policies = [\"none\", \"cow\"]\nseeds = [1, 2]\n\
-             metrics = [\"response_mean_ticks\"]\n\
+             metrics = [\"response_ticks_mean\"]\n\
              [[axis]]\nkey = \"limits.time_ticks_max\"\nvalues = [3000, 100000000]\n\
              {WORKLOAD}arrivals = {{ mode = \"open\", interarrival_ticks_mean = 200 }}\n"
         ),
@@ -1203,7 +1203,7 @@ fn a_failed_grid_point_says_its_runs_failed() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let svg = String::from_utf8(bytes(&out, "response_mean_ticks.svg")).unwrap();
+    let svg = String::from_utf8(bytes(&out, "response_ticks_mean.svg")).unwrap();
     let t: Vec<String> = texts(&svg).into_iter().map(|(s, _)| s).collect();
     for policy in ["none", "cow"] {
         assert!(
@@ -1282,7 +1282,7 @@ fn plots_csv_names_what_each_plot_shows() {
         r#"title = "index"
 policies = ["none", "logging"]
 seeds = [1, 2]
-metrics = ["response_mean_ticks", "physical_writes_per_logical_write"]
+metrics = ["response_ticks_mean", "physical_writes_per_logical_write"]
 baseline = "none"
 x = "workload.transactions"
 [[axis]]
@@ -1351,7 +1351,7 @@ kind = "generated"
             "{title} for {r:?}"
         );
     }
-    for metric in ["response_mean_ticks", "physical_writes_per_logical_write"] {
+    for metric in ["response_ticks_mean", "physical_writes_per_logical_write"] {
         for against in ["", "none"] {
             for channels in ["2", "8"] {
                 for fraction in ["0.25", "0.75", "1"] {

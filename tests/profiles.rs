@@ -49,7 +49,7 @@ fn saturate(profile: &str, writing: bool, clients: u32, transactions: u32) -> (f
     assert_eq!((done, other), (f64::from(transactions), 0.0), "{profile}");
     (
         done / num(row, "end_ticks") * 1e6,
-        num(row, "response_mean_ticks"),
+        num(row, "response_ticks_mean"),
         num(row, "device_queue_ticks"),
     )
 }

@@ -10,7 +10,7 @@ title = "tiny"
 policies = ["mirroring", "cow"]
 seeds = [1, 2]
 x = "workload.write_fraction"
-metrics = ["physical_writes_per_logical_write", "extra_space_peak_blocks"]
+metrics = ["physical_writes_per_logical_write", "extra_space_blocks_peak"]
 
 [[axis]]
 key = "workload.write_fraction"
@@ -202,7 +202,7 @@ fn an_untitled_trace_sweep_with_a_relative_path_merges_from_elsewhere_to_the_sam
     ok(&o);
     let (whole, merged) = (dir.join("whole"), tmp.path().join("merged"));
     assert_eq!(files(&whole), files(&merged));
-    let svg = String::from_utf8(bytes(&whole, "admission_delay_mean_ticks.svg")).unwrap();
+    let svg = String::from_utf8(bytes(&whole, "admission_delay_ticks_mean.svg")).unwrap();
     assert!(svg.contains("tr-sweep: mean admission delay"), "{svg}");
     for name in files(&whole) {
         assert!(

@@ -291,7 +291,7 @@ fn a_grid_too_large_is_refused_at_the_axis_that_makes_it_so() {
 #[test]
 fn a_value_in_table_form_is_written_as_its_name() {
     let text = format!(
-        "policies = [\"cow\"]\nmetrics = [\"response_mean_ticks\"]\n\
+        "policies = [\"cow\"]\nmetrics = [\"response_ticks_mean\"]\n\
          [[axis]]\nkey = \"device.profile\"\nvalues = [\"sata-ssd\", {{ \"nvme-ssd\" = {{}} }}]\n\
          [[axis]]\nkey = \"archive.profile\"\nvalues = [{{ \"10gbe\" = {{}} }}]\n\
          [[axis]]\nkey = \"backup.on_data_area_full\"\nvalues = [{{ \"break-snapshot\" = {{}} }}]\n{BASE}\
@@ -313,7 +313,7 @@ fn a_value_in_table_form_is_written_as_its_name() {
             assert_eq!(seen, names, "{file} {key}");
         }
     }
-    let svg = String::from_utf8(bytes(&out, "response_mean_ticks.svg")).unwrap();
+    let svg = String::from_utf8(bytes(&out, "response_ticks_mean.svg")).unwrap();
     let doc = roxmltree::Document::parse(&svg).unwrap();
     let texts: Vec<&str> = doc
         .descendants()

@@ -17,7 +17,7 @@ fn admission_at_20(seeds: &str) -> String {
     let base = &shipped[shipped.find("\n[scenario]\n").unwrap()..];
     format!(
         "policies = [\"quiesce\", \"mirroring\", \"cow\"]\nseeds = {seeds}\nbaseline = \"quiesce\"\n\
-         metrics = [\"admission_delay_mean_ticks\", \"response_mean_ticks\", \"response_p99_ticks\"]\n\
+         metrics = [\"admission_delay_ticks_mean\", \"response_ticks_mean\", \"response_ticks_p99\"]\n\
          [[axis]]\nkey = \"workload.arrivals.interarrival_ticks_mean\"\nvalues = [20]\n{base}"
     )
 }
@@ -106,19 +106,19 @@ fn paired_intervals_are_narrower_than_unpaired_on_the_admission_sweep() {
         match r[m].as_str() {
             // The response time carries the load, common to every policy on a seed:
             // pairing cancels it.
-            "response_mean_ticks" => {
+            "response_ticks_mean" => {
                 assert!(paired < unpaired / 1.15, "{r:?}");
                 responses += 1;
             }
             // The admission delays are hardly correlated across policies: narrower on
             // the whole, not at every point.
-            "admission_delay_mean_ticks" | "admission_delay_p99_ticks" => {
+            "admission_delay_ticks_mean" | "admission_delay_ticks_p99" => {
                 paired_sum += paired;
                 unpaired_sum += unpaired;
             }
             _ => {}
         }
-        if r[m] == "admission_delay_mean_ticks" {
+        if r[m] == "admission_delay_ticks_mean" {
             // The one-way mirror's mean admission delay is below quiesce's: the
             // difference is negative, and significant at most loads.
             assert!(
@@ -131,7 +131,7 @@ fn paired_intervals_are_narrower_than_unpaired_on_the_admission_sweep() {
     assert_eq!(responses, 5 * 3);
     assert!(significant >= 2 * 3, "{significant}");
     assert!(paired_sum < unpaired_sum, "{paired_sum} vs {unpaired_sum}");
-    assert!(names(tmp.path()).contains(&"admission_delay_mean_ticks--vs-quiesce.svg".to_string()));
+    assert!(names(tmp.path()).contains(&"admission_delay_ticks_mean--vs-quiesce.svg".to_string()));
 }
 
 /// The shipped sweeps replicate at least 20 seeds per point and draw the intervals.
@@ -209,7 +209,7 @@ fn no_interval_makes_no_significance_claim_and_no_empty_difference_plot() {
     let text = |seeds: &str| {
         format!(
             "policies = [\"none\", \"cow\"]\nseeds = {seeds}\nbaseline = \"none\"\n\
-             metrics = [\"window_response_ticks_p99\", \"response_mean_ticks\"]\n\
+             metrics = [\"window_response_ticks_p99\", \"response_ticks_mean\"]\n\
              [[axis]]\nkey = \"workload.write_fraction\"\nvalues = [0.1, 0.9]\n\
              [scenario.workload]\nkind = \"generated\"\ntransactions = 300\n"
         )
@@ -241,7 +241,7 @@ fn no_interval_makes_no_significance_claim_and_no_empty_difference_plot() {
         // With three seeds the response difference has its interval and its claim.
         let response_claims = cow
             .iter()
-            .filter(|r| r[m] == "response_mean_ticks" && !r[ex].is_empty())
+            .filter(|r| r[m] == "response_ticks_mean" && !r[ex].is_empty())
             .count();
         assert_eq!(
             response_claims,
@@ -253,7 +253,7 @@ fn no_interval_makes_no_significance_claim_and_no_empty_difference_plot() {
             .iter()
             .any(|n| n.starts_with("window_response_ticks_p99--vs-")));
         assert!(plots.contains(&"window_response_ticks_p99.svg".to_string()));
-        assert!(plots.contains(&"response_mean_ticks--vs-none.svg".to_string()));
+        assert!(plots.contains(&"response_ticks_mean--vs-none.svg".to_string()));
     }
 }
 
@@ -277,7 +277,7 @@ fn seeds_that_cannot_differ_report_no_interval() {
     let tmp = tempfile::tempdir().unwrap();
     let trace = repo().join("tests/data/traces/fio-randrw.iolog");
     let flat = [
-        "admission_delay_mean_ticks",
+        "admission_delay_ticks_mean",
         "physical_writes_per_logical_write",
     ];
     let text = format!(
@@ -340,8 +340,8 @@ fn seeds_that_cannot_differ_report_no_interval() {
     // No error bar: every point ringed, the legend saying why.
     let dir = tmp.path().join("trace");
     for plot in [
-        "admission_delay_mean_ticks.svg",
-        "admission_delay_mean_ticks--vs-quiesce.svg",
+        "admission_delay_ticks_mean.svg",
+        "admission_delay_ticks_mean--vs-quiesce.svg",
     ] {
         let svg = String::from_utf8(bytes(&dir, plot)).unwrap();
         let why = if plot.contains("--vs-") {
@@ -359,13 +359,13 @@ fn seeds_that_cannot_differ_report_no_interval() {
     // the mean inside them, and a claim either way; its backups are never abandoned,
     // whatever the seed: that metric alone has no interval.
     let text = "policies = [\"quiesce\", \"cow\"]\nseeds = \"1..=4\"\nbaseline = \"quiesce\"\n\
-         metrics = [\"response_mean_ticks\", \"backup_abandoned\"]\n\
+         metrics = [\"response_ticks_mean\", \"backup_abandoned\"]\n\
          [[axis]]\nkey = \"workload.write_fraction\"\nvalues = [0.1, 0.9]\n\
          [scenario.workload]\nkind = \"generated\"\ntransactions = 300\n";
     let (rows, out) = stats_of(tmp.path(), "generated", text);
     assert_eq!(rows.len(), 2 * 2 * 2, "{rows:?}");
     for r in &rows {
-        let varies = r["metric"] == "response_mean_ticks";
+        let varies = r["metric"] == "response_ticks_mean";
         assert_eq!(r["seeds_differ"], varies.to_string(), "{r:?}");
         assert_eq!(r["ci95_low"].is_empty(), !varies, "{r:?}");
         if varies {
@@ -392,9 +392,9 @@ fn seeds_that_cannot_differ_report_no_interval() {
         .collect();
     assert_eq!(said.len(), 1, "{out}");
     assert!(said[0].contains("backup_abandoned in 4 of 4 rows"), "{out}");
-    assert!(!said[0].contains("response_mean_ticks"), "{out}");
+    assert!(!said[0].contains("response_ticks_mean"), "{out}");
     let dir = tmp.path().join("generated");
-    let svg = String::from_utf8(bytes(&dir, "response_mean_ticks.svg")).unwrap();
+    let svg = String::from_utf8(bytes(&dir, "response_ticks_mean.svg")).unwrap();
     assert!(!svg.contains("ringed"));
 }
 
@@ -406,7 +406,7 @@ fn seeds_that_cannot_differ_report_no_interval() {
 fn diff_n_counts_the_pairs_the_vs_plot_says_and_a_merge_keeps() {
     let tmp = tempfile::tempdir().unwrap();
     let text = "policies = [\"logging\", \"cow\"]\nseeds = [1000, 1006, 1003]\n\
-        baseline = \"logging\"\nmetrics = [\"retire_at_ticks\", \"response_mean_ticks\"]\n\
+        baseline = \"logging\"\nmetrics = [\"retire_at_ticks\", \"response_ticks_mean\"]\n\
         [scenario.backup]\non_data_area_full = \"break-snapshot\"\ndata_area_blocks = 20\n\
         [scenario.workload]\nkind = \"generated\"\nrecords = 512\ntransactions = 40\n\
         length_min = 1\nlength_max = 6\nwrite_fraction = 0.5\ncompute_ticks_min = 20\n\
@@ -416,7 +416,7 @@ fn diff_n_counts_the_pairs_the_vs_plot_says_and_a_merge_keeps() {
     ok(&owm(&["sweep", &f, "--quiet", "--out", &s(&whole)]));
     let sweep = csv_rows(&whole, "sweep.csv");
     let stats = csv_rows(&whole, "stats.csv");
-    for metric in ["retire_at_ticks", "response_mean_ticks"] {
+    for metric in ["retire_at_ticks", "response_ticks_mean"] {
         let of = |policy: &str| -> Vec<(String, f64)> {
             sweep
                 .iter()

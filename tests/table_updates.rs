@@ -49,7 +49,7 @@ fn a_cycle_counts_each_entry_created_and_its_drop() {
                 // extra space peak), and the cycle's count is twice the run's.
                 assert_eq!(run, created, "{file} {p}");
                 assert_eq!(
-                    num(mine[0], "extra_space_peak_blocks") as u64,
+                    num(mine[0], "extra_space_blocks_peak") as u64,
                     run,
                     "{file} {p}"
                 );

@@ -202,7 +202,7 @@ fn the_quiesce_deadline_reports_attempts_and_give_ups() {
     // undefined, an empty cell and `-` in the table, not 0.
     assert_eq!(num(q, "admission_delay_count"), 0.0, "{q:?}");
     for m in ["mean", "p99", "max"] {
-        assert_eq!(q[&format!("admission_delay_{m}_ticks")], "", "{m}");
+        assert_eq!(q[&format!("admission_delay_ticks_{m}")], "", "{m}");
     }
     let text = stdout(&o);
     let row: Vec<&str> = table_row(&text, "quiesce").split_whitespace().collect();
@@ -253,7 +253,7 @@ fn the_extra_space_series_matches_the_summary() {
             .iter()
             .map(|r| num(r, "extra_space_blocks"))
             .fold(0.0, f64::max);
-        assert_eq!(peak, num(&summary[p], "extra_space_peak_blocks"), "{p}");
+        assert_eq!(peak, num(&summary[p], "extra_space_blocks_peak"), "{p}");
         let times: Vec<f64> = series.iter().map(|r| num(r, "time_ticks")).collect();
         assert!(times.windows(2).all(|w| w[0] <= w[1]), "{p}: out of order");
         assert_eq!(times[0], 0.0, "{p}: starts at tick 0");
@@ -385,7 +385,7 @@ fn non_disruption_judges_a_wait_behind_archive_reads_with_no_gate_wait() {
 
 /// What a backup costs the users against `none` is on stdout, as db-64gib.toml's
 /// comment says: the headline table's `rsp mean` and `rsp p99` (the whole run's
-/// response, `summary.csv`'s `response_mean_ticks` and `response_p99_ticks`) have a
+/// response, `summary.csv`'s `response_ticks_mean` and `response_ticks_p99`) have a
 /// value under `none`, which has no backup window, beside every backup policy's.
 #[test]
 fn the_headline_table_gives_none_s_response_beside_the_backups() {
@@ -415,8 +415,8 @@ fn the_headline_table_gives_none_s_response_beside_the_backups() {
         .collect();
     let rows = summary_rows(&out);
     for (column, metric) in [
-        ("rsp mean", "response_mean_ticks"),
-        ("rsp p99", "response_p99_ticks"),
+        ("rsp mean", "response_ticks_mean"),
+        ("rsp p99", "response_ticks_p99"),
     ] {
         let k = header
             .iter()
@@ -429,7 +429,7 @@ fn the_headline_table_gives_none_s_response_beside_the_backups() {
         }
     }
     // Without a backup, `none` answers faster than the gate of quiesce lets the users.
-    let mean = |p: &str| num(&rows[p], "response_mean_ticks");
+    let mean = |p: &str| num(&rows[p], "response_ticks_mean");
     assert!(mean("none") < mean("quiesce"), "{text}");
 }
 
@@ -579,7 +579,7 @@ fn mirroring_keeps_image_a_between_cycles_and_the_series_counts_it() {
             cycles.iter().all(|r| r["engine_variant"] == "mirroring"),
             "{p}"
         );
-        let image = num(&cycles[0], "extra_space_peak_blocks");
+        let image = num(&cycles[0], "extra_space_blocks_peak");
         assert!(image > 0.0, "{p}");
         for r in &series {
             assert_eq!(num(r, "extra_space_blocks"), image, "{p}: {r:?}");
@@ -603,8 +603,8 @@ fn mirroring_keeps_image_a_between_cycles_and_the_series_counts_it() {
         // After the last retire the image is kept to the run's end.
         let last = series.last().unwrap();
         assert_eq!(num(last, "kept_image_blocks"), image, "{p}");
-        assert_eq!(num(&cycles[2], "extra_space_end_blocks"), image, "{p}");
-        assert_eq!(num(&cycles[2], "extra_space_peak_blocks"), image, "{p}");
+        assert_eq!(num(&cycles[2], "extra_space_blocks_end"), image, "{p}");
+        assert_eq!(num(&cycles[2], "extra_space_blocks_peak"), image, "{p}");
     }
     for p in ["logging", "cow"] {
         let (cycles, series) = (of(&summary, p), of(&space, p));
@@ -634,7 +634,7 @@ fn mirroring_keeps_image_a_between_cycles_and_the_series_counts_it() {
             0.0,
             "{p}"
         );
-        assert_eq!(num(&cycles[2], "extra_space_end_blocks"), 0.0, "{p}");
+        assert_eq!(num(&cycles[2], "extra_space_blocks_end"), 0.0, "{p}");
     }
 }
 
@@ -691,7 +691,7 @@ request_at_ticks = 400000
         num(r, "window_device_queue_wait_ticks_max") * 100.0 < merge_ticks,
         "{r:?}"
     );
-    assert!(num(r, "response_max_ticks") * 10.0 < merge_ticks, "{r:?}");
+    assert!(num(r, "response_ticks_max") * 10.0 < merge_ticks, "{r:?}");
     assert_eq!(r["non-disruption"], "held", "{r:?}");
 }
 

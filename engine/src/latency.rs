@@ -31,6 +31,18 @@ struct Interval {
     samples_ns: Vec<u64>,
 }
 
+/// Fields of [`LatencySummary`] (`owm device timings --json`) renamed so that the unit
+/// comes before the statistic, as in every other name: (old name, new name). A reader
+/// of a saved reading refuses an old name, naming the new one.
+pub const RENAMED_FIELDS: [(&str, &str); 6] = [
+    ("total_us", "latency_us_sum"),
+    ("mean_us", "latency_us_mean"),
+    ("p50_us", "latency_us_p50"),
+    ("p90_us", "latency_us_p90"),
+    ("p99_us", "latency_us_p99"),
+    ("max_us", "latency_us_max"),
+];
+
 /// One interval's latencies of one kind of operation, microseconds. Quantiles are of
 /// the first [`LATENCY_SAMPLES_MAX`] samples (nearest rank); 0 when `count` is 0.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -38,12 +50,12 @@ pub struct LatencySummary {
     /// Operations timed.
     pub count: u64,
     /// Their total wall time, µs.
-    pub total_us: f64,
-    pub mean_us: f64,
-    pub p50_us: f64,
-    pub p90_us: f64,
-    pub p99_us: f64,
-    pub max_us: f64,
+    pub latency_us_sum: f64,
+    pub latency_us_mean: f64,
+    pub latency_us_p50: f64,
+    pub latency_us_p90: f64,
+    pub latency_us_p99: f64,
+    pub latency_us_max: f64,
     /// Every sample in the order taken, µs (only when asked for: [`LatencyLog::take`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub samples_us: Option<Vec<f64>>,
@@ -100,12 +112,12 @@ fn summarize(i: Interval, samples: bool) -> LatencySummary {
     };
     LatencySummary {
         count: i.count,
-        total_us: i.total_ns as f64 / 1e3,
-        mean_us: i.total_ns as f64 / 1e3 / i.count as f64,
-        p50_us: rank(0.5),
-        p90_us: rank(0.9),
-        p99_us: rank(0.99),
-        max_us: us(i.max_ns),
+        latency_us_sum: i.total_ns as f64 / 1e3,
+        latency_us_mean: i.total_ns as f64 / 1e3 / i.count as f64,
+        latency_us_p50: rank(0.5),
+        latency_us_p90: rank(0.9),
+        latency_us_p99: rank(0.99),
+        latency_us_max: us(i.max_ns),
         samples_us: in_order,
     }
 }
@@ -142,12 +154,12 @@ mod tests {
         }
         let s = log.take(true);
         assert_eq!(s.count, 100);
-        assert_eq!(s.p50_us, 50.0);
-        assert_eq!(s.p90_us, 90.0);
-        assert_eq!(s.p99_us, 99.0);
-        assert_eq!(s.max_us, 100.0);
-        assert!((s.mean_us - 50.5).abs() < 1e-9);
-        assert!((s.total_us - 5050.0).abs() < 1e-9);
+        assert_eq!(s.latency_us_p50, 50.0);
+        assert_eq!(s.latency_us_p90, 90.0);
+        assert_eq!(s.latency_us_p99, 99.0);
+        assert_eq!(s.latency_us_max, 100.0);
+        assert!((s.latency_us_mean - 50.5).abs() < 1e-9);
+        assert!((s.latency_us_sum - 5050.0).abs() < 1e-9);
         assert_eq!(s.samples_us.as_ref().map(Vec::len), Some(100));
         assert_eq!(s.samples_us.unwrap()[0], 1.0, "samples in the order taken");
         let empty = log.take(false);
@@ -165,6 +177,6 @@ mod tests {
         assert_eq!(v, 7);
         let s = log.take(false);
         assert_eq!(s.count, 1);
-        assert!(s.max_us >= s.p50_us && s.p50_us == s.mean_us);
+        assert!(s.latency_us_max >= s.latency_us_p50 && s.latency_us_p50 == s.latency_us_mean);
     }
 }

@@ -1,6 +1,6 @@
 //! What a plot calls a scenario key or a metric: one name table, with units. A dotted
 //! key (`workload.arrivals.interarrival_ticks_mean`) or a metric column
-//! (`admission_delay_mean_ticks`) becomes words with its unit last in brackets ("mean
+//! (`admission_delay_ticks_mean`) becomes words with its unit last in brackets ("mean
 //! inter-arrival time (ticks)"). Names the table does not list are derived from the
 //! key's last part by the project's naming rule (units last, statistic after them):
 //! `lock_wait_ticks_max` → "max lock wait (ticks)".
@@ -174,9 +174,9 @@ const NAMES: &[(&str, &str)] = &[
     ),
     ("faults.corrupt_block_probability", "block rot probability"),
     ("faults.power_safe", "power-safe write order"),
-    ("response_mean_ticks", "mean response time (ticks)"),
-    ("response_p99_ticks", "p99 response time (ticks)"),
-    ("response_max_ticks", "max response time (ticks)"),
+    ("response_ticks_mean", "mean response time (ticks)"),
+    ("response_ticks_p99", "p99 response time (ticks)"),
+    ("response_ticks_max", "max response time (ticks)"),
     (
         "request_to_a_consistent_ticks",
         "backup request to VLUN A consistent (ticks)",
@@ -186,6 +186,7 @@ const NAMES: &[(&str, &str)] = &[
         "backup request to VLUN A retired (ticks)",
     ),
     ("unavailable_ticks", "time unavailable (ticks)"),
+    ("lock_wait_ticks_sum", "total lock wait (ticks)"),
     ("a_consistent_at_ticks", "VLUN A consistent at (ticks)"),
     ("vlun_b_ready_at_ticks", "VLUN B ready at (ticks)"),
     ("request_at_ticks", "backup request at (ticks)"),
@@ -204,7 +205,7 @@ const NAMES: &[(&str, &str)] = &[
         "admission_delay_count",
         "attempts admitted since the first split",
     ),
-    ("extra_space_end_blocks", "extra space at the end (blocks)"),
+    ("extra_space_blocks_end", "extra space at the end (blocks)"),
     ("flushes", "flush barriers"),
     ("device_queue_ticks", "device queue time (ticks)"),
     ("misdirected_writes", "misdirected writes"),
@@ -244,7 +245,7 @@ const NAMES: &[(&str, &str)] = &[
     ),
     ("cycle_table_updates", "first cycle's table updates"),
     (
-        "cycle_extra_space_peak_blocks",
+        "cycle_extra_space_blocks_peak",
         "first cycle's peak extra space (blocks)",
     ),
     (
@@ -375,7 +376,7 @@ mod tests {
             "mean inter-arrival time (ticks)"
         );
         assert_eq!(
-            label("admission_delay_mean_ticks"),
+            label("admission_delay_ticks_mean"),
             "mean admission delay (ticks)"
         );
         assert_eq!(label("lock_wait_ticks_max"), "max lock wait (ticks)");
@@ -387,7 +388,7 @@ mod tests {
             "attempts admitted since the first split"
         );
         assert_eq!(
-            label("extra_space_peak_blocks"),
+            label("extra_space_blocks_peak"),
             "peak extra space (blocks)"
         );
         assert_eq!(

@@ -80,7 +80,7 @@ macro_rules! metrics {
             /// Every metric, in column order.
             pub const ALL: &'static [Metric] = &[$(Metric::$variant,)*];
 
-            /// The column name (`admission_delay_mean_ticks`).
+            /// The column name (`admission_delay_ticks_mean`).
             pub fn name(self) -> &'static str {
                 match self {
                     $(Metric::$variant => $name,)*
@@ -109,12 +109,12 @@ metrics! {
     Aborted = "aborted" => |r| int(r.costs.aborted),
     DeadlockAborts = "deadlock_aborts" => |r| int(r.costs.deadlock_aborts),
     AdmissionDelayCount = "admission_delay_count" => |r| int(r.costs.admission_delay.count),
-    AdmissionDelayMeanTicks = "admission_delay_mean_ticks" => |r| mean(&r.costs.admission_delay),
-    AdmissionDelayP99Ticks = "admission_delay_p99_ticks" => |r| sampled(&r.costs.admission_delay, |d| d.p99_ticks),
-    AdmissionDelayMaxTicks = "admission_delay_max_ticks" => |r| sampled(&r.costs.admission_delay, |d| d.max_ticks),
-    ResponseMeanTicks = "response_mean_ticks" => |r| mean(&r.costs.response_time),
-    ResponseP99Ticks = "response_p99_ticks" => |r| sampled(&r.costs.response_time, |d| d.p99_ticks),
-    ResponseMaxTicks = "response_max_ticks" => |r| sampled(&r.costs.response_time, |d| d.max_ticks),
+    AdmissionDelayTicksMean = "admission_delay_ticks_mean" => |r| mean(&r.costs.admission_delay),
+    AdmissionDelayTicksP99 = "admission_delay_ticks_p99" => |r| sampled(&r.costs.admission_delay, |d| d.ticks_p99),
+    AdmissionDelayTicksMax = "admission_delay_ticks_max" => |r| sampled(&r.costs.admission_delay, |d| d.ticks_max),
+    ResponseTicksMean = "response_ticks_mean" => |r| mean(&r.costs.response_time),
+    ResponseTicksP99 = "response_ticks_p99" => |r| sampled(&r.costs.response_time, |d| d.ticks_p99),
+    ResponseTicksMax = "response_ticks_max" => |r| sampled(&r.costs.response_time, |d| d.ticks_max),
     RequestToAConsistentTicks = "request_to_a_consistent_ticks" => |r| opt(r.costs.request_to_a_consistent_ticks),
     RequestToRetireTicks = "request_to_retire_ticks" => |r| opt(r.costs.request_to_retire_ticks),
     UnavailableTicks = "unavailable_ticks" => |r| int(r.costs.unavailable_ticks),
@@ -125,13 +125,13 @@ metrics! {
     Flushes = "flushes" => |r| int(r.costs.flushes),
     PhysicalReadsPerLogicalWrite = "physical_reads_per_logical_write" => |r| per_write(r, r.costs.physical_reads),
     PhysicalWritesPerLogicalWrite = "physical_writes_per_logical_write" => |r| per_write(r, r.costs.physical_writes),
-    ExtraSpacePeakBlocks = "extra_space_peak_blocks" => |r| int(r.costs.extra_space_peak_blocks),
-    ExtraSpaceEndBlocks = "extra_space_end_blocks" => |r| int(r.costs.extra_space_end_blocks),
+    ExtraSpaceBlocksPeak = "extra_space_blocks_peak" => |r| int(r.costs.extra_space_blocks_peak),
+    ExtraSpaceBlocksEnd = "extra_space_blocks_end" => |r| int(r.costs.extra_space_blocks_end),
     TableLookups = "table_lookups" => |r| int(r.costs.table_lookups),
     TableUpdates = "table_updates" => |r| int(r.costs.table_updates),
     LockWaits = "lock_waits" => |r| int(r.costs.lock_waits),
-    LockWaitTotalTicks = "lock_wait_total_ticks" => |r| int(r.costs.lock_wait_ticks_total),
-    LockWaitMaxTicks = "lock_wait_max_ticks" => |r| int(r.costs.lock_wait_ticks_max),
+    LockWaitTicksSum = "lock_wait_ticks_sum" => |r| int(r.costs.lock_wait_ticks_sum),
+    LockWaitTicksMax = "lock_wait_ticks_max" => |r| int(r.costs.lock_wait_ticks_max),
     DeviceQueueTicks = "device_queue_ticks" => |r| int(r.costs.device_queue_ticks),
     RequestAtTicks = "request_at_ticks" => |r| opt(r.marks.request),
     VlunBReadyAtTicks = "vlun_b_ready_at_ticks" => |r| opt(r.marks.vlun_b_ready),
@@ -204,7 +204,7 @@ fn mean(d: &DelayStats) -> Cell {
     if d.count == 0 {
         Cell::Empty
     } else {
-        frac(d.sum_ticks, d.count)
+        frac(d.ticks_sum, d.count)
     }
 }
 
@@ -252,7 +252,7 @@ fn win_mean(r: &RunResult, f: impl Fn(&WindowCosts) -> Option<&DelayStats>) -> C
     window(r)
         .and_then(f)
         .filter(|d| d.count > 0)
-        .map_or(Cell::Empty, |d| frac(d.sum_ticks, d.count))
+        .map_or(Cell::Empty, |d| frac(d.ticks_sum, d.count))
 }
 
 /// A p99 response of a window; empty as [`win_mean`].
@@ -260,7 +260,7 @@ fn win_p99(r: &RunResult, f: impl Fn(&WindowCosts) -> Option<&DelayStats>) -> Ce
     window(r)
         .and_then(f)
         .filter(|d| d.count > 0)
-        .map_or(Cell::Empty, |d| int(d.p99_ticks))
+        .map_or(Cell::Empty, |d| int(d.ticks_p99))
 }
 
 /// An I/O count per logical write inside the window (`inside`) or before it; empty
@@ -307,8 +307,8 @@ impl Metric {
     pub fn is_fraction(self) -> bool {
         matches!(
             self,
-            Metric::AdmissionDelayMeanTicks
-                | Metric::ResponseMeanTicks
+            Metric::AdmissionDelayTicksMean
+                | Metric::ResponseTicksMean
                 | Metric::PhysicalReadsPerLogicalWrite
                 | Metric::PhysicalWritesPerLogicalWrite
                 | Metric::WindowResponseTicksMean
@@ -432,7 +432,7 @@ pub const CYCLE_COLUMNS: [&str; 9] = [
     "request_deferred_ticks",
     "cycle_vlun_b_writes_a_live",
     "cycle_table_updates",
-    "cycle_extra_space_peak_blocks",
+    "cycle_extra_space_blocks_peak",
     "cycle_backup_physical_reads",
     "cycle_backup_physical_writes",
     "cycle_backup_flushes",
@@ -445,7 +445,7 @@ fn cycle_cells(c: &CycleResult) -> [String; 9] {
         c.request_deferred_ticks,
         c.vlun_b_writes_a_live,
         c.table_updates,
-        c.extra_space_peak_blocks,
+        c.extra_space_blocks_peak,
         c.backup_physical_reads,
         c.backup_physical_writes,
         c.backup_flushes,
@@ -498,9 +498,35 @@ pub fn sweep_metrics() -> Vec<&'static str> {
     h
 }
 
+/// Metric columns renamed so that, as in every other name, the unit comes before the
+/// statistic (`response_ticks_mean`): (old name, new name). A sweep file that names an
+/// old one is refused with its new name ([`sweep_metric`]).
+pub const RENAMED_METRICS: [(&str, &str); 11] = [
+    ("admission_delay_mean_ticks", "admission_delay_ticks_mean"),
+    ("admission_delay_p99_ticks", "admission_delay_ticks_p99"),
+    ("admission_delay_max_ticks", "admission_delay_ticks_max"),
+    ("response_mean_ticks", "response_ticks_mean"),
+    ("response_p99_ticks", "response_ticks_p99"),
+    ("response_max_ticks", "response_ticks_max"),
+    ("lock_wait_total_ticks", "lock_wait_ticks_sum"),
+    ("lock_wait_max_ticks", "lock_wait_ticks_max"),
+    ("extra_space_peak_blocks", "extra_space_blocks_peak"),
+    ("extra_space_end_blocks", "extra_space_blocks_end"),
+    (
+        "cycle_extra_space_peak_blocks",
+        "cycle_extra_space_blocks_peak",
+    ),
+];
+
 /// A sweep metric by its column name ([`sweep_metrics`]); the error lists the known
-/// names.
+/// names, or for a name of [`RENAMED_METRICS`] gives its new one.
 pub fn sweep_metric(name: &str) -> Result<&'static str, String> {
+    if let Some((old, new)) = RENAMED_METRICS.iter().find(|(old, _)| *old == name) {
+        return Err(format!(
+            "`{old}` is now `{new}` (the metric columns give the unit before the \
+             statistic); name it `{new}`"
+        ));
+    }
     if let Some(m) = Metric::ALL
         .iter()
         .find(|m| m.name() == name && m.paired_with_none())
@@ -769,6 +795,53 @@ mod tests {
             assert_eq!(sweep_metric(m), Ok(m));
         }
         assert!(sweep_metric("speed").is_err());
+    }
+
+    /// No column of `summary.csv`, of a sweep, of `trace.csv` or of `extra_space.csv`
+    /// names a statistic before its unit (`…_mean_ticks`): the unit comes first, then
+    /// the statistic (`response_ticks_mean`). Each renamed column is its old name with
+    /// the two swapped (a `total` a `sum`), no column any longer, and a sweep naming it is
+    /// told the new one.
+    #[test]
+    fn units_come_before_statistics_and_old_names_point_to_new_ones() {
+        const UNITS: [&str; 4] = ["ticks", "blocks", "bytes", "us"];
+        const STATS: [&str; 10] = [
+            "mean", "max", "min", "p50", "p90", "p99", "sum", "total", "peak", "end",
+        ];
+        // A quantity, then a statistic, then a unit (`end_ticks` is the time of the
+        // run's end: no statistic of a quantity).
+        let statistic_before_unit = |name: &str| {
+            let words: Vec<&str> = name.split('_').collect();
+            words.len() >= 3
+                && UNITS.contains(&words[words.len() - 1])
+                && STATS.contains(&words[words.len() - 2])
+        };
+        assert!(statistic_before_unit("response_mean_ticks"));
+        assert!(!statistic_before_unit("response_ticks_mean"));
+        let mut columns: Vec<&str> = Metric::ALL.iter().map(|m| m.name()).collect();
+        columns.extend(sweep_metrics());
+        columns.extend(TRACE_HEADER);
+        columns.extend(crate::space::SPACE_HEADER);
+        for c in &columns {
+            assert!(!statistic_before_unit(c), "{c}: statistic before its unit");
+        }
+        for (old, new) in RENAMED_METRICS {
+            assert!(statistic_before_unit(old), "{old}");
+            let words: Vec<&str> = old.split('_').collect();
+            let n = words.len();
+            // A total is a `sum`, as the window's `…_wait_ticks_sum` columns say.
+            let stat = if words[n - 2] == "total" {
+                "sum"
+            } else {
+                words[n - 2]
+            };
+            let swapped = [&words[..n - 2], &[words[n - 1], stat]].concat();
+            assert_eq!(swapped.join("_"), new, "{old}");
+            assert!(columns.contains(&new), "{new} is no column");
+            assert!(!columns.contains(&old), "{old} is still a column");
+            let e = sweep_metric(old).unwrap_err();
+            assert!(e.contains(&format!("`{old}` is now `{new}`")), "{e}");
+        }
     }
 
     #[test]

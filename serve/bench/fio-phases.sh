@@ -19,7 +19,7 @@
 # of that moment, where `sim <variant>` takes it from `owm calibrate`'s separate loop.
 #
 # Prints one CSV line per fio run or predicted cell (the load average on stderr):
-#   round,target,phase,iodepth,iops,lat_mean_us
+#   round,target,phase,iodepth,iops,lat_us_mean
 # Then `--summary RUN.csv` gives the medians and spreads, the slowdowns against the
 # phase before the split, the ratio to the raw file, and measured vs predicted.
 #
@@ -28,13 +28,13 @@
 # Usage: serve/bench/fio-phases.sh [WORKDIR] > run.csv   (default: a temporary directory)
 #        serve/bench/fio-phases.sh --summary run.csv [WORKDIR/barriers.csv]
 #        serve/bench/fio-phases.sh --parse FIO_OUTPUT   (one fio run's JSON output, with
-#                                   any preamble -> iops,lat_mean_us)
+#                                   any preamble -> iops,lat_us_mean)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 
 # fio's NBD engine prints "connected to NBD server" (and may print other lines) before
 # the JSON document: the document is everything from the first line starting with '{'.
-parse() { # FILE|- -> "iops,lat_mean_us"
+parse() { # FILE|- -> "iops,lat_us_mean"
     python3 -c '
 import json, sys
 text = open(sys.argv[1]).read() if sys.argv[1] != "-" else sys.stdin.read()
@@ -53,11 +53,21 @@ summary() { # RUN.csv [BARRIERS.csv] -> medians and spreads; slowdowns; ratio to
     # measured vs predicted; the served engine's barriers per phase
     python3 - "$@" <<'PY'
 import csv, statistics, sys
-rows = list(csv.DictReader(l for l in open(sys.argv[1]) if not l.startswith("#")))
+RENAMED = {"lat_mean_us": "lat_us_mean", "engine_write_mean_us": "engine_write_us_mean",
+           "image_flush_mean_us": "image_flush_us_mean", "journal_sync_mean_us": "journal_sync_us_mean"}
+def read(path):
+    """The rows of PATH; a column by its name before the unit came before the statistic
+    is refused, naming the new name."""
+    r = csv.DictReader(l for l in open(path) if not l.startswith("#"))
+    for c in r.fieldnames or []:
+        if c in RENAMED:
+            sys.exit("%s: column `%s` is now `%s`; rename it in the header" % (path, c, RENAMED[c]))
+    return list(r)
+rows = read(sys.argv[1])
 cells = {}
 for r in rows:
     k = (r["target"], r["phase"], r["iodepth"])
-    cells.setdefault(k, {})[r["round"]] = (float(r["iops"]), float(r["lat_mean_us"]))
+    cells.setdefault(k, {})[r["round"]] = (float(r["iops"]), float(r["lat_us_mean"]))
 med = statistics.median
 def per_round(a, b, f):
     """f over the rounds both cells have: the median, the smallest and the largest."""
@@ -65,7 +75,7 @@ def per_round(a, b, f):
     return (med(xs), min(xs), max(xs)) if xs else None
 def fmt(t, digits=2):
     return "" if t is None else "%.*f (%.*f-%.*f)" % (digits, t[0], digits, t[1], digits, t[2])
-print("target,phase,iodepth,rounds,iops median (min-max),lat_mean_us median (min-max),"
+print("target,phase,iodepth,rounds,iops median (min-max),lat_us_mean median (min-max),"
       "slowdown vs before split,iops / raw nbdkit file")
 for (t, p, d), v in cells.items():
     iops = [x for x, _ in v.values()]
@@ -80,9 +90,9 @@ for (t, p, d), v in cells.items():
           fmt(slow), fmt(ratio)))
 print()
 print("variant,phase,iodepth,measured slowdown,predicted slowdown,predicted / measured,"
-      "measured lat_mean_us,predicted lat_mean_us,predicted / measured,"
+      "measured lat_us_mean,predicted lat_us_mean,predicted / measured,"
       "without journal: predicted slowdown,predicted / measured,"
-      "served barriers: predicted slowdown,predicted / measured,predicted lat_mean_us,predicted / measured")
+      "served barriers: predicted slowdown,predicted / measured,predicted lat_us_mean,predicted / measured")
 def slowdown(t, p, d):
     v, b = cells.get((t, p, d)), cells.get((t, "before split", d))
     return per_round(v, b, lambda x, y: x[1] / y[1]) if v and b else None
@@ -107,18 +117,18 @@ if len(sys.argv) > 2:
           "image flush mean us,journal syncs per write,journal sync mean us,"
           "barrier time / engine write (medians over rounds; min-max)")
     b = {}
-    for r in csv.DictReader(open(sys.argv[2])):
+    for r in read(sys.argv[2]):
         b.setdefault((r["variant"], r["phase"], r["iodepth"]), []).append(r)
     f = lambda rs, k: [float(r[k]) for r in rs if r[k]]
     for (v, p, d), rs in b.items():
         n = f(rs, "writes")
-        fl, jl = f(rs, "image_flush_mean_us"), f(rs, "journal_sync_mean_us")
-        share = [(float(r["image_flushes"]) * float(r["image_flush_mean_us"] or 0) +
-                  float(r["journal_syncs"]) * float(r["journal_sync_mean_us"] or 0)) /
-                 (float(r["writes"]) * float(r["engine_write_mean_us"])) for r in rs]
+        fl, jl = f(rs, "image_flush_us_mean"), f(rs, "journal_sync_us_mean")
+        share = [(float(r["image_flushes"]) * float(r["image_flush_us_mean"] or 0) +
+                  float(r["journal_syncs"]) * float(r["journal_sync_us_mean"] or 0)) /
+                 (float(r["writes"]) * float(r["engine_write_us_mean"])) for r in rs]
         m = lambda xs, k=1: "%.*f (%.*f-%.*f)" % (k, med(xs), k, min(xs), k, max(xs)) if xs else ""
         print('%s,%s,%s,%d,%d,"%s",%.2f,"%s",%.2f,"%s","%s"' % (v, p, d, len(rs), med(n),
-              m(f(rs, "engine_write_mean_us")), med(f(rs, "image_flushes")) / med(n), m(fl),
+              m(f(rs, "engine_write_us_mean")), med(f(rs, "image_flushes")) / med(n), m(fl),
               med(f(rs, "journal_syncs")) / med(n), m(jl), m(share, 2)))
 PY
 }
@@ -144,7 +154,7 @@ SIZE=$((64 << 20))
 REGION_MIB=${REGION_MIB:-16}
 REPEATS=${REPEATS:-3}
 
-run_fio() { # URI DEPTH -> "iops,lat_mean_us"
+run_fio() { # URI DEPTH -> "iops,lat_us_mean"
     fio --name=w --ioengine=nbd --uri="$1" --rw=randwrite --bs=4k --iodepth="$2" \
         --size="${REGION_MIB}m" --output-format=json >"$W/fio.out" 2>"$W/fio.err" ||
         { cat "$W/fio.err" >&2; return 1; }
@@ -196,9 +206,9 @@ t = json.load(open(sys.argv[1]))
 b, w = t["barriers"], t["writes"]
 def kind(*names):
     xs = [b[n] for n in names if b.get(n)]
-    return sum(x["count"] for x in xs), sum(x["total_us"] for x in xs)
+    return sum(x["count"] for x in xs), sum(x["latency_us_sum"] for x in xs)
 n = sum(c["latency"]["count"] for c in w)
-wt = sum(c["latency"]["total_us"] for c in w)
+wt = sum(c["latency"]["latency_us_sum"] for c in w)
 fn, ft = kind("image_a_flush", "image_b_flush")
 jn, jt = kind("journal_fdatasync")
 _, st = kind("superblock_write")
@@ -223,9 +233,9 @@ phase() { # URI DEPTH VARIANT PHASE
 }
 
 mkdir -p "$W/timings"
-echo "round,variant,phase,iodepth,writes,engine_write_mean_us,image_flushes,image_flush_mean_us,journal_syncs,journal_sync_mean_us" >"$W/barriers.csv"
+echo "round,variant,phase,iodepth,writes,engine_write_us_mean,image_flushes,image_flush_us_mean,journal_syncs,journal_sync_us_mean" >"$W/barriers.csv"
 echo "# load before: $(uptime)" >&2
-echo "round,target,phase,iodepth,iops,lat_mean_us"
+echo "round,target,phase,iodepth,iops,lat_us_mean"
 for round in $(seq "$REPEATS"); do
     raw 8
     raw 1

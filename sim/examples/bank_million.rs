@@ -38,7 +38,7 @@ fn main() {
         transactions as f64 / secs,
         r.costs.committed,
         r.end_ticks,
-        r.costs.admission_delay.max_ticks,
+        r.costs.admission_delay.ticks_max,
         r.costs.request_to_a_consistent_ticks,
     );
 }

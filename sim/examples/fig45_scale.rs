@@ -30,7 +30,7 @@ fn main() {
         r.events,
         r.events as f64 / secs / 1e6,
         r.costs.committed,
-        r.costs.response_time.mean_ticks,
-        r.costs.admission_delay.max_ticks,
+        r.costs.response_time.ticks_mean,
+        r.costs.admission_delay.ticks_max,
     );
 }

@@ -25,7 +25,7 @@ fn main() {
                     r.costs.committed,
                     r.costs.lock_waits,
                     r.costs.physical_writes_per_logical_write,
-                    r.costs.extra_space_peak_blocks
+                    r.costs.extra_space_blocks_peak
                 );
                 if kind == "fig3" {
                     for t in &r.transactions {

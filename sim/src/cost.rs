@@ -175,7 +175,7 @@ pub struct CycleResult {
     /// The most extra space held at once from this cycle's start to its end, blocks:
     /// the highest `extra_space_blocks` of the series ([`crate::SpacePoint`]) over that
     /// span, taken at every change of the device's extra space.
-    pub extra_space_peak_blocks: u64,
+    pub extra_space_blocks_peak: u64,
     /// The backup's own physical I/O in this cycle: the split (mirroring's resync of
     /// image A at a later cycle, the barriers), the archive reads, retire's merge, the
     /// reads of the copy of VLUN B to B' (`[detach]`).
@@ -212,13 +212,13 @@ pub struct CycleResult {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DelayStats {
     pub count: u64,
-    /// The delays' sum (ticks): the mean exactly, `sum_ticks / count`.
-    pub sum_ticks: u128,
-    /// `sum_ticks / count` in `f64` (0 with no delay).
-    pub mean_ticks: f64,
+    /// The delays' sum (ticks): the mean exactly, `ticks_sum / count`.
+    pub ticks_sum: u128,
+    /// `ticks_sum / count` in `f64` (0 with no delay).
+    pub ticks_mean: f64,
     /// 99th percentile (nearest rank).
-    pub p99_ticks: Tick,
-    pub max_ticks: Tick,
+    pub ticks_p99: Tick,
+    pub ticks_max: Tick,
 }
 
 impl DelayStats {
@@ -234,10 +234,10 @@ impl DelayStats {
         let (_, &mut p99, above) = xs.select_nth_unstable(rank);
         Self {
             count: n as u64,
-            sum_ticks: sum,
-            mean_ticks: sum as f64 / n as f64,
-            p99_ticks: p99,
-            max_ticks: above.iter().copied().max().unwrap_or(p99),
+            ticks_sum: sum,
+            ticks_mean: sum as f64 / n as f64,
+            ticks_p99: p99,
+            ticks_max: above.iter().copied().max().unwrap_or(p99),
         }
     }
 }
@@ -278,14 +278,14 @@ pub struct Costs {
     /// the mirroring engine variant the end counts image A kept after the last retire
     /// for a next split's incremental resync (engine `SpaceInUse::kept_image_blocks`):
     /// the volume's blocks, as the peak.
-    pub extra_space_peak_blocks: u64,
-    pub extra_space_end_blocks: u64,
+    pub extra_space_blocks_peak: u64,
+    pub extra_space_blocks_end: u64,
     pub table_lookups: u64,
     pub table_updates: u64,
     /// Application lock waits (type (b) waits included): how many, total, longest. A
     /// lock granted in the tick it was asked for is no wait.
     pub lock_waits: u64,
-    pub lock_wait_ticks_total: Tick,
+    pub lock_wait_ticks_sum: Tick,
     pub lock_wait_ticks_max: Tick,
     /// Ticks calls spent queued for a device channel (the backup's calls included).
     pub device_queue_ticks: Tick,
@@ -469,10 +469,10 @@ mod tests {
     fn delay_stats_nearest_rank() {
         let mut xs: Vec<Tick> = (1..=200).rev().collect();
         let d = DelayStats::of(&mut xs);
-        assert_eq!((d.count, d.p99_ticks, d.max_ticks), (200, 198, 200));
-        assert!((d.mean_ticks - 100.5).abs() < 1e-9);
+        assert_eq!((d.count, d.ticks_p99, d.ticks_max), (200, 198, 200));
+        assert!((d.ticks_mean - 100.5).abs() < 1e-9);
         assert_eq!(DelayStats::of(&mut []), DelayStats::default());
-        assert_eq!(DelayStats::of(&mut [7]).p99_ticks, 7);
+        assert_eq!(DelayStats::of(&mut [7]).ticks_p99, 7);
     }
 
     /// The selected percentile and maximum are the sorted list's, at every length up
@@ -494,7 +494,7 @@ mod tests {
             let rank = (n * 99).div_ceil(100).max(1) - 1;
             let d = DelayStats::of(&mut xs.clone());
             assert_eq!(
-                (d.p99_ticks, d.max_ticks),
+                (d.ticks_p99, d.ticks_max),
                 (sorted[rank], sorted[n - 1]),
                 "n {n}"
             );

@@ -222,10 +222,10 @@ impl Samples {
         };
         DelayStats {
             count: n as u64,
-            sum_ticks: sum,
-            mean_ticks: sum as f64 / n as f64,
-            p99_ticks: p99,
-            max_ticks: max,
+            ticks_sum: sum,
+            ticks_mean: sum as f64 / n as f64,
+            ticks_p99: p99,
+            ticks_max: max,
         }
     }
 
@@ -332,7 +332,7 @@ mod tests {
                 let want = DelayStats::of(&mut xs.clone());
                 assert_eq!(s.stats(), want, "n {n}, big every {big_every}");
                 if big_every == 3 {
-                    assert!(want.max_ticks > u64::from(u32::MAX));
+                    assert!(want.ticks_max > u64::from(u32::MAX));
                 }
             }
         }
@@ -382,7 +382,7 @@ mod tests {
         assert_eq!(s.small, vec![1, 1]);
         let d = s.stats();
         assert_eq!(d.count, s.counted + 2);
-        assert_eq!((d.p99_ticks, d.max_ticks), (1, 2));
+        assert_eq!((d.ticks_p99, d.ticks_max), (1, 2));
     }
 
     /// Delays drawn from a range of `distinct` values (a few to thousands), some past
@@ -431,13 +431,13 @@ mod tests {
             let want = DelayStats::of(&mut xs.clone());
             let got = s.clone().stats();
             assert_eq!(got, want, "{} delays", xs.len());
-            assert_eq!(got.mean_ticks.to_bits(), want.mean_ticks.to_bits());
+            assert_eq!(got.ticks_mean.to_bits(), want.ticks_mean.to_bits());
             if s.is_table() {
                 tables += 1;
             } else if xs.len() > 2 * LIST_LEN_CHECKED_MIN {
                 lists += 1;
             }
-            if want.max_ticks > u64::from(u32::MAX) {
+            if want.ticks_max > u64::from(u32::MAX) {
                 large += 1;
             }
         }

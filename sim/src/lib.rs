@@ -215,15 +215,15 @@ fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> Run
         physical_writes: t.io.writes,
         physical_reads_per_logical_write: per(t.io.reads),
         physical_writes_per_logical_write: per(t.io.writes),
-        extra_space_peak_blocks: counters.extra_space_peak,
-        extra_space_end_blocks: {
+        extra_space_blocks_peak: counters.extra_space_peak,
+        extra_space_blocks_end: {
             let s = w.dev.space_in_use();
             s.extra_space_blocks + s.kept_image_blocks
         },
         table_lookups: t.io.lookups,
         table_updates: t.io.updates,
         lock_waits: t.lock_waits,
-        lock_wait_ticks_total: t.lock_wait_total,
+        lock_wait_ticks_sum: t.lock_wait_total,
         lock_wait_ticks_max: t.lock_wait_max,
         device_queue_ticks,
         flushes: t.io.flushes,

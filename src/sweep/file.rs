@@ -46,8 +46,8 @@ fn default_seeds() -> Vec<u64> {
 
 fn default_metrics() -> Vec<String> {
     vec![
-        "admission_delay_mean_ticks".into(),
-        "admission_delay_p99_ticks".into(),
+        "admission_delay_ticks_mean".into(),
+        "admission_delay_ticks_p99".into(),
     ]
 }
 
@@ -195,27 +195,34 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
             ));
         }
     }
+    // An error at metric `j`'s own line (a list over several lines names the one).
+    let metric_error = |j: usize, message: String| {
+        let keys = Keys::of(src);
+        let line = metric_span(src, j)
+            .map(|s| keys.line_of(s.start))
+            .or_else(|| keys.line("metrics"));
+        FileError {
+            path: path.to_path_buf(),
+            line,
+            key: Some("metrics".into()),
+            message,
+            snippet: line.and_then(|l| keys.line_text(l)),
+        }
+    };
     for (j, m) in spec.metrics.iter().enumerate() {
         if let Err(e) = tables::sweep_metric(m) {
-            return Err(FileError::key(path, src, "metrics", e));
+            return Err(metric_error(j, e));
         }
         if let Some(k) = spec.metrics[..j].iter().position(|n| n == m) {
-            let keys = Keys::of(src);
-            let line = metric_span(src, j)
-                .map(|s| keys.line_of(s.start))
-                .or_else(|| keys.line("metrics"));
-            return Err(FileError {
-                path: path.to_path_buf(),
-                line,
-                key: Some("metrics".into()),
-                message: format!(
+            return Err(metric_error(
+                j,
+                format!(
                     "lists `{m}` twice (metrics {} and {}): stats.csv would hold two \
                      groups of one name; give each metric once",
                     k + 1,
                     j + 1
                 ),
-                snippet: line.and_then(|l| keys.line_text(l)),
-            });
+            ));
         }
     }
     for (i, a) in spec.axis.iter().enumerate() {

@@ -662,7 +662,7 @@ mod tests {
         let src = format!(
             "policies = [\"none\", \"quiesce\", \"crash-consistent\", \"mirroring\", \"logging\", \"cow\"]\n\
              seeds = \"1..={seeds}\"\nbaseline = \"none\"\nx = \"backup.data_area_fraction\"\n\
-             metrics = [\"response_mean_ticks\", \"response_p99_ticks\"]\n\
+             metrics = [\"response_ticks_mean\", \"response_ticks_p99\"]\n\
              [[axis]]\nkey = \"backup.data_area_fraction\"\nvalues = [0.005, 1.0]\n\
              [scenario.workload]\nkind = \"generated\"\nrecords = 8192\ntransactions = 1500\n\
              length_min = 1\nlength_max = 1\nwrite_fraction = 0.8\nwrite_kind = \"blind\"\n\

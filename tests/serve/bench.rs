@@ -87,7 +87,7 @@ fn the_script_summarises_rounds_into_medians_slowdowns_and_ratios() {
     let csv = write(
         tmp.path(),
         "run.csv",
-        "round,target,phase,iodepth,iops,lat_mean_us\n\
+        "round,target,phase,iodepth,iops,lat_us_mean\n\
          1,raw file (nbdkit file),-,1,1000,100.0\n\
          2,raw file (nbdkit file),-,1,500,200.0\n\
          1,sim cow,before split,1,1000,100.0,1.00\n\
@@ -111,6 +111,31 @@ fn the_script_summarises_rounds_into_medians_slowdowns_and_ratios() {
     assert!(
         out.contains("cow,backup window,1,4.00,10.00,2.50,550.0,1000.0,1.82"),
         "{out}"
+    );
+    // A run or barrier file with a column's name from before the unit came before the
+    // statistic is refused, naming the new name.
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let old = write(
+        tmp.path(),
+        "old.csv",
+        &text.replacen("lat_us_mean", "lat_mean_us", 1),
+    );
+    let o = script(&["--summary", &old]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("`lat_mean_us` is now `lat_us_mean`"), "{err}");
+    let barriers = write(
+        tmp.path(),
+        "barriers.csv",
+        "round,variant,phase,iodepth,writes,engine_write_mean_us,image_flushes,\
+         image_flush_us_mean,journal_syncs,journal_sync_us_mean\n",
+    );
+    let o = script(&["--summary", &csv, &barriers]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("`engine_write_mean_us` is now `engine_write_us_mean`"),
+        "{err}"
     );
 }
 
@@ -284,7 +309,7 @@ fn calibrate_prints_a_small_slowdown_and_says_why() {
 /// A device slower than one write a second (a 2 s write): the predicted IOPS are below
 /// 1 and printed with two significant digits, not as `0`. At queue depth 1 (closed
 /// loop, one write at a time) the rate is the inverse of the mean latency, so every
-/// such row's IOPS agrees with its `lat_mean_us` to the digits printed.
+/// such row's IOPS agrees with its `lat_us_mean` to the digits printed.
 #[test]
 fn calibrate_prints_a_rate_below_one_write_a_second() {
     let cal = FromProfile::new(
@@ -324,7 +349,7 @@ fn calibrate_refuses_an_out_it_would_overwrite() {
     let timings = write(
         tmp.path(),
         "timings.json",
-        "{\"barriers\":{\"image_a_flush\":{\"count\":1,\"total_us\":4}}}",
+        "{\"barriers\":{\"image_a_flush\":{\"count\":1,\"latency_us_sum\":4}}}",
     );
     let spelled = format!("{d}/../cal/calibrate-pattern-qd1.csv");
     for (out, names) in [
@@ -656,7 +681,7 @@ fn readme_qd1_writes_us() -> Vec<(String, f64)> {
     rows
 }
 
-/// `(variant, phase, iodepth) -> (iops, lat_mean_us)` of a calibrate table.
+/// `(variant, phase, iodepth) -> (iops, lat_us_mean)` of a calibrate table.
 fn table(text: &str) -> std::collections::BTreeMap<(String, String, u32), (f64, f64)> {
     text.lines()
         .map(|l| l.split(',').collect::<Vec<_>>())
@@ -731,7 +756,7 @@ fn calibrate_prices_the_pattern_as_blind_writes_on_every_profile() {
 /// the timed sync is priced nowhere; a journaled profile prices it, with no such note.
 #[test]
 fn calibrate_says_when_a_timed_journal_sync_is_priced_nowhere() {
-    let timings = r#"{"barriers":{"image_a_flush":{"count":2,"total_us":200.0},"image_b_flush":{"count":2,"total_us":600.0},"journal_fdatasync":{"count":4,"total_us":400.0},"superblock_write":{"count":4,"total_us":40.0}}}"#;
+    let timings = r#"{"barriers":{"image_a_flush":{"count":2,"latency_us_sum":200.0},"image_b_flush":{"count":2,"latency_us_sum":600.0},"journal_fdatasync":{"count":4,"latency_us_sum":400.0},"superblock_write":{"count":4,"latency_us_sum":40.0}}}"#;
     let note = "note: the timed journal sync (110.0 us) is priced nowhere";
     for (profile, extra, unused) in [
         (

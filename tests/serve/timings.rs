@@ -66,7 +66,10 @@ fn timings_count_each_barrier_the_served_writes_paid() {
         a["samples_us"].as_array().map(Vec::len),
         Some(count(&t, "image_a_flush") as usize)
     );
-    assert!(a["p50_us"].as_f64() <= a["max_us"].as_f64(), "{a}");
+    assert!(
+        a["latency_us_p50"].as_f64() <= a["latency_us_max"].as_f64(),
+        "{a}"
+    );
 
     // Each reading starts a new interval.
     let again = timings(&s, false);
@@ -120,8 +123,8 @@ fn calibrate_refuses_bad_barrier_timings() {
     let torn = write(
         tmp.path(),
         "torn.json",
-        "{\"barriers\":{\"journal_fdatasync\":{\"count\":2,\"total_us\":10},\
-          \"superblock_write\":{\"count\":1,\"total_us\":5}}}",
+        "{\"barriers\":{\"journal_fdatasync\":{\"count\":2,\"latency_us_sum\":10},\
+          \"superblock_write\":{\"count\":1,\"latency_us_sum\":5}}}",
     );
     fails_with(
         &run(&torn),
@@ -132,12 +135,21 @@ fn calibrate_refuses_bad_barrier_timings() {
         ],
     );
     // Counts that add up past u64::MAX, a negative time, times that add up past any
-    // f64: refused (exit 2), naming the file and the field.
+    // f64, a field by its name before the unit came before the statistic: refused
+    // (exit 2), naming the file and the field.
     for (name, body, needles) in [
         (
+            "renamed.json",
+            "{\"barriers\":{\"image_a_flush\":{\"count\":1,\"total_us\":4,\"mean_us\":4}}}",
+            &[
+                "barriers.image_a_flush.total_us",
+                "`total_us` is now `latency_us_sum`",
+            ][..],
+        ),
+        (
             "wrap.json",
-            "{\"barriers\":{\"image_a_flush\":{\"count\":18446744073709551615,\"total_us\":1},\
-              \"image_b_flush\":{\"count\":2,\"total_us\":2000}}}",
+            "{\"barriers\":{\"image_a_flush\":{\"count\":18446744073709551615,\"latency_us_sum\":1},\
+              \"image_b_flush\":{\"count\":2,\"latency_us_sum\":2000}}}",
             &[
                 "image_a_flush.count 18446744073709551615",
                 "image_b_flush.count 2",
@@ -145,14 +157,14 @@ fn calibrate_refuses_bad_barrier_timings() {
         ),
         (
             "negative.json",
-            "{\"barriers\":{\"image_a_flush\":{\"count\":1,\"total_us\":-5000}}}",
-            &["barriers.image_a_flush.total_us -5000", "not a time"][..],
+            "{\"barriers\":{\"image_a_flush\":{\"count\":1,\"latency_us_sum\":-5000}}}",
+            &["barriers.image_a_flush.latency_us_sum -5000", "not a time"][..],
         ),
         (
             "huge.json",
-            "{\"barriers\":{\"image_a_flush\":{\"count\":1,\"total_us\":1e308},\
-              \"image_b_flush\":{\"count\":1,\"total_us\":1e308}}}",
-            &["image_b_flush.total_us", "past any time"][..],
+            "{\"barriers\":{\"image_a_flush\":{\"count\":1,\"latency_us_sum\":1e308},\
+              \"image_b_flush\":{\"count\":1,\"latency_us_sum\":1e308}}}",
+            &["image_b_flush.latency_us_sum", "past any time"][..],
         ),
     ] {
         let f = write(tmp.path(), name, body);
@@ -164,10 +176,10 @@ fn calibrate_refuses_bad_barrier_timings() {
     let good = write(
         tmp.path(),
         "good.json",
-        "{\"barriers\":{\"image_a_flush\":{\"count\":2,\"total_us\":4},\
-          \"image_b_flush\":{\"count\":1,\"total_us\":5},\
-          \"journal_fdatasync\":{\"count\":2,\"total_us\":8},\
-          \"superblock_write\":{\"count\":2,\"total_us\":12}}}",
+        "{\"barriers\":{\"image_a_flush\":{\"count\":2,\"latency_us_sum\":4},\
+          \"image_b_flush\":{\"count\":1,\"latency_us_sum\":5},\
+          \"journal_fdatasync\":{\"count\":2,\"latency_us_sum\":8},\
+          \"superblock_write\":{\"count\":2,\"latency_us_sum\":12}}}",
     );
     let o = run(&good);
     ok(&o);
@@ -267,15 +279,15 @@ fn calibrate_refuses_bad_barrier_timings() {
     for (name, body, field) in [
         (
             "huge-flush.json",
-            "{\"barriers\":{\"image_a_flush\":{\"count\":1,\"total_us\":1e13},\
-              \"image_b_flush\":{\"count\":1,\"total_us\":1000}}}",
-            "barriers.image_a_flush.total_us",
+            "{\"barriers\":{\"image_a_flush\":{\"count\":1,\"latency_us_sum\":1e13},\
+              \"image_b_flush\":{\"count\":1,\"latency_us_sum\":1000}}}",
+            "barriers.image_a_flush.latency_us_sum",
         ),
         (
             "huge-sync.json",
-            "{\"barriers\":{\"journal_fdatasync\":{\"count\":1,\"total_us\":1e300},\
-              \"superblock_write\":{\"count\":1,\"total_us\":5}}}",
-            "barriers.journal_fdatasync.total_us",
+            "{\"barriers\":{\"journal_fdatasync\":{\"count\":1,\"latency_us_sum\":1e300},\
+              \"superblock_write\":{\"count\":1,\"latency_us_sum\":5}}}",
+            "barriers.journal_fdatasync.latency_us_sum",
         ),
     ] {
         let f = write(tmp.path(), name, body);

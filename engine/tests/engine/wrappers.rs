@@ -43,7 +43,7 @@ impl Probe {
 fn times() -> LatencySummary {
     LatencySummary {
         count: 7,
-        total_us: 70.0,
+        latency_us_sum: 70.0,
         ..LatencySummary::default()
     }
 }

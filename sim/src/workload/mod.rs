@@ -343,22 +343,22 @@ pub(crate) trait Workload {
     fn shape(&mut self, client: Option<u32>, ops: Vec<Op>) -> TxnSpec;
 }
 
-/// An open-loop Poisson source of `total` arrivals, `mean_ticks` apart on average: the
-/// arrival process of the fig4-5 and bank workloads (its own random stream, so the
-/// transactions' shapes never shift the arrival times).
+/// An open-loop Poisson source of `total` arrivals, `interarrival_ticks_mean` apart on
+/// average: the arrival process of the fig4-5 and bank workloads (its own random stream,
+/// so the transactions' shapes never shift the arrival times).
 pub(crate) struct PoissonArrivals {
     rng: ChaCha8Rng,
-    mean_ticks: f64,
+    interarrival_ticks_mean: f64,
     total: u64,
     /// Arrivals scheduled so far.
     scheduled: u64,
 }
 
 impl PoissonArrivals {
-    pub(crate) fn new(rng: ChaCha8Rng, mean_ticks: u64, total: u64) -> Self {
+    pub(crate) fn new(rng: ChaCha8Rng, interarrival_ticks_mean: u64, total: u64) -> Self {
         Self {
             rng,
-            mean_ticks: mean_ticks as f64,
+            interarrival_ticks_mean: interarrival_ticks_mean as f64,
             total,
             scheduled: 0,
         }
@@ -371,14 +371,17 @@ impl PoissonArrivals {
             return Vec::new();
         }
         self.scheduled = 1;
-        vec![(rng::exponential(&mut self.rng, self.mean_ticks), None)]
+        vec![(
+            rng::exponential(&mut self.rng, self.interarrival_ticks_mean),
+            None,
+        )]
     }
 
     /// The arrival after the one at `now`, until `total` have been scheduled.
     pub(crate) fn next(&mut self, now: Tick) -> Option<Tick> {
         (self.scheduled < self.total).then(|| {
             self.scheduled += 1;
-            now + rng::exponential(&mut self.rng, self.mean_ticks)
+            now + rng::exponential(&mut self.rng, self.interarrival_ticks_mean)
         })
     }
 }

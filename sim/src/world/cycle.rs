@@ -204,7 +204,7 @@ impl World<'_> {
             vlun_b_writes_a_live: now.vlun_b_writes_a_live - b.vlun_b_writes_a_live,
             vlun_b_writes_old_active: now.vlun_b_writes_old_active - b.vlun_b_writes_old_active,
             table_updates: now.table_updates - b.table_updates,
-            extra_space_peak_blocks: c.extra_space_peak,
+            extra_space_blocks_peak: c.extra_space_peak,
             backup_physical_reads: now.backup.reads - b.backup.reads,
             backup_physical_writes: now.backup.writes - b.backup.writes,
             backup_flushes: now.backup.flushes - b.backup.flushes,

@@ -148,7 +148,7 @@ impl World<'_> {
 
     /// Takes the device's extra space now, after a call that may have changed it: the
     /// one path every change goes through, feeding both the cycle in progress's peak
-    /// (`cycle_extra_space_peak_blocks`) and, when the timeline is kept, the series
+    /// (`cycle_extra_space_blocks_peak`) and, when the timeline is kept, the series
     /// (`extra_space.csv`, a point when the value changed), so the cycle's peak is the
     /// series' highest value over the cycle's span.
     pub(super) fn note_extra_space(&mut self) {

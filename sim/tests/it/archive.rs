@@ -42,10 +42,10 @@ fn a_slower_archive_target_lengthens_the_window_and_raises_the_extra_space_peak(
             );
             assert!(sw > fw, "{v} seed {seed}: window {sw} vs {fw}");
             assert!(
-                s.costs.extra_space_peak_blocks > f.costs.extra_space_peak_blocks,
+                s.costs.extra_space_blocks_peak > f.costs.extra_space_blocks_peak,
                 "{v} seed {seed}: peak {} vs {}",
-                s.costs.extra_space_peak_blocks,
-                f.costs.extra_space_peak_blocks
+                s.costs.extra_space_blocks_peak,
+                f.costs.extra_space_blocks_peak
             );
             // The archive read every block of A once, on the device.
             assert_eq!(f.costs.archive_bytes, 1024 * 64);
@@ -130,10 +130,10 @@ fn flushes_are_priced() {
     let d = run(&dear, p, 1).unwrap().result;
     assert!(c.costs.flushes > 0);
     assert!(
-        d.costs.response_time.mean_ticks > c.costs.response_time.mean_ticks,
+        d.costs.response_time.ticks_mean > c.costs.response_time.ticks_mean,
         "{} vs {}",
-        d.costs.response_time.mean_ticks,
-        c.costs.response_time.mean_ticks
+        d.costs.response_time.ticks_mean,
+        c.costs.response_time.ticks_mean
     );
 }
 

@@ -106,15 +106,15 @@ fn judged_cheapest(s: &Scenario, exceptions_max: usize, p99_judged: bool) {
             s.name
         );
         assert_eq!(
-            (base.costs.extra_space_peak_blocks, base.costs.table_updates),
+            (base.costs.extra_space_blocks_peak, base.costs.table_updates),
             (0, 0),
             "{}: `none` has no mirror and no table",
             s.name
         );
         assert_eq!(base.engine_variant, None);
         let (mean0, p990) = (
-            base.costs.response_time.mean_ticks,
-            base.costs.response_time.p99_ticks,
+            base.costs.response_time.ticks_mean,
+            base.costs.response_time.ticks_p99,
         );
         none_mean_sum += mean0;
         for (i, p) in Policy::ALL.into_iter().enumerate() {
@@ -125,8 +125,8 @@ fn judged_cheapest(s: &Scenario, exceptions_max: usize, p99_judged: bool) {
                 s.name
             );
             let (mean, p99) = (
-                r.costs.response_time.mean_ticks,
-                r.costs.response_time.p99_ticks,
+                r.costs.response_time.ticks_mean,
+                r.costs.response_time.ticks_p99,
             );
             if mean < mean0 || (p99_judged && p99 < p990) {
                 exceptions.push(format!(
@@ -182,11 +182,11 @@ fn on_contended_fig3_single_seeds_beat_a_plain_volume_but_not_the_mean() {
         judged_cheapest(&s, exceptions_max, true);
         if updates_max == 3 {
             let (none, mirroring) = (
-                result(&s, Policy::None, 4).costs.response_time.mean_ticks,
+                result(&s, Policy::None, 4).costs.response_time.ticks_mean,
                 result(&s, Policy::Owm(engine::Variant::WriteMirroring), 4)
                     .costs
                     .response_time
-                    .mean_ticks,
+                    .ticks_mean,
             );
             assert!(
                 mirroring < 0.9 * none,
@@ -309,8 +309,8 @@ fn no_policy_beats_a_plain_volume_on_a_closed_loop_in_the_mean() {
             result(&s, Policy::None, seed).costs.response_time,
             result(&slower, Policy::None, seed).costs.response_time,
         );
-        p99_lower += usize::from(b.p99_ticks < a.p99_ticks);
-        mean_lower += usize::from(b.mean_ticks < a.mean_ticks);
+        p99_lower += usize::from(b.ticks_p99 < a.ticks_p99);
+        mean_lower += usize::from(b.ticks_mean < a.ticks_mean);
     }
     assert_eq!(
         mean_lower, 0,

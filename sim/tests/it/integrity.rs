@@ -151,8 +151,8 @@ fn integrity_mode_is_strictly_dearer() {
                     > off.costs.physical_writes_per_logical_write,
                 "{policy} / seed {seed}"
             );
-            on_response += on.costs.response_time.mean_ticks;
-            off_response += off.costs.response_time.mean_ticks;
+            on_response += on.costs.response_time.ticks_mean;
+            off_response += off.costs.response_time.ticks_mean;
         }
         assert!(
             on_response > off_response,

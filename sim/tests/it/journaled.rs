@@ -61,10 +61,10 @@ fn a_journaled_device_pays_the_journal_syncs_a_file_device_pays() {
         );
         // Dearer syncs: slower transactions.
         assert!(
-            dear.costs.response_time.mean_ticks > journaled.costs.response_time.mean_ticks,
+            dear.costs.response_time.ticks_mean > journaled.costs.response_time.ticks_mean,
             "{v}: {} vs {}",
-            dear.costs.response_time.mean_ticks,
-            journaled.costs.response_time.mean_ticks
+            dear.costs.response_time.ticks_mean,
+            journaled.costs.response_time.ticks_mean
         );
         // Without a given price, a sync costs a flush: the default changes nothing.
         let same = go(

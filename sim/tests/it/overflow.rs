@@ -52,13 +52,13 @@ fn break_guest_write_aborts_the_writers_and_keeps_the_backup() {
                 r.violations
             );
             assert_eq!(c.data_area_blocks, Some(4));
-            assert!(c.extra_space_peak_blocks <= 4, "{p} seed {seed}: {c:?}");
+            assert!(c.extra_space_blocks_peak <= 4, "{p} seed {seed}: {c:?}");
             assert!(!c.backup_abandoned && r.marks.abandoned.is_none());
             assert!(r.marks.archive_copy.is_some() && r.marks.retire.is_some());
             assert!(c.aborted >= c.data_area_full_aborts);
             if c.data_area_full_aborts > 0 {
                 full += 1;
-                assert_eq!(c.extra_space_peak_blocks, 4, "{p} seed {seed}");
+                assert_eq!(c.extra_space_blocks_peak, 4, "{p} seed {seed}");
             }
         }
         assert!(full > 0, "{p}: the data area never filled");
@@ -85,8 +85,8 @@ fn break_snapshot_abandons_the_backup_and_leaves_the_users_alone() {
                 "{p} seed {seed}"
             );
             assert_eq!(c.committed, roomy.costs.committed, "{p} seed {seed}");
-            assert!(c.extra_space_peak_blocks <= 4);
-            assert_eq!(c.extra_space_end_blocks, 0);
+            assert!(c.extra_space_blocks_peak <= 4);
+            assert_eq!(c.extra_space_blocks_end, 0);
             if !c.backup_abandoned {
                 assert!(r.marks.archive_copy.is_some());
                 continue;
@@ -100,7 +100,7 @@ fn break_snapshot_abandons_the_backup_and_leaves_the_users_alone() {
                 r.marks.a_dropped.is_some_and(|t| t >= at),
                 "{p} seed {seed}"
             );
-            assert_eq!(c.extra_space_peak_blocks, 4);
+            assert_eq!(c.extra_space_blocks_peak, 4);
             for j in r.judgements() {
                 // b-prime-faithful: no [detach], never reached; bank-conserved: a
                 // generated load keeps no sum.
@@ -226,7 +226,7 @@ fn a_full_data_area_never_ends_a_run_in_an_engine_error() {
                             "{at}: {:?}",
                             r.violations
                         );
-                        assert!(c.extra_space_peak_blocks <= slots, "{at}: {c:?}");
+                        assert!(c.extra_space_blocks_peak <= slots, "{at}: {c:?}");
                         aborts += c.data_area_full_aborts;
                         abandoned += u32::from(c.backup_abandoned);
                         if on_full == OnDataAreaFull::BreakGuestWrite && c.backup_abandoned {

@@ -24,16 +24,16 @@ fn owm_holds(s: &Scenario, seeds: u64) {
                 describe(s, policy, seed, &r)
             );
             assert!(
-                r.costs.admission_delay.max_ticks <= setup,
+                r.costs.admission_delay.ticks_max <= setup,
                 "{} {policy} seed {seed}: a new transaction waited {} ticks for the backup",
                 s.name,
-                r.costs.admission_delay.max_ticks
+                r.costs.admission_delay.ticks_max
             );
             let m = &r.marks;
             if m.a_consistent > m.request {
                 old_at_split += 1;
             }
-            if r.costs.admission_delay.max_ticks > 0 {
+            if r.costs.admission_delay.ticks_max > 0 {
                 new_waited += 1;
             }
             // The heart of the patent: new transactions on B while old ones still
@@ -147,7 +147,7 @@ fn quiesce_holds_new_transactions_until_old_ones_end() {
                     }
                 }
             }
-            if r.costs.admission_delay.max_ticks > setup {
+            if r.costs.admission_delay.ticks_max > setup {
                 longer_than_owm += 1;
             }
         }
@@ -320,7 +320,7 @@ fn a_million_bank_transfers_complete() {
         .unwrap()
         .result;
     assert_eq!(r.costs.committed, 1_000_000);
-    assert!(r.costs.admission_delay.max_ticks <= s.backup.setup_window_ticks);
+    assert!(r.costs.admission_delay.ticks_max <= s.backup.setup_window_ticks);
 }
 
 /// Fig 4/5: before the split processes 503/504 serve queue 502, after it 507/508;

@@ -48,9 +48,9 @@ fn a_missed_deadline_reopens_the_gate_and_gives_up_after_the_retries() {
             // The standing mirror held its extra space through the cycle given up: the
             // cycle's peak is the run's, not 0.
             assert_eq!(r.cycles.len(), 1, "seed {seed}");
-            assert!(r.costs.extra_space_peak_blocks > 0, "seed {seed}");
+            assert!(r.costs.extra_space_blocks_peak > 0, "seed {seed}");
             assert_eq!(
-                r.cycles[0].extra_space_peak_blocks, r.costs.extra_space_peak_blocks,
+                r.cycles[0].extra_space_blocks_peak, r.costs.extra_space_blocks_peak,
                 "seed {seed}"
             );
             // The oracle's record says so: two timeouts, one retry, the give-up.

@@ -79,7 +79,7 @@ fn run(s: &Scenario, p: Policy, seed: u64) -> RunResult {
 }
 
 fn mean(r: &RunResult) -> f64 {
-    r.costs.response_time.mean_ticks
+    r.costs.response_time.ticks_mean
 }
 
 /// Per transaction: its accesses, from the history (the records it read, and each
@@ -203,7 +203,7 @@ fn without_the_gate_cow_answers_as_fast_so_the_gate_is_not_the_cause() {
     s.backup.setup_window_ticks = 0;
     let none = run(&s, Policy::None, SEED);
     let cow = run(&s, COW, SEED);
-    assert_eq!(cow.costs.admission_delay.max_ticks, 0, "nobody held");
+    assert_eq!(cow.costs.admission_delay.ticks_max, 0, "nobody held");
     assert!((mean(&none) - 14_685.214).abs() < 1e-3, "{}", mean(&none));
     assert!((mean(&cow) - 14_370.457).abs() < 1e-3, "{}", mean(&cow));
     // The first difference: 509's first writes on VLUN B copy the old blocks.

@@ -333,9 +333,9 @@ fn the_admission_delay_count_is_every_attempt_admitted_after_the_first_split() {
                     .collect();
                 let d = &r.costs.admission_delay;
                 assert_eq!(d.count, waits.len() as u64, "{p} seed {seed}");
-                assert_eq!(d.max_ticks, waits.iter().copied().max().unwrap_or(0));
+                assert_eq!(d.ticks_max, waits.iter().copied().max().unwrap_or(0));
                 let sum: u64 = waits.iter().sum();
-                assert!((d.mean_ticks * waits.len() as f64 - sum as f64).abs() < 1e-6);
+                assert!((d.ticks_mean * waits.len() as f64 - sum as f64).abs() < 1e-6);
                 retried |= d.count > transactions;
                 unheld |= waits.contains(&0) && waits.iter().any(|&w| w > 0);
             }

@@ -178,10 +178,10 @@ fn every_shipped_scenario_exercises_the_one_way_mirror() {
                     }
                     if v != Variant::WriteMirroring {
                         check(
-                            c.table_updates > 0 && c.extra_space_peak_blocks > 0,
+                            c.table_updates > 0 && c.extra_space_blocks_peak > 0,
                             format!(
                                 "{label} {p} seed {seed} cycle {k}: table updates {}, extra space peak {}",
-                                c.table_updates, c.extra_space_peak_blocks
+                                c.table_updates, c.extra_space_blocks_peak
                             ),
                         );
                     }

@@ -1,6 +1,6 @@
 //! The extra-space figures agree with the series they summarise: each cycle's
-//! `cycle_extra_space_peak_blocks` is the highest extra space `extra_space.csv` shows
-//! over that cycle's span, and the run's `extra_space_peak_blocks` the highest of the
+//! `cycle_extra_space_blocks_peak` is the highest extra space `extra_space.csv` shows
+//! over that cycle's span, and the run's `extra_space_blocks_peak` the highest of the
 //! whole series. Over schedules of two and three cycles, small data areas under both
 //! overflow policies, transactions that abort (their rollbacks write before-images
 //! through VLUN B, entering blocks in the table), and every policy on every engine
@@ -113,7 +113,7 @@ fn check(s: &Scenario, p: Policy, seed: u64, r: &RunResult) -> u32 {
     assert!(!points.is_empty(), "{} {p} seed {seed}: a series", s.name);
     let whole = points.iter().map(|q| q.extra_space_blocks).max().unwrap();
     assert_eq!(
-        r.costs.extra_space_peak_blocks, whole,
+        r.costs.extra_space_blocks_peak, whole,
         "{} {p} seed {seed}: the run's peak is the series' highest",
         s.name
     );
@@ -125,7 +125,7 @@ fn check(s: &Scenario, p: Policy, seed: u64, r: &RunResult) -> u32 {
         // cycle's peak lies between what it must have seen and what it may have.
         let seen = series_max(points, start, end, true);
         let may = series_max(points, start, end, false);
-        let peak = c.extra_space_peak_blocks;
+        let peak = c.extra_space_blocks_peak;
         assert!(
             seen <= peak && peak <= may,
             "{} {p} seed {seed} cycle {} ({start}..={end}): peak {peak}, the series \

@@ -1405,7 +1405,7 @@ fn blind_trace_writes_issue_no_reads() {
     let r = run(&path, blind, 77);
     assert_eq!(r.costs.logical_writes, 40);
     assert_eq!((r.costs.logical_reads, r.costs.physical_reads), (0, 0));
-    assert_eq!(r.costs.response_time.mean_ticks, 30.0);
+    assert_eq!(r.costs.response_time.ticks_mean, 30.0);
     let slow_reads = run(&path, blind, 50_000);
     assert_eq!(
         r.costs.response_time, slow_reads.costs.response_time,
@@ -1413,7 +1413,7 @@ fn blind_trace_writes_issue_no_reads() {
     );
     let m = run(&path, rmw, 77);
     assert_eq!(m.costs.logical_reads, 40);
-    assert_eq!(m.costs.response_time.mean_ticks, 107.0);
+    assert_eq!(m.costs.response_time.ticks_mean, 107.0);
     // One whole-block write (blind), one partial (read first).
     let p = run(&partial, blind, 77);
     assert_eq!((p.costs.logical_writes, p.costs.logical_reads), (2, 1));
