@@ -603,7 +603,9 @@ pub enum Outcome {
     /// Checked over everything and held.
     Held,
     /// Held over the part explored; `cut` states or steps were left unexplored at the
-    /// bound (held within depth N). Exit 3 unless `cut` is 0.
+    /// bound (held within depth N). Exit 3, even when `cut` is 0: a search past its
+    /// `--states-max` whose threads explored every state before the bound's check
+    /// stopped them is cut on other runs of the same command.
     HeldWithin { bound: String, cut: u64 },
     /// Violated `count` times; `detail` is the first violation. `check` (exhaustive)
     /// adds its trace's length and whether it is proven the shortest.
@@ -641,7 +643,6 @@ impl Outcome {
     pub fn exit(&self, allow_violations: bool) -> Exit {
         match self {
             Outcome::Held => Exit::Held,
-            Outcome::HeldWithin { cut: 0, .. } => Exit::Held,
             Outcome::HeldWithin { .. } => Exit::Incomplete,
             Outcome::Violated { .. } if allow_violations => Exit::Held,
             Outcome::Violated { .. } => Exit::Violated,
@@ -1092,7 +1093,7 @@ mod tests {
             bound: "depth 21".into(),
             cut,
         };
-        assert_eq!(cut(0).exit(false), Exit::Held);
+        assert_eq!(cut(0).exit(false), Exit::Incomplete);
         assert_eq!(cut(5).exit(false), Exit::Incomplete);
         let u = Outcome::Unchecked { reason: "r".into() };
         assert_eq!(u.exit(true), Exit::Incomplete);
