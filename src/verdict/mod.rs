@@ -370,7 +370,7 @@ impl VerdictArgs {
 /// quoted for a shell where it needs to be, after a `cd` to the working directory it
 /// was given in (`cd /home/me/w && owm sweep s.toml …`): which of its words are paths
 /// is not known, so it runs from any directory so.
-fn typed_command() -> String {
+pub(crate) fn typed_command() -> String {
     let mut words = Vec::new();
     if let Ok(dir) = std::env::current_dir() {
         words.push(format!("cd {} &&", crate::shell_word::shell_word(&dir)));
