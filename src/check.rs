@@ -95,11 +95,12 @@ pub struct CheckArgs {
     /// when any were.
     #[arg(long, allow_negative_numbers = true, value_parser = parse_depth)]
     depth: Option<usize>,
-    /// Stop once this many states were generated, repeats counted (not the unique
-    /// states kept: the default configuration's 6,789 unique states are 11,667
+    /// Stop once more than this many states were generated, repeats counted (not the
+    /// unique states kept: the default configuration's 6,789 unique states are 11,667
     /// generated). A soft cap, checked after every 1,500 states a search thread
-    /// explores: it may explore more, at least 1,500 on one thread; exit 3 if that
-    /// cut the search.
+    /// explores: it may explore more, at least 1,500 on one thread. Exit 3 when the
+    /// search generated more than N, even if its threads explored every state before
+    /// the check; a search that generates at most N is never cut by it, on any run.
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_states_max)]
     states_max: Option<usize>,
     /// Stop after this many seconds of the whole command (exit 3 if that cut the
@@ -667,8 +668,8 @@ fn verdicts(
             },
             model::Outcome::NotWitnessed { witness } => Outcome::NotReached {
                 reason: format!(
-                    "its witness \"{witness}\" was never reached within {bound} ({} cut)",
-                    model::states(cut)
+                    "its witness \"{witness}\" was never reached within {bound} ({})",
+                    cr.cut_words()
                 ),
             },
             model::Outcome::Reached => Outcome::Held,
@@ -719,7 +720,7 @@ fn verdicts(
                 trace: None,
             },
             model::Outcome::NotReached => Outcome::Unchecked {
-                reason: format!("not reached within {bound} ({} cut)", model::states(cut)),
+                reason: format!("not reached within {bound} ({})", cr.cut_words()),
             },
         };
         r.push(&suite, p.name, outcome);
@@ -749,19 +750,19 @@ fn in_words(report: &CheckReport) -> String {
                 .collect()
         };
         let (held, unwitnessed) = (names(false), names(true));
-        let cut = model::states(report.cut_states as u64);
+        let cut = report.cut_words();
         let scope = report.scope();
         if unwitnessed.is_empty() {
-            format!("result: incomplete: held within {scope}, {cut} cut")
+            format!("result: incomplete: held within {scope}, {cut}")
         } else if held.is_empty() {
             format!(
                 "result: incomplete: no invariant's witness was reached within {scope}, \
-                 {cut} cut: nothing is said to hold"
+                 {cut}: nothing is said to hold"
             )
         } else {
             format!(
                 "result: incomplete: held within {scope}: {}; not reached (their witnesses \
-                 were never reached): {}; {cut} cut",
+                 were never reached): {}; {cut}",
                 held.join(", "),
                 unwitnessed.join(", ")
             )

@@ -81,8 +81,8 @@ impl FileError {
     /// it: [`axis_setting`]); else the default is at fault, and the message says so
     /// ("(the default; set it in the file)"), at the nearest table the file writes
     /// that would hold the key (`[limits]` for `limits.events_max`), or, when it
-    /// writes none, at the first line of its top-level table (the first key or header
-    /// it writes): [`Keys::default_line`].
+    /// writes none, at no line (`FILE: key `limits.time_ticks_max`: …`), never at an
+    /// unrelated one: [`Keys::default_line`].
     pub fn key(path: &Path, src: &str, key: &str, message: impl Into<String>) -> Self {
         let keys = Keys::of(src);
         let mut message = message.into();
@@ -1081,8 +1081,9 @@ mod tests {
 
     /// Every `[limits]` key the file leaves at its default is called the default, at
     /// the `[limits]` header when the file writes one (in a sweep `[scenario.limits]`),
-    /// else at the nearest table it writes, else at the file's first line; a key the
-    /// file sets is at its own line, never called the default.
+    /// else at the nearest table it writes, else at no line (never at an unrelated
+    /// one, such as the file's first); a key the file sets is at its own line, never
+    /// called the default.
     #[test]
     fn a_defaulted_limit_is_placed_at_the_nearest_table_and_called_the_default() {
         let limits = toml::Value::try_from(sim::Limits::default()).unwrap();
@@ -1091,34 +1092,39 @@ mod tests {
         let path = Path::new("x.toml");
         for name in names {
             for (prefix, src, line) in [
-                ("", "policies = [\"cow\"]\n[workload]\nkind = \"bank\"\n", 1),
-                ("", "# a comment\n\n[workload]\nkind = \"bank\"\n", 3),
+                (
+                    "",
+                    "policies = [\"cow\"]\n[workload]\nkind = \"bank\"\n",
+                    None,
+                ),
+                ("", "# a comment\n\n[workload]\nkind = \"bank\"\n", None),
                 (
                     "",
                     "seed = 1\n[workload]\nkind = \"bank\"\n[limits]\nz_max = 1\n",
-                    4,
+                    Some(4),
                 ),
                 (
                     "scenario.",
                     "seeds = [1]\n[scenario]\n[scenario.workload]\nkind = \"bank\"\n",
-                    2,
+                    Some(2),
                 ),
                 (
                     "scenario.",
                     "seeds = [1]\n[scenario.workload]\n[scenario.limits]\nz = 1\n",
-                    3,
+                    Some(3),
                 ),
             ] {
                 let key = format!("{prefix}limits.{name}");
                 let e = FileError::key(path, src, &key, "stopped");
-                assert_eq!(e.line, Some(line), "{key} in {src:?}: {e}");
-                assert!(
-                    e.to_string().ends_with(&format!(
+                assert_eq!(e.line, line, "{key} in {src:?}: {e}");
+                let at = match line {
+                    Some(line) => format!(
                         "stopped{DEFAULT_NOTE}\n  {line:>4} | {}",
                         src.lines().nth(line - 1).unwrap()
-                    )),
-                    "{e}"
-                );
+                    ),
+                    None => format!("x.toml: key `{key}`: stopped{DEFAULT_NOTE}"),
+                };
+                assert!(e.to_string().ends_with(&at), "{e}");
                 let set = format!(
                     "{src}{}{name} = 5\n",
                     if src.contains("limits]") {

@@ -186,13 +186,10 @@ impl<'a> Keys<'a> {
 
     /// The line an error about `key`, which the file leaves at its default, is
     /// placed at: the nearest enclosing table the file writes (its header, or the key
-    /// of an inline table), or, when it writes none, the first line of the top-level
-    /// table (the file's first key or header). `None` for a file that writes nothing.
+    /// of an inline table); `None` when it writes none, rather than an unrelated line
+    /// (the error then names the file and the key alone).
     pub fn default_line(&self, key: &str) -> Option<usize> {
-        self.line(key).or_else(|| {
-            let first = self.entries.iter().map(|e| e.span.start).min()?;
-            Some(self.line_of(first))
-        })
+        self.line(key)
     }
 
     /// Whether the file itself sets `key` (a dotted key, or a table: its header or any

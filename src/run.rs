@@ -44,7 +44,9 @@ pub fn default_out(file: &Path) -> PathBuf {
 /// returns the verdict's exit status.
 ///
 /// On an error (exit 2: bad input, an engine error; exit 3: a limit reached) the
-/// `--json` and `--junit` files still describe this run: the verdicts of the policies
+/// `--json` and `--junit` files still describe this run (`reproduce`: the command as
+/// given, after a `cd` to its directory, as the other commands record an error): the
+/// verdicts of the policies
 /// that finished, the error as a failed case (suite: the policy it stopped, else the
 /// scenario file; case `run`) and the exit status of both together
 /// ([`VerdictArgs::finish_failed`]): 2 for bad input; else 1 when a finished policy
@@ -92,6 +94,7 @@ pub fn run(args: RunArgs) -> Result<Exit> {
     if let Err(e) = args.verdict.preflight(Some(("--out", &out)), &scenario) {
         let suite = args.scenario.display().to_string();
         let writable = args.verdict.writable_only(Some(("--out", &out)), &scenario);
+        at.report.reproduce = verdict::typed_command();
         writable.finish_failed(at.report, &suite, &e);
         return Err(e);
     }
@@ -99,6 +102,8 @@ pub fn run(args: RunArgs) -> Result<Exit> {
         Ok(exit) => Ok(exit),
         Err(e) => {
             let mut report = at.report;
+            // The command as given, every flag kept, as the other commands record it.
+            report.reproduce = verdict::typed_command();
             for run in &at.runs {
                 verdict::of_run(&mut report, &run.name, &run.result);
             }

@@ -164,3 +164,51 @@ fn every_refusal_kind_is_listed_in_the_readme() {
         );
     }
 }
+
+/// Every event name the shipped scenarios write to `trace.csv` is named, in
+/// backquotes, in scenarios/README.md's `trace.csv` section (from its heading to the
+/// paragraph on a transaction's device calls): the backup's milestones (`detach.toml`'s
+/// `detach-start` and `detach-end`, `schedule.toml`'s cycles) and a transaction's.
+#[test]
+fn every_trace_event_is_listed_in_the_readme() {
+    let readme = std::fs::read_to_string(repo().join("scenarios/README.md")).unwrap();
+    let from = readme
+        .find("**`trace.csv`** holds one row per event")
+        .expect("the trace.csv section");
+    let to = from
+        + readme[from..]
+            .find("A transaction's device calls")
+            .expect("the end of the trace.csv section");
+    let section = &readme[from..to];
+    let tmp = tempfile::tempdir().unwrap();
+    let mut events = BTreeSet::new();
+    for scenario in ["detach", "schedule", "fig4-5", "faults-integrity"] {
+        let out = tmp.path().join(scenario);
+        let o = owm(&[
+            "run",
+            &format!("scenarios/{scenario}.toml"),
+            "--out",
+            &s(&out),
+            "--allow-violations",
+            "--quiet",
+        ]);
+        // A verdict of any kind: the events are what is read.
+        assert!(matches!(code(&o), 0 | 1 | 3), "{scenario}: {}", stderr(&o));
+        let trace = std::fs::read_to_string(out.join("trace.csv")).unwrap();
+        events.extend(
+            trace
+                .lines()
+                .skip(1)
+                .filter_map(|l| l.split(',').nth(2).map(str::to_string)),
+        );
+    }
+    assert!(events.contains("detach-start"), "{events:?}");
+    let missing: Vec<&String> = events
+        .iter()
+        .filter(|e| !section.contains(&format!("`{e}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "trace.csv events the README's trace.csv section never names: {missing:?}"
+    );
+}

@@ -598,3 +598,35 @@ fn the_headline_legend_defines_every_column() {
     );
     assert!(legend.contains("extra pk = ") && legend.contains("in blocks"));
 }
+
+/// On an error, `run`'s verdict files record the command as given, every flag kept
+/// (`--json`, `--junit`, `--quiet`), after a `cd` to where it was given, as `sweep`
+/// and `check` do: for a refused file (exit 2) and a run stopped at a limit (exit 3).
+#[test]
+fn a_failed_runs_reproduce_is_the_command_as_given() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("bad.toml"), "polices = [\"cow\"]\n").unwrap();
+    std::fs::write(
+        d.join("limit.toml"),
+        "policies = [\"cow\"]\n[workload]\nkind = \"fig3\"\n[limits]\nevents_max = 10\n",
+    )
+    .unwrap();
+    for (file, exit) in [("bad.toml", 2), ("limit.toml", 3)] {
+        let args = [
+            "run", file, "--json", "jr.json", "--junit", "jr.xml", "--quiet", "--out", "o",
+        ];
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_owm"))
+            .args(args)
+            .current_dir(d)
+            .output()
+            .expect("the owm binary runs");
+        assert_eq!(code(&o), exit, "{file}: {}", stderr(&o));
+        let v = read_json(&d.join("jr.json"));
+        assert_eq!(
+            v["reproduce"].as_str(),
+            Some(format!("cd {} && owm {}", s(d), args.join(" ")).as_str()),
+            "{file}: {v}"
+        );
+    }
+}

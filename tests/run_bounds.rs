@@ -389,6 +389,98 @@ fn a_backup_requested_past_the_time_limit_is_refused_before_the_run() {
     );
 }
 
+/// The run goes on to every crash: one past the virtual time a run may reach stops it
+/// there, so it is refused before the run at `faults.crash_at_ticks`, its line, with
+/// the limit set or at its default (the message naming the limit either way); a crash
+/// at the limit runs.
+#[test]
+fn a_crash_past_the_time_limit_is_refused_before_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    for (limits, crash, limit) in [
+        ("[limits]\ntime_ticks_max = 5000\n", 6000u64, 5000u64),
+        ("", 1_000_000_000_001, 1_000_000_000_000),
+    ] {
+        let f = write(
+            tmp.path(),
+            "c.toml",
+            &format!("policies = [\"cow\"]\n{limits}[faults]\ncrash_at_ticks = [100, {crash}]\n"),
+        );
+        let o = owm(&["run", &f, "--out", &s(&out)]);
+        let line = if limits.is_empty() { 3 } else { 5 };
+        refused(
+            &o,
+            &f,
+            line,
+            "faults.crash_at_ticks",
+            &[
+                &format!("the crash at tick {crash} is past limits.time_ticks_max = {limit}"),
+                "raise `limits.time_ticks_max` or crash earlier",
+            ],
+            &out,
+        );
+    }
+    let f = write(
+        tmp.path(),
+        "c.toml",
+        "policies = [\"cow\"]\n[limits]\ntime_ticks_max = 5000\n[faults]\ncrash_at_ticks = [5000]\n",
+    );
+    let o = owm(&["run", &f, "--out", &s(&out)]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+}
+
+/// A trace replay arrives at every transaction's recorded time (each stream's first,
+/// under closed timing): one past the virtual time a run may reach is refused before
+/// the run at `workload.path`, naming the trace line; `faults.heal_at_ticks` past it
+/// is not refused, as the run does not wait for it.
+#[test]
+fn a_trace_arrival_past_the_time_limit_is_refused_before_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    write(
+        tmp.path(),
+        "t.csv",
+        "time,op,offset,length,stream\n0,W,0,64,0\n100,W,64,64,0\n9000,W,128,64,0\n",
+    );
+    for (timing, refused_at) in [("recorded", Some(4)), ("closed", None)] {
+        let f = write(
+            tmp.path(),
+            "t.toml",
+            &format!(
+                "policies = [\"cow\"]\n[limits]\ntime_ticks_max = 5000\n[workload]\n\
+                 kind = \"trace\"\npath = \"t.csv\"\nformat = \"csv\"\ntiming = \"{timing}\"\n"
+            ),
+        );
+        let o = owm(&["run", &f, "--out", &s(&out)]);
+        match refused_at {
+            Some(line) => refused(
+                &o,
+                &f,
+                6,
+                "workload.path",
+                &[&format!(
+                    "the transaction of trace line {line} arrives at tick 9000, past \
+                     limits.time_ticks_max = 5000"
+                )],
+                &out,
+            ),
+            // One stream, closed loop: only its first transaction's time is certain.
+            None => {
+                assert_eq!(code(&o), 0, "{timing}: {}{}", stdout(&o), stderr(&o));
+                std::fs::remove_dir_all(&out).unwrap();
+            }
+        }
+    }
+    let f = write(
+        tmp.path(),
+        "h.toml",
+        "policies = [\"cow\"]\n[limits]\ntime_ticks_max = 5000\n[faults]\n\
+         heal_at_ticks = 6000\nread_error_probability = 0.01\n",
+    );
+    let o = owm(&["run", &f, "--out", &s(&out)]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+}
+
 /// A compute time every transaction takes past the virtual time a run may reach stops
 /// every run: refused at `workload.compute_ticks_min`, its line, for each workload kind
 /// that has the key.
@@ -467,7 +559,7 @@ fn a_value_from_an_axis_is_never_called_a_default() {
 /// A limit the file leaves at its default, reached while running (exit 3), is called
 /// the default, "(the default; set it in the file)", at the `[limits]` header when the
 /// file writes one, else at the nearest table it writes (a sweep's `[scenario]`), else
-/// at the file's first line; `owm run` and `owm sweep` say it alike.
+/// at no line (never an unrelated one); `owm run` and `owm sweep` say it alike.
 #[test]
 fn a_limit_reached_at_its_default_is_called_the_default_at_the_nearest_table() {
     // An archive at 1 byte/s passes the default 10^12 ticks.
@@ -478,28 +570,29 @@ fn a_limit_reached_at_its_default_is_called_the_default_at_the_nearest_table() {
     let out = tmp.path().join("o");
     let said = |o: &std::process::Output| format!("{}{}", stdout(o), stderr(o));
     for (text, line, shown) in [
-        (
-            format!("policies = [\"cow\"]\n{body}"),
-            1,
-            "policies = [\"cow\"]",
-        ),
+        (format!("policies = [\"cow\"]\n{body}"), None, ""),
         (
             format!("policies = [\"cow\"]\n\n{body}[limits]\nevents_max = 100000000\n"),
-            12,
+            Some(12),
             "[limits]",
         ),
     ] {
         let f = write(tmp.path(), "tl.toml", &text);
         let o = owm(&["run", &f, "--out", &s(&out)]);
         assert_eq!(code(&o), 3, "{}", said(&o));
-        let line_text = format!("{line:>6} | {shown}");
+        let (at, line_text) = match line {
+            Some(line) => (format!("{f}:{line}"), format!("{line:>6} | {shown}")),
+            None => (f.clone(), String::new()),
+        };
         for n in [
-            &format!("{f}:{line}: key `limits.time_ticks_max`: policy cow with seed 1 stopped")
-                as &str,
+            &format!("{at}: key `limits.time_ticks_max`: policy cow with seed 1 stopped") as &str,
             "raise `limits.time_ticks_max` or shrink the run (the default; set it in the file)",
             &line_text,
         ] {
             assert!(said(&o).contains(n), "lacks `{n}`:\n{}", said(&o));
+        }
+        if line.is_none() {
+            assert!(!said(&o).contains(" | policies"), "{}", said(&o));
         }
         assert!(!out.exists(), "nothing written");
     }

@@ -215,9 +215,37 @@ impl CheckReport {
         rate(self.explored_states, self.elapsed)
     }
 
-    /// True when nothing was cut: the verdicts cover the whole space.
+    /// True when nothing was cut: the verdicts cover the whole space. A search that
+    /// generated more than its `--states-max` is never complete, even when its threads
+    /// happened to explore every state before the bound's check stopped them
+    /// ([`CheckReport::past_states_max`]): whether a search is complete is then a
+    /// function of the configuration, the same on every run and any number of threads.
     pub fn complete(&self) -> bool {
-        self.cut_states == 0
+        self.cut_states == 0 && !self.past_states_max()
+    }
+
+    /// True when `--states-max N` is set and the search generated more than N states
+    /// (repeats counted). The whole space's generated count is fixed by the
+    /// configuration (each unique state is explored once, its successors generated
+    /// once), so without `--depth` (whose cut depends on the order the threads meet
+    /// states) this is the same on every run: the space generates more than N, or the
+    /// search never passes N and the bound never stops it.
+    pub fn past_states_max(&self) -> bool {
+        self.config
+            .states_max
+            .is_some_and(|n| self.generated_states > n)
+    }
+
+    /// What a cut search left out: `13 states cut`; a search past `--states-max`
+    /// whose threads explored every state before the bound's check stopped them, `more
+    /// than 11000 states generated` (another run would be cut).
+    pub fn cut_words(&self) -> String {
+        match (self.cut_states, self.config.states_max) {
+            (0, Some(n)) if self.past_states_max() => {
+                format!("more than {} generated", states(n as u64))
+            }
+            (cut, _) => format!("{} cut", states(cut as u64)),
+        }
     }
 
     /// What stopped the search: the bounds (`depth 21, 1000 states`), `an
@@ -338,14 +366,16 @@ impl CheckReport {
     /// The line saying what the search covered. `--states-max N` is a soft bound: the
     /// search stops at the first check, after every 1,500 states a search thread
     /// explores (stateright's unit of work, breadth and depth first alike), that finds
-    /// N or more states generated (with repeats), so on one thread it explores at
+    /// more than N states generated (with repeats), so on one thread it explores at
     /// least 1,500 states (or every reachable one) whatever N. The line then says so
-    /// with the states generated and explored.
+    /// with the states generated and explored. A search that generated more than N
+    /// is incomplete even when its threads explored every state before that check
+    /// ([`CheckReport::complete`]), and the line says so.
     pub fn coverage_line(&self) -> String {
         let soft = match self.config.states_max {
             Some(n) => format!(
                 "; --states-max {n} stops the search at the first check, after every 1,500 \
-                 states a search thread explores, that finds {n} or more states \
+                 states a search thread explores, that finds more than {n} states \
                  generated, not at exactly {n}: {} generated, {} explored",
                 self.generated_states, self.explored_states
             ),
@@ -354,6 +384,13 @@ impl CheckReport {
         match (self.complete(), self.config.bounds()) {
             (true, None) => "complete: every reachable state was explored".into(),
             (true, Some(b)) => format!("complete: the bounds ({b}) cut nothing{soft}"),
+            (false, _) if self.cut_states == 0 => format!(
+                "INCOMPLETE: {} generated, more than --states-max {}: the bound may cut this \
+                 search on another run (this run's threads explored every state before its \
+                 check stopped them); verdicts hold only within the states explored{soft}",
+                states(self.generated_states as u64),
+                self.config.states_max.unwrap_or_default()
+            ),
             (false, _) => format!(
                 "INCOMPLETE: {} reached but not explored (cut by {}); verdicts hold only within it{soft}",
                 states(self.cut_states as u64),
@@ -402,10 +439,14 @@ impl CheckReport {
     /// The report as `owm check` prints it.
     pub fn render(&self) -> String {
         let mut out = format!("model: {}\n", self.config.model_flags());
-        let reached = if self.complete() {
-            String::new()
-        } else {
+        let reached = if self.cut_states > 0 {
             format!(", reached {} more not explored", self.cut_states)
+        } else {
+            String::new()
+        };
+        let past = match self.config.states_max {
+            Some(n) if self.past_states_max() => format!(", more than --states-max {n}"),
+            _ => String::new(),
         };
         // The initial state is depth 1: a search cut before it was explored has no depth.
         let depth = match self.max_depth {
@@ -414,7 +455,7 @@ impl CheckReport {
         };
         let _ = writeln!(
             out,
-            "explored {} unique states{reached} ({} generated, {depth}) in {:.3} s: {:.0} states/s",
+            "explored {} unique states{reached} ({} generated{past}, {depth}) in {:.3} s: {:.0} states/s",
             self.explored_states,
             self.generated_states,
             self.elapsed.as_secs_f64(),
@@ -506,7 +547,10 @@ pub fn check_with_progress(
         builder = builder.target_max_depth(d.saturating_add(1));
     }
     if let Some(n) = cfg.states_max {
-        builder = builder.target_state_count(n);
+        // stateright stops a thread once N or more were generated; one more stops it
+        // only past N, so a space that generates at most N is never cut by the bound,
+        // on any run ([`CheckReport::complete`]).
+        builder = builder.target_state_count(n.saturating_add(1));
     }
     // What is left of the timeout, counted from `limits.since`. It is not given to
     // stateright, which looks at its timeout only when a thread runs out of queued
@@ -708,7 +752,8 @@ fn finish<C: Checker<OwmModel>>(
         });
     }
     let cut_states = unique_states.saturating_sub(expanded);
-    if cut_states > 0 {
+    let past_states_max = model.cfg.states_max.is_some_and(|n| generated_states > n);
+    if cut_states > 0 || past_states_max {
         not_witnessed(&mut properties);
     }
     Ok(CheckReport {

@@ -126,9 +126,12 @@ fn dense_copies(s: &Scenario, layout: &Layout, policies: &[Policy]) -> Result<()
 /// attempt and its arrival an event, so more transactions than `limits.attempts_max`
 /// or `limits.events_max` (refused at the key that sets the transactions,
 /// `workload.transactions` or a trace's `workload.path`; fig3's six at the limit), and
-/// a compute time every transaction takes (`workload.compute_ticks_min`) or a backup
-/// request (of a policy of `policies` that backs up) past `limits.time_ticks_max`
-/// (refused at that key) are certain to stop the run.
+/// a compute time every transaction takes (`workload.compute_ticks_min`), a crash
+/// (`faults.crash_at_ticks`: the run goes on to every crash), a trace's arrival (at
+/// `workload.path`: under recorded timing every transaction's, under closed timing
+/// each stream's first) or a backup request (of a policy of `policies` that backs
+/// up) past `limits.time_ticks_max` (refused at that key) are certain to stop the
+/// run. A `faults.heal_at_ticks` past it is not: the run does not wait for it.
 fn limits_reached(s: &Scenario, policies: &[Policy]) -> Result<(), SimError> {
     let (transactions, _) = s.workload.size();
     let l = &s.limits;
@@ -175,6 +178,37 @@ fn limits_reached(s: &Scenario, policies: &[Policy]) -> Result<(), SimError> {
             ),
         ));
     }
+    if let Some(&t) = s
+        .faults
+        .crash_at_ticks
+        .iter()
+        .max()
+        .filter(|&&t| t > l.time_ticks_max)
+    {
+        return Err(bad(
+            "faults.crash_at_ticks",
+            format!(
+                "the crash at tick {t} is past limits.time_ticks_max = {}: the run goes on \
+                 to every crash and would stop at that limit (exit 3); raise \
+                 `limits.time_ticks_max` or crash earlier",
+                l.time_ticks_max
+            ),
+        ));
+    }
+    if let W::Trace(c) = &s.workload {
+        if let Some((t, line)) = certain_trace_arrival(c).filter(|&(t, _)| t > l.time_ticks_max) {
+            return Err(bad(
+                "workload.path",
+                format!(
+                    "the transaction of trace line {line} arrives at tick {t}, past \
+                     limits.time_ticks_max = {}: the run would stop at that limit (exit 3); \
+                     raise `limits.time_ticks_max` or replay the trace faster \
+                     (`workload.time_scale`)",
+                    l.time_ticks_max
+                ),
+            ));
+        }
+    }
     if !policies.iter().any(|p| p.backs_up()) {
         return Ok(());
     }
@@ -193,6 +227,20 @@ fn limits_reached(s: &Scenario, policies: &[Policy]) -> Result<(), SimError> {
         ));
     }
     Ok(())
+}
+
+/// The latest arrival a trace's replay is certain to reach, with the trace line of
+/// its first I/O: under recorded timing the last transaction's (each arrives at its
+/// recorded time or later), under closed timing the latest of each stream's first
+/// (a stream's later transactions follow its previous one's end).
+fn certain_trace_arrival(c: &TraceConfig) -> Option<(u64, u64)> {
+    let m = c.loaded.as_ref()?;
+    let mut firsts = std::collections::HashSet::new();
+    m.txns
+        .iter()
+        .filter(|t| c.timing == crate::workload::trace::Timing::Recorded || firsts.insert(t.stream))
+        .map(|t| (t.arrival_ticks, t.lines.0))
+        .max_by_key(|&(t, line)| (t, std::cmp::Reverse(line)))
 }
 
 fn at_least(key: &str, x: u64, min: u64) -> Result<(), SimError> {

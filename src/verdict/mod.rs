@@ -370,7 +370,7 @@ impl VerdictArgs {
 /// quoted for a shell where it needs to be, after a `cd` to the working directory it
 /// was given in (`cd /home/me/w && owm sweep s.toml …`): which of its words are paths
 /// is not known, so it runs from any directory so.
-fn typed_command() -> String {
+pub(crate) fn typed_command() -> String {
     let mut words = Vec::new();
     if let Ok(dir) = std::env::current_dir() {
         words.push(format!("cd {} &&", crate::shell_word::shell_word(&dir)));
@@ -603,7 +603,9 @@ pub enum Outcome {
     /// Checked over everything and held.
     Held,
     /// Held over the part explored; `cut` states or steps were left unexplored at the
-    /// bound (held within depth N). Exit 3 unless `cut` is 0.
+    /// bound (held within depth N). Exit 3, even when `cut` is 0: a search past its
+    /// `--states-max` whose threads explored every state before the bound's check
+    /// stopped them is cut on other runs of the same command.
     HeldWithin { bound: String, cut: u64 },
     /// Violated `count` times; `detail` is the first violation. `check` (exhaustive)
     /// adds its trace's length and whether it is proven the shortest.
@@ -641,7 +643,6 @@ impl Outcome {
     pub fn exit(&self, allow_violations: bool) -> Exit {
         match self {
             Outcome::Held => Exit::Held,
-            Outcome::HeldWithin { cut: 0, .. } => Exit::Held,
             Outcome::HeldWithin { .. } => Exit::Incomplete,
             Outcome::Violated { .. } if allow_violations => Exit::Held,
             Outcome::Violated { .. } => Exit::Violated,
@@ -1149,7 +1150,7 @@ mod tests {
             bound: "depth 21".into(),
             cut,
         };
-        assert_eq!(cut(0).exit(false), Exit::Held);
+        assert_eq!(cut(0).exit(false), Exit::Incomplete);
         assert_eq!(cut(5).exit(false), Exit::Incomplete);
         let u = Outcome::Unchecked { reason: "r".into() };
         assert_eq!(u.exit(true), Exit::Incomplete);
