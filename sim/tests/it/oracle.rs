@@ -286,6 +286,39 @@ fn a_isolated_catches_a_new_write_seen_through_a() {
     );
 }
 
+/// A write through VLUN A logged after its attempt ended is that attempt's: an OLD
+/// attempt's (begun before the split) keeps A-isolated, a NEW one's breaks it at
+/// that write.
+#[test]
+fn a_write_through_a_logged_after_its_attempt_ended_is_judged_as_that_attempt_s() {
+    let mut verdicts = Vec::new();
+    for (txn, new) in [(0, false), (1, true)] {
+        let (mut h, a2, _) = good();
+        let end = h.events.pop().unwrap();
+        h.push(
+            12,
+            Event::WriteBlock {
+                txn,
+                vlun: Vlun::A,
+                block: 1,
+                digest: block(&a2, 1),
+            },
+        );
+        let write = h.events.len() - 1;
+        h.events.push(end);
+        let found = oracle::a_isolated(&h);
+        match found {
+            Ok(()) => assert!(!new, "txn {txn}: held"),
+            Err(ref v) => {
+                assert!(new, "txn {txn}: {v}");
+                assert_eq!(v.event_index, write, "{v}");
+            }
+        }
+        verdicts.push(found.is_ok());
+    }
+    assert_eq!(verdicts, [true, false], "both verdicts reached");
+}
+
 #[test]
 fn b_complete_catches_a_lost_update() {
     let (mut h, a2, _) = good();
