@@ -319,6 +319,54 @@ fn a_write_through_a_logged_after_its_attempt_ended_is_judged_as_that_attempt_s(
     assert_eq!(verdicts, [true, false], "both verdicts reached");
 }
 
+/// A content written through VLUN B in the cycle is no leak through VLUN A when it
+/// was written through VLUN A too: a NEW attempt writing through B the very content
+/// an OLD one wrote through A leaves a read of it through A isolated; a content only
+/// B was written with breaks A-isolated at the read.
+#[test]
+fn a_content_written_through_both_vluns_is_vlun_a_s_own() {
+    let mut verdicts = Vec::new();
+    for via_a_too in [true, false] {
+        let (mut h, a2, b) = good();
+        let content = if via_a_too {
+            block(&a2, 0)
+        } else {
+            block(&b, 0)
+        };
+        let end = h.events.pop().unwrap();
+        h.push(
+            12,
+            Event::WriteBlock {
+                txn: 1,
+                vlun: Vlun::B,
+                block: 0,
+                digest: content,
+            },
+        );
+        h.push(
+            13,
+            Event::ReadBlock {
+                txn: 0,
+                vlun: Vlun::A,
+                block: 0,
+                digest: content,
+            },
+        );
+        let read = h.events.len() - 1;
+        h.events.push(end);
+        let found = oracle::a_isolated(&h);
+        match &found {
+            Ok(()) => assert!(via_a_too, "held"),
+            Err(v) => {
+                assert!(!via_a_too, "{v}");
+                assert_eq!(v.event_index, read, "{v}");
+            }
+        }
+        verdicts.push(found.is_ok());
+    }
+    assert_eq!(verdicts, [true, false], "both verdicts reached");
+}
+
 #[test]
 fn b_complete_catches_a_lost_update() {
     let (mut h, a2, _) = good();
