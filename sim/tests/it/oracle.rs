@@ -423,6 +423,66 @@ fn b_complete_catches_a_stale_read_made_durable() {
     assert!(v.detail.contains("txn 2"), "{}", v.detail);
 }
 
+/// An attempt that reads a record it wrote itself must see its own write (its other
+/// writes do not stand for it): one that reads back the value before its write has
+/// read what no serial order gives, a B-complete violation at its commit.
+#[test]
+fn b_complete_catches_a_read_that_misses_the_attempt_s_own_write() {
+    let mut verdicts = Vec::new();
+    for (read, held) in [(50, true), (100, false)] {
+        let (mut h, _, b) = good();
+        h.events.pop();
+        h.push(
+            12,
+            Event::Begin {
+                txn: 2,
+                vlun: Vlun::B,
+                gate_wait_ticks: 0,
+            },
+        );
+        for e in [
+            Event::WriteRecord {
+                txn: 2,
+                record: 2,
+                value: 70,
+            },
+            Event::WriteRecord {
+                txn: 2,
+                record: 3,
+                value: 50,
+            },
+            Event::ReadRecord {
+                txn: 2,
+                record: 3,
+                value: read,
+            },
+        ] {
+            h.push(12, e);
+        }
+        h.push(
+            13,
+            Event::Commit {
+                txn: 2,
+                backup_wait_ticks_max: 0,
+            },
+        );
+        let commit = h.events.len() - 1;
+        let end = with(&with(&b, 2, 70, 2), 3, 50, 2);
+        h.push(14, Event::End { live: sp(&end) });
+        let found = oracle::b_complete(&h);
+        match &found {
+            Ok(()) => assert!(held, "read {read}: held"),
+            Err(v) => {
+                assert!(!held, "read {read}: {v}");
+                assert_eq!(v.event_index, commit, "{v}");
+                assert!(v.detail.contains("txn 2"), "{v}");
+            }
+        }
+        verdicts.push(found.is_ok());
+    }
+    assert_eq!(verdicts, [true, false], "both verdicts reached");
+}
+
 #[test]
 fn no_torn_write_catches_content_nobody_wrote() {
     let (mut h, _, _) = good();
