@@ -255,6 +255,54 @@ fn a_consistent_catches_a_half_done_transaction_in_a() {
     assert!(only(&h).contains(&Invariant::BankConserved));
 }
 
+/// A cycle whose OLD attempt never ends (the record stops first) is still judged, at
+/// the end of the record: VLUN A declared with half of an OLD transaction breaks
+/// A-consistent, naming the attempt still active; the right image keeps it.
+#[test]
+fn a_consistent_judges_at_the_end_a_cycle_whose_old_attempt_never_ended() {
+    let mut verdicts = Vec::new();
+    for half_done in [false, true] {
+        let (mut h, _, _) = good();
+        // txn 5 begins before the split and never ends.
+        h.events.insert(
+            0,
+            sim::Step {
+                time: 0,
+                event: Event::Begin {
+                    txn: 5,
+                    vlun: Vlun::A,
+                    gate_wait_ticks: 0,
+                },
+            },
+        );
+        if half_done {
+            let i = h
+                .events
+                .iter()
+                .position(|s| matches!(s.event, Event::AConsistent { .. }))
+                .unwrap();
+            let half = sp(&with(&initial(), 0, 90, 0));
+            h.events[i].event = Event::AConsistent {
+                image: half.clone(),
+            };
+            let a = archive_at(&h);
+            h.events[a].event = Event::Archive { image: half };
+        }
+        let found = oracle::a_consistent(&h);
+        match &found {
+            Ok(()) => assert!(!half_done, "held"),
+            Err(v) => {
+                assert!(half_done, "{v}");
+                assert!(v.detail.contains("record 2"), "{v}");
+                assert!(v.detail.contains("still active"), "{v}");
+                assert!(v.txns.contains(&5), "{v:?}");
+            }
+        }
+        verdicts.push(found.is_ok());
+    }
+    assert_eq!(verdicts, [true, false], "both verdicts reached");
+}
+
 #[test]
 fn a_isolated_catches_a_new_write_seen_through_a() {
     let (mut h, _, b) = good();
