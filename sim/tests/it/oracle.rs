@@ -531,6 +531,71 @@ fn b_complete_catches_a_read_that_misses_the_attempt_s_own_write() {
     assert_eq!(verdicts, [true, false], "both verdicts reached");
 }
 
+/// A read of a value another attempt wrote and never committed (a dirty read) made
+/// durable breaks B-complete at the reader's commit, naming the reader, the record's
+/// writer in commit order and the block's last writer (the culprit), once each.
+#[test]
+fn b_complete_names_the_culprit_of_a_dirty_read() {
+    let (mut h, a2, _) = good();
+    let end = h.events.pop().unwrap();
+    let dirty = block(&with(&a2, 0, 77, 3), 0);
+    for e in [
+        Event::Begin {
+            txn: 3,
+            vlun: Vlun::B,
+            gate_wait_ticks: 0,
+        },
+        Event::WriteBlock {
+            txn: 3,
+            vlun: Vlun::B,
+            block: 0,
+            digest: dirty,
+        },
+        Event::WriteRecord {
+            txn: 3,
+            record: 0,
+            value: 77,
+        },
+        Event::Begin {
+            txn: 2,
+            vlun: Vlun::B,
+            gate_wait_ticks: 0,
+        },
+        Event::ReadBlock {
+            txn: 2,
+            vlun: Vlun::B,
+            block: 0,
+            digest: dirty,
+        },
+        Event::ReadRecord {
+            txn: 2,
+            record: 0,
+            value: 77,
+        },
+        Event::WriteRecord {
+            txn: 2,
+            record: 3,
+            value: 77,
+        },
+        Event::Abort {
+            txn: 3,
+            backup_wait_ticks_max: 0,
+        },
+        Event::Commit {
+            txn: 2,
+            backup_wait_ticks_max: 0,
+        },
+    ] {
+        h.push(12, e);
+    }
+    let commit = h.events.len() - 1;
+    h.events.push(end);
+    let v = oracle::b_complete(&h).unwrap_err();
+    assert_eq!(v.event_index, commit, "{v}");
+    assert!(v.detail.contains("written by txn 0"), "{v}");
+    assert_eq!(v.txns, vec![2, 0, 3], "{v:?}");
+}
+
 #[test]
 fn no_torn_write_catches_content_nobody_wrote() {
     let (mut h, _, _) = good();
