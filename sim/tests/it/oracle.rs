@@ -303,6 +303,70 @@ fn a_consistent_judges_at_the_end_a_cycle_whose_old_attempt_never_ended() {
     assert_eq!(verdicts, [true, false], "both verdicts reached");
 }
 
+/// VLUN A declared consistent before its split (a quiesced volume) is judged once
+/// the split comes, against the transactions committed before it: an image without
+/// a commit made before the declaration breaks A-consistent, the image with it
+/// keeps it.
+#[test]
+fn a_consistent_judges_an_image_declared_before_the_split_after_it() {
+    let init = initial();
+    let a1 = with(&init, 0, 90, 0);
+    let mut verdicts = Vec::new();
+    for declared in [a1.clone(), init.clone()] {
+        let mut h = History::new(L, init.clone());
+        for e in [
+            Event::Begin {
+                txn: 0,
+                vlun: Vlun::A,
+                gate_wait_ticks: 0,
+            },
+            Event::ReadRecord {
+                txn: 0,
+                record: 0,
+                value: 100,
+            },
+            Event::WriteBlock {
+                txn: 0,
+                vlun: Vlun::A,
+                block: 0,
+                digest: block(&a1, 0),
+            },
+            Event::WriteRecord {
+                txn: 0,
+                record: 0,
+                value: 90,
+            },
+            Event::Commit {
+                txn: 0,
+                backup_wait_ticks_max: 0,
+            },
+            Event::AConsistent {
+                image: sp(&declared),
+            },
+            Event::Split,
+            Event::Archive {
+                image: sp(&declared),
+            },
+            Event::Retire {
+                extra_space_blocks: 0,
+            },
+            Event::End { live: sp(&a1) },
+        ] {
+            h.push(1, e);
+        }
+        let found = oracle::a_consistent(&h);
+        match &found {
+            Ok(()) => assert_eq!(declared, a1, "held"),
+            Err(v) => {
+                assert_eq!(declared, init, "{v}");
+                assert!(v.detail.contains("record 0"), "{v}");
+            }
+        }
+        verdicts.push(found.is_ok());
+    }
+    assert_eq!(verdicts, [true, false], "both verdicts reached");
+}
+
 #[test]
 fn a_isolated_catches_a_new_write_seen_through_a() {
     let (mut h, _, b) = good();
