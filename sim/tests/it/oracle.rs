@@ -367,6 +367,71 @@ fn a_consistent_judges_an_image_declared_before_the_split_after_it() {
     assert_eq!(verdicts, [true, false], "both verdicts reached");
 }
 
+/// An aborted attempt's writes are in no replay: an OLD attempt that writes a record
+/// and aborts after the split leaves VLUN A and the live volume as they were (every
+/// invariant held); the same attempt committed is missing from both (A-consistent
+/// and B-complete violated).
+#[test]
+fn an_aborted_attempt_s_writes_are_in_no_replay() {
+    let mut verdicts = Vec::new();
+    for commit in [false, true] {
+        let (mut h, _, _) = good();
+        h.events.insert(
+            0,
+            sim::Step {
+                time: 0,
+                event: Event::Begin {
+                    txn: 4,
+                    vlun: Vlun::A,
+                    gate_wait_ticks: 0,
+                },
+            },
+        );
+        h.events.insert(
+            1,
+            sim::Step {
+                time: 0,
+                event: Event::WriteRecord {
+                    txn: 4,
+                    record: 3,
+                    value: 1,
+                },
+            },
+        );
+        let split = h
+            .events
+            .iter()
+            .position(|s| matches!(s.event, Event::Split))
+            .unwrap();
+        let end = if commit {
+            Event::Commit {
+                txn: 4,
+                backup_wait_ticks_max: 0,
+            }
+        } else {
+            Event::Abort {
+                txn: 4,
+                backup_wait_ticks_max: 0,
+            }
+        };
+        h.events.insert(
+            split + 1,
+            sim::Step {
+                time: 3,
+                event: end,
+            },
+        );
+        let found = only(&h);
+        if commit {
+            assert_eq!(found, vec![Invariant::AConsistent, Invariant::BComplete]);
+        } else {
+            assert_eq!(found, vec![]);
+        }
+        verdicts.push(found.is_empty());
+    }
+    assert_eq!(verdicts, [true, false], "both verdicts reached");
+}
+
 #[test]
 fn a_isolated_catches_a_new_write_seen_through_a() {
     let (mut h, _, b) = good();
