@@ -293,6 +293,8 @@ fn a_consistent_judges_at_the_end_a_cycle_whose_old_attempt_never_ended() {
             Ok(()) => assert!(!half_done, "held"),
             Err(v) => {
                 assert!(half_done, "{v}");
+                // A record of one backup cycle names no cycle.
+                assert!(v.detail.starts_with("VLUN A image at event"), "{v}");
                 assert!(v.detail.contains("record 2"), "{v}");
                 assert!(v.detail.contains("still active"), "{v}");
                 assert!(v.txns.contains(&5), "{v:?}");
