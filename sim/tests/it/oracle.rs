@@ -912,6 +912,69 @@ fn a_retire_without_archive_is_flagged_unless_the_backup_was_abandoned() {
     }
 }
 
+/// b-prime-faithful: a B' equal to VLUN B when the copy ended keeps it; one that
+/// differs in a record breaks it at the `BPrime` event, naming the record; a
+/// difference only in a block integrity mode refused while VLUN B was read (an
+/// `Unreadable` just before) is not judged, and the invariant held on part of the
+/// volume only.
+#[test]
+fn b_prime_faithful_compares_b_prime_with_vlun_b_but_refused_blocks() {
+    let (_, a2, b) = good();
+    // b and a2 differ in record 1, in block 0.
+    let cases = [
+        (b.clone(), None, true),
+        (a2.clone(), None, false),
+        (a2.clone(), Some(0), true),
+        (a2.clone(), Some(1), false),
+    ];
+    for (b_prime, refused, held) in cases {
+        let (mut h, _, _) = good();
+        let end = h.events.pop().unwrap();
+        if let Some(block) = refused {
+            h.push(
+                12,
+                Event::Unreadable {
+                    vlun: Vlun::B,
+                    block,
+                },
+            );
+        }
+        h.push(
+            12,
+            Event::BPrime {
+                b_prime: sp(&b_prime),
+                live: sp(&b),
+            },
+        );
+        let at = h.events.len() - 1;
+        h.events.push(end);
+        let case = format!("refused {refused:?}, held {held}");
+        match oracle::b_prime_faithful(&h) {
+            Ok(()) => assert!(held, "{case}"),
+            Err(v) => {
+                assert!(!held, "{case}: {v}");
+                assert_eq!(v.event_index, at, "{case}: {v}");
+                assert!(v.detail.contains("record 1"), "{case}: {v}");
+            }
+        }
+        let mut judge = sim::judge::Judge::of(&h, None);
+        for s in &h.events {
+            judge.push(&s.event);
+        }
+        let (_, coverage) = judge.finish_with_coverage();
+        let c = coverage[Invariant::ALL
+            .iter()
+            .position(|&i| i == Invariant::BPrimeFaithful)
+            .unwrap()];
+        let refused_n = u64::from(refused.is_some());
+        assert_eq!(
+            (c.blocks, c.judged, c.unreadable),
+            (L.volume_blocks, L.volume_blocks - refused_n, refused_n),
+            "{case}"
+        );
+    }
+}
+
 #[test]
 fn bank_conserved_only_when_the_workload_conserves() {
     let (mut h, _, _) = good();
