@@ -434,6 +434,142 @@ fn an_aborted_attempt_s_writes_are_in_no_replay() {
     assert_eq!(verdicts, [true, false], "both verdicts reached");
 }
 
+/// Where the `AConsistent` event of `h` stands (`h` has one).
+fn declared_at(h: &History) -> usize {
+    h.events
+        .iter()
+        .position(|s| matches!(s.event, Event::AConsistent { .. }))
+        .unwrap()
+}
+
+/// The image VLUN A is declared consistent with must hold no content only VLUN B was
+/// written with: a NEW attempt's write through B found in it breaks A-isolated at the
+/// declaration, unless integrity mode refused that block while the image was read
+/// (then not judged, and held in part).
+#[test]
+fn a_isolated_catches_a_new_write_in_the_image_declared_consistent() {
+    let mut verdicts = Vec::new();
+    for (leaks, refused) in [
+        (false, None),
+        (true, None),
+        (true, Some(1)),
+        (true, Some(0)),
+    ] {
+        let (mut h, a2, _) = good();
+        let at = declared_at(&h);
+        // NEW txn 6 sets record 3 (block 1) through VLUN B before the declaration.
+        let x = with(&a2, 3, 1, 6);
+        let mut events = vec![
+            Event::Begin {
+                txn: 6,
+                vlun: Vlun::B,
+                gate_wait_ticks: 0,
+            },
+            Event::WriteBlock {
+                txn: 6,
+                vlun: Vlun::B,
+                block: 1,
+                digest: block(&x, 1),
+            },
+            Event::WriteRecord {
+                txn: 6,
+                record: 3,
+                value: 1,
+            },
+            Event::Commit {
+                txn: 6,
+                backup_wait_ticks_max: 0,
+            },
+        ];
+        if let Some(block) = refused {
+            events.push(Event::Unreadable {
+                vlun: Vlun::A,
+                block,
+            });
+        }
+        let declared = if leaks { &x } else { &a2 };
+        events.push(Event::AConsistent {
+            image: sp(declared),
+        });
+        let declared_index = at + events.len() - 1;
+        h.events.splice(
+            at..=at,
+            events.into_iter().map(|event| sim::Step { time: 6, event }),
+        );
+        let case = format!("leaks {leaks}, refused {refused:?}");
+        let found = oracle::a_isolated(&h);
+        let held = !leaks || refused == Some(1);
+        match &found {
+            Ok(()) => assert!(held, "{case}"),
+            Err(v) => {
+                assert!(!held, "{case}: {v}");
+                assert_eq!(v.event_index, declared_index, "{case}: {v}");
+                assert!(v.detail.contains("image block 1"), "{case}: {v}");
+            }
+        }
+        verdicts.push(found.is_ok());
+    }
+    assert_eq!(
+        verdicts,
+        [true, false, true, false],
+        "every verdict reached"
+    );
+}
+
+/// The image declared consistent first in a cycle is the one A-consistent judges
+/// (once its OLD attempts have ended): a wrong image declared first breaks it even
+/// when a right one follows, and a right one declared first keeps it whatever
+/// follows.
+#[test]
+fn a_consistent_judges_the_first_image_declared_in_the_cycle() {
+    let (_, a2, _) = good();
+    let half = with(&initial(), 0, 90, 0);
+    let mut verdicts = Vec::new();
+    for (first, second) in [(&half, &a2), (&a2, &half)] {
+        let (mut h, _, _) = good();
+        // OLD txn 5, read-only, still active at both declarations.
+        h.events.insert(
+            0,
+            sim::Step {
+                time: 0,
+                event: Event::Begin {
+                    txn: 5,
+                    vlun: Vlun::A,
+                    gate_wait_ticks: 0,
+                },
+            },
+        );
+        let at = declared_at(&h);
+        h.events[at].event = Event::AConsistent { image: sp(first) };
+        for (k, event) in [
+            Event::AConsistent { image: sp(second) },
+            Event::Abort {
+                txn: 5,
+                backup_wait_ticks_max: 0,
+            },
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            h.events.insert(at + 1 + k, sim::Step { time: 6, event });
+        }
+        let archive = archive_at(&h);
+        h.events[archive].event = Event::Archive { image: sp(second) };
+        let found = oracle::a_consistent(&h);
+        match &found {
+            Ok(()) => assert_eq!(first, &a2, "held"),
+            Err(v) => {
+                assert_eq!(first, &half, "{v}");
+                // Found once txn 5 ended.
+                assert_eq!(v.event_index, at + 2, "{v}");
+                assert!(v.detail.contains(&format!("image at event {at}")), "{v}");
+            }
+        }
+        verdicts.push(found.is_ok());
+    }
+    assert_eq!(verdicts, [false, true], "both verdicts reached");
+}
+
 #[test]
 fn a_isolated_catches_a_new_write_seen_through_a() {
     let (mut h, _, b) = good();
