@@ -357,6 +357,10 @@ fn a_consistent_judges_an_image_declared_before_the_split_after_it() {
             h.push(1, e);
         }
         let found = oracle::a_consistent(&h);
+        if declared == a1 {
+            // The image declared before the split is the one its archive must equal.
+            assert_eq!(check_all(&h), vec![]);
+        }
         match &found {
             Ok(()) => assert_eq!(declared, a1, "held"),
             Err(v) => {
@@ -682,6 +686,61 @@ fn a_content_written_through_both_vluns_is_vlun_a_s_own() {
     assert_eq!(verdicts, [true, false], "both verdicts reached");
 }
 
+/// A content written through VLUN B twice in the cycle is still only B's (a read of
+/// it through A leaks); one written through B in an earlier cycle was VLUN A's own
+/// at this cycle's split (a read of it through A, after it is written through B
+/// again, does not).
+#[test]
+fn a_content_is_vlun_a_s_own_once_a_later_split_took_it() {
+    let mut verdicts = Vec::new();
+    for again_after_split in [false, true] {
+        let (mut h, _, b) = good();
+        let content = block(&b, 0);
+        let end = h.events.pop().unwrap();
+        if again_after_split {
+            h.push(12, Event::Split);
+        }
+        h.push(
+            13,
+            Event::Begin {
+                txn: 7,
+                vlun: Vlun::B,
+                gate_wait_ticks: 0,
+            },
+        );
+        h.push(
+            13,
+            Event::WriteBlock {
+                txn: 7,
+                vlun: Vlun::B,
+                block: 0,
+                digest: content,
+            },
+        );
+        h.push(
+            14,
+            Event::ReadBlock {
+                txn: 0,
+                vlun: Vlun::A,
+                block: 0,
+                digest: content,
+            },
+        );
+        let read = h.events.len() - 1;
+        h.events.push(end);
+        let found = oracle::a_isolated(&h);
+        match &found {
+            Ok(()) => assert!(again_after_split, "held"),
+            Err(v) => {
+                assert!(!again_after_split, "{v}");
+                assert_eq!(v.event_index, read, "{v}");
+            }
+        }
+        verdicts.push(found.is_ok());
+    }
+    assert_eq!(verdicts, [false, true], "both verdicts reached");
+}
+
 #[test]
 fn b_complete_catches_a_lost_update() {
     let (mut h, a2, _) = good();
@@ -898,6 +957,17 @@ fn non_disruption_catches_a_long_gate_wait_and_ignores_it_without_a_limit() {
     );
     h.gate_wait_limit_ticks = None;
     assert!(oracle::non_disruption(&h).is_ok());
+    // A wait of exactly the limit keeps it.
+    let (mut at_limit, _, _) = good();
+    at_limit.push(
+        13,
+        Event::Begin {
+            txn: 3,
+            vlun: Vlun::B,
+            gate_wait_ticks: 100,
+        },
+    );
+    assert!(oracle::non_disruption(&at_limit).is_ok());
 }
 
 /// A transaction that passed the gate at once but waited for the backup elsewhere
