@@ -1178,6 +1178,7 @@ fn b_prime_faithful_compares_b_prime_with_vlun_b_but_refused_blocks() {
             (L.volume_blocks, L.volume_blocks - refused_n, refused_n),
             "{case}"
         );
+        assert_eq!(c.is_partial(), refused.is_some(), "{case}");
     }
 }
 
