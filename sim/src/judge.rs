@@ -2121,6 +2121,111 @@ mod tests {
         );
     }
 
+    /// One record of 32 bytes a block, the initial image computed: the judge keeps
+    /// each block's entry in its record's slot of the replay (the shared form).
+    const ONE: Layout = Layout {
+        block_size: 32,
+        volume_blocks: 4,
+        record_size: 32,
+    };
+
+    /// The digest of a block of [`ONE`] holding just record `value` written by `txn`.
+    fn record_block(value: i64, txn: TxnId) -> u64 {
+        let mut b = vec![0u8; ONE.block_size];
+        write_record(&mut b, value, stamp_of(txn));
+        block_digest(&b)
+    }
+
+    fn txn(id: TxnId, body: &[Event]) -> Vec<Event> {
+        let mut events = vec![Event::Begin {
+            txn: id,
+            vlun: Vlun::A,
+            gate_wait_ticks: 0,
+        }];
+        events.extend_from_slice(body);
+        events.push(Event::Commit {
+            txn: id,
+            backup_wait_ticks_max: 0,
+        });
+        events
+    }
+
+    /// In the shared form a commit that changes a record whose block's latest content
+    /// was the block holding just that record keeps that content as the latest one (it
+    /// was written; the new record's block was not): txn 0 commits record 0 = 5 with
+    /// no block write, txn 1 then writes the block holding just that record (its
+    /// latest content is now derived from the record), txn 2 commits record 0 = 6
+    /// and its block write is lost. A read of the block holding record 0 = 6 returns
+    /// content nobody wrote (no-torn-write violated); a read of what txn 1 wrote is
+    /// one of a content written.
+    #[test]
+    fn a_commit_keeps_the_latest_content_written_not_its_records_block() {
+        assert!(
+            BlocksSeen::can_share(&ONE, true),
+            "the shared form is the one judged"
+        );
+        let initial = Initial::Pattern(InitialValues {
+            value: 7,
+            records: 4,
+        });
+        let mut torn = Vec::new();
+        for (read, never_written) in [(record_block(5, 0), false), (record_block(6, 2), true)] {
+            let mut j = Judge::new(ONE, Cow::Borrowed(&initial), false, None, None);
+            let events = [
+                txn(
+                    0,
+                    &[Event::WriteRecord {
+                        txn: 0,
+                        record: 0,
+                        value: 5,
+                    }],
+                ),
+                txn(
+                    1,
+                    &[Event::WriteBlock {
+                        txn: 1,
+                        vlun: Vlun::A,
+                        block: 0,
+                        digest: record_block(5, 0),
+                    }],
+                ),
+                txn(
+                    2,
+                    &[Event::WriteRecord {
+                        txn: 2,
+                        record: 0,
+                        value: 6,
+                    }],
+                ),
+                txn(
+                    3,
+                    &[Event::ReadBlock {
+                        txn: 3,
+                        vlun: Vlun::A,
+                        block: 0,
+                        digest: read,
+                    }],
+                ),
+            ];
+            for e in events.iter().flatten() {
+                j.push(e);
+            }
+            let found: Vec<Violation> = j
+                .finish()
+                .into_iter()
+                .filter(|v| v.invariant == Invariant::NoTornWrite)
+                .collect();
+            assert_eq!(
+                found.len(),
+                usize::from(never_written),
+                "{read:#x}: {found:?}"
+            );
+            torn.extend(found);
+        }
+        assert_eq!(torn.len(), 1, "both verdicts reached");
+        assert!(torn[0].detail.contains("was never written"), "{torn:?}");
+    }
+
     #[test]
     fn id_ranges_merge_and_answer() {
         let mut r = IdRanges::default();

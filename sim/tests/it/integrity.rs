@@ -39,6 +39,7 @@ fn scenario(fault: Fault, integrity: bool, seed: u64) -> Scenario {
 
 #[test]
 fn with_integrity_on_damage_is_detected_never_served() {
+    let mut held_partly = 0u64;
     for fault in [Fault::Misdirected, Fault::Rot] {
         for policy in Policy::OWM {
             let (mut detected_runs, mut damaged_runs) = (0u64, 0u64);
@@ -68,6 +69,20 @@ fn with_integrity_on_damage_is_detected_never_served() {
                     assert!(r.marks.archive_copy.is_none() && f.retires_refused > 0);
                 }
                 assert!(f.integrity_aborts <= f.integrity_detections);
+                // An invariant judged on part of the volume only (a block refused while
+                // an image was read) is never a plain `held`, and only such a one is
+                // held in part.
+                for (j, c) in r.judgements().iter().zip(r.coverage) {
+                    let partly = matches!(j.observed, sim::Observed::HeldPartly { .. });
+                    assert_eq!(
+                        partly,
+                        c.is_partial(),
+                        "{fault:?} / {policy} / seed {seed}: {} {c:?}: {}",
+                        j.invariant,
+                        j.observed
+                    );
+                    held_partly += u64::from(partly);
+                }
                 let damage = f.misdirected_writes + f.corrupted_blocks;
                 damaged_runs += u64::from(damage > 0);
                 detected_runs += u64::from(f.integrity_detections + f.unreadable_blocks > 0);
@@ -84,6 +99,10 @@ fn with_integrity_on_damage_is_detected_never_served() {
             );
         }
     }
+    assert!(
+        held_partly > 0,
+        "sometimes: an invariant held on part of the volume"
+    );
 }
 
 #[test]

@@ -255,6 +255,325 @@ fn a_consistent_catches_a_half_done_transaction_in_a() {
     assert!(only(&h).contains(&Invariant::BankConserved));
 }
 
+/// A cycle whose OLD attempt never ends (the record stops first) is still judged, at
+/// the end of the record: VLUN A declared with half of an OLD transaction breaks
+/// A-consistent, naming the attempt still active; the right image keeps it.
+#[test]
+fn a_consistent_judges_at_the_end_a_cycle_whose_old_attempt_never_ended() {
+    let mut verdicts = Vec::new();
+    for half_done in [false, true] {
+        let (mut h, _, _) = good();
+        // txn 5 begins before the split and never ends.
+        h.events.insert(
+            0,
+            sim::Step {
+                time: 0,
+                event: Event::Begin {
+                    txn: 5,
+                    vlun: Vlun::A,
+                    gate_wait_ticks: 0,
+                },
+            },
+        );
+        if half_done {
+            let i = h
+                .events
+                .iter()
+                .position(|s| matches!(s.event, Event::AConsistent { .. }))
+                .unwrap();
+            let half = sp(&with(&initial(), 0, 90, 0));
+            h.events[i].event = Event::AConsistent {
+                image: half.clone(),
+            };
+            let a = archive_at(&h);
+            h.events[a].event = Event::Archive { image: half };
+        }
+        let found = oracle::a_consistent(&h);
+        match &found {
+            Ok(()) => assert!(!half_done, "held"),
+            Err(v) => {
+                assert!(half_done, "{v}");
+                // A record of one backup cycle names no cycle.
+                assert!(v.detail.starts_with("VLUN A image at event"), "{v}");
+                assert!(v.detail.contains("record 2"), "{v}");
+                assert!(v.detail.contains("still active"), "{v}");
+                assert!(v.txns.contains(&5), "{v:?}");
+            }
+        }
+        verdicts.push(found.is_ok());
+    }
+    assert_eq!(verdicts, [true, false], "both verdicts reached");
+}
+
+/// VLUN A declared consistent before its split (a quiesced volume) is judged once
+/// the split comes, against the transactions committed before it: an image without
+/// a commit made before the declaration breaks A-consistent, the image with it
+/// keeps it.
+#[test]
+fn a_consistent_judges_an_image_declared_before_the_split_after_it() {
+    let init = initial();
+    let a1 = with(&init, 0, 90, 0);
+    let mut verdicts = Vec::new();
+    for declared in [a1.clone(), init.clone()] {
+        let mut h = History::new(L, init.clone());
+        for e in [
+            Event::Begin {
+                txn: 0,
+                vlun: Vlun::A,
+                gate_wait_ticks: 0,
+            },
+            Event::ReadRecord {
+                txn: 0,
+                record: 0,
+                value: 100,
+            },
+            Event::WriteBlock {
+                txn: 0,
+                vlun: Vlun::A,
+                block: 0,
+                digest: block(&a1, 0),
+            },
+            Event::WriteRecord {
+                txn: 0,
+                record: 0,
+                value: 90,
+            },
+            Event::Commit {
+                txn: 0,
+                backup_wait_ticks_max: 0,
+            },
+            Event::AConsistent {
+                image: sp(&declared),
+            },
+            Event::Split,
+            Event::Archive {
+                image: sp(&declared),
+            },
+            Event::Retire {
+                extra_space_blocks: 0,
+            },
+            Event::End { live: sp(&a1) },
+        ] {
+            h.push(1, e);
+        }
+        let found = oracle::a_consistent(&h);
+        if declared == a1 {
+            // The image declared before the split is the one its archive must equal.
+            assert_eq!(check_all(&h), vec![]);
+        }
+        match &found {
+            Ok(()) => assert_eq!(declared, a1, "held"),
+            Err(v) => {
+                assert_eq!(declared, init, "{v}");
+                assert!(v.detail.contains("record 0"), "{v}");
+            }
+        }
+        verdicts.push(found.is_ok());
+    }
+    assert_eq!(verdicts, [true, false], "both verdicts reached");
+}
+
+/// An aborted attempt's writes are in no replay: an OLD attempt that writes a record
+/// and aborts after the split leaves VLUN A and the live volume as they were (every
+/// invariant held); the same attempt committed is missing from both (A-consistent
+/// and B-complete violated).
+#[test]
+fn an_aborted_attempt_s_writes_are_in_no_replay() {
+    let mut verdicts = Vec::new();
+    for commit in [false, true] {
+        let (mut h, _, _) = good();
+        h.events.insert(
+            0,
+            sim::Step {
+                time: 0,
+                event: Event::Begin {
+                    txn: 4,
+                    vlun: Vlun::A,
+                    gate_wait_ticks: 0,
+                },
+            },
+        );
+        h.events.insert(
+            1,
+            sim::Step {
+                time: 0,
+                event: Event::WriteRecord {
+                    txn: 4,
+                    record: 3,
+                    value: 1,
+                },
+            },
+        );
+        let split = h
+            .events
+            .iter()
+            .position(|s| matches!(s.event, Event::Split))
+            .unwrap();
+        let end = if commit {
+            Event::Commit {
+                txn: 4,
+                backup_wait_ticks_max: 0,
+            }
+        } else {
+            Event::Abort {
+                txn: 4,
+                backup_wait_ticks_max: 0,
+            }
+        };
+        h.events.insert(
+            split + 1,
+            sim::Step {
+                time: 3,
+                event: end,
+            },
+        );
+        let found = only(&h);
+        if commit {
+            assert_eq!(found, vec![Invariant::AConsistent, Invariant::BComplete]);
+        } else {
+            assert_eq!(found, vec![]);
+        }
+        verdicts.push(found.is_empty());
+    }
+    assert_eq!(verdicts, [true, false], "both verdicts reached");
+}
+
+/// Where the `AConsistent` event of `h` stands (`h` has one).
+fn declared_at(h: &History) -> usize {
+    h.events
+        .iter()
+        .position(|s| matches!(s.event, Event::AConsistent { .. }))
+        .unwrap()
+}
+
+/// The image VLUN A is declared consistent with must hold no content only VLUN B was
+/// written with: a NEW attempt's write through B found in it breaks A-isolated at the
+/// declaration, unless integrity mode refused that block while the image was read
+/// (then not judged, and held in part).
+#[test]
+fn a_isolated_catches_a_new_write_in_the_image_declared_consistent() {
+    let mut verdicts = Vec::new();
+    for (leaks, refused) in [
+        (false, None),
+        (true, None),
+        (true, Some(1)),
+        (true, Some(0)),
+    ] {
+        let (mut h, a2, _) = good();
+        let at = declared_at(&h);
+        // NEW txn 6 sets record 3 (block 1) through VLUN B before the declaration.
+        let x = with(&a2, 3, 1, 6);
+        let mut events = vec![
+            Event::Begin {
+                txn: 6,
+                vlun: Vlun::B,
+                gate_wait_ticks: 0,
+            },
+            Event::WriteBlock {
+                txn: 6,
+                vlun: Vlun::B,
+                block: 1,
+                digest: block(&x, 1),
+            },
+            Event::WriteRecord {
+                txn: 6,
+                record: 3,
+                value: 1,
+            },
+            Event::Commit {
+                txn: 6,
+                backup_wait_ticks_max: 0,
+            },
+        ];
+        if let Some(block) = refused {
+            events.push(Event::Unreadable {
+                vlun: Vlun::A,
+                block,
+            });
+        }
+        let declared = if leaks { &x } else { &a2 };
+        events.push(Event::AConsistent {
+            image: sp(declared),
+        });
+        let declared_index = at + events.len() - 1;
+        h.events.splice(
+            at..=at,
+            events.into_iter().map(|event| sim::Step { time: 6, event }),
+        );
+        let case = format!("leaks {leaks}, refused {refused:?}");
+        let found = oracle::a_isolated(&h);
+        let held = !leaks || refused == Some(1);
+        match &found {
+            Ok(()) => assert!(held, "{case}"),
+            Err(v) => {
+                assert!(!held, "{case}: {v}");
+                assert_eq!(v.event_index, declared_index, "{case}: {v}");
+                assert!(v.detail.contains("image block 1"), "{case}: {v}");
+            }
+        }
+        verdicts.push(found.is_ok());
+    }
+    assert_eq!(
+        verdicts,
+        [true, false, true, false],
+        "every verdict reached"
+    );
+}
+
+/// The image declared consistent first in a cycle is the one A-consistent judges
+/// (once its OLD attempts have ended): a wrong image declared first breaks it even
+/// when a right one follows, and a right one declared first keeps it whatever
+/// follows.
+#[test]
+fn a_consistent_judges_the_first_image_declared_in_the_cycle() {
+    let (_, a2, _) = good();
+    let half = with(&initial(), 0, 90, 0);
+    let mut verdicts = Vec::new();
+    for (first, second) in [(&half, &a2), (&a2, &half)] {
+        let (mut h, _, _) = good();
+        // OLD txn 5, read-only, still active at both declarations.
+        h.events.insert(
+            0,
+            sim::Step {
+                time: 0,
+                event: Event::Begin {
+                    txn: 5,
+                    vlun: Vlun::A,
+                    gate_wait_ticks: 0,
+                },
+            },
+        );
+        let at = declared_at(&h);
+        h.events[at].event = Event::AConsistent { image: sp(first) };
+        for (k, event) in [
+            Event::AConsistent { image: sp(second) },
+            Event::Abort {
+                txn: 5,
+                backup_wait_ticks_max: 0,
+            },
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            h.events.insert(at + 1 + k, sim::Step { time: 6, event });
+        }
+        let archive = archive_at(&h);
+        h.events[archive].event = Event::Archive { image: sp(second) };
+        let found = oracle::a_consistent(&h);
+        match &found {
+            Ok(()) => assert_eq!(first, &a2, "held"),
+            Err(v) => {
+                assert_eq!(first, &half, "{v}");
+                // Found once txn 5 ended.
+                assert_eq!(v.event_index, at + 2, "{v}");
+                assert!(v.detail.contains(&format!("image at event {at}")), "{v}");
+            }
+        }
+        verdicts.push(found.is_ok());
+    }
+    assert_eq!(verdicts, [false, true], "both verdicts reached");
+}
+
 #[test]
 fn a_isolated_catches_a_new_write_seen_through_a() {
     let (mut h, _, b) = good();
@@ -284,6 +603,142 @@ fn a_isolated_catches_a_new_write_seen_through_a() {
         oracle::a_isolated(&h2).unwrap_err().event_index,
         h2.events.len() - 1
     );
+}
+
+/// A write through VLUN A logged after its attempt ended is that attempt's: an OLD
+/// attempt's (begun before the split) keeps A-isolated, a NEW one's breaks it at
+/// that write.
+#[test]
+fn a_write_through_a_logged_after_its_attempt_ended_is_judged_as_that_attempt_s() {
+    let mut verdicts = Vec::new();
+    for (txn, new) in [(0, false), (1, true)] {
+        let (mut h, a2, _) = good();
+        let end = h.events.pop().unwrap();
+        h.push(
+            12,
+            Event::WriteBlock {
+                txn,
+                vlun: Vlun::A,
+                block: 1,
+                digest: block(&a2, 1),
+            },
+        );
+        let write = h.events.len() - 1;
+        h.events.push(end);
+        let found = oracle::a_isolated(&h);
+        match found {
+            Ok(()) => assert!(!new, "txn {txn}: held"),
+            Err(ref v) => {
+                assert!(new, "txn {txn}: {v}");
+                assert_eq!(v.event_index, write, "{v}");
+            }
+        }
+        verdicts.push(found.is_ok());
+    }
+    assert_eq!(verdicts, [true, false], "both verdicts reached");
+}
+
+/// A content written through VLUN B in the cycle is no leak through VLUN A when it
+/// was written through VLUN A too: a NEW attempt writing through B the very content
+/// an OLD one wrote through A leaves a read of it through A isolated; a content only
+/// B was written with breaks A-isolated at the read.
+#[test]
+fn a_content_written_through_both_vluns_is_vlun_a_s_own() {
+    let mut verdicts = Vec::new();
+    for via_a_too in [true, false] {
+        let (mut h, a2, b) = good();
+        let content = if via_a_too {
+            block(&a2, 0)
+        } else {
+            block(&b, 0)
+        };
+        let end = h.events.pop().unwrap();
+        h.push(
+            12,
+            Event::WriteBlock {
+                txn: 1,
+                vlun: Vlun::B,
+                block: 0,
+                digest: content,
+            },
+        );
+        h.push(
+            13,
+            Event::ReadBlock {
+                txn: 0,
+                vlun: Vlun::A,
+                block: 0,
+                digest: content,
+            },
+        );
+        let read = h.events.len() - 1;
+        h.events.push(end);
+        let found = oracle::a_isolated(&h);
+        match &found {
+            Ok(()) => assert!(via_a_too, "held"),
+            Err(v) => {
+                assert!(!via_a_too, "{v}");
+                assert_eq!(v.event_index, read, "{v}");
+            }
+        }
+        verdicts.push(found.is_ok());
+    }
+    assert_eq!(verdicts, [true, false], "both verdicts reached");
+}
+
+/// A content written through VLUN B twice in the cycle is still only B's (a read of
+/// it through A leaks); one written through B in an earlier cycle was VLUN A's own
+/// at this cycle's split (a read of it through A, after it is written through B
+/// again, does not).
+#[test]
+fn a_content_is_vlun_a_s_own_once_a_later_split_took_it() {
+    let mut verdicts = Vec::new();
+    for again_after_split in [false, true] {
+        let (mut h, _, b) = good();
+        let content = block(&b, 0);
+        let end = h.events.pop().unwrap();
+        if again_after_split {
+            h.push(12, Event::Split);
+        }
+        h.push(
+            13,
+            Event::Begin {
+                txn: 7,
+                vlun: Vlun::B,
+                gate_wait_ticks: 0,
+            },
+        );
+        h.push(
+            13,
+            Event::WriteBlock {
+                txn: 7,
+                vlun: Vlun::B,
+                block: 0,
+                digest: content,
+            },
+        );
+        h.push(
+            14,
+            Event::ReadBlock {
+                txn: 0,
+                vlun: Vlun::A,
+                block: 0,
+                digest: content,
+            },
+        );
+        let read = h.events.len() - 1;
+        h.events.push(end);
+        let found = oracle::a_isolated(&h);
+        match &found {
+            Ok(()) => assert!(again_after_split, "held"),
+            Err(v) => {
+                assert!(!again_after_split, "{v}");
+                assert_eq!(v.event_index, read, "{v}");
+            }
+        }
+        verdicts.push(found.is_ok());
+    }
+    assert_eq!(verdicts, [false, true], "both verdicts reached");
 }
 
 #[test]
@@ -342,6 +797,131 @@ fn b_complete_catches_a_stale_read_made_durable() {
     assert!(v.detail.contains("txn 2"), "{}", v.detail);
 }
 
+/// An attempt that reads a record it wrote itself must see its own write (its other
+/// writes do not stand for it): one that reads back the value before its write has
+/// read what no serial order gives, a B-complete violation at its commit.
+#[test]
+fn b_complete_catches_a_read_that_misses_the_attempt_s_own_write() {
+    let mut verdicts = Vec::new();
+    for (read, held) in [(50, true), (100, false)] {
+        let (mut h, _, b) = good();
+        h.events.pop();
+        h.push(
+            12,
+            Event::Begin {
+                txn: 2,
+                vlun: Vlun::B,
+                gate_wait_ticks: 0,
+            },
+        );
+        for e in [
+            Event::WriteRecord {
+                txn: 2,
+                record: 2,
+                value: 70,
+            },
+            Event::WriteRecord {
+                txn: 2,
+                record: 3,
+                value: 50,
+            },
+            Event::ReadRecord {
+                txn: 2,
+                record: 3,
+                value: read,
+            },
+        ] {
+            h.push(12, e);
+        }
+        h.push(
+            13,
+            Event::Commit {
+                txn: 2,
+                backup_wait_ticks_max: 0,
+            },
+        );
+        let commit = h.events.len() - 1;
+        let end = with(&with(&b, 2, 70, 2), 3, 50, 2);
+        h.push(14, Event::End { live: sp(&end) });
+        let found = oracle::b_complete(&h);
+        match &found {
+            Ok(()) => assert!(held, "read {read}: held"),
+            Err(v) => {
+                assert!(!held, "read {read}: {v}");
+                assert_eq!(v.event_index, commit, "{v}");
+                assert!(v.detail.contains("txn 2"), "{v}");
+            }
+        }
+        verdicts.push(found.is_ok());
+    }
+    assert_eq!(verdicts, [true, false], "both verdicts reached");
+}
+
+/// A read of a value another attempt wrote and never committed (a dirty read) made
+/// durable breaks B-complete at the reader's commit, naming the reader, the record's
+/// writer in commit order and the block's last writer (the culprit), once each.
+#[test]
+fn b_complete_names_the_culprit_of_a_dirty_read() {
+    let (mut h, a2, _) = good();
+    let end = h.events.pop().unwrap();
+    let dirty = block(&with(&a2, 0, 77, 3), 0);
+    for e in [
+        Event::Begin {
+            txn: 3,
+            vlun: Vlun::B,
+            gate_wait_ticks: 0,
+        },
+        Event::WriteBlock {
+            txn: 3,
+            vlun: Vlun::B,
+            block: 0,
+            digest: dirty,
+        },
+        Event::WriteRecord {
+            txn: 3,
+            record: 0,
+            value: 77,
+        },
+        Event::Begin {
+            txn: 2,
+            vlun: Vlun::B,
+            gate_wait_ticks: 0,
+        },
+        Event::ReadBlock {
+            txn: 2,
+            vlun: Vlun::B,
+            block: 0,
+            digest: dirty,
+        },
+        Event::ReadRecord {
+            txn: 2,
+            record: 0,
+            value: 77,
+        },
+        Event::WriteRecord {
+            txn: 2,
+            record: 3,
+            value: 77,
+        },
+        Event::Abort {
+            txn: 3,
+            backup_wait_ticks_max: 0,
+        },
+        Event::Commit {
+            txn: 2,
+            backup_wait_ticks_max: 0,
+        },
+    ] {
+        h.push(12, e);
+    }
+    let commit = h.events.len() - 1;
+    h.events.push(end);
+    let v = oracle::b_complete(&h).unwrap_err();
+    assert_eq!(v.event_index, commit, "{v}");
+    assert!(v.detail.contains("written by txn 0"), "{v}");
+    assert_eq!(v.txns, vec![2, 0, 3], "{v:?}");
+}
+
 #[test]
 fn no_torn_write_catches_content_nobody_wrote() {
     let (mut h, _, _) = good();
@@ -377,6 +957,17 @@ fn non_disruption_catches_a_long_gate_wait_and_ignores_it_without_a_limit() {
     );
     h.gate_wait_limit_ticks = None;
     assert!(oracle::non_disruption(&h).is_ok());
+    // A wait of exactly the limit keeps it.
+    let (mut at_limit, _, _) = good();
+    at_limit.push(
+        13,
+        Event::Begin {
+            txn: 3,
+            vlun: Vlun::B,
+            gate_wait_ticks: 100,
+        },
+    );
+    assert!(oracle::non_disruption(&at_limit).is_ok());
 }
 
 /// A transaction that passed the gate at once but waited for the backup elsewhere
@@ -524,6 +1115,70 @@ fn a_retire_without_archive_is_flagged_unless_the_backup_was_abandoned() {
         two.events.push(end);
         let v = oracle::backup_faithful(&two).unwrap_err();
         assert_eq!(v.event_index, two.events.len() - 2, "{v}");
+    }
+}
+
+/// b-prime-faithful: a B' equal to VLUN B when the copy ended keeps it; one that
+/// differs in a record breaks it at the `BPrime` event, naming the record; a
+/// difference only in a block integrity mode refused while VLUN B was read (an
+/// `Unreadable` just before) is not judged, and the invariant held on part of the
+/// volume only.
+#[test]
+fn b_prime_faithful_compares_b_prime_with_vlun_b_but_refused_blocks() {
+    let (_, a2, b) = good();
+    // b and a2 differ in record 1, in block 0.
+    let cases = [
+        (b.clone(), None, true),
+        (a2.clone(), None, false),
+        (a2.clone(), Some(0), true),
+        (a2.clone(), Some(1), false),
+    ];
+    for (b_prime, refused, held) in cases {
+        let (mut h, _, _) = good();
+        let end = h.events.pop().unwrap();
+        if let Some(block) = refused {
+            h.push(
+                12,
+                Event::Unreadable {
+                    vlun: Vlun::B,
+                    block,
+                },
+            );
+        }
+        h.push(
+            12,
+            Event::BPrime {
+                b_prime: sp(&b_prime),
+                live: sp(&b),
+            },
+        );
+        let at = h.events.len() - 1;
+        h.events.push(end);
+        let case = format!("refused {refused:?}, held {held}");
+        match oracle::b_prime_faithful(&h) {
+            Ok(()) => assert!(held, "{case}"),
+            Err(v) => {
+                assert!(!held, "{case}: {v}");
+                assert_eq!(v.event_index, at, "{case}: {v}");
+                assert!(v.detail.contains("record 1"), "{case}: {v}");
+            }
+        }
+        let mut judge = sim::judge::Judge::of(&h, None);
+        for s in &h.events {
+            judge.push(&s.event);
+        }
+        let (_, coverage) = judge.finish_with_coverage();
+        let c = coverage[Invariant::ALL
+            .iter()
+            .position(|&i| i == Invariant::BPrimeFaithful)
+            .unwrap()];
+        let refused_n = u64::from(refused.is_some());
+        assert_eq!(
+            (c.blocks, c.judged, c.unreadable),
+            (L.volume_blocks, L.volume_blocks - refused_n, refused_n),
+            "{case}"
+        );
+        assert_eq!(c.is_partial(), refused.is_some(), "{case}");
     }
 }
 
