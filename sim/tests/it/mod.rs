@@ -11,6 +11,7 @@ mod fuzz;
 mod inert;
 mod integrity;
 mod journaled;
+mod judgements;
 mod online;
 mod oracle;
 mod oracle_reference;
