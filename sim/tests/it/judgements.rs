@@ -95,7 +95,8 @@ fn lost_for(m: &sim::Marks, invariant: Invariant) -> bool {
 
 /// Backup cycles on a schedule, some beside the transfers and some after the last one
 /// (it arrives near tick 18,000), on data areas small enough that some cycles are
-/// abandoned, with and without a copy to B'.
+/// abandoned, with and without a copy to B'; quiesce also under a deadline the
+/// transfers always miss.
 fn scheduled_runs() -> Vec<(String, sim::RunResult)> {
     let mut out = Vec::new();
     let policies = [
@@ -119,6 +120,13 @@ fn scheduled_runs() -> Vec<(String, sim::RunResult)> {
                         s.backup.on_data_area_full = sim::OnDataAreaFull::BreakSnapshot;
                         s.backup.baseline_variant = engine::Variant::CopyOnWrite;
                         s.detach = detach.then(sim::ArchiveConfig::default);
+                        if p == Policy::Quiesce && slots == 4 {
+                            // A deadline the transfers always miss: the cycles beside
+                            // them are given up, a cycle after them splits.
+                            s.backup.quiesce_deadline_ticks = Some(1);
+                            s.backup.quiesce_retries_max = 1;
+                            s.backup.quiesce_retry_backoff_ticks = 5_000;
+                        }
                         let label =
                             format!("{p} {schedule:?} slots {slots} detach {detach} seed {seed}");
                         match sim::run(&s, p, seed) {
