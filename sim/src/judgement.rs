@@ -398,7 +398,10 @@ impl RunResult {
     /// The judgements as cycle `c`'s row of `summary.csv` gives them: the run's, but
     /// for a cycle that was lost, whose copy is not claimed: each invariant its loss
     /// drops reads `not claimed (given up)` / `not claimed (abandoned)`, with what the
-    /// run observed about lost cycles' copies.
+    /// run observed about lost cycles' copies. In every row, a promise about a backup
+    /// that the cycle put to no test beside a transaction, or whose state it never
+    /// reached, reads `not claimed (…)` with that reason where nothing was observed
+    /// violated: a row never says `held` of a cycle that did not test it.
     pub fn cycle_judgements(&self, c: &crate::CycleResult) -> Vec<Judgement> {
         let mut all = self.judgements();
         let Some(how) = cycle_loss(&c.marks) else {
@@ -503,6 +506,39 @@ impl RunResult {
                 j.unreached = Some(why);
                 j.not_reached = Some(why);
             }
+        }
+        // A promise the loss does not drop, claimed on another cycle, that this cycle
+        // put to no test beside a transaction (a request after the last one, given up
+        // before it began) or whose state it never reached (a quiesce given up before
+        // its split): its row says so where nothing was observed violated, as a
+        // completed cycle's row does, never `held`.
+        let untested = match c.marks.request {
+            Some(r) if r >= self.last_txn_ticks => Unreached::RequestAfterTransactions,
+            _ => Unreached::NoTransactionBeside,
+        };
+        for j in all.iter_mut().filter(|j| {
+            j.claimed
+                && !how.drops(j.invariant)
+                && Unreached::about_backup(j.invariant)
+                && !matches!(j.observed, Observed::Violated { .. })
+        }) {
+            let why = if !tested_beside(&c.marks, j.invariant) {
+                match j.invariant {
+                    Invariant::BPrimeFaithful if c.marks.detach_start.is_none() => {
+                        Unreached::NoCopyToBPrime
+                    }
+                    _ => untested,
+                }
+            } else {
+                match state_of(j.invariant) {
+                    Some((reached, why)) if !reached(&c.marks) => why,
+                    _ => continue,
+                }
+            };
+            j.claimed = false;
+            j.lost = None;
+            j.unreached = Some(why);
+            j.not_reached = Some(why);
         }
         all
     }
