@@ -1169,7 +1169,7 @@ fn a_refused_axis_value_is_quoted_as_written() {
             "w.toml",
             &format!(
                 "policies = [\"cow\"]\nseeds = \"1..=2\"\nx = \"workload.transactions\"\n\
-                 metrics = [\"response_mean_ticks\"]\n\n[[axis]]\nkey = \"workload.transactions\"\n\
+                 metrics = [\"response_ticks_mean\"]\n\n[[axis]]\nkey = \"workload.transactions\"\n\
                  values = [10, {written}]\n\n[scenario.workload]\nkind = \"generated\"\n\
                  records = 64\ntransactions = 20\n"
             ),
