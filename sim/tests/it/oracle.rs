@@ -29,6 +29,28 @@ fn with(image: &[u8], r: u64, value: i64, txn: u32) -> Vec<u8> {
     v
 }
 
+/// Whether `found` held, checked against `held`: a violation must be expected, sit at
+/// event `at` and name each of `details`; `case` names the case in a failure.
+fn held_iff(
+    found: &Result<(), sim::Violation>,
+    held: bool,
+    at: usize,
+    details: &[&str],
+    case: &str,
+) -> bool {
+    match found {
+        Ok(()) => assert!(held, "{case}: held"),
+        Err(v) => {
+            assert!(!held, "{case}: {v}");
+            assert_eq!(v.event_index, at, "{case}: {v}");
+            for d in details {
+                assert!(v.detail.contains(d), "{case}: {v}");
+            }
+        }
+    }
+    found.is_ok()
+}
+
 /// `image` as a history holds it: its difference from [`initial`].
 fn sp(image: &[u8]) -> Image {
     Image::diff(&L, &initial(), image)
@@ -503,15 +525,13 @@ fn a_isolated_catches_a_new_write_in_the_image_declared_consistent() {
         let case = format!("leaks {leaks}, refused {refused:?}");
         let found = oracle::a_isolated(&h);
         let held = !leaks || refused == Some(1);
-        match &found {
-            Ok(()) => assert!(held, "{case}"),
-            Err(v) => {
-                assert!(!held, "{case}: {v}");
-                assert_eq!(v.event_index, declared_index, "{case}: {v}");
-                assert!(v.detail.contains("image block 1"), "{case}: {v}");
-            }
-        }
-        verdicts.push(found.is_ok());
+        verdicts.push(held_iff(
+            &found,
+            held,
+            declared_index,
+            &["image block 1"],
+            &case,
+        ));
     }
     assert_eq!(
         verdicts,
@@ -626,14 +646,7 @@ fn a_write_through_a_logged_after_its_attempt_ended_is_judged_as_that_attempt_s(
         let write = h.events.len() - 1;
         h.events.push(end);
         let found = oracle::a_isolated(&h);
-        match found {
-            Ok(()) => assert!(!new, "txn {txn}: held"),
-            Err(ref v) => {
-                assert!(new, "txn {txn}: {v}");
-                assert_eq!(v.event_index, write, "{v}");
-            }
-        }
-        verdicts.push(found.is_ok());
+        verdicts.push(held_iff(&found, !new, write, &[], &format!("txn {txn}")));
     }
     assert_eq!(verdicts, [true, false], "both verdicts reached");
 }
@@ -674,14 +687,7 @@ fn a_content_written_through_both_vluns_is_vlun_a_s_own() {
         let read = h.events.len() - 1;
         h.events.push(end);
         let found = oracle::a_isolated(&h);
-        match &found {
-            Ok(()) => assert!(via_a_too, "held"),
-            Err(v) => {
-                assert!(!via_a_too, "{v}");
-                assert_eq!(v.event_index, read, "{v}");
-            }
-        }
-        verdicts.push(found.is_ok());
+        verdicts.push(held_iff(&found, via_a_too, read, &[], "via A too"));
     }
     assert_eq!(verdicts, [true, false], "both verdicts reached");
 }
@@ -729,14 +735,13 @@ fn a_content_is_vlun_a_s_own_once_a_later_split_took_it() {
         let read = h.events.len() - 1;
         h.events.push(end);
         let found = oracle::a_isolated(&h);
-        match &found {
-            Ok(()) => assert!(again_after_split, "held"),
-            Err(v) => {
-                assert!(!again_after_split, "{v}");
-                assert_eq!(v.event_index, read, "{v}");
-            }
-        }
-        verdicts.push(found.is_ok());
+        verdicts.push(held_iff(
+            &found,
+            again_after_split,
+            read,
+            &[],
+            "again after split",
+        ));
     }
     assert_eq!(verdicts, [false, true], "both verdicts reached");
 }
@@ -844,15 +849,13 @@ fn b_complete_catches_a_read_that_misses_the_attempt_s_own_write() {
         let end = with(&with(&b, 2, 70, 2), 3, 50, 2);
         h.push(14, Event::End { live: sp(&end) });
         let found = oracle::b_complete(&h);
-        match &found {
-            Ok(()) => assert!(held, "read {read}: held"),
-            Err(v) => {
-                assert!(!held, "read {read}: {v}");
-                assert_eq!(v.event_index, commit, "{v}");
-                assert!(v.detail.contains("txn 2"), "{v}");
-            }
-        }
-        verdicts.push(found.is_ok());
+        verdicts.push(held_iff(
+            &found,
+            held,
+            commit,
+            &["txn 2"],
+            &format!("read {read}"),
+        ));
     }
     assert_eq!(verdicts, [true, false], "both verdicts reached");
 }
@@ -1155,14 +1158,13 @@ fn b_prime_faithful_compares_b_prime_with_vlun_b_but_refused_blocks() {
         let at = h.events.len() - 1;
         h.events.push(end);
         let case = format!("refused {refused:?}, held {held}");
-        match oracle::b_prime_faithful(&h) {
-            Ok(()) => assert!(held, "{case}"),
-            Err(v) => {
-                assert!(!held, "{case}: {v}");
-                assert_eq!(v.event_index, at, "{case}: {v}");
-                assert!(v.detail.contains("record 1"), "{case}: {v}");
-            }
-        }
+        held_iff(
+            &oracle::b_prime_faithful(&h),
+            held,
+            at,
+            &["record 1"],
+            &case,
+        );
         let mut judge = sim::judge::Judge::of(&h, None);
         for s in &h.events {
             judge.push(&s.event);
