@@ -989,6 +989,25 @@ fn refuse_unreplaceable(to: &Path) -> Result<(), ControlError> {
         kind: "bad-request",
         message: format!("to {}: {e}", to.shown()),
     })?;
+    // A directory that is not there, is no directory, or cannot be written in (a
+    // read-only file system) would fail at the temporary file: bad input as the rest,
+    // refused so before anything is copied.
+    let target = engine::atomic::replaced_file(to);
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if let Some(why) = unwritable_directory(dir) {
+        return Err(ControlError {
+            kind: "bad-request",
+            message: format!(
+                "to {}: its directory {} {why}: name a file in a directory owm can write \
+                 in (nothing was copied)",
+                to.shown(),
+                dir.shown()
+            ),
+        });
+    }
     // A name its directory cannot hold would fail only at the rename, after the whole
     // copy: refused before anything is copied.
     let name_bytes = to.file_name().map_or(0, |n| n.len());
@@ -1004,6 +1023,30 @@ fn refuse_unreplaceable(to: &Path) -> Result<(), ControlError> {
         });
     }
     Ok(())
+}
+
+/// Why no file can be created in `dir`: it does not exist, it is not a directory, or
+/// its file system is read-only or denies this process writing (`access(dir, W_OK)`);
+/// `None` when a file can be (or when the reason cannot be told: the create then says
+/// its own error).
+fn unwritable_directory(dir: &Path) -> Option<&'static str> {
+    use std::os::unix::ffi::OsStrExt;
+    match std::fs::metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Some("does not exist"),
+        Err(_) => return None,
+        Ok(m) if !m.is_dir() => return Some("is not a directory"),
+        Ok(_) => {}
+    }
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    // SAFETY: `c` is a valid NUL-terminated string that outlives the call.
+    if unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0 {
+        return None;
+    }
+    match std::io::Error::last_os_error().raw_os_error() {
+        Some(libc::EROFS) => Some("is on a read-only file system"),
+        Some(libc::EACCES) => Some("cannot be written in by the server (permission denied)"),
+        _ => None,
+    }
 }
 
 /// The longest file name (bytes) the file system of directory `dir` takes

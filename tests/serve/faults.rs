@@ -397,6 +397,48 @@ fn the_server_refuses_a_backup_or_detach_to_a_device_or_directory() {
     assert!(archive.is_file());
 }
 
+/// A backup or detach `--to` in a directory that does not exist, or under a path that is
+/// a regular file, is bad input (`bad-request`, exit 2, naming the directory) refused
+/// before anything is copied, not an I/O failure of the copy (exit 1); nothing is made
+/// there, and the device goes on to a backup to a writable place.
+#[test]
+fn a_backup_or_detach_into_a_missing_directory_is_bad_input() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let s = Server::create("cow", BLOCKS);
+    s.device_ok(&["split"]);
+    let missing = s.path("no-such-dir");
+    let file = s.path("plain-file");
+    std::fs::write(&file, b"x").unwrap();
+    for (dir, why) in [(&missing, "does not exist"), (&file, "is not a directory")] {
+        let to = dir.join("a.img");
+        for op in ["backup", "detach"] {
+            let o = s.device(&[op, "--to", to.to_str().unwrap(), "--json"]);
+            assert_eq!(
+                o.status.code(),
+                Some(2),
+                "{op} {}: {}",
+                to.display(),
+                text(&o)
+            );
+            let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+                .unwrap_or_else(|e| panic!("stdout is JSON ({e}): {}", text(&o)));
+            assert_eq!(v["kind"], "bad-request", "{v}");
+            let error = v["error"].as_str().unwrap_or_default();
+            assert!(
+                error.contains(&format!("{} {why}", dir.display())),
+                "{op}: names the directory and why: {v}"
+            );
+            assert!(!missing.exists(), "{op}: no directory made");
+        }
+    }
+    assert_eq!(std::fs::read(&file).unwrap(), b"x", "the file is untouched");
+    let archive = s.path("a.img");
+    s.device_ok(&["backup", "--to", archive.to_str().unwrap()]);
+    assert!(archive.is_file());
+}
+
 /// A backup or detach `--to` a symbolic link writes the file the link leads to, in that
 /// file's own directory (made there for a link whose file does not exist yet), and the
 /// link stays a link; the retire reads the archive through it. The server itself
