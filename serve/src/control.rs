@@ -54,7 +54,13 @@ fn serve_client(host: &'static Host, stream: UnixStream) {
     }
     let reply = match handle(host, &line) {
         Ok(v) => v,
-        Err(e) => json!({"ok": false, "kind": e.kind, "error": e.message}),
+        Err(e) => match &e.path {
+            Some(path) => json!({
+                "ok": false, "kind": e.kind, "error": e.message,
+                "path": path.to_string_lossy(),
+            }),
+            None => json!({"ok": false, "kind": e.kind, "error": e.message}),
+        },
     };
     let mut out = &stream;
     let _ = writeln!(out, "{reply}");
@@ -67,6 +73,7 @@ fn serve_client(host: &'static Host, stream: UnixStream) {
 fn bad(message: impl Into<String>) -> ControlError {
     ControlError {
         kind: "bad-request",
+        path: None,
         message: message.into(),
     }
 }

@@ -586,6 +586,7 @@ impl Host {
             if same_inode || resolve(&own) == target {
                 return Err(ControlError {
                     kind: "bad-request",
+                    path: None,
                     message: format!(
                         "to {}: is the device's own file {}; give a path outside the \
                          device's files",
@@ -614,6 +615,7 @@ impl Host {
         let refuse = |kind: &'static str, why: String| {
             Err(ControlError {
                 kind,
+                path: None,
                 message: format!("cannot retire VLUN A: {why}; {WAYS_ON}"),
             })
         };
@@ -642,10 +644,14 @@ impl Host {
             }
             (Phase::BackedUp, Some(a)) => {
                 if let Some(problem) = archive_problem(a) {
-                    return refuse(
-                        "archive-lost",
-                        format!("{problem}, and VLUN A is the only whole copy"),
-                    );
+                    return Err(ControlError {
+                        kind: "archive-lost",
+                        path: Some(a.path.clone()),
+                        message: format!(
+                            "cannot retire VLUN A: {problem}, and VLUN A is the only whole \
+                             copy; {WAYS_ON}"
+                        ),
+                    });
                 }
             }
             _ => {}
@@ -667,6 +673,7 @@ impl Host {
             .map(|_| Running(&self.backing_up))
             .map_err(|_| ControlError {
                 kind: "busy",
+                path: None,
                 message: message(),
             })
     }
@@ -714,6 +721,7 @@ impl Host {
         if d.phase() != Phase::Retired {
             return Err(ControlError {
                 kind: "out-of-order",
+                path: None,
                 message: format!(
                     "cannot detach VLUN B while the device is {}: retire VLUN A first",
                     d.phase()
@@ -987,6 +995,7 @@ pub fn archive_problem(a: &Archive) -> Option<String> {
 fn refuse_unreplaceable(to: &Path) -> Result<(), ControlError> {
     engine::atomic::replaceable(to).map_err(|e| ControlError {
         kind: "bad-request",
+        path: None,
         message: format!("to {}: {e}", to.shown()),
     })?;
     // A directory that is not there, is no directory, or cannot be written in (a
@@ -1000,6 +1009,7 @@ fn refuse_unreplaceable(to: &Path) -> Result<(), ControlError> {
     if let Some(why) = unwritable_directory(dir) {
         return Err(ControlError {
             kind: "bad-request",
+            path: None,
             message: format!(
                 "to {}: its directory {} {why}: name a file in a directory owm can write \
                  in (nothing was copied)",
@@ -1015,6 +1025,7 @@ fn refuse_unreplaceable(to: &Path) -> Result<(), ControlError> {
     if name_bytes > most {
         return Err(ControlError {
             kind: "bad-request",
+            path: None,
             message: format!(
                 "to {}: its name is {name_bytes} bytes, more than the {most} a file name \
                  may have in its directory: name a shorter file (nothing was copied)",
@@ -1117,18 +1128,23 @@ pub struct ControlError {
     /// or one of the device's own files).
     pub kind: &'static str,
     pub message: String,
+    /// The file the refusal is about when it is not the request's own `to`: the
+    /// recorded archive of an `archive-lost` retire (the reply's `path`).
+    pub path: Option<PathBuf>,
 }
 
 impl ControlError {
     fn io(message: impl Into<String>) -> Self {
         ControlError {
             kind: "io",
+            path: None,
             message: message.into(),
         }
     }
     fn detached() -> Self {
         ControlError {
             kind: "detached",
+            path: None,
             message: "VLUN B was detached: the device no longer exists".into(),
         }
     }
@@ -1147,7 +1163,11 @@ impl From<engine::Error> for ControlError {
             Some(rest) if kind == "out-of-memory" => rest.to_string(),
             _ => message,
         };
-        ControlError { kind, message }
+        ControlError {
+            kind,
+            message,
+            path: None,
+        }
     }
 }
 

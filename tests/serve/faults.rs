@@ -198,8 +198,11 @@ fn control_commands_out_of_order_are_typed_errors() {
     s.device_ok(&["split"]);
     refused(&["split"], "out-of-order");
     refused(&["retire"], "out-of-order");
-    // A backup that cannot write its archive: an I/O error, no file, no completed archive.
-    refused(&["backup", "--to", "/nonexistent-dir/a.img"], "io");
+    // A backup that cannot write its archive (its directory is not there): bad input,
+    // no file, no completed archive.
+    let o = s.device(&["backup", "--to", "/nonexistent-dir/a.img"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("bad-request"), "{}", text(&o));
     let st = s.device_ok(&["status", "--json"]);
     assert!(st.contains("\"archive_completed\":false"), "{st}");
     refused(&["retire"], "cannot retire VLUN A: the device is split");

@@ -118,6 +118,12 @@ fn a_lost_or_resized_archive_is_said_by_status_and_refuses_the_retire() {
         assert!(problem.contains(to), "{what}: status names the file: {st}");
         let err = retire_refused(&s, "archive-lost", to);
         assert!(err.contains("only whole copy"), "{what}: {err}");
+        // Under --json the refusal names the archive in `path`, as a backup's does its --to.
+        let o = s.device(&["retire", "--json"]);
+        assert_eq!(o.status.code(), Some(1), "{what}: {}", text(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["kind"], "archive-lost", "{what}: {v}");
+        assert_eq!(v["path"], to, "{what}: {v}");
         assert_eq!(status(&s)["phase"], "backed up", "{what}");
         let mut a = Nbd::connect(&s.socket(), "vlun-a").unwrap();
         assert_eq!(
