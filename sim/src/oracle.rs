@@ -198,7 +198,7 @@ pub fn diff_images(
                 return Some((
                     format!(
                         "record {r} (block {b}): holds {}, expected {ev} written by {}",
-                        held_value(l, initial, r, (av, as_), (ev, es)),
+                        held_value(l, initial, r, (av, as_)),
                         writer(es)
                     ),
                     who,
@@ -209,30 +209,23 @@ pub fn diff_images(
     differs.then(|| ("images differ outside the records".to_string(), Vec::new()))
 }
 
-/// A record's actual `(value, stamp)`, which differs from the expected one, in words,
-/// its writer named only where the stamp can vouch for it: a value under the initial
-/// stamp that is not the initial value was written by no transaction and is not the
-/// initial image's either (a rotted or stray write); a value under the stamp the
-/// expected record has, from a transaction, is not what that transaction left there;
-/// else the stamp's writer.
-fn held_value(
-    l: &Layout,
-    initial: &Initial,
-    r: u64,
-    (value, stamp): (i64, u64),
-    (_, expected_stamp): (i64, u64),
-) -> String {
-    if stamp == 0 {
-        let (first, _) = initial.record(l, r);
-        if value != first {
-            return format!(
-                "{value}, which no transaction wrote (not the initial value {first} either)"
-            );
-        }
-    } else if stamp == expected_stamp {
+/// A record's actual `(value, stamp)`, which differs from the expected one, in words.
+/// The stamp is data read back from the image, so it names a writer only as what the
+/// record carries (`under the stamp of txn N`), never as who wrote it: a rotted or
+/// stray write can carry any stamp, that of a transaction that never wrote this record
+/// or never ran. A value under the initial stamp that is not the initial value was
+/// written by no transaction and is not the initial image's either; the initial value
+/// under the initial stamp is the initial image's.
+fn held_value(l: &Layout, initial: &Initial, r: u64, (value, stamp): (i64, u64)) -> String {
+    if stamp != 0 {
         return format!("{value} under the stamp of {}", writer(stamp));
     }
-    format!("{value} written by {}", writer(stamp))
+    let (first, _) = initial.record(l, r);
+    if value == first {
+        format!("{value} written by {}", writer(stamp))
+    } else {
+        format!("{value}, which no transaction wrote (not the initial value {first} either)")
+    }
 }
 
 /// Sum of all record values in the initial image (wrapping).

@@ -1235,3 +1235,47 @@ fn malformed_histories_do_not_panic() {
     let found = check_all(&h2);
     assert!(!found.is_empty());
 }
+
+/// A record whose content differs from the expected one is described by the stamp it
+/// carries (`under the stamp of txn N`), never as `written by` that transaction: the
+/// stamp is data read back, and a rotted or stray write can carry the stamp of a
+/// transaction that never wrote the record, or never ran. Only the initial value under
+/// the initial stamp is said to be the initial image's, and what the oracle expects is
+/// said to be written by its writer (that is the oracle's own record).
+#[test]
+fn a_differing_record_is_described_by_its_stamp_not_as_written_by_its_transaction() {
+    let init = initial();
+    let unreadable = std::collections::BTreeSet::new();
+    let describe = |expected: &[u8], actual: &[u8]| -> String {
+        let (init_img, exp, act) = (Initial::Bytes(init.clone()), sp(expected), sp(actual));
+        oracle::diff_images(&L, &init_img, &exp, &act, &unreadable)
+            .expect("the images differ")
+            .0
+    };
+    // A stray stamp of txn 41 (no txn 41 wrote record 1), and one of a txn that wrote
+    // this very record as the oracle expects but left another value.
+    let expected = with(&init, 1, 95, 1);
+    for (actual, stamp) in [
+        (with(&init, 1, 95, 41), "txn 41"),
+        (with(&init, 1, 7, 1), "txn 1"),
+    ] {
+        let text = describe(&expected, &actual);
+        assert!(
+            text.contains(&format!("under the stamp of {stamp}")),
+            "{text}"
+        );
+        assert!(!text.contains(&format!("written by {stamp},")), "{text}");
+        assert!(text.contains("expected 95 written by txn 1"), "{text}");
+    }
+    // The initial content where a transaction's write was expected: the initial image's.
+    let text = describe(&expected, &init);
+    assert!(
+        text.contains("holds 100 written by the initial image"),
+        "{text}"
+    );
+    // A value under the initial stamp that is not the initial value: nobody's.
+    let mut rotted = init.clone();
+    write_record(&mut rotted[L.offset_in_image(1)..], 3, 0);
+    let text = describe(&expected, &rotted);
+    assert!(text.contains("3, which no transaction wrote"), "{text}");
+}
