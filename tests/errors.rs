@@ -533,6 +533,62 @@ fn a_duplicated_axis_key_is_refused_with_file_line_and_key() {
     );
 }
 
+/// An axis over a key inside another axis's table (`workload.hot_spot` and
+/// `workload.hot_spot.exponent`, in either order) sweeps one setting twice: the later
+/// axis would overwrite part of the earlier one's value, and every row would name a
+/// value that never ran. Refused at the second axis's key line, naming both; each axis
+/// alone runs.
+#[test]
+fn an_axis_over_a_key_inside_another_axis_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let outer = "[[axis]]\nkey = \"workload.hot_spot\"\nvalues = [{ shape = \"zipf\", exponent = 0.5 }, { shape = \"zipf\", exponent = 2.0 }]\n\n";
+    let inner = "[[axis]]\nkey = \"workload.hot_spot.exponent\"\nvalues = [0.5, 1.0]\n\n";
+    let top = "seeds = [1]\npolicies = [\"none\"]\nmetrics = [\"response_ticks_mean\"]\n\n";
+    let base = "[scenario.workload]\nkind = \"generated\"\nrecords = 64\ntransactions = 20\nhot_spot = { shape = \"zipf\", exponent = 1.0 }\n";
+    for (name, axes, second, first) in [
+        (
+            "outer-first.toml",
+            format!("{outer}{inner}"),
+            "workload.hot_spot.exponent",
+            "workload.hot_spot",
+        ),
+        (
+            "inner-first.toml",
+            format!("{inner}{outer}"),
+            "workload.hot_spot",
+            "workload.hot_spot.exponent",
+        ),
+    ] {
+        let f = write(tmp.path(), name, &format!("{top}{axes}{base}"));
+        let o = owm(&[
+            "sweep",
+            &f,
+            "--out",
+            tmp.path()
+                .join(name)
+                .with_extension("out")
+                .to_str()
+                .unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", stderr(&o));
+        fails_with(
+            &o,
+            &[
+                &format!("{f}:10: key `axis.1.key`"),
+                &format!(
+                    "`{second}` is swept twice (also by `axis.0` at line 6, whose key `{first}`"
+                ),
+            ],
+        );
+    }
+    for (name, axis) in [("outer.toml", outer), ("inner.toml", inner)] {
+        let f = write(tmp.path(), name, &format!("{top}{axis}{base}"));
+        let out = tmp.path().join(name).with_extension("out");
+        let o = owm(&["sweep", &f, "--out", out.to_str().unwrap(), "--quiet"]);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
+    }
+}
+
 #[test]
 fn a_data_area_past_its_bound_is_refused_up_front_naming_the_key() {
     // 2^32 - 1 records of a block each (a volume the limits allow): the data area, the

@@ -225,19 +225,42 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
             ));
         }
     }
+    // One key inside another (`workload.arrivals` and
+    // `workload.arrivals.interarrival_ticks_mean`) is one setting swept twice: the later
+    // axis would overwrite part of the earlier one's value, and each row would name a
+    // value that never ran.
+    let nested = |outer: &str, inner: &str| {
+        outer == inner
+            || inner
+                .strip_prefix(outer)
+                .is_some_and(|rest| rest.starts_with('.'))
+    };
     for (i, a) in spec.axis.iter().enumerate() {
-        if let Some(j) = spec.axis[..i].iter().position(|b| b.key == a.key) {
+        if let Some(j) = spec.axis[..i]
+            .iter()
+            .position(|b| nested(&b.key, &a.key) || nested(&a.key, &b.key))
+        {
             return Err(FileError::key(
                 path,
                 src,
                 &format!("axis.{i}.key"),
                 format!(
-                    "`{}` is swept twice (also by `axis.{j}`{}); give each key one [[axis]]",
+                    "`{}` is swept twice (also by `axis.{j}`{}{}); give each key one \
+                     [[axis]], and no axis a key inside another's",
                     a.key,
                     Keys::of(src)
                         .line(&format!("axis.{j}.key"))
                         .map(|l| format!(" at line {l}"))
-                        .unwrap_or_default()
+                        .unwrap_or_default(),
+                    if spec.axis[j].key == a.key {
+                        String::new()
+                    } else {
+                        format!(
+                            ", whose key `{}` is one setting with it: the later axis would \
+                             overwrite part of the earlier one's value",
+                            spec.axis[j].key
+                        )
+                    },
                 ),
             ));
         }
