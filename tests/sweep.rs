@@ -124,6 +124,28 @@ fn merge_refuses_an_incomplete_or_mixed_set() {
         &owm(&["merge", &p1, &p3, "--out", &out]),
         &["different sweeps"],
     );
+    // A copy of the file under another name is another sweep (its name is the plots'
+    // default title: merged in either order the bytes would differ); the same name in
+    // another directory (a copy on another machine) is the same file.
+    let renamed = write(tmp.path(), "tiny-copy.toml", SWEEP);
+    let r2 = s(&tmp.path().join("r2"));
+    ok(&owm(&["sweep", &renamed, "--shard", "2/2", "--out", &r2]));
+    for args in [[&p1, &r2], [&r2, &p1]] {
+        let o = owm(&["merge", args[0], args[1], "--out", &out]);
+        assert_eq!(code(&o), 2, "{}", stderr(&o));
+        fails_with(
+            &o,
+            &["different sweep files", "tiny-copy.toml", "tiny.toml"],
+        );
+        assert!(!std::path::Path::new(&out).exists(), "nothing written");
+    }
+    let elsewhere = tmp.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let moved = write(&elsewhere, "tiny.toml", SWEEP);
+    let e2 = s(&tmp.path().join("e2"));
+    ok(&owm(&["sweep", &moved, "--shard", "2/2", "--out", &e2]));
+    ok(&owm(&["merge", &p1, &e2, "--out", &out]));
+    std::fs::remove_dir_all(&out).unwrap();
     // A shard.toml that is there but not UTF-8 is reported as what it is, not as missing;
     // a directory without one is not a shard output.
     let marker = tmp.path().join("p2").join("shard.toml");

@@ -618,20 +618,33 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
         if sha256(&csv) != marker.rows_sha256 {
             bail!("{k_n}: sweep.csv does not match the digest in shard.toml (edited?)");
         }
+        let origin_of = |m: &ShardFile| {
+            m.sweep_file
+                .as_ref()
+                .map_or_else(|| spec_path.clone(), PathBuf::from)
+        };
         match &src {
             Some((first, text, _)) if *text != s => bail!(
                 "{k_n}: {} differs from {}: the shards come from different sweeps",
                 spec_path.shown(),
                 first.shown()
             ),
-            Some(_) => {}
-            None => {
-                let origin = marker
-                    .sweep_file
-                    .as_ref()
-                    .map_or_else(|| spec_path.clone(), PathBuf::from);
-                src = Some((spec_path.clone(), s, origin))
+            // The file's name is the plots' default title: two files of one text but
+            // two names are two sweeps, and a merge would take the title of whichever
+            // shard came first. (One name in two directories is one file, copied to
+            // another machine: its traces are checked by their digests below.)
+            Some((first, _, origin)) if origin.file_stem() != origin_of(&marker).file_stem() => {
+                bail!(
+                    "{k_n}: ran from {}, but {} ran from {}: the shards come from \
+                     different sweep files (the name is the plots' default title); merge \
+                     the shards of one file",
+                    origin_of(&marker).shown(),
+                    first.parent().unwrap_or(first).shown(),
+                    origin.shown()
+                )
             }
+            Some(_) => {}
+            None => src = Some((spec_path.clone(), s, origin_of(&marker))),
         }
         // Shards of another count first: they share a K without being the same shard.
         if let Some(p) = parts.iter().find(|p| p.shard.n != shard.n) {
