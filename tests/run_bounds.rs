@@ -544,16 +544,40 @@ fn a_value_from_an_axis_is_never_called_a_default() {
          transactions = 100\n[[axis]]\nkey = \"limits.events_max\"\nvalues = [150]\n",
     );
     let o = owm(&["sweep", &f, "--out", &s(&out)]);
-    // The point fails (exit 3); the sweep says why in its report.
+    // The point fails (exit 3); the sweep says why in its report, at the axis's value
+    // in force, also when the base scenario sets the key too (raising that one cannot
+    // help: the axis value overrides it).
     let said = format!("{}{}", stdout(&o), stderr(&o));
     assert_eq!(code(&o), 3, "{said}");
-    for n in [
-        &format!("{f}:8: key `scenario.limits.events_max`") as &str,
-        "raise `scenario.limits.events_max`",
-    ] {
-        assert!(said.contains(n), "lacks `{n}`:\n{said}");
+    let f2 = write(
+        tmp.path(),
+        "lim2.toml",
+        "policies = [\"cow\"]\nseeds = [1]\n[scenario.workload]\nkind = \"generated\"\n\
+         transactions = 100\n[[axis]]\nkey = \"limits.events_max\"\nvalues = [150]\n\
+         [scenario.limits]\nevents_max = 100000000\n",
+    );
+    let o2 = owm(&["sweep", &f2, "--out", &s(&tmp.path().join("o2"))]);
+    let said2 = format!("{}{}", stdout(&o2), stderr(&o2));
+    assert_eq!(code(&o2), 3, "{said2}");
+    for (f, said) in [(&f, &said), (&f2, &said2)] {
+        for n in [
+            &format!(
+                "{f}:8: key `limits.events_max`: with value 150: policy cow with seed 1 stopped"
+            ) as &str,
+            "this value of the axis is the limit in force: raise it",
+        ] {
+            assert!(said.contains(n), "lacks `{n}`:\n{said}");
+        }
+        assert!(
+            !said.contains("raise `scenario.limits.events_max`"),
+            "{said}"
+        );
+        assert!(!said.contains("the default"), "{said}");
+        assert!(
+            !said.contains("grid point 0:"),
+            "the point is named once: {said}"
+        );
     }
-    assert!(!said.contains("the default"), "{said}");
 }
 
 /// A limit the file leaves at its default, reached while running (exit 3), is called

@@ -643,7 +643,7 @@ fn default_workload_kind(base: &mut toml::Table, axes: &[AxisSpec]) {
 /// and no value, and says it as a run file's unknown key
 /// does ([`crate::config::unknown_field_words`]: the closest known key first, "did you
 /// mean" when it is close).
-fn axis_error(
+pub(super) fn axis_error(
     path: &Path,
     src: &str,
     axes: &[AxisSpec],

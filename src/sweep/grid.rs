@@ -7,7 +7,7 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use reports::tables;
 use sim::Scenario;
 
@@ -614,7 +614,8 @@ fn run_point(path: &Path, sw: &Sweep, index: usize, room: Option<u64>) -> Option
             return None;
         }
     }
-    match ran.with_context(|| format!("grid point {index}")) {
+    // The point's name heads every message about it: the error is said as it is.
+    match ran {
         Ok(run) => {
             row.extend(tables::sweep_cells(&run.result));
             fractions = tables::sweep_fractions(&run.result);
@@ -626,17 +627,10 @@ fn run_point(path: &Path, sw: &Sweep, index: usize, room: Option<u64>) -> Option
         Err(e) => {
             // The row names the point; its metric cells stay empty.
             row.resize(sw.header().len(), String::new());
-            messages.push(format!(
-                "failed: {name}: {}",
-                crate::verdict::error_text(&e)
-            ));
-            report.push(
-                &name,
-                "run",
-                Outcome::Failed {
-                    reason: crate::verdict::error_text(&e),
-                },
-            );
+            let reason = axis_limit_text(path, sw, c, &e, policy, seed)
+                .unwrap_or_else(|| crate::verdict::error_text(&e));
+            messages.push(format!("failed: {name}: {reason}"));
+            report.push(&name, "run", Outcome::Failed { reason });
         }
     }
     // Kept for the whole grid: no spare capacity (the cases' vector grows past them).
@@ -650,6 +644,33 @@ fn run_point(path: &Path, sw: &Sweep, index: usize, room: Option<u64>) -> Option
         backups_lost: report.backups_lost,
         backup_cycles_lost: report.backup_cycles_lost,
     })
+}
+
+/// The words of a point that a limit stopped (`e`, a [`sim::SimError::Limit`]) when an
+/// axis sets that limit: at the line of the axis's value in force (combination
+/// `combo`), which the base scenario's key, if any, does not set for this point, with
+/// the advice to raise that value. `None` for any other error, or a limit no axis
+/// sets (the run's own words then name the base scenario's key).
+fn axis_limit_text(
+    path: &Path,
+    sw: &Sweep,
+    combo: usize,
+    e: &anyhow::Error,
+    policy: sim::Policy,
+    seed: u64,
+) -> Option<String> {
+    let sim_error = e.chain().find_map(|c| c.downcast_ref::<sim::SimError>())?;
+    let sim::SimError::Limit { key, .. } = sim_error else {
+        return None;
+    };
+    let at = sw.spec.axis.iter().position(|a| a.key == *key)?;
+    let value = sw.combos.get(combo)?.0.get(at)?;
+    let src = crate::config::read(path).ok()?;
+    let message = format!(
+        "policy {policy} with seed {seed} stopped: {sim_error}; this value of the axis is \
+         the limit in force: raise it, or shrink the run"
+    );
+    Some(super::file::axis_error(path, &src, &sw.spec.axis, key, value, &message).to_string())
 }
 
 #[cfg(test)]
