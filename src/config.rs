@@ -530,7 +530,9 @@ pub fn with_unit(message: &str, key: &str) -> String {
     }
     let said = format!("expected {WHOLE_NUMBER}");
     match (message.find(&said), unit_of(key)) {
-        (Some(at), Some(unit)) => {
+        (Some(at), Some(unit))
+            if !message[at + said.len()..].starts_with(&format!(" ({unit})")) =>
+        {
             let end = at + said.len();
             format!("{} ({unit}){}", &message[..end], &message[end..])
         }
@@ -1053,6 +1055,9 @@ mod tests {
             "invalid type: string \"x\", expected a whole number (ticks)"
         );
         assert_eq!(with_unit(m, "seed"), m);
+        // Said once, however many times a message passes through.
+        let once = with_unit(m, "device.read_latency_ticks");
+        assert_eq!(with_unit(&once, "device.read_latency_ticks"), once);
         assert_eq!(
             with_unit("unknown field `x`", "a_ticks"),
             "unknown field `x`"

@@ -533,6 +533,67 @@ fn a_duplicated_axis_key_is_refused_with_file_line_and_key() {
     );
 }
 
+/// Messages say a value's unit once, carry no escaped line feed of an inner error,
+/// and an empty `metrics` list (which would plot nothing and keep no statistics) is
+/// refused at its line (exit 2), as empty `seeds` and `policies` are.
+#[test]
+fn refusals_say_their_words_once_and_an_empty_metrics_list_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_t, f, o) =
+        run_file("policies = [\"none\"]\n[workload]\nkind = \"generated\"\ntransactions = 10.0\n");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            &format!("{f}:4: key `workload.transactions`"),
+            "expected a whole number (transactions)",
+        ],
+    );
+    assert_eq!(
+        stderr(&o).matches("(transactions)").count(),
+        1,
+        "{}",
+        stderr(&o)
+    );
+    let sweep = |name: &str, text: &str| {
+        let f = write(tmp.path(), name, text);
+        (
+            owm(&[
+                "sweep",
+                &f,
+                "--out",
+                tmp.path()
+                    .join(name)
+                    .with_extension("out")
+                    .to_str()
+                    .unwrap(),
+            ]),
+            f,
+        )
+    };
+    let axis = "[[axis]]\nkey = \"workload.transactions\"\nvalues = [5]\n[scenario.workload]\nkind = \"generated\"\n";
+    let (o, f) = sweep(
+        "seeds.toml",
+        &format!("seeds = [-1]\npolicies = [\"none\"]\n{axis}"),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            &format!("{f}:1: key `seeds`"),
+            "expected a whole number (a seed is an integer",
+        ],
+    );
+    assert!(!stderr(&o).contains("\\x0a"), "{}", stderr(&o));
+    let (o, f) = sweep(
+        "metrics.toml",
+        &format!("seeds = [1]\npolicies = [\"none\"]\nmetrics = []\n{axis}"),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    fails_with(&o, &[&format!("{f}:3: key `metrics`: is empty")]);
+    assert!(!tmp.path().join("metrics.out").exists(), "nothing written");
+}
+
 /// An axis over a key inside another axis's table (`workload.hot_spot` and
 /// `workload.hot_spot.exponent`, in either order) sweeps one setting twice: the later
 /// axis would overwrite part of the earlier one's value, and every row would name a

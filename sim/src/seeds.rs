@@ -45,8 +45,9 @@ impl<'de> de::Visitor<'de> for FormVisitor {
                 Ok(None) => return Ok(Form::List(list)),
                 Err(e) => {
                     return Err(de::Error::custom(format!(
-                        "seed {} of the list: {e} (a seed is an integer from 0 to {SEED_MAX})",
-                        list.len() + 1
+                        "seed {} of the list: {} (a seed is an integer from 0 to {SEED_MAX})",
+                        list.len() + 1,
+                        e.to_string().trim_end()
                     )))
                 }
             }

@@ -185,6 +185,17 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
             "is empty; give at least one seed",
         ));
     }
+    if spec.metrics.is_empty() {
+        // Leaving the key out plots the default metrics; an empty list would plot
+        // nothing and keep no statistics: a slip, not a wish.
+        return Err(FileError::key(
+            path,
+            src,
+            "metrics",
+            "is empty: the sweep would plot nothing and stats.csv would hold no metric; \
+             name at least one metric, or leave the key out for the default ones",
+        ));
+    }
     if let Some(b) = spec.baseline {
         if !spec.policies.contains(&b) {
             return Err(FileError::key(
