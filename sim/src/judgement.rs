@@ -404,62 +404,41 @@ impl RunResult {
     /// violated: a row never says `held` of a cycle that did not test it.
     pub fn cycle_judgements(&self, c: &crate::CycleResult) -> Vec<Judgement> {
         let mut all = self.judgements();
+        let untested = self.untested(&c.marks);
         let Some(how) = cycle_loss(&c.marks) else {
-            // A completed cycle's row: what was observed of the copies not lost. A
-            // violation found about a lost cycle's copy (crash-consistent's VLUN A,
-            // abandoned when its data area filled) is that cycle's row's.
             for j in all.iter_mut() {
+                // A completed cycle's row: what was observed of the copies not lost. A
+                // violation found about a lost cycle's copy (crash-consistent's VLUN A,
+                // abandoned when its data area filled) is that cycle's row's.
                 j.observed = self.observed(j.invariant, false);
-            }
-            // A promise of a backup that no transaction beside this cycle tested
-            // ([`tested_beside`]): its row says so, whatever another cycle's loss made
-            // of the run's claim. A cycle whose only transactions came after its copy
-            // of VLUN A was over tested non-disruption (they could wait at its gate),
-            // and the copy to B' if they ran beside it. A violation names no cycle: it
-            // stays in this row (its state was reached) only when no other cycle put
-            // its invariant to the test beside a transaction (then it can be no other
-            // cycle's); else it is that cycle's, not this one's.
-            let why = match c.marks.request {
-                Some(r) if r >= self.last_txn_ticks => Unreached::RequestAfterTransactions,
-                _ => Unreached::NoTransactionBeside,
-            };
-            for j in all.iter_mut().filter(|j| {
-                Unreached::about_backup(j.invariant)
-                    && !tested_beside(&c.marks, j.invariant)
-                    && (!matches!(j.observed, Observed::Violated { .. })
-                        || self.cycle_marks().any(|m| tested_beside(m, j.invariant)))
-            }) {
-                // A cycle that made no copy to B' says so of it.
-                let why = match j.invariant {
-                    Invariant::BPrimeFaithful if c.marks.detach_start.is_none() => {
-                        Unreached::NoCopyToBPrime
-                    }
-                    _ => why,
-                };
-                j.claimed = false;
-                j.lost = None;
-                j.unreached = Some(why);
-                j.not_reached = Some(why);
-                if matches!(j.observed, Observed::Violated { .. }) {
-                    j.observed = Observed::Held;
-                }
-            }
-            // A cycle beside transactions that did not reach the invariant's own state
-            // (write logging's retire stopped at a block failing its checksum: archived,
-            // never retired) says so, where nothing was observed violated.
-            for j in all.iter_mut() {
-                let Some((reached, why)) = state_of(j.invariant) else {
+                let Some(why) = shortfall(&c.marks, j.invariant, untested) else {
                     continue;
                 };
-                if j.claimed
-                    && !matches!(j.observed, Observed::Violated { .. })
-                    && !reached(&c.marks)
-                {
-                    j.claimed = false;
-                    j.lost = None;
-                    j.unreached = Some(why);
-                    j.not_reached = Some(why);
+                // A promise of a backup that no transaction beside this cycle tested
+                // ([`tested_beside`]), or whose own state it never reached: its row says
+                // so, whatever another cycle's loss made of the run's claim. A cycle
+                // whose only transactions came after its copy of VLUN A was over tested
+                // non-disruption (they could wait at its gate), and the copy to B' if
+                // they ran beside it.
+                let violated = matches!(j.observed, Observed::Violated { .. });
+                if tested_beside(&c.marks, j.invariant) {
+                    // Short of the state only (write logging's retire stopped at a block
+                    // failing its checksum: archived, never retired): a claim, where
+                    // nothing was observed violated.
+                    if !j.claimed || violated {
+                        continue;
+                    }
+                } else if violated {
+                    // A violation names no cycle: it stays in this row (its state was
+                    // reached) only when no other cycle put its invariant to the test
+                    // beside a transaction (then it can be no other cycle's); else it is
+                    // that cycle's, not this one's.
+                    if !self.cycle_marks().any(|m| tested_beside(m, j.invariant)) {
+                        continue;
+                    }
+                    j.observed = Observed::Held;
                 }
+                not_claimed(j, why);
             }
             return all;
         };
@@ -512,35 +491,24 @@ impl RunResult {
         // before it began) or whose state it never reached (a quiesce given up before
         // its split): its row says so where nothing was observed violated, as a
         // completed cycle's row does, never `held`.
-        let untested = match c.marks.request {
-            Some(r) if r >= self.last_txn_ticks => Unreached::RequestAfterTransactions,
-            _ => Unreached::NoTransactionBeside,
-        };
         for j in all.iter_mut().filter(|j| {
-            j.claimed
-                && !how.drops(j.invariant)
-                && Unreached::about_backup(j.invariant)
-                && !matches!(j.observed, Observed::Violated { .. })
+            j.claimed && !how.drops(j.invariant) && !matches!(j.observed, Observed::Violated { .. })
         }) {
-            let why = if !tested_beside(&c.marks, j.invariant) {
-                match j.invariant {
-                    Invariant::BPrimeFaithful if c.marks.detach_start.is_none() => {
-                        Unreached::NoCopyToBPrime
-                    }
-                    _ => untested,
-                }
-            } else {
-                match state_of(j.invariant) {
-                    Some((reached, why)) if !reached(&c.marks) => why,
-                    _ => continue,
-                }
-            };
-            j.claimed = false;
-            j.lost = None;
-            j.unreached = Some(why);
-            j.not_reached = Some(why);
+            if let Some(why) = shortfall(&c.marks, j.invariant, untested) {
+                not_claimed(j, why);
+            }
         }
         all
+    }
+
+    /// Why cycle `m` ran beside no transaction, when it did not: its request came when
+    /// every transaction had ended ([`Unreached::RequestAfterTransactions`]), else
+    /// none ran beside its copy ([`Unreached::NoTransactionBeside`]).
+    fn untested(&self, m: &crate::Marks) -> Unreached {
+        match m.request {
+            Some(r) if r >= self.last_txn_ticks => Unreached::RequestAfterTransactions,
+            _ => Unreached::NoTransactionBeside,
+        }
     }
 
     /// Why the run never reached the state `invariant` speaks of (`None`: it did, or
@@ -687,6 +655,33 @@ fn tested_beside(m: &crate::Marks, invariant: Invariant) -> bool {
         Invariant::BPrimeFaithful => m.beside_txn_b_prime,
         _ => m.beside_txn,
     }
+}
+
+/// Why cycle `m` cannot stand for `invariant`, a promise about a backup, when it
+/// cannot: it put the invariant to no test beside a transaction ([`tested_beside`]:
+/// [`Unreached::NoCopyToBPrime`] for b-prime-faithful when no copy to B' began, else
+/// `untested`, [`RunResult::untested`]'s reason), or did not reach the state the
+/// invariant is judged on ([`state_of`]'s reason). `None` when it did both, and for an
+/// invariant not about a backup ([`Unreached::about_backup`]).
+fn shortfall(m: &crate::Marks, invariant: Invariant, untested: Unreached) -> Option<Unreached> {
+    if !Unreached::about_backup(invariant) {
+        return None;
+    }
+    if !tested_beside(m, invariant) {
+        return Some(match invariant {
+            Invariant::BPrimeFaithful if m.detach_start.is_none() => Unreached::NoCopyToBPrime,
+            _ => untested,
+        });
+    }
+    state_of(invariant).and_then(|(reached, why)| (!reached(m)).then_some(why))
+}
+
+/// Makes `j` read `not claimed (why)` in a cycle's row: no claim, no loss for a reason.
+fn not_claimed(j: &mut Judgement, why: Unreached) {
+    j.claimed = false;
+    j.lost = None;
+    j.unreached = Some(why);
+    j.not_reached = Some(why);
 }
 
 /// How a cycle with milestones `m` was lost, if it was: given up or abandoned.
