@@ -287,10 +287,20 @@ impl RunResult {
     /// cycle's copy only when `lost_too`), else held (in part, where some blocks could
     /// not be judged), or unchecked.
     fn observed(&self, invariant: Invariant, lost_too: bool) -> Observed {
-        let mut found = self
-            .violations
-            .iter()
-            .filter(|v| v.invariant == invariant && (lost_too || !v.lost_cycle));
+        self.observed_up_to(invariant, lost_too, None)
+    }
+
+    /// [`RunResult::observed`] as the row of cycle `row` shows it (`None`: the run's):
+    /// without the violations found about an earlier cycle's copy
+    /// ([`crate::Violation::cycle`]), which judged this cycle's copy clean. A later
+    /// cycle's stays: the search stopped at the first violation, and a row never says
+    /// held of what was not judged.
+    fn observed_up_to(&self, invariant: Invariant, lost_too: bool, row: Option<u32>) -> Observed {
+        let mut found = self.violations.iter().filter(|v| {
+            v.invariant == invariant
+                && (lost_too || !v.lost_cycle)
+                && row.is_none_or(|r| v.cycle.is_none_or(|n| n <= r))
+        });
         let coverage = Invariant::ALL
             .iter()
             .position(|&i| i == invariant)
@@ -410,7 +420,7 @@ impl RunResult {
                 // A completed cycle's row: what was observed of the copies not lost. A
                 // violation found about a lost cycle's copy (crash-consistent's VLUN A,
                 // abandoned when its data area filled) is that cycle's row's.
-                j.observed = self.observed(j.invariant, false);
+                j.observed = self.observed_up_to(j.invariant, false, Some(c.cycle));
                 let Some(why) = shortfall(&c.marks, j.invariant, untested) else {
                     continue;
                 };
@@ -429,11 +439,16 @@ impl RunResult {
                         continue;
                     }
                 } else if violated {
-                    // A violation names no cycle: it stays in this row (its state was
-                    // reached) only when no other cycle put its invariant to the test
+                    // A violation found about this cycle's own copy
+                    // ([`crate::Violation::cycle`]) stays in its row: its state was
+                    // reached, and a violation is never hidden. One that names no cycle
+                    // stays only when no other cycle put its invariant to the test
                     // beside a transaction (then it can be no other cycle's); else it is
                     // that cycle's, not this one's.
-                    if !self.cycle_marks().any(|m| tested_beside(m, j.invariant)) {
+                    let own = self.violations.iter().any(|v| {
+                        v.invariant == j.invariant && !v.lost_cycle && v.cycle == Some(c.cycle)
+                    });
+                    if own || !self.cycle_marks().any(|m| tested_beside(m, j.invariant)) {
                         continue;
                     }
                     j.observed = Observed::Held;
