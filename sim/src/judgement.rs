@@ -457,6 +457,23 @@ impl RunResult {
             }
             return all;
         };
+        // A cycle given up before it began (queued behind an earlier cycle that kept
+        // VLUN A) made no split and no copy: every promise about a backup reads its
+        // loss, `not claimed (given up)`, with nothing observed (the run's observations
+        // are of other cycles' copies), whatever transactions ran meanwhile.
+        if c.marks.not_begun {
+            for j in all
+                .iter_mut()
+                .filter(|j| Unreached::about_backup(j.invariant))
+            {
+                j.claimed = false;
+                j.lost = Some(how);
+                j.unreached = None;
+                j.not_reached = None;
+                j.observed = Observed::Held;
+            }
+            return all;
+        }
         // A run whose claim a loss dropped already reads so in every row: this cycle's
         // reads its own loss (abandoned, where another cycle was given up).
         for j in all
