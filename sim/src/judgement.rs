@@ -129,9 +129,10 @@ pub enum Unreached {
     /// retire to copy after.
     NoCopyToBPrime,
     /// Every backup request came when every transaction had ended and none was to
-    /// arrive ([`RunResult::last_txn_ticks`]): the backup ran beside no
-    /// transaction, so nothing it promises about them was put to the test. Every
-    /// invariant about a backup.
+    /// arrive ([`RunResult::last_txn_ticks`]; one that ended in the request's own tick
+    /// had ended, as [`Marks::beside_txn`](crate::Marks::beside_txn) counts ticks):
+    /// the backup ran beside no transaction, so nothing it promises about them was put
+    /// to the test. Every invariant about a backup.
     RequestAfterTransactions,
     /// Some request came while transactions still ran or were to arrive, but every
     /// cycle ran beside none ([`Marks::beside_txn`](crate::Marks::beside_txn)): its
@@ -141,6 +142,12 @@ pub enum Unreached {
     /// transactions having been lost before it. Nothing it promises about
     /// transactions was put to the test. Every invariant about a backup.
     NoTransactionBeside,
+    /// A-isolated: the cycles that split ran beside transactions, but no NEW one
+    /// (admitted on VLUN B after the split) ran while their VLUN A was live
+    /// ([`Marks::beside_txn_new`](crate::Marks::beside_txn_new)): only OLD
+    /// transactions, which write VLUN A by design, ran beside the backup, so nothing
+    /// could have broken VLUN A's isolation from the NEW ones.
+    NoNewTransaction,
     /// The workload's transactions do not keep the sum of the record values (every
     /// workload but bank transfers): bank-conserved has no sum to check.
     NoSum,
@@ -149,7 +156,8 @@ pub enum Unreached {
 impl Unreached {
     /// The words the verdict tables use: `no backup`, `no split`, `A never consistent`,
     /// `no archive`, `no retire`, `no copy to B'`, `request after the last transaction`,
-    /// `no transaction during the backup`, `no sum to conserve`.
+    /// `no transaction during the backup`, `no new transaction while VLUN A was live`,
+    /// `no sum to conserve`.
     pub fn as_str(self) -> &'static str {
         match self {
             Unreached::NoBackup => "no backup",
@@ -160,6 +168,7 @@ impl Unreached {
             Unreached::NoCopyToBPrime => "no copy to B'",
             Unreached::RequestAfterTransactions => "request after the last transaction",
             Unreached::NoTransactionBeside => "no transaction during the backup",
+            Unreached::NoNewTransaction => "no new transaction while VLUN A was live",
             Unreached::NoSum => "no sum to conserve",
         }
     }
@@ -429,13 +438,7 @@ impl RunResult {
                     && (!matches!(j.observed, Observed::Violated { .. })
                         || self.cycle_marks().any(|m| tested_beside(m, j.invariant)))
             }) {
-                // A cycle that made no copy to B' says so of it.
-                let why = match j.invariant {
-                    Invariant::BPrimeFaithful if c.marks.detach_start.is_none() => {
-                        Unreached::NoCopyToBPrime
-                    }
-                    _ => why,
-                };
+                let why = untested_reason(&c.marks, j.invariant, why);
                 j.claimed = false;
                 j.lost = None;
                 j.unreached = Some(why);
@@ -523,12 +526,7 @@ impl RunResult {
                 && !matches!(j.observed, Observed::Violated { .. })
         }) {
             let why = if !tested_beside(&c.marks, j.invariant) {
-                match j.invariant {
-                    Invariant::BPrimeFaithful if c.marks.detach_start.is_none() => {
-                        Unreached::NoCopyToBPrime
-                    }
-                    _ => untested,
-                }
+                untested_reason(&c.marks, j.invariant, untested)
             } else {
                 match state_of(j.invariant) {
                     Some((reached, why)) if !reached(&c.marks) => why,
@@ -594,7 +592,7 @@ impl RunResult {
             .cycle_marks()
             .any(|m| tested_beside(m, invariant) && m.request.is_some())
         {
-            return Some(Unreached::NoTransactionBeside);
+            return Some(self.untested(invariant));
         }
         // Only a cycle that ran beside a transaction reaches a state worth judging.
         let any = |reached: fn(&crate::Marks) -> bool| {
@@ -609,7 +607,7 @@ impl RunResult {
         if any(reached) {
             None
         } else if anywhere(reached) {
-            Some(Unreached::NoTransactionBeside)
+            Some(self.untested(invariant))
         } else {
             Some(why)
         }
@@ -638,6 +636,19 @@ impl RunResult {
                 })
             }
             _ => self.unreached(invariant),
+        }
+    }
+
+    /// Why no cycle put `invariant` to the test beside a transaction, though some
+    /// request came while transactions ran: A-isolated, when a cycle beside
+    /// transactions split, had no NEW one beside it ([`Unreached::NoNewTransaction`]);
+    /// otherwise no transaction ran beside the backup ([`Unreached::NoTransactionBeside`]).
+    fn untested(&self, invariant: Invariant) -> Unreached {
+        let split_beside_old = |m: &crate::Marks| m.beside_txn && m.split.is_some();
+        if invariant == Invariant::AIsolated && self.cycle_marks().any(split_beside_old) {
+            Unreached::NoNewTransaction
+        } else {
+            Unreached::NoTransactionBeside
         }
     }
 
@@ -679,13 +690,32 @@ fn state_of(invariant: Invariant) -> Option<(Reached, Unreached)> {
 /// Whether cycle `m` put `invariant` to the test beside a transaction: non-disruption
 /// when some transaction could wait for the cycle ([`crate::Marks::beside_txn_waits`]),
 /// b-prime-faithful when one ran beside the copy to B'
-/// ([`crate::Marks::beside_txn_b_prime`]), every other invariant about a backup when
-/// one ran beside the copy of VLUN A ([`crate::Marks::beside_txn`]).
+/// ([`crate::Marks::beside_txn_b_prime`]), A-isolated when one ran beside the copy of
+/// VLUN A and a NEW one while VLUN A was live ([`crate::Marks::beside_txn_new`]: no
+/// OLD write breaks isolation), every other invariant about a backup when one ran
+/// beside the copy of VLUN A ([`crate::Marks::beside_txn`]: an OLD one running
+/// through the split or the copy shapes the image the archive must carry, and can
+/// wait for the backup).
 fn tested_beside(m: &crate::Marks, invariant: Invariant) -> bool {
     match invariant {
         Invariant::NonDisruption => m.beside_txn_waits,
         Invariant::BPrimeFaithful => m.beside_txn_b_prime,
+        Invariant::AIsolated => m.beside_txn && m.beside_txn_new,
         _ => m.beside_txn,
+    }
+}
+
+/// The reason cycle `m`'s row gives for `invariant` it did not put to the test beside
+/// a transaction ([`tested_beside`]), `why` being the cycle's when nothing ran beside
+/// it (a request after the last transaction, or none during the backup): a cycle that
+/// made no copy to B' says so of b-prime-faithful; one whose copy of VLUN A ran beside
+/// OLD transactions only says A-isolated had no split, or no NEW transaction.
+fn untested_reason(m: &crate::Marks, invariant: Invariant, why: Unreached) -> Unreached {
+    match invariant {
+        Invariant::BPrimeFaithful if m.detach_start.is_none() => Unreached::NoCopyToBPrime,
+        Invariant::AIsolated if m.beside_txn && m.split.is_none() => Unreached::NoSplit,
+        Invariant::AIsolated if m.beside_txn => Unreached::NoNewTransaction,
+        _ => why,
     }
 }
 
