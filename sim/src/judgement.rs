@@ -560,8 +560,9 @@ impl RunResult {
     /// [`crate::Marks::beside_txn_b_prime`] or [`crate::Marks::beside_txn_waits`]:
     /// before the first arrival, in a lull) neither
     /// ([`Unreached::NoTransactionBeside`]), and only the cycles whose copy ran beside
-    /// one reach the states above. A violation observed of `invariant` shows its state
-    /// was reached: never unreached.
+    /// one reach the states above; A-isolated's, beside a NEW one too
+    /// ([`crate::Marks::beside_txn_new`]), else [`Unreached::NoNewTransaction`]. A
+    /// violation observed of `invariant` shows its state was reached: never unreached.
     pub fn unreached(&self, invariant: Invariant) -> Option<Unreached> {
         if invariant == Invariant::BankConserved && !self.sum_conserved {
             return Some(Unreached::NoSum);
@@ -640,16 +641,24 @@ impl RunResult {
     }
 
     /// Why no cycle put `invariant` to the test beside a transaction, though some
-    /// request came while transactions ran: A-isolated, when a cycle beside
-    /// transactions split, had no NEW one beside it ([`Unreached::NoNewTransaction`]);
-    /// otherwise no transaction ran beside the backup ([`Unreached::NoTransactionBeside`]).
+    /// request came while transactions ran. A-isolated: a cycle beside transactions
+    /// split, but had no NEW one beside it ([`Unreached::NoNewTransaction`]); or the
+    /// cycles beside transactions never split, and no other did
+    /// ([`Unreached::NoSplit`]). Otherwise no transaction ran beside the backup
+    /// ([`Unreached::NoTransactionBeside`]).
     fn untested(&self, invariant: Invariant) -> Unreached {
-        let split_beside_old = |m: &crate::Marks| m.beside_txn && m.split.is_some();
-        if invariant == Invariant::AIsolated && self.cycle_marks().any(split_beside_old) {
-            Unreached::NoNewTransaction
-        } else {
-            Unreached::NoTransactionBeside
+        let beside = |m: &&crate::Marks| m.beside_txn && m.request.is_some();
+        if invariant == Invariant::AIsolated {
+            if self.cycle_marks().filter(beside).any(|m| m.split.is_some()) {
+                return Unreached::NoNewTransaction;
+            }
+            if self.cycle_marks().any(|m| beside(&m))
+                && self.cycle_marks().all(|m| m.split.is_none())
+            {
+                return Unreached::NoSplit;
+            }
         }
+        Unreached::NoTransactionBeside
     }
 
     /// Whether some cycle's backup was lost `how`.
