@@ -58,11 +58,14 @@ fn a_run_without_its_history_says_unchecked_never_held() {
 
 /// Whether cycle `m` ran beside a transaction in the span `invariant` speaks of, read
 /// from its milestones as documented on [`sim::Marks`]: the gate's waits for
-/// non-disruption, the copy to B' for b-prime-faithful, the copy of VLUN A otherwise.
+/// non-disruption, the copy to B' for b-prime-faithful, the copy of VLUN A otherwise,
+/// and for A-isolated a NEW transaction too while VLUN A was live (a cycle that never
+/// split had no VLUN A: what it misses is the split).
 fn beside(m: &sim::Marks, invariant: Invariant) -> bool {
     match invariant {
         Invariant::NonDisruption => m.beside_txn_waits,
         Invariant::BPrimeFaithful => m.beside_txn_b_prime,
+        Invariant::AIsolated => m.beside_txn && (m.beside_txn_new || m.split.is_none()),
         _ => m.beside_txn,
     }
 }
