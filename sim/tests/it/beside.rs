@@ -7,6 +7,8 @@
 
 use std::collections::HashMap;
 
+use super::judgements::{lost_for, reached};
+
 use sim::{
     BankConfig, CycleResult, Event, History, Invariant, Observed, Policy, RunResult, Scenario,
     Unreached, WorkloadConfig,
@@ -142,34 +144,6 @@ fn recompute(r: &RunResult, h: &History) -> Vec<Beside> {
             }
         })
         .collect()
-}
-
-/// Whether cycle `m` reached the state `invariant` is judged on.
-fn reached(m: &sim::Marks, invariant: Invariant) -> bool {
-    match invariant {
-        Invariant::AIsolated => m.split.is_some(),
-        Invariant::AConsistent => m.a_consistent.is_some(),
-        Invariant::BackupFaithful => {
-            m.archive_copy.is_some() || m.retire.is_some() || m.a_dropped.is_some()
-        }
-        Invariant::SpaceReclaimed => m.retire.is_some() || m.a_dropped.is_some(),
-        Invariant::BPrimeFaithful => m.detach_end.is_some(),
-        _ => m.request.is_some(),
-    }
-}
-
-/// Whether cycle `m`'s loss drops `invariant`: a give-up drops A-consistent,
-/// backup-faithful and space-reclaimed; an abandon the first two.
-fn lost_for(m: &sim::Marks, invariant: Invariant) -> bool {
-    let copy = matches!(
-        invariant,
-        Invariant::AConsistent | Invariant::BackupFaithful
-    );
-    if m.given_up.is_some() {
-        copy || invariant == Invariant::SpaceReclaimed
-    } else {
-        m.abandoned.is_some() && copy
-    }
 }
 
 /// What the boundary cases seen so far number: the rule decided a span differently

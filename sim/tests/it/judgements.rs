@@ -73,7 +73,7 @@ fn beside(m: &sim::Marks, invariant: Invariant) -> bool {
 /// Whether cycle `m` reached the state `invariant` is judged on: a split, an image
 /// declared consistent, an archive (or a retire or a drop), a retire (or a drop), a
 /// completed copy to B'; a request for non-disruption.
-fn reached(m: &sim::Marks, invariant: Invariant) -> bool {
+pub(super) fn reached(m: &sim::Marks, invariant: Invariant) -> bool {
     match invariant {
         Invariant::AIsolated => m.split.is_some(),
         Invariant::AConsistent => m.a_consistent.is_some(),
@@ -88,7 +88,7 @@ fn reached(m: &sim::Marks, invariant: Invariant) -> bool {
 
 /// Whether cycle `m`'s loss drops `invariant` from what it can claim: a give-up
 /// drops A-consistent, backup-faithful and space-reclaimed; an abandon the first two.
-fn lost_for(m: &sim::Marks, invariant: Invariant) -> bool {
+pub(super) fn lost_for(m: &sim::Marks, invariant: Invariant) -> bool {
     let copy = matches!(
         invariant,
         Invariant::AConsistent | Invariant::BackupFaithful
