@@ -355,8 +355,12 @@ fn sigterm_stops_run_sweep_and_check_like_the_first_sigint() {
     // SAFETY: signals to our own child process.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
     p.wait_for("interrupted: stopping");
+    // Its stdin kept open through the wait (`Child::wait` would close it and let the
+    // command go on to its safe point): only the second signal can end it.
+    let stdin = p.child.stdin.take();
     assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
     let status = p.child.wait().unwrap();
+    drop(stdin);
     assert_eq!(status.code(), Some(143));
 }
 

@@ -392,7 +392,10 @@ fn run_rows(
 /// cycle over before the next arrives), every invariant about a backup reads `not
 /// claimed (no transaction during the backup)` in the verdict table and `summary.csv`,
 /// never `held`. The same load with the request while a transaction runs claims them
-/// and they hold: the state is reachable on this load.
+/// and they hold: the state is reachable on this load; but for A-isolated, which
+/// needs a NEW transaction while VLUN A is live, and that one OLD transaction is not
+/// (`no new transaction while VLUN A was live`). Requested just before an arrival, the
+/// backup has that NEW one beside it, and A-isolated holds too.
 #[test]
 fn a_backup_beside_no_transaction_claims_nothing_about_one() {
     let tmp = tempfile::tempdir().unwrap();
@@ -463,11 +466,28 @@ fn a_backup_beside_no_transaction_claims_nothing_about_one() {
         }
     }
 
-    // While a transaction runs: claimed and held.
+    // While a transaction runs: claimed and held, but A-isolated (OLD only).
     let (_, rows) = run_rows(
         tmp.path(),
         "busy",
         &sparse_load(&format!("request_at_ticks = {}", busy.0 + 1)),
+    );
+    for policy in ["mirroring", "logging", "cow"] {
+        let r = &rows[policy];
+        for inv in ["A-consistent", "backup-faithful", "space-reclaimed"] {
+            assert_eq!(r[inv], "held", "{policy} {inv}: {r:?}");
+        }
+        assert_eq!(
+            r["A-isolated"], "not claimed (no new transaction while VLUN A was live)",
+            "{policy}: {r:?}"
+        );
+    }
+    // Just before that transaction arrives: it is a NEW one, admitted on VLUN B while
+    // VLUN A is live (the copy takes some 700 ticks).
+    let (_, rows) = run_rows(
+        tmp.path(),
+        "new",
+        &sparse_load(&format!("request_at_ticks = {}", busy.0 - 50)),
     );
     for policy in ["mirroring", "logging", "cow"] {
         let r = &rows[policy];

@@ -58,9 +58,11 @@ pub struct RunResult {
     /// only ([`crate::Observed::HeldPartly`]).
     #[serde(skip)]
     pub coverage: [crate::PartJudged; crate::Invariant::ALL.len()],
-    /// When the last transaction arrived or an attempt of one ended, whichever is
-    /// later, in ticks (0 when none ran): a backup requested at or after it covered
-    /// no transaction ([`crate::Unreached::RequestAfterTransactions`]).
+    /// When the last transaction attempt ended, in ticks (0 when none ran; every
+    /// attempt ends by the run's end, at or after its arrival): a backup requested at
+    /// or after it ran beside no transaction for a positive time, the one ending in
+    /// the request's own tick included ([`crate::Unreached::RequestAfterTransactions`],
+    /// the tick rule of [`crate::Marks::beside_txn`]).
     #[serde(skip)]
     pub last_txn_ticks: Tick,
     /// Whether every transaction of the workload keeps the sum of the record values
@@ -130,27 +132,45 @@ pub struct Marks {
     pub detach_start: Option<Tick>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detach_end: Option<Tick>,
-    /// Some transaction attempt was in flight (arrived, not yet ended) when the copy of
-    /// VLUN A was asked for (the request, or the quiesce retry that took it: a missed
-    /// attempt copied nothing), or arrived before that copy was over (VLUN A retired,
-    /// an abandoned VLUN A dropped, the backup given up; the copy to B' after it is
-    /// [`Marks::beside_txn_b_prime`]'s): the copy ran beside a transaction, so what it
-    /// promises about transactions (A-isolated, A-consistent, backup-faithful,
-    /// space-reclaimed) was put to the test in this cycle. A cycle whose copy ran
-    /// beside none (requested before the first arrival, in a lull between transactions,
-    /// or after the last one) is judged but claims nothing of them
+    /// Some transaction attempt ran beside the copy of VLUN A for a positive time:
+    /// it arrived at a tick before the copy was over (VLUN A retired, an abandoned
+    /// VLUN A dropped, the backup given up; the copy to B' after it is
+    /// [`Marks::beside_txn_b_prime`]'s) and ended at a tick after the copy was asked
+    /// for (the request, or the quiesce retry that took it: a missed attempt copied
+    /// nothing). Ticks decide, not the order of the events within a tick: an attempt
+    /// that arrives in the very tick the copy ends, or ends in the very tick it is
+    /// asked for, ran beside none of it (an attempt that arrives and ends in one tick
+    /// strictly inside the span did; a span of one tick has beside it the attempts
+    /// that arrived before it and ended after it). Such a copy ran beside a
+    /// transaction, so what it promises about transactions (A-consistent,
+    /// backup-faithful, space-reclaimed; A-isolated with [`Marks::beside_txn_new`])
+    /// was put to the test in this cycle. A cycle whose copy ran beside none
+    /// (requested before the first arrival, in a lull between transactions, or after
+    /// the last one) is judged but claims nothing of them
     /// ([`crate::Unreached::NoTransactionBeside`]).
     #[serde(skip)]
     pub beside_txn: bool,
-    /// Some transaction attempt was in flight when the copy of VLUN B to B' started
-    /// (`[detach]`), or arrived before it ended: B-prime-faithful was put to the test
-    /// (a write it could have missed).
+    /// A NEW transaction of this cycle ran while its VLUN A was live: an attempt
+    /// admitted on VLUN B after the split, at a tick before VLUN A was gone (retired,
+    /// dropped, given up, or the copy to B' begun), that ended at a tick after the
+    /// split (the rule of [`Marks::beside_txn`]). Only then was A-isolated put to the
+    /// test: VLUN A holds no write of a NEW transaction, and a cycle that had only
+    /// OLD ones beside it had none that could have written there
+    /// ([`crate::Unreached::NoNewTransaction`]). Backup-faithful and non-disruption
+    /// need no NEW one: an OLD transaction running through the split or the copy
+    /// writes the image the archive must carry and can wait for the backup.
+    #[serde(skip)]
+    pub beside_txn_new: bool,
+    /// Some transaction attempt ran beside the copy of VLUN B to B' (`[detach]`) for
+    /// a positive time (the rule of [`Marks::beside_txn`], from the copy's start to its
+    /// end): B-prime-faithful was put to the test (a write it could have missed).
     #[serde(skip)]
     pub beside_txn_b_prime: bool,
-    /// Some attempt was in flight at the request or arrived before the cycle ended
-    /// (VLUN B ready, the split's own call or the copy to B' coming last; a missed
-    /// quiesce attempt's gate included): a transaction could wait for this cycle, so
-    /// non-disruption was put to the test, though the copy may not have been.
+    /// Some attempt ran beside the cycle for a positive time (the rule of
+    /// [`Marks::beside_txn`], from the cycle's start to its end: VLUN B ready, the
+    /// split's own call or the copy to B' coming last; a missed quiesce attempt's gate
+    /// included): a transaction could wait for this cycle, so non-disruption was put
+    /// to the test, though the copy may not have been.
     #[serde(skip)]
     pub beside_txn_waits: bool,
 }

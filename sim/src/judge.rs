@@ -1750,12 +1750,13 @@ impl<'a> Judge<'a> {
                     .into_iter()
                     .filter_map(move |(f, lost_cycle)| {
                         let f = f?;
-                        let detail = match f.cycle {
-                            Some(n) if several => {
-                                let n = split_cycles.get(n as usize - 1).copied().unwrap_or(n);
-                                format!("cycle {n}: {}", f.detail)
-                            }
-                            _ => f.detail,
+                        let cycle = f
+                            .cycle
+                            .filter(|_| several)
+                            .map(|n| split_cycles.get(n as usize - 1).copied().unwrap_or(n));
+                        let detail = match cycle {
+                            Some(n) => format!("cycle {n}: {}", f.detail),
+                            None => f.detail,
                         };
                         Some(Violation {
                             invariant,
@@ -1763,6 +1764,7 @@ impl<'a> Judge<'a> {
                             detail,
                             txns: f.txns,
                             lost_cycle,
+                            cycle,
                         })
                     })
             })

@@ -129,9 +129,10 @@ pub enum Unreached {
     /// retire to copy after.
     NoCopyToBPrime,
     /// Every backup request came when every transaction had ended and none was to
-    /// arrive ([`RunResult::last_txn_ticks`]): the backup ran beside no
-    /// transaction, so nothing it promises about them was put to the test. Every
-    /// invariant about a backup.
+    /// arrive ([`RunResult::last_txn_ticks`]; one that ended in the request's own tick
+    /// had ended, as [`Marks::beside_txn`](crate::Marks::beside_txn) counts ticks):
+    /// the backup ran beside no transaction, so nothing it promises about them was put
+    /// to the test. Every invariant about a backup.
     RequestAfterTransactions,
     /// Some request came while transactions still ran or were to arrive, but every
     /// cycle ran beside none ([`Marks::beside_txn`](crate::Marks::beside_txn)): its
@@ -141,6 +142,12 @@ pub enum Unreached {
     /// transactions having been lost before it. Nothing it promises about
     /// transactions was put to the test. Every invariant about a backup.
     NoTransactionBeside,
+    /// A-isolated: the cycles that split ran beside transactions, but no NEW one
+    /// (admitted on VLUN B after the split) ran while their VLUN A was live
+    /// ([`Marks::beside_txn_new`](crate::Marks::beside_txn_new)): only OLD
+    /// transactions, which write VLUN A by design, ran beside the backup, so nothing
+    /// could have broken VLUN A's isolation from the NEW ones.
+    NoNewTransaction,
     /// The workload's transactions do not keep the sum of the record values (every
     /// workload but bank transfers): bank-conserved has no sum to check.
     NoSum,
@@ -149,7 +156,8 @@ pub enum Unreached {
 impl Unreached {
     /// The words the verdict tables use: `no backup`, `no split`, `A never consistent`,
     /// `no archive`, `no retire`, `no copy to B'`, `request after the last transaction`,
-    /// `no transaction during the backup`, `no sum to conserve`.
+    /// `no transaction during the backup`, `no new transaction while VLUN A was live`,
+    /// `no sum to conserve`.
     pub fn as_str(self) -> &'static str {
         match self {
             Unreached::NoBackup => "no backup",
@@ -160,6 +168,7 @@ impl Unreached {
             Unreached::NoCopyToBPrime => "no copy to B'",
             Unreached::RequestAfterTransactions => "request after the last transaction",
             Unreached::NoTransactionBeside => "no transaction during the backup",
+            Unreached::NoNewTransaction => "no new transaction while VLUN A was live",
             Unreached::NoSum => "no sum to conserve",
         }
     }
@@ -287,10 +296,20 @@ impl RunResult {
     /// cycle's copy only when `lost_too`), else held (in part, where some blocks could
     /// not be judged), or unchecked.
     fn observed(&self, invariant: Invariant, lost_too: bool) -> Observed {
-        let mut found = self
-            .violations
-            .iter()
-            .filter(|v| v.invariant == invariant && (lost_too || !v.lost_cycle));
+        self.observed_up_to(invariant, lost_too, None)
+    }
+
+    /// [`RunResult::observed`] as the row of cycle `row` shows it (`None`: the run's):
+    /// without the violations found about an earlier cycle's copy
+    /// ([`crate::Violation::cycle`]), which judged this cycle's copy clean. A later
+    /// cycle's stays: the search stopped at the first violation, and a row never says
+    /// held of what was not judged.
+    fn observed_up_to(&self, invariant: Invariant, lost_too: bool, row: Option<u32>) -> Observed {
+        let mut found = self.violations.iter().filter(|v| {
+            v.invariant == invariant
+                && (lost_too || !v.lost_cycle)
+                && row.is_none_or(|r| v.cycle.is_none_or(|n| n <= r))
+        });
         let coverage = Invariant::ALL
             .iter()
             .position(|&i| i == invariant)
@@ -404,13 +423,13 @@ impl RunResult {
     /// violated: a row never says `held` of a cycle that did not test it.
     pub fn cycle_judgements(&self, c: &crate::CycleResult) -> Vec<Judgement> {
         let mut all = self.judgements();
-        let untested = self.untested(&c.marks);
+        let untested = self.untested_cycle(&c.marks);
         let Some(how) = cycle_loss(&c.marks) else {
             for j in all.iter_mut() {
                 // A completed cycle's row: what was observed of the copies not lost. A
                 // violation found about a lost cycle's copy (crash-consistent's VLUN A,
                 // abandoned when its data area filled) is that cycle's row's.
-                j.observed = self.observed(j.invariant, false);
+                j.observed = self.observed_up_to(j.invariant, false, Some(c.cycle));
                 let Some(why) = shortfall(&c.marks, j.invariant, untested) else {
                     continue;
                 };
@@ -429,11 +448,16 @@ impl RunResult {
                         continue;
                     }
                 } else if violated {
-                    // A violation names no cycle: it stays in this row (its state was
-                    // reached) only when no other cycle put its invariant to the test
+                    // A violation found about this cycle's own copy
+                    // ([`crate::Violation::cycle`]) stays in its row: its state was
+                    // reached, and a violation is never hidden. One that names no cycle
+                    // stays only when no other cycle put its invariant to the test
                     // beside a transaction (then it can be no other cycle's); else it is
                     // that cycle's, not this one's.
-                    if !self.cycle_marks().any(|m| tested_beside(m, j.invariant)) {
+                    let own = self.violations.iter().any(|v| {
+                        v.invariant == j.invariant && !v.lost_cycle && v.cycle == Some(c.cycle)
+                    });
+                    if own || !self.cycle_marks().any(|m| tested_beside(m, j.invariant)) {
                         continue;
                     }
                     j.observed = Observed::Held;
@@ -442,6 +466,23 @@ impl RunResult {
             }
             return all;
         };
+        // A cycle given up before it began (queued behind an earlier cycle that kept
+        // VLUN A) made no split and no copy: every promise about a backup reads its
+        // loss, `not claimed (given up)`, with nothing observed (the run's observations
+        // are of other cycles' copies), whatever transactions ran meanwhile.
+        if c.marks.not_begun {
+            for j in all
+                .iter_mut()
+                .filter(|j| Unreached::about_backup(j.invariant))
+            {
+                j.claimed = false;
+                j.lost = Some(how);
+                j.unreached = None;
+                j.not_reached = None;
+                j.observed = Observed::Held;
+            }
+            return all;
+        }
         // A run whose claim a loss dropped already reads so in every row: this cycle's
         // reads its own loss (abandoned, where another cycle was given up).
         for j in all
@@ -504,7 +545,7 @@ impl RunResult {
     /// Why cycle `m` ran beside no transaction, when it did not: its request came when
     /// every transaction had ended ([`Unreached::RequestAfterTransactions`]), else
     /// none ran beside its copy ([`Unreached::NoTransactionBeside`]).
-    fn untested(&self, m: &crate::Marks) -> Unreached {
+    fn untested_cycle(&self, m: &crate::Marks) -> Unreached {
         match m.request {
             Some(r) if r >= self.last_txn_ticks => Unreached::RequestAfterTransactions,
             _ => Unreached::NoTransactionBeside,
@@ -530,8 +571,9 @@ impl RunResult {
     /// [`crate::Marks::beside_txn_b_prime`] or [`crate::Marks::beside_txn_waits`]:
     /// before the first arrival, in a lull) neither
     /// ([`Unreached::NoTransactionBeside`]), and only the cycles whose copy ran beside
-    /// one reach the states above. A violation observed of `invariant` shows its state
-    /// was reached: never unreached.
+    /// one reach the states above; A-isolated's, beside a NEW one too
+    /// ([`crate::Marks::beside_txn_new`]), else [`Unreached::NoNewTransaction`]. A
+    /// violation observed of `invariant` shows its state was reached: never unreached.
     pub fn unreached(&self, invariant: Invariant) -> Option<Unreached> {
         if invariant == Invariant::BankConserved && !self.sum_conserved {
             return Some(Unreached::NoSum);
@@ -562,7 +604,7 @@ impl RunResult {
             .cycle_marks()
             .any(|m| tested_beside(m, invariant) && m.request.is_some())
         {
-            return Some(Unreached::NoTransactionBeside);
+            return Some(self.untested(invariant));
         }
         // Only a cycle that ran beside a transaction reaches a state worth judging.
         let any = |reached: fn(&crate::Marks) -> bool| {
@@ -577,7 +619,7 @@ impl RunResult {
         if any(reached) {
             None
         } else if anywhere(reached) {
-            Some(Unreached::NoTransactionBeside)
+            Some(self.untested(invariant))
         } else {
             Some(why)
         }
@@ -607,6 +649,27 @@ impl RunResult {
             }
             _ => self.unreached(invariant),
         }
+    }
+
+    /// Why no cycle put `invariant` to the test beside a transaction, though some
+    /// request came while transactions ran. A-isolated: a cycle beside transactions
+    /// split, but had no NEW one beside it ([`Unreached::NoNewTransaction`]); or the
+    /// cycles beside transactions never split, and no other did
+    /// ([`Unreached::NoSplit`]). Otherwise no transaction ran beside the backup
+    /// ([`Unreached::NoTransactionBeside`]).
+    fn untested(&self, invariant: Invariant) -> Unreached {
+        let beside = |m: &&crate::Marks| m.beside_txn && m.request.is_some();
+        if invariant == Invariant::AIsolated {
+            if self.cycle_marks().filter(beside).any(|m| m.split.is_some()) {
+                return Unreached::NoNewTransaction;
+            }
+            if self.cycle_marks().any(|m| beside(&m))
+                && self.cycle_marks().all(|m| m.split.is_none())
+            {
+                return Unreached::NoSplit;
+            }
+        }
+        Unreached::NoTransactionBeside
     }
 
     /// Whether some cycle's backup was lost `how`.
@@ -647,20 +710,25 @@ fn state_of(invariant: Invariant) -> Option<(Reached, Unreached)> {
 /// Whether cycle `m` put `invariant` to the test beside a transaction: non-disruption
 /// when some transaction could wait for the cycle ([`crate::Marks::beside_txn_waits`]),
 /// b-prime-faithful when one ran beside the copy to B'
-/// ([`crate::Marks::beside_txn_b_prime`]), every other invariant about a backup when
-/// one ran beside the copy of VLUN A ([`crate::Marks::beside_txn`]).
+/// ([`crate::Marks::beside_txn_b_prime`]), A-isolated when one ran beside the copy of
+/// VLUN A and a NEW one while VLUN A was live ([`crate::Marks::beside_txn_new`]: no
+/// OLD write breaks isolation), every other invariant about a backup when one ran
+/// beside the copy of VLUN A ([`crate::Marks::beside_txn`]: an OLD one running
+/// through the split or the copy shapes the image the archive must carry, and can
+/// wait for the backup).
 fn tested_beside(m: &crate::Marks, invariant: Invariant) -> bool {
     match invariant {
         Invariant::NonDisruption => m.beside_txn_waits,
         Invariant::BPrimeFaithful => m.beside_txn_b_prime,
+        Invariant::AIsolated => m.beside_txn && m.beside_txn_new,
         _ => m.beside_txn,
     }
 }
 
 /// Why cycle `m` cannot stand for `invariant`, a promise about a backup, when it
 /// cannot: it put the invariant to no test beside a transaction ([`tested_beside`]:
-/// [`Unreached::NoCopyToBPrime`] for b-prime-faithful when no copy to B' began, else
-/// `untested`, [`RunResult::untested`]'s reason), or did not reach the state the
+/// [`untested_reason`], from `untested`, [`RunResult::untested_cycle`]'s reason), or
+/// did not reach the state the
 /// invariant is judged on ([`state_of`]'s reason). `None` when it did both, and for an
 /// invariant not about a backup ([`Unreached::about_backup`]).
 fn shortfall(m: &crate::Marks, invariant: Invariant, untested: Unreached) -> Option<Unreached> {
@@ -668,10 +736,7 @@ fn shortfall(m: &crate::Marks, invariant: Invariant, untested: Unreached) -> Opt
         return None;
     }
     if !tested_beside(m, invariant) {
-        return Some(match invariant {
-            Invariant::BPrimeFaithful if m.detach_start.is_none() => Unreached::NoCopyToBPrime,
-            _ => untested,
-        });
+        return Some(untested_reason(m, invariant, untested));
     }
     state_of(invariant).and_then(|(reached, why)| (!reached(m)).then_some(why))
 }
@@ -682,6 +747,20 @@ fn not_claimed(j: &mut Judgement, why: Unreached) {
     j.lost = None;
     j.unreached = Some(why);
     j.not_reached = Some(why);
+}
+
+/// The reason cycle `m`'s row gives for `invariant` it did not put to the test beside
+/// a transaction ([`tested_beside`]), `why` being the cycle's when nothing ran beside
+/// it (a request after the last transaction, or none during the backup): a cycle that
+/// made no copy to B' says so of b-prime-faithful; one whose copy of VLUN A ran beside
+/// OLD transactions only says A-isolated had no split, or no NEW transaction.
+fn untested_reason(m: &crate::Marks, invariant: Invariant, why: Unreached) -> Unreached {
+    match invariant {
+        Invariant::BPrimeFaithful if m.detach_start.is_none() => Unreached::NoCopyToBPrime,
+        Invariant::AIsolated if m.beside_txn && m.split.is_none() => Unreached::NoSplit,
+        Invariant::AIsolated if m.beside_txn => Unreached::NoNewTransaction,
+        _ => why,
+    }
 }
 
 /// How a cycle with milestones `m` was lost, if it was: given up or abandoned.

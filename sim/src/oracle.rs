@@ -99,6 +99,15 @@ pub struct Violation {
     /// [`crate::RunResult::claims`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub lost_cycle: bool,
+    /// The backup cycle (numbered as the run's cycles are, from 1) whose copy it was
+    /// found about, in a run of several cycles: the cycle its `detail` names
+    /// (`cycle 2: …`). `None` in a run of one cycle, and for a violation about no one
+    /// cycle's copy (the live volume at the end). A cycle's row in `summary.csv` shows
+    /// a violation of its own cycle or a later one's (the search for a violation stops
+    /// at the first: later cycles were not judged on that invariant), never an
+    /// earlier one's ([`crate::RunResult::cycle_judgements`]).
+    #[serde(skip)]
+    pub cycle: Option<u32>,
 }
 
 impl fmt::Display for Violation {

@@ -193,9 +193,12 @@ fn a_second_interrupt_quits_at_once_and_removes_the_scratch() {
     // SAFETY: signals to our own child process.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
     p.wait_for("interrupted: stopping");
+    // Still paused, its stdin kept open through the wait (`Child::wait` would close it
+    // and let the command go on to its safe point): only the second signal can end it.
+    let stdin = p.child.stdin.take();
     assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
-    // Still paused (stdin open): only the second signal can end it.
     let status = p.child.wait().unwrap();
+    drop(stdin);
     assert_eq!(status.code(), Some(130), "{}", p.said);
     assert_eq!(contents(tmp.path()), before);
 }

@@ -30,13 +30,6 @@ impl World<'_> {
                 (self.txns.len() - 1) as Attempt
             }
         };
-        if self.cycle.is_some() {
-            // An arrival (or a retry) while a backup cycle is in progress: the cycle
-            // runs beside a transaction (only its waits, once its backup is over).
-            self.marks.beside_txn_waits = true;
-            self.marks.beside_txn |= !self.cycle_copy_of_a_over();
-            self.marks.beside_txn_b_prime |= self.detach_copy.is_some();
-        }
         let id = self.next_id;
         self.next_id += 1;
         let t = &mut self.txns[att as usize];
@@ -74,7 +67,6 @@ impl World<'_> {
 
     pub(super) fn arrive(&mut self, client: Option<u32>) -> Result<(), SimError> {
         let now = self.q.now();
-        self.last_txn_ticks = self.last_txn_ticks.max(now);
         if client.is_none() {
             if let Some(t) = self.workload.next_arrival(now) {
                 self.q.schedule_at(t, Ev::Arrive { client: None });
@@ -338,6 +330,7 @@ impl World<'_> {
     ) -> Result<(), SimError> {
         let now = self.q.now();
         self.last_txn_ticks = self.last_txn_ticks.max(now);
+        self.attempt_ends_beside(att);
         let origin = self.txns[att as usize].origin;
         match outcome {
             Outcome::Committed => {

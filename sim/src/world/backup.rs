@@ -69,10 +69,10 @@ impl World<'_> {
     /// A retry after a missed deadline.
     pub(super) fn quiesce_retry(&mut self) -> Result<(), SimError> {
         self.quiesce_attempt();
-        // The copy is asked for again: only what is in flight now, or arrives from
-        // now on, runs beside it (the missed attempt's transactions waited, and count
-        // for non-disruption, but copied nothing).
-        self.marks.beside_txn = self.attempts_in_flight();
+        // The copy is asked for again: only what runs beside it from now on counts
+        // (the missed attempt's transactions waited, and count for non-disruption,
+        // but copied nothing).
+        self.open_span(beside::Span::CopyOfA);
         self.marks.quiesce_retries.push(self.q.now());
         self.log(Event::QuiesceRetry {
             attempt: self.quiesce_attempts,

@@ -87,11 +87,9 @@ impl World<'_> {
         });
         self.note_extra_space();
         self.open_window();
-        self.marks = Marks {
-            beside_txn: self.attempts_in_flight(),
-            beside_txn_waits: self.attempts_in_flight(),
-            ..Marks::default()
-        };
+        self.marks = Marks::default();
+        self.open_span(beside::Span::Cycle);
+        self.open_span(beside::Span::CopyOfA);
         self.a_consistent_done = false;
         self.a_retired = false;
         self.a_abandoned = false;

@@ -41,7 +41,7 @@ impl World<'_> {
             b_prime,
         });
         self.marks.detach_start = Some(at);
-        self.marks.beside_txn_b_prime = self.attempts_in_flight();
+        self.open_span(beside::Span::CopyToBPrime);
         let cycle = self.cycle_number();
         self.q.schedule_at(at, Ev::DetachRead { cycle });
     }

@@ -373,8 +373,11 @@ pub(crate) struct World<'a> {
     a_consistent_done: bool,
     active: u32,
     old_active: u32,
-    /// When the last transaction arrived or an attempt ended, whichever is later.
+    /// When the last attempt ended ([`crate::RunResult::last_txn_ticks`]).
     last_txn_ticks: Tick,
+    /// What decides at each tick's end which spans of the cycle ran beside a
+    /// transaction ([`beside::Beside`]).
+    beside: beside::Beside,
     pool: Option<Pool>,
     queue_502: VecDeque<Attempt>,
     archive_copy: Option<archive::ArchiveCopy>,
@@ -475,6 +478,7 @@ fn engine_err(at: Tick) -> impl Fn(engine::Error) -> SimError {
 mod admission;
 mod archive;
 mod backup;
+mod beside;
 mod cycle;
 mod detach;
 mod extent_copy;
@@ -657,6 +661,7 @@ impl<'a> World<'a> {
             active: 0,
             old_active: 0,
             last_txn_ticks: 0,
+            beside: beside::Beside::default(),
             pool,
             queue_502: VecDeque::new(),
             archive_copy: None,
@@ -755,6 +760,9 @@ impl<'a> World<'a> {
                 });
             }
             if self.takes_time(ev) {
+                if at > self.q.now() {
+                    self.tick_over();
+                }
                 self.q.advance_to(at);
                 // A time at Tick::MAX saturated: the true one is past every limit.
                 if at > limits.time_ticks_max || at == Tick::MAX {
@@ -777,6 +785,8 @@ impl<'a> World<'a> {
                 }
             }
         }
+        // The last tick is over too: what was open then stays open to the run's end.
+        self.tick_over();
         Ok(())
     }
 
@@ -949,7 +959,7 @@ impl<'a> World<'a> {
         Ok(())
     }
 
-    /// When the last transaction arrived or an attempt ended, whichever is later.
+    /// When the last attempt ended ([`crate::RunResult::last_txn_ticks`]).
     pub(crate) fn last_txn_ticks(&self) -> Tick {
         self.last_txn_ticks
     }

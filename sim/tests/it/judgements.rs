@@ -58,11 +58,14 @@ fn a_run_without_its_history_says_unchecked_never_held() {
 
 /// Whether cycle `m` ran beside a transaction in the span `invariant` speaks of, read
 /// from its milestones as documented on [`sim::Marks`]: the gate's waits for
-/// non-disruption, the copy to B' for b-prime-faithful, the copy of VLUN A otherwise.
+/// non-disruption, the copy to B' for b-prime-faithful, the copy of VLUN A otherwise,
+/// and for A-isolated a NEW transaction too while VLUN A was live (a cycle that never
+/// split had no VLUN A: what it misses is the split).
 fn beside(m: &sim::Marks, invariant: Invariant) -> bool {
     match invariant {
         Invariant::NonDisruption => m.beside_txn_waits,
         Invariant::BPrimeFaithful => m.beside_txn_b_prime,
+        Invariant::AIsolated => m.beside_txn && (m.beside_txn_new || m.split.is_none()),
         _ => m.beside_txn,
     }
 }
@@ -540,9 +543,10 @@ fn violating_runs() -> Vec<(String, sim::RunResult)> {
 /// their count (`violated N`). The run's verdict: of a claimed invariant, those found
 /// about copies not lost (a lost cycle's copy claims nothing: not a failure), of one
 /// not claimed, every one; the run's failures are the former. A completed cycle's row:
-/// those about copies not lost, none when it put the invariant to no test beside a
-/// transaction while another cycle did (the violation, which names no cycle, is that
-/// cycle's). A lost cycle's row, of an invariant its loss drops: those about lost
+/// those about copies not lost of this cycle or a later one (never an earlier cycle's:
+/// that search judged this cycle's copy clean), none when it put the invariant to no
+/// test beside a transaction while another cycle did, unless one is about its own copy
+/// (a violation is never hidden). A lost cycle's row, of an invariant its loss drops: those about lost
 /// copies, or the run's when a loss already dropped the run's claim. Every case that
 /// tells these apart is met.
 #[test]
@@ -550,6 +554,7 @@ fn each_verdict_shows_the_violations_of_the_copies_it_speaks_of() {
     let mut failures = Vec::new();
     let (mut run_claimed_lost, mut run_unclaimed_lost) = (0, 0);
     let (mut completed_lost, mut tested_elsewhere_kept, mut lost_row_kept) = (0, 0, 0);
+    let (mut earlier_hidden, mut own_untested_kept) = (0, 0);
     for (label, r) in violating_runs() {
         let run = r.judgements();
         let claimed_kept = r
@@ -603,15 +608,30 @@ fn each_verdict_shows_the_violations_of_the_copies_it_speaks_of() {
                         lost
                     }
                     _ => {
+                        // Of the copies not lost, those of this cycle or a later one
+                        // (an earlier cycle's judged this one's copy clean).
+                        let of_row = |v: &&sim::Violation| {
+                            v.invariant == i
+                                && !v.lost_cycle
+                                && v.cycle.is_none_or(|n| n <= c.cycle)
+                        };
+                        let shown = r.violations.iter().filter(of_row).count() as u64;
+                        let own = r
+                            .violations
+                            .iter()
+                            .any(|v| v.invariant == i && !v.lost_cycle && v.cycle == Some(c.cycle));
+                        earlier_hidden += u64::from(shown < kept);
                         let elsewhere = sim::Unreached::about_backup(i)
                             && !beside(m, i)
+                            && !own
                             && r.cycles.iter().any(|o| beside(&o.marks, i));
+                        own_untested_kept += u64::from(own && !beside(m, i));
                         tested_elsewhere_kept += u64::from(elsewhere && kept > 0);
                         completed_lost += u64::from(loss.is_none() && !elsewhere && lost > 0);
                         if elsewhere {
                             0
                         } else {
-                            kept
+                            shown
                         }
                     }
                 };
@@ -632,10 +652,13 @@ fn each_verdict_shows_the_violations_of_the_copies_it_speaks_of() {
         completed_lost,
         tested_elsewhere_kept,
         lost_row_kept,
+        earlier_hidden,
+        own_untested_kept,
     ];
     assert!(
         met.iter().all(|&n| n > 0),
         "run claimed with lost copies violated, not claimed, completed rows beside lost \
-         copies violated, rows tested elsewhere, lost rows beside kept violations: {met:?}"
+         copies violated, rows tested elsewhere, lost rows beside kept violations, rows \
+         before the violating cycle, violating rows beside no transaction: {met:?}"
     );
 }

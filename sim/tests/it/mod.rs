@@ -2,6 +2,7 @@ mod abandoned_cycles;
 mod archive;
 mod backup_faults;
 mod bench_scenarios;
+mod beside;
 mod common;
 mod configurations;
 mod determinism;

@@ -91,12 +91,18 @@ fn violation(
     detail: String,
     txns: Vec<TxnId>,
 ) -> Violation {
+    // The cycle the detail names (`cycle 2: …`), as the judge sets it.
+    let cycle = detail
+        .strip_prefix("cycle ")
+        .and_then(|rest| rest.split_once(": "))
+        .and_then(|(n, _)| n.parse().ok());
     Violation {
         invariant,
         event_index,
         detail,
         txns,
         lost_cycle: false,
+        cycle,
     }
 }
 
