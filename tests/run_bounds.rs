@@ -1154,6 +1154,24 @@ fn a_sweep_whose_grid_passes_the_memory_bound_is_refused_before_any_point_runs()
     let (_, o, out) = sweep(4, bound, "small");
     ok(&o);
     assert!(out.join("sweep.csv").exists());
+    // A bound that one point and its line plot pass without any row kept (12 MB: the
+    // program alone is 10 MiB): fewer seeds or values cannot help, and the refusal
+    // says to raise the bound, not to shrink the grid.
+    let tight = "[scenario.limits]\nmemory_bytes_max = 12000000\n";
+    let (f, o, out) = sweep(4, tight, "tight");
+    refused(
+        &o,
+        &f,
+        9,
+        "scenario.limits.memory_bytes_max",
+        &[
+            "even one grid point at a time",
+            "without the rows and verdicts of its 8 grid points it would still hold",
+            "fewer seeds or values cannot bring it under; raise limits.memory_bytes_max",
+        ],
+        &out,
+    );
+    assert!(!stderr(&o).contains("give fewer seeds"), "{}", stderr(&o));
     // The bound at its default: refused at the key that makes the grid largest.
     let (f, o, out) = sweep(100_000, "", "default");
     refused(

@@ -753,10 +753,21 @@ fn chart<'a, DB: DrawingBackend + 'a>(
                 },
                 y0..y1,
             )?;
+            // Each name within its category's share of the width, so that neighbours
+            // never run into each other nor past the picture's edge: a longer one keeps
+            // its start and its end (a trace's file name) around an ellipsis. The full
+            // names are sweep.csv's.
+            let area = chart.plotting_area();
+            let share_px = f64::from(area.dim_in_pixel().0) / names.len().max(1) as f64;
+            let fits = |text: &str| {
+                area.estimate_text_size(text, &TextStyle::from(font(13.0)))
+                    .is_ok_and(|(w, _)| f64::from(w) + CATEGORY_GAP_PX <= share_px)
+            };
+            let shown = category_labels(names, &fits);
             let label = |v: &f64| {
                 let i = v.round();
                 if (v - i).abs() < 1e-9 && i >= 0.0 {
-                    names.get(i as usize).cloned().unwrap_or_default()
+                    shown.get(i as usize).cloned().unwrap_or_default()
                 } else {
                     String::new()
                 }
@@ -764,6 +775,72 @@ fn chart<'a, DB: DrawingBackend + 'a>(
             lines(chart, p, on, Some(&label), &|x| x, &|u| u, legend)
         }
     }
+}
+
+/// Room between two neighbouring category labels, in pixels.
+const CATEGORY_GAP_PX: f64 = 8.0;
+
+/// The fewest characters a shortened category label keeps (its start, `…`, its end).
+const CATEGORY_CHARS_MIN: usize = 5;
+
+/// The tick labels of categories `names`: each as it is when it `fits` its share of the
+/// width, else shortened around an ellipsis ([`shorten_middle`]) until it does (down
+/// to [`CATEGORY_CHARS_MIN`] characters). Two names that would read alike once
+/// shortened are told apart by their place, from 1 (`2. …`).
+fn category_labels(names: &[String], fits: &dyn Fn(&str) -> bool) -> Vec<String> {
+    let shorten = |name: &str| {
+        let mut chars_max = name.chars().count();
+        let mut label = name.to_string();
+        while !fits(&label) && chars_max > CATEGORY_CHARS_MIN {
+            chars_max -= 1;
+            label = shorten_middle(name, chars_max);
+        }
+        label
+    };
+    let labels: Vec<String> = names.iter().map(|n| shorten(n)).collect();
+    let alike = |i: usize| {
+        labels
+            .iter()
+            .enumerate()
+            .any(|(j, l)| j != i && *l == labels[i])
+            && labels[i] != names[i]
+    };
+    (0..labels.len())
+        .map(|i| {
+            if alike(i) {
+                let n = format!("{}. ", i + 1);
+                let rest = shorten(&names[i]);
+                format!(
+                    "{n}{}",
+                    shorten_middle(
+                        &rest,
+                        rest.chars()
+                            .count()
+                            .saturating_sub(n.len())
+                            .max(CATEGORY_CHARS_MIN)
+                    )
+                )
+            } else {
+                labels[i].clone()
+            }
+        })
+        .collect()
+}
+
+/// `name` in at most `chars_max` characters: as it is when it fits, else its start and
+/// its end around `…` (the end a little longer: a path's file name, a name's suffix).
+fn shorten_middle(name: &str, chars_max: usize) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    if chars.len() <= chars_max {
+        return name.to_string();
+    }
+    let keep = chars_max.saturating_sub(1);
+    let head = keep / 2;
+    let tail = keep - head;
+    let mut out: String = chars[..head].iter().collect();
+    out.push('…');
+    out.extend(&chars[chars.len() - tail..]);
+    out
 }
 
 /// What one chart of a plot draws: the series `idx` (indices into `LinePlot::series`),
@@ -2198,5 +2275,57 @@ mod tests {
             );
         }
         assert!(!svg.contains(">0.5<"), "no tick between categories");
+    }
+
+    /// Long category names (trace paths, a long scenario name among short ones) are
+    /// shortened around an ellipsis to their share of the width, short ones kept; names
+    /// that would read alike once shortened stay apart.
+    #[test]
+    fn long_category_names_fit_their_share() {
+        let fits = |t: &str| t.chars().count() <= 12;
+        let names = v(&[
+            "traces/oltp-production-2024-01-15.iolog",
+            "traces/oltp-production-2024-01-16.iolog",
+            "a",
+            "baseline configuration of the production volume",
+        ]);
+        let labels = category_labels(&names, &fits);
+        assert_eq!(labels[2], "a");
+        for (l, n) in labels.iter().zip(&names) {
+            assert!(fits(l), "{l}");
+            if l != n {
+                assert!(l.contains('…'), "{l}");
+            }
+        }
+        assert!(
+            labels[0].ends_with("olog") && labels[3].starts_with("basel"),
+            "{labels:?}"
+        );
+        let distinct: std::collections::BTreeSet<&String> = labels.iter().collect();
+        assert_eq!(distinct.len(), labels.len(), "{labels:?}");
+        // Drawn: every label within the picture and no two overlapping.
+        let p = LinePlot {
+            title: "t".into(),
+            x_label: "workload.path".into(),
+            y_label: "y".into(),
+            x_scale: XScale::Categories(names.clone()),
+            series: vec![Series {
+                name: "cow".into(),
+                points: vec![(0.0, 1.0), (1.0, 2.0), (2.0, 1.5), (3.0, 1.0)],
+                intervals: vec![],
+                note: None,
+            }],
+            markers: true,
+            no_interval: None,
+            no_value: None,
+            split_scales: false,
+            marks: Vec::new(),
+        };
+        let svg = render_svg(&p).unwrap();
+        assert!(
+            !svg.contains("oltp-production-2024-01-15.iolog<"),
+            "shortened"
+        );
+        assert!(svg.contains('…'), "an ellipsis drawn");
     }
 }

@@ -378,15 +378,30 @@ pub fn refuse_past_memory(
         (h(bound), h(f.total_bytes()))
     };
     let each = f.kept_bytes() / (selected.len().max(1) as u64);
-    let message = format!(
-        "the sweep would hold about {estimate_text} even one grid point at a time \
-         ({}), more than limits.memory_bytes_max = {bound_text}: it keeps each of its \
-         {} grid points' row and verdicts (about {} a point) for the whole grid{advice}, \
-         or raise limits.memory_bytes_max",
-        f.describe(),
-        selected.len(),
-        h(each),
-    );
+    // What it holds whatever the grid's size: the program, one point's run and a line
+    // plot. When that alone passes the bound, fewer seeds or values cannot help.
+    let fixed = f.total_bytes().saturating_sub(f.kept_bytes());
+    let message = if fixed > bound {
+        format!(
+            "the sweep would hold about {estimate_text} even one grid point at a time \
+             ({}), more than limits.memory_bytes_max = {bound_text}: without the rows and \
+             verdicts of its {} grid points it would still hold {}, so fewer seeds or \
+             values cannot bring it under; raise limits.memory_bytes_max",
+            f.describe(),
+            selected.len(),
+            h(fixed),
+        )
+    } else {
+        format!(
+            "the sweep would hold about {estimate_text} even one grid point at a time \
+             ({}), more than limits.memory_bytes_max = {bound_text}: it keeps each of its \
+             {} grid points' row and verdicts (about {} a point) for the whole grid{advice}, \
+             or raise limits.memory_bytes_max",
+            f.describe(),
+            selected.len(),
+            h(each),
+        )
+    };
     let axes: Vec<String> = sw
         .spec
         .axis
