@@ -667,5 +667,27 @@ pub fn refuse_input_as_out(dirs: &[PathBuf], out: &Path) -> Result<()> {
             d.shown()
         );
     }
+    // Inside one (not made yet: its parent resolved), the merged files would be
+    // written into a shard's own directory.
+    let out_resolved = canon(out).or_else(|| {
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        Some(canon(parent)?.join(out.file_name()?))
+    });
+    if let Some(o) = out_resolved {
+        if let Some(d) = dirs
+            .iter()
+            .find(|d| canon(d).is_some_and(|c| o.starts_with(&c)))
+        {
+            bail!(
+                "--out {} is inside the input shard {}: merge into a directory outside \
+                 the shards",
+                out.shown(),
+                d.shown()
+            );
+        }
+    }
     Ok(())
 }

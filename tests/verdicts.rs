@@ -224,7 +224,8 @@ fn edit(dir: &str, file: &str, from: &str, to: &str) {
 /// Every merge refusal names the shard K/N (and the grid index where there is one) and
 /// exits 2: an edited metric, axis value, policy or seed (the rows' digest), an edited
 /// sweep file or shard.toml, rows that do not match their grid points even with a
-/// matching digest, a missing or duplicated shard, and `--out` equal to an input.
+/// matching digest, a missing or duplicated shard, and `--out` equal to an input or
+/// inside one.
 #[test]
 fn merge_refuses_edited_missing_duplicated_or_overwritten_shards() {
     let tmp = tempfile::tempdir().unwrap();
@@ -240,6 +241,17 @@ fn merge_refuses_edited_missing_duplicated_or_overwritten_shards() {
         &["merge", &p1, &p2, "--out", &p1],
         &["--out", "one of the input shards"],
     );
+    // Inside one (not there yet, or there): the merged files would land in a shard.
+    let inner = s(&std::path::Path::new(&p1).join("inner"));
+    let inside = ["merge", &p1, &p2, "--out", &inner];
+    refuse(&inside, &["--out", "is inside the input shard"]);
+    assert!(
+        !std::path::Path::new(&inner).exists(),
+        "nothing made in the shard"
+    );
+    std::fs::create_dir(&inner).unwrap();
+    refuse(&inside, &["--out", "is inside the input shard"]);
+    std::fs::remove_dir(&inner).unwrap();
     refuse(
         &["merge", &p1, "--out", &out],
         &["shard 2/2 is missing", "grid index 1"],
