@@ -331,6 +331,74 @@ fn crashes_errors_and_spikes_are_counted_and_said() {
     assert!(!quiet.contains("faults under"), "{quiet}");
 }
 
+/// Each crash is a `crash` row of `trace.csv` at its tick, saying how many attempts it
+/// aborted: as many as that tick's `end` rows reading `aborted`, and together the
+/// summary's `crash_aborts`; one row per crash (`crashes`). Among its tick's milestones
+/// it comes after those the backup had reached: a crash in the request's tick follows
+/// the one-way mirror's split (made at once) and precedes quiesce's (which waits for
+/// the aborted transactions to end).
+#[test]
+fn each_crash_is_a_trace_row_placed_where_it_struck() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "crash.toml",
+        "policies = [\"quiesce\", \"cow\"]\n[workload]\nkind = \"bank\"\naccounts = 1024\n\
+         initial_balance = 1000\ntransactions = 300\narrival_ticks_mean = 100\n\
+         amount_max = 100\ncompute_ticks_min = 20\ncompute_ticks_max = 2000\n\
+         [geometry]\nblock_size_bytes = 64\nrecords_per_block = 4\n\
+         [locking]\ndiscipline = \"conservative\"\ngranularity = \"block\"\n\
+         [backup]\nrequest_at_ticks = 15000\n[faults]\ncrash_at_ticks = [7000, 15000]\n",
+    );
+    let out = tmp.path().join("o");
+    ok(&owm(&["run", &f, "--out", &s(&out), "--quiet"]));
+    let summary = summary_rows(&out);
+    let trace = std::fs::read_to_string(out.join("trace.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = trace
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    for policy in ["quiesce", "cow"] {
+        let mine: Vec<&Vec<&str>> = rows.iter().filter(|r| r[0] == policy).collect();
+        let crashes: Vec<&&Vec<&str>> = mine.iter().filter(|r| r[2] == "crash").collect();
+        assert_eq!(
+            crashes.len() as f64,
+            num(&summary[policy], "crashes"),
+            "{policy}"
+        );
+        let mut aborted_sum = 0;
+        for c in &crashes {
+            let said: u64 = c[8].split(' ').next().unwrap().parse().unwrap();
+            let ends = mine
+                .iter()
+                .filter(|r| r[1] == c[1] && r[2] == "end" && r[8] == "aborted")
+                .count() as u64;
+            assert_eq!(said, ends, "{policy} at {}: {c:?}", c[1]);
+            assert!(c[8].ends_with("aborted"), "{c:?}");
+            aborted_sum += said;
+        }
+        assert!(aborted_sum > 0, "{policy}: a crash aborted some attempt");
+        assert_eq!(
+            aborted_sum as f64,
+            num(&summary[policy], "crash_aborts"),
+            "{policy}"
+        );
+        // In the request's tick: after the one-way mirror's split, before quiesce's.
+        let at = |event: &str| {
+            mine.iter()
+                .position(|r| r[1] == "15000" && r[2] == event)
+                .unwrap_or_else(|| panic!("{policy}: no {event} at 15000"))
+        };
+        let (request, crash) = (at("backup-request"), at("crash"));
+        assert!(request < crash, "{policy}");
+        match policy {
+            "cow" => assert!(at("split") < crash, "{policy}"),
+            _ => assert!(!mine[..crash].iter().any(|r| r[2] == "split"), "{policy}"),
+        }
+    }
+}
+
 fn plural(n: u64) -> &'static str {
     if n == 1 {
         ""

@@ -216,12 +216,61 @@ fn encode_row(policy_field: &[u8], time: u64, kind: Kind, shared: &[u8], out: &m
     out.push(b'\n');
 }
 
+/// A cycle's milestones `m` in the order they happen within a tick: (event, time,
+/// detail); `deferred` the ticks its start was deferred by (a cycle requested while the
+/// one before it still ran). Quiesce's missed deadlines and retries, numbered within
+/// the cycle, come after the request and before the split (a retry that finds no
+/// transaction active splits at its own tick), each missed deadline before the retry it
+/// causes (a retry and its own deadline are at least a tick apart).
+fn milestones(m: &sim::Marks, deferred: u64) -> Vec<(&'static str, Option<u64>, String)> {
+    // A deferred cycle's start: when it began (quiesce: its gate closed). A request
+    // that never began has none.
+    let start = m
+        .request
+        .filter(|_| deferred > 0 && !m.not_begun)
+        .map(|at| at.saturating_add(deferred));
+    let timeouts = m.quiesce_timeouts.iter().enumerate();
+    let retries = m.quiesce_retries.iter().enumerate();
+    let mut marks: Vec<(&str, Option<u64>, String)> = vec![
+        ("backup-request", m.request, String::new()),
+        ("cycle-start", start, String::new()),
+    ];
+    marks.extend(
+        timeouts.map(|(n, &at)| ("quiesce-timeout", Some(at), format!("attempt {}", n + 1))),
+    );
+    marks.extend(retries.map(|(n, &at)| ("quiesce-retry", Some(at), format!("attempt {}", n + 2))));
+    marks.extend([
+        ("split", m.split, String::new()),
+        ("split-done", m.split_done, String::new()),
+        ("vlun-b-ready", m.vlun_b_ready, String::new()),
+        ("a-consistent", m.a_consistent, String::new()),
+        ("archive-copy", m.archive_copy, String::new()),
+        ("retire", m.retire, String::new()),
+        ("backup-abandoned", m.abandoned, String::new()),
+        ("a-dropped", m.a_dropped, "no archive".to_string()),
+        ("detach-start", m.detach_start, String::new()),
+        ("detach-end", m.detach_end, String::new()),
+        // After the missed deadline that gives it up.
+        (
+            "backup-given-up",
+            m.given_up,
+            if m.not_begun {
+                "never begun".to_string()
+            } else {
+                String::new()
+            },
+        ),
+    ]);
+    marks
+}
+
 /// The milestone rows of a run, sorted: (time, cycle, rank, cells). Every cycle's
-/// milestones; with several cycles the detail names the cycle.
-fn mark_rows(policy: &str, r: &RunResult) -> Vec<(u64, u32, u8, [String; 9])> {
+/// milestones; with several cycles the detail names the cycle. Each crash
+/// (`[faults] crash_at_ticks`) is a row too, with the attempts it aborted, placed
+/// among its tick's milestones after those its cycle had reached when it struck.
+fn mark_rows(policy: &str, r: &RunResult) -> Vec<(u64, u32, u16, [String; 9])> {
     let several = r.cycles.len() > 1;
-    // Each cycle's number, marks and the ticks its start was deferred by (a cycle
-    // requested while the one before it still ran).
+    // Each cycle's number, marks and the ticks its start was deferred by.
     let cycles: Vec<(u32, &sim::Marks, u64)> = if several {
         r.cycles
             .iter()
@@ -231,67 +280,45 @@ fn mark_rows(policy: &str, r: &RunResult) -> Vec<(u64, u32, u8, [String; 9])> {
         let deferred = r.cycles.first().map_or(0, |c| c.request_deferred_ticks);
         vec![(1, &r.marks, deferred)]
     };
+    let row_of = |at: u64, name: &str, detail: String| {
+        let mut row: [String; 9] = Default::default();
+        row[0] = policy.to_string();
+        row[1] = at.to_string();
+        row[2] = name.to_string();
+        row[8] = detail;
+        row
+    };
     let mut rows = Vec::new();
-    for (k, m, deferred) in cycles {
-        // A deferred cycle's start: when it began (quiesce: its gate closed). A
-        // request that never began has none.
-        let start = m
-            .request
-            .filter(|_| deferred > 0 && !m.not_begun)
-            .map(|at| at.saturating_add(deferred));
-        // (event, time, detail); the rank orders milestones of one tick as they
-        // happen: quiesce's missed deadlines and retries, numbered within the cycle,
-        // come after the request and before the split (a retry that finds no
-        // transaction active splits at its own tick), each missed deadline before the
-        // retry it causes (a retry and its own deadline are at least a tick apart).
-        let timeouts = m.quiesce_timeouts.iter().enumerate();
-        let retries = m.quiesce_retries.iter().enumerate();
-        let mut marks: Vec<(&str, Option<u64>, String)> = vec![
-            ("backup-request", m.request, String::new()),
-            ("cycle-start", start, String::new()),
-        ];
-        marks.extend(
-            timeouts.map(|(n, &at)| ("quiesce-timeout", Some(at), format!("attempt {}", n + 1))),
-        );
-        marks.extend(
-            retries.map(|(n, &at)| ("quiesce-retry", Some(at), format!("attempt {}", n + 2))),
-        );
-        marks.extend([
-            ("split", m.split, String::new()),
-            ("split-done", m.split_done, String::new()),
-            ("vlun-b-ready", m.vlun_b_ready, String::new()),
-            ("a-consistent", m.a_consistent, String::new()),
-            ("archive-copy", m.archive_copy, String::new()),
-            ("retire", m.retire, String::new()),
-            ("backup-abandoned", m.abandoned, String::new()),
-            ("a-dropped", m.a_dropped, "no archive".to_string()),
-            ("detach-start", m.detach_start, String::new()),
-            ("detach-end", m.detach_end, String::new()),
-            // After the missed deadline that gives it up.
-            (
-                "backup-given-up",
-                m.given_up,
-                if m.not_begun {
-                    "never begun".to_string()
-                } else {
-                    String::new()
-                },
-            ),
-        ]);
-        for (i, (name, at, detail)) in marks.into_iter().enumerate() {
+    for &(k, m, deferred) in &cycles {
+        for (i, (name, at, detail)) in milestones(m, deferred).into_iter().enumerate() {
             if let Some(at) = at {
-                let mut row: [String; 9] = Default::default();
-                row[0] = policy.to_string();
-                row[1] = at.to_string();
-                row[2] = name.to_string();
-                row[8] = match (several, detail.is_empty()) {
+                let detail = match (several, detail.is_empty()) {
                     (true, true) => format!("cycle {k}"),
                     (true, false) => format!("cycle {k}, {detail}"),
                     (false, _) => detail,
                 };
-                rows.push((at, k, i.min(255) as u8, row));
+                // Ranks 2, 4, …: a crash between two of them takes the odd one.
+                rows.push((at, k, 2 * (i as u16 + 1), row_of(at, name, detail)));
             }
         }
+    }
+    for c in &r.costs.crash_ticks {
+        // The cycle in progress when it struck (0: none), and the last of that
+        // cycle's milestones of this tick it had reached then.
+        let k = c.cycle;
+        let deferred = cycles
+            .iter()
+            .find(|(n, _, _)| *n == k)
+            .map_or(0, |(_, _, d)| *d);
+        let reached = milestones(&c.marks, deferred)
+            .iter()
+            .rposition(|(_, at, _)| *at == Some(c.at))
+            .map_or(0, |i| i as u16 + 1);
+        let detail = format!(
+            "{} aborted",
+            sim::number_text::counted(c.aborted, "attempt", "attempts")
+        );
+        rows.push((c.at, k, 2 * reached + 1, row_of(c.at, "crash", detail)));
     }
     rows.sort_by_key(|(at, k, i, _)| (*at, *k, *i));
     rows
@@ -753,7 +780,7 @@ mod tests {
         let mut out = Vec::new();
         for run in runs {
             let r = &run.result;
-            let mut rows: Vec<(u64, u8, u32, u8, Vec<String>)> = Vec::new();
+            let mut rows: Vec<(u64, u8, u32, u16, Vec<String>)> = Vec::new();
             for (at, k, i, cells) in mark_rows(&run.name, r) {
                 rows.push((at, 0, k, i, cells.to_vec()));
             }

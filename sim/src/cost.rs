@@ -175,6 +175,17 @@ pub struct Marks {
     pub beside_txn_waits: bool,
 }
 
+/// One crash of a run (`[faults] crash_at_ticks`): when, the attempts it aborted, and
+/// where the backup stood when it struck (the cycle in progress, 0 for none, and its
+/// milestones then), which orders it among the milestones of its own tick.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CrashMark {
+    pub at: Tick,
+    pub aborted: u64,
+    pub cycle: u32,
+    pub marks: Marks,
+}
+
 /// One backup cycle (request → split → A consistent → archive → retire) of a run with
 /// a schedule ([`crate::schedule`]). Counts are what happened from this cycle's
 /// request until its retire completed (or, for the last cycle, until the run ended).
@@ -374,6 +385,9 @@ pub struct Costs {
     pub crashes: u64,
     /// Transactions aborted by a crash, their before-images written back.
     pub crash_aborts: u64,
+    /// Each crash, in order ([`CrashMark`]: `trace.csv`'s `crash` rows).
+    #[serde(skip)]
+    pub crash_ticks: Vec<CrashMark>,
     /// Unflushed block writes torn at a crash (each 8-byte word old or new,
     /// `torn_write_probability`).
     pub torn_writes: u64,

@@ -63,8 +63,8 @@ mod world;
 pub use archive::ArchiveConfig;
 pub use clock::{Tick, TICK_US};
 pub use cost::{
-    Costs, CycleResult, DelayStats, Marks, Outcome, RunResult, Samples, TimelineSink, TxnTimeline,
-    Wait, WaitKind,
+    Costs, CrashMark, CycleResult, DelayStats, Marks, Outcome, RunResult, Samples, TimelineSink,
+    TxnTimeline, Wait, WaitKind,
 };
 pub use device_model::DeviceModelConfig;
 pub use error::SimError;
@@ -250,6 +250,7 @@ fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> Run
         retires_refused: faults.retires_refused,
         crashes: faults.crashes,
         crash_aborts: faults.crash_aborts,
+        crash_ticks: std::mem::take(&mut w.crash_log),
         torn_writes: faults.torn_writes,
         lost_writes: faults.lost_writes,
         read_errors: faults.read_errors,

@@ -118,6 +118,8 @@ impl World<'_> {
     /// (not retried; a closed-loop client issues its next transaction).
     pub(super) fn crash(&mut self) -> Result<(), SimError> {
         let now = self.q.now();
+        // Where the backup stood when it struck: orders its row among its tick's.
+        let (cycle, marks) = (self.cycle_number(), self.marks.clone());
         let armed = self.set_faults_armed(false);
         self.count(|c| c.crashes += 1);
         let phase = self.dev.phase();
@@ -172,6 +174,12 @@ impl World<'_> {
             self.tally.io.add(&cost);
         }
         self.durability_flush()?;
+        self.crash_log.push(crate::CrashMark {
+            at: now,
+            aborted: victims.len() as u64,
+            cycle,
+            marks,
+        });
         for &att in &victims {
             let t = &self.txns[att as usize];
             let (txn, backup_wait_ticks_max) = (t.id, t.backup_wait_max);

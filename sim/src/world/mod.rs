@@ -329,6 +329,8 @@ pub(crate) struct World<'a> {
     locks: LockTable,
     txns: Vec<Txn>,
     free_attempts: Vec<Attempt>,
+    /// Each crash so far ([`crate::CrashMark`]).
+    pub(crate) crash_log: Vec<crate::CrashMark>,
     /// The most attempts in flight at once, the bytes each and the room they have
     /// ([`crate::footprint::in_flight_max`]).
     in_flight_max: (u64, u64, u64),
@@ -631,6 +633,7 @@ impl<'a> World<'a> {
             locks: LockTable::new(lock_count, &type_b),
             txns: Vec::new(),
             free_attempts: Vec::new(),
+            crash_log: Vec::new(),
             in_flight_max: crate::footprint::in_flight_max(
                 scenario,
                 &layout,
