@@ -369,17 +369,7 @@ fn a_cycle_ran_beside_a_transaction_exactly_when_the_ticks_say_so() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures
-            .iter()
-            .take(30)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    assert_none(&failures);
     assert!(
         seen.arrive_at_copy_end > 0
             && seen.end_at_copy_start > 0
@@ -423,17 +413,7 @@ fn busy_cycles_ran_beside_transactions_exactly_when_the_ticks_say_so() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures
-            .iter()
-            .take(30)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    assert_none(&failures);
     assert!(seen.isolated_held > 0 && seen.rows > 0, "{seen:?}");
 }
 
@@ -529,4 +509,19 @@ fn a_split_beside_old_transactions_only_claims_no_isolation() {
         let a = verdict(&r, Invariant::AIsolated);
         assert!(!a.starts_with("held"), "{p}: A-isolated {a}");
     }
+}
+
+/// Fails with the first 30 of `failures` and their count, when there are any.
+fn assert_none(failures: &[String]) {
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(30)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }
