@@ -14,6 +14,7 @@
 //! it swaps, on the run it swaps out: the stale-staging removal skips a locked one, and
 //! a second run into the same target while one is live is refused at once.
 
+use engine::atomic::directory_of;
 use engine::shown::ShowName as _;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -51,13 +52,6 @@ fn prefix(target: &Path) -> String {
     format!(".{name}.staging-")
 }
 
-fn parent(target: &Path) -> &Path {
-    match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    }
-}
-
 /// The nearest existing ancestor of `dir` (or `dir` itself) when it is not a directory.
 fn file_in_the_way(dir: &Path) -> Option<&Path> {
     let existing = dir.ancestors().find(|a| a.exists())?;
@@ -72,7 +66,7 @@ pub fn prepare(target: &Path, flag: &str) -> Result<Staging> {
     let linked = link_destination(target, flag)?;
     let target = linked.as_deref().unwrap_or(target);
     refuse_current_dir(target)?;
-    let parent = parent(target);
+    let parent = directory_of(target);
     if let Some(file) = file_in_the_way(parent) {
         bail!(
             "{}: cannot create the output directory: {} is a file, not a directory",
@@ -520,7 +514,7 @@ fn verdict_example(flag: &str, out: &Path, traces_only: bool) -> String {
         .file_name()
         .map(|n| format!("{}.{ext}", n.to_string_lossy()))
         .unwrap_or_else(|| format!("verdicts.{ext}"));
-    let dir = parent(out);
+    let dir = directory_of(out);
     if dir.is_dir() {
         return format!("beside it, such as {}", out.with_file_name(&name).shown());
     }
@@ -549,7 +543,7 @@ fn lock_dir(dir: &Path) -> std::io::Result<Option<File>> {
 /// one is locked by a live run.
 fn remove_stale(target: &Path, flag: &str) -> Result<()> {
     let p = prefix(target);
-    let Ok(entries) = std::fs::read_dir(parent(target)) else {
+    let Ok(entries) = std::fs::read_dir(directory_of(target)) else {
         return Ok(());
     };
     for e in entries.filter_map(|e| e.ok()) {
@@ -669,13 +663,8 @@ pub fn refuse_input_as_out(dirs: &[PathBuf], out: &Path) -> Result<()> {
     }
     // Inside one (not made yet: its parent resolved), the merged files would be
     // written into a shard's own directory.
-    let out_resolved = canon(out).or_else(|| {
-        let parent = match out.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        Some(canon(parent)?.join(out.file_name()?))
-    });
+    let out_resolved =
+        canon(out).or_else(|| Some(canon(directory_of(out))?.join(out.file_name()?)));
     if let Some(o) = out_resolved {
         if let Some(d) = dirs
             .iter()

@@ -389,6 +389,50 @@ fn a_backup_requested_past_the_time_limit_is_refused_before_the_run() {
     );
 }
 
+/// VLUN B is ready a setup window after the split: one past the virtual time a run may
+/// reach stops every backup policy's run there, so it is refused before the run at
+/// `backup.setup_window_ticks`; VLUN B ready at the limit runs, and a quiesce deadline
+/// (which can give the backup up before any split) lets the run try.
+#[test]
+fn a_setup_window_past_the_time_limit_is_refused_before_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let file = |policy: &str, setup: u64, extra: &str| {
+        format!(
+            "policies = [\"{policy}\"]\n[workload]\nkind = \"fig3\"\n[backup]\n\
+             request_at_ticks = 1000\nsetup_window_ticks = {setup}\n{extra}\
+             [limits]\ntime_ticks_max = 40000\n"
+        )
+    };
+    for policy in ["cow", "quiesce"] {
+        let f = write(tmp.path(), "w.toml", &file(policy, 39_001, ""));
+        let o = owm(&["run", &f, "--out", &s(&out)]);
+        refused(
+            &o,
+            &f,
+            6,
+            "backup.setup_window_ticks",
+            &[
+                "VLUN B would be ready at tick 40001 (the first request at 1000 and a setup \
+                 window of 39001 ticks), past limits.time_ticks_max = 40000",
+                "give a shorter setup window",
+            ],
+            &out,
+        );
+        let f = write(tmp.path(), "w.toml", &file(policy, 39_000, ""));
+        let ran = tmp.path().join(format!("ran-{policy}"));
+        let o = owm(&["run", &f, "--out", &s(&ran), "--quiet"]);
+        assert_eq!(code(&o), 0, "{policy}: {}{}", stdout(&o), stderr(&o));
+    }
+    let f = write(
+        tmp.path(),
+        "w.toml",
+        &file("quiesce", 39_001, "quiesce_deadline_ticks = 1000000\n"),
+    );
+    let o = owm(&["run", &f, "--out", &s(&tmp.path().join("tried")), "--quiet"]);
+    assert_ne!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
+}
+
 /// The run goes on to every crash: one past the virtual time a run may reach stops it
 /// there, so it is refused before the run at `faults.crash_at_ticks`, its line, with
 /// the limit set or at its default (the message naming the limit either way); a crash

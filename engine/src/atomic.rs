@@ -341,10 +341,7 @@ fn device_record(path: &Path) -> Option<String> {
          forge the record of where that device's VLUN B went, and the device would not \
          be served again; give another path";
     let name = path.file_name()?;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let dir = directory_of(path);
     let in_device_dir = || {
         let paths = crate::file::DevicePaths::in_dir(dir);
         [crate::superblock::path_of(&paths.meta), paths.meta]
@@ -587,7 +584,9 @@ fn rename_into_place(tmp: tempfile::NamedTempFile, path: &Path) -> std::io::Resu
     Ok(())
 }
 
-fn directory_of(path: &Path) -> &Path {
+/// The directory a file `path` is in: its parent, or `.` for a bare file name (whose
+/// parent is the empty path). Never fails; the directory may not exist.
+pub fn directory_of(path: &Path) -> &Path {
     match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),

@@ -1002,10 +1002,7 @@ fn refuse_unreplaceable(to: &Path) -> Result<(), ControlError> {
     // read-only file system) would fail at the temporary file: bad input as the rest,
     // refused so before anything is copied.
     let target = engine::atomic::replaced_file(to);
-    let dir = match target.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let dir = engine::atomic::directory_of(&target);
     if let Some(why) = unwritable_directory(dir) {
         return Err(ControlError {
             kind: "bad-request",

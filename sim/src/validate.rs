@@ -130,7 +130,9 @@ fn dense_copies(s: &Scenario, layout: &Layout, policies: &[Policy]) -> Result<()
 /// (`faults.crash_at_ticks`: the run goes on to every crash), a trace's arrival (at
 /// `workload.path`: under recorded timing every transaction's, under closed timing
 /// each stream's first) or a backup request (of a policy of `policies` that backs
-/// up) past `limits.time_ticks_max` (refused at that key) are certain to stop the
+/// up) past `limits.time_ticks_max` (refused at that key), or VLUN B ready past it (the
+/// first request and `backup.setup_window_ticks`, refused at the latter, when the
+/// split is certain: no crash, no quiesce deadline), are certain to stop the
 /// run. A `faults.heal_at_ticks` past it is not: the run does not wait for it.
 fn limits_reached(s: &Scenario, policies: &[Policy]) -> Result<(), SimError> {
     let (transactions, _) = s.workload.size();
@@ -223,6 +225,29 @@ fn limits_reached(s: &Scenario, policies: &[Policy]) -> Result<(), SimError> {
                  run would stop at that limit (exit 3); raise `limits.time_ticks_max` or \
                  request the backup earlier",
                 l.time_ticks_max
+            ),
+        ));
+    }
+    // VLUN B is ready a setup window after the first split, which comes at the first
+    // request or later; the split is certain unless a quiesce deadline can give the
+    // backup up first or a crash can strike before it.
+    let split_certain = |p: &Policy| {
+        p.backs_up() && !(*p == Policy::Quiesce && s.backup.quiesce_deadline_ticks.is_some())
+    };
+    let first = requests.iter().min().copied().unwrap_or(0);
+    let ready = first.saturating_add(s.backup.setup_window_ticks);
+    if s.faults.crash_at_ticks.is_empty()
+        && policies.iter().any(split_certain)
+        && ready > l.time_ticks_max
+    {
+        return Err(bad(
+            "backup.setup_window_ticks",
+            format!(
+                "VLUN B would be ready at tick {ready} (the first request at {first} and a \
+                 setup window of {} ticks), past limits.time_ticks_max = {}: the run would \
+                 stop at that limit (exit 3); raise `limits.time_ticks_max` or give a \
+                 shorter setup window",
+                s.backup.setup_window_ticks, l.time_ticks_max
             ),
         ));
     }

@@ -53,10 +53,7 @@ impl Kept {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "out".into());
-        let parent = match out.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
+        let parent = engine::atomic::directory_of(out);
         let dir = parent.join(format!(".{name}.points"));
         let mut found = BTreeMap::new();
         let mut unpinned = BTreeMap::new();

@@ -460,10 +460,7 @@ pub fn writable_file(flag: &str, path: &std::path::Path) -> anyhow::Result<()> {
     } else {
         format!("{} (leads to {})", path.shown(), target.shown())
     };
-    let parent = match target.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => std::path::Path::new("."),
-    };
+    let parent = engine::atomic::directory_of(&target);
     if !parent.is_dir() {
         let why = match std::fs::metadata(parent) {
             Ok(_) => "is not a directory".to_string(),
