@@ -203,9 +203,45 @@ satisfies i % N == K - 1; `owm merge` joins the N outputs."
     Calibrate(calibrate_cmd::CalibrateArgs),
 }
 
+/// The command line, parsed; bad usage exits 2 with clap's message. `owm device …
+/// --json` prints that refusal as the JSON object its other refusals are
+/// (`{"ok":false,"kind":"bad-request","error":…}` on standard output), the message on
+/// standard error as ever: a reader of the JSON gets an object on every exit.
+fn parse_cli() -> Cli {
+    let e = match Cli::try_parse() {
+        Ok(cli) => return cli,
+        Err(e) => e,
+    };
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let device_json =
+        args.first().is_some_and(|a| a == "device") && args.iter().any(|a| a == "--json");
+    let usage = !matches!(
+        e.kind(),
+        clap::error::ErrorKind::DisplayHelp
+            | clap::error::ErrorKind::DisplayVersion
+            | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if device_json && usage {
+        // The message's first paragraph, on one line.
+        let text = e.render().to_string();
+        let error = text
+            .lines()
+            .take_while(|l| !l.trim().is_empty())
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let error = error.strip_prefix("error: ").unwrap_or(&error);
+        say!(
+            "{}",
+            serde_json::json!({"ok": false, "kind": "bad-request", "error": error})
+        );
+    }
+    e.exit()
+}
+
 fn main() -> ExitCode {
     allocator::map_large_blocks_alone();
-    let result = match Cli::parse().command {
+    let result = match parse_cli().command {
         Command::Run {
             scenario,
             seed,

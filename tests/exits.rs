@@ -579,3 +579,45 @@ power_safe = false
     }
     assert!(broken > 0, "no crash broke a device without barriers");
 }
+
+/// `owm device … --json` refuses bad usage (a flag missing, empty, unknown, no
+/// operation) with exit 2 and, on standard output, the JSON object its other refusals
+/// print (`kind` `bad-request`, `error` naming what is wrong on one line), the message
+/// on standard error; without `--json` nothing on standard output. `--help` is no
+/// refusal: exit 0, no JSON.
+#[test]
+fn device_usage_errors_under_json_print_a_refusal_object() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = s(tmp.path());
+    for (args, names) in [
+        (vec!["device", "backup", "--dir", &dir, "--json"], "--to"),
+        (
+            vec!["device", "backup", "--to", "", "--dir", &dir, "--json"],
+            "--to",
+        ),
+        (vec!["device", "detach", "--json", "--dir", &dir], "--to"),
+        (vec!["device", "status", "--bogus", "--json"], "--bogus"),
+        (vec!["device", "--json"], "subcommand"),
+    ] {
+        let o = owm(&args);
+        assert_eq!(code(&o), 2, "{args:?}: {}{}", stdout(&o), stderr(&o));
+        let out = stdout(&o);
+        assert_eq!(out.lines().count(), 1, "{args:?}: {out}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["ok"], false, "{args:?}: {v}");
+        assert_eq!(v["kind"], "bad-request", "{args:?}: {v}");
+        let error = v["error"].as_str().unwrap();
+        assert!(
+            error.contains(names) && !error.contains('\n'),
+            "{args:?}: {error}"
+        );
+        assert!(stderr(&o).contains(names), "{args:?}: {}", stderr(&o));
+        let plain: Vec<&str> = args.iter().copied().filter(|a| *a != "--json").collect();
+        let o = owm(&plain);
+        assert_eq!(code(&o), 2, "{plain:?}");
+        assert!(stdout(&o).is_empty(), "{plain:?}: {}", stdout(&o));
+    }
+    let o = owm(&["device", "backup", "--help", "--json"]);
+    assert_eq!(code(&o), 0);
+    assert!(!stdout(&o).contains("\"ok\""), "{}", stdout(&o));
+}

@@ -40,7 +40,7 @@
 
 use engine::shown::ShowName as _;
 use std::collections::BTreeMap;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock};
@@ -477,8 +477,9 @@ impl Host {
         })?;
         let file_err =
             |what: &str, e: std::io::Error| ControlError::io(format!("{what} {}: {e}", to.shown()));
-        // After the copy, a failure leaves no archive at `to` and nothing recorded.
-        let not_kept = |e: std::io::Error| {
+        // A failure of the copy or after it leaves no archive at `to` and nothing
+        // recorded.
+        let not_kept = |e: &dyn std::fmt::Display| {
             ControlError::io(format!(
                 "cannot back up VLUN A to {}: {e}; nothing was written there (the copy was \
                  removed) and no archive is recorded, so VLUN A cannot be retired yet: \
@@ -494,13 +495,28 @@ impl Host {
         // A failed backup drops `tmp`, which removes the temporary file. The copy
         // records nothing: the archive is recorded (journaled, then `archive.json`)
         // only once it is in place at `to`.
-        let report = self.control(|d| d.copy_a(&mut w))?;
-        w.into_inner().map_err(|e| not_kept(e.into_error()))?;
-        let written = inode(&tmp.as_file().metadata().map_err(not_kept)?);
+        let copied = if fails_at("backup-copy") {
+            // The archive's file system fills after the first block: the copy fails
+            // midway.
+            self.control(|d| {
+                d.copy_a(&mut FailsAfter {
+                    left: 1,
+                    inner: &mut w,
+                })
+            })
+        } else {
+            self.control(|d| d.copy_a(&mut w))
+        };
+        let report = copied.map_err(|e| match e.kind {
+            "io" => not_kept(&e.message),
+            _ => e,
+        })?;
+        w.into_inner().map_err(|e| not_kept(&e.into_error()))?;
+        let written = inode(&tmp.as_file().metadata().map_err(|e| not_kept(&e))?);
         if fails_at("backup-rename") {
-            return Err(not_kept(injected("backup-rename")));
+            return Err(not_kept(&injected("backup-rename")));
         }
-        engine::atomic::persist(tmp, to).map_err(not_kept)?;
+        engine::atomic::persist(tmp, to).map_err(|e| not_kept(&e))?;
         if fails_at("backup-record") {
             // Dies as a crash would (as `kill -9`), between the rename and the record.
             // SAFETY: `kill` of this process is a plain system call; SIGKILL ends it.
@@ -588,7 +604,7 @@ impl Host {
                     kind: "bad-request",
                     path: None,
                     message: format!(
-                        "to {}: is the device's own file {}; give a path outside the \
+                        "--to {}: is the device's own file {}; give a path outside the \
                          device's files",
                         to.shown(),
                         own.shown()
@@ -996,7 +1012,7 @@ fn refuse_unreplaceable(to: &Path) -> Result<(), ControlError> {
     engine::atomic::replaceable(to).map_err(|e| ControlError {
         kind: "bad-request",
         path: None,
-        message: format!("to {}: {e}", to.shown()),
+        message: format!("--to {}: {e}", to.shown()),
     })?;
     // A directory that is not there, is no directory, or cannot be written in (a
     // read-only file system) would fail at the temporary file: bad input as the rest,
@@ -1008,7 +1024,7 @@ fn refuse_unreplaceable(to: &Path) -> Result<(), ControlError> {
             kind: "bad-request",
             path: None,
             message: format!(
-                "to {}: its directory {} {why}: name a file in a directory owm can write \
+                "--to {}: its directory {} {why}: name a file in a directory owm can write \
                  in (nothing was copied)",
                 to.shown(),
                 dir.shown()
@@ -1024,7 +1040,7 @@ fn refuse_unreplaceable(to: &Path) -> Result<(), ControlError> {
             kind: "bad-request",
             path: None,
             message: format!(
-                "to {}: its name is {name_bytes} bytes, more than the {most} a file name \
+                "--to {}: its name is {name_bytes} bytes, more than the {most} a file name \
                  may have in its directory: name a shorter file (nothing was copied)",
                 to.shown()
             ),
@@ -1080,6 +1096,26 @@ fn fails_at(point: &str) -> bool {
 /// The I/O error an `OWM_FAIL_AT` test hook injects at `point`.
 fn injected(point: &str) -> std::io::Error {
     std::io::Error::other(format!("a fault injected at {point} (OWM_FAIL_AT)"))
+}
+
+/// A writer that takes `left` writes and then fails as a full file system does (the
+/// `OWM_FAIL_AT=backup-copy` test hook).
+struct FailsAfter<'a, W> {
+    left: u32,
+    inner: &'a mut W,
+}
+
+impl<W: Write> Write for FailsAfter<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            return Err(std::io::Error::from_raw_os_error(libc::ENOSPC));
+        }
+        self.left -= 1;
+        self.inner.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// `(device, inode)` of a file.

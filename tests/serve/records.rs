@@ -833,18 +833,25 @@ fn backup_again_and_retire(s: &Server, archive: &Path, ctx: &str) {
     s.device_ok(&["retire"]);
 }
 
-/// A backup whose whole copy was written but whose rename into place fails (here an
-/// injected fault, `OWM_FAIL_AT=backup-rename`; a full file system at the last sync,
-/// or the rename refused, fail there alike) records nothing: exit 1 saying nothing was
-/// written at `--to`, no file is left, `status` says no archive completed and the
-/// retire is refused; served again, a backup completes and the retire passes.
+/// A backup whose copy fails midway (`OWM_FAIL_AT=backup-copy`: the archive's file
+/// system full after the first block), or whose whole copy was written but whose rename
+/// into place fails (`OWM_FAIL_AT=backup-rename`; a full file system at the last sync,
+/// or the rename refused, fail there alike) records nothing: exit 1 naming `--to` and
+/// saying nothing was written there, with the ways on; no file is left, `status` says
+/// no archive completed and the retire is refused; served again, a backup completes
+/// and the retire passes.
 #[test]
 fn a_backup_that_fails_at_its_rename_records_no_archive() {
     if !have(&["nbdkit"]) {
         return;
     }
-    for variant in ["mirroring", "logging", "cow"] {
-        let mut s = split_with_block_5(variant, &[("OWM_FAIL_AT", "backup-rename")]);
+    let cases = ["mirroring", "logging", "cow"]
+        .map(|v| (v, "backup-rename"))
+        .into_iter()
+        .chain([("cow", "backup-copy"), ("logging", "backup-copy")]);
+    for (variant, point) in cases {
+        let mut s = split_with_block_5(variant, &[("OWM_FAIL_AT", point)]);
+        let variant = &format!("{variant} ({point})");
         let out = s.path("out");
         std::fs::create_dir(&out).unwrap();
         let archive = out.join("a.img");
@@ -852,11 +859,15 @@ fn a_backup_that_fails_at_its_rename_records_no_archive() {
         assert_eq!(o.status.code(), Some(1), "{variant}: {}", text(&o));
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(
-            err.contains("nothing was written there")
+            err.contains(&format!("cannot back up VLUN A to {}", archive.display()))
+                && err.contains("nothing was written there")
                 && err.contains("no archive is recorded")
                 && err.contains("owm device abandon"),
             "{variant}: {err}"
         );
+        if point == "backup-copy" {
+            assert!(err.contains("No space left on device"), "{variant}: {err}");
+        }
         assert_eq!(
             std::fs::read_dir(&out).unwrap().count(),
             0,
