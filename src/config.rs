@@ -108,7 +108,16 @@ impl FileError {
     /// A key or value it quotes from the file is shown as a name
     /// ([`engine::shown`]): serde's words are one line, and stay so.
     pub fn toml(path: &Path, src: &str, e: &toml::de::Error) -> Self {
-        let msg = toml_words(&e.message().trim().shown().to_string());
+        // The parser's message may span lines (`invalid table header` then `expected
+        // ...`): they are joined into one, so the error stays one line.
+        let one_line = e
+            .message()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(": ");
+        let msg = toml_words(&one_line.shown().to_string());
         let msg = unknown_field_words(&msg, &[]).unwrap_or(msg);
         match e.span() {
             Some(span) => {
