@@ -202,16 +202,18 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
 /// The largest `--memory-max`, in GiB (1 PiB): beyond it the flag is a typo, not a limit.
 const MEMORY_MAX_GIB_MAX: f64 = 1_048_576.0;
 
-/// `--memory-max GIB`: a finite number of GiB above 0 and at most
-/// [`MEMORY_MAX_GIB_MAX`]; anything else (nan, inf, 0, negative, 1e300) is an error
-/// clap reports naming the flag (exit 2).
+/// `--memory-max GIB`: a finite number of GiB of at least one byte (2^-30 GiB) and at
+/// most [`MEMORY_MAX_GIB_MAX`]; anything else (nan, inf, 0, negative, 1e-300, 1e300)
+/// is an error clap reports naming the flag (exit 2).
 fn parse_gib(s: &str) -> Result<f64, String> {
     let gib = s.parse::<f64>().unwrap_or(f64::NAN);
-    if gib.is_finite() && gib > 0.0 && gib <= MEMORY_MAX_GIB_MAX {
+    if gib.is_finite() && gib * GIB >= 1.0 && gib <= MEMORY_MAX_GIB_MAX {
         Ok(gib)
     } else {
         Err(format!(
-            "`{s}`: expected GiB, a finite number above 0 and at most {MEMORY_MAX_GIB_MAX}"
+            "`{s}`: expected GiB, a finite number of at least one byte ({:.1e} GiB) and at \
+             most {MEMORY_MAX_GIB_MAX}",
+            1.0 / GIB
         ))
     }
 }
@@ -366,19 +368,24 @@ impl CheckArgs {
         if let Some(ts) = &self.transactions {
             c.set_transactions(ts.clone());
             if self.old.is_some_and(|n| n != c.old) || self.new.is_some_and(|n| n != c.new) {
+                // Only the flags given are quoted: a count left out is not the user's.
+                let given: Vec<String> = [("--old", self.old), ("--new", self.new)]
+                    .into_iter()
+                    .filter_map(|(flag, n)| n.map(|n| format!("{flag} {n}")))
+                    .collect();
                 bail!(
-                    "--transactions lists {} old and {} new transactions, not --old {} --new {}",
+                    "--transactions lists {} old and {} new transactions, not {}",
                     c.old,
                     c.new,
-                    self.old.unwrap_or(c.old),
-                    self.new.unwrap_or(c.new)
+                    given.join(" ")
                 );
             }
         }
+        // The locks first: record locks bound the volume a model file may give.
+        c.locks = self.locks.unwrap_or(c.locks);
         if let Some(path) = &self.model {
             crate::check_model_file::apply(path, &mut c)?;
         }
-        c.locks = self.locks.unwrap_or(c.locks);
         c.discipline = self.discipline.unwrap_or(c.discipline);
         c.type_b = self.type_b.unwrap_or(c.type_b);
         c.aborts = self.aborts.unwrap_or(c.aborts);

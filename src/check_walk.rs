@@ -104,22 +104,23 @@ pub fn run(
         since,
         memory: None,
     };
-    let sizing = model::estimate_within(cfg, &limits)?;
-    match &sizing {
-        model::Sizing::Small => {}
-        model::Sizing::Estimated(e) => say!("estimate of the whole space: {e}"),
-        model::Sizing::Cut(why) => {
-            say!("estimate of the whole space: not made: its searches of the smaller configurations were cut by {why}");
+    // The estimate refuses nothing for walks (they hold constant memory): it is made
+    // only when no `--timeout` is set, so that it never spends the walks' time.
+    if cfg.timeout.is_some() {
+        if cfg.old + cfg.new > model::estimate::ESTIMATE_ABOVE_TXNS {
+            say!(
+                "estimate of the whole space: not made: --timeout is left whole to the walks \
+                 (without --timeout the estimate is made)"
+            );
         }
-    }
-    // `--timeout` counts from the start of the command: what the estimate's searches
-    // took of it is said, so that a run whose walks had little time left says why.
-    if let (Some(t), false) = (cfg.timeout, matches!(sizing, model::Sizing::Small)) {
-        say!(
-            "the estimate's searches took {:.3} s of --timeout {} s; the walks have the rest",
-            since.elapsed().as_secs_f64().min(t.as_secs_f64()),
-            t.as_secs_f64()
-        );
+    } else {
+        match model::estimate_within(cfg, &limits)? {
+            model::Sizing::Small => {}
+            model::Sizing::Estimated(e) => say!("estimate of the whole space: {e}"),
+            model::Sizing::Cut(why) => {
+                say!("estimate of the whole space: not made: its searches of the smaller configurations were cut by {why}");
+            }
+        }
     }
     let report = model::walk_since(cfg, &plan, &crate::interrupt::requested, since)?;
     finish(

@@ -108,7 +108,17 @@ impl FileError {
     /// A key or value it quotes from the file is shown as a name
     /// ([`engine::shown`]): serde's words are one line, and stay so.
     pub fn toml(path: &Path, src: &str, e: &toml::de::Error) -> Self {
-        let msg = toml_words(&e.message().trim().shown().to_string());
+        // A syntax error's message puts what the parser expected on a line of its own
+        // (`invalid table header` then ``expected `.`, `]]` ``): it is joined to the
+        // first, so the error stays one line. Any other line feed is quoted from the
+        // file (a key may hold one) and is shown escaped.
+        let message = e.message().trim();
+        let one_line = if toml_edit::ImDocument::parse(src).is_err() {
+            message.replace("\nexpected ", ": expected ")
+        } else {
+            message.to_string()
+        };
+        let msg = toml_words(&one_line.shown().to_string());
         let msg = unknown_field_words(&msg, &[]).unwrap_or(msg);
         match e.span() {
             Some(span) => {

@@ -337,6 +337,47 @@ pub(crate) fn stdout_error() -> Option<String> {
 
 /// `--jobs`: 1..=[`check::THREADS_MAX`] (more threads than a machine runs usefully
 /// only risk the operating system refusing them).
+/// The command line, parsed; on an error, clap's message and exit status (2), except
+/// for a value that is not UTF-8, whose flag clap does not name: the message names it.
+fn parse_cli() -> Cli {
+    match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.kind() == clap::error::ErrorKind::InvalidUtf8 => {
+            let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+            tell!("error: {}", not_utf8_words(&args));
+            std::process::exit(2)
+        }
+        Err(e) => e.exit(),
+    }
+}
+
+/// What a command line with an argument that is not UTF-8 gets wrong, naming the flag
+/// whose value it is: `the value of --variant is not UTF-8 ...`.
+fn not_utf8_words(args: &[std::ffi::OsString]) -> String {
+    let why = "(only a file path may hold bytes that are not UTF-8)";
+    let Some(at) = args.iter().position(|a| a.to_str().is_none()) else {
+        return format!("an argument is not UTF-8 {why}");
+    };
+    let bytes = args[at].as_encoded_bytes();
+    let flag = if bytes.starts_with(b"--") {
+        // `--flag=value`: the flag is before the `=`, when that part is text.
+        bytes
+            .iter()
+            .position(|&b| b == b'=')
+            .and_then(|eq| std::str::from_utf8(&bytes[..eq]).ok())
+            .map(str::to_string)
+    } else {
+        at.checked_sub(1)
+            .and_then(|i| args[i].to_str())
+            .filter(|a| a.starts_with('-'))
+            .map(str::to_string)
+    };
+    match flag {
+        Some(flag) => format!("the value of {flag} is not UTF-8 {why}"),
+        None => format!("argument {at} is not UTF-8 {why}"),
+    }
+}
+
 fn parse_jobs(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(n) if (1..=check::THREADS_MAX).contains(&n) => Ok(n),

@@ -767,11 +767,13 @@ fn a_bound_lifts_the_memory_refusal_only_when_it_fits() {
     assert!([0, 3].contains(&code(&o)), "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("unique states"), "{}", stdout(&o));
     assert!(stdout(&o).contains("estimate: about"), "{}", stdout(&o));
-    for bad in ["nan", "inf", "-inf", "1e300", "-1", "0", "lots"] {
+    for bad in [
+        "nan", "inf", "-inf", "1e300", "-1", "0", "1e-300", "9e-10", "lots",
+    ] {
         let flag = format!("--memory-max={bad}");
         let o = owm(&["check", "--threads", "1", &flag]);
         assert_eq!(code(&o), 2, "{bad}: {}", stderr(&o));
-        fails_with(&o, &["--memory-max", "above 0"]);
+        fails_with(&o, &["--memory-max", "at least one byte"]);
     }
 }
 
@@ -1003,7 +1005,10 @@ fn a_model_file_is_checked_and_its_trace_replays_without_it() {
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     fails_with(
         &o,
-        &["bad.toml:4: key `transaction.0.to`", "records are 0..2"],
+        &[
+            "bad.toml:4: key `transaction.0.to`",
+            "records are 0..=1 (blocks x records per block), got 5",
+        ],
     );
     let o = owm(&["check", "--model", &s(&tmp.path().join("absent.toml"))]);
     assert_eq!(code(&o), 2, "{}", stderr(&o));
@@ -1200,6 +1205,10 @@ fn one_ctrl_c_stops_a_check_with_exit_3_and_a_verdict_two_with_130() {
         "2",
         "--threads",
         "1",
+        "--states-max",
+        "1000000",
+        "--timeout",
+        "1000",
         "--json",
         &json,
         "--trace-dir",
@@ -1217,6 +1226,19 @@ fn one_ctrl_c_stops_a_check_with_exit_3_and_a_verdict_two_with_130() {
     assert_eq!(code(&o), 3, "{}{}{rest}", stdout(&o), p.said);
     let text = stdout(&o);
     assert!(text.contains("(cut by an interrupt)"), "{text}");
+    // The bounds set cut nothing: neither is named or explained, and no witness depth
+    // is said to be of any kind when none was reached.
+    assert!(
+        text.lines().any(|l| l
+            == "INCOMPLETE: 1 state reached but not explored (cut by an interrupt); \
+                verdicts hold only within it"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("--states-max 1000000 stops") && !text.contains("1000 s"),
+        "{text}"
+    );
+    assert!(text.contains("\nwitnesses (none reached):\n"), "{text}");
     // Interrupted before its first state: no witness reached, nothing said to hold.
     assert!(held_only_where_witnessed(&o).is_empty(), "{text}");
     assert!(
@@ -1524,8 +1546,8 @@ fn memory_max_bounds_every_search() {
 
 /// `--timeout` counts the whole command: beyond four transactions the estimate's
 /// searches of the smaller configurations run first, and a timeout they use up leaves
-/// the estimate not made (said so) and the search exploring nothing (exit 3), in an
-/// exhaustive search as in random walks.
+/// the estimate not made (said so) and the search exploring nothing (exit 3). Random
+/// walks make no estimate under `--timeout` (`walks.rs`).
 #[test]
 fn the_timeout_counts_the_estimates_searches() {
     let tmp = tempfile::tempdir().unwrap();
@@ -1554,18 +1576,6 @@ fn the_timeout_counts_the_estimates_searches() {
         "{text}"
     );
     assert!(held_only_where_witnessed(&o).is_empty(), "{text}");
-    let o = owm(&[
-        &seven[..],
-        &["--simulate", "--walks", "5", "--trace-dir", &t],
-    ]
-    .concat());
-    assert_eq!(code(&o), 3, "{}{}", stdout(&o), stderr(&o));
-    let text = stdout(&o);
-    assert!(
-        text.contains("estimate of the whole space: not made")
-            && text.contains("the timeout stopped the run after 0 of 5 walks"),
-        "{text}"
-    );
 }
 
 /// The coverage's witness depths say which witness they are: breadth first on one
@@ -2113,4 +2123,176 @@ fn a_bad_number_is_refused_naming_its_flag() {
         assert!(err.contains(flag), "{args:?}: {err}");
         assert!(!err.contains("unexpected argument"), "{args:?}: {err}");
     }
+}
+
+/// A cut search names only the bounds that cut it, never one merely set: `--timeout
+/// 100` and `--states-max 100000` on a search `--depth 10` cuts in milliseconds leave
+/// `held within depth 10` (every state within it judged), in the text and the JSON
+/// `bound`; a states bound that fired beside an unfired timeout, or the memory limit,
+/// is named alone.
+#[test]
+fn a_cut_names_only_the_bounds_that_fired() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = s(&tmp.path().join("t"));
+    let json = s(&tmp.path().join("v.json"));
+    let result = |o: &Output| -> String {
+        stdout(o)
+            .lines()
+            .find(|l| l.starts_with("result: "))
+            .unwrap_or_else(|| panic!("{}", stdout(o)))
+            .to_string()
+    };
+    let base = ["check", "--threads", "1", "--trace-dir", &t];
+    let depth_only = owm(&[&base[..], &["--depth", "10"]].concat());
+    assert_eq!(code(&depth_only), 3, "{}", stdout(&depth_only));
+    for unfired in [
+        &["--timeout", "100"][..],
+        &["--states-max", "100000"][..],
+        &[
+            "--timeout",
+            "100",
+            "--states-max",
+            "100000",
+            "--json",
+            &json,
+        ][..],
+    ] {
+        let o = owm(&[&base[..], &["--depth", "10"], unfired].concat());
+        assert_eq!(code(&o), 3, "{unfired:?}: {}", stdout(&o));
+        let text = stdout(&o);
+        assert!(
+            result(&o).starts_with("result: incomplete: held within depth 10: "),
+            "{unfired:?}: {text}"
+        );
+        assert!(text.contains("(cut by depth 10);"), "{unfired:?}: {text}");
+        assert!(
+            !text.contains("100 s") && !text.contains("100000 states)"),
+            "{unfired:?}: {text}"
+        );
+        // The figures and verdicts are those of the depth bound alone.
+        assert_eq!(result(&o), result(&depth_only), "{unfired:?}");
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let bounds: Vec<&str> = v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["bound"].as_str())
+        .collect();
+    assert!(!bounds.is_empty(), "{v}");
+    assert!(bounds.iter().all(|b| *b == "depth 10"), "{bounds:?}");
+
+    let o = owm(&[&base[..], &["--states-max", "8000", "--timeout", "100"]].concat());
+    assert_eq!(code(&o), 3, "{}", stdout(&o));
+    assert!(
+        result(&o).contains("(cut by 8000 states)"),
+        "{}",
+        result(&o)
+    );
+    assert!(!stdout(&o).contains("100 s"), "{}", stdout(&o));
+
+    let o = owm(&[
+        &base[..],
+        &[
+            "--memory-max",
+            "0.001",
+            "--timeout",
+            "100",
+            "--states-max",
+            "100000000",
+        ],
+    ]
+    .concat());
+    assert_eq!(code(&o), 3, "{}", stdout(&o));
+    let text = result(&o);
+    assert!(
+        text.contains("(cut by --memory-max 0.001 GiB: the process held "),
+        "{text}"
+    );
+    assert!(
+        !text.contains("100 s") && !text.contains("100000000"),
+        "{text}"
+    );
+}
+
+/// Bad input names what is wrong and where, on one line: a TOML syntax error keeps
+/// one line (no `\x0a`), a model file whose volume exceeds the record locks names the
+/// file, its key and `--locks`, a record out of range is quoted alone against the
+/// inclusive range, `--memory-max` below one byte is refused, a value that is not
+/// UTF-8 names its flag, and a `--transactions` mismatch quotes only the flags given.
+#[test]
+fn bad_input_names_what_is_wrong_and_where() {
+    let tmp = tempfile::tempdir().unwrap();
+    let syntax = write(
+        tmp.path(),
+        "syntax.toml",
+        "blocks = 3\n[[transaction]\nrole=\"old\"\n",
+    );
+    let o = owm(&["check", "--model", &syntax]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &["syntax.toml:2: invalid table header: expected `.`, `]]`"],
+    );
+    assert!(!stderr(&o).contains("\\x0a"), "{}", stderr(&o));
+
+    let two = "[[transaction]]\nrole = \"old\"\nfrom = 0\nto = 1\namount = 1\n\n\
+               [[transaction]]\nrole = \"new\"\nfrom = 1\nto = 3\namount = 1\n";
+    let big = write(
+        tmp.path(),
+        "big.toml",
+        &format!("blocks = 3\nrecords_per_block = 3\n{two}"),
+    );
+    let o = owm(&["check", "--model", &big, "--locks", "record"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            "big.toml:1: key `blocks`",
+            "9 record locks",
+            "--locks record",
+        ],
+    );
+
+    let oob = write(tmp.path(), "oob.toml", &format!("blocks = 3\n{two}"));
+    let o = owm(&["check", "--model", &oob]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &["oob.toml:11: key `transaction.1.to`: records are 0..=2 (blocks x records per block), got 3"],
+    );
+    assert!(!stderr(&o).contains("got 1 and 3"), "{}", stderr(&o));
+
+    let o = owm(&["check", "--memory-max", "1e-300"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &["--memory-max", "at least one byte"]);
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt as _;
+        for flag in ["--variant", "--timeout"] {
+            let o = std::process::Command::new(env!("CARGO_BIN_EXE_owm"))
+                .args(["check", flag])
+                .arg(std::ffi::OsStr::from_bytes(b"\xff"))
+                .output()
+                .unwrap();
+            assert_eq!(code(&o), 2, "{}", stderr(&o));
+            fails_with(&o, &[&format!("the value of {flag} is not UTF-8")]);
+        }
+    }
+
+    let o = owm(&[
+        "check",
+        "--transactions",
+        "old:0:1:5,new:1:0:3",
+        "--old",
+        "2",
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &["--transactions lists 1 old and 1 new transactions, not --old 2"],
+    );
+    assert!(!stderr(&o).contains("--new"), "{}", stderr(&o));
 }

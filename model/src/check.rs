@@ -113,6 +113,35 @@ pub enum Stopped {
     Memory(String),
 }
 
+/// A bound that cut a search ([`CheckReport::cuts`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cut {
+    /// `--depth D`: a state one step deeper was reached, not explored.
+    Depth(usize),
+    /// `--states-max N`: more than N states were generated.
+    States(usize),
+    /// `--timeout`: it ran out while the search ran.
+    Timeout(Duration),
+    /// The user's memory limit, with what was held (as [`Stopped::Memory`]).
+    Memory(String),
+    /// An interrupt (Ctrl-C).
+    Interrupt,
+}
+
+impl std::fmt::Display for Cut {
+    /// `depth 21`, `1000 states`, `100 s`, `--memory-max 0.01 GiB: the process held
+    /// 12.3 MiB`, `an interrupt`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cut::Depth(d) => write!(f, "depth {d}"),
+            Cut::States(n) => f.write_str(&sim::number_text::counted(*n as u64, "state", "states")),
+            Cut::Timeout(t) => write!(f, "{} s", t.as_secs_f64()),
+            Cut::Memory(why) => f.write_str(why),
+            Cut::Interrupt => f.write_str("an interrupt"),
+        }
+    }
+}
+
 /// What became of one property.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -181,6 +210,12 @@ pub struct CheckReport {
     /// What stopped the search besides its bounds: an interrupt (the `stop` of
     /// [`Limits`]) or the memory limit; `None` when only the bounds cut it, or nothing.
     pub stopped: Option<Stopped>,
+    /// True when `--timeout` ran out while the search ran (or before it began): the
+    /// timeout cut it. False when it was not set or never ran out.
+    pub timed_out: bool,
+    /// True when the search reached a state one step beyond `--depth` (reached, not
+    /// explored): the depth bound cut it. False without `--depth`.
+    pub beyond_depth: bool,
     /// Per action kind, enabled and taken; the depth of each `sometimes` witness.
     pub coverage: Coverage,
 }
@@ -248,30 +283,60 @@ impl CheckReport {
         }
     }
 
-    /// What stopped the search: the bounds (`depth 21, 1000 states`), `an
-    /// interrupt` or the memory limit (`--memory-max 0.01 GiB (the process held 12.3
-    /// MiB)`).
-    pub fn cut_by(&self) -> String {
-        match (&self.stopped, self.config.bounds()) {
-            (Some(Stopped::Memory(why)), _) => why.clone(),
-            (None, Some(b)) => b,
-            _ => "an interrupt".into(),
+    /// The bounds that cut the search, in the order depth, states, timeout, memory,
+    /// interrupt: only those that fired, never one merely set (`--timeout 100` on a
+    /// search of 5 ms is not among them). Empty for a complete search.
+    pub fn cuts(&self) -> Vec<Cut> {
+        let mut cuts = Vec::new();
+        if self.complete() {
+            return cuts;
         }
+        let states_cut = self.past_states_max();
+        let stopped = self.stopped.is_some();
+        if let Some(d) = self.config.depth {
+            // stateright's own record of the deepest state popped can miss one when
+            // threads race to raise it: a cut no other bound explains is the depth's.
+            if self.beyond_depth || (!states_cut && !self.timed_out && !stopped) {
+                cuts.push(Cut::Depth(d));
+            }
+        }
+        if let (Some(n), true) = (self.config.states_max, states_cut) {
+            cuts.push(Cut::States(n));
+        }
+        if let (Some(t), true) = (self.config.timeout, self.timed_out) {
+            cuts.push(Cut::Timeout(t));
+        }
+        match &self.stopped {
+            Some(Stopped::Memory(why)) => cuts.push(Cut::Memory(why.clone())),
+            Some(Stopped::Interrupt) => cuts.push(Cut::Interrupt),
+            None => {}
+        }
+        cuts
     }
 
-    /// What the verdicts of a cut search cover: `depth 21` when only a depth bound
-    /// cut it (every state within that depth was judged), else `the 1500 states
-    /// explored (cut by 1000 states)`: a state or time budget or an interrupt leaves
-    /// states of any depth unjudged.
+    /// What stopped the search, naming only the bounds that fired ([`CheckReport::cuts`]):
+    /// `depth 21`, `1000 states`, `100 s`, `an interrupt` or the memory limit
+    /// (`--memory-max 0.01 GiB: the process held 12.3 MiB`), joined by commas when
+    /// several did.
+    pub fn cut_by(&self) -> String {
+        let cuts = self.cuts();
+        if cuts.is_empty() {
+            return "nothing".into();
+        }
+        cuts.iter()
+            .map(Cut::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// What the verdicts of a cut search cover: `depth 21` when only the depth bound
+    /// cut it (every state within that depth was judged, whatever other bounds were set
+    /// and did not fire), else `the 1500 states explored (cut by 1000 states)`: a state
+    /// or time budget, the memory limit or an interrupt leaves states of any depth
+    /// unjudged.
     pub fn scope(&self) -> String {
-        match self.config.depth {
-            Some(d)
-                if self.stopped.is_none()
-                    && self.config.states_max.is_none()
-                    && self.config.timeout.is_none() =>
-            {
-                format!("depth {d}")
-            }
+        match self.cuts().as_slice() {
+            [Cut::Depth(d)] => format!("depth {d}"),
             _ => format!(
                 "the {} explored (cut by {})",
                 states(self.explored_states as u64),
@@ -372,14 +437,17 @@ impl CheckReport {
     /// is incomplete even when its threads explored every state before that check
     /// ([`CheckReport::complete`]), and the line says so.
     pub fn coverage_line(&self) -> String {
+        // The soft bound is explained where it is in play: a complete search under it,
+        // or one it cut; not after a cut it had no part in (an interrupt, a timeout).
+        let states_in_play = self.complete() || self.past_states_max();
         let soft = match self.config.states_max {
-            Some(n) => format!(
+            Some(n) if states_in_play => format!(
                 "; --states-max {n} stops the search at the first check, after every 1,500 \
                  states a search thread explores, that finds more than {n} states \
                  generated, not at exactly {n}: {} generated, {} explored",
                 self.generated_states, self.explored_states
             ),
-            None => String::new(),
+            _ => String::new(),
         };
         match (self.complete(), self.config.bounds()) {
             (true, None) => "complete: every reachable state was explored".into(),
@@ -567,7 +635,10 @@ pub fn check_with_progress(
     }
     let per_state = crate::estimate::bytes_per_state(cfg.strategy);
     let mut stopped = stop_now(limits, 0, per_state);
-    if stopped.is_some() || left == Some(Duration::ZERO) {
+    // A timeout already run out (by the searches before this one) cuts it before it
+    // begins.
+    let mut timed_out = left == Some(Duration::ZERO);
+    if stopped.is_some() || timed_out {
         model.stop.store(true, Ordering::Relaxed);
     }
     let start = Instant::now();
@@ -579,6 +650,7 @@ pub fn check_with_progress(
             progress,
             limits,
             &mut stopped,
+            &mut timed_out,
         ),
         Strategy::Dfs => finish(
             &model,
@@ -587,6 +659,7 @@ pub fn check_with_progress(
             progress,
             limits,
             &mut stopped,
+            &mut timed_out,
         ),
     }
 }
@@ -610,6 +683,7 @@ fn finish<C: Checker<OwmModel>>(
     mut progress: Option<&mut dyn FnMut(Progress)>,
     limits: &Limits<'_>,
     stopped: &mut Option<Stopped>,
+    timed_out: &mut bool,
 ) -> Result<CheckReport, ModelError> {
     // The search threads are joined on a thread of their own, which takes the time the
     // moment the last one ends: the rate is the search's, not a poll's.
@@ -629,15 +703,13 @@ fn finish<C: Checker<OwmModel>>(
     let per_state = crate::estimate::bytes_per_state(model.cfg.strategy);
     let mut reported = Instant::now();
     let deadline = model.cfg.timeout.map(|t| limits.since + t);
-    let mut timed_out = false;
     while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
         done_rx.recv_timeout(Duration::from_millis(50))
     {
-        if !timed_out && deadline.is_some_and(|at| Instant::now() >= at) {
-            // The timeout is one of the configuration's bounds: the report names it
-            // among them ([`CheckReport::cut_by`]), as the states it left unexplored
-            // make the search incomplete.
-            timed_out = true;
+        if !*timed_out && deadline.is_some_and(|at| Instant::now() >= at) {
+            // The report names the timeout among the bounds that cut the search
+            // ([`CheckReport::cuts`]) only when it ran out while the search ran.
+            *timed_out = true;
             model.stop.store(true, Ordering::Relaxed);
         }
         if reported.elapsed() >= Duration::from_millis(500) {
@@ -711,10 +783,15 @@ fn finish<C: Checker<OwmModel>>(
                 let (found, cut) =
                     shortest_counterexamples(model, &violated, &budget, &mut progress);
                 shortest = found;
-                Some(format!(
-                    "{threads}, and the search for the shortest {}",
-                    cut.unwrap_or_else(|| "did not meet it".into())
-                ))
+                // A shorter trace may exist: breadth first on one thread meets the
+                // nearest violation first and needs no second search.
+                Some(match cut {
+                    Some(why) => format!(
+                        "{threads}, and the search for the shortest {why}: a shorter trace \
+                         may exist; --threads 1 gives the shortest"
+                    ),
+                    None => format!("{threads}, and the search for the shortest did not meet it"),
+                })
             }
         }
     };
@@ -774,6 +851,8 @@ fn finish<C: Checker<OwmModel>>(
         elapsed,
         cut_states,
         stopped,
+        timed_out: *timed_out,
+        beyond_depth: model.cfg.depth.is_some_and(|d| checker_depth > d),
         coverage,
     })
 }
@@ -1026,6 +1105,7 @@ mod tests {
                 "found by 2 threads",
                 "stopped at 10 states",
                 "--memory-max x GiB",
+                "a shorter trace may exist; --threads 1 gives the shortest",
             ] {
                 assert!(why.contains(part), "{part}: {why}");
             }
@@ -1092,6 +1172,53 @@ mod tests {
             "{}",
             r.render()
         );
+    }
+
+    /// Only the bounds that fired are named: a depth bound that cut with a timeout and
+    /// a states bound set but unfired reads `depth 6`; a timeout run out before the
+    /// search began is named alone, whatever depth bound was set.
+    #[test]
+    fn only_the_bounds_that_fired_are_named() {
+        let cfg = CheckConfig {
+            threads: 1,
+            depth: Some(6),
+            ..violating()
+        };
+        let depth_only = check(&cfg).unwrap();
+        assert_eq!(depth_only.cuts(), [Cut::Depth(6)]);
+        let set = CheckConfig {
+            timeout: Some(Duration::from_secs(1000)),
+            states_max: Some(1_000_000),
+            ..cfg.clone()
+        };
+        let r = check(&set).unwrap();
+        assert_eq!(r.cuts(), [Cut::Depth(6)]);
+        assert_eq!(
+            (r.scope(), r.cut_by()),
+            ("depth 6".into(), "depth 6".into())
+        );
+        // The verdicts and the coverage line are those of the depth bound alone.
+        for p in &r.properties {
+            assert_eq!(r.verdict(p.name), depth_only.verdict(p.name), "{}", p.name);
+        }
+        assert_eq!(r.coverage_line(), depth_only.coverage_line());
+
+        let timeout = Duration::from_millis(250);
+        let spent = Limits {
+            since: Instant::now().checked_sub(timeout).unwrap(),
+            ..Limits::none()
+        };
+        let r = check_with_progress(
+            &CheckConfig {
+                timeout: Some(timeout),
+                ..cfg
+            },
+            None,
+            &spent,
+        )
+        .unwrap();
+        assert_eq!(r.cuts(), [Cut::Timeout(timeout)]);
+        assert_eq!(r.scope(), "the 0 states explored (cut by 0.25 s)");
     }
 
     /// The search for the shortest stops, saying so, once `--timeout` has run out

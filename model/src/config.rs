@@ -275,7 +275,8 @@ impl CheckConfig {
         if items > LOCK_ITEMS_MAX as u64 {
             return bad(format!(
                 "{items} {} locks exceed the model's {LOCK_ITEMS_MAX} lock items \
-                 (blocks x records per block with record locks)",
+                 (blocks x records per block with --locks record: fewer blocks or \
+                 records per block, or --locks block)",
                 self.locks
             ));
         }
@@ -466,9 +467,16 @@ impl Transfer {
     /// What is wrong with this transfer on a volume of `records` records, if anything.
     pub fn problem(&self, records: u64) -> Option<String> {
         if self.from >= records || self.to >= records {
+            // Only the records out of range are quoted.
+            let out: Vec<String> = [self.from, self.to]
+                .into_iter()
+                .filter(|&r| r >= records)
+                .map(|r| r.to_string())
+                .collect();
             Some(format!(
-                "records are 0..{records} (blocks x records per block), got {} and {}",
-                self.from, self.to
+                "records are 0..={} (blocks x records per block), got {}",
+                records.saturating_sub(1),
+                out.join(" and ")
             ))
         } else if self.from == self.to {
             Some(format!("from and to are the same record ({})", self.from))

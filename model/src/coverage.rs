@@ -225,8 +225,11 @@ impl Coverage {
                 c.taken
             );
         }
-        if !self.witnesses.is_empty() {
+        if self.witnesses.iter().any(|w| w.depth.is_some()) {
             let _ = writeln!(out, "witnesses (depth: {depths}):");
+        } else if !self.witnesses.is_empty() {
+            // Which witness a depth is says nothing when none was reached.
+            let _ = writeln!(out, "witnesses (none reached):");
         }
         for w in &self.witnesses {
             let at = w.depth.map_or_else(

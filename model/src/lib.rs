@@ -32,8 +32,8 @@ pub mod verdicts;
 pub mod walk;
 
 pub use check::{
-    check, check_with_progress, held_bytes, states, CheckReport, Limits, MemoryBudget, Outcome,
-    Progress, PropertyReport, Stopped, SHORTEST_SEARCH_STATES_MAX,
+    check, check_with_progress, held_bytes, states, CheckReport, Cut, Limits, MemoryBudget,
+    Outcome, Progress, PropertyReport, Stopped, SHORTEST_SEARCH_STATES_MAX,
 };
 pub use config::{CheckConfig, Discipline, Locks, Rmw, Strategy};
 pub use coverage::{ActionKind, Coverage, KindCount, Witness};
