@@ -186,6 +186,14 @@ fn flag(x: Option<bool>) -> String {
     x.map(|b| b.to_string()).unwrap_or_default()
 }
 
+/// True when `row` (of `sweep.csv`, its seed in column `seed_col`) is that of a grid
+/// point whose run failed (a limit cut it, an error stopped it): every cell after the
+/// seed is empty (a run that ends always counts its commits).
+pub fn failed_row(row: &[String], seed_col: usize) -> bool {
+    row.get(seed_col + 1..)
+        .is_some_and(|cells| cells.iter().all(String::is_empty))
+}
+
 /// The columns of `stats.csv`.
 pub fn header(axes: &[String], with_baseline: bool) -> Vec<String> {
     let mut h: Vec<String> = axes.to_vec();
@@ -220,6 +228,7 @@ pub fn header(axes: &[String], with_baseline: bool) -> Vec<String> {
             .map(|s| s.to_string()),
         );
     }
+    h.extend(["seeds_run", "seeds_failed"].map(String::from));
     h
 }
 
@@ -336,6 +345,11 @@ pub fn rows(
                     None => row.extend(std::iter::repeat_n(String::new(), 8)),
                 }
             }
+            // The seeds of the group, and those whose run failed: `n` counts the
+            // values of the rest, so a mean over fewer seeds than ran says so.
+            row.push(g.rows.len().to_string());
+            let failed = g.rows.iter().filter(|r| failed_row(r, seed_col)).count();
+            row.push(failed.to_string());
             out.push(row);
         }
     }
@@ -461,8 +475,54 @@ mod tests {
         // Unpaired, the same two samples give ±t(2)·√(50/2 + 50/2) ≈ ±30.4.
         let unpaired: f64 = t[1][17].parse().unwrap();
         assert!(unpaired > 20.0, "{unpaired}");
-        assert_eq!(t[0][10..], ["", "", "", "", "", "", "", ""]);
+        assert_eq!(t[0][10..18], ["", "", "", "", "", "", "", ""]);
         assert_eq!(header(&["x".into()], true).len(), t[0].len());
+        // Two seeds each, none failed.
+        assert_eq!(t[0][18..], ["2", "0"]);
+        assert_eq!(t[1][18..], ["2", "0"]);
+    }
+
+    /// A seed whose run failed (its row's cells empty) counts in `seeds_run` and
+    /// `seeds_failed`, not in `n`: the mean is of the seeds left, and the table says so.
+    #[test]
+    fn failed_seeds_are_counted_apart_from_n() {
+        let h: Vec<String> = ["index", "x", "policy", "seed", "m", "k"]
+            .map(String::from)
+            .to_vec();
+        let row = |seed: u64, m: &str, k: &str| -> Vec<String> {
+            vec![
+                "0".into(),
+                "1".into(),
+                "q".into(),
+                seed.to_string(),
+                m.into(),
+                k.into(),
+            ]
+        };
+        let rows = vec![
+            row(1, "", ""),
+            row(2, "10", "1"),
+            row(3, "", "2"),
+            row(4, "20", "3"),
+        ];
+        assert!(failed_row(&rows[0], 3));
+        // A metric empty on a run that ended is no failure.
+        assert!(!failed_row(&rows[2], 3));
+        let t = super::rows(&h, &rows, 1, &["m".into(), "k".into()], None);
+        let at = |r: &[String], c: &str| {
+            r[header(&["x".into()], false)
+                .iter()
+                .position(|h| h == c)
+                .unwrap()]
+            .clone()
+        };
+        assert_eq!(t.len(), 2);
+        for (r, n, mean) in [(&t[0], "2", "15.0000"), (&t[1], "3", "2.0000")] {
+            assert_eq!(at(r, "n"), n);
+            assert_eq!(at(r, "mean"), mean);
+            assert_eq!(at(r, "seeds_run"), "4");
+            assert_eq!(at(r, "seeds_failed"), "1");
+        }
     }
 
     use proptest::prelude::*;

@@ -46,7 +46,11 @@ fn said(o: &std::process::Output, json: &Path, junit: &Path) -> Said {
         .to_string();
     let point_lines = text
         .lines()
-        .filter(|l| l.starts_with("violation at ") || l.starts_with("failed: "))
+        .filter(|l| {
+            l.starts_with("violation at ")
+                || l.starts_with("failed: ")
+                || l.starts_with("  reproduce point ")
+        })
         .map(str::to_string)
         .collect();
     Said {
@@ -225,9 +229,14 @@ fn edit(dir: &Path, name: &str, from: &str, to: &str) {
 
 /// Sets the `points_sha256` line of `dir/shard.toml` to the digest of its `points.json`.
 fn repin(dir: &Path) {
+    repin_file(dir, "points_sha256", "points.json");
+}
+
+/// Sets the `key` line of `dir/shard.toml` to the digest of `dir/file`.
+fn repin_file(dir: &Path, key: &str, file: &str) {
     let digest: String = {
         use sha2::Digest;
-        sha2::Sha256::digest(bytes(dir, "points.json"))
+        sha2::Sha256::digest(bytes(dir, file))
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect()
@@ -235,12 +244,12 @@ fn repin(dir: &Path) {
     let marker = std::fs::read_to_string(dir.join("shard.toml")).unwrap();
     let line = marker
         .lines()
-        .find(|l| l.starts_with("points_sha256"))
+        .find(|l| l.starts_with(&format!("{key} =")))
         .unwrap()
         .to_string();
     std::fs::write(
         dir.join("shard.toml"),
-        marker.replace(&line, &format!("points_sha256 = \"{digest}\"")),
+        marker.replace(&line, &format!("{key} = \"{digest}\"")),
     )
     .unwrap();
 }
@@ -365,6 +374,77 @@ fn merge_refuses_a_shards_missing_edited_or_unpinned_verdicts() {
         ],
     );
 
+    // A cell of sweep.csv edited (committed one less at grid index 0) with the CSV's
+    // digest in shard.toml recomputed: the row is not the one points.json recorded.
+    let p = shards("recomputed");
+    let csv = std::fs::read_to_string(p[0].join("sweep.csv")).unwrap();
+    let mut lines: Vec<String> = csv.lines().map(str::to_string).collect();
+    let c = lines[0].split(',').position(|h| h == "committed").unwrap();
+    let mut cells: Vec<String> = lines[1].split(',').map(str::to_string).collect();
+    assert_eq!(cells[0], "0", "{}", lines[1]);
+    let committed: u64 = cells[c].parse().unwrap();
+    cells[c] = (committed - 1).to_string();
+    lines[1] = cells.join(",");
+    std::fs::write(p[0].join("sweep.csv"), lines.join("\n") + "\n").unwrap();
+    repin_file(&p[0], "rows_sha256", "sweep.csv");
+    refuse(
+        &p,
+        &[
+            "shard 1/2",
+            &s(&p[0].join("sweep.csv")),
+            "the row of grid index 0 (point 0 (",
+            "is not the one",
+            &s(&p[0].join("points.json")),
+        ],
+    );
+
+    // Points without the digests of their rows (as an owm that kept none wrote them),
+    // digest recomputed: the rows cannot be checked against the points.
+    let p = shards("undigested");
+    let mut points: serde_json::Value =
+        serde_json::from_slice(&bytes(&p[1], "points.json")).unwrap();
+    for point in points.as_array_mut().unwrap() {
+        assert!(point
+            .as_object_mut()
+            .unwrap()
+            .remove("row_sha256")
+            .is_some());
+    }
+    std::fs::write(
+        p[1].join("points.json"),
+        serde_json::to_vec_pretty(&points).unwrap(),
+    )
+    .unwrap();
+    repin(&p[1]);
+    refuse(
+        &p,
+        &[
+            "shard 2/2",
+            &s(&p[1].join("points.json")),
+            "grid index 1 has no digest of its sweep.csv row",
+            "run this shard again",
+        ],
+    );
+
+    // `points` in shard.toml is not the grid's size (8 points).
+    for wrong in ["9", "7"] {
+        let p = shards(&format!("points{wrong}"));
+        edit(
+            &p[1],
+            "shard.toml",
+            "points = 8\n",
+            &format!("points = {wrong}\n"),
+        );
+        refuse(
+            &p,
+            &[
+                "shard 2/2",
+                &s(&p[1].join("shard.toml")),
+                &format!("points = {wrong}, but the grid of its sweep.toml has 8 points"),
+            ],
+        );
+    }
+
     // A rerun of a shard into its own output replaces it; points.json without a
     // shard.toml beside it is not owm's.
     let p = shards("rerun");
@@ -375,4 +455,115 @@ fn merge_refuses_a_shards_missing_edited_or_unpinned_verdicts() {
     let o = owm(&["sweep", &f, "--out", &s(&other)]);
     fails_with(&o, &["points.json"]);
     assert_eq!(code(&o), 2, "{}", stderr(&o));
+}
+
+/// Each grid point that fails or violates is followed on the terminal by the command
+/// that runs it alone (`  reproduce point I: …`), the very command the JSON verdicts
+/// carry for it (`suite_reproduce`); that command, run from another directory, fails
+/// the same way at that point. `owm merge` says its points' lines and commands as the
+/// sweep does, and ends with its own `reproduce:` line, whose command (by absolute
+/// paths) the JSON carries.
+#[test]
+fn failing_points_and_merges_print_the_command_that_reruns_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "s.toml",
+        r#"
+policies = ["quiesce", "cow"]
+seeds = [1, 2]
+metrics = ["response_ticks_mean"]
+[[axis]]
+key = "limits.time_ticks_max"
+values = [6000, 100000000]
+[scenario.workload]
+kind = "generated"
+records = 256
+transactions = 30
+"#,
+    );
+    let json = tmp.path().join("v.json");
+    let o = owm(&[
+        "sweep",
+        &f,
+        "--out",
+        &s(&tmp.path().join("o")),
+        "--json",
+        &s(&json),
+    ]);
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    let text = stdout(&o);
+    let v = read_json(&json);
+    let lines: Vec<&str> = text.lines().collect();
+    let mut checked = 0;
+    for (k, line) in lines.iter().enumerate() {
+        let Some(rest) = line.strip_prefix("failed: ") else {
+            continue;
+        };
+        // The suite: `point I (…)`, up to the colon after its parenthesis.
+        let suite = &rest[..rest.find("): ").unwrap() + 1];
+        let index = suite["point ".len()..].split(' ').next().unwrap();
+        let said = lines[k + 1..]
+            .iter()
+            .find_map(|l| l.strip_prefix(&format!("  reproduce point {index}: ")))
+            .unwrap_or_else(|| panic!("no command after {line}:\n{text}"));
+        assert_eq!(said, v["suite_reproduce"][suite], "{suite}");
+        // Run from elsewhere: the point alone, failing as it did.
+        let words = shlex::split(said).unwrap();
+        assert_eq!(words[0], "owm");
+        let elsewhere = tmp.path().join(format!("elsewhere{index}"));
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        let rerun = std::process::Command::new(env!("CARGO_BIN_EXE_owm"))
+            .args(&words[1..])
+            .current_dir(&elsewhere)
+            .output()
+            .unwrap();
+        assert_eq!(code(&rerun), 3, "{}", stderr(&rerun));
+        assert!(stdout(&rerun).contains(line), "{said}: {}", stdout(&rerun));
+        checked += 1;
+    }
+    assert_eq!(checked, 2, "two seeds cut by the limit:\n{text}");
+    // The merge of two shards: the same point lines and commands, and its own.
+    let mut dirs = Vec::new();
+    for k in 1..=2 {
+        let d = s(&tmp.path().join(format!("p{k}")));
+        let o = owm(&["sweep", &f, "--shard", &format!("{k}/2"), "--out", &d]);
+        // Shard 1/2 holds the even grid indexes, seed 1's: both cut.
+        assert_eq!(code(&o), if k == 1 { 3 } else { 0 }, "{}", stderr(&o));
+        dirs.push(d);
+    }
+    let merged_json = tmp.path().join("m.json");
+    let m = owm(&[
+        "merge",
+        &dirs[0],
+        &dirs[1],
+        "--out",
+        &s(&tmp.path().join("m")),
+        "--json",
+        &s(&merged_json),
+    ]);
+    assert_eq!(code(&m), 3, "{}", stderr(&m));
+    let point_lines = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| l.starts_with("failed: ") || l.starts_with("  reproduce point "))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(point_lines(&stdout(&m)), point_lines(&text));
+    let said = stdout(&m)
+        .lines()
+        .find_map(|l| l.strip_prefix("reproduce: "))
+        .map(str::to_string)
+        .unwrap_or_else(|| panic!("no reproduce line:\n{}", stdout(&m)));
+    let mj = read_json(&merged_json);
+    assert_eq!(
+        said,
+        format!(
+            "owm merge {} {} --out {}",
+            dirs[0],
+            dirs[1],
+            s(&tmp.path().join("m"))
+        )
+    );
+    assert_eq!(mj["reproduce"], said.as_str(), "absolute paths given");
 }

@@ -321,7 +321,8 @@ fn categorical_axes_are_evenly_spaced_and_named() {
         &format!("{base}[[axis]]\nkey = \"workload.records\"\nvalues = [64, 128, 192]\n{WORKLOAD}"),
     );
     let line = String::from_utf8(bytes(&numeric, "response_ticks_mean.svg")).unwrap();
-    let widest = x_spans(&line, MIRRORING).into_iter().fold(0.0, f64::max);
+    // Cow's line is solid (mirroring's dashed: pieces shorter than a category).
+    let widest = x_spans(&line, COW).into_iter().fold(0.0, f64::max);
     assert!(widest > g1, "a numeric axis joins its points: {widest}");
     // One marker per point and policy, and each legend entry shows its policy's
     // marker, on a line on a numeric axis, alone on categories.
@@ -1367,4 +1368,108 @@ kind = "generated"
             }
         }
     }
+}
+
+/// The width and dash of the line drawn in `hex` in `svg`: the polylines in that
+/// colour wider than an error bar's 1 pixel share one width; a solid line is drawn as
+/// one (and its legend sample one more), a dashed line as dozens of dashes.
+fn line_style(svg: &str, hex: &str) -> (u32, bool) {
+    let widths: Vec<u32> = svg
+        .lines()
+        .filter(|l| l.starts_with("<polyline") && l.contains(&format!("stroke=\"{hex}\"")))
+        .filter_map(|l| {
+            l.split("stroke-width=\"")
+                .nth(1)?
+                .split('"')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .filter(|&w| w > 1)
+        .collect();
+    assert!(!widths.is_empty(), "no line in {hex}");
+    assert!(widths.iter().all(|&w| w == widths[0]), "{hex}: {widths:?}");
+    (widths[0], widths.len() > 3)
+}
+
+/// A grid point where one of two seeds ran past the axis's time limit is the mean of
+/// the seed left: `stats.csv` says 1 of 2 seeds failed there (`seeds_run`,
+/// `seeds_failed`), and both plots box it in each policy's colour, the legend saying
+/// `boxed: 1 of 2 seeds failed (mean of the rest)`; the points where every seed ran are
+/// not boxed. Each policy's line has one width and dash in the plot of the metric and
+/// in its `--vs-` plot, which leaves the baseline out.
+#[test]
+fn points_where_seeds_failed_are_boxed_and_counted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "s.toml",
+        r#"
+policies = ["quiesce", "mirroring", "cow"]
+baseline = "quiesce"
+seeds = [1, 2]
+metrics = ["response_ticks_mean"]
+[[axis]]
+key = "limits.time_ticks_max"
+values = [6000, 100000000]
+[scenario.workload]
+kind = "generated"
+records = 256
+transactions = 30
+"#,
+    );
+    let out = tmp.path().join("o");
+    let o = owm(&["sweep", &f, "--out", &s(&out), "--quiet"]);
+    assert_eq!(code(&o), 3, "a limit cut a seed: {}", stderr(&o));
+    let stats = csv_rows(&out, "stats.csv");
+    assert_eq!(stats.len(), 6, "{stats:?}");
+    for r in &stats {
+        let cut = r["limits.time_ticks_max"] == "6000";
+        assert_eq!(r["seeds_run"], "2", "{r:?}");
+        assert_eq!(r["seeds_failed"], if cut { "1" } else { "0" }, "{r:?}");
+        assert_eq!(r["n"], if cut { "1" } else { "2" }, "{r:?}");
+    }
+    let boxes = |svg: &str| -> Vec<String> {
+        svg.lines()
+            .filter(|l| {
+                l.starts_with("<rect") && l.contains("width=\"24\"") && l.contains("fill=\"none\"")
+            })
+            .map(str::to_string)
+            .collect()
+    };
+    let colours = [
+        ("quiesce", "#D62728"),
+        ("mirroring", "#2CA02C"),
+        ("cow", "#9467BD"),
+    ];
+    let metric = String::from_utf8(bytes(&out, "response_ticks_mean.svg")).unwrap();
+    let vs = String::from_utf8(bytes(&out, "response_ticks_mean--vs-quiesce.svg")).unwrap();
+    for (svg, drawn) in [(&metric, &colours[..]), (&vs, &colours[1..])] {
+        let t: Vec<String> = texts(svg).into_iter().map(|(s, _)| s).collect();
+        assert!(
+            t.contains(&"boxed: 1 of 2 seeds failed (mean of the rest)".to_string()),
+            "{t:?}"
+        );
+        // One box per policy drawn, at the cut point, in its colour.
+        let b = boxes(svg);
+        assert_eq!(b.len(), drawn.len(), "{b:?}");
+        for (_, hex) in drawn {
+            assert!(b.iter().any(|l| l.contains(hex)), "{hex}: {b:?}");
+        }
+    }
+    for (name, hex) in &colours[1..] {
+        assert_eq!(line_style(&metric, hex), line_style(&vs, hex), "{name}");
+    }
+    // Every seed ran: no box, no legend entry.
+    std::fs::create_dir_all(tmp.path().join("whole")).unwrap();
+    let whole = sweep(
+        &tmp.path().join("whole"),
+        &format!("{BASE}[[axis]]\nkey = \"workload.records\"\nvalues = [64, 128]\n{WORKLOAD}"),
+    );
+    let svg = String::from_utf8(bytes(&whole, "admission_delay_ticks_mean.svg")).unwrap();
+    assert!(boxes(&svg).is_empty());
+    assert!(!svg.contains("boxed"));
+    assert!(csv_rows(&whole, "stats.csv")
+        .iter()
+        .all(|r| r["seeds_failed"] == "0"));
 }

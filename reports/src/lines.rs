@@ -27,6 +27,11 @@ pub struct Series {
     /// What the legend says after the name, in parentheses: e.g. where the series has
     /// no point and why (`no value at hdd-7200: every seed's backup abandoned`).
     pub note: Option<String>,
+    /// The points drawn from fewer replications than ran: `(x, failed, run)`, the
+    /// point at `x` the mean of the `run − failed` seeds left after `failed` of `run`
+    /// failed (a limit cut them, an error stopped them). Each is boxed (a square
+    /// around it) and the legend says how many of how many failed; empty: none.
+    pub seeds_failed: Vec<(f64, usize, usize)>,
 }
 
 impl Series {
@@ -296,18 +301,78 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(23, 190, 207),
 ];
 
-/// A policy keeps its colour across plots (and matches the timing diagrams: VLUN A
-/// blue is not used for a policy); other names take the palette in order.
-fn series_color(name: &str, i: usize) -> RGBColor {
-    match name {
-        "quiesce" => PALETTE[0],
-        "crash-consistent" => PALETTE[1],
-        "mirroring" => PALETTE[4],
-        "logging" => PALETTE[3],
-        "cow" => PALETTE[5],
-        "none" => BLACK,
-        _ => PALETTE[i % PALETTE.len()],
+/// The place of a policy in the fixed order of styles ([`series_look`]); `None` for
+/// a name that is no policy.
+fn policy_rank(name: &str) -> Option<usize> {
+    [
+        "quiesce",
+        "crash-consistent",
+        "logging",
+        "mirroring",
+        "cow",
+        "none",
+    ]
+    .iter()
+    .position(|p| *p == name)
+}
+
+/// How a series is drawn: its colour, marker, line width (pixels) and whether its
+/// line is dashed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Look {
+    color: RGBColor,
+    shape: Shape,
+    width: u32,
+    dashed: bool,
+}
+
+/// The look of series `name`, at place `k` in its plot and `i` in its panel. A policy
+/// has one look in every plot, whatever the other series beside it (a sweep's metric
+/// plot and its `--vs-` plot, which leaves the baseline out; two sweeps of different
+/// policies): its colour (matching the timing diagrams: VLUN A blue is not used for a
+/// policy), marker, width and dash: quiesce solid and crash-consistent dashed 4
+/// pixels wide, logging solid and mirroring dashed 3, cow solid and none dashed 2.
+/// Two policies of one width differ in dash, and
+/// two of one dash in width, so lines that coincide (two variants of equal cost) stay
+/// visible: the wider are drawn first ([`draw_order`]), solid beneath dashed. Other
+/// names take the palette and markers by their place `k` in the plot, widths (thinner
+/// each place) and dashes (every second) by their place `i` in their panel.
+fn series_look(name: &str, k: usize, i: usize) -> Look {
+    const SHAPES: [Shape; 3] = [Shape::Circle, Shape::Triangle, Shape::Cross];
+    match policy_rank(name) {
+        Some(r) => Look {
+            color: match name {
+                "quiesce" => PALETTE[0],
+                "crash-consistent" => PALETTE[1],
+                "mirroring" => PALETTE[4],
+                "logging" => PALETTE[3],
+                "cow" => PALETTE[5],
+                _ => BLACK,
+            },
+            shape: match name {
+                "quiesce" | "logging" => Shape::Triangle,
+                "crash-consistent" | "cow" => Shape::Cross,
+                _ => Shape::Circle,
+            },
+            width: 4 - (r / 2) as u32,
+            dashed: r % 2 == 1,
+        },
+        None => Look {
+            color: PALETTE[k % PALETTE.len()],
+            shape: SHAPES[k % SHAPES.len()],
+            width: 4u32.saturating_sub(i as u32).max(1),
+            dashed: i % 2 == 1,
+        },
     }
+}
+
+/// The order in which the series of `looks` (in their plot order) are drawn: wider
+/// lines first, of one width solid before dashed, else in plot order; so a thinner or
+/// dashed line that coincides with another is drawn over it and stays visible.
+fn draw_order(looks: &[Look]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..looks.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(looks[i].width), looks[i].dashed));
+    order
 }
 
 /// A marker's shape.
@@ -316,23 +381,6 @@ enum Shape {
     Circle,
     Triangle,
     Cross,
-}
-
-/// A policy keeps its marker shape across plots, as its colour (a sweep's metric plot
-/// and its `--vs-` plot, which leaves the baseline out); other names take the shapes
-/// by their place `i` in the plot.
-fn series_shape(name: &str, i: usize) -> Shape {
-    const SHAPES: [Shape; 3] = [Shape::Circle, Shape::Triangle, Shape::Cross];
-    let place = match name {
-        "none" => 0,
-        "quiesce" => 1,
-        "crash-consistent" => 2,
-        "mirroring" => 0,
-        "logging" => 1,
-        "cow" => 2,
-        _ => i,
-    };
-    SHAPES[place % SHAPES.len()]
 }
 
 /// Sets the legend sample of `$series`: the element `$base` (at the entry's point
@@ -632,10 +680,12 @@ fn legend_texts(p: &LinePlot, idx: &[usize]) -> Vec<Vec<String>> {
                 .any(|q| q.1.is_finite() && !s.intervals.iter().any(|b| b.0 == q.0))
         })
     });
+    let listed: Vec<&Series> = series().collect();
     series()
         .map(Series::legend)
         .chain(kinds.iter().map(|(_, n)| mark_legend(n)))
         .chain(ringed.cloned())
+        .chain(failed_note(&listed))
         .map(|t| legend_lines(&t))
         .collect()
 }
@@ -981,10 +1031,19 @@ where
     let kinds = milestones(&mut chart, p, on)?;
     let series: Vec<&Series> = on.idx.iter().filter_map(|&k| p.series.get(k)).collect();
     let n = series.len();
-    for ((i, s), &k) in series.iter().enumerate().zip(on.idx) {
-        // The colour by the series' place in the plot, the same in every panel; the
-        // line's width, dash and marker by its place in the panel.
-        let c = series_color(&s.name, k);
+    let looks: Vec<Look> = series
+        .iter()
+        .zip(on.idx)
+        .enumerate()
+        .map(|(i, (s, &k))| series_look(&s.name, k, i))
+        .collect();
+    // The legend entries of each series, listed in plot order whatever the drawing's.
+    let mut series_entries: Vec<Vec<(String, Sample)>> = vec![Vec::new(); n];
+    for i in draw_order(&looks) {
+        let s = series[i];
+        let look = looks[i];
+        let c = look.color;
+        let shape = look.shape;
         let pts: Vec<(f64, f64)> = s
             .points
             .iter()
@@ -1001,12 +1060,13 @@ where
         } else {
             (i as f64 - middle) * cap * 0.8
         };
+        let entries = &mut series_entries[i];
         if categorical {
             // Categories have no order to follow: markers, no line between them.
             let at: Vec<(f64, f64)> = pts.iter().map(|&(x, y)| (x + shift, y)).collect();
             error_bars(&mut chart, &s.intervals, c, cap, shift, fwd, inv)?;
             rings(&mut chart, p, s, &at, &pts, c)?;
-            let shape = series_shape(&s.name, k);
+            boxes(&mut chart, s, &at, &pts, c)?;
             match shape {
                 Shape::Circle => {
                     chart.draw_series(at.into_iter().map(|q| Circle::new(q, 5, c.filled())))?
@@ -1019,25 +1079,22 @@ where
                     .draw_series(at.into_iter().map(|q| Cross::new(q, 6, c.stroke_width(2))))?,
             };
             let sample = Sample::Marker(shape, c);
-            entry(&mut entries, &s.legend(), sample);
+            entry(entries, &s.legend(), sample);
             continue;
         }
-        // Lines that coincide (two variants with equal cost) must stay visible: later
-        // series are drawn thinner and dashed, each with its own marker shape.
-        let width = 4u32.saturating_sub(i as u32).max(1);
-        let style = c.stroke_width(width);
+        let style = c.stroke_width(look.width);
         // The legend shows the series' marker on its line, when the plot has markers.
-        let shape = series_shape(&s.name, k);
         let on_line = p.markers.then_some((shape, c));
-        if i % 2 == 0 {
-            chart.draw_series(LineSeries::new(pts.clone(), style))?;
-            entry(&mut entries, &s.legend(), Sample::Line(style, on_line));
-        } else {
+        if look.dashed {
             chart.draw_series(DashedLineSeries::new(pts.clone(), 8, 5, style))?;
-            entry(&mut entries, &s.legend(), Sample::Dashed(style, on_line));
+            entry(entries, &s.legend(), Sample::Dashed(style, on_line));
+        } else {
+            chart.draw_series(LineSeries::new(pts.clone(), style))?;
+            entry(entries, &s.legend(), Sample::Line(style, on_line));
         }
         error_bars(&mut chart, &s.intervals, c, cap, shift, fwd, inv)?;
         rings(&mut chart, p, s, &pts, &pts, c)?;
+        boxes(&mut chart, s, &pts, &pts, c)?;
         if !p.markers {
             continue;
         }
@@ -1054,6 +1111,7 @@ where
             }
         };
     }
+    entries.extend(series_entries.into_iter().flatten());
     let empty = !series
         .iter()
         .any(|s| s.points.iter().any(|q| q.1.is_finite()));
@@ -1085,6 +1143,9 @@ where
     {
         entry(&mut entries, note, Sample::Ring);
     }
+    if let Some(note) = failed_note(&series) {
+        entry(&mut entries, &note, Sample::Boxed);
+    }
     if entries.is_empty() {
         return Ok(());
     }
@@ -1104,14 +1165,18 @@ where
                 legend_with_marker!(a, shape, c, 0, |x, y| EmptyElement::at((x, y))
                     + PathElement::new(vec![(0, 0), (20, 0)], style));
             }
+            // Two dashes with a gap between, as the line is drawn (8 pixels, 5 off).
             Sample::Dashed(style, None) => {
                 a.legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 8, y), (x + 13, y), (x + 20, y)], style)
+                    EmptyElement::at((x, y))
+                        + PathElement::new(vec![(0, 0), (8, 0)], style)
+                        + PathElement::new(vec![(13, 0), (20, 0)], style)
                 });
             }
             Sample::Dashed(style, Some((shape, c))) => {
                 legend_with_marker!(a, shape, c, 0, |x, y| EmptyElement::at((x, y))
-                    + PathElement::new(vec![(0, 0), (8, 0), (13, 0), (20, 0)], style));
+                    + PathElement::new(vec![(0, 0), (8, 0)], style)
+                    + PathElement::new(vec![(13, 0), (20, 0)], style));
             }
             Sample::Marker(shape, c) => {
                 legend_with_marker!(a, shape, c, 1, |x, y| EmptyElement::at((x, y)));
@@ -1123,6 +1188,17 @@ where
             }
             Sample::Ring => {
                 a.legend(|(x, y)| Circle::new((x + 10, y), RING, BLACK.stroke_width(2)));
+            }
+            Sample::Boxed => {
+                a.legend(|(x, y)| {
+                    Rectangle::new(
+                        [
+                            (x + 10 - BOX_LEGEND, y - BOX_LEGEND),
+                            (x + 10 + BOX_LEGEND, y + BOX_LEGEND),
+                        ],
+                        BLACK.stroke_width(2),
+                    )
+                });
             }
             Sample::More => {}
         }
@@ -1150,6 +1226,8 @@ enum Sample {
     Marker(Shape, RGBColor),
     Mark(RGBColor),
     Ring,
+    /// The box around a point some of whose seeds failed.
+    Boxed,
     More,
 }
 
@@ -1288,6 +1366,65 @@ where
     Ok(())
 }
 
+/// Half the side of the box around a point some of whose seeds failed (pixels):
+/// outside the ring ([`RING`]), so a point both ringed and boxed shows both.
+const BOX: i32 = 12;
+/// Half the side of the legend's sample box (pixels): within a legend row.
+const BOX_LEGEND: i32 = 6;
+
+/// Draws a box in `c` at each of `at` (the drawn positions of `pts`, the series'
+/// finite points) whose point is one of `s`'s [`Series::seeds_failed`].
+fn boxes<'a, DB: DrawingBackend + 'a, X>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, RangedCoordf64>>,
+    s: &Series,
+    at: &[(f64, f64)],
+    pts: &[(f64, f64)],
+    c: RGBColor,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
+where
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let boxed = at
+        .iter()
+        .zip(pts)
+        .filter(|(_, q)| s.seeds_failed.iter().any(|f| f.0 == q.0))
+        .map(|(&a, _)| {
+            EmptyElement::at(a) + Rectangle::new([(-BOX, -BOX), (BOX, BOX)], c.stroke_width(2))
+        });
+    chart.draw_series(boxed)?;
+    Ok(())
+}
+
+/// The legend entry of the boxed points of `series` ([`Series::seeds_failed`]) that
+/// are drawn: how many seeds of how many failed there (`boxed: 1 of 2 seeds failed
+/// (mean of the rest)`; a range, `1-2 of 3`, when the points differ); `None` when
+/// no point is boxed.
+fn failed_note(series: &[&Series]) -> Option<String> {
+    let drawn = series.iter().flat_map(|s| {
+        s.seeds_failed
+            .iter()
+            .filter(|f| f.1 > 0 && s.points.iter().any(|q| q.0 == f.0 && q.1.is_finite()))
+    });
+    let (mut k, mut n) = ((usize::MAX, 0), (usize::MAX, 0));
+    for &(_, failed, run) in drawn {
+        k = (k.0.min(failed), k.1.max(failed));
+        n = (n.0.min(run), n.1.max(run));
+    }
+    if k.1 == 0 {
+        return None;
+    }
+    let range = |(lo, hi): (usize, usize)| match lo == hi {
+        true => lo.to_string(),
+        false => format!("{lo}-{hi}"),
+    };
+    let seeds = if n.1 == 1 { "seed" } else { "seeds" };
+    Some(format!(
+        "boxed: {} of {} {seeds} failed (mean of the rest)",
+        range(k),
+        range(n)
+    ))
+}
+
 /// The shortest error bar drawn with caps (pixels): about a marker's height.
 const CAPPED_BAR_PX: i32 = 10;
 
@@ -1406,6 +1543,7 @@ mod tests {
                 points: vec![(0.0, 1.0)],
                 intervals: vec![],
                 note: Some(format!("no value at {raw}: every seed failed")),
+                seeds_failed: Vec::new(),
             }],
             markers: true,
             no_interval: Some(format!("ringed: {raw}")),
@@ -1455,6 +1593,7 @@ mod tests {
                 points: vec![(50.0, 1.0), (100.0, 2.0), (200.0, 3.0)],
                 intervals: vec![],
                 note: None,
+                seeds_failed: Vec::new(),
             }],
             markers: true,
             no_interval: None,
@@ -1499,6 +1638,7 @@ mod tests {
                     points: vec![(0.0, 1.0), (1.0, 2.0)],
                     intervals: vec![],
                     note: None,
+                    seeds_failed: Vec::new(),
                 })
                 .collect(),
             markers: true,
@@ -1509,7 +1649,7 @@ mod tests {
         };
         // The SVG element each shape is drawn as, and the policy's colour in it.
         let count = |svg: &str, shape: Shape, name: &str| {
-            let c = series_color(name, 0);
+            let c = series_look(name, 0, 0).color;
             let hex = format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2);
             let tag = match shape {
                 Shape::Circle => "<circle",
@@ -1538,11 +1678,11 @@ mod tests {
             ] {
                 let svg = render_svg(&plot(names, x_scale.clone())).unwrap();
                 for (i, name) in names.iter().enumerate() {
-                    let shape = series_shape(name, i);
+                    let shape = series_look(name, i, i).shape;
                     // The same shape as in the plot of every policy.
                     assert_eq!(
                         shape,
-                        series_shape(name, all.iter().position(|a| a == name).unwrap())
+                        series_look(name, all.iter().position(|a| a == name).unwrap(), 0).shape
                     );
                     // Two points and the legend's sample (a cross is two strokes).
                     let per = if shape == Shape::Cross { 2 } else { 1 };
@@ -1556,6 +1696,165 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The policies drawn in `names`' order over three x values, with `failed` seeds
+    /// of `run` failed at x = 1 for every policy when given.
+    fn policies_plot(names: &[&str], failed: Option<(usize, usize)>) -> LinePlot {
+        LinePlot {
+            title: "t".into(),
+            x_label: "x".into(),
+            y_label: "y".into(),
+            x_scale: XScale::Linear,
+            series: names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| Series {
+                    name: n.to_string(),
+                    points: vec![(0.0, 1.0 + i as f64), (1.0, 2.0 + i as f64), (2.0, 1.5)],
+                    intervals: vec![],
+                    note: None,
+                    seeds_failed: failed.map(|(k, n)| (1.0, k, n)).into_iter().collect(),
+                })
+                .collect(),
+            markers: true,
+            no_interval: None,
+            no_value: None,
+            split_scales: false,
+            marks: Vec::new(),
+        }
+    }
+
+    /// A policy's line as the SVG draws it: (its width, dashed), read from the
+    /// polylines in its colour wider than an error bar's 1 pixel: a solid line is one
+    /// polyline through the three points (and one more, its legend sample), a dashed
+    /// one dozens of short pieces. `None` when nothing is drawn in its colour.
+    fn drawn_line(svg: &str, name: &str) -> Option<(u32, bool)> {
+        let c = series_look(name, 0, 0).color;
+        let hex = format!("stroke=\"#{:02X}{:02X}{:02X}\"", c.0, c.1, c.2);
+        let lines: Vec<u32> = svg
+            .lines()
+            .filter(|l| l.starts_with("<polyline") && l.contains(&hex))
+            .filter_map(|l| {
+                l.split("stroke-width=\"")
+                    .nth(1)?
+                    .split('"')
+                    .next()?
+                    .parse()
+                    .ok()
+            })
+            .filter(|&w| w > 1)
+            .collect();
+        let width = *lines.first()?;
+        assert!(lines.iter().all(|&w| w == width), "{name}: {lines:?}");
+        // Solid: the line and its legend sample; dashed: dozens of dashes.
+        Some((width, lines.len() > 3))
+    }
+
+    /// Each policy is drawn with one width and dash (as its colour and marker) in
+    /// every plot, whatever the other series beside it and their order: a `--vs-`
+    /// plot, which leaves the baseline out, draws every other policy as the metric's
+    /// plot does. Two policies share no (colour, width, dash).
+    #[test]
+    fn a_policy_keeps_its_width_and_dash_in_every_plot() {
+        let all = [
+            "none",
+            "quiesce",
+            "crash-consistent",
+            "mirroring",
+            "logging",
+            "cow",
+        ];
+        let whole = render_svg(&policies_plot(&all, None)).unwrap();
+        let styles: Vec<(u32, bool)> = all
+            .iter()
+            .map(|n| drawn_line(&whole, n).unwrap_or_else(|| panic!("{n} not drawn")))
+            .collect();
+        // Solid and dashed both in use, and among the usual policies no two the same.
+        assert!(
+            styles.iter().any(|s| s.1) && styles.iter().any(|s| !s.1),
+            "{styles:?}"
+        );
+        for subset in [
+            &all[1..],
+            &all[2..],
+            &["cow", "mirroring"][..],
+            &["logging", "quiesce", "crash-consistent"][..],
+            &["cow"][..],
+            &["crash-consistent", "none"][..],
+        ] {
+            let svg = render_svg(&policies_plot(subset, None)).unwrap();
+            for name in subset {
+                let k = all.iter().position(|a| a == name).unwrap();
+                assert_eq!(
+                    drawn_line(&svg, name),
+                    Some(styles[k]),
+                    "{name} in {subset:?} against the plot of every policy"
+                );
+            }
+        }
+        // Of one width, one solid and one dashed: coinciding lines stay told apart.
+        for (i, a) in styles.iter().enumerate() {
+            for b in &styles[i + 1..] {
+                assert_ne!(a, b, "{styles:?}");
+            }
+        }
+    }
+
+    /// A point some of whose seeds failed is boxed in its policy's colour, and the
+    /// legend says how many of how many failed there (a range when the points differ);
+    /// a plot with no such point has neither.
+    #[test]
+    fn points_with_failed_seeds_are_boxed_and_the_legend_says_how_many() {
+        let boxes = |svg: &str| {
+            svg.lines()
+                .filter(|l| {
+                    l.starts_with("<rect")
+                        && l.contains(&format!("width=\"{}\"", 2 * BOX))
+                        && l.contains("fill=\"none\"")
+                })
+                .count()
+        };
+        let texts = |p: &LinePlot| -> Vec<String> {
+            placed_texts(&render_svg(p).unwrap())
+                .into_iter()
+                .map(|t| t.3.trim().to_string())
+                .collect()
+        };
+        let names = ["quiesce", "cow"];
+        let clean = policies_plot(&names, None);
+        assert_eq!(boxes(&render_svg(&clean).unwrap()), 0);
+        assert!(!texts(&clean).iter().any(|t| t.starts_with("boxed")));
+        let cut = policies_plot(&names, Some((1, 2)));
+        let svg = render_svg(&cut).unwrap();
+        // One point of each policy, in its colour.
+        assert_eq!(boxes(&svg), 2, "{svg}");
+        for n in names {
+            let c = series_look(n, 0, 0).color;
+            let hex = format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2);
+            assert!(
+                svg.lines()
+                    .any(|l| l.starts_with("<rect") && l.contains(&hex)),
+                "{n}"
+            );
+        }
+        assert!(
+            texts(&cut).contains(&"boxed: 1 of 2 seeds failed (mean of the rest)".to_string()),
+            "{:?}",
+            texts(&cut)
+        );
+        let mut mixed = policies_plot(&names, Some((1, 3)));
+        mixed.series[1].seeds_failed = vec![(1.0, 2, 3)];
+        assert!(
+            texts(&mixed).contains(&"boxed: 1-2 of 3 seeds failed (mean of the rest)".to_string()),
+            "{:?}",
+            texts(&mixed)
+        );
+        // A failure at an x where the series has no point draws nothing.
+        let mut gone = policies_plot(&names, None);
+        gone.series[0].seeds_failed = vec![(7.0, 2, 2)];
+        assert_eq!(boxes(&render_svg(&gone).unwrap()), 0);
+        assert!(!texts(&gone).iter().any(|t| t.starts_with("boxed")));
     }
 
     /// A title of any length is drawn whole: each of its lines centred on the whole
@@ -1580,6 +1879,7 @@ mod tests {
                     points: vec![(1.0, scale), (2.0, 2.0 * scale)],
                     intervals: vec![],
                     note: None,
+                    seeds_failed: Vec::new(),
                 };
                 let mut a = series(long_entry, 1.0);
                 a.note = Some("x".repeat(70));
@@ -1773,6 +2073,7 @@ mod tests {
                 points: vec![(0.0, 0.0), (30000.0, 250.0)],
                 intervals: vec![],
                 note: None,
+                seeds_failed: Vec::new(),
             }],
             markers: false,
             no_interval: None,
@@ -1846,6 +2147,7 @@ mod tests {
             points: vec![(10.0, y), (20.0, 2.0 * y), (30.0, 3.0 * y)],
             intervals: Vec::new(),
             note: note.map(str::to_string),
+            seeds_failed: Vec::new(),
         };
         for notes in [
             (
@@ -1893,6 +2195,7 @@ mod tests {
                     points: vec![(1.0, 250.0), (2.0, 80.0), (3.0, 4.0)],
                     intervals: vec![(1.0, 240.0, 260.0), (3.0, 4.0 - half, 4.0 + half)],
                     note: None,
+                    seeds_failed: Vec::new(),
                 })
                 .collect()
         };
@@ -1942,12 +2245,14 @@ mod tests {
                 points: vec![(1.0, 100.0 + i as f64), (2.0, 10.0), (3.0, 20.0)],
                 intervals: vec![(1.0, 80.0, 120.0 + i as f64)],
                 note: Some("no value at 4, 5 and 6: every seed's backup abandoned".into()),
+                seeds_failed: Vec::new(),
             })
             .chain([Series {
                 name: "none".into(),
                 points: vec![(1.0, 1e6), (3.0, 1e6)],
                 intervals: vec![],
                 note: None,
+                seeds_failed: Vec::new(),
             }])
             .collect();
         let label =
@@ -1990,10 +2295,11 @@ mod tests {
         assert_eq!(rects.len(), 2, "a legend per panel");
         for colour in colours {
             for l in polylines(&svg, colour) {
-                // The legend's own sample of a line, 10 px into its box, or of a
-                // milestone, 20 px into it.
+                // The legend's own sample of a line, 10 px into its box (a dashed
+                // line's second dash 13 px further), or of a milestone, 20 px into it.
                 let sample = |r: &(f64, f64, f64, f64)| {
-                    (l.iter().all(|q| q.1 == l[0].1) && (l[0].0 - r.0 - 10.0).abs() < 0.5)
+                    (l.iter().all(|q| q.1 == l[0].1)
+                        && [10.0, 23.0].iter().any(|d| (l[0].0 - r.0 - d).abs() < 0.5))
                         || (l.iter().all(|q| q.0 == l[0].0) && (l[0].0 - r.0 - 20.0).abs() < 0.5)
                 };
                 if rects.iter().any(sample) {
@@ -2029,6 +2335,7 @@ mod tests {
                 points: vec![(1.0, 1.0)],
                 intervals: vec![],
                 note: None,
+                seeds_failed: Vec::new(),
             }],
             "mean (ticks): mean of 2 seeds, 95 % CI",
             false,
@@ -2055,6 +2362,7 @@ mod tests {
                     points: vec![(0.0, 0.0), (500_000.0, y), (2_300_000.0, y)],
                     intervals: vec![],
                     note: None,
+                    seeds_failed: Vec::new(),
                 })
                 .collect(),
             markers: false,
@@ -2100,6 +2408,7 @@ mod tests {
                     points: vec![(1.0, y), (2.0, y)],
                     intervals: vec![(1.0, y, y), (2.0, y, y)],
                     note: None,
+                    seeds_failed: Vec::new(),
                 }],
                 markers: true,
                 no_interval: None,
@@ -2135,6 +2444,7 @@ mod tests {
                     },
                     intervals: vec![],
                     note: None,
+                    seeds_failed: Vec::new(),
                 })
                 .collect()
         };
@@ -2209,6 +2519,7 @@ mod tests {
                     points: vec![(1.0, y), (100.0, y * 0.9)],
                     intervals: vec![(1.0, y * 0.8, y * 1.1)],
                     note: None,
+                    seeds_failed: Vec::new(),
                 })
                 .collect(),
             markers: true,
@@ -2259,6 +2570,7 @@ mod tests {
                 points: vec![(0.0, 1.0), (1.0, 2.0), (2.0, 1.5)],
                 intervals: vec![],
                 note: None,
+                seeds_failed: Vec::new(),
             }],
             markers: true,
             no_interval: None,
@@ -2314,6 +2626,7 @@ mod tests {
                 points: vec![(0.0, 1.0), (1.0, 2.0), (2.0, 1.5), (3.0, 1.0)],
                 intervals: vec![],
                 note: None,
+                seeds_failed: Vec::new(),
             }],
             markers: true,
             no_interval: None,

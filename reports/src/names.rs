@@ -3,7 +3,10 @@
 //! (`admission_delay_ticks_mean`) becomes words with its unit last in brackets ("mean
 //! inter-arrival time (ticks)"). Names the table does not list are derived from the
 //! key's last part by the project's naming rule (units last, statistic after them):
-//! `lock_wait_ticks_max` → "max lock wait (ticks)".
+//! `lock_wait_ticks_max` → "max lock wait (ticks)", a sum as a total. A metric of the
+//! backup window or of the time before the request says so after its words:
+//! `window_backup_wait_ticks_sum` → "total backup wait in the backup window (ticks)",
+//! `before_committed` → "committed before the backup request (transactions)".
 
 /// Names that the rule would get wrong or too terse, by dotted key or metric column.
 const NAMES: &[(&str, &str)] = &[
@@ -174,6 +177,11 @@ const NAMES: &[(&str, &str)] = &[
     ),
     ("faults.corrupt_block_probability", "block rot probability"),
     ("faults.power_safe", "power-safe write order"),
+    ("committed", "committed (transactions)"),
+    ("aborted", "aborted (transactions)"),
+    ("cow_copies", "copy-on-write copies (blocks)"),
+    ("window_start_at_ticks", "backup window start (ticks)"),
+    ("window_end_at_ticks", "backup window end (ticks)"),
     ("response_ticks_mean", "mean response time (ticks)"),
     ("response_ticks_p99", "p99 response time (ticks)"),
     ("response_ticks_max", "max response time (ticks)"),
@@ -275,7 +283,20 @@ const NAMES: &[(&str, &str)] = &[
 const UNITS: &[&str] = &["ticks", "blocks", "bytes"];
 
 /// What a label may end with in brackets that is a unit, which a title leaves out.
-const BRACKETED_UNITS: &[&str] = &["(ticks)", "(blocks)", "(bytes)", "(bytes/s)"];
+const BRACKETED_UNITS: &[&str] = &[
+    "(ticks)",
+    "(blocks)",
+    "(bytes)",
+    "(bytes/s)",
+    "(transactions)",
+];
+
+/// Metric columns of a part of the run, by their prefix, and where that part is said
+/// in words: the metric's own label, then the place, before its unit.
+const PLACES: &[(&str, &str)] = &[
+    ("window_", "in the backup window"),
+    ("before_", "before the backup request"),
+];
 
 /// Statistics a name may end with: shown first.
 const STATS: &[&str] = &[
@@ -286,6 +307,19 @@ const STATS: &[&str] = &[
 pub fn label(key: &str) -> String {
     if let Some((_, name)) = NAMES.iter().find(|(k, _)| *k == key) {
         return (*name).to_string();
+    }
+    // `window_committed` → "committed in the backup window (transactions)".
+    let place = PLACES
+        .iter()
+        .find_map(|(prefix, place)| Some((key.strip_prefix(prefix)?, place)));
+    if let Some((rest, place)) = place.filter(|(rest, _)| !rest.is_empty() && !key.contains('.')) {
+        let l = label(rest);
+        return match l.rfind(" (") {
+            Some(i) if BRACKETED_UNITS.contains(&&l[i + 1..]) => {
+                format!("{} {place}{}", &l[..i], &l[i..])
+            }
+            _ => format!("{l} {place}"),
+        };
     }
     let last = key.rsplit('.').next().unwrap_or(key);
     let mut words: Vec<&str> = last.split('_').filter(|w| !w.is_empty()).collect();
@@ -302,7 +336,8 @@ pub fn label(key: &str) -> String {
     }
     let mut out = String::new();
     if let Some(s) = stat {
-        out.push_str(s);
+        // A sum reads as a total (`total lock wait`).
+        out.push_str(if s == "sum" { "total" } else { s });
         out.push(' ');
     }
     out.push_str(&words.join(" "));
@@ -347,6 +382,51 @@ pub fn name(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A count reads with what it counts, a metric of the window or of the time before
+    /// the request says where after its words, a sum as a total, the unit last;
+    /// titles leave the unit out.
+    #[test]
+    fn metrics_read_as_words_with_the_unit_last() {
+        for (column, want) in [
+            ("aborted", "aborted (transactions)"),
+            ("committed", "committed (transactions)"),
+            (
+                "window_committed",
+                "committed in the backup window (transactions)",
+            ),
+            (
+                "before_committed",
+                "committed before the backup request (transactions)",
+            ),
+            (
+                "window_backup_wait_ticks_sum",
+                "total backup wait in the backup window (ticks)",
+            ),
+            (
+                "window_cow_copies",
+                "copy-on-write copies in the backup window (blocks)",
+            ),
+            (
+                "before_response_ticks_mean",
+                "mean response time before the backup request (ticks)",
+            ),
+            (
+                "window_flushes_per_logical_write",
+                "flushes per logical write in the backup window",
+            ),
+            ("window_start_at_ticks", "backup window start (ticks)"),
+            ("lock_wait_ticks_max", "max lock wait (ticks)"),
+            ("backup.setup_window_ticks", "setup window (ticks)"),
+        ] {
+            assert_eq!(label(column), want, "{column}");
+        }
+        assert_eq!(name("window_committed"), "committed in the backup window");
+        assert_eq!(
+            name("before_response_ticks_mean"),
+            "mean response time before the backup request"
+        );
+    }
 
     #[test]
     fn a_zero_that_means_none_is_said_so() {

@@ -133,6 +133,7 @@ fn steps(run: &NamedRun, y: impl Fn(&sim::SpacePoint) -> f64) -> Series {
         points,
         intervals: Vec::new(),
         note: None,
+        seeds_failed: Vec::new(),
     }
 }
 

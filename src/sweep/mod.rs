@@ -240,6 +240,7 @@ fn sweep_checked(
             PointVerdicts {
                 index,
                 fractions: Vec::new(),
+                row_sha256: None,
                 cases: point.cases,
                 messages: point.messages,
                 backups_lost: point.backups_lost,
@@ -285,6 +286,7 @@ fn sweep_checked(
                 fractions.push(point.fractions);
                 Vec::new()
             },
+            row_sha256: shard.is_some().then(|| row_sha256(&point.row)),
             cases: point.cases,
             messages: point.messages,
             backups_lost: point.backups_lost,
@@ -452,6 +454,14 @@ fn write_files(
     Ok((written, notes))
 }
 
+/// The digest of one row of `sweep.csv`, its cells as read back (the JSON list of
+/// them: no two rows share it), that a shard's `points.json` keeps per point
+/// ([`PointVerdicts::row_sha256`]).
+fn row_sha256(row: &[String]) -> String {
+    // A list of strings always encodes.
+    sha256(&serde_json::to_vec(row).unwrap_or_default())
+}
+
 /// The hex SHA-256 of `bytes` ([`to_hex`]).
 pub(crate) fn sha256(bytes: &[u8]) -> String {
     use sha2::Digest;
@@ -542,6 +552,12 @@ struct PointVerdicts {
     /// none: merge refuses it).
     #[serde(default)]
     fractions: Vec<String>,
+    /// The digest of the point's row as the shard's `sweep.csv` holds it
+    /// ([`row_sha256`]): merge refuses a row that is not the one its point ran to, even
+    /// with the CSV's own digest in `shard.toml` recomputed (absent in a shard of an
+    /// owm that kept none: merge refuses it; never kept by an unsharded sweep).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    row_sha256: Option<String>,
     cases: Vec<crate::verdict::Case>,
     messages: Vec<String>,
     backups_lost: Vec<String>,
@@ -549,11 +565,10 @@ struct PointVerdicts {
 }
 
 impl PointVerdicts {
-    /// Prints the point's lines and adds its cases and lost backups to `report`.
+    /// Prints the point's lines ([`Self::say`]) and adds its cases and lost backups to
+    /// `report`.
     fn replay(&self, report: &mut Report) {
-        for m in &self.messages {
-            say!("{m}");
-        }
+        self.say(report);
         for c in &self.cases {
             report.push(c.suite.clone(), c.name.clone(), c.outcome.clone());
         }
@@ -563,11 +578,25 @@ impl PointVerdicts {
         report.backup_cycles_lost += self.backup_cycles_lost;
     }
 
-    /// [`Self::replay`], the cases and lost backups moved into `report`, not copied.
-    fn hand_over(self, report: &mut Report) {
+    /// Prints the point's lines (its violations, its failure) and, when there are any,
+    /// the command that runs the point alone, as `report`'s verdict files carry it
+    /// ([`Report::suite_reproduce`]): `  reproduce point I: owm sweep …`.
+    fn say(&self, report: &Report) {
         for m in &self.messages {
             say!("{m}");
         }
+        let command = self
+            .cases
+            .first()
+            .and_then(|c| report.suite_reproduce.get(&c.suite));
+        if let (false, Some(command)) = (self.messages.is_empty(), command) {
+            say!("  reproduce point {}: {}", self.index, command.shown());
+        }
+    }
+
+    /// [`Self::replay`], the cases and lost backups moved into `report`, not copied.
+    fn hand_over(self, report: &mut Report) {
+        self.say(report);
         for c in self.cases {
             report.push(c.suite, c.name, c.outcome);
         }
@@ -579,8 +608,10 @@ impl PointVerdicts {
 /// Joins shard outputs into the unsharded sweep's files and verdicts, refusing anything
 /// that does not add up: `--out` one of the inputs, a shard whose sweep file, rows or
 /// verdicts do not match the digests it recorded (or that recorded none for its
-/// verdicts), shards of different sweeps or owm versions, a shard given twice or
-/// missing, a row or a point's verdicts that are not its grid point's, shards that
+/// verdicts), shards of different sweeps or owm versions, a shard whose `points`
+/// is not the grid's size, a shard given twice or missing, a row or a point's
+/// verdicts that are not its grid point's, a row that is not the one its point's
+/// verdicts recorded ([`PointVerdicts::row_sha256`]), shards that
 /// replayed two versions of a trace or a trace that changed since they ran
 /// ([`traces::check_merge`]). Every refusal names the shard K/N (and the grid index, or
 /// the trace file, where there is one).
@@ -596,6 +627,8 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
         label: String,
         marker: PathBuf,
         traces: Option<Vec<traces::TraceDigest>>,
+        /// `points` in its `shard.toml`: the grid's size when it ran.
+        points: usize,
     }
     // The first shard's sweep file: its copy's path, the text, the path it was run
     // from (`ShardFile::sweep_file`).
@@ -672,11 +705,22 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
             label: k_n,
             marker: marker_path,
             traces: marker.traces,
+            points: marker.points,
         });
     }
     let (_, src, origin) = src.ok_or_else(|| anyhow!("no shard directories given"))?;
     let sw = load(&origin, &src)?;
     let total = sw.points();
+    // The grid each shard says it ran: the sweep file's, or the shard is not its.
+    if let Some(p) = parts.iter().find(|p| p.points != total) {
+        bail!(
+            "{}: {}: points = {}, but the grid of its sweep.toml has {} (edited?)",
+            p.label,
+            p.marker.shown(),
+            p.points,
+            counted(total as u64, "point", "points")
+        );
+    }
     let n = parts[0].shard.n;
     if let Some(k) = (1..=n).find(|&k| !parts.iter().any(|p| p.shard.k == k)) {
         let first = (0..total).find(|&i| Shard { k, n }.holds(i));
@@ -751,6 +795,20 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
             if verdicts[i].replace(v).is_some() {
                 bail!("{k_n}: {}: holds grid index {i} twice", points.shown());
             }
+            // The row sweep.csv holds is the one the point ran to.
+            let csv = p.dir.join(CSV_FILE);
+            match (&v.row_sha256, &merged[i]) {
+                (None, _) => bail!(
+                    "{k_n}: {}: grid index {i} has no digest of its sweep.csv row (written                      by an owm that kept none, or edited): run this shard again with this owm",
+                    points.shown()
+                ),
+                (Some(d), Some(row)) if *d != row_sha256(row) => bail!(
+                    "{k_n}: {}: the row of grid index {i} ({name}) is not the one {}                      recorded for it (edited?)",
+                    csv.shown(),
+                    points.shown()
+                ),
+                _ => {}
+            }
         }
         if let Some(i) = (0..total).find(|&i| p.shard.holds(i) && verdicts[i].is_none()) {
             bail!(
@@ -780,9 +838,18 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
         }
         fractions.push(v.fractions.clone());
     }
+    // As printed, and by absolute paths for the verdict files (read from anywhere).
+    let command = |word: fn(&Path) -> String| {
+        format!(
+            "{}{}",
+            crate::shell_word::merge_command(dirs, out, word),
+            verdict.reproduce_suffix()
+        )
+    };
+    let reproduce = command(crate::shell_word::shell_word);
     let mut report = Report::new(
         "merge",
-        crate::shell_word::merge_command(dirs, out, crate::shell_word::absolute_word),
+        command(crate::shell_word::absolute_word),
         verdict.allow_violations,
     );
     report.seeds = sw.spec.seeds.clone();
@@ -801,6 +868,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
     for note in notes {
         say!("{note}");
     }
+    say!("reproduce: {}", reproduce.shown());
     verdict.finish(&report)
 }
 

@@ -227,6 +227,19 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
             .filter_map(|r| Some((r[seed_col].clone(), Value::parse(&r[m])?)))
             .collect()
     };
+    // The seeds of `policy` at x value `x` in group `g` whose runs failed (a row of
+    // empty cells, [`sweep_stats::failed_row`]).
+    let failed_seeds =
+        |policy: &str, x: &str, g: &[String]| -> std::collections::BTreeSet<String> {
+            let key = (policy, x, g.iter().map(String::as_str).collect());
+            cells
+                .get(&key)
+                .into_iter()
+                .flatten()
+                .filter(|r| sweep_stats::failed_row(r, seed_col))
+                .map(|r| r[seed_col].clone())
+                .collect()
+        };
     // Why `policy` has no value of `metric` at x value `x` in group `g`: its runs
     // failed; it takes no backup; what the metric is undefined without, when every row lacks it
     // ([`undefined_why`]); its seeds' backups were lost (every metric of a copy is
@@ -320,6 +333,7 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
                     }
                     let mut points = Vec::new();
                     let mut intervals = Vec::new();
+                    let mut seeds_failed = Vec::new();
                     // The x values with no point, by why.
                     let mut missing: Vec<(String, Vec<&str>)> = Vec::new();
                     for (xi, x) in xs.iter().enumerate() {
@@ -354,6 +368,28 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
                                 _ => xi as f64,
                             };
                             points.push((xv, summary.mean));
+                            // Seeds that ran here but failed (of the baseline too, for
+                            // a difference: its pair is lost): the point is the mean of
+                            // the rest.
+                            let failed = failed_seeds(policy.as_str(), x, g);
+                            let failed = match against {
+                                None => failed.len(),
+                                Some(b) => {
+                                    let mut both = failed;
+                                    both.extend(failed_seeds(b, x, g));
+                                    both.len()
+                                }
+                            };
+                            if failed > 0 {
+                                let run = cells
+                                    .get(&(
+                                        policy.as_str(),
+                                        x.as_str(),
+                                        g.iter().map(String::as_str).collect(),
+                                    ))
+                                    .map_or(0, Vec::len);
+                                seeds_failed.push((xv, failed, run));
+                            }
                             if let Some((lo, hi)) = summary.interval() {
                                 intervals.push((xv, lo, hi));
                             }
@@ -369,6 +405,7 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
                         // order of the file's values (the grid keeps that order).
                         points.sort_by(|a, b| a.0.total_cmp(&b.0));
                         intervals.sort_by(|a, b| a.0.total_cmp(&b.0));
+                        seeds_failed.sort_by(|a, b| a.0.total_cmp(&b.0));
                     }
                     for (why, _) in &missing {
                         if !frame_whys.contains(why) {
@@ -396,6 +433,7 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
                         points,
                         intervals,
                         note,
+                        seeds_failed,
                     });
                 }
                 // A difference drawn from no pair at all (the baseline has no value for
