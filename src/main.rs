@@ -221,9 +221,17 @@ fn parse_cli() -> Cli {
             | clap::error::ErrorKind::DisplayVersion
             | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
     );
+    // A value that is not UTF-8: the flag it is of named.
+    let not_utf8 = (e.kind() == clap::error::ErrorKind::InvalidUtf8).then(|| {
+        let all: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        not_utf8_words(&all)
+    });
     if device_json && usage {
         // The message's first paragraph, on one line.
-        let text = e.render().to_string();
+        let text = match &not_utf8 {
+            Some(words) => words.clone(),
+            None => e.render().to_string(),
+        };
         let error = text
             .lines()
             .take_while(|l| !l.trim().is_empty())
@@ -235,6 +243,10 @@ fn parse_cli() -> Cli {
             "{}",
             serde_json::json!({"ok": false, "kind": "bad-request", "error": error})
         );
+    }
+    if let Some(words) = not_utf8 {
+        tell!("error: {words}");
+        std::process::exit(2)
     }
     e.exit()
 }
@@ -339,18 +351,6 @@ pub(crate) fn stdout_error() -> Option<String> {
 /// only risk the operating system refusing them).
 /// The command line, parsed; on an error, clap's message and exit status (2), except
 /// for a value that is not UTF-8, whose flag clap does not name: the message names it.
-fn parse_cli() -> Cli {
-    match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) if e.kind() == clap::error::ErrorKind::InvalidUtf8 => {
-            let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-            tell!("error: {}", not_utf8_words(&args));
-            std::process::exit(2)
-        }
-        Err(e) => e.exit(),
-    }
-}
-
 /// What a command line with an argument that is not UTF-8 gets wrong, naming the flag
 /// whose value it is: `the value of --variant is not UTF-8 ...`.
 fn not_utf8_words(args: &[std::ffi::OsString]) -> String {
