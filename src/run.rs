@@ -987,7 +987,17 @@ fn print_table(runs: &[NamedRun], history_kept: bool, closed: bool) {
         // A closed loop's arrivals follow its responses: `none`'s span holds others.
         (true, true) => "; none rsp/p99 = `none`'s over the same span with no backup, but not over the same arrivals: on this closed load each client's next arrival follows its last response, so `none`'s run has other transactions in the span (summary.csv: none_window_committed against window_committed) and win rsp against none rsp is not the backup's cost alone: it can even sit below (each of the committed ones only: where a full data area aborted attempts, win rsp counts fewer)",
     };
-    say_legend(&format!("(the backup window, from a cycle's start, its request (or, queued behind the cycle before, that cycle's end), to its end, its retire (or VLUN B ready, when that comes later; with [detach], B' complete), against the time before it since the previous cycle's end: win/pre rsp = mean and p99 response of the committed transactions arriving in it / before it (aborted ones are not in them: `aborted` above){none_cols}; wr/lw, fl/lw = physical writes, flushes per logical write, - with none in the span; the waits at the backup's own points, summed, by cause: admission gate, type (b) locks, device queue while backup I/O held the channel or journal lane, engine flush barriers, attempts lost to a full data area (not the knock-on behind other users' slowed calls or longer-held locks: the whole cost is rsp against `none`'s); non-disruption judges each single wait of the first four causes against the setup window; `none` has no backup window: its response is the headline table's rsp)"));
+    // Said where it happened: a run whose full data area refused no write keeps the
+    // legend it had.
+    let refused = if runs
+        .iter()
+        .any(|r| r.result.costs.data_area_full_aborts > 0)
+    {
+        ", and an attempt lost to a full data area violates it at once (its write failed)"
+    } else {
+        ""
+    };
+    say_legend(&format!("(the backup window, from a cycle's start, its request (or, queued behind the cycle before, that cycle's end), to its end, its retire (or VLUN B ready, when that comes later; with [detach], B' complete), against the time before it since the previous cycle's end: win/pre rsp = mean and p99 response of the committed transactions arriving in it / before it (aborted ones are not in them: `aborted` above){none_cols}; wr/lw, fl/lw = physical writes, flushes per logical write, - with none in the span; the waits at the backup's own points, summed, by cause: admission gate, type (b) locks, device queue while backup I/O held the channel or journal lane, engine flush barriers, attempts lost to a full data area (not the knock-on behind other users' slowed calls or longer-held locks: the whole cost is rsp against `none`'s); non-disruption judges each single wait of the first four causes against the setup window{refused}; `none` has no backup window: its response is the headline table's rsp)"));
 }
 
 /// Columns of a table legend's lines (a terminal's width and a little more).
