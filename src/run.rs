@@ -1119,7 +1119,11 @@ fn print_rows(runs: &[NamedRun], history_kept: bool, cols: &[(&str, tables::Metr
 /// The verdict table: one row per invariant, one column per policy; an invariant the
 /// policy does not claim says so, with what was observed (`not claimed (violated 2)`),
 /// and one about a backup the run never reached or lost says why (`not claimed (no
-/// backup)`, `not claimed (abandoned)`: `sim::Judgement::reason`).
+/// backup)`, `not claimed (abandoned)`: `sim::Judgement::reason`). Then, per policy
+/// and invariant whose run-level reason is no one cycle's own
+/// (`sim::RunResult::reasons_by_cycle`), a line of what the cycles' rows say: `A-isolated
+/// under quiesce: not claimed (no transaction during the backup): cycle 1 no split;
+/// cycle 2 request after the last transaction`.
 fn print_verdicts(runs: &[NamedRun]) {
     let cells: Vec<Vec<String>> = runs
         .iter()
@@ -1158,6 +1162,16 @@ fn print_verdicts(runs: &[NamedRun]) {
             line.push_str(&format!("  {:<w$}", c[k]));
         }
         say!("{}", line.trim_end());
+    }
+    // A run-level reason no cycle's row gives: what the rows say instead.
+    for r in runs {
+        let run = r.result.judgements();
+        for (inv, parts) in r.result.reasons_by_cycle() {
+            let Some(j) = run.iter().find(|j| j.invariant == inv) else {
+                continue;
+            };
+            say!("{inv} under {}: {j}: {parts}", r.name);
+        }
     }
 }
 
