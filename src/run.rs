@@ -987,7 +987,17 @@ fn print_table(runs: &[NamedRun], history_kept: bool, closed: bool) {
         // A closed loop's arrivals follow its responses: `none`'s span holds others.
         (true, true) => "; none rsp/p99 = `none`'s over the same span with no backup, but not over the same arrivals: on this closed load each client's next arrival follows its last response, so `none`'s run has other transactions in the span (summary.csv: none_window_committed against window_committed) and win rsp against none rsp is not the backup's cost alone: it can even sit below (each of the committed ones only: where a full data area aborted attempts, win rsp counts fewer)",
     };
-    say_legend(&format!("(the backup window, from a cycle's start, its request (or, queued behind the cycle before, that cycle's end), to its end, its retire (or VLUN B ready, when that comes later; with [detach], B' complete), against the time before it since the previous cycle's end: win/pre rsp = mean and p99 response of the committed transactions arriving in it / before it (aborted ones are not in them: `aborted` above){none_cols}; wr/lw, fl/lw = physical writes, flushes per logical write, - with none in the span; the waits at the backup's own points, summed, by cause: admission gate, type (b) locks, device queue while backup I/O held the channel or journal lane, engine flush barriers, attempts lost to a full data area (not the knock-on behind other users' slowed calls or longer-held locks: the whole cost is rsp against `none`'s); non-disruption judges each single wait of the first four causes against the setup window; `none` has no backup window: its response is the headline table's rsp)"));
+    // Said where it happened: a run whose full data area refused no write keeps the
+    // legend it had.
+    let refused = if runs
+        .iter()
+        .any(|r| r.result.costs.data_area_full_aborts > 0)
+    {
+        ", and an attempt lost to a full data area violates it at once (its write failed)"
+    } else {
+        ""
+    };
+    say_legend(&format!("(the backup window, from a cycle's start, its request (or, queued behind the cycle before, that cycle's end), to its end, its retire (or VLUN B ready, when that comes later; with [detach], B' complete), against the time before it since the previous cycle's end: win/pre rsp = mean and p99 response of the committed transactions arriving in it / before it (aborted ones are not in them: `aborted` above){none_cols}; wr/lw, fl/lw = physical writes, flushes per logical write, - with none in the span; the waits at the backup's own points, summed, by cause: admission gate, type (b) locks, device queue while backup I/O held the channel or journal lane, engine flush barriers, attempts lost to a full data area (not the knock-on behind other users' slowed calls or longer-held locks: the whole cost is rsp against `none`'s); non-disruption judges each single wait of the first four causes against the setup window{refused}; `none` has no backup window: its response is the headline table's rsp)"));
 }
 
 /// Columns of a table legend's lines (a terminal's width and a little more).
@@ -1109,7 +1119,11 @@ fn print_rows(runs: &[NamedRun], history_kept: bool, cols: &[(&str, tables::Metr
 /// The verdict table: one row per invariant, one column per policy; an invariant the
 /// policy does not claim says so, with what was observed (`not claimed (violated 2)`),
 /// and one about a backup the run never reached or lost says why (`not claimed (no
-/// backup)`, `not claimed (abandoned)`: `sim::Judgement::reason`).
+/// backup)`, `not claimed (abandoned)`: `sim::Judgement::reason`). Then, per policy
+/// and invariant whose run-level reason is no one cycle's own
+/// (`sim::RunResult::reasons_by_cycle`), a line of what the cycles' rows say: `A-isolated
+/// under quiesce: not claimed (no transaction during the backup): cycle 1 no split;
+/// cycle 2 request after the last transaction`.
 fn print_verdicts(runs: &[NamedRun]) {
     let cells: Vec<Vec<String>> = runs
         .iter()
@@ -1148,6 +1162,16 @@ fn print_verdicts(runs: &[NamedRun]) {
             line.push_str(&format!("  {:<w$}", c[k]));
         }
         say!("{}", line.trim_end());
+    }
+    // A run-level reason no cycle's row gives: what the rows say instead.
+    for r in runs {
+        let run = r.result.judgements();
+        for (inv, parts) in r.result.reasons_by_cycle() {
+            let Some(j) = run.iter().find(|j| j.invariant == inv) else {
+                continue;
+            };
+            say!("{inv} under {}: {j}: {parts}", r.name);
+        }
     }
 }
 

@@ -146,12 +146,29 @@ fn merges_say_what_the_sweep_says(dir: &Path, text: &str, flags: &[&str]) -> Sai
 
 /// Lost backups: a merge gives the sweep's `backups_lost`, `backup_cycles_lost`, its
 /// `not claimed (abandoned)` cases with what was observed, and its verdict line's count
-/// of lost cycles; the exit status stays 0.
+/// of lost cycles; a lost backup is no violation: the exit status is 1 only by the
+/// break-guest-write points, whose refused writes violate non-disruption.
 #[test]
 fn a_merge_keeps_the_sweeps_lost_backups_and_unclaimed_cases() {
     let tmp = tempfile::tempdir().unwrap();
     let w = merges_say_what_the_sweep_says(tmp.path(), &overflow_sweep(), &[]);
-    assert_eq!(w.code, 0, "{}", w.verdict);
+    assert_eq!(w.code, 1, "{}", w.verdict);
+    let violated: Vec<&serde_json::Value> = json_cases(&w.json)
+        .iter()
+        .filter(|c| c["verdict"] == "violated")
+        .collect();
+    assert!(!violated.is_empty(), "{}", w.json);
+    for c in violated {
+        assert!(
+            c["name"] == "non-disruption"
+                && c["suite"].as_str().unwrap().contains("break-guest-write")
+                && c["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("was full (break-guest-write)"),
+            "{c}"
+        );
+    }
     let lost = w.json["backups_lost"].as_array().expect("backups_lost");
     assert!(!lost.is_empty(), "{}", w.json);
     assert!(w.json["backup_cycles_lost"].as_u64().unwrap() >= lost.len() as u64);

@@ -36,14 +36,30 @@ fn run(on_full: &str) -> (tempfile::TempDir, std::process::Output) {
     (tmp, o)
 }
 
+/// Each write the full area refuses aborts its attempt: the backup disrupted a user, so
+/// non-disruption is violated (exit 1) at the first refusal, in the words of the other
+/// violations; mirroring, with no data area, holds it.
 #[test]
 fn break_guest_write_aborts_writers_and_completes_the_backup() {
     let (tmp, o) = run("break-guest-write");
-    ok(&o);
-    assert!(stdout(&o).contains("exit 0"), "{}", stdout(&o));
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("exit 1"), "{}", stdout(&o));
     let rows = summary_rows(&tmp.path().join("o"));
     for p in ["logging", "cow"] {
         let r = &rows[p];
+        assert_eq!(r["non-disruption"], "violated 1", "{p}");
+        assert_eq!(r["violations"], "1", "{p}");
+        let said = stdout(&o)
+            .lines()
+            .find(|l| l.starts_with(&format!("violation under {p}: non-disruption violated")))
+            .unwrap_or_else(|| panic!("{p}: no violation line\n{}", stdout(&o)))
+            .to_string();
+        assert!(
+            said.contains("'s write of block ")
+                && said.contains(" through VLUN B failed at tick ")
+                && said.ends_with(": the data area (4 blocks) was full (break-guest-write); the attempt was aborted, not retried"),
+            "{said}"
+        );
         assert_eq!(r["data_area_blocks"], "4", "{p}");
         assert_ne!(r["data_area_full_aborts"], "0", "{p}");
         assert_eq!(r["data_area_full_aborts"], r["aborted"], "{p}");
@@ -83,6 +99,140 @@ fn break_guest_write_aborts_writers_and_completes_the_backup() {
     assert_eq!(
         (m["data_area_blocks"].as_str(), m["aborted"].as_str()),
         ("", "0")
+    );
+    assert_eq!(m["non-disruption"], "held");
+}
+
+/// The refusal's tick, attempt and block in the violation are the first refusal's:
+/// trace.csv's first aborted attempt of the policy ends after it, and no attempt of the
+/// policy aborted before that tick (every abort here is a refusal's).
+#[test]
+fn the_violation_names_the_first_refused_write() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(tmp.path(), "overflow.toml", &scenario("break-guest-write"));
+    let r = owm_json("run", &f, tmp.path(), &[]);
+    assert_eq!(code(&r.o), 1, "{}", stderr(&r.o));
+    let trace = String::from_utf8(bytes(&r.out, "trace.csv")).unwrap();
+    for p in ["logging", "cow"] {
+        let case = json_case(&r.verdict(), p, "non-disruption").clone();
+        assert_eq!(case["verdict"], "violated", "{case}");
+        let detail = case["detail"].as_str().unwrap().to_string();
+        let words = |after: &str, before: &str| -> u64 {
+            let at = detail.find(after).unwrap() + after.len();
+            detail[at..at + detail[at..].find(before).unwrap()]
+                .parse()
+                .unwrap()
+        };
+        let (txn, tick) = (words("txn ", "'s write"), words("failed at tick ", ":"));
+        // policy,time_ticks,event,txn,…,detail: the first `end` row of an aborted attempt.
+        let first_abort = trace
+            .lines()
+            .filter(|l| l.starts_with(&format!("{p},")) && l.contains(",end,"))
+            .filter(|l| l.ends_with(",aborted"))
+            .map(|l| {
+                let cells: Vec<&str> = l.split(',').collect();
+                (
+                    cells[1].parse::<u64>().unwrap(),
+                    cells[3].parse::<u64>().unwrap(),
+                )
+            })
+            .min()
+            .unwrap_or_else(|| panic!("{p}: no aborted attempt in trace.csv"));
+        assert!(
+            first_abort.0 >= tick,
+            "{p}: {first_abort:?} before tick {tick}"
+        );
+        let ended = trace
+            .lines()
+            .filter(|l| l.starts_with(&format!("{p},")) && l.contains(",end,"))
+            .find(|l| l.split(',').nth(3) == Some(txn.to_string().as_str()))
+            .unwrap_or_else(|| panic!("{p}: txn {txn} never ended"));
+        assert!(ended.ends_with(",aborted"), "{p}: {ended}");
+    }
+}
+
+/// An area large enough never fills under the same load: no write is refused, no
+/// attempt aborts, and non-disruption holds (the violation comes from the refusals).
+#[test]
+fn a_data_area_large_enough_disrupts_nobody() {
+    let text =
+        scenario("break-guest-write").replace("data_area_blocks = 4", "data_area_blocks = 60");
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(tmp.path(), "overflow.toml", &text);
+    let o = owm(&["run", &f, "--out", &s(&tmp.path().join("o"))]);
+    ok(&o);
+    let rows = summary_rows(&tmp.path().join("o"));
+    for p in ["logging", "cow"] {
+        let r = &rows[p];
+        assert_eq!(r["data_area_blocks"], "60", "{p}");
+        assert_eq!(r["data_area_full_aborts"], "0", "{p}");
+        // Used, not filled.
+        let peak: u64 = r["extra_space_blocks_peak"].parse().unwrap();
+        assert!(peak > 4 && peak < 60, "{p}: {peak}");
+        assert_ne!(r["archive_copy_at_ticks"], "", "{p}");
+        assert_eq!(r["non-disruption"], "held", "{p}");
+    }
+}
+
+/// Over seeds, data-area sizes and the policies with a data area (crash-consistent on
+/// its copy-on-write baseline too), with areas that fill on some runs only:
+/// non-disruption is observed violated exactly when some attempt's write was refused by
+/// the full area (the run's `data_area_full_aborts`) or some single wait of the backup
+/// exceeded the setup window (100 ticks; `summary.csv`'s `window_*_wait_ticks_max`);
+/// and both kinds of run occur.
+#[test]
+fn non_disruption_is_violated_iff_a_write_was_refused_or_a_wait_was_too_long() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut refused, mut clean) = (0, 0);
+    for area in [40, 48, 60] {
+        let text = scenario("break-guest-write")
+            .replace(
+                "policies = [\"mirroring\", \"logging\", \"cow\"]",
+                "policies = [\"crash-consistent\", \"logging\", \"cow\"]",
+            )
+            .replace("seed = 2\n", "")
+            .replace(
+                "data_area_blocks = 4",
+                &format!("data_area_blocks = {area}\nbaseline_variant = \"cow\""),
+            );
+        let f = write(tmp.path(), &format!("a{area}.toml"), &text);
+        for seed in 1..=4u64 {
+            let dir = tmp.path().join(format!("a{area}-s{seed}"));
+            let r = owm_json("run", &f, &dir, &["--seed", &seed.to_string()]);
+            assert!(
+                matches!(code(&r.o), 0 | 1),
+                "{area} {seed}: {}",
+                stderr(&r.o)
+            );
+            let v = r.verdict();
+            for (p, row) in summary_rows(&r.out) {
+                let aborts: u64 = row["data_area_full_aborts"].parse().unwrap();
+                let waited = [
+                    "window_gate_wait_ticks_max",
+                    "window_type_b_wait_ticks_max",
+                    "window_device_queue_wait_ticks_max",
+                    "window_flush_wait_ticks_max",
+                ]
+                .iter()
+                .any(|c| row[*c].parse::<u64>().unwrap_or(0) > 100);
+                let case = json_case(&v, &p, "non-disruption");
+                let violated = case["verdict"] == "violated";
+                assert_eq!(
+                    violated,
+                    aborts > 0 || waited,
+                    "area {area} seed {seed} {p}: {aborts} refused, {case}"
+                );
+                if aborts > 0 {
+                    refused += 1;
+                } else {
+                    clean += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        refused > 0 && clean > 0,
+        "{refused} refusing runs, {clean} clean"
     );
 }
 
@@ -231,12 +381,28 @@ fn bad_data_area_keys_name_file_line_and_key() {
 #[test]
 fn the_shipped_overflow_sweep_shows_both_policies() {
     let tmp = tempfile::tempdir().unwrap();
-    ok(&owm(&[
+    // Exit 1: break-guest-write's refused writes violate non-disruption.
+    let o = owm(&[
         "sweep",
         "scenarios/sweep-overflow.toml",
         "--out",
         &s(tmp.path()),
-    ]));
+    ]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(
+        stdout(&o).lines().any(|l| l.contains("break-guest-write")
+            && l.contains("non-disruption violated")
+            && l.contains("was full (break-guest-write); the attempt was aborted")),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        !stdout(&o)
+            .lines()
+            .any(|l| l.contains("on_data_area_full=break-snapshot") && l.contains("violated")),
+        "{}",
+        stdout(&o)
+    );
     let (header, rows) = csv_table(tmp.path(), "stats.csv");
     let col = |name: &str| col(&header, name);
     let (fraction, on_full, policy, metric, mean) = (
@@ -288,14 +454,21 @@ fn a_rollback_that_needs_a_slot_abandons_the_backup_and_the_run_ends() {
          [backup]\nbaseline_variant = \"logging\"\ndata_area_blocks = 1\n";
     let rollback =
         "data area full: a rollback needed a slot, which break-guest-write cannot refuse";
-    for (setting, why) in [
-        ("", rollback),
-        ("on_data_area_full = \"break-snapshot\"\n", "data area full"),
+    // Under break-guest-write the attempt's own write was refused first (the rollback
+    // came of its abort): non-disruption is violated, exit 1; break-snapshot refuses
+    // no write.
+    for (setting, why, exit) in [
+        ("", rollback, 1),
+        (
+            "on_data_area_full = \"break-snapshot\"\n",
+            "data area full",
+            0,
+        ),
     ] {
         let tmp = tempfile::tempdir().unwrap();
         let VerdictRun { o, json, .. } =
             run_with_verdict_files(tmp.path(), "r.toml", &format!("{text}{setting}"));
-        ok(&o);
+        assert_eq!(code(&o), exit, "{setting}: {}", stderr(&o));
         let (out, err) = (stdout(&o), stderr(&o));
         assert!(!err.contains("data area full (1 slots)"), "{err}");
         assert!(
@@ -305,8 +478,15 @@ fn a_rollback_that_needs_a_slot_abandons_the_backup_and_the_run_ends() {
                 )),
             "{setting}: {out}"
         );
-        assert!(out.contains("0 violated"), "{out}");
         let v = read_json(&json);
+        let disrupted = json_case(&v, "crash-consistent", "non-disruption");
+        if exit == 1 {
+            assert!(out.contains("1 violated"), "{out}");
+            assert_eq!(disrupted["verdict"], "violated", "{disrupted}");
+        } else {
+            assert!(out.contains("0 violated"), "{out}");
+            assert_eq!(disrupted["verdict"], "held", "{disrupted}");
+        }
         assert_eq!(
             v["backups_lost"][0],
             format!("crash-consistent: backup abandoned: {why}"),
@@ -391,12 +571,22 @@ bandwidth_bytes_per_s = 1000000
 }
 
 /// A data area of one slot is said as one: `the data area (1 block) was full`, the
-/// count and its unit word agreeing.
+/// count and its unit word agreeing, in the line of aborted attempts and in the
+/// non-disruption violation the refused writes make (exit 1).
 #[test]
 fn a_one_slot_data_area_is_one_block() {
     let (_t, _f, o) = run_file("policies = [\"cow\"]\n[backup]\ndata_area_fraction = 1e-12\n");
-    ok(&o);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("the data area (1 block) was full"), "{out}");
+    assert!(
+        out.contains("the data area (1 block) was full (on_data_area_full"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "the data area (1 block) was full (break-guest-write); the attempt was aborted"
+        ),
+        "{out}"
+    );
     assert!(!out.contains("1 blocks"), "{out}");
 }

@@ -724,3 +724,83 @@ fn a_copy_in_a_lull_claims_nothing_whatever_ran_before_or_after_it() {
         assert_eq!(d["b-prime-faithful"], "held", "{policy}: {d:?}");
     }
 }
+
+/// A run-level reason that no cycle's row gives is made of the rows' reasons, and the
+/// run says which: quiesce on a schedule whose first cycle is given up at its deadline
+/// (no split) and whose second comes after the last transaction claims A-isolated for
+/// neither (`no transaction during the backup` for the run), and a line after the
+/// verdict table gives each cycle's own reason, as `summary.csv`'s rows give it; the
+/// JSON case carries the same words (`reason_by_cycle`). An invariant whose run-level
+/// reason is some row's own (A-consistent: `given up`) has no line and no such field.
+/// Two runs print the same lines.
+#[test]
+fn a_run_level_reason_no_cycle_gives_names_the_cycles_it_is_made_of() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = "policies = [\"quiesce\"]\nseed = 1\n[workload]\nkind = \"bank\"\n\
+                accounts = 1024\ntransactions = 300\narrival_ticks_mean = 100\n\
+                compute_ticks_min = 20\ncompute_ticks_max = 2000\n\
+                [geometry]\nblock_size_bytes = 64\nrecords_per_block = 4\n\
+                [backup]\nschedule_at_ticks = [15000, 100000]\n\
+                quiesce_deadline_ticks = 1\nquiesce_retries_max = 0\n";
+    let VerdictRun { o, out, json, .. } = run_with_verdict_files(tmp.path(), "q.toml", text);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let printed = stdout(&o);
+    let rows = csv_rows(&out, "summary.csv");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    // The reason of a `not claimed (R)` or `not claimed (R, observed)` cell.
+    let reason = |cell: &str| -> Option<String> {
+        let inner = cell.strip_prefix("not claimed (")?.strip_suffix(')')?;
+        let r = inner.split(", ").next().unwrap_or(inner);
+        (!matches!(r, "held" | "unchecked") && !r.starts_with("violated")).then(|| r.to_string())
+    };
+    let v = read_json(&json);
+    let mut explained = Vec::new();
+    for inv in ABOUT_BACKUP {
+        let run_cell = cells(table_row(&printed, inv))[1].clone();
+        let prefix = format!("{inv} under quiesce: ");
+        let lines: Vec<&str> = printed.lines().filter(|l| l.starts_with(&prefix)).collect();
+        let case = json_case(&v, "quiesce", inv);
+        let own = reason(&run_cell)
+            .filter(|r| !rows.iter().any(|row| reason(&row[inv]).as_ref() == Some(r)));
+        if own.is_none() {
+            assert!(lines.is_empty(), "{inv}: {lines:?}");
+            assert!(case.get("reason_by_cycle").is_none(), "{case}");
+            continue;
+        }
+        let parts: Vec<String> = rows
+            .iter()
+            .map(|row| {
+                let cell = &row[inv];
+                format!(
+                    "cycle {} {}",
+                    row["cycle"],
+                    reason(cell).unwrap_or(cell.clone())
+                )
+            })
+            .collect();
+        let parts = parts.join("; ");
+        assert_eq!(lines, [format!("{prefix}{run_cell}: {parts}")], "{printed}");
+        assert_eq!(case["reason_by_cycle"], parts.as_str(), "{case}");
+        explained.push(inv);
+    }
+    // The case the finding was about: the run's reason is neither row's.
+    assert_eq!(explained, ["A-isolated"], "{printed}");
+    assert!(
+        printed.contains(
+            "\nA-isolated under quiesce: not claimed (no transaction during the backup): \
+             cycle 1 no split; cycle 2 request after the last transaction\n"
+        ),
+        "{printed}"
+    );
+    assert_eq!(rows[0]["A-consistent"], "not claimed (given up)");
+    let again_dir = tmp.path().join("again");
+    std::fs::create_dir_all(&again_dir).unwrap();
+    let again = run_with_verdict_files(&again_dir, "q.toml", text);
+    let said = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| l.contains(" under quiesce: not claimed"))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(said(&printed), said(&stdout(&again.o)));
+}

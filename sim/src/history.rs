@@ -194,6 +194,18 @@ pub enum Event {
         txn: TxnId,
         backup_wait_ticks_max: Tick,
     },
+    /// The backup's full data area refused attempt `txn`'s write of block `block`
+    /// through `vlun` at tick `at_ticks` (`backup.on_data_area_full =
+    /// "break-guest-write"`; the area holds `data_area_blocks` slots): nothing was
+    /// written, and the attempt rolls back and ends aborted, not retried (its `Abort`
+    /// follows). The backup disrupted the attempt (non-disruption).
+    WriteRefused {
+        txn: TxnId,
+        vlun: Vlun,
+        block: u64,
+        data_area_blocks: u64,
+        at_ticks: Tick,
+    },
     /// The backup request was served by splitting the volume into VLUN A and VLUN B.
     Split,
     /// VLUN B is set up; new transactions may begin.
@@ -244,7 +256,8 @@ impl Event {
             | Event::ReadRecord { txn, .. }
             | Event::WriteRecord { txn, .. }
             | Event::Commit { txn, .. }
-            | Event::Abort { txn, .. } => Some(txn),
+            | Event::Abort { txn, .. }
+            | Event::WriteRefused { txn, .. } => Some(txn),
             _ => None,
         }
     }
@@ -525,6 +538,20 @@ impl History {
                     out.push(7);
                     u(&mut out, u64::from(*txn));
                     u(&mut out, *backup_wait_ticks_max);
+                }
+                Event::WriteRefused {
+                    txn,
+                    vlun,
+                    block,
+                    data_area_blocks,
+                    at_ticks,
+                } => {
+                    out.push(20);
+                    u(&mut out, u64::from(*txn));
+                    u(&mut out, v(*vlun));
+                    u(&mut out, *block);
+                    u(&mut out, *data_area_blocks);
+                    u(&mut out, *at_ticks);
                 }
                 Event::Split => out.push(8),
                 Event::BReady => out.push(9),

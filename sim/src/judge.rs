@@ -833,6 +833,28 @@ impl<'a> Judge<'a> {
         }
     }
 
+    /// Non-disruption: the backup's full data area refused attempt `txn`'s write
+    /// (`break-guest-write`), which aborts the attempt: a disruption worse than any
+    /// wait, found in the cycle in progress.
+    fn write_refused(
+        &mut self,
+        txn: TxnId,
+        vlun: Vlun,
+        block: u64,
+        data_area_blocks: u64,
+        at_ticks: Tick,
+    ) {
+        if self.open(Invariant::NonDisruption) {
+            let area = crate::number_text::counted(data_area_blocks, "block", "blocks");
+            self.found_here(
+                Invariant::NonDisruption,
+                true,
+                format!("txn {txn}'s write of block {block} through {vlun} failed at tick {at_ticks}: the data area ({area}) was full (break-guest-write); the attempt was aborted, not retried"),
+                vec![txn],
+            );
+        }
+    }
+
     /// Judges the next event (its image, if any, cloned when needed).
     pub fn push(&mut self, event: &Event) {
         let image = match event {
@@ -882,7 +904,8 @@ impl<'a> Judge<'a> {
             | Event::ReadRecord { .. }
             | Event::WriteRecord { .. }
             | Event::Commit { .. }
-            | Event::Abort { .. } => {
+            | Event::Abort { .. }
+            | Event::WriteRefused { .. } => {
                 self.step(&event, None);
                 std::mem::forget(event);
             }
@@ -1107,6 +1130,13 @@ impl<'a> Judge<'a> {
                 self.backup_wait(txn, backup_wait_ticks_max);
                 self.end_txn(txn, false)
             }
+            Event::WriteRefused {
+                txn,
+                vlun,
+                block,
+                data_area_blocks,
+                at_ticks,
+            } => self.write_refused(txn, vlun, block, data_area_blocks, at_ticks),
             Event::Split => {
                 if self.splits > 0 {
                     self.cycle += 1;
@@ -1822,6 +1852,13 @@ mod tests {
                 txn: 1,
                 backup_wait_ticks_max: 10,
             },
+            Event::WriteRefused {
+                txn: 1,
+                vlun: Vlun::B,
+                block: 11,
+                data_area_blocks: 12,
+                at_ticks: 13,
+            },
         ];
         let mut named = 0;
         for e in &events {
@@ -1868,6 +1905,19 @@ mod tests {
                 } => {
                     copy(txn);
                     copy(backup_wait_ticks_max);
+                }
+                Event::WriteRefused {
+                    txn,
+                    vlun,
+                    block,
+                    data_area_blocks,
+                    at_ticks,
+                } => {
+                    copy(txn);
+                    copy(vlun);
+                    copy(block);
+                    copy(data_area_blocks);
+                    copy(at_ticks);
                 }
                 _ => continue,
             }
@@ -2226,6 +2276,79 @@ mod tests {
         }
         assert_eq!(torn.len(), 1, "both verdicts reached");
         assert!(torn[0].detail.contains("was never written"), "{torn:?}");
+    }
+
+    /// A write refused by the full data area violates non-disruption at the refusal,
+    /// in the cycle it happened in (`cycle 2: ` in a record of two), naming the
+    /// attempt, block, tick and area; the same record without the refusal, or with
+    /// only a wait within the limit, holds it. The first finding counts: a later
+    /// refusal does not replace an earlier long wait.
+    #[test]
+    fn a_write_refused_by_the_full_data_area_violates_non_disruption() {
+        let refused = Event::WriteRefused {
+            txn: 4,
+            vlun: Vlun::B,
+            block: 2,
+            data_area_blocks: 1,
+            at_ticks: 900,
+        };
+        let record = |with: Option<Event>, wait: Tick| {
+            let mut events = vec![Event::Split, Event::BReady];
+            events.extend(txn(3, &[]));
+            events.push(Event::Retire {
+                extra_space_blocks: 0,
+            });
+            events.push(Event::Split);
+            events.push(Event::BReady);
+            events.push(Event::Begin {
+                txn: 4,
+                vlun: Vlun::B,
+                gate_wait_ticks: 0,
+            });
+            events.extend(with);
+            events.push(Event::Abort {
+                txn: 4,
+                backup_wait_ticks_max: wait,
+            });
+            events
+        };
+        let judged = |events: Vec<Event>| {
+            let initial = Initial::Pattern(InitialValues {
+                value: 7,
+                records: L.records(),
+            });
+            let mut j = Judge::new(L, Cow::Borrowed(&initial), false, Some(100), None);
+            for e in &events {
+                j.push(e);
+            }
+            j.finish()
+                .into_iter()
+                .filter(|v| v.invariant == Invariant::NonDisruption)
+                .collect::<Vec<_>>()
+        };
+        let found = judged(record(Some(refused.clone()), 0));
+        assert_eq!(found.len(), 1, "{found:?}");
+        let v = &found[0];
+        assert_eq!(
+            v.detail,
+            "cycle 2: txn 4's write of block 2 through VLUN B failed at tick 900: the data area (1 block) was full (break-guest-write); the attempt was aborted, not retried"
+        );
+        assert_eq!((v.cycle, v.event_index, &v.txns), (Some(2), 8, &vec![4]));
+        assert!(judged(record(None, 100)).is_empty());
+        // A wait past the limit found first stays the finding.
+        let mut waited_first = record(None, 0);
+        waited_first[2] = Event::Begin {
+            txn: 3,
+            vlun: Vlun::A,
+            gate_wait_ticks: 101,
+        };
+        waited_first.insert(8, refused);
+        let found = judged(waited_first);
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].detail.starts_with("txn 3 waited 101 ticks"),
+            "{found:?}"
+        );
     }
 
     #[test]

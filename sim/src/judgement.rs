@@ -414,6 +414,69 @@ impl RunResult {
         self.cycle_marks().filter(|m| m.beside_txn)
     }
 
+    /// The invariants the run does not claim for a reason ([`Judgement::reason`]) that
+    /// is no one cycle's own (no row of `summary.csv` names it: the run's `no
+    /// transaction during the backup` made of cycle 1's `no split` and cycle 2's
+    /// `request after the last transaction`), each with what its cycles' rows say
+    /// ([`RunResult::cycle_judgements`]): `cycle 1 no split; cycle 2 request after the
+    /// last transaction`, one part per distinct reason (a row with none gives its
+    /// verdict, `held`) in the order of its first cycle, its cycles listed as
+    /// [`crate::oracle::list_text`] lists them. In [`Invariant::ALL`] order; empty for
+    /// a run without cycles.
+    pub fn reasons_by_cycle(&self) -> Vec<(Invariant, String)> {
+        if self.cycles.is_empty() {
+            return Vec::new();
+        }
+        let run = self.judgements();
+        // Per invariant whose run-level reason is open: a row named it, and the rows'
+        // words with their cycles.
+        type Parts = Vec<(String, Vec<u32>)>;
+        let mut open: Vec<Option<(bool, Parts)>> = run
+            .iter()
+            .map(|j| j.reason().map(|_| (false, Vec::new())))
+            .collect();
+        for c in &self.cycles {
+            let row = self.cycle_judgements(c);
+            for ((j, mine), state) in run.iter().zip(&row).zip(open.iter_mut()) {
+                let Some((named, parts)) = state else {
+                    continue;
+                };
+                if mine.reason().is_some() && mine.reason() == j.reason() {
+                    *named = true;
+                }
+                if *named {
+                    continue;
+                }
+                let word = mine
+                    .reason()
+                    .map_or_else(|| mine.to_string(), str::to_string);
+                match parts.iter_mut().find(|(w, _)| *w == word) {
+                    Some((_, cycles)) => cycles.push(c.cycle),
+                    None => parts.push((word, vec![c.cycle])),
+                }
+            }
+        }
+        run.iter()
+            .zip(open)
+            .filter_map(|(j, state)| match state {
+                Some((false, parts)) if !parts.is_empty() => {
+                    let text: Vec<String> = parts
+                        .iter()
+                        .map(|(word, cycles)| {
+                            format!(
+                                "{} {} {word}",
+                                if cycles.len() == 1 { "cycle" } else { "cycles" },
+                                crate::oracle::list_text(cycles)
+                            )
+                        })
+                        .collect();
+                    Some((j.invariant, text.join("; ")))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The judgements as cycle `c`'s row of `summary.csv` gives them: the run's, but
     /// for a cycle that was lost, whose copy is not claimed: each invariant its loss
     /// drops reads `not claimed (given up)` / `not claimed (abandoned)`, with what the

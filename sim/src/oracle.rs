@@ -316,7 +316,9 @@ pub fn bank_conserved(h: &History) -> Result<(), Violation> {
 /// `Commit`/`Abort`'s `backup_wait_ticks_max`), longer than the history's limit; the
 /// waits are judged one by one, not summed (the setup window under every
 /// policy that takes a backup; claimed by the one-way mirror and the crash-consistent
-/// snapshot, not by quiesce).
+/// snapshot, not by quiesce); and no attempt's write is refused by the backup's full
+/// data area (`Event::WriteRefused`, `break-guest-write`: the attempt aborts), a
+/// violation of the cycle it happened in.
 pub fn non_disruption(h: &History) -> Result<(), Violation> {
     Invariant::NonDisruption.check(h)
 }

@@ -498,6 +498,7 @@ pub fn of_run(report: &mut Report, suite: &str, r: &sim::RunResult) {
             .push(format!("{suite}: {}", lost.join("; ")));
         report.backup_cycles_lost += r.backup_cycles_lost();
     }
+    let by_cycle = r.reasons_by_cycle();
     for j in r.judgements() {
         let why = j.reason();
         let not_reached = j.not_reached();
@@ -541,6 +542,11 @@ pub fn of_run(report: &mut Report, suite: &str, r: &sim::RunResult) {
             },
         };
         report.push(suite, j.invariant.as_str(), outcome);
+        if let Some((_, parts)) = by_cycle.iter().find(|(i, _)| *i == j.invariant) {
+            if let Some(case) = report.cases.last_mut() {
+                case.reason_by_cycle = Some(parts.clone());
+            }
+        }
     }
 }
 
@@ -701,6 +707,11 @@ pub struct Case {
     pub name: String,
     #[serde(flatten)]
     pub outcome: Outcome,
+    /// A run's case not claimed for a reason no one backup cycle's row gives: what the
+    /// cycles' rows say instead (`sim::RunResult::reasons_by_cycle`: `cycle 1 no
+    /// split; cycle 2 request after the last transaction`). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_by_cycle: Option<String>,
 }
 
 /// What an exhaustive `owm check` covered, in states.
@@ -861,6 +872,7 @@ impl Report {
             suite: suite.into(),
             name: name.into(),
             outcome,
+            reason_by_cycle: None,
         });
     }
 

@@ -255,7 +255,7 @@ impl World<'_> {
         write_record(&mut self.buf[off..], value, stamp_of(id));
         let w = match self.dev.write_prefix_mut(vlun, block, &self.buf) {
             Ok(w) => w,
-            Err(engine::Error::DataAreaFull { .. }) => {
+            Err(engine::Error::DataAreaFull { slots, .. }) => {
                 if first_write {
                     // Nothing was written: there is nothing of this block to roll back
                     // (and writing it back would need the slot the area lacks).
@@ -266,7 +266,7 @@ impl World<'_> {
                         _ => self.spare_bufs.push(bytes),
                     }
                 }
-                return self.data_area_full(att, cost);
+                return self.data_area_full(att, vlun, block, slots, cost);
             }
             Err(e) if faults::injected(&e) => {
                 self.refill_cache(att, block);
@@ -361,15 +361,31 @@ impl World<'_> {
         self.finish(att, Outcome::Committed)
     }
 
-    /// A write needed a slot of the full data area and the engine refused it, writing
-    /// nothing (`spent`: what the step had cost so far). The scenario's overflow policy
-    /// ([`OnDataAreaFull`]) decides: `break-guest-write` fails the write, so the
+    /// A write of `block` through `vlun` needed a slot of the full data area (of
+    /// `slots` slots) and the engine refused it, writing nothing (`spent`: what the
+    /// step had cost so far). The scenario's overflow policy ([`OnDataAreaFull`])
+    /// decides: `break-guest-write` fails the write ([`Event::WriteRefused`]), so the
     /// attempt rolls back and ends aborted; `break-snapshot` abandons the backup and
     /// the write goes through.
-    fn data_area_full(&mut self, att: Attempt, spent: IoCost) -> Result<(), SimError> {
+    fn data_area_full(
+        &mut self,
+        att: Attempt,
+        vlun: Vlun,
+        block: u64,
+        slots: u64,
+        spent: IoCost,
+    ) -> Result<(), SimError> {
         match self.scenario.backup.on_data_area_full {
             OnDataAreaFull::BreakGuestWrite => {
                 self.tally.data_area_full_aborts += 1;
+                let (txn, at_ticks) = (self.txns[att as usize].id, self.q.now());
+                self.log_with(|| Event::WriteRefused {
+                    txn,
+                    vlun,
+                    block,
+                    data_area_blocks: slots,
+                    at_ticks,
+                });
                 let lost = self.q.now() - self.txns[att as usize].arrived;
                 if let Some(w) = self.window_waits() {
                     w.overflow.add(lost);

@@ -108,6 +108,7 @@ fn mutate(h: &History, k: usize, r: &mut ChaCha8Rng) -> Option<History> {
         | Event::QuiesceTimeout { .. }
         | Event::QuiesceRetry { .. }
         | Event::GiveUp
+        | Event::WriteRefused { .. }
         | Event::Unreadable { .. } => {
             m.events.remove(k);
         }
@@ -256,4 +257,46 @@ fn a_finding_names_its_cycle_as_the_summary_does_after_give_ups() {
         }
     }
     assert!(after_give_up > 0, "no completed cycle followed a give-up");
+}
+
+/// Runs whose small data area refuses users' writes (`break-guest-write`), over two
+/// backup cycles: the judge and the reference agree on the records and on their
+/// mutants, and non-disruption is found violated in them (the refusals are judged, not
+/// only carried).
+#[test]
+fn online_verdicts_equal_the_whole_history_ones_where_the_data_area_fills() {
+    let mut s = super::common::slow_archived_transfers();
+    s.backup.data_area_blocks = Some(2);
+    s.backup.schedule_at_ticks = vec![3_000, 12_000];
+    s.backup.baseline_variant = engine::Variant::CopyOnWrite;
+    s.keep_history = true;
+    let mut seen = BTreeMap::new();
+    let mut refused = 0;
+    for seed in 1..=3 {
+        for p in [
+            Policy::CrashConsistent,
+            Policy::Owm(engine::Variant::WriteLogging),
+            Policy::Owm(engine::Variant::CopyOnWrite),
+        ] {
+            let what = format!("full area {p} seed {seed}");
+            let h = run_agrees(&s, p, seed, &what).expect("the scenario runs");
+            let refusals = h
+                .events
+                .iter()
+                .filter(|e| matches!(e.event, Event::WriteRefused { .. }))
+                .count();
+            if refusals > 0 {
+                refused += 1;
+                let found = sim::check_all(&h);
+                assert!(
+                    found
+                        .iter()
+                        .any(|v| v.invariant == Invariant::NonDisruption),
+                    "{what}: {found:?}"
+                );
+            }
+            mutants_agree(&h, 12, seed, &what, &mut seen);
+        }
+    }
+    assert!(refused >= 3, "{refused} runs refused a write");
 }

@@ -606,12 +606,43 @@ pub fn bank_conserved(h: &History) -> Result<(), Violation> {
 /// transaction attempt waits once for the backup (`Commit`/`Abort`'s
 /// `backup_wait_ticks_max`), longer than the history's limit (the setup window under every
 /// policy that takes a backup; claimed by the one-way mirror and the crash-consistent
-/// snapshot, not by quiesce).
+/// snapshot, not by quiesce); and no attempt's write is refused by the backup's full
+/// data area (`WriteRefused`: the attempt aborts), a violation of the cycle it happened
+/// in.
 pub fn non_disruption(h: &History) -> Result<(), Violation> {
-    let Some(limit) = h.gate_wait_limit_ticks else {
-        return Ok(());
-    };
+    let cycles = h.cycles();
+    let several = h.cycles_begun() > 1;
     for (i, s) in h.events.iter().enumerate() {
+        if let Event::WriteRefused {
+            txn,
+            vlun,
+            block,
+            data_area_blocks,
+            at_ticks,
+        } = s.event
+        {
+            let c = cycles
+                .iter()
+                .find(|c| c.from <= i && i < c.until)
+                .expect("the cycles cover every event");
+            let area = if data_area_blocks == 1 {
+                "1 block".to_string()
+            } else {
+                format!("{data_area_blocks} blocks")
+            };
+            return Err(violation(
+                Invariant::NonDisruption,
+                i,
+                format!(
+                    "{}txn {txn}'s write of block {block} through {vlun} failed at tick {at_ticks}: the data area ({area}) was full (break-guest-write); the attempt was aborted, not retried",
+                    cycle_note(c, several)
+                ),
+                vec![txn],
+            ));
+        }
+        let Some(limit) = h.gate_wait_limit_ticks else {
+            continue;
+        };
         if let Event::Commit {
             txn,
             backup_wait_ticks_max,
