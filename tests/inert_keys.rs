@@ -73,7 +73,7 @@ fn the_baseline_variant_without_a_baseline_policy_is_refused() {
 #[test]
 fn data_area_keys_without_a_policy_with_a_data_area_are_refused() {
     for (set, key) in [
-        ("data_area_blocks = 4", "backup.data_area_blocks"),
+        ("data_area_blocks = 16", "backup.data_area_blocks"),
         ("data_area_fraction = 0.1", "backup.data_area_fraction"),
     ] {
         let text = format!("policies = [\"none\", \"quiesce\", \"mirroring\"]\n[backup]\n{set}\n");

@@ -929,7 +929,15 @@ fn an_abandoned_backup_is_marked_on_the_space_plots() {
             &crate::overflow::scenario(on_full),
         );
         let out = tmp.path().join(on_full);
-        ok(&owm(&["run", &f, "--out", &s(&out), "--quiet"]));
+        // A write the full area refuses violates non-disruption: allowed here.
+        ok(&owm(&[
+            "run",
+            &f,
+            "--out",
+            &s(&out),
+            "--quiet",
+            "--allow-violations",
+        ]));
         let svg = |name: &str| String::from_utf8(bytes(&out, name)).unwrap();
         let rows = csv_rows(&out, "summary.csv");
         (svg("extra_space.svg"), svg("data_area_used.svg"), rows)
