@@ -77,7 +77,7 @@ fn a_cycle_abandoned_mid_copy_leaves_the_later_cycles_alone() {
                                 && v.detail.contains("was full (break-guest-write)")
                         };
                         assert!(
-                            r.claimed_violations().iter().all(|v| refused(v)),
+                            r.claimed_violations().iter().all(refused),
                             "{at}: {:?}",
                             r.violations
                         );
