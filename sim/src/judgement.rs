@@ -300,10 +300,10 @@ impl RunResult {
     }
 
     /// [`RunResult::observed`] as the row of cycle `row` shows it (`None`: the run's):
-    /// without the violations found about an earlier cycle's copy
-    /// ([`crate::Violation::cycle`]), which judged this cycle's copy clean. A later
-    /// cycle's stays: the search stopped at the first violation, and a row never says
-    /// held of what was not judged.
+    /// without the violations found about a later cycle's copy
+    /// ([`crate::Violation::cycle`]): the search passed this cycle's copy to reach it,
+    /// judging it clean. An earlier cycle's stays in this row: the search stopped at
+    /// that first violation, and a row never says held of what was not judged.
     fn observed_up_to(&self, invariant: Invariant, lost_too: bool, row: Option<u32>) -> Observed {
         let mut found = self.violations.iter().filter(|v| {
             v.invariant == invariant

@@ -103,9 +103,10 @@ pub struct Violation {
     /// found about, in a run of several cycles: the cycle its `detail` names
     /// (`cycle 2: …`). `None` in a run of one cycle, and for a violation about no one
     /// cycle's copy (the live volume at the end). A cycle's row in `summary.csv` shows
-    /// a violation of its own cycle or a later one's (the search for a violation stops
-    /// at the first: later cycles were not judged on that invariant), never an
-    /// earlier one's ([`crate::RunResult::cycle_judgements`]).
+    /// a violation of its own cycle or an earlier one's (the search for a violation
+    /// stops at the first: the cycles after it were not judged on that invariant),
+    /// never a later one's (the search passed this cycle's copy, judging it clean)
+    /// ([`crate::RunResult::cycle_judgements`]).
     #[serde(skip)]
     pub cycle: Option<u32>,
 }
