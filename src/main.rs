@@ -212,9 +212,9 @@ fn parse_cli() -> Cli {
         Ok(cli) => return cli,
         Err(e) => e,
     };
-    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let all: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let device_json =
-        args.first().is_some_and(|a| a == "device") && args.iter().any(|a| a == "--json");
+        all.get(1).is_some_and(|a| a == "device") && all.iter().any(|a| a == "--json");
     let usage = !matches!(
         e.kind(),
         clap::error::ErrorKind::DisplayHelp
@@ -222,10 +222,7 @@ fn parse_cli() -> Cli {
             | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
     );
     // A value that is not UTF-8: the flag it is of named.
-    let not_utf8 = (e.kind() == clap::error::ErrorKind::InvalidUtf8).then(|| {
-        let all: Vec<std::ffi::OsString> = std::env::args_os().collect();
-        not_utf8_words(&all)
-    });
+    let not_utf8 = (e.kind() == clap::error::ErrorKind::InvalidUtf8).then(|| not_utf8_words(&all));
     if device_json && usage {
         // The message's first paragraph, on one line.
         let text = match &not_utf8 {

@@ -106,6 +106,18 @@ const NO_AXIS_CATEGORY: &str = "base scenario";
 /// A sweep.csv cell of the plots: (policy, x value, the other axes' values).
 type Cell<'a> = (&'a str, &'a str, Vec<&'a str>);
 
+/// The rows of `cells` of `policy` at x value `x` in group `g` (none: empty), borrowed
+/// as long as the arguments are (a key of shorter-lived text finds the map's entries).
+fn group_rows<'a>(
+    cells: &'a HashMap<Cell<'a>, Vec<&'a [String]>>,
+    policy: &'a str,
+    x: &'a str,
+    g: &'a [String],
+) -> &'a [&'a [String]] {
+    let key = (policy, x, g.iter().map(String::as_str).collect());
+    cells.get(&key).map_or(&[][..], Vec::as_slice)
+}
+
 /// One plot of a sweep and what it shows: the row of `plots.csv` that names it.
 pub struct PlotFile {
     /// The file stem: `<name>.svg` and `<name>.png`.
@@ -219,11 +231,8 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
     }
     // (seed, value) of metric column `m` for `policy` at x value `x` in group `g`.
     let values = |m: usize, policy: &str, x: &str, g: &[String]| -> Vec<(String, Value)> {
-        let key = (policy, x, g.iter().map(String::as_str).collect());
-        cells
-            .get(&key)
-            .into_iter()
-            .flatten()
+        group_rows(&cells, policy, x, g)
+            .iter()
             .filter_map(|r| Some((r[seed_col].clone(), Value::parse(&r[m])?)))
             .collect()
     };
@@ -231,11 +240,8 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
     // empty cells, [`sweep_stats::failed_row`]).
     let failed_seeds =
         |policy: &str, x: &str, g: &[String]| -> std::collections::BTreeSet<String> {
-            let key = (policy, x, g.iter().map(String::as_str).collect());
-            cells
-                .get(&key)
-                .into_iter()
-                .flatten()
+            group_rows(&cells, policy, x, g)
+                .iter()
                 .filter(|r| sweep_stats::failed_row(r, seed_col))
                 .map(|r| r[seed_col].clone())
                 .collect()
@@ -246,8 +252,7 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
     // empty then); else, the reason unknown here, that the rows leave it empty.
     let (abandoned, given_up) = (col("backup_abandoned"), col("backup_given_up"));
     let no_value_why = |metric: &str, policy: &str, x: &str, g: &[String]| -> String {
-        let key = (policy, x, g.iter().map(String::as_str).collect());
-        let rows = cells.get(&key).map_or(&[][..], Vec::as_slice);
+        let rows = group_rows(&cells, policy, x, g);
         let every = |c: Option<usize>| {
             !rows.is_empty() && c.is_some_and(|c| rows.iter().all(|r| r[c] == "1"))
         };
@@ -381,13 +386,7 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
                                 }
                             };
                             if failed > 0 {
-                                let run = cells
-                                    .get(&(
-                                        policy.as_str(),
-                                        x.as_str(),
-                                        g.iter().map(String::as_str).collect(),
-                                    ))
-                                    .map_or(0, Vec::len);
+                                let run = group_rows(&cells, policy.as_str(), x, g).len();
                                 seeds_failed.push((xv, failed, run));
                             }
                             if let Some((lo, hi)) = summary.interval() {
