@@ -893,6 +893,7 @@ pub(crate) fn label_for_test(
     variant: Variant,
     block_size: usize,
     volume_blocks: u64,
+    integrity: bool,
 ) {
     let id = Identity {
         device_id: [0; 16],
@@ -908,7 +909,7 @@ pub(crate) fn label_for_test(
                 volume_blocks
             },
         },
-        integrity: false,
+        integrity,
     };
     label(a, Image::A, &id).unwrap();
     label(b, Image::B, &id).unwrap();

@@ -19,7 +19,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::store::Power;
-use crate::{Phase, Variant};
+use crate::{Image, Phase, Variant};
 
 /// The first bytes of every metadata file.
 pub const MAGIC: &[u8; 8] = b"OWMMETA2";
@@ -86,6 +86,21 @@ pub enum MetaRecord {
     /// compaction writes the new generation and nonce into the header and drops this
     /// record. An opening written before nonces reads with nonce 0.
     Opening { generation: u64, nonce: u64 },
+    /// Integrity mode: physical block `block` of `image`, which holds volume block
+    /// `logical`'s data, is about to be written. Its data and its checksum block are
+    /// two writes, so until a flush covers them ([`MetaRecord::FlushMark`],
+    /// [`MetaRecord::Clean`]) a crash may keep the one and not the other; recovery
+    /// re-sums the block from what it holds (dm-integrity's bitmap mode does the same
+    /// for the regions its bitmap marks dirty: Linux `Documentation/admin-guide/
+    /// device-mapper/dm-integrity.rst`, "bitmap mode"). Appended before the block's
+    /// first write since the last flush, in the operating system's hands before the
+    /// data write starts, so it survives the process ending anywhere; it is not synced
+    /// first (see [`crate::device`]'s integrity module for what a power loss keeps).
+    Unsummed {
+        image: Image,
+        block: u64,
+        logical: u64,
+    },
     /// A whole lookup table, written by compaction.
     Table {
         next_fresh: u32,
@@ -139,12 +154,20 @@ const TAG_CLEAN: u8 = 9;
 const TAG_DIVERGED: u8 = 10;
 const TAG_ARCHIVE_COMPLETE: u8 = 11;
 const TAG_OPENING: u8 = 12;
+const TAG_UNSUMMED: u8 = 13;
 
 fn variant_code(v: Variant) -> u8 {
     match v {
         Variant::WriteMirroring => 0,
         Variant::WriteLogging => 1,
         Variant::CopyOnWrite => 2,
+    }
+}
+
+fn image_code(i: Image) -> u8 {
+    match i {
+        Image::A => 0,
+        Image::B => 1,
     }
 }
 
@@ -202,6 +225,16 @@ impl MetaRecord {
             MetaRecord::Diverged { block } => {
                 p.push(TAG_DIVERGED);
                 p.extend_from_slice(&block.to_le_bytes());
+            }
+            MetaRecord::Unsummed {
+                image,
+                block,
+                logical,
+            } => {
+                p.push(TAG_UNSUMMED);
+                p.push(image_code(*image));
+                p.extend_from_slice(&block.to_le_bytes());
+                p.extend_from_slice(&logical.to_le_bytes());
             }
             MetaRecord::FlushMark => p.push(TAG_FLUSH_MARK),
             MetaRecord::Clean => p.push(TAG_CLEAN),
@@ -319,6 +352,7 @@ fn tag_name(tag: u8) -> &'static str {
         TAG_DIVERGED => "diverged",
         TAG_ARCHIVE_COMPLETE => "archive complete",
         TAG_OPENING => "opening",
+        TAG_UNSUMMED => "unsummed",
         _ => "unknown",
     }
 }
@@ -367,6 +401,15 @@ fn decode_payload(payload: &[u8]) -> Result<MetaRecord, String> {
         TAG_CLEAR => MetaRecord::Clear,
         TAG_DIRTY => MetaRecord::Dirty { block: f.u64()? },
         TAG_DIVERGED => MetaRecord::Diverged { block: f.u64()? },
+        TAG_UNSUMMED => MetaRecord::Unsummed {
+            image: match f.u8()? {
+                0 => Image::A,
+                1 => Image::B,
+                i => return Err(format!("unknown image code {i}")),
+            },
+            block: f.u64()?,
+            logical: f.u64()?,
+        },
         TAG_FLUSH_MARK => MetaRecord::FlushMark,
         TAG_CLEAN => MetaRecord::Clean,
         TAG_ARCHIVE_COMPLETE => MetaRecord::ArchiveComplete,

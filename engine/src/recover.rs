@@ -9,7 +9,7 @@
 //! of the variants makes the rest unnecessary: no durable entry can point at data that
 //! is not durable, so nothing has to be verified or dropped.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cost::IoCost;
 use crate::device::{Device, DeviceConfig};
@@ -109,7 +109,9 @@ impl<S: BlockStore> Device<S> {
         );
         self.set_archive_complete(restored.archive_complete);
         let mut cost = IoCost::default();
-        let loaded = self.load_sums(&mut cost);
+        let loaded = self
+            .load_sums(&mut cost)
+            .and_then(|()| self.resum_marked(&restored.unsummed, &mut cost));
         self.charge(&cost);
         loaded?;
         if restored.phase <= Phase::Split {
@@ -280,6 +282,7 @@ pub(crate) fn header(path: &str, records: &[(u64, MetaRecord)]) -> Result<Restor
         table: None,
         area_peak: 0,
         dirty: BTreeSet::new(),
+        unsummed: BTreeMap::new(),
         diverged: BTreeSet::new(),
         archive_complete: false,
         opening: None,
@@ -305,6 +308,10 @@ pub struct Restored {
     /// Mirroring: blocks written through VLUN A that no completed flush covers; a
     /// crash may have left images A and B different there.
     pub dirty: BTreeSet<u64>,
+    /// Integrity mode: the physical blocks (image, block → the volume block whose
+    /// data they hold) marked [`MetaRecord::Unsummed`] that no completed flush
+    /// covers; a crash may have kept a block's data and not its checksum there.
+    pub unsummed: BTreeMap<(Image, u64), u64>,
     /// Mirroring, split phase: blocks VLUN B has written (recovery leaves them alone).
     pub diverged: BTreeSet<u64>,
     /// Backed-up phase: an archive of VLUN A was completed, so it may be retired.
@@ -323,6 +330,7 @@ pub fn replay(path: &str, records: &[(u64, MetaRecord)]) -> Result<Restored, Met
     let has_table = s.variant != Variant::WriteMirroring;
     // Dirty blocks before the last flush mark (cleaned by its `Clean`), and after it.
     let mut dirty_flushing = BTreeSet::new();
+    let mut unsummed_flushing = BTreeMap::new();
     for (at, rec) in iter {
         let bad = |r: String| MetaError::at(path, *at, r);
         match rec {
@@ -432,10 +440,34 @@ pub fn replay(path: &str, records: &[(u64, MetaRecord)]) -> Result<Restored, Met
                 }
                 s.opening = Some((*generation, *nonce));
             }
-            MetaRecord::FlushMark => dirty_flushing.append(&mut s.dirty),
-            MetaRecord::Clean => dirty_flushing.clear(),
+            MetaRecord::Unsummed {
+                image,
+                block,
+                logical,
+            } => {
+                if !s.integrity
+                    || *block >= s.volume_blocks + s.area_slots
+                    || *logical >= s.volume_blocks
+                {
+                    return Err(bad(format!(
+                        "unsummed mark of image {image:?}'s block {block} (volume block {logical}) out of place"
+                    )));
+                }
+                s.unsummed.insert((*image, *block), *logical);
+            }
+            MetaRecord::FlushMark => {
+                dirty_flushing.append(&mut s.dirty);
+                unsummed_flushing.append(&mut s.unsummed);
+            }
+            MetaRecord::Clean => {
+                dirty_flushing.clear();
+                unsummed_flushing.clear();
+            }
         }
     }
+    // A block marked before the last flush mark and again after it: the later mark.
+    unsummed_flushing.append(&mut s.unsummed);
+    s.unsummed = unsummed_flushing;
     s.dirty.append(&mut dirty_flushing);
     s.dirty.retain(|b| !s.diverged.contains(b));
     if s.phase != Phase::Split {

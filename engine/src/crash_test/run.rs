@@ -114,6 +114,8 @@ pub(super) struct Run {
     /// In memory: the power fails again at this operation of the first recovery (a
     /// crash during recovery), losing everything unflushed; a second recovery follows.
     pub(super) k_recovery: Option<u64>,
+    /// The device runs in integrity mode (every block checksummed).
+    pub(super) integrity: bool,
 }
 
 impl Run {
@@ -125,6 +127,7 @@ impl Run {
             k,
             pass,
             k_recovery: None,
+            integrity: false,
         }
     }
 }
@@ -142,9 +145,10 @@ pub(super) fn run_once(run: Run) -> (u64, Vec<String>) {
     let bs = medium.block_size();
     let config = DeviceConfig {
         durability: run.durability,
+        integrity: run.integrity,
         ..DeviceConfig::new(variant)
     };
-    let (na, nb) = variant.image_blocks(N, N);
+    let (na, nb) = config.image_blocks(bs, N, N);
     let dir = scratch_dir();
     let paths = DevicePaths::in_dir(dir.path());
     let switch = if k == u64::MAX {
@@ -170,7 +174,7 @@ pub(super) fn run_once(run: Run) -> (u64, Vec<String>) {
             let b = FileStore::create(&paths.image_b, bs, nb).unwrap();
             // Labelled as the in-memory journal's device (id 0, generation 0), so
             // `file::open` accepts them beside its bytes.
-            crate::file::label_for_test(&a, &b, variant, bs, N);
+            crate::file::label_for_test(&a, &b, variant, bs, N, run.integrity);
             let a = CrashStore::new(Box::new(a) as Box<dyn BlockStore>, SECTOR_BYTES);
             let b = CrashStore::new(Box::new(b) as Box<dyn BlockStore>, SECTOR_BYTES);
             Device::with_journal(config.clone(), a, b, journal.clone()).unwrap()

@@ -19,7 +19,8 @@ impl<S: BlockStore> Device<S> {
     /// Past [`JOURNAL_APPENDS_MAX`] appended records, the journal is also compacted
     /// (which waits, like a phase change, for the calls in flight).
     ///
-    /// Mirroring marks the blocks it writes through VLUN A dirty; a flush cleans them:
+    /// Mirroring marks the blocks it writes through VLUN A dirty, and integrity mode
+    /// every block before its first write since a flush unsummed; a flush cleans them:
     /// a `FlushMark` (taken with no call in flight, so every write it covers has
     /// completed), the image flushes, then `Clean`.
     pub fn flush(&self) -> Result<()> {
@@ -35,15 +36,15 @@ impl<S: BlockStore> Device<S> {
     }
 
     fn flush_all(&self, cost: &mut IoCost) -> Result<bool> {
-        let marked = self.variant == Variant::WriteMirroring && {
+        let marks = self.variant == Variant::WriteMirroring || self.sums.is_some();
+        let marked = marks && {
             let _no_call_in_flight = self.exclude_calls();
             let mut m = sync::lock(&self.meta);
-            if m.dirty_new.is_empty() {
+            if m.dirty_new.is_empty() && m.unsummed_new.is_empty() {
                 false
             } else {
                 m.log(MetaRecord::FlushMark)?;
-                let new = std::mem::take(&mut m.dirty_new);
-                m.dirty_flushing.extend(new);
+                m.marks_flushing();
                 true
             }
         };
@@ -51,9 +52,9 @@ impl<S: BlockStore> Device<S> {
         self.image_a.flush()?;
         self.image_b.flush()?;
         let mut m = sync::lock(&self.meta);
-        if marked || !m.dirty_flushing.is_empty() {
+        if marked || !m.dirty_flushing.is_empty() || !m.unsummed_flushing.is_empty() {
             m.log(MetaRecord::Clean)?;
-            m.dirty_flushing.clear();
+            m.marks_clean();
         }
         m.unsynced = true; // sync even with nothing appended: the contract is a sync
         m.sync(cost)?;

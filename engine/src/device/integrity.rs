@@ -16,10 +16,20 @@
 //! slot off leaves its slot with the old bytes under the new checksum; a slot read for
 //! another block than it was written for mismatches too.
 //!
-//! Known limit: a data write and its checksum block are two writes; a power loss can
-//! keep one and lose the other for a write that was not flushed, and that block then
-//! reads as [`Error::Integrity`] after recovery (a detection, never wrong data;
-//! mirroring's recovery re-sums the blocks it repairs). Flushed blocks always match.
+//! A crash between the two: a data write and its checksum block are two writes, so a
+//! crash can keep the one and not the other. On a device with a journal, every block
+//! is marked [`MetaRecord::Unsummed`](crate::meta::MetaRecord::Unsummed) before its
+//! first write since the last flush (dm-integrity's bitmap mode), and recovery re-sums
+//! every marked block whose checksum does not match what it holds, before anything
+//! is served; a flush cleans the marks. So a block is never left unreadable by a
+//! process that ended (killed, crashed) between its data and its checksum, and a block
+//! no mark covers that mismatches is still reported: rot, or a misdirected write.
+//!
+//! Known limit: the mark is appended, not synced, before the data write (a sync there
+//! would make every first write since a flush wait for the disk). A power loss can
+//! keep a write that was not flushed and lose its mark and its checksum; that block
+//! then reads as [`Error::Integrity`] after recovery (a detection, never wrong data).
+//! Flushed blocks always match.
 
 use super::Device;
 use crate::block_buffer::block_buffer;
@@ -187,6 +197,63 @@ impl<S: BlockStore> Device<S> {
         sums.encode(image, index, &mut out);
         self.store(image).write_block(at, &out)?;
         Ok(())
+    }
+
+    /// Integrity mode with a journal: journals that physical block `block` of `image`
+    /// is about to be written with volume block `logical`'s data, unless a mark since
+    /// the last flush says so ([`MetaRecord::Unsummed`](crate::meta::MetaRecord::Unsummed)).
+    #[inline(never)]
+    pub(super) fn mark_unsummed(&self, image: Image, block: u64, logical: u64) -> Result<()> {
+        #[cfg(test)]
+        if super::mutant::on(super::mutant::Mutant::IntegrityWithoutMark) {
+            return Ok(());
+        }
+        if !self.journaled() {
+            return Ok(());
+        }
+        sync::lock(&self.meta).mark_unsummed(image, block, logical)
+    }
+
+    /// Recovery: re-sums every block `marks` names (image, physical block → the
+    /// logical block it holds) whose checksum does not match what it holds, each read
+    /// and each checksum block written counted in `cost`, then flushes the images
+    /// (so the compaction that follows may forget the marks). Returns the number of
+    /// blocks re-summed.
+    pub(crate) fn resum_marked(
+        &self,
+        marks: &std::collections::BTreeMap<(Image, u64), u64>,
+        cost: &mut IoCost,
+    ) -> Result<u64> {
+        let Some(sums) = &self.sums else {
+            return Ok(0);
+        };
+        if marks.is_empty() {
+            return Ok(0);
+        }
+        let mut buf = block_buffer(self.block_size, "re-sum the marked blocks")?;
+        let mut resummed = 0;
+        for (&(image, block), &logical) in marks {
+            if block >= sums.data_blocks[image as usize] {
+                continue; // the replay checked the range; an image never shrinks
+            }
+            match image {
+                Image::A => cost.reads_a += 1,
+                Image::B => cost.reads_b += 1,
+            }
+            self.store(image).read_block(block, &mut buf)?;
+            if checksum(image, block, logical, &buf) == sums.get(image, block) {
+                continue;
+            }
+            let out = block_buffer(self.block_size, "write a block's checksum")?;
+            self.note_written(image, block, logical, &buf, out, cost)?;
+            resummed += 1;
+        }
+        // Even with none re-summed: the marked blocks and their checksums are made
+        // durable before the compaction forgets the marks.
+        cost.flushes += 2;
+        self.image_a.flush()?;
+        self.image_b.flush()?;
+        Ok(resummed)
     }
 
     /// Integrity mode: a buffer for one checksum block ([`Error::OutOfMemory`] when

@@ -143,8 +143,13 @@ pub(crate) trait Images<S: BlockStore> {
             Image::B => cost.writes_b += 1,
         }
         // Integrity mode: the checksum block's buffer is asked for before the data
-        // is written, so a buffer the system refuses leaves the block as it was.
+        // is written, so a buffer the system refuses leaves the block as it was; the
+        // block is marked unsummed first, so a crash between the data and its
+        // checksum is re-summed at recovery ([`crate::meta::MetaRecord::Unsummed`]).
         let sum_block = self.dev().sum_block_buffer()?;
+        if sum_block.is_some() {
+            self.dev().mark_unsummed(image, block, logical)?;
+        }
         self.write_store(image, block, data)?;
         match sum_block {
             None => Ok(()),

@@ -49,11 +49,11 @@ impl<S: BlockStore> Device<S> {
         self.barrier(Image::A, cost)?;
         self.barrier(Image::B, cost)?;
         let mut m = sync::lock(&self.meta);
-        if !m.dirty_new.is_empty() || !m.dirty_flushing.is_empty() {
+        if m.marks_pending() {
             m.log(MetaRecord::FlushMark)?;
             m.log(MetaRecord::Clean)?;
-            m.dirty_new.clear();
-            m.dirty_flushing.clear();
+            m.marks_flushing();
+            m.marks_clean();
         }
         m.log(MetaRecord::Phase(to))?;
         if to != Phase::Split {

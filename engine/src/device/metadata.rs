@@ -4,13 +4,13 @@
 //! table's order. It knows the journal and the table, not the device, so it can be
 //! tested alone.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cost::IoCost;
 use crate::error::Result;
 use crate::meta::{Journal, MetaError, MetaRecord};
 use crate::table::LookupTable;
-use crate::{Identity, Phase, Variant};
+use crate::{Identity, Image, Phase, Variant};
 
 /// The lookup table and the journal that records its changes: one lock, so the
 /// journal's order is the table's order.
@@ -34,6 +34,12 @@ pub(crate) struct Metadata {
     /// Recovery copies image A to image B for both (ARCHITECTURE.md, "Recovery").
     pub(super) dirty_new: BTreeSet<u64>,
     pub(super) dirty_flushing: BTreeSet<u64>,
+    /// Integrity mode with a journal: the physical blocks (image, block → the
+    /// logical block they hold) with an `Unsummed` record since the last
+    /// `FlushMark` (`unsummed_new`) and between it and its `Clean`
+    /// (`unsummed_flushing`). Recovery re-sums them.
+    pub(super) unsummed_new: BTreeMap<(Image, u64), u64>,
+    pub(super) unsummed_flushing: BTreeMap<(Image, u64), u64>,
     /// Mirroring with a journal, split phase: blocks VLUN B has written.
     pub(super) diverged: BTreeSet<u64>,
     /// Backed-up phase: an archive of VLUN A completed (journaled `ArchiveComplete`).
@@ -60,6 +66,8 @@ impl Metadata {
             unsynced: false,
             dirty_new: BTreeSet::new(),
             dirty_flushing: BTreeSet::new(),
+            unsummed_new: BTreeMap::new(),
+            unsummed_flushing: BTreeMap::new(),
             diverged: BTreeSet::new(),
             archive_complete: false,
         }
@@ -100,6 +108,44 @@ impl Metadata {
             self.journal_failed = Some(e.clone());
             e.into()
         })
+    }
+
+    /// Integrity mode: journals that physical block `block` of `image` is about to be
+    /// written with volume block `logical`'s data, unless a mark since the last
+    /// `FlushMark` says so already. Not synced: see [`MetaRecord::Unsummed`].
+    pub(super) fn mark_unsummed(&mut self, image: Image, block: u64, logical: u64) -> Result<()> {
+        if self.journal.is_none() || self.unsummed_new.get(&(image, block)) == Some(&logical) {
+            return Ok(());
+        }
+        self.log(MetaRecord::Unsummed {
+            image,
+            block,
+            logical,
+        })?;
+        self.unsummed_new.insert((image, block), logical);
+        Ok(())
+    }
+
+    /// Whether any dirty or unsummed mark waits for a flush to clean it.
+    pub(super) fn marks_pending(&self) -> bool {
+        !(self.dirty_new.is_empty()
+            && self.dirty_flushing.is_empty()
+            && self.unsummed_new.is_empty()
+            && self.unsummed_flushing.is_empty())
+    }
+
+    /// A flush begins: the marks made so far are covered by it (after a `FlushMark`).
+    pub(super) fn marks_flushing(&mut self) {
+        let new = std::mem::take(&mut self.dirty_new);
+        self.dirty_flushing.extend(new);
+        let new = std::mem::take(&mut self.unsummed_new);
+        self.unsummed_flushing.extend(new);
+    }
+
+    /// A flush completed: the marks it covered are clean (after a `Clean`).
+    pub(super) fn marks_clean(&mut self) {
+        self.dirty_flushing.clear();
+        self.unsummed_flushing.clear();
     }
 
     pub(super) fn note_peak(&mut self) {
@@ -158,6 +204,14 @@ impl Metadata {
         }
         for &block in self.dirty_new.union(&self.dirty_flushing) {
             out.push(MetaRecord::Dirty { block });
+        }
+        // Integrity marks no flush has cleaned (a newer mark of a block after an older).
+        for (&(image, block), &logical) in self.unsummed_flushing.iter().chain(&self.unsummed_new) {
+            out.push(MetaRecord::Unsummed {
+                image,
+                block,
+                logical,
+            });
         }
         out
     }

@@ -16,6 +16,8 @@ pub(crate) enum Mutant {
     SlotReusedBeforeRemoveDurable,
     /// Mirroring writes through VLUN A with no dirty mark.
     MirrorWithoutIntent,
+    /// Integrity mode writes a block with no unsummed mark.
+    IntegrityWithoutMark,
 }
 
 thread_local! {

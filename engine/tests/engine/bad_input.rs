@@ -6,7 +6,9 @@ use std::fs::OpenOptions;
 
 use engine::file::{self, DevicePaths, Geometry};
 use engine::meta::{self, MetaRecord, MAGIC};
-use engine::{Device, DeviceConfig, Error, FileStore, MemStore, Phase, StoreError, Variant, Vlun};
+use engine::{
+    Device, DeviceConfig, Error, FileStore, Image, MemStore, Phase, StoreError, Variant, Vlun,
+};
 use proptest::prelude::*;
 
 use crate::common::pattern;
@@ -387,6 +389,13 @@ fn record() -> impl Strategy<Value = MetaRecord> {
         small
             .clone()
             .prop_map(|block| MetaRecord::Diverged { block }),
+        (any::<bool>(), small.clone(), small.clone()).prop_map(|(b, block, logical)| {
+            MetaRecord::Unsummed {
+                image: if b { Image::B } else { Image::A },
+                block,
+                logical,
+            }
+        }),
         Just(MetaRecord::FlushMark),
         Just(MetaRecord::Clean),
         (
@@ -488,7 +497,7 @@ fn a_record_of_unknown_type_is_named_with_its_byte() {
     let valid = valid_journal();
     let mut payload = vec![0u8; 13];
     for (tag, want) in [
-        (13u8, "unknown record type 13"),
+        (14u8, "unknown record type 14"),
         (0xff, "unknown record type 255"),
         (9, "12 unexpected bytes after a record of type 9 (clean)"),
     ] {
