@@ -30,7 +30,9 @@
 //!   reuses (one part's entries), so the kernel zeroes each of its pages once rather
 //!   than once per generation (about five times the final size).
 //! - **Hints.** [`PartMap::prefetch`] asks a key's home line into the cache: a caller
-//!   that knows a lookup is coming issues it a step ahead.
+//!   that knows a lookup is coming issues it a step ahead. A found key's value is on
+//!   another line: [`PartMap::prefetch_value`], given once the keys' line is in the
+//!   cache, asks for the line of the key's value (or of the empty slot it would take).
 
 use engine::store::huge_pages::{
     with_scratch, zero, HugeArray, Scratch, Zeroable, HUGE_PAGE_BYTES,
