@@ -462,6 +462,19 @@ impl BlocksSeen {
         }
     }
 
+    /// Asks the line of `block`'s entry (its value, or the empty slot a first write
+    /// takes) into the processor's caches, when it is in the block's home bucket (a
+    /// hint: nothing changes). Reads the line [`BlocksSeen::prefetch`] hints: meant
+    /// after a lookup of `block`, some steps before a write of it.
+    #[inline]
+    pub(crate) fn prefetch_entry(&self, image: &RecordImage, block: u64) {
+        if self.shared.is_some() {
+            image.prefetch_value(block);
+        } else {
+            self.latest.prefetch_value(block);
+        }
+    }
+
     /// How content `digest` was written to `block`, if it was.
     pub(crate) fn content(&self, image: &RecordImage, block: u64, digest: u64) -> Option<Written> {
         self.block(image, block)?.content(digest)

@@ -627,6 +627,15 @@ impl<'a> Judge<'a> {
         self.blocks.prefetch(&self.replay.image, block);
     }
 
+    /// Asks the cache line of `block`'s entry itself (its value, or the slot a first
+    /// write takes) into the processor's caches: the simulator calls it when an
+    /// attempt reads a block it will write, right after the read's event, when the
+    /// line [`Judge::prefetch_block`] hinted is in the cache (a hint: nothing changes).
+    #[inline]
+    pub(crate) fn prefetch_entry(&self, block: u64) {
+        self.blocks.prefetch_entry(&self.replay.image, block);
+    }
+
     /// The initial image the judge compares against.
     pub fn initial(&self) -> &Initial {
         &self.initial
@@ -1196,13 +1205,30 @@ impl<'a> Judge<'a> {
                 if self.open(Invariant::AIsolated) {
                     let unreadable = self.unreadable_set();
                     self.note_image(Invariant::AIsolated, &unreadable, false);
-                    let leak =
-                        image
-                            .held()
-                            .filter(|(b, _)| !unreadable.contains(b))
-                            .find(|(b, held)| {
-                                self.leaked(*b, held_digest(held, self.layout.block_size))
-                            });
+                    // Each block's entry hinted in two steps ahead of its lookup: the
+                    // line of its bucket's keys 2 × HINT_AHEAD_BLOCKS blocks before,
+                    // then (that line in the cache) the line of its value
+                    // HINT_AHEAD_BLOCKS before.
+                    let ahead = |n: usize| image.held().map(|(b, _)| b).skip(n);
+                    let (mut keys_ahead, mut values_ahead) =
+                        (ahead(2 * HINT_AHEAD_BLOCKS), ahead(HINT_AHEAD_BLOCKS));
+                    for (b, _) in image.held().take(2 * HINT_AHEAD_BLOCKS) {
+                        self.prefetch_block(b);
+                    }
+                    let leak = image
+                        .held()
+                        .inspect(|_| {
+                            if let Some(b) = keys_ahead.next() {
+                                self.prefetch_block(b);
+                            }
+                            if let Some(b) = values_ahead.next() {
+                                self.prefetch_entry(b);
+                            }
+                        })
+                        .filter(|(b, _)| !unreadable.contains(b))
+                        .find(|(b, held)| {
+                            self.leaked(*b, held_digest(held, self.layout.block_size))
+                        });
                     if let Some((b, _)) = leak {
                         self.found_here(
                             Invariant::AIsolated,

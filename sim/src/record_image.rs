@@ -207,6 +207,14 @@ impl Records {
         }
     }
 
+    #[inline]
+    fn prefetch_value(&self, r: u64) {
+        match self {
+            Records::Own(m) => m.prefetch_value(r),
+            Records::Shared(m) => m.prefetch_value(r),
+        }
+    }
+
     /// Every record held, as (record, value, writer), in no particular order.
     fn for_each(&self, mut f: impl FnMut(u64, i64, TxnId)) {
         match self {
@@ -311,6 +319,11 @@ pub(crate) trait RecordView {
     /// (a hint: nothing changes).
     fn prefetch(&self, r: u64);
 
+    /// Asks the cache line of record `r`'s value into the processor's caches (a hint:
+    /// nothing changes). It reads the line [`RecordView::prefetch`] hints: meant a few
+    /// lookups after that hint, a few before `r` is looked up.
+    fn prefetch_value(&self, r: u64);
+
     /// Record `r`'s value and stamp in this image.
     fn record(&self, layout: &Layout, initial: &Initial, r: u64) -> (i64, u64) {
         match self.get(r) {
@@ -328,6 +341,17 @@ pub(crate) trait RecordView {
         let first = b.saturating_mul(per);
         for r in first..first.saturating_add(per.min(HINT_RECORDS_PER_BLOCK)) {
             self.prefetch(r);
+        }
+    }
+
+    /// The second step of [`RecordView::prefetch_block`]: the lines of those records'
+    /// values ([`RecordView::prefetch_value`]), a few blocks after the first step.
+    #[inline]
+    fn prefetch_block_values(&self, layout: &Layout, b: u64) {
+        let per = layout.records_per_block();
+        let first = b.saturating_mul(per);
+        for r in first..first.saturating_add(per.min(HINT_RECORDS_PER_BLOCK)) {
+            self.prefetch_value(r);
         }
     }
 
@@ -392,14 +416,21 @@ pub(crate) trait RecordView {
         }
         let mut check = Matching::default();
         // The blocks the actual image holds (they differ from the initial content),
-        // each block's records hinted [`HINT_AHEAD_BLOCKS`] blocks ahead.
-        let mut ahead = actual.held().map(|(b, _)| b);
-        for b in ahead.by_ref().take(HINT_AHEAD_BLOCKS) {
+        // each block's records hinted in two steps: where they are looked up
+        // 2 × [`HINT_AHEAD_BLOCKS`] blocks ahead, their values [`HINT_AHEAD_BLOCKS`]
+        // blocks ahead.
+        let ahead = |n: usize| actual.held().map(|(b, _)| b).skip(n);
+        let (mut keys_ahead, mut values_ahead) =
+            (ahead(2 * HINT_AHEAD_BLOCKS), ahead(HINT_AHEAD_BLOCKS));
+        for (b, _) in actual.held().take(2 * HINT_AHEAD_BLOCKS) {
             self.prefetch_block(layout, b);
         }
         for (b, held) in actual.held() {
-            if let Some(next) = ahead.next() {
+            if let Some(next) = keys_ahead.next() {
                 self.prefetch_block(layout, next);
+            }
+            if let Some(next) = values_ahead.next() {
+                self.prefetch_block_values(layout, next);
             }
             if b >= layout.volume_blocks || unreadable.contains(&b) {
                 continue;
@@ -506,6 +537,11 @@ impl RecordView for RecordImage {
     fn prefetch(&self, r: u64) {
         self.records.prefetch(r);
     }
+
+    #[inline]
+    fn prefetch_value(&self, r: u64) {
+        self.records.prefetch_value(r);
+    }
 }
 
 /// Records changed over an image: record → its value and writer, or `None` for
@@ -548,6 +584,11 @@ impl RecordView for Overlaid<'_> {
     #[inline]
     fn prefetch(&self, r: u64) {
         self.base.prefetch(r);
+    }
+
+    #[inline]
+    fn prefetch_value(&self, r: u64) {
+        self.base.prefetch_value(r);
     }
 }
 

@@ -141,6 +141,13 @@ impl World<'_> {
                 record,
                 value,
             });
+            // The block's entry in the judge's table, which the write of this
+            // read-modify-write changes some steps later, is in the cache by then.
+            if op.writes() && self.prefetch {
+                if let Some(o) = self.oracle.as_ref() {
+                    o.judge.prefetch_entry(block);
+                }
+            }
         }
         let t = &mut self.txns[att as usize];
         t.values.push(value);
