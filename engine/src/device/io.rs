@@ -309,25 +309,26 @@ impl<S: BlockStore> Device<S> {
         Ok(())
     }
 
-    /// A journal barrier (power-safe devices only): every record appended so far is
-    /// durable before anything that follows.
-    pub(super) fn journal_barrier(&self, cost: &mut IoCost) -> Result<()> {
-        if !self.power_safe() || !self.journaled() {
-            return Ok(());
-        }
-        sync::lock(&self.meta).sync(cost)
-    }
-
     /// Before data goes into a newly reserved slot: the removal that freed it (if it
     /// was freed) must be durable, else a crash could restore the old entry pointing
-    /// at the new data. Syncs whatever is unsynced (removals are the only records a
-    /// power-safe device leaves unsynced in the table variants).
+    /// at the new data (power-safe devices only). Syncs the journal when a record
+    /// other than an integrity mark is unsynced (removals are the only such records a
+    /// power-safe device leaves unsynced in the table variants); marks alone need no
+    /// sync ([`crate::meta::MetaRecord::Unsummed`]), so a block's first write does not
+    /// pay one for the marks of the write before it.
     pub(super) fn reuse_barrier(&self, cost: &mut IoCost) -> Result<()> {
         #[cfg(test)]
         if super::mutant::on(super::mutant::Mutant::SlotReusedBeforeRemoveDurable) {
             return Ok(());
         }
-        self.journal_barrier(cost)
+        if !self.power_safe() || !self.journaled() {
+            return Ok(());
+        }
+        let mut m = sync::lock(&self.meta);
+        if !m.unsynced_beyond_marks {
+            return Ok(());
+        }
+        m.sync(cost)
     }
 
     /// The wall time of the barriers since the last call ([`crate::latency`]): each

@@ -29,6 +29,9 @@ pub(crate) struct Metadata {
     pub(super) appended: u64,
     /// Records appended since the journal was last synced (a sync is skipped without).
     pub(super) unsynced: bool,
+    /// Records other than integrity marks ([`MetaRecord::Unsummed`]) appended since the
+    /// journal was last synced: what a slot's reuse waits for.
+    pub(super) unsynced_beyond_marks: bool,
     /// Mirroring with a journal: blocks with a `Dirty` record since the last
     /// `FlushMark` (`dirty_new`) and between it and its `Clean` (`dirty_flushing`).
     /// Recovery copies image A to image B for both (ARCHITECTURE.md, "Recovery").
@@ -64,6 +67,7 @@ impl Metadata {
             journal_failed: None,
             appended: 0,
             unsynced: false,
+            unsynced_beyond_marks: false,
             dirty_new: BTreeSet::new(),
             dirty_flushing: BTreeSet::new(),
             unsummed_new: BTreeMap::new(),
@@ -79,6 +83,7 @@ impl Metadata {
         self.journal_op(|j| j.append(&record))?;
         self.appended += 1;
         self.unsynced = true;
+        self.unsynced_beyond_marks |= !matches!(record, MetaRecord::Unsummed { .. });
         Ok(())
     }
 
@@ -89,6 +94,7 @@ impl Metadata {
         }
         self.journal_op(|j| j.sync())?;
         self.unsynced = false;
+        self.unsynced_beyond_marks = false;
         cost.flushes += 1;
         cost.journal_syncs += 1;
         Ok(())
