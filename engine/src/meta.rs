@@ -95,7 +95,7 @@ pub enum MetaRecord {
     /// device-mapper/dm-integrity.rst`, "bitmap mode"). Appended before the block's
     /// first write since the last flush, in the operating system's hands before the
     /// data write starts, so it survives the process ending anywhere; it is not synced
-    /// first (see [`crate::device`]'s integrity module for what a power loss keeps).
+    /// first (ARCHITECTURE.md, "Integrity mode", says what a power loss keeps).
     Unsummed {
         image: Image,
         block: u64,
