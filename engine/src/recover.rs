@@ -445,10 +445,12 @@ pub fn replay(path: &str, records: &[(u64, MetaRecord)]) -> Result<Restored, Met
                 block,
                 logical,
             } => {
-                if !s.integrity
-                    || *block >= s.volume_blocks + s.area_slots
-                    || *logical >= s.volume_blocks
-                {
+                let (blocks_a, blocks_b) = s.variant.image_blocks(s.volume_blocks, s.area_slots);
+                let image_blocks = match image {
+                    Image::A => blocks_a,
+                    Image::B => blocks_b,
+                };
+                if !s.integrity || *block >= image_blocks || *logical >= s.volume_blocks {
                     return Err(bad(format!(
                         "unsummed mark of image {image:?}'s block {block} (volume block {logical}) out of place"
                     )));

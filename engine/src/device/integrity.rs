@@ -234,7 +234,7 @@ impl<S: BlockStore> Device<S> {
         let mut resummed = 0;
         for (&(image, block), &logical) in marks {
             if block >= sums.data_blocks[image as usize] {
-                continue; // the replay checked the range; an image never shrinks
+                continue; // the replay refused a mark past its image's data blocks
             }
             match image {
                 Image::A => cost.reads_a += 1,

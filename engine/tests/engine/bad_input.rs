@@ -516,3 +516,59 @@ fn a_record_of_unknown_type_is_named_with_its_byte() {
         );
     }
 }
+
+/// An unsummed mark is replayed only where it can be: on an integrity device, within
+/// its image's data blocks (write logging's image B holds only the data area) and
+/// naming a volume block; anywhere else it is corruption at its byte.
+#[test]
+fn an_unsummed_mark_out_of_place_is_refused_at_its_byte() {
+    let header = |integrity| MetaRecord::Header {
+        variant: Variant::WriteLogging,
+        block_size: 512,
+        volume_blocks: 8,
+        area_slots: 4,
+        device_id: [9; 16],
+        generation: 2,
+        integrity,
+        nonce: 1,
+    };
+    let mark = |image, block, logical| MetaRecord::Unsummed {
+        image,
+        block,
+        logical,
+    };
+    for (integrity, record, ok) in [
+        (true, mark(Image::A, 7, 7), true),
+        (true, mark(Image::B, 3, 6), true),
+        (true, mark(Image::A, 8, 0), false),
+        (true, mark(Image::B, 4, 0), false),
+        (true, mark(Image::B, 0, 8), false),
+        (false, mark(Image::A, 0, 0), false),
+    ] {
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&header(integrity).encode());
+        let at = bytes.len() as u64;
+        bytes.extend_from_slice(&record.encode());
+        let decoded = meta::decode("m.owm", &bytes).unwrap();
+        let replayed = file::replay("m.owm", &decoded.records);
+        match replayed {
+            Ok(s) => {
+                assert!(ok, "{record:?} on integrity {integrity} accepted");
+                let MetaRecord::Unsummed {
+                    image,
+                    block,
+                    logical,
+                } = record
+                else {
+                    unreachable!()
+                };
+                assert_eq!(s.unsummed.get(&(image, block)), Some(&logical));
+            }
+            Err(e) => {
+                assert!(!ok, "{record:?}: {e}");
+                assert_eq!(e.offset, Some(at), "{e}");
+                assert!(e.to_string().contains("unsummed mark"), "{e}");
+            }
+        }
+    }
+}
