@@ -806,6 +806,9 @@ mod tests {
         holder.try_lock().unwrap();
         assert_eq!(remove_stale_temporaries(&p), Vec::<PathBuf>::new());
         assert!(t.exists());
+        // Unlocked before it closes, as a writer's end does (a child another test
+        // forks meanwhile shares the lock until it execs: see `rename_into_place`).
+        holder.unlock().unwrap();
         drop(holder);
         assert_eq!(remove_stale_temporaries(&p), vec![t.clone()]);
         assert!(!t.exists());
@@ -834,8 +837,11 @@ mod tests {
             assert_eq!(n.contains(name.as_str()), name.len() <= 243, "{n}");
             assert!(is_temporary_of(&n, &name), "{n}");
             assert!(!is_temporary_of(&n, &format!("{name}x")), "{n}");
-            // A writer killed: its file is left, unlocked, and found stale.
+            // A writer killed: its file is left, unlocked, and found stale. Unlocked
+            // before it closes: a child another test forks meanwhile shares the lock
+            // until it execs (see `rename_into_place`).
             let (kept, path) = t.keep().unwrap();
+            kept.unlock().unwrap();
             drop(kept);
             assert_eq!(remove_stale_temporaries(&p), vec![path]);
             assert_eq!(names(dir.path()), Vec::<String>::new());
