@@ -450,7 +450,9 @@ pub fn replay(path: &str, records: &[(u64, MetaRecord)]) -> Result<Restored, Met
                     Image::A => blocks_a,
                     Image::B => blocks_b,
                 };
-                if !s.integrity || *block >= image_blocks || *logical >= s.volume_blocks {
+                // A volume image's block holds itself; a slot any volume block.
+                let own = s.variant.area_image(*image) || logical == block;
+                if !s.integrity || *block >= image_blocks || *logical >= s.volume_blocks || !own {
                     return Err(bad(format!(
                         "unsummed mark of image {image:?}'s block {block} (volume block {logical}) out of place"
                     )));

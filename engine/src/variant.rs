@@ -56,6 +56,15 @@ impl Variant {
             Variant::CopyOnWrite => (area_slots, volume_blocks),
         }
     }
+
+    /// Whether `image` holds the data area's slots (write logging's image B,
+    /// copy-on-write's image A), not volume blocks at their own addresses.
+    pub fn area_image(self, image: Image) -> bool {
+        matches!(
+            (self, image),
+            (Variant::WriteLogging, Image::B) | (Variant::CopyOnWrite, Image::A)
+        )
+    }
 }
 
 impl std::fmt::Display for Variant {

@@ -231,8 +231,21 @@ impl<S: BlockStore> Device<S> {
             return Ok(0);
         }
         let mut buf = block_buffer(self.block_size, "re-sum the marked blocks")?;
+        // A slot the lookup table gives an entry holds that entry's block, whatever a
+        // mark says (in an honest journal the two agree: a slot is written for its
+        // entry only); a free slot is read by no one until it is written again.
+        let slot_owners: std::collections::HashMap<u64, u64> = match &sync::lock(&self.meta).table {
+            Some(t) if marks.keys().any(|&(i, _)| self.variant.area_image(i)) => {
+                t.entries().map(|(b, s)| (u64::from(s), b)).collect()
+            }
+            _ => std::collections::HashMap::new(),
+        };
         let mut resummed = 0;
-        for (&(image, block), &logical) in marks {
+        for (&(image, block), &marked) in marks {
+            let logical = match self.variant.area_image(image) {
+                true => slot_owners.get(&block).copied().unwrap_or(marked),
+                false => block,
+            };
             if block >= sums.data_blocks[image as usize] {
                 continue; // the replay refused a mark past its image's data blocks
             }

@@ -518,8 +518,9 @@ fn a_record_of_unknown_type_is_named_with_its_byte() {
 }
 
 /// An unsummed mark is replayed only where it can be: on an integrity device, within
-/// its image's data blocks (write logging's image B holds only the data area) and
-/// naming a volume block; anywhere else it is corruption at its byte.
+/// its image's data blocks (write logging's image B holds only the data area), naming
+/// a volume block, and that block itself on a volume image (image A here); anywhere
+/// else it is corruption at its byte.
 #[test]
 fn an_unsummed_mark_out_of_place_is_refused_at_its_byte() {
     let header = |integrity| MetaRecord::Header {
@@ -543,6 +544,7 @@ fn an_unsummed_mark_out_of_place_is_refused_at_its_byte() {
         (true, mark(Image::A, 8, 0), false),
         (true, mark(Image::B, 4, 0), false),
         (true, mark(Image::B, 0, 8), false),
+        (true, mark(Image::A, 5, 6), false),
         (false, mark(Image::A, 0, 0), false),
     ] {
         let mut bytes = MAGIC.to_vec();

@@ -284,3 +284,42 @@ fn integrity_mode_reads_what_the_unchecked_device_reads() {
         assert_eq!(c.total_writes(), 2 * p.total_writes(), "{variant}");
     }
 }
+
+/// A mark that names another block than the lookup table gives its slot (a foreign
+/// or forged record: an honest journal marks a slot for its entry's block only) does
+/// not make recovery re-sum the slot for that block: the slot is summed for its
+/// entry, and VLUN A still reads the preserved copy, in both table variants.
+#[test]
+fn a_mark_naming_another_block_for_a_slot_in_use_leaves_the_slot_readable() {
+    use engine::meta::{Journal, MetaRecord};
+    for variant in [Variant::CopyOnWrite, Variant::WriteLogging] {
+        let c = config(variant, true);
+        let (a, b) = c.image_blocks(BS, N, AREA);
+        let disk = |n| CrashStore::new(MemStore::new(BS, n).unwrap(), 8);
+        let journal = MemJournal::new();
+        let mut d = Device::with_journal(c, disk(a), disk(b), journal.clone()).unwrap();
+        d.write(Vlun::A, 3, &[13; BS]).unwrap();
+        d.split().unwrap();
+        d.write(Vlun::B, 3, &[23; BS]).unwrap();
+        d.flush().unwrap();
+        let slot = d.table().unwrap().lookup(3).expect("an entry for block 3");
+        let area = match variant {
+            Variant::CopyOnWrite => Image::A,
+            _ => Image::B,
+        };
+        let mut forged = journal.clone();
+        forged
+            .append(&MetaRecord::Unsummed {
+                image: area,
+                block: u64::from(slot),
+                logical: 4,
+            })
+            .unwrap();
+        forged.sync().unwrap();
+        d.power_cycle(&journal, |_, _| Fate::Kept, |n| n).unwrap();
+        assert_eq!(read(&d, Vlun::A, 3), vec![13; BS], "{variant}");
+        assert_eq!(read(&d, Vlun::B, 3), vec![23; BS], "{variant}");
+        let mut archive = Vec::new();
+        d.backup_a(&mut archive).unwrap();
+    }
+}
