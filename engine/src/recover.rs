@@ -109,11 +109,11 @@ impl<S: BlockStore> Device<S> {
         );
         self.set_archive_complete(restored.archive_complete);
         let mut cost = IoCost::default();
-        let loaded = self
+        let resummed = self
             .load_sums(&mut cost)
             .and_then(|()| self.resum_marked(&restored.unsummed, &mut cost));
         self.charge(&cost);
-        loaded?;
+        self.set_resummed_at_recovery(resummed?);
         if restored.phase <= Phase::Split {
             self.repair_mirror(&restored.dirty)?;
         }

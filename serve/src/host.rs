@@ -174,6 +174,9 @@ pub struct Host {
     /// This server opened the device's files left served (not closed cleanly: the
     /// last server was killed or crashed) and recovered it from its metadata journal.
     recovered: bool,
+    /// Integrity mode: the blocks the start's recovery summed again
+    /// (`Device::resummed_at_recovery`).
+    resummed: u64,
 }
 
 impl Host {
@@ -223,6 +226,14 @@ impl Host {
                 dir.shown()
             );
         }
+        let resummed = device.resummed_at_recovery();
+        if resummed > 0 {
+            eprintln!(
+                "note: {}: integrity mode: {} written since the last flush held other bytes                  than their checksums covered (a write cut between a block and its                  checksum) and were summed again from what they hold; damage to them                  before this start cannot be detected",
+                dir.shown(),
+                counted_blocks(resummed),
+            );
+        }
         let text = serde_json::json!({ "device": who.id_text() });
         engine::atomic::write_atomic(&marker, text.to_string().as_bytes()).map_err(|e| {
             format!(
@@ -245,6 +256,7 @@ impl Host {
             control_path: control.to_path_buf(),
             write_times: Mutex::new(BTreeMap::new()),
             recovered,
+            resummed,
         })
     }
 
@@ -821,6 +833,7 @@ impl Host {
             "extra_space_blocks": space.extra_space_blocks,
             "kept_image_blocks": space.kept_image_blocks,
             "recovered_from_journal": self.recovered,
+            "resummed_at_recovery": self.resummed,
             "archive_completed": completed,
             "archive_problem": problem,
             "archive": archive.map(|a| serde_json::json!({
@@ -944,6 +957,15 @@ impl Drop for Copying<'_> {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .retain(|p| *p != self.tmp);
+    }
+}
+
+/// "1 block" or "N blocks".
+fn counted_blocks(n: u64) -> String {
+    if n == 1 {
+        "1 block".into()
+    } else {
+        format!("{n} blocks")
     }
 }
 

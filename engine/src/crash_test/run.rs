@@ -204,7 +204,10 @@ pub(super) fn run_once(run: Run) -> (u64, Vec<String>) {
     model.strict = matches!(pass, Pass::ProcessCrash);
     let violations = match medium {
         Medium::Memory => match recover_crashing(&config, a, b, &journal, run.k_recovery) {
-            Ok(d) => check(&d, &model, &ctx),
+            Ok(d) => {
+                note_resummed(d.resummed_at_recovery());
+                check(&d, &model, &ctx)
+            }
             Err(e) => vec![format!("{ctx}: recovery failed: {e}")],
         },
         Medium::Files => {
@@ -219,12 +222,26 @@ pub(super) fn run_once(run: Run) -> (u64, Vec<String>) {
             )
             .unwrap();
             match file::open(&paths, config) {
-                Ok(d) => check(&d, &model, &ctx),
+                Ok(d) => {
+                    note_resummed(d.resummed_at_recovery());
+                    check(&d, &model, &ctx)
+                }
                 Err(e) => vec![format!("{ctx}: reopen failed: {e}")],
             }
         }
     };
     (ops, violations)
+}
+
+/// Runs whose recovery re-summed a block (integrity mode): the campaigns' evidence
+/// that they reach a crash between a block's data and its checksum.
+pub(super) static RESUMMED_RUNS: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(0);
+
+fn note_resummed(blocks: u64) {
+    if blocks > 0 {
+        RESUMMED_RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Recovers; with `k_recovery`, the power fails at that operation of the recovery

@@ -410,6 +410,20 @@ impl<S: BlockStore> Device<S> {
         *self.journaled.get_mut() = true;
     }
 
+    /// Records how many blocks the recovery re-summed.
+    pub(crate) fn set_resummed_at_recovery(&self, blocks: u64) {
+        sync::lock(&self.meta).resummed_at_recovery = blocks;
+    }
+
+    /// Integrity mode: the blocks the recovery that made this device re-summed, 0
+    /// otherwise (or without a recovery). A block is re-summed when the journal marks
+    /// it written since the last flush and it holds other bytes than its checksum
+    /// covers: a crash between its data and its checksum (ARCHITECTURE.md, "Integrity
+    /// mode"). Damage the disk did to such a block before the recovery goes undetected.
+    pub fn resummed_at_recovery(&self) -> u64 {
+        sync::lock(&self.meta).resummed_at_recovery
+    }
+
     /// Installs the restored "archive complete" fact.
     pub(crate) fn set_archive_complete(&self, done: bool) {
         sync::lock(&self.meta).archive_complete = done;
