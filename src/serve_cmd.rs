@@ -194,7 +194,24 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
         // The engine's own open, then closed: it advances the generation and finishes
         // a retire cut short, as the server's open then does again.
         Start::Open(variant) => {
-            drop(file::open(&paths, DeviceConfig::new(variant)).with_context(cannot_serve)?)
+            let device =
+                file::open(&paths, DeviceConfig::new(variant)).with_context(cannot_serve)?;
+            let resummed = device.resummed_at_recovery();
+            drop(device);
+            if resummed > 0 {
+                eprintln!(
+                    "note: {}: integrity mode: {} written since the last flush held other \
+                     bytes than their checksums covered (a write cut between a block and \
+                     its checksum: the server was killed or crashed) and were summed again \
+                     from what they hold; damage to them before this start cannot be detected",
+                    dir.shown(),
+                    if resummed == 1 {
+                        "1 block".to_string()
+                    } else {
+                        format!("{resummed} blocks")
+                    },
+                );
+            }
         }
     }
     drop(held);

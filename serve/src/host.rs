@@ -174,9 +174,6 @@ pub struct Host {
     /// This server opened the device's files left served (not closed cleanly: the
     /// last server was killed or crashed) and recovered it from its metadata journal.
     recovered: bool,
-    /// Integrity mode: the blocks the start's recovery summed again
-    /// (`Device::resummed_at_recovery`).
-    resummed: u64,
 }
 
 impl Host {
@@ -256,7 +253,6 @@ impl Host {
             control_path: control.to_path_buf(),
             write_times: Mutex::new(BTreeMap::new()),
             recovered,
-            resummed,
         })
     }
 
@@ -833,7 +829,6 @@ impl Host {
             "extra_space_blocks": space.extra_space_blocks,
             "kept_image_blocks": space.kept_image_blocks,
             "recovered_from_journal": self.recovered,
-            "resummed_at_recovery": self.resummed,
             "archive_completed": completed,
             "archive_problem": problem,
             "archive": archive.map(|a| serde_json::json!({
