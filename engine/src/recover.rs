@@ -140,7 +140,7 @@ impl<S: BlockStore> Device<S> {
                 a.read_block(block, &mut buf)?;
                 // Image A is the repair's source: in integrity mode its checksum is
                 // made to match what it holds (a crash may have kept one of the two).
-                self.resum(Image::A, block, &mut cost)?;
+                self.resum(Image::A, block, block, &buf, &mut cost)?;
                 self.write_image(Image::B, block, &buf, &mut cost)?;
             }
             cost.flushes += 1;

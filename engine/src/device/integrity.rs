@@ -242,9 +242,10 @@ impl<S: BlockStore> Device<S> {
         };
         let mut resummed = 0;
         for (&(image, block), &marked) in marks {
-            let logical = match self.variant.area_image(image) {
-                true => slot_owners.get(&block).copied().unwrap_or(marked),
-                false => block,
+            let logical = if self.variant.area_image(image) {
+                slot_owners.get(&block).copied().unwrap_or(marked)
+            } else {
+                block
             };
             if block >= sums.data_blocks[image as usize] {
                 continue; // the replay refused a mark past its image's data blocks
@@ -254,12 +255,9 @@ impl<S: BlockStore> Device<S> {
                 Image::B => cost.reads_b += 1,
             }
             self.store(image).read_block(block, &mut buf)?;
-            if checksum(image, block, logical, &buf) == sums.get(image, block) {
-                continue;
+            if self.resum(image, block, logical, &buf, cost)? {
+                resummed += 1;
             }
-            let out = block_buffer(self.block_size, "write a block's checksum")?;
-            self.note_written(image, block, logical, &buf, out, cost)?;
-            resummed += 1;
         }
         // Even with none re-summed: the marked blocks and their checksums are made
         // durable before the compaction forgets the marks.
@@ -327,15 +325,28 @@ impl<S: BlockStore> Device<S> {
         Ok(())
     }
 
-    /// Re-sums `block` of `image` from what it holds now (recovery's repair source).
-    pub(crate) fn resum(&self, image: Image, block: u64, cost: &mut IoCost) -> Result<()> {
-        if self.sums.is_none() {
-            return Ok(());
+    /// Integrity mode: makes the checksum of physical block `block` of `image` cover
+    /// `held` (what the block holds, read by the caller) as volume block `logical`'s
+    /// data; the checksum block is written (and counted in `cost`) only when it did
+    /// not already. Returns whether it was written. Recovery's repair: a marked block
+    /// ([`Device::resum_marked`]) and mirroring's repair source.
+    pub(crate) fn resum(
+        &self,
+        image: Image,
+        block: u64,
+        logical: u64,
+        held: &[u8],
+        cost: &mut IoCost,
+    ) -> Result<bool> {
+        let Some(sums) = &self.sums else {
+            return Ok(false);
+        };
+        if checksum(image, block, logical, held) == sums.get(image, block) {
+            return Ok(false);
         }
-        let mut buf = block_buffer(self.block_size, "re-sum a repaired block")?;
         let out = block_buffer(self.block_size, "write a block's checksum")?;
-        self.store(image).read_block(block, &mut buf)?;
-        self.note_written(image, block, block, &buf, out, cost)
+        self.note_written(image, block, logical, held, out, cost)?;
+        Ok(true)
     }
 }
 

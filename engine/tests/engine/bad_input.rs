@@ -266,19 +266,25 @@ fn bad_calls_are_typed_errors() {
 
 // ---- no input makes decode or replay panic ----
 
+/// The header of a write-logging journal of 8 volume blocks of 512 bytes and 4 data
+/// area slots.
+fn logging_header(integrity: bool) -> MetaRecord {
+    MetaRecord::Header {
+        variant: Variant::WriteLogging,
+        block_size: 512,
+        volume_blocks: 8,
+        area_slots: 4,
+        device_id: [9; 16],
+        generation: 2,
+        integrity,
+        nonce: 0x0123_4567_89ab_cdef,
+    }
+}
+
 /// A valid journal covering every record kind.
 fn valid_journal() -> Vec<u8> {
     let records = [
-        MetaRecord::Header {
-            variant: Variant::WriteLogging,
-            block_size: 512,
-            volume_blocks: 8,
-            area_slots: 4,
-            device_id: [9; 16],
-            generation: 2,
-            integrity: false,
-            nonce: 0x0123_4567_89ab_cdef,
-        },
+        logging_header(false),
         MetaRecord::Phase(Phase::Split),
         MetaRecord::Insert { block: 3, slot: 0 },
         MetaRecord::Insert { block: 5, slot: 1 },
@@ -523,16 +529,6 @@ fn a_record_of_unknown_type_is_named_with_its_byte() {
 /// else it is corruption at its byte.
 #[test]
 fn an_unsummed_mark_out_of_place_is_refused_at_its_byte() {
-    let header = |integrity| MetaRecord::Header {
-        variant: Variant::WriteLogging,
-        block_size: 512,
-        volume_blocks: 8,
-        area_slots: 4,
-        device_id: [9; 16],
-        generation: 2,
-        integrity,
-        nonce: 1,
-    };
     let mark = |image, block, logical| MetaRecord::Unsummed {
         image,
         block,
@@ -548,7 +544,7 @@ fn an_unsummed_mark_out_of_place_is_refused_at_its_byte() {
         (false, mark(Image::A, 0, 0), false),
     ] {
         let mut bytes = MAGIC.to_vec();
-        bytes.extend_from_slice(&header(integrity).encode());
+        bytes.extend_from_slice(&logging_header(integrity).encode());
         let at = bytes.len() as u64;
         bytes.extend_from_slice(&record.encode());
         let decoded = meta::decode("m.owm", &bytes).unwrap();
