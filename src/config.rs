@@ -199,7 +199,7 @@ fn field_at_fault(src: &str, key: &str, message: &str) -> Option<String> {
 /// `invalid type: string "x"`, the string `x` of ``unknown variant `x` `` (a workload's
 /// `kind`).
 fn quoted_value(message: &str) -> Option<String> {
-    if let Some((value, _)) = negative_refused(message) {
+    if let Some((value, _)) = range_refused(message) {
         return Some(value.to_string());
     }
     if let Some(r) = message.strip_prefix("unknown variant `") {
@@ -416,11 +416,11 @@ pub fn read_bounded(path: &Path) -> Result<String, String> {
 
 /// serde's words for a value of the wrong shape, said in TOML's: a Rust struct or
 /// map is a table, a sequence an array; a Rust type's name never reaches the user
-/// (`expected struct GeometryConfig` is `expected a table`, and a negative value of a
-/// count, ``invalid value: integer `-5`, expected u64``, says the values it takes:
-/// [`negative_words`]).
+/// (`expected struct GeometryConfig` is `expected a table`, and a value outside a
+/// count's type, ``invalid value: integer `-5`, expected u64``, says the values it
+/// takes: [`out_of_range_words`]).
 pub fn toml_words(message: &str) -> String {
-    if let Some(words) = negative_words(message) {
+    if let Some(words) = out_of_range_words(message) {
         return words;
     }
     let mut out = message
@@ -524,13 +524,13 @@ fn unit_of(key: &str) -> Option<String> {
 
 /// `message` ([`toml_words`]'s) with the unit of `key` ([`unit_of`]) after its
 /// ``expected a whole number``: ``invalid type: floating point `1000.0`, expected a
-/// whole number (ticks)``, or in a negative value's range (`-5 is out of range: must
+/// whole number (ticks)``, or in a range refusal's range (`-5 is out of range: must
 /// be 0 or more (0 to 1099511627776 ticks)`). As it is when it says neither, has its
 /// unit already, or the key's name names no unit.
 pub fn with_unit(message: &str, key: &str) -> String {
-    // A negative value's range refusal: the unit after the range's largest value
+    // A range refusal: the unit after the range's largest value
     // (`(1 to 65536 channels)`), once.
-    if let (Some((_, rest)), Some(unit)) = (negative_refused(message), unit_of(key)) {
+    if let (Some((_, rest)), Some(unit)) = (range_refused(message), unit_of(key)) {
         let unitless =
             rest.ends_with(')') && rest[..rest.len() - 1].ends_with(|c: char| c.is_ascii_digit());
         return match unitless {
@@ -574,35 +574,37 @@ fn range_words(min: u64, max: u64) -> String {
     }
 }
 
-/// serde's refusal of a negative value for a key of an unsigned type (a count, a
-/// seed, ticks: ``invalid value: integer `-5`, expected u64``) said as the range
-/// refusal a value below the key's least gets (`0 is out of range: must be at least
-/// 1`): `-5 is out of range: must be 0 or more (0 to 9223372036854775807)`
+/// serde's refusal of a value outside an unsigned type's range for a key of that type
+/// (a count, a seed, ticks: ``invalid value: integer `-5`, expected u64``; a value past
+/// a 32-bit count's largest, ``invalid value: integer `5000000000`, expected u32``) said
+/// as the range refusal a value below the key's least gets (`0 is out of range: must
+/// be at least 1`): `-5 is out of range: must be 0 or more (0 to 9223372036854775807)`
 /// ([`with_unit`] adds the key's unit in the parentheses). A scenario key whose checks
 /// ask more than 0 is given its own range where the key is known ([`with_key_range`]).
 /// `None` for any other message.
-pub fn negative_words(message: &str) -> Option<String> {
-    let rest = message.strip_prefix("invalid value: integer `-")?;
-    let (digits, ty) = rest.split_once("`, expected ")?;
+pub fn out_of_range_words(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("invalid value: integer `")?;
+    let (value, ty) = rest.split_once("`, expected ")?;
+    let digits = value.strip_prefix('-').unwrap_or(value);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     let max = unsigned_max(ty.trim())?;
-    Some(format!("-{digits}{OUT_OF_RANGE}{}", range_words(0, max)))
+    Some(format!("{value}{OUT_OF_RANGE}{}", range_words(0, max)))
 }
 
-/// What follows the value in a range refusal ([`negative_words`]).
+/// What follows the value in a range refusal ([`out_of_range_words`]).
 const OUT_OF_RANGE: &str = " is out of range: ";
 
-/// The negative value a [`negative_words`] message refuses (`-5`), with the rest of
-/// the message after [`OUT_OF_RANGE`]; `None` for any other message.
-fn negative_refused(message: &str) -> Option<(&str, &str)> {
+/// The value an [`out_of_range_words`] message refuses (`-5`, `5000000000`), with the
+/// rest of the message after [`OUT_OF_RANGE`]; `None` for any other message.
+fn range_refused(message: &str) -> Option<(&str, &str)> {
     let (value, rest) = message.split_once(OUT_OF_RANGE)?;
-    let digits = value.strip_prefix('-')?;
+    let digits = value.strip_prefix('-').unwrap_or(value);
     (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some((value, rest))
 }
 
-/// A [`negative_words`] message about the scenario key `key` (dotted, below the
+/// An [`out_of_range_words`] message about the scenario key `key` (dotted, below the
 /// scenario table `table`) with the key's own range when its checks ask more than its
 /// type does: the scenario is read again with 0 in its place, then with the type's
 /// largest value, and checked (`Scenario::validate`); a refusal of that key as "must
@@ -615,7 +617,7 @@ pub fn with_key_range(message: &str, table: &toml::Table, key: &str) -> String {
     let Some(at) = message.find(ZERO_RANGE) else {
         return message.to_string();
     };
-    if negative_refused(message).is_none() {
+    if range_refused(message).is_none() {
         return message.to_string();
     }
     let digits = |text: &str| -> Option<u64> {

@@ -981,6 +981,166 @@ fn a_workload_without_kind_is_fig3() {
     );
 }
 
+/// A record's value never wraps: an initial value or balance that the run's
+/// transactions could take past an `i64` is refused at its key (exit 2), one that
+/// stays within it to the last unit runs and is judged (bank-conserved held), and an
+/// amount that alone could pass it is refused at `workload.amount_max`.
+#[test]
+fn a_value_the_transactions_could_take_past_an_i64_is_refused_at_its_key() {
+    let max = i64::MAX;
+    let bank = |balance: i64, amount: i64| {
+        format!(
+            "policies = [\"cow\"]\n[workload]\nkind = \"bank\"\naccounts = 4\n\
+             transactions = 10\namount_max = {amount}\ninitial_balance = {balance}\n"
+        )
+    };
+    // 10 transfers of up to 100: a balance moves by at most 1000.
+    for balance in [max - 1000, -(max - 1000)] {
+        let (_t, _f, o) = run_file(&bank(balance, 100));
+        assert_eq!(code(&o), 0, "{balance}: {}", stderr(&o));
+        assert!(stdout(&o).contains("bank-conserved"), "{}", stdout(&o));
+    }
+    for balance in [max - 999, -(max - 999), max, i64::MIN] {
+        let (_t, f, o) = run_file(&bank(balance, 100));
+        assert_eq!(code(&o), 2, "{balance}: {}", stderr(&o));
+        fails_with(
+            &o,
+            &[&format!(
+                "{f}:7: key `workload.initial_balance`: {balance} is out of range: 10 \
+                 transactions changing a record by up to 100 each could leave a record's \
+                 value outside -{max} to {max}: must be -{} to {}",
+                max - 1000,
+                max - 1000
+            )],
+        );
+    }
+    let (_t, f, o) = run_file(&bank(0, max));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[&format!(
+            "{f}:6: key `workload.amount_max`: {max} is out of range"
+        )],
+    );
+    let fig3 =
+        format!("policies = [\"cow\"]\n[workload]\nkind = \"fig3\"\ninitial_value = {max}\n");
+    let (_t, f, o) = run_file(&fig3);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[&format!(
+            "{f}:4: key `workload.initial_value`: {max} is out of range"
+        )],
+    );
+}
+
+/// Every key of a 32-bit count given a value past its type's largest (5000000000) is
+/// refused at its file, line and key (exit 2) as out of range with the values it
+/// takes, never as "not a whole number": its type's range, or its checks' (channels,
+/// processes).
+#[test]
+fn a_count_past_its_type_is_refused_with_the_keys_range() {
+    let big = "5000000000";
+    let generated = "policies = [\"cow\"]\n[workload]\nkind = \"generated\"\n";
+    let fig45 = "policies = [\"cow\"]\n[workload]\nkind = \"fig4-5\"\n";
+    let fig3 = "policies = [\"cow\"]\n[workload]\nkind = \"fig3\"\n";
+    let trace = "policies = [\"cow\"]\n[workload]\nkind = \"trace\"\npath = \"t.csv\"\n";
+    for (base, text, line, key, range) in [
+        (
+            generated,
+            "length_min = B\n",
+            4,
+            "workload.length_min",
+            "must be at least 1 (1 to 4294967295)",
+        ),
+        (
+            generated,
+            "length_max = B\n",
+            4,
+            "workload.length_max",
+            "must be 0 or more (0 to 4294967295)",
+        ),
+        (
+            generated,
+            "arrivals = { mode = \"closed\", clients = B, think_ticks_mean = 0 }\n",
+            4,
+            "workload.arrivals.clients",
+            "must be at least 1 (1 to 4294967295)",
+        ),
+        (
+            fig3,
+            "updates_max = B\n",
+            4,
+            "workload.updates_max",
+            "(0 to 4294967295 updates)",
+        ),
+        (
+            fig45,
+            "updates_min = B\n",
+            4,
+            "workload.updates_min",
+            "(1 to 4294967295 updates)",
+        ),
+        (
+            fig45,
+            "processes = B\n",
+            4,
+            "workload.processes",
+            "must be at least 1 (1 to 65536 processes)",
+        ),
+        (
+            trace,
+            "ios_per_transaction_max = B\n",
+            5,
+            "workload.ios_per_transaction_max",
+            "(1 to 4294967295 ios per transaction)",
+        ),
+        (
+            generated,
+            "[backup]\ncycles = B\n",
+            5,
+            "backup.cycles",
+            "to 4294967295 cycles)",
+        ),
+        (
+            generated,
+            "[backup]\nquiesce_retries_max = B\n",
+            5,
+            "backup.quiesce_retries_max",
+            "must be 0 or more (0 to 4294967295 retries)",
+        ),
+        (
+            generated,
+            "[device]\nchannels = B\n",
+            5,
+            "device.channels",
+            "must be at least 1 (1 to 65536 channels)",
+        ),
+        (
+            generated,
+            "[device]\nwrite_channels = B\n",
+            5,
+            "device.write_channels",
+            "to 4294967295 channels)",
+        ),
+    ] {
+        let (_t, f, o) = run_file(&format!("{base}{}", text.replace('B', big)));
+        let err = stderr(&o);
+        assert_eq!(code(&o), 2, "{key}: {err}");
+        assert!(
+            !err.contains("whole number") && !err.contains("expected u"),
+            "{key}: {err}"
+        );
+        fails_with(
+            &o,
+            &[&format!(
+                "{f}:{line}: key `{key}`: {big} is out of range: must be "
+            )],
+        );
+        assert!(err.contains(range), "{key}: {err}");
+    }
+}
+
 /// Every unsigned key a shipped run file sets (each `key = N` line, in every table)
 /// given -1 is refused at its file, line and key (exit 2) with the values it takes,
 /// never a Rust type's name ("expected u64"): "must be 0 or more (0 to MAX)", or
@@ -1057,7 +1217,7 @@ fn a_negative_count_is_refused_with_the_keys_range() {
             "transactions = -5\n",
             5,
             "workload.transactions",
-            "-5 is out of range: must be at least 1 (1 to 9223372036854775807 transactions)",
+            "-5 is out of range: must be at least 1 (1 to 1024819115206086200 transactions)",
         ),
         (
             "length_min = -1\n",
@@ -1243,7 +1403,7 @@ fn a_negative_axis_value_of_a_count_is_refused_with_the_keys_range() {
     for (key, range) in [
         (
             "workload.transactions",
-            "must be at least 1 (1 to 9223372036854775807 transactions)",
+            "must be at least 1 (1 to 1024819115206086200 transactions)",
         ),
         (
             "device.read_latency_ticks",

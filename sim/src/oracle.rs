@@ -248,8 +248,10 @@ pub fn initial_sum(l: &Layout, initial: &Initial) -> i64 {
     }
 }
 
-/// Sum of all record values in an image (wrapping: transfers conserve it modulo
-/// 2^64): the initial sum corrected by the blocks the image holds. `total` is
+/// Sum of all record values in an image: the initial sum corrected by the blocks the
+/// image holds. Each value is exact (the scenario's validation keeps every record's
+/// value within `i64` all run); their sum may pass it, so it wraps, and transfers are
+/// judged to conserve it modulo 2^64. `total` is
 /// [`initial_sum`]`(l, initial)`.
 pub fn image_sum(l: &Layout, initial: &Initial, total: i64, image: &Image) -> i64 {
     image.held().fold(total, |sum, (b, data)| {

@@ -723,6 +723,7 @@ fn workload(w: &W) -> Result<(), SimError> {
         at_least(&min_key, min, lowest)?;
         ordered(&min_key, min, &format!("{stem}_max"), max)?;
     }
+    values_stay_in_range(w)?;
     if let W::Fig45(c) = w {
         at_most(
             "workload.processes",
@@ -758,6 +759,62 @@ fn workload(w: &W) -> Result<(), SimError> {
         }
     }
     Ok(())
+}
+
+/// Every record's value stays an `i64` all run, so none wraps: a transaction changes
+/// a record by at most its largest step (1..=9 an update of fig3, fig4-5 and a
+/// generated load; `amount_max` a bank transfer), so a value reaches at most
+/// |initial value| + largest step × transactions. Refused at the initial value's key,
+/// or at the step's (`workload.amount_max`) or `workload.transactions` when those
+/// alone pass it. A trace's transactions come from its file (a few billion at most).
+fn values_stay_in_range(w: &W) -> Result<(), SimError> {
+    let (initial_key, initial, step_key, step) = match w {
+        W::Fig3(c) => ("workload.initial_value", c.initial_value, None, 9),
+        W::Fig45(c) => ("workload.initial_value", c.initial_value, None, 9),
+        W::Bank(c) => (
+            "workload.initial_balance",
+            c.initial_balance,
+            Some("workload.amount_max"),
+            c.amount_max.max(1).unsigned_abs(),
+        ),
+        W::Generated(_) => ("", 0, None, 9),
+        W::Trace(_) => return Ok(()),
+    };
+    let (transactions, _) = w.size();
+    let max = i64::MAX.unsigned_abs();
+    let moved = u128::from(step) * u128::from(transactions);
+    if u128::from(initial.unsigned_abs()) + moved <= u128::from(max) {
+        return Ok(());
+    }
+    let range = format!("a record's value outside -{max} to {max}");
+    if moved > u128::from(max) {
+        return Err(match step_key {
+            Some(key) => bad(
+                key,
+                format!(
+                    "{step} is out of range: {transactions} transfers of up to {step} could \
+                     leave {range}: must be at most {}",
+                    max / transactions.max(1)
+                ),
+            ),
+            None => bad(
+                "workload.transactions",
+                format!(
+                    "{transactions} is out of range: as many updates of up to {step} could \
+                     leave {range}: must be at most {}",
+                    max / step
+                ),
+            ),
+        });
+    }
+    let room = u128::from(max) - moved;
+    Err(bad(
+        initial_key,
+        format!(
+            "{initial} is out of range: {transactions} transactions changing a record by \
+             up to {step} each could leave {range}: must be -{room} to {room}"
+        ),
+    ))
 }
 
 /// Blind writes replace a whole block and keep no before-image: one record per
