@@ -282,6 +282,61 @@ fn a_violation_exits_1_and_is_printed_unless_allowed() {
     assert!(stdout(&o).contains("--allow-violations"));
 }
 
+/// A policy whose users' response is below `none`'s on the run's seed (mean or p99,
+/// as `summary.csv` gives them) gets a line saying it is a reordering, not a saving,
+/// and to compare over seeds; a policy not below gets none. Fig 4/5's defaults on
+/// seeds 110-114 (seed 112 is one where logging and cow answer faster).
+#[test]
+fn a_policy_below_none_on_one_seed_is_told_apart_from_a_saving() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "f45.toml",
+        "policies = [\"none\", \"quiesce\", \"crash-consistent\", \"mirroring\", \"logging\", \"cow\"]\n\
+         [workload]\nkind = \"fig4-5\"\n",
+    );
+    let (mut told, mut quiet) = (0, 0);
+    for seed in 110..=114 {
+        let out = tmp.path().join(format!("o{seed}"));
+        let o = owm(&["run", &f, "--seed", &seed.to_string(), "--out", &s(&out)]);
+        let text = stdout(&o);
+        let summary = String::from_utf8(bytes(&out, "summary.csv")).unwrap();
+        let header: Vec<&str> = summary.lines().next().unwrap().split(',').collect();
+        let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+        let (policy, mean, p99) = (
+            col("policy"),
+            col("response_ticks_mean"),
+            col("response_ticks_p99"),
+        );
+        let rows: Vec<Vec<&str>> = summary
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').collect())
+            .collect();
+        let figure = |row: &Vec<&str>, i: usize| row[i].parse::<f64>().unwrap();
+        let none = rows.iter().find(|r| r[policy] == "none").unwrap();
+        for row in rows.iter().filter(|r| r[policy] != "none") {
+            let below =
+                figure(row, mean) < figure(none, mean) || figure(row, p99) < figure(none, p99);
+            let line = format!("response under {} below none's on this seed (", row[policy]);
+            assert_eq!(
+                text.contains(&line),
+                below,
+                "seed {seed} {}: {text}",
+                row[policy]
+            );
+            if below {
+                told += 1;
+                assert!(text.contains("not a saving"), "{text}");
+            } else {
+                quiet += 1;
+            }
+        }
+        assert!(!text.contains("response under none below"), "{text}");
+    }
+    assert!(told >= 2 && quiet > 0, "told {told}, quiet {quiet}");
+}
+
 /// History off: nothing is judged, the table and the verdict say `unchecked`, and the
 /// exit status is 3 (incomplete), even with `--allow-violations`.
 #[test]
