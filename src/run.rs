@@ -694,6 +694,23 @@ fn lost_backup_line(name: &str, r: &sim::RunResult, lost: sim::LostBackup) -> St
         sim::LostBackup::GivenUp => "VLUN A kept, no archive",
         sim::LostBackup::Abandoned => "VLUN A dropped with no archive",
     };
+    // A quiesce given up held users at its gate all the same; `adm` (attempts admitted
+    // after a split) has none to count, so the line says what they waited.
+    let held = r
+        .cycles
+        .iter()
+        .filter(|c| !c.marks.not_begun)
+        .map(|c| c.window.waits.gate)
+        .fold((0u64, 0u64), |(n, t), g| (n + g.count, t + g.ticks_sum));
+    let what = match lost {
+        sim::LostBackup::GivenUp if r.costs.quiesce_timeouts > 0 && held.0 > 0 => format!(
+            "{what}, though its gate held users: {} for {} ticks in all (`gate wt`; `adm` \
+             counts attempts admitted after a split, and none came)",
+            counted(held.0, "wait", "waits"),
+            held.1
+        ),
+        _ => what.to_string(),
+    };
     let backups = match lost_marks.len() {
         0 | 1 => "backup".to_string(),
         n => format!("{n} backups"),

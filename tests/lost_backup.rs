@@ -66,7 +66,17 @@ fn a_given_up_quiesce_backup_claims_nothing_about_its_copy() {
     assert_eq!(q["B-complete"], "held");
     assert!(
         text.contains("backup given up under quiesce at ")
-            && text.contains("(quiesce deadline missed 3 times): no copy taken; not claimed: A-consistent, backup-faithful, space-reclaimed"),
+            && text.contains("(quiesce deadline missed 3 times): no copy taken")
+            && text.contains("; not claimed: A-consistent, backup-faithful, space-reclaimed"),
+        "{text}"
+    );
+    // The gate held users though no split came (`adm` has nothing to count): the line
+    // gives their waits, as the window's `gate wt` sums them.
+    let gate = num(q, "window_gate_wait_ticks_sum");
+    assert!(gate > 0.0, "{q:?}");
+    assert!(
+        text.contains("no copy taken, though its gate held users: ")
+            && text.contains(&format!(" for {gate} ticks in all (`gate wt`;")),
         "{text}"
     );
     assert!(!text.contains("backup given up under cow"), "{text}");
@@ -425,8 +435,8 @@ quiesce_retries_max = {retries}
 #[test]
 fn a_lost_backup_line_counts_cycles_and_their_own_missed_deadlines() {
     let cases = [
-        ("[50000]", 0, "backup given up under quiesce at 70000 ticks (quiesce deadline missed 1 time): no copy taken; not claimed: ", 1),
-        ("[50000, 150000, 250000]", 0, "3 backups given up under quiesce at 70000, 170000, 270000 ticks (each after missing its quiesce deadline once): no copy taken; not claimed: ", 1),
+        ("[50000]", 0, "backup given up under quiesce at 70000 ticks (quiesce deadline missed 1 time): no copy taken", 1),
+        ("[50000, 150000, 250000]", 0, "3 backups given up under quiesce at 70000, 170000, 270000 ticks (each after missing its quiesce deadline once): no copy taken", 1),
         ("[50000, 150000, 250000]", 1, "3 backups given up under quiesce at ", 2),
     ];
     for (schedule, retries, line, per_cycle) in cases {
@@ -450,7 +460,10 @@ fn a_lost_backup_line_counts_cycles_and_their_own_missed_deadlines() {
             .lines()
             .find(|l| l.contains("given up under quiesce at "))
             .unwrap_or_else(|| panic!("no lost backup line:\n{text}"));
-        assert!(found.starts_with(line), "{found}");
+        assert!(
+            found.starts_with(line) && found.contains("; not claimed: "),
+            "{found}"
+        );
         if per_cycle == 2 {
             assert!(
                 found.contains(" ticks (each after missing its quiesce deadline 2 times): "),
