@@ -417,6 +417,50 @@ fn rust_files(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
+/// No message the product prints holds the indentation of a source line: a string
+/// continued on the next line without its `\` keeps that line's leading spaces in the
+/// text (`held other bytes                  than their checksums`). Every one-line
+/// string literal of the product's sources that starts a line is read for a word, ten
+/// or more spaces, and another word.
+#[test]
+fn no_message_holds_a_continued_lines_indentation() {
+    let mut read = 0;
+    for krate in [
+        "src",
+        "sim/src",
+        "engine/src",
+        "model/src",
+        "reports/src",
+        "serve/src",
+    ] {
+        for f in rust_files(&repo().join(krate)) {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let name = f.strip_prefix(repo()).unwrap().display().to_string();
+            for (n, line) in text.lines().enumerate() {
+                let Some(body) = line.trim_start().strip_prefix('"') else {
+                    continue;
+                };
+                let literal: String = body
+                    .split_inclusive('"')
+                    .scan(true, |open, part| {
+                        let took = open.then_some(part);
+                        *open = part.ends_with("\\\"");
+                        took
+                    })
+                    .collect();
+                read += 1;
+                let gap = literal.trim().contains(&" ".repeat(10));
+                assert!(
+                    !gap,
+                    "{name}:{}: a continued line's spaces in {line:?}",
+                    n + 1
+                );
+            }
+        }
+    }
+    assert!(read > 1000, "only {read} string lines read");
+}
+
 /// Every verdict line the code can print starts with a word README's table lists: the
 /// product sources hold one `"verdict: ` string, the format of `verdict_line`, whose
 /// word is a `Word` (each `Word::as_str` arm is in the table), and every verdict line a

@@ -226,7 +226,10 @@ impl Host {
         let resummed = device.resummed_at_recovery();
         if resummed > 0 {
             eprintln!(
-                "note: {}: integrity mode: {} written since the last flush held other bytes                  than their checksums covered (a write cut between a block and its                  checksum) and were summed again from what they hold; damage to them                  before this start cannot be detected",
+                "note: {}: integrity mode: {} written since the last flush held other bytes \
+                 than their checksums covered (a write cut between a block and its \
+                 checksum) and were summed again from what they hold; damage to them \
+                 before this start cannot be detected",
                 dir.shown(),
                 counted_blocks(resummed),
             );

@@ -799,11 +799,13 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
             let csv = p.dir.join(CSV_FILE);
             match (&v.row_sha256, &merged[i]) {
                 (None, _) => bail!(
-                    "{k_n}: {}: grid index {i} has no digest of its sweep.csv row (written                      by an owm that kept none, or edited): run this shard again with this owm",
+                    "{k_n}: {}: grid index {i} has no digest of its sweep.csv row (written \
+                     by an owm that kept none, or edited): run this shard again with this owm",
                     points.shown()
                 ),
                 (Some(d), Some(row)) if *d != row_sha256(row) => bail!(
-                    "{k_n}: {}: the row of grid index {i} ({name}) is not the one {}                      recorded for it (edited?)",
+                    "{k_n}: {}: the row of grid index {i} ({name}) is not the one {} \
+                     recorded for it (edited?)",
                     csv.shown(),
                     points.shown()
                 ),
