@@ -237,6 +237,7 @@ fn verdicts(
     trace_dir: &Path,
 ) -> Report {
     let mut r = Report::new(command, reproduce, allow_violations);
+    r.merged = Some("check");
     r.seed = Some(wr.plan.seed);
     r.coverage = Some(wr.coverage());
     let suite = format!("check {} --simulate", wr.config.model_flags());

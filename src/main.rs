@@ -282,16 +282,25 @@ fn main() -> ExitCode {
         }
         Command::Merge { dirs, out, verdict } => {
             let inputs: Vec<verdict::Input> = dirs.iter().map(|d| ("the shard", &**d)).collect();
+            let walks = dirs.first().is_some_and(|d| check_walk::is_walk_output(d));
             let result = if let Err(e) = verdict.preflight(Some(("--out", &out)), &inputs) {
                 Err(e)
             } else if let Some(e) = not_a_directory(&dirs).or_else(|| mixed_merge(&dirs)) {
                 Err(e)
-            } else if dirs.first().is_some_and(|d| check_walk::is_walk_output(d)) {
+            } else if walks {
                 check_walk::merge(&dirs, &out, &verdict)
             } else {
                 sweep::merge(&dirs, &out, &verdict)
             };
-            verdict.record_error(result, "merge", "merge", Some(("--out", &out)), &inputs)
+            let merged = Some(if walks { "check" } else { "sweep" });
+            verdict.record_merge_error(
+                result,
+                "merge",
+                merged,
+                "merge",
+                Some(("--out", &out)),
+                &inputs,
+            )
         }
         Command::Check(args) => check::run(&args),
         Command::Demo { blocks, block_size } => {

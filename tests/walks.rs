@@ -514,6 +514,7 @@ fn merged_shards_equal_the_unsharded_run() {
         &model[..],
         &["--threads", "1", "--trace-dir", &s(&dir("whole"))][..],
         &["--json", &s(&dir("whole.json"))][..],
+        &["--junit", &s(&dir("whole.xml"))][..],
     ]
     .concat());
     assert_eq!(code(&whole), 1, "{}{}", stdout(&whole), stderr(&whole));
@@ -540,10 +541,30 @@ fn merged_shards_equal_the_unsharded_run() {
             &s(&dir("merged")),
             "--json",
             &s(&dir("merged.json")),
+            "--junit",
+            &s(&dir("merged.xml")),
         ][..],
     ]
     .concat());
     assert_eq!(code(&merged), 1, "{}{}", stdout(&merged), stderr(&merged));
+    // The merge's JUnit file is the unsharded run's, suites named `owm check`, each
+    // violation's trace in its own directory, and its reproduce property its own
+    // command (as the JSON's).
+    let junit = |p: &Path, traces: &Path| {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .replace(&s(traces), "TRACES")
+            .lines()
+            .filter(|l| !l.contains("<property name=\"reproduce\""))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let whole_xml = junit(&dir("whole.xml"), &dir("whole"));
+    assert!(
+        whole_xml.contains("<testsuites name=\"owm check\""),
+        "{whole_xml}"
+    );
+    assert_eq!(junit(&dir("merged.xml"), &dir("merged")), whole_xml);
 
     let traces = |d: &Path| -> Vec<(String, Vec<u8>)> {
         files(d)
@@ -592,9 +613,21 @@ fn merged_shards_equal_the_unsharded_run() {
 
     // Refusals, each naming what does not fit.
     let out = s(&dir("refused"));
-    let o = owm(&["merge", &shards[0], &shards[1], "--out", &out]);
+    let refused_xml = s(&dir("refused.xml"));
+    let o = owm(&[
+        "merge",
+        &shards[0],
+        &shards[1],
+        "--out",
+        &out,
+        "--junit",
+        &refused_xml,
+    ]);
     assert_eq!(code(&o), 2);
     fails_with(&o, &["shard 3/3 is missing"]);
+    // Its refusal is recorded as a random-walk merge's, not a sweep's.
+    let xml = std::fs::read_to_string(&refused_xml).unwrap();
+    assert!(xml.contains("<testsuites name=\"owm check\""), "{xml}");
     let o = owm(&["merge", &shards[0], &shards[0], &shards[1], "--out", &out]);
     assert_eq!(code(&o), 2);
     fails_with(&o, &["given twice"]);

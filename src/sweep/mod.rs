@@ -854,6 +854,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
         command(crate::shell_word::absolute_word),
         verdict.allow_violations,
     );
+    report.merged = Some("sweep");
     report.seeds = sw.spec.seeds.clone();
     report.suite_reproduce = grid::point_commands(&sw, &origin, 0..total);
     // Each point's verdicts as its shard judged them, in grid order: the unsharded

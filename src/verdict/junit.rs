@@ -170,12 +170,9 @@ pub fn to_string(report: &Report) -> Result<String> {
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
         .context(io())?;
     let mut root = BytesStart::new("testsuites");
-    // A merge's file is its sweep's, byte for byte: the same cases under the same name.
-    let command = match report.command.as_str() {
-        "merge" => "sweep",
-        c => c,
-    };
-    root.push_attribute(("name", format!("owm {command}").as_str()));
+    // A merge's file is its sweep's (or its random walks'), byte for byte: the same
+    // cases under the same name.
+    root.push_attribute(("name", format!("owm {}", report.junit_command()).as_str()));
     Counts::of(report.cases.iter()).attrs(&mut root);
     w.write_event(Event::Start(root)).context(io())?;
     for (s, cases) in by_suite(&report.cases) {
@@ -229,11 +226,7 @@ mod tests {
         let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
         w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
         let mut root = BytesStart::new("testsuites");
-        let command = match report.command.as_str() {
-            "merge" => "sweep",
-            c => c,
-        };
-        root.push_attribute(("name", format!("owm {command}").as_str()));
+        root.push_attribute(("name", format!("owm {}", report.junit_command()).as_str()));
         Counts::of(report.cases.iter()).attrs(&mut root);
         w.write_event(Event::Start(root))?;
         let mut suites: Vec<&str> = Vec::new();

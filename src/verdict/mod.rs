@@ -261,8 +261,23 @@ impl VerdictArgs {
         out: Option<(&str, &std::path::Path)>,
         inputs: &[Input],
     ) -> anyhow::Result<Exit> {
+        self.record_merge_error(result, command, None, suite, out, inputs)
+    }
+
+    /// [`Self::record_error`] for `merge`, whose verdict files name `merged`, the
+    /// command whose shards it was given ([`Report::merged`]).
+    pub fn record_merge_error(
+        &self,
+        result: anyhow::Result<Exit>,
+        command: &str,
+        merged: Option<&'static str>,
+        suite: &str,
+        out: Option<(&str, &std::path::Path)>,
+        inputs: &[Input],
+    ) -> anyhow::Result<Exit> {
         let Err(e) = result else { return result };
-        let report = Report::new(command, typed_command(), self.allow_violations);
+        let mut report = Report::new(command, typed_command(), self.allow_violations);
+        report.merged = merged;
         self.writable_only(out, inputs)
             .finish_failed(report, suite, &e);
         Err(e)
@@ -783,6 +798,11 @@ pub struct Report {
         serialize_with = "in_grid_order"
     )]
     pub suite_reproduce: std::collections::BTreeMap<String, String>,
+    /// `merge`: the command whose shards were merged (`sweep`, or `check` for random
+    /// walks), which names the JUnit file's test suites as the unsharded run's (`owm
+    /// check`); not in the JSON, whose `command` is `merge`. `None` reads as `sweep`.
+    #[serde(skip)]
+    pub merged: Option<&'static str>,
 }
 
 /// Writes `map` with its keys in natural order ([`natural_cmp`]): a sweep's suites
@@ -853,6 +873,17 @@ impl Report {
             backups_lost: Vec::new(),
             backup_cycles_lost: 0,
             suite_reproduce: Default::default(),
+            merged: None,
+        }
+    }
+
+    /// The command a JUnit file names its test suites after (`owm sweep`): this
+    /// report's, or for a merge the command whose shards it merged, so a merge's file
+    /// is the unsharded run's, byte for byte.
+    pub fn junit_command(&self) -> &str {
+        match self.command.as_str() {
+            "merge" => self.merged.unwrap_or("sweep"),
+            c => c,
         }
     }
 
