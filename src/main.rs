@@ -241,11 +241,88 @@ fn parse_cli() -> Cli {
             serde_json::json!({"ok": false, "kind": "bad-request", "error": error})
         );
     }
+    if usage {
+        let text = not_utf8.clone().unwrap_or_else(|| {
+            let rendered = e.render().to_string();
+            let first: Vec<&str> = rendered
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            first.join(" ").trim_start_matches("error: ").to_string()
+        });
+        record_usage_error(&all, &text);
+    }
     if let Some(words) = not_utf8 {
         tell!("error: {words}");
         std::process::exit(2)
     }
     e.exit()
+}
+
+/// A usage error (`message`, exit 2) of a command that writes verdict files (`run`,
+/// `sweep`, `merge`, `check`): the `--json` and `--junit` files its arguments `all`
+/// name (`--json FILE` or `--json=FILE`; the last given) record it as a failed case
+/// `run`, as a bad file's refusal does, so a CI step reading them never finds an
+/// earlier verdict there. As everywhere, a file is not written over one of the
+/// command's inputs (here every argument that names an existing file) nor inside its
+/// output directory (`--out`, `--trace-dir`). Nothing when the arguments name
+/// neither file (or a flag's value is what is missing).
+fn record_usage_error(all: &[std::ffi::OsString], message: &str) {
+    let Some(command) = all
+        .get(1)
+        .and_then(|c| c.to_str())
+        .filter(|c| matches!(*c, "run" | "sweep" | "merge" | "check"))
+    else {
+        return;
+    };
+    let args = all.get(2..).unwrap_or_default();
+    // Each flag's last value, and where the verdict flags' values stand.
+    let mut verdict_values = Vec::new();
+    let value = |flag: &str, at: &mut Vec<usize>| -> Option<PathBuf> {
+        let with = format!("{flag}=");
+        let mut found = None;
+        for (i, a) in args.iter().enumerate() {
+            if a == flag {
+                found = args.get(i + 1).map(PathBuf::from);
+                at.push(i + 1);
+            } else if let Some(v) = a.to_str().and_then(|a| a.strip_prefix(&with)) {
+                found = Some(PathBuf::from(v));
+            }
+        }
+        found
+    };
+    let verdict = verdict::VerdictArgs {
+        allow_violations: args.iter().any(|a| a == "--allow-violations"),
+        junit: value("--junit", &mut verdict_values),
+        json: value("--json", &mut verdict_values),
+    };
+    if verdict.junit.is_none() && verdict.json.is_none() {
+        return;
+    }
+    // Every other argument naming an existing file may be an input (the scenario, a
+    // model file): `owm run s.toml --json s.toml --bogus` writes no JSON over s.toml.
+    let given: Vec<PathBuf> = args
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !verdict_values.contains(i))
+        .map(|(_, a)| PathBuf::from(a))
+        .filter(|p| p.is_file())
+        .collect();
+    let inputs: Vec<verdict::Input> = given.iter().map(|p| ("an argument", &**p)).collect();
+    let out_flag = if command == "check" {
+        "--trace-dir"
+    } else {
+        "--out"
+    };
+    let out = value(out_flag, &mut Vec::new());
+    let _ = verdict.record_error(
+        Err(anyhow::anyhow!("{message}")),
+        command,
+        command,
+        out.as_deref().map(|d| (out_flag, d)),
+        &inputs,
+    );
 }
 
 fn main() -> ExitCode {

@@ -699,3 +699,78 @@ fn long_lists_of_ids_in_messages_are_bounded_and_counted() {
         .unwrap();
     assert_eq!(times.split(", ").count(), 10, "{line}");
 }
+
+/// A usage error the flag parser refuses (a value out of its range, not a number, an
+/// unknown name, flags that conflict, an unknown flag) still rewrites the `--json` and
+/// `--junit` files its arguments name with the error as a failed case `run` and
+/// `exit_code` 2, so a workspace that held a passing verdict never shows it beside a
+/// process that exited 2; a verdict path that is also the command's input (the
+/// scenario) is not written over.
+#[test]
+fn a_usage_error_rewrites_the_verdict_files_it_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (json, xml, traces) = (
+        s(&tmp.path().join("v.json")),
+        s(&tmp.path().join("v.xml")),
+        s(&tmp.path().join("t")),
+    );
+    let base = [
+        "check",
+        "--threads",
+        "1",
+        "--trace-dir",
+        &traces,
+        "--json",
+        &json,
+        "--junit",
+        &xml,
+    ];
+    for bad in [
+        &["--old", "abc"][..],
+        &["--threads", "0"],
+        &["--timeout", "0"],
+        &["--variant", "foo"],
+        &["--simulate", "--dfs"],
+        &["--bogus"],
+    ] {
+        let held = owm(&base);
+        assert_eq!(code(&held), 0, "{}", stderr(&held));
+        assert_eq!(read_json(Path::new(&json))["exit_code"], 0);
+        let o = owm(&[&base[..], bad].concat());
+        assert_eq!(code(&o), 2, "{bad:?}: {}", stderr(&o));
+        let v = read_json(Path::new(&json));
+        assert_eq!(v["exit_code"], 2, "{bad:?}: {v}");
+        let cases = json_cases(&v);
+        assert_eq!(cases.len(), 1, "{bad:?}: {v}");
+        assert_eq!(cases[0]["verdict"], "failed", "{v}");
+        let first = stderr(&o).lines().next().unwrap_or_default().to_string();
+        let reason = cases[0]["reason"].as_str().unwrap();
+        assert!(
+            first.contains(reason.split(':').next().unwrap()),
+            "{bad:?}: {reason} / {first}"
+        );
+        let junit = std::fs::read_to_string(&xml).unwrap();
+        assert!(junit.contains("<testcase name=\"run\""), "{junit}");
+        assert!(!junit.contains("failures=\"0\" errors=\"0\""), "{junit}");
+    }
+    let sweep_json = s(&tmp.path().join("w.json"));
+    std::fs::write(&sweep_json, "{}").unwrap();
+    let o = owm(&[
+        "sweep",
+        "scenarios/sweep-space.toml",
+        "--jobs",
+        "0",
+        "--json",
+        &sweep_json,
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert_eq!(read_json(Path::new(&sweep_json))["exit_code"], 2);
+    // The scenario named as the JSON file too is the run's input: left as it was.
+    let scenario = write(tmp.path(), "s.toml", "policies = [\"cow\"]\n");
+    let o = owm(&["run", &scenario, "--json", &scenario, "--bogus"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(&scenario).unwrap(),
+        "policies = [\"cow\"]\n"
+    );
+}
