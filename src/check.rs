@@ -175,8 +175,9 @@ pub struct CheckArgs {
 const TIMEOUT_SECONDS_MAX: f64 = 1e9;
 
 /// `--timeout SECONDS`: a number of seconds above 0 and at most
-/// [`TIMEOUT_SECONDS_MAX`]; 0 is refused as 0, a value above 0 that the timer's
-/// resolution (1 ns) rounds to 0 as below it, not called 0; anything else is an error
+/// [`TIMEOUT_SECONDS_MAX`]; 0, a negative value and nan are refused with that range,
+/// a value above 0 that the timer's resolution (1 ns) rounds to 0 as below it, not
+/// called 0; anything else is an error
 /// clap reports naming the flag (exit 2).
 fn parse_seconds(s: &str) -> Result<Duration, String> {
     let secs: f64 = s
@@ -187,8 +188,11 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
             "`{s}`: at most {TIMEOUT_SECONDS_MAX:e} s (about 31 years)"
         ));
     }
-    if secs == 0.0 {
-        return Err(format!("`{s}`: expected more than 0 s"));
+    // Zero, negative and not a number: the range said, not the timer's words.
+    if secs.is_nan() || secs <= 0.0 {
+        return Err(format!(
+            "`{s}`: expected more than 0 s (up to {TIMEOUT_SECONDS_MAX:e} s)"
+        ));
     }
     let timeout = Duration::try_from_secs_f64(secs).map_err(|e| format!("`{s}`: {e}"))?;
     if secs > 0.0 && timeout.is_zero() {
@@ -265,13 +269,29 @@ fn refuse_unless_it_fits(
             Some(n) => e.bytes.min(n as f64 * per_state),
             None => e.bytes,
         };
+    // A --memory-max above what the machine has available lifts nothing: a search
+    // past the machine's memory meets the out-of-memory killer before the limit, with
+    // no verdict written. It is judged against the machine's memory, and said so.
+    let flag_above = match machine {
+        Some(m) if by_flag && m < avail => Some(avail),
+        _ => None,
+    };
+    let (avail, by_flag) = match (flag_above, machine) {
+        (Some(_), Some(m)) => (m, false),
+        _ => (avail, by_flag),
+    };
     if bound <= avail {
         return Ok(());
     }
-    let limit = if by_flag {
-        format!("--memory-max allows {:.1} MiB of memory", avail / MIB)
-    } else {
-        format!("{:.1} MiB of memory is available", avail / MIB)
+    let limit = match flag_above {
+        Some(flag) => format!(
+            "--memory-max allows {:.1} MiB, more than the {:.1} MiB of memory available (the \
+             search would meet the out-of-memory killer before that limit)",
+            flag / MIB,
+            avail / MIB
+        ),
+        None if by_flag => format!("--memory-max allows {:.1} MiB of memory", avail / MIB),
+        None => format!("{:.1} MiB of memory is available", avail / MIB),
     };
     let strategy = match cfg.strategy {
         Strategy::Bfs => "breadth first",
@@ -874,6 +894,33 @@ mod tests {
             .and_then(|(_, rest)| rest.split_whitespace().next())
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("no --states-max in: {msg}"))
+    }
+
+    /// A --memory-max above the machine's available memory does not lift the refusal of
+    /// a search the machine cannot hold: it is refused as without the flag, saying the
+    /// limit is above what is available; a search the machine holds still runs.
+    #[test]
+    fn a_memory_max_above_the_machine_does_not_lift_the_refusal() {
+        let bfs = CheckConfig::from_model_flags("--old 4 --new 3").unwrap();
+        let machine = 8.0 * GIB;
+        // 10^8 states: 23 GiB breadth first, under --memory-max 100 GiB on 8 GiB.
+        let msg = refusal(&bfs, 1e8, 100.0 * GIB, true, machine);
+        assert!(
+            msg.contains(
+                "--memory-max allows 102400.0 MiB, more than the 8192.0 MiB of memory available"
+            ),
+            "{msg}"
+        );
+        assert!(!msg.contains("a larger --memory-max"), "{msg}");
+        let n = suggested(&msg);
+        let per_state = model::estimate::BFS_BYTES_PER_STATE;
+        assert!(
+            PROCESS_BYTES as f64 + n * per_state <= machine / 2.0,
+            "{msg}"
+        );
+        // 10^6 states (0.4 GiB) fit the machine: the flag does not refuse them.
+        let e = estimate(&bfs, 1e6);
+        assert!(refuse_unless_it_fits(&bfs, &e, 100.0 * GIB, true, Some(machine)).is_ok());
     }
 
     /// A breadth-first refusal suggests --dfs only when the search fits depth first in

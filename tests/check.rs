@@ -502,8 +502,9 @@ fn a_timeout_below_the_timers_resolution_is_refused_as_such() {
         assert!(!stderr(&o).contains("more than 0 s"), "{}", stderr(&o));
         assert_eq!(stdout(&o), "", "{t}: searched");
     }
-    // 0 is refused as a flag value, in the flag's words, not as a model setting.
-    for t in ["0", "0.0", "-0"] {
+    // 0, a negative value and nan are refused as a flag value, in the flag's words
+    // with its range, not as a model setting nor in the timer's words.
+    for t in ["0", "0.0", "-0", "-1", "nan"] {
         let o = owm(&["check", "--timeout", t]);
         assert_eq!(code(&o), 2, "{}", stderr(&o));
         fails_with(

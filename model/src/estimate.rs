@@ -83,7 +83,9 @@ pub struct Estimate {
     /// threads it also bounds the search for the shortest traces that may follow
     /// (`owm check` gives that search no more).
     pub bytes: f64,
-    /// Predicted search time on the configured threads.
+    /// Predicted search time on the threads that run at once: the configured ones, at
+    /// most the machine's cores ([`std::thread::available_parallelism`]: threads past
+    /// them share the cores and buy nothing).
     pub seconds: f64,
 }
 
@@ -263,8 +265,15 @@ pub fn estimate_within(
         growth_new,
         states,
         bytes: states * per_state,
-        seconds: states / (states_per_sec_per_thread(cfg.strategy) * cfg.threads as f64),
+        seconds: states / (states_per_sec_per_thread(cfg.strategy) * running_threads(cfg) as f64),
     }))
+}
+
+/// The checker threads that run at once: `cfg.threads`, at most the cores this
+/// process may use (1 when the system does not say).
+fn running_threads(cfg: &CheckConfig) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cfg.threads.clamp(1, cores)
 }
 
 /// The resident memory of this process (Linux `VmRSS`), in bytes, if known.
@@ -338,6 +347,26 @@ mod tests {
             "{e} vs {actual}"
         );
         assert!(estimate(&CheckConfig::default()).unwrap().is_none());
+    }
+
+    /// The predicted time divides by the threads that run at once: as many threads as
+    /// cores, or 1,024, predict the same time; one thread takes cores times as long.
+    #[test]
+    fn threads_past_the_cores_do_not_shorten_the_predicted_time() {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let seconds = |threads: usize| {
+            let mut c =
+                CheckConfig::from_model_flags("--variant cow --old 4 --new 4").expect("flags");
+            c.threads = threads;
+            estimate(&c)
+                .expect("estimate")
+                .expect("eight transactions")
+                .seconds
+        };
+        assert_eq!(seconds(cores), seconds(1024));
+        assert_eq!(seconds(cores + 1), seconds(cores));
+        let one = seconds(1);
+        assert!((one / seconds(cores) - cores as f64).abs() < 1e-9, "{one}");
     }
 
     /// The memory printed is never under the bytes the estimate holds (and a refusal
