@@ -899,6 +899,27 @@ fn an_axis_value_at_fault_for_a_base_key_is_named() {
         ],
     );
     assert!(!tmp.path().join("o").exists());
+    // Every grid point the refusal holds for is named: all three write fractions at
+    // 3,000 transactions, not only the first one met.
+    let f = write(
+        tmp.path(),
+        "two.toml",
+        "policies = [\"cow\"]\n[[axis]]\nkey = \"workload.write_fraction\"\n\
+         values = [0.2, 0.5, 0.8]\n[[axis]]\nkey = \"workload.transactions\"\n\
+         values = [30, 3000]\n[scenario.workload]\nkind = \"generated\"\nrecords = 1024\n\
+         arrivals = { mode = \"open\", interarrival_ticks_mean = 300 }\n\
+         [scenario.limits]\ntime_ticks_max = 400000\n",
+    );
+    let o = owm(&["sweep", &f, "--out", &s(&tmp.path().join("o"))]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            &format!("{f}:13: key `scenario.limits.time_ticks_max`"),
+            "(at the grid points with workload.transactions = 3000, any \
+             workload.write_fraction)",
+        ],
+    );
 }
 
 /// A `[workload]` without `kind` is the default fig3 workload: it runs as with

@@ -431,6 +431,8 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
     let mut inert: Option<Vec<sim::Inert>> = None;
     let mut built = Vec::with_capacity(combos.len());
     let mut reads = super::traces::Reads::default();
+    // A base key's refusal, and the axis values of every grid point it refuses.
+    let mut refused: Option<(FileError, Vec<Vec<toml::Value>>)> = None;
     for values in combos {
         let mut t = base.clone();
         for (a, v) in spec.axis.iter().zip(&values) {
@@ -449,33 +451,37 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
                 let msg = config::with_unit(&msg, &a);
                 axis_error(path, src, &spec.axis, &a, &v, &msg)
             })?;
-        // A refusal of a key an axis sets is reported at that axis's value.
-        let at_axis = |e: FileError| {
+        // A refusal of a key an axis sets is reported at that axis's value; one of a
+        // base key (a limit the point passes) is gathered over the grid first, so it
+        // names every axis value that makes it so ([`refused_points`]).
+        let at_axis = |e: FileError| -> std::result::Result<FileError, FileError> {
             let key = e.key.as_deref().and_then(|k| k.strip_prefix("scenario."));
             let at = spec.axis.iter().position(|a| Some(a.key.as_str()) == key);
             match (at, key) {
-                (Some(i), Some(key)) => {
-                    axis_error(path, src, &spec.axis, key, &values[i], &e.message)
-                }
-                // A base key refused at this point: the axis values that make it so.
-                _ if !spec.axis.is_empty() => {
-                    let mut e = e;
-                    let point: Vec<String> = spec
-                        .axis
-                        .iter()
-                        .zip(&values)
-                        .map(|(a, v)| format!("{} = {}", a.key, value_text(v)))
-                        .collect();
-                    e.message
-                        .push_str(&format!(" (at the grid points with {})", point.join(", ")));
-                    e
-                }
-                _ => e,
+                (Some(i), Some(key)) => Err(axis_error(
+                    path, src, &spec.axis, key, &values[i], &e.message,
+                )),
+                _ if !spec.axis.is_empty() => Ok(e),
+                _ => Err(e),
             }
         };
         reads.before(path, &s);
-        config::load_trace(path, src, "scenario.", &mut s).map_err(at_axis)?;
-        config::check_points(path, src, "scenario.", &s, &spec.policies, &axes).map_err(at_axis)?;
+        let checked = config::load_trace(path, src, "scenario.", &mut s)
+            .and_then(|()| config::check_points(path, src, "scenario.", &s, &spec.policies, &axes));
+        match checked.map_err(at_axis) {
+            Ok(()) => {}
+            Err(Err(e)) => return Err(e),
+            Err(Ok(e)) => {
+                match &mut refused {
+                    None => refused = Some((e, vec![values.clone()])),
+                    Some((first, at)) if first.key == e.key && first.message == e.message => {
+                        at.push(values.clone())
+                    }
+                    Some(_) => {}
+                }
+                continue;
+            }
+        }
         let here = s.inert_keys(&spec.policies);
         inert = Some(match inert {
             None => here,
@@ -485,6 +491,10 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
                 .collect(),
         });
         built.push((values, s));
+    }
+    if let Some((mut e, at)) = refused {
+        e.message.push_str(&refused_points(&spec.axis, &at));
+        return Err(e);
     }
     let mut inert = inert.unwrap_or_default();
     inert.push(sim::Inert {
@@ -654,6 +664,56 @@ fn default_workload_kind(base: &mut toml::Table, axes: &[AxisSpec]) {
 /// and no value, and says it as a run file's unknown key
 /// does ([`crate::config::unknown_field_words`]: the closest known key first, "did you
 /// mean" when it is close).
+/// The words that say at which grid points a base key is refused, from the axis values
+/// of each point refused (`at`, in grid order, at least one): ` (at the grid points
+/// with workload.transactions = 3000, any workload.write_fraction)`. An axis whose
+/// every value is among them with the others' is "any"; an axis with several of its
+/// values among them lists them (`workload.records = 262144, 524288`); when the points
+/// are not every combination of those values, the first point is named and how many
+/// more there are.
+fn refused_points(axes: &[AxisSpec], at: &[Vec<toml::Value>]) -> String {
+    let mut per_axis: Vec<Vec<&toml::Value>> = vec![Vec::new(); axes.len()];
+    for values in at {
+        for (i, v) in values.iter().enumerate() {
+            if !per_axis[i].contains(&v) {
+                per_axis[i].push(v);
+            }
+        }
+    }
+    let combinations: usize = per_axis.iter().map(Vec::len).product();
+    if combinations != at.len() {
+        let first: Vec<String> = axes
+            .iter()
+            .zip(&at[0])
+            .map(|(a, v)| format!("{} = {}", a.key, value_text(v)))
+            .collect();
+        return format!(
+            " (at the grid points with {}, and {} more)",
+            first.join(", "),
+            counted(
+                at.len() as u64 - 1,
+                "combination of axis values",
+                "combinations of axis values"
+            )
+        );
+    }
+    // The values that make it so first, then the axes whose every value does.
+    let (mut set, mut any) = (Vec::new(), Vec::new());
+    for (a, vs) in axes.iter().zip(&per_axis) {
+        if vs.len() == a.values.len() && a.values.len() > 1 {
+            any.push(format!("any {}", a.key));
+        } else {
+            let vs: Vec<String> = vs.iter().map(|v| value_text(v)).collect();
+            set.push(format!("{} = {}", a.key, vs.join(", ")));
+        }
+    }
+    if set.is_empty() {
+        return " (at every grid point)".to_string();
+    }
+    set.extend(any);
+    format!(" (at the grid points with {})", set.join(", "))
+}
+
 pub(super) fn axis_error(
     path: &Path,
     src: &str,
