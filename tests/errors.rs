@@ -232,6 +232,28 @@ fn bad_sweep_files_name_file_line_and_key() {
             "out of range",
         ],
     );
+    // A title starts every plot title: empty, blank, a control character or past 256
+    // bytes is refused at its line, nothing written.
+    for (title, words) in [
+        ("\"\"", "is empty"),
+        ("\"  \"", "is empty"),
+        ("\"a\\u0007b\"", "holds the control character U+0007 at byte 1"),
+        (
+            &format!("\"{}\"", "t".repeat(257)),
+            "is 257 bytes long, more than 256",
+        ),
+    ] {
+        let f = write(
+            tmp.path(),
+            "title.toml",
+            &format!("title = {title}\n{base}"),
+        );
+        let out = format!("{f}.out");
+        let o = owm(&["sweep", &f, "--out", &out]);
+        assert_eq!(code(&o), 2, "{}", stderr(&o));
+        fails_with(&o, &[&format!("{f}:1: key `title`: {words}")]);
+        assert!(!std::path::Path::new(&out).exists());
+    }
     let f = write(tmp.path(), "c.toml", &format!("{base}colour = 3\n"));
     fails_with(
         &owm(&["sweep", &f]),

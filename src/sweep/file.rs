@@ -386,6 +386,9 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
             &msg,
         ));
     }
+    if let Some(why) = spec.title.as_deref().and_then(title_refused) {
+        return Err(FileError::key(path, src, "title", why));
+    }
     if let Some(x) = &spec.x {
         if !spec.axis.iter().any(|a| &a.key == x) {
             return Err(FileError::key(path, src, "x", not_an_axis(x, &spec.axis)));
@@ -664,6 +667,33 @@ fn default_workload_kind(base: &mut toml::Table, axes: &[AxisSpec]) {
 /// and no value, and says it as a run file's unknown key
 /// does ([`crate::config::unknown_field_words`]: the closest known key first, "did you
 /// mean" when it is close).
+/// Why a sweep's `title` is refused, if it is: empty (every plot title would start
+/// with `: `), holding a control character, or longer than a scenario's name may be
+/// ([`sim::NAME_BYTES_MAX`] bytes): it starts every plot title, as a name does.
+fn title_refused(title: &str) -> Option<String> {
+    if title.trim().is_empty() {
+        return Some(
+            "is empty: every plot title starts with it; give one, or leave `title` out for \
+             the file's stem"
+                .to_string(),
+        );
+    }
+    if let Some((i, c)) = title.char_indices().find(|(_, c)| c.is_control()) {
+        return Some(format!(
+            "holds the control character U+{:04X} at byte {i}: it starts every plot title; \
+             give printable characters",
+            c as u32
+        ));
+    }
+    (title.len() > sim::NAME_BYTES_MAX).then(|| {
+        format!(
+            "is {} bytes long, more than {}: it starts every plot title; give a shorter one",
+            title.len(),
+            sim::NAME_BYTES_MAX
+        )
+    })
+}
+
 /// The words that say at which grid points a base key is refused, from the axis values
 /// of each point refused (`at`, in grid order, at least one): ` (at the grid points
 /// with workload.transactions = 3000, any workload.write_fraction)`. An axis whose
