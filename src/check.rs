@@ -35,7 +35,8 @@ pub struct CheckArgs {
     /// Transactions starting after the split (default 2).
     #[arg(long, allow_negative_numbers = true)]
     new: Option<usize>,
-    /// Records sharing one block (default 1).
+    /// Records sharing one block: 1 to 4 (default 1; with record locks, blocks x
+    /// records per block at most 8).
     #[arg(long, allow_negative_numbers = true)]
     records_per_block: Option<u64>,
     /// Blocks in the volume, 2 to 8 (default 2); with record locks, blocks x records

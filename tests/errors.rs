@@ -237,7 +237,10 @@ fn bad_sweep_files_name_file_line_and_key() {
     for (title, words) in [
         ("\"\"", "is empty"),
         ("\"  \"", "is empty"),
-        ("\"a\\u0007b\"", "holds the control character U+0007 at byte 1"),
+        (
+            "\"a\\u0007b\"",
+            "holds the control character U+0007 at byte 1",
+        ),
         (
             &format!("\"{}\"", "t".repeat(257)),
             "is 257 bytes long, more than 256",
