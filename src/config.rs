@@ -108,13 +108,19 @@ impl FileError {
     /// A key or value it quotes from the file is shown as a name
     /// ([`engine::shown`]): serde's words are one line, and stay so.
     pub fn toml(path: &Path, src: &str, e: &toml::de::Error) -> Self {
-        // A syntax error's message puts what the parser expected on a line of its own
-        // (`invalid table header` then ``expected `.`, `]]` ``): it is joined to the
-        // first, so the error stays one line. Any other line feed is quoted from the
-        // file (a key may hold one) and is shown escaped.
+        // A syntax error's message puts what the parser expected, or why, on lines of
+        // their own (`invalid table header` then ``expected `.`, `]]` `` or `duplicate
+        // key `axis` in document root`): they are joined to the first, so the error
+        // stays one line. Any other line feed is quoted from the file (a key may hold
+        // one) and is shown escaped.
         let message = e.message().trim();
         let one_line = if toml_edit::ImDocument::parse(src).is_err() {
-            message.replace("\nexpected ", ": expected ")
+            message
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+                .join(": ")
         } else {
             message.to_string()
         };

@@ -1080,6 +1080,39 @@ fn a_value_the_transactions_could_take_past_an_i64_is_refused_at_its_key() {
     );
 }
 
+/// A syntax error is one line whatever the parser put on lines of their own: a table
+/// given twice says why after the header's words, in a run file and a sweep file,
+/// never a line feed shown escaped.
+#[test]
+fn a_table_given_twice_is_one_line_naming_the_duplicate() {
+    for (command, text, line, key) in [
+        (
+            "run",
+            "[workload]\nkind = \"bank\"\n[workload]\n",
+            3,
+            "workload",
+        ),
+        (
+            "sweep",
+            "[[axis]]\nkey = \"workload.records\"\nvalues = [8]\n[axis]\n",
+            4,
+            "axis",
+        ),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = write(tmp.path(), "dup.toml", text);
+        let o = owm(&[command, &f, "--out", &s(&tmp.path().join("o"))]);
+        assert_eq!(code(&o), 2, "{}", stderr(&o));
+        fails_with(
+            &o,
+            &[&format!(
+                "{f}:{line}: invalid table header: duplicate key `{key}` in document root"
+            )],
+        );
+        assert!(!stderr(&o).contains("\\x0a"), "{}", stderr(&o));
+    }
+}
+
 /// Every key of a 32-bit count given a value past its type's largest (5000000000) is
 /// refused at its file, line and key (exit 2) as out of range with the values it
 /// takes, never as "not a whole number": its type's range, or its checks' (channels,
