@@ -446,8 +446,13 @@ fn bounds(p: &LinePlot, idx: &[usize]) -> ((f64, f64), (f64, f64)) {
     };
     let x = match &p.x_scale {
         XScale::Linear => pad(fold(|p| p.0), false),
-        XScale::Log(_) => {
-            let (lo, hi) = fold(|p| p.0);
+        XScale::Log(ticks) => {
+            // Every tick (an x value of the grid) inside the frame, one with no value
+            // (every seed failed there) too: its grid line is never drawn beyond it.
+            let (lo, hi) = ticks
+                .iter()
+                .filter(|t| t.is_finite() && **t > 0.0)
+                .fold(fold(|p| p.0), |(lo, hi), &t| (lo.min(t), hi.max(t)));
             if lo > hi || lo <= 0.0 {
                 (1.0, 10.0)
             } else {
@@ -1523,6 +1528,39 @@ mod tests {
                 ))
             })
             .collect()
+    }
+
+    /// A log axis spans every grid value it has a tick for, one where every seed failed
+    /// (no point) too: its tick and grid line fall inside the frame, not beside it.
+    #[test]
+    fn a_log_axis_spans_a_grid_value_with_no_point() {
+        let p = LinePlot {
+            title: "t".into(),
+            x_label: "transactions".into(),
+            y_label: "y".into(),
+            x_scale: XScale::Log(vec![30.0, 300.0, 3000.0]),
+            series: vec![Series {
+                name: "cow".into(),
+                points: vec![(30.0, 1.0), (300.0, 2.0)],
+                intervals: vec![],
+                note: Some("no value at 3000: every seed failed".into()),
+                seeds_failed: Vec::new(),
+            }],
+            markers: true,
+            no_interval: None,
+            no_value: None,
+            split_scales: false,
+            marks: Vec::new(),
+        };
+        let ((lo, hi), _) = bounds(&p, &[0]);
+        assert!(lo < 30.0 && hi > 3000.0, "{lo}..{hi}");
+        // Without the tick past the data, the data's span alone (as before).
+        let only = LinePlot {
+            x_scale: XScale::Log(vec![30.0, 300.0]),
+            ..p
+        };
+        let ((lo, hi), _) = bounds(&only, &[0]);
+        assert!(lo < 30.0 && hi > 300.0 && hi < 3000.0, "{lo}..{hi}");
     }
 
     /// Every text a plot draws from user text (a swept value in the title and on the
