@@ -30,11 +30,29 @@ pub struct Progress {
     start: Instant,
 }
 
+/// The line interval: `OWM_PROGRESS_INTERVAL_MS` when set to a whole number of
+/// milliseconds, else the default; a value set but not such a number is said once on
+/// stderr (`note: OWM_PROGRESS_INTERVAL_MS=abc: …`), never taken silently.
 fn interval() -> Duration {
-    let ms = std::env::var("OWM_PROGRESS_INTERVAL_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(INTERVAL_MS_DEFAULT);
+    let ms = match std::env::var_os("OWM_PROGRESS_INTERVAL_MS") {
+        None => INTERVAL_MS_DEFAULT,
+        Some(v) => match v.to_str().and_then(|s| s.trim().parse::<u64>().ok()) {
+            Some(ms) => ms,
+            None => {
+                static SAID: std::sync::Once = std::sync::Once::new();
+                SAID.call_once(|| {
+                    use engine::shown::ShowName as _;
+                    tell!(
+                        "note: OWM_PROGRESS_INTERVAL_MS={}: not a whole number of \
+                         milliseconds (0 to {}); progress lines every {INTERVAL_MS_DEFAULT} ms",
+                        std::path::Path::new(&v).shown(),
+                        u64::MAX
+                    );
+                });
+                INTERVAL_MS_DEFAULT
+            }
+        },
+    };
     Duration::from_millis(ms)
 }
 

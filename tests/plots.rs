@@ -440,6 +440,18 @@ fn progress_lines_when_not_a_terminal_and_none_with_quiet() {
     );
     ok(&o);
     assert!(lines(&o).is_empty(), "{}", stderr(&o));
+    // An interval that is not a whole number of milliseconds is said once, not taken
+    // silently; the default's lines follow (none in so short a sweep).
+    for bad in ["abc", "-5", "99999999999999999999999"] {
+        let o = owm_env(
+            &["sweep", &f, "--out", &out],
+            &[("OWM_PROGRESS_INTERVAL_MS", bad)],
+        );
+        ok(&o);
+        let said =
+            format!("note: OWM_PROGRESS_INTERVAL_MS={bad}: not a whole number of milliseconds");
+        assert_eq!(stderr(&o).matches(&said).count(), 1, "{}", stderr(&o));
+    }
 
     let run = ["run", "scenarios/generated.toml", "--out", &out];
     let o = owm_env(&run, &[("OWM_PROGRESS_INTERVAL_MS", "0")]);
