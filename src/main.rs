@@ -267,7 +267,8 @@ fn parse_cli() -> Cli {
 /// earlier verdict there. As everywhere, a file is not written over one of the
 /// command's inputs (here every argument that names an existing file) nor inside its
 /// output directory (`--out`, `--trace-dir`). Nothing when the arguments name
-/// neither file (or a flag's value is what is missing).
+/// neither file, a flag's value is what is missing, or the refusal is of a verdict
+/// flag itself (`--json` beside `--replay` or `--serve`, which write no verdict).
 fn record_usage_error(all: &[std::ffi::OsString], message: &str) {
     let Some(command) = all
         .get(1)
@@ -276,6 +277,11 @@ fn record_usage_error(all: &[std::ffi::OsString], message: &str) {
     else {
         return;
     };
+    // A verdict flag the parser refuses itself (`--json` beside `--replay`, which
+    // writes none) is not one to write.
+    if message.contains("'--json") || message.contains("'--junit") {
+        return;
+    }
     let args = all.get(2..).unwrap_or_default();
     // Each flag's last value, and where the verdict flags' values stand.
     let mut verdict_values = Vec::new();
