@@ -548,6 +548,43 @@ pub fn properties(cfg: &CheckConfig) -> Vec<(&'static str, bool)> {
         .collect()
 }
 
+/// What stopped the shards that stopped (`(why, shard)` in shard order), in one
+/// phrase: `the timeout (in shard 1/2)`, every shard a reason stopped named with it
+/// (`the timeout (in shards 1/2 and 2/2)`), different reasons each with their own;
+/// `None` when none stopped.
+fn stops_words(stops: &[(String, String)]) -> Option<String> {
+    let (first, _) = stops.first()?;
+    let names = |of: &[&(String, String)]| {
+        let nums: Vec<&str> = of
+            .iter()
+            .map(|(_, n)| n.trim_start_matches("shard "))
+            .collect();
+        match nums.as_slice() {
+            [one] => format!("shard {one}"),
+            [head @ .., last] => format!("shards {} and {last}", head.join(", ")),
+            [] => String::new(),
+        }
+    };
+    if stops.iter().all(|(why, _)| why == first) {
+        let all: Vec<&(String, String)> = stops.iter().collect();
+        return Some(format!("{first} (in {})", names(&all)));
+    }
+    let mut whys: Vec<&str> = Vec::new();
+    for (why, _) in stops {
+        if !whys.contains(&why.as_str()) {
+            whys.push(why);
+        }
+    }
+    let parts: Vec<String> = whys
+        .iter()
+        .map(|why| {
+            let of: Vec<&(String, String)> = stops.iter().filter(|(w, _)| w == why).collect();
+            format!("{why} (in {})", names(&of))
+        })
+        .collect();
+    Some(parts.join("; "))
+}
+
 impl WalkReport {
     /// Joins the reports of the `N` shards of one run (same model, seed, walks and
     /// depth; each shard once) into the report the unsharded run gives, but for the
@@ -626,6 +663,8 @@ impl WalkReport {
             actions: Coverage::default().actions,
             elapsed: None,
         };
+        // Each shard's stop and the shard it was in, said together after the loop.
+        let mut stops: Vec<(String, String)> = Vec::new();
         for p in parts {
             out.walks_done += p.walks_done;
             out.states_visited += p.states_visited;
@@ -644,8 +683,7 @@ impl WalkReport {
             });
             out.actions = sum.actions;
             if let Some(why) = &p.stopped {
-                out.stopped
-                    .get_or_insert_with(|| format!("{why} (in {})", name(&p)));
+                stops.push((why.clone(), name(&p)));
             }
             for (k, f) in p.violations {
                 if out.violations.get(&k).is_none_or(|g| f.walk < g.walk) {
@@ -659,6 +697,7 @@ impl WalkReport {
                 }
             }
         }
+        out.stopped = stops_words(&stops);
         Ok(out)
     }
 
@@ -819,6 +858,27 @@ impl WalkReport {
 
 #[cfg(test)]
 mod tests {
+    /// The shards that stopped are named together: one, all for one reason, or each
+    /// reason with its own.
+    #[test]
+    fn the_stopped_shards_are_named_together() {
+        let t = |k: u32| ("the timeout".to_string(), format!("shard {k}/3"));
+        let i = |k: u32| ("an interrupt".to_string(), format!("shard {k}/3"));
+        assert_eq!(super::stops_words(&[]), None);
+        assert_eq!(
+            super::stops_words(&[t(2)]).as_deref(),
+            Some("the timeout (in shard 2/3)")
+        );
+        assert_eq!(
+            super::stops_words(&[t(1), t(2), t(3)]).as_deref(),
+            Some("the timeout (in shards 1/3, 2/3 and 3/3)")
+        );
+        assert_eq!(
+            super::stops_words(&[t(1), i(2), t(3)]).as_deref(),
+            Some("the timeout (in shards 1/3 and 3/3); an interrupt (in shard 2/3)")
+        );
+    }
+
     use super::*;
 
     fn cfg(flags: &str) -> CheckConfig {
