@@ -976,12 +976,19 @@ pub fn serving_marker(dir: &Path) -> PathBuf {
     dir.join("serving.json")
 }
 
-/// Whether `marker` is there and records the device `who`.
+/// Whether `marker` says the device `who` was left served: it is there and records
+/// `who`, or it is there but records no device (damaged, cut short as a killed server
+/// wrote it, unreadable): a clean stop removes it, so a marker that says nothing was
+/// not one. Only a marker that names another device (a `--create` over it) is ignored.
 fn left_served(marker: &Path, who: &engine::Identity) -> bool {
-    engine::regular::read_to_string(marker)
+    let text = match engine::regular::read_to_string(marker) {
+        Ok(text) => text,
+        Err(e) => return e.kind() != std::io::ErrorKind::NotFound,
+    };
+    serde_json::from_str::<serde_json::Value>(&text)
         .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .is_some_and(|v| v.get("device").and_then(|d| d.as_str()) == Some(&who.id_text()))
+        .and_then(|v| v.get("device")?.as_str().map(str::to_string))
+        .is_none_or(|device| device == who.id_text())
 }
 
 /// What is wrong when the journal records a completed archive of VLUN A but

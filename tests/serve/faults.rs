@@ -328,6 +328,37 @@ fn kill_9_keeps_every_flushed_write_cow() {
     kill_and_restart("cow", true);
 }
 
+/// A killed server's record that it served the device, damaged or cut short (as a
+/// server killed while writing it leaves it), still says the files were not closed
+/// cleanly: the status reports the recovery from the journal, as with the record
+/// whole; a clean stop, which removes it, reports none.
+#[test]
+fn a_damaged_serving_record_still_says_the_files_were_not_closed_cleanly() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    for damaged in ["garbage{", "", "{\"device\": 5}"] {
+        let mut s = Server::create("cow", BLOCKS);
+        let mut c = Nbd::connect(&s.socket(), "vlun-a").unwrap();
+        assert_eq!(c.write(0, &block(3)).unwrap(), 0);
+        assert_eq!(c.flush().unwrap(), 0);
+        c.disconnect();
+        s.kill9();
+        let marker = s.dir().join("serving.json");
+        assert!(marker.is_file(), "a killed server leaves its record");
+        std::fs::write(&marker, damaged).unwrap();
+        s.restart();
+        let status: serde_json::Value =
+            serde_json::from_str(&s.device_ok(&["status", "--json"])).unwrap();
+        assert_eq!(
+            status["recovered_from_journal"], true,
+            "{damaged:?}: {status}"
+        );
+        let mut c = Nbd::connect(&s.socket(), "vlun-a").unwrap();
+        assert_eq!(read_block(&mut c, 0), block(3));
+    }
+}
+
 #[test]
 fn sigterm_stops_cleanly_and_keeps_the_data() {
     if !have(&["nbdkit"]) {
