@@ -12,7 +12,9 @@
 //! With `--json` the server's reply is printed as is, on success and on refusal; a
 //! refusal made before the server answered is printed the same way: `bad-request` for a
 //! `--to` refused here, `unreachable` for a socket that cannot be reached or is no
-//! control socket, `no-reply` for a server that closed the connection without replying.
+//! control socket, `no-reply` for a server that closed the connection without
+//! replying (or left a `status` unanswered past its deadline), `interrupted` for a
+//! client cancelled while it waited (SIGINT, SIGTERM: exit 130, 143).
 //! A refusal carries the path it is about as `path` (`--to`, or the control socket
 //! when it could not be reached or gave no reply), so a reader has the path itself
 //! where the message shows it escaped.
@@ -139,12 +141,43 @@ pub fn device(args: &DeviceArgs) -> Result<()> {
         DeviceOp::Backup { to } | DeviceOp::Detach { to } => Some(to.as_path()),
         _ => None,
     };
-    let reply = call(&socket, &request).map_err(|e| {
+    // SIGINT or SIGTERM while the request waits for its reply: said as a refusal is
+    // (a JSON object under --json), and the process ends 130 or 143.
+    let (json_out, at, what) = (args.json, socket.clone(), op.to_string());
+    crate::interrupt::on_first(move |signal| {
+        let error = format!(
+            "{signal}: stopped waiting for the reply to `{what}`; whether the server carried \
+             it out is unknown: `owm device status` says"
+        );
+        if json_out {
+            let reply = json!({"ok": false, "kind": "interrupted", "error": error});
+            say!("{}", with_path(reply, &at));
+        }
+        tell!("error: {}: interrupted: {error}", at.shown());
+        let code = if signal == "SIGTERM" { 143 } else { 130 };
+        std::process::exit(code);
+    })
+    .with_context(|| "cannot watch for SIGINT and SIGTERM")?;
+    // A status is answered at once by a live server: one that keeps it waiting is
+    // stopped or hung. The other requests run as long as their work does.
+    let deadline = matches!(args.op, DeviceOp::Status)
+        .then(|| std::time::Duration::from_millis(status_reply_ms()));
+    let reply = call(&socket, &request, deadline).map_err(|e| {
         Refused(match e {
             CallError::Refused(text) => refuse_here("unreachable", text, &socket),
             CallError::NoReply => refuse_here("no-reply", no_reply(&socket, op, to), &socket),
             CallError::NotTaken => refuse_here("no-reply", not_taken(&socket, op), &socket),
             CallError::NotControl(text) => refuse_here("unreachable", text, &socket),
+            CallError::Late(waited) => refuse_here(
+                "no-reply",
+                format!(
+                    "{}: no reply to `status` within {:.1} s: a live server answers it at \
+                     once; the server is stopped (SIGSTOP) or hung",
+                    socket.shown(),
+                    waited.as_secs_f64()
+                ),
+                &socket,
+            ),
         })
     })?;
     if args.json {
@@ -196,17 +229,42 @@ enum CallError {
     /// The socket answered, but not as a control socket does (an NBD server's
     /// greeting, or other bytes that are not a JSON line).
     NotControl(String),
+    /// No reply within the deadline given (this long).
+    Late(std::time::Duration),
 }
 
-/// Sends one request and reads the one-line reply.
-fn call(socket: &Path, request: &Value) -> Result<Value, CallError> {
+/// How long `owm device status` waits for its reply: `OWM_STATUS_REPLY_MS`
+/// milliseconds when set to a whole number above 0, else 10,000.
+fn status_reply_ms() -> u64 {
+    std::env::var("OWM_STATUS_REPLY_MS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|&ms| ms > 0)
+        .unwrap_or(10_000)
+}
+
+/// Sends one request and reads the one-line reply, waiting at most `deadline` for it
+/// when one is given ([`CallError::Late`]).
+fn call(
+    socket: &Path,
+    request: &Value,
+    deadline: Option<std::time::Duration>,
+) -> Result<Value, CallError> {
     let stream = UnixStream::connect(socket).map_err(|e| {
         CallError::Refused(format!(
             "{}: cannot reach the control socket (is `owm serve` running?): {e}",
             socket.shown()
         ))
     })?;
-    exchange(&stream, socket, request)
+    if let Some(d) = deadline {
+        stream
+            .set_read_timeout(Some(d))
+            .map_err(|e| CallError::Refused(format!("{}: {e}", socket.shown())))?;
+    }
+    exchange(&stream, socket, request).map_err(|e| match (e, deadline) {
+        (CallError::Late(_), Some(d)) => CallError::Late(d),
+        (e, _) => e,
+    })
 }
 
 /// [`call`] over a connected `stream` to `socket`: the request written as one line,
@@ -241,6 +299,15 @@ fn exchange<S: Read + Write>(
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset && line.is_empty() => {
             return Err(CallError::NoReply)
+        }
+        // The read timeout a deadline sets ([`call`]) passed with no reply.
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) =>
+        {
+            return Err(CallError::Late(std::time::Duration::ZERO))
         }
         Err(e) if line.is_empty() => return Err(refused(format!("{}: read: {e}", socket.shown()))),
         Err(_) => {}

@@ -1,6 +1,7 @@
 //! Bad input and faults: each gets the protocol's error or a typed control error, the
 //! server keeps serving the others, and nothing acknowledged is lost.
 
+use std::process::Command;
 use std::sync::mpsc;
 
 use super::client::{
@@ -357,6 +358,96 @@ fn a_damaged_serving_record_still_says_the_files_were_not_closed_cleanly() {
         let mut c = Nbd::connect(&s.socket(), "vlun-a").unwrap();
         assert_eq!(read_block(&mut c, 0), block(3));
     }
+}
+
+/// A server that does not answer (stopped by SIGSTOP) keeps `owm device` waiting no
+/// longer than a status deadline (`OWM_STATUS_REPLY_MS`: `no-reply`, exit 1, a JSON
+/// object under --json), and a request that waits for a reply and is cancelled
+/// (SIGTERM) ends 143 with a JSON object saying so; the server, let go on, answers.
+#[test]
+fn a_server_that_does_not_answer_keeps_no_client_waiting_for_good() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let s = Server::create("cow", BLOCKS);
+    let pid = s.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-STOP", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let device = |args: &[&str], env: &[(&str, &str)]| {
+        Command::new(env!("CARGO_BIN_EXE_owm"))
+            .arg("device")
+            .args(args)
+            .arg("--dir")
+            .arg(s.dir())
+            .arg("--json")
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("owm runs")
+    };
+    let o = device(&["status"], &[("OWM_STATUS_REPLY_MS", "300")])
+        .wait_with_output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let reply: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(reply["kind"], "no-reply", "{reply}");
+    assert!(
+        reply["error"]
+            .as_str()
+            .unwrap()
+            .contains("no reply to `status` within 0.3 s"),
+        "{reply}"
+    );
+    // A split waits as long as its work does: cancelled, it says so.
+    let split = device(&["split"], &[]);
+    // Once the client waits in its read of the reply (its signal watch is set before
+    // it sends), the cancel comes.
+    let wchan = format!("/proc/{}/wchan", split.id());
+    let mut waiting = false;
+    for _ in 0..100_000 {
+        if std::fs::read_to_string(&wchan).is_ok_and(|w| w.contains("unix_stream_read")) {
+            waiting = true;
+            break;
+        }
+        std::thread::yield_now();
+    }
+    assert!(waiting, "the client never waited for its reply");
+    let client = split.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &client])
+        .status()
+        .unwrap()
+        .success());
+    let o = split.wait_with_output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(143),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let reply: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(reply["kind"], "interrupted", "{reply}");
+    assert!(
+        reply["error"].as_str().unwrap().starts_with("SIGTERM: "),
+        "{reply}"
+    );
+    assert!(Command::new("kill")
+        .args(["-CONT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status: serde_json::Value =
+        serde_json::from_str(&s.device_ok(&["status", "--json"])).unwrap();
+    assert_eq!(status["ok"], true, "{status}");
 }
 
 #[test]
