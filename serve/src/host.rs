@@ -630,13 +630,23 @@ impl Host {
     /// where it was written, whole ([`archive_problem`]: the file is there, a regular
     /// file of the recorded length).
     ///
-    /// Errors: `out-of-order` before the split, while split (no backup has begun: a pull
-    /// backup over NBD is not recorded) and when no backup completed in this cycle;
+    /// Errors: `busy` while a backup runs (or an abandon); `out-of-order` before the
+    /// split, while split (no backup has begun: a pull backup over NBD is not recorded)
+    /// and when no backup completed in this cycle;
     /// `archive-lost` when the recorded archive file is missing, not a regular file or
     /// of another length (VLUN A is then the only whole copy, and is kept). Each
     /// refusal in the split and backed-up phases names the ways on: `owm device backup
     /// --to FILE` (a recorded archive), or `owm device abandon` (drop VLUN A without one).
     pub fn retire(&self) -> Result<(), ControlError> {
+        if self.backing_up.load(Ordering::Acquire) {
+            return Err(ControlError {
+                kind: "busy",
+                path: None,
+                message: "cannot retire VLUN A: a backup of this device is running; retire \
+                          once it has completed"
+                    .into(),
+            });
+        }
         let (phase, journaled) = self.control(|d| Ok((d.phase(), d.archive_complete())))?;
         let archive = self.archive();
         let refuse = |kind: &'static str, why: String| {
