@@ -1530,20 +1530,23 @@ mod tests {
             .collect()
     }
 
-    /// A log axis spans every grid value it has a tick for, one where every seed failed
-    /// (no point) too: its tick and grid line fall inside the frame, not beside it.
-    #[test]
-    fn a_log_axis_spans_a_grid_value_with_no_point() {
-        let p = LinePlot {
+    /// A plot of one series, `cow`, at `points` (no interval), with `note`.
+    fn cow_plot(
+        x_label: &str,
+        x_scale: XScale,
+        points: Vec<(f64, f64)>,
+        note: Option<String>,
+    ) -> LinePlot {
+        LinePlot {
             title: "t".into(),
-            x_label: "transactions".into(),
+            x_label: x_label.into(),
             y_label: "y".into(),
-            x_scale: XScale::Log(vec![30.0, 300.0, 3000.0]),
+            x_scale,
             series: vec![Series {
                 name: "cow".into(),
-                points: vec![(30.0, 1.0), (300.0, 2.0)],
+                points,
                 intervals: vec![],
-                note: Some("no value at 3000: every seed failed".into()),
+                note,
                 seeds_failed: Vec::new(),
             }],
             markers: true,
@@ -1551,7 +1554,19 @@ mod tests {
             no_value: None,
             split_scales: false,
             marks: Vec::new(),
-        };
+        }
+    }
+
+    /// A log axis spans every grid value it has a tick for, one where every seed failed
+    /// (no point) too: its tick and grid line fall inside the frame, not beside it.
+    #[test]
+    fn a_log_axis_spans_a_grid_value_with_no_point() {
+        let p = cow_plot(
+            "transactions",
+            XScale::Log(vec![30.0, 300.0, 3000.0]),
+            vec![(30.0, 1.0), (300.0, 2.0)],
+            Some("no value at 3000: every seed failed".into()),
+        );
         let ((lo, hi), _) = bounds(&p, &[0]);
         assert!(lo < 30.0 && hi > 3000.0, "{lo}..{hi}");
         // Without the tick past the data, the data's span alone (as before).
@@ -1621,23 +1636,13 @@ mod tests {
     /// doublings); a linear one keeps its label as it is.
     #[test]
     fn a_log_axis_caption_says_log_scale() {
-        let plot = |x_label: &str, x_scale: XScale| LinePlot {
-            title: "t".into(),
-            x_label: x_label.into(),
-            y_label: "y".into(),
-            x_scale,
-            series: vec![Series {
-                name: "cow".into(),
-                points: vec![(50.0, 1.0), (100.0, 2.0), (200.0, 3.0)],
-                intervals: vec![],
-                note: None,
-                seeds_failed: Vec::new(),
-            }],
-            markers: true,
-            no_interval: None,
-            no_value: None,
-            split_scales: false,
-            marks: Vec::new(),
+        let plot = |x_label: &str, x_scale: XScale| {
+            cow_plot(
+                x_label,
+                x_scale,
+                vec![(50.0, 1.0), (100.0, 2.0), (200.0, 3.0)],
+                None,
+            )
         };
         let log = XScale::of(&v(&["50", "100", "200"]), Some(true));
         assert!(matches!(log, XScale::Log(_)), "{log:?}");
