@@ -52,26 +52,23 @@ pub struct ServeArgs {
     /// passed: a refused start leaves DIR as it was).
     #[arg(long, requires = "variant")]
     pub create: bool,
-    /// Variant of the new device: mirroring, logging or cow.
-    #[arg(long, requires = "create")]
+    /// Variant of the new device: mirroring, logging or cow (only with --create: an
+    /// existing device keeps its own).
+    #[arg(long)]
     pub variant: Option<Variant>,
     /// Size of the new device's volume, in bytes: a positive multiple of --block-size,
-    /// of at most 2^36 blocks (only with --create: an existing device keeps its own).
-    #[arg(long, allow_negative_numbers = true, default_value_t = 64 << 20, requires = "create")]
-    pub size_bytes: u64,
+    /// of at most 2^36 blocks (default 67108864, 64 MiB; only with --create: an
+    /// existing device keeps its own).
+    #[arg(long, allow_negative_numbers = true)]
+    pub size_bytes: Option<u64>,
     /// Block size of the new device, in bytes: a positive multiple of 8, at most
-    /// 4294967288 (only with --create).
-    #[arg(
-        long,
-        allow_negative_numbers = true,
-        default_value_t = 4096,
-        requires = "create"
-    )]
-    pub block_size: usize,
+    /// 4294967288 (default 4096; only with --create).
+    #[arg(long, allow_negative_numbers = true)]
+    pub block_size: Option<usize>,
     /// Data-area slots of a new logging or cow device: 1 to the volume's blocks, at
     /// most 4294967294 (default: one per volume block; only with --create, and not
     /// with --variant mirroring, which has no data area).
-    #[arg(long, allow_negative_numbers = true, requires = "create")]
+    #[arg(long, allow_negative_numbers = true)]
     pub area_slots: Option<u64>,
     /// Integrity mode for the new device (only with --create; a device keeps the mode
     /// it was made with): every block of both images carries a CRC-32 of its content
@@ -79,7 +76,7 @@ pub struct ServeArgs {
     /// or misdirected is refused (EIO, the server's log names image and block) instead
     /// of served. Costs one more image write per block written (its checksum block)
     /// and a checksum area at the end of each image (4 bytes a block).
-    #[arg(long, requires = "create")]
+    #[arg(long)]
     pub integrity: bool,
 }
 
@@ -133,7 +130,47 @@ fn absolute(p: &Path) -> Result<PathBuf> {
 /// ([`Staged::install`]), or the existing device is opened (which records the open in
 /// its files), and the process becomes nbdkit. A refusal leaves DIR as
 /// it was (the staging directory removed, DIR itself too if this command made it).
+/// A new device's volume size when `--size-bytes` is not given: 64 MiB.
+const SIZE_BYTES_DEFAULT: u64 = 64 << 20;
+/// A new device's block size when `--block-size` is not given.
+const BLOCK_SIZE_DEFAULT: usize = 4096;
+
+/// Refuses (exit 2) the flags that make a new device (`--variant`, `--size-bytes`,
+/// `--block-size`, `--area-slots`, `--integrity`) without `--create`: an existing
+/// device keeps the variant, geometry and mode it was made with, and pointing at
+/// `--create` would point at the flag that replaces it.
+fn refuse_new_device_flags(args: &ServeArgs) -> Result<()> {
+    if args.create {
+        return Ok(());
+    }
+    let given: Vec<&str> = [
+        ("--variant", args.variant.is_some()),
+        ("--size-bytes", args.size_bytes.is_some()),
+        ("--block-size", args.block_size.is_some()),
+        ("--area-slots", args.area_slots.is_some()),
+        ("--integrity", args.integrity),
+    ]
+    .into_iter()
+    .filter_map(|(flag, given)| given.then_some(flag))
+    .collect();
+    if given.is_empty() {
+        return Ok(());
+    }
+    let (them, apply) = match given.as_slice() {
+        [one] => (one.to_string(), "applies"),
+        _ => (given.join(", "), "apply"),
+    };
+    bail!(
+        "{them} {apply} only to a new device (with --create, which replaces any device in \
+         {}): an existing device keeps the variant, geometry and mode it was made with; \
+         leave {} out to serve it",
+        args.dir.shown(),
+        if given.len() == 1 { "it" } else { "them" }
+    )
+}
+
 pub fn serve(args: &ServeArgs) -> Result<()> {
+    refuse_new_device_flags(args)?;
     crate::interrupt::install();
     // Taken whatever mask this process was started with: a server must stop on them.
     stop_signals_mask(libc::SIG_UNBLOCK);
@@ -922,14 +959,14 @@ const BLOCK_SIZE_MAX: usize =
 fn geometry(args: &ServeArgs, variant: Variant) -> Result<Geometry> {
     use engine::table::{AREA_SLOTS_MAX, VOLUME_BLOCKS_MAX};
     let word = engine::store::WORD_BYTES;
-    let bs = args.block_size;
+    let bs = args.block_size.unwrap_or(BLOCK_SIZE_DEFAULT);
     if bs == 0 || !bs.is_multiple_of(word) || bs > BLOCK_SIZE_MAX {
         bail!(
             "--block-size {bs}: a block size must be a positive multiple of {word} bytes, at \
              most {BLOCK_SIZE_MAX} (default 4096)"
         );
     }
-    let size = args.size_bytes;
+    let size = args.size_bytes.unwrap_or(SIZE_BYTES_DEFAULT);
     if size == 0 || !size.is_multiple_of(bs as u64) {
         bail!(
             "--size-bytes {size}: the volume size must be a positive multiple of --block-size {bs}"

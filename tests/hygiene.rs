@@ -446,6 +446,40 @@ fn sigint_inside_a_grid_point_stops_the_sweep_with_exit_3() {
 /// `owm serve` of a directory whose `device.owm` decodes but whose `device.owm.super`
 /// is missing, or holds no valid copy, is bad input (exit 2, the superblock named)
 /// before nbdkit starts: without it a cut after a completed flush goes unseen.
+/// The flags that make a new device, given without `--create`, are refused by name
+/// (exit 2) before anything is read or written: an existing device keeps its own
+/// variant, geometry and mode, and the message does not send the user to `--create`,
+/// which would replace it.
+#[test]
+fn new_device_flags_without_create_are_refused_by_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = s(&tmp.path().join("dev"));
+    let sock = s(&tmp.path().join("s.sock"));
+    for (flags, named) in [
+        (
+            &["--size-bytes", "8192"][..],
+            "--size-bytes applies only to a new device",
+        ),
+        (&["--integrity"], "--integrity applies only to a new device"),
+        (
+            &["--variant", "cow", "--block-size", "512"],
+            "--variant, --block-size apply only to a new device",
+        ),
+    ] {
+        let o = owm(&[&["serve", &dir, "--socket", &sock][..], flags].concat());
+        assert_eq!(code(&o), 2, "{flags:?}: {}", stderr(&o));
+        fails_with(
+            &o,
+            &[
+                named,
+                "keeps the variant, geometry and mode it was made with",
+            ],
+        );
+        assert!(!stderr(&o).contains("required arguments"), "{}", stderr(&o));
+        assert!(!tmp.path().join("dev").exists(), "{flags:?}");
+    }
+}
+
 #[test]
 fn serving_a_device_without_its_superblock_is_bad_input() {
     let tmp = tempfile::tempdir().unwrap();
