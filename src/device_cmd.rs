@@ -168,13 +168,13 @@ pub fn device(args: &DeviceArgs) -> Result<()> {
             CallError::NoReply => refuse_here("no-reply", no_reply(&socket, op, to), &socket),
             CallError::NotTaken => refuse_here("no-reply", not_taken(&socket, op), &socket),
             CallError::NotControl(text) => refuse_here("unreachable", text, &socket),
-            CallError::Late(waited) => refuse_here(
+            CallError::Late => refuse_here(
                 "no-reply",
                 format!(
                     "{}: no reply to `status` within {:.1} s: a live server answers it at \
                      once; the server is stopped (SIGSTOP) or hung",
                     socket.shown(),
-                    waited.as_secs_f64()
+                    deadline.unwrap_or_default().as_secs_f64()
                 ),
                 &socket,
             ),
@@ -229,8 +229,8 @@ enum CallError {
     /// The socket answered, but not as a control socket does (an NBD server's
     /// greeting, or other bytes that are not a JSON line).
     NotControl(String),
-    /// No reply within the deadline given (this long).
-    Late(std::time::Duration),
+    /// No reply within the deadline [`call`] was given.
+    Late,
 }
 
 /// How long `owm device status` waits for its reply: `OWM_STATUS_REPLY_MS`
@@ -261,10 +261,7 @@ fn call(
             .set_read_timeout(Some(d))
             .map_err(|e| CallError::Refused(format!("{}: {e}", socket.shown())))?;
     }
-    exchange(&stream, socket, request).map_err(|e| match (e, deadline) {
-        (CallError::Late(_), Some(d)) => CallError::Late(d),
-        (e, _) => e,
-    })
+    exchange(&stream, socket, request)
 }
 
 /// [`call`] over a connected `stream` to `socket`: the request written as one line,
@@ -307,7 +304,7 @@ fn exchange<S: Read + Write>(
                 std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
             ) =>
         {
-            return Err(CallError::Late(std::time::Duration::ZERO))
+            return Err(CallError::Late)
         }
         Err(e) if line.is_empty() => return Err(refused(format!("{}: read: {e}", socket.shown()))),
         Err(_) => {}

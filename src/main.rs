@@ -223,35 +223,27 @@ fn parse_cli() -> Cli {
     );
     // A value that is not UTF-8: the flag it is of named.
     let not_utf8 = (e.kind() == clap::error::ErrorKind::InvalidUtf8).then(|| not_utf8_words(&all));
+    // The message's first paragraph, on one line, for the JSON object and the verdict
+    // files.
+    let text = match &not_utf8 {
+        Some(words) => words.clone(),
+        None => e.render().to_string(),
+    };
+    let error = text
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let error = error.strip_prefix("error: ").unwrap_or(&error);
     if device_json && usage {
-        // The message's first paragraph, on one line.
-        let text = match &not_utf8 {
-            Some(words) => words.clone(),
-            None => e.render().to_string(),
-        };
-        let error = text
-            .lines()
-            .take_while(|l| !l.trim().is_empty())
-            .map(str::trim)
-            .collect::<Vec<_>>()
-            .join(" ");
-        let error = error.strip_prefix("error: ").unwrap_or(&error);
         say!(
             "{}",
             serde_json::json!({"ok": false, "kind": "bad-request", "error": error})
         );
     }
     if usage {
-        let text = not_utf8.clone().unwrap_or_else(|| {
-            let rendered = e.render().to_string();
-            let first: Vec<&str> = rendered
-                .lines()
-                .take_while(|l| !l.trim().is_empty())
-                .map(str::trim)
-                .collect();
-            first.join(" ").trim_start_matches("error: ").to_string()
-        });
-        record_usage_error(&all, &text);
+        record_usage_error(&all, error);
     }
     if let Some(words) = not_utf8 {
         tell!("error: {words}");

@@ -121,15 +121,6 @@ fn absolute(p: &Path) -> Result<PathBuf> {
     std::path::absolute(p).with_context(|| format!("{}: cannot make the path absolute", p.shown()))
 }
 
-/// Serves DIR. Every check that can refuse the start runs before the device in DIR is
-/// touched: the arguments, the new device built and flushed in a staging directory
-/// inside DIR (`--create`) or the existing device's files checked without a change
-/// ([`precheck`]), the plugin and nbdkit found, the socket or port free, the
-/// control socket not another server's, the old device's images not held by a live
-/// server. Only then does a `--create` move the new device's files over the old ones
-/// ([`Staged::install`]), or the existing device is opened (which records the open in
-/// its files), and the process becomes nbdkit. A refusal leaves DIR as
-/// it was (the staging directory removed, DIR itself too if this command made it).
 /// A new device's volume size when `--size-bytes` is not given: 64 MiB.
 const SIZE_BYTES_DEFAULT: u64 = 64 << 20;
 /// A new device's block size when `--block-size` is not given.
@@ -169,6 +160,15 @@ fn refuse_new_device_flags(args: &ServeArgs) -> Result<()> {
     )
 }
 
+/// Serves DIR. Every check that can refuse the start runs before the device in DIR is
+/// touched: the arguments, the new device built and flushed in a staging directory
+/// inside DIR (`--create`) or the existing device's files checked without a change
+/// ([`precheck`]), the plugin and nbdkit found, the socket or port free, the
+/// control socket not another server's, the old device's images not held by a live
+/// server. Only then does a `--create` move the new device's files over the old ones
+/// ([`Staged::install`]), or the existing device is opened (which records the open in
+/// its files), and the process becomes nbdkit. A refusal leaves DIR as
+/// it was (the staging directory removed, DIR itself too if this command made it).
 pub fn serve(args: &ServeArgs) -> Result<()> {
     refuse_new_device_flags(args)?;
     crate::interrupt::install();
@@ -235,19 +235,8 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
                 file::open(&paths, DeviceConfig::new(variant)).with_context(cannot_serve)?;
             let resummed = device.resummed_at_recovery();
             drop(device);
-            if resummed > 0 {
-                eprintln!(
-                    "note: {}: integrity mode: {} written since the last flush held other \
-                     bytes than their checksums covered (a write cut between a block and \
-                     its checksum: the server was killed or crashed) and were summed again \
-                     from what they hold; damage to them before this start cannot be detected",
-                    dir.shown(),
-                    if resummed == 1 {
-                        "1 block".to_string()
-                    } else {
-                        format!("{resummed} blocks")
-                    },
-                );
+            if let Some(note) = file::resummed_note(&dir, resummed) {
+                eprintln!("{note}");
             }
         }
     }
@@ -963,7 +952,7 @@ fn geometry(args: &ServeArgs, variant: Variant) -> Result<Geometry> {
     if bs == 0 || !bs.is_multiple_of(word) || bs > BLOCK_SIZE_MAX {
         bail!(
             "--block-size {bs}: a block size must be a positive multiple of {word} bytes, at \
-             most {BLOCK_SIZE_MAX} (default 4096)"
+             most {BLOCK_SIZE_MAX} (default {BLOCK_SIZE_DEFAULT})"
         );
     }
     let size = args.size_bytes.unwrap_or(SIZE_BYTES_DEFAULT);

@@ -430,6 +430,25 @@ fn label(store: &FileStore, image: Image, id: &Identity) -> Result<()> {
     Ok(identity::write_label(store.file(), store.path(), &l)?)
 }
 
+/// What a start of the device in `dir` says of the blocks its recovery summed again
+/// ([`Device::resummed_at_recovery`], integrity mode): `None` when it summed none.
+pub fn resummed_note(dir: &Path, blocks: u64) -> Option<String> {
+    (blocks > 0).then(|| {
+        format!(
+            "note: {}: integrity mode: {} written since the last flush held other bytes than \
+             their checksums covered (a write cut between a block and its checksum: the \
+             server was killed or crashed) and were summed again from what they hold; damage \
+             to them before this start cannot be detected",
+            dir.shown(),
+            if blocks == 1 {
+                "1 block".to_string()
+            } else {
+                format!("{blocks} blocks")
+            },
+        )
+    })
+}
+
 /// Reopens a device from its files, replaying the metadata journal; then compacts it.
 ///
 /// Checks, in order: the journal decodes (else [`crate::meta::MetaError`] with the

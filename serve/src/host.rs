@@ -223,16 +223,8 @@ impl Host {
                 dir.shown()
             );
         }
-        let resummed = device.resummed_at_recovery();
-        if resummed > 0 {
-            eprintln!(
-                "note: {}: integrity mode: {} written since the last flush held other bytes \
-                 than their checksums covered (a write cut between a block and its \
-                 checksum) and were summed again from what they hold; damage to them \
-                 before this start cannot be detected",
-                dir.shown(),
-                counted_blocks(resummed),
-            );
+        if let Some(note) = engine::file::resummed_note(dir, device.resummed_at_recovery()) {
+            eprintln!("{note}");
         }
         let text = serde_json::json!({ "device": who.id_text() });
         engine::atomic::write_atomic(&marker, text.to_string().as_bytes()).map_err(|e| {
@@ -965,15 +957,6 @@ impl Drop for Copying<'_> {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .retain(|p| *p != self.tmp);
-    }
-}
-
-/// "1 block" or "N blocks".
-fn counted_blocks(n: u64) -> String {
-    if n == 1 {
-        "1 block".into()
-    } else {
-        format!("{n} blocks")
     }
 }
 
