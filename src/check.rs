@@ -256,6 +256,16 @@ const MIB: f64 = (1u64 << 20) as f64;
 /// which; a larger `--memory-max` is
 /// suggested only when the search would fit in what the machine has available (a limit
 /// above that lifts the refusal only to meet the out-of-memory killer).
+/// A memory size in the refusal's words, one unit for one quantity wherever the
+/// refusal says it: GiB to 0.1 from 1 GiB, else MiB to 0.1 (`21.1 GiB`, `10.1 MiB`).
+fn memory_words(bytes: f64) -> String {
+    if bytes >= GIB {
+        format!("{:.1} GiB", bytes / GIB)
+    } else {
+        format!("{:.1} MiB", bytes / MIB)
+    }
+}
+
 fn refuse_unless_it_fits(
     cfg: &CheckConfig,
     e: &model::Estimate,
@@ -286,13 +296,13 @@ fn refuse_unless_it_fits(
     }
     let limit = match flag_above {
         Some(flag) => format!(
-            "--memory-max allows {:.1} MiB, more than the {:.1} MiB of memory available (the \
-             search would meet the out-of-memory killer before that limit)",
-            flag / MIB,
-            avail / MIB
+            "--memory-max allows {}, more than the {} of memory available (the search \
+             would meet the out-of-memory killer before that limit)",
+            memory_words(flag),
+            memory_words(avail)
         ),
-        None if by_flag => format!("--memory-max allows {:.1} MiB of memory", avail / MIB),
-        None => format!("{:.1} MiB of memory is available", avail / MIB),
+        None if by_flag => format!("--memory-max allows {} of memory", memory_words(avail)),
+        None => format!("{} of memory is available", memory_words(avail)),
     };
     let strategy = match cfg.strategy {
         Strategy::Bfs => "breadth first",
@@ -305,8 +315,8 @@ fn refuse_unless_it_fits(
         (
             avail / 2.0,
             format!(
-                " in half the {:.1} GiB available, the rest left to the machine's other work",
-                avail / GIB
+                " in half the {} available, the rest left to the machine's other work",
+                memory_words(avail)
             ),
         )
     };
@@ -908,7 +918,7 @@ mod tests {
         let msg = refusal(&bfs, 1e8, 100.0 * GIB, true, machine);
         assert!(
             msg.contains(
-                "--memory-max allows 102400.0 MiB, more than the 8192.0 MiB of memory available"
+                "--memory-max allows 100.0 GiB, more than the 8.0 GiB of memory available"
             ),
             "{msg}"
         );

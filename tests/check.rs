@@ -2006,8 +2006,12 @@ fn a_refusal_without_a_memory_limit_suggests_half_the_machine() {
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("{tail}: {text}"))
     };
-    // Printed to 0.1 MiB: up to 0.05 MiB more may have been available.
-    let available_mib = number_before(&msg, " MiB of memory is available") + 0.05;
+    // Printed to 0.1 GiB (0.1 MiB below 1 GiB), the unit the suggestion's room says
+    // too: up to 0.05 of it more may have been available.
+    let available_mib = match msg.find(" GiB of memory is available") {
+        Some(_) => (number_before(&msg, " GiB of memory is available") + 0.05) * 1024.0,
+        None => number_before(&msg, " MiB of memory is available") + 0.05,
+    };
     let suggested = number_before(&msg, " or fewer fit breadth first in half the ");
     // Beside the process's own 10 MiB.
     let process = 10.0 * 1024.0 * 1024.0;
@@ -2016,7 +2020,7 @@ fn a_refusal_without_a_memory_limit_suggests_half_the_machine() {
         "{suggested} states x 450 bytes > half of {available_mib} MiB: {msg}"
     );
     assert!(
-        process + suggested * 450.0 > available_mib * 1024.0 * 1024.0 / 2.0 * 0.99,
+        process + suggested * 450.0 > available_mib * 1024.0 * 1024.0 / 2.0 * 0.98,
         "{msg}"
     );
     assert!(
@@ -2024,6 +2028,14 @@ fn a_refusal_without_a_memory_limit_suggests_half_the_machine() {
             "GiB available, the rest left to the machine's other work, beside the process's \
              own 10.00 MiB)"
         ),
+        "{msg}"
+    );
+    // One quantity, one unit: the memory available is said in the same words twice.
+    let said = &msg[..msg.find(" of memory is available").unwrap()];
+    let said = said.rsplitn(3, ' ').take(2).collect::<Vec<_>>();
+    let said = format!("{} {}", said[1], said[0]);
+    assert!(
+        msg.contains(&format!("in half the {said} available")),
         "{msg}"
     );
     assert!(!msg.contains("--memory-max"), "{msg}");

@@ -56,7 +56,7 @@ pub mod streamed_image;
 pub mod text_file;
 pub mod txn;
 mod validate;
-pub use validate::NAME_BYTES_MAX;
+pub use validate::{PrintedNameFault, NAME_BYTES_MAX};
 pub mod window;
 pub mod workload;
 mod world;

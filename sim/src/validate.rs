@@ -306,6 +306,53 @@ fn ordered(min_key: &str, min: u64, max_key: &str, max: u64) -> Result<(), SimEr
 /// the time to draw them) grow with it, outside the output estimate.
 pub const NAME_BYTES_MAX: usize = 256;
 
+/// Why a name printed in the outputs (a scenario's `name`, a sweep's `title`) is
+/// refused: a control character, which would break the table, CSV, SVG and JUnit lines
+/// it is written in, or more than [`NAME_BYTES_MAX`] bytes. Shown, it is the first words
+/// of the refusal (`holds the control character U+0007 at byte 3`, `is 300 bytes long,
+/// more than 256`); each caller says where its name is printed and ends with
+/// [`PrintedNameFault::remedy`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrintedNameFault {
+    /// The first control character, at its byte offset.
+    Control { at_byte: usize, character: char },
+    /// The name's length in bytes, over [`NAME_BYTES_MAX`].
+    Long { bytes: usize },
+}
+
+impl PrintedNameFault {
+    /// The fault of `name`, if it has one (a control character first).
+    pub fn of(name: &str) -> Option<Self> {
+        if let Some((at_byte, character)) = name.char_indices().find(|(_, c)| c.is_control()) {
+            return Some(Self::Control { at_byte, character });
+        }
+        (name.len() > NAME_BYTES_MAX).then_some(Self::Long { bytes: name.len() })
+    }
+
+    /// What to give instead.
+    pub fn remedy(&self) -> &'static str {
+        match self {
+            Self::Control { .. } => "give printable characters",
+            Self::Long { .. } => "give a shorter one",
+        }
+    }
+}
+
+impl std::fmt::Display for PrintedNameFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Self::Control { at_byte, character } => write!(
+                f,
+                "holds the control character U+{:04X} at byte {at_byte}",
+                character as u32
+            ),
+            Self::Long { bytes } => {
+                write!(f, "is {bytes} bytes long, more than {NAME_BYTES_MAX}")
+            }
+        }
+    }
+}
+
 /// Checks `s` for runs of `policies` and returns the volume layout it needs.
 /// `run`: the memory bound judged on `owm run`'s estimate of the policies together
 /// ([`crate::footprint::estimate`]: its timeline and pictures besides); else on the
@@ -313,24 +360,13 @@ pub const NAME_BYTES_MAX: usize = 256;
 /// sweep's grid point, the simulator's own check).
 pub(crate) fn scenario(s: &Scenario, policies: &[Policy], run: bool) -> Result<Layout, SimError> {
     in_unit("abort_probability", s.abort_probability)?;
-    if let Some((i, c)) = s.name.char_indices().find(|(_, c)| c.is_control()) {
+    if let Some(fault) = PrintedNameFault::of(&s.name) {
         return Err(bad(
             "name",
             format!(
-                "holds the control character U+{:04X} at byte {i}: the name is printed in \
-                 tables, CSV, SVG and JUnit files; give printable characters",
-                c as u32
-            ),
-        ));
-    }
-    if s.name.len() > NAME_BYTES_MAX {
-        return Err(bad(
-            "name",
-            format!(
-                "is {} bytes long, more than {NAME_BYTES_MAX}: the name is printed in every \
-                 row of summary.csv, in plot titles and in the verdict files; give a shorter \
-                 one",
-                s.name.len()
+                "{fault}: the name is printed in every row of summary.csv, in tables, plot \
+                 titles and the verdict files; {}",
+                fault.remedy()
             ),
         ));
     }

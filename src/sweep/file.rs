@@ -668,8 +668,8 @@ fn default_workload_kind(base: &mut toml::Table, axes: &[AxisSpec]) {
 /// does ([`crate::config::unknown_field_words`]: the closest known key first, "did you
 /// mean" when it is close).
 /// Why a sweep's `title` is refused, if it is: empty (every plot title would start
-/// with `: `), holding a control character, or longer than a scenario's name may be
-/// ([`sim::NAME_BYTES_MAX`] bytes): it starts every plot title, as a name does.
+/// with `: `), or refused as a scenario's name is ([`sim::PrintedNameFault`]): it
+/// starts every plot title, as a name does.
 fn title_refused(title: &str) -> Option<String> {
     if title.trim().is_empty() {
         return Some(
@@ -678,20 +678,8 @@ fn title_refused(title: &str) -> Option<String> {
                 .to_string(),
         );
     }
-    if let Some((i, c)) = title.char_indices().find(|(_, c)| c.is_control()) {
-        return Some(format!(
-            "holds the control character U+{:04X} at byte {i}: it starts every plot title; \
-             give printable characters",
-            c as u32
-        ));
-    }
-    (title.len() > sim::NAME_BYTES_MAX).then(|| {
-        format!(
-            "is {} bytes long, more than {}: it starts every plot title; give a shorter one",
-            title.len(),
-            sim::NAME_BYTES_MAX
-        )
-    })
+    sim::PrintedNameFault::of(title)
+        .map(|fault| format!("{fault}: it starts every plot title; {}", fault.remedy()))
 }
 
 /// The words that say at which grid points a base key is refused, from the axis values
