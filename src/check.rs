@@ -283,13 +283,10 @@ fn refuse_unless_it_fits(
     // A --memory-max above what the machine has available lifts nothing: a search
     // past the machine's memory meets the out-of-memory killer before the limit, with
     // no verdict written. It is judged against the machine's memory, and said so.
-    let flag_above = match machine {
-        Some(m) if by_flag && m < avail => Some(avail),
-        _ => None,
-    };
-    let (avail, by_flag) = match (flag_above, machine) {
-        (Some(_), Some(m)) => (m, false),
-        _ => (avail, by_flag),
+    // `flag_above`: the --memory-max so lifted.
+    let (avail, by_flag, flag_above) = match machine {
+        Some(m) if by_flag && m < avail => (m, false, Some(avail)),
+        _ => (avail, by_flag, None),
     };
     if bound <= avail {
         return Ok(());
