@@ -288,17 +288,7 @@ impl World<'_> {
             }
             Err(e) => return Err(engine_err(now)(e)),
         };
-        cost.add(w);
-        if w.table_inserts > 0 {
-            self.note_extra_space();
-        }
-        self.tally.logical_writes += 1;
-        if vlun == Vlun::A {
-            self.tally.vlun_a_writes += 1;
-        }
-        if vlun == Vlun::B {
-            self.detach_mirror(block);
-        }
+        self.count_logical_write(vlun, block, w, &mut cost);
         if vlun == Vlun::B && !self.a_retired {
             self.tally.vlun_b_writes_a_live += 1;
             if self.old_active > 0 {
@@ -532,21 +522,27 @@ impl World<'_> {
                 // A failed write may still show through some VLUN: recorded.
                 self.log_block_write(id, vlun, block);
             }
-            let c = c?;
-            cost.add(c);
-            if c.table_inserts > 0 {
-                self.note_extra_space();
-            }
-            self.tally.logical_writes += 1;
-            if vlun == Vlun::A {
-                self.tally.vlun_a_writes += 1;
-            }
-            if vlun == Vlun::B {
-                self.detach_mirror(block);
-            }
+            self.count_logical_write(vlun, block, c?, &mut cost);
             self.log_block_write(id, vlun, block);
         }
         Ok(cost)
+    }
+
+    /// Counts a logical write through `vlun` that cost `c` (added to `cost`): the
+    /// extra space noted when it took a table entry, the tally, and a write through
+    /// VLUN B mirrored to B' while a copy is under way.
+    fn count_logical_write(&mut self, vlun: Vlun, block: u64, c: IoCost, cost: &mut IoCost) {
+        cost.add(c);
+        if c.table_inserts > 0 {
+            self.note_extra_space();
+        }
+        self.tally.logical_writes += 1;
+        if vlun == Vlun::A {
+            self.tally.vlun_a_writes += 1;
+        }
+        if vlun == Vlun::B {
+            self.detach_mirror(block);
+        }
     }
 
     /// Records a block write of `self.buf` (its digest names the content).
