@@ -352,7 +352,7 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
     if interrupt::requested() {
         // Every policy ran (their tables and verdicts are above and in the report);
         // the outputs were being written: none is published.
-        print_notes(runs);
+        print_notes(runs, closed);
         let what = format!(
             "interrupted while writing the outputs, after every policy ran: nothing \
              written, {} left as it was",
@@ -384,7 +384,7 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
             out.shown()
         );
     }
-    print_notes(runs);
+    print_notes(runs, closed);
     if !kept {
         say!("invariants unchecked: the scenario sets keep_history = false");
     }
@@ -455,7 +455,7 @@ fn faults_line(policy: &str, c: &sim::Costs) -> Option<String> {
 
 /// The lines after the tables about each run in `runs`: faults injected, archive
 /// passes failed and copied again, a backup given up or abandoned ([`lost_backup_lines`]), each violation, claimed or not.
-fn print_notes(runs: &[NamedRun]) {
+fn print_notes(runs: &[NamedRun], closed: bool) {
     for run in runs.iter() {
         let c = &run.result.costs;
         if let Some(line) = faults_line(&run.name, c) {
@@ -477,7 +477,7 @@ fn print_notes(runs: &[NamedRun]) {
             say!("{line}");
         }
         let none = runs.iter().find(|r| r.result.policy == sim::Policy::None);
-        if let Some(line) = none.and_then(|none| below_none_line(run, &none.result)) {
+        if let Some(line) = none.and_then(|none| below_none_line(run, &none.result, closed)) {
             say!("{line}");
         }
         for v in run.result.claimed_violations() {
@@ -499,7 +499,7 @@ fn print_finished(runs: &[NamedRun], history_kept: bool, closed: bool) {
     }
     print_table(runs, history_kept, closed);
     print_verdicts(runs);
-    print_notes(runs);
+    print_notes(runs, closed);
 }
 
 /// The line of a run whose policy `p` (seed `seed`) stopped incomplete (`e`: a limit
@@ -760,14 +760,17 @@ pub fn data_area_full_line(name: &str, r: &sim::RunResult) -> Option<String> {
 }
 
 /// The line of a backup policy's run whose users' response on this seed is below
-/// `none`'s (the same load and seed, no backup) in the mean or the p99: the
-/// transactions served in another order by the lock and device queues, not a saving
+/// `none`'s (the same load and seed, no backup) in the mean or the p99, and why: the
+/// two runs committed different transactions (injected write errors and crashes abort
+/// other transactions under each policy, which writes more or less: the figures are
+/// over different sets), or the same ones served in another order by the lock and
+/// device queues (and, on a closed loop, arriving at other times); neither a saving
 /// (scenarios/README.md, "Saturation is not the only place the anomaly shows"), so a
 /// reader of one run's table is told to compare over seeds, paired. `None` when
 /// neither is below, for `none` itself, with no committed transaction on either
 /// side, and when a full data area aborted transactions ([`data_area_full_line`]
 /// says why those figures can sit below).
-fn below_none_line(run: &NamedRun, none: &sim::RunResult) -> Option<String> {
+fn below_none_line(run: &NamedRun, none: &sim::RunResult, closed: bool) -> Option<String> {
     let r = &run.result;
     let (mine, base) = (&r.costs.response_time, &none.costs.response_time);
     if r.policy == sim::Policy::None
@@ -797,12 +800,31 @@ fn below_none_line(run: &NamedRun, none: &sim::RunResult) -> Option<String> {
     if below.is_empty() {
         return None;
     }
+    // Aborts drawn per physical write or at a crash fall on other transactions under
+    // each policy: the committed sets differ, whatever their counts.
+    let faulted = |c: &sim::Costs| c.write_error_aborts + c.crash_aborts;
+    let why = if faulted(&r.costs) > 0 || faulted(&none.costs) > 0 || mine.count != base.count {
+        format!(
+            "the two runs committed different transactions ({} under {}, {} under none; \
+             aborted by injected write errors or crashes: {} and {}), so the figures are \
+             over different sets",
+            mine.count,
+            run.name,
+            base.count,
+            faulted(&r.costs),
+            faulted(&none.costs)
+        )
+    } else if closed {
+        "the transactions served in another order by the lock and device queues, on a \
+         closed loop arriving at other times"
+            .to_string()
+    } else {
+        "the transactions served in another order by the lock and device queues".to_string()
+    };
     Some(format!(
-        "response under {} below none's on this seed ({}): the transactions served in \
-         another order by the lock and device queues (on a closed loop, with other \
-         arrivals), not a saving (scenarios/README.md, \
-         \"Saturation is not the only place the anomaly shows\"); compare policies over \
-         many seeds, paired: `owm sweep` with `baseline = \"none\"`",
+        "response under {} below none's on this seed ({}): {why}, not a saving \
+         (scenarios/README.md, \"Saturation is not the only place the anomaly shows\"); \
+         compare policies over many seeds, paired: `owm sweep` with `baseline = \"none\"`",
         run.name,
         below.join(", ")
     ))

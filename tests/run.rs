@@ -328,6 +328,9 @@ fn a_policy_below_none_on_one_seed_is_told_apart_from_a_saving() {
             if below {
                 told += 1;
                 assert!(text.contains("not a saving"), "{text}");
+                // No fault aborts a transaction here: the same ones commit.
+                assert!(text.contains("served in another order"), "{text}");
+                assert!(!text.contains("different transactions"), "{text}");
             } else {
                 quiet += 1;
             }
@@ -335,6 +338,45 @@ fn a_policy_below_none_on_one_seed_is_told_apart_from_a_saving() {
         assert!(!text.contains("response under none below"), "{text}");
     }
     assert!(told >= 2 && quiet > 0, "told {told}, quiet {quiet}");
+}
+
+/// With injected write errors, which abort other transactions under each policy (a
+/// policy that writes twice meets more), a policy whose response sits below `none`'s
+/// is told to have committed a different set of transactions, with both counts, not
+/// that the same ones were reordered. Seeds 1-6 of a write-heavy generated load.
+#[test]
+fn a_policy_below_none_with_other_transactions_committed_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "faults.toml",
+        "policies = [\"none\", \"quiesce\", \"crash-consistent\", \"mirroring\", \"logging\", \"cow\"]\n\
+         [workload]\nkind = \"generated\"\nrecords = 1024\ntransactions = 300\n\
+         length_min = 1\nlength_max = 8\nwrite_fraction = 0.8\n\
+         [faults]\nwrite_error_probability = 0.05\n",
+    );
+    let mut told = 0;
+    for seed in 1..=6 {
+        let out = tmp.path().join(format!("o{seed}"));
+        let o = owm(&["run", &f, "--seed", &seed.to_string(), "--out", &s(&out)]);
+        let text = stdout(&o);
+        for line in text
+            .lines()
+            .filter(|l| l.contains("below none's on this seed"))
+        {
+            told += 1;
+            assert!(
+                line.contains("the two runs committed different transactions ("),
+                "seed {seed}: {line}"
+            );
+            assert!(
+                line.contains("under none; aborted by injected write errors"),
+                "{line}"
+            );
+            assert!(!line.contains("another order"), "{line}");
+        }
+    }
+    assert!(told > 0, "no policy below none on seeds 1-6");
 }
 
 /// History off: nothing is judged, the table and the verdict say `unchecked`, and the
