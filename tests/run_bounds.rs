@@ -557,6 +557,66 @@ fn a_compute_time_past_the_time_limit_is_refused_before_the_run() {
     }
 }
 
+/// A run held past its time limit by a slow archive target says so: the copy was
+/// under way, how far it got, the time the whole copy takes at the target's bytes per
+/// second, and the key that sets them (the rate limit when it is the slower); a run
+/// whose archive ends in time says nothing of it. Exit 3, nothing written.
+#[test]
+fn a_run_held_past_the_time_limit_by_the_archive_names_the_archive() {
+    let said = |o: &std::process::Output| format!("{}{}", stdout(o), stderr(o));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let load = "[workload]\nkind = \"generated\"\nrecords = 4096\ntransactions = 200\n";
+    for (archive, key) in [
+        (
+            "bandwidth_bytes_per_s = 1\n",
+            "`archive.bandwidth_bytes_per_s` or `archive.profile`",
+        ),
+        (
+            "rate_limit_bytes_per_s = 2\n",
+            "`archive.rate_limit_bytes_per_s`",
+        ),
+    ] {
+        let f = write(
+            tmp.path(),
+            "a.toml",
+            &format!("policies = [\"cow\"]\n{load}[archive]\n{archive}[limits]\ntime_ticks_max = 100000000\n"),
+        );
+        let o = owm(&["run", &f, "--out", &s(&out)]);
+        assert_eq!(code(&o), 3, "{}", said(&o));
+        let per_s = if key.contains("rate") {
+            "2 bytes/s"
+        } else {
+            "1 byte/s"
+        };
+        for n in [
+            "key `limits.time_ticks_max`: policy cow with seed 1 stopped",
+            "the archive copy under way (",
+            &format!(" blocks read, at {per_s}: about "),
+            &format!("a faster archive target ({key}) ends it sooner"),
+        ] {
+            assert!(said(&o).contains(n), "lacks `{n}`:\n{}", said(&o));
+        }
+        assert!(!out.exists(), "nothing written");
+    }
+    // The same load with its archive ended (retired by about tick 10,700) and its
+    // users still at work when the limit stops it (at 20,000 of about 40,000): no
+    // archive words.
+    let f = write(
+        tmp.path(),
+        "b.toml",
+        &format!("policies = [\"cow\"]\n{load}[backup]\nrequest_at_ticks = 100\n[limits]\ntime_ticks_max = 20000\n"),
+    );
+    let o = owm(&["run", &f, "--out", &s(&out)]);
+    assert_eq!(code(&o), 3, "{}", said(&o));
+    assert!(
+        said(&o).contains("virtual time past 20000 ticks;"),
+        "{}",
+        said(&o)
+    );
+    assert!(!said(&o).contains("archive copy"), "{}", said(&o));
+}
+
 /// A value an `[[axis]]` gives is the file's, not a default: its refusal is at the
 /// axis's values, with the value, and never says "(the default; set it in the file)", whether
 /// the scenario's check refuses it or a limit stops the run.

@@ -73,6 +73,37 @@ impl World<'_> {
         StreamedImage::new(self.layout.image_bytes() as u64, expected)
     }
 
+    /// Words for a run stopped by its time limit while the archive copy is under way
+    /// (empty otherwise): how far it got, the time the whole copy takes at the
+    /// target's bytes per second, and the keys that set them: a slow archive target
+    /// alone can hold a run past any limit.
+    pub(super) fn archive_under_way(&self) -> String {
+        let Some(copy) = &self.archive_copy else {
+            return String::new();
+        };
+        let a = &self.scenario.archive;
+        let per_s = a.effective_bytes_per_s();
+        let bytes = copy
+            .pipe
+            .total
+            .saturating_mul(self.layout.block_size as u64);
+        let keys =
+            if a.rate_limit_bytes_per_s > 0 && a.rate_limit_bytes_per_s < a.bandwidth_bytes_per_s {
+                "`archive.rate_limit_bytes_per_s`"
+            } else {
+                "`archive.bandwidth_bytes_per_s` or `archive.profile`"
+            };
+        format!(
+            ", the archive copy under way ({} of {} read, at {}/s: about {:.0} s of \
+             virtual time for the whole copy, its target's latency aside); a faster \
+             archive target ({keys}) ends it sooner",
+            copy.pipe.next,
+            crate::number_text::counted(copy.pipe.total, "block", "blocks"),
+            crate::number_text::counted(per_s, "byte", "bytes"),
+            bytes as f64 / per_s as f64
+        )
+    }
+
     /// A was declared consistent: start copying it, one extent at a time.
     pub(super) fn start_archive(&mut self) {
         if self.a_abandoned {

@@ -771,7 +771,11 @@ impl<'a> World<'a> {
                 if at > limits.time_ticks_max || at == Tick::MAX {
                     return Err(SimError::Limit {
                         key: "limits.time_ticks_max",
-                        what: format!("virtual time past {} ticks", limits.time_ticks_max),
+                        what: format!(
+                            "virtual time past {} ticks{}",
+                            limits.time_ticks_max,
+                            self.archive_under_way()
+                        ),
                     });
                 }
             }
