@@ -154,8 +154,7 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
         }
     }
     let seed = args.seed.or(file.seed).unwrap_or(DEFAULT_SEED);
-    // Arrivals follow responses: the window legend says `none`'s span holds others.
-    let closed = file.scenario.workload.closed_loop();
+    let printing = Printing::of(&file.scenario);
     let out = args
         .out
         .clone()
@@ -203,14 +202,7 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
         outdir::pause_point(&format!("policy {p}"));
         at.policy = Some(p);
         if interrupt::requested() {
-            return interrupted(
-                args,
-                report,
-                runs,
-                (p, "before", &out),
-                file.scenario.keep_history,
-                closed,
-            );
+            return interrupted(args, report, runs, (p, "before", &out), printing);
         }
         // Set when trace.csv's rows pass the output bound: the run stops.
         let over = std::cell::Cell::new(false);
@@ -286,21 +278,14 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
                 // removed when dropped: `--out` is left as it was.
                 drop(stream);
                 progress.finish();
-                return interrupted(
-                    args,
-                    report,
-                    runs,
-                    (p, "during", &out),
-                    file.scenario.keep_history,
-                    closed,
-                );
+                return interrupted(args, report, runs, (p, "during", &out), printing);
             }
             Err(e) => {
                 if verdict::exit_of_error(&e) == Exit::Incomplete {
                     // A limit stopped it: the policies before it finished and are
                     // in the verdict files, so their tables are printed too.
                     progress.finish();
-                    print_finished(runs, file.scenario.keep_history, closed);
+                    print_finished(runs, printing);
                     say!("{}", stop_line(p, seed, &e, runs, &out));
                 }
                 return Err(e);
@@ -319,7 +304,7 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
     progress.finish();
     pair_with_none(runs);
     let kept = file.scenario.keep_history;
-    print_table(runs, kept, closed);
+    print_table(runs, printing);
     print_verdicts(runs);
     for run in runs.iter() {
         verdict::of_run(&mut report, &run.name, &run.result);
@@ -352,7 +337,7 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
     if interrupt::requested() {
         // Every policy ran (their tables and verdicts are above and in the report);
         // the outputs were being written: none is published.
-        print_notes(runs, closed);
+        print_notes(runs, printing);
         let what = format!(
             "interrupted while writing the outputs, after every policy ran: nothing \
              written, {} left as it was",
@@ -384,7 +369,7 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
             out.shown()
         );
     }
-    print_notes(runs, closed);
+    print_notes(runs, printing);
     if !kept {
         say!("invariants unchecked: the scenario sets keep_history = false");
     }
@@ -455,7 +440,7 @@ fn faults_line(policy: &str, c: &sim::Costs) -> Option<String> {
 
 /// The lines after the tables about each run in `runs`: faults injected, archive
 /// passes failed and copied again, a backup given up or abandoned ([`lost_backup_lines`]), each violation, claimed or not.
-fn print_notes(runs: &[NamedRun], closed: bool) {
+fn print_notes(runs: &[NamedRun], printing: Printing) {
     for run in runs.iter() {
         let c = &run.result.costs;
         if let Some(line) = faults_line(&run.name, c) {
@@ -476,8 +461,13 @@ fn print_notes(runs: &[NamedRun], closed: bool) {
         if let Some(line) = data_area_full_line(&run.name, &run.result) {
             say!("{line}");
         }
+        if let Some(line) = window_bound_line(run, printing.setup_window_ticks) {
+            say!("{line}");
+        }
         let none = runs.iter().find(|r| r.result.policy == sim::Policy::None);
-        if let Some(line) = none.and_then(|none| below_none_line(run, &none.result, closed)) {
+        if let Some(line) =
+            none.and_then(|none| below_none_line(run, &none.result, printing.closed))
+        {
             say!("{line}");
         }
         for v in run.result.claimed_violations() {
@@ -493,13 +483,13 @@ fn print_notes(runs: &[NamedRun], closed: bool) {
 /// it (`runs`): the cost table, the verdict table and the lines under them, as a run
 /// that completes prints them; nothing when none finished. `history_kept` is the
 /// scenario's `keep_history` (without it the violations are `unchecked`).
-fn print_finished(runs: &[NamedRun], history_kept: bool, closed: bool) {
+fn print_finished(runs: &[NamedRun], printing: Printing) {
     if runs.is_empty() {
         return;
     }
-    print_table(runs, history_kept, closed);
+    print_table(runs, printing);
     print_verdicts(runs);
-    print_notes(runs, closed);
+    print_notes(runs, printing);
 }
 
 /// The line of a run whose policy `p` (seed `seed`) stopped incomplete (`e`: a limit
@@ -549,14 +539,13 @@ fn interrupted(
     mut report: Report,
     runs: &[NamedRun],
     (p, when, out): (sim::Policy, &str, &Path),
-    history_kept: bool,
-    closed: bool,
+    printing: Printing,
 ) -> Result<Exit> {
     let what = format!(
         "interrupted {when} policy {p}: nothing written, {} left as it was",
         out.shown()
     );
-    print_finished(runs, history_kept, closed);
+    print_finished(runs, printing);
     say!("{what}");
     for run in runs {
         verdict::of_run(&mut report, &run.name, &run.result);
@@ -757,6 +746,53 @@ pub fn data_area_full_line(name: &str, r: &sim::RunResult) -> Option<String> {
         if n == 1 { "it" } else { "they" },
         if n == 1 { "is" } else { "are" },
     ))
+}
+
+/// The line of a run whose non-disruption held against a setup window longer than
+/// its default ([`sim::SETUP_WINDOW_TICKS_DEFAULT`]) with a wait the backup caused
+/// longer than that default: `held` means no single wait passed the scenario's own
+/// bound, and a longer window lets longer waits pass, so the line gives the bound and
+/// the longest such wait (the `window_*_wait_ticks_max` columns, over the cycles).
+/// `None` otherwise: at the default window or with no wait past it, and when
+/// non-disruption is not held and claimed.
+fn window_bound_line(run: &NamedRun, setup_window_ticks: u64) -> Option<String> {
+    if setup_window_ticks <= sim::SETUP_WINDOW_TICKS_DEFAULT {
+        return None;
+    }
+    let held = run.result.judgements().iter().any(|j| {
+        j.invariant == sim::Invariant::NonDisruption
+            && j.claimed
+            && j.observed == sim::Observed::Held
+    });
+    if !held {
+        return None;
+    }
+    let longest = run
+        .result
+        .cycles
+        .iter()
+        .filter(|c| !c.marks.not_begun)
+        .map(|c| {
+            let w = &c.window.waits;
+            [w.gate, w.type_b, w.device_queue, w.flush]
+                .iter()
+                .map(|s| s.ticks_max)
+                .max()
+                .unwrap_or(0)
+        })
+        .max()
+        .unwrap_or(0);
+    (longest > sim::SETUP_WINDOW_TICKS_DEFAULT).then(|| {
+        format!(
+            "non-disruption under {} held against backup.setup_window_ticks = \
+             {setup_window_ticks}: the longest single wait the backup caused was {longest} \
+             ticks, past the default window's {}; the bound is the scenario's, a longer \
+             window lets longer waits pass, and what the backup cost the users is rsp and \
+             win rsp against none's",
+            run.name,
+            sim::SETUP_WINDOW_TICKS_DEFAULT
+        )
+    })
 }
 
 /// The line of a backup policy's run whose users' response on this seed is below
@@ -1026,7 +1062,33 @@ fn pair_with_none(runs: &mut [NamedRun]) {
     sim::window::pair_with_none(&mut all);
 }
 
-fn print_table(runs: &[NamedRun], history_kept: bool, closed: bool) {
+/// What the printed tables and notes take from the scenario.
+#[derive(Debug, Clone, Copy)]
+struct Printing {
+    /// `keep_history`: verdicts judged, or `unchecked`.
+    history_kept: bool,
+    /// Arrivals follow responses: the window legend says `none`'s span holds others.
+    closed: bool,
+    /// `backup.setup_window_ticks`, non-disruption's bound.
+    setup_window_ticks: u64,
+}
+
+impl Printing {
+    fn of(s: &sim::Scenario) -> Self {
+        Printing {
+            history_kept: s.keep_history,
+            closed: s.workload.closed_loop(),
+            setup_window_ticks: s.backup.setup_window_ticks,
+        }
+    }
+}
+
+fn print_table(runs: &[NamedRun], printing: Printing) {
+    let Printing {
+        history_kept,
+        closed,
+        ..
+    } = printing;
     use tables::Metric as M;
     let cols = [
         ("committed", M::Committed),

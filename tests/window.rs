@@ -1072,3 +1072,60 @@ bandwidth_bytes_per_s = 1000000
         );
     }
 }
+
+/// Non-disruption judges each wait against the scenario's own setup window: with a
+/// window of 5,000 ticks (50 times the default) waits of nearly 5,000 ticks pass, and
+/// `owm run` says so under the tables for each policy that held with a wait past the
+/// default window, giving the bound and the longest wait (the largest of its
+/// `window_*_wait_ticks_max` columns); not for a policy whose waits stay within the
+/// default, nor at the default window (where the gate holds 100 ticks and the same
+/// load's waits stay within it).
+#[test]
+fn a_non_disruption_held_only_by_a_long_setup_window_says_its_bound() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = |window: &str| {
+        format!(
+            "policies = [\"none\", \"crash-consistent\", \"cow\", \"logging\", \"mirroring\"]\n\
+             seed = 2\n[workload]\nkind = \"generated\"\nrecords = 64\ntransactions = 300\n\
+             [backup]\n{window}[archive]\nbandwidth_bytes_per_s = 1000000000\n"
+        )
+    };
+    let f = write(tmp.path(), "w.toml", &body("setup_window_ticks = 5000\n"));
+    let out = tmp.path().join("o");
+    let o = owm(&["run", &f, "--out", &s(&out)]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let text = stdout(&o);
+    let mut said = 0;
+    for row in csv_rows(&out, "summary.csv") {
+        let policy = &row["policy"];
+        let longest = [
+            "window_gate_wait_ticks_max",
+            "window_type_b_wait_ticks_max",
+            "window_device_queue_wait_ticks_max",
+            "window_flush_wait_ticks_max",
+        ]
+        .iter()
+        .map(|c| num(&row, c) as u64)
+        .max()
+        .unwrap();
+        let line = format!(
+            "non-disruption under {policy} held against backup.setup_window_ticks = 5000: \
+             the longest single wait the backup caused was {longest} ticks, past the default \
+             window's 100;"
+        );
+        let expected = policy != "none" && longest > 100;
+        assert_eq!(text.contains(&line), expected, "{policy} {longest}: {text}");
+        assert_eq!(
+            text.contains(&format!("non-disruption under {policy} held")),
+            expected,
+            "{text}"
+        );
+        said += usize::from(expected);
+    }
+    assert!(said >= 3, "{text}");
+    // At the default window: no such line.
+    let f = write(tmp.path(), "d.toml", &body(""));
+    let o = owm(&["run", &f, "--out", &s(&tmp.path().join("d"))]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(!stdout(&o).contains("held against backup.setup_window_ticks"));
+}

@@ -79,7 +79,7 @@ pub use policy::Policy;
 pub use profiles::{ArchiveProfile, DeviceProfile};
 pub use scenario::{
     BackupConfig, Discipline, GeometryConfig, Granularity, Limits, LockingConfig, OnDataAreaFull,
-    Scenario,
+    Scenario, SETUP_WINDOW_TICKS_DEFAULT,
 };
 pub use space_series::SpacePoint;
 pub use validate::BLOCK_BYTES_MAX;

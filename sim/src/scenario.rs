@@ -212,6 +212,9 @@ impl Default for LockingConfig {
 }
 
 /// The backup request and the times its steps take.
+/// The setup window's default, in ticks: the patent's 350 → 450 (Fig 3B, [0052]).
+pub const SETUP_WINDOW_TICKS_DEFAULT: Tick = 100;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BackupConfig {
@@ -219,7 +222,8 @@ pub struct BackupConfig {
     /// fig4-5: 521, bank and generated: about mid-run).
     pub request_at_ticks: Option<Tick>,
     /// Setting up VLUN B (OWM) or taking the point-in-time copy (quiesce); new
-    /// transactions wait for it (default 100: the patent's 350 → 450).
+    /// transactions wait for it (default [`SETUP_WINDOW_TICKS_DEFAULT`]). It is also
+    /// non-disruption's bound on any single wait the backup causes.
     pub setup_window_ticks: Tick,
     /// The engine variant under the two baselines (default mirroring: a split mirror,
     /// \[0055\]).
@@ -322,7 +326,7 @@ impl Default for BackupConfig {
     fn default() -> Self {
         Self {
             request_at_ticks: None,
-            setup_window_ticks: 100,
+            setup_window_ticks: SETUP_WINDOW_TICKS_DEFAULT,
             baseline_variant: Variant::WriteMirroring,
             quiesce_deadline_ticks: None,
             quiesce_retries_max: 2,
