@@ -306,6 +306,12 @@ fn simulator_checks_name_file_line_and_key() {
             "device.channels",
         ),
         ("[device]\nwrite_channels = 0\n", 2, "device.write_channels"),
+        // A type (b) block given twice.
+        (
+            "[locking]\ntype_b_blocks = [1, 5, 1]\n",
+            2,
+            "locking.type_b_blocks",
+        ),
         // A crash tick given twice.
         (
             "[faults]\ncrash_at_ticks = [3000, 7000, 3000]\n",

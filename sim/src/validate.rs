@@ -578,6 +578,18 @@ pub(crate) fn scenario(s: &Scenario, policies: &[Policy], run: bool) -> Result<L
             ),
         ));
     }
+    // A block listed twice is a slip in the list: a block is type (b) or it is not.
+    let mut listed = s.locking.type_b_blocks.clone();
+    listed.sort_unstable();
+    if let Some(w) = listed.windows(2).find(|w| w[0] == w[1]) {
+        return Err(bad(
+            "locking.type_b_blocks",
+            format!(
+                "block {} is given twice: a block holds type (b) data or not; list it once",
+                w[0]
+            ),
+        ));
+    }
     Ok(layout)
 }
 
