@@ -212,7 +212,7 @@ impl Default for LockingConfig {
 }
 
 /// The backup request and the times its steps take.
-/// The setup window's default, in ticks: the patent's 350 → 450 (Fig 3B, [0052]).
+/// The setup window's default, in ticks: the patent's 350 → 450 (Fig 3C, \[0048\]).
 pub const SETUP_WINDOW_TICKS_DEFAULT: Tick = 100;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
