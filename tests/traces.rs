@@ -566,3 +566,41 @@ fn a_blind_trace_is_refused_at_its_key_where_it_cannot_be_honoured() {
         "--quiet",
     ]));
 }
+
+/// `time_scale = -0.0` is 0 (it passes "at least 0"): the replay is the one of
+/// `time_scale = 0`, every transaction at tick 0, byte for byte, under recorded and
+/// closed timing; a negative scale is still refused at its key.
+#[test]
+fn a_time_scale_of_minus_zero_is_zero() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("t.csv"),
+        "time,op,offset,length\n0,W,0,4096\n10,R,4096,4096\n20,W,8192,4096\n",
+    )
+    .unwrap();
+    for timing in ["recorded", "closed"] {
+        let run = |scale: &str| {
+            let f = write(
+                tmp.path(),
+                "z.toml",
+                &format!(
+                    "policies = [\"none\", \"cow\"]\n[workload]\nkind = \"trace\"\npath = \"t.csv\"\n\
+                     format = \"csv\"\ntiming = \"{timing}\"\ntime_scale = {scale}\n[geometry]\n\
+                     block_size_bytes = 4096\nrecords_per_block = 1\n"
+                ),
+            );
+            let out = tmp.path().join(format!("o-{timing}-{scale}"));
+            (owm(&["run", &f, "--out", &s(&out)]), out)
+        };
+        let (o, zero) = run("0");
+        ok(&o);
+        let (o, minus) = run("-0.0");
+        ok(&o);
+        for name in ["summary.csv", "trace.csv"] {
+            assert_eq!(bytes(&zero, name), bytes(&minus, name), "{timing} {name}");
+        }
+        let (o, _) = run("-0.5");
+        assert_eq!(code(&o), 2, "{}", stderr(&o));
+        fails_with(&o, &["key `workload.time_scale`", "-0.5 is out of range"]);
+    }
+}

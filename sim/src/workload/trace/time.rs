@@ -74,6 +74,9 @@ impl TimeScale {
         if !time_scale.is_finite() || time_scale < 0.0 {
             return None;
         }
+        // -0 is 0 (it passes `>= 0`, and a scale of it is no time): its text, `-0e0`,
+        // has a sign no digits parse.
+        let time_scale = if time_scale == 0.0 { 0.0 } else { time_scale };
         // `{:e}` writes the shortest digits that read back as the number: `5e-2`,
         // `1.5e1`, `0e0`, at most 17 significant digits.
         let text = format!("{time_scale:e}");
@@ -155,6 +158,8 @@ mod tests {
         assert_eq!(s(1.0).ticks((1 << 40) * 1000 + 500), None);
         assert_eq!(TimeScale::new(-1.0), None);
         assert_eq!(TimeScale::new(f64::NAN), None);
+        // -0 passes `>= 0` as the scenario's check has it: it is 0.
+        assert_eq!(TimeScale::new(-0.0), Some(s(0.0)));
     }
 
     #[test]
