@@ -936,12 +936,26 @@ struct TimingsFile {
     barriers: Barriers,
 }
 
+/// Every barrier `owm device timings --json` names, each there (`null` for one the
+/// device does not time) and no other: a misspelt or missing name is refused, not
+/// read as a barrier never issued.
 #[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Barriers {
+    #[serde(deserialize_with = "present")]
     image_a_flush: Option<Timed>,
+    #[serde(deserialize_with = "present")]
     image_b_flush: Option<Timed>,
+    #[serde(deserialize_with = "present")]
     journal_fdatasync: Option<Timed>,
+    #[serde(deserialize_with = "present")]
     superblock_write: Option<Timed>,
+}
+
+/// An `Option` field that must be there (its value may be `null`): serde reads a
+/// missing `Option` as `None` unless the field has its own deserializer.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<Timed>, D::Error> {
+    <Option<Timed> as serde::Deserialize>::deserialize(d)
 }
 
 #[derive(serde::Deserialize, Default, Clone, Copy)]
@@ -1993,7 +2007,8 @@ mod barrier_timings_tests {
             std::fs::write(
                 &f,
                 format!(
-                    "{{\"barriers\":{{\"image_a_flush\":{{\"count\":{count},\"latency_us_sum\":{total:.1}}}}}}}"
+                    "{{\"barriers\":{{\"image_a_flush\":{{\"count\":{count},\"latency_us_sum\":{total:.1}}},\
+                     \"image_b_flush\":null,\"journal_fdatasync\":null,\"superblock_write\":null}}}}"
                 ),
             )
             .unwrap();
@@ -2008,6 +2023,40 @@ mod barrier_timings_tests {
             "{text}"
         );
         write(0, 0.0);
+        apply_barrier_timings(&f, &mut profile).unwrap();
+    }
+
+    /// A barrier name that is not one `owm device timings --json` writes (a misspelt
+    /// one), or one of its four left out, is refused naming the field, exit 2: never
+    /// read as a barrier the device did not issue.
+    #[test]
+    fn a_misspelt_or_missing_barrier_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = tmp.path().join("t.json");
+        let all = "\"image_a_flush\":{\"count\":2,\"latency_us_sum\":300},\
+                   \"image_b_flush\":null,\"journal_fdatasync\":null,\"superblock_write\":null";
+        for (barriers, named) in [
+            (
+                "\"image_a_flsh\":{\"count\":2,\"latency_us_sum\":300}".to_string(),
+                "unknown field `image_a_flsh`",
+            ),
+            (String::new(), "missing field `image_a_flush`"),
+            (
+                all.replace(",\"superblock_write\":null", ""),
+                "missing field `superblock_write`",
+            ),
+            (format!("{all},\"extra\":null"), "unknown field `extra`"),
+        ] {
+            std::fs::write(&f, format!("{{\"barriers\":{{{barriers}}}}}")).unwrap();
+            let mut profile = DeviceModelConfig::default();
+            let e = apply_barrier_timings(&f, &mut profile).unwrap_err();
+            assert_eq!(exit_of_error(&e), Exit::BadInput, "{e:#}");
+            let text = format!("{e:#}");
+            assert!(text.contains(named), "{barriers}: {text}");
+            assert!(text.contains("t.json"), "{text}");
+        }
+        std::fs::write(&f, format!("{{\"barriers\":{{{all}}},\"device\":\"x\"}}")).unwrap();
+        let mut profile = DeviceModelConfig::default();
         apply_barrier_timings(&f, &mut profile).unwrap();
     }
 }

@@ -120,11 +120,28 @@ fn calibrate_refuses_bad_barrier_timings() {
     };
     let bad = write(tmp.path(), "bad.json", "{\"ok\":true}");
     fails_with(&run(&bad), &["bad.json", "owm device timings --json"]);
+    // A reading names all four barriers (`null` for one not timed): each body below
+    // is completed so, its fault its own.
+    let full = |body: &str| -> String {
+        let mut v: serde_json::Value = serde_json::from_str(body).unwrap();
+        let b = v["barriers"].as_object_mut().unwrap();
+        for name in [
+            "image_a_flush",
+            "image_b_flush",
+            "journal_fdatasync",
+            "superblock_write",
+        ] {
+            b.entry(name).or_insert(serde_json::Value::Null);
+        }
+        v.to_string()
+    };
     let torn = write(
         tmp.path(),
         "torn.json",
-        "{\"barriers\":{\"journal_fdatasync\":{\"count\":2,\"latency_us_sum\":10},\
-          \"superblock_write\":{\"count\":1,\"latency_us_sum\":5}}}",
+        &full(
+            "{\"barriers\":{\"journal_fdatasync\":{\"count\":2,\"latency_us_sum\":10},\
+              \"superblock_write\":{\"count\":1,\"latency_us_sum\":5}}}",
+        ),
     );
     fails_with(
         &run(&torn),
@@ -167,7 +184,7 @@ fn calibrate_refuses_bad_barrier_timings() {
             &["image_b_flush.latency_us_sum", "past any time"][..],
         ),
     ] {
-        let f = write(tmp.path(), name, body);
+        let f = write(tmp.path(), name, &full(body));
         let o = run(&f);
         assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
         fails_with(&o, &[&[name][..], needles].concat());
@@ -290,7 +307,7 @@ fn calibrate_refuses_bad_barrier_timings() {
             "barriers.journal_fdatasync.latency_us_sum",
         ),
     ] {
-        let f = write(tmp.path(), name, body);
+        let f = write(tmp.path(), name, &full(body));
         for with_profile in [false, true] {
             let mut args = vec![
                 "calibrate",
