@@ -901,11 +901,64 @@ fn read_profile(path: &Path) -> Result<(DeviceModelConfig, String)> {
     Ok((file.device, text))
 }
 
+/// The profile's largest latency, as its dotted key and its ticks (the journal sync at
+/// the flush's when the profile leaves it out, as the device model takes it).
+fn slowest_latency(p: &DeviceModelConfig) -> (&'static str, Tick) {
+    [
+        ("device.read_latency_ticks", p.read_latency_ticks),
+        ("device.write_latency_ticks", p.write_latency_ticks),
+        (
+            "device.table_update_latency_ticks",
+            p.table_update_latency_ticks,
+        ),
+        (
+            "device.table_lookup_latency_ticks",
+            p.table_lookup_latency_ticks,
+        ),
+        ("device.flush_latency_ticks", p.flush_latency_ticks),
+        (
+            "device.journal_sync_latency_ticks",
+            p.journal_sync_latency_ticks.unwrap_or(0),
+        ),
+    ]
+    .into_iter()
+    .max_by_key(|&(_, t)| t)
+    .expect("six latencies")
+}
+
 /// A failure of the simulator run on the profile of `source`, in its terms: a refused
 /// `device` key at its line in the `--profile` file (at the key in a measured one),
 /// anything else naming the pattern's run and the flags that shape it.
-fn run_error(source: &Source, args: &CalibrateArgs, e: anyhow::Error) -> anyhow::Error {
+fn run_error(
+    source: &Source,
+    profile: &DeviceModelConfig,
+    args: &CalibrateArgs,
+    e: anyhow::Error,
+) -> anyhow::Error {
     match e.downcast::<sim::SimError>() {
+        // The pattern's run cannot outlast the time limit on a device of sane latencies
+        // (the misfits above catch slow ones first): one latency is far too long. The
+        // largest is named, at its line in a `--profile` file.
+        Ok(sim::SimError::Limit {
+            key: "limits.time_ticks_max",
+            what,
+        }) => {
+            let (key, ticks) = slowest_latency(profile);
+            let message = format!(
+                "{ticks} ticks: the pattern's run (--pattern-writes {}, --block-size {}) \
+                 stopped, {what}: the profile's device is too slow for the pattern; lower \
+                 this latency (the largest of the profile's) or --pattern-writes",
+                args.pattern_writes, args.block_size
+            );
+            match source {
+                Source::File(path, src) => {
+                    crate::config::FileError::key(path, src, key, message).into()
+                }
+                Source::Measured(_) => {
+                    anyhow::anyhow!("{}: key `{key}`: {message}", source.name())
+                }
+            }
+        }
         Ok(sim::SimError::Config { key, message }) if key.starts_with("device.") => match source {
             Source::File(path, src) => {
                 crate::config::FileError::key(path, src, &key, message).into()
@@ -1515,7 +1568,7 @@ fn calibrate_or_stop(args: &CalibrateArgs) -> Result<()> {
                     overhead,
                     args.pattern_writes,
                 )
-                .map_err(|e| run_error(&source, args, e))?;
+                .map_err(|e| run_error(&source, &profile, args, e))?;
                 let mut stop = |_events: u64, _now: Tick| {
                     if crate::interrupt::requested() {
                         std::ops::ControlFlow::Break(())
@@ -1531,7 +1584,7 @@ fn calibrate_or_stop(args: &CalibrateArgs) -> Result<()> {
                         }
                         .into())
                     }
-                    ran => ran.map_err(|e| run_error(&source, args, e.into()))?,
+                    ran => ran.map_err(|e| run_error(&source, &profile, args, e.into()))?,
                 };
                 stop_point("while predicting")?;
                 let p = predicted(&run.result, phase, args.pattern_writes, run_of)

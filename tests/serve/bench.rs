@@ -436,6 +436,31 @@ fn calibrate_profile_errors_name_the_profile() {
     );
     assert!(!stderr(&o).contains("Marks {"), "{}", stderr(&o));
     assert_eq!(stdout(&o), "", "printed before the failure");
+    // A latency so long that the pattern's run passes the simulator's time limit: the
+    // profile's largest latency is named at its line, with what to lower.
+    for key in [
+        "write_latency_ticks",
+        "read_latency_ticks",
+        "table_update_latency_ticks",
+        "flush_latency_ticks",
+    ] {
+        let f = write(
+            tmp.path(),
+            "limit.toml",
+            &format!("[device]\nchannels = 4\n{key} = 1099511627776\n"),
+        );
+        let o = run(&f);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        fails_with(
+            &o,
+            &[
+                &format!("{f}:3: key `device.{key}`: 1099511627776 ticks: the pattern's run"),
+                "virtual time past",
+                "lower this latency (the largest of the profile's) or --pattern-writes",
+            ],
+        );
+        assert_eq!(stdout(&o), "", "printed before the failure");
+    }
 }
 
 /// A `--profile` holds one table, `[device]`: any other top-level table or key (a
