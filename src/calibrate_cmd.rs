@@ -38,7 +38,9 @@ pub struct CalibrateArgs {
     /// geometry.block_size_bytes of one record per block).
     #[arg(long, allow_negative_numbers = true, default_value_t = 4096, value_parser = parse_block_size)]
     pub block_size: usize,
-    /// Samples per measured operation (the mean is kept), 10 to 1000000.
+    /// Samples of each block read, block write and journal append (the mean is kept),
+    /// 10 to 1000000; the barriers (image flush, journal sync) take a tenth as many
+    /// (1 to 1024), each a slow call.
     #[arg(long, allow_negative_numbers = true, default_value_t = 2000, value_parser = parse_samples)]
     pub samples: usize,
     /// Where the profile goes (default DIR/device-profile.toml; with --profile, the
