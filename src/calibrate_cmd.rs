@@ -263,6 +263,12 @@ mod buffer_cap {
 /// Blocks of the measured image.
 const BLOCKS: u64 = 4096;
 
+/// The samples of each barrier among `samples`: a tenth, at least 1, at most what the
+/// scratch image's never-written half holds at two fresh blocks a barrier (1,024).
+fn barrier_samples(samples: usize) -> usize {
+    (samples / 10).clamp(1, (BLOCKS / 2 / 2) as usize)
+}
+
 /// The most a journal record appended takes in the scratch journal, bytes (the
 /// engine's largest append frame is 40).
 const JOURNAL_RECORD_BYTES_MAX: u64 = 64;
@@ -454,7 +460,8 @@ fn measure(dir: &Path, bs: usize, samples: usize, region_blocks: u64) -> Result<
     // never-written block of the image: an image flush (a copy-on-write preserved copy,
     // a write-logging log slot), and a journal record appended and synced (a durable
     // table entry, a mirroring dirty mark).
-    let barriers = (samples / 10).clamp(1, (BLOCKS - filled) as usize / 2);
+    let barriers = barrier_samples(samples);
+    debug_assert!(2 * barriers as u64 <= BLOCKS - filled);
     let mut flushes = Vec::with_capacity(barriers);
     let mut syncs = Vec::with_capacity(barriers);
     for i in 0..barriers as u64 {
@@ -1201,7 +1208,7 @@ fn measured_comment(args: &CalibrateArgs, dir: &Path, m: &Measured) -> String {
          # image flush {f:.1} us, journal record append {a:.1} us, journal sync {j:.1} us.\n",
         dir = dir.shown(),
         n = args.samples,
-        nb = (args.samples / 10).clamp(1, 1024),
+        nb = barrier_samples(args.samples),
         bs = args.block_size,
         r = m.read_us,
         w = m.write_us,
