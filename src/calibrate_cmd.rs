@@ -1548,17 +1548,29 @@ fn calibrate_or_stop(args: &CalibrateArgs) -> Result<()> {
     }
     lines.push(String::new());
     lines.push(format!(
-        "simulated: {} random {}-byte writes per phase (each block once), blind (each \
-         writes its whole block without reading it, as fio's do), closed loop, \
-         {overhead} ticks outside the device per write{}",
-        args.pattern_writes,
-        args.block_size,
+        "simulated: {} per phase (each block once), blind (each writes its whole block \
+         without reading it, as fio's do), closed loop, {overhead} ticks outside the \
+         device per write{}",
+        sim::number_text::counted(
+            args.pattern_writes,
+            &format!("random {}-byte write", args.block_size),
+            &format!("random {}-byte writes", args.block_size)
+        ),
         if args.without_journal {
             ", device without the metadata journal"
         } else {
             ""
         }
     ));
+    if args.baseline_latency_us > 0.0 && overhead == 0 {
+        lines.push(format!(
+            "--baseline-latency-us {} does not pass the profile's block write ({} µs) by \
+             half a µs: no time is spent outside the device, and the plain volume's writes \
+             take the block write, not the baseline",
+            args.baseline_latency_us,
+            device_write_ticks * sim::TICK_US
+        ));
+    }
     lines.push("variant,phase,iodepth,iops,lat_us_mean,slowdown".to_string());
     let mut notes = Vec::new();
     crate::outdir::pause_point("calibrate-predict");

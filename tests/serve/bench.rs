@@ -582,6 +582,34 @@ fn calibrate_refuses_a_baseline_that_rounds_to_none() {
     ok(&run("0.5"));
 }
 
+/// A `--baseline-latency-us` that does not pass the profile's block write (8 µs) by
+/// half a µs spends nothing outside the device: the plain volume's writes take the
+/// block write, and the output says so; one above it is spent outside and not noted.
+#[test]
+fn calibrate_says_when_the_baseline_is_below_the_block_write() {
+    let cal = FromProfile::new(
+        "[device]\nread_latency_ticks = 4\nwrite_latency_ticks = 8\n\
+         flush_latency_ticks = 264\njournal_sync_latency_ticks = 429\n",
+    );
+    let note = "does not pass the profile's block write (8 µs) by half a µs: no time is \
+                spent outside the device, and the plain volume's writes take the block \
+                write, not the baseline";
+    for (us, noted, outside) in [("2", true, 0), ("8.4", true, 0), ("20", false, 12)] {
+        let o = cal.run(&["--pattern-writes", "4", "--baseline-latency-us", us]);
+        ok(&o);
+        let text = stdout(&o);
+        assert_eq!(
+            text.contains(&format!("--baseline-latency-us {us} {note}")),
+            noted,
+            "{us}: {text}"
+        );
+        assert!(
+            text.contains(&format!("{outside} ticks outside the device per write")),
+            "{us}: {text}"
+        );
+    }
+}
+
 /// Errors name the input that causes them, and a failed calibrate leaves DIR as it
 /// was: an in-range `--baseline-latency-us` that runs with few writes, and is refused
 /// with many naming both flags; a profile whose writes cost nothing refused at its
