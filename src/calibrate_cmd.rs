@@ -40,8 +40,8 @@ pub struct CalibrateArgs {
     pub block_size: usize,
     /// Samples of each block read, block write and journal append (the mean is kept),
     /// 10 to 1000000; the barriers (image flush, journal sync) take a tenth as many
-    /// (1 to 1024), each a slow call.
-    #[arg(long, allow_negative_numbers = true, default_value_t = 2000, value_parser = parse_samples)]
+    /// (1 to 1024), each a slow call. Refused beside --profile, which measures nothing.
+    #[arg(long, allow_negative_numbers = true, default_value_t = 2000, value_parser = parse_samples, conflicts_with = "profile")]
     pub samples: usize,
     /// Where the profile goes (default DIR/device-profile.toml; with --profile, the
     /// profile priced, its barriers from --barrier-timings, is written only here),

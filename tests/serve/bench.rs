@@ -582,6 +582,19 @@ fn calibrate_refuses_a_baseline_that_rounds_to_none() {
     ok(&run("0.5"));
 }
 
+/// `--samples` sets how much is measured: beside `--profile`, which measures nothing,
+/// it is refused naming both (exit 2), nothing written; its default is not.
+#[test]
+fn calibrate_refuses_samples_beside_a_profile() {
+    let cal = FromProfile::new("[device]\nread_latency_ticks = 4\nwrite_latency_ticks = 8\n");
+    let o = cal.run(&["--pattern-writes", "4", "--samples", "50"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    fails_with(&o, &["--profile", "cannot be used with", "--samples"]);
+    assert_eq!(stdout(&o), "");
+    assert_eq!(names(&cal.dir), Vec::<String>::new(), "written");
+    ok(&cal.run(&["--pattern-writes", "4"]));
+}
+
 /// A `--baseline-latency-us` that does not pass the profile's block write (8 µs) by
 /// half a µs spends nothing outside the device: the plain volume's writes take the
 /// block write, and the output says so; one above it is spent outside and not noted.
