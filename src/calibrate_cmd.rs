@@ -1672,8 +1672,24 @@ fn slowdown_text(ratio: f64) -> String {
     if ratio >= 0.01 || ratio <= 0.0 || !ratio.is_finite() {
         format!("{ratio:.2}")
     } else {
-        let digits = (1 - ratio.log10().floor() as i32) as usize;
-        format!("{ratio:.digits$}")
+        two_significant(ratio)
+    }
+}
+
+/// `x` (positive, below 1) to two significant digits: `0.42`, `0.0042`; a value that
+/// rounds up to the next power of ten keeps two (`0.00999` is `0.010`, not `0.0100`).
+fn two_significant(x: f64) -> String {
+    let exponent = x.log10().floor() as i32;
+    let digits = (1 - exponent).max(0) as usize;
+    let text = format!("{x:.digits$}");
+    // The printed value itself tells a carry: it reached the next power of ten.
+    let carried = text
+        .parse::<f64>()
+        .is_ok_and(|v| v >= 10f64.powi(exponent + 1));
+    if carried && digits > 0 {
+        format!("{x:.0$}", digits - 1)
+    } else {
+        text
     }
 }
 
@@ -1684,8 +1700,7 @@ fn iops_text(iops: f64) -> String {
     if iops >= 0.995 || iops <= 0.0 || !iops.is_finite() {
         format!("{iops:.0}")
     } else {
-        let digits = (1 - iops.log10().floor() as i32) as usize;
-        format!("{iops:.digits$}")
+        two_significant(iops)
     }
 }
 
@@ -1777,6 +1792,10 @@ mod output_tests {
             (0.4249, "0.42"),
             (0.0042, "0.0042"),
             (0.099, "0.099"),
+            // Rounded up to the next power of ten: still two digits.
+            (0.0999, "0.10"),
+            (0.00999, "0.010"),
+            (0.000995, "0.0010"),
             (0.5, "0.50"),
             (0.996, "1"),
             (1.0, "1"),
@@ -1792,6 +1811,7 @@ mod output_tests {
         assert_eq!(slowdown_text(0.0017), "0.0017");
         assert_eq!(slowdown_text(0.0123), "0.01");
         assert_eq!(slowdown_text(0.00004567), "0.000046");
+        assert_eq!(slowdown_text(0.00999), "0.010");
         assert_eq!(slowdown_text(1.0), "1.00");
         assert_eq!(slowdown_text(221.934), "221.93");
         assert_eq!(slowdown_text(0.0), "0.00");
