@@ -322,7 +322,10 @@ fn a_malformed_blkparse_line_and_number_say_what_is_wrong() {
     );
     let out = owm(&["run", &scaled, "--out", &s(&tmp.path().join("out"))]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    fails_with(&out, &["t.csv:3: time 10 µs × time_scale 1e300 exceeds"]);
+    fails_with(
+        &out,
+        &["t.csv:3: time 10 µs after the trace's first I/O × time_scale 1e300 exceeds"],
+    );
     assert!(
         !stderr(&out).contains("000000000000000000"),
         "{}",

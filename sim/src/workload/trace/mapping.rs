@@ -271,7 +271,8 @@ pub fn map(
     let arrival = |io: &TraceIo| -> Result<Tick, String> {
         scale.ticks(io.time_ns).ok_or_else(|| {
             format!(
-                "{}: time {} µs × time_scale {} exceeds {FIELD_TICKS_MAX} ticks",
+                "{}: time {} µs after the trace's first I/O × time_scale {} exceeds \
+                 {FIELD_TICKS_MAX} ticks",
                 io.line,
                 us_text(io.time_ns),
                 crate::number_text::float_text(c.time_scale)

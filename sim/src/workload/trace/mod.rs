@@ -440,14 +440,14 @@ pub fn read(
     let text = read_text(path, bytes_max, limit)?;
     if !text.is_empty() && !text.ends_with('\n') {
         // Every format's writers end each line (fio, blkparse, the MSR collector, a
-        // CSV writer): a last line without one is a file cut short, whose last I/O
-        // would be replayed with a cut number and every I/O after it lost.
+        // CSV writer): a last line without one is a file cut short, whose last line
+        // would be replayed cut and every line after it lost.
         return Err(TraceError::at(
             path,
             text.lines().count() as u64,
             "the file ends inside this line (no newline after it): a trace cut short (a \
-             copy or transfer that stopped) would replay this I/O with a cut field and \
-             lose every I/O after it; if the line is whole, end it with a newline",
+             copy or transfer that stopped) would replay its last line cut and lose every \
+             line after it; if the line is whole, end it with a newline",
         ));
     }
     let trace = parse(format, path, &text, blkparse_event)?;
