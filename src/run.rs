@@ -441,6 +441,14 @@ fn faults_line(policy: &str, c: &sim::Costs) -> Option<String> {
 /// The lines after the tables about each run in `runs`: faults injected, archive
 /// passes failed and copied again, a backup given up or abandoned ([`lost_backup_lines`]), each violation, claimed or not.
 fn print_notes(runs: &[NamedRun], printing: Printing) {
+    if let Some((ios, skipped)) = printing.trace_lines.filter(|&(_, skipped)| skipped > 0) {
+        say!(
+            "the trace: {} replayed, {} skipped (syncs, trims, discards, zero-length I/Os \
+             and other events carry no data to replay)",
+            counted(ios, "I/O", "I/Os"),
+            counted(skipped, "line", "lines")
+        );
+    }
     for run in runs.iter() {
         let c = &run.result.costs;
         if let Some(line) = faults_line(&run.name, c) {
@@ -1071,6 +1079,9 @@ struct Printing {
     closed: bool,
     /// `backup.setup_window_ticks`, non-disruption's bound.
     setup_window_ticks: u64,
+    /// A trace's I/Os replayed and lines skipped (no data to replay), when a trace is
+    /// replayed.
+    trace_lines: Option<(u64, u64)>,
 }
 
 impl Printing {
@@ -1079,6 +1090,10 @@ impl Printing {
             history_kept: s.keep_history,
             closed: s.workload.closed_loop(),
             setup_window_ticks: s.backup.setup_window_ticks,
+            trace_lines: match &s.workload {
+                sim::WorkloadConfig::Trace(c) => c.loaded.as_ref().map(|m| (m.ios, m.skipped)),
+                _ => None,
+            },
         }
     }
 }

@@ -607,3 +607,40 @@ fn a_time_scale_of_minus_zero_is_zero() {
         fails_with(&o, &["key `workload.time_scale`", "-0.5 is out of range"]);
     }
 }
+
+/// Lines a replay skips (here zero-length I/Os) are counted under the tables, with
+/// the I/Os replayed; a trace that skips none says nothing of it.
+#[test]
+fn the_lines_a_replay_skips_are_counted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |name: &str, text: &str| {
+        std::fs::write(tmp.path().join(name), text).unwrap();
+        let f = write(
+            tmp.path(),
+            &format!("{name}.toml"),
+            &format!(
+                "policies = [\"none\"]\n[workload]\nkind = \"trace\"\npath = \"{name}\"\n\
+                 format = \"csv\"\n[geometry]\nblock_size_bytes = 4096\nrecords_per_block = 1\n"
+            ),
+        );
+        owm(&[
+            "run",
+            &f,
+            "--out",
+            &s(&tmp.path().join(format!("o-{name}"))),
+        ])
+    };
+    let o = run(
+        "skips.csv",
+        "0,W,0,4096\n5,W,4096,0\n10,R,0,4096\n15,R,8192,0\n20,W,8192,4096\n",
+    );
+    ok(&o);
+    assert!(
+        stdout(&o).contains("the trace: 3 I/Os replayed, 2 lines skipped (syncs, trims,"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run("whole.csv", "0,W,0,4096\n10,R,0,4096\n");
+    ok(&o);
+    assert!(!stdout(&o).contains("the trace:"), "{}", stdout(&o));
+}
