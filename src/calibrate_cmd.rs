@@ -913,26 +913,10 @@ fn read_profile(path: &Path) -> Result<(DeviceModelConfig, String)> {
 /// The profile's largest latency, as its dotted key and its ticks (the journal sync at
 /// the flush's when the profile leaves it out, as the device model takes it).
 fn slowest_latency(p: &DeviceModelConfig) -> (&'static str, Tick) {
-    [
-        ("device.read_latency_ticks", p.read_latency_ticks),
-        ("device.write_latency_ticks", p.write_latency_ticks),
-        (
-            "device.table_update_latency_ticks",
-            p.table_update_latency_ticks,
-        ),
-        (
-            "device.table_lookup_latency_ticks",
-            p.table_lookup_latency_ticks,
-        ),
-        ("device.flush_latency_ticks", p.flush_latency_ticks),
-        (
-            "device.journal_sync_latency_ticks",
-            p.journal_sync_latency_ticks.unwrap_or(0),
-        ),
-    ]
-    .into_iter()
-    .max_by_key(|&(_, t)| t)
-    .expect("six latencies")
+    p.latencies()
+        .into_iter()
+        .max_by_key(|&(_, t)| t)
+        .expect("six latencies")
 }
 
 /// A failure of the simulator run on the profile of `source`, in its terms: a refused

@@ -161,6 +161,28 @@ impl Default for DeviceModelConfig {
 }
 
 impl DeviceModelConfig {
+    /// Every per-operation latency, by its dotted key, in ticks: block read and write,
+    /// table update and probe, flush, journal sync (0 when left to the flush's).
+    pub fn latencies(&self) -> [(&'static str, Tick); 6] {
+        [
+            ("device.read_latency_ticks", self.read_latency_ticks),
+            ("device.write_latency_ticks", self.write_latency_ticks),
+            (
+                "device.table_update_latency_ticks",
+                self.table_update_latency_ticks,
+            ),
+            (
+                "device.table_lookup_latency_ticks",
+                self.table_lookup_latency_ticks,
+            ),
+            ("device.flush_latency_ticks", self.flush_latency_ticks),
+            (
+                "device.journal_sync_latency_ticks",
+                self.journal_sync_latency_ticks.unwrap_or(0),
+            ),
+        ]
+    }
+
     /// The service time of one call, without jitter or queueing, its blocks
     /// `block_bytes` long, none of its reads continuing a contiguous run (a user's
     /// call): in ticks.

@@ -1129,17 +1129,8 @@ fn tick_fields(s: &Scenario) -> Result<(), SimError> {
     let d = &s.device;
     let b = &s.backup;
     let f = &s.faults;
-    let mut fields = vec![
-        ("device.read_latency_ticks", d.read_latency_ticks),
-        ("device.write_latency_ticks", d.write_latency_ticks),
-        (
-            "device.table_update_latency_ticks",
-            d.table_update_latency_ticks,
-        ),
-        (
-            "device.table_lookup_latency_ticks",
-            d.table_lookup_latency_ticks,
-        ),
+    let mut fields = d.latencies().to_vec();
+    fields.extend([
         ("device.jitter_ticks_max", d.jitter_ticks_max),
         ("backup.request_at_ticks", b.request_at_ticks.unwrap_or(0)),
         ("backup.setup_window_ticks", b.setup_window_ticks),
@@ -1151,11 +1142,6 @@ fn tick_fields(s: &Scenario) -> Result<(), SimError> {
             "backup.quiesce_retry_backoff_ticks",
             b.quiesce_retry_backoff_ticks,
         ),
-        ("device.flush_latency_ticks", d.flush_latency_ticks),
-        (
-            "device.journal_sync_latency_ticks",
-            d.journal_sync_latency_ticks.unwrap_or(0),
-        ),
         ("archive.latency_ticks", s.archive.latency_ticks),
         (
             "detach.latency_ticks",
@@ -1165,7 +1151,7 @@ fn tick_fields(s: &Scenario) -> Result<(), SimError> {
         ("faults.latency_spike_ticks_max", f.latency_spike_ticks_max),
         ("faults.io_retry_ticks", f.io_retry_ticks),
         ("faults.heal_at_ticks", f.heal_at_ticks.unwrap_or(0)),
-    ];
+    ]);
     fields.extend(
         f.crash_at_ticks
             .iter()
