@@ -1804,3 +1804,20 @@ fn a_fifth_field_under_a_four_column_header_is_refused() {
         "{e}"
     );
 }
+
+/// A `csv` line's empty `stream` field is the default stream, the one of a line that
+/// leaves the field out (and of a stream named `0`); a named stream is another.
+#[test]
+fn an_empty_stream_field_is_the_default_stream() {
+    let t = trace::parse(
+        TraceFormat::Csv,
+        Path::new("s.csv"),
+        "0,W,0,64,\n10,W,64,64\n20,W,128,64,0\n30,W,192,64,other\n",
+        "Q",
+    )
+    .unwrap();
+    let s: Vec<_> = t.ios.iter().map(|io| io.stream).collect();
+    assert_eq!(s[0], s[1]);
+    assert_eq!(s[1], s[2]);
+    assert_ne!(s[2], s[3]);
+}

@@ -105,7 +105,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Trace, TraceError> {
                     ),
                 ))
             }
-            ([t, o, off, len, s], None) => (*t, *o, *off, *len, *s),
+            // An empty `stream` is the default stream, as an absent one is.
+            ([t, o, off, len, s], None) => {
+                (*t, *o, *off, *len, if s.is_empty() { "0" } else { *s })
+            }
             (other, _) => {
                 return Err(TraceError::at(
                     path,
