@@ -1292,6 +1292,18 @@ enum Source {
 }
 
 impl Source {
+    /// Whether a `--profile` file gives `[device]` key `key` itself (not through a
+    /// named `profile`); a measured profile gives none by hand.
+    fn sets(&self, key: &str) -> bool {
+        match self {
+            Source::File(_, src) => toml::from_str::<toml::Table>(src)
+                .ok()
+                .and_then(|t| t.get("device")?.as_table()?.get(key).cloned())
+                .is_some(),
+            Source::Measured(_) => false,
+        }
+    }
+
     fn name(&self) -> String {
         match self {
             Source::File(p, _) => p.shown().to_string(),
@@ -1523,6 +1535,16 @@ fn calibrate_or_stop(args: &CalibrateArgs) -> Result<()> {
     if let Some((line, unused)) = barriers {
         lines.push(line);
         lines.extend(unused);
+    } else if let Some(j) = profile.journal_sync_latency_ticks.filter(|_| {
+        !profile.journaled && !args.without_journal && source.sets("journal_sync_latency_ticks")
+    }) {
+        // A journal sync the profile file gives, on a device without the journal: as
+        // a scenario refuses the key, it is said to be priced nowhere.
+        lines.push(format!(
+            "note: the profile's journal sync ({j} ticks) is priced nowhere: its \
+             `journaled = false` leaves it unused, so no write pays a journal sync (set \
+             `journaled = true` in the profile's [device] table to price it)"
+        ));
     }
     let run_of = Run { start, overhead };
     if args.without_journal {

@@ -595,6 +595,33 @@ fn calibrate_refuses_samples_beside_a_profile() {
     ok(&cal.run(&["--pattern-writes", "4"]));
 }
 
+/// A `--profile` that gives a journal sync itself on a device without the journal
+/// (`journaled = false`) is told the sync is priced nowhere, as a scenario would refuse
+/// the key; not when the journal is on, nor when the sync comes from a named profile.
+#[test]
+fn calibrate_says_when_a_profiles_journal_sync_is_priced_nowhere() {
+    let note = "note: the profile's journal sync (900 ticks) is priced nowhere: its \
+                `journaled = false` leaves it unused";
+    for (text, said) in [
+        ("[device]\njournal_sync_latency_ticks = 900\n", true),
+        (
+            "[device]\njournal_sync_latency_ticks = 900\njournaled = true\n",
+            false,
+        ),
+        ("[device]\nprofile = \"hdd-7200\"\n", false),
+    ] {
+        let cal = FromProfile::new(text);
+        let o = cal.run(&["--pattern-writes", "4"]);
+        ok(&o);
+        assert_eq!(stdout(&o).contains(note), said, "{text}: {}", stdout(&o));
+        assert!(
+            said || !stdout(&o).contains("is priced nowhere"),
+            "{text}: {}",
+            stdout(&o)
+        );
+    }
+}
+
 /// A `--baseline-latency-us` that does not pass the profile's block write (8 µs) by
 /// half a µs spends nothing outside the device: the plain volume's writes take the
 /// block write, and the output says so; one above it is spent outside and not noted.
