@@ -570,6 +570,9 @@ fn write_pattern(dir: &Path, bs: usize, blocks: u64, depth: u32, start: Tick) ->
 struct Pending {
     tmp: tempfile::NamedTempFile,
     target: PathBuf,
+    /// The temporary file removed if a second signal ends the process before it is
+    /// put in place or dropped (dropped after `tmp`, which removes it itself).
+    _quit: crate::interrupt::QuitRemoval,
 }
 
 impl Pending {
@@ -593,9 +596,10 @@ impl Pending {
                 .set_permissions(std::fs::Permissions::from_mode(0o644))
                 .map_err(fail)?;
         }
+        let _quit = crate::interrupt::remove_on_quit(tmp.path());
         tmp.write_all(bytes).map_err(fail)?;
         tmp.as_file().sync_all().map_err(fail)?;
-        Ok(Pending { tmp, target })
+        Ok(Pending { tmp, target, _quit })
     }
 
     /// Where the new file is until it is put in place.

@@ -130,13 +130,18 @@ fn quit_now() {
     if sig == 0 {
         return;
     }
-    let dirs = ON_QUIT.lock().unwrap_or_else(|e| e.into_inner());
-    for dir in dirs.iter() {
+    let paths = ON_QUIT.lock().unwrap_or_else(|e| e.into_inner());
+    for path in paths.iter() {
+        if !path.is_dir() {
+            // A file (a temporary not yet put in place), or nothing there any more.
+            let _ = std::fs::remove_file(path);
+            continue;
+        }
         // The main thread may still make a file in it meanwhile (a removal then fails
         // on the directory not empty): again until it is gone. Once it is, no file can
         // be made in it.
         for _ in 0..1000 {
-            if std::fs::remove_dir_all(dir).is_ok() || !dir.exists() {
+            if std::fs::remove_dir_all(path).is_ok() || !path.exists() {
                 break;
             }
         }
@@ -154,9 +159,9 @@ pub fn signal_name() -> &'static str {
     }
 }
 
-/// Registers `dir` to be removed, with all it holds, if a second signal ends the
-/// process; the registration ends when the
-/// returned guard is dropped (the owner then removes the directory itself).
+/// Registers `dir` to be removed, with all it holds (or, when it is a file, the file),
+/// if a second signal ends the process; the registration ends when the returned guard
+/// is dropped (the owner then removes the directory or file itself).
 pub fn remove_on_quit(dir: &Path) -> QuitRemoval {
     QUITTER.call_once(start_quitter);
     ON_QUIT

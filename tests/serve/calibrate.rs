@@ -173,34 +173,42 @@ fn a_signal_stops_calibrate_with_nothing_written_and_no_scratch_left() {
 }
 
 /// A second SIGINT ends the command at once with exit 130, and removes the scratch
-/// directory first; the earlier files stay as they were.
+/// directory (while measuring) or the new files waiting beside their places (while
+/// predicting) first; the earlier files stay as they were.
 #[test]
 fn a_second_interrupt_quits_at_once_and_removes_the_scratch() {
-    let (tmp, before) = dir_with_files();
-    let d = s(tmp.path());
-    let mut p = spawn_paused(
-        &[&["calibrate", &d][..], &SMALL].concat(),
-        "calibrate-measure",
-    );
-    assert!(
-        names(tmp.path())
-            .iter()
-            .any(|n| n.starts_with(".owm-calibrate-")),
-        "no scratch directory while measuring: {:?}",
-        names(tmp.path())
-    );
-    let pid = p.child.id() as i32;
-    // SAFETY: signals to our own child process.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
-    p.wait_for("interrupted: stopping");
-    // Still paused, its stdin kept open through the wait (`Child::wait` would close it
-    // and let the command go on to its safe point): only the second signal can end it.
-    let stdin = p.child.stdin.take();
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
-    let status = p.child.wait().unwrap();
-    drop(stdin);
-    assert_eq!(status.code(), Some(130), "{}", p.said);
-    assert_eq!(contents(tmp.path()), before);
+    for point in ["calibrate-measure", "calibrate-predict"] {
+        let (tmp, before) = dir_with_files();
+        let d = s(tmp.path());
+        let mut p = spawn_paused(&[&["calibrate", &d][..], &SMALL].concat(), point);
+        let waiting = |prefix: &str| names(tmp.path()).iter().any(|n| n.starts_with(prefix));
+        if point == "calibrate-measure" {
+            assert!(
+                waiting(".owm-calibrate-"),
+                "no scratch directory while measuring: {:?}",
+                names(tmp.path())
+            );
+        } else {
+            assert!(
+                waiting(".calibrate-pattern-qd1.csv."),
+                "no pattern waiting beside its place while predicting: {:?}",
+                names(tmp.path())
+            );
+        }
+        let pid = p.child.id() as i32;
+        // SAFETY: signals to our own child process.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+        p.wait_for("interrupted: stopping");
+        // Still paused, its stdin kept open through the wait (`Child::wait` would close
+        // it and let the command go on to its safe point): only the second signal can
+        // end it.
+        let stdin = p.child.stdin.take();
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+        let status = p.child.wait().unwrap();
+        drop(stdin);
+        assert_eq!(status.code(), Some(130), "{point}: {}", p.said);
+        assert_eq!(contents(tmp.path()), before, "{point}");
+    }
 }
 
 /// With `--baseline-latency-us` and a profile whose device has a transfer rate
