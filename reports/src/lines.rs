@@ -2441,24 +2441,8 @@ mod tests {
     #[test]
     fn equal_values_get_distinct_y_ticks() {
         for y in [0.0, -3.0, 250.0] {
-            let p = LinePlot {
-                title: "t".into(),
-                x_label: "x".into(),
-                y_label: "y".into(),
-                x_scale: XScale::Linear,
-                series: vec![Series {
-                    name: "cow".into(),
-                    points: vec![(1.0, y), (2.0, y)],
-                    intervals: vec![(1.0, y, y), (2.0, y, y)],
-                    note: None,
-                    seeds_failed: Vec::new(),
-                }],
-                markers: true,
-                no_interval: None,
-                no_value: None,
-                split_scales: false,
-                marks: Vec::new(),
-            };
+            let mut p = cow_plot("x", XScale::Linear, vec![(1.0, y), (2.0, y)], None);
+            p.series[0].intervals = vec![(1.0, y, y), (2.0, y, y)];
             let svg = render_svg(&p).unwrap();
             let labels = number_labels(&svg);
             let mut distinct = labels.clone();
@@ -2603,24 +2587,12 @@ mod tests {
 
     #[test]
     fn category_names_are_the_ticks() {
-        let p = LinePlot {
-            title: "t".into(),
-            x_label: "workload".into(),
-            y_label: "y".into(),
-            x_scale: XScale::Categories(v(&["fig3", "bank", "generated"])),
-            series: vec![Series {
-                name: "cow".into(),
-                points: vec![(0.0, 1.0), (1.0, 2.0), (2.0, 1.5)],
-                intervals: vec![],
-                note: None,
-                seeds_failed: Vec::new(),
-            }],
-            markers: true,
-            no_interval: None,
-            no_value: None,
-            split_scales: false,
-            marks: Vec::new(),
-        };
+        let p = cow_plot(
+            "workload",
+            XScale::Categories(v(&["fig3", "bank", "generated"])),
+            vec![(0.0, 1.0), (1.0, 2.0), (2.0, 1.5)],
+            None,
+        );
         assert_eq!(bounds(&p, &[0]).0, (-0.5, 2.5));
         let svg = render_svg(&p).unwrap();
         for name in ["fig3", "bank", "generated"] {
@@ -2659,24 +2631,12 @@ mod tests {
         let distinct: std::collections::BTreeSet<&String> = labels.iter().collect();
         assert_eq!(distinct.len(), labels.len(), "{labels:?}");
         // Drawn: every label within the picture and no two overlapping.
-        let p = LinePlot {
-            title: "t".into(),
-            x_label: "workload.path".into(),
-            y_label: "y".into(),
-            x_scale: XScale::Categories(names.clone()),
-            series: vec![Series {
-                name: "cow".into(),
-                points: vec![(0.0, 1.0), (1.0, 2.0), (2.0, 1.5), (3.0, 1.0)],
-                intervals: vec![],
-                note: None,
-                seeds_failed: Vec::new(),
-            }],
-            markers: true,
-            no_interval: None,
-            no_value: None,
-            split_scales: false,
-            marks: Vec::new(),
-        };
+        let p = cow_plot(
+            "workload.path",
+            XScale::Categories(names.clone()),
+            vec![(0.0, 1.0), (1.0, 2.0), (2.0, 1.5), (3.0, 1.0)],
+            None,
+        );
         let svg = render_svg(&p).unwrap();
         assert!(
             !svg.contains("oltp-production-2024-01-15.iolog<"),
