@@ -914,8 +914,8 @@ fn read_profile(path: &Path) -> Result<(DeviceModelConfig, String)> {
     Ok((file.device, text))
 }
 
-/// The profile's largest latency, as its dotted key and its ticks (the journal sync at
-/// the flush's when the profile leaves it out, as the device model takes it).
+/// The profile's largest latency, as its dotted key and its ticks (a journal sync the
+/// profile leaves to the flush's counts as 0: the flush's own key is the one to lower).
 fn slowest_latency(p: &DeviceModelConfig) -> (&'static str, Tick) {
     p.latencies()
         .into_iter()

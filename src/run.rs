@@ -303,7 +303,6 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
     }
     progress.finish();
     pair_with_none(runs);
-    let kept = file.scenario.keep_history;
     print_table(runs, printing);
     print_verdicts(runs);
     for run in runs.iter() {
@@ -370,7 +369,7 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
         );
     }
     print_notes(runs, printing);
-    if !kept {
+    if !printing.history_kept {
         say!("invariants unchecked: the scenario sets keep_history = false");
     }
     say!("reproduce: {}", reproduce.shown());
@@ -489,8 +488,9 @@ fn print_notes(runs: &[NamedRun], printing: Printing) {
 
 /// What a run stopped in a later policy prints of the policies that finished before
 /// it (`runs`): the cost table, the verdict table and the lines under them, as a run
-/// that completes prints them; nothing when none finished. `history_kept` is the
-/// scenario's `keep_history` (without it the violations are `unchecked`).
+/// that completes prints them; nothing when none finished. `printing` carries what
+/// they take from the scenario (without `keep_history` the violations are
+/// `unchecked`).
 fn print_finished(runs: &[NamedRun], printing: Printing) {
     if runs.is_empty() {
         return;
@@ -780,14 +780,7 @@ fn window_bound_line(run: &NamedRun, setup_window_ticks: u64) -> Option<String> 
         .cycles
         .iter()
         .filter(|c| !c.marks.not_begun)
-        .map(|c| {
-            let w = &c.window.waits;
-            [w.gate, w.type_b, w.device_queue, w.flush]
-                .iter()
-                .map(|s| s.ticks_max)
-                .max()
-                .unwrap_or(0)
-        })
+        .map(|c| c.window.waits.judged_ticks_max())
         .max()
         .unwrap_or(0);
     (longest > sim::SETUP_WINDOW_TICKS_DEFAULT).then(|| {

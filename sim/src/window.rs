@@ -111,6 +111,19 @@ pub struct BackupWaits {
     pub overflow: WaitSum,
 }
 
+impl BackupWaits {
+    /// The longest single wait of the causes non-disruption judges one by one (gate,
+    /// type (b) lock, device queue, flush barriers), in ticks; the overflow cause is
+    /// no wait it judges (scenarios/README.md, "What `non-disruption` judges").
+    pub fn judged_ticks_max(&self) -> Tick {
+        [self.gate, self.type_b, self.device_queue, self.flush]
+            .iter()
+            .map(|w| w.ticks_max)
+            .max()
+            .unwrap_or(0)
+    }
+}
+
 /// One backup cycle's window figures, beside the whole run's ([`crate::Costs`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct WindowCosts {
