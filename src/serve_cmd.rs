@@ -233,9 +233,10 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
         Start::Open(variant) => {
             let device =
                 file::open(&paths, DeviceConfig::new(variant)).with_context(cannot_serve)?;
-            let resummed = device.resummed_at_recovery();
+            let clean = !file::left_served(&dir, &device.identity());
+            let notes = device.repairs().notes(&dir, clean);
             drop(device);
-            if let Some(note) = file::resummed_note(&dir, resummed) {
+            for note in notes {
                 eprintln!("{note}");
             }
         }
@@ -444,8 +445,7 @@ fn check_control(
         paths.image_b.clone(),
         file::archive_marker(dir),
         file::detach_marker(dir),
-        // The server's record that it serves the device (`owm-serve`'s `serving_marker`).
-        dir.join("serving.json"),
+        file::serving_marker(dir),
     ];
     if own.iter().any(|p| p == control) {
         bail!(
@@ -823,7 +823,7 @@ fn refuse_non_utf8(dir: &Path, socket: Option<&Path>, control: &Path) -> Result<
 /// that it serves the device, replacing the file, and reads it at its start (a pipe's
 /// open would wait for ever).
 fn refuse_unwritable_marker(dir: &Path) -> Result<()> {
-    let marker = dir.join("serving.json");
+    let marker = file::serving_marker(dir);
     let what = match std::fs::metadata(&marker) {
         Ok(m) if m.is_dir() => "is a directory",
         Ok(m) if !m.is_file() => "is not a regular file (a pipe, device or socket)",

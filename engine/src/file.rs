@@ -430,23 +430,28 @@ fn label(store: &FileStore, image: Image, id: &Identity) -> Result<()> {
     Ok(identity::write_label(store.file(), store.path(), &l)?)
 }
 
-/// What a start of the device in `dir` says of the blocks its recovery summed again
-/// ([`Device::resummed_at_recovery`], integrity mode): `None` when it summed none.
-pub fn resummed_note(dir: &Path, blocks: u64) -> Option<String> {
-    (blocks > 0).then(|| {
-        format!(
-            "note: {}: integrity mode: {} written since the last flush held other bytes than \
-             their checksums covered (a write cut between a block and its checksum: the \
-             server was killed or crashed) and were summed again from what they hold; damage \
-             to them before this start cannot be detected",
-            dir.shown(),
-            if blocks == 1 {
-                "1 block".to_string()
-            } else {
-                format!("{blocks} blocks")
-            },
-        )
-    })
+/// `DIR/serving.json`: `{"device": ID}`, written (and synced) when the server opens the
+/// device and removed after its final flush on a clean stop. Found at an open with this
+/// device's id, the files were not closed cleanly: the server was killed or crashed, or
+/// the files were copied while it served them; the open says so and recovers from the
+/// journal as always. A leftover of another device (a `--create` over it) is ignored.
+pub fn serving_marker(dir: &Path) -> PathBuf {
+    dir.join("serving.json")
+}
+
+/// Whether `DIR/serving.json` ([`serving_marker`]) says the device `who` was left
+/// served: it is there and records `who`, or it is there but records no device
+/// (damaged, cut short as a killed server wrote it, unreadable): a clean stop removes
+/// it, so a marker that says nothing was not one. Only a marker that names another device (a `--create` over it) is ignored.
+pub fn left_served(dir: &Path, who: &Identity) -> bool {
+    let text = match crate::regular::read_to_string(&serving_marker(dir)) {
+        Ok(text) => text,
+        Err(e) => return e.kind() != std::io::ErrorKind::NotFound,
+    };
+    serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("device")?.as_str().map(str::to_string))
+        .is_none_or(|device| device == who.id_text())
 }
 
 /// Reopens a device from its files, replaying the metadata journal; then compacts it.
@@ -525,9 +530,11 @@ fn open_cut<S: BlockStore>(
     };
     let Examined {
         decoded,
+        superblock_copy_damaged,
         image_a,
         image_b,
     } = examine(paths, &mut config)?;
+    let torn_tail_bytes = decoded.file_len - decoded.valid_len;
     // Only now, with both images locked and known to belong, may any file change.
     FileJournal::drop_torn_tail(&paths.meta, &decoded)?;
     stop(0)?;
@@ -569,6 +576,7 @@ fn open_cut<S: BlockStore>(
     }
     let mut device = Device::build(config, wrap(image_a), wrap(image_b))?;
     device.recover_from(&name, restored, Box::new(journal))?;
+    device.set_file_repairs(torn_tail_bytes, superblock_copy_damaged);
     Ok(device)
 }
 
@@ -576,6 +584,8 @@ fn open_cut<S: BlockStore>(
 /// belong to it.
 struct Examined {
     decoded: crate::meta::Decoded,
+    /// The superblock was not two whole copies ([`crate::superblock::read_whole`]).
+    superblock_copy_damaged: bool,
     image_a: FileStore,
     image_b: FileStore,
 }
@@ -589,7 +599,7 @@ struct Examined {
 fn examine(paths: &DevicePaths, config: &mut DeviceConfig) -> Result<Examined> {
     let name = paths.meta.shown().to_string();
     let decoded = FileJournal::read(&paths.meta)?;
-    let sb = crate::superblock::read(&paths.meta)?;
+    let (sb, superblock_copy_damaged) = crate::superblock::read_whole(&paths.meta)?;
     let check_len = || crate::superblock::check(&paths.meta, decoded.valid_len, sb.durable_len);
     let header = match header(&name, &decoded.records) {
         Ok(h) => h,
@@ -637,10 +647,14 @@ fn examine(paths: &DevicePaths, config: &mut DeviceConfig) -> Result<Examined> {
     // A superblock kept from before a later open records a shorter length than a
     // later flush made durable: it is refused, not trusted.
     crate::superblock::check_generation(&paths.meta, &sb, expected.generation)?;
+    // An older metadata file put back is refused as stale before its shorter length
+    // is read as a cut.
+    check_meta_current(paths, &expected, opening, &labels)?;
     check_len()?;
-    check_labels(paths, &expected, opening, &labels, [&image_a, &image_b])?;
+    check_labels(&expected, opening, &labels, [&image_a, &image_b])?;
     Ok(Examined {
         decoded,
+        superblock_copy_damaged,
         image_a,
         image_b,
     })
@@ -825,19 +839,16 @@ fn identity_of(r: &Restored) -> Identity {
     }
 }
 
-/// Checks both image files' labels (`found`, as read with each file's length) against
-/// the metadata's identity, once [`check_owners`] found every file this device's;
-/// `opening` is the generation an open cut short had recorded in the metadata, which a
-/// label may also carry. When both images carry a later generation than the metadata's
-/// and not the one of an open it recorded, the metadata file is the one that does not
-/// belong: kept from before a completed open and put back; otherwise the first image
-/// that disagrees is named.
-fn check_labels(
+/// Refuses the metadata file as stale when both image files' labels (`found`) carry a
+/// later generation than the metadata's identity `expected` and not the one of an open
+/// it recorded (`opening`): it was kept from before a completed open and put back
+/// ([`Mismatch::Stale`]). Checked before the journal's length against the superblock's,
+/// so such a file, shorter than the later flushes made it, is named stale, not cut.
+fn check_meta_current(
     paths: &DevicePaths,
     expected: &Identity,
     opening: Option<(u64, u64)>,
     found: &[(Option<Label>, u64); 2],
-    images: [&FileStore; 2],
 ) -> Result<()> {
     if let [(Some(la), _), (Some(lb), _)] = found {
         let (ia, ib) = (&la.identity, &lb.identity);
@@ -856,6 +867,20 @@ fn check_labels(
             });
         }
     }
+    Ok(())
+}
+
+/// Checks both image files' labels (`found`, as read with each file's length) against
+/// the metadata's identity, once [`check_owners`] found every file this device's and
+/// [`check_meta_current`] the metadata current; `opening` is the generation an open cut
+/// short had recorded in the metadata, which a label may also carry. The first image
+/// that disagrees is named.
+fn check_labels(
+    expected: &Identity,
+    opening: Option<(u64, u64)>,
+    found: &[(Option<Label>, u64); 2],
+    images: [&FileStore; 2],
+) -> Result<()> {
     for ((label, len), (store, image)) in found.iter().zip(images.iter().zip([Image::A, Image::B]))
     {
         identity::check_label(
@@ -1253,6 +1278,117 @@ mod tests {
                         Ok(_) => panic!("{ctx}: stale metadata opened"),
                     }
                 }
+            }
+        }
+    }
+
+    /// An older `device.owm` put back alone, beside the current superblock (which
+    /// records the longer length of later flushes) and images: refused as stale,
+    /// naming it, not as a file cut after a flush.
+    #[test]
+    fn an_older_metadata_file_put_back_alone_is_stale_not_cut() {
+        for variant in Variant::ALL {
+            let dir = tempfile::tempdir().unwrap();
+            let paths = made(dir.path(), variant);
+            // Compacted by an open: the shortest this journal is.
+            drop(open(&paths, DeviceConfig::new(variant)).unwrap());
+            let old = std::fs::read(&paths.meta).unwrap();
+            let d = open(&paths, DeviceConfig::new(variant)).unwrap();
+            for b in 1..N {
+                d.write(Vlun::B, b, &[9; BS]).unwrap();
+                d.flush().unwrap();
+            }
+            drop(d);
+            let (sb, _) = crate::superblock::read_whole(&paths.meta).unwrap();
+            assert!(sb.durable_len > old.len() as u64, "{variant}: not longer");
+            std::fs::write(&paths.meta, &old).unwrap();
+            match open(&paths, DeviceConfig::new(variant)) {
+                Err(Error::Identity {
+                    file,
+                    mismatch: Mismatch::Stale { .. },
+                }) => assert_eq!(file, paths.meta.shown().to_string(), "{variant}"),
+                Err(e) => panic!("{variant}: expected stale metadata, got {e}"),
+                Ok(_) => panic!("{variant}: stale metadata opened"),
+            }
+        }
+    }
+
+    /// An open mends a torn journal tail and a damaged superblock copy without
+    /// refusing the device, says so in [`Device::repairs`], and leaves both files
+    /// whole: the next open repairs nothing. Untouched files need no repair.
+    #[test]
+    fn an_open_reports_the_torn_tail_and_the_damaged_superblock_copy_it_mended() {
+        use std::io::Write as _;
+        let sb_path = |p: &DevicePaths| crate::superblock::path_of(&p.meta);
+        // (what is done to the files, the repairs the open reports)
+        type Harm = fn(&DevicePaths, &Path);
+        let harms: [(&str, Harm, u64, bool); 5] = [
+            ("nothing", |_, _| {}, 0, false),
+            (
+                "13 bytes appended to device.owm",
+                |p, _| {
+                    let mut f = std::fs::OpenOptions::new()
+                        .append(true)
+                        .open(&p.meta)
+                        .unwrap();
+                    f.write_all(&[0xA5; 13]).unwrap();
+                },
+                13,
+                false,
+            ),
+            (
+                "a byte of the first superblock copy flipped",
+                |_, sb| {
+                    let mut bytes = std::fs::read(sb).unwrap();
+                    bytes[9] ^= 0xFF;
+                    std::fs::write(sb, bytes).unwrap();
+                },
+                0,
+                true,
+            ),
+            (
+                "the superblock cut to one copy",
+                |_, sb| {
+                    let bytes = std::fs::read(sb).unwrap();
+                    std::fs::write(sb, &bytes[..crate::superblock::COPY_BYTES as usize]).unwrap();
+                },
+                0,
+                true,
+            ),
+            (
+                "bytes after the superblock's copies",
+                |_, sb| {
+                    let mut f = std::fs::OpenOptions::new().append(true).open(sb).unwrap();
+                    f.write_all(b"junk").unwrap();
+                },
+                0,
+                true,
+            ),
+        ];
+        for variant in Variant::ALL {
+            for (what, harm, torn, damaged) in harms {
+                let ctx = format!("{variant}, {what}");
+                let dir = tempfile::tempdir().unwrap();
+                let paths = made(dir.path(), variant);
+                harm(&paths, &sb_path(&paths));
+                let d = open(&paths, DeviceConfig::new(variant))
+                    .unwrap_or_else(|e| panic!("{ctx}: {e}"));
+                let r = d.repairs();
+                assert_eq!(
+                    (r.torn_tail_bytes, r.superblock_copy_damaged),
+                    (torn, damaged),
+                    "{ctx}"
+                );
+                let mut buf = [0u8; BS];
+                d.read(Vlun::B, 2, &mut buf).unwrap();
+                assert_eq!(buf, [7; BS], "{ctx}");
+                drop(d);
+                assert!(
+                    !crate::superblock::read_whole(&paths.meta).unwrap().1,
+                    "{ctx}: not whole"
+                );
+                let again = open(&paths, DeviceConfig::new(variant)).unwrap();
+                assert_eq!(again.repairs(), crate::Repairs::default(), "{ctx}: again");
             }
         }
     }

@@ -79,6 +79,7 @@ pub mod meta;
 mod prefetch;
 mod recover;
 pub mod regular;
+mod repairs;
 pub mod shown;
 pub mod store;
 pub mod superblock;
@@ -94,6 +95,7 @@ pub use device::{
 pub use error::{Error, Result};
 pub use identity::{Identity, Mismatch};
 pub use meta::MemJournal;
+pub use repairs::Repairs;
 pub use store::{
     BlockStore, CrashStore, CrashSwitch, Fate, FaultKind, FaultyStore, FileStore, InitialContent,
     InitialPrefix, MemStore, PendingWrite, PowerLoss, SparseStore, StoreError,

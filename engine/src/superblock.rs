@@ -188,6 +188,17 @@ fn is_first_format(copy: &[u8]) -> bool {
 /// write silently dropped. Copy, move or back up `device.owm.super` with
 /// `device.owm`.
 pub fn read(meta: &Path) -> Result<Superblock, MetaError> {
+    read_whole(meta).map(|(copy, _)| copy)
+}
+
+/// [`read`], and whether the superblock was not whole: one of its two copies damaged
+/// or missing, or bytes past them (the other copy, valid, is the one returned). Every
+/// write leaves the superblock two copies long, so this is a write cut by a crash or
+/// damage; the next two writes (an open's compaction makes them) replace both copies.
+///
+/// # Errors
+/// Those of [`read`].
+pub fn read_whole(meta: &Path) -> Result<(Superblock, bool), MetaError> {
     let path = path_of(meta);
     let meta_name = meta.file_name().unwrap_or_default().to_string_lossy();
     let refused = |why: &str| MetaError {
@@ -210,27 +221,21 @@ pub fn read(meta: &Path) -> Result<Superblock, MetaError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(refused("missing")),
         Err(e) => return Err(io_error(&path, "open", e)),
     }
-    let best = bytes
-        .chunks(COPY_BYTES as usize)
-        .take(2)
-        .filter_map(decode)
-        .max_by_key(|s| s.seq)
-        .or_else(|| {
-            bytes
-                .chunks(COPY_BYTES_V3)
-                .take(2)
-                .filter_map(decode_v3)
-                .max_by_key(|s| s.seq)
-        })
-        .or_else(|| {
-            bytes
-                .chunks(COPY_BYTES_V2)
-                .take(2)
-                .filter_map(decode_v2)
-                .max_by_key(|s| s.seq)
-        });
-    if let Some(best) = best {
-        return Ok(best);
+    let formats: [(usize, fn(&[u8]) -> Option<Superblock>); 3] = [
+        (COPY_BYTES as usize, decode),
+        (COPY_BYTES_V3, decode_v3),
+        (COPY_BYTES_V2, decode_v2),
+    ];
+    for (copy_bytes, decode) in formats {
+        let valid: Vec<Superblock> = bytes
+            .chunks(copy_bytes)
+            .take(2)
+            .filter_map(decode)
+            .collect();
+        if let Some(best) = valid.iter().max_by_key(|s| s.seq) {
+            let whole = valid.len() == 2 && bytes.len() == 2 * copy_bytes;
+            return Ok((*best, !whole));
+        }
     }
     if bytes.len() <= 2 * COPY_BYTES_V1 && bytes.chunks(COPY_BYTES_V1).any(is_first_format) {
         return Err(MetaError {
@@ -278,7 +283,7 @@ impl Superblock {
 }
 
 /// Writes `copy` (of this format: [`Superblock::current`]) as copy `copy.seq % 2` of
-/// the superblock of `meta`, and fsyncs it.
+/// the superblock of `meta`, drops any bytes past the two copies, and fsyncs it.
 pub fn write(meta: &Path, copy: &Superblock) -> Result<(), MetaError> {
     let path = path_of(meta);
     let io = |what, e| io_error(&path, what, e);
@@ -290,6 +295,10 @@ pub fn write(meta: &Path, copy: &Superblock) -> Result<(), MetaError> {
     f.seek(SeekFrom::Start((copy.seq % 2) * COPY_BYTES))
         .map_err(|e| io("seek", e))?;
     f.write_all(&encode(copy)).map_err(|e| io("write", e))?;
+    // Bytes past the two copies (damage: no write leaves any) are dropped.
+    if f.metadata().map_err(|e| io("stat", e))?.len() > 2 * COPY_BYTES {
+        f.set_len(2 * COPY_BYTES).map_err(|e| io("truncate", e))?;
+    }
     f.sync_data().map_err(|e| io("fsync", e))
 }
 

@@ -196,7 +196,7 @@ impl Host {
         // in every phase.
         let archive = read_archive_record(dir, &device.identity())?
             .filter(|_| device.phase() == Phase::BackedUp && device.archive_complete());
-        let marker = serving_marker(dir);
+        let marker = engine::file::serving_marker(dir);
         if let Ok(m) = std::fs::metadata(&marker) {
             if !m.is_file() {
                 let what = if m.is_dir() {
@@ -211,7 +211,7 @@ impl Host {
             }
         }
         let who = device.identity();
-        let recovered = left_served(&marker, &who);
+        let recovered = engine::file::left_served(dir, &who);
         if recovered {
             eprintln!(
                 "note: {}: the device's files were not closed cleanly: the server was \
@@ -223,7 +223,7 @@ impl Host {
                 dir.shown()
             );
         }
-        if let Some(note) = engine::file::resummed_note(dir, device.resummed_at_recovery()) {
+        for note in device.repairs().notes(dir, !recovered) {
             eprintln!("{note}");
         }
         let text = serde_json::json!({ "device": who.id_text() });
@@ -586,7 +586,7 @@ impl Host {
             paths.meta,
             archive_marker(&self.dir),
             detach_marker(&self.dir),
-            serving_marker(&self.dir),
+            engine::file::serving_marker(&self.dir),
             self.control_path.clone(),
         ]
     }
@@ -891,7 +891,7 @@ impl Host {
     }
 
     /// The final flush on shutdown; once it succeeded (or VLUN B was detached), the
-    /// [`serving_marker`] is removed: the files were closed cleanly. First the
+    /// [`engine::file::serving_marker`] is removed: the files were closed cleanly. First the
     /// temporary files of the backups and detaches still copying are removed: the
     /// process ends with them, so none of them will be renamed into place (a copy that
     /// renames its file meanwhile fails, the file gone).
@@ -909,7 +909,7 @@ impl Host {
             Err(e) if e.errno == libc::ESHUTDOWN => {}
             Err(e) => return Err(e.message),
         }
-        let _ = std::fs::remove_file(serving_marker(&self.dir));
+        let _ = std::fs::remove_file(engine::file::serving_marker(&self.dir));
         Ok(())
     }
 }
@@ -958,30 +958,6 @@ impl Drop for Copying<'_> {
             .unwrap_or_else(|p| p.into_inner())
             .retain(|p| *p != self.tmp);
     }
-}
-
-/// `DIR/serving.json`: `{"device": ID}`, written (and synced) when the server opens the
-/// device and removed after its final flush on a clean stop. Found at an open with this
-/// device's id, the files were not closed cleanly: the server was killed or crashed, or
-/// the files were copied while it served them; the open says so and recovers from the
-/// journal as always. A leftover of another device (a `--create` over it) is ignored.
-pub fn serving_marker(dir: &Path) -> PathBuf {
-    dir.join("serving.json")
-}
-
-/// Whether `marker` says the device `who` was left served: it is there and records
-/// `who`, or it is there but records no device (damaged, cut short as a killed server
-/// wrote it, unreadable): a clean stop removes it, so a marker that says nothing was
-/// not one. Only a marker that names another device (a `--create` over it) is ignored.
-fn left_served(marker: &Path, who: &engine::Identity) -> bool {
-    let text = match engine::regular::read_to_string(marker) {
-        Ok(text) => text,
-        Err(e) => return e.kind() != std::io::ErrorKind::NotFound,
-    };
-    serde_json::from_str::<serde_json::Value>(&text)
-        .ok()
-        .and_then(|v| v.get("device")?.as_str().map(str::to_string))
-        .is_none_or(|device| device == who.id_text())
 }
 
 /// What is wrong when the journal records a completed archive of VLUN A but

@@ -57,3 +57,44 @@ fn a_start_says_when_the_files_were_not_closed_cleanly() {
     hot.restart_logged();
     assert!(!hot.log().contains(NOTICE), "{}", hot.log());
 }
+
+/// What a start mends without refusing the files is said, with the cause told by how
+/// the server stopped: bytes appended to `device.owm` and a damaged superblock copy
+/// after a clean stop are damage (the data is served as flushed); the next start,
+/// after the repair, says nothing.
+#[test]
+fn a_start_says_what_it_mended_and_why() {
+    if !have(&["nbdkit"]) {
+        return;
+    }
+    let mut s = Server::create_logged("cow", 16);
+    write_flushed(&s, 0x33);
+    assert!(s.terminate().success());
+    let meta = s.dir().join("device.owm");
+    let mut bytes = std::fs::read(&meta).unwrap();
+    bytes.extend_from_slice(&[0x5A; 5]);
+    std::fs::write(&meta, bytes).unwrap();
+    let sb = s.dir().join("device.owm.super");
+    let mut copies = std::fs::read(&sb).unwrap();
+    copies[70] ^= 0x01;
+    std::fs::write(&sb, copies).unwrap();
+    s.restart_logged();
+    let log = s.log();
+    assert!(
+        log.contains(
+            "device.owm held 5 bytes past its last whole record (the device was stopped cleanly"
+        ),
+        "{log}"
+    );
+    assert!(
+        log.contains("device.owm.super had one of its two copies damaged or missing (the device was stopped cleanly"),
+        "{log}"
+    );
+    assert!(!log.contains(NOTICE), "{log}");
+    let mut c = Nbd::connect(&s.socket(), "vlun-a").unwrap();
+    assert_eq!(c.read(0, 4096).unwrap(), Ok(vec![0x33; 4096]));
+    drop(c);
+    assert!(s.terminate().success());
+    s.restart_logged();
+    assert!(!s.log().contains("note: "), "{}", s.log());
+}

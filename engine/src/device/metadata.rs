@@ -47,9 +47,8 @@ pub(crate) struct Metadata {
     pub(super) diverged: BTreeSet<u64>,
     /// Backed-up phase: an archive of VLUN A completed (journaled `ArchiveComplete`).
     pub(super) archive_complete: bool,
-    /// Integrity mode: the blocks the last recovery re-summed (marked, and holding
-    /// other bytes than their checksum covered).
-    pub(super) resummed_at_recovery: u64,
+    /// What the open that made this device mended ([`crate::Repairs`]).
+    pub(super) repairs: crate::Repairs,
 }
 
 /// Appends after which [`Device::flush`](super::Device::flush) rewrites the journal as a snapshot. A snapshot
@@ -77,7 +76,7 @@ impl Metadata {
             unsummed_flushing: BTreeMap::new(),
             diverged: BTreeSet::new(),
             archive_complete: false,
-            resummed_at_recovery: 0,
+            repairs: crate::Repairs::default(),
         }
     }
 

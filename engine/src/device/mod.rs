@@ -412,7 +412,21 @@ impl<S: BlockStore> Device<S> {
 
     /// Records how many blocks the recovery re-summed.
     pub(crate) fn set_resummed_at_recovery(&self, blocks: u64) {
-        sync::lock(&self.meta).resummed_at_recovery = blocks;
+        sync::lock(&self.meta).repairs.resummed_blocks = blocks;
+    }
+
+    /// Records what the open of the device's files cut off or rewrote before the
+    /// recovery: the metadata file's torn tail (bytes) and a damaged superblock copy.
+    pub(crate) fn set_file_repairs(&self, torn_tail_bytes: u64, superblock_copy_damaged: bool) {
+        let repairs = &mut sync::lock(&self.meta).repairs;
+        repairs.torn_tail_bytes = torn_tail_bytes;
+        repairs.superblock_copy_damaged = superblock_copy_damaged;
+    }
+
+    /// What the open that made this device mended without refusing its files
+    /// ([`crate::Repairs`], [`crate::Repairs::notes`]); all zero for a created device.
+    pub fn repairs(&self) -> crate::Repairs {
+        sync::lock(&self.meta).repairs
     }
 
     /// Integrity mode: the blocks the recovery that made this device re-summed, 0
@@ -421,7 +435,7 @@ impl<S: BlockStore> Device<S> {
     /// covers: a crash between its data and its checksum (ARCHITECTURE.md, "Integrity
     /// mode"). Damage the disk did to such a block before the recovery goes undetected.
     pub fn resummed_at_recovery(&self) -> u64 {
-        sync::lock(&self.meta).resummed_at_recovery
+        self.repairs().resummed_blocks
     }
 
     /// Installs the restored "archive complete" fact.
