@@ -168,6 +168,9 @@ fn decode_v2(copy: &[u8]) -> Option<Superblock> {
     })
 }
 
+/// Decodes one copy of a format: `None` when it is not a valid one.
+type Decode = fn(&[u8]) -> Option<Superblock>;
+
 /// Whether `copy` is a valid copy of the first format (`seq | durable_len | crc32`,
 /// the CRC over the first 16 bytes).
 fn is_first_format(copy: &[u8]) -> bool {
@@ -221,7 +224,7 @@ pub fn read_whole(meta: &Path) -> Result<(Superblock, bool), MetaError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(refused("missing")),
         Err(e) => return Err(io_error(&path, "open", e)),
     }
-    let formats: [(usize, fn(&[u8]) -> Option<Superblock>); 3] = [
+    let formats: [(usize, Decode); 3] = [
         (COPY_BYTES as usize, decode),
         (COPY_BYTES_V3, decode_v3),
         (COPY_BYTES_V2, decode_v2),
