@@ -4,10 +4,11 @@
 //! `baseline` policy, every other policy's paired difference to it over the same seeds
 //! (how many seeds pair, the mean, 95 % interval, whether the differences differ,
 //! whether the interval excludes 0; empty where there is no interval), the ratio of the
-//! two rows' means, and the half-width the difference's interval would have without
-//! pairing (Welch, from the two rows' own samples), to show what pairing gains. A row's
-//! n, mean and interval (and so the ratio and Welch's half-width) count every seed its
-//! policy has a value on; the paired columns only the seeds both have a value on.
+//! two policies' means, and the half-width the difference's interval would have without
+//! pairing (Welch), to show what pairing gains. A row's n, mean and interval count
+//! every seed its policy has a value on; the paired columns, the ratio and Welch's
+//! half-width only the seeds both have a value on (`diff_n`), so that a seed one policy
+//! lost (a limit cut its run) never tips the ratio against the paired difference.
 //! Where every seed gave the same value (or the same difference) the seeds are no
 //! replications: no interval is reported and nothing is claimed significant
 //! (`seeds_differ`, `diff_seeds_differ` = `false`).
@@ -310,13 +311,8 @@ pub fn rows(
                 row.push(b.to_string());
                 match base.filter(|_| policy != b) {
                     Some(h) => {
-                        let base_values = values(&h.rows, seed_col, col);
-                        // The baseline row's own sample: every seed it has a value on,
-                        // as its row of this table gives n and mean.
-                        let b_summary =
-                            summary(&base_values.iter().map(|x| x.1).collect::<Vec<_>>());
                         // Pairs by seed: only the seeds both ran.
-                        let bs = by_seed(base_values);
+                        let bs = by_seed(values(&h.rows, seed_col, col));
                         let (mut p, mut q) = (Vec::new(), Vec::new());
                         for (seed, x) in &xs {
                             if let Some(y) = bs.get(seed.as_str()) {
@@ -336,11 +332,11 @@ pub fn rows(
                             Some(_) => d.excludes_zero().to_string(),
                             None => String::new(),
                         });
-                        // The two rows' means, each over all its seeds.
-                        row.push(cell(ratio(&s, &b_summary)));
-                        // What the interval would be without pairing (Welch), from the
-                        // two rows' own samples.
-                        row.push(cell(unpaired_half_width(&s, &b_summary)));
+                        // The two means and what the interval would be without pairing
+                        // (Welch), over the seeds that pair.
+                        let (ps, qs) = (summary(&p), summary(&q));
+                        row.push(cell(ratio(&ps, &qs)));
+                        row.push(cell(unpaired_half_width(&ps, &qs)));
                     }
                     None => row.extend(std::iter::repeat_n(String::new(), 8)),
                 }
@@ -758,8 +754,8 @@ mod tests {
         /// Every cell of `stats.csv`, for two policies whose metric is empty on some
         /// seeds, equals a straightforward computation: each row's n, mean, sd and
         /// interval over the seeds it has a value on; the paired columns over the
-        /// seeds both have a value on (`diff_n` of them); the ratio of the two rows'
-        /// means and Welch's half-width from the two rows' own samples.
+        /// seeds both have a value on (`diff_n` of them), and so the ratio of the two
+        /// means and Welch's half-width.
         #[test]
         fn every_cell_matches_a_reference_computation_with_missing_values(
             seeds in proptest::collection::vec((sparse_value(), sparse_value()), 0..14),
@@ -799,7 +795,14 @@ mod tests {
             prop_assert_eq!(at(&h, r, "diff_seeds_differ"), differ.unwrap_or_default());
             let excludes = d.half_width.map(|w| (d.mean - w > 0.0 || d.mean + w < 0.0).to_string());
             prop_assert_eq!(at(&h, r, "diff_excludes_0"), excludes.unwrap_or_default());
-            let ratio = (q.n > 0 && c.n > 0 && q.mean != 0.0).then(|| c.mean / q.mean);
+            let both = |pick: fn(&(i64, i64)) -> i64| -> Vec<i64> {
+                qs.iter().zip(&cs)
+                    .filter_map(|(q, c)| Some(((*q)?, (*c)?)))
+                    .map(|p| pick(&p))
+                    .collect()
+            };
+            let (q, c) = (reference_of(&both(|p| p.0)), reference_of(&both(|p| p.1)));
+            let ratio = (q.n > 0 && q.mean != 0.0).then(|| c.mean / q.mean);
             close(at(&h, r, "ratio"), ratio)?;
             close(at(&h, r, "unpaired_ci95_half_width"), welch(&c, &q))?;
         }
