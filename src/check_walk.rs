@@ -240,6 +240,25 @@ fn verdicts(
     r.merged = Some("check");
     r.seed = Some(wr.plan.seed);
     r.coverage = Some(wr.coverage());
+    r.walks = Some(crate::verdict::WalkSample {
+        walks_planned: wr.walks_planned,
+        walks_done: wr.walks_done,
+        walks_terminal: wr.walks_terminal,
+        depth_max: wr.config.depth.map(|d| d as u64),
+        deepest: wr.deepest as u64,
+        states_visited: wr.states_visited,
+        distinct_states: wr.distinct_states,
+        distinct_exact: !wr.distinct_capped && wr.distinct_shards == 1,
+        stopped: wr.stopped.clone(),
+    });
+    // Said in every unchecked case's reason (JUnit's `skipped` message too): what cut
+    // the sample short.
+    let cut = wr.stopped.as_ref().map_or(String::new(), |why| {
+        format!(
+            "; {why} stopped the run after {} of {} walks",
+            wr.walks_done, wr.walks_planned
+        )
+    });
     let suite = format!("check {} --simulate", wr.config.model_flags());
     for (name, always) in wr.properties() {
         let outcome = if always {
@@ -266,7 +285,7 @@ fn verdicts(
                 }
                 None => Outcome::Unchecked {
                     reason: format!(
-                        "no violation found in {} (random walks prove nothing){}",
+                        "no violation found in {} (random walks prove nothing){}{cut}",
                         wr.covered(),
                         wr.unwitnessed(name).map_or(String::new(), |w| format!(
                             "; its witness \"{w}\" was never reached"
@@ -278,7 +297,7 @@ fn verdicts(
             Outcome::Held
         } else {
             Outcome::Unchecked {
-                reason: format!("not reached in {}", wr.covered()),
+                reason: format!("not reached in {}{cut}", wr.covered()),
             }
         };
         r.push(&suite, name, outcome);

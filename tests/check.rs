@@ -878,7 +878,7 @@ fn check_writes_junit_and_json_verdicts_per_property() {
         assert!(write.taken > 0, "{text}");
         let row = format!("  {:14} {:>12} {:>12}", "write", write.enabled, write.taken);
         assert!(stdout(&o).contains(&row), "{row:?}\n{}", stdout(&o));
-        assert_eq!(v.coverage.witnesses.len(), 5, "{text}");
+        assert_eq!(v.coverage.witnesses.len(), 6, "{text}");
         assert!(
             v.reproduce.starts_with("owm check --variant"),
             "{}",

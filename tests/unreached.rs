@@ -394,7 +394,7 @@ fn run_rows(
 /// never `held`. The same load with the request while a transaction runs claims them
 /// and they hold: the state is reachable on this load; but for A-isolated, which
 /// needs a NEW transaction while VLUN A is live, and that one OLD transaction is not
-/// (`no new transaction while VLUN A was live`). Requested just before an arrival, the
+/// (`no NEW write while VLUN A was live`). Requested just before an arrival, the
 /// backup has that NEW one beside it, and A-isolated holds too.
 #[test]
 fn a_backup_beside_no_transaction_claims_nothing_about_one() {
@@ -478,7 +478,7 @@ fn a_backup_beside_no_transaction_claims_nothing_about_one() {
             assert_eq!(r[inv], "held", "{policy} {inv}: {r:?}");
         }
         assert_eq!(
-            r["A-isolated"], "not claimed (no new transaction while VLUN A was live)",
+            r["A-isolated"], "not claimed (no NEW write while VLUN A was live)",
             "{policy}: {r:?}"
         );
     }

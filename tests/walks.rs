@@ -115,7 +115,7 @@ fn no_violation_found_is_not_held_exit_3() {
     assert_eq!(v["exit_code"], 3);
     assert_eq!(v["seed"], 1);
     let cases = v["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 12);
+    assert_eq!(cases.len(), 13);
     assert!(cases
         .iter()
         .filter(|c| c["name"] == "A-consistent")
@@ -127,7 +127,16 @@ fn no_violation_found_is_not_held_exit_3() {
     assert!(text.contains(unwitnessed), "{text}");
     assert!(
         text.contains(
-            "A-isolated                           no violation found in 30 walks of depth ≤ 12\n"
+            "no-torn-write                        no violation found in 30 walks of depth ≤ 12\n"
+        ),
+        "{text}"
+    );
+    // A-isolated's subject, a NEW write while VLUN A is live, lies deeper than these
+    // walks: said, not passed over.
+    assert!(
+        text.contains(
+            "A-isolated                           no violation found in 30 walks of depth ≤ 12 \
+             (its witness \"a NEW write while VLUN A was live\" was never reached)"
         ),
         "{text}"
     );
@@ -182,7 +191,32 @@ fn no_violation_found_is_not_held_exit_3() {
     assert!(stdout(&o).contains(unwitnessed), "{}", stdout(&o));
     assert!(!stdout(&o).contains(" held"), "{}", stdout(&o));
     assert_eq!(reason(&read_json(&merged_json)), reason(&v));
+    // The sample itself, machine-readable: every walk done, nothing stopped them; the
+    // merge's distinct count is summed over its shards (a bound, not exact).
+    let w = &v["walks"];
+    assert_eq!(
+        (w["walks_planned"].as_u64(), w["walks_done"].as_u64()),
+        (Some(30), Some(30)),
+        "{v}"
+    );
+    assert_eq!(
+        (w["depth_max"].as_u64(), w["deepest"].as_u64()),
+        (Some(12), Some(12)),
+        "{v}"
+    );
+    assert!(w["stopped"].is_null() && w["distinct_exact"] == true, "{v}");
+    let visited = w["states_visited"].as_u64().unwrap();
+    assert!(
+        w["distinct_states"].as_u64().unwrap() < visited && visited <= 30 * 12,
+        "{v}"
+    );
+    let merged = read_json(&merged_json);
+    assert_eq!(merged["walks"]["walks_done"], 30, "{merged}");
+    assert_eq!(merged["walks"]["states_visited"], visited, "{merged}");
+    assert_eq!(merged["walks"]["distinct_exact"], false, "{merged}");
 
+    let cut_json = tmp.path().join("cut.json");
+    let cut_junit = tmp.path().join("cut.xml");
     let o = owm(&[
         "check",
         "--simulate",
@@ -194,6 +228,10 @@ fn no_violation_found_is_not_held_exit_3() {
         "1",
         "--trace-dir",
         &dir,
+        "--json",
+        &s(&cut_json),
+        "--junit",
+        &s(&cut_junit),
     ]);
     assert_eq!(code(&o), 3, "{}", stdout(&o));
     assert!(
@@ -201,6 +239,23 @@ fn no_violation_found_is_not_held_exit_3() {
         "{}",
         stdout(&o)
     );
+    // What cut the sample is in the JSON's `walks` and in every unchecked reason, so
+    // in JUnit's `skipped` messages too.
+    let v = read_json(&cut_json);
+    let w = &v["walks"];
+    assert_eq!(w["stopped"], "the state budget", "{v}");
+    let done = w["walks_done"].as_u64().unwrap();
+    assert!(done < 30, "{v}");
+    let said = format!("; the state budget stopped the run after {done} of 30 walks");
+    assert!(
+        json_cases(&v)
+            .iter()
+            .filter(|c| c["verdict"] == "unchecked")
+            .all(|c| c["reason"].as_str().unwrap().ends_with(&said)),
+        "{v}"
+    );
+    let junit = std::fs::read_to_string(&cut_junit).unwrap();
+    assert!(junit.contains(&said), "{junit}");
 }
 
 #[test]

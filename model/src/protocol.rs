@@ -35,7 +35,8 @@ use crate::narrate::{bits, short_writer, writer, Notes};
 use crate::program::{self, Op, Program, Role, INITIAL_BALANCE};
 use crate::state::{release, State, Status, TxnState, BLOCK_BYTES_MAX, LOCK_ITEMS_MAX};
 use crate::verdicts::{
-    verdicts, A_ARCHIVED, A_CONSISTENT_REACHED, A_RETIRED, RUN_ENDED, SPLIT_BOTH_ACTIVE,
+    verdicts, A_ARCHIVED, A_CONSISTENT_REACHED, A_RETIRED, NEW_WRITE_A_LIVE, RUN_ENDED,
+    SPLIT_BOTH_ACTIVE,
 };
 
 /// What the model can do next.
@@ -749,6 +750,7 @@ impl Model for OwmModel {
             Property::<Self>::sometimes(A_ARCHIVED, a_archived),
             Property::<Self>::sometimes(A_RETIRED, a_retired),
             Property::<Self>::sometimes(RUN_ENDED, run_ended),
+            Property::<Self>::sometimes(NEW_WRITE_A_LIVE, new_write_a_live),
         ]
     }
 }
@@ -841,4 +843,14 @@ fn a_retired(m: &OwmModel, s: &State) -> bool {
 }
 fn run_ended(m: &OwmModel, s: &State) -> bool {
     m.witness(4, s.ended)
+}
+fn new_write_a_live(m: &OwmModel, s: &State) -> bool {
+    // The phase only moves on, so a NEW write seen while A is live was made while it was.
+    let live = matches!(s.phase(), Phase::Split | Phase::BackedUp);
+    let new_wrote = m
+        .programs
+        .iter()
+        .zip(&s.txns)
+        .any(|(p, t)| p.role == Role::New && t.written != 0);
+    m.witness(5, live && new_wrote)
 }

@@ -952,7 +952,7 @@ mod tests {
         }
         let ok = walk(&cfg(""), &WalkPlan::new(1, 50), &|| false).unwrap();
         assert!(ok.violations.is_empty(), "{}", ok.render());
-        assert_eq!(ok.reached.len(), 5, "{}", ok.render());
+        assert_eq!(ok.reached.len(), 6, "{}", ok.render());
         assert_eq!(ok.walks_terminal, 50);
         assert!(ok.distinct_states > 50 && ok.distinct_states < ok.states_visited);
     }

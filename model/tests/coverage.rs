@@ -78,6 +78,12 @@ fn witness_depths_follow_the_protocol_and_repeat() {
     assert_eq!(depth(model::verdicts::A_RETIRED), consistent + 2);
     assert!(depth(model::verdicts::RUN_ENDED) > consistent + 2);
     assert!(depth(model::verdicts::SPLIT_BOTH_ACTIVE) < consistent);
+    // A NEW transaction that has begun may still wait for the OLD ones' block locks:
+    // its first write while VLUN A is live (what A-isolated judges) lies deeper than the
+    // split with both active, and is reached before the retire (A is live then).
+    let new_write = depth(model::verdicts::NEW_WRITE_A_LIVE);
+    assert!(new_write > depth(model::verdicts::SPLIT_BOTH_ACTIVE));
+    assert!(new_write <= r.max_depth);
     assert!(depth(model::verdicts::RUN_ENDED) <= r.max_depth);
     // One thread: the same configuration gives the same coverage.
     assert_eq!(checked("--variant cow").coverage, r.coverage);

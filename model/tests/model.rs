@@ -355,15 +355,21 @@ fn a_depth_bound_cuts_the_space_and_says_so() {
     assert!(bounded.unique_states < full.unique_states);
     assert!(full.complete() && full.cut_states == 0);
     // Too shallow to reach the end of a run: B-complete cannot be judged, so it is not
-    // said to hold, and its `sometimes` witness says it was not reached. A-isolated,
-    // whose witness (the split with both kinds active) is within the bound, held there.
+    // said to hold, and its `sometimes` witness says it was not reached; nor can
+    // A-isolated, whose witness (a NEW write while VLUN A is live) lies deeper than the
+    // split with both kinds active. No-torn-write, whose witness is that split, held.
     assert!(!bounded.complete() && bounded.cut_states > 0);
     assert_eq!(
         bounded.verdict("B-complete"),
         "not reached within depth 8 (its witness \"run ended\" was never reached)"
     );
     assert_eq!(bounded.verdict("run ended"), "not reached within depth 8");
-    assert_eq!(bounded.verdict("A-isolated"), "held within depth 8");
+    assert_eq!(
+        bounded.verdict("A-isolated"),
+        "not reached within depth 8 (its witness \"a NEW write while VLUN A was live\" was \
+         never reached)"
+    );
+    assert_eq!(bounded.verdict("no-torn-write"), "held within depth 8");
     assert!(!bounded.ok());
     let text = bounded.render();
     assert!(

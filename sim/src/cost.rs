@@ -150,13 +150,12 @@ pub struct Marks {
     /// ([`crate::Unreached::NoTransactionBeside`]).
     #[serde(skip)]
     pub beside_txn: bool,
-    /// A NEW transaction of this cycle ran while its VLUN A was live: an attempt
-    /// admitted on VLUN B after the split, at a tick before VLUN A was gone (retired,
-    /// dropped, given up, or the copy to B' begun), that ended at a tick after the
-    /// split (the rule of [`Marks::beside_txn`]). Only then was A-isolated put to the
-    /// test: VLUN A holds no write of a NEW transaction, and a cycle that had only
-    /// OLD ones beside it had none that could have written there
-    /// ([`crate::Unreached::NoNewTransaction`]). Backup-faithful and non-disruption
+    /// A NEW transaction of this cycle wrote a block while its VLUN A was live: an
+    /// attempt admitted on VLUN B after the split wrote through it before VLUN A was
+    /// gone (retired or dropped). Only then was A-isolated put to the test: VLUN A
+    /// holds no write of a NEW transaction; a cycle with only OLD ones beside it, or
+    /// NEW ones that read only or waited for locks until VLUN A was gone, had no write
+    /// that could have leaked there ([`crate::Unreached::NoNewTransaction`]). Backup-faithful and non-disruption
     /// need no NEW one: an OLD transaction running through the split or the copy
     /// writes the image the archive must carry and can wait for the backup.
     #[serde(skip)]

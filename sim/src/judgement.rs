@@ -143,10 +143,11 @@ pub enum Unreached {
     /// transactions was put to the test. Every invariant about a backup.
     NoTransactionBeside,
     /// A-isolated: the cycles that split ran beside transactions, but no NEW one
-    /// (admitted on VLUN B after the split) ran while their VLUN A was live
+    /// (admitted on VLUN B after the split) wrote while their VLUN A was live
     /// ([`Marks::beside_txn_new`](crate::Marks::beside_txn_new)): only OLD
-    /// transactions, which write VLUN A by design, ran beside the backup, so nothing
-    /// could have broken VLUN A's isolation from the NEW ones.
+    /// transactions, which write VLUN A by design, wrote beside the backup (NEW ones
+    /// read only, or waited for locks until VLUN A was gone), so nothing could have
+    /// broken VLUN A's isolation from the NEW ones.
     NoNewTransaction,
     /// The workload's transactions do not keep the sum of the record values (every
     /// workload but bank transfers): bank-conserved has no sum to check.
@@ -156,7 +157,7 @@ pub enum Unreached {
 impl Unreached {
     /// The words the verdict tables use: `no backup`, `no split`, `A never consistent`,
     /// `no archive`, `no retire`, `no copy to B'`, `request after the last transaction`,
-    /// `no transaction during the backup`, `no new transaction while VLUN A was live`,
+    /// `no transaction during the backup`, `no NEW write while VLUN A was live`,
     /// `no sum to conserve`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -168,7 +169,7 @@ impl Unreached {
             Unreached::NoCopyToBPrime => "no copy to B'",
             Unreached::RequestAfterTransactions => "request after the last transaction",
             Unreached::NoTransactionBeside => "no transaction during the backup",
-            Unreached::NoNewTransaction => "no new transaction while VLUN A was live",
+            Unreached::NoNewTransaction => "no NEW write while VLUN A was live",
             Unreached::NoSum => "no sum to conserve",
         }
     }
@@ -634,7 +635,7 @@ impl RunResult {
     /// [`crate::Marks::beside_txn_b_prime`] or [`crate::Marks::beside_txn_waits`]:
     /// before the first arrival, in a lull) neither
     /// ([`Unreached::NoTransactionBeside`]), and only the cycles whose copy ran beside
-    /// one reach the states above; A-isolated's, beside a NEW one too
+    /// one reach the states above; A-isolated's, beside a NEW one's write too
     /// ([`crate::Marks::beside_txn_new`]), else [`Unreached::NoNewTransaction`]. A
     /// violation observed of `invariant` shows its state was reached: never unreached.
     pub fn unreached(&self, invariant: Invariant) -> Option<Unreached> {
@@ -716,7 +717,7 @@ impl RunResult {
 
     /// Why no cycle put `invariant` to the test beside a transaction, though some
     /// request came while transactions ran. A-isolated: a cycle beside transactions
-    /// split, but had no NEW one beside it ([`Unreached::NoNewTransaction`]); or the
+    /// split, but no NEW one wrote beside it ([`Unreached::NoNewTransaction`]); or the
     /// cycles beside transactions never split, and no other did
     /// ([`Unreached::NoSplit`]). Otherwise no transaction ran beside the backup
     /// ([`Unreached::NoTransactionBeside`]).

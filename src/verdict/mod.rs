@@ -743,6 +743,31 @@ pub struct SearchStates {
     pub depth: u64,
 }
 
+/// What random walks (`owm check --simulate`, and `owm merge` of their shards) sampled
+/// of the space: their verdicts prove nothing, and this says how much they saw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WalkSample {
+    /// Walks asked for (a shard's share, or all of them).
+    pub walks_planned: u64,
+    /// Walks run to their end: fewer than planned when `stopped` says why.
+    pub walks_done: u64,
+    /// Walks that ended in a terminal state; the others stopped at `depth_max`.
+    pub walks_terminal: u64,
+    /// The depth bound (`--depth`), states on a walk; `None`: none.
+    pub depth_max: Option<u64>,
+    /// States on the deepest walk.
+    pub deepest: u64,
+    /// States visited over all walks, repeats included.
+    pub states_visited: u64,
+    /// Distinct states seen: exact when `distinct_exact`, else a bound (a lower one
+    /// when the fingerprint set was full, an upper one summed over merged shards).
+    pub distinct_states: u64,
+    pub distinct_exact: bool,
+    /// What stopped the run before every planned walk was done (`the timeout`,
+    /// `--states-max`, an interrupt); `None`: nothing did.
+    pub stopped: Option<String>,
+}
+
 /// Everything a command established: the JSON summary's shape.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -771,6 +796,10 @@ pub struct Report {
     /// did not explore (absent for the other commands and for random walks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub states: Option<SearchStates>,
+    /// `check --simulate` and a `merge` of its shards: what the walks sampled (absent
+    /// for the other commands and for an exhaustive check).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub walks: Option<WalkSample>,
     /// `run`, `sweep`, `merge`: the suites whose backup was given up or abandoned (always
     /// present; empty when none was), each with
     /// why (`quiesce: backup given up: quiesce deadline missed 3 times`; both ways,
@@ -870,6 +899,7 @@ impl Report {
             cases: Vec::new(),
             coverage: None,
             states: None,
+            walks: None,
             backups_lost: Vec::new(),
             backup_cycles_lost: 0,
             suite_reproduce: Default::default(),

@@ -1,6 +1,7 @@
 //! Which spans of a backup cycle ran beside a transaction ([`crate::Marks::beside_txn`],
-//! [`crate::Marks::beside_txn_new`], [`crate::Marks::beside_txn_b_prime`],
-//! [`crate::Marks::beside_txn_waits`]), decided by ticks alone.
+//! [`crate::Marks::beside_txn_b_prime`], [`crate::Marks::beside_txn_waits`]), decided
+//! by ticks alone. ([`crate::Marks::beside_txn_new`] is set by a NEW attempt's write
+//! itself, `World::write_step`.)
 //!
 //! The rule: an attempt runs beside a span `[start, end]` when it overlaps it for a
 //! positive time: it arrived at a tick before `end` and ended at a tick after
@@ -36,10 +37,8 @@ pub(super) struct Beside {
     copy_from: Tick,
     /// The spans opened in the tick in progress, with their cycle's number.
     opened: Vec<(Span, u32)>,
-    /// The tick in which an attempt last arrived and ended, and in which a NEW
-    /// attempt (admitted after a split) last was admitted and ended.
+    /// The tick in which an attempt last arrived and ended.
     point_at: Option<Tick>,
-    point_new_at: Option<Tick>,
 }
 
 impl World<'_> {
@@ -64,16 +63,12 @@ impl World<'_> {
         self.beside.opened.push((span, number));
     }
 
-    /// Attempt `att` ends now: noted when it arrived (or, a NEW one, was admitted) in
-    /// this very tick, for [`World::tick_over`].
+    /// Attempt `att` ends now: noted when it arrived in this very tick, for
+    /// [`World::tick_over`].
     pub(super) fn attempt_ends_beside(&mut self, att: Attempt) {
         let now = self.q.now();
-        let t = &self.txns[att as usize];
-        if t.arrived == now {
+        if self.txns[att as usize].arrived == now {
             self.beside.point_at = Some(now);
-        }
-        if t.begun && !t.old && t.admitted == Some(now) {
-            self.beside.point_new_at = Some(now);
         }
     }
 
@@ -94,27 +89,16 @@ impl World<'_> {
         let now = self.q.now();
         let opened = std::mem::take(&mut self.beside.opened);
         let point = self.beside.point_at.take() == Some(now);
-        let point_new = self.beside.point_new_at.take() == Some(now);
         if self.cycle.is_some() {
             let busy = self.attempts_in_flight();
             let copy_open = !self.cycle_copy_of_a_over();
             let b_prime_open = self.detach_copy.is_some();
             let (cycle_from, copy_from) = (self.beside.cycle_from, self.beside.copy_from);
-            // VLUN A is live: split, and neither gone nor given up.
-            let a_live_since = self.marks.split.filter(|_| copy_open);
-            let new_in_flight = a_live_since.is_some()
-                && !self.marks.beside_txn_new
-                && busy
-                && self
-                    .txns
-                    .iter()
-                    .any(|t| t.stage != Stage::Done && t.begun && !t.old);
             let m = &mut self.marks;
             m.beside_txn_waits |= busy || point && cycle_from < now;
             m.beside_txn |= copy_open && (busy || point && copy_from < now);
             m.beside_txn_b_prime |=
                 b_prime_open && (busy || point && m.detach_start.is_some_and(|s| s < now));
-            m.beside_txn_new |= new_in_flight || point_new && a_live_since.is_some_and(|s| s < now);
         }
         // A span one tick long: beside it, the attempts that straddle the tick.
         let mut straddle = None;

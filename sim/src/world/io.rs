@@ -278,6 +278,7 @@ impl World<'_> {
             Err(e) if faults::injected(&e) => {
                 self.refill_cache(att, block);
                 self.log_block_write(id, vlun, block);
+                self.note_new_write(att, vlun);
                 return self.write_failed(att);
             }
             // A block the write had to read first (copy-on-write's preserved copy)
@@ -295,6 +296,7 @@ impl World<'_> {
                 self.tally.vlun_b_writes_old_active += 1;
             }
         }
+        self.note_new_write(att, vlun);
         if self.oracle.is_some() {
             let digest = zero_extended_digest(&self.buf, self.layout.block_size);
             self.log(Event::WriteBlock {
@@ -546,6 +548,19 @@ impl World<'_> {
     }
 
     /// Records a block write of `self.buf` (its digest names the content).
+    /// Attempt `att` wrote (or tried to write) a block through `vlun`: a NEW attempt's
+    /// write through VLUN B after this cycle's split and before VLUN A was retired or
+    /// dropped puts A-isolated to the test ([`crate::Marks::beside_txn_new`]).
+    fn note_new_write(&mut self, att: Attempt, vlun: Vlun) {
+        if vlun == Vlun::B
+            && !self.a_retired
+            && self.marks.split.is_some()
+            && !self.txns[att as usize].old
+        {
+            self.marks.beside_txn_new = true;
+        }
+    }
+
     fn log_block_write(&mut self, txn: TxnId, vlun: Vlun, block: u64) {
         if self.oracle.is_some() {
             let digest = zero_extended_digest(&self.buf, self.layout.block_size);

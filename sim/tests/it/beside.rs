@@ -3,7 +3,8 @@
 //! verdict rows say. The rule: an attempt ran beside a span `[start, end]` when it
 //! arrived at a tick before `end` and ended at a tick after `start`, whatever the
 //! order of the events within a tick. A-isolated needs a NEW attempt (begun after the
-//! cycle's split) beside VLUN A's life by the same rule.
+//! cycle's split) to have written through VLUN B while VLUN A was live: after the
+//! split and before VLUN A was retired or dropped, in the history's order of events.
 
 use std::collections::HashMap;
 
@@ -27,11 +28,10 @@ fn overlaps(arrived: Tick, ended: Tick, (start, end): (Tick, Tick)) -> bool {
 
 /// A cycle's spans, read from its milestones and its window: the cycle, the copy of
 /// VLUN A (from its start or last quiesce retry until VLUN A retired or was dropped,
-/// else the cycle's end), VLUN A's life after the split, the copy to B'.
+/// else the cycle's end), the copy to B'.
 struct Spans {
     cycle: (Tick, Tick),
     copy: (Tick, Tick),
-    a_live: Option<(Tick, Tick)>,
     b_prime: Option<(Tick, Tick)>,
 }
 
@@ -47,7 +47,6 @@ fn spans(c: &CycleResult) -> Option<Spans> {
     Some(Spans {
         cycle: (start, end),
         copy: (copy_start, copy_end),
-        a_live: m.split.map(|s| (s, copy_end)),
         b_prime: m.detach_start.map(|s| (s, m.detach_end.unwrap_or(end))),
     })
 }
@@ -81,43 +80,56 @@ impl Beside {
     }
 }
 
-/// An attempt as its timeline row gives it: arrival, admission, end, and the split
-/// (by its place among the history's splits, 1-based) it began after, if any.
+/// An attempt as its timeline row gives it: arrival and end.
 struct Attempt {
     arrived: Tick,
-    admitted: Option<Tick>,
     ended: Tick,
-    after_split: usize,
 }
 
-fn attempts(r: &RunResult, h: &History) -> Vec<Attempt> {
-    // Which split each attempt began after, by the history's order of events (the
-    // engine's OLD / NEW, which an event before or after the split decides).
-    let mut splits = 0;
-    let mut after_split = HashMap::new();
-    for s in &h.events {
-        match &s.event {
-            Event::Split => splits += 1,
-            Event::Begin { txn, .. } => {
-                after_split.insert(*txn, splits);
-            }
-            _ => {}
-        }
-    }
+fn attempts(r: &RunResult) -> Vec<Attempt> {
     r.transactions
         .iter()
         .map(|t| Attempt {
             arrived: t.arrived_ticks,
-            admitted: t.admitted_ticks,
             ended: t.ended_ticks.expect("every attempt ends"),
-            after_split: after_split.get(&t.txn).copied().unwrap_or(0),
         })
         .collect()
 }
 
+/// For each split of the history (1-based, by its place), whether a NEW attempt (one
+/// that began after it) wrote a block through VLUN B before VLUN A was retired or
+/// dropped.
+fn new_writes_a_live(h: &History) -> HashMap<usize, bool> {
+    let mut splits = 0;
+    let mut a_live = false;
+    let mut new_txns = HashMap::new();
+    let mut wrote = HashMap::new();
+    for s in &h.events {
+        match &s.event {
+            Event::Split => {
+                splits += 1;
+                a_live = true;
+                wrote.insert(splits, false);
+            }
+            Event::Retire { .. } | Event::Abandon => a_live = false,
+            Event::Begin { txn, .. } if splits > 0 => {
+                new_txns.insert(*txn, splits);
+            }
+            Event::WriteBlock { txn, vlun, .. }
+                if a_live && *vlun == engine::Vlun::B && new_txns.get(txn) == Some(&splits) =>
+            {
+                wrote.insert(splits, true);
+            }
+            _ => {}
+        }
+    }
+    wrote
+}
+
 /// What ran beside each cycle, by the rule alone.
 fn recompute(r: &RunResult, h: &History) -> Vec<Beside> {
-    let all = attempts(r, h);
+    let all = attempts(r);
+    let new_writes = new_writes_a_live(h);
     let mut split_number = 0;
     r.cycles
         .iter()
@@ -132,13 +144,7 @@ fn recompute(r: &RunResult, h: &History) -> Vec<Beside> {
             let any = |span: (Tick, Tick)| all.iter().any(|a| overlaps(a.arrived, a.ended, span));
             Beside {
                 copy: any(sp.copy),
-                new: match (split, sp.a_live) {
-                    (Some(k), Some(live)) => all.iter().any(|a| {
-                        a.after_split == k
-                            && a.admitted.is_some_and(|at| overlaps(at, a.ended, live))
-                    }),
-                    _ => false,
-                },
+                new: split.is_some_and(|k| new_writes[&k]),
                 b_prime: sp.b_prime.is_some_and(any),
                 waits: any(sp.cycle),
             }
@@ -168,7 +174,7 @@ struct Seen {
 fn check(label: &str, r: &RunResult, h: &History, seen: &mut Seen) -> Vec<String> {
     let mut failures = Vec::new();
     let want = recompute(r, h);
-    let all = attempts(r, h);
+    let all = attempts(r);
     let last_end = all.iter().map(|a| a.ended).max().unwrap_or(0);
     for (c, w) in r.cycles.iter().zip(&want) {
         if Beside::of(&c.marks) != *w {
@@ -420,7 +426,7 @@ fn busy_cycles_ran_beside_transactions_exactly_when_the_ticks_say_so() {
 /// The verifier's run: 300 transfers on 1,024 accounts, a backup requested when the
 /// only transfer in flight (an OLD one) is about to end and none is to arrive. Under
 /// write logging the split has OLD transactions only: A-isolated has nothing to test
-/// (`no new transaction while VLUN A was live`), while that OLD transfer ran through
+/// (`no NEW write while VLUN A was live`), while that OLD transfer ran through
 /// the split, so A-consistent, backup-faithful and non-disruption are held. One tick
 /// later the request comes in the very tick it ends: the request is after the last
 /// transaction.
@@ -473,7 +479,7 @@ fn a_split_beside_old_transactions_only_claims_no_isolation() {
             assert!(m.beside_txn && !m.beside_txn_new, "{m:?}");
             assert_eq!(
                 verdict(&r, Invariant::AIsolated),
-                "not claimed (no new transaction while VLUN A was live)"
+                "not claimed (no NEW write while VLUN A was live)"
             );
             for i in [
                 Invariant::AConsistent,
