@@ -416,6 +416,69 @@ pub fn no_spread_note(
     (!parts.is_empty()).then(|| format!("stats.csv: {}", parts.join("; ")))
 }
 
+/// The line `owm sweep` and `owm merge` print when a row's 95 % interval (`ci95_low`
+/// of `stats`, as [`rows`] gives them for `axes` and `baseline`) reaches below 0 for a
+/// metric no seed's value was below 0 on (in `sweep_rows`, under `sweep_header`):
+/// values no seed can take, a sign that the seeds' values are far from normal (most at
+/// 0 and a few large, as a p99 admission delay at a light load), where the Student-t
+/// interval's 95 % is not to be trusted. Per metric, in how many of its rows, naming
+/// them when at most 3; `None` when there are none.
+pub fn below_floor_note(
+    axes: &[String],
+    stats: &[Vec<String>],
+    baseline: Option<&str>,
+    sweep_header: &[String],
+    sweep_rows: &[Vec<String>],
+) -> Option<String> {
+    let h = header(axes, baseline.is_some());
+    let at = |name: &str| h.iter().position(|c| c == name);
+    let (metric, low) = (at("metric")?, at("ci95_low")?);
+    let never_negative = |m: &str| {
+        sweep_header.iter().position(|c| c == m).is_some_and(|c| {
+            sweep_rows
+                .iter()
+                .filter_map(|r| Value::parse(r.get(c)?))
+                .all(|v| v.to_f64() >= 0.0)
+        })
+    };
+    let mut by_metric: Vec<(&str, Vec<&Vec<String>>, usize, bool)> = Vec::new();
+    for r in stats {
+        let i = match by_metric.iter().position(|m| m.0 == r[metric]) {
+            Some(i) => i,
+            None => {
+                by_metric.push((&r[metric], Vec::new(), 0, never_negative(&r[metric])));
+                by_metric.len() - 1
+            }
+        };
+        by_metric[i].2 += 1;
+        let below = r[low].parse::<f64>().is_ok_and(|v| v < 0.0);
+        if by_metric[i].3 && below {
+            by_metric[i].1.push(r);
+        }
+    }
+    let listed: Vec<String> = by_metric
+        .iter()
+        .filter(|m| !m.1.is_empty())
+        .map(|(m, rows, total, _)| {
+            let mut t = format!("{m} in {} of {total} rows", rows.len());
+            if rows.len() <= 3 {
+                let named: Vec<String> = rows.iter().map(|r| row_name(axes, r)).collect();
+                t.push_str(&format!(" ({})", named.join("; ")));
+            }
+            t
+        })
+        .collect();
+    (!listed.is_empty()).then(|| {
+        format!(
+            "stats.csv: a 95 % CI reaches below 0, a value no seed took: {}; the seeds' values \
+             there are far from normal (most at or near 0, a few large), where the Student-t \
+             interval does not hold 95 %: read the per-seed values in sweep.csv, or run more \
+             seeds",
+            listed.join(", ")
+        )
+    })
+}
+
 /// A row of `stats.csv` named by its policy and axis values (`cow at
 /// workload.write_fraction = 0.1`).
 fn row_name(axes: &[String], r: &[String]) -> String {
@@ -443,6 +506,42 @@ mod tests {
             seed.to_string(),
             m.to_string(),
         ]
+    }
+
+    /// An interval below 0 is named where no seed's value was below 0 (29 seeds at 0
+    /// and one at 323: a t interval of about [-11, 33]), not where some seed's was, nor
+    /// where the interval stays above 0.
+    #[test]
+    fn an_interval_below_a_floor_no_seed_crossed_is_noted() {
+        let h: Vec<String> = ["index", "x", "policy", "seed", "m"]
+            .map(String::from)
+            .to_vec();
+        let skewed = |last: f64, first: f64| -> Vec<Vec<String>> {
+            (1..=30)
+                .map(|seed| {
+                    let m = match seed {
+                        30 => last,
+                        1 => first,
+                        _ => 0.0,
+                    };
+                    row("800", "quiesce", seed, m)
+                })
+                .collect()
+        };
+        let axes = vec!["x".to_string()];
+        let note = |rows: &[Vec<String>]| {
+            let t = super::rows(&h, rows, 1, &["m".into()], None);
+            below_floor_note(&axes, &t, None, &h, rows)
+        };
+        let n = note(&skewed(323.0, 0.0)).expect("noted");
+        assert!(n.contains("m in 1 of 1 rows (quiesce at x = 800)"), "{n}");
+        // A metric that takes negative values: an interval below 0 is no sign.
+        assert_eq!(note(&skewed(323.0, -1.0)), None);
+        // Values spread evenly away from 0: the interval stays above it.
+        let even: Vec<Vec<String>> = (1..=30)
+            .map(|seed| row("800", "quiesce", seed, 100.0 + seed as f64))
+            .collect();
+        assert_eq!(note(&even), None);
     }
 
     #[test]

@@ -400,8 +400,8 @@ fn seeds_that_cannot_differ_report_no_interval() {
 
 /// A metric empty on some seeds (no retire where the backup was abandoned): each row's
 /// n and mean count its own seeds, `diff_n` the seeds both have, and the `--vs-` plot's
-/// y label gives that count; `ratio` is the two rows' means over each other; a sharded
-/// run merges into the same `stats.csv`.
+/// y label gives that count; `ratio` is the two policies' means over the seeds that
+/// pair; a sharded run merges into the same `stats.csv`.
 #[test]
 fn diff_n_counts_the_pairs_the_vs_plot_says_and_a_merge_keeps() {
     let tmp = tempfile::tempdir().unwrap();
@@ -444,9 +444,18 @@ fn diff_n_counts_the_pairs_the_vs_plot_says_and_a_merge_keeps() {
             // The retire is missing on a seed of each policy: fewer pairs than seeds.
             assert!(pairs < cow.len().max(base.len()), "{rc:?}");
         }
-        let mean = |v: &[(String, f64)]| v.iter().map(|x| x.1).sum::<f64>() / v.len() as f64;
+        // The ratio is over the seeds that pair, as the difference is.
+        let paired = |v: &[(String, f64)], other: &[(String, f64)]| -> f64 {
+            let xs: Vec<f64> = v
+                .iter()
+                .filter(|(seed, _)| other.iter().any(|o| &o.0 == seed))
+                .map(|x| x.1)
+                .collect();
+            xs.iter().sum::<f64>() / xs.len() as f64
+        };
         let ratio: f64 = rc["ratio"].parse().unwrap();
-        assert!((ratio - mean(&cow) / mean(&base)).abs() < 1e-4, "{rc:?}");
+        let want = paired(&cow, &base) / paired(&base, &cow);
+        assert!((ratio - want).abs() < 1e-4, "{rc:?}: want {want}");
         let svg = String::from_utf8(bytes(&whole, &format!("{metric}--vs-logging.svg"))).unwrap();
         let said = if pairs == 1 {
             "paired difference of 1 seed,".to_string()

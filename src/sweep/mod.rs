@@ -394,7 +394,8 @@ pub fn cores() -> usize {
 /// is drawn: the bytes do not depend on it), into `out`; returns
 /// the file names (the plots' in plot order)
 /// and the lines to print after them: when some rows of the statistics have seeds that
-/// all gave the same value ([`sweep_stats::no_spread_note`]), and when a plot has no
+/// all gave the same value ([`sweep_stats::no_spread_note`]) or an interval reaching
+/// below 0 where no seed did ([`sweep_stats::below_floor_note`]), and when a plot has no
 /// value at any point ([`plots::no_value_note`]).
 fn write_files(
     out: &Path,
@@ -427,6 +428,13 @@ fn write_files(
         )?;
         written.push(PLOTS_FILE.to_string());
         notes.extend(sweep_stats::no_spread_note(&axes, &stats, baseline));
+        notes.extend(sweep_stats::below_floor_note(
+            &axes,
+            &stats,
+            baseline,
+            &sw.header(),
+            rows,
+        ));
         notes.extend(plots::no_value_note(&sw.spec.metrics, &plots));
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(jobs.max(1))
