@@ -132,6 +132,13 @@ pub struct LinePlot {
     /// own linear y axis, so that a curve of thousands is not flattened on the axis a
     /// curve of millions needs ([`panels`]); unset: one panel, whatever the scales.
     pub split_scales: bool,
+    /// The y axis is logarithmic: values spanning decades (a disk's million ticks
+    /// beside a flash device's thousand) each read at their own scale, one panel
+    /// ([`y_log_of`] says when a sweep's values want it). A point of 0 or less is not
+    /// drawn (a log axis has no place for it: the caller says so in its series' note)
+    /// and an error bar reaching 0 or below ends at the axis' foot; `split_scales` has
+    /// no effect.
+    pub y_log: bool,
     /// Milestones drawn as vertical lines, each in the panel of its series, in the
     /// style of the timing diagram's marks ([`Milestone`]); none: no line, no legend
     /// entry.
@@ -276,10 +283,77 @@ pub fn scale_caption(p: &LinePlot) -> String {
 /// (`mean inter-arrival time (ticks, log scale)`; `… (log scale)` for a label
 /// without one), so evenly spaced ticks of 50, 100, 200 are read as doublings.
 pub fn x_caption(p: &LinePlot) -> String {
-    match (&p.x_scale, p.x_label.strip_suffix(')')) {
-        (XScale::Log(_), Some(open)) if open.contains(" (") => format!("{open}, log scale)"),
-        (XScale::Log(_), _) => format!("{} (log scale)", p.x_label),
+    match &p.x_scale {
+        XScale::Log(_) => with_log_scale(&p.x_label),
         _ => p.x_label.clone(),
+    }
+}
+
+/// `label` of a log axis: `log scale` beside its unit (`response (ticks, log scale)`),
+/// `… (log scale)` for a label without one; a statistic after the label's last `: `
+/// (`: mean of 8 seeds, 95 % CI`) stays after it.
+fn with_log_scale(label: &str) -> String {
+    let (head, tail) = match label.rsplit_once(": ") {
+        Some((h, t)) => (h, format!(": {t}")),
+        None => (label, String::new()),
+    };
+    match head.strip_suffix(')') {
+        Some(open) if open.contains(" (") => format!("{open}, log scale){tail}"),
+        _ => format!("{head} (log scale){tail}"),
+    }
+}
+
+/// Whether a plot of `series` wants a log y axis: every value drawn is above 0 and
+/// they span two decades or more (largest / smallest ≥ 100), as a log x axis is chosen
+/// ([`XScale::of`]); a value of 0 or below (a difference, a delay of 0) keeps it
+/// linear.
+pub fn y_log_of(series: &[Series]) -> bool {
+    let ys = || {
+        series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|q| q.1))
+            .filter(|y| y.is_finite())
+    };
+    let (lo, hi) = ys().fold((f64::MAX, f64::MIN), |(lo, hi), y| (lo.min(y), hi.max(y)));
+    lo <= hi && lo > 0.0 && hi / lo >= 100.0
+}
+
+/// The plot `p` (with [`LinePlot::y_log`]) in log space: every y its log10, a point of
+/// 0 or less not drawn, an error bar's foot at 0 or below set at the axis' foot (half
+/// the smallest value drawn), one panel. Drawn on a linear axis whose labels say the
+/// values again ([`lines`]).
+fn in_log_space(p: &LinePlot) -> LinePlot {
+    let positive = || {
+        p.series
+            .iter()
+            .flat_map(|s| {
+                s.points
+                    .iter()
+                    .map(|q| q.1)
+                    .chain(s.intervals.iter().flat_map(|b| [b.1, b.2]))
+            })
+            .filter(|y| y.is_finite() && *y > 0.0)
+    };
+    let foot = positive().fold(f64::MAX, f64::min) / 2.0;
+    let log = |y: f64| if y > 0.0 { y.log10() } else { f64::NAN };
+    LinePlot {
+        series: p
+            .series
+            .iter()
+            .map(|s| Series {
+                points: s.points.iter().map(|&(x, y)| (x, log(y))).collect(),
+                intervals: s
+                    .intervals
+                    .iter()
+                    .filter(|b| b.2 > 0.0)
+                    .map(|&(x, lo, hi)| (x, log(lo.max(foot)), log(hi)))
+                    .collect(),
+                ..s.clone()
+            })
+            .collect(),
+        split_scales: false,
+        y_label: with_log_scale(&p.y_label),
+        ..p.clone()
     }
 }
 
@@ -461,7 +535,8 @@ fn bounds(p: &LinePlot, idx: &[usize]) -> ((f64, f64), (f64, f64)) {
         }
         XScale::Categories(names) => (-0.5, names.len().max(1) as f64 - 0.5),
     };
-    (x, pad(fold(|p| p.1), true))
+    // A log y axis (its values already their logs) starts where they do, not at 0.
+    (x, pad(fold(|p| p.1), !p.y_log))
 }
 
 /// An x coordinate (linear or log) with a tick at each of `ticks` and nowhere else.
@@ -500,6 +575,13 @@ fn draw<DB: DrawingBackend>(
     p: &LinePlot,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
+    let logged;
+    let p = if p.y_log {
+        logged = in_log_space(p);
+        &logged
+    } else {
+        p
+    };
     let groups = panels(p);
     let all: Vec<usize> = (0..p.series.len()).collect();
     let (x, _) = bounds(p, &all);
@@ -1002,9 +1084,21 @@ where
         (fwd(r.start), fwd(r.end))
     };
     let categorical = matches!(p.x_scale, XScale::Categories(_));
-    let y_label = {
+    let y_label: Box<dyn Fn(&f64) -> String> = {
         let r = chart.y_range();
-        linear_axis_label(r.start, r.end)
+        if p.y_log {
+            // Values are logs: each tick labelled with the value it stands for.
+            let label = log_axis_label(10f64.powf(r.end));
+            Box::new(move |u: &f64| label(&10f64.powf(*u)))
+        } else {
+            Box::new(linear_axis_label(r.start, r.end))
+        }
+    };
+    // On a log axis, whole decades: at most one tick per decade spanned.
+    let y_ticks = {
+        let r = chart.y_range();
+        p.y_log
+            .then(|| ((r.end - r.start).floor() as usize + 1).clamp(2, 10))
     };
     // The y label set smaller (down to Y_DESC_PX.1) rather than run past the chart.
     let high = f64::from(chart.plotting_area().dim_in_pixel().1);
@@ -1027,6 +1121,11 @@ where
             .label_style(font(13.0))
             .axis_desc_style(font(desc_px))
             .y_label_formatter(&y_label);
+        if let Some(n) = y_ticks {
+            // Light lines evenly spaced in the logs would not stand at 2, 3, … 9 times
+            // a decade: none.
+            mesh.y_labels(n).y_max_light_lines(0);
+        }
         if let Some(f) = x_format {
             mesh.x_label_formatter(f);
         }
@@ -1553,8 +1652,50 @@ mod tests {
             no_interval: None,
             no_value: None,
             split_scales: false,
+            y_log: false,
             marks: Vec::new(),
         }
+    }
+
+    /// A log y axis is chosen for values all above 0 spanning two decades, never for a
+    /// value of 0 or below; drawn, its ticks are whole decades labelled with the values
+    /// they stand for, its caption says so, and an error bar reaching below 0 ends at
+    /// the axis' foot (half the smallest value) instead of leaving the frame.
+    #[test]
+    fn a_log_y_axis_for_values_spanning_decades() {
+        let with = |ys: &[f64]| {
+            cow_plot(
+                "x",
+                XScale::Linear,
+                ys.iter().enumerate().map(|(i, &y)| (i as f64, y)).collect(),
+                None,
+            )
+        };
+        assert!(y_log_of(&with(&[900.0, 1.0e6]).series));
+        assert!(!y_log_of(&with(&[900.0, 80_000.0]).series));
+        assert!(!y_log_of(&with(&[0.0, 900.0, 1.0e6]).series));
+        assert!(!y_log_of(&with(&[-5.0, 900.0, 1.0e6]).series));
+        let mut p = with(&[900.0, 1.0e6]);
+        p.y_label = "response (ticks): mean of 4 seeds, 95 % CI".into();
+        p.series[0].intervals = vec![(0.0, -300.0, 2100.0), (1.0, 8.0e5, 1.2e6)];
+        p.y_log = true;
+        let logged = in_log_space(&p);
+        assert_eq!(
+            logged.y_label,
+            "response (ticks, log scale): mean of 4 seeds, 95 % CI"
+        );
+        assert_eq!(logged.series[0].intervals[0].1, 450f64.log10());
+        let svg = render_svg(&p).unwrap();
+        let texts: Vec<&str> = svg
+            .split("<text")
+            .skip(1)
+            .filter_map(|t| t.split_once('>')?.1.split_once("</text>"))
+            .map(|(t, _)| t.trim())
+            .collect();
+        for decade in ["1 k", "10 k", "100 k", "1 M"] {
+            assert!(texts.contains(&decade), "{decade}: {texts:?}");
+        }
+        assert!(!texts.iter().any(|t| t.contains("200 k")), "{texts:?}");
     }
 
     /// A log axis spans every grid value it has a tick for, one where every seed failed
@@ -1602,6 +1743,7 @@ mod tests {
             no_interval: Some(format!("ringed: {raw}")),
             no_value: None,
             split_scales: false,
+            y_log: false,
             marks: Vec::new(),
         };
         let q = p.shown();
@@ -1688,6 +1830,7 @@ mod tests {
             no_interval: None,
             no_value: None,
             split_scales: false,
+            y_log: false,
             marks: Vec::new(),
         };
         // The SVG element each shape is drawn as, and the policy's colour in it.
@@ -1764,6 +1907,7 @@ mod tests {
             no_interval: None,
             no_value: None,
             split_scales: false,
+            y_log: false,
             marks: Vec::new(),
         }
     }
@@ -1936,6 +2080,7 @@ mod tests {
                     no_interval: None,
                     no_value: None,
                     split_scales: split,
+                    y_log: false,
                     marks: Vec::new(),
                 };
                 assert_eq!(panels(&p).len(), if split { 2 } else { 1 });
@@ -2122,6 +2267,7 @@ mod tests {
             no_interval: None,
             no_value: None,
             split_scales: false,
+            y_log: false,
             marks: Vec::new(),
         };
         let svg = render_svg(&p).unwrap();
@@ -2176,6 +2322,7 @@ mod tests {
             no_interval: None,
             no_value: None,
             split_scales: split,
+            y_log: false,
             marks: Vec::new(),
         }
     }
@@ -2412,6 +2559,7 @@ mod tests {
             no_interval: None,
             no_value: None,
             split_scales: true,
+            y_log: false,
             marks: Vec::new(),
         };
         let svg = render_svg(&plot(&[4304.0])).unwrap();
@@ -2485,6 +2633,7 @@ mod tests {
             no_interval: None,
             no_value: None,
             split_scales: split,
+            y_log: false,
             marks: Vec::new(),
         };
         let cases: [(&[f64], Vec<Vec<usize>>); 6] = [
@@ -2553,6 +2702,7 @@ mod tests {
             no_interval: Some("ringed: one seed, no 95 % CI".into()),
             no_value: None,
             split_scales: true,
+            y_log: false,
             marks: Vec::new(),
         };
         let log = XScale::Log(vec![1.0, 100.0]);

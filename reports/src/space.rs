@@ -187,6 +187,7 @@ pub fn data_area_plot(runs: &[NamedRun]) -> Option<LinePlot> {
         no_interval: None,
         no_value: None,
         split_scales: true,
+        y_log: false,
         marks,
     })
 }
@@ -209,6 +210,7 @@ pub fn space_plot(runs: &[NamedRun]) -> LinePlot {
         no_interval: None,
         no_value: None,
         split_scales: true,
+        y_log: false,
         marks: milestones(runs, Some),
     }
 }

@@ -3,9 +3,12 @@
 //! labels and titles come from `reports::names` (words and units, never raw keys); the
 //! x axis is logarithmic when asked (`scale = "log"`) or when its values span two
 //! decades, and categorical (evenly spaced, named ticks) when they are not numbers.
-//! Policies whose peaks are more than [`reports::lines::SCALE_RATIO`] apart are drawn in
-//! panels of their own scale over the shared x axis ([`reports::lines::panels`], the
-//! rule of a run's extra space plots), the picture saying so under its title.
+//! The y axis is logarithmic when every mean is above 0 and they span two decades
+//! ([`reports::lines::y_log_of`]: a disk's million ticks beside a flash device's
+//! thousand); else policies whose peaks are more than [`reports::lines::SCALE_RATIO`]
+//! apart are drawn in panels of their own scale over the shared x axis
+//! ([`reports::lines::panels`], the rule of a run's extra space plots), the picture
+//! saying so under its title.
 
 use std::collections::{HashMap, HashSet};
 
@@ -527,6 +530,9 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
                     _ => one.to_string(),
                 };
                 let no_interval = Some(format!("ringed: {why}, no 95 % CI"));
+                // Means spanning decades, all above 0 (a disk's beside a flash
+                // device's), on a log y axis: each read at its own scale.
+                let y_log = reports::lines::y_log_of(&series);
                 let plot = LinePlot {
                     title,
                     x_label: match x_pos {
@@ -543,6 +549,7 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
                     // whole image beside a log's few blocks) each rise across a panel
                     // of their own scale, by the rule of the extra space plots.
                     split_scales: true,
+                    y_log,
                     marks: Vec::new(),
                 };
                 out.push(PlotFile {
