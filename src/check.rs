@@ -522,6 +522,13 @@ fn check(args: &CheckArgs, since: std::time::Instant) -> Result<Exit> {
     if let Some(addr) = args.serve {
         return crate::check_serve::serve(&cfg, addr);
     }
+    if cfg.symmetry && !model::OwmModel::new(&cfg).has_interchangeable_transactions() {
+        eprintln!(
+            "note: --symmetry on: no two transactions of this configuration are \
+             interchangeable, so it reduces nothing; it still searches depth first, so no \
+             trace is proven shortest and witness depths are not the shallowest: leave it off"
+        );
+    }
     // The trace directory is checked before the search and replaced whole after it.
     let staging = crate::outdir::prepare(&args.trace_dir, crate::outdir::TRACE_DIR_FLAG)?;
     let limit = match args.memory_max {
@@ -821,7 +828,11 @@ fn in_words(report: &CheckReport) -> String {
             )
         }
     } else {
-        "result: held: every invariant, every witness reached".into()
+        format!(
+            "result: held: every invariant the model judges ({} of DESIGN.md's: non-disruption \
+             and b-prime-faithful are the simulator's), every witness reached",
+            model::INVARIANTS.len()
+        )
     }
 }
 

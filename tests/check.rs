@@ -1044,6 +1044,8 @@ fn a_violation_found_under_symmetry_replays() {
         &s(&dir),
     ]);
     assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    // Interchangeable transactions here: no note that the flag reduces nothing.
+    assert!(!stderr(&o).contains("reduces nothing"), "{}", stderr(&o));
     assert!(
         reproduce_args(&o).join(" ").contains("--dfs --symmetry on"),
         "{}",
@@ -1052,6 +1054,25 @@ fn a_violation_found_under_symmetry_replays() {
     let o = owm(&["check", "--replay", &s(&dir.join("b-complete.trace"))]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     replayed(&o, "B-complete");
+    // The default configuration has none interchangeable (distinct amounts): the flag
+    // reduces nothing and costs the shortest traces, said so.
+    let o = owm(&[
+        "check",
+        "--symmetry",
+        "on",
+        "--depth",
+        "5",
+        "--trace-dir",
+        &s(&dir),
+    ]);
+    assert!(
+        stderr(&o).contains(
+            "note: --symmetry on: no two transactions of this \
+                             configuration are interchangeable, so it reduces nothing"
+        ),
+        "{}",
+        stderr(&o)
+    );
     // Random walks take no symmetry: refused, exit 2.
     let o = owm(&["check", "--symmetry", "on", "--simulate", "--walks", "1"]);
     assert_eq!(code(&o), 2, "{}", stderr(&o));

@@ -939,6 +939,15 @@ fn a_replay_error_names_the_file_and_line() {
             ][..],
         ),
         (
+            "unjudged.trace",
+            &format!("{HEAD}violates non-disruption\nstep split\n"),
+            &[
+                "unjudged.trace:4: ",
+                "`non-disruption` is not judged by the model checker",
+                "a trace can violate only A-consistent",
+            ][..],
+        ),
+        (
             "order.trace",
             &format!("{HEAD}violates B-complete\n\nstep retire-a\n"),
             &["order.trace:6: ", "step 1: `retire-a` is not possible here"][..],

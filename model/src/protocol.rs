@@ -255,10 +255,17 @@ impl OwmModel {
                     format!(
                         "backup request: the device splits the volume into VLUN A and VLUN B{}",
                         if self.cfg.type_b {
-                            format!(
-                                "; type (b) locks taken on blocks {:?} for the old transactions",
-                                bits(n.type_b)
-                            )
+                            let blocks = bits(n.type_b);
+                            if blocks.is_empty() {
+                                "; type (b) locks taken on no block".to_string()
+                            } else {
+                                let list: Vec<String> = blocks.iter().map(u8::to_string).collect();
+                                format!(
+                                    "; type (b) locks taken on blocks {} for the old \
+                                     transactions",
+                                    list.join(", ")
+                                )
+                            }
                         } else {
                             String::new()
                         }

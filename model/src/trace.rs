@@ -277,15 +277,26 @@ fn replay_lines(trace: &Trace, lines: Option<&TraceLines>) -> Result<Replayed, M
         .config
         .validate()
         .map_err(|e| at(lines.map(|l| l.model), e))?;
-    let invariant = Invariant::ALL
+    // Only an invariant the model judges can be reproduced by one of its traces: the
+    // others (non-disruption, b-prime-faithful) are the simulator's.
+    let invariant = crate::INVARIANTS
         .into_iter()
         .find(|i| i.as_str() == trace.violates)
         .ok_or_else(|| {
-            let e = ModelError::Parse(format!(
-                "unknown invariant `{}` (expected one of {})",
-                trace.violates,
-                Invariant::ALL.map(Invariant::as_str).join(", ")
-            ));
+            let judged = crate::INVARIANTS.map(Invariant::as_str).join(", ");
+            let e = ModelError::Parse(
+                match Invariant::ALL.iter().find(|i| i.as_str() == trace.violates) {
+                    Some(_) => format!(
+                    "`{}` is not judged by the model checker (the simulator judges it, and the \
+                     model stops at the retire): a trace can violate only {judged}",
+                    trace.violates
+                ),
+                    None => format!(
+                        "unknown invariant `{}` (expected one of {judged})",
+                        trace.violates
+                    ),
+                },
+            );
             at(lines.map(|l| l.violates), e)
         })?;
     let model = OwmModel::new(&trace.config);
