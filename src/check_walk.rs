@@ -248,7 +248,12 @@ fn verdicts(
         deepest: wr.deepest as u64,
         states_visited: wr.states_visited,
         distinct_states: wr.distinct_states,
-        distinct_exact: !wr.distinct_capped && wr.distinct_shards == 1,
+        distinct: match (wr.distinct_capped, wr.distinct_shards) {
+            (true, _) => "at least",
+            (false, 1) => "exact",
+            (false, _) => "at most",
+        }
+        .to_string(),
         stopped: wr.stopped.clone(),
     });
     // Said in every unchecked case's reason (JUnit's `skipped` message too): what cut

@@ -656,6 +656,17 @@ fn the_y_label_says_the_seeds_behind_the_points() {
     }
     // The admission delay is 0 on every seed at 128 records; the response varies.
     assert_eq!(seen, [true, false], "{stats:?}");
+    // At 128 records alone no point has an interval: the y label says there is none.
+    let only = tmp.path().join("only");
+    std::fs::create_dir_all(&only).unwrap();
+    let out = sweep(
+        &only,
+        &format!("{base}[[axis]]\nkey = \"workload.records\"\nvalues = [128]\n{WORKLOAD}"),
+    );
+    let svg = String::from_utf8(bytes(&out, "admission_delay_ticks_mean.svg")).unwrap();
+    assert!(svg.contains("mean of 2 seeds, no 95 % CI"), "{svg}");
+    let svg = String::from_utf8(bytes(&out, "response_ticks_mean.svg")).unwrap();
+    assert!(svg.contains("mean of 2 seeds, 95 % CI"));
 }
 
 /// A numeric axis whose values are listed out of order is drawn in x order: every

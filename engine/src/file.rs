@@ -649,7 +649,7 @@ fn examine(paths: &DevicePaths, config: &mut DeviceConfig) -> Result<Examined> {
     crate::superblock::check_generation(&paths.meta, &sb, expected.generation)?;
     // An older metadata file put back is refused as stale before its shorter length
     // is read as a cut.
-    check_meta_current(paths, &expected, opening, &labels)?;
+    check_meta_current(paths, &expected, opening, &labels, sb.generation)?;
     check_len()?;
     check_labels(&expected, opening, &labels, [&image_a, &image_b])?;
     Ok(Examined {
@@ -839,33 +839,43 @@ fn identity_of(r: &Restored) -> Identity {
     }
 }
 
-/// Refuses the metadata file as stale when both image files' labels (`found`) carry a
-/// later generation than the metadata's identity `expected` and not the one of an open
-/// it recorded (`opening`): it was kept from before a completed open and put back
-/// ([`Mismatch::Stale`]). Checked before the journal's length against the superblock's,
-/// so such a file, shorter than the later flushes made it, is named stale, not cut.
+/// Refuses the metadata file as stale when both image files' labels (`found`), or the
+/// superblock (`superblock_generation`, the generation of the header it was written
+/// for), carry a later generation than the metadata's identity `expected` and not the
+/// one of an open it recorded (`opening`): it was kept from before a completed open and
+/// put back ([`Mismatch::Stale`]), alone or with an image of its time. Checked before
+/// the journal's length against the superblock's, so such a file, shorter than the
+/// later flushes made it, is named stale, not cut.
 fn check_meta_current(
     paths: &DevicePaths,
     expected: &Identity,
     opening: Option<(u64, u64)>,
     found: &[(Option<Label>, u64); 2],
+    superblock_generation: Option<u64>,
 ) -> Result<()> {
-    if let [(Some(la), _), (Some(lb), _)] = found {
-        let (ia, ib) = (&la.identity, &lb.identity);
-        let newest = ia.generation.min(ib.generation);
-        if ia.device_id == expected.device_id
-            && ib.device_id == expected.device_id
-            && newest > expected.generation
-            && opening.is_none_or(|(g, _)| g != newest)
+    let later = |g: u64| g > expected.generation && opening.is_none_or(|(o, _)| o != g);
+    let by_labels = match found {
+        [(Some(la), _), (Some(lb), _)]
+            if la.identity.device_id == expected.device_id
+                && lb.identity.device_id == expected.device_id =>
         {
-            return Err(Error::Identity {
-                file: paths.meta.shown().to_string(),
-                mismatch: Mismatch::Stale {
-                    expected_generation: newest,
-                    found_generation: expected.generation,
-                },
-            });
+            Some(la.identity.generation.min(lb.identity.generation))
         }
+        _ => None,
+    };
+    let newest = [by_labels, superblock_generation]
+        .into_iter()
+        .flatten()
+        .filter(|&g| later(g))
+        .max();
+    if let Some(newest) = newest {
+        return Err(Error::Identity {
+            file: paths.meta.shown().to_string(),
+            mismatch: Mismatch::Stale {
+                expected_generation: newest,
+                found_generation: expected.generation,
+            },
+        });
     }
     Ok(())
 }
@@ -1283,8 +1293,8 @@ mod tests {
     }
 
     /// An older `device.owm` put back alone, beside the current superblock (which
-    /// records the longer length of later flushes) and images: refused as stale,
-    /// naming it, not as a file cut after a flush.
+    /// records the longer length of later flushes) and images, or with the image A of
+    /// its time: refused as stale, naming it, not as a file cut after a flush.
     #[test]
     fn an_older_metadata_file_put_back_alone_is_stale_not_cut() {
         for variant in Variant::ALL {
@@ -1293,6 +1303,7 @@ mod tests {
             // Compacted by an open: the shortest this journal is.
             drop(open(&paths, DeviceConfig::new(variant)).unwrap());
             let old = std::fs::read(&paths.meta).unwrap();
+            let old_a = std::fs::read(&paths.image_a).unwrap();
             let d = open(&paths, DeviceConfig::new(variant)).unwrap();
             for b in 1..N {
                 d.write(Vlun::B, b, &[9; BS]).unwrap();
@@ -1302,14 +1313,18 @@ mod tests {
             let (sb, _) = crate::superblock::read_whole(&paths.meta).unwrap();
             assert!(sb.durable_len > old.len() as u64, "{variant}: not longer");
             std::fs::write(&paths.meta, &old).unwrap();
-            match open(&paths, DeviceConfig::new(variant)) {
+            let stale_meta = |what: &str| match open(&paths, DeviceConfig::new(variant)) {
                 Err(Error::Identity {
                     file,
                     mismatch: Mismatch::Stale { .. },
-                }) => assert_eq!(file, paths.meta.shown().to_string(), "{variant}"),
-                Err(e) => panic!("{variant}: expected stale metadata, got {e}"),
-                Ok(_) => panic!("{variant}: stale metadata opened"),
-            }
+                }) => assert_eq!(file, paths.meta.shown().to_string(), "{variant}: {what}"),
+                Err(e) => panic!("{variant}: {what}: expected stale metadata, got {e}"),
+                Ok(_) => panic!("{variant}: {what}: stale metadata opened"),
+            };
+            stale_meta("device.owm alone");
+            // With an image of its time beside it: the superblock still tells.
+            std::fs::write(&paths.image_a, &old_a).unwrap();
+            stale_meta("device.owm and image A");
         }
     }
 
@@ -1322,7 +1337,7 @@ mod tests {
         let sb_path = |p: &DevicePaths| crate::superblock::path_of(&p.meta);
         // (what is done to the files, the repairs the open reports)
         type Harm = fn(&DevicePaths, &Path);
-        let harms: [(&str, Harm, u64, bool); 5] = [
+        let harms: [(&str, Harm, u64, bool); 6] = [
             ("nothing", |_, _| {}, 0, false),
             (
                 "13 bytes appended to device.owm",
@@ -1351,6 +1366,20 @@ mod tests {
                 |_, sb| {
                     let bytes = std::fs::read(sb).unwrap();
                     std::fs::write(sb, &bytes[..crate::superblock::COPY_BYTES as usize]).unwrap();
+                },
+                0,
+                true,
+            ),
+            (
+                "a valid copy of another write beside the newest",
+                |p, _| {
+                    // Not the write after the other copy: three later, same fields.
+                    let s = crate::superblock::read(&p.meta).unwrap();
+                    let other = crate::superblock::Superblock {
+                        seq: s.seq + 3,
+                        ..s
+                    };
+                    crate::superblock::write(&p.meta, &other).unwrap();
                 },
                 0,
                 true,

@@ -19,9 +19,10 @@ pub struct Repairs {
     /// Bytes of the metadata file past its last whole record, cut off (a torn tail:
     /// no completed flush covered them).
     pub torn_tail_bytes: u64,
-    /// The superblock (`device.owm.super`) was not two whole copies: one damaged,
-    /// missing or followed by other bytes; the other, valid, was used, and the open
-    /// rewrote both ([`crate::superblock::read_whole`]).
+    /// The superblock (`device.owm.super`) was not two whole copies of successive
+    /// writes: one damaged or missing, bytes after them, or a valid copy of another
+    /// write put back; the newest valid one was used, and the open rewrote both
+    /// ([`crate::superblock::read_whole`]).
     pub superblock_copy_damaged: bool,
 }
 
@@ -48,8 +49,9 @@ impl Repairs {
         }
         if self.superblock_copy_damaged {
             notes.push(format!(
-                "note: {dir}: device.owm.super had one of its two copies damaged or missing \
-                 ({cause}); the other, whole, was used, and both were written again"
+                "note: {dir}: device.owm.super was not two whole copies of successive writes \
+                 (one damaged or missing, bytes after them, or a copy of another write put \
+                 back: {cause}); the newest valid copy was used, and both were written again"
             ));
         }
         if self.resummed_blocks > 0 {

@@ -195,8 +195,10 @@ pub fn read(meta: &Path) -> Result<Superblock, MetaError> {
 }
 
 /// [`read`], and whether the superblock was not whole: one of its two copies damaged
-/// or missing, or bytes past them (the other copy, valid, is the one returned). Every
-/// write leaves the superblock two copies long, so this is a write cut by a crash or
+/// or missing, bytes past them, or two valid copies that are not of successive writes
+/// (one put back from elsewhere: each write replaces the copy `seq % 2`, so whole
+/// copies are `seq` N and N − 1); the copy returned is the valid one with the highest
+/// `seq`. Every write leaves the superblock so, so this is a write cut by a crash or
 /// damage; the next two writes (an open's compaction makes them) replace both copies.
 ///
 /// # Errors
@@ -236,7 +238,8 @@ pub fn read_whole(meta: &Path) -> Result<(Superblock, bool), MetaError> {
             .filter_map(decode)
             .collect();
         if let Some(best) = valid.iter().max_by_key(|s| s.seq) {
-            let whole = valid.len() == 2 && bytes.len() == 2 * copy_bytes;
+            let successive = valid.len() == 2 && valid[0].seq.abs_diff(valid[1].seq) == 1;
+            let whole = successive && bytes.len() == 2 * copy_bytes;
             return Ok((*best, !whole));
         }
     }

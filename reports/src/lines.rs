@@ -303,8 +303,10 @@ fn with_log_scale(label: &str) -> String {
     }
 }
 
-/// Whether a plot of `series` wants a log y axis: every value drawn is above 0 and
-/// they span two decades or more (largest / smallest ≥ 100), as a log x axis is chosen
+/// Whether a plot of `series` wants a log y axis: every value drawn is above 0, and
+/// so is every error bar's foot (an interval reaching 0 or below has no honest place
+/// on a log axis: cut at its foot it would look clear of 0), and the values span two
+/// decades or more (largest / smallest ≥ 100), as a log x axis is chosen
 /// ([`XScale::of`]); a value of 0 or below (a difference, a delay of 0) keeps it
 /// linear.
 pub fn y_log_of(series: &[Series]) -> bool {
@@ -314,8 +316,12 @@ pub fn y_log_of(series: &[Series]) -> bool {
             .flat_map(|s| s.points.iter().map(|q| q.1))
             .filter(|y| y.is_finite())
     };
+    let feet_above_0 = series
+        .iter()
+        .flat_map(|s| s.intervals.iter())
+        .all(|b| b.1 > 0.0);
     let (lo, hi) = ys().fold((f64::MAX, f64::MIN), |(lo, hi), y| (lo.min(y), hi.max(y)));
-    lo <= hi && lo > 0.0 && hi / lo >= 100.0
+    feet_above_0 && lo <= hi && lo > 0.0 && hi / lo >= 100.0
 }
 
 /// The plot `p` (with [`LinePlot::y_log`]) in log space: every y its log10, a point of
@@ -535,8 +541,21 @@ fn bounds(p: &LinePlot, idx: &[usize]) -> ((f64, f64), (f64, f64)) {
         }
         XScale::Categories(names) => (-0.5, names.len().max(1) as f64 - 0.5),
     };
-    // A log y axis (its values already their logs) starts where they do, not at 0.
-    (x, pad(fold(|p| p.1), !p.y_log))
+    // A log y axis (its values already their logs) runs from the decade at or below
+    // the smallest to the decade at or above the largest: a labelled tick at each end,
+    // so every value is read between two labels.
+    let y = if p.y_log {
+        let (lo, hi) = fold(|p| p.1);
+        if lo > hi {
+            (0.0, 1.0)
+        } else {
+            let (bottom, top) = (lo.floor(), hi.ceil());
+            (bottom, if top > bottom { top } else { bottom + 1.0 })
+        }
+    } else {
+        pad(fold(|p| p.1), true)
+    };
+    (x, y)
 }
 
 /// An x coordinate (linear or log) with a tick at each of `ticks` and nowhere else.
@@ -1131,6 +1150,20 @@ where
         }
         mesh.draw()?;
     }
+    // A log y axis: light lines at 2, 3, … 9 times each decade, as log paper has.
+    if p.y_log {
+        let (r, xr) = (chart.y_range(), chart.x_range());
+        let light = BLACK.mix(0.1);
+        let minor: Vec<f64> = (r.start.floor() as i64..r.end.ceil() as i64)
+            .flat_map(|k| (2..=9).map(move |m| k as f64 + f64::from(m).log10()))
+            .filter(|u| *u > r.start && *u < r.end)
+            .collect();
+        chart.draw_series(
+            minor
+                .into_iter()
+                .map(|u| PathElement::new(vec![(xr.start, u), (xr.end, u)], light)),
+        )?;
+    }
     // The milestones first, beneath the lines: a curve is never hidden by one.
     let kinds = milestones(&mut chart, p, on)?;
     let series: Vec<&Series> = on.idx.iter().filter_map(|&k| p.series.get(k)).collect();
@@ -1675,6 +1708,9 @@ mod tests {
         assert!(!y_log_of(&with(&[900.0, 80_000.0]).series));
         assert!(!y_log_of(&with(&[0.0, 900.0, 1.0e6]).series));
         assert!(!y_log_of(&with(&[-5.0, 900.0, 1.0e6]).series));
+        let mut crossing = with(&[900.0, 1.0e6]);
+        crossing.series[0].intervals = vec![(0.0, -10.0, 1800.0)];
+        assert!(!y_log_of(&crossing.series), "an interval reaching below 0");
         let mut p = with(&[900.0, 1.0e6]);
         p.y_label = "response (ticks): mean of 4 seeds, 95 % CI".into();
         p.series[0].intervals = vec![(0.0, -300.0, 2100.0), (1.0, 8.0e5, 1.2e6)];

@@ -603,8 +603,8 @@ pub fn sweep_fractions(r: &RunResult) -> Vec<String> {
 /// claimed (given up)` / `not claimed (abandoned)` for the invariants about its copy, and a
 /// cycle that did not put an invariant about a backup to the test beside a transaction
 /// reads its own `not claimed (no transaction during the backup)` (or `request after the
-/// last transaction`, `no copy to B'`; A-isolated `no new transaction while VLUN A was
-/// live` when only OLD transactions ran beside its split), so no one row is the run's
+/// last transaction`, `no copy to B'`; A-isolated `no NEW write while VLUN A was
+/// live` when no NEW transaction wrote beside its split), so no one row is the run's
 /// verdict.
 pub fn summary_csv(runs: &[NamedRun]) -> Vec<Vec<String>> {
     let mut rows = Vec::new();

@@ -499,8 +499,12 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
                 });
                 // One seed at every point: no interval anywhere (a range of n keeps
                 // "95 % CI": its one-seed points are ringed, the legend saying so).
+                // No point with an interval (every one a single seed or without
+                // spread): the label says there is none, as the rings do.
+                let any_interval = series.iter().any(|s: &Series| !s.intervals.is_empty());
                 let (seeds, ci) = match hi {
                     0 | 1 => ("seed", "no 95 % CI"),
+                    _ if !any_interval => ("seeds", "no 95 % CI"),
                     _ => ("seeds", "95 % CI"),
                 };
                 let y_label = match against {
@@ -530,9 +534,10 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
                     _ => one.to_string(),
                 };
                 let no_interval = Some(format!("ringed: {why}, no 95 % CI"));
-                // Means spanning decades, all above 0 (a disk's beside a flash
-                // device's), on a log y axis: each read at its own scale.
-                let y_log = reports::lines::y_log_of(&series);
+                // Means spanning decades, all above 0 with their intervals (a disk's
+                // beside a flash device's), on a log y axis: each read at its own scale.
+                // A difference never: its reference is 0.
+                let y_log = against.is_none() && reports::lines::y_log_of(&series);
                 let plot = LinePlot {
                     title,
                     x_label: match x_pos {

@@ -759,10 +759,10 @@ pub struct WalkSample {
     pub deepest: u64,
     /// States visited over all walks, repeats included.
     pub states_visited: u64,
-    /// Distinct states seen: exact when `distinct_exact`, else a bound (a lower one
-    /// when the fingerprint set was full, an upper one summed over merged shards).
+    /// Distinct states seen, as `distinct` says: `exact`; `at least` (the fingerprint
+    /// set was full); `at most` (summed over merged shards, which may share states).
     pub distinct_states: u64,
-    pub distinct_exact: bool,
+    pub distinct: String,
     /// What stopped the run before every planned walk was done (`the timeout`,
     /// `--states-max`, an interrupt); `None`: nothing did.
     pub stopped: Option<String>,

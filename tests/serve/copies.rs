@@ -87,7 +87,11 @@ fn a_start_says_what_it_mended_and_why() {
         "{log}"
     );
     assert!(
-        log.contains("device.owm.super had one of its two copies damaged or missing (the device was stopped cleanly"),
+        log.contains(
+            "device.owm.super was not two whole copies of successive writes (one damaged or \
+             missing, bytes after them, or a copy of another write put back: the device was \
+             stopped cleanly"
+        ),
         "{log}"
     );
     assert!(!log.contains(NOTICE), "{log}");
