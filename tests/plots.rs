@@ -86,7 +86,7 @@ fn means_spanning_decades_get_a_log_y_axis() {
     let (_, text) = sweep_texts(
         r#"
 policies = ["quiesce", "cow"]
-seeds = [1, 2]
+seeds = "1..=6"
 baseline = "quiesce"
 metrics = ["request_to_retire_ticks"]
 [[axis]]

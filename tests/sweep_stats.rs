@@ -134,7 +134,8 @@ fn paired_intervals_are_narrower_than_unpaired_on_the_admission_sweep() {
     assert!(names(tmp.path()).contains(&"admission_delay_ticks_mean--vs-quiesce.svg".to_string()));
 }
 
-/// The shipped sweeps replicate at least 20 seeds per point and draw the intervals.
+/// The shipped sweeps replicate at least 20 seeds per point and draw the intervals
+/// (a plot with none anywhere saying so).
 #[test]
 fn shipped_sweeps_have_at_least_20_seeds_and_show_intervals() {
     for sweep in ["sweep-admission", "sweep-space", "sweep-overflow"] {
@@ -157,10 +158,19 @@ fn shipped_sweeps_have_at_least_20_seeds_and_show_intervals() {
             .filter(|f| f.ends_with(".svg"))
             .collect();
         assert!(!svgs.is_empty());
+        // Every plot says its intervals; one where no point has any (every seed gave
+        // the same value at every point: each point ringed) says so instead.
+        let mut with = 0;
         for f in svgs {
             let svg = String::from_utf8(bytes(tmp.path(), &f)).unwrap();
-            assert!(svg.contains("seeds, 95 % CI"), "{sweep}/{f}");
+            if svg.contains("seeds, 95 % CI") {
+                with += 1;
+            } else {
+                assert!(svg.contains("seeds, no 95 % CI"), "{sweep}/{f}");
+                assert!(svg.contains("ringed: "), "{sweep}/{f}");
+            }
         }
+        assert!(with > 0, "{sweep}: no plot with intervals");
     }
 }
 

@@ -784,7 +784,10 @@ fn check_copies(
     let ahead = |g: u64, n: u64| !accepted(g, n) && !other(g, n) && g > expected.generation;
     let refuse = |file: &Path, generation: u64| Error::Identity {
         file: file.shown().to_string(),
-        mismatch: Mismatch::OtherCopy { generation },
+        mismatch: Mismatch::OtherCopy {
+            generation,
+            later: generation > expected.generation,
+        },
     };
     let sb_path = crate::superblock::path_of(&paths.meta);
     let mut marks: Vec<(&Path, u64, u64)> = Vec::new();
@@ -1325,6 +1328,48 @@ mod tests {
             // With an image of its time beside it: the superblock still tells.
             std::fs::write(&paths.image_a, &old_a).unwrap();
             stale_meta("device.owm and image A");
+        }
+    }
+
+    /// Three files kept from before an open put back beside the fourth, current one:
+    /// the files cannot tell that from the fourth being another copy's, so the refusal
+    /// names the fourth and says both, the stale case with the way that keeps the
+    /// newer state (never only "put back this copy's own file", which would serve the
+    /// older one).
+    #[test]
+    fn three_older_files_beside_a_newer_one_are_refused_saying_both_causes() {
+        for variant in Variant::ALL {
+            let dir = tempfile::tempdir().unwrap();
+            let paths = made(dir.path(), variant);
+            let kept = tempfile::tempdir().unwrap();
+            let old = DevicePaths::in_dir(kept.path());
+            for (f, t) in four(&paths).iter().zip(four(&old)) {
+                std::fs::copy(f, t).unwrap();
+            }
+            let d = open(&paths, DeviceConfig::new(variant)).unwrap();
+            d.write(Vlun::B, 1, &[9; BS]).unwrap();
+            d.flush().unwrap();
+            drop(d);
+            // Old metadata, superblock and image A beside the current image B.
+            for (f, t) in four(&old).iter().zip(four(&paths)).take(3) {
+                std::fs::copy(f, t).unwrap();
+            }
+            let e = match open(&paths, DeviceConfig::new(variant)) {
+                Err(e) => e,
+                Ok(_) => panic!("{variant}: mixed generations opened"),
+            };
+            match &e {
+                Error::Identity {
+                    file,
+                    mismatch: Mismatch::OtherCopy { later: true, .. },
+                } => assert_eq!(*file, paths.image_b.shown().to_string(), "{variant}"),
+                e => panic!("{variant}: {e}"),
+            }
+            let text = e.to_string();
+            assert!(
+                text.contains("Or this file is the newest and the device's other files are older"),
+                "{variant}: {text}"
+            );
         }
     }
 

@@ -152,7 +152,9 @@ pub enum Mismatch {
     /// The file was written at the device's generation (or at the one of an open the
     /// metadata recorded) by another open than this copy's: it comes from another copy
     /// of this device, whose directory was copied and served apart from this one.
-    OtherCopy { generation: u64 },
+    /// `later`: written at a later generation than the metadata's, so the files cannot
+    /// tell that from this file being the newest and the others older ones put back.
+    OtherCopy { generation: u64, later: bool },
 }
 
 impl std::fmt::Display for Mismatch {
@@ -195,13 +197,25 @@ impl std::fmt::Display for Mismatch {
                 f,
                 "stale: last written at generation {found_generation}, the device is at generation {expected_generation}"
             ),
-            Mismatch::OtherCopy { generation } => write!(
-                f,
-                "it comes from another copy of this device: written at generation {generation} \
-                 by an open of a copy served apart from this one (a copy of the device's \
-                 directory), so its contents are not this copy's; keep each copy's four files \
-                 together and put back this copy's own file"
-            ),
+            Mismatch::OtherCopy { generation, later } => {
+                write!(
+                    f,
+                    "it comes from another copy of this device: written at generation \
+                     {generation} by an open of a copy served apart from this one (a copy of \
+                     the device's directory), so its contents are not this copy's; keep each \
+                     copy's four files together and put back this copy's own file"
+                )?;
+                if *later {
+                    write!(
+                        f,
+                        ". Or this file is the newest and the device's other files are older \
+                         ones put back (kept from before the open at generation {generation}): \
+                         then restore those from where this one came, not this one from theirs, \
+                         which would serve the older state"
+                    )?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -388,6 +402,7 @@ pub(crate) fn check_label(
         if other_copy_mark(expected, opening, id.generation, id.nonce) {
             return Err(Mismatch::OtherCopy {
                 generation: id.generation,
+                later: id.generation > expected.generation,
             });
         }
         return Err(Mismatch::Stale {
@@ -489,7 +504,10 @@ mod tests {
         expected.nonce ^= 1;
         assert_eq!(
             check_label(Some(&l), len, Image::B, &expected, None, 17),
-            Err(Mismatch::OtherCopy { generation: 3 })
+            Err(Mismatch::OtherCopy {
+                generation: 3,
+                later: false
+            })
         );
         expected.generation = 2;
         assert_eq!(
@@ -505,7 +523,10 @@ mod tests {
         );
         assert_eq!(
             check_label(Some(&l), len, Image::B, &expected, Some((3, 9)), 17),
-            Err(Mismatch::OtherCopy { generation: 3 })
+            Err(Mismatch::OtherCopy {
+                generation: 3,
+                later: true
+            })
         );
         expected.generation = 4;
         assert!(matches!(
