@@ -44,7 +44,7 @@ impl Repairs {
             notes.push(format!(
                 "note: {dir}: device.owm held {} past its last whole record ({cause}); no \
                  completed flush covered them, so they were cut off",
-                bytes(self.torn_tail_bytes),
+                counted(self.torn_tail_bytes, "byte", "bytes"),
             ));
         }
         if self.superblock_copy_damaged {
@@ -60,23 +60,16 @@ impl Repairs {
                  bytes than their checksums covered (a write cut between a block and its \
                  checksum: the server was killed or crashed) and were summed again from what \
                  they hold; damage to them before this start cannot be detected",
-                if self.resummed_blocks == 1 {
-                    "1 block".to_string()
-                } else {
-                    format!("{} blocks", self.resummed_blocks)
-                },
+                counted(self.resummed_blocks, "block", "blocks"),
             ));
         }
         notes
     }
 }
 
-fn bytes(n: u64) -> String {
-    if n == 1 {
-        "1 byte".to_string()
-    } else {
-        format!("{n} bytes")
-    }
+/// `n` and the unit in words: `1 byte`, `7 bytes`.
+fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 #[cfg(test)]
