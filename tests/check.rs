@@ -422,7 +422,7 @@ fn a_state_budget_that_cuts_the_search_is_incomplete_exit_3() {
     let o = owm(&["check", "--threads", "1", "--states-max", "500"]);
     assert_eq!(code(&o), 3, "{}{}", stdout(&o), stderr(&o));
     assert!(
-        stdout(&o).contains(" states explored (cut by 500 states)"),
+        stdout(&o).contains(" states explored (cut by --states-max 500)"),
         "{}",
         stdout(&o)
     );
@@ -480,7 +480,10 @@ fn following_the_states_max_advice_is_not_cut_by_the_memory_limit() {
         let o = owm(&[&base[..], &["--states-max", &n.to_string()][..]].concat());
         let said = format!("{}{}", stdout(&o), stderr(&o));
         assert_eq!(code(&o), 3, "{strategy:?} --states-max {n}: {said}");
-        assert!(said.contains(&format!("(cut by {n} states)")), "{said}");
+        assert!(
+            said.contains(&format!("(cut by --states-max {n})")),
+            "{said}"
+        );
         assert!(!said.contains("cut by --memory-max"), "{said}");
     }
 }
@@ -566,7 +569,11 @@ fn rates_and_counts_say_what_was_done() {
     ]);
     // 276 generated, more than 1: cut, whichever thread ended first.
     assert_eq!(code(&o), 3, "{}{}", stdout(&o), stderr(&o));
-    assert!(stdout(&o).contains("(cut by 1 state)"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("(cut by --states-max 1)"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 /// The on/off flags take `on` and `off`, the words --help and the reproduce lines
@@ -1201,7 +1208,7 @@ fn a_cut_search_reports_explored_and_reached_states_apart() {
         "{text}"
     );
     assert!(text.contains(&format!("{explored} explored")), "{text}");
-    let within = format!("held within the {explored} states explored (cut by 1000 states)");
+    let within = format!("held within the {explored} states explored (cut by --states-max 1000)");
     assert!(text.contains(&within), "{text}");
     assert!(v["cases"]
         .as_array()
@@ -1592,9 +1599,9 @@ fn the_timeout_counts_the_estimates_searches() {
     let text = stdout(&o);
     assert!(
         text.contains(
-            "estimate: not made: its searches of the smaller configurations were cut by 0.001 s"
+            "estimate: not made: its searches of the smaller configurations were cut by --timeout 0.001 s"
         ) && text.contains("explored 0 unique states")
-            && text.contains("(cut by 0.001 s)"),
+            && text.contains("(cut by --timeout 0.001 s)"),
         "{text}"
     );
     assert!(held_only_where_witnessed(&o).is_empty(), "{text}");
@@ -1972,7 +1979,7 @@ fn a_search_that_explored_nothing_says_nothing_held() {
     assert!(held_only_where_witnessed(&o).is_empty(), "{text}");
     assert!(!text.contains("held within"), "{text}");
     assert!(
-        text.contains("result: incomplete: no invariant's witness was reached within the 0 states explored (cut by 0.001 s)"),
+        text.contains("result: incomplete: no invariant's witness was reached within the 0 states explored (cut by --timeout 0.001 s)"),
         "{text}"
     );
     let v: serde_json::Value =
@@ -2100,7 +2107,7 @@ fn the_timeout_cuts_every_search_mode() {
             let text = stdout(&o);
             assert_eq!(code(&o), 3, "{args:?}\n{text}{}", stderr(&o));
             assert!(
-                text.contains("states reached but not explored (cut by 0.05 s)"),
+                text.contains("states reached but not explored (cut by --timeout 0.05 s)"),
                 "{args:?}\n{text}"
             );
             assert!(!text.contains("cut nothing"), "{args:?}\n{text}");
@@ -2220,7 +2227,7 @@ fn a_cut_names_only_the_bounds_that_fired() {
     let o = owm(&[&base[..], &["--states-max", "8000", "--timeout", "100"]].concat());
     assert_eq!(code(&o), 3, "{}", stdout(&o));
     assert!(
-        result(&o).contains("(cut by 8000 states)"),
+        result(&o).contains("(cut by --states-max 8000)"),
         "{}",
         result(&o)
     );

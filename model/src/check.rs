@@ -129,13 +129,14 @@ pub enum Cut {
 }
 
 impl std::fmt::Display for Cut {
-    /// `depth 21`, `1000 states`, `100 s`, `--memory-max 0.01 GiB: the process held
-    /// 12.3 MiB`, `an interrupt`.
+    /// `depth 21`, `--states-max 1000`, `--timeout 100 s`, `--memory-max 0.01 GiB: the
+    /// process held 12.3 MiB`, `an interrupt`: a budget by its flag, so that "cut by"
+    /// never reads as a count of states cut.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Cut::Depth(d) => write!(f, "depth {d}"),
-            Cut::States(n) => f.write_str(&sim::number_text::counted(*n as u64, "state", "states")),
-            Cut::Timeout(t) => write!(f, "{} s", t.as_secs_f64()),
+            Cut::States(n) => write!(f, "--states-max {n}"),
+            Cut::Timeout(t) => write!(f, "--timeout {} s", t.as_secs_f64()),
             Cut::Memory(why) => f.write_str(why),
             Cut::Interrupt => f.write_str("an interrupt"),
         }
@@ -331,7 +332,7 @@ impl CheckReport {
 
     /// What the verdicts of a cut search cover: `depth 21` when only the depth bound
     /// cut it (every state within that depth was judged, whatever other bounds were set
-    /// and did not fire), else `the 1500 states explored (cut by 1000 states)`: a state
+    /// and did not fire), else `the 1500 states explored (cut by --states-max 1000)`: a state
     /// or time budget, the memory limit or an interrupt leaves states of any depth
     /// unjudged.
     pub fn scope(&self) -> String {
@@ -1218,7 +1219,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.cuts(), [Cut::Timeout(timeout)]);
-        assert_eq!(r.scope(), "the 0 states explored (cut by 0.25 s)");
+        assert_eq!(r.scope(), "the 0 states explored (cut by --timeout 0.25 s)");
     }
 
     /// The search for the shortest stops, saying so, once `--timeout` has run out
