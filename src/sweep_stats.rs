@@ -382,33 +382,7 @@ pub fn no_spread_note(
         ),
     ] {
         let Some(c) = at(column) else { continue };
-        // Metrics in table order, with their rows of no spread and their row count.
-        let mut by_metric: Vec<(&str, Vec<&Vec<String>>, usize)> = Vec::new();
-        for r in stats {
-            let i = match by_metric.iter().position(|m| m.0 == r[metric]) {
-                Some(i) => i,
-                None => {
-                    by_metric.push((&r[metric], Vec::new(), 0));
-                    by_metric.len() - 1
-                }
-            };
-            by_metric[i].2 += 1;
-            if r[c] == "false" {
-                by_metric[i].1.push(r);
-            }
-        }
-        let listed: Vec<String> = by_metric
-            .iter()
-            .filter(|m| !m.1.is_empty())
-            .map(|(m, flat, total)| {
-                let mut t = format!("{m} in {} of {total} rows", flat.len());
-                if flat.len() <= 3 && flat.len() < *total {
-                    let named: Vec<String> = flat.iter().map(|r| row_name(axes, r)).collect();
-                    t.push_str(&format!(" ({})", named.join("; ")));
-                }
-                t
-            })
-            .collect();
+        let listed = flagged_by_metric(axes, stats, metric, |r| r[c] == "false", false);
         if !listed.is_empty() {
             parts.push(format!("{what}: {}", listed.join(", ")));
         }
@@ -441,33 +415,16 @@ pub fn below_floor_note(
                 .all(|v| v.to_f64() >= 0.0)
         })
     };
-    let mut by_metric: Vec<(&str, Vec<&Vec<String>>, usize, bool)> = Vec::new();
+    // Each metric's sweep.csv values scanned once, not once a row.
+    let mut nonnegative: HashMap<&str, bool> = HashMap::new();
     for r in stats {
-        let i = match by_metric.iter().position(|m| m.0 == r[metric]) {
-            Some(i) => i,
-            None => {
-                by_metric.push((&r[metric], Vec::new(), 0, never_negative(&r[metric])));
-                by_metric.len() - 1
-            }
-        };
-        by_metric[i].2 += 1;
-        let below = r[low].parse::<f64>().is_ok_and(|v| v < 0.0);
-        if by_metric[i].3 && below {
-            by_metric[i].1.push(r);
-        }
+        let m = r[metric].as_str();
+        nonnegative.entry(m).or_insert_with(|| never_negative(m));
     }
-    let listed: Vec<String> = by_metric
-        .iter()
-        .filter(|m| !m.1.is_empty())
-        .map(|(m, rows, total, _)| {
-            let mut t = format!("{m} in {} of {total} rows", rows.len());
-            if rows.len() <= 3 {
-                let named: Vec<String> = rows.iter().map(|r| row_name(axes, r)).collect();
-                t.push_str(&format!(" ({})", named.join("; ")));
-            }
-            t
-        })
-        .collect();
+    let below = |r: &[String]| {
+        nonnegative[r[metric].as_str()] && r[low].parse::<f64>().is_ok_and(|v| v < 0.0)
+    };
+    let listed = flagged_by_metric(axes, stats, metric, below, true);
     (!listed.is_empty()).then(|| {
         format!(
             "stats.csv: a 95 % CI reaches below 0, a value no seed took: {}; the seeds' values \
@@ -477,6 +434,45 @@ pub fn below_floor_note(
             listed.join(", ")
         )
     })
+}
+
+/// Per metric of `stats` (its name in column `metric`), in table order, the rows
+/// `flagged` picks, said `{metric} in K of N rows`, naming them ([`row_name`]) when
+/// there are at most 3 and, unless `name_all`, fewer than the metric's N (all of them
+/// is said by the count); metrics with none flagged left out.
+fn flagged_by_metric(
+    axes: &[String],
+    stats: &[Vec<String>],
+    metric: usize,
+    flagged: impl Fn(&[String]) -> bool,
+    name_all: bool,
+) -> Vec<String> {
+    let mut by_metric: Vec<(&str, Vec<&Vec<String>>, usize)> = Vec::new();
+    for r in stats {
+        let i = match by_metric.iter().position(|m| m.0 == r[metric]) {
+            Some(i) => i,
+            None => {
+                by_metric.push((&r[metric], Vec::new(), 0));
+                by_metric.len() - 1
+            }
+        };
+        by_metric[i].2 += 1;
+        if flagged(r) {
+            by_metric[i].1.push(r);
+        }
+    }
+    by_metric
+        .iter()
+        .filter(|m| !m.1.is_empty())
+        .map(|(m, rows, total)| {
+            let mut t = format!("{m} in {} of {total} rows", rows.len());
+            if rows.len() <= 3 && (name_all || rows.len() < *total) {
+                let named: Vec<String> = rows.iter().map(|r| row_name(axes, r)).collect();
+                t.push_str(&format!(" ({})", named.join("; ")));
+            }
+            t
+        })
+        .collect()
 }
 
 /// A row of `stats.csv` named by its policy and axis values (`cow at

@@ -71,12 +71,19 @@ impl XScale {
         let (lo, hi) = nums
             .iter()
             .fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
-        if positive && log.unwrap_or(hi / lo >= 100.0) {
+        if positive && log.unwrap_or(spans_two_decades(lo, hi)) {
             XScale::Log(log_ticks(nums, lo, hi))
         } else {
             XScale::Linear
         }
     }
+}
+
+/// Whether values from `lo` to `hi`, all above 0, span two decades or more (largest /
+/// smallest ≥ 100): when an axis is drawn log unasked, x ([`XScale::of`]) as y
+/// ([`y_log_of`]).
+fn spans_two_decades(lo: f64, hi: f64) -> bool {
+    lo > 0.0 && hi / lo >= 100.0
 }
 
 /// Ticks a log axis labels at most: more would print over each other.
@@ -321,7 +328,7 @@ pub fn y_log_of(series: &[Series]) -> bool {
         .flat_map(|s| s.intervals.iter())
         .all(|b| b.1 > 0.0);
     let (lo, hi) = ys().fold((f64::MAX, f64::MIN), |(lo, hi), y| (lo.min(y), hi.max(y)));
-    feet_above_0 && lo <= hi && lo > 0.0 && hi / lo >= 100.0
+    feet_above_0 && lo <= hi && spans_two_decades(lo, hi)
 }
 
 /// The plot `p` (with [`LinePlot::y_log`]) in log space: every y its log10, a point of
@@ -1103,22 +1110,18 @@ where
         (fwd(r.start), fwd(r.end))
     };
     let categorical = matches!(p.x_scale, XScale::Categories(_));
-    let y_label: Box<dyn Fn(&f64) -> String> = {
-        let r = chart.y_range();
-        if p.y_log {
-            // Values are logs: each tick labelled with the value it stands for.
-            let label = log_axis_label(10f64.powf(r.end));
-            Box::new(move |u: &f64| label(&10f64.powf(*u)))
-        } else {
-            Box::new(linear_axis_label(r.start, r.end))
-        }
+    let y_range = chart.y_range();
+    let y_label: Box<dyn Fn(&f64) -> String> = if p.y_log {
+        // Values are logs: each tick labelled with the value it stands for.
+        let label = log_axis_label(10f64.powf(y_range.end));
+        Box::new(move |u: &f64| label(&10f64.powf(*u)))
+    } else {
+        Box::new(linear_axis_label(y_range.start, y_range.end))
     };
     // On a log axis, whole decades: at most one tick per decade spanned.
-    let y_ticks = {
-        let r = chart.y_range();
-        p.y_log
-            .then(|| ((r.end - r.start).floor() as usize + 1).clamp(2, 10))
-    };
+    let y_ticks = p
+        .y_log
+        .then(|| ((y_range.end - y_range.start).floor() as usize + 1).clamp(2, 10));
     // The y label set smaller (down to Y_DESC_PX.1) rather than run past the chart.
     let high = f64::from(chart.plotting_area().dim_in_pixel().1);
     let mut desc_px = Y_DESC_PX.0;
@@ -1152,7 +1155,7 @@ where
     }
     // A log y axis: light lines at 2, 3, … 9 times each decade, as log paper has.
     if p.y_log {
-        let (r, xr) = (chart.y_range(), chart.x_range());
+        let (r, xr) = (&y_range, chart.x_range());
         let light = BLACK.mix(0.1);
         let minor: Vec<f64> = (r.start.floor() as i64..r.end.ceil() as i64)
             .flat_map(|k| (2..=9).map(move |m| k as f64 + f64::from(m).log10()))
