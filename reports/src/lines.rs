@@ -146,6 +146,16 @@ pub struct LinePlot {
     /// and an error bar reaching 0 or below ends at the axis' foot; `split_scales` has
     /// no effect.
     pub y_log: bool,
+    /// With [`LinePlot::split_scales`] on a linear plot: each panel by scale whose own
+    /// series want a log y axis ([`y_log_of`]: all above 0 with their intervals' feet,
+    /// spanning two decades) is drawn on one, the others linear; so a policy's means of
+    /// 425 to 1.28 M in a panel of their own are read at their scale although another
+    /// policy's 0 keeps the plot as a whole linear. Never set for a difference.
+    pub y_log_panels: bool,
+    /// The y label of each panel by scale, in [`panels`] order, when they differ from
+    /// [`LinePlot::y_label`] (a panel's own number of seeds); empty, or fewer than the
+    /// panels: `y_label` for the panels without one.
+    pub panel_y_labels: Vec<String>,
     /// Milestones drawn as vertical lines, each in the panel of its series, in the
     /// style of the timing diagram's marks ([`Milestone`]); none: no line, no legend
     /// entry.
@@ -370,6 +380,29 @@ fn in_log_space(p: &LinePlot) -> LinePlot {
     }
 }
 
+/// The plot panel `k` of `n` (its series `idx`) is drawn from: `p` with the panel's
+/// own y label ([`LinePlot::panel_y_labels`]) and, for one of several panels with
+/// [`LinePlot::y_log_panels`] whose series want it ([`y_log_of`]), in log space.
+fn panel_plot(p: &LinePlot, k: usize, idx: &[usize], n: usize) -> LinePlot {
+    let y_label = p.panel_y_labels.get(k).unwrap_or(&p.y_label).clone();
+    let own: Vec<Series> = idx
+        .iter()
+        .filter_map(|&i| p.series.get(i).cloned())
+        .collect();
+    if n > 1 && !p.y_log && p.y_log_panels && y_log_of(&own) {
+        in_log_space(&LinePlot {
+            y_label,
+            y_log: true,
+            ..p.clone()
+        })
+    } else {
+        LinePlot {
+            y_label,
+            ..p.clone()
+        }
+    }
+}
+
 /// The picture's size: [`SIZE`], [`PANEL_H`] taller for each panel after the first.
 fn size(p: &LinePlot) -> (u32, u32) {
     let extra = panels(p).len().saturating_sub(1) as u32;
@@ -436,9 +469,14 @@ fn series_look(name: &str, k: usize, i: usize) -> Look {
                 "cow" => PALETTE[5],
                 _ => BLACK,
             },
+            // A shape of its own for each policy: on an axis of names, where no line
+            // joins the markers, two policies never differ by colour alone.
             shape: match name {
-                "quiesce" | "logging" => Shape::Triangle,
-                "crash-consistent" | "cow" => Shape::Cross,
+                "quiesce" => Shape::Triangle,
+                "crash-consistent" => Shape::Diamond,
+                "logging" => Shape::Square,
+                "mirroring" => Shape::Plus,
+                "cow" => Shape::Cross,
                 _ => Shape::Circle,
             },
             width: 4 - (r / 2) as u32,
@@ -468,6 +506,63 @@ enum Shape {
     Circle,
     Triangle,
     Cross,
+    Square,
+    Diamond,
+    Plus,
+}
+
+/// The outline of a filled plus sign `d` pixels from its centre to each arm's end,
+/// its arms 3 pixels wide, centred `dx` pixels right of the point it marks.
+fn plus_outline(d: i32, dx: i32) -> Vec<(i32, i32)> {
+    [
+        (-1, -d),
+        (1, -d),
+        (1, -1),
+        (d, -1),
+        (d, 1),
+        (1, 1),
+        (1, d),
+        (-1, d),
+        (-1, 1),
+        (-d, 1),
+        (-d, -1),
+        (-1, -1),
+    ]
+    .iter()
+    .map(|&(x, y)| (x + dx, y))
+    .collect()
+}
+
+/// Draws on `$chart` a marker of `$shape` in `$c` at each point of `$at` (an iterator),
+/// `$r` pixels its radius (a triangle, diamond or plus a little larger, so that each
+/// reads as heavy as a circle); a filled shape, or two strokes of 2 pixels (a cross).
+macro_rules! draw_markers {
+    ($chart:expr, $at:expr, $shape:expr, $r:expr, $c:expr) => {{
+        let (c, r): (RGBColor, i32) = ($c, $r);
+        let stroke = c.stroke_width(2);
+        match $shape {
+            Shape::Circle => $chart.draw_series($at.map(|q| Circle::new(q, r, c.filled())))?,
+            Shape::Triangle => {
+                $chart.draw_series($at.map(|q| TriangleMarker::new(q, r + 2, c.filled())))?
+            }
+            Shape::Cross => $chart.draw_series($at.map(|q| Cross::new(q, r + 1, stroke)))?,
+            Shape::Square => {
+                $chart.draw_series($at.map(|q| {
+                    EmptyElement::at(q) + Rectangle::new([(-r, -r), (r, r)], c.filled())
+                }))?
+            }
+            Shape::Diamond => $chart.draw_series($at.map(|q| {
+                let d = r + 2;
+                EmptyElement::at(q)
+                    + Polygon::new(vec![(0, -d), (d, 0), (0, d), (-d, 0)], c.filled())
+            }))?,
+            Shape::Plus => {
+                $chart.draw_series($at.map(|q| {
+                    EmptyElement::at(q) + Polygon::new(plus_outline(r + 2, 0), c.filled())
+                }))?
+            }
+        };
+    }};
 }
 
 /// Sets the legend sample of `$series`: the element `$base` (at the entry's point
@@ -476,14 +571,29 @@ enum Shape {
 macro_rules! legend_with_marker {
     ($series:expr, $shape:expr, $c:expr, $big:expr, |$x:ident, $y:ident| $base:expr) => {{
         let (c, big): (RGBColor, i32) = ($c, $big);
+        let (r, stroke) = (4 + big, c.stroke_width(2));
         match $shape {
             Shape::Circle => {
-                $series.legend(move |($x, $y)| $base + Circle::new((10, 0), 4 + big, c.filled()))
+                $series.legend(move |($x, $y)| $base + Circle::new((10, 0), r, c.filled()))
             }
             Shape::Triangle => $series
-                .legend(move |($x, $y)| $base + TriangleMarker::new((10, 0), 6 + big, c.filled())),
-            Shape::Cross => $series
-                .legend(move |($x, $y)| $base + Cross::new((10, 0), 5 + big, c.stroke_width(2))),
+                .legend(move |($x, $y)| $base + TriangleMarker::new((10, 0), r + 2, c.filled())),
+            Shape::Cross => {
+                $series.legend(move |($x, $y)| $base + Cross::new((10, 0), r + 1, stroke))
+            }
+            Shape::Square => $series.legend(move |($x, $y)| {
+                $base + Rectangle::new([(10 - r, -r), (10 + r, r)], c.filled())
+            }),
+            Shape::Diamond => $series.legend(move |($x, $y)| {
+                let d = r + 2;
+                $base
+                    + Polygon::new(
+                        vec![(10, -d), (10 + d, 0), (10, d), (10 - d, 0)],
+                        c.filled(),
+                    )
+            }),
+            Shape::Plus => $series
+                .legend(move |($x, $y)| $base + Polygon::new(plus_outline(r + 2, 10), c.filled())),
         };
     }};
 }
@@ -611,6 +721,12 @@ fn draw<DB: DrawingBackend>(
     let groups = panels(p);
     let all: Vec<usize> = (0..p.series.len()).collect();
     let (x, _) = bounds(p, &all);
+    // Each panel's plot: its own label and, when it wants one, its own log y axis.
+    let panel_plots: Vec<LinePlot> = groups
+        .iter()
+        .enumerate()
+        .map(|(k, idx)| panel_plot(p, k, idx, groups.len()))
+        .collect();
     // The title, centred on the whole picture: set smaller when long (a sweep's other
     // axes named in words), then broken over lines, never cut at an edge.
     let width = root.dim_in_pixel().0;
@@ -620,17 +736,37 @@ fn draw<DB: DrawingBackend>(
     // under the title (`y axis: mean of 8 seeds, 95 % CI`).
     let n = groups.len();
     let panel_h = (f64::from(root.dim_in_pixel().1) - 60.0) / n as f64;
-    let (y_label, y_line) = match p.y_label.rsplit_once(": ") {
-        Some((head, tail))
-            if root
-                .estimate_text_size(&p.y_label, &TextStyle::from(font(Y_DESC_PX.1)))
-                .is_ok_and(|(w, _)| f64::from(w) > panel_h - 90.0) =>
-        {
-            (head, Some(format!("y axis: {tail}")))
+    let too_long = |label: &str| {
+        label.contains(": ")
+            && root
+                .estimate_text_size(label, &TextStyle::from(font(Y_DESC_PX.1)))
+                .is_ok_and(|(w, _)| f64::from(w) > panel_h - 90.0)
+    };
+    // A label too long for its panel (any panel's, so that they read alike) leaves its
+    // statistic to a line under the title: one, or one a panel, top to bottom, when
+    // the panels' differ.
+    let split = panel_plots.iter().any(|q| too_long(&q.y_label));
+    let y_labels: Vec<&str> = panel_plots
+        .iter()
+        .map(|q| match q.y_label.rsplit_once(": ") {
+            Some((head, _)) if split => head,
+            _ => q.y_label.as_str(),
+        })
+        .collect();
+    let mut tails: Vec<&str> = Vec::new();
+    for q in &panel_plots {
+        if let Some((_, tail)) = q.y_label.rsplit_once(": ") {
+            tails.push(tail);
         }
-        _ => (p.y_label.as_str(), None),
+    }
+    let y_line = match tails.as_slice() {
+        _ if !split => None,
+        [first, rest @ ..] if rest.iter().all(|t| t == first) => Some(format!("y axis: {first}")),
+        _ => Some(format!("y axes, top to bottom: {}", tails.join("; "))),
     };
     if let [only] = groups.as_slice() {
+        let p = &panel_plots[0];
+        let y_label = y_labels[0];
         let band = mark_band(p, only);
         // The milestones' labels in a band between the title and the chart.
         let area = titled(&root, &title_lines, px)?;
@@ -677,6 +813,7 @@ fn draw<DB: DrawingBackend>(
         .unwrap_or(0);
     for (k, (idx, panel)) in groups.iter().zip(area.split_evenly((n, 1))).enumerate() {
         let last = k + 1 == n;
+        let (p, y_label) = (&panel_plots[k], y_labels[k]);
         let band = mark_band(p, idx);
         let x_area = if last { 50 } else { 30 };
         let mut builder = ChartBuilder::on(&panel);
@@ -1207,17 +1344,7 @@ where
             error_bars(&mut chart, &s.intervals, c, cap, shift, fwd, inv)?;
             rings(&mut chart, p, s, &at, &pts, c)?;
             boxes(&mut chart, s, &at, &pts, c)?;
-            match shape {
-                Shape::Circle => {
-                    chart.draw_series(at.into_iter().map(|q| Circle::new(q, 5, c.filled())))?
-                }
-                Shape::Triangle => chart.draw_series(
-                    at.into_iter()
-                        .map(|q| TriangleMarker::new(q, 7, c.filled())),
-                )?,
-                Shape::Cross => chart
-                    .draw_series(at.into_iter().map(|q| Cross::new(q, 6, c.stroke_width(2))))?,
-            };
+            draw_markers!(chart, at.into_iter(), shape, 5, c);
             let sample = Sample::Marker(shape, c);
             entry(entries, &s.legend(), sample);
             continue;
@@ -1238,18 +1365,7 @@ where
         if !p.markers {
             continue;
         }
-        match shape {
-            Shape::Circle => {
-                chart.draw_series(pts.into_iter().map(|q| Circle::new(q, 4, c.filled())))?
-            }
-            Shape::Triangle => chart.draw_series(
-                pts.into_iter()
-                    .map(|q| TriangleMarker::new(q, 6, c.filled())),
-            )?,
-            Shape::Cross => {
-                chart.draw_series(pts.into_iter().map(|q| Cross::new(q, 5, c.stroke_width(2))))?
-            }
-        };
+        draw_markers!(chart, pts.into_iter(), shape, 4, c);
     }
     entries.extend(series_entries.into_iter().flatten());
     let empty = !series
@@ -1689,6 +1805,8 @@ mod tests {
             no_value: None,
             split_scales: false,
             y_log: false,
+            y_log_panels: false,
+            panel_y_labels: Vec::new(),
             marks: Vec::new(),
         }
     }
@@ -1783,6 +1901,8 @@ mod tests {
             no_value: None,
             split_scales: false,
             y_log: false,
+            y_log_panels: false,
+            panel_y_labels: Vec::new(),
             marks: Vec::new(),
         };
         let q = p.shown();
@@ -1870,6 +1990,8 @@ mod tests {
             no_value: None,
             split_scales: false,
             y_log: false,
+            y_log_panels: false,
+            panel_y_labels: Vec::new(),
             marks: Vec::new(),
         };
         // The SVG element each shape is drawn as, and the policy's colour in it.
@@ -1878,8 +2000,9 @@ mod tests {
             let hex = format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2);
             let tag = match shape {
                 Shape::Circle => "<circle",
-                Shape::Triangle => "<polygon",
+                Shape::Triangle | Shape::Diamond | Shape::Plus => "<polygon",
                 Shape::Cross => "<line",
+                Shape::Square => "<rect",
             };
             svg.split(tag)
                 .skip(1)
@@ -1894,6 +2017,17 @@ mod tests {
             "logging",
             "cow",
         ];
+        // No two policies share a marker: on an axis of names colour would be all
+        // that told them apart.
+        for (i, a) in all.iter().enumerate() {
+            for b in &all[i + 1..] {
+                assert_ne!(
+                    series_look(a, 0, 0).shape,
+                    series_look(b, 0, 0).shape,
+                    "{a}, {b}"
+                );
+            }
+        }
         for x_scale in [XScale::Linear, XScale::Categories(v(&["a", "b"]))] {
             for names in [
                 &all[..],
@@ -1947,6 +2081,8 @@ mod tests {
             no_value: None,
             split_scales: false,
             y_log: false,
+            y_log_panels: false,
+            panel_y_labels: Vec::new(),
             marks: Vec::new(),
         }
     }
@@ -2120,6 +2256,8 @@ mod tests {
                     no_value: None,
                     split_scales: split,
                     y_log: false,
+                    y_log_panels: false,
+                    panel_y_labels: Vec::new(),
                     marks: Vec::new(),
                 };
                 assert_eq!(panels(&p).len(), if split { 2 } else { 1 });
@@ -2307,6 +2445,8 @@ mod tests {
             no_value: None,
             split_scales: false,
             y_log: false,
+            y_log_panels: false,
+            panel_y_labels: Vec::new(),
             marks: Vec::new(),
         };
         let svg = render_svg(&p).unwrap();
@@ -2362,6 +2502,8 @@ mod tests {
             no_value: None,
             split_scales: split,
             y_log: false,
+            y_log_panels: false,
+            panel_y_labels: Vec::new(),
             marks: Vec::new(),
         }
     }
@@ -2599,6 +2741,8 @@ mod tests {
             no_value: None,
             split_scales: true,
             y_log: false,
+            y_log_panels: false,
+            panel_y_labels: Vec::new(),
             marks: Vec::new(),
         };
         let svg = render_svg(&plot(&[4304.0])).unwrap();
@@ -2673,6 +2817,8 @@ mod tests {
             no_value: None,
             split_scales: split,
             y_log: false,
+            y_log_panels: false,
+            panel_y_labels: Vec::new(),
             marks: Vec::new(),
         };
         let cases: [(&[f64], Vec<Vec<usize>>); 6] = [
@@ -2742,6 +2888,8 @@ mod tests {
             no_value: None,
             split_scales: true,
             y_log: false,
+            y_log_panels: false,
+            panel_y_labels: Vec::new(),
             marks: Vec::new(),
         };
         let log = XScale::Log(vec![1.0, 100.0]);

@@ -188,6 +188,8 @@ pub fn data_area_plot(runs: &[NamedRun]) -> Option<LinePlot> {
         no_value: None,
         split_scales: true,
         y_log: false,
+        y_log_panels: false,
+        panel_y_labels: Vec::new(),
         marks,
     })
 }
@@ -211,6 +213,8 @@ pub fn space_plot(runs: &[NamedRun]) -> LinePlot {
         no_value: None,
         split_scales: true,
         y_log: false,
+        y_log_panels: false,
+        panel_y_labels: Vec::new(),
         marks: milestones(runs, Some),
     }
 }

@@ -330,6 +330,8 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
                 let mut series = Vec::new();
                 // The number of values behind each point drawn (seeds, or pairs).
                 let mut ns: Vec<usize> = Vec::new();
+                // The same, series by series (a panel's label counts its own).
+                let mut ns_of: Vec<Vec<usize>> = Vec::new();
                 // Why points have no interval: one value behind them, or n ≥ 2 values
                 // all the same (the seeds did not change the metric).
                 let (mut lone, mut flat) = (false, false);
@@ -342,6 +344,7 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
                     let mut points = Vec::new();
                     let mut intervals = Vec::new();
                     let mut seeds_failed = Vec::new();
+                    let mut own_ns = Vec::new();
                     // The x values with no point, by why.
                     let mut missing: Vec<(String, Vec<&str>)> = Vec::new();
                     for (xi, x) in xs.iter().enumerate() {
@@ -371,6 +374,7 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
                         }
                         if summary.n > 0 {
                             ns.push(summary.n);
+                            own_ns.push(summary.n);
                             let xv = match x.parse::<f64>() {
                                 Ok(v) if !categorical => v,
                                 _ => xi as f64,
@@ -430,6 +434,7 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
                             .collect::<Vec<_>>()
                             .join("; ")
                     });
+                    ns_of.push(own_ns);
                     series.push(Series {
                         name: policy.as_str().to_string(),
                         points,
@@ -477,17 +482,6 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
                 } else {
                     format!("{}: {what} ({})", sw.title, suffix.join(", "))
                 };
-                // n as the points have it: one number when they share it, else the
-                // range ("1-12"), which `stats.csv`'s `n` gives point by point.
-                let (lo, hi) = (
-                    ns.iter().copied().min().unwrap_or(0),
-                    ns.iter().copied().max().unwrap_or(0),
-                );
-                let n = if lo == hi {
-                    lo.to_string()
-                } else {
-                    format!("{lo}-{hi}")
-                };
                 // One reason known for every policy's every missing point: the frame
                 // gives it; else that the rows leave the metric empty.
                 let no_value = ns.is_empty().then(|| match frame_whys.as_slice() {
@@ -497,31 +491,54 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
                          policy and seed here"
                     ),
                 });
-                // One seed at every point: no interval anywhere (a range of n keeps
-                // "95 % CI": its one-seed points are ringed, the legend saying so).
-                // No point with an interval (every one a single seed or without
-                // spread): the label says there is none, as the rings do.
-                let any_interval = series.iter().any(|s: &Series| !s.intervals.is_empty());
-                let (seeds, ci) = match hi {
-                    0 | 1 => ("seed", "no 95 % CI"),
-                    _ if !any_interval => ("seeds", "no 95 % CI"),
-                    _ => ("seeds", "95 % CI"),
-                };
-                let y_label = match against {
-                    None if ns.is_empty() => {
-                        format!("{}: no value at any point", names::label(metric))
+                // The y label over the series `idx`: n as their points have it, one number
+                // when they share it, else the range ("1-12"), which `stats.csv`'s `n`
+                // gives point by point. One seed at every point: no interval anywhere (a
+                // range of n keeps "95 % CI": its one-seed points are ringed, the legend
+                // saying so). No point with an interval (every one a single seed or
+                // without spread): the label says there is none, as the rings do.
+                let has_interval: Vec<bool> =
+                    series.iter().map(|s| !s.intervals.is_empty()).collect();
+                let label_of = |idx: &[usize]| {
+                    let own: Vec<usize> = idx
+                        .iter()
+                        .filter_map(|&i| ns_of.get(i))
+                        .flatten()
+                        .copied()
+                        .collect();
+                    let (lo, hi) = (
+                        own.iter().copied().min().unwrap_or(0),
+                        own.iter().copied().max().unwrap_or(0),
+                    );
+                    let n = if lo == hi {
+                        lo.to_string()
+                    } else {
+                        format!("{lo}-{hi}")
+                    };
+                    let any_interval = idx.iter().any(|&i| has_interval.get(i) == Some(&true));
+                    let (seeds, ci) = match hi {
+                        0 | 1 => ("seed", "no 95 % CI"),
+                        _ if !any_interval => ("seeds", "no 95 % CI"),
+                        _ => ("seeds", "95 % CI"),
+                    };
+                    match against {
+                        None if own.is_empty() => {
+                            format!("{}: no value at any point", names::label(metric))
+                        }
+                        None if hi == 1 => format!("{}: 1 seed, {ci}", names::label(metric)),
+                        None => format!("{}: mean of {n} {seeds}, {ci}", names::label(metric)),
+                        Some(b) if hi == 1 => format!(
+                            "{} − {b}'s: paired difference of 1 seed, {ci}",
+                            names::label(metric)
+                        ),
+                        Some(b) => format!(
+                            "{} − {b}'s: mean paired difference of {n} {seeds}, {ci}",
+                            names::label(metric)
+                        ),
                     }
-                    None if hi == 1 => format!("{}: 1 seed, {ci}", names::label(metric)),
-                    None => format!("{}: mean of {n} {seeds}, {ci}", names::label(metric)),
-                    Some(b) if hi == 1 => format!(
-                        "{} − {b}'s: paired difference of 1 seed, {ci}",
-                        names::label(metric)
-                    ),
-                    Some(b) => format!(
-                        "{} − {b}'s: mean paired difference of {n} {seeds}, {ci}",
-                        names::label(metric)
-                    ),
                 };
+                let all: Vec<usize> = (0..series.len()).collect();
+                let y_label = label_of(&all);
                 // The legend says why the ringed points have no interval (the rings
                 // and the entry are drawn only where a point has none).
                 let (one, values) = match against {
@@ -555,8 +572,18 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
                     // of their own scale, by the rule of the extra space plots.
                     split_scales: true,
                     y_log,
+                    // A panel of its own scale whose means span decades, on a log
+                    // axis of its own (another policy's 0 keeps the rest linear).
+                    y_log_panels: against.is_none(),
+                    panel_y_labels: Vec::new(),
                     marks: Vec::new(),
                 };
+                // Each panel's label counts the seeds of its own points.
+                let groups = reports::lines::panels(&plot);
+                let mut plot = plot;
+                if groups.len() > 1 {
+                    plot.panel_y_labels = groups.iter().map(|idx| label_of(idx)).collect();
+                }
                 out.push(PlotFile {
                     name,
                     plot,
