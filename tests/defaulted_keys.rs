@@ -195,3 +195,17 @@ fn a_trace_with_too_many_records_is_refused_at_its_path() {
         ],
     );
 }
+
+/// A limit set in the file that a defaulted workload key passes is refused at the
+/// limit's line: `time_ticks_max = 0` against the default compute time, never at the
+/// `[workload]` header the file leaves that key under.
+#[test]
+fn a_time_limit_below_the_default_compute_time_is_refused_at_the_limit() {
+    refused_for_a_default(
+        "policies = [\"cow\"]\n[workload]\nkind = \"generated\"\ntransactions = 10\n[limits]\ntime_ticks_max = 0\n",
+        6,
+        "limits.time_ticks_max",
+        "workload.compute_ticks_min",
+        "every transaction computes at least 5 ticks, past limits.time_ticks_max = 0",
+    );
+}

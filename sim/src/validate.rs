@@ -1308,7 +1308,7 @@ pub(crate) fn drivers(s: &Scenario, key: &str) -> Vec<&'static str> {
         "device.sequential_read_bytes_per_s" => vec!["geometry.block_size_bytes"],
         "faults.lost_write_probability" => vec!["faults.torn_write_probability"],
         "workload.updates_min" => vec!["workload.updates_max"],
-        "workload.compute_ticks_min" => vec!["workload.compute_ticks_max"],
+        "workload.compute_ticks_min" => vec!["workload.compute_ticks_max", "limits.time_ticks_max"],
         "workload.length_min" => vec!["workload.length_max"],
         _ => Vec::new(),
     };
