@@ -144,7 +144,7 @@ struct Ran {
 
 /// [`run`]'s work; `at` follows its progress for the verdict files of an error.
 fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
-    let file = runfile::load_run_file(&args.scenario)?;
+    let mut file = runfile::load_run_file(&args.scenario)?;
     if let sim::WorkloadConfig::Trace(c) = &file.scenario.workload {
         if !c.path.as_os_str().is_empty() {
             let trace = c.file_in(args.scenario.parent().unwrap_or(Path::new("")));
@@ -199,6 +199,11 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
     // events over their mean (no share during the first).
     let mut events_done = 0u64;
     for (k, &p) in file.policies.iter().enumerate() {
+        // The policy's attempts in flight past the estimate's have the room the bound
+        // leaves beside its phase of the run's estimate, which counts what the
+        // policies before it keep: not the bound less its own, as though it ran alone.
+        file.scenario.limits.in_flight_room_bytes =
+            sim::footprint::run_room_bytes(&file.scenario, &file.policies, k);
         outdir::pause_point(&format!("policy {p}"));
         at.policy = Some(p);
         if interrupt::requested() {

@@ -312,13 +312,13 @@ pub struct DeviceModel {
     /// O(log channels) past a few), and the start of its last call and whether that
     /// call was the backup's.
     free_at: FreeSlots,
-    channels: Vec<Channel>,
+    channels: Vec<BackupShares>,
     /// Per write slot, when it becomes free, and its last call (as for the channels);
     /// `None` when the write slots are no fewer than the channels: then a write slot
     /// is always free when a channel is (every call holding a slot holds a channel at
     /// least as long), so the slots change nothing and are not kept.
     write_free_at: Option<FreeSlots>,
-    write_slots: Vec<Channel>,
+    write_slots: Vec<BackupShares>,
     /// The configuration's per-unit prices, as [`Price`].
     price: Price,
 }
@@ -328,6 +328,45 @@ pub struct DeviceModel {
 struct Channel {
     last_start: Tick,
     last_backup: bool,
+}
+
+/// The backup's work a channel (or write slot) has scheduled and not yet run: the
+/// spans of the backup's own calls (the split's, an archive extent's reads, retire's
+/// merge, the copy to B'), in order, and their total. A call queued on the channel from
+/// `now` waits behind every such tick still to run ([`BackupShares::after`]), however
+/// many calls hold the queue between them: a user queued behind another user who is
+/// queued behind an archive extent waits for that extent too.
+#[derive(Debug, Clone, Default)]
+struct BackupShares {
+    spans: std::collections::VecDeque<(Tick, Tick)>,
+    ahead: Tick,
+}
+
+impl BackupShares {
+    /// The backup's ticks the channel runs from `now` on (its spans ended by `now`
+    /// forgotten: every later call is issued at `now` or after).
+    #[inline]
+    fn after(&mut self, now: Tick) -> Tick {
+        while let Some(&(start, end)) = self.spans.front() {
+            if end > now {
+                return self.ahead - now.saturating_sub(start);
+            }
+            self.ahead -= end - start;
+            self.spans.pop_front();
+        }
+        0
+    }
+
+    /// A call ending at `end` whose last `share` ticks are the backup's (all of a
+    /// backup call's: `share` is capped at the call's service).
+    #[inline]
+    fn push(&mut self, end: Tick, share: Tick) {
+        let share = share.min(end);
+        if share > 0 {
+            self.spans.push_back((end - share, end));
+            self.ahead = self.ahead.saturating_add(share);
+        }
+    }
 }
 
 /// The per-unit prices of [`DeviceModelConfig::channel_ticks`], read once: a call's
@@ -447,9 +486,9 @@ impl DeviceModel {
             jitter_key: rng.next_u64(),
             queued_ticks: 0,
             free_at: FreeSlots::new(channels),
-            channels: vec![Channel::default(); channels],
+            channels: vec![BackupShares::default(); channels],
             write_free_at: (slots > 0).then(|| FreeSlots::new(slots)),
-            write_slots: vec![Channel::default(); slots],
+            write_slots: vec![BackupShares::default(); slots],
         }
     }
 
@@ -512,6 +551,9 @@ impl DeviceModel {
         if contiguous != 0 {
             service = price.continuing(service, cost, contiguous);
         }
+        // A call of the backup's is the backup's work whole (jitter included).
+        let backup = is_backup_call(call);
+        let share = if backup { Tick::MAX } else { 0 };
         if price.jitter_max > 0 && service > 0 {
             let draw = rng::mix64(self.jitter_key ^ rng::mix64(call));
             service = service.saturating_add(price.jitter_span.of(draw));
@@ -528,37 +570,25 @@ impl DeviceModel {
             let (k, slot_free) = write_free_at.earliest();
             start = start.max(slot_free);
             let slot = &mut self.write_slots[k];
-            behind_backup_ticks = slot_free
-                .min(start)
-                .saturating_sub(now.max(slot.last_start))
-                * u64::from(slot.last_backup);
-            write_free_at.occupy(
-                k,
-                start
-                    .saturating_add(times(cost.total_writes(), price.write))
-                    .saturating_add(price.transfer_ticks(cost.total_writes())),
-            );
-            *slot = Channel {
-                last_start: start,
-                last_backup: is_backup_call(call),
-            };
+            // Every tick of the backup's still to run on the slot lies before `start`.
+            behind_backup_ticks = slot.after(now);
+            let held = times(cost.total_writes(), price.write)
+                .saturating_add(price.transfer_ticks(cost.total_writes()));
+            let slot_end = start.saturating_add(held);
+            write_free_at.occupy(k, slot_end);
+            slot.push(slot_end, if backup { held } else { 0 });
         }
-        let ch = &mut self.channels[i];
         self.queued_ticks = self.queued_ticks.saturating_add(start - now);
-        // Without a branch on whether the call queued (often mispredicted): a call that
-        // does not queue starts now, and its previous call started no later, so the
-        // difference saturates to 0. The channel's part of the wait ends when the channel
-        // is free (later only when the call waited for a write slot); the blame is the
-        // longer of the channel's and the write slot's parts.
-        behind_backup_ticks = behind_backup_ticks.max(
-            free.min(start).saturating_sub(now.max(ch.last_start)) * u64::from(ch.last_backup),
-        );
+        // The channel's part of the wait: the backup's ticks it runs before it is free
+        // (all of them lie before `start`); the blame is the longer of the channel's
+        // and the write slot's parts, which overlap.
+        let ch = &mut self.channels[i];
+        if !ch.spans.is_empty() {
+            behind_backup_ticks = behind_backup_ticks.max(ch.after(now));
+        }
         let end = start.saturating_add(service);
         self.free_at.occupy(i, end);
-        *ch = Channel {
-            last_start: start,
-            last_backup: is_backup_call(call),
-        };
+        ch.push(end, share.min(service));
         if !price.journal_lane || cost.journal_syncs == 0 {
             return Completion {
                 at: end,
@@ -747,10 +777,39 @@ mod tests {
         assert_eq!(d.complete(0, &cost(1, 0), backup).behind_backup_ticks, 0);
         let user = d.complete(2, &cost(0, 1), call_id(Some(1), 0));
         assert_eq!((user.at, user.behind_backup_ticks), (30, 8));
-        // Another user call at 5 waits 25 behind that user's write: not the backup's.
+        // Another user call at 5 waits 25: 5..10 behind the backup's read (however
+        // many calls hold the channel's queue), 10..30 behind that user's plain write.
         let next = d.complete(5, &cost(1, 0), call_id(Some(2), 0));
-        assert_eq!((next.at, next.behind_backup_ticks), (40, 0));
+        assert_eq!((next.at, next.behind_backup_ticks), (40, 5));
         assert_eq!(d.queued_ticks, 8 + 25);
+    }
+
+    /// A call queued behind several calls waits behind every tick of the backup's
+    /// work among them, not only behind the call just before it: a user queued behind
+    /// a user who is queued behind an archive read waits for that read too.
+    #[test]
+    fn queueing_behind_a_queue_counts_every_backup_tick_ahead() {
+        let cfg = DeviceModelConfig {
+            channels: 1,
+            jitter_ticks_max: 0,
+            ..DeviceModelConfig::default()
+        };
+        let mut d = DeviceModel::new(cfg, 64, stream(1, Component::Device));
+        let backup = |k| call_id(None, k);
+        // Backup read 0..10, a user's write 10..30, a backup read 30..40.
+        assert_eq!(d.complete_at(0, &cost(1, 0), backup(0)), 10);
+        let a = d.complete(0, &cost(0, 1), call_id(Some(1), 0));
+        assert_eq!((a.at, a.behind_backup_ticks), (30, 10));
+        assert_eq!(d.complete_at(0, &cost(1, 0), backup(1)), 40);
+        // Issued at 0, it starts at 40: 0..10 and 30..40 were the backup's.
+        let b = d.complete(0, &cost(0, 1), call_id(Some(2), 0));
+        assert_eq!((b.at, b.behind_backup_ticks), (60, 20));
+        // Issued at 35: 35..40 of the second read, then b's write (the user's own).
+        let c = d.complete(35, &cost(1, 0), call_id(Some(3), 0));
+        assert_eq!((c.at, c.behind_backup_ticks), (70, 5));
+        // Issued once the backup's reads are done: nothing of the backup's ahead.
+        let e = d.complete(45, &cost(1, 0), call_id(Some(4), 0));
+        assert_eq!((e.at, e.behind_backup_ticks), (80, 0));
     }
 
     /// With fewer write slots than channels, writes queue for a slot (held for their
