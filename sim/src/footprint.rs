@@ -158,7 +158,7 @@ pub const ATTEMPTS_IN_FLIGHT: u64 = 1 << 12;
 /// copy wrote it and VLUN B at that instant (`crate::history::Event::BPrime`).
 const DETACH_IMAGES: u64 = 2;
 /// Bytes a finished policy's run keeps per attempt under `owm run` while the policies
-/// after it run ([`kept_after_a_policy`]): its bar in the timing diagram's rows with
+/// after it run (see `run_room_bytes`): its bar in the timing diagram's rows with
 /// what their vectors and heaps hold beyond it. Measured (peak RSS, `/usr/bin/time`,
 /// 2026-12-07): 20,000 generated transactions, 2 and 5 policies, 22,660 and 39,944
 /// KiB (about 300 bytes an attempt); Fig 4/5 of 20,000 (lock waits on their bars),
