@@ -55,7 +55,14 @@ fn run_busy() -> (tempfile::TempDir, std::path::PathBuf, String) {
     (tmp, out, stdout(&o))
 }
 
-const WAITS: [&str; 5] = ["gate", "type_b", "device_queue", "flush", "overflow"];
+const WAITS: [&str; 6] = [
+    "gate",
+    "type_b",
+    "device_queue",
+    "flush",
+    "overflow",
+    "copy",
+];
 
 #[test]
 fn window_figures_are_present_and_consistent() {
@@ -143,6 +150,13 @@ fn window_figures_are_present_and_consistent() {
         );
     }
     assert!(num(c, "window_flush_wait_ticks_sum") > 0.0);
+    // Each copy is the backup's share of a user's call: at least its read and its
+    // write (10 + 20 ticks on the default device), counted in the copy cause, which
+    // non-disruption does not judge.
+    assert!(
+        num(c, "window_copy_wait_ticks_sum") >= 30.0 * num(c, "window_cow_copies"),
+        "{c:?}"
+    );
     let l = &rows["logging"];
     assert!(num(l, "window_log_entries") > 0.0);
     assert_eq!(num(l, "window_cow_copies"), 0.0);
@@ -168,6 +182,7 @@ fn window_figures_are_present_and_consistent() {
         "win wr/lw",
         "gate wt",
         "queue wt",
+        "copy wt",
     ] {
         assert!(text.contains(h), "no `{h}` in:\n{text}");
     }
@@ -1061,7 +1076,7 @@ bandwidth_bytes_per_s = 1000000
             }
             _ => assert!(caused <= queued, "{policy}: {r:?}"),
         }
-        let causes: f64 = ["gate", "type_b", "device_queue", "flush", "overflow"]
+        let causes: f64 = WAITS
             .iter()
             .map(|c| num(r, &format!("window_{c}_wait_ticks_sum")))
             .sum();

@@ -195,6 +195,8 @@ metrics! {
     WindowFlushWaitTicksMax = "window_flush_wait_ticks_max" => |r| waits(r, |w| w.waits.flush.ticks_max),
     WindowOverflowWaitTicksSum = "window_overflow_wait_ticks_sum" => |r| waits(r, |w| w.waits.overflow.ticks_sum),
     WindowOverflowWaitTicksMax = "window_overflow_wait_ticks_max" => |r| waits(r, |w| w.waits.overflow.ticks_max),
+    WindowCopyWaitTicksSum = "window_copy_wait_ticks_sum" => |r| waits(r, |w| w.waits.copy.ticks_sum),
+    WindowCopyWaitTicksMax = "window_copy_wait_ticks_max" => |r| waits(r, |w| w.waits.copy.ticks_max),
     Violations = "violations" => |r| violations(r, true),
     ViolationsNotClaimed = "violations_not_claimed" => |r| violations(r, false),
 }
@@ -283,9 +285,16 @@ fn entries(r: &RunResult, variant: engine::Variant) -> Cell {
 }
 
 /// Every cause of a backup-caused wait.
-fn all_waits(w: &WindowCosts) -> [WaitSum; 5] {
+fn all_waits(w: &WindowCosts) -> [WaitSum; 6] {
     let b = &w.waits;
-    [b.gate, b.type_b, b.device_queue, b.flush, b.overflow]
+    [
+        b.gate,
+        b.type_b,
+        b.device_queue,
+        b.flush,
+        b.overflow,
+        b.copy,
+    ]
 }
 
 impl Metric {

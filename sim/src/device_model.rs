@@ -313,12 +313,16 @@ pub struct DeviceModel {
     /// call was the backup's.
     free_at: FreeSlots,
     channels: Vec<BackupShares>,
+    /// Per channel, the backup's share of the users' calls it has scheduled
+    /// ([`Price::backup_share`]): the copy cause's spans, as `channels` the backup's.
+    copies: Vec<BackupShares>,
     /// Per write slot, when it becomes free, and its last call (as for the channels);
     /// `None` when the write slots are no fewer than the channels: then a write slot
     /// is always free when a channel is (every call holding a slot holds a channel at
     /// least as long), so the slots change nothing and are not kept.
     write_free_at: Option<FreeSlots>,
     write_slots: Vec<BackupShares>,
+    write_copies: Vec<BackupShares>,
     /// The configuration's per-unit prices, as [`Price`].
     price: Price,
 }
@@ -431,6 +435,40 @@ impl Price {
             .saturating_add(times(cost.journal_syncs, self.journal_sync))
     }
 
+    /// Of a user's call of `service` ticks (`cost`), the backup's share: what it takes
+    /// beyond the one write (a call that writes) or read (a call that only reads) a
+    /// plain volume would do for it: under copy-on-write a first write's copy (its read
+    /// and write), table updates and flush barriers; under write logging its log slot;
+    /// under a mirror the second image's write. A call with no read or write (the
+    /// application's commit flush, a rollback's barrier) is the user's own: 0.
+    #[inline]
+    fn backup_share(&self, cost: &IoCost, service: Tick) -> Tick {
+        let plain = if cost.total_writes() > 0 {
+            self.write
+        } else if cost.total_reads() > 0 {
+            self.read
+        } else {
+            return 0;
+        };
+        service.saturating_sub(plain.saturating_add(self.block_transfer))
+    }
+
+    /// The part of a call's channel time that is its flush barriers (image flushes, and
+    /// journal syncs priced on the channel).
+    #[inline]
+    fn flush_part(&self, cost: &IoCost) -> Tick {
+        times(cost.image_flushes(), self.flush)
+            .saturating_add(times(cost.journal_syncs, self.journal_sync))
+    }
+
+    /// Of a user's call, the backup's share of its hold on a write slot (its writes'
+    /// time): every write past the first.
+    #[inline]
+    fn backup_slot_share(&self, cost: &IoCost) -> Tick {
+        let extra = cost.total_writes().saturating_sub(1);
+        times(extra, self.write).saturating_add(self.transfer_ticks(extra))
+    }
+
     /// The transfer time of `blocks` blocks at the media rate: each block's, rounded
     /// up to a tick (0 without a rate).
     #[inline]
@@ -487,8 +525,10 @@ impl DeviceModel {
             queued_ticks: 0,
             free_at: FreeSlots::new(channels),
             channels: vec![BackupShares::default(); channels],
+            copies: vec![BackupShares::default(); channels],
             write_free_at: (slots > 0).then(|| FreeSlots::new(slots)),
             write_slots: vec![BackupShares::default(); slots],
+            write_copies: vec![BackupShares::default(); slots],
         }
     }
 
@@ -551,8 +591,14 @@ impl DeviceModel {
         if contiguous != 0 {
             service = price.continuing(service, cost, contiguous);
         }
-        // A call of the backup's is the backup's work whole (jitter included).
+        // A call of the backup's is the backup's work whole (jitter included); of a
+        // user's, the backup's share (before the jitter, the device's own).
         let backup = is_backup_call(call);
+        let copy = if backup {
+            0
+        } else {
+            price.backup_share(cost, service)
+        };
         let share = if backup { Tick::MAX } else { 0 };
         if price.jitter_max > 0 && service > 0 {
             let draw = rng::mix64(self.jitter_key ^ rng::mix64(call));
@@ -562,6 +608,7 @@ impl DeviceModel {
         let (i, free) = self.free_at.earliest();
         let mut start = now.max(free);
         let mut behind_backup_ticks = 0;
+        let mut behind_copy_ticks = 0;
         if let Some(write_free_at) = self
             .write_free_at
             .as_mut()
@@ -572,11 +619,18 @@ impl DeviceModel {
             let slot = &mut self.write_slots[k];
             // Every tick of the backup's still to run on the slot lies before `start`.
             behind_backup_ticks = slot.after(now);
+            let slot_copies = &mut self.write_copies[k];
+            if !slot_copies.spans.is_empty() {
+                behind_copy_ticks = slot_copies.after(now);
+            }
             let held = times(cost.total_writes(), price.write)
                 .saturating_add(price.transfer_ticks(cost.total_writes()));
             let slot_end = start.saturating_add(held);
             write_free_at.occupy(k, slot_end);
             slot.push(slot_end, if backup { held } else { 0 });
+            if !backup {
+                self.write_copies[k].push(slot_end, price.backup_slot_share(cost));
+            }
         }
         self.queued_ticks = self.queued_ticks.saturating_add(start - now);
         // The channel's part of the wait: the backup's ticks it runs before it is free
@@ -586,13 +640,27 @@ impl DeviceModel {
         if !ch.spans.is_empty() {
             behind_backup_ticks = behind_backup_ticks.max(ch.after(now));
         }
+        let copies = &mut self.copies[i];
+        if !copies.spans.is_empty() {
+            behind_copy_ticks = behind_copy_ticks.max(copies.after(now));
+        }
         let end = start.saturating_add(service);
         self.free_at.occupy(i, end);
         ch.push(end, share.min(service));
+        copies.push(end, copy);
+        // The two causes' spans are disjoint on a channel; on a write slot and a
+        // channel they overlap: neither is more than the wait they share.
+        let waited = start - now;
+        behind_backup_ticks = behind_backup_ticks.min(waited);
+        behind_copy_ticks = behind_copy_ticks.min(waited - behind_backup_ticks);
+        // The call's own share, past its flush barriers (their own cause).
+        let own_copy_ticks = copy.saturating_sub(price.flush_part(cost));
         if !price.journal_lane || cost.journal_syncs == 0 {
             return Completion {
                 at: end,
                 behind_backup_ticks,
+                behind_copy_ticks,
+                own_copy_ticks,
             };
         }
         // The syncs take their turn on the lane once the call's channel part is done.
@@ -615,6 +683,8 @@ impl DeviceModel {
         Completion {
             at: self.journal_free_at,
             behind_backup_ticks,
+            behind_copy_ticks,
+            own_copy_ticks,
         }
     }
 }
@@ -662,6 +732,15 @@ pub struct Completion {
     /// write slot (the longer of the two, which overlap), plus on the journal lane
     /// (which comes after them).
     pub behind_backup_ticks: Tick,
+    /// Ticks of its queueing spent behind the backup's share of other users' calls
+    /// (their copy-on-write copies, log slots, a mirror's second writes, their table
+    /// updates and flush barriers: [`Price::backup_share`]), on its channel or write
+    /// slot.
+    pub behind_copy_ticks: Tick,
+    /// Of its own service, the backup's share past its flush barriers (which are
+    /// their own cause): a copy-on-write first write's copy read and write, a log
+    /// slot's write, a mirror's second write, table updates.
+    pub own_copy_ticks: Tick,
 }
 
 /// Whether `call` ([`call_id`]) is one of the backup's own calls.
@@ -782,6 +861,64 @@ mod tests {
         let next = d.complete(5, &cost(1, 0), call_id(Some(2), 0));
         assert_eq!((next.at, next.behind_backup_ticks), (40, 5));
         assert_eq!(d.queued_ticks, 8 + 25);
+    }
+
+    /// A user's copy-on-write first write does the backup's work beside its own (the
+    /// old block's read and its copy's write beside the user's write, two flush
+    /// barriers): its own share past the flushes is the copy cause's, and a call
+    /// queued behind it waits behind all of that share but the plain write; behind a
+    /// plain write, for none of it. The application's flush is the user's own.
+    #[test]
+    fn the_backup_s_share_of_a_user_s_call_is_told_apart() {
+        let cfg = DeviceModelConfig {
+            channels: 1,
+            jitter_ticks_max: 0,
+            flush_latency_ticks: 100,
+            ..DeviceModelConfig::default()
+        };
+        let first_write = IoCost {
+            reads_b: 1,
+            writes_a: 1,
+            writes_b: 1,
+            flushes: 2,
+            ..IoCost::default()
+        };
+        let mut d = DeviceModel::new(cfg, 64, stream(1, Component::Device));
+        // 10 + 20 + 20 + 2 x 100 = 250 ticks: the plain write's 20 the user's, the
+        // flushes' 200 their own cause, the copy's read and write 30.
+        let a = d.complete(0, &first_write, call_id(Some(1), 0));
+        assert_eq!(
+            (
+                a.at,
+                a.behind_backup_ticks,
+                a.behind_copy_ticks,
+                a.own_copy_ticks
+            ),
+            (250, 0, 0, 30)
+        );
+        // Queued 0..250 behind a: its share is the call's last 230 ticks.
+        let b = d.complete(0, &cost(1, 0), call_id(Some(2), 0));
+        assert_eq!(
+            (
+                b.at,
+                b.behind_backup_ticks,
+                b.behind_copy_ticks,
+                b.own_copy_ticks
+            ),
+            (260, 0, 230, 0)
+        );
+        // Behind b's plain read only.
+        let c = d.complete(255, &cost(0, 1), call_id(Some(3), 0));
+        assert_eq!((c.at, c.behind_copy_ticks, c.own_copy_ticks), (280, 0, 0));
+        // The application's flush: none of it the backup's.
+        let fsync = IoCost {
+            flushes: 1,
+            ..IoCost::default()
+        };
+        let f = d.complete(280, &fsync, call_id(Some(4), 0));
+        assert_eq!((f.at, f.own_copy_ticks), (380, 0));
+        let g = d.complete(280, &cost(1, 0), call_id(Some(5), 0));
+        assert_eq!((g.at, g.behind_copy_ticks), (390, 0));
     }
 
     /// A call queued behind several calls waits behind every tick of the backup's

@@ -105,6 +105,13 @@ pub struct BackupWaits {
     /// durable copy, a journal sync of the table), priced at the device's flush and
     /// journal-sync latencies; the application's commit flushes are not counted.
     pub flush: WaitSum,
+    /// The backup's share of the users' own calls (beyond the one read or write a
+    /// plain volume would do: a copy-on-write first write's copy read and write, a
+    /// write-logging slot's write, a mirror's second write, table updates), the call's
+    /// own past its flush barriers, and its queueing behind that share of other users'
+    /// calls (their flush barriers included): the variant's cost to the users, which
+    /// non-disruption does not judge ([`BackupWaits::judged_ticks_max`]).
+    pub copy: WaitSum,
     /// Attempts refused by a full data area (`backup.on_data_area_full =
     /// "break-guest-write"`): the time from the attempt's arrival to the refusal, lost
     /// (the attempt rolls back and ends aborted; it is not retried).

@@ -39,7 +39,13 @@ impl World<'_> {
         t.calls += 1;
         let (commit_barrier, gen) = (t.stage == Stage::Committing, t.gen);
         let done = self.device_model.complete(now, cost, call);
-        self.note_user_call(att, cost, done.behind_backup_ticks, commit_barrier);
+        self.note_user_call(
+            att,
+            cost,
+            done.behind_backup_ticks,
+            done.behind_copy_ticks.saturating_add(done.own_copy_ticks),
+            commit_barrier,
+        );
         let at = done.at.saturating_add(self.latency_spike());
         self.q.schedule_at(at, Ev::IoDone { att, gen });
     }

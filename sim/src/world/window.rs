@@ -120,14 +120,18 @@ impl World<'_> {
     }
 
     /// Attempt `att`'s device call of `cost`, queued `behind_backup` ticks behind a
-    /// backup call: its backup-caused waits, in the window open now and in the
-    /// attempt's longest one. `commit_barrier`: the call is the application's commit flush
-    /// (not the backup's doing).
+    /// backup call and spending `copy` ticks on the backup's share of users' calls
+    /// (queued behind other users' and in its own): its backup-caused waits, in the
+    /// window open now and, but for `copy` (a cost of the variant, which
+    /// non-disruption does not judge), in the attempt's longest one.
+    /// `commit_barrier`: the call is the application's commit flush (not the backup's
+    /// doing).
     pub(super) fn note_user_call(
         &mut self,
         att: Attempt,
         cost: &IoCost,
         behind_backup: Tick,
+        copy: Tick,
         commit_barrier: bool,
     ) {
         let flush = if commit_barrier {
@@ -138,6 +142,7 @@ impl World<'_> {
         if let Some(w) = self.window_waits() {
             w.device_queue.add(behind_backup);
             w.flush.add(flush);
+            w.copy.add(copy);
             let t = &mut self.txns[att as usize];
             t.backup_wait_max = t.backup_wait_max.max(behind_backup).max(flush);
         }
