@@ -734,7 +734,7 @@ pub struct Completion {
     pub behind_backup_ticks: Tick,
     /// Ticks of its queueing spent behind the backup's share of other users' calls
     /// (their copy-on-write copies, log slots, a mirror's second writes, their table
-    /// updates and flush barriers: [`Price::backup_share`]), on its channel or write
+    /// updates and flush barriers), on its channel or write
     /// slot.
     pub behind_copy_ticks: Tick,
     /// Of its own service, the backup's share past its flush barriers (which are
