@@ -758,7 +758,7 @@ mod tests {
         for &m in Metric::ALL {
             assert_eq!(m.name().parse::<Metric>(), Ok(m), "{m:?} is listed twice");
         }
-        assert_eq!(Metric::ALL.len(), 92);
+        assert_eq!(Metric::ALL.len(), 94);
         assert!("speed".parse::<Metric>().is_err());
     }
 
