@@ -809,9 +809,12 @@ impl Load {
 fn outputs(scenario: &Scenario, load: &Load, policies: u64, pictures: u64) -> Footprint {
     let common = common_parts(scenario, load);
     let policies = policies.max(1);
+    // Every policy's kept diagram rows (at their measured size, not a bar's own:
+    // [`KEPT_ROW_BYTES`]), the largest of that and the running timeline's bound.
+    let kept = kept_after_a_policy(scenario, load).timeline_bytes;
     Footprint {
         program_bytes: PROGRAM_BYTES + pictures * PICTURE_BYTES_PER_POLICY,
-        timeline_bytes: common.timeline_bytes.saturating_mul(policies),
+        timeline_bytes: kept.max(common.timeline_bytes).saturating_mul(policies),
         samples_bytes: common.samples_bytes.saturating_mul(policies),
         cycles_bytes: common.cycles_bytes.saturating_mul(policies),
         trace_bytes: common.trace_bytes,
@@ -2100,6 +2103,12 @@ mod tests {
             s.limits.memory_bytes_max - policy_phase(&s, &layout, &load, cow, 0).total_bytes();
         assert_eq!(rooms[4] + 4 * kept, first, "{rooms:?}");
         assert_eq!(run_room_bytes(&s, &five, 5), None);
+        // Writing the outputs, every policy's kept rows are held at their measured size.
+        let outs = outputs(&s, &load, 5, 5);
+        assert!(
+            outs.timeline_bytes >= 5 * kept_after_a_policy(&s, &load).timeline_bytes,
+            "{outs:?}"
+        );
         // Without the timeline nothing of a diagram is kept, and a sweep's point runs
         // one policy alone.
         s.keep_timeline = false;
