@@ -327,14 +327,19 @@ fn with_log_scale(label: &str) -> String {
 /// ([`XScale::of`]); a value of 0 or below (a difference, a delay of 0) keeps it
 /// linear.
 pub fn y_log_of(series: &[Series]) -> bool {
+    wants_log(series.iter())
+}
+
+/// [`y_log_of`] over the series `series` yields (a panel's, picked out of a plot's).
+fn wants_log<'a>(series: impl Iterator<Item = &'a Series> + Clone) -> bool {
     let ys = || {
         series
-            .iter()
+            .clone()
             .flat_map(|s| s.points.iter().map(|q| q.1))
             .filter(|y| y.is_finite())
     };
     let feet_above_0 = series
-        .iter()
+        .clone()
         .flat_map(|s| s.intervals.iter())
         .all(|b| b.1 > 0.0);
     let (lo, hi) = ys().fold((f64::MAX, f64::MIN), |(lo, hi), y| (lo.min(y), hi.max(y)));
@@ -385,11 +390,8 @@ fn in_log_space(p: &LinePlot) -> LinePlot {
 /// [`LinePlot::y_log_panels`] whose series want it ([`y_log_of`]), in log space.
 fn panel_plot(p: &LinePlot, k: usize, idx: &[usize], n: usize) -> LinePlot {
     let y_label = p.panel_y_labels.get(k).unwrap_or(&p.y_label).clone();
-    let own: Vec<Series> = idx
-        .iter()
-        .filter_map(|&i| p.series.get(i).cloned())
-        .collect();
-    if n > 1 && !p.y_log && p.y_log_panels && y_log_of(&own) {
+    let own = idx.iter().filter_map(|&i| p.series.get(i));
+    if n > 1 && !p.y_log && p.y_log_panels && wants_log(own) {
         in_log_space(&LinePlot {
             y_label,
             y_log: true,
@@ -511,26 +513,29 @@ enum Shape {
     Plus,
 }
 
-/// The outline of a filled plus sign `d` pixels from its centre to each arm's end,
-/// its arms 3 pixels wide, centred `dx` pixels right of the point it marks.
-fn plus_outline(d: i32, dx: i32) -> Vec<(i32, i32)> {
-    [
-        (-1, -d),
-        (1, -d),
-        (1, -1),
-        (d, -1),
-        (d, 1),
-        (1, 1),
-        (1, d),
-        (-1, d),
-        (-1, 1),
-        (-d, 1),
-        (-d, -1),
-        (-1, -1),
-    ]
-    .iter()
-    .map(|&(x, y)| (x + dx, y))
-    .collect()
+/// The outline of a marker drawn as a filled polygon, `d` pixels from its centre to
+/// each corner or arm's end, centred `dx` pixels right of the point it marks: a
+/// diamond, or a plus sign with arms 3 pixels wide (any other shape: none).
+fn outline(shape: Shape, d: i32, dx: i32) -> Vec<(i32, i32)> {
+    let corners: &[(i32, i32)] = match shape {
+        Shape::Diamond => &[(0, -d), (d, 0), (0, d), (-d, 0)],
+        Shape::Plus => &[
+            (-1, -d),
+            (1, -d),
+            (1, -1),
+            (d, -1),
+            (d, 1),
+            (1, 1),
+            (1, d),
+            (-1, d),
+            (-1, 1),
+            (-d, 1),
+            (-d, -1),
+            (-1, -1),
+        ],
+        _ => &[],
+    };
+    corners.iter().map(|&(x, y)| (x + dx, y)).collect()
 }
 
 /// Draws on `$chart` a marker of `$shape` in `$c` at each point of `$at` (an iterator),
@@ -551,16 +556,9 @@ macro_rules! draw_markers {
                     EmptyElement::at(q) + Rectangle::new([(-r, -r), (r, r)], c.filled())
                 }))?
             }
-            Shape::Diamond => $chart.draw_series($at.map(|q| {
-                let d = r + 2;
-                EmptyElement::at(q)
-                    + Polygon::new(vec![(0, -d), (d, 0), (0, d), (-d, 0)], c.filled())
+            shape @ (Shape::Diamond | Shape::Plus) => $chart.draw_series($at.map(|q| {
+                EmptyElement::at(q) + Polygon::new(outline(shape, r + 2, 0), c.filled())
             }))?,
-            Shape::Plus => {
-                $chart.draw_series($at.map(|q| {
-                    EmptyElement::at(q) + Polygon::new(plus_outline(r + 2, 0), c.filled())
-                }))?
-            }
         };
     }};
 }
@@ -584,16 +582,9 @@ macro_rules! legend_with_marker {
             Shape::Square => $series.legend(move |($x, $y)| {
                 $base + Rectangle::new([(10 - r, -r), (10 + r, r)], c.filled())
             }),
-            Shape::Diamond => $series.legend(move |($x, $y)| {
-                let d = r + 2;
-                $base
-                    + Polygon::new(
-                        vec![(10, -d), (10 + d, 0), (10, d), (10 - d, 0)],
-                        c.filled(),
-                    )
+            shape @ (Shape::Diamond | Shape::Plus) => $series.legend(move |($x, $y)| {
+                $base + Polygon::new(outline(shape, r + 2, 10), c.filled())
             }),
-            Shape::Plus => $series
-                .legend(move |($x, $y)| $base + Polygon::new(plus_outline(r + 2, 10), c.filled())),
         };
     }};
 }

@@ -302,53 +302,74 @@ pub struct DeviceModel {
     config: DeviceModelConfig,
     /// When the journal lane becomes free (`journal_lane` only).
     journal_free_at: Tick,
-    /// The journal lane's last call (as for the channels).
+    /// The journal lane's last call: its start and whether it was the backup's.
     lane: Channel,
     /// The seed's key for the per-call jitter (drawn once from the device stream).
     jitter_key: u64,
     /// Ticks calls spent queued for a channel, summed.
     pub queued_ticks: u64,
     /// Per channel, when it becomes free ([`FreeSlots`]: the earliest found in
-    /// O(log channels) past a few), and the start of its last call and whether that
-    /// call was the backup's.
+    /// O(log channels) past a few), and the backup's work it has yet to run
+    /// ([`Pending`]).
     free_at: FreeSlots,
-    channels: Vec<BackupShares>,
-    /// Per channel, the backup's share of the users' calls it has scheduled
-    /// ([`Price::backup_share`]): the copy cause's spans, as `channels` the backup's.
-    copies: Vec<BackupShares>,
-    /// Per write slot, when it becomes free, and its last call (as for the channels);
-    /// `None` when the write slots are no fewer than the channels: then a write slot
-    /// is always free when a channel is (every call holding a slot holds a channel at
-    /// least as long), so the slots change nothing and are not kept.
+    channels: Vec<Pending>,
+    /// Per write slot, the same (as for the channels); `None` when the write slots are
+    /// no fewer than the channels: then a write slot is always free when a channel is
+    /// (every call holding a slot holds a channel at least as long), so the slots
+    /// change nothing and are not kept.
     write_free_at: Option<FreeSlots>,
-    write_slots: Vec<BackupShares>,
-    write_copies: Vec<BackupShares>,
+    write_slots: Vec<Pending>,
     /// The configuration's per-unit prices, as [`Price`].
     price: Price,
 }
 
-/// One channel's last call (see [`DeviceModel`]).
+/// The journal lane's last call (see [`DeviceModel`]).
 #[derive(Debug, Clone, Copy, Default)]
 struct Channel {
     last_start: Tick,
     last_backup: bool,
 }
 
-/// The backup's work a channel (or write slot) has scheduled and not yet run: the
-/// spans of the backup's own calls (the split's, an archive extent's reads, retire's
-/// merge, the copy to B'), in order, and their total. A call queued on the channel from
-/// `now` waits behind every such tick still to run ([`BackupShares::after`]), however
-/// many calls hold the queue between them: a user queued behind another user who is
-/// queued behind an archive extent waits for that extent too.
+/// The backup's work a channel (or write slot) has scheduled and not yet run, by
+/// cause: the backup's own calls (the split's, an archive extent's reads, retire's
+/// merge, the copy to B') and the backup's share of the users' calls
+/// ([`Price::backup_share`]). A call queued on the channel from `now` waits behind
+/// every such tick still to run ([`Pending::after`]), however many calls hold the
+/// queue between them: a user queued behind another user who is queued behind an
+/// archive extent waits for that extent too.
 #[derive(Debug, Clone, Default)]
-struct BackupShares {
+struct Pending {
+    backup: Spans,
+    copy: Spans,
+}
+
+impl Pending {
+    /// The ticks of the backup's own calls and of its share of users' calls that the
+    /// channel runs from `now` on.
+    #[inline]
+    fn after(&mut self, now: Tick) -> (Tick, Tick) {
+        (self.backup.after(now), self.copy.after(now))
+    }
+
+    /// A call ending at `end` whose last `backup` ticks are the backup's own call's
+    /// and last `copy` ticks the backup's share of a user's call (one of them 0).
+    #[inline]
+    fn push(&mut self, end: Tick, backup: Tick, copy: Tick) {
+        self.backup.push(end, backup);
+        self.copy.push(end, copy);
+    }
+}
+
+/// Spans of a channel's time yet to run, in order, and their total.
+#[derive(Debug, Clone, Default)]
+struct Spans {
     spans: std::collections::VecDeque<(Tick, Tick)>,
     ahead: Tick,
 }
 
-impl BackupShares {
-    /// The backup's ticks the channel runs from `now` on (its spans ended by `now`
-    /// forgotten: every later call is issued at `now` or after).
+impl Spans {
+    /// The ticks of the spans from `now` on (the spans ended by `now` forgotten:
+    /// every later call is issued at `now` or after).
     #[inline]
     fn after(&mut self, now: Tick) -> Tick {
         while let Some(&(start, end)) = self.spans.front() {
@@ -361,8 +382,7 @@ impl BackupShares {
         0
     }
 
-    /// A call ending at `end` whose last `share` ticks are the backup's (all of a
-    /// backup call's: `share` is capped at the call's service).
+    /// A span of the last `share` ticks before `end`.
     #[inline]
     fn push(&mut self, end: Tick, share: Tick) {
         let share = share.min(end);
@@ -524,11 +544,9 @@ impl DeviceModel {
             jitter_key: rng.next_u64(),
             queued_ticks: 0,
             free_at: FreeSlots::new(channels),
-            channels: vec![BackupShares::default(); channels],
-            copies: vec![BackupShares::default(); channels],
+            channels: vec![Pending::default(); channels],
             write_free_at: (slots > 0).then(|| FreeSlots::new(slots)),
-            write_slots: vec![BackupShares::default(); slots],
-            write_copies: vec![BackupShares::default(); slots],
+            write_slots: vec![Pending::default(); slots],
         }
     }
 
@@ -550,11 +568,12 @@ impl DeviceModel {
             .saturating_add(self.config.journal_ticks(cost))
     }
 
-    /// [`DeviceModel::complete_at`], also saying how long the call queued behind a call
-    /// of the backup ([`call_id`] with no transaction): the part of its wait for a
-    /// channel (or write slot) spent while the channel's previous call, a backup call,
-    /// ran, plus the part of its wait for the journal lane spent while the lane's
-    /// previous sync, a backup call's, ran.
+    /// [`DeviceModel::complete_at`], also saying how long the call queued behind the
+    /// backup's work ([`Completion`]): on its channel (or write slot) every tick of the
+    /// backup's calls ([`call_id`] with no transaction) and, apart, of the backup's
+    /// share of users' calls that ran ahead of it, plus the part of its wait for the
+    /// journal lane spent while the lane's previous sync, a backup call's, ran; and its
+    /// own share of the backup's work.
     #[inline]
     pub fn complete(&mut self, now: Tick, cost: &IoCost, call: u64) -> Completion {
         self.complete_run(now, cost, 0, call)
@@ -599,7 +618,6 @@ impl DeviceModel {
         } else {
             price.backup_share(cost, service)
         };
-        let share = if backup { Tick::MAX } else { 0 };
         if price.jitter_max > 0 && service > 0 {
             let draw = rng::mix64(self.jitter_key ^ rng::mix64(call));
             service = service.saturating_add(price.jitter_span.of(draw));
@@ -618,18 +636,14 @@ impl DeviceModel {
             start = start.max(slot_free);
             let slot = &mut self.write_slots[k];
             // Every tick of the backup's still to run on the slot lies before `start`.
-            behind_backup_ticks = slot.after(now);
-            let slot_copies = &mut self.write_copies[k];
-            if !slot_copies.spans.is_empty() {
-                behind_copy_ticks = slot_copies.after(now);
-            }
+            (behind_backup_ticks, behind_copy_ticks) = slot.after(now);
             let held = times(cost.total_writes(), price.write)
                 .saturating_add(price.transfer_ticks(cost.total_writes()));
             let slot_end = start.saturating_add(held);
             write_free_at.occupy(k, slot_end);
-            slot.push(slot_end, if backup { held } else { 0 });
-            if !backup {
-                self.write_copies[k].push(slot_end, price.backup_slot_share(cost));
+            match backup {
+                true => slot.push(slot_end, held, 0),
+                false => slot.push(slot_end, 0, price.backup_slot_share(cost)),
             }
         }
         self.queued_ticks = self.queued_ticks.saturating_add(start - now);
@@ -637,17 +651,12 @@ impl DeviceModel {
         // (all of them lie before `start`); the blame is the longer of the channel's
         // and the write slot's parts, which overlap.
         let ch = &mut self.channels[i];
-        if !ch.spans.is_empty() {
-            behind_backup_ticks = behind_backup_ticks.max(ch.after(now));
-        }
-        let copies = &mut self.copies[i];
-        if !copies.spans.is_empty() {
-            behind_copy_ticks = behind_copy_ticks.max(copies.after(now));
-        }
+        let (ch_backup, ch_copy) = ch.after(now);
+        behind_backup_ticks = behind_backup_ticks.max(ch_backup);
+        behind_copy_ticks = behind_copy_ticks.max(ch_copy);
         let end = start.saturating_add(service);
         self.free_at.occupy(i, end);
-        ch.push(end, share.min(service));
-        copies.push(end, copy);
+        ch.push(end, if backup { service } else { 0 }, copy);
         // The two causes' spans are disjoint on a channel; on a write slot and a
         // channel they overlap: neither is more than the wait they share.
         let waited = start - now;

@@ -2065,11 +2065,6 @@ mod tests {
         );
     }
 
-    /// `none` alone builds the volume's image, not a data area's, no lookup table and
-    /// no entries (it never splits), and the judge holds no VLUN A or B' for it; beside
-    /// any backup policy the estimate is that policy's, with what `none` keeps for the
-    /// pairing of the windows. The outputs' phase counts
-    /// every policy's panel of `timing.png`.
     /// Under `owm run` each policy's run holds what the policies before it keep (their
     /// diagram rows, delays and cycles: the timing diagram and the tables are written
     /// after the last), so a run's estimate grows with its policies when the timeline
@@ -2117,6 +2112,12 @@ mod tests {
         assert_eq!(kept_after_a_policy(&s, &load).timeline_bytes, 0);
     }
 
+    /// `none` alone builds the volume's image, not a data area's, no lookup table and
+    /// no entries (it never splits), and the judge holds no VLUN A or B' for it; beside
+    /// any backup policy the estimate is that policy's, with what `none` keeps for the
+    /// pairing of the windows and the results it keeps through the later policies'
+    /// runs. The outputs' phase counts
+    /// every policy's panel of `timing.png`.
     #[test]
     fn none_alone_is_estimated_without_what_only_a_backup_builds() {
         let mut s = tib(100_000, true);

@@ -328,9 +328,8 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
         {
             for (gi, g) in groups.iter().enumerate() {
                 let mut series = Vec::new();
-                // The number of values behind each point drawn (seeds, or pairs).
-                let mut ns: Vec<usize> = Vec::new();
-                // The same, series by series (a panel's label counts its own).
+                // The number of values behind each point drawn (seeds, or pairs), series
+                // by series (a panel's label counts its own).
                 let mut ns_of: Vec<Vec<usize>> = Vec::new();
                 // Why points have no interval: one value behind them, or n ≥ 2 values
                 // all the same (the seeds did not change the metric).
@@ -373,7 +372,6 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
                             }
                         }
                         if summary.n > 0 {
-                            ns.push(summary.n);
                             own_ns.push(summary.n);
                             let xv = match x.parse::<f64>() {
                                 Ok(v) if !categorical => v,
@@ -484,13 +482,17 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
                 };
                 // One reason known for every policy's every missing point: the frame
                 // gives it; else that the rows leave the metric empty.
-                let no_value = ns.is_empty().then(|| match frame_whys.as_slice() {
-                    [why] if why != UNKNOWN_WHY => format!("no value at any point: {why}"),
-                    _ => format!(
-                        "no value at any point: sweep.csv leaves {metric} empty for every \
+                let no_value =
+                    ns_of
+                        .iter()
+                        .all(Vec::is_empty)
+                        .then(|| match frame_whys.as_slice() {
+                            [why] if why != UNKNOWN_WHY => format!("no value at any point: {why}"),
+                            _ => format!(
+                                "no value at any point: sweep.csv leaves {metric} empty for every \
                          policy and seed here"
-                    ),
-                });
+                            ),
+                        });
                 // The y label over the series `idx`: n as their points have it, one number
                 // when they share it, else the range ("1-12"), which `stats.csv`'s `n`
                 // gives point by point. One seed at every point: no interval anywhere (a
@@ -555,7 +557,7 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
                 // beside a flash device's), on a log y axis: each read at its own scale.
                 // A difference never: its reference is 0.
                 let y_log = against.is_none() && reports::lines::y_log_of(&series);
-                let plot = LinePlot {
+                let mut plot = LinePlot {
                     title,
                     x_label: match x_pos {
                         Some(_) => names::label(&x_key),
@@ -580,7 +582,6 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
                 };
                 // Each panel's label counts the seeds of its own points.
                 let groups = reports::lines::panels(&plot);
-                let mut plot = plot;
                 if groups.len() > 1 {
                     plot.panel_y_labels = groups.iter().map(|idx| label_of(idx)).collect();
                 }
