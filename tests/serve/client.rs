@@ -50,23 +50,26 @@ fn read_u64(s: &mut UnixStream) -> std::io::Result<u64> {
     Ok(u64::from_be_bytes(b))
 }
 
-/// Whether a server accepts on `socket`, asked as a client that leaves before
-/// choosing an export (`NBD_OPT_ABORT`, its acknowledgement read), so the server logs
-/// no error for it.
+/// Whether an NBD server answers on `socket`: its fixed-newstyle greeting read whole
+/// (`NBDMAGIC`, `IHAVEOPT`), asked as a client that leaves before choosing an export
+/// (`NBD_OPT_ABORT`, its acknowledgement read), so the server logs no error for it. A
+/// socket that only accepts (`owm serve`'s own probe of the path, bound and removed
+/// before nbdkit starts) is not taken for the server.
 pub fn listens(socket: &Path) -> bool {
     let Ok(mut s) = UnixStream::connect(socket) else {
         return false;
     };
     let mut greeting = [0u8; 18];
-    if s.read_exact(&mut greeting).is_ok() {
-        let flags = u32::from(u16::from_be_bytes([greeting[16], greeting[17]]) & 3);
-        let mut out = flags.to_be_bytes().to_vec();
-        out.extend_from_slice(&IHAVEOPT.to_be_bytes());
-        out.extend_from_slice(&2u32.to_be_bytes()); // NBD_OPT_ABORT
-        out.extend_from_slice(&0u32.to_be_bytes());
-        let mut ack = [0u8; 20];
-        let _ = s.write_all(&out).and_then(|()| s.read_exact(&mut ack));
+    if s.read_exact(&mut greeting).is_err() || &greeting[..16] != b"NBDMAGICIHAVEOPT" {
+        return false;
     }
+    let flags = u32::from(u16::from_be_bytes([greeting[16], greeting[17]]) & 3);
+    let mut out = flags.to_be_bytes().to_vec();
+    out.extend_from_slice(&IHAVEOPT.to_be_bytes());
+    out.extend_from_slice(&2u32.to_be_bytes()); // NBD_OPT_ABORT
+    out.extend_from_slice(&0u32.to_be_bytes());
+    let mut ack = [0u8; 20];
+    let _ = s.write_all(&out).and_then(|()| s.read_exact(&mut ack));
     true
 }
 

@@ -657,8 +657,9 @@ impl Starved {
             if let Ok(Some(status)) = s.child.try_wait() {
                 panic!("owm serve exited: {status}: {}", s.log_text());
             }
-            if super::client::listens(&s.socket)
-                && std::os::unix::net::UnixStream::connect(&control).is_ok()
+            // As the harness's start: the control socket, then an NBD greeting.
+            if std::os::unix::net::UnixStream::connect(&control).is_ok()
+                && super::client::listens(&s.socket)
             {
                 return s;
             }

@@ -230,9 +230,12 @@ fn spawn_serve_env(tmp: &Path, extra: &[&str], log: Option<&Path>, env: &[(&str,
         if let Ok(Some(status)) = child.try_wait() {
             panic!("owm serve exited early: {status}");
         }
-        // NBD's socket asked as a client that leaves politely (no error in its log).
-        let up = super::client::listens(&socket)
-            && std::os::unix::net::UnixStream::connect(&control).is_ok();
+        // The control socket first (the plugin binds it once nbdkit's socket is
+        // bound), then NBD's, asked as a client that leaves politely (no error in its
+        // log) and answered with a greeting: `owm serve`'s own probe of each path,
+        // bound and removed before nbdkit starts, accepts too.
+        let up = std::os::unix::net::UnixStream::connect(&control).is_ok()
+            && super::client::listens(&socket);
         if up {
             return child;
         }
