@@ -174,21 +174,25 @@ fn a_data_area_large_enough_disrupts_nobody() {
     }
 }
 
-/// Over seeds, data-area sizes and the policies with a data area (crash-consistent on
-/// its copy-on-write baseline too), with areas that fill on some runs only:
-/// non-disruption is observed violated exactly when some attempt's write was refused by
-/// the full area (the run's `data_area_full_aborts`) or some single wait of the backup
-/// exceeded the setup window (100 ticks; `summary.csv`'s `window_*_wait_ticks_max`);
-/// and both kinds of run occur.
+/// Over seeds, data-area sizes and the policies with a data area (crash-consistent and
+/// quiesce on their copy-on-write baseline too), with areas that fill on some runs
+/// only: non-disruption is violated exactly when some attempt's write was refused by
+/// the full area (the run's `data_area_full_aborts`) or, under a policy that claims
+/// its waits, some single wait of the backup exceeded the setup window (100 ticks;
+/// `summary.csv`'s `window_*_wait_ticks_max`). Quiesce claims the refused writes alone:
+/// its verdict is `violated` (exit 1) exactly when a write was refused, naming a
+/// refused write, not a wait, even when a wait past the window came first; else its
+/// waits are `not-claimed`. Every kind of run occurs: refusing and clean, and quiesce
+/// refusing after a wait past the window.
 #[test]
 fn non_disruption_is_violated_iff_a_write_was_refused_or_a_wait_was_too_long() {
     let tmp = tempfile::tempdir().unwrap();
-    let (mut refused, mut clean) = (0, 0);
+    let (mut refused, mut clean, mut quiesce_waited_and_refused) = (0, 0, 0);
     for area in [40, 48, 60] {
         let text = scenario("break-guest-write")
             .replace(
                 "policies = [\"mirroring\", \"logging\", \"cow\"]",
-                "policies = [\"crash-consistent\", \"logging\", \"cow\"]",
+                "policies = [\"quiesce\", \"crash-consistent\", \"logging\", \"cow\"]",
             )
             .replace("seed = 2\n", "")
             .replace(
@@ -217,11 +221,25 @@ fn non_disruption_is_violated_iff_a_write_was_refused_or_a_wait_was_too_long() {
                 .any(|c| row[*c].parse::<u64>().unwrap_or(0) > 100);
                 let case = json_case(&v, &p, "non-disruption");
                 let violated = case["verdict"] == "violated";
+                let quiesce = p == "quiesce";
                 assert_eq!(
                     violated,
-                    aborts > 0 || waited,
+                    aborts > 0 || (waited && !quiesce),
                     "area {area} seed {seed} {p}: {aborts} refused, {case}"
                 );
+                if quiesce && aborts > 0 {
+                    let detail = case["detail"].as_str().unwrap();
+                    assert!(
+                        detail.contains("was full (break-guest-write)"),
+                        "area {area} seed {seed}: quiesce's claim is of refused writes: {detail}"
+                    );
+                    assert_eq!(code(&r.o), 1, "area {area} seed {seed}");
+                    quiesce_waited_and_refused += u64::from(waited);
+                } else if quiesce {
+                    let not = if waited { "violated" } else { "held" };
+                    assert_eq!(case["verdict"], "not-claimed", "{case}");
+                    assert_eq!(case["observed"]["verdict"], not, "{case}");
+                }
                 if aborts > 0 {
                     refused += 1;
                 } else {
@@ -231,8 +249,9 @@ fn non_disruption_is_violated_iff_a_write_was_refused_or_a_wait_was_too_long() {
         }
     }
     assert!(
-        refused > 0 && clean > 0,
-        "{refused} refusing runs, {clean} clean"
+        refused > 0 && clean > 0 && quiesce_waited_and_refused > 0,
+        "{refused} refusing runs, {clean} clean, {quiesce_waited_and_refused} quiesce runs \
+         that waited past the window and refused"
     );
 }
 

@@ -483,6 +483,14 @@ pub struct Judge<'a> {
     found: [Option<Found>; Invariant::ALL.len()],
     /// Per invariant: the first finding about the copy of a lost cycle.
     found_lost: [Option<Found>; Invariant::ALL.len()],
+    /// Non-disruption: whether its finding in `found` is a write the full data area
+    /// refused (else a wait).
+    refused_first: bool,
+    /// Non-disruption: the first write the full data area refused after a wait was
+    /// found first. Every policy that backs up claims that no user's write fails,
+    /// quiesce too, whose waits are not claimed ([`Violation::write_refused`]), so
+    /// the search for a refusal goes on past a wait.
+    refused_later: Option<Found>,
     /// Per invariant: the image blocks it was judged on, and of them those it could
     /// not judge because integrity mode refused them ([`PartJudged`]).
     coverage: [PartJudged; Invariant::ALL.len()],
@@ -597,6 +605,8 @@ impl<'a> Judge<'a> {
             a_live: false,
             found: Default::default(),
             found_lost: Default::default(),
+            refused_first: false,
+            refused_later: None,
             coverage: Default::default(),
         };
         if judge.is(Invariant::AConsistent) {
@@ -853,14 +863,23 @@ impl<'a> Judge<'a> {
         data_area_blocks: u64,
         at_ticks: Tick,
     ) {
-        if self.open(Invariant::NonDisruption) {
-            let area = crate::number_text::counted(data_area_blocks, "block", "blocks");
-            self.found_here(
-                Invariant::NonDisruption,
-                true,
-                format!("txn {txn}'s write of block {block} through {vlun} failed at tick {at_ticks}: the data area ({area}) was full (break-guest-write); the attempt was aborted, not retried"),
-                vec![txn],
-            );
+        let inv = Invariant::NonDisruption;
+        if !self.is(inv) || self.refused_first || self.refused_later.is_some() {
+            return;
+        }
+        let area = crate::number_text::counted(data_area_blocks, "block", "blocks");
+        let found = Found {
+            index: self.next,
+            cycle: Some(self.cycle),
+            detail: format!("txn {txn}'s write of block {block} through {vlun} failed at tick {at_ticks}: the data area ({area}) was full (break-guest-write); the attempt was aborted, not retried"),
+            txns: vec![txn],
+        };
+        // Non-disruption is never dropped by a lost cycle: a held finding counts.
+        if self.found[slot(inv)].is_none() {
+            self.found[slot(inv)] = Some(found);
+            self.refused_first = true;
+        } else {
+            self.refused_later = Some(found);
         }
     }
 
@@ -1798,31 +1817,42 @@ impl<'a> Judge<'a> {
         let split_cycles = std::mem::take(&mut self.split_cycles);
         let split_cycles = &split_cycles;
         let coverage = self.coverage;
+        let refused_first = self.refused_first;
+        let mut refused_later = self.refused_later.take();
         let violations = Invariant::ALL
             .iter()
             .zip(self.found.into_iter().zip(self.found_lost))
             .flat_map(|(&invariant, (f, lost))| {
-                [(f, false), (lost, true)]
-                    .into_iter()
-                    .filter_map(move |(f, lost_cycle)| {
-                        let f = f?;
-                        let cycle = f
-                            .cycle
-                            .filter(|_| several)
-                            .map(|n| split_cycles.get(n as usize - 1).copied().unwrap_or(n));
-                        let detail = match cycle {
-                            Some(n) => format!("cycle {n}: {}", f.detail),
-                            None => f.detail,
-                        };
-                        Some(Violation {
-                            invariant,
-                            event_index: f.index,
-                            detail,
-                            txns: f.txns,
-                            lost_cycle,
-                            cycle,
-                        })
+                // Non-disruption's first finding, then a refused write found after a
+                // wait (in the order of the record).
+                let nd = invariant == Invariant::NonDisruption;
+                let later = if nd { refused_later.take() } else { None };
+                [
+                    (f, false, nd && refused_first),
+                    (later, false, true),
+                    (lost, true, false),
+                ]
+                .into_iter()
+                .filter_map(move |(f, lost_cycle, write_refused)| {
+                    let f = f?;
+                    let cycle = f
+                        .cycle
+                        .filter(|_| several)
+                        .map(|n| split_cycles.get(n as usize - 1).copied().unwrap_or(n));
+                    let detail = match cycle {
+                        Some(n) => format!("cycle {n}: {}", f.detail),
+                        None => f.detail,
+                    };
+                    Some(Violation {
+                        invariant,
+                        event_index: f.index,
+                        detail,
+                        txns: f.txns,
+                        lost_cycle,
+                        cycle,
+                        write_refused,
                     })
+                })
             })
             .collect();
         (violations, coverage)
@@ -2361,20 +2391,29 @@ mod tests {
         );
         assert_eq!((v.cycle, v.event_index, &v.txns), (Some(2), 8, &vec![4]));
         assert!(judged(record(None, 100)).is_empty());
-        // A wait past the limit found first stays the finding.
+        assert!(v.write_refused);
+        // A wait past the limit found first stays the first finding, and the search
+        // goes on to the refused write after it (claimed by every policy).
         let mut waited_first = record(None, 0);
         waited_first[2] = Event::Begin {
             txn: 3,
             vlun: Vlun::A,
             gate_wait_ticks: 101,
         };
-        waited_first.insert(8, refused);
-        let found = judged(waited_first);
-        assert_eq!(found.len(), 1);
+        waited_first.insert(8, refused.clone());
+        let found = judged(waited_first.clone());
+        assert_eq!(found.len(), 2, "{found:?}");
         assert!(
-            found[0].detail.starts_with("txn 3 waited 101 ticks"),
+            found[0].detail.starts_with("txn 3 waited 101 ticks") && !found[0].write_refused,
             "{found:?}"
         );
+        assert!(
+            found[1].detail.contains("txn 4's write of block 2") && found[1].write_refused,
+            "{found:?}"
+        );
+        // Only the first refused write is kept.
+        waited_first.insert(9, refused);
+        assert_eq!(judged(waited_first).len(), 2);
     }
 
     #[test]

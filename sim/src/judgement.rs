@@ -306,9 +306,13 @@ impl RunResult {
     /// judging it clean. An earlier cycle's stays in this row: the search stopped at
     /// that first violation, and a row never says held of what was not judged.
     fn observed_up_to(&self, invariant: Invariant, lost_too: bool, row: Option<u32>) -> Observed {
+        // A claim of refused writes alone (quiesce's non-disruption) stands on them:
+        // the waits it does not claim are left out of what its claim shows.
+        let claimed_in_part = self.claims(invariant) && !self.policy.claims(invariant);
         let mut found = self.violations.iter().filter(|v| {
             v.invariant == invariant
                 && (lost_too || !v.lost_cycle)
+                && (!claimed_in_part || v.write_refused)
                 && row.is_none_or(|r| v.cycle.is_none_or(|n| n <= r))
         });
         let coverage = Invariant::ALL
@@ -345,8 +349,26 @@ impl RunResult {
     fn violations_where(&self, claimed: bool) -> Vec<&Violation> {
         self.violations
             .iter()
-            .filter(|v| (self.claims(v.invariant) && !v.lost_cycle) == claimed)
+            .filter(|v| (self.claims(v.invariant) && self.counts(v)) == claimed)
             .collect()
+    }
+
+    /// Whether violation `v` counts for its invariant's claim, when the run claims
+    /// it: not found about a lost cycle's copy, and of what the policy claims (under
+    /// a policy that claims non-disruption only of refused writes, quiesce, not a
+    /// wait).
+    fn counts(&self, v: &Violation) -> bool {
+        !v.lost_cycle && (v.write_refused || self.policy.claims(v.invariant))
+    }
+
+    /// Whether the run's backup refused a user's write for a full data area
+    /// (`break-guest-write`, [`Violation::write_refused`]): non-disruption is then
+    /// claimed whatever the policy, as every policy that backs up claims that no
+    /// write fails for it (quiesce's waits are not claimed, its refused writes are).
+    fn write_refused(&self) -> bool {
+        self.violations
+            .iter()
+            .any(|v| v.write_refused && !v.lost_cycle)
     }
 
     /// Every way the run's backups were lost, given up first: both when some cycle of
@@ -377,9 +399,14 @@ impl RunResult {
     /// claimed, and judged, on the copies of the cycles that were not lost and reached
     /// its state ([`RunResult::lost_drops`]). Nor does a run claim an invariant whose state it never reached
     /// ([`RunResult::unreached`]): `not claimed (no backup)`, `not claimed (no copy to
-    /// B')`.
+    /// B')`. A policy that does not claim non-disruption but backs up (quiesce)
+    /// claims it once its backup refused a user's write for a full data area
+    /// (`break-guest-write`): no policy's backup may fail a user's write, and that
+    /// claim is judged on the refused writes alone ([`Violation::write_refused`]).
     pub fn claims(&self, invariant: Invariant) -> bool {
-        self.policy.claims(invariant)
+        let refused =
+            invariant == Invariant::NonDisruption && self.policy.backs_up() && self.write_refused();
+        (self.policy.claims(invariant) || refused)
             && self.lost_drops(invariant).is_none()
             && self.unreached(invariant).is_none()
     }

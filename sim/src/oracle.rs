@@ -109,6 +109,14 @@ pub struct Violation {
     /// ([`crate::RunResult::cycle_judgements`]).
     #[serde(skip)]
     pub cycle: Option<u32>,
+    /// A non-disruption violation that is a user's write the backup's full data area
+    /// refused (`break-guest-write`: the attempt aborted), not a wait. Every policy
+    /// that backs up claims that none happens, quiesce too, whose waits for the
+    /// backup are measured, not claimed ([`crate::RunResult::claims`]). The judge
+    /// goes on looking for one past a first wait, so a run can hold two
+    /// non-disruption violations: its first wait, then its first refused write.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub write_refused: bool,
 }
 
 impl fmt::Display for Violation {

@@ -23,7 +23,7 @@
 //! | B-complete | yes | yes | yes | yes |
 //! | no-torn-write | yes | yes | yes | yes |
 //! | bank-conserved | yes (the live volume) | yes | - (its A image is crash-consistent only; the live volume's sum follows from B-complete) | yes |
-//! | non-disruption | - (no backup to wait for) | - (new transactions wait for the old ones and the copy: measured) | yes | yes |
+//! | non-disruption | - (no backup to wait for) | - of waits (new transactions wait for the old ones and the copy: measured); yes of writes a full data area refuses ([`crate::RunResult::claims`]) | yes | yes |
 //! | backup-faithful | - | yes | yes | yes |
 //! | space-reclaimed | - | yes | yes | yes |
 //! | b-prime-faithful | - | yes | yes | yes |

@@ -31,7 +31,7 @@ fn findings(inv: Invariant, h: &History) -> Vec<Violation> {
         Invariant::BComplete => b_complete(h),
         Invariant::NoTornWrite => no_torn_write(h),
         Invariant::BankConserved => bank_conserved(h),
-        Invariant::NonDisruption => non_disruption(h),
+        Invariant::NonDisruption => return non_disruption(h),
         Invariant::SpaceReclaimed => space_reclaimed(h),
         Invariant::BPrimeFaithful => b_prime_faithful(h),
     };
@@ -103,6 +103,7 @@ fn violation(
         txns,
         lost_cycle: false,
         cycle,
+        write_refused: false,
     }
 }
 
@@ -608,11 +609,24 @@ pub fn bank_conserved(h: &History) -> Result<(), Violation> {
 /// policy that takes a backup; claimed by the one-way mirror and the crash-consistent
 /// snapshot, not by quiesce); and no attempt's write is refused by the backup's full
 /// data area (`WriteRefused`: the attempt aborts), a violation of the cycle it happened
-/// in.
-pub fn non_disruption(h: &History) -> Result<(), Violation> {
+/// in. The first of either, then, when that was a wait, the first refused write after
+/// it (claimed by every policy that backs up: [`Violation::write_refused`]).
+pub fn non_disruption(h: &History) -> Vec<Violation> {
+    match first_disruption(h, 0, false) {
+        Some(wait) if !wait.write_refused => {
+            let later = first_disruption(h, wait.event_index + 1, true);
+            [wait].into_iter().chain(later).collect()
+        }
+        first => first.into_iter().collect(),
+    }
+}
+
+/// The first violation of non-disruption at or after event `from` (only a refused
+/// write when `refused_only`).
+fn first_disruption(h: &History, from: usize, refused_only: bool) -> Option<Violation> {
     let cycles = h.cycles();
     let several = h.cycles_begun() > 1;
-    for (i, s) in h.events.iter().enumerate() {
+    for (i, s) in h.events.iter().enumerate().skip(from) {
         if let Event::WriteRefused {
             txn,
             vlun,
@@ -630,17 +644,20 @@ pub fn non_disruption(h: &History) -> Result<(), Violation> {
             } else {
                 format!("{data_area_blocks} blocks")
             };
-            return Err(violation(
-                Invariant::NonDisruption,
-                i,
-                format!(
-                    "{}txn {txn}'s write of block {block} through {vlun} failed at tick {at_ticks}: the data area ({area}) was full (break-guest-write); the attempt was aborted, not retried",
-                    cycle_note(c, several)
-                ),
-                vec![txn],
-            ));
+            return Some(Violation {
+                write_refused: true,
+                ..violation(
+                    Invariant::NonDisruption,
+                    i,
+                    format!(
+                        "{}txn {txn}'s write of block {block} through {vlun} failed at tick {at_ticks}: the data area ({area}) was full (break-guest-write); the attempt was aborted, not retried",
+                        cycle_note(c, several)
+                    ),
+                    vec![txn],
+                )
+            });
         }
-        let Some(limit) = h.gate_wait_limit_ticks else {
+        let Some(limit) = h.gate_wait_limit_ticks.filter(|_| !refused_only) else {
             continue;
         };
         if let Event::Commit {
@@ -653,7 +670,7 @@ pub fn non_disruption(h: &History) -> Result<(), Violation> {
         } = s.event
         {
             if backup_wait_ticks_max > limit {
-                return Err(violation(
+                return Some(violation(
                     Invariant::NonDisruption,
                     i,
                     format!("txn {txn} waited {backup_wait_ticks_max} ticks at once for the backup (at the gate, for a type (b) lock, queued behind backup I/O or in flushes), limit {limit}"),
@@ -668,7 +685,7 @@ pub fn non_disruption(h: &History) -> Result<(), Violation> {
         } = s.event
         {
             if gate_wait_ticks > limit {
-                return Err(violation(
+                return Some(violation(
                     Invariant::NonDisruption,
                     i,
                     format!(
@@ -679,7 +696,7 @@ pub fn non_disruption(h: &History) -> Result<(), Violation> {
             }
         }
     }
-    Ok(())
+    None
 }
 
 /// **backup-faithful**: every archive is byte-identical to the VLUN A image declared
