@@ -252,6 +252,25 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
             // The rows held back to the end count too.
             stream.trace.end_of_run();
         }
+        if let Some(e) = stream.trace.take_error() {
+            // trace.csv could not be written (a full disk): the run stopped at its
+            // next safe point, not at its end; the staging directory is removed when
+            // dropped, `--out` is left as it was (exit 2, as any output not written).
+            let at = match &ran {
+                Err(e) => match e.downcast_ref::<sim::SimError>() {
+                    Some(sim::SimError::Interrupted { at }) => format!(" at tick {at}"),
+                    _ => String::new(),
+                },
+                Ok(_) => String::new(),
+            };
+            drop(stream);
+            progress.finish();
+            return Err(anyhow::Error::new(e).context(format!(
+                "policy `{p}` with seed {seed} stopped{at}: trace.csv could not be written; \
+                 nothing written, {} left as it was",
+                out.shown()
+            )));
+        }
         if stream.trace.passed_bytes_max() {
             // Stopped (or ended) with its trace.csv past the bound: the staging
             // directory is removed when dropped, `--out` is left as it was.
@@ -874,7 +893,7 @@ fn below_none_line(run: &NamedRun, none: &sim::RunResult, closed: bool) -> Optio
 
 /// Where `owm run` sends a policy's timeline as the run goes: `trace.csv`'s stream
 /// and the timing diagram's window; `over` is set once the stream passes its bound
-/// (the run's progress callback then stops the run).
+/// or cannot be written (the run's progress callback then stops the run).
 struct Streamed<'a> {
     trace: TraceStream,
     rows: DiagramRows,
@@ -885,7 +904,7 @@ impl sim::TimelineSink for Streamed<'_> {
     fn attempt(&mut self, t: &sim::TxnTimeline) {
         self.trace.attempt(t);
         self.rows.attempt(t);
-        if self.trace.passed_bytes_max() {
+        if self.trace.passed_bytes_max() || self.trace.failed() {
             self.over.set(true);
         }
     }

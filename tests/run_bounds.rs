@@ -1364,3 +1364,71 @@ fn a_memory_refusal_blames_the_key_that_sizes_the_work() {
         }
     }
 }
+
+/// `owm ARGS` whose regular files may not grow past `bytes` (`RLIMIT_FSIZE`, with
+/// `SIGXFSZ` ignored so a write past it fails with `EFBIG`): a disk that fills.
+fn owm_with_file_size_max(args: &[&str], bytes: u64) -> std::process::Output {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_owm"));
+    cmd.args(args).current_dir(repo());
+    // SAFETY: the closure runs in the child between fork and exec and calls only
+    // async-signal-safe functions (signal, setrlimit).
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let limit = libc::rlimit {
+                rlim_cur: bytes,
+                rlim_max: bytes,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd.output().expect("owm runs")
+}
+
+/// A `trace.csv` that cannot be written (its disk full) stops the run at its next
+/// safe point, not at its end: exit 2, the error naming the file and the tick the
+/// run stopped at, which is early in a run whose file would be about 40 times the
+/// room; nothing published, `--out` left as it was, no staging directory left.
+#[test]
+fn a_trace_that_cannot_be_written_stops_the_run_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let transactions = 20_000u64;
+    let f = write(tmp.path(), "full.toml", &generated(transactions, ""));
+    let room = 64 << 10;
+    let o = owm_with_file_size_max(&["run", &f, "--out", &s(&out), "--quiet"], room);
+    assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
+    fails_with(
+        &o,
+        &[
+            "policy `cow` with seed 1 stopped at tick ",
+            "trace.csv could not be written; nothing written",
+            "trace.csv",
+            "File too large",
+        ],
+    );
+    let err = stderr(&o);
+    let tick: u64 = err
+        .split("stopped at tick ")
+        .nth(1)
+        .and_then(|t| t.split(':').next())
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("{err}"));
+    // Arrivals every 200 ticks on average: the whole run lasts about 4 M ticks.
+    let run_ticks = transactions * 200;
+    assert!(tick < run_ticks / 10, "stopped at tick {tick}: {err}");
+    assert!(!out.exists(), "--out was made");
+    assert!(
+        staging_left(tmp.path()).is_empty(),
+        "{:?}",
+        staging_left(tmp.path())
+    );
+    // The same run with room writes a trace.csv far larger than that room.
+    ok(&owm(&["run", &f, "--out", &s(&out), "--quiet"]));
+    let written = std::fs::metadata(out.join("trace.csv")).unwrap().len();
+    assert!(written > 20 * room, "{written}");
+}

@@ -510,6 +510,19 @@ impl TraceStream {
         self.over
     }
 
+    /// The first error writing the file met, taken ([`Error::Io`] naming
+    /// `trace.csv`): nothing is written after it, so a run can stop as soon as it
+    /// comes (a full disk) rather than at its end, where [`TraceStream::finish`]
+    /// would return it.
+    pub fn take_error(&mut self) -> Option<Error> {
+        self.error.take()
+    }
+
+    /// Whether writing the file met an error ([`TraceStream::take_error`]).
+    pub fn failed(&self) -> bool {
+        self.error.is_some()
+    }
+
     /// Bytes of rows formatted so far (written to the part's file or gathered for it).
     pub fn bytes(&self) -> u64 {
         self.written + self.out.len() as u64
