@@ -1503,6 +1503,10 @@ fn mark_band(p: &LinePlot, idx: &[usize]) -> u32 {
     }
 }
 
+/// The leftmost pixel a milestone's label starts at (the picture's left edge, and a
+/// margin).
+const LABEL_LEFT_MIN: i32 = 2;
+
 /// A kind of milestone drawn in a panel, with the names of its moments there.
 type KindNames = (MarkKind, Vec<String>);
 
@@ -1511,8 +1515,8 @@ type KindNames = (MarkKind, Vec<String>);
 /// a vertical line across the chart from its label's row in
 /// the band over it ([`mark_band`]), one per series, kind and pixel column (a run of
 /// many cycles draws at most one line per column, not one per cycle), the labels in x
-/// order, each left-anchored just right of its line (right-anchored at the right edge)
-/// in the first row where it overlaps no other. Returns each kind drawn, in
+/// order, each left-anchored just right of its line (right-anchored at the right edge,
+/// never starting left of the picture) in the first row where it overlaps no other. Returns each kind drawn, in
 /// [`MarkKind`] order, with its moments' names in order of appearance.
 fn milestones<'a, DB: DrawingBackend + 'a, X>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<X, RangedCoordf64>>,
@@ -1550,9 +1554,12 @@ where
         let w = area
             .estimate_text_size(&m.label, &small)
             .map_or(0, |(w, _)| w as i32);
-        // Left of its line when it would pass the chart's right edge.
+        // Left of its line when it would pass the chart's right edge, and never past
+        // the picture's left edge (panels are stacked, each as wide as the picture
+        // less the legend): a long label near the right edge of a narrow chart
+        // crosses its line rather than lose its first words.
         let left = if px + 4 + w > right {
-            px - 4 - w
+            (px - 4 - w).max(LABEL_LEFT_MIN)
         } else {
             px + 4
         };
@@ -1800,6 +1807,49 @@ mod tests {
             panel_y_labels: Vec::new(),
             marks: Vec::new(),
         }
+    }
+
+    /// A milestone's label too long to fit right of its line near the chart's right
+    /// edge is drawn left of it, and never starts left of the picture: its first
+    /// words stay in it (a label that fits left of its line keeps its place, its end
+    /// just left of the line).
+    #[test]
+    fn a_milestone_label_never_starts_left_of_the_picture() {
+        let mut plot = cow_plot(
+            "time (ticks)",
+            XScale::Linear,
+            vec![(0.0, 1.0), (100.0, 2.0)],
+            None,
+        );
+        let long = format!(
+            "cow: backup abandoned (data area full) {}(t=98)",
+            "x".repeat(60)
+        );
+        let short = "cow: A dropped (t=97)".to_string();
+        plot.marks = [
+            (98.0, long.clone(), MarkKind::Failed),
+            (97.0, short.clone(), MarkKind::Retire),
+        ]
+        .into_iter()
+        .map(|(at, label, kind)| Milestone {
+            at,
+            series: 0,
+            kind,
+            name: label.clone(),
+            label,
+        })
+        .collect();
+        let svg = render_svg(&plot).unwrap();
+        let placed = placed_texts(&svg);
+        let x_of = |label: &str| {
+            placed
+                .iter()
+                .find(|(_, _, _, t)| t.trim() == label)
+                .unwrap_or_else(|| panic!("{label} not drawn: {placed:?}"))
+                .0
+        };
+        assert!(x_of(&long) >= 0.0, "{}", x_of(&long));
+        assert!(x_of(&short) > 100.0, "{}", x_of(&short));
     }
 
     /// A log y axis is chosen for values all above 0 spanning two decades, never for a
