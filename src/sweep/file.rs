@@ -205,6 +205,20 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
                 format!("`{}` is not one of the sweep's policies", b.as_str()),
             ));
         }
+        if spec.policies.iter().all(|&p| p == b) {
+            // Every diff_ column would be empty and no --vs- plot drawn: a slip.
+            return Err(FileError::key(
+                path,
+                src,
+                "baseline",
+                format!(
+                    "`{}` is the sweep's only policy: nothing to pair with it (the diff_ \
+                     columns and --vs- plots compare the other policies with it); add a \
+                     policy to `policies`, or leave `baseline` out",
+                    b.as_str()
+                ),
+            ));
+        }
     }
     // An error at metric `j`'s own line (a list over several lines names the one).
     let metric_error = |j: usize, message: String| {
