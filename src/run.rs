@@ -256,13 +256,7 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
             // trace.csv could not be written (a full disk): the run stopped at its
             // next safe point, not at its end; the staging directory is removed when
             // dropped, `--out` is left as it was (exit 2, as any output not written).
-            let at = match &ran {
-                Err(e) => match e.downcast_ref::<sim::SimError>() {
-                    Some(sim::SimError::Interrupted { at }) => format!(" at tick {at}"),
-                    _ => String::new(),
-                },
-                Ok(_) => String::new(),
-            };
+            let at = stopped_at(&ran);
             drop(stream);
             progress.finish();
             return Err(anyhow::Error::new(e).context(format!(
@@ -275,13 +269,7 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
             // Stopped (or ended) with its trace.csv past the bound: the staging
             // directory is removed when dropped, `--out` is left as it was.
             let written = trace_bytes + stream.trace.bytes();
-            let at = match &ran {
-                Err(e) => match e.downcast_ref::<sim::SimError>() {
-                    Some(sim::SimError::Interrupted { at }) => format!(" at tick {at}"),
-                    _ => String::new(),
-                },
-                Ok(_) => String::new(),
-            };
+            let at = stopped_at(&ran);
             drop(stream);
             progress.finish();
             let message = format!(
@@ -907,6 +895,19 @@ impl sim::TimelineSink for Streamed<'_> {
         if self.trace.passed_bytes_max() || self.trace.failed() {
             self.over.set(true);
         }
+    }
+}
+
+/// ` at tick T` when `ran` is a run its progress callback stopped at virtual tick T
+/// (`SimError::Interrupted`), else empty: the words a stop's message puts after
+/// "stopped".
+fn stopped_at<T>(ran: &Result<T>) -> String {
+    match ran {
+        Err(e) => match e.downcast_ref::<sim::SimError>() {
+            Some(sim::SimError::Interrupted { at }) => format!(" at tick {at}"),
+            _ => String::new(),
+        },
+        Ok(_) => String::new(),
     }
 }
 
