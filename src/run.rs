@@ -4,7 +4,7 @@
 use engine::shown::ShowName as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use engine::Variant;
 use reports::diagram_rows::DiagramRows;
 use reports::trace::{TracePart, TraceStream};
@@ -306,7 +306,13 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
         };
         trace_bytes += stream.trace.bytes();
         events_done += run.result.events;
-        trace_part = Some(stream.trace.finish(&run.result)?);
+        trace_part = Some(stream.trace.finish(&run.result).map_err(|e| {
+            anyhow::Error::new(e).context(format!(
+                "policy `{p}` with seed {seed}: trace.csv could not be written; nothing \
+                 written, {} left as it was",
+                out.shown()
+            ))
+        })?);
         let (kept, n) = stream.rows.finish();
         run.result.transactions = kept;
         attempts.push(n);
@@ -328,7 +334,14 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
         &attempts,
         &requests,
         file.scenario.keep_timeline,
-    )?;
+    )
+    .with_context(|| {
+        format!(
+            "the outputs could not be written, after every policy ran; nothing written, {} \
+             left as it was",
+            out.shown()
+        )
+    })?;
     // What is published is bounded too: the milestones, tables and pictures besides
     // the streamed rows.
     let total = written.iter().try_fold(0u64, |a, w| {

@@ -234,6 +234,14 @@ fn non_disruption_is_violated_iff_a_write_was_refused_or_a_wait_was_too_long() {
                         "area {area} seed {seed}: quiesce's claim is of refused writes: {detail}"
                     );
                     assert_eq!(code(&r.o), 1, "area {area} seed {seed}");
+                    // Its waits past the window are said beside the claim, not in it.
+                    let cell = &row["non-disruption"];
+                    assert!(cell.starts_with("violated "), "{cell}");
+                    assert_eq!(
+                        cell.contains("; waits not claimed (violated "),
+                        waited,
+                        "area {area} seed {seed}: {cell}"
+                    );
                     quiesce_waited_and_refused += u64::from(waited);
                 } else if quiesce {
                     let not = if waited { "violated" } else { "held" };

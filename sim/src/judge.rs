@@ -486,11 +486,13 @@ pub struct Judge<'a> {
     /// Non-disruption: whether its finding in `found` is a write the full data area
     /// refused (else a wait).
     refused_first: bool,
-    /// Non-disruption: the first write the full data area refused after a wait was
-    /// found first. Every policy that backs up claims that no user's write fails,
-    /// quiesce too, whose waits are not claimed ([`Violation::write_refused`]), so
-    /// the search for a refusal goes on past a wait.
-    refused_later: Option<Found>,
+    /// Non-disruption: the first finding of the other kind after that one (a wait
+    /// after a refused write, a refused write after a wait). Every policy that backs
+    /// up claims that no user's write fails, quiesce too, whose waits are not claimed
+    /// ([`Violation::write_refused`]), so the search goes on past a first finding
+    /// for the first of the other kind: each kind's first is found, whichever came
+    /// first.
+    disruption_other: Option<Found>,
     /// Per invariant: the image blocks it was judged on, and of them those it could
     /// not judge because integrity mode refused them ([`PartJudged`]).
     coverage: [PartJudged; Invariant::ALL.len()],
@@ -606,7 +608,7 @@ impl<'a> Judge<'a> {
             found: Default::default(),
             found_lost: Default::default(),
             refused_first: false,
-            refused_later: None,
+            disruption_other: None,
             coverage: Default::default(),
         };
         if judge.is(Invariant::AConsistent) {
@@ -841,12 +843,12 @@ impl<'a> Judge<'a> {
     /// Non-disruption: attempt `txn` ended; its longest single wait for the backup was `ticks`.
     fn backup_wait(&mut self, txn: TxnId, ticks: Tick) {
         if let Some(limit) = self.gate_wait_limit_ticks {
-            if ticks > limit && self.open(Invariant::NonDisruption) {
-                self.found_here(
-                    Invariant::NonDisruption,
+            if ticks > limit {
+                self.disruption(
                     false,
-                    format!("txn {txn} waited {ticks} ticks at once for the backup (at the gate, for a type (b) lock, queued behind backup I/O or in flushes), limit {limit}"),
-                    vec![txn],
+                    false,
+                    || format!("txn {txn} waited {ticks} ticks at once for the backup (at the gate, for a type (b) lock, queued behind backup I/O or in flushes), limit {limit}"),
+                    txn,
                 );
             }
         }
@@ -863,23 +865,46 @@ impl<'a> Judge<'a> {
         data_area_blocks: u64,
         at_ticks: Tick,
     ) {
+        let area = crate::number_text::counted(data_area_blocks, "block", "blocks");
+        self.disruption(
+            true,
+            true,
+            || format!("txn {txn}'s write of block {block} through {vlun} failed at tick {at_ticks}: the data area ({area}) was full (break-guest-write); the attempt was aborted, not retried"),
+            txn,
+        );
+    }
+
+    /// Non-disruption found at the current event, `refused` a refused write (else a
+    /// wait; `cycle`: of the cycle in progress): kept as the invariant's finding when
+    /// it is the first, or as [`Judge::disruption_other`] when it is the first of the
+    /// other kind after that one (non-disruption is never dropped by a lost cycle:
+    /// every finding counts).
+    fn disruption(
+        &mut self,
+        refused: bool,
+        cycle: bool,
+        detail: impl FnOnce() -> String,
+        txn: TxnId,
+    ) {
         let inv = Invariant::NonDisruption;
-        if !self.is(inv) || self.refused_first || self.refused_later.is_some() {
+        if !self.is(inv) {
             return;
         }
-        let area = crate::number_text::counted(data_area_blocks, "block", "blocks");
+        let first = self.found[slot(inv)].is_none();
+        if !first && (self.refused_first == refused || self.disruption_other.is_some()) {
+            return;
+        }
         let found = Found {
             index: self.next,
-            cycle: Some(self.cycle),
-            detail: format!("txn {txn}'s write of block {block} through {vlun} failed at tick {at_ticks}: the data area ({area}) was full (break-guest-write); the attempt was aborted, not retried"),
+            cycle: cycle.then_some(self.cycle),
+            detail: detail(),
             txns: vec![txn],
         };
-        // Non-disruption is never dropped by a lost cycle: a held finding counts.
-        if self.found[slot(inv)].is_none() {
+        if first {
             self.found[slot(inv)] = Some(found);
-            self.refused_first = true;
+            self.refused_first = refused;
         } else {
-            self.refused_later = Some(found);
+            self.disruption_other = Some(found);
         }
     }
 
@@ -980,14 +1005,12 @@ impl<'a> Judge<'a> {
                 ..
             } => {
                 if let Some(limit) = self.gate_wait_limit_ticks {
-                    if gate_wait_ticks > limit && self.open(Invariant::NonDisruption) {
-                        self.found_here(
-                            Invariant::NonDisruption,
+                    if gate_wait_ticks > limit {
+                        self.disruption(
                             false,
-                            format!(
-                                "txn {txn} waited {gate_wait_ticks} ticks for the backup, limit {limit}"
-                            ),
-                            vec![txn],
+                            false,
+                            || format!("txn {txn} waited {gate_wait_ticks} ticks for the backup, limit {limit}"),
+                            txn,
                         );
                     }
                 }
@@ -1818,18 +1841,18 @@ impl<'a> Judge<'a> {
         let split_cycles = &split_cycles;
         let coverage = self.coverage;
         let refused_first = self.refused_first;
-        let mut refused_later = self.refused_later.take();
+        let mut disruption_other = self.disruption_other.take();
         let violations = Invariant::ALL
             .iter()
             .zip(self.found.into_iter().zip(self.found_lost))
             .flat_map(|(&invariant, (f, lost))| {
-                // Non-disruption's first finding, then a refused write found after a
-                // wait (in the order of the record).
+                // Non-disruption's first finding, then the first of the other kind
+                // after it (in the order of the record).
                 let nd = invariant == Invariant::NonDisruption;
-                let later = if nd { refused_later.take() } else { None };
+                let other = if nd { disruption_other.take() } else { None };
                 [
                     (f, false, nd && refused_first),
-                    (later, false, true),
+                    (other, false, nd && !refused_first),
                     (lost, true, false),
                 ]
                 .into_iter()
@@ -2412,8 +2435,19 @@ mod tests {
             "{found:?}"
         );
         // Only the first refused write is kept.
-        waited_first.insert(9, refused);
+        waited_first.insert(9, refused.clone());
         assert_eq!(judged(waited_first).len(), 2);
+        // A wait past the limit after a refused write is found too (the waits are
+        // claimed by the policies that claim non-disruption whole), and only the
+        // first such wait.
+        let found = judged(record(Some(refused), 101));
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].write_refused && !found[1].write_refused, "{found:?}");
+        assert!(
+            found[1].detail.starts_with("txn 4 waited 101 ticks at once"),
+            "{found:?}"
+        );
+        assert!(found[0].event_index < found[1].event_index);
     }
 
     #[test]

@@ -217,6 +217,12 @@ pub struct Judgement {
     /// was observed.
     pub not_reached: Option<Unreached>,
     pub observed: Observed,
+    /// Under a claim in part (quiesce's non-disruption, claimed of the writes its full
+    /// data area refused once one was: [`RunResult::claims`]), what was observed of
+    /// the waits it does not claim, when one broke the limit (`observed` is of the
+    /// refused writes alone); else `None`. Shown after the verdict (`held; waits not
+    /// claimed (violated 1)`), so a row never reads a bare `held` over a wait.
+    pub waits_not_claimed: Option<Observed>,
 }
 
 impl Judgement {
@@ -254,7 +260,10 @@ impl fmt::Display for Judgement {
     /// claimed (abandoned, violated 1)`, `not claimed (no backup, unchecked)`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.claimed, self.reason(), &self.observed) {
-            (true, _, o) => write!(f, "{o}"),
+            (true, _, o) => match &self.waits_not_claimed {
+                Some(w) => write!(f, "{o}; waits not claimed ({w})"),
+                None => write!(f, "{o}"),
+            },
             (false, Some(why), Observed::Held) => write!(f, "not claimed ({why})"),
             (false, Some(why), o) => write!(f, "not claimed ({why}, {o})"),
             (false, None, o) => write!(f, "not claimed ({o})"),
@@ -288,6 +297,7 @@ impl RunResult {
                     unreached,
                     not_reached: not_reached.filter(|_| !claimed),
                     observed,
+                    waits_not_claimed: self.waits_not_claimed(invariant, None),
                 }
             })
             .collect()
@@ -333,6 +343,26 @@ impl RunResult {
                 first: first.clone(),
             },
         }
+    }
+
+    /// [`Judgement::waits_not_claimed`] of `invariant`, up to cycle `row` (`None`: the
+    /// run's): the waits past the limit found (the first wait, counted with the
+    /// others found) when the run claims `invariant` in part, else `None`.
+    fn waits_not_claimed(&self, invariant: Invariant, row: Option<u32>) -> Option<Observed> {
+        if !(self.claims(invariant) && !self.policy.claims(invariant)) {
+            return None;
+        }
+        let mut waits = self.violations.iter().filter(|v| {
+            v.invariant == invariant
+                && !v.write_refused
+                && !v.lost_cycle
+                && row.is_none_or(|r| v.cycle.is_none_or(|n| n <= r))
+        });
+        let first = waits.next()?;
+        Some(Observed::Violated {
+            count: 1 + waits.count() as u64,
+            first: first.clone(),
+        })
     }
 
     /// The violations of invariants the policy claims: what the verdict is judged on.
@@ -521,6 +551,7 @@ impl RunResult {
                 // violation found about a lost cycle's copy (crash-consistent's VLUN A,
                 // abandoned when its data area filled) is that cycle's row's.
                 j.observed = self.observed_up_to(j.invariant, false, Some(c.cycle));
+                j.waits_not_claimed = self.waits_not_claimed(j.invariant, Some(c.cycle));
                 let Some(why) = shortfall(&c.marks, j.invariant, untested) else {
                     continue;
                 };

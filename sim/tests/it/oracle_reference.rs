@@ -609,21 +609,21 @@ pub fn bank_conserved(h: &History) -> Result<(), Violation> {
 /// policy that takes a backup; claimed by the one-way mirror and the crash-consistent
 /// snapshot, not by quiesce); and no attempt's write is refused by the backup's full
 /// data area (`WriteRefused`: the attempt aborts), a violation of the cycle it happened
-/// in. The first of either, then, when that was a wait, the first refused write after
-/// it (claimed by every policy that backs up: [`Violation::write_refused`]).
+/// in. The first of either, then the first of the other kind after it (a refused
+/// write is claimed by every policy that backs up, a wait not by quiesce:
+/// [`Violation::write_refused`]).
 pub fn non_disruption(h: &History) -> Vec<Violation> {
-    match first_disruption(h, 0, false) {
-        Some(wait) if !wait.write_refused => {
-            let later = first_disruption(h, wait.event_index + 1, true);
-            [wait].into_iter().chain(later).collect()
-        }
-        first => first.into_iter().collect(),
-    }
+    let Some(first) = first_disruption(h, 0, None) else {
+        return Vec::new();
+    };
+    let other = first_disruption(h, first.event_index + 1, Some(!first.write_refused));
+    [first].into_iter().chain(other).collect()
 }
 
-/// The first violation of non-disruption at or after event `from` (only a refused
-/// write when `refused_only`).
-fn first_disruption(h: &History, from: usize, refused_only: bool) -> Option<Violation> {
+/// The first violation of non-disruption at or after event `from`: of either kind
+/// (`refused` `None`), a refused write only (`Some(true)`) or a wait only
+/// (`Some(false)`).
+fn first_disruption(h: &History, from: usize, refused: Option<bool>) -> Option<Violation> {
     let cycles = h.cycles();
     let several = h.cycles_begun() > 1;
     for (i, s) in h.events.iter().enumerate().skip(from) {
@@ -635,6 +635,9 @@ fn first_disruption(h: &History, from: usize, refused_only: bool) -> Option<Viol
             at_ticks,
         } = s.event
         {
+            if refused == Some(false) {
+                continue;
+            }
             let c = cycles
                 .iter()
                 .find(|c| c.from <= i && i < c.until)
@@ -657,7 +660,7 @@ fn first_disruption(h: &History, from: usize, refused_only: bool) -> Option<Viol
                 )
             });
         }
-        let Some(limit) = h.gate_wait_limit_ticks.filter(|_| !refused_only) else {
+        let Some(limit) = h.gate_wait_limit_ticks.filter(|_| refused != Some(true)) else {
             continue;
         };
         if let Event::Commit {
