@@ -665,3 +665,40 @@ fn device_usage_errors_under_json_print_a_refusal_object() {
     assert_eq!(code(&o), 0);
     assert!(!stdout(&o).contains("\"ok\""), "{}", stdout(&o));
 }
+
+/// A sweep whose points all ran but whose outputs cannot be published (its staging
+/// directory taken away before the commit, as a full or failing disk would leave it)
+/// exits 2 with the error, publishes nothing, and its `--json` keeps every point's
+/// verdicts beside the failed case, as `owm run`'s keeps its finished policies': the
+/// violations the points proved are not lost with the outputs.
+#[test]
+fn a_sweep_whose_outputs_cannot_be_written_keeps_its_points_verdicts() {
+    use std::io::Read;
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(tmp.path(), "s.toml", &violating_sweep());
+    let out = tmp.path().join("o");
+    let json = tmp.path().join("v.json");
+    let mut p = spawn_paused(
+        &["sweep", &f, "--out", &s(&out), "--json", &s(&json)],
+        "commit",
+    );
+    let staging = staging_left(tmp.path());
+    assert_eq!(staging.len(), 1, "{staging:?}");
+    std::fs::remove_dir_all(tmp.path().join(&staging[0])).unwrap();
+    drop(p.child.stdin.take()); // ends the pause
+    let mut rest = String::new();
+    p.stderr.read_to_string(&mut rest).unwrap();
+    let o = p.child.wait_with_output().unwrap();
+    assert_eq!(code(&o), 2, "{}{rest}", stdout(&o));
+    assert!(!out.exists(), "--out was published");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let cases = v["cases"].as_array().unwrap();
+    let failed: Vec<_> = cases.iter().filter(|c| c["verdict"] == "failed").collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0]["name"], "run");
+    let violated = cases.iter().filter(|c| c["verdict"] == "violated").count();
+    assert!(violated > 0, "the points' violations are kept: {v}");
+    // Every grid point's cases: 2 policies x 2 seeds x every invariant.
+    assert_eq!(cases.len(), 4 * 9 + 1, "{v}");
+    assert_eq!(v["exit_code"], 2);
+}

@@ -2442,9 +2442,14 @@ mod tests {
         // first such wait.
         let found = judged(record(Some(refused), 101));
         assert_eq!(found.len(), 2, "{found:?}");
-        assert!(found[0].write_refused && !found[1].write_refused, "{found:?}");
         assert!(
-            found[1].detail.starts_with("txn 4 waited 101 ticks at once"),
+            found[0].write_refused && !found[1].write_refused,
+            "{found:?}"
+        );
+        assert!(
+            found[1]
+                .detail
+                .starts_with("txn 4 waited 101 ticks at once"),
             "{found:?}"
         );
         assert!(found[0].event_index < found[1].event_index);

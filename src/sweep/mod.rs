@@ -54,9 +54,22 @@ pub fn sweep(
 ) -> Result<Exit> {
     let dir = out.clone().unwrap_or_else(|| default_out(file));
     let mut traces = Vec::new();
+    let mut ran = None;
     let result = verdict
         .preflight(Some(("--out", &dir)), &[("the sweep file", file)])
-        .and_then(|()| sweep_checked(file, out, shard, jobs, quiet, resume, verdict, &mut traces));
+        .and_then(|()| {
+            sweep_checked(
+                file,
+                out,
+                shard,
+                jobs,
+                quiet,
+                resume,
+                verdict,
+                &mut traces,
+                &mut ran,
+            )
+        });
     let mut inputs: Vec<crate::verdict::Input> = vec![("the sweep file", file)];
     inputs.extend(
         traces
@@ -64,11 +77,31 @@ pub fn sweep(
             .map(|t| ("a trace the sweep replays (workload.path)", t.as_path())),
     );
     let suite = file.display().to_string();
-    verdict.record_error(result, "sweep", &suite, Some(("--out", &dir)), &inputs)
+    match (result, ran) {
+        // Every point ran, its outputs could not be written: the verdict files keep
+        // the points' verdicts beside the error, as `owm run`'s keep its finished
+        // policies'.
+        (Err(e), Some(report)) => {
+            let exit = verdict
+                .writable_only(Some(("--out", &dir)), &inputs)
+                .finish_failed(report, &suite, &e);
+            if exit == crate::verdict::exit_of_error(&e) {
+                Err(e)
+            } else {
+                // A violation a point proved outranks the error's status.
+                tell!("error: {}", crate::verdict::error_text(&e));
+                Ok(exit)
+            }
+        }
+        (result, _) => {
+            verdict.record_error(result, "sweep", &suite, Some(("--out", &dir)), &inputs)
+        }
+    }
 }
 
 /// [`sweep`] once its verdict files passed their checks; `traces` receives the trace
-/// files the sweep replays as soon as they are known.
+/// files the sweep replays as soon as they are known, and `unpublished` the report of every
+/// point's verdicts when the points ran but their outputs could not be written.
 #[allow(clippy::too_many_arguments)]
 fn sweep_checked(
     file: &Path,
@@ -79,6 +112,7 @@ fn sweep_checked(
     resume: bool,
     verdict: &VerdictArgs,
     replayed: &mut Vec<PathBuf>,
+    unpublished: &mut Option<Report>,
 ) -> Result<Exit> {
     let src = config::read(file)?;
     let sw = load(file, &src)?;
@@ -300,7 +334,7 @@ fn sweep_checked(
         }
         rows.push(point.row);
     }
-    let (written, notes) = match shard {
+    let files = (|| match shard {
         Some(s) => {
             let (mut w, notes) = write_files(staging.path(), &src, &sw, rows, None)?;
             let csv = std::fs::read(staging.path().join(CSV_FILE))
@@ -314,9 +348,16 @@ fn sweep_checked(
             let marker = shard_file(s, total, file, &src, &csv, &points, traces)?;
             reports::write_atomic(&staging.path().join(SHARD_FILE), marker.as_bytes())?;
             w.push(SHARD_FILE.to_string());
-            (w, notes)
+            Ok((w, notes))
         }
-        None => write_files(staging.path(), &src, &sw, rows, Some((fractions, run_jobs)))?,
+        None => write_files(staging.path(), &src, &sw, rows, Some((fractions, run_jobs))),
+    })();
+    let (written, notes) = match files {
+        Ok(files) => files,
+        Err(e) => {
+            *unpublished = Some(report);
+            return Err(e);
+        }
     };
     outdir::pause_point("commit");
     if crate::interrupt::requested() {
@@ -339,7 +380,10 @@ fn sweep_checked(
         report.cut();
         return verdict.finish(&report);
     }
-    staging.commit()?;
+    if let Err(e) = staging.commit() {
+        *unpublished = Some(report);
+        return Err(e);
+    }
     kept.finish();
     for w in written {
         say!("wrote {}", out.join(w).shown());
