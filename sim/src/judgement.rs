@@ -318,7 +318,7 @@ impl RunResult {
     fn observed_up_to(&self, invariant: Invariant, lost_too: bool, row: Option<u32>) -> Observed {
         // A claim of refused writes alone (quiesce's non-disruption) stands on them:
         // the waits it does not claim are left out of what its claim shows.
-        let claimed_in_part = self.claims(invariant) && !self.policy.claims(invariant);
+        let claimed_in_part = self.claimed_in_part(invariant);
         let mut found = self.violations.iter().filter(|v| {
             v.invariant == invariant
                 && (lost_too || !v.lost_cycle)
@@ -345,11 +345,18 @@ impl RunResult {
         }
     }
 
+    /// Whether the run claims `invariant` though its policy does not: quiesce's
+    /// non-disruption once its full data area refused a write, a claim of the refused
+    /// writes alone ([`RunResult::claims`]).
+    fn claimed_in_part(&self, invariant: Invariant) -> bool {
+        self.claims(invariant) && !self.policy.claims(invariant)
+    }
+
     /// [`Judgement::waits_not_claimed`] of `invariant`, up to cycle `row` (`None`: the
     /// run's): the waits past the limit found (the first wait, counted with the
     /// others found) when the run claims `invariant` in part, else `None`.
     fn waits_not_claimed(&self, invariant: Invariant, row: Option<u32>) -> Option<Observed> {
-        if !(self.claims(invariant) && !self.policy.claims(invariant)) {
+        if !self.claimed_in_part(invariant) {
             return None;
         }
         let mut waits = self.violations.iter().filter(|v| {
