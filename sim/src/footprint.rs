@@ -195,11 +195,15 @@ const MERGE_LIST_BYTES_PER_ENTRY: u64 = size_of::<(u64, u32)>() as u64 + size_of
 /// file; a Bank run of 100,000 accounts peaks 1.6 MiB higher, 20,792 against 19,164 KiB,
 /// and the smallest run 12,592 against 11,160 KiB: BENCHMARKS.md, "The program of a
 /// debug build"): 12 MiB there, so that the tests, which run it, judge the estimate
-/// of the binary they measure.
+/// of the binary they measure. Re-measured as the program grew (2026-12-07, the same
+/// run: release 9,884-9,980 KiB, debug 11,264-11,568 KiB; BENCHMARKS.md, "The program's
+/// own memory, a third time"): 12 MiB in a release build and 14 MiB in a debug one, so
+/// that a run whose parts are small stays below its estimate by more than the few tens
+/// of KiB its peak moves from run to run.
 pub const PROGRAM_BYTES: u64 = if cfg!(debug_assertions) {
-    12 << 20
+    14 << 20
 } else {
-    10 << 20
+    12 << 20
 };
 
 /// Bytes per block written (distinct blocks: the stores' and the judge's tables grow
