@@ -259,9 +259,16 @@ fn run_all(args: &RunArgs, at: &mut Ran) -> Result<Exit> {
             let at = stopped_at(&ran);
             drop(stream);
             progress.finish();
+            // Stopped at a tick, or, when the run ended before its next safe point
+            // came, at its end.
+            let how = if at.is_empty() {
+                String::new()
+            } else {
+                format!(" stopped{at}")
+            };
             return Err(anyhow::Error::new(e).context(format!(
-                "policy `{p}` with seed {seed} stopped{at}: trace.csv could not be written; \
-                 nothing written, {} left as it was",
+                "policy `{p}` with seed {seed}{how}: trace.csv could not be written; nothing \
+                 written, {} left as it was",
                 out.shown()
             )));
         }

@@ -846,7 +846,7 @@ impl<'a> Judge<'a> {
             if ticks > limit {
                 self.disruption(
                     false,
-                    false,
+                    true,
                     || format!("txn {txn} waited {ticks} ticks at once for the backup (at the gate, for a type (b) lock, queued behind backup I/O or in flushes), limit {limit}"),
                     txn,
                 );
@@ -875,7 +875,9 @@ impl<'a> Judge<'a> {
     }
 
     /// Non-disruption found at the current event, `refused` a refused write (else a
-    /// wait; `cycle`: of the cycle in progress): kept as the invariant's finding when
+    /// wait; `cycle`: of the cycle in progress, as each is: a wait is the cycle's in
+    /// progress when the attempt that waited began or ended, so a run of several
+    /// cycles names it and a `summary.csv` row of an earlier cycle does not carry it): kept as the invariant's finding when
     /// it is the first, or as [`Judge::disruption_other`] when it is the first of the
     /// other kind after that one (non-disruption is never dropped by a lost cycle:
     /// every finding counts).
@@ -1008,7 +1010,7 @@ impl<'a> Judge<'a> {
                     if gate_wait_ticks > limit {
                         self.disruption(
                             false,
-                            false,
+                            true,
                             || format!("txn {txn} waited {gate_wait_ticks} ticks for the backup, limit {limit}"),
                             txn,
                         );
@@ -2427,7 +2429,10 @@ mod tests {
         let found = judged(waited_first.clone());
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(
-            found[0].detail.starts_with("txn 3 waited 101 ticks") && !found[0].write_refused,
+            found[0]
+                .detail
+                .starts_with("cycle 1: txn 3 waited 101 ticks")
+                && !found[0].write_refused,
             "{found:?}"
         );
         assert!(
@@ -2449,10 +2454,12 @@ mod tests {
         assert!(
             found[1]
                 .detail
-                .starts_with("txn 4 waited 101 ticks at once"),
+                .starts_with("cycle 2: txn 4 waited 101 ticks at once"),
             "{found:?}"
         );
         assert!(found[0].event_index < found[1].event_index);
+        // Each names its cycle: a row of cycle 1 does not carry cycle 2's.
+        assert_eq!((found[0].cycle, found[1].cycle), (Some(2), Some(2)));
     }
 
     #[test]

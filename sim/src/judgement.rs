@@ -403,9 +403,12 @@ impl RunResult {
     /// claimed whatever the policy, as every policy that backs up claims that no
     /// write fails for it (quiesce's waits are not claimed, its refused writes are).
     fn write_refused(&self) -> bool {
+        // Unjudged (no history), the count of attempts the full area aborted says it:
+        // the claim stands, `unchecked`.
         self.violations
             .iter()
             .any(|v| v.write_refused && !v.lost_cycle)
+            || (!self.invariants_judged && self.costs.data_area_full_aborts > 0)
     }
 
     /// Every way the run's backups were lost, given up first: both when some cycle of

@@ -352,11 +352,19 @@ fn sweep_checked(
         }
         None => write_files(staging.path(), &src, &sw, rows, Some((fractions, run_jobs))),
     })();
+    // Every point ran and is kept: `--resume` writes the outputs without running one.
+    let unwritten = |e: anyhow::Error| {
+        e.context(format!(
+            "the outputs could not be written, after every grid point ran; nothing written, \
+             {} left as it was; rerun with --resume to write them",
+            out.shown()
+        ))
+    };
     let (written, notes) = match files {
         Ok(files) => files,
         Err(e) => {
             *unpublished = Some(report);
-            return Err(e);
+            return Err(unwritten(e));
         }
     };
     outdir::pause_point("commit");
@@ -382,7 +390,7 @@ fn sweep_checked(
     }
     if let Err(e) = staging.commit() {
         *unpublished = Some(report);
-        return Err(e);
+        return Err(unwritten(e));
     }
     kept.finish();
     for w in written {

@@ -627,6 +627,11 @@ fn first_disruption(h: &History, from: usize, refused: Option<bool>) -> Option<V
     let cycles = h.cycles();
     let several = h.cycles_begun() > 1;
     for (i, s) in h.events.iter().enumerate().skip(from) {
+        let c = cycles
+            .iter()
+            .find(|c| c.from <= i && i < c.until)
+            .expect("the cycles cover every event");
+        let note = cycle_note(c, several);
         if let Event::WriteRefused {
             txn,
             vlun,
@@ -638,10 +643,6 @@ fn first_disruption(h: &History, from: usize, refused: Option<bool>) -> Option<V
             if refused == Some(false) {
                 continue;
             }
-            let c = cycles
-                .iter()
-                .find(|c| c.from <= i && i < c.until)
-                .expect("the cycles cover every event");
             let area = if data_area_blocks == 1 {
                 "1 block".to_string()
             } else {
@@ -653,8 +654,7 @@ fn first_disruption(h: &History, from: usize, refused: Option<bool>) -> Option<V
                     Invariant::NonDisruption,
                     i,
                     format!(
-                        "{}txn {txn}'s write of block {block} through {vlun} failed at tick {at_ticks}: the data area ({area}) was full (break-guest-write); the attempt was aborted, not retried",
-                        cycle_note(c, several)
+                        "{note}txn {txn}'s write of block {block} through {vlun} failed at tick {at_ticks}: the data area ({area}) was full (break-guest-write); the attempt was aborted, not retried"
                     ),
                     vec![txn],
                 )
@@ -676,7 +676,7 @@ fn first_disruption(h: &History, from: usize, refused: Option<bool>) -> Option<V
                 return Some(violation(
                     Invariant::NonDisruption,
                     i,
-                    format!("txn {txn} waited {backup_wait_ticks_max} ticks at once for the backup (at the gate, for a type (b) lock, queued behind backup I/O or in flushes), limit {limit}"),
+                    format!("{note}txn {txn} waited {backup_wait_ticks_max} ticks at once for the backup (at the gate, for a type (b) lock, queued behind backup I/O or in flushes), limit {limit}"),
                     vec![txn],
                 ));
             }
@@ -692,7 +692,7 @@ fn first_disruption(h: &History, from: usize, refused: Option<bool>) -> Option<V
                     Invariant::NonDisruption,
                     i,
                     format!(
-                        "txn {txn} waited {gate_wait_ticks} ticks for the backup, limit {limit}"
+                        "{note}txn {txn} waited {gate_wait_ticks} ticks for the backup, limit {limit}"
                     ),
                     vec![txn],
                 ));
