@@ -242,6 +242,16 @@ fn non_disruption_is_violated_iff_a_write_was_refused_or_a_wait_was_too_long() {
                         waited,
                         "area {area} seed {seed}: {cell}"
                     );
+                    // The JSON case says them too, beside its claimed verdict.
+                    let part = &case["not_claimed_part"];
+                    assert_eq!(part.is_null(), !waited, "{case}");
+                    if waited {
+                        assert_eq!(part["verdict"], "violated", "{case}");
+                        assert!(
+                            part["detail"].as_str().unwrap().contains(" waited "),
+                            "{case}"
+                        );
+                    }
                     quiesce_waited_and_refused += u64::from(waited);
                 } else if quiesce {
                     let not = if waited { "violated" } else { "held" };

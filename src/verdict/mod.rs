@@ -557,6 +557,15 @@ pub fn of_run(report: &mut Report, suite: &str, r: &sim::RunResult) {
             },
         };
         report.push(suite, j.invariant.as_str(), outcome);
+        if let Some(sim::Observed::Violated { count, first }) = &j.waits_not_claimed {
+            if let Some(case) = report.cases.last_mut() {
+                case.not_claimed_part = Some(Box::new(Outcome::Violated {
+                    count: *count,
+                    detail: first.to_string(),
+                    trace: None,
+                }));
+            }
+        }
         if let Some((_, parts)) = by_cycle.iter().find(|(i, _)| *i == j.invariant) {
             if let Some(case) = report.cases.last_mut() {
                 case.reason_by_cycle = Some(parts.clone());
@@ -727,6 +736,13 @@ pub struct Case {
     /// split; cycle 2 request after the last transaction`). Absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason_by_cycle: Option<String>,
+    /// A case claimed in part (quiesce's non-disruption, claimed of the writes its full
+    /// data area refused once it refused one): what was observed of the part it does
+    /// not claim, its waits past the setup window (`{"verdict": "violated", "count":
+    /// 1, "detail": …}`), when one was; absent otherwise
+    /// (`sim::Judgement::waits_not_claimed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_claimed_part: Option<Box<Outcome>>,
 }
 
 /// What an exhaustive `owm check` covered, in states.
@@ -934,6 +950,7 @@ impl Report {
             name: name.into(),
             outcome,
             reason_by_cycle: None,
+            not_claimed_part: None,
         });
     }
 
