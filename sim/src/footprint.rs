@@ -895,9 +895,12 @@ fn common_parts(scenario: &Scenario, load: &Load) -> Footprint {
         in_use.saturating_mul(LOCK_BYTES)
     };
     let attempts = load.attempts;
+    // Each bar the diagram keeps at what it is measured to hold with its vectors'
+    // heaps ([`KEPT_ROW_BYTES`]), not its own size alone: under incremental locking a
+    // small load's retried attempts fill the diagram's 65,536 bars.
     let timeline_bytes = if load.timeline {
         (attempts.min(DIAGRAM_ATTEMPTS_MAX) + load.in_flight)
-            .saturating_mul(size_of::<TxnTimeline>() as u64)
+            .saturating_mul(KEPT_ROW_BYTES.max(size_of::<TxnTimeline>() as u64))
     } else {
         0
     };
@@ -2222,7 +2225,7 @@ mod tests {
     /// The estimate is a bound on what the run held at 2×10^5 to 10^6 transactions on
     /// 1 TiB, `none` and `cow` (BENCHMARKS.md, "The memory estimate's error":
     /// `/usr/bin/time -f %M owm run`, history and timeline both on or both off), and
-    /// within 2x of it; the allocator's slack is what closes the gap, and it stops
+    /// within 2x of it (2.1x with the timeline on); the allocator's slack is what closes the gap, and it stops
     /// growing at [`SLACK_BYTES_MAX`].
     #[test]
     fn the_estimate_is_above_the_measured_peaks_at_a_million_transactions() {
@@ -2242,7 +2245,15 @@ mod tests {
             let f = estimate(&s, &layout, &both);
             let peak = peak_kib << 10;
             assert!(f.total_bytes() >= peak, "{n} {on}: {}", f.describe());
-            assert!(f.total_bytes() <= 2 * peak, "{n} {on}: {}", f.describe());
+            // Within 2x, and 2.1x with the timeline on since its bars are priced with
+            // their heaps (the retried attempts of a small incremental load fill the
+            // diagram's 65,536 bars: `tests/backlog.rs`).
+            let within = if on { 21 } else { 20 };
+            assert!(
+                f.total_bytes() * 10 <= within * peak,
+                "{n} {on}: {}",
+                f.describe()
+            );
             // The slack was measured against the tables: beside them, not the
             // attempts in flight the estimate assumes (this load keeps few), nor what
             // `none`'s run keeps through cow's (counted since, of what the slack held).
@@ -2250,7 +2261,9 @@ mod tests {
             load.timeline = on;
             let kept = kept_after_a_policy(&s, &load).total_bytes();
             let without = f.total_bytes() - f.slack_bytes - f.attempts_bytes - kept;
-            if n >= 400_000 {
+            // With the timeline on, its bars priced at their measured size (with
+            // their heaps) leave no room for the slack to be needed: off, it is.
+            if n >= 400_000 && !on {
                 assert!(without < peak, "{n} {on}: the slack is needed");
             }
         }
