@@ -53,8 +53,13 @@ use crate::record_image::{
 #[derive(Debug, Clone)]
 struct Found {
     index: usize,
-    /// The backup cycle the violation belongs to: "cycle N: " in a record of several.
+    /// The backup cycle the violation belongs to: "cycle N: " in a record of several,
+    /// counted by splits (mapped to the run's cycles when the record ends).
     cycle: Option<u32>,
+    /// The run's cycle ([`crate::history::CycleCount`]: a cycle given up before its
+    /// split counts), when known as it was found: a disruption's, found in a cycle
+    /// that need not have split. Named instead of `cycle` mapped.
+    row: Option<u32>,
     detail: String,
     txns: Vec<TxnId>,
 }
@@ -733,6 +738,7 @@ impl<'a> Judge<'a> {
         let found = Found {
             index: self.next,
             cycle: cycle.then_some(self.cycle),
+            row: None,
             detail,
             txns,
         };
@@ -899,6 +905,9 @@ impl<'a> Judge<'a> {
         let found = Found {
             index: self.next,
             cycle: cycle.then_some(self.cycle),
+            // The cycle in progress as the run counts it: a wait in an attempt that
+            // missed its quiesce deadline is its cycle's, which may never split.
+            row: cycle.then_some(self.cycle_count.begun().max(1)),
             detail: detail(),
             txns: vec![txn],
         };
@@ -1088,6 +1097,7 @@ impl<'a> Judge<'a> {
                             let found = Found {
                                 index: i,
                                 cycle: Some(self.cycle),
+                                row: None,
                                 detail: format!("NEW txn {txn} wrote block {block} through VLUN A"),
                                 txns: vec![txn],
                             };
@@ -1643,6 +1653,7 @@ impl<'a> Judge<'a> {
             return Some(Found {
                 index: i.max(ci),
                 cycle,
+                row: None,
                 detail,
                 txns: who,
             });
@@ -1674,6 +1685,7 @@ impl<'a> Judge<'a> {
         Some(Found {
             index: at,
             cycle,
+            row: None,
             detail: format!("VLUN A image at event {ci}: {detail}{open_note}"),
             txns: who,
         })
@@ -1805,6 +1817,7 @@ impl<'a> Judge<'a> {
                     Some((i, detail, who)) => Some(Found {
                         index: i,
                         cycle: None,
+                        row: None,
                         detail,
                         txns: who,
                     }),
@@ -1815,6 +1828,7 @@ impl<'a> Judge<'a> {
                         .map(|(d, who)| Found {
                             index: end.at,
                             cycle: None,
+                            row: None,
                             detail: format!("live volume at the end: {d}"),
                             txns: who,
                         }),
@@ -1861,9 +1875,11 @@ impl<'a> Judge<'a> {
                 .filter_map(move |(f, lost_cycle, write_refused)| {
                     let f = f?;
                     let cycle = f
-                        .cycle
-                        .filter(|_| several)
-                        .map(|n| split_cycles.get(n as usize - 1).copied().unwrap_or(n));
+                        .row
+                        .or(f
+                            .cycle
+                            .map(|n| split_cycles.get(n as usize - 1).copied().unwrap_or(n)))
+                        .filter(|_| several);
                     let detail = match cycle {
                         Some(n) => format!("cycle {n}: {}", f.detail),
                         None => f.detail,
