@@ -270,6 +270,50 @@ pub fn by_seed<T>(values: Vec<(String, T)>) -> HashMap<String, T> {
     m
 }
 
+/// The column of `sweep.csv` counting the transactions a run's backup aborted: the
+/// writes its full data area refused (`break-guest-write`), each aborting its attempt.
+pub const BACKUP_ABORTS: &str = "data_area_full_aborts";
+
+/// True for a metric taken over the transactions that committed (a response time): a
+/// policy whose backup aborted transactions is faster on these only by having failed
+/// the others, so a paired difference of such a metric leaves out every seed on which
+/// the policy aborted more transactions for its backup than the baseline did
+/// ([`comparable`]).
+pub fn over_committed(metric: &str) -> bool {
+    metric.contains("response_ticks")
+}
+
+/// The transactions each seed's run aborted for its backup ([`BACKUP_ABORTS`], column
+/// `col` of `rows`; empty without the column).
+pub fn backup_aborts<'a>(
+    rows: impl IntoIterator<Item = &'a [String]>,
+    seed_col: usize,
+    col: Option<usize>,
+) -> HashMap<String, u64> {
+    let Some(col) = col else {
+        return HashMap::new();
+    };
+    by_seed(
+        rows.into_iter()
+            .filter_map(|r| Some((r[seed_col].clone(), r.get(col)?.parse::<u64>().ok()?)))
+            .collect(),
+    )
+}
+
+/// Whether `seed` of a policy pairs with the baseline's on `metric`: always, unless the
+/// metric is taken over the committed transactions ([`over_committed`]) and the
+/// policy's run aborted more transactions for its backup on that seed (`aborts`) than
+/// the baseline's (`base_aborts`).
+pub fn comparable(
+    metric: &str,
+    seed: &str,
+    aborts: &HashMap<String, u64>,
+    base_aborts: &HashMap<String, u64>,
+) -> bool {
+    let of = |m: &HashMap<String, u64>| m.get(seed).copied().unwrap_or(0);
+    !over_committed(metric) || of(aborts) <= of(base_aborts)
+}
+
 /// The rows of `stats.csv` for the sweep rows `rows` (header `csv_header`), with
 /// `axes` axis columns, for `metrics`, against `baseline` when given.
 pub fn rows(
@@ -281,6 +325,7 @@ pub fn rows(
 ) -> Vec<Vec<String>> {
     let seed_col = axes + 2;
     let groups = groups(rows, axes);
+    let aborts_col = csv_header.iter().position(|h| h == BACKUP_ABORTS);
     // The baseline's group of each combination of the axes (the first, as grid order
     // has it), found by key rather than by a scan of every group.
     let mut bases: HashMap<&[&str], &Group<'_>> = HashMap::new();
@@ -311,10 +356,18 @@ pub fn rows(
                 row.push(b.to_string());
                 match base.filter(|_| policy != b) {
                     Some(h) => {
-                        // Pairs by seed: only the seeds both ran.
+                        // Pairs by seed: only the seeds both ran, and of a response
+                        // time only those on which the policy's backup aborted no more
+                        // transactions than the baseline's ([`comparable`]).
                         let bs = by_seed(values(&h.rows, seed_col, col));
+                        let aborts = backup_aborts(g.rows.iter().copied(), seed_col, aborts_col);
+                        let base_aborts =
+                            backup_aborts(h.rows.iter().copied(), seed_col, aborts_col);
                         let (mut p, mut q) = (Vec::new(), Vec::new());
                         for (seed, x) in &xs {
+                            if !comparable(m, seed, &aborts, &base_aborts) {
+                                continue;
+                            }
                             if let Some(y) = bs.get(seed.as_str()) {
                                 p.push(*x);
                                 q.push(*y);
@@ -350,6 +403,82 @@ pub fn rows(
         }
     }
     out
+}
+
+/// The line `owm sweep` and `owm merge` print when a paired difference of a response
+/// time left seeds out because the policy's backup aborted transactions on them
+/// ([`comparable`]): per policy, the seeds left out over the grid points and the
+/// metrics it concerns; `None` when no seed was left out (or there is no baseline).
+pub fn aborted_pairs_note(
+    csv_header: &[String],
+    rows: &[Vec<String>],
+    axes: usize,
+    metrics: &[String],
+    baseline: Option<&str>,
+) -> Option<String> {
+    let b = baseline?;
+    let seed_col = axes + 2;
+    let col = csv_header.iter().position(|h| h == BACKUP_ABORTS);
+    let named: Vec<&str> = metrics
+        .iter()
+        .map(String::as_str)
+        .filter(|m| over_committed(m))
+        .collect();
+    if named.is_empty() {
+        return None;
+    }
+    let groups = groups(rows, axes);
+    let mut bases: HashMap<&[&str], HashMap<String, u64>> = HashMap::new();
+    for h in groups.iter().filter(|h| h.key[axes] == b) {
+        bases
+            .entry(&h.key[..axes])
+            .or_insert_with(|| backup_aborts(h.rows.iter().copied(), seed_col, col));
+    }
+    // Per policy: seeds left out, grid points with any.
+    let mut by_policy: Vec<(&str, usize, usize)> = Vec::new();
+    for g in groups.iter().filter(|g| g.key[axes] != b) {
+        let Some(base) = bases.get(&g.key[..axes]) else {
+            continue;
+        };
+        let aborts = backup_aborts(g.rows.iter().copied(), seed_col, col);
+        let out = g
+            .rows
+            .iter()
+            .filter(|r| !comparable(named[0], &r[seed_col], &aborts, base))
+            .count();
+        if out == 0 {
+            continue;
+        }
+        let policy = g.key[axes];
+        match by_policy.iter_mut().find(|p| p.0 == policy) {
+            Some(p) => {
+                p.1 += out;
+                p.2 += 1;
+            }
+            None => by_policy.push((policy, out, 1)),
+        }
+    }
+    if by_policy.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = by_policy
+        .iter()
+        .map(|(p, seeds, points)| {
+            format!(
+                "{p} {} at {}",
+                sim::number_text::counted(*seeds as u64, "seed", "seeds"),
+                sim::number_text::counted(*points as u64, "grid point", "grid points")
+            )
+        })
+        .collect();
+    Some(format!(
+        "stats.csv and the --vs-{b} plots: {} not paired with {b} ({}): the backup \
+         aborted transactions there ({BACKUP_ABORTS}: its full data area refused their \
+         writes), and a response time counts only the transactions that committed; \
+         diff_n counts the seeds paired (no --vs-{b} plot is drawn where none is)",
+        named.join(", "),
+        parts.join("; ")
+    ))
 }
 
 /// The line `owm sweep` and `owm merge` print when some rows of `stats.csv` (`stats`,

@@ -508,3 +508,82 @@ fn diff_n_counts_the_pairs_the_vs_plot_says_and_a_merge_keeps() {
     ok(&owm(&["merge", &parts[1], &parts[0], "--out", &s(&merged)]));
     assert!(bytes(&whole, "stats.csv") == bytes(&merged, "stats.csv"));
 }
+
+/// A response time is compared with `none` only on the seeds where the policy's backup
+/// aborted no transaction (`break-guest-write`: a full data area refused a write): a
+/// policy that failed some users is faster on those that committed only by having
+/// failed the others. Over a data area too small on every seed, small on some and
+/// large enough on all: `diff_n` of each response metric counts exactly the seeds
+/// whose `data_area_full_aborts` is 0 (none where every seed aborted, some, all), the
+/// aborts themselves are paired on every seed, the sweep says which seeds it left out,
+/// and the `--vs-none` plot has no point where no seed is paired.
+#[test]
+fn a_response_time_is_not_paired_on_seeds_whose_backup_aborted_users() {
+    let text = "policies = [\"none\", \"cow\"]\nseeds = \"1..=8\"\nbaseline = \"none\"\n\
+        metrics = [\"response_ticks_mean\", \"response_ticks_p99\", \"data_area_full_aborts\"]\n\
+        [[axis]]\nkey = \"backup.data_area_blocks\"\nvalues = [130, 160, 400]\n\
+        [scenario]\n[scenario.workload]\nkind = \"generated\"\nrecords = 2048\n\
+        transactions = 200\nlength_min = 1\nlength_max = 6\nwrite_fraction = 0.6\n\
+        compute_ticks_min = 10\ncompute_ticks_max = 300\n\
+        arrivals = { mode = \"open\", interarrival_ticks_mean = 100 }\n\
+        [scenario.archive]\nbandwidth_bytes_per_s = 1000000\n\
+        [scenario.backup]\non_data_area_full = \"break-guest-write\"\n";
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(tmp.path(), "aborts.toml", text);
+    let out = tmp.path().join("o");
+    let o = owm(&["sweep", &f, "--out", &s(&out)]);
+    assert!(matches!(code(&o), 0 | 1), "{}", stderr(&o));
+    let (sh, sweep) = csv_table(&out, "sweep.csv");
+    let (area, policy, aborts) = (
+        col(&sh, "backup.data_area_blocks"),
+        col(&sh, "policy"),
+        col(&sh, "data_area_full_aborts"),
+    );
+    // Seeds of cow whose backup aborted no transaction, by data area.
+    let mut clean: BTreeMap<String, usize> = BTreeMap::new();
+    for r in sweep.iter().filter(|r| r[policy] == "cow") {
+        *clean.entry(r[area].clone()).or_default() += usize::from(r[aborts] == "0");
+    }
+    let (h, rows) = stats(&out);
+    let (a, p, m, n) = (
+        col(&h, "backup.data_area_blocks"),
+        col(&h, "policy"),
+        col(&h, "metric"),
+        col(&h, "diff_n"),
+    );
+    let mut seen = std::collections::BTreeSet::new();
+    for r in rows.iter().filter(|r| r[p] == "cow") {
+        let want = if r[m].starts_with("response_ticks") {
+            clean[&r[a]]
+        } else {
+            8
+        };
+        assert_eq!(r[n], want.to_string(), "{r:?}");
+        if r[m] == "response_ticks_mean" {
+            seen.insert(match want {
+                0 => "none",
+                8 => "all",
+                _ => "some",
+            });
+        }
+    }
+    assert_eq!(
+        seen.len(),
+        3,
+        "the premise: a point each where no, some and every seed pairs: {clean:?}"
+    );
+    let said = stdout(&o);
+    let left_out: usize = clean.values().map(|c| 8 - c).sum();
+    assert!(
+        said.contains(&format!(
+            "response_ticks_mean, response_ticks_p99 not paired with none (cow {left_out} seeds at 2 grid points)"
+        )),
+        "{said}"
+    );
+    let svg = std::fs::read_to_string(out.join("response_ticks_mean--vs-none.svg")).unwrap();
+    // (The legend wraps its note.)
+    assert!(
+        svg.contains("no value at 130: not compared: its backup aborted"),
+        "{svg}"
+    );
+}

@@ -479,6 +479,13 @@ fn write_files(
             &plots::index_rows(sw, &plots),
         )?;
         written.push(PLOTS_FILE.to_string());
+        notes.extend(sweep_stats::aborted_pairs_note(
+            &sw.header(),
+            rows,
+            axes.len(),
+            &sw.spec.metrics,
+            baseline,
+        ));
         notes.extend(sweep_stats::no_spread_note(&axes, &stats, baseline));
         notes.extend(sweep_stats::below_floor_note(
             &axes,

@@ -111,6 +111,10 @@ type Cell<'a> = (&'a str, &'a str, Vec<&'a str>);
 
 /// The rows of `cells` of `policy` at x value `x` in group `g` (none: empty), borrowed
 /// as long as the arguments are (a key of shorter-lived text finds the map's entries).
+/// Why a paired difference of a response time has no point: the policy's backup
+/// aborted transactions on every seed ([`sweep_stats::comparable`]).
+const NOT_COMPARED: &str = "not compared: its backup aborted transactions on every seed";
+
 fn group_rows<'a>(
     cells: &'a HashMap<Cell<'a>, Vec<&'a [String]>>,
     policy: &'a str,
@@ -254,6 +258,7 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
     // ([`undefined_why`]); its seeds' backups were lost (every metric of a copy is
     // empty then); else, the reason unknown here, that the rows leave it empty.
     let (abandoned, given_up) = (col("backup_abandoned"), col("backup_given_up"));
+    let aborts_col = col(sweep_stats::BACKUP_ABORTS);
     let no_value_why = |metric: &str, policy: &str, x: &str, g: &[String]| -> String {
         let rows = group_rows(&cells, policy, x, g);
         let every = |c: Option<usize>| {
@@ -348,14 +353,30 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
                     let mut missing: Vec<(String, Vec<&str>)> = Vec::new();
                     for (xi, x) in xs.iter().enumerate() {
                         let ys = values(m, policy.as_str(), x, g);
+                        // Whether a seed with a value on both sides was left out of
+                        // the pairing for its backup's aborts.
+                        let mut aborted_out = false;
                         let summary = match against {
                             None => {
                                 sweep_stats::summary(&ys.iter().map(|y| y.1).collect::<Vec<_>>())
                             }
                             Some(b) => {
                                 let bs = sweep_stats::by_seed(values(m, b, x, g));
+                                let aborts = |p: &str| {
+                                    sweep_stats::backup_aborts(
+                                        group_rows(&cells, p, x, g).iter().copied(),
+                                        seed_col,
+                                        aborts_col,
+                                    )
+                                };
+                                let (mine, base) = (aborts(policy.as_str()), aborts(b));
                                 let (p, q): (Vec<Value>, Vec<Value>) = ys
                                     .iter()
+                                    .filter(|(seed, _)| {
+                                        let c = sweep_stats::comparable(metric, seed, &mine, &base);
+                                        aborted_out |= !c && bs.contains_key(seed);
+                                        c
+                                    })
                                     .filter_map(|(seed, y)| Some((*y, *bs.get(seed)?)))
                                     .unzip();
                                 sweep_stats::paired(&p, &q)
@@ -363,6 +384,7 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
                         };
                         if summary.n == 0 {
                             let why = match (ys.is_empty(), against) {
+                                (false, Some(_)) if aborted_out => NOT_COMPARED.to_string(),
                                 (false, Some(b)) => format!("no seed with a value of {b}'s"),
                                 _ => no_value_why(metric, policy.as_str(), x, g),
                             };
@@ -443,6 +465,8 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
                 }
                 // A difference drawn from no pair at all (the baseline has no value for
                 // the metric): no plot, rather than an empty frame.
+                // (Nor when no seed was paired for the backup's aborts: a line says so,
+                // [`crate::sweep_stats::aborted_pairs_note`].)
                 if against.is_some() && series.iter().all(|s| s.points.is_empty()) {
                     continue;
                 }
