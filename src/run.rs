@@ -723,8 +723,8 @@ fn lost_backup_line(name: &str, r: &sim::RunResult, lost: sim::LostBackup) -> St
         sim::LostBackup::GivenUp => "VLUN A kept, no archive",
         sim::LostBackup::Abandoned => "VLUN A dropped with no archive",
     };
-    // A quiesce given up held users at its gate all the same; `adm` (attempts admitted
-    // after a split) has none to count, so the line says what they waited.
+    // A quiesce given up held users at its gate all the same: the line says what they
+    // waited (`adm` counts them among its attempts).
     let held = r
         .cycles
         .iter()
@@ -733,8 +733,8 @@ fn lost_backup_line(name: &str, r: &sim::RunResult, lost: sim::LostBackup) -> St
         .fold((0u64, 0u64), |(n, t), g| (n + g.count, t + g.ticks_sum));
     let what = match lost {
         sim::LostBackup::GivenUp if r.costs.quiesce_timeouts > 0 && held.0 > 0 => format!(
-            "{what}, though its gate held users: {} for {} ticks in all (`gate wt`; `adm` \
-             counts attempts admitted after a split, and none came)",
+            "{what}, though its gate held users: {} for {} ticks in all (`gate wt`, and \
+             `adm`)",
             counted(held.0, "wait", "waits"),
             held.1
         ),
@@ -1159,7 +1159,7 @@ fn print_table(runs: &[NamedRun], printing: Printing) {
         ("violations", M::Violations),
     ];
     print_rows(runs, history_kept, &cols);
-    say_legend("(times in ticks, 1 tick = 1 µs; committed = transactions committed; aborted = attempts aborted: the transactions that ended so and every deadlock victim, which is retried (deadlock_aborts in summary.csv), so it can exceed the transactions; response figures count the committed transactions only, a retried one from its first arrival; adm = admission delay (ticks held at the gate, 0 if not held) of every attempt admitted at or after the first split, deadlock retries included; rsp = response time of the committed transactions over the whole run, `none`'s with no backup: what a backup costs the users; req→A ok = request to A consistent, `abandoned` / `given up` when the backup made no archive; unavail = ticks the admission gate was closed, no transaction able to begin, summed over the cycles; wr/lw = physical writes per logical write; extra pk = the extra space's peak (mirror copy, log area or COW area), in blocks; lock waits = how many times an attempt waited for an application lock (type (b) locks included), a count, not ticks (the ticks waited: lock_wait_ticks_sum in summary.csv); violations = violations of the invariants the policy claims; - = nothing to measure: no transaction admitted after a split, no logical write)");
+    say_legend("(times in ticks, 1 tick = 1 µs; committed = transactions committed; aborted = attempts aborted: the transactions that ended so and every deadlock victim, which is retried (deadlock_aborts in summary.csv), so it can exceed the transactions; response figures count the committed transactions only, a retried one from its first arrival; adm = admission delay (ticks held at the gate, 0 if not held) of every attempt admitted at or after the first split, deadlock retries included, and of every attempt the gate held before it (a quiesce attempt that missed its deadline); rsp = response time of the committed transactions over the whole run, `none`'s with no backup: what a backup costs the users; req→A ok = request to A consistent, `abandoned` / `given up` when the backup made no archive; unavail = ticks the admission gate was closed, no transaction able to begin, summed over the cycles; wr/lw = physical writes per logical write; extra pk = the extra space's peak (mirror copy, log area or COW area), in blocks; lock waits = how many times an attempt waited for an application lock (type (b) locks included), a count, not ticks (the ticks waited: lock_wait_ticks_sum in summary.csv); violations = violations of the invariants the policy claims; - = nothing to measure: no transaction admitted after a split or held at the gate, no logical write)");
     print_baseline_copies(runs);
     if runs.iter().all(|r| r.result.cycles.is_empty()) {
         return;

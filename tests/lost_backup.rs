@@ -70,13 +70,13 @@ fn a_given_up_quiesce_backup_claims_nothing_about_its_copy() {
             && text.contains("; not claimed: A-consistent, backup-faithful, space-reclaimed"),
         "{text}"
     );
-    // The gate held users though no split came (`adm` has nothing to count): the line
-    // gives their waits, as the window's `gate wt` sums them.
+    // The gate held users though no split came: the line gives their waits, as the
+    // window's `gate wt` sums them and `adm` counts them.
     let gate = num(q, "window_gate_wait_ticks_sum");
     assert!(gate > 0.0, "{q:?}");
     assert!(
         text.contains("no copy taken, though its gate held users: ")
-            && text.contains(&format!(" for {gate} ticks in all (`gate wt`;")),
+            && text.contains(&format!(" for {gate} ticks in all (`gate wt`, and `adm`)")),
         "{text}"
     );
     assert!(!text.contains("backup given up under cow"), "{text}");

@@ -208,10 +208,11 @@ const NAMES: &[(&str, &str)] = &[
         "violations of unclaimed invariants",
     ),
     // Every attempt admitted at or after the first split, held at the gate or not
-    // (scenarios/README.md), deadlock retries included: not the transactions held.
+    // (scenarios/README.md), deadlock retries included, and those the gate held before
+    // it: not the transactions held.
     (
         "admission_delay_count",
-        "attempts admitted since the first split",
+        "attempts admitted since the first split or held",
     ),
     ("extra_space_blocks_end", "extra space at the end (blocks)"),
     ("flushes", "flush barriers"),
@@ -461,11 +462,11 @@ mod tests {
         );
         assert_eq!(label("lock_wait_ticks_max"), "max lock wait (ticks)");
         // The count of the admission delays is of every attempt admitted after the
-        // split, held at the gate or not: neither "new transactions" (a deadlock retry
-        // is one more) nor those held.
+        // split, held at the gate or not, and of those held before it: not "new
+        // transactions" (a deadlock retry is one more).
         assert_eq!(
             label("admission_delay_count"),
-            "attempts admitted since the first split"
+            "attempts admitted since the first split or held"
         );
         assert_eq!(
             label("extra_space_blocks_peak"),

@@ -283,8 +283,8 @@ pub struct Costs {
     pub deadlock_aborts: u64,
     /// The ticks the admission gate held each transaction attempt admitted at or after
     /// the run's first split (0 for one not held), deadlock retries and later cycles'
-    /// attempts included: `count` is every such attempt, held or not; a gate hold that
-    /// no split followed (a quiesce attempt that timed out) is not among them.
+    /// attempts included, and before that split each attempt the gate held (at a
+    /// quiesce attempt that missed its deadline): `count` is every such attempt.
     pub admission_delay: DelayStats,
     /// Arrival → end of every committed attempt (the users' response time).
     pub response_time: DelayStats,

@@ -37,7 +37,7 @@ fn undefined_why(metric: &str, all_are: &dyn Fn(&str, &str) -> bool) -> Option<S
             metric.starts_with("admission_delay_") && statistic,
             "admission_delay_count",
             "0",
-            "no attempt admitted after a split",
+            "no attempt admitted after a split or held at the gate",
         ),
         (
             span("window_"),

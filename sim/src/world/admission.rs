@@ -214,7 +214,10 @@ impl World<'_> {
         t.op = 0;
         let (id, vlun) = (t.id, t.vlun);
         self.active += 1;
-        if split {
+        // Every attempt admitted since the first split, and before it every attempt
+        // the gate held (at a quiesce attempt that missed its deadline: its users
+        // waited all the same).
+        if split || gate_wait > 0 {
             self.tally.admission.push(gate_wait);
         }
         self.log_with(|| Event::Begin {
