@@ -599,6 +599,33 @@ fn a_run_held_past_the_time_limit_by_the_archive_names_the_archive() {
         }
         assert!(!out.exists(), "nothing written");
     }
+    // A copy bound by VLUN A's reads on a disk, not by its 10 GbE target: the words
+    // name the device's keys and the pace so far, not the target's.
+    let f = write(
+        tmp.path(),
+        "d.toml",
+        "policies = [\"cow\"]\n[workload]\nkind = \"generated\"\nrecords = 65536\n\
+         transactions = 40\nlength_min = 1\nlength_max = 1\nwrite_fraction = 1.0\n\
+         arrivals = { mode = \"closed\", clients = 1, think_ticks_mean = 0 }\n\
+         [device]\nprofile = \"hdd-7200\"\n[archive]\nprofile = \"10gbe\"\n\
+         [backup]\nrequest_at_ticks = 1000\n[limits]\ntime_ticks_max = 2000000\n",
+    );
+    let o = owm(&["run", &f, "--out", &s(&out)]);
+    assert_eq!(code(&o), 3, "{}", said(&o));
+    for n in [
+        "the archive copy under way (",
+        " blocks read in ",
+        "for the whole copy at that pace, bound by VLUN A's reads on the device",
+        "a faster device (`device.profile`, `device.read_latency_ticks`), more channels",
+    ] {
+        assert!(said(&o).contains(n), "lacks `{n}`:\n{}", said(&o));
+    }
+    assert!(
+        !said(&o).contains("a faster archive target"),
+        "{}",
+        said(&o)
+    );
+    assert!(!out.exists(), "nothing written");
     // The same load with its archive ended (retired by about tick 10,700) and its
     // users still at work when the limit stops it (at 20,000 of about 40,000): no
     // archive words.

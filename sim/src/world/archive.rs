@@ -27,6 +27,8 @@ pub(crate) struct ArchiveCopy {
     /// Bytes of this pass's extents read so far: each goes to the target, so when the
     /// pass's last extent has landed they are the archive's bytes on it.
     pub bytes: u64,
+    /// When the copy began (A declared consistent).
+    pub started_ticks: Tick,
 }
 
 impl World<'_> {
@@ -74,19 +76,36 @@ impl World<'_> {
     }
 
     /// Words for a run stopped by its time limit while the archive copy is under way
-    /// (empty otherwise): how far it got, the time the whole copy takes at the
-    /// target's bytes per second, and the keys that set them: a slow archive target
-    /// alone can hold a run past any limit.
+    /// (empty otherwise): how far it got, and what bounds it with the keys that set
+    /// that: the target (the time the whole copy takes at its bytes per second: a slow
+    /// archive target alone can hold a run past any limit), or, when the target took
+    /// less than half the copy's time so far, VLUN A's reads on the device (the whole
+    /// copy's time at the pace so far).
     pub(super) fn archive_under_way(&self) -> String {
         let Some(copy) = &self.archive_copy else {
             return String::new();
         };
         let a = &self.scenario.archive;
         let per_s = a.effective_bytes_per_s();
-        let bytes = copy
-            .pipe
-            .total
-            .saturating_mul(self.layout.block_size as u64);
+        let block = self.layout.block_size as u64;
+        let bytes = copy.pipe.total.saturating_mul(block);
+        let elapsed_s = self.q.now().saturating_sub(copy.started_ticks) as f64 / 1e6;
+        let read = copy.pipe.next;
+        let target_s = read.saturating_mul(block) as f64 / per_s as f64;
+        if read > 0 && target_s * 2.0 < elapsed_s {
+            return format!(
+                ", the archive copy under way ({} of {} read in {elapsed_s:.2} s of virtual \
+                 time: about {:.0} s for the whole copy at that pace, bound by VLUN A's reads \
+                 on the device, its target at {}/s taking {target_s:.2} s of it); a faster \
+                 device (`device.profile`, `device.read_latency_ticks`), more channels \
+                 (`device.channels`) or larger extents (`archive.extent_blocks`) end it \
+                 sooner",
+                read,
+                crate::number_text::counted(copy.pipe.total, "block", "blocks"),
+                elapsed_s * copy.pipe.total as f64 / read as f64,
+                crate::number_text::counted(per_s, "byte", "bytes"),
+            );
+        }
         let keys =
             if a.rate_limit_bytes_per_s > 0 && a.rate_limit_bytes_per_s < a.bandwidth_bytes_per_s {
                 "`archive.rate_limit_bytes_per_s`"
@@ -120,6 +139,7 @@ impl World<'_> {
             pipe: ExtentCopy::new(total, 0),
             received,
             bytes: 0,
+            started_ticks: self.q.now(),
         });
         let cycle = self.cycle_number();
         self.q.schedule_in(0, Ev::ArchiveRead { cycle });
