@@ -241,11 +241,67 @@ pub fn load_run_file(path: &Path) -> Result<RunFile, FileError> {
             &[],
         ));
     }
+    if let Some(refused) = beyond_the_machine(&scenario, &policies, available_bytes()) {
+        return Err(refusal_driven_by(
+            path,
+            &src,
+            "",
+            &refused.1,
+            "limits.memory_bytes_max",
+            refused.0,
+            &[],
+        ));
+    }
     Ok(RunFile {
         policies,
         seed: keys.seed.map(|s| s.into_inner()),
         scenario,
     })
+}
+
+/// The memory available to a new process: `OWM_MEMORY_AVAILABLE_BYTES` when set to a
+/// number (what a test, or a machine whose `/proc` does not tell, gives), else Linux's
+/// `MemAvailable` (`/proc/meminfo`); `None` when neither is known.
+fn available_bytes() -> Option<u64> {
+    match std::env::var("OWM_MEMORY_AVAILABLE_BYTES") {
+        Ok(v) => v.trim().parse().ok(),
+        Err(_) => model::estimate::available_bytes().map(|b| b as u64),
+    }
+}
+
+/// A run whose memory estimate passes its bound (`limits.memory_bytes_max`, set above
+/// the machine) but not the memory `available` now: the words of its refusal and the
+/// keys that drive the estimate, as the bound's own refusal has them, so that the
+/// bound's advice (raise it) does not lead to the kernel's out-of-memory killer
+/// (`owm check` refuses a search past the memory available alike). `None` when it
+/// fits, or when the available memory is unknown.
+fn beyond_the_machine(
+    scenario: &Scenario,
+    policies: &[sim::Policy],
+    available: Option<u64>,
+) -> Option<(String, Vec<&'static str>)> {
+    let available = available?;
+    let layout = scenario.layout().ok()?;
+    let f = sim::footprint::estimate(scenario, &layout, policies);
+    if f.total_bytes() <= available {
+        return None;
+    }
+    let (part, _) = f.largest_part();
+    let (words, advice, drivers) = sim::footprint::part_advice(scenario, part, true);
+    let h = sim::footprint::human_bytes;
+    Some((
+        format!(
+            "the run would hold about {} ({}), more than the {} of memory this machine has \
+             available (MemAvailable): it would be killed for want of memory before it \
+             ended (limits.memory_bytes_max = {} allows it); its largest part is {words}: \
+             {advice}, or free memory",
+            h(f.total_bytes()),
+            f.describe(),
+            h(available),
+            h(scenario.limits.memory_bytes_max),
+        ),
+        drivers,
+    ))
 }
 
 /// The name of a scenario file without `name`: its stem, each control character (which

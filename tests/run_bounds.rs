@@ -1460,3 +1460,40 @@ fn a_trace_that_cannot_be_written_stops_the_run_at_once() {
     let written = std::fs::metadata(out.join("trace.csv")).unwrap().len();
     assert!(written > 20 * room, "{written}");
 }
+
+/// A run whose bound allows it but whose estimate passes the memory the machine has
+/// available is refused before it starts, at the bound's line, with both figures (exit
+/// 2, nothing written): the bound's own advice, raise it, would otherwise lead to the
+/// out-of-memory killer. The same file runs where the memory is there. The machine's
+/// memory is given through `OWM_MEMORY_AVAILABLE_BYTES`.
+#[test]
+fn a_run_beyond_the_machines_memory_is_refused_before_it_starts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "m.toml",
+        "policies = [\"none\", \"cow\"]\n[workload]\nkind = \"generated\"\ntransactions = 200\n\
+         [limits]\nmemory_bytes_max = 1099511627776\n",
+    );
+    let out = tmp.path().join("o");
+    let o = owm_env(
+        &["run", &f, "--out", &s(&out)],
+        &[("OWM_MEMORY_AVAILABLE_BYTES", "20971520")],
+    );
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            &format!("{f}:6: key `limits.memory_bytes_max`: the run would hold about"),
+            "more than the 20.00 MiB of memory this machine has available (MemAvailable)",
+            "(limits.memory_bytes_max = 1.00 TiB allows it)",
+            "or free memory",
+        ],
+    );
+    assert!(!out.exists(), "nothing written");
+    let o = owm_env(
+        &["run", &f, "--out", &s(&out)],
+        &[("OWM_MEMORY_AVAILABLE_BYTES", "1073741824")],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+}
