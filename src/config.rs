@@ -570,10 +570,13 @@ fn unsigned_max(ty: &str) -> Option<u64> {
     }
 }
 
-/// The words that say a key takes `min` to `max`: ``must be 0 or more (0 to
-/// 9223372036854775807)``, or ``must be at least 1 (1 to …)``.
-fn range_words(min: u64, max: u64) -> String {
-    if min == 0 {
+/// The words that say a key takes `min` to `max`, to a value below them: ``must be 0
+/// or more (0 to 9223372036854775807)``, or ``must be at least 1 (1 to …)``; to a
+/// value `above` them: ``must be at most 4294967295 (0 to 4294967295)``.
+fn range_words(min: u64, max: u64, above: bool) -> String {
+    if above {
+        format!("must be at most {max} ({min} to {max})")
+    } else if min == 0 {
         format!("must be 0 or more (0 to {max})")
     } else {
         format!("must be at least {min} ({min} to {max})")
@@ -596,7 +599,11 @@ pub fn out_of_range_words(message: &str) -> Option<String> {
         return None;
     }
     let max = unsigned_max(ty.trim())?;
-    Some(format!("{value}{OUT_OF_RANGE}{}", range_words(0, max)))
+    let above = !value.starts_with('-');
+    Some(format!(
+        "{value}{OUT_OF_RANGE}{}",
+        range_words(0, max, above)
+    ))
 }
 
 /// What follows the value in a range refusal ([`out_of_range_words`]).
@@ -620,8 +627,11 @@ fn range_refused(message: &str) -> Option<(&str, &str)> {
 /// value or refuse something else.
 pub fn with_key_range(message: &str, table: &toml::Table, key: &str) -> String {
     const ZERO_RANGE: &str = "must be 0 or more (0 to ";
-    let Some(at) = message.find(ZERO_RANGE) else {
-        return message.to_string();
+    const AT_MOST: &str = "must be at most ";
+    let (at, above) = match (message.find(ZERO_RANGE), message.find(AT_MOST)) {
+        (Some(at), _) => (at, false),
+        (None, Some(at)) => (at, true),
+        (None, None) => return message.to_string(),
     };
     if range_refused(message).is_none() {
         return message.to_string();
@@ -630,7 +640,12 @@ pub fn with_key_range(message: &str, table: &toml::Table, key: &str) -> String {
         let d: String = text.chars().take_while(char::is_ascii_digit).collect();
         d.parse().ok()
     };
-    let Some(type_max) = digits(&message[at + ZERO_RANGE.len()..]) else {
+    let range_at = if above {
+        AT_MOST.len()
+    } else {
+        ZERO_RANGE.len()
+    };
+    let Some(type_max) = digits(&message[at + range_at..]) else {
         return message.to_string();
     };
     let refusal = |value: u64| key_refusal(table, key, value);
@@ -647,7 +662,7 @@ pub fn with_key_range(message: &str, table: &toml::Table, key: &str) -> String {
         })
         .filter(|&m| m >= min)
         .unwrap_or(type_max);
-    format!("{}{}", &message[..at], range_words(min, max))
+    format!("{}{}", &message[..at], range_words(min, max, above))
 }
 
 /// The scenario's checks' refusal of `key` (see [`with_key_range`]) set to `value`:
