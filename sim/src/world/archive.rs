@@ -359,6 +359,7 @@ impl World<'_> {
     pub(super) fn retired(&mut self, now: Tick, cost: &IoCost, held: u64) {
         self.a_retired = true;
         self.retiring_blocks = held;
+        self.retiring = true;
         self.tally.backup_io.add(cost);
         let extra = self.dev.extra_space_blocks();
         self.log(Event::Retire {

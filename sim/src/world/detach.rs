@@ -24,8 +24,10 @@ impl World<'_> {
     /// of A: \[0048\]'s reason for it (storage shared with VLUN A) stands after a
     /// drop as after a retire, and the engine's `detach_b` allows both.
     pub(super) fn retired_then_detach(&mut self, at: Tick) {
-        // The retire's own I/O is over: the data area it held is free now.
-        if std::mem::take(&mut self.retiring_blocks) > 0 {
+        // The retire's own I/O is over: the data area it held is free now, and image
+        // A kept (mirroring) is so from now.
+        let held = std::mem::take(&mut self.retiring_blocks);
+        if std::mem::take(&mut self.retiring) || held > 0 {
             self.note_extra_space();
         }
         if self.scenario.detach.is_none() {

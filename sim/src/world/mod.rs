@@ -391,6 +391,10 @@ pub(crate) struct World<'a> {
     /// call, the device when the last of that I/O completes ([`Ev::RetireDone`]); the
     /// extra-space series counts them until then.
     retiring_blocks: u64,
+    /// VLUN A's retire (or drop) was asked and its own I/O has not all completed: the
+    /// image A the engine keeps from the call (mirroring) is moved into
+    /// `kept_image_blocks` when it has, at the `retire` row, as the data area is freed.
+    retiring: bool,
     /// This cycle's backup was abandoned (a full data area under `break-snapshot`).
     a_abandoned: bool,
     /// Blocks the archive passes begun again after a failed pass read, every cycle
@@ -671,6 +675,7 @@ impl<'a> World<'a> {
             detach_copy: None,
             a_retired: false,
             retiring_blocks: 0,
+            retiring: false,
             a_abandoned: false,
             archive_blocks_again: 0,
             cycle: None,

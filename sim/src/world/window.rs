@@ -160,11 +160,17 @@ impl World<'_> {
         let s = self.dev.space_in_use();
         // Image A kept after a retire under mirroring is space held as well: the next
         // split's resync copies only the blocks VLUN B wrote since; and so is the data
-        // area a retire's merge still holds.
+        // area a retire's merge still holds. Image A is kept once the retire's own
+        // I/O has completed (VLUN A's until then).
+        let kept = if self.retiring {
+            0
+        } else {
+            s.kept_image_blocks
+        };
         let now = (
             s.extra_space_blocks + s.kept_image_blocks + self.retiring_blocks,
             s.data_area_blocks + self.retiring_blocks,
-            s.kept_image_blocks,
+            kept,
         );
         if let Some(c) = self.cycle.as_mut() {
             c.extra_space_peak = c.extra_space_peak.max(now.0);
