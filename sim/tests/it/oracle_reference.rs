@@ -624,14 +624,20 @@ pub fn non_disruption(h: &History) -> Vec<Violation> {
 /// (`refused` `None`), a refused write only (`Some(true)`) or a wait only
 /// (`Some(false)`).
 fn first_disruption(h: &History, from: usize, refused: Option<bool>) -> Option<Violation> {
-    let cycles = h.cycles();
     let several = h.cycles_begun() > 1;
+    // A disruption is its cycle's as the run counts cycles (`summary.csv`'s rows, a
+    // cycle given up before its split among them): the cycle begun by then.
+    let mut count = sim::history::CycleCount::default();
+    for s in &h.events[..from] {
+        count.see(&s.event);
+    }
     for (i, s) in h.events.iter().enumerate().skip(from) {
-        let c = cycles
-            .iter()
-            .find(|c| c.from <= i && i < c.until)
-            .expect("the cycles cover every event");
-        let note = cycle_note(c, several);
+        count.see(&s.event);
+        let note = if several {
+            format!("cycle {}: ", count.begun().max(1))
+        } else {
+            String::new()
+        };
         if let Event::WriteRefused {
             txn,
             vlun,
