@@ -724,11 +724,11 @@ fn lost_backup_line(name: &str, r: &sim::RunResult, lost: sim::LostBackup) -> St
         sim::LostBackup::Abandoned => "VLUN A dropped with no archive",
     };
     // A quiesce given up held users at its gate all the same: the line says what they
-    // waited (`adm` counts them among its attempts).
+    // waited in the cycles given up (`adm` counts them among its attempts).
     let held = r
         .cycles
         .iter()
-        .filter(|c| !c.marks.not_begun)
+        .filter(|c| !c.marks.not_begun && c.marks.given_up.is_some())
         .map(|c| c.window.waits.gate)
         .fold((0u64, 0u64), |(n, t), g| (n + g.count, t + g.ticks_sum));
     let what = match lost {

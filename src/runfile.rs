@@ -259,13 +259,27 @@ pub fn load_run_file(path: &Path) -> Result<RunFile, FileError> {
     })
 }
 
-/// The memory available to a new process: `OWM_MEMORY_AVAILABLE_BYTES` when set to a
-/// number (what a test, or a machine whose `/proc` does not tell, gives), else Linux's
-/// `MemAvailable` (`/proc/meminfo`); `None` when neither is known.
-fn available_bytes() -> Option<u64> {
-    match std::env::var("OWM_MEMORY_AVAILABLE_BYTES") {
-        Ok(v) => v.trim().parse().ok(),
-        Err(_) => model::estimate::available_bytes().map(|b| b as u64),
+/// The memory available to a new process and where the figure came from:
+/// `OWM_MEMORY_AVAILABLE_BYTES` when set to a number (what a test, or a machine whose
+/// `/proc` does not tell, gives), else Linux's `MemAvailable` (`/proc/meminfo`; also
+/// when the variable holds no number, which is said on stderr); `None` when neither is
+/// known.
+fn available_bytes() -> Option<(u64, &'static str)> {
+    const KEY: &str = "OWM_MEMORY_AVAILABLE_BYTES";
+    let machine = || model::estimate::available_bytes().map(|b| (b as u64, "MemAvailable"));
+    match std::env::var(KEY) {
+        Ok(v) => match v.trim().parse() {
+            Ok(n) => Some((n, KEY)),
+            // Said, and the machine's figure kept: a typo must not turn the check off.
+            Err(_) => {
+                eprintln!(
+                    "note: {KEY}={v:?} is not a whole number of bytes: ignored, the \
+                     machine's MemAvailable used"
+                );
+                machine()
+            }
+        },
+        Err(_) => machine(),
     }
 }
 
@@ -278,9 +292,9 @@ fn available_bytes() -> Option<u64> {
 fn beyond_the_machine(
     scenario: &Scenario,
     policies: &[sim::Policy],
-    available: Option<u64>,
+    available: Option<(u64, &str)>,
 ) -> Option<(String, Vec<&'static str>)> {
-    let available = available?;
+    let (available, source) = available?;
     let layout = scenario.layout().ok()?;
     let f = sim::footprint::estimate(scenario, &layout, policies);
     if f.total_bytes() <= available {
@@ -292,7 +306,7 @@ fn beyond_the_machine(
     Some((
         format!(
             "the run would hold about {} ({}), more than the {} of memory this machine has \
-             available (MemAvailable): it would be killed for want of memory before it \
+             available ({source}): it would be killed for want of memory before it \
              ended (limits.memory_bytes_max = {} allows it); its largest part is {words}: \
              {advice}, or free memory",
             h(f.total_bytes()),

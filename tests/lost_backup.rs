@@ -1036,3 +1036,40 @@ fn a_wait_in_a_cycle_given_up_names_that_cycle() {
         "no wait named in a cycle given up before a later split"
     );
 }
+
+/// The lost-backup line's gate waits are those of the cycles given up, not the run's:
+/// three scheduled quiesce backups of which only the second is given up (seed 3), and
+/// the line gives that cycle's `window_gate_wait_ticks_sum` (the others' gates held
+/// users too).
+#[test]
+fn the_given_up_line_counts_the_given_up_cycles_waits_only() {
+    let text = "policies = [\"quiesce\"]\nseed = 3\n[workload]\nkind = \"generated\"\n\
+        records = 1024\ntransactions = 200\nlength_min = 1\nlength_max = 3\n\
+        write_fraction = 0.6\ncompute_ticks_min = 50\ncompute_ticks_max = 1500\n\
+        arrivals = { mode = \"open\", interarrival_ticks_mean = 150 }\n[backup]\n\
+        schedule_at_ticks = [5000, 15000, 25000]\nquiesce_deadline_ticks = 600\n\
+        quiesce_retries_max = 1\nquiesce_retry_backoff_ticks = 1000\n";
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(tmp.path(), "q.toml", text);
+    let out = tmp.path().join("o");
+    let o = owm(&["run", &f, "--out", &s(&out)]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let rows = csv_rows(&out, "summary.csv");
+    let lost: Vec<_> = rows
+        .iter()
+        .filter(|r| r["backup_given_up"] == "1")
+        .collect();
+    let others = rows.iter().filter(|r| r["backup_given_up"] == "0");
+    assert_eq!(lost.len(), 1, "the premise: one cycle given up");
+    assert!(
+        others
+            .into_iter()
+            .any(|r| num(r, "window_gate_wait_ticks_sum") > 0.0),
+        "the premise: the other cycles' gates held users too"
+    );
+    let want = format!(
+        " for {} ticks in all (`gate wt`, and `adm`)",
+        lost[0]["window_gate_wait_ticks_sum"]
+    );
+    assert!(stdout(&o).contains(&want), "{want}: {}", stdout(&o));
+}

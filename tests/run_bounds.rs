@@ -1485,7 +1485,8 @@ fn a_run_beyond_the_machines_memory_is_refused_before_it_starts() {
         &o,
         &[
             &format!("{f}:6: key `limits.memory_bytes_max`: the run would hold about"),
-            "more than the 20.00 MiB of memory this machine has available (MemAvailable)",
+            "more than the 20.00 MiB of memory this machine has available \
+             (OWM_MEMORY_AVAILABLE_BYTES)",
             "(limits.memory_bytes_max = 1.00 TiB allows it)",
             "or free memory",
         ],
@@ -1496,4 +1497,15 @@ fn a_run_beyond_the_machines_memory_is_refused_before_it_starts() {
         &[("OWM_MEMORY_AVAILABLE_BYTES", "1073741824")],
     );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
+    // A value that is no number is said and ignored, never taken as "no check".
+    let o = owm_env(
+        &["run", &f, "--out", &s(&tmp.path().join("p"))],
+        &[("OWM_MEMORY_AVAILABLE_BYTES", "abc")],
+    );
+    assert!(
+        stderr(&o)
+            .contains("OWM_MEMORY_AVAILABLE_BYTES=\"abc\" is not a whole number of bytes: ignored"),
+        "{}",
+        stderr(&o)
+    );
 }
