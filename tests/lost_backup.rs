@@ -957,19 +957,37 @@ corrupt_block_probability = 0.03
 /// and one retry, the cycle a non-disruption finding names is the last one requested
 /// at or before its wait began (from `trace.csv`), and some finding is in a cycle that
 /// was given up without a split while a later cycle split (a wait in a missed
-/// attempt was named by the next cycle that split).
+/// attempt was named by the next cycle that split). Each `summary.csv` row counts the
+/// waits found by its cycle, a row given up before the wait's cycle `held`.
 #[test]
 fn a_wait_in_a_cycle_given_up_names_that_cycle() {
-    let mut given_up_named = 0;
-    for seed in 1..=6u64 {
-        let text = format!(
-            "policies = [\"quiesce\"]\nseed = {seed}\n[workload]\nkind = \"generated\"\n\
-             records = 256\ntransactions = 300\nlength_min = 1\nlength_max = 5\n\
-             compute_ticks_min = 50\ncompute_ticks_max = 1500\n\
-             arrivals = {{ mode = \"open\", interarrival_ticks_mean = 300 }}\n[backup]\n\
-             schedule_at_ticks = [10000, 30000, 60000]\nquiesce_deadline_ticks = 400\n\
-             quiesce_retries_max = 1\nquiesce_retry_backoff_ticks = 2000\n"
-        );
+    let (mut given_up_named, mut given_up_before) = (0, 0);
+    // A second load (a 700-tick setup window, backups 10,000 ticks apart) whose seeds 4
+    // and 82 give up a cycle before the one whose wait breaks the limit.
+    let seeds = (1..=6u64)
+        .map(|s| (s, false))
+        .chain([(4, true), (82, true)]);
+    for (seed, close) in seeds {
+        let text = if close {
+            format!(
+                "policies = [\"quiesce\"]\nseed = {seed}\n[workload]\nkind = \"generated\"\n\
+                 records = 1024\ntransactions = 200\nlength_min = 1\nlength_max = 3\n\
+                 write_fraction = 0.6\ncompute_ticks_min = 50\ncompute_ticks_max = 1500\n\
+                 arrivals = {{ mode = \"open\", interarrival_ticks_mean = 150 }}\n[backup]\n\
+                 schedule_at_ticks = [5000, 15000, 25000]\nquiesce_deadline_ticks = 600\n\
+                 setup_window_ticks = 700\nquiesce_retries_max = 1\n\
+                 quiesce_retry_backoff_ticks = 1000\n[archive]\nbandwidth_bytes_per_s = 20000000\n"
+            )
+        } else {
+            format!(
+                "policies = [\"quiesce\"]\nseed = {seed}\n[workload]\nkind = \"generated\"\n\
+                 records = 256\ntransactions = 300\nlength_min = 1\nlength_max = 5\n\
+                 compute_ticks_min = 50\ncompute_ticks_max = 1500\n\
+                 arrivals = {{ mode = \"open\", interarrival_ticks_mean = 300 }}\n[backup]\n\
+                 schedule_at_ticks = [10000, 30000, 60000]\nquiesce_deadline_ticks = 400\n\
+                 quiesce_retries_max = 1\nquiesce_retry_backoff_ticks = 2000\n"
+            )
+        };
         let tmp = tempfile::tempdir().unwrap();
         let f = write(tmp.path(), "q.toml", &text);
         let out = tmp.path().join("o");
@@ -1030,10 +1048,23 @@ fn a_wait_in_a_cycle_given_up_names_that_cycle() {
         {
             given_up_named += 1;
         }
+        // Each row counts the waits found by its cycle: none before the one named,
+        // a row given up included.
+        for (k, r) in rows.iter().enumerate() {
+            let cell = &r["non-disruption"];
+            assert_eq!(
+                cell.contains("violated"),
+                k + 1 >= named,
+                "seed {seed} row {}: {cell}",
+                k + 1
+            );
+            given_up_before += usize::from(k + 1 < named && r["backup_given_up"] == "1");
+        }
     }
     assert!(
-        given_up_named > 0,
-        "no wait named in a cycle given up before a later split"
+        given_up_named > 0 && given_up_before > 0,
+        "no wait named in a cycle given up before a later split ({given_up_named}), or no \
+         row given up before a wait's cycle ({given_up_before})"
     );
 }
 

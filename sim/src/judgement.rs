@@ -615,6 +615,13 @@ impl RunResult {
             }
             return all;
         }
+        // What the loss does not drop (non-disruption, B-complete, …) is observed as a
+        // completed cycle's row observes it: the violations found by this cycle, not a
+        // later cycle's.
+        for j in all.iter_mut().filter(|j| !how.drops(j.invariant)) {
+            j.observed = self.observed_up_to(j.invariant, false, Some(c.cycle));
+            j.waits_not_claimed = self.waits_not_claimed(j.invariant, Some(c.cycle));
+        }
         // A run whose claim a loss dropped already reads so in every row: this cycle's
         // reads its own loss (abandoned, where another cycle was given up).
         for j in all
