@@ -37,6 +37,7 @@ mod config;
 mod device_cmd;
 mod interrupt;
 mod locate;
+mod machine_memory;
 mod nbd_probe;
 mod outdir;
 mod progress;

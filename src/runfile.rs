@@ -241,7 +241,11 @@ pub fn load_run_file(path: &Path) -> Result<RunFile, FileError> {
             &[],
         ));
     }
-    if let Some(refused) = beyond_the_machine(&scenario, &policies, available_bytes()) {
+    if let Some(refused) = beyond_the_machine(
+        &scenario,
+        &policies,
+        crate::machine_memory::available_bytes(),
+    ) {
         return Err(refusal_driven_by(
             path,
             &src,
@@ -257,30 +261,6 @@ pub fn load_run_file(path: &Path) -> Result<RunFile, FileError> {
         seed: keys.seed.map(|s| s.into_inner()),
         scenario,
     })
-}
-
-/// The memory available to a new process and where the figure came from:
-/// `OWM_MEMORY_AVAILABLE_BYTES` when set to a number (what a test, or a machine whose
-/// `/proc` does not tell, gives), else Linux's `MemAvailable` (`/proc/meminfo`; also
-/// when the variable holds no number, which is said on stderr); `None` when neither is
-/// known.
-fn available_bytes() -> Option<(u64, &'static str)> {
-    const KEY: &str = "OWM_MEMORY_AVAILABLE_BYTES";
-    let machine = || model::estimate::available_bytes().map(|b| (b as u64, "MemAvailable"));
-    match std::env::var(KEY) {
-        Ok(v) => match v.trim().parse() {
-            Ok(n) => Some((n, KEY)),
-            // Said, and the machine's figure kept: a typo must not turn the check off.
-            Err(_) => {
-                eprintln!(
-                    "note: {KEY}={v:?} is not a whole number of bytes: ignored, the \
-                     machine's MemAvailable used"
-                );
-                machine()
-            }
-        },
-        Err(_) => machine(),
-    }
 }
 
 /// A run whose memory estimate passes its bound (`limits.memory_bytes_max`, set above

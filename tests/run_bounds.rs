@@ -951,6 +951,76 @@ fn a_sweep_runs_no_more_points_at_once_than_the_memory_bound_holds() {
     assert!(!stderr(&o).contains("lowered"), "{}", stderr(&o));
 }
 
+/// A sweep whose bound (`limits.memory_bytes_max`) is set above the memory the machine
+/// has available is held to the machine as `owm run` is: refused before any point runs
+/// (exit 2, nothing written) when one point at a time passes the machine's figure, and
+/// its `--jobs` lowered, with the figure's source, when several at once would pass it;
+/// the rows are those of one point at a time.
+#[test]
+fn a_sweep_is_held_to_the_machines_memory_as_a_run_is() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "sw.toml",
+        "policies = [\"cow\"]\nseeds = [1, 2, 3, 4]\n\
+         [scenario.workload]\nkind = \"generated\"\ntransactions = 200\n\
+         [scenario.limits]\nmemory_bytes_max = 1099511627776\n",
+    );
+    // One point's estimate, from the refusal of a bound of 1 byte.
+    let one_file = write(
+        tmp.path(),
+        "one.toml",
+        "policies = [\"cow\"]\nseeds = [1]\n\
+         [scenario.workload]\nkind = \"generated\"\ntransactions = 200\n\
+         [scenario.limits]\nmemory_bytes_max = 1\n",
+    );
+    let o = owm(&["sweep", &one_file, "--out", &s(&tmp.path().join("x"))]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let one = memory_estimate_in(&stderr(&o));
+    let sweep = |available: f64, jobs: &str, out: &str| {
+        let out = tmp.path().join(out);
+        let o = owm_env(
+            &["sweep", &f, "--jobs", jobs, "--out", &s(&out)],
+            &[(
+                "OWM_MEMORY_AVAILABLE_BYTES",
+                &((one * available) as u64).to_string(),
+            )],
+        );
+        (o, out)
+    };
+    let (o, out) = sweep(0.5, "1", "refused");
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[
+            &format!("{f}:7: key `scenario.limits.memory_bytes_max`: the sweep would hold about"),
+            "of memory this machine has available (OWM_MEMORY_AVAILABLE_BYTES)",
+            "(limits.memory_bytes_max = 1.00 TiB allows it)",
+            "or free memory",
+        ],
+    );
+    assert!(!out.exists(), "nothing written");
+    let (o, out) = sweep(2.5, "3", "three");
+    ok(&o);
+    told(
+        &o,
+        &[
+            "--jobs 3 lowered to 2",
+            "more than the memory this machine has available (OWM_MEMORY_AVAILABLE_BYTES)",
+            "Free memory to run more at once",
+        ],
+    );
+    let rows = bytes(&out, "sweep.csv");
+    let (o, alone) = sweep(4.5, "1", "one");
+    ok(&o);
+    assert!(!stderr(&o).contains("lowered"), "{}", stderr(&o));
+    assert_eq!(rows, bytes(&alone, "sweep.csv"));
+    // Room on the machine for every point: as asked.
+    let (o, _) = sweep(4.5, "3", "room");
+    ok(&o);
+    assert!(!stderr(&o).contains("lowered"), "{}", stderr(&o));
+}
+
 /// A generated load on a hot spot under incremental locking: deadlock victims retried
 /// hundreds of times each, far more attempts than transactions.
 const RETRIED: &str = "policies = [\"cow\"]\n\

@@ -325,7 +325,9 @@ pub fn refuse_past_memory(
     };
     let bound = bounding.limits.memory_bytes_max;
     let f = plan.at(&plan.estimates, 1);
-    if f.total_bytes() <= bound {
+    let machine = crate::machine_memory::available_bytes();
+    let past_machine = machine.filter(|&(available, _)| f.total_bytes() > available);
+    if f.total_bytes() <= bound && past_machine.is_none() {
         return Ok(());
     }
     let h = sim::footprint::human_bytes;
@@ -381,7 +383,46 @@ pub fn refuse_past_memory(
     // What it holds whatever the grid's size: the program, one point's run and a line
     // plot. When that alone passes the bound, fewer seeds or values cannot help.
     let fixed = f.total_bytes().saturating_sub(f.kept_bytes());
-    let message = if fixed > bound {
+    let message = if f.total_bytes() <= bound {
+        // Within the bound, past what the machine has: raising the bound is no advice.
+        let (available, source) = past_machine.expect("past the machine");
+        let (part, point_advice) = largest_point_advice(sw, plan);
+        let shrink = if fixed > available {
+            let point = match point_advice.is_empty() {
+                // The program itself: nothing of the scenario shrinks it.
+                true => String::new(),
+                false => format!(": its largest point's largest part is {part}: {point_advice}"),
+            };
+            format!(
+                "without the rows and verdicts of its {} grid points it would still hold \
+                 {}, so fewer seeds or values cannot bring it under{point}",
+                selected.len(),
+                h(fixed),
+            )
+        } else {
+            format!(
+                "it keeps each of its {} grid points' row and verdicts (about {} a point) \
+                 for the whole grid{advice}{}",
+                selected.len(),
+                h(each),
+                match point_advice.is_empty() {
+                    true => String::new(),
+                    false => format!(
+                        "; or make its largest point smaller (its largest part is {part}: \
+                         {point_advice})"
+                    ),
+                },
+            )
+        };
+        format!(
+            "the sweep would hold about {estimate_text} even one grid point at a time \
+             ({}), more than the {} of memory this machine has available ({source}): it \
+             would be killed for want of memory before it ended (limits.memory_bytes_max = \
+             {bound_text} allows it); {shrink}, or free memory",
+            f.describe(),
+            h(available),
+        )
+    } else if fixed > bound {
         format!(
             "the sweep would hold about {estimate_text} even one grid point at a time \
              ({}), more than limits.memory_bytes_max = {bound_text}: without the rows and \
@@ -421,6 +462,28 @@ pub fn refuse_past_memory(
     ))
 }
 
+/// The largest part of the grid point of `plan` with the largest estimate, in words,
+/// and the ways to shrink it ([`sim::footprint::part_advice`], without pictures: a
+/// sweep draws no timing diagram).
+fn largest_point_advice(sw: &Sweep, plan: &MemoryPlan) -> (&'static str, String) {
+    let largest = plan
+        .estimates
+        .iter()
+        .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
+        .map(|e| e.1);
+    let Some(i) = largest else {
+        return ("none", String::new());
+    };
+    let (c, p, _) = sw.point(i);
+    let s = &sw.combos[c].1;
+    let Ok(layout) = s.layout() else {
+        return ("none", String::new());
+    };
+    let (part, _) = sim::footprint::estimate_point(s, &layout, sw.spec.policies[p]).largest_part();
+    let (words, advice, _) = sim::footprint::part_advice(s, part, false);
+    (words, advice)
+}
+
 /// The threads to run the grid points `todo` on: `jobs`, lowered while the points that
 /// may run at once, beside what the sweep keeps of every grid point of `plan` (each
 /// shaped as [`point_shape`]) and the line plots it then draws on as many threads (and
@@ -454,7 +517,10 @@ pub fn jobs_within_memory(
     let Some(bounding) = bounding(sw, todo) else {
         return (jobs, None);
     };
-    let bound = bounding.limits.memory_bytes_max;
+    // The machine's available memory bounds the points at once as the key does.
+    let machine = crate::machine_memory::available_bytes()
+        .filter(|&(available, _)| available < bounding.limits.memory_bytes_max);
+    let bound = machine.map_or(bounding.limits.memory_bytes_max, |m| m.0);
     let at = |j: usize| plan.at(&estimates, j);
     let want = jobs.clamp(1, todo.len().max(1));
     let mut j = want;
@@ -470,16 +536,31 @@ pub fn jobs_within_memory(
             .iter()
             .map(|&(e, i)| format!("{} {}", point_name(sw, i), h(e)))
             .collect();
+        let (what, advice) = match machine {
+            Some((_, source)) => (
+                format!("the memory this machine has available ({source})"),
+                "Free memory to run more at once",
+            ),
+            None => (
+                "limits.memory_bytes_max".to_string(),
+                "Raise that key to run more at once",
+            ),
+        };
         let message = format!(
             "--jobs {want} lowered to {j}: {want} grid points at once could hold about {} \
-             (the {want} largest estimates: {}; {}), more than limits.memory_bytes_max = \
-             {}; {j} at once hold at most {}. Raise that key to run more at once",
+             (the {want} largest estimates: {}; {}), more than {what} = {}; {j} at once \
+             hold at most {}. {advice}",
             h(over.total_bytes()),
             sim::oracle::list_text_max(&named, 4),
             over.describe(),
             h(bound),
             h(fits.total_bytes()),
         );
+        if machine.is_some() {
+            // No key of the file sets this bound.
+            tell!("note: {}: {message}", path.shown());
+            return (j, Some(room));
+        }
         let axes: Vec<String> = sw.spec.axis.iter().map(|a| a.key.clone()).collect();
         let at = crate::config::refusal_at(
             path,

@@ -1,0 +1,27 @@
+//! The memory this machine has available to a new process: what `owm run` and
+//! `owm sweep` compare their estimates with, beside `limits.memory_bytes_max`, so that a
+//! bound set above the machine does not lead to the kernel's out-of-memory killer.
+
+/// The memory available to a new process and where the figure came from:
+/// `OWM_MEMORY_AVAILABLE_BYTES` when set to a number (what a test, or a machine whose
+/// `/proc` does not tell, gives), else Linux's `MemAvailable` (`/proc/meminfo`; also
+/// when the variable holds no number, which is said on stderr); `None` when neither is
+/// known.
+pub fn available_bytes() -> Option<(u64, &'static str)> {
+    const KEY: &str = "OWM_MEMORY_AVAILABLE_BYTES";
+    let machine = || model::estimate::available_bytes().map(|b| (b as u64, "MemAvailable"));
+    match std::env::var(KEY) {
+        Ok(v) => match v.trim().parse() {
+            Ok(n) => Some((n, KEY)),
+            // Said, and the machine's figure kept: a typo must not turn the check off.
+            Err(_) => {
+                eprintln!(
+                    "note: {KEY}={v:?} is not a whole number of bytes: ignored, the \
+                     machine's MemAvailable used"
+                );
+                machine()
+            }
+        },
+        Err(_) => machine(),
+    }
+}
