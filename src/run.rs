@@ -1187,6 +1187,7 @@ fn print_table(runs: &[NamedRun], printing: Printing) {
         ("flush wt", M::WindowFlushWaitTicksSum),
         ("ovfl wt", M::WindowOverflowWaitTicksSum),
         ("copy wt", M::WindowCopyWaitTicksSum),
+        ("lock wt", M::WindowLockHolderWaitTicksSum),
     ]);
     print_rows(runs, history_kept, &window);
     let none_cols = match (paired, closed) {
@@ -1205,7 +1206,7 @@ fn print_table(runs: &[NamedRun], printing: Printing) {
     } else {
         ""
     };
-    say_legend(&format!("(the backup window, from a cycle's start, its request (or, queued behind the cycle before, that cycle's end), to its end, its retire (or VLUN B ready, when that comes later; with [detach], B' complete), against the time before it since the previous cycle's end: win/pre rsp = mean and p99 response of the committed transactions arriving in it / before it (aborted ones are not in them: `aborted` above){none_cols}; wr/lw, fl/lw = physical writes, flushes per logical write, - with none in the span; the waits at the backup's own points, summed, by cause: admission gate, type (b) locks, device queue while backup I/O held the channel or journal lane, engine flush barriers, attempts lost to a full data area, and the backup's share of the users' own calls (a copy-on-write copy, a log slot, a mirror's second write, table updates) with the queueing behind it (not the waits for locks held longer: the whole cost is rsp against `none`'s); non-disruption judges each single wait of the first four causes against the setup window{refused}; `none` has no backup window: its response is the headline table's rsp)"));
+    say_legend(&format!("(the backup window, from a cycle's start, its request (or, queued behind the cycle before, that cycle's end), to its end, its retire (or VLUN B ready, when that comes later; with [detach], B' complete), against the time before it since the previous cycle's end: win/pre rsp = mean and p99 response of the committed transactions arriving in it / before it (aborted ones are not in them: `aborted` above){none_cols}; wr/lw, fl/lw = physical writes, flushes per logical write, - with none in the span; the waits at the backup's own points, summed, by cause: admission gate, type (b) locks, device queue while backup I/O held the channel or journal lane, engine flush barriers, attempts lost to a full data area, and the backup's share of the users' own calls (a copy-on-write copy, a log slot, a mirror's second write, table updates) with the queueing behind it, and the waits for an application lock whose holder the backup slowed (lock wt: each lock wait's share blamed through its holders' own backup-caused waits, at most the wait); non-disruption judges each single wait of the first four causes against the setup window{refused}; `none` has no backup window: its response is the headline table's rsp)"));
 }
 
 /// Columns of a table legend's lines (a terminal's width and a little more).

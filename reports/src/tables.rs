@@ -197,6 +197,8 @@ metrics! {
     WindowOverflowWaitTicksMax = "window_overflow_wait_ticks_max" => |r| waits(r, |w| w.waits.overflow.ticks_max),
     WindowCopyWaitTicksSum = "window_copy_wait_ticks_sum" => |r| waits(r, |w| w.waits.copy.ticks_sum),
     WindowCopyWaitTicksMax = "window_copy_wait_ticks_max" => |r| waits(r, |w| w.waits.copy.ticks_max),
+    WindowLockHolderWaitTicksSum = "window_lock_holder_wait_ticks_sum" => |r| waits(r, |w| w.waits.lock_holder.ticks_sum),
+    WindowLockHolderWaitTicksMax = "window_lock_holder_wait_ticks_max" => |r| waits(r, |w| w.waits.lock_holder.ticks_max),
     Violations = "violations" => |r| violations(r, true),
     ViolationsNotClaimed = "violations_not_claimed" => |r| violations(r, false),
 }
@@ -285,7 +287,7 @@ fn entries(r: &RunResult, variant: engine::Variant) -> Cell {
 }
 
 /// Every cause of a backup-caused wait.
-fn all_waits(w: &WindowCosts) -> [WaitSum; 6] {
+fn all_waits(w: &WindowCosts) -> [WaitSum; 7] {
     let b = &w.waits;
     [
         b.gate,
@@ -294,6 +296,7 @@ fn all_waits(w: &WindowCosts) -> [WaitSum; 6] {
         b.flush,
         b.overflow,
         b.copy,
+        b.lock_holder,
     ]
 }
 
@@ -758,7 +761,7 @@ mod tests {
         for &m in Metric::ALL {
             assert_eq!(m.name().parse::<Metric>(), Ok(m), "{m:?} is listed twice");
         }
-        assert_eq!(Metric::ALL.len(), 94);
+        assert_eq!(Metric::ALL.len(), 96);
         assert!("speed".parse::<Metric>().is_err());
     }
 

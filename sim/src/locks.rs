@@ -117,6 +117,16 @@ impl LockTable {
         }
     }
 
+    /// The attempts queued for `lock`, first to be handed it first (none when no one
+    /// waits).
+    pub fn waiters(&self, lock: u32) -> impl Iterator<Item = Attempt> + '_ {
+        let q = match &self.slots {
+            Slots::Dense { waiters, .. } => waiters.get(&lock),
+            Slots::Sparse(m) => m.get(&lock).map(|s| &s.waiters),
+        };
+        q.into_iter().flatten().copied()
+    }
+
     /// True while type (b) areas are barred to NEW transactions.
     pub fn type_b_active(&self) -> bool {
         self.type_b_active
@@ -252,8 +262,10 @@ mod tests {
         assert_eq!(t.acquire(0, 1, false), Acquire::Granted);
         assert_eq!(t.acquire(0, 2, false), Acquire::Queued { holder: 1 });
         assert_eq!(t.acquire(0, 3, false), Acquire::Queued { holder: 1 });
+        assert_eq!(t.waiters(0).collect::<Vec<_>>(), vec![2, 3]);
         assert_eq!(t.release(0, 1), Some(2));
         assert_eq!(t.holder(0), Some(2));
+        assert_eq!(t.waiters(0).collect::<Vec<_>>(), vec![3]);
         assert_eq!(t.release(0, 2), Some(3));
         assert_eq!(t.release(0, 3), None);
         assert_eq!(t.holder(0), None);

@@ -112,6 +112,15 @@ pub struct BackupWaits {
     /// calls (their flush barriers included): the variant's cost to the users, which
     /// non-disruption does not judge ([`BackupWaits::judged_ticks_max`]).
     pub copy: WaitSum,
+    /// The share of the users' waits for an application lock blamed on the backup
+    /// through the lock's holders: while the waiter waited, each holder's own
+    /// backup-caused waits that ended (every cause here, its device calls' at their
+    /// completion, and its own lock waits blamed so, so a chain of waiters passes the
+    /// blame on), at most the lock wait's length, a sample per lock wait. A holder slowed
+    /// by the backup's copies, flushes or queue holds its locks longer; this is what
+    /// that costs the transactions queued behind it. Not judged by non-disruption one
+    /// by one: the holder's own waits are ([`BackupWaits::judged_ticks_max`]).
+    pub lock_holder: WaitSum,
     /// Attempts refused by a full data area (`backup.on_data_area_full =
     /// "break-guest-write"`): the time from the attempt's arrival to the refusal, lost
     /// (the attempt rolls back and ends aborted; it is not retried).

@@ -56,6 +56,10 @@ impl World<'_> {
         t.waiting_on = None;
         t.gate_wait = 0;
         t.backup_wait_max = 0;
+        t.backup_delay_ticks = 0;
+        t.backup_delay_pending_ticks = 0;
+        t.lock_blame_base_ticks = 0;
+        t.lock_blame_ticks = 0;
         t.abort_planned = false;
         t.calls = 0;
         t.waits.clear();
@@ -292,8 +296,28 @@ impl World<'_> {
                 },
                 _ => 0,
             };
+            // A lock wait's share blamed on the backup through its holders, at most
+            // the wait: the window open when it ended.
+            let blamed = match kind {
+                WaitKind::Lock => {
+                    let blamed =
+                        std::mem::take(&mut self.txns[att as usize].lock_blame_ticks).min(d);
+                    match self.window_waits() {
+                        Some(w) if blamed > 0 => {
+                            w.lock_holder.add(blamed);
+                            blamed
+                        }
+                        _ => 0,
+                    }
+                }
+                _ => 0,
+            };
             let t = &mut self.txns[att as usize];
             t.backup_wait_max = t.backup_wait_max.max(backup_wait);
+            t.backup_delay_ticks = t
+                .backup_delay_ticks
+                .saturating_add(backup_wait)
+                .saturating_add(blamed);
             if keep_timeline {
                 t.waits.push(Wait {
                     kind,
@@ -374,10 +398,7 @@ impl World<'_> {
         let held = std::mem::take(&mut t.held);
         let (begun, old, seat) = (t.begun, t.old, t.pool_seat);
         for &(lock, ()) in held.as_slice() {
-            let lock = lock as u32;
-            if let Some(next) = self.locks.release(lock, att) {
-                self.grant(next, lock);
-            }
+            self.release_lock(lock as u32, att);
         }
         self.txns[att as usize].held = held;
         self.txns[att as usize].held.clear();

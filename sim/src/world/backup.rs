@@ -234,10 +234,7 @@ impl World<'_> {
             self.gate_waiters.retain(|&g| g != att);
             let held = std::mem::take(&mut self.txns[att as usize].held);
             for &(lock, ()) in held.as_slice() {
-                let lock = lock as u32;
-                if let Some(next) = self.locks.release(lock, att) {
-                    self.grant(next, lock);
-                }
+                self.release_lock(lock as u32, att);
             }
             let t = &mut self.txns[att as usize];
             t.held = held;

@@ -13,6 +13,10 @@ pub(super) const PREFETCH_MIN_BLOCKS: u64 = 1 << 16;
 
 impl World<'_> {
     pub(super) fn io_done(&mut self, att: Attempt) -> Result<(), SimError> {
+        let t = &mut self.txns[att as usize];
+        t.backup_delay_ticks = t
+            .backup_delay_ticks
+            .saturating_add(std::mem::take(&mut t.backup_delay_pending_ticks));
         if self.txns[att as usize].stage == Stage::RollingBack {
             // An abort is acknowledged once its rollback is durable.
             self.durability_flush()?;

@@ -41,7 +41,10 @@ impl World<'_> {
                 }
                 Ok(true)
             }
-            Acquire::Queued { .. } => {
+            Acquire::Queued { holder } => {
+                let base = self.txns[holder as usize].backup_delay_ticks;
+                let t = &mut self.txns[att as usize];
+                (t.lock_blame_base_ticks, t.lock_blame_ticks) = (base, 0);
                 self.begin_wait(att, WaitKind::Lock);
                 self.txns[att as usize].waiting_on = Some(WaitOn::Lock(lock));
                 self.resolve_deadlocks(att)?;
@@ -141,6 +144,38 @@ impl World<'_> {
     }
 
     /// A released lock passed to a waiter: it holds it now and resumes.
+    /// Attempt `att` releases `lock`, handing it to its first waiter (if any). Each
+    /// waiter is blamed, through `att`, for the backup-caused waits `att` ended since
+    /// the waiter began waiting or `att` took the lock
+    /// ([`crate::window::BackupWaits::lock_holder`]); those left waiting then wait for
+    /// the new holder, from its backup-caused waits so far.
+    pub(super) fn release_lock(&mut self, lock: u32, att: Attempt) {
+        let Some(next) = self.locks.release(lock, att) else {
+            return;
+        };
+        let delay = self.txns[att as usize].backup_delay_ticks;
+        let blame = |t: &mut Txn| {
+            t.lock_blame_ticks = t
+                .lock_blame_ticks
+                .saturating_add(delay.saturating_sub(t.lock_blame_base_ticks));
+        };
+        blame(&mut self.txns[next as usize]);
+        let mut rest = std::mem::take(&mut self.lock_waiters_scratch);
+        rest.extend(self.locks.waiters(lock));
+        for &w in &rest {
+            blame(&mut self.txns[w as usize]);
+        }
+        self.grant(next, lock);
+        // The new holder's own blamed wait is in its delay now: the waiters behind it
+        // are not blamed for it again.
+        let base = self.txns[next as usize].backup_delay_ticks;
+        for &w in &rest {
+            self.txns[w as usize].lock_blame_base_ticks = base;
+        }
+        rest.clear();
+        self.lock_waiters_scratch = rest;
+    }
+
     pub(super) fn grant(&mut self, att: Attempt, lock: u32) {
         self.end_wait(att);
         let t = &mut self.txns[att as usize];

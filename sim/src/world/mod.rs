@@ -187,6 +187,19 @@ struct Txn {
     /// The longest single wait the backup caused this attempt so far (of the causes of
     /// [`crate::window::BackupWaits`] but overflow), in ticks: non-disruption judges it.
     backup_wait_max: Tick,
+    /// The backup-caused waits of this attempt that have ended inside a backup window
+    /// (its device calls' at their completion, its lock waits' blamed through their
+    /// holders included), in ticks: what a wait for a lock it holds is blamed through
+    /// it ([`crate::window::BackupWaits::lock_holder`]).
+    backup_delay_ticks: Tick,
+    /// Of its device call in flight, the backup-caused ticks, added to
+    /// `backup_delay_ticks` when the call completes.
+    backup_delay_pending_ticks: Tick,
+    /// While it waits for an application lock: the holder's `backup_delay_ticks` when
+    /// this wait (or that holder's hold) began, and the holders' backup-caused waits
+    /// ended since, accumulated.
+    lock_blame_base_ticks: Tick,
+    lock_blame_ticks: Tick,
     abort_planned: bool,
     waits: Vec<Wait>,
     /// Device calls this attempt has issued (names each call's jitter).
@@ -227,6 +240,10 @@ impl Txn {
             waiting_on: None,
             gate_wait: 0,
             backup_wait_max: 0,
+            backup_delay_ticks: 0,
+            backup_delay_pending_ticks: 0,
+            lock_blame_base_ticks: 0,
+            lock_blame_ticks: 0,
             abort_planned: false,
             waits: Vec::new(),
             calls: 0,
@@ -329,6 +346,8 @@ pub(crate) struct World<'a> {
     locks: LockTable,
     txns: Vec<Txn>,
     free_attempts: Vec<Attempt>,
+    /// The waiters of a lock being released ([`World::release_lock`]), kept for reuse.
+    lock_waiters_scratch: Vec<Attempt>,
     /// Each crash so far ([`crate::CrashMark`]).
     pub(crate) crash_log: Vec<crate::CrashMark>,
     /// The most attempts in flight at once, the bytes each and the room they have
@@ -637,6 +656,7 @@ impl<'a> World<'a> {
             locks: LockTable::new(lock_count, &type_b),
             txns: Vec::new(),
             free_attempts: Vec::new(),
+            lock_waiters_scratch: Vec::new(),
             crash_log: Vec::new(),
             in_flight_max: crate::footprint::in_flight_max(
                 scenario,

@@ -139,13 +139,20 @@ impl World<'_> {
         } else {
             self.device_model.flush_ticks(cost)
         };
-        if let Some(w) = self.window_waits() {
-            w.device_queue.add(behind_backup);
-            w.flush.add(flush);
-            w.copy.add(copy);
-            let t = &mut self.txns[att as usize];
-            t.backup_wait_max = t.backup_wait_max.max(behind_backup).max(flush);
-        }
+        let pending = match self.window_waits() {
+            Some(w) => {
+                w.device_queue.add(behind_backup);
+                w.flush.add(flush);
+                w.copy.add(copy);
+                let t = &mut self.txns[att as usize];
+                t.backup_wait_max = t.backup_wait_max.max(behind_backup).max(flush);
+                behind_backup.saturating_add(flush).saturating_add(copy)
+            }
+            None => 0,
+        };
+        // Ended when the call completes: a wait for a lock this attempt holds is blamed
+        // for it from then ([`World::io_done`]).
+        self.txns[att as usize].backup_delay_pending_ticks = pending;
         if cost.table_updates() > 0 {
             self.note_extra_space();
         }
