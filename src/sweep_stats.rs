@@ -270,22 +270,25 @@ pub fn by_seed<T>(values: Vec<(String, T)>) -> HashMap<String, T> {
     m
 }
 
-/// The column of `sweep.csv` counting the transactions a run's backup aborted: the
-/// writes its full data area refused (`break-guest-write`), each aborting its attempt.
-pub const BACKUP_ABORTS: &str = "data_area_full_aborts";
+/// The column of `sweep.csv` counting the transactions a run committed: the population
+/// a response time is taken over. A transaction ended aborted (a write its backup's
+/// full data area refused under `break-guest-write`, an injected write error or crash)
+/// or unfinished is not in it.
+pub const COMMITTED: &str = "committed";
 
 /// True for a metric taken over the transactions that committed (a response time): a
-/// policy whose backup aborted transactions is faster on these only by having failed
-/// the others, so a paired difference of such a metric leaves out every seed on which
-/// the policy aborted more transactions for its backup than the baseline did
-/// ([`comparable`]).
+/// policy that aborted transactions (its backup's full data area, an injected fault) is
+/// faster on these only by having failed the others, and one that committed more than
+/// the baseline is slower only by having served them; so a paired difference of such
+/// a metric leaves out every seed on which the policy and the baseline did not commit
+/// the same number of transactions ([`comparable`]).
 pub fn over_committed(metric: &str) -> bool {
     metric.contains("response_ticks")
 }
 
-/// The transactions each seed's run aborted for its backup ([`BACKUP_ABORTS`], column
-/// `col` of `rows`; empty without the column).
-pub fn backup_aborts<'a>(
+/// The transactions each seed's run committed ([`COMMITTED`], column `col` of `rows`;
+/// empty without the column).
+pub fn committed_by_seed<'a>(
     rows: impl IntoIterator<Item = &'a [String]>,
     seed_col: usize,
     col: Option<usize>,
@@ -302,16 +305,21 @@ pub fn backup_aborts<'a>(
 
 /// Whether `seed` of a policy pairs with the baseline's on `metric`: always, unless the
 /// metric is taken over the committed transactions ([`over_committed`]) and the
-/// policy's run aborted more transactions for its backup on that seed (`aborts`) than
-/// the baseline's (`base_aborts`).
+/// policy's run (`committed`) and the baseline's (`base_committed`) committed a
+/// different number of transactions on that seed (a seed either lacks pairs).
 pub fn comparable(
     metric: &str,
     seed: &str,
-    aborts: &HashMap<String, u64>,
-    base_aborts: &HashMap<String, u64>,
+    committed: &HashMap<String, u64>,
+    base_committed: &HashMap<String, u64>,
 ) -> bool {
-    let of = |m: &HashMap<String, u64>| m.get(seed).copied().unwrap_or(0);
-    !over_committed(metric) || of(aborts) <= of(base_aborts)
+    if !over_committed(metric) {
+        return true;
+    }
+    match (committed.get(seed), base_committed.get(seed)) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    }
 }
 
 /// The rows of `stats.csv` for the sweep rows `rows` (header `csv_header`), with
@@ -325,7 +333,7 @@ pub fn rows(
 ) -> Vec<Vec<String>> {
     let seed_col = axes + 2;
     let groups = groups(rows, axes);
-    let aborts_col = csv_header.iter().position(|h| h == BACKUP_ABORTS);
+    let committed_col = csv_header.iter().position(|h| h == COMMITTED);
     // The baseline's group of each combination of the axes (the first, as grid order
     // has it), found by key rather than by a scan of every group.
     let mut bases: HashMap<&[&str], &Group<'_>> = HashMap::new();
@@ -357,15 +365,16 @@ pub fn rows(
                 match base.filter(|_| policy != b) {
                     Some(h) => {
                         // Pairs by seed: only the seeds both ran, and of a response
-                        // time only those on which the policy's backup aborted no more
-                        // transactions than the baseline's ([`comparable`]).
+                        // time only those on which the policy and the baseline
+                        // committed as many transactions ([`comparable`]).
                         let bs = by_seed(values(&h.rows, seed_col, col));
-                        let aborts = backup_aborts(g.rows.iter().copied(), seed_col, aborts_col);
-                        let base_aborts =
-                            backup_aborts(h.rows.iter().copied(), seed_col, aborts_col);
+                        let committed =
+                            committed_by_seed(g.rows.iter().copied(), seed_col, committed_col);
+                        let base_committed =
+                            committed_by_seed(h.rows.iter().copied(), seed_col, committed_col);
                         let (mut p, mut q) = (Vec::new(), Vec::new());
                         for (seed, x) in &xs {
-                            if !comparable(m, seed, &aborts, &base_aborts) {
+                            if !comparable(m, seed, &committed, &base_committed) {
                                 continue;
                             }
                             if let Some(y) = bs.get(seed.as_str()) {
@@ -418,7 +427,7 @@ pub fn aborted_pairs_note(
 ) -> Option<String> {
     let b = baseline?;
     let seed_col = axes + 2;
-    let col = csv_header.iter().position(|h| h == BACKUP_ABORTS);
+    let col = csv_header.iter().position(|h| h == COMMITTED);
     let named: Vec<&str> = metrics
         .iter()
         .map(String::as_str)
@@ -432,7 +441,7 @@ pub fn aborted_pairs_note(
     for h in groups.iter().filter(|h| h.key[axes] == b) {
         bases
             .entry(&h.key[..axes])
-            .or_insert_with(|| backup_aborts(h.rows.iter().copied(), seed_col, col));
+            .or_insert_with(|| committed_by_seed(h.rows.iter().copied(), seed_col, col));
     }
     // Per policy: seeds left out, grid points with any.
     let mut by_policy: Vec<(&str, usize, usize)> = Vec::new();
@@ -440,11 +449,11 @@ pub fn aborted_pairs_note(
         let Some(base) = bases.get(&g.key[..axes]) else {
             continue;
         };
-        let aborts = backup_aborts(g.rows.iter().copied(), seed_col, col);
+        let committed = committed_by_seed(g.rows.iter().copied(), seed_col, col);
         let out = g
             .rows
             .iter()
-            .filter(|r| !comparable(named[0], &r[seed_col], &aborts, base))
+            .filter(|r| !comparable(named[0], &r[seed_col], &committed, base))
             .count();
         if out == 0 {
             continue;
@@ -472,10 +481,11 @@ pub fn aborted_pairs_note(
         })
         .collect();
     Some(format!(
-        "stats.csv and the --vs-{b} plots: {} not paired with {b} ({}): the backup \
-         aborted transactions there ({BACKUP_ABORTS}: its full data area refused their \
-         writes), and a response time counts only the transactions that committed; \
-         diff_n counts the seeds paired (no --vs-{b} plot is drawn where none is)",
+        "stats.csv and the --vs-{b} plots: {} not paired with {b} ({}): the policy \
+         committed a different number of transactions than {b} there ({COMMITTED}; \
+         aborted ones: data_area_full_aborts, write_error_aborts, crash_aborts), and a \
+         response time counts only the transactions that committed; diff_n counts the \
+         seeds paired (the --vs-{b} plot has no point at a grid point where none is)",
         named.join(", "),
         parts.join("; ")
     ))

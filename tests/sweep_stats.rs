@@ -509,14 +509,15 @@ fn diff_n_counts_the_pairs_the_vs_plot_says_and_a_merge_keeps() {
     assert!(bytes(&whole, "stats.csv") == bytes(&merged, "stats.csv"));
 }
 
-/// A response time is compared with `none` only on the seeds where the policy's backup
-/// aborted no transaction (`break-guest-write`: a full data area refused a write): a
-/// policy that failed some users is faster on those that committed only by having
-/// failed the others. Over a data area too small on every seed, small on some and
-/// large enough on all: `diff_n` of each response metric counts exactly the seeds
-/// whose `data_area_full_aborts` is 0 (none where every seed aborted, some, all), the
-/// aborts themselves are paired on every seed, the sweep says which seeds it left out,
-/// and the `--vs-none` plot has no point where no seed is paired.
+/// A response time is compared with `none` only on the seeds where the policy
+/// committed as many transactions as `none` (here: its backup aborted none,
+/// `break-guest-write`: a full data area refused a write): a policy that failed some
+/// users is faster on those that committed only by having failed the others. Over a
+/// data area too small on every seed, small on some and large enough on all: `diff_n`
+/// of each response metric counts exactly the seeds whose `data_area_full_aborts` is 0
+/// (none where every seed aborted, some, all), the aborts themselves are paired on
+/// every seed, the sweep says which seeds it left out, and the `--vs-none` plot has no
+/// point where no seed is paired.
 #[test]
 fn a_response_time_is_not_paired_on_seeds_whose_backup_aborted_users() {
     let text = "policies = [\"none\", \"cow\"]\nseeds = \"1..=8\"\nbaseline = \"none\"\n\
@@ -583,7 +584,62 @@ fn a_response_time_is_not_paired_on_seeds_whose_backup_aborted_users() {
     let svg = std::fs::read_to_string(out.join("response_ticks_mean--vs-none.svg")).unwrap();
     // (The legend wraps its note.)
     assert!(
-        svg.contains("no value at 130: not compared: its backup aborted"),
+        svg.contains("no value at 130: not compared: it committed a"),
         "{svg}"
+    );
+}
+
+/// The pairing of a response time asks for the same number of committed transactions
+/// on both sides, whatever aborted the others: under injected write errors (each
+/// failed write aborts its transaction, not retried) on both `none` and `cow`, `diff_n`
+/// of a response time counts exactly the seeds where both committed as many (some
+/// seeds do, some do not: checked), and every other metric pairs every seed.
+#[test]
+fn a_response_time_pairs_only_seeds_that_committed_as_many_whatever_aborted() {
+    let text = "policies = [\"none\", \"cow\"]\nseeds = \"1..=10\"\nbaseline = \"none\"\n\
+        metrics = [\"response_ticks_mean\", \"write_error_aborts\"]\n\
+        [scenario]\n[scenario.workload]\nkind = \"generated\"\nrecords = 1024\n\
+        transactions = 200\nwrite_fraction = 0.5\n\
+        [scenario.faults]\nwrite_error_probability = 0.002\n";
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(tmp.path(), "errors.toml", text);
+    let out = tmp.path().join("o");
+    let o = owm(&["sweep", &f, "--out", &s(&out), "--allow-violations"]);
+    assert!(matches!(code(&o), 0 | 1), "{}", stderr(&o));
+    let (sh, sweep) = csv_table(&out, "sweep.csv");
+    let (policy, seed, committed) = (col(&sh, "policy"), col(&sh, "seed"), col(&sh, "committed"));
+    let of = |p: &str| -> BTreeMap<String, String> {
+        sweep
+            .iter()
+            .filter(|r| r[policy] == p)
+            .map(|r| (r[seed].clone(), r[committed].clone()))
+            .collect()
+    };
+    let (none, cow) = (of("none"), of("cow"));
+    let same = cow.iter().filter(|(k, v)| none.get(*k) == Some(*v)).count();
+    assert!(
+        0 < same && same < 10,
+        "the premise: some seeds commit as many, some not: none {none:?}, cow {cow:?}"
+    );
+    let (h, rows) = stats(&out);
+    let (p, m, n) = (col(&h, "policy"), col(&h, "metric"), col(&h, "diff_n"));
+    for r in rows.iter().filter(|r| r[p] == "cow") {
+        let want = if r[m] == "response_ticks_mean" {
+            same
+        } else {
+            10
+        };
+        assert_eq!(r[n], want.to_string(), "{r:?}");
+    }
+    assert!(
+        stdout(&o).contains(&format!(
+            "response_ticks_mean not paired with none (cow {} at 1 grid point)",
+            match 10 - same {
+                1 => "1 seed".to_string(),
+                k => format!("{k} seeds"),
+            }
+        )),
+        "{}",
+        stdout(&o)
     );
 }

@@ -111,9 +111,11 @@ type Cell<'a> = (&'a str, &'a str, Vec<&'a str>);
 
 /// The rows of `cells` of `policy` at x value `x` in group `g` (none: empty), borrowed
 /// as long as the arguments are (a key of shorter-lived text finds the map's entries).
-/// Why a paired difference of a response time has no point: the policy's backup
-/// aborted transactions on every seed ([`sweep_stats::comparable`]).
-const NOT_COMPARED: &str = "not compared: its backup aborted transactions on every seed";
+/// Why a paired difference of a response time has no point: on every seed the policy
+/// committed a different number of transactions than the baseline (its backup aborted
+/// some: [`sweep_stats::comparable`]).
+const NOT_COMPARED: &str =
+    "not compared: it committed a different number of transactions on every seed";
 
 fn group_rows<'a>(
     cells: &'a HashMap<Cell<'a>, Vec<&'a [String]>>,
@@ -258,7 +260,7 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
     // ([`undefined_why`]); its seeds' backups were lost (every metric of a copy is
     // empty then); else, the reason unknown here, that the rows leave it empty.
     let (abandoned, given_up) = (col("backup_abandoned"), col("backup_given_up"));
-    let aborts_col = col(sweep_stats::BACKUP_ABORTS);
+    let committed_col = col(sweep_stats::COMMITTED);
     let no_value_why = |metric: &str, policy: &str, x: &str, g: &[String]| -> String {
         let rows = group_rows(&cells, policy, x, g);
         let every = |c: Option<usize>| {
@@ -354,7 +356,7 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
                     for (xi, x) in xs.iter().enumerate() {
                         let ys = values(m, policy.as_str(), x, g);
                         // Whether a seed with a value on both sides was left out of
-                        // the pairing for its backup's aborts.
+                        // the pairing for committing a different number.
                         let mut aborted_out = false;
                         let summary = match against {
                             None => {
@@ -362,14 +364,14 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
                             }
                             Some(b) => {
                                 let bs = sweep_stats::by_seed(values(m, b, x, g));
-                                let aborts = |p: &str| {
-                                    sweep_stats::backup_aborts(
+                                let committed = |p: &str| {
+                                    sweep_stats::committed_by_seed(
                                         group_rows(&cells, p, x, g).iter().copied(),
                                         seed_col,
-                                        aborts_col,
+                                        committed_col,
                                     )
                                 };
-                                let (mine, base) = (aborts(policy.as_str()), aborts(b));
+                                let (mine, base) = (committed(policy.as_str()), committed(b));
                                 let (p, q): (Vec<Value>, Vec<Value>) = ys
                                     .iter()
                                     .filter(|(seed, _)| {
