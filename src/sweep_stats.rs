@@ -415,9 +415,11 @@ pub fn rows(
 }
 
 /// The line `owm sweep` and `owm merge` print when a paired difference of a response
-/// time left seeds out because the policy's backup aborted transactions on them
-/// ([`comparable`]): per policy, the seeds left out over the grid points and the
-/// metrics it concerns; `None` when no seed was left out (or there is no baseline).
+/// time left seeds out because the policy and the baseline committed a different
+/// number of transactions on them ([`comparable`]): per policy, the seeds left out
+/// over the grid points, and the metrics that left any out (one the baseline never has
+/// a value of is not named); `None` when no seed was left out (or there is no
+/// baseline).
 pub fn aborted_pairs_note(
     csv_header: &[String],
     rows: &[Vec<String>],
@@ -437,36 +439,55 @@ pub fn aborted_pairs_note(
         return None;
     }
     let groups = groups(rows, axes);
-    let mut bases: HashMap<&[&str], HashMap<String, u64>> = HashMap::new();
+    let mut bases: HashMap<&[&str], &Group<'_>> = HashMap::new();
     for h in groups.iter().filter(|h| h.key[axes] == b) {
-        bases
-            .entry(&h.key[..axes])
-            .or_insert_with(|| committed_by_seed(h.rows.iter().copied(), seed_col, col));
+        bases.entry(&h.key[..axes]).or_insert(h);
     }
-    // Per policy: seeds left out, grid points with any.
+    let cols: Vec<(&str, usize)> = named
+        .iter()
+        .filter_map(|m| Some((*m, csv_header.iter().position(|h| h == m)?)))
+        .collect();
+    // The metrics that left a seed out, and per policy: seeds left out (of any of
+    // them), grid points with any. A seed is left out of a metric's pairs when both
+    // sides have a value of it there and the committed counts differ: a metric the
+    // baseline never has (a window's, against `none`) leaves nothing out.
+    let mut listed: Vec<&str> = Vec::new();
     let mut by_policy: Vec<(&str, usize, usize)> = Vec::new();
     for g in groups.iter().filter(|g| g.key[axes] != b) {
         let Some(base) = bases.get(&g.key[..axes]) else {
             continue;
         };
         let committed = committed_by_seed(g.rows.iter().copied(), seed_col, col);
-        let out = g
-            .rows
-            .iter()
-            .filter(|r| !comparable(named[0], &r[seed_col], &committed, base))
-            .count();
-        if out == 0 {
+        let base_committed = committed_by_seed(base.rows.iter().copied(), seed_col, col);
+        let mut out: Vec<String> = Vec::new();
+        for &(m, c) in &cols {
+            let theirs = by_seed(values(&base.rows, seed_col, c));
+            for (seed, _) in values(&g.rows, seed_col, c) {
+                if theirs.contains_key(&seed) && !comparable(m, &seed, &committed, &base_committed)
+                {
+                    if !listed.contains(&m) {
+                        listed.push(m);
+                    }
+                    if !out.contains(&seed) {
+                        out.push(seed);
+                    }
+                }
+            }
+        }
+        if out.is_empty() {
             continue;
         }
         let policy = g.key[axes];
         match by_policy.iter_mut().find(|p| p.0 == policy) {
             Some(p) => {
-                p.1 += out;
+                p.1 += out.len();
                 p.2 += 1;
             }
-            None => by_policy.push((policy, out, 1)),
+            None => by_policy.push((policy, out.len(), 1)),
         }
     }
+    // In the order the sweep names its metrics.
+    let named: Vec<&str> = named.into_iter().filter(|m| listed.contains(m)).collect();
     if by_policy.is_empty() {
         return None;
     }
