@@ -599,33 +599,58 @@ fn a_run_held_past_the_time_limit_by_the_archive_names_the_archive() {
         }
         assert!(!out.exists(), "nothing written");
     }
-    // A copy bound by VLUN A's reads on a disk, not by its 10 GbE target: the words
-    // name the device's keys and the pace so far, not the target's.
-    let f = write(
-        tmp.path(),
-        "d.toml",
-        "policies = [\"cow\"]\n[workload]\nkind = \"generated\"\nrecords = 65536\n\
-         transactions = 40\nlength_min = 1\nlength_max = 1\nwrite_fraction = 1.0\n\
-         arrivals = { mode = \"closed\", clients = 1, think_ticks_mean = 0 }\n\
-         [device]\nprofile = \"hdd-7200\"\n[archive]\nprofile = \"10gbe\"\n\
-         [backup]\nrequest_at_ticks = 1000\n[limits]\ntime_ticks_max = 2000000\n",
-    );
-    let o = owm(&["run", &f, "--out", &s(&out)]);
-    assert_eq!(code(&o), 3, "{}", said(&o));
-    for n in [
-        "the archive copy under way (",
-        " blocks read in ",
-        "for the whole copy at that pace, bound by VLUN A's reads on the device",
-        "a faster device (`device.profile`, `device.read_latency_ticks`), more channels",
-    ] {
-        assert!(said(&o).contains(n), "lacks `{n}`:\n{}", said(&o));
-    }
-    assert!(
-        !said(&o).contains("a faster archive target"),
-        "{}",
+    // A copy bound by VLUN A's reads on a disk (about 584 µs a 64-byte block, 3,392
+    // blocks read by the limit), not by its target: the words name the device's keys
+    // and the pace so far, not the target's. So at 10 GbE, and at 150,000 and 200,000
+    // bytes/s, where the target is busy most of the copy's time (426 and 320 µs a
+    // block) but its sends overlap the reads: the copy reads as many blocks as at
+    // 10 GbE, the target waiting for them. At 60,000 bytes/s (1,067 µs a block) the
+    // target sets the pace (1,920 blocks read by the limit) and is named.
+    let disk = |archive: &str| {
+        let f = write(
+            tmp.path(),
+            "d.toml",
+            &format!(
+                "policies = [\"cow\"]\n[workload]\nkind = \"generated\"\nrecords = 65536\n\
+                 transactions = 40\nlength_min = 1\nlength_max = 1\nwrite_fraction = 1.0\n\
+                 arrivals = {{ mode = \"closed\", clients = 1, think_ticks_mean = 0 }}\n\
+                 [device]\nprofile = \"hdd-7200\"\n[archive]\n{archive}\n\
+                 [backup]\nrequest_at_ticks = 1000\n[limits]\ntime_ticks_max = 2000000\n"
+            ),
+        );
+        let o = owm(&["run", &f, "--out", &s(&out)]);
+        assert_eq!(code(&o), 3, "{}", said(&o));
+        assert!(!out.exists(), "nothing written");
         said(&o)
-    );
-    assert!(!out.exists(), "nothing written");
+    };
+    for archive in [
+        "profile = \"10gbe\"",
+        "bandwidth_bytes_per_s = 150000",
+        "bandwidth_bytes_per_s = 200000",
+    ] {
+        let text = disk(archive);
+        for n in [
+            "the archive copy under way (3392 of 16384 blocks read in ",
+            "for the whole copy at that pace, bound by VLUN A's reads on the device: its \
+             target at ",
+            "s of it waiting for them); a faster device (`device.profile`, \
+             `device.read_latency_ticks`, `device.sequential_read_bytes_per_s`, \
+             `device.transfer_bytes_per_s`), more channels",
+        ] {
+            assert!(text.contains(n), "{archive}: lacks `{n}`:\n{text}");
+        }
+        assert!(
+            !text.contains("a faster archive target"),
+            "{archive}: {text}"
+        );
+    }
+    let text = disk("bandwidth_bytes_per_s = 60000");
+    for n in [
+        "the archive copy under way (1920 of 16384 blocks read, at 60000 bytes/s",
+        "a faster archive target (`archive.bandwidth_bytes_per_s` or `archive.profile`)",
+    ] {
+        assert!(text.contains(n), "lacks `{n}`:\n{text}");
+    }
     // The same load with its archive ended (retired by about tick 10,700) and its
     // users still at work when the limit stops it (at 20,000 of about 40,000): no
     // archive words.

@@ -78,9 +78,10 @@ impl World<'_> {
     /// Words for a run stopped by its time limit while the archive copy is under way
     /// (empty otherwise): how far it got, and what bounds it with the keys that set
     /// that: the target (the time the whole copy takes at its bytes per second: a slow
-    /// archive target alone can hold a run past any limit), or, when the target took
-    /// less than half the copy's time so far, VLUN A's reads on the device (the whole
-    /// copy's time at the pace so far).
+    /// archive target alone can hold a run past any limit), or, when the target sat
+    /// free waiting for VLUN A's reads for more than a tenth of the copy's time so far
+    /// (reads and sends overlap: the slower of the two sets the pace), those reads on
+    /// the device (the whole copy's time at the pace so far).
     pub(super) fn archive_under_way(&self) -> String {
         let Some(copy) = &self.archive_copy else {
             return String::new();
@@ -91,15 +92,22 @@ impl World<'_> {
         let bytes = copy.pipe.total.saturating_mul(block);
         let elapsed_s = self.q.now().saturating_sub(copy.started_ticks) as f64 / 1e6;
         let read = copy.pipe.next;
-        let target_s = read.saturating_mul(block) as f64 / per_s as f64;
-        if read > 0 && target_s * 2.0 < elapsed_s {
+        // The target's wait for the extent being read now counts too.
+        let idle_ticks = copy
+            .pipe
+            .target_idle_ticks
+            .saturating_add(self.q.now().saturating_sub(copy.pipe.target_free_at))
+            .min(self.q.now().saturating_sub(copy.started_ticks));
+        let idle_s = idle_ticks as f64 / 1e6;
+        if read > 0 && idle_s * 10.0 > elapsed_s {
             return format!(
                 ", the archive copy under way ({} of {} read in {elapsed_s:.2} s of virtual \
                  time: about {:.0} s for the whole copy at that pace, bound by VLUN A's reads \
-                 on the device, its target at {}/s taking {target_s:.2} s of it); a faster \
-                 device (`device.profile`, `device.read_latency_ticks`), more channels \
-                 (`device.channels`) or larger extents (`archive.extent_blocks`) end it \
-                 sooner",
+                 on the device: its target at {}/s sat {idle_s:.2} s of it waiting for them); \
+                 a faster device (`device.profile`, `device.read_latency_ticks`, \
+                 `device.sequential_read_bytes_per_s`, `device.transfer_bytes_per_s`), more \
+                 channels (`device.channels`) or larger extents (`archive.extent_blocks`) \
+                 end it sooner",
                 read,
                 crate::number_text::counted(copy.pipe.total, "block", "blocks"),
                 elapsed_s * copy.pipe.total as f64 / read as f64,
@@ -136,7 +144,7 @@ impl World<'_> {
             (self.oracle.is_some() && self.archive_read_once()).then(|| self.archive_received());
         self.archive_copy = Some(ArchiveCopy {
             data,
-            pipe: ExtentCopy::new(total, 0),
+            pipe: ExtentCopy::new(total, self.q.now()),
             received,
             bytes: 0,
             started_ticks: self.q.now(),

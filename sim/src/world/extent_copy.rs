@@ -29,6 +29,9 @@ pub(crate) struct ExtentCopy {
     /// When the target has accepted every extent (and mirrored write) sent so far,
     /// in ticks.
     pub target_free_at: Tick,
+    /// Ticks the target sat free waiting for an extent's read, from the copy's start
+    /// to the last extent read: what the device's reads, not the target, cost the copy.
+    pub target_idle_ticks: Tick,
 }
 
 /// What a copy does after an extent: read the next one, or finish, at a tick.
@@ -48,6 +51,7 @@ impl ExtentCopy {
             next: 0,
             total,
             target_free_at: from,
+            target_idle_ticks: 0,
         }
     }
 
@@ -57,6 +61,9 @@ impl ExtentCopy {
     /// extent, when that lands.
     pub fn advance(&mut self, until: u64, read_done: Tick, send_ticks: Tick) -> Step {
         let previous_landed = self.target_free_at;
+        self.target_idle_ticks = self
+            .target_idle_ticks
+            .saturating_add(read_done.saturating_sub(previous_landed));
         self.target_free_at = read_done.max(previous_landed).saturating_add(send_ticks);
         self.next = until;
         if until < self.total {
