@@ -8,17 +8,26 @@
 /// when the variable holds no number, which is said on stderr); `None` when neither is
 /// known.
 pub fn available_bytes() -> Option<(u64, &'static str)> {
+    // Read once: a sweep asks twice (its refusal, then its --jobs), and a note on a
+    // bad value is said once.
+    static AVAILABLE: std::sync::OnceLock<Option<(u64, &'static str)>> = std::sync::OnceLock::new();
+    *AVAILABLE.get_or_init(read_available)
+}
+
+/// [`available_bytes`], read from the environment and the machine.
+fn read_available() -> Option<(u64, &'static str)> {
     const KEY: &str = "OWM_MEMORY_AVAILABLE_BYTES";
     let machine = || model::estimate::available_bytes().map(|b| (b as u64, "MemAvailable"));
     match std::env::var(KEY) {
         Ok(v) => match v.trim().parse() {
             Ok(n) => Some((n, KEY)),
             // Said, and the machine's figure kept: a typo must not turn the check off.
-            Err(_) => {
-                eprintln!(
-                    "note: {KEY}={v:?} is not a whole number of bytes: ignored, the \
-                     machine's MemAvailable used"
-                );
+            Err(e) => {
+                let what = match e.kind() {
+                    std::num::IntErrorKind::PosOverflow => "is past 2^64 - 1 bytes",
+                    _ => "is not a whole number of bytes",
+                };
+                eprintln!("note: {KEY}={v:?} {what}: ignored, the machine's MemAvailable used");
                 machine()
             }
         },

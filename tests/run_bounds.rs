@@ -604,8 +604,8 @@ fn a_run_held_past_the_time_limit_by_the_archive_names_the_archive() {
     // and the pace so far, not the target's. So at 10 GbE, and at 150,000 and 200,000
     // bytes/s, where the target is busy most of the copy's time (426 and 320 µs a
     // block) but its sends overlap the reads: the copy reads as many blocks as at
-    // 10 GbE, the target waiting for them. At 60,000 bytes/s (1,067 µs a block) the
-    // target sets the pace (1,920 blocks read by the limit) and is named.
+    // 10 GbE. At 60,000 bytes/s (1,067 µs a block) the target sets the pace (1,920
+    // blocks read by the limit) and is named.
     let disk = |archive: &str| {
         let f = write(
             tmp.path(),
@@ -630,18 +630,58 @@ fn a_run_held_past_the_time_limit_by_the_archive_names_the_archive() {
     ] {
         let text = disk(archive);
         for n in [
-            "the archive copy under way (3392 of 16384 blocks read in ",
-            "for the whole copy at that pace, bound by VLUN A's reads on the device: its \
-             target at ",
-            "s of it waiting for them); a faster device (`device.profile`, \
-             `device.read_latency_ticks`, `device.sequential_read_bytes_per_s`, \
-             `device.transfer_bytes_per_s`), more channels",
+            "the archive copy under way (3392 of 16384 blocks read in 2.0 s of virtual \
+             time: about 9.6 s for the whole copy at that pace, bound by VLUN A's reads on \
+             the device: its extents' reads took ",
+            " s); a faster device (`device.profile`, `device.read_latency_ticks`, \
+             `device.sequential_read_bytes_per_s`, `device.transfer_bytes_per_s`), more \
+             channels",
         ] {
             assert!(text.contains(n), "{archive}: lacks `{n}`:\n{text}");
         }
         assert!(
             !text.contains("a faster archive target"),
             "{archive}: {text}"
+        );
+    }
+    // A copy whose target sets the pace is named so whatever the limit that cuts it:
+    // 64-byte blocks read at about 250 µs each, sent at 150,000 bytes/s (427 µs),
+    // cut at 1.2, 1.6 and 2.0 s, reads fewer blocks by each limit than under 10 GbE.
+    let slow = |bandwidth: &str, limit: u64| {
+        let f = write(
+            tmp.path(),
+            "t.toml",
+            &format!(
+                "policies = [\"cow\"]\n[workload]\nkind = \"generated\"\nrecords = 16384\n\
+                 transactions = 20\nlength_min = 1\nlength_max = 2\n\
+                 compute_ticks_min = 20\ncompute_ticks_max = 200\n\
+                 arrivals = {{ mode = \"open\", interarrival_ticks_mean = 100 }}\n\
+                 [device]\nprofile = \"hdd-7200\"\n[archive]\n{bandwidth}\n\
+                 [limits]\ntime_ticks_max = {limit}\n"
+            ),
+        );
+        let o = owm(&["run", &f, "--out", &s(&out)]);
+        assert_eq!(code(&o), 3, "{}", said(&o));
+        let text = said(&o);
+        let read: u64 = text
+            .split("the archive copy under way (")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no blocks read in: {text}"));
+        (text, read)
+    };
+    for limit in [1_200_000, 1_600_000, 2_000_000] {
+        let (text, read) = slow("bandwidth_bytes_per_s = 150000", limit);
+        // (Under 10 GbE the copy has ended by 2.0 s.)
+        if limit < 2_000_000 {
+            let (_, fast) = slow("profile = \"10gbe\"", limit);
+            assert!(read < fast, "{limit}: {read} blocks against {fast}");
+        }
+        assert!(
+            text.contains("blocks read, at 150000 bytes/s: about 1.7 s of virtual time")
+                && text.contains("a faster archive target"),
+            "{limit}: {text}"
         );
     }
     let text = disk("bandwidth_bytes_per_s = 60000");

@@ -78,10 +78,10 @@ impl World<'_> {
     /// Words for a run stopped by its time limit while the archive copy is under way
     /// (empty otherwise): how far it got, and what bounds it with the keys that set
     /// that: the target (the time the whole copy takes at its bytes per second: a slow
-    /// archive target alone can hold a run past any limit), or, when the target sat
-    /// free waiting for VLUN A's reads for more than a tenth of the copy's time so far
-    /// (reads and sends overlap: the slower of the two sets the pace), those reads on
-    /// the device (the whole copy's time at the pace so far).
+    /// archive target alone can hold a run past any limit), or, when the extents'
+    /// reads of VLUN A on the device have taken longer than their sends to the target
+    /// (reads and sends overlap: the slower of the two sets the pace), those reads (the
+    /// whole copy's time at the pace so far).
     pub(super) fn archive_under_way(&self) -> String {
         let Some(copy) = &self.archive_copy else {
             return String::new();
@@ -92,26 +92,26 @@ impl World<'_> {
         let bytes = copy.pipe.total.saturating_mul(block);
         let elapsed_s = self.q.now().saturating_sub(copy.started_ticks) as f64 / 1e6;
         let read = copy.pipe.next;
-        // The target's wait for the extent being read now counts too.
-        let idle_ticks = copy
-            .pipe
-            .target_idle_ticks
-            .saturating_add(self.q.now().saturating_sub(copy.pipe.target_free_at))
-            .min(self.q.now().saturating_sub(copy.started_ticks));
-        let idle_s = idle_ticks as f64 / 1e6;
-        if read > 0 && idle_s * 10.0 > elapsed_s {
+        let (read_s, send_s) = (
+            copy.pipe.read_ticks as f64 / 1e6,
+            copy.pipe.send_ticks as f64 / 1e6,
+        );
+        if read > 0 && read_s > send_s {
             return format!(
-                ", the archive copy under way ({} of {} read in {elapsed_s:.2} s of virtual \
-                 time: about {:.0} s for the whole copy at that pace, bound by VLUN A's reads \
-                 on the device: its target at {}/s sat {idle_s:.2} s of it waiting for them); \
-                 a faster device (`device.profile`, `device.read_latency_ticks`, \
+                ", the archive copy under way ({} of {} read in {} s of virtual time: about \
+                 {} s for the whole copy at that pace, bound by VLUN A's reads on the device: \
+                 its extents' reads took {} s, their sends to its target at {}/s {} s); a \
+                 faster device (`device.profile`, `device.read_latency_ticks`, \
                  `device.sequential_read_bytes_per_s`, `device.transfer_bytes_per_s`), more \
                  channels (`device.channels`) or larger extents (`archive.extent_blocks`) \
                  end it sooner",
                 read,
                 crate::number_text::counted(copy.pipe.total, "block", "blocks"),
-                elapsed_s * copy.pipe.total as f64 / read as f64,
+                seconds(elapsed_s),
+                seconds(elapsed_s * copy.pipe.total as f64 / read as f64),
+                seconds(read_s),
                 crate::number_text::counted(per_s, "byte", "bytes"),
+                seconds(send_s),
             );
         }
         let keys =
@@ -121,13 +121,13 @@ impl World<'_> {
                 "`archive.bandwidth_bytes_per_s` or `archive.profile`"
             };
         format!(
-            ", the archive copy under way ({} of {} read, at {}/s: about {:.0} s of \
-             virtual time for the whole copy, its target's latency aside); a faster \
-             archive target ({keys}) ends it sooner",
+            ", the archive copy under way ({} of {} read, at {}/s: about {} s of virtual \
+             time for the whole copy, its target's latency aside); a faster archive target \
+             ({keys}) ends it sooner",
             copy.pipe.next,
             crate::number_text::counted(copy.pipe.total, "block", "blocks"),
             crate::number_text::counted(per_s, "byte", "bytes"),
-            bytes as f64 / per_s as f64
+            seconds(bytes as f64 / per_s as f64)
         )
     }
 
@@ -242,7 +242,7 @@ impl World<'_> {
         let bytes = (until - from) as u64 * self.layout.block_size as u64;
         let send = self.scenario.archive.send_ticks(bytes);
         let copy = self.archive_copy.as_mut().expect("checked above");
-        let step = copy.pipe.advance(until as u64, read_done, send);
+        let step = copy.pipe.advance(until as u64, now, read_done, send);
         copy.bytes += bytes;
         self.tally.archive_bytes += bytes;
         let cycle = self.cycle_number();
@@ -538,5 +538,15 @@ mod count_below_tests {
         }
         assert_eq!(seen.len(), 301, "every count from 0 to the whole list");
         assert_eq!(count_below(&[], 5), 0);
+    }
+}
+
+/// Seconds as the time-limit words give them: tenths below 100 s (`1.5`), whole
+/// seconds above (`6554`).
+fn seconds(s: f64) -> String {
+    if s < 100.0 {
+        format!("{s:.1}")
+    } else {
+        format!("{s:.0}")
     }
 }

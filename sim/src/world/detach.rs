@@ -101,7 +101,7 @@ impl World<'_> {
         let send = target.send_ticks(bytes);
         let copy = self.detach_copy.as_mut().expect("checked above");
         copy.b_prime = b_prime;
-        let step = copy.pipe.advance(end, read_done, send);
+        let step = copy.pipe.advance(end, now, read_done, send);
         self.tally.detach_blocks_copied += end - first;
         let cycle = self.cycle_number();
         self.schedule_step(step, Ev::DetachRead { cycle }, Ev::DetachDone { cycle });

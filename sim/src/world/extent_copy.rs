@@ -29,9 +29,13 @@ pub(crate) struct ExtentCopy {
     /// When the target has accepted every extent (and mirrored write) sent so far,
     /// in ticks.
     pub target_free_at: Tick,
-    /// Ticks the target sat free waiting for an extent's read, from the copy's start
-    /// to the last extent read: what the device's reads, not the target, cost the copy.
-    pub target_idle_ticks: Tick,
+    /// The extents' reads so far, each from its issue to its completion on the
+    /// device (queueing behind the users' calls included), summed, in ticks.
+    pub read_ticks: Tick,
+    /// The extents' sends to the target so far, summed, in ticks. Reads and sends
+    /// overlap (two extents in flight), so the larger of the two sums sets the copy's
+    /// pace.
+    pub send_ticks: Tick,
 }
 
 /// What a copy does after an extent: read the next one, or finish, at a tick.
@@ -51,19 +55,27 @@ impl ExtentCopy {
             next: 0,
             total,
             target_free_at: from,
-            target_idle_ticks: 0,
+            read_ticks: 0,
+            send_ticks: 0,
         }
     }
 
-    /// The extent of entries `next..until` was read by `read_done`; its send takes
-    /// `send_ticks` once both it is read and the target is free. Returns when the next
-    /// read starts (once the extent before this one has landed) or, after the last
-    /// extent, when that lands.
-    pub fn advance(&mut self, until: u64, read_done: Tick, send_ticks: Tick) -> Step {
+    /// The extent of entries `next..until`, its read issued at `read_from`, was read
+    /// by `read_done`; its send takes `send_ticks` once both it is read and the target
+    /// is free. Returns when the next read starts (once the extent before this one has
+    /// landed) or, after the last extent, when that lands.
+    pub fn advance(
+        &mut self,
+        until: u64,
+        read_from: Tick,
+        read_done: Tick,
+        send_ticks: Tick,
+    ) -> Step {
         let previous_landed = self.target_free_at;
-        self.target_idle_ticks = self
-            .target_idle_ticks
-            .saturating_add(read_done.saturating_sub(previous_landed));
+        self.read_ticks = self
+            .read_ticks
+            .saturating_add(read_done.saturating_sub(read_from));
+        self.send_ticks = self.send_ticks.saturating_add(send_ticks);
         self.target_free_at = read_done.max(previous_landed).saturating_add(send_ticks);
         self.next = until;
         if until < self.total {
@@ -147,12 +159,12 @@ mod tests {
     #[test]
     fn a_saturated_send_never_lands_early() {
         let mut copy = ExtentCopy::new(2, 0);
-        assert_eq!(copy.advance(1, 1000, Tick::MAX), Step::Read(1000));
-        assert_eq!(copy.advance(2, 2000, 5), Step::Done(Tick::MAX));
+        assert_eq!(copy.advance(1, 0, 1000, Tick::MAX), Step::Read(1000));
+        assert_eq!(copy.advance(2, 1000, 2000, 5), Step::Done(Tick::MAX));
         let mut copy = ExtentCopy::new(1, 0);
         copy.queue(7, Tick::MAX);
         copy.queue(9, 3);
-        assert_eq!(copy.advance(1, 10, 1), Step::Done(Tick::MAX));
+        assert_eq!(copy.advance(1, 0, 10, 1), Step::Done(Tick::MAX));
     }
 
     /// Property, over random extents (runs of contiguous blocks broken by jumps to
@@ -286,18 +298,21 @@ mod tests {
     fn a_read_overlaps_the_previous_send_and_waits_for_the_one_before() {
         let mut c = ExtentCopy::new(3, 0);
         // Extent 0 read by 10, sent 10..15: read extent 1 at 10.
-        assert_eq!(c.advance(1, 10, 5), Step::Read(10));
+        assert_eq!(c.advance(1, 0, 10, 5), Step::Read(10));
         assert_eq!(c.target_free_at, 15);
         // Extent 1 read by 12 (faster): sent 15..35; the next read waits for extent 0
         // to land (15), not for extent 1 (35).
-        assert_eq!(c.advance(2, 12, 20), Step::Read(15));
+        assert_eq!(c.advance(2, 10, 12, 20), Step::Read(15));
         assert_eq!(c.target_free_at, 35);
         // Mirrored traffic queues behind the sends in flight.
         c.queue(20, 3);
         assert_eq!(c.target_free_at, 38);
         // The last extent: done when it lands.
-        assert_eq!(c.advance(3, 16, 4), Step::Done(42));
+        assert_eq!(c.advance(3, 15, 16, 4), Step::Done(42));
         assert_eq!(c.next, 3);
+        // The reads took 10 + 2 + 1 ticks, the sends 5 + 20 + 4: the target set the
+        // pace.
+        assert_eq!((c.read_ticks, c.send_ticks), (13, 29));
         // An idle target takes mirrored traffic from now.
         c.queue(100, 3);
         assert_eq!(c.target_free_at, 103);
