@@ -523,6 +523,16 @@ fn count_below(sorted: &[u64], end: u64) -> usize {
     lo + sorted[lo..bound.min(sorted.len())].partition_point(|&b| b < end)
 }
 
+/// Seconds as the time-limit words give them: tenths below 100 s (`1.5`), whole
+/// seconds above (`6554`).
+fn seconds(s: f64) -> String {
+    if s < 100.0 {
+        format!("{s:.1}")
+    } else {
+        format!("{s:.0}")
+    }
+}
+
 #[cfg(test)]
 mod count_below_tests {
     use super::count_below;
@@ -538,15 +548,5 @@ mod count_below_tests {
         }
         assert_eq!(seen.len(), 301, "every count from 0 to the whole list");
         assert_eq!(count_below(&[], 5), 0);
-    }
-}
-
-/// Seconds as the time-limit words give them: tenths below 100 s (`1.5`), whole
-/// seconds above (`6554`).
-fn seconds(s: f64) -> String {
-    if s < 100.0 {
-        format!("{s:.1}")
-    } else {
-        format!("{s:.0}")
     }
 }
