@@ -1086,6 +1086,64 @@ fn a_sweep_is_held_to_the_machines_memory_as_a_run_is() {
     assert!(!stderr(&o).contains("lowered"), "{}", stderr(&o));
 }
 
+/// A resumed sweep is held to the machine's memory on the points it still has to run:
+/// points kept from an interrupted run (here the two on a 4,000,000-record volume, the
+/// grid's largest) run no more, so a resume whose remaining points (1,024 records)
+/// fit is not refused for them, where a fresh run of the same grid is.
+#[test]
+fn a_resumed_sweep_is_judged_on_the_points_left_to_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let grid = |values: &str, bound: &str| {
+        format!(
+            "policies = [\"cow\"]\nseeds = [1, 2]\n[[axis]]\nkey = \"workload.records\"\n\
+             values = [{values}]\n[scenario.workload]\nkind = \"generated\"\n\
+             transactions = 200\n[scenario.limits]\nvolume_bytes_max = 1073741824\n{bound}"
+        )
+    };
+    // Each half's estimate one point at a time, from the refusal of a bound of 1 byte.
+    let estimate = |values: &str| {
+        let f = write(
+            tmp.path(),
+            "e.toml",
+            &grid(values, "memory_bytes_max = 1\n"),
+        );
+        let o = owm(&["sweep", &f, "--out", &s(&tmp.path().join("x"))]);
+        assert_eq!(code(&o), 2, "{}", stderr(&o));
+        memory_estimate_in(&stderr(&o))
+    };
+    let (large, small) = (estimate("4000000"), estimate("1024"));
+    assert!(small * 1.2 < large, "the premise: {small} against {large}");
+    let available = ((small + large) / 2.0) as u64;
+    let f = write(tmp.path(), "s.toml", &grid("4000000, 1024", ""));
+    let out = tmp.path().join("o");
+    let o = interrupt_at(&["sweep", &f, "--out", &s(&out), "--jobs", "1"], "point 2");
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    for i in [0, 1] {
+        assert!(tmp
+            .path()
+            .join(format!(".o.points/point-{i}.json"))
+            .exists());
+    }
+    let env = [("OWM_MEMORY_AVAILABLE_BYTES", available.to_string())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let fresh = tmp.path().join("fresh");
+    let o = owm_env(&["sweep", &f, "--out", &s(&fresh)], &env);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("memory this machine has available"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!fresh.exists());
+    let o = owm_env(&["sweep", &f, "--out", &s(&out), "--resume"], &env);
+    ok(&o);
+    assert!(
+        stdout(&o).contains("resuming: 2 grid points kept"),
+        "{}",
+        stdout(&o)
+    );
+}
+
 /// A generated load on a hot spot under incremental locking: deadlock victims retried
 /// hundreds of times each, far more attempts than transactions.
 const RETRIED: &str = "policies = [\"cow\"]\n\

@@ -304,8 +304,9 @@ impl MemoryPlan {
 }
 
 /// Refuses, before any point runs, a sweep whose process would pass the smallest
-/// `limits.memory_bytes_max` of the grid points of `plan` even one point at a time:
-/// the largest point's estimate, beside what the sweep keeps of every point for the
+/// `limits.memory_bytes_max` of the grid points of `plan` (or the memory the machine
+/// has available) even one point at a time: the largest estimate of the points still
+/// to run (`todo`: a resume's finished points run no more), beside what the sweep keeps of every point for the
 /// whole grid (its row and verdicts, [`point_shape`]), then the line plots it draws and
 /// the verdict files it writes when asked (`verdict_files`: `--json`, `--junit`)
 /// ([`sim::footprint::sweep_estimate`]). The error (exit 2) gives the estimate and its
@@ -318,13 +319,25 @@ pub fn refuse_past_memory(
     src: &str,
     sw: &Sweep,
     plan: &MemoryPlan,
+    todo: &[usize],
 ) -> Result<(), crate::config::FileError> {
     let selected: Vec<usize> = plan.estimates.iter().map(|e| e.1).collect();
     let Some(bounding) = bounding(sw, &selected) else {
         return Ok(());
     };
+    // The largest of the points still to run (`todo`, in grid order); every point's
+    // row and verdicts are kept whatever ran it.
+    let running: Vec<(u64, usize)> = plan
+        .estimates
+        .iter()
+        .filter(|e| todo.binary_search(&e.1).is_ok())
+        .copied()
+        .collect();
+    if running.is_empty() {
+        return Ok(());
+    }
     let bound = bounding.limits.memory_bytes_max;
-    let f = plan.at(&plan.estimates, 1);
+    let f = plan.at(&running, 1);
     let machine = crate::machine_memory::available_bytes();
     let past_machine = machine.filter(|&(available, _)| f.total_bytes() > available);
     if f.total_bytes() <= bound && past_machine.is_none() {
@@ -386,7 +399,7 @@ pub fn refuse_past_memory(
     let message = if f.total_bytes() <= bound {
         // Within the bound, past what the machine has: raising the bound is no advice.
         let (available, source) = past_machine.expect("past the machine");
-        let (part, point_advice) = largest_point_advice(sw, plan);
+        let (part, point_advice) = largest_point_advice(sw, &running);
         let shrink = if fixed > available {
             let point = match point_advice.is_empty() {
                 // The program itself: nothing of the scenario shrinks it.
@@ -462,12 +475,12 @@ pub fn refuse_past_memory(
     ))
 }
 
-/// The largest part of the grid point of `plan` with the largest estimate, in words,
-/// and the ways to shrink it ([`sim::footprint::part_advice`], without pictures: a
-/// sweep draws no timing diagram).
-fn largest_point_advice(sw: &Sweep, plan: &MemoryPlan) -> (&'static str, String) {
-    let largest = plan
-        .estimates
+/// The largest part of the grid point of `estimates` (estimate, grid index) with the
+/// largest estimate, in words, and the ways to shrink it
+/// ([`sim::footprint::part_advice`], without pictures: a sweep draws no timing
+/// diagram).
+fn largest_point_advice(sw: &Sweep, estimates: &[(u64, usize)]) -> (&'static str, String) {
+    let largest = estimates
         .iter()
         .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
         .map(|e| e.1);

@@ -136,7 +136,14 @@ fn sweep_checked(
     // What the process keeps of every point, beside one running, within the bound.
     let verdict_files = verdict.json.is_some() || verdict.junit.is_some();
     let plan = grid::MemoryPlan::of(&sw, &selected, shard.is_some(), verdict_files);
-    grid::refuse_past_memory(file, &src, &sw, &plan)?;
+    // Judged on the points still to run: those a resume takes as finished run no more.
+    let kept_now = resume::kept_indices(&out, &src, &sw.traces, resume);
+    let to_run: Vec<usize> = selected
+        .iter()
+        .copied()
+        .filter(|i| kept_now.binary_search(i).is_err())
+        .collect();
+    grid::refuse_past_memory(file, &src, &sw, &plan, &to_run)?;
     let staging = outdir::prepare(&out, "--out")?;
     say!(
         "sweep {}: {} ({} x {} x {}){}",

@@ -38,6 +38,42 @@ pub struct Kept {
     pub lost: Vec<usize>,
 }
 
+/// The grid indices `--resume` would take as finished from `out`'s kept points, read
+/// without opening, writing or checking them (their names only, when the sweep file
+/// `src` and the traces `traces` are those kept): what the memory check before the
+/// outputs are prepared leaves out of the points still to run. A kept file found
+/// unfit later stops the sweep anyway ([`Kept::open`]'s checks).
+pub fn kept_indices(out: &Path, src: &str, traces: &[TraceDigest], resume: bool) -> Vec<usize> {
+    if !resume {
+        return Vec::new();
+    }
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let dir = engine::atomic::directory_of(out).join(format!(".{name}.points"));
+    let same = std::fs::read_to_string(dir.join(SPEC)).is_ok_and(|s| s == src);
+    if !same || changed_trace(&dir, traces).is_some() {
+        return Vec::new();
+    }
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut kept: Vec<usize> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.metadata().is_ok_and(|m| m.len() > 0))
+        .filter_map(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .strip_prefix("point-")
+                .and_then(|f| f.strip_suffix(".json"))
+                .and_then(|i| i.parse::<usize>().ok())
+        })
+        .collect();
+    kept.sort_unstable();
+    kept
+}
+
 impl Kept {
     /// Opens the kept points of `out` for the sweep file `src` replaying `traces`: with
     /// `resume`, the points an earlier run of the same file kept (by grid index) when
