@@ -143,7 +143,6 @@ impl World<'_> {
             .map(|(i, _)| i as Attempt)
     }
 
-    /// A released lock passed to a waiter: it holds it now and resumes.
     /// Attempt `att` releases `lock`, handing it to its first waiter (if any). Each
     /// waiter is blamed, through `att`, for the backup-caused waits `att` ended since
     /// the waiter began waiting or `att` took the lock
@@ -176,6 +175,7 @@ impl World<'_> {
         self.lock_waiters_scratch = rest;
     }
 
+    /// A released lock passed to a waiter: it holds it now and resumes.
     pub(super) fn grant(&mut self, att: Attempt, lock: u32) {
         self.end_wait(att);
         let t = &mut self.txns[att as usize];
