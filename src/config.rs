@@ -665,9 +665,114 @@ pub fn with_key_range(message: &str, table: &toml::Table, key: &str) -> String {
     format!("{}{}", &message[..at], range_words(min, max, above))
 }
 
-/// The scenario's checks' refusal of `key` (see [`with_key_range`]) set to `value`:
-/// their message, when they refuse that key.
-fn key_refusal(table: &toml::Table, key: &str, value: u64) -> Option<String> {
+/// `message`, the scenario's checks' refusal of `key` (the file's text `src`, its
+/// scenario below `prefix`), with both ends of the key's range when it refuses a value
+/// past one of them ([`with_own_range`]) and the key's unit ([`with_unit`]).
+fn own_range(src: &str, prefix: &str, key: &str, message: String) -> String {
+    match scenario_table(src, prefix) {
+        Some(table) => with_unit(&with_own_range(&message, &table, key), key),
+        None => message,
+    }
+}
+
+/// A range refusal of the scenario's own checks given both ends of the key's range, as
+/// a refusal of a value past its type's is ([`with_key_range`]): `65537 is out of
+/// range: must be at most 65536` → `… (1 to 65536)`, `0 is out of range: must be at
+/// least 1` → `… (1 to 1024819115206086200)`, `2000000000000 exceeds 1099511627776
+/// ticks` → `2000000000000 is out of range: must be at most 1099511627776 (0 to
+/// 1099511627776)`, `20000 is out of range 1..=10000` → `20000 is out of range: must be
+/// at most 10000 (1 to 10000)`. The other end is the one the checks give `key` set to
+/// 0 (its least) or to the largest TOML integer (its largest), the scenario `table`
+/// otherwise as written; the message unchanged when it is no such refusal or that end
+/// is not found so.
+pub fn with_own_range(message: &str, table: &toml::Table, key: &str) -> String {
+    let number = |t: &str| -> Option<u64> { t.parse().ok() };
+    let Some((value, rest)) = message.split_once(' ') else {
+        return message.to_string();
+    };
+    let Some(v) = number(value) else {
+        return message.to_string();
+    };
+    let refused_end = |probe: u64, word: &str| -> Option<u64> {
+        let m = key_refusal(table, key, probe)?;
+        let after = m.split_once(word)?.1;
+        number(
+            &after
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>(),
+        )
+    };
+    let least = || refused_end(0, "must be at least ").unwrap_or(0);
+    // The largest: the end the checks refuse past, or else the largest value of the
+    // key's type the checks accept (the largest TOML integer, a 32- or 16-bit count's).
+    let largest = || {
+        [i64::MAX as u64, u32::MAX.into(), u16::MAX.into()]
+            .into_iter()
+            .find_map(|probe| match key_checked(table, key, probe)? {
+                Ok(()) => Some(probe),
+                Err(m) => {
+                    let after = m
+                        .split_once("must be at most ")
+                        .or_else(|| m.split_once(" exceeds "))?
+                        .1;
+                    number(
+                        &after
+                            .chars()
+                            .take_while(char::is_ascii_digit)
+                            .collect::<String>(),
+                    )
+                }
+            })
+    };
+    let (min, max, tail) = if let Some(m) = rest
+        .strip_prefix("is out of range: must be at least ")
+        .and_then(number)
+    {
+        match largest() {
+            Some(max) => (m, max, ""),
+            None => return message.to_string(),
+        }
+    } else if let Some(m) = rest
+        .strip_prefix("is out of range: must be at most ")
+        .and_then(number)
+    {
+        (least(), m, "")
+    } else if let Some((a, b)) = rest
+        .strip_prefix("is out of range ")
+        .and_then(|r| r.split_once("..="))
+        .and_then(|(a, b)| Some((number(a)?, number(b)?)))
+    {
+        (a, b, "")
+    } else if let Some((m, tail)) = rest.strip_prefix("exceeds ").and_then(|r| {
+        let digits: String = r.chars().take_while(char::is_ascii_digit).collect();
+        let tail = r[digits.len()..].strip_prefix(" ticks")?;
+        Some((number(&digits)?, tail))
+    }) {
+        (least(), m, tail)
+    } else {
+        return message.to_string();
+    };
+    if min > max {
+        return message.to_string();
+    }
+    let words = range_words(min, max, v > max);
+    match tail {
+        "" => format!("{value}{OUT_OF_RANGE}{words}"),
+        // The words after the range (what the key scales) keep its unit inside.
+        tail => format!(
+            "{value}{OUT_OF_RANGE}{}{tail}",
+            with_unit(&format!("{value}{OUT_OF_RANGE}{words}"), key)
+                .split_once(OUT_OF_RANGE)
+                .map_or(words.clone(), |(_, w)| w.to_string())
+        ),
+    }
+}
+
+/// The scenario's checks with `key` set to `value` ([`key_refusal`]): `Some(Ok(()))`
+/// when they accept it, `Some(Err(message))` when they refuse that key; `None` when
+/// the value does not read as the key's type or the checks refuse another key.
+fn key_checked(table: &toml::Table, key: &str, value: u64) -> Option<Result<(), String>> {
     use serde::Deserialize as _;
     let mut t = table.clone();
     let mut parts: Vec<&str> = key.split('.').collect();
@@ -685,9 +790,16 @@ fn key_refusal(table: &toml::Table, key: &str, value: u64) -> Option<String> {
     );
     let s = Scenario::deserialize(toml::Value::Table(t)).ok()?;
     match s.validate() {
-        Err(SimError::Config { key: k, message }) if k == key => Some(message),
+        Ok(_) => Some(Ok(())),
+        Err(SimError::Config { key: k, message }) if k == key => Some(Err(message)),
         _ => None,
     }
+}
+
+/// The scenario's checks' refusal of `key` (see [`with_key_range`]) set to `value`:
+/// their message, when they refuse that key.
+fn key_refusal(table: &toml::Table, key: &str, value: u64) -> Option<String> {
+    key_checked(table, key, value)?.err()
 }
 
 /// The names a key of a named choice takes, when `e` is the TOML reader's complaint
@@ -902,6 +1014,7 @@ fn located(
     match checked {
         Ok(_) => Ok(()),
         Err(SimError::Config { key, message }) => {
+            let message = own_range(src, prefix, &key, message);
             Err(refusal_at(path, src, prefix, s, &key, message, axes))
         }
         Err(SimError::TooLarge {

@@ -1669,3 +1669,65 @@ fn fault_probability_ranges_are_the_documented_ones() {
         );
     }
 }
+
+/// A value past an end of a key's own range (its checks', not its type's) is refused
+/// with both ends and the unit, as a value past its type's range is: above the key's
+/// largest, below its least, a tick count past 2^40, a count past its own bound; in a
+/// run file and at a sweep's `[scenario]` alike (exit 2).
+#[test]
+fn a_value_past_a_keys_own_range_is_refused_with_both_ends() {
+    let base = "policies = [\"cow\"]\n[workload]\nkind = \"generated\"\ntransactions = 20\n";
+    for (text, line, key, range) in [
+        (
+            "[device]\nchannels = 65537\n",
+            6,
+            "device.channels",
+            "65537 is out of range: must be at most 65536 (1 to 65536 channels)",
+        ),
+        (
+            "[device]\nchannels = 0\n",
+            6,
+            "device.channels",
+            "0 is out of range: must be at least 1 (1 to 65536 channels)",
+        ),
+        (
+            "[backup]\nperiod_ticks = 1000\ncycles = 20000\n",
+            7,
+            "backup.cycles",
+            "20000 is out of range: must be at most 10000 (1 to 10000 cycles)",
+        ),
+        (
+            "[backup]\nrequest_at_ticks = 2000000000000\n",
+            6,
+            "backup.request_at_ticks",
+            "2000000000000 is out of range: must be at most 1099511627776 (0 to \
+             1099511627776 ticks)",
+        ),
+        (
+            "[limits]\nevents_max = 0\n",
+            6,
+            "limits.events_max",
+            "0 is out of range: must be at least 1 (1 to 9223372036854775807 events)",
+        ),
+    ] {
+        let (_t, f, o) = run_file(&format!("{base}{text}"));
+        assert_eq!(code(&o), 2, "{text}: {}", stderr(&o));
+        fails_with(&o, &[&format!("{f}:{line}: key `{key}`: {range}")]);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "s.toml",
+        "policies = [\"cow\"]\nseeds = [1]\n[scenario.workload]\nkind = \"generated\"\n\
+         transactions = 20\n[scenario.device]\nchannels = 65537\n",
+    );
+    let o = owm(&["sweep", &f, "--out", &s(&tmp.path().join("o"))]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[&format!(
+            "{f}:7: key `scenario.device.channels`: 65537 is out of range: must be at most \
+             65536 (1 to 65536 channels)"
+        )],
+    );
+}
