@@ -636,10 +636,7 @@ pub fn with_key_range(message: &str, table: &toml::Table, key: &str) -> String {
     if range_refused(message).is_none() {
         return message.to_string();
     }
-    let digits = |text: &str| -> Option<u64> {
-        let d: String = text.chars().take_while(char::is_ascii_digit).collect();
-        d.parse().ok()
-    };
+    let digits = leading_number;
     let range_at = if above {
         AT_MOST.len()
     } else {
@@ -695,13 +692,7 @@ pub fn with_own_range(message: &str, table: &toml::Table, key: &str) -> String {
     };
     let refused_end = |probe: u64, word: &str| -> Option<u64> {
         let m = key_refusal(table, key, probe)?;
-        let after = m.split_once(word)?.1;
-        number(
-            &after
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect::<String>(),
-        )
+        leading_number(m.split_once(word)?.1)
     };
     let least = || refused_end(0, "must be at least ").unwrap_or(0);
     // The largest: the end the checks refuse past, or else the largest value of the
@@ -711,18 +702,11 @@ pub fn with_own_range(message: &str, table: &toml::Table, key: &str) -> String {
             .into_iter()
             .find_map(|probe| match key_checked(table, key, probe)? {
                 Ok(()) => Some(probe),
-                Err(m) => {
-                    let after = m
-                        .split_once("must be at most ")
+                Err(m) => leading_number(
+                    m.split_once("must be at most ")
                         .or_else(|| m.split_once(" exceeds "))?
-                        .1;
-                    number(
-                        &after
-                            .chars()
-                            .take_while(char::is_ascii_digit)
-                            .collect::<String>(),
-                    )
-                }
+                        .1,
+                ),
             })
     };
     let (min, max, tail) = if let Some(m) = rest
@@ -767,6 +751,15 @@ pub fn with_own_range(message: &str, table: &toml::Table, key: &str) -> String {
                 .map_or(words.clone(), |(_, w)| w.to_string())
         ),
     }
+}
+
+/// The whole number `text` starts with (`65536` of `65536 (16 MiB)`); `None` when it
+/// starts with no digit or the digits pass `u64`.
+fn leading_number(text: &str) -> Option<u64> {
+    let end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    text[..end].parse().ok()
 }
 
 /// The scenario's checks with `key` set to `value` ([`key_refusal`]): `Some(Ok(()))`
