@@ -285,14 +285,15 @@ fn beyond_the_machine(
     let h = sim::footprint::human_bytes;
     Some((
         format!(
-            "the run would hold about {} ({}), more than the {} of memory this machine has \
-             available ({source}): it would be killed for want of memory before it \
-             ended (limits.memory_bytes_max = {} allows it); its largest part is {words}: \
-             {advice}, or free memory",
+            "the run would hold about {} ({}), {}; its largest part is {words}: {advice}, or \
+             free memory",
             h(f.total_bytes()),
             f.describe(),
-            h(available),
-            h(scenario.limits.memory_bytes_max),
+            crate::machine_memory::past_the_machine(
+                available,
+                source,
+                &h(scenario.limits.memory_bytes_max)
+            ),
         ),
         drivers,
     ))

@@ -307,7 +307,7 @@ pub fn committed_by_seed<'a>(
 /// metric is taken over the committed transactions ([`over_committed`]) and the
 /// policy's run (`committed`) and the baseline's (`base_committed`) committed a
 /// different number of transactions on that seed (a seed either lacks pairs).
-pub fn comparable(
+fn comparable(
     metric: &str,
     seed: &str,
     committed: &HashMap<String, u64>,
@@ -320,6 +320,63 @@ pub fn comparable(
         (Some(a), Some(b)) => a == b,
         _ => true,
     }
+}
+
+/// One policy's side of a pairing at one grid point: its values of a metric with their
+/// seeds (grid order), and the transactions each seed's run committed.
+pub struct Side {
+    pub values: Vec<(String, Value)>,
+    pub committed: HashMap<String, u64>,
+}
+
+impl Side {
+    /// The side of `rows` (one policy's rows at one grid point): metric column `col`,
+    /// seeds in `seed_col`, [`COMMITTED`] in `committed_col`.
+    pub fn of(
+        rows: &[&[String]],
+        seed_col: usize,
+        col: usize,
+        committed_col: Option<usize>,
+    ) -> Side {
+        Side {
+            values: values(rows, seed_col, col),
+            committed: committed_by_seed(rows.iter().copied(), seed_col, committed_col),
+        }
+    }
+}
+
+/// A policy's values of a metric paired by seed with the baseline's: `policy[i]` and
+/// `baseline[i]` are one seed's; `left_out` the seeds (in the policy's order) where
+/// both have a value but the metric is a response time and the two committed a
+/// different number of transactions ([`over_committed`]). A seed only one side has a
+/// value on is in neither.
+pub struct Pairs {
+    pub policy: Vec<Value>,
+    pub baseline: Vec<Value>,
+    pub left_out: Vec<String>,
+}
+
+/// The pairs of `metric` between `mine` and `base` ([`Pairs`]): the one rule by which
+/// `stats.csv`, the `--vs-` plots and the note on seeds left out pair seeds.
+pub fn pairs(metric: &str, mine: &Side, base: &Side) -> Pairs {
+    let theirs = by_seed(base.values.clone());
+    let mut out = Pairs {
+        policy: Vec::new(),
+        baseline: Vec::new(),
+        left_out: Vec::new(),
+    };
+    for (seed, x) in &mine.values {
+        let Some(y) = theirs.get(seed) else {
+            continue;
+        };
+        if comparable(metric, seed, &mine.committed, &base.committed) {
+            out.policy.push(*x);
+            out.baseline.push(*y);
+        } else if !out.left_out.contains(seed) {
+            out.left_out.push(seed.clone());
+        }
+    }
+    out
 }
 
 /// The rows of `stats.csv` for the sweep rows `rows` (header `csv_header`), with
@@ -367,21 +424,20 @@ pub fn rows(
                         // Pairs by seed: only the seeds both ran, and of a response
                         // time only those on which the policy and the baseline
                         // committed as many transactions ([`comparable`]).
-                        let bs = by_seed(values(&h.rows, seed_col, col));
-                        let committed =
-                            committed_by_seed(g.rows.iter().copied(), seed_col, committed_col);
-                        let base_committed =
-                            committed_by_seed(h.rows.iter().copied(), seed_col, committed_col);
-                        let (mut p, mut q) = (Vec::new(), Vec::new());
-                        for (seed, x) in &xs {
-                            if !comparable(m, seed, &committed, &base_committed) {
-                                continue;
-                            }
-                            if let Some(y) = bs.get(seed.as_str()) {
-                                p.push(*x);
-                                q.push(*y);
-                            }
-                        }
+                        let mine = Side {
+                            values: xs.clone(),
+                            committed: committed_by_seed(
+                                g.rows.iter().copied(),
+                                seed_col,
+                                committed_col,
+                            ),
+                        };
+                        let base = Side::of(&h.rows, seed_col, col, committed_col);
+                        let Pairs {
+                            policy: p,
+                            baseline: q,
+                            ..
+                        } = pairs(m, &mine, &base);
                         let d = paired(&p, &q);
                         row.push(d.n.to_string());
                         row.push(cell(Some(d.mean)));
@@ -413,6 +469,9 @@ pub fn rows(
     }
     out
 }
+
+/// The most seeds the note on seeds left out of the pairing names one by one.
+const SEEDS_NAMED_MAX: usize = 6;
 
 /// The line `owm sweep` and `owm merge` print when a paired difference of a response
 /// time left seeds out because the policy and the baseline committed a different
@@ -452,25 +511,27 @@ pub fn aborted_pairs_note(
     // sides have a value of it there and the committed counts differ: a metric the
     // baseline never has (a window's, against `none`) leaves nothing out.
     let mut listed: Vec<&str> = Vec::new();
-    let mut by_policy: Vec<(&str, usize, usize)> = Vec::new();
+    // Per policy: seeds left out over the grid points, grid points with any, and the
+    // seeds' names (each once, in the order met).
+    let mut by_policy: Vec<(&str, usize, usize, Vec<String>)> = Vec::new();
     for g in groups.iter().filter(|g| g.key[axes] != b) {
         let Some(base) = bases.get(&g.key[..axes]) else {
             continue;
         };
-        let committed = committed_by_seed(g.rows.iter().copied(), seed_col, col);
-        let base_committed = committed_by_seed(base.rows.iter().copied(), seed_col, col);
         let mut out: Vec<String> = Vec::new();
         for &(m, c) in &cols {
-            let theirs = by_seed(values(&base.rows, seed_col, c));
-            for (seed, _) in values(&g.rows, seed_col, c) {
-                if theirs.contains_key(&seed) && !comparable(m, &seed, &committed, &base_committed)
-                {
-                    if !listed.contains(&m) {
-                        listed.push(m);
-                    }
-                    if !out.contains(&seed) {
-                        out.push(seed);
-                    }
+            let left = pairs(
+                m,
+                &Side::of(&g.rows, seed_col, c, col),
+                &Side::of(&base.rows, seed_col, c, col),
+            )
+            .left_out;
+            if !left.is_empty() && !listed.contains(&m) {
+                listed.push(m);
+            }
+            for seed in left {
+                if !out.contains(&seed) {
+                    out.push(seed);
                 }
             }
         }
@@ -478,12 +539,20 @@ pub fn aborted_pairs_note(
             continue;
         }
         let policy = g.key[axes];
-        match by_policy.iter_mut().find(|p| p.0 == policy) {
-            Some(p) => {
-                p.1 += out.len();
-                p.2 += 1;
+        let i = match by_policy.iter().position(|p| p.0 == policy) {
+            Some(i) => i,
+            None => {
+                by_policy.push((policy, 0, 0, Vec::new()));
+                by_policy.len() - 1
             }
-            None => by_policy.push((policy, out.len(), 1)),
+        };
+        let p = &mut by_policy[i];
+        p.1 += out.len();
+        p.2 += 1;
+        for seed in out {
+            if !p.3.contains(&seed) {
+                p.3.push(seed);
+            }
         }
     }
     // In the order the sweep names its metrics.
@@ -493,9 +562,19 @@ pub fn aborted_pairs_note(
     }
     let parts: Vec<String> = by_policy
         .iter()
-        .map(|(p, seeds, points)| {
+        .map(|(p, seeds, points, names)| {
+            // The seeds by name, when few enough to read.
+            let which = if names.len() <= SEEDS_NAMED_MAX {
+                format!(
+                    ": {} {}",
+                    if names.len() == 1 { "seed" } else { "seeds" },
+                    names.join(", ")
+                )
+            } else {
+                String::new()
+            };
             format!(
-                "{p} {} at {}",
+                "{p} {} at {}{which}",
                 sim::number_text::counted(*seeds as u64, "seed", "seeds"),
                 sim::number_text::counted(*points as u64, "grid point", "grid points")
             )

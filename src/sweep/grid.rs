@@ -396,64 +396,57 @@ pub fn refuse_past_memory(
     // What it holds whatever the grid's size: the program, one point's run and a line
     // plot. When that alone passes the bound, fewer seeds or values cannot help.
     let fixed = f.total_bytes().saturating_sub(f.kept_bytes());
+    let n = selected.len();
+    // Why fewer seeds or values cannot help: what it holds without the points' rows.
+    let fixed_words = format!(
+        "without the rows and verdicts of its {n} grid points it would still hold {}, so \
+         fewer seeds or values cannot bring it under",
+        h(fixed)
+    );
+    // Why they can: what it keeps of every point.
+    let kept_words = format!(
+        "it keeps each of its {n} grid points' row and verdicts (about {} a point) for the \
+         whole grid{advice}",
+        h(each)
+    );
+    let head = format!(
+        "the sweep would hold about {estimate_text} even one grid point at a time ({})",
+        f.describe()
+    );
     let message = if f.total_bytes() <= bound {
         // Within the bound, past what the machine has: raising the bound is no advice.
         let (available, source) = past_machine.expect("past the machine");
         let (part, point_advice) = largest_point_advice(sw, &running);
         let shrink = if fixed > available {
-            let point = match point_advice.is_empty() {
+            match point_advice.is_empty() {
                 // The program itself: nothing of the scenario shrinks it.
-                true => String::new(),
-                false => format!(": its largest point's largest part is {part}: {point_advice}"),
-            };
-            format!(
-                "without the rows and verdicts of its {} grid points it would still hold \
-                 {}, so fewer seeds or values cannot bring it under{point}",
-                selected.len(),
-                h(fixed),
-            )
+                true => fixed_words,
+                false => format!(
+                    "{fixed_words}: its largest point's largest part is {part}: {point_advice}"
+                ),
+            }
         } else {
-            format!(
-                "it keeps each of its {} grid points' row and verdicts (about {} a point) \
-                 for the whole grid{advice}{}",
-                selected.len(),
-                h(each),
-                match point_advice.is_empty() {
-                    true => String::new(),
-                    false => format!(
-                        "; or make its largest point smaller (its largest part is {part}: \
-                         {point_advice})"
-                    ),
-                },
-            )
+            match point_advice.is_empty() {
+                true => kept_words,
+                false => format!(
+                    "{kept_words}; or make its largest point smaller (its largest part is \
+                     {part}: {point_advice})"
+                ),
+            }
         };
         format!(
-            "the sweep would hold about {estimate_text} even one grid point at a time \
-             ({}), more than the {} of memory this machine has available ({source}): it \
-             would be killed for want of memory before it ended (limits.memory_bytes_max = \
-             {bound_text} allows it); {shrink}, or free memory",
-            f.describe(),
-            h(available),
+            "{head}, {}; {shrink}, or free memory",
+            crate::machine_memory::past_the_machine(available, source, &bound_text),
         )
     } else if fixed > bound {
         format!(
-            "the sweep would hold about {estimate_text} even one grid point at a time \
-             ({}), more than limits.memory_bytes_max = {bound_text}: without the rows and \
-             verdicts of its {} grid points it would still hold {}, so fewer seeds or \
-             values cannot bring it under; raise limits.memory_bytes_max",
-            f.describe(),
-            selected.len(),
-            h(fixed),
+            "{head}, more than limits.memory_bytes_max = {bound_text}: {fixed_words}; raise \
+             limits.memory_bytes_max"
         )
     } else {
         format!(
-            "the sweep would hold about {estimate_text} even one grid point at a time \
-             ({}), more than limits.memory_bytes_max = {bound_text}: it keeps each of its \
-             {} grid points' row and verdicts (about {} a point) for the whole grid{advice}, \
-             or raise limits.memory_bytes_max",
-            f.describe(),
-            selected.len(),
-            h(each),
+            "{head}, more than limits.memory_bytes_max = {bound_text}: {kept_words}, or raise \
+             limits.memory_bytes_max"
         )
     };
     let axes: Vec<String> = sw

@@ -109,14 +109,14 @@ const NO_AXIS_CATEGORY: &str = "base scenario";
 /// A sweep.csv cell of the plots: (policy, x value, the other axes' values).
 type Cell<'a> = (&'a str, &'a str, Vec<&'a str>);
 
-/// The rows of `cells` of `policy` at x value `x` in group `g` (none: empty), borrowed
-/// as long as the arguments are (a key of shorter-lived text finds the map's entries).
 /// Why a paired difference of a response time has no point: on every seed the policy
 /// committed a different number of transactions than the baseline (its backup aborted
-/// some: [`sweep_stats::comparable`]).
+/// some: [`sweep_stats::pairs`]).
 const NOT_COMPARED: &str =
     "not compared: it committed a different number of transactions on every seed";
 
+/// The rows of `cells` of `policy` at x value `x` in group `g` (none: empty), borrowed
+/// as long as the arguments are (a key of shorter-lived text finds the map's entries).
 fn group_rows<'a>(
     cells: &'a HashMap<Cell<'a>, Vec<&'a [String]>>,
     policy: &'a str,
@@ -363,25 +363,21 @@ pub fn line_plots(sw: &Sweep, rows: &[Vec<String>]) -> Vec<PlotFile> {
                                 sweep_stats::summary(&ys.iter().map(|y| y.1).collect::<Vec<_>>())
                             }
                             Some(b) => {
-                                let bs = sweep_stats::by_seed(values(m, b, x, g));
-                                let committed = |p: &str| {
-                                    sweep_stats::committed_by_seed(
+                                let side = |p: &str, values| sweep_stats::Side {
+                                    values,
+                                    committed: sweep_stats::committed_by_seed(
                                         group_rows(&cells, p, x, g).iter().copied(),
                                         seed_col,
                                         committed_col,
-                                    )
+                                    ),
                                 };
-                                let (mine, base) = (committed(policy.as_str()), committed(b));
-                                let (p, q): (Vec<Value>, Vec<Value>) = ys
-                                    .iter()
-                                    .filter(|(seed, _)| {
-                                        let c = sweep_stats::comparable(metric, seed, &mine, &base);
-                                        aborted_out |= !c && bs.contains_key(seed);
-                                        c
-                                    })
-                                    .filter_map(|(seed, y)| Some((*y, *bs.get(seed)?)))
-                                    .unzip();
-                                sweep_stats::paired(&p, &q)
+                                let pairs = sweep_stats::pairs(
+                                    metric,
+                                    &side(policy.as_str(), ys.clone()),
+                                    &side(b, values(m, b, x, g)),
+                                );
+                                aborted_out = !pairs.left_out.is_empty();
+                                sweep_stats::paired(&pairs.policy, &pairs.baseline)
                             }
                         };
                         if summary.n == 0 {
