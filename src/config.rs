@@ -536,12 +536,19 @@ fn unit_of(key: &str) -> Option<String> {
 pub fn with_unit(message: &str, key: &str) -> String {
     // A range refusal: the unit after the range's largest value
     // (`(1 to 65536 channels)`), once.
-    if let (Some((_, rest)), Some(unit)) = (range_refused(message), unit_of(key)) {
-        let unitless =
-            rest.ends_with(')') && rest[..rest.len() - 1].ends_with(|c: char| c.is_ascii_digit());
-        return match unitless {
-            true => format!("{} {unit})", &message[..message.len() - 1]),
-            false => message.to_string(),
+    if let (Some(_), Some(unit)) = (range_refused(message), unit_of(key)) {
+        // The range's end: " to DIGITS)" or " to DIGITS," (what sets it follows), the
+        // first.
+        let end = message.match_indices(" to ").find_map(|(at, to)| {
+            let digits = message[at + to.len()..]
+                .find(|c: char| !c.is_ascii_digit())
+                .filter(|&n| n > 0)?;
+            let close = at + to.len() + digits;
+            message[close..].starts_with([')', ',']).then_some(close)
+        });
+        return match end {
+            Some(close) => format!("{} {unit}{}", &message[..close], &message[close..]),
+            None => message.to_string(),
         };
     }
     let said = format!("expected {WHOLE_NUMBER}");
@@ -618,13 +625,13 @@ fn range_refused(message: &str) -> Option<(&str, &str)> {
 }
 
 /// An [`out_of_range_words`] message about the scenario key `key` (dotted, below the
-/// scenario table `table`) with the key's own range when its checks ask more than its
-/// type does: the scenario is read again with 0 in its place, then with the type's
-/// largest value, and checked (`Scenario::validate`); a refusal of that key as "must
-/// be at least M" gives the least value, one as "must be at most M" or "exceeds M"
-/// (ticks: 2^40) the largest. The message unchanged when it is not such a message;
-/// each bound the type's when the scenario does not read so, or its checks accept the
-/// value or refuse something else.
+/// scenario table `table`) with the key's range as the scenario's checks give it, the
+/// rest of the scenario as written ([`key_range`]): `-5 is out of range: must be at
+/// least 1 (1 to 20000000 transactions, with the file's other keys as they are)`. Where
+/// the checks refuse 0 with other words (`must be a positive multiple of 8`), those
+/// words; where no range is found, the type's end past its largest, else "must be 0 or
+/// more" (or the least the checks name). The message unchanged when it is not such a
+/// message.
 pub fn with_key_range(message: &str, table: &toml::Table, key: &str) -> String {
     const ZERO_RANGE: &str = "must be 0 or more (0 to ";
     const AT_MOST: &str = "must be at most ";
@@ -645,21 +652,178 @@ pub fn with_key_range(message: &str, table: &toml::Table, key: &str) -> String {
     let Some(type_max) = digits(&message[at + range_at..]) else {
         return message.to_string();
     };
-    let refusal = |value: u64| key_refusal(table, key, value);
-    let min = refusal(0)
-        .and_then(|m| digits(m.split_once("must be at least ")?.1))
-        .unwrap_or(0);
-    let max = refusal(type_max)
-        .and_then(|m| {
-            let rest = m
-                .split_once("must be at most ")
-                .or_else(|| m.split_once(" exceeds "))?
-                .1;
-            digits(rest)
-        })
-        .filter(|&m| m >= min)
-        .unwrap_or(type_max);
-    format!("{}{}", &message[..at], range_words(min, max, above))
+    let zero = key_refusal(table, key, 0);
+    // 0 refused as no range refuses (`a positive multiple of 8`): those words.
+    if let Some(words) = zero.as_deref().and_then(|m| {
+        let words = m.strip_prefix("0 is out of range: ")?;
+        (!words.starts_with("must be at least ")).then_some(words)
+    }) {
+        return format!("{}{words}", &message[..at]);
+    }
+    let words = match key_range(table, key, Some(type_max)) {
+        Some(r) => given_words(range_words(r.min, r.max, above), r.given),
+        // No range found (an array's items, no accepted value): the type's end past
+        // its largest, else what the refusal of 0 asks.
+        None if above => format!("must be at most {type_max}"),
+        None => match zero.and_then(|m| digits(m.split_once("must be at least ")?.1)) {
+            Some(m) => format!("must be at least {m}"),
+            None => "must be 0 or more".to_string(),
+        },
+    };
+    format!("{}{words}", &message[..at])
+}
+
+/// What the scenario's checks say of `key` set to a value, the rest of the scenario as
+/// written ([`probe`]).
+enum Probe {
+    /// The value does not read as the key's type.
+    NotOfType,
+    Accepted,
+    /// The checks refuse the key, with this message.
+    Refused(String),
+    /// The checks refuse another key first.
+    OtherKey,
+}
+
+/// The values of `key` the scenario's checks accept with the rest of the scenario
+/// `table` as written, as one range ([`KeyRange`]), `type_max` the largest of the key's
+/// type (else the first of 2^63 - 1, 2^32 - 1, 2^16 - 1, 2^8 - 1 that reads as it).
+///
+/// - A value they accept is found first: 0, the least their refusal of 0 names ("must
+///   be at least M"), one of 1, 2, 8, 64, 1024, 65536, or the type's largest.
+/// - The least: 0 or that M when accepted, else the first accepted above the last
+///   refused, by bisection.
+/// - The largest: the type's when accepted; the end their refusal of it names ("must
+///   be at most N", "exceeds N") when accepted; else the last accepted before the
+///   first refused, by bisection (a bound of another key: the volume's, the memory's).
+///
+/// Where no value passes every check (another key refused whatever this one holds),
+/// the values the checks refuse nothing of this key for: its own range.
+///
+/// `None` when no accepted value is found, the key reads as no integer, or the values
+/// are no interval (one of least + 1, the middle, largest - 1 refused: a multiple of
+/// 8, a power of two).
+fn key_range(table: &toml::Table, key: &str, type_max: Option<u64>) -> Option<KeyRange> {
+    let type_max = match type_max {
+        Some(t) => t,
+        None => [
+            i64::MAX as u64,
+            u32::MAX.into(),
+            u16::MAX.into(),
+            u8::MAX.into(),
+        ]
+        .into_iter()
+        .find(|&p| !matches!(probe(table, key, p), Probe::NotOfType))?,
+    };
+    key_range_by(table, key, type_max, false).or_else(|| key_range_by(table, key, type_max, true))
+}
+
+/// [`key_range`] of a key of type maximum `type_max`; `own`: a value counts as
+/// accepted when the checks refuse no value of this key (another key's refusal, a
+/// trace file the probe cannot read, aside): the key's own range, where no value
+/// passes every check as the file stands.
+fn key_range_by(table: &toml::Table, key: &str, type_max: u64, own: bool) -> Option<KeyRange> {
+    let accepted = |v: u64| {
+        v <= type_max
+            && match probe(table, key, v) {
+                Probe::Accepted => true,
+                Probe::OtherKey => own,
+                Probe::NotOfType | Probe::Refused(_) => false,
+            }
+    };
+    let said_least = key_refusal(table, key, 0)
+        .and_then(|m| leading_number(m.split_once("must be at least ")?.1));
+    let anchor = [0]
+        .into_iter()
+        .chain(said_least)
+        .chain([1, 2, 8, 64, 1024, 65536, type_max])
+        .find(|&v| accepted(v))?;
+    // `lo` refused, `hi` accepted: the least accepted.
+    let least_above = |mut lo: u64, mut hi: u64| {
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if accepted(mid) {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        hi
+    };
+    // `lo` accepted, `hi` refused: the largest accepted.
+    let largest_below = |mut lo: u64, mut hi: u64| {
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if accepted(mid) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    };
+    let (min, min_given) = match anchor {
+        0 => (0, false),
+        a if Some(a) == said_least => (a, false),
+        // 0 refused, and the least named (when below) too.
+        a => (
+            least_above(said_least.filter(|&m| m < a).unwrap_or(0), a),
+            true,
+        ),
+    };
+    let stated = match probe(table, key, type_max) {
+        Probe::Accepted => Some(type_max),
+        Probe::Refused(m) => m
+            .split_once("must be at most ")
+            .or_else(|| m.split_once(" exceeds "))
+            .and_then(|(_, rest)| leading_number(rest)),
+        Probe::NotOfType | Probe::OtherKey => None,
+    };
+    let (max, max_given) = match stated.filter(|&n| n >= anchor && accepted(n)) {
+        Some(n) => (n, false),
+        None => {
+            let hi = stated.map_or(type_max, |n| n.saturating_add(1).min(type_max));
+            match accepted(hi) {
+                true => (hi, false),
+                false => (largest_below(anchor, hi), true),
+            }
+        }
+    };
+    let interval = [
+        min.saturating_add(1),
+        min + (max - min) / 2,
+        max.saturating_sub(1),
+    ]
+    .into_iter()
+    .filter(|&v| (min..=max).contains(&v))
+    .all(accepted);
+    interval.then_some(KeyRange {
+        min,
+        max,
+        given: !own && (min_given || max_given),
+    })
+}
+
+/// The values a key takes ([`key_range`]): `min` to `max`.
+struct KeyRange {
+    min: u64,
+    max: u64,
+    /// An end set by another key's value (the volume's bound past the largest, a
+    /// `_min` key below the least), not by the key's own check or type.
+    given: bool,
+}
+
+/// What a range with an end set by the other keys adds inside its parentheses
+/// ([`KeyRange::given`]).
+const GIVEN_OTHER_KEYS: &str = ", with the file's other keys as they are";
+
+/// `words` ([`range_words`]) with [`GIVEN_OTHER_KEYS`] inside its parentheses when
+/// `given`.
+fn given_words(words: String, given: bool) -> String {
+    match (given, words.strip_suffix(')')) {
+        (true, Some(open)) => format!("{open}{GIVEN_OTHER_KEYS})"),
+        _ => words,
+    }
 }
 
 /// `message`, the scenario's checks' refusal of `key` (the file's text `src`, its
@@ -675,13 +839,13 @@ fn own_range(src: &str, prefix: &str, key: &str, message: String) -> String {
 /// A range refusal of the scenario's own checks given both ends of the key's range, as
 /// a refusal of a value past its type's is ([`with_key_range`]): `65537 is out of
 /// range: must be at most 65536` → `… (1 to 65536)`, `0 is out of range: must be at
-/// least 1` → `… (1 to 1024819115206086200)`, `2000000000000 exceeds 1099511627776
-/// ticks` → `2000000000000 is out of range: must be at most 1099511627776 (0 to
-/// 1099511627776)`, `20000 is out of range 1..=10000` → `20000 is out of range: must be
-/// at most 10000 (1 to 10000)`. The other end is the one the checks give `key` set to
-/// 0 (its least) or to the largest TOML integer (its largest), the scenario `table`
-/// otherwise as written; the message unchanged when it is no such refusal or that end
-/// is not found so.
+/// least 1` → `… (1 to 67108864, with the file's other keys as they are)` (the volume
+/// bound), `2000000000000 exceeds 1099511627776 ticks` → `… must be at most
+/// 999999999900 (0 to 999999999900, with the file's other keys as they are)` (the time
+/// limit first), `20000 is out of range 1..=10000` → `20000 is out of range: must be at
+/// most 10000 (1 to 10000)`. The other end, or a nearer one another key sets, is
+/// [`key_range`]'s; the message unchanged when it is no such refusal or no range is
+/// found.
 pub fn with_own_range(message: &str, table: &toml::Table, key: &str) -> String {
     let number = |t: &str| -> Option<u64> { t.parse().ok() };
     let Some((value, rest)) = message.split_once(' ') else {
@@ -695,52 +859,49 @@ pub fn with_own_range(message: &str, table: &toml::Table, key: &str) -> String {
         leading_number(m.split_once(word)?.1)
     };
     let least = || refused_end(0, "must be at least ").unwrap_or(0);
-    // The largest: the end the checks refuse past, or else the largest value of the
-    // key's type the checks accept (the largest TOML integer, a 32- or 16-bit count's).
-    let largest = || {
-        [i64::MAX as u64, u32::MAX.into(), u16::MAX.into()]
-            .into_iter()
-            .find_map(|probe| match key_checked(table, key, probe)? {
-                Ok(()) => Some(probe),
-                Err(m) => leading_number(
-                    m.split_once("must be at most ")
-                        .or_else(|| m.split_once(" exceeds "))?
-                        .1,
-                ),
-            })
+    // The key's range: its own check's end as the message gives it, the other end
+    // found ([`key_range`]).
+    let range = || key_range(table, key, None);
+    // A refusal of a value past `m`: the least, and `m` or the lower end the other keys
+    // set.
+    let below = |m: u64, tail| match range() {
+        Some(r) if r.max < m => (r.min, r.max, true, tail),
+        Some(r) => (r.min, m, r.given, tail),
+        None => (least(), m, false, tail),
     };
-    let (min, max, tail) = if let Some(m) = rest
+    let (min, max, given, tail) = if let Some(m) = rest
         .strip_prefix("is out of range: must be at least ")
         .and_then(number)
     {
-        match largest() {
-            Some(max) => (m, max, ""),
+        match range() {
+            Some(r) if r.min > m => (r.min, r.max, true, ""),
+            Some(r) => (m, r.max, r.given, ""),
             None => return message.to_string(),
         }
     } else if let Some(m) = rest
         .strip_prefix("is out of range: must be at most ")
         .and_then(number)
     {
-        (least(), m, "")
+        below(m, "")
     } else if let Some((a, b)) = rest
         .strip_prefix("is out of range ")
         .and_then(|r| r.split_once("..="))
         .and_then(|(a, b)| Some((number(a)?, number(b)?)))
     {
-        (a, b, "")
+        (a, b, false, "")
     } else if let Some((m, tail)) = rest.strip_prefix("exceeds ").and_then(|r| {
         let digits: String = r.chars().take_while(char::is_ascii_digit).collect();
         let tail = r[digits.len()..].strip_prefix(" ticks")?;
         Some((number(&digits)?, tail))
     }) {
-        (least(), m, tail)
+        below(m, tail)
     } else {
         return message.to_string();
     };
     if min > max {
         return message.to_string();
     }
-    let words = range_words(min, max, v > max);
+    let words = given_words(range_words(min, max, v > max), given);
     match tail {
         "" => format!("{value}{OUT_OF_RANGE}{words}"),
         // The words after the range (what the key scales) keep its unit inside.
@@ -762,30 +923,53 @@ fn leading_number(text: &str) -> Option<u64> {
     text[..end].parse().ok()
 }
 
-/// The scenario's checks with `key` set to `value` ([`key_refusal`]): `Some(Ok(()))`
-/// when they accept it, `Some(Err(message))` when they refuse that key; `None` when
-/// the value does not read as the key's type or the checks refuse another key.
-fn key_checked(table: &toml::Table, key: &str, value: u64) -> Option<Result<(), String>> {
+/// The scenario's checks with `key` set to `value` (an array key to `[value]`), the
+/// rest of the scenario `table` as written ([`Probe`]).
+fn probe(table: &toml::Table, key: &str, value: u64) -> Probe {
     use serde::Deserialize as _;
     let mut t = table.clone();
     let mut parts: Vec<&str> = key.split('.').collect();
-    let last = parts.pop()?;
+    let Some(last) = parts.pop() else {
+        return Probe::NotOfType;
+    };
     let mut at = &mut t;
     for p in parts {
-        at = at
+        let Some(next) = at
             .entry(p)
             .or_insert_with(|| toml::Value::Table(toml::Table::new()))
-            .as_table_mut()?;
+            .as_table_mut()
+        else {
+            return Probe::NotOfType;
+        };
+        at = next;
     }
-    at.insert(
-        last.to_string(),
-        toml::Value::Integer(i64::try_from(value).ok()?),
-    );
-    let s = Scenario::deserialize(toml::Value::Table(t)).ok()?;
+    let Ok(v) = i64::try_from(value) else {
+        return Probe::NotOfType;
+    };
+    // An array's items (`crash_at_ticks = [-7]`): the value as its one item.
+    let value = match at.get(last) {
+        Some(toml::Value::Array(_)) => toml::Value::Array(vec![toml::Value::Integer(v)]),
+        _ => toml::Value::Integer(v),
+    };
+    at.insert(last.to_string(), value);
+    let Ok(s) = Scenario::deserialize(toml::Value::Table(t)) else {
+        return Probe::NotOfType;
+    };
     match s.validate() {
-        Ok(_) => Some(Ok(())),
-        Err(SimError::Config { key: k, message }) if k == key => Some(Err(message)),
-        _ => None,
+        Ok(_) => Probe::Accepted,
+        Err(SimError::Config { key: k, message }) if k == key => Probe::Refused(message),
+        _ => Probe::OtherKey,
+    }
+}
+
+/// The scenario's checks with `key` set to `value` ([`probe`]): `Some(Ok(()))` when
+/// they accept it, `Some(Err(message))` when they refuse that key; `None` when the
+/// value does not read as the key's type or the checks refuse another key.
+fn key_checked(table: &toml::Table, key: &str, value: u64) -> Option<Result<(), String>> {
+    match probe(table, key, value) {
+        Probe::Accepted => Some(Ok(())),
+        Probe::Refused(m) => Some(Err(m)),
+        Probe::NotOfType | Probe::OtherKey => None,
     }
 }
 
@@ -1155,6 +1339,69 @@ pub fn refuse_inert(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A key's range ([`key_range`]) is true of the file as it stands: both ends pass
+    /// the checks and the values just past them do not, whether an end is the key's
+    /// own, its type's, or set by another key (the volume, memory and time bounds, a
+    /// `_min` key, the transactions' events); a key whose values are no interval
+    /// (records per block: 1, 2 or 4 here) gets none.
+    #[test]
+    fn a_keys_range_passes_the_checks_at_its_ends_and_not_past_them() {
+        let base: toml::Table = toml::from_str(
+            "[workload]\nkind = \"generated\"\nrecords = 64\ntransactions = 20\n\
+             arrivals = { mode = \"open\", interarrival_ticks_mean = 300 }\n\
+             [faults]\ncrash_at_ticks = [5]\n",
+        )
+        .unwrap();
+        let (mut own, mut given) = (0, 0);
+        for key in [
+            "workload.records",
+            "workload.transactions",
+            "workload.length_min",
+            "workload.length_max",
+            "workload.arrivals.interarrival_ticks_mean",
+            "device.channels",
+            "device.read_latency_ticks",
+            "limits.events_max",
+            "limits.volume_bytes_max",
+            "backup.request_at_ticks",
+            "faults.crash_at_ticks",
+        ] {
+            let r = key_range(&base, key, None).unwrap_or_else(|| panic!("{key}: no range"));
+            let passes = |v: u64| matches!(probe(&base, key, v), Probe::Accepted);
+            assert!(
+                passes(r.min) && passes(r.max),
+                "{key}: {}..={}",
+                r.min,
+                r.max
+            );
+            assert!(
+                r.min == 0 || !passes(r.min - 1),
+                "{key}: {} passes",
+                r.min - 1
+            );
+            assert!(
+                r.max == i64::MAX as u64 || !passes(r.max + 1),
+                "{key}: {} passes",
+                r.max + 1
+            );
+            if r.given {
+                given += 1;
+            } else {
+                own += 1;
+            }
+        }
+        assert!(
+            own >= 2 && given >= 4,
+            "own ends {own}, set by other keys {given}"
+        );
+        let mut blocks = base.clone();
+        blocks.insert(
+            "geometry".into(),
+            toml::from_str("block_size_bytes = 64").unwrap(),
+        );
+        assert!(key_range(&blocks, "geometry.records_per_block", None).is_none());
+    }
 
     /// No Rust number type's name survives serde's words; a key's unit comes from its
     /// name, and a name that says none adds nothing.
