@@ -559,7 +559,8 @@ fn a_compute_time_past_the_time_limit_is_refused_before_the_run() {
 
 /// A run held past its time limit by a slow archive target says so: the copy was
 /// under way, how far it got, the time the whole copy takes at the target's bytes per
-/// second, and the key that sets them (the rate limit when it is the slower); a run
+/// second and latency, and the keys that set the larger share (the rate limit when it
+/// is the slower; the latency and the extents when round trips dominate); a run
 /// whose archive ends in time says nothing of it. Exit 3, nothing written.
 #[test]
 fn a_run_held_past_the_time_limit_by_the_archive_names_the_archive() {
@@ -599,6 +600,30 @@ fn a_run_held_past_the_time_limit_by_the_archive_names_the_archive() {
         }
         assert!(!out.exists(), "nothing written");
     }
+    // A target whose latency (1 s an extent of 1 block) is its time, not its bytes:
+    // the whole copy is about 256 s (256 blocks, one round trip each), not the 0.0 s
+    // its bytes take, and the keys named are the latency's and the extents'.
+    let f = write(
+        tmp.path(),
+        "lat.toml",
+        "policies = [\"cow\"]\n[archive]\nlatency_ticks = 1000000\nextent_blocks = 1\n\
+         [limits]\ntime_ticks_max = 5000000\n",
+    );
+    let o = owm(&["run", &f, "--out", &s(&out)]);
+    assert_eq!(code(&o), 3, "{}", said(&o));
+    for n in [
+        " blocks read, at 100000000 bytes/s and 1000000 ticks of latency an extent: about \
+         256 s of virtual time for the whole copy, 256 s of it the target's latency); a \
+         target of lower latency (`archive.latency_ticks` or `archive.profile`) or larger \
+         extents (`archive.extent_blocks`: fewer round trips) ends it sooner",
+    ] {
+        assert!(said(&o).contains(n), "lacks `{n}`:\n{}", said(&o));
+    }
+    assert!(
+        !said(&o).contains("a faster archive target"),
+        "{}",
+        said(&o)
+    );
     // A copy bound by VLUN A's reads on a disk (about 584 µs a 64-byte block, 3,392
     // blocks read by the limit), not by its target: the words name the device's keys
     // and the pace so far, not the target's. So at 10 GbE, and at 150,000 and 200,000

@@ -81,7 +81,9 @@ impl World<'_> {
     /// archive target alone can hold a run past any limit), or, when the extents'
     /// reads of VLUN A on the device have taken longer than their sends to the target
     /// (reads and sends overlap: the slower of the two sets the pace), those reads (the
-    /// whole copy's time at the pace so far).
+    /// whole copy's time at the pace so far). Bound by the target, the keys named are
+    /// those of the larger share of its time: its latency, paid once an extent
+    /// (`archive.latency_ticks`, `archive.extent_blocks`), or its bytes per second.
     pub(super) fn archive_under_way(&self) -> String {
         let Some(copy) = &self.archive_copy else {
             return String::new();
@@ -114,21 +116,56 @@ impl World<'_> {
                 seconds(send_s),
             );
         }
+        // The whole copy's time at the sends' pace so far, or (none sent yet) at the
+        // target's: every extent full, each paying the latency once.
+        let latency_s = a.latency_ticks as f64 / 1e6;
+        let (whole_s, extents_whole) = match copy.pipe.extents {
+            0 => {
+                let extents = copy.pipe.total.div_ceil(a.extent_blocks.max(1));
+                (
+                    bytes as f64 / per_s as f64 + extents as f64 * latency_s,
+                    extents as f64,
+                )
+            }
+            sent => (
+                send_s * copy.pipe.total as f64 / read.max(1) as f64,
+                sent as f64 * copy.pipe.total as f64 / read.max(1) as f64,
+            ),
+        };
+        let latency_whole_s = extents_whole * latency_s;
+        let (latency, latency_share) = match a.latency_ticks {
+            0 => (String::new(), String::new()),
+            t => (
+                format!(" and {t} ticks of latency an extent"),
+                format!(
+                    ", {} s of it the target's latency",
+                    seconds(latency_whole_s.min(whole_s))
+                ),
+            ),
+        };
+        let head = format!(
+            ", the archive copy under way ({} of {} read, at {}/s{latency}: about {} s of \
+             virtual time for the whole copy{latency_share})",
+            copy.pipe.next,
+            crate::number_text::counted(copy.pipe.total, "block", "blocks"),
+            crate::number_text::counted(per_s, "byte", "bytes"),
+            seconds(whole_s),
+        );
+        // The larger share names its keys: the round trips, or the bytes.
+        if latency_whole_s * 2.0 > whole_s {
+            return format!(
+                "{head}; a target of lower latency (`archive.latency_ticks` or \
+                 `archive.profile`) or larger extents (`archive.extent_blocks`: fewer round \
+                 trips) ends it sooner"
+            );
+        }
         let keys =
             if a.rate_limit_bytes_per_s > 0 && a.rate_limit_bytes_per_s < a.bandwidth_bytes_per_s {
                 "`archive.rate_limit_bytes_per_s`"
             } else {
                 "`archive.bandwidth_bytes_per_s` or `archive.profile`"
             };
-        format!(
-            ", the archive copy under way ({} of {} read, at {}/s: about {} s of virtual \
-             time for the whole copy, its target's latency aside); a faster archive target \
-             ({keys}) ends it sooner",
-            copy.pipe.next,
-            crate::number_text::counted(copy.pipe.total, "block", "blocks"),
-            crate::number_text::counted(per_s, "byte", "bytes"),
-            seconds(bytes as f64 / per_s as f64)
-        )
+        format!("{head}; a faster archive target ({keys}) ends it sooner")
     }
 
     /// A was declared consistent: start copying it, one extent at a time.

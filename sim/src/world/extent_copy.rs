@@ -36,6 +36,8 @@ pub(crate) struct ExtentCopy {
     /// overlap (two extents in flight), so the larger of the two sums sets the copy's
     /// pace.
     pub send_ticks: Tick,
+    /// The extents sent so far.
+    pub extents: u64,
 }
 
 /// What a copy does after an extent: read the next one, or finish, at a tick.
@@ -57,6 +59,7 @@ impl ExtentCopy {
             target_free_at: from,
             read_ticks: 0,
             send_ticks: 0,
+            extents: 0,
         }
     }
 
@@ -76,6 +79,7 @@ impl ExtentCopy {
             .read_ticks
             .saturating_add(read_done.saturating_sub(read_from));
         self.send_ticks = self.send_ticks.saturating_add(send_ticks);
+        self.extents += 1;
         self.target_free_at = read_done.max(previous_landed).saturating_add(send_ticks);
         self.next = until;
         if until < self.total {
