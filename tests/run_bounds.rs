@@ -611,14 +611,12 @@ fn a_run_held_past_the_time_limit_by_the_archive_names_the_archive() {
     );
     let o = owm(&["run", &f, "--out", &s(&out)]);
     assert_eq!(code(&o), 3, "{}", said(&o));
-    for n in [
-        " blocks read, at 100000000 bytes/s and 1000000 ticks of latency an extent: about \
-         256 s of virtual time for the whole copy, 256 s of it the target's latency); a \
-         target of lower latency (`archive.latency_ticks` or `archive.profile`) or larger \
-         extents (`archive.extent_blocks`: fewer round trips) ends it sooner",
-    ] {
-        assert!(said(&o).contains(n), "lacks `{n}`:\n{}", said(&o));
-    }
+    let n = " blocks read, at 100000000 bytes/s and 1000000 ticks of latency an extent: \
+             about 256 s of virtual time for the whole copy, 256 s of it the target's \
+             latency); a target of lower latency (`archive.latency_ticks` or \
+             `archive.profile`) or larger extents (`archive.extent_blocks`: fewer round \
+             trips) ends it sooner";
+    assert!(said(&o).contains(n), "lacks `{n}`:\n{}", said(&o));
     assert!(
         !said(&o).contains("a faster archive target"),
         "{}",
