@@ -470,7 +470,8 @@ fn faults_line(policy: &str, c: &sim::Costs) -> Option<String> {
 }
 
 /// The lines after the tables about each run in `runs`: faults injected, archive
-/// passes failed and copied again, a backup given up or abandoned ([`lost_backup_lines`]), each violation, claimed or not.
+/// passes failed and copied again, a backup given up or abandoned ([`lost_backup_lines`]),
+/// a backup taken after missed quiesce deadlines, each violation, claimed or not.
 fn print_notes(runs: &[NamedRun], printing: Printing) {
     if let Some((ios, skipped)) = printing.trace_lines.filter(|&(_, skipped)| skipped > 0) {
         say!(
@@ -496,6 +497,13 @@ fn print_notes(runs: &[NamedRun], printing: Printing) {
         }
         for line in lost_backup_lines(&run.name, &run.result) {
             say!("{line}");
+        }
+        if let Some(why) = crate::verdict::retried_why(&run.result) {
+            say!(
+                "backup under {}: {why}: req→A ok counts the attempts that missed it and \
+                 their back-offs (quiesce_timeouts, quiesce_attempts in summary.csv)",
+                run.name
+            );
         }
         if let Some(line) = data_area_full_line(&run.name, &run.result) {
             say!("{line}");

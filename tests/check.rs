@@ -834,6 +834,7 @@ fn check_writes_junit_and_json_verdicts_per_property() {
         states: States,
         backups_lost: Vec<String>,
         backup_cycles_lost: u64,
+        backups_retried: Vec<String>,
         verdict: String,
     }
     #[derive(serde::Deserialize, serde::Serialize, PartialEq, Debug)]

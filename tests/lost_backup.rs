@@ -1104,3 +1104,89 @@ fn the_given_up_line_counts_the_given_up_cycles_waits_only() {
     );
     assert!(stdout(&o).contains(&want), "{want}: {}", stdout(&o));
 }
+
+/// A quiesce backup that missed its deadline and then took on a retry says so, as a
+/// lost one does: a line on stdout with the misses, and the JSON's `backups_retried`
+/// (its copy is whole and judged: nothing is not-claimed, nothing lost). A sweep's
+/// JSON lists the grid points so, and a merge of its shards the same. On a seed where
+/// the first attempt holds, nothing is said (checked: the premise).
+#[test]
+fn a_backup_taken_after_missed_quiesce_deadlines_is_said_with_its_misses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = "policies = [\"none\", \"quiesce\"]\n[backup]\nquiesce_deadline_ticks = 20\n\
+        quiesce_retries_max = 3\nquiesce_retry_backoff_ticks = 200\n";
+    let VerdictRun { o, out, json, .. } = run_with_verdict_files(tmp.path(), "r.toml", text);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let q = &summary_rows(&out)["quiesce"];
+    let misses = num(q, "quiesce_timeouts") as u64;
+    assert!(
+        misses > 0 && q["backup_given_up"] == "0",
+        "the premise: {q:?}"
+    );
+    assert_eq!(num(q, "quiesce_attempts") as u64, misses + 1, "{q:?}");
+    let why = format!("quiesce deadline missed {misses} times before the backup took");
+    assert!(
+        stdout(&o).contains(&format!("backup under quiesce: {why}: req→A ok counts")),
+        "{}",
+        stdout(&o)
+    );
+    let v = read_json(&json);
+    assert_eq!(
+        v["backups_retried"],
+        serde_json::json!([format!("quiesce: {why}")])
+    );
+    assert_eq!(v["backups_lost"], serde_json::json!([]));
+    // A generous deadline: the first attempt holds, nothing is said.
+    let calm = text.replace(
+        "quiesce_deadline_ticks = 20",
+        "quiesce_deadline_ticks = 100000",
+    );
+    let VerdictRun { o, json, .. } = run_with_verdict_files(tmp.path(), "c.toml", &calm);
+    assert!(
+        !stdout(&o).contains("before the backup took"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(read_json(&json)["backups_retried"], serde_json::json!([]));
+    // A sweep over the deadline, whole and in two shards merged: the same list.
+    let sweep = "policies = [\"quiesce\"]\nseeds = \"1..=2\"\n\
+        metrics = [\"response_ticks_mean\"]\nx = \"backup.quiesce_deadline_ticks\"\n\
+        [[axis]]\nkey = \"backup.quiesce_deadline_ticks\"\nvalues = [20, 100000]\n\
+        [scenario.backup]\nquiesce_retries_max = 3\nquiesce_retry_backoff_ticks = 200\n";
+    let f = write(tmp.path(), "sw.toml", sweep);
+    let whole = tmp.path().join("whole.json");
+    let o = owm(&[
+        "sweep",
+        &f,
+        "--out",
+        &s(&tmp.path().join("w")),
+        "--json",
+        &s(&whole),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let listed = read_json(&whole)["backups_retried"].clone();
+    let points = listed.as_array().unwrap();
+    assert_eq!(points.len(), 2, "the two seeds at deadline 20: {listed}");
+    assert!(
+        points
+            .iter()
+            .all(|p| p.as_str().unwrap().contains("before the backup took")),
+        "{listed}"
+    );
+    let mut shards = Vec::new();
+    for k in 1..=2 {
+        let d = tmp.path().join(format!("s{k}"));
+        let o = owm(&["sweep", &f, "--shard", &format!("{k}/2"), "--out", &s(&d)]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        shards.push(s(&d));
+    }
+    let merged = tmp.path().join("merged.json");
+    let mut args = vec!["merge"];
+    args.extend(shards.iter().map(String::as_str));
+    let m = s(&tmp.path().join("m"));
+    let mj = s(&merged);
+    args.extend(["--out", &m, "--json", &mj]);
+    let o = owm(&args);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(read_json(&merged)["backups_retried"], listed);
+}

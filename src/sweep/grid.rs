@@ -144,6 +144,10 @@ pub struct Point {
     pub backups_lost: Vec<String>,
     #[serde(default)]
     pub backup_cycles_lost: u64,
+    /// The point's backup taken after missed quiesce deadlines, if any
+    /// (`Report::backups_retried`).
+    #[serde(default)]
+    pub backups_retried: Vec<String>,
 }
 
 /// Each of the grid points `indices`' memory estimate (bytes) with its index: its own
@@ -745,6 +749,7 @@ fn run_point(path: &Path, sw: &Sweep, index: usize, room: Option<u64>) -> Option
         messages,
         backups_lost: report.backups_lost,
         backup_cycles_lost: report.backup_cycles_lost,
+        backups_retried: report.backups_retried,
     })
 }
 

@@ -286,6 +286,7 @@ fn sweep_checked(
                 messages: point.messages,
                 backups_lost: point.backups_lost,
                 backup_cycles_lost: point.backup_cycles_lost,
+                backups_retried: point.backups_retried,
             }
             .hand_over(&mut report);
         }
@@ -332,6 +333,7 @@ fn sweep_checked(
             messages: point.messages,
             backups_lost: point.backups_lost,
             backup_cycles_lost: point.backup_cycles_lost,
+            backups_retried: point.backups_retried,
         };
         if shard.is_some() {
             v.replay(&mut report);
@@ -636,6 +638,9 @@ struct PointVerdicts {
     messages: Vec<String>,
     backups_lost: Vec<String>,
     backup_cycles_lost: u64,
+    /// Absent in a shard of an owm that kept none: none.
+    #[serde(default)]
+    backups_retried: Vec<String>,
 }
 
 impl PointVerdicts {
@@ -650,6 +655,9 @@ impl PointVerdicts {
             .backups_lost
             .extend(self.backups_lost.iter().cloned());
         report.backup_cycles_lost += self.backup_cycles_lost;
+        report
+            .backups_retried
+            .extend(self.backups_retried.iter().cloned());
     }
 
     /// Prints the point's lines (its violations, its failure) and, when there are any,
@@ -676,6 +684,7 @@ impl PointVerdicts {
         }
         report.backups_lost.extend(self.backups_lost);
         report.backup_cycles_lost += self.backup_cycles_lost;
+        report.backups_retried.extend(self.backups_retried);
     }
 }
 

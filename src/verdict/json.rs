@@ -79,6 +79,7 @@ mod tests {
         assert_eq!(v["verdict"], "violated", "{text}");
         assert_eq!(v["backups_lost"], serde_json::json!([]), "{text}");
         assert_eq!(v["backup_cycles_lost"], 0, "{text}");
+        assert_eq!(v["backups_retried"], serde_json::json!([]), "{text}");
         assert!(text.contains("\"shortest\": false"), "{text}");
     }
 

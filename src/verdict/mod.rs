@@ -513,6 +513,9 @@ pub fn of_run(report: &mut Report, suite: &str, r: &sim::RunResult) {
             .push(format!("{suite}: {}", lost.join("; ")));
         report.backup_cycles_lost += r.backup_cycles_lost();
     }
+    if let Some(why) = retried_why(r) {
+        report.backups_retried.push(format!("{suite}: {why}"));
+    }
     let by_cycle = r.reasons_by_cycle();
     for j in r.judgements() {
         let why = j.reason();
@@ -610,6 +613,47 @@ pub fn lost_why(r: &sim::RunResult, lost: sim::LostBackup) -> String {
 
 /// The quiesce deadlines missed by the cycles given up (every cycle's milestones, or
 /// the one backup's).
+/// The backups of a run that took only after missing their quiesce deadline (a cycle
+/// not given up whose attempts timed out before one held), in words: `quiesce
+/// deadline missed 3 times before the backup took`; of a schedule, per cycle:
+/// `quiesce deadline missed before the backup took in 2 cycles (cycle 3: 1 time,
+/// cycle 5: 2 times)`. `None` when every backup took at its first attempt or was
+/// lost.
+pub fn retried_why(r: &sim::RunResult) -> Option<String> {
+    let times = |n: usize| format!("{n} time{}", if n == 1 { "" } else { "s" });
+    let taken = |m: &sim::Marks| m.given_up.is_none() && !m.not_begun;
+    // A run of one backup: its misses alone.
+    if r.cycles.len() <= 1 {
+        let m = r.cycle_marks().next()?;
+        return (taken(m) && !m.quiesce_timeouts.is_empty()).then(|| {
+            format!(
+                "quiesce deadline missed {} before the backup took",
+                times(m.quiesce_timeouts.len())
+            )
+        });
+    }
+    let retried: Vec<String> = r
+        .cycles
+        .iter()
+        .filter(|c| taken(&c.marks) && !c.marks.quiesce_timeouts.is_empty())
+        .map(|c| {
+            format!(
+                "cycle {}: {}",
+                c.cycle,
+                times(c.marks.quiesce_timeouts.len())
+            )
+        })
+        .collect();
+    match retried.len() {
+        0 => None,
+        n => Some(format!(
+            "quiesce deadline missed before the backup took in {} ({})",
+            sim::number_text::counted(n as u64, "cycle", "cycles"),
+            retried.join(", ")
+        )),
+    }
+}
+
 fn lost_quiesce_timeouts(r: &sim::RunResult) -> u64 {
     r.cycle_marks()
         .filter(|m| m.given_up.is_some())
@@ -831,6 +875,13 @@ pub struct Report {
     /// `backups_lost.len()`.
     #[serde(default)]
     pub backup_cycles_lost: u64,
+    /// `run`, `sweep`, `merge`: the suites whose backup took only after missing its
+    /// quiesce deadline, each with the misses ([`retried_why`]: `quiesce: quiesce
+    /// deadline missed 3 times before the backup took`); always present (empty when
+    /// none). The copy is whole and judged; its request → A consistent counts the
+    /// retries.
+    #[serde(default)]
+    pub backups_retried: Vec<String>,
     /// `sweep`, `merge`: per grid point's suite (`point 3 (…, cow, seed 1)`), the
     /// command that runs that point alone (`owm sweep /abs/sw.toml --shard 4/12 --out
     /// point-3`: the shard of as many slices as points that holds it only). Empty for
@@ -918,6 +969,7 @@ impl Report {
             walks: None,
             backups_lost: Vec::new(),
             backup_cycles_lost: 0,
+            backups_retried: Vec::new(),
             suite_reproduce: Default::default(),
             merged: None,
         }
