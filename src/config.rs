@@ -429,6 +429,19 @@ pub fn toml_words(message: &str) -> String {
     if let Some(words) = out_of_range_words(message) {
         return words;
     }
+    // The table form of a named choice (`[device.profile]` holding `hdd-7200 = {}`)
+    // with no name or several: serde counts elements.
+    if let Some(found) = message.strip_prefix("wanted exactly 1 element, ") {
+        let found = match found {
+            "more than 1 element" => "it holds more than one",
+            "found 0 elements" => "it holds none",
+            other => other,
+        };
+        return format!(
+            "the table form of a choice holds exactly one key, the name chosen \
+             (`NAME = {{}}`); {found}"
+        );
+    }
     let mut out = message
         .replace("a sequence", "an array")
         .replace("a map", "a table")

@@ -257,6 +257,19 @@ fn bad_sweep_files_name_file_line_and_key() {
         fails_with(&o, &[&format!("{f}:1: key `title`: {words}")]);
         assert!(!std::path::Path::new(&out).exists());
     }
+    // A run file's `name` (and a sweep's scenario's) is printed in every row: empty or
+    // blank is refused as an empty title is.
+    for name in ["\"\"", "\"   \""] {
+        let (_t, rf, o) = run_file(&format!("policies = [\"cow\"]\nname = {name}\n"));
+        assert_eq!(code(&o), 2, "{}", stderr(&o));
+        fails_with(
+            &o,
+            &[&format!(
+                "{rf}:2: key `name`: is empty: the name is printed in every row of \
+                 summary.csv"
+            )],
+        );
+    }
     let f = write(tmp.path(), "c.toml", &format!("{base}colour = 3\n"));
     fails_with(
         &owm(&["sweep", &f]),

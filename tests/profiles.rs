@@ -110,3 +110,34 @@ fn the_table_form_of_a_device_profile_is_the_same_profile() {
     assert_eq!(summaries[0], summaries[1], "the table form is the profile");
     assert_ne!(summaries[0], summaries[2], "the profile changes the run");
 }
+
+/// A profile's table form holding two names, or none, is refused at its table's line
+/// in the file's words (the table form holds exactly one key, the name), never serde's
+/// count of "elements"; for a device's and an archive target's profile alike (exit 2).
+#[test]
+fn a_profiles_table_form_naming_two_or_none_is_refused_in_the_files_words() {
+    for (table, body, found) in [
+        (
+            "device",
+            "hdd-7200 = {}\nsata-ssd = {}\n",
+            "it holds more than one",
+        ),
+        ("device", "", "it holds none"),
+        (
+            "archive",
+            "1gbe = {}\n10gbe = {}\n",
+            "it holds more than one",
+        ),
+    ] {
+        let (_t, f, o) = run_file(&format!("policies = [\"cow\"]\n[{table}.profile]\n{body}"));
+        assert_eq!(code(&o), 2, "{}", stderr(&o));
+        fails_with(
+            &o,
+            &[&format!(
+                "{f}:2: key `{table}.profile`: the table form of a choice holds exactly one \
+                 key, the name chosen (`NAME = {{}}`); {found}"
+            )],
+        );
+        assert!(!stderr(&o).contains("element"), "{}", stderr(&o));
+    }
+}

@@ -314,6 +314,9 @@ pub const NAME_BYTES_MAX: usize = 256;
 /// [`PrintedNameFault::remedy`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PrintedNameFault {
+    /// No character but white space (or none): a blank scenario column, an untitled
+    /// table.
+    Empty,
     /// The first control character, at its byte offset.
     Control { at_byte: usize, character: char },
     /// The name's length in bytes, over [`NAME_BYTES_MAX`].
@@ -323,6 +326,9 @@ pub enum PrintedNameFault {
 impl PrintedNameFault {
     /// The fault of `name`, if it has one (a control character first).
     pub fn of(name: &str) -> Option<Self> {
+        if name.trim().is_empty() {
+            return Some(Self::Empty);
+        }
         if let Some((at_byte, character)) = name.char_indices().find(|(_, c)| c.is_control()) {
             return Some(Self::Control { at_byte, character });
         }
@@ -332,6 +338,7 @@ impl PrintedNameFault {
     /// What to give instead.
     pub fn remedy(&self) -> &'static str {
         match self {
+            Self::Empty => "give one, or leave it out to be named by the file's stem",
             Self::Control { .. } => "give printable characters",
             Self::Long { .. } => "give a shorter one",
         }
@@ -341,6 +348,7 @@ impl PrintedNameFault {
 impl std::fmt::Display for PrintedNameFault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match *self {
+            Self::Empty => write!(f, "is empty"),
             Self::Control { at_byte, character } => write!(
                 f,
                 "holds the control character U+{:04X} at byte {at_byte}",

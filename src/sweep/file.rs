@@ -673,14 +673,6 @@ fn default_workload_kind(base: &mut toml::Table, axes: &[AxisSpec]) {
     }
 }
 
-/// An error about the grid points where axis `key` takes value `v`, at the line of that
-/// value in the axis's `values` (the `values` line when the array is on one line), key
-/// `key`, the message starting "with value V:". An error about the key itself (an
-/// `unknown field`, whatever the value) is at the axis's `key = ...` line, names the
-/// axis by its key path (`axis.1.key`, entries counted from 0 as in every key path)
-/// and no value, and says it as a run file's unknown key
-/// does ([`crate::config::unknown_field_words`]: the closest known key first, "did you
-/// mean" when it is close).
 /// Why a sweep's `title` is refused, if it is: empty (every plot title would start
 /// with `: `), or refused as a scenario's name is ([`sim::PrintedNameFault`]): it
 /// starts every plot title, as a name does.
@@ -746,6 +738,14 @@ fn refused_points(axes: &[AxisSpec], at: &[Vec<toml::Value>]) -> String {
     format!(" (at the grid points with {})", set.join(", "))
 }
 
+/// An error about the grid points where axis `key` takes value `v`, at the line of that
+/// value in the axis's `values` (the `values` line when the array is on one line), key
+/// `key`, the message starting "with value V:". An error about the key itself (an
+/// `unknown field`, whatever the value) is at the axis's `key = ...` line, names the
+/// axis by its key path (`axis.1.key`, entries counted from 0 as in every key path)
+/// and no value, and says it as a run file's unknown key
+/// does ([`crate::config::unknown_field_words`]: the closest known key first, "did you
+/// mean" when it is close).
 pub(super) fn axis_error(
     path: &Path,
     src: &str,
