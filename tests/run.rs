@@ -727,3 +727,41 @@ fn a_failed_runs_reproduce_is_the_command_as_given() {
         );
     }
 }
+
+/// A run whose `none` is past saturation says so under the tables, with what shows it:
+/// at one transaction every 20 ticks the generated load's run drains for longer after
+/// its last arrival than its arrivals took (scenarios/README.md, "Past saturation");
+/// at the default 200 ticks, and on a closed loop at any pace, nothing is said.
+#[test]
+fn a_run_past_saturation_says_so() {
+    let said = |arrivals: &str| {
+        let (_t, _f, o) = run_file(&format!(
+            "policies = [\"none\", \"cow\"]\n[workload]\nkind = \"generated\"\n\
+             arrivals = {arrivals}\n"
+        ));
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        stdout(&o)
+    };
+    let text = said("{ mode = \"open\", interarrival_ticks_mean = 20 }");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("past saturation under none: "))
+        .unwrap_or_else(|| panic!("no saturation line:\n{text}"));
+    // The drain and the span it names are the run's: the drain longer.
+    let number_before = |words: &str| -> u64 {
+        let head = &line[..line.find(words).unwrap_or_else(|| panic!("{line}"))];
+        head.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    let drain = number_before(" ticks after the last arrival");
+    let span = number_before(" ticks the arrivals took");
+    assert!(drain > span && span > 0, "{line}");
+    assert!(line.contains("a comparison between policies misleads"), "{line}");
+    assert!(!text.contains("past saturation under cow"), "only none is judged");
+    for calm in [
+        "{ mode = \"open\", interarrival_ticks_mean = 200 }",
+        "{ mode = \"closed\", clients = 64, think_ticks_mean = 0 }",
+    ] {
+        let text = said(calm);
+        assert!(!text.contains("past saturation"), "{calm}: {text}");
+    }
+}
