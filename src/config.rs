@@ -792,15 +792,12 @@ fn key_range_by(table: &toml::Table, key: &str, type_max: u64, own: bool) -> Opt
             .and_then(|(_, rest)| leading_number(rest)),
         Probe::NotOfType | Probe::OtherKey => None,
     };
-    let (max, max_given) = match stated.filter(|&n| n >= anchor && accepted(n)) {
+    // The end named holds when it passes and the next value does not.
+    let holds = |n: u64| n >= anchor && accepted(n) && (n == type_max || !accepted(n + 1));
+    let (max, max_given) = match stated.filter(|&n| holds(n)) {
         Some(n) => (n, false),
-        None => {
-            let hi = stated.map_or(type_max, |n| n.saturating_add(1).min(type_max));
-            match accepted(hi) {
-                true => (hi, false),
-                false => (largest_below(anchor, hi), true),
-            }
-        }
+        None if accepted(type_max) => (type_max, false),
+        None => (largest_below(anchor, type_max), true),
     };
     let interval = [
         min.saturating_add(1),

@@ -755,8 +755,14 @@ fn a_run_past_saturation_says_so() {
     let drain = number_before(" ticks after the last arrival");
     let span = number_before(" ticks the arrivals took");
     assert!(drain > span && span > 0, "{line}");
-    assert!(line.contains("a comparison between policies misleads"), "{line}");
-    assert!(!text.contains("past saturation under cow"), "only none is judged");
+    assert!(
+        line.contains("a comparison between policies misleads"),
+        "{line}"
+    );
+    assert!(
+        !text.contains("past saturation under cow"),
+        "only none is judged"
+    );
     for calm in [
         "{ mode = \"open\", interarrival_ticks_mean = 200 }",
         "{ mode = \"closed\", clients = 64, think_ticks_mean = 0 }",
