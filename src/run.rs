@@ -511,9 +511,6 @@ fn print_notes(runs: &[NamedRun], printing: Printing) {
         if let Some(line) = window_bound_line(run, printing.setup_window_ticks) {
             say!("{line}");
         }
-        if let Some(line) = saturation_line(run, printing.closed) {
-            say!("{line}");
-        }
         let none = runs.iter().find(|r| r.result.policy == sim::Policy::None);
         if let Some(line) =
             none.and_then(|none| below_none_line(run, &none.result, printing.closed))
@@ -907,62 +904,6 @@ fn below_none_line(run: &NamedRun, none: &sim::RunResult, closed: bool) -> Optio
          compare policies over many seeds, paired: `owm sweep` with `baseline = \"none\"`",
         run.name,
         below.join(", ")
-    ))
-}
-
-/// The most the mean response of `none`'s last quarter of arrivals may be of its first
-/// quarter's before the run is said to be past saturation ([`saturation_line`]):
-/// below saturation the two are alike (the first quarter starts on an empty queue);
-/// past it the queue, and the response, grow all run.
-const SATURATION_GROWTH_MAX: u128 = 4;
-
-/// The fewest committed transactions of `none` [`saturation_line`] judges on.
-const SATURATION_COMMITTED_MIN: usize = 100;
-
-/// The line `owm run` prints when `none` ran past saturation (`run` is `none`,
-/// arrivals open, at least [`SATURATION_COMMITTED_MIN`] committed;
-/// [`sim::ResponseGrowth`]): the mean response of the last quarter of arrivals more
-/// than [`SATURATION_GROWTH_MAX`] times the first quarter's (the queue grew all run),
-/// or the drain after the last arrival longer than the span of the arrivals (a burst
-/// the device took longer to serve than it took to arrive). Response times then grow
-/// with the run's length and a comparison between policies misleads
-/// (scenarios/README.md, "Past saturation"). `None` otherwise, and for a closed loop
-/// (its clients wait for their answers: no queue grows without bound).
-fn saturation_line(run: &NamedRun, closed: bool) -> Option<String> {
-    let r = &run.result;
-    if r.policy != sim::Policy::None || closed {
-        return None;
-    }
-    let g = r.response_growth?;
-    if g.quarter * 4 < SATURATION_COMMITTED_MIN {
-        return None;
-    }
-    let (first, last) = (g.first_quarter_ticks_sum, g.last_quarter_ticks_sum);
-    let mean = |total: u128| total as f64 / g.quarter as f64;
-    let span = g.arrival_last_ticks - g.arrival_first_ticks;
-    let drain = g.end_last_ticks.saturating_sub(g.arrival_last_ticks);
-    // Sums over equal counts: their ratio is the means'.
-    let why = if last > first.saturating_mul(SATURATION_GROWTH_MAX) {
-        format!(
-            "the response grew all run (the last quarter of the transactions by arrival took \
-             {:.0} ticks on average, the first {:.0})",
-            mean(last),
-            mean(first),
-        )
-    } else if drain > span {
-        format!(
-            "the last transaction ended {drain} ticks after the last arrival, longer than the \
-             {span} ticks the arrivals took"
-        )
-    } else {
-        return None;
-    };
-    Some(format!(
-        "past saturation under {}: {why}: the load arrives faster than the device and the \
-         locks serve it, so its response times grow with the run's length and a comparison \
-         between policies misleads (scenarios/README.md, \"Past saturation\"); slow the \
-         arrivals or give the device more channels",
-        run.name,
     ))
 }
 

@@ -436,7 +436,6 @@ pub fn cycle_view(r: &RunResult, c: &CycleResult) -> RunResult {
         last_txn_ticks: r.last_txn_ticks,
         sum_conserved: r.sum_conserved,
         committed_by_arrival: Vec::new(),
-        response_growth: None,
     }
 }
 

@@ -76,54 +76,6 @@ pub struct RunResult {
     /// the response `none` had over the same span. 16 bytes a committed transaction.
     #[serde(skip)]
     pub committed_by_arrival: Vec<(Tick, Tick)>,
-    /// Under policy `none` only, with at least 4 committed: how its response grew
-    /// over the run ([`ResponseGrowth`]). Kept apart from `committed_by_arrival`, which
-    /// pairing with another policy's window takes.
-    #[serde(skip)]
-    pub response_growth: Option<ResponseGrowth>,
-}
-
-/// How the response of the committed transactions grew over a run: the summed
-/// response, in ticks, of the first and of the last quarter of them by arrival, and
-/// when they arrived and ended. A queue that grows all run shows as the last sum far
-/// above the first; a burst the device cannot serve as the drain after the last
-/// arrival longer than the arrivals' span (past saturation either way).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ResponseGrowth {
-    pub first_quarter_ticks_sum: u128,
-    pub last_quarter_ticks_sum: u128,
-    /// Transactions in each quarter.
-    pub quarter: usize,
-    pub arrival_first_ticks: Tick,
-    pub arrival_last_ticks: Tick,
-    /// The last commit.
-    pub end_last_ticks: Tick,
-}
-
-impl ResponseGrowth {
-    /// The growth over `by_arrival` (`(first arrival, response)` of each committed
-    /// transaction, any order); `None` under 4.
-    pub fn of(by_arrival: &[(Tick, Tick)]) -> Option<Self> {
-        let quarter = by_arrival.len() / 4;
-        if quarter == 0 {
-            return None;
-        }
-        let mut sorted = by_arrival.to_vec();
-        sorted.sort_unstable();
-        let sum = |xs: &[(Tick, Tick)]| xs.iter().map(|x| u128::from(x.1)).sum::<u128>();
-        Some(ResponseGrowth {
-            first_quarter_ticks_sum: sum(&sorted[..quarter]),
-            last_quarter_ticks_sum: sum(&sorted[sorted.len() - quarter..]),
-            quarter,
-            arrival_first_ticks: sorted[0].0,
-            arrival_last_ticks: sorted[sorted.len() - 1].0,
-            end_last_ticks: sorted
-                .iter()
-                .map(|x| x.0.saturating_add(x.1))
-                .max()
-                .unwrap_or(0),
-        })
-    }
 }
 
 /// Milestones of the backup, in ticks; `None` when it did not happen.

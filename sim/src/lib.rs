@@ -64,8 +64,8 @@ mod world;
 pub use archive::ArchiveConfig;
 pub use clock::{Tick, TICK_US};
 pub use cost::{
-    Costs, CrashMark, CycleResult, DelayStats, Marks, Outcome, ResponseGrowth, RunResult, Samples,
-    TimelineSink, TxnTimeline, Wait, WaitKind,
+    Costs, CrashMark, CycleResult, DelayStats, Marks, Outcome, RunResult, Samples, TimelineSink,
+    TxnTimeline, Wait, WaitKind,
 };
 pub use device_model::DeviceModelConfig;
 pub use error::SimError;
@@ -283,7 +283,6 @@ fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> Run
         coverage: Default::default(),
         last_txn_ticks: w.last_txn_ticks(),
         sum_conserved: w.scenario.workload.conserves_sum(),
-        response_growth: crate::cost::ResponseGrowth::of(&w.tally.by_arrival),
         committed_by_arrival: std::mem::take(&mut w.tally.by_arrival),
     }
 }
