@@ -550,14 +550,13 @@ pub fn with_unit(message: &str, key: &str) -> String {
     // A range refusal: the unit after the range's largest value
     // (`(1 to 65536 channels)`), once.
     if let (Some(_), Some(unit)) = (range_refused(message), unit_of(key)) {
-        // The range's end: " to DIGITS)" or " to DIGITS," (what sets it follows), the
-        // first.
+        // The range's end: " to DIGITS)", the first (words the key scales may follow).
         let end = message.match_indices(" to ").find_map(|(at, to)| {
             let digits = message[at + to.len()..]
                 .find(|c: char| !c.is_ascii_digit())
                 .filter(|&n| n > 0)?;
             let close = at + to.len() + digits;
-            message[close..].starts_with([')', ',']).then_some(close)
+            message[close..].starts_with(')').then_some(close)
         });
         return match end {
             Some(close) => format!("{} {unit}{}", &message[..close], &message[close..]),
@@ -722,11 +721,6 @@ fn key_range(table: &toml::Table, key: &str, type_max: Option<u64>) -> Option<Ke
         .into_iter()
         .find(|&p| !matches!(probe(table, key, p), Probe::NotOfType))?,
     };
-    key_range_by(table, key, type_max)
-}
-
-/// [`key_range`] of a key of type maximum `type_max`.
-fn key_range_by(table: &toml::Table, key: &str, type_max: u64) -> Option<KeyRange> {
     let accepted = |v: u64| v <= type_max && matches!(probe(table, key, v), Probe::Accepted);
     let said_least = key_refusal(table, key, 0)
         .and_then(|m| leading_number(m.split_once("must be at least ")?.1));
