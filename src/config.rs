@@ -787,7 +787,8 @@ pub fn with_own_range(message: &str, table: &toml::Table, key: &str) -> String {
     let Some((value, rest)) = message.split_once(' ') else {
         return message.to_string();
     };
-    let Some(v) = number(value) else {
+    // A signed key's value below its least (`amount_max = -5`) is said as written.
+    let Ok(v) = value.parse::<i128>() else {
         return message.to_string();
     };
     // The key's range: its own check's end as the message gives it, the other end
@@ -829,7 +830,7 @@ pub fn with_own_range(message: &str, table: &toml::Table, key: &str) -> String {
     };
     let words = match min {
         Some(min) if min > max => return message.to_string(),
-        Some(min) => range_words(min, max, v > max),
+        Some(min) => range_words(min, max, v > i128::from(max)),
         None => format!("must be at most {max}"),
     };
     match tail {

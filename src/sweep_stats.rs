@@ -473,10 +473,42 @@ pub fn rows(
 /// The most seeds the note on seeds left out of the pairing names one by one.
 const SEEDS_NAMED_MAX: usize = 6;
 
+/// A policy's runs left out of the pairing with the baseline ([`aborted_pairs_note`]).
+struct LeftOut<'a> {
+    policy: &'a str,
+    /// Runs (a seed at a grid point) left out.
+    runs: usize,
+    /// Grid points with any.
+    points: usize,
+    /// The seeds of those runs, each once.
+    seeds: Vec<String>,
+}
+
+impl LeftOut<'_> {
+    /// `cow 3 runs at 2 grid points, of seeds 1, 8`: the seeds in ascending order,
+    /// named when few enough to read, else counted.
+    fn words(&mut self) -> String {
+        self.seeds
+            .sort_by_key(|s| (s.parse::<u64>().unwrap_or(u64::MAX), s.clone()));
+        let of = match self.seeds.len() {
+            1 => format!("seed {}", self.seeds[0]),
+            n if n <= SEEDS_NAMED_MAX => format!("seeds {}", self.seeds.join(", ")),
+            n => format!("{n} seeds"),
+        };
+        format!(
+            "{} {} at {}, of {of}",
+            self.policy,
+            sim::number_text::counted(self.runs as u64, "run", "runs"),
+            sim::number_text::counted(self.points as u64, "grid point", "grid points")
+        )
+    }
+}
+
 /// The line `owm sweep` and `owm merge` print when a paired difference of a response
 /// time left seeds out because the policy and the baseline committed a different
-/// number of transactions on them ([`comparable`]): per policy, the seeds left out
-/// over the grid points, and the metrics that left any out (one the baseline never has
+/// number of transactions on them ([`comparable`]): per policy, the runs (a seed at a
+/// grid point) left out, the grid points and the seeds they are of, and the metrics
+/// that left any out (one the baseline never has
 /// a value of is not named); `None` when no seed was left out (or there is no
 /// baseline).
 pub fn aborted_pairs_note(
@@ -511,9 +543,7 @@ pub fn aborted_pairs_note(
     // sides have a value of it there and the committed counts differ: a metric the
     // baseline never has (a window's, against `none`) leaves nothing out.
     let mut listed: Vec<&str> = Vec::new();
-    // Per policy: seeds left out over the grid points, grid points with any, and the
-    // seeds' names (each once, in the order met).
-    let mut by_policy: Vec<(&str, usize, usize, Vec<String>)> = Vec::new();
+    let mut by_policy: Vec<LeftOut<'_>> = Vec::new();
     for g in groups.iter().filter(|g| g.key[axes] != b) {
         let Some(base) = bases.get(&g.key[..axes]) else {
             continue;
@@ -539,19 +569,24 @@ pub fn aborted_pairs_note(
             continue;
         }
         let policy = g.key[axes];
-        let i = match by_policy.iter().position(|p| p.0 == policy) {
+        let i = match by_policy.iter().position(|p| p.policy == policy) {
             Some(i) => i,
             None => {
-                by_policy.push((policy, 0, 0, Vec::new()));
+                by_policy.push(LeftOut {
+                    policy,
+                    runs: 0,
+                    points: 0,
+                    seeds: Vec::new(),
+                });
                 by_policy.len() - 1
             }
         };
         let p = &mut by_policy[i];
-        p.1 += out.len();
-        p.2 += 1;
+        p.runs += out.len();
+        p.points += 1;
         for seed in out {
-            if !p.3.contains(&seed) {
-                p.3.push(seed);
+            if !p.seeds.contains(&seed) {
+                p.seeds.push(seed);
             }
         }
     }
@@ -560,26 +595,7 @@ pub fn aborted_pairs_note(
     if by_policy.is_empty() {
         return None;
     }
-    let parts: Vec<String> = by_policy
-        .iter()
-        .map(|(p, seeds, points, names)| {
-            // The seeds by name, when few enough to read.
-            let which = if names.len() <= SEEDS_NAMED_MAX {
-                format!(
-                    ": {} {}",
-                    if names.len() == 1 { "seed" } else { "seeds" },
-                    names.join(", ")
-                )
-            } else {
-                String::new()
-            };
-            format!(
-                "{p} {} at {}{which}",
-                sim::number_text::counted(*seeds as u64, "seed", "seeds"),
-                sim::number_text::counted(*points as u64, "grid point", "grid points")
-            )
-        })
-        .collect();
+    let parts: Vec<String> = by_policy.iter_mut().map(LeftOut::words).collect();
     Some(format!(
         "stats.csv and the --vs-{b} plots: {} not paired with {b} ({}): the policy \
          committed a different number of transactions than {b} there ({COMMITTED}; \

@@ -1049,8 +1049,10 @@ fn a_workload_without_kind_is_fig3() {
 
 /// A record's value never wraps: an initial value or balance that the run's
 /// transactions could take past an `i64` is refused at its key (exit 2), one that
-/// stays within it to the last unit runs and is judged (bank-conserved held), and an
-/// amount that alone could pass it is refused at `workload.amount_max`.
+/// stays within it to the last unit runs and is judged (bank-conserved held), an
+/// amount that alone could pass it is refused at `workload.amount_max` with the largest
+/// that runs beside the balance as written (the next refused), and a count that alone
+/// could pass it at `workload.transactions`; a negative amount is said as written.
 #[test]
 fn a_value_the_transactions_could_take_past_an_i64_is_refused_at_its_key() {
     let max = i64::MAX;
@@ -1086,6 +1088,74 @@ fn a_value_the_transactions_could_take_past_an_i64_is_refused_at_its_key() {
         &o,
         &[&format!(
             "{f}:6: key `workload.amount_max`: {max} is out of range"
+        )],
+    );
+    // The largest amount said is the largest that runs with the balance as written,
+    // and the one past it is refused.
+    let balance = 1000;
+    let said = (max - balance) / 10;
+    let (_t, f, o) = run_file(&bank(balance, max));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[&format!(
+            "{f}:6: key `workload.amount_max`: {max} is out of range: 10 transfers of up to \
+             {max} from workload.initial_balance = {balance} could leave a record's value \
+             outside -{max} to {max}: must be at most {said}"
+        )],
+    );
+    let (_t, _f, o) = run_file(&bank(balance, said));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let (_t, _f, o) = run_file(&bank(balance, said + 1));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    // No amount fits beside a balance this near the end, and the transfers alone pass
+    // an `i64`: both keys are said.
+    let (_t, f, o) = run_file(&bank(max - 5, max / 5));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[&format!(
+            "{f}:6: key `workload.amount_max`: {} is out of range: 10 transfers of up to {} \
+             from workload.initial_balance = {} could leave a record's value outside -{max} \
+             to {max}, and no value of this key alone fits beside that \
+             workload.initial_balance: at most {} from 0",
+            max / 5,
+            max / 5,
+            max - 5,
+            max / 10
+        )],
+    );
+    // Updates of up to 9 by more transactions than alone fit: the count's largest
+    // beside the initial value, with the run limits raised past it (they refuse it
+    // first otherwise).
+    let many = |n: i64| {
+        format!(
+            "policies = [\"cow\"]\n[workload]\nkind = \"fig4-5\"\ntransactions = {n}\n\
+             [limits]\nattempts_max = {n}\nevents_max = {n}\n"
+        )
+    };
+    let fits = (max - 100) / 9;
+    let (_t, f, o) = run_file(&many(max / 9 + 1));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[&format!(
+            "{f}:4: key `workload.transactions`: {} is out of range: as many updates of up \
+             to 9 from workload.initial_value = 100 could leave a record's value outside \
+             -{max} to {max}: must be at most {fits}",
+            max / 9 + 1
+        )],
+    );
+    let (_t, f, o) = run_file(&many(max));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &[&format!("{f}:4: key `workload.transactions`: ")]);
+    // A negative amount is said as written.
+    let (_t, f, o) = run_file(&bank(0, -5));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[&format!(
+            "{f}:6: key `workload.amount_max`: -5 is out of range: must be at least 1"
         )],
     );
     let fig3 =

@@ -819,10 +819,10 @@ fn a_state_reached_only_beside_no_transaction_is_not_called_unreached() {
     }
 }
 
-/// The lost-backup reason counts the deadlines missed by the cycles given up, not
-/// those of a cycle whose retry then made its copy: three cycles requested within
-/// 2,000 ticks each miss theirs three times and are given up, a fourth misses once and
-/// retires on its retry.
+/// The lost-backup reason counts the deadlines missed by the cycles given up, per
+/// cycle, not those of a cycle whose retry then made its copy: three cycles requested
+/// within 2,000 ticks each miss theirs three times and are given up, a fourth misses
+/// once and retires on its retry.
 #[test]
 fn the_reason_counts_only_the_lost_cycles_missed_deadlines() {
     let text = r#"
@@ -870,10 +870,13 @@ records_per_block = 4
     // The premise: some cycle missed a deadline and still made its copy.
     assert!(missed_by_lost < timeouts.len(), "{timeouts:?}");
     assert!(!lost.is_empty());
-    let why = format!("quiesce deadline missed {missed_by_lost} times");
+    // The premise: three cycles given up, three misses each.
+    assert_eq!((lost.len(), missed_by_lost), (3, 9), "{lost:?}");
+    // Per cycle, never their sum (which reads as one backup missing 9 deadlines).
+    let why = "backup given up: quiesce deadline missed 3 times in each of cycles 1, 2, 3";
     let v = run.verdict();
     let said = v["backups_lost"].to_string();
-    assert!(said.contains(&why), "{said} (expected {why})");
+    assert!(said.contains(why), "{said} (expected {why})");
 }
 
 /// Write logging's retire that meets a logged block failing its checksum stops there:
@@ -1108,7 +1111,8 @@ fn the_given_up_line_counts_the_given_up_cycles_waits_only() {
 /// A quiesce backup that missed its deadline and then took on a retry says so, as a
 /// lost one does: a line on stdout with the misses, and the JSON's `backups_retried`
 /// (its copy is whole and judged: nothing is not-claimed, nothing lost). A sweep's
-/// JSON lists the grid points so, and a merge of its shards the same. On a seed where
+/// JSON lists the grid points so, and a merge of its shards the same; both say how
+/// many on stdout. On a seed where
 /// the first attempt holds, nothing is said (checked: the premise).
 #[test]
 fn a_backup_taken_after_missed_quiesce_deadlines_is_said_with_its_misses() {
@@ -1164,6 +1168,8 @@ fn a_backup_taken_after_missed_quiesce_deadlines_is_said_with_its_misses() {
         &s(&whole),
     ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let said = "quiesce deadline missed before the backup took at 2 grid points";
+    assert!(stdout(&o).contains(said), "{}", stdout(&o));
     let listed = read_json(&whole)["backups_retried"].clone();
     let points = listed.as_array().unwrap();
     assert_eq!(points.len(), 2, "the two seeds at deadline 20: {listed}");
@@ -1188,5 +1194,6 @@ fn a_backup_taken_after_missed_quiesce_deadlines_is_said_with_its_misses() {
     args.extend(["--out", &m, "--json", &mj]);
     let o = owm(&args);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains(said), "{}", stdout(&o));
     assert_eq!(read_json(&merged)["backups_retried"], listed);
 }

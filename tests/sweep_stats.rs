@@ -577,7 +577,7 @@ fn a_response_time_is_not_paired_on_seeds_whose_backup_aborted_users() {
     let left_out: usize = clean.values().map(|c| 8 - c).sum();
     assert!(
         said.contains(&format!(
-            "response_ticks_mean, response_ticks_p99 not paired with none (cow {left_out} seeds at 2 grid points"
+            "response_ticks_mean, response_ticks_p99 not paired with none (cow {left_out} runs at 2 grid points, of "
         )),
         "{said}"
     );
@@ -641,16 +641,17 @@ fn a_response_time_pairs_only_seeds_that_committed_as_many_whatever_aborted() {
         .map(|r| r[seed].as_str())
         .collect();
     let which = match left.len() {
-        1 => format!(": seed {}", left[0]),
-        2..=6 => format!(": seeds {}", left.join(", ")),
-        _ => String::new(),
+        1 => format!("seed {}", left[0]),
+        2..=6 => format!("seeds {}", left.join(", ")),
+        n => format!("{n} seeds"),
     };
     assert!(
         stdout(&o).contains(&format!(
-            "plots: response_ticks_mean not paired with none (cow {} at 1 grid point{which})",
+            "plots: response_ticks_mean not paired with none (cow {} at 1 grid point, of \
+             {which})",
             match 10 - same {
-                1 => "1 seed".to_string(),
-                k => format!("{k} seeds"),
+                1 => "1 run".to_string(),
+                k => format!("{k} runs"),
             }
         )),
         "{}",

@@ -131,8 +131,9 @@ fn dense_copies(s: &Scenario, layout: &Layout, policies: &[Policy]) -> Result<()
 /// `workload.path`: under recorded timing every transaction's, under closed timing
 /// each stream's first) or a backup request (of a policy of `policies` that backs
 /// up) past `limits.time_ticks_max` (refused at that key), or VLUN B ready past it (the
-/// first request and `backup.setup_window_ticks`, refused at the latter, when the
-/// split is certain: no crash, no quiesce deadline), are certain to stop the
+/// first request and `backup.setup_window_ticks`, refused at the key of the request
+/// when the file sets it and it is no shorter than the window, else at the window's;
+/// when the split is certain: no crash, no quiesce deadline), are certain to stop the
 /// run. A `faults.heal_at_ticks` past it is not: the run does not wait for it.
 fn limits_reached(s: &Scenario, policies: &[Policy]) -> Result<(), SimError> {
     let (transactions, _) = s.workload.size();
@@ -240,13 +241,23 @@ fn limits_reached(s: &Scenario, policies: &[Policy]) -> Result<(), SimError> {
         && policies.iter().any(split_certain)
         && ready > l.time_ticks_max
     {
+        // At the larger share's key: the request's, where it is set and no earlier
+        // than the window is long.
+        let request_key = match (&s.backup.schedule_at_ticks, s.backup.request_at_ticks) {
+            (times, _) if !times.is_empty() => Some("backup.schedule_at_ticks"),
+            (_, Some(_)) => Some("backup.request_at_ticks"),
+            _ => None,
+        };
+        let key = request_key
+            .filter(|_| first >= s.backup.setup_window_ticks)
+            .unwrap_or("backup.setup_window_ticks");
         return Err(bad(
-            "backup.setup_window_ticks",
+            key,
             format!(
                 "VLUN B would be ready at tick {ready} (the first request at {first} and a \
                  setup window of {} ticks), past limits.time_ticks_max = {}: the run would \
-                 stop at that limit (exit 3); raise `limits.time_ticks_max` or give a \
-                 shorter setup window",
+                 stop at that limit (exit 3); raise `limits.time_ticks_max`, request the \
+                 backup earlier or give a shorter setup window",
                 s.backup.setup_window_ticks, l.time_ticks_max
             ),
         ));
@@ -411,6 +422,9 @@ pub(crate) fn scenario(s: &Scenario, policies: &[Policy], run: bool) -> Result<L
     device_rates(s)?;
     crate::schedule::validate(&s.backup)?;
     limits_reached(s, policies)?;
+    // After the run limits: a count they refuse is said at theirs, which are the
+    // nearer bound.
+    values_stay_in_range(&s.workload)?;
     // The key that sets the workload's records: a trace's come from its file.
     let records_key = match s.workload {
         W::Bank(_) => "workload.accounts",
@@ -755,7 +769,6 @@ fn workload(w: &W) -> Result<(), SimError> {
                 ("accounts", c.accounts, 2),
                 ("transactions", c.transactions, 1),
                 ("arrival_ticks_mean", c.arrival_ticks_mean, 1),
-                ("amount_max", c.amount_max.max(0) as u64, 1),
             ],
             vec![("compute_ticks", c.compute_ticks_min, c.compute_ticks_max, 0)],
         ),
@@ -774,12 +787,20 @@ fn workload(w: &W) -> Result<(), SimError> {
     for (name, x, min) in least {
         at_least(&format!("workload.{name}"), x, min)?;
     }
+    // A transfer's largest amount is signed in the file: said as written.
+    if let W::Bank(c) = w {
+        if c.amount_max < 1 {
+            return Err(bad(
+                "workload.amount_max",
+                format!("{} is out of range: must be at least 1", c.amount_max),
+            ));
+        }
+    }
     for (stem, min, max, lowest) in ranges {
         let min_key = format!("workload.{stem}_min");
         at_least(&min_key, min, lowest)?;
         ordered(&min_key, min, &format!("{stem}_max"), max)?;
     }
-    values_stay_in_range(w)?;
     if let W::Fig45(c) = w {
         at_most(
             "workload.processes",
@@ -820,9 +841,13 @@ fn workload(w: &W) -> Result<(), SimError> {
 /// Every record's value stays an `i64` all run, so none wraps: a transaction changes
 /// a record by at most its largest step (1..=9 an update of fig3, fig4-5 and a
 /// generated load; `amount_max` a bank transfer), so a value reaches at most
-/// |initial value| + largest step × transactions. Refused at the initial value's key,
-/// or at the step's (`workload.amount_max`) or `workload.transactions` when those
-/// alone pass it. A trace's transactions come from its file (a few billion at most).
+/// |initial value| + largest step × transactions. When the steps alone pass an `i64`,
+/// refused at the step's key (`workload.amount_max`) where a step of 1 or more fits
+/// beside the initial value as written, else at `workload.transactions` where one
+/// transaction fits; otherwise at the initial value's key. Each "must be at most" is
+/// the largest that passes with the file's other values. A trace's transactions come
+/// from its file (a few billion at most). Checked after the run limits
+/// (`limits.attempts_max` refuses a count past it first).
 fn values_stay_in_range(w: &W) -> Result<(), SimError> {
     let (initial_key, initial, step_key, step) = match w {
         W::Fig3(c) => ("workload.initial_value", c.initial_value, None, 9),
@@ -843,27 +868,56 @@ fn values_stay_in_range(w: &W) -> Result<(), SimError> {
         return Ok(());
     }
     let range = format!("a record's value outside -{max} to {max}");
+    // What the transactions may move, the initial value as written: the step's largest
+    // (at least 1) or else the count's, each only when it exists; else the initial
+    // value's key, which alone can pass it.
+    let room = max - initial.unsigned_abs().min(max);
+    let step_fits = step_key.filter(|_| room / transactions.max(1) >= 1);
+    let from = match initial_key {
+        "" => String::new(),
+        key => format!(" from {key} = {initial}"),
+    };
     if moved > u128::from(max) {
-        return Err(match step_key {
-            Some(key) => bad(
+        if let Some(key) = step_fits {
+            return Err(bad(
                 key,
                 format!(
-                    "{step} is out of range: {transactions} transfers of up to {step} could \
-                     leave {range}: must be at most {}",
-                    max / transactions.max(1)
+                    "{step} is out of range: {transactions} transfers of up to {step}{from} \
+                     could leave {range}: must be at most {}",
+                    room / transactions.max(1)
                 ),
-            ),
-            None => bad(
-                "workload.transactions",
+            ));
+        }
+        let updates = match step_key {
+            Some(_) => format!("transfers of up to {step}"),
+            None => format!("updates of up to {step}"),
+        };
+        if room / step >= 1 {
+            return Err(bad(
+                transactions_key(w),
                 format!(
-                    "{transactions} is out of range: as many updates of up to {step} could \
-                     leave {range}: must be at most {}",
-                    max / step
+                    "{transactions} is out of range: as many {updates}{from} could leave \
+                     {range}: must be at most {}",
+                    room / step
                 ),
+            ));
+        }
+        // No one key fits beside the initial value: the step's (else the count's),
+        // with what both need.
+        let (key, value, alone) = match step_key {
+            Some(key) => (key, step, max / transactions.max(1)),
+            None => (transactions_key(w), transactions, max / step),
+        };
+        return Err(bad(
+            key,
+            format!(
+                "{value} is out of range: {transactions} {updates}{from} could leave {range}, \
+                 and no value of this key alone fits beside that {initial_key}: at most \
+                 {alone} from 0, with {initial_key} nearer 0 by as much as they move"
             ),
-        });
+        ));
     }
-    let room = u128::from(max) - moved;
+    let room = u128::from(max).saturating_sub(moved);
     Err(bad(
         initial_key,
         format!(

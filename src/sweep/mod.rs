@@ -413,7 +413,7 @@ fn sweep_checked(
             out.shown()
         );
     }
-    for note in notes {
+    for note in notes.into_iter().chain(report.retried_note()) {
         say!("{note}");
     }
     if let Some(s) = shard {
@@ -951,7 +951,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, verdict: &VerdictArgs) -> Result<Exit
     for w in written {
         say!("wrote {}", out.join(w).shown());
     }
-    for note in notes {
+    for note in notes.into_iter().chain(report.retried_note()) {
         say!("{note}");
     }
     say!("reproduce: {}", reproduce.shown());

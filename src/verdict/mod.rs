@@ -587,15 +587,9 @@ pub fn lost_why(r: &sim::RunResult, lost: sim::LostBackup) -> String {
             ROLLBACK_ABANDON.into()
         }
         sim::LostBackup::Abandoned => "data area full".into(),
-        sim::LostBackup::GivenUp if lost_quiesce_timeouts(r) > 0 => {
-            // The misses of the cycles given up, not those of a cycle whose retry
-            // then made its copy.
-            let n = lost_quiesce_timeouts(r);
-            format!(
-                "quiesce deadline missed {n} time{}",
-                if n == 1 { "" } else { "s" }
-            )
-        }
+        // The misses of the cycles given up, not those of a cycle whose retry then
+        // made its copy; of a schedule, per cycle.
+        sim::LostBackup::GivenUp if lost_quiesce_timeouts(r) > 0 => lost_quiesce_words(r),
         sim::LostBackup::GivenUp if r.costs.resyncs_lost > 0 => {
             "the resync of image A met an unreadable block".into()
         }
@@ -651,6 +645,42 @@ pub fn retried_why(r: &sim::RunResult) -> Option<String> {
             sim::number_text::counted(n as u64, "cycle", "cycles"),
             retried.join(", ")
         )),
+    }
+}
+
+/// The quiesce deadlines missed by the cycles given up, in words: `quiesce deadline
+/// missed 3 times` (one backup); of a schedule, per cycle: `quiesce deadline missed 3
+/// times in each of cycles 1, 2, 3`, `quiesce deadline missed 3 times in cycle 1, 1
+/// time in cycle 4`, never their sum, which reads as one backup retried.
+fn lost_quiesce_words(r: &sim::RunResult) -> String {
+    let times = |n: usize| format!("{n} time{}", if n == 1 { "" } else { "s" });
+    let lost: Vec<(u32, usize)> = r
+        .cycles
+        .iter()
+        .filter(|c| c.marks.given_up.is_some() && !c.marks.quiesce_timeouts.is_empty())
+        .map(|c| (c.cycle, c.marks.quiesce_timeouts.len()))
+        .collect();
+    if r.cycles.len() <= 1 {
+        return format!(
+            "quiesce deadline missed {}",
+            times(lost_quiesce_timeouts(r) as usize)
+        );
+    }
+    let list = |xs: Vec<String>| sim::oracle::list_text(&xs);
+    match lost.as_slice() {
+        [(k, n)] => format!("quiesce deadline missed {} in cycle {k}", times(*n)),
+        [(_, n), rest @ ..] if rest.iter().all(|(_, m)| m == n) => format!(
+            "quiesce deadline missed {} in each of cycles {}",
+            times(*n),
+            list(lost.iter().map(|(k, _)| k.to_string()).collect())
+        ),
+        _ => format!(
+            "quiesce deadline missed {}",
+            lost.iter()
+                .map(|(k, n)| format!("{} in cycle {k}", times(*n)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
@@ -1064,6 +1094,23 @@ impl Report {
         Some(format!(
             "{} given up or abandoned (in {in_what})",
             plural(cycles, "backup cycle", "backup cycles")
+        ))
+    }
+
+    /// The line `owm sweep` and `owm merge` print when some grid points' backups took
+    /// only after missing their quiesce deadline ([`Report::backups_retried`]; `owm
+    /// run` prints a line per policy): how many, and the first three in grid order;
+    /// `None` when there is none, or for another command.
+    pub fn retried_note(&self) -> Option<String> {
+        let n = self.backups_retried.len();
+        if n == 0 || !matches!(self.command.as_str(), "sweep" | "merge") {
+            return None;
+        }
+        Some(format!(
+            "quiesce deadline missed before the backup took at {} (each copy whole and \
+             judged; `req→A ok` counts the retries): {}",
+            sim::number_text::counted(n as u64, "grid point", "grid points"),
+            sim::oracle::list_text_max(&self.backups_retried, 3)
         ))
     }
 

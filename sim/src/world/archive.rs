@@ -80,8 +80,10 @@ impl World<'_> {
     /// that: the target (the time the whole copy takes at its bytes per second: a slow
     /// archive target alone can hold a run past any limit), or, when the extents'
     /// reads of VLUN A on the device have taken longer than their sends to the target
-    /// (reads and sends overlap: the slower of the two sets the pace), those reads (the
-    /// whole copy's time at the pace so far). Bound by the target, the keys named are
+    /// (reads and sends overlap: the slower of the two sets the pace), those reads: the
+    /// rest's time at the device's own service of the reads so far, and, when they
+    /// queued behind the users' calls, with that queueing (a pace so far, not a
+    /// forecast: a load early in the copy need not go on). Bound by the target, the keys named are
     /// those of the larger share of its time: its latency, paid once an extent
     /// (`archive.latency_ticks`, `archive.extent_blocks`), or its bytes per second.
     pub(super) fn archive_under_way(&self) -> String {
@@ -99,21 +101,35 @@ impl World<'_> {
             copy.pipe.send_ticks as f64 / 1e6,
         );
         if read > 0 && read_s > send_s {
+            // The rest at the reads' pace so far, twice: at the device's own service
+            // of them, and with the queueing behind the users' calls they met (which
+            // need not go on: a load early in the copy inflates it).
+            let service_s = copy.pipe.read_service_ticks as f64 / 1e6;
+            let rest = copy.pipe.total.saturating_sub(read) as f64 / read as f64;
+            let queued = match read_s - service_s {
+                q if q >= 0.05 => format!(
+                    ", about {} s with the queueing behind the users' calls so far",
+                    seconds(read_s * rest)
+                ),
+                _ => String::new(),
+            };
             return format!(
-                ", the archive copy under way ({} of {} read in {} s of virtual time: about \
-                 {} s for the whole copy at that pace, bound by VLUN A's reads on the device: \
-                 its extents' reads took {} s, their sends to its target at {}/s {} s); a \
-                 faster device (`device.profile`, `device.read_latency_ticks`, \
-                 `device.sequential_read_bytes_per_s`, `device.transfer_bytes_per_s`), more \
-                 channels (`device.channels`) or larger extents (`archive.extent_blocks`) \
-                 end it sooner",
+                ", the archive copy under way ({} of {} read in {} s of virtual time, bound by \
+                 VLUN A's reads on the device: its extents' reads took {} s, {} s of it the \
+                 device's own service and the rest queueing behind the users' calls, their \
+                 sends to its target at {}/s {} s; the rest about {} s more without queueing, \
+                 at the slower of that service and the sends so far{queued}); a faster device (`device.profile`, \
+                 `device.read_latency_ticks`, `device.sequential_read_bytes_per_s`, \
+                 `device.transfer_bytes_per_s`), more channels (`device.channels`) or larger \
+                 extents (`archive.extent_blocks`) end it sooner",
                 read,
                 crate::number_text::counted(copy.pipe.total, "block", "blocks"),
                 seconds(elapsed_s),
-                seconds(elapsed_s * copy.pipe.total as f64 / read as f64),
                 seconds(read_s),
+                seconds(service_s.min(read_s)),
                 crate::number_text::counted(per_s, "byte", "bytes"),
                 seconds(send_s),
+                seconds(service_s.max(send_s) * rest),
             );
         }
         // The whole copy's time at the sends' pace so far, or (none sent yet) at the
@@ -275,11 +291,11 @@ impl World<'_> {
             Err(e) if faults::integrity(&e) => return self.archive_lost(),
             Err(e) => return Err(engine_err(now)(e)),
         }
-        let read_done = self.extent_read(now, &cost, runs);
+        let read = self.extent_read(now, &cost, runs);
         let bytes = (until - from) as u64 * self.layout.block_size as u64;
         let send = self.scenario.archive.send_ticks(bytes);
         let copy = self.archive_copy.as_mut().expect("checked above");
-        let step = copy.pipe.advance(until as u64, now, read_done, send);
+        let step = copy.pipe.advance(until as u64, read, send);
         copy.bytes += bytes;
         self.tally.archive_bytes += bytes;
         let cycle = self.cycle_number();

@@ -96,12 +96,12 @@ impl World<'_> {
         // Any failure is the engine's: a scenario with `[detach]` injects no faults
         // (refused beside `[faults]`), so no block of VLUN B can fail its checksum.
         read.map_err(engine_err(now))?;
-        let read_done = self.extent_read(now, &cost, runs);
+        let read = self.extent_read(now, &cost, runs);
         let bytes = (end - first) * self.layout.block_size as u64;
         let send = target.send_ticks(bytes);
         let copy = self.detach_copy.as_mut().expect("checked above");
         copy.b_prime = b_prime;
-        let step = copy.pipe.advance(end, now, read_done, send);
+        let step = copy.pipe.advance(end, read, send);
         self.tally.detach_blocks_copied += end - first;
         let cycle = self.cycle_number();
         self.schedule_step(step, Ev::DetachRead { cycle }, Ev::DetachDone { cycle });

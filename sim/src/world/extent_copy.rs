@@ -32,12 +32,25 @@ pub(crate) struct ExtentCopy {
     /// The extents' reads so far, each from its issue to its completion on the
     /// device (queueing behind the users' calls included), summed, in ticks.
     pub read_ticks: Tick,
+    /// Of [`ExtentCopy::read_ticks`], the device's own service of the reads (no
+    /// queueing behind other calls, no jitter), summed, in ticks: the pace of the
+    /// copy's reads on an idle device.
+    pub read_service_ticks: Tick,
     /// The extents' sends to the target so far, summed, in ticks. Reads and sends
     /// overlap (two extents in flight), so the larger of the two sums sets the copy's
     /// pace.
     pub send_ticks: Tick,
     /// The extents sent so far.
     pub extents: u64,
+}
+
+/// One extent's reads on the device: issued at `from`, complete at `done`, of which
+/// `service_ticks` the device's own service (no queueing, no jitter); in ticks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ExtentRead {
+    pub from: Tick,
+    pub done: Tick,
+    pub service_ticks: Tick,
 }
 
 /// What a copy does after an extent: read the next one, or finish, at a tick.
@@ -58,32 +71,28 @@ impl ExtentCopy {
             total,
             target_free_at: from,
             read_ticks: 0,
+            read_service_ticks: 0,
             send_ticks: 0,
             extents: 0,
         }
     }
 
-    /// The extent of entries `next..until`, its read issued at `read_from`, was read
-    /// by `read_done`; its send takes `send_ticks` once both it is read and the target
-    /// is free. Returns when the next read starts (once the extent before this one has
-    /// landed) or, after the last extent, when that lands.
-    pub fn advance(
-        &mut self,
-        until: u64,
-        read_from: Tick,
-        read_done: Tick,
-        send_ticks: Tick,
-    ) -> Step {
+    /// The extent of entries `next..until` was read ([`ExtentRead`]); its send takes
+    /// `send_ticks` once both it is read and the target is free. Returns when the next
+    /// read starts (once the extent before this one has landed) or, after the last
+    /// extent, when that lands.
+    pub fn advance(&mut self, until: u64, read: ExtentRead, send_ticks: Tick) -> Step {
         let previous_landed = self.target_free_at;
         self.read_ticks = self
             .read_ticks
-            .saturating_add(read_done.saturating_sub(read_from));
+            .saturating_add(read.done.saturating_sub(read.from));
+        self.read_service_ticks = self.read_service_ticks.saturating_add(read.service_ticks);
         self.send_ticks = self.send_ticks.saturating_add(send_ticks);
         self.extents += 1;
-        self.target_free_at = read_done.max(previous_landed).saturating_add(send_ticks);
+        self.target_free_at = read.done.max(previous_landed).saturating_add(send_ticks);
         self.next = until;
         if until < self.total {
-            Step::Read(read_done.max(previous_landed))
+            Step::Read(read.done.max(previous_landed))
         } else {
             Step::Done(self.target_free_at)
         }
@@ -122,10 +131,19 @@ impl Runs {
 impl World<'_> {
     /// Prices one extent's reads (`cost`, issued at `now`; `runs`: which of them
     /// continue a run of contiguous blocks) as the backup's own I/O on the device's
-    /// channels: when they complete.
-    pub(super) fn extent_read(&mut self, now: Tick, cost: &IoCost, runs: Runs) -> Tick {
+    /// channels: when they complete, and the device's own service of them.
+    pub(super) fn extent_read(&mut self, now: Tick, cost: &IoCost, runs: Runs) -> ExtentRead {
         self.tally.backup_io.add(cost);
-        self.backup_call_runs(now, cost, runs.contiguous)
+        let service_ticks = self.scenario.device.extent_service_ticks(
+            cost,
+            runs.contiguous,
+            self.layout.block_size as u64,
+        );
+        ExtentRead {
+            from: now,
+            done: self.backup_call_runs(now, cost, runs.contiguous),
+            service_ticks,
+        }
     }
 
     /// Schedules what a copy does next: `read` at a [`Step::Read`], `done` at a
@@ -154,21 +172,30 @@ pub(super) fn read_at(
 
 #[cfg(test)]
 mod tests {
-    use super::{ExtentCopy, Runs, Step};
+    use super::{ExtentCopy, ExtentRead, Runs, Step};
     use crate::clock::Tick;
     use engine::Image;
+
+    /// A read from `from` to `done`, all of it the device's service.
+    fn read(from: Tick, done: Tick) -> ExtentRead {
+        ExtentRead {
+            from,
+            done,
+            service_ticks: done - from,
+        }
+    }
 
     /// A send time saturated at `Tick::MAX` (a copy past 2^64 ticks) keeps the target
     /// busy until then, never wrapping to land before it was read.
     #[test]
     fn a_saturated_send_never_lands_early() {
         let mut copy = ExtentCopy::new(2, 0);
-        assert_eq!(copy.advance(1, 0, 1000, Tick::MAX), Step::Read(1000));
-        assert_eq!(copy.advance(2, 1000, 2000, 5), Step::Done(Tick::MAX));
+        assert_eq!(copy.advance(1, read(0, 1000), Tick::MAX), Step::Read(1000));
+        assert_eq!(copy.advance(2, read(1000, 2000), 5), Step::Done(Tick::MAX));
         let mut copy = ExtentCopy::new(1, 0);
         copy.queue(7, Tick::MAX);
         copy.queue(9, 3);
-        assert_eq!(copy.advance(1, 0, 10, 1), Step::Done(Tick::MAX));
+        assert_eq!(copy.advance(1, read(0, 10), 1), Step::Done(Tick::MAX));
     }
 
     /// Property, over random extents (runs of contiguous blocks broken by jumps to
@@ -302,17 +329,17 @@ mod tests {
     fn a_read_overlaps_the_previous_send_and_waits_for_the_one_before() {
         let mut c = ExtentCopy::new(3, 0);
         // Extent 0 read by 10, sent 10..15: read extent 1 at 10.
-        assert_eq!(c.advance(1, 0, 10, 5), Step::Read(10));
+        assert_eq!(c.advance(1, read(0, 10), 5), Step::Read(10));
         assert_eq!(c.target_free_at, 15);
         // Extent 1 read by 12 (faster): sent 15..35; the next read waits for extent 0
         // to land (15), not for extent 1 (35).
-        assert_eq!(c.advance(2, 10, 12, 20), Step::Read(15));
+        assert_eq!(c.advance(2, read(10, 12), 20), Step::Read(15));
         assert_eq!(c.target_free_at, 35);
         // Mirrored traffic queues behind the sends in flight.
         c.queue(20, 3);
         assert_eq!(c.target_free_at, 38);
         // The last extent: done when it lands.
-        assert_eq!(c.advance(3, 15, 16, 4), Step::Done(42));
+        assert_eq!(c.advance(3, read(15, 16), 4), Step::Done(42));
         assert_eq!(c.next, 3);
         // The reads took 10 + 2 + 1 ticks, the sends 5 + 20 + 4: the target set the
         // pace.
