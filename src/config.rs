@@ -643,7 +643,7 @@ fn range_refused(message: &str) -> Option<(&str, &str)> {
 /// positive multiple of 8`), those words; where no range is found, the type's end past
 /// its largest, else "must be 0 or more" (or the least the checks name). The message
 /// unchanged when it is not such a message.
-pub fn with_key_range(message: &str, table: &toml::Table, key: &str) -> String {
+pub fn with_key_range(message: &str, table: &ScenarioProbe, key: &str) -> String {
     const ZERO_RANGE: &str = "must be 0 or more (0 to ";
     const AT_MOST: &str = "must be at most ";
     let (at, above) = match (message.find(ZERO_RANGE), message.find(AT_MOST)) {
@@ -704,12 +704,12 @@ enum Probe {
 /// "exceeds N"); each only where the checks accept it and refuse the value past it.
 ///
 /// `None` when an end is not the key's own (another key's value refuses it first: the
-/// volume, memory or time bound; the probe runs the scenario's checks, not those of a
-/// run's policies and outputs, so an end found between would not be sure), the key
+/// volume, memory, time or output bound, so an end found between would be another
+/// key's), the key
 /// reads as no integer or is one of several array items, or the values are no
 /// interval (one of least + 1, the middle, largest - 1 refused: a multiple of 8, a
 /// power of two).
-fn key_range(table: &toml::Table, key: &str, type_max: Option<u64>) -> Option<KeyRange> {
+fn key_range(table: &ScenarioProbe, key: &str, type_max: Option<u64>) -> Option<KeyRange> {
     let type_max = match type_max {
         Some(t) => t,
         None => [
@@ -725,9 +725,7 @@ fn key_range(table: &toml::Table, key: &str, type_max: Option<u64>) -> Option<Ke
     let said_least = key_refusal(table, key, 0)
         .and_then(|m| leading_number(m.split_once("must be at least ")?.1));
     // The least: 0, or the least the refusal of 0 names, when accepted. Another key
-    // refusing either (an end it sets) gives no range: the probe runs the scenario's
-    // checks, not every check of a run (its output and memory bounds for its
-    // policies, keys of no effect), so a number found between would not be sure.
+    // refusing either (an end it sets) gives no range.
     let min = match accepted(0) {
         true => 0,
         false => said_least.filter(|&m| accepted(m))?,
@@ -745,6 +743,8 @@ fn key_range(table: &toml::Table, key: &str, type_max: Option<u64>) -> Option<Ke
     let max = match stated.filter(|&n| holds(n)) {
         Some(n) => n,
         None if accepted(type_max) => type_max,
+        // Refused with no end named (a key of no effect past another key's value:
+        // that key's end), or by another key: none.
         None => return None,
     };
     let interval = [
@@ -768,7 +768,7 @@ struct KeyRange {
 /// scenario below `prefix`), with both ends of the key's range when it refuses a value
 /// past one of them ([`with_own_range`]) and the key's unit ([`with_unit`]).
 fn own_range(src: &str, prefix: &str, key: &str, message: String) -> String {
-    match scenario_table(src, prefix) {
+    match ScenarioProbe::of(src, prefix) {
         Some(table) => with_unit(&with_own_range(&message, &table, key), key),
         None => message,
     }
@@ -782,7 +782,7 @@ fn own_range(src: &str, prefix: &str, key: &str, message: String) -> String {
 /// ticks` → `… must be at most 1099511627776` (the time limit refuses before it: no
 /// range). The message unchanged when it is no such refusal, or a value below a least
 /// with no range found.
-pub fn with_own_range(message: &str, table: &toml::Table, key: &str) -> String {
+pub fn with_own_range(message: &str, table: &ScenarioProbe, key: &str) -> String {
     let number = |t: &str| -> Option<u64> { t.parse().ok() };
     let Some((value, rest)) = message.split_once(' ') else {
         return message.to_string();
@@ -854,19 +854,50 @@ fn leading_number(text: &str) -> Option<u64> {
     text[..end].parse().ok()
 }
 
-/// The scenario's checks with `key` set to `value` (an array key to `[value]`), the
-/// rest of the scenario `table` as written ([`Probe`]).
-fn probe(table: &toml::Table, key: &str, value: u64) -> Probe {
+/// A scenario as a file writes it, for finding a key's range ([`key_range`]): its
+/// table (below a sweep's `scenario.`, without a run file's own keys), the policies
+/// the file runs, and whether it is a sweep's (whose grid points are checked as such,
+/// [`Scenario::validate_points`]).
+pub struct ScenarioProbe {
+    pub table: toml::Table,
+    pub policies: Vec<sim::Policy>,
+    pub points: bool,
+}
+
+impl ScenarioProbe {
+    /// The scenario of the file `src` below `prefix` (`scenario.` in a sweep file),
+    /// with the file's `policies` (the default ones when it gives none, or none that
+    /// read: that key's own refusal comes first); `None` when the text does not read
+    /// as a table.
+    pub fn of(src: &str, prefix: &str) -> Option<Self> {
+        let policies = toml::from_str::<toml::Table>(src)
+            .ok()
+            .and_then(|t| t.get("policies")?.clone().try_into().ok())
+            .unwrap_or_else(crate::runfile::default_policies);
+        Some(ScenarioProbe {
+            table: scenario_table(src, prefix)?,
+            policies,
+            points: !prefix.is_empty(),
+        })
+    }
+}
+
+/// The checks a file's scenario passes ([`ScenarioProbe`]) with `key` set to `value`
+/// (an array key to `[value]`), the rest as written ([`Probe`]): the scenario's for the
+/// file's policies (as a sweep's grid points, for a sweep), then whether the key has
+/// an effect on them ([`Scenario::inert_keys`]: a key of no effect is refused), and a
+/// run file's output bound.
+fn probe(p: &ScenarioProbe, key: &str, value: u64) -> Probe {
     use serde::Deserialize as _;
-    let mut t = table.clone();
+    let mut t = p.table.clone();
     let mut parts: Vec<&str> = key.split('.').collect();
     let Some(last) = parts.pop() else {
         return Probe::NotOfType;
     };
     let mut at = &mut t;
-    for p in parts {
+    for part in parts {
         let Some(next) = at
-            .entry(p)
+            .entry(part)
             .or_insert_with(|| toml::Value::Table(toml::Table::new()))
             .as_table_mut()
         else {
@@ -889,17 +920,37 @@ fn probe(table: &toml::Table, key: &str, value: u64) -> Probe {
     let Ok(s) = Scenario::deserialize(toml::Value::Table(t)) else {
         return Probe::NotOfType;
     };
-    match s.validate() {
-        Ok(_) => Probe::Accepted,
-        Err(SimError::Config { key: k, message }) if k == key => Probe::Refused(message),
-        _ => Probe::OtherKey,
+    let checked = match p.points {
+        true => s.validate_points(&p.policies),
+        false => s.validate_for(&p.policies),
+    };
+    match checked {
+        Ok(_) => {}
+        Err(SimError::Config { key: k, message }) if k == key => return Probe::Refused(message),
+        Err(_) => return Probe::OtherKey,
     }
+    // A key of no effect (`device.write_channels` at or past `device.channels`), or
+    // under a table of none, is refused.
+    let under = |table: &str| key.strip_prefix(table).is_some_and(|r| r.starts_with('.'));
+    if let Some(i) = s
+        .inert_keys(&p.policies)
+        .into_iter()
+        .find(|i| i.key == key || under(i.key))
+    {
+        return Probe::Refused(i.why);
+    }
+    if !p.points
+        && reports::output::estimate(&s, &p.policies).total_bytes() > s.limits.output_bytes_max
+    {
+        return Probe::OtherKey;
+    }
+    Probe::Accepted
 }
 
 /// The scenario's checks with `key` set to `value` ([`probe`]): `Some(Ok(()))` when
 /// they accept it, `Some(Err(message))` when they refuse that key; `None` when the
 /// value does not read as the key's type or the checks refuse another key.
-fn key_checked(table: &toml::Table, key: &str, value: u64) -> Option<Result<(), String>> {
+fn key_checked(table: &ScenarioProbe, key: &str, value: u64) -> Option<Result<(), String>> {
     match probe(table, key, value) {
         Probe::Accepted => Some(Ok(())),
         Probe::Refused(m) => Some(Err(m)),
@@ -909,7 +960,7 @@ fn key_checked(table: &toml::Table, key: &str, value: u64) -> Option<Result<(), 
 
 /// The scenario's checks' refusal of `key` (see [`with_key_range`]) set to `value`:
 /// their message, when they refuse that key.
-fn key_refusal(table: &toml::Table, key: &str, value: u64) -> Option<String> {
+fn key_refusal(table: &ScenarioProbe, key: &str, value: u64) -> Option<String> {
     key_checked(table, key, value)?.err()
 }
 
@@ -960,7 +1011,7 @@ pub fn scenario_error<T: DeserializeOwned>(
     let mut err = scenario_error_words::<T>(path, src, parsed, prefix, e);
     if let Some(key) = err.key.as_deref() {
         if let (Some(table), Some(relative)) =
-            (scenario_table(src, prefix), key.strip_prefix(prefix))
+            (ScenarioProbe::of(src, prefix), key.strip_prefix(prefix))
         {
             err.message = with_unit(&with_key_range(&err.message, &table, relative), key);
         }
@@ -1280,10 +1331,11 @@ mod tests {
     /// interval (records per block: 1, 2 or 4 here) gets none.
     #[test]
     fn a_keys_range_passes_the_checks_at_its_ends_and_not_past_them() {
-        let base: toml::Table = toml::from_str(
+        let base = ScenarioProbe::of(
             "[workload]\nkind = \"generated\"\nrecords = 64\ntransactions = 20\n\
              arrivals = { mode = \"open\", interarrival_ticks_mean = 300 }\n\
              [faults]\ncrash_at_ticks = [5]\n",
+            "",
         )
         .unwrap();
         let mut found = 0;
@@ -1325,12 +1377,27 @@ mod tests {
         assert!(found >= 2, "only {found} ranges found");
         // An end another key sets (the volume past 67108864 records) is not said.
         assert!(key_range(&base, "workload.records", None).is_none());
-        let mut blocks = base.clone();
-        blocks.insert(
+        let mut blocks = ScenarioProbe {
+            table: base.table.clone(),
+            ..base
+        };
+        blocks.table.insert(
             "geometry".into(),
             toml::from_str("block_size_bytes = 64").unwrap(),
         );
         assert!(key_range(&blocks, "geometry.records_per_block", None).is_none());
+        // A key of no effect past another key's value (write slots at or past the
+        // channels) is refused there: its largest is that key's, not its type's, and
+        // no range is said.
+        for (channels, range) in [(4, None), (1, None)] {
+            let p = ScenarioProbe::of(
+                &format!("policies = [\"cow\"]\n[device]\nchannels = {channels}\n"),
+                "",
+            )
+            .unwrap();
+            let found = key_range(&p, "device.write_channels", None).map(|r| (r.min, r.max));
+            assert_eq!(found, range, "{channels} channels");
+        }
     }
 
     /// No Rust number type's name survives serde's words; a key's unit comes from its

@@ -1206,7 +1206,8 @@ fn a_table_given_twice_is_one_line_naming_the_duplicate() {
 /// Every key of a 32-bit count given a value past its type's largest (5000000000) is
 /// refused at its file, line and key (exit 2) as out of range with the values it
 /// takes, never as "not a whole number": its type's range, or its checks' (channels,
-/// processes).
+/// processes); a key of no effect at some values (retries without a deadline, write
+/// slots at or past the channels) gets no range.
 #[test]
 fn a_count_past_its_type_is_refused_with_the_keys_range() {
     let big = "5000000000";
@@ -1281,7 +1282,17 @@ fn a_count_past_its_type_is_refused_with_the_keys_range() {
             "[backup]\nquiesce_retries_max = B\n",
             5,
             "backup.quiesce_retries_max",
-            "must be at most 4294967295 (0 to 4294967295 retries)",
+            // No policy quiesces: the key has no effect at any value, so no range.
+            "must be at most 4294967295\n",
+        ),
+        (
+            "policies = [\"quiesce\"]\n[workload]\nkind = \"generated\"\n",
+            "[backup]\nquiesce_deadline_ticks = 1000\nquiesce_retries_max = B\n",
+            6,
+            "backup.quiesce_retries_max",
+            // With a deadline, 4294967295 retries pass the scenario's checks but not
+            // the output bound (two trace rows a retry), another key's: no range.
+            "must be at most 4294967295\n",
         ),
         (
             generated,
@@ -1295,7 +1306,9 @@ fn a_count_past_its_type_is_refused_with_the_keys_range() {
             "[device]\nwrite_channels = B\n",
             5,
             "device.write_channels",
-            "to 4294967295 channels)",
+            // At or past `device.channels` it has no effect: its largest is that
+            // key's, not the type's, and no range is said.
+            "must be at most 4294967295\n",
         ),
     ] {
         let (_t, f, o) = run_file(&format!("{base}{}", text.replace('B', big)));

@@ -464,7 +464,12 @@ pub fn load(path: &Path, src: &str) -> Result<Sweep, FileError> {
                     return axis_error(path, src, &spec.axis, &a, &v, &msg);
                 }
                 let (a, v, msg) = axis_at_fault(&base, &spec.axis, &values, e.message());
-                let msg = config::with_key_range(&config::toml_words(msg.trim()), &base, &a);
+                let probe = config::ScenarioProbe {
+                    table: base.clone(),
+                    policies: spec.policies.clone(),
+                    points: true,
+                };
+                let msg = config::with_key_range(&config::toml_words(msg.trim()), &probe, &a);
                 let msg = config::with_unit(&msg, &a);
                 axis_error(path, src, &spec.axis, &a, &v, &msg)
             })?;
