@@ -406,39 +406,48 @@ fn a_setup_window_past_the_time_limit_is_refused_before_the_run() {
         )
     };
     for policy in ["cow", "quiesce"] {
-        let f = write(tmp.path(), "w.toml", &file(policy, 39_001, ""));
-        let o = owm(&["run", &f, "--out", &s(&out)]);
-        refused(
-            &o,
-            &f,
-            6,
-            "backup.setup_window_ticks",
-            &[
-                "VLUN B would be ready at tick 40001 (the first request at 1000 and a setup \
-                 window of 39001 ticks), past limits.time_ticks_max = 40000",
-                "give a shorter setup window",
-            ],
-            &out,
-        );
-        // A request later than the window is long: the request's key, its line.
+        // A window longer than the request is late: the window's key; a request later
+        // than the window is long (the file leaves the window at 100): the request's.
         let late = format!(
             "policies = [\"{policy}\"]\n[workload]\nkind = \"fig3\"\n[backup]\n\
              request_at_ticks = 39901\n[limits]\ntime_ticks_max = 40000\n"
         );
-        let f = write(tmp.path(), "w.toml", &late);
-        let o = owm(&["run", &f, "--out", &s(&out)]);
-        refused(
-            &o,
-            &f,
-            5,
-            "backup.request_at_ticks",
-            &[
-                "VLUN B would be ready at tick 40001 (the first request at 39901 and a setup \
-                 window of 100 ticks), past limits.time_ticks_max = 40000",
+        for (text, line, key, request, window, remedy) in [
+            (
+                file(policy, 39_001, ""),
+                6,
+                "backup.setup_window_ticks",
+                1000,
+                39_001,
+                "give a shorter setup window",
+            ),
+            (
+                late,
+                5,
+                "backup.request_at_ticks",
+                39_901,
+                100,
                 "request the backup earlier",
-            ],
-            &out,
-        );
+            ),
+        ] {
+            let f = write(tmp.path(), "w.toml", &text);
+            let o = owm(&["run", &f, "--out", &s(&out)]);
+            refused(
+                &o,
+                &f,
+                line,
+                key,
+                &[
+                    &format!(
+                        "VLUN B would be ready at tick 40001 (the first request at {request} \
+                         and a setup window of {window} ticks), past limits.time_ticks_max = \
+                         40000"
+                    ),
+                    remedy,
+                ],
+                &out,
+            );
+        }
         let f = write(tmp.path(), "w.toml", &file(policy, 39_000, ""));
         let ran = tmp.path().join(format!("ran-{policy}"));
         let o = owm(&["run", &f, "--out", &s(&ran), "--quiet"]);
