@@ -882,6 +882,21 @@ impl ScenarioProbe {
     }
 }
 
+/// Whether the scenario `table` sets the dotted `key` (a value or a table).
+fn sets(table: &toml::Table, key: &str) -> bool {
+    let mut at = table;
+    let mut parts = key.split('.').peekable();
+    while let Some(part) = parts.next() {
+        match at.get(part) {
+            None => return false,
+            Some(_) if parts.peek().is_none() => return true,
+            Some(toml::Value::Table(t)) => at = t,
+            Some(_) => return false,
+        }
+    }
+    false
+}
+
 /// The checks a file's scenario passes ([`ScenarioProbe`]) with `key` set to `value`
 /// (an array key to `[value]`), the rest as written ([`Probe`]): the scenario's for the
 /// file's policies (as a sweep's grid points, for a sweep), then whether the key has
@@ -930,14 +945,18 @@ fn probe(p: &ScenarioProbe, key: &str, value: u64) -> Probe {
         Err(_) => return Probe::OtherKey,
     }
     // A key of no effect (`device.write_channels` at or past `device.channels`), or
-    // under a table of none, is refused.
-    let under = |table: &str| key.strip_prefix(table).is_some_and(|r| r.starts_with('.'));
-    if let Some(i) = s
-        .inert_keys(&p.policies)
-        .into_iter()
-        .find(|i| i.key == key || under(i.key))
-    {
-        return Probe::Refused(i.why);
+    // under a table of none, is refused; a key the file sets that this value leaves
+    // of no effect (`device.channels` at or below `device.write_channels`) refuses it
+    // at that key.
+    let under =
+        |key: &str, table: &str| key.strip_prefix(table).is_some_and(|r| r.starts_with('.'));
+    for i in s.inert_keys(&p.policies) {
+        if i.key == key || under(key, i.key) {
+            return Probe::Refused(i.why);
+        }
+        if sets(&p.table, i.key) {
+            return Probe::OtherKey;
+        }
     }
     if !p.points
         && reports::output::estimate(&s, &p.policies).total_bytes() > s.limits.output_bytes_max
@@ -1398,6 +1417,14 @@ mod tests {
             let found = key_range(&p, "device.write_channels", None).map(|r| (r.min, r.max));
             assert_eq!(found, range, "{channels} channels");
         }
+        // Nor the range of a key whose values leave another key the file sets of no
+        // effect: 1 and 2 channels leave `write_channels = 2` none.
+        let p = ScenarioProbe::of(
+            "policies = [\"cow\"]\n[device]\nwrite_channels = 2\nchannels = 0\n",
+            "",
+        )
+        .unwrap();
+        assert!(key_range(&p, "device.channels", None).is_none());
     }
 
     /// No Rust number type's name survives serde's words; a key's unit comes from its
@@ -1597,6 +1624,9 @@ mod tests {
                 "workload.updates_min",
                 "workload.compute_ticks_min",
                 "workload.length_min",
+                "backup.setup_window_ticks",
+                "workload.initial_balance",
+                "workload.initial_value",
             ] {
                 keys.push(k);
                 keys.extend(s.drivers_of(k));

@@ -1856,3 +1856,44 @@ fn a_value_past_a_keys_own_range_is_refused_with_both_ends() {
         )],
     );
 }
+
+/// A refusal of a key the file leaves at its default is placed at the key the file
+/// sets that drives it, with its line: a bank's default balance that the file's
+/// `amount_max` would take past an `i64`, VLUN B ready past the file's time limit
+/// with the setup window and request at their defaults, and a default request (the
+/// workload's own time) that the file's arrival spacing puts past the time limit.
+#[test]
+fn a_default_keys_refusal_is_placed_at_the_key_the_file_sets_that_drives_it() {
+    let amount = (i64::MAX - 1000) / 300 + 1;
+    for (text, line, key, words) in [
+        (
+            format!("policies = [\"cow\"]\n[workload]\nkind = \"bank\"\namount_max = {amount}\n"),
+            4,
+            "workload.amount_max",
+            "`workload.initial_balance` (at its default, not set in the file): 1000 is out of \
+             range",
+        ),
+        (
+            "policies = [\"cow\"]\n[workload]\nkind = \"bank\"\ntransactions = 50\n\
+             [limits]\ntime_ticks_max = 2550\n"
+                .to_string(),
+            6,
+            "limits.time_ticks_max",
+            "`backup.setup_window_ticks` (at its default, not set in the file): VLUN B would \
+             be ready at tick 2600",
+        ),
+        (
+            "policies = [\"cow\"]\n[workload]\nkind = \"bank\"\n\
+             arrival_ticks_mean = 7000000000\n"
+                .to_string(),
+            4,
+            "workload.arrival_ticks_mean",
+            "`limits.time_ticks_max` (at its default, not set in the file): the backup \
+             request at tick 1050000000000 is past",
+        ),
+    ] {
+        let (_t, f, o) = run_file(&text);
+        assert_eq!(code(&o), 2, "{}", stderr(&o));
+        fails_with(&o, &[&format!("{f}:{line}: key `{key}`: {words}")]);
+    }
+}

@@ -1318,6 +1318,12 @@ fn transactions_key(w: &W) -> &'static str {
 /// large `workload.records` with no `[limits]` is refused at `workload.records`,
 /// naming `limits.volume_bytes_max` to raise). A dotted key or a table (`faults`,
 /// `detach`). Empty for a key no other key drives.
+/// The keys that space a workload's arrivals (so place its default request).
+const ARRIVAL_KEYS: [&str; 2] = [
+    "workload.arrival_ticks_mean",
+    "workload.arrivals.interarrival_ticks_mean",
+];
+
 pub(crate) fn drivers(s: &Scenario, key: &str) -> Vec<&'static str> {
     let records = s.workload.records_key();
     let work = s.workload.work_keys();
@@ -1356,6 +1362,7 @@ pub(crate) fn drivers(s: &Scenario, key: &str) -> Vec<&'static str> {
         ]
         .concat(),
         "workload.transactions" => vec!["limits.attempts_max", "limits.events_max"],
+        // The request (its default the workload's own time: its count and arrivals).
         "limits.time_ticks_max" => vec![
             "backup.request_at_ticks",
             "backup.schedule_at_ticks",
@@ -1364,7 +1371,21 @@ pub(crate) fn drivers(s: &Scenario, key: &str) -> Vec<&'static str> {
         ]
         .into_iter()
         .chain(work.iter().copied())
+        .chain(ARRIVAL_KEYS)
         .collect(),
+        // VLUN B ready past the time limit: the limit, then the request's keys.
+        "backup.setup_window_ticks" => vec![
+            "limits.time_ticks_max",
+            "backup.request_at_ticks",
+            "backup.schedule_at_ticks",
+        ]
+        .into_iter()
+        .chain(work.iter().copied())
+        .chain(ARRIVAL_KEYS)
+        .collect(),
+        // What the transactions move a record by, and how many there are.
+        "workload.initial_balance" => vec!["workload.amount_max", "workload.transactions"],
+        "workload.initial_value" => vec!["workload.transactions"],
         "geometry.records_per_block" => vec!["geometry.block_size_bytes"],
         "device.transfer_bytes_per_s" => vec!["geometry.block_size_bytes"],
         "device.sequential_read_bytes_per_s" => vec!["geometry.block_size_bytes"],

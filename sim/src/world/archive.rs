@@ -80,10 +80,11 @@ impl World<'_> {
     /// that: the target (the time the whole copy takes at its bytes per second: a slow
     /// archive target alone can hold a run past any limit), or, when the extents'
     /// reads of VLUN A on the device have taken longer than their sends to the target
-    /// (reads and sends overlap: the slower of the two sets the pace), those reads: the
-    /// rest's time at the device's own service of the reads so far, and, when they
-    /// queued behind the users' calls, with that queueing (a pace so far, not a
-    /// forecast: a load early in the copy need not go on). Bound by the target, the keys named are
+    /// (reads and sends overlap: the slower of the two sets the pace), those reads (an
+    /// extent still in flight not counted): the rest's time at the pace of the reads'
+    /// own service on the device and of the sends so far, a floor more than a
+    /// forecast (the queueing behind the users' calls comes on top). Bound by the
+    /// target, the keys named are
     /// those of the larger share of its time: its latency, paid once an extent
     /// (`archive.latency_ticks`, `archive.extent_blocks`), or its bytes per second.
     pub(super) fn archive_under_way(&self) -> String {
@@ -94,31 +95,33 @@ impl World<'_> {
         let per_s = a.effective_bytes_per_s();
         let block = self.layout.block_size as u64;
         let bytes = copy.pipe.total.saturating_mul(block);
-        let elapsed_s = self.q.now().saturating_sub(copy.started_ticks) as f64 / 1e6;
-        let read = copy.pipe.next;
-        let (read_s, send_s) = (
-            copy.pipe.read_ticks as f64 / 1e6,
-            copy.pipe.send_ticks as f64 / 1e6,
-        );
+        let now = self.q.now();
+        let elapsed_s = now.saturating_sub(copy.started_ticks) as f64 / 1e6;
+        // The reads done by now: an extent still being read (priced when issued) is
+        // not counted, neither its entries nor its time.
+        let mut pipe = copy.pipe;
+        if let Some((last, entries, send)) = pipe.last.filter(|(r, _, _)| r.done > now) {
+            pipe.next = pipe.next.saturating_sub(entries);
+            pipe.read_ticks = pipe.read_ticks.saturating_sub(last.done - last.from);
+            pipe.read_service_ticks = pipe.read_service_ticks.saturating_sub(last.service_ticks);
+            pipe.send_ticks = pipe.send_ticks.saturating_sub(send);
+        }
+        let read = pipe.next;
+        let (read_s, send_s) = (pipe.read_ticks as f64 / 1e6, pipe.send_ticks as f64 / 1e6);
         if read > 0 && read_s > send_s {
-            // The rest at the reads' pace so far, twice: at the device's own service
-            // of them, and with the queueing behind the users' calls they met (which
-            // need not go on: a load early in the copy inflates it).
-            let service_s = copy.pipe.read_service_ticks as f64 / 1e6;
+            // The rest at the pace of the reads' own service on the device and of the
+            // sends, so far, without the queueing behind the users' calls: a floor
+            // more than a forecast (the queueing, which a load early in the copy can
+            // inflate, comes on top while the users' load goes on).
+            let service_s = pipe.read_service_ticks as f64 / 1e6;
             let rest = copy.pipe.total.saturating_sub(read) as f64 / read as f64;
-            let queued = match read_s - service_s {
-                q if q >= 0.05 => format!(
-                    ", about {} s with the queueing behind the users' calls so far",
-                    seconds(read_s * rest)
-                ),
-                _ => String::new(),
-            };
             return format!(
                 ", the archive copy under way ({} of {} read in {} s of virtual time, bound by \
                  VLUN A's reads on the device: its extents' reads took {} s, {} s of it the \
                  device's own service and the rest queueing behind the users' calls, their \
-                 sends to its target at {}/s {} s; the rest about {} s more without queueing, \
-                 at the slower of that service and the sends so far{queued}); a faster device (`device.profile`, \
+                 sends to its target at {}/s {} s; the rest at least about {} s more, at the \
+                 pace of that service and the sends so far, plus the queueing while the users' \
+                 load goes on); a faster device (`device.profile`, \
                  `device.read_latency_ticks`, `device.sequential_read_bytes_per_s`, \
                  `device.transfer_bytes_per_s`), more channels (`device.channels`) or larger \
                  extents (`archive.extent_blocks`) end it sooner",
@@ -144,8 +147,9 @@ impl World<'_> {
                 )
             }
             sent => (
-                send_s * copy.pipe.total as f64 / read.max(1) as f64,
-                sent as f64 * copy.pipe.total as f64 / read.max(1) as f64,
+                copy.pipe.send_ticks as f64 / 1e6 * copy.pipe.total as f64
+                    / copy.pipe.next.max(1) as f64,
+                sent as f64 * copy.pipe.total as f64 / copy.pipe.next.max(1) as f64,
             ),
         };
         let latency_whole_s = extents_whole * latency_s;

@@ -42,6 +42,9 @@ pub(crate) struct ExtentCopy {
     pub send_ticks: Tick,
     /// The extents sent so far.
     pub extents: u64,
+    /// The last extent's read, its entries and its send's ticks: still in flight
+    /// until the read's `done` (its read and send are priced when the read is issued).
+    pub last: Option<(ExtentRead, u64, Tick)>,
 }
 
 /// One extent's reads on the device: issued at `from`, complete at `done`, of which
@@ -74,6 +77,7 @@ impl ExtentCopy {
             read_service_ticks: 0,
             send_ticks: 0,
             extents: 0,
+            last: None,
         }
     }
 
@@ -90,6 +94,7 @@ impl ExtentCopy {
         self.send_ticks = self.send_ticks.saturating_add(send_ticks);
         self.extents += 1;
         self.target_free_at = read.done.max(previous_landed).saturating_add(send_ticks);
+        self.last = Some((read, until.saturating_sub(self.next), send_ticks));
         self.next = until;
         if until < self.total {
             Step::Read(read.done.max(previous_landed))
