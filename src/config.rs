@@ -641,8 +641,9 @@ fn range_refused(message: &str) -> Option<(&str, &str)> {
 /// the rest of the scenario as written ([`key_range`]): `-5 is out of range: must be
 /// at least 1 (1 to 65536)`. Where the checks refuse 0 with other words (`must be a
 /// positive multiple of 8`), those words; where no range is found, the type's end past
-/// its largest, else "must be 0 or more" (or the least the checks name). The message
-/// unchanged when it is not such a message.
+/// its largest; below 0 the least the checks name, else "must be 0 or more" where 0
+/// passes and "must not be negative" where it does not. The message unchanged when it is not such
+/// a message.
 pub fn with_key_range(message: &str, table: &ScenarioProbe, key: &str) -> String {
     const ZERO_RANGE: &str = "must be 0 or more (0 to ";
     const AT_MOST: &str = "must be at most ";
@@ -674,11 +675,15 @@ pub fn with_key_range(message: &str, table: &ScenarioProbe, key: &str) -> String
     let words = match key_range(table, key, Some(type_max)) {
         Some(r) => range_words(r.min, r.max, above),
         // No range found (an array's items, no accepted value): the type's end past
-        // its largest, else what the refusal of 0 asks.
+        // its largest; below 0, what the refusal of 0 asks, else "0 or more" only
+        // where 0 passes.
         None if above => format!("must be at most {type_max}"),
         None => match zero.and_then(|m| digits(m.split_once("must be at least ")?.1)) {
             Some(m) => format!("must be at least {m}"),
-            None => "must be 0 or more".to_string(),
+            None if matches!(probe(table, key, 0), Probe::Accepted) => {
+                "must be 0 or more".to_string()
+            }
+            None => "must not be negative".to_string(),
         },
     };
     format!("{}{words}", &message[..at])

@@ -1331,7 +1331,8 @@ fn a_count_past_its_type_is_refused_with_the_keys_range() {
 /// Every unsigned key a shipped run file sets (each `key = N` line, in every table)
 /// given -1 is refused at its file, line and key (exit 2) with the values it takes,
 /// never a Rust type's name ("expected u64"): "must be 0 or more (0 to MAX)", or
-/// "must be at least M (M to MAX)" when its checks ask more.
+/// "must be at least M (M to MAX)" when its checks ask more, or "must not be negative"
+/// where 0 is refused too (by another key's check: checked).
 #[test]
 fn a_negative_count_is_refused_with_the_keys_range() {
     let tmp = tempfile::tempdir().unwrap();
@@ -1375,7 +1376,7 @@ fn a_negative_count_is_refused_with_the_keys_range() {
                 !err.contains("expected a whole number"),
                 "{name} {key}: {err}"
             );
-            if !err.contains("-1 is out of range: must be ") {
+            if !err.contains("-1 is out of range: must ") {
                 // A signed key: -1 is a value it takes, or refused by its own check.
                 continue;
             }
@@ -1383,7 +1384,7 @@ fn a_negative_count_is_refused_with_the_keys_range() {
             fails_with(
                 &o,
                 &[&format!(
-                    "{f}:{}: key `{key}`: -1 is out of range: must be ",
+                    "{f}:{}: key `{key}`: -1 is out of range: must ",
                     i + 1
                 )],
             );
@@ -1391,9 +1392,18 @@ fn a_negative_count_is_refused_with_the_keys_range() {
                 err.contains("must be 0 or more")
                     || err.contains("must be at least ")
                     // A key whose values are no range: what its check asks.
-                    || err.contains("must be a "),
+                    || err.contains("must be a ")
+                    // 0 refused too, by another key's check.
+                    || err.contains("must not be negative"),
                 "{name} {key}: {err}"
             );
+            if err.contains("must not be negative") {
+                let mut zero = edited.clone();
+                zero[i] = format!("{k} = 0");
+                let f = write(tmp.path(), "zero.toml", &(zero.join("\n") + "\n"));
+                let o = owm(&["run", &f, "--out", &s(&tmp.path().join("o"))]);
+                assert_eq!(code(&o), 2, "{name} {key} = 0 passes: {}", stderr(&o));
+            }
             refused += 1;
         }
     }
