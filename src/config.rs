@@ -625,6 +625,13 @@ pub fn out_of_range_words(message: &str) -> Option<String> {
     ))
 }
 
+/// The words of a type's largest that the file's other keys refuse too (no range
+/// found below it: [`with_key_range`]): `must be at most 4294967295 (the largest of
+/// its type; the file's other keys as they are allow less)`.
+const TYPE_END: &str = "must be at most ";
+const TYPE_END_REFUSED: &str =
+    " (the largest of its type; the file's other keys as they are allow less)";
+
 /// What follows the value in a range refusal ([`out_of_range_words`]).
 const OUT_OF_RANGE: &str = " is out of range: ";
 
@@ -673,11 +680,26 @@ pub fn with_key_range(message: &str, table: &ScenarioProbe, key: &str) -> String
         return format!("{}{words}", &message[..at]);
     }
     let words = match key_range(table, key, Some(type_max)) {
+        Some(r) if above => above_words(&r),
         Some(r) => range_words(r.min, r.max, above),
         // No range found (an array's items, no accepted value): the type's end past
         // its largest; below 0, what the refusal of 0 asks, else "0 or more" only
         // where 0 passes.
-        None if above => format!("must be at most {type_max}"),
+        // The end the key's own check names, where it passes and the next value
+        // does not (the least not found: 1 cycle leaves a period set of no effect).
+        None if above => {
+            let accepted = |v: u64| matches!(probe(table, key, v), Probe::Accepted);
+            match probe(table, key, type_max) {
+                Probe::Accepted => format!("must be at most {type_max}"),
+                Probe::Refused(m) => match stated_largest(&m)
+                    .filter(|&n| n < type_max && accepted(n) && !accepted(n + 1))
+                {
+                    Some(n) => format!("must be at most {n}"),
+                    None => format!("{TYPE_END}{type_max}{TYPE_END_REFUSED}"),
+                },
+                _ => format!("{TYPE_END}{type_max}{TYPE_END_REFUSED}"),
+            }
+        }
         None => match zero.and_then(|m| digits(m.split_once("must be at least ")?.1)) {
             Some(m) => format!("must be at least {m}"),
             None if matches!(probe(table, key, 0), Probe::Accepted) => {
@@ -697,8 +719,8 @@ enum Probe {
     Accepted,
     /// The checks refuse the key, with this message.
     Refused(String),
-    /// The checks refuse another key first.
-    OtherKey,
+    /// The checks refuse another key first: that key (dotted, below the scenario).
+    OtherKey(String),
 }
 
 /// The values of `key` the scenario's checks accept with the rest of the scenario
@@ -708,10 +730,13 @@ enum Probe {
 /// largest the type's, or the end their refusal of it names ("must be at most N",
 /// "exceeds N"); each only where the checks accept it and refuse the value past it.
 ///
-/// `None` when an end is not the key's own (another key's value refuses it first: the
-/// volume, memory, time or output bound, so an end found between would be another
-/// key's), the key
-/// reads as no integer or is one of several array items, or the values are no
+/// Where the key's own largest is refused by another key as the file has it (the
+/// volume, memory, time or output bound), the largest value below it the checks accept,
+/// found by halving, with that key ([`KeyRange::beside`]).
+///
+/// `None` when the least is not the key's own (another key refuses it), no other key is
+/// named where the largest is refused (a key of no effect past another key's value), the
+/// key reads as no integer or is one of several array items, or the values are no
 /// interval (one of least + 1, the middle, largest - 1 refused: a multiple of 8, a
 /// power of two).
 fn key_range(table: &ScenarioProbe, key: &str, type_max: Option<u64>) -> Option<KeyRange> {
@@ -737,20 +762,32 @@ fn key_range(table: &ScenarioProbe, key: &str, type_max: Option<u64>) -> Option<
     };
     let stated = match probe(table, key, type_max) {
         Probe::Accepted => Some(type_max),
-        Probe::Refused(m) => m
-            .split_once("must be at most ")
-            .or_else(|| m.split_once(" exceeds "))
-            .and_then(|(_, rest)| leading_number(rest)),
-        Probe::NotOfType | Probe::OtherKey => None,
+        Probe::Refused(m) => stated_largest(&m),
+        Probe::NotOfType | Probe::OtherKey(_) => None,
     };
     // The end named holds when it passes and the next value does not.
     let holds = |n: u64| n >= min && accepted(n) && (n == type_max || !accepted(n + 1));
-    let max = match stated.filter(|&n| holds(n)) {
-        Some(n) => n,
-        None if accepted(type_max) => type_max,
-        // Refused with no end named (a key of no effect past another key's value:
-        // that key's end), or by another key: none.
-        None => return None,
+    let (max, beside) = match stated.filter(|&n| holds(n)) {
+        Some(n) => (n, None),
+        None if accepted(type_max) => (type_max, None),
+        // The key's own largest (the end its check names, else its type's) refused by
+        // another key as the file has it: the largest value below it the checks
+        // accept, found by halving, with that key. Refused with no other key named (a
+        // key of no effect past another key's value, said with no key): none.
+        None => {
+            let own = stated.filter(|&n| n > min).unwrap_or(type_max);
+            let by = refused_by(&probe(table, key, own), key)?;
+            let (mut lo, mut hi) = (min, own);
+            while hi - lo > 1 {
+                let mid = lo + (hi - lo) / 2;
+                match accepted(mid) {
+                    true => lo = mid,
+                    false => hi = mid,
+                }
+            }
+            let by = refused_by(&probe(table, key, lo + 1), key).filter(|b| *b == by)?;
+            (lo, Some(Beside { own, by }))
+        }
     };
     let interval = [
         min.saturating_add(1),
@@ -760,13 +797,66 @@ fn key_range(table: &ScenarioProbe, key: &str, type_max: Option<u64>) -> Option<
     .into_iter()
     .filter(|&v| (min..=max).contains(&v))
     .all(accepted);
-    interval.then_some(KeyRange { min, max })
+    interval.then_some(KeyRange { min, max, beside })
+}
+
+/// The largest a range refusal names: `N` of "must be at most N", "exceeds N" and
+/// "is out of range M..=N".
+fn stated_largest(message: &str) -> Option<u64> {
+    message
+        .split_once("must be at most ")
+        .or_else(|| message.split_once(" exceeds "))
+        .or_else(|| message.split_once("..="))
+        .and_then(|(_, rest)| leading_number(rest))
 }
 
 /// The values a key takes ([`key_range`]): `min` to `max`.
 struct KeyRange {
     min: u64,
     max: u64,
+    /// Where `max` is another key's end, not the key's own.
+    beside: Option<Beside>,
+}
+
+/// A key's largest set by another key as the file has it ([`key_range`]).
+struct Beside {
+    /// The key's own largest: the end its check names, else its type's.
+    own: u64,
+    /// The key that refuses the value past the range (dotted, below the scenario).
+    by: String,
+}
+
+/// The key whose check refuses `key` at a probed value, other than `key` itself: the
+/// key refused, or the first key another key's refusal of `key` names in backquotes
+/// (`` `limits.time_ticks_max` (at its default …): the backup request … ``); `None` when
+/// the value is accepted or refused by `key`'s own check alone.
+fn refused_by(probed: &Probe, key: &str) -> Option<String> {
+    match probed {
+        Probe::OtherKey(k) if !k.is_empty() && k != key => Some(k.clone()),
+        Probe::Refused(m) => m
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .find(|k| *k != key && k.contains('.') && !k.contains(' '))
+            .map(str::to_string),
+        _ => None,
+    }
+}
+
+/// The words for a value past the largest of `r`: ``must be at most 4294967295 (0 to
+/// 4294967295)``, or where another key sets that largest ``must be at most 1249 (1 to
+/// 1249): past it `limits.time_ticks_max` as the file has it refuses the run, though
+/// the key's own largest is 10000``.
+fn above_words(r: &KeyRange) -> String {
+    let words = range_words(r.min, r.max, true);
+    match &r.beside {
+        None => words,
+        Some(b) => format!(
+            "{words}: past it `{}` as the file has it refuses the run, though the key's \
+             own largest is {}",
+            b.by, b.own
+        ),
+    }
 }
 
 /// `message`, the scenario's checks' refusal of `key` (the file's text `src`, its
@@ -784,9 +874,10 @@ fn own_range(src: &str, prefix: &str, key: &str, message: String) -> String {
 /// finds the range with the refused end: `65537 is out of range: must be at most
 /// 65536` → `… (1 to 65536)`, `20000 is out of range 1..=10000` → `20000 is out of
 /// range: must be at most 10000 (1 to 10000)`; `2000000000000 exceeds 1099511627776
-/// ticks` → `… must be at most 1099511627776` (the time limit refuses before it: no
-/// range). The message unchanged when it is no such refusal, or a value below a least
-/// with no range found.
+/// ticks` → `… must be at most 999999999900 (0 to 999999999900): past it
+/// `limits.time_ticks_max` as the file has it refuses the run, though the key's own
+/// largest is 1099511627776` ([`above_words`]). The message unchanged when it is no such
+/// refusal, or a value below a least with no range found.
 pub fn with_own_range(message: &str, table: &ScenarioProbe, key: &str) -> String {
     let number = |t: &str| -> Option<u64> { t.parse().ok() };
     let Some((value, rest)) = message.split_once(' ') else {
@@ -799,18 +890,20 @@ pub fn with_own_range(message: &str, table: &ScenarioProbe, key: &str) -> String
     // The key's range: its own check's end as the message gives it, the other end
     // found ([`key_range`]).
     let range = || key_range(table, key, None);
-    // A refusal of a value past `m`: the least, when the checks accept the range's
-    // ends; else `m` alone (another key may refuse before it).
+    // A refusal of a value past `m`: the range, when the checks accept its ends and
+    // `m` is its largest or the key's own past another key's; else `m` alone.
     let below = |m: u64, tail| match range() {
-        Some(r) if r.max == m => (Some(r.min), m, tail),
+        Some(r) if r.max == m || r.beside.as_ref().is_some_and(|b| b.own == m) => {
+            (Some(r), m, tail)
+        }
         _ => (None, m, tail),
     };
-    let (min, max, tail) = if let Some(m) = rest
+    let (found, max, tail) = if let Some(m) = rest
         .strip_prefix("is out of range: must be at least ")
         .and_then(number)
     {
         match range() {
-            Some(r) => (Some(m), r.max, ""),
+            Some(r) => (Some(KeyRange { min: m, ..r }), r.max, ""),
             None => return message.to_string(),
         }
     } else if let Some(m) = rest
@@ -823,7 +916,12 @@ pub fn with_own_range(message: &str, table: &ScenarioProbe, key: &str) -> String
         .and_then(|r| r.split_once("..="))
         .and_then(|(a, b)| Some((number(a)?, number(b)?)))
     {
-        (Some(a), b, "")
+        let r = KeyRange {
+            min: a,
+            max: b,
+            beside: None,
+        };
+        (Some(r), b, "")
     } else if let Some((m, tail)) = rest.strip_prefix("exceeds ").and_then(|r| {
         let digits: String = r.chars().take_while(char::is_ascii_digit).collect();
         let tail = r[digits.len()..].strip_prefix(" ticks")?;
@@ -833,9 +931,10 @@ pub fn with_own_range(message: &str, table: &ScenarioProbe, key: &str) -> String
     } else {
         return message.to_string();
     };
-    let words = match min {
-        Some(min) if min > max => return message.to_string(),
-        Some(min) => range_words(min, max, v > i128::from(max)),
+    let words = match found {
+        Some(r) if r.min > r.max => return message.to_string(),
+        Some(r) if v > i128::from(r.max) => above_words(&r),
+        Some(r) => range_words(r.min, r.max, false),
         None => format!("must be at most {max}"),
     };
     match tail {
@@ -947,7 +1046,8 @@ fn probe(p: &ScenarioProbe, key: &str, value: u64) -> Probe {
     match checked {
         Ok(_) => {}
         Err(SimError::Config { key: k, message }) if k == key => return Probe::Refused(message),
-        Err(_) => return Probe::OtherKey,
+        Err(SimError::Config { key: k, .. }) => return Probe::OtherKey(k),
+        Err(_) => return Probe::OtherKey(String::new()),
     }
     // A key of no effect (`device.write_channels` at or past `device.channels`), or
     // under a table of none, is refused; a key the file sets that this value leaves
@@ -960,13 +1060,13 @@ fn probe(p: &ScenarioProbe, key: &str, value: u64) -> Probe {
             return Probe::Refused(i.why);
         }
         if sets(&p.table, i.key) {
-            return Probe::OtherKey;
+            return Probe::OtherKey(i.key.to_string());
         }
     }
     if !p.points
         && reports::output::estimate(&s, &p.policies).total_bytes() > s.limits.output_bytes_max
     {
-        return Probe::OtherKey;
+        return Probe::OtherKey("limits.output_bytes_max".to_string());
     }
     Probe::Accepted
 }
@@ -978,7 +1078,7 @@ fn key_checked(table: &ScenarioProbe, key: &str, value: u64) -> Option<Result<()
     match probe(table, key, value) {
         Probe::Accepted => Some(Ok(())),
         Probe::Refused(m) => Some(Err(m)),
-        Probe::NotOfType | Probe::OtherKey => None,
+        Probe::NotOfType | Probe::OtherKey(_) => None,
     }
 }
 
@@ -1399,7 +1499,8 @@ mod tests {
             );
         }
         assert!(found >= 2, "only {found} ranges found");
-        // An end another key sets (the volume past 67108864 records) is not said.
+        // An end another key sets, refused at this key with no other key named (the
+        // volume past 67108864 records), gives no range.
         assert!(key_range(&base, "workload.records", None).is_none());
         let mut blocks = ScenarioProbe {
             table: base.table.clone(),
@@ -1430,6 +1531,52 @@ mod tests {
         )
         .unwrap();
         assert!(key_range(&p, "device.channels", None).is_none());
+    }
+
+    /// Where another key as the file has it refuses a key's own largest, the range
+    /// said ends at the largest value the checks accept, the value past it refused by
+    /// the key named; and the words name both ends.
+    #[test]
+    fn a_keys_largest_set_by_another_key_is_the_largest_that_passes() {
+        let cases = [
+            (
+                "policies = [\"cow\"]\n[workload]\nkind = \"fig3\"\n",
+                "backup.request_at_ticks",
+                "limits.time_ticks_max",
+            ),
+            (
+                "policies = [\"quiesce\"]\n[workload]\nkind = \"generated\"\n\
+                 [backup]\nquiesce_deadline_ticks = 1000\n",
+                "backup.quiesce_retries_max",
+                "limits.output_bytes_max",
+            ),
+        ];
+        for (src, key, other) in cases {
+            let p = ScenarioProbe::of(src, "").unwrap();
+            let r = key_range(&p, key, None).expect(key);
+            let b = r.beside.as_ref().expect(key);
+            assert_eq!(b.by, other, "{key}");
+            assert!(r.max < b.own, "{key}: {} against {}", r.max, b.own);
+            assert!(matches!(probe(&p, key, r.max), Probe::Accepted), "{key}");
+            assert!(matches!(probe(&p, key, r.min), Probe::Accepted), "{key}");
+            let past = probe(&p, key, r.max + 1);
+            assert_eq!(refused_by(&past, key).as_deref(), Some(other), "{key}");
+            // The key's own largest is refused too, by the same key.
+            assert_eq!(
+                refused_by(&probe(&p, key, b.own), key).as_deref(),
+                Some(other),
+                "{key}"
+            );
+            let words = above_words(&r);
+            assert!(
+                words.starts_with(&format!(
+                    "must be at most {} ({} to {})",
+                    r.max, r.min, r.max
+                )) && words.contains(&format!("`{other}`"))
+                    && words.ends_with(&b.own.to_string()),
+                "{key}: {words}"
+            );
+        }
     }
 
     /// No Rust number type's name survives serde's words; a key's unit comes from its

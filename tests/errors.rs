@@ -625,7 +625,7 @@ fn refusals_say_their_words_once_and_an_empty_metrics_list_is_refused() {
         &o,
         &[
             &format!("{f}:1: key `seeds`"),
-            "expected a whole number (a seed is an integer",
+            "seed 1 of the list: -1 is out of range: must be 0 or more (0 to 9223372036854775807)",
         ],
     );
     assert!(!stderr(&o).contains("\\x0a"), "{}", stderr(&o));
@@ -1223,7 +1223,7 @@ fn a_count_past_its_type_is_refused_with_the_keys_range() {
             "workload.length_min",
             // Past the type; the key's own end is length_max's value, another key's,
             // which is not said.
-            "must be at most 4294967295\n",
+            "must be at most 4294967295 (the largest of its type; the file's other keys as they are allow less)\n",
         ),
         (
             generated,
@@ -1231,7 +1231,7 @@ fn a_count_past_its_type_is_refused_with_the_keys_range() {
             4,
             "workload.length_max",
             // The memory bound refuses the type's largest: no range is said.
-            "must be at most 4294967295\n",
+            "must be at most 4294967295 (the largest of its type; the file's other keys as they are allow less)\n",
         ),
         (
             generated,
@@ -1245,14 +1245,14 @@ fn a_count_past_its_type_is_refused_with_the_keys_range() {
             "updates_max = B\n",
             4,
             "workload.updates_max",
-            "must be at most 4294967295\n",
+            "must be at most 4294967295 (the largest of its type; the file's other keys as they are allow less)\n",
         ),
         (
             fig45,
             "updates_min = B\n",
             4,
             "workload.updates_min",
-            "must be at most 4294967295\n",
+            "must be at most 4294967295 (the largest of its type; the file's other keys as they are allow less)\n",
         ),
         (
             fig45,
@@ -1267,7 +1267,7 @@ fn a_count_past_its_type_is_refused_with_the_keys_range() {
             5,
             "workload.ios_per_transaction_max",
             // No trace file: no value passes the checks, so no range is said.
-            "must be at most 4294967295\n",
+            "must be at most 4294967295 (the largest of its type; the file's other keys as they are allow less)\n",
         ),
         (
             generated,
@@ -1275,7 +1275,7 @@ fn a_count_past_its_type_is_refused_with_the_keys_range() {
             5,
             "backup.cycles",
             // No period: no value passes the checks, so only the type's end is said.
-            "must be at most 4294967295\n",
+            "must be at most 4294967295 (the largest of its type; the file's other keys as they are allow less)\n",
         ),
         (
             generated,
@@ -1283,7 +1283,7 @@ fn a_count_past_its_type_is_refused_with_the_keys_range() {
             5,
             "backup.quiesce_retries_max",
             // No policy quiesces: the key has no effect at any value, so no range.
-            "must be at most 4294967295\n",
+            "must be at most 4294967295 (the largest of its type; the file's other keys as they are allow less)\n",
         ),
         (
             "policies = [\"quiesce\"]\n[workload]\nkind = \"generated\"\n",
@@ -1291,8 +1291,10 @@ fn a_count_past_its_type_is_refused_with_the_keys_range() {
             6,
             "backup.quiesce_retries_max",
             // With a deadline, 4294967295 retries pass the scenario's checks but not
-            // the output bound (two trace rows a retry), another key's: no range.
-            "must be at most 4294967295\n",
+            // the output bound (two trace rows a retry), another key's: the largest it
+            // allows, with that key.
+            "must be at most 7544054 (0 to 7544054 retries): past it `limits.output_bytes_max` \
+             as the file has it refuses the run, though the key's own largest is 4294967295\n",
         ),
         (
             generated,
@@ -1308,7 +1310,7 @@ fn a_count_past_its_type_is_refused_with_the_keys_range() {
             "device.write_channels",
             // At or past `device.channels` it has no effect: its largest is that
             // key's, not the type's, and no range is said.
-            "must be at most 4294967295\n",
+            "must be at most 4294967295 (the largest of its type; the file's other keys as they are allow less)\n",
         ),
     ] {
         let (_t, f, o) = run_file(&format!("{base}{}", text.replace('B', big)));
@@ -1621,8 +1623,9 @@ fn a_negative_axis_value_of_a_count_is_refused_with_the_keys_range() {
     for (key, range) in [
         (
             "workload.transactions",
-            // The memory bound's end is another key's: not said.
-            "must be at least 1\n",
+            // The largest is another key's (`limits.attempts_max`), true as the file
+            // has it.
+            "must be at least 1 (1 to 20000000 transactions)",
         ),
         (
             "device.read_latency_ticks",
@@ -1835,7 +1838,9 @@ fn a_value_past_a_keys_own_range_is_refused_with_both_ends() {
             "backup.request_at_ticks",
             // Its own end is 2^40; the time limit's (10^12 ticks by default) comes first,
             // so no range is said.
-            "2000000000000 is out of range: must be at most 1099511627776\n",
+            "2000000000000 is out of range: must be at most 999999999900 (0 to 999999999900 \
+             ticks): past it `limits.time_ticks_max` as the file has it refuses the run, \
+             though the key's own largest is 1099511627776\n",
         ),
         (
             "[limits]\nevents_max = 0\n",

@@ -40,12 +40,12 @@ impl<'de> de::Visitor<'de> for FormVisitor {
     fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Form, A::Error> {
         let mut list = Vec::new();
         loop {
-            match seq.next_element::<u64>() {
-                Ok(Some(seed)) => list.push(seed),
+            match seq.next_element::<Ranged<0, SEED_MAX>>() {
+                Ok(Some(Ranged(seed))) => list.push(seed),
                 Ok(None) => return Ok(Form::List(list)),
                 Err(e) => {
                     return Err(de::Error::custom(format!(
-                        "seed {} of the list: {} (a seed is an integer from 0 to {SEED_MAX})",
+                        "seed {} of the list: {}",
                         list.len() + 1,
                         e.to_string().trim_end()
                     )))
@@ -65,7 +65,10 @@ impl<'de> de::Visitor<'de> for FormVisitor {
             if slot.is_some() {
                 return Err(de::Error::custom(format!("`{key}` given twice")));
             }
-            *slot = Some(map.next_value::<u64>()?);
+            *slot = Some(match key.as_str() {
+                "count" => map.next_value::<Ranged<1, SEEDS_MAX>>()?.0,
+                _ => map.next_value::<First>()?.0,
+            });
         }
         Ok(Form::Count {
             count: count.ok_or_else(|| de::Error::missing_field("count"))?,
@@ -77,6 +80,45 @@ impl<'de> de::Visitor<'de> for FormVisitor {
 impl<'de> Deserialize<'de> for Form {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(FormVisitor)
+    }
+}
+
+/// A whole number from `MIN` to `MAX`, read as the TOML integer it is, so a value
+/// outside is said with the range: `-1 is out of range: must be 0 or more (0 to
+/// 9223372036854775807)`, `0 is out of range: must be at least 1 (1 to 100000)`.
+struct Ranged<const MIN: u64, const MAX: u64>(u64);
+
+impl<'de, const MIN: u64, const MAX: u64> Deserialize<'de> for Ranged<MIN, MAX> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = i64::deserialize(d)?;
+        match u64::try_from(v) {
+            Ok(n) if (MIN..=MAX).contains(&n) => Ok(Ranged(n)),
+            _ if v > 0 => Err(de::Error::custom(format!(
+                "{v} is out of range: must be at most {MAX} ({MIN} to {MAX})"
+            ))),
+            _ if MIN == 0 => Err(de::Error::custom(format!(
+                "{v} is out of range: must be 0 or more (0 to {MAX})"
+            ))),
+            _ => Err(de::Error::custom(format!(
+                "{v} is out of range: must be at least {MIN} ({MIN} to {MAX})"
+            ))),
+        }
+    }
+}
+
+/// The first seed of `{ count, first }`: 0 or more, its range's end set by the count
+/// (the last seed, first + count - 1, at most [`SEED_MAX`]).
+struct First(u64);
+
+impl<'de> Deserialize<'de> for First {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = i64::deserialize(d)?;
+        u64::try_from(v).map(First).map_err(|_| {
+            de::Error::custom(format!(
+                "{v} is out of range: must be 0 or more (the last seed, first + count - 1, \
+                 at most {SEED_MAX})"
+            ))
+        })
     }
 }
 
@@ -198,6 +240,35 @@ mod tests {
         );
     }
 
+    /// A count, a first seed and a listed seed outside their ranges are refused with
+    /// ranges that hold: each end said passes, the value past it does not.
+    #[test]
+    fn a_count_or_seed_out_of_range_is_said_with_a_range_that_holds() {
+        for (src, words) in [
+            ("seeds = { count = -1 }", "-1 is out of range: must be at least 1 (1 to 100000)"),
+            ("seeds = { count = 0 }", "0 is out of range: must be at least 1 (1 to 100000)"),
+            (
+                "seeds = { count = 100001 }",
+                "100001 is out of range: must be at most 100000 (1 to 100000)",
+            ),
+            (
+                "seeds = [4, -1]",
+                "seed 2 of the list: -1 is out of range: must be 0 or more (0 to 9223372036854775807)",
+            ),
+            (
+                "seeds = { count = 2, first = -3 }",
+                "-3 is out of range: must be 0 or more (the last seed",
+            ),
+        ] {
+            let e = seeds(src).unwrap_err();
+            assert!(e.starts_with(words), "{src}: {e}");
+        }
+        assert_eq!(seeds("seeds = { count = 1 }").unwrap().len(), 1);
+        assert_eq!(seeds("seeds = { count = 100000 }").unwrap().len(), 100_000);
+        assert_eq!(seeds("seeds = [0, 9223372036854775807]").unwrap().len(), 2);
+        assert_eq!(seeds("seeds = { count = 1, first = 0 }").unwrap(), [0]);
+    }
+
     /// Seeds up to 2^63 − 1 are taken in every form; past it, refused with the range.
     #[test]
     fn seeds_stop_at_what_a_run_takes() {
@@ -234,7 +305,10 @@ mod tests {
                 "seeds = { count = 2, extra = 3 }",
                 "unknown field `extra`, expected",
             ),
-            ("seeds = { count = -2 }", "u64"),
+            (
+                "seeds = { count = -2 }",
+                "-2 is out of range: must be at least 1",
+            ),
             ("seeds = [-1]", "seed 1 of the list"),
             ("seeds = [1, 1.5]", "seed 2 of the list"),
         ] {

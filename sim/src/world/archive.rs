@@ -97,15 +97,8 @@ impl World<'_> {
         let bytes = copy.pipe.total.saturating_mul(block);
         let now = self.q.now();
         let elapsed_s = now.saturating_sub(copy.started_ticks) as f64 / 1e6;
-        // The reads done by now: an extent still being read (priced when issued) is
-        // not counted, neither its entries nor its time.
-        let mut pipe = copy.pipe;
-        if let Some((last, entries, send)) = pipe.last.filter(|(r, _, _)| r.done > now) {
-            pipe.next = pipe.next.saturating_sub(entries);
-            pipe.read_ticks = pipe.read_ticks.saturating_sub(last.done - last.from);
-            pipe.read_service_ticks = pipe.read_service_ticks.saturating_sub(last.service_ticks);
-            pipe.send_ticks = pipe.send_ticks.saturating_sub(send);
-        }
+        // The reads done by now: an extent still being read is not counted.
+        let pipe = copy.pipe.done_by(now);
         let read = pipe.next;
         let (read_s, send_s) = (pipe.read_ticks as f64 / 1e6, pipe.send_ticks as f64 / 1e6);
         if read > 0 && read_s > send_s {

@@ -103,6 +103,22 @@ impl ExtentCopy {
         }
     }
 
+    /// The copy as done by `now`: an extent still being read (its read and send priced
+    /// when it was issued, [`ExtentCopy::advance`]) taken out, its entries, read and
+    /// send ticks and its count with it.
+    pub fn done_by(&self, now: Tick) -> ExtentCopy {
+        let mut done = *self;
+        if let Some((read, entries, send)) = self.last.filter(|(r, _, _)| r.done > now) {
+            done.next = done.next.saturating_sub(entries);
+            done.read_ticks = done.read_ticks.saturating_sub(read.done - read.from);
+            done.read_service_ticks = done.read_service_ticks.saturating_sub(read.service_ticks);
+            done.send_ticks = done.send_ticks.saturating_sub(send);
+            done.extents = done.extents.saturating_sub(1);
+            done.last = None;
+        }
+        done
+    }
+
     /// Queues `send_ticks` of other traffic (a mirrored write) on the target at `now`,
     /// behind what it is accepting.
     pub fn queue(&mut self, now: Tick, send_ticks: Tick) {
@@ -179,6 +195,47 @@ pub(super) fn read_at(
 mod tests {
     use super::{ExtentCopy, ExtentRead, Runs, Step};
     use crate::clock::Tick;
+
+    /// An extent still being read at `now` is not done: the copy as done then is the
+    /// copy before that extent was issued; once read, it is the whole copy.
+    #[test]
+    fn an_extent_in_flight_is_not_done_until_read() {
+        let mut c = ExtentCopy::new(10, 0);
+        let first = ExtentRead {
+            from: 0,
+            done: 40,
+            service_ticks: 30,
+        };
+        let Step::Read(at) = c.advance(4, first, 7) else {
+            panic!("more to read")
+        };
+        let before = c;
+        let second = ExtentRead {
+            from: at,
+            done: at + 50,
+            service_ticks: 20,
+        };
+        c.advance(8, second, 9);
+        let mid = c.done_by(at + 49);
+        assert_eq!(
+            (
+                mid.next,
+                mid.read_ticks,
+                mid.read_service_ticks,
+                mid.send_ticks,
+                mid.extents
+            ),
+            (
+                before.next,
+                before.read_ticks,
+                before.read_service_ticks,
+                before.send_ticks,
+                1
+            )
+        );
+        assert_eq!(mid.last, None);
+        assert_eq!(c.done_by(at + 50), c);
+    }
     use engine::Image;
 
     /// A read from `from` to `done`, all of it the device's service.
