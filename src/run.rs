@@ -518,10 +518,14 @@ fn print_notes(runs: &[NamedRun], printing: Printing) {
             say!("{line}");
         }
         for v in run.result.claimed_violations() {
-            say!("violation under {}: {v}", run.name);
+            say!("violation under {}: {}", run.name, run.result.said(v));
         }
         for v in run.result.unclaimed_violations() {
-            say!("not claimed by {} (observed, not judged): {v}", run.name);
+            say!(
+                "not claimed by {} (observed, not judged): {}",
+                run.name,
+                run.result.said(v)
+            );
         }
     }
 }

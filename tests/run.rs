@@ -727,3 +727,64 @@ fn a_failed_runs_reproduce_is_the_command_as_given() {
         );
     }
 }
+
+/// A violation that names an attempt whose label differs from its id (a retried
+/// transaction's, or one after a retry) says that label, and trace.csv gives the
+/// attempt that label: over the broken bank on several seeds and a load whose users
+/// wait past the setup window, at least one such label is said.
+#[test]
+fn a_violation_says_the_labels_of_the_attempts_it_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let waits = "policies = [\"cow\"]\n[workload]\nkind = \"generated\"\nrecords = 2048\n\
+                 transactions = 300\nlength_min = 1\nlength_max = 8\nwrite_fraction = 0.5\n\
+                 compute_ticks_min = 20\ncompute_ticks_max = 1000\n\
+                 arrivals = { mode = \"open\", interarrival_ticks_mean = 50 }\n\
+                 [locking]\ndiscipline = \"conservative\"\ngranularity = \"block\"\n";
+    let mut said = 0;
+    for (name, text) in [("bank", BROKEN_BANK), ("waits", waits)] {
+        let file = write(tmp.path(), &format!("{name}.toml"), text);
+        for seed in ["1", "2", "3"] {
+            let out = s(&tmp.path().join(format!("{name}{seed}")));
+            let o = owm(&["run", &file, "--seed", seed, "--out", &out]);
+            let text = stdout(&o);
+            let trace = String::from_utf8(bytes(Path::new(&out), "trace.csv")).unwrap();
+            let labels: std::collections::BTreeSet<(String, String, String)> = trace
+                .lines()
+                .skip(1)
+                .map(|l| {
+                    let c: Vec<&str> = l.split(',').collect();
+                    (c[0].to_string(), c[3].to_string(), c[4].to_string())
+                })
+                .collect();
+            for line in text
+                .lines()
+                .filter(|l| l.contains(" violated (smallest prefix"))
+            {
+                let policy = line
+                    .strip_prefix("violation under ")
+                    .or_else(|| line.strip_prefix("not claimed by "))
+                    .and_then(|r| r.split([':', ' ']).next())
+                    .unwrap_or_else(|| panic!("{line}"));
+                let Some((_, words)) = line.rsplit_once(" (txn ") else {
+                    continue;
+                };
+                let words = words
+                    .strip_suffix(" in the timing diagram and trace.csv's label column)")
+                    .unwrap_or_else(|| panic!("{line}"));
+                for pair in format!("txn {words}").split(", ") {
+                    let (id, label) = pair
+                        .strip_prefix("txn ")
+                        .and_then(|p| p.split_once(" is #"))
+                        .unwrap_or_else(|| panic!("{line}"));
+                    assert_ne!(id, label, "{line}");
+                    assert!(
+                        labels.contains(&(policy.to_string(), id.to_string(), label.to_string())),
+                        "{line}: no trace row of {policy} gives txn {id} label {label}"
+                    );
+                    said += 1;
+                }
+            }
+        }
+    }
+    assert!(said > 0, "no violation said a label");
+}

@@ -432,6 +432,7 @@ pub fn cycle_view(r: &RunResult, c: &CycleResult) -> RunResult {
         extra_space: Vec::new(),
         invariants_judged: r.invariants_judged,
         violations: r.violations.clone(),
+        violation_labels: r.violation_labels.clone(),
         coverage: r.coverage,
         last_txn_ticks: r.last_txn_ticks,
         sum_conserved: r.sum_conserved,

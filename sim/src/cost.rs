@@ -52,6 +52,12 @@ pub struct RunResult {
     /// What the oracle found, claimed by the policy or not (empty when the history was
     /// not recorded, or all hold); [`RunResult::judgements`] sorts them by claim.
     pub violations: Vec<Violation>,
+    /// The labels of the attempts `violations` name (attempt id, label; by id): what
+    /// `trace.csv`'s `label` column and the timing diagram call each (301-306 in Fig
+    /// 3, else the transaction's sequence number, which its retries keep), where it
+    /// was open when found. [`RunResult::label_words`] says them.
+    #[serde(skip)]
+    pub violation_labels: Vec<(TxnId, u32)>,
     /// Per invariant ([`crate::Invariant::ALL`] order): how much of the images it
     /// speaks of it judged (all zero when the history was not recorded); an invariant
     /// with blocks integrity mode refused is reported held on part of the volume

@@ -100,7 +100,12 @@ struct Open {
     begin: Option<usize>,
     ops: Vec<Op>,
     writes: bool,
+    /// The transaction's label ([`Judge::label`]), when told.
+    label: Option<u32>,
 }
+
+/// Ended attempts whose labels the judge keeps ([`Judge::label`]): 32 KiB.
+const ENDED_LABELS: usize = 4096;
 
 /// Bytes of the judge's entry for one open attempt, its copy of the operations aside
 /// ([`crate::footprint::attempt_bytes`]).
@@ -498,6 +503,13 @@ pub struct Judge<'a> {
     /// for the first of the other kind: each kind's first is found, whichever came
     /// first.
     disruption_other: Option<Found>,
+    /// The labels of the attempts a finding names, as they were when it was found
+    /// ([`Judge::label`]; [`Violation::labels`]).
+    found_labels: BTreeMap<TxnId, u32>,
+    /// The labels of recently ended attempts, attempt `t` at `t % ENDED_LABELS` (the
+    /// attempt id beside it): a finding about an attempt that ended before it (the
+    /// writer a replay names) says its label while few attempts ended since.
+    ended_labels: Vec<(TxnId, u32)>,
     /// Per invariant: the image blocks it was judged on, and of them those it could
     /// not judge because integrity mode refused them ([`PartJudged`]).
     coverage: [PartJudged; Invariant::ALL.len()],
@@ -614,6 +626,8 @@ impl<'a> Judge<'a> {
             found_lost: Default::default(),
             refused_first: false,
             disruption_other: None,
+            found_labels: BTreeMap::new(),
+            ended_labels: vec![(TxnId::MAX, 0); ENDED_LABELS],
             coverage: Default::default(),
         };
         if judge.is(Invariant::AConsistent) {
@@ -711,6 +725,7 @@ impl<'a> Judge<'a> {
     /// Keeps `found` as `inv`'s first finding, unless one that counts is held; one
     /// held about a lost cycle's copy moves to `found_lost` (the first kept there).
     fn note_found(&mut self, inv: Invariant, found: Found) {
+        self.remember_labels(&found.txns);
         let s = slot(inv);
         match &self.found[s] {
             None => self.found[s] = Some(found),
@@ -820,6 +835,32 @@ impl<'a> Judge<'a> {
         }
     }
 
+    /// Attempt `txn` is transaction `label` (what `trace.csv`'s `label` column and the
+    /// timing diagram show; 301-306 in Fig 3, else its sequence number, which its
+    /// retries keep): told before its [`Event::Begin`], so a finding that names the
+    /// attempt can say its label too ([`Violation::labels`]). Kept while it is open.
+    pub fn label(&mut self, txn: TxnId, label: u32) {
+        if self.follows_txns() {
+            self.open_attempt(txn).label = Some(label);
+        }
+    }
+
+    /// The labels of the open attempts among `txns`, kept for the findings that name
+    /// them.
+    #[cold]
+    fn remember_labels(&mut self, txns: &[TxnId]) {
+        for &t in txns {
+            let ended = self.ended_labels[t as usize % ENDED_LABELS];
+            let label = match self.txns.get(&t).and_then(|o| o.label) {
+                Some(label) => Some(label),
+                None => (ended.0 == t).then_some(ended.1),
+            };
+            if let Some(label) = label {
+                self.found_labels.insert(t, label);
+            }
+        }
+    }
+
     /// Attempt `txn` showed (an event the index of attempts counts): a write through
     /// A it made unseen after the split was a NEW attempt's.
     #[inline]
@@ -836,6 +877,7 @@ impl<'a> Judge<'a> {
         while k < self.unseen_writers.len() {
             if self.unseen_writers[k].0 == txn {
                 let (_, f) = self.unseen_writers.swap_remove(k);
+                self.remember_labels(&f.txns);
                 let s = slot(Invariant::AIsolated);
                 if self.found[s].as_ref().is_none_or(|g| g.index > f.index) {
                     self.found[s] = Some(f);
@@ -902,6 +944,7 @@ impl<'a> Judge<'a> {
         if !first && (self.refused_first == refused || self.disruption_other.is_some()) {
             return;
         }
+        self.remember_labels(&[txn]);
         let found = Found {
             index: self.next,
             cycle: cycle.then_some(self.cycle),
@@ -1537,6 +1580,9 @@ impl<'a> Judge<'a> {
         }
         self.seen(txn);
         let t = self.txns.remove(&txn).unwrap_or_default();
+        if let Some(label) = t.label {
+            self.ended_labels[txn as usize % ENDED_LABELS] = (txn, label);
+        }
         self.end_open(txn, commit, &t);
         let mut ops = t.ops;
         if ops.capacity() != 0 {
@@ -1797,6 +1843,12 @@ impl<'a> Judge<'a> {
         }
         self.next += 1;
         true
+    }
+
+    /// The labels of the attempts the findings so far name, where the judge was told
+    /// them ([`Judge::label`]) while the attempt was open: attempt id and label, by id.
+    pub fn found_labels(&self) -> Vec<(TxnId, u32)> {
+        self.found_labels.iter().map(|(&t, &l)| (t, l)).collect()
     }
 
     /// Every violated invariant's first violation, in [`Invariant::ALL`] order.

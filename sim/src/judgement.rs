@@ -272,6 +272,30 @@ impl fmt::Display for Judgement {
 }
 
 impl RunResult {
+    /// `v` in words ([`Violation`]'s), with the labels of the attempts it names where
+    /// they differ from their ids ([`RunResult::violation_labels`]): `… txn 185 waited
+    /// 115 ticks …, limit 100 (txn 185 is #186 in the timing diagram and trace.csv's
+    /// label column)`; a Fig 3 label without `#` (`txn 2 is 303`).
+    pub fn said(&self, v: &Violation) -> String {
+        let hash = if self.workload == "fig3" { "" } else { "#" };
+        let named: Vec<String> = v
+            .txns
+            .iter()
+            .filter_map(|t| {
+                let at = self.violation_labels.binary_search_by_key(t, |&(id, _)| id);
+                let label = self.violation_labels[at.ok()?].1;
+                (label != *t).then(|| format!("txn {t} is {hash}{label}"))
+            })
+            .collect();
+        match named.is_empty() {
+            true => v.to_string(),
+            false => format!(
+                "{v} ({} in the timing diagram and trace.csv's label column)",
+                named.join(", ")
+            ),
+        }
+    }
+
     /// Every invariant's judgement, in [`Invariant::ALL`] order.
     pub fn judgements(&self) -> Vec<Judgement> {
         Invariant::ALL

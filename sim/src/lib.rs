@@ -165,16 +165,18 @@ fn run_inner<'a>(
     w.run(progress)?;
     let oracle = w.oracle.take();
     let judged = oracle.is_some();
-    let (violations, coverage, history) = match oracle {
+    let (violations, coverage, history, labels) = match oracle {
         Some(o) => {
+            let labels = o.judge.found_labels();
             let (violations, coverage) = o.judge.finish_with_coverage();
-            (violations, coverage, o.kept)
+            (violations, coverage, o.kept, labels)
         }
-        None => (Vec::new(), Default::default(), None),
+        None => (Vec::new(), Default::default(), None, Vec::new()),
     };
     let mut result = build_result(&mut w, seed, violations);
     result.invariants_judged = judged;
     result.coverage = coverage;
+    result.violation_labels = labels;
     Ok(Run {
         result,
         history,
@@ -280,6 +282,7 @@ fn build_result(w: &mut World<'_>, seed: u64, violations: Vec<Violation>) -> Run
         extra_space,
         invariants_judged: false,
         violations,
+        violation_labels: Vec::new(),
         coverage: Default::default(),
         last_txn_ticks: w.last_txn_ticks(),
         sum_conserved: w.scenario.workload.conserves_sum(),

@@ -727,7 +727,7 @@ fn run_point(path: &Path, sw: &Sweep, index: usize, room: Option<u64>) -> Option
             fractions = tables::sweep_fractions(&run.result);
             verdict::of_run(&mut report, &name, &run.result);
             for v in run.result.claimed_violations() {
-                messages.push(format!("violation at {name}: {v}"));
+                messages.push(format!("violation at {name}: {}", run.result.said(v)));
             }
         }
         Err(e) => {

@@ -524,7 +524,7 @@ pub fn of_run(report: &mut Report, suite: &str, r: &sim::RunResult) {
             sim::Observed::Held => Outcome::Held,
             sim::Observed::Violated { count, first } => Outcome::Violated {
                 count,
-                detail: first.to_string(),
+                detail: r.said(&first),
                 trace: None,
             },
             sim::Observed::Unchecked => Outcome::Unchecked {
@@ -564,7 +564,7 @@ pub fn of_run(report: &mut Report, suite: &str, r: &sim::RunResult) {
             if let Some(case) = report.cases.last_mut() {
                 case.not_claimed_part = Some(Box::new(Outcome::Violated {
                     count: *count,
-                    detail: first.to_string(),
+                    detail: r.said(first),
                     trace: None,
                 }));
             }

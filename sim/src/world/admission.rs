@@ -216,13 +216,16 @@ impl World<'_> {
         t.abort_planned = abort;
         t.stage = Stage::Reading;
         t.op = 0;
-        let (id, vlun) = (t.id, t.vlun);
+        let (id, vlun, label) = (t.id, t.vlun, t.label);
         self.active += 1;
         // Every attempt admitted since the first split, and before it every attempt
         // the gate held (at a quiesce attempt that missed its deadline: its users
         // waited all the same).
         if split || gate_wait > 0 {
             self.tally.admission.push(gate_wait);
+        }
+        if let Some(o) = self.oracle.as_mut() {
+            o.judge.label(id, label);
         }
         self.log_with(|| Event::Begin {
             txn: id,
