@@ -632,6 +632,14 @@ const TYPE_END: &str = "must be at most ";
 const TYPE_END_REFUSED: &str =
     " (the largest of its type; the file's other keys as they are allow less)";
 
+/// The words of a key's own largest (or least) that the file's other keys refuse too,
+/// with no range found ([`with_own_range`]).
+const OWN_END_REFUSED: &str = " (its own largest; the file's other keys as they are allow less)";
+const OWN_LEAST_REFUSED: &str = " (its own least; the file's other keys as they are ask more)";
+
+/// How the checks' refusal of a key of no effect starts ([`Scenario::inert_keys`]).
+const NO_EFFECT: &str = "has no effect";
+
 /// What follows the value in a range refusal ([`out_of_range_words`]).
 const OUT_OF_RANGE: &str = " is out of range: ";
 
@@ -774,6 +782,8 @@ fn key_range(table: &ScenarioProbe, key: &str, type_max: Option<u64>) -> Option<
         // another key as the file has it: the largest value below it the checks
         // accept, found by halving, with that key. Refused with no other key named (a
         // key of no effect past another key's value, said with no key): none.
+        // A sweep's points may each set the other key apart (an axis): not said.
+        None if table.points => return None,
         None => {
             let own = stated.filter(|&n| n > min).unwrap_or(type_max);
             let by = refused_by(&probe(table, key, own), key)?;
@@ -894,18 +904,17 @@ pub fn with_own_range(message: &str, table: &ScenarioProbe, key: &str) -> String
     // `m` is its largest or the key's own past another key's; else `m` alone.
     let below = |m: u64, tail| match range() {
         Some(r) if r.max == m || r.beside.as_ref().is_some_and(|b| b.own == m) => {
-            (Some(r), m, tail)
+            (Some(r), m, true, tail)
         }
-        _ => (None, m, tail),
+        _ => (None, m, true, tail),
     };
-    let (found, max, tail) = if let Some(m) = rest
+    // The range found, else the end the key's own check names and whether the value
+    // is past it (above) or below it.
+    let (found, end, above, tail) = if let Some(m) = rest
         .strip_prefix("is out of range: must be at least ")
         .and_then(number)
     {
-        match range() {
-            Some(r) => (Some(KeyRange { min: m, ..r }), r.max, ""),
-            None => return message.to_string(),
-        }
+        (range().map(|r| KeyRange { min: m, ..r }), m, false, "")
     } else if let Some(m) = rest
         .strip_prefix("is out of range: must be at most ")
         .and_then(number)
@@ -916,12 +925,12 @@ pub fn with_own_range(message: &str, table: &ScenarioProbe, key: &str) -> String
         .and_then(|r| r.split_once("..="))
         .and_then(|(a, b)| Some((number(a)?, number(b)?)))
     {
-        let r = KeyRange {
-            min: a,
-            max: b,
-            beside: None,
-        };
-        (Some(r), b, "")
+        // Both ends said only where the checks accept them with the rest of the file.
+        let found = range().filter(|r| {
+            r.min == a && (r.max == b || r.beside.as_ref().is_some_and(|s| s.own == b))
+        });
+        let above = v > i128::from(b);
+        (found, if above { b } else { a }, above, "")
     } else if let Some((m, tail)) = rest.strip_prefix("exceeds ").and_then(|r| {
         let digits: String = r.chars().take_while(char::is_ascii_digit).collect();
         let tail = r[digits.len()..].strip_prefix(" ticks")?;
@@ -935,7 +944,15 @@ pub fn with_own_range(message: &str, table: &ScenarioProbe, key: &str) -> String
         Some(r) if r.min > r.max => return message.to_string(),
         Some(r) if v > i128::from(r.max) => above_words(&r),
         Some(r) => range_words(r.min, r.max, false),
-        None => format!("must be at most {max}"),
+        // The key's own end alone: said as it is where the checks accept it; a key of
+        // no effect there said so; else with what the other keys do to it.
+        None => match probe(table, key, end) {
+            Probe::Accepted if above => format!("must be at most {end}"),
+            Probe::Accepted => format!("must be at least {end}"),
+            Probe::Refused(m) if m.starts_with(NO_EFFECT) => return m,
+            _ if above => format!("{TYPE_END}{end}{OWN_END_REFUSED}"),
+            _ => format!("must be at least {end}{OWN_LEAST_REFUSED}"),
+        },
     };
     match tail {
         "" => format!("{value}{OUT_OF_RANGE}{words}"),

@@ -655,7 +655,8 @@ fn long_lists_of_ids_in_messages_are_bounded_and_counted() {
         .lines()
         .find(|l| l.contains(note))
         .unwrap_or_else(|| panic!("no list of OLD transactions:\n{out}"));
-    let list = line.split(note).nth(1).unwrap().trim_end_matches(']');
+    let list = line.split(note).nth(1).unwrap();
+    let list = &list[..list.find(']').expect("the list's end")];
     let (ids, more) = list.split_once(", … and ").expect("a counted tail");
     assert_eq!(ids.split(", ").count(), 10, "{line}");
     assert!(ids.split(", ").all(|t| t.parse::<u64>().is_ok()), "{line}");

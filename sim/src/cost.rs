@@ -55,7 +55,7 @@ pub struct RunResult {
     /// The labels of the attempts `violations` name (attempt id, label; by id): what
     /// `trace.csv`'s `label` column and the timing diagram call each (301-306 in Fig
     /// 3, else the transaction's sequence number, which its retries keep), where it
-    /// was open when found. [`RunResult::label_words`] says them.
+    /// was open when found, or among the last ended. [`RunResult::said`] says them.
     #[serde(skip)]
     pub violation_labels: Vec<(TxnId, u32)>,
     /// Per invariant ([`crate::Invariant::ALL`] order): how much of the images it

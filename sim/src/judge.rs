@@ -504,7 +504,7 @@ pub struct Judge<'a> {
     /// first.
     disruption_other: Option<Found>,
     /// The labels of the attempts a finding names, as they were when it was found
-    /// ([`Judge::label`]; [`Violation::labels`]).
+    /// ([`Judge::label`]; [`crate::RunResult::violation_labels`]).
     found_labels: BTreeMap<TxnId, u32>,
     /// The labels of recently ended attempts, attempt `t` at `t % ENDED_LABELS` (the
     /// attempt id beside it): a finding about an attempt that ended before it (the
@@ -838,7 +838,8 @@ impl<'a> Judge<'a> {
     /// Attempt `txn` is transaction `label` (what `trace.csv`'s `label` column and the
     /// timing diagram show; 301-306 in Fig 3, else its sequence number, which its
     /// retries keep): told before its [`Event::Begin`], so a finding that names the
-    /// attempt can say its label too ([`Violation::labels`]). Kept while it is open.
+    /// attempt can say its label too ([`crate::RunResult::violation_labels`]). Kept
+    /// while it is open, and among the last 4096 attempts ended.
     pub fn label(&mut self, txn: TxnId, label: u32) {
         if self.follows_txns() {
             self.open_attempt(txn).label = Some(label);

@@ -275,25 +275,43 @@ impl RunResult {
     /// `v` in words ([`Violation`]'s), with the labels of the attempts it names where
     /// they differ from their ids ([`RunResult::violation_labels`]): `… txn 185 waited
     /// 115 ticks …, limit 100 (txn 185 is #186 in the timing diagram and trace.csv's
-    /// label column)`; a Fig 3 label without `#` (`txn 2 is 303`).
+    /// label column)`; a Fig 3 label without `#` (`txn 2 is 303`). Of several, the
+    /// first 10 and a count, or one rule where each label is its id plus the same
+    /// number (`each txn N is #N+1`).
     pub fn said(&self, v: &Violation) -> String {
+        const NAMED_MAX: usize = 10;
         let hash = if self.workload == "fig3" { "" } else { "#" };
-        let named: Vec<String> = v
+        let pairs: Vec<(u32, u32)> = v
             .txns
             .iter()
-            .filter_map(|t| {
-                let at = self.violation_labels.binary_search_by_key(t, |&(id, _)| id);
+            .filter_map(|&t| {
+                let at = self
+                    .violation_labels
+                    .binary_search_by_key(&t, |&(id, _)| id);
                 let label = self.violation_labels[at.ok()?].1;
-                (label != *t).then(|| format!("txn {t} is {hash}{label}"))
+                (label != t).then_some((t, label))
             })
             .collect();
-        match named.is_empty() {
-            true => v.to_string(),
-            false => format!(
-                "{v} ({} in the timing diagram and trace.csv's label column)",
+        let offset = |(t, l): (u32, u32)| i64::from(l) - i64::from(t);
+        let words = match pairs.as_slice() {
+            [] => return v.to_string(),
+            [(t, l)] => format!("txn {t} is {hash}{l}"),
+            [first, ..] if pairs.iter().all(|&p| offset(p) == offset(*first)) => {
+                format!("each txn N is {hash}N{:+}", offset(*first))
+            }
+            _ => {
+                let mut named: Vec<String> = pairs
+                    .iter()
+                    .take(NAMED_MAX)
+                    .map(|(t, l)| format!("txn {t} is {hash}{l}"))
+                    .collect();
+                if pairs.len() > NAMED_MAX {
+                    named.push(format!("… and {} more", pairs.len() - NAMED_MAX));
+                }
                 named.join(", ")
-            ),
-        }
+            }
+        };
+        format!("{v} ({words} in the timing diagram and trace.csv's label column)")
     }
 
     /// Every invariant's judgement, in [`Invariant::ALL`] order.

@@ -40,12 +40,12 @@ impl<'de> de::Visitor<'de> for FormVisitor {
     fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Form, A::Error> {
         let mut list = Vec::new();
         loop {
-            match seq.next_element::<Ranged<0, SEED_MAX>>() {
-                Ok(Some(Ranged(seed))) => list.push(seed),
+            match seq.next_element::<Seed>() {
+                Ok(Some(Seed(seed))) => list.push(seed),
                 Ok(None) => return Ok(Form::List(list)),
                 Err(e) => {
                     return Err(de::Error::custom(format!(
-                        "seed {} of the list: {}",
+                        "the list's item {}: {}",
                         list.len() + 1,
                         e.to_string().trim_end()
                     )))
@@ -66,7 +66,7 @@ impl<'de> de::Visitor<'de> for FormVisitor {
                 return Err(de::Error::custom(format!("`{key}` given twice")));
             }
             *slot = Some(match key.as_str() {
-                "count" => map.next_value::<Ranged<1, SEEDS_MAX>>()?.0,
+                "count" => map.next_value::<Count>()?.0,
                 _ => map.next_value::<First>()?.0,
             });
         }
@@ -83,24 +83,36 @@ impl<'de> Deserialize<'de> for Form {
     }
 }
 
-/// A whole number from `MIN` to `MAX`, read as the TOML integer it is, so a value
-/// outside is said with the range: `-1 is out of range: must be 0 or more (0 to
-/// 9223372036854775807)`, `0 is out of range: must be at least 1 (1 to 100000)`.
-struct Ranged<const MIN: u64, const MAX: u64>(u64);
+/// A listed seed, read as the TOML integer it is, so a negative one is said with the
+/// seeds' range: `-1 is out of range: must be 0 or more (0 to 9223372036854775807)`.
+struct Seed(u64);
 
-impl<'de, const MIN: u64, const MAX: u64> Deserialize<'de> for Ranged<MIN, MAX> {
+impl<'de> Deserialize<'de> for Seed {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = i64::deserialize(d)?;
+        u64::try_from(v).map(Seed).map_err(|_| {
+            de::Error::custom(format!(
+                "{v} is out of range: must be 0 or more (0 to {SEED_MAX})"
+            ))
+        })
+    }
+}
+
+/// The count of `{ count, first }`: 1 or more, at most [`SEEDS_MAX`] (fewer where the
+/// sweep's grid or memory bound refuses that many, which is not known here).
+struct Count(u64);
+
+impl<'de> Deserialize<'de> for Count {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v = i64::deserialize(d)?;
         match u64::try_from(v) {
-            Ok(n) if (MIN..=MAX).contains(&n) => Ok(Ranged(n)),
+            Ok(n) if (1..=SEEDS_MAX).contains(&n) => Ok(Count(n)),
             _ if v > 0 => Err(de::Error::custom(format!(
-                "{v} is out of range: must be at most {MAX} ({MIN} to {MAX})"
-            ))),
-            _ if MIN == 0 => Err(de::Error::custom(format!(
-                "{v} is out of range: must be 0 or more (0 to {MAX})"
+                "{v} is out of range: must be at most {SEEDS_MAX} (the most seeds a sweep \
+                 takes; its grid's size and the memory bound may allow fewer)"
             ))),
             _ => Err(de::Error::custom(format!(
-                "{v} is out of range: must be at least {MIN} ({MIN} to {MAX})"
+                "{v} is out of range: must be at least 1"
             ))),
         }
     }
@@ -245,15 +257,15 @@ mod tests {
     #[test]
     fn a_count_or_seed_out_of_range_is_said_with_a_range_that_holds() {
         for (src, words) in [
-            ("seeds = { count = -1 }", "-1 is out of range: must be at least 1 (1 to 100000)"),
-            ("seeds = { count = 0 }", "0 is out of range: must be at least 1 (1 to 100000)"),
+            ("seeds = { count = -1 }", "-1 is out of range: must be at least 1"),
+            ("seeds = { count = 0 }", "0 is out of range: must be at least 1"),
             (
                 "seeds = { count = 100001 }",
-                "100001 is out of range: must be at most 100000 (1 to 100000)",
+                "100001 is out of range: must be at most 100000 (the most seeds a sweep takes",
             ),
             (
                 "seeds = [4, -1]",
-                "seed 2 of the list: -1 is out of range: must be 0 or more (0 to 9223372036854775807)",
+                "the list's item 2: -1 is out of range: must be 0 or more (0 to 9223372036854775807)",
             ),
             (
                 "seeds = { count = 2, first = -3 }",
@@ -309,8 +321,8 @@ mod tests {
                 "seeds = { count = -2 }",
                 "-2 is out of range: must be at least 1",
             ),
-            ("seeds = [-1]", "seed 1 of the list"),
-            ("seeds = [1, 1.5]", "seed 2 of the list"),
+            ("seeds = [-1]", "the list's item 1"),
+            ("seeds = [1, 1.5]", "the list's item 2"),
         ] {
             let e = seeds(src).unwrap_err();
             assert!(e.contains(says), "{src}: {e}");
