@@ -112,7 +112,7 @@ enum Command {
         /// The seed (default: the file's `seed`, else 1), 0 to 2^63 - 1: what a
         /// scenario file's `seed` can hold (TOML integers are 64-bit signed). Printed
         /// with the command that reproduces the run.
-        #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
+        #[arg(long, allow_negative_numbers = true, value_parser = parse_seed)]
         seed: Option<u64>,
         /// Output directory (default: the file's stem under out/); replaced whole when the run
         /// completes.
@@ -457,6 +457,23 @@ fn not_utf8_words(args: &[std::ffi::OsString]) -> String {
     match flag {
         Some(flag) => format!("the value of {flag} is not UTF-8 {why}"),
         None => format!("argument {at} is not UTF-8 {why}"),
+    }
+}
+
+/// `--seed`: a whole number from 0 to 2^63 - 1, refused with that range otherwise
+/// (`-1 is out of range: must be 0 or more (0 to 9223372036854775807)`, `1.5 is not a
+/// whole number: a seed is 0 to 9223372036854775807`).
+fn parse_seed(s: &str) -> Result<u64, String> {
+    const MAX: u64 = i64::MAX as u64;
+    match s.parse::<i128>() {
+        Ok(v) if (0..=i128::from(MAX)).contains(&v) => Ok(v as u64),
+        Ok(v) if v < 0 => Err(format!(
+            "{v} is out of range: must be 0 or more (0 to {MAX})"
+        )),
+        Ok(v) => Err(format!(
+            "{v} is out of range: must be at most {MAX} (0 to {MAX})"
+        )),
+        Err(_) => Err(format!("`{s}` is not a whole number: a seed is 0 to {MAX}")),
     }
 }
 

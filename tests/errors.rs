@@ -900,7 +900,7 @@ fn a_seed_past_what_a_file_holds_is_refused_with_the_range() {
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     fails_with(
         &o,
-        &["18446744073709551615 is not in 0..=9223372036854775807"],
+        &["18446744073709551615 is out of range: must be at most 9223372036854775807 (0 to 9223372036854775807)"],
     );
 }
 
@@ -1915,5 +1915,42 @@ fn a_default_keys_refusal_is_placed_at_the_key_the_file_sets_that_drives_it() {
         let (_t, f, o) = run_file(&text);
         assert_eq!(code(&o), 2, "{}", stderr(&o));
         fails_with(&o, &[&format!("{f}:{line}: key `{key}`: {words}")]);
+    }
+}
+
+/// `owm run --seed` outside 0 to 2^63 - 1, or not a whole number, is refused (exit 2)
+/// with the seeds' range, never a parser's words; both ends run.
+#[test]
+fn a_run_seed_out_of_range_is_refused_with_the_range() {
+    for (seed, words) in [
+        (
+            "-1",
+            "-1 is out of range: must be 0 or more (0 to 9223372036854775807)",
+        ),
+        (
+            "9223372036854775808",
+            "9223372036854775808 is out of range: must be at most 9223372036854775807",
+        ),
+        (
+            "1.5",
+            "`1.5` is not a whole number: a seed is 0 to 9223372036854775807",
+        ),
+    ] {
+        let o = owm(&["run", "scenarios/fig3.toml", "--seed", seed]);
+        assert_eq!(code(&o), 2, "{seed}: {}", stderr(&o));
+        assert!(stderr(&o).contains(words), "{seed}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("invalid digit"), "{}", stderr(&o));
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    for seed in ["0", "9223372036854775807"] {
+        let out = s(&tmp.path().join(seed));
+        ok(&owm(&[
+            "run",
+            "scenarios/fig3.toml",
+            "--seed",
+            seed,
+            "--out",
+            &out,
+        ]));
     }
 }

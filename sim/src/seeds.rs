@@ -89,13 +89,16 @@ struct Seed(u64);
 
 impl<'de> Deserialize<'de> for Seed {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = i64::deserialize(d)?;
-        u64::try_from(v).map(Seed).map_err(|_| {
-            de::Error::custom(format!(
-                "{v} is out of range: must be 0 or more (0 to {SEED_MAX})"
-            ))
-        })
+        not_negative(d, &format!("0 to {SEED_MAX}")).map(Seed)
     }
+}
+
+/// A TOML integer of 0 or more; a negative one refused as `-1 is out of range: must be
+/// 0 or more (RANGE)`.
+fn not_negative<'de, D: Deserializer<'de>>(d: D, range: &str) -> Result<u64, D::Error> {
+    let v = i64::deserialize(d)?;
+    u64::try_from(v)
+        .map_err(|_| de::Error::custom(format!("{v} is out of range: must be 0 or more ({range})")))
 }
 
 /// The count of `{ count, first }`: 1 or more, at most [`SEEDS_MAX`] (fewer where the
@@ -124,13 +127,11 @@ struct First(u64);
 
 impl<'de> Deserialize<'de> for First {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = i64::deserialize(d)?;
-        u64::try_from(v).map(First).map_err(|_| {
-            de::Error::custom(format!(
-                "{v} is out of range: must be 0 or more (the last seed, first + count - 1, \
-                 at most {SEED_MAX})"
-            ))
-        })
+        not_negative(
+            d,
+            &format!("the last seed, first + count - 1, at most {SEED_MAX}"),
+        )
+        .map(First)
     }
 }
 
