@@ -625,10 +625,9 @@ pub fn out_of_range_words(message: &str) -> Option<String> {
     ))
 }
 
-/// The words of a type's largest that the file's other keys refuse too (no range
+/// The words after a type's largest that the file's other keys refuse too (no range
 /// found below it: [`with_key_range`]): `must be at most 4294967295 (the largest of
 /// its type; the file's other keys as they are allow less)`.
-const TYPE_END: &str = "must be at most ";
 const TYPE_END_REFUSED: &str =
     " (the largest of its type; the file's other keys as they are allow less)";
 
@@ -697,15 +696,16 @@ pub fn with_key_range(message: &str, table: &ScenarioProbe, key: &str) -> String
         // does not (the least not found: 1 cycle leaves a period set of no effect).
         None if above => {
             let accepted = |v: u64| matches!(probe(table, key, v), Probe::Accepted);
-            match probe(table, key, type_max) {
-                Probe::Accepted => format!("must be at most {type_max}"),
-                Probe::Refused(m) => match stated_largest(&m)
-                    .filter(|&n| n < type_max && accepted(n) && !accepted(n + 1))
-                {
-                    Some(n) => format!("must be at most {n}"),
-                    None => format!("{TYPE_END}{type_max}{TYPE_END_REFUSED}"),
-                },
-                _ => format!("{TYPE_END}{type_max}{TYPE_END_REFUSED}"),
+            let own = match probe(table, key, type_max) {
+                Probe::Accepted => Some(type_max),
+                Probe::Refused(m) => {
+                    stated_largest(&m).filter(|&n| n < type_max && accepted(n) && !accepted(n + 1))
+                }
+                _ => None,
+            };
+            match own {
+                Some(n) => format!("must be at most {n}"),
+                None => format!("must be at most {type_max}{TYPE_END_REFUSED}"),
             }
         }
         None => match zero.and_then(|m| digits(m.split_once("must be at least ")?.1)) {
@@ -950,7 +950,7 @@ pub fn with_own_range(message: &str, table: &ScenarioProbe, key: &str) -> String
             Probe::Accepted if above => format!("must be at most {end}"),
             Probe::Accepted => format!("must be at least {end}"),
             Probe::Refused(m) if m.starts_with(NO_EFFECT) => return m,
-            _ if above => format!("{TYPE_END}{end}{OWN_END_REFUSED}"),
+            _ if above => format!("must be at most {end}{OWN_END_REFUSED}"),
             _ => format!("must be at least {end}{OWN_LEAST_REFUSED}"),
         },
     };

@@ -464,7 +464,7 @@ fn not_utf8_words(args: &[std::ffi::OsString]) -> String {
 /// (`-1 is out of range: must be 0 or more (0 to 9223372036854775807)`, `1.5 is not a
 /// whole number: a seed is 0 to 9223372036854775807`).
 fn parse_seed(s: &str) -> Result<u64, String> {
-    const MAX: u64 = i64::MAX as u64;
+    const MAX: u64 = sim::seeds::SEED_MAX;
     match s.parse::<i128>() {
         Ok(v) if (0..=i128::from(MAX)).contains(&v) => Ok(v as u64),
         Ok(v) if v < 0 => Err(format!(

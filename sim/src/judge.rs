@@ -846,8 +846,8 @@ impl<'a> Judge<'a> {
         }
     }
 
-    /// The labels of the open attempts among `txns`, kept for the findings that name
-    /// them.
+    /// The labels of the attempts among `txns` that are open or among the last
+    /// [`ENDED_LABELS`] ended, kept for the findings that name them.
     #[cold]
     fn remember_labels(&mut self, txns: &[TxnId]) {
         for &t in txns {
