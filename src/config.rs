@@ -655,10 +655,11 @@ fn range_refused(message: &str) -> Option<(&str, &str)> {
 /// the rest of the scenario as written ([`key_range`]): `-5 is out of range: must be
 /// at least 1 (1 to 65536)`. Where the checks refuse 0 with other words (`must be a
 /// positive multiple of 8`), those words; where no range is found, the type's end past
-/// its largest; below 0 the least the checks name, else "must be 0 or more" where 0
-/// passes and "must not be negative" where it does not. The message unchanged when it is not such
-/// a message.
+/// its largest; below 0 the least the checks name, else "must be 0 or more", each
+/// with "(its own least; the file's other keys as they are ask more)" where the checks
+/// refuse it. The message unchanged when it is not such a message.
 pub fn with_key_range(message: &str, table: &ScenarioProbe, key: &str) -> String {
+    let accepted = |v: u64| accepts(table, key, v);
     const ZERO_RANGE: &str = "must be 0 or more (0 to ";
     const AT_MOST: &str = "must be at most ";
     let (at, above) = match (message.find(ZERO_RANGE), message.find(AT_MOST)) {
@@ -695,7 +696,6 @@ pub fn with_key_range(message: &str, table: &ScenarioProbe, key: &str) -> String
         // The end the key's own check names, where it passes and the next value
         // does not (the least not found: 1 cycle leaves a period set of no effect).
         None if above => {
-            let accepted = |v: u64| matches!(probe(table, key, v), Probe::Accepted);
             let own = match probe(table, key, type_max) {
                 Probe::Accepted => Some(type_max),
                 Probe::Refused(m) => {
@@ -708,15 +708,23 @@ pub fn with_key_range(message: &str, table: &ScenarioProbe, key: &str) -> String
                 None => format!("must be at most {type_max}{TYPE_END_REFUSED}"),
             }
         }
+        // Each said as it is where the checks accept it, else as the key's own least
+        // (the file's other keys refuse it: a `compute_ticks_max` below the file's
+        // `compute_ticks_min`).
         None => match zero.and_then(|m| digits(m.split_once("must be at least ")?.1)) {
-            Some(m) => format!("must be at least {m}"),
-            None if matches!(probe(table, key, 0), Probe::Accepted) => {
-                "must be 0 or more".to_string()
-            }
-            None => "must not be negative".to_string(),
+            Some(m) if accepted(m) => format!("must be at least {m}"),
+            Some(m) => format!("must be at least {m}{OWN_LEAST_REFUSED}"),
+            None if accepted(0) => "must be 0 or more".to_string(),
+            None => format!("must be 0 or more{OWN_LEAST_REFUSED}"),
         },
     };
     format!("{}{words}", &message[..at])
+}
+
+/// Whether the scenario's checks accept `key` set to `value`, the rest of the scenario
+/// as written ([`probe`]).
+fn accepts(table: &ScenarioProbe, key: &str, value: u64) -> bool {
+    matches!(probe(table, key, value), Probe::Accepted)
 }
 
 /// What the scenario's checks say of `key` set to a value, the rest of the scenario as
@@ -759,7 +767,7 @@ fn key_range(table: &ScenarioProbe, key: &str, type_max: Option<u64>) -> Option<
         .into_iter()
         .find(|&p| !matches!(probe(table, key, p), Probe::NotOfType))?,
     };
-    let accepted = |v: u64| v <= type_max && matches!(probe(table, key, v), Probe::Accepted);
+    let accepted = |v: u64| v <= type_max && accepts(table, key, v);
     let said_least = key_refusal(table, key, 0)
         .and_then(|m| leading_number(m.split_once("must be at least ")?.1));
     // The least: 0, or the least the refusal of 0 names, when accepted. Another key
@@ -856,15 +864,26 @@ fn refused_by(probed: &Probe, key: &str) -> Option<String> {
 /// The words for a value past the largest of `r`: ``must be at most 4294967295 (0 to
 /// 4294967295)``, or where another key sets that largest ``must be at most 1249 (1 to
 /// 1249): past it `limits.time_ticks_max` as the file has it refuses the run, though
-/// the key's own largest is 10000``.
+/// the key's own largest is 10000; a value near it runs, but may stop at that limit
+/// before the backup ends (exit 3)``.
 fn above_words(r: &KeyRange) -> String {
     let words = range_words(r.min, r.max, true);
     match &r.beside {
         None => words,
         Some(b) => format!(
             "{words}: past it `{}` as the file has it refuses the run, though the key's \
-             own largest is {}",
-            b.by, b.own
+             own largest is {}{}",
+            b.by,
+            b.own,
+            match b.by.as_str() {
+                // What the checks see before the run is the request, not the backup's
+                // end: a request near the limit runs and may stop there.
+                "limits.time_ticks_max" => {
+                    "; a value near it runs, but may stop at that limit before the backup \
+                     ends (exit 3)"
+                }
+                _ => "",
+            }
         ),
     }
 }
@@ -888,7 +907,7 @@ fn own_range(src: &str, prefix: &str, key: &str, message: String) -> String {
 /// `limits.time_ticks_max` as the file has it refuses the run, though the key's own
 /// largest is 1099511627776` ([`above_words`]). The message unchanged when it is no such
 /// refusal, or a value below a least with no range found.
-pub fn with_own_range(message: &str, table: &ScenarioProbe, key: &str) -> String {
+pub fn with_own_range<'a>(message: &'a str, table: &ScenarioProbe, key: &str) -> String {
     let number = |t: &str| -> Option<u64> { t.parse().ok() };
     let Some((value, rest)) = message.split_once(' ') else {
         return message.to_string();
@@ -910,16 +929,24 @@ pub fn with_own_range(message: &str, table: &ScenarioProbe, key: &str) -> String
     };
     // The range found, else the end the key's own check names and whether the value
     // is past it (above) or below it.
-    let (found, end, above, tail) = if let Some(m) = rest
+    // An end with the check's note after it (`16777216 (16 MiB; a run holds whole
+    // blocks in memory)`): the end, and the note, kept.
+    let end_noted = |r: &'a str| -> Option<(u64, &'a str)> {
+        let digits = r.find(|c: char| !c.is_ascii_digit()).unwrap_or(r.len());
+        let note = &r[digits..];
+        (note.is_empty() || note.starts_with(" (") && note.ends_with(')'))
+            .then_some((number(&r[..digits])?, note))
+    };
+    let (found, end, above, tail) = if let Some((m, note)) = rest
         .strip_prefix("is out of range: must be at least ")
-        .and_then(number)
+        .and_then(end_noted)
     {
-        (range().map(|r| KeyRange { min: m, ..r }), m, false, "")
-    } else if let Some(m) = rest
+        (range().map(|r| KeyRange { min: m, ..r }), m, false, note)
+    } else if let Some((m, note)) = rest
         .strip_prefix("is out of range: must be at most ")
-        .and_then(number)
+        .and_then(end_noted)
     {
-        below(m, "")
+        below(m, note)
     } else if let Some((a, b)) = rest
         .strip_prefix("is out of range ")
         .and_then(|r| r.split_once("..="))
@@ -956,6 +983,17 @@ pub fn with_own_range(message: &str, table: &ScenarioProbe, key: &str) -> String
     };
     match tail {
         "" => format!("{value}{OUT_OF_RANGE}{words}"),
+        // The check's note and the range's words in one bracket: `must be at most
+        // 16777216 (16 MiB; a run holds whole blocks in memory; its own largest: ...)`.
+        note if note.starts_with(" (") => {
+            let words = with_unit(&format!("{value}{OUT_OF_RANGE}{words}"), key);
+            let words = words.split_once(OUT_OF_RANGE).map_or("", |(_, w)| w);
+            let note = &note[2..note.len() - 1];
+            match words.split_once(" (") {
+                Some((end, said)) => format!("{value}{OUT_OF_RANGE}{end} ({note}; {said}"),
+                None => format!("{value}{OUT_OF_RANGE}{words} ({note})"),
+            }
+        }
         // The words after the range (what the key scales) keep its unit inside.
         tail => format!(
             "{value}{OUT_OF_RANGE}{}{tail}",
@@ -1379,7 +1417,104 @@ pub fn refusal_at(
     message: String,
     axes: &[String],
 ) -> FileError {
-    refusal_driven_by(path, src, prefix, &s.drivers_of(key), key, message, axes)
+    let drivers = causes_first(src, prefix, key, &s.drivers_of(key));
+    refusal_driven_by(path, src, prefix, &drivers, key, message, axes)
+}
+
+/// The file's table `p` with the dotted `key` left at its default: removed, or, for a
+/// key the file must give (an open load's `interarrival_ticks_mean`), an integer one
+/// set to 1, its least. `None` when neither reads as a scenario.
+fn at_default(p: &ScenarioProbe, key: &str) -> Option<Scenario> {
+    use serde::Deserialize as _;
+    let with = |value: Option<i64>| {
+        let mut t = p.table.clone();
+        let mut parts: Vec<&str> = key.split('.').collect();
+        let last = parts.pop()?;
+        let mut at = &mut t;
+        for part in parts {
+            at = at.get_mut(part)?.as_table_mut()?;
+        }
+        match value {
+            None => at.remove(last),
+            Some(v) => at.insert(last.to_string(), toml::Value::Integer(v)),
+        }?;
+        Scenario::deserialize(toml::Value::Table(t)).ok()
+    };
+    with(None).or_else(|| with(Some(1)))
+}
+
+/// The scenario's checks on `s` as the file's table `p` runs it: `Ok` when they pass,
+/// else the key they refuse (empty for another error).
+fn checked(p: &ScenarioProbe, s: &Scenario) -> Result<(), String> {
+    let checked = match p.points {
+        true => s.validate_points(&p.policies),
+        false => s.validate_for(&p.policies),
+    };
+    match checked {
+        Ok(_) => Ok(()),
+        Err(SimError::Config { key, .. }) => Err(key),
+        Err(_) => Err(String::new()),
+    }
+}
+
+/// `drivers` of a refusal of `key` (most direct first, [`Scenario::drivers_of`])
+/// with the causes first: those the file sets whose default alone lets the checks
+/// pass (the one set furthest from its default first, [`moved_from_default`]), then
+/// those whose default alone moves the refusal off `key`, then the rest, each in the
+/// given order otherwise. An interarrival time that puts the default request
+/// past the time limit is the cause there, not the transaction count the file also
+/// sets. The order is kept when the file's table, as written, is not refused at `key`
+/// (a sweep's grid point refused where its base scenario is not).
+fn causes_first<'a>(src: &str, prefix: &str, key: &str, drivers: &[&'a str]) -> Vec<&'a str> {
+    use serde::Deserialize as _;
+    let Some(p) = ScenarioProbe::of(src, prefix) else {
+        return drivers.to_vec();
+    };
+    let as_written = Scenario::deserialize(toml::Value::Table(p.table.clone()));
+    if as_written.map(|s| checked(&p, &s)).ok() != Some(Err(key.to_string())) {
+        return drivers.to_vec();
+    }
+    let rank = |d: &str| -> (u8, f64) {
+        if !sets(&p.table, d) {
+            return (2, 0.0);
+        }
+        let Some(s) = at_default(&p, d) else {
+            return (2, 0.0);
+        };
+        match checked(&p, &s) {
+            Ok(()) => (0, -moved_from_default(&p, d, &s)),
+            Err(k) if k != key && !k.is_empty() => (1, 0.0),
+            Err(_) => (2, 0.0),
+        }
+    };
+    let mut ranked: Vec<((u8, f64), &'a str)> = drivers.iter().map(|&d| (rank(d), d)).collect();
+    ranked.sort_by(|a, b| a.0 .0.cmp(&b.0 .0).then(a.0 .1.total_cmp(&b.0 .1)));
+    ranked.into_iter().map(|r| r.1).collect()
+}
+
+/// How far the file's table `p` moves the dotted numeric `key` from its default (as
+/// `default` holds it, [`at_default`]): the larger of value / default and default /
+/// value (1 when either is not a number or is 0). Of two keys whose product a check
+/// bounds (a transaction count and the time between arrivals), the one set furthest
+/// from its default is the cause named.
+fn moved_from_default(p: &ScenarioProbe, key: &str, default: &Scenario) -> f64 {
+    let number = |t: &toml::Table| -> Option<f64> {
+        let mut at = t;
+        let mut parts = key.split('.').peekable();
+        while let Some(part) = parts.next() {
+            let v = at.get(part)?;
+            if parts.peek().is_none() {
+                return v.as_integer().map(|i| i as f64).or_else(|| v.as_float());
+            }
+            at = v.as_table()?;
+        }
+        None
+    };
+    let default = toml::Table::try_from(default).ok().and_then(|t| number(&t));
+    match (number(&p.table), default) {
+        (Some(v), Some(d)) if v != 0.0 && d != 0.0 => (v / d).abs().max((d / v).abs()),
+        _ => 1.0,
+    }
 }
 
 /// [`refusal_at`] with the keys that drive `key` given (`drivers`, most direct first).

@@ -1334,8 +1334,9 @@ fn a_count_past_its_type_is_refused_with_the_keys_range() {
 /// Every unsigned key a shipped run file sets (each `key = N` line, in every table)
 /// given -1 is refused at its file, line and key (exit 2) with the values it takes,
 /// never a Rust type's name ("expected u64"): "must be 0 or more (0 to MAX)", or
-/// "must be at least M (M to MAX)" when its checks ask more, or "must not be negative"
-/// where 0 is refused too (by another key's check: checked).
+/// "must be at least M (M to MAX)" when its checks ask more, or "must be 0 or more (its
+/// own least; the file's other keys as they are ask more)" where 0 is refused too (by
+/// another key's check: checked).
 #[test]
 fn a_negative_count_is_refused_with_the_keys_range() {
     let tmp = tempfile::tempdir().unwrap();
@@ -1397,10 +1398,10 @@ fn a_negative_count_is_refused_with_the_keys_range() {
                     // A key whose values are no range: what its check asks.
                     || err.contains("must be a ")
                     // 0 refused too, by another key's check.
-                    || err.contains("must not be negative"),
+                    || err.contains("(its own least; the file's other keys as they are ask more)"),
                 "{name} {key}: {err}"
             );
-            if err.contains("must not be negative") {
+            if err.contains("(its own least;") {
                 let mut zero = edited.clone();
                 zero[i] = format!("{k} = 0");
                 let f = write(tmp.path(), "zero.toml", &(zero.join("\n") + "\n"));
@@ -1453,8 +1454,9 @@ fn a_negative_count_is_refused_with_the_keys_range() {
             6,
             "limits.events_max",
             // Its own least is 1; 1000 transactions make 1000 events at least: its
-            // range is not said.
-            "-1 is out of range: must be at least 1\n",
+            // range is not said, and its least said as its own.
+            "-1 is out of range: must be at least 1 (its own least; the file's other keys \
+             as they are ask more)",
         ),
     ] {
         let (_t, f, o) = run_file(&format!("{base}{text}"));
@@ -1843,7 +1845,8 @@ fn a_value_past_a_keys_own_range_is_refused_with_both_ends() {
             // so no range is said.
             "2000000000000 is out of range: must be at most 999999999900 (0 to 999999999900 \
              ticks): past it `limits.time_ticks_max` as the file has it refuses the run, \
-             though the key's own largest is 1099511627776\n",
+             though the key's own largest is 1099511627776; a value near it runs, but may \
+             stop at that limit before the backup ends (exit 3)\n",
         ),
         (
             "[limits]\nevents_max = 0\n",
@@ -1878,20 +1881,26 @@ fn a_value_past_a_keys_own_range_is_refused_with_both_ends() {
 }
 
 /// A refusal of a key the file leaves at its default is placed at the key the file
-/// sets that drives it, with its line: a bank's default balance that the file's
-/// `amount_max` would take past an `i64`, VLUN B ready past the file's time limit
+/// sets that drives it, with its line: a bank's `amount_max` that would take the
+/// default balance past an `i64` (at that key, the larger share, with its largest), VLUN B ready past the file's time limit
 /// with the setup window and request at their defaults, and a default request (the
 /// workload's own time) that the file's arrival spacing puts past the time limit.
 #[test]
 fn a_default_keys_refusal_is_placed_at_the_key_the_file_sets_that_drives_it() {
     let amount = (i64::MAX - 1000) / 300 + 1;
+    let transfers = format!(
+        "{amount} is out of range: 300 transfers of up to {amount} from \
+         workload.initial_balance = 1000 could leave a record's value outside -{max} to {max}: \
+         must be at most {}",
+        amount - 1,
+        max = i64::MAX
+    );
     for (text, line, key, words) in [
         (
             format!("policies = [\"cow\"]\n[workload]\nkind = \"bank\"\namount_max = {amount}\n"),
             4,
             "workload.amount_max",
-            "`workload.initial_balance` (at its default, not set in the file): 1000 is out of \
-             range",
+            transfers.as_str(),
         ),
         (
             "policies = [\"cow\"]\n[workload]\nkind = \"bank\"\ntransactions = 50\n\
@@ -1953,4 +1962,173 @@ fn a_run_seed_out_of_range_is_refused_with_the_range() {
             &out,
         ]));
     }
+}
+
+/// A bound the file leaves at its default, refused through two keys it sets, is placed
+/// at the one that causes it: the key whose default alone lets the checks pass, of two
+/// such the one set furthest from its default. Each case then passes with that key
+/// set back, and stays refused with the other key set back.
+#[test]
+fn a_defaulted_bound_is_refused_at_the_key_that_causes_it() {
+    let generated = |transactions: u64, interarrival: u64, limits: &str| {
+        format!(
+            "policies = [\"cow\"]\nkeep_timeline = false\n[workload]\nkind = \"generated\"\n\
+             records = 64\ntransactions = {transactions}\nlength_max = 4\n\
+             arrivals = {{ mode = \"open\", interarrival_ticks_mean = {interarrival} }}\n{limits}"
+        )
+    };
+    let many = "[limits]\nattempts_max = 2000000000\nevents_max = 20000000000\n\
+                memory_bytes_max = 1099511627776\noutput_bytes_max = 1099511627776\n";
+    let period = |period: u64, cycles: u64| {
+        format!(
+            "policies = [\"cow\"]\n[workload]\nkind = \"generated\"\nrecords = 64\n\
+             transactions = 100\n[backup]\nrequest_at_ticks = 1000\n\
+             period_ticks = {period}\ncycles = {cycles}\n"
+        )
+    };
+    let limit = "`limits.time_ticks_max` (at its default, not set in the file)";
+    // (text, line and key refused, the same text with that key set back, with another
+    // key it sets set back)
+    let cases = [
+        // A long time between arrivals, not the 1000 transactions.
+        (
+            generated(1000, 100_000_000_000, ""),
+            (8, "workload.arrivals.interarrival_ticks_mean"),
+            generated(1000, 300, ""),
+            generated(100, 100_000_000_000, ""),
+        ),
+        // A billion transactions, not 10000 ticks between them.
+        (
+            generated(1_000_000_000, 10_000, many),
+            (6, "workload.transactions"),
+            generated(1000, 10_000, many),
+            generated(1_000_000_000, 300, many),
+        ),
+        // The period, not the request the file sets.
+        (
+            period(999_999_999_999, 2),
+            (8, "backup.period_ticks"),
+            period(1000, 2),
+            period(999_999_999_999, 2).replace("request_at_ticks = 1000\n", ""),
+        ),
+    ];
+    for (text, (line, key), mended, other) in cases {
+        let (_t, f, o) = run_file(&text);
+        assert_eq!(code(&o), 2, "{text}: {}", stderr(&o));
+        fails_with(&o, &[&format!("{f}:{line}: key `{key}`: {limit}")]);
+        let (_t, _f, o) = run_file(&mended);
+        assert!(!stderr(&o).contains(limit), "{mended}: {}", stderr(&o));
+        let (_t, _f, o) = run_file(&other);
+        assert_eq!(code(&o), 2, "{other}: {}", stderr(&o));
+    }
+}
+
+/// Bank transfers that pass an `i64` only beside the initial balance are refused at the
+/// larger share: a huge `amount_max` beside a balance of 1000 at `amount_max`, with the
+/// largest that runs (and it runs); a balance near the end beside small transfers at
+/// `initial_balance`.
+#[test]
+fn values_past_an_i64_are_refused_at_the_larger_share() {
+    let max = i64::MAX;
+    let bank = |balance: i64, amount: i64| {
+        format!(
+            "policies = [\"cow\"]\n[workload]\nkind = \"bank\"\naccounts = 64\n\
+             transactions = 100\ninitial_balance = {balance}\namount_max = {amount}\n"
+        )
+    };
+    // 100 transfers move at most 100 × amount: past the end by less than the balance.
+    let said = (max - 1000) / 100;
+    let (_t, f, o) = run_file(&bank(1000, said + 1));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[&format!(
+            "{f}:7: key `workload.amount_max`: {} is out of range: 100 transfers of up to {} \
+             from workload.initial_balance = 1000 could leave a record's value outside \
+             -{max} to {max}: must be at most {said}",
+            said + 1,
+            said + 1
+        )],
+    );
+    let (_t, _f, o) = run_file(&bank(1000, said));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let (_t, f, o) = run_file(&bank(max - 9_000, 100));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[&format!(
+            "{f}:6: key `workload.initial_balance`: {} is out of range",
+            max - 9_000
+        )],
+    );
+}
+
+/// A check's own note beside its end is kept with the range's words: the block size's
+/// 16 MiB, said as its own largest where the volume bound refuses it, plainly where it
+/// runs; the records' 32-bit lock ids with the whole blocks that hold them, the
+/// largest said passing the lock-id check and the next refused by it.
+#[test]
+fn a_checks_note_is_kept_beside_the_range_words() {
+    let blocks = |records: u64, size: u64| {
+        format!(
+            "policies = [\"cow\"]\n[workload]\nkind = \"generated\"\nrecords = {records}\n\
+             transactions = 100\n[geometry]\nblock_size_bytes = {size}\n"
+        )
+    };
+    let note = "must be at most 16777216 (16 MiB; a run holds whole blocks in memory";
+    let (_t, f, o) = run_file(&blocks(1_000_000, 33_554_432));
+    fails_with(
+        &o,
+        &[&format!(
+            "{f}:7: key `geometry.block_size_bytes`: 33554432 is out of range: {note}; its \
+             own largest; the file's other keys as they are allow less)"
+        )],
+    );
+    let (_t, _f, o) = run_file(&blocks(1_000_000, 16_777_216));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let (_t, f, o) = run_file(&blocks(64, 33_554_432));
+    fails_with(
+        &o,
+        &[&format!(
+            "{f}:7: key `geometry.block_size_bytes`: 33554432 is out of range: {note})\n"
+        )],
+    );
+    let (_t, _f, o) = run_file(&blocks(64, 16_777_216));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+
+    let records = |n: u64| {
+        format!(
+            "policies = [\"cow\"]\n[workload]\nkind = \"generated\"\nrecords = {n}\n\
+             transactions = 100\n[limits]\nvolume_bytes_max = 1099511627776000\n"
+        )
+    };
+    let lock_ids = "(lock ids are 32-bit, and the volume holds whole blocks of 4 records: \
+                    1073741823 blocks";
+    let (_t, f, o) = run_file(&records(4_294_967_295));
+    fails_with(
+        &o,
+        &[&format!(
+            "{f}:4: key `workload.records`: 4294967295 is out of range: must be at most \
+             4294967292 {lock_ids}"
+        )],
+    );
+    let (_t, _f, o) = run_file(&records(4_294_967_292));
+    assert!(!stderr(&o).contains("lock ids"), "{}", stderr(&o));
+}
+
+/// A negative value of a key whose 0 the file's other keys refuse is said with the
+/// key's own least and that the others ask more, not "must not be negative".
+#[test]
+fn a_negative_value_whose_zero_others_refuse_names_the_own_least() {
+    let (_t, f, o) = run_file(
+        "policies = [\"cow\"]\n[workload]\nkind = \"generated\"\nrecords = 64\n\
+         transactions = 100\ncompute_ticks_min = 20\ncompute_ticks_max = -5\n",
+    );
+    fails_with(
+        &o,
+        &[&format!(
+            "{f}:7: key `workload.compute_ticks_max`: -5 is out of range: must be 0 or more \
+             (its own least; the file's other keys as they are ask more)"
+        )],
+    );
 }

@@ -446,20 +446,23 @@ pub(crate) fn scenario(s: &Scenario, policies: &[Policy], run: bool) -> Result<L
                 ),
             ));
         }
+        // The most records whose whole blocks stay within the 32-bit lock ids: the
+        // volume holds whole blocks of `records_per_block` records each.
+        let per_block = s.geometry.records_per_block.max(1);
+        let largest = u64::from(u32::MAX) / per_block * per_block;
+        let why = match per_block {
+            1 => "lock ids are 32-bit".to_string(),
+            n => format!(
+                "lock ids are 32-bit, and the volume holds whole blocks of {n} records: \
+                 {} blocks",
+                largest / n
+            ),
+        };
         return Err(bad(
             records_key,
             format!(
-                "{} records: at most {} (lock ids are 32-bit){}",
-                s.workload.records(),
-                u32::MAX,
-                if layout.records() == s.workload.records() {
-                    String::new()
-                } else {
-                    format!(
-                        "; the volume's whole blocks hold {} records",
-                        layout.records()
-                    )
-                }
+                "{} is out of range: must be at most {largest} ({why})",
+                s.workload.records()
             ),
         ));
     }
@@ -844,7 +847,9 @@ fn workload(w: &W) -> Result<(), SimError> {
 /// |initial value| + largest step × transactions. When the steps alone pass an `i64`,
 /// refused at the step's key (`workload.amount_max`) where a step of 1 or more fits
 /// beside the initial value as written, else at `workload.transactions` where one
-/// transaction fits; otherwise at the initial value's key. Each "must be at most" is
+/// transaction fits; otherwise at the initial value's key. When neither passes alone,
+/// at the step's key where the steps move more than the initial value holds and a
+/// step fits, else at the initial value's key. Each "must be at most" is
 /// the largest that passes with the file's other values. A trace's transactions come
 /// from its file (a few billion at most). Checked after the run limits
 /// (`limits.attempts_max` refuses a count past it first).
@@ -916,6 +921,20 @@ fn values_stay_in_range(w: &W) -> Result<(), SimError> {
                  {alone} from 0, with {initial_key} nearer 0 by as much as they move"
             ),
         ));
+    }
+    // Both pass alone: refused at the larger share, the steps' key when they move
+    // more than the initial value holds (a huge `amount_max` beside a balance of 1000).
+    if moved > u128::from(initial.unsigned_abs()) {
+        if let Some(key) = step_fits {
+            return Err(bad(
+                key,
+                format!(
+                    "{step} is out of range: {transactions} transfers of up to {step}{from} \
+                     could leave {range}: must be at most {}",
+                    room / transactions.max(1)
+                ),
+            ));
+        }
     }
     let room = u128::from(max).saturating_sub(moved);
     Err(bad(
