@@ -711,11 +711,16 @@ pub fn with_key_range(message: &str, table: &ScenarioProbe, key: &str) -> String
         // Each said as it is where the checks accept it, else as the key's own least
         // (the file's other keys refuse it: a `compute_ticks_max` below the file's
         // `compute_ticks_min`).
-        None => match zero.and_then(|m| digits(m.split_once("must be at least ")?.1)) {
-            Some(m) if accepted(m) => format!("must be at least {m}"),
-            Some(m) => format!("must be at least {m}{OWN_LEAST_REFUSED}"),
-            None if accepted(0) => "must be 0 or more".to_string(),
-            None => format!("must be 0 or more{OWN_LEAST_REFUSED}"),
+        // A key of no effect at 0 is refused as such; an item of several (not probed
+        // alone) gets its own least plainly.
+        None => match (zero, probe(table, key, 0)) {
+            (_, Probe::Refused(m)) if m.starts_with(NO_EFFECT) => return m,
+            (_, Probe::Accepted | Probe::NotOfType) => "must be 0 or more".to_string(),
+            (zero, _) => match zero.as_deref().and_then(stated_least) {
+                Some(m) if accepted(m) => format!("must be at least {m}"),
+                Some(m) => format!("must be at least {m}{OWN_LEAST_REFUSED}"),
+                None => format!("must be 0 or more{OWN_LEAST_REFUSED}"),
+            },
         },
     };
     format!("{}{words}", &message[..at])
@@ -768,8 +773,7 @@ fn key_range(table: &ScenarioProbe, key: &str, type_max: Option<u64>) -> Option<
         .find(|&p| !matches!(probe(table, key, p), Probe::NotOfType))?,
     };
     let accepted = |v: u64| v <= type_max && accepts(table, key, v);
-    let said_least = key_refusal(table, key, 0)
-        .and_then(|m| leading_number(m.split_once("must be at least ")?.1));
+    let said_least = key_refusal(table, key, 0).as_deref().and_then(stated_least);
     // The least: 0, or the least the refusal of 0 names, when accepted. Another key
     // refusing either (an end it sets) gives no range.
     let min = match accepted(0) {
@@ -816,6 +820,15 @@ fn key_range(table: &ScenarioProbe, key: &str, type_max: Option<u64>) -> Option<
     .filter(|&v| (min..=max).contains(&v))
     .all(accepted);
     interval.then_some(KeyRange { min, max, beside })
+}
+
+/// The least a range refusal names: `N` of "must be at least N" and "is out of range
+/// N..=M".
+fn stated_least(message: &str) -> Option<u64> {
+    message
+        .split_once("must be at least ")
+        .or_else(|| message.split_once("is out of range "))
+        .and_then(|(_, rest)| leading_number(rest))
 }
 
 /// The largest a range refusal names: `N` of "must be at most N", "exceeds N" and
@@ -1725,7 +1738,7 @@ mod tests {
                     "must be at most {} ({} to {})",
                     r.max, r.min, r.max
                 )) && words.contains(&format!("`{other}`"))
-                    && words.ends_with(&b.own.to_string()),
+                    && words.contains(&format!("own largest is {}", b.own)),
                 "{key}: {words}"
             );
         }

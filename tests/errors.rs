@@ -2061,6 +2061,41 @@ fn values_past_an_i64_are_refused_at_the_larger_share() {
             max - 9_000
         )],
     );
+    // Of the work's two keys, the one set further from its default: the count, where
+    // the file raises it and leaves the amount at its default (100), in a bank and in
+    // fig4-5 (whose steps, updates of up to 9, have no key), with the count's largest.
+    let limits = "[limits]\nattempts_max = 9223372036854775807\n\
+                  events_max = 9223372036854775807\nmemory_bytes_max = 9223372036854775807\n\
+                  output_bytes_max = 9223372036854775807\ntime_ticks_max = 9223372036854775807\n";
+    for (kind, initial, transactions, step) in [
+        ("bank", "", 100_000_000_000_000_000_i64, 100),
+        (
+            "fig4-5",
+            "initial_value = 4000000000000000000\n",
+            600_000_000_000_000_000,
+            9,
+        ),
+    ] {
+        let (_t, f, o) = run_file(&format!(
+            "policies = [\"cow\"]\n[workload]\nkind = \"{kind}\"\n{initial}\
+             transactions = {transactions}\n{limits}"
+        ));
+        assert_eq!(code(&o), 2, "{}", stderr(&o));
+        let (value, what, key) = match initial {
+            "" => (1000, "transfers", "initial_balance"),
+            _ => (4_000_000_000_000_000_000, "updates", "initial_value"),
+        };
+        fails_with(
+            &o,
+            &[&format!(
+                "{f}:{}: key `workload.transactions`: {transactions} is out of range: as many \
+                 {what} of up to {step} from workload.{key} = {value} could leave a record's \
+                 value outside -{max} to {max}: must be at most {}",
+                4 + usize::from(!initial.is_empty()),
+                (max - value) / step
+            )],
+        );
+    }
 }
 
 /// A check's own note beside its end is kept with the range's words: the block size's
@@ -2117,9 +2152,48 @@ fn a_checks_note_is_kept_beside_the_range_words() {
 }
 
 /// A negative value of a key whose 0 the file's other keys refuse is said with the
-/// key's own least and that the others ask more, not "must not be negative".
+/// key's own least and that the others ask more, not "must not be negative"; an item
+/// of several (not probed alone) with its own least plainly, a least said in the
+/// `1..=N` form read as one, a key of no effect refused as such.
 #[test]
 fn a_negative_value_whose_zero_others_refuse_names_the_own_least() {
+    let fig3 = "policies = [\"cow\"]\n[workload]\nkind = \"fig3\"\n";
+    for (text, line, key, words) in [
+        (
+            "[backup]\nschedule_at_ticks = [-1, 1000]\n",
+            5,
+            "backup.schedule_at_ticks",
+            "-1 is out of range: must be 0 or more\n",
+        ),
+        (
+            "[faults]\ncrash_at_ticks = [-1, 500]\n",
+            5,
+            "faults.crash_at_ticks",
+            "-1 is out of range: must be 0 or more\n",
+        ),
+        (
+            "[backup]\ncycles = 2\nperiod_ticks = -1\n",
+            6,
+            "backup.period_ticks",
+            "-1 is out of range: must be at least 1 (1 to ",
+        ),
+    ] {
+        let (_t, f, o) = run_file(&format!("{fig3}{text}"));
+        assert_eq!(code(&o), 2, "{text}: {}", stderr(&o));
+        fails_with(&o, &[&format!("{f}:{line}: key `{key}`: {words}")]);
+        // The least said passes where it is said plainly.
+        let least = match words.contains("at least 1") {
+            true => text.replacen("-1", "1", 1),
+            false => text.replacen("-1", "0", 1),
+        };
+        let (_t, _f, o) = run_file(&format!("{fig3}{least}"));
+        assert_eq!(code(&o), 0, "{least}: {}", stderr(&o));
+    }
+    let (_t, f, o) = run_file(&format!("retry_backoff_ticks = -1\n{fig3}"));
+    fails_with(
+        &o,
+        &[&format!("{f}:1: key `retry_backoff_ticks`: has no effect")],
+    );
     let (_t, f, o) = run_file(
         "policies = [\"cow\"]\n[workload]\nkind = \"generated\"\nrecords = 64\n\
          transactions = 100\ncompute_ticks_min = 20\ncompute_ticks_max = -5\n",

@@ -1033,6 +1033,11 @@ fn a_sweep_runs_no_more_points_at_once_than_the_memory_bound_holds() {
     let o = owm(&["sweep", &f, "--out", &s(&tmp.path().join("none"))]);
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     let one = memory_estimate_in(&stderr(&o));
+    // Each point past the first adds its own parts and its thread, not the program
+    // again: a bound of `n` points is the first and `n - 1` such.
+    let beside =
+        one - sim::footprint::PROGRAM_BYTES as f64 + sim::footprint::POINT_THREAD_BYTES as f64;
+    let points = |n: f64| (one + beside * (n - 1.0)) as u64;
     let sweep = |bound: u64, jobs: &str, out: &str| {
         let f = write(
             tmp.path(),
@@ -1048,8 +1053,8 @@ fn a_sweep_runs_no_more_points_at_once_than_the_memory_bound_holds() {
         ok(&o);
         (f, o, bytes(&out, "sweep.csv"))
     };
-    // Room for two points (2.5 estimates): three at once would pass it.
-    let (f, o, rows) = sweep((one * 2.5) as u64, "3", "three");
+    // Room for two points (2.5): three at once would pass it.
+    let (f, o, rows) = sweep(points(2.5), "3", "three");
     told(
         &o,
         &[
@@ -1060,14 +1065,15 @@ fn a_sweep_runs_no_more_points_at_once_than_the_memory_bound_holds() {
             "2 at once hold at most",
         ],
     );
-    let (_, o1, alone) = sweep((one * 2.5) as u64, "1", "one");
+    let (_, o1, alone) = sweep(points(2.5), "1", "one");
     assert!(!stderr(&o1).contains("lowered"), "{}", stderr(&o1));
     assert_eq!(rows, alone, "the rows depend on the points run at once");
-    // A bound a single point just fits: one at a time.
-    let (_, o, _) = sweep((one * 1.5) as u64, "4", "four");
+    // A bound a single point fits, with the line plot drawn after it (its thread's
+    // share and the plot are fixed parts): one at a time.
+    let (_, o, _) = sweep(points(1.8), "4", "four");
     told(&o, &["--jobs 4 lowered to 1"]);
     // Room for every point: as asked.
-    let (_, o, _) = sweep((one * 4.5) as u64, "3", "room");
+    let (_, o, _) = sweep(points(4.5), "3", "room");
     assert!(!stderr(&o).contains("lowered"), "{}", stderr(&o));
 }
 
@@ -1097,14 +1103,19 @@ fn a_sweep_is_held_to_the_machines_memory_as_a_run_is() {
     let o = owm(&["sweep", &one_file, "--out", &s(&tmp.path().join("x"))]);
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     let one = memory_estimate_in(&stderr(&o));
+    // Each point past the first adds its own parts and its thread, not the program
+    // again: `available` counts such points beside the first.
+    let beside =
+        one - sim::footprint::PROGRAM_BYTES as f64 + sim::footprint::POINT_THREAD_BYTES as f64;
     let sweep = |available: f64, jobs: &str, out: &str| {
         let out = tmp.path().join(out);
+        let bytes = match available < 1.0 {
+            true => one * available,
+            false => one + beside * (available - 1.0),
+        };
         let o = owm_env(
             &["sweep", &f, "--jobs", jobs, "--out", &s(&out)],
-            &[(
-                "OWM_MEMORY_AVAILABLE_BYTES",
-                &((one * available) as u64).to_string(),
-            )],
+            &[("OWM_MEMORY_AVAILABLE_BYTES", &(bytes as u64).to_string())],
         );
         (o, out)
     };

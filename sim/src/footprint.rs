@@ -206,6 +206,15 @@ pub const PROGRAM_BYTES: u64 = if cfg!(debug_assertions) {
     12 << 20
 };
 
+/// Bytes a sweep's grid point running beside others adds beyond its own parts: its
+/// thread and the allocator's arena for it (each point's estimate counts the program,
+/// [`PROGRAM_BYTES`], which the process holds once). Measured (2026-12-07, release
+/// build, `/usr/bin/time -f %M owm sweep scenarios/sweep-admission.toml --jobs J`,
+/// small points): 20,000 KiB at `--jobs 1`, 23,520 at 2, 28,084 at 4, 34,484 at 8, so
+/// each point past the first added 3.4 MiB at most with its own parts: 4 MiB, above
+/// that (BENCHMARKS.md, "A sweep's points at once: the program counted once").
+pub const POINT_THREAD_BYTES: u64 = 4 << 20;
+
 /// Bytes per block written (distinct blocks: the stores' and the judge's tables grow
 /// with them) the allocator holds beyond the parts counted, up to
 /// [`SLACK_BYTES_MAX`]: measured, not modelled. The parts are what the run's tables
@@ -1714,7 +1723,9 @@ impl SweepFootprint {
 }
 
 /// The estimate of an `owm sweep` of `points` grid points shaped as `point`, running
-/// the points of `running` (their [`estimate_point`]s) at once, then drawing its line
+/// the points of `running` (their [`estimate_point`]s, each counting the program) at
+/// once, the program counted once and each point past the first with its thread
+/// ([`POINT_THREAD_BYTES`]), then drawing its line
 /// plots (`plots` of them: none for a shard, each of up to `plot_panels` panels: one a
 /// policy, [`line_plot_bytes`]) on as many threads, and writing verdict
 /// files when asked (`verdict_files`): the largest of the phase its last points run in
@@ -1737,8 +1748,16 @@ pub fn sweep_estimate(
         verdicts_bytes: points.saturating_mul(point.verdicts_bytes()),
         ..SweepFootprint::default()
     };
+    // One process: each point past the first adds its own parts and its thread, not
+    // the program again.
+    let program_again = (at_once - 1).saturating_mul(PROGRAM_BYTES - POINT_THREAD_BYTES);
+    let largest = running.iter().copied().max().unwrap_or(0);
     let run = SweepFootprint {
-        running_bytes: running.iter().fold(0u64, |a, &b| a.saturating_add(b)),
+        running_bytes: running
+            .iter()
+            .fold(0u64, |a, &b| a.saturating_add(b))
+            .saturating_sub(program_again)
+            .max(largest),
         phase: SweepPhase::Points,
         ..kept
     };
@@ -2323,19 +2342,21 @@ mod tests {
             point.verdicts_bytes(),
             9 * (SWEEP_CASE_BYTES + 80) + SWEEP_POINT_BYTES
         );
-        // Two points at once, each about the program's size.
-        let running = [PROGRAM_BYTES, PROGRAM_BYTES - (1 << 20)];
+        // Two points at once, each with 3 and 2 MiB of its own beside the program: the
+        // program counted once, the second point's thread beside its parts.
+        let running = [PROGRAM_BYTES + (3 << 20), PROGRAM_BYTES + (2 << 20)];
+        let together = PROGRAM_BYTES + (5 << 20) + POINT_THREAD_BYTES;
         let small = sweep_estimate(&running, 100, point, 4, 1, false);
         let large = sweep_estimate(&running, 10_000, point, 4, 1, false);
         assert_eq!(small.phase, SweepPhase::Points);
-        assert_eq!(small.running_bytes, 2 * PROGRAM_BYTES - (1 << 20));
+        assert_eq!(small.running_bytes, together);
         assert_eq!(
             large.total_bytes() - small.total_bytes(),
             9_900 * (point.row_bytes() + point.verdicts_bytes())
         );
         let at_once = format!(
             "2 grid points at once {:.2} MiB",
-            (2 * PROGRAM_BYTES - (1 << 20)) as f64 / (1u64 << 20) as f64
+            together as f64 / (1u64 << 20) as f64
         );
         assert!(large.describe().contains(&at_once), "{}", large.describe());
         assert!(

@@ -138,11 +138,27 @@ pub(crate) fn validate(b: &BackupConfig) -> Result<(), SimError> {
                     format!("{n} is out of range 1..={CYCLES_MAX}"),
                 ));
             }
-            let last = u64::from(n - 1) * p + b.request_at_ticks.unwrap_or(0);
+            let first = b.request_at_ticks.unwrap_or(0);
+            let spread = u64::from(n - 1) * p;
+            let last = spread + first;
             if last > FIELD_TICKS_MAX {
+                // Refused at the larger share of the last request's time, with its
+                // largest: the first request, else the spread of the others, at the
+                // period (cycles, at most CYCLES_MAX, spread less than the first
+                // request must be to pass the largest tick with them).
+                let why = format!(
+                    "the last of {n} requests {p} ticks apart from tick {first} would come \
+                     at {last} ticks, past {FIELD_TICKS_MAX}"
+                );
+                let (key, value, largest) = if first >= spread {
+                    ("backup.request_at_ticks", first, FIELD_TICKS_MAX - spread)
+                } else {
+                    let room = FIELD_TICKS_MAX - first.min(FIELD_TICKS_MAX);
+                    ("backup.period_ticks", p, room / u64::from(n - 1))
+                };
                 return Err(bad(
-                    "backup.cycles",
-                    format!("the last request would come at {last} ticks, past {FIELD_TICKS_MAX}"),
+                    key,
+                    format!("{value} is out of range: must be at most {largest} ({why})"),
                 ));
             }
             Ok(())
@@ -211,9 +227,28 @@ mod tests {
             key_of(&period(Some(5), Some(CYCLES_MAX + 1))),
             "backup.cycles"
         );
+        // The last request past the largest tick: at the larger share, with its
+        // largest, which passes.
         assert_eq!(
             key_of(&period(Some(FIELD_TICKS_MAX), Some(3))),
-            "backup.cycles"
+            "backup.period_ticks"
         );
+        assert!(validate(&period(Some(FIELD_TICKS_MAX / 2), Some(3))).is_ok());
+        assert_eq!(
+            key_of(&period(Some(FIELD_TICKS_MAX / 2 + 1), Some(3))),
+            "backup.period_ticks"
+        );
+        // The first request the larger share: at it.
+        let mut b = period(Some(1000), Some(10_000));
+        b.request_at_ticks = Some(FIELD_TICKS_MAX - 5_000_000);
+        assert_eq!(key_of(&b), "backup.request_at_ticks");
+        b.request_at_ticks = Some(FIELD_TICKS_MAX - 9_999_000);
+        assert!(validate(&b).is_ok());
+        let mut b = period(Some(100), Some(10_000));
+        b.request_at_ticks = Some(FIELD_TICKS_MAX - 500_000);
+        assert_eq!(key_of(&b), "backup.request_at_ticks");
+        b.request_at_ticks = Some(1000);
+        b.period_ticks = Some(FIELD_TICKS_MAX / 5_000);
+        assert_eq!(key_of(&b), "backup.period_ticks");
     }
 }

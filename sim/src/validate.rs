@@ -845,11 +845,11 @@ fn workload(w: &W) -> Result<(), SimError> {
 /// a record by at most its largest step (1..=9 an update of fig3, fig4-5 and a
 /// generated load; `amount_max` a bank transfer), so a value reaches at most
 /// |initial value| + largest step × transactions. When the steps alone pass an `i64`,
-/// refused at the step's key (`workload.amount_max`) where a step of 1 or more fits
-/// beside the initial value as written, else at `workload.transactions` where one
-/// transaction fits; otherwise at the initial value's key. When neither passes alone,
-/// at the step's key where the steps move more than the initial value holds and a
-/// step fits, else at the initial value's key. Each "must be at most" is
+/// or move more than the initial value holds, refused at a key of the work where a
+/// value of 1 or more fits beside the initial value as written, with its largest: the
+/// step's (`workload.amount_max`) and `workload.transactions`, the one set further
+/// from its default first. Otherwise, the steps alone passing an `i64`, at the step's
+/// key (else the count's) with what both need; else at the initial value's key. Each "must be at most" is
 /// the largest that passes with the file's other values. A trace's transactions come
 /// from its file (a few billion at most). Checked after the run limits
 /// (`limits.attempts_max` refuses a count past it first).
@@ -873,40 +873,62 @@ fn values_stay_in_range(w: &W) -> Result<(), SimError> {
         return Ok(());
     }
     let range = format!("a record's value outside -{max} to {max}");
-    // What the transactions may move, the initial value as written: the step's largest
-    // (at least 1) or else the count's, each only when it exists; else the initial
-    // value's key, which alone can pass it.
     let room = max - initial.unsigned_abs().min(max);
-    let step_fits = step_key.filter(|_| room / transactions.max(1) >= 1);
     let from = match initial_key {
         "" => String::new(),
         key => format!(" from {key} = {initial}"),
     };
-    if moved > u128::from(max) {
-        if let Some(key) = step_fits {
-            return Err(bad(
+    let updates = match step_key {
+        Some(_) => format!("transfers of up to {step}"),
+        None => format!("updates of up to {step}"),
+    };
+    // The work's keys, each refused where a value of 1 or more fits beside the initial
+    // value as written, with its largest: the step's (a bank transfer's `amount_max`)
+    // and the count, the one set further from its default first.
+    let (step_default, count_default) = match w {
+        W::Bank(_) => {
+            let d = crate::workload::BankConfig::default();
+            (d.amount_max.unsigned_abs(), d.transactions)
+        }
+        W::Fig45(_) => (step, crate::workload::Fig45Config::default().transactions),
+        _ => (step, transactions),
+    };
+    let step_refusal = step_key
+        .filter(|_| room / transactions.max(1) >= 1)
+        .map(|key| {
+            bad(
                 key,
                 format!(
-                    "{step} is out of range: {transactions} transfers of up to {step}{from} \
-                     could leave {range}: must be at most {}",
+                    "{step} is out of range: {transactions} {updates}{from} could leave \
+                     {range}: must be at most {}",
                     room / transactions.max(1)
                 ),
-            ));
+            )
+        });
+    let count_refusal = (room / step >= 1).then(|| {
+        bad(
+            transactions_key(w),
+            format!(
+                "{transactions} is out of range: as many {updates}{from} could leave \
+                 {range}: must be at most {}",
+                room / step
+            ),
+        )
+    });
+    let step_first = step as f64 / step_default.max(1) as f64
+        >= transactions as f64 / count_default.max(1) as f64;
+    let work_refusal = match step_first {
+        true => step_refusal.or(count_refusal),
+        false => count_refusal.or(step_refusal),
+    };
+    // The work alone past an `i64`, or moving more than the initial value holds: the
+    // work's key that fits.
+    if moved > u128::from(max) || moved > u128::from(initial.unsigned_abs()) {
+        if let Some(refusal) = work_refusal {
+            return Err(refusal);
         }
-        let updates = match step_key {
-            Some(_) => format!("transfers of up to {step}"),
-            None => format!("updates of up to {step}"),
-        };
-        if room / step >= 1 {
-            return Err(bad(
-                transactions_key(w),
-                format!(
-                    "{transactions} is out of range: as many {updates}{from} could leave \
-                     {range}: must be at most {}",
-                    room / step
-                ),
-            ));
-        }
+    }
+    if moved > u128::from(max) {
         // No one key fits beside the initial value: the step's (else the count's),
         // with what both need.
         let (key, value, alone) = match step_key {
@@ -921,20 +943,6 @@ fn values_stay_in_range(w: &W) -> Result<(), SimError> {
                  {alone} from 0, with {initial_key} nearer 0 by as much as they move"
             ),
         ));
-    }
-    // Both pass alone: refused at the larger share, the steps' key when they move
-    // more than the initial value holds (a huge `amount_max` beside a balance of 1000).
-    if moved > u128::from(initial.unsigned_abs()) {
-        if let Some(key) = step_fits {
-            return Err(bad(
-                key,
-                format!(
-                    "{step} is out of range: {transactions} transfers of up to {step}{from} \
-                     could leave {range}: must be at most {}",
-                    room / transactions.max(1)
-                ),
-            ));
-        }
     }
     let room = u128::from(max).saturating_sub(moved);
     Err(bad(
