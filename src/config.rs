@@ -1430,8 +1430,60 @@ pub fn refusal_at(
     message: String,
     axes: &[String],
 ) -> FileError {
+    // A key the file sets, refused with words naming another key it sets (a request
+    // past a time limit the file lowers): at the one of them that is the cause.
+    let keys = Keys::of(src);
+    if keys.sets(&format!("{prefix}{key}")).is_some() {
+        if let Some(cause) = named_cause(src, prefix, key, &message) {
+            return FileError::key(path, src, &format!("{prefix}{cause}"), message);
+        }
+    }
     let drivers = causes_first(src, prefix, key, &s.drivers_of(key));
     refusal_driven_by(path, src, prefix, &drivers, key, message, axes)
+}
+
+/// The tables a scenario's dotted keys start with.
+const SCENARIO_TABLES: [&str; 9] = [
+    "workload.",
+    "backup.",
+    "limits.",
+    "device.",
+    "geometry.",
+    "locking.",
+    "archive.",
+    "faults.",
+    "detach.",
+];
+
+/// Of `key`, which the file sets and its checks refuse, and the other keys the
+/// refusal's `message` names that the file sets, the cause when it is not `key`: where
+/// `key`'s own default alone does not let the checks pass, the first of the others by
+/// [`causes_first`]'s rule whose default alone does (fig3's own request beside a time
+/// limit the file lowers: the limit). `None` where `key` is such a cause itself.
+fn named_cause(src: &str, prefix: &str, key: &str, message: &str) -> Option<String> {
+    let p = ScenarioProbe::of(src, prefix)?;
+    let named: Vec<&str> = message
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+        .map(|w| w.trim_end_matches('.'))
+        .filter(|w| SCENARIO_TABLES.iter().any(|t| w.starts_with(t)) && *w != key)
+        .filter(|w| sets(&p.table, w))
+        .collect();
+    // The key's own default alone lets the checks pass: it is a cause, kept.
+    if named.is_empty() || at_default(&p, key).is_some_and(|s| checked(&p, &s).is_ok()) {
+        return None;
+    }
+    let mut candidates = vec![key];
+    candidates.extend(named);
+    candidates.dedup();
+    // `key` first when it ranks first, ties, or the refusal is not reproduced.
+    let cause = *causes_first(src, prefix, key, &candidates).first()?;
+    if cause == key {
+        return None;
+    }
+    // Only a cause whose default alone lets the checks pass.
+    at_default(&p, cause)
+        .filter(|s| checked(&p, s).is_ok())
+        .map(|_| cause.to_string())
 }
 
 /// The file's table `p` with the dotted `key` left at its default: removed, or, for a
@@ -1506,8 +1558,9 @@ fn causes_first<'a>(src: &str, prefix: &str, key: &str, drivers: &[&'a str]) -> 
 }
 
 /// How far the file's table `p` moves the dotted numeric `key` from its default (as
-/// `default` holds it, [`at_default`]): the larger of value / default and default /
-/// value (1 when either is not a number or is 0). Of two keys whose product a check
+/// `default` holds it, [`at_default`]; from 1 where it holds none): the larger of
+/// value / default and default / value (1 when the value is not a number, or either
+/// is 0). Of two keys whose product a check
 /// bounds (a transaction count and the time between arrivals), the one set furthest
 /// from its default is the cause named.
 fn moved_from_default(p: &ScenarioProbe, key: &str, default: &Scenario) -> f64 {
@@ -1523,7 +1576,11 @@ fn moved_from_default(p: &ScenarioProbe, key: &str, default: &Scenario) -> f64 {
         }
         None
     };
-    let default = toml::Table::try_from(default).ok().and_then(|t| number(&t));
+    // A key with no default value (left out, the run derives it: fig3's request) is
+    // measured from 1, as a key the file must give is ([`at_default`]).
+    let default = toml::Table::try_from(default)
+        .ok()
+        .map_or(Some(1.0), |t| number(&t).or(Some(1.0)));
     match (number(&p.table), default) {
         (Some(v), Some(d)) if v != 0.0 && d != 0.0 => (v / d).abs().max((d / v).abs()),
         _ => 1.0,

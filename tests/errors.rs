@@ -2206,3 +2206,46 @@ fn a_negative_value_whose_zero_others_refuse_names_the_own_least() {
         )],
     );
 }
+
+/// A key the file sets, refused with words naming another key the file sets, is
+/// refused at the one that causes it: a time limit lowered below fig3's own request,
+/// an attempts limit below the transactions; the key itself where its own default
+/// lets the file pass too (a request past a time limit set just before it).
+#[test]
+fn a_refusal_naming_another_key_the_file_sets_is_placed_at_the_cause() {
+    let fig3 = "policies = [\"cow\"]\n[workload]\nkind = \"fig3\"\n";
+    for (text, line, key) in [
+        (
+            format!("{fig3}[backup]\nrequest_at_ticks = 350\n[limits]\ntime_ticks_max = 400\n"),
+            7,
+            "limits.time_ticks_max",
+        ),
+        (
+            "policies = [\"cow\"]\n[workload]\nkind = \"generated\"\nrecords = 64\n\
+             transactions = 1000\n[limits]\nattempts_max = 5\n"
+                .to_string(),
+            7,
+            "limits.attempts_max",
+        ),
+        (
+            format!(
+                "{fig3}[backup]\nrequest_at_ticks = 500000000000\n\
+                 [limits]\ntime_ticks_max = 500000000050\n"
+            ),
+            5,
+            "backup.request_at_ticks",
+        ),
+    ] {
+        let (_t, f, o) = run_file(&text);
+        assert_eq!(code(&o), 2, "{text}: {}", stderr(&o));
+        fails_with(&o, &[&format!("{f}:{line}: key `{key}`: ")]);
+        // The key named, left out, lets the file pass.
+        let without: String = text
+            .lines()
+            .filter(|l| !l.starts_with(key.rsplit('.').next().unwrap()))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let (_t, _f, o) = run_file(&without);
+        assert_eq!(code(&o), 0, "{without}: {}", stderr(&o));
+    }
+}
