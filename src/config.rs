@@ -690,11 +690,10 @@ pub fn with_key_range(message: &str, table: &ScenarioProbe, key: &str) -> String
     let words = match key_range(table, key, Some(type_max)) {
         Some(r) if above => above_words(&r),
         Some(r) => range_words(r.min, r.max, above),
-        // No range found (an array's items, no accepted value): the type's end past
-        // its largest; below 0, what the refusal of 0 asks, else "0 or more" only
-        // where 0 passes.
-        // The end the key's own check names, where it passes and the next value
-        // does not (the least not found: 1 cycle leaves a period set of no effect).
+        // No range found (an array's items, no accepted value). Above: the end the
+        // key's own check names, where it passes and the next value does not (the
+        // least not found: 1 cycle leaves a period set of no effect), else the type's
+        // end past its largest.
         None if above => {
             let own = match probe(table, key, type_max) {
                 Probe::Accepted => Some(type_max),
@@ -708,11 +707,11 @@ pub fn with_key_range(message: &str, table: &ScenarioProbe, key: &str) -> String
                 None => format!("must be at most {type_max}{TYPE_END_REFUSED}"),
             }
         }
-        // Each said as it is where the checks accept it, else as the key's own least
-        // (the file's other keys refuse it: a `compute_ticks_max` below the file's
-        // `compute_ticks_min`).
-        // A key of no effect at 0 is refused as such; an item of several (not probed
-        // alone) gets its own least plainly.
+        // Below 0: "0 or more" where 0 passes (an item of several, not probed alone,
+        // plainly); a key of no effect at 0 refused as such; else what the refusal of
+        // 0 asks, said as it is where the checks accept it, else as the key's own
+        // least (the file's other keys refuse it: a `compute_ticks_max` below the
+        // file's `compute_ticks_min`).
         None => match (zero, probe(table, key, 0)) {
             (_, Probe::Refused(m)) if m.starts_with(NO_EFFECT) => return m,
             (_, Probe::Accepted | Probe::NotOfType) => "must be 0 or more".to_string(),
@@ -1069,6 +1068,31 @@ fn sets(table: &toml::Table, key: &str) -> bool {
     false
 }
 
+/// The table holding the dotted `key`'s last part in `table`, with that part; the
+/// tables on the way made empty where missing when `make`, else `None` there. `None`
+/// where a part on the way is no table.
+fn parent_mut<'t, 'k>(
+    table: &'t mut toml::Table,
+    key: &'k str,
+    make: bool,
+) -> Option<(&'t mut toml::Table, &'k str)> {
+    let (parents, last) = match key.rsplit_once('.') {
+        Some((parents, last)) => (Some(parents), last),
+        None => (None, key),
+    };
+    let mut at = table;
+    for part in parents.into_iter().flat_map(|p| p.split('.')) {
+        let next = match make {
+            true => at
+                .entry(part)
+                .or_insert_with(|| toml::Value::Table(toml::Table::new())),
+            false => at.get_mut(part)?,
+        };
+        at = next.as_table_mut()?;
+    }
+    Some((at, last))
+}
+
 /// The checks a file's scenario passes ([`ScenarioProbe`]) with `key` set to `value`
 /// (an array key to `[value]`), the rest as written ([`Probe`]): the scenario's for the
 /// file's policies (as a sweep's grid points, for a sweep), then whether the key has
@@ -1077,21 +1101,9 @@ fn sets(table: &toml::Table, key: &str) -> bool {
 fn probe(p: &ScenarioProbe, key: &str, value: u64) -> Probe {
     use serde::Deserialize as _;
     let mut t = p.table.clone();
-    let mut parts: Vec<&str> = key.split('.').collect();
-    let Some(last) = parts.pop() else {
+    let Some((at, last)) = parent_mut(&mut t, key, true) else {
         return Probe::NotOfType;
     };
-    let mut at = &mut t;
-    for part in parts {
-        let Some(next) = at
-            .entry(part)
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
-            .as_table_mut()
-        else {
-            return Probe::NotOfType;
-        };
-        at = next;
-    }
     let Ok(v) = i64::try_from(value) else {
         return Probe::NotOfType;
     };
@@ -1432,13 +1444,18 @@ pub fn refusal_at(
 ) -> FileError {
     // A key the file sets, refused with words naming another key it sets (a request
     // past a time limit the file lowers): at the one of them that is the cause.
-    let keys = Keys::of(src);
-    if keys.sets(&format!("{prefix}{key}")).is_some() {
-        if let Some(cause) = named_cause(src, prefix, key, &message) {
-            return FileError::key(path, src, &format!("{prefix}{cause}"), message);
+    let probe = ScenarioProbe::of(src, prefix);
+    if let Some(p) = &probe {
+        if sets(&p.table, key) {
+            if let Some(cause) = named_cause(p, key, &message) {
+                return FileError::key(path, src, &format!("{prefix}{cause}"), message);
+            }
         }
     }
-    let drivers = causes_first(src, prefix, key, &s.drivers_of(key));
+    let drivers = match &probe {
+        Some(p) => causes_first(p, key, &s.drivers_of(key)),
+        None => s.drivers_of(key),
+    };
     refusal_driven_by(path, src, prefix, &drivers, key, message, axes)
 }
 
@@ -1460,8 +1477,7 @@ const SCENARIO_TABLES: [&str; 9] = [
 /// `key`'s own default alone does not let the checks pass, the first of the others by
 /// [`causes_first`]'s rule whose default alone does (fig3's own request beside a time
 /// limit the file lowers: the limit). `None` where `key` is such a cause itself.
-fn named_cause(src: &str, prefix: &str, key: &str, message: &str) -> Option<String> {
-    let p = ScenarioProbe::of(src, prefix)?;
+fn named_cause(p: &ScenarioProbe, key: &str, message: &str) -> Option<String> {
     let named: Vec<&str> = message
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
         .map(|w| w.trim_end_matches('.'))
@@ -1469,20 +1485,24 @@ fn named_cause(src: &str, prefix: &str, key: &str, message: &str) -> Option<Stri
         .filter(|w| sets(&p.table, w))
         .collect();
     // The key's own default alone lets the checks pass: it is a cause, kept.
-    if named.is_empty() || at_default(&p, key).is_some_and(|s| checked(&p, &s).is_ok()) {
+    if named.is_empty() || at_default(p, key).is_some_and(|s| checked(p, &s).is_ok()) {
         return None;
     }
+    // Each key once, in the order named (a message may name one twice).
     let mut candidates = vec![key];
-    candidates.extend(named);
-    candidates.dedup();
+    for n in named {
+        if !candidates.contains(&n) {
+            candidates.push(n);
+        }
+    }
     // `key` first when it ranks first, ties, or the refusal is not reproduced.
-    let cause = *causes_first(src, prefix, key, &candidates).first()?;
+    let cause = *causes_first(p, key, &candidates).first()?;
     if cause == key {
         return None;
     }
     // Only a cause whose default alone lets the checks pass.
-    at_default(&p, cause)
-        .filter(|s| checked(&p, s).is_ok())
+    at_default(p, cause)
+        .filter(|s| checked(p, s).is_ok())
         .map(|_| cause.to_string())
 }
 
@@ -1493,12 +1513,7 @@ fn at_default(p: &ScenarioProbe, key: &str) -> Option<Scenario> {
     use serde::Deserialize as _;
     let with = |value: Option<i64>| {
         let mut t = p.table.clone();
-        let mut parts: Vec<&str> = key.split('.').collect();
-        let last = parts.pop()?;
-        let mut at = &mut t;
-        for part in parts {
-            at = at.get_mut(part)?.as_table_mut()?;
-        }
+        let (at, last) = parent_mut(&mut t, key, false)?;
         match value {
             None => at.remove(last),
             Some(v) => at.insert(last.to_string(), toml::Value::Integer(v)),
@@ -1530,24 +1545,21 @@ fn checked(p: &ScenarioProbe, s: &Scenario) -> Result<(), String> {
 /// past the time limit is the cause there, not the transaction count the file also
 /// sets. The order is kept when the file's table, as written, is not refused at `key`
 /// (a sweep's grid point refused where its base scenario is not).
-fn causes_first<'a>(src: &str, prefix: &str, key: &str, drivers: &[&'a str]) -> Vec<&'a str> {
+fn causes_first<'a>(p: &ScenarioProbe, key: &str, drivers: &[&'a str]) -> Vec<&'a str> {
     use serde::Deserialize as _;
-    let Some(p) = ScenarioProbe::of(src, prefix) else {
-        return drivers.to_vec();
-    };
     let as_written = Scenario::deserialize(toml::Value::Table(p.table.clone()));
-    if as_written.map(|s| checked(&p, &s)).ok() != Some(Err(key.to_string())) {
+    if as_written.map(|s| checked(p, &s)).ok() != Some(Err(key.to_string())) {
         return drivers.to_vec();
     }
     let rank = |d: &str| -> (u8, f64) {
         if !sets(&p.table, d) {
             return (2, 0.0);
         }
-        let Some(s) = at_default(&p, d) else {
+        let Some(s) = at_default(p, d) else {
             return (2, 0.0);
         };
-        match checked(&p, &s) {
-            Ok(()) => (0, -moved_from_default(&p, d, &s)),
+        match checked(p, &s) {
+            Ok(()) => (0, -moved_from_default(p, d, &s)),
             Err(k) if k != key && !k.is_empty() => (1, 0.0),
             Err(_) => (2, 0.0),
         }

@@ -2249,3 +2249,35 @@ fn a_refusal_naming_another_key_the_file_sets_is_placed_at_the_cause() {
         assert_eq!(code(&o), 0, "{without}: {}", stderr(&o));
     }
 }
+
+/// A default request (half the arrivals' mean span) past every time limit a file can
+/// give is refused with its exact tick, not a saturated one that the largest time
+/// limit lets pass, and at the key the file sets whose default alone lets the checks
+/// pass (the count: the time between arrivals at its default leaves 10^8 transfers past
+/// the memory bound); a request the file gives instead is not this refusal.
+#[test]
+fn a_default_request_past_every_time_limit_is_refused_with_its_exact_tick() {
+    let file = |request: &str| {
+        format!(
+            "policies = [\"cow\"]\n{request}[workload]\nkind = \"bank\"\naccounts = 64\n\
+             transactions = 100000000\narrival_ticks_mean = 1099511627776\n\
+             [limits]\nattempts_max = 200000000\nevents_max = 9223372036854775807\n\
+             time_ticks_max = 9223372036854775807\n"
+        )
+    };
+    let exact = 100_000_000_u128 * 1_099_511_627_776 / 2;
+    assert!(exact > u128::from(u64::MAX) / 2);
+    let (_t, f, o) = run_file(&file(""));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[&format!(
+            "{f}:5: key `workload.transactions`: `backup.request_at_ticks` (at its \
+             default, not set in the file): the default request, half the arrivals' mean \
+             span (100000000 transactions × 1099511627776 ticks / 2), would come at tick \
+             {exact}, past 9223372036854775807, the largest limits.time_ticks_max"
+        )],
+    );
+    let (_t, _f, o) = run_file(&file("[backup]\nrequest_at_ticks = 1000\n"));
+    assert!(!stderr(&o).contains("default request"), "{}", stderr(&o));
+}

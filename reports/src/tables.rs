@@ -649,10 +649,12 @@ fn summary_rows<E>(
                 cycle,
             ]
         };
+        // The run's judgements, made once: each cycle's row starts from them.
+        let run_judgements = r.judgements();
         let tail = |row: &mut Vec<String>, c: Option<&CycleResult>| {
             let judgements = match c {
-                Some(c) => r.cycle_judgements(c),
-                None => r.judgements(),
+                Some(c) => r.cycle_judgements_of(&run_judgements, c),
+                None => run_judgements.clone(),
             };
             row.extend(judgements.iter().map(|j| j.to_string()));
             if detach {

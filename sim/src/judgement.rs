@@ -339,7 +339,11 @@ impl RunResult {
                     unreached,
                     not_reached: not_reached.filter(|_| !claimed),
                     observed,
-                    waits_not_claimed: self.waits_not_claimed(invariant, None),
+                    waits_not_claimed: self.waits_not_claimed(
+                        invariant,
+                        None,
+                        self.claimed_in_part(invariant),
+                    ),
                 }
             })
             .collect()
@@ -349,7 +353,7 @@ impl RunResult {
     /// cycle's copy only when `lost_too`), else held (in part, where some blocks could
     /// not be judged), or unchecked.
     fn observed(&self, invariant: Invariant, lost_too: bool) -> Observed {
-        self.observed_up_to(invariant, lost_too, None)
+        self.observed_up_to(invariant, lost_too, None, self.claimed_in_part(invariant))
     }
 
     /// [`RunResult::observed`] as the row of cycle `row` shows it (`None`: the run's):
@@ -357,10 +361,17 @@ impl RunResult {
     /// ([`crate::Violation::cycle`]): the search passed this cycle's copy to reach it,
     /// judging it clean. An earlier cycle's stays in this row: the search stopped at
     /// that first violation, and a row never says held of what was not judged.
-    fn observed_up_to(&self, invariant: Invariant, lost_too: bool, row: Option<u32>) -> Observed {
+    /// `claimed_in_part`: [`RunResult::claimed_in_part`] of `invariant`, made once by a
+    /// caller giving many rows.
+    fn observed_up_to(
+        &self,
+        invariant: Invariant,
+        lost_too: bool,
+        row: Option<u32>,
+        claimed_in_part: bool,
+    ) -> Observed {
         // A claim of refused writes alone (quiesce's non-disruption) stands on them:
         // the waits it does not claim are left out of what its claim shows.
-        let claimed_in_part = self.claimed_in_part(invariant);
         let mut found = self.violations.iter().filter(|v| {
             v.invariant == invariant
                 && (lost_too || !v.lost_cycle)
@@ -396,9 +407,15 @@ impl RunResult {
 
     /// [`Judgement::waits_not_claimed`] of `invariant`, up to cycle `row` (`None`: the
     /// run's): the waits past the limit found (the first wait, counted with the
-    /// others found) when the run claims `invariant` in part, else `None`.
-    fn waits_not_claimed(&self, invariant: Invariant, row: Option<u32>) -> Option<Observed> {
-        if !self.claimed_in_part(invariant) {
+    /// others found) when the run claims `invariant` in part (`claimed_in_part`:
+    /// [`RunResult::claimed_in_part`] of `invariant`), else `None`.
+    fn waits_not_claimed(
+        &self,
+        invariant: Invariant,
+        row: Option<u32>,
+        claimed_in_part: bool,
+    ) -> Option<Observed> {
+        if !claimed_in_part {
             return None;
         }
         let mut waits = self.violations.iter().filter(|v| {
@@ -546,7 +563,7 @@ impl RunResult {
             .map(|j| j.reason().map(|_| (false, Vec::new())))
             .collect();
         for c in &self.cycles {
-            let row = self.cycle_judgements(c);
+            let row = self.cycle_judgements_of(&run, c);
             for ((j, mine), state) in run.iter().zip(&row).zip(open.iter_mut()) {
                 let Some((named, parts)) = state else {
                     continue;
@@ -595,15 +612,29 @@ impl RunResult {
     /// reached, reads `not claimed (…)` with that reason where nothing was observed
     /// violated: a row never says `held` of a cycle that did not test it.
     pub fn cycle_judgements(&self, c: &crate::CycleResult) -> Vec<Judgement> {
-        let mut all = self.judgements();
+        self.cycle_judgements_of(&self.judgements(), c)
+    }
+
+    /// [`RunResult::cycle_judgements`] from the run's judgements already made
+    /// (`run`: [`RunResult::judgements`] of this result): a caller giving every cycle's
+    /// row makes them once, not once a row (a run of thousands of cycles).
+    pub fn cycle_judgements_of(&self, run: &[Judgement], c: &crate::CycleResult) -> Vec<Judgement> {
+        let mut all = run.to_vec();
+        // Whether the run claims an invariant in part ([`RunResult::claimed_in_part`]),
+        // read from its judgements rather than judged again for every row.
+        let in_part = |invariant: Invariant| {
+            run.iter().any(|j| j.invariant == invariant && j.claimed)
+                && !self.policy.claims(invariant)
+        };
         let untested = self.untested_cycle(&c.marks);
         let Some(how) = cycle_loss(&c.marks) else {
             for j in all.iter_mut() {
                 // A completed cycle's row: what was observed of the copies not lost. A
                 // violation found about a lost cycle's copy (crash-consistent's VLUN A,
                 // abandoned when its data area filled) is that cycle's row's.
-                j.observed = self.observed_up_to(j.invariant, false, Some(c.cycle));
-                j.waits_not_claimed = self.waits_not_claimed(j.invariant, Some(c.cycle));
+                let in_part = in_part(j.invariant);
+                j.observed = self.observed_up_to(j.invariant, false, Some(c.cycle), in_part);
+                j.waits_not_claimed = self.waits_not_claimed(j.invariant, Some(c.cycle), in_part);
                 let Some(why) = shortfall(&c.marks, j.invariant, untested) else {
                     continue;
                 };
@@ -661,8 +692,9 @@ impl RunResult {
         // completed cycle's row observes it: the violations found by this cycle, not a
         // later cycle's.
         for j in all.iter_mut().filter(|j| !how.drops(j.invariant)) {
-            j.observed = self.observed_up_to(j.invariant, false, Some(c.cycle));
-            j.waits_not_claimed = self.waits_not_claimed(j.invariant, Some(c.cycle));
+            let in_part = in_part(j.invariant);
+            j.observed = self.observed_up_to(j.invariant, false, Some(c.cycle), in_part);
+            j.waits_not_claimed = self.waits_not_claimed(j.invariant, Some(c.cycle), in_part);
         }
         // A run whose claim a loss dropped already reads so in every row: this cycle's
         // reads its own loss (abandoned, where another cycle was given up).

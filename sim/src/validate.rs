@@ -215,9 +215,27 @@ fn limits_reached(s: &Scenario, policies: &[Policy]) -> Result<(), SimError> {
     if !policies.iter().any(|p| p.backs_up()) {
         return Ok(());
     }
-    let requests = s
-        .backup
-        .request_times(s.workload.default_request_ticks(&s.device));
+    // The default request (none given): half the arrivals' mean span, which a large
+    // load can put past every time limit a file can give (an `i64`'s largest), where
+    // raising the limit cannot help.
+    let b = &s.backup;
+    let default = s.workload.default_request_ticks_exact(&s.device);
+    let limit_largest = i64::MAX as u128;
+    if b.request_at_ticks.is_none() && b.schedule_at_ticks.is_empty() && default > limit_largest {
+        return Err(bad(
+            "backup.request_at_ticks",
+            format!(
+                "the default request, half the arrivals' mean span ({} transactions × {} \
+                 ticks / 2), would come at tick {default}, past {limit_largest}, the largest \
+                 limits.time_ticks_max: the run would stop at that limit (exit 3); set \
+                 `backup.request_at_ticks`, or give fewer transactions or a shorter time \
+                 between arrivals",
+                s.workload.size().0,
+                s.workload.arrival_ticks_mean().unwrap_or(0),
+            ),
+        ));
+    }
+    let requests = b.request_times(s.workload.default_request_ticks(&s.device));
     if let Some(&last) = requests.iter().max().filter(|&&t| t > l.time_ticks_max) {
         return Err(bad(
             "limits.time_ticks_max",
@@ -849,10 +867,10 @@ fn workload(w: &W) -> Result<(), SimError> {
 /// value of 1 or more fits beside the initial value as written, with its largest: the
 /// step's (`workload.amount_max`) and `workload.transactions`, the one set further
 /// from its default first. Otherwise, the steps alone passing an `i64`, at the step's
-/// key (else the count's) with what both need; else at the initial value's key. Each "must be at most" is
-/// the largest that passes with the file's other values. A trace's transactions come
-/// from its file (a few billion at most). Checked after the run limits
-/// (`limits.attempts_max` refuses a count past it first).
+/// key (else the count's) with what both need; else at the initial value's key. Each
+/// "must be at most" is the largest that passes with the file's other values. A
+/// trace's transactions come from its file (a few billion at most). Checked after the
+/// run limits (`limits.attempts_max` refuses a count past it first).
 fn values_stay_in_range(w: &W) -> Result<(), SimError> {
     let (initial_key, initial, step_key, step) = match w {
         W::Fig3(c) => ("workload.initial_value", c.initial_value, None, 9),
@@ -1389,6 +1407,8 @@ pub(crate) fn drivers(s: &Scenario, key: &str) -> Vec<&'static str> {
         ]
         .concat(),
         "workload.transactions" => vec!["limits.attempts_max", "limits.events_max"],
+        // The default request: the workload's own time, its count and arrivals.
+        "backup.request_at_ticks" => work.iter().copied().chain(ARRIVAL_KEYS).collect(),
         // The request (its default the workload's own time: its count and arrivals).
         "limits.time_ticks_max" => vec![
             "backup.request_at_ticks",

@@ -263,18 +263,38 @@ impl WorkloadConfig {
     /// The backup request time when the scenario does not give one, in ticks (a
     /// trace replayed closed loop estimates its replay's span on `device`:
     /// [`TraceConfig::default_request_ticks`]).
+    /// At most `u64::MAX`: a scenario's checks refuse a default request past the latest
+    /// tick a request can be ([`WorkloadConfig::default_request_ticks_exact`]).
     pub fn default_request_ticks(&self, device: &crate::DeviceModelConfig) -> Tick {
+        Tick::try_from(self.default_request_ticks_exact(device)).unwrap_or(Tick::MAX)
+    }
+
+    /// The mean time between arrivals, in ticks, of a load that draws them (a bank, an
+    /// open generated load); `None` for the others.
+    pub fn arrival_ticks_mean(&self) -> Option<Tick> {
         match self {
-            WorkloadConfig::Fig3(_) => 350,
-            WorkloadConfig::Fig45(_) => 521,
-            WorkloadConfig::Bank(c) => c.transactions.saturating_mul(c.arrival_ticks_mean) / 2,
+            WorkloadConfig::Bank(c) => Some(c.arrival_ticks_mean),
             WorkloadConfig::Generated(c) => match c.arrivals {
                 Arrivals::Open {
                     interarrival_ticks_mean,
-                } => c.transactions.saturating_mul(interarrival_ticks_mean) / 2,
-                Arrivals::Closed { .. } => 10_000,
+                } => Some(interarrival_ticks_mean),
+                Arrivals::Closed { .. } => None,
             },
-            WorkloadConfig::Trace(c) => c.default_request_ticks(device),
+            _ => None,
+        }
+    }
+
+    /// [`WorkloadConfig::default_request_ticks`] without a bound: half the arrivals'
+    /// mean span (transactions × the mean time between arrivals / 2) for a bank or an
+    /// open generated load, whatever its size, so a check can say where it falls.
+    pub fn default_request_ticks_exact(&self, device: &crate::DeviceModelConfig) -> u128 {
+        match (self, self.arrival_ticks_mean()) {
+            (WorkloadConfig::Fig3(_), _) => 350,
+            (WorkloadConfig::Fig45(_), _) => 521,
+            (WorkloadConfig::Trace(c), _) => u128::from(c.default_request_ticks(device)),
+            (_, Some(mean)) => u128::from(self.size().0) * u128::from(mean) / 2,
+            // A closed generated load.
+            (_, None) => 10_000,
         }
     }
 
