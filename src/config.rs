@@ -717,12 +717,35 @@ pub fn with_key_range(message: &str, table: &ScenarioProbe, key: &str) -> String
             (_, Probe::Accepted | Probe::NotOfType) => "must be 0 or more".to_string(),
             (zero, _) => match zero.as_deref().and_then(stated_least) {
                 Some(m) if accepted(m) => format!("must be at least {m}"),
-                Some(m) => format!("must be at least {m}{OWN_LEAST_REFUSED}"),
-                None => format!("must be 0 or more{OWN_LEAST_REFUSED}"),
+                Some(m) => format!("must be at least {m}{}", own_least_refused(table, key, m)),
+                None => format!("must be 0 or more{}", own_least_refused(table, key, 0)),
             },
         },
     };
     format!("{}{words}", &message[..at])
+}
+
+/// What the file's other keys do to `key`'s own least `least`, which its checks
+/// refuse: [`OWN_LEAST_REFUSED`] where a larger value passes (one of `least` doubled,
+/// up to an `i64`'s largest: a `compute_ticks_max` below the file's `compute_ticks_min`), else
+/// the refusal of `least` itself, whose words say why (a `length_min` beside a
+/// `length_max` of 0: "1 is greater than length_max = 0"), never that they ask more.
+fn own_least_refused(table: &ScenarioProbe, key: &str, least: u64) -> String {
+    let larger = std::iter::successors(Some(least.max(1)), |v| v.checked_mul(2))
+        .skip(usize::from(least > 0))
+        .take_while(|&v| v <= i64::MAX as u64);
+    if larger.into_iter().any(|v| accepts(table, key, v)) {
+        return OWN_LEAST_REFUSED.to_string();
+    }
+    match probe(table, key, least) {
+        Probe::Refused(m) => {
+            let words = m
+                .split_once(" is out of range: ")
+                .map_or(m.as_str(), |(_, w)| w);
+            format!(" (its own least, which the file's other keys as they are refuse: {words})")
+        }
+        _ => OWN_LEAST_REFUSED.to_string(),
+    }
 }
 
 /// Whether the scenario's checks accept `key` set to `value`, the rest of the scenario
@@ -990,7 +1013,10 @@ pub fn with_own_range<'a>(message: &'a str, table: &ScenarioProbe, key: &str) ->
             Probe::Accepted => format!("must be at least {end}"),
             Probe::Refused(m) if m.starts_with(NO_EFFECT) => return m,
             _ if above => format!("must be at most {end}{OWN_END_REFUSED}"),
-            _ => format!("must be at least {end}{OWN_LEAST_REFUSED}"),
+            _ => format!(
+                "must be at least {end}{}",
+                own_least_refused(table, key, end)
+            ),
         },
     };
     match tail {

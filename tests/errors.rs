@@ -2205,6 +2205,21 @@ fn a_negative_value_whose_zero_others_refuse_names_the_own_least() {
              (its own least; the file's other keys as they are ask more)"
         )],
     );
+    // A least the others refuse where no larger value passes either: not "ask more",
+    // but the refusal of the least itself, which says why.
+    let (_t, f, o) = run_file(
+        "policies = [\"cow\"]\n[workload]\nkind = \"generated\"\nrecords = 64\n\
+         transactions = 100\nlength_min = 0\nlength_max = 0\n",
+    );
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[&format!(
+            "{f}:6: key `workload.length_min`: 0 is out of range: must be at least 1 (its own \
+             least, which the file's other keys as they are refuse: 1 is greater than \
+             length_max = 0)\n"
+        )],
+    );
 }
 
 /// A key the file sets, refused with words naming another key the file sets, is
