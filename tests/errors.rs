@@ -927,6 +927,25 @@ fn an_axis_value_at_fault_for_a_base_key_is_named() {
              `workload.accounts` at line 7 does not apply to it (unknown field `accounts`"
         )],
     );
+    // An axis inside a table the base scenario lacks: that table named, not serde's
+    // missing field alone.
+    let f = write(
+        tmp.path(),
+        "arrivals.toml",
+        "policies = [\"cow\"]\n[[axis]]\nkey = \"workload.arrivals.interarrival_ticks_mean\"\n\
+         values = [50, 100]\n[scenario.workload]\nkind = \"generated\"\nrecords = 64\n",
+    );
+    let o = owm(&["sweep", &f, "--out", &s(&tmp.path().join("o"))]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[&format!(
+            "{f}:4: key `workload.arrivals.interarrival_ticks_mean`: with value 50: the base \
+             scenario gives no `workload.arrivals`, and the axis's key alone does not make \
+             one (missing field `mode`): give `workload.arrivals` in [scenario], and the \
+             axis sets its `interarrival_ticks_mean`"
+        )],
+    );
     let f = write(
         tmp.path(),
         "dense.toml",

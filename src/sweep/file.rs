@@ -803,7 +803,19 @@ pub(super) fn axis_error(
                 base.trim_start_matches("scenario.")
             )
         }
-        (None, None) => format!("with value {written}: {msg}"),
+        (None, None) => {
+            match missing_table(src, key).filter(|_| msg.starts_with("missing field")) {
+                // A table the base scenario lacks, which the axis's one key does not make:
+                // the table's other required keys are missing.
+                Some(table) => format!(
+                    "with value {written}: the base scenario gives no `{table}`, and the axis's \
+                 key alone does not make one ({msg}): give `{table}` in [scenario], and the \
+                 axis sets its `{}`",
+                    &key[table.len() + 1..]
+                ),
+                None => format!("with value {written}: {msg}"),
+            }
+        }
     };
     let mut e = value_error(path, src, at, j, message);
     e.key = Some(key.to_string());
@@ -813,6 +825,18 @@ pub(super) fn axis_error(
         e.snippet = e.line.and_then(|l| keys.line_text(l));
     }
     e
+}
+
+/// The outermost table holding axis `key` (dotted, below the scenario) that the base
+/// scenario in `src` does not give (`workload.arrivals` for an axis on
+/// `workload.arrivals.interarrival_ticks_mean` in a file whose `[scenario.workload]`
+/// has no `arrivals`); `None` when it gives them all.
+fn missing_table(src: &str, key: &str) -> Option<String> {
+    let keys = Keys::of(src);
+    let parts: Vec<&str> = key.split('.').collect();
+    (1..parts.len())
+        .map(|n| parts[..n].join("."))
+        .find(|table| keys.sets(&format!("scenario.{table}")).is_none())
 }
 
 /// An error about value `j` of axis `i`, at that value's line, key `axis.{i}.values`,
