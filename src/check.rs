@@ -374,8 +374,8 @@ fn refuse_unless_it_fits(
         format!("; {}", ways.join(", or "))
     };
     bail!(
-        "refused: {} transactions need {e}, and {limit}{why}{ways}",
-        cfg.old + cfg.new,
+        "refused: {} need {e}, and {limit}{why}{ways}",
+        sim::number_text::counted((cfg.old + cfg.new) as u64, "transaction", "transactions"),
     );
 }
 

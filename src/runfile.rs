@@ -104,7 +104,10 @@ fn output_too_large(
     let (transactions, _) = s.workload.size();
     let (part, advice, first): (String, String, &[&'static str]) = match driver {
         Driver::Transactions => (
-            format!("the timeline of {transactions} transactions"),
+            format!(
+                "the timeline of {}",
+                sim::number_text::counted(transactions, "transaction", "transactions")
+            ),
             format!(
                 "{}give fewer transactions",
                 if s.keep_timeline {

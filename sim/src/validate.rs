@@ -138,11 +138,12 @@ fn dense_copies(s: &Scenario, layout: &Layout, policies: &[Policy]) -> Result<()
 fn limits_reached(s: &Scenario, policies: &[Policy]) -> Result<(), SimError> {
     let (transactions, _) = s.workload.size();
     let l = &s.limits;
-    for (limit, bound, what) in [
-        ("limits.attempts_max", l.attempts_max, "attempts"),
+    for (limit, bound, one, many) in [
+        ("limits.attempts_max", l.attempts_max, "attempt", "attempts"),
         (
             "limits.events_max",
             l.events_max,
+            "event (its arrival)",
             "events (one arrival each)",
         ),
     ] {
@@ -156,9 +157,11 @@ fn limits_reached(s: &Scenario, policies: &[Policy]) -> Result<(), SimError> {
         return Err(bad(
             key,
             format!(
-                "{transactions} transactions make at least {transactions} {what}, more than \
-                 {limit} = {bound}: the run would stop at that limit (exit 3); raise \
-                 `{limit}` or give fewer transactions"
+                "{} make{} at least {}, more than {limit} = {bound}: the run would stop at \
+                 that limit (exit 3); raise `{limit}` or give fewer transactions",
+                counted(transactions, "transaction", "transactions"),
+                if transactions == 1 { "s" } else { "" },
+                counted(transactions, one, many),
             ),
         ));
     }
@@ -225,12 +228,12 @@ fn limits_reached(s: &Scenario, policies: &[Policy]) -> Result<(), SimError> {
         return Err(bad(
             "backup.request_at_ticks",
             format!(
-                "the default request, half the arrivals' mean span ({} transactions × {} \
-                 ticks / 2), would come at tick {default}, past {limit_largest}, the largest \
+                "the default request, half the arrivals' mean span ({} × {} ticks / 2), \
+                 would come at tick {default}, past {limit_largest}, the largest \
                  limits.time_ticks_max: the run would stop at that limit (exit 3); set \
                  `backup.request_at_ticks`, or give fewer transactions or a shorter time \
                  between arrivals",
-                s.workload.size().0,
+                counted(s.workload.size().0, "transaction", "transactions"),
                 s.workload.arrival_ticks_mean().unwrap_or(0),
             ),
         ));
@@ -966,8 +969,9 @@ fn values_stay_in_range(w: &W) -> Result<(), SimError> {
     Err(bad(
         initial_key,
         format!(
-            "{initial} is out of range: {transactions} transactions changing a record by \
-             up to {step} each could leave {range}: must be -{room} to {room}"
+            "{initial} is out of range: {} changing a record by up to {step} each could \
+             leave {range}: must be -{room} to {room}",
+            counted(transactions, "transaction", "transactions"),
         ),
     ))
 }
