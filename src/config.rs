@@ -1640,7 +1640,14 @@ pub fn refusal_driven_by(
     if set_by(&keys, prefix, key, axes).is_some() {
         return FileError::key(path, src, &full, message);
     }
-    for &driver in drivers {
+    // In a sweep whose base scenario passes the checks, a grid point is refused for
+    // its axis values: the drivers an axis sets first.
+    let by_axis = |d: &&str| matches!(set_by(&keys, prefix, d, axes), Some(None));
+    let mut drivers = drivers.to_vec();
+    if drivers.iter().any(by_axis) && base_passes(src, prefix) {
+        drivers.sort_by_key(|d| !by_axis(d));
+    }
+    for driver in drivers {
         let Some(line) = set_by(&keys, prefix, driver, axes) else {
             continue;
         };
@@ -1661,6 +1668,16 @@ pub fn refusal_driven_by(
         };
     }
     FileError::key(path, src, &full, message)
+}
+
+/// Whether the scenario below `prefix` in the file `src`, as written, passes the
+/// checks ([`ScenarioProbe`]): a sweep's base scenario, without its axes.
+fn base_passes(src: &str, prefix: &str) -> bool {
+    use serde::Deserialize as _;
+    ScenarioProbe::of(src, prefix).is_some_and(|p| {
+        Scenario::deserialize(toml::Value::Table(p.table.clone()))
+            .is_ok_and(|s| checked(&p, &s).is_ok())
+    })
 }
 
 /// Refuses a key that has no effect (`inert`, from `Scenario::inert_keys`: for a

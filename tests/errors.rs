@@ -927,6 +927,25 @@ fn an_axis_value_at_fault_for_a_base_key_is_named() {
              `workload.accounts` at line 7 does not apply to it (unknown field `accounts`"
         )],
     );
+    // A defaulted bound refused at the grid points of one axis value, where the base
+    // scenario passes: at that axis value, not at a base key that drives the bound
+    // too (`length_max`, set further from its default than the axis's largest count).
+    let f = write(
+        tmp.path(),
+        "memory.toml",
+        "policies = [\"cow\"]\n[[axis]]\nkey = \"workload.transactions\"\n\
+         values = [100, 1000000]\n[scenario.workload]\nkind = \"generated\"\n\
+         records = 100000\nlength_max = 10000\n",
+    );
+    let o = owm(&["sweep", &f, "--out", &s(&tmp.path().join("o"))]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(
+        &o,
+        &[&format!(
+            "{f}:4: key `workload.transactions`: with value 1000000: \
+             `limits.memory_bytes_max` (at its default, not set in the file)"
+        )],
+    );
     // An axis inside a table the base scenario lacks: that table named, not serde's
     // missing field alone.
     let f = write(
