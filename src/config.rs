@@ -1651,7 +1651,10 @@ pub fn refusal_driven_by(
         let Some(line) = set_by(&keys, prefix, driver, axes) else {
             continue;
         };
-        let message = format!("`{key}` (at its default, not set in the file): {message}");
+        let message = format!(
+            "`{key}` (at its default, not set in the file): {message}{}",
+            line.map_or_else(String::new, |_| passes_up_to(src, prefix, driver, key))
+        );
         let (driver_key, line) = match line {
             // The key itself when the driver is a table the file writes.
             Some(_) => keys
@@ -1668,6 +1671,71 @@ pub fn refusal_driven_by(
         };
     }
     FileError::key(path, src, &full, message)
+}
+
+/// Where the file sets the integer `key` (dotted, below `prefix`) to a value its checks
+/// refuse, the largest value below it they accept with the rest as written, found by
+/// halving from the key's least: "; with the file's other keys as they are, `KEY`
+/// passes up to N" (an open load's interarrival time that puts the default request
+/// past the time limit; beside the time limit (`bound`), that a value near it may stop
+/// there, exit 3). Empty where the key's least is refused too (a key whose larger
+/// values are the cure), or the values below the one found do not pass as a range
+/// would.
+fn passes_up_to(src: &str, prefix: &str, key: &str, bound: &str) -> String {
+    let Some(p) = ScenarioProbe::of(src, prefix) else {
+        return String::new();
+    };
+    let mut at = &p.table;
+    let mut parts = key.split('.').peekable();
+    let mut value = None;
+    while let Some(part) = parts.next() {
+        match (at.get(part), parts.peek()) {
+            (Some(toml::Value::Integer(v)), None) => value = u64::try_from(*v).ok(),
+            (Some(toml::Value::Table(t)), Some(_)) => at = t,
+            _ => break,
+        }
+    }
+    let Some(value) = value.filter(|&v| v > 0 && !accepts(&p, key, v)) else {
+        return String::new();
+    };
+    // The least accepted: 0, or the least the refusal of 0 names.
+    let least = match accepts(&p, key, 0) {
+        true => Some(0),
+        false => key_refusal(&p, key, 0)
+            .as_deref()
+            .and_then(stated_least)
+            .filter(|&m| m < value && accepts(&p, key, m)),
+    };
+    let Some(min) = least else {
+        return String::new();
+    };
+    let (mut lo, mut hi) = (min, value);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        match accepts(&p, key, mid) {
+            true => lo = mid,
+            false => hi = mid,
+        }
+    }
+    // Said only where the values below it pass as far as probed (one range).
+    let one_range = [min + (lo - min) / 2, lo.saturating_sub(1)]
+        .into_iter()
+        .all(|v| v < min || accepts(&p, key, v));
+    // What the checks see of the time limit is the request and VLUN B ready, not the
+    // backup's end.
+    let near = match bound {
+        "limits.time_ticks_max" | "backup.setup_window_ticks" => {
+            ": a value near it runs, but may stop at that limit before the backup ends \
+             (exit 3)"
+        }
+        _ => "",
+    };
+    match one_range {
+        true => {
+            format!("; with the file's other keys as they are, `{key}` passes up to {lo}{near}")
+        }
+        false => String::new(),
+    }
 }
 
 /// Whether the scenario below `prefix` in the file `src`, as written, passes the

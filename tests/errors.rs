@@ -2334,3 +2334,61 @@ fn a_default_request_past_every_time_limit_is_refused_with_its_exact_tick() {
     let (_t, _f, o) = run_file(&file("[backup]\nrequest_at_ticks = 1000\n"));
     assert!(!stderr(&o).contains("default request"), "{}", stderr(&o));
 }
+
+/// A defaulted bound refused at a key the file sets names the largest value of that key
+/// the checks accept with the rest as written, and that value runs while the next is
+/// refused; a key whose least is refused too (a count whose smallest still passes
+/// the memory bound) gets no such words.
+#[test]
+fn a_defaulted_bound_placed_at_a_key_names_how_far_that_key_passes() {
+    let generated = |lines: &str| {
+        format!("policies = [\"cow\"]\n[workload]\nkind = \"generated\"\nrecords = 1024\n{lines}")
+    };
+    let interarrival = |v: u64| {
+        generated(&format!(
+            "transactions = 20\narrivals = {{ mode = \"open\", interarrival_ticks_mean = {v} }}\n"
+        ))
+    };
+    let (_t, f, o) = run_file(&interarrival(1_000_000_000_000));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    // 20 arrivals: the default request at 10 × the mean, VLUN B ready 100 ticks later,
+    // within the default time limit of 10^12 ticks.
+    let largest = (1_000_000_000_000 - 100) / 10;
+    fails_with(
+        &o,
+        &[&format!(
+            "{f}:6: key `workload.arrivals.interarrival_ticks_mean`: `limits.time_ticks_max` \
+             (at its default, not set in the file): the backup request at tick \
+             10000000000000 is past limits.time_ticks_max = 1000000000000: the run would \
+             stop at that limit (exit 3); raise `limits.time_ticks_max` or request the \
+             backup earlier; with the file's other keys as they are, \
+             `workload.arrivals.interarrival_ticks_mean` passes up to {largest}: a value \
+             near it runs, but may stop at that limit before the backup ends (exit 3)\n"
+        )],
+    );
+    let (_t, _f, o) = run_file(&interarrival(largest + 1));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    // It runs: here it stops at the limit during the archive copy (exit 3), as said.
+    let (_t, _f, o) = run_file(&interarrival(largest));
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    // The volume bound at the records: 1 GiB of 16-byte blocks.
+    let (_t, f, o) = run_file(&generated("").replace("records = 1024", "records = 1000000000"));
+    fails_with(
+        &o,
+        &[&format!(
+            "{f}:4: key `workload.records`: `limits.volume_bytes_max` (at its default, not \
+             set in the file): the volume of 16000000000 bytes exceeds \
+             limits.volume_bytes_max = 1073741824; raise limits.volume_bytes_max (or give \
+             fewer records or smaller blocks); with the file's other keys as they are, \
+             `workload.records` passes up to 67108864\n"
+        )],
+    );
+    // No count of this length passes the memory bound: nothing said of how far.
+    let (_t, f, o) = run_file(
+        &generated("transactions = 1000000\nlength_max = 10000\n")
+            .replace("records = 1024", "records = 100000"),
+    );
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    fails_with(&o, &[&format!("{f}:6: key `workload.length_max`")]);
+    assert!(!stderr(&o).contains("passes up to"), "{}", stderr(&o));
+}
