@@ -1205,20 +1205,25 @@ fn draw_panel<DB: DrawingBackend>(
         let c = if major { GRID_BOLD } else { GRID_LIGHT };
         root.draw(&PathElement::new(vec![(x, chart_top), (x, y_axis)], c))?;
     }
-    // The milestone lines, beneath the bars: a bar is never hidden by a line.
+    // The milestone lines, beneath the bars: a bar is never hidden by a line. The
+    // unlabelled ones too dense to tell apart across the rows (thousands of cycles) are
+    // ticks above the chart instead, so they never read as a bar.
+    let unlabelled_dense = dense_unlabelled(p, l.left);
     for (m, &(row, lx)) in d.marks.iter().zip(&p.mark_slots) {
         let c = mark_color(m.kind);
         let x = axis.x(m.at);
         let ty = p.top + TITLE_H + row * MARK_ROW_H;
-        let line_top = if row < MARK_ROWS_MAX as i32 {
+        let (line_top, line_bottom) = if row < MARK_ROWS_MAX as i32 {
             root.draw(&Text::new(m.label(), (lx, ty), small.clone().color(&c)))?;
-            ty + MARK_ROW_H - 3
+            (ty + MARK_ROW_H - 3, y_axis)
+        } else if unlabelled_dense {
+            (chart_top - UNLABELLED_TICK_PX, chart_top)
         } else {
             // Unlabelled (every label row is taken): from the chart's top.
-            chart_top
+            (chart_top, y_axis)
         };
         root.draw(&PathElement::new(
-            vec![(x, line_top), (x, y_axis)],
+            vec![(x, line_top), (x, line_bottom)],
             c.stroke_width(2),
         ))?;
     }
@@ -1316,6 +1321,16 @@ fn draw_panel<DB: DrawingBackend>(
             spans.join(", ")
         ));
     }
+    if unlabelled_dense {
+        let n = p
+            .mark_slots
+            .iter()
+            .filter(|&&(row, _)| row >= MARK_ROWS_MAX as i32)
+            .count();
+        desc.push_str(&format!(
+            "; {n} milestones unlabelled, ticks above the chart (trace.csv has each)"
+        ));
+    }
     root.draw(&Text::new(
         desc,
         ((l.left + WIDTH as i32 - RIGHT) / 2, y_axis + 30),
@@ -1329,6 +1344,23 @@ fn draw_panel<DB: DrawingBackend>(
         ))?;
     }
     Ok(())
+}
+
+/// Pixels of the tick above the chart that marks an unlabelled milestone where they are
+/// too dense to draw across the rows ([`dense_unlabelled`]).
+const UNLABELLED_TICK_PX: i32 = 5;
+
+/// Whether panel `p`'s unlabelled milestones (past [`MARK_ROWS_MAX`] label rows) are
+/// more than one for every 4 pixels of the chart's width (`left` to the right margin):
+/// lines that close, across the rows, would fill them like a bar.
+fn dense_unlabelled(p: &PanelLayout, left: i32) -> bool {
+    let unlabelled = p
+        .mark_slots
+        .iter()
+        .filter(|&&(row, _)| row >= MARK_ROWS_MAX as i32)
+        .count();
+    let width = (WIDTH as i32 - RIGHT - left).max(1) as usize;
+    unlabelled * 4 > width
 }
 
 /// The widest stretch of `[x0, x1]` that no mark line (± 3 px) crosses.
@@ -1659,6 +1691,65 @@ mod tests {
             .legend
             .iter()
             .any(|i| i.text.starts_with("aborted attempt")));
+    }
+
+    /// Milestones past the label rows cross the rows as lines while they are few, and
+    /// are ticks above the chart when there are more than the chart's width can tell
+    /// apart (thousands of cycles): the rows beneath stay empty, never a dark bar.
+    #[test]
+    fn dense_unlabelled_milestones_are_ticks_above_the_chart() {
+        let with_marks = |n: u64| {
+            let mut d = sample();
+            d.marks = (0..n)
+                .map(|i| Mark {
+                    at: 1_000 + i * (1_000_000 / n),
+                    kind: MarkKind::Request,
+                    numeral: None,
+                    name: "backup request".into(),
+                    cycle: Some(i as u32 + 1),
+                })
+                .collect();
+            d
+        };
+        let request = mark_color(MarkKind::Request);
+        for (n, dense) in [(30, false), (2_000, true)] {
+            let d = with_marks(n);
+            let ds = std::slice::from_ref(&d);
+            let (l, buf) = render_rgb(ds, &shared_spans(ds)).unwrap();
+            let p = &l.panels[0];
+            assert_eq!(dense_unlabelled(p, l.left), dense, "{n} marks");
+            let chart_top = p.chart_top();
+            let row_y = chart_top + ROW_H / 2;
+            let xs = |labelled: bool| -> Vec<i32> {
+                d.marks
+                    .iter()
+                    .zip(&p.mark_slots)
+                    .filter(|(_, s)| (s.0 < MARK_ROWS_MAX as i32) == labelled)
+                    .map(|(m, _)| l.axis.x(m.at))
+                    .collect()
+            };
+            // Those clear of a labelled mark's line (2 px wide), which crosses the rows.
+            let labelled = xs(true);
+            let unlabelled: Vec<i32> = xs(false)
+                .into_iter()
+                .filter(|x| labelled.iter().all(|y| (x - y).abs() > 2))
+                .collect();
+            assert!(!unlabelled.is_empty(), "{n} marks: none unlabelled");
+            let across = unlabelled
+                .iter()
+                .filter(|&&x| pixel(&buf, x, row_y) == request)
+                .count();
+            let ticked = unlabelled
+                .iter()
+                .filter(|&&x| pixel(&buf, x, chart_top - 2) == request)
+                .count();
+            if dense {
+                assert_eq!(across, 0, "{n} marks: a line crosses the row");
+                assert_eq!(ticked, unlabelled.len(), "{n} marks: ticks missing");
+            } else {
+                assert_eq!(across, unlabelled.len(), "{n} marks: lines missing");
+            }
+        }
     }
 
     /// Without a long empty stretch the axis is not broken, and a 600-tick bar on a
