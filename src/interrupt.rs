@@ -7,7 +7,9 @@
 //! operations and inside its simulator runs); the command then says what it kept, writes
 //! its verdict files and exits 3 (incomplete). One that comes once the outputs are
 //! published stops nothing: the command says so and exits as its work does. A second
-//! one (either signal) ends the process at once with exit 128 + its number (130 for
+//! one (either signal; the first again from the same process within a second is the
+//! same request: GNU `timeout` signals the process, then its process group) ends the
+//! process at once with exit 128 + its number (130 for
 //! SIGINT, 143 for SIGTERM), leaving at most a staging directory the next run into the
 //! same `--out` removes; except while a directory is registered with
 //! [`remove_on_quit`] (`owm calibrate`'s scratch directory): a thread the handler
@@ -15,7 +17,7 @@
 //! directory safely).
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, Once};
 
 static REQUESTED: AtomicBool = AtomicBool::new(false);
@@ -36,10 +38,61 @@ static QUITTER: Once = Once::new();
 /// signal wakes it instead of asking for a stop at a safe point.
 static FIRST_PIPE: AtomicI32 = AtomicI32::new(-1);
 
-/// The handler: async-signal-safe only (atomics, `write`, `_exit`).
-extern "C" fn on_signal(sig: libc::c_int) {
+/// The process that sent the first signal with `kill` (`SI_USER`; -1: none, or the
+/// terminal's Ctrl-C).
+static FIRST_SENDER: AtomicI32 = AtomicI32::new(-1);
+/// When the first signal came, in nanoseconds of `CLOCK_MONOTONIC`.
+static FIRST_AT_NS: AtomicU64 = AtomicU64::new(0);
+/// A repeat of the first signal from the same sender within this many nanoseconds is
+/// the same request, not a second one: GNU `timeout` sends its signal to the process
+/// and then to the process group, so the process gets it twice at once.
+const REPEAT_NS: u64 = 1_000_000_000;
+
+/// Nanoseconds of `CLOCK_MONOTONIC` (async-signal-safe).
+fn monotonic_ns() -> u64 {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `clock_gettime` is async-signal-safe and writes only `t`.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut t) };
+    (t.tv_sec as u64).saturating_mul(1_000_000_000) + t.tv_nsec as u64
+}
+
+/// The process that sent the signal with `kill`, from its `siginfo` (-1: none, the
+/// kernel's, as the terminal's Ctrl-C).
+fn sender(info: *const libc::siginfo_t) -> i32 {
+    if info.is_null() {
+        return -1;
+    }
+    // SAFETY: the kernel hands the handler a valid `siginfo_t` (SA_SIGINFO); `si_pid`
+    // is read only for a signal sent by `kill` (SI_USER), which sets it.
+    unsafe {
+        match (*info).si_code {
+            libc::SI_USER => (*info).si_pid(),
+            _ => -1,
+        }
+    }
+}
+
+/// The handler: async-signal-safe only (atomics, `clock_gettime`, `write`, `_exit`).
+extern "C" fn on_signal(sig: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+    let from = sender(info);
     // The first signal's number is kept before the request is seen.
-    let _ = SIGNAL.compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst);
+    if SIGNAL
+        .compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst)
+        .is_ok()
+    {
+        FIRST_SENDER.store(from, Ordering::SeqCst);
+        FIRST_AT_NS.store(monotonic_ns(), Ordering::SeqCst);
+    } else if from >= 0
+        && from == FIRST_SENDER.load(Ordering::SeqCst)
+        && sig == SIGNAL.load(Ordering::SeqCst)
+        && monotonic_ns().saturating_sub(FIRST_AT_NS.load(Ordering::SeqCst)) < REPEAT_NS
+    {
+        // The same request again (`timeout` signals the process, then its group).
+        return;
+    }
     if REQUESTED.swap(true, Ordering::SeqCst) {
         if REGISTERED.load(Ordering::SeqCst) > 0 {
             // The quitting thread removes the directory and ends the process
@@ -82,8 +135,10 @@ pub fn install() {
             // signal lands in goes on.
             unsafe {
                 let mut action: libc::sigaction = std::mem::zeroed();
-                action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
-                action.sa_flags = libc::SA_RESTART;
+                action.sa_sigaction = on_signal
+                    as extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void)
+                    as usize;
+                action.sa_flags = libc::SA_RESTART | libc::SA_SIGINFO;
                 libc::sigemptyset(&mut action.sa_mask);
                 libc::sigaction(sig, &action, std::ptr::null_mut());
             }

@@ -276,7 +276,8 @@ fn an_interrupted_sweep_records_the_points_it_did_not_run() {
 
 /// SIGTERM (a CI job cancelled) is handled like the first SIGINT: run, sweep and check
 /// stop at the next safe point, exit 3, write both verdict files naming SIGTERM, leave
-/// no staging directory; a second signal ends the process at once with 143.
+/// no staging directory; a second signal ends the process at once with 143, but the
+/// same signal repeated at once by its sender (`timeout`'s process and group) is one.
 #[test]
 fn sigterm_stops_run_sweep_and_check_like_the_first_sigint() {
     let tmp = tempfile::tempdir().unwrap();
@@ -357,11 +358,38 @@ fn sigterm_stops_run_sweep_and_check_like_the_first_sigint() {
     p.wait_for("interrupted: stopping");
     // Its stdin kept open through the wait (`Child::wait` would close it and let the
     // command go on to its safe point): only the second signal can end it.
+    // A second one from another process (`kill`): 143 at once. From the same sender
+    // within a second it would be the same request (the case below).
     let stdin = p.child.stdin.take();
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
     let status = p.child.wait().unwrap();
     drop(stdin);
     assert_eq!(status.code(), Some(143));
+    // GNU `timeout` signals the process, then its group: the same SIGTERM twice at
+    // once from one sender is one request, a stop at the next safe point (exit 3).
+    let mut p = spawn_paused(
+        &["run", "scenarios/fig3.toml", "--out", &s(&d.join("r3"))],
+        "policy quiesce",
+    );
+    let pid = p.child.id() as i32;
+    for _ in 0..2 {
+        // SAFETY: signals to our own child process.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    }
+    p.wait_for("interrupted: stopping");
+    drop(p.child.stdin.take());
+    let status = p.child.wait().unwrap();
+    assert_eq!(status.code(), Some(3));
+    // (The quit above may leave r2's staging directory: the next run there removes it.)
+    let left: Vec<String> = staging_left(d)
+        .into_iter()
+        .filter(|n| n.starts_with(".r3"))
+        .collect();
+    assert_eq!(left, Vec::<String>::new());
 }
 
 /// The JSON's `verdict` is the verdict line's first word: `violated` for a violation
