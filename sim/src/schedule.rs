@@ -73,9 +73,10 @@ pub(crate) fn non_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Ti
 }
 
 /// Checks the schedule keys: exclusive forms, ascending times, at most
-/// [`CYCLES_MAX`] cycles, every time at most [`FIELD_TICKS_MAX`]. Errors name the
-/// `backup.*` key at fault.
-pub(crate) fn validate(b: &BackupConfig) -> Result<(), SimError> {
+/// [`CYCLES_MAX`] cycles, every time at most [`FIELD_TICKS_MAX`] (a periodic
+/// schedule's from its first request: `request_at_ticks`, else `default_request`, the
+/// workload's own, in ticks). Errors name the `backup.*` key at fault.
+pub(crate) fn validate(b: &BackupConfig, default_request: Tick) -> Result<(), SimError> {
     if !b.schedule_at_ticks.is_empty() {
         for (key, given) in [
             ("backup.request_at_ticks", b.request_at_ticks.is_some()),
@@ -138,9 +139,9 @@ pub(crate) fn validate(b: &BackupConfig) -> Result<(), SimError> {
                     format!("{n} is out of range 1..={CYCLES_MAX}"),
                 ));
             }
-            let first = b.request_at_ticks.unwrap_or(0);
+            let first = b.request_at_ticks.unwrap_or(default_request);
             let spread = u64::from(n - 1) * p;
-            let last = spread + first;
+            let last = spread.saturating_add(first);
             if last > FIELD_TICKS_MAX {
                 // Refused at the larger share of the last request's time, with its
                 // largest: the first request, else the spread of the others, at the
@@ -171,7 +172,7 @@ mod tests {
     use super::*;
 
     fn key_of(b: &BackupConfig) -> String {
-        match validate(b) {
+        match validate(b, 0) {
             Err(SimError::Config { key, .. }) => key,
             other => panic!("expected a config error, got {other:?}"),
         }
@@ -185,14 +186,14 @@ mod tests {
         assert_eq!(b.request_times(350), vec![100]);
         b.period_ticks = Some(1000);
         b.cycles = Some(3);
-        validate(&b).unwrap();
+        validate(&b, 0).unwrap();
         assert_eq!(b.request_times(350), vec![100, 1100, 2100]);
         assert_eq!(b.cycle_count(), 3);
         let b = BackupConfig {
             schedule_at_ticks: vec![5, 9, 40],
             ..BackupConfig::default()
         };
-        validate(&b).unwrap();
+        validate(&b, 0).unwrap();
         assert_eq!((b.request_times(350), b.cycle_count()), (vec![5, 9, 40], 3));
     }
 
@@ -233,7 +234,17 @@ mod tests {
             key_of(&period(Some(FIELD_TICKS_MAX), Some(3))),
             "backup.period_ticks"
         );
-        assert!(validate(&period(Some(FIELD_TICKS_MAX / 2), Some(3))).is_ok());
+        assert!(validate(&period(Some(FIELD_TICKS_MAX / 2), Some(3)), 0).is_ok());
+        // With no `request_at_ticks`, from the workload's own request: a period that
+        // fits from tick 0 is refused from tick 15,000, the largest that fits passes.
+        let from = |p: u64| validate(&period(Some(p), Some(10_000)), 15_000);
+        let fits = (FIELD_TICKS_MAX - 15_000) / 9_999;
+        assert!(validate(&period(Some(fits + 1), Some(10_000)), 0).is_ok());
+        assert!(matches!(
+            from(fits + 1),
+            Err(SimError::Config { ref key, .. }) if key == "backup.period_ticks"
+        ));
+        assert!(from(fits).is_ok());
         assert_eq!(
             key_of(&period(Some(FIELD_TICKS_MAX / 2 + 1), Some(3))),
             "backup.period_ticks"
@@ -243,7 +254,7 @@ mod tests {
         b.request_at_ticks = Some(FIELD_TICKS_MAX - 5_000_000);
         assert_eq!(key_of(&b), "backup.request_at_ticks");
         b.request_at_ticks = Some(FIELD_TICKS_MAX - 9_999_000);
-        assert!(validate(&b).is_ok());
+        assert!(validate(&b, 0).is_ok());
         let mut b = period(Some(100), Some(10_000));
         b.request_at_ticks = Some(FIELD_TICKS_MAX - 500_000);
         assert_eq!(key_of(&b), "backup.request_at_ticks");

@@ -441,7 +441,7 @@ pub(crate) fn scenario(s: &Scenario, policies: &[Policy], run: bool) -> Result<L
     faults(&s.faults)?;
     tick_fields(s)?;
     device_rates(s)?;
-    crate::schedule::validate(&s.backup)?;
+    crate::schedule::validate(&s.backup, s.workload.default_request_ticks(&s.device))?;
     limits_reached(s, policies)?;
     // After the run limits: a count they refuse is said at theirs, which are the
     // nearer bound.
