@@ -1644,7 +1644,8 @@ pub fn refusal_driven_by(
     // its axis values: the drivers an axis sets first.
     let by_axis = |d: &&str| matches!(set_by(&keys, prefix, d, axes), Some(None));
     let mut drivers = drivers.to_vec();
-    if drivers.iter().any(by_axis) && base_passes(src, prefix) {
+    if drivers.iter().any(by_axis) && (base_passes(src, prefix) || first_point_passes(src, prefix))
+    {
         drivers.sort_by_key(|d| !by_axis(d));
     }
     for driver in drivers {
@@ -1746,6 +1747,37 @@ fn base_passes(src: &str, prefix: &str) -> bool {
         Scenario::deserialize(toml::Value::Table(p.table.clone()))
             .is_ok_and(|s| checked(&p, &s).is_ok())
     })
+}
+
+/// Whether a sweep file's first grid point (each `[[axis]]` at its first value, set in
+/// the scenario below `prefix`) passes the checks: where it does, a point refused is
+/// refused for its other axis values, as where the base passes ([`base_passes`]: a
+/// base that sets `period_ticks` and leaves `cycles` to an axis passes only so).
+fn first_point_passes(src: &str, prefix: &str) -> bool {
+    use serde::Deserialize as _;
+    let (Some(mut p), Ok(file)) = (ScenarioProbe::of(src, prefix), src.parse::<toml::Table>())
+    else {
+        return false;
+    };
+    let Some(axes) = file.get("axis").and_then(toml::Value::as_array) else {
+        return false;
+    };
+    for axis in axes {
+        let (Some(key), Some(first)) = (
+            axis.get("key").and_then(toml::Value::as_str),
+            axis.get("values")
+                .and_then(toml::Value::as_array)
+                .and_then(|v| v.first()),
+        ) else {
+            return false;
+        };
+        let Some((at, last)) = parent_mut(&mut p.table, key, true) else {
+            return false;
+        };
+        at.insert(last.to_string(), first.clone());
+    }
+    Scenario::deserialize(toml::Value::Table(p.table.clone()))
+        .is_ok_and(|s| checked(&p, &s).is_ok())
 }
 
 /// Refuses a key that has no effect (`inert`, from `Scenario::inert_keys`: for a

@@ -7,8 +7,8 @@
 //! operations and inside its simulator runs); the command then says what it kept, writes
 //! its verdict files and exits 3 (incomplete). One that comes once the outputs are
 //! published stops nothing: the command says so and exits as its work does. A second
-//! one (either signal; the first again from the same process within a second is the
-//! same request: GNU `timeout` signals the process, then its process group) ends the
+//! one (either signal; a first SIGTERM again from the same process within a second is
+//! the same request: GNU `timeout` signals the process, then its process group) ends the
 //! process at once with exit 128 + its number (130 for
 //! SIGINT, 143 for SIGTERM), leaving at most a staging directory the next run into the
 //! same `--out` removes; except while a directory is registered with
@@ -43,9 +43,10 @@ static FIRST_PIPE: AtomicI32 = AtomicI32::new(-1);
 static FIRST_SENDER: AtomicI32 = AtomicI32::new(-1);
 /// When the first signal came, in nanoseconds of `CLOCK_MONOTONIC`.
 static FIRST_AT_NS: AtomicU64 = AtomicU64::new(0);
-/// A repeat of the first signal from the same sender within this many nanoseconds is
+/// A repeat of a first SIGTERM from the same sender within this many nanoseconds is
 /// the same request, not a second one: GNU `timeout` sends its signal to the process
-/// and then to the process group, so the process gets it twice at once.
+/// and then to the process group, so the process gets it twice at once. (A second
+/// SIGINT always quits: Ctrl-C twice.)
 const REPEAT_NS: u64 = 1_000_000_000;
 
 /// Nanoseconds of `CLOCK_MONOTONIC` (async-signal-safe).
@@ -85,7 +86,8 @@ extern "C" fn on_signal(sig: libc::c_int, info: *mut libc::siginfo_t, _: *mut li
     {
         FIRST_SENDER.store(from, Ordering::SeqCst);
         FIRST_AT_NS.store(monotonic_ns(), Ordering::SeqCst);
-    } else if from >= 0
+    } else if sig == libc::SIGTERM
+        && from >= 0
         && from == FIRST_SENDER.load(Ordering::SeqCst)
         && sig == SIGNAL.load(Ordering::SeqCst)
         && monotonic_ns().saturating_sub(FIRST_AT_NS.load(Ordering::SeqCst)) < REPEAT_NS
