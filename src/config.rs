@@ -731,17 +731,15 @@ pub fn with_key_range(message: &str, table: &ScenarioProbe, key: &str) -> String
 /// the refusal of `least` itself, whose words say why (a `length_min` beside a
 /// `length_max` of 0: "1 is greater than length_max = 0"), never that they ask more.
 fn own_least_refused(table: &ScenarioProbe, key: &str, least: u64) -> String {
-    let larger = std::iter::successors(Some(least.max(1)), |v| v.checked_mul(2))
+    let mut larger = std::iter::successors(Some(least.max(1)), |v| v.checked_mul(2))
         .skip(usize::from(least > 0))
         .take_while(|&v| v <= i64::MAX as u64);
-    if larger.into_iter().any(|v| accepts(table, key, v)) {
+    if larger.any(|v| accepts(table, key, v)) {
         return OWN_LEAST_REFUSED.to_string();
     }
     match probe(table, key, least) {
         Probe::Refused(m) => {
-            let words = m
-                .split_once(" is out of range: ")
-                .map_or(m.as_str(), |(_, w)| w);
+            let words = m.split_once(OUT_OF_RANGE).map_or(m.as_str(), |(_, w)| w);
             format!(" (its own least, which the file's other keys as they are refuse: {words})")
         }
         _ => OWN_LEAST_REFUSED.to_string(),
@@ -821,14 +819,7 @@ fn key_range(table: &ScenarioProbe, key: &str, type_max: Option<u64>) -> Option<
         None => {
             let own = stated.filter(|&n| n > min).unwrap_or(type_max);
             let by = refused_by(&probe(table, key, own), key)?;
-            let (mut lo, mut hi) = (min, own);
-            while hi - lo > 1 {
-                let mid = lo + (hi - lo) / 2;
-                match accepted(mid) {
-                    true => lo = mid,
-                    false => hi = mid,
-                }
-            }
+            let lo = largest_accepted(min, own, accepted);
             let by = refused_by(&probe(table, key, lo + 1), key).filter(|b| *b == by)?;
             (lo, Some(Beside { own, by }))
         }
@@ -842,6 +833,19 @@ fn key_range(table: &ScenarioProbe, key: &str, type_max: Option<u64>) -> Option<
     .filter(|&v| (min..=max).contains(&v))
     .all(accepted);
     interval.then_some(KeyRange { min, max, beside })
+}
+
+/// The largest value from `lo` (accepted) below `hi` (refused) that `accepted` takes,
+/// found by halving: where the values accepted are one range, its end.
+fn largest_accepted(mut lo: u64, mut hi: u64, accepted: impl Fn(u64) -> bool) -> u64 {
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        match accepted(mid) {
+            true => lo = mid,
+            false => hi = mid,
+        }
+    }
+    lo
 }
 
 /// The least a range refusal names: `N` of "must be at least N" and "is out of range
@@ -1055,6 +1059,7 @@ fn leading_number(text: &str) -> Option<u64> {
 /// table (below a sweep's `scenario.`, without a run file's own keys), the policies
 /// the file runs, and whether it is a sweep's (whose grid points are checked as such,
 /// [`Scenario::validate_points`]).
+#[derive(Clone)]
 pub struct ScenarioProbe {
     pub table: toml::Table,
     pub policies: Vec<sim::Policy>,
@@ -1079,19 +1084,23 @@ impl ScenarioProbe {
     }
 }
 
+/// The value the scenario `table` gives the dotted `key` (a value or a table); `None`
+/// where it gives none, or a part on the way is no table.
+fn value_at<'t>(table: &'t toml::Table, key: &str) -> Option<&'t toml::Value> {
+    let (parents, last) = match key.rsplit_once('.') {
+        Some((parents, last)) => (Some(parents), last),
+        None => (None, key),
+    };
+    let mut at = table;
+    for part in parents.into_iter().flat_map(|p| p.split('.')) {
+        at = at.get(part)?.as_table()?;
+    }
+    at.get(last)
+}
+
 /// Whether the scenario `table` sets the dotted `key` (a value or a table).
 fn sets(table: &toml::Table, key: &str) -> bool {
-    let mut at = table;
-    let mut parts = key.split('.').peekable();
-    while let Some(part) = parts.next() {
-        match at.get(part) {
-            None => return false,
-            Some(_) if parts.peek().is_none() => return true,
-            Some(toml::Value::Table(t)) => at = t,
-            Some(_) => return false,
-        }
-    }
-    false
+    value_at(table, key).is_some()
 }
 
 /// The table holding the dotted `key`'s last part in `table`, with that part; the
@@ -1572,9 +1581,7 @@ fn checked(p: &ScenarioProbe, s: &Scenario) -> Result<(), String> {
 /// sets. The order is kept when the file's table, as written, is not refused at `key`
 /// (a sweep's grid point refused where its base scenario is not).
 fn causes_first<'a>(p: &ScenarioProbe, key: &str, drivers: &[&'a str]) -> Vec<&'a str> {
-    use serde::Deserialize as _;
-    let as_written = Scenario::deserialize(toml::Value::Table(p.table.clone()));
-    if as_written.map(|s| checked(p, &s)).ok() != Some(Err(key.to_string())) {
+    if checked_as_written(p) != Some(Err(key.to_string())) {
         return drivers.to_vec();
     }
     let rank = |d: &str| -> (u8, f64) {
@@ -1603,16 +1610,8 @@ fn causes_first<'a>(p: &ScenarioProbe, key: &str, drivers: &[&'a str]) -> Vec<&'
 /// from its default is the cause named.
 fn moved_from_default(p: &ScenarioProbe, key: &str, default: &Scenario) -> f64 {
     let number = |t: &toml::Table| -> Option<f64> {
-        let mut at = t;
-        let mut parts = key.split('.').peekable();
-        while let Some(part) = parts.next() {
-            let v = at.get(part)?;
-            if parts.peek().is_none() {
-                return v.as_integer().map(|i| i as f64).or_else(|| v.as_float());
-            }
-            at = v.as_table()?;
-        }
-        None
+        let v = value_at(t, key)?;
+        v.as_integer().map(|i| i as f64).or_else(|| v.as_float())
     };
     // A key with no default value (left out, the run derives it: fig3's request) is
     // measured from 1, as a key the file must give is ([`at_default`]).
@@ -1642,9 +1641,13 @@ pub fn refusal_driven_by(
     }
     // In a sweep whose base scenario passes the checks, a grid point is refused for
     // its axis values: the drivers an axis sets first.
+    let probe = ScenarioProbe::of(src, prefix);
     let by_axis = |d: &&str| matches!(set_by(&keys, prefix, d, axes), Some(None));
     let mut drivers = drivers.to_vec();
-    if drivers.iter().any(by_axis) && (base_passes(src, prefix) || first_point_passes(src, prefix))
+    if drivers.iter().any(by_axis)
+        && probe
+            .as_ref()
+            .is_some_and(|p| checked_as_written(p) == Some(Ok(())) || first_point_passes(src, p))
     {
         drivers.sort_by_key(|d| !by_axis(d));
     }
@@ -1654,7 +1657,10 @@ pub fn refusal_driven_by(
         };
         let message = format!(
             "`{key}` (at its default, not set in the file): {message}{}",
-            line.map_or_else(String::new, |_| passes_up_to(src, prefix, driver, key))
+            match (line, &probe) {
+                (Some(_), Some(p)) => passes_up_to(p, driver, key),
+                _ => String::new(),
+            }
         );
         let (driver_key, line) = match line {
             // The key itself when the driver is a table the file writes.
@@ -1682,46 +1688,29 @@ pub fn refusal_driven_by(
 /// there, exit 3). Empty where the key's least is refused too (a key whose larger
 /// values are the cure), or the values below the one found do not pass as a range
 /// would.
-fn passes_up_to(src: &str, prefix: &str, key: &str, bound: &str) -> String {
-    let Some(p) = ScenarioProbe::of(src, prefix) else {
-        return String::new();
-    };
-    let mut at = &p.table;
-    let mut parts = key.split('.').peekable();
-    let mut value = None;
-    while let Some(part) = parts.next() {
-        match (at.get(part), parts.peek()) {
-            (Some(toml::Value::Integer(v)), None) => value = u64::try_from(*v).ok(),
-            (Some(toml::Value::Table(t)), Some(_)) => at = t,
-            _ => break,
-        }
-    }
-    let Some(value) = value.filter(|&v| v > 0 && !accepts(&p, key, v)) else {
+fn passes_up_to(p: &ScenarioProbe, key: &str, bound: &str) -> String {
+    let value = value_at(&p.table, key)
+        .and_then(toml::Value::as_integer)
+        .and_then(|v| u64::try_from(v).ok());
+    let Some(value) = value.filter(|&v| v > 0 && !accepts(p, key, v)) else {
         return String::new();
     };
     // The least accepted: 0, or the least the refusal of 0 names.
-    let least = match accepts(&p, key, 0) {
+    let least = match accepts(p, key, 0) {
         true => Some(0),
-        false => key_refusal(&p, key, 0)
+        false => key_refusal(p, key, 0)
             .as_deref()
             .and_then(stated_least)
-            .filter(|&m| m < value && accepts(&p, key, m)),
+            .filter(|&m| m < value && accepts(p, key, m)),
     };
     let Some(min) = least else {
         return String::new();
     };
-    let (mut lo, mut hi) = (min, value);
-    while hi - lo > 1 {
-        let mid = lo + (hi - lo) / 2;
-        match accepts(&p, key, mid) {
-            true => lo = mid,
-            false => hi = mid,
-        }
-    }
+    let lo = largest_accepted(min, value, |v| accepts(p, key, v));
     // Said only where the values below it pass as far as probed (one range).
     let one_range = [min + (lo - min) / 2, lo.saturating_sub(1)]
         .into_iter()
-        .all(|v| v < min || accepts(&p, key, v));
+        .all(|v| v < min || accepts(p, key, v));
     // What the checks see of the time limit is the request and VLUN B ready, not the
     // backup's end.
     let near = match bound {
@@ -1739,26 +1728,24 @@ fn passes_up_to(src: &str, prefix: &str, key: &str, bound: &str) -> String {
     }
 }
 
-/// Whether the scenario below `prefix` in the file `src`, as written, passes the
-/// checks ([`ScenarioProbe`]): a sweep's base scenario, without its axes.
-fn base_passes(src: &str, prefix: &str) -> bool {
+/// The checks on the file's table `p` as written ([`checked`]); `None` where it reads
+/// as no scenario. A sweep's base scenario, without its axes.
+fn checked_as_written(p: &ScenarioProbe) -> Option<Result<(), String>> {
     use serde::Deserialize as _;
-    ScenarioProbe::of(src, prefix).is_some_and(|p| {
-        Scenario::deserialize(toml::Value::Table(p.table.clone()))
-            .is_ok_and(|s| checked(&p, &s).is_ok())
-    })
+    Scenario::deserialize(toml::Value::Table(p.table.clone()))
+        .ok()
+        .map(|s| checked(p, &s))
 }
 
-/// Whether a sweep file's first grid point (each `[[axis]]` at its first value, set in
-/// the scenario below `prefix`) passes the checks: where it does, a point refused is
-/// refused for its other axis values, as where the base passes ([`base_passes`]: a
-/// base that sets `period_ticks` and leaves `cycles` to an axis passes only so).
-fn first_point_passes(src: &str, prefix: &str) -> bool {
-    use serde::Deserialize as _;
-    let (Some(mut p), Ok(file)) = (ScenarioProbe::of(src, prefix), src.parse::<toml::Table>())
-    else {
+/// Whether a sweep file's first grid point (each `[[axis]]` of the file `src` at its
+/// first value, set in its scenario `p`) passes the checks: where it does, a point
+/// refused is refused for its other axis values, as where the base passes (a base that
+/// sets `period_ticks` and leaves `cycles` to an axis passes only so).
+fn first_point_passes(src: &str, p: &ScenarioProbe) -> bool {
+    let Ok(file) = src.parse::<toml::Table>() else {
         return false;
     };
+    let mut p = p.clone();
     let Some(axes) = file.get("axis").and_then(toml::Value::as_array) else {
         return false;
     };
@@ -1776,8 +1763,7 @@ fn first_point_passes(src: &str, prefix: &str) -> bool {
         };
         at.insert(last.to_string(), first.clone());
     }
-    Scenario::deserialize(toml::Value::Table(p.table.clone()))
-        .is_ok_and(|s| checked(&p, &s).is_ok())
+    checked_as_written(&p) == Some(Ok(()))
 }
 
 /// Refuses a key that has no effect (`inert`, from `Scenario::inert_keys`: for a

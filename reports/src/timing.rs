@@ -1216,7 +1216,7 @@ fn draw_panel<DB: DrawingBackend>(
         let (line_top, line_bottom) = if row < MARK_ROWS_MAX as i32 {
             root.draw(&Text::new(m.label(), (lx, ty), small.clone().color(&c)))?;
             (ty + MARK_ROW_H - 3, y_axis)
-        } else if unlabelled_dense {
+        } else if unlabelled_dense.is_some() {
             (chart_top - UNLABELLED_TICK_PX, chart_top)
         } else {
             // Unlabelled (every label row is taken): from the chart's top.
@@ -1321,12 +1321,7 @@ fn draw_panel<DB: DrawingBackend>(
             spans.join(", ")
         ));
     }
-    if unlabelled_dense {
-        let n = p
-            .mark_slots
-            .iter()
-            .filter(|&&(row, _)| row >= MARK_ROWS_MAX as i32)
-            .count();
+    if let Some(n) = unlabelled_dense {
         desc.push_str(&format!(
             "; {n} milestones unlabelled, ticks above the chart (trace.csv has each)"
         ));
@@ -1350,17 +1345,18 @@ fn draw_panel<DB: DrawingBackend>(
 /// too dense to draw across the rows ([`dense_unlabelled`]).
 const UNLABELLED_TICK_PX: i32 = 5;
 
-/// Whether panel `p`'s unlabelled milestones (past [`MARK_ROWS_MAX`] label rows) are
-/// more than one for every 4 pixels of the chart's width (`left` to the right margin):
-/// lines that close, across the rows, would fill them like a bar.
-fn dense_unlabelled(p: &PanelLayout, left: i32) -> bool {
+/// How many of panel `p`'s milestones are unlabelled (past [`MARK_ROWS_MAX`] label
+/// rows), where they are more than one for every 4 pixels of the chart's width (`left`
+/// to the right margin): lines that close, across the rows, would fill them like a
+/// bar. `None` where they are fewer.
+fn dense_unlabelled(p: &PanelLayout, left: i32) -> Option<usize> {
     let unlabelled = p
         .mark_slots
         .iter()
         .filter(|&&(row, _)| row >= MARK_ROWS_MAX as i32)
         .count();
     let width = (WIDTH as i32 - RIGHT - left).max(1) as usize;
-    unlabelled * 4 > width
+    (unlabelled * 4 > width).then_some(unlabelled)
 }
 
 /// The widest stretch of `[x0, x1]` that no mark line (± 3 px) crosses.
@@ -1717,7 +1713,7 @@ mod tests {
             let ds = std::slice::from_ref(&d);
             let (l, buf) = render_rgb(ds, &shared_spans(ds)).unwrap();
             let p = &l.panels[0];
-            assert_eq!(dense_unlabelled(p, l.left), dense, "{n} marks");
+            assert_eq!(dense_unlabelled(p, l.left).is_some(), dense, "{n} marks");
             let chart_top = p.chart_top();
             let row_y = chart_top + ROW_H / 2;
             let xs = |labelled: bool| -> Vec<i32> {

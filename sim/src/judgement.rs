@@ -402,7 +402,13 @@ impl RunResult {
     /// non-disruption once its full data area refused a write, a claim of the refused
     /// writes alone ([`RunResult::claims`]).
     fn claimed_in_part(&self, invariant: Invariant) -> bool {
-        self.claims(invariant) && !self.policy.claims(invariant)
+        self.in_part_given(invariant, self.claims(invariant))
+    }
+
+    /// [`RunResult::claimed_in_part`] given whether the run claims `invariant`
+    /// (`claimed`: [`RunResult::claims`], as a row's judgements already hold it).
+    fn in_part_given(&self, invariant: Invariant, claimed: bool) -> bool {
+        claimed && !self.policy.claims(invariant)
     }
 
     /// [`Judgement::waits_not_claimed`] of `invariant`, up to cycle `row` (`None`: the
@@ -623,8 +629,8 @@ impl RunResult {
         // Whether the run claims an invariant in part ([`RunResult::claimed_in_part`]),
         // read from its judgements rather than judged again for every row.
         let in_part = |invariant: Invariant| {
-            run.iter().any(|j| j.invariant == invariant && j.claimed)
-                && !self.policy.claims(invariant)
+            let claimed = run.iter().any(|j| j.invariant == invariant && j.claimed);
+            self.in_part_given(invariant, claimed)
         };
         let untested = self.untested_cycle(&c.marks);
         let Some(how) = cycle_loss(&c.marks) else {
